@@ -104,9 +104,11 @@ const child = spawn(
 );
 
 // 3. Wait for the first deploy by watching Node-RED's own log line.
+let deployed = false;
 createInterface({ input: child.stdout }).on('line', (line) => {
   console.log(line);
-  if (/\[info\] Started flows/.test(line)) {
+  if (!deployed && /\[info\] Started flows/.test(line)) {
+    deployed = true;
     say(`[3/3] demo flow deployed: open http://127.0.0.1:${args.port} (Ctrl-C stops)`);
   }
 });

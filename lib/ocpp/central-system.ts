@@ -157,7 +157,8 @@ export class CentralSystem extends EventEmitter {
     }
     httpServer.on('error', (err: Error) => this.log.error(`listening socket ${where}: ${err.message}`));
     this.setState('listening');
-    this.log.info(`OCPP 1.6-J central system listening on ${this.url}<chargePointId>`);
+    const dialIn = this.options.host ? this.url : `ws://<this machine>:${this.port}/ (every interface)`;
+    this.log.info(`OCPP 1.6-J central system listening on ${dialIn}, chargers dial <url>/<chargePointId>`);
   }
 
   /** Closes every connection and the listening socket. Safe to call at any time, any number of times. */

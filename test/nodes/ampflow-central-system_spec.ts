@@ -7,7 +7,7 @@ import centralSystemNode = require('../../nodes/ampflow-central-system');
 import type { CentralSystemNode, CentralSystemNodeDef } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath } from '../support/node-red';
+import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
 
 helper.init(nodeRedRuntimePath());
@@ -28,7 +28,7 @@ async function listening(node: CentralSystemNode): Promise<void> {
   await waitFor<[CentralSystemState]>(cs, 'state', (state) => state === 'listening');
 }
 
-describe('ampflow-central-system node', () => {
+describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
   beforeEach((done) => {
     helper.startServer(done);
   });

@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 /** A child process whose output lines are kept and can be waited for. */
 export class RunningProcess {
   readonly lines: string[] = [];
-  private readonly waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  private readonly waiters = new Set<{ pattern: RegExp; skip: number; resolve: (line: string) => void }>();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(readonly child: ChildProcess) {
@@ -15,23 +15,30 @@ export class RunningProcess {
         this.lines.push(line);
         if (process.env.AMPFLOW_TEST_VERBOSE) console.log(`    | ${line}`);
         for (const waiter of this.waiters) {
-          if (waiter.pattern.test(line)) {
-            this.waiters.delete(waiter);
-            waiter.resolve(line);
+          if (!waiter.pattern.test(line)) continue;
+          if (waiter.skip > 0) {
+            waiter.skip -= 1;
+            continue;
           }
+          this.waiters.delete(waiter);
+          waiter.resolve(line);
         }
       });
     }
     this.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }));
   }
 
-  /** Resolves with the first line (already printed or still to come) that matches `pattern`. */
-  waitForLine(pattern: RegExp, timeoutMs = 30000): Promise<string> {
-    const seen = this.lines.find((line) => pattern.test(line));
-    if (seen !== undefined) return Promise.resolve(seen);
+  /**
+   * Resolves with the first line, already printed or still to come, that matches `pattern`, after
+   * passing over `skip` matching lines (to wait for the next "Started flows", say).
+   */
+  waitForLine(pattern: RegExp, timeoutMs = 30000, skip = 0): Promise<string> {
+    const seen = this.lines.filter((line) => pattern.test(line));
+    if (seen.length > skip) return Promise.resolve(seen[skip] as string);
     return new Promise((resolve, reject) => {
       const waiter = {
         pattern,
+        skip: skip - seen.length,
         resolve: (line: string) => {
           clearTimeout(timer);
           resolve(line);
@@ -57,14 +64,28 @@ export class RunningProcess {
     });
   }
 
-  /** Sends `signal` and resolves when the process has exited; kills it after `timeoutMs`. */
+  /**
+   * Sends `signal` and resolves when the process has exited. After `timeoutMs` the process and
+   * everything it started are killed, so no Node-RED is left running behind a test.
+   */
   async stop(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 15000) {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return await this.exited;
     this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => killTree(this.child.pid), timeoutMs);
     const result = await this.exited;
     clearTimeout(timer);
     return result;
+  }
+}
+
+function killTree(pid: number | undefined): void {
+  if (pid === undefined) return;
+  const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
+  for (const child of children.split('\n').map(Number).filter(Boolean)) killTree(child);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
   }
 }
 

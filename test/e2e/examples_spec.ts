@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Demo, packageJson, repoRoot, startDemo } from '../support/demo';
+import { nodeRedVersion } from '../support/node-red';
+import { freePort } from '../support/ports';
+
+interface FlowNode {
+  id: string;
+  type: string;
+  [setting: string]: unknown;
+}
+
+const examplesDir = join(repoRoot, 'examples');
+const examples = readdirSync(examplesDir, { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.json'))
+  .sort();
+const nodeTypes = Object.keys(packageJson['node-red'].nodes);
+
+function readExample(file: string): FlowNode[] {
+  const flow = JSON.parse(readFileSync(join(examplesDir, file), 'utf8'));
+  assert.ok(Array.isArray(flow), `${file} is not a flow (a JSON array)`);
+  return flow;
+}
+
+describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
+  this.timeout(60000);
+  let demo: Demo;
+
+  before(async () => {
+    demo = await startDemo();
+  });
+
+  after(async () => {
+    await demo?.dispose();
+  });
+
+  it('has an example for every node of the package, each explained by a comment node', () => {
+    const used = new Set(examples.flatMap((file) => readExample(file).map((node) => node.type)));
+    assert.deepEqual(
+      nodeTypes.filter((type) => !used.has(type)),
+      [],
+    );
+    for (const file of examples) {
+      assert.ok(
+        readExample(file).some((node) => node.type === 'comment' && node.info),
+        `${file} has no comment node that explains it`,
+      );
+    }
+  });
+
+  for (const file of examples) {
+    it(`deploys "${file}" in a running Node-RED without a warning or an error`, async () => {
+      const flow = readExample(file);
+      // The examples use the chargers' usual port 9000; the test gives each central system a free one.
+      for (const node of flow) {
+        if (node.type === 'ampflow-central-system') node.port = String(await freePort());
+      }
+      const started = demo.process.lines.filter((line) => /\[info\] Started flows/.test(line)).length;
+      const response = await fetch(`${demo.editorUrl}/flows`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+        body: JSON.stringify(flow),
+      });
+      assert.equal(response.status, 204, await response.text());
+      await demo.process.waitForLine(/\[info\] Started flows/, 30000, started);
+      for (const node of flow.filter((n) => n.type === 'ampflow-central-system')) {
+        await demo.process.waitForLine(new RegExp(`central system listening on ws://.*:${node.port}/`));
+      }
+      assert.deepEqual(demo.problems(), []);
+    });
+  }
+});
