@@ -39,10 +39,10 @@ export function parseCentralSystemSettings(
   settings: CentralSystemSettings,
 ): Pick<CentralSystemOptions, 'host' | 'port'> {
   const port = parsePort('port', settings.port, DEFAULT_OCPP_PORT);
-  const host = typeof settings.host === 'string' ? settings.host.trim() : '';
   if (settings.host !== undefined && settings.host !== null && typeof settings.host !== 'string') {
     throw new ConfigError('host', 'must be a host name or an IP address');
   }
+  const host = settings.host?.trim() ?? '';
   if (/[\s/]/.test(host)) {
     throw new ConfigError('host', `"${host}" is not a host name or an IP address`);
   }

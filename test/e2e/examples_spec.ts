@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Demo, packageJson, repoRoot, startDemo } from '../support/demo';
+import { packageJson, repoRoot, useDemo } from '../support/demo';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
 
@@ -24,16 +24,8 @@ function readExample(file: string): FlowNode[] {
 }
 
 describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
-  this.timeout(60000);
-  let demo: Demo;
-
-  before(async () => {
-    demo = await startDemo();
-  });
-
-  after(async () => {
-    await demo?.dispose();
-  });
+  this.timeout(30000);
+  const demo = useDemo();
 
   it('has an example for every node of the package, each explained by a comment node', () => {
     const used = new Set(examples.flatMap((file) => readExample(file).map((node) => node.type)));
@@ -56,18 +48,18 @@ describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
       for (const node of flow) {
         if (node.type === 'ampflow-central-system') node.port = String(await freePort());
       }
-      const started = demo.process.lines.filter((line) => /\[info\] Started flows/.test(line)).length;
-      const response = await fetch(`${demo.editorUrl}/flows`, {
+      const started = demo().process.lines.filter((line) => /\[info\] Started flows/.test(line)).length;
+      const response = await fetch(`${demo().editorUrl}/flows`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
         body: JSON.stringify(flow),
       });
       assert.equal(response.status, 204, await response.text());
-      await demo.process.waitForLine(/\[info\] Started flows/, 30000, started);
+      await demo().process.waitForLine(/\[info\] Started flows/, 30000, started);
       for (const node of flow.filter((n) => n.type === 'ampflow-central-system')) {
-        await demo.process.waitForLine(new RegExp(`central system listening on ws://.*:${node.port}/`));
+        await demo().process.waitForLine(new RegExp(`central system listening on ws://.*:${node.port}/`));
       }
-      assert.deepEqual(demo.problems(), []);
+      assert.deepEqual(demo().problems(), []);
     });
   }
 });

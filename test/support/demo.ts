@@ -55,3 +55,22 @@ export async function startDemo(): Promise<Demo> {
     },
   };
 }
+
+/**
+ * Registers mocha hooks that start the demo Node-RED before the suite's tests and stop it after;
+ * returns a getter for it.
+ */
+export function useDemo(): () => Demo {
+  let demo: Demo | undefined;
+  before(async function () {
+    this.timeout(60000);
+    demo = await startDemo();
+  });
+  after(async () => {
+    await demo?.dispose();
+  });
+  return () => {
+    if (!demo) throw new Error('the demo Node-RED did not start');
+    return demo;
+  };
+}
