@@ -1,0 +1,351 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../clock';
+import type { Quirks } from './charge-point';
+import { Fleet, type FleetCounters } from './fleet';
+import { NO_QUIRKS } from './link';
+
+/**
+ * `ampflow-sim`: runs simulated OCPP 1.6-J charge points against a central system from the command
+ * line, prints one line per notable event and a summary when stopped (Ctrl-C).
+ */
+
+export const HELP = `Usage: ampflow-sim --url <ws://host:port/path> [options]
+
+Runs simulated OCPP 1.6-J charge points against a central system. Each charge point
+connects to <url>/<identity>, registers with BootNotification and answers every
+central-system request as the OCPP 1.6 specification says. Cars arrive at random,
+charge and leave. Stop with Ctrl-C for a summary.
+
+Options:
+  --url <url>             Central system endpoint, ws:// or wss:// (required). The
+                          identity is appended: ws://host:9000/ gives ws://host:9000/SIM-1.
+  --count <n>             Number of charge points (default 1).
+  --prefix <text>         Identity prefix; identities are <prefix><number> (default SIM-).
+  --password <text>       HTTP Basic password (security profiles 1 and 2); the user is
+                          the identity.
+  --connectors <n>        Connectors per charge point (default 1).
+  --phases <1|3>          Phases each connector is wired with (default 3).
+  --max-current <A>       Rated current per connector and phase (default 32).
+  --meter-interval <s>    MeterValueSampleInterval in seconds; 0 sends none (default 60).
+  --heartbeat <s>         Heartbeat interval until the central system sets one (default 300).
+  --session-minutes <m>   Mean time a car charges; 0 for no cars (default 30).
+  --gap-minutes <m>       Mean time a connector stays free between cars (default 10).
+  --seed <n>              Seed for arrivals and cars; the same seed repeats the same day (default 1).
+  --spread <s>            Spread the first connects over this many seconds (default 0).
+  --quirk <name>          Switch on a vendor deviation; repeat or separate with commas:
+                          ${Object.keys(NO_QUIRKS).join(', ')}.
+  --ca <file>             PEM file with the certificate authority for wss:// (profiles 2, 3).
+  --cert <file>           PEM client certificate for wss:// (profile 3); needs --key.
+  --key <file>            PEM private key of --cert.
+  --quiet                 Print only the summary.
+  --help                  Show this help.
+`;
+
+export interface CliOptions {
+  url: string;
+  count: number;
+  prefix: string;
+  password?: string;
+  connectors: number;
+  phases: 1 | 3;
+  maxCurrentA: number;
+  meterIntervalS: number;
+  heartbeatS: number;
+  sessionMinutes: number;
+  gapMinutes: number;
+  seed: number;
+  spreadS: number;
+  quirks: Partial<Quirks>;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  quiet: boolean;
+}
+
+/** A command-line mistake, naming the option at fault. */
+export class CliError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`${option}: ${message}`);
+    this.name = 'CliError';
+  }
+}
+
+const OPTIONS = {
+  url: { type: 'string' },
+  count: { type: 'string' },
+  prefix: { type: 'string' },
+  password: { type: 'string' },
+  connectors: { type: 'string' },
+  phases: { type: 'string' },
+  'max-current': { type: 'string' },
+  'meter-interval': { type: 'string' },
+  heartbeat: { type: 'string' },
+  'session-minutes': { type: 'string' },
+  'gap-minutes': { type: 'string' },
+  seed: { type: 'string' },
+  spread: { type: 'string' },
+  quirk: { type: 'string', multiple: true },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+function number(
+  option: string,
+  raw: string | undefined,
+  fallback: number,
+  { min, max, integer }: { min: number; max: number; integer: boolean },
+): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw.trim());
+  const kind = integer ? 'a whole number' : 'a number';
+  if (
+    raw.trim() === '' ||
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  ) {
+    throw new CliError(`--${option}`, `must be ${kind} from ${min} to ${max}, not "${raw}"`);
+  }
+  return value;
+}
+
+function pemFile(option: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`--${option}`, `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Parses the command line; returns 'help' for --help. Throws {@link CliError} naming the option at fault. */
+export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    const message = (err as Error).message;
+    const option =
+      /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? /"(-{1,2}[^" ]+)/.exec(message)?.[1] ?? 'arguments';
+    throw new CliError(option, message.replace(/\. To specify a positional.*$/s, ''));
+  }
+  if (values.help) return 'help';
+  const str = (name: string) => values[name] as string | undefined;
+
+  const url = str('url');
+  if (!url) throw new CliError('--url', 'is required, e.g. --url ws://127.0.0.1:9000/');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError('--url', `"${url}" is not a URL`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new CliError('--url', `must start with ws:// or wss://, not ${parsed.protocol}//`);
+  }
+
+  const quirks: Partial<Quirks> = {};
+  for (const entry of (values.quirk as string[] | undefined) ?? []) {
+    for (const name of entry
+      .split(',')
+      .map((q) => q.trim())
+      .filter(Boolean)) {
+      if (!(name in NO_QUIRKS)) {
+        throw new CliError('--quirk', `unknown quirk "${name}"; known: ${Object.keys(NO_QUIRKS).join(', ')}`);
+      }
+      quirks[name as keyof Quirks] = true;
+    }
+  }
+
+  const prefix = str('prefix') ?? 'SIM-';
+  if (/[\s/]/.test(prefix)) throw new CliError('--prefix', `must not contain blanks or "/", not "${prefix}"`);
+  const phases = number('phases', str('phases'), 3, { min: 1, max: 3, integer: true });
+  if (phases !== 1 && phases !== 3) throw new CliError('--phases', `must be 1 or 3, not "${str('phases')}"`);
+  const password = str('password');
+  if (password === '') throw new CliError('--password', 'must not be empty');
+  const cert = pemFile('cert', str('cert'));
+  const key = pemFile('key', str('key'));
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new CliError(cert ? '--key' : '--cert', 'client certificates need both --cert and --key');
+  }
+  const ca = pemFile('ca', str('ca'));
+  if ((ca || cert) && parsed.protocol !== 'wss:') {
+    throw new CliError(ca ? '--ca' : '--cert', 'certificates need a wss:// --url');
+  }
+
+  return {
+    url,
+    count: number('count', str('count'), 1, { min: 1, max: 100_000, integer: true }),
+    prefix,
+    ...(password !== undefined ? { password } : {}),
+    connectors: number('connectors', str('connectors'), 1, { min: 1, max: 32, integer: true }),
+    phases,
+    maxCurrentA: number('max-current', str('max-current'), 32, { min: 6, max: 1000, integer: false }),
+    meterIntervalS: number('meter-interval', str('meter-interval'), 60, {
+      min: 0,
+      max: 86_400,
+      integer: true,
+    }),
+    heartbeatS: number('heartbeat', str('heartbeat'), 300, { min: 1, max: 86_400, integer: true }),
+    sessionMinutes: number('session-minutes', str('session-minutes'), 30, {
+      min: 0,
+      max: 10_080,
+      integer: false,
+    }),
+    gapMinutes: number('gap-minutes', str('gap-minutes'), 10, { min: 0, max: 10_080, integer: false }),
+    seed: number('seed', str('seed'), 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
+    spreadS: number('spread', str('spread'), 0, { min: 0, max: 3600, integer: false }),
+    quirks,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+    quiet: values.quiet === true,
+  };
+}
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  /** Resolves when the run should stop (Ctrl-C in {@link main}). */
+  stopped: Promise<void>;
+}
+
+export function summary(counters: FleetCounters): string {
+  return (
+    `ampflow-sim: ${counters.chargePoints} charge point(s), ${counters.connected} connected, ` +
+    `${counters.accepted} accepted; sessions ${counters.sessionsStarted} started, ${counters.sessionsFinished} finished, ` +
+    `${counters.sessionsRefused} refused; ${(counters.energyWh / 1000).toFixed(1)} kWh delivered`
+  );
+}
+
+/** Runs the simulator until `io.stopped`; returns the exit code (0 ok, 2 usage error). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let options: CliOptions | 'help';
+  try {
+    options = parseCliArgs(argv);
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    io.err(`ampflow-sim: ${err.message}`);
+    io.err('Run ampflow-sim --help for the options.');
+    return 2;
+  }
+  if (options === 'help') {
+    io.out(HELP);
+    return 0;
+  }
+  const opts = options;
+  const clock = systemClock;
+  const started = clock.now();
+  const stamp = () => {
+    const s = Math.round((clock.now() - started) / 1000);
+    return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  };
+  const print = (line: string) => {
+    if (!opts.quiet) io.out(`${stamp()} ${line}`);
+  };
+  const fleet = new Fleet({
+    centralSystemUrl: opts.url,
+    count: opts.count,
+    identityPrefix: opts.prefix,
+    connectSpreadS: opts.spreadS,
+    clock,
+    chargePoint: {
+      connectors: opts.connectors,
+      phases: opts.phases,
+      maxCurrentA: opts.maxCurrentA,
+      ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.ca || opts.cert
+        ? {
+            tls: {
+              ...(opts.ca ? { ca: opts.ca } : {}),
+              ...(opts.cert ? { cert: opts.cert } : {}),
+              ...(opts.key ? { key: opts.key } : {}),
+            },
+          }
+        : {}),
+      quirks: opts.quirks,
+      reconnect: { initialDelayS: 1, maxDelayS: 60, jitter: 0.2 },
+      configuration: {
+        MeterValueSampleInterval: opts.meterIntervalS,
+        HeartbeatInterval: opts.heartbeatS,
+      },
+    },
+    ...(opts.sessionMinutes > 0
+      ? { sessions: { sessionMinutes: opts.sessionMinutes, gapMinutes: opts.gapMinutes, seed: opts.seed } }
+      : {}),
+  });
+  fleet.on('chargePoint', ({ identity, kind, detail }) => {
+    const text: Record<typeof kind, string> = {
+      connected: `connected (${detail})`,
+      disconnected: `disconnected (${detail})`,
+      connectFailed: `cannot connect: ${detail}`,
+      boot: `BootNotification ${detail}`,
+      command: `<- ${detail}`,
+      rebooting: `rebooting: ${detail}`,
+    };
+    print(`${identity} ${text[kind]}`);
+  });
+  fleet.on('session', (event) => {
+    const where = `${event.identity}/${event.connectorId}`;
+    const car = `${event.ev.capacityKWh} kWh at ${Math.round(event.ev.socPercent)} %, ${event.ev.phases} x ${event.ev.maxCurrentA} A`;
+    switch (event.kind) {
+      case 'arrived':
+        return print(`${where} car arrives (${car})`);
+      case 'started':
+        return print(`${where} transaction started for ${event.idTag}`);
+      case 'refused':
+        return print(`${where} no transaction for ${event.idTag}: ${event.reason ?? ''}`);
+      case 'stopped':
+        return print(`${where} transaction stopped, ${((event.energyWh ?? 0) / 1000).toFixed(2)} kWh`);
+      default:
+        return print(`${where} car leaves`);
+    }
+  });
+  io.out(
+    `ampflow-sim: ${opts.count} charge point(s) ${opts.prefix}${1}..${opts.prefix}${opts.count} -> ${opts.url}` +
+      (opts.sessionMinutes > 0
+        ? ` (sessions ~${opts.sessionMinutes} min, gaps ~${opts.gapMinutes} min, seed ${opts.seed})`
+        : ''),
+  );
+  await Promise.race([fleet.start(), io.stopped]);
+  await io.stopped;
+  const counters = fleet.counters;
+  await fleet.stop();
+  io.out(summary(counters));
+  return 0;
+}
+
+/** The `ampflow-sim` entry point: runs until SIGINT/SIGTERM and sets the exit code. */
+export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  let signals = 0;
+  const onSignal = () => {
+    signals += 1;
+    // A second Ctrl-C leaves at once.
+    if (signals > 1) process.exit(130);
+    stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    process.exitCode = await runCli(argv, {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      stopped,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A simulated electric vehicle on an AC charger: a battery, an on-board charger with a phase count
+ * and a current window, and nothing else. The charge point decides how much current it offers;
+ * the car takes what it can of that, on its own phases, until the battery is full.
+ */
+
+/** IEC 61851-1: a control-pilot duty cycle below 6 A means "no charging allowed". */
+export const IEC61851_MIN_CURRENT_A = 6;
+
+export interface EvOptions {
+  /** Shown in logs; defaults to `EV`. */
+  name?: string;
+  /** Usable battery capacity. Default 60 kWh. */
+  capacityKWh?: number;
+  /** State of charge on arrival. Default 20 %. */
+  socPercent?: number;
+  /** The car stops drawing at this state of charge. Default 100 %. */
+  targetSocPercent?: number;
+  /** Phases the on-board charger uses: 1 (many PHEVs, older cars) or 3. Default 3. */
+  phases?: 1 | 3;
+  /** The on-board charger's maximum current per phase. Default 16 A. */
+  maxCurrentA?: number;
+  /**
+   * Below this offered current the car does not charge at all. 6 A is the IEC 61851 floor; some
+   * cars (older Renault Zoe, some Teslas) need 8 A or more.
+   */
+  minCurrentA?: number;
+}
+
+/** What the car draws right now, as the charge point's meter sees it. */
+export interface EvDraw {
+  /** Current per phase the car draws, in A (0 when it does not charge). */
+  currentA: number;
+  /** Phases the car draws on (0 when it does not charge). */
+  phases: number;
+}
+
+export class SimulatedEv {
+  readonly name: string;
+  readonly capacityKWh: number;
+  readonly targetSocPercent: number;
+  readonly phases: 1 | 3;
+  readonly maxCurrentA: number;
+  readonly minCurrentA: number;
+  private storedWh: number;
+
+  constructor(options: EvOptions = {}) {
+    this.name = options.name ?? 'EV';
+    this.capacityKWh = positive('capacityKWh', options.capacityKWh ?? 60);
+    const socPercent = options.socPercent ?? 20;
+    this.targetSocPercent = options.targetSocPercent ?? 100;
+    if (!(socPercent >= 0 && socPercent <= 100)) throw new RangeError('socPercent must be between 0 and 100');
+    if (!(this.targetSocPercent > 0 && this.targetSocPercent <= 100)) {
+      throw new RangeError('targetSocPercent must be above 0 and at most 100');
+    }
+    this.phases = options.phases ?? 3;
+    if (this.phases !== 1 && this.phases !== 3) throw new RangeError('phases must be 1 or 3');
+    this.maxCurrentA = positive('maxCurrentA', options.maxCurrentA ?? 16);
+    this.minCurrentA = positive('minCurrentA', options.minCurrentA ?? IEC61851_MIN_CURRENT_A);
+    if (this.minCurrentA > this.maxCurrentA) throw new RangeError('minCurrentA must not exceed maxCurrentA');
+    this.storedWh = (socPercent / 100) * this.capacityKWh * 1000;
+  }
+
+  get socPercent(): number {
+    return (this.storedWh / (this.capacityKWh * 1000)) * 100;
+  }
+
+  /** Energy the battery still takes before it reaches the target state of charge, in Wh. */
+  get remainingWh(): number {
+    return Math.max(0, (this.targetSocPercent / 100) * this.capacityKWh * 1000 - this.storedWh);
+  }
+
+  get full(): boolean {
+    return this.remainingWh <= 1e-6;
+  }
+
+  /**
+   * What the car draws when the charge point offers `offeredA` per phase on a connector wired
+   * with `connectorPhases` phases: min(offered, car maximum) on the phases both sides have, or
+   * nothing when that is below the car's minimum or the battery is full.
+   */
+  draw(offeredA: number, connectorPhases: number): EvDraw {
+    const currentA = Math.min(offeredA, this.maxCurrentA);
+    if (this.full || currentA < this.minCurrentA) return { currentA: 0, phases: 0 };
+    return { currentA, phases: Math.min(this.phases, connectorPhases) };
+  }
+
+  /** Adds energy that flowed into the car (AC side; the simulation ignores charging losses). */
+  charge(energyWh: number): void {
+    const targetWh = (this.targetSocPercent / 100) * this.capacityKWh * 1000;
+    if (this.storedWh >= targetWh) return;
+    this.storedWh = Math.min(this.storedWh + Math.max(0, energyWh), targetWh);
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number`);
+  return value;
+}

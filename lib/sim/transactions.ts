@@ -1,0 +1,568 @@
+import type { TimerHandle } from '../clock';
+import type { OcppRequest, StartTransactionResponse } from '../ocpp/messages';
+import { type EvOptions, SimulatedEv } from './ev';
+import { NotConnectedError, type TransactionEvent } from './link';
+import {
+  type MeasurandItem,
+  type MeterReading,
+  type MeterValue,
+  parseMeasurandList,
+  type ReadingContext,
+  sampleMeter,
+} from './metering';
+import {
+  ChargePointStation,
+  type ChargingProfile,
+  type Connector,
+  EXTRA_PROPERTY,
+  FREQUENCY_HZ,
+  type IdTagInfo,
+  iso,
+  type Reservation,
+  type StopReason,
+  TEMPERATURE_C,
+  type Transaction,
+} from './station';
+
+/**
+ * Sessions on the simulated charge point: EVs plugging in and leaving, authorization, transactions
+ * with their StartTransaction/StopTransaction, and the meter values sampled during them (3.16).
+ */
+
+export interface StartOptions {
+  /** Ask the central system (or the local list/cache) first. Default true. */
+  authorize?: boolean;
+  /** The transaction ends this reservation. */
+  reservationId?: number;
+  /** A TxProfile from RemoteStartTransaction, applied once the transaction starts (5.16.2). */
+  chargingProfile?: ChargingProfile;
+}
+
+/** Raised when an id tag is not authorized. */
+export class AuthorizationError extends Error {
+  constructor(
+    readonly idTag: string,
+    readonly status: IdTagInfo['status'],
+  ) {
+    super(`id tag ${idTag} not authorized: ${status}`);
+    this.name = 'AuthorizationError';
+  }
+}
+
+export abstract class ChargePointSessions extends ChargePointStation {
+  private transactionSeq = 0;
+  private alignedTimer: TimerHandle | undefined;
+
+  // ---- Public session API ------------------------------------------------------------------
+
+  /**
+   * An EV is plugged into `connectorId`. Starts the transaction an earlier authorization or
+   * RemoteStartTransaction waits for; else the connector goes Preparing until an id tag is
+   * presented or ConnectionTimeOut passes.
+   */
+  plugIn(connectorId: number, ev: SimulatedEv | EvOptions = {}): SimulatedEv {
+    const c = this.connectorById(connectorId);
+    if (c.ev) throw new Error(`connector ${connectorId} already has an EV plugged in`);
+    if (c.finishing) throw new Error(`connector ${connectorId} is Finishing: unplug first`);
+    this.integrate(c);
+    const car = ev instanceof SimulatedEv ? ev : new SimulatedEv(ev);
+    c.ev = car;
+    if (c.transaction) {
+      // The EV is back on a transaction that survived an EV-side disconnect (9.1.23 false).
+      this.recompute();
+      return car;
+    }
+    if (c.pendingStart) {
+      const pending = c.pendingStart;
+      c.pendingStart = undefined;
+      this.clock.clearTimeout(pending.timer);
+      pending.resolve(this.beginTransaction(c, pending.idTag, pending));
+      return car;
+    }
+    this.armPreparingTimeout(c);
+    this.recompute();
+    return car;
+  }
+
+  /** The EV leaves `connectorId`; a running transaction stops or suspends per StopTransactionOnEVSideDisconnect. */
+  unplug(connectorId: number): void {
+    const c = this.connectorById(connectorId);
+    if (!c.ev) throw new Error(`no EV is plugged into connector ${connectorId}`);
+    this.integrate(c);
+    this.clock.clearTimeout(c.preparingTimer);
+    c.preparingTimer = undefined;
+    const tx = c.transaction;
+    c.ev = undefined;
+    c.finishing = false;
+    if (tx && this.configuration.bool('StopTransactionOnEVSideDisconnect', true)) {
+      // "a StatusNotification.req with the state: 'Finishing' SHOULD be send ... 'EV side disconnected'" (4.9).
+      c.status = { connectorId, status: 'Finishing', errorCode: 'NoError', info: 'EV side disconnected' };
+      this.statusChanged(c.status);
+      this.finishTransaction(c, 'EVDisconnected');
+      c.finishing = false;
+    }
+    this.recompute();
+  }
+
+  /**
+   * Authorizes an id tag: with the central system when online (unless LocalPreAuthorize and the
+   * local list or cache accept it), else from the local list and cache (LocalAuthorizeOffline)
+   * or AllowOfflineTxForUnknownId (3.5).
+   */
+  async authorize(idTag: string): Promise<IdTagInfo> {
+    const local = this.localAuthorization(idTag);
+    if (this.isOnline && this.registration === 'Accepted') {
+      if (local?.status === 'Accepted' && this.configuration.bool('LocalPreAuthorize', false)) return local;
+      try {
+        const response = await this.call('Authorize', { idTag });
+        this.remember(idTag, response.idTagInfo);
+        return response.idTagInfo;
+      } catch (err) {
+        if (!(err instanceof NotConnectedError) && this.isOnline) throw err;
+      }
+    }
+    if (!this.everAccepted) return { status: 'Invalid' };
+    if (local && this.configuration.bool('LocalAuthorizeOffline', true)) return local;
+    if (!local && this.configuration.bool('AllowOfflineTxForUnknownId', false)) return { status: 'Accepted' };
+    return { status: 'Invalid' };
+  }
+
+  /**
+   * Starts a transaction: authorizes `idTag` (unless told not to), then starts at once when an EV
+   * is plugged in, else waits up to ConnectionTimeOut for one. Resolves when the transaction has
+   * started (StartTransaction queued); the central system's id arrives with the `transactionId` event.
+   */
+  async startTransaction(
+    connectorId: number,
+    idTag: string,
+    options: StartOptions = {},
+  ): Promise<TransactionEvent> {
+    const c = this.connectorById(connectorId);
+    this.assertCanStart(c);
+    let parentIdTag: string | undefined;
+    if (options.authorize ?? true) {
+      const info = await this.authorize(idTag);
+      if (info.status !== 'Accepted') throw new AuthorizationError(idTag, info.status);
+      parentIdTag = info.parentIdTag;
+    }
+    this.assertCanStart(c);
+    const reservation = this.reservationBlocking(c, idTag, parentIdTag);
+    if (reservation === 'blocked') throw new Error(`connector ${connectorId} is reserved for another id tag`);
+    const start = {
+      idTag,
+      ...(parentIdTag ? { parentIdTag } : {}),
+      ...(reservation ? { reservationId: reservation.reservationId } : {}),
+      ...(options.reservationId !== undefined ? { reservationId: options.reservationId } : {}),
+      ...(options.chargingProfile ? { chargingProfile: options.chargingProfile } : {}),
+    };
+    if (c.ev) return this.beginTransaction(c, idTag, start);
+    return await new Promise<TransactionEvent>((resolve, reject) => {
+      const timeoutS = this.configuration.int('ConnectionTimeOut', 120);
+      const timer = this.clock.setTimeout(() => {
+        if (c.pendingStart?.timer !== timer) return;
+        c.pendingStart = undefined;
+        this.recompute();
+        reject(
+          new Error(`no EV plugged into connector ${connectorId} within ConnectionTimeOut (${timeoutS} s)`),
+        );
+      }, timeoutS * 1000);
+      c.pendingStart = { ...start, timer, resolve, reject };
+      this.recompute();
+    });
+  }
+
+  /**
+   * Stops the transaction on `connectorId`. A different id tag than the one that started it is
+   * authorized first and must belong to the same group (4.1, 3.10).
+   */
+  async stopTransaction(
+    connectorId: number,
+    reason: StopReason = 'Local',
+    options: { idTag?: string } = {},
+  ): Promise<TransactionEvent> {
+    const c = this.connectorById(connectorId);
+    const tx = c.transaction;
+    if (!tx) throw new Error(`no transaction on connector ${connectorId}`);
+    if (options.idTag !== undefined && options.idTag !== tx.idTag) {
+      const info = await this.authorize(options.idTag);
+      const sameGroup = info.parentIdTag !== undefined && info.parentIdTag === tx.parentIdTag;
+      if (info.status !== 'Accepted' || !sameGroup) throw new AuthorizationError(options.idTag, info.status);
+    }
+    if (c.transaction !== tx) throw new Error(`the transaction on connector ${connectorId} already ended`);
+    const event = this.finishTransaction(
+      c,
+      reason,
+      options.idTag ?? (reason === 'Local' ? tx.idTag : undefined),
+    );
+    this.recompute();
+    return event;
+  }
+
+  // ---- Hooks -------------------------------------------------------------------------------
+
+  protected override onAccepted(): void {
+    super.onAccepted();
+    this.armAlignedTimer();
+  }
+
+  protected override onRestart(): void {
+    for (const c of this.connectors) {
+      if (c.pendingStart) {
+        const pending = c.pendingStart;
+        c.pendingStart = undefined;
+        this.clock.clearTimeout(pending.timer);
+        pending.reject(new Error('the charge point restarted'));
+      }
+      if (c.transaction) this.finishTransaction(c, 'Reboot');
+    }
+    super.onRestart();
+    for (const c of this.connectors) if (c.ev) this.armPreparingTimeout(c);
+  }
+
+  protected override powerDown(): void {
+    super.powerDown();
+    this.clock.clearTimeout(this.alignedTimer);
+    for (const c of this.connectors) {
+      this.clock.clearTimeout(c.transaction?.meterTimer);
+      if (c.pendingStart) this.clock.clearTimeout(c.pendingStart.timer);
+    }
+  }
+
+  /** Stops every transaction (Reset, firmware); returns how many there were. */
+  protected stopAll(reason: StopReason): number {
+    let count = 0;
+    for (const c of this.connectors) {
+      if (!c.transaction) continue;
+      this.finishTransaction(c, reason);
+      count += 1;
+    }
+    this.recompute();
+    return count;
+  }
+
+  /** The latest readings of `c` as a MeterValues payload (TriggerMessage, 5.17). */
+  protected meterValuesNow(
+    c: Connector,
+    context: ReadingContext,
+  ): { payload: OcppRequest<'MeterValues'>; deviates: boolean } | undefined {
+    this.integrate(c);
+    const items = this.measurands('MeterValuesSampledData');
+    return this.meterValuesPayload(c, items, context, c.transaction?.transactionId);
+  }
+
+  // ---- Transactions ------------------------------------------------------------------------
+
+  private assertCanStart(c: Connector): void {
+    if (c.transaction) throw new Error(`connector ${c.id} already has a transaction`);
+    if (c.fault) throw new Error(`connector ${c.id} is Faulted`);
+    if (this.isInoperative(c)) throw new Error(`connector ${c.id} is Unavailable`);
+    if (c.finishing) throw new Error(`connector ${c.id} is Finishing: unplug first`);
+    if (c.pendingStart) throw new Error(`connector ${c.id} already waits for an EV`);
+  }
+
+  /**
+   * The reservation a start of `idTag` on `c` fulfils, 'blocked' when a reservation keeps the tag
+   * out (5.13), or undefined when no reservation is involved.
+   */
+  protected reservationBlocking(
+    c: Connector,
+    idTag: string,
+    parentIdTag: string | undefined,
+  ): Reservation | 'blocked' | undefined {
+    const matches = (r: Reservation) =>
+      r.idTag === idTag || (r.parentIdTag !== undefined && r.parentIdTag === parentIdTag);
+    const own = [...this.reservations.values()].find((r) => r.connectorId === c.id);
+    if (own) return matches(own) ? own : 'blocked';
+    const anyConnector = [...this.reservations.values()].find((r) => r.connectorId === 0);
+    if (!anyConnector) return undefined;
+    if (matches(anyConnector)) return anyConnector;
+    // A reservation on connector 0 keeps one connector free for its id tag (5.13).
+    const freeOthers = this.connectors.filter((other) => other !== c && this.canStartOn(other) && !other.ev);
+    return freeOthers.length > 0 ? undefined : 'blocked';
+  }
+
+  private beginTransaction(
+    c: Connector,
+    idTag: string,
+    start: { parentIdTag?: string; reservationId?: number; chargingProfile?: ChargingProfile },
+  ): TransactionEvent {
+    const now = this.clock.now();
+    this.integrate(c);
+    this.clock.clearTimeout(c.preparingTimer);
+    c.preparingTimer = undefined;
+    const tx: Transaction = {
+      key: ++this.transactionSeq,
+      connectorId: c.id,
+      idTag,
+      ...(start.parentIdTag ? { parentIdTag: start.parentIdTag } : {}),
+      startMs: now,
+      meterStartWh: Math.round(c.energyWh),
+      ...(start.reservationId !== undefined ? { reservationId: start.reservationId } : {}),
+      beginValues: [],
+      stopTxnValues: [],
+      deauthorized: false,
+    };
+    if (start.reservationId !== undefined) this.endReservation(start.reservationId);
+    c.transaction = tx;
+    c.finishing = false;
+    // 5.16.2: the RemoteStartTransaction profile applies to the new transaction.
+    if (start.chargingProfile) this.profiles.install(c.id, start.chargingProfile, now, tx.key);
+    // Errata 3.14 (3.16.6): the start and stop values of what StopTransaction is to carry.
+    const begin = this.sampleValue(c, this.stopTransactionMeasurands(), 'Transaction.Begin');
+    if (begin) tx.beginValues.push(begin);
+
+    this.transactionQueue.push({
+      action: 'StartTransaction',
+      build: () => ({
+        payload: {
+          connectorId: c.id,
+          idTag,
+          meterStart: tx.meterStartWh,
+          timestamp: iso(tx.startMs),
+          ...(tx.reservationId !== undefined ? { reservationId: tx.reservationId } : {}),
+        },
+      }),
+      onAnswered: (response) => this.onStartAnswered(c, tx, response as StartTransactionResponse),
+      onDropped: (error) => this.emit('messageDropped', { action: 'StartTransaction', error }),
+    });
+    this.armMeterTimer(c, tx);
+    const event: TransactionEvent = { connectorId: c.id, idTag };
+    this.emit('transactionStarted', event);
+    this.recompute();
+    return event;
+  }
+
+  private onStartAnswered(c: Connector, tx: Transaction, response: StartTransactionResponse): void {
+    tx.transactionId = response.transactionId;
+    this.remember(tx.idTag, response.idTagInfo);
+    if (response.idTagInfo.parentIdTag) tx.parentIdTag = response.idTagInfo.parentIdTag;
+    this.emit('transactionId', {
+      connectorId: tx.connectorId,
+      transactionId: tx.transactionId,
+      idTag: tx.idTag,
+    });
+    if (response.idTagInfo.status === 'Accepted' || c.transaction !== tx) return;
+    // Errata 3.17: a transaction whose id tag the central system does not accept.
+    if (this.configuration.bool('StopTransactionOnInvalidId', true)) {
+      this.finishTransaction(c, 'DeAuthorized');
+    } else {
+      tx.deauthorized = true;
+    }
+    this.recompute();
+  }
+
+  /** Ends `c`'s transaction and queues its StopTransaction. */
+  protected finishTransaction(c: Connector, reason: StopReason, idTag?: string): TransactionEvent {
+    const tx = c.transaction;
+    if (!tx) throw new Error(`no transaction on connector ${c.id}`);
+    this.integrate(c);
+    this.clock.clearTimeout(tx.meterTimer);
+    const now = this.clock.now();
+    const items = this.stopTransactionMeasurands();
+    const end = this.sampleValue(c, items, 'Transaction.End');
+    // 3.16.5: with both StopTxn keys empty, no meter values in StopTransaction.
+    const withData = items.length > 0;
+    const transactionData = withData ? [...tx.beginValues, ...tx.stopTxnValues, ...(end ? [end] : [])] : [];
+    const meterStop = Math.round(c.energyWh);
+    this.transactionQueue.push({
+      action: 'StopTransaction',
+      build: () => ({
+        payload: {
+          // Errata 3.18: -1 when the StartTransaction could never be delivered.
+          transactionId: tx.transactionId ?? -1,
+          meterStop,
+          timestamp: iso(now),
+          reason,
+          ...(idTag ? { idTag } : {}),
+          ...(transactionData.length > 0 ? { transactionData } : {}),
+        },
+      }),
+      onAnswered: (response) => {
+        const info = (response as OcppRequest<'StopTransaction'> & { idTagInfo?: IdTagInfo }).idTagInfo;
+        if (idTag && info) this.remember(idTag, info);
+      },
+      onDropped: (error) => this.emit('messageDropped', { action: 'StopTransaction', error }),
+    });
+    c.transaction = undefined;
+    this.profiles.removeTransactionProfiles(tx.key);
+    c.finishing = !!c.ev;
+    if (c.scheduledAvailability) {
+      c.availability = c.scheduledAvailability;
+      c.scheduledAvailability = undefined;
+    }
+    const event: TransactionEvent = {
+      connectorId: c.id,
+      idTag: tx.idTag,
+      reason,
+      ...(tx.transactionId === undefined ? {} : { transactionId: tx.transactionId }),
+    };
+    this.emit('transactionStopped', event);
+    this.afterTransaction();
+    return event;
+  }
+
+  /** Called when a transaction has ended (firmware installation waits for this). */
+  protected afterTransaction(): void {}
+
+  private armMeterTimer(c: Connector, tx: Transaction): void {
+    const intervalS = this.configuration.int('MeterValueSampleInterval', 0);
+    if (intervalS <= 0) return;
+    // "Samples are acquired and transmitted periodically at this interval from the start of the charging transaction" (3.16.1).
+    const intervalMs = intervalS * 1000;
+    const elapsed = this.clock.now() - tx.startMs;
+    const dueMs = tx.startMs + (Math.floor(elapsed / intervalMs) + 1) * intervalMs;
+    tx.meterTimer = this.clock.setTimeout(() => {
+      tx.meterTimer = undefined;
+      if (c.transaction !== tx) return;
+      this.samplePeriodic(c, tx);
+      this.armMeterTimer(c, tx);
+    }, dueMs - this.clock.now());
+  }
+
+  private samplePeriodic(c: Connector, tx: Transaction): void {
+    this.recompute();
+    const stop = this.sampleValue(c, this.measurands('StopTxnSampledData'), 'Sample.Periodic');
+    if (stop) this.keepStopValue(tx, stop);
+    this.queueMeterValues(c, tx, this.measurands('MeterValuesSampledData'), 'Sample.Periodic');
+  }
+
+  private queueMeterValues(
+    c: Connector,
+    tx: Transaction,
+    items: MeasurandItem[],
+    context: ReadingContext,
+  ): void {
+    const built = this.meterValuesPayload(c, items, context, undefined);
+    if (!built) return;
+    this.transactionQueue.push({
+      action: 'MeterValues',
+      build: () => {
+        const payload = { ...built.payload, transactionId: tx.transactionId ?? -1 };
+        return { payload, deviates: built.deviates };
+      },
+      onDropped: (error) => this.emit('messageDropped', { action: 'MeterValues', error }),
+    });
+  }
+
+  /** Errata 3.89: beyond StopTransactionMaxMeterValues, drop every other intermediate value. */
+  private keepStopValue(tx: Transaction, value: MeterValue): void {
+    tx.stopTxnValues.push(value);
+    const max = Math.max(2, this.configuration.int('StopTransactionMaxMeterValues', 100) - 2);
+    if (tx.stopTxnValues.length > max) tx.stopTxnValues = tx.stopTxnValues.filter((_, i) => i % 2 === 1);
+  }
+
+  private armAlignedTimer(): void {
+    this.clock.clearTimeout(this.alignedTimer);
+    this.alignedTimer = undefined;
+    const intervalS = this.configuration.int('ClockAlignedDataInterval', 0);
+    if (intervalS <= 0) return;
+    // Intervals count from midnight (UTC here, 3.14 recommends UTC).
+    const now = this.clock.now();
+    const midnight = Math.floor(now / 86_400_000) * 86_400_000;
+    const dueMs = Math.min(
+      midnight + (Math.floor((now - midnight) / (intervalS * 1000)) + 1) * intervalS * 1000,
+      midnight + 86_400_000,
+    );
+    this.alignedTimer = this.clock.setTimeout(() => {
+      this.alignedTimer = undefined;
+      this.sampleAligned();
+      this.armAlignedTimer();
+    }, dueMs - now);
+  }
+
+  /** Re-reads ClockAlignedDataInterval after a change. */
+  protected restartAlignedTimer(): void {
+    if (this.everAccepted) this.armAlignedTimer();
+  }
+
+  private sampleAligned(): void {
+    this.recompute();
+    const items = this.measurands('MeterValuesAlignedData');
+    const stopItems = this.measurands('StopTxnAlignedData');
+    for (const c of this.connectors) {
+      const tx = c.transaction;
+      if (tx) {
+        const stop = this.sampleValue(c, stopItems, 'Sample.Clock');
+        if (stop) this.keepStopValue(tx, stop);
+        this.queueMeterValues(c, tx, items, 'Sample.Clock');
+      } else {
+        const built = this.meterValuesPayload(c, items, 'Sample.Clock', undefined);
+        if (built && this.registration === 'Accepted')
+          this.notify('MeterValues', built.payload, { deviates: built.deviates });
+      }
+    }
+  }
+
+  private meterValuesPayload(
+    c: Connector,
+    items: MeasurandItem[],
+    context: ReadingContext,
+    transactionId: number | undefined,
+  ): { payload: OcppRequest<'MeterValues'>; deviates: boolean } | undefined {
+    const sample = sampleMeter(items, this.reading(c), context, this.quirks);
+    if (sample.sampledValue.length === 0) return undefined;
+    let deviates = sample.deviates;
+    const meterValue: MeterValue = { timestamp: iso(this.clock.now()), sampledValue: sample.sampledValue };
+    if (this.quirks.missingMeterTimestamp) {
+      delete (meterValue as Partial<MeterValue>).timestamp;
+      deviates = true;
+    }
+    const payload: OcppRequest<'MeterValues'> = {
+      connectorId: c.id,
+      ...(transactionId === undefined ? {} : { transactionId }),
+      meterValue: [meterValue],
+    };
+    if (this.quirks.extraProperties) {
+      Object.assign(payload, EXTRA_PROPERTY);
+      deviates = true;
+    }
+    return { payload, deviates };
+  }
+
+  private sampleValue(c: Connector, items: MeasurandItem[], context: ReadingContext): MeterValue | undefined {
+    if (items.length === 0) return undefined;
+    // transactionData carries no quirks: the quirk is about MeterValues.
+    const sample = sampleMeter(items, this.reading(c), context);
+    return sample.sampledValue.length > 0
+      ? { timestamp: iso(this.clock.now()), sampledValue: sample.sampledValue }
+      : undefined;
+  }
+
+  /** StopTxnSampledData, or StopTxnAlignedData when only that one is set. */
+  private stopTransactionMeasurands(): MeasurandItem[] {
+    const sampled = this.measurands('StopTxnSampledData');
+    return sampled.length > 0 ? sampled : this.measurands('StopTxnAlignedData');
+  }
+
+  protected measurands(key: string): MeasurandItem[] {
+    return parseMeasurandList(this.configuration.get(key) ?? '') ?? [];
+  }
+
+  private reading(c: Connector): MeterReading {
+    const offeredPhases = c.ev ? Math.min(c.ev.phases, c.phases) : c.phases;
+    return {
+      energyWh: c.energyWh,
+      voltageV: this.voltageV,
+      currentA: c.currentA,
+      wiredPhases: c.gridPhases,
+      offeredA: c.offeredA,
+      offeredPhases,
+      ...(c.ev ? { socPercent: c.ev.socPercent } : {}),
+      temperatureC: TEMPERATURE_C,
+      frequencyHz: FREQUENCY_HZ,
+    };
+  }
+
+  private armPreparingTimeout(c: Connector): void {
+    this.clock.clearTimeout(c.preparingTimer);
+    const timeoutS = this.configuration.int('ConnectionTimeOut', 120);
+    c.preparingTimer = this.clock.setTimeout(() => {
+      c.preparingTimer = undefined;
+      if (c.transaction || !c.ev) return;
+      // Errata 3.20 (B6): plugged in but no id tag within the timeout: Finishing, not Available,
+      // so that the next id tag does not start a transaction on this cable.
+      c.finishing = true;
+      this.recompute();
+    }, timeoutS * 1000);
+  }
+}

@@ -1,0 +1,178 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import type { BootNotificationResponse, OcppAction, OcppRequest, OcppResponse } from '../ocpp/messages';
+import type { ConfigurationOverride } from './configuration';
+
+/** The simulator's public types: options, quirks, events and messages. */
+
+/** Messages the charge point sends. */
+export type CpAction =
+  | 'Authorize'
+  | 'BootNotification'
+  | 'DataTransfer'
+  | 'DiagnosticsStatusNotification'
+  | 'FirmwareStatusNotification'
+  | 'Heartbeat'
+  | 'LogStatusNotification'
+  | 'MeterValues'
+  | 'SecurityEventNotification'
+  | 'SignCertificate'
+  | 'SignedFirmwareStatusNotification'
+  | 'StartTransaction'
+  | 'StatusNotification'
+  | 'StopTransaction';
+
+/** Messages the central system sends (DataTransfer goes both ways). */
+export type CsAction = Exclude<OcppAction, Exclude<CpAction, 'DataTransfer'>>;
+
+export type RegistrationStatus = BootNotificationResponse['status'];
+
+/** Vendor deviations from OCPP 1.6, each off by default. */
+export interface Quirks {
+  /** Offer no Sec-WebSocket-Protocol in the handshake (Grizzl-E and others; SteVe #1109). */
+  noSubProtocol: boolean;
+  /** A 35-character chargeBoxSerialNumber (CiString25 in the schema), like Schneider EVlink. */
+  longSerialNumber: boolean;
+  /** Temperature unit `Celcius`, the original 1.6 JSON schema's misspelling (errata 2.1). */
+  celciusSpelling: boolean;
+  /** Frequency with unit `Hz`, which 1.6's UnitOfMeasure lacks (ChargeAmps; HA ocpp #1576). */
+  frequencyUnitHz: boolean;
+  /** An unknown property in BootNotification and MeterValues (the schemas forbid extra properties). */
+  extraProperties: boolean;
+  /** MeterValues whose meterValue entries lack the required timestamp. */
+  missingMeterTimestamp: boolean;
+}
+
+export const NO_QUIRKS: Readonly<Quirks> = {
+  noSubProtocol: false,
+  longSerialNumber: false,
+  celciusSpelling: false,
+  frequencyUnitHz: false,
+  extraProperties: false,
+  missingMeterTimestamp: false,
+};
+
+export interface TlsOptions {
+  /** Certificate authorities to trust for the central system's certificate (profiles 2 and 3). */
+  ca?: string | Buffer | (string | Buffer)[];
+  /** Client certificate (profile 3). */
+  cert?: string | Buffer;
+  /** Client private key (profile 3). */
+  key?: string | Buffer;
+}
+
+export interface ReconnectOptions {
+  /** Wait before the first reconnect attempt. Default 1 s. */
+  initialDelayS?: number;
+  /** Longest wait between attempts. Default 60 s. */
+  maxDelayS?: number;
+  /** Growth per failed attempt. Default 2. */
+  factor?: number;
+  /** Random spread, 0..1, as a fraction of the delay (seeded by the identity). Default 0. */
+  jitter?: number;
+}
+
+export interface LinkOptions {
+  /** The OCPP-J endpoint, e.g. `ws://127.0.0.1:9000/ocpp`; the identity is appended (OCPP-J 3.1.1). */
+  centralSystemUrl: string;
+  identity: string;
+  /** HTTP Basic password (security profiles 1 and 2); the user is the identity. */
+  password?: string;
+  /** TLS settings for `wss://` (profiles 2 and 3). */
+  tls?: TlsOptions;
+  clock?: Clock;
+  log?: Logger;
+  quirks?: Partial<Quirks>;
+  /** Initial values of configuration keys, over the standard defaults. */
+  configuration?: Record<string, ConfigurationOverride>;
+  /** How long a call may wait for its answer (the MessageTimeout key, errata 3.82). Default 30 s. */
+  callTimeoutMs?: number;
+  reconnect?: ReconnectOptions;
+  /** How long a reset or firmware installation keeps the charge point away. Default 5 s. */
+  rebootDelayS?: number;
+}
+
+/** A request the charge point sent, with the action as discriminant. */
+export type SentMessage = {
+  [A in CpAction]: { action: A; request: OcppRequest<A>; messageId: string };
+}[CpAction];
+/** The central system's answer to one of the charge point's requests. */
+export type ResultMessage = {
+  [A in CpAction]: { action: A; request: OcppRequest<A>; response: OcppResponse<A> };
+}[CpAction];
+/** A request from the central system. */
+export type ReceivedMessage = {
+  [A in CsAction]: { action: A; request: OcppRequest<A>; messageId: string };
+}[CsAction];
+/** The charge point's answer to a request from the central system (or the error it answered with). */
+export type RepliedMessage = {
+  [A in CsAction]: { action: A; request: OcppRequest<A>; response?: OcppResponse<A>; error?: Error };
+}[CsAction];
+
+export interface StatusEvent {
+  connectorId: number;
+  status: OcppRequest<'StatusNotification'>['status'];
+  errorCode: OcppRequest<'StatusNotification'>['errorCode'];
+  info?: string;
+}
+
+export interface TransactionEvent {
+  connectorId: number;
+  /** The central system's id; undefined while the StartTransaction is unanswered. */
+  transactionId?: number;
+  idTag: string;
+  reason?: OcppRequest<'StopTransaction'>['reason'];
+}
+
+/** Every event a simulated charge point emits, with its arguments. */
+export interface ChargePointEvents {
+  /** The WebSocket is open. */
+  connected: [];
+  /** The WebSocket closed. */
+  disconnected: [{ code: number; reason: string }];
+  /** A (re)connect attempt failed. */
+  connectFailed: [Error];
+  /** The next connect attempt is scheduled. */
+  reconnecting: [{ delayMs: number; attempt: number }];
+  /** The central system answered a BootNotification. */
+  boot: [BootNotificationResponse];
+  /** The charge point restarts (Reset, firmware installation). */
+  rebooting: [{ reason: string }];
+  sent: [SentMessage];
+  result: [ResultMessage];
+  /** A request of the charge point failed: CALLERROR, timeout, or the connection dropped. */
+  callError: [{ action: CpAction; request: unknown; error: Error }];
+  received: [ReceivedMessage];
+  replied: [RepliedMessage];
+  /** A connector changed status (reported at once when online, else when back online). */
+  status: [StatusEvent];
+  transactionStarted: [TransactionEvent];
+  /** The central system assigned a transaction id. */
+  transactionId: [TransactionEvent];
+  transactionStopped: [TransactionEvent];
+  /** A transaction-related message was dropped after TransactionMessageAttempts failures. */
+  messageDropped: [{ action: string; error: unknown }];
+  /** Every call answered and every queue empty or waiting: nothing is on its way. */
+  idle: [];
+}
+
+/** Raised when a request cannot go out now (offline or not accepted). */
+export class NotConnectedError extends Error {
+  constructor(action: string, why: string) {
+    super(`${action} not sent: ${why}`);
+    this.name = 'NotConnectedError';
+  }
+}
+
+/** The answer to a central-system request, plus what to do once the answer is on its way. */
+export interface CommandOutcome<A extends CsAction = CsAction> {
+  response: OcppResponse<A>;
+  /** Runs after the answer has been written to the socket (TriggerMessage, Reset, ...). */
+  after?: () => void;
+}
+
+/** Replaces the charge point's answer to a central-system request (vendor behaviour). */
+export type CommandOverride<A extends CsAction> = (
+  request: OcppRequest<A>,
+  next: () => Promise<OcppResponse<A>>,
+) => OcppResponse<A> | Promise<OcppResponse<A>>;

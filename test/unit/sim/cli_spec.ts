@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliError, HELP, parseCliArgs, runCli } from '../../../lib/sim/cli';
+import { TestCentralSystem } from './harness';
+
+function parseError(argv: string[]): CliError {
+  try {
+    parseCliArgs(argv);
+  } catch (err) {
+    assert.ok(err instanceof CliError, String(err));
+    return err;
+  }
+  assert.fail(`no error for ${argv.join(' ')}`);
+}
+
+describe('ampflow-sim command line', () => {
+  it('parses the documented example with its defaults', () => {
+    const options = parseCliArgs([
+      '--url',
+      'ws://host:9000/',
+      '--count',
+      '10',
+      '--prefix',
+      'SIM-',
+      '--password',
+      'X',
+      '--connectors',
+      '2',
+      '--meter-interval',
+      '60',
+      '--session-minutes',
+      '30',
+      '--gap-minutes',
+      '10',
+      '--seed',
+      '1',
+      '--quirk',
+      'celciusSpelling,noSubProtocol',
+      '--quirk',
+      'extraProperties',
+    ]);
+    assert.deepEqual(options, {
+      url: 'ws://host:9000/',
+      count: 10,
+      prefix: 'SIM-',
+      password: 'X',
+      connectors: 2,
+      phases: 3,
+      maxCurrentA: 32,
+      meterIntervalS: 60,
+      heartbeatS: 300,
+      sessionMinutes: 30,
+      gapMinutes: 10,
+      seed: 1,
+      spreadS: 0,
+      quirks: { celciusSpelling: true, noSubProtocol: true, extraProperties: true },
+      quiet: false,
+    });
+    assert.equal(parseCliArgs(['--help']), 'help');
+  });
+
+  it('names the option at fault', () => {
+    const cases: [string[], string, RegExp][] = [
+      [[], '--url', /required/],
+      [['--url', 'http://x/'], '--url', /ws:\/\/ or wss:\/\//],
+      [['--url', 'not a url'], '--url', /not a URL/],
+      [['--url', 'ws://x', '--count', '0'], '--count', /whole number from 1/],
+      [['--url', 'ws://x', '--count', 'ten'], '--count', /"ten"/],
+      [['--url', 'ws://x', '--connectors', '1.5'], '--connectors', /whole number/],
+      [['--url', 'ws://x', '--phases', '2'], '--phases', /1 or 3/],
+      [['--url', 'ws://x', '--meter-interval=-1'], '--meter-interval', /from 0/],
+      [['--url', 'ws://x', '--meter-interval', '-1'], '--meter-interval', /ambiguous/],
+      [['--url', 'ws://x', '--gap-minutes', 'x'], '--gap-minutes', /number/],
+      [['--url', 'ws://x', '--quirk', 'sparkles'], '--quirk', /unknown quirk "sparkles"/],
+      [['--url', 'ws://x', '--prefix', 'a b'], '--prefix', /blanks/],
+      [['--url', 'ws://x', '--password', ''], '--password', /empty/],
+      [['--url', 'ws://x', '--ca', '/no/such/file.pem'], '--ca', /cannot read/],
+      [['--url', 'ws://x', '--bogus'], '--bogus', /Unknown option/],
+      [['--url', 'ws://x', '--count'], '--count', /argument missing/],
+      [['--url', 'ws://x', 'extra'], 'arguments', /positional/],
+    ];
+    for (const [argv, option, message] of cases) {
+      const err = parseError(argv);
+      assert.equal(err.option, option, argv.join(' '));
+      assert.match(err.message, message, argv.join(' '));
+    }
+  });
+
+  it('checks certificate files belong to a wss:// URL and come as a pair', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ampflow-sim-'));
+    try {
+      const pem = join(dir, 'x.pem');
+      writeFileSync(pem, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+      assert.equal(parseError(['--url', 'ws://x', '--ca', pem]).option, '--ca');
+      assert.equal(parseError(['--url', 'wss://x', '--cert', pem]).option, '--key');
+      const options = parseCliArgs(['--url', 'wss://x', '--ca', pem, '--cert', pem, '--key', pem]);
+      assert.ok(options !== 'help' && options.ca?.includes('BEGIN CERTIFICATE'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('explains every option in --help', async () => {
+    const out: string[] = [];
+    const code = await runCli(['--help'], {
+      out: (l) => out.push(l),
+      err: () => undefined,
+      stopped: Promise.resolve(),
+    });
+    assert.equal(code, 0);
+    for (const option of [
+      '--url',
+      '--count',
+      '--prefix',
+      '--password',
+      '--connectors',
+      '--phases',
+      '--max-current',
+      '--meter-interval',
+      '--heartbeat',
+      '--session-minutes',
+      '--gap-minutes',
+      '--seed',
+      '--spread',
+      '--quirk',
+      '--ca',
+      '--cert',
+      '--key',
+      '--quiet',
+      '--help',
+    ]) {
+      assert.ok(HELP.includes(`  ${option}`), option);
+    }
+    assert.equal(out.join('\n'), HELP);
+  });
+
+  it('exits with 2 and a hint on a usage error', async () => {
+    const err: string[] = [];
+    const code = await runCli(['--url', 'ws://x', '--count', '-3'], {
+      out: () => undefined,
+      err: (l) => err.push(l),
+      stopped: Promise.resolve(),
+    });
+    assert.equal(code, 2);
+    assert.match(err[0] ?? '', /^ampflow-sim: --count: /);
+    assert.match(err[1] ?? '', /--help/);
+  });
+
+  it('runs charge points against a central system, one line per event, and a summary when stopped', async () => {
+    const cs = await TestCentralSystem.start();
+    try {
+      const out: string[] = [];
+      let stop: () => void = () => undefined;
+      const stopped = new Promise<void>((resolve) => {
+        stop = resolve;
+      });
+      let accepted = 0;
+      const code = runCli(['--url', `ws://127.0.0.1:${cs.port}/`, '--count', '2', '--prefix', 'CLI-'], {
+        out: (line) => {
+          out.push(line);
+          if (/BootNotification Accepted/.test(line) && ++accepted === 2) stop();
+        },
+        err: (line) => out.push(`ERR ${line}`),
+        stopped,
+      });
+      assert.equal(await code, 0);
+      assert.match(out[0] ?? '', /2 charge point\(s\) CLI-1\.\.CLI-2/);
+      assert.ok(out.some((line) => /^\d\d:\d\d:\d\d CLI-1 connected/.test(line)));
+      assert.match(
+        out.at(-1) ?? '',
+        /2 charge point\(s\), 2 connected, 2 accepted; sessions 0 started, 0 finished, 0 refused; 0\.0 kWh/,
+      );
+      assert.deepEqual(cs.handshakes.map((h) => h.request.url).sort(), ['/CLI-1', '/CLI-2']);
+    } finally {
+      await cs.close();
+    }
+  });
+});

@@ -1,0 +1,389 @@
+import assert from 'node:assert/strict';
+import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
+import type { SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import { ChargingProfileStore, type LimitContext } from '../../../lib/sim/smart-charging';
+import { advance, simulator, TestCentralSystem } from './harness';
+
+type Profile = SetChargingProfileRequest['csChargingProfiles'];
+const T0 = Date.UTC(2026, 0, 1);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function profile(
+  overrides: Partial<Profile> & { limits?: [number, number][]; unit?: 'A' | 'W'; numberPhases?: number },
+): Profile {
+  const { limits = [[0, 16]], unit = 'A', numberPhases, ...rest } = overrides;
+  return {
+    chargingProfileId: 1,
+    stackLevel: 0,
+    chargingProfilePurpose: 'TxDefaultProfile',
+    chargingProfileKind: 'Absolute',
+    chargingSchedule: {
+      startSchedule: iso(T0),
+      chargingRateUnit: unit,
+      chargingSchedulePeriod: limits.map(([startPeriod, limit]) => ({
+        startPeriod,
+        limit,
+        ...(numberPhases === undefined ? {} : { numberPhases }),
+      })),
+    },
+    ...rest,
+  };
+}
+
+describe('Smart charging: ChargingProfileStore', () => {
+  const context: LimitContext = {
+    voltageV: 230,
+    connectors: [
+      { connectorId: 1, phases: 3, maxCurrentA: 32, transaction: { key: 1, transactionId: 11, startMs: T0 } },
+      { connectorId: 2, phases: 3, maxCurrentA: 32 },
+    ],
+  };
+
+  it('takes the highest stack level valid now, and falls back when its duration ends (3.13.2, 5.16.4)', () => {
+    const store = new ChargingProfileStore();
+    store.install(0, profile({ chargingProfileId: 1, stackLevel: 0, limits: [[0, 16]] }), T0);
+    const upper = profile({
+      chargingProfileId: 2,
+      stackLevel: 3,
+      limits: [
+        [0, 6],
+        [600, 10],
+      ],
+    });
+    upper.chargingSchedule.duration = 1800;
+    store.install(0, upper, T0);
+    const schedule = store.compositeSchedule(1, T0, 3600, 'A', context);
+    assert.deepEqual(schedule, {
+      status: 'Accepted',
+      connectorId: 1,
+      scheduleStart: iso(T0),
+      chargingSchedule: {
+        duration: 3600,
+        chargingRateUnit: 'A',
+        chargingSchedulePeriod: [
+          { startPeriod: 0, limit: 6 },
+          { startPeriod: 600, limit: 10 },
+          { startPeriod: 1800, limit: 16 },
+        ],
+      },
+    });
+  });
+
+  it('is the minimum of the ChargePointMaxProfile and the transaction profile; a TxProfile overrules TxDefaultProfile', () => {
+    const store = new ChargingProfileStore();
+    store.install(
+      0,
+      profile({
+        chargingProfileId: 1,
+        chargingProfilePurpose: 'ChargePointMaxProfile',
+        limits: [
+          [0, 20],
+          [900, 8],
+        ],
+      }),
+      T0,
+    );
+    store.install(0, profile({ chargingProfileId: 2, limits: [[0, 12]] }), T0);
+    store.install(
+      1,
+      profile({
+        chargingProfileId: 3,
+        chargingProfilePurpose: 'TxProfile',
+        chargingProfileKind: 'Relative',
+        limits: [
+          [0, 25],
+          [1800, 16],
+        ],
+      }),
+      T0,
+      1,
+    );
+    const tx = store.compositeSchedule(1, T0, 3600, 'A', context).chargingSchedule?.chargingSchedulePeriod;
+    assert.deepEqual(tx, [
+      { startPeriod: 0, limit: 20 },
+      { startPeriod: 900, limit: 8 },
+    ]);
+    // Connector 2 has no transaction, so its TxDefaultProfile: min(12, ChargePointMax).
+    const idle = store.compositeSchedule(2, T0, 3600, 'A', context).chargingSchedule?.chargingSchedulePeriod;
+    assert.deepEqual(idle, [
+      { startPeriod: 0, limit: 12 },
+      { startPeriod: 900, limit: 8 },
+    ]);
+    // Connector 0: what the charge point may draw, capped by ChargePointMaxProfile.
+    assert.deepEqual(
+      store.compositeSchedule(0, T0, 600, 'A', context).chargingSchedule?.chargingSchedulePeriod,
+      [{ startPeriod: 0, limit: 20 }],
+    );
+  });
+
+  it('converts W with the nominal voltage and numberPhases (3 when absent) both ways (7.12)', () => {
+    const store = new ChargingProfileStore();
+    store.install(
+      0,
+      profile({
+        unit: 'W',
+        limits: [
+          [0, 11040],
+          [600, 4140],
+        ],
+      }),
+      T0,
+    );
+    const amps = store.compositeSchedule(1, T0, 1200, 'A', context).chargingSchedule?.chargingSchedulePeriod;
+    assert.deepEqual(amps, [
+      { startPeriod: 0, limit: 16 },
+      { startPeriod: 600, limit: 6 },
+    ]);
+    store.install(
+      0,
+      profile({ chargingProfileId: 2, stackLevel: 1, unit: 'W', numberPhases: 1, limits: [[0, 3680]] }),
+      T0,
+    );
+    const single = store.compositeSchedule(1, T0, 600, 'W', context).chargingSchedule;
+    assert.deepEqual(single?.chargingSchedulePeriod, [{ startPeriod: 0, limit: 3680, numberPhases: 1 }]);
+    assert.equal(store.compositeAt(1, T0, context, T0).currentA, 16);
+  });
+
+  it('repeats a Daily recurring profile (the 3.13.7 example: 6 kW from 08:00 to 20:00)', () => {
+    const store = new ChargingProfileStore();
+    store.install(
+      0,
+      {
+        chargingProfileId: 100,
+        stackLevel: 0,
+        chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Recurring',
+        recurrencyKind: 'Daily',
+        chargingSchedule: {
+          duration: 86400,
+          startSchedule: '2013-01-01T00:00:00Z',
+          chargingRateUnit: 'W',
+          chargingSchedulePeriod: [
+            { startPeriod: 0, limit: 11000, numberPhases: 3 },
+            { startPeriod: 28800, limit: 6000, numberPhases: 3 },
+            { startPeriod: 72000, limit: 11000, numberPhases: 3 },
+          ],
+        },
+      },
+      T0,
+    );
+    const day = store.compositeSchedule(1, T0 + 6 * 3600_000, 24 * 3600, 'W', context).chargingSchedule;
+    assert.deepEqual(day?.chargingSchedulePeriod, [
+      { startPeriod: 0, limit: 11000, numberPhases: 3 },
+      { startPeriod: 2 * 3600, limit: 6000, numberPhases: 3 },
+      { startPeriod: 14 * 3600, limit: 11000, numberPhases: 3 },
+    ]);
+    assert.equal(store.nextChangeAfter(T0 + 6 * 3600_000, context), T0 + 8 * 3600_000);
+  });
+
+  it("lets a connector's own TxDefaultProfile replace connector 0's for that connector only (3.13.1)", () => {
+    const store = new ChargingProfileStore();
+    store.install(0, profile({ chargingProfileId: 1, stackLevel: 2, limits: [[0, 10]] }), T0);
+    store.install(2, profile({ chargingProfileId: 2, stackLevel: 0, limits: [[0, 20]] }), T0);
+    assert.equal(store.compositeAt(1, T0, context, T0).currentA, 10);
+    assert.equal(store.compositeAt(2, T0, context, T0).currentA, 20);
+  });
+
+  it('clears by id, by matching fields (logical AND), or everything (errata 3.25)', () => {
+    const store = new ChargingProfileStore();
+    store.install(0, profile({ chargingProfileId: 1, stackLevel: 0 }), T0);
+    store.install(0, profile({ chargingProfileId: 2, stackLevel: 1 }), T0);
+    store.install(
+      0,
+      profile({ chargingProfileId: 3, stackLevel: 0, chargingProfilePurpose: 'ChargePointMaxProfile' }),
+      T0,
+    );
+    assert.equal(store.clear({ id: 99, stackLevel: 1 }), false);
+    assert.equal(store.clear({ chargingProfilePurpose: 'TxDefaultProfile', stackLevel: 1 }), true);
+    assert.deepEqual(
+      store.all().map((p) => p.profile.chargingProfileId),
+      [1, 3],
+    );
+    assert.equal(store.clear({}), true);
+    assert.equal(store.all().length, 0);
+  });
+});
+
+describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offered current', () => {
+  let cs: TestCentralSystem;
+  let cp: SimulatedChargePoint;
+  let clock: ReturnType<typeof simulator>['clock'];
+
+  async function start(options: Parameters<typeof simulator>[1] = {}) {
+    const sim = simulator(cs, { connectors: 2, ...options });
+    cp = sim.cp;
+    clock = sim.clock;
+    await cp.connect();
+  }
+
+  const set = (connectorId: number, p: Profile) =>
+    cs.call('CP1', 'SetChargingProfile', { connectorId, csChargingProfiles: p });
+
+  beforeEach(async () => {
+    cs = await TestCentralSystem.start();
+  });
+
+  afterEach(async () => {
+    await cp?.close();
+    await cs.close();
+    cs.assertStrict();
+  });
+
+  it('follows a TxDefaultProfile: limit, pause at 0 A (SuspendedEVSE), and back, as the schedule moves on', async () => {
+    await start({ configuration: { MeterValueSampleInterval: 600 } });
+    assert.deepEqual(
+      await set(
+        0,
+        profile({
+          chargingProfileKind: 'Relative',
+          limits: [
+            [0, 10],
+            [600, 0],
+            [1200, 16],
+          ],
+        }),
+      ),
+      { status: 'Accepted' },
+    );
+    cp.plugIn(1, { maxCurrentA: 32 });
+    await cp.startTransaction(1, 'TAG');
+    assert.equal(cp.connector(1).offeredA, 10);
+    assert.deepEqual(cp.connector(1).currentA, [10, 10, 10]);
+    await advance(cp, clock, 600_000);
+    assert.equal(cp.connector(1).status, 'SuspendedEVSE');
+    assert.equal(cp.connector(1).offeredA, 0);
+    await advance(cp, clock, 600_000);
+    assert.equal(cp.connector(1).status, 'Charging');
+    assert.equal(cp.connector(1).offeredA, 16);
+    const offered = cs
+      .messages('MeterValues')
+      .map((mv) => mv.meterValue[0]?.sampledValue.find((v) => v.measurand === 'Current.Offered')?.value);
+    // A sample at a period boundary already sees the new period.
+    assert.deepEqual(offered, ['0.0', '16.0']);
+    // 10 A × 3 × 230 V for 600 s = 1150 Wh, then nothing.
+    assert.ok(Math.abs(cp.connector(1).energyWh - 1150) < 1e-6);
+    assert.deepEqual(
+      cs
+        .messages('StatusNotification')
+        .filter((s) => s.connectorId === 1)
+        .map((s) => s.status),
+      ['Available', 'Preparing', 'Charging', 'SuspendedEVSE', 'Charging'],
+    );
+  });
+
+  it('takes a TxProfile for the running transaction only, and refuses one without a transaction (3.13.1)', async () => {
+    await start();
+    const tx = profile({
+      chargingProfileId: 5,
+      chargingProfilePurpose: 'TxProfile',
+      chargingProfileKind: 'Relative',
+      limits: [[0, 8]],
+    });
+    assert.deepEqual(await set(1, tx), { status: 'Rejected' });
+    await set(0, profile({ chargingProfileKind: 'Relative', limits: [[0, 20]] }));
+    cp.plugIn(1, {});
+    await cp.startTransaction(1, 'TAG');
+    await cp.whenIdle();
+    const id = cp.connector(1).transaction?.transactionId;
+    assert.deepEqual(await set(1, { ...tx, transactionId: 999 }), { status: 'Rejected' });
+    assert.deepEqual(await set(0, tx), { status: 'Rejected' });
+    assert.deepEqual(await set(1, { ...tx, transactionId: id as number }), { status: 'Accepted' });
+    assert.equal(cp.connector(1).offeredA, 8);
+    const composite = await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 300 });
+    assert.deepEqual(composite.chargingSchedule?.chargingSchedulePeriod, [{ startPeriod: 0, limit: 8 }]);
+    assert.equal(composite.scheduleStart, iso(clock.now()));
+    await cp.stopTransaction(1);
+    cp.unplug(1);
+    cp.plugIn(1, {});
+    await cp.startTransaction(1, 'TAG');
+    assert.equal(cp.connector(1).offeredA, 20);
+  });
+
+  it('shares a ChargePointMaxProfile between charging connectors (3.13.3: all connectors together)', async () => {
+    await start();
+    assert.deepEqual(
+      await set(1, profile({ chargingProfilePurpose: 'ChargePointMaxProfile', limits: [[0, 24]] })),
+      {
+        status: 'Rejected',
+      },
+    );
+    assert.deepEqual(
+      await set(0, profile({ chargingProfilePurpose: 'ChargePointMaxProfile', limits: [[0, 24]] })),
+      {
+        status: 'Accepted',
+      },
+    );
+    cp.plugIn(1, { maxCurrentA: 32 });
+    await cp.startTransaction(1, 'A');
+    assert.equal(cp.connector(1).offeredA, 24);
+    cp.plugIn(2, { maxCurrentA: 32 });
+    await cp.startTransaction(2, 'B');
+    assert.equal(cp.connector(1).offeredA, 12);
+    assert.equal(cp.connector(2).offeredA, 12);
+    const site = await cs.call('CP1', 'GetCompositeSchedule', {
+      connectorId: 0,
+      duration: 60,
+      chargingRateUnit: 'W',
+    });
+    assert.deepEqual(site.chargingSchedule?.chargingSchedulePeriod, [
+      { startPeriod: 0, limit: 24 * 230 * 3 },
+    ]);
+  });
+
+  it('rejects what the charge point cannot do, as its configuration keys announce (3.13.5)', async () => {
+    await start({
+      configuration: { ChargingScheduleAllowedChargingRateUnit: { value: 'Current', readonly: true } },
+    });
+    assert.deepEqual(await set(0, profile({ unit: 'W', limits: [[0, 11000]] })), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ stackLevel: 9 })), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ limits: [[60, 16]] })), { status: 'Rejected' });
+    assert.deepEqual(
+      await set(
+        0,
+        profile({ limits: Array.from({ length: 25 }, (_, i) => [i * 60, 16] as [number, number]) }),
+      ),
+      {
+        status: 'Rejected',
+      },
+    );
+    assert.deepEqual(await set(0, profile({ chargingProfileKind: 'Recurring' })), { status: 'Rejected' });
+    await assert.rejects(
+      set(3, profile({})),
+      (err: { rpcErrorCode?: string }) => err.rpcErrorCode === 'PropertyConstraintViolation',
+    );
+    assert.deepEqual(await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 3, duration: 60 }), {
+      status: 'Rejected',
+    });
+  });
+
+  it('answers smart-charging messages with CALLERROR NotSupported without the SmartCharging profile (errata 3.39)', async () => {
+    await start({ configuration: { SupportedFeatureProfiles: 'Core' } });
+    await assert.rejects(
+      set(0, profile({})),
+      (err: { rpcErrorCode?: string }) => err.rpcErrorCode === 'NotSupported',
+    );
+    await assert.rejects(
+      cs.call('CP1', 'ClearChargingProfile', {}),
+      (err: { rpcErrorCode?: string }) => err.rpcErrorCode === 'NotSupported',
+    );
+  });
+
+  it('clears profiles (Accepted / Unknown) and the offered current goes back to the rating', async () => {
+    await start();
+    await set(0, profile({ chargingProfileId: 4, limits: [[0, 7]] }));
+    cp.plugIn(1, {});
+    await cp.startTransaction(1, 'TAG');
+    assert.equal(cp.connector(1).offeredA, 7);
+    assert.deepEqual(await cs.call('CP1', 'ClearChargingProfile', { id: 5 }), { status: 'Unknown' });
+    assert.deepEqual(await cs.call('CP1', 'ClearChargingProfile', { id: 4 }), { status: 'Accepted' });
+    assert.equal(cp.connector(1).offeredA, 32);
+  });
+
+  it('switches a three-phase EV to one phase when numberPhases says so and ConnectorSwitch3to1PhaseSupported', async () => {
+    await start({ configuration: { ConnectorSwitch3to1PhaseSupported: { value: true, readonly: true } } });
+    await set(0, profile({ unit: 'W', numberPhases: 1, limits: [[0, 3680]] }));
+    cp.plugIn(1, { phases: 3, maxCurrentA: 32 });
+    await cp.startTransaction(1, 'TAG');
+    assert.deepEqual(cp.connector(1).currentA, [16, 0, 0]);
+  });
+});
