@@ -19,3 +19,13 @@ export function rpcChargePoint(
     ...extra,
   } as RPC_ClientOptions);
 }
+
+/**
+ * Answers `action` on a bare charger with what `respond` returns. ocpp-rpc's typings want every
+ * handler to return a Promise of a record; the runtime takes any value.
+ */
+export function answer(client: RPCClient, action: string, respond: (params: unknown) => unknown): void {
+  client.handle(action, (async ({ params }: { params?: unknown }) => respond(params)) as Parameters<
+    RPCClient['handle']
+  >[1]);
+}

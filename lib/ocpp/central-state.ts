@@ -1,0 +1,218 @@
+import type { BootNotificationRequest, GetConfigurationResponse } from './messages';
+
+/**
+ * The central system's durable state and the events that change it. Every change is an event
+ * appended to a journal (lib/store) before the charger gets its answer, so a crash at any instant
+ * loses nothing acknowledged and never issues a transaction id twice. `applyEvent` is the one
+ * place that turns events into state; it must stay deterministic.
+ */
+
+export interface OpenTransaction {
+  transactionId: number;
+  chargePointId: string;
+  connectorId: number;
+  idTag: string;
+  /** The status the central system answered the StartTransaction with. */
+  idTagStatus: string;
+  meterStartWh: number;
+  /** As the charger reported it (ISO 8601). */
+  startedAt: string;
+  reservationId?: number;
+  /** When the central system received the StartTransaction (ISO 8601). */
+  receivedAt: string;
+  priority?: number;
+}
+
+/** A charge data record: one finished session, what facility staff bill from. */
+export interface SessionRecord {
+  transactionId: number;
+  chargePointId: string;
+  connectorId?: number;
+  idTag?: string;
+  startedAt?: string;
+  stoppedAt: string;
+  meterStartWh?: number;
+  meterStopWh: number;
+  energyWh?: number;
+  /** OCPP stop reason; `Local` when the charger gave none (the spec's default). */
+  stopReason: string;
+  /** The id tag that stopped the session, when the charger reported one. */
+  stopIdTag?: string;
+  /**
+   * How the record came about when it is not an ordinary start + stop: `unknownTransaction` (a
+   * StopTransaction for a transaction the central system never started), `superseded` (the
+   * charger started a new transaction on the connector without stopping this one; meterStop and
+   * stoppedAt are then the new transaction's start values).
+   */
+  anomaly?: 'unknownTransaction' | 'superseded';
+}
+
+export type Registration = 'Accepted' | 'Pending' | 'Rejected';
+
+export interface ChargerRecord {
+  chargePointId: string;
+  firstSeenAt: string;
+  /** The operator approved it (or the unknown-charger policy accepted it). */
+  approved: boolean;
+  /** The operator rejected it: refused at the handshake. */
+  blocked: boolean;
+  /** The answer to its last BootNotification. */
+  registration?: Registration;
+  boot?: { at: string; request: BootNotificationRequest };
+  configuration?: { at: string; keys: NonNullable<GetConfigurationResponse['configurationKey']> };
+  /** The local authorization list version the charger last reported or accepted. */
+  localListVersion?: number;
+}
+
+export interface CentralState {
+  nextTransactionId: number;
+  openTransactions: Record<string, OpenTransaction>;
+  /** The last stops, to recognise a StopTransaction the charger sends again after a lost answer. */
+  recentStops: { transactionId: number; fingerprint: string }[];
+  chargers: Record<string, ChargerRecord>;
+  /** The id-tag list (lib/ocpp/id-tags snapshot); opaque here. */
+  idTags?: unknown;
+}
+
+export type CentralEvent =
+  | { type: 'transactionStarted'; transaction: OpenTransaction }
+  | { type: 'transactionStopped'; session: SessionRecord; fingerprint: string }
+  | { type: 'chargerSeen'; chargePointId: string; at: string }
+  | { type: 'chargerApproval'; chargePointId: string; at: string; approved: boolean }
+  | {
+      type: 'chargerBooted';
+      chargePointId: string;
+      at: string;
+      request: BootNotificationRequest;
+      registration: Registration;
+    }
+  | {
+      type: 'chargerConfiguration';
+      chargePointId: string;
+      at: string;
+      keys: ChargerConfigurationKeys;
+      complete: boolean;
+    }
+  | { type: 'chargerLocalListVersion'; chargePointId: string; version: number }
+  | { type: 'idTags'; snapshot: unknown };
+
+type ChargerConfigurationKeys = NonNullable<GetConfigurationResponse['configurationKey']>;
+
+export const RECENT_STOPS_KEPT = 1000;
+
+export function initialCentralState(): CentralState {
+  return { nextTransactionId: 1, openTransactions: {}, recentStops: [], chargers: {} };
+}
+
+/** Finished sessions go to the permanent archive as well (billing history). */
+export function isArchivedEvent(event: CentralEvent): boolean {
+  return event.type === 'transactionStopped';
+}
+
+export function applyEvent(state: CentralState, event: CentralEvent): void {
+  switch (event.type) {
+    case 'transactionStarted': {
+      const { transaction } = event;
+      state.openTransactions[String(transaction.transactionId)] = transaction;
+      state.nextTransactionId = Math.max(state.nextTransactionId, transaction.transactionId + 1);
+      return;
+    }
+    case 'transactionStopped': {
+      delete state.openTransactions[String(event.session.transactionId)];
+      state.recentStops.push({ transactionId: event.session.transactionId, fingerprint: event.fingerprint });
+      if (state.recentStops.length > RECENT_STOPS_KEPT) state.recentStops.shift();
+      return;
+    }
+    case 'chargerSeen':
+      chargerOf(state, event.chargePointId, event.at);
+      return;
+    case 'chargerApproval': {
+      const charger = chargerOf(state, event.chargePointId, event.at);
+      charger.approved = event.approved;
+      charger.blocked = !event.approved;
+      return;
+    }
+    case 'chargerBooted': {
+      const charger = chargerOf(state, event.chargePointId, event.at);
+      charger.boot = { at: event.at, request: event.request };
+      charger.registration = event.registration;
+      if (event.registration === 'Accepted') charger.approved = true;
+      return;
+    }
+    case 'chargerConfiguration': {
+      const charger = chargerOf(state, event.chargePointId, event.at);
+      if (event.complete || !charger.configuration) {
+        charger.configuration = { at: event.at, keys: event.keys };
+      } else {
+        const byKey = new Map(charger.configuration.keys.map((key) => [key.key, key]));
+        for (const key of event.keys) byKey.set(key.key, key);
+        charger.configuration = { at: event.at, keys: [...byKey.values()] };
+      }
+      return;
+    }
+    case 'chargerLocalListVersion':
+      chargerOf(state, event.chargePointId).localListVersion = event.version;
+      return;
+    case 'idTags':
+      state.idTags = event.snapshot;
+      return;
+  }
+}
+
+function chargerOf(state: CentralState, chargePointId: string, at?: string): ChargerRecord {
+  let charger = state.chargers[chargePointId];
+  if (!charger) {
+    charger = {
+      chargePointId,
+      firstSeenAt: at ?? new Date(0).toISOString(),
+      approved: false,
+      blocked: false,
+    };
+    state.chargers[chargePointId] = charger;
+  }
+  return charger;
+}
+
+/** What identifies one StopTransaction, so that the same stop sent twice is recognised. */
+export function stopFingerprint(stop: {
+  transactionId: number;
+  meterStop: number;
+  timestamp: string;
+}): string {
+  return `${stop.transactionId}|${stop.meterStop}|${stop.timestamp}`;
+}
+
+/** The persistence the central system needs; lib/store's DurableLog provides it on disk. */
+export interface StateLog<State, Event> {
+  readonly state: State;
+  /** Applies the event at once; resolves when it is durable. */
+  append(event: Event): Promise<void>;
+  /** Every archived event ever appended, in order. */
+  archive(): AsyncIterable<Event>;
+  close(): Promise<void>;
+}
+
+/** A StateLog that keeps everything in memory (no data directory configured, tests, tools). */
+export class MemoryStateLog<State, Event> implements StateLog<State, Event> {
+  readonly state: State;
+  private readonly archived: Event[] = [];
+
+  constructor(
+    initialState: State,
+    private readonly apply: (state: State, event: Event) => void,
+    private readonly isArchived: (event: Event) => boolean,
+  ) {
+    this.state = initialState;
+  }
+
+  async append(event: Event): Promise<void> {
+    this.apply(this.state, event);
+    if (this.isArchived(event)) this.archived.push(event);
+  }
+
+  async *archive(): AsyncIterable<Event> {
+    yield* this.archived;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,173 @@
+import type { CentralSystem } from './central-system';
+import {
+  CENTRAL_SYSTEM_ACTIONS,
+  type CentralSystemAction,
+  CommandError,
+  isCentralSystemAction,
+} from './connection';
+import type { IdTagEntry } from './id-tags';
+import type { OcppRequest } from './messages';
+import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
+
+/**
+ * Actions the central system carries out itself, next to the OCPP commands it sends to chargers.
+ * They let a flow manage charge points, id tags and records with the same node.
+ */
+export const LOCAL_ACTIONS = [
+  'ApproveChargePoint',
+  'RejectChargePoint',
+  'ListChargePoints',
+  'ListOpenTransactions',
+  'GetIdTags',
+  'SetIdTags',
+  'RemoveIdTags',
+  'ReplaceIdTags',
+  'PushLocalList',
+  'ExportSessions',
+] as const;
+export type LocalAction = (typeof LOCAL_ACTIONS)[number];
+
+const localActions = new Set<string>(LOCAL_ACTIONS);
+const chargePointActionsNeedingId = new Set<string>([
+  'ApproveChargePoint',
+  'RejectChargePoint',
+  'PushLocalList',
+]);
+
+export const COMMAND_ACTIONS: readonly string[] = [...CENTRAL_SYSTEM_ACTIONS, ...LOCAL_ACTIONS];
+
+export interface Command {
+  chargePointId?: string;
+  action: string;
+  payload?: unknown;
+  timeoutMs?: number;
+}
+
+export interface CommandResult {
+  action: string;
+  chargePointId?: string;
+  request: unknown;
+  response: unknown;
+}
+
+/**
+ * Statuses in a charger's answer that mean the command was not carried out. The answer is a
+ * valid CallResult, but a flow must see it as a failure (Catch nodes).
+ */
+const REFUSALS = new Set([
+  'Rejected',
+  'NotSupported',
+  'Failed',
+  'VersionMismatch',
+  'UnknownMessageId',
+  'UnknownVendorId',
+  'UnlockFailed',
+  'Occupied',
+  'Faulted',
+  'Unavailable',
+  'NotImplemented',
+]);
+
+export class CommandRefusedError extends CommandError {
+  constructor(
+    message: string,
+    readonly result: CommandResult,
+  ) {
+    super(message, 'CallError');
+    this.name = 'CommandRefusedError';
+  }
+}
+
+/** Runs an OCPP command or a local action; throws CommandError with a message naming charger and action. */
+export async function executeCommand(cs: CentralSystem, command: Command): Promise<CommandResult> {
+  const { action, chargePointId } = command;
+  if (localActions.has(action)) return executeLocal(cs, command as Command & { action: LocalAction });
+  if (!isCentralSystemAction(action)) {
+    throw new CommandError(
+      `"${action}" is not a command: expected one of ${COMMAND_ACTIONS.join(', ')}`,
+      'InvalidRequest',
+    );
+  }
+  if (!chargePointId) throw new CommandError(`${action} needs the charge point it goes to`, 'InvalidRequest');
+  const request = withDefaults(cs, action, command.payload ?? {});
+  const response = await cs.call(
+    chargePointId,
+    action,
+    request as OcppRequest<CentralSystemAction>,
+    command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs },
+  );
+  const result = { action, chargePointId, request, response };
+  const status = (response as { status?: unknown }).status;
+  if (typeof status === 'string' && REFUSALS.has(status)) {
+    throw new CommandRefusedError(`charge point ${chargePointId} answered ${action} with ${status}`, result);
+  }
+  return result;
+}
+
+function withDefaults(cs: CentralSystem, action: CentralSystemAction, payload: unknown): unknown {
+  if (action === 'RemoteStartTransaction' && typeof payload === 'object' && payload !== null) {
+    const request = payload as Record<string, unknown>;
+    const fixedIdTag = cs.options.authorization?.fixedIdTag;
+    if (request.idTag === undefined && fixedIdTag) return { ...request, idTag: fixedIdTag };
+  }
+  return payload;
+}
+
+async function executeLocal(
+  cs: CentralSystem,
+  command: Command & { action: LocalAction },
+): Promise<CommandResult> {
+  const { action, chargePointId } = command;
+  const payload = (command.payload ?? {}) as Record<string, unknown>;
+  if (chargePointActionsNeedingId.has(action) && !chargePointId) {
+    throw new CommandError(`${action} needs a charge point id`, 'InvalidRequest');
+  }
+  const result = (response: unknown): CommandResult => ({
+    action,
+    ...(chargePointId ? { chargePointId } : {}),
+    request: command.payload,
+    response,
+  });
+  switch (action) {
+    case 'ApproveChargePoint':
+      await cs.approveChargePoint(chargePointId as string);
+      return result(cs.chargePoint(chargePointId as string));
+    case 'RejectChargePoint':
+      await cs.rejectChargePoint(chargePointId as string);
+      return result(cs.chargePoint(chargePointId as string));
+    case 'ListChargePoints':
+      return result(chargePointId ? cs.chargePoint(chargePointId) : cs.chargePoints());
+    case 'ListOpenTransactions':
+      return result(
+        cs.openTransactions().filter((tx) => !chargePointId || tx.chargePointId === chargePointId),
+      );
+    case 'GetIdTags':
+      return result({ version: cs.idTags.version, idTags: cs.idTags.entries() });
+    case 'SetIdTags':
+      return result(await cs.idTags.upsert(idTagEntries(payload, action)));
+    case 'ReplaceIdTags':
+      return result(await cs.idTags.replaceAll(idTagEntries(payload, action)));
+    case 'RemoveIdTags': {
+      const idTags = Array.isArray(payload) ? payload : payload.idTags;
+      if (!Array.isArray(idTags) || idTags.some((tag) => typeof tag !== 'string')) {
+        throw new CommandError('RemoveIdTags needs payload.idTags, a list of id tags', 'InvalidRequest');
+      }
+      return result(await cs.idTags.remove(idTags as string[]));
+    }
+    case 'PushLocalList':
+      return result(await cs.pushLocalList(chargePointId as string, { full: payload.full === true }));
+    case 'ExportSessions':
+      return result(await sessionsCsv(cs.sessions(), payload as SessionsCsvOptions));
+  }
+}
+
+function idTagEntries(payload: unknown, action: string): IdTagEntry[] {
+  const entries = Array.isArray(payload) ? payload : (payload as { idTags?: unknown }).idTags;
+  if (!Array.isArray(entries)) {
+    throw new CommandError(
+      `${action} needs payload.idTags, a list of { idTag, status, ... }`,
+      'InvalidRequest',
+    );
+  }
+  return entries as IdTagEntry[];
+}

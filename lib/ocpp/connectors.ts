@@ -1,0 +1,187 @@
+import type { ConnectorState, ConnectorStatus, ConnectorTransaction, PerPhase, Reading } from '../contracts';
+import type { StatusNotificationRequest } from './messages';
+
+/** A phase counts as active while charging when it carries more than this (DLM phase detection). */
+export const ACTIVE_PHASE_THRESHOLD_A = 1;
+
+export interface ConnectorUpdate {
+  state: ConnectorState;
+  /** Why the update did not change the state (older than what is known), if it did not. */
+  ignored?: string;
+}
+
+/**
+ * What the central system knows about every connector right now (DESIGN: connector state). Kept
+ * in memory; transactions are restored from the durable store at start-up.
+ */
+export class ConnectorRegistry {
+  private readonly connectors = new Map<string, ConnectorState>();
+  /** Timestamp (ms) of the newest reading applied per connector, to ignore older batches. */
+  private readonly lastReadingMs = new Map<string, number>();
+  private readonly lastStatusMs = new Map<string, number>();
+  private readonly onlineChargePoints = new Set<string>();
+
+  get(chargePointId: string, connectorId: number): ConnectorState {
+    const key = keyOf(chargePointId, connectorId);
+    let state = this.connectors.get(key);
+    if (!state) {
+      state = { chargePointId, connectorId, online: this.onlineChargePoints.has(chargePointId) };
+      this.connectors.set(key, state);
+    }
+    return state;
+  }
+
+  find(chargePointId: string, connectorId: number): ConnectorState | undefined {
+    return this.connectors.get(keyOf(chargePointId, connectorId));
+  }
+
+  /** Every known connector, optionally of one charge point, ordered by charge point and connector. */
+  all(chargePointId?: string): ConnectorState[] {
+    return [...this.connectors.values()]
+      .filter((state) => chargePointId === undefined || state.chargePointId === chargePointId)
+      .sort((a, b) => a.chargePointId.localeCompare(b.chargePointId) || a.connectorId - b.connectorId);
+  }
+
+  /** Marks every connector of a charge point online or offline; returns the ones that changed. */
+  setOnline(chargePointId: string, online: boolean): ConnectorState[] {
+    if (online) this.onlineChargePoints.add(chargePointId);
+    else this.onlineChargePoints.delete(chargePointId);
+    const changed = this.all(chargePointId).filter((state) => state.online !== online);
+    for (const state of changed) state.online = online;
+    return changed;
+  }
+
+  /**
+   * Applies a StatusNotification. A notification older than the one already applied (chargers
+   * replay queued ones after reconnecting) does not overwrite the newer status.
+   */
+  applyStatus(
+    chargePointId: string,
+    request: StatusNotificationRequest,
+    receivedAt: string,
+  ): ConnectorUpdate {
+    const state = this.get(chargePointId, request.connectorId);
+    const key = keyOf(chargePointId, request.connectorId);
+    const at = validTimestamp(request.timestamp) ?? receivedAt;
+    const atMs = Date.parse(at);
+    state.lastSeen = receivedAt;
+    state.online = true;
+    const previousMs = this.lastStatusMs.get(key);
+    if (previousMs !== undefined && atMs < previousMs) {
+      return {
+        state,
+        ignored: `status ${request.status} of ${at} is older than the one of ${state.statusAt}`,
+      };
+    }
+    this.lastStatusMs.set(key, atMs);
+    state.status = request.status as ConnectorStatus;
+    state.errorCode = request.errorCode;
+    state.statusAt = at;
+    setOrDelete(state, 'info', request.info);
+    setOrDelete(state, 'vendorErrorCode', request.vendorErrorCode);
+    if (state.status !== 'Charging') delete state.activePhases;
+    if (state.status === 'Available' && state.transaction) {
+      // Available means nothing is plugged in; a transaction still bound here was never stopped
+      // by a StopTransaction the central system saw. The ledger keeps it open for billing.
+      delete state.transaction;
+    }
+    return { state };
+  }
+
+  /**
+   * Applies the charger's meter readings (sorted ascending). Only readings newer than what the
+   * connector already shows change it: a batch that arrives late is ignored for the live state.
+   */
+  applyReadings(
+    chargePointId: string,
+    connectorId: number,
+    readings: Reading[],
+    receivedAt: string,
+  ): ConnectorUpdate {
+    const state = this.get(chargePointId, connectorId);
+    const key = keyOf(chargePointId, connectorId);
+    state.lastSeen = receivedAt;
+    state.online = true;
+    const newest = readings[readings.length - 1];
+    if (!newest) return { state, ignored: 'no readings' };
+    const newestMs = Date.parse(newest.timestamp);
+    const previousMs = this.lastReadingMs.get(key);
+    if (previousMs !== undefined && newestMs < previousMs) {
+      return { state, ignored: `readings up to ${newest.timestamp} are older than those already applied` };
+    }
+    this.lastReadingMs.set(key, newestMs);
+    for (const reading of readings) {
+      if (reading.currentA) state.currentA = reading.currentA;
+      if (reading.offeredCurrentA !== undefined) state.offeredCurrentA = reading.offeredCurrentA;
+      if (reading.importWh !== undefined) state.energyWh = reading.importWh;
+      const powerW = reading.totalPowerW ?? sumPhases(reading.powerW);
+      if (powerW !== undefined) state.powerW = powerW;
+      if (reading.socPercent !== undefined) state.socPercent = reading.socPercent;
+    }
+    const phases = activePhases(state.currentA);
+    if (state.status === 'Charging' && phases) state.activePhases = phases;
+    return { state };
+  }
+
+  bindTransaction(
+    chargePointId: string,
+    connectorId: number,
+    transaction: ConnectorTransaction,
+  ): ConnectorState {
+    const state = this.get(chargePointId, connectorId);
+    state.transaction = transaction;
+    return state;
+  }
+
+  /** Unbinds the transaction if it is still the one on the connector. */
+  unbindTransaction(
+    chargePointId: string,
+    connectorId: number,
+    transactionId: number,
+  ): ConnectorState | undefined {
+    const state = this.find(chargePointId, connectorId);
+    if (state?.transaction?.transactionId === transactionId) {
+      delete state.transaction;
+      delete state.activePhases;
+      return state;
+    }
+    return undefined;
+  }
+
+  /** The connector a running transaction is bound to. */
+  findTransaction(transactionId: number): ConnectorState | undefined {
+    return [...this.connectors.values()].find((state) => state.transaction?.transactionId === transactionId);
+  }
+}
+
+function keyOf(chargePointId: string, connectorId: number): string {
+  return `${chargePointId}\u0000${connectorId}`;
+}
+
+/** Phases (1..3) carrying more than the threshold; undefined when no phase current is known. */
+export function activePhases(currentA: PerPhase | undefined): number[] | undefined {
+  if (!currentA || currentA.every((value) => value === null)) return undefined;
+  return currentA.flatMap((value, index) =>
+    value !== null && Math.abs(value) > ACTIVE_PHASE_THRESHOLD_A ? [index + 1] : [],
+  );
+}
+
+function sumPhases(values: PerPhase | undefined): number | undefined {
+  if (!values || values.every((value) => value === null)) return undefined;
+  return values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+}
+
+function validTimestamp(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+function setOrDelete<K extends 'info' | 'vendorErrorCode'>(
+  state: ConnectorState,
+  key: K,
+  value: string | undefined,
+) {
+  if (value === undefined) delete state[key];
+  else state[key] = value;
+}

@@ -1,0 +1,385 @@
+import type { ConnectorState, Reading } from '../contracts';
+import type { Authorizer } from './authorization';
+import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
+import type { CentralSystem } from './central-system';
+import {
+  type CentralSystemAction,
+  type ChargePointAction,
+  type ChargePointConnection,
+  CommandError,
+} from './connection';
+import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
+import { parseMeterValues } from './meter-values';
+import type { TransactionLedger } from './transactions';
+import { findViolation } from './validation';
+
+/** Configuration keys never stored: the whitepaper makes AuthorizationKey write-only for a reason. */
+const SECRET_CONFIGURATION_KEYS = new Set(['AuthorizationKey']);
+
+/** Entries per SendLocalList when the charger does not say (SendLocalListMaxLength). */
+const DEFAULT_LOCAL_LIST_CHUNK = 100;
+
+/** The MeterValues message in the package's shape: the newest Reading plus where it came from. */
+export interface MeterValuesPayload extends Partial<Reading> {
+  chargePointId: string;
+  connectorId: number;
+  transactionId?: number;
+  /** Every reading of the message, oldest first. */
+  readings: Reading[];
+  /** The batch was older than what the connector already shows and did not change it. */
+  outOfOrder?: true;
+}
+
+/**
+ * Answers every charge-point-initiated message (OCPP 1.6 plus the security extension) and keeps
+ * the central system's state in step. Each handler returns the response; the `message` event
+ * carries the request in the package's shapes to the flows.
+ */
+export class ChargePointHandlers {
+  /** Meter-value warnings already logged, per charger, so a recurring one is logged once. */
+  private readonly loggedWarnings = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly cs: CentralSystem,
+    private readonly stateLog: StateLog<CentralState, CentralEvent>,
+    private readonly ledger: TransactionLedger,
+    private readonly authorizer: Authorizer,
+  ) {}
+
+  async handle(
+    action: ChargePointAction,
+    request: unknown,
+    connection: ChargePointConnection,
+  ): Promise<unknown> {
+    const chargePointId = connection.identity;
+    const receivedAt = this.cs.nowIso();
+    const { response, payload } = await this.answer(action, request as never, chargePointId, receivedAt);
+    this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
+    return response;
+  }
+
+  private async answer(
+    action: ChargePointAction,
+    request: OcppRequests[ChargePointAction],
+    chargePointId: string,
+    receivedAt: string,
+  ): Promise<{ response: unknown; payload: unknown }> {
+    switch (action) {
+      case 'BootNotification':
+        return this.bootNotification(chargePointId, request as OcppRequest<'BootNotification'>, receivedAt);
+      case 'Heartbeat':
+        return { response: { currentTime: receivedAt }, payload: { chargePointId, at: receivedAt } };
+      case 'StatusNotification':
+        return this.statusNotification(
+          chargePointId,
+          request as OcppRequest<'StatusNotification'>,
+          receivedAt,
+        );
+      case 'MeterValues':
+        return this.meterValues(chargePointId, request as OcppRequest<'MeterValues'>, receivedAt);
+      case 'Authorize': {
+        const { idTag } = request as OcppRequest<'Authorize'>;
+        const decision = await this.authorizer.authorize(chargePointId, idTag);
+        return {
+          response: { idTagInfo: decision.idTagInfo },
+          payload: { chargePointId, idTag, ...decision },
+        };
+      }
+      case 'StartTransaction':
+        return this.startTransaction(chargePointId, request as OcppRequest<'StartTransaction'>, receivedAt);
+      case 'StopTransaction':
+        return this.stopTransaction(chargePointId, request as OcppRequest<'StopTransaction'>, receivedAt);
+      case 'DataTransfer': {
+        const dataTransfer = request as OcppRequest<'DataTransfer'>;
+        const response =
+          this.cs.options.dataTransfer === 'flow'
+            ? await this.authorizer.askFlow('DataTransfer', chargePointId, dataTransfer, {
+                status: 'UnknownVendorId',
+              })
+            : { status: 'UnknownVendorId' };
+        return { response, payload: { chargePointId, ...dataTransfer } };
+      }
+      case 'SignCertificate': {
+        const signCertificate = request as OcppRequest<'SignCertificate'>;
+        const response =
+          this.cs.options.signCertificate === 'flow'
+            ? await this.authorizer.askFlow('SignCertificate', chargePointId, signCertificate, {
+                status: 'Rejected',
+              })
+            : { status: 'Rejected' };
+        return { response, payload: { chargePointId, ...signCertificate } };
+      }
+      case 'DiagnosticsStatusNotification':
+      case 'FirmwareStatusNotification':
+      case 'SecurityEventNotification':
+      case 'LogStatusNotification':
+      case 'SignedFirmwareStatusNotification':
+        return { response: {}, payload: { chargePointId, ...(request as object) } };
+    }
+  }
+
+  private async bootNotification(
+    chargePointId: string,
+    request: OcppRequest<'BootNotification'>,
+    receivedAt: string,
+  ) {
+    const record = this.stateLog.state.chargers[chargePointId];
+    let registration: Registration;
+    if (record?.blocked) registration = 'Rejected';
+    else if (this.cs.isKnown(chargePointId) || this.cs.options.unknownChargePoints === 'accept')
+      registration = 'Accepted';
+    else registration = 'Pending';
+    await this.stateLog.append({
+      type: 'chargerBooted',
+      chargePointId,
+      at: receivedAt,
+      request,
+      registration,
+    });
+    const accepted = registration === 'Accepted';
+    if (!accepted) {
+      this.cs.log.info(
+        `charge point ${chargePointId} (${request.chargePointVendor} ${request.chargePointModel}) booted: ${registration}${registration === 'Pending' ? ', waiting for approval' : ''}`,
+      );
+    }
+    if (accepted && this.cs.options.readConfigurationOnBoot !== false) {
+      // After the answer has gone out: a charger need not take calls before its boot is answered.
+      setImmediate(() => {
+        this.cs.call(chargePointId, 'GetConfiguration', {}).catch((err: Error) => {
+          this.cs.log.warn(`reading the configuration of ${chargePointId} after boot failed: ${err.message}`);
+        });
+      });
+    }
+    return {
+      response: {
+        status: registration,
+        currentTime: receivedAt,
+        interval: accepted ? this.cs.heartbeatIntervalS() : this.cs.pendingRetryIntervalS(),
+      },
+      payload: { chargePointId, registration, ...request },
+    };
+  }
+
+  private statusNotification(
+    chargePointId: string,
+    request: OcppRequest<'StatusNotification'>,
+    receivedAt: string,
+  ) {
+    const update = this.cs.connectors.applyStatus(chargePointId, request, receivedAt);
+    if (update.ignored) this.cs.log.info(`charge point ${chargePointId}: ${update.ignored}; ignored`);
+    else this.cs.emit('connector', update.state);
+    return { response: {}, payload: { ...update.state, ...(update.ignored ? { outOfOrder: true } : {}) } };
+  }
+
+  private meterValues(chargePointId: string, request: OcppRequest<'MeterValues'>, receivedAt: string) {
+    const { connectorId, transactionId } = request;
+    const parsed = parseMeterValues(request.meterValue, {
+      source: `${chargePointId}/${connectorId}`,
+      receivedAt,
+    });
+    this.logWarnings(chargePointId, parsed.warnings);
+    if (transactionId !== undefined) this.rebindTransaction(chargePointId, connectorId, transactionId);
+    const update = this.cs.connectors.applyReadings(chargePointId, connectorId, parsed.readings, receivedAt);
+    if (!update.ignored) this.cs.emit('connector', update.state);
+    const newest = parsed.readings[parsed.readings.length - 1];
+    const payload: MeterValuesPayload = { ...newest, chargePointId, connectorId, readings: parsed.readings };
+    if (transactionId !== undefined) payload.transactionId = transactionId;
+    if (update.ignored && parsed.readings.length > 0) payload.outOfOrder = true;
+    return { response: {}, payload };
+  }
+
+  private async startTransaction(
+    chargePointId: string,
+    request: OcppRequest<'StartTransaction'>,
+    receivedAt: string,
+  ) {
+    const decision = await this.authorizer.authorizeStart(chargePointId, request.connectorId, request.idTag);
+    const result = await this.ledger.start(
+      chargePointId,
+      request,
+      decision.priority === undefined
+        ? { idTagStatus: decision.idTagInfo.status }
+        : { idTagStatus: decision.idTagInfo.status, priority: decision.priority },
+      receivedAt,
+    );
+    if (result.superseded) {
+      this.cs.log.warn(
+        `charge point ${chargePointId} started a transaction on connector ${request.connectorId} while transaction ${result.superseded.transactionId} was open there; that one is closed as superseded`,
+      );
+      this.cs.connectors.unbindTransaction(
+        chargePointId,
+        request.connectorId,
+        result.superseded.transactionId,
+      );
+      this.cs.emit('session', result.superseded);
+    }
+    const tx = result.transaction;
+    const state = this.cs.connectors.bindTransaction(chargePointId, tx.connectorId, {
+      transactionId: tx.transactionId,
+      idTag: tx.idTag,
+      startedAt: tx.startedAt,
+      meterStartWh: tx.meterStartWh,
+      ...(tx.priority === undefined ? {} : { priority: tx.priority }),
+    });
+    this.cs.emit('connector', state);
+    return {
+      response: { transactionId: tx.transactionId, idTagInfo: decision.idTagInfo },
+      payload: { ...tx, idTagInfo: decision.idTagInfo, ...(result.duplicate ? { duplicate: true } : {}) },
+    };
+  }
+
+  private async stopTransaction(
+    chargePointId: string,
+    request: OcppRequest<'StopTransaction'>,
+    receivedAt: string,
+  ) {
+    let readings: Reading[] = [];
+    if (request.transactionData) {
+      const connector = this.cs.connectors.findTransaction(request.transactionId);
+      const source = `${chargePointId}/${connector?.connectorId ?? this.ledger.get(request.transactionId)?.connectorId ?? 0}`;
+      const parsed = parseMeterValues(request.transactionData, { source, receivedAt });
+      this.logWarnings(chargePointId, parsed.warnings);
+      readings = parsed.readings;
+    }
+    const result = await this.ledger.stop(chargePointId, request, receivedAt);
+    let state: ConnectorState | undefined;
+    if (result.session?.connectorId !== undefined) {
+      if (readings.length > 0)
+        this.cs.connectors.applyReadings(chargePointId, result.session.connectorId, readings, receivedAt);
+      state = this.cs.connectors.unbindTransaction(
+        chargePointId,
+        result.session.connectorId,
+        request.transactionId,
+      );
+    }
+    if (state) this.cs.emit('connector', state);
+    if (result.session) this.cs.emit('session', result.session);
+    const response =
+      request.idTag === undefined
+        ? {}
+        : { idTagInfo: await this.authorizer.stopIdTagInfo(chargePointId, request.idTag) };
+    const payload = result.session
+      ? { ...result.session, readings }
+      : { chargePointId, transactionId: request.transactionId, duplicate: true };
+    return { response, payload };
+  }
+
+  /** A charger that reports a transaction the connector does not show (after a restart) gets it back. */
+  private rebindTransaction(chargePointId: string, connectorId: number, transactionId: number): void {
+    const state = this.cs.connectors.find(chargePointId, connectorId);
+    if (state?.transaction?.transactionId === transactionId) return;
+    const tx = this.ledger.get(transactionId);
+    if (!tx || tx.chargePointId !== chargePointId) return;
+    this.cs.connectors.bindTransaction(chargePointId, connectorId, {
+      transactionId: tx.transactionId,
+      idTag: tx.idTag,
+      startedAt: tx.startedAt,
+      meterStartWh: tx.meterStartWh,
+      ...(tx.priority === undefined ? {} : { priority: tx.priority }),
+    });
+  }
+
+  private logWarnings(chargePointId: string, warnings: string[]): void {
+    let logged = this.loggedWarnings.get(chargePointId);
+    if (!logged) {
+      logged = new Set();
+      this.loggedWarnings.set(chargePointId, logged);
+    }
+    for (const warning of warnings) {
+      if (logged.has(warning) || logged.size > 100) continue;
+      logged.add(warning);
+      this.cs.log.warn(`charge point ${chargePointId} meter values: ${warning} (logged once)`);
+    }
+  }
+
+  // ---- after central-system commands ------------------------------------------------------------
+
+  /** Keeps the durable record in step with what a command changed or revealed. */
+  async afterCommand(
+    chargePointId: string,
+    action: CentralSystemAction,
+    request: unknown,
+    response: unknown,
+  ) {
+    const at = this.cs.nowIso();
+    switch (action) {
+      case 'GetConfiguration': {
+        const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
+        const keys = ((response as OcppResponse<'GetConfiguration'>).configurationKey ?? []).filter(
+          (key) => !SECRET_CONFIGURATION_KEYS.has(key.key),
+        );
+        await this.stateLog.append({
+          type: 'chargerConfiguration',
+          chargePointId,
+          at,
+          keys,
+          complete: asked.length === 0,
+        });
+        return;
+      }
+      case 'ChangeConfiguration': {
+        const { key, value } = request as OcppRequest<'ChangeConfiguration'>;
+        const { status } = response as OcppResponse<'ChangeConfiguration'>;
+        if ((status === 'Accepted' || status === 'RebootRequired') && !SECRET_CONFIGURATION_KEYS.has(key)) {
+          const keys = [{ key, value, readonly: false }];
+          await this.stateLog.append({
+            type: 'chargerConfiguration',
+            chargePointId,
+            at,
+            keys,
+            complete: false,
+          });
+        }
+        return;
+      }
+      case 'SendLocalList':
+        if ((response as OcppResponse<'SendLocalList'>).status === 'Accepted') {
+          const version = (request as OcppRequest<'SendLocalList'>).listVersion;
+          await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
+        }
+        return;
+      case 'GetLocalListVersion': {
+        const version = (response as OcppResponse<'GetLocalListVersion'>).listVersion;
+        await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Brings the charger's local authorization list to the current version: a Differential update
+   * when the charger's version is known and still in the history, else a Full one; a
+   * VersionMismatch on a Differential update is answered with a Full one.
+   */
+  async pushLocalList(chargePointId: string, options: { full?: boolean }) {
+    const record = this.stateLog.state.chargers[chargePointId];
+    const maxKey = record?.configuration?.keys.find((key) => key.key === 'SendLocalListMaxLength')?.value;
+    const chunk = Number(maxKey) > 0 ? Number(maxKey) : DEFAULT_LOCAL_LIST_CHUNK;
+    const send = async (chargerVersion: number | undefined) => {
+      const updates = this.authorizer.idTags.localListUpdates(chargerVersion, chunk);
+      for (const update of updates) {
+        const { status } = await this.cs.call(chargePointId, 'SendLocalList', update);
+        if (status !== 'Accepted') return { status, update };
+      }
+      return { status: 'Accepted' as const, update: updates[updates.length - 1] };
+    };
+    let result = await send(options.full ? undefined : record?.localListVersion);
+    if (result.status === 'VersionMismatch' && result.update?.updateType === 'Differential') {
+      result = await send(undefined);
+    }
+    if (result.status !== 'Accepted') {
+      throw new CommandError(
+        `charge point ${chargePointId} answered SendLocalList with ${result.status}${result.status === 'NotSupported' ? ' (no local authorization list support)' : ''}`,
+        'CallError',
+      );
+    }
+    return { listVersion: this.authorizer.idTags.version, updateType: result.update?.updateType ?? 'none' };
+  }
+}
+
+/** For callers outside: check a command payload as the central system would, naming the field. */
+export function commandViolation(action: CentralSystemAction, request: unknown): string | undefined {
+  return findViolation(action, 'request', request)?.summary;
+}

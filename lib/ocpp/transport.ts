@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { ConfigError } from '../config-error';
+
+/**
+ * TLS settings for security profiles 2 and 3. Each of certificate, key and CA is given either as
+ * PEM text or as the path of a PEM file, so that the Node-RED editor can hold them as credentials
+ * and a command line can point at files.
+ */
+export interface TlsSettings {
+  /** The central system's certificate (chain): PEM text or a file path. */
+  certificate: string;
+  /** Its private key: PEM text or a file path. */
+  privateKey: string;
+  passphrase?: string;
+  /** CA certificate(s) that signed the chargers' client certificates (profile 3): PEM text or path. */
+  ca?: string;
+  /** Lowest TLS version accepted; the whitepaper requires 1.2 (A00.FR.312). */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+export interface TlsMaterial {
+  cert: Buffer;
+  key: Buffer;
+  passphrase?: string;
+  ca?: Buffer;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/**
+ * Reads and checks the TLS material; throws a ConfigError naming the setting and the file (a
+ * missing file, an unreadable one, a key that does not belong to the certificate).
+ */
+export function loadTlsMaterial(settings: TlsSettings, needsCa: boolean): TlsMaterial {
+  const cert = readPem('TLS certificate', settings.certificate);
+  const key = readPem('TLS private key', settings.privateKey);
+  const ca = settings.ca ? readPem('TLS CA certificate', settings.ca) : undefined;
+  if (needsCa && !ca) {
+    throw new ConfigError(
+      'TLS CA certificate',
+      'security profile 3 needs the CA that signed the chargers’ certificates',
+    );
+  }
+  const material: TlsMaterial = { cert, key, minVersion: settings.minVersion ?? 'TLSv1.2' };
+  if (settings.passphrase) material.passphrase = settings.passphrase;
+  if (ca) material.ca = ca;
+  try {
+    createSecureContext(material as SecureContextOptions);
+  } catch (err) {
+    throw new ConfigError(
+      'TLS certificate',
+      `certificate and key cannot be used together: ${(err as Error).message}`,
+    );
+  }
+  return material;
+}
+
+function readPem(field: string, value: string): Buffer {
+  const text = value.trim();
+  if (text === '') throw new ConfigError(field, 'is empty');
+  if (text.startsWith('-----BEGIN')) return Buffer.from(restoreLineBreaks(text));
+  let content: Buffer;
+  try {
+    content = readFileSync(text);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new ConfigError(field, `cannot read ${text}: ${why}`);
+  }
+  if (!content.toString('utf8').includes('-----BEGIN')) {
+    throw new ConfigError(field, `${text} is not a PEM file`);
+  }
+  return content;
+}
+
+/**
+ * PEM text pasted into a one-line field (the editor's password input) loses its line breaks;
+ * OpenSSL needs them, so each block's base64 body is wrapped at 64 characters again.
+ */
+export function restoreLineBreaks(pem: string): string {
+  if (pem.includes('\n')) return pem;
+  return pem.replace(
+    /-----BEGIN ([A-Z0-9 ]+)-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END \1-----/g,
+    (_block, label: string, body: string) =>
+      `-----BEGIN ${label}-----\n${(body.replace(/\s+/g, '').match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`,
+  );
+}

@@ -1,0 +1,137 @@
+import { createRPCError } from 'ocpp-rpc';
+import { OCPP_ACTIONS, type OcppAction } from './messages';
+
+/**
+ * Validation of OCPP 1.6 payloads against the schemas ocpp-rpc ships (the OCA 1.6 schemas plus the
+ * security-whitepaper messages), with ocpp-rpc's own validator. The central system validates here
+ * rather than through ocpp-rpc's strict mode because it must (a) serve chargers that offer no
+ * sub-protocol as 1.6, where ocpp-rpc would not validate at all, (b) let individual chargers be
+ * lenient (log and carry on), and (c) answer with the 1.6 error names.
+ */
+
+interface AjvError {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+interface RpcValidator {
+  subprotocol: string;
+  validate(schemaId: string, payload: unknown): boolean;
+}
+
+// ocpp-rpc exports createValidator but not its ready-made validators; its list is a stable module.
+const standardValidators: RpcValidator[] = require('ocpp-rpc/lib/standard-validators');
+const ocpp16Validator = standardValidators.find(
+  (validator) => validator.subprotocol === 'ocpp1.6',
+) as RpcValidator;
+
+/**
+ * OCPP-J 1.6 CallError codes, spelt as 1.6 requires: the errata sheet (sections 5.1 and 5.2)
+ * keeps `FormationViolation` and `OccurenceConstraintViolation` as they are on the wire.
+ */
+export type OcppErrorCode =
+  | 'NotImplemented'
+  | 'NotSupported'
+  | 'InternalError'
+  | 'ProtocolError'
+  | 'SecurityError'
+  | 'FormationViolation'
+  | 'PropertyConstraintViolation'
+  | 'OccurenceConstraintViolation'
+  | 'TypeConstraintViolation'
+  | 'GenericError';
+
+export interface Violation {
+  action: string;
+  kind: 'request' | 'response';
+  errorCode: OcppErrorCode;
+  /** What was wrong, naming the field, e.g. `chargeBoxSerialNumber: must NOT have more than 25 characters`. */
+  summary: string;
+}
+
+const knownActions = new Set<string>(OCPP_ACTIONS);
+
+export function isOcppAction(action: string): action is OcppAction {
+  return knownActions.has(action);
+}
+
+/** Checks `payload` against the schema of `action`'s request or response; undefined when valid. */
+export function findViolation(
+  action: OcppAction,
+  kind: 'request' | 'response',
+  payload: unknown,
+): Violation | undefined {
+  try {
+    ocpp16Validator.validate(`urn:${action}.${kind === 'request' ? 'req' : 'conf'}`, payload);
+    return undefined;
+  } catch (err) {
+    const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];
+    const first = errors[0];
+    return {
+      action,
+      kind,
+      errorCode: first ? errorCodeFor(first) : 'FormationViolation',
+      summary: errors.length > 0 ? errors.map(describe).join('; ') : String((err as Error).message),
+    };
+  }
+}
+
+/** The CallError a strict central system answers a violating request with. */
+export function violationError(violation: Violation): Error {
+  return ocppError(violation.errorCode, `${violation.action} ${violation.kind}: ${violation.summary}`);
+}
+
+/** An error ocpp-rpc sends back as a CallError with exactly this code. */
+export function ocppError(code: OcppErrorCode, description: string): Error {
+  const err = createRPCError('GenericError', description, {}) as Error & { rpcErrorCode: string };
+  // createRPCError knows the corrected spellings only; set the 1.6 code directly.
+  err.rpcErrorCode = code;
+  return err;
+}
+
+/**
+ * OCPP-J 1.6 section 4.2.3: type errors are TypeConstraintViolation; a field missing or repeated
+ * too often is an occurrence violation; a field with a value outside its allowed set or length is
+ * a PropertyConstraintViolation; anything that does not fit the PDU's structure (an unknown
+ * property) is a FormationViolation.
+ */
+function errorCodeFor(error: AjvError): OcppErrorCode {
+  switch (error.keyword) {
+    case 'type':
+      return 'TypeConstraintViolation';
+    case 'required':
+    case 'minItems':
+    case 'maxItems':
+      return 'OccurenceConstraintViolation';
+    case 'additionalProperties':
+      return 'FormationViolation';
+    default:
+      return 'PropertyConstraintViolation';
+  }
+}
+
+function describe(error: AjvError): string {
+  const path = fieldPath(error.instancePath);
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${path ? `${path}.` : ''}${String(error.params.additionalProperty)}: is not a field of this message`;
+    case 'required':
+      return `${path ? `${path}.` : ''}${String(error.params.missingProperty)}: is required`;
+    case 'enum':
+      return `${path}: must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    default:
+      return `${path || '(message)'}: ${error.message ?? error.keyword}`;
+  }
+}
+
+/** `/meterValue/0/sampledValue/2/unit` → `meterValue[0].sampledValue[2].unit` */
+function fieldPath(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
+}

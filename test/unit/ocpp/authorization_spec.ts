@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../../lib/clock';
+import type { FlowRequest } from '../../../lib/ocpp/authorization';
+import type { CentralSystem } from '../../../lib/ocpp/central-system';
+import { isoNow, useOcppHarness } from '../../support/ocpp';
+
+const TAGS = [
+  { idTag: '0A0E9B83', status: 'Accepted' as const, note: 'Ms Meier, flat 3' },
+  { idTag: 'BLOCKED1', status: 'Blocked' as const },
+  { idTag: 'OLDCARD', status: 'Accepted' as const, expiryDate: '2020-01-01T00:00:00Z' },
+  { idTag: 'FLEET', status: 'Accepted' as const, priority: 5 },
+  { idTag: 'VAN-01', status: 'Accepted' as const, parentIdTag: 'FLEET' },
+  { idTag: 'DIRECTOR', status: 'Accepted' as const, priority: 9 },
+];
+
+async function authorize(client: { call(action: string, params: unknown): Promise<unknown> }, idTag: string) {
+  return (
+    (await client.call('Authorize', { idTag })) as { idTagInfo: { status: string; parentIdTag?: string } }
+  ).idTagInfo;
+}
+
+describe('authorization', () => {
+  const harness = useOcppHarness();
+
+  describe('by the local list', () => {
+    let cs: CentralSystem;
+    beforeEach(async () => {
+      cs = await harness().centralSystem({ authorization: { policy: 'localList' }, idTags: TAGS });
+    });
+
+    it('accepts listed tags and answers Invalid, Blocked and Expired as the list says', async () => {
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      assert.equal((await authorize(client, '0A0E9B83')).status, 'Accepted');
+      assert.equal((await authorize(client, 'STRANGER')).status, 'Invalid');
+      assert.equal((await authorize(client, 'BLOCKED1')).status, 'Blocked');
+      assert.equal((await authorize(client, 'OLDCARD')).status, 'Expired');
+      assert.deepEqual(await authorize(client, 'VAN-01'), { status: 'Accepted', parentIdTag: 'FLEET' });
+    });
+
+    it('matches the spellings RFID readers produce for one card (Bender manual §5.3)', async () => {
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      for (const spelling of ['0a0e9b83', '0A0E9B83', '839b0e0a', '839B0E0A']) {
+        assert.equal((await authorize(client, spelling)).status, 'Accepted', spelling);
+      }
+    });
+
+    it('passes a tag’s priority (or its group’s) to the transaction on the connector', async () => {
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      await client.call('StartTransaction', {
+        connectorId: 1,
+        idTag: 'DIRECTOR',
+        meterStart: 0,
+        timestamp: isoNow(),
+      });
+      await client.call('StartTransaction', {
+        connectorId: 2,
+        idTag: 'VAN-01',
+        meterStart: 0,
+        timestamp: isoNow(),
+      });
+      assert.equal(cs.connectors.find('CP-1', 1)?.transaction?.priority, 9);
+      assert.equal(cs.connectors.find('CP-1', 2)?.transaction?.priority, 5);
+    });
+
+    it('answers ConcurrentTx for a tag charging at another connector, but lets it stop its own session', async () => {
+      const { client: a } = await harness().bootedCharger(cs, 'CP-A');
+      const { client: b } = await harness().bootedCharger(cs, 'CP-B');
+      await a.call('StartTransaction', {
+        connectorId: 1,
+        idTag: '0A0E9B83',
+        meterStart: 0,
+        timestamp: isoNow(),
+      });
+      assert.equal((await authorize(a, '0A0E9B83')).status, 'Accepted');
+      assert.equal((await authorize(b, '839b0e0a')).status, 'ConcurrentTx');
+      const second = (await b.call('StartTransaction', {
+        connectorId: 1,
+        idTag: '0A0E9B83',
+        meterStart: 0,
+        timestamp: isoNow(),
+      })) as { transactionId: number; idTagInfo: { status: string } };
+      assert.equal(second.idTagInfo.status, 'ConcurrentTx');
+      assert.equal(cs.openTransactions().length, 2, 'the charger started it, so it is recorded');
+    });
+  });
+
+  it('accepts every tag when charging is free, the fixed free-charging tag on several connectors at once', async () => {
+    const cs = await harness().centralSystem({
+      authorization: { policy: 'acceptAll', fixedIdTag: 'FREECHARGE' },
+    });
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    assert.equal((await authorize(client, 'ANYTHING')).status, 'Accepted');
+    for (const connectorId of [1, 2]) {
+      const start = (await client.call('StartTransaction', {
+        connectorId,
+        idTag: 'FREECHARGE',
+        meterStart: 0,
+        timestamp: isoNow(),
+      })) as { idTagInfo: { status: string } };
+      assert.equal(start.idTagInfo.status, 'Accepted');
+    }
+  });
+
+  it('allows one tag on several connectors when told to', async () => {
+    const cs = await harness().centralSystem({
+      authorization: { policy: 'acceptAll', allowConcurrentTx: true },
+    });
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    await client.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'FLEETCARD',
+      meterStart: 0,
+      timestamp: isoNow(),
+    });
+    assert.equal((await authorize(client, 'FLEETCARD')).status, 'Accepted');
+  });
+
+  describe('by the flow', () => {
+    it('hands Authorize and StartTransaction to the flow and answers with its decision', async () => {
+      const cs = await harness().centralSystem({ authorization: { policy: 'flow' } });
+      const seen: FlowRequest[] = [];
+      cs.addRequestHandler((request) => {
+        seen.push(request);
+        const { idTag } = request.request as { idTag: string };
+        setImmediate(() =>
+          cs.respond(
+            request.id,
+            idTag.startsWith('VIP') ? { status: 'Accepted', priority: 3 } : idTag === 'YES',
+          ),
+        );
+        return true;
+      });
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      assert.equal((await authorize(client, 'YES')).status, 'Accepted');
+      assert.equal((await authorize(client, 'NO')).status, 'Invalid');
+      const start = (await client.call('StartTransaction', {
+        connectorId: 1,
+        idTag: 'VIP-7',
+        meterStart: 0,
+        timestamp: isoNow(),
+      })) as { idTagInfo: { status: string } };
+      assert.equal(start.idTagInfo.status, 'Accepted');
+      assert.equal(cs.connectors.find('CP-1', 1)?.transaction?.priority, 3);
+      assert.deepEqual(
+        seen.map((r) => [r.action, r.chargePointId, r.request]),
+        [
+          ['Authorize', 'CP-1', { idTag: 'YES' }],
+          ['Authorize', 'CP-1', { idTag: 'NO' }],
+          ['StartTransaction', 'CP-1', { idTag: 'VIP-7', connectorId: 1 }],
+        ],
+      );
+    });
+
+    it('falls back at once when no flow takes the decision', async () => {
+      const clock = new ManualClock();
+      const cs = await harness().centralSystem({
+        clock,
+        authorization: { policy: 'flow', fallback: 'localList' },
+        idTags: [{ idTag: 'KNOWN', status: 'Accepted' }],
+      });
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      assert.equal((await authorize(client, 'KNOWN')).status, 'Accepted');
+      // The clock never moves: the fallback answered without waiting for the flow timeout.
+      assert.equal((await authorize(client, 'OTHER')).status, 'Invalid');
+    });
+
+    it('answers with the fallback when the flow is too slow, and says so; a late answer is refused', async () => {
+      const clock = new ManualClock();
+      const cs = await harness().centralSystem({
+        clock,
+        authorization: { policy: 'flow', flowTimeoutMs: 4000, fallback: 'reject' },
+      });
+      let pending: FlowRequest | undefined;
+      cs.addRequestHandler((request) => {
+        pending = request;
+        return true;
+      });
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      const answer = authorize(client, 'SLOW');
+      while (!pending) await new Promise((resolve) => setImmediate(resolve));
+      clock.advance(3999);
+      clock.advance(1);
+      assert.equal((await answer).status, 'Invalid');
+      assert.equal(cs.respond(pending.id, true), false);
+      assert.equal(
+        harness().log.matching(/the flow did not answer Authorize from CP-1 within 4000 ms/, 'warn').length,
+        1,
+      );
+    });
+
+    it('logs an answer that is no decision and uses the fallback', async () => {
+      const cs = await harness().centralSystem({ authorization: { policy: 'flow', fallback: 'acceptAll' } });
+      cs.addRequestHandler((request) => {
+        setImmediate(() => cs.respond(request.id, { hello: 'world' }));
+        return true;
+      });
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      assert.equal((await authorize(client, 'X')).status, 'Accepted');
+      assert.equal(
+        harness().log.matching(/the flow answered Authorize from CP-1 with \{"hello":"world"\}/, 'error')
+          .length,
+        1,
+      );
+    });
+  });
+
+  it('keeps id-tag changes made at run time across a restart', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-tags-'));
+    try {
+      const first = await harness().centralSystem({ dataDirectory, authorization: { policy: 'localList' } });
+      await first.idTags.upsert([{ idTag: 'NEW-TAG', status: 'Accepted', priority: 2 }]);
+      await first.stop();
+      const second = await harness().centralSystem({ dataDirectory, authorization: { policy: 'localList' } });
+      assert.deepEqual(second.idTags.get('new-tag'), { idTag: 'NEW-TAG', status: 'Accepted', priority: 2 });
+      assert.equal(second.idTags.version, 1);
+    } finally {
+      rmSync(dataDirectory, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SessionRecord } from '../../../lib/ocpp/central-state';
+import { waitFor } from '../../support/events';
+import { isoNow, useOcppHarness } from '../../support/ocpp';
+
+const START = { connectorId: 1, idTag: 'TAG-1', meterStart: 1000 };
+
+describe('transactions', () => {
+  const harness = useOcppHarness();
+  let dataDirectory: string;
+
+  beforeEach(() => {
+    dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-cs-state-'));
+  });
+
+  afterEach(() => {
+    rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  it('issues unique, increasing ids that survive a restart, and restores open transactions', async () => {
+    const first = await harness().centralSystem({ dataDirectory });
+    const { client } = await harness().bootedCharger(first, 'CP-1');
+    const a = (await client.call('StartTransaction', { ...START, timestamp: isoNow() })) as {
+      transactionId: number;
+    };
+    const b = (await client.call('StartTransaction', { ...START, connectorId: 2, timestamp: isoNow() })) as {
+      transactionId: number;
+    };
+    assert.deepEqual([a.transactionId, b.transactionId], [1, 2]);
+    await client.call('StopTransaction', {
+      transactionId: a.transactionId,
+      meterStop: 1500,
+      timestamp: isoNow(),
+    });
+    await first.stop();
+
+    const second = await harness().centralSystem({ dataDirectory });
+    assert.deepEqual(
+      second.openTransactions().map((tx) => tx.transactionId),
+      [2],
+    );
+    assert.equal(second.connectors.find('CP-1', 2)?.transaction?.transactionId, 2);
+    const { client: again } = await harness().bootedCharger(second, 'CP-1');
+    const c = (await again.call('StartTransaction', { ...START, timestamp: isoNow() })) as {
+      transactionId: number;
+    };
+    assert.equal(c.transactionId, 3);
+    const sessions: SessionRecord[] = [];
+    for await (const session of second.sessions()) sessions.push(session);
+    assert.deepEqual(
+      sessions.map((s) => [s.transactionId, s.energyWh]),
+      [[1, 500]],
+    );
+  });
+
+  it('closes a transaction when the charger sends StopTransaction after reconnecting', async () => {
+    const cs = await harness().centralSystem({ dataDirectory });
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    const started = (await client.call('StartTransaction', { ...START, timestamp: isoNow(-60000) })) as {
+      transactionId: number;
+    };
+    const offline = waitFor<[{ online: boolean }]>(cs, 'connector', (state) => state.online === false);
+    await client.close({ force: true });
+    await offline;
+    assert.equal(cs.openTransactions().length, 1, 'a disconnect does not end the transaction');
+
+    const back = harness().charger(cs, 'CP-1');
+    await back.connect();
+    const session = waitFor<[SessionRecord]>(cs, 'session');
+    await back.call('StopTransaction', {
+      transactionId: started.transactionId,
+      meterStop: 4600,
+      timestamp: isoNow(),
+      reason: 'EVDisconnected',
+    });
+    const [record] = await session;
+    assert.equal(record.energyWh, 3600);
+    assert.equal(record.stopReason, 'EVDisconnected');
+    assert.equal(cs.openTransactions().length, 0);
+    assert.equal(cs.connectors.find('CP-1', 1)?.transaction, undefined);
+  });
+
+  it('answers a StartTransaction sent again (lost answer) with the same id, once', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    const request = { ...START, timestamp: isoNow() };
+    const once = (await client.call('StartTransaction', request)) as { transactionId: number };
+    const twice = (await client.call('StartTransaction', request)) as { transactionId: number };
+    assert.equal(twice.transactionId, once.transactionId);
+    assert.equal(cs.openTransactions().length, 1);
+  });
+
+  it('records a StopTransaction sent again only once', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    const { transactionId } = (await client.call('StartTransaction', { ...START, timestamp: isoNow() })) as {
+      transactionId: number;
+    };
+    const stop = { transactionId, meterStop: 2000, timestamp: isoNow() };
+    const sessions: SessionRecord[] = [];
+    cs.on('session', (s: SessionRecord) => sessions.push(s));
+    await client.call('StopTransaction', stop);
+    await client.call('StopTransaction', stop);
+    assert.equal(sessions.length, 1);
+    let archived = 0;
+    for await (const _ of cs.sessions()) archived += 1;
+    assert.equal(archived, 1);
+  });
+
+  it('closes a transaction left open when the charger starts another on the same connector', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    const old = (await client.call('StartTransaction', { ...START, timestamp: isoNow(-3600000) })) as {
+      transactionId: number;
+    };
+    const superseded = waitFor<[SessionRecord]>(cs, 'session');
+    const fresh = (await client.call('StartTransaction', {
+      ...START,
+      meterStart: 9000,
+      timestamp: isoNow(),
+    })) as {
+      transactionId: number;
+    };
+    const [record] = await superseded;
+    assert.equal(record.transactionId, old.transactionId);
+    assert.equal(record.anomaly, 'superseded');
+    assert.equal(record.energyWh, 8000);
+    assert.deepEqual(
+      cs.openTransactions().map((tx) => tx.transactionId),
+      [fresh.transactionId],
+    );
+    assert.equal(harness().log.matching(/while transaction \d+ was open there/, 'warn').length, 1);
+  });
+
+  it('accepts and records a StopTransaction for a transaction it never started', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    const session = waitFor<[SessionRecord]>(cs, 'session');
+    const answer = await client.call('StopTransaction', {
+      transactionId: 777,
+      meterStop: 50,
+      timestamp: isoNow(),
+      idTag: 'TAG-1',
+    });
+    assert.deepEqual(answer, { idTagInfo: { status: 'Accepted' } });
+    const [record] = await session;
+    assert.equal(record.anomaly, 'unknownTransaction');
+    assert.equal(record.meterStopWh, 50);
+  });
+
+  it('keeps the transaction data a StopTransaction carries', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    const { transactionId } = (await client.call('StartTransaction', {
+      ...START,
+      timestamp: isoNow(-60000),
+    })) as {
+      transactionId: number;
+    };
+    const message = waitFor<[{ action: string; payload: { readings: { importWh?: number }[] } }]>(
+      cs,
+      'message',
+      (m) => m.action === 'StopTransaction',
+    );
+    await client.call('StopTransaction', {
+      transactionId,
+      meterStop: 2200,
+      timestamp: isoNow(),
+      transactionData: [
+        {
+          timestamp: isoNow(-60000),
+          sampledValue: [{ value: '1.0', unit: 'kWh', context: 'Transaction.Begin' }],
+        },
+        { timestamp: isoNow(), sampledValue: [{ value: '2.2', unit: 'kWh', context: 'Transaction.End' }] },
+      ],
+    });
+    const [{ payload }] = await message;
+    assert.deepEqual(
+      payload.readings.map((r) => r.importWh),
+      [1000, 2200],
+    );
+  });
+
+  it('binds a transaction the charger reports in MeterValues back to its connector after a restart', async () => {
+    const first = await harness().centralSystem({ dataDirectory });
+    const { client } = await harness().bootedCharger(first, 'CP-1');
+    const { transactionId } = (await client.call('StartTransaction', {
+      ...START,
+      connectorId: 2,
+      timestamp: isoNow(),
+    })) as {
+      transactionId: number;
+    };
+    await first.stop();
+    const second = await harness().centralSystem({ dataDirectory });
+    const { client: again } = await harness().bootedCharger(second, 'CP-1');
+    // A charger may report the running transaction on another connector id after a firmware update.
+    await again.call('MeterValues', {
+      connectorId: 1,
+      transactionId,
+      meterValue: [
+        {
+          timestamp: isoNow(),
+          sampledValue: [{ value: '16', measurand: 'Current.Import', phase: 'L1', unit: 'A' }],
+        },
+      ],
+    });
+    assert.equal(second.connectors.find('CP-1', 1)?.transaction?.transactionId, transactionId);
+  });
+
+  it('exports finished sessions as CSV that a spreadsheet shows as text', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, '+49*839*0000000001');
+    const { transactionId } = (await client.call('StartTransaction', {
+      ...START,
+      idTag: '=HYPERLINK',
+      timestamp: '2026-01-01T10:00:00Z',
+    })) as { transactionId: number };
+    await client.call('StopTransaction', {
+      transactionId,
+      meterStop: 13000,
+      timestamp: '2026-01-01T11:30:00Z',
+    });
+    const csv = await cs.exportSessionsCsv({ separator: ';' });
+    const [header, row] = csv.trim().split('\r\n');
+    assert.match(
+      header ?? '',
+      /^transaction;charge point;connector;id tag;started \(UTC\);stopped \(UTC\);duration/,
+    );
+    assert.equal(
+      row,
+      `${transactionId};'+49*839*0000000001;1;'=HYPERLINK;2026-01-01T10:00:00.000Z;2026-01-01T11:30:00.000Z;90;1000;13000;12000;Local;;`,
+    );
+  });
+});
