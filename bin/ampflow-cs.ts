@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { runCentralSystemCli } from '../lib/ocpp/cli';
+
+void runCentralSystemCli(process.argv.slice(2));
