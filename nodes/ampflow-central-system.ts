@@ -1,32 +1,79 @@
-import type { NodeAPI } from 'node-red';
-import { CentralSystem, parseCentralSystemSettings } from '../lib/ocpp/central-system';
-import type { CentralSystemNode, CentralSystemNodeDef } from './types';
+import { join } from 'node:path';
+import type { Node, NodeAPI } from 'node-red';
+import { CentralSystem } from '../lib/ocpp/central-system';
+import { parseSettings } from '../lib/ocpp/settings';
+import { registerCentralSystemRoutes } from './central-system-routes';
+import type {
+  CentralSystemCredentials,
+  CentralSystemNode,
+  CentralSystemNodeDef,
+  CentralSystemUser,
+} from './types';
 
 export = (RED: NodeAPI): void => {
-  function CentralSystemConfigNode(this: CentralSystemNode, def: CentralSystemNodeDef): void {
+  function CentralSystemConfigNode(this: Node<CentralSystemCredentials>, def: CentralSystemNodeDef): void {
     RED.nodes.createNode(this, def);
-    let options: ReturnType<typeof parseCentralSystemSettings>;
+    const node = this as CentralSystemNode & Node<CentralSystemCredentials>;
+    const users = new Set<CentralSystemUser>();
+    const refreshUsers = () => {
+      for (const user of users) user.refreshStatus();
+    };
+    node.register = (user) => {
+      users.add(user);
+      user.refreshStatus();
+    };
+    node.deregister = (user) => {
+      users.delete(user);
+    };
+
+    let centralSystem: CentralSystem;
     try {
-      options = parseCentralSystemSettings({ host: def.host, port: def.port });
+      const options = parseSettings({ ...def, ...(node.credentials ?? {}) });
+      if (def.listen === 'shared') {
+        delete options.host;
+        delete options.port;
+        options.server = RED.server;
+        options.path ??= '/ocpp';
+      }
+      const userDir = (RED.settings as { userDir?: string }).userDir;
+      if (def.dataDirectory?.trim()) options.dataDirectory = def.dataDirectory.trim();
+      else if (userDir) options.dataDirectory = join(userDir, 'ampflow', `central-system-${def.id}`);
+      else node.warn(RED._('ampflow-central-system.warnings.noUserDir'));
+      options.log = { info: (m) => node.log(m), warn: (m) => node.warn(m), error: (m) => node.error(m) };
+      centralSystem = new CentralSystem(options);
     } catch (err) {
-      this.error(`${RED._('ampflow-central-system.errors.notStarted')}: ${(err as Error).message}`);
+      node.problem = (err as Error).message;
+      node.error(`${RED._('ampflow-central-system.errors.notStarted')}: ${node.problem}`);
       return;
     }
 
-    const centralSystem = new CentralSystem({
-      ...options,
-      log: { info: (m) => this.log(m), warn: (m) => this.warn(m), error: (m) => this.error(m) },
+    node.centralSystem = centralSystem;
+    for (const event of ['state', 'connect', 'disconnect']) centralSystem.on(event, refreshUsers);
+    centralSystem.start().catch((err: Error) => {
+      node.problem = err.message;
+      node.error(err.message);
+      refreshUsers();
     });
-    this.centralSystem = centralSystem;
-    centralSystem.start().catch((err: Error) => this.error(err.message));
 
-    this.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (_removed: boolean, done: () => void) => {
       centralSystem.stop().then(done, (err: Error) => {
-        this.warn(err.message);
+        node.warn(err.message);
         done();
       });
     });
   }
 
-  RED.nodes.registerType('ampflow-central-system', CentralSystemConfigNode);
+  RED.nodes.registerType<
+    Node<CentralSystemCredentials>,
+    CentralSystemNodeDef,
+    unknown,
+    CentralSystemCredentials
+  >('ampflow-central-system', CentralSystemConfigNode, {
+    credentials: {
+      passwords: { type: 'password' },
+      tlsPrivateKey: { type: 'password' },
+      tlsPassphrase: { type: 'password' },
+    },
+  });
+  registerCentralSystemRoutes(RED);
 };

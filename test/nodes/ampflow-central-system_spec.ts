@@ -1,31 +1,22 @@
 import assert from 'node:assert/strict';
-import helper, { type TestFlows, type TestFlowsItem } from 'node-red-node-test-helper';
-import type { CentralSystemState } from '../../lib/ocpp/central-system';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import helper from 'node-red-node-test-helper';
 
 import centralSystemNode = require('../../nodes/ampflow-central-system');
 
-import type { CentralSystemNode, CentralSystemNodeDef } from '../../nodes/types';
+import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
 import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
+import { centralSystemConfig, listening, onTab } from './fixtures';
 
 helper.init(nodeRedRuntimePath());
 
-/** A flow of central-system nodes, typed so that misspelt settings fail the type check. */
-function flow(...nodes: TestFlowsItem<CentralSystemNodeDef>[]): TestFlows {
-  return nodes;
-}
-
 interface SpyCall {
   args: unknown[];
-}
-
-async function listening(node: CentralSystemNode): Promise<void> {
-  const cs = node.centralSystem;
-  assert.ok(cs, 'central system not created');
-  if (cs.state === 'listening') return;
-  await waitFor<[CentralSystemState]>(cs, 'state', (state) => state === 'listening');
 }
 
 describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
@@ -40,64 +31,89 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
 
   it('opens its port on deploy and closes it, with every charger, on unload', async () => {
     const port = await freePort();
-    await helper.load(
-      centralSystemNode,
-      flow({
-        id: 'cs1',
-        type: 'ampflow-central-system',
-        name: 'car park',
-        host: '127.0.0.1',
-        port: String(port),
-      }),
-    );
-    const node = helper.getNode('cs1') as CentralSystemNode;
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(port)));
+    const node = helper.getNode('cs') as CentralSystemNode;
     await listening(node);
     assert.equal(node.centralSystem?.url, `ws://127.0.0.1:${port}/`);
-
     const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1');
     await charger.connect();
     const closed = waitFor<[{ code: number }]>(charger, 'close');
     await helper.unload();
     assert.equal((await closed)[0].code, 1001);
-    assert.equal(node.centralSystem?.state, 'stopped');
-
-    // The port is free again: a redeploy on the same port listens at once.
-    await helper.load(
-      centralSystemNode,
-      flow({ id: 'cs2', type: 'ampflow-central-system', host: '127.0.0.1', port }),
-    );
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(port, { id: 'cs2' })));
     await listening(helper.getNode('cs2') as CentralSystemNode);
   });
 
-  it('reports a port already in use as an error naming the port, without throwing', async () => {
+  it('reports a port already in use as an error naming the port', async () => {
     const port = await freePort();
     await helper.load(
       centralSystemNode,
-      flow(
-        { id: 'a', type: 'ampflow-central-system', host: '127.0.0.1', port },
-        { id: 'b', type: 'ampflow-central-system', host: '127.0.0.1', port },
-      ),
+      onTab(centralSystemConfig(port), centralSystemConfig(port, { id: 'cs-b' })),
     );
-    const a = helper.getNode('a') as CentralSystemNode;
-    const b = helper.getNode('b') as CentralSystemNode;
+    const a = helper.getNode('cs') as CentralSystemNode;
+    const b = helper.getNode('cs-b') as CentralSystemNode;
     const [call] = await Promise.race([
       waitFor<[SpyCall]>(a, 'call:error'),
       waitFor<[SpyCall]>(b, 'call:error'),
     ]);
     assert.match(String(call.args[0]), new RegExp(`127\\.0\\.0\\.1:${port}: the port is already in use`));
-    assert.deepEqual([a.centralSystem?.state, b.centralSystem?.state].sort(), ['failed', 'listening']);
+    const failed = a.centralSystem?.state === 'failed' ? a : b;
+    assert.match(failed.problem ?? '', /already in use/);
   });
 
-  it('does not start with an invalid port and says which setting is wrong', async () => {
-    await helper.load(centralSystemNode, flow({ id: 'bad', type: 'ampflow-central-system', port: '90000' }));
-    const node = helper.getNode('bad') as CentralSystemNode;
+  it('does not start with invalid settings and names the setting', async () => {
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(9000, { heartbeatIntervalS: '5' })));
+    const node = helper.getNode('cs') as CentralSystemNode;
     assert.equal(node.centralSystem, undefined);
-    const errorCalls = (node.error as unknown as { getCalls(): SpyCall[] }).getCalls();
-    assert.equal(errorCalls.length, 1);
-    // The test helper's RED._ returns the message key; the real runtime puts the sentence there.
-    assert.equal(
-      errorCalls[0]?.args[0],
-      'ampflow-central-system.errors.notStarted: port: "90000" is not a TCP port (a whole number from 1 to 65535)',
+    assert.match(node.problem ?? '', /^heartbeatIntervalS: 5 s is outside 10 to 86400 s$/);
+  });
+
+  it('keeps charger passwords as credentials (security profile 1)', async () => {
+    const port = await freePort();
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(port, { securityProfile: '1' })), {
+      cs: { passwords: 'CP-1 0123456789abcdef0123' },
+    });
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1', { password: '0123456789abcdef0123' });
+    await charger.connect();
+    await charger.close();
+    const stranger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1', { password: 'wrong-password-000000' });
+    await assert.rejects(stranger.connect(), /Unauthorized/);
+  });
+
+  it('keeps its state in the data folder', async () => {
+    const dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-node-state-'));
+    try {
+      const port = await freePort();
+      await helper.load(centralSystemNode, onTab(centralSystemConfig(port, { dataDirectory })));
+      await listening(helper.getNode('cs') as CentralSystemNode);
+      assert.ok(readdirSync(dataDirectory).includes('journal.jsonl'));
+    } finally {
+      await helper.unload();
+      rmSync(dataDirectory, { recursive: true, force: true });
+    }
+  });
+
+  it('lists charge points and exports sessions through admin routes', async () => {
+    const port = await freePort();
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(port)));
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-ADMIN');
+    await charger.connect();
+    await charger.call('BootNotification', { chargePointVendor: 'a', chargePointModel: 'b' });
+    const list = await helper.request().get('/ampflow-central-system/cs/charge-points').expect(200);
+    assert.deepEqual(
+      (list.body as { chargePointId: string; connected: boolean }[]).map((cp) => [
+        cp.chargePointId,
+        cp.connected,
+      ]),
+      [['CP-ADMIN', true]],
     );
+    const csv = await helper.request().get('/ampflow-central-system/cs/sessions.csv').expect(200);
+    assert.match(String(csv.headers['content-type']), /text\/csv/);
+    assert.match(csv.text, /^transaction,charge point,/);
+    await helper.request().get('/ampflow-central-system/nope/charge-points').expect(404);
+    await helper.request().post('/ampflow-central-system/cs/charge-points/CP-ADMIN/reject').expect(200);
+    await charger.close();
   });
 });

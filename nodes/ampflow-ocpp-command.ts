@@ -1,0 +1,107 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { CommandRefusedError, executeCommand } from '../lib/ocpp/commands';
+import { centralSystemStatus } from './status';
+import type { CentralSystemNode } from './types';
+
+interface OcppCommandNodeDef extends NodeDef {
+  centralSystem: string;
+  /** Fixed charge point; empty = `msg.chargePointId` (or the first part of `msg.topic`). */
+  chargePointId: string;
+  /** Fixed action; empty = `msg.action`. */
+  action: string;
+  /** Fixed request payload as JSON; empty = `msg.payload`. */
+  payload: string;
+  /** Answer timeout in s; empty = the central system's. */
+  timeoutS: string;
+}
+
+type CommandMessage = NodeMessageInFlow & {
+  chargePointId?: unknown;
+  action?: unknown;
+  ocpp?: unknown;
+};
+
+export = (RED: NodeAPI): void => {
+  function OcppCommandNode(this: Node, def: OcppCommandNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
+    const user = { refreshStatus: () => this.status(centralSystemStatus(csNode)) };
+    csNode?.register(user);
+    if (!csNode) user.refreshStatus();
+
+    let fixedPayload: unknown;
+    let settingsProblem: string | undefined;
+    if (def.payload?.trim()) {
+      try {
+        fixedPayload = JSON.parse(def.payload);
+      } catch (err) {
+        settingsProblem = RED._('ampflow-ocpp-command.errors.payload', { message: (err as Error).message });
+        this.error(settingsProblem);
+      }
+    }
+    const timeoutS = Number(def.timeoutS);
+    const timeoutMs = def.timeoutS?.trim() && timeoutS > 0 ? timeoutS * 1000 : undefined;
+
+    this.on('input', (message, send, done) => {
+      const msg = message as CommandMessage;
+      const cs = csNode?.centralSystem;
+      if (settingsProblem) return done(new Error(settingsProblem));
+      if (!cs)
+        return done(new Error(csNode?.problem ?? RED._('ampflow-ocpp-command.errors.noCentralSystem')));
+      const fromMsg = {
+        chargePointId:
+          typeof msg.chargePointId === 'string'
+            ? msg.chargePointId
+            : typeof msg.topic === 'string' && msg.topic.includes('/')
+              ? msg.topic.split('/')[0]
+              : undefined,
+        action: typeof msg.action === 'string' ? msg.action : undefined,
+      };
+      for (const field of ['chargePointId', 'action'] as const) {
+        if (def[field] && fromMsg[field] !== undefined && fromMsg[field] !== def[field] && field in msg) {
+          this.warn(RED._('ampflow-ocpp-command.warnings.noOverride', { field, value: def[field] }));
+        }
+      }
+      const action = def.action || fromMsg.action;
+      if (!action) return done(new Error(RED._('ampflow-ocpp-command.errors.noAction')));
+      const payload =
+        fixedPayload !== undefined
+          ? fixedPayload
+          : typeof msg.payload === 'object' && msg.payload !== null
+            ? msg.payload
+            : undefined;
+      const chargePointId = def.chargePointId || fromMsg.chargePointId;
+      executeCommand(cs, {
+        action,
+        ...(chargePointId ? { chargePointId } : {}),
+        ...(payload === undefined ? {} : { payload }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      }).then(
+        (result) => {
+          msg.payload = result.response;
+          msg.ocpp = result;
+          this.status({ fill: 'green', shape: 'dot', text: statusText(action, result.response) });
+          send(msg);
+          done();
+        },
+        (err: Error) => {
+          if (err instanceof CommandRefusedError) {
+            msg.payload = err.result.response;
+            msg.ocpp = err.result;
+          }
+          this.status({ fill: 'red', shape: 'ring', text: `${action}: failed`.slice(0, 19) });
+          done(err);
+        },
+      );
+    });
+
+    this.on('close', () => csNode?.deregister(user));
+  }
+
+  RED.nodes.registerType('ampflow-ocpp-command', OcppCommandNode);
+};
+
+function statusText(action: string, response: unknown): string {
+  const status = (response as { status?: unknown } | null)?.status;
+  return (typeof status === 'string' ? `${action}: ${status}` : `${action}: done`).slice(0, 19);
+}

@@ -1,0 +1,61 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { parseIdList, subscribe, subscribeRequests } from '../lib/ocpp/events';
+import { centralSystemStatus } from './status';
+import type { CentralSystemNode } from './types';
+
+interface OcppInNodeDef extends NodeDef {
+  centralSystem: string;
+  /** Charge point identities, comma or space separated; empty = all. */
+  chargePoints: string;
+  /** Message types; empty = all. */
+  actions: string[] | string;
+  /** `messages`: what chargers sent, once answered; `requests`: decisions the flow must answer. */
+  mode: 'messages' | 'requests';
+}
+
+export = (RED: NodeAPI): void => {
+  function OcppInNode(this: Node, def: OcppInNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
+    const user = { refreshStatus: () => this.status(centralSystemStatus(csNode)) };
+    const cs = csNode?.centralSystem;
+    if (!csNode || !cs) {
+      user.refreshStatus();
+      csNode?.register(user);
+      this.on('close', () => csNode?.deregister(user));
+      return;
+    }
+    const filter = {
+      chargePoints: parseIdList(def.chargePoints),
+      actions: Array.isArray(def.actions) ? def.actions : parseIdList(def.actions),
+    };
+    const unsubscribe =
+      def.mode === 'requests'
+        ? subscribeRequests(cs, filter, (request) => {
+            this.send({
+              topic: `${request.chargePointId}/${request.action}`,
+              payload: request.request,
+              proposal: request.proposal,
+              chargePointId: request.chargePointId,
+              action: request.action,
+              ampflowRequest: { id: request.id, centralSystem: csNode.id, deadline: request.deadline },
+            });
+          })
+        : subscribe(cs, filter, (event) => {
+            this.send({
+              topic: `${event.chargePointId}/${event.action}`,
+              payload: event.payload,
+              chargePointId: event.chargePointId,
+              action: event.action,
+              ...(event.ocpp ? { ocpp: event.ocpp } : {}),
+            });
+          });
+    csNode.register(user);
+    this.on('close', () => {
+      unsubscribe();
+      csNode.deregister(user);
+    });
+  }
+
+  RED.nodes.registerType('ampflow-ocpp-in', OcppInNode);
+};

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+import type { RPCClient } from 'ocpp-rpc';
+
+import centralSystemNode = require('../../nodes/ampflow-central-system');
+import ocppCommandNode = require('../../nodes/ampflow-ocpp-command');
+
+import type { CentralSystemNode } from '../../nodes/types';
+import { answer, rpcChargePoint } from '../support/charge-point';
+import { waitFor } from '../support/events';
+import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { BOOT } from '../support/ocpp';
+import { freePort } from '../support/ports';
+import { centralSystemConfig, listening, onTab } from './fixtures';
+
+helper.init(nodeRedRuntimePath());
+
+interface Msg {
+  payload: unknown;
+  ocpp?: { action: string; request: unknown; response: unknown };
+  error?: { message: string };
+}
+
+describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
+  let port: number;
+  let charger: RPCClient | undefined;
+
+  beforeEach(async () => {
+    port = await freePort();
+    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  });
+
+  afterEach(async () => {
+    await charger?.close();
+    charger = undefined;
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  async function load(command: Record<string, unknown>) {
+    await helper.load(
+      [centralSystemNode, ocppCommandNode],
+      onTab(
+        centralSystemConfig(port, { authorizationPolicy: 'localList', fixedIdTag: 'FREE' }),
+        {
+          id: 'command',
+          type: 'ampflow-ocpp-command',
+          centralSystem: 'cs',
+          chargePointId: '',
+          action: '',
+          payload: '',
+          timeoutS: '',
+          wires: [['out']],
+          ...command,
+        },
+        { id: 'out', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+  }
+
+  async function connectCharger(answers: Record<string, unknown> = {}) {
+    charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1');
+    for (const [action, reply] of Object.entries(answers)) answer(charger, action, () => reply);
+    await charger.connect();
+    await charger.call('BootNotification', BOOT);
+    return charger;
+  }
+
+  it('sends the command from the message and outputs the charger’s answer', async () => {
+    await load({});
+    const cp = await connectCharger();
+    let received: unknown;
+    answer(cp, 'Reset', (params) => {
+      received = params;
+      return { status: 'Accepted' };
+    });
+    const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
+    helper.getNode('command').receive({ chargePointId: 'CP-1', action: 'Reset', payload: { type: 'Soft' } });
+    const [msg] = await out;
+    assert.deepEqual(received, { type: 'Soft' });
+    assert.deepEqual(msg.payload, { status: 'Accepted' });
+    assert.equal(msg.ocpp?.action, 'Reset');
+  });
+
+  it('takes the charger from msg.topic and fills the free-charging id tag into RemoteStartTransaction', async () => {
+    await load({ action: 'RemoteStartTransaction' });
+    const cp = await connectCharger();
+    let received: unknown;
+    answer(cp, 'RemoteStartTransaction', (params) => {
+      received = params;
+      return { status: 'Accepted' };
+    });
+    const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
+    helper.getNode('command').receive({ topic: 'CP-1/StatusNotification', payload: { connectorId: 2 } });
+    await out;
+    assert.deepEqual(received, { connectorId: 2, idTag: 'FREE' });
+  });
+
+  it('gives Catch nodes an error for a charger that is not connected, a refusal, and an invalid request', async () => {
+    await load({ chargePointId: 'CP-1', action: 'UnlockConnector' });
+    const caught = helper.getNode('caught');
+    const offline = waitFor<[Msg]>(caught, 'input');
+    helper.getNode('command').receive({ payload: { connectorId: 1 } });
+    assert.match(
+      (await offline)[0].error?.message ?? '',
+      /charge point CP-1 is unknown to this central system/,
+    );
+
+    await connectCharger({ UnlockConnector: { status: 'UnlockFailed' } });
+    const refused = waitFor<[Msg]>(caught, 'input');
+    helper.getNode('command').receive({ payload: { connectorId: 1 } });
+    const [refusal] = await refused;
+    assert.match(
+      refusal.error?.message ?? '',
+      /charge point CP-1 answered UnlockConnector with UnlockFailed/,
+    );
+    assert.deepEqual(refusal.payload, { status: 'UnlockFailed' });
+
+    const invalid = waitFor<[Msg]>(caught, 'input');
+    helper.getNode('command').receive({ payload: { connectorId: 'one' } });
+    assert.match(
+      (await invalid)[0].error?.message ?? '',
+      /UnlockConnector to CP-1: connectorId: must be integer/,
+    );
+  });
+
+  it('keeps its fixed settings and warns when a message tries to change them', async () => {
+    await load({ chargePointId: 'CP-1', action: 'ClearCache' });
+    await connectCharger({ ClearCache: { status: 'Accepted' } });
+    const node = helper.getNode('command');
+    const warned = waitFor<[{ args: unknown[] }]>(node, 'call:warn');
+    const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
+    node.receive({ action: 'Reset', payload: {} });
+    assert.match(String((await warned)[0].args[0]), /ampflow-ocpp-command\.warnings\.noOverride/);
+    assert.equal((await out)[0].ocpp?.action, 'ClearCache');
+  });
+
+  it('carries out central-system actions: id tags and charge point lists', async () => {
+    await load({});
+    const node = helper.getNode('command');
+    const out = helper.getNode('out');
+    let next = waitFor<[Msg]>(out, 'input');
+    node.receive({
+      action: 'SetIdTags',
+      payload: { idTags: [{ idTag: 'BADGE-1', status: 'Accepted', priority: 2 }] },
+    });
+    assert.deepEqual((await next)[0].payload, { changed: true, previousVersion: 0, version: 1 });
+    next = waitFor<[Msg]>(out, 'input');
+    node.receive({ action: 'GetIdTags' });
+    assert.deepEqual((await next)[0].payload, {
+      version: 1,
+      idTags: [{ idTag: 'BADGE-1', status: 'Accepted', priority: 2 }],
+    });
+    await connectCharger();
+    next = waitFor<[Msg]>(out, 'input');
+    node.receive({ action: 'ListChargePoints' });
+    assert.deepEqual(
+      ((await next)[0].payload as { chargePointId: string }[]).map((cp) => cp.chargePointId),
+      ['CP-1'],
+    );
+    const caught = waitFor<[Msg]>(helper.getNode('caught'), 'input');
+    node.receive({
+      action: 'SetIdTags',
+      payload: { idTags: [{ idTag: 'X'.repeat(21), status: 'Accepted' }] },
+    });
+    assert.match(
+      (await caught)[0].error?.message ?? '',
+      /idTag: "X{21}" is 21 characters; OCPP allows at most 20/,
+    );
+  });
+});

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+
+import centralSystemNode = require('../../nodes/ampflow-central-system');
+import ocppInNode = require('../../nodes/ampflow-ocpp-in');
+import ocppResponseNode = require('../../nodes/ampflow-ocpp-response');
+
+import type { CentralSystemNode } from '../../nodes/types';
+import { rpcChargePoint } from '../support/charge-point';
+import { waitFor } from '../support/events';
+import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { BOOT } from '../support/ocpp';
+import { freePort } from '../support/ports';
+import { centralSystemConfig, listening, onTab } from './fixtures';
+
+helper.init(nodeRedRuntimePath());
+
+interface Msg {
+  topic: string;
+  payload: Record<string, unknown>;
+  ocpp?: { request: unknown; response: unknown };
+  proposal?: unknown;
+  ampflowRequest?: unknown;
+}
+
+describe(`ampflow-ocpp-in node (Node-RED ${nodeRedVersion()})`, () => {
+  let port: number;
+
+  beforeEach(async () => {
+    port = await freePort();
+    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it('emits the messages of the chosen chargers and types, topic <id>/<Action>, raw OCPP in msg.ocpp', async () => {
+    await helper.load(
+      [centralSystemNode, ocppInNode],
+      onTab(
+        centralSystemConfig(port),
+        {
+          id: 'in',
+          type: 'ampflow-ocpp-in',
+          centralSystem: 'cs',
+          chargePoints: 'CP-1, CP-3',
+          actions: ['MeterValues', 'StatusNotification'],
+          mode: 'messages',
+          wires: [['out']],
+        },
+        { id: 'out', type: 'helper' },
+      ),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const out = helper.getNode('out');
+    const received: Msg[] = [];
+    out.on('input', (msg: unknown) => received.push(msg as Msg));
+    const statusChanged = waitFor(helper.getNode('in'), 'call:status', () => true);
+    const cp1 = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1');
+    const cp2 = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-2');
+    await Promise.all([cp1.connect(), cp2.connect()]);
+    await statusChanged;
+    await cp2.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    await cp1.call('BootNotification', BOOT);
+    const meter = waitFor<[Msg]>(out, 'input', (msg: Msg) => msg.topic === 'CP-1/MeterValues');
+    await cp1.call('MeterValues', {
+      connectorId: 1,
+      meterValue: [
+        {
+          timestamp: new Date().toISOString(),
+          sampledValue: [{ value: '7.2', measurand: 'Power.Active.Import', unit: 'kW' }],
+        },
+      ],
+    });
+    const [msg] = await meter;
+    assert.equal(msg.payload.totalPowerW, 7200);
+    assert.equal(msg.payload.source, 'CP-1/1');
+    assert.deepEqual(msg.ocpp?.response, {});
+    assert.deepEqual(
+      received.map((m) => m.topic),
+      ['CP-1/MeterValues'],
+    );
+    await Promise.all([cp1.close(), cp2.close()]);
+  });
+
+  it('shows how many chargers are connected', async () => {
+    await helper.load(
+      [centralSystemNode, ocppInNode],
+      onTab(centralSystemConfig(port), {
+        id: 'in',
+        type: 'ampflow-ocpp-in',
+        centralSystem: 'cs',
+        chargePoints: '',
+        actions: [],
+        mode: 'messages',
+        wires: [[]],
+      }),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const node = helper.getNode('in');
+    const status = waitFor<[{ args: [{ text: string }] }]>(
+      node,
+      'call:status',
+      (call: { args: [{ text: string }] }) => call.args[0].text === '1 connected',
+    );
+    const cp = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1');
+    await cp.connect();
+    await status;
+    await cp.close();
+  });
+
+  it('hands id-tag decisions to the flow and answers them through ampflow-ocpp-response', async () => {
+    await helper.load(
+      [centralSystemNode, ocppInNode, ocppResponseNode],
+      onTab(
+        centralSystemConfig(port, { authorizationPolicy: 'flow', flowTimeoutS: '10' }),
+        {
+          id: 'in',
+          type: 'ampflow-ocpp-in',
+          centralSystem: 'cs',
+          chargePoints: '',
+          actions: [],
+          mode: 'requests',
+          wires: [['decide']],
+        },
+        { id: 'decide', type: 'helper' },
+        { id: 'response', type: 'ampflow-ocpp-response' },
+      ),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const decide = helper.getNode('decide');
+    const response = helper.getNode('response');
+    decide.on('input', (input: unknown) => {
+      const msg = input as Msg;
+      const { idTag } = msg.payload as { idTag: string };
+      response.receive({
+        ...msg,
+        payload: idTag === 'GOOD' ? { status: 'Accepted', priority: 4 } : 'Blocked',
+      });
+    });
+    const cp = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1');
+    await cp.connect();
+    await cp.call('BootNotification', BOOT);
+    const requests = waitFor<[Msg]>(decide, 'input');
+    assert.deepEqual(await cp.call('Authorize', { idTag: 'GOOD' }), { idTagInfo: { status: 'Accepted' } });
+    const [first] = await requests;
+    assert.equal(first.topic, 'CP-1/Authorize');
+    assert.deepEqual(first.proposal, { idTagInfo: { status: 'Invalid' } });
+    assert.deepEqual(await cp.call('Authorize', { idTag: 'BAD' }), { idTagInfo: { status: 'Blocked' } });
+    await cp.close();
+  });
+});
