@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import { rpcChargePoint } from '../support/charge-point';
 import { packageJson, useDemo } from '../support/demo';
 import { waitFor } from '../support/events';
@@ -42,10 +43,18 @@ describe(`npm start (Node-RED ${nodeRedVersion()} on Node.js ${process.version})
     }
   });
 
-  it('runs the demo flow: the central system accepts a charger', async () => {
-    const charger = rpcChargePoint(`ws://127.0.0.1:${demo().ocppPort}/`, 'DEMO-CP-1');
-    await charger.connect();
-    await charger.close();
+  it('runs the demo flow: the central system accepts an unknown charger and its id tags', async () => {
+    const charger = new SimulatedChargePoint({
+      centralSystemUrl: `ws://127.0.0.1:${demo().ocppPort}/`,
+      identity: 'DEMO-CP-1',
+    });
+    try {
+      await charger.connect();
+      assert.equal((await charger.waitForAccepted()).status, 'Accepted');
+      assert.equal((await charger.authorize('ANY-BADGE')).status, 'Accepted');
+    } finally {
+      await charger.close();
+    }
   });
 
   it('prints no warning or error beyond Node-RED start-up notices', () => {

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../support/demo';
+import { freePort } from '../support/ports';
+import { type RunningProcess, run } from '../support/process';
+
+const bin = (name: string) => join(repoRoot, 'dist', 'bin', `${name}.js`);
+
+describe(`command-line tools (Node.js ${process.version})`, function () {
+  this.timeout(60000);
+  let dataDirectory: string;
+  const running: RunningProcess[] = [];
+
+  beforeEach(() => {
+    dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-cli-e2e-'));
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.map((process) => process.stop('SIGKILL')));
+    running.length = 0;
+    rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  it('ampflow-sim chargers dial ampflow-cs, charge, and both stop cleanly on Ctrl-C', async () => {
+    const port = await freePort();
+    const cs = run(process.execPath, [
+      bin('ampflow-cs'),
+      ...['--host', '127.0.0.1', '--port', String(port), '--unknown', 'accept', '--accept-all-id-tags'],
+      ...['--data-dir', dataDirectory],
+    ]);
+    running.push(cs);
+    await cs.waitForLine(/OCPP 1\.6-J central system listening on ws:\/\/127\.0\.0\.1:\d+\//);
+
+    const sim = run(process.execPath, [
+      bin('ampflow-sim'),
+      ...['--url', `ws://127.0.0.1:${port}/`, '--count', '3', '--prefix', 'E2E-'],
+      ...['--session-minutes', '0.02', '--gap-minutes', '0.01', '--meter-interval', '1'],
+    ]);
+    running.push(sim);
+    for (const id of ['E2E-1', 'E2E-2', 'E2E-3']) {
+      await cs.waitForLine(new RegExp(`^\\S+ ${id} -> \\[2,"[^"]+","BootNotification"`));
+    }
+    // Two finished sessions per charger: the central system has answered their StopTransactions.
+    await cs.waitForLine(/ E2E-\d -> \[2,"[^"]+","StopTransaction"/, 30000, 5);
+
+    const simExit = await sim.stop('SIGINT');
+    assert.equal(simExit.code, 0);
+    assert.match(
+      sim.lines.join('\n'),
+      /3 charge point\(s\), 3 connected, 3 accepted; sessions \d+ started, \d+ finished, 0 refused/,
+    );
+    const csExit = await cs.stop('SIGINT');
+    assert.equal(csExit.code, 0);
+    assert.equal(cs.lines.filter((line) => / error: /.test(line)).length, 0, cs.lines.join('\n'));
+
+    const journal = readFileSync(join(dataDirectory, 'journal.jsonl'), 'utf8');
+    assert.ok((journal.match(/"transactionStopped"/g) ?? []).length >= 6);
+  });
+
+  it('ampflow-cs names the option at fault and exits 1', async () => {
+    const cs = run(process.execPath, [bin('ampflow-cs'), '--port', '70000']);
+    running.push(cs);
+    const exit = await cs.exited;
+    assert.equal(exit.code, 1);
+    assert.match(cs.lines.join('\n'), /ampflow-cs: --port: "70000" is not a TCP port/);
+  });
+});
