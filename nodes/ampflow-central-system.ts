@@ -28,8 +28,11 @@ export = (RED: NodeAPI): void => {
 
     let centralSystem: CentralSystem;
     try {
-      const options = parseSettings({ ...def, ...(node.credentials ?? {}) });
-      if (def.listen === 'shared') {
+      const shared = def.listen === 'shared';
+      // On Node-RED's server the own listener's host and port do not apply (nor are they checked).
+      const listener = shared ? { host: '', port: '' } : {};
+      const options = parseSettings({ ...def, ...listener, ...(node.credentials ?? {}) });
+      if (shared) {
         delete options.host;
         delete options.port;
         options.server = RED.server;

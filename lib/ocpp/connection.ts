@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { TimeoutError } from 'ocpp-rpc';
 import type RPCServerClient from 'ocpp-rpc/lib/server-client';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
@@ -240,9 +241,10 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   private describeCallFailure(action: string, err: Error & { rpcErrorCode?: string }, timeoutMs: number) {
-    if (err.name === 'TimeoutError') {
+    if (err instanceof TimeoutError) {
+      const within = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
       return new CommandError(
-        `charge point ${this.identity} did not answer ${action} within ${Math.round(timeoutMs / 1000)} s`,
+        `charge point ${this.identity} did not answer ${action} within ${within}`,
         'Timeout',
       );
     }

@@ -68,6 +68,18 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
     assert.match(node.problem ?? '', /^heartbeatIntervalS: 5 s is outside 10 to 86400 s$/);
   });
 
+  it('shares Node-RED\u2019s own HTTP server under a path', async () => {
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(0, { listen: 'shared', path: '/ocpp' })));
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const url = helper.url().replace(/^http/, 'ws');
+    const charger = rpcChargePoint(`${url}/ocpp`, 'CP-SHARED');
+    await charger.connect();
+    assert.deepEqual((helper.getNode('cs') as CentralSystemNode).centralSystem?.connectedChargePoints(), [
+      'CP-SHARED',
+    ]);
+    await charger.close();
+  });
+
   it('keeps charger passwords as credentials (security profile 1)', async () => {
     const port = await freePort();
     await helper.load(centralSystemNode, onTab(centralSystemConfig(port, { securityProfile: '1' })), {

@@ -111,6 +111,39 @@ describe(`ampflow-ocpp-in node (Node-RED ${nodeRedVersion()})`, () => {
     await cp.close();
   });
 
+  it('shows a TLS problem in its status when the certificate file cannot be read', async () => {
+    await helper.load(
+      [centralSystemNode, ocppInNode],
+      onTab(
+        centralSystemConfig(port, {
+          securityProfile: '3',
+          tlsCertificate: '/nonexistent/cs.pem',
+          tlsCa: '/nonexistent/ca.pem',
+        }),
+        {
+          id: 'in',
+          type: 'ampflow-ocpp-in',
+          centralSystem: 'cs',
+          chargePoints: '',
+          actions: [],
+          mode: 'messages',
+          wires: [[]],
+        },
+      ),
+      { cs: { tlsPrivateKey: '/nonexistent/cs.key' } },
+    );
+    const status = await waitFor<[{ args: [{ fill: string; text: string }] }]>(
+      helper.getNode('in'),
+      'call:status',
+      (call: { args: [{ text: string }] }) => call.args[0].text === 'TLS problem',
+    );
+    assert.equal(status[0].args[0].fill, 'red');
+    assert.match(
+      (helper.getNode('cs') as CentralSystemNode).problem ?? '',
+      /TLS certificate: cannot read \/nonexistent\/cs\.pem: no such file/,
+    );
+  });
+
   it('hands id-tag decisions to the flow and answers them through ampflow-ocpp-response', async () => {
     await helper.load(
       [centralSystemNode, ocppInNode, ocppResponseNode],
