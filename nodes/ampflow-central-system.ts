@@ -15,8 +15,14 @@ export = (RED: NodeAPI): void => {
     RED.nodes.createNode(this, def);
     const node = this as CentralSystemNode & Node<CentralSystemCredentials>;
     const users = new Set<CentralSystemUser>();
+    // Thousands of chargers reconnecting after a restart would flood the editor with status
+    // updates; they are gathered into one update per quarter second.
+    let refreshTimer: NodeJS.Timeout | undefined;
     const refreshUsers = () => {
-      for (const user of users) user.refreshStatus();
+      refreshTimer ??= setTimeout(() => {
+        refreshTimer = undefined;
+        for (const user of users) user.refreshStatus();
+      }, 250);
     };
     node.register = (user) => {
       users.add(user);
@@ -29,9 +35,7 @@ export = (RED: NodeAPI): void => {
     let centralSystem: CentralSystem;
     try {
       const shared = def.listen === 'shared';
-      // On Node-RED's server the own listener's host and port do not apply (nor are they checked).
-      const listener = shared ? { host: '', port: '' } : {};
-      const options = parseSettings({ ...def, ...listener, ...(node.credentials ?? {}) });
+      const options = parseSettings({ ...def, ...(node.credentials ?? {}) }, { sharedServer: shared });
       if (shared) {
         delete options.host;
         delete options.port;
@@ -52,6 +56,10 @@ export = (RED: NodeAPI): void => {
 
     node.centralSystem = centralSystem;
     for (const event of ['state', 'connect', 'disconnect']) centralSystem.on(event, refreshUsers);
+    centralSystem.on('failed', (err: Error) => {
+      node.problem = err.message;
+      refreshUsers();
+    });
     centralSystem.start().catch((err: Error) => {
       node.problem = err.message;
       node.error(err.message);
@@ -59,6 +67,7 @@ export = (RED: NodeAPI): void => {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      clearTimeout(refreshTimer);
       centralSystem.stop().then(done, (err: Error) => {
         node.warn(err.message);
         done();

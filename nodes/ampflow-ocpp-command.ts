@@ -62,6 +62,11 @@ export = (RED: NodeAPI): void => {
           this.warn(RED._('ampflow-ocpp-command.warnings.noOverride', { field, value: def[field] }));
         }
       }
+      if (fixedPayload !== undefined && typeof msg.payload === 'object' && msg.payload !== null) {
+        this.warn(
+          RED._('ampflow-ocpp-command.warnings.noOverride', { field: 'payload', value: def.payload }),
+        );
+      }
       const action = def.action || fromMsg.action;
       if (!action) return done(new Error(RED._('ampflow-ocpp-command.errors.noAction')));
       const payload =
@@ -71,28 +76,29 @@ export = (RED: NodeAPI): void => {
             ? msg.payload
             : undefined;
       const chargePointId = def.chargePointId || fromMsg.chargePointId;
-      executeCommand(cs, {
+      const command = {
         action,
         ...(chargePointId ? { chargePointId } : {}),
         ...(payload === undefined ? {} : { payload }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
-      }).then(
-        (result) => {
+      };
+      void (async () => {
+        try {
+          const result = await executeCommand(cs, command);
           msg.payload = result.response;
           msg.ocpp = result;
           this.status({ fill: 'green', shape: 'dot', text: statusText(action, result.response) });
           send(msg);
           done();
-        },
-        (err: Error) => {
+        } catch (err) {
           if (err instanceof CommandRefusedError) {
             msg.payload = err.result.response;
             msg.ocpp = err.result;
           }
           this.status({ fill: 'red', shape: 'ring', text: `${action}: failed`.slice(0, 19) });
-          done(err);
-        },
-      );
+          done(err as Error);
+        }
+      })();
     });
 
     this.on('close', () => csNode?.deregister(user));

@@ -15,7 +15,13 @@ export = (RED: NodeAPI): void => {
       const csNode = RED.nodes.getNode(request.centralSystem) as CentralSystemNode | null;
       const cs = csNode?.centralSystem;
       if (!cs) return done(new Error(RED._('ampflow-ocpp-response.errors.noCentralSystem')));
-      if (cs.respond(request.id, msg.payload)) {
+      let answered: boolean;
+      try {
+        answered = cs.respond(request.id, msg.payload);
+      } catch (err) {
+        return done(err as Error);
+      }
+      if (answered) {
         this.status({ fill: 'green', shape: 'dot', text: 'answered' });
       } else {
         this.status({ fill: 'yellow', shape: 'ring', text: 'too late' });

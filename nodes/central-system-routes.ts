@@ -51,10 +51,9 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
       }
       const done =
         decision === 'approve' ? cs.approveChargePoint(chargePointId) : cs.rejectChargePoint(chargePointId);
-      done.then(
-        () => res.json(cs.chargePoint(chargePointId)),
-        (err: Error) => res.status(500).json({ error: err.message }),
-      );
+      done
+        .then(() => res.json(cs.chargePoint(chargePointId)))
+        .catch((err: Error) => res.status(500).json({ error: err.message }));
     },
   );
 
@@ -66,13 +65,13 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
       separator,
       ...(req.query.from ? { from: req.query.from } : {}),
       ...(req.query.to ? { to: req.query.to } : {}),
-    }).then(
-      (csv) =>
+    })
+      .then((csv) =>
         res
           .type('text/csv; charset=utf-8')
           .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)
           .send(csv),
-      (err: Error) => res.status(500).json({ error: err.message }),
-    );
+      )
+      .catch((err: Error) => res.status(500).json({ error: err.message }));
   });
 }

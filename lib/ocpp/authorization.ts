@@ -253,7 +253,10 @@ export class Authorizer {
   private localDecision(idTag: string, policy: 'acceptAll' | 'localList'): IdTagDecision {
     const lookup = this.idTags.lookup(idTag, this.cs.clock.now());
     const priority = lookup.entry?.priority ?? this.parentPriority(lookup.entry);
-    const idTagInfo: IdTagInfo = policy === 'acceptAll' ? { status: 'Accepted' } : lookup.idTagInfo;
+    // The free-charging tag is the central system's own (RemoteStart uses it): always accepted.
+    const free =
+      this.options.fixedIdTag !== undefined && this.idTags.sameCard(idTag, this.options.fixedIdTag);
+    const idTagInfo: IdTagInfo = policy === 'acceptAll' || free ? { status: 'Accepted' } : lookup.idTagInfo;
     return priority === undefined ? { idTagInfo } : { idTagInfo, priority };
   }
 

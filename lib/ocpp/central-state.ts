@@ -118,7 +118,12 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
       return;
     }
     case 'transactionStopped': {
-      delete state.openTransactions[String(event.session.transactionId)];
+      const key = String(event.session.transactionId);
+      // Only the charger that runs a transaction can end it: a stop from another charger carrying
+      // the same id is recorded (as unknownTransaction) but leaves the open one alone.
+      if (state.openTransactions[key]?.chargePointId === event.session.chargePointId) {
+        delete state.openTransactions[key];
+      }
       state.recentStops.push({ transactionId: event.session.transactionId, fingerprint: event.fingerprint });
       if (state.recentStops.length > RECENT_STOPS_KEPT) state.recentStops.shift();
       return;
@@ -144,8 +149,12 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
       if (event.complete || !charger.configuration) {
         charger.configuration = { at: event.at, keys: event.keys };
       } else {
-        const byKey = new Map(charger.configuration.keys.map((key) => [key.key, key]));
-        for (const key of event.keys) byKey.set(key.key, key);
+        // Keys are case insensitive (CiString50): a change under another spelling replaces the key.
+        const byKey = new Map(charger.configuration.keys.map((key) => [key.key.toLowerCase(), key]));
+        for (const key of event.keys) {
+          const known = byKey.get(key.key.toLowerCase());
+          byKey.set(key.key.toLowerCase(), known ? { ...known, value: key.value } : key);
+        }
         charger.configuration = { at: event.at, keys: [...byKey.values()] };
       }
       return;
@@ -189,6 +198,8 @@ export interface StateLog<State, Event> {
   append(event: Event): Promise<void>;
   /** Every archived event ever appended, in order. */
   archive(): AsyncIterable<Event>;
+  /** Resolves once every event appended so far is durable. */
+  whenDurable(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -213,6 +224,8 @@ export class MemoryStateLog<State, Event> implements StateLog<State, Event> {
   async *archive(): AsyncIterable<Event> {
     yield* this.archived;
   }
+
+  async whenDurable(): Promise<void> {}
 
   async close(): Promise<void> {}
 }

@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { RPCServer } from 'ocpp-rpc';
 import type RPCServerClient from 'ocpp-rpc/lib/server-client';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
-import { ConfigError, parsePort } from '../config-error';
+import { ConfigError } from '../config-error';
 import type { ConnectorState } from '../contracts';
 import { type Logger, silentLogger } from '../log';
+import type { StoreIo } from '../store/durable-log';
 import { type AuthorizationOptions, Authorizer, type FlowRequest } from './authorization';
 import {
   applyEvent,
@@ -93,6 +94,8 @@ export interface CentralSystemOptions {
   idTags?: IdTagEntry[];
   /** Durable state lives here; without it the state is in memory only. */
   dataDirectory?: string;
+  /** The durable state's file operations; tests replace them to make a disk fail. */
+  storeIo?: Partial<StoreIo>;
   /** How long stop() waits for chargers to answer the close frame. */
   closeGraceMs?: number;
   clock?: Clock;
@@ -122,6 +125,16 @@ export interface ChargePointMessage {
   payload: unknown;
 }
 
+/** What a refused charger is told; the reason is logged, not sent. */
+const GENERIC_REFUSALS: Record<400 | 401 | 404, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+};
+
+/** Refusals of one address held back at a time; more are answered at once (memory bound). */
+const MAX_PARKED_REFUSALS_PER_ADDRESS = 8;
+
 const DEFAULTS = {
   heartbeatIntervalS: 300,
   pendingRetryIntervalS: 60,
@@ -141,7 +154,7 @@ const DEFAULTS = {
  * reason}); `message` (ChargePointMessage); `connector` (ConnectorState); `session`
  * (SessionRecord); `violation` ({chargePointId, ...Violation});
  * `frame` ({chargePointId, direction, frame}); `command` ({chargePointId, action, request,
- * response?, error?}).
+ * response?, error?}); `failed` (Error: the durable state failed and the central system stopped).
  */
 export class CentralSystem extends EventEmitter {
   readonly options: Readonly<CentralSystemOptions>;
@@ -159,7 +172,12 @@ export class CentralSystem extends EventEmitter {
   private readonly connections = new Map<string, ChargePointConnection>();
   private readonly requestHandlers = new Set<(request: FlowRequest) => boolean>();
   private readonly throttle: FailureThrottle;
+  /** Refusals being answered late, per address (bounded), and how to answer each at once. */
+  private readonly parkedRefusals = new Map<string, number>();
+  private readonly releaseParked = new Map<() => void, TimerHandle>();
   private currentState: CentralSystemState = 'stopped';
+  /** Why the central system stopped on its own (its durable state failed), if it did. */
+  failure: Error | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -169,14 +187,33 @@ export class CentralSystem extends EventEmitter {
     this.log = options.log ?? silentLogger;
     this.clock = options.clock ?? systemClock;
     this.throttle = new FailureThrottle(this.clock);
-    if (options.server && options.tls) {
-      throw new ConfigError(
-        'tls',
-        'TLS settings apply to an own listener; a shared server brings its own TLS',
-      );
-    }
     const profile = options.securityProfile ?? 0;
-    if ((profile === 2 || profile === 3) && !options.tls && !(options.server && 'cert' in options.server)) {
+    if (options.server) {
+      if (options.tls) {
+        throw new ConfigError(
+          'tls',
+          'TLS settings apply to an own listener; a shared server brings its own TLS',
+        );
+      }
+      if (this.pathPrefix === '/') {
+        throw new ConfigError(
+          'path',
+          'sharing a server needs a path of its own, such as /ocpp (/ is the editor)',
+        );
+      }
+      if (profile === 3) {
+        throw new ConfigError(
+          'securityProfile',
+          'security profile 3 (client certificates) needs a port of its own',
+        );
+      }
+      if (profile === 2 && !(options.server instanceof HttpsServer)) {
+        throw new ConfigError(
+          'securityProfile',
+          'security profile 2 on a shared server needs Node-RED to run on HTTPS',
+        );
+      }
+    } else if ((profile === 2 || profile === 3) && !options.tls) {
       throw new ConfigError('securityProfile', `security profile ${profile} needs TLS (certificate and key)`);
     }
   }
@@ -202,7 +239,7 @@ export class CentralSystem extends EventEmitter {
   }
 
   private get isTls(): boolean {
-    return Boolean(this.options.tls) || Boolean(this.options.server && 'cert' in this.options.server);
+    return Boolean(this.options.tls) || this.options.server instanceof HttpsServer;
   }
 
   /** The path prefix chargers dial under, always ending in `/`. */
@@ -256,7 +293,7 @@ export class CentralSystem extends EventEmitter {
     const info: ChargePointInfo = {
       ...(record ?? {
         chargePointId,
-        firstSeenAt: new Date(this.clock.now()).toISOString(),
+        firstSeenAt: this.nowIso(),
         approved: false,
         blocked: false,
       }),
@@ -323,15 +360,19 @@ export class CentralSystem extends EventEmitter {
         'Offline',
       );
     }
+    let response: OcppResponse<A>;
     try {
-      const response = await connection.call(action, request, options.timeoutMs);
-      this.emit('command', { chargePointId, action, request, response });
-      await this.requireHandlers().afterCommand(chargePointId, action, request, response);
-      return response;
+      response = await connection.call(action, request, options.timeoutMs);
     } catch (err) {
       this.emit('command', { chargePointId, action, request, error: err });
       throw err;
     }
+    this.emit('command', { chargePointId, action, request, response });
+    // The charger has carried the command out: failing to record its effect is logged, not thrown.
+    await this.handlers?.afterCommand(chargePointId, action, request, response).catch((err: Error) => {
+      this.log.error(`recording the effect of ${action} on ${chargePointId} failed: ${err.message}`);
+    });
+    return response;
   }
 
   // ---- flow decisions, id tags, records --------------------------------------------------------
@@ -398,13 +439,25 @@ export class CentralSystem extends EventEmitter {
     const record = this.stateLog?.state.chargers[chargePointId];
     return (
       Boolean(this.options.chargePoints?.[chargePointId]) ||
-      Boolean(this.options.passwords?.identities().includes(chargePointId)) ||
+      Boolean(this.options.passwords?.lists(chargePointId)) ||
       Boolean(record?.approved)
     );
   }
 
   nowIso(): string {
     return new Date(this.clock.now()).toISOString();
+  }
+
+  /**
+   * How long a charger may stay silent before its connection counts as dead: a generous multiple
+   * of its heartbeat interval, the one it was given or the longer one it was configured with.
+   */
+  private deadAfterMs(chargePointId: string): number {
+    const configured = this.stateLog?.state.chargers[chargePointId]?.configuration?.keys.find(
+      (key) => key.key === 'HeartbeatInterval',
+    )?.value;
+    const intervalS = Math.max(this.heartbeatIntervalS(), Number(configured) > 0 ? Number(configured) : 0);
+    return (this.options.deadAfterHeartbeats ?? DEFAULTS.deadAfterHeartbeats) * intervalS * 1000;
   }
 
   heartbeatIntervalS(): number {
@@ -440,6 +493,7 @@ export class CentralSystem extends EventEmitter {
   }
 
   private async open(): Promise<void> {
+    this.failure = undefined;
     this.setState('starting');
     try {
       await this.openState();
@@ -468,13 +522,34 @@ export class CentralSystem extends EventEmitter {
 
   private async openState(): Promise<void> {
     this.stateLog = this.options.dataDirectory
-      ? await openDurableStateLog(this.options.dataDirectory, this.log)
+      ? await openDurableStateLog(
+          this.options.dataDirectory,
+          this.log,
+          (err) => this.onStoreStopped(err),
+          this.options.storeIo,
+        )
       : new MemoryStateLog<CentralState, CentralEvent>(initialCentralState(), applyEvent, isArchivedEvent);
     this.ledger = new TransactionLedger(this.stateLog);
+    // ConcurrentTx counts the transactions still bound to a connector: a transaction the charger
+    // never stopped (its connector went Available) must not block the badge for ever.
+    const boundTransactions = {
+      open: () =>
+        this.connectors.all().flatMap((state) =>
+          state.transaction
+            ? [
+                {
+                  chargePointId: state.chargePointId,
+                  connectorId: state.connectorId,
+                  idTag: state.transaction.idTag,
+                },
+              ]
+            : [],
+        ),
+    };
     this.authorizer = new Authorizer(
       this,
       this.stateLog,
-      this.ledger,
+      boundTransactions,
       this.options.authorization ?? {},
       (request) => this.dispatchRequest(request),
     );
@@ -497,6 +572,20 @@ export class CentralSystem extends EventEmitter {
     }
   }
 
+  /**
+   * The durable state cannot be written any more (disk full, I/O error): nothing more can be
+   * acknowledged safely. The central system stops, so that chargers keep their transactions
+   * (OCPP chargers queue them while offline) until it runs again with a working disk.
+   */
+  private onStoreStopped(err: Error): void {
+    this.failure = err;
+    this.log.error(
+      `the central system stops because its durable state cannot be written: ${err.message} Chargers keep their transactions until it runs again.`,
+    );
+    this.emit('failed', err);
+    void this.stop().then(() => this.setState('failed'));
+  }
+
   private async releaseState(): Promise<void> {
     this.authorizer?.close();
     const log = this.stateLog;
@@ -504,7 +593,7 @@ export class CentralSystem extends EventEmitter {
     this.ledger = undefined;
     this.authorizer = undefined;
     this.handlers = undefined;
-    await log?.close();
+    await log?.close().catch((err: Error) => this.log.warn(`closing the durable state: ${err.message}`));
   }
 
   private async listen(): Promise<void> {
@@ -620,6 +709,10 @@ export class CentralSystem extends EventEmitter {
       }),
     ]);
     this.clock.clearTimeout(graceTimer);
+    for (const [release, timer] of this.releaseParked) {
+      this.clock.clearTimeout(timer);
+      release();
+    }
     for (const socket of this.sockets) socket.destroy();
     await rpcServer?.close({ code: 1001, force: true });
     await closed;
@@ -647,7 +740,10 @@ export class CentralSystem extends EventEmitter {
         remoteAddress,
         ...(handshake.password ? { password: handshake.password } : {}),
         ...(typeof tlsSocket.getPeerCertificate === 'function'
-          ? { peerCertificate: tlsSocket.getPeerCertificate() }
+          ? {
+              peerCertificate: tlsSocket.getPeerCertificate(),
+              certificateAuthorized: tlsSocket.authorized === true,
+            }
           : {}),
       },
       {
@@ -670,22 +766,32 @@ export class CentralSystem extends EventEmitter {
       };
     }
     if (refusal) {
+      const { status, reason } = refusal;
       const delayMs = this.throttle.recordFailure(remoteAddress);
       this.log.warn(
-        `refused charge point "${handshake.identity}" from ${remoteAddress}: ${refusal.reason} (HTTP ${refusal.status}${delayMs ? `, answered after ${delayMs / 1000} s` : ''})`,
+        `refused charge point ${JSON.stringify(handshake.identity)} from ${remoteAddress}: ${reason} (HTTP ${status}${delayMs ? `, answered after ${delayMs / 1000} s` : ''})`,
       );
-      this.emit('refused', {
-        identity: handshake.identity,
-        remoteAddress,
-        status: refusal.status,
-        reason: refusal.reason,
-      });
-      const { status, reason } = refusal;
-      if (delayMs > 0) this.clock.setTimeout(() => reject(status, reason), delayMs);
-      else reject(status, reason);
+      this.emit('refused', { identity: handshake.identity, remoteAddress, status, reason });
+      // The details stay in the log: telling a stranger which identities exist or why a password
+      // failed helps nobody but an attacker.
+      const answer = () => reject(status, GENERIC_REFUSALS[status]);
+      const parked = this.parkedRefusals.get(remoteAddress) ?? 0;
+      if (delayMs === 0 || parked >= MAX_PARKED_REFUSALS_PER_ADDRESS) {
+        answer();
+        return;
+      }
+      this.parkedRefusals.set(remoteAddress, parked + 1);
+      const release = () => {
+        this.releaseParked.delete(release);
+        const left = (this.parkedRefusals.get(remoteAddress) ?? 1) - 1;
+        if (left > 0) this.parkedRefusals.set(remoteAddress, left);
+        else this.parkedRefusals.delete(remoteAddress);
+        answer();
+      };
+      const timer = this.clock.setTimeout(release, delayMs);
+      this.releaseParked.set(release, timer);
       return;
     }
-    this.throttle.recordSuccess(remoteAddress);
     // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
     accept({}, handshake.protocols.size === 0 ? false : OCPP16);
   }
@@ -702,8 +808,7 @@ export class CentralSystem extends EventEmitter {
       callTimeoutMs: (this.options.callTimeoutS ?? DEFAULTS.callTimeoutS) * 1000,
       isAccepted: () => this.isAccepted(identity),
       handle: (action, request, conn) => this.requireHandlers().handle(action, request, conn),
-      deadAfterMs: () =>
-        (this.options.deadAfterHeartbeats ?? DEFAULTS.deadAfterHeartbeats) * this.heartbeatIntervalS() * 1000,
+      deadAfterMs: () => this.deadAfterMs(identity),
     });
     this.connections.set(identity, connection);
     if (previous?.isOpen) {
@@ -723,7 +828,13 @@ export class CentralSystem extends EventEmitter {
       this.log.info(`charge point ${identity} disconnected (${code}${reason ? ` ${reason}` : ''})`);
       this.emit('disconnect', { chargePointId: identity, code, reason });
     });
-    void this.stateLog?.append({ type: 'chargerSeen', chargePointId: identity, at: this.nowIso() });
+    if (this.stateLog && !this.stateLog.state.chargers[identity]) {
+      this.stateLog
+        .append({ type: 'chargerSeen', chargePointId: identity, at: this.nowIso() })
+        .catch((err: Error) => {
+          this.log.error(`recording charge point ${identity} failed: ${err.message}`);
+        });
+    }
     for (const state of this.connectors.setOnline(identity, true)) this.emit('connector', state);
     this.log.info(
       `charge point ${identity} connected from ${connection.remoteAddress ?? 'unknown address'}${connection.protocol ? '' : ' (no sub-protocol offered, served as ocpp1.6)'}`,
@@ -750,27 +861,6 @@ export class CentralSystem extends EventEmitter {
     this.currentState = state;
     this.emit('state', state);
   }
-}
-
-/** The shape the editor and the command-line tool hand in for the listener; every field as typed. */
-export interface CentralSystemSettings {
-  host?: unknown;
-  port?: unknown;
-}
-
-/** Turns listener settings as typed into options, or throws a ConfigError naming the field. */
-export function parseCentralSystemSettings(
-  settings: CentralSystemSettings,
-): Pick<CentralSystemOptions, 'host' | 'port'> {
-  const port = parsePort('port', settings.port, DEFAULT_OCPP_PORT);
-  if (settings.host !== undefined && settings.host !== null && typeof settings.host !== 'string') {
-    throw new ConfigError('host', 'must be a host name or an IP address');
-  }
-  const host = settings.host?.trim() ?? '';
-  if (/[\s/]/.test(host)) {
-    throw new ConfigError('host', `"${host}" is not a host name or an IP address`);
-  }
-  return host ? { host, port } : { port };
 }
 
 function describeListenError(err: NodeJS.ErrnoException, where: string): string {

@@ -132,7 +132,7 @@ export async function startCentralSystemCli(
     cs.on(
       'frame',
       ({ chargePointId, direction, frame }: { chargePointId: string; direction: string; frame: string }) =>
-        io.out(`${stamp()} ${chargePointId} ${direction === 'in' ? '->' : '<-'} ${frame}`),
+        io.out(`${stamp()} ${chargePointId} ${direction === 'in' ? '->' : '<-'} ${redactSecrets(frame)}`),
     );
   }
   cs.on(
@@ -178,6 +178,14 @@ function optionName(field: string): string {
     byField[field] ??
     (field.startsWith('idTags') ? '--id-tags' : field.startsWith('chargePoints') ? '--lenient' : field)
   );
+}
+
+/**
+ * The charger's password (configuration key AuthorizationKey) never goes into a log: a
+ * ChangeConfiguration that sets it, or a non-compliant charger that reports it, is shown redacted.
+ */
+export function redactSecrets(frame: string): string {
+  return frame.replace(/("key"\s*:\s*"AuthorizationKey"[^}]*?"value"\s*:\s*")(?:[^"\\]|\\.)*"/g, '$1***"');
 }
 
 function stamp(): string {

@@ -66,7 +66,14 @@ const REFUSALS = new Set([
   'Faulted',
   'Unavailable',
   'NotImplemented',
+  'InvalidCertificate',
+  'RevokedCertificate',
 ]);
+
+/** Statuses that are a refusal for one action only (NotFound is a plain answer to GetInstalledCertificateIds). */
+const REFUSALS_OF: Partial<Record<string, ReadonlySet<string>>> = {
+  DeleteCertificate: new Set(['NotFound']),
+};
 
 export class CommandRefusedError extends CommandError {
   constructor(
@@ -98,7 +105,7 @@ export async function executeCommand(cs: CentralSystem, command: Command): Promi
   );
   const result = { action, chargePointId, request, response };
   const status = (response as { status?: unknown }).status;
-  if (typeof status === 'string' && REFUSALS.has(status)) {
+  if (typeof status === 'string' && (REFUSALS.has(status) || REFUSALS_OF[action]?.has(status))) {
     throw new CommandRefusedError(`charge point ${chargePointId} answered ${action} with ${status}`, result);
   }
   return result;

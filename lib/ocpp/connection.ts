@@ -109,6 +109,8 @@ export class ChargePointConnection extends EventEmitter {
   readonly connectedAt: number;
   private readonly options: ConnectionOptions;
   private lastFrameMs: number;
+  /** Messages the central system asked for with (Extended)TriggerMessage, allowed until this time. */
+  private readonly triggeredUntilMs = new Map<string, number>();
   private watchdog: TimerHandle | undefined;
   private closed = false;
 
@@ -125,18 +127,22 @@ export class ChargePointConnection extends EventEmitter {
         (await this.dispatch(method ?? '', params)) as Record<string, unknown>,
     );
     client.on('message', ({ message, outbound }: { message: Buffer | string; outbound: boolean }) => {
-      if (!outbound) this.lastFrameMs = this.options.clock.now();
       this.emit('frame', { direction: outbound ? 'out' : 'in', frame: message.toString() });
     });
-    client.on('ping', () => {
+    // Any byte from the charger shows it is alive: OCPP messages, pongs, and its own pings, which
+    // OCPP-J 1.6 section 5.3 lets replace heartbeats (ocpp-rpc reports none of the last).
+    const socket = client.handshake.request.socket;
+    const touch = () => {
       this.lastFrameMs = this.options.clock.now();
-    });
+    };
+    socket.on('data', touch);
     client.on('badMessage', ({ buffer, error }: { buffer: Buffer; error: Error }) => {
       this.options.log.warn(
         `charge point ${this.identity}: unreadable frame (${error.message}): ${truncate(buffer.toString())}`,
       );
     });
     client.once('close', ({ code, reason }: { code: number; reason: string | Buffer }) => {
+      socket.off('data', touch);
       this.closed = true;
       this.options.clock.clearTimeout(this.watchdog);
       this.emit('close', { code, reason: reason.toString() });
@@ -180,11 +186,19 @@ export class ChargePointConnection extends EventEmitter {
       throw new CommandError(`${action} to ${this.identity}: ${requestViolation.summary}`, 'InvalidRequest');
     }
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
+    // Allowed before the call goes out: the answer and the triggered message may arrive together.
+    const triggered = triggeredAction(action, request);
+    if (triggered)
+      this.triggeredUntilMs.set(triggered, this.options.clock.now() + TRIGGERED_MESSAGE_WINDOW_MS);
     let response: unknown;
     try {
       response = await this.options.client.call(action, request, { callTimeoutMs: timeoutMs });
     } catch (err) {
+      if (triggered) this.triggeredUntilMs.delete(triggered);
       throw this.describeCallFailure(action, err as Error & { rpcErrorCode?: string }, timeoutMs);
+    }
+    if (triggered && (response as { status?: string } | null)?.status !== 'Accepted') {
+      this.triggeredUntilMs.delete(triggered);
     }
     const responseViolation = findViolation(action, 'response', response);
     if (responseViolation) {
@@ -219,10 +233,18 @@ export class ChargePointConnection extends EventEmitter {
       this.reportViolation(violation);
       if (!this.lenient) throw violationError(violation);
     }
-    if (action !== 'BootNotification' && !this.options.isAccepted()) {
+    if (action !== 'BootNotification' && !this.options.isAccepted() && !this.wasTriggered(action)) {
       throw ocppError('SecurityError', `${action} before the central system accepted this charge point`);
     }
-    const response = await this.options.handle(action, params, this);
+    let response: unknown;
+    try {
+      response = await this.options.handle(action, params, this);
+    } catch (err) {
+      if ((err as { rpcErrorCode?: string }).rpcErrorCode) throw err;
+      // Our failure (the durable state, a bug): the charger retries later; details stay in the log.
+      this.options.log.error(`handling ${action} from ${this.identity} failed: ${(err as Error).message}`);
+      throw ocppError('InternalError', `the central system could not process ${action}`);
+    }
     const own = findViolation(action, 'response', response);
     if (own) {
       // A bug of ours: never send the charger something invalid.
@@ -230,6 +252,16 @@ export class ChargePointConnection extends EventEmitter {
       throw ocppError('InternalError', `the central system could not answer ${action}`);
     }
     return response;
+  }
+
+  /**
+   * OCPP 1.6 section 4.2: a charger that is not yet accepted "SHALL NOT send request messages ...
+   * unless it has been instructed by the Central System to do so with a TriggerMessage.req". Those
+   * messages are answered; every other one gets the SecurityError of OCPP-J errata 3.8.
+   */
+  private wasTriggered(action: string): boolean {
+    const untilMs = this.triggeredUntilMs.get(action);
+    return untilMs !== undefined && this.options.clock.now() <= untilMs;
   }
 
   private reportViolation(violation: Violation): void {
@@ -285,23 +317,43 @@ export class ChargePointConnection extends EventEmitter {
 }
 
 /**
- * ocpp-rpc answers frames it cannot read (not JSON, not an array, unknown message type) with the
- * OCPP 2.0.1 codes RpcFrameworkError and MessageTypeNotSupported, which OCPP-J 1.6 does not have.
- * 1.6 calls a payload that is "syntactically incorrect or not conform the PDU structure" a
- * FormationViolation (section 4.2.3), so those CallErrors are rewritten as they go out.
+ * CallError codes as OCPP-J 1.6 spells them on the wire. ocpp-rpc answers frames it cannot read
+ * with the OCPP 2.0.1 codes RpcFrameworkError and MessageTypeNotSupported, which 1.6 does not
+ * have (1.6 calls a payload "syntactically incorrect or not conform the PDU structure" a
+ * FormationViolation, section 4.2.3), and on `ocpp1.6` connections it renames
+ * OccurenceConstraintViolation to OccurrenceConstraintViolation, although the OCPP-J 1.6 errata
+ * (section 5.1) keeps the original spelling. Outgoing CallErrors are put right here.
  */
+const OCPP16_ERROR_CODES: Record<string, string> = {
+  RpcFrameworkError: 'FormationViolation',
+  MessageTypeNotSupported: 'FormationViolation',
+  OccurrenceConstraintViolation: 'OccurenceConstraintViolation',
+  FormatViolation: 'FormationViolation',
+};
+
 function speakOcpp16Errors(client: RPCServerClient): void {
   const sendRaw = client.sendRaw.bind(client);
   client.sendRaw = (message: string) => {
     if (message.startsWith('[4,')) {
       const frame = JSON.parse(message) as [number, string, string, string, object];
-      if (frame[2] === 'RpcFrameworkError' || frame[2] === 'MessageTypeNotSupported') {
-        frame[2] = 'FormationViolation';
+      const code = OCPP16_ERROR_CODES[frame[2]];
+      if (code) {
+        frame[2] = code;
         return sendRaw(JSON.stringify(frame));
       }
     }
     return sendRaw(message);
   };
+}
+
+/** How long a charger has to send a message the central system triggered. */
+const TRIGGERED_MESSAGE_WINDOW_MS = 60_000;
+
+/** The charge-point action a (Extended)TriggerMessage asks for. */
+function triggeredAction(action: string, request: unknown): string | undefined {
+  if (action !== 'TriggerMessage' && action !== 'ExtendedTriggerMessage') return undefined;
+  const requested = (request as { requestedMessage?: string }).requestedMessage;
+  return requested === 'SignChargePointCertificate' ? 'SignCertificate' : requested;
 }
 
 function truncate(text: string, length = 200): string {

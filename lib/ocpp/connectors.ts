@@ -1,4 +1,5 @@
 import type { ConnectorState, ConnectorStatus, ConnectorTransaction, PerPhase, Reading } from '../contracts';
+import { timestampOr } from '../time';
 import type { StatusNotificationRequest } from './messages';
 
 /** A phase counts as active while charging when it carries more than this (DLM phase detection). */
@@ -62,7 +63,7 @@ export class ConnectorRegistry {
   ): ConnectorUpdate {
     const state = this.get(chargePointId, request.connectorId);
     const key = keyOf(chargePointId, request.connectorId);
-    const at = validTimestamp(request.timestamp) ?? receivedAt;
+    const at = timestampOr(request.timestamp, receivedAt);
     const atMs = Date.parse(at);
     state.lastSeen = receivedAt;
     state.online = true;
@@ -123,6 +124,14 @@ export class ConnectorRegistry {
     return { state };
   }
 
+  /** Forgets the newest timestamps seen from a charger (it rebooted: its clock may have gone back). */
+  forgetOrdering(chargePointId: string): void {
+    for (const state of this.all(chargePointId)) {
+      this.lastReadingMs.delete(keyOf(chargePointId, state.connectorId));
+      this.lastStatusMs.delete(keyOf(chargePointId, state.connectorId));
+    }
+  }
+
   bindTransaction(
     chargePointId: string,
     connectorId: number,
@@ -143,6 +152,9 @@ export class ConnectorRegistry {
     if (state?.transaction?.transactionId === transactionId) {
       delete state.transaction;
       delete state.activePhases;
+      // The car no longer draws current; the last measurement must not look like live load.
+      delete state.currentA;
+      delete state.powerW;
       return state;
     }
     return undefined;
@@ -169,12 +181,6 @@ export function activePhases(currentA: PerPhase | undefined): number[] | undefin
 function sumPhases(values: PerPhase | undefined): number | undefined {
   if (!values || values.every((value) => value === null)) return undefined;
   return values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
-}
-
-function validTimestamp(value: string | undefined): string | undefined {
-  if (!value) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
 function setOrDelete<K extends 'info' | 'vendorErrorCode'>(

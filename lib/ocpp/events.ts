@@ -54,7 +54,14 @@ export function subscribe(
 ) {
   const matches = matcher(filter);
   const emit = (event: CentralSystemEvent) => {
-    if (matches(event.chargePointId, event.action)) listener(event);
+    if (!matches(event.chargePointId, event.action)) return;
+    // A listener runs inside the central system's own event (a connection closing, a message being
+    // answered): its failure must not escape into the central system.
+    try {
+      listener(event);
+    } catch (err) {
+      cs.log.error(`a listener for ${event.chargePointId}/${event.action} failed: ${(err as Error).message}`);
+    }
   };
   const handlers = {
     message: (message: ChargePointMessage) =>
@@ -91,7 +98,14 @@ export function subscribeRequests(
   const matches = matcher(filter);
   return cs.addRequestHandler((request) => {
     if (!matches(request.chargePointId, request.action)) return false;
-    listener(request);
+    try {
+      listener(request);
+    } catch (err) {
+      cs.log.error(
+        `a listener for ${request.chargePointId}/${request.action} decisions failed: ${(err as Error).message}`,
+      );
+      return false;
+    }
     return true;
   });
 }

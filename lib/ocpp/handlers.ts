@@ -11,10 +11,13 @@ import {
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
 import { parseMeterValues } from './meter-values';
 import type { TransactionLedger } from './transactions';
-import { findViolation } from './validation';
 
-/** Configuration keys never stored: the whitepaper makes AuthorizationKey write-only for a reason. */
-const SECRET_CONFIGURATION_KEYS = new Set(['AuthorizationKey']);
+/**
+ * Configuration keys never stored: the whitepaper makes AuthorizationKey write-only for a reason.
+ * Keys are CiString50 (OCPP 1.6 section 7.17: case insensitive), so compared in lower case.
+ */
+const SECRET_CONFIGURATION_KEYS = new Set(['authorizationkey']);
+const isSecretKey = (key: string) => SECRET_CONFIGURATION_KEYS.has(key.toLowerCase());
 
 /** Entries per SendLocalList when the charger does not say (SendLocalListMaxLength). */
 const DEFAULT_LOCAL_LIST_CHUNK = 100;
@@ -136,6 +139,8 @@ export class ChargePointHandlers {
       request,
       registration,
     });
+    // A reboot starts a new timeline: the charger's clock may now be behind what it sent before.
+    this.cs.connectors.forgetOrdering(chargePointId);
     const accepted = registration === 'Accepted';
     if (!accepted) {
       this.cs.log.info(
@@ -306,7 +311,7 @@ export class ChargePointHandlers {
       case 'GetConfiguration': {
         const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
         const keys = ((response as OcppResponse<'GetConfiguration'>).configurationKey ?? []).filter(
-          (key) => !SECRET_CONFIGURATION_KEYS.has(key.key),
+          (key) => !isSecretKey(key.key),
         );
         await this.stateLog.append({
           type: 'chargerConfiguration',
@@ -320,7 +325,7 @@ export class ChargePointHandlers {
       case 'ChangeConfiguration': {
         const { key, value } = request as OcppRequest<'ChangeConfiguration'>;
         const { status } = response as OcppResponse<'ChangeConfiguration'>;
-        if ((status === 'Accepted' || status === 'RebootRequired') && !SECRET_CONFIGURATION_KEYS.has(key)) {
+        if ((status === 'Accepted' || status === 'RebootRequired') && !isSecretKey(key)) {
           const keys = [{ key, value, readonly: false }];
           await this.stateLog.append({
             type: 'chargerConfiguration',
@@ -356,7 +361,7 @@ export class ChargePointHandlers {
   async pushLocalList(chargePointId: string, options: { full?: boolean }) {
     const record = this.stateLog.state.chargers[chargePointId];
     const maxKey = record?.configuration?.keys.find((key) => key.key === 'SendLocalListMaxLength')?.value;
-    const chunk = Number(maxKey) > 0 ? Number(maxKey) : DEFAULT_LOCAL_LIST_CHUNK;
+    const chunk = Math.floor(Number(maxKey)) >= 1 ? Math.floor(Number(maxKey)) : DEFAULT_LOCAL_LIST_CHUNK;
     const send = async (chargerVersion: number | undefined) => {
       const updates = this.authorizer.idTags.localListUpdates(chargerVersion, chunk);
       for (const update of updates) {
@@ -366,7 +371,9 @@ export class ChargePointHandlers {
       return { status: 'Accepted' as const, update: updates[updates.length - 1] };
     };
     let result = await send(options.full ? undefined : record?.localListVersion);
-    if (result.status === 'VersionMismatch' && result.update?.updateType === 'Differential') {
+    // Section 5.15: after Failed or VersionMismatch on a Differential update, retry with Full.
+    const refusedDifferential = result.status === 'VersionMismatch' || result.status === 'Failed';
+    if (refusedDifferential && result.update?.updateType === 'Differential') {
       result = await send(undefined);
     }
     if (result.status !== 'Accepted') {
@@ -377,9 +384,4 @@ export class ChargePointHandlers {
     }
     return { listVersion: this.authorizer.idTags.version, updateType: result.update?.updateType ?? 'none' };
   }
-}
-
-/** For callers outside: check a command payload as the central system would, naming the field. */
-export function commandViolation(action: CentralSystemAction, request: unknown): string | undefined {
-  return findViolation(action, 'request', request)?.summary;
 }

@@ -28,17 +28,39 @@ export interface HandshakeRequest {
   identity: string;
   password?: Buffer;
   remoteAddress: string;
-  /** Profile 3: the verified client certificate (TLS already checked its chain). */
+  /** Profile 3: the client certificate, and whether TLS verified its chain against the chargers' CA. */
   peerCertificate?: PeerCertificate;
+  certificateAuthorized?: boolean;
+}
+
+/**
+ * Identities are printable and at most 48 characters (OCPP's identifierString, CiString48 in
+ * later versions): enough for every identity in the manuals (`+49*839*0000000001`,
+ * `TACW1142021G1XYZ`), and no room for log injection or records kilobytes long.
+ */
+function isValidIdentity(identity: string): boolean {
+  if (identity.length > 48) return false;
+  for (const char of identity) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x20 || code === 0x7f) return false;
+  }
+  return true;
 }
 
 export type HandshakeDecision =
-  | { accepted: true; known: boolean }
+  | { accepted: true }
   | { accepted: false; status: 400 | 401 | 404; reason: string };
 
 export function decideHandshake(request: HandshakeRequest, policy: HandshakePolicy): HandshakeDecision {
   const { identity } = request;
   if (identity === '') return { accepted: false, status: 400, reason: 'no charge point identity in the URL' };
+  if (!isValidIdentity(identity)) {
+    return {
+      accepted: false,
+      status: 400,
+      reason: 'the identity is longer than 48 characters or has control characters',
+    };
+  }
   if (policy.isBlocked(identity))
     return { accepted: false, status: 404, reason: 'charge point rejected by the operator' };
 
@@ -52,21 +74,27 @@ export function decideHandshake(request: HandshakeRequest, policy: HandshakePoli
     }
   }
   if (policy.securityProfile === 3) {
-    const problem = certificateProblem(identity, request.peerCertificate, policy.certificateOrganization);
+    const problem = request.certificateAuthorized
+      ? certificateProblem(identity, request.peerCertificate, policy.certificateOrganization)
+      : 'the client certificate is missing or not signed by the chargers’ CA';
     if (problem) return { accepted: false, status: 401, reason: problem };
   }
 
-  const known = policy.isKnown(identity);
-  if (!known && policy.unknownChargePoints === 'reject') {
+  if (!policy.isKnown(identity) && policy.unknownChargePoints === 'reject') {
     return {
       accepted: false,
       status: 404,
       reason: 'unknown charge point (unknown charge points are rejected)',
     };
   }
-  return { accepted: true, known };
+  return { accepted: true };
 }
 
+/**
+ * A00.FR.405 asks that the CN "contains the unique serial number" of the charge point; this
+ * central system identifies chargers by their identity, so the CN must be exactly the identity.
+ * A substring match would let the holder of a certificate for CP10 pose as CP1.
+ */
 function certificateProblem(
   identity: string,
   certificate: PeerCertificate | undefined,
@@ -75,11 +103,11 @@ function certificateProblem(
   if (!certificate || Object.keys(certificate).length === 0)
     return 'no client certificate (security profile 3)';
   const commonName = String(certificate.subject?.CN ?? '');
-  if (!commonName.includes(identity)) {
-    return `client certificate CN "${commonName}" does not contain the charge point identity`;
+  if (commonName !== identity) {
+    return `client certificate CN "${commonName}" is not the charge point identity`;
   }
-  if (organization && !String(certificate.subject?.O ?? '').includes(organization)) {
-    return `client certificate O "${String(certificate.subject?.O ?? '')}" does not contain "${organization}"`;
+  if (organization && String(certificate.subject?.O ?? '') !== organization) {
+    return `client certificate O "${String(certificate.subject?.O ?? '')}" is not "${organization}"`;
   }
   return undefined;
 }
@@ -99,6 +127,8 @@ export interface FailureThrottleOptions {
 /**
  * Slows down repeated failed handshakes from one address (password guessing, a misconfigured
  * charger hammering the port): the refusal is answered after a delay that doubles per failure.
+ * A success does not reset the count: behind NAT or a proxy, a good charger sharing the address
+ * would otherwise reset an attacker's count; successes are never delayed anyway.
  */
 export class FailureThrottle {
   private readonly failures = new Map<string, { count: number; lastMs: number }>();
@@ -135,11 +165,8 @@ export class FailureThrottle {
     return Math.min(this.options.maxDelayMs, this.options.firstDelayMs * 2 ** (slowed - 1));
   }
 
-  recordSuccess(address: string): void {
-    this.failures.delete(address);
-  }
-
-  get trackedAddresses(): number {
-    return this.failures.size;
+  /** Failures counted for this address right now. */
+  failuresOf(address: string): number {
+    return this.failures.get(address)?.count ?? 0;
   }
 }

@@ -88,7 +88,7 @@ export interface IdTagListHistoryStep {
 export interface IdTagListSnapshot {
   version: number;
   entries: IdTagEntry[];
-  /** Oldest first; contiguous versions ending at `version`. */
+  /** Oldest first; versions {@link LIST_VERSION_STEP} apart, ending at `version`. */
   history: IdTagListHistoryStep[];
 }
 
@@ -107,6 +107,14 @@ export interface IdTagListChange {
   version: number;
 }
 
+/**
+ * How far the list version moves per change. The numbers in between label the messages of a Full
+ * update sent in several parts (see {@link IdTagList.localListUpdates}): a charger that stops
+ * half-way holds a number that was never the version of a whole list, so it gets a Full update
+ * next time, and every version stays a positive, increasing number as chargers expect.
+ */
+export const LIST_VERSION_STEP = 1000;
+
 const DEFAULT_MAX_HISTORY_VERSIONS = 100;
 const DEFAULT_MAX_HISTORY_UPDATES = 5000;
 
@@ -116,8 +124,8 @@ const DEFAULT_MAX_HISTORY_UPDATES = 5000;
  * duplicates (§6.41), so upserting "ABCD" replaces "abcd" rather than adding a second entry.
  *
  * Versions: `version` starts at 0 (the value GetLocalListVersion.conf uses for an empty list,
- * §5.10) and grows by one for every mutation that alters what a charger stores — idTag spelling,
- * status, expiryDate, parentIdTag. Notes and priorities never reach a charger, so changing only
+ * §5.10) and grows by {@link LIST_VERSION_STEP} for every mutation that alters what a charger
+ * stores — idTag spelling, status, expiryDate, parentIdTag. Notes and priorities never reach a charger, so changing only
  * those does not move it. Each version step is kept in a bounded
  * history so that a charger a few versions behind gets a Differential update.
  */
@@ -249,14 +257,15 @@ export class IdTagList {
    * - Same version: nothing.
    * - Version 0 (a new list nobody ever filled): nothing. Errata 3.52 forbids listVersion 0 in
    *   SendLocalList.req, and a list this central system never managed leaves the charger's alone.
-   * - A version from 1 up to the current one that the history still reaches back to:
-   *   Differential updates. Each message carries the merged changes of whole version steps and
+   * - One of this list's past versions (a whole number of {@link LIST_VERSION_STEP}s below the
+   *   current one) that the history still reaches back to: Differential updates. Each message carries the merged changes of whole version steps and
    *   that step's real version, so a charger that stops half-way holds exactly one of this list's
    *   past versions and the next call continues from there. A single step with more changes than
    *   `maxEntriesPerMessage` cannot be split that way, so then a Full update is sent instead.
    * - Anything else — 0 (the charger's list is empty), -1, undefined (version not known, or a
    *   Differential was refused: §5.15 says to "retry sending the full local authorization list
-   *   with updateType Full"), a version older than the history or newer than the list: a Full
+   *   with updateType Full"), a number between steps (a Full update sent in parts was cut off), a
+   *   version older than the history or newer than the list: a Full
    *   update, chunked as {@link fullUpdates} explains. A charger that reported -1 does not support
    *   local lists (§5.10) and will answer NotSupported; whether to ask it at all is the caller's
    *   choice.
@@ -279,8 +288,9 @@ export class IdTagList {
     if (
       chargerVersion !== undefined &&
       Number.isInteger(chargerVersion) &&
-      chargerVersion >= Math.max(1, this.oldestDiffBase()) &&
-      chargerVersion < this.currentVersion
+      chargerVersion >= Math.max(LIST_VERSION_STEP, this.oldestDiffBase()) &&
+      chargerVersion < this.currentVersion &&
+      (this.currentVersion - chargerVersion) % LIST_VERSION_STEP === 0
     ) {
       const differential = this.differentialUpdates(chargerVersion, maxEntriesPerMessage);
       if (differential) return differential;
@@ -299,7 +309,7 @@ export class IdTagList {
 
   /** The oldest version a Differential update can start from. */
   private oldestDiffBase(): number {
-    return this.currentVersion - this.history.length;
+    return this.currentVersion - this.history.length * LIST_VERSION_STEP;
   }
 
   private differentialUpdates(fromVersion: number, max: number): SendLocalListRequest[] | undefined {
@@ -340,12 +350,10 @@ export class IdTagList {
    * must strictly increase. Nor may an earlier one carry a version this list can later diff from:
    * a charger that stops half-way (connection lost) keeps a partial list under that number (§5.15:
    * the version the charger "MUST associate with the local authorization list after it has been
-   * updated") and would then get a Differential on top of the wrong base. So the earlier messages
-   * carry versions below the oldest one the history reaches (1, 2, …), which this method answers
-   * with a Full update again; when the history still reaches back too far for that, negative
-   * numbers below -1 (…, -3, -2), which no list version ever is. 0 and -1 are never used: errata
-   * 3.52 reserves them ("SHALL NOT be -1 or 0 as these have a special meaning in
-   * GetLocalListVersion.conf").
+   * updated") and would then get a Differential on top of the wrong base. Versions move in steps of
+   * {@link LIST_VERSION_STEP}, so the earlier messages carry the numbers just below this list's
+   * version, which were never a whole list's version: a charger holding one gets a Full update
+   * again. All are positive (errata 3.52 reserves 0 and -1).
    */
   private fullUpdates(max: number): SendLocalListRequest[] {
     const all = this.sortedEntries().map((entry) => ({
@@ -367,11 +375,14 @@ export class IdTagList {
     }));
   }
 
-  /** Strictly increasing versions below the list's own that it never diffs from (see {@link fullUpdates}). */
+  /** Strictly increasing versions just below the list's own, never a whole list's (see {@link fullUpdates}). */
   private intermediateVersions(count: number): number[] {
-    const versions = Array.from({ length: count }, (_, index) => index + 1);
-    if (count < this.oldestDiffBase()) return versions;
-    return versions.map((version) => version - count - 2);
+    if (count >= LIST_VERSION_STEP || this.currentVersion - count < 1) {
+      throw new RangeError(
+        `the list needs more than ${LIST_VERSION_STEP} SendLocalList messages; raise SendLocalListMaxLength`,
+      );
+    }
+    return Array.from({ length: count }, (_, index) => this.currentVersion - count + index);
   }
 
   private match(presented: string): IdTagEntry | undefined {
@@ -450,7 +461,7 @@ export class IdTagList {
     this.byKey = new Map(sortByKey([...next.values()]).map((entry) => [foldCase(entry.idTag), entry]));
     if (updates.length > 0) {
       changed = true;
-      this.currentVersion += 1;
+      this.currentVersion += LIST_VERSION_STEP;
       updates.sort((a, b) => compareKeys(a.idTag, b.idTag));
       this.history.push({ version: this.currentVersion, updates });
       this.trimHistory();
@@ -680,8 +691,9 @@ function readSnapshot(snapshot: unknown): {
   if (!Array.isArray(entries)) return fail('entries is not a list');
   if (version === 0 && entries.length > 0) return fail('version 0 is the empty list, but it has entries');
   if (!Array.isArray(history)) return fail('history is not a list');
+  if (version % LIST_VERSION_STEP !== 0) return migrateUnsteppedSnapshot(version, entries, history, fail);
   const steps = history.map((step: unknown, index): IdTagListHistoryStep => {
-    const expected = version - history.length + index + 1;
+    const expected = version - (history.length - 1 - index) * LIST_VERSION_STEP;
     if (typeof step !== 'object' || step === null) return fail(`history[${index}] is not an object`);
     const { version: stepVersion, updates } = step as Record<string, unknown>;
     if (stepVersion !== expected || expected < 1)
@@ -690,6 +702,31 @@ function readSnapshot(snapshot: unknown): {
     return { version: expected, updates: updates.map((update: unknown) => readUpdate(update, index, fail)) };
   });
   return { version, entries, history: steps };
+}
+
+/**
+ * A list saved before versions moved in steps of {@link LIST_VERSION_STEP} (versions 1, 2, 3 …):
+ * its versions are scaled up, so it loads and every version it now sends is positive. Chargers
+ * holding an old number get a Full update once.
+ */
+function migrateUnsteppedSnapshot(
+  version: number,
+  entries: unknown[],
+  history: unknown[],
+  fail: (why: string) => never,
+): { version: number; entries: unknown[]; history: IdTagListHistoryStep[] } {
+  const steps = history.map((step: unknown, index): IdTagListHistoryStep => {
+    const expected = version - history.length + index + 1;
+    const { version: stepVersion, updates } = (step ?? {}) as Record<string, unknown>;
+    if (stepVersion !== expected || expected < 1)
+      return fail(`history[${index}] should be version ${expected}`);
+    if (!Array.isArray(updates) || updates.length === 0) return fail(`history[${index}] has no updates`);
+    return {
+      version: expected * LIST_VERSION_STEP,
+      updates: updates.map((update: unknown) => readUpdate(update, index, fail)),
+    };
+  });
+  return { version: version * LIST_VERSION_STEP, entries, history: steps };
 }
 
 function readUpdate(update: unknown, index: number, fail: (why: string) => never): AuthorizationData {

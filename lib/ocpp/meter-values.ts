@@ -7,6 +7,7 @@
  * schema, so every field is checked at run time even where the type says it cannot be wrong.
  */
 import type { PerPhase, Reading } from '../contracts';
+import { parseTimestamp } from '../time';
 import type { MeterValuesRequest } from './messages';
 
 /**
@@ -183,8 +184,6 @@ type SampleDetails = Pick<ParsedSample, 'timestamp' | 'measurand' | 'phase' | 'l
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const DECIMAL_WITH_COMMA = /^[+-]?\d*,\d+$/;
 /** ISO 8601 date and time; fractional seconds and an offset are optional (spec 3.15). */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-const HAS_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
 
 /**
  * Reads the `meterValue` list of a MeterValues.req, or the `transactionData` of a
@@ -252,19 +251,15 @@ function normaliseTimestamp(
     warnings.push(`${where} has no timestamp; used the receive time ${receivedAt}`);
     return receivedAt;
   }
-  const text = rawTimestamp.trim();
-  const time = ISO_DATE_TIME.test(text) ? new Date(HAS_OFFSET.test(text) ? text : `${text}Z`) : undefined;
-  if (time === undefined || Number.isNaN(time.getTime())) {
+  const time = parseTimestamp(rawTimestamp);
+  if (!time) {
     warnings.push(
       `${where} timestamp '${rawTimestamp}' is not an ISO 8601 date and time; used the receive time ${receivedAt}`,
     );
     return receivedAt;
   }
-  // Without an offset JavaScript would read local time; OCPP recommends UTC (spec 3.14).
-  if (!HAS_OFFSET.test(text)) {
-    warnings.push(`${where} timestamp '${rawTimestamp}' has no time zone; read as UTC`);
-  }
-  return time.toISOString();
+  if (!time.hadOffset) warnings.push(`${where} timestamp '${rawTimestamp}' has no time zone; read as UTC`);
+  return time.iso;
 }
 
 /** Checks one sampled value and adds it to `samples` or `signedValues`, or warns and skips it. */

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { ConfigError } from '../config-error';
 
 /**
@@ -41,6 +41,11 @@ export class PasswordBook {
     return this.byIdentity.size;
   }
 
+  /** Whether `identity` is listed by name (not only covered by `*`). */
+  lists(identity: string): boolean {
+    return identity !== '*' && this.byIdentity.has(identity);
+  }
+
   /** Whether `identity` has a password of its own or through `*`. */
   covers(identity: string): boolean {
     return this.byIdentity.has(identity) || this.byIdentity.has('*');
@@ -51,11 +56,15 @@ export class PasswordBook {
     return [...this.byIdentity.keys()].filter((identity) => identity !== '*');
   }
 
-  /** Compares in constant time; false when the charger has no password here. */
+  /**
+   * Compares in constant time, length included (both sides are hashed first); false when the
+   * charger has no password here.
+   */
   verify(identity: string, presented: Buffer | undefined): boolean {
     const expected = this.byIdentity.get(identity) ?? this.byIdentity.get('*');
-    if (!expected || !presented || presented.length !== expected.length) return false;
-    return timingSafeEqual(expected, presented);
+    if (!expected || !presented) return false;
+    const digest = (value: Buffer) => createHash('sha256').update(value).digest();
+    return timingSafeEqual(digest(expected), digest(presented));
   }
 
   /** Identities whose password is shorter than the whitepaper's 16 bytes, for a warning. */

@@ -1,6 +1,6 @@
-import { ConfigError, parseChoice, parseNumber } from '../config-error';
+import { ConfigError, parseChoice, parseNumber, parsePort } from '../config-error';
 import type { AuthorizationOptions } from './authorization';
-import { type CentralSystemOptions, parseCentralSystemSettings } from './central-system';
+import { type CentralSystemOptions, DEFAULT_OCPP_PORT } from './central-system';
 import type { ChargePointOptions } from './connection';
 import type { SecurityProfile, UnknownChargePointPolicy } from './handshake';
 import type { IdTagEntry } from './id-tags';
@@ -46,9 +46,19 @@ export interface CentralSystemSettings {
   signCertificate?: string;
 }
 
-/** Checks every setting; throws a ConfigError naming the first field at fault. */
-export function parseSettings(settings: CentralSystemSettings): CentralSystemOptions {
-  const listener = parseCentralSystemSettings({ host: settings.host, port: settings.port });
+/**
+ * Checks every setting; throws a ConfigError naming the first field at fault. With
+ * `sharedServer`, the listener's host, port and TLS files do not apply (the shared server has its
+ * own) and are not checked.
+ */
+export function parseSettings(
+  settings: CentralSystemSettings,
+  context: { sharedServer?: boolean } = {},
+): CentralSystemOptions {
+  if (context.sharedServer) {
+    settings = { ...settings, host: '', port: '', tlsCertificate: '', tlsPrivateKey: '', tlsCa: '' };
+  }
+  const listener = parseListener(settings.host, settings.port);
   const securityProfile = Number(
     parseChoice('securityProfile', String(settings.securityProfile ?? ''), ['0', '1', '2', '3'], '0'),
   ) as SecurityProfile;
@@ -127,7 +137,9 @@ export function parseSettings(settings: CentralSystemSettings): CentralSystemOpt
       );
     }
   }
-  if (securityProfile === 2 || securityProfile === 3) options.tls = parseTls(settings, securityProfile);
+  if ((securityProfile === 2 || securityProfile === 3) && !context.sharedServer) {
+    options.tls = parseTls(settings, securityProfile);
+  }
   if (settings.certificateOrganization?.trim())
     options.certificateOrganization = settings.certificateOrganization.trim();
   const chargePoints = parseChargePoints(settings.chargePoints ?? []);
@@ -211,4 +223,17 @@ function parseChargePoints(list: NonNullable<CentralSystemSettings['chargePoints
     chargePoints[id] = options;
   });
   return chargePoints;
+}
+
+/** The own listener's host and port as typed; throws a ConfigError naming the field. */
+export function parseListener(host: unknown, port: unknown): Pick<CentralSystemOptions, 'host' | 'port'> {
+  const portNumber = parsePort('port', port, DEFAULT_OCPP_PORT);
+  if (host !== undefined && host !== null && typeof host !== 'string') {
+    throw new ConfigError('host', 'must be a host name or an IP address');
+  }
+  const hostName = host?.trim() ?? '';
+  if (/[\s/]/.test(hostName)) {
+    throw new ConfigError('host', `"${hostName}" is not a host name or an IP address`);
+  }
+  return hostName ? { host: hostName, port: portNumber } : { port: portNumber };
 }

@@ -1,3 +1,4 @@
+import { timestampOr } from '../time';
 import {
   type CentralEvent,
   type CentralState,
@@ -54,8 +55,10 @@ export class TransactionLedger {
       existing &&
       existing.idTag === request.idTag &&
       existing.meterStartWh === request.meterStart &&
-      Date.parse(existing.startedAt) === Date.parse(request.timestamp)
+      existing.startedAt === timestampOr(request.timestamp, '')
     ) {
+      // The first answer may not be durable yet; never repeat an id a crash could take back.
+      await this.log.whenDurable();
       return { transaction: existing, duplicate: true };
     }
 
@@ -63,7 +66,7 @@ export class TransactionLedger {
     if (existing) {
       superseded = {
         ...sessionFields(existing),
-        stoppedAt: normaliseTime(request.timestamp, receivedAt),
+        stoppedAt: timestampOr(request.timestamp, receivedAt),
         meterStopWh: request.meterStart,
         stopReason: 'Other',
         anomaly: 'superseded',
@@ -84,7 +87,7 @@ export class TransactionLedger {
       idTag: request.idTag,
       idTagStatus: decision.idTagStatus,
       meterStartWh: request.meterStart,
-      startedAt: normaliseTime(request.timestamp, receivedAt),
+      startedAt: timestampOr(request.timestamp, receivedAt),
       receivedAt,
     };
     if (request.reservationId !== undefined) transaction.reservationId = request.reservationId;
@@ -101,10 +104,11 @@ export class TransactionLedger {
   ): Promise<StopResult> {
     const fingerprint = stopFingerprint(request);
     if (this.log.state.recentStops.some((stop) => stop.fingerprint === fingerprint)) {
+      await this.log.whenDurable();
       return { duplicate: true };
     }
     const open = this.get(request.transactionId);
-    const stoppedAt = normaliseTime(request.timestamp, receivedAt);
+    const stoppedAt = timestampOr(request.timestamp, receivedAt);
     let session: SessionRecord;
     if (open && open.chargePointId === chargePointId) {
       session = {
@@ -141,9 +145,4 @@ function sessionFields(tx: OpenTransaction) {
     startedAt: tx.startedAt,
     meterStartWh: tx.meterStartWh,
   };
-}
-
-function normaliseTime(value: string, fallback: string): string {
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? fallback : new Date(ms).toISOString();
 }

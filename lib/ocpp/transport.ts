@@ -55,23 +55,37 @@ export function loadTlsMaterial(settings: TlsSettings, needsCa: boolean): TlsMat
   return material;
 }
 
+/**
+ * Settings hold either PEM text or a file path. PEM blocks are found wherever they are in the
+ * text (openssl's "Bag Attributes" lines may precede them); only a short single line is taken for
+ * a path. An error never repeats the value itself: it may be a private key.
+ */
 function readPem(field: string, value: string): Buffer {
   const text = value.trim();
   if (text === '') throw new ConfigError(field, 'is empty');
-  if (text.startsWith('-----BEGIN')) return Buffer.from(restoreLineBreaks(text));
+  if (text.includes('-----BEGIN')) return pemBlocks(field, text);
+  if (text.includes('\n') || text.length > 1024) {
+    throw new ConfigError(field, 'is neither PEM text (-----BEGIN ...) nor the path of a PEM file');
+  }
   let content: Buffer;
   try {
     content = readFileSync(text);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new ConfigError(field, `cannot read ${text}: ${why}`);
   }
   if (!content.toString('utf8').includes('-----BEGIN')) {
     throw new ConfigError(field, `${text} is not a PEM file`);
   }
   return content;
+}
+
+function pemBlocks(field: string, text: string): Buffer {
+  const blocks = restoreLineBreaks(text).match(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g);
+  if (!blocks) throw new ConfigError(field, 'has a -----BEGIN line but no complete PEM block');
+  return Buffer.from(`${blocks.join('\n')}\n`);
 }
 
 /**

@@ -57,6 +57,11 @@ export interface DurableLogOptions<State, Event> {
   /** Compact automatically once the journal holds this many events. */
   compactAfterEvents?: number;
   log?: Logger;
+  /**
+   * Called once if the store stops accepting events (a write or fsync failed, or apply threw): the
+   * owner should stop acknowledging anything, because nothing more can be made durable.
+   */
+  onStop?: (error: StoreStoppedError) => void;
   /** File operations, replaceable by tests to count fsyncs, inject failures or observe crash points. */
   io?: Partial<StoreIo>;
 }
@@ -152,6 +157,9 @@ export class DurableLog<State, Event> {
   private archiveMayHaveTornTail = false;
 
   private pending: PendingAppend[] = [];
+  /** Callers of {@link whenDurable}, each waiting for the seq that was appended when it called. */
+  private durabilityWaiters: { seq: number; resolve(): void; reject(error: unknown): void }[] = [];
+  private readonly onStop: ((error: StoreStoppedError) => void) | undefined;
   private compactionWaiters: CompactionWaiter[] = [];
   private drainRunning = false;
   private drainDone: Promise<void> = Promise.resolve();
@@ -181,6 +189,7 @@ export class DurableLog<State, Event> {
     this.apply = options.apply;
     this.isArchived = options.isArchived ?? (() => false);
     this.compactAfterEvents = options.compactAfterEvents ?? DEFAULT_COMPACT_AFTER_EVENTS;
+    this.onStop = options.onStop;
     this.log = loaded.log;
     this.io = loaded.io;
     this.state = loaded.state;
@@ -385,6 +394,20 @@ export class DurableLog<State, Event> {
   }
 
   /**
+   * Resolves once every event appended so far is durable. An answer that repeats what an earlier,
+   * not yet durable event decided (a charger resending a message) must wait for this. Rejects if
+   * the store stops first.
+   */
+  whenDurable(): Promise<void> {
+    const seq = this.appendedSeq;
+    if (this.durableSeq >= seq) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.durabilityWaiters.push({ seq, resolve, reject });
+    });
+  }
+
+  /**
    * Every archived event ever appended and durable when this is called, oldest first: those in
    * archive.jsonl, then those still only in the journal. Events appended later are not included.
    */
@@ -452,6 +475,8 @@ export class DurableLog<State, Event> {
       { cause },
     );
     this.log.error(this.failure.message);
+    for (const waiter of this.durabilityWaiters.splice(0)) waiter.reject(this.failure);
+    this.onStop?.(this.failure);
   }
 
   private scheduleDrain(): void {
@@ -531,6 +556,9 @@ export class DurableLog<State, Event> {
       this.durableSeq = last.seq;
       this.journalLineCount += batch.length;
       for (const append of batch) append.resolve();
+      const durable = this.durabilityWaiters.filter((waiter) => waiter.seq <= last.seq);
+      this.durabilityWaiters = this.durabilityWaiters.filter((waiter) => waiter.seq > last.seq);
+      for (const waiter of durable) waiter.resolve();
     }
     if (!compaction) return;
     try {

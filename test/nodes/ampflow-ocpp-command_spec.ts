@@ -147,11 +147,11 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
       action: 'SetIdTags',
       payload: { idTags: [{ idTag: 'BADGE-1', status: 'Accepted', priority: 2 }] },
     });
-    assert.deepEqual((await next)[0].payload, { changed: true, previousVersion: 0, version: 1 });
+    assert.deepEqual((await next)[0].payload, { changed: true, previousVersion: 0, version: 1000 });
     next = waitFor<[Msg]>(out, 'input');
     node.receive({ action: 'GetIdTags' });
     assert.deepEqual((await next)[0].payload, {
-      version: 1,
+      version: 1000,
       idTags: [{ idTag: 'BADGE-1', status: 'Accepted', priority: 2 }],
     });
     await connectCharger();

@@ -101,6 +101,24 @@ describe('authorization', () => {
     }
   });
 
+  it('accepts the free-charging tag under the list policy too (remote starts use it)', async () => {
+    const cs = await harness().centralSystem({ authorization: { policy: 'localList', fixedIdTag: 'FREE' } });
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    assert.equal((await authorize(client, 'free')).status, 'Accepted');
+    assert.equal((await authorize(client, 'OTHER')).status, 'Invalid');
+  });
+
+  it('does not keep a badge busy after its connector went Available without a StopTransaction', async () => {
+    const cs = await harness().centralSystem({ authorization: { policy: 'acceptAll' } });
+    const { client: a } = await harness().bootedCharger(cs, 'CP-A');
+    const { client: b } = await harness().bootedCharger(cs, 'CP-B');
+    await a.call('StartTransaction', { connectorId: 1, idTag: 'BADGE', meterStart: 0, timestamp: isoNow() });
+    assert.equal((await authorize(b, 'BADGE')).status, 'ConcurrentTx');
+    await a.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    assert.equal((await authorize(b, 'BADGE')).status, 'Accepted');
+    assert.equal(cs.openTransactions().length, 1, 'the ledger keeps it open until a StopTransaction comes');
+  });
+
   it('allows one tag on several connectors when told to', async () => {
     const cs = await harness().centralSystem({
       authorization: { policy: 'acceptAll', allowConcurrentTx: true },
@@ -215,7 +233,7 @@ describe('authorization', () => {
       await first.stop();
       const second = await harness().centralSystem({ dataDirectory, authorization: { policy: 'localList' } });
       assert.deepEqual(second.idTags.get('new-tag'), { idTag: 'NEW-TAG', status: 'Accepted', priority: 2 });
-      assert.equal(second.idTags.version, 1);
+      assert.equal(second.idTags.version, 1000);
     } finally {
       rmSync(dataDirectory, { recursive: true, force: true });
     }

@@ -4,11 +4,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ManualClock } from '../../../lib/clock';
 import { ConfigError } from '../../../lib/config-error';
-import {
-  CentralSystem,
-  DEFAULT_OCPP_PORT,
-  parseCentralSystemSettings,
-} from '../../../lib/ocpp/central-system';
+import { CentralSystem, DEFAULT_OCPP_PORT } from '../../../lib/ocpp/central-system';
+import { parseListener } from '../../../lib/ocpp/settings';
 import { answer, rpcChargePoint } from '../../support/charge-point';
 import { waitFor } from '../../support/events';
 import { BOOT, callError, useOcppHarness } from '../../support/ocpp';
@@ -259,6 +256,24 @@ describe('CentralSystem', () => {
     });
   });
 
+  describe('on a shared server', () => {
+    it('refuses settings that cannot work there, naming the setting', () => {
+      const server = createHttpServer();
+      assert.throws(
+        () => new CentralSystem({ server, path: '/' }),
+        /path: sharing a server needs a path of its own/,
+      );
+      assert.throws(
+        () => new CentralSystem({ server, path: '/ocpp', securityProfile: 3 }),
+        /securityProfile: security profile 3 \(client certificates\) needs a port of its own/,
+      );
+      assert.throws(
+        () => new CentralSystem({ server, path: '/ocpp', securityProfile: 2 }),
+        /securityProfile: security profile 2 on a shared server needs Node-RED to run on HTTPS/,
+      );
+    });
+  });
+
   describe('a second connection with the same identity', () => {
     it('replaces the first one and keeps the charger and its transactions', async () => {
       const cs = await harness().centralSystem();
@@ -289,14 +304,14 @@ describe('CentralSystem', () => {
   });
 });
 
-describe('parseCentralSystemSettings', () => {
+describe('parseListener', () => {
   it('defaults to port 9000 on every interface', () => {
-    assert.deepEqual(parseCentralSystemSettings({}), { port: DEFAULT_OCPP_PORT });
-    assert.deepEqual(parseCentralSystemSettings({ host: '  ', port: '' }), { port: 9000 });
+    assert.deepEqual(parseListener(undefined, undefined), { port: DEFAULT_OCPP_PORT });
+    assert.deepEqual(parseListener('  ', ''), { port: 9000 });
   });
 
   it('accepts a port typed as text and a host', () => {
-    assert.deepEqual(parseCentralSystemSettings({ host: ' 10.0.0.5 ', port: ' 8180 ' }), {
+    assert.deepEqual(parseListener(' 10.0.0.5 ', ' 8180 '), {
       host: '10.0.0.5',
       port: 8180,
     });
@@ -305,7 +320,7 @@ describe('parseCentralSystemSettings', () => {
   for (const port of ['0', '65536', '90.5', 'abc', '-1', 9000.5]) {
     it(`refuses port ${JSON.stringify(port)} naming the field`, () => {
       assert.throws(
-        () => parseCentralSystemSettings({ port }),
+        () => parseListener(undefined, port),
         (err: unknown) =>
           err instanceof ConfigError && err.field === 'port' && /not a TCP port/.test(err.message),
       );
@@ -313,9 +328,6 @@ describe('parseCentralSystemSettings', () => {
   }
 
   it('refuses a host that is a URL', () => {
-    assert.throws(
-      () => parseCentralSystemSettings({ host: 'ws://10.0.0.5/' }),
-      /host: .* is not a host name/,
-    );
+    assert.throws(() => parseListener('ws://10.0.0.5/', undefined), /host: .* is not a host name/);
   });
 });

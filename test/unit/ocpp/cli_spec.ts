@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
-import { startCentralSystemCli } from '../../../lib/ocpp/cli';
+import { redactSecrets, startCentralSystemCli } from '../../../lib/ocpp/cli';
 import { rpcChargePoint } from '../../support/charge-point';
 import { BOOT } from '../../support/ocpp';
 import { freePort } from '../../support/ports';
@@ -117,5 +117,19 @@ describe('ampflow-cs command line', () => {
   it('prints help', async () => {
     assert.equal(await startCentralSystemCli(['--help'], io), undefined);
     assert.match(out.join('\n'), /Usage: ampflow-cs \[options\]/);
+  });
+
+  it('never prints a charger password (AuthorizationKey) in the frame log', () => {
+    const set = '[2,"7","ChangeConfiguration",{"key":"AuthorizationKey","value":"0123456789abcdef"}]';
+    assert.equal(
+      redactSecrets(set),
+      '[2,"7","ChangeConfiguration",{"key":"AuthorizationKey","value":"***"}]',
+    );
+    const reported =
+      '[3,"8",{"configurationKey":[{"key":"AuthorizationKey","readonly":false,"value":"se\\"cret"},{"key":"HeartbeatInterval","readonly":false,"value":"300"}]}]';
+    assert.equal(
+      redactSecrets(reported),
+      '[3,"8",{"configurationKey":[{"key":"AuthorizationKey","readonly":false,"value":"***"},{"key":"HeartbeatInterval","readonly":false,"value":"300"}]}]',
+    );
   });
 });

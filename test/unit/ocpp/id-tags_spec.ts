@@ -6,6 +6,7 @@ import {
   IdTagList,
   type IdTagListOptions,
   isHexUid,
+  LIST_VERSION_STEP,
   reverseByteOrder,
 } from '../../../lib/ocpp/id-tags';
 import type { SendLocalListRequest } from '../../../lib/ocpp/messages';
@@ -31,14 +32,16 @@ function assertConfigError(action: () => unknown, field: string, message: RegExp
 /**
  * A charger's Local Authorization List as §5.15, §7.1, §7.47 and §7.48 describe it, keyed case
  * insensitively (§7.28): Full replaces, Differential adds/updates/deletes, a Differential whose
- * listVersion is not above the current one is refused with VersionMismatch.
+ * listVersion is not above the current one is refused with VersionMismatch. Like a strict real
+ * charger it refuses any listVersion that is not positive with Failed: errata 3.52 reserves 0 and
+ * -1, and chargers may keep the version in an unsigned or "positive integer" field.
  */
 class FakeCharger {
   version = 0;
   list = new Map<string, { idTag: string; idTagInfo: IdTagInfo }>();
 
-  apply(request: SendLocalListRequest): 'Accepted' | 'VersionMismatch' {
-    assert.ok(request.listVersion !== 0 && request.listVersion !== -1, 'listVersion 0 and -1 are reserved');
+  apply(request: SendLocalListRequest): 'Accepted' | 'Failed' | 'VersionMismatch' {
+    if (!Number.isInteger(request.listVersion) || request.listVersion <= 0) return 'Failed';
     if (request.updateType === 'Differential' && request.listVersion <= this.version)
       return 'VersionMismatch';
     if (request.updateType === 'Full') this.list.clear();
@@ -63,7 +66,7 @@ class FakeCharger {
         (request.localAuthorizationList ?? []).length <= max,
         'message longer than SendLocalListMaxLength',
       );
-      assert.equal(this.apply(request), 'Accepted');
+      assert.equal(this.apply(request), 'Accepted', `listVersion ${request.listVersion} refused`);
     }
   }
 
@@ -89,6 +92,11 @@ function sync(list: IdTagList, charger: FakeCharger, max: number): SendLocalList
   assert.equal(charger.version, list.version);
   assert.deepEqual(charger.contents(), expectedContents(list));
   return requests;
+}
+
+/** The listVersion of each message, to compare with the versions a test expects. */
+function versionsOf(requests: SendLocalListRequest[]): [string, number][] {
+  return requests.map((request) => [request.updateType, request.listVersion]);
 }
 
 function tags(prefix: string, count: number): IdTagEntry[] {
@@ -440,7 +448,8 @@ describe('IdTagList', () => {
   });
 
   describe('version', () => {
-    it('starts at 0 and moves by one only for changes a charger would store', () => {
+    it('starts at 0 and moves by LIST_VERSION_STEP (1000) only for changes a charger would store', () => {
+      assert.equal(LIST_VERSION_STEP, 1000);
       const list = new IdTagList();
       assert.equal(list.version, 0);
       assert.deepEqual(list.upsert([]), { changed: false, previousVersion: 0, version: 0 });
@@ -450,15 +459,15 @@ describe('IdTagList', () => {
           { idTag: 'FLEET-ACME', status: 'Accepted' },
           { idTag: '0a0e9b83', status: 'Accepted', parentIdTag: 'FLEET-ACME', note: 'Anna' },
         ]),
-        { changed: true, previousVersion: 0, version: 1 },
+        { changed: true, previousVersion: 0, version: 1000 },
       );
       // The same again: nothing changed.
       assert.deepEqual(
         list.upsert([{ idTag: '0a0e9b83', status: 'Accepted', parentIdTag: 'FLEET-ACME', note: 'Anna' }]),
         {
           changed: false,
-          previousVersion: 1,
-          version: 1,
+          previousVersion: 1000,
+          version: 1000,
         },
       );
       // Note and priority never reach a charger.
@@ -466,9 +475,14 @@ describe('IdTagList', () => {
         list.upsert([
           { idTag: '0a0e9b83', status: 'Accepted', parentIdTag: 'FLEET-ACME', note: 'Anna B.', priority: 5 },
         ]),
-        { changed: true, previousVersion: 1, version: 1 },
+        { changed: true, previousVersion: 1000, version: 1000 },
       );
       assert.equal(list.get('0A0E9B83')?.priority, 5);
+      assert.deepEqual(
+        list.toJSON().history.map((step) => step.version),
+        [1000],
+        'a note or priority change adds no history step',
+      );
       // Each of status, expiryDate, parentIdTag and the spelling of the idTag does.
       const base = { idTag: '0a0e9b83', note: 'Anna B.', priority: 5 } as const;
       const steps: IdTagEntry[] = [
@@ -480,34 +494,54 @@ describe('IdTagList', () => {
       steps.forEach((entry, index) => {
         assert.deepEqual(list.upsert([entry]), {
           changed: true,
-          previousVersion: index + 1,
-          version: index + 2,
+          previousVersion: (index + 1) * 1000,
+          version: (index + 2) * 1000,
         });
       });
-      assert.equal(list.version, 5);
-      assert.deepEqual(list.remove(['0a0e9b83']), { changed: true, previousVersion: 5, version: 6 });
+      assert.equal(list.version, 5000);
+      assert.deepEqual(list.remove(['0a0e9b83']), { changed: true, previousVersion: 5000, version: 6000 });
       assert.deepEqual(list.replaceAll([{ idTag: 'FLEET-ACME', status: 'Accepted' }]), {
         changed: false,
-        previousVersion: 6,
-        version: 6,
+        previousVersion: 6000,
+        version: 6000,
       });
-      assert.deepEqual(list.replaceAll([]), { changed: true, previousVersion: 6, version: 7 });
+      assert.deepEqual(list.replaceAll([]), { changed: true, previousVersion: 6000, version: 7000 });
+      // The history steps carry the same versions.
+      assert.deepEqual(
+        list.toJSON().history.map((step) => step.version),
+        [1000, 2000, 3000, 4000, 5000, 6000, 7000],
+      );
     });
 
-    it('counts one version per change however many tags it touches', () => {
+    it('counts one version step per change however many tags it touches', () => {
       const list = listOf(tags('TAG', 30));
-      assert.equal(list.version, 1);
+      assert.equal(list.version, 1000);
       list.replaceAll(tags('TAG', 20));
-      assert.equal(list.version, 2);
+      assert.equal(list.version, 2000);
+      assert.deepEqual(
+        list.toJSON().history.map((step) => [step.version, step.updates.length]),
+        [
+          [1000, 30],
+          [2000, 10],
+        ],
+      );
     });
   });
 
   describe('local list updates (SendLocalList.req)', () => {
+    /** The list as one Full update, as a charger that cannot take a Differential gets it. */
+    function fullOf(list: IdTagList): SendLocalListRequest[] {
+      return [
+        { listVersion: list.version, updateType: 'Full', localAuthorizationList: expectedContents(list) },
+      ];
+    }
+
     it('sends nothing to an up-to-date charger, nor for a list never filled', () => {
       const list = listOf([{ idTag: 'VAN01', status: 'Accepted' }]);
-      assert.deepEqual(list.localListUpdates(1, 10), []);
+      assert.deepEqual(list.localListUpdates(1000, 10), []);
       // listVersion 0 may not be sent (errata 3.52), and there is nothing to send.
       assert.deepEqual(new IdTagList().localListUpdates(0, 10), []);
+      assert.deepEqual(new IdTagList().localListUpdates(7000, 10), []);
       assert.deepEqual(new IdTagList().localListUpdates(7, 10), []);
       assert.deepEqual(new IdTagList().localListUpdates(undefined, 10), []);
     });
@@ -521,10 +555,10 @@ describe('IdTagList', () => {
       list.upsert([{ idTag: 'VAN02', status: 'Blocked', priority: 9 }]);
       list.remove(['VAN01']);
       list.upsert([{ idTag: 'GUEST01', status: 'Accepted', expiryDate: '2020-01-01T00:00:00Z' }]);
-      assert.equal(list.version, 4);
-      assert.deepEqual(list.localListUpdates(1, 100), [
+      assert.equal(list.version, 4000);
+      assert.deepEqual(list.localListUpdates(1000, 100), [
         {
-          listVersion: 4,
+          listVersion: 4000,
           updateType: 'Differential',
           localAuthorizationList: [
             // Stored status as a charger should keep it; the charger applies expiryDate itself.
@@ -534,9 +568,9 @@ describe('IdTagList', () => {
           ],
         },
       ]);
-      assert.deepEqual(list.localListUpdates(3, 100), [
+      assert.deepEqual(list.localListUpdates(3000, 100), [
         {
-          listVersion: 4,
+          listVersion: 4000,
           updateType: 'Differential',
           localAuthorizationList: [
             { idTag: 'GUEST01', idTagInfo: { status: 'Accepted', expiryDate: '2020-01-01T00:00:00Z' } },
@@ -553,10 +587,10 @@ describe('IdTagList', () => {
       ]);
       list.upsert([{ idTag: 'VAN02', status: 'Blocked' }]);
       list.upsert([{ idTag: 'VAN02', status: 'Invalid' }]);
-      assert.equal(list.version, 4);
+      assert.equal(list.version, 4000);
       const full: SendLocalListRequest[] = [
         {
-          listVersion: 4,
+          listVersion: 4000,
           updateType: 'Full',
           localAuthorizationList: [
             { idTag: 'FLEET-ACME', idTagInfo: { status: 'Accepted' } },
@@ -565,21 +599,46 @@ describe('IdTagList', () => {
           ],
         },
       ];
-      for (const chargerVersion of [0, -1, undefined, 1, 5, 1.5]) {
+      assert.deepEqual(fullOf(list), full);
+      for (const chargerVersion of [0, -1, undefined, 1000, 5000, 6000, 1.5, 2000.5, -1000]) {
         assert.deepEqual(list.localListUpdates(chargerVersion, 10), full, `charger at ${chargerVersion}`);
       }
-      // History keeps versions 3 and 4, so a charger at 2 still gets a Differential.
-      assert.equal(list.localListUpdates(2, 10)[0]?.updateType, 'Differential');
+      // History keeps versions 3000 and 4000, so a charger at 2000 still gets a Differential.
+      assert.deepEqual(versionsOf(list.localListUpdates(2000, 10)), [['Differential', 4000]]);
+    });
+
+    it('sends a Full update to a charger holding a number between two list versions', () => {
+      const list = listOf(tags('TAG', 3));
+      list.upsert([{ idTag: 'TAG10', status: 'Blocked' }]);
+      list.upsert([{ idTag: 'NEW01', status: 'Accepted' }]);
+      assert.equal(list.version, 3000);
+      // The whole versions the history reaches get Differential updates...
+      assert.deepEqual(versionsOf(list.localListUpdates(1000, 10)), [['Differential', 3000]]);
+      assert.deepEqual(versionsOf(list.localListUpdates(2000, 10)), [['Differential', 3000]]);
+      // ...any number in between (a chunked Full update cut short) gets the whole list.
+      for (const chargerVersion of [1, 2, 999, 1001, 1500, 1999, 2001, 2500, 2998, 2999, 3001, 3999]) {
+        assert.deepEqual(
+          list.localListUpdates(chargerVersion, 10),
+          fullOf(list),
+          `charger at ${chargerVersion}`,
+        );
+      }
+      // A charger at 2999 holding a partial list ends with exactly the list.
+      const charger = new FakeCharger();
+      charger.version = 2999;
+      charger.list.set('TAG10', { idTag: 'TAG10', idTagInfo: { status: 'Accepted' } });
+      charger.list.set('GONE01', { idTag: 'GONE01', idTagInfo: { status: 'Accepted' } });
+      assert.deepEqual(versionsOf(sync(list, charger, 10)), [['Full', 3000]]);
     });
 
     it('clears a charger with an empty Full update once the list has been emptied', () => {
       const list = listOf([{ idTag: 'VAN01', status: 'Accepted' }]);
       list.remove(['VAN01']);
       assert.deepEqual(list.localListUpdates(undefined, 10), [
-        { listVersion: 2, updateType: 'Full', localAuthorizationList: [] },
+        { listVersion: 2000, updateType: 'Full', localAuthorizationList: [] },
       ]);
-      assert.deepEqual(list.localListUpdates(1, 10), [
-        { listVersion: 2, updateType: 'Differential', localAuthorizationList: [{ idTag: 'VAN01' }] },
+      assert.deepEqual(list.localListUpdates(1000, 10), [
+        { listVersion: 2000, updateType: 'Differential', localAuthorizationList: [{ idTag: 'VAN01' }] },
       ]);
     });
 
@@ -593,55 +652,179 @@ describe('IdTagList', () => {
           request.localAuthorizationList?.length,
         ]),
         [
-          // The history reaches back to version 0, so the intermediate versions are negative.
-          ['Full', -3, 2],
-          ['Differential', -2, 2],
-          ['Differential', 1, 1],
+          // The numbers just below the list's version, which no whole list ever had.
+          ['Full', 998, 2],
+          ['Differential', 999, 2],
+          ['Differential', 1000, 1],
         ],
       );
       const charger = new FakeCharger();
+      // The model charger refuses what the old negative placeholders were, as a real one may.
+      for (const listVersion of [-3, -2, -1, 0]) {
+        assert.equal(
+          charger.apply({ listVersion, updateType: 'Full', localAuthorizationList: [] }),
+          'Failed',
+        );
+      }
       charger.version = 17;
       charger.list.set('OLD', { idTag: 'OLD', idTagInfo: { status: 'Accepted' } });
       charger.applyAll(requests, 2);
-      assert.equal(charger.version, 1);
+      assert.equal(charger.version, 1000);
+      assert.deepEqual(charger.contents(), expectedContents(list));
+
+      // Later versions: for version 3000 and three messages, 2998, 2999, 3000.
+      list.upsert([{ idTag: 'TAG10', status: 'Blocked' }]);
+      list.upsert([{ idTag: 'NEW01', status: 'Accepted' }]);
+      const later = list.localListUpdates(undefined, 2);
+      assert.deepEqual(versionsOf(later), [
+        ['Full', 2998],
+        ['Differential', 2999],
+        ['Differential', 3000],
+      ]);
+      charger.applyAll(later, 2);
+      assert.equal(charger.version, 3000);
       assert.deepEqual(charger.contents(), expectedContents(list));
     });
 
-    it('uses versions older than the history for the chunks of a Full update when there are such', () => {
+    it('labels the chunks of a Full update with positive, strictly increasing in-between numbers', () => {
+      for (const options of [{}, { maxHistoryVersions: 1 }, { maxHistoryVersions: 0 }]) {
+        for (const messages of [2, 3, 7, 40]) {
+          const list = new IdTagList(options);
+          list.upsert(tags('TAG', messages));
+          for (let step = 1; step <= 3; step++) {
+            if (step > 1) list.upsert([{ idTag: 'TAG10', status: step % 2 ? 'Accepted' : 'Blocked' }]);
+            const version = list.version;
+            assert.equal(version, step * 1000);
+            const where = `${JSON.stringify(options)}, ${messages} messages, version ${version}`;
+            const requests = list.localListUpdates(undefined, 1);
+            const versions = requests.map((request) => request.listVersion);
+            assert.equal(requests.length, messages, where);
+            assert.deepEqual(
+              requests.map((request) => request.updateType),
+              ['Full', ...Array.from({ length: messages - 1 }, () => 'Differential')],
+              where,
+            );
+            assert.deepEqual(
+              versions,
+              Array.from({ length: messages }, (_, index) => version - messages + 1 + index),
+              where,
+            );
+            versions.forEach((listVersion, index) => {
+              assert.ok(Number.isInteger(listVersion) && listVersion > 0, `${where}: ${listVersion}`);
+              if (index > 0) assert.ok(listVersion > (versions[index - 1] ?? Infinity), `${where}: rising`);
+            });
+            for (const inBetween of versions.slice(0, -1)) {
+              // Above the previous whole version, below this one: never a version of a whole list.
+              assert.ok(inBetween > version - 1000 && inBetween < version, `${where}: ${inBetween}`);
+              assert.equal(
+                list.localListUpdates(inBetween, 1)[0]?.updateType,
+                'Full',
+                `${where}: ${inBetween}`,
+              );
+            }
+            assert.equal(versions.at(-1), version);
+          }
+        }
+      }
+    });
+
+    it('sends up to 1000 messages for a Full update and throws a RangeError beyond', () => {
+      const list = listOf(tags('TAG', 1000));
+      assert.equal(list.version, 1000);
+      // 999 in-between numbers fit below version 1000: 1, 2, …, 999, then 1000 itself.
+      const requests = list.localListUpdates(undefined, 1);
+      assert.equal(requests.length, 1000);
+      assert.deepEqual(
+        requests.map((request) => request.listVersion),
+        Array.from({ length: 1000 }, (_, index) => index + 1),
+      );
+      const charger = new FakeCharger();
+      sync(list, charger, 1);
+
+      list.upsert([{ idTag: 'ONE-TOO-MANY', status: 'Accepted' }]);
+      assert.equal(list.version, 2000);
+      assert.throws(() => list.localListUpdates(undefined, 1), {
+        name: 'RangeError',
+        message: /more than 1000 SendLocalList messages; raise SendLocalListMaxLength/,
+      });
+      assert.throws(
+        () => list.localListUpdates(1999, 1),
+        RangeError,
+        'an in-between version needs the Full update',
+      );
+      // A Differential update is not limited that way, and larger messages make the Full update fit.
+      assert.deepEqual(versionsOf(sync(list, charger, 1)), [['Differential', 2000]]);
+      const fitting = list.localListUpdates(undefined, 2);
+      assert.equal(fitting.length, 501);
+      assert.deepEqual(fitting.map((request) => request.listVersion).slice(0, 2), [1500, 1501]);
+      sync(list, new FakeCharger(), 2);
+    });
+
+    it('labels the chunks the same way however little history is kept', () => {
       const list = new IdTagList({ maxHistoryVersions: 3 });
       for (let n = 1; n <= 10; n++) list.upsert(tags(`V${n}-`, 2));
-      assert.equal(list.version, 10);
+      assert.equal(list.version, 10_000);
       const requests = list.localListUpdates(0, 5);
-      assert.deepEqual(
-        requests.map((request) => [request.updateType, request.listVersion]),
-        [
-          ['Full', 1],
-          ['Differential', 2],
-          ['Differential', 3],
-          ['Differential', 10],
-        ],
-      );
-      // The oldest version a Differential can start from is 7: the intermediate ones are below it.
-      assert.equal(list.localListUpdates(7, 5)[0]?.updateType, 'Differential');
-      assert.equal(list.localListUpdates(6, 5)[0]?.updateType, 'Full');
+      assert.deepEqual(versionsOf(requests), [
+        ['Full', 9997],
+        ['Differential', 9998],
+        ['Differential', 9999],
+        ['Differential', 10_000],
+      ]);
+      // The oldest version a Differential can start from is 7000.
+      assert.equal(list.localListUpdates(7000, 5)[0]?.updateType, 'Differential');
+      assert.equal(list.localListUpdates(6000, 5)[0]?.updateType, 'Full');
+      for (const inBetween of [9997, 9998, 9999]) {
+        assert.equal(list.localListUpdates(inBetween, 5)[0]?.updateType, 'Full');
+      }
       const charger = new FakeCharger();
       charger.applyAll(requests, 5);
       assert.deepEqual(charger.contents(), expectedContents(list));
     });
 
     it('answers a charger left half-way through a chunked Full update with a Full update again', () => {
-      // Without trimmed history the intermediate versions are negative; with it, below the history.
-      for (const options of [{}, { maxHistoryVersions: 1 }]) {
+      /** A charger in the state `charger` is in, to interrupt it in different places. */
+      function copyOf(charger: FakeCharger): FakeCharger {
+        const copy = new FakeCharger();
+        copy.version = charger.version;
+        copy.list = new Map(charger.list);
+        return copy;
+      }
+      for (const options of [{}, { maxHistoryVersions: 1 }, { maxHistoryVersions: 0 }]) {
         const list = new IdTagList(options);
-        for (let n = 1; n <= 6; n++) list.upsert(tags(`V${n}-`, 3));
+        for (let n = 1; n <= 5; n++) list.upsert(tags(`V${n}-`, 3));
+        // One charger that never had the list, one that holds the whole previous version.
+        const previous = new FakeCharger();
+        sync(list, previous, 4);
+        assert.equal(previous.version, 5000);
+        list.upsert(tags('V6-', 3));
+        list.remove(['V1-10']);
+        assert.equal(list.version, 7000);
         const requests = list.localListUpdates(undefined, 4);
-        assert.ok(requests.length >= 3);
-        for (let applied = 1; applied < requests.length; applied++) {
-          const charger = new FakeCharger();
-          charger.applyAll(requests.slice(0, applied), 4);
-          const again = list.localListUpdates(charger.version, 4);
-          assert.equal(again[0]?.updateType, 'Full', `after ${applied} message(s), at ${charger.version}`);
-          sync(list, charger, 4);
+        assert.equal(requests.length, 5);
+        assert.deepEqual(
+          requests.map((request) => request.listVersion),
+          [6996, 6997, 6998, 6999, 7000],
+        );
+        for (const start of [new FakeCharger(), previous]) {
+          for (let applied = 1; applied < requests.length; applied++) {
+            const where = `${JSON.stringify(options)}, from ${start.version}, after ${applied} message(s)`;
+            const charger = copyOf(start);
+            charger.applyAll(requests.slice(0, applied), 4);
+            assert.equal(charger.version, 6995 + applied, where);
+            const again = list.localListUpdates(charger.version, 4);
+            assert.equal(again[0]?.updateType, 'Full', where);
+            assert.deepEqual(again, requests, where);
+            sync(list, charger, 4);
+
+            // Cut short again, then the list moves on: the in-between number still gets a Full update.
+            const later = copyOf(start);
+            later.applyAll(requests.slice(0, applied), 4);
+            const moved = IdTagList.fromSnapshot(list.toJSON(), options);
+            moved.upsert([{ idTag: 'V6-10', status: 'Blocked' }]);
+            assert.equal(moved.localListUpdates(later.version, 4)[0]?.updateType, 'Full', where);
+            sync(moved, later, 4);
+          }
         }
       }
     });
@@ -650,21 +833,21 @@ describe('IdTagList', () => {
       const list = listOf(tags('TAG', 6));
       const charger = new FakeCharger();
       sync(list, charger, 10);
-      list.upsert([{ idTag: 'TAG10', status: 'Blocked' }]); // 2
-      list.upsert([{ idTag: 'TAG11', status: 'Blocked' }]); // 3
+      list.upsert([{ idTag: 'TAG10', status: 'Blocked' }]); // 2000
+      list.upsert([{ idTag: 'TAG11', status: 'Blocked' }]); // 3000
       list.upsert([
         { idTag: 'TAG10', status: 'Invalid' },
         { idTag: 'TAG12', status: 'Blocked' },
-      ]); // 4: TAG10 again, merges with step 2
-      list.remove(['TAG13', 'TAG14']); // 5
-      list.upsert([{ idTag: 'NEW01', status: 'Accepted' }]); // 6
-      const requests = list.localListUpdates(1, 3);
+      ]); // 4000: TAG10 again, merges with step 2000
+      list.remove(['TAG13', 'TAG14']); // 5000
+      list.upsert([{ idTag: 'NEW01', status: 'Accepted' }]); // 6000
+      const requests = list.localListUpdates(1000, 3);
       assert.deepEqual(
         requests.map((request) => [request.updateType, request.listVersion, request.localAuthorizationList]),
         [
           [
             'Differential',
-            4,
+            4000,
             [
               { idTag: 'TAG10', idTagInfo: { status: 'Invalid' } },
               { idTag: 'TAG11', idTagInfo: { status: 'Blocked' } },
@@ -673,15 +856,16 @@ describe('IdTagList', () => {
           ],
           [
             'Differential',
-            6,
+            6000,
             [{ idTag: 'NEW01', idTagInfo: { status: 'Accepted' } }, { idTag: 'TAG13' }, { idTag: 'TAG14' }],
           ],
         ],
       );
-      // A charger that got only the first message is at real version 4 and continues from there.
+      // A charger that got only the first message is at real version 4000 and continues from there.
       const halfway = new FakeCharger();
       sync(listOf(tags('TAG', 6)), halfway, 10);
       halfway.applyAll(requests.slice(0, 1), 3);
+      assert.equal(halfway.version, 4000);
       assert.deepEqual(list.localListUpdates(halfway.version, 3), requests.slice(1));
       sync(list, charger, 3);
     });
@@ -689,11 +873,14 @@ describe('IdTagList', () => {
     it('sends a Full update when one change is larger than a message may be', () => {
       const list = listOf(tags('TAG', 2));
       list.upsert(tags('MORE', 4));
-      const requests = list.localListUpdates(1, 3);
-      assert.deepEqual(
-        requests.map((request) => request.updateType),
-        ['Full', 'Differential'],
-      );
+      // With messages of 4 the change fits in a Differential update...
+      assert.deepEqual(versionsOf(list.localListUpdates(1000, 4)), [['Differential', 2000]]);
+      // ...with messages of 3 it cannot be split at a version boundary, so the whole list goes.
+      const requests = list.localListUpdates(1000, 3);
+      assert.deepEqual(versionsOf(requests), [
+        ['Full', 1999],
+        ['Differential', 2000],
+      ]);
       const charger = new FakeCharger();
       charger.applyAll(requests, 3);
       assert.deepEqual(charger.contents(), expectedContents(list));
@@ -750,9 +937,12 @@ describe('IdTagList', () => {
       const copy = IdTagList.fromSnapshot(JSON.parse(text), { maxHistoryVersions: 3 });
       assert.equal(JSON.stringify(copy), text);
       assert.deepEqual(copy.toJSON(), list.toJSON());
-      assert.equal(copy.version, 4);
-      assert.equal(copy.toJSON().history.length, 3);
-      for (const chargerVersion of [undefined, 0, 1, 2, 3, 4]) {
+      assert.equal(copy.version, 4000);
+      assert.deepEqual(
+        copy.toJSON().history.map((step) => step.version),
+        [2000, 3000, 4000],
+      );
+      for (const chargerVersion of [undefined, 0, 1, 1000, 1001, 2000, 2999, 3000, 3999, 4000]) {
         for (const max of [1, 2, 100]) {
           assert.deepEqual(
             copy.localListUpdates(chargerVersion, max),
@@ -765,7 +955,8 @@ describe('IdTagList', () => {
       }
       // And both go on the same way.
       const change: IdTagEntry[] = [{ idTag: 'TAG12', status: 'Invalid' }];
-      assert.deepEqual(copy.upsert(change), list.upsert(change));
+      assert.deepEqual(copy.upsert(change), { changed: true, previousVersion: 4000, version: 5000 });
+      assert.deepEqual(list.upsert(change), { changed: true, previousVersion: 4000, version: 5000 });
       assert.deepEqual(copy.toJSON(), list.toJSON());
     });
 
@@ -774,8 +965,8 @@ describe('IdTagList', () => {
       assert.equal(snapshot.history.length, 4);
       const copy = IdTagList.fromSnapshot(snapshot, { maxHistoryVersions: 1 });
       assert.deepEqual(copy.toJSON().history, snapshot.history.slice(3));
-      assert.equal(copy.localListUpdates(2, 10)[0]?.updateType, 'Full');
-      assert.equal(copy.localListUpdates(3, 10)[0]?.updateType, 'Differential');
+      assert.equal(copy.localListUpdates(2000, 10)[0]?.updateType, 'Full');
+      assert.equal(copy.localListUpdates(3000, 10)[0]?.updateType, 'Differential');
     });
 
     it('bounds the history by the number of updates it holds', () => {
@@ -786,7 +977,7 @@ describe('IdTagList', () => {
       list.upsert([{ idTag: 'ONE', status: 'Accepted' }]); // 6: the first step goes
       assert.deepEqual(
         list.toJSON().history.map((step) => step.version),
-        [2, 3],
+        [2000, 3000],
       );
     });
 
@@ -804,18 +995,102 @@ describe('IdTagList', () => {
 
     it('refuses something that is not a snapshot', () => {
       const good = busyList().toJSON();
-      const damaged: unknown[] = [
-        null,
-        { ...good, version: -1 },
-        { ...good, entries: 'x' },
-        { ...good, history: [...good.history, { version: 5, updates: [{ idTag: 'X' }] }] },
-        { ...good, history: [{ version: 4, updates: [] }] },
-        { ...good, history: [{ version: 4, updates: [{ idTag: 'X', idTagInfo: { status: 'Maybe' } }] }] },
-        { version: 0, entries: [{ idTag: 'X', status: 'Accepted' }], history: [] },
+      assert.equal(good.version, 4000);
+      const damaged: [unknown, RegExp][] = [
+        [null, /not an object/],
+        [{ ...good, version: -1 }, /bad version/],
+        [{ ...good, entries: 'x' }, /entries is not a list/],
+        [
+          { ...good, history: [...good.history, { version: 5000, updates: [{ idTag: 'X' }] }] },
+          /history\[0\] should be version 0/,
+        ],
+        [{ ...good, history: [{ version: 4000, updates: [] }] }, /history\[0\] has no updates/],
+        [
+          {
+            ...good,
+            history: [{ version: 4000, updates: [{ idTag: 'X', idTagInfo: { status: 'Maybe' } }] }],
+          },
+          /history\[0\]: X has a bad status/,
+        ],
+        [
+          { version: 0, entries: [{ idTag: 'X', status: 'Accepted' }], history: [] },
+          /version 0 is the empty list/,
+        ],
       ];
-      for (const snapshot of damaged) {
-        assert.throws(() => IdTagList.fromSnapshot(snapshot), TypeError, JSON.stringify(snapshot));
+      for (const [snapshot, message] of damaged) {
+        assert.throws(
+          () => IdTagList.fromSnapshot(snapshot),
+          (err: unknown) => err instanceof TypeError && message.test(err.message),
+          JSON.stringify(snapshot),
+        );
       }
+      // Each of those single steps is fine where it is well formed.
+      const oneStep = { ...good, history: [{ version: 4000, updates: [{ idTag: 'X' }] }] };
+      assert.equal(IdTagList.fromSnapshot(oneStep).toJSON().history.length, 1);
+    });
+
+    it('refuses a snapshot whose history steps are not LIST_VERSION_STEP apart, ending at its version', () => {
+      const good = busyList().toJSON();
+      assert.deepEqual(
+        good.history.map((step) => step.version),
+        [1000, 2000, 3000, 4000],
+      );
+      const withVersions = (versions: number[], version = good.version) => ({
+        ...good,
+        version,
+        history: good.history.map((step, index) => ({ ...step, version: versions[index] })),
+      });
+      const damaged: [unknown, RegExp][] = [
+        // One apart, as versions once were, ending at the version.
+        [withVersions([3997, 3998, 3999, 4000]), /history\[0\] should be version 1000/],
+        // Spaced right but not ending at the version.
+        [withVersions([2000, 3000, 4000, 5000]), /history\[0\] should be version 1000/],
+        [withVersions([1000, 2000, 3000, 4000], 5000), /history\[0\] should be version 2000/],
+        // One step out of line.
+        [withVersions([1000, 2000, 3500, 4000]), /history\[2\] should be version 3000/],
+        [withVersions([1000, 2000, 3000, 3999]), /history\[3\] should be version 4000/],
+        // Steps that would reach below version 1.
+        [withVersions([0, 1000, 2000, 3000], 3000), /history\[0\] should be version 0/],
+      ];
+      for (const [snapshot, message] of damaged) {
+        assert.throws(
+          () => IdTagList.fromSnapshot(snapshot),
+          (err: unknown) => err instanceof TypeError && message.test(err.message),
+          JSON.stringify(
+            (snapshot as { history: { version: number }[] }).history.map((step) => step.version),
+          ),
+        );
+      }
+      // Steps 1000 apart ending at the version load.
+      assert.equal(IdTagList.fromSnapshot(withVersions([1000, 2000, 3000, 4000])).version, 4000);
+    });
+
+    it('loads a list saved when versions moved by one, scaling its versions to steps of LIST_VERSION_STEP', () => {
+      const good = busyList().toJSON();
+      const old = {
+        ...good,
+        version: 4,
+        history: good.history.map((step, index) => ({ ...step, version: index + 1 })),
+      };
+      const migrated = IdTagList.fromSnapshot(old);
+      assert.equal(migrated.version, 4000);
+      assert.deepEqual(
+        migrated.toJSON().history.map((step) => step.version),
+        [1000, 2000, 3000, 4000],
+      );
+      assert.deepEqual(migrated.entries(), IdTagList.fromSnapshot(good).entries());
+      // A charger still holding an old number (3) gets the Full list once; one at 3000 a Differential.
+      assert.equal(migrated.localListUpdates(3, 100)[0]?.updateType, 'Full');
+      assert.equal(migrated.localListUpdates(3000, 100)[0]?.updateType, 'Differential');
+      assert.ok(migrated.localListUpdates(undefined, 2).every((update) => update.listVersion > 0));
+      assert.throws(
+        () =>
+          IdTagList.fromSnapshot({
+            ...old,
+            history: old.history.map((step, index) => ({ ...step, version: index + 2 })),
+          }),
+        /history\[0\] should be version 1/,
+      );
     });
   });
 });

@@ -29,6 +29,28 @@ describe('keep-alive', () => {
     );
   });
 
+  it('counts the charger’s own WebSocket pings as signs of life (OCPP-J 1.6 section 5.3)', async () => {
+    const clock = new ManualClock();
+    const cs = await harness().centralSystem({ clock, heartbeatIntervalS: 60, pingIntervalS: 0 });
+    const ws = new WebSocket(`ws://127.0.0.1:${cs.port}/CP-PINGER`, ['ocpp1.6']);
+    try {
+      await waitFor(ws, 'open');
+      for (let minute = 0; minute < 10; minute++) {
+        clock.advance(60_000);
+        const pong = waitFor(ws, 'pong');
+        ws.ping();
+        await pong;
+      }
+      assert.equal(
+        cs.isConnected('CP-PINGER'),
+        true,
+        'ten minutes of pings and no OCPP message: still alive',
+      );
+    } finally {
+      ws.close();
+    }
+  });
+
   it('pings chargers at the configured interval unless a charger has pings off', async () => {
     const cs = await harness().centralSystem({
       pingIntervalS: 1,

@@ -222,8 +222,22 @@ describe('security profiles', () => {
         await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki.caCert, ...foreign }),
         401,
       );
-      assert.equal(harness().log.matching(/does not contain the charge point identity/).length, 1);
-      assert.equal(harness().log.matching(/O "Someone Else" does not contain "Example CPO"/).length, 1);
+      assert.equal(harness().log.matching(/is not the charge point identity/).length, 1);
+      assert.equal(harness().log.matching(/O "Someone Else" is not "Example CPO"/).length, 1);
+    });
+
+    it('wants the CN to be the identity, not merely contain it (CP10 is not CP1)', async () => {
+      const cs = await profile3();
+      const cp10 = pki.clientCertificate('CP-TLS-10', 'x');
+      assert.equal(
+        await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki.caCert, ...cp10 }),
+        401,
+      );
+      const client = rpcChargePoint(`wss://127.0.0.1:${cs.port}`, 'CP-TLS-10', {
+        wsOpts: { ca: pki.caCert, ...cp10 },
+      });
+      await client.connect();
+      await client.close();
     });
 
     it('does not complete TLS without a client certificate or with one from another CA', async () => {
@@ -251,5 +265,38 @@ describe('security profiles', () => {
       () => new CentralSystem({ port: 0, securityProfile: 2, passwords: PASSWORDS }),
       /securityProfile: security profile 2 needs TLS/,
     );
+  });
+
+  it('tells a refused charger nothing beyond the HTTP status', async () => {
+    const cs = await harness().centralSystem({
+      securityProfile: 1,
+      passwords: PASSWORDS,
+      unknownChargePoints: 'reject',
+    });
+    for (const [identity, headers, status] of [
+      ['CP-1', basic('CP-1', 'wrong-wrong-wrong'), 401],
+      ['CP-404', basic('CP-404', 'x'), 401],
+    ] as const) {
+      const body = await new Promise<string>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${cs.port}/${identity}`, ['ocpp1.6'], headers);
+        ws.once('unexpected-response', (_request, response) => {
+          assert.equal(response.statusCode, status);
+          let text = '';
+          response.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          response.on('end', () => resolve(text));
+        });
+        ws.once('error', reject);
+      });
+      assert.equal(body, 'Unauthorized');
+    }
+  });
+
+  it('refuses identities that are too long or hold control characters with 400', async () => {
+    const cs = await harness().centralSystem();
+    assert.equal(await handshakeStatus(`ws://127.0.0.1:${cs.port}/${'X'.repeat(49)}`), 400);
+    assert.equal(await handshakeStatus(`ws://127.0.0.1:${cs.port}/CP%0Afake%20log%20line`), 400);
+    assert.equal(await handshakeStatus(`ws://127.0.0.1:${cs.port}/${'X'.repeat(48)}`), 101);
   });
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SessionRecord } from '../../../lib/ocpp/central-state';
 import { waitFor } from '../../support/events';
-import { isoNow, useOcppHarness } from '../../support/ocpp';
+import { callError, isoNow, useOcppHarness } from '../../support/ocpp';
 
 const START = { connectorId: 1, idTag: 'TAG-1', meterStart: 1000 };
 
@@ -233,6 +234,103 @@ describe('transactions', () => {
     assert.equal(
       row,
       `${transactionId};'+49*839*0000000001;1;'=HYPERLINK;2026-01-01T10:00:00.000Z;2026-01-01T11:30:00.000Z;90;1000;13000;12000;Local;;`,
+    );
+  });
+
+  it('does not let a charger close another charger’s transaction', async () => {
+    const cs = await harness().centralSystem();
+    const { client: a } = await harness().bootedCharger(cs, 'CP-A');
+    const { client: b } = await harness().bootedCharger(cs, 'CP-B');
+    const { transactionId } = (await a.call('StartTransaction', { ...START, timestamp: isoNow() })) as {
+      transactionId: number;
+    };
+    await b.call('StopTransaction', { transactionId, meterStop: 99999, timestamp: isoNow() });
+    assert.deepEqual(
+      cs.openTransactions().map((tx) => [tx.transactionId, tx.chargePointId]),
+      [[transactionId, 'CP-A']],
+    );
+    const session = waitFor<[SessionRecord]>(cs, 'session', (s) => s.chargePointId === 'CP-A');
+    await a.call('StopTransaction', { transactionId, meterStop: 2000, timestamp: isoNow() });
+    const [record] = await session;
+    assert.equal(record.energyWh, 1000);
+    assert.equal(record.anomaly, undefined);
+  });
+
+  it('answers a StartTransaction sent again only once the first one is on disk', async () => {
+    let holdSyncs = false;
+    let releaseSync: (() => void) | undefined;
+    const syncHeld = new EventEmitter();
+    const cs = await harness().centralSystem({
+      dataDirectory,
+      storeIo: {
+        sync: async (handle) => {
+          if (holdSyncs) {
+            await new Promise<void>((resolve) => {
+              releaseSync = resolve;
+              syncHeld.emit('held');
+            });
+          }
+          await handle.datasync();
+        },
+      },
+    });
+    const { client: first } = await harness().bootedCharger(cs, 'CP-1');
+    const request = { ...START, timestamp: isoNow() };
+    holdSyncs = true;
+    const held = waitFor(syncHeld, 'held');
+    void first.call('StartTransaction', request).catch(() => undefined);
+    await held; // the transaction is written, its fsync has not returned
+
+    // The charger lost its connection before the answer came and sends the same StartTransaction again.
+    const second = harness().charger(cs, 'CP-1');
+    await second.connect();
+    const outbound: string[] = [];
+    cs.on('frame', ({ direction, frame }: { direction: string; frame: string }) => {
+      if (direction === 'out') outbound.push(frame);
+    });
+    const arrived = waitFor<[{ direction: string; frame: string }]>(
+      cs,
+      'frame',
+      (f) => f.direction === 'in' && f.frame.includes('"StartTransaction"'),
+    );
+    const resent = second.call('StartTransaction', request) as Promise<{ transactionId: number }>;
+    const [{ frame }] = await arrived;
+    const messageId = (JSON.parse(frame) as [number, string])[1];
+    // An answer that did not wait would have gone out within the microtasks after the frame.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      outbound.filter((f) => f.includes(`"${messageId}"`)),
+      [],
+      'answered with an id that is not durable yet',
+    );
+    holdSyncs = false;
+    releaseSync?.();
+    assert.equal((await resent).transactionId, 1);
+  });
+
+  it('stops, instead of crashing, when its durable state cannot be written', async () => {
+    let diskFull = false;
+    const cs = await harness().centralSystem({
+      dataDirectory,
+      storeIo: {
+        sync: async (handle) => {
+          if (diskFull) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+          await handle.datasync();
+        },
+      },
+    });
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    diskFull = true;
+    const failed = waitFor<[Error]>(cs, 'failed');
+    const refused = await callError(client.call('StartTransaction', { ...START, timestamp: isoNow() }));
+    assert.equal(refused.code, 'InternalError');
+    assert.equal(refused.message, 'the central system could not process StartTransaction');
+    assert.match((await failed)[0].message, /no space left on device/);
+    await waitFor(cs, 'state', (state) => state === 'failed');
+    assert.equal(cs.isConnected('CP-1'), false);
+    assert.equal(
+      harness().log.matching(/stops because its durable state cannot be written/, 'error').length,
+      1,
     );
   });
 });

@@ -57,6 +57,19 @@ describe('validation of charger messages', () => {
       assert.match(logged[0]?.message ?? '', /chargeBoxSerialNumber: must NOT have more than 25 characters/);
     });
 
+    it('spells a missing field OccurenceConstraintViolation on ocpp1.6 connections (OCPP-J errata 5.1)', async () => {
+      const cs = await harness().centralSystem();
+      const client = harness().charger(cs, 'CP-16');
+      await client.connect();
+      const frames: string[] = [];
+      cs.on('frame', ({ direction, frame }: { direction: string; frame: string }) => {
+        if (direction === 'out') frames.push(frame);
+      });
+      const refused = await callError(client.call('BootNotification', { chargePointVendor: 'x' }));
+      assert.equal(refused.code, 'OccurenceConstraintViolation');
+      assert.ok(frames.some((frame) => frame.includes('"OccurenceConstraintViolation"')));
+    });
+
     it('refuses unit Hz and extra properties with the 1.6 error names', async () => {
       const cs = await harness().centralSystem();
       const { client } = await harness().bootedCharger(cs, 'CP-STRICT');

@@ -682,6 +682,53 @@ describe('DurableLog', () => {
     });
   });
 
+  describe('whenDurable', () => {
+    it('resolves once everything appended so far is on disk, and at once when it already is', async () => {
+      const gate = deferred();
+      let holding = false;
+      const store = await openStore({
+        io: {
+          async sync(handle, path) {
+            if (holding) await gate.promise;
+            await nodeStoreIo.sync(handle, path);
+          },
+        },
+      });
+      await store.whenDurable();
+      holding = true;
+      const appended = store.append(started(1));
+      let durable = false;
+      const waiting = store.whenDurable().then(() => {
+        durable = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(durable, false);
+      assert.equal(store.lastDurableSeq, 0);
+      holding = false;
+      gate.resolve();
+      await Promise.all([appended, waiting]);
+      assert.equal(store.lastDurableSeq, 1);
+    });
+
+    it('rejects, and tells the owner once through onStop, when the store stops first', async () => {
+      const stops: Error[] = [];
+      const store = await openStore({
+        onStop: (error) => stops.push(error),
+        io: {
+          async sync() {
+            throw errnoError('EIO', 'i/o error');
+          },
+        },
+      });
+      const appended = store.append(started(1));
+      await assert.rejects(store.whenDurable(), (error: unknown) => error instanceof StoreStoppedError);
+      await assert.rejects(appended, /EIO/);
+      await assert.rejects(store.append(started(2)), StoreStoppedError);
+      assert.equal(stops.length, 1);
+      assert.match(stops[0]?.message ?? '', /accepts no more events/);
+    });
+  });
+
   describe('failing disk', () => {
     const failingWrites = (
       fail: (path: string, data: Uint8Array) => Error | undefined,
