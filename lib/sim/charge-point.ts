@@ -568,15 +568,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
   private trigger(request: OcppRequest<'TriggerMessage'>): CommandOutcome<'TriggerMessage'> {
     if (!this.supports('RemoteTrigger')) return done({ status: 'NotImplemented' });
     const { connectorId, requestedMessage } = request;
-    if (connectorId !== undefined && connectorId !== 0 && !this.hasConnector(connectorId)) {
-      return done({ status: 'Rejected' });
-    }
-    // 5.17: "The Charge Point SHALL first send the TriggerMessage response, before sending the requested message."
     switch (requestedMessage) {
-      case 'BootNotification':
-        // Errata 3.35: once accepted, RECOMMENDED to reject.
-        if (this.registration === 'Accepted') return done({ status: 'Rejected' });
-        return done({ status: 'Accepted' }, () => this.triggerBoot());
       case 'DiagnosticsStatusNotification':
         return done({ status: 'Accepted' }, () =>
           this.notify(
@@ -593,11 +585,33 @@ export class SimulatedChargePoint extends ChargePointSessions {
             { triggered: true },
           ),
         );
+      default:
+        return this.triggerShared(connectorId, requestedMessage);
+    }
+  }
+
+  /**
+   * The messages TriggerMessage (5.17) and ExtendedTriggerMessage (security whitepaper) both ask
+   * for. 5.17: "The Charge Point SHALL first send the TriggerMessage response, before sending the
+   * requested message."
+   */
+  private triggerShared(
+    connectorId: number | undefined,
+    requestedMessage: 'BootNotification' | 'Heartbeat' | 'MeterValues' | 'StatusNotification',
+  ): CommandOutcome<'TriggerMessage'> {
+    if (connectorId !== undefined && connectorId !== 0 && !this.hasConnector(connectorId)) {
+      return done({ status: 'Rejected' });
+    }
+    switch (requestedMessage) {
+      case 'BootNotification':
+        // Errata 3.35: once accepted, RECOMMENDED to reject.
+        if (this.registration === 'Accepted') return done({ status: 'Rejected' });
+        return done({ status: 'Accepted' }, () => this.triggerBoot());
       case 'Heartbeat':
         return done({ status: 'Accepted' }, () => this.sendHeartbeat(true));
       case 'MeterValues':
         return this.triggerMeterValues(connectorId);
-      default:
+      case 'StatusNotification':
         return done({ status: 'Accepted' }, () => this.triggerStatus(connectorId));
     }
   }
@@ -625,13 +639,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
     request: OcppRequest<'ExtendedTriggerMessage'>,
   ): CommandOutcome<'ExtendedTriggerMessage'> {
     const { connectorId, requestedMessage } = request;
-    if (connectorId !== undefined && connectorId !== 0 && !this.hasConnector(connectorId)) {
-      return done({ status: 'Rejected' });
-    }
     switch (requestedMessage) {
-      case 'BootNotification':
-        if (this.registration === 'Accepted') return done({ status: 'Rejected' });
-        return done({ status: 'Accepted' }, () => this.triggerBoot());
       case 'LogStatusNotification':
         return done({ status: 'Accepted' }, () => {
           const { status, requestId } = this.maintenance.logState;
@@ -650,12 +658,6 @@ export class SimulatedChargePoint extends ChargePointSessions {
             { triggered: true },
           );
         });
-      case 'Heartbeat':
-        return done({ status: 'Accepted' }, () => this.sendHeartbeat(true));
-      case 'MeterValues': {
-        const outcome = this.triggerMeterValues(connectorId);
-        return outcome as unknown as CommandOutcome<'ExtendedTriggerMessage'>;
-      }
       case 'SignChargePointCertificate':
         if (!this.configuration.get('CpoName')) return done({ status: 'Rejected' });
         return done({ status: 'Accepted' }, () => {
@@ -664,7 +666,11 @@ export class SimulatedChargePoint extends ChargePointSessions {
           );
         });
       default:
-        return done({ status: 'Accepted' }, () => this.triggerStatus(connectorId));
+        // Same statuses (Accepted, Rejected, NotImplemented) as TriggerMessage.
+        return this.triggerShared(
+          connectorId,
+          requestedMessage,
+        ) as unknown as CommandOutcome<'ExtendedTriggerMessage'>;
     }
   }
 
