@@ -1,0 +1,198 @@
+import ModbusRTU from 'modbus-serial';
+
+/** How a bus reaches its devices. */
+export type BusTransport =
+  | { kind: 'tcp'; host: string; port: number }
+  /** Raw RTU frames (with CRC) over a TCP socket: serial gateways in transparent mode. */
+  | { kind: 'rtu-over-tcp'; host: string; port: number }
+  | {
+      kind: 'rtu';
+      path: string;
+      baudRate: number;
+      dataBits: 7 | 8;
+      parity: 'none' | 'even' | 'odd';
+      stopBits: 1 | 2;
+    };
+
+export function describeTransport(transport: BusTransport): string {
+  switch (transport.kind) {
+    case 'tcp':
+      return `tcp://${transport.host}:${transport.port}`;
+    case 'rtu-over-tcp':
+      return `rtu-over-tcp://${transport.host}:${transport.port}`;
+    case 'rtu': {
+      const parity = transport.parity === 'none' ? 'N' : transport.parity === 'even' ? 'E' : 'O';
+      return `${transport.path} ${transport.baudRate} ${transport.dataBits}${parity}${transport.stopBits}`;
+    }
+  }
+}
+
+/** An open connection that carries one request at a time (the bus makes sure of that). */
+export interface ModbusConnection {
+  /**
+   * Sends one read and calls `done` once with the registers or an error. Errors from the device
+   * carry `modbusCode` (exceptions); connection errors carry `connectionLost: true`.
+   */
+  read(
+    unitId: number,
+    functionCode: 3 | 4,
+    address: number,
+    quantity: number,
+    done: (error: Error | null, registers?: number[]) => void,
+  ): void;
+  /** Closes at once; never rejects. */
+  close(): Promise<void>;
+}
+
+/** Opens connections for a bus; the bus decides when (and when again). */
+export interface Connector {
+  /**
+   * Resolves with an open connection. `onLost` is called at most once, when that connection
+   * breaks afterwards (socket closed, serial port gone). `signal` aborts a connect in progress.
+   */
+  connect(onLost: (error: Error) => void, signal: AbortSignal): Promise<ModbusConnection>;
+}
+
+/** Errors that mean the connection itself is gone, not the device's answer. */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTCONN',
+  'ERR_STREAM_DESTROYED',
+]);
+
+export function connectionLostError(message: string, cause?: unknown): Error {
+  const error = new Error(message, cause === undefined ? undefined : { cause });
+  (error as Error & { connectionLost: boolean }).connectionLost = true;
+  return error;
+}
+
+interface ModbusSerialError extends Error {
+  errno?: string;
+  code?: string;
+  modbusCode?: number;
+}
+
+/** Tells a connection failure from a device's answer in what modbus-serial reports. */
+function classify(error: ModbusSerialError): Error {
+  if (typeof error.modbusCode === 'number') return error;
+  // modbus-serial reports "Port Not Open" with errno ECONNREFUSED when the port has closed.
+  if (
+    error.name === 'PortNotOpenError' ||
+    (typeof error.errno === 'string' && CONNECTION_ERRNOS.has(error.errno)) ||
+    (typeof error.code === 'string' && CONNECTION_ERRNOS.has(error.code))
+  ) {
+    return connectionLostError(error.message || 'connection lost', error);
+  }
+  return error;
+}
+
+/** The modbus-serial internals ampflow needs and its typings do not show. */
+interface ClientInternals {
+  _port?: { on(event: string, listener: (...args: unknown[]) => void): void; destroy?: () => void };
+}
+
+/**
+ * Connections through modbus-serial: `connectTCP` (Modbus TCP), `connectTelnet` (RTU frames over
+ * TCP) and `connectRTUBuffered` (serial port). A new client per connection, because modbus-serial's
+ * TCP port drops every listener when it closes. Requests are sent with the unit id as an argument
+ * (`writeFC3/4`), never through the client-wide `setID`. modbus-serial's own timeout stays off:
+ * the bus times requests on its clock.
+ */
+export function modbusSerialConnector(transport: BusTransport): Connector {
+  return {
+    async connect(onLost, signal) {
+      const client = new ModbusRTU();
+      const internals = client as unknown as ClientInternals;
+      let open = false;
+      let lost = false;
+      const markLost = (error: Error) => {
+        if (!open || lost) return;
+        lost = true;
+        onLost(error);
+      };
+      // A serial port reports errors as events; without a listener they would crash the process.
+      client.on('error', (error: unknown) =>
+        markLost(connectionLostError(error instanceof Error ? error.message : String(error), error)),
+      );
+      client.on('close', () => markLost(connectionLostError('connection closed by the other side')));
+
+      const destroy = () =>
+        new Promise<void>((resolve) => {
+          try {
+            if (transport.kind === 'rtu') {
+              if (client.isOpen) client.close(() => resolve());
+              else resolve();
+            } else {
+              client.destroy(() => resolve());
+            }
+          } catch {
+            resolve();
+          }
+        });
+
+      let opening: Promise<void>;
+      switch (transport.kind) {
+        case 'tcp':
+          opening = client.connectTCP(transport.host, {
+            port: transport.port,
+            // Turns a half-open connection (gateway rebooted) into a socket error eventually.
+            keepAlive: true,
+            keepAliveInitialDelay: 10000,
+          });
+          break;
+        case 'rtu-over-tcp':
+          opening = client.connectTelnet(transport.host, { port: transport.port });
+          break;
+        case 'rtu':
+          opening = client.connectRTUBuffered(transport.path, {
+            baudRate: transport.baudRate,
+            dataBits: transport.dataBits,
+            parity: transport.parity,
+            stopBits: transport.stopBits,
+          });
+          break;
+      }
+      // The port exists now; listen to it before modbus-serial does (it only does once open).
+      internals._port?.on('error', () => undefined);
+      const abort = () => void destroy();
+      signal.addEventListener('abort', abort, { once: true });
+      try {
+        await opening;
+      } catch (error) {
+        await destroy();
+        throw error instanceof Error ? error : new Error(String(error));
+      } finally {
+        signal.removeEventListener('abort', abort);
+      }
+      if (signal.aborted) {
+        await destroy();
+        throw new Error('connect aborted');
+      }
+      open = true;
+
+      return {
+        read(unitId, functionCode, address, quantity, done) {
+          const callback = (error: ModbusSerialError | null, result?: { data: number[] }) => {
+            if (error) done(classify(error));
+            else done(null, result?.data ?? []);
+          };
+          try {
+            if (functionCode === 3) client.writeFC3(unitId, address, quantity, callback as never);
+            else client.writeFC4(unitId, address, quantity, callback as never);
+          } catch (error) {
+            done(classify(error as ModbusSerialError));
+          }
+        },
+        async close() {
+          open = false;
+          await destroy();
+        },
+      };
+    },
+  };
+}

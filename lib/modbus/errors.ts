@@ -1,0 +1,78 @@
+/** One register read as the bus carries it out. */
+export interface ReadRequest {
+  unitId: number;
+  /** 3 = holding registers, 4 = input registers. */
+  functionCode: 3 | 4;
+  /** 0-based wire address of the first register. */
+  address: number;
+  /** Number of registers, 1 to 125. */
+  quantity: number;
+  /** Response timeout for this request; the bus's own otherwise. */
+  timeoutMs?: number;
+  /** This device needs a pause after the connection opens (slow gateways). */
+  pauseAfterConnectMs?: number;
+}
+
+/**
+ * Why a request failed. `timeout`, `corrupt` and the gateway exceptions count against the unit;
+ * `disconnected` and `not-connected` are the bus's; the rest concern the request itself.
+ */
+export type RequestFailure =
+  | 'timeout'
+  | 'exception'
+  | 'corrupt'
+  | 'disconnected'
+  | 'not-connected'
+  | 'queue-full'
+  | 'unit-backed-off'
+  | 'closed';
+
+const EXCEPTION_NAMES: Record<number, string> = {
+  1: 'illegal function',
+  2: 'illegal data address',
+  3: 'illegal data value',
+  4: 'device failure',
+  5: 'acknowledge',
+  6: 'device busy',
+  8: 'memory parity error',
+  10: 'gateway path unavailable',
+  11: 'gateway target did not respond',
+};
+
+/** "exception 2 (illegal data address)". */
+export function describeException(code: number): string {
+  const name = EXCEPTION_NAMES[code];
+  return name ? `exception ${code} (${name})` : `exception ${code}`;
+}
+
+/** "FC3 3027-3060" or "FC4 72". */
+export function describeRange(functionCode: number, address: number, quantity: number): string {
+  const last = address + quantity - 1;
+  return `FC${functionCode} ${quantity > 1 ? `${address}-${last}` : address}`;
+}
+
+/** A read that failed; the message names the bus, the unit and the registers. */
+export class ModbusRequestError extends Error {
+  constructor(
+    readonly failure: RequestFailure,
+    readonly bus: string,
+    readonly request: ReadRequest,
+    readonly detail: string,
+    /** The Modbus exception code when `failure` is `exception`. */
+    readonly exceptionCode?: number,
+  ) {
+    super(
+      `bus "${bus}" unit ${request.unitId}: ${describeRange(request.functionCode, request.address, request.quantity)}: ${detail}`,
+    );
+    this.name = 'ModbusRequestError';
+  }
+
+  /** Whether the failure says something about the unit (and so counts towards its backoff). */
+  get countsAgainstUnit(): boolean {
+    return (
+      this.failure === 'timeout' ||
+      this.failure === 'corrupt' ||
+      (this.failure === 'exception' && (this.exceptionCode === 10 || this.exceptionCode === 11))
+    );
+  }
+}

@@ -1,0 +1,53 @@
+import type { DeviceProfile } from '../types';
+
+export const carloGavazziEm340: DeviceProfile = {
+  id: 'carlo-gavazzi-em340',
+  name: 'Carlo Gavazzi EM330 / EM340 / ET340 (and EM24_E1)',
+  manufacturer: 'Carlo Gavazzi',
+  models: ['EM330', 'EM340', 'ET330', 'ET340', 'EM24_E1 (Ethernet) shares the map'],
+  kind: 'meter',
+  phases: 3,
+  verified: true,
+  functionCode: 4,
+  wordOrder: 'CDAB',
+  powerSign: 'import-positive',
+  // The EM300 protocol was not read; the 11-register limit of the EM21/EM24 protocol is assumed.
+  maxRegistersPerRequest: 11,
+  readable: [[0, 0x37]],
+  registers: [
+    { measurand: 'voltageL1', address: 0x00, documented: '300001', type: 'int32', unit: 'V', scale: 0.1 },
+    { measurand: 'voltageL2', address: 0x02, documented: '300003', type: 'int32', unit: 'V', scale: 0.1 },
+    { measurand: 'voltageL3', address: 0x04, documented: '300005', type: 'int32', unit: 'V', scale: 0.1 },
+    { measurand: 'currentL1', address: 0x0c, documented: '300013', type: 'int32', unit: 'A', scale: 0.001 },
+    { measurand: 'currentL2', address: 0x0e, documented: '300015', type: 'int32', unit: 'A', scale: 0.001 },
+    { measurand: 'currentL3', address: 0x10, documented: '300017', type: 'int32', unit: 'A', scale: 0.001 },
+    { measurand: 'powerL1', address: 0x12, documented: '300019', type: 'int32', unit: 'W', scale: 0.1 },
+    { measurand: 'powerL2', address: 0x14, documented: '300021', type: 'int32', unit: 'W', scale: 0.1 },
+    { measurand: 'powerL3', address: 0x16, documented: '300023', type: 'int32', unit: 'W', scale: 0.1 },
+    { measurand: 'powerTotal', address: 0x28, documented: '300041', type: 'int32', unit: 'W', scale: 0.1 },
+    { measurand: 'frequency', address: 0x33, documented: '300052', type: 'int16', unit: 'Hz', scale: 0.1 },
+    {
+      measurand: 'importEnergy',
+      address: 0x34,
+      documented: '300053',
+      type: 'int32',
+      unit: 'kWh',
+      scale: 0.1,
+    },
+    {
+      measurand: 'exportEnergy',
+      address: 0x4e,
+      documented: '300079',
+      type: 'int32',
+      unit: 'kWh',
+      scale: 0.1,
+    },
+  ],
+  defaults: { unitId: 1 },
+  notes: ['Carlo Gavazzi numbers registers from 300001: the wire address is the number minus 300001.'],
+  sources: [
+    'volkszaehler/mbmd meters/rs485/carlogavazzi-ex3x0.go',
+    'OpenEMS io.openems.edge.meter.carlo.gavazzi MeterCarloGavazziEm300Impl.java',
+    'openWB packages/modules/devices/carlo_gavazzi/carlo_gavazzi/counter.py',
+  ],
+};

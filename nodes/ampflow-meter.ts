@@ -1,0 +1,124 @@
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import type { Reading } from '../lib/contracts';
+import { ModbusRequestError } from '../lib/modbus/errors';
+import { Meter, type MeterReadError, type PollResult } from '../lib/modbus/meter';
+import { parseMeterSettings } from '../lib/modbus/settings';
+import { registerMeterRoutes } from './modbus-routes';
+import { type MeterView, meterStatus } from './modbus-status';
+import type { MeterNodeDef, ModbusBusNode } from './modbus-types';
+
+/** "timeout", "exception 2", "queue full": what the status shows of a failure. */
+function shortFailure(error: MeterReadError | undefined): string | undefined {
+  const cause = error?.cause;
+  if (!(cause instanceof ModbusRequestError)) return error ? 'read failed' : undefined;
+  switch (cause.failure) {
+    case 'exception':
+      return `exception ${cause.exceptionCode}`;
+    case 'unit-backed-off':
+      return 'not answering';
+    case 'queue-full':
+      return 'queue full';
+    case 'corrupt':
+      return 'bad answer';
+    default:
+      return cause.failure;
+  }
+}
+
+export = (RED: NodeAPI): void => {
+  function MeterNode(this: Node, def: MeterNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const busNode = RED.nodes.getNode(def.bus) as ModbusBusNode | null;
+    let meter: Meter | undefined;
+    let view: MeterView | undefined;
+    const user = { refreshStatus: () => this.status(meterStatus(busNode, view)) };
+
+    const bus = busNode?.bus;
+    let name = def.name;
+    try {
+      if (!busNode || !bus) throw new Error(busNode?.problem ?? RED._('ampflow-meter.errors.noBus'));
+      const settings = parseMeterSettings(def, busNode.defaultUnitId);
+      name = def.name || `${settings.profile.id}-${settings.unitId}`;
+      meter = new Meter({
+        name,
+        bus,
+        profile: settings.profile,
+        unitId: settings.unitId,
+        pollIntervalMs: settings.pollIntervalMs,
+        phase: settings.phase,
+        ...(settings.staleAfterMs === undefined ? {} : { staleAfterMs: settings.staleAfterMs }),
+        ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
+        ...(settings.maxRegistersPerRequest === undefined
+          ? {}
+          : { maxRegistersPerRequest: settings.maxRegistersPerRequest }),
+      });
+    } catch (err) {
+      // A bus with bad settings has said so itself; the meter only shows it.
+      if (busNode && !bus) this.status({ fill: 'red', shape: 'ring', text: 'bus settings error' });
+      else {
+        this.error(`${RED._('ampflow-meter.errors.settings')}: ${(err as Error).message}`);
+        this.status({ fill: 'red', shape: 'ring', text: busNode ? 'settings error' : 'no bus' });
+      }
+      this.on('input', (_msg, _send, done) => done(err as Error));
+      return;
+    }
+
+    const running = meter;
+    view = { state: running.state, stale: false };
+    const update = (changes: Partial<MeterView>) => {
+      view = { ...(view as MeterView), state: running.state, stale: running.isStale, ...changes };
+      user.refreshStatus();
+    };
+    // A device's trouble is logged once until it reads fully again (the status shows what goes on);
+    // the bus's own trouble is the bus's status and log line.
+    let warned = false;
+    const warnOnce = (error: MeterReadError) => {
+      if (error.busProblem || warned) return;
+      warned = true;
+      this.warn(error.message);
+    };
+
+    running.on('reading', (result: PollResult) => {
+      if (result.errors.length === 0) warned = false;
+      for (const error of result.errors) warnOnce(error);
+      const failure = shortFailure(result.errors[0]);
+      update({ totalPowerW: result.reading.totalPowerW, failure });
+      this.send({ topic: name, payload: result.reading, stale: false });
+    });
+    running.on('failed', (error: MeterReadError) => {
+      warnOnce(error);
+      update({ failure: shortFailure(error) ?? 'failing' });
+    });
+    running.on('stale', (last: Reading | undefined) => {
+      update({});
+      const payload: Reading = last ?? { source: name, timestamp: new Date().toISOString() };
+      this.send({ topic: name, payload, stale: true, error: running.lastError?.message });
+    });
+    running.on('state', () => update({}));
+
+    this.on('input', (message, send, done) => {
+      const msg = message as NodeMessageInFlow & { stale?: boolean };
+      running.readNow().then(
+        (result) => {
+          msg.topic = name;
+          msg.payload = result.reading;
+          msg.stale = false;
+          send(msg);
+          done();
+        },
+        (err: Error) => done(err),
+      );
+    });
+
+    busNode.register(user);
+    running.start();
+    this.on('close', (_removed: boolean, done: () => void) => {
+      running.stop();
+      busNode.deregister(user);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('ampflow-meter', MeterNode);
+  registerMeterRoutes(RED);
+};

@@ -1,0 +1,67 @@
+import type { Node, NodeAPI } from 'node-red';
+import { ModbusBus } from '../lib/modbus/bus';
+import { type BusSettings, parseBusSettings } from '../lib/modbus/settings';
+import { registerModbusBusRoutes } from './modbus-routes';
+import type { ModbusBusNode, ModbusBusNodeDef, ModbusBusUser } from './modbus-types';
+
+export = (RED: NodeAPI): void => {
+  function ModbusBusConfigNode(this: Node, def: ModbusBusNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this as ModbusBusNode;
+    const users = new Set<ModbusBusUser>();
+    const log = {
+      info: (m: string) => node.log(m),
+      warn: (m: string) => node.warn(m),
+      error: (m: string) => node.error(m),
+    };
+    const refreshUsers = () => {
+      for (const user of users) user.refreshStatus();
+    };
+    node.defaultUnitId = 1;
+
+    let settings: BusSettings | undefined;
+    try {
+      settings = parseBusSettings(def.name || def.id, def);
+      node.defaultUnitId = settings.defaultUnitId;
+    } catch (err) {
+      node.problem = (err as Error).message;
+      node.error(`${RED._('ampflow-modbus-bus.errors.settings')}: ${node.problem}`);
+    }
+
+    // One bus object per period of use: closed when the last user goes, a fresh one for the next.
+    const makeBus = (busSettings: BusSettings) => {
+      const { defaultUnitId: _unit, ...options } = busSettings;
+      const bus = new ModbusBus({ ...options, log });
+      bus.on('state', refreshUsers);
+      return bus;
+    };
+    if (settings) node.bus = makeBus(settings);
+    let closing: Promise<void> = Promise.resolve();
+
+    node.register = (user) => {
+      users.add(user);
+      node.bus?.open();
+      user.refreshStatus();
+    };
+    node.deregister = (user) => {
+      users.delete(user);
+      const bus = node.bus;
+      if (users.size > 0 || !bus || !settings || bus.state === 'idle') return;
+      node.bus = makeBus(settings);
+      closing = closing.then(() => bus.close());
+    };
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      const bus = node.bus;
+      closing
+        .then(() => bus?.close())
+        .then(done, (err: Error) => {
+          node.warn(err.message);
+          done();
+        });
+    });
+  }
+
+  RED.nodes.registerType('ampflow-modbus-bus', ModbusBusConfigNode);
+  registerModbusBusRoutes(RED);
+};

@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import helper, { type TestFlows } from 'node-red-node-test-helper';
+
+import meterNode = require('../../nodes/ampflow-meter');
+import busNode = require('../../nodes/ampflow-modbus-bus');
+
+import type { Reading } from '../../lib/contracts';
+import { findProfile } from '../../lib/modbus/profiles';
+import type { DeviceProfile } from '../../lib/modbus/types';
+import { SimulatedMeter } from '../../lib/sim/modbus-meter';
+import { ModbusSimServer } from '../../lib/sim/modbus-server';
+import { waitFor } from '../support/events';
+import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+
+helper.init(nodeRedRuntimePath());
+
+interface SpyCall {
+  args: unknown[];
+}
+
+interface Msg {
+  topic: string;
+  payload: Reading;
+  stale?: boolean;
+  error?: { message: string } | string;
+  tag?: string;
+}
+
+function onTab(...nodes: Record<string, unknown>[]): TestFlows {
+  const placed = nodes.map((node) =>
+    node.type === 'ampflow-modbus-bus' ? node : { z: 'tab', x: 100, y: 100, ...node },
+  );
+  return [{ id: 'tab', type: 'tab', label: 'test' }, ...placed] as TestFlows;
+}
+
+describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
+  let server: ModbusSimServer;
+  let simulated: SimulatedMeter;
+
+  beforeEach(async () => {
+    server = new ModbusSimServer({ kind: 'tcp' });
+    await server.start();
+    simulated = new SimulatedMeter(findProfile('siemens-pac2200') as DeviceProfile, {
+      values: { totalPowerW: -4200 },
+    });
+    server.addUnit(1, simulated);
+    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await server.stop();
+  });
+
+  const load = (settings: Record<string, unknown> = {}, extra: Record<string, unknown>[] = []) =>
+    helper.load(
+      [busNode, meterNode],
+      onTab(
+        {
+          id: 'bus',
+          type: 'ampflow-modbus-bus',
+          name: 'main',
+          transport: 'tcp',
+          host: '127.0.0.1',
+          port: String(server.port),
+        },
+        {
+          id: 'meter',
+          type: 'ampflow-meter',
+          name: 'Grid',
+          bus: 'bus',
+          profile: 'siemens-pac2200',
+          unitId: '1',
+          pollIntervalS: '0.2',
+          wires: [['out']],
+          ...settings,
+        },
+        { id: 'out', type: 'helper' },
+        ...extra,
+      ),
+    );
+
+  it('emits one message per reading: topic the meter name, payload the Reading, stale false', async () => {
+    await load();
+    const [msg] = await waitFor<[Msg]>(helper.getNode('out'), 'input');
+    assert.equal(msg.topic, 'Grid');
+    assert.equal(msg.stale, false);
+    assert.equal(msg.payload.source, 'Grid');
+    assert.equal(msg.payload.totalPowerW, -4200);
+    assert.deepEqual(msg.payload.voltageV, [230.1, 231.2, 229.8]);
+    assert.ok(Date.now() - Date.parse(msg.payload.timestamp) < 5000);
+    await waitFor<[SpyCall]>(
+      helper.getNode('meter'),
+      'call:status',
+      (call: SpyCall) => (call.args[0] as { text: string }).text === '-4.20 kW',
+    );
+  });
+
+  it('reads on demand: the message goes on with the reading; a failure reaches Catch nodes', async () => {
+    await load({ pollIntervalS: '0' }, [
+      { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+      { id: 'caught', type: 'helper' },
+    ]);
+    const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
+    helper.getNode('meter').receive({ tag: 'keep me' });
+    const [msg] = await out;
+    assert.equal(msg.tag, 'keep me');
+    assert.equal(msg.payload.totalPowerW, -4200);
+
+    server.faults(1).exception = { code: 4 };
+    const caught = waitFor<[Msg]>(helper.getNode('caught'), 'input');
+    helper.getNode('meter').receive({ tag: 'again' });
+    const [failure] = await caught;
+    assert.match(
+      (failure.error as { message: string }).message,
+      /meter "Grid" \(unit 1 on bus "main"\): voltageL1, .* \(FC3 1-66\): exception 4 \(device failure\)$/,
+    );
+  });
+
+  it('reports stale with the last reading when the meter stops answering, and warns once', async () => {
+    await load({ pollIntervalS: '0.2', staleAfterS: '0.6', timeoutMs: '100' });
+    const out = helper.getNode('out');
+    await waitFor<[Msg]>(out, 'input');
+    const meter = helper.getNode('meter');
+    const warnings: string[] = [];
+    (meter as unknown as NodeJS.EventEmitter).on('call:warn', (call: SpyCall) =>
+      warnings.push(String(call.args[0])),
+    );
+    server.faults(1).silent = true;
+    const [stale] = await waitFor<[Msg]>(out, 'input', (msg: Msg) => msg.stale === true, 5000);
+    assert.equal(stale.payload.totalPowerW, -4200);
+    assert.match(String(stale.error), /no answer within 100 ms|not answering/);
+    await waitFor<[SpyCall]>(
+      meter,
+      'call:status',
+      (call: SpyCall) => (call.args[0] as { text: string }).text === 'stale',
+    );
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    server.faults(1).silent = false;
+    const [fresh] = await waitFor<[Msg]>(out, 'input', (msg: Msg) => msg.stale === false, 5000);
+    assert.equal(fresh.payload.totalPowerW, -4200);
+  });
+
+  it("reads a meter described in the editor's register table", async () => {
+    const profile = findProfile('janitza-umg604') as DeviceProfile;
+    server.addUnit(9, new SimulatedMeter(profile, { values: { totalPowerW: 777 } }));
+    await load({
+      unitId: '9',
+      profile: 'custom',
+      customFunctionCode: '3',
+      customWordOrder: 'ABCD',
+      customPowerSign: 'import-positive',
+      customReadable: '19000-19121',
+      customRegisters: [
+        { measurand: 'powerTotal', address: '19026', type: 'float32', unit: 'W' },
+        { measurand: 'voltageL1', address: '19000', type: 'float32', unit: 'V' },
+      ],
+    });
+    const [msg] = await waitFor<[Msg]>(helper.getNode('out'), 'input');
+    assert.deepEqual(
+      { total: msg.payload.totalPowerW, voltage: msg.payload.voltageV },
+      { total: 777, voltage: [230.1, null, null] },
+    );
+  });
+
+  it('names the wrong field of a custom profile and does not poll', async () => {
+    await load({
+      profile: 'custom',
+      customRegisters: [{ measurand: 'currentL1', address: '6', type: 'float32', unit: 'W' }],
+    });
+    // The error is logged while the flow starts: read it from the helper's spy.
+    const errors = (helper.getNode('meter') as unknown as { error: { args: unknown[][] } }).error.args;
+    assert.match(String(errors[0]?.[0]), /registers\[0\]\.unit: W is not a unit of currentL1/);
+    assert.equal(server.requestCounts.get(1) ?? 0, 0);
+  });
+
+  it('gives the editor the profile list with what is uncertain, and one profile in full', async () => {
+    await load();
+    const list = await helper.request().get('/ampflow-meter/profiles').expect(200);
+    const pac = (list.body as { id: string; uncertain: { measurand: string }[] }[]).find(
+      (p) => p.id === 'siemens-pac2200',
+    );
+    assert.deepEqual(
+      pac?.uncertain.map((u) => u.measurand),
+      ['frequency'],
+    );
+    const full = await helper.request().get('/ampflow-meter/profiles/eastron-sdm630').expect(200);
+    assert.equal(full.body.registers.length, 13);
+    await helper.request().get('/ampflow-meter/profiles/nope').expect(404);
+  });
+});

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import helper, { type TestFlows } from 'node-red-node-test-helper';
+
+import meterNode = require('../../nodes/ampflow-meter');
+import busNode = require('../../nodes/ampflow-modbus-bus');
+
+import { findProfile } from '../../lib/modbus/profiles';
+import type { DeviceProfile } from '../../lib/modbus/types';
+import { SimulatedMeter } from '../../lib/sim/modbus-meter';
+import { ModbusSimServer } from '../../lib/sim/modbus-server';
+import type { ModbusBusNode } from '../../nodes/modbus-types';
+import { waitFor } from '../support/events';
+import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { freePort } from '../support/ports';
+import { openPtyPair, type PtyPair } from '../support/pty';
+import { waitUntil } from '../unit/modbus/harness';
+
+helper.init(nodeRedRuntimePath());
+
+interface SpyCall {
+  args: unknown[];
+}
+
+/** Flow nodes on a tab (with x and y); the bus config node without (Node-RED's config-node test). */
+function onTab(...nodes: Record<string, unknown>[]): TestFlows {
+  const placed = nodes.map((node) =>
+    node.type === 'ampflow-modbus-bus' ? node : { z: 'tab', x: 100, y: 100, ...node },
+  );
+  return [{ id: 'tab', type: 'tab', label: 'test' }, ...placed] as TestFlows;
+}
+
+const meter = (settings: Record<string, unknown> = {}) => ({
+  id: 'meter',
+  type: 'ampflow-meter',
+  name: 'grid',
+  bus: 'bus',
+  profile: 'eastron-sdm630',
+  unitId: '1',
+  pollIntervalS: '0.2',
+  wires: [[]],
+  ...settings,
+});
+
+describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
+  let server: ModbusSimServer | undefined;
+  let pty: PtyPair | undefined;
+
+  beforeEach((done) => {
+    helper.startServer(done);
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await server?.stop();
+    server = undefined;
+    await pty?.close();
+    pty = undefined;
+  });
+
+  it('connects when its first meter starts, fans its state out, and closes on unload', async () => {
+    server = new ModbusSimServer({ kind: 'tcp' });
+    await server.start();
+    server.addUnit(1, new SimulatedMeter(findProfile('eastron-sdm630') as DeviceProfile));
+    await helper.load(
+      [busNode, meterNode],
+      onTab(
+        {
+          id: 'bus',
+          type: 'ampflow-modbus-bus',
+          name: 'main',
+          transport: 'tcp',
+          host: '127.0.0.1',
+          port: String(server.port),
+        },
+        meter(),
+      ),
+    );
+    const status = waitFor<[SpyCall]>(helper.getNode('meter'), 'call:status', (call: SpyCall) =>
+      /kW$/.test(String((call.args[0] as { text: string }).text)),
+    );
+    await status;
+    assert.equal((helper.getNode('bus') as ModbusBusNode).bus?.state, 'connected');
+    assert.equal(server.connections, 1);
+    const sim = server;
+    await helper.unload();
+    await waitUntil(() => sim.connections === 0, 'the bus closed its connection');
+  });
+
+  it('shows a refused connection as "reconnecting", logged once as information, not as an error', async () => {
+    const port = await freePort();
+    await helper.load(
+      [busNode, meterNode],
+      onTab(
+        {
+          id: 'bus',
+          type: 'ampflow-modbus-bus',
+          name: 'gone',
+          transport: 'tcp',
+          host: '127.0.0.1',
+          port: String(port),
+        },
+        meter(),
+      ),
+    );
+    const bus = helper.getNode('bus');
+    let problems = 0;
+    const spied = bus as unknown as NodeJS.EventEmitter;
+    spied.on('call:warn', () => {
+      problems += 1;
+    });
+    spied.on('call:error', () => {
+      problems += 1;
+    });
+    const [logged] = await waitFor<[SpyCall]>(bus, 'call:log');
+    assert.match(
+      String(logged.args[0]),
+      new RegExp(`modbus bus "gone": cannot connect to tcp://127.0.0.1:${port}: .*ECONNREFUSED.*; retrying`),
+    );
+    await waitFor<[SpyCall]>(
+      helper.getNode('meter'),
+      'call:status',
+      (call: SpyCall) => (call.args[0] as { text: string }).text === 'reconnecting',
+    );
+    assert.equal(problems, 0);
+  });
+
+  it('refuses settings it cannot use and names the field', async () => {
+    await helper.load(
+      [busNode, meterNode],
+      onTab({ id: 'bus', type: 'ampflow-modbus-bus', transport: 'rtu', serialPath: '' }, meter()),
+    );
+    const bus = helper.getNode('bus') as ModbusBusNode;
+    assert.equal(bus.bus, undefined);
+    assert.match(bus.problem ?? '', /^serialPath: name the serial port/);
+    // The meter shows it without logging the bus's problem a second time.
+    const meterSpy = helper.getNode('meter') as unknown as {
+      status: { args: { text: string }[][] };
+      error: { args: unknown[][] };
+    };
+    assert.equal(meterSpy.status.args.at(-1)?.[0]?.text, 'bus settings error');
+    // (The helper's spies are shared by all nodes: only the bus's own line may be there.)
+    assert.deepEqual(
+      meterSpy.error.args.filter((args) => /ampflow-meter/.test(String(args[0]))),
+      [],
+    );
+  });
+
+  it('lists serial ports for the editor', async () => {
+    await helper.load(
+      busNode,
+      onTab({ id: 'bus', type: 'ampflow-modbus-bus', transport: 'tcp', host: '127.0.0.1' }),
+    );
+    const response = await helper.request().get('/ampflow-modbus-bus/serial-ports').expect(200);
+    assert.ok(Array.isArray(response.body));
+  });
+
+  it('reads a meter over RTU on a serial port (a pseudo-terminal)', async () => {
+    pty = await openPtyPair();
+    server = new ModbusSimServer({ kind: 'rtu', path: pty.b, baudRate: 19200, parity: 'even' });
+    await server.start();
+    server.addUnit(
+      2,
+      new SimulatedMeter(findProfile('schneider-iem3x5x') as DeviceProfile, {
+        values: { totalPowerW: 2500 },
+      }),
+    );
+    await helper.load(
+      [busNode, meterNode],
+      onTab(
+        {
+          id: 'bus',
+          type: 'ampflow-modbus-bus',
+          transport: 'rtu',
+          serialPath: pty.a,
+          baudRate: '19200',
+          parity: 'even',
+          dataBits: '8',
+          stopBits: '1',
+        },
+        meter({ profile: 'schneider-iem3x5x', unitId: '2', wires: [['out']] }),
+        { id: 'out', type: 'helper' },
+      ),
+    );
+    const [msg] = await waitFor<[{ payload: { totalPowerW: number } }]>(helper.getNode('out'), 'input');
+    assert.equal(msg.payload.totalPowerW, 2500);
+  });
+});
