@@ -1,0 +1,671 @@
+/**
+ * The allocator core: a pure function from budgets and demands to one current limit per
+ * connector. No clock, no state, no I/O: the same problem always gives the same answer.
+ *
+ * THE SAFETY INVARIANT this function guarantees (and `checkAllocation` in invariant.ts verifies):
+ * for every circuit c and every grid phase p,
+ *
+ *   Σ over connectors k below c of max(limit_k if k loads p else 0, floor_k,p)  ≤  capacity_c,p
+ *
+ * where capacity_c,p = limit − headroom − counted other loads (computed by the caller), unless
+ * the floors alone (current we do not control) already exceed it, in which case every connector
+ * below c that loads p gets 0. The same holds for a circuit's power limit (Σ over phases × V) and
+ * for a limit on the chargers' own power. No limit lies strictly between 0 and the connector's
+ * minimum.
+ *
+ * Why it holds: (1) minimums are admitted one connector at a time and only when every constraint
+ * on the connector's path still holds with it; (2) the rest is shared by progressive filling, which
+ * raises allocations only up to the level at which the first constraint becomes tight and then
+ * freezes every connector in that constraint; (3) the unbalance fix-up and rounding only lower
+ * allocations (or pause), and lowering never breaks a capacity constraint.
+ */
+import { GRID_PHASES, type GridPhase, type Triple } from './site';
+
+export interface CircuitBudget {
+  /**
+   * What the connectors below may use per grid phase: limit − headroom − counted other loads.
+   * Negative when the loads we do not control already exceed the limit.
+   */
+  capacityA: Triple;
+  /** Power the connectors below may use (power limit − other loads' power), W; Infinity for none. */
+  capacityW: number;
+  /** Limit on the connectors' own power below this circuit (a site limit such as §14a), W; Infinity for none. */
+  chargersCapacityW: number;
+  /** Largest phase difference the connectors' load below may cause, A; Infinity for none. */
+  unbalanceLimitA: number;
+}
+
+export interface ConnectorDemand {
+  /** Circuit indexes from the connector's own circuit up to its root. */
+  path: readonly number[];
+  /** A car wants current and may get it now; false means 0. */
+  wants: boolean;
+  /** Grid phases the set-point loads. */
+  phases: readonly GridPhase[];
+  /**
+   * Grid phases it is counted on for the unbalance limit; default `phases`. A car whose phases are
+   * not known yet is counted on all its phases for the capacity but on its L1 alone for the
+   * unbalance: each is the worst case of its own check.
+   */
+  unbalancePhases?: readonly GridPhase[];
+  minA: number;
+  /** The most it may get now (maximum current, fallback cap, under-draw cap); below minA means 0. */
+  maxA: number;
+  /** Higher is served first. */
+  priority: number;
+  /** Lower keeps charging first when not every minimum fits (the shedding rule's order). */
+  keepRank: number;
+  /** Inside its minimum on time: placed before every other connector if its minimum fits. */
+  keepOn: boolean;
+  /** Paused now: starts only if its minimum plus the start margin fits (start hysteresis). */
+  starting: boolean;
+  /** Current it draws whatever its limit, per grid phase (offline charger, charger ignoring its limit). */
+  floorA: Triple;
+  /** Shares the PV budget (pv and minpv modes). */
+  pv: boolean;
+}
+
+export interface AllocationProblem {
+  voltageV: number;
+  /** Limits are rounded down to this step. */
+  stepA: number;
+  startMarginA: number;
+  /** Indexed like the site's circuits. */
+  circuits: CircuitBudget[];
+  connectors: ConnectorDemand[];
+  /** Power the pv/minpv connectors may use together (the PV surplus), W; Infinity for none. */
+  pvBudgetW: number;
+}
+
+export type Bound =
+  | { kind: 'max' }
+  | { kind: 'phase'; circuit: number; phase: GridPhase }
+  | { kind: 'power'; circuit: number }
+  | { kind: 'chargersPower'; circuit: number }
+  | { kind: 'unbalance'; circuit: number }
+  | { kind: 'pv' };
+
+export interface ConnectorAllocation {
+  limitA: number;
+  /** `idle`: wants nothing; `paused`: wants current but its minimum does not fit; `charging`. */
+  state: 'idle' | 'paused' | 'charging';
+  /** What kept it from more (charging) or from starting (paused). */
+  bound?: Bound;
+}
+
+export interface Allocation {
+  connectors: ConnectorAllocation[];
+}
+
+const EPS = 1e-9;
+const SLOTS = 5;
+
+type ConstraintKind = 'phase' | 'power' | 'chargersPower' | 'pv';
+
+interface Constraint {
+  kind: ConstraintKind;
+  circuit: number;
+  phase: GridPhase | undefined;
+  capacity: number;
+  /** Soft constraints (the PV budget) shape the sharing but never decide who may charge. */
+  soft: boolean;
+  /** Current consumption of everything counted (allocations and floors). */
+  usage: number;
+}
+
+/** One connector's share of one constraint: coef × max(floor, allocation) on `phase`. */
+interface Term {
+  constraint: number;
+  coef: number;
+  phase: GridPhase;
+  /** The connector's floor on `phase`. */
+  floor: number;
+  /** The connector's limit loads `phase`. */
+  loads: boolean;
+}
+
+/** Computes every connector's limit. Pure and deterministic. */
+export function allocate(problem: AllocationProblem): Allocation {
+  // When the unbalance fix-up has to pause connectors, the capacity they held may fit someone
+  // paused earlier: start over without them (each round excludes at least one more).
+  const excluded = new Map<number, Bound>();
+  for (;;) {
+    const allocator = new Allocator(problem, excluded);
+    const allocation = allocator.run();
+    if (allocator.unbalancePaused.size === 0 || excluded.size >= problem.connectors.length) return allocation;
+    for (const [k, bound] of allocator.unbalancePaused) excluded.set(k, bound);
+  }
+}
+
+class Allocator {
+  private readonly constraints: Constraint[] = [];
+  /** Terms per connector; a connector not loading a phase still counts its floor there (constant). */
+  private readonly terms: Term[][] = [];
+  private readonly loads: boolean[][] = [];
+  private readonly limit: number[];
+  private readonly result: ConnectorAllocation[];
+  /** Per circuit with an unbalance limit: the connectors' load per phase as the unbalance counts it. */
+  private readonly unbalanceLoads: (Triple | undefined)[];
+  /** Per connector: the phases the unbalance counts it on. */
+  private readonly unbalanceOn: boolean[][] = [];
+
+  /** Connectors the unbalance fix-up paused in this run. */
+  readonly unbalancePaused = new Map<number, Bound>();
+
+  constructor(
+    private readonly problem: AllocationProblem,
+    private readonly excluded: ReadonlyMap<number, Bound> = new Map(),
+  ) {
+    const { circuits, connectors, voltageV } = problem;
+    // Constraint index by slot: circuit × (L1, L2, L3, power, chargers' power), then the PV budget.
+    const slots = new Int32Array(circuits.length * SLOTS + 1).fill(-1);
+    const add = (
+      slot: number,
+      kind: ConstraintKind,
+      circuit: number,
+      phase: GridPhase | undefined,
+      capacity: number,
+    ) => {
+      if (!Number.isFinite(capacity)) return;
+      slots[slot] = this.constraints.length;
+      this.constraints.push({ kind, circuit, phase, capacity, soft: kind === 'pv', usage: 0 });
+    };
+    circuits.forEach((budget, c) => {
+      for (const p of GRID_PHASES) add(c * SLOTS + p, 'phase', c, p, budget.capacityA[p]);
+      add(c * SLOTS + 3, 'power', c, undefined, budget.capacityW);
+      add(c * SLOTS + 4, 'chargersPower', c, undefined, budget.chargersCapacityW);
+    });
+    const pvSlot = circuits.length * SLOTS;
+    add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
+    this.unbalanceLoads = circuits.map((budget) =>
+      Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
+    );
+    this.limit = connectors.map(() => 0);
+    this.result = connectors.map((demand, k) => {
+      const bound = excluded.get(k);
+      return bound
+        ? { limitA: 0, state: 'paused', bound }
+        : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
+    });
+    connectors.forEach((demand) => {
+      const loads = GRID_PHASES.map((p) => demand.phases.includes(p));
+      this.loads.push(loads);
+      const unbalancePhases = demand.unbalancePhases ?? demand.phases;
+      this.unbalanceOn.push(GRID_PHASES.map((p) => unbalancePhases.includes(p)));
+      const terms: Term[] = [];
+      const push = (slot: number, coef: number, on: GridPhase) => {
+        const at = slots[slot] ?? -1;
+        if (at >= 0) {
+          terms.push({
+            constraint: at,
+            coef,
+            phase: on,
+            floor: demand.floorA[on],
+            loads: loads[on] ?? false,
+          });
+        }
+      };
+      for (const c of demand.path) {
+        for (const p of GRID_PHASES) {
+          push(c * SLOTS + p, 1, p);
+          push(c * SLOTS + 3, voltageV, p);
+          push(c * SLOTS + 4, voltageV, p);
+        }
+      }
+      if (demand.pv) for (const p of GRID_PHASES) push(pvSlot, voltageV, p);
+      this.terms.push(terms);
+    });
+    // Start: every connector at 0, counting only its floors.
+    connectors.forEach((demand, k) => {
+      for (const term of this.terms[k] ?? []) this.at(term.constraint).usage += this.termValue(term, 0);
+      for (const c of demand.path) {
+        const loads = this.unbalanceLoads[c];
+        if (loads) for (const p of GRID_PHASES) loads[p] += demand.floorA[p];
+      }
+    });
+  }
+
+  run(): Allocation {
+    this.admitMinimums();
+    this.share(this.onConnectors());
+    this.fixUnbalance(true);
+    // Rounding down may lower a connector on the least loaded phase: fix the unbalance once more,
+    // now only by lowering (in whole steps).
+    this.round();
+    this.fixUnbalance(false);
+    this.finish();
+    return { connectors: this.result };
+  }
+
+  private at(j: number): Constraint {
+    const constraint = this.constraints[j];
+    if (!constraint) throw new Error(`no constraint ${j}`);
+    return constraint;
+  }
+
+  private demand(k: number): ConnectorDemand {
+    const demand = this.problem.connectors[k];
+    if (!demand) throw new Error(`no connector ${k}`);
+    return demand;
+  }
+
+  /** What connector k counts in a term at allocation a. */
+  private termValue(term: Term, a: number): number {
+    return term.coef * Math.max(term.floor, term.loads ? a : 0);
+  }
+
+  private setLimit(k: number, a: number): void {
+    const before = this.limit[k] ?? 0;
+    for (const term of this.terms[k] ?? []) {
+      const constraint = this.at(term.constraint);
+      constraint.usage += this.termValue(term, a) - this.termValue(term, before);
+    }
+    const demand = this.demand(k);
+    for (const c of demand.path) {
+      const loads = this.unbalanceLoads[c];
+      if (loads) for (const p of GRID_PHASES) loads[p] += this.unbalanceDelta(k, p, before, a);
+    }
+    this.limit[k] = a;
+  }
+
+  /** How connector k's unbalance load on phase p changes from limit `from` to `to`. */
+  private unbalanceDelta(k: number, p: GridPhase, from: number, to: number): number {
+    const floor = this.demand(k).floorA[p];
+    const on = this.unbalanceOn[k]?.[p] ?? false;
+    return Math.max(floor, on ? to : 0) - Math.max(floor, on ? from : 0);
+  }
+
+  /** The hard constraint that a change of connector k to `a` would break, if any. */
+  private violated(k: number, a: number): Bound | undefined {
+    // One connector has up to three terms in a power constraint: compare the sums.
+    // A connector is refused where it would add to a full constraint, and also where a constraint
+    // it loads is already over (floors it cannot reduce): it must not be told to keep drawing there.
+    const deltas = new Map<number, number>();
+    for (const term of this.terms[k] ?? []) {
+      if (!term.loads) continue;
+      const delta = this.termValue(term, a) - this.termValue(term, this.limit[k] ?? 0);
+      deltas.set(term.constraint, (deltas.get(term.constraint) ?? 0) + delta);
+    }
+    for (const [j, delta] of deltas) {
+      const constraint = this.at(j);
+      if (!constraint.soft && constraint.usage + delta > constraint.capacity + EPS)
+        return boundOf(constraint);
+    }
+    return this.unbalanceViolated(k, a);
+  }
+
+  /** Phase loads of circuit c as the unbalance counts them. */
+  private phaseLoads(c: number): Triple {
+    const loads = this.unbalanceLoads[c];
+    return loads ? [...loads] : [0, 0, 0];
+  }
+
+  private unbalanceViolated(k: number, a: number): Bound | undefined {
+    const demand = this.demand(k);
+    if (this.unbalanceOn[k]?.every(Boolean)) return undefined;
+    for (const c of demand.path) {
+      const limit = this.problem.circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
+      if (!Number.isFinite(limit)) continue;
+      const before = this.phaseLoads(c);
+      const after: Triple = [...before];
+      for (const p of GRID_PHASES) after[p] += this.unbalanceDelta(k, p, this.limit[k] ?? 0, a);
+      const gapAfter = Math.max(...after) - Math.min(...after);
+      const gapBefore = Math.max(...before) - Math.min(...before);
+      if (gapAfter > limit + EPS && gapAfter > gapBefore + EPS) return { kind: 'unbalance', circuit: c };
+    }
+    return undefined;
+  }
+
+  /**
+   * Step 1: every connector that wants current gets its minimum, in keep order, while it fits.
+   * Keep order: connectors inside their minimum on time, then priority, then the shedding rule.
+   */
+  private admitMinimums(): void {
+    const order = this.problem.connectors
+      .map((demand, k) => ({ demand, k }))
+      .filter(({ demand, k }) => demand.wants && !this.excluded.has(k))
+      .sort(
+        (a, b) =>
+          Number(b.demand.keepOn) - Number(a.demand.keepOn) ||
+          b.demand.priority - a.demand.priority ||
+          a.demand.keepRank - b.demand.keepRank ||
+          a.k - b.k,
+      );
+    for (const { demand, k } of order) {
+      const entry = this.result[k];
+      if (!entry) continue;
+      if (demand.maxA + EPS < demand.minA || demand.phases.length === 0) {
+        entry.bound = { kind: 'max' };
+        continue;
+      }
+      const margin = demand.starting ? this.problem.startMarginA : 0;
+      // A paused connector must find room for its minimum plus the start margin, so that it is
+      // not started now only to be paused again by the next small rise of the other loads.
+      const bound = this.violated(k, demand.minA + margin);
+      if (bound) {
+        entry.bound = bound;
+        continue;
+      }
+      this.setLimit(k, demand.minA);
+      entry.state = 'charging';
+      entry.bound = undefined;
+    }
+  }
+
+  private onConnectors(): number[] {
+    const on: number[] = [];
+    this.result.forEach((entry, k) => {
+      if (entry.state === 'charging') on.push(k);
+    });
+    return on;
+  }
+
+  /**
+   * Step 2: what is left goes to the charging connectors, tier by tier in priority order, each
+   * tier by progressive filling (equal current; a connector that cannot use its share leaves it
+   * to the others).
+   */
+  private share(connectors: number[], fixed: ReadonlySet<number> = new Set()): void {
+    const tiers = new Map<number, number[]>();
+    for (const k of connectors) {
+      if (fixed.has(k)) continue;
+      const priority = this.demand(k).priority;
+      const tier = tiers.get(priority) ?? [];
+      tier.push(k);
+      tiers.set(priority, tier);
+    }
+    for (const priority of [...tiers.keys()].sort((a, b) => b - a)) this.fill(tiers.get(priority) ?? []);
+  }
+
+  private fill(members: number[]): void {
+    // Each member's term value as a function of the common level t is coef × clamp(t, l, h),
+    // with l = max(floor, current), h = max(floor, max) on the phases it loads.
+    interface Active {
+      k: number;
+      lo: number;
+      hi: number;
+    }
+    const active = new Map<number, Active>();
+    for (const k of members) {
+      const demand = this.demand(k);
+      const lo = this.limit[k] ?? 0;
+      const hi = Math.max(lo, demand.maxA);
+      if (hi - lo <= EPS) {
+        this.boundAtMax(k);
+        continue;
+      }
+      active.set(k, { k, lo, hi });
+    }
+    if (active.size === 0) return;
+
+    // Per constraint: the member terms that can still change, as sorted breakpoints.
+    interface Piece {
+      k: number;
+      coef: number;
+      l: number;
+      h: number;
+    }
+    const pieces = new Map<number, Piece[]>();
+    for (const member of active.values()) {
+      for (const term of this.terms[member.k] ?? []) {
+        if (!term.loads) continue;
+        const floor = term.floor;
+        const l = Math.max(floor, member.lo);
+        const h = Math.max(floor, member.hi);
+        if (h - l <= EPS) continue;
+        const list = pieces.get(term.constraint) ?? [];
+        list.push({ k: member.k, coef: term.coef, l, h });
+        pieces.set(term.constraint, list);
+      }
+    }
+    // Constant part of each constraint: usage minus the varying members' value at their lo.
+    const events = new Map<number, { at: number; slope: number; k: number }[]>();
+    for (const [j, list] of pieces) {
+      // (flatMap is slow in V8; this runs on every update.)
+      const sorted: { at: number; slope: number; k: number }[] = [];
+      for (const piece of list) {
+        sorted.push(
+          { at: piece.l, slope: piece.coef, k: piece.k },
+          { at: piece.h, slope: -piece.coef, k: piece.k },
+        );
+      }
+      sorted.sort((a, b) => a.at - b.at || a.slope - b.slope);
+      events.set(j, sorted);
+    }
+    const constraintsOf = new Map<number, number[]>();
+    for (const [j, list] of pieces) {
+      for (const piece of list) {
+        const of = constraintsOf.get(piece.k) ?? [];
+        if (!of.includes(j)) of.push(j);
+        constraintsOf.set(piece.k, of);
+      }
+    }
+    const frozen = new Set<number>();
+    const tightAt = new Map<number, number>();
+    const solve = (j: number): number => {
+      const constraint = this.at(j);
+      const list = events.get(j) ?? [];
+      // usage counts every member at its current value (= its lo): F(t) = usage + Σ unfrozen coef·(clamp(t,l,h) − l).
+      let value = constraint.usage;
+      let slope = 0;
+      let position = Number.NEGATIVE_INFINITY;
+      if (value > constraint.capacity + EPS) return Number.NEGATIVE_INFINITY;
+      for (const event of list) {
+        if (frozen.has(event.k)) continue;
+        if (slope > EPS) {
+          const reach = position + (constraint.capacity - value) / slope;
+          if (reach < event.at) return reach;
+        }
+        if (slope > EPS) value += slope * (event.at - position);
+        position = event.at;
+        slope += event.slope;
+      }
+      return Number.POSITIVE_INFINITY;
+    };
+    for (const j of pieces.keys()) tightAt.set(j, solve(j));
+
+    let level = Number.NEGATIVE_INFINITY;
+    while (active.size > 0) {
+      let tStar = Number.POSITIVE_INFINITY;
+      let tightest: number | undefined;
+      for (const [j, t] of tightAt) {
+        if (t < tStar) {
+          tStar = t;
+          tightest = j;
+        }
+      }
+      let highest = Number.NEGATIVE_INFINITY;
+      for (const member of active.values()) highest = Math.max(highest, member.hi);
+      if (tStar >= highest - EPS) {
+        for (const member of [...active.values()])
+          this.freeze(member, member.hi, { kind: 'max' }, active, frozen);
+        break;
+      }
+      level = Math.max(level, tStar);
+      const dirty = new Set<number>();
+      for (const member of [...active.values()]) {
+        if (member.hi <= level + EPS) {
+          this.freeze(member, member.hi, { kind: 'max' }, active, frozen);
+          for (const j of constraintsOf.get(member.k) ?? []) dirty.add(j);
+        }
+      }
+      const tight: number[] = [];
+      for (const [j, t] of tightAt) if (t <= level + EPS) tight.push(j);
+      if (tightest !== undefined && !tight.includes(tightest)) tight.push(tightest);
+      for (const j of tight) {
+        const bound = boundOf(this.at(j));
+        for (const piece of pieces.get(j) ?? []) {
+          const member = active.get(piece.k);
+          if (!member) continue;
+          this.freeze(member, clamp(level, member.lo, member.hi), bound, active, frozen);
+          for (const other of constraintsOf.get(piece.k) ?? []) dirty.add(other);
+        }
+        tightAt.delete(j);
+      }
+      for (const j of dirty) if (tightAt.has(j)) tightAt.set(j, solve(j));
+    }
+  }
+
+  private freeze(
+    member: { k: number; lo: number; hi: number },
+    value: number,
+    bound: Bound,
+    active: Map<number, unknown>,
+    frozen: Set<number>,
+  ): void {
+    active.delete(member.k);
+    frozen.add(member.k);
+    this.setLimit(member.k, Math.max(member.lo, value));
+    const entry = this.result[member.k];
+    if (entry) entry.bound = value >= member.hi - EPS ? { kind: 'max' } : bound;
+  }
+
+  private boundAtMax(k: number): void {
+    const entry = this.result[k];
+    if (entry && !entry.bound) entry.bound = { kind: 'max' };
+  }
+
+  /**
+   * Step 3: where single- or two-phase loads make the phases of a circuit differ by more than its
+   * unbalance limit, lower (and if need be pause) the connectors on the most loaded phase, then
+   * share what that freed among the others again.
+   */
+  private fixUnbalance(reshare: boolean): void {
+    const { circuits } = this.problem;
+    const reduced = new Set<number>();
+    for (let round = 0; round < 4; round++) {
+      let changed = false;
+      circuits.forEach((budget, c) => {
+        if (!Number.isFinite(budget.unbalanceLimitA)) return;
+        for (let step = 0; step < 12; step++) {
+          const loads = this.phaseLoads(c);
+          const high = argmax(loads);
+          const low = argmin(loads);
+          const excess = loads[high] - loads[low] - budget.unbalanceLimitA;
+          if (excess <= EPS) break;
+          // Only connectors whose lower limit lowers the high phase help (not one drawing above it).
+          const candidates = this.onConnectors().filter(
+            (k) =>
+              this.demand(k).path.includes(c) &&
+              this.unbalanceOn[k]?.[high] &&
+              !this.unbalanceOn[k]?.[low] &&
+              (this.limit[k] ?? 0) > this.demand(k).floorA[high] + EPS,
+          );
+          if (candidates.length === 0) break;
+          this.lowerBy(candidates, excess, { kind: 'unbalance', circuit: c });
+          for (const k of candidates) reduced.add(k);
+          changed = true;
+        }
+      });
+      if (!changed || !reshare) break;
+      this.share(this.onConnectors(), reduced);
+    }
+  }
+
+  /** Lowers the candidates' total by `amount` with a common cap, pausing in reverse keep order if needed. */
+  private lowerBy(candidates: number[], amount: number, bound: Bound): void {
+    const room = candidates.reduce((sum, k) => sum + ((this.limit[k] ?? 0) - this.demand(k).minA), 0);
+    if (room + EPS >= amount) {
+      // Find the cap s with Σ max(0, a_k − max(s, min_k)) = amount.
+      let lo = 0;
+      let hi = Math.max(...candidates.map((k) => this.limit[k] ?? 0));
+      for (let i = 0; i < 60; i++) {
+        const mid = (lo + hi) / 2;
+        const cut = candidates.reduce(
+          (sum, k) => sum + Math.max(0, (this.limit[k] ?? 0) - Math.max(mid, this.demand(k).minA)),
+          0,
+        );
+        if (cut >= amount) lo = mid;
+        else hi = mid;
+      }
+      for (const k of candidates) {
+        const capped = Math.max(this.demand(k).minA, this.stepDown(Math.min(this.limit[k] ?? 0, lo)));
+        if (capped < (this.limit[k] ?? 0) - EPS) this.setLimit(k, capped);
+        // Every candidate is held by the unbalance now, lowered or not.
+        const entry = this.result[k];
+        if (entry) entry.bound = bound;
+      }
+      return;
+    }
+    for (const k of candidates) {
+      this.setLimit(k, this.demand(k).minA);
+      const entry = this.result[k];
+      if (entry) entry.bound = bound;
+    }
+    let left = amount - room;
+    const shedOrder = [...candidates].sort(
+      (a, b) =>
+        Number(this.demand(a).keepOn) - Number(this.demand(b).keepOn) ||
+        this.demand(a).priority - this.demand(b).priority ||
+        this.demand(b).keepRank - this.demand(a).keepRank ||
+        b - a,
+    );
+    for (const k of shedOrder) {
+      if (left <= EPS) break;
+      left -= this.limit[k] ?? 0;
+      this.pause(k, bound);
+    }
+  }
+
+  private pause(k: number, bound: Bound): void {
+    this.setLimit(k, 0);
+    if (bound.kind === 'unbalance') this.unbalancePaused.set(k, bound);
+    const entry = this.result[k];
+    if (entry) {
+      entry.state = 'paused';
+      entry.bound = bound;
+    }
+  }
+
+  private stepDown(a: number): number {
+    const { stepA } = this.problem;
+    return Math.round(Math.floor((a + EPS) / stepA) * stepA * 1000) / 1000;
+  }
+
+  /** Rounds down to the step; never below the minimum (a limit is 0 or ≥ minimum). */
+  private round(): void {
+    this.result.forEach((entry, k) => {
+      const demand = this.demand(k);
+      const a = this.limit[k] ?? 0;
+      if (entry.state !== 'charging' || a < demand.minA - EPS) {
+        if (a !== 0) this.setLimit(k, 0);
+        if (entry.state === 'charging') entry.state = 'paused';
+        return;
+      }
+      const stepped = Math.max(demand.minA, this.stepDown(a));
+      if (stepped !== a) this.setLimit(k, stepped);
+    });
+  }
+
+  private finish(): void {
+    this.result.forEach((entry, k) => {
+      entry.limitA = entry.state === 'charging' ? (this.limit[k] ?? 0) : 0;
+      if (entry.limitA === 0 && entry.state === 'charging') entry.state = 'paused';
+    });
+  }
+}
+
+function boundOf(constraint: Constraint): Bound {
+  switch (constraint.kind) {
+    case 'phase':
+      return { kind: 'phase', circuit: constraint.circuit, phase: constraint.phase ?? 0 };
+    case 'power':
+      return { kind: 'power', circuit: constraint.circuit };
+    case 'chargersPower':
+      return { kind: 'chargersPower', circuit: constraint.circuit };
+    case 'pv':
+      return { kind: 'pv' };
+  }
+}
+
+function clamp(value: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, value));
+}
+
+function argmax(values: Triple): GridPhase {
+  return values[1] > values[0] ? (values[2] > values[1] ? 2 : 1) : values[2] > values[0] ? 2 : 0;
+}
+
+function argmin(values: Triple): GridPhase {
+  return values[1] < values[0] ? (values[2] < values[1] ? 2 : 1) : values[2] < values[0] ? 2 : 0;
+}

@@ -1,0 +1,50 @@
+/** Dynamic load management: the site model, the pure allocator and the stateful load manager. */
+export {
+  type Allocation,
+  type AllocationProblem,
+  allocate,
+  type Bound,
+  type CircuitBudget,
+  type ConnectorAllocation,
+  type ConnectorDemand,
+} from './allocate';
+export { ExpressionEvaluator, type ExpressionInput } from './expressions';
+export { checkAllocation, type InvariantViolation } from './invariant';
+export {
+  type DlmCommand,
+  LoadManager,
+  type LoadManagerEvents,
+  type LoadManagerOptions,
+} from './load-manager';
+export { DLM_COMMAND_TOPICS, type DlmInput, parseDlmMessage } from './messages';
+export {
+  CHARGING_MODES,
+  type ChargingMode,
+  type Circuit,
+  type CircuitConfig,
+  type Connector,
+  type ConnectorConfig,
+  type ControlConfig,
+  DEFAULT_CONTROL,
+  type FallbackConfig,
+  GRID_PHASES,
+  type GridPhase,
+  gridPhasesOf,
+  METER_LOCATIONS,
+  type MeterConfig,
+  type MeterLocation,
+  PHASE_ROTATIONS,
+  type PhaseRotation,
+  type PvConfig,
+  parseSite,
+  SHEDDING_RULES,
+  type SheddingRule,
+  type Site,
+  type SiteConfig,
+  SiteConfigError,
+  type SiteProblem,
+  type SiteValidation,
+  type Triple,
+  validateSite,
+} from './site';
+export type { CircuitSummary, ConnectorSummary, PvSummary, SiteSummary } from './summary';

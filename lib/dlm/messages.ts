@@ -1,0 +1,143 @@
+/**
+ * Turns a message (topic + payload, as a Node-RED flow carries it) into a load-manager input, so
+ * the node stays thin and the rules are tested without Node-RED.
+ *
+ * - `<chargePointId>/ConnectorState` and `<chargePointId>/StatusNotification` (ampflow-ocpp-in):
+ *   the payload is a ConnectorState.
+ * - `<chargePointId>/MeterValues` (ampflow-ocpp-in): the payload is a Reading (source
+ *   `<chargePointId>/<connectorId>`) and updates that connector's measured currents.
+ * - Commands by topic: `mode`, `priority`, `siteLimit`, `pv`, `site`, `summary`.
+ * - Anything else whose payload looks like a Reading (has `currentA`, `powerW` or `totalPowerW`)
+ *   is a meter reading; its `source` is the payload's, else the topic.
+ */
+import type { ConnectorState, Reading } from '../contracts';
+import type { DlmCommand } from './load-manager';
+import type { SiteConfig } from './site';
+
+export type DlmInput =
+  | { kind: 'reading'; reading: Reading }
+  | { kind: 'connectorState'; state: ConnectorState }
+  | { kind: 'command'; command: DlmCommand }
+  | { kind: 'ignored'; why: string };
+
+export const DLM_COMMAND_TOPICS = ['mode', 'priority', 'siteLimit', 'pv', 'site', 'summary'] as const;
+
+/** The input a message carries; `receivedAt` stamps a reading that has no timestamp. */
+export function parseDlmMessage(topic: unknown, payload: unknown, receivedAt: string): DlmInput {
+  const text = typeof topic === 'string' ? topic.trim() : '';
+  const action = text.includes('/') ? text.slice(text.lastIndexOf('/') + 1) : text;
+  const object = isObject(payload) ? payload : undefined;
+
+  if ((DLM_COMMAND_TOPICS as readonly string[]).includes(text)) return command(text, payload);
+
+  if (action === 'ConnectorState' || action === 'StatusNotification') {
+    if (!object || typeof object.chargePointId !== 'string' || typeof object.connectorId !== 'number') {
+      return { kind: 'ignored', why: `${text}: the payload is not a connector state` };
+    }
+    if (object.outOfOrder === true) return { kind: 'ignored', why: `${text}: out of order` };
+    const { outOfOrder: _, ...state } = object;
+    return {
+      kind: 'connectorState',
+      state: { ...(state as unknown as ConnectorState), online: object.online !== false },
+    };
+  }
+  if (action === 'MeterValues') {
+    if (!object || typeof object.chargePointId !== 'string' || typeof object.connectorId !== 'number') {
+      return { kind: 'ignored', why: `${text}: the payload is not a MeterValues payload` };
+    }
+    if (object.outOfOrder === true) return { kind: 'ignored', why: `${text}: out of order` };
+    const { readings: _r, chargePointId, connectorId, transactionId: _t, ...reading } = object;
+    return {
+      kind: 'reading',
+      reading: {
+        ...(reading as Partial<Reading>),
+        source: `${chargePointId}/${connectorId}`,
+        timestamp: typeof reading.timestamp === 'string' ? reading.timestamp : receivedAt,
+      },
+    };
+  }
+  if (
+    object &&
+    ('currentA' in object || 'powerW' in object || 'totalPowerW' in object || 'socPercent' in object)
+  ) {
+    const source = typeof object.source === 'string' && object.source ? object.source : text;
+    if (!source) return { kind: 'ignored', why: 'a reading without source or topic' };
+    return {
+      kind: 'reading',
+      reading: {
+        ...(object as Partial<Reading>),
+        source,
+        timestamp: typeof object.timestamp === 'string' ? object.timestamp : receivedAt,
+      },
+    };
+  }
+  if (object && typeof object.chargePointId === 'string' && typeof object.connectorId === 'number') {
+    return {
+      kind: 'connectorState',
+      state: { ...(object as unknown as ConnectorState), online: object.online !== false },
+    };
+  }
+  return { kind: 'ignored', why: `topic "${text}": neither a reading, a connector state nor a command` };
+}
+
+function command(topic: string, payload: unknown): DlmInput {
+  const object = isObject(payload) ? payload : {};
+  const bad = (why: string): DlmInput => ({ kind: 'ignored', why: `${topic}: ${why}` });
+  switch (topic) {
+    case 'mode':
+    case 'priority': {
+      const chargePointId = typeof object.chargePointId === 'string' ? object.chargePointId : undefined;
+      if (!chargePointId) return bad('payload.chargePointId is missing (use "*" for every connector)');
+      const connectorId = object.connectorId === undefined ? undefined : Number(object.connectorId);
+      if (connectorId !== undefined && !Number.isInteger(connectorId))
+        return bad('payload.connectorId is not a number');
+      const value = object[topic];
+      if (topic === 'mode') {
+        if (value !== null && typeof value !== 'string')
+          return bad('payload.mode is missing (or null to reset)');
+        return {
+          kind: 'command',
+          command: {
+            type: 'mode',
+            chargePointId,
+            ...(connectorId === undefined ? {} : { connectorId }),
+            mode: value as never,
+          },
+        };
+      }
+      if (value !== null && typeof value !== 'number')
+        return bad('payload.priority is not a number (or null to reset)');
+      return {
+        kind: 'command',
+        command: {
+          type: 'priority',
+          chargePointId,
+          ...(connectorId === undefined ? {} : { connectorId }),
+          priority: value,
+        },
+      };
+    }
+    case 'siteLimit':
+      return {
+        kind: 'command',
+        command: {
+          type: 'siteLimit',
+          ...(object as Omit<Extract<DlmCommand, { type: 'siteLimit' }>, 'type'>),
+        },
+      };
+    case 'pv':
+      return {
+        kind: 'command',
+        command: { type: 'pv', ...(object as Omit<Extract<DlmCommand, { type: 'pv' }>, 'type'>) },
+      };
+    case 'site':
+      if (!isObject(payload)) return bad('the payload is not a site configuration');
+      return { kind: 'command', command: { type: 'site', site: payload as unknown as SiteConfig } };
+    default:
+      return { kind: 'command', command: { type: 'summary' } };
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,451 @@
+/**
+ * The four sites the load manager is proven on (scenario tests and bench), each a SiteConfig plus
+ * the physics around it, and `runScenario` that runs one closed loop on a ManualClock and collects
+ * the figures: breaker overloads, set-points, energy, PV use, grid import, starts/stops, phase
+ * switches.
+ */
+import { ManualClock } from '../clock';
+import { LoadManager } from '../dlm/load-manager';
+import type { ConnectorConfig, FallbackConfig, SiteConfig, Triple } from '../dlm/site';
+import type { Logger } from '../log';
+import { silentLogger } from '../log';
+import type { EvOptions } from './ev';
+import { seededRandom } from './fleet';
+import {
+  type ClosedLoopResult,
+  type LoadProfile,
+  runClosedLoop,
+  type SimBattery,
+  type SimCar,
+  type SimChargerOptions,
+  type SimMeterOptions,
+  type SimPv,
+  SiteSimulator,
+} from './site';
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const V = 230;
+
+export interface Scenario {
+  name: string;
+  site: SiteConfig;
+  /** Time of day at the start. */
+  startOfDayMs: number;
+  durationMs: number;
+  otherLoads?: Record<string, LoadProfile>;
+  meters?: Record<string, SimMeterOptions>;
+  chargers?: Record<string, SimChargerOptions>;
+  cars: SimCar[];
+  pv?: SimPv;
+  battery?: SimBattery;
+  /** Connectors whose set-point follows the PV surplus (for the PV figures). */
+  pvConnectors?: string[];
+}
+
+export interface ScenarioResult extends ClosedLoopResult {
+  scenario: string;
+  sim: SiteSimulator;
+  manager: LoadManager;
+  /** Highest current each circuit carried per phase, A (magnitude). */
+  peakA: Record<string, Triple>;
+  energyWh: Record<string, number>;
+  starts: Record<string, number>;
+  stops: Record<string, number>;
+  phaseSwitches: Record<string, number>;
+  pv?: PvFigures;
+  /** Samples taken by `sample` (every `sampleEveryMs`). */
+  samples: { atMs: number; offeredA: Record<string, number>; drawW: Record<string, number> }[];
+}
+
+export interface PvFigures {
+  pvProducedWh: number;
+  /** PV left after the house (and the battery while it had priority), that cars could have taken. */
+  surplusWh: number;
+  /** What the cars could have taken of it (car and connector maximums, plugged in, not full). */
+  bestPossibleWh: number;
+  /** What the cars took of it. */
+  carsFromPvWh: number;
+  /** carsFromPvWh / bestPossibleWh. */
+  share: number;
+  /** Grid import while a `pv`-mode car charged, up to what the pv-mode cars drew, Wh. */
+  gridImportDuringPvWh: number;
+  /** Energy the `pv`-mode cars took, Wh. */
+  pvModeCarsWh: number;
+  gridImportWh: number;
+  gridExportWh: number;
+  batteryEndSocPercent?: number;
+}
+
+export interface RunOptions {
+  logger?: Logger;
+  sampleEveryMs?: number;
+  /** Changes to the site before it is used (e.g. a different fallback). */
+  site?: (site: SiteConfig) => SiteConfig;
+  /** Run this long instead of the scenario's duration. */
+  durationMs?: number;
+  /** Called after every simulated second (for a test's own checks). */
+  onStep?: (sim: SiteSimulator, manager: LoadManager) => void;
+}
+
+/** Runs a scenario closed-loop and collects its figures. */
+export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioResult {
+  const clock = new ManualClock(Date.UTC(2026, 5, 21) + scenario.startOfDayMs);
+  const site = options.site ? options.site(structuredClone(scenario.site)) : scenario.site;
+  const manager = new LoadManager({ site, clock, logger: options.logger ?? silentLogger });
+  const sim = new SiteSimulator({
+    clock,
+    site: manager.site,
+    startOfDayMs: scenario.startOfDayMs,
+    ...(scenario.otherLoads ? { otherLoads: scenario.otherLoads } : {}),
+    ...(scenario.meters ? { meters: scenario.meters } : {}),
+    ...(scenario.chargers ? { chargers: scenario.chargers } : {}),
+    cars: scenario.cars,
+    ...(scenario.pv ? { pv: scenario.pv } : {}),
+    ...(scenario.battery ? { battery: scenario.battery } : {}),
+  });
+  const peakA: Record<string, Triple> = {};
+  for (const circuit of manager.site.circuits) peakA[circuit.id] = [0, 0, 0];
+  const pvKeys = new Set(scenario.pvConnectors ?? []);
+  const pvModeKeys = new Set(
+    manager.site.connectors.filter((c) => c.mode === 'pv' && pvKeys.has(c.key)).map((c) => c.key),
+  );
+  const figures: PvFigures | undefined = scenario.pv
+    ? {
+        pvProducedWh: 0,
+        surplusWh: 0,
+        bestPossibleWh: 0,
+        carsFromPvWh: 0,
+        share: 0,
+        gridImportDuringPvWh: 0,
+        pvModeCarsWh: 0,
+        gridImportWh: 0,
+        gridExportWh: 0,
+      }
+    : undefined;
+  const prioritySoc = manager.site.pv.batteryPrioritySocPercent;
+  const samples: ScenarioResult['samples'] = [];
+  const sampleEveryMs = options.sampleEveryMs ?? 0;
+  const stepMs = 1000;
+  const hours = stepMs / HOUR_MS;
+  const result = runClosedLoop(clock, sim, manager, {
+    durationMs: options.durationMs ?? scenario.durationMs,
+    stepMs,
+    onStep: (s) => {
+      options.onStep?.(s, manager);
+      const actual = s.actualA();
+      manager.site.circuits.forEach((circuit, c) => {
+        const peak = peakA[circuit.id];
+        const now = actual[c];
+        if (!peak || !now) return;
+        for (let p = 0; p < 3; p++) peak[p] = Math.max(peak[p] ?? 0, Math.abs(now[p] ?? 0));
+      });
+      const stats = s.chargerStats();
+      if (figures) {
+        const batteryW = s.batteryPowerW;
+        const soc = s.batterySocPercent;
+        const batteryPriorityW = soc !== undefined && soc < prioritySoc && batteryW > 0 ? batteryW : 0;
+        const surplusW = Math.max(0, s.pvPowerW - s.otherLoadsW - batteryPriorityW);
+        const pvStats = stats.filter((c) => pvKeys.has(c.key));
+        const acceptW = pvStats.reduce((sum, c) => sum + c.carMaxW, 0);
+        const carsW = pvStats.reduce((sum, c) => sum + c.drawW, 0);
+        const pvModeW = stats.filter((c) => pvModeKeys.has(c.key)).reduce((sum, c) => sum + c.drawW, 0);
+        const gridW = s.gridPowerW;
+        figures.pvProducedWh += s.pvPowerW * hours;
+        figures.surplusWh += surplusW * hours;
+        figures.bestPossibleWh += Math.min(surplusW, acceptW) * hours;
+        figures.carsFromPvWh += Math.min(surplusW, carsW) * hours;
+        figures.pvModeCarsWh += pvModeW * hours;
+        figures.gridImportDuringPvWh += Math.min(Math.max(0, gridW), pvModeW) * hours;
+        figures.gridImportWh += Math.max(0, gridW) * hours;
+        figures.gridExportWh += Math.max(0, -gridW) * hours;
+      }
+      if (sampleEveryMs > 0 && s.elapsedMs % sampleEveryMs === 0) {
+        samples.push({
+          atMs: s.elapsedMs,
+          offeredA: Object.fromEntries(stats.map((c) => [c.key, c.offeredA])),
+          drawW: Object.fromEntries(stats.map((c) => [c.key, Math.round(c.drawW)])),
+        });
+      }
+    },
+  });
+  const stats = sim.chargerStats();
+  if (figures) {
+    figures.share = figures.bestPossibleWh > 0 ? figures.carsFromPvWh / figures.bestPossibleWh : 0;
+    const soc = sim.batterySocPercent;
+    if (soc !== undefined) figures.batteryEndSocPercent = soc;
+  }
+  return {
+    ...result,
+    scenario: scenario.name,
+    sim,
+    manager,
+    peakA,
+    energyWh: Object.fromEntries(stats.map((c) => [c.key, c.energyWh])),
+    starts: Object.fromEntries(stats.map((c) => [c.key, c.starts])),
+    stops: Object.fromEntries(stats.map((c) => [c.key, c.stops])),
+    phaseSwitches: Object.fromEntries(stats.map((c) => [c.key, c.phaseSwitches])),
+    ...(figures ? { pv: figures } : {}),
+    samples,
+  };
+}
+
+// -----------------------------------------------------------------------------------------------
+// 1. Climkit: a 63 A zone, a DLM meter on the common areas, ten chargers.
+
+export interface ClimkitOptions {
+  fallback?: FallbackConfig;
+  /** The meter goes silent from/to (ms since start). Default 3 h to 3 h 10 min. */
+  dropout?: { fromMs: number; toMs: number };
+  /** Connector keys of chargers that ignore their set-points. */
+  rogue?: string[];
+  /** Common-area loads do not jump (no elevator). */
+  steadyCommonAreas?: boolean;
+  seed?: number;
+}
+
+export function climkitZone(options: ClimkitOptions = {}): Scenario {
+  const random = seededRandom(options.seed ?? 63);
+  const rotations = ['RST', 'STR', 'TRS'] as const;
+  const connectors: ConnectorConfig[] = Array.from({ length: 10 }, (_, i) => ({
+    chargePointId: `CK-${String(i + 1).padStart(2, '0')}`,
+    circuit: 'zone',
+    maxA: 32,
+    phaseRotation: rotations[i % 3] ?? 'RST',
+  }));
+  const cars: SimCar[] = connectors.map((connector, i) => {
+    const kind = random();
+    const ev: EvOptions =
+      kind < 0.55
+        ? { phases: 3, maxCurrentA: 16 }
+        : kind < 0.7
+          ? { phases: 3, maxCurrentA: 32 }
+          : kind < 0.85
+            ? { phases: 1, maxCurrentA: 32 }
+            : { phases: 1, maxCurrentA: 16 };
+    return {
+      connector: `${connector.chargePointId}/1`,
+      arriveMs: Math.round((i * 9 + random() * 6) * MINUTE_MS),
+      ev: { ...ev, capacityKWh: 50 + Math.round(random() * 30), socPercent: 15 + Math.round(random() * 40) },
+    };
+  });
+  const elevator = (atMs: number) => {
+    if (options.steadyCommonAreas) return 0;
+    const minute = Math.floor(atMs / MINUTE_MS);
+    return minute % 7 === 0 && atMs % MINUTE_MS < 40_000 ? 12 : 0;
+  };
+  const commonAreas: LoadProfile = (atMs) => {
+    const evening = atMs >= 17 * HOUR_MS && atMs < 23 * HOUR_MS ? 4 : 0;
+    const lift = elevator(atMs);
+    return [8 + evening + lift, 5 + lift, 6 + lift];
+  };
+  const chargers: Record<string, SimChargerOptions> = {};
+  for (const key of options.rogue ?? []) chargers[key] = { rogue: true };
+  return {
+    name: 'Climkit zone: 63 A, DLM meter on the common areas, 10 chargers',
+    site: {
+      circuits: [
+        {
+          id: 'zone',
+          name: 'zone 63 A',
+          limitA: 63,
+          meter: { source: 'common-areas', location: 'otherLoadsOnly', staleAfterMs: 30_000 },
+          fallback: options.fallback ?? { connectorLimitA: 6 },
+        },
+      ],
+      connectors,
+    },
+    startOfDayMs: 17 * HOUR_MS,
+    durationMs: 6 * HOUR_MS,
+    otherLoads: { zone: commonAreas },
+    meters: {
+      zone: {
+        intervalMs: 2000,
+        dropouts: [options.dropout ?? { fromMs: 3 * HOUR_MS, toMs: 3 * HOUR_MS + 10 * MINUTE_MS }],
+      },
+    },
+    chargers,
+    cars,
+  };
+}
+
+// -----------------------------------------------------------------------------------------------
+// 2. Bender-style DLM master: a main distribution with an external meter (including the EVSE
+//    sub-distribution), a 32 A sub-distribution, rotated chargers, single-phase cars.
+
+export interface BenderOptions {
+  /** Put every charger on RST (no rotation): single-phase cars then all load L1. */
+  noRotation?: boolean;
+  unbalanceLimitA?: number | null;
+  /** control.strictUnbalance: cars of unknown phases count as single-phase for the unbalance. */
+  strictUnbalance?: boolean;
+}
+
+export function benderMaster(options: BenderOptions = {}): Scenario {
+  const rotations = options.noRotation
+    ? (['RST', 'RST', 'RST', 'RST', 'RST', 'RST', 'RST', 'RST'] as const)
+    : (['RST', 'STR', 'TRS', 'RST', 'STR', 'TRS', 'RTS', 'SRT'] as const);
+  const connectors: ConnectorConfig[] = rotations.map((rotation, i) => ({
+    chargePointId: `+49*839*00000000${String(i + 1).padStart(2, '0')}`,
+    circuit: 'evse-sub',
+    maxA: 16,
+    minA: 6,
+    phaseRotation: rotation,
+  }));
+  const cars: SimCar[] = connectors.map((connector, i) => ({
+    connector: `${connector.chargePointId}/1`,
+    arriveMs: i < 6 ? i * 2 * MINUTE_MS : 60 * MINUTE_MS + (i - 6) * 5 * MINUTE_MS,
+    ev:
+      i < 6
+        ? { phases: 1, maxCurrentA: 16, capacityKWh: 40, socPercent: 20 }
+        : { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 30 },
+  }));
+  const building: LoadProfile = (atMs) => {
+    const hour = atMs / HOUR_MS;
+    const base = 14 + 6 * Math.sin(((hour - 8) / 10) * Math.PI);
+    return [base + 3, base, base - 2];
+  };
+  return {
+    name: 'Bender-style DLM master: main 63 A with meter, EVSE sub-distribution 32 A, rotated chargers',
+    site: {
+      unbalanceLimitA: options.unbalanceLimitA === undefined ? 20 : options.unbalanceLimitA,
+      ...(options.strictUnbalance ? { control: { strictUnbalance: true } } : {}),
+      circuits: [
+        {
+          id: 'main',
+          name: 'main distribution',
+          limitA: 63,
+          headroomA: 2,
+          meter: { source: 'main-meter', location: 'includesChargers' },
+          fallback: { otherLoadA: 30 },
+        },
+        { id: 'evse-sub', name: 'EVSE sub-distribution', parent: 'main', limitA: 32 },
+      ],
+      connectors,
+    },
+    startOfDayMs: 8 * HOUR_MS,
+    durationMs: 2 * HOUR_MS,
+    otherLoads: { main: building },
+    meters: { main: { intervalMs: 1000 } },
+    cars,
+  };
+}
+
+// -----------------------------------------------------------------------------------------------
+// 3. A dual charger on one 32 A supply line (Bender "Maximum Combined Current").
+
+export function dualCharger(): Scenario {
+  return {
+    name: 'Dual charger on one 32 A supply line',
+    site: {
+      circuits: [
+        { id: 'main', name: 'main 63 A', limitA: 63 },
+        { id: 'line', name: 'supply line 32 A', parent: 'main', limitA: 32 },
+      ],
+      connectors: [
+        { chargePointId: 'DUAL', connectorId: 1, circuit: 'line', maxA: 32 },
+        { chargePointId: 'DUAL', connectorId: 2, circuit: 'line', maxA: 32 },
+      ],
+    },
+    startOfDayMs: 9 * HOUR_MS,
+    durationMs: HOUR_MS,
+    cars: [
+      {
+        connector: 'DUAL/1',
+        arriveMs: 0,
+        leaveMs: 40 * MINUTE_MS,
+        ev: { phases: 3, maxCurrentA: 32, capacityKWh: 80 },
+      },
+      { connector: 'DUAL/2', arriveMs: 10 * MINUTE_MS, ev: { phases: 3, maxCurrentA: 32, capacityKWh: 80 } },
+    ],
+  };
+}
+
+// -----------------------------------------------------------------------------------------------
+// 4. A home: 10 kWp PV, a 5 kWh battery, two cars, through a sunny-then-cloudy day.
+
+export interface HomeOptions {
+  /** Let the load manager switch WB-1 between 1 and 3 phases. Default true. */
+  phaseSwitching?: boolean;
+  seed?: number;
+}
+
+export function pvHome(options: HomeOptions = {}): Scenario {
+  const random = seededRandom(options.seed ?? 10);
+  // Clouds after 13:00: a cover factor that changes every 1-5 minutes.
+  const clouds: { fromMs: number; factor: number }[] = [];
+  for (let at = 13 * HOUR_MS; at < 22 * HOUR_MS; ) {
+    clouds.push({ fromMs: at, factor: 0.15 + random() * 0.75 });
+    at += (1 + Math.floor(random() * 5)) * MINUTE_MS;
+  }
+  const profile = (atMs: number) => {
+    const hour = atMs / HOUR_MS;
+    const clear = hour < 5.5 || hour > 21 ? 0 : Math.sin(((hour - 5.5) / 15.5) * Math.PI) ** 1.3;
+    if (atMs < 13 * HOUR_MS) return clear;
+    let factor = 1;
+    for (const cloud of clouds) if (cloud.fromMs <= atMs) factor = cloud.factor;
+    return clear * factor;
+  };
+  const house: LoadProfile = (atMs) => {
+    const hour = atMs / HOUR_MS;
+    const w: Triple = [220, 120, 90];
+    if (hour >= 7.5 && hour < 7.6) w[0] += 2000; // kettle
+    if (hour >= 10 && hour < 11.5) w[2] += 1800; // washing machine
+    if (hour >= 12 && hour < 12.7) w[1] += 2800; // oven
+    if (hour >= 18 && hour < 21) w[0] += 600; // evening
+    return w.map((watts) => watts / V) as Triple;
+  };
+  return {
+    name: 'Home: 10 kWp PV, 5 kWh battery, two cars, sunny then cloudy',
+    site: {
+      circuits: [
+        {
+          id: 'home',
+          name: 'house connection 3x35 A',
+          limitA: 35,
+          meter: { source: 'grid', location: 'includesChargers', staleAfterMs: 30_000 },
+          fallback: { otherLoadA: 10 },
+        },
+      ],
+      connectors: [
+        {
+          chargePointId: 'WB-1',
+          circuit: 'home',
+          maxA: 16,
+          mode: 'pv',
+          canSwitchPhases: options.phaseSwitching ?? true,
+        },
+        { chargePointId: 'WB-2', circuit: 'home', maxA: 32, mode: 'minpv', phaseRotation: 'STR' },
+      ],
+      pv: { batterySource: 'battery', batteryPrioritySocPercent: 50, batteryMaxChargeW: 2500 },
+    },
+    startOfDayMs: 5 * HOUR_MS,
+    durationMs: 16.5 * HOUR_MS,
+    otherLoads: { home: house },
+    meters: { home: { intervalMs: 2000 } },
+    cars: [
+      {
+        connector: 'WB-1/1',
+        arriveMs: 1 * HOUR_MS,
+        leaveMs: 16 * HOUR_MS,
+        ev: { phases: 3, maxCurrentA: 16, capacityKWh: 64, socPercent: 20, targetSocPercent: 90 },
+      },
+      {
+        connector: 'WB-2/1',
+        arriveMs: 7 * HOUR_MS,
+        leaveMs: 15 * HOUR_MS,
+        ev: { phases: 1, maxCurrentA: 32, capacityKWh: 40, socPercent: 30, targetSocPercent: 90 },
+      },
+    ],
+    pv: { peakW: 10_000, profile },
+    battery: {
+      source: 'battery',
+      capacityWh: 5000,
+      socPercent: 20,
+      maxChargeW: 2500,
+      maxDischargeW: 2500,
+      intervalMs: 2000,
+    },
+    pvConnectors: ['WB-1/1', 'WB-2/1'],
+  };
+}

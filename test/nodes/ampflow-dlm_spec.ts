@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+
+import centralSystemNode = require('../../nodes/ampflow-central-system');
+import dlmNode = require('../../nodes/ampflow-dlm');
+
+import type { SetPoint } from '../../lib/contracts';
+import type { SiteConfig } from '../../lib/dlm/site';
+import type { SiteSummary } from '../../lib/dlm/summary';
+import type { CentralSystemNode } from '../../nodes/types';
+import { rpcChargePoint } from '../support/charge-point';
+import { waitFor } from '../support/events';
+import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { BOOT } from '../support/ocpp';
+import { freePort } from '../support/ports';
+import { centralSystemConfig, listening, onTab } from './fixtures';
+
+helper.init(nodeRedRuntimePath());
+
+interface Msg<T> {
+  topic: string;
+  payload: T;
+}
+
+const site: SiteConfig = {
+  circuits: [{ id: 'zone', limitA: 32, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
+  connectors: [
+    { chargePointId: 'CP-1', circuit: 'zone' },
+    { chargePointId: 'CP-2', circuit: 'zone' },
+  ],
+};
+
+const state = (chargePointId: string, status: string, extra: Record<string, unknown> = {}) => ({
+  topic: `${chargePointId}/ConnectorState`,
+  payload: { chargePointId, connectorId: 1, online: true, status, ...extra },
+});
+const tx = (transactionId: number) => ({
+  transaction: { transactionId, idTag: 'TAG', startedAt: new Date().toISOString(), meterStartWh: 0 },
+});
+
+describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
+  beforeEach(async () => {
+    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  async function load(settings: Record<string, unknown> = {}) {
+    await helper.load(
+      [dlmNode],
+      onTab(
+        {
+          id: 'dlm',
+          type: 'ampflow-dlm',
+          site: JSON.stringify(site),
+          wires: [['setPoints'], ['summary']],
+          ...settings,
+        },
+        { id: 'setPoints', type: 'helper' },
+        { id: 'summary', type: 'helper' },
+        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+        { id: 'caught', type: 'helper' },
+      ),
+    );
+    return {
+      dlm: helper.getNode('dlm'),
+      setPoints: helper.getNode('setPoints'),
+      summary: helper.getNode('summary'),
+    };
+  }
+
+  it('turns connector states and readings into set-points on output 1 and a summary on output 2', async () => {
+    const { dlm, setPoints, summary } = await load();
+    const received: Msg<SetPoint>[] = [];
+    setPoints.on('input', (msg: unknown) => received.push(msg as Msg<SetPoint>));
+    dlm.receive({ topic: 'zone-meter', payload: { currentA: [10, 4, 4] } });
+    dlm.receive(state('CP-2', 'Available'));
+    const started = waitFor<[Msg<SetPoint>]>(
+      setPoints,
+      'input',
+      (msg: Msg<SetPoint>) => msg.payload.limitA > 0,
+    );
+    const status = waitFor<[{ args: [{ text: string }] }]>(
+      dlm,
+      'call:status',
+      (call: { args: [{ text: string }] }) => call.args[0].text === '1 charging, 6 A',
+    );
+    const reported = waitFor<[Msg<SiteSummary>]>(
+      summary,
+      'input',
+      (msg: Msg<SiteSummary>) => msg.payload.charging === 1,
+    );
+    dlm.receive(state('CP-1', 'Charging', { ...tx(1), currentA: [0, 0, 0] }));
+    const [msg] = await started;
+    assert.equal(msg.topic, 'CP-1/SetPoint');
+    assert.deepEqual(msg.payload, {
+      chargePointId: 'CP-1',
+      connectorId: 1,
+      limitA: 6,
+      phases: 3,
+      reason: 'ramping up to 22 A',
+    });
+    const [summaryMsg] = await reported;
+    assert.equal(summaryMsg.topic, 'summary');
+    assert.deepEqual(summaryMsg.payload.circuits[0]?.otherA, [10, 4, 4]);
+    await status;
+  });
+
+  it('carries out commands (mode, siteLimit) and sends errors to Catch nodes', async () => {
+    const { dlm, setPoints } = await load();
+    dlm.receive({ topic: 'zone-meter', payload: { source: 'zone-meter', currentA: [0, 0, 0] } });
+    dlm.receive(state('CP-2', 'Available'));
+    dlm.receive(state('CP-1', 'SuspendedEVSE', tx(1)));
+    const paused = waitFor<[Msg<SetPoint>]>(
+      setPoints,
+      'input',
+      (msg: Msg<SetPoint>) => msg.payload.reason === 'off: mode off',
+    );
+    dlm.receive({ topic: 'mode', payload: { chargePointId: 'CP-1', mode: 'off' } });
+    assert.equal((await paused)[0].payload.limitA, 0);
+    const caught = waitFor<[{ error: { message: string } }]>(helper.getNode('caught'), 'input');
+    dlm.receive({ topic: 'mode', payload: { chargePointId: 'CP-9', mode: 'fast' } });
+    assert.match((await caught)[0].error.message, /no connector CP-9\/\* in the site model/);
+  });
+
+  it('refuses a site with problems, naming each, and shows it in its status', async () => {
+    const bad = {
+      circuits: [{ id: 'zone', limitA: -1 }],
+      connectors: [{ chargePointId: 'CP-1', circuit: 'nowhere' }],
+    };
+    const errors: string[] = [];
+    await helper.load(
+      [dlmNode],
+      onTab({ id: 'dlm', type: 'ampflow-dlm', site: JSON.stringify(bad), wires: [[], []] }),
+    );
+    const dlm = helper.getNode('dlm');
+    for (const call of (dlm as unknown as { error: { args: unknown[][] } }).error.args)
+      errors.push(String(call[0]));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? '', /circuit "zone" limitA: L1 -1 A is negative/);
+    assert.match(errors[0] ?? '', /connector "CP-1\/1" circuit: no circuit has the id "nowhere"/);
+    const status = (dlm as unknown as { status: { lastCall: { args: [{ text: string }] } } }).status.lastCall
+      .args[0];
+    assert.equal(status.text, 'settings error');
+  });
+
+  it('checks a site for the editor (admin route), with problems and warnings', async () => {
+    await load();
+    const response = await helper
+      .request()
+      .post('/ampflow-dlm/validate')
+      .send({
+        circuits: [
+          { id: 'main', limitA: 40 },
+          { id: 'sub', parent: 'main', limitA: 50 },
+        ],
+        connectors: [{ chargePointId: 'CP-1', circuit: 'sub', minA: 10, maxA: 8 }],
+      })
+      .expect(200);
+    const body = response.body as { problems: { field: string }[]; warnings: { field: string }[] };
+    assert.deepEqual(
+      body.problems.map((p) => p.field),
+      ['connector "CP-1/1" minA'],
+    );
+    assert.deepEqual(
+      body.warnings.map((w) => w.field),
+      ['circuit "sub" limitA'],
+    );
+  });
+
+  it('takes connector states straight from a central system', async () => {
+    const port = await freePort();
+    await helper.load(
+      [centralSystemNode, dlmNode],
+      onTab(
+        centralSystemConfig(port),
+        {
+          id: 'dlm',
+          type: 'ampflow-dlm',
+          centralSystem: 'cs',
+          site: JSON.stringify({
+            circuits: [{ id: 'line', limitA: 16 }],
+            connectors: [{ chargePointId: 'CP-1', circuit: 'line' }],
+          }),
+          wires: [['setPoints'], []],
+        },
+        { id: 'setPoints', type: 'helper' },
+      ),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const setPoints = helper.getNode('setPoints');
+    const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1');
+    try {
+      await charger.connect();
+      await charger.call('BootNotification', BOOT);
+      const started = waitFor<[Msg<SetPoint>]>(
+        setPoints,
+        'input',
+        (msg: Msg<SetPoint>) => msg.payload.limitA === 6,
+      );
+      await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
+      const [msg] = await started;
+      assert.equal(msg.payload.reason, 'ramping up to 16 A');
+    } finally {
+      await charger.close();
+    }
+  });
+});

@@ -1,0 +1,308 @@
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { type AllocationProblem, allocate, type ConnectorDemand } from '../../../lib/dlm/allocate';
+import type { GridPhase, Triple } from '../../../lib/dlm/site';
+
+/**
+ * Properties of the pure allocator over random trees, phase sets, cars, floors and budgets, each
+ * checked by code written here from the statement of the invariant (not by lib/dlm/invariant.ts).
+ */
+
+const PHASES: GridPhase[] = [0, 1, 2];
+const TOLERANCE = 1e-6;
+
+const tripleOf = (value: fc.Arbitrary<number>): fc.Arbitrary<Triple> => fc.tuple(value, value, value);
+
+const amps = (min: number, max: number) => fc.integer({ min: min * 10, max: max * 10 }).map((v) => v / 10);
+
+function problemArbitrary(): fc.Arbitrary<AllocationProblem> {
+  return fc
+    .record({
+      circuitCount: fc.integer({ min: 1, max: 6 }),
+      parents: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
+      capacities: fc.array(tripleOf(amps(-10, 90)), { minLength: 6, maxLength: 6 }),
+      powers: fc.array(fc.option(fc.integer({ min: -5_000, max: 60_000 }), { freq: 3 }), {
+        minLength: 6,
+        maxLength: 6,
+      }),
+      chargersPowers: fc.array(fc.option(fc.integer({ min: 0, max: 40_000 }), { freq: 4 }), {
+        minLength: 6,
+        maxLength: 6,
+      }),
+      unbalances: fc.array(fc.option(amps(0, 30), { freq: 2 }), { minLength: 6, maxLength: 6 }),
+      connectors: fc.array(
+        fc.record({
+          circuit: fc.nat(),
+          wants: fc.boolean(),
+          phaseSet: fc.constantFrom<GridPhase[]>([0, 1, 2], [0, 1, 2], [0], [1], [2], [0, 1], [1, 2], [0, 2]),
+          unknownPhases: fc.boolean(),
+          minA: fc.constantFrom(6, 6, 6, 7, 8),
+          maxA: amps(0, 40),
+          priority: fc.integer({ min: 0, max: 2 }),
+          keepOn: fc.boolean(),
+          starting: fc.boolean(),
+          floorA: fc.oneof(
+            { weight: 4, arbitrary: fc.constant<Triple>([0, 0, 0]) },
+            { weight: 1, arbitrary: tripleOf(amps(0, 35)) },
+          ),
+          pv: fc.boolean(),
+        }),
+        { maxLength: 12 },
+      ),
+      order: fc.array(fc.nat(), { minLength: 12, maxLength: 12 }),
+      pvBudgetW: fc.option(fc.integer({ min: 0, max: 30_000 }), { freq: 2 }),
+      stepA: fc.constantFrom(0.1, 0.5, 1),
+      startMarginA: fc.constantFrom(0, 1, 2),
+    })
+    .map((r) => {
+      const paths: number[][] = [];
+      for (let c = 0; c < r.circuitCount; c++) {
+        const parent = c === 0 ? undefined : (r.parents[c] ?? 0) % c;
+        paths.push(parent === undefined ? [c] : [c, ...(paths[parent] ?? [])]);
+      }
+      const connectors: ConnectorDemand[] = r.connectors.map((c, k) => ({
+        path: paths[c.circuit % r.circuitCount] ?? [0],
+        wants: c.wants,
+        phases: c.phaseSet,
+        // A car of unknown phases: all for the capacity, its first for the unbalance.
+        ...(c.unknownPhases && c.phaseSet.length === 3
+          ? { unbalancePhases: [c.phaseSet[0] as GridPhase] }
+          : {}),
+        minA: c.minA,
+        maxA: c.maxA,
+        priority: c.priority,
+        keepRank: r.order[k] ?? k,
+        keepOn: c.keepOn,
+        starting: c.starting,
+        floorA: c.floorA,
+        pv: c.pv,
+      }));
+      return {
+        voltageV: 230,
+        stepA: r.stepA,
+        startMarginA: r.startMarginA,
+        pvBudgetW: r.pvBudgetW ?? Number.POSITIVE_INFINITY,
+        circuits: Array.from({ length: r.circuitCount }, (_, c) => ({
+          capacityA: r.capacities[c] ?? [0, 0, 0],
+          capacityW: r.powers[c] ?? Number.POSITIVE_INFINITY,
+          chargersCapacityW: r.chargersPowers[c] ?? Number.POSITIVE_INFINITY,
+          unbalanceLimitA: r.unbalances[c] ?? Number.POSITIVE_INFINITY,
+        })),
+        connectors,
+      };
+    });
+}
+
+/** What connector k counts on phase p with limit a (its limit on its phases, at least its floor). */
+function counted(demand: ConnectorDemand, a: number, p: GridPhase): number {
+  return Math.max(demand.floorA[p], demand.phases.includes(p) ? a : 0);
+}
+
+function below(problem: AllocationProblem, c: number): number[] {
+  return problem.connectors.flatMap((d, k) => (d.path.includes(c) ? [k] : []));
+}
+
+/** Every hard constraint broken by `limits`, in words; [] when the invariant holds. */
+function invariantBreaks(problem: AllocationProblem, limits: number[]): string[] {
+  const breaks: string[] = [];
+  problem.circuits.forEach((budget, c) => {
+    const ks = below(problem, c);
+    const load = PHASES.map((p) =>
+      ks.reduce((sum, k) => sum + counted(problem.connectors[k] as ConnectorDemand, limits[k] ?? 0, p), 0),
+    );
+    const anyOn = (p?: GridPhase) =>
+      ks.some((k) => (limits[k] ?? 0) > 0 && (p === undefined || problem.connectors[k]?.phases.includes(p)));
+    for (const p of PHASES) {
+      if ((load[p] ?? 0) > budget.capacityA[p] + TOLERANCE && anyOn(p)) {
+        breaks.push(`circuit ${c} L${p + 1}: ${load[p]} > ${budget.capacityA[p]}`);
+      }
+    }
+    const powerW = load.reduce((a, b) => a + b, 0) * problem.voltageV;
+    if (powerW > budget.capacityW + 1e-3 && anyOn())
+      breaks.push(`circuit ${c} power ${powerW} > ${budget.capacityW}`);
+    if (powerW > budget.chargersCapacityW + 1e-3 && anyOn()) {
+      breaks.push(`circuit ${c} chargers' power ${powerW} > ${budget.chargersCapacityW}`);
+    }
+    if (Number.isFinite(budget.unbalanceLimitA)) {
+      const ub = (d: ConnectorDemand, a: number, p: GridPhase) =>
+        Math.max(d.floorA[p], (d.unbalancePhases ?? d.phases).includes(p) ? a : 0);
+      const unbalanceLoad = PHASES.map((p) =>
+        ks.reduce((sum, k) => sum + ub(problem.connectors[k] as ConnectorDemand, limits[k] ?? 0, p), 0),
+      );
+      const high = unbalanceLoad.indexOf(Math.max(...unbalanceLoad)) as GridPhase;
+      const low = unbalanceLoad.indexOf(Math.min(...unbalanceLoad)) as GridPhase;
+      const gap = (unbalanceLoad[high] ?? 0) - (unbalanceLoad[low] ?? 0);
+      const culprit = ks.some((k) => {
+        const d = problem.connectors[k] as ConnectorDemand;
+        const a = limits[k] ?? 0;
+        const on = d.unbalancePhases ?? d.phases;
+        return a > 0 && on.includes(high) && !on.includes(low) && a > d.floorA[high] + TOLERANCE;
+      });
+      if (gap > budget.unbalanceLimitA + TOLERANCE && culprit) {
+        breaks.push(`circuit ${c}: unbalance ${gap} > ${budget.unbalanceLimitA}`);
+      }
+    }
+  });
+  return breaks;
+}
+
+describe('allocate (properties)', () => {
+  it('keeps every circuit, phase, power and unbalance limit, and no limit between 0 and the minimum', () => {
+    fc.assert(
+      fc.property(problemArbitrary(), (problem) => {
+        const limits = allocate(problem).connectors.map((c) => c.limitA);
+        assert.deepEqual(invariantBreaks(problem, limits), []);
+        problem.connectors.forEach((demand, k) => {
+          const a = limits[k] ?? 0;
+          if (!demand.wants) assert.equal(a, 0, `connector ${k} does not want current`);
+          if (a > 0) {
+            assert.ok(
+              a >= demand.minA - TOLERANCE,
+              `connector ${k}: ${a} A below its minimum ${demand.minA} A`,
+            );
+            assert.ok(
+              a <= demand.maxA + TOLERANCE,
+              `connector ${k}: ${a} A above its maximum ${demand.maxA} A`,
+            );
+            const steps = a / problem.stepA;
+            assert.ok(
+              Math.abs(steps - Math.round(steps)) < 1e-6 || Math.abs(a - demand.minA) < 1e-9,
+              `connector ${k}: ${a} A is not a multiple of ${problem.stepA} A`,
+            );
+          }
+        });
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('pauses a connector only when its minimum (plus the start margin) did not fit next to those kept before it', () => {
+    fc.assert(
+      fc.property(problemArbitrary(), (problem) => {
+        const result = allocate(problem).connectors;
+        const order = problem.connectors
+          .map((d, k) => ({ d, k }))
+          .sort(
+            (a, b) =>
+              Number(b.d.keepOn) - Number(a.d.keepOn) ||
+              b.d.priority - a.d.priority ||
+              a.d.keepRank - b.d.keepRank ||
+              a.k - b.k,
+          );
+        order.forEach(({ d, k }, position) => {
+          const entry = result[k];
+          if (!entry || !d.wants || entry.limitA > 0 || d.maxA < d.minA || entry.bound?.kind === 'unbalance')
+            return;
+          // Everyone admitted before it at its minimum, it at minimum + margin: something must break.
+          const limits = problem.connectors.map(() => 0);
+          for (const earlier of order.slice(0, position)) {
+            if ((result[earlier.k]?.limitA ?? 0) > 0) limits[earlier.k] = earlier.d.minA;
+          }
+          limits[k] = d.minA + (d.starting ? problem.startMarginA : 0);
+          assert.notDeepEqual(
+            invariantBreaks(problem, limits),
+            [],
+            `connector ${k} was paused although its minimum fitted`,
+          );
+        });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('leaves no usable current unused: a charging connector below its maximum is held by a full constraint', () => {
+    fc.assert(
+      fc.property(problemArbitrary(), (problem) => {
+        const result = allocate(problem).connectors;
+        const limits = result.map((c) => c.limitA);
+        const members = (k: number) => problem.connectors[k] as ConnectorDemand;
+        result.forEach((entry, k) => {
+          const d = members(k);
+          if (entry.limitA <= 0 || entry.limitA >= d.maxA - problem.stepA - 1e-9) return;
+          if (entry.bound?.kind === 'unbalance') return;
+          // Slack of every constraint it is in; rounding down may leave one step per member.
+          const slacks: number[] = [];
+          for (const c of d.path) {
+            const budget = problem.circuits[c];
+            if (!budget) continue;
+            const ks = below(problem, c);
+            const step = problem.stepA * ks.length + 1e-6;
+            for (const p of d.phases) {
+              const load = ks.reduce((s, j) => s + counted(members(j), limits[j] ?? 0, p), 0);
+              slacks.push(budget.capacityA[p] - load - step);
+            }
+            const powerW =
+              PHASES.reduce<number>(
+                (s, p) => s + ks.reduce((t, j) => t + counted(members(j), limits[j] ?? 0, p), 0),
+                0,
+              ) * 230;
+            slacks.push((budget.capacityW - powerW) / 230 - step * 3);
+            slacks.push((budget.chargersCapacityW - powerW) / 230 - step * 3);
+            if (Number.isFinite(budget.unbalanceLimitA)) {
+              // Raising it would widen the phase gap: held by the unbalance limit when that is reached.
+              const on = (x: ConnectorDemand) => x.unbalancePhases ?? x.phases;
+              const load = PHASES.map((p) =>
+                ks.reduce(
+                  (t, j) =>
+                    t + Math.max(members(j).floorA[p], on(members(j)).includes(p) ? (limits[j] ?? 0) : 0),
+                  0,
+                ),
+              );
+              const low = Math.min(...load);
+              for (const p of on(d)) {
+                if (on(d).length < 3) slacks.push(budget.unbalanceLimitA - ((load[p] ?? 0) - low) - step);
+              }
+            }
+          }
+          if (d.pv && Number.isFinite(problem.pvBudgetW)) {
+            const pvKs = problem.connectors.flatMap((x, j) => (x.pv ? [j] : []));
+            const pvW =
+              pvKs.reduce(
+                (s, j) => s + PHASES.reduce<number>((t, p) => t + counted(members(j), limits[j] ?? 0, p), 0),
+                0,
+              ) * 230;
+            slacks.push((problem.pvBudgetW - pvW) / 230 - problem.stepA * 3 * pvKs.length - 1e-6);
+          }
+          assert.ok(
+            slacks.some((slack) => slack <= 0),
+            `connector ${k} at ${entry.limitA} A (max ${d.maxA}) although every constraint it is in has room`,
+          );
+        });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('shares equally: connectors alike in every way get the same limit', () => {
+    fc.assert(
+      fc.property(problemArbitrary(), (problem) => {
+        const result = allocate(problem).connectors;
+        const signature = (d: ConnectorDemand) =>
+          JSON.stringify([d.path, d.phases, d.minA, d.maxA, d.priority, d.floorA, d.pv, d.wants]);
+        const groups = new Map<string, number[]>();
+        problem.connectors.forEach((d, k) => {
+          if ((result[k]?.limitA ?? 0) <= 0) return;
+          const list = groups.get(signature(d)) ?? [];
+          list.push(result[k]?.limitA ?? 0);
+          groups.set(signature(d), list);
+        });
+        for (const limits of groups.values()) {
+          assert.ok(
+            Math.max(...limits) - Math.min(...limits) <= problem.stepA + 1e-9,
+            `unequal shares ${limits}`,
+          );
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is deterministic', () => {
+    fc.assert(
+      fc.property(problemArbitrary(), (problem) => {
+        assert.deepEqual(allocate(problem), allocate(structuredClone(problem)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

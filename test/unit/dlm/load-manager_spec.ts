@@ -1,0 +1,537 @@
+import assert from 'node:assert/strict';
+import type { SiteConfig } from '../../../lib/dlm/site';
+import { harness } from './support';
+
+const zone = (connectors: number, extra: Partial<SiteConfig> = {}): SiteConfig => ({
+  circuits: [{ id: 'zone', limitA: 32, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
+  connectors: Array.from({ length: connectors }, (_, i) => ({
+    chargePointId: `CP-${i + 1}`,
+    circuit: 'zone',
+  })),
+  ...extra,
+});
+
+describe('LoadManager', () => {
+  let h: ReturnType<typeof harness>;
+  afterEach(() => h?.stop());
+
+  describe('sharing', () => {
+    it('sends every connector a set-point at start: 0 for an idle one, with the reason', () => {
+      h = harness(zone(2));
+      h.state('CP-1/1', { status: 'Available' });
+      h.state('CP-2/1', { status: 'Available' });
+      h.start();
+      assert.deepEqual(
+        h.manager.setPoints().map((s) => [s.chargePointId, s.limitA, s.phases, s.reason]),
+        [
+          ['CP-1', 0, 3, 'idle: Available'],
+          ['CP-2', 0, 3, 'idle: Available'],
+        ],
+      );
+    });
+
+    it('shares what the other loads leave equally, starting each car at its minimum, then ramping', () => {
+      h = harness(zone(2));
+      h.feed(() => h.meter('zone-meter', [10, 4, 4]));
+      h.start();
+      h.meter('zone-meter', [10, 4, 4]);
+      h.plugIn('CP-1/1');
+      h.plugIn('CP-2/1');
+      assert.equal(h.limit('CP-1/1'), 6, 'a start begins at the minimum');
+      assert.equal(h.limit('CP-2/1'), 6);
+      h.run(29_000);
+      assert.equal(h.limit('CP-1/1'), 6, 'no increase within the update interval');
+      h.run(1_000);
+      // L1 has 32 − 10 = 22 A for two cars.
+      assert.equal(h.limit('CP-1/1'), 11);
+      assert.equal(h.limit('CP-2/1'), 11);
+      assert.match(h.setPoint('CP-1/1')?.reason ?? '', /limited: zone L1 is full/);
+    });
+
+    it('gives a car that cannot use its share the rest to the others (water-filling)', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 40 }],
+        connectors: [
+          { chargePointId: 'CP-1', circuit: 'zone', maxA: 10 },
+          { chargePointId: 'CP-2', circuit: 'zone', maxA: 32 },
+        ],
+      });
+      h.start();
+      h.plugIn('CP-1/1');
+      h.plugIn('CP-2/1');
+      h.run(90_000);
+      assert.equal(h.limit('CP-1/1'), 10);
+      assert.equal(h.limit('CP-2/1'), 30);
+    });
+
+    it('subtracts the chargers from a meter that includes them, but never more than they may draw', () => {
+      h = harness({
+        circuits: [{ id: 'main', limitA: 40, meter: { source: 'main-meter', location: 'includesChargers' } }],
+        connectors: [{ chargePointId: 'CP-1', circuit: 'main' }],
+      });
+      h.start();
+      h.plugIn('CP-1/1');
+      // The meter sees 10 A of other loads plus what the car draws (it follows its set-point).
+      h.feed(() => {
+        const drawn = h.limit('CP-1/1') ?? 0;
+        h.draw('CP-1/1', [drawn, drawn, drawn]);
+        h.meter('main-meter', [10 + drawn, 10 + drawn, 10 + drawn]);
+      });
+      h.run(120_000);
+      assert.equal(h.limit('CP-1/1'), 30);
+      assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [10, 10, 10]);
+      // A charger reading above its set-point (late, or a charger that lags) is subtracted only up to
+      // the set-point: subtracting 35 A would make the other loads look 5 A smaller than they are.
+      h.draw('CP-1/1', [35, 35, 35]);
+      h.meter('main-meter', [40, 40, 40]);
+      assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [10, 10, 10]);
+    });
+  });
+
+  describe('phases', () => {
+    const rotated: SiteConfig = {
+      circuits: [{ id: 'sub', limitA: 16 }],
+      connectors: [
+        { chargePointId: 'A', circuit: 'sub', phaseRotation: 'RST', maxA: 16 },
+        { chargePointId: 'B', circuit: 'sub', phaseRotation: 'STR', maxA: 16 },
+        { chargePointId: 'C', circuit: 'sub', phaseRotation: 'TRS', maxA: 16 },
+      ],
+      unbalanceLimitA: null,
+    };
+
+    it('counts a single-phase car only on the grid phase its rotation puts it on, once it was seen for a while', () => {
+      h = harness(rotated);
+      h.start();
+      for (const key of ['A/1', 'B/1', 'C/1']) {
+        h.plugIn(key);
+        h.obey(key, [1], 16);
+      }
+      // Until single-phase use is confirmed every car counts on all three phases: 16 A / 3 cars.
+      h.run(5_000);
+      assert.deepEqual(
+        ['A/1', 'B/1', 'C/1'].map(
+          (k) => h.manager.summary().connectors.find((c) => `${c.chargePointId}/1` === k)?.gridPhases,
+        ),
+        [
+          [1, 2, 3],
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+      );
+      h.run(120_000);
+      // Then each loads one grid phase: A on L1, B (STR) on L2, C (TRS) on L3, each its full 16 A.
+      const summary = h.manager.summary();
+      assert.deepEqual(
+        summary.connectors.map((c) => [c.chargePointId, c.gridPhases, c.limitA]),
+        [
+          ['A', [1], 16],
+          ['B', [2], 16],
+          ['C', [3], 16],
+        ],
+      );
+      assert.deepEqual(summary.circuits[0]?.chargersA, [16, 16, 16]);
+    });
+
+    it('starts over with all phases when a new car arrives (new transaction), and adds a phase seen at once', () => {
+      h = harness(rotated);
+      h.start();
+      h.plugIn('B/1');
+      h.obey('B/1', [1], 16);
+      h.run(60_000);
+      assert.deepEqual(h.manager.summary().connectors[1]?.gridPhases, [2]);
+      h.draw('B/1', [16, 10, 0]);
+      assert.deepEqual(
+        h.manager.summary().connectors[1]?.gridPhases,
+        [2, 3],
+        'a phase seen drawing counts at once',
+      );
+      h.unplug('B/1');
+      h.plugIn('B/1');
+      assert.deepEqual(h.manager.summary().connectors[1]?.gridPhases, [1, 2, 3]);
+    });
+
+    it('uses only the charger L1 of a connector wired with one phase', () => {
+      h = harness({
+        circuits: [{ id: 'sub', limitA: [10, 32, 32] }],
+        connectors: [{ chargePointId: 'A', circuit: 'sub', phases: 1, phaseRotation: 'SRT', maxA: 32 }],
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.run(120_000);
+      assert.equal(h.limit('A/1'), 32, 'on grid L2 (SRT), not limited by the 10 A of L1');
+      assert.equal(h.setPoint('A/1')?.phases, 1);
+    });
+
+    it('keeps the phase unbalance the single-phase cars cause within the limit', () => {
+      h = harness({
+        circuits: [{ id: 'main', limitA: 63 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'main', maxA: 32, phases: 1 },
+          { chargePointId: 'B', circuit: 'main', maxA: 32, phases: 1 },
+        ],
+        unbalanceLimitA: 20,
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.run(300_000);
+      // Both on L1: together at most 20 A above L2 and L3 (which carry nothing).
+      assert.equal((h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0), 20);
+      assert.match(h.setPoint('A/1')?.reason ?? '', /unbalance limit of main/);
+    });
+  });
+
+  describe('update policy', () => {
+    it('decreases at once when the other loads rise, increases only after the interval and ramped', () => {
+      h = harness(zone(1));
+      h.start();
+      h.meter('zone-meter', [0, 0, 0]);
+      h.plugIn('CP-1/1');
+      let other = 0;
+      h.feed(() => h.meter('zone-meter', [other, other, other]));
+      h.run(120_000);
+      assert.equal(h.limit('CP-1/1'), 32);
+      other = 20;
+      h.run(1_000);
+      assert.equal(h.limit('CP-1/1'), 12, 'the decrease went out within a second');
+      other = 0;
+      h.run(29_000);
+      assert.equal(h.limit('CP-1/1'), 12, 'no increase within 30 s of the last change');
+      h.run(1_000);
+      assert.equal(h.limit('CP-1/1'), 27, 'ramped: 0.5 A/s × 30 s');
+      h.run(30_000);
+      assert.equal(h.limit('CP-1/1'), 32);
+    });
+
+    it('sends even a small decrease at once when the circuit needs it', () => {
+      h = harness(zone(1));
+      h.start();
+      h.meter('zone-meter', [10, 10, 10]);
+      h.plugIn('CP-1/1');
+      let other = 10;
+      h.feed(() => h.meter('zone-meter', [other, other, other]));
+      h.run(120_000);
+      assert.equal(h.limit('CP-1/1'), 22);
+      other = 10.5;
+      h.run(1_000);
+      assert.equal(h.limit('CP-1/1'), 21.5);
+    });
+
+    it('does not send the same set-point twice, and sends again when a charger comes back online', () => {
+      h = harness(zone(1));
+      h.start();
+      h.meter('zone-meter', [0, 0, 0]);
+      h.state('CP-1/1', { status: 'Available' });
+      const before = h.sentTo('CP-1/1').length;
+      h.run(10_000);
+      h.meter('zone-meter', [0, 0, 0]);
+      assert.equal(h.sentTo('CP-1/1').length, before);
+      h.state('CP-1/1', { online: false });
+      h.state('CP-1/1', { online: true });
+      assert.equal(h.sentTo('CP-1/1').length, before + 1);
+    });
+  });
+
+  describe('minimum rule and shedding', () => {
+    const tight = (shedding: 'firstStarted' | 'mostEnergyFirst'): SiteConfig => ({
+      circuits: [{ id: 'zone', limitA: 14 }],
+      connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'zone' })),
+      shedding,
+    });
+
+    it('pauses rather than going below the minimum, keeping the earliest-started sessions (firstStarted)', () => {
+      h = harness(tight('firstStarted'));
+      h.start();
+      h.plugIn('A/1');
+      h.clock.advance(1000);
+      h.plugIn('B/1');
+      h.clock.advance(1000);
+      h.plugIn('C/1');
+      h.run(120_000);
+      assert.deepEqual(
+        ['A/1', 'B/1', 'C/1'].map((k) => h.limit(k)),
+        [7, 7, 0],
+      );
+      assert.match(h.setPoint('C/1')?.reason ?? '', /paused: zone L1 is full for the minimum 6 A/);
+      for (const limit of h.sent.map((s) => s.limitA))
+        assert.ok(limit === 0 || limit >= 6, `${limit} A was sent`);
+    });
+
+    it('pauses the session with the most energy (mostEnergyFirst), with hysteresis against swapping back', () => {
+      h = harness(tight('mostEnergyFirst'));
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.state('A/1', { energyWh: 9000 });
+      h.state('B/1', { energyWh: 1000 });
+      h.run(180_000);
+      h.plugIn('C/1');
+      h.state('C/1', { energyWh: 0 });
+      h.run(180_000);
+      assert.deepEqual(
+        ['A/1', 'B/1', 'C/1'].map((k) => h.limit(k)),
+        [0, 7, 7],
+      );
+      assert.match(h.setPoint('A/1')?.reason ?? '', /paused/);
+    });
+
+    it('keeps a paused connector paused for the minimum off time, doubling it after each short charge', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 12, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
+        connectors: [{ chargePointId: 'A', circuit: 'zone' }],
+      });
+      h.start();
+      let other = 0;
+      h.feed(() => h.meter('zone-meter', [other, other, other]));
+      h.meter('zone-meter', [0, 0, 0]);
+      h.plugIn('A/1');
+      h.run(180_000);
+      assert.ok((h.limit('A/1') ?? 0) >= 6);
+      for (let i = 0; i < 3; i++) {
+        other = 10; // a peak that leaves less than the minimum
+        h.run(2_000);
+        assert.equal(h.limit('A/1'), 0);
+        other = 0;
+        while (h.limit('A/1') === 0) h.run(1_000);
+        h.run(150_000); // charges a little more than the minimum on time
+      }
+      const sent = h.sentTo('A/1').slice(1);
+      const pausedForS = sent.flatMap((s, i) =>
+        s.limitA === 0 && sent[i + 1] ? [((sent[i + 1]?.atMs ?? 0) - s.atMs) / 1000] : [],
+      );
+      assert.deepEqual(pausedForS, [60, 120, 240]);
+    });
+
+    it('keeps a connector inside its minimum on time charging ahead of a higher priority that arrives later', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 10 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'zone' },
+          { chargePointId: 'B', circuit: 'zone', priority: 5 },
+        ],
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.run(30_000);
+      h.plugIn('B/1');
+      assert.equal(h.limit('A/1'), 10);
+      assert.equal(h.limit('B/1'), 0);
+      h.run(95_000);
+      assert.equal(h.limit('A/1'), 0, 'after its 2 minutes the higher priority takes over');
+      assert.equal(h.limit('B/1'), 6);
+    });
+
+    it('serves the higher priority (an id tag VIP flag) before equal shares', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 30 }],
+        connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'zone', maxA: 32 })),
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1', { priority: 1 });
+      h.run(180_000);
+      assert.equal(h.limit('A/1'), 6, 'the lower priority keeps its minimum');
+      assert.equal(h.limit('B/1'), 24);
+    });
+  });
+
+  describe('fail-safe', () => {
+    const withFallback = (fallback: object): SiteConfig => ({
+      circuits: [
+        {
+          id: 'zone',
+          limitA: 32,
+          meter: { source: 'zone-meter', location: 'otherLoadsOnly', staleAfterMs: 10_000 },
+          fallback,
+        },
+      ],
+      connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'zone' })),
+    });
+
+    it('counts the configured other load while the meter is stale, says why, and ramps back when it returns', () => {
+      h = harness(withFallback({ otherLoadA: 20 }));
+      h.start();
+      let meterOn = true;
+      h.feed(() => meterOn && h.meter('zone-meter', [2, 2, 2]));
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.run(120_000);
+      assert.equal(h.limit('A/1'), 15);
+      meterOn = false;
+      h.run(10_000);
+      assert.equal(h.limit('A/1'), 15, 'not yet stale');
+      h.run(1_000);
+      assert.equal(h.limit('A/1'), 6, '(32 − 20) / 2');
+      assert.match(
+        h.setPoint('A/1')?.reason ?? '',
+        /^fallback: meter "zone-meter" of zone is stale \(11 s\), other loads taken as 20\/20\/20 A/,
+      );
+      const summary = h.manager.summary();
+      assert.equal(summary.circuits[0]?.meter?.stale, true);
+      assert.ok(summary.problems.some((p) => p.includes('stale')));
+      meterOn = true;
+      h.run(1_000);
+      assert.equal(h.limit('A/1'), 6, 'the recovery goes through the ramp');
+      h.run(30_000);
+      assert.equal(h.limit('A/1'), 15);
+    });
+
+    it('gives each connector at most the per-connector fallback (Climkit: 6 A), never "no limit"', () => {
+      h = harness(withFallback({ connectorLimitA: 6 }));
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.run(120_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 6], 'a meter that never sent anything is stale');
+      assert.match(h.setPoint('A/1')?.reason ?? '', /has sent nothing, 6 A per connector/);
+    });
+
+    it('counts a connector it cannot control (offline, or not reported yet) at its offline current', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 40 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'zone' },
+          { chargePointId: 'B', circuit: 'zone', offlineA: 16 },
+        ],
+      });
+      h.plugIn('A/1');
+      h.manager.start(); // B never reported
+      h.run(120_000);
+      assert.equal(h.limit('A/1'), 24, 'B has not reported: 16 A counted');
+      assert.match(h.setPoint('B/1')?.reason ?? '', /unknown state: counted at 16 A/);
+      h.state('B/1', { status: 'Available' });
+      h.run(31_000);
+      assert.equal(h.limit('A/1'), 32);
+      h.state('B/1', { online: false });
+      assert.equal(h.limit('A/1'), 24, 'offline again: a decrease at once');
+    });
+  });
+
+  describe('chargers and cars that do not follow', () => {
+    it('counts a charger that draws above its set-point at its draw, reports it, and reduces the others', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 32 }],
+        connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'zone' })),
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.run(120_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+      h.feed(() => h.draw('A/1', [25, 25, 25]));
+      h.run(19_000);
+      assert.equal(h.limit('B/1'), 16, 'within the grace period a charger may still be following');
+      h.run(2_000);
+      assert.equal(h.limit('B/1'), 7, '32 − 25 counted for A');
+      const summary = h.manager.summary();
+      assert.equal(summary.connectors[0]?.overdrawing, true);
+      assert.ok(summary.problems.some((p) => /charger A\/1 draws above its set-point/.test(p)));
+      assert.ok(h.logged.some((line) => /warn: charger A\/1 draws 25.0 A, above its set-point/.test(line)));
+    });
+
+    it('lowers the set-point of a car that draws well below it to its draw + 1 A and gives the rest to others', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 40 }],
+        connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'zone' })),
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.obey('A/1', [1, 2, 3], 10); // a car that takes at most 10 A
+      h.obey('B/1');
+      h.run(85_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [20, 20]);
+      // 60 s after its set-point rose to 20 A it still draws 10 A.
+      h.run(6_000);
+      assert.equal(h.limit('A/1'), 11);
+      assert.match(h.setPoint('A/1')?.reason ?? '', /car draws 10.0 A/);
+      assert.equal(h.limit('B/1'), 29);
+      assert.equal(h.manager.summary().connectors[0]?.underDrawing, true);
+    });
+  });
+
+  describe('commands', () => {
+    it('mode off pauses a connector; null gives the configured mode back', () => {
+      h = harness(zone(1));
+      h.start();
+      h.feed(() => h.meter('zone-meter', [0, 0, 0]));
+      h.meter('zone-meter', [0, 0, 0]);
+      h.plugIn('CP-1/1');
+      h.run(60_000);
+      h.manager.command({ type: 'mode', chargePointId: 'CP-1', mode: 'off' });
+      assert.equal(h.limit('CP-1/1'), 0);
+      assert.equal(h.setPoint('CP-1/1')?.reason, 'off: mode off');
+      h.manager.command({ type: 'mode', chargePointId: 'CP-1', mode: null });
+      assert.equal(h.limit('CP-1/1'), 6);
+      assert.throws(
+        () => h.manager.command({ type: 'mode', chargePointId: 'CP-9', mode: 'fast' }),
+        /no connector CP-9/,
+      );
+    });
+
+    it('applies a site limit (e.g. §14a) until it expires', () => {
+      h = harness({
+        circuits: [{ id: 'main', limitA: 63 }],
+        connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'main', maxA: 32 })),
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.run(120_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [31.5, 31.5]);
+      const result = h.manager.command({
+        type: 'siteLimit',
+        chargersPowerLimitW: 8400,
+        durationMs: 600_000,
+        reason: '§14a',
+      });
+      assert.match(result, /site limit on main until/);
+      // 8.4 kW over two three-phase cars: 8400 / 230 / 3 / 2 = 6.08 A each.
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 6]);
+      assert.match(h.setPoint('A/1')?.reason ?? '', /limited: §14a on main/);
+      h.run(600_000);
+      h.run(60_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [31.5, 31.5]);
+    });
+  });
+
+  describe('expressions', () => {
+    it('evaluates priorities written in JSONata over the connector state (VIP id tags first)', async () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 30 }],
+        connectors: ['A', 'B'].map((id) => ({
+          chargePointId: id,
+          circuit: 'zone',
+          priority: "=idTag = 'VIP-1' ? 10 : 0",
+        })),
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1', { idTag: 'VIP-1' });
+      await h.manager.settled();
+      h.run(180_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 24]);
+      assert.equal(h.manager.summary().connectors[1]?.priority, 10);
+    });
+
+    it('falls back to the default when an expression fails and reports it once, naming connector and expression', async () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 30 }],
+        connectors: [{ chargePointId: 'A', circuit: 'zone', mode: '=$number("x")' }],
+      });
+      h.start();
+      h.plugIn('A/1');
+      await h.manager.settled();
+      h.run(120_000);
+      await h.manager.settled();
+      h.run(120_000);
+      await h.manager.settled();
+      const warnings = h.logged.filter((line) => line.startsWith('warn: connector A/1: mode expression'));
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0] ?? '', /\$number\("x"\)/);
+      assert.equal(h.limit('A/1'), 30, 'the default mode (fast)');
+      assert.ok(h.manager.summary().problems.some((p) => p.includes('mode expression')));
+    });
+  });
+});

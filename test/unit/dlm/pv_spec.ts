@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import type { PerPhase } from '../../../lib/contracts';
+import type { ConnectorConfig, SiteConfig } from '../../../lib/dlm/site';
+import { harness } from './support';
+
+/**
+ * A house with a grid meter (import positive) that sees the house, the PV plant, an optional
+ * battery and the two wallboxes, whose cars take what they are offered on their phases.
+ */
+function home(connectors: ConnectorConfig[], pv: SiteConfig['pv'] = {}) {
+  const h = harness({
+    circuits: [{ id: 'home', limitA: 35, meter: { source: 'grid', location: 'includesChargers' } }],
+    connectors,
+    pv,
+  });
+  const world = { pvW: 0, houseW: 300, batteryW: 0, batterySoc: 30, carPhases: new Map<string, number>() };
+  h.feed(() => {
+    let carsW = 0;
+    for (const connector of connectors) {
+      const key = `${connector.chargePointId}/1`;
+      const setPoint = h.setPoint(key);
+      const state = h.manager.summary().connectors.find((c) => c.chargePointId === connector.chargePointId);
+      if (!state || state.status === 'Available' || !setPoint) continue;
+      const phases = setPoint.phases === 1 ? 1 : (world.carPhases.get(key) ?? 3);
+      const drawn = setPoint.limitA;
+      const currentA = [drawn, phases >= 2 ? drawn : 0, phases >= 3 ? drawn : 0] as PerPhase;
+      h.draw(key, currentA, drawn > 0 ? 'Charging' : 'SuspendedEVSE');
+      carsW += drawn * phases * 230;
+    }
+    const gridW = world.houseW + carsW + world.batteryW - world.pvW;
+    h.meter('grid', [gridW / 690, gridW / 690, gridW / 690], { totalPowerW: gridW });
+    if (pv.batterySource) {
+      h.manager.reading({
+        source: pv.batterySource,
+        timestamp: h.iso(),
+        totalPowerW: world.batteryW,
+        socPercent: world.batterySoc,
+      });
+    }
+  });
+  return { h, world };
+}
+
+const wallbox = (id: string, extra: Partial<ConnectorConfig> = {}): ConnectorConfig => ({
+  chargePointId: id,
+  circuit: 'home',
+  maxA: 16,
+  mode: 'pv',
+  ...extra,
+});
+
+describe('LoadManager PV surplus', () => {
+  let h: ReturnType<typeof harness> | undefined;
+  afterEach(() => h?.stop());
+
+  it('starts a pv car after 1 min of enough surplus for its minimum, follows the surplus, stops 3 min after it is gone', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 4000; // 3 × 6 A × 230 V = 4140 W needed (+ the house's 300 W)
+    h.run(120_000);
+    assert.equal(h.limit('WB-1/1'), 0);
+    assert.match(h.setPoint('WB-1/1')?.reason ?? '', /pv: waiting for surplus \(3600 W of 4140 W\)/);
+    setup.world.pvW = 8000;
+    h.run(59_000);
+    assert.equal(h.limit('WB-1/1'), 0, 'enough for less than a minute');
+    h.run(2_000);
+    assert.equal(h.limit('WB-1/1'), 6);
+    h.run(120_000);
+    // 8000 − 300 (house) − 100 (residual) = 7600 W = 11 A on three phases.
+    assert.equal(h.limit('WB-1/1'), 11);
+    assert.match(h.setPoint('WB-1/1')?.reason ?? '', /limited: PV surplus/);
+    setup.world.pvW = 2000;
+    h.run(2_000);
+    assert.equal(h.limit('WB-1/1'), 6, 'below the minimum it charges on at the minimum for a while');
+    h.run(177_000);
+    assert.equal(h.limit('WB-1/1'), 6);
+    h.run(3_000);
+    assert.equal(h.limit('WB-1/1'), 0);
+    const summary = h.manager.summary();
+    assert.equal(summary.connectors[0]?.pvEnabled, false);
+    assert.equal(summary.pv?.surplusW, 2000 - 300 - 100);
+  });
+
+  it('starts only one of two pv cars on a surplus that fits one (no start race)', () => {
+    const setup = home([wallbox('WB-1'), wallbox('WB-2')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    h.plugIn('WB-2/1');
+    setup.world.pvW = 5500;
+    h.run(300_000);
+    assert.deepEqual([h.limit('WB-1/1'), h.limit('WB-2/1')], [7.3, 0]);
+    assert.equal(h.sentTo('WB-2/1').filter((s) => s.limitA > 0).length, 0, 'WB-2 never started');
+  });
+
+  it('charges a minpv car at its minimum always and puts the surplus on top', () => {
+    const setup = home([wallbox('WB-1', { mode: 'minpv' })]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    h.run(60_000);
+    assert.equal(h.limit('WB-1/1'), 6, 'no sun: the minimum');
+    setup.world.pvW = 10_000;
+    h.run(120_000);
+    assert.equal(h.limit('WB-1/1'), 13.9);
+  });
+
+  it('leaves the battery its charge power below its priority SoC, and gives it to the car above', () => {
+    const setup = home([wallbox('WB-1', { mode: 'minpv' })], {
+      batterySource: 'battery',
+      batteryPrioritySocPercent: 50,
+    });
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    setup.world.batteryW = 2000;
+    setup.world.batterySoc = 30;
+    h.run(180_000);
+    // 8000 − 300 − 2000 (battery first) − 100 = 5600 W = 8.1 A.
+    assert.equal(h.limit('WB-1/1'), 8.1);
+    setup.world.batterySoc = 60;
+    h.run(120_000);
+    // The battery's 2000 W count as surplus now: 7600 W = 11 A.
+    assert.equal(h.limit('WB-1/1'), 11);
+  });
+
+  it('keeps back what a battery with priority could take on top of what it takes now (batteryMaxChargeW)', () => {
+    const setup = home([wallbox('WB-1', { mode: 'minpv' })], {
+      batterySource: 'battery',
+      batteryPrioritySocPercent: 50,
+      batteryMaxChargeW: 2500,
+    });
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    setup.world.batteryW = 1000;
+    setup.world.batterySoc = 30;
+    h.run(180_000);
+    // 8000 − 300 − 1000 (charging) − 1500 (it could take more) − 100 = 5100 W = 7.3 A (7.39).
+    assert.equal(h.limit('WB-1/1'), 7.3);
+  });
+
+  it('switches a switchable charger to one phase when the surplus fits 1 × 6 A but not 3 × 6 A, and back', () => {
+    const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 2500; // 2100 W of surplus: 9.1 A on one phase
+    h.run(62_000);
+    assert.deepEqual(
+      [h.setPoint('WB-1/1')?.limitA, h.setPoint('WB-1/1')?.phases],
+      [6, 1],
+      'started on one phase (not charging yet: switched at once)',
+    );
+    h.run(120_000);
+    assert.equal(h.limit('WB-1/1'), 9.1);
+    setup.world.pvW = 9000; // 8600 W: 3 phases at 12.4 A give more than 1 phase at its 16 A
+    h.run(299_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 1, 'up only after 5 minutes');
+    h.run(2_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 3);
+    h.run(120_000);
+    assert.equal(h.limit('WB-1/1'), 12.4);
+    assert.equal(h.manager.summary().connectors[0]?.phaseSwitches, 2);
+  });
+
+  it('switches at most the configured number of times per session', () => {
+    const setup = home([wallbox('WB-1', { canSwitchPhases: true })], {
+      maxPhaseSwitchesPerSession: 2,
+      phaseSwitchDownDelayMs: 10_000,
+      phaseSwitchUpDelayMs: 10_000,
+      phaseSwitchSettleMs: 5_000,
+    });
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 9000;
+    h.run(90_000);
+    for (let i = 0; i < 6; i++) {
+      setup.world.pvW = i % 2 === 0 ? 2500 : 9000;
+      h.run(60_000);
+    }
+    const phases = h.sentTo('WB-1/1').map((s) => s.phases);
+    const switches = phases.filter((p, i) => i > 0 && p !== phases[i - 1]).length;
+    assert.equal(switches, 2);
+    assert.equal(h.manager.summary().connectors[0]?.phaseSwitches, 2);
+  });
+
+  it('stops pv charging when the grid meter goes stale (after the disable delay), never charging on a guess', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 9000;
+    h.run(180_000);
+    assert.ok((h.limit('WB-1/1') ?? 0) > 6);
+    h.stop();
+    // No more readings: the meter goes stale, the surplus is unknown.
+    const manager = h.manager;
+    h.clock.advance(31_000);
+    manager.tick();
+    assert.equal(h.limit('WB-1/1'), 6);
+    assert.match(h.setPoint('WB-1/1')?.reason ?? '', /fallback: meter "grid" of home is stale/);
+    h.clock.advance(180_000);
+    manager.tick();
+    assert.equal(h.limit('WB-1/1'), 0);
+  });
+});

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../../lib/config-error';
+import {
+  gridPhasesOf,
+  PHASE_ROTATIONS,
+  parseSite,
+  type SiteConfig,
+  SiteConfigError,
+  validateSite,
+} from '../../../lib/dlm/site';
+
+const valid = (): SiteConfig => ({
+  circuits: [
+    { id: 'main', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } },
+    { id: 'sub', parent: 'main', limitA: [32, 32, 25] },
+  ],
+  connectors: [
+    { chargePointId: 'CP-1', circuit: 'sub' },
+    {
+      chargePointId: 'CP-2',
+      connectorId: 2,
+      circuit: 'sub',
+      phaseRotation: 'STR',
+      phases: 1,
+      minA: 8,
+      maxA: 16,
+    },
+  ],
+});
+
+describe('site model', () => {
+  it('maps every phase rotation as OCPP ConnectorPhaseRotation does (R, S, T = grid L1, L2, L3)', () => {
+    assert.deepEqual(Object.fromEntries(PHASE_ROTATIONS.map((r) => [r, gridPhasesOf(r).map((p) => p + 1)])), {
+      RST: [1, 2, 3],
+      STR: [2, 3, 1],
+      TRS: [3, 1, 2],
+      RTS: [1, 3, 2],
+      SRT: [2, 1, 3],
+      TSR: [3, 2, 1],
+    });
+  });
+
+  it('fills in the defaults and resolves the tree', () => {
+    const site = parseSite(valid());
+    assert.equal(site.voltageV, 230);
+    assert.equal(site.shedding, 'firstStarted');
+    assert.deepEqual(site.rootIndexes, [0]);
+    const [main, sub] = site.circuits;
+    assert.deepEqual(main?.limitA, [63, 63, 63]);
+    assert.equal(main?.meter?.staleAfterMs, 30_000);
+    assert.deepEqual(main?.fallback, { otherLoadA: undefined, connectorLimitA: 6 });
+    assert.equal(main?.unbalanceLimitA, 20, 'the root gets the site unbalance limit');
+    assert.equal(sub?.unbalanceLimitA, undefined);
+    assert.deepEqual(sub?.connectorIndexes, [0, 1]);
+    const [cp1, cp2] = site.connectors;
+    assert.equal(cp1?.key, 'CP-1/1');
+    assert.deepEqual(
+      [cp1?.minA, cp1?.maxA, cp1?.phases, cp1?.phaseRotation, cp1?.offlineA],
+      [6, 32, 3, 'RST', 32],
+    );
+    assert.deepEqual(cp1?.path, [1, 0]);
+    assert.equal(cp2?.key, 'CP-2/2');
+    assert.deepEqual(cp2?.gridPhaseOf, [1, 2, 0]);
+    assert.equal(cp2?.offlineA, 16);
+  });
+
+  it('refuses a site and lists every problem, each naming the circuit or connector and the field', () => {
+    const config = {
+      circuits: [
+        { id: 'main', limitA: [63, -5, 63], meter: { source: 'grid' } },
+        { id: 'main', limitA: 10 },
+        { id: 'a', parent: 'b', limitA: 10 },
+        { id: 'b', parent: 'a', limitA: 10 },
+        { id: 'c', parent: 'nowhere', limitA: 'lots' },
+      ],
+      connectors: [
+        { chargePointId: 'CP-1', circuit: 'missing' },
+        { chargePointId: 'CP-2', circuit: 'main', minA: 16, maxA: 10 },
+        { chargePointId: 'CP-3', circuit: 'main', phaseRotation: 'XYZ' },
+        { chargePointId: 'CP-3', circuit: 'main' },
+        { chargePointId: 'CP-4', circuit: 'main', priority: '=connector.(' },
+      ],
+      shedding: 'random',
+    };
+    const result = validateSite(config);
+    assert.equal(result.site, undefined);
+    const messages = result.problems.map((p) => `${p.field}: ${p.message}`);
+    const expect = (pattern: RegExp) =>
+      assert.ok(
+        messages.some((m) => pattern.test(m)),
+        `no problem matching ${pattern} in\n${messages.join('\n')}`,
+      );
+    expect(/^circuit "main" limitA: L2 -5 A is negative/);
+    expect(/^circuit "main" meter.location: say where the meter is/);
+    expect(/^circuit "main" id: is used by more than one circuit/);
+    expect(/^circuit "[ab]" parent: the circuits form a cycle/);
+    expect(/^circuit "c" parent: no circuit has the id "nowhere"/);
+    expect(/^circuit "c" limitA: L1 "lots" is not a number/);
+    expect(/^connector "CP-1\/1" circuit: no circuit has the id "missing"/);
+    expect(/^connector "CP-2\/1" minA: 16 A is above maxA 10 A/);
+    expect(/^connector "CP-3\/1" phaseRotation: "XYZ" is not one of RST, STR/);
+    expect(/^connector "CP-3\/1": is listed more than once/);
+    expect(/^connector "CP-4\/1" priority: the JSONata expression does not parse/);
+    expect(/^shedding: "random" is not one of firstStarted, mostEnergyFirst/);
+    assert.throws(
+      () => parseSite(config),
+      (err: unknown) =>
+        err instanceof SiteConfigError &&
+        err instanceof ConfigError &&
+        err.problems.length === result.problems.length,
+    );
+  });
+
+  it('accepts but reports a child limit above its parent and a per-connector fallback the breaker cannot carry', () => {
+    const result = validateSite({
+      circuits: [
+        { id: 'main', limitA: 40 },
+        {
+          id: 'zone',
+          parent: 'main',
+          limitA: [63, 32, 32],
+          meter: { source: 'zone-meter', location: 'otherLoadsOnly' },
+          fallback: { connectorLimitA: 6 },
+        },
+      ],
+      connectors: Array.from({ length: 6 }, (_, i) => ({ chargePointId: `CP-${i}`, circuit: 'zone' })),
+    });
+    assert.ok(result.site);
+    assert.deepEqual(
+      result.warnings.map((w) => w.field),
+      [
+        'circuit "zone" limitA',
+        'circuit "zone" fallback.connectorLimitA',
+        'circuit "zone" fallback.connectorLimitA',
+      ],
+    );
+    assert.match(result.warnings[0]?.message ?? '', /L1 63 A above its parent "main" \(40\/40\/40 A\)/);
+    assert.match(
+      result.warnings[1]?.message ?? '',
+      /6 A for each of its connectors is 36 A on L2, above the 32 A available/,
+    );
+  });
+
+  it('reads priorities and modes written as JSONata expressions (a leading =)', () => {
+    const site = parseSite({
+      circuits: [{ id: 'main', limitA: 32 }],
+      connectors: [
+        {
+          chargePointId: 'CP-1',
+          circuit: 'main',
+          priority: "= idTag = 'VIP' ? 10 : 0",
+          mode: '=energyWh > 10000 ? "pv" : "fast"',
+        },
+      ],
+      defaultMode: 'minpv',
+    });
+    assert.deepEqual(site.connectors[0]?.priority, { expression: "idTag = 'VIP' ? 10 : 0" });
+    assert.deepEqual(site.connectors[0]?.mode, { expression: 'energyWh > 10000 ? "pv" : "fast"' });
+    assert.equal(site.defaultMode, 'minpv');
+  });
+
+  it('takes the only root with a meter as the grid meter for PV, and refuses a pv.gridCircuit without one', () => {
+    assert.equal(parseSite(valid()).pv.gridCircuitIndex, 0);
+    const result = validateSite({ ...valid(), pv: { gridCircuit: 'sub' } });
+    assert.deepEqual(
+      result.problems.map((p) => p.field),
+      ['pv.gridCircuit'],
+    );
+  });
+
+  it('refuses unknown control settings instead of ignoring a typo', () => {
+    const result = validateSite({ ...valid(), control: { minUpdateIntervallMs: 10 } });
+    assert.match(result.problems[0]?.message ?? '', /unknown setting/);
+  });
+});
