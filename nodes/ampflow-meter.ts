@@ -18,6 +18,8 @@ function shortFailure(error: MeterReadError | undefined): string | undefined {
       return 'not answering';
     case 'queue-full':
       return 'queue full';
+    case 'queue-timeout':
+      return 'bus overloaded';
     case 'corrupt':
       return 'bad answer';
     default:
@@ -64,6 +66,8 @@ export = (RED: NodeAPI): void => {
     }
 
     const running = meter;
+    // Settings adjusted rather than refused (a poll interval raised to the device's minimum).
+    for (const warning of running.warnings) this.warn(warning);
     view = { state: running.state, stale: false };
     const update = (changes: Partial<MeterView>) => {
       view = { ...(view as MeterView), state: running.state, stale: running.isStale, ...changes };
@@ -83,7 +87,8 @@ export = (RED: NodeAPI): void => {
       for (const error of result.errors) warnOnce(error);
       const failure = shortFailure(result.errors[0]);
       update({ totalPowerW: result.reading.totalPowerW, failure });
-      this.send({ topic: name, payload: result.reading, stale: false });
+      // Stale while some value has not been read within the stale timeout, even if others were.
+      this.send({ topic: name, payload: result.reading, stale: running.isStale });
     });
     running.on('failed', (error: MeterReadError) => {
       warnOnce(error);
@@ -102,7 +107,7 @@ export = (RED: NodeAPI): void => {
         (result) => {
           msg.topic = name;
           msg.payload = result.reading;
-          msg.stale = false;
+          msg.stale = running.isStale;
           send(msg);
           done();
         },

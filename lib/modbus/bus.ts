@@ -34,8 +34,21 @@ export interface BusOptions {
   maxWaitMs?: number;
   /** Connect attempts time out after this (default 5 s). */
   connectTimeoutMs?: number;
-  /** Reconnect delays: doubling from `initialMs` up to `maxMs` (defaults 250 ms and 30 s). */
-  reconnect?: { initialMs?: number; maxMs?: number };
+  /**
+   * Reconnect delays: doubling from `initialMs` up to `maxMs` (defaults 250 ms and 30 s). They
+   * start again from `initialMs` only after a connection stayed up for `stableAfterMs` (default
+   * 30 s): a gateway that accepts, answers once and drops is not hammered every 250 ms.
+   */
+  reconnect?: { initialMs?: number; maxMs?: number; stableAfterMs?: number };
+  /**
+   * RTU and RTU over TCP only, whose answers carry no transaction id: after a request timed out
+   * (or got a corrupt answer: the framing may be out of step), the next request waits until the
+   * line has been silent this long, and whatever arrived meanwhile (the late answer) is
+   * discarded, so that a late answer can never be taken for the next request's. Default: the
+   * failed request's own timeout, at least 250 ms. If the line never falls silent, the next
+   * request goes after 4 times this all the same (input discarded). 0 turns the drain off.
+   */
+  drainAfterTimeoutMs?: number;
   /**
    * A unit is backed off after `afterFailures` failures in a row (timeouts, corrupt answers,
    * gateway exceptions): its requests fail at once for `initialMs`, doubling up to `maxMs`
@@ -74,6 +87,10 @@ export interface BusStats {
   waitTimeouts: number;
   connects: number;
   connectionsLost: number;
+  /** Times the line was drained after a timeout or a corrupt answer (RTU framing). */
+  drains: number;
+  /** Bytes received, answers or not. */
+  bytesReceived: number;
 }
 
 interface Waiter {
@@ -94,6 +111,19 @@ interface InFlight {
   connection: ModbusConnection;
   timer: TimerHandle;
 }
+
+/** The line is being drained after a failed request: nothing is sent until it was silent long enough. */
+interface Drain {
+  fromMs: number;
+  silenceMs: number;
+  /** The drain ends here at the latest, silent or not. */
+  latestMs: number;
+}
+
+/** Least silence after a timeout on RTU framing, whatever the timeout. */
+const MIN_DRAIN_MS = 250;
+/** A drain lasts at most this many times its silence. */
+const MAX_DRAIN_FACTOR = 4;
 
 /**
  * One physical bus (a serial port or a TCP connection to a device or gateway) and its request
@@ -119,6 +149,10 @@ export class ModbusBus extends EventEmitter {
   private readonly connectTimeoutMs: number;
   private readonly reconnectInitialMs: number;
   private readonly reconnectMaxMs: number;
+  private readonly stableAfterMs: number;
+  /** RTU and RTU over TCP: answers are matched by position, not by a transaction id. */
+  private readonly serialFramed: boolean;
+  private readonly drainAfterTimeoutMs: number | undefined;
   private readonly backoffAfterFailures: number;
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
@@ -139,6 +173,11 @@ export class ModbusBus extends EventEmitter {
   private connectedAtMs = 0;
   private quietUntilMs = 0;
   private lastHeardMs = 0;
+  /** When bytes last arrived on the line (any bytes, answer or not). */
+  private lastReceivedMs = 0;
+  private drain: Drain | undefined;
+  /** Whether an overloaded queue has been logged since the queue last ran empty. */
+  private overloadReported = false;
   /** What the log last said, so a flapping connection is reported once, not on every attempt. */
   private reported: 'nothing' | 'working' | 'failing' = 'nothing';
   private readonly units = new Map<number, UnitHealth>();
@@ -154,6 +193,8 @@ export class ModbusBus extends EventEmitter {
     waitTimeouts: 0,
     connects: 0,
     connectionsLost: 0,
+    drains: 0,
+    bytesReceived: 0,
   };
 
   constructor(options: BusOptions) {
@@ -172,6 +213,9 @@ export class ModbusBus extends EventEmitter {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     this.reconnectInitialMs = options.reconnect?.initialMs ?? 250;
     this.reconnectMaxMs = options.reconnect?.maxMs ?? 30000;
+    this.stableAfterMs = options.reconnect?.stableAfterMs ?? 30000;
+    this.serialFramed = options.transport.kind !== 'tcp';
+    this.drainAfterTimeoutMs = options.drainAfterTimeoutMs;
     this.backoffAfterFailures = options.unitBackoff?.afterFailures ?? 2;
     this.backoffInitialMs = options.unitBackoff?.initialMs ?? 1000;
     this.backoffMaxMs = options.unitBackoff?.maxMs ?? 60000;
@@ -244,6 +288,7 @@ export class ModbusBus extends EventEmitter {
       }
       if (this.queue.length >= this.maxQueueLength) {
         this.counters.refusedQueueFull += 1;
+        this.reportOverload(`the queue is full (${this.queue.length} requests waiting)`);
         reject(
           this.failure(
             'queue-full',
@@ -314,12 +359,31 @@ export class ModbusBus extends EventEmitter {
       if (index < 0) return;
       this.queue.splice(index, 1);
       this.counters.waitTimeouts += 1;
-      const why =
-        this.currentState === 'connected'
-          ? `waited ${this.maxWaitMs} ms for its turn: the bus is overloaded`
-          : `the bus is not connected${this.problem ? ` (${this.problem.message})` : ''}; waited ${this.maxWaitMs} ms`;
+      if (this.currentState === 'connected') {
+        // Connected, but the wire never came free for it: the bus carries more than it can.
+        this.reportOverload(`requests waited ${this.maxWaitMs} ms for their turn`);
+        this.settle(
+          entry,
+          this.failure(
+            'queue-timeout',
+            entry.request,
+            `waited ${this.maxWaitMs} ms for its turn: the bus is overloaded; poll less often or split the devices over more buses`,
+          ),
+        );
+        return;
+      }
+      const why = `the bus is not connected${this.problem ? ` (${this.problem.message})` : ''}; waited ${this.maxWaitMs} ms`;
       this.settle(entry, this.failure('not-connected', entry.request, why));
     }, this.maxWaitMs);
+  }
+
+  /** Logs an overloaded bus once, until its queue has run empty again. */
+  private reportOverload(what: string): void {
+    if (this.overloadReported) return;
+    this.overloadReported = true;
+    this.log.warn(
+      `modbus bus "${this.name}" is overloaded: ${what}; poll less often or split the devices over more buses`,
+    );
   }
 
   private settle(entry: Entry, error: Error | undefined, registers?: number[]): void {
@@ -348,7 +412,12 @@ export class ModbusBus extends EventEmitter {
     const onLost = (error: Error) => {
       if (attempt === this.connectAttempt) this.connectionLost(error);
     };
-    this.connector.connect(onLost, abort.signal).then(
+    const onReceive = (bytes: number) => {
+      if (attempt !== this.connectAttempt) return;
+      this.lastReceivedMs = this.clock.now();
+      this.counters.bytesReceived += bytes;
+    };
+    this.connector.connect({ onLost, onReceive }, abort.signal).then(
       (connection) => {
         if (attempt !== this.connectAttempt || this.currentState !== 'connecting') {
           void connection.close();
@@ -403,6 +472,8 @@ export class ModbusBus extends EventEmitter {
   private connectionLost(error: Error): void {
     if (this.currentState !== 'connected') return;
     this.counters.connectionsLost += 1;
+    // Reconnect delays start again only after a connection that held for a while.
+    if (this.clock.now() - this.connectedAtMs >= this.stableAfterMs) this.reconnectFailures = 0;
     const connection = this.connection;
     this.connection = undefined;
     const inFlight = this.inFlight;
@@ -452,6 +523,7 @@ export class ModbusBus extends EventEmitter {
       this.scheduleWake(this.quietUntilMs);
       return;
     }
+    if (this.drain && !this.drained(now, this.connection)) return;
     let earliestMs = Number.POSITIVE_INFINITY;
     for (let index = 0; index < this.queue.length; index++) {
       const entry = this.queue[index] as Entry;
@@ -477,10 +549,41 @@ export class ModbusBus extends EventEmitter {
     if (earliestMs < Number.POSITIVE_INFINITY) this.scheduleWake(earliestMs);
   }
 
+  /**
+   * Whether the drain after a timeout is over: the line has been silent for the drain's silence
+   * (or the drain reached its longest). Then the input is discarded; a connection that cannot
+   * discard is reopened instead. False while the bus must wait (a wake is scheduled).
+   */
+  private drained(now: number, connection: ModbusConnection): boolean {
+    const drain = this.drain;
+    if (!drain) return true;
+    const silentAtMs = Math.max(drain.fromMs, this.lastReceivedMs) + drain.silenceMs;
+    const readyAtMs = Math.min(silentAtMs, drain.latestMs);
+    if (now < readyAtMs) {
+      this.scheduleWake(readyAtMs);
+      return false;
+    }
+    this.drain = undefined;
+    if (silentAtMs > drain.latestMs) {
+      this.log.warn(
+        `modbus bus "${this.name}": the line did not fall silent within ${drain.latestMs - drain.fromMs} ms after a failed request (another master on the bus, noise?); input discarded, going on`,
+      );
+    }
+    if (connection.discardInput?.() !== true) {
+      // Nothing else clears what the connection may still hold: start afresh.
+      this.connectionLost(new Error('reopened to discard what a timed-out device sent late'));
+      return false;
+    }
+    return true;
+  }
+
   private send(entry: Entry, connection: ModbusConnection): void {
     this.clock.clearTimeout(entry.waitTimer);
     entry.waitTimer = undefined;
     entry.attempts += 1;
+    if (this.queue.length === 0) this.overloadReported = false;
+    // Whatever an RTU-framing port holds now cannot be this request's answer.
+    if (this.serialFramed) connection.discardInput?.();
     const { request } = entry;
     const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     const timer = this.clock.setTimeout(() => {
@@ -538,10 +641,12 @@ export class ModbusBus extends EventEmitter {
     this.emit('done', entry.request, error);
     const now = this.clock.now();
     this.quietUntilMs = now + this.interFrameDelayMs;
+    if ((error?.failure === 'timeout' || error?.failure === 'corrupt') && this.serialFramed) {
+      this.startDrain(now, entry.request);
+    }
     const unitId = entry.request.unitId;
     if (!error) {
       this.counters.answered += 1;
-      this.reconnectFailures = 0;
       this.unitAnswered(unitId);
     } else {
       if (error.failure === 'timeout') this.counters.timeouts += 1;
@@ -559,6 +664,19 @@ export class ModbusBus extends EventEmitter {
       this.connectionLost(new Error(`nothing received for ${Math.round((now - this.lastHeardMs) / 1000)} s`));
     }
     this.pump();
+  }
+
+  /**
+   * After a timeout on RTU framing the device may still answer; its answer has the unit, function
+   * code and often the length the next request expects, and nothing else tells them apart. After
+   * a corrupt answer the rest of a frame may still be on its way. So the line is left alone until
+   * it has been silent for a while, and whatever came is discarded.
+   */
+  private startDrain(now: number, request: ReadRequest): void {
+    const silenceMs = this.drainAfterTimeoutMs ?? Math.max(MIN_DRAIN_MS, request.timeoutMs ?? this.timeoutMs);
+    if (silenceMs <= 0) return;
+    this.counters.drains += 1;
+    this.drain = { fromMs: now, silenceMs, latestMs: now + MAX_DRAIN_FACTOR * silenceMs };
   }
 
   private unitAnswered(unitId: number): void {

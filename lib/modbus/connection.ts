@@ -40,17 +40,34 @@ export interface ModbusConnection {
     quantity: number,
     done: (error: Error | null, registers?: number[]) => void,
   ): void;
+  /**
+   * Serial-framed transports (RTU, RTU over TCP), whose answers carry no transaction id: drops
+   * whatever was received but not yet taken as an answer, so that nothing already on its way can
+   * be matched to the next request. Returns false when it cannot (the bus then reopens the
+   * connection instead). Absent on Modbus TCP, whose transaction ids tell answers apart.
+   */
+  discardInput?(): boolean;
   /** Closes at once; never rejects. */
   close(): Promise<void>;
+}
+
+/** What a connection reports to its bus while it is open. */
+export interface ConnectionEvents {
+  /**
+   * Called at most once, when the connection breaks (socket closed or reset, serial port gone).
+   */
+  onLost(error: Error): void;
+  /** Called for every chunk of bytes received, answer or not: tells the bus the line is busy. */
+  onReceive?(bytes: number): void;
 }
 
 /** Opens connections for a bus; the bus decides when (and when again). */
 export interface Connector {
   /**
-   * Resolves with an open connection. `onLost` is called at most once, when that connection
-   * breaks afterwards (socket closed, serial port gone). `signal` aborts a connect in progress.
+   * Resolves with an open connection. `events.onLost` is called at most once, when that
+   * connection breaks afterwards. `signal` aborts a connect in progress.
    */
-  connect(onLost: (error: Error) => void, signal: AbortSignal): Promise<ModbusConnection>;
+  connect(events: ConnectionEvents, signal: AbortSignal): Promise<ModbusConnection>;
 }
 
 /** Errors that mean the connection itself is gone, not the device's answer. */
@@ -91,9 +108,43 @@ function classify(error: ModbusSerialError): Error {
   return error;
 }
 
-/** The modbus-serial internals ampflow needs and its typings do not show. */
+/**
+ * The modbus-serial internals (8.0.x) ampflow needs and its typings do not show: the port object
+ * (`TcpPort`, `TelnetPort`, `RTUBufferedPort`), its receive buffer and the state that matches
+ * received bytes to the request last written, and the socket or serial port underneath.
+ * `test/unit/modbus/connection_spec.ts` fails when an upgrade renames them.
+ */
+export interface PortInternals {
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  destroy?: () => void;
+  /** RTU framing: bytes received and not yet emitted as a frame. */
+  _buffer?: Buffer;
+  /** RTU framing: unit id, function code and length of the answer expected. */
+  _id?: number;
+  _cmd?: number;
+  _length?: number | string;
+  /** The net.Socket or SerialPort underneath. */
+  _client?: { on(event: string, listener: (...args: unknown[]) => void): void };
+}
+
 interface ClientInternals {
-  _port?: { on(event: string, listener: (...args: unknown[]) => void): void; destroy?: () => void };
+  _port?: PortInternals;
+}
+
+/**
+ * Forgets what an RTU-framing port received and what answer it expects: bytes already in its
+ * buffer, and the unit, function code and length a late frame would be matched against. Until
+ * the next request is written, nothing received is emitted as an answer. False when the port
+ * does not look as expected (another modbus-serial version).
+ */
+export function discardRtuInput(port: PortInternals | undefined): boolean {
+  if (!port || !Buffer.isBuffer(port._buffer) || typeof port._length !== 'number') return false;
+  port._buffer = Buffer.alloc(0);
+  // A length below the shortest frame makes the port buffer bytes without emitting any.
+  port._id = 0;
+  port._cmd = 0;
+  port._length = 0;
+  return true;
 }
 
 /**
@@ -104,8 +155,9 @@ interface ClientInternals {
  * the bus times requests on its clock.
  */
 export function modbusSerialConnector(transport: BusTransport): Connector {
+  const serialFramed = transport.kind !== 'tcp';
   return {
-    async connect(onLost, signal) {
+    async connect(events, signal) {
       const client = new ModbusRTU();
       const internals = client as unknown as ClientInternals;
       let open = false;
@@ -113,7 +165,7 @@ export function modbusSerialConnector(transport: BusTransport): Connector {
       const markLost = (error: Error) => {
         if (!open || lost) return;
         lost = true;
-        onLost(error);
+        events.onLost(error);
       };
       // A serial port reports errors as events; without a listener they would crash the process.
       client.on('error', (error: unknown) =>
@@ -157,8 +209,22 @@ export function modbusSerialConnector(transport: BusTransport): Connector {
           });
           break;
       }
+      const port = internals._port;
       // The port exists now; listen to it before modbus-serial does (it only does once open).
-      internals._port?.on('error', () => undefined);
+      port?.on('error', () => undefined);
+      // modbus-serial's TCP port clears its open flag on a socket error (a reset) and then never
+      // reports the close: watch the socket itself, or a reset would go unnoticed until the
+      // request on the wire timed out.
+      const socket = port?._client;
+      if (socket && transport.kind !== 'rtu') {
+        socket.on('error', (error: unknown) =>
+          markLost(connectionLostError(error instanceof Error ? error.message : String(error), error)),
+        );
+        socket.on('close', () => markLost(connectionLostError('connection closed by the other side')));
+      }
+      socket?.on('data', (chunk: unknown) => {
+        if (open && !lost) events.onReceive?.(Buffer.isBuffer(chunk) ? chunk.length : 0);
+      });
       const abort = () => void destroy();
       signal.addEventListener('abort', abort, { once: true });
       try {
@@ -175,11 +241,23 @@ export function modbusSerialConnector(transport: BusTransport): Connector {
       }
       open = true;
 
-      return {
+      const connection: ModbusConnection = {
         read(unitId, functionCode, address, quantity, done) {
-          const callback = (error: ModbusSerialError | null, result?: { data: number[] }) => {
-            if (error) done(classify(error));
-            else done(null, result?.data ?? []);
+          const callback = (
+            error: ModbusSerialError | null,
+            result?: { data: number[]; buffer?: Buffer },
+          ) => {
+            if (error) {
+              done(classify(error));
+              return;
+            }
+            // The byte count must match the request (modbus-serial checks only the frame length).
+            const bytes = result?.buffer?.length;
+            if (bytes !== undefined && bytes !== 2 * quantity) {
+              done(new Error(`byte count ${bytes}, expected ${2 * quantity}`));
+              return;
+            }
+            done(null, result?.data ?? []);
           };
           try {
             if (functionCode === 3) client.writeFC3(unitId, address, quantity, callback as never);
@@ -193,6 +271,8 @@ export function modbusSerialConnector(transport: BusTransport): Connector {
           await destroy();
         },
       };
+      if (serialFramed) connection.discardInput = () => discardRtuInput(internals._port);
+      return connection;
     },
   };
 }

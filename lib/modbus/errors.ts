@@ -15,7 +15,9 @@ export interface ReadRequest {
 
 /**
  * Why a request failed. `timeout`, `corrupt` and the gateway exceptions count against the unit;
- * `disconnected` and `not-connected` are the bus's; the rest concern the request itself.
+ * `disconnected`, `not-connected`, `closed` and the overloads (`queue-full`: refused at once;
+ * `queue-timeout`: waited its longest on a connected bus) are the bus's; the rest concern the
+ * request itself.
  */
 export type RequestFailure =
   | 'timeout'
@@ -24,8 +26,18 @@ export type RequestFailure =
   | 'disconnected'
   | 'not-connected'
   | 'queue-full'
+  | 'queue-timeout'
   | 'unit-backed-off'
   | 'closed';
+
+/** Failures that say the bus, not the device, is the problem. */
+export const BUS_FAILURES: ReadonlySet<RequestFailure> = new Set<RequestFailure>([
+  'disconnected',
+  'not-connected',
+  'closed',
+  'queue-full',
+  'queue-timeout',
+]);
 
 const EXCEPTION_NAMES: Record<number, string> = {
   1: 'illegal function',
@@ -65,6 +77,11 @@ export class ModbusRequestError extends Error {
       `bus "${bus}" unit ${request.unitId}: ${describeRange(request.functionCode, request.address, request.quantity)}: ${detail}`,
     );
     this.name = 'ModbusRequestError';
+  }
+
+  /** Whether the bus (connection, overload), not the device, is the problem. */
+  get busProblem(): boolean {
+    return BUS_FAILURES.has(this.failure);
   }
 
   /** Whether the failure says something about the unit (and so counts towards its backoff). */

@@ -4,10 +4,10 @@ import { ConfigError, parseNumber } from '../config-error';
 import type { Reading } from '../contracts';
 import type { ModbusBus } from './bus';
 import { describeRange, ModbusRequestError } from './errors';
-import { planReads, type ReadBlock } from './plan';
+import { planReads, type ReadBlock, registerSpan } from './plan';
 import { decodeBlocks, toReading } from './reading';
 import { resolveSunSpecProfile, walkSunSpec } from './sunspec';
-import type { DeviceProfile, Measurand } from './types';
+import type { DeviceProfile, Measurand, RegisterDefinition } from './types';
 
 export const MIN_POLL_INTERVAL_MS = 200;
 
@@ -18,15 +18,24 @@ export interface MeterOptions {
   profile: DeviceProfile;
   /** Modbus unit id (slave address), 0-255 (0 and 248-255 for gateways that need them). */
   unitId: number;
-  /** Poll interval; 0 reads only on demand (default 1000 ms, at least 200 ms). */
+  /**
+   * Poll interval; 0 reads only on demand (default 1000 ms, at least 200 ms). A shorter interval
+   * than the profile's `defaults.minPollIntervalMs` is raised to it (see `warnings`).
+   */
   pollIntervalMs?: number;
-  /** Data older than this makes the meter stale (default 3 poll intervals; 0 = never). */
+  /**
+   * The meter is stale while any of its values is older than this: not read (its request failed)
+   * for this long (default 3 poll intervals; 0 = never).
+   */
   staleAfterMs?: number;
   /** Response timeout per request (default: the profile's, else the bus's). */
   timeoutMs?: number;
   /** Pause after the bus connects before this meter's first request (default: the profile's). */
   pauseAfterConnectMs?: number;
-  /** Caps the profile's request size for devices that answer fewer registers. */
+  /**
+   * Caps the profile's request size for devices that answer fewer registers. A cap below what one
+   * value and its scale factor span (they are read in one request) is a settings error.
+   */
   maxRegistersPerRequest?: number;
   /** Single-phase meters: the grid phase they are wired to (default 1). */
   phase?: 1 | 2 | 3;
@@ -51,24 +60,34 @@ export class MeterReadError extends Error {
     this.name = 'MeterReadError';
   }
 
-  /** Whether the bus, not the device, is the problem (not connected, closed). */
+  /** Whether the bus, not the device, is the problem (not connected, closed, overloaded). */
   get busProblem(): boolean {
     // SunSpec discovery wraps the request's error once more.
     for (let cause: unknown = this.cause; cause instanceof Error; cause = cause.cause) {
-      if (cause instanceof ModbusRequestError) {
-        return (
-          cause.failure === 'not-connected' || cause.failure === 'closed' || cause.failure === 'disconnected'
-        );
-      }
+      if (cause instanceof ModbusRequestError) return cause.busProblem;
     }
     return false;
   }
 }
 
 export interface PollResult {
+  /**
+   * The values of the requests that succeeded, stamped with the time the EARLIEST of them was
+   * answered: a poll whose requests waited (a reconnect, a busy bus) is as old as its oldest part.
+   */
   reading: Reading;
-  /** Requests that failed while others succeeded: the reading lacks their values. */
+  /**
+   * Requests that failed while others succeeded, and answers left out because they came more
+   * than `staleAfterMs` before the rest of the poll: the reading lacks their values.
+   */
   errors: MeterReadError[];
+}
+
+/** One poll as read: the result, and when each block that is in the reading was answered. */
+interface Poll {
+  result: PollResult;
+  answered: { block: ReadBlock; atMs: number }[];
+  profile: DeviceProfile;
 }
 
 export type MeterState = 'starting' | 'ok' | 'partial' | 'failing' | 'stopped';
@@ -79,8 +98,14 @@ export type MeterState = 'starting' | 'ok' | 'partial' | 'failing' | 'stopped';
  * would only coalesce it). Events:
  * - `reading` (PollResult): a scheduled poll succeeded (fully or partly);
  * - `failed` (MeterReadError): a scheduled poll brought nothing;
- * - `stale` (last reading or undefined): no good data for `staleAfterMs`;
+ * - `stale` (last reading or undefined): some value has not been read for `staleAfterMs`;
  * - `state` (MeterState).
+ *
+ * Staleness is kept per value (per register of the profile), not per poll: a poll that brings
+ * only some of the values refreshes those, and the meter turns stale when any value it should
+ * read is older than `staleAfterMs` (a meter whose current block fails every time goes stale even
+ * though its energy block answers). It is fresh again once every value has been read within
+ * `staleAfterMs`. A value that the device reports as "not available" still counts as read.
  */
 export class Meter extends EventEmitter {
   readonly name: string;
@@ -106,6 +131,11 @@ export class Meter extends EventEmitter {
   private lastFailure: MeterReadError | undefined;
   private pollsSkipped = 0;
   private runningScheduled = false;
+  /** When each register's value was last read (by `register key`), for staleness. */
+  private readonly readAtMs = new Map<string, number>();
+  private startedAtMs = 0;
+  /** Settings adjusted rather than refused (a poll interval raised to the profile's minimum). */
+  readonly warnings: string[] = [];
 
   constructor(options: MeterOptions) {
     super();
@@ -114,12 +144,19 @@ export class Meter extends EventEmitter {
     this.profile = options.profile;
     this.clock = options.clock ?? systemClock;
     this.unitId = parseNumber('unitId', options.unitId, { fallback: 1, min: 0, max: 255, integer: true });
-    const interval = options.pollIntervalMs ?? 1000;
+    let interval = options.pollIntervalMs ?? 1000;
     if (interval !== 0 && !(interval >= MIN_POLL_INTERVAL_MS)) {
       throw new ConfigError(
         'pollInterval',
         `${interval} ms is shorter than ${MIN_POLL_INTERVAL_MS} ms (0 polls on demand only)`,
       );
+    }
+    const deviceMinimum = options.profile.defaults?.minPollIntervalMs ?? 0;
+    if (interval !== 0 && interval < deviceMinimum) {
+      this.warnings.push(
+        `meter "${this.name}": poll interval raised from ${interval / 1000} s to ${deviceMinimum / 1000} s, the shortest the ${options.profile.name} profile allows`,
+      );
+      interval = deviceMinimum;
     }
     this.pollIntervalMs = interval;
     this.staleAfterMs = options.staleAfterMs ?? 3 * interval;
@@ -127,7 +164,17 @@ export class Meter extends EventEmitter {
     this.pauseAfterConnectMs = options.pauseAfterConnectMs ?? options.profile.defaults?.pauseAfterConnectMs;
     this.maxRegistersPerRequest = options.maxRegistersPerRequest;
     this.phase = options.phase ?? 1;
-    if (!options.profile.sunspec) this.resolved = this.prepare(options.profile);
+    if (!options.profile.sunspec) {
+      try {
+        this.resolved = this.prepare(options.profile);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        throw new ConfigError(
+          error.field,
+          `meter "${this.name}": ${error.message.slice(error.field.length + 2)}`,
+        );
+      }
+    }
   }
 
   get state(): MeterState {
@@ -162,11 +209,22 @@ export class Meter extends EventEmitter {
     return this.resolved?.profile;
   }
 
+  /** The values (measurand/direction) not read within `staleAfterMs`; empty unless stale. */
+  get staleValues(): string[] {
+    if (!this.stale) return [];
+    const now = this.clock.now();
+    return this.valueKeys().filter(
+      (key) => (this.readAtMs.get(key) ?? this.startedAtMs) + this.staleAfterMs <= now,
+    );
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.startedAtMs = this.clock.now();
+    this.readAtMs.clear();
     this.bus.open();
-    this.armStaleTimer();
+    this.checkStale();
     if (this.pollIntervalMs > 0) {
       this.nextDueMs = this.clock.now();
       this.tick();
@@ -190,10 +248,19 @@ export class Meter extends EventEmitter {
 
   private prepare(profile: DeviceProfile): { profile: DeviceProfile; blocks: ReadBlock[] } {
     const limit = this.maxRegistersPerRequest;
-    const planned =
-      limit && limit < profile.maxRegistersPerRequest
-        ? { ...profile, maxRegistersPerRequest: limit }
-        : profile;
+    if (!limit || limit >= profile.maxRegistersPerRequest) return { profile, blocks: planReads(profile) };
+    // A value and its scale factor are read in one request (the device may change the factor
+    // between two requests): a cap below their span cannot be kept.
+    for (const register of profile.registers) {
+      const [start, end] = registerSpan(register);
+      if (end - start + 1 > limit) {
+        throw new ConfigError(
+          'maxRegistersPerRequest',
+          `${limit} is too few: ${register.measurand} at ${register.address} and its scale factor at ${register.scaleFactorAddress} must be read in one request of ${end - start + 1} registers; leave the field empty or set at least ${end - start + 1}`,
+        );
+      }
+    }
+    const planned = { ...profile, maxRegistersPerRequest: limit };
     return { profile: planned, blocks: planReads(planned) };
   }
 
@@ -203,13 +270,36 @@ export class Meter extends EventEmitter {
     this.emit('state', state);
   }
 
-  private armStaleTimer(): void {
+  /** `measurand/direction` of every value the meter reads (before SunSpec discovery: none known). */
+  private valueKeys(): string[] {
+    const profile = this.resolved?.profile;
+    if (!profile) return [];
+    return [...new Set(profile.registers.map(registerKey))];
+  }
+
+  /**
+   * Stale when the oldest value is older than `staleAfterMs`; otherwise fresh, with a timer for
+   * when the oldest value will be. Before SunSpec discovery (no values known) the newest read of
+   * anything counts, or the start.
+   */
+  private checkStale(): void {
     this.clock.clearTimeout(this.staleTimer);
+    this.staleTimer = undefined;
     if (this.staleAfterMs <= 0 || !this.started) return;
-    this.staleTimer = this.clock.setTimeout(() => {
-      this.stale = true;
-      this.emit('stale', this.last);
-    }, this.staleAfterMs);
+    const now = this.clock.now();
+    const keys = this.valueKeys();
+    const oldestMs = keys.length
+      ? Math.min(...keys.map((key) => this.readAtMs.get(key) ?? this.startedAtMs))
+      : Math.max(this.startedAtMs, ...this.readAtMs.values());
+    const dueMs = oldestMs + this.staleAfterMs;
+    if (dueMs > now) {
+      this.stale = false;
+      this.staleTimer = this.clock.setTimeout(() => this.checkStale(), dueMs - now);
+      return;
+    }
+    if (this.stale) return;
+    this.stale = true;
+    this.emit('stale', this.last);
   }
 
   private tick(): void {
@@ -241,12 +331,19 @@ export class Meter extends EventEmitter {
     }
     this.runningScheduled = scheduled;
     const running = this.pollOnce().then(
-      (result) => {
+      ({ result, answered, profile }) => {
         this.running = undefined;
         this.last = result.reading;
         this.lastFailure = result.errors[0];
-        if (this.stale) this.stale = false;
-        this.armStaleTimer();
+        for (const { block, atMs } of answered) {
+          for (const index of block.registers) {
+            const register = profile.registers[index];
+            if (!register) continue;
+            const key = registerKey(register);
+            this.readAtMs.set(key, Math.max(atMs, this.readAtMs.get(key) ?? atMs));
+          }
+        }
+        this.checkStale();
         this.setState(result.errors.length ? 'partial' : 'ok');
         return result;
       },
@@ -285,29 +382,61 @@ export class Meter extends EventEmitter {
         (address, quantity) => this.request({ functionCode: 3, address, quantity }),
         discovery.baseAddresses,
       );
-      return this.prepare(resolveSunSpecProfile(this.profile, layout));
+      const resolved = resolveSunSpecProfile(this.profile, layout);
+      try {
+        return this.prepare(resolved);
+      } catch (error) {
+        // A setting that does not fit the model found: the settings' fault, not discovery's.
+        throw this.error([], error as Error);
+      }
     } catch (error) {
+      if (error instanceof MeterReadError) throw error;
       throw this.error([], new Error(`SunSpec discovery: ${(error as Error).message}`, { cause: error }));
     }
   }
 
-  private async pollOnce(): Promise<PollResult> {
+  private async pollOnce(): Promise<Poll> {
     this.resolved ??= await this.discover();
     const { profile, blocks } = this.resolved;
-    const outcomes = await Promise.allSettled(blocks.map((block) => this.request(block)));
-    const timestampMs = this.clock.now();
+    // Each answer with the time it came: the reading is as old as its oldest part.
+    const outcomes = await Promise.allSettled(
+      blocks.map((block) => this.request(block).then((registers) => ({ registers, atMs: this.clock.now() }))),
+    );
+    const latestMs = Math.max(
+      ...outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.atMs : 0)),
+    );
     const answers = new Map<number, number[]>();
+    const answered: Poll['answered'] = [];
     const errors: MeterReadError[] = [];
+    let timestampMs = Number.POSITIVE_INFINITY;
     outcomes.forEach((outcome, index) => {
       const block = blocks[index] as ReadBlock;
-      if (outcome.status === 'fulfilled') {
-        answers.set(index, outcome.value);
-        return;
-      }
       const measurands = [
         ...new Set(block.registers.map((i) => profile.registers[i]?.measurand as Measurand)),
       ];
-      errors.push(this.error(measurands, outcome.reason as Error, block));
+      if (outcome.status === 'rejected') {
+        errors.push(this.error(measurands, outcome.reason as Error, block));
+        return;
+      }
+      const { registers, atMs } = outcome.value;
+      // An answer that came long before the rest (the bus reconnected in between) would be stale
+      // on its own: it is left out rather than mixed with fresh values.
+      if (this.staleAfterMs > 0 && latestMs - atMs > this.staleAfterMs) {
+        const seconds = Math.round((latestMs - atMs) / 100) / 10;
+        errors.push(
+          this.error(
+            measurands,
+            new Error(
+              `answered ${seconds} s before the rest of the poll, longer than the stale timeout (${this.staleAfterMs / 1000} s): left out`,
+            ),
+            block,
+          ),
+        );
+        return;
+      }
+      answers.set(index, registers);
+      answered.push({ block, atMs });
+      timestampMs = Math.min(timestampMs, atMs);
     });
     // A SunSpec map that moved (firmware update) answers "illegal address": discover again next time.
     if (
@@ -319,6 +448,11 @@ export class Meter extends EventEmitter {
     if (answers.size === 0) throw errors[0] ?? this.error([], new Error('nothing to read'));
     const measured = decodeBlocks(profile, blocks, answers);
     const reading = toReading(profile, measured, { source: this.name, timestampMs, phase: this.phase });
-    return { reading, errors };
+    return { result: { reading, errors }, answered, profile };
   }
+}
+
+/** Identifies a value across polls and SunSpec rediscoveries: P+ and P- are two values. */
+function registerKey(register: RegisterDefinition): string {
+  return `${register.measurand}/${register.direction ?? 'import'}`;
 }

@@ -18,13 +18,21 @@ export interface BusSettingsInput {
   unitId?: unknown;
   timeoutMs?: unknown;
   interFrameDelayMs?: unknown;
+  /** RTU framing: silence after a timeout before the next request; empty = automatic. */
+  drainAfterTimeoutMs?: unknown;
   pauseAfterConnectMs?: unknown;
   maxQueueLength?: unknown;
 }
 
 export type BusSettings = Pick<
   BusOptions,
-  'name' | 'transport' | 'timeoutMs' | 'interFrameDelayMs' | 'pauseAfterConnectMs' | 'maxQueueLength'
+  | 'name'
+  | 'transport'
+  | 'timeoutMs'
+  | 'interFrameDelayMs'
+  | 'drainAfterTimeoutMs'
+  | 'pauseAfterConnectMs'
+  | 'maxQueueLength'
 > & {
   /** Unit id for meters that set none. */
   defaultUnitId: number;
@@ -84,6 +92,14 @@ export function parseBusSettings(name: string, input: BusSettingsInput): BusSett
       fallback: 0,
       min: 0,
       max: 10000,
+      unit: 'ms',
+    });
+  }
+  if (optional(input.drainAfterTimeoutMs)) {
+    settings.drainAfterTimeoutMs = parseNumber('drainAfterTimeoutMs', input.drainAfterTimeoutMs, {
+      fallback: 0,
+      min: 0,
+      max: 60000,
       unit: 'ms',
     });
   }

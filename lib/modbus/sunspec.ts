@@ -1,3 +1,4 @@
+import { registerCount } from './decode';
 import { ModbusRequestError } from './errors';
 import type { DeviceProfile, RegisterDefinition } from './types';
 
@@ -97,8 +98,9 @@ export function resolveSunSpecProfile(profile: DeviceProfile, layout: SunSpecLay
     const address = model.address + point.offset;
     const sfAddress =
       point.scaleFactorOffset === undefined ? undefined : model.address + point.scaleFactorOffset;
-    // A point beyond the model's length is not implemented on this device.
-    if (address > last || (sfAddress !== undefined && sfAddress > last)) continue;
+    // A point (any of its registers) beyond the model's length is not implemented on this device.
+    const pointEnd = address + registerCount(point.type) - 1;
+    if (pointEnd > last || (sfAddress !== undefined && sfAddress > last)) continue;
     registers.push({
       measurand: point.measurand,
       address,

@@ -274,7 +274,10 @@ function fits(value: number, register: RegisterDefinition): boolean {
   }
 }
 
+/** What the device stores for "not available": the register's own sentinel first (SunSpec acc = 0). */
 function notAvailableWords(register: RegisterDefinition, order: DeviceProfile['wordOrder']): number[] {
+  const own = register.notAvailable?.[0];
+  if (own !== undefined) return encodeHex(own, register.type, order);
   if (register.type === 'float32' || register.type === 'float64')
     return encodeRaw(Number.NaN, register.type, order);
   const hex = DEFAULT_NOT_AVAILABLE[register.type][0] ?? '0x0';

@@ -42,6 +42,11 @@ export interface UnitFaults {
   corruptAnswers?: number;
   /** The next N requests close the connection instead of being answered (TCP transports). */
   dropConnectionOnRequests?: number;
+  /**
+   * The next N requests reset the connection (TCP RST, as a gateway that reboots or a firewall
+   * does) instead of being answered (TCP transports).
+   */
+  resetConnectionOnRequests?: number;
 }
 
 export interface SimRequest {
@@ -70,6 +75,7 @@ function withCrc(frame: Buffer): Buffer {
 interface Link {
   write(frame: Buffer): void;
   drop(): void;
+  reset(): void;
 }
 
 /**
@@ -92,6 +98,8 @@ export class ModbusSimServer extends EventEmitter {
    * virtual clock use it to tell "answer on its way" from "time must pass".
    */
   readonly lastOutcomes = new Map<number, 'answered' | 'delayed' | 'ignored'>();
+  /** Bytes of every answer written so far (late ones included), to tell when a reader has all. */
+  bytesWritten = 0;
 
   constructor(
     readonly transport: SimTransport,
@@ -144,7 +152,14 @@ export class ModbusSimServer extends EventEmitter {
       port.on('error', (error) => this.emit('serialError', error));
       await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
       this.serial = port;
-      const link: Link = { write: (frame) => port.write(frame), drop: () => undefined };
+      const link: Link = {
+        write: (frame) => {
+          this.bytesWritten += frame.length;
+          port.write(frame);
+        },
+        drop: () => undefined,
+        reset: () => undefined,
+      };
       let buffer: Buffer = Buffer.alloc(0);
       port.on('data', (data: Buffer) => {
         buffer = this.consumeRtu(Buffer.concat([buffer, data]), link);
@@ -186,10 +201,16 @@ export class ModbusSimServer extends EventEmitter {
     this.emit('connection');
     const link: Link = {
       write: (frame) => {
-        if (!socket.destroyed) socket.write(frame);
+        if (socket.destroyed) return;
+        this.bytesWritten += frame.length;
+        socket.write(frame);
       },
       drop: () => {
         socket.destroy();
+        this.emit('dropped');
+      },
+      reset: () => {
+        socket.resetAndDestroy();
         this.emit('dropped');
       },
     };
@@ -279,6 +300,12 @@ export class ModbusSimServer extends EventEmitter {
       faults.dropConnectionOnRequests -= 1;
       this.lastOutcomes.set(unitId, 'ignored');
       link.drop();
+      return;
+    }
+    if (faults.resetConnectionOnRequests && faults.resetConnectionOnRequests > 0) {
+      faults.resetConnectionOnRequests -= 1;
+      this.lastOutcomes.set(unitId, 'ignored');
+      link.reset();
       return;
     }
     if (faults.silent) {

@@ -142,6 +142,44 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
     assert.equal(fresh.payload.totalPowerW, -4200);
   });
 
+  it('goes stale when one block keeps failing although the other answers; its readings then say stale', async () => {
+    await load({ pollIntervalS: '0.2', staleAfterS: '0.6', timeoutMs: '100' });
+    const out = helper.getNode('out');
+    await waitFor<[Msg]>(out, 'input', (msg: Msg) => msg.stale === false);
+    // Voltages, currents and powers (1-66) fail from now on; the energy block (801-812) answers.
+    server.faults(1).exception = { code: 4, from: 1, to: 66 };
+    const [stale] = await waitFor<[Msg]>(out, 'input', (msg: Msg) => msg.stale === true, 5000);
+    assert.match(String(stale.error), /exception 4/);
+    const [partial] = await waitFor<[Msg]>(
+      out,
+      'input',
+      (msg: Msg) =>
+        msg.stale === true && msg.payload.totalPowerW === undefined && msg.payload.importWh !== undefined,
+      5000,
+    );
+    assert.deepEqual(partial.payload.currentA, [null, null, null]);
+    server.faults(1).exception = undefined;
+    await waitFor<[Msg]>(
+      out,
+      'input',
+      (msg: Msg) => msg.stale === false && msg.payload.totalPowerW === -4200,
+      5000,
+    );
+  });
+
+  it("raises a poll interval below the device's minimum and warns, naming the meter", async () => {
+    await load({ profile: 'huawei-sun2000-meter', pollIntervalS: '1' });
+    const warnings = (helper.getNode('meter') as unknown as { warn: { args: unknown[][] } }).warn.args;
+    assert.ok(
+      warnings.some((args) =>
+        /meter "Grid": poll interval raised from 1 s to 2 s, the shortest the Huawei grid meter via SUN2000/.test(
+          String(args[0]),
+        ),
+      ),
+      JSON.stringify(warnings),
+    );
+  });
+
   it("reads a meter described in the editor's register table", async () => {
     const profile = findProfile('janitza-umg604') as DeviceProfile;
     server.addUnit(9, new SimulatedMeter(profile, { values: { totalPowerW: 777 } }));

@@ -146,6 +146,36 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
     );
   });
 
+  it('takes the silence after a timeout for RTU framing, and names the field when it is wrong', async () => {
+    await helper.load(
+      [busNode, meterNode],
+      onTab({
+        id: 'bus',
+        type: 'ampflow-modbus-bus',
+        transport: 'rtu-over-tcp',
+        host: '127.0.0.1',
+        drainAfterTimeoutMs: '-5',
+      }),
+    );
+    const bad = helper.getNode('bus') as ModbusBusNode;
+    assert.equal(bad.bus, undefined);
+    assert.match(bad.problem ?? '', /^drainAfterTimeoutMs: -5 ms is outside 0 to 60000 ms/);
+    await helper.unload();
+    await helper.load(
+      [busNode, meterNode],
+      onTab({
+        id: 'bus',
+        type: 'ampflow-modbus-bus',
+        transport: 'rtu-over-tcp',
+        host: '127.0.0.1',
+        drainAfterTimeoutMs: '400',
+      }),
+    );
+    const good = helper.getNode('bus') as ModbusBusNode;
+    assert.equal(good.problem, undefined);
+    assert.ok(good.bus);
+  });
+
   it('lists serial ports for the editor', async () => {
     await helper.load(
       busNode,

@@ -2,7 +2,9 @@ import type { SunSpecModelMap } from '../types';
 
 /**
  * Point maps of the SunSpec models ampflow reads (sunspec/models JSON). Offsets count from the
- * model's ID register. Accumulators (acc32) are unsigned with 0 meaning "not accumulated".
+ * model's ID register. Accumulators (acc32, acc64) are unsigned with 0 meaning "not implemented"
+ * (SunSpec Information Model Specification): every one carries `notAvailable` 0, so an inverter
+ * that does not count energy reads as unknown, never as 0 Wh. Float accumulators use NaN.
  */
 
 /** Meters with integer values and scale factors: 201 single phase, 202 split phase, 203 wye, 204 delta. */
@@ -90,8 +92,23 @@ const inverterFloatPoints: SunSpecModelMap['points'] = [
 const derAcPoints: SunSpecModelMap['points'] = [
   { measurand: 'powerTotal', offset: 10, type: 'int16', unit: 'W', scaleFactorOffset: 116 },
   { measurand: 'frequency', offset: 17, type: 'uint32', unit: 'Hz', scaleFactorOffset: 115 },
-  { measurand: 'exportEnergy', offset: 19, type: 'uint64', unit: 'Wh', scaleFactorOffset: 120 },
-  { measurand: 'importEnergy', offset: 23, type: 'uint64', unit: 'Wh', scaleFactorOffset: 120 },
+  // TotWhInj and TotWhAbs are acc64: 0 = not implemented.
+  {
+    measurand: 'exportEnergy',
+    offset: 19,
+    type: 'uint64',
+    unit: 'Wh',
+    scaleFactorOffset: 120,
+    notAvailable: ['0x0000000000000000'],
+  },
+  {
+    measurand: 'importEnergy',
+    offset: 23,
+    type: 'uint64',
+    unit: 'Wh',
+    scaleFactorOffset: 120,
+    notAvailable: ['0x0000000000000000'],
+  },
   { measurand: 'powerL1', offset: 41, type: 'int16', unit: 'W', scaleFactorOffset: 116 },
   { measurand: 'currentL1', offset: 45, type: 'int16', unit: 'A', scaleFactorOffset: 113 },
   { measurand: 'voltageL1', offset: 47, type: 'uint16', unit: 'V', scaleFactorOffset: 114 },

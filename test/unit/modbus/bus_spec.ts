@@ -204,7 +204,7 @@ describe('Modbus bus queue', () => {
     assert.equal(outcome.error?.failure, 'exception');
     assert.equal(outcome.error?.exceptionCode, 2);
     assert.match(outcome.error?.message ?? '', /unit 2: FC3 3027-3060: exception 2 \(illegal data address\)/);
-    assert.equal(bus.unitHealth(2).consecutiveFailures, 0);
+    assert.equal(bus.unitHealth(3).consecutiveFailures, 0);
     const gateway = track(bus.read(read(3)));
     await flush();
     connector.pending[0]?.fail(Object.assign(new Error('Modbus exception 11'), { modbusCode: 11 }));
@@ -399,6 +399,220 @@ describe('Modbus bus queue', () => {
     assert.deepEqual(next.registers, [2, 2]);
   });
 
+  describe('after a timeout on RTU framing (no transaction ids)', () => {
+    const RTU = {
+      kind: 'rtu',
+      path: '/dev/ttyUSB0',
+      baudRate: 9600,
+      dataBits: 8,
+      parity: 'none',
+      stopBits: 1,
+    } as const;
+    const sentAt: number[] = [];
+    const start = () => clock.now();
+
+    const makeLine = (options: Partial<BusOptions> = {}) => {
+      connector.clock = clock;
+      sentAt.splice(0);
+      makeBus({ transport: RTU, timeoutMs: 1000, interFrameDelayMs: 10, ...options });
+      bus.on('sent', () => sentAt.push(clock.now()));
+      return bus;
+    };
+
+    it('keeps the line quiet until it has been silent for the drain time, then discards what came and sends', async () => {
+      makeLine();
+      const t0 = start();
+      const lateOne = track(bus.read(read(1, 0)));
+      const next = track(bus.read(read(1, 100)));
+      await flush();
+      clock.advance(1000);
+      await flush();
+      assert.equal(lateOne.error?.failure, 'timeout');
+      // The late answer arrives half a second after the timeout: silence is counted from there.
+      clock.advance(500);
+      connector.receive();
+      await flush();
+      clock.advance(999);
+      await flush();
+      assert.deepEqual(
+        sentAt.map((at) => at - t0),
+        [0],
+        'nothing sent while the line may still carry the late answer',
+      );
+      const discardsBefore = connector.discards.length;
+      clock.advance(1);
+      await flush();
+      assert.deepEqual(
+        sentAt.map((at) => at - t0),
+        [0, 2500],
+      );
+      assert.ok(connector.discards.length > discardsBefore, 'input discarded before the next request');
+      assert.equal(connector.discards.at(-1), t0 + 2500);
+      connector.latest?.answer([5, 5]);
+      await flush();
+      assert.deepEqual(next.registers, [5, 5]);
+      assert.equal(bus.stats.drains, 1);
+    });
+
+    it('drains for the timed-out request’s own timeout, at least 250 ms; the option overrides; 0 turns it off', async () => {
+      const silenceAfterTimeout = async (options: Partial<BusOptions>, timeoutMs?: number) => {
+        makeLine(options);
+        const t0 = start();
+        track(bus.read({ ...read(1, 0), ...(timeoutMs ? { timeoutMs } : {}) }));
+        track(bus.read(read(1, 100)));
+        await flush();
+        for (let i = 0; i < 1000 && sentAt.length < 2; i++) {
+          clock.advance(10);
+          await flush();
+        }
+        await bus.close();
+        return (sentAt[1] ?? Number.NaN) - t0 - (timeoutMs ?? options.timeoutMs ?? 1000);
+      };
+      assert.equal(await silenceAfterTimeout({}), 1000);
+      assert.equal(await silenceAfterTimeout({}, 3000), 3000, "a meter's own timeout");
+      assert.equal(await silenceAfterTimeout({ timeoutMs: 100 }), 250);
+      assert.equal(await silenceAfterTimeout({ drainAfterTimeoutMs: 600 }), 600);
+      assert.equal(
+        await silenceAfterTimeout({ drainAfterTimeoutMs: 0 }),
+        10,
+        'only the pause between requests',
+      );
+    });
+
+    it('goes on after 4 times the drain time if the line never falls silent, and says so', async () => {
+      const lines: string[] = [];
+      makeLine({
+        log: { info: () => undefined, warn: (line: string) => lines.push(line), error: () => undefined },
+        drainAfterTimeoutMs: 300,
+      });
+      const t0 = start();
+      track(bus.read(read(1, 0)));
+      const next = track(bus.read(read(1, 100)));
+      await flush();
+      for (let i = 0; i < 300 && sentAt.length < 2; i++) {
+        clock.advance(100);
+        connector.receive();
+        await flush();
+      }
+      assert.deepEqual(
+        sentAt.map((at) => at - t0),
+        [0, 1000 + 1200],
+      );
+      assert.match(lines.join('\n'), /the line did not fall silent within 1200 ms after a failed request/);
+      connector.latest?.answer();
+      await flush();
+      assert.ok(next.registers);
+    });
+
+    it('reopens a connection that cannot discard its input, rather than risk the late answer', async () => {
+      connector.discardable = false;
+      makeLine();
+      track(bus.read(read(1, 0)));
+      const next = track(bus.read(read(1, 100)));
+      await flush();
+      clock.advance(2000);
+      await flush();
+      assert.equal(bus.stats.connectionsLost, 1);
+      assert.match(bus.lastError?.message ?? '', /reopened to discard what a timed-out device sent late/);
+      clock.advance(250);
+      await flush();
+      assert.equal(connector.connects, 2);
+      assert.equal(connector.latest?.address, 100);
+      connector.latest?.answer();
+      await flush();
+      assert.ok(next.registers);
+    });
+
+    it('does not drain on Modbus TCP, whose transaction ids tell a late answer apart', async () => {
+      connector.clock = clock;
+      makeBus({ timeoutMs: 1000 });
+      const sent: number[] = [];
+      bus.on('sent', () => sent.push(clock.now()));
+      const t0 = clock.now();
+      track(bus.read(read(1, 0)));
+      track(bus.read(read(1, 100)));
+      await flush();
+      clock.advance(1000);
+      await flush();
+      assert.deepEqual(
+        sent.map((at) => at - t0),
+        [0, 1000],
+      );
+      assert.equal(bus.stats.drains, 0);
+      assert.deepEqual(connector.discards, [], 'nothing discarded on TCP');
+    });
+  });
+
+  it('keeps doubling the reconnect delay for a gateway that accepts, answers once and drops; starts again after a connection that held', async () => {
+    makeBus({ reconnect: { initialMs: 250, maxMs: 8000, stableAfterMs: 30000 } });
+    const connectedAt: number[] = [];
+    const lostAt: number[] = [];
+    bus.on('state', (state: string) => {
+      if (state === 'connected') connectedAt.push(clock.now());
+      if (state === 'waiting') lostAt.push(clock.now());
+    });
+    const t0 = clock.now();
+    // Each connection: one answer, then the gateway drops it.
+    const answerOnceAndDrop = async () => {
+      const outcome = track(bus.read(read(1)));
+      await flush();
+      connector.latest?.answer();
+      await flush();
+      assert.ok(outcome.registers);
+      connector.drop();
+      await flush();
+    };
+    for (let i = 0; i < 6; i++) {
+      await answerOnceAndDrop();
+      while (bus.state !== 'connected') {
+        clock.advance(50);
+        await flush();
+      }
+    }
+    const delays = connectedAt.slice(1).map((at, i) => at - (lostAt[i] as number));
+    assert.deepEqual(delays, [250, 500, 1000, 2000, 4000, 8000], 'doubling, not 250 ms forever');
+    // A connection that holds 30 s: the next reconnect starts from 250 ms again.
+    clock.advance(30000);
+    await answerOnceAndDrop();
+    const lost = clock.now();
+    while (bus.state !== 'connected') {
+      clock.advance(50);
+      await flush();
+    }
+    assert.equal(clock.now() - lost, 250);
+    assert.ok(t0 <= lost);
+  });
+
+  it('fails a request that waited its longest on a connected but overloaded bus as queue-timeout, a bus problem, logged once', async () => {
+    const lines: string[] = [];
+    makeBus({
+      timeoutMs: 1000,
+      maxWaitMs: 1500,
+      log: { info: () => undefined, warn: (line: string) => lines.push(line), error: () => undefined },
+    });
+    const slow = track(bus.read(read(1, 0)));
+    const waiting = [track(bus.read(read(2, 0))), track(bus.read(read(3, 0)))];
+    await flush();
+    clock.advance(1000);
+    await flush();
+    assert.equal(slow.error?.failure, 'timeout');
+    clock.advance(500);
+    await flush();
+    const failed = waiting.find((outcome) => outcome.settled());
+    assert.equal(failed?.error?.failure, 'queue-timeout');
+    assert.equal(failed?.error?.busProblem, true);
+    assert.equal(failed?.error?.countsAgainstUnit, false);
+    assert.match(
+      failed?.error?.message ?? '',
+      /waited 1500 ms for its turn: the bus is overloaded; poll less often or split the devices over more buses/,
+    );
+    assert.equal(bus.stats.waitTimeouts, 1);
+    assert.deepEqual(lines, [
+      'modbus bus "test bus" is overloaded: requests waited 1500 ms for their turn; poll less often or split the devices over more buses',
+    ]);
+    assert.equal(bus.unitHealth(3).consecutiveFailures, 0);
+  });
+
   it('fails everything with "closed" when closed, and refuses new requests', async () => {
     makeBus();
     const a = track(bus.read(read(1)));
@@ -413,68 +627,76 @@ describe('Modbus bus queue', () => {
     assert.equal(after.error?.failure, 'closed');
   });
 
-  it('settles every request exactly once and never has two on the wire, whatever happens', async () => {
-    type Step =
-      | { kind: 'read'; unitId: number; address: number }
-      | { kind: 'answer' }
-      | { kind: 'exception' }
-      | { kind: 'drop' }
-      | { kind: 'advance'; ms: number };
-    const step: fc.Arbitrary<Step> = fc.oneof(
-      fc.record({
-        kind: fc.constant('read' as const),
-        unitId: fc.integer({ min: 1, max: 4 }),
-        address: fc.constantFrom(0, 10, 20),
-      }),
-      fc.constant({ kind: 'answer' as const }),
-      fc.constant({ kind: 'exception' as const }),
-      fc.constant({ kind: 'drop' as const }),
-      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 3000 }) }),
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
-        clock = new ManualClock();
-        connector = new FakeConnector();
-        const local = new ModbusBus({
-          name: 'prop',
-          transport: TCP,
-          clock,
-          connector,
-          timeoutMs: 500,
-          maxQueueLength: 5,
-          maxWaitMs: 4000,
-        });
-        const outcomes: ReturnType<typeof track>[] = [];
-        let onWire = 0;
-        local.on('sent', () => {
-          onWire += 1;
-          assert.equal(onWire, 1, 'two requests on the wire');
-        });
-        local.on('done', () => {
-          onWire -= 1;
-        });
-        for (const s of steps) {
-          if (s.kind === 'read') outcomes.push(track(local.read(read(s.unitId, s.address))));
-          else if (s.kind === 'answer') connector.latest?.answer();
-          else if (s.kind === 'exception')
-            connector.latest?.fail(Object.assign(new Error('x'), { modbusCode: 4 }));
-          else if (s.kind === 'drop') connector.drop();
-          else clock.advance(s.ms);
-          await flush();
-          assert.ok(local.queueLength <= 5);
-        }
-        // With time alone (no answers), every request must end: wait bound plus timeout.
-        for (let i = 0; i < 30; i++) {
-          clock.advance(1000);
-          await flush();
-        }
-        assert.ok(
-          outcomes.every((o) => o.count === 1),
-          'each settled once',
-        );
-        await local.close();
-      }),
-      { numRuns: 60 },
-    );
-  });
+  for (const transport of [
+    TCP,
+    { kind: 'rtu', path: '/dev/ttyUSB0', baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 } as const,
+  ]) {
+    it(`settles every request exactly once and never has two on the wire, whatever happens (${transport.kind})`, async () => {
+      type Step =
+        | { kind: 'read'; unitId: number; address: number }
+        | { kind: 'answer' }
+        | { kind: 'exception' }
+        | { kind: 'drop' }
+        | { kind: 'noise' }
+        | { kind: 'advance'; ms: number };
+      const step: fc.Arbitrary<Step> = fc.oneof(
+        fc.record({
+          kind: fc.constant('read' as const),
+          unitId: fc.integer({ min: 1, max: 4 }),
+          address: fc.constantFrom(0, 10, 20),
+        }),
+        fc.constant({ kind: 'answer' as const }),
+        fc.constant({ kind: 'exception' as const }),
+        fc.constant({ kind: 'drop' as const }),
+        fc.constant({ kind: 'noise' as const }),
+        fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 3000 }) }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+          clock = new ManualClock();
+          connector = new FakeConnector();
+          const local = new ModbusBus({
+            name: 'prop',
+            transport,
+            clock,
+            connector,
+            timeoutMs: 500,
+            maxQueueLength: 5,
+            maxWaitMs: 4000,
+          });
+          const outcomes: ReturnType<typeof track>[] = [];
+          let onWire = 0;
+          local.on('sent', () => {
+            onWire += 1;
+            assert.equal(onWire, 1, 'two requests on the wire');
+          });
+          local.on('done', () => {
+            onWire -= 1;
+          });
+          for (const s of steps) {
+            if (s.kind === 'read') outcomes.push(track(local.read(read(s.unitId, s.address))));
+            else if (s.kind === 'answer') connector.latest?.answer();
+            else if (s.kind === 'exception')
+              connector.latest?.fail(Object.assign(new Error('x'), { modbusCode: 4 }));
+            else if (s.kind === 'drop') connector.drop();
+            else if (s.kind === 'noise') connector.receive();
+            else clock.advance(s.ms);
+            await flush();
+            assert.ok(local.queueLength <= 5);
+          }
+          // With time alone (no answers), every request must end: wait bound plus timeout.
+          for (let i = 0; i < 30; i++) {
+            clock.advance(1000);
+            await flush();
+          }
+          assert.ok(
+            outcomes.every((o) => o.count === 1),
+            'each settled once',
+          );
+          await local.close();
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
 });

@@ -1,6 +1,11 @@
 import type { ManualClock } from '../../../lib/clock';
 import { type BusOptions, ModbusBus } from '../../../lib/modbus/bus';
-import { type Connector, connectionLostError, type ModbusConnection } from '../../../lib/modbus/connection';
+import {
+  type ConnectionEvents,
+  type Connector,
+  connectionLostError,
+  type ModbusConnection,
+} from '../../../lib/modbus/connection';
 import { Meter, type MeterOptions } from '../../../lib/modbus/meter';
 import { ModbusSimServer, type SimTransport } from '../../../lib/sim/modbus-server';
 
@@ -28,7 +33,8 @@ export interface PendingRead {
 
 /**
  * Connections the test drives by hand: every read waits in `pending` until answered, failed or
- * left to time out; `drop()` breaks the current connection; `refuse` makes connects fail.
+ * left to time out; `drop()` breaks the current connection; `refuse` makes connects fail;
+ * `receive()` reports bytes arriving on the line; `discards` counts `discardInput` calls.
  */
 export class FakeConnector implements Connector {
   readonly pending: PendingRead[] = [];
@@ -36,21 +42,26 @@ export class FakeConnector implements Connector {
   refuse: Error | undefined;
   /** Connects wait for `allowConnect()` when true. */
   holdConnects = false;
-  private lose: ((error: Error) => void) | undefined;
+  /** What `discardInput` answers; undefined leaves it out of the connection (Modbus TCP). */
+  discardable: boolean | undefined = true;
+  /** Calls of `discardInput`, with the clock's time if `clock` is set. */
+  readonly discards: number[] = [];
+  clock: { now(): number } | undefined;
+  private events: ConnectionEvents | undefined;
   private held: (() => void)[] = [];
   /** The read sent last (earlier ones may still wait after their timeout). */
   get latest(): PendingRead | undefined {
     return this.pending[this.pending.length - 1];
   }
 
-  async connect(onLost: (error: Error) => void, signal: AbortSignal): Promise<ModbusConnection> {
+  async connect(events: ConnectionEvents, signal: AbortSignal): Promise<ModbusConnection> {
     if (this.holdConnects) await new Promise<void>((resolve) => this.held.push(resolve));
     if (signal.aborted) throw new Error('aborted');
     if (this.refuse) throw this.refuse;
     this.connects += 1;
-    this.lose = onLost;
+    this.events = events;
     const pending = this.pending;
-    return {
+    const connection: ModbusConnection = {
       read(unitId, functionCode, address, quantity, done) {
         let settled = false;
         const settle = (error: Error | null, registers?: number[]) => {
@@ -74,17 +85,30 @@ export class FakeConnector implements Connector {
         pending.splice(0);
       },
     };
+    const discardable = this.discardable;
+    if (discardable !== undefined) {
+      connection.discardInput = () => {
+        this.discards.push(this.clock?.now() ?? 0);
+        return discardable;
+      };
+    }
+    return connection;
   }
 
   allowConnect(): void {
     for (const resolve of this.held.splice(0)) resolve();
   }
 
+  /** Bytes arrive on the current connection (a late answer, noise). */
+  receive(bytes = 9): void {
+    this.events?.onReceive?.(bytes);
+  }
+
   /** The connection breaks (socket closed by the other side). */
   drop(): void {
-    const lose = this.lose;
-    this.lose = undefined;
-    lose?.(connectionLostError('closed by the test'));
+    const events = this.events;
+    this.events = undefined;
+    events?.onLost(connectionLostError('closed by the test'));
   }
 }
 
@@ -192,5 +216,31 @@ export async function drive(
     // Let I/O that is already under way (a closed socket, a written frame) be seen first.
     await flush();
     await waitUntil(() => buses.every(quiet), 'the buses are quiet');
+  }
+}
+
+/**
+ * Runs virtual time on `clock` for one bus and the one server it talks to, strictly in step with
+ * the bytes on the line: after each step it waits until every request the bus sent has reached
+ * the server and every byte the server wrote (late answers too) has reached the bus. So a late
+ * answer arrives at the virtual time the server wrote it, however slow the machine is.
+ */
+export async function driveLine(
+  clock: ManualClock,
+  bus: ModbusBus,
+  server: ModbusSimServer,
+  totalMs: number,
+  stepMs = 10,
+): Promise<void> {
+  const sentToServer = () => [...server.requestCounts.values()].reduce((sum, n) => sum + n, 0);
+  const inStep = () =>
+    bus.state !== 'connecting' &&
+    sentToServer() >= bus.stats.sent &&
+    bus.stats.bytesReceived >= server.bytesWritten;
+  await waitUntil(inStep, 'the line is in step');
+  for (let elapsed = 0; elapsed < totalMs; elapsed += stepMs) {
+    clock.advance(Math.min(stepMs, totalMs - elapsed));
+    await flush();
+    await waitUntil(inStep, 'the line is in step');
   }
 }

@@ -95,9 +95,19 @@ describe('Modbus RTU through a pseudo-terminal pair (socat)', function () {
       meter.readNow(),
       /^MeterReadError: meter "UMG cellar" \(unit 5 on bus "RS485 cellar"\): voltageL1, .*exportEnergy \(FC3 19000-19077\): unusable answer: CRC error$/,
     );
+    // The framing may be out of step after a corrupt answer: the line is drained (1 s of silence,
+    // the timeout) before the next request, and what came meanwhile is discarded.
+    const sentAt: number[] = [];
+    bus.on('sent', () => sentAt.push(clock.now()));
+    const corruptAt = clock.now();
     const next = meter.readNow();
-    await drive(clock, [bus], [line], 20, 10);
+    await drive(clock, [bus], [line], 1100, 10);
     assert.equal((await next).reading.totalPowerW, 3550);
+    assert.equal(bus.stats.drains, 1);
+    assert.deepEqual(
+      sentAt.map((at) => at - corruptAt),
+      [1000],
+    );
   });
 
   it('an exception answer names the Modbus exception', async () => {
@@ -148,9 +158,11 @@ describe('Modbus RTU through a pseudo-terminal pair (socat)', function () {
     const failed = missing.readNow();
     failed.catch(() => undefined);
     const fine = present.readNow();
-    await drive(clock, [bus], [line], 1200, 10);
+    // Two requests to the missing unit time out, each followed by 500 ms of drained silence.
+    await drive(clock, [bus], [line], 2200, 10);
     await assert.rejects(failed, /meter "missing" \(unit 9 on bus "RS485"\): .*no answer within 500 ms/);
     assert.equal((await fine).reading.totalPowerW, 3550);
+    assert.equal(bus.stats.drains, 2);
   });
 
   it('reopens the serial port after it disappears (adapter unplugged and plugged in again)', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { findProfile } from '../../../lib/modbus/profiles';
+import { SUNSPEC_INVERTER_MODELS, SUNSPEC_METER_MODELS } from '../../../lib/modbus/profiles/sunspec-models';
+import { resolveSunSpecProfile } from '../../../lib/modbus/sunspec';
 import type { DeviceProfile } from '../../../lib/modbus/types';
 import { SimulatedMeter, type SunSpecServing } from '../../../lib/sim/modbus-meter';
 import { useSimHarness } from './harness';
@@ -110,5 +112,64 @@ describe('SunSpec discovery', () => {
       meter.readNow(),
       /meter "inverter" \(unit 1 on bus "pv"\): SunSpec discovery: no SunSpec marker found \(40000: exception 11 \(gateway target did not respond\); 50000: .*; 0: unit not answering.*\); check the unit id/,
     );
+  });
+
+  it('model 701: energy counters an inverter does not implement (acc64 = 0) read as unknown, never 0 Wh', async () => {
+    const h = harness();
+    const server = await h.server();
+    const profile = findProfile('sunspec-inverter') as DeviceProfile;
+    const simulated = new SimulatedMeter(profile, {
+      sunspec: { model: 701 },
+      values: { totalPowerW: -5000, exportWh: 1234000 },
+    });
+    // Model 701 follows the common model (40002 + 2 + 66): TotWhAbs (offset 23) is not counted.
+    simulated.setRaw(40070 + 23, [0, 0, 0, 0]);
+    server.addUnit(1, simulated);
+    const bus = h.bus({ name: 'pv', transport: { kind: 'tcp', host: '127.0.0.1', port: server.port } });
+    const meter = h.meter({ name: 'pv', bus, profile, unitId: 1, pollIntervalMs: 0 });
+    const { reading } = await meter.readNow();
+    assert.match(meter.resolvedProfile?.name ?? '', /model 701 at 40070/);
+    assert.equal(reading.totalPowerW, -5000);
+    assert.equal(reading.exportWh, 1234000);
+    assert.equal(reading.importWh, undefined);
+    simulated.setRaw(40070 + 19, [0, 0, 0, 0]);
+    assert.equal((await meter.readNow()).reading.exportWh, undefined);
+  });
+
+  it('every integer energy accumulator of every SunSpec model reads 0 as "not implemented"', () => {
+    const models = { ...SUNSPEC_METER_MODELS, ...SUNSPEC_INVERTER_MODELS };
+    const checked: string[] = [];
+    for (const [id, model] of Object.entries(models)) {
+      for (const point of model.points) {
+        if (point.measurand !== 'importEnergy' && point.measurand !== 'exportEnergy') continue;
+        if (point.type === 'float32' || point.type === 'float64') continue;
+        const zero = `0x${'0'.repeat(point.type.endsWith('64') ? 16 : 8)}`;
+        assert.ok(
+          point.notAvailable?.includes(zero),
+          `model ${id} ${point.measurand} (${point.type}) lacks ${zero}`,
+        );
+        checked.push(`${id}/${point.measurand}`);
+      }
+    }
+    assert.ok(checked.includes('701/importEnergy') && checked.includes('701/exportEnergy'));
+    assert.equal(checked.length, 4 * 2 + 3 + 2, 'meters 201-204 (2 each), inverters 101-103, model 701 (2)');
+  });
+
+  it("leaves out a point any of whose registers lies past the model's end, not only its first", () => {
+    const profile = findProfile('sunspec-meter') as DeviceProfile;
+    // Model 213 cut short: 67 registers end at offset 68, the first half of TotWhImp (68-69).
+    const resolved = resolveSunSpecProfile(profile, {
+      base: 40000,
+      models: [
+        { id: 1, address: 40002, length: 66 },
+        { id: 213, address: 40070, length: 67 },
+      ],
+    });
+    const measurands = resolved.registers.map((register) => register.measurand);
+    assert.ok(measurands.includes('exportEnergy'), 'TotWhExp (60-61) is inside');
+    assert.ok(!measurands.includes('importEnergy'), 'TotWhImp (68-69) reaches past the end');
+    for (const register of resolved.registers) {
+      assert.ok(register.address + 1 <= 40070 + 1 + 67, `${register.measurand} inside the model`);
+    }
   });
 });
