@@ -62,6 +62,12 @@ export interface ChargerRecord {
   configuration?: { at: string; keys: NonNullable<GetConfigurationResponse['configurationKey']> };
   /** The local authorization list version the charger last reported or accepted. */
   localListVersion?: number;
+  /**
+   * What the charging-profile manager learned about the charger (capabilities, which way of
+   * setting a limit worked and which were refused), kept so a restart does not ask again.
+   * Opaque here: lib/profiles owns its shape.
+   */
+  smartCharging?: { at: string; facts: unknown };
 }
 
 export interface CentralState {
@@ -94,6 +100,7 @@ export type CentralEvent =
       complete: boolean;
     }
   | { type: 'chargerLocalListVersion'; chargePointId: string; version: number }
+  | { type: 'chargerSmartCharging'; chargePointId: string; at: string; facts: unknown }
   | { type: 'idTags'; snapshot: unknown };
 
 type ChargerConfigurationKeys = NonNullable<GetConfigurationResponse['configurationKey']>;
@@ -161,6 +168,9 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
     }
     case 'chargerLocalListVersion':
       chargerOf(state, event.chargePointId).localListVersion = event.version;
+      return;
+    case 'chargerSmartCharging':
+      chargerOf(state, event.chargePointId, event.at).smartCharging = { at: event.at, facts: event.facts };
       return;
     case 'idTags':
       state.idTags = event.snapshot;

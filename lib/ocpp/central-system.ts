@@ -329,6 +329,20 @@ export class CentralSystem extends EventEmitter {
     }
   }
 
+  /**
+   * Keeps what the charging-profile manager learned about a charger in its durable record
+   * (`ChargerRecord.smartCharging`), so that a restart of Node-RED does not forget which way of
+   * setting a limit the charger takes.
+   */
+  async recordSmartCharging(chargePointId: string, facts: unknown): Promise<void> {
+    await this.requireLog().append({
+      type: 'chargerSmartCharging',
+      chargePointId,
+      at: this.nowIso(),
+      facts,
+    });
+  }
+
   /** Rejects a charge point: it is disconnected now and refused at every later handshake. */
   async rejectChargePoint(chargePointId: string): Promise<void> {
     await this.requireLog().append({

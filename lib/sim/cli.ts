@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock';
-import type { Quirks } from './charge-point';
+import { type Quirks, VENDOR_BEHAVIOURS } from './charge-point';
 import { Fleet, type FleetCounters } from './fleet';
 import { NO_QUIRKS } from './link';
 
@@ -35,6 +35,9 @@ Options:
   --spread <s>            Spread the first connects over this many seconds (default 0).
   --quirk <name>          Switch on a vendor deviation; repeat or separate with commas:
                           ${Object.keys(NO_QUIRKS).join(', ')}.
+  --vendor <name>         Take charging profiles as this charger model does:
+                          ${Object.keys(VENDOR_BEHAVIOURS).join(', ')}
+                          (the presets of ampflow-charging-profile; default: as the spec says).
   --ca <file>             PEM file with the certificate authority for wss:// (profiles 2, 3).
   --cert <file>           PEM client certificate for wss:// (profile 3); needs --key.
   --key <file>            PEM private key of --cert.
@@ -57,6 +60,7 @@ export interface CliOptions {
   seed: number;
   spreadS: number;
   quirks: Partial<Quirks>;
+  vendor?: keyof typeof VENDOR_BEHAVIOURS;
   ca?: string;
   cert?: string;
   key?: string;
@@ -89,6 +93,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   spread: { type: 'string' },
   quirk: { type: 'string', multiple: true },
+  vendor: { type: 'string' },
   ca: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
@@ -165,6 +170,14 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
     }
   }
 
+  const vendor = str('vendor');
+  if (vendor !== undefined && !Object.hasOwn(VENDOR_BEHAVIOURS, vendor)) {
+    throw new CliError(
+      '--vendor',
+      `unknown charger model "${vendor}"; known: ${Object.keys(VENDOR_BEHAVIOURS).join(', ')}`,
+    );
+  }
+
   const prefix = str('prefix') ?? 'SIM-';
   if (/[\s/]/.test(prefix)) throw new CliError('--prefix', `must not contain blanks or "/", not "${prefix}"`);
   const phases = number('phases', str('phases'), 3, { min: 1, max: 3, integer: true });
@@ -204,6 +217,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
     seed: number('seed', str('seed'), 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
     spreadS: number('spread', str('spread'), 0, { min: 0, max: 3600, integer: false }),
     quirks,
+    ...(vendor !== undefined ? { vendor: vendor as keyof typeof VENDOR_BEHAVIOURS } : {}),
     ...(ca !== undefined ? { ca } : {}),
     ...(cert !== undefined ? { cert } : {}),
     ...(key !== undefined ? { key } : {}),
@@ -272,6 +286,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           }
         : {}),
       quirks: opts.quirks,
+      ...(opts.vendor !== undefined ? { vendorBehaviour: opts.vendor } : {}),
       reconnect: { initialDelayS: 1, maxDelayS: 60, jitter: 0.2 },
       configuration: {
         MeterValueSampleInterval: opts.meterIntervalS,

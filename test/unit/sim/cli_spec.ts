@@ -40,6 +40,8 @@ describe('ampflow-sim command line', () => {
       'celciusSpelling,noSubProtocol',
       '--quirk',
       'extraProperties',
+      '--vendor',
+      'abb-terra-ac',
     ]);
     assert.deepEqual(options, {
       url: 'ws://host:9000/',
@@ -56,6 +58,7 @@ describe('ampflow-sim command line', () => {
       seed: 1,
       spreadS: 0,
       quirks: { celciusSpelling: true, noSubProtocol: true, extraProperties: true },
+      vendor: 'abb-terra-ac',
       quiet: false,
     });
     assert.equal(parseCliArgs(['--help']), 'help');
@@ -74,6 +77,11 @@ describe('ampflow-sim command line', () => {
       [['--url', 'ws://x', '--meter-interval', '-1'], '--meter-interval', /ambiguous/],
       [['--url', 'ws://x', '--gap-minutes', 'x'], '--gap-minutes', /number/],
       [['--url', 'ws://x', '--quirk', 'sparkles'], '--quirk', /unknown quirk "sparkles"/],
+      [
+        ['--url', 'ws://x', '--vendor', 'toString'],
+        '--vendor',
+        /unknown charger model "toString"; known: abb-terra-ac/,
+      ],
       [['--url', 'ws://x', '--prefix', 'a b'], '--prefix', /blanks/],
       [['--url', 'ws://x', '--password', ''], '--password', /empty/],
       [['--url', 'ws://x', '--ca', '/no/such/file.pem'], '--ca', /cannot read/],
