@@ -10,14 +10,23 @@ import {
   splitPem,
   validAt,
 } from './certificates';
+import type { ConfigurationOverride } from './configuration';
+import { DEFAULT_FEATURE_PROFILES } from './configuration';
+import { type EvOptions, IEC61851_MIN_CURRENT_A, SimulatedEv } from './ev';
 import { Maintenance } from './maintenance';
-import type { ChargingRateUnit, ProfileRules } from './smart-charging';
+import type { ChargingProfile, ChargingRateUnit, ProfileRules, ProfileVerdict } from './smart-charging';
 import type { IdTagInfo, StationOptions } from './station';
 import { ChargePointSessions } from './transactions';
-import type { CommandOutcome, CsAction } from './types';
+import {
+  type CommandOutcome,
+  type CsAction,
+  STANDARD_BEHAVIOUR,
+  VENDOR_BEHAVIOURS,
+  type VendorBehaviour,
+  type VendorBehaviourName,
+} from './types';
 
 export type { EvOptions } from './ev';
-export { SimulatedEv } from './ev';
 export type { ConnectorOptions, ConnectorSnapshot, IdTagInfo, StopReason } from './station';
 export type { StartOptions } from './transactions';
 export { AuthorizationError } from './transactions';
@@ -36,8 +45,11 @@ export type {
   StatusEvent,
   TlsOptions,
   TransactionEvent,
+  VendorBehaviour,
+  VendorBehaviourName,
 } from './types';
-export { NO_QUIRKS, NotConnectedError } from './types';
+export { NO_QUIRKS, NotConnectedError, STANDARD_BEHAVIOUR, VENDOR_BEHAVIOURS } from './types';
+export { SimulatedEv };
 
 /**
  * A simulated OCPP 1.6-J charge point: a strict implementation of the charge point side of OCPP 1.6
@@ -63,6 +75,13 @@ export interface SimulatedChargePointOptions extends StationOptions {
   signedFirmwareOnly?: boolean;
   /** Answers a DataTransfer from the central system. Default: UnknownVendorId. */
   dataTransfer?: (request: DataTransferRequest) => DataTransferResponse | Promise<DataTransferResponse>;
+  /**
+   * Smart charging as a charger model does it: a named model ({@link VENDOR_BEHAVIOURS}) or single
+   * switches. Default: OCPP 1.6 with the errata. Configuration keys the model announces differently
+   * (ChargingScheduleAllowedChargingRateUnit, SupportedFeatureProfiles, maxIntensitySocket) get
+   * that model's values unless `configuration` sets them.
+   */
+  vendorBehaviour?: VendorBehaviourName | Partial<VendorBehaviour>;
 }
 
 type Handlers = {
@@ -74,6 +93,8 @@ const done = <A extends CsAction>(response: OcppResponse<A>, after?: () => void)
 
 export class SimulatedChargePoint extends ChargePointSessions {
   readonly options: Readonly<SimulatedChargePointOptions>;
+  /** How this charger deviates in smart charging. */
+  readonly vendorBehaviour: Readonly<VendorBehaviour>;
   /** Root certificates installed with InstallCertificate. */
   readonly certificates = new CertificateStore();
   private readonly maintenance: Maintenance;
@@ -82,8 +103,17 @@ export class SimulatedChargePoint extends ChargePointSessions {
   private chargePointCertificate: { chain: string; privateKey: KeyObject } | undefined;
 
   constructor(options: SimulatedChargePointOptions) {
-    super(options);
+    const behaviour = resolveBehaviour(options.vendorBehaviour);
+    super({ ...options, configuration: vendorConfiguration(behaviour, options) });
     this.options = options;
+    this.vendorBehaviour = behaviour;
+    this.profiles.configure({
+      ignoreNumberPhases: behaviour.ignoreNumberPhases,
+      txDefaultFromNextSession: behaviour.txDefaultFromNextSession,
+      ignoreLimits: behaviour.ignoreLimits,
+      currentStepsA: behaviour.currentStepsA,
+    });
+    this.applyLocalCap();
     this.maintenance = new Maintenance({
       clock: this.clock,
       identity: this.identity,
@@ -155,7 +185,34 @@ export class SimulatedChargePoint extends ChargePointSessions {
     return this.chargePointCertificate?.chain;
   }
 
+  /** An EV plugged in follows the offered current on this charge point's clock (its followDelayMs). */
+  override plugIn(connectorId: number, ev: SimulatedEv | EvOptions = {}): SimulatedEv {
+    const car = ev instanceof SimulatedEv ? ev : new SimulatedEv(ev);
+    car.attach(this.clock, () => this.recompute());
+    try {
+      return super.plugIn(connectorId, car);
+    } catch (err) {
+      car.detach();
+      throw err;
+    }
+  }
+
+  override unplug(connectorId: number): void {
+    const car = this.connectorById(connectorId).ev;
+    super.unplug(connectorId);
+    car?.detach();
+  }
+
   // ---- Hooks -------------------------------------------------------------------------------
+
+  protected override recompute(): void {
+    super.recompute();
+    // The station asks a car what it draws only while it offers enough to charge; otherwise the
+    // car rests, and follows from nothing when charging resumes.
+    for (const c of this.connectors) {
+      if (c.ev && !(c.transaction && c.offeredA >= IEC61851_MIN_CURRENT_A)) c.ev.rest();
+    }
+  }
 
   protected override onAccepted(): void {
     super.onAccepted();
@@ -169,6 +226,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
   protected override powerDown(): void {
     super.powerDown();
     this.maintenance.stop();
+    for (const c of this.connectors) c.ev?.cancelFollow();
   }
 
   /** TLS trust: the configured CAs plus installed Central System root certificates; the client certificate from CertificateSigned. */
@@ -214,7 +272,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
       },
       ClearChargingProfile: (request) => {
         this.requireProfile('SmartCharging', 'ClearChargingProfile');
-        const cleared = this.profiles.clear(request);
+        const cleared = this.profiles.clear(request, this.clock.now());
         this.recompute();
         return done({ status: cleared ? 'Accepted' : 'Unknown' });
       },
@@ -371,6 +429,10 @@ export class SimulatedChargePoint extends ChargePointSessions {
       case 'ConnectorPhaseRotation':
         // RebootRequired: the meter sees the new rotation after the next restart.
         break;
+      case 'maxIntensitySocket':
+        this.applyLocalCap();
+        this.recompute();
+        break;
       case 'AuthorizationKey':
         // A01: store the password, log it (without the key, A01.FR.12), reconnect with it.
         this.securityLog('ReconfigurationOfSecurityParameters', 'AuthorizationKey changed');
@@ -404,6 +466,10 @@ export class SimulatedChargePoint extends ChargePointSessions {
     // 4.2: "While in pending state, the following Central System initiated messages are not allowed".
     if (this.registration === 'Pending') return reject;
     let profile = request.chargingProfile;
+    if (profile && this.vendorBehaviour.rejectProfileInRemoteStart) {
+      // What evcc #6882 reports from Wallbox: "ProtocolError - validation of RemoteStartTransaction failed".
+      throw createRPCError('ProtocolError', 'validation of RemoteStartTransaction failed');
+    }
     if (profile && !this.supports('SmartCharging')) {
       // "If a Charge Point without support for Smart Charging receives ... this parameter SHOULD be ignored" (5.11).
       profile = undefined;
@@ -412,6 +478,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
       // 5.16.2: TxProfile, and no transactionId.
       if (profile.chargingProfilePurpose !== 'TxProfile' || profile.transactionId !== undefined)
         return reject;
+      if (this.vendorRefusal(profile)) return reject;
       const verdict = this.profiles.check(1, profile, this.profileRules(), { key: -1 });
       if (verdict.status !== 'Accepted') return reject;
     }
@@ -552,7 +619,10 @@ export class SimulatedChargePoint extends ChargePointSessions {
       throw createRPCError('PropertyConstraintViolation', `no connector ${connectorId}`);
     }
     const tx = connectorId === 0 ? undefined : this.transactionOf(this.connectorById(connectorId));
-    const verdict = this.profiles.check(connectorId, profile, this.profileRules(), tx);
+    const refusal = this.vendorRefusal(profile);
+    const verdict: ProfileVerdict = refusal
+      ? { status: 'Rejected', reason: refusal }
+      : this.profiles.check(connectorId, profile, this.profileRules(), tx);
     if (verdict.status === 'Rejected') {
       this.log.info(
         `${this.identity}: SetChargingProfile ${profile.chargingProfileId} rejected: ${verdict.reason}`,
@@ -771,6 +841,32 @@ export class SimulatedChargePoint extends ChargePointSessions {
 
   // ---- Helpers -----------------------------------------------------------------------------
 
+  /** Why this charger model refuses a profile the spec would allow, if it does. */
+  private vendorRefusal(profile: ChargingProfile): string | undefined {
+    const behaviour = this.vendorBehaviour;
+    const schedule = profile.chargingSchedule;
+    if (behaviour.stackLevelZeroOnly && profile.stackLevel > 0) return 'only stackLevel 0 is supported';
+    if (behaviour.refuseWatts && schedule.chargingRateUnit === 'W') return 'limits in W are not supported';
+    if (behaviour.refuseAmps && schedule.chargingRateUnit === 'A') return 'limits in A are not supported';
+    if (behaviour.onlyRelativeProfiles && profile.chargingProfileKind !== 'Relative')
+      return 'only Relative profiles are supported';
+    if (
+      behaviour.rejectNumberPhases &&
+      schedule.chargingSchedulePeriod.some((p) => p.numberPhases !== undefined)
+    )
+      return 'numberPhases is not supported';
+    if (behaviour.rejectMinChargingRate && schedule.minChargingRate !== undefined)
+      return 'minChargingRate is not supported';
+    return undefined;
+  }
+
+  /** maxIntensitySocket, where this model has it, caps every socket. */
+  private applyLocalCap(): void {
+    if (!this.vendorBehaviour.maxIntensitySocket) return;
+    const value = this.configuration.int('maxIntensitySocket', Number.NaN);
+    this.profiles.setLocalCapA(Number.isFinite(value) ? value : undefined);
+  }
+
   private supports(profile: string): boolean {
     return this.configuration
       .csl('SupportedFeatureProfiles')
@@ -791,4 +887,60 @@ export class SimulatedChargePoint extends ChargePointSessions {
     }
     return this.configuration.csl('SupportedFileTransferProtocols').some((p) => p.toUpperCase() === scheme);
   }
+}
+
+function resolveBehaviour(
+  choice: VendorBehaviourName | Partial<VendorBehaviour> | undefined,
+): Readonly<VendorBehaviour> {
+  if (choice === undefined) return STANDARD_BEHAVIOUR;
+  if (typeof choice === 'string') {
+    const named = VENDOR_BEHAVIOURS[choice] as Partial<VendorBehaviour> | undefined;
+    if (!named) throw new RangeError(`unknown vendor behaviour ${choice}`);
+    return { ...STANDARD_BEHAVIOUR, ...named };
+  }
+  return { ...STANDARD_BEHAVIOUR, ...choice };
+}
+
+/** Smart-charging keys the OCPP 1.6 discovery (3.13.5) reads; a charger without SmartCharging has none. */
+const SMART_CHARGING_KEYS = [
+  'ChargeProfileMaxStackLevel',
+  'ChargingScheduleAllowedChargingRateUnit',
+  'ChargingScheduleMaxPeriods',
+  'ConnectorSwitch3to1PhaseSupported',
+  'MaxChargingProfilesInstalled',
+];
+
+/** The configuration keys a charger model announces, under what the caller configured. */
+function vendorConfiguration(
+  behaviour: Readonly<VendorBehaviour>,
+  options: SimulatedChargePointOptions,
+): Record<string, ConfigurationOverride> {
+  const model: Record<string, ConfigurationOverride> = {};
+  if (behaviour.refuseWatts)
+    model.ChargingScheduleAllowedChargingRateUnit = { value: 'Current', readonly: true };
+  if (behaviour.refuseAmps)
+    model.ChargingScheduleAllowedChargingRateUnit = { value: 'Power', readonly: true };
+  if (behaviour.noSmartCharging) {
+    model.SupportedFeatureProfiles = {
+      value: DEFAULT_FEATURE_PROFILES.split(',')
+        .filter((profile) => profile !== 'SmartCharging')
+        .join(','),
+      readonly: true,
+    };
+    for (const key of SMART_CHARGING_KEYS) model[key] = null;
+  }
+  if (behaviour.maxIntensitySocket) {
+    const ratingA = Math.floor(Math.min(...connectorRatingsA(options)));
+    // 003 §8: 0 up to the rating of the socket's card, in A per phase.
+    model.maxIntensitySocket = { value: ratingA, integer: { min: 0, max: ratingA } };
+  }
+  const configured = new Set(Object.keys(options.configuration ?? {}).map((key) => key.toLowerCase()));
+  const kept = Object.entries(model).filter(([key]) => !configured.has(key.toLowerCase()));
+  return { ...Object.fromEntries(kept), ...options.configuration };
+}
+
+function connectorRatingsA(options: SimulatedChargePointOptions): number[] {
+  const fallbackA = options.maxCurrentA ?? 32;
+  if (Array.isArray(options.connectors)) return options.connectors.map((c) => c.maxCurrentA ?? fallbackA);
+  return [fallbackA];
 }

@@ -16,7 +16,13 @@ export type ConfigurationValue = string | number | boolean;
  */
 export type ConfigurationOverride =
   | ConfigurationValue
-  | { value: ConfigurationValue; readonly?: boolean; rebootRequired?: boolean }
+  | {
+      value: ConfigurationValue;
+      readonly?: boolean;
+      rebootRequired?: boolean;
+      /** For a vendor key: an integer key, so ChangeConfiguration checks the value (default: text). */
+      integer?: { min?: number; max?: number };
+    }
   | null;
 
 type Kind = 'boolean' | 'integer' | 'csl' | 'string';
@@ -27,6 +33,8 @@ interface KeyDefinition {
   access: 'R' | 'RW' | 'W';
   /** Smallest accepted integer. */
   min?: number;
+  /** Largest accepted integer. */
+  max?: number;
   /** Extra check of a new value; false answers Rejected. */
   accepts?: (value: string, store: ConfigurationStore) => boolean;
   /** The key whose value caps the number of items in this CSL. */
@@ -246,6 +254,11 @@ export class ConfigurationStore {
         : { kind: typeof spec.value === 'boolean' ? 'boolean' : 'string', access: 'RW' };
       if (spec.readonly !== undefined) definition.access = spec.readonly ? 'R' : 'RW';
       if (spec.rebootRequired !== undefined) definition.rebootRequired = spec.rebootRequired;
+      if ('integer' in spec && spec.integer) {
+        definition.kind = 'integer';
+        if (spec.integer.min !== undefined) definition.min = spec.integer.min;
+        if (spec.integer.max !== undefined) definition.max = spec.integer.max;
+      }
       this.entries.set(name.toLowerCase(), {
         name: existing?.name ?? name,
         value: String(spec.value),
@@ -351,6 +364,7 @@ export class ConfigurationStore {
         if (!/^[+-]?\d+$/.test(trimmed)) return undefined;
         const number = Number(trimmed);
         if (definition.min !== undefined && number < definition.min) return undefined;
+        if (definition.max !== undefined && number > definition.max) return undefined;
         return String(number);
       }
       case 'csl': {

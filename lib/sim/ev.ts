@@ -1,7 +1,10 @@
+import type { Clock, TimerHandle } from '../clock';
+
 /**
  * A simulated electric vehicle on an AC charger: a battery, an on-board charger with a phase count
  * and a current window, and nothing else. The charge point decides how much current it offers;
- * the car takes what it can of that, on its own phases, until the battery is full.
+ * the car takes what it can of that, on its own phases, until the battery is full, and takes a
+ * moment to follow when the offer changes.
  */
 
 /** IEC 61851-1: a control-pilot duty cycle below 6 A means "no charging allowed". */
@@ -25,6 +28,12 @@ export interface EvOptions {
    * cars (older Renault Zoe, some Teslas) need 8 A or more.
    */
   minCurrentA?: number;
+  /**
+   * How long the car takes to follow a change of the offered current (IEC 61851-1 gives the EV a
+   * few seconds to react to a new PWM duty cycle). Needs a charge point that tells the car the
+   * time (it does when the car is plugged in). Default 0: at once.
+   */
+  followDelayMs?: number;
 }
 
 /** What the car draws right now, as the charge point's meter sees it. */
@@ -42,7 +51,14 @@ export class SimulatedEv {
   readonly phases: 1 | 3;
   readonly maxCurrentA: number;
   readonly minCurrentA: number;
+  readonly followDelayMs: number;
   private storedWh: number;
+  /** What the car draws now, while it follows a changed offer. */
+  private drawing: EvDraw = { currentA: 0, phases: 0 };
+  /** The draw the car moves to, and since when it was asked to. */
+  private settling: { draw: EvDraw; sinceMs: number } | undefined;
+  /** The charge point the car is plugged into: its clock, and how to make it look again. */
+  private plug: { clock: Clock; wake: () => void; timer?: TimerHandle } | undefined;
 
   constructor(options: EvOptions = {}) {
     this.name = options.name ?? 'EV';
@@ -58,6 +74,8 @@ export class SimulatedEv {
     this.maxCurrentA = positive('maxCurrentA', options.maxCurrentA ?? 16);
     this.minCurrentA = positive('minCurrentA', options.minCurrentA ?? IEC61851_MIN_CURRENT_A);
     if (this.minCurrentA > this.maxCurrentA) throw new RangeError('minCurrentA must not exceed maxCurrentA');
+    this.followDelayMs = options.followDelayMs ?? 0;
+    if (!(this.followDelayMs >= 0)) throw new RangeError('followDelayMs must not be negative');
     this.storedWh = (socPercent / 100) * this.capacityKWh * 1000;
   }
 
@@ -81,8 +99,62 @@ export class SimulatedEv {
    */
   draw(offeredA: number, connectorPhases: number): EvDraw {
     const currentA = Math.min(offeredA, this.maxCurrentA);
-    if (this.full || currentA < this.minCurrentA) return { currentA: 0, phases: 0 };
-    return { currentA, phases: Math.min(this.phases, connectorPhases) };
+    const target =
+      this.full || currentA < this.minCurrentA
+        ? { currentA: 0, phases: 0 }
+        : { currentA, phases: Math.min(this.phases, connectorPhases) };
+    // A full battery stops the car itself, at once.
+    if (this.followDelayMs <= 0 || !this.plug || this.full) return this.settle(target);
+    if (sameDraw(target, this.drawing)) return this.settle(target);
+    const nowMs = this.plug.clock.now();
+    if (!this.settling || !sameDraw(this.settling.draw, target)) {
+      this.settling = { draw: target, sinceMs: nowMs };
+      const plug = this.plug;
+      plug.clock.clearTimeout(plug.timer);
+      plug.timer = plug.clock.setTimeout(() => {
+        plug.timer = undefined;
+        plug.wake();
+      }, this.followDelayMs);
+    }
+    if (nowMs - this.settling.sinceMs >= this.followDelayMs) return this.settle(target);
+    return { ...this.drawing };
+  }
+
+  /**
+   * The car is plugged into a charge point: it follows changes on that charge point's clock and
+   * calls `wake` when it has followed, so the charge point looks at what it draws again.
+   */
+  attach(clock: Clock, wake: () => void): void {
+    this.detach();
+    this.plug = { clock, wake };
+    this.drawing = { currentA: 0, phases: 0 };
+  }
+
+  /** The car is unplugged (or the charge point powers down): no more wake-ups. */
+  detach(): void {
+    this.cancelFollow();
+    this.plug = undefined;
+    this.drawing = { currentA: 0, phases: 0 };
+  }
+
+  /** The charge point offers nothing (no transaction, or less than 6 A): the car draws nothing. */
+  rest(): void {
+    this.settle({ currentA: 0, phases: 0 });
+  }
+
+  /** Forgets a change the car was about to follow (the charge point powers down). */
+  cancelFollow(): void {
+    if (this.plug) this.plug.clock.clearTimeout(this.plug.timer);
+    if (this.plug) this.plug.timer = undefined;
+    this.settling = undefined;
+  }
+
+  private settle(target: EvDraw): EvDraw {
+    if (this.settling && this.plug) this.plug.clock.clearTimeout(this.plug.timer);
+    if (this.plug) this.plug.timer = undefined;
+    this.settling = undefined;
+    this.drawing = target;
+    return { ...target };
   }
 
   /** Adds energy that flowed into the car (AC side; the simulation ignores charging losses). */
@@ -91,6 +163,10 @@ export class SimulatedEv {
     if (this.storedWh >= targetWh) return;
     this.storedWh = Math.min(this.storedWh + Math.max(0, energyWh), targetWh);
   }
+}
+
+function sameDraw(a: EvDraw, b: EvDraw): boolean {
+  return a.currentA === b.currentA && a.phases === b.phases;
 }
 
 function positive(name: string, value: number): number {

@@ -64,11 +64,55 @@ export interface ProfileRules {
 
 export type ProfileVerdict = { status: 'Accepted' } | { status: 'Rejected'; reason: string };
 
+/** How the store deviates from OCPP 1.6, as some charger models do (see VendorBehaviour in types.ts). */
+export interface StoreBehaviour {
+  /** numberPhases is read as absent: W over 3 phases, no switch to one phase. */
+  ignoreNumberPhases: boolean;
+  /** A TxDefaultProfile applies to transactions that start after it was installed only. */
+  txDefaultFromNextSession: boolean;
+  /** Profiles are kept and reported (GetCompositeSchedule) but do not limit the current offered. */
+  ignoreLimits: boolean;
+  /** The only currents offered; a scheduled limit is rounded down to one of them (0 below the first). */
+  currentStepsA: readonly number[];
+}
+
+const OCPP_BEHAVIOUR: StoreBehaviour = {
+  ignoreNumberPhases: false,
+  txDefaultFromNextSession: false,
+  ignoreLimits: false,
+  currentStepsA: [],
+};
+
+/** A TxDefaultProfile that was replaced or cleared while transactions that started with it may run on. */
+interface RetiredProfile extends InstalledProfile {
+  retiredAtMs: number;
+}
+
+/** Retired TxDefaultProfiles kept for running transactions (txDefaultFromNextSession); older ones go. */
+const RETIRED_KEPT = 50;
+
 export class ChargingProfileStore {
   private profiles: InstalledProfile[] = [];
+  private retired: RetiredProfile[] = [];
+  private behaviour: StoreBehaviour = OCPP_BEHAVIOUR;
+  /** A local limit per connector and phase, in A, outside OCPP smart charging (a vendor key). */
+  private localCapA: number | undefined;
 
   all(): readonly InstalledProfile[] {
     return this.profiles;
+  }
+
+  /** Switches vendor deviations on (the default is OCPP 1.6 with the errata). */
+  configure(behaviour: Partial<StoreBehaviour>): void {
+    this.behaviour = { ...this.behaviour, ...behaviour };
+  }
+
+  /**
+   * A local current limit per connector and phase (such as an EVlink's maxIntensitySocket), applied
+   * on top of the profiles and reported in the composite schedule ("local limits", 5.7).
+   */
+  setLocalCapA(capA: number | undefined): void {
+    this.localCapA = capA;
   }
 
   /**
@@ -145,6 +189,10 @@ export class ChargingProfileStore {
    * own TxDefaultProfile leaves connector 0's in place, 3.13.1).
    */
   install(connectorId: number, profile: ChargingProfile, nowMs: number, transactionKey?: number): void {
+    this.retire(
+      this.profiles.filter((installed) => replaces(connectorId, profile, installed)),
+      nowMs,
+    );
     this.profiles = this.profiles.filter((installed) => !replaces(connectorId, profile, installed));
     this.profiles.push({
       connectorId,
@@ -159,18 +207,33 @@ export class ChargingProfileStore {
    * every profile that matches all given fields; no field at all clears everything.
    * Returns whether anything was removed.
    */
-  clear(request: ClearChargingProfileRequest): boolean {
-    const before = this.profiles.length;
-    this.profiles = this.profiles.filter((installed) => {
-      if (request.id !== undefined) return installed.profile.chargingProfileId !== request.id;
-      const matches =
+  clear(request: ClearChargingProfileRequest, nowMs = 0): boolean {
+    const matches = (installed: InstalledProfile) => {
+      if (request.id !== undefined) return installed.profile.chargingProfileId === request.id;
+      return (
         (request.connectorId === undefined || installed.connectorId === request.connectorId) &&
         (request.chargingProfilePurpose === undefined ||
           installed.profile.chargingProfilePurpose === request.chargingProfilePurpose) &&
-        (request.stackLevel === undefined || installed.profile.stackLevel === request.stackLevel);
-      return !matches;
-    });
-    return this.profiles.length < before;
+        (request.stackLevel === undefined || installed.profile.stackLevel === request.stackLevel)
+      );
+    };
+    const removed = this.profiles.filter(matches);
+    this.retire(removed, nowMs);
+    this.profiles = this.profiles.filter((installed) => !matches(installed));
+    return removed.length > 0;
+  }
+
+  /**
+   * A charger that applies a TxDefaultProfile from the next transaction on keeps the one a running
+   * transaction started with, even after it was replaced or cleared.
+   */
+  private retire(removed: InstalledProfile[], nowMs: number): void {
+    if (!this.behaviour.txDefaultFromNextSession) return;
+    for (const installed of removed) {
+      if (installed.profile.chargingProfilePurpose !== 'TxDefaultProfile') continue;
+      this.retired.push({ ...installed, retiredAtMs: nowMs });
+    }
+    if (this.retired.length > RETIRED_KEPT) this.retired.splice(0, this.retired.length - RETIRED_KEPT);
   }
 
   /** "After the transaction is stopped, the profile SHOULD be deleted" (3.13.1). */
@@ -184,8 +247,32 @@ export class ChargingProfileStore {
     );
   }
 
-  /** The limit a transaction on `connector` gets at `atMs` from TxProfile or TxDefaultProfile. */
+  /**
+   * The limit the charge point enforces on a transaction on `connector` at `atMs`: the TxProfile
+   * or TxDefaultProfile limit, rounded down to the currents the charger can offer, and the local cap.
+   */
   transactionLimitAt(
+    connector: ConnectorView,
+    atMs: number,
+    voltageV: number,
+    nowMs: number,
+  ): Limit | undefined {
+    const scheduled = this.behaviour.ignoreLimits
+      ? undefined
+      : this.scheduledTxLimit(connector, atMs, voltageV, nowMs);
+    const steps = this.behaviour.currentStepsA;
+    if (!scheduled || steps.length === 0) return this.withLocalCap(scheduled, connector.phases);
+    const stepA = [...steps].sort((a, b) => b - a).find((step) => step <= scheduled.currentA + 1e-9) ?? 0;
+    return this.withLocalCap({ ...scheduled, currentA: stepA }, connector.phases);
+  }
+
+  /** The ChargePointMaxProfile limit the charge point enforces at `atMs` (for all connectors together). */
+  chargePointLimitAt(atMs: number, voltageV: number, nowMs: number): Limit | undefined {
+    return this.behaviour.ignoreLimits ? undefined : this.scheduledChargePointLimit(atMs, voltageV, nowMs);
+  }
+
+  /** The TxProfile or TxDefaultProfile limit of a transaction on `connector`, as the profiles say. */
+  private scheduledTxLimit(
     connector: ConnectorView,
     atMs: number,
     voltageV: number,
@@ -194,8 +281,7 @@ export class ChargingProfileStore {
     return this.limitOf(this.prevailingTx(connector, atMs, nowMs), atMs, voltageV, connector, nowMs);
   }
 
-  /** The ChargePointMaxProfile limit at `atMs` (for all connectors together). */
-  chargePointLimitAt(atMs: number, voltageV: number, nowMs: number): Limit | undefined {
+  private scheduledChargePointLimit(atMs: number, voltageV: number, nowMs: number): Limit | undefined {
     const prevailing = this.prevailing(
       this.profiles.filter((p) => p.profile.chargingProfilePurpose === 'ChargePointMaxProfile'),
       atMs,
@@ -205,13 +291,20 @@ export class ChargingProfileStore {
     return this.limitOf(prevailing, atMs, voltageV, undefined, nowMs);
   }
 
+  private withLocalCap(limit: Limit | undefined, phases: number): Limit | undefined {
+    if (this.localCapA === undefined) return limit;
+    const cap: Limit = { currentA: this.localCapA, phases };
+    return limit ? minLimit(limit, cap) : cap;
+  }
+
   /**
    * The composite limit for one connector: the minimum of the ChargePointMaxProfile and the
    * transaction's profile (3.13.3), capped by the connector's rating. Connector 0 reports what the
    * whole charge point may draw: the sum over its connectors, capped by the ChargePointMaxProfile.
    */
   compositeAt(connectorId: number, atMs: number, context: LimitContext, nowMs: number): Limit {
-    const cpMax = this.chargePointLimitAt(atMs, context.voltageV, nowMs);
+    // What the profiles say, even on a charger that does not enforce them (ignoreLimits).
+    const cpMax = this.scheduledChargePointLimit(atMs, context.voltageV, nowMs);
     if (connectorId === 0) {
       let sumA = 0;
       let phases = 1;
@@ -239,7 +332,7 @@ export class ChargingProfileStore {
   ): GetCompositeScheduleResponse {
     const toMs = fromMs + durationS * 1000;
     const points = new Set<number>([fromMs]);
-    for (const installed of this.relevant(connectorId)) {
+    for (const installed of [...this.relevant(connectorId), ...this.retired]) {
       for (const point of this.breakpoints(installed, fromMs, toMs, context, fromMs)) points.add(point);
     }
     const periods: { startPeriod: number; limit: number; numberPhases?: number }[] = [];
@@ -266,7 +359,7 @@ export class ChargingProfileStore {
   /** The next moment after `afterMs` at which some connector's limit may change, if any within 8 days. */
   nextChangeAfter(afterMs: number, context: LimitContext): number | undefined {
     let next: number | undefined;
-    for (const installed of this.profiles) {
+    for (const installed of [...this.profiles, ...this.retired]) {
       for (const point of this.breakpoints(installed, afterMs, afterMs + LOOKAHEAD_MS, context, afterMs)) {
         if (next === undefined || point < next) next = point;
       }
@@ -276,7 +369,7 @@ export class ChargingProfileStore {
 
   private connectorLimit(connector: ConnectorView, atMs: number, voltageV: number, nowMs: number): Limit {
     const hardware: Limit = { currentA: connector.maxCurrentA, phases: connector.phases };
-    const tx = this.transactionLimitAt(connector, atMs, voltageV, nowMs);
+    const tx = this.withLocalCap(this.scheduledTxLimit(connector, atMs, voltageV, nowMs), connector.phases);
     return tx ? minLimit(hardware, { ...tx, phases: Math.min(tx.phases, connector.phases) }) : hardware;
   }
 
@@ -303,10 +396,21 @@ export class ChargingProfileStore {
       const txProfile = this.prevailing(txProfiles, atMs, connector, nowMs);
       if (txProfile) return txProfile;
     }
+    // A charger that takes a TxDefaultProfile from the next transaction on gives a running one
+    // the profiles that were in place when it started.
+    const startMs = this.behaviour.txDefaultFromNextSession ? tx?.startMs : undefined;
     const defaults = (connectorId: number) =>
-      this.profiles.filter(
-        (p) => p.profile.chargingProfilePurpose === 'TxDefaultProfile' && p.connectorId === connectorId,
-      );
+      startMs === undefined
+        ? this.profiles.filter(
+            (p) => p.profile.chargingProfilePurpose === 'TxDefaultProfile' && p.connectorId === connectorId,
+          )
+        : [...this.profiles, ...this.retired].filter(
+            (p) =>
+              p.profile.chargingProfilePurpose === 'TxDefaultProfile' &&
+              p.connectorId === connectorId &&
+              p.installedAtMs <= startMs &&
+              (!('retiredAtMs' in p) || (p as RetiredProfile).retiredAtMs > startMs),
+          );
     return (
       this.prevailing(defaults(connector.connectorId), atMs, connector, nowMs) ??
       this.prevailing(defaults(0), atMs, connector, nowMs)
@@ -338,7 +442,8 @@ export class ChargingProfileStore {
     if (!installed) return undefined;
     const period = this.periodAt(installed, atMs, connector, nowMs);
     if (!period) return undefined;
-    const phases = period.numberPhases ?? 3;
+    const numberPhases = this.behaviour.ignoreNumberPhases ? undefined : period.numberPhases;
+    const phases = numberPhases ?? 3;
     // Errata 3.34: a limit in A applies as given to the phases in use; W is the total over numberPhases (7.12).
     const currentA =
       installed.profile.chargingSchedule.chargingRateUnit === 'A'
@@ -347,7 +452,7 @@ export class ChargingProfileStore {
     return {
       currentA,
       phases,
-      ...(period.numberPhases === undefined ? {} : { numberPhases: period.numberPhases }),
+      ...(numberPhases === undefined ? {} : { numberPhases }),
     };
   }
 

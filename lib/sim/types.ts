@@ -52,6 +52,86 @@ export const NO_QUIRKS: Readonly<Quirks> = {
   missingMeterTimestamp: false,
 };
 
+/**
+ * How a charger model deviates in smart charging, each off by default. The named sets in
+ * {@link VENDOR_BEHAVIOURS} make the simulator behave like the models lib/profiles has presets for.
+ */
+export interface VendorBehaviour {
+  /** Rejects every profile with stackLevel above 0, whatever ChargeProfileMaxStackLevel says (ABB Terra AC FW 1.8: evcc #15493). */
+  stackLevelZeroOnly: boolean;
+  /** Rejects schedules in W (Schneider EVlink: "Limits in amperes (no W)", vendor doc 003 §4). */
+  refuseWatts: boolean;
+  /** Rejects schedules in A (Huawei: evcc drives it in W only, `forcepowerctrl`). */
+  refuseAmps: boolean;
+  /** Treats numberPhases as absent: W is spread over 3 phases and a three-phase EV is never switched to one. */
+  ignoreNumberPhases: boolean;
+  /** Rejects profiles that carry numberPhases (Schneider EVlink: "Not supported", 003 §4). */
+  rejectNumberPhases: boolean;
+  /** Rejects profiles that carry minChargingRate (Schneider EVlink: "Not supported", 003 §4). */
+  rejectMinChargingRate: boolean;
+  /** Takes chargingProfileKind Relative only (Wallbox Pulsar/Commander: evcc `profilekindrelative`). */
+  onlyRelativeProfiles: boolean;
+  /**
+   * Accepts profiles and reports them in GetCompositeSchedule, but keeps offering the rated current
+   * (Grizzl-E ignores a ChargePointMaxProfile, HA ocpp docs; Pulsar Pro stays at 9 A, evcc #31597).
+   */
+  ignoreLimits: boolean;
+  /** No SmartCharging feature profile (Schneider EVlink R4/R5, 003 §3.1): profile messages get CALLERROR NotSupported. */
+  noSmartCharging: boolean;
+  /** The EVlink key maxIntensitySocket (A per phase, 003 §8) caps the current of every socket. */
+  maxIntensitySocket: boolean;
+  /** A RemoteStartTransaction carrying a chargingProfile gets CALLERROR ProtocolError (Wallbox: evcc #6882, #14040). */
+  rejectProfileInRemoteStart: boolean;
+  /**
+   * A new TxDefaultProfile applies from the next transaction on; the running one keeps the profile it
+   * started with (contrary to errata 3.8), so a limit during a session needs a TxProfile.
+   */
+  txDefaultFromNextSession: boolean;
+  /** Offers only these currents, rounding a limit down to the next one (NEcharge: 6/8/10/13/16 A, evcc templates). Empty: any. */
+  currentStepsA: readonly number[];
+}
+
+export const STANDARD_BEHAVIOUR: Readonly<VendorBehaviour> = {
+  stackLevelZeroOnly: false,
+  refuseWatts: false,
+  refuseAmps: false,
+  ignoreNumberPhases: false,
+  rejectNumberPhases: false,
+  rejectMinChargingRate: false,
+  onlyRelativeProfiles: false,
+  ignoreLimits: false,
+  noSmartCharging: false,
+  maxIntensitySocket: false,
+  rejectProfileInRemoteStart: false,
+  txDefaultFromNextSession: false,
+  currentStepsA: [],
+};
+
+/**
+ * Charger models as the simulator plays them, named like the strategy presets of lib/profiles
+ * (docs/sources there). Each is a set of {@link VendorBehaviour} switches.
+ */
+export const VENDOR_BEHAVIOURS = {
+  'abb-terra-ac': { stackLevelZeroOnly: true },
+  wallbox: { stackLevelZeroOnly: true, rejectProfileInRemoteStart: true },
+  'wallbox-pulsar': {
+    stackLevelZeroOnly: true,
+    rejectProfileInRemoteStart: true,
+    onlyRelativeProfiles: true,
+  },
+  'schneider-evlink-r6-r7': {
+    refuseWatts: true,
+    rejectNumberPhases: true,
+    rejectMinChargingRate: true,
+    maxIntensitySocket: true,
+  },
+  'schneider-evlink-r4-r5': { noSmartCharging: true, maxIntensitySocket: true },
+  huawei: { refuseAmps: true },
+  necharge: { currentStepsA: [6, 8, 10, 13, 16] },
+} as const satisfies Record<string, Partial<VendorBehaviour>>;
+
+export type VendorBehaviourName = keyof typeof VENDOR_BEHAVIOURS;
+
 export interface TlsOptions {
   /** Certificate authorities to trust for the central system's certificate (profiles 2 and 3). */
   ca?: string | Buffer | (string | Buffer)[];

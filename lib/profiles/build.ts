@@ -1,0 +1,148 @@
+import type { GetCompositeScheduleResponse, SetChargingProfileRequest } from '../ocpp/messages';
+import type { RateUnit } from './capabilities';
+import type { ProfileKind } from './strategies';
+
+/**
+ * Building charging profiles (OCPP 1.6 sections 5.16, 7.8-7.14) from a limit in A per phase.
+ * Pure functions: the caller decides purpose, unit, kind and stack level (lib/profiles/plan.ts).
+ */
+
+export type ChargingProfile = SetChargingProfileRequest['csChargingProfiles'];
+export type ProfilePurpose = ChargingProfile['chargingProfilePurpose'];
+
+/** The nominal voltage for W = A × V × phases: errata 3.68 says "the set voltage for the area (hence, 230 or 110 volt)". */
+export const DEFAULT_VOLTAGE_V = 230;
+
+/**
+ * Profile ids are stable per purpose and connector, so a new limit replaces the one before it
+ * (5.16.3: same chargingProfileId) instead of piling up against MaxChargingProfilesInstalled.
+ * The range sits high to stay clear of ids an operator's own tools hand out from 1.
+ */
+export const DEFAULT_PROFILE_ID_BASE = 7000;
+const PURPOSE_OFFSET: Record<ProfilePurpose, number> = {
+  ChargePointMaxProfile: 100,
+  TxDefaultProfile: 200,
+  TxProfile: 300,
+};
+
+export function profileIdFor(
+  purpose: ProfilePurpose,
+  connectorId: number,
+  base = DEFAULT_PROFILE_ID_BASE,
+): number {
+  return base + PURPOSE_OFFSET[purpose] + connectorId;
+}
+
+/**
+ * Rounds down to a multiple of `step` (the schema's multipleOf 0.1 for limits, 7.14): a limit
+ * must never round up past what the load manager allowed. The tiny epsilon keeps 8.1 from
+ * becoming 8.0 through binary floating point; the result is a clean decimal.
+ */
+export function floorTo(value: number, step = 0.1): number {
+  const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  return Number((Math.floor(value / step + 1e-9) * step).toFixed(digits));
+}
+
+/** A limit rounded down to the charger's steps (0 below the first), or to 0.1 A without steps. */
+export function limitForCharger(limitA: number, stepsA?: readonly number[]): number {
+  const rounded = floorTo(Math.max(0, limitA));
+  if (!stepsA || stepsA.length === 0 || rounded === 0) return rounded;
+  return [...stepsA].sort((a, b) => b - a).find((step) => step <= rounded + 1e-9) ?? 0;
+}
+
+/** A limit in A per phase in the schedule's unit: W is the total over the phases (7.12, errata 3.68). */
+export function limitInUnit(limitA: number, unit: RateUnit, voltageV: number, phases: number): number {
+  return unit === 'A' ? floorTo(limitA) : floorTo(limitA * voltageV * phases);
+}
+
+/**
+ * An Absolute or Recurring schedule starts this long before now: a charger whose clock runs a
+ * little behind must already be inside it ("It is RECOMMENDED to provide a start time in the past
+ * to prevent gaps", 3.13.2). With one open-ended period the start decides nothing else.
+ */
+export const SCHEDULE_START_MARGIN_MS = 60 * 60 * 1000;
+
+export interface ProfileSpec {
+  purpose: ProfilePurpose;
+  /** The connector the profile is sent to (0 for ChargePointMaxProfile or an all-connector TxDefaultProfile). */
+  connectorId: number;
+  /** The connector the id belongs to (defaults to connectorId). */
+  idConnectorId?: number;
+  stackLevel: number;
+  kind: ProfileKind;
+  unit: RateUnit;
+  /** A per phase, already rounded for the charger. */
+  limitA: number;
+  /**
+   * Phases the limit is for: the W conversion uses it (7.12). When undefined, W is converted for 1
+   * phase, the lowest watts (A × V × 1 never exceeds the allocation however many phases the car
+   * uses), and a stated numberPhases in A is 3.
+   */
+  phases?: number;
+  /** State numberPhases in the period. */
+  statePhases: boolean;
+  voltageV: number;
+  /** The transaction a TxProfile is for (5.16: "SHALL include the transactionId"); absent in RemoteStartTransaction (errata 3.41). */
+  transactionId?: number;
+  minChargingRateA?: number;
+  nowMs: number;
+  profileIdBase?: number;
+}
+
+/** One charging profile with a single open-ended period: the limit holds until replaced. */
+export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
+  const phases = spec.phases ?? (spec.unit === 'W' ? 1 : 3);
+  const start = new Date(spec.nowMs - SCHEDULE_START_MARGIN_MS).toISOString();
+  const period = {
+    // Errata 3.45: the first period starts at 0.
+    startPeriod: 0,
+    limit: limitInUnit(spec.limitA, spec.unit, spec.voltageV, phases),
+    ...(spec.statePhases ? { numberPhases: phases } : {}),
+  };
+  // A minimum above the limit would ask the charger for more than the limit: left out.
+  const minChargingRate =
+    spec.minChargingRateA === undefined || spec.minChargingRateA > spec.limitA
+      ? undefined
+      : limitInUnit(spec.minChargingRateA, spec.unit, spec.voltageV, phases);
+  return {
+    chargingProfileId: profileIdFor(spec.purpose, spec.idConnectorId ?? spec.connectorId, spec.profileIdBase),
+    ...(spec.transactionId === undefined ? {} : { transactionId: spec.transactionId }),
+    stackLevel: spec.stackLevel,
+    chargingProfilePurpose: spec.purpose,
+    chargingProfileKind: spec.kind,
+    // Errata 3.56: recurrencyKind only with Recurring; 7.8: Recurring needs startSchedule.
+    ...(spec.kind === 'Recurring' ? { recurrencyKind: 'Daily' as const } : {}),
+    chargingSchedule: {
+      // Relative: from the start of the transaction (7.9), so no startSchedule.
+      ...(spec.kind === 'Relative' ? {} : { startSchedule: start }),
+      chargingRateUnit: spec.unit,
+      chargingSchedulePeriod: [period],
+      ...(minChargingRate === undefined ? {} : { minChargingRate }),
+    },
+  };
+}
+
+export function buildSetChargingProfile(spec: ProfileSpec): SetChargingProfileRequest {
+  return { connectorId: spec.connectorId, csChargingProfiles: buildChargingProfile(spec) };
+}
+
+/**
+ * The limit a composite schedule gives now (its period at startPeriod 0), in `unit`; converted
+ * when the charger answered in the other unit. Undefined when the answer has no schedule.
+ */
+export function compositeLimitNow(
+  response: GetCompositeScheduleResponse,
+  unit: RateUnit,
+  voltageV: number,
+  phases: number,
+): number | undefined {
+  const schedule = response.chargingSchedule;
+  if (response.status !== 'Accepted' || !schedule) return undefined;
+  const first = [...schedule.chargingSchedulePeriod]
+    .filter((period) => period.startPeriod <= 0)
+    .sort((a, b) => b.startPeriod - a.startPeriod)[0];
+  if (!first) return undefined;
+  if (schedule.chargingRateUnit === unit) return first.limit;
+  const periodPhases = first.numberPhases ?? phases;
+  return unit === 'A' ? first.limit / (voltageV * periodPhases) : first.limit * voltageV * periodPhases;
+}

@@ -1,0 +1,182 @@
+import type { ChargerCapabilities, RateUnit } from './capabilities';
+import type { ChargingStrategy, LimitMethod } from './strategies';
+
+/**
+ * The fallback order: which commands to try, in which order, to put a limit on a connector. The
+ * strategy lists the methods; each profile method is tried with the strategy's stack level and
+ * unit first, then with stack level 0 and with the other unit where those are still open
+ * questions. What a charger refused is skipped for a while, and within a method the variant that
+ * worked goes first, per charger ({@link FallbackMemory}).
+ */
+
+export interface Attempt {
+  /** Identifies the attempt in the memory, e.g. `TxProfile/8/A` or `ConfigurationKey`. */
+  key: string;
+  method: LimitMethod;
+  stackLevel?: number;
+  unit?: RateUnit;
+}
+
+/** While a transaction runs, or not; a pause (limit 0) is remembered apart (some chargers refuse 0 A: evcc #16768). */
+export type PlanSlot = `${'session' | 'idle'}/${'limit' | 'pause'}`;
+export const PLAN_SLOTS: readonly PlanSlot[] = ['session/limit', 'session/pause', 'idle/limit', 'idle/pause'];
+
+/** The mark for "no charging profile at all" (CALLERROR NotSupported, errata 3.39). */
+export const ALL_PROFILES = '*profiles';
+
+export interface FallbackMemory {
+  /** The attempt that worked last, per slot. */
+  worked: Partial<Record<PlanSlot, string>>;
+  /** Attempts the charger refused, with the reason, per slot. */
+  refused: Partial<Record<PlanSlot, Record<string, string>>>;
+}
+
+/**
+ * A refused attempt is tried again after this long: one Rejected may be transient (a charger busy
+ * with its own load management, a session that was ending), and remembering it for good would
+ * leave a worse method in charge for ever.
+ */
+export const RETRY_REFUSED_AFTER_MS = 15 * 60 * 1000;
+/** CALLERROR NotSupported to every profile (no SmartCharging) is remembered longer. */
+export const RETRY_NOT_SUPPORTED_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/** When each refusal was learned, keyed `slot|attempt` (not stored: a restart starts the clock again). */
+export type RefusalTimes = Map<string, number>;
+
+export function emptyMemory(): FallbackMemory {
+  return { worked: {}, refused: {} };
+}
+
+export interface PlanInput {
+  strategy: ChargingStrategy;
+  capabilities: ChargerCapabilities | undefined;
+  /** A transaction runs on the connector (and the set-point is for one connector, not 0). */
+  session: boolean;
+  pause: boolean;
+  /** 0: the set-point is for every connector (TxDefaultProfile on connector 0, 3.13.1). */
+  connectorId: number;
+  memory: FallbackMemory;
+}
+
+export function slotOf(session: boolean, pause: boolean): PlanSlot {
+  return `${session ? 'session' : 'idle'}/${pause ? 'pause' : 'limit'}`;
+}
+
+/**
+ * Every attempt in order, the refused ones left out. The strategy's order of methods holds: what
+ * worked last goes first among the variants of its method only, so a fallback that worked once
+ * (ChargePointMaxProfile after one transient refusal) does not stay ahead of the preferred method.
+ */
+export function planAttempts(input: PlanInput): Attempt[] {
+  const { strategy, capabilities, connectorId } = input;
+  const slot = slotOf(input.session, input.pause);
+  let methods = input.session ? strategy.sessionMethods : strategy.idleMethods;
+  // A TxProfile needs a transaction on one connector (3.13.1: "only be set at ConnectorId >0").
+  if (connectorId === 0 || !input.session) methods = methods.filter((method) => method !== 'TxProfile');
+  // A TxDefaultProfile that applies only from the next session would leave the running one at the
+  // limit it started with (and clearing its TxProfile would raise it): not a way to limit it now.
+  if (input.session && !strategy.txDefaultAppliesToRunningSession)
+    methods = methods.filter((method) => method !== 'TxDefaultProfile');
+  if (!strategy.configurationKey) methods = methods.filter((method) => method !== 'ConfigurationKey');
+  // Without the SmartCharging profile every profile is answered NotSupported (errata 3.39).
+  if (capabilities?.smartCharging === false || profilesRefused(input.memory, slot))
+    methods = methods.filter((method) => method === 'ConfigurationKey');
+
+  const stackLevels = stackLevelsFor(strategy, capabilities);
+  const units = unitsFor(strategy, capabilities);
+  const refused = input.memory.refused[slot] ?? {};
+  const worked = input.memory.worked[slot];
+  const attempts: Attempt[] = [];
+  for (const method of methods) {
+    const variants: Attempt[] = [];
+    if (method === 'ConfigurationKey') variants.push({ key: method, method });
+    else {
+      for (const unit of units) {
+        for (const stackLevel of stackLevels) {
+          variants.push({ key: `${method}/${stackLevel}/${unit}`, method, stackLevel, unit });
+        }
+      }
+    }
+    const open = variants.filter((attempt) => refused[attempt.key] === undefined);
+    const first = open.findIndex((attempt) => attempt.key === worked);
+    if (first > 0) open.unshift(...open.splice(first, 1));
+    attempts.push(...open);
+  }
+  return attempts;
+}
+
+/** Remembers a refusal; a charger without smart charging refuses every profile at once. */
+export function rememberRefusal(
+  memory: FallbackMemory,
+  slot: PlanSlot,
+  attempt: Attempt,
+  reason: string,
+  allProfiles: boolean,
+  times?: RefusalTimes,
+  nowMs = 0,
+): void {
+  memory.refused[slot] = { ...memory.refused[slot], [attempt.key]: reason };
+  times?.set(`${slot}|${attempt.key}`, nowMs);
+  if (!allProfiles) return;
+  for (const other of PLAN_SLOTS) {
+    memory.refused[other] = { ...memory.refused[other], [ALL_PROFILES]: reason };
+    times?.set(`${other}|${ALL_PROFILES}`, nowMs);
+  }
+}
+
+/** Whether the memory says every profile is refused (CALLERROR NotSupported). */
+export function profilesRefused(memory: FallbackMemory, slot: PlanSlot): boolean {
+  return memory.refused[slot]?.[ALL_PROFILES] !== undefined;
+}
+
+/** Forgets the refusals of a slot (and the "no profiles at all" mark), to try every way again. */
+export function forgetRefusals(memory: FallbackMemory, slot: PlanSlot): void {
+  delete memory.refused[slot];
+}
+
+/**
+ * Forgets refusals older than {@link RETRY_REFUSED_AFTER_MS} ({@link RETRY_NOT_SUPPORTED_AFTER_MS}
+ * for "no profiles at all"). A refusal without a time (read from the charger's record after a
+ * restart) counts from now. Returns whether anything was forgotten.
+ */
+export function expireRefusals(memory: FallbackMemory, times: RefusalTimes, nowMs: number): boolean {
+  let changed = false;
+  for (const slot of PLAN_SLOTS) {
+    const refused = memory.refused[slot];
+    if (!refused) continue;
+    for (const key of Object.keys(refused)) {
+      const id = `${slot}|${key}`;
+      const atMs = times.get(id);
+      if (atMs === undefined) {
+        times.set(id, nowMs);
+        continue;
+      }
+      const afterMs = key === ALL_PROFILES ? RETRY_NOT_SUPPORTED_AFTER_MS : RETRY_REFUSED_AFTER_MS;
+      if (nowMs - atMs < afterMs) continue;
+      delete refused[key];
+      times.delete(id);
+      changed = true;
+    }
+    if (Object.keys(refused).length === 0) delete memory.refused[slot];
+  }
+  return changed;
+}
+
+export function rememberSuccess(memory: FallbackMemory, slot: PlanSlot, attempt: Attempt): void {
+  memory.worked[slot] = attempt.key;
+}
+
+function stackLevelsFor(strategy: ChargingStrategy, capabilities: ChargerCapabilities | undefined): number[] {
+  if (strategy.stackLevel !== 'max') return [strategy.stackLevel];
+  const max = capabilities?.maxStackLevel ?? 0;
+  // Some chargers announce a higher ChargeProfileMaxStackLevel but take only 0 (evcc #15493).
+  return max > 0 ? [max, 0] : [0];
+}
+
+function unitsFor(strategy: ChargingStrategy, capabilities: ChargerCapabilities | undefined): RateUnit[] {
+  if (strategy.rateUnit !== 'auto') return [strategy.rateUnit];
+  const allowed = capabilities?.allowedUnits;
+  if (!allowed) return ['A', 'W'];
+  // A is the unit for AC charging (errata 3.68: "usually more convenient").
+  return allowed.includes('A') ? ['A'] : ['W'];
+}

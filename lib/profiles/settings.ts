@@ -1,0 +1,47 @@
+import { ConfigError, parseChoice, parseNumber } from '../config-error';
+import type { ProfileManagerOptions } from './manager';
+import { AUTO, PRESET_NAMES, resolveStrategy, type StrategyChoice } from './strategies';
+
+/** The settings of an `ampflow-charging-profile` node as the editor saves them (text fields). */
+export interface ProfileSettings {
+  /** `auto` (by the charger's BootNotification) or a preset name, for chargers without their own. */
+  strategy?: string;
+  /** JSON: strategies per charger, e.g. {"CP-1": "abb-terra-ac", "CP-2": {"preset": "default", "stackLevel": 0}}. */
+  chargers?: string;
+  voltageV?: string | number;
+  increaseIntervalS?: string | number;
+  verifySchedule?: boolean;
+  followDelayS?: string | number;
+  toleranceA?: string | number;
+}
+
+/** The manager's options from editor settings; a ConfigError names the field that is wrong. */
+export function parseProfileSettings(
+  settings: ProfileSettings,
+): Omit<ProfileManagerOptions, 'log' | 'clock'> {
+  const strategy = parseChoice('strategy', settings.strategy, [AUTO, ...PRESET_NAMES], AUTO);
+  let chargers: Record<string, StrategyChoice> = {};
+  if (settings.chargers?.trim()) {
+    try {
+      chargers = JSON.parse(settings.chargers);
+    } catch (err) {
+      throw new ConfigError('chargers', `not valid JSON: ${(err as Error).message}`);
+    }
+    if (typeof chargers !== 'object' || chargers === null || Array.isArray(chargers))
+      throw new ConfigError('chargers', 'an object of charger identities and strategies is needed');
+    for (const [id, choice] of Object.entries(chargers)) resolveStrategy(choice, undefined, `chargers.${id}`);
+  }
+  const milliseconds = (field: string, value: unknown, fallbackS: number) =>
+    parseNumber(field, value, { fallback: fallbackS, min: 0, max: 3600, unit: 's' }) * 1000;
+  return {
+    strategy,
+    chargers,
+    voltageV: parseNumber('voltageV', settings.voltageV, { fallback: 230, min: 100, max: 260, unit: 'V' }),
+    increaseIntervalMs: milliseconds('increaseIntervalS', settings.increaseIntervalS, 10),
+    verifySchedule: settings.verifySchedule !== false,
+    verification: {
+      followDelayMs: milliseconds('followDelayS', settings.followDelayS, 30),
+      toleranceA: parseNumber('toleranceA', settings.toleranceA, { fallback: 1, min: 0, max: 32, unit: 'A' }),
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import type { TimerHandle } from '../clock';
+import { CommandError } from '../ocpp/connection';
+import type { ChargerCapabilities } from './capabilities';
+import type { Target } from './limits';
+import type { Attempt, FallbackMemory, RefusalTimes } from './plan';
+import type { CommandAttempt, LimitReport, Verification } from './reports';
+import type { RetryTimer } from './retry';
+import type { ChargingStrategy, LimitMethod } from './strategies';
+import type { LimitWatch } from './verification';
+
+/**
+ * What the profile manager keeps per charger and connector, and small rules over it. Internal to
+ * lib/profiles.
+ */
+
+export interface Wanted {
+  requestedLimitA: number;
+  phases?: number;
+  reason: string;
+}
+
+export interface Waiter extends Wanted {
+  resolve: (report: LimitReport) => void;
+  /** Commands sent for this set-point before its composite schedule showed the limit was not taken. */
+  carried?: CommandAttempt[];
+  resent?: true;
+}
+
+/** What holds a connector at a limit now, as far as the charger confirmed it. */
+export interface Enforcement {
+  method: LimitMethod;
+  target: Target;
+  /** The transaction a TxProfile belongs to. */
+  transactionId?: number;
+}
+
+/**
+ * A RemoteStartTransaction that carried a TxProfile. `answer`: `waiting` while on its way (the
+ * transaction may be reported before the answer: `transactionId` then waits for it), `accepted`,
+ * or `unknown` (no answer: the profile may or may not come with a transaction).
+ */
+export interface RemoteStartEntry {
+  idTag: string;
+  atMs: number;
+  target: Target;
+  answer: 'waiting' | 'accepted' | 'unknown';
+  transactionId?: number;
+}
+
+export interface ConnectorEntry {
+  connectorId: number;
+  /** The connector's own set-point. */
+  wanted?: Wanted;
+  resume?: Target;
+  /** Our TxProfile, bound to its transaction. */
+  session?: Target & { transactionId: number };
+  /** A TxProfile of ours may be installed for the running transaction (a command without answer, a reconnect). */
+  sessionUnknown: boolean;
+  /** Our TxDefaultProfile on this connector, and when the charger accepted it. */
+  standing?: Target;
+  standingAtMs?: number;
+  /** The transaction whose composite schedule showed that the TxDefaultProfile does not reach it. */
+  standingIgnoredBy?: number;
+  enforced?: Enforcement;
+  /** The last target let through the rate limit: charger-wide limits are made of these. */
+  released?: Target;
+  lastChange?: { atMs: number; target: Target };
+  holdTimer?: TimerHandle;
+  waiter?: Waiter;
+  /** Send even if the charger seems to have it (after a reconnect or boot). */
+  force: boolean;
+  /** The next send is a retry: ways refused before are asked again when no other is left. */
+  retrying: boolean;
+  /** The TxProfile of the ended transaction is to be cleared. */
+  clearTxProfile: boolean;
+  /** A RemoteStartTransaction with a limit embedded, on its way or accepted. */
+  remoteStart?: RemoteStartEntry;
+  watch?: LimitWatch;
+  watchTransactionId?: number;
+  lastMethod?: LimitMethod;
+  /** The last failure logged, so that a repeated one is not logged again. */
+  lastWarning?: string;
+  verification: Verification;
+}
+
+/** Our ChargePointMaxProfile: none, installed with a limit, or maybe installed (no answer, a restart). */
+export type ChargePointMaxState =
+  | { state: 'none' }
+  | { state: 'unknown' }
+  | { state: 'installed'; limitA: number; wattPhases: number };
+
+export interface ChargerEntry {
+  chargePointId: string;
+  strategy: ChargingStrategy;
+  capabilities?: ChargerCapabilities;
+  learning?: Promise<void>;
+  memory: FallbackMemory;
+  refusedAtMs: RefusalTimes;
+  firmware?: string;
+  compositeUnsupported: boolean;
+  remoteStartProfileRefused?: string;
+  connectors: Map<number, ConnectorEntry>;
+  queued: Set<number>;
+  pumping: boolean;
+  settleTimer?: TimerHandle;
+  /** Composite-schedule checks waiting for the queue to empty, and how many run. */
+  checks: (() => Promise<void>)[];
+  checking: number;
+  chargePointMax: ChargePointMaxState;
+  /** The vendor key: the value this manager set last (undefined: not set or unknown), and the value before. */
+  key: { valueA?: number; baseline?: string };
+  /** A charger-wide limit nothing needs could not be removed: try again. */
+  releasePending: boolean;
+  /**
+   * A command got no answer: the charger may still carry it out, even after newer ones. At the next
+   * retry every limit goes again once, so the last word is the manager's.
+   */
+  unanswered: boolean;
+  /** Per connector, the transaction connector 0's TxDefaultProfile was seen not to reach (its composite schedule stayed above). */
+  zeroMisses: Map<number, number>;
+  /** The transaction last seen per connector, and from when (the earlier of its start and our first sight). */
+  transactions: Map<number, { transactionId?: number; sinceMs: number }>;
+  retry: RetryTimer;
+  settled: (() => void)[];
+  /** The facts last written to the charger's durable record, to write only changes. */
+  stored?: string;
+}
+
+export function isVerified(verification: Verification): boolean {
+  return (
+    verification.schedule !== 'differs' &&
+    verification.schedule !== 'lower' &&
+    verification.meter === 'within'
+  );
+}
+
+export function isOffline(err: unknown): boolean {
+  return err instanceof CommandError && err.code === 'Offline';
+}
+
+/** The charger answered, and the answer means it does not take this (not a lost connection or timeout). */
+export function isRefusal(err: unknown): boolean {
+  return err instanceof CommandError && (err.code === 'CallError' || err.code === 'InvalidResponse');
+}
+
+export function describe(attempt: Attempt): string {
+  return attempt.method === 'ConfigurationKey'
+    ? 'the configuration key'
+    : `${attempt.method} (stackLevel ${attempt.stackLevel}, ${attempt.unit})`;
+}

@@ -1,0 +1,118 @@
+import type { Reading } from '../contracts';
+
+/**
+ * Whether a charger took a limit: its composite schedule (GetCompositeSchedule, 5.7) and what its
+ * meter then measures. A car needs a moment to follow a new limit (IEC 61851-1 gives it a few
+ * seconds, chargers add their own delay), so readings count only after `followDelayMs`; a
+ * connector whose measured current stays above the limit plus a tolerance for `ignoreAfterMs`
+ * (two readings at least) ignores the limit.
+ */
+
+export interface VerificationOptions {
+  /** Readings from this long after the limit was accepted count. Default 30 s. */
+  followDelayMs: number;
+  /** Measured current may exceed the limit by this much (meter accuracy, rounding). Default 1 A. */
+  toleranceA: number;
+  /** Over the limit for this long (at least two readings) means the charger ignores it. Default 30 s. */
+  ignoreAfterMs: number;
+}
+
+export const DEFAULT_VERIFICATION: VerificationOptions = {
+  followDelayMs: 30_000,
+  toleranceA: 1,
+  ignoreAfterMs: 30_000,
+};
+
+/**
+ * `waiting`: no reading after the follow delay yet; `within`: the last one is within the limit;
+ * `above`: over the limit, not yet for long; `ignoresLimit`: over it for `ignoreAfterMs`.
+ */
+export type MeterVerdict = 'waiting' | 'within' | 'above' | 'ignoresLimit';
+
+/**
+ * What the charger's composite schedule (GetCompositeSchedule) says about the limit now:
+ * `matches` (the limit, within rounding); `differs`: above it, the charger did not take the limit
+ * (the manager then tries the next way, as for a refusal); `lower`: clearly below it, something else
+ * holds the connector down (another profile, a charger-wide cap shared by its connectors), so a car
+ * may be left with less than the load manager allowed; `unsupported`: no answer with a schedule.
+ */
+export type ScheduleVerdict = 'notChecked' | 'matches' | 'differs' | 'lower' | 'unsupported';
+
+/** Watches one connector's readings against one limit. */
+export class LimitWatch {
+  private verdict: MeterVerdict = 'waiting';
+  private overSinceMs: number | undefined;
+  private overReadings = 0;
+  lastMeasuredA: number | undefined;
+
+  constructor(
+    readonly limitA: number,
+    readonly sinceMs: number,
+    private readonly options: VerificationOptions,
+  ) {}
+
+  get state(): MeterVerdict {
+    return this.verdict;
+  }
+
+  /** Takes a reading measured (received) at `atMs`; returns the verdict when it changed. */
+  observe(measuredA: number, atMs: number): MeterVerdict | undefined {
+    if (atMs < this.sinceMs + this.options.followDelayMs) return undefined;
+    this.lastMeasuredA = measuredA;
+    const before = this.verdict;
+    if (measuredA <= this.limitA + this.options.toleranceA) {
+      this.overSinceMs = undefined;
+      this.overReadings = 0;
+      this.verdict = 'within';
+    } else {
+      this.overSinceMs ??= atMs;
+      this.overReadings += 1;
+      const confirmed = this.overReadings >= 2 && atMs - this.overSinceMs >= this.options.ignoreAfterMs;
+      this.verdict = confirmed || this.verdict === 'ignoresLimit' ? 'ignoresLimit' : 'above';
+    }
+    return this.verdict === before ? undefined : this.verdict;
+  }
+}
+
+/**
+ * The current a reading shows per phase, in A: the highest phase current, else the current
+ * without a phase, else the power spread over the phases at the nominal voltage.
+ */
+export function measuredCurrentA(
+  reading: Partial<Reading>,
+  voltageV: number,
+  phases: number,
+): number | undefined {
+  const perPhase = ((reading.currentA ?? []) as readonly (number | null)[]).filter(
+    (value): value is number => typeof value === 'number',
+  );
+  if (perPhase.length > 0) return Math.max(...perPhase);
+  if (reading.currentUnphasedA !== undefined) return reading.currentUnphasedA;
+  const powerW = reading.totalPowerW ?? sumOf(reading.powerW);
+  return powerW === undefined ? undefined : powerW / (voltageV * phases);
+}
+
+/**
+ * Compares a composite limit with the expected one (both in the same unit). Above by more than
+ * rounding (one step of the schema's 0.1, or a thousandth for large W values) `differs`; below by
+ * more than `belowToleranceFraction` of the limit and at least one unit `lower`: a charger that
+ * rounds 10.7 A down to 10 A is within, one held at 0 A by a stale profile is not.
+ */
+export function compareSchedule(
+  compositeLimit: number | undefined,
+  expectedLimit: number,
+  belowToleranceFraction = 0.05,
+): ScheduleVerdict {
+  if (compositeLimit === undefined) return 'unsupported';
+  const slack = Math.max(0.1, expectedLimit * 0.001);
+  if (compositeLimit > expectedLimit + slack) return 'differs';
+  const below = Math.max(1, expectedLimit * belowToleranceFraction);
+  return compositeLimit < expectedLimit - below ? 'lower' : 'matches';
+}
+
+function sumOf(values: Reading['powerW']): number | undefined {
+  const known = ((values ?? []) as readonly (number | null)[]).filter(
+    (value): value is number => typeof value === 'number',
+  );
+  return known.length > 0 ? known.reduce((sum, value) => sum + value, 0) : undefined;
+}

@@ -1,0 +1,164 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { SetPoint } from '../lib/contracts';
+import {
+  ChargingProfileManager,
+  type LimitReport,
+  type ProfileSettings,
+  parseProfileSettings,
+  type VerificationReport,
+} from '../lib/profiles';
+import { limitStatus, RepeatedFailures } from './profile-status';
+import { centralSystemStatus } from './status';
+import type { CentralSystemNode } from './types';
+
+interface ChargingProfileNodeDef extends NodeDef, ProfileSettings {
+  centralSystem: string;
+}
+
+/** Commands besides set-points: `{command, chargePointId, connectorId, idTag?}`. */
+const COMMANDS = ['pause', 'resume', 'remoteStart'] as const;
+type ProfileCommand = {
+  command: (typeof COMMANDS)[number];
+  chargePointId: string;
+  connectorId: number;
+  idTag?: string;
+};
+
+export = (RED: NodeAPI): void => {
+  function ChargingProfileNode(this: Node, def: ChargingProfileNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
+    let lastReport: LimitReport | VerificationReport | undefined;
+    const refreshStatus = () => {
+      const cs = csNode?.centralSystem;
+      // The central system's own trouble comes first; otherwise the last limit.
+      if (lastReport && cs?.state === 'listening') this.status(limitStatus(lastReport));
+      else this.status(centralSystemStatus(csNode));
+    };
+    const user = { refreshStatus };
+    csNode?.register(user);
+    if (!csNode) refreshStatus();
+
+    let settingsProblem: string | undefined;
+    let manager: ChargingProfileManager | undefined;
+    try {
+      const options = parseProfileSettings(def);
+      const cs = csNode?.centralSystem;
+      if (cs) {
+        manager = new ChargingProfileManager(cs, {
+          ...options,
+          log: { info: (m) => this.log(m), warn: (m) => this.warn(m), error: (m) => this.error(m) },
+        });
+      }
+    } catch (err) {
+      settingsProblem = (err as Error).message;
+      this.error(RED._('ampflow-charging-profile.errors.settings', { message: settingsProblem }));
+      this.status({ fill: 'red', shape: 'ring', text: 'settings error' });
+    }
+
+    // Limits the manager sent by itself (after a reconnect or boot, a retry, connector 0's limit on a
+    // connector, at a session's end) answer no input message.
+    const failures = new RepeatedFailures();
+    manager?.on('limit', (report: LimitReport) => {
+      if (!report.resent) return;
+      lastReport = report;
+      refreshStatus();
+      const warn = failures.shouldWarn(report);
+      if (report.outcome === 'failed') {
+        if (warn) this.warn(report.error ?? 'limit refused');
+      } else
+        this.send({
+          topic: `${report.chargePointId}/${report.connectorId}`,
+          payload: { event: 'limit', ...report },
+        });
+    });
+    manager?.on('verification', (report: VerificationReport) => {
+      lastReport = report;
+      refreshStatus();
+      this.send({
+        topic: `${report.chargePointId}/${report.connectorId}`,
+        payload: { event: 'verification', ...report },
+      });
+    });
+
+    this.on('input', (message, send, done) => {
+      const msg = message as NodeMessageInFlow;
+      if (settingsProblem) return done(new Error(settingsProblem));
+      if (!manager)
+        return done(new Error(csNode?.problem ?? RED._('ampflow-charging-profile.errors.noCentralSystem')));
+      const active = manager;
+      void (async () => {
+        try {
+          const command = asCommand(msg.payload);
+          if (command?.command === 'remoteStart') {
+            if (!command.idTag) throw new Error(RED._('ampflow-charging-profile.errors.noIdTag'));
+            const started = await active.remoteStart({
+              chargePointId: command.chargePointId,
+              connectorId: command.connectorId,
+              idTag: command.idTag,
+            });
+            send({
+              ...msg,
+              topic: `${command.chargePointId}/${command.connectorId}`,
+              payload: { event: 'remoteStart', ...started },
+            });
+            return done();
+          }
+          const reports = command
+            ? [
+                command.command === 'pause'
+                  ? await active.pause(command.chargePointId, command.connectorId)
+                  : await active.resume(command.chargePointId, command.connectorId),
+              ]
+            : await active.apply(msg.payload as SetPoint | SetPoint[]);
+          const shown = reports.filter(
+            (report) => report.outcome !== 'superseded' && report.outcome !== 'duplicate',
+          );
+          const last = shown[shown.length - 1];
+          if (last) {
+            lastReport = last;
+            refreshStatus();
+          }
+          // One message per set-point that went out as a command; refusals go to Catch nodes below.
+          const out: NodeMessage[] = reports
+            .filter((report) => report.attempts.length > 0 && report.outcome !== 'failed')
+            .map((report) => ({
+              ...RED.util.cloneMessage(msg),
+              topic: `${report.chargePointId}/${report.connectorId}`,
+              payload: { event: 'limit', ...report },
+            }));
+          if (out.length > 0) send([out]);
+          const failed = reports.filter((report) => report.outcome === 'failed');
+          if (failed.length === 0) return done();
+          msg.payload = failed.length === 1 ? failed[0] : failed;
+          done(new Error(failed.map((report) => report.error).join('; ')));
+        } catch (err) {
+          done(err as Error);
+        }
+      })();
+    });
+
+    this.on('close', () => {
+      manager?.close();
+      csNode?.deregister(user);
+    });
+  }
+
+  RED.nodes.registerType('ampflow-charging-profile', ChargingProfileNode);
+};
+
+function asCommand(payload: unknown): ProfileCommand | undefined {
+  const command = (payload as { command?: unknown } | null)?.command;
+  if (typeof command !== 'string') return undefined;
+  if (!(COMMANDS as readonly string[]).includes(command))
+    throw new Error(`command "${command}" is not one of ${COMMANDS.join(', ')}`);
+  const { chargePointId, connectorId, idTag } = payload as Record<string, unknown>;
+  if (typeof chargePointId !== 'string' || !Number.isInteger(connectorId))
+    throw new Error(`${command} needs chargePointId and connectorId`);
+  return {
+    command: command as ProfileCommand['command'],
+    chargePointId,
+    connectorId: connectorId as number,
+    ...(typeof idTag === 'string' ? { idTag } : {}),
+  };
+}

@@ -1,0 +1,277 @@
+import assert from 'node:assert/strict';
+import type { ManualClock } from '../../../lib/clock';
+import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
+import {
+  type SimulatedChargePoint,
+  SimulatedEv,
+  STANDARD_BEHAVIOUR,
+  VENDOR_BEHAVIOURS,
+} from '../../../lib/sim/charge-point';
+import { advance, simulator, TestCentralSystem } from './harness';
+
+type Profile = SetChargingProfileRequest['csChargingProfiles'];
+
+/** A one-period profile starting in the past; fields as given. */
+function profile(
+  fields: Partial<Profile> & { limit?: number; unit?: 'A' | 'W'; numberPhases?: number } = {},
+): Profile {
+  const { limit = 10, unit = 'A', numberPhases, ...rest } = fields;
+  return {
+    chargingProfileId: 1,
+    stackLevel: 0,
+    chargingProfilePurpose: 'TxDefaultProfile',
+    chargingProfileKind: 'Absolute',
+    chargingSchedule: {
+      startSchedule: '2025-12-31T00:00:00.000Z',
+      chargingRateUnit: unit,
+      chargingSchedulePeriod: [
+        { startPeriod: 0, limit, ...(numberPhases === undefined ? {} : { numberPhases }) },
+      ],
+    },
+    ...rest,
+  };
+}
+
+const rpcCode = (code: string) => (err: { rpcErrorCode?: string }) => err.rpcErrorCode === code;
+
+describe('Simulator: vendor behaviour in smart charging', () => {
+  let cs: TestCentralSystem;
+  let cp: SimulatedChargePoint;
+  let clock: ManualClock;
+
+  async function start(options: Parameters<typeof simulator>[1] = {}) {
+    const sim = simulator(cs, options);
+    cp = sim.cp;
+    clock = sim.clock;
+    await cp.connect();
+  }
+
+  const set = (connectorId: number, p: Profile) =>
+    cs.call('CP1', 'SetChargingProfile', { connectorId, csChargingProfiles: p });
+
+  async function charge(ev: ConstructorParameters<typeof SimulatedEv>[0] = { maxCurrentA: 32 }) {
+    cp.plugIn(1, ev);
+    await cp.startTransaction(1, 'TAG');
+    await cp.whenIdle();
+  }
+
+  beforeEach(async () => {
+    cs = await TestCentralSystem.start();
+  });
+
+  afterEach(async () => {
+    await cp?.close();
+    await cs.close();
+    cs.assertStrict();
+  });
+
+  it('behaves by the spec unless told otherwise, and takes a named model or single switches', async () => {
+    await start();
+    assert.deepEqual(cp.vendorBehaviour, STANDARD_BEHAVIOUR);
+    await cp.close();
+    await start({ vendorBehaviour: 'wallbox' });
+    assert.equal(cp.vendorBehaviour.stackLevelZeroOnly, true);
+    assert.equal(cp.vendorBehaviour.rejectProfileInRemoteStart, true);
+    assert.equal(cp.vendorBehaviour.refuseWatts, false);
+    assert.throws(() => simulator(cs, { vendorBehaviour: 'nonsense' as never }), /unknown vendor behaviour/);
+    assert.ok(Object.keys(VENDOR_BEHAVIOURS).length >= 7);
+  });
+
+  it('stackLevelZeroOnly rejects stack levels above 0 although ChargeProfileMaxStackLevel allows them (ABB Terra AC)', async () => {
+    await start({ vendorBehaviour: 'abb-terra-ac' });
+    assert.deepEqual(await set(0, profile({ stackLevel: 3 })), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ stackLevel: 0 })), { status: 'Accepted' });
+    const keys = await cs.call('CP1', 'GetConfiguration', { key: ['ChargeProfileMaxStackLevel'] });
+    assert.equal(keys.configurationKey?.[0]?.value, '8');
+  });
+
+  it('refuseWatts announces Current only and rejects W; refuseAmps announces Power only and rejects A', async () => {
+    await start({ vendorBehaviour: { refuseWatts: true } });
+    let keys = await cs.call('CP1', 'GetConfiguration', { key: ['ChargingScheduleAllowedChargingRateUnit'] });
+    assert.equal(keys.configurationKey?.[0]?.value, 'Current');
+    assert.deepEqual(await set(0, profile({ unit: 'W', limit: 7360 })), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ unit: 'A' })), { status: 'Accepted' });
+    await cp.close();
+    // A charger that spells the key "W" still refuses amps: the behaviour, not the key, decides.
+    await start({
+      vendorBehaviour: 'huawei',
+      configuration: { ChargingScheduleAllowedChargingRateUnit: { value: 'W', readonly: true } },
+    });
+    keys = await cs.call('CP1', 'GetConfiguration', { key: ['ChargingScheduleAllowedChargingRateUnit'] });
+    assert.equal(keys.configurationKey?.[0]?.value, 'W');
+    assert.deepEqual(await set(0, profile({ unit: 'A' })), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ unit: 'W', limit: 3680, numberPhases: 1 })), {
+      status: 'Accepted',
+    });
+    await charge({ phases: 1, maxCurrentA: 32 });
+    assert.equal(cp.connector(1).offeredA, 16);
+  });
+
+  it('ignoreNumberPhases spreads W over three phases: a single-phase limit gives a third of the current', async () => {
+    await start({ vendorBehaviour: { ignoreNumberPhases: true } });
+    await set(0, profile({ unit: 'W', limit: 3680, numberPhases: 1 }));
+    await charge({ phases: 1, maxCurrentA: 32 });
+    assert.equal(cp.connector(1).offeredA, 5.3);
+    assert.equal(cp.connector(1).status, 'SuspendedEVSE');
+  });
+
+  it('ignoreNumberPhases keeps a three-phase car on three phases where the spec would switch it', async () => {
+    const switching = { ConnectorSwitch3to1PhaseSupported: { value: true, readonly: true } };
+    await start({ vendorBehaviour: { ignoreNumberPhases: true }, configuration: switching });
+    await set(0, profile({ limit: 16, numberPhases: 1 }));
+    await charge({ phases: 3, maxCurrentA: 32 });
+    assert.deepEqual(cp.connector(1).currentA, [16, 16, 16]);
+  });
+
+  it('Schneider EVlink R6/R7 rejects W, numberPhases and minChargingRate, and takes plain amps', async () => {
+    await start({ vendorBehaviour: 'schneider-evlink-r6-r7' });
+    assert.deepEqual(await set(0, profile({ numberPhases: 3 })), { status: 'Rejected' });
+    const withMinimum = profile();
+    withMinimum.chargingSchedule.minChargingRate = 6;
+    assert.deepEqual(await set(0, withMinimum), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ unit: 'W', limit: 7360 })), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ limit: 13 })), { status: 'Accepted' });
+    await charge();
+    assert.equal(cp.connector(1).offeredA, 13);
+  });
+
+  it('onlyRelativeProfiles rejects Absolute and Recurring profiles (Wallbox Pulsar)', async () => {
+    await start({ vendorBehaviour: 'wallbox-pulsar' });
+    assert.deepEqual(await set(0, profile()), { status: 'Rejected' });
+    assert.deepEqual(await set(0, profile({ chargingProfileKind: 'Relative' })), { status: 'Accepted' });
+  });
+
+  it('ignoreLimits accepts and reports a profile, but keeps offering the rated current', async () => {
+    await start({ vendorBehaviour: { ignoreLimits: true } });
+    assert.deepEqual(await set(0, profile({ limit: 8 })), { status: 'Accepted' });
+    await charge();
+    assert.equal(cp.connector(1).offeredA, 32);
+    assert.deepEqual(cp.connector(1).currentA, [32, 32, 32]);
+    const composite = await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 60 });
+    assert.deepEqual(composite.chargingSchedule?.chargingSchedulePeriod, [{ startPeriod: 0, limit: 8 }]);
+  });
+
+  it('noSmartCharging answers profiles with NotSupported and lets maxIntensitySocket set the current (EVlink R4/R5)', async () => {
+    await start({ vendorBehaviour: 'schneider-evlink-r4-r5', maxCurrentA: 32 });
+    await assert.rejects(set(0, profile()), rpcCode('NotSupported'));
+    await assert.rejects(
+      cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 60 }),
+      rpcCode('NotSupported'),
+    );
+    const keys = await cs.call('CP1', 'GetConfiguration', {
+      key: ['SupportedFeatureProfiles', 'maxIntensitySocket', 'ChargeProfileMaxStackLevel'],
+    });
+    assert.deepEqual(keys.unknownKey, ['ChargeProfileMaxStackLevel']);
+    assert.doesNotMatch(keys.configurationKey?.[0]?.value ?? '', /SmartCharging/);
+    assert.deepEqual(keys.configurationKey?.[1], { key: 'maxIntensitySocket', readonly: false, value: '32' });
+    await charge();
+    assert.equal(cp.connector(1).offeredA, 32);
+    assert.deepEqual(
+      await cs.call('CP1', 'ChangeConfiguration', { key: 'maxIntensitySocket', value: '10' }),
+      {
+        status: 'Accepted',
+      },
+    );
+    assert.equal(cp.connector(1).offeredA, 10);
+    assert.deepEqual(await cs.call('CP1', 'ChangeConfiguration', { key: 'maxIntensitySocket', value: '0' }), {
+      status: 'Accepted',
+    });
+    assert.equal(cp.connector(1).status, 'SuspendedEVSE');
+    for (const value of ['33', '-1', '7.5']) {
+      assert.deepEqual(await cs.call('CP1', 'ChangeConfiguration', { key: 'maxIntensitySocket', value }), {
+        status: 'Rejected',
+      });
+    }
+  });
+
+  it('rejectProfileInRemoteStart answers a RemoteStartTransaction with a profile with CALLERROR ProtocolError', async () => {
+    await start({ vendorBehaviour: 'wallbox' });
+    cp.plugIn(1, {});
+    const chargingProfile = profile({ chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative' });
+    await assert.rejects(
+      cs.call('CP1', 'RemoteStartTransaction', { connectorId: 1, idTag: 'TAG', chargingProfile }),
+      rpcCode('ProtocolError'),
+    );
+    assert.deepEqual(await cs.call('CP1', 'RemoteStartTransaction', { connectorId: 1, idTag: 'TAG' }), {
+      status: 'Accepted',
+    });
+  });
+
+  it('by the spec (errata 3.8) a new TxDefaultProfile changes the running session at once', async () => {
+    await start();
+    await set(1, profile({ limit: 16 }));
+    await charge();
+    await set(1, profile({ limit: 8 }));
+    assert.equal(cp.connector(1).offeredA, 8);
+  });
+
+  it('txDefaultFromNextSession keeps the running session on its profile; a TxProfile changes it; the next session gets the new one', async () => {
+    await start({ vendorBehaviour: { txDefaultFromNextSession: true } });
+    await set(1, profile({ limit: 16 }));
+    await charge();
+    clock.advance(1000);
+    assert.deepEqual(await set(1, profile({ limit: 8 })), { status: 'Accepted' });
+    assert.equal(cp.connector(1).offeredA, 16);
+    let composite = await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 60 });
+    assert.equal(composite.chargingSchedule?.chargingSchedulePeriod[0]?.limit, 16);
+    const transactionId = cp.connector(1).transaction?.transactionId as number;
+    await set(
+      1,
+      profile({ chargingProfileId: 2, chargingProfilePurpose: 'TxProfile', transactionId, limit: 10 }),
+    );
+    assert.equal(cp.connector(1).offeredA, 10);
+    await cp.stopTransaction(1);
+    cp.unplug(1);
+    clock.advance(1000);
+    await charge();
+    assert.equal(cp.connector(1).offeredA, 8);
+    composite = await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 60 });
+    assert.equal(composite.chargingSchedule?.chargingSchedulePeriod[0]?.limit, 8);
+  });
+
+  it('currentStepsA rounds a limit down to the currents the charger offers (NEcharge)', async () => {
+    await start({ vendorBehaviour: 'necharge' });
+    await set(0, profile({ limit: 12.5 }));
+    await charge();
+    assert.equal(cp.connector(1).offeredA, 10);
+    await set(0, profile({ limit: 5.9 }));
+    assert.equal(cp.connector(1).offeredA, 0);
+  });
+
+  it('an EV follows a new offer after its follow delay, on one or three phases', async () => {
+    await start({
+      connectors: [{ phases: 3 }, { phases: 1 }],
+      configuration: { MeterValueSampleInterval: 0 },
+    });
+    await set(0, profile({ limit: 16 }));
+    const threePhase = new SimulatedEv({ phases: 3, maxCurrentA: 32, followDelayMs: 4000 });
+    cp.plugIn(1, threePhase);
+    await cp.startTransaction(1, 'A');
+    assert.deepEqual(cp.connector(1).currentA, [0, 0, 0]);
+    await advance(cp, clock, 4000);
+    assert.deepEqual(cp.connector(1).currentA, [16, 16, 16]);
+    await set(0, profile({ limit: 10 }));
+    assert.equal(cp.connector(1).offeredA, 10);
+    assert.deepEqual(cp.connector(1).currentA, [16, 16, 16], 'the car still draws the old current');
+    await advance(cp, clock, 3999);
+    assert.deepEqual(cp.connector(1).currentA, [16, 16, 16]);
+    await advance(cp, clock, 1);
+    assert.deepEqual(cp.connector(1).currentA, [10, 10, 10]);
+    // Energy follows what the car drew (16 A for the 4 s it took to follow), not what was offered.
+    assert.ok(Math.abs(cp.connector(1).energyWh - (16 * 3 * 230 * 4) / 3600) < 1e-6);
+
+    cp.plugIn(2, { phases: 3, maxCurrentA: 32, followDelayMs: 2000 });
+    await cp.startTransaction(2, 'B');
+    await advance(cp, clock, 2000);
+    assert.deepEqual(cp.connector(2).currentA, [10, 0, 0], 'a three-phase car on a one-phase connector');
+    // A pause stops the car at once (the charger withdraws the offer); resuming follows the delay again.
+    await set(0, profile({ limit: 0 }));
+    assert.deepEqual(cp.connector(2).currentA, [0, 0, 0]);
+    await set(0, profile({ limit: 12 }));
+    assert.deepEqual(cp.connector(2).currentA, [0, 0, 0]);
+    await advance(cp, clock, 2000);
+    assert.deepEqual(cp.connector(2).currentA, [12, 0, 0]);
+    cp.unplug(2);
+    assert.equal(cp.connector(2).powerW, 0);
+  });
+});
