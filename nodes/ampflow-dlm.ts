@@ -64,9 +64,14 @@ export = (RED: NodeAPI): void => {
       manager.batch(() => {
         for (const state of cs.connectors.all()) manager.connectorState(structuredClone(state));
       });
-      unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) =>
-        manager.connectorState(event.payload as ConnectorState),
-      );
+      unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) => {
+        // Never throw into the central system: a state the load manager refuses is reported here.
+        try {
+          manager.connectorState(event.payload as ConnectorState);
+        } catch (err) {
+          this.error((err as Error).message);
+        }
+      });
     } else if (def.centralSystem) {
       this.warn(RED._('ampflow-dlm.warnings.noCentralSystem'));
     }

@@ -11,7 +11,9 @@
  * the floors alone (current we do not control) already exceed it, in which case every connector
  * below c that loads p gets 0. The same holds for a circuit's power limit (Σ over phases × V) and
  * for a limit on the chargers' own power. No limit lies strictly between 0 and the connector's
- * minimum.
+ * minimum. Only +∞ means "no limit": a capacity that is not a number (NaN) or −∞ counts as −∞
+ * (nothing fits), an unbalance limit that is not a number as 0, and a floor that is not a number
+ * as unbounded (a current we cannot bound fills every circuit above it).
  *
  * Why it holds: (1) minimums are admitted one connector at a time and only when every constraint
  * on the connector's path still holds with it; (2) the rest is shared by progressive filling, which
@@ -99,6 +101,8 @@ export interface Allocation {
 
 const EPS = 1e-9;
 const SLOTS = 5;
+/** A floor that is not a number: more than any circuit carries, but finite (so differences stay numbers). */
+const UNBOUNDED_A = 1e12;
 
 type ConstraintKind = 'phase' | 'power' | 'chargersPower' | 'pv';
 
@@ -125,7 +129,8 @@ interface Term {
 }
 
 /** Computes every connector's limit. Pure and deterministic. */
-export function allocate(problem: AllocationProblem): Allocation {
+export function allocate(input: AllocationProblem): Allocation {
+  const problem = sanitized(input);
   // When the unbalance fix-up has to pause connectors, the capacity they held may fit someone
   // paused earlier: start over without them (each round excludes at least one more).
   const excluded = new Map<number, Bound>();
@@ -166,7 +171,9 @@ class Allocator {
       phase: GridPhase | undefined,
       capacity: number,
     ) => {
-      if (!Number.isFinite(capacity)) return;
+      // Only +∞ means no limit; NaN and −∞ leave no room at all (never "no constraint").
+      if (capacity === Number.POSITIVE_INFINITY) return;
+      if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
       slots[slot] = this.constraints.length;
       this.constraints.push({ kind, circuit, phase, capacity, soft: kind === 'pv', usage: 0 });
     };
@@ -643,6 +650,48 @@ class Allocator {
       if (entry.limitA === 0 && entry.state === 'charging') entry.state = 'paused';
     });
   }
+}
+
+/**
+ * The problem with every value that is not a number replaced by its safe side (see the invariant):
+ * capacities by −∞, unbalance limits by 0, floors by an unbounded current, a maximum by 0 and a
+ * minimum by +∞ (the connector is not served).
+ */
+function sanitized(problem: AllocationProblem): AllocationProblem {
+  const safe = (value: number, fallback: number) => (Number.isNaN(value) ? fallback : value);
+  const clean =
+    problem.circuits.every(
+      (c) =>
+        c.capacityA.every((v) => !Number.isNaN(v)) &&
+        !Number.isNaN(c.capacityW) &&
+        !Number.isNaN(c.chargersCapacityW) &&
+        !Number.isNaN(c.unbalanceLimitA) &&
+        c.unbalanceLimitA !== Number.NEGATIVE_INFINITY,
+    ) &&
+    problem.connectors.every(
+      (d) => d.floorA.every((v) => Number.isFinite(v)) && !Number.isNaN(d.minA) && !Number.isNaN(d.maxA),
+    ) &&
+    !Number.isNaN(problem.pvBudgetW);
+  if (clean) return problem;
+  const NEG = Number.NEGATIVE_INFINITY;
+  return {
+    ...problem,
+    pvBudgetW: safe(problem.pvBudgetW, NEG),
+    circuits: problem.circuits.map((c) => ({
+      capacityA: c.capacityA.map((v) => safe(v, NEG)) as Triple,
+      capacityW: safe(c.capacityW, NEG),
+      chargersCapacityW: safe(c.chargersCapacityW, NEG),
+      unbalanceLimitA: Math.max(0, safe(c.unbalanceLimitA, 0)),
+    })),
+    connectors: problem.connectors.map((d) => ({
+      ...d,
+      floorA: d.floorA.map((v) =>
+        Number.isFinite(v) ? v : v === Number.NEGATIVE_INFINITY ? 0 : UNBOUNDED_A,
+      ) as Triple,
+      minA: safe(d.minA, Number.POSITIVE_INFINITY),
+      maxA: safe(d.maxA, 0),
+    })),
+  };
 }
 
 function boundOf(constraint: Constraint): Bound {

@@ -19,6 +19,8 @@ const TOLERANCE = 1e-6;
 /**
  * Every way `limitsA` breaks the invariant. A circuit whose uncontrolled load (floors) alone exceeds
  * its capacity is not a violation as long as every connector below it that loads the phase is at 0.
+ * Every comparison is written so that a value that is not a number (a limit, a capacity, a floor,
+ * a minimum or maximum) is a violation, never a pass: only +∞ means "no limit".
  */
 export function checkAllocation(
   problem: AllocationProblem,
@@ -26,68 +28,81 @@ export function checkAllocation(
 ): InvariantViolation[] {
   const violations: InvariantViolation[] = [];
   const { circuits, connectors, voltageV } = problem;
-  const below = circuits.map(() => [] as number[]);
-  connectors.forEach((demand, k) => {
-    for (const c of demand.path) below[c]?.push(k);
-    const limit = limitsA[k] ?? 0;
-    if (limit > TOLERANCE && limit < demand.minA - TOLERANCE) {
-      violations.push({
-        kind: 'minimum',
-        index: k,
-        message: `connector ${k}: ${limit} A is below its minimum ${demand.minA} A`,
-      });
-    }
-    if (limit > Math.max(demand.maxA, 0) + TOLERANCE) {
-      violations.push({
-        kind: 'maximum',
-        index: k,
-        message: `connector ${k}: ${limit} A is above its maximum ${demand.maxA} A`,
-      });
-    }
-    if (limit > TOLERANCE && !demand.wants) {
-      violations.push({
-        kind: 'maximum',
-        index: k,
-        message: `connector ${k}: ${limit} A although it may not charge`,
-      });
-    }
-  });
-  const counted = (k: number, p: GridPhase) => {
+  // Per circuit, in one pass over the connectors and their paths: the load per phase as the
+  // capacity counts it, as the unbalance counts it, and whether a connector below is controlled
+  // (limit above 0; a limit that is not a number counts as controlled, it may be anything).
+  // Flat per circuit × phase (this runs several times on every update).
+  const phaseLoad = new Float64Array(circuits.length * 3);
+  const unbalanceLoad = new Float64Array(circuits.length * 3);
+  const controlledOn = new Uint8Array(circuits.length * 3);
+  const controlledAny = new Uint8Array(circuits.length);
+  const counted = [0, 0, 0];
+  const unbalanced = [0, 0, 0];
+  const loads = [false, false, false];
+  for (let k = 0; k < connectors.length; k++) {
     const demand = connectors[k];
-    if (!demand) return 0;
-    return Math.max(demand.floorA[p], demand.phases.includes(p) ? (limitsA[k] ?? 0) : 0);
-  };
-  const controlled = (k: number, p?: GridPhase) =>
-    (limitsA[k] ?? 0) > TOLERANCE && (p === undefined || connectors[k]?.phases.includes(p));
-  circuits.forEach((budget, c) => {
-    const ks = below[c] ?? [];
-    const phaseLoad = GRID_PHASES.map((p) => ks.reduce((sum, k) => sum + counted(k, p), 0));
-    // The unbalance counts a connector on its unbalance phases (a car of unknown phases on its L1).
-    const unbalanceLoad = GRID_PHASES.map((p) =>
-      ks.reduce((sum, k) => {
-        const demand = connectors[k];
-        if (!demand) return sum;
-        const on = (demand.unbalancePhases ?? demand.phases).includes(p);
-        return sum + Math.max(demand.floorA[p], on ? (limitsA[k] ?? 0) : 0);
-      }, 0),
-    );
+    if (!demand) continue;
+    const limit = limitsA[k] ?? 0;
+    if (!Number.isFinite(limit) || limit < 0) {
+      violations.push({ kind: 'maximum', index: k, message: `connector ${k}: ${limit} A is not a current` });
+    } else {
+      if (limit > TOLERANCE && !(limit >= demand.minA - TOLERANCE)) {
+        violations.push({
+          kind: 'minimum',
+          index: k,
+          message: `connector ${k}: ${limit} A is below its minimum ${demand.minA} A`,
+        });
+      }
+      if (!(limit <= Math.max(demand.maxA, 0) + TOLERANCE)) {
+        violations.push({
+          kind: 'maximum',
+          index: k,
+          message: `connector ${k}: ${limit} A is above its maximum ${demand.maxA} A`,
+        });
+      }
+      if (limit > TOLERANCE && !demand.wants) {
+        violations.push({
+          kind: 'maximum',
+          index: k,
+          message: `connector ${k}: ${limit} A although it may not charge`,
+        });
+      }
+    }
+    const isControlled = !(limit <= TOLERANCE);
+    const unbalancePhases = demand.unbalancePhases ?? demand.phases;
     for (const p of GRID_PHASES) {
-      const load = phaseLoad[p] ?? 0;
-      if (load > budget.capacityA[p] + TOLERANCE && ks.some((k) => controlled(k, p))) {
+      loads[p] = demand.phases.includes(p);
+      counted[p] = Math.max(demand.floorA[p], loads[p] ? limit : 0);
+      unbalanced[p] = Math.max(demand.floorA[p], unbalancePhases.includes(p) ? limit : 0);
+    }
+    for (const c of demand.path) {
+      for (let p = 0; p < 3; p++) {
+        phaseLoad[c * 3 + p] = (phaseLoad[c * 3 + p] ?? 0) + (counted[p] ?? 0);
+        unbalanceLoad[c * 3 + p] = (unbalanceLoad[c * 3 + p] ?? 0) + (unbalanced[p] ?? 0);
+        if (isControlled && loads[p]) controlledOn[c * 3 + p] = 1;
+      }
+      if (isControlled) controlledAny[c] = 1;
+    }
+  }
+  circuits.forEach((budget, c) => {
+    const load = [phaseLoad[c * 3] ?? 0, phaseLoad[c * 3 + 1] ?? 0, phaseLoad[c * 3 + 2] ?? 0];
+    for (const p of GRID_PHASES) {
+      const value = load[p] ?? 0;
+      if (!(value <= budget.capacityA[p] + TOLERANCE) && controlledOn[c * 3 + p]) {
         violations.push({
           kind: 'phase',
           index: c,
           phase: p,
-          message: `circuit ${c} L${p + 1}: connectors count ${load.toFixed(2)} A, capacity ${budget.capacityA[p].toFixed(2)} A`,
+          message: `circuit ${c} L${p + 1}: connectors count ${value.toFixed(2)} A, capacity ${budget.capacityA[p].toFixed(2)} A`,
         });
       }
     }
-    const powerW = phaseLoad.reduce((sum, value) => sum + value, 0) * voltageV;
+    const powerW = load.reduce((sum, value) => sum + value, 0) * voltageV;
     for (const [kind, capacity] of [
       ['power', budget.capacityW],
       ['chargersPower', budget.chargersCapacityW],
     ] as const) {
-      if (powerW > capacity + TOLERANCE * voltageV && ks.some((k) => controlled(k))) {
+      if (!(powerW <= capacity + TOLERANCE * voltageV) && controlledAny[c]) {
         violations.push({
           kind,
           index: c,
@@ -95,28 +110,34 @@ export function checkAllocation(
         });
       }
     }
-    if (Number.isFinite(budget.unbalanceLimitA)) {
-      const high = unbalanceLoad.indexOf(Math.max(...unbalanceLoad)) as GridPhase;
-      const low = unbalanceLoad.indexOf(Math.min(...unbalanceLoad)) as GridPhase;
-      const gap = (unbalanceLoad[high] ?? 0) - (unbalanceLoad[low] ?? 0);
-      const culprit = ks.some((k) => {
-        const demand = connectors[k];
-        const phases = demand?.unbalancePhases ?? demand?.phases ?? [];
-        return (
-          demand !== undefined &&
-          (limitsA[k] ?? 0) > TOLERANCE &&
-          phases.includes(high) &&
-          !phases.includes(low) &&
-          (limitsA[k] ?? 0) > demand.floorA[high] + TOLERANCE
-        );
+    if (budget.unbalanceLimitA === Number.POSITIVE_INFINITY) return;
+    const unbalance = [
+      unbalanceLoad[c * 3] ?? 0,
+      unbalanceLoad[c * 3 + 1] ?? 0,
+      unbalanceLoad[c * 3 + 2] ?? 0,
+    ];
+    const high = unbalance.indexOf(Math.max(...unbalance)) as GridPhase;
+    const low = unbalance.indexOf(Math.min(...unbalance)) as GridPhase;
+    const gap = (unbalance[high] ?? 0) - (unbalance[low] ?? 0);
+    if (gap <= budget.unbalanceLimitA + TOLERANCE && !Number.isNaN(budget.unbalanceLimitA)) return;
+    // Over the unbalance limit: a violation only if a connector the limit could lower causes it.
+    const culprit = connectors.some((demand, k) => {
+      const phases = demand.unbalancePhases ?? demand.phases;
+      const limit = limitsA[k] ?? 0;
+      return (
+        demand.path.includes(c) &&
+        limit > TOLERANCE &&
+        phases.includes(high) &&
+        !phases.includes(low) &&
+        limit > demand.floorA[high] + TOLERANCE
+      );
+    });
+    if (culprit) {
+      violations.push({
+        kind: 'unbalance',
+        index: c,
+        message: `circuit ${c}: connectors make L${high + 1} ${gap.toFixed(2)} A above L${low + 1}, limit ${budget.unbalanceLimitA} A`,
       });
-      if (gap > budget.unbalanceLimitA + TOLERANCE && culprit) {
-        violations.push({
-          kind: 'unbalance',
-          index: c,
-          message: `circuit ${c}: connectors make L${high + 1} ${gap.toFixed(2)} A above L${low + 1}, limit ${budget.unbalanceLimitA} A`,
-        });
-      }
     }
   });
   return violations;

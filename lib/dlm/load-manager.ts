@@ -5,13 +5,18 @@
  * goes out. All time comes from the injected Clock; the same inputs at the same times give the
  * same outputs.
  *
- * Every update: (1) count the other loads per circuit (fresh meter, or the fallback while it is
- * stale), (2) turn each connector into a demand (phases through the rotation and the car's
- * detected phases, floors for what it draws beyond our control, caps from fallbacks and
- * under-drawing), (3) decide PV enable/disable, (4) `allocate`, (5) decide phase switches,
- * (6) apply the update policy (decreases at once, increases ramped and at most once per interval,
- * small decreases held only while the invariant holds), (7) check the invariant on exactly what
- * is about to go out, (8) emit changed set-points and the summary.
+ * Every update: (1) turn each connector into a demand (phases through the rotation and the car's
+ * detected phases, floors for what it draws beyond our control, caps from fallbacks, overdrawing
+ * and under-drawing), (2) count the other loads per circuit, children first (each phase of a
+ * meter fresh on its own, or the fallback while it is stale or never read; a circuit counts what
+ * its children count unless its meter includes them), (3) decide PV enable/disable, (4) `allocate`,
+ * (5) decide phase switches, (6) apply the update policy (decreases at once; increases ramped from
+ * the last sent value, at most once per interval, and held while a decrease they need has not
+ * taken effect or while expressions are being re-evaluated; small decreases held only while the
+ * invariant holds), (7) check the invariant on exactly what is about to go out, (8) emit changed
+ * set-points, decreases first, and the summary.
+ *
+ * Every input is checked at the boundary (inputs.ts): nothing that is not a number gets in.
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
@@ -29,15 +34,18 @@ import {
   ExpressionEvaluator,
   type ExpressionInput,
 } from './expressions';
+import { commandNumber, finiteOrUndefined, perPhase, sanitizeConnectorState } from './inputs';
 import { checkAllocation } from './invariant';
 import {
   CHARGING_MODES,
   type ChargingMode,
   type Circuit,
   type Connector,
+  describeValue,
   GRID_PHASES,
   type GridPhase,
   parseSite,
+  phaseLimitOf,
   type Site,
   type SiteConfig,
   type Triple,
@@ -91,34 +99,73 @@ interface SiteLimit {
   chargersPowerLimitW?: TimedLimit<number>;
 }
 
+/** A value and when it was measured. */
+interface Stamped {
+  value: number;
+  atMs: number;
+}
+
 interface MeterRuntime {
-  currentA?: Triple;
-  powerW?: number;
-  measuredAtMs?: number;
-  /** Other loads at the last fresh reading (used by the per-connector fallback). */
-  lastFreshOtherA?: Triple;
-  wasStale?: boolean;
+  /** The meter's source when this was recorded (a replaced site may give the circuit another meter). */
+  source: string;
+  /** Per grid phase: the newest current and when it was measured. Each phase ages on its own. */
+  phaseA: [Stamped | undefined, Stamped | undefined, Stamped | undefined];
+  /** Total active power (import positive) and when it was measured. */
+  powerW?: Stamped;
+  /** Per phase: the other loads when the phase was last fresh (the per-connector fallback's guess). */
+  lastFreshOtherA: [number | undefined, number | undefined, number | undefined];
+  /** `fresh`, or which phases were stale or never read, as the last update saw it (log lines on change). */
+  status?: string;
+}
+
+/** One measurement of a charger's own currents (a connector state's currents, or its meter's reading). */
+interface DrawSample {
+  /** Charger phases L1..L3; null where not measured. */
+  chargerA: PerPhase;
+  /** When it was measured: the reading's timestamp, the state's lastSeen, or its arrival. */
+  atMs: number;
+  /** Increases with every new sample of the connector (a repeat is not a new sample). */
+  seq: number;
+  /** What a connector state carried with it, to tell a repeated state from a new measurement. */
+  identity?: string;
 }
 
 interface SessionRuntime {
   key: string;
   /** The transaction's start (firstStarted shedding). */
   startedAtMs?: number;
-  /** Charger phases (0..2) seen carrying current, waiting for confirmation. */
+  /** The last draw sample this session looked at. */
+  lastSeq?: number;
+  /** Charger phases (0..2) seen carrying current (or not measured), waiting for confirmation. */
   candidatePhases?: readonly number[];
-  candidateSinceMs?: number;
-  /** Charger phases the car uses, once seen long enough. */
+  /** Measurement time of the first sample of the candidate run. */
+  candidateFromMs?: number;
+  /** Charger phases the car uses, once two samples at least phaseDetectionMs apart showed them. */
   confirmedPhases?: readonly number[];
   onePhase: boolean;
   switches: number;
   switchedAtMs?: number;
   previousChargerPhases?: readonly number[];
+  /** The car kept drawing on phases it was switched off: no more switching this session. */
+  phaseSwitchRefused: boolean;
   downSinceMs?: number;
   upSinceMs?: number;
   underDrawSinceMs?: number;
   underDrawCapA?: number;
+  /** Measurement time of the first sample of the current run above the set-point. */
   overdrawSinceMs?: number;
+  /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
+  lastOver?: { gridA: Triple; maxA: number };
+  /** Counted at what it draws; its set-point is not raised. */
   overdrawing: boolean;
+  /** What it is counted at while overdrawing (kept when its readings stop). */
+  overdrawFloorA?: Triple;
+  /** Its set-point may not rise above this while overdrawing. */
+  overdrawCapA?: number;
+  /** Measurement time of the first sample of the current run within the set-point, while overdrawing. */
+  compliantSinceMs?: number;
+  /** Times it was found overdrawing this session (after the first, a further overdraw counts at once). */
+  overdrawEpisodes: number;
   /** Pauses by the load manager in a row (each doubles the minimum off time). */
   pauses: number;
   pvEnabled: boolean;
@@ -128,10 +175,22 @@ interface SessionRuntime {
 
 interface ConnectorRuntime {
   state?: ConnectorState;
-  /** Charger phases L1..L3 as measured by the charger. */
-  draw?: { chargerA: Triple; atMs: number };
+  /** The newest measurement of the charger's own currents. */
+  draw?: DrawSample;
+  drawSeq: number;
   sent?: { limitA: number; phases: 1 | 2 | 3; reason: string; atMs: number };
+  /** The set-point before the last change (a charger may still follow it for decreaseSettleMs). */
+  previousSent?: { limitA: number; phases: 1 | 2 | 3 };
   lastChangeAtMs?: number;
+  /**
+   * A decrease the charger may not have followed yet: until its reading shows it did (or
+   * decreaseSettleMs passed), it is counted at `fromA` for the increases of the others.
+   */
+  pendingDecrease?: { fromA: number; atMs: number };
+  /** Since when the target is above the set-point (the ramp starts at the later of this and the last change). */
+  increaseSinceMs?: number;
+  /** The expression input last evaluated (without the time), to tell a changed input. */
+  lastExprInput?: string;
   chargingSinceMs?: number;
   /** Paused by the load manager: stays paused until then (minimum off time). */
   offUntilMs?: number;
@@ -167,6 +226,8 @@ interface ConnectorView {
   keepOn: boolean;
   keepOff: boolean;
   countsForPv: boolean;
+  /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
+  holdReason?: string;
 }
 
 interface CircuitView {
@@ -174,6 +235,10 @@ interface CircuitView {
   otherA: Triple;
   otherW: number;
   stale: boolean;
+  /** Which phases are stale or never read (`fresh` when none), to log changes. */
+  staleKey?: string;
+  /** Grid phases without fresh data. */
+  stalePhases?: GridPhase[];
   fallback?: string;
   connectorCapA?: number;
   overloaded: boolean;
@@ -189,15 +254,26 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly evaluator: Evaluator;
+  /** By circuit id. */
   private meters = new Map<string, MeterRuntime>();
   private connectors = new Map<string, ConnectorRuntime>();
-  private siteLimits = new Map<number, SiteLimit>();
+  /** By circuit id (so they survive a replaced site). */
+  private siteLimits = new Map<string, SiteLimit>();
   private battery: { powerW?: number; socPercent?: number; atMs: number } | undefined;
   private pvOverrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
   private readonly unknownChargers = new Set<string>();
   private readonly pendingEvaluations = new Set<Promise<void>>();
+  /** Evaluations started by an input that changed what the expressions see: no increase until they are in. */
+  private readonly gatingEvaluations = new Set<Promise<void>>();
+  /** Input problems already logged (each once). */
+  private readonly reportedProblems = new Set<string>();
+  /** Circuit indexes, children before their parents. */
+  private circuitOrder: number[] = [];
   private timer: TimerHandle | undefined;
   private running = false;
+  /** After stop(): inputs are kept, nothing is updated or emitted. */
+  private stopped = false;
+  private startedAtMs: number | undefined;
   private updating = false;
   private batching = 0;
   private lastUpdateAtMs: number | undefined;
@@ -229,12 +305,15 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
     this.update();
     this.schedule();
   }
 
+  /** Stops the periodic update; from now on nothing is updated or emitted (not even by an expression that resolves later). */
   stop(): void {
     this.running = false;
+    this.stopped = true;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -269,42 +348,84 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     return this.lastSummary;
   }
 
-  /** A meter reading: a circuit's meter, a charger's own meter (`<chargePointId>/<connectorId>`), the battery. */
+  /**
+   * A meter reading: a circuit's meter, a charger's own meter (`<chargePointId>/<connectorId>`), the
+   * battery. Values that are not numbers are taken as not measured (and logged, once per source and
+   * field); each phase of a circuit's meter keeps its own value and age.
+   */
   reading(reading: Reading): void {
+    if (typeof reading !== 'object' || reading === null || typeof reading.source !== 'string') {
+      throw new Error(`reading: expected { source, timestamp, ... }, got ${describeValue(reading)}`);
+    }
     const now = this.clock.now();
-    const stampMs = Date.parse(reading.timestamp);
+    const stampMs = typeof reading.timestamp === 'string' ? Date.parse(reading.timestamp) : Number.NaN;
     const measuredAtMs = Number.isFinite(stampMs) ? Math.min(stampMs, now) : now;
+    const problems: string[] = [];
+    const where = `reading from "${reading.source}"`;
+    const currentA = perPhase(reading.currentA, `${where} currentA`, problems);
+    const powerW = perPhase(reading.powerW, `${where} powerW`, problems);
+    const totalPowerW = finiteOrUndefined(reading.totalPowerW, `${where} totalPowerW`, problems);
     let used = false;
     for (const circuit of this.siteModel.circuits) {
       if (circuit.meter?.source !== reading.source) continue;
-      const meter = this.meters.get(circuit.id) ?? {};
-      if (meter.measuredAtMs !== undefined && measuredAtMs < meter.measuredAtMs) continue;
-      const currentA = phaseCurrents(reading, this.siteModel.voltageV);
-      if (!currentA) continue;
-      meter.currentA = currentA;
-      meter.powerW = totalPower(reading, currentA, this.siteModel.voltageV);
-      meter.measuredAtMs = measuredAtMs;
-      this.meters.set(circuit.id, meter);
-      used = true;
-    }
-    const connector = this.siteModel.connectors.find((c) => c.key === reading.source);
-    if (connector && reading.currentA) {
-      const runtime = this.runtime(connector);
-      if (!runtime.draw || measuredAtMs >= runtime.draw.atMs) {
-        runtime.draw = { chargerA: nullsToZero(reading.currentA), atMs: measuredAtMs };
+      const meter = this.meterRuntime(circuit);
+      const voltageV = this.siteModel.voltageV;
+      // Per phase: the current, else the phase's power / V (power factor 1).
+      const phases: (number | undefined)[] = GRID_PHASES.map(
+        (p) =>
+          currentA?.[p] ??
+          (powerW?.[p] === null || powerW?.[p] === undefined ? undefined : powerW[p] / voltageV),
+      );
+      if (phases.some((v) => v === undefined) && totalPowerW !== undefined) {
+        if (circuit.meter.noGenerationBelow) {
+          // Nothing below generates: the whole total on each phase it does not give is the worst case.
+          for (const p of GRID_PHASES) phases[p] ??= Math.max(0, totalPowerW) / voltageV;
+        } else if (phases.every((v) => v === undefined)) {
+          problems.push(
+            `${where}: only a total power; export on one phase could hide import on another, so it gives no current per phase (set meter.noGenerationBelow on circuit "${circuit.id}" if nothing below it generates)`,
+          );
+        }
+      }
+      for (const p of GRID_PHASES) {
+        const value = phases[p];
+        const last = meter.phaseA[p];
+        if (value === undefined || (last && measuredAtMs < last.atMs)) continue;
+        meter.phaseA[p] = { value, atMs: measuredAtMs };
+        used = true;
+      }
+      const total =
+        totalPowerW ??
+        (powerW?.every((v) => v !== null) ? sum(powerW as Triple) : undefined) ??
+        (currentA?.every((v) => v !== null) ? sum(currentA as Triple) * voltageV : undefined);
+      if (total !== undefined && (!meter.powerW || measuredAtMs >= meter.powerW.atMs)) {
+        meter.powerW = { value: total, atMs: measuredAtMs };
         used = true;
       }
     }
+    const connector = this.siteModel.connectors.find((c) => c.key === reading.source);
+    if (connector && currentA) {
+      const identity = `reading:${JSON.stringify(currentA)}`;
+      if (this.takeDraw(this.runtime(connector), currentA, measuredAtMs, identity, true)) used = true;
+    }
     if (this.siteModel.pv.batterySource === reading.source) {
-      const powerW = reading.totalPowerW ?? sumKnown(reading.powerW);
-      this.battery = { powerW, socPercent: reading.socPercent, atMs: measuredAtMs };
+      const batteryW = totalPowerW ?? (powerW?.every((v) => v !== null) ? sum(powerW as Triple) : undefined);
+      const soc = finiteOrUndefined(reading.socPercent, `${where} socPercent`, problems);
+      this.battery = { powerW: batteryW, socPercent: soc, atMs: measuredAtMs };
       used = true;
     }
+    this.report(problems);
     if (used) this.update();
   }
 
-  /** A connector state from the central system (status, transaction, measured currents, online). */
-  connectorState(state: ConnectorState): void {
+  /**
+   * A connector state from the central system (status, transaction, measured currents, online).
+   * Its currents are stamped with the state's `lastSeen` (else its arrival); a state that repeats
+   * the currents, energy and power of the last one with a `lastSeen` is not a new measurement.
+   */
+  connectorState(input: ConnectorState): void {
+    const problems: string[] = [];
+    const state = sanitizeConnectorState(input, problems);
+    this.report(problems);
     const key = `${state.chargePointId}/${state.connectorId}`;
     const connector = this.siteModel.connectors.find((c) => c.key === key);
     if (!connector) {
@@ -318,13 +439,60 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     }
     const runtime = this.runtime(connector);
     const now = this.clock.now();
-    runtime.state = structuredClone(state);
+    runtime.state = state;
     // A connector state is the whole picture: without currents, no draw is known (a reading from
     // the charger's meter brings one again).
-    if (state.currentA) runtime.draw = { chargerA: nullsToZero(state.currentA), atMs: now };
-    else runtime.draw = undefined;
-    this.evaluateExpressions(connector);
+    if (state.currentA) {
+      const seenMs = state.lastSeen === undefined ? Number.NaN : Date.parse(state.lastSeen);
+      const stamped = Number.isFinite(seenMs);
+      const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
+      this.takeDraw(runtime, state.currentA, stamped ? Math.min(seenMs, now) : now, identity, stamped);
+    } else runtime.draw = undefined;
+    this.evaluateExpressions(connector, 'input');
     this.update();
+  }
+
+  /**
+   * Records a measurement of a charger's currents unless it is older than the one held, or (when
+   * `dedupe`) the same measurement again. Returns whether it was taken.
+   */
+  private takeDraw(
+    runtime: ConnectorRuntime,
+    chargerA: PerPhase,
+    atMs: number,
+    identity: string,
+    dedupe: boolean,
+  ): boolean {
+    const last = runtime.draw;
+    if (last && atMs < last.atMs) return false;
+    if (last && dedupe && last.identity === identity && (identity.startsWith('state:') || last.atMs === atMs))
+      return false;
+    runtime.drawSeq += 1;
+    runtime.draw = { chargerA: [...chargerA] as PerPhase, atMs, seq: runtime.drawSeq, identity };
+    return true;
+  }
+
+  /** Logs each input problem once. */
+  private report(problems: string[]): void {
+    for (const message of problems) {
+      if (this.reportedProblems.has(message)) continue;
+      if (this.reportedProblems.size > 1000) this.reportedProblems.clear();
+      this.reportedProblems.add(message);
+      this.logger.warn(message);
+    }
+  }
+
+  private meterRuntime(circuit: Circuit): MeterRuntime {
+    let meter = this.meters.get(circuit.id);
+    if (!meter || meter.source !== circuit.meter?.source) {
+      meter = {
+        source: circuit.meter?.source ?? '',
+        phaseA: [undefined, undefined, undefined],
+        lastFreshOtherA: [undefined, undefined, undefined],
+      };
+      this.meters.set(circuit.id, meter);
+    }
+    return meter;
   }
 
   /** A command from the flow; returns what it did (for the node's log). */
@@ -369,13 +537,25 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       case 'siteLimit':
         result = this.applySiteLimit(command, now);
         break;
-      case 'pv':
-        if (command.residualPowerW !== undefined) this.pvOverrides.residualPowerW = command.residualPowerW;
-        if (command.batteryPrioritySocPercent !== undefined) {
-          this.pvOverrides.batteryPrioritySocPercent = command.batteryPrioritySocPercent;
-        }
+      case 'pv': {
+        // Both checked before either is taken: a PV budget that is not a number would let pv cars
+        // charge from the grid.
+        const residualPowerW =
+          command.residualPowerW === undefined
+            ? undefined
+            : commandNumber(command.residualPowerW, 'pv residualPowerW', { min: 0 });
+        const prioritySoc =
+          command.batteryPrioritySocPercent === undefined
+            ? undefined
+            : commandNumber(command.batteryPrioritySocPercent, 'pv batteryPrioritySocPercent', {
+                min: 0,
+                max: 100,
+              });
+        if (residualPowerW !== undefined) this.pvOverrides.residualPowerW = residualPowerW;
+        if (prioritySoc !== undefined) this.pvOverrides.batteryPrioritySocPercent = prioritySoc;
         result = 'PV settings changed';
         break;
+      }
       case 'site':
         this.replaceSite(command.site);
         result = `site replaced: ${this.siteModel.circuits.length} circuits, ${this.siteModel.connectors.length} connectors`;
@@ -389,25 +569,42 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     return result;
   }
 
-  /** Replaces the site model; connectors and meters that keep their ids keep their state. */
+  /**
+   * Replaces the site model. Connectors keep their state by key, meters by circuit id (when the
+   * circuit keeps the same meter source), site limits (a §14a or tariff limit) by circuit id; a
+   * site limit whose circuit is gone is dropped, with a log line.
+   */
   replaceSite(config: Site | SiteConfig): void {
     const site = isSite(config) ? config : parseSite(config);
     const oldConnectors = this.connectors;
     const oldMeters = this.meters;
+    const oldLimits = this.siteLimits;
+    const oldBatterySource = this.siteModel.pv.batterySource;
     this.siteModel = site;
     this.connectors = new Map();
     this.meters = new Map();
     this.siteLimits = new Map();
-    this.evaluator.reset();
-    this.adoptSite(site);
     for (const connector of site.connectors) {
       const old = oldConnectors.get(connector.key);
       if (old) this.connectors.set(connector.key, old);
     }
     for (const circuit of site.circuits) {
       const old = oldMeters.get(circuit.id);
-      if (old) this.meters.set(circuit.id, old);
+      if (old && circuit.meter && old.source === circuit.meter.source) this.meters.set(circuit.id, old);
     }
+    for (const [id, limit] of oldLimits) {
+      if (site.circuits.some((c) => c.id === id)) {
+        this.siteLimits.set(id, limit);
+        continue;
+      }
+      const what = describeSiteLimits(limit)
+        .map((l) => `${l.kind} ${Array.isArray(l.value) ? l.value.join('/') : l.value} (${l.reason})`)
+        .join(', ');
+      this.logger.warn(`site limit on circuit "${id}" dropped: the new site has no such circuit (${what})`);
+    }
+    if (site.pv.batterySource !== oldBatterySource) this.battery = undefined;
+    this.evaluator.reset();
+    this.adoptSite(site);
   }
 
   /** Re-evaluates now (also called by the periodic timer). */
@@ -416,8 +613,13 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   }
 
   private adoptSite(site: Site): void {
+    const depth = (index: number): number => {
+      const parent = site.circuits[index]?.parentIndex;
+      return parent === undefined ? 0 : 1 + depth(parent);
+    };
+    this.circuitOrder = site.circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
     for (const connector of site.connectors) this.runtime(connector);
-    for (const connector of site.connectors) this.evaluateExpressions(connector);
+    for (const connector of site.connectors) this.evaluateExpressions(connector, 'input');
   }
 
   private schedule(): void {
@@ -437,6 +639,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     if (!runtime) {
       runtime = {
         session: newSession('none'),
+        drawSeq: 0,
         exprErrors: new Map(),
         wasOnline: false,
         resend: false,
@@ -447,55 +650,48 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   }
 
   private applySiteLimit(command: Extract<DlmCommand, { type: 'siteLimit' }>, now: number): string {
+    if (command.circuit !== undefined && typeof command.circuit !== 'string') {
+      throw new Error(`siteLimit circuit: ${describeValue(command.circuit)} is not a circuit id`);
+    }
     const circuits = command.circuit
       ? this.siteModel.circuits.filter((c) => c.id === command.circuit)
       : this.siteModel.rootIndexes.flatMap((i) => this.siteModel.circuits[i] ?? []);
     if (circuits.length === 0) throw new Error(`no circuit "${command.circuit}" in the site model`);
     const names = circuits.map((c) => c.id).join(', ');
     if (command.clear) {
-      for (const circuit of circuits) this.siteLimits.delete(circuit.index);
+      for (const circuit of circuits) this.siteLimits.delete(circuit.id);
       return `site limit of ${names} cleared`;
     }
+    // Every value checked before anything is taken: a limit that is not a number (or a short
+    // array) would remove the constraint instead of setting it.
     const limitA =
-      command.limitA === undefined
-        ? undefined
-        : Array.isArray(command.limitA)
-          ? ([...command.limitA] as Triple)
-          : triple(command.limitA);
-    for (const value of [
-      ...(limitA ?? []),
-      command.powerLimitW ?? 0,
-      command.chargersPowerLimitW ?? 0,
-      command.durationMs ?? 0,
-    ]) {
-      if (!Number.isFinite(value) || value < 0) throw new Error(`site limit: ${value} is not a number ≥ 0`);
-    }
-    if (
-      limitA === undefined &&
-      command.powerLimitW === undefined &&
-      command.chargersPowerLimitW === undefined
-    ) {
+      command.limitA === undefined ? undefined : phaseLimitOf(command.limitA, 'siteLimit limitA');
+    const optional = (value: unknown, field: string) =>
+      value === undefined ? undefined : commandNumber(value, `siteLimit ${field}`, { min: 0 });
+    const powerLimitW = optional(command.powerLimitW, 'powerLimitW');
+    const chargersPowerLimitW = optional(command.chargersPowerLimitW, 'chargersPowerLimitW');
+    const durationMs = optional(command.durationMs, 'durationMs');
+    if (limitA === undefined && powerLimitW === undefined && chargersPowerLimitW === undefined) {
       throw new Error('site limit: give limitA, powerLimitW or chargersPowerLimitW (or clear: true)');
     }
     let untilMs: number | undefined;
-    if (command.durationMs !== undefined) untilMs = now + command.durationMs;
+    if (durationMs !== undefined) untilMs = now + durationMs;
     else if (command.until !== undefined) {
-      untilMs = Date.parse(command.until);
+      untilMs = typeof command.until === 'string' ? Date.parse(command.until) : Number.NaN;
       if (!Number.isFinite(untilMs))
-        throw new Error(`site limit: until "${command.until}" is not a date-time`);
+        throw new Error(`siteLimit until: ${describeValue(command.until)} is not a date-time`);
     }
     // Each kind of limit replaces the same kind only: a §14a limit on the chargers' power and a
     // tariff's current limit live side by side, each until its own end.
-    const reason = command.reason ?? 'site limit';
+    const reason = typeof command.reason === 'string' && command.reason ? command.reason : 'site limit';
     const timed = <T>(value: T): TimedLimit<T> =>
       untilMs === undefined ? { value, reason } : { value, untilMs, reason };
     for (const circuit of circuits) {
-      const entry = this.siteLimits.get(circuit.index) ?? {};
+      const entry = this.siteLimits.get(circuit.id) ?? {};
       if (limitA) entry.limitA = timed(limitA);
-      if (command.powerLimitW !== undefined) entry.powerLimitW = timed(command.powerLimitW);
-      if (command.chargersPowerLimitW !== undefined)
-        entry.chargersPowerLimitW = timed(command.chargersPowerLimitW);
-      this.siteLimits.set(circuit.index, entry);
+      if (powerLimitW !== undefined) entry.powerLimitW = timed(powerLimitW);
+      if (chargersPowerLimitW !== undefined) entry.chargersPowerLimitW = timed(chargersPowerLimitW);
+      this.siteLimits.set(circuit.id, entry);
     }
     return `site limit on ${names}${untilMs === undefined ? '' : ` until ${new Date(untilMs).toISOString()}`}`;
   }
@@ -503,10 +699,20 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   // ---------------------------------------------------------------------------------------------
   // Expressions
 
-  private evaluateExpressions(connector: Connector): void {
+  /**
+   * Starts the evaluation of the connector's priority and mode expressions. `input`: after an input
+   * that may change what they see; if it did, no connector is raised until the results are in
+   * (a decrease may still go out at once). `time`: a periodic re-evaluation ($now()).
+   */
+  private evaluateExpressions(connector: Connector, why: 'input' | 'time'): void {
     const runtime = this.runtime(connector);
     const mode = connector.mode ?? this.siteModel.defaultMode;
+    if (typeof mode !== 'object' && typeof connector.priority !== 'object') return;
     const jobs: Promise<void>[] = [];
+    const { now: _now, ...seen } = this.expressionInput(connector, runtime);
+    const seenKey = JSON.stringify(seen);
+    const gating = why === 'input' && seenKey !== runtime.lastExprInput;
+    runtime.lastExprInput = seenKey;
     const input = () => this.expressionInput(connector, runtime);
     if (typeof mode === 'object') {
       jobs.push(
@@ -542,17 +748,37 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       );
     }
     if (jobs.length === 0) return;
+    const finish = () => {
+      this.pendingEvaluations.delete(job);
+      this.gatingEvaluations.delete(job);
+    };
+    // Never an unhandled rejection, never an update or an emit after stop().
     const job: Promise<void> = Promise.all(jobs).then(
       () => {
-        this.pendingEvaluations.delete(job);
-        if (!this.updating) this.update();
+        finish();
+        this.afterEvaluation(connector);
       },
-      (err: Error) => {
-        this.pendingEvaluations.delete(job);
-        this.logger.error(`evaluating the expressions of ${connector.key} failed: ${err.message}`);
+      (err: unknown) => {
+        finish();
+        this.logger.error(
+          `evaluating the expressions of ${connector.key} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        this.afterEvaluation(connector);
       },
     );
     this.pendingEvaluations.add(job);
+    if (gating) this.gatingEvaluations.add(job);
+  }
+
+  private afterEvaluation(connector: Connector): void {
+    if (this.stopped) return;
+    try {
+      this.update();
+    } catch (err) {
+      this.logger.error(
+        `update after evaluating the expressions of ${connector.key} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
   }
 
   private expressionInput(connector: Connector, runtime: ConnectorRuntime): ExpressionInput {
@@ -604,6 +830,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private batchPending = false;
 
   private update(): void {
+    if (this.stopped) return;
     if (this.batching > 0) {
       this.batchPending = true;
       return;
@@ -630,24 +857,25 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.lastUpdateAtMs = now;
     const site = this.siteModel;
     const { control } = site;
-    for (const [index, limit] of this.siteLimits) {
+    for (const [id, limit] of this.siteLimits) {
       for (const key of ['limitA', 'powerLimitW', 'chargersPowerLimitW'] as const) {
         const until = limit[key]?.untilMs;
         if (until !== undefined && until <= now) delete limit[key];
       }
-      if (!limit.limitA && !limit.powerLimitW && !limit.chargersPowerLimitW) this.siteLimits.delete(index);
+      if (!limit.limitA && !limit.powerLimitW && !limit.chargersPowerLimitW) this.siteLimits.delete(id);
     }
     if (
       this.lastEvaluationAtMs === undefined ||
       now - this.lastEvaluationAtMs >= control.minUpdateIntervalMs
     ) {
       // Expressions may depend on time ($now()): re-evaluate now and then.
-      if (this.lastEvaluationAtMs !== undefined) for (const c of site.connectors) this.evaluateExpressions(c);
+      if (this.lastEvaluationAtMs !== undefined)
+        for (const c of site.connectors) this.evaluateExpressions(c, 'time');
       this.lastEvaluationAtMs = now;
     }
 
     this.views = site.connectors.map((connector) => this.viewConnector(connector, now));
-    this.circuitViews = site.circuits.map((circuit) => this.viewCircuit(circuit, now));
+    this.circuitViews = this.viewCircuits(now);
     this.applyFallbackCaps();
     this.order = this.keepOrder();
     const pv = this.decidePv(now);
@@ -665,13 +893,28 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const finals = this.applyPolicy(now, problem, allocation.connectors);
     const changed = this.emitChanges(now, finals, allocation.connectors);
     let staleChanged = false;
+    this.startedAtMs ??= now;
+    const startedAtMs = this.startedAtMs;
     site.circuits.forEach((circuit, c) => {
       if (!circuit.meter) return;
-      const meter = this.meters.get(circuit.id);
-      const stale = this.circuitViews[c]?.stale ?? false;
-      if (meter?.wasStale !== stale) staleChanged = true;
-      if (meter) meter.wasStale = stale;
-      else this.meters.set(circuit.id, { wasStale: stale });
+      const meter = this.meterRuntime(circuit);
+      const view = this.circuitViews[c];
+      let status = view?.staleKey ?? 'fresh';
+      // Right after start no meter has answered yet: the fallback applies at once, but that is
+      // the normal start-up, logged as information; a warning follows if the meter stays silent.
+      const startingUp = status === 'never:012 stale:' && now - startedAtMs < circuit.meter.staleAfterMs;
+      if (startingUp) status = 'starting';
+      if (meter.status === status) return;
+      staleChanged = true;
+      if (status === 'fresh') {
+        if (meter.status !== undefined && meter.status !== 'starting')
+          this.logger.info(`meter "${circuit.meter.source}" of ${circuit.name} is fresh again`);
+      } else if (startingUp) {
+        this.logger.info(
+          `${circuit.name}: waiting for the first reading; meanwhile ${view?.fallback ?? 'fallback'}`,
+        );
+      } else this.logger.warn(`${circuit.name}: ${view?.fallback ?? 'fallback'}`);
+      meter.status = status;
     });
     // Built when someone looks (an emit below, or summary()): most updates change nothing visible.
     this.lastSummary = undefined;
@@ -710,6 +953,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
   private viewConnector(connector: Connector, now: number): ConnectorView {
     const { control } = this.siteModel;
+    const settleMs = this.siteModel.pv.phaseSwitchSettleMs;
     const runtime = this.runtime(connector);
     const state = runtime.state;
     const known = state !== undefined;
@@ -726,8 +970,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       : wantsByStatus
         ? `plug:${runtime.wantingSinceMs}`
         : 'none';
-    // A new car (transaction, or plug-in without one): phase detection, phase switches and the
-    // under-draw cap start over.
+    // A new car (transaction, or plug-in without one): phase detection, phase switches, the
+    // under-draw cap and the overdraw record start over.
     if (runtime.session.key !== sessionKey) {
       runtime.session = newSession(sessionKey);
       // A pause of the previous car does not hold back the next one.
@@ -736,29 +980,53 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       if (Number.isFinite(startedAtMs)) runtime.session.startedAtMs = startedAtMs;
     }
     const session = runtime.session;
-    const settling =
-      session.switchedAtMs !== undefined &&
-      now - session.switchedAtMs < this.siteModel.pv.phaseSwitchSettleMs;
+    const settling = session.switchedAtMs !== undefined && now - session.switchedAtMs < settleMs;
 
-    const drawFresh =
-      runtime.draw && now - runtime.draw.atMs <= control.connectorDrawStaleAfterMs ? runtime.draw : undefined;
+    const draw = runtime.draw;
+    const drawFresh = draw && now - draw.atMs <= control.connectorDrawStaleAfterMs ? draw : undefined;
+    // Each sample is looked at once (phase detection and overdraw work on measurements, not on
+    // updates), and only while it is fresh.
+    const sample = drawFresh && drawFresh.seq !== session.lastSeq ? drawFresh : undefined;
+    if (draw) session.lastSeq = draw.seq;
     const wired = connector.phases === 1 ? ONE_PHASE : THREE_PHASES;
+    this.settleDecrease(connector, runtime, now);
 
-    // Phase detection: a car counts on fewer phases only once that was seen for phaseDetectionMs;
-    // any phase seen carrying current is added at once (the safe side).
-    if (status === 'Charging' && drawFresh && !settling && !session.onePhase) {
-      const active = wired.filter((i) => (drawFresh.chargerA[i] ?? 0) > ACTIVE_PHASE_A);
+    // A car switched to one phase that still draws on another after the settle time: the switch
+    // did not happen (a charger or car that ignores it). Counted on every phase and at what it
+    // draws at once, and no more switching this session.
+    if (sample && online && session.onePhase && session.switchedAtMs !== undefined) {
+      const settledAt = session.switchedAtMs + settleMs;
+      const stray = wired.filter((i) => i !== 0 && (sample.chargerA[i] ?? 0) > ACTIVE_PHASE_A);
+      if (sample.atMs >= settledAt && stray.length > 0) {
+        session.onePhase = false;
+        session.phaseSwitchRefused = true;
+        session.candidatePhases = undefined;
+        this.logger.warn(
+          `charger ${connector.key} still draws on its ${stray.map((i) => `L${i + 1}`).join(', ')} ${Math.round((sample.atMs - session.switchedAtMs) / 1000)} s after it was switched to one phase: counted on every phase and at what it draws, no more phase switching this session`,
+        );
+        this.flagOverdraw(connector, runtime, sample, true);
+      }
+    }
+
+    // Phase detection: a car counts on fewer phases only once two samples at least
+    // phaseDetectionMs apart (and none between them different) showed it; a phase not measured
+    // counts as used; any phase seen carrying current later is added at once (the safe side).
+    if (sample && status === 'Charging' && !settling && !session.onePhase) {
+      const active = wired.filter((i) => {
+        const value = sample.chargerA[i];
+        return value === null || value === undefined || value > ACTIVE_PHASE_A;
+      });
       if (active.length > 0) {
         if (session.confirmedPhases) {
           const extra = active.filter((i) => !session.confirmedPhases?.includes(i));
           if (extra.length > 0) session.confirmedPhases = [...session.confirmedPhases, ...extra].sort();
         } else if (session.candidatePhases && sameList(session.candidatePhases, active)) {
-          if (now - (session.candidateSinceMs ?? now) >= control.phaseDetectionMs) {
+          if (sample.atMs - (session.candidateFromMs ?? sample.atMs) >= control.phaseDetectionMs) {
             session.confirmedPhases = active;
           }
         } else {
           session.candidatePhases = active;
-          session.candidateSinceMs = now;
+          session.candidateFromMs = sample.atMs;
         }
       }
     }
@@ -778,30 +1046,28 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         : gridPhases;
     const drawGridA = drawFresh ? toGrid(connector, drawFresh.chargerA) : undefined;
 
+    // Overdraw: a charger above its set-point (after the grace, or at once for one that did it
+    // before) is counted at what it draws, and its set-point is not raised, until its readings show
+    // it following for overdrawClearMs. Its last draw is kept when its readings stop.
+    const sentLimit = runtime.sent?.limitA ?? 0;
+    if (known && online && runtime.sent) {
+      if (sample) this.judgeOverdraw(connector, runtime, sample);
+      const over = session.lastOver;
+      if (!session.overdrawing && over && session.overdrawSinceMs !== undefined) {
+        const grace = session.overdrawEpisodes > 0 ? 0 : control.overdrawGraceMs;
+        if (now - session.overdrawSinceMs >= grace) this.flagOverdraw(connector, runtime, undefined, false);
+      }
+    }
+    if (session.overdrawing) session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
+
     // Floors: what it may draw whatever we say.
     let floorA = triple(0);
-    const sentLimit = runtime.sent?.limitA ?? 0;
     if (!known || !online) {
       for (const i of wired) floorA[connector.gridPhaseOf[i] ?? 0] = connector.offlineA;
-      session.overdrawSinceMs = undefined;
-      session.overdrawing = false;
-    } else if (drawGridA && runtime.sent) {
-      const maxDraw = maxOf(drawFresh?.chargerA, wired);
-      if (maxDraw > sentLimit + control.overdrawToleranceA) {
-        session.overdrawSinceMs ??= now;
-        if (now - session.overdrawSinceMs >= control.overdrawGraceMs) {
-          if (!session.overdrawing) {
-            this.logger.warn(
-              `charger ${connector.key} draws ${maxDraw.toFixed(1)} A, above its set-point ${sentLimit} A: counted at what it draws, the others are reduced`,
-            );
-          }
-          session.overdrawing = true;
-        }
-      } else {
-        session.overdrawSinceMs = undefined;
-        session.overdrawing = false;
-      }
-      if (session.overdrawing) floorA = [...drawGridA];
+    }
+    if (session.overdrawing && session.overdrawFloorA) {
+      const overdrawFloor = session.overdrawFloorA;
+      floorA = floorA.map((value, p) => Math.max(value, overdrawFloor[p] ?? 0)) as Triple;
     }
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
@@ -810,9 +1076,9 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     // A car in SuspendedEV draws nothing even when no meter value says so.
     const drawn =
       status === 'SuspendedEV'
-        ? maxOf(drawFresh?.chargerA, chargerPhases)
+        ? (maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0)
         : status === 'Charging' && drawFresh
-          ? maxOf(drawFresh.chargerA, chargerPhases)
+          ? maxKnown(drawFresh.chargerA, chargerPhases)
           : undefined;
     if (drawn !== undefined && sentLimit > 0 && !settling && !session.overdrawing) {
       const cap = session.underDrawCapA;
@@ -839,6 +1105,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
       capA = session.underDrawCapA;
       capReason = `car draws ${(drawn ?? 0).toFixed(1)} A`;
+    }
+    if (session.overdrawing && session.overdrawCapA !== undefined && session.overdrawCapA < capA) {
+      capA = session.overdrawCapA;
+      capReason = 'the charger draws above its set-point: not raised until it follows';
     }
 
     const mode = this.effectiveMode(connector, runtime);
@@ -870,48 +1140,212 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     };
   }
 
-  private viewCircuit(circuit: Circuit, now: number): CircuitView {
+  /**
+   * The current charger phase `i` may carry by the set-point in force at `atMs`: the set-point
+   * (0 on a phase a one-phase set-point does not use), or, while the charger may still be following
+   * a change (decreaseSettleMs; a phase switch's settle time), the higher of the old and the new.
+   */
+  private allowedAt(runtime: ConnectorRuntime, i: number, atMs: number, lenient: boolean): number {
+    const sent = runtime.sent;
+    if (!sent) return Number.POSITIVE_INFINITY;
+    const on = (s: { limitA: number; phases: 1 | 2 | 3 }) => (s.phases === 1 && i !== 0 ? 0 : s.limitA);
+    let allowed = on(sent);
+    if (!lenient) return allowed;
+    const previous = runtime.previousSent;
+    const changedAt = runtime.lastChangeAtMs;
+    if (previous && changedAt !== undefined && atMs < changedAt + this.siteModel.control.decreaseSettleMs) {
+      allowed = Math.max(allowed, on(previous));
+    }
+    const session = runtime.session;
+    if (
+      session.switchedAtMs !== undefined &&
+      atMs < session.switchedAtMs + this.siteModel.pv.phaseSwitchSettleMs &&
+      session.previousChargerPhases?.includes(i)
+    ) {
+      allowed = Math.max(allowed, sent.limitA, previous?.limitA ?? 0);
+    }
+    return allowed;
+  }
+
+  /** Compares one sample of the charger's currents with its set-point (see viewConnector). */
+  private judgeOverdraw(connector: Connector, runtime: ConnectorRuntime, sample: DrawSample): void {
+    const { control } = this.siteModel;
+    const session = runtime.session;
+    const wired = connector.phases === 1 ? ONE_PHASE : THREE_PHASES;
+    let over = false;
+    let unknown = false;
+    let maxA = 0;
+    for (const i of wired) {
+      const value = sample.chargerA[i];
+      if (value === null || value === undefined) {
+        unknown = true;
+        continue;
+      }
+      maxA = Math.max(maxA, value);
+      // While counted at its draw, only the set-point in force shows that it follows.
+      if (value > this.allowedAt(runtime, i, sample.atMs, !session.overdrawing) + control.overdrawToleranceA)
+        over = true;
+    }
+    if (over) {
+      // A phase it does not report is taken at the highest it reports (the worst case).
+      const chargerA = sample.chargerA.map((v) => v ?? maxA) as PerPhase;
+      session.lastOver = { gridA: toGrid(connector, chargerA), maxA };
+      session.compliantSinceMs = undefined;
+      if (session.overdrawing) session.overdrawFloorA = session.lastOver.gridA;
+      else session.overdrawSinceMs ??= sample.atMs;
+      return;
+    }
+    if (unknown) return;
+    session.lastOver = undefined;
+    session.overdrawSinceMs = undefined;
+    if (!session.overdrawing || sample.atMs < (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY)) return;
+    session.compliantSinceMs ??= sample.atMs;
+    if (sample.atMs - session.compliantSinceMs >= control.overdrawClearMs) {
+      session.overdrawing = false;
+      session.overdrawFloorA = undefined;
+      session.overdrawCapA = undefined;
+      session.compliantSinceMs = undefined;
+      this.logger.info(
+        `charger ${connector.key} follows its set-point again: counted at its set-point, may be raised again`,
+      );
+    }
+  }
+
+  /** Counts the connector at what it draws (`sample`, else its newest sample above the set-point). */
+  private flagOverdraw(
+    connector: Connector,
+    runtime: ConnectorRuntime,
+    sample: DrawSample | undefined,
+    quiet: boolean,
+  ): void {
+    const session = runtime.session;
+    const gridA = sample ? toGrid(connector, fillUnknown(sample.chargerA)) : session.lastOver?.gridA;
+    const maxA = sample ? (maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : (session.lastOver?.maxA ?? 0);
+    const sentLimit = runtime.sent?.limitA ?? 0;
+    if (!session.overdrawing && !quiet) {
+      this.logger.warn(
+        `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A: counted at what it draws and not raised until it follows for ${Math.round(this.siteModel.control.overdrawClearMs / 1000)} s, the others are reduced`,
+      );
+    }
+    if (!session.overdrawing) session.overdrawEpisodes += 1;
+    session.overdrawing = true;
+    session.overdrawFloorA = gridA ? [...gridA] : session.overdrawFloorA;
+    session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
+    session.overdrawSinceMs = undefined;
+    session.compliantSinceMs = undefined;
+  }
+
+  /**
+   * A decrease has taken effect once a sample measured at or after it shows the charger within
+   * its new set-point on every phase, or decreaseSettleMs after it went out.
+   */
+  private settleDecrease(connector: Connector, runtime: ConnectorRuntime, now: number): void {
+    const pending = runtime.pendingDecrease;
+    if (!pending) return;
+    const { control } = this.siteModel;
+    if (now - pending.atMs >= control.decreaseSettleMs) {
+      runtime.pendingDecrease = undefined;
+      return;
+    }
+    const draw = runtime.draw;
+    if (!draw || !runtime.sent || draw.atMs < pending.atMs) return;
+    const wired = connector.phases === 1 ? ONE_PHASE : THREE_PHASES;
+    const followed = wired.every((i) => {
+      const value = draw.chargerA[i];
+      return (
+        value !== null &&
+        value !== undefined &&
+        value <= this.allowedAt(runtime, i, draw.atMs, false) + control.overdrawToleranceA
+      );
+    });
+    if (followed) runtime.pendingDecrease = undefined;
+  }
+
+  /** The other loads of every circuit, children first (a circuit counts what its children count). */
+  private viewCircuits(now: number): CircuitView[] {
     const site = this.siteModel;
-    const override = this.siteLimits.get(circuit.index)?.limitA?.value;
+    const views: CircuitView[] = [];
+    for (const c of this.circuitOrder) {
+      const circuit = site.circuits[c];
+      if (!circuit) continue;
+      const childA = triple(0);
+      let childW = 0;
+      for (const child of circuit.childIndexes) {
+        const view = views[child];
+        if (!view) continue;
+        for (const p of GRID_PHASES) childA[p] += view.otherA[p];
+        childW += view.otherW;
+      }
+      views[c] = this.viewCircuit(circuit, now, childA, childW);
+    }
+    return views;
+  }
+
+  /**
+   * Other loads of one circuit, per phase. Without a meter: what its children count. With a meter,
+   * each phase on its own: fresh, its reading (minus the chargers below for `includesChargers`,
+   * never less than the children count; plus the children for `otherLoadsOnly`); stale or never
+   * read, the fallback's other load (or the phase's last fresh value) in the same way.
+   */
+  private viewCircuit(circuit: Circuit, now: number, childA: Triple, childW: number): CircuitView {
+    const site = this.siteModel;
+    const override = this.siteLimits.get(circuit.id)?.limitA?.value;
     const limitA: Triple = override
       ? (circuit.limitA.map((l, p) => Math.min(l, override[p as GridPhase])) as Triple)
       : [...circuit.limitA];
-    const meter = this.meters.get(circuit.id);
-    if (!circuit.meter) return { limitA, otherA: triple(0), otherW: 0, stale: false, overloaded: false };
-    const fresh =
-      meter?.measuredAtMs !== undefined &&
-      meter.currentA &&
-      now - meter.measuredAtMs <= circuit.meter.staleAfterMs;
-    if (fresh && meter?.currentA) {
-      let otherA: Triple = [...meter.currentA];
-      let otherW = meter.powerW ?? sum(meter.currentA) * site.voltageV;
-      if (circuit.meter.location === 'includesChargers') {
-        // Subtract what the chargers below draw, but never more than they are allowed to draw:
-        // a charger's measurement may lag behind a decrease, and over-subtracting is the unsafe side.
-        const subtract = triple(0);
-        for (const k of circuit.connectorIndexes) {
-          const view = this.views[k];
-          const connector = site.connectors[k];
-          if (!view?.drawGridA || !connector) continue;
-          const sentLimit = this.runtime(connector).sent?.limitA ?? 0;
-          for (const p of GRID_PHASES) {
-            const allowed = Math.max(view.gridPhases.includes(p) ? sentLimit : 0, view.floorA[p]);
-            subtract[p] += Math.max(0, Math.min(view.drawGridA[p], allowed));
-          }
-        }
-        otherA = otherA.map((value, p) => value - subtract[p as GridPhase]) as Triple;
-        otherW -= sum(subtract) * site.voltageV;
-      }
-      otherA = otherA.map((value) => Math.max(0, value)) as Triple;
-      otherW = Math.max(0, otherW);
-      meter.lastFreshOtherA = otherA;
-      return { limitA, otherA, otherW, stale: false, overloaded: false };
+    if (!circuit.meter) {
+      return { limitA, otherA: childA, otherW: childW, stale: false, staleKey: 'fresh', overloaded: false };
     }
-    const ageS =
-      meter?.measuredAtMs === undefined ? undefined : Math.round((now - meter.measuredAtMs) / 1000);
-    const why = `meter "${circuit.meter.source}" of ${circuit.name} ${ageS === undefined ? 'has sent nothing' : `is stale (${ageS} s)`}`;
+    const meter = this.meterRuntime(circuit);
+    const includes = circuit.meter.location === 'includesChargers';
+    const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
+    const never: GridPhase[] = [];
+    const stale: GridPhase[] = [];
+    const subtract = includes ? this.chargersDrawBelow(circuit) : triple(0);
+    const otherA = triple(0);
+    for (const p of GRID_PHASES) {
+      const sample = meter.phaseA[p];
+      if (!sample) never.push(p);
+      else if (now - sample.atMs > circuit.meter.staleAfterMs) stale.push(p);
+      else {
+        // Subtract what the chargers below draw, but never more than they may draw: a charger's
+        // measurement may lag behind a decrease, and over-subtracting is the unsafe side.
+        const own = Math.max(0, sample.value - subtract[p]);
+        meter.lastFreshOtherA[p] = own;
+        otherA[p] = combine(own, p);
+      }
+    }
+    const missing = [...never, ...stale].sort();
     const { otherLoadA, connectorLimitA } = circuit.fallback;
-    const otherA: Triple = otherLoadA ? [...otherLoadA] : [...(meter?.lastFreshOtherA ?? triple(0))];
+    for (const p of missing) {
+      otherA[p] = combine(otherLoadA ? otherLoadA[p] : (meter.lastFreshOtherA[p] ?? 0), p);
+    }
+    let otherW = sum(otherA) * site.voltageV;
+    const power = meter.powerW;
+    if (missing.length === 0 && power && now - power.atMs <= circuit.meter.staleAfterMs) {
+      const own = Math.max(0, power.value - (includes ? sum(subtract) * site.voltageV : 0));
+      otherW = includes ? Math.max(own, childW) : own + childW;
+    }
+    if (missing.length === 0) {
+      return { limitA, otherA, otherW, stale: false, staleKey: 'fresh', overloaded: false };
+    }
+    const source = `meter "${circuit.meter.source}" of ${circuit.name}`;
+    const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
+    const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
+    let why: string;
+    if (never.length === 3) why = `no reading yet from ${source}`;
+    else if (stale.length === 3) why = `${source} is stale (${Math.round((now - newest) / 1000)} s)`;
+    else {
+      const parts = [
+        ...(never.length > 0 ? [`no value yet for ${phaseList(never)}`] : []),
+        ...(stale.length > 0
+          ? [
+              `${phaseList(stale)} stale (${stale.map((p) => Math.round((now - (meter.phaseA[p]?.atMs ?? now)) / 1000)).join('/')} s)`,
+            ]
+          : []),
+      ];
+      why = `${source}: ${parts.join(', ')}`;
+    }
     const parts = [
       ...(otherLoadA ? [`other loads taken as ${otherLoadA.join('/')} A`] : []),
       ...(connectorLimitA !== undefined ? [`${connectorLimitA} A per connector`] : []),
@@ -919,12 +1353,35 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     return {
       limitA,
       otherA,
-      otherW: sum(otherA) * site.voltageV,
+      otherW,
       stale: true,
+      staleKey: `never:${never.join('')} stale:${stale.join('')}`,
+      stalePhases: missing,
       fallback: `fallback: ${why}, ${parts.join(', ')}`,
       connectorCapA: connectorLimitA,
       overloaded: false,
     };
+  }
+
+  /**
+   * What the chargers below a circuit draw per grid phase, each at most what it may draw, and only
+   * while its status says it charges: a car that stopped draws nothing, whatever its charger's
+   * last reading said (subtracting it would make the other loads look smaller than they are).
+   */
+  private chargersDrawBelow(circuit: Circuit): Triple {
+    const subtract = triple(0);
+    for (const k of circuit.connectorIndexes) {
+      const view = this.views[k];
+      const connector = this.siteModel.connectors[k];
+      if (!view?.drawGridA || !connector) continue;
+      if (this.runtime(connector).state?.status !== 'Charging') continue;
+      const sentLimit = this.runtime(connector).sent?.limitA ?? 0;
+      for (const p of GRID_PHASES) {
+        const allowed = Math.max(view.gridPhases.includes(p) ? sentLimit : 0, view.floorA[p]);
+        subtract[p] += Math.max(0, Math.min(view.drawGridA[p], allowed));
+      }
+    }
+    return subtract;
   }
 
   /** A stale circuit's per-connector fallback caps every connector below it. */
@@ -958,12 +1415,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     let gridPowerW: number | undefined;
     if (pv.gridCircuitIndex !== undefined) {
       const circuit = site.circuits[pv.gridCircuitIndex];
-      const meter = circuit ? this.meters.get(circuit.id) : undefined;
-      const fresh =
-        circuit?.meter &&
-        meter?.measuredAtMs !== undefined &&
-        now - meter.measuredAtMs <= circuit.meter.staleAfterMs;
-      if (fresh) gridPowerW = meter?.powerW;
+      const power = circuit?.meter ? this.meters.get(circuit.id)?.powerW : undefined;
+      if (circuit?.meter && power && now - power.atMs <= circuit.meter.staleAfterMs) gridPowerW = power.value;
     }
     const batteryFresh =
       this.battery &&
@@ -1105,7 +1558,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const rank = new Map(order.map((k, position) => [k, position]));
     const circuits = site.circuits.map((circuit, c) => {
       const view = this.circuitViews[c];
-      const override = this.siteLimits.get(c);
+      const override = this.siteLimits.get(circuit.id);
       const limitA = view?.limitA ?? circuit.limitA;
       const otherA = view?.otherA ?? triple(0);
       const capacityA = limitA.map((l, p) => l - (circuit.headroomA[p] ?? 0) - (otherA[p] ?? 0)) as Triple;
@@ -1184,6 +1637,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private canSwitch(connector: Connector, runtime: ConnectorRuntime): boolean {
     const session = runtime.session;
     if (!connector.canSwitchPhases || connector.phases !== 3) return false;
+    if (session.phaseSwitchRefused) return false;
     if (session.switches >= this.siteModel.pv.maxPhaseSwitchesPerSession) return false;
     // A car seen on a single phase while 3 were offered gains nothing from switching.
     if (!session.onePhase && session.confirmedPhases && session.confirmedPhases.length < 3) return false;
@@ -1200,6 +1654,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     session.upSinceMs = undefined;
     session.underDrawCapA = undefined;
     session.underDrawSinceMs = undefined;
+    session.candidatePhases = undefined;
+    session.candidateFromMs = undefined;
     this.logger.info(
       `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${session.switches} of ${this.siteModel.pv.maxPhaseSwitchesPerSession} this session)`,
     );
@@ -1287,11 +1743,15 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const { control } = this.siteModel;
     const targets = allocation.map((entry) => entry.limitA);
     const finals = [...targets];
+    const lasts = this.siteModel.connectors.map((connector) => this.runtime(connector).sent?.limitA ?? 0);
     const held: number[] = [];
     this.siteModel.connectors.forEach((connector, k) => {
       const runtime = this.runtime(connector);
+      const view = this.views[k];
+      if (view) view.holdReason = undefined;
       const target = targets[k] ?? 0;
-      const last = runtime.sent?.limitA ?? 0;
+      const last = lasts[k] ?? 0;
+      if (!(target > last)) runtime.increaseSinceMs = undefined;
       if (target === 0) return;
       if (last === 0) {
         // A start begins at the minimum; the ramp takes it further.
@@ -1306,21 +1766,43 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         return;
       }
       if (target > last) {
-        const sinceChangeMs = now - (runtime.lastChangeAtMs ?? 0);
-        if (sinceChangeMs < control.minUpdateIntervalMs || target - last < control.minChangeA - EPS) {
+        // The ramp starts from the last sent value when the increase became possible (or at the
+        // last change, if later): a quiet period does not allow a jump. At most one increase per
+        // interval, and a partial step only once the interval since the ramp started has passed.
+        runtime.increaseSinceMs ??= now;
+        const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
+        const elapsedMs = now - Math.max(changedAt, runtime.increaseSinceMs);
+        const ramped = floorStep(last + (control.rampUpAPerS * elapsedMs) / 1000, control.stepA);
+        const next = Math.min(target, ramped);
+        if (
+          now - changedAt < control.minUpdateIntervalMs ||
+          (ramped < target && elapsedMs < control.minUpdateIntervalMs) ||
+          next - last < control.minChangeA - EPS
+        ) {
           finals[k] = last;
           return;
         }
-        const ramped = last + (control.rampUpAPerS * sinceChangeMs) / 1000;
-        finals[k] = Math.min(target, floorStep(ramped, control.stepA));
+        finals[k] = next;
       }
     });
-    let violations = checkAllocation(problem, finals);
-    if (violations.length > 0 && held.length > 0) {
-      // A held small decrease is needed after all: send the decreases.
-      for (const k of held) finals[k] = targets[k] ?? 0;
-      violations = checkAllocation(problem, finals);
+    // While expressions re-evaluate after an input changed what they see, nobody is raised on the
+    // old results (a decrease may still go out).
+    if (this.gatingEvaluations.size > 0) {
+      finals.forEach((value, k) => {
+        if (value > (lasts[k] ?? 0)) {
+          finals[k] = lasts[k] ?? 0;
+          const view = this.views[k];
+          if (view) view.holdReason = 'waiting for the priority and mode expressions';
+        }
+      });
     }
+    if (held.length > 0 && checkAllocation(problem, finals).length > 0) {
+      // A held small decrease is needed after all: send the decreases (before deciding which
+      // increases must wait for them).
+      for (const k of held) finals[k] = targets[k] ?? 0;
+    }
+    this.holdForPendingDecreases(problem, finals, lasts);
+    const violations = checkAllocation(problem, finals);
     this.internalProblems = [];
     if (violations.length > 0) {
       // Cannot happen unless the allocator has a bug: never let such limits out.
@@ -1338,8 +1820,51 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     return finals;
   }
 
+  /**
+   * An increase that needs current a decrease frees waits until the decrease has taken effect: the
+   * invariant is checked with every connector decreased in this update, or decreased earlier without
+   * a reading that shows it followed (and less than decreaseSettleMs ago), counted at its previous
+   * set-point; an increase below a circuit that then fails is held.
+   */
+  private holdForPendingDecreases(problem: AllocationProblem, finals: number[], lasts: number[]): void {
+    let any = false;
+    const connectors = problem.connectors.map((demand, k) => {
+      const runtime = this.runtimeAt(k);
+      const last = lasts[k] ?? 0;
+      const from = Math.max((finals[k] ?? 0) < last ? last : 0, runtime?.pendingDecrease?.fromA ?? 0);
+      if (!(from > (finals[k] ?? 0))) return demand;
+      any = true;
+      const floorA = demand.floorA.map((floor, p) =>
+        demand.phases.includes(p as GridPhase) ? Math.max(floor, from) : floor,
+      ) as Triple;
+      return { ...demand, floorA };
+    });
+    if (!any) return;
+    const worst: AllocationProblem = { ...problem, connectors };
+    for (let round = 0; round <= finals.length; round++) {
+      const violated = new Set(
+        checkAllocation(worst, finals)
+          .filter((v) => v.kind !== 'minimum' && v.kind !== 'maximum')
+          .map((v) => v.index),
+      );
+      const hold = problem.connectors.flatMap((demand, k) =>
+        (finals[k] ?? 0) > (lasts[k] ?? 0) && demand.path.some((c) => violated.has(c)) ? [k] : [],
+      );
+      if (hold.length === 0) return;
+      const waitingFor = this.siteModel.connectors
+        .filter((_, k) => connectors[k] !== problem.connectors[k])
+        .map((c) => c.key)
+        .join(', ');
+      for (const k of hold) {
+        finals[k] = lasts[k] ?? 0;
+        const view = this.views[k];
+        if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
+      }
+    }
+  }
+
   private emitChanges(now: number, finals: number[], allocation: ConnectorAllocation[]): boolean {
-    let changed = false;
+    const changes: { k: number; limitA: number; phases: 1 | 2 | 3; reason: string; decrease: boolean }[] = [];
     this.siteModel.connectors.forEach((connector, k) => {
       const runtime = this.runtime(connector);
       const view = this.views[k];
@@ -1353,7 +1878,19 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         last.reason = reason;
         return;
       }
-      runtime.resend = false;
+      const before = last?.limitA ?? 0;
+      const decrease = limitA < before || (limitA === before && phases < (last?.phases ?? 3));
+      changes.push({ k, limitA, phases, reason, decrease });
+    });
+    // Decreases go out first: a charger that applies its increase before another applies its
+    // decrease must not find the circuit full.
+    changes.sort((a, b) => Number(b.decrease) - Number(a.decrease) || a.k - b.k);
+    for (const { k, limitA, phases, reason } of changes) {
+      const connector = this.siteModel.connectors[k];
+      const view = this.views[k];
+      if (!connector || !view) continue;
+      const runtime = this.runtime(connector);
+      const last = runtime.sent;
       const before = last?.limitA ?? 0;
       if (limitA > 0 && before === 0) {
         runtime.chargingSinceMs = now;
@@ -1372,9 +1909,23 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         }
         runtime.chargingSinceMs = undefined;
       }
-      if (!last || last.limitA !== limitA || last.phases !== phases) runtime.lastChangeAtMs = now;
+      // Until the charger shows it followed, it may still draw the higher value: after a decrease,
+      // and when it is back online with a car charging (until now it ran on its own fallback).
+      const fromA =
+        last && runtime.resend && runtime.state?.status === 'Charging'
+          ? Math.max(before, connector.offlineA)
+          : before;
+      if (limitA < fromA) {
+        const pending = runtime.pendingDecrease;
+        runtime.pendingDecrease = { fromA: Math.max(fromA, pending?.fromA ?? 0), atMs: now };
+      }
+      runtime.resend = false;
+      if (!last || last.limitA !== limitA || last.phases !== phases) {
+        runtime.lastChangeAtMs = now;
+        if (last) runtime.previousSent = { limitA: last.limitA, phases: last.phases };
+        runtime.increaseSinceMs = undefined;
+      }
       runtime.sent = { limitA, phases, reason, atMs: now };
-      changed = true;
       this.emit('setPoint', {
         chargePointId: connector.chargePointId,
         connectorId: connector.connectorId,
@@ -1382,8 +1933,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         phases,
         reason,
       });
-    });
-    return changed;
+    }
+    return changes.length > 0;
   }
 
   private reasonFor(
@@ -1397,13 +1948,17 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       .find((text): text is string => text !== undefined);
     const prefix = fallback && view.wantsByStatus ? `${fallback}; ` : '';
     if (view.notWanting) return prefix + view.notWanting;
+    if (entry.state === 'charging' && limitA === 0 && view.holdReason) {
+      return `${prefix}starting at ${entry.limitA} A when possible: ${view.holdReason}`;
+    }
     if (entry.state === 'paused' || limitA === 0) {
       const why = entry.bound ? this.describeBound(entry.bound, connector, view) : 'not enough current';
       return `${prefix}paused: ${why} for the minimum ${connector.minA} A`;
     }
     const target = entry.limitA;
     let base: string;
-    if (limitA < target - EPS) base = `ramping up to ${target} A`;
+    if (limitA < target - EPS && view.holdReason) base = `${view.holdReason} (then up to ${target} A)`;
+    else if (limitA < target - EPS) base = `ramping up to ${target} A`;
     else if (limitA > target + EPS)
       base = `holding ${limitA} A (change below ${this.siteModel.control.minChangeA} A)`;
     else if (!entry.bound || entry.bound.kind === 'max') {
@@ -1424,8 +1979,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         return `${circuitName(bound.circuit)} L${bound.phase + 1} is full`;
       case 'power':
         return `power limit of ${circuitName(bound.circuit)}`;
-      case 'chargersPower':
-        return `${this.siteLimits.get(bound.circuit)?.chargersPowerLimitW?.reason ?? 'site limit'} on ${circuitName(bound.circuit)}`;
+      case 'chargersPower': {
+        const id = this.siteModel.circuits[bound.circuit]?.id ?? '';
+        return `${this.siteLimits.get(id)?.chargersPowerLimitW?.reason ?? 'site limit'} on ${circuitName(bound.circuit)}`;
+      }
       case 'unbalance':
         return `unbalance limit of ${circuitName(bound.circuit)}`;
       case 'pv':
@@ -1451,6 +2008,12 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const circuits: CircuitSummary[] = site.circuits.map((circuit, c) => {
       const view = this.circuitViews[c];
       const meter = this.meters.get(circuit.id);
+      const phaseA = meter?.phaseA ?? [undefined, undefined, undefined];
+      const measuredAt = [
+        ...phaseA.map((s) => s?.atMs ?? Number.NEGATIVE_INFINITY),
+        meter?.powerW?.atMs ?? Number.NEGATIVE_INFINITY,
+      ];
+      const newestMs = Math.max(...measuredAt);
       const chargersA = triple(0);
       for (const k of circuit.connectorIndexes) {
         for (const p of GRID_PHASES) chargersA[p] += counted[k]?.[p] ?? 0;
@@ -1470,7 +2033,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
           `${circuit.name}: the loads the load manager does not control exceed the limit (${availableA.join('/')} A left)`,
         );
       }
-      const override = this.siteLimits.get(c);
+      const override = this.siteLimits.get(circuit.id);
       const unbalance = Math.max(...chargersA) - Math.min(...chargersA);
       return {
         id: circuit.id,
@@ -1504,9 +2067,12 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
                 source: circuit.meter.source,
                 location: circuit.meter.location,
                 stale: view?.stale ?? true,
-                ...(meter?.measuredAtMs === undefined ? {} : { ageMs: now - meter.measuredAtMs }),
-                ...(meter?.currentA ? { measuredA: meter.currentA.map(round2) as Triple } : {}),
-                ...(meter?.powerW === undefined ? {} : { measuredW: Math.round(meter.powerW) }),
+                ...(Number.isFinite(newestMs) ? { ageMs: now - newestMs } : {}),
+                ...(phaseA.every((s) => s !== undefined)
+                  ? { measuredA: phaseA.map((s) => round2(s?.value ?? 0)) as Triple }
+                  : {}),
+                ...(meter?.powerW === undefined ? {} : { measuredW: Math.round(meter.powerW.value) }),
+                ...(view?.stalePhases?.length ? { stalePhases: view.stalePhases.map((p) => p + 1) } : {}),
               },
             }
           : {}),
@@ -1585,12 +2151,21 @@ function describeSiteLimits(limit: SiteLimit): NonNullable<CircuitSummary['siteL
 const ONE_PHASE: readonly number[] = [0];
 const THREE_PHASES: readonly number[] = [0, 1, 2];
 
-/** Highest of `values` at the given charger phases (0 when unknown). */
-function maxOf(values: Triple | undefined, phases: readonly number[]): number {
-  let highest = 0;
+/** Highest of the measured `values` at the given charger phases; undefined when none is measured. */
+function maxKnown(values: PerPhase | undefined, phases: readonly number[]): number | undefined {
+  let highest: number | undefined;
   if (!values) return highest;
-  for (const i of phases) highest = Math.max(highest, values[i as GridPhase]);
+  for (const i of phases) {
+    const value = values[i as GridPhase];
+    if (value !== null && value !== undefined) highest = Math.max(highest ?? value, value);
+  }
   return highest;
+}
+
+/** The phases not measured taken at the highest measured one (the worst case for a floor). */
+function fillUnknown(values: PerPhase): PerPhase {
+  const highest = maxKnown(values, THREE_PHASES) ?? 0;
+  return values.map((v) => v ?? highest) as PerPhase;
 }
 
 function union(a: readonly number[], b: readonly number[]): number[] {
@@ -1607,7 +2182,16 @@ function gridPhasesFor(connector: Connector, chargerPhases: readonly number[]): 
 }
 
 function newSession(key: string): SessionRuntime {
-  return { key, onePhase: false, switches: 0, overdrawing: false, pauses: 0, pvEnabled: false };
+  return {
+    key,
+    onePhase: false,
+    switches: 0,
+    phaseSwitchRefused: false,
+    overdrawing: false,
+    overdrawEpisodes: 0,
+    pauses: 0,
+    pvEnabled: false,
+  };
 }
 
 /**
@@ -1638,49 +2222,12 @@ function isSite(value: Site | SiteConfig): value is Site {
   return Array.isArray((value as Site).rootIndexes);
 }
 
-function toGrid(connector: Connector, chargerA: Triple): Triple {
+/** Grid phase currents of the charger's phases through its rotation (a phase not measured: 0). */
+function toGrid(connector: Connector, chargerA: PerPhase): Triple {
   const grid = triple(0);
   const wired = connector.phases === 1 ? [0] : [0, 1, 2];
   for (const i of wired) grid[connector.gridPhaseOf[i] ?? 0] += chargerA[i] ?? 0;
   return grid;
-}
-
-function nullsToZero(values: PerPhase): Triple {
-  return [values[0] ?? 0, values[1] ?? 0, values[2] ?? 0];
-}
-
-/**
- * Per-phase currents of a reading. Missing phases take the highest known one; without currents,
- * per-phase power / V; with only a total power, the total on every phase (the worst case).
- */
-function phaseCurrents(reading: Reading, voltageV: number): Triple | undefined {
-  const fill = (values: PerPhase): Triple | undefined => {
-    const known = values.filter((v): v is number => v !== null && Number.isFinite(v));
-    if (known.length === 0) return undefined;
-    const highest = Math.max(...known);
-    return values.map((v) => (v === null || !Number.isFinite(v) ? highest : v)) as Triple;
-  };
-  if (reading.currentA) {
-    const currents = fill(reading.currentA);
-    if (currents) return currents;
-  }
-  if (reading.powerW) {
-    const powers = fill(reading.powerW);
-    if (powers) return powers.map((w) => w / voltageV) as Triple;
-  }
-  if (reading.totalPowerW !== undefined && Number.isFinite(reading.totalPowerW)) {
-    return triple(reading.totalPowerW / voltageV);
-  }
-  return undefined;
-}
-
-function totalPower(reading: Reading, currentA: Triple, voltageV: number): number {
-  return reading.totalPowerW ?? sumKnown(reading.powerW) ?? sum(currentA) * voltageV;
-}
-
-function sumKnown(values: PerPhase | undefined): number | undefined {
-  if (!values || values.every((v) => v === null)) return undefined;
-  return values.reduce<number>((total, v) => total + (v ?? 0), 0);
 }
 
 function sum(values: readonly number[]): number {

@@ -37,9 +37,22 @@ export type SheddingRule = (typeof SHEDDING_RULES)[number];
 
 export const METER_LOCATIONS = ['includesChargers', 'otherLoadsOnly'] as const;
 /**
- * Where a circuit's meter sits (Bender "External Meter Location"): `includesChargers` sees the
- * chargers below the circuit as well as the other loads; `otherLoadsOnly` sees only the other loads
- * (the chargers are on a branch it does not measure).
+ * Where a circuit's meter sits (Bender "External Meter Location"), and what the load manager
+ * takes it to measure:
+ *
+ * - `includesChargers`: everything that flows through the circuit, that is every load below it:
+ *   the chargers, the other loads on the circuit itself and everything on its child circuits. The
+ *   other loads of the circuit are its reading minus what the chargers below draw (each at most
+ *   what it may draw), and never less than what its child circuits count.
+ * - `otherLoadsOnly`: loads on this circuit that are not chargers (the chargers are on a branch it
+ *   does not measure). Whether it also sees the loads of the child circuits is not known, so the
+ *   load manager takes the safe side: the other loads of the circuit are its reading PLUS what its
+ *   child circuits count (their meters, their fallbacks). A meter that does see them is then
+ *   counted twice (safe, but less for the chargers); `validateSite` warns where this can happen.
+ *
+ * A circuit without a meter counts what its child circuits count (the sum of its children): it is
+ * taken to have no other loads of its own, even where a meter above it sees loads somewhere below
+ * (it cannot tell where). Keep room for unmetered loads on such a circuit with `headroomA`.
  */
 export type MeterLocation = (typeof METER_LOCATIONS)[number];
 
@@ -47,8 +60,18 @@ export interface MeterConfig {
   /** The `source` of the Readings this meter produces (the meter's name). */
   source: string;
   location: MeterLocation;
-  /** Data older than this makes the circuit fall back. Default 30 000 ms. */
+  /**
+   * Data older than this makes the circuit fall back. Default 30 000 ms. Each phase has its own
+   * age: a phase a reading does not carry (null, not a number) goes stale on its own.
+   */
   staleAfterMs?: number;
+  /**
+   * Nothing below this meter generates (no PV, no battery feeding in). Only then is a reading that
+   * carries only a total power used per phase (the whole total on every phase, the worst case);
+   * otherwise export on one phase could hide import on another, and such a reading gives no
+   * current data (the circuit falls back when nothing else arrives). Default false.
+   */
+  noGenerationBelow?: boolean;
 }
 
 /**
@@ -140,14 +163,33 @@ export interface ControlConfig {
   tickMs: number;
   /** A charger drawing more than its set-point plus this... */
   overdrawToleranceA: number;
-  /** ...for longer than this is reported and counted at what it draws. */
+  /**
+   * ...for longer than this is reported and counted at what it draws; its set-point is not raised
+   * while it is. Once it was, a further overdraw in the same session counts at once.
+   */
   overdrawGraceMs: number;
+  /**
+   * A charger counted at what it draws is trusted again only when its own readings, measured after
+   * its last set-point change, show it following for this long (two readings at least this far apart).
+   */
+  overdrawClearMs: number;
+  /**
+   * A charger is given this long to follow a decrease: its readings within this time after a change
+   * are compared with the higher of the two set-points, and an increase of another connector that
+   * needs the current a decrease frees waits until the decreased charger's reading shows it
+   * followed, or this long.
+   */
+  decreaseSettleMs: number;
   /** A car drawing more than this below its set-point... */
   underDrawMarginA: number;
   /** ...for this long gets its set-point lowered to its draw plus `underDrawHeadroomA`. */
   underDrawAfterMs: number;
   underDrawHeadroomA: number;
-  /** A car's single-phase use must be seen this long before fewer phases are counted. */
+  /**
+   * A car is counted on fewer phases only after two readings of its charger, at least this far
+   * apart and with none between them showing another phase, saw it use those phases only (a phase
+   * not measured counts as used).
+   */
   phaseDetectionMs: number;
   /** A charger's own current measurement older than this is not used. */
   connectorDrawStaleAfterMs: number;
@@ -220,6 +262,8 @@ export const DEFAULT_CONTROL: Readonly<ControlConfig> = {
   tickMs: 1_000,
   overdrawToleranceA: 1,
   overdrawGraceMs: 20_000,
+  overdrawClearMs: 60_000,
+  decreaseSettleMs: 10_000,
   underDrawMarginA: 2,
   underDrawAfterMs: 60_000,
   underDrawHeadroomA: 1,
@@ -464,7 +508,16 @@ export function validateSite(input: unknown): SiteValidation {
           { min: 1000 },
           problem,
         );
-        if (source && location) meter = { source, location, staleAfterMs };
+        const noGenerationBelow = raw.meter.noGenerationBelow ?? false;
+        if (typeof noGenerationBelow !== 'boolean') {
+          problem(
+            `${where} meter.noGenerationBelow`,
+            `${JSON.stringify(noGenerationBelow)} is not true or false`,
+          );
+        }
+        if (source && location) {
+          meter = { source, location, staleAfterMs, noGenerationBelow: noGenerationBelow === true };
+        }
       }
     }
     const fallbackRaw = isObject(raw.fallback) ? raw.fallback : {};
@@ -668,6 +721,23 @@ export function validateSite(input: unknown): SiteValidation {
       at = circuit?.parentIndex;
     }
   }
+  // An `otherLoadsOnly` meter above circuits that count other loads of their own: their loads are
+  // added to its reading (the safe side); if the meter sees them too, they count twice.
+  const descendantsWithOthers = (circuit: Circuit): Circuit[] =>
+    circuit.childIndexes.flatMap((i) => {
+      const child = circuits[i];
+      if (!child) return [];
+      return child.meter ? [child] : descendantsWithOthers(child);
+    });
+  for (const circuit of circuits) {
+    if (circuit.meter?.location !== 'otherLoadsOnly') continue;
+    const below = descendantsWithOthers(circuit);
+    if (below.length === 0) continue;
+    warn(
+      `circuit "${circuit.id}" meter.location`,
+      `the other loads counted on ${below.map((c) => `"${c.id}"`).join(', ')} (below it) are added to what meter "${circuit.meter.source}" reads; if that meter measures them too they count twice (safe, but less current for the chargers)`,
+    );
+  }
   for (const circuit of circuits) {
     const limit = circuit.fallback.connectorLimitA;
     if (limit === undefined || circuit.fallback.otherLoadA !== undefined || !circuit.meter) continue;
@@ -832,6 +902,35 @@ function optionalNumber(
     return fallback;
   }
   return number;
+}
+
+/**
+ * A current limit per phase given by a command: one number for all three phases, or exactly three
+ * numbers [L1, L2, L3], each finite and ≥ 0. Throws an Error naming `field` otherwise.
+ */
+export function phaseLimitOf(value: unknown, field: string): Triple {
+  const list = Array.isArray(value) ? value : [value, value, value];
+  if (list.length !== 3) {
+    throw new Error(`${field}: expected one number or three [L1, L2, L3], got ${JSON.stringify(value)}`);
+  }
+  return list.map((item, p) => {
+    if (typeof item !== 'number' || !Number.isFinite(item) || item < 0) {
+      throw new Error(
+        `${field}: L${p + 1} ${describeValue(item)} is not a number ≥ 0 (a limit that is not a number would remove the constraint)`,
+      );
+    }
+    return item;
+  }) as Triple;
+}
+
+/** A value as an error message shows it (NaN and Infinity as such, not as JSON's null). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'number' || value === undefined) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 function phaseValues(

@@ -10,7 +10,10 @@ export interface CircuitSummary {
   limitA: Triple;
   configuredLimitA: Triple;
   headroomA: Triple;
-  /** Other loads as counted (measured, or the fallback while the meter is stale). */
+  /**
+   * Other loads as counted (measured, or the fallback while the meter is stale), including what
+   * the child circuits count where the meter does not include them (or where there is no meter).
+   */
   otherA: Triple;
   /** What the connectors below count: set-point on the phases they load, or what they draw above it. */
   chargersA: Triple;
@@ -27,10 +30,13 @@ export interface CircuitSummary {
     source: string;
     location: MeterLocation;
     stale: boolean;
-    /** Age of the newest reading, ms; absent when none arrived yet. */
+    /** Age of the newest value, ms; absent when none arrived yet. */
     ageMs?: number;
+    /** The newest current per phase (once every phase was measured). */
     measuredA?: Triple;
     measuredW?: number;
+    /** Phases (1..3) without a fresh value (each phase ages on its own). */
+    stalePhases?: number[];
   };
   /** Why the circuit runs on its fallback, when it does. */
   fallback?: string;

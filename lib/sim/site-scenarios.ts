@@ -199,6 +199,8 @@ export interface ClimkitOptions {
   dropout?: { fromMs: number; toMs: number };
   /** Connector keys of chargers that ignore their set-points. */
   rogue?: string[];
+  /** How often the rogue chargers' own meters report (OCPP MeterValueSampleInterval). Default 10 s. */
+  rogueMeterIntervalMs?: number;
   /** Common-area loads do not jump (no elevator). */
   steadyCommonAreas?: boolean;
   seed?: number;
@@ -240,7 +242,14 @@ export function climkitZone(options: ClimkitOptions = {}): Scenario {
     return [8 + evening + lift, 5 + lift, 6 + lift];
   };
   const chargers: Record<string, SimChargerOptions> = {};
-  for (const key of options.rogue ?? []) chargers[key] = { rogue: true };
+  for (const key of options.rogue ?? []) {
+    chargers[key] = {
+      rogue: true,
+      ...(options.rogueMeterIntervalMs === undefined
+        ? {}
+        : { meterIntervalMs: options.rogueMeterIntervalMs }),
+    };
+  }
   return {
     name: 'Climkit zone: 63 A, DLM meter on the common areas, 10 chargers',
     site: {

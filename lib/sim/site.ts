@@ -1,7 +1,8 @@
 /**
  * A site in a box for the load manager's scenario tests, the bench and the demo: circuits with
  * other loads over the day, a PV plant, a home battery, chargers that follow set-points after a
- * response delay (or a rogue one that ignores them), cars (lib/sim/ev.ts: single-phase ones,
+ * response delay (or a rogue one that ignores them, one that offers more than its set-point, one
+ * whose car keeps all its phases after a switch to one), cars (lib/sim/ev.ts: single-phase ones,
  * ones that take less than offered), and meters that produce Readings (including or excluding the
  * chargers, with dropouts). Pure and in-process, on a ManualClock.
  *
@@ -38,6 +39,13 @@ export interface SimChargerOptions {
   responseDelayMs?: number;
   /** Ignores every set-point and offers its maximum. */
   rogue?: boolean;
+  /**
+   * Offers this much more than its set-point (up to its maximum): a charger that applies its limit
+   * wrongly, so that what it draws follows the set-point. Default 0.
+   */
+  overOfferA?: number;
+  /** Ignores the number of phases in a set-point: the car keeps drawing on all its phases. */
+  ignoresPhaseSwitch?: boolean;
   /** The charger's own meter reports this often (OCPP MeterValueSampleInterval). Default 10 000 ms. */
   meterIntervalMs?: number;
 }
@@ -170,6 +178,8 @@ export class SiteSimulator {
         options: {
           responseDelayMs: given.responseDelayMs ?? 5000,
           rogue: given.rogue ?? false,
+          overOfferA: given.overOfferA ?? 0,
+          ignoresPhaseSwitch: given.ignoresPhaseSwitch ?? false,
           meterIntervalMs: given.meterIntervalMs ?? 10_000,
         },
         // Before its first set-point a charger offers what it offers uncontrolled (its own fallback).
@@ -228,7 +238,8 @@ export class SiteSimulator {
     while (charger.pending[0] && charger.pending[0].atMs <= now) {
       const next = charger.pending.shift();
       if (!next || charger.options.rogue) continue;
-      charger.offeredA = next.limitA;
+      charger.offeredA =
+        next.limitA > 0 ? Math.min(connector.maxA, next.limitA + charger.options.overOfferA) : 0;
       if (next.phases !== charger.phases) {
         charger.phases = next.phases;
         charger.phaseSwitches += 1;
@@ -264,7 +275,8 @@ export class SiteSimulator {
     let chargerA = triple(0);
     let status: ConnectorStatus = 'Available';
     if (car) {
-      const draw = car.ev.draw(charger.offeredA, charger.phases === 1 ? 1 : connector.phases);
+      const usedPhases = charger.phases === 1 && !charger.options.ignoresPhaseSwitch ? 1 : connector.phases;
+      const draw = car.ev.draw(charger.offeredA, usedPhases);
       if (draw.currentA > 0) {
         status = 'Charging';
         for (let i = 0; i < draw.phases; i++) chargerA[i] = draw.currentA;
@@ -519,6 +531,8 @@ export interface ClosedLoopOptions {
 export interface ClosedLoopResult {
   /** Every episode in which a breaker carried more than its limit (magnitude), per circuit and phase. */
   overloads: Overload[];
+  /** Time during which at least one breaker carried more than its limit, ms. */
+  overloadedMs: number;
   /** Set-points the load manager emitted. */
   setPoints: number;
 }
@@ -543,6 +557,7 @@ export function runClosedLoop(
   manager.on('setPoint', listener);
   const overloads: Overload[] = [];
   const open = new Map<string, Overload>();
+  let overloadedMs = 0;
   try {
     for (const state of sim.takeConnectorStates()) manager.connectorState(state);
     for (const reading of sim.takeReadings()) manager.reading(reading);
@@ -556,12 +571,14 @@ export function runClosedLoop(
         for (const reading of sim.takeReadings()) manager.reading(reading);
       });
       const actual = sim.actualA();
+      let over = false;
       sim.site.circuits.forEach((circuit, c) => {
         for (const p of [0, 1, 2] as GridPhase[]) {
           const key = `${c}:${p}`;
           const excess = Math.abs(actual[c]?.[p] ?? 0) - (circuit.limitA[p] ?? 0);
           const episode = open.get(key);
           if (excess > 1e-6) {
+            over = true;
             if (episode) {
               episode.durationMs += stepMs;
               episode.maxExcessA = Math.max(episode.maxExcessA, excess);
@@ -579,13 +596,14 @@ export function runClosedLoop(
           } else open.delete(key);
         }
       });
+      if (over) overloadedMs += stepMs;
       options.onStep?.(sim);
     }
   } finally {
     manager.off('setPoint', listener);
     manager.stop();
   }
-  return { overloads, setPoints };
+  return { overloads, overloadedMs, setPoints };
 }
 
 function sumTriple(values: readonly number[]): number {

@@ -124,6 +124,13 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
     const caught = waitFor<[{ error: { message: string } }]>(helper.getNode('caught'), 'input');
     dlm.receive({ topic: 'mode', payload: { chargePointId: 'CP-9', mode: 'fast' } });
     assert.match((await caught)[0].error.message, /no connector CP-9\/\* in the site model/);
+    // A site limit that would remove a constraint (one value for three phases) is refused.
+    const refused = waitFor<[{ error: { message: string } }]>(helper.getNode('caught'), 'input');
+    dlm.receive({ topic: 'siteLimit', payload: { limitA: [10] } });
+    assert.match(
+      (await refused)[0].error.message,
+      /siteLimit limitA: expected one number or three \[L1, L2, L3\], got \[10\]/,
+    );
   });
 
   it('refuses a site with problems, naming each, and shows it in its status', async () => {

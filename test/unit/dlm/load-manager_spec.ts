@@ -198,6 +198,10 @@ describe('LoadManager', () => {
       other = 0;
       h.run(29_000);
       assert.equal(h.limit('CP-1/1'), 12, 'no increase within 30 s of the last change');
+      // The ramp starts at the last sent value when the increase became possible (1 s after the
+      // decrease, with the next reading): 0.5 A/s × 30 s.
+      h.run(1_000);
+      assert.equal(h.limit('CP-1/1'), 12, 'the ramp has run for 29 s only');
       h.run(1_000);
       assert.equal(h.limit('CP-1/1'), 27, 'ramped: 0.5 A/s × 30 s');
       h.run(30_000);
@@ -319,6 +323,10 @@ describe('LoadManager', () => {
       assert.equal(h.limit('B/1'), 0);
       h.run(95_000);
       assert.equal(h.limit('A/1'), 0, 'after its 2 minutes the higher priority takes over');
+      // A's charger has not shown that it stopped: B starts when it does, or 10 s after the pause.
+      assert.equal(h.limit('B/1'), 0);
+      assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for A\/1 to follow a decrease/);
+      h.run(10_000);
       assert.equal(h.limit('B/1'), 6);
     });
 
@@ -384,7 +392,20 @@ describe('LoadManager', () => {
       h.plugIn('B/1');
       h.run(120_000);
       assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 6], 'a meter that never sent anything is stale');
-      assert.match(h.setPoint('A/1')?.reason ?? '', /has sent nothing, 6 A per connector/);
+      assert.match(
+        h.setPoint('A/1')?.reason ?? '',
+        /no reading yet from meter "zone-meter" of zone, 6 A per connector/,
+      );
+      assert.ok(
+        h.logged.some((line) => /^warn: zone: fallback: no reading yet from meter "zone-meter"/.test(line)),
+        'and a log line says so',
+      );
+      const first = h.logged.findIndex((line) => /zone: /.test(line));
+      assert.match(
+        h.logged[first] ?? JSON.stringify(h.logged),
+        /^info: zone: waiting for the first reading; meanwhile fallback: no reading yet/,
+        'right after start the silence is normal start-up (information), the warning comes after staleAfterMs',
+      );
     });
 
     it('counts a connector it cannot control (offline, or not reported yet) at its offline current', () => {
@@ -446,7 +467,12 @@ describe('LoadManager', () => {
       h.run(6_000);
       assert.equal(h.limit('A/1'), 11);
       assert.match(h.setPoint('A/1')?.reason ?? '', /car draws 10.0 A/);
+      // B's increase is ramped from the moment it became possible: 9 A at 0.5 A/s.
+      h.run(20_000);
       assert.equal(h.limit('B/1'), 29);
+      const loweredAt = h.sentTo('A/1').find((s) => s.limitA === 11)?.atMs ?? 0;
+      const raisedAt = h.sentTo('B/1').find((s) => s.limitA === 29)?.atMs ?? 0;
+      assert.equal(raisedAt - loweredAt, 18_000);
       assert.equal(h.manager.summary().connectors[0]?.underDrawing, true);
     });
   });

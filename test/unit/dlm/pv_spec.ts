@@ -190,8 +190,7 @@ describe('LoadManager PV surplus', () => {
     setup.world.pvW = 9000;
     h.run(180_000);
     assert.ok((h.limit('WB-1/1') ?? 0) > 6);
-    h.stop();
-    // No more readings: the meter goes stale, the surplus is unknown.
+    // No more readings (the feeders run only in h.run): the meter goes stale, the surplus is unknown.
     const manager = h.manager;
     h.clock.advance(31_000);
     manager.tick();

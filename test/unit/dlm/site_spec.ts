@@ -172,4 +172,27 @@ describe('site model', () => {
     const result = validateSite({ ...valid(), control: { minUpdateIntervallMs: 10 } });
     assert.match(result.problems[0]?.message ?? '', /unknown setting/);
   });
+
+  it('reads meter.noGenerationBelow (default false: a total power alone is not used per phase)', () => {
+    assert.equal(parseSite(valid()).circuits[0]?.meter?.noGenerationBelow, false);
+    const config = valid();
+    const main = config.circuits[0];
+    if (main?.meter) main.meter.noGenerationBelow = true;
+    assert.equal(parseSite(config).circuits[0]?.meter?.noGenerationBelow, true);
+    const bad = validateSite({
+      ...valid(),
+      circuits: [
+        {
+          id: 'main',
+          limitA: 63,
+          meter: { source: 'grid', location: 'includesChargers', noGenerationBelow: 'yes' },
+        },
+      ],
+      connectors: [],
+    });
+    assert.deepEqual(
+      bad.problems.map((p) => [p.field, p.message]),
+      [['circuit "main" meter.noGenerationBelow', '"yes" is not true or false']],
+    );
+  });
 });

@@ -1,0 +1,93 @@
+/**
+ * The load manager's boundary: every number that comes in (a reading, a connector state, a command)
+ * is checked here, so that nothing that is not a number reaches the allocator, where a NaN would
+ * silently remove a constraint (`x > NaN` is false). A value that is not usable is taken as "not
+ * measured" (for readings and states) with a problem naming the input and field, or refused (for
+ * commands, which throw).
+ */
+import type { ConnectorState, PerPhase } from '../contracts';
+import { describeValue } from './site';
+
+/**
+ * Three values per phase, as the contracts carry them: a finite number, or null where not
+ * measured. Anything else (a NaN, a string, a short or long array) is taken as not measured, with
+ * a problem naming `field`. Undefined when the value is absent.
+ */
+export function perPhase(value: unknown, field: string, problems: string[]): PerPhase | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length !== 3) {
+    problems.push(
+      `${field}: expected three values [L1, L2, L3] (null where not measured), got ${describeValue(value)}; taken as not measured`,
+    );
+    return [null, null, null];
+  }
+  return value.map((item, p) => {
+    if (item === null) return null;
+    if (typeof item === 'number' && Number.isFinite(item)) return item;
+    problems.push(`${field}: L${p + 1} ${describeValue(item)} is not a number; taken as not measured`);
+    return null;
+  }) as PerPhase;
+}
+
+/** A finite number, or undefined (with a problem naming `field` when something else was there). */
+export function finiteOrUndefined(value: unknown, field: string, problems: string[]): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  problems.push(`${field}: ${describeValue(value)} is not a number; ignored`);
+  return undefined;
+}
+
+/** A number ≥ `min` (and ≤ `max`) for a command, or an Error naming the field. */
+export function commandNumber(
+  value: unknown,
+  field: string,
+  range: { min?: number; max?: number } = {},
+): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new Error(`${field}: ${describeValue(value)} is not a number`);
+  }
+  if (range.min !== undefined && value < range.min)
+    throw new Error(`${field}: ${value} is below ${range.min}`);
+  if (range.max !== undefined && value > range.max)
+    throw new Error(`${field}: ${value} is above ${range.max}`);
+  return value;
+}
+
+/**
+ * A connector state with every number checked: measured currents as in `perPhase`; energy, power,
+ * state of charge and offered current dropped when they are not numbers; a transaction's priority
+ * likewise, its meter start taken as 0. Throws when the state does not name its connector.
+ */
+export function sanitizeConnectorState(input: ConnectorState, problems: string[]): ConnectorState {
+  const raw = input as unknown as Record<string, unknown>;
+  if (
+    typeof raw !== 'object' ||
+    raw === null ||
+    typeof raw.chargePointId !== 'string' ||
+    typeof raw.connectorId !== 'number' ||
+    !Number.isInteger(raw.connectorId)
+  ) {
+    throw new Error(
+      `connector state: expected { chargePointId, connectorId, ... }, got ${describeValue(input)}`,
+    );
+  }
+  const state = structuredClone(input);
+  const key = `connector state ${state.chargePointId}/${state.connectorId}`;
+  const currentA = perPhase(state.currentA, `${key} currentA`, problems);
+  if (currentA) state.currentA = currentA;
+  else delete state.currentA;
+  for (const field of ['energyWh', 'powerW', 'socPercent', 'offeredCurrentA'] as const) {
+    const value = finiteOrUndefined(state[field], `${key} ${field}`, problems);
+    if (value === undefined) delete state[field];
+    else state[field] = value;
+  }
+  state.online = state.online === true;
+  const tx = state.transaction;
+  if (tx) {
+    const priority = finiteOrUndefined(tx.priority, `${key} transaction.priority`, problems);
+    if (priority === undefined) delete tx.priority;
+    else tx.priority = priority;
+    tx.meterStartWh = finiteOrUndefined(tx.meterStartWh, `${key} transaction.meterStartWh`, problems) ?? 0;
+  }
+  return state;
+}

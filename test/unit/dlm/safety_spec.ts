@@ -1,0 +1,693 @@
+import assert from 'node:assert/strict';
+import type { PerPhase } from '../../../lib/contracts';
+import { type AllocationProblem, allocate } from '../../../lib/dlm/allocate';
+import { checkAllocation } from '../../../lib/dlm/invariant';
+import { type SiteConfig, validateSite } from '../../../lib/dlm/site';
+import { harness } from './support';
+
+/**
+ * Regression tests for the safety findings of the independent review of the load manager: each
+ * failed on the code before its fix. What is asserted is what the breaker carries (computed here
+ * from what the chargers draw), not only what the load manager counts.
+ */
+
+type Harness = ReturnType<typeof harness>;
+
+/** Seconds (1 s steps) during which `load()` was above `limit`, and in how many episodes. */
+function watch(h: Harness, seconds: number, limit: number, load: () => number) {
+  let over = 0;
+  let episodes = 0;
+  let was = false;
+  let peak = 0;
+  for (let s = 0; s < seconds; s++) {
+    h.run(1000);
+    const now = load();
+    peak = Math.max(peak, now);
+    if (now > limit + 1e-9) {
+      over += 1;
+      if (!was) episodes += 1;
+    }
+    was = now > limit + 1e-9;
+  }
+  return { over, episodes, peak };
+}
+
+const reading = (h: Harness, source: string, currentA: unknown) =>
+  h.manager.reading({ source, timestamp: h.iso(), currentA: currentA as PerPhase });
+
+describe('LoadManager safety (review findings)', () => {
+  let h: Harness;
+  afterEach(() => h?.stop());
+
+  describe('1. a charger that ignores its set-point', () => {
+    const zone: SiteConfig = {
+      circuits: [{ id: 'zone', limitA: 63, meter: { source: 'common', location: 'otherLoadsOnly' } }],
+      connectors: [1, 2, 3].map((i) => ({ chargePointId: `CP-${i}`, circuit: 'zone' })),
+      unbalanceLimitA: null,
+    };
+
+    /** CP-1 draws 32 A whatever it is told, its meter reporting every `everyMs`; CP-2 and CP-3 obey. */
+    function rogueZone(everyMs: number) {
+      h = harness(zone);
+      h.feed(() => h.meter('common', [10, 10, 10]));
+      h.start();
+      for (const i of [1, 2, 3]) h.plugIn(`CP-${i}/1`, {}, 'Charging');
+      let elapsed = 0;
+      h.feed(() => {
+        elapsed += 1000;
+        if (elapsed % everyMs === 1000) reading(h, 'CP-1/1', [32, 32, 32]);
+        for (const key of ['CP-2/1', 'CP-3/1']) {
+          const limit = h.limit(key) ?? 0;
+          reading(h, key, [limit, limit, limit]);
+        }
+      });
+      // What the zone carries: the common areas, the rogue's 32 A, the others at their set-points.
+      return () => 10 + 32 + (h.limit('CP-2/1') ?? 0) + (h.limit('CP-3/1') ?? 0);
+    }
+
+    for (const everyMs of [10_000, 300_000]) {
+      it(`is not forgiven over and over: the zone never carries more than 63 A (its meter every ${everyMs / 1000} s)`, () => {
+        const load = rogueZone(everyMs);
+        const result = watch(h, 1200, 63, load);
+        assert.equal(
+          result.over,
+          0,
+          `${result.over} s over 63 A in ${result.episodes} episodes, peak ${result.peak} A`,
+        );
+        const summary = h.manager.summary();
+        assert.equal(summary.connectors[0]?.overdrawing, true, 'still counted at what it draws');
+        assert.deepEqual(summary.connectors[0]?.countedA, [32, 32, 32]);
+        // Its set-point was never raised towards its draw.
+        const flaggedAt = h.logged.findIndex((line) => /warn: charger CP-1\/1 draws 32.0 A/.test(line));
+        assert.ok(flaggedAt >= 0);
+        assert.ok(
+          h.sentTo('CP-1/1').every((s) => s.limitA <= 6),
+          h
+            .sentTo('CP-1/1')
+            .map((s) => s.limitA)
+            .join(', '),
+        );
+      });
+    }
+
+    it('is trusted again only after its readings show it following for overdrawClearMs, and a relapse counts at once', () => {
+      h = harness(zone);
+      h.feed(() => h.meter('common', [10, 10, 10]));
+      h.start();
+      for (const i of [1, 2, 3]) h.plugIn(`CP-${i}/1`, {}, 'Charging');
+      let rogue = true;
+      h.feed(() => {
+        const own = h.limit('CP-1/1') ?? 0;
+        reading(h, 'CP-1/1', rogue ? [32, 32, 32] : [own, own, own]);
+      });
+      h.run(40_000);
+      assert.equal(h.manager.summary().connectors[0]?.overdrawing, true);
+      rogue = false;
+      h.run(59_000);
+      assert.equal(
+        h.manager.summary().connectors[0]?.overdrawing,
+        true,
+        'one reading within the set-point is not enough',
+      );
+      h.run(2_000);
+      assert.equal(h.manager.summary().connectors[0]?.overdrawing, undefined);
+      assert.ok(h.logged.some((line) => /info: charger CP-1\/1 follows its set-point again/.test(line)));
+      // A second overdraw in the same session: counted at its draw with its first reading.
+      rogue = true;
+      h.run(1_000);
+      assert.equal(h.manager.summary().connectors[0]?.overdrawing, true, 'no second grace period');
+      assert.deepEqual(h.manager.summary().connectors[0]?.countedA, [32, 32, 32]);
+    });
+  });
+
+  describe('2. other loads measured below a circuit without a meter (or with an otherLoadsOnly meter)', () => {
+    it('counts the metered house below a meterless main: the chargers get what is left of 40 A', () => {
+      for (const main of [
+        { id: 'main', limitA: 40 },
+        { id: 'main', limitA: 40, meter: { source: 'main-meter', location: 'otherLoadsOnly' as const } },
+      ]) {
+        h = harness({
+          circuits: [
+            main,
+            {
+              id: 'house',
+              parent: 'main',
+              limitA: 40,
+              meter: { source: 'house-meter', location: 'otherLoadsOnly' },
+            },
+            { id: 'garage', parent: 'main', limitA: 32 },
+          ],
+          connectors: [
+            { chargePointId: 'CP-1', circuit: 'garage' },
+            { chargePointId: 'CP-2', circuit: 'garage' },
+          ],
+          unbalanceLimitA: null,
+        });
+        h.feed(() => {
+          h.meter('house-meter', [24, 24, 24]);
+          if (main.meter) h.meter('main-meter', [2, 2, 2]);
+        });
+        h.start();
+        h.run(1000);
+        h.plugIn('CP-1/1');
+        h.plugIn('CP-2/1');
+        h.run(300_000);
+        const own = main.meter ? 2 : 0;
+        const chargers = (h.limit('CP-1/1') ?? 0) + (h.limit('CP-2/1') ?? 0);
+        assert.ok(24 + own + chargers <= 40, `main carries ${24 + own + chargers} A`);
+        assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [24 + own, 24 + own, 24 + own]);
+        h.stop();
+      }
+    });
+
+    it('warns where an otherLoadsOnly meter may see the loads of a metered circuit below it (counted twice)', () => {
+      const result = validateSite({
+        circuits: [
+          { id: 'main', limitA: 63, meter: { source: 'grid', location: 'otherLoadsOnly' } },
+          { id: 'sub', parent: 'main', limitA: 40 },
+          { id: 'house', parent: 'sub', limitA: 40, meter: { source: 'house', location: 'otherLoadsOnly' } },
+        ],
+        connectors: [{ chargePointId: 'CP-1', circuit: 'sub' }],
+      });
+      assert.ok(result.site);
+      assert.ok(
+        result.warnings.some(
+          (w) => w.field === 'circuit "main" meter.location' && /"house".*count twice/.test(w.message),
+        ),
+        JSON.stringify(result.warnings),
+      );
+    });
+  });
+
+  describe('3. values that are not numbers never remove a constraint', () => {
+    it('refuses a siteLimit whose limitA is not one number or three numbers ≥ 0, naming the field', () => {
+      h = harness({
+        circuits: [{ id: 'main', limitA: 32 }],
+        connectors: [{ chargePointId: 'A', circuit: 'main' }],
+      });
+      h.start();
+      for (const [limitA, message] of [
+        [[10], /siteLimit limitA: expected one number or three \[L1, L2, L3\], got \[10\]/],
+        [[10, Number.NaN, 10], /siteLimit limitA: L2 NaN is not a number ≥ 0/],
+        [[10, 10, -1], /siteLimit limitA: L3 -1 is not a number ≥ 0/],
+        ['16', /siteLimit limitA: L1 "16" is not a number ≥ 0/],
+      ] as const) {
+        assert.throws(
+          () => h.manager.command({ type: 'siteLimit', limitA: limitA as unknown as number }),
+          message,
+        );
+      }
+      assert.throws(
+        () => h.manager.command({ type: 'siteLimit', chargersPowerLimitW: Number.NaN }),
+        /siteLimit chargersPowerLimitW: NaN is not a number/,
+      );
+      assert.deepEqual(h.manager.summary().circuits[0]?.limitA, [32, 32, 32]);
+      assert.equal(h.manager.summary().circuits[0]?.siteLimits, undefined);
+    });
+
+    it('takes a charger current that is not a number as not measured: a meter that includes the chargers keeps its constraint', () => {
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 32, meter: { source: 'm', location: 'includesChargers' } }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'sub' },
+          { chargePointId: 'B', circuit: 'sub' },
+        ],
+        unbalanceLimitA: null,
+      });
+      h.feed(() => {
+        const a = h.limit('A/1') ?? 0;
+        const b = h.limit('B/1') ?? 0;
+        reading(h, 'A/1', [Number.NaN, Number.NaN, Number.NaN]);
+        h.draw('B/1', [b, b, b]);
+        h.meter('m', [a + b, a + b, a + b]);
+      });
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      h.plugIn('B/1', {}, 'Charging');
+      h.run(600_000);
+      assert.ok((h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0) <= 32);
+      assert.equal(
+        h.logged.filter((l) => l.includes('reading from "A/1" currentA: L1 NaN is not a number')).length,
+        1,
+        'reported once, naming the input',
+      );
+    });
+
+    it('refuses a pv command whose numbers are not numbers (a NaN surplus would charge pv cars from the grid)', () => {
+      h = harness({
+        circuits: [{ id: 'home', limitA: 35 }],
+        connectors: [{ chargePointId: 'A', circuit: 'home' }],
+      });
+      h.start();
+      assert.throws(
+        () => h.manager.command({ type: 'pv', residualPowerW: 'abc' as unknown as number }),
+        /pv residualPowerW: "abc" is not a number/,
+      );
+      assert.throws(
+        () => h.manager.command({ type: 'pv', batteryPrioritySocPercent: 150 }),
+        /pv batteryPrioritySocPercent: 150 is above 100/,
+      );
+    });
+
+    it('allocate leaves no room under a capacity that is not a number, and checkAllocation reports it', () => {
+      const problem: AllocationProblem = {
+        voltageV: 230,
+        stepA: 0.1,
+        startMarginA: 1,
+        pvBudgetW: Number.POSITIVE_INFINITY,
+        circuits: [
+          {
+            capacityA: [Number.NaN, 32, 32],
+            capacityW: Number.POSITIVE_INFINITY,
+            chargersCapacityW: Number.POSITIVE_INFINITY,
+            unbalanceLimitA: Number.POSITIVE_INFINITY,
+          },
+        ],
+        connectors: [0, 1].map((k) => ({
+          path: [0],
+          wants: true,
+          phases: k === 0 ? [0, 1, 2] : [1],
+          minA: 6,
+          maxA: 32,
+          priority: 0,
+          keepRank: k,
+          keepOn: false,
+          starting: true,
+          floorA: [0, 0, 0],
+          pv: false,
+        })),
+      };
+      const allocation = allocate(problem);
+      assert.equal(allocation.connectors[0]?.limitA, 0, 'loads L1, whose capacity is unknown');
+      assert.equal(allocation.connectors[1]?.limitA, 32, 'L2 only');
+      assert.deepEqual(
+        checkAllocation(problem, [16, 16]).map((v) => [v.kind, v.phase]),
+        [['phase', 0]],
+      );
+      const nanFloor = {
+        ...problem,
+        circuits: [{ ...(problem.circuits[0] as AllocationProblem['circuits'][0]), capacityA: [32, 32, 32] }],
+        connectors: problem.connectors.map((d, k) => (k === 0 ? { ...d, floorA: [Number.NaN, 0, 0] } : d)),
+      } as AllocationProblem;
+      assert.equal(allocate(nanFloor).connectors[0]?.limitA, 0, 'a floor that is not a number fills L1');
+      assert.ok(checkAllocation(nanFloor, [6, 0]).length > 0);
+      assert.ok(checkAllocation(problem, [Number.NaN, 0]).length > 0, 'a limit that is not a number');
+    });
+  });
+
+  describe('4. a car that keeps drawing on three phases after a switch to one', () => {
+    it('is counted on every phase and at what it draws once the settle time is over, and is not switched again', () => {
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 32, meter: { source: 'm', location: 'includesChargers' } }],
+        connectors: [{ chargePointId: 'WB', circuit: 'sub', canSwitchPhases: true }],
+        unbalanceLimitA: null,
+      });
+      // Other loads 0/28/28; the charger ignores numberPhases: the car draws its limit on L1-L3.
+      let drawn = 0;
+      h.feed(() => {
+        h.draw('WB/1', [drawn, drawn, drawn], drawn > 0 ? 'Charging' : 'SuspendedEVSE');
+        h.meter('m', [drawn, 28 + drawn, 28 + drawn]);
+        drawn = h.limit('WB/1') ?? 0;
+      });
+      h.start();
+      h.meter('m', [0, 28, 28]);
+      h.plugIn('WB/1');
+      const result = watch(h, 900, 32, () => 28 + drawn);
+      const switchedAt = h.sentTo('WB/1').find((s) => s.phases === 1)?.atMs ?? 0;
+      assert.ok(switchedAt > 0, 'it was switched to one phase');
+      // Settle time 60 s, then the first reading: the excursion lasts the settle time and a step.
+      assert.ok(result.over <= 62, `sub L2 above 32 A for ${result.over} s`);
+      assert.equal(result.episodes, 1);
+      assert.equal(h.limit('WB/1'), 0, 'three phases do not fit L2');
+      assert.equal(h.setPoint('WB/1')?.phases, 3);
+      assert.ok(
+        h.logged.some((line) => /warn: charger WB\/1 still draws on its L2, L3 \d+ s after/.test(line)),
+      );
+      const phases = h.sentTo('WB/1').map((s) => s.phases);
+      const switches = phases.filter((p, i) => i > 0 && p !== phases[i - 1]).length;
+      assert.equal(switches, 2, 'down to one phase, back to three when it refused; no further switch');
+    });
+  });
+
+  describe('5. single-phase detection', () => {
+    const site: SiteConfig = {
+      circuits: [{ id: 'sub', limitA: 32 }],
+      connectors: [
+        { chargePointId: 'A', circuit: 'sub' },
+        { chargePointId: 'B', circuit: 'sub', phases: 1, phaseRotation: 'STR', maxA: 25 },
+      ],
+      unbalanceLimitA: null,
+    };
+    const phasesOf = (key: string) =>
+      h.manager.summary().connectors.find((c) => `${c.chargePointId}/${c.connectorId}` === key)?.gridPhases;
+
+    it('needs two readings at least phaseDetectionMs apart, not one reading that stays fresh', () => {
+      h = harness(site);
+      h.start();
+      h.plugIn('B/1');
+      h.feed(() => {
+        const b = h.limit('B/1') ?? 0;
+        h.draw('B/1', [b, 0, 0]);
+      });
+      h.run(300_000);
+      h.plugIn('A/1');
+      h.run(1_000);
+      h.draw('A/1', [6, 0.5, 0.5]);
+      h.run(59_000);
+      assert.deepEqual(phasesOf('A/1'), [1, 2, 3], 'one reading only');
+      assert.ok((h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0) <= 32, 'grid L2 holds');
+      h.draw('A/1', [6, 0.4, 0.4]);
+      assert.deepEqual(phasesOf('A/1'), [1], 'a second reading 59 s later confirms it');
+    });
+
+    it('counts a phase the charger does not measure (null, NaN) as used', () => {
+      h = harness(site);
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      h.feed(() => {
+        h.draw('A/1', [h.limit('A/1') ?? 0, null, Number.NaN]);
+        const b = h.limit('B/1') ?? 0;
+        h.draw('B/1', [b, 0, 0]);
+      });
+      h.run(400_000);
+      assert.deepEqual(phasesOf('A/1'), [1, 2, 3]);
+      assert.ok((h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0) <= 32);
+    });
+
+    it("stamps a state's currents with its lastSeen: a repeated state is not a second reading, an old one is stale", () => {
+      h = harness(site);
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      const at = h.clock.now();
+      h.state('A/1', { currentA: [16, 0, 0], energyWh: 100, lastSeen: new Date(at).toISOString() });
+      h.run(40_000);
+      // A StatusNotification 40 s later: same currents and energy, a newer lastSeen.
+      h.state('A/1', { status: 'Charging', lastSeen: h.iso() });
+      assert.deepEqual(phasesOf('A/1'), [1, 2, 3], 'the same measurement twice');
+      h.state('A/1', { currentA: [16, 0, 0], energyWh: 300, lastSeen: h.iso() });
+      assert.deepEqual(phasesOf('A/1'), [1], 'a new measurement (the energy moved) 40 s after the first');
+      // A state measured long ago tells nothing about now.
+      h.plugIn('B/1', {}, 'Charging');
+      h.state('B/1', { currentA: [3, 0, 0], lastSeen: new Date(h.clock.now() - 200_000).toISOString() });
+      h.run(60_000);
+      assert.equal(h.manager.summary().connectors[1]?.drawA, undefined);
+      assert.equal(h.manager.summary().connectors[1]?.underDrawing, undefined);
+    });
+  });
+
+  describe('6. a replaced site', () => {
+    it('keeps the site limits of the circuits it keeps (§14a), and logs each one it drops', () => {
+      const site: SiteConfig = {
+        circuits: [
+          { id: 'home', limitA: 35 },
+          { id: 'garage', parent: 'home', limitA: 32 },
+        ],
+        connectors: [{ chargePointId: 'A', circuit: 'home' }],
+      };
+      h = harness(site);
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      h.manager.command({
+        type: 'siteLimit',
+        chargersPowerLimitW: 4200,
+        durationMs: 3_600_000,
+        reason: '§14a',
+      });
+      h.manager.command({ type: 'siteLimit', circuit: 'garage', limitA: 10, reason: 'tariff' });
+      h.run(200_000);
+      assert.equal(h.limit('A/1'), 6);
+      h.manager.command({
+        type: 'site',
+        site: {
+          circuits: [{ id: 'home', limitA: 35 }],
+          connectors: [{ chargePointId: 'A', circuit: 'home' }],
+        },
+      });
+      h.run(400_000);
+      assert.ok((h.limit('A/1') ?? 0) * 3 * 230 <= 4200, `${h.limit('A/1')} A on three phases`);
+      assert.match(h.setPoint('A/1')?.reason ?? '', /§14a on home/);
+      assert.ok(
+        h.logged.some((l) =>
+          /warn: site limit on circuit "garage" dropped: the new site has no such circuit \(limitA 10\/10\/10 \(tariff\)\)/.test(
+            l,
+          ),
+        ),
+      );
+    });
+  });
+
+  describe('7. partial meter readings', () => {
+    it('keeps a phase a reading does not carry at its last value, and lets it go stale on its own', () => {
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 63, meter: { source: 'm', location: 'otherLoadsOnly' } }],
+        connectors: [{ chargePointId: 'A', circuit: 'sub' }],
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.meter('m', [5, 50, 5]);
+      h.plugIn('A/1', {}, 'Charging');
+      // The L2 register fails from now on; L1 and L3 keep coming.
+      h.feed(() => h.meter('m', [5, null, 5]));
+      let worst = 0;
+      for (let s = 0; s < 400; s++) {
+        h.run(1000);
+        worst = Math.max(worst, 50 + (h.limit('A/1') ?? 0));
+      }
+      assert.ok(worst <= 63, `L2 would carry ${worst} A`);
+      const summary = h.manager.summary();
+      assert.deepEqual(summary.circuits[0]?.meter?.stalePhases, [2]);
+      assert.match(
+        h.setPoint('A/1')?.reason ?? '',
+        /fallback: meter "m" of sub: L2 stale \(\d+ s\), 6 A per connector/,
+      );
+    });
+
+    it('does not spread a total power over the phases when something below the meter may generate', () => {
+      for (const noGenerationBelow of [false, true]) {
+        h = harness({
+          circuits: [
+            {
+              id: 'home',
+              limitA: 40,
+              meter: { source: 'grid', location: 'otherLoadsOnly', noGenerationBelow },
+              fallback: { otherLoadA: 30 },
+            },
+          ],
+          connectors: [{ chargePointId: 'A', circuit: 'home', phases: 1 }],
+          unbalanceLimitA: null,
+        });
+        h.start();
+        // L1 imports 35 A while PV exports 20 A on each phase: the net total looks like an export.
+        const totalPowerW = noGenerationBelow ? 10 * 230 : (35 - 60) * 230;
+        h.feed(() => h.manager.reading({ source: 'grid', timestamp: h.iso(), totalPowerW }));
+        h.plugIn('A/1', {}, 'Charging');
+        h.run(400_000);
+        if (noGenerationBelow) {
+          assert.deepEqual(
+            h.manager.summary().circuits[0]?.otherA,
+            [10, 10, 10],
+            'the whole total on each phase',
+          );
+          assert.equal(h.limit('A/1'), 30);
+        } else {
+          assert.equal(h.limit('A/1'), 10, 'the fallback: 40 − 30 A');
+          assert.ok(h.logged.some((l) => /reading from "grid": only a total power/.test(l)));
+        }
+        h.stop();
+      }
+    });
+
+    it('refuses a currents array that is not three values (L3 is not 0 A)', () => {
+      h = harness({
+        circuits: [{ id: 'main', limitA: 32, meter: { source: 'm', location: 'otherLoadsOnly' } }],
+        connectors: [{ chargePointId: 'A', circuit: 'main', phases: 1, phaseRotation: 'TRS' }],
+        unbalanceLimitA: null,
+      });
+      h.feed(() => reading(h, 'm', [1, 1]));
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      h.run(300_000);
+      assert.equal(h.limit('A/1'), 6, 'no current data: the fallback (6 A per connector)');
+      assert.ok(h.logged.some((l) => /reading from "m" currentA: expected three values/.test(l)));
+    });
+  });
+
+  describe('8. decreases and increases in the same update', () => {
+    it('sends decreases first', () => {
+      h = harness({
+        circuits: [
+          { id: 'main', limitA: 100 },
+          { id: 'x', parent: 'main', limitA: 32, meter: { source: 'x-meter', location: 'otherLoadsOnly' } },
+          { id: 'y', parent: 'main', limitA: 32, meter: { source: 'y-meter', location: 'otherLoadsOnly' } },
+        ],
+        // C (on y) comes first in the configuration.
+        connectors: [
+          { chargePointId: 'C', circuit: 'y' },
+          { chargePointId: 'A', circuit: 'x' },
+        ],
+        unbalanceLimitA: null,
+        // Updates only on the readings (no periodic tick in between).
+        control: { tickMs: 3_600_000 },
+      });
+      let x = 0;
+      let y = 20;
+      h.feed(() =>
+        h.manager.batch(() => {
+          h.meter('x-meter', [x, x, x]);
+          h.meter('y-meter', [y, y, y]);
+        }),
+      );
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('C/1');
+      h.run(200_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('C/1')], [32, 12]);
+      // Both in one update: x's loads rise, y's fall (after 30 s of the ramp waiting).
+      y = 0;
+      h.run(30_000);
+      const before = h.sent.length;
+      x = 20;
+      h.run(1_000);
+      const burst = h.sent.slice(before).map((s) => `${s.chargePointId}=${s.limitA}`);
+      assert.deepEqual(burst, ['A=12', 'C=27']);
+    });
+
+    it('holds an increase that needs the current a decrease frees until the decreased charger follows (or decreaseSettleMs)', () => {
+      for (const follows of [true, false]) {
+        h = harness({
+          circuits: [{ id: 'sub', limitA: 32 }],
+          connectors: [
+            { chargePointId: 'A', circuit: 'sub' },
+            { chargePointId: 'B', circuit: 'sub' },
+          ],
+          control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+        });
+        h.start();
+        h.plugIn('A/1');
+        h.plugIn('B/1');
+        // A follows its set-point 3 s late (or never reports); B follows at once.
+        const lag: number[] = [];
+        h.feed(() => {
+          lag.push(h.limit('A/1') ?? 0);
+          const a = lag.length > 3 ? (lag[lag.length - 4] ?? 0) : 0;
+          if (follows) h.draw('A/1', [a, a, a]);
+          const b = h.limit('B/1') ?? 0;
+          h.draw('B/1', [b, b, b]);
+        });
+        h.run(120_000);
+        assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+        const decreasedAt = h.clock.now();
+        h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
+        assert.deepEqual(
+          [h.limit('A/1'), h.limit('B/1')],
+          [6, 16],
+          'the decrease at once, the increase held',
+        );
+        h.run(1_000);
+        assert.equal(h.limit('B/1'), 16);
+        assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for A\/1 to follow a decrease/);
+        h.run(follows ? 3_000 : 9_000);
+        assert.equal(h.limit('B/1'), 26);
+        const raisedAt = h.sentTo('B/1').find((s) => s.limitA === 26)?.atMs ?? 0;
+        assert.equal(raisedAt - decreasedAt, follows ? 4_000 : 10_000);
+        h.stop();
+      }
+    });
+
+    it('ramps an increase from the last sent value, not from a change long ago', () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 32, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
+        connectors: [{ chargePointId: 'A', circuit: 'zone' }],
+      });
+      let other = 20;
+      h.feed(() => h.meter('zone-meter', [other, other, other]));
+      h.start();
+      h.plugIn('A/1');
+      h.run(600_000);
+      assert.equal(h.limit('A/1'), 12);
+      other = 0;
+      h.run(1_000);
+      assert.equal(h.limit('A/1'), 12, 'no jump of 20 A after a quiet period');
+      h.run(29_000);
+      assert.equal(h.limit('A/1'), 12);
+      h.run(1_000);
+      assert.equal(h.limit('A/1'), 27, '0.5 A/s × 30 s');
+    });
+  });
+
+  describe('expressions and stop()', () => {
+    it('raises nobody while the expressions re-evaluate after an input changed what they see', async () => {
+      h = harness({
+        circuits: [{ id: 'zone', limitA: 32, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'zone', priority: '=socPercent < 50 ? 10 : 0' },
+          { chargePointId: 'B', circuit: 'zone' },
+        ],
+        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+        unbalanceLimitA: null,
+      });
+      let other = 12;
+      h.feed(() => {
+        h.meter('zone-meter', [other, other, other]);
+        const b = h.limit('B/1') ?? 0;
+        reading(h, 'B/1', [b, b, b]);
+      });
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      h.plugIn('B/1', {}, 'Charging');
+      h.state('A/1', { socPercent: 80 });
+      await h.manager.settled();
+      h.run(60_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [10, 10]);
+      // A's car reports 40 %: its priority becomes 10; at the same moment the other loads fall.
+      other = 0;
+      h.manager.batch(() => {
+        h.state('A/1', { socPercent: 40 });
+        h.meter('zone-meter', [0, 0, 0]);
+      });
+      h.run(5_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [10, 10], 'the old priorities would give 16/16');
+      assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for the priority and mode expressions/);
+      await h.manager.settled();
+      h.run(2_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [26, 6]);
+    });
+
+    it('emits nothing after stop(), and an error after an evaluation is logged, not an unhandled rejection', async () => {
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 32 }],
+        connectors: [{ chargePointId: 'A', circuit: 'sub', mode: "=status = 'Charging' ? 'off' : 'fast'" }],
+      });
+      h.start();
+      h.plugIn('A/1', {}, 'SuspendedEVSE');
+      await h.manager.settled();
+      h.run(1000);
+      const sent = h.sent.length;
+      const summaries = h.summaries.length;
+      h.state('A/1', { status: 'Charging' });
+      h.manager.stop();
+      await h.manager.settled();
+      assert.equal(h.sent.length, sent);
+      assert.equal(h.summaries.length, summaries);
+
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 32 }],
+        connectors: [{ chargePointId: 'A', circuit: 'sub', mode: "=status = 'Charging' ? 'off' : 'fast'" }],
+      });
+      h.start();
+      h.plugIn('A/1', {}, 'SuspendedEVSE');
+      await h.manager.settled();
+      h.manager.on('setPoint', () => {
+        throw new Error('a listener failed');
+      });
+      h.state('A/1', { status: 'Charging' });
+      await h.manager.settled();
+      assert.ok(
+        h.logged.some((l) =>
+          /error: update after evaluating the expressions of A\/1 failed: a listener failed/.test(l),
+        ),
+      );
+    });
+  });
+});
