@@ -146,7 +146,9 @@ function invariantBreaks(problem: AllocationProblem, limits: number[]): string[]
   return breaks;
 }
 
-describe('allocate (properties)', () => {
+describe('allocate (properties)', function () {
+  // CPU-bound: thousands of random sites; on a shared machine that takes longer than mocha's 10 s.
+  this.timeout(120_000);
   it('keeps every circuit, phase, power and unbalance limit, and no limit between 0 and the minimum', () => {
     fc.assert(
       fc.property(problemArbitrary(), (problem) => {

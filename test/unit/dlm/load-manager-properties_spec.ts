@@ -964,7 +964,9 @@ function run(
   return out;
 }
 
-describe('LoadManager (properties)', () => {
+describe('LoadManager (properties)', function () {
+  // CPU-bound: thousands of random sites; on a shared machine that takes longer than mocha's 10 s.
+  this.timeout(120_000);
   it('keeps the invariant after every update, counted from the raw inputs alone', () => {
     fc.assert(
       fc.property(
