@@ -1,10 +1,14 @@
 /**
- * Load manager figures: how long one allocation takes for 1,000 connectors in a three-level tree
- * (the pure allocator, and a whole LoadManager update around it), and the simulated PV day: how
- * much of the PV surplus went into the cars against the best possible, grid import in pv mode,
- * starts/stops and phase switches. Run: `node_modules/.bin/tsx bench/dlm.ts` (not part of npm test).
+ * Load manager figures: how long one allocation takes for 100, 1,000 and 5,000 connectors in a
+ * three-level tree (the pure allocator, and a whole LoadManager update around it), and the
+ * simulated PV day: how much of the PV surplus went into the cars against the best possible, grid
+ * import in pv mode, starts/stops and phase switches.
+ *
+ *   npm run bench:dlm -- [--sizes 100,1000,5000] [--runs 5]
+ *
+ * Not part of npm test.
  */
-import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
 import { ManualClock } from '../lib/clock';
 import type { ConnectorState } from '../lib/contracts';
 import { type AllocationProblem, allocate, type ConnectorDemand } from '../lib/dlm/allocate';
@@ -13,27 +17,40 @@ import type { ConnectorConfig, GridPhase, SiteConfig } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
 import { seededRandom } from '../lib/sim/fleet';
 import { pvHome, runScenario } from '../lib/sim/site-scenarios';
+import { machineLine, median, percentile } from './support/machine';
 
-const ROUNDS = 5;
-const PER_ROUND = 200;
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100,1000,5000' },
+    runs: { type: 'string', default: '5' },
+  },
+});
+const SIZES = String(args.sizes).split(',').map(Number);
+const ROUNDS = Number(args.runs);
+/** Problems per round: about the same total time for every size. */
+const perRound = (connectors: number) => Math.max(10, Math.round(200_000 / Math.max(connectors, 1000)));
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+/** Median and p99 over all samples, and the spread of the per-round medians. */
+function summarise(samples: number[], rounds: number): string {
+  const size = Math.ceil(samples.length / rounds);
+  const roundMedians = Array.from({ length: rounds }, (_, r) =>
+    median(samples.slice(r * size, (r + 1) * size)),
+  );
+  return `median ${median(samples).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms (round medians ${Math.min(...roundMedians).toFixed(2)}-${Math.max(...roundMedians).toFixed(2)} ms)`;
 }
 
-function summarise(samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return `median ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms`;
-}
-
-/** 1 grid connection → 10 sub-distributions → 100 supply lines → 1,000 connectors. */
-function bigSite(): SiteConfig {
+/**
+ * A three-level tree: 1 grid connection → n/100 sub-distributions → 10 supply lines each → 10
+ * connectors each (100 connectors: 1 sub-distribution; 1,000: 10; 5,000: 50).
+ */
+function bigSite(connectorCount: number): SiteConfig {
   const rotations = ['RST', 'STR', 'TRS'] as const;
+  const subs = Math.max(1, Math.round(connectorCount / 100));
   const circuits: SiteConfig['circuits'] = [
-    { id: 'grid', limitA: 2000, meter: { source: 'grid-meter', location: 'includesChargers' } },
+    { id: 'grid', limitA: 200 * subs, meter: { source: 'grid-meter', location: 'includesChargers' } },
   ];
   const connectors: ConnectorConfig[] = [];
-  for (let s = 0; s < 10; s++) {
+  for (let s = 0; s < subs; s++) {
     circuits.push({ id: `sub-${s}`, parent: 'grid', limitA: 250 });
     for (let l = 0; l < 10; l++) {
       circuits.push({ id: `line-${s}-${l}`, parent: `sub-${s}`, limitA: 63 });
@@ -54,9 +71,9 @@ function bigSite(): SiteConfig {
 }
 
 /** The allocator alone, on problems shaped like the big site with random cars and loads. */
-function allocatorBench(): number[] {
+function allocatorBench(connectorCount: number): number[] {
   const random = seededRandom(1000);
-  const site = bigSite();
+  const site = bigSite(connectorCount);
   const index = new Map(site.circuits.map((c, i) => [c.id, i]));
   const pathOf = (id: string): number[] => {
     const circuit = site.circuits[index.get(id) ?? 0];
@@ -65,7 +82,7 @@ function allocatorBench(): number[] {
   };
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < PER_ROUND; i++) {
+    for (let i = 0; i < perRound(connectorCount); i++) {
       const problem: AllocationProblem = {
         voltageV: 230,
         stepA: 0.1,
@@ -108,10 +125,10 @@ function allocatorBench(): number[] {
 }
 
 /** A whole LoadManager update (views, meters, PV, allocation, ramps, invariant check, emits). */
-function managerBench(): number[] {
+function managerBench(connectorCount: number): number[] {
   const random = seededRandom(7);
   const clock = new ManualClock(Date.UTC(2026, 5, 21, 18));
-  const site = bigSite();
+  const site = bigSite(connectorCount);
   const manager = new LoadManager({ site, clock, logger: silentLogger });
   const iso = () => new Date(clock.now()).toISOString();
   manager.batch(() => {
@@ -131,14 +148,15 @@ function managerBench(): number[] {
       };
       manager.connectorState(state);
     });
-    manager.reading({ source: 'grid-meter', timestamp: iso(), currentA: [900, 880, 910] });
+    const base = connectorCount * 0.9;
+    manager.reading({ source: 'grid-meter', timestamp: iso(), currentA: [base, base - 20, base + 10] });
   });
   manager.start();
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    for (let i = 0; i < PER_ROUND / 4; i++) {
+    for (let i = 0; i < perRound(connectorCount) / 4; i++) {
       clock.advance(1000);
-      const load = 800 + random() * 200;
+      const load = connectorCount * (0.8 + random() * 0.2);
       const started = performance.now();
       manager.reading({ source: 'grid-meter', timestamp: iso(), currentA: [load, load - 20, load + 10] });
       samples.push(performance.now() - started);
@@ -149,21 +167,23 @@ function managerBench(): number[] {
 }
 
 function main(): void {
-  const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(
-    `machine: ${cpu}, ${cpus().length} cores, Node.js ${process.version}, ${process.platform}/${process.arch}`,
-  );
-  console.log('command: node_modules/.bin/tsx bench/dlm.ts\n');
+  console.log('ampflow load manager benchmark');
+  console.log(machineLine());
+  console.log(`command: npm run bench:dlm -- --sizes ${SIZES.join(',')} --runs ${ROUNDS}\n`);
 
-  allocatorBench(); // warm-up
-  const allocation = allocatorBench();
-  console.log(
-    `allocate(), 1,000 connectors, 111 circuits in 3 levels (${ROUNDS} × ${PER_ROUND} problems): ${summarise(allocation)}`,
-  );
-  const update = managerBench();
-  console.log(
-    `LoadManager update on a reading, same site (${update.length} updates): ${summarise(update)}\n`,
-  );
+  allocatorBench(1000); // warm-up
+  for (const size of SIZES) {
+    const circuits = bigSite(size).circuits.length;
+    const allocation = allocatorBench(size);
+    console.log(
+      `allocate(), ${size.toLocaleString('en')} connectors, ${circuits} circuits in 3 levels (${ROUNDS} × ${perRound(size)} problems): ${summarise(allocation, ROUNDS)}`,
+    );
+    const update = managerBench(size);
+    console.log(
+      `LoadManager update on a grid reading, same site (${update.length} updates): ${summarise(update, ROUNDS)}`,
+    );
+  }
+  console.log('');
 
   for (const [label, phaseSwitching] of [
     ['with 1p/3p switching', true],

@@ -1,0 +1,134 @@
+/**
+ * A central system in a process of its own, so that the load generator's memory and CPU are not
+ * counted: forked by bench/support/servers.ts with `--import tsx --expose-gc`.
+ *
+ *   ampflow  lib/ocpp CentralSystem as the Node-RED node runs it (durable state in a temporary
+ *            directory, unknown chargers accepted, every id tag accepted)
+ *   bare     a bare ocpp-rpc RPCServer configured as the package configures it (strictMode off,
+ *            same ping interval), with handlers that only answer: the floor
+ *
+ * IPC: the parent sends 'stats' (answered after two full GCs with memory, CPU and counts),
+ * 'counts' (the message counts only, no GC) and 'stop'. The child sends { type: 'ready', url } once listening.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RPCServer } from 'ocpp-rpc';
+import type RPCServerClient from 'ocpp-rpc/lib/server-client';
+import { CentralSystem } from '../../lib/ocpp/central-system';
+
+const mode = process.argv[2];
+const PING_INTERVAL_S = 60;
+const HEARTBEAT_INTERVAL_S = 300;
+const counts: Record<string, number> = {};
+const count = (action: string) => {
+  counts[action] = (counts[action] ?? 0) + 1;
+};
+
+interface Running {
+  url: string;
+  connections: () => number;
+  stop: () => Promise<void>;
+}
+
+async function startAmpflow(): Promise<Running> {
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-bench-cs-'));
+  const cs = new CentralSystem({
+    host: '127.0.0.1',
+    port: 0,
+    unknownChargePoints: 'accept',
+    authorization: { policy: 'acceptAll' },
+    readConfigurationOnBoot: false,
+    heartbeatIntervalS: HEARTBEAT_INTERVAL_S,
+    pingIntervalS: PING_INTERVAL_S,
+    dataDirectory,
+  });
+  cs.on('message', (message: { action: string }) => count(message.action));
+  await cs.start();
+  return {
+    url: cs.url as string,
+    connections: () => cs.connectedChargePoints().length,
+    stop: async () => {
+      await cs.stop();
+      rmSync(dataDirectory, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startBare(): Promise<Running> {
+  const server = new RPCServer({
+    protocols: ['ocpp1.6'],
+    strictMode: false,
+    pingIntervalMs: PING_INTERVAL_S * 1000,
+  } as ConstructorParameters<typeof RPCServer>[0]);
+  let connections = 0;
+  server.on('client', (client: RPCServerClient) => {
+    connections += 1;
+    client.once('close', () => {
+      connections -= 1;
+    });
+    client.handle('BootNotification', async () => {
+      count('BootNotification');
+      return { status: 'Accepted', currentTime: new Date().toISOString(), interval: HEARTBEAT_INTERVAL_S };
+    });
+    client.handle('Heartbeat', async () => {
+      count('Heartbeat');
+      return { currentTime: new Date().toISOString() };
+    });
+    client.handle('MeterValues', async () => {
+      count('MeterValues');
+      return {};
+    });
+    client.handle('StatusNotification', async () => {
+      count('StatusNotification');
+      return {};
+    });
+  });
+  const http = await server.listen(0, '127.0.0.1');
+  const address = http.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `ws://127.0.0.1:${port}/`,
+    connections: () => connections,
+    stop: () => server.close({ force: true }),
+  };
+}
+
+function collect(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+}
+
+async function main(): Promise<void> {
+  if (mode !== 'ampflow' && mode !== 'bare') throw new Error(`server-child: unknown mode ${mode}`);
+  const running = mode === 'ampflow' ? await startAmpflow() : await startBare();
+  const send = (message: unknown) => process.send?.(message);
+  process.on('message', (message: string) => {
+    if (message === 'stats') {
+      collect();
+      const memory = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      send({
+        type: 'stats',
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        externalBytes: memory.external,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        connections: running.connections(),
+        counts: { ...counts },
+      });
+    } else if (message === 'counts') {
+      send({ type: 'counts', counts: { ...counts } });
+    } else if (message === 'stop') {
+      void running.stop().finally(() => process.exit(0));
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', url: running.url });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

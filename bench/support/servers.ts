@@ -1,0 +1,82 @@
+/** Starts bench/support/server-child.ts in a process of its own and talks to it over IPC. */
+import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+
+export type ServerKind = 'ampflow' | 'bare';
+
+export interface ServerStats {
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  cpuMs: number;
+  connections: number;
+  counts: Record<string, number>;
+}
+
+export const SERVER_LABELS: Record<ServerKind, string> = {
+  bare: 'bare ocpp-rpc RPCServer (floor)',
+  ampflow: 'ampflow CentralSystem (lib/ocpp)',
+};
+
+export class ServerProcess {
+  private constructor(
+    readonly kind: ServerKind,
+    readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  static async start(kind: ServerKind): Promise<ServerProcess> {
+    const child = fork(join(__dirname, 'server-child.ts'), [kind], {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const ready = await new Promise<{ url: string }>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before it was ready`)));
+      child.on('message', (message: { type: string; url: string }) => {
+        if (message.type === 'ready') resolve(message);
+      });
+    });
+    child.removeAllListeners('exit');
+    return new ServerProcess(kind, child, ready.url);
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** Memory after two full GCs, CPU so far and message counts. */
+  stats(): Promise<ServerStats> {
+    return new Promise((resolve) => {
+      const onMessage = (message: { type: string } & ServerStats) => {
+        if (message.type !== 'stats') return;
+        this.child.off('message', onMessage);
+        resolve(message);
+      };
+      this.child.on('message', onMessage);
+      this.child.send('stats');
+    });
+  }
+
+  /** Messages handled so far, per action (no GC: cheap enough to ask during a measurement). */
+  counts(): Promise<Record<string, number>> {
+    return new Promise((resolve) => {
+      const onMessage = (message: { type: string; counts: Record<string, number> }) => {
+        if (message.type !== 'counts') return;
+        this.child.off('message', onMessage);
+        resolve(message.counts);
+      };
+      this.child.on('message', onMessage);
+      this.child.send('counts');
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.send('stop');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

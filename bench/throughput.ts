@@ -1,0 +1,300 @@
+/**
+ * Throughput: MeterValues per second carried end to end, from the charger sockets to the output
+ * of an `ampflow-ocpp-in` node in a running Node-RED (central system + ampflow-ocpp-in(MeterValues)
+ * -> a function node counting them; the count is read over HTTP), against the bare ocpp-rpc
+ * floor and the package's CentralSystem without Node-RED. Once with 200 active chargers, once with
+ * the same 200 plus 2,000 idle connections: the cost per message must not grow with the number of
+ * connected chargers.
+ *
+ *   npm run bench:throughput -- [--active 200] [--idle 2000] [--runs 3] [--window 4]
+ *
+ * Every active charger sends MeterValues (8 sampled values) back to back, one call in flight at a
+ * time as OCPP-J asks, on a raw `ws` WebSocket; every reply is checked. The generator's own CPU is
+ * printed: while it stays well below 100 % of a core the figure measures the server. Each server
+ * runs in a process of its own; CPU figures come from /proc.
+ */
+
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { freePort } from '../test/support/ports';
+import { inBatches, loadNow, machineLine, median, ownCpuMs, processUsage, wallTime } from './support/machine';
+import { type BenchNodeRed, benchDirectory, buildPackage, startNodeRed } from './support/node-red';
+import { connectAndBoot, RawCharger, rawStats } from './support/raw-charger';
+import { ServerProcess } from './support/servers';
+
+const { values: args } = parseArgs({
+  options: {
+    active: { type: 'string', default: '200' },
+    idle: { type: 'string', default: '2000' },
+    runs: { type: 'string', default: '3' },
+    window: { type: 'string', default: '4' },
+  },
+});
+const activeCount = Number(args.active);
+const idleCount = Number(args.idle);
+const runs = Number(args.runs);
+const windowS = Number(args.window);
+
+/** A server under load: where chargers dial, how many MeterValues it has delivered, its pid. */
+interface Target {
+  label: string;
+  url: string;
+  pid: number;
+  delivered(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface Figures {
+  perS: number;
+  cpuUsPerMessage: number;
+  serverCpuPercent: number;
+  generatorCpuPercent: number;
+}
+
+function benchFlow(ocppPort: number): unknown[] {
+  return [
+    { id: 'bench-tab', type: 'tab', label: 'throughput bench' },
+    {
+      id: 'bench-cs',
+      type: 'ampflow-central-system',
+      name: 'bench',
+      listen: 'port',
+      host: '127.0.0.1',
+      port: String(ocppPort),
+      unknownChargePoints: 'accept',
+      authorizationPolicy: 'acceptAll',
+      readConfigurationOnBoot: false,
+    },
+    {
+      id: 'bench-in',
+      type: 'ampflow-ocpp-in',
+      z: 'bench-tab',
+      name: 'meter values',
+      centralSystem: 'bench-cs',
+      mode: 'messages',
+      chargePoints: '',
+      actions: ['MeterValues'],
+      wires: [['bench-count']],
+    },
+    {
+      id: 'bench-count',
+      type: 'function',
+      z: 'bench-tab',
+      name: 'count',
+      // Counts what the node emitted, and anything that is not a MeterValues message separately.
+      func: "const key = msg.action === 'MeterValues' && msg.payload ? 'meterValues' : 'other';\nglobal.set(key, (global.get(key) || 0) + 1);\nreturn null;",
+      outputs: 0,
+      wires: [],
+    },
+    {
+      id: 'bench-http',
+      type: 'http in',
+      z: 'bench-tab',
+      url: '/bench/count',
+      method: 'get',
+      wires: [['bench-read']],
+    },
+    {
+      id: 'bench-read',
+      type: 'function',
+      z: 'bench-tab',
+      func: "msg.payload = { meterValues: global.get('meterValues') || 0, other: global.get('other') || 0 };\nreturn msg;",
+      outputs: 1,
+      wires: [['bench-response']],
+    },
+    { id: 'bench-response', type: 'http response', z: 'bench-tab', wires: [] },
+  ];
+}
+
+async function nodeRedTarget(dir: string, packageDir: string): Promise<Target> {
+  const ocppPort = await freePort();
+  const nodeRed: BenchNodeRed = await startNodeRed(dir, packageDir, benchFlow(ocppPort), (httpUrl) => [
+    `${httpUrl}/bench/count`,
+    `http://127.0.0.1:${ocppPort}/`,
+  ]);
+  return {
+    label: 'Node-RED: central system -> ampflow-ocpp-in -> function',
+    url: `ws://127.0.0.1:${ocppPort}/`,
+    pid: nodeRed.pid,
+    async delivered() {
+      const response = await fetch(`${nodeRed.httpUrl}/bench/count`);
+      const body = (await response.json()) as { meterValues: number; other: number };
+      if (body.other > 0)
+        throw new Error(`the ampflow-ocpp-in node emitted ${body.other} messages that are not MeterValues`);
+      return body.meterValues;
+    },
+    stop: () => nodeRed.stop(),
+  };
+}
+
+async function childTarget(kind: 'bare' | 'ampflow'): Promise<Target> {
+  const server = await ServerProcess.start(kind);
+  return {
+    label: kind === 'bare' ? 'bare ocpp-rpc RPCServer (floor)' : 'CentralSystem (lib/ocpp), no Node-RED',
+    url: server.url,
+    pid: server.pid,
+    delivered: async () => (await server.counts()).MeterValues ?? 0,
+    stop: () => server.stop(),
+  };
+}
+
+/** Each active charger sends MeterValues back to back until stopped. */
+function flood(chargers: RawCharger[]) {
+  const state = { running: true, acked: 0, failures: [] as string[] };
+  const loops = chargers.map(async (charger) => {
+    while (state.running) {
+      try {
+        await charger.sendMeterValues();
+        state.acked += 1;
+      } catch (err) {
+        state.failures.push((err as Error).message);
+        return;
+      }
+    }
+  });
+  return {
+    state,
+    async stop() {
+      state.running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+async function measureWindows(target: Target, active: RawCharger[]): Promise<Figures[]> {
+  const load = flood(active);
+  await wallTime(2000); // warm-up
+  const figures: Figures[] = [];
+  for (let run = 0; run < runs; run++) {
+    const delivered0 = await target.delivered();
+    const server0 = processUsage(target.pid).cpuMs;
+    const own0 = ownCpuMs();
+    const t0 = performance.now();
+    await wallTime(windowS * 1000);
+    const elapsedMs = performance.now() - t0;
+    const serverMs = processUsage(target.pid).cpuMs - server0;
+    const ownMs = ownCpuMs() - own0;
+    const delivered = (await target.delivered()) - delivered0;
+    figures.push({
+      perS: (delivered / elapsedMs) * 1000,
+      cpuUsPerMessage: (serverMs * 1000) / delivered,
+      serverCpuPercent: (serverMs / elapsedMs) * 100,
+      generatorCpuPercent: (ownMs / elapsedMs) * 100,
+    });
+  }
+  await load.stop();
+  if (load.state.failures.length > 0)
+    throw new Error(
+      `${target.label}: ${load.state.failures.length} calls failed, e.g. ${load.state.failures[0]}`,
+    );
+  // End to end: every acknowledged MeterValues came out of the server (the node's output).
+  const deadline = Date.now() + 15_000;
+  let delivered = await target.delivered();
+  const expected = totalAcked(active);
+  while (delivered < expected && Date.now() < deadline) {
+    await wallTime(100);
+    delivered = await target.delivered();
+  }
+  if (delivered !== expected)
+    throw new Error(`${target.label}: ${expected} MeterValues answered, but ${delivered} came out`);
+  return figures;
+}
+
+function totalAcked(chargers: RawCharger[]): number {
+  return chargers.reduce((sum, charger) => sum + charger.meterValuesAnswered, 0);
+}
+
+function summarise(figures: Figures[]): Figures {
+  const pick = (f: (x: Figures) => number) => median(figures.map(f));
+  return {
+    perS: pick((x) => x.perS),
+    cpuUsPerMessage: pick((x) => x.cpuUsPerMessage),
+    serverCpuPercent: pick((x) => x.serverCpuPercent),
+    generatorCpuPercent: pick((x) => x.generatorCpuPercent),
+  };
+}
+
+async function scenarios(target: Target): Promise<{ active: Figures; withIdle: Figures }> {
+  const active = Array.from({ length: activeCount }, (_, i) => new RawCharger(target.url, `ACTIVE-${i}`));
+  const idle = Array.from({ length: idleCount }, (_, i) => new RawCharger(target.url, `IDLE-${i}`));
+  try {
+    await inBatches(active, 100, (charger) => connectAndBoot(charger));
+    const alone = summarise(await measureWindows(target, active));
+    await inBatches(idle, 100, (charger) => connectAndBoot(charger));
+    const withIdle = summarise(await measureWindows(target, active));
+    return { active: alone, withIdle };
+  } finally {
+    for (const charger of [...active, ...idle]) charger.terminate();
+    await target.stop();
+  }
+}
+
+/**
+ * msg/s is what got through on this machine at the time; on a shared machine the server may not
+ * get its core, so the CPU time per message (and the rate one whole core would carry at that
+ * cost) is the figure that compares servers.
+ */
+function line(label: string, f: Figures, floor: Figures): string {
+  const perCore = 1e6 / f.cpuUsPerMessage;
+  const floorPerCore = 1e6 / floor.cpuUsPerMessage;
+  return (
+    `${label.padEnd(58)} ${f.perS.toFixed(0).padStart(6)} msg/s (${((f.perS / floor.perS) * 100).toFixed(0).padStart(3)} %)  ` +
+    `${f.cpuUsPerMessage.toFixed(0).padStart(4)} µs CPU/msg = ${perCore.toFixed(0).padStart(5)} msg/s per core (${((perCore / floorPerCore) * 100).toFixed(0).padStart(3)} % of floor)  ` +
+    `server ${f.serverCpuPercent.toFixed(0).padStart(3)} %  generator ${f.generatorCpuPercent.toFixed(0).padStart(3)} %`
+  );
+}
+
+async function main(): Promise<void> {
+  console.log(
+    'ampflow throughput benchmark: MeterValues from charger sockets to an ampflow-ocpp-in node output',
+  );
+  console.log(machineLine());
+  console.log(
+    `command: npm run bench:throughput -- --active ${activeCount} --idle ${idleCount} --runs ${runs} --window ${windowS}`,
+  );
+  console.log(
+    `${activeCount} active chargers send MeterValues back to back (one call in flight each); medians of ${runs} windows of ${windowS} s after 2 s warm-up; CPU in % of one core (from /proc)\n`,
+  );
+  const dir = benchDirectory();
+  try {
+    process.stdout.write('building the package into a temporary directory... ');
+    const packageDir = buildPackage(dir);
+    console.log('done');
+    const results: { label: string; active: Figures; withIdle: Figures }[] = [];
+    for (const make of [
+      () => childTarget('bare'),
+      () => childTarget('ampflow'),
+      () => nodeRedTarget(dir, packageDir),
+    ]) {
+      const target = await make();
+      const label = target.label;
+      const figures = await scenarios(target);
+      results.push({ label, ...figures });
+      console.log(`measured: ${label} (load ${loadNow()})`);
+    }
+    const floor = results[0] as (typeof results)[number];
+    console.log(
+      '\nmsg/s: carried end to end in the windows (in brackets: of the floor); CPU per message: server process CPU time / messages carried',
+    );
+    console.log(`\n${activeCount} active chargers:`);
+    for (const r of results) console.log(line(r.label, r.active, floor.active));
+    console.log(`\n${activeCount} active + ${idleCount} idle connections:`);
+    for (const r of results) console.log(line(r.label, r.withIdle, floor.withIdle));
+    console.log('\nCPU per message with the idle connections / without:');
+    for (const r of results)
+      console.log(
+        `  ${r.label.padEnd(58)} ${(r.withIdle.cpuUsPerMessage / r.active.cpuUsPerMessage).toFixed(2)}`,
+      );
+    console.log(
+      `\nreplies checked: ${rawStats.badReplies} bad, ${rawStats.callErrors} CALLERRORs, ${rawStats.serverCalls} server-initiated calls${rawStats.lastProblem ? ` (last: ${rawStats.lastProblem})` : ''}`,
+    );
+    console.log(`load average at the end: ${loadNow()}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
