@@ -1,11 +1,17 @@
 // `npm start`: runs Node-RED on http://127.0.0.1:1880 with this checkout installed into a local
-// user directory (.demo/, git-ignored) and the demo flow deployed. Ctrl-C stops it cleanly.
+// user directory (.demo/, git-ignored) and the demo flow deployed, next to a simulated site (a
+// separate process: grid meter and PV inverter over Modbus TCP, five OCPP chargers with cars)
+// that the flow reaches over the same sockets real devices use. Ctrl-C stops both cleanly.
 //
 // Options (after `npm start --`):
-//   --port <n>         editor and admin API port (default 1880)
-//   --ocpp-port <n>    port of the demo's central system (default 9000)
-//   --user-dir <dir>   Node-RED user directory (default .demo)
-//   --reset            replace the flows in the user directory with the shipped demo flow
+//   --port <n>              editor and admin API port (default 1880)
+//   --ocpp-port <n>         port of the demo's central system (default 9000)
+//   --grid-meter-port <n>   Modbus TCP port of the simulated grid meter (default 1502)
+//   --inverter-port <n>     Modbus TCP port of the simulated PV inverter (default 1503)
+//   --day-minutes <m>       real minutes one simulated day takes (default 15)
+//   --no-site               no simulated site: the flow talks to whatever its nodes name
+//   --user-dir <dir>        Node-RED user directory (default .demo)
+//   --reset                 replace the flows in the user directory with the shipped demo flow
 // AMPFLOW_NODE_RED_DIR selects another Node-RED install (the Node-RED 5 leg of .ci/run).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,24 +26,50 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const say = (line) => console.log(`ampflow demo: ${line}`);
 
-const { values: args } = parseArgs({
-  options: {
-    port: { type: 'string', default: '1880' },
-    'ocpp-port': { type: 'string', default: '9000' },
-    'user-dir': { type: 'string', default: join(root, '.demo') },
-    reset: { type: 'boolean', default: false },
-  },
-});
+let args;
+try {
+  ({ values: args } = parseArgs({
+    options: {
+      port: { type: 'string', default: '1880' },
+      'ocpp-port': { type: 'string', default: '9000' },
+      'grid-meter-port': { type: 'string', default: '1502' },
+      'inverter-port': { type: 'string', default: '1503' },
+      'day-minutes': { type: 'string', default: '15' },
+      'no-site': { type: 'boolean', default: false },
+      'user-dir': { type: 'string', default: join(root, '.demo') },
+      reset: { type: 'boolean', default: false },
+    },
+  }));
+  for (const name of ['port', 'ocpp-port', 'grid-meter-port', 'inverter-port']) {
+    const port = Number(args[name]);
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      throw new Error(`--${name} ${args[name]}: expected a port number from 1 to 65535`);
+  }
+  if (!(Number(args['day-minutes']) >= 0.1))
+    throw new Error(`--day-minutes ${args['day-minutes']}: expected a number of minutes, at least 0.1`);
+} catch (error) {
+  console.error(`ampflow demo: ${error.message}`);
+  process.exit(2);
+}
+const withSite = !args['no-site'];
+const steps = 4;
+const step = (n, line) => say(`[${n}/${steps}] ${line}`);
 const userDir = resolve(args['user-dir']);
 const nodeRedDir =
   process.env.AMPFLOW_NODE_RED_DIR ||
   dirname(createRequire(import.meta.url).resolve('node-red/package.json'));
 const nodeRedVersion = JSON.parse(readFileSync(join(nodeRedDir, 'package.json'), 'utf8')).version;
+const siteBin = join(root, 'dist', 'bin', 'ampflow-demo-site.js');
+if (withSite && !existsSync(siteBin)) {
+  say(`${relative(root, siteBin)} is missing: run npm run build first (npm start does)`);
+  process.exit(1);
+}
 
 // 1. The user directory: this checkout linked in as an installed module (what
 //    `npm install <path>` does, without touching the network), settings and the demo flow.
-say(
-  `[1/3] preparing the Node-RED user directory ${userDir.startsWith(root) ? relative(root, userDir) : userDir}`,
+step(
+  1,
+  `installing the package into the Node-RED user directory ${userDir.startsWith(root) ? relative(root, userDir) : userDir}`,
 );
 mkdirSync(userDir, { recursive: true });
 writeFileSync(
@@ -67,9 +99,12 @@ module.exports = {
 `,
 );
 
+// The shipped flow names the default ports; the options move them.
 const shippedFlow = JSON.parse(readFileSync(join(root, 'demo', 'flows.json'), 'utf8'));
 for (const node of shippedFlow) {
   if (node.type === 'ampflow-central-system') node.port = args['ocpp-port'];
+  if (node.type === 'ampflow-modbus-bus' && node.port === '1502') node.port = args['grid-meter-port'];
+  else if (node.type === 'ampflow-modbus-bus' && node.port === '1503') node.port = args['inverter-port'];
 }
 const flowText = `${JSON.stringify(shippedFlow, null, 4)}\n`;
 const flowFile = join(userDir, 'flows.json');
@@ -87,9 +122,78 @@ if (args.reset || !deployedHash || (deployedHash === lastShippedHash && deployed
   say('      keeping your edited flows (npm start -- --reset restores the demo flow)');
 }
 
-// 2. Node-RED itself, as its own process so that its log and its Ctrl-C handling are the real ones.
-say(`[2/3] starting Node-RED ${nodeRedVersion} on http://127.0.0.1:${args.port}`);
-const child = spawn(
+/** Child processes: both are stopped when either ends or on Ctrl-C. */
+const children = new Map();
+let stopping = false;
+let exitCode = 0;
+function stopAll(signal) {
+  stopping = true;
+  for (const child of children.values()) {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  }
+}
+function watchChild(name, child, onLine) {
+  children.set(name, child);
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    console.log(line);
+    onLine?.(line);
+  });
+  return new Promise((resolveExit) => {
+    child.on('exit', (code, signal) => {
+      children.delete(name);
+      if (!stopping) {
+        say(`${name} ${signal ? `stopped by ${signal}` : `exited with code ${code}`}; stopping the demo`);
+        exitCode = 1;
+        stopAll('SIGTERM');
+      } else if (code && code !== 0 && name === 'Node-RED') exitCode = code;
+      resolveExit();
+      if (children.size === 0) {
+        say('stopped');
+        process.exit(exitCode);
+      }
+    });
+  });
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => stopAll(signal));
+
+// 2. The simulated site, as its own process: the flow reaches it only over Modbus TCP and OCPP.
+if (withSite) {
+  step(
+    2,
+    `starting the simulated site: grid meter and PV inverter on Modbus TCP 127.0.0.1:${args['grid-meter-port']} and :${args['inverter-port']}, chargers CP-1..CP-5 dialling ws://127.0.0.1:${args['ocpp-port']}/`,
+  );
+  const site = spawn(
+    process.execPath,
+    [
+      siteBin,
+      '--url',
+      `ws://127.0.0.1:${args['ocpp-port']}/`,
+      '--grid-meter-port',
+      args['grid-meter-port'],
+      '--inverter-port',
+      args['inverter-port'],
+      '--day-minutes',
+      args['day-minutes'],
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let ready;
+  const siteReady = new Promise((resolveReady) => {
+    ready = resolveReady;
+  });
+  watchChild('the simulated site', site, (line) => {
+    if (/^ampflow-demo-site: ready/.test(line)) ready();
+  });
+  site.on('exit', () => ready());
+  await siteReady;
+  if (stopping || children.size === 0) await new Promise(() => {});
+} else {
+  step(2, 'no simulated site (--no-site): the flow talks to the meters and chargers its nodes name');
+}
+
+// 3. Node-RED itself, as its own process so that its log and its Ctrl-C handling are the real ones.
+step(3, `starting Node-RED ${nodeRedVersion} on http://127.0.0.1:${args.port}`);
+const nodeRed = spawn(
   process.execPath,
   [
     join(nodeRedDir, 'red.js'),
@@ -103,20 +207,11 @@ const child = spawn(
   { stdio: ['inherit', 'pipe', 'inherit'] },
 );
 
-// 3. Wait for the first deploy by watching Node-RED's own log line.
+// 4. Wait for the first deploy by watching Node-RED's own log line.
 let deployed = false;
-createInterface({ input: child.stdout }).on('line', (line) => {
-  console.log(line);
+watchChild('Node-RED', nodeRed, (line) => {
   if (!deployed && /\[info\] Started flows/.test(line)) {
     deployed = true;
-    say(`[3/3] demo flow deployed: open http://127.0.0.1:${args.port} (Ctrl-C stops)`);
+    step(4, `demo flow deployed: open http://127.0.0.1:${args.port} (Ctrl-C stops)`);
   }
-});
-
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => child.kill(signal));
-}
-child.on('exit', (code, signal) => {
-  say(signal ? `Node-RED stopped by ${signal}` : `Node-RED exited with code ${code}`);
-  process.exit(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : 1));
 });

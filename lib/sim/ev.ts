@@ -109,15 +109,25 @@ export class SimulatedEv {
     const nowMs = this.plug.clock.now();
     if (!this.settling || !sameDraw(this.settling.draw, target)) {
       this.settling = { draw: target, sinceMs: nowMs };
-      const plug = this.plug;
-      plug.clock.clearTimeout(plug.timer);
-      plug.timer = plug.clock.setTimeout(() => {
-        plug.timer = undefined;
-        plug.wake();
-      }, this.followDelayMs);
+      this.wakeAfter(this.followDelayMs);
     }
-    if (nowMs - this.settling.sinceMs >= this.followDelayMs) return this.settle(target);
+    const waitedMs = nowMs - this.settling.sinceMs;
+    if (waitedMs >= this.followDelayMs) return this.settle(target);
+    // A timer can fire a moment before the clock reads its delay as passed (Node runs timers on
+    // the event loop's cached time): wake again for what is left, or the car would keep its old
+    // current until the charge point next has a reason to ask.
+    if (this.plug.timer === undefined) this.wakeAfter(this.followDelayMs - waitedMs);
     return { ...this.drawing };
+  }
+
+  private wakeAfter(delayMs: number): void {
+    const plug = this.plug;
+    if (!plug) return;
+    plug.clock.clearTimeout(plug.timer);
+    plug.timer = plug.clock.setTimeout(() => {
+      plug.timer = undefined;
+      plug.wake();
+    }, delayMs);
   }
 
   /**

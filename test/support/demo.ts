@@ -17,11 +17,17 @@ const NODE_RED_STARTUP_NOTICES = [
   /\[warn\]\s*-*\s*$/,
 ];
 
-/** A real Node-RED process started by `scripts/start.mjs` (what `npm start` runs) in a temporary user directory. */
+/**
+ * A real Node-RED process started by `scripts/start.mjs` (what `npm start` runs) in a temporary
+ * user directory, with the simulated site (`ampflow-demo-site`) next to it unless told otherwise.
+ */
 export interface Demo {
   process: RunningProcess;
   editorUrl: string;
   ocppPort: number;
+  /** Modbus TCP ports of the simulated grid meter and PV inverter (free ones, whether the site runs or not). */
+  gridMeterPort: number;
+  inverterPort: number;
   userDir: string;
   /** Log lines at warn or error level that are not Node-RED's own start-up notices. */
   problems(): string[];
@@ -29,20 +35,48 @@ export interface Demo {
   dispose(): Promise<void>;
 }
 
-export async function startDemo(): Promise<Demo> {
+export interface DemoOptions {
+  /** Start the simulated site too (default true); `--no-site` otherwise. */
+  site?: boolean;
+}
+
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const userDir = mkdtempSync(join(tmpdir(), 'ampflow-demo-'));
   const editorPort = await freePort();
   const ocppPort = await freePort();
-  const args = ['--port', String(editorPort), '--ocpp-port', String(ocppPort), '--user-dir', userDir];
+  const gridMeterPort = await freePort();
+  const inverterPort = await freePort();
+  const args = [
+    '--port',
+    String(editorPort),
+    '--ocpp-port',
+    String(ocppPort),
+    '--grid-meter-port',
+    String(gridMeterPort),
+    '--inverter-port',
+    String(inverterPort),
+    '--user-dir',
+    userDir,
+    ...(options.site === false ? ['--no-site'] : []),
+  ];
   const process_ = run(process.execPath, [join(repoRoot, 'scripts', 'start.mjs'), ...args], {
     cwd: repoRoot,
   });
-  await process_.waitForLine(/ampflow demo: \[3\/3\] demo flow deployed/);
-  await process_.waitForLine(/\[ampflow-central-system:Demo central system\] .* listening on/);
+  try {
+    await process_.waitForLine(/ampflow demo: \[4\/4\] demo flow deployed/);
+    await process_.waitForLine(/\[ampflow-central-system:Demo central system\] .* listening on/);
+  } catch (error) {
+    // Nothing is left running behind a demo that did not come up.
+    await process_.stop('SIGTERM');
+    rmSync(userDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     process: process_,
     editorUrl: `http://127.0.0.1:${editorPort}`,
     ocppPort,
+    gridMeterPort,
+    inverterPort,
     userDir,
     problems: () =>
       process_.lines.filter(
@@ -60,11 +94,11 @@ export async function startDemo(): Promise<Demo> {
  * Registers mocha hooks that start the demo Node-RED before the suite's tests and stop it after;
  * returns a getter for it.
  */
-export function useDemo(): () => Demo {
+export function useDemo(options: DemoOptions = {}): () => Demo {
   let demo: Demo | undefined;
   before(async function () {
     this.timeout(60000);
-    demo = await startDemo();
+    demo = await startDemo(options);
   });
   after(async () => {
     await demo?.dispose();

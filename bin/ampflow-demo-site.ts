@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { main } from '../lib/sim/demo-site';
+
+void main();
