@@ -3,6 +3,7 @@ import type { Node, NodeAPI } from 'node-red';
 import { CentralSystem } from '../lib/ocpp/central-system';
 import { parseSettings } from '../lib/ocpp/settings';
 import { registerCentralSystemRoutes } from './central-system-routes';
+import { registerChargersSidebarRoute, watchChargers } from './chargers-sidebar';
 import type {
   CentralSystemCredentials,
   CentralSystemNode,
@@ -55,6 +56,7 @@ export = (RED: NodeAPI): void => {
     }
 
     node.centralSystem = centralSystem;
+    const stopWatching = watchChargers(centralSystem);
     for (const event of ['state', 'connect', 'disconnect']) centralSystem.on(event, refreshUsers);
     centralSystem.on('failed', (err: Error) => {
       node.problem = err.message;
@@ -68,6 +70,7 @@ export = (RED: NodeAPI): void => {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearTimeout(refreshTimer);
+      stopWatching();
       centralSystem.stop().then(done, (err: Error) => {
         node.warn(err.message);
         done();
@@ -88,4 +91,5 @@ export = (RED: NodeAPI): void => {
     },
   });
   registerCentralSystemRoutes(RED);
+  registerChargersSidebarRoute(RED);
 };

@@ -6,6 +6,7 @@ import {
   isCentralSystemAction,
 } from './connection';
 import type { IdTagEntry } from './id-tags';
+import { connectorRows, type SessionListOptions, sessionRows } from './listings';
 import type { OcppRequest } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
 
@@ -18,6 +19,8 @@ export const LOCAL_ACTIONS = [
   'RejectChargePoint',
   'ListChargePoints',
   'ListOpenTransactions',
+  'ListConnectors',
+  'ListSessions',
   'GetIdTags',
   'SetIdTags',
   'RemoveIdTags',
@@ -148,6 +151,19 @@ async function executeLocal(
       return result(
         cs.openTransactions().filter((tx) => !chargePointId || tx.chargePointId === chargePointId),
       );
+    case 'ListConnectors':
+      return result(connectorRows(cs).filter((row) => !chargePointId || row.chargePointId === chargePointId));
+    case 'ListSessions': {
+      const { from, to, limit } = payload as SessionListOptions;
+      const options = { from, to, limit, ...(chargePointId ? { chargePointId } : {}) };
+      try {
+        return result(await sessionRows(cs, options));
+      } catch (err) {
+        if (err instanceof RangeError)
+          throw new CommandError(`ListSessions: ${err.message}`, 'InvalidRequest');
+        throw err;
+      }
+    }
     case 'GetIdTags':
       return result({ version: cs.idTags.version, idTags: cs.idTags.entries() });
     case 'SetIdTags':

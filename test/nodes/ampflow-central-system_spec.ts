@@ -128,4 +128,68 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
     await helper.request().post('/ampflow-central-system/cs/charge-points/CP-ADMIN/reject').expect(200);
     await charger.close();
   });
+
+  it('lists every deployed central system and its chargers for the editor\u2019s Chargers sidebar', async () => {
+    const port = await freePort();
+    await helper.load(
+      centralSystemNode,
+      onTab(
+        centralSystemConfig(port, { chargePoints: [{ id: 'CP-SIDE', lenient: true }] }),
+        centralSystemConfig(0, { id: 'cs-bad', name: 'broken', heartbeatIntervalS: '5' }),
+      ),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-SIDE');
+    await charger.connect();
+    await charger.call('BootNotification', {
+      chargePointVendor: 'Bender',
+      chargePointModel: 'CC613',
+      firmwareVersion: '5.22.1',
+      chargeBoxSerialNumber: 'A-SERIAL-NUMBER-LONGER-THAN-25',
+    });
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Preparing' });
+    const response = await helper.request().get('/ampflow-central-system/chargers').expect(200);
+    const systems = response.body as {
+      id: string;
+      name: string;
+      state: string;
+      problem?: string;
+      chargePoints: {
+        chargePointId: string;
+        connected: boolean;
+        boot?: { request: { chargePointVendor: string; chargePointModel: string; firmwareVersion?: string } };
+        connectors: { connectorId: number; status?: string }[];
+        lastMessage?: { action: string };
+        warnings: { action: string; summary: string }[];
+      }[];
+    }[];
+    assert.deepEqual(
+      systems.map((cs) => [cs.id, cs.name, cs.state]),
+      [
+        ['cs', 'test central system', 'listening'],
+        ['cs-bad', 'broken', 'failed'],
+      ],
+    );
+    assert.match(systems[1]?.problem ?? '', /not a TCP port/);
+    const [cp] = systems[0]?.chargePoints ?? [];
+    assert.equal(cp?.chargePointId, 'CP-SIDE');
+    assert.equal(cp?.connected, true);
+    assert.deepEqual(cp?.boot?.request, {
+      chargePointVendor: 'Bender',
+      chargePointModel: 'CC613',
+      firmwareVersion: '5.22.1',
+      chargeBoxSerialNumber: 'A-SERIAL-NUMBER-LONGER-THAN-25',
+    });
+    assert.deepEqual(
+      cp?.connectors.map((c) => [c.connectorId, c.status]),
+      [[1, 'Preparing']],
+    );
+    assert.equal(cp?.lastMessage?.action, 'StatusNotification');
+    assert.deepEqual(
+      cp?.warnings.map((w) => w.action),
+      ['BootNotification'],
+    );
+    assert.match(cp?.warnings[0]?.summary ?? '', /chargeBoxSerialNumber/);
+    await charger.close();
+  });
 });

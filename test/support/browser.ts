@@ -46,8 +46,43 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export function collectPageErrors(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+    if (message.type() !== 'error') return;
+    // "Failed to load resource" names no resource: the location does.
+    const where = message.location()?.url;
+    errors.push(
+      `console: ${message.text()}${where && /Failed to load resource/.test(message.text()) ? ` (${where})` : ''}`,
+    );
   });
   page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
   return errors;
 }
+
+/**
+ * Opens the Node-RED editor at `url` and resolves once it has finished loading: the node types
+ * are registered, the header toolbar is shown and the loading bar is gone (the editor picks its
+ * first sidebar tab just before, so a test's own choice of tab is not undone).
+ */
+export async function openEditor(page: Page, url: string, nodeType: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction((type) => {
+    const red = (window as unknown as { RED?: { nodes?: { getType?: (t: string) => unknown } } }).RED;
+    const toolbar = document.querySelector<HTMLElement>('.red-ui-header-toolbar');
+    const loading = document.querySelector<HTMLElement>('#red-ui-loading-progress');
+    return (
+      !!red?.nodes?.getType?.(type) &&
+      !!toolbar &&
+      toolbar.offsetParent !== null &&
+      (!loading || loading.offsetParent === null)
+    );
+  }, nodeType);
+}
+
+/**
+ * The editor's `RED` object inside `page.evaluate` callbacks (they run in the page, so they
+ * cannot call helpers from here). The editor's API is untyped here: each test uses a few calls
+ * and the browser checks them.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the editor's own API, untyped in this project
+export type EditorRed = any;
+/** The page's window with the editor loaded: `(window as EditorWindow).RED`. */
+export type EditorWindow = Window & { RED: EditorRed };

@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import type { RPCClient } from 'ocpp-rpc';
+import type { Browser, Page } from 'playwright-core';
+import { SimulatedChargePoint } from '../../lib/sim/charge-point';
+import {
+  collectPageErrors,
+  type EditorWindow,
+  launchBrowser,
+  openEditor,
+  screenshot,
+} from '../support/browser';
+import { rpcChargePoint } from '../support/charge-point';
+import { useEditor } from '../support/editor';
+import { nodeRedVersion } from '../support/node-red';
+import { freePort } from '../support/ports';
+
+const USERS = [
+  { username: 'admin', password: 'admin-password-1', permissions: '*' },
+  { username: 'reader', password: 'reader-password-1', permissions: 'read' },
+  { username: 'flows-only', password: 'flows-password-1', permissions: ['flows.read'] },
+];
+
+/**
+ * The editor's Chargers sidebar in headless Chromium, against a Node-RED with adminAuth (so the
+ * sidebar's requests carry the editor's login) and a central system that simulated chargers dial.
+ */
+describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, function () {
+  this.timeout(60000);
+  let ocppPort = 0;
+  const editor = useEditor(async () => {
+    ocppPort = await freePort();
+    return {
+      users: USERS,
+      flow: [
+        { id: 'f1', type: 'tab', label: 'commissioning' },
+        {
+          id: 'cs1',
+          type: 'ampflow-central-system',
+          name: 'Site A',
+          host: '127.0.0.1',
+          port: String(ocppPort),
+          unknownChargePoints: 'accept',
+          authorizationPolicy: 'acceptAll',
+          readConfigurationOnBoot: false,
+          chargePoints: [{ id: 'CP-LAX', lenient: true }],
+        },
+      ],
+    };
+  });
+  const chargers: SimulatedChargePoint[] = [];
+  let lax: RPCClient | undefined;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  before(async function () {
+    this.timeout(60000);
+    await editor().process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
+    for (const identity of ['CP-SIDE-1', 'CP-SIDE-2']) {
+      const cp = new SimulatedChargePoint({
+        centralSystemUrl: `ws://127.0.0.1:${ocppPort}/`,
+        identity,
+        connectors: 2,
+        chargePointVendor: 'Bender',
+        chargePointModel: 'CC613',
+      });
+      chargers.push(cp);
+      await cp.connect();
+      await cp.waitForAccepted();
+    }
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.setDefaultTimeout(20000);
+    errors = collectPageErrors(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await lax?.close();
+    for (const cp of chargers) await cp.close();
+  });
+
+  const entry = (id: string) => page.locator(`.ampflow-charger[data-charge-point-id="${id}"]`);
+
+  it('lists the connected chargers with vendor, model, firmware, connectors and last message, and adds one that dials in', async () => {
+    const token = await editor().token('admin', 'admin-password-1');
+    await openEditor(page, `${editor().url}/?access_token=${token}`, 'ampflow-central-system');
+    await page.evaluate(() => (window as unknown as EditorWindow).RED.sidebar.show('ampflow-chargers'));
+    await entry('CP-SIDE-1').waitFor();
+    assert.equal(await entry('CP-SIDE-1').getAttribute('data-state'), 'connected');
+    assert.match(
+      await entry('CP-SIDE-1').locator('.ampflow-charger-boot').innerText(),
+      /^Bender CC613 · firmware \S+/,
+    );
+    await entry('CP-SIDE-1')
+      .locator('.ampflow-connector[data-connector-id="2"]', { hasText: '2: Available' })
+      .waitFor();
+    assert.match(
+      await entry('CP-SIDE-2').locator('.ampflow-charger-last').innerText(),
+      /Last message: \w+, \d+ s ago/,
+    );
+
+    // A charger being commissioned: it appears while the sidebar is open, with the field its
+    // BootNotification got wrong (lenient, so it is accepted).
+    lax = rpcChargePoint(`ws://127.0.0.1:${ocppPort}/`, 'CP-LAX');
+    await lax.connect();
+    await lax.call('BootNotification', {
+      chargePointVendor: 'Schneider Electric',
+      chargePointModel: 'EVlink',
+      chargeBoxSerialNumber: 'EVB1A22P4KI3N3A2B0GR9ZFT9PS1',
+    });
+    await entry('CP-LAX').locator('.ampflow-charger-warning', { hasText: 'chargeBoxSerialNumber' }).waitFor();
+    assert.match(await entry('CP-LAX').innerText(), /Schneider Electric EVlink/);
+    assert.match(await page.locator('.ampflow-chargers-summary').innerText(), /^3 of 3 connected$/);
+    await screenshot(page, 'sidebar');
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows a charger that hangs up as offline', async () => {
+    const gone = chargers[1] as SimulatedChargePoint;
+    await gone.disconnect();
+    await page.locator('.ampflow-charger[data-charge-point-id="CP-SIDE-2"][data-state="offline"]').waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  it('serves its list only to users with the read permission', async () => {
+    const url = `${editor().url}/ampflow-central-system/chargers`;
+    const as = async (username?: string) => {
+      const user = USERS.find((u) => u.username === username);
+      const headers: Record<string, string> = user
+        ? {
+            Authorization: `Bearer ${await editor().token(user.username, user.password, [user.permissions].flat().join(' '))}`,
+          }
+        : {};
+      return (await fetch(url, { headers })).status;
+    };
+    assert.equal(await as(undefined), 401);
+    assert.equal(await as('flows-only'), 401);
+    assert.equal(await as('reader'), 200);
+    assert.equal(await as('admin'), 200);
+  });
+});
