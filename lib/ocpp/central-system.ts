@@ -98,6 +98,12 @@ export interface CentralSystemOptions {
   storeIo?: Partial<StoreIo>;
   /** How long stop() waits for chargers to answer the close frame. */
   closeGraceMs?: number;
+  /**
+   * Own listener: a connection that has not completed its TLS handshake, or has not sent its whole
+   * HTTP upgrade request, within this time is closed (slow or stalled handshakes hold no socket
+   * for long). Default 20 s.
+   */
+  handshakeTimeoutMs?: number;
   clock?: Clock;
   log?: Logger;
 }
@@ -126,14 +132,34 @@ export interface ChargePointMessage {
 }
 
 /** What a refused charger is told; the reason is logged, not sent. */
-const GENERIC_REFUSALS: Record<400 | 401 | 404, string> = {
+const GENERIC_REFUSALS: Record<400 | 401 | 404 | 429 | 503, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
 };
 
-/** Refusals of one address held back at a time; more are answered at once (memory bound). */
-const MAX_PARKED_REFUSALS_PER_ADDRESS = 8;
+/**
+ * Attempts of one address that wait, unchecked, while a refusal of that address is answered late;
+ * more are refused at once with 429, still unchecked (memory bound).
+ */
+const MAX_WAITING_ATTEMPTS_PER_ADDRESS = 8;
+
+/** What ocpp-rpc hands the auth callback. */
+interface UpgradeHandshake {
+  identity: string;
+  password?: Buffer;
+  remoteAddress?: string;
+  protocols: Set<string>;
+  request: IncomingMessage;
+}
+
+/** An address with a refusal being answered late, and its attempts waiting for their turn. */
+interface AddressGate {
+  parked: boolean;
+  waiting: { check: () => void; refuse: (status: 503) => void }[];
+}
 
 const DEFAULTS = {
   heartbeatIntervalS: 300,
@@ -143,6 +169,7 @@ const DEFAULTS = {
   callTimeoutS: 30,
   maxFrameBytes: 1024 * 1024,
   closeGraceMs: 2000,
+  handshakeTimeoutMs: 20000,
 } as const;
 
 /**
@@ -151,7 +178,8 @@ const DEFAULTS = {
  *
  * Events: `state` (CentralSystemState); `connect` ({chargePointId, remoteAddress, protocol});
  * `disconnect` ({chargePointId, code, reason}); `refused` ({identity, remoteAddress, status,
- * reason}); `message` (ChargePointMessage); `connector` (ConnectorState); `session`
+ * reason}); `held` ({identity, remoteAddress, waiting}: an attempt waits, unchecked, while a
+ * refusal of its address is answered late); `message` (ChargePointMessage); `connector` (ConnectorState); `session`
  * (SessionRecord); `violation` ({chargePointId, ...Violation});
  * `frame` ({chargePointId, direction, frame}); `command` ({chargePointId, action, request,
  * response?, error?}); `failed` (Error: the durable state failed and the central system stopped).
@@ -172,9 +200,11 @@ export class CentralSystem extends EventEmitter {
   private readonly connections = new Map<string, ChargePointConnection>();
   private readonly requestHandlers = new Set<(request: FlowRequest) => boolean>();
   private readonly throttle: FailureThrottle;
-  /** Refusals being answered late, per address (bounded), and how to answer each at once. */
-  private readonly parkedRefusals = new Map<string, number>();
+  /** Addresses with a refusal being answered late; how to answer each at once. */
+  private readonly gates = new Map<string, AddressGate>();
   private readonly releaseParked = new Map<() => void, TimerHandle>();
+  /** TLS connections that have not sent their request yet, and when they are dropped. */
+  private readonly handshakeTimers = new Map<Socket, TimerHandle>();
   private currentState: CentralSystemState = 'stopped';
   /** Why the central system stopped on its own (its durable state failed), if it did. */
   failure: Error | undefined;
@@ -656,12 +686,26 @@ export class CentralSystem extends EventEmitter {
         `This is an OCPP 1.6-J central system: connect with a WebSocket to ${prefix}<chargePointId>\n`,
       );
     };
+    // Node's defaults let a connection that never completes its handshake hold a socket for 60 to
+    // 90 s (HTTP headers) or 120 s (TLS): a cheap way to exhaust file descriptors.
+    const handshakeTimeoutMs = this.options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs;
+    const httpTimeouts = {
+      headersTimeout: handshakeTimeoutMs,
+      requestTimeout: handshakeTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(handshakeTimeoutMs / 4))),
+    };
     let server: HttpServer | HttpsServer;
     if (this.options.tls) {
       const profile = this.options.securityProfile ?? 0;
       const material = loadTlsMaterial(this.options.tls, profile === 3);
       server = createHttpsServer(
-        { ...material, requestCert: profile === 3, rejectUnauthorized: profile === 3 },
+        {
+          ...material,
+          ...httpTimeouts,
+          handshakeTimeout: handshakeTimeoutMs,
+          requestCert: profile === 3,
+          rejectUnauthorized: profile === 3,
+        },
         answerPlainHttp,
       );
       server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
@@ -670,17 +714,30 @@ export class CentralSystem extends EventEmitter {
         );
       });
     } else {
-      server = createHttpServer({ noDelay: true }, answerPlainHttp);
+      server = createHttpServer({ noDelay: true, ...httpTimeouts }, answerPlainHttp);
     }
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
+    // Node's headersTimeout does not cover a TLS connection that sends no request at all: each
+    // connection gets until the handshake timeout to send its upgrade request (or any request).
     server.on('secureConnection', (socket: Socket) => {
       this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+      const timer = this.clock.setTimeout(() => {
+        if (!socket.destroyed) socket.destroy();
+      }, handshakeTimeoutMs);
+      this.handshakeTimers.set(socket, timer);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        this.clearHandshakeTimer(socket);
+      });
     });
-    server.on('upgrade', onUpgrade);
+    server.on('request', (request: IncomingMessage) => this.clearHandshakeTimer(request.socket));
+    server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.clearHandshakeTimer(socket);
+      onUpgrade(request, socket, head);
+    });
     this.httpServer = server;
 
     const where = `${this.options.host || '0.0.0.0'}:${port}`;
@@ -723,11 +780,14 @@ export class CentralSystem extends EventEmitter {
       }),
     ]);
     this.clock.clearTimeout(graceTimer);
+    // Held refusals are answered now; attempts waiting behind them get 503 (state is 'stopping').
     for (const [release, timer] of this.releaseParked) {
       this.clock.clearTimeout(timer);
       release();
     }
     for (const socket of this.sockets) socket.destroy();
+    for (const timer of this.handshakeTimers.values()) this.clock.clearTimeout(timer);
+    this.handshakeTimers.clear();
     await rpcServer?.close({ code: 1001, force: true });
     await closed;
     this.connections.clear();
@@ -735,18 +795,55 @@ export class CentralSystem extends EventEmitter {
     this.setState('stopped');
   }
 
+  /**
+   * Decides a WebSocket upgrade. Repeated failures from one address are answered later and later
+   * (FailureThrottle); while a refusal of an address is held back, its further attempts wait
+   * unchecked for their turn, so that guesses sent in parallel are checked no faster than guesses
+   * sent one after another. This holds back a good charger sharing the address (NAT) with a
+   * guesser too: it gets in when its turn comes; chargers at other addresses are not affected.
+   */
   private authenticate(
     accept: (session?: Record<string, unknown>, protocol?: string | false) => void,
     reject: (code: number, message: string) => void,
-    handshake: {
-      identity: string;
-      password?: Buffer;
-      remoteAddress?: string;
-      protocols: Set<string>;
-      request: IncomingMessage;
-    },
+    handshake: UpgradeHandshake,
   ): void {
     const remoteAddress = handshake.remoteAddress ?? 'unknown address';
+    const gate = this.gates.get(remoteAddress);
+    if (!gate) {
+      this.check(accept, reject, handshake, remoteAddress);
+      return;
+    }
+    const refuse = (status: 429 | 503, reason: string) => {
+      this.log.warn(
+        `refused charge point ${JSON.stringify(handshake.identity)} from ${remoteAddress}: ${reason} (HTTP ${status})`,
+      );
+      this.emit('refused', { identity: handshake.identity, remoteAddress, status, reason });
+      reject(status, GENERIC_REFUSALS[status]);
+    };
+    if (gate.waiting.length >= MAX_WAITING_ATTEMPTS_PER_ADDRESS) {
+      refuse(
+        429,
+        `${MAX_WAITING_ATTEMPTS_PER_ADDRESS} attempts from this address already wait while its failed ones are answered late; not checked`,
+      );
+      return;
+    }
+    gate.waiting.push({
+      check: () => {
+        // The client gave up waiting: nothing to check, nothing to count.
+        if (handshake.request.socket.destroyed) return;
+        this.check(accept, reject, handshake, remoteAddress);
+      },
+      refuse: (status) => refuse(status, 'the central system is stopping'),
+    });
+    this.emit('held', { identity: handshake.identity, remoteAddress, waiting: gate.waiting.length });
+  }
+
+  private check(
+    accept: (session?: Record<string, unknown>, protocol?: string | false) => void,
+    reject: (code: number, message: string) => void,
+    handshake: UpgradeHandshake,
+    remoteAddress: string,
+  ): void {
     const tlsSocket = handshake.request.socket as TLSSocket;
     const decision = decideHandshake(
       {
@@ -779,35 +876,59 @@ export class CentralSystem extends EventEmitter {
         reason: `offers sub-protocols ${[...handshake.protocols].join(', ')}; this central system speaks ${OCPP16}`,
       };
     }
-    if (refusal) {
-      const { status, reason } = refusal;
-      const delayMs = this.throttle.recordFailure(remoteAddress);
-      this.log.warn(
-        `refused charge point ${JSON.stringify(handshake.identity)} from ${remoteAddress}: ${reason} (HTTP ${status}${delayMs ? `, answered after ${delayMs / 1000} s` : ''})`,
-      );
-      this.emit('refused', { identity: handshake.identity, remoteAddress, status, reason });
-      // The details stay in the log: telling a stranger which identities exist or why a password
-      // failed helps nobody but an attacker.
-      const answer = () => reject(status, GENERIC_REFUSALS[status]);
-      const parked = this.parkedRefusals.get(remoteAddress) ?? 0;
-      if (delayMs === 0 || parked >= MAX_PARKED_REFUSALS_PER_ADDRESS) {
-        answer();
-        return;
-      }
-      this.parkedRefusals.set(remoteAddress, parked + 1);
-      const release = () => {
-        this.releaseParked.delete(release);
-        const left = (this.parkedRefusals.get(remoteAddress) ?? 1) - 1;
-        if (left > 0) this.parkedRefusals.set(remoteAddress, left);
-        else this.parkedRefusals.delete(remoteAddress);
-        answer();
-      };
-      const timer = this.clock.setTimeout(release, delayMs);
-      this.releaseParked.set(release, timer);
+    if (!refusal) {
+      // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
+      accept({}, handshake.protocols.size === 0 ? false : OCPP16);
       return;
     }
-    // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
-    accept({}, handshake.protocols.size === 0 ? false : OCPP16);
+    const { status, reason } = refusal;
+    const delayMs = this.throttle.recordFailure(remoteAddress);
+    this.log.warn(
+      `refused charge point ${JSON.stringify(handshake.identity)} from ${remoteAddress}: ${reason} (HTTP ${status}${delayMs ? `, answered after ${delayMs / 1000} s` : ''})`,
+    );
+    this.emit('refused', { identity: handshake.identity, remoteAddress, status, reason });
+    // The details stay in the log: telling a stranger which identities exist or why a password
+    // failed helps nobody but an attacker.
+    const answer = () => reject(status, GENERIC_REFUSALS[status]);
+    if (delayMs === 0) {
+      answer();
+      return;
+    }
+    let gate = this.gates.get(remoteAddress);
+    if (!gate) {
+      gate = { parked: false, waiting: [] };
+      this.gates.set(remoteAddress, gate);
+    }
+    const held = gate;
+    held.parked = true;
+    const release = () => {
+      this.releaseParked.delete(release);
+      answer();
+      held.parked = false;
+      this.openGate(remoteAddress, held);
+    };
+    const timer = this.clock.setTimeout(release, delayMs);
+    this.releaseParked.set(release, timer);
+  }
+
+  private clearHandshakeTimer(socket: Socket): void {
+    const timer = this.handshakeTimers.get(socket);
+    if (timer === undefined) return;
+    this.clock.clearTimeout(timer);
+    this.handshakeTimers.delete(socket);
+  }
+
+  /** Checks the attempts waiting at an address, in order, until one of them is held back again. */
+  private openGate(remoteAddress: string, gate: AddressGate): void {
+    while (!gate.parked) {
+      const next = gate.waiting.shift();
+      if (!next) {
+        this.gates.delete(remoteAddress);
+        return;
+      }
+      if (this.currentState === 'listening') next.check();
+      else next.refuse(503);
+    }
   }
 
   private onClient(client: RPCServerClient): void {

@@ -138,7 +138,7 @@ export class ChargePointConnection extends EventEmitter {
     socket.on('data', touch);
     client.on('badMessage', ({ buffer, error }: { buffer: Buffer; error: Error }) => {
       this.options.log.warn(
-        `charge point ${this.identity}: unreadable frame (${error.message}): ${truncate(buffer.toString())}`,
+        `charge point ${this.identity}: unreadable frame (${error.message}): ${withoutSecrets(buffer.toString())}`,
       );
     });
     client.once('close', ({ code, reason }: { code: number; reason: string | Buffer }) => {
@@ -354,6 +354,16 @@ function triggeredAction(action: string, request: unknown): string | undefined {
   if (action !== 'TriggerMessage' && action !== 'ExtendedTriggerMessage') return undefined;
   const requested = (request as { requestedMessage?: string }).requestedMessage;
   return requested === 'SignChargePointCertificate' ? 'SignCertificate' : requested;
+}
+
+/**
+ * An unreadable frame for the log: truncated, and cut before anything that follows an
+ * AuthorizationKey (a broken ChangeConfiguration or GetConfiguration may carry the password).
+ */
+function withoutSecrets(text: string): string {
+  const at = text.search(/authorizationkey/i);
+  if (at === -1) return truncate(text);
+  return `${truncate(text.slice(0, at + 'AuthorizationKey'.length))} … (the rest is not logged: it may hold the charger's password)`;
 }
 
 function truncate(text: string, length = 200): string {

@@ -128,7 +128,9 @@ export interface FailureThrottleOptions {
  * Slows down repeated failed handshakes from one address (password guessing, a misconfigured
  * charger hammering the port): the refusal is answered after a delay that doubles per failure.
  * A success does not reset the count: behind NAT or a proxy, a good charger sharing the address
- * would otherwise reset an attacker's count; successes are never delayed anyway.
+ * would otherwise reset an attacker's count. While a refusal is held back, the central system
+ * checks no further attempt of that address (CentralSystem.authenticate), so that parallel guesses
+ * are not checked faster than sequential ones.
  */
 export class FailureThrottle {
   private readonly failures = new Map<string, { count: number; lastMs: number }>();

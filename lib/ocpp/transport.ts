@@ -33,7 +33,7 @@ export interface TlsMaterial {
  */
 export function loadTlsMaterial(settings: TlsSettings, needsCa: boolean): TlsMaterial {
   const cert = readPem('TLS certificate', settings.certificate);
-  const key = readPem('TLS private key', settings.privateKey);
+  const key = readPem('TLS private key', settings.privateKey, { secret: true });
   const ca = settings.ca ? readPem('TLS CA certificate', settings.ca) : undefined;
   if (needsCa && !ca) {
     throw new ConfigError(
@@ -58,9 +58,11 @@ export function loadTlsMaterial(settings: TlsSettings, needsCa: boolean): TlsMat
 /**
  * Settings hold either PEM text or a file path. PEM blocks are found wherever they are in the
  * text (openssl's "Bag Attributes" lines may precede them); only a short single line is taken for
- * a path. An error never repeats the value itself: it may be a private key.
+ * a path. An error never repeats the value itself: it may be a private key. For a secret field
+ * the path is not repeated either when no file has that name: the value may be the key's base64
+ * body pasted without its -----BEGIN line.
  */
-function readPem(field: string, value: string): Buffer {
+function readPem(field: string, value: string, options: { secret?: boolean } = {}): Buffer {
   const text = value.trim();
   if (text === '') throw new ConfigError(field, 'is empty');
   if (text.includes('-----BEGIN')) return pemBlocks(field, text);
@@ -74,6 +76,12 @@ function readPem(field: string, value: string): Buffer {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+    if (options.secret) {
+      throw new ConfigError(
+        field,
+        `is not PEM text (-----BEGIN ...) and no file of that name can be read (${why}); the value is not shown, as it may be the key itself`,
+      );
+    }
     throw new ConfigError(field, `cannot read ${text}: ${why}`);
   }
   if (!content.toString('utf8').includes('-----BEGIN')) {

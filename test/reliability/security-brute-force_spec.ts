@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../lib/clock';
+import type { CentralSystem } from '../../lib/ocpp/central-system';
+import { PasswordBook } from '../../lib/ocpp/passwords';
+import { rpcChargePoint } from '../support/charge-point';
+import { waitFor } from '../support/events';
+import { BOOT, useOcppHarness } from '../support/ocpp';
+import { type Attempt, attempt, basic, settle } from './support/security';
+
+/**
+ * Password guessing against security profile 1: the FailureThrottle keys on the remote address,
+ * so the attackers here dial from other loopback addresses (127.0.0.2 ...) than the chargers.
+ * The central system runs on a ManualClock: the delays are exact and the tests instant.
+ */
+const PASSWORDS = PasswordBook.parse('CP-1 0123456789abcdef0123\nCP-2 fedcba9876543210fedc');
+const RIGHT = '0123456789abcdef0123';
+
+interface Refusal {
+  identity: string;
+  remoteAddress: string;
+  status: number;
+  reason: string;
+}
+
+function recordRefusals(cs: CentralSystem): Refusal[] {
+  const refusals: Refusal[] = [];
+  cs.on('refused', (refusal: Refusal) => refusals.push(refusal));
+  return refusals;
+}
+
+/** Password checks that failed (the guesses the server actually evaluated), per address. */
+const guessesChecked = (refusals: Refusal[], address: string) =>
+  refusals.filter((r) => r.remoteAddress === address && r.reason === 'wrong password').length;
+
+/** Resolves when the attempt is answered; fails after `ms` of real time instead of hanging the test. */
+async function answeredWithin(a: Attempt, ms = 3000): Promise<number> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      a.status,
+      new Promise<number>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('security: password guessing (security profile 1)', () => {
+  const harness = useOcppHarness();
+  let clock: ManualClock;
+  let cs: CentralSystem;
+  let refusals: Refusal[];
+  const url = (identity = 'CP-1') => `ws://127.0.0.1:${cs.port}/${identity}`;
+  const guess = (from: string, password = 'guess-guess-guess', identity = 'CP-1') =>
+    attempt(url(identity), { localAddress: from, ...basic(identity, password) });
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    cs = await harness().centralSystem({
+      securityProfile: 1,
+      passwords: PASSWORDS,
+      unknownChargePoints: 'reject',
+      clock,
+    });
+    refusals = recordRefusals(cs);
+  });
+
+  /** Three failures are free; the fourth from `from` is held back for 1 s (not answered yet). */
+  async function exhaustFreeFailures(from: string): Promise<Attempt> {
+    for (let i = 0; i < 3; i++) assert.equal(await guess(from).status, 401);
+    const fourth = guess(from);
+    await waitFor(
+      cs,
+      'refused',
+      (r: Refusal) => r.remoteAddress === from && guessesChecked(refusals, from) === 4,
+    );
+    await settle();
+    assert.equal(fourth.answered(), false, 'the fourth failure is answered late');
+    return fourth;
+  }
+
+  it('slows down the guessing address only: chargers and strangers at other addresses get in or out at once', async () => {
+    const fourth = await exhaustFreeFailures('127.0.0.2');
+
+    // A charger at another address boots while the attacker waits.
+    const charger = harness().charger(cs, 'CP-2', {
+      password: 'fedcba9876543210fedc',
+      wsOpts: { localAddress: '127.0.0.3' },
+    } as never);
+    await charger.connect();
+    assert.deepEqual(
+      ((await charger.call('BootNotification', BOOT)) as { status: string }).status,
+      'Accepted',
+    );
+    // A wrong password from a third address is answered at once: its own first failure.
+    assert.equal(await answeredWithin(guess('127.0.0.4')), 401);
+    assert.equal(harness().log.matching(/from 127\.0\.0\.4: wrong password \(HTTP 401\)$/, 'warn').length, 1);
+    assert.equal(fourth.answered(), false);
+
+    clock.advance(1000);
+    assert.equal(await fourth.status, 401);
+    assert.equal(
+      harness().log.matching(/from 127\.0\.0\.2: wrong password \(HTTP 401, answered after 1 s\)/).length,
+      1,
+    );
+  });
+
+  it('does not check parallel guesses faster than one at a time, and holds at most 8 (the rest get 429 unchecked)', async () => {
+    const attacker = '127.0.0.2';
+    const fourth = await exhaustFreeFailures(attacker);
+    const parallel = Array.from({ length: 11 }, () => guess(attacker));
+    const overflow = await new Promise<number[]>((resolve) => {
+      const statuses: number[] = [];
+      for (const a of parallel) {
+        void a.status.then((status) => {
+          statuses.push(status);
+          if (statuses.length === 3) resolve(statuses);
+        });
+      }
+    });
+    assert.deepEqual(overflow, [429, 429, 429]);
+    const held = parallel.filter((a) => !a.answered());
+    assert.equal(held.length, 8);
+    assert.equal(guessesChecked(refusals, attacker), 4, 'none of the parallel guesses was checked yet');
+
+    // Each further guess is checked only when the one before has been answered, after its delay.
+    // (The clock fires the release, which answers one guess and checks the next, synchronously.)
+    clock.advance(1000);
+    assert.equal(await fourth.status, 401);
+    assert.equal(guessesChecked(refusals, attacker), 5);
+    clock.advance(1999);
+    assert.equal(guessesChecked(refusals, attacker), 5);
+    clock.advance(1);
+    assert.equal(guessesChecked(refusals, attacker), 6);
+    await Promise.race(held.map((a) => a.status));
+    assert.equal(held.filter((a) => a.answered()).length, 1);
+
+    // 13 guesses in 3 s instead of 15 at once; the rest come out one by one, 30 s apart at most.
+    for (let round = 0; round < 20 && held.some((a) => !a.answered()); round++) {
+      clock.advance(30000);
+      await settle();
+    }
+    assert.deepEqual(await Promise.all(held.map((a) => a.status)), Array(8).fill(401));
+    assert.equal(guessesChecked(refusals, attacker), 12);
+  });
+
+  it('checks even the right password from a guessing address only when its turn comes', async () => {
+    const attacker = '127.0.0.2';
+    const fourth = await exhaustFreeFailures(attacker);
+    const held = waitFor(cs, 'held');
+    const right = guess(attacker, RIGHT);
+    await held;
+    clock.advance(999);
+    await settle();
+    assert.equal(right.answered(), false, 'no verdict while a refusal of the address is held');
+    clock.advance(1);
+    assert.equal(await fourth.status, 401);
+    assert.equal(await right.status, 101);
+    // The same charger from its own address was never held back.
+    const charger = rpcChargePoint(`ws://127.0.0.1:${cs.port}`, 'CP-1', { password: RIGHT });
+    await charger.connect();
+    await charger.close();
+  });
+
+  it('answers every held attempt when the central system stops', async () => {
+    const attacker = '127.0.0.2';
+    const fourth = await exhaustFreeFailures(attacker);
+    let held = 0;
+    const bothHeld = new Promise<void>((resolve) => cs.on('held', () => ++held === 2 && resolve()));
+    const queued = [guess(attacker), guess(attacker, RIGHT)];
+    await bothHeld;
+    await cs.stop();
+    assert.equal(await fourth.status, 401);
+    for (const a of queued) {
+      const status = await a.status.catch(() => 'socket closed');
+      assert.ok(status === 503 || status === 'socket closed', `got ${status}`);
+    }
+  });
+
+  it('forgets an address after 15 minutes without a failure', async () => {
+    const fourth = await exhaustFreeFailures('127.0.0.2');
+    clock.advance(1000);
+    assert.equal(await fourth.status, 401);
+    clock.advance(15 * 60 * 1000 + 1);
+    assert.equal(await answeredWithin(guess('127.0.0.2')), 401);
+    assert.equal(harness().log.matching(/from 127\.0\.0\.2: wrong password \(HTTP 401\)$/).length, 4);
+  });
+});
