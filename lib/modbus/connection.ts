@@ -123,6 +123,8 @@ export interface PortInternals {
   _id?: number;
   _cmd?: number;
   _length?: number | string;
+  /** Modbus TCP: bytes received and not yet cut into MBAP frames. */
+  _clientRcvData?: Buffer;
   /** The net.Socket or SerialPort underneath. */
   _client?: { on(event: string, listener: (...args: unknown[]) => void): void };
 }
@@ -144,6 +146,20 @@ export function discardRtuInput(port: PortInternals | undefined): boolean {
   port._id = 0;
   port._cmd = 0;
   port._length = 0;
+  return true;
+}
+
+/**
+ * Forgets what a Modbus TCP port received and has not yet cut into a frame. modbus-serial cuts
+ * frames by the MBAP length field, so one stray byte (a truncated answer, noise from a gateway)
+ * puts every later answer out of step, and a bogus length makes it wait for up to 64 KiB: the
+ * bus would time out on every request for as long as the connection lasts. The bus sends one
+ * request at a time, so nothing received before a request is written can be its answer.
+ * False when the port does not look as expected (another modbus-serial version).
+ */
+export function discardTcpInput(port: PortInternals | undefined): boolean {
+  if (!port || !Buffer.isBuffer(port._clientRcvData)) return false;
+  if (port._clientRcvData.length > 0) port._clientRcvData = Buffer.alloc(0);
   return true;
 }
 
@@ -259,6 +275,8 @@ export function modbusSerialConnector(transport: BusTransport): Connector {
             }
             done(null, result?.data ?? []);
           };
+          // Found by test/reliability/fuzz-modbus_spec.ts: see discardTcpInput.
+          if (transport.kind === 'tcp') discardTcpInput(internals._port);
           try {
             if (functionCode === 3) client.writeFC3(unitId, address, quantity, callback as never);
             else client.writeFC4(unitId, address, quantity, callback as never);

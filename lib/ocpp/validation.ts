@@ -65,7 +65,7 @@ export function findViolation(
 ): Violation | undefined {
   try {
     ocpp16Validator.validate(`urn:${action}.${kind === 'request' ? 'req' : 'conf'}`, payload);
-    return undefined;
+    return constraintViolation(action, kind, payload);
   } catch (err) {
     const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];
     const first = errors[0];
@@ -76,6 +76,67 @@ export function findViolation(
       summary: errors.length > 0 ? errors.map(describe).join('; ') : String((err as Error).message),
     };
   }
+}
+
+/**
+ * What the schemas cannot say: OCPP 1.6 section 6 requires `connectorId > 0` in StartTransaction
+ * and `>= 0` in StatusNotification and MeterValues, and an integer beyond 2^53 cannot be a
+ * connector, transaction, meter reading or id at all (JSON numbers lose digits there, and
+ * 1e300 passes the schemas' `integer`). Found by test/reliability/fuzz-ocpp_spec.ts: such values
+ * opened transactions on connector -1 and recorded sessions of -1e300 Wh.
+ */
+function constraintViolation(
+  action: OcppAction,
+  kind: 'request' | 'response',
+  payload: unknown,
+): Violation | undefined {
+  const unsafe = unsafeInteger(payload, '');
+  if (unsafe) {
+    return {
+      action,
+      kind,
+      errorCode: 'PropertyConstraintViolation',
+      summary: `${unsafe}: must be an integer between -2^53 and 2^53`,
+    };
+  }
+  if (kind !== 'request') return undefined;
+  const connectorId = (payload as { connectorId?: unknown }).connectorId;
+  if (typeof connectorId !== 'number') return undefined;
+  const least = MIN_CONNECTOR_ID[action];
+  if (least === undefined || connectorId >= least) return undefined;
+  return {
+    action,
+    kind,
+    errorCode: 'PropertyConstraintViolation',
+    summary: `connectorId: must be ${least === 1 ? '> 0' : '>= 0'}`,
+  };
+}
+
+const MIN_CONNECTOR_ID: Partial<Record<OcppAction, number>> = {
+  StartTransaction: 1,
+  StatusNotification: 0,
+  MeterValues: 0,
+};
+
+/** The path of the first number that is whole but not a safe integer, in a schema-valid payload. */
+function unsafeInteger(value: unknown, path: string): string | undefined {
+  if (typeof value === 'number') {
+    return Number.isInteger(value) && !Number.isSafeInteger(value) ? path || '(message)' : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = unsafeInteger(value[index], `${path}[${index}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = unsafeInteger(item, path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** The CallError a strict central system answers a violating request with. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ManualClock } from '../../../lib/clock';
-import { discardRtuInput, type PortInternals } from '../../../lib/modbus/connection';
+import { discardRtuInput, discardTcpInput, type PortInternals } from '../../../lib/modbus/connection';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
 import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
@@ -15,6 +15,7 @@ type PortConstructor = new (
 ) => PortInternals & { emit(event: string, ...args: unknown[]): void };
 const RTUBufferedPort = load('modbus-serial/ports/rtubufferedport') as PortConstructor;
 const TelnetPort = load('modbus-serial/ports/telnetport') as PortConstructor;
+const TcpPort = load('modbus-serial/ports/tcpport') as PortConstructor;
 
 /** A read request for unit 1, FC3, address 0, as modbus-serial writes it (with CRC). */
 function request(quantity: number): Buffer {
@@ -68,7 +69,18 @@ describe('modbus-serial internals the bus relies on (fails loudly after an upgra
     });
   }
 
+  it('TcpPort: discarding drops bytes not yet cut into a frame', () => {
+    const port = new TcpPort('127.0.0.1', { port: 1 });
+    const client = port._client as unknown as { emit(event: string, data: Buffer): void; destroy(): void };
+    client.emit('data', Buffer.from([0xe3, 0x00, 0x01]));
+    assert.equal(port._clientRcvData?.length, 3);
+    assert.equal(discardTcpInput(port), true);
+    assert.equal(port._clientRcvData?.length, 0);
+    client.destroy();
+  });
+
   it('says when a port does not look as expected, so the bus reopens the connection instead', () => {
+    assert.equal(discardTcpInput(undefined), false);
     assert.equal(discardRtuInput(undefined), false);
     assert.equal(discardRtuInput({ on: () => undefined } as PortInternals), false);
   });
@@ -107,6 +119,50 @@ describe('Modbus connections through modbus-serial', function () {
       assert.equal(bus.stats.timeouts, 0);
       assert.deepEqual(bus.unitHealth(1), { consecutiveFailures: 0, backedOffUntilMs: 0 });
       assert.equal(bus.stats.connects, 2);
+    });
+  }
+
+  for (const [what, stray] of [
+    ['a stray byte', Buffer.from([0xe3])],
+    ['a truncated answer', Buffer.from([0, 1, 0, 0, 0, 7, 1, 3, 4, 0x12])],
+    ['a bogus MBAP length', Buffer.from([0, 1, 0, 0, 0xff, 0xff, 1])],
+  ] as const) {
+    it(`tcp: ${what} in place of an answer fails that request only; the next answers are read (found by the reliability fuzzing)`, async () => {
+      let requests = 0;
+      const server = createServer((socket: Socket) => {
+        socket.on('error', () => undefined);
+        socket.on('data', (data: Buffer) => {
+          requests += 1;
+          if (requests === 1) {
+            socket.write(stray);
+            return;
+          }
+          // The right answer: the request's transaction id, unit 1, FC3, two registers.
+          const frame = Buffer.from([0, 0, 0, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0x56, 0x78]);
+          data.copy(frame, 0, 0, 2);
+          socket.write(frame);
+        });
+      });
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+      const port = (server.address() as { port: number }).port;
+      const bus = harness().bus({
+        name: 'meter',
+        transport: { kind: 'tcp', host: '127.0.0.1', port },
+        timeoutMs: 150,
+        unitBackoff: { afterFailures: 100 },
+      });
+      await assert.rejects(
+        bus.read({ unitId: 1, functionCode: 3, address: 0, quantity: 2 }),
+        /FC3 0-1: no answer within 150 ms/,
+      );
+      for (let n = 0; n < 3; n++) {
+        assert.deepEqual(
+          await bus.read({ unitId: 1, functionCode: 3, address: 0, quantity: 2 }),
+          [0x1234, 0x5678],
+        );
+      }
+      assert.equal(bus.stats.connects, 1, 'without reconnecting');
     });
   }
 

@@ -90,6 +90,44 @@ describe('validation of charger messages', () => {
     });
   });
 
+  describe('values the schemas let through (found by test/reliability/fuzz-ocpp_spec.ts)', () => {
+    it('refuses connector ids OCPP 1.6 rules out and integers beyond 2^53, opening no transaction and no connector', async () => {
+      const cs = await harness().centralSystem();
+      const { client } = await harness().bootedCharger(cs, 'CP-ODD');
+      const start = (connectorId: number, meterStart = 0) =>
+        client.call('StartTransaction', { connectorId, idTag: 'TAG-1', meterStart, timestamp: isoNow() });
+      for (const [call, field] of [
+        [start(0), /connectorId: must be > 0/],
+        [start(-1), /connectorId: must be > 0/],
+        [start(1e300), /connectorId: must be an integer between/],
+        [start(1, 2 ** 60), /meterStart: must be an integer between/],
+        [
+          client.call('StatusNotification', { connectorId: -3, errorCode: 'NoError', status: 'Charging' }),
+          /connectorId: must be >= 0/,
+        ],
+        [
+          client.call('StopTransaction', { transactionId: 1, meterStop: -1e300, timestamp: isoNow() }),
+          /meterStop: must be an integer between/,
+        ],
+      ] as const) {
+        const refused = await callError(call);
+        assert.equal(refused.code, 'PropertyConstraintViolation', refused.message);
+        assert.match(refused.message, field);
+      }
+      assert.deepEqual(cs.openTransactions(), []);
+      assert.deepEqual(cs.connectors.all('CP-ODD'), []);
+      // Zero is the main controller / main meter where 1.6 allows it.
+      assert.deepEqual(
+        await client.call('StatusNotification', {
+          connectorId: 0,
+          errorCode: 'NoError',
+          status: 'Available',
+        }),
+        {},
+      );
+    });
+  });
+
   describe('lenient chargers', () => {
     it('log each violation and process the message', async () => {
       const cs = await harness().centralSystem({ chargePoints: { 'CP-LENIENT': { lenient: true } } });
