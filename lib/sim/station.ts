@@ -49,6 +49,11 @@ export interface StationOptions extends LinkOptions {
   maxCurrentA?: number;
   /** Nominal phase-to-neutral voltage, for W↔A and the meter. Default 230 V. */
   voltageV?: number;
+  /**
+   * Entries the authorization cache keeps, like a real charger's bounded cache: when full, the
+   * entry used least recently goes. Default 1000.
+   */
+  authorizationCacheSize?: number;
 }
 
 /** What a connector looks like right now. */
@@ -612,13 +617,23 @@ export abstract class ChargePointStation extends ChargePointLink {
     const cached = this.configuration.bool('AuthorizationCacheEnabled', false)
       ? this.authCache.get(idTag)
       : undefined;
-    return cached ? expired(cached) : undefined;
+    if (!cached) return undefined;
+    // Used: it moves to the end of the eviction order.
+    this.authCache.delete(idTag);
+    this.authCache.set(idTag, cached);
+    return expired(cached);
   }
 
   /** Updates the authorization cache from an IdTagInfo (3.5.1), unless the tag is on the local list (3.5.3). */
   protected remember(idTag: string, info: IdTagInfo): void {
     if (!this.configuration.bool('AuthorizationCacheEnabled', false) || this.localList.has(idTag)) return;
+    this.authCache.delete(idTag);
     this.authCache.set(idTag, info);
+    const size = this.stationOptions.authorizationCacheSize ?? 1000;
+    for (const oldest of this.authCache.keys()) {
+      if (this.authCache.size <= size) break;
+      this.authCache.delete(oldest);
+    }
   }
 
   protected endReservation(reservationId: number): void {

@@ -257,6 +257,20 @@ describe('SimulatedChargePoint: central-system commands', () => {
       assert.deepEqual(await cp.authorize('TAG'), { status: 'Invalid' });
     });
 
+    it('keeps a bounded authorization cache: the entry used least recently goes first', async () => {
+      await start({ authorizationCacheSize: 2 });
+      await cp.authorize('A');
+      await cp.authorize('B');
+      await cp.disconnect();
+      assert.deepEqual(await cp.authorize('A'), { status: 'Accepted' }, 'A is used: B is now the oldest');
+      await cp.connect();
+      await cp.authorize('C');
+      await cp.disconnect();
+      assert.deepEqual(await cp.authorize('B'), { status: 'Invalid' }, 'B made room for C');
+      assert.deepEqual(await cp.authorize('A'), { status: 'Accepted' });
+      assert.deepEqual(await cp.authorize('C'), { status: 'Accepted' });
+    });
+
     it('answers DataTransfer with UnknownVendorId unless given a handler', async () => {
       await start();
       assert.deepEqual(await cs.call('CP1', 'DataTransfer', { vendorId: 'com.example', messageId: 'x' }), {
