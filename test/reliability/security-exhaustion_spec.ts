@@ -4,7 +4,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { WebSocket } from 'ws';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { PasswordBook } from '../../lib/ocpp/passwords';
-import { makeTestPki, type TestPki } from '../support/certs';
+import { useTestPki } from '../support/certs';
 import { rpcChargePoint } from '../support/charge-point';
 import { BOOT, useOcppHarness } from '../support/ocpp';
 import { attempt, basic, type RawConnection, rawConnection, timed } from './support/security';
@@ -26,23 +26,14 @@ const PASSWORDS = PasswordBook.parse('CP-GOOD 0123456789abcdef0123');
 
 describe('security: resource exhaustion', () => {
   const harness = useOcppHarness();
-  let pki: TestPki;
-
-  before(function () {
-    this.timeout(20000);
-    pki = makeTestPki();
-  });
-
-  after(() => {
-    pki.remove();
-  });
+  const pki = useTestPki();
 
   async function goodChargerBoots(cs: CentralSystem, tls = false): Promise<number> {
     const scheme = tls ? 'wss' : 'ws';
     const { ms } = await timed(async () => {
       const client = rpcChargePoint(`${scheme}://127.0.0.1:${cs.port}`, 'CP-GOOD', {
         password: '0123456789abcdef0123',
-        ...(tls ? { wsOpts: { ca: pki.caCert } } : {}),
+        ...(tls ? { wsOpts: { ca: pki().caCert } } : {}),
       });
       await client.connect();
       const boot = (await client.call('BootNotification', BOOT)) as { status: string };
@@ -92,7 +83,7 @@ describe('security: resource exhaustion', () => {
       const cs = await harness().centralSystem({
         securityProfile: 2,
         passwords: PASSWORDS,
-        tls: { certificate: pki.serverCert, privateKey: pki.serverKey },
+        tls: { certificate: pki().serverCert, privateKey: pki().serverKey },
         handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       });
       const port = cs.port as number;
@@ -101,7 +92,7 @@ describe('security: resource exhaustion', () => {
       const stalled = await rawConnection(port);
       stalled.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
       // TLS completes, then no HTTP request at all.
-      const quiet = tlsConnect({ host: '127.0.0.1', port, ca: pki.caCert, servername: 'localhost' });
+      const quiet = tlsConnect({ host: '127.0.0.1', port, ca: pki().caCert, servername: 'localhost' });
       quiet.on('error', () => undefined);
       await once(quiet, 'secureConnect');
       const quietClosed = timed(() => once(quiet, 'close'));

@@ -4,7 +4,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { WebSocket } from 'ws';
 import { CentralSystem } from '../../lib/ocpp/central-system';
 import { PasswordBook } from '../../lib/ocpp/passwords';
-import { makeTestPki, type TestPki } from '../support/certs';
+import { useTestPki } from '../support/certs';
 import { answer, rpcChargePoint } from '../support/charge-point';
 import { BOOT, useOcppHarness } from '../support/ocpp';
 import { basic, type ClientOptions, handshakeStatus, tlsProbe } from './support/security';
@@ -21,16 +21,7 @@ const CP2 = 'fedcba9876543210fedc';
 
 describe('security: who gets in (profiles 1-3, real certificates)', () => {
   const harness = useOcppHarness();
-  let pki: TestPki;
-
-  before(function () {
-    this.timeout(20000);
-    pki = makeTestPki();
-  });
-
-  after(() => {
-    pki.remove();
-  });
+  const pki = useTestPki();
 
   /** A charger that must get in: connects, boots Accepted, closes. */
   async function bootsAccepted(endpoint: string, identity: string, options: object) {
@@ -47,10 +38,10 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
         securityProfile: profile,
         passwords: PASSWORDS,
         unknownChargePoints: 'reject',
-        ...(profile === 2 ? { tls: { certificate: pki.serverCert, privateKey: pki.serverKey } } : {}),
+        ...(profile === 2 ? { tls: { certificate: pki().serverCert, privateKey: pki().serverKey } } : {}),
       });
       const scheme = profile === 2 ? 'wss' : 'ws';
-      const tls: ClientOptions = profile === 2 ? { ca: pki.caCert } : {};
+      const tls: ClientOptions = profile === 2 ? { ca: pki().caCert } : {};
       const url = (id: string) => `${scheme}://127.0.0.1:${cs.port}/${id}`;
       await bootsAccepted(`${scheme}://127.0.0.1:${cs.port}`, 'CP-1', {
         password: CP1,
@@ -90,22 +81,22 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
       securityProfile: 3,
       unknownChargePoints: 'reject',
       chargePoints: { 'CP-TLS-1': {}, 'CP-TLS-2': {} },
-      tls: { certificate: pki.serverCert, privateKey: pki.serverKey, ca: pki.caCert },
+      tls: { certificate: pki().serverCert, privateKey: pki().serverKey, ca: pki().caCert },
     });
     const url = (id: string) => `wss://127.0.0.1:${cs.port}/${id}`;
-    const own = pki.clientCertificate('CP-TLS-1', 'Example CPO');
-    await bootsAccepted(`wss://127.0.0.1:${cs.port}`, 'CP-TLS-1', { wsOpts: { ca: pki.caCert, ...own } });
+    const own = pki().clientCertificate('CP-TLS-1', 'Example CPO');
+    await bootsAccepted(`wss://127.0.0.1:${cs.port}`, 'CP-TLS-1', { wsOpts: { ca: pki().caCert, ...own } });
 
-    const neighbour = pki.clientCertificate('CP-TLS-2', 'Example CPO');
-    assert.equal(await handshakeStatus(url('CP-TLS-1'), { ca: pki.caCert, ...neighbour }), 401);
-    const unknown = pki.clientCertificate('CP-TLS-9', 'Example CPO');
-    assert.equal(await handshakeStatus(url('CP-TLS-9'), { ca: pki.caCert, ...unknown }), 404);
+    const neighbour = pki().clientCertificate('CP-TLS-2', 'Example CPO');
+    assert.equal(await handshakeStatus(url('CP-TLS-1'), { ca: pki().caCert, ...neighbour }), 401);
+    const unknown = pki().clientCertificate('CP-TLS-9', 'Example CPO');
+    assert.equal(await handshakeStatus(url('CP-TLS-9'), { ca: pki().caCert, ...unknown }), 404);
 
     // Below HTTP: TLS itself is refused, whatever password comes with it.
-    const stranger = pki.clientCertificate('CP-TLS-1', 'Example CPO', { signedByStranger: true });
+    const stranger = pki().clientCertificate('CP-TLS-1', 'Example CPO', { signedByStranger: true });
     const refusedBelowHttp: [string, ClientOptions][] = [
-      ['another CA', { ca: pki.caCert, ...stranger }],
-      ['no certificate, with the right kind of password', { ca: pki.caCert, ...basic('CP-TLS-1', CP1) }],
+      ['another CA', { ca: pki().caCert, ...stranger }],
+      ['no certificate, with the right kind of password', { ca: pki().caCert, ...basic('CP-TLS-1', CP1) }],
     ];
     for (const [what, options] of refusedBelowHttp) {
       await assert.rejects(handshakeStatus(url('CP-TLS-1'), options), Error, what);
@@ -118,8 +109,8 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
   it('refuses TLS 1.0 and 1.1 on profiles 2 and 3 (whitepaper A00.FR.312), serves 1.2 and 1.3', async () => {
     // The probe can speak TLS 1.0: a server that allows it answers, so a refusal below is the server's.
     const permissive = createTlsServer({
-      cert: pki.serverCert,
-      key: pki.serverKey,
+      cert: pki().serverCert,
+      key: pki().serverKey,
       minVersion: 'TLSv1',
       ciphers: 'DEFAULT:@SECLEVEL=0',
     });
@@ -134,12 +125,12 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
       permissive.close();
     }
 
-    const client = pki.clientCertificate('CP-TLS-1', 'x');
+    const client = pki().clientCertificate('CP-TLS-1', 'x');
     for (const profile of [2, 3] as const) {
       const cs = await harness().centralSystem({
         securityProfile: profile,
         passwords: PASSWORDS,
-        tls: { certificate: pki.serverCert, privateKey: pki.serverKey, ca: pki.caCert },
+        tls: { certificate: pki().serverCert, privateKey: pki().serverKey, ca: pki().caCert },
       });
       const port = cs.port as number;
       const cert = profile === 3 ? client : {};
@@ -150,8 +141,12 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
           `profile ${profile}, ${old}`,
         );
       }
-      assert.deepEqual(await tlsProbe(port, 'TLSv1.2', { ca: pki.caCert, ...cert }), { protocol: 'TLSv1.2' });
-      assert.deepEqual(await tlsProbe(port, 'TLSv1.3', { ca: pki.caCert, ...cert }), { protocol: 'TLSv1.3' });
+      assert.deepEqual(await tlsProbe(port, 'TLSv1.2', { ca: pki().caCert, ...cert }), {
+        protocol: 'TLSv1.2',
+      });
+      assert.deepEqual(await tlsProbe(port, 'TLSv1.3', { ca: pki().caCert, ...cert }), {
+        protocol: 'TLSv1.3',
+      });
     }
     assert.equal(
       harness().log.matching(/TLS handshake from 127\.0\.0\.1 failed: .*unsupported protocol/).length,
@@ -162,7 +157,7 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
     const strict = await harness().centralSystem({
       securityProfile: 2,
       passwords: PASSWORDS,
-      tls: { certificate: pki.serverCert, privateKey: pki.serverKey, minVersion: 'TLSv1.3' },
+      tls: { certificate: pki().serverCert, privateKey: pki().serverKey, minVersion: 'TLSv1.3' },
     });
     assert.deepEqual(await tlsProbe(strict.port as number, 'TLSv1.2'), {
       error: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
@@ -227,8 +222,8 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
   it('never repeats a private key pasted without its PEM header in an error', async () => {
     // The body of a PEM key on one line (what a paste into a one-line field can leave) is not
     // PEM, so it is taken for a file name; the error must not print it back.
-    const body = pki.serverKey
-      .split('\n')
+    const body = pki()
+      .serverKey.split('\n')
       .filter((line) => line && !line.startsWith('-----'))
       .join('');
     const cs = new CentralSystem({
@@ -236,7 +231,7 @@ describe('security: who gets in (profiles 1-3, real certificates)', () => {
       port: 0,
       securityProfile: 2,
       passwords: PASSWORDS,
-      tls: { certificate: pki.serverCert, privateKey: body, passphrase: 'secret-passphrase-123' },
+      tls: { certificate: pki().serverCert, privateKey: body, passphrase: 'secret-passphrase-123' },
     });
     const err = (await cs.start().then(
       () => assert.fail('started with a broken key'),

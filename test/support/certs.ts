@@ -131,3 +131,22 @@ export function makeTestPki(): TestPki {
     },
   };
 }
+
+/**
+ * A test PKI for the mocha suite it is called in: made before the suite's tests (openssl takes a
+ * few seconds), removed after them. Returns a getter, valid inside tests.
+ */
+export function useTestPki(): () => TestPki {
+  let pki: TestPki | undefined;
+  before(function () {
+    this.timeout(20000);
+    pki = makeTestPki();
+  });
+  after(() => {
+    pki?.remove();
+  });
+  return () => {
+    if (!pki) throw new Error('the test PKI is made in a before hook: use it inside a test');
+    return pki;
+  };
+}

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws';
 import { ManualClock } from '../../../lib/clock';
 import { CentralSystem } from '../../../lib/ocpp/central-system';
 import { PasswordBook } from '../../../lib/ocpp/passwords';
-import { makeTestPki, type TestPki } from '../../support/certs';
+import { useTestPki } from '../../support/certs';
 import { rpcChargePoint } from '../../support/charge-point';
 import { waitFor } from '../../support/events';
 import { useOcppHarness } from '../../support/ocpp';
@@ -39,16 +39,7 @@ function basic(identity: string, password: string) {
 
 describe('security profiles', () => {
   const harness = useOcppHarness();
-  let pki: TestPki;
-
-  before(function () {
-    this.timeout(20000);
-    pki = makeTestPki();
-  });
-
-  after(() => {
-    pki.remove();
-  });
+  const pki = useTestPki();
 
   describe('1: HTTP Basic passwords', () => {
     it('lets a charger in with its own password and refuses wrong or missing ones with 401', async () => {
@@ -130,18 +121,18 @@ describe('security profiles', () => {
       const cs = await harness().centralSystem({
         securityProfile: 2,
         passwords: PASSWORDS,
-        tls: { certificate: pki.paths.serverCert, privateKey: pki.serverKey },
+        tls: { certificate: pki().paths.serverCert, privateKey: pki().serverKey },
       });
       assert.match(cs.url ?? '', /^wss:\/\/127\.0\.0\.1:\d+\/$/);
       const client = rpcChargePoint(`wss://127.0.0.1:${cs.port}`, 'CP-2', {
         password: 'fedcba9876543210fedc',
-        wsOpts: { ca: pki.caCert },
+        wsOpts: { ca: pki().caCert },
       });
       await client.connect();
       await client.close();
       assert.equal(
         await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-2`, {
-          ca: pki.caCert,
+          ca: pki().caCert,
           ...basic('CP-2', 'nope'),
         }),
         401,
@@ -154,17 +145,17 @@ describe('security profiles', () => {
         port: 0,
         securityProfile: 2,
         passwords: PASSWORDS,
-        tls: { certificate: join(pki.directory, 'nope.crt'), privateKey: pki.serverKey },
+        tls: { certificate: join(pki().directory, 'nope.crt'), privateKey: pki().serverKey },
       });
       await assert.rejects(missing.start(), /TLS certificate: cannot read .*nope\.crt: no such file/);
-      const notPem = join(pki.directory, 'not-pem.txt');
+      const notPem = join(pki().directory, 'not-pem.txt');
       writeFileSync(notPem, 'hello');
       const wrong = new CentralSystem({
         host: '127.0.0.1',
         port: 0,
         securityProfile: 2,
         passwords: PASSWORDS,
-        tls: { certificate: pki.serverCert, privateKey: notPem },
+        tls: { certificate: pki().serverCert, privateKey: notPem },
       });
       await assert.rejects(wrong.start(), /TLS private key: .*not-pem\.txt is not a PEM file/);
       const mismatched = new CentralSystem({
@@ -172,7 +163,7 @@ describe('security profiles', () => {
         port: 0,
         securityProfile: 2,
         passwords: PASSWORDS,
-        tls: { certificate: pki.serverCert, privateKey: pki.clientCertificate('X', 'Y').key },
+        tls: { certificate: pki().serverCert, privateKey: pki().clientCertificate('X', 'Y').key },
       });
       await assert.rejects(
         mismatched.start(),
@@ -181,11 +172,11 @@ describe('security profiles', () => {
     });
 
     it('reads a PEM key pasted into a one-line field', async () => {
-      const oneLine = pki.serverKey.replace(/\n/g, ' ');
+      const oneLine = pki().serverKey.replace(/\n/g, ' ');
       const cs = await harness().centralSystem({
         securityProfile: 2,
         passwords: PASSWORDS,
-        tls: { certificate: pki.serverCert, privateKey: oneLine },
+        tls: { certificate: pki().serverCert, privateKey: oneLine },
       });
       assert.equal(cs.state, 'listening');
     });
@@ -195,16 +186,16 @@ describe('security profiles', () => {
     async function profile3(options: { certificateOrganization?: string } = {}) {
       return await harness().centralSystem({
         securityProfile: 3,
-        tls: { certificate: pki.serverCert, privateKey: pki.serverKey, ca: pki.caCert },
+        tls: { certificate: pki().serverCert, privateKey: pki().serverKey, ca: pki().caCert },
         ...options,
       });
     }
 
     it('accepts a charger whose certificate the chargers’ CA signed for its identity', async () => {
       const cs = await profile3({ certificateOrganization: 'Example CPO' });
-      const { cert, key } = pki.clientCertificate('CP-TLS-1', 'Example CPO');
+      const { cert, key } = pki().clientCertificate('CP-TLS-1', 'Example CPO');
       const client = rpcChargePoint(`wss://127.0.0.1:${cs.port}`, 'CP-TLS-1', {
-        wsOpts: { ca: pki.caCert, cert, key },
+        wsOpts: { ca: pki().caCert, cert, key },
       });
       await client.connect();
       await client.close();
@@ -212,14 +203,14 @@ describe('security profiles', () => {
 
     it('refuses a certificate for another identity or organisation with 401', async () => {
       const cs = await profile3({ certificateOrganization: 'Example CPO' });
-      const other = pki.clientCertificate('CP-TLS-2', 'Example CPO');
+      const other = pki().clientCertificate('CP-TLS-2', 'Example CPO');
       assert.equal(
-        await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki.caCert, ...other }),
+        await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki().caCert, ...other }),
         401,
       );
-      const foreign = pki.clientCertificate('CP-TLS-1', 'Someone Else');
+      const foreign = pki().clientCertificate('CP-TLS-1', 'Someone Else');
       assert.equal(
-        await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki.caCert, ...foreign }),
+        await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki().caCert, ...foreign }),
         401,
       );
       assert.equal(harness().log.matching(/is not the charge point identity/).length, 1);
@@ -228,13 +219,13 @@ describe('security profiles', () => {
 
     it('wants the CN to be the identity, not merely contain it (CP10 is not CP1)', async () => {
       const cs = await profile3();
-      const cp10 = pki.clientCertificate('CP-TLS-10', 'x');
+      const cp10 = pki().clientCertificate('CP-TLS-10', 'x');
       assert.equal(
-        await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki.caCert, ...cp10 }),
+        await handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki().caCert, ...cp10 }),
         401,
       );
       const client = rpcChargePoint(`wss://127.0.0.1:${cs.port}`, 'CP-TLS-10', {
-        wsOpts: { ca: pki.caCert, ...cp10 },
+        wsOpts: { ca: pki().caCert, ...cp10 },
       });
       await client.connect();
       await client.close();
@@ -242,10 +233,10 @@ describe('security profiles', () => {
 
     it('does not complete TLS without a client certificate or with one from another CA', async () => {
       const cs = await profile3();
-      await assert.rejects(handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki.caCert }));
-      const stranger = pki.clientCertificate('CP-TLS-1', 'x', { signedByStranger: true });
+      await assert.rejects(handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki().caCert }));
+      const stranger = pki().clientCertificate('CP-TLS-1', 'x', { signedByStranger: true });
       await assert.rejects(
-        handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki.caCert, ...stranger }),
+        handshakeStatus(`wss://127.0.0.1:${cs.port}/CP-TLS-1`, { ca: pki().caCert, ...stranger }),
       );
     });
 
@@ -254,7 +245,7 @@ describe('security profiles', () => {
         host: '127.0.0.1',
         port: 0,
         securityProfile: 3,
-        tls: { certificate: pki.serverCert, privateKey: pki.serverKey },
+        tls: { certificate: pki().serverCert, privateKey: pki().serverKey },
       });
       await assert.rejects(cs.start(), /TLS CA certificate: security profile 3 needs the CA/);
     });
