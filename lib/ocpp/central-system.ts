@@ -141,10 +141,12 @@ const GENERIC_REFUSALS: Record<400 | 401 | 404 | 429 | 503, string> = {
 };
 
 /**
- * Attempts of one address that wait, unchecked, while a refusal of that address is answered late;
- * more are refused at once with 429, still unchecked (memory bound).
+ * Attempts of one identity from one address that wait, unchecked, while a refusal of that identity
+ * from that address is answered late; more are refused at once with 429, still unchecked.
  */
 const MAX_WAITING_ATTEMPTS_PER_ADDRESS = 8;
+/** Attempts of one address held back in all (refusals answered late and attempts waiting): a socket bound. */
+const MAX_HELD_ATTEMPTS_PER_ADDRESS = 64;
 
 /** What ocpp-rpc hands the auth callback. */
 interface UpgradeHandshake {
@@ -155,7 +157,7 @@ interface UpgradeHandshake {
   request: IncomingMessage;
 }
 
-/** An address with a refusal being answered late, and its attempts waiting for their turn. */
+/** An identity at an address with a refusal being answered late, and its attempts waiting for their turn. */
 interface AddressGate {
   parked: boolean;
   waiting: { check: () => void; refuse: (status: 503) => void }[];
@@ -201,7 +203,10 @@ export class CentralSystem extends EventEmitter {
   private readonly requestHandlers = new Set<(request: FlowRequest) => boolean>();
   private readonly throttle: FailureThrottle;
   /** Addresses with a refusal being answered late; how to answer each at once. */
+  /** Keyed by address and identity (gateKey). */
   private readonly gates = new Map<string, AddressGate>();
+  /** Attempts held back per address: parked refusals and waiting attempts. */
+  private readonly heldPerAddress = new Map<string, number>();
   private readonly releaseParked = new Map<() => void, TimerHandle>();
   /** TLS connections that have not sent their request yet, and when they are dropped. */
   private readonly handshakeTimers = new Map<Socket, TimerHandle>();
@@ -797,10 +802,12 @@ export class CentralSystem extends EventEmitter {
 
   /**
    * Decides a WebSocket upgrade. Repeated failures from one address are answered later and later
-   * (FailureThrottle); while a refusal of an address is held back, its further attempts wait
-   * unchecked for their turn, so that guesses sent in parallel are checked no faster than guesses
-   * sent one after another. This holds back a good charger sharing the address (NAT) with a
-   * guesser too: it gets in when its turn comes; chargers at other addresses are not affected.
+   * (FailureThrottle); while a refusal of an identity from an address is held back, further
+   * attempts for that identity from that address wait unchecked for their turn, so that password
+   * guesses sent in parallel are checked no faster than guesses sent one after another. Other
+   * chargers behind the same address (a site router, NAT) are checked at once: one charger with a
+   * wrong password must not keep a car park's other chargers out. An address holds at most
+   * MAX_HELD_ATTEMPTS_PER_ADDRESS attempts back; beyond that it gets 429 at once.
    */
   private authenticate(
     accept: (session?: Record<string, unknown>, protocol?: string | false) => void,
@@ -808,7 +815,7 @@ export class CentralSystem extends EventEmitter {
     handshake: UpgradeHandshake,
   ): void {
     const remoteAddress = handshake.remoteAddress ?? 'unknown address';
-    const gate = this.gates.get(remoteAddress);
+    const gate = this.gates.get(gateKey(remoteAddress, handshake.identity));
     if (!gate) {
       this.check(accept, reject, handshake, remoteAddress);
       return;
@@ -823,17 +830,28 @@ export class CentralSystem extends EventEmitter {
     if (gate.waiting.length >= MAX_WAITING_ATTEMPTS_PER_ADDRESS) {
       refuse(
         429,
-        `${MAX_WAITING_ATTEMPTS_PER_ADDRESS} attempts from this address already wait while its failed ones are answered late; not checked`,
+        `${MAX_WAITING_ATTEMPTS_PER_ADDRESS} attempts for this charge point from this address already wait while its failed ones are answered late; not checked`,
+      );
+      return;
+    }
+    if (!this.hold(remoteAddress)) {
+      refuse(
+        429,
+        `${MAX_HELD_ATTEMPTS_PER_ADDRESS} attempts from this address are already held back; not checked`,
       );
       return;
     }
     gate.waiting.push({
       check: () => {
+        this.unhold(remoteAddress);
         // The client gave up waiting: nothing to check, nothing to count.
         if (handshake.request.socket.destroyed) return;
         this.check(accept, reject, handshake, remoteAddress);
       },
-      refuse: (status) => refuse(status, 'the central system is stopping'),
+      refuse: (status) => {
+        this.unhold(remoteAddress);
+        refuse(status, 'the central system is stopping');
+      },
     });
     this.emit('held', { identity: handshake.identity, remoteAddress, waiting: gate.waiting.length });
   }
@@ -890,22 +908,24 @@ export class CentralSystem extends EventEmitter {
     // The details stay in the log: telling a stranger which identities exist or why a password
     // failed helps nobody but an attacker.
     const answer = () => reject(status, GENERIC_REFUSALS[status]);
-    if (delayMs === 0) {
+    if (delayMs === 0 || !this.hold(remoteAddress)) {
       answer();
       return;
     }
-    let gate = this.gates.get(remoteAddress);
+    const key = gateKey(remoteAddress, handshake.identity);
+    let gate = this.gates.get(key);
     if (!gate) {
       gate = { parked: false, waiting: [] };
-      this.gates.set(remoteAddress, gate);
+      this.gates.set(key, gate);
     }
     const held = gate;
     held.parked = true;
     const release = () => {
       this.releaseParked.delete(release);
+      this.unhold(remoteAddress);
       answer();
       held.parked = false;
-      this.openGate(remoteAddress, held);
+      this.openGate(key, held);
     };
     const timer = this.clock.setTimeout(release, delayMs);
     this.releaseParked.set(release, timer);
@@ -918,12 +938,26 @@ export class CentralSystem extends EventEmitter {
     this.handshakeTimers.delete(socket);
   }
 
-  /** Checks the attempts waiting at an address, in order, until one of them is held back again. */
-  private openGate(remoteAddress: string, gate: AddressGate): void {
+  /** Counts one more attempt held back at an address; false when the address has its fill. */
+  private hold(remoteAddress: string): boolean {
+    const held = this.heldPerAddress.get(remoteAddress) ?? 0;
+    if (held >= MAX_HELD_ATTEMPTS_PER_ADDRESS) return false;
+    this.heldPerAddress.set(remoteAddress, held + 1);
+    return true;
+  }
+
+  private unhold(remoteAddress: string): void {
+    const held = (this.heldPerAddress.get(remoteAddress) ?? 1) - 1;
+    if (held > 0) this.heldPerAddress.set(remoteAddress, held);
+    else this.heldPerAddress.delete(remoteAddress);
+  }
+
+  /** Checks the attempts waiting at a gate, in order, until one of them is held back again. */
+  private openGate(key: string, gate: AddressGate): void {
     while (!gate.parked) {
       const next = gate.waiting.shift();
       if (!next) {
-        this.gates.delete(remoteAddress);
+        this.gates.delete(key);
         return;
       }
       if (this.currentState === 'listening') next.check();
@@ -1012,4 +1046,9 @@ function describeListenError(err: NodeJS.ErrnoException, where: string): string 
     default:
       return `cannot listen on ${where}: ${err.message}`;
   }
+}
+
+/** Where attempts wait for their turn: one charge point identity at one address. */
+function gateKey(remoteAddress: string, identity: string): string {
+  return `${remoteAddress}\u0000${identity}`;
 }

@@ -164,6 +164,54 @@ describe('security: password guessing (security profile 1)', () => {
     await charger.close();
   });
 
+  it('lets another charger behind the guessing address (one site router, NAT) in at once', async () => {
+    const site = '127.0.0.2';
+    const fourth = await exhaustFreeFailures(site); // CP-1 keeps failing: a wrong password after a swap
+    const waiting = guess(site); // CP-1 again, waits for its turn
+    await waitFor(cs, 'held', (h: { identity: string }) => h.identity === 'CP-1');
+    const neighbour = harness().charger(cs, 'CP-2', {
+      password: 'fedcba9876543210fedc',
+      wsOpts: { localAddress: site },
+    } as never);
+    await neighbour.connect();
+    assert.equal(((await neighbour.call('BootNotification', BOOT)) as { status: string }).status, 'Accepted');
+    assert.equal(fourth.answered(), false, "CP-1's failures are still answered late");
+    assert.equal(waiting.answered(), false);
+    clock.advance(1000);
+    assert.equal(await fourth.status, 401);
+    clock.advance(2000);
+    assert.equal(await waiting.status, 401);
+  });
+
+  it('holds at most 64 attempts of one address back in all; beyond that 429 at once, unchecked', async () => {
+    const attacker = '127.0.0.2';
+    await exhaustFreeFailures(attacker); // 1 held: CP-1's fourth failure
+    // Guesses for 63 other identities each get checked (their first), refused and held back late.
+    const sprayed = Array.from({ length: 63 }, (_, i) => guess(attacker, 'guess-guess-guess', `X-${i}`));
+    await waitFor(cs, 'refused', () => guessesChecked(refusals, attacker) === 4);
+    await waitFor(
+      cs,
+      'refused',
+      () => refusals.filter((r) => r.remoteAddress === attacker && r.identity.startsWith('X-')).length === 63,
+    );
+    await settle();
+    assert.equal(sprayed.filter((a) => a.answered()).length, 0, 'all 63 refusals are answered late');
+    // The address has its fill: the next attempt, even with the right password, is not checked.
+    const more = guess(attacker, RIGHT);
+    assert.equal(await answeredWithin(more), 429);
+    assert.match(refusals.at(-1)?.reason ?? '', /64 attempts from this address are already held back/);
+    clock.advance(30_000);
+    for (const a of sprayed) assert.equal(await a.status, 401);
+    // Answered, they free the address's room: a new guess is checked again (and held back late).
+    const checkedBefore = refusals.length;
+    const next = guess(attacker, 'guess-guess-guess', 'X-new');
+    await waitFor(cs, 'refused', (r: Refusal) => r.identity === 'X-new');
+    assert.doesNotMatch(refusals.at(-1)?.reason ?? '', /not checked/, 'checked, not turned away');
+    assert.equal(refusals.length, checkedBefore + 1);
+    clock.advance(30_000);
+    assert.equal(await next.status, 401);
+  });
+
   it('answers every held attempt when the central system stops', async () => {
     const attacker = '127.0.0.2';
     const fourth = await exhaustFreeFailures(attacker);
