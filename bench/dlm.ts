@@ -166,6 +166,44 @@ function managerBench(connectorCount: number): number[] {
   return samples;
 }
 
+/**
+ * A burst: every charging connector's state arrives in one turn of the event loop (chargers that
+ * send meter values at the same aligned instant), with and without coalesceInputs.
+ */
+function burstBench(connectorCount: number, coalesceInputs: boolean): { ms: number; updates: number } {
+  const clock = new ManualClock(Date.UTC(2026, 5, 21, 18));
+  const site = bigSite(connectorCount);
+  const manager = new LoadManager({ site, clock, logger: silentLogger, coalesceInputs });
+  const iso = () => new Date(clock.now()).toISOString();
+  const state = (c: { chargePointId: string }, n: number, amps: number): ConnectorState => ({
+    chargePointId: c.chargePointId,
+    connectorId: 1,
+    online: true,
+    status: 'Charging',
+    transaction: { transactionId: n + 1, idTag: 'TAG', startedAt: iso(), meterStartWh: 0 },
+    currentA: [amps, amps, amps],
+    lastSeen: iso(),
+  });
+  manager.batch(() => {
+    site.connectors.forEach((c, n) => {
+      manager.connectorState(state(c, n, 6));
+    });
+    manager.reading({ source: 'grid-meter', timestamp: iso(), currentA: [100, 100, 100] });
+  });
+  manager.start();
+  clock.advance(10_000);
+  const before = manager.updateCount;
+  const started = performance.now();
+  site.connectors.forEach((c, n) => {
+    manager.connectorState(state(c, n, 7));
+  });
+  clock.advance(0);
+  const ms = performance.now() - started;
+  const updates = manager.updateCount - before;
+  manager.stop();
+  return { ms, updates };
+}
+
 function main(): void {
   console.log('ampflow load manager benchmark');
   console.log(machineLine());
@@ -181,6 +219,13 @@ function main(): void {
     const update = managerBench(size);
     console.log(
       `LoadManager update on a grid reading, same site (${update.length} updates): ${summarise(update, ROUNDS)}`,
+    );
+  }
+  for (const size of SIZES.filter((n) => n <= 1000)) {
+    const each = burstBench(size, false);
+    const coalesced = burstBench(size, true);
+    console.log(
+      `a burst of ${size.toLocaleString('en')} connector states in one turn: ${each.updates} updates in ${each.ms.toFixed(0)} ms; with coalesceInputs (as the node runs it) ${coalesced.updates} update in ${coalesced.ms.toFixed(1)} ms`,
     );
   }
   console.log('');

@@ -35,6 +35,8 @@ export = (RED: NodeAPI): void => {
     const manager = new LoadManager({
       site: validation.site,
       logger: { info: (m) => this.log(m), warn: (m) => this.warn(m), error: (m) => this.error(m) },
+      // Readings and states that arrive together (one poll of the sockets) share one update.
+      coalesceInputs: true,
     });
     manager.on('setPoint', (setPoint) => {
       this.send([

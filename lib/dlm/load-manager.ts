@@ -83,6 +83,14 @@ export interface LoadManagerOptions {
   site: Site | SiteConfig;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Readings and connector states that arrive in one turn of the event loop share one update
+   * (run on a zero-delay timer of the clock) instead of one update each. An update costs time in
+   * proportion to the site (about 13 ms for 1,000 connectors); a large site whose chargers send
+   * meter values every few seconds would otherwise keep a core busy. A decrease waits at most
+   * until the next turn. Default false: every input updates at once.
+   */
+  coalesceInputs?: boolean;
 }
 
 /** One limit a command set on a circuit, with its own end. */
@@ -276,6 +284,9 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private startedAtMs: number | undefined;
   private updating = false;
   private batching = 0;
+  private readonly coalesceInputs: boolean;
+  private coalesceTimer: TimerHandle | undefined;
+  private updatesRun = 0;
   private lastUpdateAtMs: number | undefined;
   private order: number[] = [];
   private updateAgain = false;
@@ -292,6 +303,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     super();
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.coalesceInputs = options.coalesceInputs ?? false;
     this.evaluator = new ExpressionEvaluator(this.logger);
     this.siteModel = isSite(options.site) ? options.site : parseSite(options.site);
     this.adoptSite(this.siteModel);
@@ -316,6 +328,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.stopped = true;
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.clock.clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
   }
 
   /** Resolves when every pending expression evaluation has been applied. */
@@ -414,7 +428,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       used = true;
     }
     this.report(problems);
-    if (used) this.update();
+    if (used) this.afterInput();
   }
 
   /**
@@ -449,7 +463,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.takeDraw(runtime, state.currentA, stamped ? Math.min(seenMs, now) : now, identity, stamped);
     } else runtime.draw = undefined;
     this.evaluateExpressions(connector, 'input');
-    this.update();
+    this.afterInput();
   }
 
   /**
@@ -829,6 +843,24 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
   private batchPending = false;
 
+  /** How many updates have run (each allocates the whole site): for diagnostics and benchmarks. */
+  get updateCount(): number {
+    return this.updatesRun;
+  }
+
+  /** An update after a reading or connector state: at once, or once per turn (coalesceInputs). */
+  private afterInput(): void {
+    if (!this.coalesceInputs || this.batching > 0) {
+      this.update();
+      return;
+    }
+    if (this.coalesceTimer !== undefined || this.stopped) return;
+    this.coalesceTimer = this.clock.setTimeout(() => {
+      this.coalesceTimer = undefined;
+      this.update();
+    }, 0);
+  }
+
   private update(): void {
     if (this.stopped) return;
     if (this.batching > 0) {
@@ -841,6 +873,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       return;
     }
     this.updating = true;
+    this.updatesRun += 1;
+    // This update takes in every input so far: a coalesced one still to come would repeat it.
+    this.clock.clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
     try {
       for (let round = 0; round < 3; round++) {
         this.updateAgain = false;

@@ -15,6 +15,49 @@ describe('LoadManager', () => {
   let h: ReturnType<typeof harness>;
   afterEach(() => h?.stop());
 
+  describe('coalesceInputs (large sites)', () => {
+    /** Two cars charging at 16 A each on the 32 A zone, the other loads at 0 A. */
+    function charging(coalesceInputs: boolean) {
+      h = harness(zone(2), { coalesceInputs });
+      h.feed(() => h.meter('zone-meter', [0, 0, 0]));
+      h.start();
+      h.plugIn('CP-1/1');
+      h.plugIn('CP-2/1');
+      h.obey('CP-1/1');
+      h.obey('CP-2/1');
+      h.run(120_000);
+      assert.deepEqual([h.limit('CP-1/1'), h.limit('CP-2/1')], [16, 16]);
+    }
+
+    it('runs one update for the inputs of one turn; the decrease they call for goes out on the next turn', () => {
+      charging(true);
+      const before = h.manager.updateCount;
+      for (let i = 0; i < 20; i++) h.meter('zone-meter', [20, 20, 20]);
+      h.draw('CP-1/1', [16, 16, 16]);
+      assert.equal(h.manager.updateCount, before, 'nothing yet: the inputs wait for the end of the turn');
+      h.clock.advance(0);
+      assert.equal(h.manager.updateCount, before + 1, '22 inputs, one update');
+      assert.deepEqual([h.limit('CP-1/1'), h.limit('CP-2/1')], [6, 6], '32 A - 20 A of other loads, shared');
+    });
+
+    it('is off by default: every input updates at once', () => {
+      charging(false);
+      const before = h.manager.updateCount;
+      for (let i = 0; i < 20; i++) h.meter('zone-meter', [20, 20, 20]);
+      assert.equal(h.manager.updateCount, before + 20);
+      assert.deepEqual([h.limit('CP-1/1'), h.limit('CP-2/1')], [6, 6]);
+    });
+
+    it('runs no coalesced update after stop()', () => {
+      charging(true);
+      h.meter('zone-meter', [20, 20, 20]);
+      h.stop();
+      const before = h.manager.updateCount;
+      h.clock.advance(1000);
+      assert.equal(h.manager.updateCount, before);
+    });
+  });
+
   describe('sharing', () => {
     it('sends every connector a set-point at start: 0 for an idle one, with the reason', () => {
       h = harness(zone(2));

@@ -1,12 +1,12 @@
 import { ManualClock } from '../../../lib/clock';
 import type { ConnectorState, ConnectorTransaction, PerPhase, SetPoint } from '../../../lib/contracts';
-import { LoadManager } from '../../../lib/dlm/load-manager';
+import { LoadManager, type LoadManagerOptions } from '../../../lib/dlm/load-manager';
 import type { SiteConfig } from '../../../lib/dlm/site';
 import type { SiteSummary } from '../../../lib/dlm/summary';
 import type { Logger } from '../../../lib/log';
 
 /** A load manager on a ManualClock with helpers to feed it and read what it decided. */
-export function harness(site: SiteConfig) {
+export function harness(site: SiteConfig, options: Pick<LoadManagerOptions, 'coalesceInputs'> = {}) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 8));
   const logged: string[] = [];
   const logger: Logger = {
@@ -14,7 +14,7 @@ export function harness(site: SiteConfig) {
     warn: (m) => logged.push(`warn: ${m}`),
     error: (m) => logged.push(`error: ${m}`),
   };
-  const manager = new LoadManager({ site, clock, logger });
+  const manager = new LoadManager({ site, clock, logger, ...options });
   const sent: (SetPoint & { atMs: number })[] = [];
   const summaries: SiteSummary[] = [];
   manager.on('setPoint', (setPoint) => sent.push({ ...setPoint, atMs: clock.now() }));
