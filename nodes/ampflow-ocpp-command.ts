@@ -42,6 +42,14 @@ export = (RED: NodeAPI): void => {
     const timeoutS = Number(def.timeoutS);
     const timeoutMs = def.timeoutS?.trim() && timeoutS > 0 ? timeoutS * 1000 : undefined;
 
+    // A flow that feeds this node from an ocpp-in node sends msg.action with every message: say
+    // once per field that the node's own setting applies, not once per message.
+    const warned = new Set<string>();
+    const warnOnce = (field: string, value: string) => {
+      if (warned.has(field)) return;
+      warned.add(field);
+      this.warn(RED._('ampflow-ocpp-command.warnings.noOverride', { field, value }));
+    };
     this.on('input', (message, send, done) => {
       const msg = message as CommandMessage;
       const cs = csNode?.centralSystem;
@@ -59,13 +67,11 @@ export = (RED: NodeAPI): void => {
       };
       for (const field of ['chargePointId', 'action'] as const) {
         if (def[field] && fromMsg[field] !== undefined && fromMsg[field] !== def[field] && field in msg) {
-          this.warn(RED._('ampflow-ocpp-command.warnings.noOverride', { field, value: def[field] }));
+          warnOnce(field, String(def[field]));
         }
       }
       if (fixedPayload !== undefined && typeof msg.payload === 'object' && msg.payload !== null) {
-        this.warn(
-          RED._('ampflow-ocpp-command.warnings.noOverride', { field: 'payload', value: def.payload }),
-        );
+        warnOnce('payload', String(def.payload));
       }
       const action = def.action || fromMsg.action;
       if (!action) return done(new Error(RED._('ampflow-ocpp-command.errors.noAction')));

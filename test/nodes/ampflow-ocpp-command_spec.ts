@@ -133,9 +133,18 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
     const node = helper.getNode('command');
     const warned = waitFor<[{ args: unknown[] }]>(node, 'call:warn');
     const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
+    const warnings: unknown[] = [];
+    (node as unknown as NodeJS.EventEmitter).on('call:warn', (call: { args: unknown[] }) =>
+      warnings.push(call.args[0]),
+    );
     node.receive({ action: 'Reset', payload: {} });
     assert.match(String((await warned)[0].args[0]), /ampflow-ocpp-command\.warnings\.noOverride/);
     assert.equal((await out)[0].ocpp?.action, 'ClearCache');
+    // Said once per field, not once per message.
+    const again = waitFor<[Msg]>(helper.getNode('out'), 'input');
+    node.receive({ action: 'Reset', payload: {} });
+    assert.equal((await again)[0].ocpp?.action, 'ClearCache');
+    assert.equal(warnings.length, 1, String(warnings));
   });
 
   it('carries out central-system actions: id tags and charge point lists', async () => {
