@@ -21,6 +21,7 @@ import { ModbusSimServer } from '../../lib/sim/modbus-server';
 import { DurableLog } from '../../lib/store/durable-log';
 import { waitFor } from '../support/events';
 import { useOcppHarness } from '../support/ocpp';
+import { AckLedger } from './support/ack-ledger';
 import { garbageCollector, settledHeapBytes } from './support/memory';
 import { Random, seedFor } from './support/random';
 
@@ -184,34 +185,22 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
       sessions: { sessionMinutes: 40, gapMinutes: 20, seed: SEED },
     });
     closables.push(() => fleet.stop());
-    interface Start {
-      chargePointId: string;
-      timestamp: string;
-      meterStart: number;
-    }
-    interface Stop {
-      chargePointId: string;
-      meterStop: number;
-    }
-    const starts = new Map<number, Start>();
+    // What the chargers were told, outside the JS heap: the heap check measures the product.
+    const ledger = new AckLedger(
+      fleet.chargePoints.map((cp) => cp.identity),
+      Math.ceil(CHARGERS * (SIM_MINUTES / 60) * 1.5) + 1024,
+    );
     const issuedTwice: number[] = [];
-    const stops = new Map<number, Stop>();
     for (const cp of fleet.chargePoints) {
       cp.on('result', (result) => {
         if (result.action === 'StartTransaction') {
           const id = result.response.transactionId;
-          const earlier = starts.get(id);
-          // The same start sent again (its answer was lost) gets the same id; another start may not.
-          if (
-            earlier &&
-            (earlier.chargePointId !== cp.identity || earlier.timestamp !== result.request.timestamp)
-          )
-            issuedTwice.push(id);
           const { timestamp, meterStart } = result.request;
-          starts.set(id, { chargePointId: cp.identity, timestamp, meterStart });
+          // The same start sent again (its answer was lost) gets the same id; another start may not.
+          if (!ledger.recordStart(id, cp.identity, timestamp, meterStart)) issuedTwice.push(id);
         } else if (result.action === 'StopTransaction') {
           const { transactionId, meterStop } = result.request;
-          stops.set(transactionId, { chargePointId: cp.identity, meterStop });
+          ledger.recordStop(transactionId, cp.identity, meterStop);
         }
       });
     }
@@ -284,7 +273,7 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
       wallMs,
       maxStepMs,
       sessions: sessions.length,
-      starts: starts.size,
+      starts: ledger.startCount,
       drops,
       heapBaselineMB: +(baselineHeap / 2 ** 20).toFixed(1),
       heapFinalMB: +(finalHeap / 2 ** 20).toFixed(1),
@@ -300,10 +289,15 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
       byId.set(session.transactionId, session);
     }
     assert.equal(recorded, sessions.length, 'one session event per record');
-    assert.equal(sessions.length, stops.size, 'a record for every StopTransaction answered, and no other');
-    for (const [id, stop] of stops) {
+    assert.equal(
+      sessions.length,
+      ledger.stopCount,
+      'a record for every StopTransaction answered, and no other',
+    );
+    for (const stop of ledger.acknowledgedStops()) {
+      const id = stop.transactionId;
       const session = byId.get(id);
-      const start = starts.get(id);
+      const start = ledger.start(id);
       assert.ok(session && start, `StopTransaction ${id} has no session or no start`);
       assert.equal(session.anomaly, undefined, `session ${id}: ${session.anomaly}`);
       assert.equal(session.chargePointId, stop.chargePointId);
@@ -313,7 +307,7 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
       assert.equal(session.energyWh, stop.meterStop - start.meterStart);
     }
     const open = cs.openTransactions();
-    assert.equal(open.length + sessions.length, starts.size, 'every start either open or recorded');
+    assert.equal(open.length + sessions.length, ledger.startCount, 'every start either open or recorded');
     for (const tx of open) assert.equal(byId.has(tx.transactionId), false);
     assert.equal(cs.connectedChargePoints().length, CHARGERS, 'every charger connected again');
     assert.ok(drops >= (CHARGERS * SIM_MINUTES) / 1000, `only ${drops} dropped connections`);
