@@ -1288,11 +1288,12 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const wired = connector.phases === 1 ? ONE_PHASE : THREE_PHASES;
     const followed = wired.every((i) => {
       const value = draw.chargerA[i];
-      return (
-        value !== null &&
-        value !== undefined &&
-        value <= this.allowedAt(runtime, i, draw.atMs, false) + control.overdrawToleranceA
-      );
+      if (value === null || value === undefined) return false;
+      const allowed = this.allowedAt(runtime, i, draw.atMs, false);
+      // The measurement tolerance must not reach the old value: after a decrease smaller than the
+      // tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed.
+      const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (pending.fromA - allowed) / 2));
+      return value <= allowed + tolerance;
     });
     if (followed) runtime.pendingDecrease = undefined;
   }

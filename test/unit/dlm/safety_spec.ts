@@ -595,6 +595,49 @@ describe('LoadManager safety (review findings)', () => {
       }
     });
 
+    it('does not take a reading of the old current for a charger that followed a decrease no larger than the tolerance', () => {
+      // Found by the closed-loop property (seed 425114719): 9.5 -> 8.6 A, and a reading of 9.5 A
+      // taken before the charger reacted passed as "followed" (within overdrawToleranceA, 1 A), so
+      // another charger's increase went out before the current was free.
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 30 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'sub' },
+          { chargePointId: 'B', circuit: 'sub' },
+          { chargePointId: 'C', circuit: 'sub', maxA: 12 },
+        ],
+        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+      });
+      h.start();
+      for (const key of ['A/1', 'B/1', 'C/1']) h.plugIn(key);
+      // A follows its set-point 3 s late and reports every second; B and C follow at once.
+      const lag: number[] = [];
+      h.feed(() => {
+        lag.push(h.limit('A/1') ?? 0);
+        const a = lag.length > 3 ? (lag[lag.length - 4] ?? 0) : 0;
+        h.draw('A/1', [a, a, a]);
+        for (const key of ['B/1', 'C/1']) {
+          const x = h.limit(key) ?? 0;
+          h.draw(key, [x, x, x]);
+        }
+      });
+      h.run(120_000);
+      assert.deepEqual(['A/1', 'B/1', 'C/1'].map(h.limit), [10, 10, 10]);
+      const decreasedAt = h.clock.now();
+      h.manager.command({ type: 'priority', chargePointId: 'C', priority: 10 });
+      assert.deepEqual(
+        ['A/1', 'B/1', 'C/1'].map(h.limit),
+        [9, 9, 10],
+        'the decreases at once, the increase held',
+      );
+      h.run(2_000);
+      assert.equal(h.limit('C/1'), 10, 'A still reads 10 A: it has not followed, whatever the tolerance');
+      h.run(3_000);
+      assert.equal(h.limit('C/1'), 12);
+      const raisedAt = h.sentTo('C/1').find((s) => s.limitA === 12)?.atMs ?? 0;
+      assert.equal(raisedAt - decreasedAt, 4_000, 'raised once A read 9 A');
+    });
+
     it('ramps an increase from the last sent value, not from a change long ago', () => {
       h = harness({
         circuits: [{ id: 'zone', limitA: 32, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
