@@ -39,6 +39,8 @@ interface LaneResult {
   answered: number;
   failed: Map<string, number>;
   findings: string[];
+  /** Right answers lost to a stalled event loop (the timeout fired late): a few at most. */
+  lateLoop: number;
 }
 
 async function fuzzLane(kind: 'tcp' | 'rtu', reads: number, random: Random): Promise<LaneResult> {
@@ -56,7 +58,7 @@ async function fuzzLane(kind: 'tcp' | 'rtu', reads: number, random: Random): Pro
     unitBackoff: { afterFailures: 1_000_000 },
   });
   const faults = kind === 'tcp' ? TCP_FAULTS : RTU_FAULTS;
-  const result: LaneResult = { reads: 0, answered: 0, failed: new Map(), findings: [] };
+  const result: LaneResult = { reads: 0, answered: 0, failed: new Map(), findings: [], lateLoop: 0 };
   let previous: Fault = 'correct';
   try {
     for (let index = 0; index < reads; index++) {
@@ -74,11 +76,13 @@ async function fuzzLane(kind: 'tcp' | 'rtu', reads: number, random: Random): Pro
       result.reads += 1;
       let registers: number[] | undefined;
       let error: unknown;
+      const startedMs = performance.now();
       try {
         registers = await bus.read({ unitId, functionCode, address, quantity });
       } catch (err) {
         error = err;
       }
+      const elapsedMs = performance.now() - startedMs;
       if (registers) {
         result.answered += 1;
         if (JSON.stringify(registers) !== JSON.stringify(rightRegisters(address, quantity)))
@@ -97,8 +101,13 @@ async function fuzzLane(kind: 'tcp' | 'rtu', reads: number, random: Random): Pro
         result.findings.push(`${what}: the error does not name bus, unit and registers: ${error.message}`);
       if (!ACCEPTABLE.has(error.failure))
         result.findings.push(`${what}: failed as ${error.failure}: ${error.message}`);
-      if (strict && (fault === 'correct' || fault === 'split'))
-        result.findings.push(`${what}: a right answer failed: ${error.message}`);
+      if (strict && (fault === 'correct' || fault === 'split')) {
+        // Server and reader share this process's event loop: when it stalls longer than the
+        // timeout (a GC pause on a busy machine), the timer phase comes before the answer's
+        // (second) write and the timeout fires late. A timeout on time is the reader's fault.
+        if (error.failure === 'timeout' && elapsedMs > TIMEOUT_MS * 1.5) result.lateLoop += 1;
+        else result.findings.push(`${what}: a right answer failed: ${error.message}`);
+      }
       if (strict && fault === 'exception') {
         const code = server.exceptionCodes.get(address);
         if (error.failure !== 'exception' || error.exceptionCode !== code)
@@ -191,6 +200,7 @@ describe('fuzzing the Modbus reader with malformed answers', function () {
     );
     // Both kinds of answer were met: some taken, many refused.
     for (const lane of [tcp, rtu]) {
+      assert.ok(lane.lateLoop <= lane.reads / 100, `${lane.lateLoop} right answers lost to late timers`);
       assert.ok(lane.answered > lane.reads / 4, `only ${lane.answered} of ${lane.reads} reads answered`);
       assert.ok(lane.reads - lane.answered > lane.reads / 3, 'the broken answers were refused');
     }
