@@ -247,6 +247,30 @@ class RawRegisters implements SimulatedUnit {
   }
 }
 
+/** The Carlo Gavazzi families share these registers (int32, low word first): written once. */
+const CARLO_GAVAZZI_INSTANTANEOUS_RAW: [number, number[]][] = [
+  [0, [0x08fd, 0x0000]], // voltageL1 2301 x 0.1 V
+  [2, [0x0908, 0x0000]], // voltageL2
+  [4, [0x08fa, 0x0000]], // voltageL3
+  [12, [0x1450, 0x0000]], // currentL1 5200 x 0.001 A
+  [14, [0x1900, 0x0000]], // currentL2
+  [16, [0x1194, 0x0000]], // currentL3 (magnitude)
+  [18, [0x2cec, 0x0000]], // powerL1 11500 x 0.1 W
+  [20, [0x36b0, 0x0000]], // powerL2
+  [22, [0xd8f0, 0xffff]], // powerL3 -10000 x 0.1 W (exporting)
+  [40, [0x3c8c, 0x0000]], // powerTotal 15500 x 0.1 W
+];
+/** With frequency 499 x 0.1 Hz, import 987654 and export 890 x 0.1 kWh at each family's addresses. */
+const CARLO_GAVAZZI_EXPECTED: HandWritten['expected'] = {
+  voltageV: [230.1, 231.2, 229.8],
+  currentA: [5.2, 6.4, -4.5],
+  powerW: [1150, 1400, -1000],
+  totalPowerW: 1550,
+  importWh: 98765400,
+  exportWh: 89000,
+  frequencyHz: 49.9,
+};
+
 const HAND_WRITTEN: HandWritten[] = [
   {
     id: 'eastron-sdm630',
@@ -373,58 +397,24 @@ const HAND_WRITTEN: HandWritten[] = [
     functionCode: 4,
     note: 'FC4, int32 with the LOW word first (CDAB); V x0.1, A x0.001, W x0.1, kWh x0.1, Hz int16 x0.1',
     raw: [
-      [0, [0x08fd, 0x0000]], // voltageL1 2301 x 0.1 V
-      [2, [0x0908, 0x0000]], // voltageL2
-      [4, [0x08fa, 0x0000]], // voltageL3
-      [12, [0x1450, 0x0000]], // currentL1 5200 x 0.001 A
-      [14, [0x1900, 0x0000]], // currentL2
-      [16, [0x1194, 0x0000]], // currentL3 (magnitude)
-      [18, [0x2cec, 0x0000]], // powerL1 11500 x 0.1 W
-      [20, [0x36b0, 0x0000]], // powerL2
-      [22, [0xd8f0, 0xffff]], // powerL3 -10000 x 0.1 W (exporting)
-      [40, [0x3c8c, 0x0000]], // powerTotal 15500 x 0.1 W
+      ...CARLO_GAVAZZI_INSTANTANEOUS_RAW,
       [55, [0x01f3]], // frequency 499 x 0.1 Hz
       [66, [0x1206, 0x000f]], // import 987654 x 0.1 kWh (0x000F1206: high word second)
       [92, [0x037a, 0x0000]], // export 890 x 0.1 kWh
     ],
-    expected: {
-      voltageV: [230.1, 231.2, 229.8],
-      currentA: [5.2, 6.4, -4.5],
-      powerW: [1150, 1400, -1000],
-      totalPowerW: 1550,
-      importWh: 98765400,
-      exportWh: 89000,
-      frequencyHz: 49.9,
-    },
+    expected: CARLO_GAVAZZI_EXPECTED,
   },
   {
     id: 'carlo-gavazzi-em340',
     functionCode: 4,
     note: 'FC4, int32 with the LOW word first (CDAB); V x0.1, A x0.001, W x0.1, kWh x0.1, Hz int16 x0.1',
     raw: [
-      [0, [0x08fd, 0x0000]], // voltageL1 2301 x 0.1 V
-      [2, [0x0908, 0x0000]], // voltageL2
-      [4, [0x08fa, 0x0000]], // voltageL3
-      [12, [0x1450, 0x0000]], // currentL1 5200 x 0.001 A
-      [14, [0x1900, 0x0000]], // currentL2
-      [16, [0x1194, 0x0000]], // currentL3 (magnitude)
-      [18, [0x2cec, 0x0000]], // powerL1 11500 x 0.1 W
-      [20, [0x36b0, 0x0000]], // powerL2
-      [22, [0xd8f0, 0xffff]], // powerL3 -10000 x 0.1 W (exporting)
-      [40, [0x3c8c, 0x0000]], // powerTotal 15500 x 0.1 W
+      ...CARLO_GAVAZZI_INSTANTANEOUS_RAW,
       [51, [0x01f3]], // frequency 499 x 0.1 Hz
       [52, [0x1206, 0x000f]], // import 987654 x 0.1 kWh (0x000F1206: high word second)
       [78, [0x037a, 0x0000]], // export 890 x 0.1 kWh
     ],
-    expected: {
-      voltageV: [230.1, 231.2, 229.8],
-      currentA: [5.2, 6.4, -4.5],
-      powerW: [1150, 1400, -1000],
-      totalPowerW: 1550,
-      importWh: 98765400,
-      exportWh: 89000,
-      frequencyHz: 49.9,
-    },
+    expected: CARLO_GAVAZZI_EXPECTED,
   },
   {
     id: 'bcontrol-em300-lr',
