@@ -7,7 +7,7 @@ import { PasswordBook } from '../../lib/ocpp/passwords';
 import { useTestPki } from '../support/certs';
 import { rpcChargePoint } from '../support/charge-point';
 import { BOOT, useOcppHarness } from '../support/ocpp';
-import { attempt, basic, type RawConnection, rawConnection, timed } from './support/security';
+import { attempt, basic, type RawConnection, rawConnection, timed, within } from './support/security';
 
 /**
  * Resource exhaustion: connections that never finish their handshake, floods of them, frames
@@ -22,6 +22,8 @@ const HANDSHAKE_TIMEOUT_MS = 600;
 const CLOSED_WITHIN_MS = HANDSHAKE_TIMEOUT_MS * 1.25 + 1500;
 /** How long a good charger may take to connect and boot while an attack runs. */
 const BOOT_WITHIN_MS = 2000;
+/** Any one step of a test; far above what each takes, below mocha's timeout for the whole test. */
+const STEP_MS = 4000;
 const PASSWORDS = PasswordBook.parse('CP-GOOD 0123456789abcdef0123');
 
 describe('security: resource exhaustion', () => {
@@ -87,19 +89,23 @@ describe('security: resource exhaustion', () => {
         handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
       });
       const port = cs.port as number;
-      const silent = await rawConnection(port);
+      const silent = await within(STEP_MS, 'the silent TCP connection', rawConnection(port));
       // The first 5 bytes of a TLS record header announcing a ClientHello, then nothing.
-      const stalled = await rawConnection(port);
+      const stalled = await within(STEP_MS, 'the stalled TCP connection', rawConnection(port));
       stalled.socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00]));
       // TLS completes, then no HTTP request at all.
       const quiet = tlsConnect({ host: '127.0.0.1', port, ca: pki().caCert, servername: 'localhost' });
       quiet.on('error', () => undefined);
-      await once(quiet, 'secureConnect');
-      const quietClosed = timed(() => once(quiet, 'close'));
+      const quietClosed = timed(() => new Promise((resolve) => quiet.once('close', resolve)));
+      await within(STEP_MS, 'the TLS handshake of the quiet connection', once(quiet, 'secureConnect'));
 
-      await goodChargerBoots(cs, true);
-      await assertClosedInTime([silent, stalled], 'TLS handshake');
-      const { ms } = await quietClosed;
+      await within(STEP_MS, 'the good charger', goodChargerBoots(cs, true));
+      await within(
+        STEP_MS,
+        'closing the unfinished TLS handshakes',
+        assertClosedInTime([silent, stalled], 'TLS handshake'),
+      );
+      const { ms } = await within(STEP_MS, 'closing the TLS connection without a request', quietClosed);
       assert.ok(ms < CLOSED_WITHIN_MS, `TLS without a request: closed after ${Math.round(ms)} ms`);
       assert.ok(harness().log.matching(/TLS handshake from .* failed: TLS handshake timeout/).length >= 1);
     });

@@ -110,6 +110,22 @@ export async function rawConnection(port: number, localAddress = '127.0.0.1'): P
   return { socket, received: () => text, closed };
 }
 
+/**
+ * `promise`, or a rejection naming `what` when it has not settled within `ms`: a step that hangs
+ * fails with its own name instead of mocha's timeout for the whole test.
+ */
+export async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The milliseconds `work` took. */
 export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
