@@ -56,6 +56,8 @@ import type { CircuitSummary, ConnectorSummary, PvSummary, SiteSummary } from '.
 /** A phase carries current while charging when it carries more than this (DESIGN: DLM phase detection). */
 const ACTIVE_PHASE_A = 1;
 const EPS = 1e-6;
+/** Measurements kept per connector to compare a circuit meter's older reading with. */
+const DRAW_HISTORY = 6;
 
 export type DlmCommand =
   | { type: 'mode'; chargePointId: string; connectorId?: number; mode: ChargingMode | null }
@@ -186,6 +188,11 @@ interface ConnectorRuntime {
   /** The newest measurement of the charger's own currents. */
   draw?: DrawSample;
   drawSeq: number;
+  /**
+   * The last few measurements (charger phases), oldest first, and a zero where a set-point above
+   * 0 followed none: what a circuit meter's older reading is compared with (chargersDrawBelow).
+   */
+  drawHistory: { atMs: number; chargerA: PerPhase }[];
   sent?: { limitA: number; phases: 1 | 2 | 3; reason: string; atMs: number };
   /** The set-point before the last change (a charger may still follow it for decreaseSettleMs). */
   previousSent?: { limitA: number; phases: 1 | 2 | 3 };
@@ -230,6 +237,8 @@ interface ConnectorView {
   capReason?: string;
   notWanting?: string;
   pausedByManager: boolean;
+  /** How much more than its set-point an overdrawing charger draws (0 when it follows). */
+  overdrawExcessA: number;
   phasesOut: 1 | 2 | 3;
   keepOn: boolean;
   keepOff: boolean;
@@ -483,6 +492,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       return false;
     runtime.drawSeq += 1;
     runtime.draw = { chargerA: [...chargerA] as PerPhase, atMs, seq: runtime.drawSeq, identity };
+    remember(runtime, atMs, runtime.draw.chargerA);
     return true;
   }
 
@@ -654,6 +664,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       runtime = {
         session: newSession('none'),
         drawSeq: 0,
+        drawHistory: [],
         exprErrors: new Map(),
         wasOnline: false,
         resend: false,
@@ -1101,9 +1112,16 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     if (!known || !online) {
       for (const i of wired) floorA[connector.gridPhaseOf[i] ?? 0] = connector.offlineA;
     }
+    // An overdrawing charger is counted at what it drew; on a phase it drew nothing on (it has just
+    // been switched from one phase to three) at the most it drew on any: the excess comes with it.
+    let overdrawExcessA = 0;
     if (session.overdrawing && session.overdrawFloorA) {
       const overdrawFloor = session.overdrawFloorA;
-      floorA = floorA.map((value, p) => Math.max(value, overdrawFloor[p] ?? 0)) as Triple;
+      const highest = Math.max(...overdrawFloor);
+      overdrawExcessA = Math.max(0, highest - sentLimit);
+      floorA = floorA.map((value, p) =>
+        Math.max(value, overdrawFloor[p] || (gridPhases.includes(p as GridPhase) ? highest : 0)),
+      ) as Triple;
     }
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
@@ -1169,6 +1187,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       capA,
       capReason,
       pausedByManager: false,
+      overdrawExcessA,
       phasesOut,
       keepOn,
       keepOff,
@@ -1338,16 +1357,26 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
     const never: GridPhase[] = [];
     const stale: GridPhase[] = [];
-    const subtract = includes ? this.chargersDrawBelow(circuit) : triple(0);
     const otherA = triple(0);
+    // One reading usually stamps every phase alike: what the chargers drew then, once per time.
+    const drawnAt = new Map<number, Triple>();
+    const chargersAt = (atMs: number): Triple => {
+      let drawn = drawnAt.get(atMs);
+      if (!drawn) {
+        drawn = this.chargersDrawBelow(circuit, atMs);
+        drawnAt.set(atMs, drawn);
+      }
+      return drawn;
+    };
     for (const p of GRID_PHASES) {
       const sample = meter.phaseA[p];
       if (!sample) never.push(p);
       else if (now - sample.atMs > circuit.meter.staleAfterMs) stale.push(p);
       else {
-        // Subtract what the chargers below draw, but never more than they may draw: a charger's
-        // measurement may lag behind a decrease, and over-subtracting is the unsafe side.
-        const own = Math.max(0, sample.value - subtract[p]);
+        // Subtract what the chargers below drew when the meter measured, but never more than they
+        // may draw: over-subtracting is the unsafe side.
+        const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
+        const own = Math.max(0, sample.value - subtracted);
         meter.lastFreshOtherA[p] = own;
         otherA[p] = combine(own, p);
       }
@@ -1360,7 +1389,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     let otherW = sum(otherA) * site.voltageV;
     const power = meter.powerW;
     if (missing.length === 0 && power && now - power.atMs <= circuit.meter.staleAfterMs) {
-      const own = Math.max(0, power.value - (includes ? sum(subtract) * site.voltageV : 0));
+      const subtracted = includes ? sum(chargersAt(power.atMs)) : 0;
+      const own = Math.max(0, power.value - subtracted * site.voltageV);
       otherW = includes ? Math.max(own, childW) : own + childW;
     }
     if (missing.length === 0) {
@@ -1401,21 +1431,26 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   }
 
   /**
-   * What the chargers below a circuit draw per grid phase, each at most what it may draw, and only
-   * while its status says it charges: a car that stopped draws nothing, whatever its charger's
-   * last reading said (subtracting it would make the other loads look smaller than they are).
+   * What the chargers below a circuit drew per grid phase when a meter measured at `atMs`, each at
+   * most what it may draw, and only while its status says it charges: a car that stopped draws
+   * nothing, whatever its charger's last reading said (subtracting it would make the other loads
+   * look smaller than they are). A charger's measurement newer than the meter's may show a change
+   * the meter has not seen yet: the lowest of its measurements since the one in force at `atMs`
+   * is taken (for the same reason).
    */
-  private chargersDrawBelow(circuit: Circuit): Triple {
+  private chargersDrawBelow(circuit: Circuit, atMs: number): Triple {
     const subtract = triple(0);
     for (const k of circuit.connectorIndexes) {
       const view = this.views[k];
       const connector = this.siteModel.connectors[k];
       if (!view?.drawGridA || !connector) continue;
-      if (this.runtime(connector).state?.status !== 'Charging') continue;
-      const sentLimit = this.runtime(connector).sent?.limitA ?? 0;
+      const runtime = this.runtime(connector);
+      if (runtime.state?.status !== 'Charging') continue;
+      const sentLimit = runtime.sent?.limitA ?? 0;
+      const drawn = drawSince(connector, runtime, atMs) ?? view.drawGridA;
       for (const p of GRID_PHASES) {
         const allowed = Math.max(view.gridPhases.includes(p) ? sentLimit : 0, view.floorA[p]);
-        subtract[p] += Math.max(0, Math.min(view.drawGridA[p], allowed));
+        subtract[p] += Math.max(0, Math.min(drawn[p], view.drawGridA[p], allowed));
       }
     }
     return subtract;
@@ -1713,14 +1748,22 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const site = this.siteModel;
     const { pv } = site;
     let switched = false;
-    // Residual per circuit and phase after this allocation.
+    // Residual per circuit and phase after this allocation; and while decreases are on their way,
+    // with each connector at the most it may still draw (its target, what it was sent, a decrease
+    // it has not yet shown to follow).
     const usage = site.circuits.map(() => triple(0));
+    const usageInFlight = site.circuits.map(() => triple(0));
     problem.connectors.forEach((demand, k) => {
       const limit = allocation.connectors[k]?.limitA ?? 0;
+      const runtime = this.runtimeAt(k);
+      const inFlight = Math.max(limit, runtime?.sent?.limitA ?? 0, runtime?.pendingDecrease?.fromA ?? 0);
       for (const c of demand.path) {
         for (const p of GRID_PHASES) {
+          const own = demand.phases.includes(p);
           const row = usage[c];
-          if (row) row[p] += Math.max(demand.floorA[p], demand.phases.includes(p) ? limit : 0);
+          if (row) row[p] += Math.max(demand.floorA[p], own ? limit : 0);
+          const flight = usageInFlight[c];
+          if (flight) flight[p] += Math.max(demand.floorA[p], own ? inFlight : 0);
         }
       }
     });
@@ -1737,19 +1780,25 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       const session = runtime.session;
       if (session.switchedAtMs !== undefined && now - session.switchedAtMs < pv.phaseSwitchSettleMs) return;
       const own = allocation.connectors[k]?.limitA ?? 0;
-      const residual = (p: GridPhase) =>
+      const ownInFlight = Math.max(own, runtime.sent?.limitA ?? 0, runtime.pendingDecrease?.fromA ?? 0);
+      const residualIn = (used: Triple[], mine: number) => (p: GridPhase) =>
         Math.min(
           ...connector.path.map((c) => {
             const capacity = problem.circuits[c]?.capacityA[p] ?? 0;
-            const used = usage[c]?.[p] ?? 0;
-            return capacity - used + (demand.phases.includes(p) ? Math.max(0, own - demand.floorA[p]) : 0);
+            const taken = used[c]?.[p] ?? 0;
+            return capacity - taken + (demand.phases.includes(p) ? Math.max(0, mine - demand.floorA[p]) : 0);
           }),
         );
+      const residual = residualIn(usage, own);
       const pvLimited = view.mode === 'pv' || view.mode === 'minpv';
       const ownPowerW = own * demand.phases.length * site.voltageV;
       const pvShareW = pvLimited ? Math.max(0, pvBudgetW - pvUsedW + ownPowerW) : Number.POSITIVE_INFINITY;
-      const threeA = Math.min(connector.maxA, ...GRID_PHASES.map(residual), pvShareW / (3 * site.voltageV));
-      const oneA = Math.min(connector.maxA, residual(connector.gridPhaseOf[0]), pvShareW / site.voltageV);
+      // A charger that draws more than its set-point takes its excess to every phase it uses.
+      const excessA = view.overdrawExcessA;
+      const threeA =
+        Math.min(connector.maxA, ...GRID_PHASES.map(residual), pvShareW / (3 * site.voltageV)) - excessA;
+      const oneA =
+        Math.min(connector.maxA, residual(connector.gridPhaseOf[0]), pvShareW / site.voltageV) - excessA;
       const charging = (runtime.sent?.limitA ?? 0) > 0;
       if (!session.onePhase) {
         if (threeA < connector.minA - EPS && oneA >= connector.minA) {
@@ -1763,7 +1812,11 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         const moreAtThree = 3 * threeA > Math.min(oneA, connector.maxA) + EPS;
         if (threeA >= connector.minA + pv.phaseSwitchUpMarginA && moreAtThree) {
           session.upSinceMs ??= now;
-          if (!charging || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs) {
+          // Two more phases must fit without anyone's decrease: one still on its way waits.
+          const residualNow = residualIn(usageInFlight, ownInFlight);
+          const fitsNow =
+            Math.min(...GRID_PHASES.map(residualNow)) - excessA >= connector.minA + pv.phaseSwitchUpMarginA;
+          if (fitsNow && (!charging || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs)) {
             this.switchPhases(connector, runtime, false, now);
             switched = true;
           }
@@ -1932,6 +1985,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       if (limitA > 0 && before === 0) {
         runtime.chargingSinceMs = now;
         runtime.offUntilMs = undefined;
+        // Until now it had no current to draw: a meter reading from before this is compared with 0.
+        remember(runtime, now, [0, 0, 0]);
       }
       if (limitA === 0 && before > 0) {
         // Only a pause the load manager decided starts the minimum off time (not a car leaving).
@@ -2257,6 +2312,39 @@ function sessionEnergyWh(state: ConnectorState | undefined): number {
 
 function isSite(value: Site | SiteConfig): value is Site {
   return Array.isArray((value as Site).rootIndexes);
+}
+
+/** Keeps a measurement (or a known zero) in the connector's short history. */
+function remember(runtime: ConnectorRuntime, atMs: number, chargerA: PerPhase): void {
+  const history = runtime.drawHistory;
+  const last = history[history.length - 1];
+  if (last && atMs < last.atMs) return;
+  history.push({ atMs, chargerA });
+  if (history.length > DRAW_HISTORY) history.shift();
+}
+
+/**
+ * Per grid phase, the lowest the connector drew from the measurement in force at `atMs` (the
+ * newest at or before it; all kept when none is that old) to now; undefined without any.
+ */
+function drawSince(connector: Connector, runtime: ConnectorRuntime, atMs: number): Triple | undefined {
+  const history = runtime.drawHistory;
+  if (history.length === 0) return undefined;
+  let from = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    if ((history[i]?.atMs ?? Number.POSITIVE_INFINITY) <= atMs) {
+      from = i;
+      break;
+    }
+  }
+  const lowest: Triple = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+  for (let i = from; i < history.length; i++) {
+    const entry = history[i];
+    if (!entry) continue;
+    const grid = toGrid(connector, entry.chargerA);
+    for (const p of GRID_PHASES) lowest[p] = Math.min(lowest[p], grid[p]);
+  }
+  return lowest;
 }
 
 /** Grid phase currents of the charger's phases through its rotation (a phase not measured: 0). */

@@ -278,40 +278,198 @@ function explained(overload: Overload, windows: Window[]): boolean {
   );
 }
 
+/** The property for one plan: every excursion explained; returns the excess and window time. */
+function check(plan: Plan): { excessMs: number; windowMs: number } {
+  const { result, windows } = simulate(plan);
+  for (const overload of result.overloads) {
+    assert.ok(
+      explained(overload, windows),
+      `unexplained overload ${JSON.stringify(overload)}; windows ${JSON.stringify(windows.map((w) => ({ ...w, circuits: [...w.circuits] })))}`,
+    );
+  }
+  // The excess time is bounded by the windows (they may overlap, so their union).
+  const union = windows
+    .map((w) => [w.fromMs, w.toMs + SECOND] as const)
+    .sort((a, b) => a[0] - b[0])
+    .reduce<[number, number][]>((list, [from, to]) => {
+      const last = list[list.length - 1];
+      if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+      else list.push([from, to]);
+      return list;
+    }, []);
+  const bound = union.reduce((sum, [from, to]) => sum + (to - from), 0);
+  assert.ok(
+    result.overloadedMs <= bound,
+    `${result.overloadedMs} ms over the limits, windows total ${bound} ms`,
+  );
+  return { excessMs: result.overloadedMs, windowMs: bound };
+}
+
+/**
+ * Counterexamples the property found with other seeds, kept so they stay fixed whatever the seed.
+ */
+const FOUND: { seed: number; what: string; plan: Plan }[] = [
+  {
+    seed: -1607749443,
+    what: 'a charger that offers 3 A more than told, on one phase, switched back to three: the excess comes on the new phases too',
+    plan: {
+      site: {
+        circuits: [
+          {
+            id: 'c0',
+            limitA: [42, 41, 40],
+            meter: { source: 'm0', location: 'includesChargers' },
+            fallback: { otherLoadA: [0, 0, 0] },
+          },
+        ],
+        connectors: [
+          { chargePointId: 'CP-0', circuit: 'c0', phaseRotation: 'STR', maxA: 16, canSwitchPhases: true },
+          { chargePointId: 'CP-1', circuit: 'c0', phaseRotation: 'TRS', maxA: 32, canSwitchPhases: true },
+          { chargePointId: 'CP-2', circuit: 'c0', phaseRotation: 'RST', maxA: 16, canSwitchPhases: false },
+          { chargePointId: 'CP-3', circuit: 'c0', phaseRotation: 'STR', maxA: 16, canSwitchPhases: true },
+        ],
+        unbalanceLimitA: null,
+      },
+      loads: {
+        c0: [
+          { fromMs: 720000, levels: [0, 0, 0] },
+          { fromMs: 1260000, levels: [0, 0, 0] },
+        ],
+      },
+      meterIntervalMs: { c0: 1000 },
+      chargers: {
+        'CP-0/1': { responseDelayMs: 3000, meterIntervalMs: 5000, overOfferA: 3 },
+        'CP-1/1': { responseDelayMs: 1000, meterIntervalMs: 60000 },
+        'CP-2/1': { responseDelayMs: 1000, meterIntervalMs: 60000 },
+        'CP-3/1': { responseDelayMs: 7000, meterIntervalMs: 60000, ignoresPhaseSwitch: true },
+      },
+      cars: [
+        {
+          connector: 'CP-0/1',
+          arriveMs: 135000,
+          leaveMs: 1575000,
+          ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 42 },
+        },
+        {
+          connector: 'CP-1/1',
+          arriveMs: 615000,
+          leaveMs: 1875000,
+          ev: { phases: 1, maxCurrentA: 16, capacityKWh: 60, socPercent: 41 },
+        },
+        {
+          connector: 'CP-2/1',
+          arriveMs: 915000,
+          leaveMs: 2115000,
+          ev: { phases: 1, maxCurrentA: 32, capacityKWh: 60, socPercent: 49 },
+        },
+        {
+          connector: 'CP-3/1',
+          arriveMs: 495000,
+          leaveMs: 1575000,
+          ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 77 },
+        },
+      ],
+    },
+  },
+  {
+    seed: 3,
+    what: "a charger's measurement newer than the circuit meter's reading, of an increase the meter had not seen: the other loads looked 1.3 A smaller",
+    plan: {
+      site: {
+        circuits: [
+          {
+            id: 'c0',
+            limitA: [75, 42, 42],
+            meter: { source: 'm0', location: 'includesChargers' },
+            fallback: { otherLoadA: [0, 13, 13] },
+          },
+          {
+            id: 'c1',
+            parent: 'c0',
+            limitA: [53, 56, 42],
+            meter: { source: 'm1', location: 'otherLoadsOnly' },
+            fallback: { otherLoadA: [0, 0, 0] },
+          },
+          {
+            id: 'c2',
+            parent: 'c1',
+            limitA: [51, 43, 48],
+            meter: { source: 'm2', location: 'includesChargers' },
+            fallback: { otherLoadA: [0, 0, 0] },
+          },
+        ],
+        connectors: [
+          { chargePointId: 'CP-0', circuit: 'c0', phaseRotation: 'RST', maxA: 16, canSwitchPhases: true },
+          { chargePointId: 'CP-1', circuit: 'c1', phaseRotation: 'RST', maxA: 16, canSwitchPhases: false },
+          { chargePointId: 'CP-2', circuit: 'c0', phaseRotation: 'TRS', maxA: 16, canSwitchPhases: false },
+          { chargePointId: 'CP-3', circuit: 'c1', phaseRotation: 'STR', maxA: 32, canSwitchPhases: false },
+        ],
+        unbalanceLimitA: null,
+      },
+      loads: {
+        c0: [
+          { fromMs: 300000, levels: [0, 0, 0] },
+          { fromMs: 360000, levels: [0, 0, 12.6] },
+          { fromMs: 420000, levels: [0, 12.6, 0] },
+        ],
+        c1: [
+          { fromMs: 360000, levels: [0, 0, 0] },
+          { fromMs: 540000, levels: [0, 0, 0] },
+          { fromMs: 660000, levels: [0, 0, 0] },
+        ],
+        c2: [
+          { fromMs: 0, levels: [0, 0, 0] },
+          { fromMs: 1080000, levels: [0, 0, 0] },
+        ],
+      },
+      meterIntervalMs: { c0: 2000, c1: 1000, c2: 1000 },
+      chargers: {
+        'CP-0/1': { responseDelayMs: 8000, meterIntervalMs: 10000 },
+        'CP-1/1': { responseDelayMs: 7000, meterIntervalMs: 5000 },
+        'CP-2/1': { responseDelayMs: 5000, meterIntervalMs: 10000 },
+        'CP-3/1': { responseDelayMs: 8000, meterIntervalMs: 60000 },
+      },
+      cars: [
+        {
+          connector: 'CP-0/1',
+          arriveMs: 15000,
+          leaveMs: 1275000,
+          ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 79 },
+        },
+        {
+          connector: 'CP-1/1',
+          arriveMs: 915000,
+          leaveMs: 2595000,
+          ev: { phases: 3, maxCurrentA: 32, capacityKWh: 60, socPercent: 33 },
+        },
+        {
+          connector: 'CP-2/1',
+          arriveMs: 195000,
+          leaveMs: 1995000,
+          ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 15 },
+        },
+        {
+          connector: 'CP-3/1',
+          arriveMs: 735000,
+          leaveMs: 1635000,
+          ev: { phases: 1, maxCurrentA: 16, capacityKWh: 60, socPercent: 23 },
+        },
+      ],
+    },
+  },
+];
+
 describe('LoadManager closed loop (properties, physical current)', function () {
   this.timeout(120_000);
 
   it('keeps every breaker within its limit except in the documented transients, bounding the excess time', () => {
-    let excursions = 0;
     let excessMs = 0;
     let windowMs = 0;
     fc.assert(
       fc.property(planArbitrary, (plan) => {
-        const { result, windows } = simulate(plan);
-        for (const overload of result.overloads) {
-          assert.ok(
-            explained(overload, windows),
-            `unexplained overload ${JSON.stringify(overload)}; windows ${JSON.stringify(windows.map((w) => ({ ...w, circuits: [...w.circuits] })))}`,
-          );
-        }
-        // The excess time is bounded by the windows (they may overlap, so their union).
-        const union = windows
-          .map((w) => [w.fromMs, w.toMs + SECOND] as const)
-          .sort((a, b) => a[0] - b[0])
-          .reduce<[number, number][]>((list, [from, to]) => {
-            const last = list[list.length - 1];
-            if (last && from <= last[1]) last[1] = Math.max(last[1], to);
-            else list.push([from, to]);
-            return list;
-          }, []);
-        const bound = union.reduce((sum, [from, to]) => sum + (to - from), 0);
-        assert.ok(
-          result.overloadedMs <= bound,
-          `${result.overloadedMs} ms over the limits, windows total ${bound} ms`,
-        );
-        excursions += result.overloads.length;
-        excessMs += result.overloadedMs;
-        windowMs += bound;
+        const figures = check(plan);
+        excessMs += figures.excessMs;
+        windowMs += figures.windowMs;
       }),
       // A fixed seed, so CI is repeatable; PROPERTY_SEED=<n> (and PROPERTY_RUNS) explores others.
       // No shrinking: one case is 1,500 simulated seconds, and shrinking ran for over 15 minutes.
@@ -322,6 +480,13 @@ describe('LoadManager closed loop (properties, physical current)', function () {
       },
     );
     assert.ok(excessMs <= windowMs);
-    void excursions;
+  });
+
+  describe('cases found with other seeds', () => {
+    for (const found of FOUND) {
+      it(`seed ${found.seed}: ${found.what}`, () => {
+        check(found.plan);
+      });
+    }
   });
 });

@@ -733,4 +733,104 @@ describe('LoadManager safety (review findings)', () => {
       );
     });
   });
+
+  describe('9. phase switches of a charger that must not find the phases full', () => {
+    /**
+     * A (switchable, RST) and B (one phase, on grid L2) on a sub-distribution without a meter whose
+     * L2 carries only `l2A`. B is served first: L2 has no room for A's 3-phase minimum beside B's,
+     * so A charges on one phase (L1). The chargers obey after `lagMs[key]` (A offering
+     * `overOfferA` more than told), with their own meters every second.
+     */
+    function switchedDown(l2A: number, pv: SiteConfig['pv'], lagMs: Record<string, number>, overOfferA = 0) {
+      h = harness({
+        circuits: [{ id: 'sub', limitA: [32, l2A, 32] }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'sub', canSwitchPhases: true, maxA: 16 },
+          { chargePointId: 'B', circuit: 'sub', phases: 1, phaseRotation: 'STR', maxA: 16, priority: 10 },
+        ],
+        unbalanceLimitA: null,
+        pv: { phaseSwitchDownDelayMs: 0, ...pv },
+      });
+      // What each charger offers now (limit, phases), following the set-points after its lag.
+      const offered = new Map<string, { limitA: number; phases: number }>();
+      const drawn = (key: string): PerPhase => {
+        const now = offered.get(key);
+        if (!now || now.limitA === 0) return [0, 0, 0];
+        const a = Math.min(16, now.limitA + (key === 'A/1' ? overOfferA : 0));
+        return key === 'B/1' ? [a, 0, 0] : now.phases === 1 ? [a, 0, 0] : [a, a, a];
+      };
+      h.feed(() => {
+        for (const key of ['A/1', 'B/1']) {
+          const due = h.sentTo(key).filter((s) => s.atMs <= h.clock.now() - (lagMs[key] ?? 1000));
+          const last = due[due.length - 1];
+          if (last) offered.set(key, { limitA: last.limitA, phases: last.phases });
+          if (h.setPoint(key) === undefined) continue;
+          const a = drawn(key);
+          h.draw(key, a, a.some((v) => (v ?? 0) > 0) ? 'Charging' : 'SuspendedEVSE');
+        }
+      });
+      h.start();
+      h.plugIn('B/1');
+      h.plugIn('A/1');
+      h.run(120_000);
+      assert.equal(h.setPoint('A/1')?.phases, 1, 'A was switched to one phase');
+      assert.equal(h.limit('B/1'), l2A);
+      // Grid L2 carries B's L1 and A's L2 (A is RST).
+      return () => (drawn('B/1')[0] ?? 0) + (drawn('A/1')[1] ?? 0);
+    }
+
+    it('does not switch up onto a phase another charger still draws on while its decrease is on its way', () => {
+      // An integrator who wants switching without delay; B follows a decrease only after 8 s.
+      const gridL2 = switchedDown(10, { phaseSwitchUpDelayMs: 0 }, { 'A/1': 1000, 'B/1': 8000 });
+      h.manager.command({ type: 'mode', chargePointId: 'B', mode: 'off' });
+      const result = watch(h, 120, 10, gridL2);
+      assert.equal(result.over, 0, `grid L2 above 10 A for ${result.over} s (peak ${result.peak} A)`);
+      assert.equal(h.setPoint('A/1')?.phases, 3, 'A went back to three phases once B had followed');
+      assert.equal(h.limit('B/1'), 0);
+    });
+
+    it('counts the excess of a charger that draws more than told on the phases it is switched up to', () => {
+      // A offers 3 A more than told: after the grace it is counted at what it draws (9 A at 6 A) and
+      // held at 6 A. B then stops: L2 has 8 A of room, enough for A's 3-phase minimum with its margin
+      // (7 A) but not for what A draws on each phase at 6 A (9 A).
+      const gridL2 = switchedDown(8, { phaseSwitchUpDelayMs: 0 }, { 'A/1': 1000, 'B/1': 1000 }, 3);
+      assert.ok(
+        h.logged.some((line) => /warn: charger A\/1 draws 9\.0 A, above its set-point 6 A/.test(line)),
+        'A is known to overdraw',
+      );
+      h.manager.command({ type: 'mode', chargePointId: 'B', mode: 'off' });
+      const result = watch(h, 300, 8, gridL2);
+      assert.equal(result.over, 0, `grid L2 above 8 A for ${result.over} s (peak ${result.peak} A)`);
+      assert.equal(h.setPoint('A/1')?.phases, 1, 'A stays on one phase');
+      assert.equal(h.limit('A/1'), 6);
+    });
+  });
+
+  describe('10. a circuit meter and the chargers below it report at different times', () => {
+    it("does not take a charger's newer measurement of an increase away from the meter's older reading", () => {
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 40, meter: { source: 'm', location: 'includesChargers' } }],
+        connectors: [{ chargePointId: 'A', circuit: 'sub', maxA: 16 }],
+        unbalanceLimitA: null,
+        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+      });
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      h.draw('A/1', [6, 6, 6]);
+      h.meter('m', [16, 16, 16]);
+      h.run(5_000);
+      assert.equal(h.limit('A/1'), 16, 'A may take 16 A');
+      assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [10, 10, 10]);
+      // A's meter shows it took the increase; the circuit meter's last reading is from before.
+      h.draw('A/1', [16, 16, 16]);
+      assert.deepEqual(
+        h.manager.summary().circuits[0]?.otherA,
+        [10, 10, 10],
+        'the other loads are still 10 A: the meter read 16 A when A drew 6 A',
+      );
+      h.clock.advance(1_000);
+      h.meter('m', [26, 26, 26]);
+      assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [10, 10, 10]);
+    });
+  });
 });
