@@ -30,6 +30,9 @@ import {
  *   plus the others' response delay and two steps, once per session;
  * - after a switch to one phase the car ignored: the settle time (60 s), the charger's meter
  *   interval, the response delay and two steps, once per switch.
+ * - while the other loads below a breaker (its own and its sub-circuits', which add up) and the
+ *   chargers that ignore their set-points (at their maximum while their car is there) alone exceed
+ *   its limit, plus the reaction time: no set-point can help then.
  * Every excursion must lie inside such a window on its circuit, so the total excess time is bounded
  * by the windows' total.
  */
@@ -233,6 +236,51 @@ function simulate(plan: Plan) {
         });
       }
       before = step.levels;
+    }
+  }
+  // Other loads and chargers that ignore their set-points alone above a breaker's limit (the loads
+  // of the circuits below add up; a rogue charger draws its maximum while its car is there):
+  // nothing the load manager does can prevent that; it lasts until they drop, plus the reaction.
+  const rogueCars = plan.cars.filter((car) => plan.chargers[car.connector]?.rogue);
+  const changes = [
+    ...new Set([
+      ...Object.values(plan.loads).flatMap((steps) => steps.map((s) => s.fromMs)),
+      ...rogueCars.flatMap((car) => [car.arriveMs, car.leaveMs ?? DURATION_MS]),
+    ]),
+  ].sort((a, b) => a - b);
+  const uncontrolled = (circuitId: string, atMs: number): Triple => {
+    const total: Triple = [0, 0, 0];
+    for (const c of site.circuits) {
+      if (!ancestors(c.id).includes(circuitId)) continue;
+      const levels = profile(c.id)(atMs);
+      for (const p of [0, 1, 2] as const) total[p] += levels[p] ?? 0;
+    }
+    for (const car of rogueCars) {
+      if (atMs < car.arriveMs || atMs >= (car.leaveMs ?? DURATION_MS)) continue;
+      const connector = site.connectors.find((c) => c.key === car.connector);
+      const circuit = site.circuits[connector?.circuitIndex ?? 0];
+      if (!connector || !circuit || !ancestors(circuit.id).includes(circuitId)) continue;
+      const phases = connector.phases === 1 || car.ev.phases === 1 ? [0] : [0, 1, 2];
+      for (const i of phases) total[connector.gridPhaseOf[i] ?? 0] += connector.maxA;
+    }
+    return total;
+  };
+  for (const circuit of site.circuits) {
+    const reaction = 3 * SECOND + SECOND + maxResponse + 2 * SECOND;
+    let overSince: number | undefined;
+    for (const atMs of [...changes, DURATION_MS]) {
+      const load = uncontrolled(circuit.id, atMs);
+      const over = atMs < DURATION_MS && [0, 1, 2].some((p) => (load[p] ?? 0) > (circuit.limitA[p] ?? 0));
+      if (over) overSince ??= atMs;
+      else if (overSince !== undefined) {
+        windows.push({
+          circuits: new Set([circuit.id]),
+          fromMs: overSince,
+          toMs: atMs + reaction,
+          why: `other loads and chargers that ignore their set-points alone exceed ${circuit.id}'s limit`,
+        });
+        overSince = undefined;
+      }
     }
   }
   // Cars at chargers that do not follow.
