@@ -27,12 +27,12 @@ import { silentLogger } from '../lib/log';
 import { ModbusBus } from '../lib/modbus/bus';
 import { Meter } from '../lib/modbus/meter';
 import { SHIPPED_PROFILES } from '../lib/modbus/profiles';
-import { CentralSystem } from '../lib/ocpp/central-system';
 import { subscribe } from '../lib/ocpp/events';
 import { ChargingProfileManager } from '../lib/profiles';
 import { SimulatedChargePoint } from '../lib/sim/charge-point';
 import { SimulatedMeter } from '../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../lib/sim/modbus-server';
+import { benchCentralSystem } from './support/central-system';
 import { loadNow, machineLine, median, percentile, wallTime } from './support/machine';
 
 const { values: args } = parseArgs({
@@ -85,16 +85,7 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
   otherLoads(BASE_OTHER_A);
 
   // The OCPP side: central system and simulated chargers, every connector charging.
-  const cs = new CentralSystem({
-    host: '127.0.0.1',
-    port: 0,
-    unknownChargePoints: 'accept',
-    readConfigurationOnBoot: false,
-    pingIntervalS: 0,
-    authorization: { policy: 'acceptAll' },
-    log: silentLogger,
-  });
-  await cs.start();
+  const cs = await benchCentralSystem();
   const simClock = new ManualClock(Date.now());
   const chargers = Array.from(
     { length: chargerCount },

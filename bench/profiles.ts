@@ -15,9 +15,9 @@ import { performance } from 'node:perf_hooks';
 import { ManualClock } from '../lib/clock';
 import type { SetPoint } from '../lib/contracts';
 import { silentLogger } from '../lib/log';
-import { CentralSystem } from '../lib/ocpp/central-system';
 import { ChargingProfileManager } from '../lib/profiles';
 import { SimulatedChargePoint } from '../lib/sim/charge-point';
+import { benchCentralSystem } from './support/central-system';
 
 const CHARGERS = 50;
 const CONNECTORS_PER_CHARGER = 2;
@@ -37,16 +37,7 @@ const SCENARIOS: Scenario[] = [
 ];
 
 async function main(): Promise<void> {
-  const cs = new CentralSystem({
-    host: '127.0.0.1',
-    port: 0,
-    unknownChargePoints: 'accept',
-    readConfigurationOnBoot: false,
-    pingIntervalS: 0,
-    authorization: { policy: 'acceptAll' },
-    log: silentLogger,
-  });
-  await cs.start();
+  const cs = await benchCentralSystem();
   const clock = new ManualClock(Date.now());
   const chargers: SimulatedChargePoint[] = [];
   for (let i = 0; i < CHARGERS; i++) {
