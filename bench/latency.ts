@@ -4,7 +4,9 @@
  * The poll interval is left out: each run changes the simulator's value and then triggers the
  * meter read on demand (what a msg into `ampflow-meter` does).
  *
- *   npm run bench:latency -- [--sizes 10,100] [--runs 20]
+ *   npm run bench:latency -- [--sizes 10,100] [--runs 20] [--first-amps-runs 3]
+ *
+ * Then the time to first amps (bench/support/first-amps.ts) under the defaults and the demo's settings.
  *
  * Wired in one process as the nodes wire it: lib/modbus Meter (Modbus TCP to lib/sim's
  * ModbusSimServer) -> lib/dlm LoadManager (connector states from the central system, as
@@ -33,12 +35,14 @@ import { SimulatedChargePoint } from '../lib/sim/charge-point';
 import { SimulatedMeter } from '../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../lib/sim/modbus-server';
 import { benchCentralSystem } from './support/central-system';
+import { type FirstAmpsCase, timeToFirstAmps } from './support/first-amps';
 import { loadNow, machineLine, median, percentile, wallTime } from './support/machine';
 
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10,100' },
     runs: { type: 'string', default: '20' },
+    'first-amps-runs': { type: 'string', default: '3' },
   },
 });
 const sizes = String(args.sizes).split(',').map(Number);
@@ -270,7 +274,27 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+/** The settings a site runs with: the package's defaults and the demo's (demo/flows.json). */
+const FIRST_AMPS_CASES: FirstAmpsCase[] = [
+  { name: 'defaults', control: {}, profiles: {} },
+  { name: 'demo settings', control: { minUpdateIntervalMs: 10_000, rampUpAPerS: 1 }, profiles: {} },
+];
+
+async function firstAmps(): Promise<void> {
+  const firstRuns = Number(args['first-amps-runs']);
+  console.log(
+    `\ntime to first amps: a car plugs in on an empty 32 A line (charger booted 1 s before: its 0 A has just gone out) -> first SetChargingProfile above 0 A at the charger (${firstRuns} runs each; target: 2 s plus the charger's reply)`,
+  );
+  for (const setting of FIRST_AMPS_CASES) {
+    const times: number[] = [];
+    for (let run = 0; run < firstRuns; run++) times.push(await timeToFirstAmps(setting, 1_000, 120_000));
+    console.log(`  ${setting.name}: median ${ms(median(times))}, max ${ms(Math.max(...times))}`);
+  }
+}
+
+main()
+  .then(firstAmps)
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

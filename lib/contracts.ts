@@ -4,6 +4,14 @@
  * context stores and files unchanged.
  */
 
+import type { CentralSystemAction, ChargePointAction } from './ocpp/actions';
+import type {
+  BootNotificationRequest,
+  GetConfigurationResponse,
+  OcppRequest,
+  OcppResponse,
+} from './ocpp/messages';
+
 /** A value per grid phase [L1, L2, L3]; null where the phase was not measured. */
 export type PerPhase = [number | null, number | null, number | null];
 
@@ -97,6 +105,12 @@ export interface ConnectorState {
   lastSeen?: string;
   /** Whether the charge point is connected right now. */
   online: boolean;
+  /**
+   * The central system has no record of this charge point ever connecting (configured in a site,
+   * not installed or not commissioned yet): it draws nothing, so the load manager reserves nothing
+   * for it. Only with `online: false`; absent means it was seen, or nobody knows.
+   */
+  neverConnected?: true;
 }
 
 /** What the load manager decides per connector; `limitA = 0` means pause. */
@@ -106,4 +120,126 @@ export interface SetPoint {
   limitA: number;
   phases: 1 | 2 | 3;
   reason: string;
+}
+
+/** A charge data record: one finished session, what facility staff bill from. */
+export interface SessionRecord {
+  transactionId: number;
+  chargePointId: string;
+  connectorId?: number;
+  idTag?: string;
+  startedAt?: string;
+  stoppedAt: string;
+  meterStartWh?: number;
+  meterStopWh: number;
+  energyWh?: number;
+  /** OCPP stop reason; `Local` when the charger gave none (the spec's default). */
+  stopReason: string;
+  /** The id tag that stopped the session, when the charger reported one. */
+  stopIdTag?: string;
+  /**
+   * How the record came about when it is not an ordinary start + stop: `unknownTransaction` (a
+   * StopTransaction for a transaction the central system never started), `superseded` (the
+   * charger started a new transaction on the connector without stopping this one; meterStop and
+   * stoppedAt are then the new transaction's start values).
+   */
+  anomaly?: 'unknownTransaction' | 'superseded';
+}
+
+/** A charge-point-initiated message after it was answered. */
+export interface ChargePointMessage {
+  chargePointId: string;
+  action: ChargePointAction;
+  request: unknown;
+  response: unknown;
+  receivedAt: string;
+  /** The message in the package's shapes (Reading, ConnectorState, SessionRecord, ...). */
+  payload: unknown;
+}
+
+/** A MeterValues message in the package's shapes (ChargePointMessage.payload for MeterValues). */
+export interface MeterValuesPayload extends Partial<Reading> {
+  chargePointId: string;
+  connectorId: number;
+  transactionId?: number;
+  /** Every reading of the message, oldest first. */
+  readings: Reading[];
+  /** The batch was older than what the connector already shows and did not change it. */
+  outOfOrder?: true;
+}
+
+// ---- Ports: the interfaces rooms talk through ---------------------------------------------------
+
+/** Why a command to a charge point failed (the central system's CommandError, by its name). */
+export interface CommandFailure extends Error {
+  name: 'CommandError';
+  code: 'Offline' | 'Timeout' | 'CallError' | 'InvalidRequest' | 'InvalidResponse';
+  /** The OCPP error code of a CALLERROR (NotSupported, FormationViolation, ...). */
+  ocppErrorCode?: string;
+}
+
+export function isCommandFailure(err: unknown): err is CommandFailure {
+  return (
+    err instanceof Error && err.name === 'CommandError' && typeof (err as CommandFailure).code === 'string'
+  );
+}
+
+/** What the central system keeps of a charge point that another room may read. */
+export interface ChargerSnapshot {
+  /** Its last BootNotification and when it came. */
+  boot?: { at: string; request: BootNotificationRequest };
+  /** Its configuration as last read (GetConfiguration) and when. */
+  configuration?: { at: string; keys: NonNullable<GetConfigurationResponse['configurationKey']> };
+}
+
+/** What a charge point's connection reports, by event name; the payload is the listener's only argument. */
+export interface ChargePointEvents {
+  /** A charge point connected (its WebSocket is open). */
+  connect: { chargePointId: string; remoteAddress?: string; protocol?: string };
+  /** A charge point's connection closed. */
+  disconnect: { chargePointId: string; code?: number; reason?: string };
+  /** A charge-point-initiated message after it was answered. */
+  message: ChargePointMessage;
+  /** A session ended (its StopTransaction was accepted, or it was superseded). */
+  session: SessionRecord;
+  /** A connector's state changed. */
+  connector: ConnectorState;
+  /** A command sent to a charge point was answered (`response`) or failed (`error`). */
+  command: {
+    chargePointId: string;
+    action: CentralSystemAction;
+    request: unknown;
+    response?: unknown;
+    error?: Error;
+  };
+}
+
+/**
+ * What a room that drives chargers (the charging-profile manager) needs of the central system:
+ * send a command to a charge point, observe its connection and connectors, and keep its own facts
+ * about the charger durably. The central system implements it; the room knows nothing else of it.
+ */
+export interface ChargePointPort {
+  isConnected(chargePointId: string): boolean;
+  /** The charge point's connectors as the central system knows them now (connector 0 included when reported). */
+  connectorsOf(chargePointId: string): ConnectorState[];
+  connectorOf(chargePointId: string, connectorId: number): ConnectorState | undefined;
+  /** What the charge point said in its last BootNotification (model, vendor, firmware). */
+  bootOf(chargePointId: string): BootNotificationRequest | undefined;
+  /** Its boot and configuration as the central system keeps them; undefined for one never seen. */
+  recordOf(chargePointId: string): ChargerSnapshot | undefined;
+  /** Facts a room keeps about a charge point; opaque to the central system, kept with its record across restarts. */
+  factsOf(chargePointId: string, room: string): unknown;
+  keepFacts(chargePointId: string, room: string, facts: unknown): Promise<void>;
+  call<A extends CentralSystemAction>(
+    chargePointId: string,
+    action: A,
+    request: OcppRequest<A>,
+    options?: { timeoutMs?: number },
+  ): Promise<OcppResponse<A>>;
+  on<E extends keyof ChargePointEvents>(event: E, listener: (payload: ChargePointEvents[E]) => void): unknown;
+  off<E extends keyof ChargePointEvents>(
+    event: E,
+    listener: (payload: ChargePointEvents[E]) => void,
+  ): unknown;
 }

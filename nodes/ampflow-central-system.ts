@@ -4,6 +4,8 @@ import { CentralSystem } from '../lib/ocpp/central-system';
 import { parseSettings } from '../lib/ocpp/settings';
 import { registerCentralSystemRoutes } from './central-system-routes';
 import { registerChargersSidebarRoute, watchChargers } from './chargers-sidebar';
+import { useCatalog } from './shared/i18n';
+import { nodeLogger } from './shared/logger';
 import type {
   CentralSystemCredentials,
   CentralSystemNode,
@@ -12,6 +14,7 @@ import type {
 } from './types';
 
 export = (RED: NodeAPI): void => {
+  useCatalog(RED, 'ampflow-central-system');
   function CentralSystemConfigNode(this: Node<CentralSystemCredentials>, def: CentralSystemNodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as CentralSystemNode & Node<CentralSystemCredentials>;
@@ -47,7 +50,7 @@ export = (RED: NodeAPI): void => {
       if (def.dataDirectory?.trim()) options.dataDirectory = def.dataDirectory.trim();
       else if (userDir) options.dataDirectory = join(userDir, 'ampflow', `central-system-${def.id}`);
       else node.warn(RED._('ampflow-central-system.warnings.noUserDir'));
-      options.log = { info: (m) => node.log(m), warn: (m) => node.warn(m), error: (m) => node.error(m) };
+      options.log = nodeLogger(node);
       centralSystem = new CentralSystem(options);
     } catch (err) {
       node.problem = (err as Error).message;
@@ -57,7 +60,9 @@ export = (RED: NodeAPI): void => {
 
     node.centralSystem = centralSystem;
     const stopWatching = watchChargers(centralSystem);
-    for (const event of ['state', 'connect', 'disconnect']) centralSystem.on(event, refreshUsers);
+    centralSystem.on('state', refreshUsers);
+    centralSystem.on('connect', refreshUsers);
+    centralSystem.on('disconnect', refreshUsers);
     centralSystem.on('failed', (err: Error) => {
       node.problem = err.message;
       refreshUsers();

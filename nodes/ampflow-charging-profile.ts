@@ -1,4 +1,4 @@
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import type { SetPoint } from '../lib/contracts';
 import {
   ChargingProfileManager,
@@ -8,6 +8,10 @@ import {
   type VerificationReport,
 } from '../lib/profiles';
 import { limitStatus, RepeatedFailures } from './profile-status';
+import { useCatalog } from './shared/i18n';
+import { onInput } from './shared/input';
+import { nodeLogger } from './shared/logger';
+import { statusOf } from './shared/status-table';
 import { centralSystemStatus } from './status';
 import type { CentralSystemNode } from './types';
 
@@ -25,6 +29,7 @@ type ProfileCommand = {
 };
 
 export = (RED: NodeAPI): void => {
+  useCatalog(RED, 'ampflow-charging-profile');
   function ChargingProfileNode(this: Node, def: ChargingProfileNodeDef): void {
     RED.nodes.createNode(this, def);
     const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
@@ -45,15 +50,12 @@ export = (RED: NodeAPI): void => {
       const options = parseProfileSettings(def);
       const cs = csNode?.centralSystem;
       if (cs) {
-        manager = new ChargingProfileManager(cs, {
-          ...options,
-          log: { info: (m) => this.log(m), warn: (m) => this.warn(m), error: (m) => this.error(m) },
-        });
+        manager = new ChargingProfileManager(cs, { ...options, log: nodeLogger(this) });
       }
     } catch (err) {
       settingsProblem = (err as Error).message;
       this.error(RED._('ampflow-charging-profile.errors.settings', { message: settingsProblem }));
-      this.status({ fill: 'red', shape: 'ring', text: 'settings error' });
+      this.status(statusOf('ampflow-charging-profile', 'settingsError'));
     }
 
     // Limits the manager sent by itself (after a reconnect or boot, a retry, connector 0's limit on a
@@ -81,61 +83,54 @@ export = (RED: NodeAPI): void => {
       });
     });
 
-    this.on('input', (message, send, done) => {
-      const msg = message as NodeMessageInFlow;
-      if (settingsProblem) return done(new Error(settingsProblem));
+    onInput(this, async (msg, send) => {
+      if (settingsProblem) throw new Error(settingsProblem);
       if (!manager)
-        return done(new Error(csNode?.problem ?? RED._('ampflow-charging-profile.errors.noCentralSystem')));
+        throw new Error(csNode?.problem ?? RED._('ampflow-charging-profile.errors.noCentralSystem'));
       const active = manager;
-      void (async () => {
-        try {
-          const command = asCommand(msg.payload);
-          if (command?.command === 'remoteStart') {
-            if (!command.idTag) throw new Error(RED._('ampflow-charging-profile.errors.noIdTag'));
-            const started = await active.remoteStart({
-              chargePointId: command.chargePointId,
-              connectorId: command.connectorId,
-              idTag: command.idTag,
-            });
-            send({
-              ...msg,
-              topic: `${command.chargePointId}/${command.connectorId}`,
-              payload: { event: 'remoteStart', ...started },
-            });
-            return done();
-          }
-          const reports = command
-            ? [
-                command.command === 'pause'
-                  ? await active.pause(command.chargePointId, command.connectorId)
-                  : await active.resume(command.chargePointId, command.connectorId),
-              ]
-            : await active.apply(msg.payload as SetPoint | SetPoint[]);
-          const shown = reports.filter(
-            (report) => report.outcome !== 'superseded' && report.outcome !== 'duplicate',
-          );
-          const last = shown[shown.length - 1];
-          if (last) {
-            lastReport = last;
-            refreshStatus();
-          }
-          // One message per set-point that went out as a command; refusals go to Catch nodes below.
-          const out: NodeMessage[] = reports
-            .filter((report) => report.attempts.length > 0 && report.outcome !== 'failed')
-            .map((report) => ({
-              ...RED.util.cloneMessage(msg),
-              topic: `${report.chargePointId}/${report.connectorId}`,
-              payload: { event: 'limit', ...report },
-            }));
-          if (out.length > 0) send([out]);
-          const failed = reports.filter((report) => report.outcome === 'failed');
-          if (failed.length === 0) return done();
-          msg.payload = failed.length === 1 ? failed[0] : failed;
-          done(new Error(failed.map((report) => report.error).join('; ')));
-        } catch (err) {
-          done(err as Error);
-        }
-      })();
+      const command = asCommand(msg.payload);
+      if (command?.command === 'remoteStart') {
+        if (!command.idTag) throw new Error(RED._('ampflow-charging-profile.errors.noIdTag'));
+        const started = await active.remoteStart({
+          chargePointId: command.chargePointId,
+          connectorId: command.connectorId,
+          idTag: command.idTag,
+        });
+        send({
+          ...msg,
+          topic: `${command.chargePointId}/${command.connectorId}`,
+          payload: { event: 'remoteStart', ...started },
+        });
+        return;
+      }
+      const reports = command
+        ? [
+            command.command === 'pause'
+              ? await active.pause(command.chargePointId, command.connectorId)
+              : await active.resume(command.chargePointId, command.connectorId),
+          ]
+        : await active.apply(msg.payload as SetPoint | SetPoint[]);
+      const shown = reports.filter(
+        (report) => report.outcome !== 'superseded' && report.outcome !== 'duplicate',
+      );
+      const last = shown[shown.length - 1];
+      if (last) {
+        lastReport = last;
+        refreshStatus();
+      }
+      // One message per set-point that went out as a command; refusals go to Catch nodes below.
+      const out: NodeMessage[] = reports
+        .filter((report) => report.attempts.length > 0 && report.outcome !== 'failed')
+        .map((report) => ({
+          ...RED.util.cloneMessage(msg),
+          topic: `${report.chargePointId}/${report.connectorId}`,
+          payload: { event: 'limit', ...report },
+        }));
+      if (out.length > 0) send([out]);
+      const failed = reports.filter((report) => report.outcome === 'failed');
+      if (failed.length === 0) return;
+      msg.payload = failed.length === 1 ? failed[0] : failed;
+      throw new Error(failed.map((report) => report.error).join('; '));
     });
 
     this.on('close', () => {

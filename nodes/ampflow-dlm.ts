@@ -1,25 +1,18 @@
 import type { Node, NodeAPI } from 'node-red';
-import type { ConnectorState } from '../lib/contracts';
 import { LoadManager } from '../lib/dlm/load-manager';
 import { parseDlmMessage } from '../lib/dlm/messages';
 import { type SiteProblem, validateSite } from '../lib/dlm/site';
-import { subscribe } from '../lib/ocpp/events';
+import { feedConnectorStates } from '../lib/ocpp/connector-feed';
+import { registerDlmRoutes } from './dlm-routes';
 import { dlmStatus } from './dlm-status';
-import type { DlmNodeDef } from './dlm-types';
+import type { DlmNodeDef, LoadManagerNode } from './dlm-types';
+import { useCatalog } from './shared/i18n';
+import { onInput } from './shared/input';
+import { nodeLogger } from './shared/logger';
 import type { CentralSystemNode } from './types';
 
-interface Request {
-  body: unknown;
-}
-interface Response {
-  json(body: unknown): void;
-}
-
-/** OCPP actions other than those the load manager reads: messages from `ampflow-ocpp-in` it ignores quietly. */
-const QUIET =
-  /^[^/]+\/(BootNotification|Heartbeat|Authorize|StartTransaction|StopTransaction|DataTransfer|Connected|Disconnected|Session|\w+StatusNotification|SecurityEventNotification|SignCertificate)$/;
-
 export = (RED: NodeAPI): void => {
+  useCatalog(RED, 'ampflow-dlm');
   function DlmNode(this: Node, def: DlmNodeDef): void {
     RED.nodes.createNode(this, def);
     const validation = readSite(def.site);
@@ -28,13 +21,15 @@ export = (RED: NodeAPI): void => {
       const problem = `${RED._('ampflow-dlm.errors.site')} ${validation.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`;
       this.error(problem);
       this.status(dlmStatus({ problem }));
-      this.on('input', (_msg, _send, done) => done(new Error(problem)));
+      onInput(this, () => {
+        throw new Error(problem);
+      });
       return;
     }
 
     const manager = new LoadManager({
       site: validation.site,
-      logger: { info: (m) => this.log(m), warn: (m) => this.warn(m), error: (m) => this.error(m) },
+      logger: nodeLogger(this),
       // Readings and states that arrive together (one poll of the sockets) share one update.
       coalesceInputs: true,
     });
@@ -63,43 +58,30 @@ export = (RED: NodeAPI): void => {
     const cs = csNode?.centralSystem;
     let unsubscribe: (() => void) | undefined;
     if (cs) {
-      manager.batch(() => {
-        for (const state of cs.connectors.all()) manager.connectorState(structuredClone(state));
-      });
-      unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) => {
-        // Never throw into the central system: a state the load manager refuses is reported here.
-        try {
-          manager.connectorState(event.payload as ConnectorState);
-        } catch (err) {
-          this.error((err as Error).message);
-        }
-      });
+      // Never throw into the central system: a state the load manager refuses is reported here.
+      unsubscribe = feedConnectorStates(cs, manager, (err) => this.error(err.message));
     } else if (def.centralSystem) {
       this.warn(RED._('ampflow-dlm.warnings.noCentralSystem'));
     }
     manager.start();
+    // The editor's Chargers sidebar shows, per connector, what this load manager decided and why.
+    (this as LoadManagerNode).loadManager = manager;
 
-    this.on('input', (msg, _send, done) => {
+    onInput(this, (msg) => {
       const input = parseDlmMessage(msg.topic, msg.payload, new Date().toISOString());
-      try {
-        switch (input.kind) {
-          case 'reading':
-            manager.reading(input.reading);
-            break;
-          case 'connectorState':
-            manager.connectorState(input.state);
-            break;
-          case 'command':
-            this.debug(manager.command(input.command));
-            break;
-          case 'ignored':
-            if (!QUIET.test(String(msg.topic ?? '')))
-              this.warn(RED._('ampflow-dlm.warnings.ignored', { why: input.why }));
-            break;
-        }
-        done();
-      } catch (err) {
-        done(err as Error);
+      switch (input.kind) {
+        case 'reading':
+          manager.reading(input.reading);
+          break;
+        case 'connectorState':
+          manager.connectorState(input.state);
+          break;
+        case 'command':
+          this.debug(manager.command(input.command));
+          break;
+        case 'ignored':
+          if (!input.quiet) this.warn(RED._('ampflow-dlm.warnings.ignored', { why: input.why }));
+          break;
       }
     });
 
@@ -111,16 +93,7 @@ export = (RED: NodeAPI): void => {
   }
 
   RED.nodes.registerType('ampflow-dlm', DlmNode);
-
-  // The editor checks the site as it is being edited: every problem and warning, named.
-  RED.httpAdmin.post(
-    '/ampflow-dlm/validate',
-    RED.auth.needsPermission('ampflow-dlm.read'),
-    (req: Request, res: Response) => {
-      const { problems, warnings } = validateSite(req.body);
-      res.json({ problems, warnings });
-    },
-  );
+  registerDlmRoutes(RED);
 };
 
 function readSite(text: string | undefined): {

@@ -1,33 +1,16 @@
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import type { Reading } from '../lib/contracts';
-import { ModbusRequestError } from '../lib/modbus/errors';
 import { Meter, type MeterReadError, type PollResult } from '../lib/modbus/meter';
 import { parseMeterSettings } from '../lib/modbus/settings';
 import { registerMeterRoutes } from './modbus-routes';
-import { type MeterView, meterStatus } from './modbus-status';
+import { busStatus, type MeterView, meterStatus, shortFailure } from './modbus-status';
 import type { MeterNodeDef, ModbusBusNode } from './modbus-types';
-
-/** "timeout", "exception 2", "queue full": what the status shows of a failure. */
-function shortFailure(error: MeterReadError | undefined): string | undefined {
-  const cause = error?.cause;
-  if (!(cause instanceof ModbusRequestError)) return error ? 'read failed' : undefined;
-  switch (cause.failure) {
-    case 'exception':
-      return `exception ${cause.exceptionCode}`;
-    case 'unit-backed-off':
-      return 'not answering';
-    case 'queue-full':
-      return 'queue full';
-    case 'queue-timeout':
-      return 'bus overloaded';
-    case 'corrupt':
-      return 'bad answer';
-    default:
-      return cause.failure;
-  }
-}
+import { useCatalog } from './shared/i18n';
+import { onInput } from './shared/input';
+import { statusOf } from './shared/status-table';
 
 export = (RED: NodeAPI): void => {
+  useCatalog(RED, 'ampflow-meter');
   function MeterNode(this: Node, def: MeterNodeDef): void {
     RED.nodes.createNode(this, def);
     const busNode = RED.nodes.getNode(def.bus) as ModbusBusNode | null;
@@ -56,12 +39,14 @@ export = (RED: NodeAPI): void => {
       });
     } catch (err) {
       // A bus with bad settings has said so itself; the meter only shows it.
-      if (busNode && !bus) this.status({ fill: 'red', shape: 'ring', text: 'bus settings error' });
+      if (busNode && !bus) this.status(statusOf('ampflow-meter', 'busSettingsError'));
       else {
         this.error(`${RED._('ampflow-meter.errors.settings')}: ${(err as Error).message}`);
-        this.status({ fill: 'red', shape: 'ring', text: busNode ? 'settings error' : 'no bus' });
+        this.status(busNode ? statusOf('ampflow-meter', 'settingsError') : busStatus(null));
       }
-      this.on('input', (_msg, _send, done) => done(err as Error));
+      onInput(this, () => {
+        throw err;
+      });
       return;
     }
 
@@ -92,27 +77,23 @@ export = (RED: NodeAPI): void => {
     });
     running.on('failed', (error: MeterReadError) => {
       warnOnce(error);
-      update({ failure: shortFailure(error) ?? 'failing' });
+      update({ failure: shortFailure(error) });
     });
     running.on('stale', (last: Reading | undefined) => {
       update({});
       const payload: Reading = last ?? { source: name, timestamp: new Date().toISOString() };
-      this.send({ topic: name, payload, stale: true, error: running.lastError?.message });
+      // msg.error only with a message: Node-RED's debug node reads msg.error.message when it is there.
+      const error = running.lastError?.message;
+      this.send({ topic: name, payload, stale: true, ...(error === undefined ? {} : { error }) });
     });
     running.on('state', () => update({}));
 
-    this.on('input', (message, send, done) => {
-      const msg = message as NodeMessageInFlow & { stale?: boolean };
-      running.readNow().then(
-        (result) => {
-          msg.topic = name;
-          msg.payload = result.reading;
-          msg.stale = running.isStale;
-          send(msg);
-          done();
-        },
-        (err: Error) => done(err),
-      );
+    onInput<NodeMessageInFlow & { stale?: boolean }>(this, async (msg, send) => {
+      const result = await running.readNow();
+      msg.topic = name;
+      msg.payload = result.reading;
+      msg.stale = running.isStale;
+      send(msg);
     });
 
     busNode.register(user);

@@ -3,17 +3,16 @@ import { ModbusBus } from '../lib/modbus/bus';
 import { type BusSettings, parseBusSettings } from '../lib/modbus/settings';
 import { registerModbusBusRoutes } from './modbus-routes';
 import type { ModbusBusNode, ModbusBusNodeDef, ModbusBusUser } from './modbus-types';
+import { useCatalog } from './shared/i18n';
+import { nodeLogger } from './shared/logger';
 
 export = (RED: NodeAPI): void => {
+  useCatalog(RED, 'ampflow-modbus-bus');
   function ModbusBusConfigNode(this: Node, def: ModbusBusNodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this as ModbusBusNode;
     const users = new Set<ModbusBusUser>();
-    const log = {
-      info: (m: string) => node.log(m),
-      warn: (m: string) => node.warn(m),
-      error: (m: string) => node.error(m),
-    };
+    const log = nodeLogger(node);
     const refreshUsers = () => {
       for (const user of users) user.refreshStatus();
     };

@@ -1,5 +1,8 @@
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { CommandRefusedError, executeCommand } from '../lib/ocpp/commands';
+import { useCatalog } from './shared/i18n';
+import { onInput } from './shared/input';
+import { statusOf } from './shared/status-table';
 import { centralSystemStatus } from './status';
 import type { CentralSystemNode } from './types';
 
@@ -22,6 +25,7 @@ type CommandMessage = NodeMessageInFlow & {
 };
 
 export = (RED: NodeAPI): void => {
+  useCatalog(RED, 'ampflow-ocpp-command');
   function OcppCommandNode(this: Node, def: OcppCommandNodeDef): void {
     RED.nodes.createNode(this, def);
     const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
@@ -50,12 +54,10 @@ export = (RED: NodeAPI): void => {
       warned.add(field);
       this.warn(RED._('ampflow-ocpp-command.warnings.noOverride', { field, value }));
     };
-    this.on('input', (message, send, done) => {
-      const msg = message as CommandMessage;
+    onInput<CommandMessage>(this, async (msg, send) => {
       const cs = csNode?.centralSystem;
-      if (settingsProblem) return done(new Error(settingsProblem));
-      if (!cs)
-        return done(new Error(csNode?.problem ?? RED._('ampflow-ocpp-command.errors.noCentralSystem')));
+      if (settingsProblem) throw new Error(settingsProblem);
+      if (!cs) throw new Error(csNode?.problem ?? RED._('ampflow-ocpp-command.errors.noCentralSystem'));
       const fromMsg = {
         chargePointId:
           typeof msg.chargePointId === 'string'
@@ -74,7 +76,7 @@ export = (RED: NodeAPI): void => {
         warnOnce('payload', String(def.payload));
       }
       const action = def.action || fromMsg.action;
-      if (!action) return done(new Error(RED._('ampflow-ocpp-command.errors.noAction')));
+      if (!action) throw new Error(RED._('ampflow-ocpp-command.errors.noAction'));
       const payload =
         fixedPayload !== undefined
           ? fixedPayload
@@ -88,23 +90,20 @@ export = (RED: NodeAPI): void => {
         ...(payload === undefined ? {} : { payload }),
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
       };
-      void (async () => {
-        try {
-          const result = await executeCommand(cs, command);
-          msg.payload = result.response;
-          msg.ocpp = result;
-          this.status({ fill: 'green', shape: 'dot', text: statusText(action, result.response) });
-          send(msg);
-          done();
-        } catch (err) {
-          if (err instanceof CommandRefusedError) {
-            msg.payload = err.result.response;
-            msg.ocpp = err.result;
-          }
-          this.status({ fill: 'red', shape: 'ring', text: `${action}: failed`.slice(0, 19) });
-          done(err as Error);
+      try {
+        const result = await executeCommand(cs, command);
+        msg.payload = result.response;
+        msg.ocpp = result;
+        this.status(answerStatus(action, result.response));
+        send(msg);
+      } catch (err) {
+        if (err instanceof CommandRefusedError) {
+          msg.payload = err.result.response;
+          msg.ocpp = err.result;
         }
-      })();
+        this.status(statusOf('ampflow-ocpp-command', 'failed', { action }));
+        throw err;
+      }
     });
 
     this.on('close', () => csNode?.deregister(user));
@@ -113,7 +112,10 @@ export = (RED: NodeAPI): void => {
   RED.nodes.registerType('ampflow-ocpp-command', OcppCommandNode);
 };
 
-function statusText(action: string, response: unknown): string {
-  const status = (response as { status?: unknown } | null)?.status;
-  return (typeof status === 'string' ? `${action}: ${status}` : `${action}: done`).slice(0, 19);
+/** "Reset: Accepted" where the answer has a status, else "ClearCache: done". */
+function answerStatus(action: string, response: unknown): NodeStatus {
+  const answer = (response as { status?: unknown } | null)?.status;
+  return typeof answer === 'string'
+    ? statusOf('ampflow-ocpp-command', 'answered', { action, answer })
+    : statusOf('ampflow-ocpp-command', 'done', { action });
 }

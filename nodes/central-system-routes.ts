@@ -1,17 +1,6 @@
 import type { NodeAPI } from 'node-red';
+import { type AdminRequest, type AdminResponse, adminRoute } from './shared/admin-routes';
 import type { CentralSystemNode } from './types';
-
-interface Request {
-  params: Record<string, string>;
-  query: Record<string, string | undefined>;
-}
-interface Response {
-  status(code: number): Response;
-  json(body: unknown): void;
-  type(type: string): Response;
-  set(header: string, value: string): Response;
-  send(body: string): void;
-}
 
 /**
  * Editor helpers of the central-system node, all behind Node-RED's admin permissions: the list
@@ -20,10 +9,8 @@ interface Response {
  */
 export function registerCentralSystemRoutes(RED: NodeAPI): void {
   const base = '/ampflow-central-system/:id';
-  const read = RED.auth.needsPermission('ampflow-central-system.read');
-  const write = RED.auth.needsPermission('ampflow-central-system.write');
 
-  const running = (req: Request, res: Response) => {
+  const running = (req: AdminRequest, res: AdminResponse) => {
     const node = RED.nodes.getNode(req.params.id ?? '') as CentralSystemNode | null;
     const cs = node?.centralSystem;
     if (cs?.state !== 'listening') {
@@ -33,15 +20,21 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
     return cs;
   };
 
-  RED.httpAdmin.get(`${base}/charge-points`, read, (req: Request, res: Response) => {
-    const cs = running(req, res);
-    if (cs) res.json(cs.chargePoints());
+  adminRoute(RED, {
+    method: 'get',
+    path: `${base}/charge-points`,
+    permission: 'ampflow-central-system.read',
+    handle: (req, res) => {
+      const cs = running(req, res);
+      if (cs) res.json(cs.chargePoints());
+    },
   });
 
-  RED.httpAdmin.post(
-    `${base}/charge-points/:chargePointId/:decision`,
-    write,
-    (req: Request, res: Response) => {
+  adminRoute(RED, {
+    method: 'post',
+    path: `${base}/charge-points/:chargePointId/:decision`,
+    permission: 'ampflow-central-system.write',
+    handle: async (req, res) => {
       const cs = running(req, res);
       if (!cs) return;
       const { chargePointId = '', decision } = req.params;
@@ -49,29 +42,30 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
         res.status(400).json({ error: 'expected approve or reject' });
         return;
       }
-      const done =
-        decision === 'approve' ? cs.approveChargePoint(chargePointId) : cs.rejectChargePoint(chargePointId);
-      done
-        .then(() => res.json(cs.chargePoint(chargePointId)))
-        .catch((err: Error) => res.status(500).json({ error: err.message }));
+      await (decision === 'approve'
+        ? cs.approveChargePoint(chargePointId)
+        : cs.rejectChargePoint(chargePointId));
+      res.json(cs.chargePoint(chargePointId));
     },
-  );
+  });
 
-  RED.httpAdmin.get(`${base}/sessions.csv`, read, (req: Request, res: Response) => {
-    const cs = running(req, res);
-    if (!cs) return;
-    const separator = req.query.separator === ';' ? ';' : ',';
-    cs.exportSessionsCsv({
-      separator,
-      ...(req.query.from ? { from: req.query.from } : {}),
-      ...(req.query.to ? { to: req.query.to } : {}),
-    })
-      .then((csv) =>
-        res
-          .type('text/csv; charset=utf-8')
-          .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)
-          .send(csv),
-      )
-      .catch((err: Error) => res.status(500).json({ error: err.message }));
+  adminRoute(RED, {
+    method: 'get',
+    path: `${base}/sessions.csv`,
+    permission: 'ampflow-central-system.read',
+    handle: async (req, res) => {
+      const cs = running(req, res);
+      if (!cs) return;
+      const separator = req.query.separator === ';' ? ';' : ',';
+      const csv = await cs.exportSessionsCsv({
+        separator,
+        ...(req.query.from ? { from: req.query.from } : {}),
+        ...(req.query.to ? { to: req.query.to } : {}),
+      });
+      res
+        .type('text/csv; charset=utf-8')
+        .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)
+        .send(csv);
+    },
   });
 }

@@ -1,11 +1,25 @@
 import type { NodeAPI } from 'node-red';
+import type { LoadManager } from '../lib/dlm/load-manager';
 import type { CentralSystem } from '../lib/ocpp/central-system';
 import { ChargerActivity, type ChargerListing } from '../lib/ocpp/listings';
+import type { LoadManagerNode } from './dlm-types';
+import { adminRoute } from './shared/admin-routes';
 import type { CentralSystemNode } from './types';
 
-interface Response {
-  json(body: unknown): void;
+/** What a load manager fed by the central system decided for one connector, and why. */
+export interface SidebarDecision {
+  connectorId: number;
+  limitA: number;
+  reason: string;
 }
+
+/** A charger as the sidebar lists it: the central system's view and the load managers'. */
+export type SidebarCharger = ChargerListing & {
+  /** Per connector, what the load managers decided (none when no load manager names it). */
+  decisions: SidebarDecision[];
+  /** A load manager uses this central system, and no site of it names this charger: its load is not managed. */
+  inNoSite?: true;
+};
 
 /** One deployed central system as the editor's Chargers sidebar shows it. */
 export interface SidebarCentralSystem {
@@ -14,7 +28,9 @@ export interface SidebarCentralSystem {
   state: string;
   url?: string;
   problem?: string;
-  chargePoints: ChargerListing[];
+  chargePoints: SidebarCharger[];
+  /** Chargers a load manager's site names that have never connected (commissioning). */
+  neverConnected: string[];
 }
 
 const activities = new WeakMap<CentralSystem, ChargerActivity>();
@@ -44,15 +60,40 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
       name: node.name || (cs?.url ?? id),
       state: cs?.state ?? 'failed',
       chargePoints: [],
+      neverConnected: [],
     };
     if (cs?.url) entry.url = cs.url;
     if (node.problem) entry.problem = node.problem;
     if (cs?.state === 'listening') {
-      entry.chargePoints =
-        activities.get(cs)?.list() ?? cs.chargePoints().map((cp) => ({ ...cp, warnings: [] }));
+      const listed = activities.get(cs)?.list() ?? cs.chargePoints().map((cp) => ({ ...cp, warnings: [] }));
+      const summaries = loadManagersOf(RED, id).map((manager) => manager.summary());
+      const named = new Set(summaries.flatMap((s) => s.connectors.map((c) => c.chargePointId)));
+      entry.chargePoints = listed.map((cp) => {
+        const decisions = summaries.flatMap((s) =>
+          s.connectors
+            .filter((c) => c.chargePointId === cp.chargePointId)
+            .map((c) => ({ connectorId: c.connectorId, limitA: c.limitA, reason: c.reason })),
+        );
+        const inNoSite = summaries.length > 0 && !named.has(cp.chargePointId);
+        return { ...cp, decisions, ...(inNoSite ? { inNoSite: true as const } : {}) };
+      });
+      const seen = new Set(listed.map((cp) => cp.chargePointId));
+      entry.neverConnected = [...named].filter((chargePointId) => !seen.has(chargePointId)).sort();
     }
     return [entry];
   });
+}
+
+/** The load managers deployed with the central system `centralSystemId` as their source of connector states. */
+function loadManagersOf(RED: NodeAPI, centralSystemId: string): LoadManager[] {
+  const managers: LoadManager[] = [];
+  RED.nodes.eachNode((def) => {
+    if (def.type !== 'ampflow-dlm' || (def as { centralSystem?: string }).centralSystem !== centralSystemId)
+      return;
+    const manager = (RED.nodes.getNode(def.id) as LoadManagerNode | null)?.loadManager;
+    if (manager) managers.push(manager);
+  });
+  return managers;
 }
 
 /**
@@ -60,11 +101,10 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
  * the central system (`ampflow-central-system.read`).
  */
 export function registerChargersSidebarRoute(RED: NodeAPI): void {
-  RED.httpAdmin.get(
-    '/ampflow-central-system/chargers',
-    RED.auth.needsPermission('ampflow-central-system.read'),
-    (_req: unknown, res: Response) => {
-      res.json(sidebarListing(RED));
-    },
-  );
+  adminRoute(RED, {
+    method: 'get',
+    path: '/ampflow-central-system/chargers',
+    permission: 'ampflow-central-system.read',
+    handle: (_req, res) => res.json(sidebarListing(RED)),
+  });
 }

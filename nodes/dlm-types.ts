@@ -1,4 +1,5 @@
-import type { NodeDef } from 'node-red';
+import type { Node, NodeDef } from 'node-red';
+import type { LoadManager } from '../lib/dlm/load-manager';
 
 /** Settings of an `ampflow-dlm` node as the editor saves them. */
 export interface DlmNodeDef extends NodeDef {
@@ -9,4 +10,9 @@ export interface DlmNodeDef extends NodeDef {
    * ones known before this node started); without it, wire `ampflow-ocpp-in` to the input.
    */
   centralSystem?: string;
+}
+
+/** A deployed `ampflow-dlm` node with a valid site: its load manager, for the Chargers sidebar. */
+export interface LoadManagerNode extends Node {
+  loadManager?: LoadManager;
 }

@@ -1,26 +1,26 @@
 import type { NodeStatus } from 'node-red';
-import type { MeterState } from '../lib/modbus/meter';
+import type { BusState } from '../lib/modbus/bus';
+import { ModbusRequestError } from '../lib/modbus/errors';
+import type { MeterReadError, MeterState } from '../lib/modbus/meter';
 import type { ModbusBusNode } from './modbus-types';
+import { message } from './shared/i18n';
+import { type StateOf, statusOf } from './shared/status-table';
 
-/**
- * The one place that turns bus and meter states into node statuses (text under 20 characters).
- */
+/** What a meter shows of each state of its bus: waiting to reconnect is a lost connection to users. */
+const BUS_STATES: Record<BusState, StateOf<'ampflow-modbus-bus'>> = {
+  idle: 'idle',
+  connecting: 'connecting',
+  connected: 'connected',
+  waiting: 'reconnecting',
+  closed: 'closed',
+};
+
+/** Which state of its bus a meter node shows (the look and text are the status table's). */
 export function busStatus(busNode: ModbusBusNode | null | undefined): NodeStatus {
-  if (!busNode) return { fill: 'red', shape: 'ring', text: 'no bus' };
+  if (!busNode) return statusOf('ampflow-modbus-bus', 'noBus');
   const bus = busNode.bus;
-  if (busNode.problem || !bus) return { fill: 'red', shape: 'ring', text: 'settings error' };
-  switch (bus.state) {
-    case 'idle':
-      return { fill: 'grey', shape: 'ring', text: 'idle' };
-    case 'connecting':
-      return { fill: 'yellow', shape: 'ring', text: 'connecting' };
-    case 'connected':
-      return { fill: 'green', shape: 'dot', text: 'connected' };
-    case 'waiting':
-      return { fill: 'red', shape: 'ring', text: 'reconnecting' };
-    case 'closed':
-      return { fill: 'grey', shape: 'ring', text: 'closed' };
-  }
+  if (busNode.problem || !bus) return statusOf('ampflow-modbus-bus', 'settingsError');
+  return statusOf('ampflow-modbus-bus', BUS_STATES[bus.state]);
 }
 
 /** Power as a short text: "950 W", "-3.55 kW". */
@@ -29,14 +29,23 @@ export function powerText(powerW: number): string {
   return `${(powerW / 1000).toFixed(2)} kW`;
 }
 
+/** "timeout", "exception 2", "queue full": what the status shows of a failed read. */
+export function shortFailure(error: MeterReadError | undefined): string | undefined {
+  if (!error) return undefined;
+  const cause = error.cause;
+  if (!(cause instanceof ModbusRequestError)) return message('ampflow-meter', 'failures.read');
+  return message('ampflow-meter', `failures.${cause.failure}`, { code: String(cause.exceptionCode) });
+}
+
 export interface MeterView {
   state: MeterState;
   stale: boolean;
   totalPowerW?: number | undefined;
-  /** Short cause of the last failure: "timeout", "exception 2". */
+  /** Short cause of the last failure (`shortFailure`): "timeout", "exception 2". */
   failure?: string | undefined;
 }
 
+/** Which state of a meter and its bus the meter node shows (the look and text are the status table's). */
 export function meterStatus(
   busNode: ModbusBusNode | null | undefined,
   meter: MeterView | undefined,
@@ -44,24 +53,30 @@ export function meterStatus(
   const bus = busStatus(busNode);
   if (!meter || !busNode?.bus) return bus;
   if (meter.stale) {
-    return {
-      fill: 'red',
-      shape: 'ring',
-      text: busNode.bus.state === 'connected' ? 'stale' : `stale: ${bus.text}`,
-    };
+    return busNode.bus.state === 'connected'
+      ? statusOf('ampflow-meter', 'stale')
+      : statusOf('ampflow-meter', 'staleBus', { bus: bus.text ?? '' });
   }
-  const reading = meter.totalPowerW === undefined ? 'ok' : powerText(meter.totalPowerW);
   switch (meter.state) {
     case 'ok':
-      return { fill: 'green', shape: 'dot', text: reading };
-    case 'partial':
-      return { fill: 'yellow', shape: 'dot', text: `${reading} (partial)`.slice(0, 19) };
+      return meter.totalPowerW === undefined
+        ? statusOf('ampflow-meter', 'ok')
+        : statusOf('ampflow-meter', 'measured', { power: powerText(meter.totalPowerW) });
+    case 'partial': {
+      const reading =
+        meter.totalPowerW === undefined
+          ? message('ampflow-meter', 'status.ok')
+          : powerText(meter.totalPowerW);
+      return statusOf('ampflow-meter', 'partial', { reading });
+    }
     case 'failing':
       if (busNode.bus.state !== 'connected') return bus;
-      return { fill: 'yellow', shape: 'ring', text: (meter.failure ?? 'failing').slice(0, 19) };
+      return meter.failure === undefined
+        ? statusOf('ampflow-meter', 'failing')
+        : statusOf('ampflow-meter', 'failure', { failure: meter.failure });
     case 'starting':
-      return busNode.bus.state === 'connected' ? { fill: 'grey', shape: 'ring', text: 'reading' } : bus;
+      return busNode.bus.state === 'connected' ? statusOf('ampflow-meter', 'reading') : bus;
     case 'stopped':
-      return { fill: 'grey', shape: 'ring', text: 'stopped' };
+      return statusOf('ampflow-meter', 'stopped');
   }
 }

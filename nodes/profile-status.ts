@@ -1,33 +1,27 @@
 import type { NodeStatus } from 'node-red';
 import type { LimitReport, Verification, VerificationReport } from '../lib/profiles';
+import { type StateOf, statusOf } from './shared/status-table';
 
 /**
- * The one place that turns the last limit and what is known about it into the node status of
- * `ampflow-charging-profile` (text under 20 characters). Worst first: a charger ignoring its limit
- * outranks everything else known about that limit.
+ * Which state of the last limit and what is known about it `ampflow-charging-profile` shows (the
+ * look and text are the status table's). Worst first: a charger ignoring its limit outranks
+ * everything else known about that limit.
  */
 export function limitStatus(report: LimitReport | VerificationReport): NodeStatus {
-  const limit = `${report.limitA} A`;
   const outcome = 'outcome' in report ? report.outcome : 'applied';
-  switch (outcome) {
-    case 'failed':
-      return { fill: 'red', shape: 'ring', text: `${limit} refused` };
-    case 'deferred':
-      return { fill: 'grey', shape: 'ring', text: `${limit} offline` };
-    default:
-      return verificationStatus(limit, report.verification);
-  }
+  const state =
+    outcome === 'failed' ? 'refused' : outcome === 'deferred' ? 'offline' : verified(report.verification);
+  return statusOf('ampflow-charging-profile', state, { amps: report.limitA });
 }
 
-function verificationStatus(limit: string, verification: Verification): NodeStatus {
-  if (verification.ignoresLimit) return { fill: 'red', shape: 'dot', text: `${limit} ignored` };
-  if (verification.schedule === 'differs') return { fill: 'red', shape: 'ring', text: `${limit} not taken` };
+function verified(verification: Verification): StateOf<'ampflow-charging-profile'> {
+  if (verification.ignoresLimit) return 'ignored';
+  if (verification.schedule === 'differs') return 'notTaken';
   // Something else holds the connector below its limit: safe, but the car gets less than allowed.
-  if (verification.schedule === 'lower')
-    return { fill: 'yellow', shape: 'ring', text: `${limit} held lower` };
-  if (verification.verified) return { fill: 'green', shape: 'dot', text: `${limit} verified` };
-  if (verification.meter === 'above') return { fill: 'yellow', shape: 'ring', text: `${limit} over` };
-  return { fill: 'yellow', shape: 'dot', text: `${limit} sent` };
+  if (verification.schedule === 'lower') return 'heldLower';
+  if (verification.verified) return 'verified';
+  if (verification.meter === 'above') return 'over';
+  return 'sent';
 }
 
 /**

@@ -1,32 +1,36 @@
 import type { NodeStatus } from 'node-red';
+import type { CentralSystemState } from '../lib/ocpp/central-system';
+import { type StateOf, statusOf } from './shared/status-table';
 import type { CentralSystemNode } from './types';
 
+/** What a node using a central system shows of each state; a listening one counts its chargers. */
+const CENTRAL_SYSTEM_STATES: Record<
+  Exclude<CentralSystemState, 'listening'>,
+  StateOf<'ampflow-central-system'>
+> = {
+  starting: 'starting',
+  failed: 'failed',
+  stopping: 'stopped',
+  stopped: 'stopped',
+};
+
 /**
- * The one place that turns a central system's state into a node status (text under 20
- * characters, as Node-RED's status guidelines ask). Every node using a central system shows it.
+ * Which state of a central system a node using it shows (the look and text are the status table's).
+ * Every node using a central system shows it.
  */
 export function centralSystemStatus(csNode: CentralSystemNode | null | undefined): NodeStatus {
-  if (!csNode) return { fill: 'red', shape: 'ring', text: 'no central system' };
+  if (!csNode) return statusOf('ampflow-central-system', 'noCentralSystem');
   const cs = csNode.centralSystem;
-  if (csNode.problem || !cs) return { fill: 'red', shape: 'ring', text: shortProblem(csNode.problem) };
-  switch (cs.state) {
-    case 'starting':
-      return { fill: 'yellow', shape: 'ring', text: 'starting' };
-    case 'listening': {
-      const connected = cs.connectedChargePoints().length;
-      return { fill: connected > 0 ? 'green' : 'grey', shape: 'dot', text: `${connected} connected` };
-    }
-    case 'failed':
-      return { fill: 'red', shape: 'ring', text: 'failed' };
-    case 'stopping':
-    case 'stopped':
-      return { fill: 'grey', shape: 'ring', text: 'stopped' };
-  }
+  if (csNode.problem || !cs) return statusOf('ampflow-central-system', problemState(csNode.problem));
+  if (cs.state !== 'listening') return statusOf('ampflow-central-system', CENTRAL_SYSTEM_STATES[cs.state]);
+  const connected = cs.connectedChargePoints().length;
+  return statusOf('ampflow-central-system', connected > 0 ? 'connected' : 'noneConnected', { connected });
 }
 
-function shortProblem(problem: string | undefined): string {
-  if (!problem) return 'not started';
-  if (/already in use/.test(problem)) return 'port in use';
-  if (/TLS|certificate|key/i.test(problem)) return 'TLS problem';
-  return 'settings error';
+/** The short form of why a central system does not run. */
+function problemState(problem: string | undefined): StateOf<'ampflow-central-system'> {
+  if (!problem) return 'notStarted';
+  if (/already in use/.test(problem)) return 'portInUse';
+  if (/TLS|certificate|key/i.test(problem)) return 'tlsProblem';
+  return 'settingsError';
 }

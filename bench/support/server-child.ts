@@ -14,8 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RPCServer } from 'ocpp-rpc';
-import type RPCServerClient from 'ocpp-rpc/lib/server-client';
 import { CentralSystem } from '../../lib/ocpp/central-system';
+import type { ServerClient } from '../../lib/ocpp/rpc-types';
 
 const mode = process.argv[2];
 const PING_INTERVAL_S = 60;
@@ -62,7 +62,7 @@ async function startBare(): Promise<Running> {
     pingIntervalMs: PING_INTERVAL_S * 1000,
   } as ConstructorParameters<typeof RPCServer>[0]);
   let connections = 0;
-  server.on('client', (client: RPCServerClient) => {
+  server.on('client', (client: ServerClient) => {
     connections += 1;
     client.once('close', () => {
       connections -= 1;

@@ -21,112 +21,18 @@
  * freezes every connector in that constraint; (3) the unbalance fix-up and rounding only lower
  * allocations (or pause), and lowering never breaks a capacity constraint.
  */
-import { GRID_PHASES, type GridPhase, type Triple } from './site';
+import { type Allocation, type AllocationProblem, type Bound, sanitized } from './allocation-problem';
+import { ALLOCATION_EPS, AllocationState, boundOf } from './allocation-state';
+import type { GridPhase, Triple } from './phases';
 
-export interface CircuitBudget {
-  /**
-   * What the connectors below may use per grid phase: limit − headroom − counted other loads.
-   * Negative when the loads we do not control already exceed the limit.
-   */
-  capacityA: Triple;
-  /** Power the connectors below may use (power limit − other loads' power), W; Infinity for none. */
-  capacityW: number;
-  /** Limit on the connectors' own power below this circuit (a site limit such as §14a), W; Infinity for none. */
-  chargersCapacityW: number;
-  /** Largest phase difference the connectors' load below may cause, A; Infinity for none. */
-  unbalanceLimitA: number;
-}
-
-export interface ConnectorDemand {
-  /** Circuit indexes from the connector's own circuit up to its root. */
-  path: readonly number[];
-  /** A car wants current and may get it now; false means 0. */
-  wants: boolean;
-  /** Grid phases the set-point loads. */
-  phases: readonly GridPhase[];
-  /**
-   * Grid phases it is counted on for the unbalance limit; default `phases`. A car whose phases are
-   * not known yet is counted on all its phases for the capacity but on its L1 alone for the
-   * unbalance: each is the worst case of its own check.
-   */
-  unbalancePhases?: readonly GridPhase[];
-  minA: number;
-  /** The most it may get now (maximum current, fallback cap, under-draw cap); below minA means 0. */
-  maxA: number;
-  /** Higher is served first. */
-  priority: number;
-  /** Lower keeps charging first when not every minimum fits (the shedding rule's order). */
-  keepRank: number;
-  /** Inside its minimum on time: placed before every other connector if its minimum fits. */
-  keepOn: boolean;
-  /** Paused now: starts only if its minimum plus the start margin fits (start hysteresis). */
-  starting: boolean;
-  /** Current it draws whatever its limit, per grid phase (offline charger, charger ignoring its limit). */
-  floorA: Triple;
-  /** Shares the PV budget (pv and minpv modes). */
-  pv: boolean;
-}
-
-export interface AllocationProblem {
-  voltageV: number;
-  /** Limits are rounded down to this step. */
-  stepA: number;
-  startMarginA: number;
-  /** Indexed like the site's circuits. */
-  circuits: CircuitBudget[];
-  connectors: ConnectorDemand[];
-  /** Power the pv/minpv connectors may use together (the PV surplus), W; Infinity for none. */
-  pvBudgetW: number;
-}
-
-export type Bound =
-  | { kind: 'max' }
-  | { kind: 'phase'; circuit: number; phase: GridPhase }
-  | { kind: 'power'; circuit: number }
-  | { kind: 'chargersPower'; circuit: number }
-  | { kind: 'unbalance'; circuit: number }
-  | { kind: 'pv' };
-
-export interface ConnectorAllocation {
-  limitA: number;
-  /** `idle`: wants nothing; `paused`: wants current but its minimum does not fit; `charging`. */
-  state: 'idle' | 'paused' | 'charging';
-  /** What kept it from more (charging) or from starting (paused). */
-  bound?: Bound;
-}
-
-export interface Allocation {
-  connectors: ConnectorAllocation[];
-}
-
-const EPS = 1e-9;
-const SLOTS = 5;
-/** A floor that is not a number: more than any circuit carries, but finite (so differences stay numbers). */
-const UNBOUNDED_A = 1e12;
-
-type ConstraintKind = 'phase' | 'power' | 'chargersPower' | 'pv';
-
-interface Constraint {
-  kind: ConstraintKind;
-  circuit: number;
-  phase: GridPhase | undefined;
-  capacity: number;
-  /** Soft constraints (the PV budget) shape the sharing but never decide who may charge. */
-  soft: boolean;
-  /** Current consumption of everything counted (allocations and floors). */
-  usage: number;
-}
-
-/** One connector's share of one constraint: coef × max(floor, allocation) on `phase`. */
-interface Term {
-  constraint: number;
-  coef: number;
-  phase: GridPhase;
-  /** The connector's floor on `phase`. */
-  floor: number;
-  /** The connector's limit loads `phase`. */
-  loads: boolean;
-}
+export type {
+  Allocation,
+  AllocationProblem,
+  Bound,
+  CircuitBudget,
+  ConnectorAllocation,
+  ConnectorDemand,
+} from './allocation-problem';
 
 /** Computes every connector's limit. Pure and deterministic. */
 export function allocate(input: AllocationProblem): Allocation {
@@ -142,96 +48,8 @@ export function allocate(input: AllocationProblem): Allocation {
   }
 }
 
-class Allocator {
-  private readonly constraints: Constraint[] = [];
-  /** Terms per connector; a connector not loading a phase still counts its floor there (constant). */
-  private readonly terms: Term[][] = [];
-  private readonly loads: boolean[][] = [];
-  private readonly limit: number[];
-  private readonly result: ConnectorAllocation[];
-  /** Per circuit with an unbalance limit: the connectors' load per phase as the unbalance counts it. */
-  private readonly unbalanceLoads: (Triple | undefined)[];
-  /** Per connector: the phases the unbalance counts it on. */
-  private readonly unbalanceOn: boolean[][] = [];
-
-  /** Connectors the unbalance fix-up paused in this run. */
-  readonly unbalancePaused = new Map<number, Bound>();
-
-  constructor(
-    private readonly problem: AllocationProblem,
-    private readonly excluded: ReadonlyMap<number, Bound> = new Map(),
-  ) {
-    const { circuits, connectors, voltageV } = problem;
-    // Constraint index by slot: circuit × (L1, L2, L3, power, chargers' power), then the PV budget.
-    const slots = new Int32Array(circuits.length * SLOTS + 1).fill(-1);
-    const add = (
-      slot: number,
-      kind: ConstraintKind,
-      circuit: number,
-      phase: GridPhase | undefined,
-      capacity: number,
-    ) => {
-      // Only +∞ means no limit; NaN and −∞ leave no room at all (never "no constraint").
-      if (capacity === Number.POSITIVE_INFINITY) return;
-      if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
-      slots[slot] = this.constraints.length;
-      this.constraints.push({ kind, circuit, phase, capacity, soft: kind === 'pv', usage: 0 });
-    };
-    circuits.forEach((budget, c) => {
-      for (const p of GRID_PHASES) add(c * SLOTS + p, 'phase', c, p, budget.capacityA[p]);
-      add(c * SLOTS + 3, 'power', c, undefined, budget.capacityW);
-      add(c * SLOTS + 4, 'chargersPower', c, undefined, budget.chargersCapacityW);
-    });
-    const pvSlot = circuits.length * SLOTS;
-    add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
-    this.unbalanceLoads = circuits.map((budget) =>
-      Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
-    );
-    this.limit = connectors.map(() => 0);
-    this.result = connectors.map((demand, k) => {
-      const bound = excluded.get(k);
-      return bound
-        ? { limitA: 0, state: 'paused', bound }
-        : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
-    });
-    connectors.forEach((demand) => {
-      const loads = GRID_PHASES.map((p) => demand.phases.includes(p));
-      this.loads.push(loads);
-      const unbalancePhases = demand.unbalancePhases ?? demand.phases;
-      this.unbalanceOn.push(GRID_PHASES.map((p) => unbalancePhases.includes(p)));
-      const terms: Term[] = [];
-      const push = (slot: number, coef: number, on: GridPhase) => {
-        const at = slots[slot] ?? -1;
-        if (at >= 0) {
-          terms.push({
-            constraint: at,
-            coef,
-            phase: on,
-            floor: demand.floorA[on],
-            loads: loads[on] ?? false,
-          });
-        }
-      };
-      for (const c of demand.path) {
-        for (const p of GRID_PHASES) {
-          push(c * SLOTS + p, 1, p);
-          push(c * SLOTS + 3, voltageV, p);
-          push(c * SLOTS + 4, voltageV, p);
-        }
-      }
-      if (demand.pv) for (const p of GRID_PHASES) push(pvSlot, voltageV, p);
-      this.terms.push(terms);
-    });
-    // Start: every connector at 0, counting only its floors.
-    connectors.forEach((demand, k) => {
-      for (const term of this.terms[k] ?? []) this.at(term.constraint).usage += this.termValue(term, 0);
-      for (const c of demand.path) {
-        const loads = this.unbalanceLoads[c];
-        if (loads) for (const p of GRID_PHASES) loads[p] += demand.floorA[p];
-      }
-    });
-  }
-
+/** The allocation strategy: minimums in keep order, progressive filling, the unbalance fix-up, rounding. */
+class Allocator extends AllocationState {
   run(): Allocation {
     this.admitMinimums();
     this.share(this.onConnectors());
@@ -242,85 +60,6 @@ class Allocator {
     this.fixUnbalance(false);
     this.finish();
     return { connectors: this.result };
-  }
-
-  private at(j: number): Constraint {
-    const constraint = this.constraints[j];
-    if (!constraint) throw new Error(`no constraint ${j}`);
-    return constraint;
-  }
-
-  private demand(k: number): ConnectorDemand {
-    const demand = this.problem.connectors[k];
-    if (!demand) throw new Error(`no connector ${k}`);
-    return demand;
-  }
-
-  /** What connector k counts in a term at allocation a. */
-  private termValue(term: Term, a: number): number {
-    return term.coef * Math.max(term.floor, term.loads ? a : 0);
-  }
-
-  private setLimit(k: number, a: number): void {
-    const before = this.limit[k] ?? 0;
-    for (const term of this.terms[k] ?? []) {
-      const constraint = this.at(term.constraint);
-      constraint.usage += this.termValue(term, a) - this.termValue(term, before);
-    }
-    const demand = this.demand(k);
-    for (const c of demand.path) {
-      const loads = this.unbalanceLoads[c];
-      if (loads) for (const p of GRID_PHASES) loads[p] += this.unbalanceDelta(k, p, before, a);
-    }
-    this.limit[k] = a;
-  }
-
-  /** How connector k's unbalance load on phase p changes from limit `from` to `to`. */
-  private unbalanceDelta(k: number, p: GridPhase, from: number, to: number): number {
-    const floor = this.demand(k).floorA[p];
-    const on = this.unbalanceOn[k]?.[p] ?? false;
-    return Math.max(floor, on ? to : 0) - Math.max(floor, on ? from : 0);
-  }
-
-  /** The hard constraint that a change of connector k to `a` would break, if any. */
-  private violated(k: number, a: number): Bound | undefined {
-    // One connector has up to three terms in a power constraint: compare the sums.
-    // A connector is refused where it would add to a full constraint, and also where a constraint
-    // it loads is already over (floors it cannot reduce): it must not be told to keep drawing there.
-    const deltas = new Map<number, number>();
-    for (const term of this.terms[k] ?? []) {
-      if (!term.loads) continue;
-      const delta = this.termValue(term, a) - this.termValue(term, this.limit[k] ?? 0);
-      deltas.set(term.constraint, (deltas.get(term.constraint) ?? 0) + delta);
-    }
-    for (const [j, delta] of deltas) {
-      const constraint = this.at(j);
-      if (!constraint.soft && constraint.usage + delta > constraint.capacity + EPS)
-        return boundOf(constraint);
-    }
-    return this.unbalanceViolated(k, a);
-  }
-
-  /** Phase loads of circuit c as the unbalance counts them. */
-  private phaseLoads(c: number): Triple {
-    const loads = this.unbalanceLoads[c];
-    return loads ? [...loads] : [0, 0, 0];
-  }
-
-  private unbalanceViolated(k: number, a: number): Bound | undefined {
-    const demand = this.demand(k);
-    if (this.unbalanceOn[k]?.every(Boolean)) return undefined;
-    for (const c of demand.path) {
-      const limit = this.problem.circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
-      if (!Number.isFinite(limit)) continue;
-      const before = this.phaseLoads(c);
-      const after: Triple = [...before];
-      for (const p of GRID_PHASES) after[p] += this.unbalanceDelta(k, p, this.limit[k] ?? 0, a);
-      const gapAfter = Math.max(...after) - Math.min(...after);
-      const gapBefore = Math.max(...before) - Math.min(...before);
-      if (gapAfter > limit + EPS && gapAfter > gapBefore + EPS) return { kind: 'unbalance', circuit: c };
-    }
-    return undefined;
   }
 
   /**
@@ -341,7 +80,7 @@ class Allocator {
     for (const { demand, k } of order) {
       const entry = this.result[k];
       if (!entry) continue;
-      if (demand.maxA + EPS < demand.minA || demand.phases.length === 0) {
+      if (demand.maxA + ALLOCATION_EPS < demand.minA || demand.phases.length === 0) {
         entry.bound = { kind: 'max' };
         continue;
       }
@@ -397,7 +136,7 @@ class Allocator {
       const demand = this.demand(k);
       const lo = this.limit[k] ?? 0;
       const hi = Math.max(lo, demand.maxA);
-      if (hi - lo <= EPS) {
+      if (hi - lo <= ALLOCATION_EPS) {
         this.boundAtMax(k);
         continue;
       }
@@ -419,7 +158,7 @@ class Allocator {
         const floor = term.floor;
         const l = Math.max(floor, member.lo);
         const h = Math.max(floor, member.hi);
-        if (h - l <= EPS) continue;
+        if (h - l <= ALLOCATION_EPS) continue;
         const list = pieces.get(term.constraint) ?? [];
         list.push({ k: member.k, coef: term.coef, l, h });
         pieces.set(term.constraint, list);
@@ -456,14 +195,14 @@ class Allocator {
       let value = constraint.usage;
       let slope = 0;
       let position = Number.NEGATIVE_INFINITY;
-      if (value > constraint.capacity + EPS) return Number.NEGATIVE_INFINITY;
+      if (value > constraint.capacity + ALLOCATION_EPS) return Number.NEGATIVE_INFINITY;
       for (const event of list) {
         if (frozen.has(event.k)) continue;
-        if (slope > EPS) {
+        if (slope > ALLOCATION_EPS) {
           const reach = position + (constraint.capacity - value) / slope;
           if (reach < event.at) return reach;
         }
-        if (slope > EPS) value += slope * (event.at - position);
+        if (slope > ALLOCATION_EPS) value += slope * (event.at - position);
         position = event.at;
         slope += event.slope;
       }
@@ -483,7 +222,7 @@ class Allocator {
       }
       let highest = Number.NEGATIVE_INFINITY;
       for (const member of active.values()) highest = Math.max(highest, member.hi);
-      if (tStar >= highest - EPS) {
+      if (tStar >= highest - ALLOCATION_EPS) {
         for (const member of [...active.values()])
           this.freeze(member, member.hi, { kind: 'max' }, active, frozen);
         break;
@@ -491,13 +230,13 @@ class Allocator {
       level = Math.max(level, tStar);
       const dirty = new Set<number>();
       for (const member of [...active.values()]) {
-        if (member.hi <= level + EPS) {
+        if (member.hi <= level + ALLOCATION_EPS) {
           this.freeze(member, member.hi, { kind: 'max' }, active, frozen);
           for (const j of constraintsOf.get(member.k) ?? []) dirty.add(j);
         }
       }
       const tight: number[] = [];
-      for (const [j, t] of tightAt) if (t <= level + EPS) tight.push(j);
+      for (const [j, t] of tightAt) if (t <= level + ALLOCATION_EPS) tight.push(j);
       if (tightest !== undefined && !tight.includes(tightest)) tight.push(tightest);
       for (const j of tight) {
         const bound = boundOf(this.at(j));
@@ -524,7 +263,7 @@ class Allocator {
     frozen.add(member.k);
     this.setLimit(member.k, Math.max(member.lo, value));
     const entry = this.result[member.k];
-    if (entry) entry.bound = value >= member.hi - EPS ? { kind: 'max' } : bound;
+    if (entry) entry.bound = value >= member.hi - ALLOCATION_EPS ? { kind: 'max' } : bound;
   }
 
   private boundAtMax(k: number): void {
@@ -549,14 +288,14 @@ class Allocator {
           const high = argmax(loads);
           const low = argmin(loads);
           const excess = loads[high] - loads[low] - budget.unbalanceLimitA;
-          if (excess <= EPS) break;
+          if (excess <= ALLOCATION_EPS) break;
           // Only connectors whose lower limit lowers the high phase help (not one drawing above it).
           const candidates = this.onConnectors().filter(
             (k) =>
               this.demand(k).path.includes(c) &&
               this.unbalanceOn[k]?.[high] &&
               !this.unbalanceOn[k]?.[low] &&
-              (this.limit[k] ?? 0) > this.demand(k).floorA[high] + EPS,
+              (this.limit[k] ?? 0) > this.demand(k).floorA[high] + ALLOCATION_EPS,
           );
           if (candidates.length === 0) break;
           this.lowerBy(candidates, excess, { kind: 'unbalance', circuit: c });
@@ -572,7 +311,7 @@ class Allocator {
   /** Lowers the candidates' total by `amount` with a common cap, pausing in reverse keep order if needed. */
   private lowerBy(candidates: number[], amount: number, bound: Bound): void {
     const room = candidates.reduce((sum, k) => sum + ((this.limit[k] ?? 0) - this.demand(k).minA), 0);
-    if (room + EPS >= amount) {
+    if (room + ALLOCATION_EPS >= amount) {
       // Find the cap s with Σ max(0, a_k − max(s, min_k)) = amount.
       let lo = 0;
       let hi = Math.max(...candidates.map((k) => this.limit[k] ?? 0));
@@ -587,7 +326,7 @@ class Allocator {
       }
       for (const k of candidates) {
         const capped = Math.max(this.demand(k).minA, this.stepDown(Math.min(this.limit[k] ?? 0, lo)));
-        if (capped < (this.limit[k] ?? 0) - EPS) this.setLimit(k, capped);
+        if (capped < (this.limit[k] ?? 0) - ALLOCATION_EPS) this.setLimit(k, capped);
         // Every candidate is held by the unbalance now, lowered or not.
         const entry = this.result[k];
         if (entry) entry.bound = bound;
@@ -608,7 +347,7 @@ class Allocator {
         b - a,
     );
     for (const k of shedOrder) {
-      if (left <= EPS) break;
+      if (left <= ALLOCATION_EPS) break;
       left -= this.limit[k] ?? 0;
       this.pause(k, bound);
     }
@@ -626,7 +365,7 @@ class Allocator {
 
   private stepDown(a: number): number {
     const { stepA } = this.problem;
-    return Math.round(Math.floor((a + EPS) / stepA) * stepA * 1000) / 1000;
+    return Math.round(Math.floor((a + ALLOCATION_EPS) / stepA) * stepA * 1000) / 1000;
   }
 
   /** Rounds down to the step; never below the minimum (a limit is 0 or ≥ minimum). */
@@ -634,7 +373,7 @@ class Allocator {
     this.result.forEach((entry, k) => {
       const demand = this.demand(k);
       const a = this.limit[k] ?? 0;
-      if (entry.state !== 'charging' || a < demand.minA - EPS) {
+      if (entry.state !== 'charging' || a < demand.minA - ALLOCATION_EPS) {
         if (a !== 0) this.setLimit(k, 0);
         if (entry.state === 'charging') entry.state = 'paused';
         return;
@@ -649,61 +388,6 @@ class Allocator {
       entry.limitA = entry.state === 'charging' ? (this.limit[k] ?? 0) : 0;
       if (entry.limitA === 0 && entry.state === 'charging') entry.state = 'paused';
     });
-  }
-}
-
-/**
- * The problem with every value that is not a number replaced by its safe side (see the invariant):
- * capacities by −∞, unbalance limits by 0, floors by an unbounded current, a maximum by 0 and a
- * minimum by +∞ (the connector is not served).
- */
-function sanitized(problem: AllocationProblem): AllocationProblem {
-  const safe = (value: number, fallback: number) => (Number.isNaN(value) ? fallback : value);
-  const clean =
-    problem.circuits.every(
-      (c) =>
-        c.capacityA.every((v) => !Number.isNaN(v)) &&
-        !Number.isNaN(c.capacityW) &&
-        !Number.isNaN(c.chargersCapacityW) &&
-        !Number.isNaN(c.unbalanceLimitA) &&
-        c.unbalanceLimitA !== Number.NEGATIVE_INFINITY,
-    ) &&
-    problem.connectors.every(
-      (d) => d.floorA.every((v) => Number.isFinite(v)) && !Number.isNaN(d.minA) && !Number.isNaN(d.maxA),
-    ) &&
-    !Number.isNaN(problem.pvBudgetW);
-  if (clean) return problem;
-  const NEG = Number.NEGATIVE_INFINITY;
-  return {
-    ...problem,
-    pvBudgetW: safe(problem.pvBudgetW, NEG),
-    circuits: problem.circuits.map((c) => ({
-      capacityA: c.capacityA.map((v) => safe(v, NEG)) as Triple,
-      capacityW: safe(c.capacityW, NEG),
-      chargersCapacityW: safe(c.chargersCapacityW, NEG),
-      unbalanceLimitA: Math.max(0, safe(c.unbalanceLimitA, 0)),
-    })),
-    connectors: problem.connectors.map((d) => ({
-      ...d,
-      floorA: d.floorA.map((v) =>
-        Number.isFinite(v) ? v : v === Number.NEGATIVE_INFINITY ? 0 : UNBOUNDED_A,
-      ) as Triple,
-      minA: safe(d.minA, Number.POSITIVE_INFINITY),
-      maxA: safe(d.maxA, 0),
-    })),
-  };
-}
-
-function boundOf(constraint: Constraint): Bound {
-  switch (constraint.kind) {
-    case 'phase':
-      return { kind: 'phase', circuit: constraint.circuit, phase: constraint.phase ?? 0 };
-    case 'power':
-      return { kind: 'power', circuit: constraint.circuit };
-    case 'chargersPower':
-      return { kind: 'chargersPower', circuit: constraint.circuit };
-    case 'pv':
-      return { kind: 'pv' };
   }
 }
 

@@ -6,7 +6,7 @@
  * commands, which throw).
  */
 import type { ConnectorState, PerPhase } from '../contracts';
-import { describeValue } from './site';
+import { describeValue } from './site-fields';
 
 /**
  * Three values per phase, as the contracts carry them: a finite number, or null where not
@@ -82,6 +82,8 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
     else state[field] = value;
   }
   state.online = state.online === true;
+  // Only a charger that is not connected can be one that never connected.
+  if (state.neverConnected !== true || state.online) delete state.neverConnected;
   const tx = state.transaction;
   if (tx) {
     const priority = finiteOrUndefined(tx.priority, `${key} transaction.priority`, problems);

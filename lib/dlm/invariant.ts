@@ -4,7 +4,7 @@
  * in the update policy (ramps, holds) can never send a set of limits that breaks a circuit.
  */
 import type { AllocationProblem } from './allocate';
-import { GRID_PHASES, type GridPhase } from './site';
+import { GRID_PHASES, type GridPhase } from './phases';
 
 export interface InvariantViolation {
   kind: 'phase' | 'power' | 'chargersPower' | 'unbalance' | 'minimum' | 'maximum';

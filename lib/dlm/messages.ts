@@ -12,15 +12,23 @@
  */
 import type { ConnectorState, Reading } from '../contracts';
 import type { DlmCommand } from './load-manager';
-import type { SiteConfig } from './site';
+import type { SiteConfig } from './site-config';
 
 export type DlmInput =
   | { kind: 'reading'; reading: Reading }
   | { kind: 'connectorState'; state: ConnectorState }
   | { kind: 'command'; command: DlmCommand }
-  | { kind: 'ignored'; why: string };
+  /** `quiet`: nothing the sender should hear about (a stale meter's notice). */
+  | { kind: 'ignored'; why: string; quiet?: boolean };
 
 export const DLM_COMMAND_TOPICS = ['mode', 'priority', 'siteLimit', 'pv', 'site', 'summary'] as const;
+
+/**
+ * Events of `ampflow-ocpp-in` (topic `<chargePointId>/<event>`) that say nothing about load: a
+ * flow that wires every charger event into the load manager is not warned about them.
+ */
+const QUIET_EVENTS =
+  /^[^/]+\/(BootNotification|Heartbeat|Authorize|StartTransaction|StopTransaction|DataTransfer|Connected|Disconnected|Session|\w+StatusNotification|SecurityEventNotification|SignCertificate)$/;
 
 /** The input a message carries; `receivedAt` stamps a reading that has no timestamp. */
 export function parseDlmMessage(topic: unknown, payload: unknown, receivedAt: string): DlmInput {
@@ -29,6 +37,9 @@ export function parseDlmMessage(topic: unknown, payload: unknown, receivedAt: st
   const object = isObject(payload) ? payload : undefined;
 
   if ((DLM_COMMAND_TOPICS as readonly string[]).includes(text)) return command(text, payload);
+  if (QUIET_EVENTS.test(text) && action !== 'StatusNotification') {
+    return { kind: 'ignored', why: `${text}: says nothing about load`, quiet: true };
+  }
 
   if (action === 'ConnectorState' || action === 'StatusNotification') {
     if (!object || typeof object.chargePointId !== 'string' || typeof object.connectorId !== 'number') {
@@ -70,6 +81,15 @@ export function parseDlmMessage(topic: unknown, payload: unknown, receivedAt: st
         timestamp: typeof object.timestamp === 'string' ? object.timestamp : receivedAt,
       },
     };
+  }
+  // A meter that went stale says so with its last reading, or with none: nothing new to take (the
+  // load manager counts staleness from the last values it has), nothing to warn about either.
+  if (
+    object &&
+    typeof object.source === 'string' &&
+    Object.keys(object).every((key) => key === 'source' || key === 'timestamp')
+  ) {
+    return { kind: 'ignored', why: `${object.source}: a reading with no values`, quiet: true };
   }
   if (object && typeof object.chargePointId === 'string' && typeof object.connectorId === 'number') {
     return {

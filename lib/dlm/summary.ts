@@ -1,6 +1,7 @@
 /** The site summary the load manager publishes (output 2 of the node) for dashboards. */
 import type { ConnectorStatus } from '../contracts';
-import type { ChargingMode, MeterLocation, Triple } from './site';
+import type { Triple } from './phases';
+import type { ChargingMode, MeterLocation } from './site-config';
 
 export interface CircuitSummary {
   id: string;
@@ -49,6 +50,10 @@ export interface CircuitSummary {
   }[];
   /** The loads the load manager does not control exceed the limit on some phase. */
   overloaded: boolean;
+  /** What chargers not under control (offline, not reported yet) are counted at, per phase. */
+  reservedA?: Triple;
+  /** Not overloaded, but what those chargers may draw on their own leaves no room for the others. */
+  fullOfReservations?: true;
 }
 
 export interface ConnectorSummary {

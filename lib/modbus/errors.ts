@@ -93,3 +93,28 @@ export class ModbusRequestError extends Error {
     );
   }
 }
+
+/**
+ * What a connection's answer to `request` means: undefined when its registers can be used, else
+ * the failure: an exception the device sent (`modbusCode` on the error), or an answer that
+ * cannot be used (corrupt: wrong framing, CRC, byte count or number of registers).
+ */
+export function answerFailure(
+  bus: string,
+  request: ReadRequest,
+  error: Error | null,
+  registers: number[] | undefined,
+): ModbusRequestError | undefined {
+  if (error) {
+    const code = (error as { modbusCode?: unknown }).modbusCode;
+    if (typeof code === 'number') {
+      return new ModbusRequestError('exception', bus, request, describeException(code), code);
+    }
+    return new ModbusRequestError('corrupt', bus, request, `unusable answer: ${error.message}`);
+  }
+  if (!registers || registers.length !== request.quantity) {
+    const detail = `answer has ${registers?.length ?? 0} registers, asked for ${request.quantity}`;
+    return new ModbusRequestError('corrupt', bus, request, detail);
+  }
+  return undefined;
+}

@@ -6,8 +6,9 @@ import type { ModbusBus } from './bus';
 import { describeRange, ModbusRequestError } from './errors';
 import { planReads, type ReadBlock, registerSpan } from './plan';
 import { decodeBlocks, toReading } from './reading';
+import { Staleness } from './staleness';
 import { resolveSunSpecProfile, walkSunSpec } from './sunspec';
-import type { DeviceProfile, Measurand, RegisterDefinition } from './types';
+import type { DeviceProfile, Measurand } from './types';
 
 export const MIN_POLL_INTERVAL_MS = 200;
 
@@ -101,11 +102,7 @@ export type MeterState = 'starting' | 'ok' | 'partial' | 'failing' | 'stopped';
  * - `stale` (last reading or undefined): some value has not been read for `staleAfterMs`;
  * - `state` (MeterState).
  *
- * Staleness is kept per value (per register of the profile), not per poll: a poll that brings
- * only some of the values refreshes those, and the meter turns stale when any value it should
- * read is older than `staleAfterMs` (a meter whose current block fails every time goes stale even
- * though its energy block answers). It is fresh again once every value has been read within
- * `staleAfterMs`. A value that the device reports as "not available" still counts as read.
+ * Staleness is kept per value, not per poll: see staleness.ts.
  */
 export class Meter extends EventEmitter {
   readonly name: string;
@@ -122,18 +119,14 @@ export class Meter extends EventEmitter {
   private resolved: { profile: DeviceProfile; blocks: ReadBlock[] } | undefined;
   private running: Promise<PollResult> | undefined;
   private pollTimer: TimerHandle | undefined;
-  private staleTimer: TimerHandle | undefined;
   private nextDueMs = 0;
   private started = false;
   private currentState: MeterState = 'starting';
-  private stale = false;
   private last: Reading | undefined;
   private lastFailure: MeterReadError | undefined;
   private pollsSkipped = 0;
   private runningScheduled = false;
-  /** When each register's value was last read (by `register key`), for staleness. */
-  private readonly readAtMs = new Map<string, number>();
-  private startedAtMs = 0;
+  private readonly staleness: Staleness;
   /** Settings adjusted rather than refused (a poll interval raised to the profile's minimum). */
   readonly warnings: string[] = [];
 
@@ -164,6 +157,12 @@ export class Meter extends EventEmitter {
     this.pauseAfterConnectMs = options.pauseAfterConnectMs ?? options.profile.defaults?.pauseAfterConnectMs;
     this.maxRegistersPerRequest = options.maxRegistersPerRequest;
     this.phase = options.phase ?? 1;
+    this.staleness = new Staleness({
+      clock: this.clock,
+      staleAfterMs: this.staleAfterMs,
+      profile: () => this.resolved?.profile,
+      turnedStale: () => this.emit('stale', this.last),
+    });
     if (!options.profile.sunspec) {
       try {
         this.resolved = this.prepare(options.profile);
@@ -183,7 +182,7 @@ export class Meter extends EventEmitter {
 
   /** Whether the newest good data is older than `staleAfterMs`. */
   get isStale(): boolean {
-    return this.stale;
+    return this.staleness.isStale;
   }
 
   get lastReading(): Reading | undefined {
@@ -211,20 +210,14 @@ export class Meter extends EventEmitter {
 
   /** The values (measurand/direction) not read within `staleAfterMs`; empty unless stale. */
   get staleValues(): string[] {
-    if (!this.stale) return [];
-    const now = this.clock.now();
-    return this.valueKeys().filter(
-      (key) => (this.readAtMs.get(key) ?? this.startedAtMs) + this.staleAfterMs <= now,
-    );
+    return this.staleness.staleValues;
   }
 
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.startedAtMs = this.clock.now();
-    this.readAtMs.clear();
+    this.staleness.start();
     this.bus.open();
-    this.checkStale();
     if (this.pollIntervalMs > 0) {
       this.nextDueMs = this.clock.now();
       this.tick();
@@ -234,7 +227,7 @@ export class Meter extends EventEmitter {
   stop(): void {
     this.started = false;
     this.clock.clearTimeout(this.pollTimer);
-    this.clock.clearTimeout(this.staleTimer);
+    this.staleness.stop();
     this.setState('stopped');
   }
 
@@ -270,38 +263,6 @@ export class Meter extends EventEmitter {
     this.emit('state', state);
   }
 
-  /** `measurand/direction` of every value the meter reads (before SunSpec discovery: none known). */
-  private valueKeys(): string[] {
-    const profile = this.resolved?.profile;
-    if (!profile) return [];
-    return [...new Set(profile.registers.map(registerKey))];
-  }
-
-  /**
-   * Stale when the oldest value is older than `staleAfterMs`; otherwise fresh, with a timer for
-   * when the oldest value will be. Before SunSpec discovery (no values known) the newest read of
-   * anything counts, or the start.
-   */
-  private checkStale(): void {
-    this.clock.clearTimeout(this.staleTimer);
-    this.staleTimer = undefined;
-    if (this.staleAfterMs <= 0 || !this.started) return;
-    const now = this.clock.now();
-    const keys = this.valueKeys();
-    const oldestMs = keys.length
-      ? Math.min(...keys.map((key) => this.readAtMs.get(key) ?? this.startedAtMs))
-      : Math.max(this.startedAtMs, ...this.readAtMs.values());
-    const dueMs = oldestMs + this.staleAfterMs;
-    if (dueMs > now) {
-      this.stale = false;
-      this.staleTimer = this.clock.setTimeout(() => this.checkStale(), dueMs - now);
-      return;
-    }
-    if (this.stale) return;
-    this.stale = true;
-    this.emit('stale', this.last);
-  }
-
   private tick(): void {
     if (!this.started) return;
     const now = this.clock.now();
@@ -335,15 +296,8 @@ export class Meter extends EventEmitter {
         this.running = undefined;
         this.last = result.reading;
         this.lastFailure = result.errors[0];
-        for (const { block, atMs } of answered) {
-          for (const index of block.registers) {
-            const register = profile.registers[index];
-            if (!register) continue;
-            const key = registerKey(register);
-            this.readAtMs.set(key, Math.max(atMs, this.readAtMs.get(key) ?? atMs));
-          }
-        }
-        this.checkStale();
+        for (const { block, atMs } of answered) this.staleness.read(profile, block.registers, atMs);
+        this.staleness.check();
         this.setState(result.errors.length ? 'partial' : 'ok');
         return result;
       },
@@ -450,9 +404,4 @@ export class Meter extends EventEmitter {
     const reading = toReading(profile, measured, { source: this.name, timestampMs, phase: this.phase });
     return { result: { reading, errors }, answered, profile };
   }
-}
-
-/** Identifies a value across polls and SunSpec rediscoveries: P+ and P- are two values. */
-function registerKey(register: RegisterDefinition): string {
-  return `${register.measurand}/${register.direction ?? 'import'}`;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { TimerHandle } from '../clock';
+import type { Clock, TimerHandle } from '../clock';
 import { ConfigError } from '../config-error';
+import type { Logger } from '../log';
 import type { CentralEvent, CentralState, StateLog } from './central-state';
-import type { CentralSystem } from './central-system';
 import {
   type IdTagEntry,
   type IdTagInfo,
@@ -29,16 +29,24 @@ export interface AuthorizationOptions {
   /** What decides when the flow does not answer in time or no flow listens. */
   fallback: 'acceptAll' | 'localList' | 'reject';
   matching: Partial<IdTagMatching>;
-  /** Let one id tag run transactions on several connectors at once (else ConcurrentTx). */
-  allowConcurrentTx: boolean;
+  /**
+   * Which id tags may run only one transaction at a time (a second start elsewhere is answered
+   * ConcurrentTx): `every` tag, only the tags `listed` with `oneAtATime` in the id-tag list (or whose
+   * parent is), or `none`. Unset: `listed` when every id tag is accepted (free charging: chargers
+   * such as Bender's present one unified tag for every car), `every` under the list and the flow.
+   */
+  oneTransactionPerTag?: OneTransactionPerTag;
+  /** @deprecated true is `oneTransactionPerTag: 'none'` (settings from before it). */
+  allowConcurrentTx?: boolean;
 }
+
+export type OneTransactionPerTag = 'every' | 'listed' | 'none';
 
 export const DEFAULT_AUTHORIZATION: AuthorizationOptions = {
   policy: 'localList',
   flowTimeoutMs: 5000,
   fallback: 'localList',
   matching: {},
-  allowConcurrentTx: false,
 };
 
 /** A decision the flow is asked to make; answer it with `CentralSystem.respond(id, decision)`. */
@@ -52,6 +60,27 @@ export interface FlowRequest {
   proposal: unknown;
   /** ISO 8601: the fallback answers after this. */
   deadline: string;
+}
+
+/**
+ * The flows' handlers of FlowRequests. Each says whether it takes a request (and will answer it);
+ * when none does, the fallback answers at once.
+ */
+export class FlowRequestHandlers {
+  private readonly handlers = new Set<(request: FlowRequest) => boolean>();
+
+  /** Adds a handler; returns the function that removes it. */
+  add(handler: (request: FlowRequest) => boolean): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** Offers a request to every handler; true when at least one took it. */
+  dispatch(request: FlowRequest): boolean {
+    let taken = false;
+    for (const handler of this.handlers) taken = handler(request) || taken;
+    return taken;
+  }
 }
 
 export interface IdTagDecision {
@@ -146,7 +175,7 @@ export class Authorizer {
    *   which case the fallback answers at once instead of after the timeout.
    */
   constructor(
-    private readonly cs: CentralSystem,
+    private readonly runtime: { readonly clock: Clock; readonly log: Logger },
     stateLog: StateLog<CentralState, CentralEvent>,
     private readonly openTransactions: {
       open(): { chargePointId: string; connectorId: number; idTag: string }[];
@@ -198,11 +227,11 @@ export class Authorizer {
   ): Promise<T> {
     const id = randomUUID();
     const timeoutMs = this.options.flowTimeoutMs;
-    const deadline = new Date(this.cs.clock.now() + timeoutMs).toISOString();
+    const deadline = new Date(this.runtime.clock.now() + timeoutMs).toISOString();
     return new Promise<T>((resolve) => {
-      const timer = this.cs.clock.setTimeout(() => {
+      const timer = this.runtime.clock.setTimeout(() => {
         this.pending.delete(id);
-        this.cs.log.warn(
+        this.runtime.log.warn(
           `the flow did not answer ${action} from ${chargePointId} within ${timeoutMs} ms; answered ${JSON.stringify(fallback)}`,
         );
         resolve(fallback);
@@ -221,7 +250,7 @@ export class Authorizer {
     const pending = this.pending.get(requestId);
     if (!pending) return false;
     this.pending.delete(requestId);
-    this.cs.clock.clearTimeout(pending.timer);
+    this.runtime.clock.clearTimeout(pending.timer);
     pending.resolve(decision);
     return true;
   }
@@ -229,7 +258,7 @@ export class Authorizer {
   /** Outstanding flow requests are answered with their fallback now (the central system stops). */
   close(): void {
     for (const [id, pending] of this.pending) {
-      this.cs.clock.clearTimeout(pending.timer);
+      this.runtime.clock.clearTimeout(pending.timer);
       this.pending.delete(id);
       pending.resolve(undefined);
     }
@@ -251,7 +280,7 @@ export class Authorizer {
   }
 
   private localDecision(idTag: string, policy: 'acceptAll' | 'localList'): IdTagDecision {
-    const lookup = this.idTags.lookup(idTag, this.cs.clock.now());
+    const lookup = this.idTags.lookup(idTag, this.runtime.clock.now());
     const priority = lookup.entry?.priority ?? this.parentPriority(lookup.entry);
     // The free-charging tag is the central system's own (RemoteStart uses it): always accepted.
     const free =
@@ -264,13 +293,29 @@ export class Authorizer {
     return entry?.parentIdTag ? this.idTags.get(entry.parentIdTag)?.priority : undefined;
   }
 
+  /** Which tags may run only one transaction at a time, as set or by the policy (see the option). */
+  get oneTransactionPerTag(): OneTransactionPerTag {
+    if (this.options.oneTransactionPerTag) return this.options.oneTransactionPerTag;
+    if (this.options.allowConcurrentTx === true) return 'none';
+    return this.options.policy === 'acceptAll' ? 'listed' : 'every';
+  }
+
+  /** Whether this tag may run only one transaction at a time. The free-charging tag never is. */
+  private oneAtATime(idTag: string): boolean {
+    if (this.options.fixedIdTag && this.idTags.sameCard(idTag, this.options.fixedIdTag)) return false;
+    const rule = this.oneTransactionPerTag;
+    if (rule !== 'listed') return rule === 'every';
+    const entry = this.idTags.lookup(idTag, this.runtime.clock.now()).entry;
+    const parent = entry?.parentIdTag ? this.idTags.get(entry.parentIdTag) : undefined;
+    return entry?.oneAtATime === true || parent?.oneAtATime === true;
+  }
+
   private withConcurrency(
     decision: IdTagDecision,
     idTag: string,
     elsewhere: (tx: { chargePointId: string; connectorId: number }) => boolean,
   ): IdTagDecision {
-    if (decision.idTagInfo.status !== 'Accepted' || this.options.allowConcurrentTx) return decision;
-    if (this.options.fixedIdTag && this.idTags.sameCard(idTag, this.options.fixedIdTag)) return decision;
+    if (decision.idTagInfo.status !== 'Accepted' || !this.oneAtATime(idTag)) return decision;
     const busy = this.openTransactions
       .open()
       .some((tx) => elsewhere(tx) && this.idTags.sameCard(tx.idTag, idTag));
@@ -295,14 +340,14 @@ export class Authorizer {
       const violation =
         normalised && findViolation('Authorize', 'response', { idTagInfo: normalised.idTagInfo });
       if (normalised && !violation) return normalised as T;
-      this.cs.log.error(
+      this.runtime.log.error(
         `the flow answered ${action} from ${chargePointId} with ${JSON.stringify(decision)}, which is not a decision (${violation?.summary ?? 'expected true/false, a status or { status }'}); answered ${JSON.stringify(fallback)}`,
       );
       return fallback;
     }
     const violation = findViolation(action, 'response', decision);
     if (!violation) return decision as T;
-    this.cs.log.error(
+    this.runtime.log.error(
       `the flow answered ${action} from ${chargePointId} with an invalid response (${violation.summary}); answered ${JSON.stringify(fallback)}`,
     );
     return fallback;

@@ -1,3 +1,4 @@
+import type { SessionRecord } from '../contracts';
 import type { BootNotificationRequest, GetConfigurationResponse } from './messages';
 
 /**
@@ -23,29 +24,7 @@ export interface OpenTransaction {
   priority?: number;
 }
 
-/** A charge data record: one finished session, what facility staff bill from. */
-export interface SessionRecord {
-  transactionId: number;
-  chargePointId: string;
-  connectorId?: number;
-  idTag?: string;
-  startedAt?: string;
-  stoppedAt: string;
-  meterStartWh?: number;
-  meterStopWh: number;
-  energyWh?: number;
-  /** OCPP stop reason; `Local` when the charger gave none (the spec's default). */
-  stopReason: string;
-  /** The id tag that stopped the session, when the charger reported one. */
-  stopIdTag?: string;
-  /**
-   * How the record came about when it is not an ordinary start + stop: `unknownTransaction` (a
-   * StopTransaction for a transaction the central system never started), `superseded` (the
-   * charger started a new transaction on the connector without stopping this one; meterStop and
-   * stoppedAt are then the new transaction's start values).
-   */
-  anomaly?: 'unknownTransaction' | 'superseded';
-}
+export type { SessionRecord } from '../contracts';
 
 export type Registration = 'Accepted' | 'Pending' | 'Rejected';
 
@@ -63,11 +42,11 @@ export interface ChargerRecord {
   /** The local authorization list version the charger last reported or accepted. */
   localListVersion?: number;
   /**
-   * What the charging-profile manager learned about the charger (capabilities, which way of
-   * setting a limit worked and which were refused), kept so a restart does not ask again.
-   * Opaque here: lib/profiles owns its shape.
+   * What other rooms keep about the charger, by room name (ChargePointPort.keepFacts): e.g. what
+   * the charging-profile manager learned (`profiles`: which way of setting a limit worked and which
+   * were refused), kept so a restart does not ask again. Opaque here: each room owns its shape.
    */
-  smartCharging?: { at: string; facts: unknown };
+  facts?: Record<string, { at: string; facts: unknown }>;
 }
 
 export interface CentralState {
@@ -100,7 +79,7 @@ export type CentralEvent =
       complete: boolean;
     }
   | { type: 'chargerLocalListVersion'; chargePointId: string; version: number }
-  | { type: 'chargerSmartCharging'; chargePointId: string; at: string; facts: unknown }
+  | { type: 'chargerSmartCharging'; chargePointId: string; at: string; facts: unknown; room?: string }
   | { type: 'idTags'; snapshot: unknown };
 
 type ChargerConfigurationKeys = NonNullable<GetConfigurationResponse['configurationKey']>;
@@ -169,9 +148,12 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
     case 'chargerLocalListVersion':
       chargerOf(state, event.chargePointId).localListVersion = event.version;
       return;
-    case 'chargerSmartCharging':
-      chargerOf(state, event.chargePointId, event.at).smartCharging = { at: event.at, facts: event.facts };
+    case 'chargerSmartCharging': {
+      // Journals written before rooms kept facts by name hold only the profile manager's.
+      const charger = chargerOf(state, event.chargePointId, event.at);
+      charger.facts = { ...charger.facts, [event.room ?? 'profiles']: { at: event.at, facts: event.facts } };
       return;
+    }
     case 'idTags':
       state.idTags = event.snapshot;
       return;

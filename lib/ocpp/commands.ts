@@ -1,4 +1,7 @@
-import type { CentralSystem } from './central-system';
+import type { ChargePointPort } from '../contracts';
+import type { PersistentIdTags } from './authorization';
+import type { OpenTransaction } from './central-state';
+import type { ChargePointInfo } from './central-types';
 import {
   CENTRAL_SYSTEM_ACTIONS,
   type CentralSystemAction,
@@ -6,7 +9,13 @@ import {
   isCentralSystemAction,
 } from './connection';
 import type { IdTagEntry } from './id-tags';
-import { connectorRows, type SessionListOptions, sessionRows } from './listings';
+import {
+  type ConnectorSource,
+  connectorRows,
+  type SessionListOptions,
+  type SessionSource,
+  sessionRows,
+} from './listings';
 import type { OcppRequest } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
 
@@ -38,6 +47,18 @@ const chargePointActionsNeedingId = new Set<string>([
 ]);
 
 export const COMMAND_ACTIONS: readonly string[] = [...CENTRAL_SYSTEM_ACTIONS, ...LOCAL_ACTIONS];
+
+/** What commands need of the central system: its commands to chargers and its records. */
+export interface CommandTarget extends ConnectorSource, SessionSource, Pick<ChargePointPort, 'call'> {
+  readonly options: Readonly<{ authorization?: Readonly<{ fixedIdTag?: string }> }>;
+  readonly idTags: PersistentIdTags;
+  approveChargePoint(chargePointId: string): Promise<void>;
+  rejectChargePoint(chargePointId: string): Promise<void>;
+  chargePoint(chargePointId: string): ChargePointInfo | undefined;
+  chargePoints(): ChargePointInfo[];
+  openTransactions(): OpenTransaction[];
+  pushLocalList(chargePointId: string, options?: { full?: boolean }): Promise<unknown>;
+}
 
 export interface Command {
   chargePointId?: string;
@@ -89,7 +110,7 @@ export class CommandRefusedError extends CommandError {
 }
 
 /** Runs an OCPP command or a local action; throws CommandError with a message naming charger and action. */
-export async function executeCommand(cs: CentralSystem, command: Command): Promise<CommandResult> {
+export async function executeCommand(cs: CommandTarget, command: Command): Promise<CommandResult> {
   const { action, chargePointId } = command;
   if (localActions.has(action)) return executeLocal(cs, command as Command & { action: LocalAction });
   if (!isCentralSystemAction(action)) {
@@ -114,7 +135,7 @@ export async function executeCommand(cs: CentralSystem, command: Command): Promi
   return result;
 }
 
-function withDefaults(cs: CentralSystem, action: CentralSystemAction, payload: unknown): unknown {
+function withDefaults(cs: CommandTarget, action: CentralSystemAction, payload: unknown): unknown {
   if (action === 'RemoteStartTransaction' && typeof payload === 'object' && payload !== null) {
     const request = payload as Record<string, unknown>;
     const fixedIdTag = cs.options.authorization?.fixedIdTag;
@@ -124,7 +145,7 @@ function withDefaults(cs: CentralSystem, action: CentralSystemAction, payload: u
 }
 
 async function executeLocal(
-  cs: CentralSystem,
+  cs: CommandTarget,
   command: Command & { action: LocalAction },
 ): Promise<CommandResult> {
   const { action, chargePointId } = command;

@@ -1,60 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { TimeoutError } from 'ocpp-rpc';
-import type RPCServerClient from 'ocpp-rpc/lib/server-client';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
-import type { OcppAction, OcppRequest, OcppResponse } from './messages';
+import {
+  CENTRAL_SYSTEM_ACTIONS,
+  type CentralSystemAction,
+  CHARGE_POINT_ACTIONS,
+  type ChargePointAction,
+} from './actions';
+import type { OcppRequest, OcppResponse } from './messages';
+import type { RpcClientOptions, ServerClient } from './rpc-types';
 import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './validation';
 
-/** Actions a charge point sends to the central system (OCPP 1.6 plus the security extension). */
-export const CHARGE_POINT_ACTIONS = [
-  'Authorize',
-  'BootNotification',
-  'DataTransfer',
-  'DiagnosticsStatusNotification',
-  'FirmwareStatusNotification',
-  'Heartbeat',
-  'MeterValues',
-  'StartTransaction',
-  'StatusNotification',
-  'StopTransaction',
-  'SecurityEventNotification',
-  'SignCertificate',
-  'LogStatusNotification',
-  'SignedFirmwareStatusNotification',
-] as const satisfies readonly OcppAction[];
-export type ChargePointAction = (typeof CHARGE_POINT_ACTIONS)[number];
-
-/** Actions the central system sends to a charge point. */
-export const CENTRAL_SYSTEM_ACTIONS = [
-  'CancelReservation',
-  'ChangeAvailability',
-  'ChangeConfiguration',
-  'ClearCache',
-  'ClearChargingProfile',
-  'DataTransfer',
-  'GetCompositeSchedule',
-  'GetConfiguration',
-  'GetDiagnostics',
-  'GetLocalListVersion',
-  'RemoteStartTransaction',
-  'RemoteStopTransaction',
-  'ReserveNow',
-  'Reset',
-  'SendLocalList',
-  'SetChargingProfile',
-  'TriggerMessage',
-  'UnlockConnector',
-  'UpdateFirmware',
-  'ExtendedTriggerMessage',
-  'CertificateSigned',
-  'InstallCertificate',
-  'DeleteCertificate',
-  'GetInstalledCertificateIds',
-  'GetLog',
-  'SignedUpdateFirmware',
-] as const satisfies readonly OcppAction[];
-export type CentralSystemAction = (typeof CENTRAL_SYSTEM_ACTIONS)[number];
+export {
+  CENTRAL_SYSTEM_ACTIONS,
+  type CentralSystemAction,
+  CHARGE_POINT_ACTIONS,
+  type ChargePointAction,
+} from './actions';
 
 const chargePointActions = new Set<string>(CHARGE_POINT_ACTIONS);
 const centralSystemActions = new Set<string>(CENTRAL_SYSTEM_ACTIONS);
@@ -73,7 +36,7 @@ export interface ChargePointOptions {
 
 export interface ConnectionOptions {
   identity: string;
-  client: RPCServerClient;
+  client: ServerClient;
   chargePoint: ChargePointOptions;
   clock: Clock;
   log: Logger;
@@ -93,6 +56,7 @@ export class CommandError extends Error {
     readonly ocppErrorCode?: string,
   ) {
     super(message);
+    // The name is the contract other rooms recognise it by (lib/contracts.ts isCommandFailure).
     this.name = 'CommandError';
   }
 }
@@ -148,9 +112,7 @@ export class ChargePointConnection extends EventEmitter {
       this.emit('close', { code, reason: reason.toString() });
     });
     // ocpp-rpc's typings require every option; reconfigure merges the one given.
-    client.reconfigure({ pingIntervalMs: options.chargePoint.pingIntervalS * 1000 } as Parameters<
-      RPCServerClient['reconfigure']
-    >[0]);
+    client.reconfigure({ pingIntervalMs: options.chargePoint.pingIntervalS * 1000 } as RpcClientOptions);
     speakOcpp16Errors(client);
     this.armWatchdog();
   }
@@ -331,7 +293,7 @@ const OCPP16_ERROR_CODES: Record<string, string> = {
   FormatViolation: 'FormationViolation',
 };
 
-function speakOcpp16Errors(client: RPCServerClient): void {
+function speakOcpp16Errors(client: ServerClient): void {
   const sendRaw = client.sendRaw.bind(client);
   client.sendRaw = (message: string) => {
     if (message.startsWith('[4,')) {

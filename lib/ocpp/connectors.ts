@@ -1,9 +1,7 @@
 import type { ConnectorState, ConnectorStatus, ConnectorTransaction, PerPhase, Reading } from '../contracts';
+import { ACTIVE_PHASE_A } from '../electrical';
 import { timestampOr } from '../time';
 import type { StatusNotificationRequest } from './messages';
-
-/** A phase counts as active while charging when it carries more than this (DLM phase detection). */
-export const ACTIVE_PHASE_THRESHOLD_A = 1;
 
 export interface ConnectorUpdate {
   state: ConnectorState;
@@ -174,7 +172,7 @@ function keyOf(chargePointId: string, connectorId: number): string {
 export function activePhases(currentA: PerPhase | undefined): number[] | undefined {
   if (!currentA || currentA.every((value) => value === null)) return undefined;
   return currentA.flatMap((value, index) =>
-    value !== null && Math.abs(value) > ACTIVE_PHASE_THRESHOLD_A ? [index + 1] : [],
+    value !== null && Math.abs(value) > ACTIVE_PHASE_A ? [index + 1] : [],
   );
 }
 

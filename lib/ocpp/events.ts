@@ -1,7 +1,6 @@
-import type { ConnectorState } from '../contracts';
+import type { ChargePointEvents } from '../contracts';
+import type { Logger } from '../log';
 import type { FlowRequest } from './authorization';
-import type { SessionRecord } from './central-state';
-import type { CentralSystem, ChargePointMessage } from './central-system';
 import { CHARGE_POINT_ACTIONS } from './connection';
 
 /** What a flow can listen to: every charge-point message plus the central system's own events. */
@@ -30,6 +29,30 @@ export interface EventFilter {
   actions?: readonly string[];
 }
 
+/** A listener of one of the port's events. */
+type Listener<E extends keyof ChargePointEvents> = (payload: ChargePointEvents[E]) => void;
+
+/** What subscribe needs of a central system: its port's events and its log. */
+export interface EventSource {
+  readonly log: Logger;
+  on(event: 'message', listener: Listener<'message'>): unknown;
+  on(event: 'connect', listener: Listener<'connect'>): unknown;
+  on(event: 'disconnect', listener: Listener<'disconnect'>): unknown;
+  on(event: 'connector', listener: Listener<'connector'>): unknown;
+  on(event: 'session', listener: Listener<'session'>): unknown;
+  off(event: 'message', listener: Listener<'message'>): unknown;
+  off(event: 'connect', listener: Listener<'connect'>): unknown;
+  off(event: 'disconnect', listener: Listener<'disconnect'>): unknown;
+  off(event: 'connector', listener: Listener<'connector'>): unknown;
+  off(event: 'session', listener: Listener<'session'>): unknown;
+}
+
+/** What subscribeRequests needs: a way to take the flow's decisions, and a log. */
+export interface RequestSource {
+  readonly log: Logger;
+  addRequestHandler(handler: (request: FlowRequest) => boolean): () => void;
+}
+
 /** Splits a list typed by a person: commas, spaces or new lines. */
 export function parseIdList(text: string | undefined): string[] {
   return (text ?? '')
@@ -48,7 +71,7 @@ function matcher(filter: EventFilter) {
 
 /** Calls `listener` for each matching event; returns the function that unsubscribes. */
 export function subscribe(
-  cs: CentralSystem,
+  cs: EventSource,
   filter: EventFilter,
   listener: (event: CentralSystemEvent) => void,
 ) {
@@ -63,26 +86,32 @@ export function subscribe(
       cs.log.error(`a listener for ${event.chargePointId}/${event.action} failed: ${(err as Error).message}`);
     }
   };
-  const handlers = {
-    message: (message: ChargePointMessage) =>
-      emit({
-        chargePointId: message.chargePointId,
-        action: message.action,
-        payload: message.payload,
-        ocpp: { request: message.request, response: message.response },
-      }),
-    connect: (info: { chargePointId: string }) =>
-      emit({ chargePointId: info.chargePointId, action: 'Connected', payload: info }),
-    disconnect: (info: { chargePointId: string }) =>
-      emit({ chargePointId: info.chargePointId, action: 'Disconnected', payload: info }),
-    connector: (state: ConnectorState) =>
-      emit({ chargePointId: state.chargePointId, action: 'ConnectorState', payload: { ...state } }),
-    session: (session: SessionRecord) =>
-      emit({ chargePointId: session.chargePointId, action: 'Session', payload: session }),
-  };
-  for (const [event, handler] of Object.entries(handlers)) cs.on(event, handler);
+  const onMessage = (message: ChargePointEvents['message']) =>
+    emit({
+      chargePointId: message.chargePointId,
+      action: message.action,
+      payload: message.payload,
+      ocpp: { request: message.request, response: message.response },
+    });
+  const onConnect = (info: ChargePointEvents['connect']) =>
+    emit({ chargePointId: info.chargePointId, action: 'Connected', payload: info });
+  const onDisconnect = (info: ChargePointEvents['disconnect']) =>
+    emit({ chargePointId: info.chargePointId, action: 'Disconnected', payload: info });
+  const onConnector = (state: ChargePointEvents['connector']) =>
+    emit({ chargePointId: state.chargePointId, action: 'ConnectorState', payload: { ...state } });
+  const onSession = (session: ChargePointEvents['session']) =>
+    emit({ chargePointId: session.chargePointId, action: 'Session', payload: session });
+  cs.on('message', onMessage);
+  cs.on('connect', onConnect);
+  cs.on('disconnect', onDisconnect);
+  cs.on('connector', onConnector);
+  cs.on('session', onSession);
   return () => {
-    for (const [event, handler] of Object.entries(handlers)) cs.off(event, handler);
+    cs.off('message', onMessage);
+    cs.off('connect', onConnect);
+    cs.off('disconnect', onDisconnect);
+    cs.off('connector', onConnector);
+    cs.off('session', onSession);
   };
 }
 
@@ -91,7 +120,7 @@ export function subscribe(
  * with `CentralSystem.respond`); returns the unsubscribe function.
  */
 export function subscribeRequests(
-  cs: CentralSystem,
+  cs: RequestSource,
   filter: EventFilter,
   listener: (request: FlowRequest) => void,
 ) {

@@ -1,13 +1,21 @@
-import type { ConnectorState, Reading } from '../contracts';
+import type {
+  ChargePointEvents,
+  ChargePointPort,
+  ConnectorState,
+  MeterValuesPayload,
+  Reading,
+} from '../contracts';
+import type { Logger } from '../log';
 import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
-import type { CentralSystem } from './central-system';
 import {
   type CentralSystemAction,
   type ChargePointAction,
   type ChargePointConnection,
   CommandError,
 } from './connection';
+import type { ConnectorRegistry } from './connectors';
+import type { UnknownChargePointPolicy } from './handshake';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
 import { parseMeterValues } from './meter-values';
 import type { TransactionLedger } from './transactions';
@@ -22,15 +30,27 @@ const isSecretKey = (key: string) => SECRET_CONFIGURATION_KEYS.has(key.toLowerCa
 /** Entries per SendLocalList when the charger does not say (SendLocalListMaxLength). */
 const DEFAULT_LOCAL_LIST_CHUNK = 100;
 
-/** The MeterValues message in the package's shape: the newest Reading plus where it came from. */
-export interface MeterValuesPayload extends Partial<Reading> {
-  chargePointId: string;
-  connectorId: number;
-  transactionId?: number;
-  /** Every reading of the message, oldest first. */
-  readings: Reading[];
-  /** The batch was older than what the connector already shows and did not change it. */
-  outOfOrder?: true;
+export type { MeterValuesPayload } from '../contracts';
+
+/** What the handlers need of the central system they answer for. */
+export interface HandlersHost extends Pick<ChargePointPort, 'call'> {
+  readonly options: Readonly<{
+    unknownChargePoints?: UnknownChargePointPolicy;
+    readConfigurationOnBoot?: boolean;
+    dataTransfer?: 'reject' | 'flow';
+    signCertificate?: 'reject' | 'flow';
+  }>;
+  /** The connectors' live state, which the handlers keep in step with what chargers report. */
+  readonly connectors: ConnectorRegistry;
+  readonly log: Logger;
+  nowIso(): string;
+  isKnown(chargePointId: string): boolean;
+  heartbeatIntervalS(): number;
+  pendingRetryIntervalS(): number;
+  /** Tells the central system's listeners what a message changed. */
+  emit(event: 'message', payload: ChargePointEvents['message']): unknown;
+  emit(event: 'connector', payload: ChargePointEvents['connector']): unknown;
+  emit(event: 'session', payload: ChargePointEvents['session']): unknown;
 }
 
 /**
@@ -43,7 +63,7 @@ export class ChargePointHandlers {
   private readonly loggedWarnings = new Map<string, Set<string>>();
 
   constructor(
-    private readonly cs: CentralSystem,
+    private readonly cs: HandlersHost,
     private readonly stateLog: StateLog<CentralState, CentralEvent>,
     private readonly ledger: TransactionLedger,
     private readonly authorizer: Authorizer,

@@ -41,6 +41,12 @@ export interface IdTagEntry {
   priority?: number;
   /** Who or what the tag belongs to, for facility staff; never sent to chargers. */
   note?: string;
+  /**
+   * This card (or, on a parent, every card of its group) may charge one car at a time: a second
+   * start elsewhere is answered ConcurrentTx when the central system's rule is `listed`. Never
+   * sent to chargers.
+   */
+  oneAtATime?: boolean;
 }
 
 /**
@@ -527,7 +533,9 @@ function sameForCharger(a: IdTagEntry, b: IdTagEntry): boolean {
 }
 
 function sameEntry(a: IdTagEntry, b: IdTagEntry): boolean {
-  return sameForCharger(a, b) && a.priority === b.priority && a.note === b.note;
+  return (
+    sameForCharger(a, b) && a.priority === b.priority && a.note === b.note && a.oneAtATime === b.oneAtATime
+  );
 }
 
 function differential(listVersion: number, updates: Map<string, AuthorizationData>): SendLocalListRequest {
@@ -626,6 +634,14 @@ function parseEntry(raw: unknown, index: number): IdTagEntry {
   if (note !== undefined) {
     if (typeof note !== 'string') throw new ConfigError(`${field}.note`, 'must be text');
     entry.note = note;
+  }
+
+  const oneAtATime = fields.oneAtATime;
+  if (oneAtATime !== undefined && oneAtATime !== null) {
+    if (typeof oneAtATime !== 'boolean') {
+      throw new ConfigError(`${field}.oneAtATime`, `${JSON.stringify(oneAtATime)} is not true or false`);
+    }
+    if (oneAtATime) entry.oneAtATime = true;
   }
   return entry;
 }

@@ -1,13 +1,34 @@
-import type { ConnectorStatus } from '../contracts';
+import type { Clock } from '../clock';
+import type { ChargePointMessage, ConnectorState, ConnectorStatus } from '../contracts';
 import type { SessionRecord } from './central-state';
-import type { CentralSystem, ChargePointInfo, ChargePointMessage } from './central-system';
-import type { Violation } from './validation';
+import type { ChargePointInfo, ChargePointViolation } from './central-types';
 
 /**
  * Read-only views of a central system shaped for people: one row per connector for a dashboard
  * table, the charge data records newest first, and what each charger did last for the editor's
  * Chargers sidebar. Nothing here changes the central system.
  */
+
+/** Where connector rows come from: the connectors' live state and the time. */
+export interface ConnectorSource {
+  readonly connectors: { all(): ConnectorState[] };
+  readonly clock: Clock;
+}
+
+/** Where the charge data records come from. */
+export interface SessionSource {
+  sessions(): AsyncIterable<SessionRecord>;
+}
+
+/** What ChargerActivity watches and lists: messages, violations and the charge points. */
+export interface ActivitySource {
+  on(event: 'message', listener: (message: ChargePointMessage) => void): unknown;
+  on(event: 'violation', listener: (violation: ChargePointViolation) => void): unknown;
+  off(event: 'message', listener: (message: ChargePointMessage) => void): unknown;
+  off(event: 'violation', listener: (violation: ChargePointViolation) => void): unknown;
+  nowIso(): string;
+  chargePoints(): ChargePointInfo[];
+}
 
 /** One connector as a dashboard shows it: what it does now and the session running on it. */
 export interface ConnectorRow {
@@ -30,7 +51,7 @@ export interface ConnectorRow {
 }
 
 /** Every connector (connector 0, the charge point itself, left out) of every charge point. */
-export function connectorRows(cs: CentralSystem, now: number = cs.clock.now()): ConnectorRow[] {
+export function connectorRows(cs: ConnectorSource, now: number = cs.clock.now()): ConnectorRow[] {
   return cs.connectors
     .all()
     .filter((state) => state.connectorId > 0)
@@ -73,7 +94,7 @@ export type SessionRow = SessionRecord & { durationMinutes?: number };
 
 /** The charge data records, newest first, each with its duration. */
 export async function sessionRows(
-  cs: CentralSystem,
+  cs: SessionSource,
   options: SessionListOptions = {},
 ): Promise<SessionRow[]> {
   const limit = options.limit ?? 100;
@@ -136,9 +157,9 @@ export class ChargerActivity {
   private readonly warnings = new Map<string, ValidationWarning[]>();
   private readonly onMessage = (message: ChargePointMessage) =>
     this.last.set(message.chargePointId, { action: message.action, at: message.receivedAt });
-  private readonly onViolation = (violation: Violation & { chargePointId: string }) => this.warn(violation);
+  private readonly onViolation = (violation: ChargePointViolation) => this.warn(violation);
 
-  constructor(private readonly cs: CentralSystem) {
+  constructor(private readonly cs: ActivitySource) {
     cs.on('message', this.onMessage);
     cs.on('violation', this.onViolation);
   }

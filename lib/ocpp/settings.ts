@@ -1,5 +1,5 @@
 import { ConfigError, parseChoice, parseNumber, parsePort } from '../config-error';
-import type { AuthorizationOptions } from './authorization';
+import type { AuthorizationOptions, OneTransactionPerTag } from './authorization';
 import { type CentralSystemOptions, DEFAULT_OCPP_PORT } from './central-system';
 import type { ChargePointOptions } from './connection';
 import type { SecurityProfile, UnknownChargePointPolicy } from './handshake';
@@ -39,6 +39,9 @@ export interface CentralSystemSettings {
   authorizationFallback?: string;
   caseInsensitiveIdTags?: boolean;
   byteOrderVariants?: boolean;
+  /** '' (by the policy), every, listed or none; see AuthorizationOptions.oneTransactionPerTag. */
+  oneTransactionPerTag?: string;
+  /** From before oneTransactionPerTag: true means none. */
   allowConcurrentTx?: boolean;
   /** The configured id-tag list; replaces the stored list at start when not empty. */
   idTags?: IdTagEntry[];
@@ -169,8 +172,18 @@ function parseAuthorization(settings: CentralSystemSettings): Partial<Authorizat
       caseInsensitive: settings.caseInsensitiveIdTags !== false,
       byteOrderVariants: settings.byteOrderVariants !== false,
     },
-    allowConcurrentTx: settings.allowConcurrentTx === true,
   };
+  const oneTransactionPerTag = settings.oneTransactionPerTag
+    ? parseChoice<OneTransactionPerTag>(
+        'oneTransactionPerTag',
+        settings.oneTransactionPerTag,
+        ['every', 'listed', 'none'],
+        'every',
+      )
+    : settings.allowConcurrentTx === true
+      ? 'none'
+      : undefined;
+  if (oneTransactionPerTag) authorization.oneTransactionPerTag = oneTransactionPerTag;
   const fixedIdTag = settings.fixedIdTag?.trim();
   if (fixedIdTag) {
     if (fixedIdTag.length > 20) throw new ConfigError('fixedIdTag', 'an id tag has at most 20 characters');

@@ -18,7 +18,7 @@ export async function openDurableStateLog(
   onStop: (error: Error) => void,
   io?: Partial<StoreIo>,
 ) {
-  return await DurableLog.open<CentralState, CentralEvent>({
+  const store = await DurableLog.open<CentralState, CentralEvent>({
     directory,
     initialState: initialCentralState,
     apply: applyEvent,
@@ -27,4 +27,16 @@ export async function openDurableStateLog(
     onStop,
     ...(io ? { io } : {}),
   });
+  upgradeChargerFacts(store.state);
+  return store;
+}
+
+/** Snapshots written before rooms kept facts by name hold the profile manager's as `smartCharging`. */
+function upgradeChargerFacts(state: CentralState): void {
+  for (const charger of Object.values(state.chargers)) {
+    const legacy = charger as { smartCharging?: { at: string; facts: unknown } };
+    if (legacy.smartCharging === undefined) continue;
+    charger.facts = { profiles: legacy.smartCharging, ...charger.facts };
+    delete legacy.smartCharging;
+  }
 }

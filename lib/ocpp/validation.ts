@@ -1,9 +1,10 @@
 import { createRPCError } from 'ocpp-rpc';
 import { OCPP_ACTIONS, type OcppAction } from './messages';
+import { OCPP16_VALIDATOR } from './ocpp16-schemas';
 
 /**
- * Validation of OCPP 1.6 payloads against the schemas ocpp-rpc ships (the OCA 1.6 schemas plus the
- * security-whitepaper messages), with ocpp-rpc's own validator. The central system validates here
+ * Validation of OCPP 1.6 payloads against the OCA 1.6 schemas plus the security-whitepaper messages
+ * (ocpp16-schemas.ts), with ocpp-rpc's validator. The central system validates here
  * rather than through ocpp-rpc's strict mode because it must (a) serve chargers that offer no
  * sub-protocol as 1.6, where ocpp-rpc would not validate at all, (b) let individual chargers be
  * lenient (log and carry on), and (c) answer with the 1.6 error names.
@@ -15,17 +16,6 @@ interface AjvError {
   message?: string;
   params: Record<string, unknown>;
 }
-
-interface RpcValidator {
-  subprotocol: string;
-  validate(schemaId: string, payload: unknown): boolean;
-}
-
-// ocpp-rpc exports createValidator but not its ready-made validators; its list is a stable module.
-const standardValidators: RpcValidator[] = require('ocpp-rpc/lib/standard-validators');
-const ocpp16Validator = standardValidators.find(
-  (validator) => validator.subprotocol === 'ocpp1.6',
-) as RpcValidator;
 
 /**
  * OCPP-J 1.6 CallError codes, spelt as 1.6 requires: the errata sheet (sections 5.1 and 5.2)
@@ -64,7 +54,7 @@ export function findViolation(
   payload: unknown,
 ): Violation | undefined {
   try {
-    ocpp16Validator.validate(`urn:${action}.${kind === 'request' ? 'req' : 'conf'}`, payload);
+    OCPP16_VALIDATOR.validate(`urn:${action}.${kind === 'request' ? 'req' : 'conf'}`, payload);
     return constraintViolation(action, kind, payload);
   } catch (err) {
     const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];

@@ -1,3 +1,4 @@
+import { NOMINAL_VOLTAGE_V } from '../electrical';
 import type { GetCompositeScheduleResponse, SetChargingProfileRequest } from '../ocpp/messages';
 import type { RateUnit } from './capabilities';
 import type { ProfileKind } from './strategies';
@@ -10,8 +11,8 @@ import type { ProfileKind } from './strategies';
 export type ChargingProfile = SetChargingProfileRequest['csChargingProfiles'];
 export type ProfilePurpose = ChargingProfile['chargingProfilePurpose'];
 
-/** The nominal voltage for W = A × V × phases: errata 3.68 says "the set voltage for the area (hence, 230 or 110 volt)". */
-export const DEFAULT_VOLTAGE_V = 230;
+/** The voltage for W = A × V × phases where no setting names one: lib/electrical owns it. */
+export const DEFAULT_VOLTAGE_V = NOMINAL_VOLTAGE_V;
 
 /**
  * Profile ids are stable per purpose and connector, so a new limit replaces the one before it
@@ -43,16 +44,30 @@ export function floorTo(value: number, step = 0.1): number {
   return Number((Math.floor(value / step + 1e-9) * step).toFixed(digits));
 }
 
-/** A limit rounded down to the charger's steps (0 below the first), or to 0.1 A without steps. */
+/**
+ * Rounds down to a tenth that a charger's naive `multipleOf: 0.1` check accepts. The schema's
+ * multipleOf 0.1 (7.14) is often checked as `value / 0.1` being a whole number, which binary
+ * floating point breaks for about a third of the tenths (10.6 / 0.1 = 105.99999999999999): a
+ * charger built on such a validator (ajv 6 with default options, as @evpower/ocpp-ts ships)
+ * answers FormationViolation to 10.6 A and keeps its old, higher limit. The next tenth down that
+ * passes is at most 0.2 below, and never above what was allowed.
+ */
+export function floorToSchemaTenth(value: number): number {
+  let tenth = floorTo(value);
+  while (tenth > 0 && !Number.isInteger(tenth / 0.1)) tenth = Number((tenth - 0.1).toFixed(1));
+  return Math.max(0, tenth);
+}
+
+/** A limit rounded down to the charger's steps (0 below the first), or to a tenth of an A without steps. */
 export function limitForCharger(limitA: number, stepsA?: readonly number[]): number {
-  const rounded = floorTo(Math.max(0, limitA));
+  const rounded = floorToSchemaTenth(Math.max(0, limitA));
   if (!stepsA || stepsA.length === 0 || rounded === 0) return rounded;
   return [...stepsA].sort((a, b) => b - a).find((step) => step <= rounded + 1e-9) ?? 0;
 }
 
 /** A limit in A per phase in the schedule's unit: W is the total over the phases (7.12, errata 3.68). */
 export function limitInUnit(limitA: number, unit: RateUnit, voltageV: number, phases: number): number {
-  return unit === 'A' ? floorTo(limitA) : floorTo(limitA * voltageV * phases);
+  return floorToSchemaTenth(unit === 'A' ? limitA : limitA * voltageV * phases);
 }
 
 /**

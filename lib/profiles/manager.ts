@@ -1,11 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
-import type { ConnectorState, SetPoint } from '../contracts';
+import {
+  type ChargePointEvents,
+  type ChargePointMessage,
+  type ChargePointPort,
+  type ConnectorState,
+  isCommandFailure,
+  type MeterValuesPayload,
+  type SessionRecord,
+  type SetPoint,
+} from '../contracts';
+import { IEC_61851_MINIMUM_A } from '../electrical';
 import { type Logger, silentLogger } from '../log';
-import type { SessionRecord } from '../ocpp/central-state';
-import type { CentralSystem, ChargePointMessage } from '../ocpp/central-system';
-import type { CentralSystemAction, CommandError } from '../ocpp/connection';
-import type { MeterValuesPayload } from '../ocpp/handlers';
+import type { CentralSystemAction } from '../ocpp/actions';
 import type { OcppRequest, OcppResponse } from '../ocpp/messages';
 import {
   buildChargingProfile,
@@ -86,7 +93,8 @@ import {
 } from './verification';
 
 /**
- * Turns set-points into the commands each charger obeys, through a CentralSystem, and checks that
+ * Turns set-points into the commands each charger obeys, through a ChargePointPort (the central
+ * system), and checks that
  * they took effect. Per connector it keeps what the load manager wants and what the charger was
  * given; per charger what it can do (read at boot), its strategy, what worked, and the
  * charger-wide limits (ChargePointMaxProfile, a vendor key) it holds.
@@ -136,8 +144,11 @@ export interface ProfileManagerOptions {
 /** A transaction that starts within this long after an accepted RemoteStartTransaction (same id tag and connector) is the one it started. */
 export const REMOTE_START_BIND_MS = 3 * 60 * 1000;
 
+/** The name under which the central system keeps this room's facts about a charger. */
+const PROFILES_ROOM = 'profiles';
+
 const DEFAULTS = {
-  minimumCurrentA: 6,
+  minimumCurrentA: IEC_61851_MINIMUM_A,
   increaseIntervalMs: 10_000,
   compositeDurationS: 300,
   reconnectSettleMs: 2000,
@@ -174,7 +185,7 @@ export class ChargingProfileManager extends EventEmitter {
   private closed = false;
 
   constructor(
-    readonly cs: CentralSystem,
+    readonly cs: ChargePointPort,
     options: ProfileManagerOptions = {},
   ) {
     super();
@@ -502,11 +513,29 @@ export class ChargingProfileManager extends EventEmitter {
     const last = connector.lastChange;
     const intervalMs = this.options.increaseIntervalMs ?? DEFAULTS.increaseIntervalMs;
     // Increases wait so chargers and contactors are not driven to oscillate; any decrease protects a breaker and goes at once.
-    if (last && intervalMs > 0 && isPureIncrease(target, last.target)) {
+    // A car's first amps are not paced: the 0 A before its transaction began was no pause of this
+    // car (a charger that booted, or a session that ended, a moment before it plugged in).
+    if (
+      last &&
+      intervalMs > 0 &&
+      !this.firstAmps(charger, connector, last) &&
+      isPureIncrease(target, last.target)
+    ) {
       const untilMs = last.atMs + intervalMs;
       if (this.clock.now() < untilMs) return { kind: 'hold', untilMs };
     }
     return { kind: 'send', target };
+  }
+
+  /** Whether raising `connector` from 0 A now starts a transaction that began after the 0 went out. */
+  private firstAmps(
+    charger: ChargerEntry,
+    connector: ConnectorEntry,
+    last: { target: Target; atMs: number },
+  ): boolean {
+    if (connector.connectorId === 0 || last.target.limitA > 0) return false;
+    const session = charger.transactions.get(connector.connectorId);
+    return session?.transactionId !== undefined && session.seenMs > last.atMs;
   }
 
   /**
@@ -529,7 +558,7 @@ export class ChargingProfileManager extends EventEmitter {
   private fanOut(charger: ChargerEntry): void {
     const ids = new Set<number>();
     for (const id of charger.connectors.keys()) if (id > 0) ids.add(id);
-    for (const state of this.cs.connectors.all(charger.chargePointId)) {
+    for (const state of this.cs.connectorsOf(charger.chargePointId)) {
       if (state.connectorId > 0 && state.transaction) ids.add(state.connectorId);
     }
     for (const id of [...ids].sort((a, b) => a - b)) {
@@ -833,7 +862,13 @@ export class ChargingProfileManager extends EventEmitter {
     const plan = this.planFor(send);
     const result = await this.tryPlan(send, plan);
     if ('attempt' in result) await this.taken(send, result);
-    else this.notTaken(send, plan, result.stop);
+    else if ('ended' in result && transactionId !== undefined) {
+      // The transaction ended while its TxProfile was on the way (a stop, a car unplugged): the
+      // refusal is explained, not a failing way, and the limit goes as a connector without a
+      // transaction takes it, with no warning of a fallback.
+      waiter.carried = send.attempts;
+      await this.carryOut(charger, connector, target, waiter);
+    } else this.notTaken(send, plan, 'stop' in result ? result.stop : undefined);
   }
 
   /** The ways to try, refusals past their time forgotten (and all of them on a retry that has none left). */
@@ -865,6 +900,7 @@ export class ChargingProfileManager extends EventEmitter {
   ): Promise<
     | { attempt: Attempt; command?: Command; response?: unknown }
     | { stop?: { outcome: LimitOutcome; error: string } }
+    | { ended: true }
   > {
     const { charger, connector, target, transactionId, slot, attempts } = send;
     let profilesUnsupported = false;
@@ -896,17 +932,18 @@ export class ChargingProfileManager extends EventEmitter {
         }
         record.refused = true;
         const notSupported = ['NotSupported', 'NotImplemented'].includes(
-          (err as CommandError).ocppErrorCode ?? '',
+          (isCommandFailure(err) ? err.ocppErrorCode : undefined) ?? '',
         );
         const allProfiles = notSupported && attempt.method !== 'ConfigurationKey';
         if (allProfiles) profilesUnsupported = true;
-        this.refuse(send, attempt, message, allProfiles);
+        if (this.refuse(send, attempt, message, allProfiles)) return this.ended(record);
         continue;
       }
       record.response = response;
       if (response.status !== 'Accepted') {
         record.refused = true;
-        this.refuse(send, attempt, `${command.action} answered ${response.status}`, false);
+        if (this.refuse(send, attempt, `${command.action} answered ${response.status}`, false))
+          return this.ended(record);
         continue;
       }
       this.installed(charger, connector, attempt, target, transactionId, wide);
@@ -926,6 +963,11 @@ export class ChargingProfileManager extends EventEmitter {
       return { attempt, command, response };
     }
     return {};
+  }
+
+  private ended(record: CommandAttempt): { ended: true } {
+    record.transactionEnded = true;
+    return { ended: true };
   }
 
   /** Nothing took the limit: the report says why, and it goes again with backoff. */
@@ -968,7 +1010,7 @@ export class ChargingProfileManager extends EventEmitter {
     connector.lastChange = { atMs: now, target };
     connector.lastMethod = attempt.method;
     const firstMethod = attempts.find(
-      (item) => item.method && item.action !== 'ClearChargingProfile',
+      (item) => item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded,
     )?.method;
     const fallback =
       firstMethod && firstMethod !== attempt.method ? { from: firstMethod, to: attempt.method } : undefined;
@@ -1171,16 +1213,19 @@ export class ChargingProfileManager extends EventEmitter {
     };
   }
 
-  /** A refusal: in the report, and remembered unless the transaction ended meanwhile (which explains it). */
-  private refuse(send: Sending, attempt: Attempt, reason: string, allProfiles: boolean): void {
+  /**
+   * A refusal: in the report, and remembered unless the transaction ended meanwhile, which
+   * explains it (then true: the rest of the plan was made for a transaction that is gone).
+   */
+  private refuse(send: Sending, attempt: Attempt, reason: string, allProfiles: boolean): boolean {
     const { charger, connector, slot, transactionId } = send;
-    send.refusals.push(`${describe(attempt)}: ${reason}`);
     if (
       attempt.method === 'TxProfile' &&
       this.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId
     ) {
-      return;
+      return true;
     }
+    send.refusals.push(`${describe(attempt)}: ${reason}`);
     rememberRefusal(
       charger.memory,
       slot,
@@ -1191,6 +1236,7 @@ export class ChargingProfileManager extends EventEmitter {
       this.clock.now(),
     );
     this.store(charger);
+    return false;
   }
 
   /** Writes what was learned to the charger's durable record when it changed. */
@@ -1209,7 +1255,7 @@ export class ChargingProfileManager extends EventEmitter {
     const json = JSON.stringify(facts);
     if (json === charger.stored || this.closed) return;
     charger.stored = json;
-    this.cs.recordSmartCharging(charger.chargePointId, JSON.parse(json)).catch((err: Error) => {
+    this.cs.keepFacts(charger.chargePointId, PROFILES_ROOM, JSON.parse(json)).catch((err: Error) => {
       // Not kept: the next change writes again.
       if (charger.stored === json) charger.stored = undefined;
       this.log.warn(`could not keep what ${charger.chargePointId} takes in its record: ${err.message}`);
@@ -1314,7 +1360,7 @@ export class ChargingProfileManager extends EventEmitter {
     target: Target | undefined,
   ): number | undefined {
     if (target?.phases !== undefined) return target.phases;
-    const active = this.cs.connectors.find(charger.chargePointId, connectorId)?.activePhases?.length;
+    const active = this.cs.connectorOf(charger.chargePointId, connectorId)?.activePhases?.length;
     if (active !== undefined && active > 0) return active;
     return connectorPhases(charger.capabilities, connectorId) === 1 ? 1 : undefined;
   }
@@ -1466,7 +1512,9 @@ export class ChargingProfileManager extends EventEmitter {
     } catch (err) {
       if (
         isRefusal(err) &&
-        ['NotSupported', 'NotImplemented'].includes((err as CommandError).ocppErrorCode ?? '')
+        ['NotSupported', 'NotImplemented'].includes(
+          (isCommandFailure(err) ? err.ocppErrorCode : undefined) ?? '',
+        )
       ) {
         charger.compositeUnsupported = true;
         this.store(charger);
@@ -1521,7 +1569,7 @@ export class ChargingProfileManager extends EventEmitter {
       charger.strategy.compositeSchedule &&
       !charger.compositeUnsupported;
     if (!wanted) return;
-    for (const state of this.cs.connectors.all(charger.chargePointId)) {
+    for (const state of this.cs.connectorsOf(charger.chargePointId)) {
       const connectorId = state.connectorId;
       const transactionId = state.transaction?.transactionId;
       if (connectorId === 0 || transactionId === undefined || charger.connectors.get(connectorId)?.wanted)
@@ -1640,7 +1688,7 @@ export class ChargingProfileManager extends EventEmitter {
     }
     charger.strategy = strategy;
     const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
-    const record = this.cs.chargePoint(id);
+    const record = this.cs.recordOf(id);
     const configuration = record?.configuration;
     const has = (name: string) =>
       configuration?.keys.some((key) => key.key.toLowerCase() === name.toLowerCase());
@@ -1790,6 +1838,7 @@ export class ChargingProfileManager extends EventEmitter {
     charger.transactions.set(state.connectorId, {
       ...(transactionId === undefined ? {} : { transactionId }),
       sinceMs: Number.isFinite(startedMs) ? Math.min(nowMs, startedMs) : nowMs,
+      seenMs: nowMs,
     });
     if (!transaction || transactionId === undefined) return;
     const connector = charger.connectors.get(state.connectorId);
@@ -1850,7 +1899,7 @@ export class ChargingProfileManager extends EventEmitter {
       }
       const phases =
         connector.wanted?.phases ??
-        this.cs.connectors.find(payload.chargePointId, payload.connectorId)?.activePhases?.length ??
+        this.cs.connectorOf(payload.chargePointId, payload.connectorId)?.activePhases?.length ??
         3;
       const measuredA = measuredCurrentA(payload, this.voltageV, Math.max(1, phases));
       if (measuredA === undefined) continue;
@@ -1885,16 +1934,18 @@ export class ChargingProfileManager extends EventEmitter {
     if (!this.closed) this.emit(event, payload);
   }
 
-  private listen<T extends unknown[]>(event: string, listener: (...args: T) => void): void {
-    const untyped = listener as (...args: unknown[]) => void;
-    this.cs.on(event, untyped);
-    this.detach.push(() => this.cs.off(event, untyped));
+  private listen<E extends keyof ChargePointEvents>(
+    event: E,
+    listener: (payload: ChargePointEvents[E]) => void,
+  ): void {
+    this.cs.on(event, listener);
+    this.detach.push(() => this.cs.off(event, listener));
   }
 
   private chargerEntry(chargePointId: string): ChargerEntry {
     let charger = this.chargers.get(chargePointId);
     if (!charger) {
-      const record = this.cs.chargePoint(chargePointId);
+      const record = this.cs.recordOf(chargePointId);
       const firmware = record?.boot?.request.firmwareVersion;
       const strategy = this.strategyFor(chargePointId);
       const entry: ChargerEntry = {
@@ -1920,7 +1971,7 @@ export class ChargingProfileManager extends EventEmitter {
       };
       charger = entry;
       // What an earlier run learned holds while the firmware and the strategy are the same.
-      const facts = record?.smartCharging?.facts;
+      const facts = this.cs.factsOf(chargePointId, PROFILES_ROOM);
       if (isStoredFacts(facts) && facts.firmware === firmware && facts.strategy === strategy.name) {
         charger.memory = structuredClone(facts.memory);
         charger.compositeUnsupported = facts.compositeUnsupported;
@@ -1956,7 +2007,7 @@ export class ChargingProfileManager extends EventEmitter {
   }
 
   private strategyFor(chargePointId: string): ChargingStrategy {
-    const boot = this.cs.chargePoint(chargePointId)?.boot?.request;
+    const boot = this.cs.bootOf(chargePointId);
     const choice = this.options.chargers?.[chargePointId] ?? this.options.strategy;
     return resolveStrategy(
       choice,
@@ -1977,7 +2028,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   private transactionOf(chargePointId: string, connectorId: number): number | undefined {
     if (connectorId === 0) return undefined;
-    return this.cs.connectors.find(chargePointId, connectorId)?.transaction?.transactionId;
+    return this.cs.connectorOf(chargePointId, connectorId)?.transaction?.transactionId;
   }
 
   private call<A extends CentralSystemAction>(

@@ -1,5 +1,5 @@
 import type { SetPoint } from '../contracts';
-import type { CentralSystemAction } from '../ocpp/connection';
+import type { CentralSystemAction } from '../ocpp/actions';
 import type { ChargerCapabilities, RateUnit } from './capabilities';
 import type { FallbackMemory } from './plan';
 import type { LimitMethod } from './strategies';
@@ -23,6 +23,8 @@ export interface CommandAttempt {
   error?: string;
   /** The charger refused it (Rejected, NotSupported, a CALLERROR, a composite schedule above the limit); the next way was tried. */
   refused?: boolean;
+  /** It was meant for a transaction that ended before the charger answered: not a way that failed. */
+  transactionEnded?: boolean;
 }
 
 export interface Verification {

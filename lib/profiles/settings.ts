@@ -1,4 +1,5 @@
 import { ConfigError, parseChoice, parseNumber } from '../config-error';
+import { NOMINAL_VOLTAGE_V } from '../electrical';
 import type { ProfileManagerOptions } from './manager';
 import { AUTO, PRESET_NAMES, resolveStrategy, type StrategyChoice } from './strategies';
 
@@ -36,7 +37,12 @@ export function parseProfileSettings(
   return {
     strategy,
     chargers,
-    voltageV: parseNumber('voltageV', settings.voltageV, { fallback: 230, min: 100, max: 260, unit: 'V' }),
+    voltageV: parseNumber('voltageV', settings.voltageV, {
+      fallback: NOMINAL_VOLTAGE_V,
+      min: 100,
+      max: 260,
+      unit: 'V',
+    }),
     increaseIntervalMs: milliseconds('increaseIntervalS', settings.increaseIntervalS, 10),
     verifySchedule: settings.verifySchedule !== false,
     verification: {

@@ -1,5 +1,5 @@
 import type { TimerHandle } from '../clock';
-import { CommandError } from '../ocpp/connection';
+import { isCommandFailure } from '../contracts';
 import type { ChargerCapabilities } from './capabilities';
 import type { Target } from './limits';
 import type { Attempt, FallbackMemory, RefusalTimes } from './plan';
@@ -118,8 +118,11 @@ export interface ChargerEntry {
   unanswered: boolean;
   /** Per connector, the transaction connector 0's TxDefaultProfile was seen not to reach (its composite schedule stayed above). */
   zeroMisses: Map<number, number>;
-  /** The transaction last seen per connector, and from when (the earlier of its start and our first sight). */
-  transactions: Map<number, { transactionId?: number; sinceMs: number }>;
+  /**
+   * The transaction last seen per connector: from when (the earlier of its start and our first
+   * sight, `sinceMs`) and when we first saw it (`seenMs`, our clock).
+   */
+  transactions: Map<number, { transactionId?: number; sinceMs: number; seenMs: number }>;
   retry: RetryTimer;
   settled: (() => void)[];
   /** The facts last written to the charger's durable record, to write only changes. */
@@ -135,12 +138,12 @@ export function isVerified(verification: Verification): boolean {
 }
 
 export function isOffline(err: unknown): boolean {
-  return err instanceof CommandError && err.code === 'Offline';
+  return isCommandFailure(err) && err.code === 'Offline';
 }
 
 /** The charger answered, and the answer means it does not take this (not a lost connection or timeout). */
 export function isRefusal(err: unknown): boolean {
-  return err instanceof CommandError && (err.code === 'CallError' || err.code === 'InvalidResponse');
+  return isCommandFailure(err) && (err.code === 'CallError' || err.code === 'InvalidResponse');
 }
 
 export function describe(attempt: Attempt): string {

@@ -1,5 +1,6 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { createRPCError } from 'ocpp-rpc';
+import { IEC_61851_MINIMUM_A } from '../electrical';
 import type { DataTransferRequest, DataTransferResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
 import {
   CertificateStore,
@@ -12,7 +13,7 @@ import {
 } from './certificates';
 import type { ConfigurationOverride } from './configuration';
 import { DEFAULT_FEATURE_PROFILES } from './configuration';
-import { type EvOptions, IEC61851_MIN_CURRENT_A, SimulatedEv } from './ev';
+import { type EvOptions, SimulatedEv } from './ev';
 import { Maintenance } from './maintenance';
 import type { ChargingProfile, ChargingRateUnit, ProfileRules, ProfileVerdict } from './smart-charging';
 import type { IdTagInfo, StationOptions } from './station';
@@ -210,7 +211,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
     // The station asks a car what it draws only while it offers enough to charge; otherwise the
     // car rests, and follows from nothing when charging resumes.
     for (const c of this.connectors) {
-      if (c.ev && !(c.transaction && c.offeredA >= IEC61851_MIN_CURRENT_A)) c.ev.rest();
+      if (c.ev && !(c.transaction && c.offeredA >= IEC_61851_MINIMUM_A)) c.ev.rest();
     }
   }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
 import type { PhaseRotation, Triple } from '../dlm/site';
+import { NOMINAL_VOLTAGE_V } from '../electrical';
 import { findProfile } from '../modbus/profiles';
 import { SimulatedChargePoint } from './charge-point';
 import { type EvOptions, SimulatedEv } from './ev';
@@ -21,7 +22,6 @@ import { ModbusSimServer } from './modbus-server';
 export const DEMO_ZONE_LIMIT_A = 63;
 export const DEMO_SUPPLY_LINE_LIMIT_A = 32;
 const VOLTAGE_V: Triple = [230.4, 231.1, 229.7];
-const NOMINAL_V = 230;
 const DAY_MS = 24 * 3600_000;
 
 export interface DemoCharger {
@@ -258,9 +258,9 @@ export class DemoSite {
         for (const p of phases) unmanagedA[p] = (unmanagedA[p] ?? 0) + Math.min(ev.maxCurrentA, 32);
       }
     }
-    const pvA = pvW / 3 / NOMINAL_V;
+    const pvA = pvW / 3 / NOMINAL_VOLTAGE_V;
     const gridA = houseA.map((a, p) => round1(a + (chargersA[p] ?? 0) - pvA)) as Triple;
-    const powerW = gridA.map((a, p) => Math.round(a * (VOLTAGE_V[p] ?? NOMINAL_V))) as Triple;
+    const powerW = gridA.map((a, p) => Math.round(a * (VOLTAGE_V[p] ?? NOMINAL_VOLTAGE_V))) as Triple;
     const totalPowerW = powerW[0] + powerW[1] + powerW[2];
     const hours = (now - this.lastTickMs) / 3600_000;
     this.lastTickMs = now;

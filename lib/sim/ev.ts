@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock';
+import { IEC_61851_MINIMUM_A } from '../electrical';
 
 /**
  * A simulated electric vehicle on an AC charger: a battery, an on-board charger with a phase count
@@ -6,9 +7,6 @@ import type { Clock, TimerHandle } from '../clock';
  * the car takes what it can of that, on its own phases, until the battery is full, and takes a
  * moment to follow when the offer changes.
  */
-
-/** IEC 61851-1: a control-pilot duty cycle below 6 A means "no charging allowed". */
-export const IEC61851_MIN_CURRENT_A = 6;
 
 export interface EvOptions {
   /** Shown in logs; defaults to `EV`. */
@@ -72,7 +70,7 @@ export class SimulatedEv {
     this.phases = options.phases ?? 3;
     if (this.phases !== 1 && this.phases !== 3) throw new RangeError('phases must be 1 or 3');
     this.maxCurrentA = positive('maxCurrentA', options.maxCurrentA ?? 16);
-    this.minCurrentA = positive('minCurrentA', options.minCurrentA ?? IEC61851_MIN_CURRENT_A);
+    this.minCurrentA = positive('minCurrentA', options.minCurrentA ?? IEC_61851_MINIMUM_A);
     if (this.minCurrentA > this.maxCurrentA) throw new RangeError('minCurrentA must not exceed maxCurrentA');
     this.followDelayMs = options.followDelayMs ?? 0;
     if (!(this.followDelayMs >= 0)) throw new RangeError('followDelayMs must not be negative');

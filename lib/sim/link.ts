@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { createRPCError, NOREPLY, RPCClient } from 'ocpp-rpc';
-import type { RPC_ClientOptions } from 'ocpp-rpc/lib/client';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
@@ -10,6 +9,7 @@ import {
   type OcppRequest,
   type OcppResponse,
 } from '../ocpp/messages';
+import type { RpcClientOptions } from '../ocpp/rpc-types';
 import { ConfigurationStore } from './configuration';
 import { ReliableQueue } from './message-queue';
 import { internalError, markDeviation, quirkTolerantValidator, validateOcpp16 } from './schema';
@@ -251,7 +251,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
       pingIntervalMs: this.configuration.int('WebSocketPingInterval', 0) * 1000,
       ...(password ? { password } : {}),
       wsOpts: this.webSocketOptions(),
-    } as RPC_ClientOptions);
+    } as RpcClientOptions);
     client.on('call', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
       // "Interval of inactivity (no OCPP exchanges)" (9.1.10): any request either way postpones the heartbeat.
       this.rearmHeartbeat();
@@ -482,7 +482,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   protected applyTimings(): void {
     this.callTimeoutMs = this.configuration.int('MessageTimeout', 30) * 1000;
     const pingIntervalMs = this.configuration.int('WebSocketPingInterval', 0) * 1000;
-    this.client?.reconfigure({ callTimeoutMs: this.callTimeoutMs, pingIntervalMs } as RPC_ClientOptions);
+    this.client?.reconfigure({ callTimeoutMs: this.callTimeoutMs, pingIntervalMs } as RpcClientOptions);
   }
 
   // ---- Heartbeat ---------------------------------------------------------------------------

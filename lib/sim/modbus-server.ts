@@ -56,6 +56,8 @@ export interface SimRequest {
   quantity: number;
 }
 
+// The simulator's own CRC, kept apart from lib/modbus/framing's on purpose: the framing and
+// connection tests check one against the other (and framing_spec pins both to the standard check value).
 export function crc16(buffer: Buffer): number {
   let crc = 0xffff;
   for (const byte of buffer) {

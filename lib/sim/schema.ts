@@ -1,17 +1,16 @@
-import { createRPCError } from 'ocpp-rpc';
-import standardValidators from 'ocpp-rpc/lib/standard-validators';
-import type { Validator } from 'ocpp-rpc/lib/validator';
+import { createRPCError, type createValidator } from 'ocpp-rpc';
+import { OCPP16_VALIDATOR } from '../ocpp/ocpp16-schemas';
 
 /**
  * Strict OCPP 1.6 validation for the simulator, with room for deliberate deviations: a vendor quirk
  * that breaks the schema marks its payload, and exactly that payload is let through. Everything
  * else (other requests, every response in both directions) is checked as ocpp-rpc's strict mode
- * checks it, with ocpp-rpc's own 1.6 schemas.
+ * checks it, with the package's 1.6 schemas (lib/ocpp/ocpp16-schemas.ts).
  */
 
-const ocpp16 = (standardValidators as readonly Validator[]).find((v) => v.subprotocol === 'ocpp1.6');
-if (!ocpp16) throw new Error('ocpp-rpc ships no ocpp1.6 validator');
-const standard: Validator = ocpp16;
+/** ocpp-rpc's validator type, as its public `createValidator` returns it. */
+type Validator = ReturnType<typeof createValidator>;
+const standard: Validator = OCPP16_VALIDATOR;
 
 const deliberateDeviations = new WeakSet<object>();
 

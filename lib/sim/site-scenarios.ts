@@ -7,6 +7,7 @@
 import { ManualClock } from '../clock';
 import { LoadManager } from '../dlm/load-manager';
 import type { ConnectorConfig, FallbackConfig, SiteConfig, Triple } from '../dlm/site';
+import { NOMINAL_VOLTAGE_V } from '../electrical';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import type { EvOptions } from './ev';
@@ -25,7 +26,6 @@ import {
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
-const V = 230;
 
 export interface Scenario {
   name: string;
@@ -402,7 +402,7 @@ export function pvHome(options: HomeOptions = {}): Scenario {
     if (hour >= 10 && hour < 11.5) w[2] += 1800; // washing machine
     if (hour >= 12 && hour < 12.7) w[1] += 2800; // oven
     if (hour >= 18 && hour < 21) w[0] += 600; // evening
-    return w.map((watts) => watts / V) as Triple;
+    return w.map((watts) => watts / NOMINAL_VOLTAGE_V) as Triple;
   };
   return {
     name: 'Home: 10 kWp PV, 5 kWh battery, two cars, sunny then cloudy',

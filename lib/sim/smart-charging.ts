@@ -137,7 +137,13 @@ export class ChargingProfileStore {
         // "TxProfile SHALL only be set at Charge Point ConnectorId >0" and only with a transaction (3.13.1).
         if (connectorId === 0) return reject('TxProfile is not allowed on connector 0');
         if (!transaction) return reject(`no transaction on connector ${connectorId}`);
-        if (profile.transactionId !== undefined && profile.transactionId !== transaction.transactionId) {
+        // A transaction whose id has not been read yet is the one the profile names: a charger reads
+        // its StartTransaction answer before the next frame, this simulator a moment after.
+        if (
+          profile.transactionId !== undefined &&
+          transaction.transactionId !== undefined &&
+          profile.transactionId !== transaction.transactionId
+        ) {
           return reject(`transaction ${profile.transactionId} is not the one on connector ${connectorId}`);
         }
         break;

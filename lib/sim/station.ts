@@ -1,11 +1,12 @@
 import type { TimerHandle } from '../clock';
+import { IEC_61851_MINIMUM_A, NOMINAL_VOLTAGE_V } from '../electrical';
 import type {
   AuthorizeResponse,
   OcppRequest,
   RemoteStartTransactionRequest,
   StatusNotificationRequest,
 } from '../ocpp/messages';
-import { IEC61851_MIN_CURRENT_A, type SimulatedEv } from './ev';
+import type { SimulatedEv } from './ev';
 import { ChargePointLink, type LinkOptions, type StatusEvent, type TransactionEvent } from './link';
 import { GRID_PHASES, type GridPhase, type MeterValue } from './metering';
 import { ChargingProfileStore, type ConnectorView, type LimitContext } from './smart-charging';
@@ -167,7 +168,7 @@ export abstract class ChargePointStation extends ChargePointLink {
       specs.map((spec) => spec.phases),
     );
     this.stationOptions = options;
-    this.voltageV = options.voltageV ?? 230;
+    this.voltageV = options.voltageV ?? NOMINAL_VOLTAGE_V;
     this.firmwareVersion = options.firmwareVersion ?? '1.0.0';
     const now = this.clock.now();
     this.connectors = specs.map((spec, index) => ({
@@ -426,7 +427,7 @@ export abstract class ChargePointStation extends ChargePointLink {
       }
       c.offeredA = offeredA;
       const draw =
-        c.ev && c.transaction && offeredA >= IEC61851_MIN_CURRENT_A
+        c.ev && c.transaction && offeredA >= IEC_61851_MINIMUM_A
           ? c.ev.draw(offeredA, phases)
           : { currentA: 0, phases: 0 };
       c.currentA = [0, 0, 0];
@@ -520,7 +521,7 @@ export abstract class ChargePointStation extends ChargePointLink {
     if (tx) {
       if (!c.ev) return { ...base, status: 'SuspendedEV', info: 'EV side disconnected' };
       // "If charging is suspended both by the EV and the EVSE, status SuspendedEVSE SHALL have precedence" (4.9).
-      if (tx.deauthorized || c.offeredA < IEC61851_MIN_CURRENT_A) return { ...base, status: 'SuspendedEVSE' };
+      if (tx.deauthorized || c.offeredA < IEC_61851_MINIMUM_A) return { ...base, status: 'SuspendedEVSE' };
       if (this.powerW(c) <= 0) return { ...base, status: 'SuspendedEV' };
       return { ...base, status: 'Charging' };
     }

@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import {
-  collectPageErrors,
-  type EditorWindow,
-  launchBrowser,
-  openEditor,
-  screenshot,
-} from '../support/browser';
+import { type EditorWindow, launchBrowser, openEditor, openPage, screenshot } from '../support/browser';
 import { packageJson } from '../support/demo';
 import { useEditor } from '../support/editor';
 import { nodeRedVersion } from '../support/node-red';
@@ -25,9 +19,7 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
   before(async function () {
     this.timeout(60000);
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(15000);
-    errors = collectPageErrors(page);
+    ({ page, errors } = await openPage(browser, { timeoutMs: 15000 }));
     await openEditor(page, editor().url, 'ampflow-dlm');
   });
 

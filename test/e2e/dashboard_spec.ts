@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { SimulatedChargePoint, type TransactionEvent } from '../../lib/sim/charge-point';
-import { collectPageErrors, launchBrowser, screenshot } from '../support/browser';
+import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
+import { launchBrowser, openPage, screenshot } from '../support/browser';
 import { repoRoot } from '../support/demo';
 import { useEditor } from '../support/editor';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
+import { dialIn } from '../support/sim-chargers';
 
 interface FlowNode {
   id: string;
@@ -39,25 +40,16 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
   before(async function () {
     this.timeout(60000);
     await editor().process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
-    for (const identity of ['CP-1', 'CP-2']) {
-      const cp = new SimulatedChargePoint({
-        centralSystemUrl: `ws://127.0.0.1:${ocppPort}/`,
-        identity,
-        configuration: { MeterValueSampleInterval: 1 },
-      });
-      chargers.push(cp);
-      await cp.connect();
-      await cp.waitForAccepted();
-    }
+    await dialIn(`ws://127.0.0.1:${ocppPort}/`, ['CP-1', 'CP-2'], chargers, {
+      configuration: { MeterValueSampleInterval: 1 },
+    });
     const cp1 = chargers[0] as SimulatedChargePoint;
     cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
     const assigned = waitFor<[TransactionEvent]>(cp1, 'transactionId', () => true, 10000);
     await cp1.startTransaction(1, 'TAG-1');
     await assigned;
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    page.setDefaultTimeout(20000);
-    errors = collectPageErrors(page);
+    ({ page, errors } = await openPage(browser, { height: 1000 }));
     await page.goto(`${editor().url}/dashboard`);
   });
 

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import type { RPCClient } from 'ocpp-rpc';
 import type { Browser, Page } from 'playwright-core';
-import { SimulatedChargePoint } from '../../lib/sim/charge-point';
-import {
-  collectPageErrors,
-  type EditorWindow,
-  launchBrowser,
-  openEditor,
-  screenshot,
-} from '../support/browser';
+import type { SimulatedChargePoint } from '../../lib/sim/charge-point';
+import { type EditorWindow, launchBrowser, openEditor, openPage, screenshot } from '../support/browser';
 import { rpcChargePoint } from '../support/charge-point';
 import { useEditor } from '../support/editor';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
+import { dialIn } from '../support/sim-chargers';
 
 const USERS = [
   { username: 'admin', password: 'admin-password-1', permissions: '*' },
@@ -56,22 +51,13 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
   before(async function () {
     this.timeout(60000);
     await editor().process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
-    for (const identity of ['CP-SIDE-1', 'CP-SIDE-2']) {
-      const cp = new SimulatedChargePoint({
-        centralSystemUrl: `ws://127.0.0.1:${ocppPort}/`,
-        identity,
-        connectors: 2,
-        chargePointVendor: 'Bender',
-        chargePointModel: 'CC613',
-      });
-      chargers.push(cp);
-      await cp.connect();
-      await cp.waitForAccepted();
-    }
+    await dialIn(`ws://127.0.0.1:${ocppPort}/`, ['CP-SIDE-1', 'CP-SIDE-2'], chargers, {
+      connectors: 2,
+      chargePointVendor: 'Bender',
+      chargePointModel: 'CC613',
+    });
     browser = await launchBrowser();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.setDefaultTimeout(20000);
-    errors = collectPageErrors(page);
+    ({ page, errors } = await openPage(browser));
   });
 
   after(async () => {

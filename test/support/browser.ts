@@ -86,3 +86,16 @@ export async function openEditor(page: Page, url: string, nodeType: string): Pro
 export type EditorRed = any;
 /** The page's window with the editor loaded: `(window as EditorWindow).RED`. */
 export type EditorWindow = Window & { RED: EditorRed };
+
+/**
+ * A new page of `browser` (1400 px wide) whose console errors are collected, with the default
+ * timeout for its waits: what every browser test starts from.
+ */
+export async function openPage(
+  browser: Browser,
+  options: { height?: number; timeoutMs?: number } = {},
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: options.height ?? 900 } });
+  page.setDefaultTimeout(options.timeoutMs ?? 20000);
+  return { page, errors: collectPageErrors(page) };
+}

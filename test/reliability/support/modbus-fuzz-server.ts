@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { crc16 } from '../../../lib/modbus/framing';
 import type { Random } from './random';
 
 /**
@@ -68,15 +69,6 @@ export function rightRegisters(address: number, quantity: number): number[] {
 /** Registers of a broken answer: never the right ones. */
 function otherRegisters(address: number, quantity: number): number[] {
   return rightRegisters(address, quantity).map((value) => value ^ 0x5a5a);
-}
-
-export function crc16(bytes: Buffer): number {
-  let crc = 0xffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xa001 : crc >>> 1;
-  }
-  return crc;
 }
 
 function withCrc(body: Buffer): Buffer {

@@ -3,6 +3,7 @@ import {
   CHARGE_POINT_ACTIONS,
   type ChargePointAction,
 } from '../../../lib/ocpp/connection';
+import { OCPP16_SCHEMAS } from '../../../lib/ocpp/ocpp16-schemas';
 import type { OcppErrorCode } from '../../../lib/ocpp/validation';
 import type { Random } from './random';
 
@@ -49,7 +50,7 @@ interface Schema {
   definitions?: Record<string, Schema>;
 }
 
-const schemas: (Schema & { $id: string })[] = require('ocpp-rpc/lib/schemas/ocpp1_6.json');
+const schemas = OCPP16_SCHEMAS as unknown as readonly (Schema & { $id: string })[];
 
 function requestSchema(action: ChargePointAction): Schema {
   const schema = schemas.find((s) => s.$id === `urn:${action}.req`);

@@ -1,23 +1,20 @@
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ManualClock } from '../../../lib/clock';
-import { discardRtuInput, discardTcpInput, type PortInternals } from '../../../lib/modbus/connection';
+import {
+  type BusTransport,
+  type ConnectionEvents,
+  type ModbusConnection,
+  modbusConnector,
+} from '../../../lib/modbus/connection';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
 import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
 import { crc16 } from '../../../lib/sim/modbus-server';
+import { openPtyPair, type PtyPair } from '../../support/pty';
 import { drive, useSimHarness, waitUntil } from './harness';
 
-const load = createRequire(__filename);
-type PortConstructor = new (
-  ...args: unknown[]
-) => PortInternals & { emit(event: string, ...args: unknown[]): void };
-const RTUBufferedPort = load('modbus-serial/ports/rtubufferedport') as PortConstructor;
-const TelnetPort = load('modbus-serial/ports/telnetport') as PortConstructor;
-const TcpPort = load('modbus-serial/ports/tcpport') as PortConstructor;
-
-/** A read request for unit 1, FC3, address 0, as modbus-serial writes it (with CRC). */
+/** A read request for unit 1, FC3, address 0, as the RTU framing writes it (with CRC). */
 function request(quantity: number): Buffer {
   const frame = Buffer.from([1, 3, 0, 0, 0, quantity, 0, 0]);
   frame.writeUInt16LE(crc16(frame.subarray(0, 6)), 6);
@@ -37,56 +34,143 @@ function answer(words: number[], byteCount = words.length * 2): Buffer {
   return frame;
 }
 
-describe('modbus-serial internals the bus relies on (fails loudly after an upgrade that changes them)', () => {
-  for (const [name, make] of [
-    ['RTUBufferedPort', () => new RTUBufferedPort('/dev/null-ampflow-test', { baudRate: 9600 })],
-    ['TelnetPort', () => new TelnetPort('127.0.0.1', { port: 1 })],
-  ] as const) {
-    it(`${name}: discarding drops buffered bytes and keeps a late frame from being matched`, () => {
-      const port = make();
-      const frames: Buffer[] = [];
-      port.on('data', (frame: unknown) => frames.push(frame as Buffer));
-      // The port's own write (which sets what it matches answers against); nothing goes out.
-      const client = port._client as unknown as {
-        emit(event: string, data: Buffer): void;
-        write(data: Buffer): boolean;
-      };
-      client.write = () => true;
-      const write = (data: Buffer) => (port as unknown as { write(data: Buffer): void }).write(data);
-      // Sanity: a frame for the request written is emitted as an answer.
-      write(request(2));
-      client.emit('data', answer([7, 8]));
-      assert.equal(frames.length, 1);
+/** What one read on a connection came to. */
+interface ReadResult {
+  error: Error | null;
+  registers?: number[];
+}
 
-      // Half a late frame is in the buffer: discarding forgets it and the request it belonged to.
-      write(request(2));
-      client.emit('data', answer([1, 2]).subarray(0, 4));
-      assert.ok((port._buffer?.length ?? 0) > 0);
-      assert.equal(discardRtuInput(port), true);
-      assert.equal(port._buffer?.length, 0);
-      client.emit('data', answer([1, 2]));
-      assert.equal(frames.length, 1, 'a late frame after the discard is not taken for an answer');
+/** Reads unit 1, FC3, address 0 on `connection`; the result lands in the returned array. */
+function readOn(connection: ModbusConnection, quantity: number): ReadResult[] {
+  const results: ReadResult[] = [];
+  connection.read(1, 3, 0, quantity, (error, registers) => results.push({ error, registers }));
+  return results;
+}
+
+const quiet: ConnectionEvents = { onLost: () => undefined };
+
+/**
+ * The other end of an RTU line for one test: a TCP server (RTU over TCP) or a pseudo-terminal
+ * (serial RTU). `requests` fills with what the connection wrote; `send` writes to it.
+ */
+interface RtuLine {
+  transport: BusTransport;
+  requests: Buffer[];
+  send(bytes: Buffer): void;
+  close(): Promise<void>;
+}
+
+async function tcpLine(): Promise<RtuLine> {
+  const requests: Buffer[] = [];
+  let peer: Socket | undefined;
+  const server = createServer((socket) => {
+    peer = socket;
+    socket.on('error', () => undefined);
+    socket.on('data', (data: Buffer) => requests.push(data));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.address() as { port: number }).port;
+  return {
+    transport: { kind: 'rtu-over-tcp', host: '127.0.0.1', port },
+    requests,
+    send: (bytes) => peer?.write(bytes),
+    close: () =>
+      new Promise<void>((resolve) => {
+        peer?.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function serialLine(pty: PtyPair): Promise<RtuLine> {
+  const { SerialPort } = await import('serialport');
+  const requests: Buffer[] = [];
+  const port = new SerialPort({ path: pty.b, baudRate: 9600, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
+  port.on('data', (data: Buffer) => requests.push(data));
+  return {
+    transport: { kind: 'rtu', path: pty.a, baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 },
+    requests,
+    send: (bytes) => port.write(bytes),
+    close: () => new Promise<void>((resolve) => port.close(() => resolve())),
+  };
+}
+
+describe('RTU framing on a real line: a late answer is never taken for the next request', function () {
+  this.timeout(20000);
+  let pty: PtyPair | undefined;
+  let line: RtuLine | undefined;
+  let connection: ModbusConnection | undefined;
+
+  afterEach(async () => {
+    await connection?.close();
+    await line?.close();
+    await pty?.close();
+    connection = undefined;
+    line = undefined;
+    pty = undefined;
+  });
+
+  for (const kind of ['rtu', 'rtu-over-tcp'] as const) {
+    it(`${kind}: discarding drops bytes received and the read they were for; a late frame after it is no answer`, async () => {
+      if (kind === 'rtu') pty = await openPtyPair();
+      line = pty ? await serialLine(pty) : await tcpLine();
+      const received: number[] = [];
+      connection = await modbusConnector(line.transport).connect(
+        { onLost: () => undefined, onReceive: (bytes) => received.push(bytes) },
+        new AbortController().signal,
+      );
+      // Sanity: the answer to the read written is taken.
+      const first = readOn(connection, 2);
+      await waitUntil(() => line?.requests.length === 1, 'the request reaches the line');
+      assert.deepEqual(line.requests[0], request(2));
+      line.send(answer([7, 8]));
+      await waitUntil(() => first.length === 1, 'the answer is read');
+      assert.deepEqual(first, [{ error: null, registers: [7, 8] }]);
+
+      // Half a late frame has come: discarding forgets it and the read it belonged to.
+      const second = readOn(connection, 2);
+      line.send(answer([1, 2]).subarray(0, 4));
+      await waitUntil(() => received.reduce((sum, n) => sum + n, 0) >= 13, 'the half frame arrives');
+      assert.equal(connection.discardInput?.(), true);
+      line.send(answer([1, 2]));
+      await waitUntil(() => received.reduce((sum, n) => sum + n, 0) >= 22, 'the late frame arrives');
+      assert.deepEqual(second, [], 'a late frame after the discard is not taken for an answer');
     });
   }
 
-  it('TcpPort: discarding drops bytes not yet cut into a frame', () => {
-    const port = new TcpPort('127.0.0.1', { port: 1 });
-    const client = port._client as unknown as { emit(event: string, data: Buffer): void; destroy(): void };
-    client.emit('data', Buffer.from([0xe3, 0x00, 0x01]));
-    assert.equal(port._clientRcvData?.length, 3);
-    assert.equal(discardTcpInput(port), true);
-    assert.equal(port._clientRcvData?.length, 0);
-    client.destroy();
-  });
-
-  it('says when a port does not look as expected, so the bus reopens the connection instead', () => {
-    assert.equal(discardTcpInput(undefined), false);
-    assert.equal(discardRtuInput(undefined), false);
-    assert.equal(discardRtuInput({ on: () => undefined } as PortInternals), false);
+  it('tcp: no discardInput (transaction ids tell answers apart); bytes received before a request are not its answer', async () => {
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      // Unasked: a whole frame for transaction 1, before any request is written.
+      socket.write(Buffer.from([0, 1, 0, 0, 0, 7, 1, 3, 4, 0, 9, 0, 9]));
+      socket.on('data', (data: Buffer) => {
+        const frame = Buffer.from([0, 0, 0, 0, 0, 7, 1, 3, 4, 0x12, 0x34, 0x56, 0x78]);
+        data.copy(frame, 0, 0, 2);
+        setTimeout(() => socket.write(frame), 20);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as { port: number }).port;
+    let bytes = 0;
+    connection = await modbusConnector({ kind: 'tcp', host: '127.0.0.1', port }).connect(
+      { ...quiet, onReceive: (n) => (bytes += n) },
+      new AbortController().signal,
+    );
+    try {
+      assert.equal(connection.discardInput, undefined);
+      await waitUntil(() => bytes === 13, 'the unasked frame arrives');
+      const results = readOn(connection, 2);
+      await waitUntil(() => results.length === 1, 'the answer is read');
+      assert.deepEqual(results, [{ error: null, registers: [0x1234, 0x5678] }]);
+    } finally {
+      await connection.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
-describe('Modbus connections through modbus-serial', function () {
+describe('Modbus connections with our own framing (through the bus)', function () {
   this.timeout(20000);
   const harness = useSimHarness();
   const servers: Server[] = [];

@@ -109,7 +109,9 @@ describe('authorization', () => {
   });
 
   it('does not keep a badge busy after its connector went Available without a StopTransaction', async () => {
-    const cs = await harness().centralSystem({ authorization: { policy: 'acceptAll' } });
+    const cs = await harness().centralSystem({
+      authorization: { policy: 'acceptAll', oneTransactionPerTag: 'every' },
+    });
     const { client: a } = await harness().bootedCharger(cs, 'CP-A');
     const { client: b } = await harness().bootedCharger(cs, 'CP-B');
     await a.call('StartTransaction', { connectorId: 1, idTag: 'BADGE', meterStart: 0, timestamp: isoNow() });
@@ -119,18 +121,83 @@ describe('authorization', () => {
     assert.equal(cs.openTransactions().length, 1, 'the ledger keeps it open until a StopTransaction comes');
   });
 
-  it('allows one tag on several connectors when told to', async () => {
-    const cs = await harness().centralSystem({
-      authorization: { policy: 'acceptAll', allowConcurrentTx: true },
+  for (const [title, authorization] of [
+    ['oneTransactionPerTag none', { policy: 'localList', oneTransactionPerTag: 'none' }],
+    ['allowConcurrentTx, the setting from before it', { policy: 'localList', allowConcurrentTx: true }],
+  ] as const) {
+    it(`allows one listed tag on several connectors when told to (${title})`, async () => {
+      const cs = await harness().centralSystem({
+        authorization,
+        idTags: [{ idTag: 'FLEETCARD', status: 'Accepted' }],
+      });
+      const { client } = await harness().bootedCharger(cs, 'CP-1');
+      await client.call('StartTransaction', {
+        connectorId: 1,
+        idTag: 'FLEETCARD',
+        meterStart: 0,
+        timestamp: isoNow(),
+      });
+      assert.equal((await authorize(client, 'FLEETCARD')).status, 'Accepted');
     });
-    const { client } = await harness().bootedCharger(cs, 'CP-1');
-    await client.call('StartTransaction', {
-      connectorId: 1,
-      idTag: 'FLEETCARD',
-      meterStart: 0,
-      timestamp: isoNow(),
+  }
+
+  describe('free charging with one tag for every car (Bender CC613 5.2: a unified ID)', () => {
+    async function startEverywhere(cs: CentralSystem, idTag: string, chargers: number): Promise<string[]> {
+      const statuses: string[] = [];
+      for (let i = 1; i <= chargers; i++) {
+        const { client } = await harness().bootedCharger(cs, `CP-${i}`);
+        statuses.push((await authorize(client, idTag)).status);
+        const start = (await client.call('StartTransaction', {
+          connectorId: 1,
+          idTag,
+          meterStart: 0,
+          timestamp: isoNow(),
+        })) as { idTagInfo: { status: string } };
+        statuses.push(start.idTagInfo.status);
+      }
+      return statuses;
+    }
+
+    it('lets five chargers charge at once on the same tag when every id tag is accepted', async () => {
+      const cs = await harness().centralSystem({ authorization: { policy: 'acceptAll' } });
+      assert.deepEqual(await startEverywhere(cs, 'UNIFIED', 5), Array(10).fill('Accepted'));
+      assert.equal(cs.openTransactions().length, 5);
     });
-    assert.equal((await authorize(client, 'FLEETCARD')).status, 'Accepted');
+
+    it('still holds a card marked one-at-a-time in the list (a staff card) to one car', async () => {
+      const cs = await harness().centralSystem({
+        authorization: { policy: 'acceptAll' },
+        idTags: [
+          { idTag: 'STAFF-1', status: 'Accepted', oneAtATime: true },
+          { idTag: 'POOL', status: 'Accepted', oneAtATime: true },
+          { idTag: 'POOL-CAR', status: 'Accepted', parentIdTag: 'POOL' },
+        ],
+      });
+      assert.deepEqual(await startEverywhere(cs, 'STAFF-1', 2), [
+        'Accepted',
+        'Accepted',
+        'ConcurrentTx',
+        'ConcurrentTx',
+      ]);
+      const { client } = await harness().bootedCharger(cs, 'CP-9');
+      await client.call('StartTransaction', {
+        connectorId: 1,
+        idTag: 'POOL-CAR',
+        meterStart: 0,
+        timestamp: isoNow(),
+      });
+      assert.equal((await authorize(client, 'POOL-CAR')).status, 'Accepted', 'its own connector');
+      const { client: other } = await harness().bootedCharger(cs, 'CP-10');
+      assert.equal((await authorize(other, 'POOL-CAR')).status, 'ConcurrentTx', 'its group is one-at-a-time');
+      assert.equal((await authorize(other, 'UNLISTED')).status, 'Accepted');
+    });
+
+    it('refuses a second car on any tag when told to (oneTransactionPerTag every)', async () => {
+      const cs = await harness().centralSystem({
+        authorization: { policy: 'acceptAll', oneTransactionPerTag: 'every' },
+      });
+      assert.deepEqual((await startEverywhere(cs, 'UNIFIED', 2)).slice(2), ['ConcurrentTx', 'ConcurrentTx']);
+    });
   });
 
   describe('by the flow', () => {

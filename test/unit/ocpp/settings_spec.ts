@@ -28,8 +28,21 @@ describe('central-system settings', () => {
       fallback: 'localList',
       flowTimeoutMs: 5000,
       matching: { caseInsensitive: true, byteOrderVariants: true },
-      allowConcurrentTx: false,
     });
+  });
+
+  it('reads which tags may charge one car at a time, and the checkbox from before that setting', () => {
+    assert.equal(
+      parseSettings({ oneTransactionPerTag: 'listed' }).authorization?.oneTransactionPerTag,
+      'listed',
+    );
+    assert.equal(parseSettings({ oneTransactionPerTag: '' }).authorization?.oneTransactionPerTag, undefined);
+    assert.equal(parseSettings({ allowConcurrentTx: true }).authorization?.oneTransactionPerTag, 'none');
+    assert.equal(parseSettings({ allowConcurrentTx: false }).authorization?.oneTransactionPerTag, undefined);
+    assert.equal(
+      fieldOf(() => parseSettings({ oneTransactionPerTag: 'some' })),
+      'oneTransactionPerTag | oneTransactionPerTag: "some" is not one of every, listed, none',
+    );
   });
 
   it('names the field and the allowed values when one is wrong', () => {

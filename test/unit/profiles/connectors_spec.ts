@@ -28,7 +28,7 @@ const period = (report: LimitReport | undefined) =>
 describe('Profiles: chargers with several connectors', () => {
   const { rig } = useProfileRig();
 
-  describe('the configuration key caps every socket: it carries the lowest limit (finding 3)', () => {
+  describe('the configuration key caps every socket: it carries the lowest limit', () => {
     it('sets maxIntensitySocket to the lowest limit, idle connectors included, and dedupes on the value sent', async () => {
       const { cp, manager, commands } = await rig({
         sim: { vendorBehaviour: 'schneider-evlink-r4-r5', connectors: 2 },
@@ -56,7 +56,7 @@ describe('Profiles: chargers with several connectors', () => {
     });
   });
 
-  describe('ChargePointMaxProfile as a fallback caps the charger as a whole (finding 4)', () => {
+  describe('ChargePointMaxProfile as a fallback caps the charger as a whole', () => {
     it('carries the lowest limit, never a sum over connectors with other phase counts', async () => {
       const { cp, manager } = await rig({
         sim: { connectors: 2, configuration: STACK_LEVEL_0 },
@@ -109,7 +109,7 @@ describe('Profiles: chargers with several connectors', () => {
     });
   });
 
-  describe('connector 0 limits every connector (finding 6)', () => {
+  describe('connector 0 limits every connector', () => {
     it('reaches a connector with a TxProfile of its own, and never raises it above its own limit', async () => {
       const { cp, manager } = await rig({ sim: { connectors: 2 }, manager: { increaseIntervalMs: 0 } });
       await startCharging(cp, 1);

@@ -38,7 +38,7 @@ describe('Profiles: falling back when a charger refuses', () => {
     await startCharging(first.cp);
     const [learned] = await first.manager.apply(setPoint(10));
     assert.deepEqual(purposes(learned), ['TxProfile/8 refused', 'TxProfile/0']);
-    const stored = first.cs.chargePoint('CP1')?.smartCharging?.facts as { memory: unknown } | undefined;
+    const stored = first.cs.factsOf('CP1', 'profiles') as { memory: unknown } | undefined;
     assert.deepEqual(stored?.memory, first.manager.charger('CP1')?.memory);
     first.manager.close();
     await first.cp.close();
@@ -257,5 +257,33 @@ describe('Profiles: falling back when a charger refuses', () => {
     const [same] = await manager.apply(setPoint(7));
     assert.equal(same?.outcome, 'duplicate');
     assert.deepEqual(profilesSent(commands, before), []);
+  });
+
+  it('a TxProfile refused because its transaction ended on the way is no fallback: the limit goes as TxDefaultProfile, no warning', async () => {
+    const { cs, cp, manager, log } = await rig();
+    await startCharging(cp);
+    // The transaction ends (a remote stop, a car unplugged) while the charger has the TxProfile in
+    // hand: by the time it answers, there is no transaction for it, and it rejects it (3.13.1).
+    const charger = cp as unknown as {
+      handleCommand(action: string, request: unknown): Promise<unknown>;
+    };
+    const original = charger.handleCommand.bind(cp);
+    let stopped = false;
+    charger.handleCommand = async (action, request) => {
+      if (action === 'SetChargingProfile' && !stopped) {
+        stopped = true;
+        const ended = waitFor(cs, 'session');
+        void cp.stopTransaction(1, 'Remote');
+        await ended;
+      }
+      return original(action, request);
+    };
+    const [report] = await manager.apply(setPoint(10));
+    assert.ok(stopped, 'the transaction ended while its profile was on the way');
+    assert.deepEqual(purposes(report), ['TxProfile/8 refused', 'TxDefaultProfile/8']);
+    assert.equal(report?.outcome, 'applied');
+    assert.equal(report?.fallback, undefined);
+    assert.deepEqual(log.matching(/worked and is used from now on|refused every way/, 'warn'), []);
+    assert.deepEqual(manager.charger('CP1')?.memory.refused, {}, 'nothing remembered as refused');
   });
 });

@@ -19,7 +19,7 @@ import {
 
 /** The pure rules behind the manager's safety fixes. */
 describe('Profiles: limit rules', () => {
-  it('holds only a pure increase: any phase or the current per phase going down goes at once (finding 7)', () => {
+  it('holds only a pure increase: any phase or the current per phase going down goes at once', () => {
     const t = (limitA: number, phases?: number): Target =>
       phases === undefined ? { limitA } : { limitA, phases };
     assert.equal(isPureIncrease(t(16, 3), t(10, 3)), true);
@@ -46,7 +46,7 @@ describe('Profiles: limit rules', () => {
     );
   });
 
-  it('gives a charger-wide limit the lowest limit of all connectors, and W for the fewest known phases (finding 4)', () => {
+  it('gives a charger-wide limit the lowest limit of all connectors, and W for the fewest known phases', () => {
     assert.equal(chargerWideLimit([]), undefined);
     assert.deepEqual(
       chargerWideLimit([
@@ -87,7 +87,7 @@ describe('Profiles: limit rules', () => {
     assert.equal(amps.chargingSchedule.chargingSchedulePeriod[0]?.numberPhases, 3);
   });
 
-  it('forgets a Rejected after RETRY_REFUSED_AFTER_MS, "no profiles at all" after RETRY_NOT_SUPPORTED_AFTER_MS (finding 1)', () => {
+  it('forgets a Rejected after RETRY_REFUSED_AFTER_MS, "no profiles at all" after RETRY_NOT_SUPPORTED_AFTER_MS', () => {
     const memory = emptyMemory();
     const times = new Map<string, number>();
     rememberRefusal(
@@ -122,7 +122,7 @@ describe('Profiles: limit rules', () => {
     assert.deepEqual(loaded.refused, {});
   });
 
-  it('reads stored facts only when every part has its shape (finding 9)', () => {
+  it('reads stored facts only when every part has its shape', () => {
     const good = {
       version: 1,
       strategy: 'default',

@@ -36,7 +36,7 @@ function answerLate(times: number, delayMs = 400) {
 describe('Profiles: retries and answers', () => {
   const { rig } = useProfileRig();
 
-  describe('what the charger did not confirm is sent again (finding 8)', () => {
+  describe('what the charger did not confirm is sent again', () => {
     it('backs off 5 s, 10 s, 30 s, 60 s while a limit gets no answer, and stops once it is confirmed', async () => {
       assert.deepEqual(RETRY_BACKOFF_MS, [5000, 10_000, 30_000, 60_000]);
       const { cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
@@ -160,11 +160,11 @@ describe('Profiles: retries and answers', () => {
     });
   });
 
-  describe('every set-point gets its answer (finding 9)', () => {
+  describe('every set-point gets its answer', () => {
     it('takes a stored record it cannot read as no record, with a warning, instead of hanging every set-point', async () => {
       const { cs, manager, log } = await rig();
       const firmware = cs.chargePoint('CP1')?.boot?.request.firmwareVersion;
-      await cs.recordSmartCharging('CP1', {
+      await cs.keepFacts('CP1', 'profiles', {
         version: 1,
         ...(firmware === undefined ? {} : { firmware }),
         strategy: 'default',
@@ -216,12 +216,12 @@ describe('Profiles: retries and answers', () => {
       const { cp, cs, manager } = await rig({ sim: { vendorBehaviour: 'abb-terra-ac' } });
       await startCharging(cp);
       const writes: unknown[] = [];
-      const record = cs.recordSmartCharging.bind(cs);
-      cs.recordSmartCharging = async (id, facts) => {
+      const keep = cs.keepFacts.bind(cs);
+      cs.keepFacts = async (id, room, facts) => {
         writes.push(facts);
         // The second write (what worked, after the refused stack level) fails.
         if (writes.length === 2) throw new Error('disk full');
-        return record(id, facts);
+        return keep(id, room, facts);
       };
       await manager.apply(setPoint(10));
       await settled({ cp, manager });
@@ -231,7 +231,7 @@ describe('Profiles: retries and answers', () => {
       // Before the fix the facts counted as stored after the failed write, and were not written again.
       assert.equal(writes.length, 3);
       assert.deepEqual(
-        (cs.chargePoint('CP1')?.smartCharging?.facts as { memory: unknown } | undefined)?.memory,
+        (cs.factsOf('CP1', 'profiles') as { memory: unknown } | undefined)?.memory,
         manager.charger('CP1')?.memory,
       );
     });

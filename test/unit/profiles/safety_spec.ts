@@ -29,7 +29,7 @@ const steps = (report: LimitReport | undefined) =>
 describe('Profiles: safety of pauses, fallbacks and verification', () => {
   const { rig } = useProfileRig();
 
-  describe('a pause never raises the current (finding 1)', () => {
+  describe('a pause never raises the current', () => {
     it('pauses a session on a charger that refuses a 0 A TxProfile and applies TxDefaultProfile from the next session only', async () => {
       const { cp, clock, manager } = await rig({
         sim: { vendorBehaviour: { txDefaultFromNextSession: true }, configuration: STACK_LEVEL_0 },
@@ -96,7 +96,7 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
       assert.equal(manager.charger('CP1')?.memory.refused['session/limit'], undefined);
     });
 
-    it('clears a TxProfile after a TxDefaultProfile took over only when the clear works; otherwise the next way (finding 10)', async () => {
+    it('clears a TxProfile after a TxDefaultProfile took over only when the clear works; otherwise the next way', async () => {
       const { cp, manager } = await rig({
         sim: { configuration: STACK_LEVEL_0 },
         manager: { strategy: { txDefaultAppliesToRunningSession: true } },
@@ -147,7 +147,7 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
     });
   });
 
-  describe('a stale ChargePointMaxProfile goes, and a schedule below the limit is no match (finding 5)', () => {
+  describe('a stale ChargePointMaxProfile goes, and a schedule below the limit is no match', () => {
     it('clears the ChargePointMaxProfile of a pause when a TxProfile takes over again', async () => {
       const { cp, clock, manager } = await rig({ sim: { configuration: STACK_LEVEL_0 } });
       // 0 A only as ChargePointMaxProfile.
@@ -205,7 +205,7 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
     });
   });
 
-  describe('a decrease that comes with a phase change goes at once (finding 7)', () => {
+  describe('a decrease that comes with a phase change goes at once', () => {
     it('sends 16 A on one phase → 6 A on three at once; holds 6 A on one → 6 A on three', async () => {
       const { cp, clock, manager, commands } = await rig();
       await startCharging(cp);

@@ -1,0 +1,247 @@
+/**
+ * Circuits and fail-safe stage: the other loads of every circuit (what the load manager does not
+ * control), children first, from each circuit's meter minus the chargers below it, time-aligned
+ * with the meter's reading; and while a meter is stale or never read, its fallback (an assumed
+ * other load, a per-connector cap), logged when it starts and ends. It owns the circuit order, the
+ * circuit views of the update, and its notes on each meter (`MeterNotes`).
+ */
+import type { Logger } from '../log';
+import { drawSince, type Measurements } from './measurements';
+import type { ConnectorView } from './parts';
+import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from './phases';
+import type { ConnectorRuntimes } from './runtime';
+import type { SiteLimits } from './site-limits';
+import type { Circuit, Site } from './site-model';
+
+/** How a circuit counts in one update. */
+export interface CircuitView {
+  limitA: Triple;
+  otherA: Triple;
+  otherW: number;
+  stale: boolean;
+  /** Which phases are stale or never read (`fresh` when none), to log changes. */
+  staleKey?: string;
+  /** Grid phases without fresh data. */
+  stalePhases?: GridPhase[];
+  fallback?: string;
+  connectorCapA?: number;
+  overloaded: boolean;
+}
+
+/** What the stage reads: the site, the measurements, the site limits, the connectors as observed. */
+export interface CircuitContext {
+  site: Site;
+  measurements: Measurements;
+  siteLimits: SiteLimits;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
+
+export class CircuitLoads {
+  /** Circuit indexes, children before their parents. */
+  private order: number[] = [];
+  private current: CircuitView[] = [];
+  private startedAtMs: number | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** The circuit views of the last update, by circuit index. */
+  get views(): readonly CircuitView[] {
+    return this.current;
+  }
+
+  /** A new or replaced site: the order in which circuits are counted (children first). */
+  adopt(site: Site): void {
+    const depth = (index: number): number => {
+      const parent = site.circuits[index]?.parentIndex;
+      return parent === undefined ? 0 : 1 + depth(parent);
+    };
+    this.order = site.circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
+  }
+
+  /** The other loads of every circuit, children first (a circuit counts what its children count). */
+  update(context: CircuitContext, now: number): readonly CircuitView[] {
+    const views: CircuitView[] = [];
+    for (const c of this.order) {
+      const circuit = context.site.circuits[c];
+      if (!circuit) continue;
+      const childA = triple(0);
+      let childW = 0;
+      for (const child of circuit.childIndexes) {
+        const view = views[child];
+        if (!view) continue;
+        for (const p of GRID_PHASES) childA[p] += view.otherA[p];
+        childW += view.otherW;
+      }
+      views[c] = viewCircuit(context, circuit, now, childA, childW);
+    }
+    this.current = views;
+    return views;
+  }
+
+  /** A stale circuit's per-connector fallback caps every connector below it. */
+  capConnectors(site: Site, views: readonly ConnectorView[]): void {
+    site.connectors.forEach((connector, k) => {
+      const view = views[k];
+      if (!view) return;
+      for (const c of connector.path) {
+        const circuitView = this.current[c];
+        if (circuitView?.connectorCapA !== undefined && circuitView.connectorCapA < view.capA) {
+          view.capA = circuitView.connectorCapA;
+          view.capReason = circuitView.fallback ?? 'fallback';
+        }
+      }
+    });
+  }
+
+  /** Logs each meter that went stale or fresh since the last update; returns whether any did. */
+  logChanges(site: Site, measurements: Measurements, now: number): boolean {
+    let changed = false;
+    this.startedAtMs ??= now;
+    const startedAtMs = this.startedAtMs;
+    site.circuits.forEach((circuit, c) => {
+      if (!circuit.meter) return;
+      const meter = measurements.meter(circuit);
+      const view = this.current[c];
+      let status = view?.staleKey ?? 'fresh';
+      // Right after start no meter has answered yet: the fallback applies at once, but that is
+      // the normal start-up, logged as information; a warning follows if the meter stays silent.
+      const startingUp = status === 'never:012 stale:' && now - startedAtMs < circuit.meter.staleAfterMs;
+      if (startingUp) status = 'starting';
+      if (meter.status === status) return;
+      changed = true;
+      if (status === 'fresh') {
+        if (meter.status !== undefined && meter.status !== 'starting')
+          this.logger.info(`meter "${circuit.meter.source}" of ${circuit.name} is fresh again`);
+      } else if (startingUp) {
+        this.logger.info(
+          `${circuit.name}: waiting for the first reading; meanwhile ${view?.fallback ?? 'fallback'}`,
+        );
+      } else this.logger.warn(`${circuit.name}: ${view?.fallback ?? 'fallback'}`);
+      meter.status = status;
+    });
+    return changed;
+  }
+}
+
+/**
+ * Other loads of one circuit, per phase. Without a meter: what its children count. With a meter,
+ * each phase on its own: fresh, its reading (minus the chargers below for `includesChargers`,
+ * never less than the children count; plus the children for `otherLoadsOnly`); stale or never
+ * read, the fallback's other load (or the phase's last fresh value) in the same way.
+ */
+function viewCircuit(
+  context: CircuitContext,
+  circuit: Circuit,
+  now: number,
+  childA: Triple,
+  childW: number,
+): CircuitView {
+  const { site } = context;
+  const limitA = context.siteLimits.limitA(circuit);
+  if (!circuit.meter) {
+    return { limitA, otherA: childA, otherW: childW, stale: false, staleKey: 'fresh', overloaded: false };
+  }
+  const meter = context.measurements.meter(circuit);
+  const includes = circuit.meter.location === 'includesChargers';
+  const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
+  const never: GridPhase[] = [];
+  const stale: GridPhase[] = [];
+  const otherA = triple(0);
+  // One reading usually stamps every phase alike: what the chargers drew then, once per time.
+  const drawnAt = new Map<number, Triple>();
+  const chargersAt = (atMs: number): Triple => {
+    let drawn = drawnAt.get(atMs);
+    if (!drawn) {
+      drawn = chargersDrawBelow(context, circuit, atMs);
+      drawnAt.set(atMs, drawn);
+    }
+    return drawn;
+  };
+  for (const p of GRID_PHASES) {
+    const sample = meter.phaseA[p];
+    if (!sample) never.push(p);
+    else if (now - sample.atMs > circuit.meter.staleAfterMs) stale.push(p);
+    else {
+      // Subtract what the chargers below drew when the meter measured, but never more than they
+      // may draw: over-subtracting is the unsafe side.
+      const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
+      const own = Math.max(0, sample.value - subtracted);
+      meter.lastFreshOtherA[p] = own;
+      otherA[p] = combine(own, p);
+    }
+  }
+  const missing = [...never, ...stale].sort();
+  const { otherLoadA, connectorLimitA } = circuit.fallback;
+  for (const p of missing) {
+    otherA[p] = combine(otherLoadA ? otherLoadA[p] : (meter.lastFreshOtherA[p] ?? 0), p);
+  }
+  let otherW = sum(otherA) * site.voltageV;
+  const power = meter.powerW;
+  if (missing.length === 0 && power && now - power.atMs <= circuit.meter.staleAfterMs) {
+    const subtracted = includes ? sum(chargersAt(power.atMs)) : 0;
+    const own = Math.max(0, power.value - subtracted * site.voltageV);
+    otherW = includes ? Math.max(own, childW) : own + childW;
+  }
+  if (missing.length === 0) {
+    return { limitA, otherA, otherW, stale: false, staleKey: 'fresh', overloaded: false };
+  }
+  const source = `meter "${circuit.meter.source}" of ${circuit.name}`;
+  const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
+  const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
+  let why: string;
+  if (never.length === 3) why = `no reading yet from ${source}`;
+  else if (stale.length === 3) why = `${source} is stale (${Math.round((now - newest) / 1000)} s)`;
+  else {
+    const parts = [
+      ...(never.length > 0 ? [`no value yet for ${phaseList(never)}`] : []),
+      ...(stale.length > 0
+        ? [
+            `${phaseList(stale)} stale (${stale.map((p) => Math.round((now - (meter.phaseA[p]?.atMs ?? now)) / 1000)).join('/')} s)`,
+          ]
+        : []),
+    ];
+    why = `${source}: ${parts.join(', ')}`;
+  }
+  const parts = [
+    ...(otherLoadA ? [`other loads taken as ${otherLoadA.join('/')} A`] : []),
+    ...(connectorLimitA !== undefined ? [`${connectorLimitA} A per connector`] : []),
+  ];
+  return {
+    limitA,
+    otherA,
+    otherW,
+    stale: true,
+    staleKey: `never:${never.join('')} stale:${stale.join('')}`,
+    stalePhases: missing,
+    fallback: `fallback: ${why}, ${parts.join(', ')}`,
+    connectorCapA: connectorLimitA,
+    overloaded: false,
+  };
+}
+
+/**
+ * What the chargers below a circuit drew per grid phase when a meter measured at `atMs`, each at
+ * most what it may draw, and only while its status says it charges: a car that stopped draws
+ * nothing, whatever its charger's last reading said (subtracting it would make the other loads
+ * look smaller than they are). A charger's measurement newer than the meter's may show a change
+ * the meter has not seen yet: the lowest of its measurements since the one in force at `atMs`
+ * is taken (for the same reason).
+ */
+function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: number): Triple {
+  const subtract = triple(0);
+  for (const k of circuit.connectorIndexes) {
+    const view = context.views[k];
+    const connector = context.site.connectors[k];
+    if (!view?.drawGridA || !connector) continue;
+    const runtime = context.runtimes.of(connector);
+    if (runtime.state?.status !== 'Charging') continue;
+    const sentLimit = runtime.sent?.limitA ?? 0;
+    const drawn = drawSince(connector, runtime, atMs) ?? view.drawGridA;
+    for (const p of GRID_PHASES) {
+      const allowed = Math.max(view.gridPhases.includes(p) ? sentLimit : 0, view.floorA[p]);
+      subtract[p] += Math.max(0, Math.min(drawn[p], view.drawGridA[p], allowed));
+    }
+  }
+  return subtract;
+}

@@ -1,0 +1,254 @@
+/**
+ * Measurements stage: what the meters and the chargers measured, and when. It owns the circuit
+ * meters' readings (each phase stamped and aging on its own), the battery's reading, and per
+ * connector the newest draw sample and a short draw history. It answers the time-alignment
+ * question of the fail-safe: what did a charger draw when a circuit meter measured (`drawSince`)?
+ * It judges nothing: staleness is the circuits stage's, overdraw the observer's.
+ */
+import type { PerPhase, Reading } from '../contracts';
+import { finiteOrUndefined, perPhase } from './inputs';
+import { GRID_PHASES, sum, type Triple, toGrid } from './phases';
+import { describeValue } from './site-fields';
+import type { Circuit, Connector, Site } from './site-model';
+
+/** Measurements kept per connector to compare a circuit meter's older reading with. */
+const DRAW_HISTORY = 6;
+
+/** A value and when it was measured. */
+export interface Stamped {
+  value: number;
+  atMs: number;
+}
+
+/** What a circuit's meter measured (the readings part of a meter's record). */
+export interface MeterReadings {
+  /** The meter's source when this was recorded (a replaced site may give the circuit another meter). */
+  source: string;
+  /** Per grid phase: the newest current and when it was measured. Each phase ages on its own. */
+  phaseA: [Stamped | undefined, Stamped | undefined, Stamped | undefined];
+  /** Total active power (import positive) and when it was measured. */
+  powerW?: Stamped;
+}
+
+/**
+ * What the circuits stage notes about a meter between updates; kept with the meter's readings
+ * (a replaced site keeps both, or neither), written only by the circuits stage.
+ */
+export interface MeterNotes {
+  /** Per phase: the other loads when the phase was last fresh (the per-connector fallback's guess). */
+  lastFreshOtherA: [number | undefined, number | undefined, number | undefined];
+  /** `fresh`, or which phases were stale or never read, as the last update saw it (log lines on change). */
+  status?: string;
+}
+
+export type MeterRuntime = MeterReadings & MeterNotes;
+
+/** One measurement of a charger's own currents (a connector state's currents, or its meter's reading). */
+export interface DrawSample {
+  /** Charger phases L1..L3; null where not measured. */
+  chargerA: PerPhase;
+  /** When it was measured: the reading's timestamp, the state's lastSeen, or its arrival. */
+  atMs: number;
+  /** Increases with every new sample of the connector (a repeat is not a new sample). */
+  seq: number;
+  /** What a connector state carried with it, to tell a repeated state from a new measurement. */
+  identity?: string;
+}
+
+/** The measurements part of a connector's record (written only here). */
+export interface DrawRecord {
+  /** The newest measurement of the charger's own currents. */
+  draw?: DrawSample;
+  drawSeq: number;
+  /**
+   * The last few measurements (charger phases), oldest first, and a zero where a set-point above
+   * 0 followed none: what a circuit meter's older reading is compared with (chargersDrawBelow).
+   */
+  drawHistory: { atMs: number; chargerA: PerPhase }[];
+}
+
+export function newDrawRecord(): DrawRecord {
+  return { drawSeq: 0, drawHistory: [] };
+}
+
+/** The battery's newest reading (PV surplus). */
+export interface BatteryReading {
+  powerW?: number;
+  socPercent?: number;
+  atMs: number;
+}
+
+export class Measurements {
+  /** By circuit id. */
+  private meters = new Map<string, MeterRuntime>();
+  private batteryReading: BatteryReading | undefined;
+
+  /** The battery's newest reading, if any. */
+  get battery(): BatteryReading | undefined {
+    return this.batteryReading;
+  }
+
+  /**
+   * Takes a meter reading: a circuit's meter, a charger's own meter (`<chargePointId>/<connectorId>`),
+   * the battery. Values that are not numbers are taken as not measured (listed in `problems`).
+   * Returns whether anything was taken.
+   */
+  ingest(
+    site: Site,
+    reading: Reading,
+    now: number,
+    drawOf: (connector: Connector) => DrawRecord,
+    problems: string[],
+  ): boolean {
+    if (typeof reading !== 'object' || reading === null || typeof reading.source !== 'string') {
+      throw new Error(`reading: expected { source, timestamp, ... }, got ${describeValue(reading)}`);
+    }
+    const stampMs = typeof reading.timestamp === 'string' ? Date.parse(reading.timestamp) : Number.NaN;
+    const measuredAtMs = Number.isFinite(stampMs) ? Math.min(stampMs, now) : now;
+    const where = `reading from "${reading.source}"`;
+    const currentA = perPhase(reading.currentA, `${where} currentA`, problems);
+    const powerW = perPhase(reading.powerW, `${where} powerW`, problems);
+    const totalPowerW = finiteOrUndefined(reading.totalPowerW, `${where} totalPowerW`, problems);
+    let used = false;
+    for (const circuit of site.circuits) {
+      if (circuit.meter?.source !== reading.source) continue;
+      const meter = this.meter(circuit);
+      const voltageV = site.voltageV;
+      // Per phase: the current, else the phase's power / V (power factor 1).
+      const phases: (number | undefined)[] = GRID_PHASES.map(
+        (p) =>
+          currentA?.[p] ??
+          (powerW?.[p] === null || powerW?.[p] === undefined ? undefined : powerW[p] / voltageV),
+      );
+      if (phases.some((v) => v === undefined) && totalPowerW !== undefined) {
+        if (circuit.meter.noGenerationBelow) {
+          // Nothing below generates: the whole total on each phase it does not give is the worst case.
+          for (const p of GRID_PHASES) phases[p] ??= Math.max(0, totalPowerW) / voltageV;
+        } else if (phases.every((v) => v === undefined)) {
+          problems.push(
+            `${where}: only a total power; export on one phase could hide import on another, so it gives no current per phase (set meter.noGenerationBelow on circuit "${circuit.id}" if nothing below it generates)`,
+          );
+        }
+      }
+      for (const p of GRID_PHASES) {
+        const value = phases[p];
+        const last = meter.phaseA[p];
+        if (value === undefined || (last && measuredAtMs < last.atMs)) continue;
+        meter.phaseA[p] = { value, atMs: measuredAtMs };
+        used = true;
+      }
+      const total =
+        totalPowerW ??
+        (powerW?.every((v) => v !== null) ? sum(powerW as Triple) : undefined) ??
+        (currentA?.every((v) => v !== null) ? sum(currentA as Triple) * voltageV : undefined);
+      if (total !== undefined && (!meter.powerW || measuredAtMs >= meter.powerW.atMs)) {
+        meter.powerW = { value: total, atMs: measuredAtMs };
+        used = true;
+      }
+    }
+    const connector = site.connectors.find((c) => c.key === reading.source);
+    if (connector && currentA) {
+      const identity = `reading:${JSON.stringify(currentA)}`;
+      if (takeDraw(drawOf(connector), currentA, measuredAtMs, identity, true)) used = true;
+    }
+    if (site.pv.batterySource === reading.source) {
+      const batteryW = totalPowerW ?? (powerW?.every((v) => v !== null) ? sum(powerW as Triple) : undefined);
+      const soc = finiteOrUndefined(reading.socPercent, `${where} socPercent`, problems);
+      this.batteryReading = { powerW: batteryW, socPercent: soc, atMs: measuredAtMs };
+      used = true;
+    }
+    return used;
+  }
+
+  /** The record of the circuit's meter (a new one when the circuit has another meter now). */
+  meter(circuit: Circuit): MeterRuntime {
+    let meter = this.meters.get(circuit.id);
+    if (!meter || meter.source !== circuit.meter?.source) {
+      meter = {
+        source: circuit.meter?.source ?? '',
+        phaseA: [undefined, undefined, undefined],
+        lastFreshOtherA: [undefined, undefined, undefined],
+      };
+      this.meters.set(circuit.id, meter);
+    }
+    return meter;
+  }
+
+  /** The record of the circuit's meter if one was ever made (the summary only looks). */
+  peekMeter(circuitId: string): MeterRuntime | undefined {
+    return this.meters.get(circuitId);
+  }
+
+  /**
+   * A replaced site: meters are kept by circuit id while the circuit keeps the same meter source;
+   * the battery's reading goes when the battery's source changed.
+   */
+  adopt(site: Site, oldBatterySource: string | undefined): void {
+    const old = this.meters;
+    this.meters = new Map();
+    for (const circuit of site.circuits) {
+      const meter = old.get(circuit.id);
+      if (meter && circuit.meter && meter.source === circuit.meter.source) this.meters.set(circuit.id, meter);
+    }
+    if (site.pv.batterySource !== oldBatterySource) this.batteryReading = undefined;
+  }
+}
+
+/**
+ * Records a measurement of a charger's currents unless it is older than the one held, or (when
+ * `dedupe`) the same measurement again. Returns whether it was taken.
+ */
+export function takeDraw(
+  record: DrawRecord,
+  chargerA: PerPhase,
+  atMs: number,
+  identity: string,
+  dedupe: boolean,
+): boolean {
+  const last = record.draw;
+  if (last && atMs < last.atMs) return false;
+  if (last && dedupe && last.identity === identity && (identity.startsWith('state:') || last.atMs === atMs))
+    return false;
+  record.drawSeq += 1;
+  record.draw = { chargerA: [...chargerA] as PerPhase, atMs, seq: record.drawSeq, identity };
+  remember(record, atMs, record.draw.chargerA);
+  return true;
+}
+
+/** A connector state without currents: no draw is known until a measurement brings one again. */
+export function forgetDraw(record: DrawRecord): void {
+  record.draw = undefined;
+}
+
+/** Keeps a measurement (or a known zero) in the connector's short history. */
+export function remember(record: DrawRecord, atMs: number, chargerA: PerPhase): void {
+  const history = record.drawHistory;
+  const last = history[history.length - 1];
+  if (last && atMs < last.atMs) return;
+  history.push({ atMs, chargerA });
+  if (history.length > DRAW_HISTORY) history.shift();
+}
+
+/**
+ * Per grid phase, the lowest the connector drew from the measurement in force at `atMs` (the
+ * newest at or before it; all kept when none is that old) to now; undefined without any.
+ */
+export function drawSince(connector: Connector, record: DrawRecord, atMs: number): Triple | undefined {
+  const history = record.drawHistory;
+  if (history.length === 0) return undefined;
+  let from = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    if ((history[i]?.atMs ?? Number.POSITIVE_INFINITY) <= atMs) {
+      from = i;
+      break;
+    }
+  }
+  const lowest: Triple = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+  for (let i = from; i < history.length; i++) {
+    const entry = history[i];
+    if (!entry) continue;
+    const grid = toGrid(connector, entry.chargerA);
+    for (const p of GRID_PHASES) lowest[p] = Math.min(lowest[p], grid[p]);
+  }
+  return lowest;
+}

@@ -1,0 +1,319 @@
+/**
+ * Connector observer stage: what each connector is doing. It takes the central system's connector
+ * states, tells a new car from the last one (the session), detects the phases a car uses and that
+ * it under-draws, and (with overdraw.ts) that it overdraws. Reading is kept apart from judging:
+ * `observe` updates the observer's records from what arrived since the last update; `view` then
+ * derives, without changing anything, how the connector counts in this update (its phases, floor,
+ * cap, mode and priority).
+ */
+import type { ConnectorState, ConnectorStatus } from '../contracts';
+import { ACTIVE_PHASE_A } from '../electrical';
+import type { Logger } from '../log';
+import { sanitizeConnectorState } from './inputs';
+import { type DrawSample, forgetDraw, takeDraw } from './measurements';
+import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
+import type { ConnectorRuntime, ConnectorView, SessionRuntime } from './parts';
+import { refuseSwitching, settlingAfterSwitch } from './phase-switching';
+import {
+  ceilStep,
+  type GridPhase,
+  gridPhasesFor,
+  maxKnown,
+  ONE_PHASE,
+  sameList,
+  type Triple,
+  toGrid,
+  triple,
+  union,
+  wiredPhases,
+} from './phases';
+import { forgetPause, minimumTimes } from './policy';
+import { effectiveMode, effectivePriority } from './preferences';
+import { type ConnectorRuntimes, newSession } from './runtime';
+import type { Connector, Site } from './site-model';
+
+export class ConnectorObserver {
+  /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
+  private readonly unknown = new Set<string>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Keys of connectors that sent a state but are not in the site model. */
+  get unknownConnectors(): ReadonlySet<string> {
+    return this.unknown;
+  }
+
+  /**
+   * Takes a connector state from the central system (status, transaction, measured currents,
+   * online). Its currents are stamped with the state's `lastSeen` (else its arrival); a state that
+   * repeats the currents, energy and power of the last one with a `lastSeen` is not a new
+   * measurement. Returns the connector, or undefined when the site does not have it.
+   */
+  accept(
+    site: Site,
+    runtimes: ConnectorRuntimes,
+    input: ConnectorState,
+    now: number,
+    problems: string[],
+  ): Connector | undefined {
+    const state = sanitizeConnectorState(input, problems);
+    const key = `${state.chargePointId}/${state.connectorId}`;
+    const connector = site.connectors.find((c) => c.key === key);
+    if (!connector) {
+      if (state.connectorId !== 0 && !this.unknown.has(key)) {
+        this.unknown.add(key);
+        this.logger.warn(
+          `connector ${key} is not in the site model: its load is not managed (only a meter that includes it sees it)`,
+        );
+      }
+      return undefined;
+    }
+    const runtime = runtimes.of(connector);
+    runtime.state = state;
+    // A connector state is the whole picture: without currents, no draw is known (a reading from
+    // the charger's meter brings one again).
+    if (state.currentA) {
+      const seenMs = state.lastSeen === undefined ? Number.NaN : Date.parse(state.lastSeen);
+      const stamped = Number.isFinite(seenMs);
+      const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
+      takeDraw(runtime, state.currentA, stamped ? Math.min(seenMs, now) : now, identity, stamped);
+    } else forgetDraw(runtime);
+    return connector;
+  }
+
+  /** Updates the observer's records of one connector from what arrived since the last update. */
+  observe(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): void {
+    const { control } = site;
+    const context: ObserverContext = { site, logger: this.logger };
+    const state = runtime.state;
+    const online = state?.online === true;
+    if (online && !runtime.wasOnline) runtime.resend = runtime.sent !== undefined;
+    runtime.wasOnline = online;
+    const status = state?.status;
+    const wantsByStatus = online && carWantsCurrent(status, state?.transaction !== undefined);
+    if (wantsByStatus) runtime.wantingSinceMs ??= now;
+    else runtime.wantingSinceMs = undefined;
+
+    const sessionKey = state?.transaction
+      ? `tx:${state.transaction.transactionId}`
+      : wantsByStatus
+        ? `plug:${runtime.wantingSinceMs}`
+        : 'none';
+    // A new car (transaction, or plug-in without one): phase detection, phase switches, the
+    // under-draw cap and the overdraw record start over.
+    if (runtime.session.key !== sessionKey) {
+      runtime.session = newSession(sessionKey);
+      // A pause of the previous car does not hold back the next one.
+      forgetPause(runtime);
+      const startedAtMs = state?.transaction ? Date.parse(state.transaction.startedAt) : Number.NaN;
+      if (Number.isFinite(startedAtMs)) runtime.session.startedAtMs = startedAtMs;
+    }
+    const session = runtime.session;
+    const settling = settlingAfterSwitch(site, session, now);
+
+    const draw = runtime.draw;
+    const drawFresh = freshDraw(site, runtime, now);
+    // Each sample is looked at once (phase detection and overdraw work on measurements, not on
+    // updates), and only while it is fresh.
+    const sample = drawFresh && drawFresh.seq !== session.lastSeq ? drawFresh : undefined;
+    if (draw) session.lastSeq = draw.seq;
+    const wired = wiredPhases(connector);
+    settleDecrease(site, connector, runtime, now);
+
+    // A car switched to one phase that still draws on another after the settle time: the switch
+    // did not happen (a charger or car that ignores it). Counted on every phase and at what it
+    // draws at once, and no more switching this session.
+    if (sample && online && session.onePhase && session.switchedAtMs !== undefined) {
+      const settledAt = session.switchedAtMs + site.pv.phaseSwitchSettleMs;
+      const stray = wired.filter((i) => i !== 0 && (sample.chargerA[i] ?? 0) > ACTIVE_PHASE_A);
+      if (sample.atMs >= settledAt && stray.length > 0) {
+        refuseSwitching(session);
+        session.candidatePhases = undefined;
+        this.logger.warn(
+          `charger ${connector.key} still draws on its ${stray.map((i) => `L${i + 1}`).join(', ')} ${Math.round((sample.atMs - session.switchedAtMs) / 1000)} s after it was switched to one phase: counted on every phase and at what it draws, no more phase switching this session`,
+        );
+        flagOverdraw(context, connector, runtime, sample, true);
+      }
+    }
+
+    // Phase detection: a car counts on fewer phases only once two samples at least
+    // phaseDetectionMs apart (and none between them different) showed it; a phase not measured
+    // counts as used; any phase seen carrying current later is added at once (the safe side).
+    if (sample && status === 'Charging' && !settling && !session.onePhase) {
+      const active = wired.filter((i) => {
+        const value = sample.chargerA[i];
+        return value === null || value === undefined || value > ACTIVE_PHASE_A;
+      });
+      if (active.length > 0) {
+        if (session.confirmedPhases) {
+          const extra = active.filter((i) => !session.confirmedPhases?.includes(i));
+          if (extra.length > 0) session.confirmedPhases = [...session.confirmedPhases, ...extra].sort();
+        } else if (session.candidatePhases && sameList(session.candidatePhases, active)) {
+          if (sample.atMs - (session.candidateFromMs ?? sample.atMs) >= control.phaseDetectionMs) {
+            session.confirmedPhases = active;
+          }
+        } else {
+          session.candidatePhases = active;
+          session.candidateFromMs = sample.atMs;
+        }
+      }
+    }
+
+    observeOverdraw(context, connector, runtime, sample, now);
+
+    // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
+    const sentLimit = runtime.sent?.limitA ?? 0;
+    const drawn = drawnNow(status, drawFresh, chargerPhasesOf(site, connector, session, now));
+    if (drawn !== undefined && sentLimit > 0 && !settling && !session.overdrawing) {
+      const cap = session.underDrawCapA;
+      if (cap !== undefined && drawn >= cap - control.underDrawHeadroomA / 2) {
+        // It takes what it gets again: it may be raised (through the ramp).
+        session.underDrawCapA = undefined;
+        session.underDrawSinceMs = undefined;
+      } else if (drawn < sentLimit - control.underDrawMarginA) {
+        const since = Math.max(session.underDrawSinceMs ?? now, runtime.lastChangeAtMs ?? 0);
+        session.underDrawSinceMs = since;
+        if (now - since >= control.underDrawAfterMs) {
+          session.underDrawCapA = Math.max(
+            connector.minA,
+            ceilStep(drawn + control.underDrawHeadroomA, control.stepA),
+          );
+        }
+      } else {
+        session.underDrawSinceMs = undefined;
+      }
+    } else if (status !== 'Charging' && status !== 'SuspendedEV') {
+      session.underDrawCapA = undefined;
+      session.underDrawSinceMs = undefined;
+    }
+  }
+
+  /** How the connector counts in this update, from the records as `observe` left them (changes nothing). */
+  view(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): ConnectorView {
+    const { control } = site;
+    const state = runtime.state;
+    const known = state !== undefined;
+    const online = state?.online === true;
+    const status = state?.status;
+    const wantsByStatus = online && carWantsCurrent(status, state?.transaction !== undefined);
+    const session = runtime.session;
+    const drawFresh = freshDraw(site, runtime, now);
+    const chargerPhases = chargerPhasesOf(site, connector, session, now);
+    const gridPhases = gridPhasesFor(connector, chargerPhases);
+    // A car whose phases are not measured yet counts on all wired phases, for the capacity (the
+    // safe side) and, by default, for the unbalance too: the unbalance rule is about sustained
+    // load, and the detection takes only phaseDetectionMs, during which new cars charge at their
+    // minimum. `strictUnbalance` counts such a car on its L1 for the unbalance (the worst case
+    // there), which holds cars back until their phases are known.
+    const unbalancePhases =
+      control.strictUnbalance && connector.phases === 3 && !session.onePhase && !session.confirmedPhases
+        ? [connector.gridPhaseOf[0]]
+        : gridPhases;
+    const drawGridA = drawFresh ? toGrid(connector, drawFresh.chargerA) : undefined;
+    const sentLimit = runtime.sent?.limitA ?? 0;
+
+    // Floors: what it may draw whatever we say.
+    let floorA = triple(0);
+    // Not under our control, it draws what it does on its own; one that never connected, nothing.
+    if ((!known || !online) && runtime.state?.neverConnected !== true) {
+      for (const i of wiredPhases(connector)) floorA[connector.gridPhaseOf[i] ?? 0] = connector.offlineA;
+    }
+    // An overdrawing charger is counted at what it drew; on a phase it drew nothing on (it has just
+    // been switched from one phase to three) at the most it drew on any: the excess comes with it.
+    let overdrawExcessA = 0;
+    if (session.overdrawing && session.overdrawFloorA) {
+      const overdrawFloor = session.overdrawFloorA;
+      const highest = Math.max(...overdrawFloor);
+      overdrawExcessA = Math.max(0, highest - sentLimit);
+      floorA = floorA.map((value, p) =>
+        Math.max(value, overdrawFloor[p] || (gridPhases.includes(p as GridPhase) ? highest : 0)),
+      ) as Triple;
+    }
+
+    let capA = connector.maxA;
+    let capReason: string | undefined;
+    if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
+      capA = session.underDrawCapA;
+      capReason = `car draws ${(drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1)} A`;
+    }
+    if (session.overdrawing && session.overdrawCapA !== undefined && session.overdrawCapA < capA) {
+      capA = session.overdrawCapA;
+      capReason = 'the charger draws above its set-point: not raised until it follows';
+    }
+
+    const mode = effectiveMode(site, connector, runtime);
+    const { keepOn, keepOff } = minimumTimes(control, runtime, now);
+    return {
+      online,
+      known,
+      wantsByStatus,
+      mode,
+      priority: effectivePriority(connector, runtime),
+      chargerPhases,
+      gridPhases,
+      unbalancePhases,
+      drawGridA,
+      floorA,
+      capA,
+      capReason,
+      pausedByManager: false,
+      overdrawExcessA,
+      phasesOut: connector.phases === 1 || session.onePhase ? 1 : 3,
+      keepOn,
+      keepOff,
+      countsForPv: (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV',
+    };
+  }
+}
+
+/** The newest draw sample while it is fresh (connectorDrawStaleAfterMs). */
+function freshDraw(site: Site, runtime: ConnectorRuntime, now: number): DrawSample | undefined {
+  const draw = runtime.draw;
+  return draw && now - draw.atMs <= site.control.connectorDrawStaleAfterMs ? draw : undefined;
+}
+
+/**
+ * The charger phases the car counts on: one after a switch to one phase, else the detected ones
+ * (all wired until detected); while a switch settles, the old ones as well.
+ */
+function chargerPhasesOf(
+  site: Site,
+  connector: Connector,
+  session: SessionRuntime,
+  now: number,
+): readonly number[] {
+  const phases = session.onePhase ? ONE_PHASE : (session.confirmedPhases ?? wiredPhases(connector));
+  if (settlingAfterSwitch(site, session, now) && session.previousChargerPhases) {
+    return union(phases, session.previousChargerPhases);
+  }
+  return phases;
+}
+
+/** What the car draws now on its phases (a car in SuspendedEV draws nothing even when no meter value says so). */
+function drawnNow(
+  status: ConnectorStatus | undefined,
+  drawFresh: DrawSample | undefined,
+  chargerPhases: readonly number[],
+): number | undefined {
+  if (status === 'SuspendedEV') return maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0;
+  if (status === 'Charging' && drawFresh) return maxKnown(drawFresh.chargerA, chargerPhases);
+  return undefined;
+}
+
+/**
+ * A car wants current while it is plugged in and not done: Charging, SuspendedEV (it may resume),
+ * SuspendedEVSE (waiting for us); Preparing only with a transaction (authorized, not yet charging).
+ */
+function carWantsCurrent(status: ConnectorStatus | undefined, hasTransaction: boolean): boolean {
+  switch (status) {
+    case 'Charging':
+    case 'SuspendedEV':
+    case 'SuspendedEVSE':
+      return true;
+    case 'Preparing':
+    case undefined:
+      return hasTransaction;
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,127 @@
+import type { ConnectorState } from '../contracts';
+import type { DrawRecord } from './measurements';
+import type { ObservedSession } from './observations';
+import type { GridPhase, Triple } from './phases';
+import type { ChargingMode } from './site-config';
+
+/**
+ * The parts of a connector's record and of its session record, each declared here for the one
+ * stage that writes it (named in its doc comment), and the records they make up. A leaf module:
+ * the stages and runtime.ts import it, it imports none of them, so the records create no import
+ * cycle between the stages.
+ */
+
+/** The switching part of a session record (written only here). */
+export interface PhaseSession {
+  onePhase: boolean;
+  switches: number;
+  switchedAtMs?: number;
+  previousChargerPhases?: readonly number[];
+  /** The car kept drawing on phases it was switched off: no more switching this session. */
+  phaseSwitchRefused: boolean;
+  downSinceMs?: number;
+  upSinceMs?: number;
+}
+
+export function newPhaseSession(): PhaseSession {
+  return { onePhase: false, switches: 0, phaseSwitchRefused: false };
+}
+
+/** The policy's part of a connector's record (written only here). */
+export interface PolicyRecord {
+  sent?: { limitA: number; phases: 1 | 2 | 3; reason: string; atMs: number };
+  /** The set-point before the last change (a charger may still follow it for decreaseSettleMs). */
+  previousSent?: { limitA: number; phases: 1 | 2 | 3 };
+  lastChangeAtMs?: number;
+  /** Since when the target is above the set-point (the ramp starts at the later of this and the last change). */
+  increaseSinceMs?: number;
+  chargingSinceMs?: number;
+  /** Paused by the load manager: stays paused until then (minimum off time). */
+  offUntilMs?: number;
+}
+
+/** The policy's part of a session record. */
+export interface PolicySession {
+  /** Pauses by the load manager in a row (each doubles the minimum off time). */
+  pauses: number;
+}
+
+export function newPolicySession(): PolicySession {
+  return { pauses: 0 };
+}
+
+/** The preferences' part of a connector's record (written only here). */
+export interface PreferenceRecord {
+  modeOverride?: ChargingMode;
+  priorityOverride?: number;
+  exprMode?: ChargingMode;
+  exprPriority?: number;
+  /** The expressions' errors by field (listed in the summary). */
+  exprErrors: Map<string, string>;
+  /** The expression input last evaluated (without the time), to tell a changed input. */
+  lastExprInput?: string;
+}
+
+export function newPreferenceRecord(): PreferenceRecord {
+  return { exprErrors: new Map() };
+}
+
+/** The PV part of a session record (written only here). */
+export interface PvSession {
+  pvEnabled: boolean;
+  pvEnableSinceMs?: number;
+  pvDisableSinceMs?: number;
+}
+
+export function newPvSession(): PvSession {
+  return { pvEnabled: false };
+}
+
+/** The observer's part of a connector's record (written only by the observer stage). */
+export interface ObservedConnector {
+  state?: ConnectorState;
+  session: SessionRuntime;
+  /**
+   * A decrease the charger may not have followed yet: until its reading shows it did (or
+   * decreaseSettleMs passed), it is counted at `fromA` for the increases of the others.
+   */
+  pendingDecrease?: { fromA: number; atMs: number };
+  wantingSinceMs?: number;
+  wasOnline: boolean;
+  /** Needs a re-send (the charger came back online). */
+  resend: boolean;
+}
+
+export type SessionRuntime = ObservedSession & PhaseSession & PvSession & PolicySession;
+
+export type ConnectorRuntime = DrawRecord & ObservedConnector & PolicyRecord & PreferenceRecord;
+
+/**
+ * How a connector counts in one update. The observer derives it; later stages add what they
+ * decide for this update only: the fail-safe a lower cap (`capA`, `capReason`), the PV stage
+ * `pausedByManager`, the problem builder `notWanting`, the policy `holdReason`.
+ */
+export interface ConnectorView {
+  online: boolean;
+  known: boolean;
+  wantsByStatus: boolean;
+  mode: ChargingMode;
+  priority: number;
+  chargerPhases: readonly number[];
+  gridPhases: GridPhase[];
+  unbalancePhases: readonly GridPhase[];
+  drawGridA?: Triple;
+  floorA: Triple;
+  capA: number;
+  capReason?: string;
+  notWanting?: string;
+  pausedByManager: boolean;
+  /** How much more than its set-point an overdrawing charger draws (0 when it follows). */
+  overdrawExcessA: number;
+  phasesOut: 1 | 2 | 3;
+  keepOn: boolean;
+  keepOff: boolean;
+  countsForPv: boolean;
+  /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
+  holdReason?: string;
+}

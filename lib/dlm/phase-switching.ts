@@ -1,0 +1,158 @@
+/**
+ * Phase-switching stage: when a connector that can switch goes to one phase or back to three, at
+ * most how often, and that a car that kept drawing on the phases it was switched off is switched
+ * no more. It owns the switching part of the session record; the switch itself never breaks the
+ * invariant, since the observer counts the connector on both phase sets until it has settled.
+ */
+import type { Logger } from '../log';
+import type { AllocationProblem, ConnectorAllocation } from './allocate';
+import { restartObservation } from './observations';
+import type { ConnectorRuntime, ConnectorView, PhaseSession } from './parts';
+import { EPS, GRID_PHASES, type GridPhase, type Triple, triple } from './phases';
+import type { ConnectorRuntimes } from './runtime';
+import type { Connector, Site } from './site-model';
+
+/** Whether the connector's charger phases are still settling after a switch at `now`. */
+export function settlingAfterSwitch(site: Site, session: PhaseSession, now: number): boolean {
+  return session.switchedAtMs !== undefined && now - session.switchedAtMs < site.pv.phaseSwitchSettleMs;
+}
+
+/**
+ * The car still draws on a phase it was switched off: the switch did not happen (a charger or car
+ * that ignores it). Back to three phases, and no more switching this session.
+ */
+export function refuseSwitching(session: PhaseSession): void {
+  session.onePhase = false;
+  session.phaseSwitchRefused = true;
+}
+
+export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRuntime): boolean {
+  const session = runtime.session;
+  if (!connector.canSwitchPhases || connector.phases !== 3) return false;
+  if (session.phaseSwitchRefused) return false;
+  if (session.switches >= site.pv.maxPhaseSwitchesPerSession) return false;
+  // A car seen on a single phase while 3 were offered gains nothing from switching.
+  if (!session.onePhase && session.confirmedPhases && session.confirmedPhases.length < 3) return false;
+  return true;
+}
+
+export function switchPhases(
+  site: Site,
+  logger: Logger,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  toOne: boolean,
+  now: number,
+): void {
+  const session = runtime.session;
+  session.previousChargerPhases = session.onePhase ? [0] : (session.confirmedPhases ?? [0, 1, 2]);
+  session.onePhase = toOne;
+  session.switches += 1;
+  session.switchedAtMs = now;
+  session.downSinceMs = undefined;
+  session.upSinceMs = undefined;
+  restartObservation(session);
+  logger.info(
+    `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${session.switches} of ${site.pv.maxPhaseSwitchesPerSession} this session)`,
+  );
+}
+
+/** What the decision looks at: this update's site, records and connector views. */
+export interface PhaseSwitchContext {
+  site: Site;
+  logger: Logger;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
+
+/**
+ * Switch down when the 3-phase minimum cannot be met but the 1-phase one can; up when 3 phases
+ * give more than 1 can and the 3-phase minimum fits with a margin; each after its own delay (at
+ * once while not charging), at most N per session. Returns whether any connector switched.
+ */
+export function decidePhaseSwitches(
+  context: PhaseSwitchContext,
+  now: number,
+  problem: AllocationProblem,
+  allocation: { connectors: ConnectorAllocation[] },
+  pvBudgetW: number,
+): boolean {
+  const { site, runtimes, views } = context;
+  const { pv } = site;
+  let switched = false;
+  // Residual per circuit and phase after this allocation; and while decreases are on their way,
+  // with each connector at the most it may still draw (its target, what it was sent, a decrease
+  // it has not yet shown to follow).
+  const usage = site.circuits.map(() => triple(0));
+  const usageInFlight = site.circuits.map(() => triple(0));
+  problem.connectors.forEach((demand, k) => {
+    const limit = allocation.connectors[k]?.limitA ?? 0;
+    const runtime = runtimes.at(k);
+    const inFlight = Math.max(limit, runtime?.sent?.limitA ?? 0, runtime?.pendingDecrease?.fromA ?? 0);
+    for (const c of demand.path) {
+      for (const p of GRID_PHASES) {
+        const own = demand.phases.includes(p);
+        const row = usage[c];
+        if (row) row[p] += Math.max(demand.floorA[p], own ? limit : 0);
+        const flight = usageInFlight[c];
+        if (flight) flight[p] += Math.max(demand.floorA[p], own ? inFlight : 0);
+      }
+    }
+  });
+  let pvUsedW = 0;
+  problem.connectors.forEach((demand, k) => {
+    if (demand.pv) pvUsedW += (allocation.connectors[k]?.limitA ?? 0) * demand.phases.length * site.voltageV;
+  });
+  site.connectors.forEach((connector, k) => {
+    const runtime = runtimes.of(connector);
+    const view = views[k];
+    const demand = problem.connectors[k];
+    if (!view || !demand?.wants || !canSwitch(site, connector, runtime)) return;
+    const session = runtime.session;
+    if (settlingAfterSwitch(site, session, now)) return;
+    const own = allocation.connectors[k]?.limitA ?? 0;
+    const ownInFlight = Math.max(own, runtime.sent?.limitA ?? 0, runtime.pendingDecrease?.fromA ?? 0);
+    const residualIn = (used: Triple[], mine: number) => (p: GridPhase) =>
+      Math.min(
+        ...connector.path.map((c) => {
+          const capacity = problem.circuits[c]?.capacityA[p] ?? 0;
+          const taken = used[c]?.[p] ?? 0;
+          return capacity - taken + (demand.phases.includes(p) ? Math.max(0, mine - demand.floorA[p]) : 0);
+        }),
+      );
+    const residual = residualIn(usage, own);
+    const pvLimited = view.mode === 'pv' || view.mode === 'minpv';
+    const ownPowerW = own * demand.phases.length * site.voltageV;
+    const pvShareW = pvLimited ? Math.max(0, pvBudgetW - pvUsedW + ownPowerW) : Number.POSITIVE_INFINITY;
+    // A charger that draws more than its set-point takes its excess to every phase it uses.
+    const excessA = view.overdrawExcessA;
+    const threeA =
+      Math.min(connector.maxA, ...GRID_PHASES.map(residual), pvShareW / (3 * site.voltageV)) - excessA;
+    const oneA =
+      Math.min(connector.maxA, residual(connector.gridPhaseOf[0]), pvShareW / site.voltageV) - excessA;
+    const charging = (runtime.sent?.limitA ?? 0) > 0;
+    if (!session.onePhase) {
+      if (threeA < connector.minA - EPS && oneA >= connector.minA) {
+        session.downSinceMs ??= now;
+        if (!charging || now - session.downSinceMs >= pv.phaseSwitchDownDelayMs) {
+          switchPhases(site, context.logger, connector, runtime, true, now);
+          switched = true;
+        }
+      } else session.downSinceMs = undefined;
+    } else {
+      const moreAtThree = 3 * threeA > Math.min(oneA, connector.maxA) + EPS;
+      if (threeA >= connector.minA + pv.phaseSwitchUpMarginA && moreAtThree) {
+        session.upSinceMs ??= now;
+        // Two more phases must fit without anyone's decrease: one still on its way waits.
+        const residualNow = residualIn(usageInFlight, ownInFlight);
+        const fitsNow =
+          Math.min(...GRID_PHASES.map(residualNow)) - excessA >= connector.minA + pv.phaseSwitchUpMarginA;
+        if (fitsNow && (!charging || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs)) {
+          switchPhases(site, context.logger, connector, runtime, false, now);
+          switched = true;
+        }
+      } else session.upSinceMs = undefined;
+    }
+  });
+  return switched;
+}

@@ -1,0 +1,307 @@
+/**
+ * Policy stage: how a target from the allocator becomes the set-point that goes out. It owns the
+ * set-points sent and every rule about changing them: decreases at once (decreases first); a
+ * start at the minimum; increases ramped (`rampUpAPerS`, decided here only) at most once per
+ * interval and held while a decrease they need has not taken effect or while expressions are being
+ * re-evaluated; small changes held while the invariant holds; minimum on and off times. Last, the
+ * invariant is checked on exactly what is about to go out.
+ */
+import type { SetPoint } from '../contracts';
+import type { Logger } from '../log';
+import type { AllocationProblem, ConnectorAllocation } from './allocate';
+import { checkAllocation } from './invariant';
+import { remember } from './measurements';
+import { expectDecrease } from './overdraw';
+import type { ConnectorRuntime, ConnectorView, PolicyRecord } from './parts';
+import { EPS, floorStep, type GridPhase, type Triple } from './phases';
+import type { ConnectorRuntimes } from './runtime';
+import type { ControlConfig } from './site-config';
+import type { Connector, Site } from './site-model';
+
+/** A new car: a pause of the previous one does not hold it back. */
+export function forgetPause(record: PolicyRecord): void {
+  record.offUntilMs = undefined;
+}
+
+/** Whether the minimum on time keeps a charging connector on, and the minimum off time a paused one off. */
+export function minimumTimes(
+  control: ControlConfig,
+  record: PolicyRecord,
+  now: number,
+): { keepOn: boolean; keepOff: boolean } {
+  const sentLimit = record.sent?.limitA ?? 0;
+  return {
+    keepOff: record.offUntilMs !== undefined && sentLimit === 0 && now < record.offUntilMs,
+    keepOn:
+      sentLimit > 0 && record.chargingSinceMs !== undefined && now - record.chargingSinceMs < control.minOnMs,
+  };
+}
+
+/** What the policy looks at in one update. */
+export interface PolicyContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
+
+export class UpdatePolicy {
+  private internal: string[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  /** What the last update's invariant check refused (cannot happen unless the allocator has a bug). */
+  get internalProblems(): readonly string[] {
+    return this.internal;
+  }
+
+  /** The set-points to send for the allocator's targets (see the module comment). */
+  apply(
+    context: PolicyContext,
+    now: number,
+    problem: AllocationProblem,
+    allocation: ConnectorAllocation[],
+    expressionsPending: boolean,
+  ): number[] {
+    const { site, runtimes, views } = context;
+    const { control } = site;
+    const targets = allocation.map((entry) => entry.limitA);
+    const finals = [...targets];
+    const lasts = site.connectors.map((connector) => runtimes.of(connector).sent?.limitA ?? 0);
+    const held: number[] = [];
+    site.connectors.forEach((connector, k) => {
+      const runtime = runtimes.of(connector);
+      const view = views[k];
+      if (view) view.holdReason = undefined;
+      const target = targets[k] ?? 0;
+      const last = lasts[k] ?? 0;
+      if (!(target > last)) runtime.increaseSinceMs = undefined;
+      if (target === 0) return;
+      if (last === 0) {
+        // A start begins at the minimum; the ramp takes it further.
+        finals[k] = Math.min(target, connector.minA);
+        return;
+      }
+      if (target < last) {
+        if (last - target < control.minChangeA) {
+          finals[k] = last;
+          held.push(k);
+        }
+        return;
+      }
+      if (target > last) finals[k] = rampedIncrease(control, runtime, last, target, now);
+    });
+    // While expressions re-evaluate after an input changed what they see, nobody is raised on the
+    // old results (a decrease may still go out).
+    if (expressionsPending) {
+      finals.forEach((value, k) => {
+        if (value > (lasts[k] ?? 0)) {
+          finals[k] = lasts[k] ?? 0;
+          const view = views[k];
+          if (view) view.holdReason = 'waiting for the priority and mode expressions';
+        }
+      });
+    }
+    if (held.length > 0 && checkAllocation(problem, finals).length > 0) {
+      // A held small decrease is needed after all: send the decreases (before deciding which
+      // increases must wait for them).
+      for (const k of held) finals[k] = targets[k] ?? 0;
+    }
+    holdForPendingDecreases(context, problem, finals, lasts);
+    const violations = checkAllocation(problem, finals);
+    this.internal = [];
+    if (violations.length > 0) {
+      // Cannot happen unless the allocator has a bug: never let such limits out.
+      const message = `internal check failed, pausing the affected connectors: ${violations.map((v) => v.message).join('; ')}`;
+      this.logger.error(message);
+      this.internal.push(message);
+      for (const violation of violations) {
+        const affected =
+          violation.kind === 'minimum' || violation.kind === 'maximum'
+            ? [violation.index]
+            : problem.connectors.flatMap((demand, k) => (demand.path.includes(violation.index) ? [k] : []));
+        for (const k of affected) finals[k] = 0;
+      }
+    }
+    return finals;
+  }
+
+  /**
+   * Records and sends the set-points that changed, decreases first; `reasonFor` explains each.
+   * Returns whether any went out.
+   */
+  send(
+    context: PolicyContext,
+    now: number,
+    finals: number[],
+    allocation: ConnectorAllocation[],
+    reasonFor: (
+      connector: Connector,
+      view: ConnectorView,
+      entry: ConnectorAllocation,
+      limitA: number,
+    ) => string,
+    emit: (setPoint: SetPoint) => void,
+  ): boolean {
+    const { site, runtimes, views } = context;
+    const changes: { k: number; limitA: number; phases: 1 | 2 | 3; reason: string; decrease: boolean }[] = [];
+    site.connectors.forEach((connector, k) => {
+      const runtime = runtimes.of(connector);
+      const view = views[k];
+      const entry = allocation[k];
+      if (!view || !entry) return;
+      const limitA = finals[k] ?? 0;
+      const reason = reasonFor(connector, view, entry, limitA);
+      const last = runtime.sent;
+      const phases = view.phasesOut;
+      if (last && last.limitA === limitA && last.phases === phases && !runtime.resend) {
+        last.reason = reason;
+        return;
+      }
+      const before = last?.limitA ?? 0;
+      const decrease = limitA < before || (limitA === before && phases < (last?.phases ?? 3));
+      changes.push({ k, limitA, phases, reason, decrease });
+    });
+    // Decreases go out first: a charger that applies its increase before another applies its
+    // decrease must not find the circuit full.
+    changes.sort((a, b) => Number(b.decrease) - Number(a.decrease) || a.k - b.k);
+    for (const { k, limitA, phases, reason } of changes) {
+      const connector = site.connectors[k];
+      const view = views[k];
+      if (!connector || !view) continue;
+      const runtime = runtimes.of(connector);
+      this.record(site, connector, view, runtime, limitA, phases, reason, now);
+      emit({
+        chargePointId: connector.chargePointId,
+        connectorId: connector.connectorId,
+        limitA,
+        phases,
+        reason,
+      });
+    }
+    return changes.length > 0;
+  }
+
+  /** Keeps a set-point that goes out, and starts the timers it starts. */
+  private record(
+    site: Site,
+    connector: Connector,
+    view: ConnectorView,
+    runtime: ConnectorRuntime,
+    limitA: number,
+    phases: 1 | 2 | 3,
+    reason: string,
+    now: number,
+  ): void {
+    const last = runtime.sent;
+    const before = last?.limitA ?? 0;
+    if (limitA > 0 && before === 0) {
+      runtime.chargingSinceMs = now;
+      runtime.offUntilMs = undefined;
+      // Until now it had no current to draw: a meter reading from before this is compared with 0.
+      remember(runtime, now, [0, 0, 0]);
+    }
+    if (limitA === 0 && before > 0) {
+      // Only a pause the load manager decided starts the minimum off time (not a car leaving).
+      // Each pause that follows a short charge doubles it (up to minOffMaxMs), so a charger that
+      // keeps being paused by the same recurring peak does not switch its contactor every minute.
+      if (view.wantsByStatus && view.mode !== 'off') {
+        const { minOffMs, minOffMaxMs } = site.control;
+        const chargedMs = now - (runtime.chargingSinceMs ?? now);
+        const session = runtime.session;
+        session.pauses = chargedMs >= minOffMaxMs ? 1 : session.pauses + 1;
+        runtime.offUntilMs = now + Math.min(minOffMaxMs, minOffMs * 2 ** (session.pauses - 1));
+      }
+      runtime.chargingSinceMs = undefined;
+    }
+    // Until the charger shows it followed, it may still draw the higher value: after a decrease,
+    // and when it is back online with a car charging (until now it ran on its own fallback).
+    const fromA =
+      last && runtime.resend && runtime.state?.status === 'Charging'
+        ? Math.max(before, connector.offlineA)
+        : before;
+    if (limitA < fromA) expectDecrease(runtime, fromA, now);
+    runtime.resend = false;
+    if (!last || last.limitA !== limitA || last.phases !== phases) {
+      runtime.lastChangeAtMs = now;
+      if (last) runtime.previousSent = { limitA: last.limitA, phases: last.phases };
+      runtime.increaseSinceMs = undefined;
+    }
+    runtime.sent = { limitA, phases, reason, atMs: now };
+  }
+}
+
+/**
+ * The ramp: from the last sent value when the increase became possible (or at the last change, if
+ * later), so a quiet period does not allow a jump. At most one increase per interval, and a partial
+ * step only once the interval since the ramp started has passed. Returns the set-point to send.
+ */
+function rampedIncrease(
+  control: ControlConfig,
+  runtime: ConnectorRuntime,
+  last: number,
+  target: number,
+  now: number,
+): number {
+  runtime.increaseSinceMs ??= now;
+  const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
+  const elapsedMs = now - Math.max(changedAt, runtime.increaseSinceMs);
+  const ramped = floorStep(last + (control.rampUpAPerS * elapsedMs) / 1000, control.stepA);
+  const next = Math.min(target, ramped);
+  if (
+    now - changedAt < control.minUpdateIntervalMs ||
+    (ramped < target && elapsedMs < control.minUpdateIntervalMs) ||
+    next - last < control.minChangeA - EPS
+  ) {
+    return last;
+  }
+  return next;
+}
+
+/**
+ * An increase that needs current a decrease frees waits until the decrease has taken effect: the
+ * invariant is checked with every connector decreased in this update, or decreased earlier without
+ * a reading that shows it followed (and less than decreaseSettleMs ago), counted at its previous
+ * set-point; an increase below a circuit that then fails is held.
+ */
+function holdForPendingDecreases(
+  context: PolicyContext,
+  problem: AllocationProblem,
+  finals: number[],
+  lasts: number[],
+): void {
+  const { site, runtimes, views } = context;
+  let any = false;
+  const connectors = problem.connectors.map((demand, k) => {
+    const runtime = runtimes.at(k);
+    const last = lasts[k] ?? 0;
+    const from = Math.max((finals[k] ?? 0) < last ? last : 0, runtime?.pendingDecrease?.fromA ?? 0);
+    if (!(from > (finals[k] ?? 0))) return demand;
+    any = true;
+    const floorA = demand.floorA.map((floor, p) =>
+      demand.phases.includes(p as GridPhase) ? Math.max(floor, from) : floor,
+    ) as Triple;
+    return { ...demand, floorA };
+  });
+  if (!any) return;
+  const worst: AllocationProblem = { ...problem, connectors };
+  for (let round = 0; round <= finals.length; round++) {
+    const violated = new Set(
+      checkAllocation(worst, finals)
+        .filter((v) => v.kind !== 'minimum' && v.kind !== 'maximum')
+        .map((v) => v.index),
+    );
+    const hold = problem.connectors.flatMap((demand, k) =>
+      (finals[k] ?? 0) > (lasts[k] ?? 0) && demand.path.some((c) => violated.has(c)) ? [k] : [],
+    );
+    if (hold.length === 0) return;
+    const waitingFor = site.connectors
+      .filter((_, k) => connectors[k] !== problem.connectors[k])
+      .map((c) => c.key)
+      .join(', ');
+    for (const k of hold) {
+      finals[k] = lasts[k] ?? 0;
+      const view = views[k];
+      if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
+    }
+  }
+}

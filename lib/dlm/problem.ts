@@ -1,0 +1,134 @@
+/**
+ * Turns the stages' picture of one update into the pure allocator's problem: the keep order
+ * (priority, the shedding rule, configuration order), each circuit's capacity (its limit, the site
+ * limits, headroom and other loads) and each connector's demand (with why it does not want
+ * current, for the reasons).
+ */
+import type { AllocationProblem, ConnectorDemand } from './allocate';
+import type { CircuitView } from './circuits';
+import { sessionEnergyWh } from './observations';
+import type { ConnectorView } from './parts';
+import { sum, type Triple, triple } from './phases';
+import type { ConnectorRuntimes } from './runtime';
+import type { SiteLimits } from './site-limits';
+import type { Site } from './site-model';
+import type { PvSummary } from './summary';
+
+/** What the problem is built from. */
+export interface ProblemContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+  circuitViews: readonly CircuitView[];
+  siteLimits: SiteLimits;
+}
+
+/** Connector indexes in keep order: priority, then the shedding rule, then configuration order. */
+export function keepOrder(context: ProblemContext): number[] {
+  const { site, runtimes, views } = context;
+  const key = (k: number): number => {
+    const runtime = runtimes.at(k);
+    const state = runtime?.state;
+    if (site.shedding === 'mostEnergyFirst') {
+      const charging = (runtime?.sent?.limitA ?? 0) > 0;
+      return sessionEnergyWh(state) - (charging ? site.control.shedHysteresisWh : 0);
+    }
+    const started = runtime?.session.startedAtMs;
+    return started ?? runtime?.wantingSinceMs ?? Number.POSITIVE_INFINITY;
+  };
+  // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way.
+  const resting = (k: number) => Number(runtimes.at(k)?.state?.status === 'SuspendedEV');
+  return site.connectors
+    .map((_, k) => ({ k, priority: views[k]?.priority ?? 0, resting: resting(k), key: key(k) }))
+    .sort((a, b) => b.priority - a.priority || a.resting - b.resting || a.key - b.key || a.k - b.k)
+    .map((entry) => entry.k);
+}
+
+/**
+ * The allocation problem of this update. Sets each view's `notWanting` (why a connector that
+ * does not want current does not).
+ */
+export function buildProblem(
+  context: ProblemContext,
+  now: number,
+  order: readonly number[],
+  pvState: PvSummary | undefined,
+  pvBudgetW: number,
+): AllocationProblem {
+  const { site, runtimes, views } = context;
+  const rank = new Map(order.map((k, position) => [k, position]));
+  const circuits = site.circuits.map((circuit, c) => {
+    const view = context.circuitViews[c];
+    const override = context.siteLimits.of(circuit.id);
+    const limitA = view?.limitA ?? circuit.limitA;
+    const otherA = view?.otherA ?? triple(0);
+    const capacityA = limitA.map((l, p) => l - (circuit.headroomA[p] ?? 0) - (otherA[p] ?? 0)) as Triple;
+    const powerLimits = [circuit.powerLimitW, override?.powerLimitW?.value].filter(
+      (v): v is number => v !== undefined,
+    );
+    const headroomW = sum(circuit.headroomA) * site.voltageV;
+    const capacityW =
+      powerLimits.length === 0
+        ? Number.POSITIVE_INFINITY
+        : Math.min(...powerLimits) - headroomW - (view?.otherW ?? 0);
+    return {
+      capacityA,
+      capacityW,
+      chargersCapacityW: override?.chargersPowerLimitW?.value ?? Number.POSITIVE_INFINITY,
+      unbalanceLimitA: circuit.unbalanceLimitA ?? Number.POSITIVE_INFINITY,
+    };
+  });
+  const connectors: ConnectorDemand[] = site.connectors.map((connector, k) => {
+    const view = views[k];
+    const runtime = runtimes.of(connector);
+    if (!view) throw new Error(`no view of ${connector.key}`);
+    view.notWanting = undefined;
+    let wants = view.wantsByStatus;
+    if (!view.known)
+      view.notWanting = `unknown state: counted at ${connector.offlineA} A until the charger reports`;
+    else if (runtime.state?.neverConnected)
+      view.notWanting = 'configured, never connected: nothing reserved until it connects';
+    else if (!view.online) view.notWanting = `offline: counted at ${connector.offlineA} A (its own fallback)`;
+    else if (!view.wantsByStatus) view.notWanting = `idle: ${runtime.state?.status ?? 'no status'}`;
+    else if (view.mode === 'off') {
+      wants = false;
+      view.notWanting = 'off: mode off';
+    } else if (view.mode === 'pv' && !runtime.session.pvEnabled) {
+      wants = false;
+      const need = connector.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
+      const surplus = pvState?.surplusW;
+      view.notWanting =
+        surplus === undefined
+          ? 'pv: no fresh grid meter reading'
+          : runtime.session.pvEnableSinceMs !== undefined
+            ? `pv: enough surplus for ${Math.round((now - runtime.session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
+            : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
+    } else if (view.keepOff) {
+      wants = false;
+      const leftS = Math.ceil(((runtime.offUntilMs ?? now) - now) / 1000);
+      view.notWanting = `paused: minimum off time (${leftS} s left)`;
+    }
+    return {
+      path: connector.path,
+      wants,
+      phases: view.gridPhases,
+      unbalancePhases: view.unbalancePhases,
+      minA: connector.minA,
+      maxA: view.capA,
+      priority: view.priority,
+      keepRank: rank.get(k) ?? k,
+      keepOn: view.keepOn,
+      starting: !((runtime.sent?.limitA ?? 0) > 0),
+      floorA: view.floorA,
+      pv: view.countsForPv,
+    };
+  });
+  return {
+    voltageV: site.voltageV,
+    stepA: site.control.stepA,
+    startMarginA: site.control.startMarginA,
+    circuits,
+    connectors,
+    pvBudgetW: pvState ? pvBudgetW : Number.POSITIVE_INFINITY,
+  };
+}

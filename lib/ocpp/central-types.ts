@@ -1,0 +1,73 @@
+import type { ChargePointEvents, ConnectorState } from '../contracts';
+import type { ChargerRecord } from './central-state';
+import type { Violation } from './validation';
+
+/**
+ * The central system's data shapes: its state, what it tells of a charge point, and its events.
+ * They live apart from the CentralSystem class so that the modules around it (listings, events,
+ * commands, the Node-RED nodes) can speak of them without importing the class.
+ */
+
+export type CentralSystemState = 'stopped' | 'starting' | 'listening' | 'failed' | 'stopping';
+
+/** A charge point as the central system knows it: its durable record and its live connection. */
+export interface ChargePointInfo extends ChargerRecord {
+  connected: boolean;
+  connectedAt?: string;
+  remoteAddress?: string;
+  protocol?: string;
+  lenient: boolean;
+  connectors: ConnectorState[];
+}
+
+/** The HTTP statuses a refused charger can get. */
+export type RefusalStatus = 400 | 401 | 404 | 429 | 503;
+
+/** A WebSocket upgrade refused: the reason is logged and emitted, never sent to the charger. */
+export interface Refusal {
+  identity: string;
+  /** The peer's address, `unknown address` when the socket no longer tells it. */
+  remoteAddress: string;
+  status: RefusalStatus;
+  reason: string;
+}
+
+/** An attempt that waits, unchecked, while a refusal of its identity from its address is answered late. */
+export interface HeldAttempt {
+  identity: string;
+  remoteAddress: string;
+  /** Attempts waiting for that identity at that address, this one included. */
+  waiting: number;
+}
+
+/** A message of a charger that broke the OCPP 1.6 schema. */
+export type ChargePointViolation = Violation & { chargePointId: string };
+
+/** One WebSocket frame, as sent or received (for a flow's protocol trace). */
+export interface FrameEvent {
+  chargePointId: string;
+  direction: 'in' | 'out';
+  frame: string;
+}
+
+/** ChargePointEvents (the port's events) as EventEmitter tuples: one argument each. */
+type ChargePointEventArgs = { [E in keyof ChargePointEvents]: [ChargePointEvents[E]] };
+
+/**
+ * Every event of a CentralSystem and its one argument: the port's (connect, disconnect, message,
+ * session, connector, command) plus its own.
+ */
+export interface CentralSystemEvents extends ChargePointEventArgs {
+  state: [CentralSystemState];
+  refused: [Refusal];
+  held: [HeldAttempt];
+  violation: [ChargePointViolation];
+  frame: [FrameEvent];
+  /** The durable state failed and the central system stopped. */
+  failed: [Error];
+}
+
+/** The central system's events beyond the port's, and listener types by event. */
+export type OwnEvent = Exclude<keyof CentralSystemEvents, keyof ChargePointEvents>;
+export type OwnListener<E extends OwnEvent> = (...args: CentralSystemEvents[E]) => void;
+export type PortListener<E extends keyof ChargePointEvents> = (payload: ChargePointEvents[E]) => void;

@@ -1,0 +1,183 @@
+import type { Clock } from '../clock';
+import type { ConnectorState } from '../contracts';
+import type { Logger } from '../log';
+import type { StoreIo } from '../store/durable-log';
+import {
+  applyEvent,
+  type CentralEvent,
+  type CentralState,
+  type ChargerRecord,
+  initialCentralState,
+  isArchivedEvent,
+  MemoryStateLog,
+  type OpenTransaction,
+  type SessionRecord,
+  type StateLog,
+} from './central-state';
+import { ConnectorRegistry } from './connectors';
+import type { BootNotificationRequest } from './messages';
+import { openDurableStateLog } from './state-store';
+import { TransactionLedger } from './transactions';
+
+/** Where the durable state lives: the part of CentralSystemOptions the state reads. */
+export interface ChargerStateOptions {
+  /** Durable state lives here; without it the state is in memory only. */
+  dataDirectory?: string;
+  /** The durable state's file operations; tests replace them to make a disk fail. */
+  storeIo?: Partial<StoreIo>;
+}
+
+/**
+ * What the central system knows about its chargers and keeps: the durable state log (charger
+ * records, id tags, sessions), the transaction ledger over it, and the connectors' live state
+ * (ConnectorRegistry). It owns them; others read and change them through it.
+ */
+export class ChargerState {
+  /** Each connector's live state; lives as long as the central system, across restarts. */
+  readonly connectors = new ConnectorRegistry();
+  private stateLog: StateLog<CentralState, CentralEvent> | undefined;
+  private ledger: TransactionLedger | undefined;
+
+  constructor(
+    private readonly options: Readonly<ChargerStateOptions>,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.stateLog !== undefined;
+  }
+
+  /**
+   * Opens the durable state (or a state in memory). `onFailure` is called when it cannot be
+   * written any more: nothing more can be acknowledged safely.
+   */
+  async open(onFailure: (err: Error) => void): Promise<void> {
+    this.stateLog = this.options.dataDirectory
+      ? await openDurableStateLog(this.options.dataDirectory, this.log, onFailure, this.options.storeIo)
+      : new MemoryStateLog<CentralState, CentralEvent>(initialCentralState(), applyEvent, isArchivedEvent);
+    this.ledger = new TransactionLedger(this.stateLog);
+  }
+
+  /** Restores running transactions onto their connectors: the load manager needs them at once. */
+  restoreTransactions(): void {
+    for (const tx of this.requireLedger().open()) {
+      const transaction = {
+        transactionId: tx.transactionId,
+        idTag: tx.idTag,
+        startedAt: tx.startedAt,
+        meterStartWh: tx.meterStartWh,
+      };
+      this.connectors.bindTransaction(
+        tx.chargePointId,
+        tx.connectorId,
+        tx.priority === undefined ? transaction : { ...transaction, priority: tx.priority },
+      );
+    }
+  }
+
+  /** Closes the durable state; a failure to close is logged (the central system is stopping). */
+  async close(): Promise<void> {
+    const log = this.stateLog;
+    this.stateLog = undefined;
+    this.ledger = undefined;
+    await log?.close().catch((err: Error) => this.log.warn(`closing the durable state: ${err.message}`));
+  }
+
+  requireLog(): StateLog<CentralState, CentralEvent> {
+    if (!this.stateLog) throw new Error('the central system is not started');
+    return this.stateLog;
+  }
+
+  requireLedger(): TransactionLedger {
+    if (!this.ledger) throw new Error('the central system is not started');
+    return this.ledger;
+  }
+
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  // ---- charger records ---------------------------------------------------------------------------
+
+  /** The charger's durable record; undefined when unknown or while stopped. */
+  record(chargePointId: string): ChargerRecord | undefined {
+    return this.stateLog?.state.chargers[chargePointId];
+  }
+
+  /** Identities of every charger with a record. */
+  recordedIds(): string[] {
+    return Object.keys(this.requireLog().state.chargers);
+  }
+
+  /** Records a charger the first time it connects (logged, not thrown, when the disk fails). */
+  noteSeen(chargePointId: string): void {
+    if (!this.stateLog || this.stateLog.state.chargers[chargePointId]) return;
+    this.stateLog.append({ type: 'chargerSeen', chargePointId, at: this.nowIso() }).catch((err: Error) => {
+      this.log.error(`recording charge point ${chargePointId} failed: ${err.message}`);
+    });
+  }
+
+  /** The operator approved (true) or rejected (false) a charger. */
+  async setApproval(chargePointId: string, approved: boolean): Promise<void> {
+    await this.requireLog().append({ type: 'chargerApproval', chargePointId, at: this.nowIso(), approved });
+  }
+
+  bootOf(chargePointId: string): BootNotificationRequest | undefined {
+    return this.record(chargePointId)?.boot?.request;
+  }
+
+  factsOf(chargePointId: string, room: string): unknown {
+    return this.record(chargePointId)?.facts?.[room]?.facts;
+  }
+
+  async keepFacts(chargePointId: string, room: string, facts: unknown): Promise<void> {
+    await this.requireLog().append({
+      type: 'chargerSmartCharging',
+      chargePointId,
+      at: this.nowIso(),
+      facts,
+      room,
+    });
+  }
+
+  /** The HeartbeatInterval the charger reported in its configuration, in s, if it did. */
+  configuredHeartbeatS(chargePointId: string): number | undefined {
+    const configured = this.record(chargePointId)?.configuration?.keys.find(
+      (key) => key.key === 'HeartbeatInterval',
+    )?.value;
+    return Number(configured) > 0 ? Number(configured) : undefined;
+  }
+
+  // ---- transactions ------------------------------------------------------------------------------
+
+  /** Open transactions, oldest first. */
+  openTransactions(): OpenTransaction[] {
+    return this.requireLedger().open();
+  }
+
+  /**
+   * The transactions still bound to a connector. ConcurrentTx counts these: a transaction the
+   * charger never stopped (its connector went Available) must not block the badge for ever.
+   */
+  boundTransactions(): { chargePointId: string; connectorId: number; idTag: string }[] {
+    return this.connectors.all().flatMap((state: ConnectorState) =>
+      state.transaction
+        ? [
+            {
+              chargePointId: state.chargePointId,
+              connectorId: state.connectorId,
+              idTag: state.transaction.idTag,
+            },
+          ]
+        : [],
+    );
+  }
+
+  /** Every finished session ever recorded, oldest first. */
+  async *sessions(): AsyncIterable<SessionRecord> {
+    for await (const event of this.requireLog().archive()) {
+      if (event.type === 'transactionStopped') yield event.session;
+    }
+  }
+}

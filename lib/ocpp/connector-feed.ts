@@ -1,0 +1,84 @@
+import type { ConnectorState } from '../contracts';
+import type { CentralSystemState } from './central-types';
+import { type EventSource, subscribe } from './events';
+
+/**
+ * Feeds a central system's connector states to a consumer (the load manager, through the port it
+ * takes inputs by): the states known now, every change after, and two facts only the central
+ * system knows that decide what an uncontrolled charger may draw:
+ * a charger the site names but the central system has no record of has never connected (not
+ * installed, or not commissioned yet): it draws nothing (`neverConnected`). When it connects for
+ * the first time it stays so until it reports its connectors: connecting does not change what it
+ * draws, and counting it at its maximum for that moment would pause every other car for the
+ * minimum off time (found with the demo flow commissioned one charger at a time).
+ */
+
+/** Where the states go: the load manager's inputs. */
+export interface ConnectorStateSink {
+  readonly site: { readonly connectors: readonly { chargePointId: string; connectorId: number }[] };
+  connectorState(state: ConnectorState): void;
+  /** Inputs given inside share one update. */
+  batch(inputs: () => void): void;
+}
+
+/** What the feed asks of the central system. */
+export type ConnectorStateSource = EventSource & {
+  readonly state: CentralSystemState;
+  readonly connectors: { all(): ConnectorState[] };
+  /** The charger's record, undefined when the central system never saw it. */
+  chargePoint(chargePointId: string): unknown;
+  on(event: 'state', listener: (state: CentralSystemState) => void): unknown;
+  off(event: 'state', listener: (state: CentralSystemState) => void): unknown;
+};
+
+/**
+ * Starts feeding `sink` from `cs`; returns the function that stops it. A state the sink refuses
+ * goes to `onError`, never back into the central system.
+ */
+export function feedConnectorStates(
+  cs: ConnectorStateSource,
+  sink: ConnectorStateSink,
+  onError: (err: Error) => void,
+): () => void {
+  const give = (states: Iterable<ConnectorState>) =>
+    sink.batch(() => {
+      for (const state of states) {
+        try {
+          sink.connectorState(state);
+        } catch (err) {
+          onError(err as Error);
+        }
+      }
+    });
+  give(cs.connectors.all().map((state) => structuredClone(state)));
+  const neverConnected = () => give(neverConnectedStates(cs, sink.site.connectors));
+  neverConnected();
+  cs.on('state', neverConnected);
+  const unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) =>
+    give([event.payload as ConnectorState]),
+  );
+  return () => {
+    unsubscribe();
+    cs.off('state', neverConnected);
+  };
+}
+
+/**
+ * The site's connectors whose charge point the central system has no record of, as never
+ * connected. Nothing until the central system is listening: before its durable state is loaded
+ * every charger would look unknown.
+ */
+export function neverConnectedStates(
+  cs: Pick<ConnectorStateSource, 'state' | 'chargePoint'>,
+  connectors: readonly { chargePointId: string; connectorId: number }[],
+): ConnectorState[] {
+  if (cs.state !== 'listening') return [];
+  return connectors
+    .filter((c) => cs.chargePoint(c.chargePointId) === undefined)
+    .map((c) => ({
+      chargePointId: c.chargePointId,
+      connectorId: c.connectorId,
+      online: false,
+      neverConnected: true,
+    }));
+}

@@ -1,0 +1,139 @@
+import type { NodeStatus } from 'node-red';
+import { type MessageValues, message } from './i18n';
+
+/**
+ * How a state looks on the canvas. The colour and shape say how much a state needs someone's
+ * attention, the same way in every node, so a glance over a flow finds what is wrong.
+ */
+const LOOKS = {
+  /** Works as it should: connected, charging, a reading, a verified limit. */
+  good: { fill: 'green', shape: 'dot' },
+  /** Works, with nothing to do: no charger connected, nothing charging. */
+  quiet: { fill: 'grey', shape: 'dot' },
+  /** Not running, on purpose or not yet: idle, closed, stopped, a charger offline. */
+  off: { fill: 'grey', shape: 'ring' },
+  /** On its way or working on a fallback: starting, connecting, stale meters, a limit held lower. */
+  caution: { fill: 'yellow', shape: 'ring' },
+  /** Working but not fully known: a partial reading, a limit sent and not yet verified. */
+  unsure: { fill: 'yellow', shape: 'dot' },
+  /** Does not work until something changes: settings, a lost connection, a refusal. */
+  problem: { fill: 'red', shape: 'ring' },
+  /** Electrical safety at stake: an overloaded circuit, a charger ignoring its limit. */
+  alarm: { fill: 'red', shape: 'dot' },
+} as const satisfies Record<string, Required<Pick<NodeStatus, 'fill' | 'shape'>>>;
+
+type Look = keyof typeof LOOKS;
+
+/**
+ * A state's look; `cut` where the text carries a value of unknown length (an action name, a
+ * failure), which is cut to 19 characters: Node-RED asks for status texts under 20.
+ */
+type StateLook = Look | { look: Look; cut: true };
+
+/**
+ * The one status table: every state of every node type, by the type that owns it. A state's text
+ * is `<type>.status.<state>` in `locales/<lang>/<type>.json`, its `__placeholders__` filled with
+ * the values the node gives. Which state a node is in is decided next to the node (status.ts,
+ * modbus-status.ts, dlm-status.ts, profile-status.ts); how it looks is decided only here.
+ */
+const STATES = {
+  /** The central system as every node using it shows it. */
+  'ampflow-central-system': {
+    noCentralSystem: 'problem',
+    notStarted: 'problem',
+    portInUse: 'problem',
+    tlsProblem: 'problem',
+    settingsError: 'problem',
+    starting: 'caution',
+    connected: 'good',
+    noneConnected: 'quiet',
+    failed: 'problem',
+    stopped: 'off',
+  },
+  /** A Modbus bus as every meter on it shows it. */
+  'ampflow-modbus-bus': {
+    noBus: 'problem',
+    settingsError: 'problem',
+    idle: 'off',
+    connecting: 'caution',
+    connected: 'good',
+    reconnecting: 'problem',
+    closed: 'off',
+  },
+  'ampflow-meter': {
+    busSettingsError: 'problem',
+    settingsError: 'problem',
+    stale: 'problem',
+    staleBus: 'problem',
+    ok: 'good',
+    measured: 'good',
+    partial: { look: 'unsure', cut: true },
+    failing: { look: 'caution', cut: true },
+    failure: { look: 'caution', cut: true },
+    reading: 'off',
+    stopped: 'off',
+  },
+  'ampflow-dlm': {
+    settingsError: 'problem',
+    overload: 'alarm',
+    overLimit: 'problem',
+    reserved: 'caution',
+    fallback: { look: 'caution', cut: true },
+    idle: 'quiet',
+    charging: 'good',
+    chargingShort: { look: 'good', cut: true },
+  },
+  'ampflow-charging-profile': {
+    settingsError: 'problem',
+    refused: 'problem',
+    offline: 'off',
+    ignored: 'alarm',
+    notTaken: 'problem',
+    heldLower: 'caution',
+    verified: 'good',
+    over: 'caution',
+    sent: 'unsure',
+  },
+  'ampflow-ocpp-command': {
+    answered: { look: 'good', cut: true },
+    done: { look: 'good', cut: true },
+    failed: { look: 'problem', cut: true },
+  },
+  'ampflow-ocpp-response': {
+    answered: 'good',
+    tooLate: 'caution',
+  },
+} as const satisfies Record<string, Record<string, StateLook>>;
+
+/** The node types that have states. */
+export type StatusOwner = keyof typeof STATES;
+/** The states of one node type. */
+export type StateOf<T extends StatusOwner> = keyof (typeof STATES)[T] & string;
+
+/** The Node-RED status of `type`'s `state`, its text in the runtime's language. */
+export function statusOf<T extends StatusOwner>(
+  type: T,
+  state: StateOf<T>,
+  values?: MessageValues,
+): NodeStatus {
+  const entry: StateLook = (STATES[type] as Record<string, StateLook>)[state] as StateLook;
+  const look = typeof entry === 'string' ? entry : entry.look;
+  const text = message(type, `status.${state}`, values);
+  return { ...LOOKS[look], text: typeof entry === 'object' && entry.cut ? cut(text) : text };
+}
+
+/** Whether a status text is short enough as it is (under 20 characters). */
+export function fits(text: string | undefined): boolean {
+  return (text ?? '').length < 20;
+}
+
+/** Every state of every type, for checking that each has its text. */
+export function allStates(): { type: StatusOwner; state: string }[] {
+  return (Object.keys(STATES) as StatusOwner[]).flatMap((type) =>
+    Object.keys(STATES[type]).map((state) => ({ type, state })),
+  );
+}
+
+function cut(text: string): string {
+  return text.length < 20 ? text : text.slice(0, 19);
+}

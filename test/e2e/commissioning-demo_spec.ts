@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
+import { useDemo } from '../support/demo';
+import { EvpowerCharger } from '../support/evpower-charger';
+
+/**
+ * Issue #12, the README's "use real chargers" path: the shipped demo flow with `--no-site` (no
+ * simulated meters: the zone's meter is silent, so its fail-safe counts 25 A of other loads on the
+ * 63 A breaker with 2 A headroom, leaving 36 A per phase to the chargers), and chargers built on a
+ * library we did not write (@evpower/ocpp-ts) dialling in one by one, as a car park is commissioned.
+ */
+const CHARGERS_MAY_DRAW_A = 63 - 2 - 25;
+
+describe('commissioning the demo car park with chargers built elsewhere (npm start -- --no-site)', function () {
+  this.timeout(120_000);
+  const demo = useDemo({ site: false });
+  const chargers = new Map<string, EvpowerCharger>();
+
+  after(async () => {
+    await Promise.all([...chargers.values()].map((cp) => cp.close()));
+  });
+
+  async function connect(identity: string, connectors = 1): Promise<EvpowerCharger> {
+    const cp = new EvpowerCharger(identity, connectors);
+    chargers.set(identity, cp);
+    await cp.connect(`ws://127.0.0.1:${demo().ocppPort}/`);
+    return cp;
+  }
+
+  /** What the chargers draw on the zone's grid phases (every car here charges on three phases). */
+  function zoneDrawA(): number {
+    let total = 0;
+    for (const cp of chargers.values()) {
+      for (let connectorId = 1; cp.hasConnector(connectorId); connectorId++)
+        total += cp.drawA(connectorId)[0] ?? 0;
+    }
+    return total;
+  }
+
+  async function sidebar(): Promise<SidebarCentralSystem> {
+    const response = await fetch(`${demo().editorUrl}/ampflow-central-system/chargers`);
+    const [cs] = (await response.json()) as SidebarCentralSystem[];
+    assert.ok(cs, 'the demo central system is listed');
+    return cs;
+  }
+
+  /** Resolves once every car in `keys` (`CP-1/1`) draws at least 6 A; fails after 30 s naming what each draws. */
+  async function charging(keys: string[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    const drawOf = (key: string) => {
+      const [id = '', connector = '1'] = key.split('/');
+      return chargers.get(id)?.drawA(Number(connector))[0] ?? 0;
+    };
+    while (!keys.every((key) => drawOf(key) >= 6)) {
+      if (Date.now() > deadline) {
+        const cs = await sidebar();
+        const why = cs.chargePoints.flatMap((cp) =>
+          cp.decisions.map((d) => `${cp.chargePointId}/${d.connectorId}: ${d.reason}`),
+        );
+        assert.fail(
+          `not every car charges: ${keys.map((k) => `${k} ${drawOf(k)} A`).join(', ')}; ${why.join('; ')}`,
+        );
+      }
+      // Polled: the condition is the chargers' own state, changed by the profiles they accept.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  it('charges the first two chargers while the other three the site names are not installed yet', async () => {
+    const one = await connect('CP-1');
+    const two = await connect('CP-2');
+    await one.startSession(1, 'CARD-1', { maxA: 32, phases: 3 });
+    await two.startSession(1, 'CARD-2', { maxA: 32, phases: 3 });
+    await charging(['CP-1/1', 'CP-2/1']);
+    assert.ok(zoneDrawA() <= CHARGERS_MAY_DRAW_A, `the zone's chargers draw ${zoneDrawA()} A`);
+    const cs = await sidebar();
+    assert.deepEqual(cs.neverConnected, ['CP-3', 'CP-4', 'CP-5']);
+  });
+
+  it('charges the dual charger that joins next on both connectors, and the zone holds', async () => {
+    const five = await connect('CP-5', 2);
+    await five.startSession(1, 'CARD-5A', { maxA: 32, phases: 3 });
+    await five.startSession(2, 'CARD-5B', { maxA: 32, phases: 3 });
+    await charging(['CP-1/1', 'CP-2/1', 'CP-5/1', 'CP-5/2']);
+    assert.ok(zoneDrawA() <= CHARGERS_MAY_DRAW_A, `the zone's chargers draw ${zoneDrawA()} A`);
+  });
+
+  it('gives nothing to a charger no site names, and says its load is not managed', async () => {
+    const stray = await connect('CP-STRAY');
+    const cs = await sidebar();
+    const listed = cs.chargePoints.find((cp) => cp.chargePointId === 'CP-STRAY');
+    assert.equal(listed?.inNoSite, true);
+    assert.deepEqual(
+      stray.profiles.map((p) => p.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]?.limit),
+      [],
+    );
+  });
+
+  it('keeps the zone within its limit when a charger loses its connection mid-session', async () => {
+    // CP-2's car charges on: a charger keeps its TxProfile for the transaction when offline
+    // (OCPP 1.6 3.13.6), and the model keeps drawing at it. The others are lowered for what CP-2
+    // may draw on its own; the zone never carries more than its breaker allows.
+    await (chargers.get('CP-2') as EvpowerCharger).close();
+    const deadline = Date.now() + 15_000;
+    let reason = '';
+    while (!(/offline/.test(reason) && zoneDrawA() <= CHARGERS_MAY_DRAW_A) && Date.now() < deadline) {
+      const cs = await sidebar();
+      reason = cs.chargePoints.find((cp) => cp.chargePointId === 'CP-2')?.decisions[0]?.reason ?? '';
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.match(reason, /offline: counted at \d+ A/);
+    assert.ok(zoneDrawA() <= CHARGERS_MAY_DRAW_A, `the zone's chargers draw ${zoneDrawA()} A`);
+    assert.deepEqual(
+      demo()
+        .problems()
+        .filter((line) => !/CP-STRAY|offline|disconnected/.test(line)),
+      [],
+    );
+  });
+});

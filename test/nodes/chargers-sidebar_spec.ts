@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import helper from 'node-red-node-test-helper';
+
+import centralSystemNode = require('../../nodes/ampflow-central-system');
+import dlmNode = require('../../nodes/ampflow-dlm');
+
+import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
+import type { CentralSystemNode } from '../../nodes/types';
+import { rpcChargePoint } from '../support/charge-point';
+import { nodeRedRuntimePath } from '../support/node-red';
+import { freePort } from '../support/ports';
+import { centralSystemConfig, listening, onTab } from './fixtures';
+
+helper.init(nodeRedRuntimePath());
+
+/**
+ * Issue #12: the Chargers sidebar says, for every connector a load manager controls, what it
+ * decided and why; which chargers a site names that never connected; and which connected chargers
+ * no site names.
+ */
+describe('Chargers sidebar with a load manager', () => {
+  beforeEach((done) => {
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it('shows why each connector gets its current, the chargers never connected, and those in no site', async () => {
+    const port = await freePort();
+    await helper.load(
+      [centralSystemNode, dlmNode],
+      onTab(centralSystemConfig(port), {
+        id: 'dlm',
+        type: 'ampflow-dlm',
+        centralSystem: 'cs',
+        site: JSON.stringify({
+          circuits: [{ id: 'line', limitA: 16 }],
+          connectors: [
+            { chargePointId: 'CP-1', circuit: 'line' },
+            { chargePointId: 'CP-4', circuit: 'line' },
+          ],
+        }),
+        wires: [[], []],
+      }),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const chargers = ['CP-1', 'CP-STRAY'].map((id) => rpcChargePoint(`ws://127.0.0.1:${port}/`, id));
+    try {
+      for (const charger of chargers) {
+        await charger.connect();
+        await charger.call('BootNotification', { chargePointVendor: 'ampflow', chargePointModel: 'test' });
+        await charger.call('StatusNotification', {
+          connectorId: 1,
+          errorCode: 'NoError',
+          status: 'Available',
+        });
+      }
+      const response = await helper.request().get('/ampflow-central-system/chargers').expect(200);
+      const [cs] = response.body as SidebarCentralSystem[];
+      assert.deepEqual(cs?.neverConnected, ['CP-4']);
+      const one = cs?.chargePoints.find((cp) => cp.chargePointId === 'CP-1');
+      assert.deepEqual(
+        one?.decisions.map((d) => [d.connectorId, d.limitA]),
+        [[1, 0]],
+      );
+      assert.match(String(one?.decisions[0]?.reason), /idle: Available/);
+      assert.equal(one?.inNoSite, undefined);
+      const stray = cs?.chargePoints.find((cp) => cp.chargePointId === 'CP-STRAY');
+      assert.equal(stray?.inNoSite, true);
+      assert.deepEqual(stray?.decisions, []);
+    } finally {
+      await Promise.all(chargers.map((charger) => charger.close({ force: true })));
+    }
+  });
+});

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
+import { ModbusRequestError, type RequestFailure } from '../../lib/modbus/errors';
+import { MeterReadError } from '../../lib/modbus/meter';
+import { shortFailure } from '../../nodes/modbus-status';
+import { type AdminRequest, type AdminResponse, adminRoute } from '../../nodes/shared/admin-routes';
+import { englishText, useCatalog } from '../../nodes/shared/i18n';
+import { onInput } from '../../nodes/shared/input';
+import { nodeLogger } from '../../nodes/shared/logger';
+import { allStates, statusOf } from '../../nodes/shared/status-table';
+
+/** A runtime without catalogs, as node-red-node-test-helper gives: `RED._` answers with the key. */
+const withoutCatalogs = { _: (id: string) => id } as unknown as NodeAPI;
+
+describe('nodes glue kit (nodes/shared)', () => {
+  describe('status table', () => {
+    it('has an English text for every state of every node type', () => {
+      const missing = allStates().filter(({ type, state }) => !englishText(type, `${type}.status.${state}`));
+      assert.deepEqual(missing, []);
+    });
+
+    it('keeps every fixed text under 20 characters, as Node-RED asks', () => {
+      const long = allStates()
+        .map(({ type, state }) => englishText(type, `${type}.status.${state}`) ?? '')
+        .filter((text) => !text.includes('__') && text.length >= 20);
+      assert.deepEqual(long, []);
+    });
+
+    it('fills the values into the English text where the runtime has no catalog', () => {
+      useCatalog(withoutCatalogs, 'ampflow-dlm');
+      assert.deepEqual(statusOf('ampflow-dlm', 'charging', { charging: 2, amps: 32 }), {
+        fill: 'green',
+        shape: 'dot',
+        text: '2 charging, 32 A',
+      });
+    });
+
+    it("asks the owner type's catalog in the runtime's language", () => {
+      const asked: [string, unknown][] = [];
+      useCatalog(
+        {
+          _: (id: string, values?: Record<string, string | number>) => {
+            asked.push([id, values]);
+            return `${values?.connected} verbunden`;
+          },
+        } as unknown as NodeAPI,
+        'ampflow-central-system',
+      );
+      try {
+        assert.deepEqual(statusOf('ampflow-central-system', 'connected', { connected: 3 }), {
+          fill: 'green',
+          shape: 'dot',
+          text: '3 verbunden',
+        });
+        assert.deepEqual(asked, [['ampflow-central-system.status.connected', { connected: 3 }]]);
+      } finally {
+        useCatalog(withoutCatalogs, 'ampflow-central-system');
+      }
+    });
+
+    it('names every cause of a failed meter read as the meter status showed it', () => {
+      const failures: Record<RequestFailure, string> = {
+        timeout: 'timeout',
+        exception: 'exception 2',
+        corrupt: 'bad answer',
+        disconnected: 'disconnected',
+        'not-connected': 'not-connected',
+        'queue-full': 'queue full',
+        'queue-timeout': 'bus overloaded',
+        'unit-backed-off': 'not answering',
+        closed: 'closed',
+      };
+      const request = { unitId: 1, functionCode: 3 as const, address: 0, quantity: 2 };
+      for (const [failure, text] of Object.entries(failures)) {
+        const cause = new ModbusRequestError(failure as RequestFailure, 'bus', request, 'detail', 2);
+        assert.equal(shortFailure(new MeterReadError('m', 1, 'bus', [], cause)), text);
+      }
+      assert.equal(shortFailure(new MeterReadError('m', 1, 'bus', [], new Error('decode'))), 'read failed');
+      assert.equal(shortFailure(undefined), undefined);
+    });
+
+    it('cuts texts that carry a value of unknown length to 19 characters', () => {
+      const status = statusOf('ampflow-ocpp-command', 'answered', {
+        action: 'ChangeAvailability',
+        answer: 'Scheduled',
+      });
+      assert.equal(status.text, 'ChangeAvailability:');
+      assert.deepEqual([status.fill, status.shape], ['green', 'dot']);
+    });
+  });
+
+  describe('onInput', () => {
+    /** A node as far as onInput uses it, with what it reported. */
+    function fakeNode() {
+      const node = new EventEmitter() as EventEmitter & { errors: unknown[][]; sent: unknown[] };
+      node.errors = [];
+      node.sent = [];
+      Object.assign(node, {
+        error: (...args: unknown[]) => node.errors.push(args),
+        send: (msg: unknown) => node.sent.push(msg),
+      });
+      return node;
+    }
+    const msg = { _msgid: '1', payload: 5 } as NodeMessageInFlow;
+    const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('calls done() once a synchronous or asynchronous handler returns', async () => {
+      for (const handler of [() => {}, async () => {}]) {
+        const node = fakeNode();
+        const done: unknown[][] = [];
+        onInput(node as unknown as Node, handler);
+        node.emit(
+          'input',
+          msg,
+          () => {},
+          (...args: unknown[]) => done.push(args),
+        );
+        await settled();
+        assert.deepEqual(done, [[undefined]]);
+      }
+    });
+
+    it('hands what a handler throws or rejects with to done(err), as an Error', async () => {
+      const handlers = [
+        () => {
+          throw new Error('thrown');
+        },
+        async () => {
+          throw new Error('rejected');
+        },
+        () => Promise.reject('not an Error'),
+      ];
+      const messages: string[] = [];
+      for (const handler of handlers) {
+        const node = fakeNode();
+        onInput(node as unknown as Node, handler);
+        node.emit(
+          'input',
+          msg,
+          () => {},
+          (err?: Error) => messages.push(err?.message ?? 'no error'),
+        );
+        await settled();
+      }
+      assert.deepEqual(messages, ['thrown', 'rejected', 'not an Error']);
+    });
+
+    it('reports to node.error(err, msg) and sends through the node where Node-RED passes no done', async () => {
+      const node = fakeNode();
+      onInput(node as unknown as Node, async (received, send) => {
+        send({ payload: received.payload });
+        throw new Error('late');
+      });
+      node.emit('input', msg);
+      await settled();
+      assert.deepEqual(node.sent, [{ payload: 5 }]);
+      const [[err, withMsg] = []] = node.errors;
+      assert.equal(node.errors.length, 1);
+      assert.equal((err as Error | undefined)?.message, 'late');
+      assert.equal(withMsg, msg);
+    });
+  });
+
+  it("nodeLogger writes lib's log lines to the node's log, warn and error", () => {
+    const lines: string[] = [];
+    const node = {
+      log: (m: string) => lines.push(`log ${m}`),
+      warn: (m: string) => lines.push(`warn ${m}`),
+      error: (m: string) => lines.push(`error ${m}`),
+    } as unknown as Node;
+    const logger = nodeLogger(node);
+    logger.info('a');
+    logger.warn('b');
+    logger.error('c');
+    assert.deepEqual(lines, ['log a', 'warn b', 'error c']);
+  });
+
+  describe('adminRoute', () => {
+    /** Registers one route on a fake RED and returns what was registered and a way to call it. */
+    function register(handle: (req: AdminRequest, res: AdminResponse) => unknown) {
+      const registered: unknown[][] = [];
+      const RED = {
+        httpAdmin: { get: (...args: unknown[]) => registered.push(['get', ...args]) },
+        auth: { needsPermission: (permission: string) => `needs ${permission}` },
+      } as unknown as NodeAPI;
+      adminRoute(RED, {
+        method: 'get',
+        path: '/ampflow-meter/test',
+        permission: 'ampflow-meter.read',
+        handle,
+      });
+      const answers: unknown[] = [];
+      const res = {
+        status: (code: number) => {
+          answers.push(code);
+          return res;
+        },
+        json: (body: unknown) => answers.push(body),
+      } as unknown as AdminResponse;
+      const handler = registered[0]?.[3] as (req: AdminRequest, res: AdminResponse) => void;
+      return { registered, call: () => handler({ params: {}, query: {}, body: undefined }, res), answers };
+    }
+
+    it("puts every route behind its node type's permission", () => {
+      const { registered } = register((_req, res) => res.json('ok'));
+      assert.deepEqual(registered[0]?.slice(0, 3), [
+        'get',
+        '/ampflow-meter/test',
+        'needs ampflow-meter.read',
+      ]);
+    });
+
+    it('answers 500 with the error when an asynchronous answer fails', async () => {
+      const { call, answers } = register(async () => {
+        throw new Error('no serial ports');
+      });
+      call();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(answers, [500, { error: 'no serial ports' }]);
+    });
+  });
+});

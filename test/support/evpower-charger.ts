@@ -1,0 +1,316 @@
+import { EventEmitter, once } from 'node:events';
+import { OcppClient } from '@evpower/ocpp-ts';
+import type { PerPhase } from '../../lib/contracts';
+import { NOMINAL_VOLTAGE_V } from '../../lib/electrical';
+import type { SetChargingProfileRequest } from '../../lib/ocpp/messages';
+
+type ChargingProfile = SetChargingProfileRequest['csChargingProfiles'];
+
+/**
+ * A plain, compliant OCPP 1.6-J charger built on a charge-point library that was not written here
+ * and is not ocpp-rpc (@evpower/ocpp-ts, pinned). It knows no vendor quirks: it keeps the charging
+ * profiles it is sent as OCPP 1.6 §3.13 says (per purpose, connector and stack level; a TxProfile
+ * above a TxDefaultProfile; a ChargePointMaxProfile caps the whole charger), and its car takes
+ * the lower of that limit and what the car can do, on the phases the car uses. Everything the
+ * central system asks is answered from that state, so a test sees what a real charger would do.
+ */
+
+export interface PeerCar {
+  maxA: number;
+  phases: 1 | 3;
+}
+
+/** Where `connect` leaves the charger: its transaction per connector and the car's draw. */
+interface ConnectorSide {
+  transactionId?: number;
+  /** StartTransaction was sent: a TxProfile may come before its answer is read (same socket, same turn). */
+  starting?: boolean;
+  car?: PeerCar;
+  meterWh: number;
+}
+
+export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileRequest] }> {
+  readonly client: OcppClient;
+  /** Every SetChargingProfile it accepted, in order. */
+  readonly profiles: SetChargingProfileRequest[] = [];
+  private readonly installed = new Map<string, { connectorId: number; profile: ChargingProfile }>();
+  private readonly connectors = new Map<number, ConnectorSide>();
+  private closed = false;
+  /** Whether the socket is open (the central system may have closed it first). */
+  private open = false;
+
+  constructor(
+    readonly identity: string,
+    private readonly connectorCount = 1,
+  ) {
+    super();
+    this.client = new OcppClient(identity, 5000);
+    // A failed connect or a protocol error reaches the test through the calls that fail.
+    this.client.on('error', () => undefined);
+    this.client.on('connect', () => {
+      this.open = true;
+    });
+    this.client.on('close', () => {
+      this.open = false;
+    });
+    for (let id = 1; id <= connectorCount; id++) this.connectors.set(id, { meterWh: 0 });
+    this.answerCommands();
+  }
+
+  /** Connects to `url` (the central system's URL ending in /) and boots. */
+  async connect(url: string): Promise<void> {
+    const connected = once(this.client, 'connect');
+    this.client.connect(url.endsWith('/') ? url : `${url}/`);
+    await connected;
+    const boot = await this.client.callRequest('BootNotification', {
+      chargePointVendor: 'PeerTest',
+      chargePointModel: 'evpower-ocpp-ts',
+    });
+    if (boot.status !== 'Accepted') throw new Error(`${this.identity} was not accepted: ${boot.status}`);
+    for (let id = 0; id <= this.connectorCount; id++) await this.status(id, 'Available');
+  }
+
+  status(connectorId: number, status: 'Available' | 'Preparing' | 'Charging' | 'Finishing') {
+    return this.client.callRequest('StatusNotification', {
+      connectorId,
+      errorCode: 'NoError',
+      status,
+      timestamp: new Date().toISOString(),
+    });
+  }
+
+  /** A car plugs in, the tag is authorized and the transaction starts: Preparing, then Charging. */
+  async startSession(connectorId: number, idTag: string, car: PeerCar): Promise<string> {
+    const side = this.side(connectorId);
+    await this.status(connectorId, 'Preparing');
+    const authorized = await this.client.callRequest('Authorize', { idTag });
+    side.starting = true;
+    const start = await this.client.callRequest('StartTransaction', {
+      connectorId,
+      idTag,
+      meterStart: side.meterWh,
+      timestamp: new Date().toISOString(),
+    });
+    side.transactionId = start.transactionId;
+    side.starting = false;
+    if (start.idTagInfo.status !== 'Accepted') {
+      // OCPP 1.6 §5.18: a charger stops a transaction whose tag is not Accepted.
+      await this.stopSession(connectorId, 'DeAuthorized');
+      return start.idTagInfo.status;
+    }
+    side.car = car;
+    await this.status(connectorId, 'Charging');
+    await this.sendMeterValues(connectorId);
+    return authorized.idTagInfo.status;
+  }
+
+  async stopSession(connectorId: number, reason: 'Local' | 'DeAuthorized' = 'Local'): Promise<void> {
+    const side = this.side(connectorId);
+    if (side.transactionId === undefined) return;
+    side.meterWh += 1000;
+    await this.client.callRequest('StopTransaction', {
+      transactionId: side.transactionId,
+      meterStop: side.meterWh,
+      timestamp: new Date().toISOString(),
+      reason,
+    });
+    side.transactionId = undefined;
+    side.car = undefined;
+    await this.status(connectorId, 'Finishing');
+  }
+
+  /** What the charger allows the connector now, in A per phase (Infinity: no profile limits it). */
+  limitA(connectorId: number): number {
+    const side = this.side(connectorId);
+    const cap = this.highest(0, 'ChargePointMaxProfile');
+    const tx =
+      (side.transactionId !== undefined
+        ? this.highest(connectorId, 'TxProfile', side.transactionId)
+        : undefined) ??
+      this.highest(connectorId, 'TxDefaultProfile') ??
+      this.highest(0, 'TxDefaultProfile');
+    return Math.min(cap ?? Number.POSITIVE_INFINITY, tx ?? Number.POSITIVE_INFINITY);
+  }
+
+  /** What the car draws now on the charger's phases L1-L3. */
+  drawA(connectorId: number): PerPhase {
+    const { car } = this.side(connectorId);
+    if (!car) return [0, 0, 0];
+    const limit = this.limitA(connectorId);
+    const a = limit < 6 ? 0 : Math.min(limit, car.maxA);
+    return car.phases === 1 ? [a, 0, 0] : [a, a, a];
+  }
+
+  /** Reports what the car draws now (Current.Import per phase), as a charger does after a change. */
+  async sendMeterValues(connectorId: number): Promise<void> {
+    const side = this.side(connectorId);
+    const timestamp = new Date().toISOString();
+    const [l1, l2, l3] = this.drawA(connectorId);
+    const current = (value: number | null, phase: 'L1' | 'L2' | 'L3') => ({
+      value: String(value ?? 0),
+      measurand: 'Current.Import' as const,
+      unit: 'A' as const,
+      phase,
+    });
+    await this.client.callRequest('MeterValues', {
+      connectorId,
+      ...(side.transactionId === undefined ? {} : { transactionId: side.transactionId }),
+      meterValue: [
+        {
+          timestamp,
+          sampledValue: [
+            current(l1, 'L1'),
+            current(l2, 'L2'),
+            current(l3, 'L3'),
+            { value: String(side.meterWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+          ],
+        },
+      ],
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.open) return;
+    const closed = once(this.client, 'close');
+    this.client.close();
+    await closed;
+  }
+
+  hasConnector(connectorId: number): boolean {
+    return this.connectors.has(connectorId);
+  }
+
+  private side(connectorId: number): ConnectorSide {
+    const side = this.connectors.get(connectorId);
+    if (!side) throw new Error(`${this.identity} has no connector ${connectorId}`);
+    return side;
+  }
+
+  /** The limit of the highest stack level of `purpose` installed on `connectorId`, in A. */
+  private highest(connectorId: number, purpose: string, transactionId?: number): number | undefined {
+    let best: ChargingProfile | undefined;
+    for (const entry of this.installed.values()) {
+      const profile = entry.profile;
+      if (entry.connectorId !== connectorId || profile.chargingProfilePurpose !== purpose) continue;
+      if (
+        transactionId !== undefined &&
+        profile.transactionId !== undefined &&
+        profile.transactionId !== transactionId
+      )
+        continue;
+      if (!best || profile.stackLevel > best.stackLevel) best = profile;
+    }
+    if (!best) return undefined;
+    const period = best.chargingSchedule.chargingSchedulePeriod[0];
+    if (!period) return undefined;
+    if (best.chargingSchedule.chargingRateUnit === 'A') return period.limit;
+    return period.limit / (NOMINAL_VOLTAGE_V * (period.numberPhases ?? 3));
+  }
+
+  private answerCommands(): void {
+    const c = this.client;
+    c.on('SetChargingProfile', (request, cb) => {
+      const profile = request.csChargingProfiles as ChargingProfile;
+      const side = this.side(request.connectorId);
+      if (
+        profile.chargingProfilePurpose === 'TxProfile' &&
+        side.transactionId === undefined &&
+        !side.starting
+      ) {
+        cb({ status: 'Rejected' }); // §5.16: a TxProfile needs a transaction
+        return;
+      }
+      // A profile with the same id, or the same purpose and stack level, replaces the old one (§3.13.2).
+      for (const [key, entry] of this.installed) {
+        const old = entry.profile;
+        if (
+          old.chargingProfileId === profile.chargingProfileId ||
+          (entry.connectorId === request.connectorId &&
+            old.chargingProfilePurpose === profile.chargingProfilePurpose &&
+            old.stackLevel === profile.stackLevel)
+        )
+          this.installed.delete(key);
+      }
+      this.installed.set(String(profile.chargingProfileId), { connectorId: request.connectorId, profile });
+      this.profiles.push(request as SetChargingProfileRequest);
+      cb({ status: 'Accepted' });
+      this.emit('profile', request as SetChargingProfileRequest);
+      this.afterChange();
+    });
+    c.on('ClearChargingProfile', (request, cb) => {
+      let cleared = false;
+      for (const [key, { connectorId, profile }] of this.installed) {
+        if (request.id !== undefined && profile.chargingProfileId !== request.id) continue;
+        if (request.connectorId !== undefined && connectorId !== request.connectorId) continue;
+        if (
+          request.chargingProfilePurpose &&
+          profile.chargingProfilePurpose !== request.chargingProfilePurpose
+        )
+          continue;
+        if (request.stackLevel !== undefined && profile.stackLevel !== request.stackLevel) continue;
+        this.installed.delete(key);
+        cleared = true;
+      }
+      cb({ status: cleared ? 'Accepted' : 'Unknown' });
+      if (cleared) this.afterChange();
+    });
+    c.on('GetCompositeSchedule', (request, cb) => {
+      const limit = this.limitA(request.connectorId || 1);
+      if (!Number.isFinite(limit)) {
+        cb({ status: 'Accepted', connectorId: request.connectorId });
+        return;
+      }
+      cb({
+        status: 'Accepted',
+        connectorId: request.connectorId,
+        scheduleStart: new Date().toISOString(),
+        chargingSchedule: {
+          duration: request.duration,
+          chargingRateUnit: 'A',
+          chargingSchedulePeriod: [{ startPeriod: 0, limit: Math.floor(limit * 10) / 10 }],
+        },
+      });
+    });
+    c.on('GetConfiguration', (request, cb) => {
+      const keys: Record<string, string> = {
+        ChargeProfileMaxStackLevel: '8',
+        ChargingScheduleAllowedChargingRateUnit: 'Current,Power',
+        MaxChargingProfilesInstalled: '16',
+        MeterValueSampleInterval: '60',
+        NumberOfConnectors: String(this.connectorCount),
+        SupportedFeatureProfiles: 'Core,SmartCharging,RemoteTrigger',
+      };
+      const asked = request.key?.length ? request.key : Object.keys(keys);
+      cb({
+        configurationKey: asked
+          .filter((k) => k in keys)
+          .map((key) => ({ key, readonly: true, value: keys[key] })),
+        unknownKey: asked.filter((k) => !(k in keys)),
+      });
+    });
+    c.on('ChangeConfiguration', (_request, cb) => cb({ status: 'NotSupported' }));
+    c.on('TriggerMessage', (request, cb) => {
+      const connectorId = request.connectorId ?? 1;
+      if (request.requestedMessage !== 'MeterValues' || !this.connectors.has(connectorId)) {
+        cb({ status: 'Rejected' });
+        return;
+      }
+      cb({ status: 'Accepted' });
+      setImmediate(() => this.sendMeterValues(connectorId).catch(() => undefined));
+    });
+    c.on('RemoteStartTransaction', (_request, cb) => cb({ status: 'Rejected' }));
+    c.on('RemoteStopTransaction', (_request, cb) => cb({ status: 'Rejected' }));
+  }
+
+  /** A charger reports its new draw once its car has followed a changed limit. */
+  private afterChange(): void {
+    if (this.closed) return;
+    setImmediate(() => {
+      for (const [connectorId, side] of this.connectors) {
+        if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
+      }
+    });
+  }
+}

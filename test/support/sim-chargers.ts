@@ -1,0 +1,23 @@
+import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../lib/sim/charge-point';
+
+/**
+ * Simulated chargers `identities` dial the central system at `url` one after the other; resolves
+ * once each was accepted. They are pushed to `into` as they connect, so an after hook closes even
+ * those of a start that failed half way.
+ */
+export async function dialIn(
+  url: string,
+  identities: string[],
+  into: SimulatedChargePoint[],
+  options: Partial<SimulatedChargePointOptions> = {},
+): Promise<SimulatedChargePoint[]> {
+  const started: SimulatedChargePoint[] = [];
+  for (const identity of identities) {
+    const cp = new SimulatedChargePoint({ ...options, centralSystemUrl: url, identity });
+    into.push(cp);
+    started.push(cp);
+    await cp.connect();
+    await cp.waitForAccepted();
+  }
+  return started;
+}

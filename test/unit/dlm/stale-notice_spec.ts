@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { parseDlmMessage } from '../../../lib/dlm/messages';
+
+describe('load manager input: a meter that went stale', () => {
+  it('takes its notice without values quietly (the load manager counts staleness itself)', () => {
+    const input = parseDlmMessage(
+      'grid-meter',
+      { source: 'grid-meter', timestamp: '2026-11-23T07:00:00Z' },
+      '',
+    );
+    assert.deepEqual(input, { kind: 'ignored', why: 'grid-meter: a reading with no values', quiet: true });
+  });
+
+  it('still warns about a payload it cannot read', () => {
+    const input = parseDlmMessage('grid-meter', { voltage: 230 }, '');
+    assert.equal(input.kind, 'ignored');
+    assert.equal((input as { quiet?: boolean }).quiet, undefined);
+  });
+});
+
+describe('load manager input: charger events that say nothing about load', () => {
+  it('takes a StartTransaction or Session event quietly, never as a connector state', () => {
+    for (const topic of ['CP-1/StartTransaction', 'CP-1/Session', 'CP-1/Heartbeat']) {
+      const input = parseDlmMessage(topic, { chargePointId: 'CP-1', connectorId: 1, idTag: 'TAG' }, '');
+      assert.equal(input.kind, 'ignored', topic);
+      assert.equal((input as { quiet?: boolean }).quiet, true, topic);
+    }
+  });
+
+  it('still reads a StatusNotification as a connector state', () => {
+    const input = parseDlmMessage(
+      'CP-1/StatusNotification',
+      { chargePointId: 'CP-1', connectorId: 1, status: 'Charging' },
+      '',
+    );
+    assert.equal(input.kind, 'connectorState');
+  });
+});
