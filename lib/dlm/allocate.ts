@@ -21,8 +21,10 @@
  * freezes every connector in that constraint; (3) the unbalance fix-up and rounding only lower
  * allocations (or pause), and lowering never breaks a capacity constraint.
  */
+
+import { progressiveFill } from './allocation-fill';
 import { type Allocation, type AllocationProblem, type Bound, sanitized } from './allocation-problem';
-import { ALLOCATION_EPS, AllocationState, boundOf } from './allocation-state';
+import { ALLOCATION_EPS, AllocationState } from './allocation-state';
 import type { GridPhase, Triple } from './phases';
 
 export type {
@@ -50,6 +52,8 @@ export function allocate(input: AllocationProblem): Allocation {
 
 /** The allocation strategy: minimums in keep order, progressive filling, the unbalance fix-up, rounding. */
 class Allocator extends AllocationState {
+  private readonly belowOf = new Map<number, number[]>();
+
   run(): Allocation {
     this.admitMinimums();
     this.share(this.onConnectors());
@@ -124,146 +128,18 @@ class Allocator extends AllocationState {
   }
 
   private fill(members: number[]): void {
-    // Each member's term value as a function of the common level t is coef × clamp(t, l, h),
-    // with l = max(floor, current), h = max(floor, max) on the phases it loads.
-    interface Active {
-      k: number;
-      lo: number;
-      hi: number;
-    }
-    const active = new Map<number, Active>();
-    for (const k of members) {
-      const demand = this.demand(k);
-      const lo = this.limit[k] ?? 0;
-      const hi = Math.max(lo, demand.maxA);
-      if (hi - lo <= ALLOCATION_EPS) {
-        this.boundAtMax(k);
-        continue;
-      }
-      active.set(k, { k, lo, hi });
-    }
-    if (active.size === 0) return;
-
-    // Per constraint: the member terms that can still change, as sorted breakpoints.
-    interface Piece {
-      k: number;
-      coef: number;
-      l: number;
-      h: number;
-    }
-    const pieces = new Map<number, Piece[]>();
-    for (const member of active.values()) {
-      for (const term of this.terms[member.k] ?? []) {
-        if (!term.loads) continue;
-        const floor = term.floor;
-        const l = Math.max(floor, member.lo);
-        const h = Math.max(floor, member.hi);
-        if (h - l <= ALLOCATION_EPS) continue;
-        const list = pieces.get(term.constraint) ?? [];
-        list.push({ k: member.k, coef: term.coef, l, h });
-        pieces.set(term.constraint, list);
-      }
-    }
-    // Constant part of each constraint: usage minus the varying members' value at their lo.
-    const events = new Map<number, { at: number; slope: number; k: number }[]>();
-    for (const [j, list] of pieces) {
-      // (flatMap is slow in V8; this runs on every update.)
-      const sorted: { at: number; slope: number; k: number }[] = [];
-      for (const piece of list) {
-        sorted.push(
-          { at: piece.l, slope: piece.coef, k: piece.k },
-          { at: piece.h, slope: -piece.coef, k: piece.k },
-        );
-      }
-      sorted.sort((a, b) => a.at - b.at || a.slope - b.slope);
-      events.set(j, sorted);
-    }
-    const constraintsOf = new Map<number, number[]>();
-    for (const [j, list] of pieces) {
-      for (const piece of list) {
-        const of = constraintsOf.get(piece.k) ?? [];
-        if (!of.includes(j)) of.push(j);
-        constraintsOf.set(piece.k, of);
-      }
-    }
-    const frozen = new Set<number>();
-    const tightAt = new Map<number, number>();
-    const solve = (j: number): number => {
-      const constraint = this.at(j);
-      const list = events.get(j) ?? [];
-      // usage counts every member at its current value (= its lo): F(t) = usage + Σ unfrozen coef·(clamp(t,l,h) − l).
-      let value = constraint.usage;
-      let slope = 0;
-      let position = Number.NEGATIVE_INFINITY;
-      if (value > constraint.capacity + ALLOCATION_EPS) return Number.NEGATIVE_INFINITY;
-      for (const event of list) {
-        if (frozen.has(event.k)) continue;
-        if (slope > ALLOCATION_EPS) {
-          const reach = position + (constraint.capacity - value) / slope;
-          if (reach < event.at) return reach;
-        }
-        if (slope > ALLOCATION_EPS) value += slope * (event.at - position);
-        position = event.at;
-        slope += event.slope;
-      }
-      return Number.POSITIVE_INFINITY;
-    };
-    for (const j of pieces.keys()) tightAt.set(j, solve(j));
-
-    let level = Number.NEGATIVE_INFINITY;
-    while (active.size > 0) {
-      let tStar = Number.POSITIVE_INFINITY;
-      let tightest: number | undefined;
-      for (const [j, t] of tightAt) {
-        if (t < tStar) {
-          tStar = t;
-          tightest = j;
-        }
-      }
-      let highest = Number.NEGATIVE_INFINITY;
-      for (const member of active.values()) highest = Math.max(highest, member.hi);
-      if (tStar >= highest - ALLOCATION_EPS) {
-        for (const member of [...active.values()])
-          this.freeze(member, member.hi, { kind: 'max' }, active, frozen);
-        break;
-      }
-      level = Math.max(level, tStar);
-      const dirty = new Set<number>();
-      for (const member of [...active.values()]) {
-        if (member.hi <= level + ALLOCATION_EPS) {
-          this.freeze(member, member.hi, { kind: 'max' }, active, frozen);
-          for (const j of constraintsOf.get(member.k) ?? []) dirty.add(j);
-        }
-      }
-      const tight: number[] = [];
-      for (const [j, t] of tightAt) if (t <= level + ALLOCATION_EPS) tight.push(j);
-      if (tightest !== undefined && !tight.includes(tightest)) tight.push(tightest);
-      for (const j of tight) {
-        const bound = boundOf(this.at(j));
-        for (const piece of pieces.get(j) ?? []) {
-          const member = active.get(piece.k);
-          if (!member) continue;
-          this.freeze(member, clamp(level, member.lo, member.hi), bound, active, frozen);
-          for (const other of constraintsOf.get(piece.k) ?? []) dirty.add(other);
-        }
-        tightAt.delete(j);
-      }
-      for (const j of dirty) if (tightAt.has(j)) tightAt.set(j, solve(j));
-    }
-  }
-
-  private freeze(
-    member: { k: number; lo: number; hi: number },
-    value: number,
-    bound: Bound,
-    active: Map<number, unknown>,
-    frozen: Set<number>,
-  ): void {
-    active.delete(member.k);
-    frozen.add(member.k);
-    this.setLimit(member.k, Math.max(member.lo, value));
-    const entry = this.result[member.k];
-    if (entry) entry.bound = value >= member.hi - ALLOCATION_EPS ? { kind: 'max' } : bound;
+    progressiveFill(members, {
+      limitOf: (k) => this.limit[k] ?? 0,
+      maxOf: (k) => this.demand(k).maxA,
+      terms: this.terms,
+      constraint: (j) => this.at(j),
+      stop: (k, value, bound) => {
+        this.setLimit(k, value);
+        const entry = this.result[k];
+        if (entry) entry.bound = bound;
+      },
+      atMax: (k) => this.boundAtMax(k),
+    });
   }
 
   private boundAtMax(k: number): void {
@@ -290,13 +166,16 @@ class Allocator extends AllocationState {
           const excess = loads[high] - loads[low] - budget.unbalanceLimitA;
           if (excess <= ALLOCATION_EPS) break;
           // Only connectors whose lower limit lowers the high phase help (not one drawing above it).
-          const candidates = this.onConnectors().filter(
-            (k) =>
-              this.demand(k).path.includes(c) &&
+          const candidates: number[] = [];
+          for (const k of this.below(c)) {
+            if (
+              this.result[k]?.state === 'charging' &&
               this.unbalanceOn[k]?.[high] &&
               !this.unbalanceOn[k]?.[low] &&
-              (this.limit[k] ?? 0) > this.demand(k).floorA[high] + ALLOCATION_EPS,
-          );
+              (this.limit[k] ?? 0) > this.demand(k).floorA[high] + ALLOCATION_EPS
+            )
+              candidates.push(k);
+          }
           if (candidates.length === 0) break;
           this.lowerBy(candidates, excess, { kind: 'unbalance', circuit: c });
           for (const k of candidates) reduced.add(k);
@@ -308,19 +187,37 @@ class Allocator extends AllocationState {
     }
   }
 
+  /** The connectors below circuit c, in index order (asked for circuits with an unbalance limit). */
+  private below(c: number): readonly number[] {
+    let list = this.belowOf.get(c);
+    if (!list) {
+      list = [];
+      this.problem.connectors.forEach((demand, k) => {
+        if (demand.path.includes(c)) list?.push(k);
+      });
+      this.belowOf.set(c, list);
+    }
+    return list;
+  }
+
   /** Lowers the candidates' total by `amount` with a common cap, pausing in reverse keep order if needed. */
   private lowerBy(candidates: number[], amount: number, bound: Bound): void {
-    const room = candidates.reduce((sum, k) => sum + ((this.limit[k] ?? 0) - this.demand(k).minA), 0);
+    const limits = Float64Array.from(candidates, (k) => this.limit[k] ?? 0);
+    const minimums = Float64Array.from(candidates, (k) => this.demand(k).minA);
+    let room = 0;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < limits.length; i++) {
+      room += (limits[i] ?? 0) - (minimums[i] ?? 0);
+      hi = Math.max(hi, limits[i] ?? 0);
+    }
     if (room + ALLOCATION_EPS >= amount) {
       // Find the cap s with Σ max(0, a_k − max(s, min_k)) = amount.
       let lo = 0;
-      let hi = Math.max(...candidates.map((k) => this.limit[k] ?? 0));
-      for (let i = 0; i < 60; i++) {
+      for (let step = 0; step < 60; step++) {
         const mid = (lo + hi) / 2;
-        const cut = candidates.reduce(
-          (sum, k) => sum + Math.max(0, (this.limit[k] ?? 0) - Math.max(mid, this.demand(k).minA)),
-          0,
-        );
+        let cut = 0;
+        for (let i = 0; i < limits.length; i++)
+          cut += Math.max(0, (limits[i] ?? 0) - Math.max(mid, minimums[i] ?? 0));
         if (cut >= amount) lo = mid;
         else hi = mid;
       }
@@ -389,10 +286,6 @@ class Allocator extends AllocationState {
       if (entry.limitA === 0 && entry.state === 'charging') entry.state = 'paused';
     });
   }
-}
-
-function clamp(value: number, lo: number, hi: number): number {
-  return Math.min(hi, Math.max(lo, value));
 }
 
 function argmax(values: Triple): GridPhase {

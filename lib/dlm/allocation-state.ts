@@ -24,32 +24,41 @@ export interface Constraint {
   usage: number;
 }
 
-/** One connector's share of one constraint: coef × max(floor, allocation) on `phase`. */
-interface Term {
-  constraint: number;
-  coef: number;
-  phase: GridPhase;
-  /** The connector's floor on `phase`. */
-  floor: number;
-  /** The connector's limit loads `phase`. */
-  loads: boolean;
+/**
+ * Every connector's shares of the constraints, flat: connector k's terms are `start[k] ..<
+ * start[k + 1]`; term i counts coef × max(floor, allocation) in `constraint`, the allocation only
+ * where the connector's limit `loads` that phase (typed arrays: this is built on every update).
+ */
+export interface Terms {
+  readonly start: Int32Array;
+  readonly constraint: Int32Array;
+  readonly coef: Float64Array;
+  readonly floor: Float64Array;
+  readonly loads: Uint8Array;
 }
 
 /** Constraints, terms and limits of one allocation run; the strategy (allocate.ts) extends it. */
 export class AllocationState {
   protected readonly constraints: Constraint[] = [];
   /** Terms per connector; a connector not loading a phase still counts its floor there (constant). */
-  protected readonly terms: Term[][] = [];
-  protected readonly loads: boolean[][] = [];
-  protected readonly limit: number[];
+  protected readonly terms: Terms;
+  protected readonly limit: Float64Array;
   protected readonly result: ConnectorAllocation[];
   /** Per circuit with an unbalance limit: the connectors' load per phase as the unbalance counts it. */
   protected readonly unbalanceLoads: (Triple | undefined)[];
+  /** Whether any circuit has an unbalance limit (else no unbalance loads are kept). */
+  private readonly anyUnbalanceLimit: boolean;
   /** Per connector: the phases the unbalance counts it on. */
   protected readonly unbalanceOn: boolean[][] = [];
 
   /** Connectors the unbalance fix-up paused in this run. */
   readonly unbalancePaused = new Map<number, Bound>();
+
+  /** `violated` sums one connector's terms per constraint here (no allocation per question). */
+  private readonly deltaOf: Float64Array;
+  private readonly deltaStamp: Int32Array;
+  private stamp = 0;
+  private readonly touched: number[] = [];
 
   constructor(
     protected readonly problem: AllocationProblem,
@@ -81,47 +90,68 @@ export class AllocationState {
     this.unbalanceLoads = circuits.map((budget) =>
       Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
     );
-    this.limit = connectors.map(() => 0);
+    this.anyUnbalanceLimit = this.unbalanceLoads.some((loads) => loads !== undefined);
+    this.limit = new Float64Array(connectors.length);
     this.result = connectors.map((demand, k) => {
       const bound = excluded.get(k);
       return bound
         ? { limitA: 0, state: 'paused', bound }
         : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
     });
-    connectors.forEach((demand) => {
-      const loads = GRID_PHASES.map((p) => demand.phases.includes(p));
-      this.loads.push(loads);
+    const start = new Int32Array(connectors.length + 1);
+    const constraint: number[] = [];
+    const coef: number[] = [];
+    const floor: number[] = [];
+    const loads: number[] = [];
+    const pvAt = slots[pvSlot] ?? -1;
+    const addTerm = (at: number, factor: number, f: number, on: number) => {
+      if (at < 0) return;
+      constraint.push(at);
+      coef.push(factor);
+      floor.push(f);
+      loads.push(on);
+    };
+    for (let k = 0; k < connectors.length; k++) {
+      const demand = this.demand(k);
+      start[k] = constraint.length;
       const unbalancePhases = demand.unbalancePhases ?? demand.phases;
-      this.unbalanceOn.push(GRID_PHASES.map((p) => unbalancePhases.includes(p)));
-      const terms: Term[] = [];
-      const push = (slot: number, coef: number, on: GridPhase) => {
-        const at = slots[slot] ?? -1;
-        if (at >= 0) {
-          terms.push({
-            constraint: at,
-            coef,
-            phase: on,
-            floor: demand.floorA[on],
-            loads: loads[on] ?? false,
-          });
-        }
-      };
+      this.unbalanceOn.push([0, 1, 2].map((p) => unbalancePhases.includes(p as GridPhase)));
+      const on0 = demand.phases.includes(0) ? 1 : 0;
+      const on1 = demand.phases.includes(1) ? 1 : 0;
+      const on2 = demand.phases.includes(2) ? 1 : 0;
+      const [f0, f1, f2] = demand.floorA;
+      // Per circuit on the path, per phase: the phase, the power and the chargers' power.
       for (const c of demand.path) {
-        for (const p of GRID_PHASES) {
-          push(c * SLOTS + p, 1, p);
-          push(c * SLOTS + 3, voltageV, p);
-          push(c * SLOTS + 4, voltageV, p);
+        for (let p = 0; p < 3; p++) {
+          const on = p === 0 ? on0 : p === 1 ? on1 : on2;
+          const f = p === 0 ? f0 : p === 1 ? f1 : f2;
+          addTerm(slots[c * SLOTS + p] ?? -1, 1, f, on);
+          addTerm(slots[c * SLOTS + 3] ?? -1, voltageV, f, on);
+          addTerm(slots[c * SLOTS + 4] ?? -1, voltageV, f, on);
         }
       }
-      if (demand.pv) for (const p of GRID_PHASES) push(pvSlot, voltageV, p);
-      this.terms.push(terms);
-    });
+      if (demand.pv) {
+        addTerm(pvAt, voltageV, f0, on0);
+        addTerm(pvAt, voltageV, f1, on1);
+        addTerm(pvAt, voltageV, f2, on2);
+      }
+    }
+    start[connectors.length] = constraint.length;
+    this.terms = {
+      start,
+      constraint: Int32Array.from(constraint),
+      coef: Float64Array.from(coef),
+      floor: Float64Array.from(floor),
+      loads: Uint8Array.from(loads),
+    };
+    this.deltaOf = new Float64Array(this.constraints.length);
+    this.deltaStamp = new Int32Array(this.constraints.length);
     // Start: every connector at 0, counting only its floors.
-    connectors.forEach((demand, k) => {
-      for (const term of this.terms[k] ?? []) this.at(term.constraint).usage += this.termValue(term, 0);
+    for (let i = 0; i < constraint.length; i++) this.at(constraint[i] ?? 0).usage += this.termValue(i, 0);
+    connectors.forEach((demand) => {
       for (const c of demand.path) {
-        const loads = this.unbalanceLoads[c];
-        if (loads) for (const p of GRID_PHASES) loads[p] += demand.floorA[p];
+        const phaseLoads = this.unbalanceLoads[c];
+        if (phaseLoads) for (const p of GRID_PHASES) phaseLoads[p] += demand.floorA[p];
       }
     });
   }
@@ -138,23 +168,30 @@ export class AllocationState {
     return demand;
   }
 
-  /** What connector k counts in a term at allocation a. */
-  protected termValue(term: Term, a: number): number {
-    return term.coef * Math.max(term.floor, term.loads ? a : 0);
+  /** What a connector counts in term i at allocation a. */
+  protected termValue(i: number, a: number): number {
+    const { coef, floor, loads } = this.terms;
+    return (coef[i] ?? 0) * Math.max(floor[i] ?? 0, loads[i] ? a : 0);
   }
 
   protected setLimit(k: number, a: number): void {
     const before = this.limit[k] ?? 0;
-    for (const term of this.terms[k] ?? []) {
-      const constraint = this.at(term.constraint);
-      constraint.usage += this.termValue(term, a) - this.termValue(term, before);
-    }
-    const demand = this.demand(k);
-    for (const c of demand.path) {
-      const loads = this.unbalanceLoads[c];
-      if (loads) for (const p of GRID_PHASES) loads[p] += this.unbalanceDelta(k, p, before, a);
+    const { start, constraint } = this.terms;
+    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+      this.at(constraint[i] ?? 0).usage += this.termValue(i, a) - this.termValue(i, before);
     }
     this.limit[k] = a;
+    if (!this.anyUnbalanceLimit) return;
+    const d0 = this.unbalanceDelta(k, 0, before, a);
+    const d1 = this.unbalanceDelta(k, 1, before, a);
+    const d2 = this.unbalanceDelta(k, 2, before, a);
+    for (const c of this.demand(k).path) {
+      const loads = this.unbalanceLoads[c];
+      if (!loads) continue;
+      loads[0] += d0;
+      loads[1] += d1;
+      loads[2] += d2;
+    }
   }
 
   /** How connector k's unbalance load on phase p changes from limit `from` to `to`. */
@@ -169,16 +206,24 @@ export class AllocationState {
     // One connector has up to three terms in a power constraint: compare the sums.
     // A connector is refused where it would add to a full constraint, and also where a constraint
     // it loads is already over (floors it cannot reduce): it must not be told to keep drawing there.
-    const deltas = new Map<number, number>();
-    for (const term of this.terms[k] ?? []) {
-      if (!term.loads) continue;
-      const delta = this.termValue(term, a) - this.termValue(term, this.limit[k] ?? 0);
-      deltas.set(term.constraint, (deltas.get(term.constraint) ?? 0) + delta);
+    const { start, constraint, loads } = this.terms;
+    const stamp = ++this.stamp;
+    const touched = this.touched;
+    touched.length = 0;
+    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+      if (!loads[i]) continue;
+      const j = constraint[i] ?? 0;
+      const delta = this.termValue(i, a) - this.termValue(i, this.limit[k] ?? 0);
+      if (this.deltaStamp[j] === stamp) this.deltaOf[j] = (this.deltaOf[j] ?? 0) + delta;
+      else {
+        this.deltaStamp[j] = stamp;
+        this.deltaOf[j] = delta;
+        touched.push(j);
+      }
     }
-    for (const [j, delta] of deltas) {
-      const constraint = this.at(j);
-      if (!constraint.soft && constraint.usage + delta > constraint.capacity + ALLOCATION_EPS)
-        return boundOf(constraint);
+    for (const j of touched) {
+      const at = this.at(j);
+      if (!at.soft && at.usage + (this.deltaOf[j] ?? 0) > at.capacity + ALLOCATION_EPS) return boundOf(at);
     }
     return this.unbalanceViolated(k, a);
   }
