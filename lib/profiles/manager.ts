@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../clock';
+import type { Clock } from '../clock';
 import {
   type ChargePointEvents,
   type ChargePointMessage,
@@ -10,43 +10,28 @@ import {
   type SessionRecord,
   type SetPoint,
 } from '../contracts';
-import { IEC_61851_MINIMUM_A } from '../electrical';
-import { type Logger, silentLogger } from '../log';
+import type { Logger } from '../log';
 import type { CentralSystemAction } from '../ocpp/actions';
 import type { OcppRequest, OcppResponse } from '../ocpp/messages';
 import {
   buildChargingProfile,
   buildSetChargingProfile,
   compositeLimitNow,
-  DEFAULT_PROFILE_ID_BASE,
-  DEFAULT_VOLTAGE_V,
   floorTo,
-  limitForCharger,
   limitInUnit,
   profileIdFor,
 } from './build';
-import {
-  CAPABILITY_KEYS,
-  type ChargerCapabilities,
-  connectorPhases,
-  parseCapabilities,
-  type RateUnit,
-} from './capabilities';
+import { CAPABILITY_KEYS, type ChargerCapabilities, parseCapabilities } from './capabilities';
+import { CHARGER_WIDE, ConnectorLimits } from './connector-limits';
+import { ProfileContext } from './context';
 import { isStoredFacts, type StoredFacts } from './facts';
-import {
-  type ConnectorShare,
-  chargerWideLimit,
-  isPureIncrease,
-  lowersAnyPhase,
-  sameTarget,
-  type Target,
-} from './limits';
+import { lowersAnyPhase, sameTarget, type Target } from './limits';
+import { DEFAULTS, type ProfileManagerOptions } from './options';
 import {
   type Attempt,
   emptyMemory,
   expireRefusals,
   forgetRefusals,
-  type PlanSlot,
   planAttempts,
   rememberRefusal,
   rememberSuccess,
@@ -68,29 +53,28 @@ import {
   type ChargerEntry,
   type ConnectorEntry,
   describe,
-  type Enforcement,
   isOffline,
   isRefusal,
   isVerified,
   type RemoteStartEntry,
+  type Sending,
   type Waiter,
   type Wanted,
 } from './state';
-import {
-  type BootInfo,
-  type ChargingStrategy,
-  type LimitMethod,
-  resolveStrategy,
-  type StrategyChoice,
-} from './strategies';
-import {
-  compareSchedule,
-  DEFAULT_VERIFICATION,
-  LimitWatch,
-  measuredCurrentA,
-  type ScheduleVerdict,
-  type VerificationOptions,
-} from './verification';
+import { type BootInfo, type ChargingStrategy, type LimitMethod, resolveStrategy } from './strategies';
+import { compareSchedule, LimitWatch, measuredCurrentA, type ScheduleVerdict } from './verification';
+
+export type { ProfileManagerOptions } from './options';
+
+/** A transaction that starts within this long after an accepted RemoteStartTransaction (same id tag and connector) is the one it started. */
+export const REMOTE_START_BIND_MS = 3 * 60 * 1000;
+
+/** The name under which the central system keeps this room's facts about a charger. */
+const PROFILES_ROOM = 'profiles';
+
+type Command = {
+  [A in CentralSystemAction]: { action: A; request: OcppRequest<A> };
+}[CentralSystemAction];
 
 /**
  * Turns set-points into the commands each charger obeys, through a ChargePointPort (the central
@@ -114,86 +98,25 @@ import {
  * `learned` ({chargePointId, strategy, capabilities}); `fallback` ({chargePointId, connectorId,
  * from, to, reasons}). None after close().
  */
-
-export interface ProfileManagerOptions {
-  /** The strategy for chargers without one of their own: `auto` (the default), a preset name, or a preset with changes. */
-  strategy?: StrategyChoice;
-  /** Strategies per charge point id. */
-  chargers?: Record<string, StrategyChoice>;
-  /** Nominal voltage for limits in W (W = A × V × phases). Default 230 V. */
-  voltageV?: number;
-  /** A limit above 0 but below this is a pause: IEC 61851 cannot signal less than 6 A. Default 6 A. */
-  minimumCurrentA?: number;
-  /** An increase goes out no sooner than this after the last change of the connector; decreases at once. Default 10 s. */
-  increaseIntervalMs?: number;
-  /** Ask GetCompositeSchedule after a profile is accepted. Default true. */
-  verifySchedule?: boolean;
-  /** Duration asked in GetCompositeSchedule, s. Default 300. */
-  compositeDurationS?: number;
-  verification?: Partial<VerificationOptions>;
-  /** After a charger reconnects without booting, wait this long before re-sending (a boot usually follows at once). Default 2 s. */
-  reconnectSettleMs?: number;
-  /** Answer timeout per command; default: the central system's. */
-  callTimeoutMs?: number;
-  /** First profile id of the range this package uses (ids are base + 100/200/300 + connector). Default 7000. */
-  profileIdBase?: number;
-  clock?: Clock;
-  log?: Logger;
-}
-
-/** A transaction that starts within this long after an accepted RemoteStartTransaction (same id tag and connector) is the one it started. */
-export const REMOTE_START_BIND_MS = 3 * 60 * 1000;
-
-/** The name under which the central system keeps this room's facts about a charger. */
-const PROFILES_ROOM = 'profiles';
-
-const DEFAULTS = {
-  minimumCurrentA: IEC_61851_MINIMUM_A,
-  increaseIntervalMs: 10_000,
-  compositeDurationS: 300,
-  reconnectSettleMs: 2000,
-};
-
-const CHARGER_WIDE: readonly LimitMethod[] = ['ChargePointMaxProfile', 'ConfigurationKey'];
-
-/** One set-point on its way: what is sent, for which situation, and what happened so far. */
-interface Sending {
-  charger: ChargerEntry;
-  connector: ConnectorEntry;
-  target: Target;
-  waiter: Waiter;
-  transactionId: number | undefined;
-  slot: PlanSlot;
-  /** Every command sent for it, in order. */
-  attempts: CommandAttempt[];
-  /** Why ways were refused, for the log. */
-  refusals: string[];
-}
-
-type Command = {
-  [A in CentralSystemAction]: { action: A; request: OcppRequest<A> };
-}[CentralSystemAction];
-
 export class ChargingProfileManager extends EventEmitter {
   readonly clock: Clock;
   readonly log: Logger;
   readonly voltageV: number;
-  private readonly options: ProfileManagerOptions;
-  private readonly verification: VerificationOptions;
+  private readonly ctx: ProfileContext;
+  private readonly limits: ConnectorLimits;
   private readonly chargers = new Map<string, ChargerEntry>();
   private readonly detach: (() => void)[] = [];
-  private closed = false;
 
   constructor(
     readonly cs: ChargePointPort,
     options: ProfileManagerOptions = {},
   ) {
     super();
-    this.options = options;
-    this.clock = options.clock ?? systemClock;
-    this.log = options.log ?? silentLogger;
-    this.voltageV = options.voltageV ?? DEFAULT_VOLTAGE_V;
-    this.verification = { ...DEFAULT_VERIFICATION, ...options.verification };
+    this.ctx = new ProfileContext(cs, options, (event, payload) => this.emit(event, payload));
+    this.clock = this.ctx.clock;
+    this.log = this.ctx.log;
+    this.voltageV = this.ctx.voltageV;
+    this.limits = new ConnectorLimits(this.ctx);
     // Settings errors show at once, not with the first set-point.
     resolveStrategy(options.strategy);
     for (const [id, choice] of Object.entries(options.chargers ?? {}))
@@ -270,7 +193,7 @@ export class ChargingProfileManager extends EventEmitter {
     await this.learn(charger);
     const { connectorId, idTag } = request;
     const connector = connectorId === undefined ? undefined : this.connectorEntry(charger, connectorId);
-    const target = connector ? this.limitOf(charger, connector) : undefined;
+    const target = connector ? this.limits.limitOf(charger, connector) : undefined;
     const attempts: CommandAttempt[] = [];
     const report = (status: 'Accepted' | 'Rejected', embeddedLimitA?: number): RemoteStartReport => ({
       chargePointId: request.chargePointId,
@@ -308,10 +231,10 @@ export class ChargingProfileManager extends EventEmitter {
       };
       attempts.push(attempt);
       // Recorded before the call: the transaction may be reported before the answer.
-      const pending: RemoteStartEntry = { idTag, atMs: this.clock.now(), target, answer: 'waiting' };
+      const pending: RemoteStartEntry = { idTag, atMs: this.ctx.clock.now(), target, answer: 'waiting' };
       connector.remoteStart = pending;
       try {
-        const response = await this.call(charger, 'RemoteStartTransaction', withProfile);
+        const response = await this.ctx.call(charger, 'RemoteStartTransaction', withProfile);
         attempt.response = response;
         if (response.status === 'Accepted') {
           this.remoteStartAnswered(charger, connector, pending, 'accepted');
@@ -332,13 +255,13 @@ export class ChargingProfileManager extends EventEmitter {
     }
     const attempt: CommandAttempt = { action: 'RemoteStartTransaction', request: plain };
     attempts.push(attempt);
-    const response = await this.call(charger, 'RemoteStartTransaction', plain);
+    const response = await this.ctx.call(charger, 'RemoteStartTransaction', plain);
     attempt.response = response;
     if (refusal && response.status === 'Accepted') {
       // Refused with the profile, accepted without: it is the profile the charger does not take.
       charger.remoteStartProfileRefused = refusal;
       this.store(charger);
-      this.log.warn(
+      this.ctx.log.warn(
         `charge point ${charger.chargePointId} refuses a charging profile in RemoteStartTransaction (${refusal}); starts go without one from now on`,
       );
     }
@@ -360,7 +283,7 @@ export class ChargingProfileManager extends EventEmitter {
       return;
     }
     delete connector.remoteStart;
-    if (this.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId) return;
+    if (this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId) return;
     if (answer === 'accepted') this.bindRemoteStart(connector, pending, transactionId);
     else this.limitUnknown(connector);
     this.schedule(charger, connector);
@@ -394,8 +317,8 @@ export class ChargingProfileManager extends EventEmitter {
       connectors: [...charger.connectors.values()]
         .sort((a, b) => a.connectorId - b.connectorId)
         .map((connector) => {
-          const target = this.limitOf(charger, connector);
-          const wanted = this.wantedOf(charger, connector);
+          const target = this.limits.limitOf(charger, connector);
+          const wanted = this.limits.wantedOf(charger, connector);
           return {
             connectorId: connector.connectorId,
             ...(wanted ? { requestedLimitA: wanted.requestedLimitA, reason: wanted.reason } : {}),
@@ -403,7 +326,7 @@ export class ChargingProfileManager extends EventEmitter {
             ...(target?.phases === undefined ? {} : { phases: target.phases }),
             ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
             held: connector.holdTimer !== undefined,
-            confirmed: target !== undefined && this.inForce(charger, connector, target),
+            confirmed: target !== undefined && this.limits.inForce(charger, connector, target),
             verification: { ...connector.verification },
           };
         }),
@@ -428,14 +351,13 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Stops listening and drops every timer; set-points still waiting resolve as deferred. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.ctx.close()) return;
     for (const detach of this.detach.splice(0)) detach();
     for (const charger of this.chargers.values()) {
-      this.clock.clearTimeout(charger.settleTimer);
+      this.ctx.clock.clearTimeout(charger.settleTimer);
       charger.retry.cancel();
       for (const connector of charger.connectors.values()) {
-        this.clock.clearTimeout(connector.holdTimer);
+        this.ctx.clock.clearTimeout(connector.holdTimer);
         connector.holdTimer = undefined;
         this.settle(charger, connector, 'deferred', 'the profile manager was closed');
       }
@@ -454,14 +376,14 @@ export class ChargingProfileManager extends EventEmitter {
       ...(phases === undefined ? {} : { phases }),
       reason: setPoint.reason ?? '',
     };
-    if (this.ownTarget(charger, connector.wanted).limitA > 0) {
+    if (this.limits.ownTarget(charger, connector.wanted).limitA > 0) {
       connector.resume = { limitA: setPoint.limitA, ...(phases === undefined ? {} : { phases }) };
     }
     return new Promise<LimitReport>((resolve) => {
       const previous = connector.waiter;
       connector.waiter = { ...(connector.wanted as Wanted), resolve };
       if (previous) previous.resolve(this.waiterReport(charger, connector, previous, 'superseded'));
-      if (this.closed) {
+      if (this.ctx.closed) {
         this.settle(charger, connector, 'deferred', 'the profile manager was closed');
         return;
       }
@@ -473,10 +395,10 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Decides what to do with a connector's limit now: nothing, later (an increase), or send. */
   private schedule(charger: ChargerEntry, connector: ConnectorEntry): void {
-    this.clock.clearTimeout(connector.holdTimer);
+    this.ctx.clock.clearTimeout(connector.holdTimer);
     connector.holdTimer = undefined;
-    if (this.closed) return;
-    if (!this.cs.isConnected(charger.chargePointId)) {
+    if (this.ctx.closed) return;
+    if (!this.ctx.cs.isConnected(charger.chargePointId)) {
       this.settle(
         charger,
         connector,
@@ -485,57 +407,18 @@ export class ChargingProfileManager extends EventEmitter {
       );
       return;
     }
-    const decision = this.decide(charger, connector);
+    const decision = this.limits.decide(charger, connector);
     if (decision.kind === 'hold') {
-      connector.holdTimer = this.clock.setTimeout(() => {
+      connector.holdTimer = this.ctx.clock.setTimeout(() => {
         connector.holdTimer = undefined;
         this.schedule(charger, connector);
-      }, decision.untilMs - this.clock.now());
+      }, decision.untilMs - this.ctx.clock.now());
     }
     if (decision.kind === 'send' || connector.clearTxProfile) this.enqueue(charger, connector);
     else if (decision.kind !== 'hold') this.settle(charger, connector, 'duplicate');
     // After the connector itself is queued: connector 0's limit goes out before the connectors it reaches.
     if (decision.kind === 'send' || decision.kind === 'duplicate')
       this.release(charger, connector, decision.target);
-  }
-
-  private decide(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-  ):
-    | { kind: 'none' }
-    | { kind: 'duplicate'; target: Target }
-    | { kind: 'hold'; untilMs: number }
-    | { kind: 'send'; target: Target } {
-    const target = this.limitOf(charger, connector);
-    if (!target) return { kind: 'none' };
-    if (this.inForce(charger, connector, target)) return { kind: 'duplicate', target };
-    const last = connector.lastChange;
-    const intervalMs = this.options.increaseIntervalMs ?? DEFAULTS.increaseIntervalMs;
-    // Increases wait so chargers and contactors are not driven to oscillate; any decrease protects a breaker and goes at once.
-    // A car's first amps are not paced: the 0 A before its transaction began was no pause of this
-    // car (a charger that booted, or a session that ended, a moment before it plugged in).
-    if (
-      last &&
-      intervalMs > 0 &&
-      !this.firstAmps(charger, connector, last) &&
-      isPureIncrease(target, last.target)
-    ) {
-      const untilMs = last.atMs + intervalMs;
-      if (this.clock.now() < untilMs) return { kind: 'hold', untilMs };
-    }
-    return { kind: 'send', target };
-  }
-
-  /** Whether raising `connector` from 0 A now starts a transaction that began after the 0 went out. */
-  private firstAmps(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    last: { target: Target; atMs: number },
-  ): boolean {
-    if (connector.connectorId === 0 || last.target.limitA > 0) return false;
-    const session = charger.transactions.get(connector.connectorId);
-    return session?.transactionId !== undefined && session.seenMs > last.atMs;
   }
 
   /**
@@ -558,187 +441,14 @@ export class ChargingProfileManager extends EventEmitter {
   private fanOut(charger: ChargerEntry): void {
     const ids = new Set<number>();
     for (const id of charger.connectors.keys()) if (id > 0) ids.add(id);
-    for (const state of this.cs.connectorsOf(charger.chargePointId)) {
+    for (const state of this.ctx.cs.connectorsOf(charger.chargePointId)) {
       if (state.connectorId > 0 && state.transaction) ids.add(state.connectorId);
     }
     for (const id of [...ids].sort((a, b) => a - b)) {
       const existing = charger.connectors.get(id);
-      if (!existing && !this.inherits(charger, id)) continue;
+      if (!existing && !this.limits.inherits(charger, id)) continue;
       this.schedule(charger, existing ?? this.connectorEntry(charger, id));
     }
-  }
-
-  /**
-   * The limit a connector is to have: the lowest of its own set-point and connector 0's. Without
-   * a set-point of its own it takes connector 0's only where connector 0's TxDefaultProfile does
-   * not reach it (a TxProfile or TxDefaultProfile of its own, or a running session on a charger
-   * that applies a new TxDefaultProfile from the next session only).
-   */
-  private limitOf(charger: ChargerEntry, connector: ConnectorEntry): Target | undefined {
-    const own = connector.wanted ? this.ownTarget(charger, connector.wanted) : undefined;
-    const zeroWanted = connector.connectorId > 0 ? charger.connectors.get(0)?.wanted : undefined;
-    const zero = zeroWanted ? this.ownTarget(charger, zeroWanted) : undefined;
-    if (own && zero) {
-      const phases = own.phases ?? zero.phases;
-      return { limitA: Math.min(own.limitA, zero.limitA), ...(phases === undefined ? {} : { phases }) };
-    }
-    if (own) return own;
-    if (zero && this.needsOwnLimit(charger, connector)) return zero;
-    return undefined;
-  }
-
-  /** The set-point a connector follows: its own, else connector 0's (for reports). */
-  private wantedOf(charger: ChargerEntry, connector: ConnectorEntry): Wanted | undefined {
-    if (connector.wanted) return connector.wanted;
-    return this.limitOf(charger, connector) ? charger.connectors.get(0)?.wanted : undefined;
-  }
-
-  private needsOwnLimit(charger: ChargerEntry, connector: ConnectorEntry): boolean {
-    const transactionId = this.transactionOf(charger.chargePointId, connector.connectorId);
-    if (connector.standing) return true;
-    if (transactionId === undefined) return false;
-    return (
-      connector.session?.transactionId === transactionId ||
-      connector.sessionUnknown ||
-      !this.zeroReaches(charger, connector.connectorId)
-    );
-  }
-
-  /** A connector without an entry that needs connector 0's limit on its own. */
-  private inherits(charger: ChargerEntry, connectorId: number): boolean {
-    return (
-      charger.connectors.get(0)?.wanted !== undefined &&
-      this.transactionOf(charger.chargePointId, connectorId) !== undefined &&
-      !this.zeroReaches(charger, connectorId)
-    );
-  }
-
-  /**
-   * Whether connector 0's TxDefaultProfile limits the running session of a connector: where the
-   * strategy says a new one applies to running sessions, or when it was in place before the
-   * session began (a charger that applies it from the next session on started this one with it).
-   */
-  private zeroReaches(charger: ChargerEntry, connectorId: number): boolean {
-    const transactionId = this.transactionOf(charger.chargePointId, connectorId);
-    if (transactionId !== undefined && charger.zeroMisses.get(connectorId) === transactionId) return false;
-    if (charger.strategy.txDefaultAppliesToRunningSession) return true;
-    const zero = charger.connectors.get(0);
-    const since = charger.transactions.get(connectorId)?.sinceMs;
-    if (!zero || zero.standingAtMs === undefined || since === undefined) return false;
-    const target = this.limitOf(charger, zero);
-    const enforced = this.enforcement(charger, zero);
-    return (
-      target !== undefined &&
-      enforced?.method === 'TxDefaultProfile' &&
-      sameTarget(enforced.target, target) &&
-      // Strictly before: within the same millisecond the order is not known.
-      zero.standingAtMs < since
-    );
-  }
-
-  /** Whether the charger confirmed a command that holds the connector at `target` now. */
-  private inForce(charger: ChargerEntry, connector: ConnectorEntry, target: Target): boolean {
-    if (connector.force) return false;
-    const enforced = this.enforcement(charger, connector);
-    return (
-      enforced !== undefined &&
-      sameTarget(enforced.target, target) &&
-      this.chargerWideInSync(charger, enforced.method)
-    );
-  }
-
-  /** What holds the connector now, if the charger still has it. */
-  private enforcement(charger: ChargerEntry, connector: ConnectorEntry): Enforcement | undefined {
-    const transactionId = this.transactionOf(charger.chargePointId, connector.connectorId);
-    const ownTxProfile =
-      transactionId !== undefined &&
-      (connector.session?.transactionId === transactionId || connector.sessionUnknown);
-    const enforced = connector.enforced;
-    if (enforced) {
-      switch (enforced.method) {
-        case 'TxProfile':
-          if (
-            transactionId !== undefined &&
-            enforced.transactionId === transactionId &&
-            connector.session?.transactionId === transactionId
-          )
-            return enforced;
-          break;
-        case 'TxDefaultProfile':
-          // Accepted (and, where asked, seen in the composite schedule) for this connector as it is now.
-          if (!ownTxProfile && connector.standing && sameTarget(connector.standing, enforced.target))
-            return enforced;
-          break;
-        case 'ChargePointMaxProfile':
-          if (charger.chargePointMax.state === 'installed') return enforced;
-          break;
-        case 'ConfigurationKey':
-          if (charger.key.valueA !== undefined) return enforced;
-          break;
-      }
-    }
-    // A TxDefaultProfile of the connector, installed while no TxProfile of ours overrules it, limits
-    // the sessions that start after it (and, where the strategy says so, the running one).
-    if (
-      connector.standing &&
-      !ownTxProfile &&
-      !connector.sessionUnknown &&
-      (transactionId === undefined || connector.standingIgnoredBy !== transactionId)
-    ) {
-      return { method: 'TxDefaultProfile', target: connector.standing };
-    }
-    return undefined;
-  }
-
-  /** Whether the charger-wide limit a method relies on carries what it should now. */
-  private chargerWideInSync(charger: ChargerEntry, method: LimitMethod): boolean {
-    if (!CHARGER_WIDE.includes(method)) return true;
-    const wide = this.chargerWide(charger);
-    if (!wide) return false;
-    if (method === 'ConfigurationKey') return charger.key.valueA === this.keyValueA(charger, wide.limitA);
-    const installed = charger.chargePointMax;
-    return (
-      installed.state === 'installed' &&
-      installed.limitA === wide.limitA &&
-      installed.wattPhases === wide.wattPhases
-    );
-  }
-
-  /** The limit for a charger-wide method: see {@link chargerWideLimit}. */
-  private chargerWide(charger: ChargerEntry): { limitA: number; wattPhases: number } | undefined {
-    const shares: ConnectorShare[] = [];
-    for (const connector of charger.connectors.values()) {
-      const current = this.limitOf(charger, connector);
-      if (!current) continue;
-      // What was let through the rate limit: a held increase does not raise a charger-wide limit early.
-      const target = connector.released ?? current;
-      const knownPhases = this.knownPhases(charger, connector.connectorId, target);
-      shares.push({
-        connectorId: connector.connectorId,
-        target,
-        ...(knownPhases === undefined ? {} : { knownPhases }),
-      });
-    }
-    return chargerWideLimit(shares);
-  }
-
-  private keyValueA(charger: ChargerEntry, limitA: number): number {
-    return charger.strategy.configurationKey?.wholeAmps ? Math.floor(limitA + 1e-9) : floorTo(limitA);
-  }
-
-  /**
-   * Whether a charger-wide method must stay: a connector is held by it, or a connector is not
-   * (yet) held by anything of its own (a limit not confirmed, an increase waiting).
-   */
-  private chargerWideNeeded(charger: ChargerEntry, method: LimitMethod): boolean {
-    for (const connector of charger.connectors.values()) {
-      const target = this.limitOf(charger, connector);
-      if (!target) continue;
-      const enforced = this.enforcement(charger, connector);
-      if (enforced?.method === method) return true;
-      if (connector.force || !enforced || !sameTarget(enforced.target, target)) return true;
-    }
-    return false;
   }
 
   private enqueue(charger: ChargerEntry, connector: ConnectorEntry): void {
@@ -751,7 +461,7 @@ export class ChargingProfileManager extends EventEmitter {
     if (charger.pumping) return;
     charger.pumping = true;
     try {
-      while (!this.closed && (charger.queued.size > 0 || charger.releasePending)) {
+      while (!this.ctx.closed && (charger.queued.size > 0 || charger.releasePending)) {
         const connector = this.nextQueued(charger);
         if (!connector) {
           charger.releasePending = false;
@@ -762,7 +472,7 @@ export class ChargingProfileManager extends EventEmitter {
           await this.send(charger, connector);
         } catch (err) {
           const message = `charging profile for ${charger.chargePointId} connector ${connector.connectorId}: ${(err as Error).message}`;
-          if (connector.lastWarning !== message) this.log.error(message);
+          if (connector.lastWarning !== message) this.ctx.log.error(message);
           connector.lastWarning = message;
         }
       }
@@ -783,7 +493,7 @@ export class ChargingProfileManager extends EventEmitter {
         continue;
       }
       first ??= connector;
-      const target = this.limitOf(charger, connector);
+      const target = this.limits.limitOf(charger, connector);
       const enforced = connector.enforced?.target;
       if (target && (!enforced || lowersAnyPhase(target, enforced))) {
         first = connector;
@@ -802,7 +512,7 @@ export class ChargingProfileManager extends EventEmitter {
       return;
     }
     if (connector.clearTxProfile) await this.clearEndedTxProfile(charger, connector);
-    const decision = this.decide(charger, connector);
+    const decision = this.limits.decide(charger, connector);
     if (decision.kind !== 'send') {
       this.schedule(charger, connector);
       return;
@@ -811,7 +521,7 @@ export class ChargingProfileManager extends EventEmitter {
     this.release(charger, connector, target);
     const taken = connector.waiter;
     connector.waiter = undefined;
-    const wanted = this.wantedOf(charger, connector) ?? { requestedLimitA: target.limitA, reason: '' };
+    const wanted = this.limits.wantedOf(charger, connector) ?? { requestedLimitA: target.limitA, reason: '' };
     const waiter: Waiter = taken ?? { ...wanted, resolve: () => undefined, resent: true };
     // Whatever happens below, the set-point that was taken gets its answer.
     let answered = false;
@@ -847,7 +557,7 @@ export class ChargingProfileManager extends EventEmitter {
     target: Target,
     waiter: Waiter,
   ): Promise<void> {
-    const transactionId = this.transactionOf(charger.chargePointId, connector.connectorId);
+    const transactionId = this.limits.transactionOf(charger.chargePointId, connector.connectorId);
     const send: Sending = {
       charger,
       connector,
@@ -874,7 +584,7 @@ export class ChargingProfileManager extends EventEmitter {
   /** The ways to try, refusals past their time forgotten (and all of them on a retry that has none left). */
   private planFor(send: Sending): Attempt[] {
     const { charger, connector, target, slot } = send;
-    if (expireRefusals(charger.memory, charger.refusedAtMs, this.clock.now())) this.store(charger);
+    if (expireRefusals(charger.memory, charger.refusedAtMs, this.ctx.clock.now())) this.store(charger);
     const input = {
       strategy: charger.strategy,
       capabilities: charger.capabilities,
@@ -908,7 +618,7 @@ export class ChargingProfileManager extends EventEmitter {
       // CALLERROR NotSupported to one profile means no smart charging at all (errata 3.39).
       if (profilesUnsupported && attempt.method !== 'ConfigurationKey') continue;
       // A charger-wide limit already carrying what is needed is not sent again.
-      if (CHARGER_WIDE.includes(attempt.method) && this.chargerWideInSync(charger, attempt.method))
+      if (CHARGER_WIDE.includes(attempt.method) && this.limits.chargerWideInSync(charger, attempt.method))
         return { attempt };
       const { command, wide } = this.commandFor(charger, connector, attempt, target, transactionId);
       const record: CommandAttempt = {
@@ -919,7 +629,7 @@ export class ChargingProfileManager extends EventEmitter {
       attempts.push(record);
       let response: { status?: string };
       try {
-        response = (await this.call(charger, command.action, command.request as never)) as {
+        response = (await this.ctx.call(charger, command.action, command.request as never)) as {
           status?: string;
         };
       } catch (err) {
@@ -983,10 +693,10 @@ export class ChargingProfileManager extends EventEmitter {
         ? `no way to set a limit on ${charger.chargePointId} connector ${connector.connectorId} with strategy ${charger.strategy.name} (${charger.capabilities?.smartCharging === false ? 'no SmartCharging feature profile' : 'every method refused before'})`
         : `${charger.chargePointId} connector ${connector.connectorId} refused every way to set ${target.limitA} A: ${refusals.join('; ')}`);
     // Once per connector and cause: a load manager repeats its set-points every few seconds.
-    if (!stop && connector.lastWarning !== error) this.log.warn(error);
+    if (!stop && connector.lastWarning !== error) this.ctx.log.warn(error);
     if (!stop) connector.lastWarning = error;
     // Sent again with backoff from now on, while the charger is connected.
-    if (!this.closed && this.cs.isConnected(charger.chargePointId)) charger.retry.arm();
+    if (!this.ctx.closed && this.ctx.cs.isConnected(charger.chargePointId)) charger.retry.arm();
     this.finish({ ...send, outcome: stop?.outcome ?? 'failed', error });
   }
 
@@ -999,7 +709,7 @@ export class ChargingProfileManager extends EventEmitter {
     const { attempt, command, response } = accepted;
     rememberSuccess(charger.memory, slot, attempt);
     this.store(charger);
-    const now = this.clock.now();
+    const now = this.ctx.clock.now();
     connector.enforced = {
       method: attempt.method,
       target,
@@ -1015,10 +725,10 @@ export class ChargingProfileManager extends EventEmitter {
     const fallback =
       firstMethod && firstMethod !== attempt.method ? { from: firstMethod, to: attempt.method } : undefined;
     if (refusals.length > 0) {
-      this.log.warn(
+      this.ctx.log.warn(
         `charge point ${charger.chargePointId} connector ${connector.connectorId}: ${refusals.join('; ')}; ${describe(attempt)} worked and is used from now on`,
       );
-      this.publish('fallback', {
+      this.ctx.publish('fallback', {
         chargePointId: charger.chargePointId,
         connectorId: connector.connectorId,
         from: firstMethod,
@@ -1027,7 +737,7 @@ export class ChargingProfileManager extends EventEmitter {
       });
     }
     if (command) {
-      connector.watch = new LimitWatch(target.limitA, now, this.verification);
+      connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
       if (transactionId === undefined) delete connector.watchTransactionId;
       else connector.watchTransactionId = transactionId;
       connector.verification = {
@@ -1064,7 +774,7 @@ export class ChargingProfileManager extends EventEmitter {
       try {
         replanned = await this.checkSchedule(send, attempt);
       } catch (err) {
-        this.log.error(
+        this.ctx.log.error(
           `composite schedule of ${charger.chargePointId} connector ${connector.connectorId}: ${(err as Error).message}`,
         );
       } finally {
@@ -1091,7 +801,7 @@ export class ChargingProfileManager extends EventEmitter {
         break;
       case 'TxDefaultProfile':
         connector.standing = target;
-        connector.standingAtMs = this.clock.now();
+        connector.standingAtMs = this.ctx.clock.now();
         break;
       case 'ChargePointMaxProfile': {
         const sent = wide ?? { limitA: target.limitA, wattPhases: 1 };
@@ -1100,7 +810,7 @@ export class ChargingProfileManager extends EventEmitter {
         break;
       }
       case 'ConfigurationKey':
-        charger.key.valueA = this.keyValueA(charger, wide?.limitA ?? target.limitA);
+        charger.key.valueA = this.limits.keyValueA(charger, wide?.limitA ?? target.limitA);
         break;
     }
   }
@@ -1168,9 +878,9 @@ export class ChargingProfileManager extends EventEmitter {
       verification: { ...connector.verification },
       ...(waiter.resent ? { resent: true as const } : {}),
       ...(input.error ? { error: input.error } : {}),
-      at: this.nowIso(),
+      at: this.ctx.nowIso(),
     };
-    if (input.attempts.length > 0) this.publish('limit', report);
+    if (input.attempts.length > 0) this.ctx.publish('limit', report);
     waiter.resolve(report);
   }
 
@@ -1194,7 +904,7 @@ export class ChargingProfileManager extends EventEmitter {
     outcome: LimitOutcome,
     error?: string,
   ): LimitReport {
-    const target = this.limitOf(charger, connector) ?? this.ownTarget(charger, waiter);
+    const target = this.limits.limitOf(charger, connector) ?? this.limits.ownTarget(charger, waiter);
     return {
       chargePointId: charger.chargePointId,
       connectorId: connector.connectorId,
@@ -1209,7 +919,7 @@ export class ChargingProfileManager extends EventEmitter {
       verification: { ...connector.verification },
       ...(waiter.resent ? { resent: true as const } : {}),
       ...(error ? { error } : {}),
-      at: this.nowIso(),
+      at: this.ctx.nowIso(),
     };
   }
 
@@ -1221,7 +931,7 @@ export class ChargingProfileManager extends EventEmitter {
     const { charger, connector, slot, transactionId } = send;
     if (
       attempt.method === 'TxProfile' &&
-      this.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId
+      this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId
     ) {
       return true;
     }
@@ -1233,7 +943,7 @@ export class ChargingProfileManager extends EventEmitter {
       reason,
       allProfiles,
       charger.refusedAtMs,
-      this.clock.now(),
+      this.ctx.clock.now(),
     );
     this.store(charger);
     return false;
@@ -1253,12 +963,12 @@ export class ChargingProfileManager extends EventEmitter {
       ...(charger.chargePointMax.state === 'none' ? {} : { chargePointMaxProfile: true }),
     };
     const json = JSON.stringify(facts);
-    if (json === charger.stored || this.closed) return;
+    if (json === charger.stored || this.ctx.closed) return;
     charger.stored = json;
-    this.cs.keepFacts(charger.chargePointId, PROFILES_ROOM, JSON.parse(json)).catch((err: Error) => {
+    this.ctx.cs.keepFacts(charger.chargePointId, PROFILES_ROOM, JSON.parse(json)).catch((err: Error) => {
       // Not kept: the next change writes again.
       if (charger.stored === json) charger.stored = undefined;
-      this.log.warn(`could not keep what ${charger.chargePointId} takes in its record: ${err.message}`);
+      this.ctx.log.warn(`could not keep what ${charger.chargePointId} takes in its record: ${err.message}`);
     });
   }
 
@@ -1274,16 +984,16 @@ export class ChargingProfileManager extends EventEmitter {
   ): { command: Command; wide?: { limitA: number; wattPhases: number } } {
     if (attempt.method === 'ConfigurationKey') {
       const key = charger.strategy.configurationKey as NonNullable<ChargingStrategy['configurationKey']>;
-      const wide = this.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
+      const wide = this.limits.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
       if (charger.key.baseline === undefined) {
         const before = charger.capabilities?.vendorKeys[key.key];
         if (before !== undefined) charger.key.baseline = before;
       }
-      const value = String(this.keyValueA(charger, wide.limitA));
+      const value = String(this.limits.keyValueA(charger, wide.limitA));
       return { command: { action: 'ChangeConfiguration', request: { key: key.key, value } }, wide };
     }
     if (attempt.method === 'ChargePointMaxProfile') {
-      const wide = this.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
+      const wide = this.limits.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
       const unit = attempt.unit ?? 'A';
       // A per phase caps every phase alike; W is divided by the phases the car uses (the fewest known).
       const phases = unit === 'W' ? wide.wattPhases : 3;
@@ -1328,7 +1038,7 @@ export class ChargingProfileManager extends EventEmitter {
   ) {
     const strategy = charger.strategy;
     const unit = attempt.unit ?? 'A';
-    const phases = this.profilePhases(charger, connector.connectorId, target, unit);
+    const phases = this.limits.profilePhases(charger, connector.connectorId, target, unit);
     const statePhases =
       strategy.numberPhases === 'always' ||
       (strategy.numberPhases === 'whenSwitching' &&
@@ -1345,44 +1055,25 @@ export class ChargingProfileManager extends EventEmitter {
       limitA: target.limitA,
       phases,
       statePhases,
-      voltageV: this.voltageV,
+      voltageV: this.ctx.voltageV,
       ...(transactionId === undefined ? {} : { transactionId }),
       ...(minChargingRateA === undefined ? {} : { minChargingRateA }),
-      nowMs: this.clock.now(),
-      profileIdBase: this.options.profileIdBase ?? DEFAULT_PROFILE_ID_BASE,
+      nowMs: this.ctx.clock.now(),
+      profileIdBase: this.ctx.profileIdBase,
     };
-  }
-
-  /** Phases a connector's car is known to use: the set-point's, else the meter's, else single-phase wiring. */
-  private knownPhases(
-    charger: ChargerEntry,
-    connectorId: number,
-    target: Target | undefined,
-  ): number | undefined {
-    if (target?.phases !== undefined) return target.phases;
-    const active = this.cs.connectorOf(charger.chargePointId, connectorId)?.activePhases?.length;
-    if (active !== undefined && active > 0) return active;
-    return connectorPhases(charger.capabilities, connectorId) === 1 ? 1 : undefined;
-  }
-
-  /**
-   * The phases a profile is built for. Unknown in W: 1, the lowest watts (A × V × 1 never exceeds
-   * the allocation per phase however many phases the car uses); in A (numberPhases only): as wired.
-   */
-  private profilePhases(charger: ChargerEntry, connectorId: number, target: Target, unit: RateUnit): number {
-    const known = this.knownPhases(charger, connectorId, target);
-    if (known !== undefined) return known;
-    return unit === 'W' ? 1 : (connectorPhases(charger.capabilities, connectorId) ?? 3);
   }
 
   private async clearEndedTxProfile(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
     connector.clearTxProfile = false;
     // A TxProfile sent for a newer transaction has the same id: clearing now would remove it.
-    if (connector.session || this.transactionOf(charger.chargePointId, connector.connectorId) !== undefined)
+    if (
+      connector.session ||
+      this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== undefined
+    )
       return;
     const request = { id: this.txProfileId(connector) };
     try {
-      await this.call(charger, 'ClearChargingProfile', request);
+      await this.ctx.call(charger, 'ClearChargingProfile', request);
     } catch {
       // The charger SHOULD have deleted it with the transaction (3.13.1); an error there is no harm.
     }
@@ -1404,7 +1095,7 @@ export class ChargingProfileManager extends EventEmitter {
     attempts.push(attempt);
     const known = connector.session?.transactionId === transactionId;
     try {
-      const response = await this.call(charger, 'ClearChargingProfile', request);
+      const response = await this.ctx.call(charger, 'ClearChargingProfile', request);
       attempt.response = response;
       if (response.status === 'Accepted' || (!known && response.status === 'Unknown')) {
         connector.session = undefined;
@@ -1432,13 +1123,13 @@ export class ChargingProfileManager extends EventEmitter {
    * vendor key set back to the value it had before this manager changed it (where that is known).
    */
   private async releaseChargerWide(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> {
-    if (this.closed) return;
+    if (this.ctx.closed) return;
     if (
       charger.chargePointMax.state !== 'none' &&
-      !this.chargerWideNeeded(charger, 'ChargePointMaxProfile')
+      !this.limits.chargerWideNeeded(charger, 'ChargePointMaxProfile')
     ) {
       const request = {
-        id: profileIdFor('ChargePointMaxProfile', 0, this.options.profileIdBase ?? DEFAULT_PROFILE_ID_BASE),
+        id: profileIdFor('ChargePointMaxProfile', 0, this.ctx.profileIdBase),
       };
       const attempt: CommandAttempt = {
         action: 'ClearChargingProfile',
@@ -1447,7 +1138,7 @@ export class ChargingProfileManager extends EventEmitter {
       };
       attempts.push(attempt);
       try {
-        attempt.response = await this.call(charger, 'ClearChargingProfile', request);
+        attempt.response = await this.ctx.call(charger, 'ClearChargingProfile', request);
         // Unknown: it was not there (any more).
         charger.chargePointMax = { state: 'none' };
         this.store(charger);
@@ -1466,13 +1157,13 @@ export class ChargingProfileManager extends EventEmitter {
       baseline !== undefined &&
       charger.key.valueA !== undefined &&
       String(charger.key.valueA) !== baseline &&
-      !this.chargerWideNeeded(charger, 'ConfigurationKey')
+      !this.limits.chargerWideNeeded(charger, 'ConfigurationKey')
     ) {
       const request = { key: key.key, value: baseline };
       const attempt: CommandAttempt = { action: 'ChangeConfiguration', method: 'ConfigurationKey', request };
       attempts.push(attempt);
       try {
-        attempt.response = await this.call(charger, 'ChangeConfiguration', request);
+        attempt.response = await this.ctx.call(charger, 'ChangeConfiguration', request);
         charger.key.valueA = undefined;
       } catch (err) {
         attempt.error = (err as Error).message;
@@ -1488,8 +1179,8 @@ export class ChargingProfileManager extends EventEmitter {
   private async checkSchedule(sent: Sending, attempt: Attempt): Promise<boolean> {
     const { charger, connector, target } = sent;
     const wanted =
-      !this.closed &&
-      (this.options.verifySchedule ?? true) &&
+      !this.ctx.closed &&
+      (this.ctx.options.verifySchedule ?? true) &&
       charger.strategy.compositeSchedule &&
       !charger.compositeUnsupported &&
       attempt.method !== 'ConfigurationKey' &&
@@ -1497,17 +1188,17 @@ export class ChargingProfileManager extends EventEmitter {
       connector.connectorId > 0;
     if (!wanted) return false;
     const unit = attempt.unit ?? 'A';
-    const phases = this.profilePhases(charger, connector.connectorId, target, unit);
-    const expected = limitInUnit(target.limitA, unit, this.voltageV, phases);
+    const phases = this.limits.profilePhases(charger, connector.connectorId, target, unit);
+    const expected = limitInUnit(target.limitA, unit, this.ctx.voltageV, phases);
     let verdict: ScheduleVerdict;
     let scheduleLimit: number | undefined;
     try {
-      const response = await this.call(charger, 'GetCompositeSchedule', {
+      const response = await this.ctx.call(charger, 'GetCompositeSchedule', {
         connectorId: connector.connectorId,
-        duration: this.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
+        duration: this.ctx.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
         chargingRateUnit: unit,
       });
-      scheduleLimit = compositeLimitNow(response, unit, this.voltageV, phases);
+      scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltageV, phases);
       verdict = compareSchedule(scheduleLimit, expected);
     } catch (err) {
       if (
@@ -1521,7 +1212,7 @@ export class ChargingProfileManager extends EventEmitter {
       }
       verdict = 'unsupported';
     }
-    if (this.closed || connector.lastChange?.target !== target) return false; // a newer limit went out meanwhile
+    if (this.ctx.closed || connector.lastChange?.target !== target) return false; // a newer limit went out meanwhile
     connector.verification = {
       ...connector.verification,
       schedule: verdict,
@@ -1529,13 +1220,13 @@ export class ChargingProfileManager extends EventEmitter {
     };
     connector.verification.verified = isVerified(connector.verification);
     if (verdict === 'lower') {
-      this.log.info(
+      this.ctx.log.info(
         `charge point ${charger.chargePointId} connector ${connector.connectorId} was given ${expected} ${unit} (${attempt.method}) but its composite schedule says ${scheduleLimit} ${unit}`,
       );
     }
     if (verdict !== 'differs') return false;
     const reason = `accepted ${expected} ${unit} but its composite schedule says ${scheduleLimit} ${unit}`;
-    this.log.warn(
+    this.ctx.log.warn(
       `charge point ${charger.chargePointId} connector ${connector.connectorId} ${reason} (${attempt.method}); trying the next way`,
     );
     const record = [...sent.attempts]
@@ -1565,11 +1256,11 @@ export class ChargingProfileManager extends EventEmitter {
   private checkZeroReach(charger: ChargerEntry, target: Target, attempt: Attempt): void {
     const wanted =
       charger.strategy.txDefaultAppliesToRunningSession &&
-      (this.options.verifySchedule ?? true) &&
+      (this.ctx.options.verifySchedule ?? true) &&
       charger.strategy.compositeSchedule &&
       !charger.compositeUnsupported;
     if (!wanted) return;
-    for (const state of this.cs.connectorsOf(charger.chargePointId)) {
+    for (const state of this.ctx.cs.connectorsOf(charger.chargePointId)) {
       const connectorId = state.connectorId;
       const transactionId = state.transaction?.transactionId;
       if (connectorId === 0 || transactionId === undefined || charger.connectors.get(connectorId)?.wanted)
@@ -1578,17 +1269,17 @@ export class ChargingProfileManager extends EventEmitter {
         charger.checking += 1;
         try {
           const unit = attempt.unit ?? 'A';
-          const phases = this.profilePhases(charger, connectorId, target, unit);
-          const response = await this.call(charger, 'GetCompositeSchedule', {
+          const phases = this.limits.profilePhases(charger, connectorId, target, unit);
+          const response = await this.ctx.call(charger, 'GetCompositeSchedule', {
             connectorId,
-            duration: this.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
+            duration: this.ctx.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
             chargingRateUnit: unit,
           });
-          const scheduleLimit = compositeLimitNow(response, unit, this.voltageV, phases);
-          const expected = limitInUnit(target.limitA, unit, this.voltageV, phases);
-          const still = this.transactionOf(charger.chargePointId, connectorId) === transactionId;
-          if (!this.closed && still && compareSchedule(scheduleLimit, expected) === 'differs') {
-            this.log.warn(
+          const scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltageV, phases);
+          const expected = limitInUnit(target.limitA, unit, this.ctx.voltageV, phases);
+          const still = this.limits.transactionOf(charger.chargePointId, connectorId) === transactionId;
+          if (!this.ctx.closed && still && compareSchedule(scheduleLimit, expected) === 'differs') {
+            this.ctx.log.warn(
               `charge point ${charger.chargePointId}: connector 0's TxDefaultProfile of ${expected} ${unit} does not reach the session on connector ${connectorId} (its composite schedule says ${scheduleLimit} ${unit}); it gets a limit of its own`,
             );
             charger.zeroMisses.set(connectorId, transactionId);
@@ -1605,11 +1296,7 @@ export class ChargingProfileManager extends EventEmitter {
   }
 
   private txProfileId(connector: ConnectorEntry): number {
-    return profileIdFor(
-      'TxProfile',
-      connector.connectorId,
-      this.options.profileIdBase ?? DEFAULT_PROFILE_ID_BASE,
-    );
+    return profileIdFor('TxProfile', connector.connectorId, this.ctx.profileIdBase);
   }
 
   // ---- settling and retrying -----------------------------------------------------------------------
@@ -1628,7 +1315,7 @@ export class ChargingProfileManager extends EventEmitter {
   private afterWork(charger: ChargerEntry): void {
     if (!this.isSettled(charger)) return;
     for (const resolve of charger.settled.splice(0)) resolve();
-    if (this.closed || !this.cs.isConnected(charger.chargePointId)) {
+    if (this.ctx.closed || !this.ctx.cs.isConnected(charger.chargePointId)) {
       charger.retry.cancel();
       return;
     }
@@ -1640,14 +1327,14 @@ export class ChargingProfileManager extends EventEmitter {
     if (charger.releasePending || charger.unanswered) return true;
     for (const connector of charger.connectors.values()) {
       if (connector.holdTimer !== undefined) continue;
-      const target = this.limitOf(charger, connector);
-      if (target && !this.inForce(charger, connector, target)) return true;
+      const target = this.limits.limitOf(charger, connector);
+      if (target && !this.limits.inForce(charger, connector, target)) return true;
     }
     return false;
   }
 
   private retryNow(charger: ChargerEntry): void {
-    if (this.closed || !this.cs.isConnected(charger.chargePointId)) return;
+    if (this.ctx.closed || !this.ctx.cs.isConnected(charger.chargePointId)) return;
     if (charger.unanswered) {
       charger.unanswered = false;
       for (const connector of charger.connectors.values()) connector.retrying = true;
@@ -1658,8 +1345,8 @@ export class ChargingProfileManager extends EventEmitter {
     if (charger.releasePending) void this.pump(charger);
     for (const connector of charger.connectors.values()) {
       if (connector.holdTimer !== undefined) continue;
-      const target = this.limitOf(charger, connector);
-      if (!target || this.inForce(charger, connector, target)) continue;
+      const target = this.limits.limitOf(charger, connector);
+      if (!target || this.limits.inForce(charger, connector, target)) continue;
       connector.retrying = true;
       this.schedule(charger, connector);
     }
@@ -1688,7 +1375,7 @@ export class ChargingProfileManager extends EventEmitter {
     }
     charger.strategy = strategy;
     const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
-    const record = this.cs.recordOf(id);
+    const record = this.ctx.cs.recordOf(id);
     const configuration = record?.configuration;
     const has = (name: string) =>
       configuration?.keys.some((key) => key.key.toLowerCase() === name.toLowerCase());
@@ -1703,24 +1390,24 @@ export class ChargingProfileManager extends EventEmitter {
       capabilities = parseCapabilities(configuration.keys, { extraKeys, at: configuration.at });
     } else {
       try {
-        const response = await this.call(charger, 'GetConfiguration', {
+        const response = await this.ctx.call(charger, 'GetConfiguration', {
           key: [...CAPABILITY_KEYS, ...extraKeys],
         });
         capabilities = parseCapabilities(response.configurationKey ?? [], {
           unknownKeys: response.unknownKey ?? [],
           extraKeys,
-          at: this.nowIso(),
+          at: this.ctx.nowIso(),
         });
       } catch (err) {
         if (!isRefusal(err)) throw err;
-        this.log.warn(
+        this.ctx.log.warn(
           `charge point ${id} did not tell its smart-charging keys (${(err as Error).message}); the strategy's defaults apply`,
         );
-        capabilities = { vendorKeys: {}, unknownKeys: [], learnedAt: this.nowIso() };
+        capabilities = { vendorKeys: {}, unknownKeys: [], learnedAt: this.ctx.nowIso() };
       }
     }
     charger.capabilities = capabilities;
-    this.publish('learned', { chargePointId: id, strategy: charger.strategy.name, capabilities });
+    this.ctx.publish('learned', { chargePointId: id, strategy: charger.strategy.name, capabilities });
   }
 
   // ---- central-system events --------------------------------------------------------------------
@@ -1728,23 +1415,23 @@ export class ChargingProfileManager extends EventEmitter {
   private onConnect(chargePointId: string): void {
     const charger = this.chargers.get(chargePointId);
     if (!charger) return;
-    this.clock.clearTimeout(charger.settleTimer);
+    this.ctx.clock.clearTimeout(charger.settleTimer);
     charger.retry.reset();
     // A charger that reconnects may have lost its profiles; one that boots right after is handled by onBoot.
-    charger.settleTimer = this.clock.setTimeout(() => {
+    charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;
       this.resendAll(charger);
-    }, this.options.reconnectSettleMs ?? DEFAULTS.reconnectSettleMs);
+    }, this.ctx.options.reconnectSettleMs ?? DEFAULTS.reconnectSettleMs);
   }
 
   private onDisconnect(chargePointId: string): void {
     const charger = this.chargers.get(chargePointId);
     if (!charger) return;
-    this.clock.clearTimeout(charger.settleTimer);
+    this.ctx.clock.clearTimeout(charger.settleTimer);
     charger.settleTimer = undefined;
     charger.retry.cancel();
     for (const connector of charger.connectors.values()) {
-      this.clock.clearTimeout(connector.holdTimer);
+      this.ctx.clock.clearTimeout(connector.holdTimer);
       connector.holdTimer = undefined;
       this.settle(
         charger,
@@ -1765,7 +1452,7 @@ export class ChargingProfileManager extends EventEmitter {
     const charger = this.chargers.get(message.chargePointId);
     const payload = message.payload as { registration?: string } & BootInfo;
     if (!charger || payload.registration !== 'Accepted') return;
-    this.clock.clearTimeout(charger.settleTimer);
+    this.ctx.clock.clearTimeout(charger.settleTimer);
     charger.capabilities = undefined;
     if (charger.firmware !== undefined && charger.firmware !== payload.firmwareVersion) {
       // New firmware may take what the old refused (or the reverse).
@@ -1778,14 +1465,14 @@ export class ChargingProfileManager extends EventEmitter {
     // Kept before (or a write that failed): the record follows the firmware.
     if (charger.stored !== undefined || Object.keys(charger.memory.worked).length > 0) this.store(charger);
     // After the boot has been answered (a charger need not take calls before): a timer, not at once.
-    charger.settleTimer = this.clock.setTimeout(() => {
+    charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;
       this.resendAll(charger);
     }, 0);
   }
 
   private resendAll(charger: ChargerEntry): void {
-    if (this.closed) return;
+    if (this.ctx.closed) return;
     charger.unanswered = false;
     // What the charger had may be gone, or still there: nothing counts as in force until sent again.
     if (charger.chargePointMax.state === 'installed') charger.chargePointMax = { state: 'unknown' };
@@ -1795,7 +1482,7 @@ export class ChargingProfileManager extends EventEmitter {
       connector.session = undefined;
       connector.standing = undefined;
       connector.enforced = undefined;
-      if (!this.limitOf(charger, connector)) continue;
+      if (!this.limits.limitOf(charger, connector)) continue;
       connector.force = true;
       this.schedule(charger, connector);
     }
@@ -1833,7 +1520,7 @@ export class ChargingProfileManager extends EventEmitter {
     const transactionId = transaction?.transactionId;
     const seen = charger.transactions.get(state.connectorId);
     if (seen && seen.transactionId === transactionId) return;
-    const nowMs = this.clock.now();
+    const nowMs = this.ctx.clock.now();
     const startedMs = transaction ? Date.parse(transaction.startedAt) : Number.NaN;
     charger.transactions.set(state.connectorId, {
       ...(transactionId === undefined ? {} : { transactionId }),
@@ -1855,9 +1542,10 @@ export class ChargingProfileManager extends EventEmitter {
       // Not the transaction that start began, or too late to tell.
       else this.limitUnknown(connector);
     }
-    const target = this.limitOf(charger, connector);
-    if (!target || this.inForce(charger, connector, target) || connector.holdTimer !== undefined) return;
-    connector.holdTimer = this.clock.setTimeout(() => {
+    const target = this.limits.limitOf(charger, connector);
+    if (!target || this.limits.inForce(charger, connector, target) || connector.holdTimer !== undefined)
+      return;
+    connector.holdTimer = this.ctx.clock.setTimeout(() => {
       connector.holdTimer = undefined;
       this.schedule(charger, connector);
     }, 0);
@@ -1878,14 +1566,14 @@ export class ChargingProfileManager extends EventEmitter {
     const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
     charger.capabilities = parseCapabilities(response.configurationKey ?? [], {
       extraKeys,
-      at: this.nowIso(),
+      at: this.ctx.nowIso(),
     });
   }
 
   private onMeterValues(payload: MeterValuesPayload): void {
     const charger = this.chargers.get(payload.chargePointId);
     if (!charger || payload.outOfOrder) return;
-    const atMs = this.clock.now();
+    const atMs = this.ctx.clock.now();
     for (const connector of charger.connectors.values()) {
       const watch = connector.watch;
       if (!watch) continue;
@@ -1899,9 +1587,9 @@ export class ChargingProfileManager extends EventEmitter {
       }
       const phases =
         connector.wanted?.phases ??
-        this.cs.connectorOf(payload.chargePointId, payload.connectorId)?.activePhases?.length ??
+        this.ctx.cs.connectorOf(payload.chargePointId, payload.connectorId)?.activePhases?.length ??
         3;
-      const measuredA = measuredCurrentA(payload, this.voltageV, Math.max(1, phases));
+      const measuredA = measuredCurrentA(payload, this.ctx.voltageV, Math.max(1, phases));
       if (measuredA === undefined) continue;
       const changed = watch.observe(measuredA, atMs);
       if (watch.lastMeasuredA !== undefined) connector.verification.measuredA = watch.lastMeasuredA;
@@ -1911,7 +1599,7 @@ export class ChargingProfileManager extends EventEmitter {
       if (changed === 'within') connector.verification.ignoresLimit = false;
       connector.verification.verified = isVerified(connector.verification);
       if (changed === 'ignoresLimit') {
-        this.log.warn(
+        this.ctx.log.warn(
           `charge point ${charger.chargePointId} connector ${connector.connectorId} ignores its limit: ${floorTo(measuredA)} A measured, ${watch.limitA} A allowed`,
         );
       }
@@ -1921,31 +1609,26 @@ export class ChargingProfileManager extends EventEmitter {
         limitA: watch.limitA,
         ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
         verification: { ...connector.verification },
-        at: this.nowIso(),
+        at: this.ctx.nowIso(),
       };
-      this.publish('verification', report);
+      this.ctx.publish('verification', report);
     }
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  /** Events stop with close(): a command answered afterwards reports to no one. */
-  private publish(event: string, payload: unknown): void {
-    if (!this.closed) this.emit(event, payload);
-  }
-
   private listen<E extends keyof ChargePointEvents>(
     event: E,
     listener: (payload: ChargePointEvents[E]) => void,
   ): void {
-    this.cs.on(event, listener);
-    this.detach.push(() => this.cs.off(event, listener));
+    this.ctx.cs.on(event, listener);
+    this.detach.push(() => this.ctx.cs.off(event, listener));
   }
 
   private chargerEntry(chargePointId: string): ChargerEntry {
     let charger = this.chargers.get(chargePointId);
     if (!charger) {
-      const record = this.cs.recordOf(chargePointId);
+      const record = this.ctx.cs.recordOf(chargePointId);
       const firmware = record?.boot?.request.firmwareVersion;
       const strategy = this.strategyFor(chargePointId);
       const entry: ChargerEntry = {
@@ -1966,12 +1649,12 @@ export class ChargingProfileManager extends EventEmitter {
         unanswered: false,
         zeroMisses: new Map(),
         transactions: new Map(),
-        retry: new RetryTimer(this.clock, () => this.retryNow(entry)),
+        retry: new RetryTimer(this.ctx.clock, () => this.retryNow(entry)),
         settled: [],
       };
       charger = entry;
       // What an earlier run learned holds while the firmware and the strategy are the same.
-      const facts = this.cs.factsOf(chargePointId, PROFILES_ROOM);
+      const facts = this.ctx.cs.factsOf(chargePointId, PROFILES_ROOM);
       if (isStoredFacts(facts) && facts.firmware === firmware && facts.strategy === strategy.name) {
         charger.memory = structuredClone(facts.memory);
         charger.compositeUnsupported = facts.compositeUnsupported;
@@ -1981,7 +1664,7 @@ export class ChargingProfileManager extends EventEmitter {
         if (facts.chargePointMaxProfile) charger.chargePointMax = { state: 'unknown' };
         charger.stored = JSON.stringify(facts);
       } else if (facts !== undefined && !isStoredFacts(facts)) {
-        this.log.warn(
+        this.ctx.log.warn(
           `the smart-charging facts in the record of ${chargePointId} are not readable; starting afresh`,
         );
       }
@@ -2007,41 +1690,13 @@ export class ChargingProfileManager extends EventEmitter {
   }
 
   private strategyFor(chargePointId: string): ChargingStrategy {
-    const boot = this.cs.bootOf(chargePointId);
-    const choice = this.options.chargers?.[chargePointId] ?? this.options.strategy;
+    const boot = this.ctx.cs.bootOf(chargePointId);
+    const choice = this.ctx.options.chargers?.[chargePointId] ?? this.ctx.options.strategy;
     return resolveStrategy(
       choice,
       boot,
-      this.options.chargers?.[chargePointId] ? `chargers.${chargePointId}` : 'strategy',
+      this.ctx.options.chargers?.[chargePointId] ? `chargers.${chargePointId}` : 'strategy',
     );
-  }
-
-  /** A set-point's limit as the charger gets it: a pause below the IEC 61851 minimum, rounded down to what it can do. */
-  private ownTarget(charger: ChargerEntry, wanted: { requestedLimitA: number; phases?: number }): Target {
-    const minimumA = this.options.minimumCurrentA ?? DEFAULTS.minimumCurrentA;
-    const requested = wanted.requestedLimitA < minimumA ? 0 : wanted.requestedLimitA;
-    return {
-      limitA: limitForCharger(requested, charger.strategy.limitStepsA),
-      ...(wanted.phases === undefined ? {} : { phases: wanted.phases }),
-    };
-  }
-
-  private transactionOf(chargePointId: string, connectorId: number): number | undefined {
-    if (connectorId === 0) return undefined;
-    return this.cs.connectorOf(chargePointId, connectorId)?.transaction?.transactionId;
-  }
-
-  private call<A extends CentralSystemAction>(
-    charger: ChargerEntry,
-    action: A,
-    request: OcppRequest<A>,
-  ): Promise<OcppResponse<A>> {
-    const timeoutMs = this.options.callTimeoutMs;
-    return this.cs.call(charger.chargePointId, action, request, timeoutMs === undefined ? {} : { timeoutMs });
-  }
-
-  private nowIso(): string {
-    return new Date(this.clock.now()).toISOString();
   }
 }
 
