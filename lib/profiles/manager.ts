@@ -11,25 +11,17 @@ import {
   type SetPoint,
 } from '../contracts';
 import type { Logger } from '../log';
-import type { CentralSystemAction } from '../ocpp/actions';
-import type { OcppRequest, OcppResponse } from '../ocpp/messages';
-import {
-  buildChargingProfile,
-  buildSetChargingProfile,
-  compositeLimitNow,
-  floorTo,
-  limitInUnit,
-  profileIdFor,
-} from './build';
-import { CAPABILITY_KEYS, type ChargerCapabilities, parseCapabilities } from './capabilities';
+import type { OcppRequest } from '../ocpp/messages';
+import { SetPointAnswers } from './answers';
+import { buildChargingProfile, compositeLimitNow, floorTo, limitInUnit } from './build';
+import { type Command, Commands } from './commands';
 import { CHARGER_WIDE, ConnectorLimits } from './connector-limits';
 import { ProfileContext } from './context';
-import { isStoredFacts, type StoredFacts } from './facts';
+import { Learning } from './learning';
 import { lowersAnyPhase, sameTarget, type Target } from './limits';
 import { DEFAULTS, type ProfileManagerOptions } from './options';
 import {
   type Attempt,
-  emptyMemory,
   expireRefusals,
   forgetRefusals,
   planAttempts,
@@ -37,6 +29,7 @@ import {
   rememberSuccess,
   slotOf,
 } from './plan';
+import { ChargerRegistry } from './registry';
 import {
   type ChargerProfileState,
   type CommandAttempt,
@@ -48,7 +41,6 @@ import {
   type SetPointInput,
   type VerificationReport,
 } from './reports';
-import { RetryTimer } from './retry';
 import {
   type ChargerEntry,
   type ConnectorEntry,
@@ -61,20 +53,13 @@ import {
   type Waiter,
   type Wanted,
 } from './state';
-import { type BootInfo, type ChargingStrategy, type LimitMethod, resolveStrategy } from './strategies';
+import { type BootInfo, type LimitMethod, resolveStrategy } from './strategies';
 import { compareSchedule, LimitWatch, measuredCurrentA, type ScheduleVerdict } from './verification';
 
 export type { ProfileManagerOptions } from './options';
 
 /** A transaction that starts within this long after an accepted RemoteStartTransaction (same id tag and connector) is the one it started. */
 export const REMOTE_START_BIND_MS = 3 * 60 * 1000;
-
-/** The name under which the central system keeps this room's facts about a charger. */
-const PROFILES_ROOM = 'profiles';
-
-type Command = {
-  [A in CentralSystemAction]: { action: A; request: OcppRequest<A> };
-}[CentralSystemAction];
 
 /**
  * Turns set-points into the commands each charger obeys, through a ChargePointPort (the central
@@ -104,7 +89,10 @@ export class ChargingProfileManager extends EventEmitter {
   readonly voltageV: number;
   private readonly ctx: ProfileContext;
   private readonly limits: ConnectorLimits;
-  private readonly chargers = new Map<string, ChargerEntry>();
+  private readonly learning: Learning;
+  private readonly registry: ChargerRegistry;
+  private readonly answers: SetPointAnswers;
+  private readonly commands: Commands;
   private readonly detach: (() => void)[] = [];
 
   constructor(
@@ -117,6 +105,10 @@ export class ChargingProfileManager extends EventEmitter {
     this.log = this.ctx.log;
     this.voltageV = this.ctx.voltageV;
     this.limits = new ConnectorLimits(this.ctx);
+    this.learning = new Learning(this.ctx);
+    this.registry = new ChargerRegistry(this.ctx, this.learning, (charger) => this.retryNow(charger));
+    this.answers = new SetPointAnswers(this.ctx, this.limits);
+    this.commands = new Commands(this.ctx, this.limits, this.learning);
     // Settings errors show at once, not with the first set-point.
     resolveStrategy(options.strategy);
     for (const [id, choice] of Object.entries(options.chargers ?? {}))
@@ -152,7 +144,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Pauses a connector: limit 0 A. `resume` restores the limit it had. */
   async pause(chargePointId: string, connectorId: number, reason = 'pause'): Promise<LimitReport> {
-    const resume = this.chargers.get(chargePointId)?.connectors.get(connectorId)?.resume;
+    const resume = this.registry.get(chargePointId)?.connectors.get(connectorId)?.resume;
     const [report] = await this.apply({
       chargePointId,
       connectorId,
@@ -165,7 +157,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Restores the last limit above 0 of a connector. */
   async resume(chargePointId: string, connectorId: number, reason = 'resume'): Promise<LimitReport> {
-    const resume = this.chargers.get(chargePointId)?.connectors.get(connectorId)?.resume;
+    const resume = this.registry.get(chargePointId)?.connectors.get(connectorId)?.resume;
     if (!resume) throw new SetPointError(`${chargePointId} connector ${connectorId} has no limit to resume`);
     const [report] = await this.apply({
       chargePointId,
@@ -189,10 +181,10 @@ export class ChargingProfileManager extends EventEmitter {
     connectorId?: number;
     idTag: string;
   }): Promise<RemoteStartReport> {
-    const charger = this.chargerEntry(request.chargePointId);
-    await this.learn(charger);
+    const charger = this.registry.charger(request.chargePointId);
+    await this.learning.learn(charger);
     const { connectorId, idTag } = request;
-    const connector = connectorId === undefined ? undefined : this.connectorEntry(charger, connectorId);
+    const connector = connectorId === undefined ? undefined : this.registry.connector(charger, connectorId);
     const target = connector ? this.limits.limitOf(charger, connector) : undefined;
     const attempts: CommandAttempt[] = [];
     const report = (status: 'Accepted' | 'Rejected', embeddedLimitA?: number): RemoteStartReport => ({
@@ -221,7 +213,7 @@ export class ChargingProfileManager extends EventEmitter {
     let refusal: string | undefined;
     if (connector && target && txAttempt) {
       const profile = buildChargingProfile(
-        this.profileSpec(charger, connector, txAttempt, target, undefined),
+        this.commands.profileSpec(charger, connector, txAttempt, target, undefined),
       );
       const withProfile = { ...plain, chargingProfile: profile };
       const attempt: CommandAttempt = {
@@ -260,7 +252,7 @@ export class ChargingProfileManager extends EventEmitter {
     if (refusal && response.status === 'Accepted') {
       // Refused with the profile, accepted without: it is the profile the charger does not take.
       charger.remoteStartProfileRefused = refusal;
-      this.store(charger);
+      this.learning.store(charger);
       this.ctx.log.warn(
         `charge point ${charger.chargePointId} refuses a charging profile in RemoteStartTransaction (${refusal}); starts go without one from now on`,
       );
@@ -306,7 +298,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** What the manager knows about a charger; undefined before its first set-point. */
   charger(chargePointId: string): ChargerProfileState | undefined {
-    const charger = this.chargers.get(chargePointId);
+    const charger = this.registry.get(chargePointId);
     if (!charger) return undefined;
     return {
       chargePointId,
@@ -335,7 +327,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Every charger the manager has had a set-point for. */
   chargerIds(): string[] {
-    return [...this.chargers.keys()].sort();
+    return this.registry.ids().sort();
   }
 
   /**
@@ -344,7 +336,7 @@ export class ChargingProfileManager extends EventEmitter {
    * not count.
    */
   whenSettled(chargePointId: string): Promise<void> {
-    const charger = this.chargers.get(chargePointId);
+    const charger = this.registry.get(chargePointId);
     if (!charger || this.isSettled(charger)) return Promise.resolve();
     return new Promise((resolve) => charger.settled.push(resolve));
   }
@@ -353,13 +345,13 @@ export class ChargingProfileManager extends EventEmitter {
   close(): void {
     if (!this.ctx.close()) return;
     for (const detach of this.detach.splice(0)) detach();
-    for (const charger of this.chargers.values()) {
+    for (const charger of this.registry.values()) {
       this.ctx.clock.clearTimeout(charger.settleTimer);
       charger.retry.cancel();
       for (const connector of charger.connectors.values()) {
         this.ctx.clock.clearTimeout(connector.holdTimer);
         connector.holdTimer = undefined;
-        this.settle(charger, connector, 'deferred', 'the profile manager was closed');
+        this.answers.settle(charger, connector, 'deferred', 'the profile manager was closed');
       }
       for (const resolve of charger.settled.splice(0)) resolve();
     }
@@ -368,8 +360,8 @@ export class ChargingProfileManager extends EventEmitter {
   // ---- set-points ------------------------------------------------------------------------------
 
   private submit(setPoint: SetPointInput): Promise<LimitReport> {
-    const charger = this.chargerEntry(setPoint.chargePointId);
-    const connector = this.connectorEntry(charger, setPoint.connectorId);
+    const charger = this.registry.charger(setPoint.chargePointId);
+    const connector = this.registry.connector(charger, setPoint.connectorId);
     const phases = setPoint.phases as number | undefined;
     connector.wanted = {
       requestedLimitA: setPoint.limitA,
@@ -382,9 +374,9 @@ export class ChargingProfileManager extends EventEmitter {
     return new Promise<LimitReport>((resolve) => {
       const previous = connector.waiter;
       connector.waiter = { ...(connector.wanted as Wanted), resolve };
-      if (previous) previous.resolve(this.waiterReport(charger, connector, previous, 'superseded'));
+      if (previous) previous.resolve(this.answers.report(charger, connector, previous, 'superseded'));
       if (this.ctx.closed) {
-        this.settle(charger, connector, 'deferred', 'the profile manager was closed');
+        this.answers.settle(charger, connector, 'deferred', 'the profile manager was closed');
         return;
       }
       this.schedule(charger, connector);
@@ -399,7 +391,7 @@ export class ChargingProfileManager extends EventEmitter {
     connector.holdTimer = undefined;
     if (this.ctx.closed) return;
     if (!this.ctx.cs.isConnected(charger.chargePointId)) {
-      this.settle(
+      this.answers.settle(
         charger,
         connector,
         'deferred',
@@ -415,7 +407,7 @@ export class ChargingProfileManager extends EventEmitter {
       }, decision.untilMs - this.ctx.clock.now());
     }
     if (decision.kind === 'send' || connector.clearTxProfile) this.enqueue(charger, connector);
-    else if (decision.kind !== 'hold') this.settle(charger, connector, 'duplicate');
+    else if (decision.kind !== 'hold') this.answers.settle(charger, connector, 'duplicate');
     // After the connector itself is queued: connector 0's limit goes out before the connectors it reaches.
     if (decision.kind === 'send' || decision.kind === 'duplicate')
       this.release(charger, connector, decision.target);
@@ -447,7 +439,7 @@ export class ChargingProfileManager extends EventEmitter {
     for (const id of [...ids].sort((a, b) => a - b)) {
       const existing = charger.connectors.get(id);
       if (!existing && !this.limits.inherits(charger, id)) continue;
-      this.schedule(charger, existing ?? this.connectorEntry(charger, id));
+      this.schedule(charger, existing ?? this.registry.connector(charger, id));
     }
   }
 
@@ -465,7 +457,7 @@ export class ChargingProfileManager extends EventEmitter {
         const connector = this.nextQueued(charger);
         if (!connector) {
           charger.releasePending = false;
-          await this.releaseChargerWide(charger, []);
+          await this.commands.releaseChargerWide(charger, []);
           continue;
         }
         try {
@@ -506,12 +498,12 @@ export class ChargingProfileManager extends EventEmitter {
 
   private async send(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
     try {
-      await this.learn(charger);
+      await this.learning.learn(charger);
     } catch (err) {
-      this.settle(charger, connector, isOffline(err) ? 'deferred' : 'failed', (err as Error).message);
+      this.answers.settle(charger, connector, isOffline(err) ? 'deferred' : 'failed', (err as Error).message);
       return;
     }
-    if (connector.clearTxProfile) await this.clearEndedTxProfile(charger, connector);
+    if (connector.clearTxProfile) await this.commands.clearEndedTxProfile(charger, connector);
     const decision = this.limits.decide(charger, connector);
     if (decision.kind !== 'send') {
       this.schedule(charger, connector);
@@ -536,7 +528,7 @@ export class ChargingProfileManager extends EventEmitter {
     } catch (err) {
       connector.enforced = undefined;
       if (!answered) {
-        this.finish({
+        this.answers.finish({
           charger,
           connector,
           waiter,
@@ -584,7 +576,8 @@ export class ChargingProfileManager extends EventEmitter {
   /** The ways to try, refusals past their time forgotten (and all of them on a retry that has none left). */
   private planFor(send: Sending): Attempt[] {
     const { charger, connector, target, slot } = send;
-    if (expireRefusals(charger.memory, charger.refusedAtMs, this.ctx.clock.now())) this.store(charger);
+    if (expireRefusals(charger.memory, charger.refusedAtMs, this.ctx.clock.now()))
+      this.learning.store(charger);
     const input = {
       strategy: charger.strategy,
       capabilities: charger.capabilities,
@@ -620,7 +613,7 @@ export class ChargingProfileManager extends EventEmitter {
       // A charger-wide limit already carrying what is needed is not sent again.
       if (CHARGER_WIDE.includes(attempt.method) && this.limits.chargerWideInSync(charger, attempt.method))
         return { attempt };
-      const { command, wide } = this.commandFor(charger, connector, attempt, target, transactionId);
+      const { command, wide } = this.commands.commandFor(charger, connector, attempt, target, transactionId);
       const record: CommandAttempt = {
         action: command.action,
         method: attempt.method,
@@ -663,7 +656,12 @@ export class ChargingProfileManager extends EventEmitter {
         this.txProfileMayOverrule(connector)
       ) {
         // A TxProfile of ours overrules the TxDefaultProfile (3.13.1): it goes, or this way does not work.
-        const cleared = await this.clearTxProfile(charger, connector, attempts, transactionId as number);
+        const cleared = await this.commands.clearTxProfile(
+          charger,
+          connector,
+          attempts,
+          transactionId as number,
+        );
         if (cleared.kind === 'lost') return { stop: { outcome: 'failed', error: cleared.error } };
         if (cleared.kind === 'refused') {
           this.refuse(send, attempt, cleared.error, false);
@@ -697,7 +695,7 @@ export class ChargingProfileManager extends EventEmitter {
     if (!stop) connector.lastWarning = error;
     // Sent again with backoff from now on, while the charger is connected.
     if (!this.ctx.closed && this.ctx.cs.isConnected(charger.chargePointId)) charger.retry.arm();
-    this.finish({ ...send, outcome: stop?.outcome ?? 'failed', error });
+    this.answers.finish({ ...send, outcome: stop?.outcome ?? 'failed', error });
   }
 
   /** The charger took the limit one way: what holds the connector now, the report once the schedule is read. */
@@ -708,7 +706,7 @@ export class ChargingProfileManager extends EventEmitter {
     const { charger, connector, target, transactionId, slot, attempts, refusals } = send;
     const { attempt, command, response } = accepted;
     rememberSuccess(charger.memory, slot, attempt);
-    this.store(charger);
+    this.learning.store(charger);
     const now = this.ctx.clock.now();
     connector.enforced = {
       method: attempt.method,
@@ -748,14 +746,14 @@ export class ChargingProfileManager extends EventEmitter {
       };
     }
     // A charger-wide limit that nothing needs any more would hold every connector down.
-    await this.releaseChargerWide(charger, attempts);
+    await this.commands.releaseChargerWide(charger, attempts);
     // Connector 0's limit is in place now: running sessions it does not reach get it on their own.
     if (connector.connectorId === 0) {
       this.fanOut(charger);
       if (command && attempt.method === 'TxDefaultProfile') this.checkZeroReach(charger, target, attempt);
     }
     const done = () =>
-      this.finish({
+      this.answers.finish({
         ...send,
         outcome: command ? 'applied' : 'duplicate',
         attempt,
@@ -806,7 +804,7 @@ export class ChargingProfileManager extends EventEmitter {
       case 'ChargePointMaxProfile': {
         const sent = wide ?? { limitA: target.limitA, wattPhases: 1 };
         charger.chargePointMax = { state: 'installed', limitA: sent.limitA, wattPhases: sent.wattPhases };
-        this.store(charger);
+        this.learning.store(charger);
         break;
       }
       case 'ConfigurationKey':
@@ -834,7 +832,7 @@ export class ChargingProfileManager extends EventEmitter {
         break;
       case 'ChargePointMaxProfile':
         charger.chargePointMax = { state: 'unknown' };
-        this.store(charger);
+        this.learning.store(charger);
         break;
       case 'ConfigurationKey':
         charger.key.valueA = undefined;
@@ -844,83 +842,6 @@ export class ChargingProfileManager extends EventEmitter {
 
   private txProfileMayOverrule(connector: ConnectorEntry): boolean {
     return connector.session !== undefined || connector.sessionUnknown;
-  }
-
-  private finish(input: {
-    charger: ChargerEntry;
-    connector: ConnectorEntry;
-    waiter: Waiter;
-    target: Target;
-    attempts: CommandAttempt[];
-    outcome: LimitOutcome;
-    attempt?: Attempt;
-    command?: Command;
-    response?: unknown;
-    fallback?: { from: LimitMethod; to: LimitMethod };
-    error?: string;
-  }): void {
-    const { charger, connector, waiter, target } = input;
-    const report: LimitReport = {
-      chargePointId: charger.chargePointId,
-      connectorId: connector.connectorId,
-      limitA: target.limitA,
-      requestedLimitA: waiter.requestedLimitA,
-      ...(target.phases === undefined ? {} : { phases: target.phases }),
-      reason: waiter.reason,
-      outcome: input.outcome,
-      strategy: charger.strategy.name,
-      ...(input.attempt ? { method: input.attempt.method } : {}),
-      ...(input.attempt?.unit ? { unit: input.attempt.unit } : {}),
-      ...(input.command ? { action: input.command.action, request: input.command.request } : {}),
-      ...(input.response === undefined ? {} : { response: input.response }),
-      attempts: input.attempts,
-      ...(input.fallback ? { fallback: input.fallback } : {}),
-      verification: { ...connector.verification },
-      ...(waiter.resent ? { resent: true as const } : {}),
-      ...(input.error ? { error: input.error } : {}),
-      at: this.ctx.nowIso(),
-    };
-    if (input.attempts.length > 0) this.ctx.publish('limit', report);
-    waiter.resolve(report);
-  }
-
-  /** Resolves a connector's waiting set-point without a command. */
-  private settle(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    outcome: LimitOutcome,
-    error?: string,
-  ): void {
-    const waiter = connector.waiter;
-    if (!waiter) return;
-    connector.waiter = undefined;
-    waiter.resolve(this.waiterReport(charger, connector, waiter, outcome, error));
-  }
-
-  private waiterReport(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    waiter: Waiter,
-    outcome: LimitOutcome,
-    error?: string,
-  ): LimitReport {
-    const target = this.limits.limitOf(charger, connector) ?? this.limits.ownTarget(charger, waiter);
-    return {
-      chargePointId: charger.chargePointId,
-      connectorId: connector.connectorId,
-      limitA: target.limitA,
-      requestedLimitA: waiter.requestedLimitA,
-      ...(waiter.phases === undefined ? {} : { phases: waiter.phases }),
-      reason: waiter.reason,
-      outcome,
-      strategy: charger.strategy.name,
-      ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
-      attempts: waiter.carried ?? [],
-      verification: { ...connector.verification },
-      ...(waiter.resent ? { resent: true as const } : {}),
-      ...(error ? { error } : {}),
-      at: this.ctx.nowIso(),
-    };
   }
 
   /**
@@ -945,232 +866,11 @@ export class ChargingProfileManager extends EventEmitter {
       charger.refusedAtMs,
       this.ctx.clock.now(),
     );
-    this.store(charger);
+    this.learning.store(charger);
     return false;
   }
 
-  /** Writes what was learned to the charger's durable record when it changed. */
-  private store(charger: ChargerEntry): void {
-    const facts: StoredFacts = {
-      version: 1,
-      ...(charger.firmware === undefined ? {} : { firmware: charger.firmware }),
-      strategy: charger.strategy.name,
-      memory: charger.memory,
-      compositeUnsupported: charger.compositeUnsupported,
-      ...(charger.remoteStartProfileRefused === undefined
-        ? {}
-        : { remoteStartProfileRefused: charger.remoteStartProfileRefused }),
-      ...(charger.chargePointMax.state === 'none' ? {} : { chargePointMaxProfile: true }),
-    };
-    const json = JSON.stringify(facts);
-    if (json === charger.stored || this.ctx.closed) return;
-    charger.stored = json;
-    this.ctx.cs.keepFacts(charger.chargePointId, PROFILES_ROOM, JSON.parse(json)).catch((err: Error) => {
-      // Not kept: the next change writes again.
-      if (charger.stored === json) charger.stored = undefined;
-      this.ctx.log.warn(`could not keep what ${charger.chargePointId} takes in its record: ${err.message}`);
-    });
-  }
-
   // ---- commands ----------------------------------------------------------------------------------
-
-  /** The command for an attempt; for a charger-wide method also the charger-wide limit it carries. */
-  private commandFor(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    attempt: Attempt,
-    target: Target,
-    transactionId: number | undefined,
-  ): { command: Command; wide?: { limitA: number; wattPhases: number } } {
-    if (attempt.method === 'ConfigurationKey') {
-      const key = charger.strategy.configurationKey as NonNullable<ChargingStrategy['configurationKey']>;
-      const wide = this.limits.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
-      if (charger.key.baseline === undefined) {
-        const before = charger.capabilities?.vendorKeys[key.key];
-        if (before !== undefined) charger.key.baseline = before;
-      }
-      const value = String(this.limits.keyValueA(charger, wide.limitA));
-      return { command: { action: 'ChangeConfiguration', request: { key: key.key, value } }, wide };
-    }
-    if (attempt.method === 'ChargePointMaxProfile') {
-      const wide = this.limits.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
-      const unit = attempt.unit ?? 'A';
-      // A per phase caps every phase alike; W is divided by the phases the car uses (the fewest known).
-      const phases = unit === 'W' ? wide.wattPhases : 3;
-      const spec = this.profileSpec(charger, connector, attempt, { limitA: wide.limitA, phases }, undefined);
-      return {
-        command: {
-          action: 'SetChargingProfile',
-          request: buildSetChargingProfile({
-            ...spec,
-            purpose: 'ChargePointMaxProfile',
-            connectorId: 0,
-            idConnectorId: 0,
-            // The charger's minimum for one car says nothing about the charger as a whole.
-            minChargingRateA: undefined,
-          }),
-        },
-        wide,
-      };
-    }
-    return {
-      command: {
-        action: 'SetChargingProfile',
-        request: buildSetChargingProfile(
-          this.profileSpec(
-            charger,
-            connector,
-            attempt,
-            target,
-            attempt.method === 'TxProfile' ? transactionId : undefined,
-          ),
-        ),
-      },
-    };
-  }
-
-  private profileSpec(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    attempt: Attempt,
-    target: Target,
-    transactionId: number | undefined,
-  ) {
-    const strategy = charger.strategy;
-    const unit = attempt.unit ?? 'A';
-    const phases = this.limits.profilePhases(charger, connector.connectorId, target, unit);
-    const statePhases =
-      strategy.numberPhases === 'always' ||
-      (strategy.numberPhases === 'whenSwitching' &&
-        (unit === 'W' || (charger.capabilities?.switch3to1 === true && target.phases !== undefined)));
-    const minChargingRateA = target.limitA > 0 ? strategy.minChargingRateA : undefined;
-    return {
-      purpose: (attempt.method === 'TxProfile' ? 'TxProfile' : 'TxDefaultProfile') as
-        | 'TxProfile'
-        | 'TxDefaultProfile',
-      connectorId: connector.connectorId,
-      stackLevel: attempt.stackLevel ?? 0,
-      kind: strategy.kind,
-      unit,
-      limitA: target.limitA,
-      phases,
-      statePhases,
-      voltageV: this.ctx.voltageV,
-      ...(transactionId === undefined ? {} : { transactionId }),
-      ...(minChargingRateA === undefined ? {} : { minChargingRateA }),
-      nowMs: this.ctx.clock.now(),
-      profileIdBase: this.ctx.profileIdBase,
-    };
-  }
-
-  private async clearEndedTxProfile(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
-    connector.clearTxProfile = false;
-    // A TxProfile sent for a newer transaction has the same id: clearing now would remove it.
-    if (
-      connector.session ||
-      this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== undefined
-    )
-      return;
-    const request = { id: this.txProfileId(connector) };
-    try {
-      await this.ctx.call(charger, 'ClearChargingProfile', request);
-    } catch {
-      // The charger SHOULD have deleted it with the transaction (3.13.1); an error there is no harm.
-    }
-  }
-
-  /**
-   * Clears our TxProfile of the running transaction, after a TxDefaultProfile took over. Anything
-   * but Accepted leaves it in force where we know it is installed (Unknown is fine where we only
-   * feared it might be); no answer leaves it unknown.
-   */
-  private async clearTxProfile(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    attempts: CommandAttempt[],
-    transactionId: number,
-  ): Promise<{ kind: 'cleared' } | { kind: 'refused' | 'lost'; error: string }> {
-    const request = { id: this.txProfileId(connector) };
-    const attempt: CommandAttempt = { action: 'ClearChargingProfile', method: 'TxProfile', request };
-    attempts.push(attempt);
-    const known = connector.session?.transactionId === transactionId;
-    try {
-      const response = await this.ctx.call(charger, 'ClearChargingProfile', request);
-      attempt.response = response;
-      if (response.status === 'Accepted' || (!known && response.status === 'Unknown')) {
-        connector.session = undefined;
-        connector.sessionUnknown = false;
-        return { kind: 'cleared' };
-      }
-      attempt.refused = true;
-      return { kind: 'refused', error: `ClearChargingProfile of the TxProfile answered ${response.status}` };
-    } catch (err) {
-      attempt.error = (err as Error).message;
-      if (isRefusal(err)) {
-        attempt.refused = true;
-        return { kind: 'refused', error: `ClearChargingProfile of the TxProfile: ${(err as Error).message}` };
-      }
-      connector.enforced = undefined;
-      connector.session = undefined;
-      connector.sessionUnknown = true;
-      charger.unanswered = true;
-      return { kind: 'lost', error: (err as Error).message };
-    }
-  }
-
-  /**
-   * Removes charger-wide limits nothing needs any more: our ChargePointMaxProfile is cleared, the
-   * vendor key set back to the value it had before this manager changed it (where that is known).
-   */
-  private async releaseChargerWide(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> {
-    if (this.ctx.closed) return;
-    if (
-      charger.chargePointMax.state !== 'none' &&
-      !this.limits.chargerWideNeeded(charger, 'ChargePointMaxProfile')
-    ) {
-      const request = {
-        id: profileIdFor('ChargePointMaxProfile', 0, this.ctx.profileIdBase),
-      };
-      const attempt: CommandAttempt = {
-        action: 'ClearChargingProfile',
-        method: 'ChargePointMaxProfile',
-        request,
-      };
-      attempts.push(attempt);
-      try {
-        attempt.response = await this.ctx.call(charger, 'ClearChargingProfile', request);
-        // Unknown: it was not there (any more).
-        charger.chargePointMax = { state: 'none' };
-        this.store(charger);
-      } catch (err) {
-        attempt.error = (err as Error).message;
-        if (isRefusal(err)) {
-          charger.chargePointMax = { state: 'none' };
-          this.store(charger);
-        } else charger.releasePending = true;
-      }
-    }
-    const key = charger.strategy.configurationKey;
-    const baseline = charger.key.baseline;
-    if (
-      key &&
-      baseline !== undefined &&
-      charger.key.valueA !== undefined &&
-      String(charger.key.valueA) !== baseline &&
-      !this.limits.chargerWideNeeded(charger, 'ConfigurationKey')
-    ) {
-      const request = { key: key.key, value: baseline };
-      const attempt: CommandAttempt = { action: 'ChangeConfiguration', method: 'ConfigurationKey', request };
-      attempts.push(attempt);
-      try {
-        attempt.response = await this.ctx.call(charger, 'ChangeConfiguration', request);
-        charger.key.valueA = undefined;
-      } catch (err) {
-        attempt.error = (err as Error).message;
-        if (!isRefusal(err)) charger.releasePending = true;
-      }
-    }
-  }
 
   /**
    * Reads the composite schedule after an accepted profile. One above the limit counts as a
@@ -1208,7 +908,7 @@ export class ChargingProfileManager extends EventEmitter {
         )
       ) {
         charger.compositeUnsupported = true;
-        this.store(charger);
+        this.learning.store(charger);
       }
       verdict = 'unsupported';
     }
@@ -1242,7 +942,7 @@ export class ChargingProfileManager extends EventEmitter {
       connector.standingIgnoredBy = sent.transactionId;
     // The set-point goes again, with the commands sent so far; a newer one takes its place.
     const waiter = { ...sent.waiter, carried: sent.attempts };
-    if (connector.waiter) waiter.resolve(this.waiterReport(charger, connector, waiter, 'superseded'));
+    if (connector.waiter) waiter.resolve(this.answers.report(charger, connector, waiter, 'superseded'));
     else connector.waiter = waiter;
     this.schedule(charger, connector);
     return true;
@@ -1293,10 +993,6 @@ export class ChargingProfileManager extends EventEmitter {
         }
       });
     }
-  }
-
-  private txProfileId(connector: ConnectorEntry): number {
-    return profileIdFor('TxProfile', connector.connectorId, this.ctx.profileIdBase);
   }
 
   // ---- settling and retrying -----------------------------------------------------------------------
@@ -1355,65 +1051,10 @@ export class ChargingProfileManager extends EventEmitter {
 
   // ---- learning ---------------------------------------------------------------------------------
 
-  /** Reads the charger's smart-charging keys once per boot (from its record when fresh, else GetConfiguration). */
-  private async learn(charger: ChargerEntry): Promise<void> {
-    if (charger.capabilities) return;
-    charger.learning ??= this.readCapabilities(charger).finally(() => {
-      charger.learning = undefined;
-    });
-    await charger.learning;
-  }
-
-  private async readCapabilities(charger: ChargerEntry): Promise<void> {
-    const id = charger.chargePointId;
-    const strategy = this.strategyFor(id);
-    if (strategy.name !== charger.strategy.name) {
-      // What worked with the other strategy's ways says nothing about this one's.
-      charger.memory = emptyMemory();
-      charger.refusedAtMs.clear();
-      delete charger.remoteStartProfileRefused;
-    }
-    charger.strategy = strategy;
-    const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
-    const record = this.ctx.cs.recordOf(id);
-    const configuration = record?.configuration;
-    const has = (name: string) =>
-      configuration?.keys.some((key) => key.key.toLowerCase() === name.toLowerCase());
-    // A configuration read after the last boot, that was a full read (every charger lists its feature profiles).
-    const fresh =
-      configuration !== undefined &&
-      (record?.boot === undefined || configuration.at >= record.boot.at) &&
-      has('SupportedFeatureProfiles') &&
-      extraKeys.every(has);
-    let capabilities: ChargerCapabilities;
-    if (fresh && configuration) {
-      capabilities = parseCapabilities(configuration.keys, { extraKeys, at: configuration.at });
-    } else {
-      try {
-        const response = await this.ctx.call(charger, 'GetConfiguration', {
-          key: [...CAPABILITY_KEYS, ...extraKeys],
-        });
-        capabilities = parseCapabilities(response.configurationKey ?? [], {
-          unknownKeys: response.unknownKey ?? [],
-          extraKeys,
-          at: this.ctx.nowIso(),
-        });
-      } catch (err) {
-        if (!isRefusal(err)) throw err;
-        this.ctx.log.warn(
-          `charge point ${id} did not tell its smart-charging keys (${(err as Error).message}); the strategy's defaults apply`,
-        );
-        capabilities = { vendorKeys: {}, unknownKeys: [], learnedAt: this.ctx.nowIso() };
-      }
-    }
-    charger.capabilities = capabilities;
-    this.ctx.publish('learned', { chargePointId: id, strategy: charger.strategy.name, capabilities });
-  }
-
   // ---- central-system events --------------------------------------------------------------------
 
   private onConnect(chargePointId: string): void {
-    const charger = this.chargers.get(chargePointId);
+    const charger = this.registry.get(chargePointId);
     if (!charger) return;
     this.ctx.clock.clearTimeout(charger.settleTimer);
     charger.retry.reset();
@@ -1425,7 +1066,7 @@ export class ChargingProfileManager extends EventEmitter {
   }
 
   private onDisconnect(chargePointId: string): void {
-    const charger = this.chargers.get(chargePointId);
+    const charger = this.registry.get(chargePointId);
     if (!charger) return;
     this.ctx.clock.clearTimeout(charger.settleTimer);
     charger.settleTimer = undefined;
@@ -1433,7 +1074,7 @@ export class ChargingProfileManager extends EventEmitter {
     for (const connector of charger.connectors.values()) {
       this.ctx.clock.clearTimeout(connector.holdTimer);
       connector.holdTimer = undefined;
-      this.settle(
+      this.answers.settle(
         charger,
         connector,
         'deferred',
@@ -1449,21 +1090,11 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** A rebooted charger may have lost its profiles and changed firmware: learn it again and re-send. */
   private onBoot(message: ChargePointMessage): void {
-    const charger = this.chargers.get(message.chargePointId);
+    const charger = this.registry.get(message.chargePointId);
     const payload = message.payload as { registration?: string } & BootInfo;
     if (!charger || payload.registration !== 'Accepted') return;
     this.ctx.clock.clearTimeout(charger.settleTimer);
-    charger.capabilities = undefined;
-    if (charger.firmware !== undefined && charger.firmware !== payload.firmwareVersion) {
-      // New firmware may take what the old refused (or the reverse).
-      charger.memory = emptyMemory();
-      charger.refusedAtMs.clear();
-      charger.compositeUnsupported = false;
-      delete charger.remoteStartProfileRefused;
-    }
-    if (payload.firmwareVersion !== undefined) charger.firmware = payload.firmwareVersion;
-    // Kept before (or a write that failed): the record follows the firmware.
-    if (charger.stored !== undefined || Object.keys(charger.memory.worked).length > 0) this.store(charger);
+    this.learning.booted(charger, payload);
     // After the boot has been answered (a charger need not take calls before): a timer, not at once.
     charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;
@@ -1493,7 +1124,7 @@ export class ChargingProfileManager extends EventEmitter {
   }
 
   private onSessionEnded(session: SessionRecord): void {
-    const charger = this.chargers.get(session.chargePointId);
+    const charger = this.registry.get(session.chargePointId);
     const connector =
       session.connectorId === undefined ? undefined : charger?.connectors.get(session.connectorId);
     if (!charger || !connector) return;
@@ -1514,7 +1145,7 @@ export class ChargingProfileManager extends EventEmitter {
    * this event, and a TxProfile for an id it does not know yet would be refused.
    */
   private onConnector(state: ConnectorState): void {
-    const charger = this.chargers.get(state.chargePointId);
+    const charger = this.registry.get(state.chargePointId);
     if (!charger || state.connectorId === 0) return;
     const transaction = state.transaction;
     const transactionId = transaction?.transactionId;
@@ -1557,21 +1188,11 @@ export class ChargingProfileManager extends EventEmitter {
     request: unknown;
     response?: unknown;
   }): void {
-    if (event.action !== 'GetConfiguration' || event.response === undefined) return;
-    const charger = this.chargers.get(event.chargePointId);
-    const asked = (event.request as OcppRequest<'GetConfiguration'>).key ?? [];
-    // A full read by someone else (the central system after a boot) tells what the manager needs.
-    if (!charger || charger.learning || asked.length > 0) return;
-    const response = event.response as OcppResponse<'GetConfiguration'>;
-    const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
-    charger.capabilities = parseCapabilities(response.configurationKey ?? [], {
-      extraKeys,
-      at: this.ctx.nowIso(),
-    });
+    this.learning.commandSeen(this.registry.get(event.chargePointId), event);
   }
 
   private onMeterValues(payload: MeterValuesPayload): void {
-    const charger = this.chargers.get(payload.chargePointId);
+    const charger = this.registry.get(payload.chargePointId);
     if (!charger || payload.outOfOrder) return;
     const atMs = this.ctx.clock.now();
     for (const connector of charger.connectors.values()) {
@@ -1623,80 +1244,6 @@ export class ChargingProfileManager extends EventEmitter {
   ): void {
     this.ctx.cs.on(event, listener);
     this.detach.push(() => this.ctx.cs.off(event, listener));
-  }
-
-  private chargerEntry(chargePointId: string): ChargerEntry {
-    let charger = this.chargers.get(chargePointId);
-    if (!charger) {
-      const record = this.ctx.cs.recordOf(chargePointId);
-      const firmware = record?.boot?.request.firmwareVersion;
-      const strategy = this.strategyFor(chargePointId);
-      const entry: ChargerEntry = {
-        chargePointId,
-        strategy,
-        memory: emptyMemory(),
-        refusedAtMs: new Map(),
-        ...(firmware === undefined ? {} : { firmware }),
-        compositeUnsupported: false,
-        connectors: new Map(),
-        queued: new Set(),
-        pumping: false,
-        checks: [],
-        checking: 0,
-        chargePointMax: { state: 'none' },
-        key: {},
-        releasePending: false,
-        unanswered: false,
-        zeroMisses: new Map(),
-        transactions: new Map(),
-        retry: new RetryTimer(this.ctx.clock, () => this.retryNow(entry)),
-        settled: [],
-      };
-      charger = entry;
-      // What an earlier run learned holds while the firmware and the strategy are the same.
-      const facts = this.ctx.cs.factsOf(chargePointId, PROFILES_ROOM);
-      if (isStoredFacts(facts) && facts.firmware === firmware && facts.strategy === strategy.name) {
-        charger.memory = structuredClone(facts.memory);
-        charger.compositeUnsupported = facts.compositeUnsupported;
-        if (facts.remoteStartProfileRefused !== undefined)
-          charger.remoteStartProfileRefused = facts.remoteStartProfileRefused;
-        // Ours from before the restart may still be installed: cleared once nothing needs it.
-        if (facts.chargePointMaxProfile) charger.chargePointMax = { state: 'unknown' };
-        charger.stored = JSON.stringify(facts);
-      } else if (facts !== undefined && !isStoredFacts(facts)) {
-        this.ctx.log.warn(
-          `the smart-charging facts in the record of ${chargePointId} are not readable; starting afresh`,
-        );
-      }
-      this.chargers.set(chargePointId, charger);
-    }
-    return charger;
-  }
-
-  private connectorEntry(charger: ChargerEntry, connectorId: number): ConnectorEntry {
-    let connector = charger.connectors.get(connectorId);
-    if (!connector) {
-      connector = {
-        connectorId,
-        force: false,
-        retrying: false,
-        clearTxProfile: false,
-        sessionUnknown: false,
-        verification: { schedule: 'notChecked', meter: 'waiting', ignoresLimit: false, verified: false },
-      };
-      charger.connectors.set(connectorId, connector);
-    }
-    return connector;
-  }
-
-  private strategyFor(chargePointId: string): ChargingStrategy {
-    const boot = this.ctx.cs.bootOf(chargePointId);
-    const choice = this.ctx.options.chargers?.[chargePointId] ?? this.ctx.options.strategy;
-    return resolveStrategy(
-      choice,
-      boot,
-      this.ctx.options.chargers?.[chargePointId] ? `chargers.${chargePointId}` : 'strategy',
-    );
   }
 }
 
