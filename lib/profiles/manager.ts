@@ -1,30 +1,20 @@
 import { EventEmitter } from 'node:events';
 import type { Clock } from '../clock';
-import type {
-  ChargePointEvents,
-  ChargePointMessage,
-  ChargePointPort,
-  ConnectorState,
-  MeterValuesPayload,
-  SessionRecord,
-  SetPoint,
-} from '../contracts';
+import type { ChargePointPort, SetPoint } from '../contracts';
 import type { Logger } from '../log';
-import type { OcppRequest } from '../ocpp/messages';
 import { SetPointAnswers } from './answers';
 import { AttemptRunner } from './attempts';
-import { buildChargingProfile } from './build';
 import { Commands } from './commands';
 import { ConnectorLimits } from './connector-limits';
 import { ProfileContext } from './context';
+import { CentralSystemEvents } from './events';
 import { Learning } from './learning';
 import type { Target } from './limits';
-import { DEFAULTS, type ProfileManagerOptions } from './options';
-import { planAttempts } from './plan';
+import type { ProfileManagerOptions } from './options';
 import { ChargerRegistry } from './registry';
+import { RemoteStarts } from './remote-start';
 import {
   type ChargerProfileState,
-  type CommandAttempt,
   checkSetPoint,
   type LimitReport,
   type RemoteStartReport,
@@ -34,27 +24,26 @@ import {
 import { Resender } from './resend';
 import { Scheduler } from './scheduler';
 import { Sender } from './sender';
-import {
-  type ChargerEntry,
-  type ConnectorEntry,
-  isRefusal,
-  type RemoteStartEntry,
-  type Wanted,
-} from './state';
-import { type BootInfo, resolveStrategy } from './strategies';
+import type { Wanted } from './state';
+import { resolveStrategy } from './strategies';
 import { Verifier } from './verifier';
 
 export type { ProfileManagerOptions } from './options';
 
-/** A transaction that starts within this long after an accepted RemoteStartTransaction (same id tag and connector) is the one it started. */
-export const REMOTE_START_BIND_MS = 3 * 60 * 1000;
+export { REMOTE_START_BIND_MS } from './remote-start';
 
 /**
  * Turns set-points into the commands each charger obeys, through a ChargePointPort (the central
- * system), and checks that
- * they took effect. Per connector it keeps what the load manager wants and what the charger was
- * given; per charger what it can do (read at boot), its strategy, what worked, and the
- * charger-wide limits (ChargePointMaxProfile, a vendor key) it holds.
+ * system), and checks that they took effect. Per connector it keeps what the load manager wants
+ * and what the charger was given; per charger what it can do (read at boot), its strategy, what
+ * worked, and the charger-wide limits (ChargePointMaxProfile, a vendor key) it holds.
+ *
+ * This class is the façade: it takes set-points and composes the parts that own each rule —
+ * ConnectorLimits (what each connector is to have and holds), Scheduler (when a limit goes),
+ * Sender and AttemptRunner (one command in flight per charger, the plan's ways), Commands,
+ * Verifier (composite schedule, meter values), Learning (capabilities, strategy, the memory kept in
+ * the charger's record), Resender (retries, re-sending after a reconnect or boot), RemoteStarts,
+ * and CentralSystemEvents (what the central system reports).
  *
  * The rules that keep a breaker safe:
  * - a connector's limit is the lowest of its own set-point and connector 0's;
@@ -85,7 +74,8 @@ export class ChargingProfileManager extends EventEmitter {
   private readonly sender: Sender;
   private readonly verifier: Verifier;
   private readonly resender: Resender;
-  private readonly detach: (() => void)[] = [];
+  private readonly remoteStarts: RemoteStarts;
+  private readonly events: CentralSystemEvents;
 
   constructor(
     readonly cs: ChargePointPort,
@@ -127,22 +117,29 @@ export class ChargingProfileManager extends EventEmitter {
       this.verifier,
     );
     this.resender = new Resender(this.ctx, this.limits, this.scheduler, this.sender);
+    this.remoteStarts = new RemoteStarts(
+      this.ctx,
+      this.limits,
+      this.learning,
+      this.commands,
+      this.scheduler,
+      this.registry,
+    );
     // Settings errors show at once, not with the first set-point.
     resolveStrategy(options.strategy);
     for (const [id, choice] of Object.entries(options.chargers ?? {}))
       resolveStrategy(choice, undefined, `chargers.${id}`);
-    this.listen('connect', ({ chargePointId }: { chargePointId: string }) => this.onConnect(chargePointId));
-    this.listen('disconnect', ({ chargePointId }: { chargePointId: string }) =>
-      this.onDisconnect(chargePointId),
-    );
-    this.listen('message', (message: ChargePointMessage) => this.onMessage(message));
-    this.listen('session', (session: SessionRecord) => this.onSessionEnded(session));
-    this.listen('connector', (state: ConnectorState) => this.onConnector(state));
-    this.listen(
-      'command',
-      (event: { chargePointId: string; action: string; request: unknown; response?: unknown }) =>
-        this.onCommand(event),
-    );
+    this.events = new CentralSystemEvents(this.ctx, {
+      limits: this.limits,
+      registry: this.registry,
+      learning: this.learning,
+      answers: this.answers,
+      scheduler: this.scheduler,
+      resender: this.resender,
+      remoteStarts: this.remoteStarts,
+      verifier: this.verifier,
+    });
+    this.events.attach();
   }
 
   // ---- public API ------------------------------------------------------------------------------
@@ -194,124 +191,12 @@ export class ChargingProfileManager extends EventEmitter {
    * this start begins (same id tag and connector, within REMOTE_START_BIND_MS); a set-point that
    * arrives meanwhile is checked against it then.
    */
-  async remoteStart(request: {
+  remoteStart(request: {
     chargePointId: string;
     connectorId?: number;
     idTag: string;
   }): Promise<RemoteStartReport> {
-    const charger = this.registry.charger(request.chargePointId);
-    await this.learning.learn(charger);
-    const { connectorId, idTag } = request;
-    const connector = connectorId === undefined ? undefined : this.registry.connector(charger, connectorId);
-    const target = connector ? this.limits.limitOf(charger, connector) : undefined;
-    const attempts: CommandAttempt[] = [];
-    const report = (status: 'Accepted' | 'Rejected', embeddedLimitA?: number): RemoteStartReport => ({
-      chargePointId: request.chargePointId,
-      ...(connectorId === undefined ? {} : { connectorId }),
-      idTag,
-      status,
-      ...(embeddedLimitA === undefined ? {} : { embeddedLimitA }),
-      attempts,
-    });
-    const plain: OcppRequest<'RemoteStartTransaction'> = {
-      ...(connectorId === undefined ? {} : { connectorId }),
-      idTag,
-    };
-    const txAttempt =
-      connector && target && charger.strategy.profileInRemoteStart && !charger.remoteStartProfileRefused
-        ? planAttempts({
-            strategy: charger.strategy,
-            capabilities: charger.capabilities,
-            session: true,
-            pause: target.limitA === 0,
-            connectorId: connector.connectorId,
-            memory: charger.memory,
-          }).find((attempt) => attempt.method === 'TxProfile')
-        : undefined;
-    let refusal: string | undefined;
-    if (connector && target && txAttempt) {
-      const profile = buildChargingProfile(
-        this.commands.profileSpec(charger, connector, txAttempt, target, undefined),
-      );
-      const withProfile = { ...plain, chargingProfile: profile };
-      const attempt: CommandAttempt = {
-        action: 'RemoteStartTransaction',
-        method: 'TxProfile',
-        request: withProfile,
-      };
-      attempts.push(attempt);
-      // Recorded before the call: the transaction may be reported before the answer.
-      const pending: RemoteStartEntry = { idTag, atMs: this.ctx.clock.now(), target, answer: 'waiting' };
-      connector.remoteStart = pending;
-      try {
-        const response = await this.ctx.call(charger, 'RemoteStartTransaction', withProfile);
-        attempt.response = response;
-        if (response.status === 'Accepted') {
-          this.remoteStartAnswered(charger, connector, pending, 'accepted');
-          return report('Accepted', target.limitA);
-        }
-        refusal = 'RemoteStartTransaction with a chargingProfile: Rejected';
-      } catch (err) {
-        if (!isRefusal(err)) {
-          // No answer: the charger may start with the profile or not; a transaction that follows has an unknown limit.
-          this.remoteStartAnswered(charger, connector, pending, 'unknown');
-          throw err;
-        }
-        attempt.error = (err as Error).message;
-        refusal = (err as Error).message;
-      }
-      this.remoteStartAnswered(charger, connector, pending, 'refused');
-      attempt.refused = true;
-    }
-    const attempt: CommandAttempt = { action: 'RemoteStartTransaction', request: plain };
-    attempts.push(attempt);
-    const response = await this.ctx.call(charger, 'RemoteStartTransaction', plain);
-    attempt.response = response;
-    if (refusal && response.status === 'Accepted') {
-      // Refused with the profile, accepted without: it is the profile the charger does not take.
-      charger.remoteStartProfileRefused = refusal;
-      this.learning.store(charger);
-      this.ctx.log.warn(
-        `charge point ${charger.chargePointId} refuses a charging profile in RemoteStartTransaction (${refusal}); starts go without one from now on`,
-      );
-    }
-    return report(response.status);
-  }
-
-  /** The answer to a RemoteStartTransaction with a profile; the transaction may have been reported already. */
-  private remoteStartAnswered(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    pending: RemoteStartEntry,
-    answer: 'accepted' | 'unknown' | 'refused',
-  ): void {
-    if (connector.remoteStart !== pending) return;
-    const transactionId = pending.transactionId;
-    if (transactionId === undefined) {
-      if (answer === 'refused') delete connector.remoteStart;
-      else pending.answer = answer;
-      return;
-    }
-    delete connector.remoteStart;
-    if (this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId) return;
-    if (answer === 'accepted') this.bindRemoteStart(connector, pending, transactionId);
-    else this.limitUnknown(connector);
-    this.scheduler.schedule(charger, connector);
-  }
-
-  /** The TxProfile given in RemoteStartTransaction belongs to the transaction it started (5.16.2). */
-  private bindRemoteStart(connector: ConnectorEntry, started: RemoteStartEntry, transactionId: number): void {
-    connector.session = { ...started.target, transactionId };
-    connector.sessionUnknown = false;
-    connector.enforced = { method: 'TxProfile', target: started.target, transactionId };
-    connector.lastChange = { atMs: started.atMs, target: started.target };
-  }
-
-  /** A TxProfile of unknown limit may hold the running transaction: the limit goes again. */
-  private limitUnknown(connector: ConnectorEntry): void {
-    connector.sessionUnknown = true;
-    connector.enforced = undefined;
-    connector.force = true;
+    return this.remoteStarts.start(request);
   }
 
   /** What the manager knows about a charger; undefined before its first set-point. */
@@ -362,7 +247,7 @@ export class ChargingProfileManager extends EventEmitter {
   /** Stops listening and drops every timer; set-points still waiting resolve as deferred. */
   close(): void {
     if (!this.ctx.close()) return;
-    for (const detach of this.detach.splice(0)) detach();
+    this.events.detach();
     for (const charger of this.registry.values()) {
       this.ctx.clock.clearTimeout(charger.settleTimer);
       charger.retry.cancel();
@@ -401,142 +286,6 @@ export class ChargingProfileManager extends EventEmitter {
       // Every connector's limit depends on connector 0's, whether or not its own command goes out now.
       if (connector.connectorId === 0) this.scheduler.fanOut(charger);
     });
-  }
-
-  // ---- commands ----------------------------------------------------------------------------------
-
-  // ---- settling and retrying -----------------------------------------------------------------------
-
-  // ---- learning ---------------------------------------------------------------------------------
-
-  // ---- central-system events --------------------------------------------------------------------
-
-  private onConnect(chargePointId: string): void {
-    const charger = this.registry.get(chargePointId);
-    if (!charger) return;
-    this.ctx.clock.clearTimeout(charger.settleTimer);
-    charger.retry.reset();
-    // A charger that reconnects may have lost its profiles; one that boots right after is handled by onBoot.
-    charger.settleTimer = this.ctx.clock.setTimeout(() => {
-      charger.settleTimer = undefined;
-      this.resender.resendAll(charger);
-    }, this.ctx.options.reconnectSettleMs ?? DEFAULTS.reconnectSettleMs);
-  }
-
-  private onDisconnect(chargePointId: string): void {
-    const charger = this.registry.get(chargePointId);
-    if (!charger) return;
-    this.ctx.clock.clearTimeout(charger.settleTimer);
-    charger.settleTimer = undefined;
-    charger.retry.cancel();
-    for (const connector of charger.connectors.values()) {
-      this.ctx.clock.clearTimeout(connector.holdTimer);
-      connector.holdTimer = undefined;
-      this.answers.settle(
-        charger,
-        connector,
-        'deferred',
-        `charge point ${chargePointId} disconnected; it gets the limit when it connects`,
-      );
-    }
-  }
-
-  private onMessage(message: ChargePointMessage): void {
-    if (message.action === 'BootNotification') this.onBoot(message);
-    else if (message.action === 'MeterValues')
-      this.verifier.meterValues(message.payload as MeterValuesPayload);
-  }
-
-  /** A rebooted charger may have lost its profiles and changed firmware: learn it again and re-send. */
-  private onBoot(message: ChargePointMessage): void {
-    const charger = this.registry.get(message.chargePointId);
-    const payload = message.payload as { registration?: string } & BootInfo;
-    if (!charger || payload.registration !== 'Accepted') return;
-    this.ctx.clock.clearTimeout(charger.settleTimer);
-    this.learning.booted(charger, payload);
-    // After the boot has been answered (a charger need not take calls before): a timer, not at once.
-    charger.settleTimer = this.ctx.clock.setTimeout(() => {
-      charger.settleTimer = undefined;
-      this.resender.resendAll(charger);
-    }, 0);
-  }
-
-  private onSessionEnded(session: SessionRecord): void {
-    const charger = this.registry.get(session.chargePointId);
-    const connector =
-      session.connectorId === undefined ? undefined : charger?.connectors.get(session.connectorId);
-    if (!charger || !connector) return;
-    if (connector.session?.transactionId === session.transactionId || connector.sessionUnknown) {
-      connector.session = undefined;
-      connector.sessionUnknown = false;
-      // 3.13.1: the charger SHOULD delete the TxProfile itself; where the strategy says so, it is cleared.
-      if (charger.strategy.clearTxProfileAfterSession) connector.clearTxProfile = true;
-    }
-    // The limit for the next session goes to the standing profile.
-    this.scheduler.schedule(charger, connector);
-  }
-
-  /**
-   * A transaction started: a RemoteStart's embedded limit is bound to it (or its limit is unknown),
-   * and a connector whose limit is not in force for it gets it. The send waits for a clock tick:
-   * the charger learns the transaction id from the StartTransaction answer, which goes out after
-   * this event, and a TxProfile for an id it does not know yet would be refused.
-   */
-  private onConnector(state: ConnectorState): void {
-    const charger = this.registry.get(state.chargePointId);
-    if (!charger || state.connectorId === 0) return;
-    const transaction = state.transaction;
-    const transactionId = transaction?.transactionId;
-    const seen = charger.transactions.get(state.connectorId);
-    if (seen && seen.transactionId === transactionId) return;
-    const nowMs = this.ctx.clock.now();
-    const startedMs = transaction ? Date.parse(transaction.startedAt) : Number.NaN;
-    charger.transactions.set(state.connectorId, {
-      ...(transactionId === undefined ? {} : { transactionId }),
-      sinceMs: Number.isFinite(startedMs) ? Math.min(nowMs, startedMs) : nowMs,
-      seenMs: nowMs,
-    });
-    if (!transaction || transactionId === undefined) return;
-    const connector = charger.connectors.get(state.connectorId);
-    if (!connector) return;
-    const started = connector.remoteStart;
-    if (started) {
-      const ours = started.idTag === transaction.idTag && nowMs - started.atMs <= REMOTE_START_BIND_MS;
-      if (ours && started.answer === 'waiting') {
-        started.transactionId = transactionId;
-        return;
-      }
-      delete connector.remoteStart;
-      if (ours && started.answer === 'accepted') this.bindRemoteStart(connector, started, transactionId);
-      // Not the transaction that start began, or too late to tell.
-      else this.limitUnknown(connector);
-    }
-    const target = this.limits.limitOf(charger, connector);
-    if (!target || this.limits.inForce(charger, connector, target) || connector.holdTimer !== undefined)
-      return;
-    connector.holdTimer = this.ctx.clock.setTimeout(() => {
-      connector.holdTimer = undefined;
-      this.scheduler.schedule(charger, connector);
-    }, 0);
-  }
-
-  private onCommand(event: {
-    chargePointId: string;
-    action: string;
-    request: unknown;
-    response?: unknown;
-  }): void {
-    this.learning.commandSeen(this.registry.get(event.chargePointId), event);
-  }
-
-  // ---- helpers ----------------------------------------------------------------------------------
-
-  private listen<E extends keyof ChargePointEvents>(
-    event: E,
-    listener: (payload: ChargePointEvents[E]) => void,
-  ): void {
-    this.ctx.cs.on(event, listener);
-    this.detach.push(() => this.ctx.cs.off(event, listener));
   }
 }
 
