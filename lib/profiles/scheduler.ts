@@ -21,7 +21,7 @@ export class Scheduler {
     private readonly enqueue: (charger: ChargerEntry, connector: ConnectorEntry) => void,
   ) {}
 
-  /** Decides what to do with a connector's limit now: nothing, later (an increase), or send. */
+  /** Acts on the decision for a connector's limit now: queued, held (an increase), or answered without a command. */
   schedule(charger: ChargerEntry, connector: ConnectorEntry): void {
     this.ctx.clock.clearTimeout(connector.holdTimer);
     connector.holdTimer = undefined;
@@ -79,6 +79,7 @@ export class Scheduler {
     }
   }
 
+  /** Nothing on its way: no command queued or in flight, no composite schedule waiting or being read. */
   isSettled(charger: ChargerEntry): boolean {
     return (
       !charger.pumping &&
