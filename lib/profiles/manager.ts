@@ -1,103 +1,49 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../clock';
-import {
-  type ChargePointEvents,
-  type ChargePointMessage,
-  type ChargePointPort,
-  type ConnectorState,
-  isCommandFailure,
-  type MeterValuesPayload,
-  type SessionRecord,
-  type SetPoint,
-} from '../contracts';
-import { IEC_61851_MINIMUM_A } from '../electrical';
-import { type Logger, silentLogger } from '../log';
-import type { CentralSystemAction } from '../ocpp/actions';
-import type { OcppRequest, OcppResponse } from '../ocpp/messages';
-import {
-  buildChargingProfile,
-  buildSetChargingProfile,
-  compositeLimitNow,
-  DEFAULT_PROFILE_ID_BASE,
-  DEFAULT_VOLTAGE_V,
-  floorTo,
-  limitForCharger,
-  limitInUnit,
-  profileIdFor,
-} from './build';
-import {
-  CAPABILITY_KEYS,
-  type ChargerCapabilities,
-  connectorPhases,
-  parseCapabilities,
-  type RateUnit,
-} from './capabilities';
-import { isStoredFacts, type StoredFacts } from './facts';
-import {
-  type ConnectorShare,
-  chargerWideLimit,
-  isPureIncrease,
-  lowersAnyPhase,
-  sameTarget,
-  type Target,
-} from './limits';
-import {
-  type Attempt,
-  emptyMemory,
-  expireRefusals,
-  forgetRefusals,
-  type PlanSlot,
-  planAttempts,
-  rememberRefusal,
-  rememberSuccess,
-  slotOf,
-} from './plan';
+import type { Clock } from '../clock';
+import type { ChargePointPort, SetPoint } from '../contracts';
+import type { Logger } from '../log';
+import { SetPointAnswers } from './answers';
+import { AttemptRunner } from './attempts';
+import { Commands } from './commands';
+import { ConnectorLimits } from './connector-limits';
+import { ProfileContext } from './context';
+import { CentralSystemEvents } from './events';
+import { Learning } from './learning';
+import type { Target } from './limits';
+import type { ProfileManagerOptions } from './options';
+import { ChargerRegistry } from './registry';
+import { RemoteStarts } from './remote-start';
 import {
   type ChargerProfileState,
-  type CommandAttempt,
   checkSetPoint,
-  type LimitOutcome,
   type LimitReport,
   type RemoteStartReport,
   SetPointError,
   type SetPointInput,
-  type VerificationReport,
 } from './reports';
-import { RetryTimer } from './retry';
-import {
-  type ChargerEntry,
-  type ConnectorEntry,
-  describe,
-  type Enforcement,
-  isOffline,
-  isRefusal,
-  isVerified,
-  type RemoteStartEntry,
-  type Waiter,
-  type Wanted,
-} from './state';
-import {
-  type BootInfo,
-  type ChargingStrategy,
-  type LimitMethod,
-  resolveStrategy,
-  type StrategyChoice,
-} from './strategies';
-import {
-  compareSchedule,
-  DEFAULT_VERIFICATION,
-  LimitWatch,
-  measuredCurrentA,
-  type ScheduleVerdict,
-  type VerificationOptions,
-} from './verification';
+import { Resender } from './resend';
+import { Scheduler } from './scheduler';
+import { Sender } from './sender';
+import type { Wanted } from './state';
+import { resolveStrategy } from './strategies';
+import { Verifier } from './verifier';
+
+export type { ProfileManagerOptions } from './options';
+
+export { REMOTE_START_BIND_MS } from './remote-start';
 
 /**
  * Turns set-points into the commands each charger obeys, through a ChargePointPort (the central
- * system), and checks that
- * they took effect. Per connector it keeps what the load manager wants and what the charger was
- * given; per charger what it can do (read at boot), its strategy, what worked, and the
- * charger-wide limits (ChargePointMaxProfile, a vendor key) it holds.
+ * system), and checks that they took effect. Per connector it keeps what the load manager wants
+ * and what the charger was given; per charger what it can do (read at boot), its strategy, what
+ * worked, and the charger-wide limits (ChargePointMaxProfile, a vendor key) it holds.
+ *
+ * This class is the façade: it takes set-points and composes the parts that own each rule —
+ * ConnectorLimits (what each connector is to have and holds), Scheduler (when a limit goes),
+ * Sender and AttemptRunner (one command in flight per charger, the plan's ways), Commands,
+ * Verifier (composite schedule, meter values), Learning (capabilities, strategy, the memory kept in
+ * the charger's record), Resender (retries, re-sending after a reconnect or boot), RemoteStarts,
+ * and CentralSystemEvents (what the central system reports).
  *
  * The rules that keep a breaker safe:
  * - a connector's limit is the lowest of its own set-point and connector 0's;
@@ -114,102 +60,86 @@ import {
  * `learned` ({chargePointId, strategy, capabilities}); `fallback` ({chargePointId, connectorId,
  * from, to, reasons}). None after close().
  */
-
-export interface ProfileManagerOptions {
-  /** The strategy for chargers without one of their own: `auto` (the default), a preset name, or a preset with changes. */
-  strategy?: StrategyChoice;
-  /** Strategies per charge point id. */
-  chargers?: Record<string, StrategyChoice>;
-  /** Nominal voltage for limits in W (W = A × V × phases). Default 230 V. */
-  voltageV?: number;
-  /** A limit above 0 but below this is a pause: IEC 61851 cannot signal less than 6 A. Default 6 A. */
-  minimumCurrentA?: number;
-  /** An increase goes out no sooner than this after the last change of the connector; decreases at once. Default 10 s. */
-  increaseIntervalMs?: number;
-  /** Ask GetCompositeSchedule after a profile is accepted. Default true. */
-  verifySchedule?: boolean;
-  /** Duration asked in GetCompositeSchedule, s. Default 300. */
-  compositeDurationS?: number;
-  verification?: Partial<VerificationOptions>;
-  /** After a charger reconnects without booting, wait this long before re-sending (a boot usually follows at once). Default 2 s. */
-  reconnectSettleMs?: number;
-  /** Answer timeout per command; default: the central system's. */
-  callTimeoutMs?: number;
-  /** First profile id of the range this package uses (ids are base + 100/200/300 + connector). Default 7000. */
-  profileIdBase?: number;
-  clock?: Clock;
-  log?: Logger;
-}
-
-/** A transaction that starts within this long after an accepted RemoteStartTransaction (same id tag and connector) is the one it started. */
-export const REMOTE_START_BIND_MS = 3 * 60 * 1000;
-
-/** The name under which the central system keeps this room's facts about a charger. */
-const PROFILES_ROOM = 'profiles';
-
-const DEFAULTS = {
-  minimumCurrentA: IEC_61851_MINIMUM_A,
-  increaseIntervalMs: 10_000,
-  compositeDurationS: 300,
-  reconnectSettleMs: 2000,
-};
-
-const CHARGER_WIDE: readonly LimitMethod[] = ['ChargePointMaxProfile', 'ConfigurationKey'];
-
-/** One set-point on its way: what is sent, for which situation, and what happened so far. */
-interface Sending {
-  charger: ChargerEntry;
-  connector: ConnectorEntry;
-  target: Target;
-  waiter: Waiter;
-  transactionId: number | undefined;
-  slot: PlanSlot;
-  /** Every command sent for it, in order. */
-  attempts: CommandAttempt[];
-  /** Why ways were refused, for the log. */
-  refusals: string[];
-}
-
-type Command = {
-  [A in CentralSystemAction]: { action: A; request: OcppRequest<A> };
-}[CentralSystemAction];
-
 export class ChargingProfileManager extends EventEmitter {
   readonly clock: Clock;
   readonly log: Logger;
   readonly voltageV: number;
-  private readonly options: ProfileManagerOptions;
-  private readonly verification: VerificationOptions;
-  private readonly chargers = new Map<string, ChargerEntry>();
-  private readonly detach: (() => void)[] = [];
-  private closed = false;
+  private readonly ctx: ProfileContext;
+  private readonly limits: ConnectorLimits;
+  private readonly learning: Learning;
+  private readonly registry: ChargerRegistry;
+  private readonly answers: SetPointAnswers;
+  private readonly commands: Commands;
+  private readonly scheduler: Scheduler;
+  private readonly sender: Sender;
+  private readonly verifier: Verifier;
+  private readonly resender: Resender;
+  private readonly remoteStarts: RemoteStarts;
+  private readonly events: CentralSystemEvents;
 
   constructor(
     readonly cs: ChargePointPort,
     options: ProfileManagerOptions = {},
   ) {
     super();
-    this.options = options;
-    this.clock = options.clock ?? systemClock;
-    this.log = options.log ?? silentLogger;
-    this.voltageV = options.voltageV ?? DEFAULT_VOLTAGE_V;
-    this.verification = { ...DEFAULT_VERIFICATION, ...options.verification };
+    this.ctx = new ProfileContext(cs, options, (event, payload) => this.emit(event, payload));
+    this.clock = this.ctx.clock;
+    this.log = this.ctx.log;
+    this.voltageV = this.ctx.voltageV;
+    this.limits = new ConnectorLimits(this.ctx);
+    this.learning = new Learning(this.ctx);
+    this.registry = new ChargerRegistry(this.ctx, this.learning, (charger) =>
+      this.resender.retryNow(charger),
+    );
+    this.answers = new SetPointAnswers(this.ctx, this.limits);
+    this.commands = new Commands(this.ctx, this.limits, this.learning);
+    this.scheduler = new Scheduler(this.ctx, this.limits, this.answers, this.registry, (charger, connector) =>
+      this.sender.enqueue(charger, connector),
+    );
+    const attempts = new AttemptRunner(this.ctx, this.limits, this.commands, this.learning);
+    this.verifier = new Verifier(
+      this.ctx,
+      this.limits,
+      this.learning,
+      attempts,
+      this.answers,
+      this.scheduler,
+      this.registry,
+    );
+    this.sender = new Sender(
+      this.ctx,
+      this.limits,
+      this.learning,
+      this.commands,
+      attempts,
+      this.answers,
+      this.scheduler,
+      this.verifier,
+    );
+    this.resender = new Resender(this.ctx, this.limits, this.scheduler, this.sender);
+    this.remoteStarts = new RemoteStarts(
+      this.ctx,
+      this.limits,
+      this.learning,
+      this.commands,
+      this.scheduler,
+      this.registry,
+    );
     // Settings errors show at once, not with the first set-point.
     resolveStrategy(options.strategy);
     for (const [id, choice] of Object.entries(options.chargers ?? {}))
       resolveStrategy(choice, undefined, `chargers.${id}`);
-    this.listen('connect', ({ chargePointId }: { chargePointId: string }) => this.onConnect(chargePointId));
-    this.listen('disconnect', ({ chargePointId }: { chargePointId: string }) =>
-      this.onDisconnect(chargePointId),
-    );
-    this.listen('message', (message: ChargePointMessage) => this.onMessage(message));
-    this.listen('session', (session: SessionRecord) => this.onSessionEnded(session));
-    this.listen('connector', (state: ConnectorState) => this.onConnector(state));
-    this.listen(
-      'command',
-      (event: { chargePointId: string; action: string; request: unknown; response?: unknown }) =>
-        this.onCommand(event),
-    );
+    this.events = new CentralSystemEvents(this.ctx, {
+      limits: this.limits,
+      registry: this.registry,
+      learning: this.learning,
+      answers: this.answers,
+      scheduler: this.scheduler,
+      resender: this.resender,
+      remoteStarts: this.remoteStarts,
+      verifier: this.verifier,
+    });
+    this.events.attach();
   }
 
   // ---- public API ------------------------------------------------------------------------------
@@ -229,7 +159,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Pauses a connector: limit 0 A. `resume` restores the limit it had. */
   async pause(chargePointId: string, connectorId: number, reason = 'pause'): Promise<LimitReport> {
-    const resume = this.chargers.get(chargePointId)?.connectors.get(connectorId)?.resume;
+    const resume = this.registry.get(chargePointId)?.connectors.get(connectorId)?.resume;
     const [report] = await this.apply({
       chargePointId,
       connectorId,
@@ -242,7 +172,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Restores the last limit above 0 of a connector. */
   async resume(chargePointId: string, connectorId: number, reason = 'resume'): Promise<LimitReport> {
-    const resume = this.chargers.get(chargePointId)?.connectors.get(connectorId)?.resume;
+    const resume = this.registry.get(chargePointId)?.connectors.get(connectorId)?.resume;
     if (!resume) throw new SetPointError(`${chargePointId} connector ${connectorId} has no limit to resume`);
     const [report] = await this.apply({
       chargePointId,
@@ -261,129 +191,17 @@ export class ChargingProfileManager extends EventEmitter {
    * this start begins (same id tag and connector, within REMOTE_START_BIND_MS); a set-point that
    * arrives meanwhile is checked against it then.
    */
-  async remoteStart(request: {
+  remoteStart(request: {
     chargePointId: string;
     connectorId?: number;
     idTag: string;
   }): Promise<RemoteStartReport> {
-    const charger = this.chargerEntry(request.chargePointId);
-    await this.learn(charger);
-    const { connectorId, idTag } = request;
-    const connector = connectorId === undefined ? undefined : this.connectorEntry(charger, connectorId);
-    const target = connector ? this.limitOf(charger, connector) : undefined;
-    const attempts: CommandAttempt[] = [];
-    const report = (status: 'Accepted' | 'Rejected', embeddedLimitA?: number): RemoteStartReport => ({
-      chargePointId: request.chargePointId,
-      ...(connectorId === undefined ? {} : { connectorId }),
-      idTag,
-      status,
-      ...(embeddedLimitA === undefined ? {} : { embeddedLimitA }),
-      attempts,
-    });
-    const plain: OcppRequest<'RemoteStartTransaction'> = {
-      ...(connectorId === undefined ? {} : { connectorId }),
-      idTag,
-    };
-    const txAttempt =
-      connector && target && charger.strategy.profileInRemoteStart && !charger.remoteStartProfileRefused
-        ? planAttempts({
-            strategy: charger.strategy,
-            capabilities: charger.capabilities,
-            session: true,
-            pause: target.limitA === 0,
-            connectorId: connector.connectorId,
-            memory: charger.memory,
-          }).find((attempt) => attempt.method === 'TxProfile')
-        : undefined;
-    let refusal: string | undefined;
-    if (connector && target && txAttempt) {
-      const profile = buildChargingProfile(
-        this.profileSpec(charger, connector, txAttempt, target, undefined),
-      );
-      const withProfile = { ...plain, chargingProfile: profile };
-      const attempt: CommandAttempt = {
-        action: 'RemoteStartTransaction',
-        method: 'TxProfile',
-        request: withProfile,
-      };
-      attempts.push(attempt);
-      // Recorded before the call: the transaction may be reported before the answer.
-      const pending: RemoteStartEntry = { idTag, atMs: this.clock.now(), target, answer: 'waiting' };
-      connector.remoteStart = pending;
-      try {
-        const response = await this.call(charger, 'RemoteStartTransaction', withProfile);
-        attempt.response = response;
-        if (response.status === 'Accepted') {
-          this.remoteStartAnswered(charger, connector, pending, 'accepted');
-          return report('Accepted', target.limitA);
-        }
-        refusal = 'RemoteStartTransaction with a chargingProfile: Rejected';
-      } catch (err) {
-        if (!isRefusal(err)) {
-          // No answer: the charger may start with the profile or not; a transaction that follows has an unknown limit.
-          this.remoteStartAnswered(charger, connector, pending, 'unknown');
-          throw err;
-        }
-        attempt.error = (err as Error).message;
-        refusal = (err as Error).message;
-      }
-      this.remoteStartAnswered(charger, connector, pending, 'refused');
-      attempt.refused = true;
-    }
-    const attempt: CommandAttempt = { action: 'RemoteStartTransaction', request: plain };
-    attempts.push(attempt);
-    const response = await this.call(charger, 'RemoteStartTransaction', plain);
-    attempt.response = response;
-    if (refusal && response.status === 'Accepted') {
-      // Refused with the profile, accepted without: it is the profile the charger does not take.
-      charger.remoteStartProfileRefused = refusal;
-      this.store(charger);
-      this.log.warn(
-        `charge point ${charger.chargePointId} refuses a charging profile in RemoteStartTransaction (${refusal}); starts go without one from now on`,
-      );
-    }
-    return report(response.status);
-  }
-
-  /** The answer to a RemoteStartTransaction with a profile; the transaction may have been reported already. */
-  private remoteStartAnswered(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    pending: RemoteStartEntry,
-    answer: 'accepted' | 'unknown' | 'refused',
-  ): void {
-    if (connector.remoteStart !== pending) return;
-    const transactionId = pending.transactionId;
-    if (transactionId === undefined) {
-      if (answer === 'refused') delete connector.remoteStart;
-      else pending.answer = answer;
-      return;
-    }
-    delete connector.remoteStart;
-    if (this.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId) return;
-    if (answer === 'accepted') this.bindRemoteStart(connector, pending, transactionId);
-    else this.limitUnknown(connector);
-    this.schedule(charger, connector);
-  }
-
-  /** The TxProfile given in RemoteStartTransaction belongs to the transaction it started (5.16.2). */
-  private bindRemoteStart(connector: ConnectorEntry, started: RemoteStartEntry, transactionId: number): void {
-    connector.session = { ...started.target, transactionId };
-    connector.sessionUnknown = false;
-    connector.enforced = { method: 'TxProfile', target: started.target, transactionId };
-    connector.lastChange = { atMs: started.atMs, target: started.target };
-  }
-
-  /** A TxProfile of unknown limit may hold the running transaction: the limit goes again. */
-  private limitUnknown(connector: ConnectorEntry): void {
-    connector.sessionUnknown = true;
-    connector.enforced = undefined;
-    connector.force = true;
+    return this.remoteStarts.start(request);
   }
 
   /** What the manager knows about a charger; undefined before its first set-point. */
   charger(chargePointId: string): ChargerProfileState | undefined {
-    const charger = this.chargers.get(chargePointId);
+    const charger = this.registry.get(chargePointId);
     if (!charger) return undefined;
     return {
       chargePointId,
@@ -394,8 +212,8 @@ export class ChargingProfileManager extends EventEmitter {
       connectors: [...charger.connectors.values()]
         .sort((a, b) => a.connectorId - b.connectorId)
         .map((connector) => {
-          const target = this.limitOf(charger, connector);
-          const wanted = this.wantedOf(charger, connector);
+          const target = this.limits.limitOf(charger, connector);
+          const wanted = this.limits.wantedOf(charger, connector);
           return {
             connectorId: connector.connectorId,
             ...(wanted ? { requestedLimitA: wanted.requestedLimitA, reason: wanted.reason } : {}),
@@ -403,7 +221,7 @@ export class ChargingProfileManager extends EventEmitter {
             ...(target?.phases === undefined ? {} : { phases: target.phases }),
             ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
             held: connector.holdTimer !== undefined,
-            confirmed: target !== undefined && this.inForce(charger, connector, target),
+            confirmed: target !== undefined && this.limits.inForce(charger, connector, target),
             verification: { ...connector.verification },
           };
         }),
@@ -412,7 +230,7 @@ export class ChargingProfileManager extends EventEmitter {
 
   /** Every charger the manager has had a set-point for. */
   chargerIds(): string[] {
-    return [...this.chargers.keys()].sort();
+    return this.registry.ids().sort();
   }
 
   /**
@@ -421,23 +239,22 @@ export class ChargingProfileManager extends EventEmitter {
    * not count.
    */
   whenSettled(chargePointId: string): Promise<void> {
-    const charger = this.chargers.get(chargePointId);
-    if (!charger || this.isSettled(charger)) return Promise.resolve();
+    const charger = this.registry.get(chargePointId);
+    if (!charger || this.scheduler.isSettled(charger)) return Promise.resolve();
     return new Promise((resolve) => charger.settled.push(resolve));
   }
 
   /** Stops listening and drops every timer; set-points still waiting resolve as deferred. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const detach of this.detach.splice(0)) detach();
-    for (const charger of this.chargers.values()) {
-      this.clock.clearTimeout(charger.settleTimer);
+    if (!this.ctx.close()) return;
+    this.events.detach();
+    for (const charger of this.registry.values()) {
+      this.ctx.clock.clearTimeout(charger.settleTimer);
       charger.retry.cancel();
       for (const connector of charger.connectors.values()) {
-        this.clock.clearTimeout(connector.holdTimer);
+        this.ctx.clock.clearTimeout(connector.holdTimer);
         connector.holdTimer = undefined;
-        this.settle(charger, connector, 'deferred', 'the profile manager was closed');
+        this.answers.settle(charger, connector, 'deferred', 'the profile manager was closed');
       }
       for (const resolve of charger.settled.splice(0)) resolve();
     }
@@ -446,1602 +263,29 @@ export class ChargingProfileManager extends EventEmitter {
   // ---- set-points ------------------------------------------------------------------------------
 
   private submit(setPoint: SetPointInput): Promise<LimitReport> {
-    const charger = this.chargerEntry(setPoint.chargePointId);
-    const connector = this.connectorEntry(charger, setPoint.connectorId);
+    const charger = this.registry.charger(setPoint.chargePointId);
+    const connector = this.registry.connector(charger, setPoint.connectorId);
     const phases = setPoint.phases as number | undefined;
     connector.wanted = {
       requestedLimitA: setPoint.limitA,
       ...(phases === undefined ? {} : { phases }),
       reason: setPoint.reason ?? '',
     };
-    if (this.ownTarget(charger, connector.wanted).limitA > 0) {
+    if (this.limits.ownTarget(charger, connector.wanted).limitA > 0) {
       connector.resume = { limitA: setPoint.limitA, ...(phases === undefined ? {} : { phases }) };
     }
     return new Promise<LimitReport>((resolve) => {
       const previous = connector.waiter;
       connector.waiter = { ...(connector.wanted as Wanted), resolve };
-      if (previous) previous.resolve(this.waiterReport(charger, connector, previous, 'superseded'));
-      if (this.closed) {
-        this.settle(charger, connector, 'deferred', 'the profile manager was closed');
+      if (previous) previous.resolve(this.answers.report(charger, connector, previous, 'superseded'));
+      if (this.ctx.closed) {
+        this.answers.settle(charger, connector, 'deferred', 'the profile manager was closed');
         return;
       }
-      this.schedule(charger, connector);
+      this.scheduler.schedule(charger, connector);
       // Every connector's limit depends on connector 0's, whether or not its own command goes out now.
-      if (connector.connectorId === 0) this.fanOut(charger);
+      if (connector.connectorId === 0) this.scheduler.fanOut(charger);
     });
-  }
-
-  /** Decides what to do with a connector's limit now: nothing, later (an increase), or send. */
-  private schedule(charger: ChargerEntry, connector: ConnectorEntry): void {
-    this.clock.clearTimeout(connector.holdTimer);
-    connector.holdTimer = undefined;
-    if (this.closed) return;
-    if (!this.cs.isConnected(charger.chargePointId)) {
-      this.settle(
-        charger,
-        connector,
-        'deferred',
-        `charge point ${charger.chargePointId} is not connected; it gets the limit when it connects`,
-      );
-      return;
-    }
-    const decision = this.decide(charger, connector);
-    if (decision.kind === 'hold') {
-      connector.holdTimer = this.clock.setTimeout(() => {
-        connector.holdTimer = undefined;
-        this.schedule(charger, connector);
-      }, decision.untilMs - this.clock.now());
-    }
-    if (decision.kind === 'send' || connector.clearTxProfile) this.enqueue(charger, connector);
-    else if (decision.kind !== 'hold') this.settle(charger, connector, 'duplicate');
-    // After the connector itself is queued: connector 0's limit goes out before the connectors it reaches.
-    if (decision.kind === 'send' || decision.kind === 'duplicate')
-      this.release(charger, connector, decision.target);
-  }
-
-  private decide(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-  ):
-    | { kind: 'none' }
-    | { kind: 'duplicate'; target: Target }
-    | { kind: 'hold'; untilMs: number }
-    | { kind: 'send'; target: Target } {
-    const target = this.limitOf(charger, connector);
-    if (!target) return { kind: 'none' };
-    if (this.inForce(charger, connector, target)) return { kind: 'duplicate', target };
-    const last = connector.lastChange;
-    const intervalMs = this.options.increaseIntervalMs ?? DEFAULTS.increaseIntervalMs;
-    // Increases wait so chargers and contactors are not driven to oscillate; any decrease protects a breaker and goes at once.
-    // A car's first amps are not paced: the 0 A before its transaction began was no pause of this
-    // car (a charger that booted, or a session that ended, a moment before it plugged in).
-    if (
-      last &&
-      intervalMs > 0 &&
-      !this.firstAmps(charger, connector, last) &&
-      isPureIncrease(target, last.target)
-    ) {
-      const untilMs = last.atMs + intervalMs;
-      if (this.clock.now() < untilMs) return { kind: 'hold', untilMs };
-    }
-    return { kind: 'send', target };
-  }
-
-  /** Whether raising `connector` from 0 A now starts a transaction that began after the 0 went out. */
-  private firstAmps(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    last: { target: Target; atMs: number },
-  ): boolean {
-    if (connector.connectorId === 0 || last.target.limitA > 0) return false;
-    const session = charger.transactions.get(connector.connectorId);
-    return session?.transactionId !== undefined && session.seenMs > last.atMs;
-  }
-
-  /**
-   * A connector's target was let through the rate limit. Charger-wide limits are made of these:
-   * connectors held by one are looked at again, and connector 0's limit goes to every connector
-   * that needs it on its own.
-   */
-  private release(charger: ChargerEntry, connector: ConnectorEntry, target: Target): void {
-    const before = connector.released;
-    connector.released = target;
-    if (before && sameTarget(before, target)) return;
-    if (connector.connectorId === 0) this.fanOut(charger);
-    for (const other of charger.connectors.values()) {
-      if (other === connector || !other.enforced || !CHARGER_WIDE.includes(other.enforced.method)) continue;
-      this.schedule(charger, other);
-    }
-  }
-
-  /** Connector 0's limit on every connector whose own profile (or running session) it would not reach. */
-  private fanOut(charger: ChargerEntry): void {
-    const ids = new Set<number>();
-    for (const id of charger.connectors.keys()) if (id > 0) ids.add(id);
-    for (const state of this.cs.connectorsOf(charger.chargePointId)) {
-      if (state.connectorId > 0 && state.transaction) ids.add(state.connectorId);
-    }
-    for (const id of [...ids].sort((a, b) => a - b)) {
-      const existing = charger.connectors.get(id);
-      if (!existing && !this.inherits(charger, id)) continue;
-      this.schedule(charger, existing ?? this.connectorEntry(charger, id));
-    }
-  }
-
-  /**
-   * The limit a connector is to have: the lowest of its own set-point and connector 0's. Without
-   * a set-point of its own it takes connector 0's only where connector 0's TxDefaultProfile does
-   * not reach it (a TxProfile or TxDefaultProfile of its own, or a running session on a charger
-   * that applies a new TxDefaultProfile from the next session only).
-   */
-  private limitOf(charger: ChargerEntry, connector: ConnectorEntry): Target | undefined {
-    const own = connector.wanted ? this.ownTarget(charger, connector.wanted) : undefined;
-    const zeroWanted = connector.connectorId > 0 ? charger.connectors.get(0)?.wanted : undefined;
-    const zero = zeroWanted ? this.ownTarget(charger, zeroWanted) : undefined;
-    if (own && zero) {
-      const phases = own.phases ?? zero.phases;
-      return { limitA: Math.min(own.limitA, zero.limitA), ...(phases === undefined ? {} : { phases }) };
-    }
-    if (own) return own;
-    if (zero && this.needsOwnLimit(charger, connector)) return zero;
-    return undefined;
-  }
-
-  /** The set-point a connector follows: its own, else connector 0's (for reports). */
-  private wantedOf(charger: ChargerEntry, connector: ConnectorEntry): Wanted | undefined {
-    if (connector.wanted) return connector.wanted;
-    return this.limitOf(charger, connector) ? charger.connectors.get(0)?.wanted : undefined;
-  }
-
-  private needsOwnLimit(charger: ChargerEntry, connector: ConnectorEntry): boolean {
-    const transactionId = this.transactionOf(charger.chargePointId, connector.connectorId);
-    if (connector.standing) return true;
-    if (transactionId === undefined) return false;
-    return (
-      connector.session?.transactionId === transactionId ||
-      connector.sessionUnknown ||
-      !this.zeroReaches(charger, connector.connectorId)
-    );
-  }
-
-  /** A connector without an entry that needs connector 0's limit on its own. */
-  private inherits(charger: ChargerEntry, connectorId: number): boolean {
-    return (
-      charger.connectors.get(0)?.wanted !== undefined &&
-      this.transactionOf(charger.chargePointId, connectorId) !== undefined &&
-      !this.zeroReaches(charger, connectorId)
-    );
-  }
-
-  /**
-   * Whether connector 0's TxDefaultProfile limits the running session of a connector: where the
-   * strategy says a new one applies to running sessions, or when it was in place before the
-   * session began (a charger that applies it from the next session on started this one with it).
-   */
-  private zeroReaches(charger: ChargerEntry, connectorId: number): boolean {
-    const transactionId = this.transactionOf(charger.chargePointId, connectorId);
-    if (transactionId !== undefined && charger.zeroMisses.get(connectorId) === transactionId) return false;
-    if (charger.strategy.txDefaultAppliesToRunningSession) return true;
-    const zero = charger.connectors.get(0);
-    const since = charger.transactions.get(connectorId)?.sinceMs;
-    if (!zero || zero.standingAtMs === undefined || since === undefined) return false;
-    const target = this.limitOf(charger, zero);
-    const enforced = this.enforcement(charger, zero);
-    return (
-      target !== undefined &&
-      enforced?.method === 'TxDefaultProfile' &&
-      sameTarget(enforced.target, target) &&
-      // Strictly before: within the same millisecond the order is not known.
-      zero.standingAtMs < since
-    );
-  }
-
-  /** Whether the charger confirmed a command that holds the connector at `target` now. */
-  private inForce(charger: ChargerEntry, connector: ConnectorEntry, target: Target): boolean {
-    if (connector.force) return false;
-    const enforced = this.enforcement(charger, connector);
-    return (
-      enforced !== undefined &&
-      sameTarget(enforced.target, target) &&
-      this.chargerWideInSync(charger, enforced.method)
-    );
-  }
-
-  /** What holds the connector now, if the charger still has it. */
-  private enforcement(charger: ChargerEntry, connector: ConnectorEntry): Enforcement | undefined {
-    const transactionId = this.transactionOf(charger.chargePointId, connector.connectorId);
-    const ownTxProfile =
-      transactionId !== undefined &&
-      (connector.session?.transactionId === transactionId || connector.sessionUnknown);
-    const enforced = connector.enforced;
-    if (enforced) {
-      switch (enforced.method) {
-        case 'TxProfile':
-          if (
-            transactionId !== undefined &&
-            enforced.transactionId === transactionId &&
-            connector.session?.transactionId === transactionId
-          )
-            return enforced;
-          break;
-        case 'TxDefaultProfile':
-          // Accepted (and, where asked, seen in the composite schedule) for this connector as it is now.
-          if (!ownTxProfile && connector.standing && sameTarget(connector.standing, enforced.target))
-            return enforced;
-          break;
-        case 'ChargePointMaxProfile':
-          if (charger.chargePointMax.state === 'installed') return enforced;
-          break;
-        case 'ConfigurationKey':
-          if (charger.key.valueA !== undefined) return enforced;
-          break;
-      }
-    }
-    // A TxDefaultProfile of the connector, installed while no TxProfile of ours overrules it, limits
-    // the sessions that start after it (and, where the strategy says so, the running one).
-    if (
-      connector.standing &&
-      !ownTxProfile &&
-      !connector.sessionUnknown &&
-      (transactionId === undefined || connector.standingIgnoredBy !== transactionId)
-    ) {
-      return { method: 'TxDefaultProfile', target: connector.standing };
-    }
-    return undefined;
-  }
-
-  /** Whether the charger-wide limit a method relies on carries what it should now. */
-  private chargerWideInSync(charger: ChargerEntry, method: LimitMethod): boolean {
-    if (!CHARGER_WIDE.includes(method)) return true;
-    const wide = this.chargerWide(charger);
-    if (!wide) return false;
-    if (method === 'ConfigurationKey') return charger.key.valueA === this.keyValueA(charger, wide.limitA);
-    const installed = charger.chargePointMax;
-    return (
-      installed.state === 'installed' &&
-      installed.limitA === wide.limitA &&
-      installed.wattPhases === wide.wattPhases
-    );
-  }
-
-  /** The limit for a charger-wide method: see {@link chargerWideLimit}. */
-  private chargerWide(charger: ChargerEntry): { limitA: number; wattPhases: number } | undefined {
-    const shares: ConnectorShare[] = [];
-    for (const connector of charger.connectors.values()) {
-      const current = this.limitOf(charger, connector);
-      if (!current) continue;
-      // What was let through the rate limit: a held increase does not raise a charger-wide limit early.
-      const target = connector.released ?? current;
-      const knownPhases = this.knownPhases(charger, connector.connectorId, target);
-      shares.push({
-        connectorId: connector.connectorId,
-        target,
-        ...(knownPhases === undefined ? {} : { knownPhases }),
-      });
-    }
-    return chargerWideLimit(shares);
-  }
-
-  private keyValueA(charger: ChargerEntry, limitA: number): number {
-    return charger.strategy.configurationKey?.wholeAmps ? Math.floor(limitA + 1e-9) : floorTo(limitA);
-  }
-
-  /**
-   * Whether a charger-wide method must stay: a connector is held by it, or a connector is not
-   * (yet) held by anything of its own (a limit not confirmed, an increase waiting).
-   */
-  private chargerWideNeeded(charger: ChargerEntry, method: LimitMethod): boolean {
-    for (const connector of charger.connectors.values()) {
-      const target = this.limitOf(charger, connector);
-      if (!target) continue;
-      const enforced = this.enforcement(charger, connector);
-      if (enforced?.method === method) return true;
-      if (connector.force || !enforced || !sameTarget(enforced.target, target)) return true;
-    }
-    return false;
-  }
-
-  private enqueue(charger: ChargerEntry, connector: ConnectorEntry): void {
-    charger.queued.add(connector.connectorId);
-    void this.pump(charger);
-  }
-
-  /** One command at a time per charger (OCPP-J allows one outstanding CALL); decreases first. */
-  private async pump(charger: ChargerEntry): Promise<void> {
-    if (charger.pumping) return;
-    charger.pumping = true;
-    try {
-      while (!this.closed && (charger.queued.size > 0 || charger.releasePending)) {
-        const connector = this.nextQueued(charger);
-        if (!connector) {
-          charger.releasePending = false;
-          await this.releaseChargerWide(charger, []);
-          continue;
-        }
-        try {
-          await this.send(charger, connector);
-        } catch (err) {
-          const message = `charging profile for ${charger.chargePointId} connector ${connector.connectorId}: ${(err as Error).message}`;
-          if (connector.lastWarning !== message) this.log.error(message);
-          connector.lastWarning = message;
-        }
-      }
-    } finally {
-      charger.pumping = false;
-    }
-    for (const check of charger.checks.splice(0)) void check();
-    this.afterWork(charger);
-  }
-
-  /** The next connector to send for: one whose limit goes down (or is unknown) first. */
-  private nextQueued(charger: ChargerEntry): ConnectorEntry | undefined {
-    let first: ConnectorEntry | undefined;
-    for (const id of charger.queued) {
-      const connector = charger.connectors.get(id);
-      if (!connector) {
-        charger.queued.delete(id);
-        continue;
-      }
-      first ??= connector;
-      const target = this.limitOf(charger, connector);
-      const enforced = connector.enforced?.target;
-      if (target && (!enforced || lowersAnyPhase(target, enforced))) {
-        first = connector;
-        break;
-      }
-    }
-    if (first) charger.queued.delete(first.connectorId);
-    return first;
-  }
-
-  private async send(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
-    try {
-      await this.learn(charger);
-    } catch (err) {
-      this.settle(charger, connector, isOffline(err) ? 'deferred' : 'failed', (err as Error).message);
-      return;
-    }
-    if (connector.clearTxProfile) await this.clearEndedTxProfile(charger, connector);
-    const decision = this.decide(charger, connector);
-    if (decision.kind !== 'send') {
-      this.schedule(charger, connector);
-      return;
-    }
-    const target = decision.target;
-    this.release(charger, connector, target);
-    const taken = connector.waiter;
-    connector.waiter = undefined;
-    const wanted = this.wantedOf(charger, connector) ?? { requestedLimitA: target.limitA, reason: '' };
-    const waiter: Waiter = taken ?? { ...wanted, resolve: () => undefined, resent: true };
-    // Whatever happens below, the set-point that was taken gets its answer.
-    let answered = false;
-    const resolve = waiter.resolve;
-    waiter.resolve = (report) => {
-      if (answered) return;
-      answered = true;
-      resolve(report);
-    };
-    try {
-      await this.carryOut(charger, connector, target, waiter);
-    } catch (err) {
-      connector.enforced = undefined;
-      if (!answered) {
-        this.finish({
-          charger,
-          connector,
-          waiter,
-          target,
-          attempts: waiter.carried ?? [],
-          outcome: 'failed',
-          error: (err as Error).message,
-        });
-      }
-      throw err;
-    }
-  }
-
-  /** Tries the plan's ways in order until the charger takes one, and reports. */
-  private async carryOut(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    target: Target,
-    waiter: Waiter,
-  ): Promise<void> {
-    const transactionId = this.transactionOf(charger.chargePointId, connector.connectorId);
-    const send: Sending = {
-      charger,
-      connector,
-      target,
-      waiter,
-      transactionId,
-      slot: slotOf(transactionId !== undefined && connector.connectorId > 0, target.limitA === 0),
-      attempts: [...(waiter.carried ?? [])],
-      refusals: [],
-    };
-    delete waiter.carried;
-    const plan = this.planFor(send);
-    const result = await this.tryPlan(send, plan);
-    if ('attempt' in result) await this.taken(send, result);
-    else if ('ended' in result && transactionId !== undefined) {
-      // The transaction ended while its TxProfile was on the way (a stop, a car unplugged): the
-      // refusal is explained, not a failing way, and the limit goes as a connector without a
-      // transaction takes it, with no warning of a fallback.
-      waiter.carried = send.attempts;
-      await this.carryOut(charger, connector, target, waiter);
-    } else this.notTaken(send, plan, 'stop' in result ? result.stop : undefined);
-  }
-
-  /** The ways to try, refusals past their time forgotten (and all of them on a retry that has none left). */
-  private planFor(send: Sending): Attempt[] {
-    const { charger, connector, target, slot } = send;
-    if (expireRefusals(charger.memory, charger.refusedAtMs, this.clock.now())) this.store(charger);
-    const input = {
-      strategy: charger.strategy,
-      capabilities: charger.capabilities,
-      session: slot.startsWith('session'),
-      pause: target.limitA === 0,
-      connectorId: connector.connectorId,
-      memory: charger.memory,
-    };
-    const plan = planAttempts(input);
-    const retrying = connector.retrying;
-    connector.retrying = false;
-    if (plan.length > 0 || !retrying || charger.memory.refused[slot] === undefined) return plan;
-    // A retry of a limit every way was refused for: the refusals may have been passing (a charger
-    // busy with a load balancer of its own), and waiting RETRY_REFUSED_AFTER_MS would leave the car
-    // at its old limit that long. Every way is asked again, at the retry's backoff.
-    forgetRefusals(charger.memory, slot);
-    return planAttempts(input);
-  }
-
-  private async tryPlan(
-    send: Sending,
-    plan: Attempt[],
-  ): Promise<
-    | { attempt: Attempt; command?: Command; response?: unknown }
-    | { stop?: { outcome: LimitOutcome; error: string } }
-    | { ended: true }
-  > {
-    const { charger, connector, target, transactionId, slot, attempts } = send;
-    let profilesUnsupported = false;
-    for (const attempt of plan) {
-      // CALLERROR NotSupported to one profile means no smart charging at all (errata 3.39).
-      if (profilesUnsupported && attempt.method !== 'ConfigurationKey') continue;
-      // A charger-wide limit already carrying what is needed is not sent again.
-      if (CHARGER_WIDE.includes(attempt.method) && this.chargerWideInSync(charger, attempt.method))
-        return { attempt };
-      const { command, wide } = this.commandFor(charger, connector, attempt, target, transactionId);
-      const record: CommandAttempt = {
-        action: command.action,
-        method: attempt.method,
-        request: command.request,
-      };
-      attempts.push(record);
-      let response: { status?: string };
-      try {
-        response = (await this.call(charger, command.action, command.request as never)) as {
-          status?: string;
-        };
-      } catch (err) {
-        const message = (err as Error).message;
-        record.error = message;
-        if (!isRefusal(err)) {
-          // No answer: the charger may or may not have it now.
-          this.lose(charger, connector, attempt.method, transactionId);
-          return { stop: { outcome: isOffline(err) ? 'deferred' : 'failed', error: message } };
-        }
-        record.refused = true;
-        const notSupported = ['NotSupported', 'NotImplemented'].includes(
-          (isCommandFailure(err) ? err.ocppErrorCode : undefined) ?? '',
-        );
-        const allProfiles = notSupported && attempt.method !== 'ConfigurationKey';
-        if (allProfiles) profilesUnsupported = true;
-        if (this.refuse(send, attempt, message, allProfiles)) return this.ended(record);
-        continue;
-      }
-      record.response = response;
-      if (response.status !== 'Accepted') {
-        record.refused = true;
-        if (this.refuse(send, attempt, `${command.action} answered ${response.status}`, false))
-          return this.ended(record);
-        continue;
-      }
-      this.installed(charger, connector, attempt, target, transactionId, wide);
-      if (
-        attempt.method === 'TxDefaultProfile' &&
-        slot.startsWith('session') &&
-        this.txProfileMayOverrule(connector)
-      ) {
-        // A TxProfile of ours overrules the TxDefaultProfile (3.13.1): it goes, or this way does not work.
-        const cleared = await this.clearTxProfile(charger, connector, attempts, transactionId as number);
-        if (cleared.kind === 'lost') return { stop: { outcome: 'failed', error: cleared.error } };
-        if (cleared.kind === 'refused') {
-          this.refuse(send, attempt, cleared.error, false);
-          continue;
-        }
-      }
-      return { attempt, command, response };
-    }
-    return {};
-  }
-
-  private ended(record: CommandAttempt): { ended: true } {
-    record.transactionEnded = true;
-    return { ended: true };
-  }
-
-  /** Nothing took the limit: the report says why, and it goes again with backoff. */
-  private notTaken(
-    send: Sending,
-    plan: Attempt[],
-    stop: { outcome: LimitOutcome; error: string } | undefined,
-  ): void {
-    const { charger, connector, target, refusals } = send;
-    const error =
-      stop?.error ??
-      (plan.length === 0
-        ? `no way to set a limit on ${charger.chargePointId} connector ${connector.connectorId} with strategy ${charger.strategy.name} (${charger.capabilities?.smartCharging === false ? 'no SmartCharging feature profile' : 'every method refused before'})`
-        : `${charger.chargePointId} connector ${connector.connectorId} refused every way to set ${target.limitA} A: ${refusals.join('; ')}`);
-    // Once per connector and cause: a load manager repeats its set-points every few seconds.
-    if (!stop && connector.lastWarning !== error) this.log.warn(error);
-    if (!stop) connector.lastWarning = error;
-    // Sent again with backoff from now on, while the charger is connected.
-    if (!this.closed && this.cs.isConnected(charger.chargePointId)) charger.retry.arm();
-    this.finish({ ...send, outcome: stop?.outcome ?? 'failed', error });
-  }
-
-  /** The charger took the limit one way: what holds the connector now, the report once the schedule is read. */
-  private async taken(
-    send: Sending,
-    accepted: { attempt: Attempt; command?: Command; response?: unknown },
-  ): Promise<void> {
-    const { charger, connector, target, transactionId, slot, attempts, refusals } = send;
-    const { attempt, command, response } = accepted;
-    rememberSuccess(charger.memory, slot, attempt);
-    this.store(charger);
-    const now = this.clock.now();
-    connector.enforced = {
-      method: attempt.method,
-      target,
-      ...(attempt.method === 'TxProfile' && transactionId !== undefined ? { transactionId } : {}),
-    };
-    connector.force = false;
-    delete connector.lastWarning;
-    connector.lastChange = { atMs: now, target };
-    connector.lastMethod = attempt.method;
-    const firstMethod = attempts.find(
-      (item) => item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded,
-    )?.method;
-    const fallback =
-      firstMethod && firstMethod !== attempt.method ? { from: firstMethod, to: attempt.method } : undefined;
-    if (refusals.length > 0) {
-      this.log.warn(
-        `charge point ${charger.chargePointId} connector ${connector.connectorId}: ${refusals.join('; ')}; ${describe(attempt)} worked and is used from now on`,
-      );
-      this.publish('fallback', {
-        chargePointId: charger.chargePointId,
-        connectorId: connector.connectorId,
-        from: firstMethod,
-        to: attempt.method,
-        reasons: refusals,
-      });
-    }
-    if (command) {
-      connector.watch = new LimitWatch(target.limitA, now, this.verification);
-      if (transactionId === undefined) delete connector.watchTransactionId;
-      else connector.watchTransactionId = transactionId;
-      connector.verification = {
-        schedule: 'notChecked',
-        meter: 'waiting',
-        ignoresLimit: connector.verification.ignoresLimit,
-        verified: false,
-      };
-    }
-    // A charger-wide limit that nothing needs any more would hold every connector down.
-    await this.releaseChargerWide(charger, attempts);
-    // Connector 0's limit is in place now: running sessions it does not reach get it on their own.
-    if (connector.connectorId === 0) {
-      this.fanOut(charger);
-      if (command && attempt.method === 'TxDefaultProfile') this.checkZeroReach(charger, target, attempt);
-    }
-    const done = () =>
-      this.finish({
-        ...send,
-        outcome: command ? 'applied' : 'duplicate',
-        attempt,
-        ...(command ? { command } : {}),
-        ...(response === undefined ? {} : { response }),
-        ...(fallback ? { fallback } : {}),
-      });
-    if (!command) {
-      done();
-      return;
-    }
-    // The composite schedule is read once no limit waits for this charger: checking never delays a limit.
-    charger.checks.push(async () => {
-      charger.checking += 1;
-      let replanned = false;
-      try {
-        replanned = await this.checkSchedule(send, attempt);
-      } catch (err) {
-        this.log.error(
-          `composite schedule of ${charger.chargePointId} connector ${connector.connectorId}: ${(err as Error).message}`,
-        );
-      } finally {
-        charger.checking -= 1;
-        if (!replanned) done();
-        this.afterWork(charger);
-      }
-    });
-  }
-
-  /** The state after the charger accepted a command (`wide`: the charger-wide limit it carried). */
-  private installed(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    attempt: Attempt,
-    target: Target,
-    transactionId: number | undefined,
-    wide: { limitA: number; wattPhases: number } | undefined,
-  ): void {
-    switch (attempt.method) {
-      case 'TxProfile':
-        connector.session = { ...target, transactionId: transactionId as number };
-        connector.sessionUnknown = false;
-        break;
-      case 'TxDefaultProfile':
-        connector.standing = target;
-        connector.standingAtMs = this.clock.now();
-        break;
-      case 'ChargePointMaxProfile': {
-        const sent = wide ?? { limitA: target.limitA, wattPhases: 1 };
-        charger.chargePointMax = { state: 'installed', limitA: sent.limitA, wattPhases: sent.wattPhases };
-        this.store(charger);
-        break;
-      }
-      case 'ConfigurationKey':
-        charger.key.valueA = this.keyValueA(charger, wide?.limitA ?? target.limitA);
-        break;
-    }
-  }
-
-  /** The charger may have what was sent, or not: no answer came. */
-  private lose(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    method: LimitMethod,
-    transactionId: number | undefined,
-  ): void {
-    connector.enforced = undefined;
-    charger.unanswered = true;
-    switch (method) {
-      case 'TxProfile':
-        connector.session = undefined;
-        connector.sessionUnknown = transactionId !== undefined;
-        break;
-      case 'TxDefaultProfile':
-        connector.standing = undefined;
-        break;
-      case 'ChargePointMaxProfile':
-        charger.chargePointMax = { state: 'unknown' };
-        this.store(charger);
-        break;
-      case 'ConfigurationKey':
-        charger.key.valueA = undefined;
-        break;
-    }
-  }
-
-  private txProfileMayOverrule(connector: ConnectorEntry): boolean {
-    return connector.session !== undefined || connector.sessionUnknown;
-  }
-
-  private finish(input: {
-    charger: ChargerEntry;
-    connector: ConnectorEntry;
-    waiter: Waiter;
-    target: Target;
-    attempts: CommandAttempt[];
-    outcome: LimitOutcome;
-    attempt?: Attempt;
-    command?: Command;
-    response?: unknown;
-    fallback?: { from: LimitMethod; to: LimitMethod };
-    error?: string;
-  }): void {
-    const { charger, connector, waiter, target } = input;
-    const report: LimitReport = {
-      chargePointId: charger.chargePointId,
-      connectorId: connector.connectorId,
-      limitA: target.limitA,
-      requestedLimitA: waiter.requestedLimitA,
-      ...(target.phases === undefined ? {} : { phases: target.phases }),
-      reason: waiter.reason,
-      outcome: input.outcome,
-      strategy: charger.strategy.name,
-      ...(input.attempt ? { method: input.attempt.method } : {}),
-      ...(input.attempt?.unit ? { unit: input.attempt.unit } : {}),
-      ...(input.command ? { action: input.command.action, request: input.command.request } : {}),
-      ...(input.response === undefined ? {} : { response: input.response }),
-      attempts: input.attempts,
-      ...(input.fallback ? { fallback: input.fallback } : {}),
-      verification: { ...connector.verification },
-      ...(waiter.resent ? { resent: true as const } : {}),
-      ...(input.error ? { error: input.error } : {}),
-      at: this.nowIso(),
-    };
-    if (input.attempts.length > 0) this.publish('limit', report);
-    waiter.resolve(report);
-  }
-
-  /** Resolves a connector's waiting set-point without a command. */
-  private settle(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    outcome: LimitOutcome,
-    error?: string,
-  ): void {
-    const waiter = connector.waiter;
-    if (!waiter) return;
-    connector.waiter = undefined;
-    waiter.resolve(this.waiterReport(charger, connector, waiter, outcome, error));
-  }
-
-  private waiterReport(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    waiter: Waiter,
-    outcome: LimitOutcome,
-    error?: string,
-  ): LimitReport {
-    const target = this.limitOf(charger, connector) ?? this.ownTarget(charger, waiter);
-    return {
-      chargePointId: charger.chargePointId,
-      connectorId: connector.connectorId,
-      limitA: target.limitA,
-      requestedLimitA: waiter.requestedLimitA,
-      ...(waiter.phases === undefined ? {} : { phases: waiter.phases }),
-      reason: waiter.reason,
-      outcome,
-      strategy: charger.strategy.name,
-      ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
-      attempts: waiter.carried ?? [],
-      verification: { ...connector.verification },
-      ...(waiter.resent ? { resent: true as const } : {}),
-      ...(error ? { error } : {}),
-      at: this.nowIso(),
-    };
-  }
-
-  /**
-   * A refusal: in the report, and remembered unless the transaction ended meanwhile, which
-   * explains it (then true: the rest of the plan was made for a transaction that is gone).
-   */
-  private refuse(send: Sending, attempt: Attempt, reason: string, allProfiles: boolean): boolean {
-    const { charger, connector, slot, transactionId } = send;
-    if (
-      attempt.method === 'TxProfile' &&
-      this.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId
-    ) {
-      return true;
-    }
-    send.refusals.push(`${describe(attempt)}: ${reason}`);
-    rememberRefusal(
-      charger.memory,
-      slot,
-      attempt,
-      reason,
-      allProfiles,
-      charger.refusedAtMs,
-      this.clock.now(),
-    );
-    this.store(charger);
-    return false;
-  }
-
-  /** Writes what was learned to the charger's durable record when it changed. */
-  private store(charger: ChargerEntry): void {
-    const facts: StoredFacts = {
-      version: 1,
-      ...(charger.firmware === undefined ? {} : { firmware: charger.firmware }),
-      strategy: charger.strategy.name,
-      memory: charger.memory,
-      compositeUnsupported: charger.compositeUnsupported,
-      ...(charger.remoteStartProfileRefused === undefined
-        ? {}
-        : { remoteStartProfileRefused: charger.remoteStartProfileRefused }),
-      ...(charger.chargePointMax.state === 'none' ? {} : { chargePointMaxProfile: true }),
-    };
-    const json = JSON.stringify(facts);
-    if (json === charger.stored || this.closed) return;
-    charger.stored = json;
-    this.cs.keepFacts(charger.chargePointId, PROFILES_ROOM, JSON.parse(json)).catch((err: Error) => {
-      // Not kept: the next change writes again.
-      if (charger.stored === json) charger.stored = undefined;
-      this.log.warn(`could not keep what ${charger.chargePointId} takes in its record: ${err.message}`);
-    });
-  }
-
-  // ---- commands ----------------------------------------------------------------------------------
-
-  /** The command for an attempt; for a charger-wide method also the charger-wide limit it carries. */
-  private commandFor(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    attempt: Attempt,
-    target: Target,
-    transactionId: number | undefined,
-  ): { command: Command; wide?: { limitA: number; wattPhases: number } } {
-    if (attempt.method === 'ConfigurationKey') {
-      const key = charger.strategy.configurationKey as NonNullable<ChargingStrategy['configurationKey']>;
-      const wide = this.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
-      if (charger.key.baseline === undefined) {
-        const before = charger.capabilities?.vendorKeys[key.key];
-        if (before !== undefined) charger.key.baseline = before;
-      }
-      const value = String(this.keyValueA(charger, wide.limitA));
-      return { command: { action: 'ChangeConfiguration', request: { key: key.key, value } }, wide };
-    }
-    if (attempt.method === 'ChargePointMaxProfile') {
-      const wide = this.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
-      const unit = attempt.unit ?? 'A';
-      // A per phase caps every phase alike; W is divided by the phases the car uses (the fewest known).
-      const phases = unit === 'W' ? wide.wattPhases : 3;
-      const spec = this.profileSpec(charger, connector, attempt, { limitA: wide.limitA, phases }, undefined);
-      return {
-        command: {
-          action: 'SetChargingProfile',
-          request: buildSetChargingProfile({
-            ...spec,
-            purpose: 'ChargePointMaxProfile',
-            connectorId: 0,
-            idConnectorId: 0,
-            // The charger's minimum for one car says nothing about the charger as a whole.
-            minChargingRateA: undefined,
-          }),
-        },
-        wide,
-      };
-    }
-    return {
-      command: {
-        action: 'SetChargingProfile',
-        request: buildSetChargingProfile(
-          this.profileSpec(
-            charger,
-            connector,
-            attempt,
-            target,
-            attempt.method === 'TxProfile' ? transactionId : undefined,
-          ),
-        ),
-      },
-    };
-  }
-
-  private profileSpec(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    attempt: Attempt,
-    target: Target,
-    transactionId: number | undefined,
-  ) {
-    const strategy = charger.strategy;
-    const unit = attempt.unit ?? 'A';
-    const phases = this.profilePhases(charger, connector.connectorId, target, unit);
-    const statePhases =
-      strategy.numberPhases === 'always' ||
-      (strategy.numberPhases === 'whenSwitching' &&
-        (unit === 'W' || (charger.capabilities?.switch3to1 === true && target.phases !== undefined)));
-    const minChargingRateA = target.limitA > 0 ? strategy.minChargingRateA : undefined;
-    return {
-      purpose: (attempt.method === 'TxProfile' ? 'TxProfile' : 'TxDefaultProfile') as
-        | 'TxProfile'
-        | 'TxDefaultProfile',
-      connectorId: connector.connectorId,
-      stackLevel: attempt.stackLevel ?? 0,
-      kind: strategy.kind,
-      unit,
-      limitA: target.limitA,
-      phases,
-      statePhases,
-      voltageV: this.voltageV,
-      ...(transactionId === undefined ? {} : { transactionId }),
-      ...(minChargingRateA === undefined ? {} : { minChargingRateA }),
-      nowMs: this.clock.now(),
-      profileIdBase: this.options.profileIdBase ?? DEFAULT_PROFILE_ID_BASE,
-    };
-  }
-
-  /** Phases a connector's car is known to use: the set-point's, else the meter's, else single-phase wiring. */
-  private knownPhases(
-    charger: ChargerEntry,
-    connectorId: number,
-    target: Target | undefined,
-  ): number | undefined {
-    if (target?.phases !== undefined) return target.phases;
-    const active = this.cs.connectorOf(charger.chargePointId, connectorId)?.activePhases?.length;
-    if (active !== undefined && active > 0) return active;
-    return connectorPhases(charger.capabilities, connectorId) === 1 ? 1 : undefined;
-  }
-
-  /**
-   * The phases a profile is built for. Unknown in W: 1, the lowest watts (A × V × 1 never exceeds
-   * the allocation per phase however many phases the car uses); in A (numberPhases only): as wired.
-   */
-  private profilePhases(charger: ChargerEntry, connectorId: number, target: Target, unit: RateUnit): number {
-    const known = this.knownPhases(charger, connectorId, target);
-    if (known !== undefined) return known;
-    return unit === 'W' ? 1 : (connectorPhases(charger.capabilities, connectorId) ?? 3);
-  }
-
-  private async clearEndedTxProfile(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
-    connector.clearTxProfile = false;
-    // A TxProfile sent for a newer transaction has the same id: clearing now would remove it.
-    if (connector.session || this.transactionOf(charger.chargePointId, connector.connectorId) !== undefined)
-      return;
-    const request = { id: this.txProfileId(connector) };
-    try {
-      await this.call(charger, 'ClearChargingProfile', request);
-    } catch {
-      // The charger SHOULD have deleted it with the transaction (3.13.1); an error there is no harm.
-    }
-  }
-
-  /**
-   * Clears our TxProfile of the running transaction, after a TxDefaultProfile took over. Anything
-   * but Accepted leaves it in force where we know it is installed (Unknown is fine where we only
-   * feared it might be); no answer leaves it unknown.
-   */
-  private async clearTxProfile(
-    charger: ChargerEntry,
-    connector: ConnectorEntry,
-    attempts: CommandAttempt[],
-    transactionId: number,
-  ): Promise<{ kind: 'cleared' } | { kind: 'refused' | 'lost'; error: string }> {
-    const request = { id: this.txProfileId(connector) };
-    const attempt: CommandAttempt = { action: 'ClearChargingProfile', method: 'TxProfile', request };
-    attempts.push(attempt);
-    const known = connector.session?.transactionId === transactionId;
-    try {
-      const response = await this.call(charger, 'ClearChargingProfile', request);
-      attempt.response = response;
-      if (response.status === 'Accepted' || (!known && response.status === 'Unknown')) {
-        connector.session = undefined;
-        connector.sessionUnknown = false;
-        return { kind: 'cleared' };
-      }
-      attempt.refused = true;
-      return { kind: 'refused', error: `ClearChargingProfile of the TxProfile answered ${response.status}` };
-    } catch (err) {
-      attempt.error = (err as Error).message;
-      if (isRefusal(err)) {
-        attempt.refused = true;
-        return { kind: 'refused', error: `ClearChargingProfile of the TxProfile: ${(err as Error).message}` };
-      }
-      connector.enforced = undefined;
-      connector.session = undefined;
-      connector.sessionUnknown = true;
-      charger.unanswered = true;
-      return { kind: 'lost', error: (err as Error).message };
-    }
-  }
-
-  /**
-   * Removes charger-wide limits nothing needs any more: our ChargePointMaxProfile is cleared, the
-   * vendor key set back to the value it had before this manager changed it (where that is known).
-   */
-  private async releaseChargerWide(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> {
-    if (this.closed) return;
-    if (
-      charger.chargePointMax.state !== 'none' &&
-      !this.chargerWideNeeded(charger, 'ChargePointMaxProfile')
-    ) {
-      const request = {
-        id: profileIdFor('ChargePointMaxProfile', 0, this.options.profileIdBase ?? DEFAULT_PROFILE_ID_BASE),
-      };
-      const attempt: CommandAttempt = {
-        action: 'ClearChargingProfile',
-        method: 'ChargePointMaxProfile',
-        request,
-      };
-      attempts.push(attempt);
-      try {
-        attempt.response = await this.call(charger, 'ClearChargingProfile', request);
-        // Unknown: it was not there (any more).
-        charger.chargePointMax = { state: 'none' };
-        this.store(charger);
-      } catch (err) {
-        attempt.error = (err as Error).message;
-        if (isRefusal(err)) {
-          charger.chargePointMax = { state: 'none' };
-          this.store(charger);
-        } else charger.releasePending = true;
-      }
-    }
-    const key = charger.strategy.configurationKey;
-    const baseline = charger.key.baseline;
-    if (
-      key &&
-      baseline !== undefined &&
-      charger.key.valueA !== undefined &&
-      String(charger.key.valueA) !== baseline &&
-      !this.chargerWideNeeded(charger, 'ConfigurationKey')
-    ) {
-      const request = { key: key.key, value: baseline };
-      const attempt: CommandAttempt = { action: 'ChangeConfiguration', method: 'ConfigurationKey', request };
-      attempts.push(attempt);
-      try {
-        attempt.response = await this.call(charger, 'ChangeConfiguration', request);
-        charger.key.valueA = undefined;
-      } catch (err) {
-        attempt.error = (err as Error).message;
-        if (!isRefusal(err)) charger.releasePending = true;
-      }
-    }
-  }
-
-  /**
-   * Reads the composite schedule after an accepted profile. One above the limit counts as a
-   * refusal of the way that was used: the set-point goes again, the next way. Returns whether it did.
-   */
-  private async checkSchedule(sent: Sending, attempt: Attempt): Promise<boolean> {
-    const { charger, connector, target } = sent;
-    const wanted =
-      !this.closed &&
-      (this.options.verifySchedule ?? true) &&
-      charger.strategy.compositeSchedule &&
-      !charger.compositeUnsupported &&
-      attempt.method !== 'ConfigurationKey' &&
-      // Connector 0 would report the whole charge point (5.7), not one connector's limit.
-      connector.connectorId > 0;
-    if (!wanted) return false;
-    const unit = attempt.unit ?? 'A';
-    const phases = this.profilePhases(charger, connector.connectorId, target, unit);
-    const expected = limitInUnit(target.limitA, unit, this.voltageV, phases);
-    let verdict: ScheduleVerdict;
-    let scheduleLimit: number | undefined;
-    try {
-      const response = await this.call(charger, 'GetCompositeSchedule', {
-        connectorId: connector.connectorId,
-        duration: this.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
-        chargingRateUnit: unit,
-      });
-      scheduleLimit = compositeLimitNow(response, unit, this.voltageV, phases);
-      verdict = compareSchedule(scheduleLimit, expected);
-    } catch (err) {
-      if (
-        isRefusal(err) &&
-        ['NotSupported', 'NotImplemented'].includes(
-          (isCommandFailure(err) ? err.ocppErrorCode : undefined) ?? '',
-        )
-      ) {
-        charger.compositeUnsupported = true;
-        this.store(charger);
-      }
-      verdict = 'unsupported';
-    }
-    if (this.closed || connector.lastChange?.target !== target) return false; // a newer limit went out meanwhile
-    connector.verification = {
-      ...connector.verification,
-      schedule: verdict,
-      ...(scheduleLimit === undefined ? {} : { scheduleLimit }),
-    };
-    connector.verification.verified = isVerified(connector.verification);
-    if (verdict === 'lower') {
-      this.log.info(
-        `charge point ${charger.chargePointId} connector ${connector.connectorId} was given ${expected} ${unit} (${attempt.method}) but its composite schedule says ${scheduleLimit} ${unit}`,
-      );
-    }
-    if (verdict !== 'differs') return false;
-    const reason = `accepted ${expected} ${unit} but its composite schedule says ${scheduleLimit} ${unit}`;
-    this.log.warn(
-      `charge point ${charger.chargePointId} connector ${connector.connectorId} ${reason} (${attempt.method}); trying the next way`,
-    );
-    const record = [...sent.attempts]
-      .reverse()
-      .find((item) => item.method === attempt.method && item.action === 'SetChargingProfile');
-    if (record) {
-      record.refused = true;
-      record.error = reason;
-    }
-    this.refuse(sent, attempt, reason, false);
-    connector.enforced = undefined;
-    if (attempt.method === 'TxDefaultProfile' && sent.transactionId !== undefined)
-      connector.standingIgnoredBy = sent.transactionId;
-    // The set-point goes again, with the commands sent so far; a newer one takes its place.
-    const waiter = { ...sent.waiter, carried: sent.attempts };
-    if (connector.waiter) waiter.resolve(this.waiterReport(charger, connector, waiter, 'superseded'));
-    else connector.waiter = waiter;
-    this.schedule(charger, connector);
-    return true;
-  }
-
-  /**
-   * Where the strategy counts on connector 0's TxDefaultProfile reaching running sessions, the
-   * composite schedule of each running connector without a limit of its own tells whether it did;
-   * one that stayed above gets connector 0's limit on its own (a TxProfile).
-   */
-  private checkZeroReach(charger: ChargerEntry, target: Target, attempt: Attempt): void {
-    const wanted =
-      charger.strategy.txDefaultAppliesToRunningSession &&
-      (this.options.verifySchedule ?? true) &&
-      charger.strategy.compositeSchedule &&
-      !charger.compositeUnsupported;
-    if (!wanted) return;
-    for (const state of this.cs.connectorsOf(charger.chargePointId)) {
-      const connectorId = state.connectorId;
-      const transactionId = state.transaction?.transactionId;
-      if (connectorId === 0 || transactionId === undefined || charger.connectors.get(connectorId)?.wanted)
-        continue;
-      charger.checks.push(async () => {
-        charger.checking += 1;
-        try {
-          const unit = attempt.unit ?? 'A';
-          const phases = this.profilePhases(charger, connectorId, target, unit);
-          const response = await this.call(charger, 'GetCompositeSchedule', {
-            connectorId,
-            duration: this.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
-            chargingRateUnit: unit,
-          });
-          const scheduleLimit = compositeLimitNow(response, unit, this.voltageV, phases);
-          const expected = limitInUnit(target.limitA, unit, this.voltageV, phases);
-          const still = this.transactionOf(charger.chargePointId, connectorId) === transactionId;
-          if (!this.closed && still && compareSchedule(scheduleLimit, expected) === 'differs') {
-            this.log.warn(
-              `charge point ${charger.chargePointId}: connector 0's TxDefaultProfile of ${expected} ${unit} does not reach the session on connector ${connectorId} (its composite schedule says ${scheduleLimit} ${unit}); it gets a limit of its own`,
-            );
-            charger.zeroMisses.set(connectorId, transactionId);
-            this.fanOut(charger);
-          }
-        } catch {
-          // No schedule: nothing learned.
-        } finally {
-          charger.checking -= 1;
-          this.afterWork(charger);
-        }
-      });
-    }
-  }
-
-  private txProfileId(connector: ConnectorEntry): number {
-    return profileIdFor(
-      'TxProfile',
-      connector.connectorId,
-      this.options.profileIdBase ?? DEFAULT_PROFILE_ID_BASE,
-    );
-  }
-
-  // ---- settling and retrying -----------------------------------------------------------------------
-
-  private isSettled(charger: ChargerEntry): boolean {
-    return (
-      !charger.pumping &&
-      charger.queued.size === 0 &&
-      !charger.releasePending &&
-      charger.checks.length === 0 &&
-      charger.checking === 0
-    );
-  }
-
-  /** When nothing is on its way any more: tell who waits, and retry what the charger has not confirmed. */
-  private afterWork(charger: ChargerEntry): void {
-    if (!this.isSettled(charger)) return;
-    for (const resolve of charger.settled.splice(0)) resolve();
-    if (this.closed || !this.cs.isConnected(charger.chargePointId)) {
-      charger.retry.cancel();
-      return;
-    }
-    if (this.needsRetry(charger)) charger.retry.arm();
-    else charger.retry.reset();
-  }
-
-  private needsRetry(charger: ChargerEntry): boolean {
-    if (charger.releasePending || charger.unanswered) return true;
-    for (const connector of charger.connectors.values()) {
-      if (connector.holdTimer !== undefined) continue;
-      const target = this.limitOf(charger, connector);
-      if (target && !this.inForce(charger, connector, target)) return true;
-    }
-    return false;
-  }
-
-  private retryNow(charger: ChargerEntry): void {
-    if (this.closed || !this.cs.isConnected(charger.chargePointId)) return;
-    if (charger.unanswered) {
-      charger.unanswered = false;
-      for (const connector of charger.connectors.values()) connector.retrying = true;
-      this.resendAll(charger);
-      this.afterWork(charger);
-      return;
-    }
-    if (charger.releasePending) void this.pump(charger);
-    for (const connector of charger.connectors.values()) {
-      if (connector.holdTimer !== undefined) continue;
-      const target = this.limitOf(charger, connector);
-      if (!target || this.inForce(charger, connector, target)) continue;
-      connector.retrying = true;
-      this.schedule(charger, connector);
-    }
-    this.afterWork(charger);
-  }
-
-  // ---- learning ---------------------------------------------------------------------------------
-
-  /** Reads the charger's smart-charging keys once per boot (from its record when fresh, else GetConfiguration). */
-  private async learn(charger: ChargerEntry): Promise<void> {
-    if (charger.capabilities) return;
-    charger.learning ??= this.readCapabilities(charger).finally(() => {
-      charger.learning = undefined;
-    });
-    await charger.learning;
-  }
-
-  private async readCapabilities(charger: ChargerEntry): Promise<void> {
-    const id = charger.chargePointId;
-    const strategy = this.strategyFor(id);
-    if (strategy.name !== charger.strategy.name) {
-      // What worked with the other strategy's ways says nothing about this one's.
-      charger.memory = emptyMemory();
-      charger.refusedAtMs.clear();
-      delete charger.remoteStartProfileRefused;
-    }
-    charger.strategy = strategy;
-    const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
-    const record = this.cs.recordOf(id);
-    const configuration = record?.configuration;
-    const has = (name: string) =>
-      configuration?.keys.some((key) => key.key.toLowerCase() === name.toLowerCase());
-    // A configuration read after the last boot, that was a full read (every charger lists its feature profiles).
-    const fresh =
-      configuration !== undefined &&
-      (record?.boot === undefined || configuration.at >= record.boot.at) &&
-      has('SupportedFeatureProfiles') &&
-      extraKeys.every(has);
-    let capabilities: ChargerCapabilities;
-    if (fresh && configuration) {
-      capabilities = parseCapabilities(configuration.keys, { extraKeys, at: configuration.at });
-    } else {
-      try {
-        const response = await this.call(charger, 'GetConfiguration', {
-          key: [...CAPABILITY_KEYS, ...extraKeys],
-        });
-        capabilities = parseCapabilities(response.configurationKey ?? [], {
-          unknownKeys: response.unknownKey ?? [],
-          extraKeys,
-          at: this.nowIso(),
-        });
-      } catch (err) {
-        if (!isRefusal(err)) throw err;
-        this.log.warn(
-          `charge point ${id} did not tell its smart-charging keys (${(err as Error).message}); the strategy's defaults apply`,
-        );
-        capabilities = { vendorKeys: {}, unknownKeys: [], learnedAt: this.nowIso() };
-      }
-    }
-    charger.capabilities = capabilities;
-    this.publish('learned', { chargePointId: id, strategy: charger.strategy.name, capabilities });
-  }
-
-  // ---- central-system events --------------------------------------------------------------------
-
-  private onConnect(chargePointId: string): void {
-    const charger = this.chargers.get(chargePointId);
-    if (!charger) return;
-    this.clock.clearTimeout(charger.settleTimer);
-    charger.retry.reset();
-    // A charger that reconnects may have lost its profiles; one that boots right after is handled by onBoot.
-    charger.settleTimer = this.clock.setTimeout(() => {
-      charger.settleTimer = undefined;
-      this.resendAll(charger);
-    }, this.options.reconnectSettleMs ?? DEFAULTS.reconnectSettleMs);
-  }
-
-  private onDisconnect(chargePointId: string): void {
-    const charger = this.chargers.get(chargePointId);
-    if (!charger) return;
-    this.clock.clearTimeout(charger.settleTimer);
-    charger.settleTimer = undefined;
-    charger.retry.cancel();
-    for (const connector of charger.connectors.values()) {
-      this.clock.clearTimeout(connector.holdTimer);
-      connector.holdTimer = undefined;
-      this.settle(
-        charger,
-        connector,
-        'deferred',
-        `charge point ${chargePointId} disconnected; it gets the limit when it connects`,
-      );
-    }
-  }
-
-  private onMessage(message: ChargePointMessage): void {
-    if (message.action === 'BootNotification') this.onBoot(message);
-    else if (message.action === 'MeterValues') this.onMeterValues(message.payload as MeterValuesPayload);
-  }
-
-  /** A rebooted charger may have lost its profiles and changed firmware: learn it again and re-send. */
-  private onBoot(message: ChargePointMessage): void {
-    const charger = this.chargers.get(message.chargePointId);
-    const payload = message.payload as { registration?: string } & BootInfo;
-    if (!charger || payload.registration !== 'Accepted') return;
-    this.clock.clearTimeout(charger.settleTimer);
-    charger.capabilities = undefined;
-    if (charger.firmware !== undefined && charger.firmware !== payload.firmwareVersion) {
-      // New firmware may take what the old refused (or the reverse).
-      charger.memory = emptyMemory();
-      charger.refusedAtMs.clear();
-      charger.compositeUnsupported = false;
-      delete charger.remoteStartProfileRefused;
-    }
-    if (payload.firmwareVersion !== undefined) charger.firmware = payload.firmwareVersion;
-    // Kept before (or a write that failed): the record follows the firmware.
-    if (charger.stored !== undefined || Object.keys(charger.memory.worked).length > 0) this.store(charger);
-    // After the boot has been answered (a charger need not take calls before): a timer, not at once.
-    charger.settleTimer = this.clock.setTimeout(() => {
-      charger.settleTimer = undefined;
-      this.resendAll(charger);
-    }, 0);
-  }
-
-  private resendAll(charger: ChargerEntry): void {
-    if (this.closed) return;
-    charger.unanswered = false;
-    // What the charger had may be gone, or still there: nothing counts as in force until sent again.
-    if (charger.chargePointMax.state === 'installed') charger.chargePointMax = { state: 'unknown' };
-    charger.key.valueA = undefined;
-    for (const connector of charger.connectors.values()) {
-      if (connector.session) connector.sessionUnknown = true;
-      connector.session = undefined;
-      connector.standing = undefined;
-      connector.enforced = undefined;
-      if (!this.limitOf(charger, connector)) continue;
-      connector.force = true;
-      this.schedule(charger, connector);
-    }
-    if (charger.chargePointMax.state !== 'none') {
-      charger.releasePending = true;
-      void this.pump(charger);
-    }
-  }
-
-  private onSessionEnded(session: SessionRecord): void {
-    const charger = this.chargers.get(session.chargePointId);
-    const connector =
-      session.connectorId === undefined ? undefined : charger?.connectors.get(session.connectorId);
-    if (!charger || !connector) return;
-    if (connector.session?.transactionId === session.transactionId || connector.sessionUnknown) {
-      connector.session = undefined;
-      connector.sessionUnknown = false;
-      // 3.13.1: the charger SHOULD delete the TxProfile itself; where the strategy says so, it is cleared.
-      if (charger.strategy.clearTxProfileAfterSession) connector.clearTxProfile = true;
-    }
-    // The limit for the next session goes to the standing profile.
-    this.schedule(charger, connector);
-  }
-
-  /**
-   * A transaction started: a RemoteStart's embedded limit is bound to it (or its limit is unknown),
-   * and a connector whose limit is not in force for it gets it. The send waits for a clock tick:
-   * the charger learns the transaction id from the StartTransaction answer, which goes out after
-   * this event, and a TxProfile for an id it does not know yet would be refused.
-   */
-  private onConnector(state: ConnectorState): void {
-    const charger = this.chargers.get(state.chargePointId);
-    if (!charger || state.connectorId === 0) return;
-    const transaction = state.transaction;
-    const transactionId = transaction?.transactionId;
-    const seen = charger.transactions.get(state.connectorId);
-    if (seen && seen.transactionId === transactionId) return;
-    const nowMs = this.clock.now();
-    const startedMs = transaction ? Date.parse(transaction.startedAt) : Number.NaN;
-    charger.transactions.set(state.connectorId, {
-      ...(transactionId === undefined ? {} : { transactionId }),
-      sinceMs: Number.isFinite(startedMs) ? Math.min(nowMs, startedMs) : nowMs,
-      seenMs: nowMs,
-    });
-    if (!transaction || transactionId === undefined) return;
-    const connector = charger.connectors.get(state.connectorId);
-    if (!connector) return;
-    const started = connector.remoteStart;
-    if (started) {
-      const ours = started.idTag === transaction.idTag && nowMs - started.atMs <= REMOTE_START_BIND_MS;
-      if (ours && started.answer === 'waiting') {
-        started.transactionId = transactionId;
-        return;
-      }
-      delete connector.remoteStart;
-      if (ours && started.answer === 'accepted') this.bindRemoteStart(connector, started, transactionId);
-      // Not the transaction that start began, or too late to tell.
-      else this.limitUnknown(connector);
-    }
-    const target = this.limitOf(charger, connector);
-    if (!target || this.inForce(charger, connector, target) || connector.holdTimer !== undefined) return;
-    connector.holdTimer = this.clock.setTimeout(() => {
-      connector.holdTimer = undefined;
-      this.schedule(charger, connector);
-    }, 0);
-  }
-
-  private onCommand(event: {
-    chargePointId: string;
-    action: string;
-    request: unknown;
-    response?: unknown;
-  }): void {
-    if (event.action !== 'GetConfiguration' || event.response === undefined) return;
-    const charger = this.chargers.get(event.chargePointId);
-    const asked = (event.request as OcppRequest<'GetConfiguration'>).key ?? [];
-    // A full read by someone else (the central system after a boot) tells what the manager needs.
-    if (!charger || charger.learning || asked.length > 0) return;
-    const response = event.response as OcppResponse<'GetConfiguration'>;
-    const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
-    charger.capabilities = parseCapabilities(response.configurationKey ?? [], {
-      extraKeys,
-      at: this.nowIso(),
-    });
-  }
-
-  private onMeterValues(payload: MeterValuesPayload): void {
-    const charger = this.chargers.get(payload.chargePointId);
-    if (!charger || payload.outOfOrder) return;
-    const atMs = this.clock.now();
-    for (const connector of charger.connectors.values()) {
-      const watch = connector.watch;
-      if (!watch) continue;
-      if (connector.connectorId !== 0 && connector.connectorId !== payload.connectorId) continue;
-      if (
-        connector.watchTransactionId !== undefined &&
-        payload.transactionId !== undefined &&
-        payload.transactionId !== connector.watchTransactionId
-      ) {
-        continue;
-      }
-      const phases =
-        connector.wanted?.phases ??
-        this.cs.connectorOf(payload.chargePointId, payload.connectorId)?.activePhases?.length ??
-        3;
-      const measuredA = measuredCurrentA(payload, this.voltageV, Math.max(1, phases));
-      if (measuredA === undefined) continue;
-      const changed = watch.observe(measuredA, atMs);
-      if (watch.lastMeasuredA !== undefined) connector.verification.measuredA = watch.lastMeasuredA;
-      if (!changed) continue;
-      connector.verification.meter = changed;
-      if (changed === 'ignoresLimit') connector.verification.ignoresLimit = true;
-      if (changed === 'within') connector.verification.ignoresLimit = false;
-      connector.verification.verified = isVerified(connector.verification);
-      if (changed === 'ignoresLimit') {
-        this.log.warn(
-          `charge point ${charger.chargePointId} connector ${connector.connectorId} ignores its limit: ${floorTo(measuredA)} A measured, ${watch.limitA} A allowed`,
-        );
-      }
-      const report: VerificationReport = {
-        chargePointId: charger.chargePointId,
-        connectorId: connector.connectorId,
-        limitA: watch.limitA,
-        ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
-        verification: { ...connector.verification },
-        at: this.nowIso(),
-      };
-      this.publish('verification', report);
-    }
-  }
-
-  // ---- helpers ----------------------------------------------------------------------------------
-
-  /** Events stop with close(): a command answered afterwards reports to no one. */
-  private publish(event: string, payload: unknown): void {
-    if (!this.closed) this.emit(event, payload);
-  }
-
-  private listen<E extends keyof ChargePointEvents>(
-    event: E,
-    listener: (payload: ChargePointEvents[E]) => void,
-  ): void {
-    this.cs.on(event, listener);
-    this.detach.push(() => this.cs.off(event, listener));
-  }
-
-  private chargerEntry(chargePointId: string): ChargerEntry {
-    let charger = this.chargers.get(chargePointId);
-    if (!charger) {
-      const record = this.cs.recordOf(chargePointId);
-      const firmware = record?.boot?.request.firmwareVersion;
-      const strategy = this.strategyFor(chargePointId);
-      const entry: ChargerEntry = {
-        chargePointId,
-        strategy,
-        memory: emptyMemory(),
-        refusedAtMs: new Map(),
-        ...(firmware === undefined ? {} : { firmware }),
-        compositeUnsupported: false,
-        connectors: new Map(),
-        queued: new Set(),
-        pumping: false,
-        checks: [],
-        checking: 0,
-        chargePointMax: { state: 'none' },
-        key: {},
-        releasePending: false,
-        unanswered: false,
-        zeroMisses: new Map(),
-        transactions: new Map(),
-        retry: new RetryTimer(this.clock, () => this.retryNow(entry)),
-        settled: [],
-      };
-      charger = entry;
-      // What an earlier run learned holds while the firmware and the strategy are the same.
-      const facts = this.cs.factsOf(chargePointId, PROFILES_ROOM);
-      if (isStoredFacts(facts) && facts.firmware === firmware && facts.strategy === strategy.name) {
-        charger.memory = structuredClone(facts.memory);
-        charger.compositeUnsupported = facts.compositeUnsupported;
-        if (facts.remoteStartProfileRefused !== undefined)
-          charger.remoteStartProfileRefused = facts.remoteStartProfileRefused;
-        // Ours from before the restart may still be installed: cleared once nothing needs it.
-        if (facts.chargePointMaxProfile) charger.chargePointMax = { state: 'unknown' };
-        charger.stored = JSON.stringify(facts);
-      } else if (facts !== undefined && !isStoredFacts(facts)) {
-        this.log.warn(
-          `the smart-charging facts in the record of ${chargePointId} are not readable; starting afresh`,
-        );
-      }
-      this.chargers.set(chargePointId, charger);
-    }
-    return charger;
-  }
-
-  private connectorEntry(charger: ChargerEntry, connectorId: number): ConnectorEntry {
-    let connector = charger.connectors.get(connectorId);
-    if (!connector) {
-      connector = {
-        connectorId,
-        force: false,
-        retrying: false,
-        clearTxProfile: false,
-        sessionUnknown: false,
-        verification: { schedule: 'notChecked', meter: 'waiting', ignoresLimit: false, verified: false },
-      };
-      charger.connectors.set(connectorId, connector);
-    }
-    return connector;
-  }
-
-  private strategyFor(chargePointId: string): ChargingStrategy {
-    const boot = this.cs.bootOf(chargePointId);
-    const choice = this.options.chargers?.[chargePointId] ?? this.options.strategy;
-    return resolveStrategy(
-      choice,
-      boot,
-      this.options.chargers?.[chargePointId] ? `chargers.${chargePointId}` : 'strategy',
-    );
-  }
-
-  /** A set-point's limit as the charger gets it: a pause below the IEC 61851 minimum, rounded down to what it can do. */
-  private ownTarget(charger: ChargerEntry, wanted: { requestedLimitA: number; phases?: number }): Target {
-    const minimumA = this.options.minimumCurrentA ?? DEFAULTS.minimumCurrentA;
-    const requested = wanted.requestedLimitA < minimumA ? 0 : wanted.requestedLimitA;
-    return {
-      limitA: limitForCharger(requested, charger.strategy.limitStepsA),
-      ...(wanted.phases === undefined ? {} : { phases: wanted.phases }),
-    };
-  }
-
-  private transactionOf(chargePointId: string, connectorId: number): number | undefined {
-    if (connectorId === 0) return undefined;
-    return this.cs.connectorOf(chargePointId, connectorId)?.transaction?.transactionId;
-  }
-
-  private call<A extends CentralSystemAction>(
-    charger: ChargerEntry,
-    action: A,
-    request: OcppRequest<A>,
-  ): Promise<OcppResponse<A>> {
-    const timeoutMs = this.options.callTimeoutMs;
-    return this.cs.call(charger.chargePointId, action, request, timeoutMs === undefined ? {} : { timeoutMs });
-  }
-
-  private nowIso(): string {
-    return new Date(this.clock.now()).toISOString();
   }
 }
 

@@ -1,6 +1,6 @@
 import { ConfigError, parseChoice, parseNumber } from '../config-error';
 import { NOMINAL_VOLTAGE_V } from '../electrical';
-import type { ProfileManagerOptions } from './manager';
+import type { ProfileManagerOptions } from './options';
 import { AUTO, PRESET_NAMES, resolveStrategy, type StrategyChoice } from './strategies';
 
 /** The settings of an `ampflow-charging-profile` node as the editor saves them (text fields). */

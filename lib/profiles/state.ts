@@ -2,7 +2,7 @@ import type { TimerHandle } from '../clock';
 import { isCommandFailure } from '../contracts';
 import type { ChargerCapabilities } from './capabilities';
 import type { Target } from './limits';
-import type { Attempt, FallbackMemory, RefusalTimes } from './plan';
+import type { Attempt, FallbackMemory, PlanSlot, RefusalTimes } from './plan';
 import type { CommandAttempt, LimitReport, Verification } from './reports';
 import type { RetryTimer } from './retry';
 import type { ChargingStrategy, LimitMethod } from './strategies';
@@ -127,6 +127,20 @@ export interface ChargerEntry {
   settled: (() => void)[];
   /** The facts last written to the charger's durable record, to write only changes. */
   stored?: string;
+}
+
+/** One set-point on its way: what is sent, for which situation, and what happened so far. */
+export interface Sending {
+  charger: ChargerEntry;
+  connector: ConnectorEntry;
+  target: Target;
+  waiter: Waiter;
+  transactionId: number | undefined;
+  slot: PlanSlot;
+  /** Every command sent for it, in order. */
+  attempts: CommandAttempt[];
+  /** Why ways were refused, for the log. */
+  refusals: string[];
 }
 
 export function isVerified(verification: Verification): boolean {

@@ -1,0 +1,202 @@
+import { isCommandFailure } from '../contracts';
+import type { Command, Commands } from './commands';
+import { CHARGER_WIDE, type ConnectorLimits } from './connector-limits';
+import type { ProfileContext } from './context';
+import type { Learning } from './learning';
+import type { Target } from './limits';
+import { type Attempt, rememberRefusal } from './plan';
+import type { CommandAttempt, LimitOutcome } from './reports';
+import {
+  type ChargerEntry,
+  type ConnectorEntry,
+  describe,
+  isOffline,
+  isRefusal,
+  type Sending,
+} from './state';
+import type { LimitMethod } from './strategies';
+
+/** A way the charger took, with the command that carried it (none: a charger-wide limit had it already). */
+export interface Taken {
+  attempt: Attempt;
+  command?: Command;
+  response?: unknown;
+}
+
+/** What came of a plan: a way the charger took, a reason to stop, or the transaction ended meanwhile. */
+export type PlanResult = Taken | { stop?: { outcome: LimitOutcome; error: string } } | { ended: true };
+
+/**
+ * Tries the plan's ways one command at a time until the charger takes one, and keeps what each
+ * answer means: what the charger holds now (or may hold, without an answer), and what it refused.
+ */
+export class AttemptRunner {
+  constructor(
+    private readonly ctx: ProfileContext,
+    private readonly limits: ConnectorLimits,
+    private readonly commands: Commands,
+    private readonly learning: Learning,
+  ) {}
+
+  /** Tries the plan's ways in order until the charger takes one. */
+  async tryPlan(send: Sending, plan: Attempt[]): Promise<PlanResult> {
+    const { charger, connector, target, transactionId, slot, attempts } = send;
+    let profilesUnsupported = false;
+    for (const attempt of plan) {
+      // CALLERROR NotSupported to one profile means no smart charging at all (errata 3.39).
+      if (profilesUnsupported && attempt.method !== 'ConfigurationKey') continue;
+      // A charger-wide limit already carrying what is needed is not sent again.
+      if (CHARGER_WIDE.includes(attempt.method) && this.limits.chargerWideInSync(charger, attempt.method))
+        return { attempt };
+      const { command, wide } = this.commands.commandFor(charger, connector, attempt, target, transactionId);
+      const record: CommandAttempt = {
+        action: command.action,
+        method: attempt.method,
+        request: command.request,
+      };
+      attempts.push(record);
+      let response: { status?: string };
+      try {
+        response = (await this.ctx.call(charger, command.action, command.request as never)) as {
+          status?: string;
+        };
+      } catch (err) {
+        const message = (err as Error).message;
+        record.error = message;
+        if (!isRefusal(err)) {
+          // No answer: the charger may or may not have it now.
+          this.lose(charger, connector, attempt.method, transactionId);
+          return { stop: { outcome: isOffline(err) ? 'deferred' : 'failed', error: message } };
+        }
+        record.refused = true;
+        const notSupported = ['NotSupported', 'NotImplemented'].includes(
+          (isCommandFailure(err) ? err.ocppErrorCode : undefined) ?? '',
+        );
+        const allProfiles = notSupported && attempt.method !== 'ConfigurationKey';
+        if (allProfiles) profilesUnsupported = true;
+        if (this.refuse(send, attempt, message, allProfiles)) return this.ended(record);
+        continue;
+      }
+      record.response = response;
+      if (response.status !== 'Accepted') {
+        record.refused = true;
+        if (this.refuse(send, attempt, `${command.action} answered ${response.status}`, false))
+          return this.ended(record);
+        continue;
+      }
+      this.installed(charger, connector, attempt, target, transactionId, wide);
+      if (
+        attempt.method === 'TxDefaultProfile' &&
+        slot.startsWith('session') &&
+        this.txProfileMayOverrule(connector)
+      ) {
+        // A TxProfile of ours overrules the TxDefaultProfile (3.13.1): it goes, or this way does not work.
+        const cleared = await this.commands.clearTxProfile(
+          charger,
+          connector,
+          attempts,
+          transactionId as number,
+        );
+        if (cleared.kind === 'lost') return { stop: { outcome: 'failed', error: cleared.error } };
+        if (cleared.kind === 'refused') {
+          this.refuse(send, attempt, cleared.error, false);
+          continue;
+        }
+      }
+      return { attempt, command, response };
+    }
+    return {};
+  }
+
+  private ended(record: CommandAttempt): { ended: true } {
+    record.transactionEnded = true;
+    return { ended: true };
+  }
+
+  /**
+   * A refusal: in the report, and remembered unless the transaction ended meanwhile, which
+   * explains it (then true: the rest of the plan was made for a transaction that is gone).
+   */
+  refuse(send: Sending, attempt: Attempt, reason: string, allProfiles: boolean): boolean {
+    const { charger, connector, slot, transactionId } = send;
+    if (
+      attempt.method === 'TxProfile' &&
+      this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId
+    ) {
+      return true;
+    }
+    send.refusals.push(`${describe(attempt)}: ${reason}`);
+    rememberRefusal(
+      charger.memory,
+      slot,
+      attempt,
+      reason,
+      allProfiles,
+      charger.refusedAtMs,
+      this.ctx.clock.now(),
+    );
+    this.learning.store(charger);
+    return false;
+  }
+
+  /** The state after the charger accepted a command (`wide`: the charger-wide limit it carried). */
+  private installed(
+    charger: ChargerEntry,
+    connector: ConnectorEntry,
+    attempt: Attempt,
+    target: Target,
+    transactionId: number | undefined,
+    wide: { limitA: number; wattPhases: number } | undefined,
+  ): void {
+    switch (attempt.method) {
+      case 'TxProfile':
+        connector.session = { ...target, transactionId: transactionId as number };
+        connector.sessionUnknown = false;
+        break;
+      case 'TxDefaultProfile':
+        connector.standing = target;
+        connector.standingAtMs = this.ctx.clock.now();
+        break;
+      case 'ChargePointMaxProfile': {
+        const sent = wide ?? { limitA: target.limitA, wattPhases: 1 };
+        charger.chargePointMax = { state: 'installed', limitA: sent.limitA, wattPhases: sent.wattPhases };
+        this.learning.store(charger);
+        break;
+      }
+      case 'ConfigurationKey':
+        charger.key.valueA = this.limits.keyValueA(charger, wide?.limitA ?? target.limitA);
+        break;
+    }
+  }
+
+  /** The charger may have what was sent, or not: no answer came. */
+  private lose(
+    charger: ChargerEntry,
+    connector: ConnectorEntry,
+    method: LimitMethod,
+    transactionId: number | undefined,
+  ): void {
+    connector.enforced = undefined;
+    charger.unanswered = true;
+    switch (method) {
+      case 'TxProfile':
+        connector.session = undefined;
+        connector.sessionUnknown = transactionId !== undefined;
+        break;
+      case 'TxDefaultProfile':
+        connector.standing = undefined;
+        break;
+      case 'ChargePointMaxProfile':
+        charger.chargePointMax = { state: 'unknown' };
+        this.learning.store(charger);
+        break;
+      case 'ConfigurationKey':
+        charger.key.valueA = undefined;
+        break;
+    }
+  }
+
+  private txProfileMayOverrule(connector: ConnectorEntry): boolean {
+    return connector.session !== undefined || connector.sessionUnknown;
+  }
+}

@@ -1,0 +1,65 @@
+import { type Clock, systemClock } from '../clock';
+import type { ChargePointPort } from '../contracts';
+import { type Logger, silentLogger } from '../log';
+import type { CentralSystemAction } from '../ocpp/actions';
+import type { OcppRequest, OcppResponse } from '../ocpp/messages';
+import { DEFAULT_PROFILE_ID_BASE, DEFAULT_VOLTAGE_V } from './build';
+import type { ProfileManagerOptions } from './options';
+import type { ChargerEntry } from './state';
+import { DEFAULT_VERIFICATION, type VerificationOptions } from './verification';
+
+/**
+ * What every part of the profile manager shares: the port to the central system, the clock, the
+ * log, the settings, its events, and whether it was closed (then nothing is published or sent).
+ */
+export class ProfileContext {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly voltageV: number;
+  readonly verification: VerificationOptions;
+  private isClosed = false;
+
+  constructor(
+    readonly cs: ChargePointPort,
+    readonly options: ProfileManagerOptions,
+    private readonly emit: (event: string, payload: unknown) => void,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? silentLogger;
+    this.voltageV = options.voltageV ?? DEFAULT_VOLTAGE_V;
+    this.verification = { ...DEFAULT_VERIFICATION, ...options.verification };
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Marks the manager closed; false when it was already. */
+  close(): boolean {
+    if (this.isClosed) return false;
+    this.isClosed = true;
+    return true;
+  }
+
+  /** Events stop with close(): a command answered afterwards reports to no one. */
+  publish(event: string, payload: unknown): void {
+    if (!this.closed) this.emit(event, payload);
+  }
+
+  call<A extends CentralSystemAction>(
+    charger: ChargerEntry,
+    action: A,
+    request: OcppRequest<A>,
+  ): Promise<OcppResponse<A>> {
+    const timeoutMs = this.options.callTimeoutMs;
+    return this.cs.call(charger.chargePointId, action, request, timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  get profileIdBase(): number {
+    return this.options.profileIdBase ?? DEFAULT_PROFILE_ID_BASE;
+  }
+}

@@ -1,0 +1,181 @@
+import type {
+  ChargePointEvents,
+  ChargePointMessage,
+  ConnectorState,
+  MeterValuesPayload,
+  SessionRecord,
+} from '../contracts';
+import type { SetPointAnswers } from './answers';
+import type { ConnectorLimits } from './connector-limits';
+import type { ProfileContext } from './context';
+import type { Learning } from './learning';
+import { DEFAULTS } from './options';
+import type { ChargerRegistry } from './registry';
+import type { RemoteStarts } from './remote-start';
+import type { Resender } from './resend';
+import type { Scheduler } from './scheduler';
+import type { BootInfo } from './strategies';
+import type { Verifier } from './verifier';
+
+/** The parts of the profile manager the central system's events reach. */
+export interface EventParts {
+  limits: ConnectorLimits;
+  registry: ChargerRegistry;
+  learning: Learning;
+  answers: SetPointAnswers;
+  scheduler: Scheduler;
+  resender: Resender;
+  remoteStarts: RemoteStarts;
+  verifier: Verifier;
+}
+
+/**
+ * What the central system tells the profile manager: a charger connected, disconnected or booted
+ * (limits go again), a transaction started or a session ended, meter values, and commands anyone
+ * sent (a configuration read). Only chargers the manager has had a set-point for count.
+ */
+export class CentralSystemEvents {
+  private readonly detachers: (() => void)[] = [];
+
+  constructor(
+    private readonly ctx: ProfileContext,
+    private readonly parts: EventParts,
+  ) {}
+
+  /** Starts listening to the central system. */
+  attach(): void {
+    this.listen('connect', ({ chargePointId }: { chargePointId: string }) => this.onConnect(chargePointId));
+    this.listen('disconnect', ({ chargePointId }: { chargePointId: string }) =>
+      this.onDisconnect(chargePointId),
+    );
+    this.listen('message', (message: ChargePointMessage) => this.onMessage(message));
+    this.listen('session', (session: SessionRecord) => this.onSessionEnded(session));
+    this.listen('connector', (state: ConnectorState) => this.onConnector(state));
+    this.listen(
+      'command',
+      (event: { chargePointId: string; action: string; request: unknown; response?: unknown }) =>
+        this.onCommand(event),
+    );
+  }
+
+  /** Stops listening. */
+  detach(): void {
+    for (const detach of this.detachers.splice(0)) detach();
+  }
+
+  private onConnect(chargePointId: string): void {
+    const charger = this.parts.registry.get(chargePointId);
+    if (!charger) return;
+    this.ctx.clock.clearTimeout(charger.settleTimer);
+    charger.retry.reset();
+    // A charger that reconnects may have lost its profiles; one that boots right after is handled by onBoot.
+    charger.settleTimer = this.ctx.clock.setTimeout(() => {
+      charger.settleTimer = undefined;
+      this.parts.resender.resendAll(charger);
+    }, this.ctx.options.reconnectSettleMs ?? DEFAULTS.reconnectSettleMs);
+  }
+
+  private onDisconnect(chargePointId: string): void {
+    const charger = this.parts.registry.get(chargePointId);
+    if (!charger) return;
+    this.ctx.clock.clearTimeout(charger.settleTimer);
+    charger.settleTimer = undefined;
+    charger.retry.cancel();
+    for (const connector of charger.connectors.values()) {
+      this.ctx.clock.clearTimeout(connector.holdTimer);
+      connector.holdTimer = undefined;
+      this.parts.answers.settle(
+        charger,
+        connector,
+        'deferred',
+        `charge point ${chargePointId} disconnected; it gets the limit when it connects`,
+      );
+    }
+  }
+
+  private onMessage(message: ChargePointMessage): void {
+    if (message.action === 'BootNotification') this.onBoot(message);
+    else if (message.action === 'MeterValues')
+      this.parts.verifier.meterValues(message.payload as MeterValuesPayload);
+  }
+
+  /** A rebooted charger may have lost its profiles and changed firmware: learn it again and re-send. */
+  private onBoot(message: ChargePointMessage): void {
+    const charger = this.parts.registry.get(message.chargePointId);
+    const payload = message.payload as { registration?: string } & BootInfo;
+    if (!charger || payload.registration !== 'Accepted') return;
+    this.ctx.clock.clearTimeout(charger.settleTimer);
+    this.parts.learning.booted(charger, payload);
+    // After the boot has been answered (a charger need not take calls before): a timer, not at once.
+    charger.settleTimer = this.ctx.clock.setTimeout(() => {
+      charger.settleTimer = undefined;
+      this.parts.resender.resendAll(charger);
+    }, 0);
+  }
+
+  private onSessionEnded(session: SessionRecord): void {
+    const charger = this.parts.registry.get(session.chargePointId);
+    const connector =
+      session.connectorId === undefined ? undefined : charger?.connectors.get(session.connectorId);
+    if (!charger || !connector) return;
+    if (connector.session?.transactionId === session.transactionId || connector.sessionUnknown) {
+      connector.session = undefined;
+      connector.sessionUnknown = false;
+      // 3.13.1: the charger SHOULD delete the TxProfile itself; where the strategy says so, it is cleared.
+      if (charger.strategy.clearTxProfileAfterSession) connector.clearTxProfile = true;
+    }
+    // The limit for the next session goes to the standing profile.
+    this.parts.scheduler.schedule(charger, connector);
+  }
+
+  /**
+   * A transaction started: a RemoteStart's embedded limit is bound to it (or its limit is unknown),
+   * and a connector whose limit is not in force for it gets it. The send waits for a clock tick:
+   * the charger learns the transaction id from the StartTransaction answer, which goes out after
+   * this event, and a TxProfile for an id it does not know yet would be refused.
+   */
+  private onConnector(state: ConnectorState): void {
+    const charger = this.parts.registry.get(state.chargePointId);
+    if (!charger || state.connectorId === 0) return;
+    const transaction = state.transaction;
+    const transactionId = transaction?.transactionId;
+    const seen = charger.transactions.get(state.connectorId);
+    if (seen && seen.transactionId === transactionId) return;
+    const nowMs = this.ctx.clock.now();
+    const startedMs = transaction ? Date.parse(transaction.startedAt) : Number.NaN;
+    charger.transactions.set(state.connectorId, {
+      ...(transactionId === undefined ? {} : { transactionId }),
+      sinceMs: Number.isFinite(startedMs) ? Math.min(nowMs, startedMs) : nowMs,
+      seenMs: nowMs,
+    });
+    if (!transaction || transactionId === undefined) return;
+    const connector = charger.connectors.get(state.connectorId);
+    if (!connector) return;
+    if (this.parts.remoteStarts.transactionStarted(connector, transaction.idTag, transactionId, nowMs))
+      return;
+    const target = this.parts.limits.limitOf(charger, connector);
+    if (!target || this.parts.limits.inForce(charger, connector, target) || connector.holdTimer !== undefined)
+      return;
+    connector.holdTimer = this.ctx.clock.setTimeout(() => {
+      connector.holdTimer = undefined;
+      this.parts.scheduler.schedule(charger, connector);
+    }, 0);
+  }
+
+  private onCommand(event: {
+    chargePointId: string;
+    action: string;
+    request: unknown;
+    response?: unknown;
+  }): void {
+    this.parts.learning.commandSeen(this.parts.registry.get(event.chargePointId), event);
+  }
+
+  private listen<E extends keyof ChargePointEvents>(
+    event: E,
+    listener: (payload: ChargePointEvents[E]) => void,
+  ): void {
+    this.ctx.cs.on(event, listener);
+    this.detachers.push(() => this.ctx.cs.off(event, listener));
+  }
+}

@@ -1,0 +1,39 @@
+import type { Clock } from '../clock';
+import { IEC_61851_MINIMUM_A } from '../electrical';
+import type { Logger } from '../log';
+import type { StrategyChoice } from './strategies';
+import type { VerificationOptions } from './verification';
+
+export interface ProfileManagerOptions {
+  /** The strategy for chargers without one of their own: `auto` (the default), a preset name, or a preset with changes. */
+  strategy?: StrategyChoice;
+  /** Strategies per charge point id. */
+  chargers?: Record<string, StrategyChoice>;
+  /** Nominal voltage for limits in W (W = A × V × phases). Default 230 V. */
+  voltageV?: number;
+  /** A limit above 0 but below this is a pause: IEC 61851 cannot signal less than 6 A. Default 6 A. */
+  minimumCurrentA?: number;
+  /** An increase goes out no sooner than this after the last change of the connector; decreases at once. Default 10 s. */
+  increaseIntervalMs?: number;
+  /** Ask GetCompositeSchedule after a profile is accepted. Default true. */
+  verifySchedule?: boolean;
+  /** Duration asked in GetCompositeSchedule, s. Default 300. */
+  compositeDurationS?: number;
+  verification?: Partial<VerificationOptions>;
+  /** After a charger reconnects without booting, wait this long before re-sending (a boot usually follows at once). Default 2 s. */
+  reconnectSettleMs?: number;
+  /** Answer timeout per command; default: the central system's. */
+  callTimeoutMs?: number;
+  /** First profile id of the range this package uses (ids are base + 100/200/300 + connector). Default 7000. */
+  profileIdBase?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+/** The defaults of {@link ProfileManagerOptions}, read where each is used. */
+export const DEFAULTS = {
+  minimumCurrentA: IEC_61851_MINIMUM_A,
+  increaseIntervalMs: 10_000,
+  compositeDurationS: 300,
+  reconnectSettleMs: 2000,
+};

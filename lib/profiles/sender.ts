@@ -1,0 +1,296 @@
+import type { SetPointAnswers } from './answers';
+import type { AttemptRunner, Taken } from './attempts';
+import type { Commands } from './commands';
+import type { ConnectorLimits } from './connector-limits';
+import type { ProfileContext } from './context';
+import type { Learning } from './learning';
+import { lowersAnyPhase, type Target } from './limits';
+import { type Attempt, expireRefusals, forgetRefusals, planAttempts, rememberSuccess, slotOf } from './plan';
+import type { LimitOutcome } from './reports';
+import type { Scheduler } from './scheduler';
+import {
+  type ChargerEntry,
+  type ConnectorEntry,
+  describe,
+  isOffline,
+  type Sending,
+  type Waiter,
+} from './state';
+import { LimitWatch } from './verification';
+import type { Verifier } from './verifier';
+
+/**
+ * One command in flight per charger (OCPP-J allows one outstanding CALL): the queue, decreases
+ * first; for each connector taken from it, the plan of ways tried in order, and what follows when
+ * the charger took one (the report, the composite schedule read once nothing waits) or none.
+ */
+export class Sender {
+  constructor(
+    private readonly ctx: ProfileContext,
+    private readonly limits: ConnectorLimits,
+    private readonly learning: Learning,
+    private readonly commands: Commands,
+    private readonly attempts: AttemptRunner,
+    private readonly answers: SetPointAnswers,
+    private readonly scheduler: Scheduler,
+    private readonly verifier: Verifier,
+  ) {}
+
+  /** Queues a connector for the charger's one command in flight. */
+  enqueue(charger: ChargerEntry, connector: ConnectorEntry): void {
+    charger.queued.add(connector.connectorId);
+    void this.pump(charger);
+  }
+
+  /** One command at a time per charger (OCPP-J allows one outstanding CALL); decreases first. */
+  async pump(charger: ChargerEntry): Promise<void> {
+    if (charger.pumping) return;
+    charger.pumping = true;
+    try {
+      while (!this.ctx.closed && (charger.queued.size > 0 || charger.releasePending)) {
+        const connector = this.nextQueued(charger);
+        if (!connector) {
+          charger.releasePending = false;
+          await this.commands.releaseChargerWide(charger, []);
+          continue;
+        }
+        try {
+          await this.send(charger, connector);
+        } catch (err) {
+          const message = `charging profile for ${charger.chargePointId} connector ${connector.connectorId}: ${(err as Error).message}`;
+          if (connector.lastWarning !== message) this.ctx.log.error(message);
+          connector.lastWarning = message;
+        }
+      }
+    } finally {
+      charger.pumping = false;
+    }
+    for (const check of charger.checks.splice(0)) void check();
+    this.scheduler.afterWork(charger);
+  }
+
+  /** The next connector to send for: one whose limit goes down (or is unknown) first. */
+  private nextQueued(charger: ChargerEntry): ConnectorEntry | undefined {
+    let first: ConnectorEntry | undefined;
+    for (const id of charger.queued) {
+      const connector = charger.connectors.get(id);
+      if (!connector) {
+        charger.queued.delete(id);
+        continue;
+      }
+      first ??= connector;
+      const target = this.limits.limitOf(charger, connector);
+      const enforced = connector.enforced?.target;
+      if (target && (!enforced || lowersAnyPhase(target, enforced))) {
+        first = connector;
+        break;
+      }
+    }
+    if (first) charger.queued.delete(first.connectorId);
+    return first;
+  }
+
+  private async send(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
+    try {
+      await this.learning.learn(charger);
+    } catch (err) {
+      this.answers.settle(charger, connector, isOffline(err) ? 'deferred' : 'failed', (err as Error).message);
+      return;
+    }
+    if (connector.clearTxProfile) await this.commands.clearEndedTxProfile(charger, connector);
+    const decision = this.limits.decide(charger, connector);
+    if (decision.kind !== 'send') {
+      this.scheduler.schedule(charger, connector);
+      return;
+    }
+    const target = decision.target;
+    this.scheduler.release(charger, connector, target);
+    const taken = connector.waiter;
+    connector.waiter = undefined;
+    const wanted = this.limits.wantedOf(charger, connector) ?? { requestedLimitA: target.limitA, reason: '' };
+    const waiter: Waiter = taken ?? { ...wanted, resolve: () => undefined, resent: true };
+    // Whatever happens below, the set-point that was taken gets its answer.
+    let answered = false;
+    const resolve = waiter.resolve;
+    waiter.resolve = (report) => {
+      if (answered) return;
+      answered = true;
+      resolve(report);
+    };
+    try {
+      await this.carryOut(charger, connector, target, waiter);
+    } catch (err) {
+      connector.enforced = undefined;
+      if (!answered) {
+        this.answers.finish({
+          charger,
+          connector,
+          waiter,
+          target,
+          attempts: waiter.carried ?? [],
+          outcome: 'failed',
+          error: (err as Error).message,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Tries the plan's ways in order until the charger takes one, and reports. */
+  private async carryOut(
+    charger: ChargerEntry,
+    connector: ConnectorEntry,
+    target: Target,
+    waiter: Waiter,
+  ): Promise<void> {
+    const transactionId = this.limits.transactionOf(charger.chargePointId, connector.connectorId);
+    const send: Sending = {
+      charger,
+      connector,
+      target,
+      waiter,
+      transactionId,
+      slot: slotOf(transactionId !== undefined && connector.connectorId > 0, target.limitA === 0),
+      attempts: [...(waiter.carried ?? [])],
+      refusals: [],
+    };
+    delete waiter.carried;
+    const plan = this.planFor(send);
+    const result = await this.attempts.tryPlan(send, plan);
+    if ('attempt' in result) await this.taken(send, result);
+    else if ('ended' in result && transactionId !== undefined) {
+      // The transaction ended while its TxProfile was on the way (a stop, a car unplugged): the
+      // refusal is explained, not a failing way, and the limit goes as a connector without a
+      // transaction takes it, with no warning of a fallback.
+      waiter.carried = send.attempts;
+      await this.carryOut(charger, connector, target, waiter);
+    } else this.notTaken(send, plan, 'stop' in result ? result.stop : undefined);
+  }
+
+  /** The ways to try, refusals past their time forgotten (and all of them on a retry that has none left). */
+  private planFor(send: Sending): Attempt[] {
+    const { charger, connector, target, slot } = send;
+    if (expireRefusals(charger.memory, charger.refusedAtMs, this.ctx.clock.now()))
+      this.learning.store(charger);
+    const input = {
+      strategy: charger.strategy,
+      capabilities: charger.capabilities,
+      session: slot.startsWith('session'),
+      pause: target.limitA === 0,
+      connectorId: connector.connectorId,
+      memory: charger.memory,
+    };
+    const plan = planAttempts(input);
+    const retrying = connector.retrying;
+    connector.retrying = false;
+    if (plan.length > 0 || !retrying || charger.memory.refused[slot] === undefined) return plan;
+    // A retry of a limit every way was refused for: the refusals may have been passing (a charger
+    // busy with a load balancer of its own), and waiting RETRY_REFUSED_AFTER_MS would leave the car
+    // at its old limit that long. Every way is asked again, at the retry's backoff.
+    forgetRefusals(charger.memory, slot);
+    return planAttempts(input);
+  }
+
+  /** Nothing took the limit: the report says why, and it goes again with backoff. */
+  private notTaken(
+    send: Sending,
+    plan: Attempt[],
+    stop: { outcome: LimitOutcome; error: string } | undefined,
+  ): void {
+    const { charger, connector, target, refusals } = send;
+    const error =
+      stop?.error ??
+      (plan.length === 0
+        ? `no way to set a limit on ${charger.chargePointId} connector ${connector.connectorId} with strategy ${charger.strategy.name} (${charger.capabilities?.smartCharging === false ? 'no SmartCharging feature profile' : 'every method refused before'})`
+        : `${charger.chargePointId} connector ${connector.connectorId} refused every way to set ${target.limitA} A: ${refusals.join('; ')}`);
+    // Once per connector and cause: a load manager repeats its set-points every few seconds.
+    if (!stop && connector.lastWarning !== error) this.ctx.log.warn(error);
+    if (!stop) connector.lastWarning = error;
+    // Sent again with backoff from now on, while the charger is connected.
+    if (!this.ctx.closed && this.ctx.cs.isConnected(charger.chargePointId)) charger.retry.arm();
+    this.answers.finish({ ...send, outcome: stop?.outcome ?? 'failed', error });
+  }
+
+  /** The charger took the limit one way: what holds the connector now, the report once the schedule is read. */
+  private async taken(send: Sending, accepted: Taken): Promise<void> {
+    const { charger, connector, target, transactionId, slot, attempts, refusals } = send;
+    const { attempt, command, response } = accepted;
+    rememberSuccess(charger.memory, slot, attempt);
+    this.learning.store(charger);
+    const now = this.ctx.clock.now();
+    connector.enforced = {
+      method: attempt.method,
+      target,
+      ...(attempt.method === 'TxProfile' && transactionId !== undefined ? { transactionId } : {}),
+    };
+    connector.force = false;
+    delete connector.lastWarning;
+    connector.lastChange = { atMs: now, target };
+    connector.lastMethod = attempt.method;
+    const firstMethod = attempts.find(
+      (item) => item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded,
+    )?.method;
+    const fallback =
+      firstMethod && firstMethod !== attempt.method ? { from: firstMethod, to: attempt.method } : undefined;
+    if (refusals.length > 0) {
+      this.ctx.log.warn(
+        `charge point ${charger.chargePointId} connector ${connector.connectorId}: ${refusals.join('; ')}; ${describe(attempt)} worked and is used from now on`,
+      );
+      this.ctx.publish('fallback', {
+        chargePointId: charger.chargePointId,
+        connectorId: connector.connectorId,
+        from: firstMethod,
+        to: attempt.method,
+        reasons: refusals,
+      });
+    }
+    if (command) {
+      connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
+      if (transactionId === undefined) delete connector.watchTransactionId;
+      else connector.watchTransactionId = transactionId;
+      connector.verification = {
+        schedule: 'notChecked',
+        meter: 'waiting',
+        ignoresLimit: connector.verification.ignoresLimit,
+        verified: false,
+      };
+    }
+    // A charger-wide limit that nothing needs any more would hold every connector down.
+    await this.commands.releaseChargerWide(charger, attempts);
+    // Connector 0's limit is in place now: running sessions it does not reach get it on their own.
+    if (connector.connectorId === 0) {
+      this.scheduler.fanOut(charger);
+      if (command && attempt.method === 'TxDefaultProfile')
+        this.verifier.checkZeroReach(charger, target, attempt);
+    }
+    const done = () =>
+      this.answers.finish({
+        ...send,
+        outcome: command ? 'applied' : 'duplicate',
+        attempt,
+        ...(command ? { command } : {}),
+        ...(response === undefined ? {} : { response }),
+        ...(fallback ? { fallback } : {}),
+      });
+    if (!command) {
+      done();
+      return;
+    }
+    // The composite schedule is read once no limit waits for this charger: checking never delays a limit.
+    charger.checks.push(async () => {
+      charger.checking += 1;
+      let replanned = false;
+      try {
+        replanned = await this.verifier.checkSchedule(send, attempt);
+      } catch (err) {
+        this.ctx.log.error(
+          `composite schedule of ${charger.chargePointId} connector ${connector.connectorId}: ${(err as Error).message}`,
+        );
+      } finally {
+        charger.checking -= 1;
+        if (!replanned) done();
+        this.scheduler.afterWork(charger);
+      }
+    });
+  }
+}

@@ -1,0 +1,201 @@
+import { isCommandFailure, type MeterValuesPayload } from '../contracts';
+import type { SetPointAnswers } from './answers';
+import type { AttemptRunner } from './attempts';
+import { compositeLimitNow, floorTo, limitInUnit } from './build';
+import type { ConnectorLimits } from './connector-limits';
+import type { ProfileContext } from './context';
+import type { Learning } from './learning';
+import type { Target } from './limits';
+import { DEFAULTS } from './options';
+import type { Attempt } from './plan';
+import type { ChargerRegistry } from './registry';
+import type { VerificationReport } from './reports';
+import type { Scheduler } from './scheduler';
+import { type ChargerEntry, isRefusal, isVerified, type Sending } from './state';
+import { compareSchedule, measuredCurrentA, type ScheduleVerdict } from './verification';
+
+/**
+ * Whether a limit the charger accepted took effect: its composite schedule (GetCompositeSchedule)
+ * after a profile, connector 0's TxDefaultProfile on the running sessions it should reach, and the
+ * meter values against the limit (a connector that ignores its limit).
+ */
+export class Verifier {
+  constructor(
+    private readonly ctx: ProfileContext,
+    private readonly limits: ConnectorLimits,
+    private readonly learning: Learning,
+    private readonly attempts: AttemptRunner,
+    private readonly answers: SetPointAnswers,
+    private readonly scheduler: Scheduler,
+    private readonly registry: ChargerRegistry,
+  ) {}
+
+  /**
+   * Reads the composite schedule after an accepted profile. One above the limit counts as a
+   * refusal of the way that was used: the set-point goes again, the next way. Returns whether it did.
+   */
+  async checkSchedule(sent: Sending, attempt: Attempt): Promise<boolean> {
+    const { charger, connector, target } = sent;
+    const wanted =
+      !this.ctx.closed &&
+      (this.ctx.options.verifySchedule ?? true) &&
+      charger.strategy.compositeSchedule &&
+      !charger.compositeUnsupported &&
+      attempt.method !== 'ConfigurationKey' &&
+      // Connector 0 would report the whole charge point (5.7), not one connector's limit.
+      connector.connectorId > 0;
+    if (!wanted) return false;
+    const unit = attempt.unit ?? 'A';
+    const phases = this.limits.profilePhases(charger, connector.connectorId, target, unit);
+    const expected = limitInUnit(target.limitA, unit, this.ctx.voltageV, phases);
+    let verdict: ScheduleVerdict;
+    let scheduleLimit: number | undefined;
+    try {
+      const response = await this.ctx.call(charger, 'GetCompositeSchedule', {
+        connectorId: connector.connectorId,
+        duration: this.ctx.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
+        chargingRateUnit: unit,
+      });
+      scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltageV, phases);
+      verdict = compareSchedule(scheduleLimit, expected);
+    } catch (err) {
+      if (
+        isRefusal(err) &&
+        ['NotSupported', 'NotImplemented'].includes(
+          (isCommandFailure(err) ? err.ocppErrorCode : undefined) ?? '',
+        )
+      ) {
+        charger.compositeUnsupported = true;
+        this.learning.store(charger);
+      }
+      verdict = 'unsupported';
+    }
+    if (this.ctx.closed || connector.lastChange?.target !== target) return false; // a newer limit went out meanwhile
+    connector.verification = {
+      ...connector.verification,
+      schedule: verdict,
+      ...(scheduleLimit === undefined ? {} : { scheduleLimit }),
+    };
+    connector.verification.verified = isVerified(connector.verification);
+    if (verdict === 'lower') {
+      this.ctx.log.info(
+        `charge point ${charger.chargePointId} connector ${connector.connectorId} was given ${expected} ${unit} (${attempt.method}) but its composite schedule says ${scheduleLimit} ${unit}`,
+      );
+    }
+    if (verdict !== 'differs') return false;
+    const reason = `accepted ${expected} ${unit} but its composite schedule says ${scheduleLimit} ${unit}`;
+    this.ctx.log.warn(
+      `charge point ${charger.chargePointId} connector ${connector.connectorId} ${reason} (${attempt.method}); trying the next way`,
+    );
+    const record = [...sent.attempts]
+      .reverse()
+      .find((item) => item.method === attempt.method && item.action === 'SetChargingProfile');
+    if (record) {
+      record.refused = true;
+      record.error = reason;
+    }
+    this.attempts.refuse(sent, attempt, reason, false);
+    connector.enforced = undefined;
+    if (attempt.method === 'TxDefaultProfile' && sent.transactionId !== undefined)
+      connector.standingIgnoredBy = sent.transactionId;
+    // The set-point goes again, with the commands sent so far; a newer one takes its place.
+    const waiter = { ...sent.waiter, carried: sent.attempts };
+    if (connector.waiter) waiter.resolve(this.answers.report(charger, connector, waiter, 'superseded'));
+    else connector.waiter = waiter;
+    this.scheduler.schedule(charger, connector);
+    return true;
+  }
+
+  /**
+   * Where the strategy counts on connector 0's TxDefaultProfile reaching running sessions, the
+   * composite schedule of each running connector without a limit of its own tells whether it did;
+   * one that stayed above gets connector 0's limit on its own (a TxProfile).
+   */
+  checkZeroReach(charger: ChargerEntry, target: Target, attempt: Attempt): void {
+    const wanted =
+      charger.strategy.txDefaultAppliesToRunningSession &&
+      (this.ctx.options.verifySchedule ?? true) &&
+      charger.strategy.compositeSchedule &&
+      !charger.compositeUnsupported;
+    if (!wanted) return;
+    for (const state of this.ctx.cs.connectorsOf(charger.chargePointId)) {
+      const connectorId = state.connectorId;
+      const transactionId = state.transaction?.transactionId;
+      if (connectorId === 0 || transactionId === undefined || charger.connectors.get(connectorId)?.wanted)
+        continue;
+      charger.checks.push(async () => {
+        charger.checking += 1;
+        try {
+          const unit = attempt.unit ?? 'A';
+          const phases = this.limits.profilePhases(charger, connectorId, target, unit);
+          const response = await this.ctx.call(charger, 'GetCompositeSchedule', {
+            connectorId,
+            duration: this.ctx.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
+            chargingRateUnit: unit,
+          });
+          const scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltageV, phases);
+          const expected = limitInUnit(target.limitA, unit, this.ctx.voltageV, phases);
+          const still = this.limits.transactionOf(charger.chargePointId, connectorId) === transactionId;
+          if (!this.ctx.closed && still && compareSchedule(scheduleLimit, expected) === 'differs') {
+            this.ctx.log.warn(
+              `charge point ${charger.chargePointId}: connector 0's TxDefaultProfile of ${expected} ${unit} does not reach the session on connector ${connectorId} (its composite schedule says ${scheduleLimit} ${unit}); it gets a limit of its own`,
+            );
+            charger.zeroMisses.set(connectorId, transactionId);
+            this.scheduler.fanOut(charger);
+          }
+        } catch {
+          // No schedule: nothing learned.
+        } finally {
+          charger.checking -= 1;
+          this.scheduler.afterWork(charger);
+        }
+      });
+    }
+  }
+
+  /** Meter values against the limit of each watched connector: a `verification` event when the verdict changes. */
+  meterValues(payload: MeterValuesPayload): void {
+    const charger = this.registry.get(payload.chargePointId);
+    if (!charger || payload.outOfOrder) return;
+    const atMs = this.ctx.clock.now();
+    for (const connector of charger.connectors.values()) {
+      const watch = connector.watch;
+      if (!watch) continue;
+      if (connector.connectorId !== 0 && connector.connectorId !== payload.connectorId) continue;
+      if (
+        connector.watchTransactionId !== undefined &&
+        payload.transactionId !== undefined &&
+        payload.transactionId !== connector.watchTransactionId
+      ) {
+        continue;
+      }
+      const phases =
+        connector.wanted?.phases ??
+        this.ctx.cs.connectorOf(payload.chargePointId, payload.connectorId)?.activePhases?.length ??
+        3;
+      const measuredA = measuredCurrentA(payload, this.ctx.voltageV, Math.max(1, phases));
+      if (measuredA === undefined) continue;
+      const changed = watch.observe(measuredA, atMs);
+      if (watch.lastMeasuredA !== undefined) connector.verification.measuredA = watch.lastMeasuredA;
+      if (!changed) continue;
+      connector.verification.meter = changed;
+      if (changed === 'ignoresLimit') connector.verification.ignoresLimit = true;
+      if (changed === 'within') connector.verification.ignoresLimit = false;
+      connector.verification.verified = isVerified(connector.verification);
+      if (changed === 'ignoresLimit') {
+        this.ctx.log.warn(
+          `charge point ${charger.chargePointId} connector ${connector.connectorId} ignores its limit: ${floorTo(measuredA)} A measured, ${watch.limitA} A allowed`,
+        );
+      }
+      const report: VerificationReport = {
+        chargePointId: charger.chargePointId,
+        connectorId: connector.connectorId,
+        limitA: watch.limitA,
+        ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
+        verification: { ...connector.verification },
+        at: this.ctx.nowIso(),
+      };
+      this.ctx.publish('verification', report);
+    }
+  }
+}
