@@ -196,13 +196,18 @@ export class Commands {
         attempt.response = await this.ctx.call(charger, 'ClearChargingProfile', request);
         // Unknown: it was not there (any more).
         charger.chargePointMax = { state: 'none' };
+        delete charger.releaseRefusal;
         this.learning.store(charger);
       } catch (err) {
         attempt.error = (err as Error).message;
+        // Refused or unanswered, the charger may still hold every connector down: it stays on
+        // record and the clear goes again with the retry's backoff.
         if (isRefusal(err)) {
-          charger.chargePointMax = { state: 'none' };
-          this.learning.store(charger);
-        } else charger.releasePending = true;
+          attempt.refused = true;
+          this.refusedRelease(charger, `ClearChargingProfile of its ChargePointMaxProfile: ${attempt.error}`);
+        }
+        charger.releasePending = true;
+        charger.releaseWaits = true;
       }
     }
     const key = charger.strategy.configurationKey;
@@ -218,13 +223,38 @@ export class Commands {
       const attempt: CommandAttempt = { action: 'ChangeConfiguration', method: 'ConfigurationKey', request };
       attempts.push(attempt);
       try {
-        attempt.response = await this.ctx.call(charger, 'ChangeConfiguration', request);
-        charger.key.valueA = undefined;
+        const response = await this.ctx.call(charger, 'ChangeConfiguration', request);
+        attempt.response = response;
+        // RebootRequired: it takes the value back at its next boot, which is all it can do.
+        if (response.status === 'Accepted' || response.status === 'RebootRequired') {
+          charger.key.valueA = undefined;
+          delete charger.releaseRefusal;
+        } else {
+          attempt.refused = true;
+          this.refusedRelease(
+            charger,
+            `ChangeConfiguration ${key.key}=${baseline} answered ${response.status}`,
+          );
+          charger.releasePending = true;
+          charger.releaseWaits = true;
+        }
       } catch (err) {
         attempt.error = (err as Error).message;
-        if (!isRefusal(err)) charger.releasePending = true;
+        if (isRefusal(err)) {
+          attempt.refused = true;
+          this.refusedRelease(charger, `ChangeConfiguration ${key.key}=${baseline}: ${attempt.error}`);
+        }
+        charger.releasePending = true;
+        charger.releaseWaits = true;
       }
     }
+  }
+
+  /** A charger keeps a limit nobody needs any more: said once per cause, tried again with backoff. */
+  private refusedRelease(charger: ChargerEntry, what: string): void {
+    const message = `charge point ${charger.chargePointId} refused to lift a charger-wide limit nothing needs any more (${what}); its cars may charge below their set-points until it takes it; trying again`;
+    if (charger.releaseRefusal !== message) this.ctx.log.warn(message);
+    charger.releaseRefusal = message;
   }
 
   private txProfileId(connector: ConnectorEntry): number {

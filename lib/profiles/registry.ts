@@ -49,6 +49,7 @@ export class ChargerRegistry {
         chargePointMax: { state: 'none' },
         key: {},
         releasePending: false,
+        releaseWaits: false,
         unanswered: false,
         zeroMisses: new Map(),
         transactions: new Map(),

@@ -26,7 +26,10 @@ export class Resender {
       this.scheduler.afterWork(charger);
       return;
     }
-    if (charger.releasePending) void this.sender.pump(charger);
+    if (charger.releasePending) {
+      charger.releaseWaits = false;
+      void this.sender.pump(charger);
+    }
     for (const connector of charger.connectors.values()) {
       if (connector.holdTimer !== undefined) continue;
       const target = this.limits.limitOf(charger, connector);
@@ -55,6 +58,7 @@ export class Resender {
     }
     if (charger.chargePointMax.state !== 'none') {
       charger.releasePending = true;
+      charger.releaseWaits = false;
       void this.sender.pump(charger);
     }
   }

@@ -79,12 +79,15 @@ export class Scheduler {
     }
   }
 
-  /** Nothing on its way: no command queued or in flight, no composite schedule waiting or being read. */
+  /**
+   * Nothing on its way: no command queued or in flight, no composite schedule waiting or being
+   * read (a limit the charger refused to lift waits for the retry timer).
+   */
   isSettled(charger: ChargerEntry): boolean {
     return (
       !charger.pumping &&
       charger.queued.size === 0 &&
-      !charger.releasePending &&
+      (!charger.releasePending || charger.releaseWaits) &&
       charger.checks.length === 0 &&
       charger.checking === 0
     );

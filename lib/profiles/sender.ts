@@ -47,7 +47,11 @@ export class Sender {
     if (charger.pumping) return;
     charger.pumping = true;
     try {
-      while (!this.ctx.closed && (charger.queued.size > 0 || charger.releasePending)) {
+      // A removal that failed waits for the retry's backoff, not for this loop.
+      while (
+        !this.ctx.closed &&
+        (charger.queued.size > 0 || (charger.releasePending && !charger.releaseWaits))
+      ) {
         const connector = this.nextQueued(charger);
         if (!connector) {
           charger.releasePending = false;

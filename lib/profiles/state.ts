@@ -109,8 +109,12 @@ export interface ChargerEntry {
   chargePointMax: ChargePointMaxState;
   /** The vendor key: the value this manager set last (undefined: not set or unknown), and the value before. */
   key: { valueA?: number; baseline?: string };
-  /** A charger-wide limit nothing needs could not be removed: try again. */
+  /** A charger-wide limit nothing needs could not be removed: try again (with the retry's backoff). */
   releasePending: boolean;
+  /** The last refusal to remove a charger-wide limit that was logged (once per cause). */
+  releaseRefusal?: string;
+  /** The last removal failed: it waits for the retry timer (nothing is on its way meanwhile). */
+  releaseWaits: boolean;
   /**
    * A command got no answer: the charger may still carry it out, even after newer ones. At the next
    * retry every limit goes again once, so the last word is the manager's.

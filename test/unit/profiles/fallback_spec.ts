@@ -3,7 +3,7 @@ import { createRPCError } from 'ocpp-rpc';
 import { ChargingProfileManager, type LimitReport, RETRY_REFUSED_AFTER_MS } from '../../../lib/profiles';
 import { waitFor } from '../../support/events';
 import { useTempDirectory } from '../interop/support';
-import { actionsSent, profilesSent, setPoint, startCharging, useProfileRig } from './support';
+import { actionsSent, profilesSent, setPoint, settled, startCharging, useProfileRig } from './support';
 
 const purposes = (report: LimitReport | undefined) =>
   report?.attempts.map((attempt) => {
@@ -127,6 +127,40 @@ describe('Profiles: falling back when a charger refuses', () => {
     ]);
     assert.deepEqual(report?.fallback, { from: 'TxProfile', to: 'ConfigurationKey' });
     assert.equal(cp.connector(1).offeredA, 12);
+  });
+
+  it('puts the configuration key back once profiles work again; a refused restore is said once and goes again', async () => {
+    const { cp, clock, manager, log } = await rig({
+      sim: {
+        vendorBehaviour: 'schneider-evlink-r6-r7',
+        chargePointVendor: 'Schneider Electric',
+        chargePointModel: 'EVlink City',
+        firmwareVersion: 'v3.2.0-12',
+      },
+    });
+    const baseline = cp.configuration.get('maxIntensitySocket');
+    let profilesWork = false;
+    cp.override('SetChargingProfile', (_request, next) => (profilesWork ? next() : { status: 'Rejected' }));
+    await startCharging(cp);
+    await manager.apply(setPoint(12));
+    assert.equal(cp.configuration.get('maxIntensitySocket'), '12');
+    // The charger's load balancer is back: profiles work, and the key must not keep the car at 12 A.
+    profilesWork = true;
+    let refusals = 1;
+    cp.override('ChangeConfiguration', (request, next) =>
+      request.key === 'maxIntensitySocket' && refusals-- > 0 ? { status: 'Rejected' } : next(),
+    );
+    clock.advance(RETRY_REFUSED_AFTER_MS);
+    const [report] = await manager.apply(setPoint(16));
+    await settled({ cp, manager });
+    // Before the fix a Rejected restore counted as done: the key stayed at 12 A for good.
+    assert.equal(report?.method, 'TxProfile');
+    assert.equal(cp.configuration.get('maxIntensitySocket'), '12');
+    assert.equal(log.matching(/refused to lift a charger-wide limit/, 'warn').length, 1);
+    clock.advance(60_000);
+    await settled({ cp, manager });
+    assert.equal(cp.configuration.get('maxIntensitySocket'), baseline);
+    assert.equal(cp.connector(1).offeredA, 16);
   });
 
   it('takes CALLERROR NotSupported as "no smart charging": every profile is skipped at once', async () => {

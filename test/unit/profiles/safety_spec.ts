@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRPCError } from 'ocpp-rpc';
 import { type LimitReport, RETRY_REFUSED_AFTER_MS } from '../../../lib/profiles';
 import type { InteropChargePoint } from '../interop/support';
 import { installed, offered, profilesSent, setPoint, settled, startCharging, useProfileRig } from './support';
@@ -173,6 +174,40 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
       assert.deepEqual(installed(cp), ['TxProfile@1:16']);
       assert.equal(resumed.verification.schedule, 'matches');
       assert.equal(resumed.verification.scheduleLimit, 16);
+    });
+
+    it('keeps a ChargePointMaxProfile whose clear was refused on record, says so once, and clears it on the retry', async () => {
+      const { cp, clock, manager, log } = await rig({ sim: { configuration: STACK_LEVEL_0 } });
+      // 0 A only as ChargePointMaxProfile.
+      cp.override('SetChargingProfile', (request, next) =>
+        request.csChargingProfiles.chargingProfilePurpose !== 'ChargePointMaxProfile' &&
+        request.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]?.limit === 0
+          ? { status: 'Rejected' }
+          : next(),
+      );
+      await startCharging(cp);
+      await manager.apply(setPoint(16));
+      const paused = await manager.pause('CP1', 1);
+      assert.equal(paused.method, 'ChargePointMaxProfile');
+      let refusals = 1;
+      cp.override('ClearChargingProfile', (_request, next) => {
+        if (refusals-- > 0) throw createRPCError('InternalError', 'profile store busy');
+        return next();
+      });
+      clock.advance(20_000);
+      const resumed = await manager.resume('CP1', 1);
+      assert.deepEqual(steps(resumed), [
+        'SetChargingProfile/TxProfile',
+        'ClearChargingProfile/ChargePointMaxProfile refused',
+      ]);
+      // Before the fix the profile was forgotten here, and the car stayed at 0 A for good.
+      assert.deepEqual(installed(cp), ['ChargePointMaxProfile@0:0', 'TxProfile@1:16']);
+      assert.equal(log.matching(/refused to lift a charger-wide limit/, 'warn').length, 1);
+      clock.advance(60_000);
+      await settled({ cp, manager });
+      assert.deepEqual(installed(cp), ['TxProfile@1:16']);
+      assert.deepEqual(offered(cp, 1), [16]);
+      assert.equal(log.matching(/refused to lift a charger-wide limit/, 'warn').length, 1);
     });
 
     it('reports a composite schedule clearly below the limit as lower, never verified', async () => {
