@@ -150,7 +150,7 @@ export class Learning {
     event: { action: string; request: unknown; response?: unknown },
   ): void {
     if (event.action !== 'GetConfiguration' || event.response === undefined) return;
-    const asked = (event.request as OcppRequest<'GetConfiguration'>).key ?? [];
+    const asked = (event.request as OcppRequest<'GetConfiguration'> | undefined)?.key ?? [];
     if (!charger || charger.learning || asked.length > 0) return;
     const response = event.response as OcppResponse<'GetConfiguration'>;
     const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
