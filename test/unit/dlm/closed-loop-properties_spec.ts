@@ -505,6 +505,69 @@ const FOUND: { seed: number; what: string; plan: Plan }[] = [
       ],
     },
   },
+  {
+    seed: 10,
+    what: 'a charger whose only reading predates a decrease and an increase, and answers in 7 s: counted at the new set-point, it made the other loads look 5 A smaller',
+    plan: {
+      site: {
+        circuits: [
+          {
+            id: 'c0',
+            limitA: [73, 44, 41],
+            meter: { source: 'm0', location: 'includesChargers' },
+            fallback: { otherLoadA: [22, 14, 0] },
+          },
+          { id: 'c1', parent: 'c0', limitA: [79, 41, 45] },
+          {
+            id: 'c2',
+            parent: 'c1',
+            limitA: [75, 72, 80],
+            meter: { source: 'm2', location: 'otherLoadsOnly' },
+            fallback: { otherLoadA: [0, 0, 0] },
+          },
+        ],
+        connectors: [
+          { chargePointId: 'CP-0', circuit: 'c1', phaseRotation: 'TRS', maxA: 16, canSwitchPhases: true },
+          { chargePointId: 'CP-1', circuit: 'c2', phaseRotation: 'RST', maxA: 16, canSwitchPhases: false },
+          { chargePointId: 'CP-2', circuit: 'c0', phaseRotation: 'RST', maxA: 32, canSwitchPhases: false },
+        ],
+        unbalanceLimitA: null,
+      },
+      loads: {
+        c2: [
+          { fromMs: 0, levels: [0, 0, 0] },
+          { fromMs: 660000, levels: [0, 0, 0] },
+        ],
+        c0: [{ fromMs: 1260000, levels: [21.9, 13.2, 0] }],
+      },
+      meterIntervalMs: { c0: 1000, c2: 3000 },
+      chargers: {
+        'CP-0/1': { responseDelayMs: 2000, meterIntervalMs: 5000, ignoresPhaseSwitch: true },
+        'CP-1/1': { responseDelayMs: 3000, meterIntervalMs: 60000 },
+        'CP-2/1': { responseDelayMs: 7000, meterIntervalMs: 300000 },
+      },
+      cars: [
+        {
+          connector: 'CP-0/1',
+          arriveMs: 195000,
+          leaveMs: 1335000,
+          ev: { phases: 3, maxCurrentA: 32, capacityKWh: 60, socPercent: 42 },
+        },
+        {
+          connector: 'CP-1/1',
+          arriveMs: 675000,
+          leaveMs: 2235000,
+          ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 75 },
+        },
+        {
+          connector: 'CP-2/1',
+          arriveMs: 255000,
+          leaveMs: 1695000,
+          ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 75 },
+        },
+      ],
+    },
+  },
 ];
 
 describe('LoadManager closed loop (properties, physical current)', function () {
