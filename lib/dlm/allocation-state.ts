@@ -98,24 +98,33 @@ export class AllocationState {
         ? { limitA: 0, state: 'paused', bound }
         : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
     });
+    // At most 3 phases × 3 constraints per circuit on the path, and 3 PV terms.
+    let most = 0;
+    for (const demand of connectors) most += demand.path.length * 9 + 3;
     const start = new Int32Array(connectors.length + 1);
-    const constraint: number[] = [];
-    const coef: number[] = [];
-    const floor: number[] = [];
-    const loads: number[] = [];
+    const constraint = new Int32Array(most);
+    const coef = new Float64Array(most);
+    const floor = new Float64Array(most);
+    const loads = new Uint8Array(most);
+    let n = 0;
     const pvAt = slots[pvSlot] ?? -1;
     const addTerm = (at: number, factor: number, f: number, on: number) => {
       if (at < 0) return;
-      constraint.push(at);
-      coef.push(factor);
-      floor.push(f);
-      loads.push(on);
+      constraint[n] = at;
+      coef[n] = factor;
+      floor[n] = f;
+      loads[n] = on;
+      n++;
     };
     for (let k = 0; k < connectors.length; k++) {
       const demand = this.demand(k);
-      start[k] = constraint.length;
+      start[k] = n;
       const unbalancePhases = demand.unbalancePhases ?? demand.phases;
-      this.unbalanceOn.push([0, 1, 2].map((p) => unbalancePhases.includes(p as GridPhase)));
+      this.unbalanceOn.push([
+        unbalancePhases.includes(0),
+        unbalancePhases.includes(1),
+        unbalancePhases.includes(2),
+      ]);
       const on0 = demand.phases.includes(0) ? 1 : 0;
       const on1 = demand.phases.includes(1) ? 1 : 0;
       const on2 = demand.phases.includes(2) ? 1 : 0;
@@ -136,18 +145,18 @@ export class AllocationState {
         addTerm(pvAt, voltageV, f2, on2);
       }
     }
-    start[connectors.length] = constraint.length;
+    start[connectors.length] = n;
     this.terms = {
       start,
-      constraint: Int32Array.from(constraint),
-      coef: Float64Array.from(coef),
-      floor: Float64Array.from(floor),
-      loads: Uint8Array.from(loads),
+      constraint: constraint.subarray(0, n),
+      coef: coef.subarray(0, n),
+      floor: floor.subarray(0, n),
+      loads: loads.subarray(0, n),
     };
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
     // Start: every connector at 0, counting only its floors.
-    for (let i = 0; i < constraint.length; i++) this.at(constraint[i] ?? 0).usage += this.termValue(i, 0);
+    for (let i = 0; i < n; i++) this.at(constraint[i] ?? 0).usage += this.termValue(i, 0);
     connectors.forEach((demand) => {
       for (const c of demand.path) {
         const phaseLoads = this.unbalanceLoads[c];
