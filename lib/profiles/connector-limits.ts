@@ -34,7 +34,10 @@ export class ConnectorLimits {
   decide(charger: ChargerEntry, connector: ConnectorEntry): Decision {
     const target = this.limitOf(charger, connector);
     if (!target) return { kind: 'none' };
-    if (this.inForce(charger, connector, target)) return { kind: 'duplicate', target };
+    // A limit on its way may still land: the one in force before it is no reason to send nothing.
+    const sending = connector.inFlight;
+    if ((sending === undefined || sameTarget(sending, target)) && this.inForce(charger, connector, target))
+      return { kind: 'duplicate', target };
     const last = connector.lastChange;
     const intervalMs = this.ctx.options.increaseIntervalMs ?? DEFAULTS.increaseIntervalMs;
     // Increases wait so chargers and contactors are not driven to oscillate; any decrease protects a breaker and goes at once.

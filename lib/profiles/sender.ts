@@ -121,6 +121,7 @@ export class Sender {
       answered = true;
       resolve(report);
     };
+    connector.inFlight = target;
     try {
       await this.carryOut(charger, connector, target, waiter);
     } catch (err) {
@@ -137,6 +138,8 @@ export class Sender {
         });
       }
       throw err;
+    } finally {
+      connector.inFlight = undefined;
     }
   }
 

@@ -51,6 +51,8 @@ export interface ConnectorEntry {
   connectorId: number;
   /** The connector's own set-point. */
   wanted?: Wanted;
+  /** The limit on its way to the charger now (sent, not answered yet). */
+  inFlight?: Target;
   resume?: Target;
   /** Our TxProfile, bound to its transaction. */
   session?: Target & { transactionId: number };
