@@ -216,7 +216,8 @@ export class ConnectorObserver {
     let floorA = triple(0);
     // Not under our control, it draws what it does on its own; one that never connected, nothing.
     if ((!known || !online) && runtime.state?.neverConnected !== true) {
-      for (const i of wiredPhases(connector)) floorA[connector.gridPhaseOf[i] ?? 0] = connector.offlineA;
+      const reserveA = offlineReserve(site, connector, runtime).amps;
+      for (const i of wiredPhases(connector)) floorA[connector.gridPhaseOf[i] ?? 0] = reserveA;
     }
     // An overdrawing charger is counted at what it drew; on a phase it drew nothing on (it has just
     // been switched from one phase to three) at the most it drew on any: the excess comes with it.
@@ -267,6 +268,35 @@ export class ConnectorObserver {
 }
 
 /** The newest draw sample while it is fresh (connectorDrawStaleAfterMs). */
+/**
+ * What a charger not under control (offline, or not reported yet) is counted at, and why: its
+ * offline current (`offlineA`, its own fallback), or more while it is offline with a transaction
+ * open, since a charger that loses its connection keeps the TxProfile of its running transaction
+ * (OCPP 1.6 §3.13.6): the limit it was given last, or the one before when the change may not have
+ * reached it (it was not heard from for decreaseSettleMs after the change).
+ */
+export function offlineReserve(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+): { amps: number; why: string } {
+  const fallback = { amps: connector.offlineA, why: 'its own fallback' };
+  const state = runtime.state;
+  if (!state || state.online || !state.transaction || !runtime.sent) return fallback;
+  const changedAt = runtime.lastChangeAtMs;
+  const heardAt = state.lastSeen === undefined ? Number.NaN : Date.parse(state.lastSeen);
+  const reached =
+    changedAt === undefined ||
+    (Number.isFinite(heardAt) && heardAt >= changedAt + site.control.decreaseSettleMs);
+  const heldA = Math.min(
+    connector.maxA,
+    Math.max(runtime.sent.limitA, reached ? 0 : (runtime.previousSent?.limitA ?? 0)),
+  );
+  return heldA > connector.offlineA
+    ? { amps: heldA, why: 'the limit it keeps for its running session, OCPP 1.6 §3.13.6' }
+    : fallback;
+}
+
 function freshDraw(site: Site, runtime: ConnectorRuntime, now: number): DrawSample | undefined {
   const draw = runtime.draw;
   return draw && now - draw.atMs <= site.control.connectorDrawStaleAfterMs ? draw : undefined;
