@@ -213,12 +213,7 @@ export class UpdatePolicy {
       }
       runtime.chargingSinceMs = undefined;
     }
-    // Until the charger shows it followed, it may still draw the higher value: after a decrease,
-    // and when it is back online with a car charging (until now it ran on its own fallback).
-    const fromA =
-      last && runtime.resend && runtime.state?.status === 'Charging'
-        ? Math.max(before, connector.offlineA)
-        : before;
+    const fromA = mayStillDrawA(connector, runtime);
     if (limitA < fromA) expectDecrease(runtime, fromA, now);
     runtime.resend = false;
     if (!last || last.limitA !== limitA || last.phases !== phases) {
@@ -228,6 +223,19 @@ export class UpdatePolicy {
     }
     runtime.sent = { limitA, phases, reason, atMs: now };
   }
+}
+
+/**
+ * What a charger may still draw until it shows it followed its next set-point: the last one sent,
+ * or, when it is back online with a car charging, its own fallback if that is higher (until now it
+ * ran on its own). Both the decrease it is expected to follow (send) and the increases of others
+ * that must wait for it (holdForPendingDecreases) count it at this.
+ */
+function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): number {
+  const before = runtime.sent?.limitA ?? 0;
+  return runtime.sent && runtime.resend && runtime.state?.status === 'Charging'
+    ? Math.max(before, connector.offlineA)
+    : before;
 }
 
 /**
@@ -274,7 +282,9 @@ function holdForPendingDecreases(
   const connectors = problem.connectors.map((demand, k) => {
     const runtime = runtimes.at(k);
     const last = lasts[k] ?? 0;
-    const from = Math.max((finals[k] ?? 0) < last ? last : 0, runtime?.pendingDecrease?.fromA ?? 0);
+    const connector = site.connectors[k];
+    const mayDraw = runtime && connector ? mayStillDrawA(connector, runtime) : last;
+    const from = Math.max((finals[k] ?? 0) < mayDraw ? mayDraw : 0, runtime?.pendingDecrease?.fromA ?? 0);
     if (!(from > (finals[k] ?? 0))) return demand;
     any = true;
     const floorA = demand.floorA.map((floor, p) =>
