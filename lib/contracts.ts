@@ -103,6 +103,12 @@ export interface ConnectorState {
   socPercent?: number;
   /** When the charger last sent anything about this connector (ISO 8601). */
   lastSeen?: string;
+  /**
+   * When its currents were measured (ISO 8601): the sample's own timestamp where it is plausible
+   * (not after it arrived, at most a minute before), else when it arrived. A sample taken before a
+   * set-point change but delivered after it must not pass for a reading of the new set-point.
+   */
+  measuredAt?: string;
   /** Whether the charge point is connected right now. */
   online: boolean;
   /**

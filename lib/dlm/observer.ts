@@ -45,7 +45,7 @@ export class ConnectorObserver {
 
   /**
    * Takes a connector state from the central system (status, transaction, measured currents,
-   * online). Its currents are stamped with the state's `lastSeen` (else its arrival); a state that
+   * online). Its currents are stamped with the state's `measuredAt` or `lastSeen` (else its arrival); a state that
    * repeats the currents, energy and power of the last one with a `lastSeen` is not a new
    * measurement. Returns the connector, or undefined when the site does not have it.
    */
@@ -73,7 +73,8 @@ export class ConnectorObserver {
     // A connector state is the whole picture: without currents, no draw is known (a reading from
     // the charger's meter brings one again).
     if (state.currentA) {
-      const seenMs = state.lastSeen === undefined ? Number.NaN : Date.parse(state.lastSeen);
+      const measuredAt = state.measuredAt ?? state.lastSeen;
+      const seenMs = measuredAt === undefined ? Number.NaN : Date.parse(measuredAt);
       const stamped = Number.isFinite(seenMs);
       const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
       takeDraw(runtime, state.currentA, stamped ? Math.min(seenMs, now) : now, identity, stamped);

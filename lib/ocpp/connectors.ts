@@ -3,6 +3,13 @@ import { ACTIVE_PHASE_A } from '../electrical';
 import { timestampOr } from '../time';
 import type { StatusNotificationRequest } from './messages';
 
+/**
+ * A sample's own timestamp is taken as when its currents were measured only if it lies within
+ * this long before the message arrived (a charger sends a sample right after taking it); a clock
+ * that is off, or a replay of queued samples, falls back to the arrival time.
+ */
+const MEASURED_AT_WITHIN_MS = 60_000;
+
 export interface ConnectorUpdate {
   state: ConnectorState;
   /** Why the update did not change the state (older than what is known), if it did not. */
@@ -109,6 +116,9 @@ export class ConnectorRegistry {
       return { state, ignored: `readings up to ${newest.timestamp} are older than those already applied` };
     }
     this.lastReadingMs.set(key, newestMs);
+    const receivedMs = Date.parse(receivedAt);
+    const plausible = newestMs <= receivedMs && newestMs >= receivedMs - MEASURED_AT_WITHIN_MS;
+    state.measuredAt = plausible ? newest.timestamp : receivedAt;
     for (const reading of readings) {
       if (reading.currentA) state.currentA = reading.currentA;
       if (reading.offeredCurrentA !== undefined) state.offeredCurrentA = reading.offeredCurrentA;

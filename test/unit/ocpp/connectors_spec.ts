@@ -48,6 +48,29 @@ describe('ConnectorRegistry', () => {
     assert.deepEqual(registry.find('CP-1', 1)?.currentA, [16, 16, 16]);
   });
 
+  it('says when currents were measured: the time of the sample where plausible, else the arrival', () => {
+    const registry = new ConnectorRegistry();
+    const measuredAt = (sampledAt: string, receivedAt: string) => {
+      registry.forgetOrdering('CP-1');
+      registry.applyReadings('CP-1', 1, [reading(sampledAt, [10, 10, 10])], receivedAt);
+      return registry.find('CP-1', 1)?.measuredAt;
+    };
+    // Taken before a set-point change, delivered after it: it must not pass for a reading of the new one.
+    assert.equal(
+      measuredAt('2026-01-01T10:00:00.000Z', '2026-01-01T10:00:03.000Z'),
+      '2026-01-01T10:00:00.000Z',
+    );
+    // A clock ahead of ours, or far behind (or a replay of queued samples): the arrival.
+    assert.equal(
+      measuredAt('2026-01-01T10:00:09.000Z', '2026-01-01T10:00:04.000Z'),
+      '2026-01-01T10:00:04.000Z',
+    );
+    assert.equal(
+      measuredAt('2026-01-01T09:50:00.000Z', '2026-01-01T10:00:05.000Z'),
+      '2026-01-01T10:00:05.000Z',
+    );
+  });
+
   it('detects the phases a car actually charges on (a single-phase car on a three-phase charger)', () => {
     const registry = new ConnectorRegistry();
     registry.applyStatus(
