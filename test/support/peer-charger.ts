@@ -38,11 +38,11 @@ export type IdTagStatus = AuthorizeResponse['idTagInfo']['status'];
 type Status = StatusNotificationRequest['status'];
 
 export interface SessionOutcome {
-  /** Authorize.conf's status. */
-  authorize: IdTagStatus;
-  /** StartTransaction.conf's status; a session not Accepted was stopped at once (DeAuthorized). */
-  start: IdTagStatus;
-  transactionId: number;
+  /** Authorize.conf's status; undefined when the charger took the tag from its cache. */
+  authorize?: IdTagStatus;
+  /** StartTransaction.conf's status; undefined when Authorize refused the tag (no transaction). */
+  start?: IdTagStatus;
+  transactionId?: number;
 }
 
 export interface PeerChargerOptions {
@@ -164,15 +164,26 @@ export abstract class PeerCharger extends EventEmitter<{
   }
 
   /**
-   * A car plugs in (Preparing), the driver presents `idTag` (Authorize), the transaction starts
-   * (StartTransaction) and the car charges at what the profiles allow (Charging or SuspendedEVSE),
-   * with meter values. A start not Accepted is stopped at once (DeAuthorized, 5.18 with
+   * A car plugs in (Preparing), the driver presents `idTag` (Authorize; with `cached`, the tag is in
+   * the charger's Authorization Cache and no Authorize.req goes out, as 4.1 allows), the transaction
+   * starts (StartTransaction) and the car charges at what the profiles allow (Charging or
+   * SuspendedEVSE), with meter values. A tag Authorize refuses starts nothing (4.1: energy only
+   * after authorization); a start not Accepted is stopped at once (DeAuthorized, 5.18 with
    * StopTransactionOnInvalidId) and the car gets nothing.
    */
-  async startSession(connectorId: number, idTag: string, car: PeerCar): Promise<SessionOutcome> {
+  async startSession(
+    connectorId: number,
+    idTag: string,
+    car: PeerCar,
+    { cached = false }: { cached?: boolean } = {},
+  ): Promise<SessionOutcome> {
     const side = this.side(connectorId);
     await this.report(connectorId, 'Preparing');
-    const authorized = await this.send('Authorize', { idTag });
+    const authorize = cached ? undefined : (await this.send('Authorize', { idTag })).idTagInfo.status;
+    if (authorize !== undefined && authorize !== 'Accepted') {
+      await this.report(connectorId, 'Available'); // the driver takes the car away
+      return { authorize };
+    }
     const startedAtMs = this.now();
     side.running = { startedAtMs, idTag, meterStartWh: side.meterWh };
     const start = await this.send('StartTransaction', {
@@ -182,11 +193,7 @@ export abstract class PeerCharger extends EventEmitter<{
       timestamp: new Date(startedAtMs).toISOString(),
     });
     side.running.transactionId = start.transactionId;
-    const outcome = {
-      authorize: authorized.idTagInfo.status,
-      start: start.idTagInfo.status,
-      transactionId: start.transactionId,
-    };
+    const outcome = { authorize, start: start.idTagInfo.status, transactionId: start.transactionId };
     if (start.idTagInfo.status !== 'Accepted') {
       await this.stopSession(connectorId, { reason: 'DeAuthorized', energyWh: 0 });
       return outcome;

@@ -6,7 +6,6 @@ import { silentLogger } from '../../lib/log';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
 import { ChargingProfileManager } from '../../lib/profiles';
-import type { PeerCharger } from './peer-charger';
 
 /**
  * A car park for the peer chargers (peer-charger.ts): the load manager and the charging-profile
@@ -54,13 +53,28 @@ export function supplyLine(
   };
 }
 
+/**
+ * A charger the car-park helpers watch: the peer chargers (peer-charger.ts) are; a charger on
+ * another base (evpower-charger.ts) takes an adapter. `change` fires at every change of what a car
+ * draws, `reported` after the charger reported one.
+ */
+export interface WatchedCharger {
+  readonly identity: string;
+  hasConnector(connectorId: number): boolean;
+  drawA(connectorId: number): readonly number[];
+  offeredA(connectorId: number): number;
+  statusOf(connectorId: number): string;
+  on(event: 'change' | 'reported', listener: () => void): unknown;
+  off(event: 'change' | 'reported', listener: () => void): unknown;
+}
+
 /** What every connector of the chargers draws, per phase, added up (the line's physical current). */
-export function lineA(chargers: readonly PeerCharger[]): [number, number, number] {
+export function lineA(chargers: readonly WatchedCharger[]): [number, number, number] {
   const total: [number, number, number] = [0, 0, 0];
   for (const cp of chargers) {
     for (let id = 1; cp.hasConnector(id); id++) {
       const draw = cp.drawA(id);
-      for (const p of [0, 1, 2] as const) total[p] += draw[p];
+      for (const p of [0, 1, 2] as const) total[p] += draw[p] ?? 0;
     }
   }
   return total;
@@ -69,7 +83,7 @@ export function lineA(chargers: readonly PeerCharger[]): [number, number, number
 /**
  * Watches the line: at every change of what a car draws, the physical current on each phase; `highestA` is the most any phase carried at any of those moments.
  */
-export function watchLine(chargers: readonly PeerCharger[]) {
+export function watchLine(chargers: readonly WatchedCharger[]) {
   const watch = {
     highestA: 0,
     /** The draws at the moment of the highest. */
@@ -89,7 +103,7 @@ export function watchLine(chargers: readonly PeerCharger[]) {
   return watch;
 }
 
-export function describeDraws(chargers: readonly PeerCharger[]): string {
+export function describeDraws(chargers: readonly WatchedCharger[]): string {
   return chargers
     .map((cp) => `${cp.identity} ${cp.drawA(1).join('/')} A (offers ${cp.offeredA(1)} A, ${cp.statusOf(1)})`)
     .join('; ');
@@ -101,7 +115,7 @@ export function describeDraws(chargers: readonly PeerCharger[]): string {
  * rejects with `describe()` after `timeoutMs`.
  */
 export function until(
-  chargers: readonly PeerCharger[],
+  chargers: readonly WatchedCharger[],
   done: () => boolean,
   describe: () => string = () => describeDraws(chargers),
   timeoutMs = 8000,

@@ -66,6 +66,8 @@ export class PlainCharger extends PeerCharger {
   private readonly seenCallIds = new Set<string>();
   /** CALLs of the central system received and not yet answered. */
   private unanswered = 0;
+  /** Actions whose answers wait until released (a charger busy with something else). */
+  private readonly holding = new Map<string, { replies: (() => void)[]; arrived: () => void }>();
 
   constructor(identity: string, options: PeerChargerOptions & { callTimeoutMs?: number } = {}) {
     super(identity, options);
@@ -103,6 +105,26 @@ export class PlainCharger extends PeerCharger {
     const sent = this.queue.then(() => this.callNow(action, request));
     this.queue = sent.catch(() => undefined);
     return sent as Promise<OcppResponse<A>>;
+  }
+
+  /**
+   * From now on, answers to `action` wait: the charger handles the CALL (its state changes) and
+   * answers only when `release()` is called. `arrived` resolves when the first such CALL came.
+   */
+  hold(action: string): { arrived: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    const first = new Promise<void>((resolve) => {
+      arrived = resolve;
+    });
+    const entry = { replies: [] as (() => void)[], arrived };
+    this.holding.set(action, entry);
+    return {
+      arrived: first,
+      release: () => {
+        this.holding.delete(action);
+        for (const reply of entry.replies.splice(0)) reply();
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -171,11 +193,18 @@ export class PlainCharger extends PeerCharger {
         reply = [4, id, code, (err as Error).message, {}];
       }
     }
-    // Handled now, answered on a later turn: a CALL that crosses shows as unanswered.
-    setImmediate(() => {
+    const send = () => {
       this.unanswered -= 1;
       if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(reply));
-    });
+    };
+    const held = typeof action === 'string' ? this.holding.get(action) : undefined;
+    if (held) {
+      held.replies.push(send);
+      held.arrived();
+      return;
+    }
+    // Handled now, answered on a later turn: a CALL that crosses shows as unanswered.
+    setImmediate(send);
   }
 
   private receiveAnswer(frame: unknown[], id: string): void {

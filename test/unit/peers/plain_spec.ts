@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SessionRecord } from '../../../lib/contracts';
 import type { SiteConfig } from '../../../lib/dlm/site';
+import { silentLogger } from '../../../lib/log';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
+import { ChargingProfileManager } from '../../../lib/profiles';
 import { useOcppHarness } from '../../support/ocpp';
 import { controlLoop, describeDraws, lineA, supplyLine, until, watchLine } from '../../support/peer-site';
 import { PlainCharger } from '../../support/plain-charger';
@@ -84,6 +86,46 @@ describe('a plain OCPP-J 1.6 charger on ws', () => {
     );
     assert.ok(watch.highestA <= SUPPLY_A + 1e-9, `at one moment ${watch.highestA} A: ${watch.at}`);
     assert.deepEqual(feedErrors, []);
+    noViolations();
+  });
+
+  // The profile manager's rule: decreases go out at once (lib/profiles/manager.ts). The load manager
+  // counts the connector at the newest set-point from the moment it sends it.
+  it('sends at once a decrease that came while an increase was unanswered: the charger ends at the last set-point', async () => {
+    const cs = await harness().centralSystem();
+    const profiles = new ChargingProfileManager(cs, { increaseIntervalMs: 0, log: silentLogger });
+    cleanups.push(() => profiles.close());
+    const cp = await connected(cs, 'PLAIN-1');
+    await cp.startSession(1, 'TAG-1', { maxA: 32, phases: 3 });
+    const setPoint = (limitA: number) =>
+      profiles.apply({
+        chargePointId: 'PLAIN-1',
+        connectorId: 1,
+        limitA,
+        phases: 3,
+        reason: `test ${limitA} A`,
+      });
+    await setPoint(10);
+    await until(chargers, () => cp.offeredA(1) === 10);
+    // The charger is slow to answer: the increase to 13 A is out, unanswered, when the load manager
+    // takes it back to 10 A (a car arrived elsewhere).
+    const slow = cp.hold('SetChargingProfile');
+    const increase = setPoint(13);
+    await slow.arrived;
+    const decrease = setPoint(10);
+    slow.release();
+    const reports = await Promise.all([increase, decrease]);
+    await until(
+      chargers,
+      () => cp.offeredA(1) === 10,
+      () =>
+        `PLAIN-1 offers ${cp.offeredA(1)} A after set-points 13 then 10 A; the profile manager reported ${reports
+          .map((r) => `${r[0]?.limitA} A ${r[0]?.outcome}`)
+          .join(', ')}; the charger accepted ${cp.accepted
+          .map((r) => r.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]?.limit)
+          .join(', ')} A`,
+      2000,
+    );
     noViolations();
   });
 
