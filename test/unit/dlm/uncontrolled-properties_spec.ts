@@ -162,7 +162,8 @@ const planArbitrary: fc.Arbitrary<Plan> = fc
         return;
       }
       chargers[key] = { responseDelayMs: c.responseDelayMs, meterIntervalMs: c.meterIntervalMs };
-      // Cars one after the other.
+      // Cars one after the other, a minute apart at least (unplugging, driving off, the next one in):
+      // a charger has long applied the 0 A the load manager sends when a car leaves.
       let freeFromMs = 15 * SECOND;
       for (const car of [...c.cars].sort((a, b) => a.arriveMin - b.arriveMin)) {
         const arriveMs = Math.max(freeFromMs, 15 * SECOND + car.arriveMin * MINUTE);
@@ -178,7 +179,7 @@ const planArbitrary: fc.Arbitrary<Plan> = fc
             socPercent: car.socPercent,
           },
         });
-        freeFromMs = leaveMs + SECOND;
+        freeFromMs = leaveMs + MINUTE;
       }
       if (c.outage) {
         const fromMs = c.outage.atMin * MINUTE + 7 * SECOND;
@@ -574,6 +575,56 @@ const FOUND: { seed: number; what: string; plan: Plan }[] = [
         { connector: 'CP-1/1', fromMs: 67000, toMs: 547000 },
         { connector: 'CP-3/1', fromMs: 67000, toMs: 367000 },
       ],
+    },
+  },
+  {
+    seed: 10,
+    what: "no charger offline at all: the metered line subtracts a charger's measurement from before its decrease (it reports every 60 s) from a newer meter reading, capped by its new, higher set-point: the other loads look smaller than they are and the line is 0.2 A over",
+    plan: {
+      site: {
+        circuits: [
+          {
+            id: 'c0',
+            limitA: [35, 68, 48],
+            meter: { source: 'm0', location: 'includesChargers' },
+            fallback: { otherLoadA: [0, 0, 17] },
+          },
+        ],
+        connectors: [
+          { chargePointId: 'CP-0', circuit: 'c0', phaseRotation: 'TRS', maxA: 16, offlineA: 10 },
+          { chargePointId: 'CP-1', circuit: 'c0', phaseRotation: 'RST', maxA: 32, offlineA: 10 },
+        ],
+        unbalanceLimitA: null,
+        control: {
+          minUpdateIntervalMs: 5000,
+          minOffMs: 30000,
+          minOffMaxMs: 60000,
+          decreaseSettleMs: 10000,
+          startMarginA: 1,
+        },
+      },
+      loads: { c0: [0, 0, 16.2] },
+      meterIntervalMs: { c0: 3000 },
+      chargers: {
+        'CP-0/1': { responseDelayMs: 6000, meterIntervalMs: 60000 },
+        'CP-1/1': { responseDelayMs: 5000, meterIntervalMs: 10000 },
+      },
+      cars: [
+        {
+          connector: 'CP-0/1',
+          arriveMs: 255000,
+          leaveMs: 1095000,
+          ev: { phases: 3, maxCurrentA: 32, capacityKWh: 60, socPercent: 63 },
+        },
+        {
+          connector: 'CP-1/1',
+          arriveMs: 675000,
+          leaveMs: 975000,
+          ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 75 },
+        },
+      ],
+      neverConnected: [],
+      outages: [],
     },
   },
 ];
