@@ -1,0 +1,146 @@
+import type { Clock } from '../../lib/clock';
+import type { SetPoint } from '../../lib/contracts';
+import { LoadManager } from '../../lib/dlm/load-manager';
+import type { ConnectorConfig, SiteConfig } from '../../lib/dlm/site';
+import { silentLogger } from '../../lib/log';
+import type { CentralSystem } from '../../lib/ocpp/central-system';
+import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
+import { ChargingProfileManager } from '../../lib/profiles';
+
+/**
+ * A car park for the peer chargers (peer-charger.ts): the load manager and the charging-profile
+ * manager wired to a central system as the ampflow-dlm and ampflow-charging-profile nodes wire them,
+ * a supply line, and waits that end on what the chargers do, never after a fixed time.
+ */
+
+/**
+ * The load manager and the profile manager on `cs`; `stop` undoes it (call it in afterEach). With
+ * `clock` (a ManualClock) the load manager's time moves only when the test moves it.
+ */
+export function controlLoop(cs: CentralSystem, site: SiteConfig, clock?: Clock) {
+  const manager = new LoadManager({ site, logger: silentLogger, ...(clock ? { clock } : {}) });
+  const profiles = new ChargingProfileManager(cs, { increaseIntervalMs: 0, log: silentLogger });
+  const feedErrors: Error[] = [];
+  manager.on('setPoint', (setPoint: SetPoint) => {
+    profiles.apply(setPoint).catch(() => undefined);
+  });
+  const stopFeed = feedConnectorStates(cs, manager, (err) => feedErrors.push(err));
+  manager.start();
+  return {
+    manager,
+    profiles,
+    /** States the load manager refused (a test asserts there are none). */
+    feedErrors,
+    stop: async () => {
+      stopFeed();
+      manager.stop();
+      await profiles.close();
+    },
+  };
+}
+
+/** One supply line of `limitA` per phase with a 32 A connector per charger. */
+export function supplyLine(
+  ids: readonly string[],
+  limitA: number,
+  connector: Partial<ConnectorConfig> = {},
+): SiteConfig {
+  return {
+    circuits: [{ id: 'supply', limitA }],
+    connectors: ids.map((chargePointId) => ({ chargePointId, circuit: 'supply', maxA: 32, ...connector })),
+    unbalanceLimitA: null,
+    control: { rampUpAPerS: 1000, minUpdateIntervalMs: 0 },
+  };
+}
+
+/**
+ * A charger the car-park helpers watch: the peer chargers (peer-charger.ts) are; a charger on
+ * another base (evpower-charger.ts) takes an adapter. `change` fires at every change of what a car
+ * draws, `reported` after the charger reported one.
+ */
+export interface WatchedCharger {
+  readonly identity: string;
+  hasConnector(connectorId: number): boolean;
+  drawA(connectorId: number): readonly number[];
+  offeredA(connectorId: number): number;
+  statusOf(connectorId: number): string;
+  on(event: 'change' | 'reported', listener: () => void): unknown;
+  off(event: 'change' | 'reported', listener: () => void): unknown;
+}
+
+/** What every connector of the chargers draws, per phase, added up (the line's physical current). */
+export function lineA(chargers: readonly WatchedCharger[]): [number, number, number] {
+  const total: [number, number, number] = [0, 0, 0];
+  for (const cp of chargers) {
+    for (let id = 1; cp.hasConnector(id); id++) {
+      const draw = cp.drawA(id);
+      for (const p of [0, 1, 2] as const) total[p] += draw[p] ?? 0;
+    }
+  }
+  return total;
+}
+
+/**
+ * Watches the line: at every change of what a car draws, the physical current on each phase; `highestA` is the most any phase carried at any of those moments.
+ */
+export function watchLine(chargers: readonly WatchedCharger[]) {
+  const watch = {
+    highestA: 0,
+    /** The draws at the moment of the highest. */
+    at: '',
+    stop: () => {
+      for (const cp of chargers) cp.off('change', look);
+    },
+  };
+  const look = () => {
+    const worst = Math.max(...lineA(chargers));
+    if (worst > watch.highestA) {
+      watch.highestA = worst;
+      watch.at = describeDraws(chargers);
+    }
+  };
+  for (const cp of chargers) cp.on('change', look);
+  return watch;
+}
+
+export function describeDraws(chargers: readonly WatchedCharger[]): string {
+  return chargers
+    .map((cp) => `${cp.identity} ${cp.drawA(1).join('/')} A (offers ${cp.offeredA(1)} A, ${cp.statusOf(1)})`)
+    .join('; ');
+}
+
+/**
+ * Resolves once `done()` holds, checked now, at every change of what a car draws and after every
+ * report of a charger;
+ * rejects with `describe()` after `timeoutMs`.
+ */
+export function until(
+  chargers: readonly WatchedCharger[],
+  done: () => boolean,
+  describe: () => string = () => describeDraws(chargers),
+  timeoutMs = 8000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(deadline);
+      for (const cp of chargers) {
+        cp.off('change', check);
+        cp.off('reported', check);
+      }
+    };
+    const check = () => {
+      if (!done()) return;
+      stop();
+      resolve();
+    };
+    const deadline = setTimeout(() => {
+      stop();
+      reject(new Error(`not reached within ${timeoutMs} ms: ${describe()}`));
+    }, timeoutMs);
+    for (const cp of chargers) {
+      cp.on('change', check);
+      cp.on('reported', check);
+    }
+    check();
+  });
+}
