@@ -38,7 +38,7 @@ describe('commissioning the demo car park with chargers built elsewhere (npm sta
   }
 
   async function sidebar(): Promise<SidebarCentralSystem> {
-    const response = await fetch(`${demo().editorUrl}/ampflow-central-system/chargers`);
+    const response = await fetch(`${demo().url}/ampflow-central-system/chargers`);
     const [cs] = (await response.json()) as SidebarCentralSystem[];
     assert.ok(cs, 'the demo central system is listed');
     return cs;
