@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
+import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
 
 /**
@@ -13,16 +14,7 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
   const { nodeRed, page, errors } = useBrowserSuite({
     flow: (ocppPort) => [
       { id: 'f1', type: 'tab', label: 'car park' },
-      {
-        id: 'cs1',
-        type: 'ampflow-central-system',
-        name: 'Car park',
-        host: '127.0.0.1',
-        port: String(ocppPort),
-        unknownChargePoints: 'accept',
-        authorizationPolicy: 'acceptAll',
-        readConfigurationOnBoot: false,
-      },
+      centralSystemConfig(ocppPort, { id: 'cs1', name: 'Car park' }),
       {
         id: 'dlm1',
         type: 'ampflow-dlm',

@@ -3,6 +3,7 @@ import type { RPCClient } from 'ocpp-rpc';
 import type { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
 import { rpcChargePoint } from '../support/charge-point';
+import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
 
 const USERS = [
@@ -21,17 +22,11 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     users: USERS,
     flow: (ocppPort) => [
       { id: 'f1', type: 'tab', label: 'commissioning' },
-      {
+      centralSystemConfig(ocppPort, {
         id: 'cs1',
-        type: 'ampflow-central-system',
         name: 'Site A',
-        host: '127.0.0.1',
-        port: String(ocppPort),
-        unknownChargePoints: 'accept',
-        authorizationPolicy: 'acceptAll',
-        readConfigurationOnBoot: false,
         chargePoints: [{ id: 'CP-LAX', lenient: true }],
-      },
+      }),
     ],
     chargers: ['CP-SIDE-1', 'CP-SIDE-2'],
     chargerOptions: { connectors: 2, chargePointVendor: 'Bender', chargePointModel: 'CC613' },
