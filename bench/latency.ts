@@ -34,7 +34,7 @@ import { ChargingProfileManager } from '../lib/profiles';
 import { SimulatedChargePoint } from '../lib/sim/charge-point';
 import { SimulatedMeter } from '../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../lib/sim/modbus-server';
-import { benchCentralSystem } from './support/central-system';
+import { benchCentralSystem, onProfileFrameOut } from './support/central-system';
 import { type FirstAmpsCase, timeToFirstAmps } from './support/first-amps';
 import { loadNow, machineLine, median, percentile, wallTime } from './support/machine';
 
@@ -119,17 +119,9 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
   let inAt = new Map<string, number>();
   let lastLimit = new Map<string, number>();
   let allArrived: (() => void) | undefined;
-  cs.on(
-    'frame',
-    ({ chargePointId, direction, frame }: { chargePointId: string; direction: string; frame: string }) => {
-      if (direction !== 'out' || !frame.includes('"SetChargingProfile"')) return;
-      const at = performance.now();
-      const connectorId = (JSON.parse(frame) as [number, string, string, { connectorId: number }])[3]
-        .connectorId;
-      const key = `${chargePointId}/${connectorId}`;
-      if (!outAt.has(key)) outAt.set(key, at);
-    },
-  );
+  onProfileFrameOut(cs, (key, at) => {
+    if (!outAt.has(key)) outAt.set(key, at);
+  });
   for (const cp of chargers) {
     cp.on('received', ({ action, request }: { action: string; request: unknown }) => {
       if (action !== 'SetChargingProfile') return;

@@ -17,7 +17,7 @@ import type { SetPoint } from '../lib/contracts';
 import { silentLogger } from '../lib/log';
 import { ChargingProfileManager } from '../lib/profiles';
 import { SimulatedChargePoint } from '../lib/sim/charge-point';
-import { benchCentralSystem } from './support/central-system';
+import { benchCentralSystem, onProfileFrameOut } from './support/central-system';
 
 const CHARGERS = 50;
 const CONNECTORS_PER_CHARGER = 2;
@@ -61,20 +61,12 @@ async function main(): Promise<void> {
 
   // When each connector's SetChargingProfile frame left the socket.
   let waiting = new Map<string, { startedMs: number; resolve: (latencyMs: number) => void }>();
-  cs.on(
-    'frame',
-    ({ chargePointId, direction, frame }: { chargePointId: string; direction: string; frame: string }) => {
-      if (direction !== 'out' || !frame.includes('"SetChargingProfile"')) return;
-      const leftMs = performance.now();
-      const connectorId = (JSON.parse(frame) as [number, string, string, { connectorId: number }])[3]
-        .connectorId;
-      const key = `${chargePointId}/${connectorId}`;
-      const entry = waiting.get(key);
-      if (!entry) return;
-      waiting.delete(key);
-      entry.resolve(leftMs - entry.startedMs);
-    },
-  );
+  onProfileFrameOut(cs, (key, leftMs) => {
+    const entry = waiting.get(key);
+    if (!entry) return;
+    waiting.delete(key);
+    entry.resolve(leftMs - entry.startedMs);
+  });
   const frameLeft = (setPoint: SetPoint, startedMs: number) =>
     new Promise<number>((resolve) =>
       waiting.set(`${setPoint.chargePointId}/${setPoint.connectorId}`, { startedMs, resolve }),
@@ -105,7 +97,9 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) {
       const latencies: number[] = [];
       for (let round = 0; round < ROUNDS_PER_RUN; round++) {
-        limitA = limitA > 8 ? Number((limitA - 0.1).toFixed(1)) : 32;
+        // Half amps: every one is a tenth the profile manager sends as it is (lib/profiles
+        // floorToSchemaTenth lowers 31.9 to 31.8, and the next 31.8 would be a duplicate: no frame).
+        limitA = limitA > 8 ? limitA - 0.5 : 32;
         const list = setPoints(limitA);
         waiting = new Map();
         if (scenario.burst) {

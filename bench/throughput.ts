@@ -14,11 +14,13 @@
  * runs in a process of its own; CPU figures come from /proc.
  */
 
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { startNodeRed } from '../test/support/node-red';
 import { freePort } from '../test/support/ports';
 import { inBatches, loadNow, machineLine, median, ownCpuMs, processUsage, wallTime } from './support/machine';
-import { type BenchNodeRed, benchDirectory, buildPackage, startNodeRed } from './support/node-red';
+import { benchDirectory, buildPackage } from './support/node-red';
 import { connectAndBoot, RawCharger, rawStats } from './support/raw-charger';
 import { ServerProcess } from './support/servers';
 
@@ -108,22 +110,24 @@ function benchFlow(ocppPort: number): unknown[] {
 
 async function nodeRedTarget(dir: string, packageDir: string): Promise<Target> {
   const ocppPort = await freePort();
-  const nodeRed: BenchNodeRed = await startNodeRed(dir, packageDir, benchFlow(ocppPort), (httpUrl) => [
-    `${httpUrl}/bench/count`,
-    `http://127.0.0.1:${ocppPort}/`,
-  ]);
+  const nodeRed = await startNodeRed({
+    package: { dir: packageDir },
+    flow: benchFlow(ocppPort),
+    userDir: mkdtempSync(join(dir, 'user-')),
+  });
+  await nodeRed.process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
   return {
     label: 'Node-RED: central system -> ampflow-ocpp-in -> function',
     url: `ws://127.0.0.1:${ocppPort}/`,
-    pid: nodeRed.pid,
+    pid: nodeRed.process.child.pid as number,
     async delivered() {
-      const response = await fetch(`${nodeRed.httpUrl}/bench/count`);
+      const response = await fetch(`${nodeRed.url}/bench/count`);
       const body = (await response.json()) as { meterValues: number; other: number };
       if (body.other > 0)
         throw new Error(`the ampflow-ocpp-in node emitted ${body.other} messages that are not MeterValues`);
       return body.meterValues;
     },
-    stop: () => nodeRed.stop(),
+    stop: () => nodeRed.dispose(),
   };
 }
 

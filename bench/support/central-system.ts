@@ -19,3 +19,23 @@ export async function benchCentralSystem(): Promise<CentralSystem> {
   await cs.start();
   return cs;
 }
+
+/**
+ * Calls `listener` with the connector (`CP-1/2`) and the time (performance.now()) each time a
+ * SetChargingProfile frame leaves `cs` for a charger.
+ */
+export function onProfileFrameOut(
+  cs: CentralSystem,
+  listener: (connector: string, atMs: number) => void,
+): void {
+  cs.on(
+    'frame',
+    ({ chargePointId, direction, frame }: { chargePointId: string; direction: string; frame: string }) => {
+      if (direction !== 'out' || !frame.includes('"SetChargingProfile"')) return;
+      const atMs = performance.now();
+      const connectorId = (JSON.parse(frame) as [number, string, string, { connectorId: number }])[3]
+        .connectorId;
+      listener(`${chargePointId}/${connectorId}`, atMs);
+    },
+  );
+}

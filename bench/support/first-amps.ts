@@ -7,6 +7,7 @@ import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
 import { ChargingProfileManager, type ProfileManagerOptions } from '../../lib/profiles';
 import { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import { benchCentralSystem } from './central-system';
+import { wallTime } from './machine';
 
 /**
  * Time to first amps (issue #12): a car plugs in where there is room (a 32 A line, nobody else
@@ -57,7 +58,7 @@ export async function timeToFirstAmps(
   try {
     await cp.connect();
     await cp.whenIdle();
-    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    await wallTime(idleMs); // the scenario's idle time, on the real clock the figure is taken on
     const firstAmps = new Promise<number>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${setting.name}: no current within ${deadlineMs} ms`)),

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { type EditorWindow, launchBrowser, openEditor, openPage, screenshot } from '../support/browser';
-import { packageJson } from '../support/demo';
-import { useEditor } from '../support/editor';
+import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
 import { nodeRedVersion } from '../support/node-red';
+import { packageJson } from '../support/repo';
 
 const nodeTypes = Object.keys(packageJson['node-red'].nodes);
 const CONFIG_NODES = new Set(['ampflow-central-system', 'ampflow-modbus-bus']);
@@ -11,28 +9,18 @@ const CONFIG_NODES = new Set(['ampflow-central-system', 'ampflow-modbus-bus']);
 /** The editor in headless Chromium: palette, edit dialogs, help, and importing an example through the menu. */
 describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
-  const editor = useEditor();
-  let browser: Browser;
-  let page: Page;
-  let errors: string[];
+  const { nodeRed, page, errors } = useBrowserSuite({ page: { timeoutMs: 15000 } });
 
-  before(async function () {
-    this.timeout(60000);
-    browser = await launchBrowser();
-    ({ page, errors } = await openPage(browser, { timeoutMs: 15000 }));
-    await openEditor(page, editor().url, 'ampflow-dlm');
-  });
-
-  after(async () => {
-    await browser?.close();
+  before(async () => {
+    await openEditor(page(), nodeRed().url, 'ampflow-dlm');
   });
 
   beforeEach(() => {
-    errors.length = 0;
+    errors().length = 0;
   });
 
   it('loads without a console error and shows the flow nodes in the palette category "EV charging"', async () => {
-    const category = page.locator('#red-ui-palette-container-EV_charging');
+    const category = page().locator('#red-ui-palette-container-EV_charging');
     await category.waitFor();
     assert.match((await category.locator('.red-ui-palette-header').innerText()).trim(), /EV charging/i);
     const inPalette = await category
@@ -41,18 +29,21 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
     assert.deepEqual([...inPalette].sort(), nodeTypes.filter((type) => !CONFIG_NODES.has(type)).sort());
     for (const type of CONFIG_NODES) {
       assert.equal(
-        await page.evaluate((t) => (window as unknown as EditorWindow).RED.nodes.getType(t)?.category, type),
+        await page().evaluate(
+          (t) => (window as unknown as EditorWindow).RED.nodes.getType(t)?.category,
+          type,
+        ),
         'config',
       );
     }
-    await screenshot(page, 'editor');
-    assert.deepEqual(errors, []);
+    await screenshot(page(), 'editor');
+    assert.deepEqual(errors(), []);
   });
 
   for (const type of nodeTypes) {
     it(`opens the edit dialog of ${type} without a console error and shows its help`, async () => {
       const isConfig = CONFIG_NODES.has(type);
-      const added = await page.evaluate(
+      const added = await page().evaluate(
         ({ type, isConfig }) => {
           const RED = (window as unknown as EditorWindow).RED;
           if (isConfig) {
@@ -83,16 +74,16 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
         { type, isConfig },
       );
       const prefix = isConfig ? 'node-config' : 'node';
-      const tray = page.locator('.red-ui-tray').last();
+      const tray = page().locator('.red-ui-tray').last();
       await tray.locator(`#${prefix}-dialog-cancel`).waitFor();
       // The dialog has its own settings form (the node's template), not an empty tray.
-      await page.waitForFunction(
+      await page().waitForFunction(
         (p) => document.querySelectorAll(`.red-ui-tray .red-ui-tray-body [id^="${p}-input-"]`).length > 0,
         prefix,
       );
-      await page.evaluate((t) => (window as unknown as EditorWindow).RED.sidebar.help.show(t), type);
+      await page().evaluate((t) => (window as unknown as EditorWindow).RED.sidebar.help.show(t), type);
       // The help sidebar shows the node's own help text under its palette label.
-      const helpText = await page.waitForFunction((t) => {
+      const helpText = await page().waitForFunction((t) => {
         const RED = (window as unknown as EditorWindow).RED;
         const def = RED.nodes.getType(t);
         const label =
@@ -105,32 +96,32 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
       }, type);
       const text = String(await helpText.jsonValue());
       assert.ok(text.length > 200, `${type}: help too short: ${text}`);
-      await screenshot(page, `edit-${type}`);
+      await screenshot(page(), `edit-${type}`);
       await tray.locator(`#${prefix}-dialog-cancel`).click();
       await tray.waitFor({ state: 'detached' });
       if (added) {
-        await page.evaluate((id) => {
+        await page().evaluate((id) => {
           const RED = (window as unknown as EditorWindow).RED;
           RED.nodes.remove(id);
           RED.nodes.dirty(false);
           RED.view.redraw(true);
         }, added);
       }
-      assert.deepEqual(errors, [], `${type}: ${errors.join('\n')}`);
+      assert.deepEqual(errors(), [], `${type}: ${errors().join('\n')}`);
     });
   }
 
   it('imports an example through Import > Examples and deploys it without an error', async () => {
     const example = 'Modbus - grid meter and PV inverter over TCP';
-    await page.locator('#red-ui-header-button-sidemenu').click();
-    await page.locator('#menu-item-import').click();
-    const dialog = page.locator('.ui-dialog:visible');
+    await page().locator('#red-ui-header-button-sidemenu').click();
+    await page().locator('#menu-item-import').click();
+    const dialog = page().locator('.ui-dialog:visible');
     await dialog.getByRole('link', { name: 'Examples' }).click();
     await dialog.locator('.red-ui-treeList-label', { hasText: packageJson.name }).first().click();
     await dialog.locator('.red-ui-treeList-label', { hasText: example }).first().click();
     await dialog.locator('#red-ui-clipboard-dialog-ok').click();
     await dialog.waitFor({ state: 'detached' }).catch(() => undefined);
-    await page.waitForFunction(() => {
+    await page().waitForFunction(() => {
       let found = false;
       (window as unknown as EditorWindow).RED.nodes.eachNode((n: { type: string }) => {
         if (n.type === 'ampflow-meter') found = true;
@@ -138,13 +129,15 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
       return found;
     });
     // Imported nodes are placed by a click on the canvas.
-    await page.mouse.click(700, 400);
-    const started = editor().process.lines.filter((line) => /\[info\] Started flows/.test(line)).length;
-    await page.locator('#red-ui-header-button-deploy').click();
-    await editor().process.waitForLine(/\[info\] Started flows/, 30000, started);
-    await page.locator('.red-ui-notification', { hasText: /Successfully deployed/i }).waitFor();
-    await screenshot(page, 'editor-example-imported');
-    assert.deepEqual(errors, []);
-    assert.deepEqual(editor().problems(), []);
+    await page().mouse.click(700, 400);
+    const started = nodeRed().process.nextLine(/\[info\] Started flows/, 30000);
+    await page().locator('#red-ui-header-button-deploy').click();
+    await started;
+    await page()
+      .locator('.red-ui-notification', { hasText: /Successfully deployed/i })
+      .waitFor();
+    await screenshot(page(), 'editor-example-imported');
+    assert.deepEqual(errors(), []);
+    assert.deepEqual(nodeRed().problems(), []);
   });
 });

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/demo';
 import { freePort } from '../support/ports';
 import { type RunningProcess, run } from '../support/process';
+import { repoRoot } from '../support/repo';
 
 const bin = (name: string) => join(repoRoot, 'dist', 'bin', `${name}.js`);
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
 import { useDemo } from '../support/demo';
+import { eventually, until } from '../support/events';
 import { EvpowerCharger } from '../support/evpower-charger';
 
 /**
@@ -38,32 +39,33 @@ describe('commissioning the demo car park with chargers built elsewhere (npm sta
   }
 
   async function sidebar(): Promise<SidebarCentralSystem> {
-    const response = await fetch(`${demo().editorUrl}/ampflow-central-system/chargers`);
+    const response = await fetch(`${demo().url}/ampflow-central-system/chargers`);
     const [cs] = (await response.json()) as SidebarCentralSystem[];
     assert.ok(cs, 'the demo central system is listed');
     return cs;
   }
 
+  /** What the chargers allow their cars changes with the profiles they accept: the events to wait on. */
+  const changes = () => [...chargers.values()].map((cp): [EvpowerCharger, string] => [cp, 'change']);
+
   /** Resolves once every car in `keys` (`CP-1/1`) draws at least 6 A; fails after 30 s naming what each draws. */
   async function charging(keys: string[]): Promise<void> {
-    const deadline = Date.now() + 30_000;
     const drawOf = (key: string) => {
       const [id = '', connector = '1'] = key.split('/');
       return chargers.get(id)?.drawA(Number(connector))[0] ?? 0;
     };
-    while (!keys.every((key) => drawOf(key) >= 6)) {
-      if (Date.now() > deadline) {
+    await until(
+      () => keys.every((key) => drawOf(key) >= 6),
+      changes(),
+      30_000,
+      async () => {
         const cs = await sidebar();
         const why = cs.chargePoints.flatMap((cp) =>
           cp.decisions.map((d) => `${cp.chargePointId}/${d.connectorId}: ${d.reason}`),
         );
-        assert.fail(
-          `not every car charges: ${keys.map((k) => `${k} ${drawOf(k)} A`).join(', ')}; ${why.join('; ')}`,
-        );
-      }
-      // Polled: the condition is the chargers' own state, changed by the profiles they accept.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+        return `not every car charges: ${keys.map((k) => `${k} ${drawOf(k)} A`).join(', ')}; ${why.join('; ')}`;
+      },
+    );
   }
 
   it('charges the first two chargers while the other three the site names are not installed yet', async () => {
@@ -100,14 +102,27 @@ describe('commissioning the demo car park with chargers built elsewhere (npm sta
     // CP-2's car charges on: a charger keeps its TxProfile for the transaction when offline
     // (OCPP 1.6 3.13.6), and the model keeps drawing at it. The others are lowered for what CP-2
     // may draw on its own; the zone never carries more than its breaker allows.
-    await (chargers.get('CP-2') as EvpowerCharger).close();
-    const deadline = Date.now() + 15_000;
+    const two = chargers.get('CP-2') as EvpowerCharger;
+    const disconnected = demo().process.nextLine(/charge point CP-2 disconnected/, 15_000);
+    await two.close();
+    await disconnected;
+    // The load manager counts CP-2 offline from its next update; the sidebar, in Node-RED's
+    // process, says so only when asked.
     let reason = '';
-    while (!(/offline/.test(reason) && zoneDrawA() <= CHARGERS_MAY_DRAW_A) && Date.now() < deadline) {
-      const cs = await sidebar();
-      reason = cs.chargePoints.find((cp) => cp.chargePointId === 'CP-2')?.decisions[0]?.reason ?? '';
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await eventually(
+      async () => {
+        const cs = await sidebar();
+        reason = cs.chargePoints.find((cp) => cp.chargePointId === 'CP-2')?.decisions[0]?.reason ?? '';
+        return /offline/.test(reason);
+      },
+      { timeoutMs: 15_000 },
+    );
+    await until(
+      () => zoneDrawA() <= CHARGERS_MAY_DRAW_A,
+      changes(),
+      15_000,
+      () => `the zone's chargers draw ${zoneDrawA()} A`,
+    );
     assert.match(reason, /offline: counted at \d+ A/);
     assert.ok(zoneDrawA() <= CHARGERS_MAY_DRAW_A, `the zone's chargers draw ${zoneDrawA()} A`);
     assert.deepEqual(

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import type { SimulatedChargePoint } from '../../lib/sim/charge-point';
-import { type EditorWindow, launchBrowser, openEditor, openPage, screenshot } from '../support/browser';
-import { useEditor } from '../support/editor';
+import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
+import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
-import { freePort } from '../support/ports';
-import { dialIn } from '../support/sim-chargers';
 
 /**
  * Issue #12, commissioning as a workflow, in headless Chromium: a load manager whose site names
@@ -15,100 +11,78 @@ import { dialIn } from '../support/sim-chargers';
  */
 describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
-  let ocppPort = 0;
-  const editor = useEditor(async () => {
-    ocppPort = await freePort();
-    return {
-      flow: [
-        { id: 'f1', type: 'tab', label: 'car park' },
-        {
-          id: 'cs1',
-          type: 'ampflow-central-system',
-          name: 'Car park',
-          host: '127.0.0.1',
-          port: String(ocppPort),
-          unknownChargePoints: 'accept',
-          authorizationPolicy: 'acceptAll',
-          readConfigurationOnBoot: false,
-        },
-        {
-          id: 'dlm1',
-          type: 'ampflow-dlm',
-          z: 'f1',
-          name: 'car park breaker',
-          centralSystem: 'cs1',
-          site: JSON.stringify({
-            circuits: [{ id: 'zone', limitA: 32 }],
-            connectors: [
-              { chargePointId: 'CP-1', circuit: 'zone' },
-              { chargePointId: 'CP-4', circuit: 'zone' },
-            ],
-          }),
-          x: 200,
-          y: 100,
-          wires: [[], []],
-        },
-      ],
-    };
-  });
-  const chargers: SimulatedChargePoint[] = [];
-  let browser: Browser;
-  let page: Page;
-  let errors: string[];
-
-  before(async function () {
-    this.timeout(60000);
-    await editor().process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
-    await dialIn(`ws://127.0.0.1:${ocppPort}/`, ['CP-1', 'CP-NEW'], chargers, { connectors: 1 });
-    browser = await launchBrowser();
-    ({ page, errors } = await openPage(browser));
-    await openEditor(page, editor().url, 'ampflow-dlm');
+  const { nodeRed, page, errors } = useBrowserSuite({
+    flow: (ocppPort) => [
+      { id: 'f1', type: 'tab', label: 'car park' },
+      centralSystemConfig(ocppPort, { id: 'cs1', name: 'Car park' }),
+      {
+        id: 'dlm1',
+        type: 'ampflow-dlm',
+        z: 'f1',
+        name: 'car park breaker',
+        centralSystem: 'cs1',
+        site: JSON.stringify({
+          circuits: [{ id: 'zone', limitA: 32 }],
+          connectors: [
+            { chargePointId: 'CP-1', circuit: 'zone' },
+            { chargePointId: 'CP-4', circuit: 'zone' },
+          ],
+        }),
+        x: 200,
+        y: 100,
+        wires: [[], []],
+      },
+    ],
+    chargers: ['CP-1', 'CP-NEW'],
+    chargerOptions: { connectors: 1 },
   });
 
-  after(async () => {
-    await browser?.close();
-    for (const cp of chargers) await cp.close();
+  before(async () => {
+    await openEditor(page(), nodeRed().url, 'ampflow-dlm');
   });
 
   it('shows in the Chargers sidebar why a connector gets its current, who never connected and who is in no site', async () => {
-    await page.evaluate(() => (window as unknown as EditorWindow).RED.sidebar.show('ampflow-chargers'));
-    const one = page.locator('.ampflow-charger[data-charge-point-id="CP-1"]');
+    await page().evaluate(() => (window as unknown as EditorWindow).RED.sidebar.show('ampflow-chargers'));
+    const one = page().locator('.ampflow-charger[data-charge-point-id="CP-1"]');
     assert.match(
       await one.locator('.ampflow-charger-decision').first().innerText(),
       /^1: 0 A, idle: Available$/,
     );
-    await page.locator('.ampflow-chargers-never-connected', { hasText: 'never connected: CP-4' }).waitFor();
-    await page
+    await page().locator('.ampflow-chargers-never-connected', { hasText: 'never connected: CP-4' }).waitFor();
+    await page()
       .locator('.ampflow-charger[data-charge-point-id="CP-NEW"] .ampflow-charger-no-site', {
         hasText: 'not managed',
       })
       .waitFor();
-    await screenshot(page, 'commissioning-sidebar');
-    assert.deepEqual(errors, []);
+    await screenshot(page(), 'commissioning-sidebar');
+    assert.deepEqual(errors(), []);
   });
 
   it('offers a charger the central system has seen as a connector to add to the site', async () => {
-    await page.evaluate(() => {
+    await page().evaluate(() => {
       const RED = (window as unknown as EditorWindow).RED;
       RED.editor.edit(RED.nodes.node('dlm1'));
     });
-    await page.locator('#red-ui-tab-ampflow-dlm-tab-connectors a').click();
-    const add = page.locator('.ampflow-dlm-add-seen[data-connector="CP-NEW/1"]');
+    await page().locator('#red-ui-tab-ampflow-dlm-tab-connectors a').click();
+    const add = page().locator('.ampflow-dlm-add-seen[data-connector="CP-NEW/1"]');
     await add.waitFor();
     assert.equal(
-      await page.locator('.ampflow-dlm-add-seen[data-connector="CP-1/1"]').count(),
+      await page().locator('.ampflow-dlm-add-seen[data-connector="CP-1/1"]').count(),
       0,
       'already in the site',
     );
     await add.click();
-    const ids = await page
+    const ids = await page()
       .locator('#ampflow-dlm-connectors .ampflow-dlm-k-cp')
       .evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));
     assert.deepEqual(ids, ['CP-1', 'CP-4', 'CP-NEW']);
-    const circuit = await page.locator('#ampflow-dlm-connectors .ampflow-dlm-k-circuit').last().inputValue();
+    const circuit = await page()
+      .locator('#ampflow-dlm-connectors .ampflow-dlm-k-circuit')
+      .last()
+      .inputValue();
     assert.equal(circuit, 'zone', "on the site's first circuit, to be changed where it hangs elsewhere");
-    assert.equal(await page.locator('#ampflow-dlm-seen').innerText(), '', 'nothing left to offer');
-    await screenshot(page, 'commissioning-dlm-dialog');
-    assert.deepEqual(errors, []);
+    assert.equal(await page().locator('#ampflow-dlm-seen').innerText(), '', 'nothing left to offer');
+    await screenshot(page(), 'commissioning-dlm-dialog');
+    assert.deepEqual(errors(), []);
   });
 });

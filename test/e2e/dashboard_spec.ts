@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
-import { launchBrowser, openPage, screenshot } from '../support/browser';
-import { repoRoot } from '../support/demo';
-import { useEditor } from '../support/editor';
+import { screenshot, useBrowserSuite } from '../support/browser';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
-import { freePort } from '../support/ports';
-import { dialIn } from '../support/sim-chargers';
+import { repoRoot } from '../support/repo';
 
 interface FlowNode {
   id: string;
@@ -23,72 +19,59 @@ interface FlowNode {
  */
 describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
-  let ocppPort = 0;
-  const editor = useEditor(async () => {
-    const flow = JSON.parse(
-      readFileSync(join(repoRoot, 'examples', 'Facility dashboard.json'), 'utf8'),
-    ) as FlowNode[];
-    ocppPort = await freePort();
-    for (const node of flow) if (node.type === 'ampflow-central-system') node.port = String(ocppPort);
-    return { flow };
+  const { nodeRed, chargers, page, errors } = useBrowserSuite({
+    flow: (ocppPort) => {
+      const flow = JSON.parse(
+        readFileSync(join(repoRoot, 'examples', 'Facility dashboard.json'), 'utf8'),
+      ) as FlowNode[];
+      for (const node of flow) if (node.type === 'ampflow-central-system') node.port = String(ocppPort);
+      return flow;
+    },
+    chargers: ['CP-1', 'CP-2'],
+    chargerOptions: { configuration: { MeterValueSampleInterval: 1 } },
+    page: { height: 1000 },
   });
-  const chargers: SimulatedChargePoint[] = [];
-  let browser: Browser;
-  let page: Page;
-  let errors: string[];
 
-  before(async function () {
-    this.timeout(60000);
-    await editor().process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
-    await dialIn(`ws://127.0.0.1:${ocppPort}/`, ['CP-1', 'CP-2'], chargers, {
-      configuration: { MeterValueSampleInterval: 1 },
-    });
+  before(async () => {
     const cp1 = chargers[0] as SimulatedChargePoint;
     cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
     const assigned = waitFor<[TransactionEvent]>(cp1, 'transactionId', () => true, 10000);
     await cp1.startTransaction(1, 'TAG-1');
     await assigned;
-    browser = await launchBrowser();
-    ({ page, errors } = await openPage(browser, { height: 1000 }));
-    await page.goto(`${editor().url}/dashboard`);
+    await page().goto(`${nodeRed().url}/dashboard`);
   });
 
-  after(async () => {
-    await browser?.close();
-    for (const cp of chargers) await cp.close();
-  });
-
-  const row = (connector: string) => page.locator(`tr.ampflow-connector[data-connector="${connector}"]`);
+  const row = (connector: string) => page().locator(`tr.ampflow-connector[data-connector="${connector}"]`);
 
   it('deploys without a warning or an error', () => {
-    assert.deepEqual(editor().problems(), []);
+    assert.deepEqual(nodeRed().problems(), []);
   });
 
   it('shows every simulated charger with its status, power, session energy and id tag', async () => {
     await row('CP-1/1').locator('.ampflow-status', { hasText: 'Charging' }).waitFor();
     await row('CP-2/1').locator('.ampflow-status', { hasText: 'Available' }).waitFor();
     assert.equal((await row('CP-1/1').locator('.ampflow-idtag').innerText()).trim(), 'TAG-1');
-    await page.waitForFunction(() =>
+    await page().waitForFunction(() =>
       /kW$/.test(
         document.querySelector('tr[data-connector="CP-1/1"] .ampflow-power')?.textContent?.trim() ?? '',
       ),
     );
     // The circuits of the load manager's summary, per phase against the limit.
-    await page.locator('.ampflow-circuit[data-circuit="carpark"] .ampflow-phase').first().waitFor();
-    assert.equal(await page.locator('.ampflow-circuit[data-circuit="carpark"] .ampflow-phase').count(), 3);
-    assert.match(await page.locator('.ampflow-circuit[data-circuit="main"]').innerText(), /\/ 63 A/);
-    assert.ok(await page.locator('canvas').count(), 'no chart');
-    await screenshot(page, 'dashboard');
-    assert.deepEqual(errors, []);
+    await page().locator('.ampflow-circuit[data-circuit="carpark"] .ampflow-phase').first().waitFor();
+    assert.equal(await page().locator('.ampflow-circuit[data-circuit="carpark"] .ampflow-phase').count(), 3);
+    assert.match(await page().locator('.ampflow-circuit[data-circuit="main"]').innerText(), /\/ 63 A/);
+    assert.ok(await page().locator('canvas').count(), 'no chart');
+    await screenshot(page(), 'dashboard');
+    assert.deepEqual(errors(), []);
   });
 
   it('updates the values as the charger sends meter values', async () => {
     const energy = row('CP-1/1').locator('.ampflow-energy');
-    await page.waitForFunction(() =>
+    await page().waitForFunction(() =>
       /\d/.test(document.querySelector('tr[data-connector="CP-1/1"] .ampflow-energy')?.textContent ?? ''),
     );
     const first = (await energy.innerText()).trim();
-    await page.waitForFunction(
+    await page().waitForFunction(
       (before) => {
         const now = document
           .querySelector('tr[data-connector="CP-1/1"] .ampflow-energy')
@@ -107,18 +90,18 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     await row('CP-1/1').getByRole('button', { name: 'Stop' }).click();
     const [event] = await stopped;
     assert.equal(event.reason, 'Remote');
-    await page
+    await page()
       .locator('.v-snackbar, .v-overlay', { hasText: 'CP-1: RemoteStopTransaction Accepted' })
       .first()
       .waitFor();
-    await page.locator('.v-data-table, table', { hasText: 'TAG-1' }).last().waitFor();
+    await page().locator('.v-data-table, table', { hasText: 'TAG-1' }).last().waitFor();
     await row('CP-1/1').locator('.ampflow-idtag', { hasText: /^$/ }).waitFor();
-    const csv = await fetch(`${editor().url}/ampflow/charge-data-records.csv`);
+    const csv = await fetch(`${nodeRed().url}/ampflow/charge-data-records.csv`);
     assert.equal(csv.status, 200);
     assert.match(csv.headers.get('content-disposition') ?? '', /charge-data-records\.csv/);
     assert.match(await csv.text(), /CP-1,1,TAG-1,.*,Remote/);
-    await screenshot(page, 'dashboard-after-stop');
-    assert.deepEqual(errors, []);
-    assert.deepEqual(editor().problems(), []);
+    await screenshot(page(), 'dashboard-after-stop');
+    assert.deepEqual(errors(), []);
+    assert.deepEqual(nodeRed().problems(), []);
   });
 });

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import { DEMO_CHARGERS, DEMO_ZONE_LIMIT_A } from '../../lib/sim/demo-site';
 import { rpcChargePoint } from '../support/charge-point';
-import { packageJson, useDemo } from '../support/demo';
+import { useDemo } from '../support/demo';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
+import { packageJson } from '../support/repo';
 
 interface NodeSet {
   id: string;
@@ -21,7 +22,7 @@ describe(`npm start (Node-RED ${nodeRedVersion()} on Node.js ${process.version})
   const demo = useDemo();
 
   it('has every node of the package in the palette, loaded without error', async () => {
-    const response = await fetch(`${demo().editorUrl}/nodes`, { headers: { Accept: 'application/json' } });
+    const response = await fetch(`${demo().url}/nodes`, { headers: { Accept: 'application/json' } });
     assert.equal(response.status, 200);
     const sets = ((await response.json()) as NodeSet[]).filter((set) => set.module === packageJson.name);
     assert.deepEqual(sets.flatMap((set) => set.types).sort(), [...nodeTypes].sort());
@@ -32,12 +33,12 @@ describe(`npm start (Node-RED ${nodeRedVersion()} on Node.js ${process.version})
   });
 
   it('serves the editor definition, help text and messages of every node', async () => {
-    const response = await fetch(`${demo().editorUrl}/nodes`, { headers: { Accept: 'text/html' } });
+    const response = await fetch(`${demo().url}/nodes`, { headers: { Accept: 'text/html' } });
     const html = await response.text();
     for (const type of nodeTypes) {
       assert.match(html, new RegExp(`registerType\\('${type}'`), `${type} editor definition missing`);
       assert.match(html, new RegExp(`data-help-name="${type}"`), `${type} help text missing`);
-      const messages = await fetch(`${demo().editorUrl}/locales/${packageJson.name}/${type}?lng=en-US`);
+      const messages = await fetch(`${demo().url}/locales/${packageJson.name}/${type}?lng=en-US`);
       assert.equal(messages.status, 200);
       const catalogue = (await messages.json()) as Record<string, unknown>;
       assert.ok(catalogue[type], `${type} has no messages`);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageJson, repoRoot, useDemo } from '../support/demo';
+import { useDemo } from '../support/demo';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
+import { packageJson, repoRoot } from '../support/repo';
 
 interface FlowNode {
   id: string;
@@ -49,14 +50,7 @@ describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
       for (const node of flow) {
         if (node.type === 'ampflow-central-system') node.port = String(await freePort());
       }
-      const started = demo().process.lines.filter((line) => /\[info\] Started flows/.test(line)).length;
-      const response = await fetch(`${demo().editorUrl}/flows`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
-        body: JSON.stringify(flow),
-      });
-      assert.equal(response.status, 204, await response.text());
-      await demo().process.waitForLine(/\[info\] Started flows/, 30000, started);
+      await demo().deploy(flow);
       for (const node of flow.filter((n) => n.type === 'ampflow-central-system')) {
         await demo().process.waitForLine(new RegExp(`central system listening on ws://.*:${node.port}/`));
       }

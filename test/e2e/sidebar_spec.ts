@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import type { RPCClient } from 'ocpp-rpc';
-import type { Browser, Page } from 'playwright-core';
 import type { SimulatedChargePoint } from '../../lib/sim/charge-point';
-import { type EditorWindow, launchBrowser, openEditor, openPage, screenshot } from '../support/browser';
+import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
 import { rpcChargePoint } from '../support/charge-point';
-import { useEditor } from '../support/editor';
+import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
-import { freePort } from '../support/ports';
-import { dialIn } from '../support/sim-chargers';
 
 const USERS = [
   { username: 'admin', password: 'admin-password-1', permissions: '*' },
@@ -21,57 +18,31 @@ const USERS = [
  */
 describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
-  let ocppPort = 0;
-  const editor = useEditor(async () => {
-    ocppPort = await freePort();
-    return {
-      users: USERS,
-      flow: [
-        { id: 'f1', type: 'tab', label: 'commissioning' },
-        {
-          id: 'cs1',
-          type: 'ampflow-central-system',
-          name: 'Site A',
-          host: '127.0.0.1',
-          port: String(ocppPort),
-          unknownChargePoints: 'accept',
-          authorizationPolicy: 'acceptAll',
-          readConfigurationOnBoot: false,
-          chargePoints: [{ id: 'CP-LAX', lenient: true }],
-        },
-      ],
-    };
+  const { nodeRed, ocppPort, chargers, page, errors } = useBrowserSuite({
+    users: USERS,
+    flow: (ocppPort) => [
+      { id: 'f1', type: 'tab', label: 'commissioning' },
+      centralSystemConfig(ocppPort, {
+        id: 'cs1',
+        name: 'Site A',
+        chargePoints: [{ id: 'CP-LAX', lenient: true }],
+      }),
+    ],
+    chargers: ['CP-SIDE-1', 'CP-SIDE-2'],
+    chargerOptions: { connectors: 2, chargePointVendor: 'Bender', chargePointModel: 'CC613' },
   });
-  const chargers: SimulatedChargePoint[] = [];
   let lax: RPCClient | undefined;
-  let browser: Browser;
-  let page: Page;
-  let errors: string[];
-
-  before(async function () {
-    this.timeout(60000);
-    await editor().process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
-    await dialIn(`ws://127.0.0.1:${ocppPort}/`, ['CP-SIDE-1', 'CP-SIDE-2'], chargers, {
-      connectors: 2,
-      chargePointVendor: 'Bender',
-      chargePointModel: 'CC613',
-    });
-    browser = await launchBrowser();
-    ({ page, errors } = await openPage(browser));
-  });
 
   after(async () => {
-    await browser?.close();
     await lax?.close();
-    for (const cp of chargers) await cp.close();
   });
 
-  const entry = (id: string) => page.locator(`.ampflow-charger[data-charge-point-id="${id}"]`);
+  const entry = (id: string) => page().locator(`.ampflow-charger[data-charge-point-id="${id}"]`);
 
   it('lists the connected chargers with vendor, model, firmware, connectors and last message, and adds one that dials in', async () => {
-    const token = await editor().token('admin', 'admin-password-1');
-    await openEditor(page, `${editor().url}/?access_token=${token}`, 'ampflow-central-system');
-    await page.evaluate(() => (window as unknown as EditorWindow).RED.sidebar.show('ampflow-chargers'));
+    const token = await nodeRed().token('admin', 'admin-password-1');
+    await openEditor(page(), `${nodeRed().url}/?access_token=${token}`, 'ampflow-central-system');
+    await page().evaluate(() => (window as unknown as EditorWindow).RED.sidebar.show('ampflow-chargers'));
     await entry('CP-SIDE-1').waitFor();
     assert.equal(await entry('CP-SIDE-1').getAttribute('data-state'), 'connected');
     assert.match(
@@ -88,7 +59,7 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
 
     // A charger being commissioned: it appears while the sidebar is open, with the field its
     // BootNotification got wrong (lenient, so it is accepted).
-    lax = rpcChargePoint(`ws://127.0.0.1:${ocppPort}/`, 'CP-LAX');
+    lax = rpcChargePoint(`ws://127.0.0.1:${ocppPort()}/`, 'CP-LAX');
     await lax.connect();
     await lax.call('BootNotification', {
       chargePointVendor: 'Schneider Electric',
@@ -97,25 +68,27 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     });
     await entry('CP-LAX').locator('.ampflow-charger-warning', { hasText: 'chargeBoxSerialNumber' }).waitFor();
     assert.match(await entry('CP-LAX').innerText(), /Schneider Electric EVlink/);
-    assert.match(await page.locator('.ampflow-chargers-summary').innerText(), /^3 of 3 connected$/);
-    await screenshot(page, 'sidebar');
-    assert.deepEqual(errors, []);
+    assert.match(await page().locator('.ampflow-chargers-summary').innerText(), /^3 of 3 connected$/);
+    await screenshot(page(), 'sidebar');
+    assert.deepEqual(errors(), []);
   });
 
   it('shows a charger that hangs up as offline', async () => {
     const gone = chargers[1] as SimulatedChargePoint;
     await gone.disconnect();
-    await page.locator('.ampflow-charger[data-charge-point-id="CP-SIDE-2"][data-state="offline"]').waitFor();
-    assert.deepEqual(errors, []);
+    await page()
+      .locator('.ampflow-charger[data-charge-point-id="CP-SIDE-2"][data-state="offline"]')
+      .waitFor();
+    assert.deepEqual(errors(), []);
   });
 
   it('serves its list only to users with the read permission', async () => {
-    const url = `${editor().url}/ampflow-central-system/chargers`;
+    const url = `${nodeRed().url}/ampflow-central-system/chargers`;
     const as = async (username?: string) => {
       const user = USERS.find((u) => u.username === username);
       const headers: Record<string, string> = user
         ? {
-            Authorization: `Bearer ${await editor().token(user.username, user.password, [user.permissions].flat().join(' '))}`,
+            Authorization: `Bearer ${await nodeRed().token(user.username, user.password, [user.permissions].flat().join(' '))}`,
           }
         : {};
       return (await fetch(url, { headers })).status;

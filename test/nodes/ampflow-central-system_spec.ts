@@ -9,25 +9,17 @@ import centralSystemNode = require('../../nodes/ampflow-central-system');
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { centralSystemConfig } from '../support/flows';
+import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
-import { centralSystemConfig, listening, onTab } from './fixtures';
-
-helper.init(nodeRedRuntimePath());
+import { listening, onTab, useHelperServer } from './fixtures';
 
 interface SpyCall {
   args: unknown[];
 }
 
 describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useHelperServer();
 
   it('opens its port on deploy and closes it, with every charger, on unload', async () => {
     const port = await freePort();

@@ -13,11 +13,10 @@ import { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import { limitStatus, RepeatedFailures } from '../../nodes/profile-status';
 import type { CentralSystemNode } from '../../nodes/types';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { centralSystemConfig } from '../support/flows';
+import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
-import { centralSystemConfig, listening, onTab } from './fixtures';
-
-helper.init(nodeRedRuntimePath());
+import { CATCH_ALL, listening, onTab, useHelperServer } from './fixtures';
 
 interface Msg {
   topic?: string;
@@ -33,14 +32,13 @@ describe(`ampflow-charging-profile node (Node-RED ${nodeRedVersion()})`, () => {
 
   beforeEach(async () => {
     port = await freePort();
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
   });
 
   afterEach(async () => {
     await Promise.all(chargers.splice(0).map((cp) => cp.close()));
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
+
+  useHelperServer();
 
   async function load(settings: Record<string, unknown> = {}) {
     await helper.load(
@@ -62,8 +60,7 @@ describe(`ampflow-charging-profile node (Node-RED ${nodeRedVersion()})`, () => {
           ...settings,
         },
         { id: 'out', type: 'helper' },
-        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
+        ...CATCH_ALL,
       ),
     );
     await listening(helper.getNode('cs') as CentralSystemNode);

@@ -10,12 +10,11 @@ import type { SiteSummary } from '../../lib/dlm/summary';
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { centralSystemConfig } from '../support/flows';
+import { nodeRedVersion } from '../support/node-red';
 import { BOOT } from '../support/ocpp';
 import { freePort } from '../support/ports';
-import { centralSystemConfig, listening, onTab } from './fixtures';
-
-helper.init(nodeRedRuntimePath());
+import { CATCH_ALL, listening, onTab, useHelperServer } from './fixtures';
 
 interface Msg<T> {
   topic: string;
@@ -39,14 +38,7 @@ const tx = (transactionId: number) => ({
 });
 
 describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
-  beforeEach(async () => {
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useHelperServer();
 
   async function load(settings: Record<string, unknown> = {}) {
     await helper.load(
@@ -61,8 +53,7 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
         },
         { id: 'setPoints', type: 'helper' },
         { id: 'summary', type: 'helper' },
-        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
+        ...CATCH_ALL,
       ),
     );
     return {

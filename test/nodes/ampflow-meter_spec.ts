@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import helper, { type TestFlows } from 'node-red-node-test-helper';
+import helper from 'node-red-node-test-helper';
 
 import meterNode = require('../../nodes/ampflow-meter');
 import busNode = require('../../nodes/ampflow-modbus-bus');
@@ -10,9 +10,8 @@ import type { DeviceProfile } from '../../lib/modbus/types';
 import { SimulatedMeter } from '../../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../../lib/sim/modbus-server';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
-
-helper.init(nodeRedRuntimePath());
+import { nodeRedVersion } from '../support/node-red';
+import { CATCH_ALL, onTab, tcpBusConfig, useHelperServer } from './fixtures';
 
 interface SpyCall {
   args: unknown[];
@@ -26,13 +25,6 @@ interface Msg {
   tag?: string;
 }
 
-function onTab(...nodes: Record<string, unknown>[]): TestFlows {
-  const placed = nodes.map((node) =>
-    node.type === 'ampflow-modbus-bus' ? node : { z: 'tab', x: 100, y: 100, ...node },
-  );
-  return [{ id: 'tab', type: 'tab', label: 'test' }, ...placed] as TestFlows;
-}
-
 describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
   let server: ModbusSimServer;
   let simulated: SimulatedMeter;
@@ -44,12 +36,11 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
       values: { totalPowerW: -4200 },
     });
     server.addUnit(1, simulated);
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
   });
 
+  useHelperServer();
+
   afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
     await server.stop();
   });
 
@@ -57,14 +48,7 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
     helper.load(
       [busNode, meterNode],
       onTab(
-        {
-          id: 'bus',
-          type: 'ampflow-modbus-bus',
-          name: 'main',
-          transport: 'tcp',
-          host: '127.0.0.1',
-          port: String(server.port),
-        },
+        tcpBusConfig(server.port),
         {
           id: 'meter',
           type: 'ampflow-meter',
@@ -98,10 +82,7 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
   });
 
   it('reads on demand: the message goes on with the reading; a failure reaches Catch nodes', async () => {
-    await load({ pollIntervalS: '0' }, [
-      { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-      { id: 'caught', type: 'helper' },
-    ]);
+    await load({ pollIntervalS: '0' }, [...CATCH_ALL]);
     const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
     helper.getNode('meter').receive({ tag: 'keep me' });
     const [msg] = await out;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import helper, { type TestFlows } from 'node-red-node-test-helper';
+import helper from 'node-red-node-test-helper';
 
 import meterNode = require('../../nodes/ampflow-meter');
 import busNode = require('../../nodes/ampflow-modbus-bus');
@@ -10,23 +10,14 @@ import { SimulatedMeter } from '../../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../../lib/sim/modbus-server';
 import type { ModbusBusNode } from '../../nodes/modbus-types';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
 import { openPtyPair, type PtyPair } from '../support/pty';
 import { waitUntil } from '../unit/modbus/harness';
-
-helper.init(nodeRedRuntimePath());
+import { onTab, tcpBusConfig, useHelperServer } from './fixtures';
 
 interface SpyCall {
   args: unknown[];
-}
-
-/** Flow nodes on a tab (with x and y); the bus config node without (Node-RED's config-node test). */
-function onTab(...nodes: Record<string, unknown>[]): TestFlows {
-  const placed = nodes.map((node) =>
-    node.type === 'ampflow-modbus-bus' ? node : { z: 'tab', x: 100, y: 100, ...node },
-  );
-  return [{ id: 'tab', type: 'tab', label: 'test' }, ...placed] as TestFlows;
 }
 
 const meter = (settings: Record<string, unknown> = {}) => ({
@@ -41,17 +32,22 @@ const meter = (settings: Record<string, unknown> = {}) => ({
   ...settings,
 });
 
+/** An RTU-over-TCP bus `bus` that waits `drainAfterTimeoutMs` for the line to fall silent after a timeout. */
+const rtuOverTcpBus = (drainAfterTimeoutMs: string) => ({
+  id: 'bus',
+  type: 'ampflow-modbus-bus',
+  transport: 'rtu-over-tcp',
+  host: '127.0.0.1',
+  drainAfterTimeoutMs,
+});
+
 describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
   let server: ModbusSimServer | undefined;
   let pty: PtyPair | undefined;
 
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
+  useHelperServer();
 
   afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
     await server?.stop();
     server = undefined;
     await pty?.close();
@@ -62,20 +58,7 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
     server = new ModbusSimServer({ kind: 'tcp' });
     await server.start();
     server.addUnit(1, new SimulatedMeter(findProfile('eastron-sdm630') as DeviceProfile));
-    await helper.load(
-      [busNode, meterNode],
-      onTab(
-        {
-          id: 'bus',
-          type: 'ampflow-modbus-bus',
-          name: 'main',
-          transport: 'tcp',
-          host: '127.0.0.1',
-          port: String(server.port),
-        },
-        meter(),
-      ),
-    );
+    await helper.load([busNode, meterNode], onTab(tcpBusConfig(server.port), meter()));
     const status = waitFor<[SpyCall]>(helper.getNode('meter'), 'call:status', (call: SpyCall) =>
       /kW$/.test(String((call.args[0] as { text: string }).text)),
     );
@@ -89,20 +72,7 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
 
   it('shows a refused connection as "reconnecting", logged once as information, not as an error', async () => {
     const port = await freePort();
-    await helper.load(
-      [busNode, meterNode],
-      onTab(
-        {
-          id: 'bus',
-          type: 'ampflow-modbus-bus',
-          name: 'gone',
-          transport: 'tcp',
-          host: '127.0.0.1',
-          port: String(port),
-        },
-        meter(),
-      ),
-    );
+    await helper.load([busNode, meterNode], onTab(tcpBusConfig(port, { name: 'gone' }), meter()));
     const bus = helper.getNode('bus');
     let problems = 0;
     const spied = bus as unknown as NodeJS.EventEmitter;
@@ -147,30 +117,12 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
   });
 
   it('takes the silence after a timeout for RTU framing, and names the field when it is wrong', async () => {
-    await helper.load(
-      [busNode, meterNode],
-      onTab({
-        id: 'bus',
-        type: 'ampflow-modbus-bus',
-        transport: 'rtu-over-tcp',
-        host: '127.0.0.1',
-        drainAfterTimeoutMs: '-5',
-      }),
-    );
+    await helper.load([busNode, meterNode], onTab(rtuOverTcpBus('-5')));
     const bad = helper.getNode('bus') as ModbusBusNode;
     assert.equal(bad.bus, undefined);
     assert.match(bad.problem ?? '', /^drainAfterTimeoutMs: -5 ms is outside 0 to 60000 ms/);
     await helper.unload();
-    await helper.load(
-      [busNode, meterNode],
-      onTab({
-        id: 'bus',
-        type: 'ampflow-modbus-bus',
-        transport: 'rtu-over-tcp',
-        host: '127.0.0.1',
-        drainAfterTimeoutMs: '400',
-      }),
-    );
+    await helper.load([busNode, meterNode], onTab(rtuOverTcpBus('400')));
     const good = helper.getNode('bus') as ModbusBusNode;
     assert.equal(good.problem, undefined);
     assert.ok(good.bus);

@@ -8,12 +8,11 @@ import ocppCommandNode = require('../../nodes/ampflow-ocpp-command');
 import type { CentralSystemNode } from '../../nodes/types';
 import { answer, rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { centralSystemConfig } from '../support/flows';
+import { nodeRedVersion } from '../support/node-red';
 import { BOOT } from '../support/ocpp';
 import { freePort } from '../support/ports';
-import { centralSystemConfig, listening, onTab } from './fixtures';
-
-helper.init(nodeRedRuntimePath());
+import { CATCH_ALL, listening, onTab, useHelperServer } from './fixtures';
 
 interface Msg {
   payload: unknown;
@@ -27,15 +26,14 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
 
   beforeEach(async () => {
     port = await freePort();
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
   });
 
   afterEach(async () => {
     await charger?.close();
     charger = undefined;
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
   });
+
+  useHelperServer();
 
   async function load(command: Record<string, unknown>) {
     await helper.load(
@@ -54,8 +52,7 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
           ...command,
         },
         { id: 'out', type: 'helper' },
-        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
+        ...CATCH_ALL,
       ),
     );
     await listening(helper.getNode('cs') as CentralSystemNode);

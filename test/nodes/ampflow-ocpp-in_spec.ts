@@ -8,12 +8,11 @@ import ocppResponseNode = require('../../nodes/ampflow-ocpp-response');
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
+import { centralSystemConfig } from '../support/flows';
+import { nodeRedVersion } from '../support/node-red';
 import { BOOT } from '../support/ocpp';
 import { freePort } from '../support/ports';
-import { centralSystemConfig, listening, onTab } from './fixtures';
-
-helper.init(nodeRedRuntimePath());
+import { listening, onTab, useHelperServer } from './fixtures';
 
 interface Msg {
   topic: string;
@@ -23,33 +22,37 @@ interface Msg {
   ampflowRequest?: unknown;
 }
 
+/** An ampflow-ocpp-in node `in` on the central system `cs`: every charger and action, as messages. */
+const ocppIn = (settings: Record<string, unknown> = {}) => ({
+  id: 'in',
+  type: 'ampflow-ocpp-in',
+  centralSystem: 'cs',
+  chargePoints: '',
+  actions: [],
+  mode: 'messages',
+  wires: [[]],
+  ...settings,
+});
+
 describe(`ampflow-ocpp-in node (Node-RED ${nodeRedVersion()})`, () => {
   let port: number;
 
   beforeEach(async () => {
     port = await freePort();
-    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
   });
 
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useHelperServer();
 
   it('emits the messages of the chosen chargers and types, topic <id>/<Action>, raw OCPP in msg.ocpp', async () => {
     await helper.load(
       [centralSystemNode, ocppInNode],
       onTab(
         centralSystemConfig(port),
-        {
-          id: 'in',
-          type: 'ampflow-ocpp-in',
-          centralSystem: 'cs',
+        ocppIn({
           chargePoints: 'CP-1, CP-3',
           actions: ['MeterValues', 'StatusNotification'],
-          mode: 'messages',
           wires: [['out']],
-        },
+        }),
         { id: 'out', type: 'helper' },
       ),
     );
@@ -86,18 +89,7 @@ describe(`ampflow-ocpp-in node (Node-RED ${nodeRedVersion()})`, () => {
   });
 
   it('shows how many chargers are connected', async () => {
-    await helper.load(
-      [centralSystemNode, ocppInNode],
-      onTab(centralSystemConfig(port), {
-        id: 'in',
-        type: 'ampflow-ocpp-in',
-        centralSystem: 'cs',
-        chargePoints: '',
-        actions: [],
-        mode: 'messages',
-        wires: [[]],
-      }),
-    );
+    await helper.load([centralSystemNode, ocppInNode], onTab(centralSystemConfig(port), ocppIn()));
     await listening(helper.getNode('cs') as CentralSystemNode);
     const node = helper.getNode('in');
     const status = waitFor<[{ args: [{ text: string }] }]>(
@@ -120,15 +112,7 @@ describe(`ampflow-ocpp-in node (Node-RED ${nodeRedVersion()})`, () => {
           tlsCertificate: '/nonexistent/cs.pem',
           tlsCa: '/nonexistent/ca.pem',
         }),
-        {
-          id: 'in',
-          type: 'ampflow-ocpp-in',
-          centralSystem: 'cs',
-          chargePoints: '',
-          actions: [],
-          mode: 'messages',
-          wires: [[]],
-        },
+        ocppIn(),
       ),
       { cs: { tlsPrivateKey: '/nonexistent/cs.key' } },
     );
@@ -149,15 +133,7 @@ describe(`ampflow-ocpp-in node (Node-RED ${nodeRedVersion()})`, () => {
       [centralSystemNode, ocppInNode, ocppResponseNode],
       onTab(
         centralSystemConfig(port, { authorizationPolicy: 'flow', flowTimeoutS: '10' }),
-        {
-          id: 'in',
-          type: 'ampflow-ocpp-in',
-          centralSystem: 'cs',
-          chargePoints: '',
-          actions: [],
-          mode: 'requests',
-          wires: [['decide']],
-        },
+        ocppIn({ mode: 'requests', wires: [['decide']] }),
         { id: 'decide', type: 'helper' },
         { id: 'response', type: 'ampflow-ocpp-response' },
       ),

@@ -4,29 +4,16 @@ import helper from 'node-red-node-test-helper';
 import ocppResponseNode = require('../../nodes/ampflow-ocpp-response');
 
 import { waitFor } from '../support/events';
-import { nodeRedRuntimePath, nodeRedVersion } from '../support/node-red';
-import { onTab } from './fixtures';
-
-helper.init(nodeRedRuntimePath());
+import { nodeRedVersion } from '../support/node-red';
+import { CATCH_ALL, onTab, useHelperServer } from './fixtures';
 
 describe(`ampflow-ocpp-response node (Node-RED ${nodeRedVersion()})`, () => {
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useHelperServer();
 
   it('gives a message that did not come from ampflow-ocpp-in to Catch nodes, with a reason', async () => {
     await helper.load(
       [ocppResponseNode],
-      onTab(
-        { id: 'response', type: 'ampflow-ocpp-response' },
-        { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-        { id: 'caught', type: 'helper' },
-      ),
+      onTab({ id: 'response', type: 'ampflow-ocpp-response' }, ...CATCH_ALL),
     );
     const caught = waitFor<[{ error: { message: string } }]>(helper.getNode('caught'), 'input');
     helper.getNode('response').receive({ payload: true });

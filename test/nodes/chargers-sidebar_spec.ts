@@ -7,11 +7,9 @@ import dlmNode = require('../../nodes/ampflow-dlm');
 import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
-import { nodeRedRuntimePath } from '../support/node-red';
+import { centralSystemConfig } from '../support/flows';
 import { freePort } from '../support/ports';
-import { centralSystemConfig, listening, onTab } from './fixtures';
-
-helper.init(nodeRedRuntimePath());
+import { listening, onTab, useHelperServer } from './fixtures';
 
 /**
  * Issue #12: the Chargers sidebar says, for every connector a load manager controls, what it
@@ -19,13 +17,7 @@ helper.init(nodeRedRuntimePath());
  * no site names.
  */
 describe('Chargers sidebar with a load manager', () => {
-  beforeEach((done) => {
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
-  });
+  useHelperServer();
 
   it('shows why each connector gets its current, the chargers never connected, and those in no site', async () => {
     const port = await freePort();

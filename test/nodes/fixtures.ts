@@ -1,26 +1,49 @@
 import assert from 'node:assert/strict';
-import type { TestFlows, TestFlowsItem } from 'node-red-node-test-helper';
+import helper, { type TestFlows } from 'node-red-node-test-helper';
 import type { CentralSystemState } from '../../lib/ocpp/central-system';
-import type { CentralSystemNode, CentralSystemNodeDef } from '../../nodes/types';
+import type { CentralSystemNode } from '../../nodes/types';
 import { waitFor } from '../support/events';
+import { nodeRedRuntimePath } from '../support/node-red';
 
-/** A central-system config node for node tests: loopback, unknown chargers accepted, tags accepted. */
-export function centralSystemConfig(
-  port: number,
-  settings: Partial<TestFlowsItem<CentralSystemNodeDef>> = {},
-): TestFlowsItem<CentralSystemNodeDef> {
+/**
+ * Mocha hooks of a node suite: node-red-node-test-helper on the Node-RED under test, its server
+ * started before each test; the test's flow unloaded and the server stopped after it. An
+ * afterEach that must run before the unload (closing chargers while their central system still
+ * runs) is registered before this call, one that must run after it (stopping a Modbus server)
+ * after.
+ */
+export function useHelperServer(): void {
+  helper.init(nodeRedRuntimePath());
+  beforeEach(async () => {
+    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+}
+
+/** A Catch node for the tab wired to the helper node `caught`: where a test sees a node's errors. */
+export const CATCH_ALL = [
+  { id: 'catch', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+
+/** A Modbus TCP bus config node `bus` on loopback at `port`; `settings` override. */
+export function tcpBusConfig(port: number, settings: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    id: 'cs',
-    type: 'ampflow-central-system',
-    name: 'test central system',
+    id: 'bus',
+    type: 'ampflow-modbus-bus',
+    name: 'main',
+    transport: 'tcp',
     host: '127.0.0.1',
     port: String(port),
-    unknownChargePoints: 'accept',
-    authorizationPolicy: 'acceptAll',
-    readConfigurationOnBoot: false,
     ...settings,
   };
 }
+
+/** The package's configuration nodes: Node-RED takes them without a tab or coordinates. */
+const CONFIG_TYPES = new Set(['ampflow-central-system', 'ampflow-modbus-bus']);
 
 /**
  * A flow on one tab (Catch and Status nodes need a tab). Flow nodes get coordinates: Node-RED
@@ -28,7 +51,7 @@ export function centralSystemConfig(
  */
 export function onTab(...nodes: Record<string, unknown>[]): TestFlows {
   const placed = nodes.map((node) =>
-    node.type === 'ampflow-central-system' ? node : { z: 'tab', x: 100, y: 100, ...node },
+    CONFIG_TYPES.has(String(node.type)) ? node : { z: 'tab', x: 100, y: 100, ...node },
   );
   return [{ id: 'tab', type: 'tab', label: 'test' }, ...placed] as TestFlows;
 }

@@ -5,7 +5,7 @@ import { PasswordBook } from '../../lib/ocpp/passwords';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
 import { BOOT, useOcppHarness } from '../support/ocpp';
-import { type Attempt, attempt, basic, settle } from './support/security';
+import { type Attempt, attempt, basic, settle, within } from './support/security';
 
 /**
  * Password guessing against security profile 1: the FailureThrottle keys on the remote address,
@@ -33,19 +33,7 @@ const guessesChecked = (refusals: Refusal[], address: string) =>
   refusals.filter((r) => r.remoteAddress === address && r.reason === 'wrong password').length;
 
 /** Resolves when the attempt is answered; fails after `ms` of real time instead of hanging the test. */
-async function answeredWithin(a: Attempt, ms = 3000): Promise<number> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      a.status,
-      new Promise<number>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const answeredWithin = (a: Attempt, ms = 3000): Promise<number> => within(ms, 'the answer', a.status);
 
 describe('security: password guessing (security profile 1)', () => {
   const harness = useOcppHarness();

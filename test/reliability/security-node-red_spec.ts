@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHIPPED_PROFILES } from '../../lib/modbus/profiles';
 import { rpcChargePoint } from '../support/charge-point';
-import { packageJson } from '../support/demo';
+import type { NodeRed } from '../support/node-red';
 import { BOOT } from '../support/ocpp';
 import { freePort } from '../support/ports';
+import { packageJson } from '../support/repo';
 import { basic, handshakeStatus } from './support/security';
 import {
   type AdminRoute,
   registeredAdminRoutes,
-  type SecuredNodeRed,
   startSecuredNodeRed,
   TOKENS,
 } from './support/security-node-red';
@@ -32,7 +32,7 @@ function secretForms(identity: string, password: string): string[] {
 
 describe('security: credentials and admin permissions in Node-RED', function () {
   this.timeout(30000);
-  let red: SecuredNodeRed;
+  let red: NodeRed;
   let ocppPort: number;
 
   before(async function () {

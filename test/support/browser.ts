@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { repoRoot } from './demo';
+import type { SimulatedChargePoint, SimulatedChargePointOptions } from '../../lib/sim/charge-point';
+import { type AdminUser, type NodeRed, useNodeRed } from './node-red';
+import { freePort } from './ports';
+import { repoRoot } from './repo';
+import { dialIn } from './sim-chargers';
 
 /** Where the browser tests save their screenshots (git-ignored): for a reviewer to look at. */
 export const screenshotDir = join(repoRoot, 'test-results', 'screenshots');
@@ -98,4 +102,81 @@ export async function openPage(
   const page = await browser.newPage({ viewport: { width: 1400, height: options.height ?? 900 } });
   page.setDefaultTimeout(options.timeoutMs ?? 20000);
   return { page, errors: collectPageErrors(page) };
+}
+
+/**
+ * FlowFuse Dashboard 2.0, from the repository's devDependencies. Node-RED finds it by itself: it
+ * scans every node_modules above its own core nodes, and both Node-RED 4 (the devDependency) and
+ * Node-RED 5 (.ci/node-red-5, AMPFLOW_NODE_RED_DIR) live below the repository's node_modules. The
+ * browser suites check that it was found.
+ */
+export const DASHBOARD = '@flowfuse/node-red-dashboard';
+
+export interface BrowserSuiteOptions {
+  /** The flow deployed at start, given the free port for its central system; none by default. */
+  flow?: (ocppPort: number) => unknown[];
+  /** Users of Node-RED's adminAuth (see NodeRedOptions.users); without, the editor needs no login. */
+  users?: AdminUser[];
+  /** Simulated chargers that dial the flow's central system (once it listens) before the browser starts. */
+  chargers?: string[];
+  chargerOptions?: Partial<SimulatedChargePointOptions>;
+  /** The page's height and default timeout (openPage). */
+  page?: { height?: number; timeoutMs?: number };
+}
+
+/** What a browser suite's tests use; the getters fail before the suite's before hooks have run. */
+export interface BrowserSuite {
+  nodeRed(): NodeRed;
+  /** The port given to the flow's central system. */
+  ocppPort(): number;
+  /** The simulated chargers that dialled in, in the order of `chargers`. */
+  chargers: SimulatedChargePoint[];
+  page(): Page;
+  /** The page's console errors and uncaught exceptions so far (a test may empty it). */
+  errors(): string[];
+}
+
+/**
+ * Mocha hooks for a browser test: a Node-RED (this package and FlowFuse Dashboard installed)
+ * running `flow`, the simulated `chargers` dialled into its central system, and a page of a
+ * headless Chromium; all closed after the suite.
+ */
+export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite {
+  let ocppPort = 0;
+  let browser: Browser | undefined;
+  let opened: { page: Page; errors: string[] } | undefined;
+  const chargers: SimulatedChargePoint[] = [];
+  // Registered first, so it runs before Node-RED is stopped.
+  after(async () => {
+    await browser?.close();
+    for (const cp of chargers) await cp.close();
+  });
+  const nodeRed = useNodeRed(async () => {
+    ocppPort = await freePort();
+    return {
+      flow: options.flow?.(ocppPort) ?? [],
+      ...(options.users ? { users: options.users } : {}),
+      modules: [DASHBOARD],
+    };
+  });
+  before(async function () {
+    this.timeout(60000);
+    if (options.chargers) {
+      await nodeRed().process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
+      await dialIn(`ws://127.0.0.1:${ocppPort}/`, options.chargers, chargers, options.chargerOptions);
+    }
+    browser = await launchBrowser();
+    opened = await openPage(browser, options.page);
+  });
+  const page = () => {
+    if (!opened) throw new Error('the browser did not start');
+    return opened;
+  };
+  return {
+    nodeRed,
+    ocppPort: () => ocppPort,
+    chargers,
+    page: () => page().page,
+    errors: () => page().errors,
+  };
 }

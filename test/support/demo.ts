@@ -1,43 +1,29 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type NodeRed, useStarted, watchNodeRed } from './node-red';
 import { freePort } from './ports';
-import { type RunningProcess, run } from './process';
-
-export const repoRoot = join(__dirname, '..', '..');
-export const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
-
-/**
- * Warnings every fresh Node-RED user directory prints at start, whatever is installed. Tests
- * treat any other warn or error line as a failure.
- */
-const NODE_RED_STARTUP_NOTICES = [
-  /\[warn\] Projects disabled : /,
-  /\[warn\] Encrypted credentials not found$/,
-  /\[warn\]\s*-*\s*$/,
-];
+import { run } from './process';
+import { repoRoot } from './repo';
 
 /**
  * A real Node-RED process started by `scripts/start.mjs` (what `npm start` runs) in a temporary
  * user directory, with the simulated site (`ampflow-demo-site`) next to it unless told otherwise.
+ * The script is the demo's own entry point; its process is handled as every other Node-RED here
+ * (test/support/node-red.ts).
  */
-export interface Demo {
-  process: RunningProcess;
-  editorUrl: string;
+export interface Demo extends NodeRed {
   ocppPort: number;
   /** Modbus TCP ports of the simulated grid meter and PV inverter (free ones, whether the site runs or not). */
   gridMeterPort: number;
   inverterPort: number;
-  userDir: string;
-  /** Log lines at warn or error level that are not Node-RED's own start-up notices. */
-  problems(): string[];
-  /** Stops Node-RED if still running (SIGTERM, then kills it) and removes the user directory. */
-  dispose(): Promise<void>;
 }
 
 export interface DemoOptions {
   /** Start the simulated site too (default true); `--no-site` otherwise. */
   site?: boolean;
+  /** The Node-RED install to run (AMPFLOW_NODE_RED_DIR for the script; default the environment's). */
+  nodeRedDir?: string;
 }
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
@@ -61,33 +47,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   ];
   const process_ = run(process.execPath, [join(repoRoot, 'scripts', 'start.mjs'), ...args], {
     cwd: repoRoot,
+    ...(options.nodeRedDir ? { env: { ...process.env, AMPFLOW_NODE_RED_DIR: options.nodeRedDir } } : {}),
   });
-  try {
-    await process_.waitForLine(/ampflow demo: \[4\/4\] demo flow deployed/);
-    await process_.waitForLine(/\[ampflow-central-system:Demo central system\] .* listening on/);
-  } catch (error) {
-    // Nothing is left running behind a demo that did not come up.
-    await process_.stop('SIGTERM');
-    rmSync(userDir, { recursive: true, force: true });
-    throw error;
-  }
-  return {
-    process: process_,
-    editorUrl: `http://127.0.0.1:${editorPort}`,
-    ocppPort,
-    gridMeterPort,
-    inverterPort,
+  const nodeRed = await watchNodeRed(process_, {
+    url: `http://127.0.0.1:${editorPort}`,
     userDir,
-    problems: () =>
-      process_.lines.filter(
-        (line) =>
-          /\[(warn|error)\]/.test(line) && !NODE_RED_STARTUP_NOTICES.some((notice) => notice.test(line)),
-      ),
-    async dispose() {
-      await process_.stop('SIGTERM');
-      rmSync(userDir, { recursive: true, force: true });
-    },
-  };
+    ready: [
+      { pattern: /ampflow demo: \[4\/4\] demo flow deployed/ },
+      { pattern: /\[ampflow-central-system:Demo central system\] .* listening on/ },
+    ],
+    cleanup: () => rmSync(userDir, { recursive: true, force: true }),
+  });
+  return { ...nodeRed, ocppPort, gridMeterPort, inverterPort };
 }
 
 /**
@@ -95,16 +66,5 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
  * returns a getter for it.
  */
 export function useDemo(options: DemoOptions = {}): () => Demo {
-  let demo: Demo | undefined;
-  before(async function () {
-    this.timeout(60000);
-    demo = await startDemo(options);
-  });
-  after(async () => {
-    await demo?.dispose();
-  });
-  return () => {
-    if (!demo) throw new Error('the demo Node-RED did not start');
-    return demo;
-  };
+  return useStarted(() => startDemo(options), 60000);
 }

@@ -29,7 +29,11 @@ interface ConnectorSide {
   meterWh: number;
 }
 
-export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileRequest] }> {
+/**
+ * Events: `profile` for each SetChargingProfile it accepted; `change` whenever what it allows its
+ * connectors may have changed (a profile installed or cleared), so a test waits for that.
+ */
+export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileRequest]; change: [] }> {
   readonly client: OcppClient;
   /** Every SetChargingProfile it accepted, in order. */
   readonly profiles: SetChargingProfileRequest[] = [];
@@ -237,6 +241,7 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
       this.profiles.push(request as SetChargingProfileRequest);
       cb({ status: 'Accepted' });
       this.emit('profile', request as SetChargingProfileRequest);
+      this.emit('change');
       this.afterChange();
     });
     c.on('ClearChargingProfile', (request, cb) => {
@@ -254,7 +259,9 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
         cleared = true;
       }
       cb({ status: cleared ? 'Accepted' : 'Unknown' });
-      if (cleared) this.afterChange();
+      if (!cleared) return;
+      this.emit('change');
+      this.afterChange();
     });
     c.on('GetCompositeSchedule', (request, cb) => {
       const limit = this.limitA(request.connectorId || 1);

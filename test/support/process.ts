@@ -64,6 +64,11 @@ export class RunningProcess {
     });
   }
 
+  /** Resolves with the next line matching `pattern` printed from now on (not one already printed). */
+  nextLine(pattern: RegExp, timeoutMs = 30000): Promise<string> {
+    return this.waitForLine(pattern, timeoutMs, this.lines.filter((line) => pattern.test(line)).length);
+  }
+
   /**
    * Sends `signal` and resolves when the process has exited. After `timeoutMs` the process and
    * everything it started are killed, so no Node-RED is left running behind a test.
