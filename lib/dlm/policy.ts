@@ -300,8 +300,14 @@ function holdForPendingDecreases(
         .filter((v) => v.kind !== 'minimum' && v.kind !== 'maximum')
         .map((v) => v.index),
     );
+    // A charger back online on its own fallback given less than that is decreasing, whatever it
+    // was sent before: its own set-point goes out (holding it would wait for itself for ever).
     const hold = problem.connectors.flatMap((demand, k) =>
-      (finals[k] ?? 0) > (lasts[k] ?? 0) && demand.path.some((c) => violated.has(c)) ? [k] : [],
+      (finals[k] ?? 0) > (lasts[k] ?? 0) &&
+      connectors[k] === demand &&
+      demand.path.some((c) => violated.has(c))
+        ? [k]
+        : [],
     );
     if (hold.length === 0) return;
     const waitingFor = site.connectors
