@@ -1,4 +1,5 @@
 import type { ChangeConfigurationResponse, GetConfigurationResponse } from '../ocpp/messages';
+import { PHASE_ROTATIONS } from '../ocpp/phase-rotation';
 import { parseMeasurandList } from './metering';
 
 /**
@@ -50,7 +51,7 @@ interface Entry {
 }
 
 const measurands = (value: string) => parseMeasurandList(value) !== undefined;
-const ROTATIONS = ['NotApplicable', 'Unknown', 'RST', 'RTS', 'SRT', 'STR', 'TRS', 'TSR'];
+const ROTATIONS: readonly string[] = PHASE_ROTATIONS;
 const FEATURE_PROFILES = [
   'Core',
   'FirmwareManagement',
