@@ -1,7 +1,7 @@
 import { ConfigError, parseChoice, parseNumber, parsePort } from '../config-error';
 import type { BusOptions } from './bus';
 import type { BusTransport } from './connection';
-import { MIN_POLL_INTERVAL_MS } from './meter';
+import { type MeterOptions, MIN_POLL_INTERVAL_MS } from './meter';
 import { findProfile, parseCustomProfile, parseProfileJson } from './profiles';
 import type { DeviceProfile } from './types';
 
@@ -129,15 +129,9 @@ export interface MeterSettingsInput {
   profileJson?: unknown;
 }
 
-export interface MeterSettings {
-  profile: DeviceProfile;
-  unitId: number;
-  pollIntervalMs: number;
-  staleAfterMs?: number;
-  timeoutMs?: number;
-  phase: 1 | 2 | 3;
-  maxRegistersPerRequest?: number;
-}
+/** Named as the Meter's options, so a meter node hands them on as they are. */
+export type MeterSettings = Required<Pick<MeterOptions, 'profile' | 'unitId' | 'pollIntervalMs' | 'phase'>> &
+  Pick<MeterOptions, 'staleAfterMs' | 'timeoutMs' | 'maxRegistersPerRequest'>;
 
 /** Checks a meter's settings; `busUnitId` is the bus's default unit id. */
 export function parseMeterSettings(input: MeterSettingsInput, busUnitId: number): MeterSettings {
