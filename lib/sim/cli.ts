@@ -77,6 +77,7 @@ export class CliError extends ConfigError {
   }
 }
 
+// parseArgs's option table: every command-line tool has one of this shape (deliberately alike).
 const OPTIONS = {
   url: { type: 'string' },
   count: { type: 'string' },
