@@ -28,6 +28,8 @@ type ProfileCommand = {
   idTag?: string;
 };
 
+// Node-RED's shape of a node module (a constructor that calls createNode and finds its config
+// node, registered by type): alike in every node here by Node-RED's design.
 export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-charging-profile');
   function ChargingProfileNode(this: Node, def: ChargingProfileNodeDef): void {

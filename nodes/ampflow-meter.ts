@@ -24,19 +24,7 @@ export = (RED: NodeAPI): void => {
       if (!busNode || !bus) throw new Error(busNode?.problem ?? RED._('ampflow-meter.errors.noBus'));
       const settings = parseMeterSettings(def, busNode.defaultUnitId);
       name = def.name || `${settings.profile.id}-${settings.unitId}`;
-      meter = new Meter({
-        name,
-        bus,
-        profile: settings.profile,
-        unitId: settings.unitId,
-        pollIntervalMs: settings.pollIntervalMs,
-        phase: settings.phase,
-        ...(settings.staleAfterMs === undefined ? {} : { staleAfterMs: settings.staleAfterMs }),
-        ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
-        ...(settings.maxRegistersPerRequest === undefined
-          ? {}
-          : { maxRegistersPerRequest: settings.maxRegistersPerRequest }),
-      });
+      meter = new Meter({ ...settings, name, bus });
     } catch (err) {
       // A bus with bad settings has said so itself; the meter only shows it.
       if (busNode && !bus) this.status(statusOf('ampflow-meter', 'busSettingsError'));

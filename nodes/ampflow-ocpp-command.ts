@@ -24,6 +24,8 @@ type CommandMessage = NodeMessageInFlow & {
   ocpp?: unknown;
 };
 
+// Node-RED's shape of a node module (a constructor that calls createNode and finds its config
+// node, registered by type): alike in every node here by Node-RED's design.
 export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-ocpp-command');
   function OcppCommandNode(this: Node, def: OcppCommandNodeDef): void {

@@ -90,6 +90,21 @@ function shortestFloat32(value: number): number {
   return value;
 }
 
+/** Each type in its big-endian bytes: read by the decoder, written by the simulator (integers rounded). */
+const CODECS: Record<
+  RegisterType,
+  { read(bytes: Buffer): number; write(bytes: Buffer, value: number): void }
+> = {
+  int16: { read: (b) => b.readInt16BE(0), write: (b, v) => b.writeInt16BE(v, 0) },
+  uint16: { read: (b) => b.readUInt16BE(0), write: (b, v) => b.writeUInt16BE(v, 0) },
+  int32: { read: (b) => b.readInt32BE(0), write: (b, v) => b.writeInt32BE(v, 0) },
+  uint32: { read: (b) => b.readUInt32BE(0), write: (b, v) => b.writeUInt32BE(v, 0) },
+  int64: { read: (b) => Number(b.readBigInt64BE(0)), write: (b, v) => b.writeBigInt64BE(BigInt(v), 0) },
+  uint64: { read: (b) => Number(b.readBigUInt64BE(0)), write: (b, v) => b.writeBigUInt64BE(BigInt(v), 0) },
+  float32: { read: (b) => shortestFloat32(b.readFloatBE(0)), write: (b, v) => b.writeFloatBE(v, 0) },
+  float64: { read: (b) => b.readDoubleBE(0), write: (b, v) => b.writeDoubleBE(v, 0) },
+};
+
 /** Decodes one value from its registers. 64-bit integers beyond 2^53 lose precision (fine for Wh). */
 export function decodeRaw(words: readonly number[], type: RegisterType, order: WordOrder): RawValue {
   const expected = registerCount(type);
@@ -98,33 +113,7 @@ export function decodeRaw(words: readonly number[], type: RegisterType, order: W
   }
   const bytes = toBigEndianBytes(words, order);
   const hex = `0x${bytes.toString('hex').toUpperCase()}`;
-  let value: number;
-  switch (type) {
-    case 'int16':
-      value = bytes.readInt16BE(0);
-      break;
-    case 'uint16':
-      value = bytes.readUInt16BE(0);
-      break;
-    case 'int32':
-      value = bytes.readInt32BE(0);
-      break;
-    case 'uint32':
-      value = bytes.readUInt32BE(0);
-      break;
-    case 'int64':
-      value = Number(bytes.readBigInt64BE(0));
-      break;
-    case 'uint64':
-      value = Number(bytes.readBigUInt64BE(0));
-      break;
-    case 'float32':
-      value = shortestFloat32(bytes.readFloatBE(0));
-      break;
-    case 'float64':
-      value = bytes.readDoubleBE(0);
-      break;
-  }
+  const value = CODECS[type].read(bytes);
   return { value: Number.isFinite(value) ? value : null, hex };
 }
 
@@ -134,33 +123,8 @@ export function decodeRaw(words: readonly number[], type: RegisterType, order: W
  */
 export function encodeRaw(value: number, type: RegisterType, order: WordOrder): number[] {
   const bytes = Buffer.alloc(registerCount(type) * 2);
-  const whole = Math.round(value);
-  switch (type) {
-    case 'int16':
-      bytes.writeInt16BE(whole, 0);
-      break;
-    case 'uint16':
-      bytes.writeUInt16BE(whole, 0);
-      break;
-    case 'int32':
-      bytes.writeInt32BE(whole, 0);
-      break;
-    case 'uint32':
-      bytes.writeUInt32BE(whole, 0);
-      break;
-    case 'int64':
-      bytes.writeBigInt64BE(BigInt(whole), 0);
-      break;
-    case 'uint64':
-      bytes.writeBigUInt64BE(BigInt(whole), 0);
-      break;
-    case 'float32':
-      bytes.writeFloatBE(value, 0);
-      break;
-    case 'float64':
-      bytes.writeDoubleBE(value, 0);
-      break;
-  }
+  const float = type === 'float32' || type === 'float64';
+  CODECS[type].write(bytes, float ? value : Math.round(value));
   return fromBigEndianBytes(bytes, order);
 }
 

@@ -1,9 +1,11 @@
 import { connect, type Socket } from 'node:net';
+import { endReadsAtHangUp } from './serial-hangup';
 import type { BusTransport } from './transport';
 
 /**
  * Byte links a Modbus connection runs over: a TCP socket (`node:net`) for Modbus TCP and RTU over
- * TCP, a serial port (`serialport`) for RTU. Only their public APIs: a link moves bytes and says
+ * TCP, a serial port (`serialport`) for RTU. Only their public APIs, but for the serial port's
+ * read, which must end when the port hangs up (serial-hangup.ts). A link moves bytes and says
  * when it breaks; framing is framing.ts's, timing the bus's.
  */
 
@@ -135,6 +137,8 @@ async function openSerialLink(
   // A serial port reports errors as events; without a listener they would crash the process.
   port.on('error', (error: Error) => state.lost(connectionLostError(error.message, error)));
   port.on('close', () => state.lost(connectionLostError('serial port closed')));
+  // Before the stream's first read, which it issues on 'open' too.
+  port.once('open', () => endReadsAtHangUp(port.port));
   port.on('data', (chunk: Buffer) => state.data(chunk));
   const close = () =>
     new Promise<void>((resolve) => {

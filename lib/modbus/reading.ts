@@ -1,7 +1,7 @@
 import type { PerPhase, Reading } from '../contracts';
 import { DEFAULT_NOT_AVAILABLE, decodeRaw, normaliseHex, registerCount, tidy, unitFactor } from './decode';
 import type { ReadBlock } from './plan';
-import type { DeviceProfile, Measurand, RegisterDefinition } from './types';
+import { type DeviceProfile, type Measurand, type RegisterDefinition, SIGNED_MEASURANDS } from './types';
 
 /** A measurand's value after decoding: a number, or null when unknown (sentinel, NaN, not read). */
 export type MeasuredValues = Partial<Record<Measurand, number | null>>;
@@ -76,17 +76,6 @@ export function decodeBlocks(
   return values;
 }
 
-const SIGNED: readonly Measurand[] = [
-  'currentL1',
-  'currentL2',
-  'currentL3',
-  'powerL1',
-  'powerL2',
-  'powerL3',
-  'powerTotal',
-  'reactivePowerTotal',
-];
-
 export interface ReadingOptions {
   source: string;
   timestampMs: number;
@@ -107,7 +96,7 @@ export function toReading(
   const value = (measurand: Measurand): number | null => {
     const raw = measured[measurand];
     if (raw === undefined || raw === null) return null;
-    const flip = profile.powerSign === 'export-positive' && SIGNED.includes(measurand) ? -1 : 1;
+    const flip = profile.powerSign === 'export-positive' && SIGNED_MEASURANDS.has(measurand) ? -1 : 1;
     return tidy(raw * flip) + 0;
   };
   const onPhases = (l1: Measurand, l2: Measurand, l3: Measurand): PerPhase | undefined => {

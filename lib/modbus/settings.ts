@@ -1,7 +1,7 @@
 import { ConfigError, parseChoice, parseNumber, parsePort } from '../config-error';
 import type { BusOptions } from './bus';
 import type { BusTransport } from './connection';
-import { MIN_POLL_INTERVAL_MS } from './meter';
+import { type MeterOptions, MIN_POLL_INTERVAL_MS } from './meter';
 import { findProfile, parseCustomProfile, parseProfileJson } from './profiles';
 import type { DeviceProfile } from './types';
 
@@ -40,6 +40,26 @@ export type BusSettings = Pick<
 
 const TRANSPORTS = ['tcp', 'rtu', 'rtu-over-tcp'] as const;
 
+function optional(value: unknown): boolean {
+  return value !== undefined && value !== null && String(value).trim() !== '';
+}
+
+type NumberRange = Parameters<typeof parseNumber>[2];
+
+/** A response timeout, bus-wide or a meter's own. */
+const TIMEOUT_MS: NumberRange = { fallback: 1000, min: 50, max: 60000, unit: 'ms' };
+const MS_UP_TO_A_MINUTE: NumberRange = { fallback: 0, min: 0, max: 60000, unit: 'ms' };
+
+/** A number setting that may be left empty: then it is left out (its default applies). */
+function optionalNumber<F extends string>(
+  field: F,
+  value: unknown,
+  range: NumberRange,
+  given = optional(value),
+): Partial<Record<F, number>> {
+  return given ? ({ [field]: parseNumber(field, value, range) } as Record<F, number>) : {};
+}
+
 /** Checks a bus's settings; errors name the editor field. */
 export function parseBusSettings(name: string, input: BusSettingsInput): BusSettings {
   const kind = parseChoice('transport', input.transport, TRANSPORTS, 'tcp');
@@ -65,45 +85,29 @@ export function parseBusSettings(name: string, input: BusSettingsInput): BusSett
     if (!host) throw new ConfigError('host', 'name the device or gateway (host name or IP address)');
     transport = { kind, host, port: parsePort('port', input.port, 502) };
   }
-  const settings: BusSettings = {
+  return {
     name,
     transport,
     defaultUnitId: parseNumber('unitId', input.unitId, { fallback: 1, min: 0, max: 255, integer: true }),
-    timeoutMs: parseNumber('timeoutMs', input.timeoutMs, { fallback: 1000, min: 50, max: 60000, unit: 'ms' }),
-    pauseAfterConnectMs: parseNumber('pauseAfterConnectMs', input.pauseAfterConnectMs, {
-      fallback: 0,
-      min: 0,
-      max: 60000,
-      unit: 'ms',
-    }),
+    timeoutMs: parseNumber('timeoutMs', input.timeoutMs, TIMEOUT_MS),
+    pauseAfterConnectMs: parseNumber('pauseAfterConnectMs', input.pauseAfterConnectMs, MS_UP_TO_A_MINUTE),
     maxQueueLength: parseNumber('maxQueueLength', input.maxQueueLength, {
       fallback: 200,
       min: 1,
       max: 10000,
       integer: true,
     }),
+    // Spaces alone are refused here (not a number), unlike the other optional fields.
+    ...optionalNumber(
+      'interFrameDelayMs',
+      input.interFrameDelayMs,
+      { fallback: 0, min: 0, max: 10000, unit: 'ms' },
+      input.interFrameDelayMs !== undefined &&
+        input.interFrameDelayMs !== null &&
+        input.interFrameDelayMs !== '',
+    ),
+    ...optionalNumber('drainAfterTimeoutMs', input.drainAfterTimeoutMs, MS_UP_TO_A_MINUTE),
   };
-  if (
-    input.interFrameDelayMs !== undefined &&
-    input.interFrameDelayMs !== null &&
-    input.interFrameDelayMs !== ''
-  ) {
-    settings.interFrameDelayMs = parseNumber('interFrameDelayMs', input.interFrameDelayMs, {
-      fallback: 0,
-      min: 0,
-      max: 10000,
-      unit: 'ms',
-    });
-  }
-  if (optional(input.drainAfterTimeoutMs)) {
-    settings.drainAfterTimeoutMs = parseNumber('drainAfterTimeoutMs', input.drainAfterTimeoutMs, {
-      fallback: 0,
-      min: 0,
-      max: 60000,
-      unit: 'ms',
-    });
-  }
-  return settings;
 }
 
 /** A meter's settings as the editor saves them. */
@@ -125,19 +129,9 @@ export interface MeterSettingsInput {
   profileJson?: unknown;
 }
 
-export interface MeterSettings {
-  profile: DeviceProfile;
-  unitId: number;
-  pollIntervalMs: number;
-  staleAfterMs?: number;
-  timeoutMs?: number;
-  phase: 1 | 2 | 3;
-  maxRegistersPerRequest?: number;
-}
-
-function optional(value: unknown): boolean {
-  return value !== undefined && value !== null && String(value).trim() !== '';
-}
+/** Named as the Meter's options, so a meter node hands them on as they are. */
+export type MeterSettings = Required<Pick<MeterOptions, 'profile' | 'unitId' | 'pollIntervalMs' | 'phase'>> &
+  Pick<MeterOptions, 'staleAfterMs' | 'timeoutMs' | 'maxRegistersPerRequest'>;
 
 /** Checks a meter's settings; `busUnitId` is the bus's default unit id. */
 export function parseMeterSettings(input: MeterSettingsInput, busUnitId: number): MeterSettings {
@@ -187,21 +181,14 @@ export function parseMeterSettings(input: MeterSettingsInput, busUnitId: number)
       parseNumber('staleAfterS', input.staleAfterS, { fallback: 0, min: 0, max: 86400, unit: 's' }) * 1000,
     );
   }
-  if (optional(input.timeoutMs)) {
-    settings.timeoutMs = parseNumber('timeoutMs', input.timeoutMs, {
-      fallback: 1000,
-      min: 50,
-      max: 60000,
-      unit: 'ms',
-    });
-  }
-  if (optional(input.maxRegistersPerRequest)) {
-    settings.maxRegistersPerRequest = parseNumber('maxRegistersPerRequest', input.maxRegistersPerRequest, {
+  return {
+    ...settings,
+    ...optionalNumber('timeoutMs', input.timeoutMs, TIMEOUT_MS),
+    ...optionalNumber('maxRegistersPerRequest', input.maxRegistersPerRequest, {
       fallback: 125,
       min: 1,
       max: 125,
       integer: true,
-    });
-  }
-  return settings;
+    }),
+  };
 }

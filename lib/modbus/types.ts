@@ -62,23 +62,34 @@ export type Measurand =
   | 'powerFactor'
   | 'reactivePowerTotal';
 
-export const MEASURANDS: readonly Measurand[] = [
-  'voltageL1',
-  'voltageL2',
-  'voltageL3',
-  'currentL1',
-  'currentL2',
-  'currentL3',
-  'powerL1',
-  'powerL2',
-  'powerL3',
-  'powerTotal',
-  'importEnergy',
-  'exportEnergy',
-  'frequency',
-  'powerFactor',
-  'reactivePowerTotal',
-];
+/**
+ * Every measurand, and whether its sign is the direction of the flow: import positive in a
+ * Reading, so flipped for a device that counts export positive (`powerSign`).
+ */
+const DIRECTED_BY_SIGN: Record<Measurand, boolean> = {
+  voltageL1: false,
+  voltageL2: false,
+  voltageL3: false,
+  currentL1: true,
+  currentL2: true,
+  currentL3: true,
+  powerL1: true,
+  powerL2: true,
+  powerL3: true,
+  powerTotal: true,
+  importEnergy: false,
+  exportEnergy: false,
+  frequency: false,
+  powerFactor: false,
+  reactivePowerTotal: true,
+};
+
+export const MEASURANDS = Object.keys(DIRECTED_BY_SIGN) as readonly Measurand[];
+
+/** The measurands whose sign is the direction of the flow (current, active and reactive power). */
+export const SIGNED_MEASURANDS: ReadonlySet<Measurand> = new Set(
+  MEASURANDS.filter((measurand) => DIRECTED_BY_SIGN[measurand]),
+);
 
 /** The unit a register's value is in once `scale` (and a scale factor) is applied. */
 export type RegisterUnit =

@@ -1,6 +1,7 @@
 import type { OcppAction } from './messages';
 
-// Which OCPP actions go which way (OCPP 1.6 edition 2 plus the security whitepaper).
+// Which OCPP actions go which way (OCPP 1.6 edition 2 plus the security whitepaper): lists of the
+// spec's names, alike in shape with each other and with other such lists on purpose.
 
 /** Actions a charge point sends to the central system (OCPP 1.6 plus the security extension). */
 export const CHARGE_POINT_ACTIONS = [

@@ -31,6 +31,7 @@ Usage: ampflow-cs [options]
 
 Chargers dial ws://<this machine>:<port><path><charge point id> (wss:// with TLS).`;
 
+// parseArgs's option table: every command-line tool has one of this shape (deliberately alike).
 const OPTIONS = {
   host: { type: 'string' },
   port: { type: 'string' },

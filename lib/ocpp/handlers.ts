@@ -81,6 +81,23 @@ export class ChargePointHandlers {
     return response;
   }
 
+  /**
+   * A request the settings may hand to the flow (`dataTransfer`, `signCertificate`: 'flow'): the
+   * flow's answer, or `fallback` when it is not asked or does not answer in time.
+   */
+  private async flowOrFallback<A extends 'DataTransfer' | 'SignCertificate'>(
+    action: A,
+    request: OcppRequest<A>,
+    chargePointId: string,
+    fallback: OcppResponse<A>,
+  ): Promise<{ response: unknown; payload: unknown }> {
+    const setting =
+      action === 'DataTransfer' ? this.cs.options.dataTransfer : this.cs.options.signCertificate;
+    const response =
+      setting === 'flow' ? await this.authorizer.askFlow(action, chargePointId, request, fallback) : fallback;
+    return { response, payload: { chargePointId, ...request } };
+  }
+
   private async answer(
     action: ChargePointAction,
     request: OcppRequests[ChargePointAction],
@@ -112,26 +129,19 @@ export class ChargePointHandlers {
         return this.startTransaction(chargePointId, request as OcppRequest<'StartTransaction'>, receivedAt);
       case 'StopTransaction':
         return this.stopTransaction(chargePointId, request as OcppRequest<'StopTransaction'>, receivedAt);
-      case 'DataTransfer': {
-        const dataTransfer = request as OcppRequest<'DataTransfer'>;
-        const response =
-          this.cs.options.dataTransfer === 'flow'
-            ? await this.authorizer.askFlow('DataTransfer', chargePointId, dataTransfer, {
-                status: 'UnknownVendorId',
-              })
-            : { status: 'UnknownVendorId' };
-        return { response, payload: { chargePointId, ...dataTransfer } };
-      }
-      case 'SignCertificate': {
-        const signCertificate = request as OcppRequest<'SignCertificate'>;
-        const response =
-          this.cs.options.signCertificate === 'flow'
-            ? await this.authorizer.askFlow('SignCertificate', chargePointId, signCertificate, {
-                status: 'Rejected',
-              })
-            : { status: 'Rejected' };
-        return { response, payload: { chargePointId, ...signCertificate } };
-      }
+      case 'DataTransfer':
+        return this.flowOrFallback('DataTransfer', request as OcppRequest<'DataTransfer'>, chargePointId, {
+          status: 'UnknownVendorId',
+        });
+      case 'SignCertificate':
+        return this.flowOrFallback(
+          'SignCertificate',
+          request as OcppRequest<'SignCertificate'>,
+          chargePointId,
+          {
+            status: 'Rejected',
+          },
+        );
       case 'DiagnosticsStatusNotification':
       case 'FirmwareStatusNotification':
       case 'SecurityEventNotification':

@@ -403,60 +403,31 @@ function buildReadings(samples: ParsedSample[], source: string): Reading[] {
  */
 function buildReading(samples: ParsedSample[], source: string, timestamp: string): Reading {
   const reading: Reading = { source, timestamp };
+  // A field is there only when the samples give it a value.
+  const set = <F extends keyof Reading>(field: F, value: Reading[F] | undefined) => {
+    if (value !== undefined) reading[field] = value;
+  };
+  const phases = (measurand: Measurand) => phaseValues(samples, measurand);
+  const unphased = (measurand: Measurand) => unphasedValue(samples, measurand);
+  const total = (measurand: Measurand) => totalValue(samples, measurand);
+  const first = (measurand: Measurand) => firstValue(samples, measurand);
 
-  const currentA = importMinusExportPerPhase(
-    phaseValues(samples, 'Current.Import'),
-    phaseValues(samples, 'Current.Export'),
-  );
-  if (currentA !== undefined) reading.currentA = currentA;
-  const currentUnphasedA = importMinusExport(
-    unphasedValue(samples, 'Current.Import'),
-    unphasedValue(samples, 'Current.Export'),
-  );
-  if (currentUnphasedA !== undefined) reading.currentUnphasedA = currentUnphasedA;
-
-  const voltageV = phaseValues(samples, 'Voltage');
-  if (voltageV !== undefined) reading.voltageV = voltageV;
-
-  const powerW = importMinusExportPerPhase(
-    phaseValues(samples, 'Power.Active.Import'),
-    phaseValues(samples, 'Power.Active.Export'),
-  );
-  if (powerW !== undefined) reading.powerW = powerW;
-  const totalPowerW = importMinusExport(
-    totalValue(samples, 'Power.Active.Import'),
-    totalValue(samples, 'Power.Active.Export'),
-  );
-  if (totalPowerW !== undefined) reading.totalPowerW = totalPowerW;
-
-  const importWh = totalValue(samples, 'Energy.Active.Import.Register');
-  if (importWh !== undefined) reading.importWh = importWh;
-  const exportWh = totalValue(samples, 'Energy.Active.Export.Register');
-  if (exportWh !== undefined) reading.exportWh = exportWh;
-
-  const frequencyHz = firstValue(samples, 'Frequency');
-  if (frequencyHz !== undefined) reading.frequencyHz = frequencyHz;
-  const socPercent = firstValue(samples, 'SoC');
-  if (socPercent !== undefined) reading.socPercent = socPercent;
-
+  set('currentA', importMinusExportPerPhase(phases('Current.Import'), phases('Current.Export')));
+  set('currentUnphasedA', importMinusExport(unphased('Current.Import'), unphased('Current.Export')));
+  set('voltageV', phases('Voltage'));
+  set('powerW', importMinusExportPerPhase(phases('Power.Active.Import'), phases('Power.Active.Export')));
+  set('totalPowerW', importMinusExport(total('Power.Active.Import'), total('Power.Active.Export')));
+  set('importWh', total('Energy.Active.Import.Register'));
+  set('exportWh', total('Energy.Active.Export.Register'));
+  set('frequencyHz', first('Frequency'));
+  set('socPercent', first('SoC'));
   // Offered current is per phase and the same on every phase the car uses; take the highest.
-  const offeredCurrentA =
-    unphasedValue(samples, 'Current.Offered') ?? highestPhaseValue(samples, 'Current.Offered');
-  if (offeredCurrentA !== undefined) reading.offeredCurrentA = offeredCurrentA;
-  const offeredPowerW = totalValue(samples, 'Power.Offered');
-  if (offeredPowerW !== undefined) reading.offeredPowerW = offeredPowerW;
-
+  set('offeredCurrentA', unphased('Current.Offered') ?? highestPhaseValue(samples, 'Current.Offered'));
+  set('offeredPowerW', total('Power.Offered'));
   // Spec 7.31: "power factor of total energy flow"; a phase's power factor is not that.
-  const powerFactor = unphasedValue(samples, 'Power.Factor');
-  if (powerFactor !== undefined) reading.powerFactor = powerFactor;
-  const reactivePowerVar = importMinusExport(
-    totalValue(samples, 'Power.Reactive.Import'),
-    totalValue(samples, 'Power.Reactive.Export'),
-  );
-  if (reactivePowerVar !== undefined) reading.reactivePowerVar = reactivePowerVar;
-  const temperatureC = firstValue(samples, 'Temperature');
-  if (temperatureC !== undefined) reading.temperatureC = temperatureC;
-
+  set('powerFactor', unphased('Power.Factor'));
+  set('reactivePowerVar', importMinusExport(total('Power.Reactive.Import'), total('Power.Reactive.Export')));
+  set('temperatureC', first('Temperature'));
   return reading;
 }
 

@@ -642,19 +642,11 @@ export class SimulatedChargePoint extends ChargePointSessions {
     switch (requestedMessage) {
       case 'DiagnosticsStatusNotification':
         return done({ status: 'Accepted' }, () =>
-          this.notify(
-            'DiagnosticsStatusNotification',
-            { status: this.maintenance.diagnosticsState },
-            { triggered: true },
-          ),
+          this.notifyJobState('DiagnosticsStatusNotification', { status: this.maintenance.diagnosticsState }),
         );
       case 'FirmwareStatusNotification':
         return done({ status: 'Accepted' }, () =>
-          this.notify(
-            'FirmwareStatusNotification',
-            { status: this.maintenance.firmwareState },
-            { triggered: true },
-          ),
+          this.notifyJobState('FirmwareStatusNotification', { status: this.maintenance.firmwareState }),
         );
       default:
         return this.triggerShared(connectorId, requestedMessage);
@@ -712,23 +704,13 @@ export class SimulatedChargePoint extends ChargePointSessions {
     const { connectorId, requestedMessage } = request;
     switch (requestedMessage) {
       case 'LogStatusNotification':
-        return done({ status: 'Accepted' }, () => {
-          const { status, requestId } = this.maintenance.logState;
-          this.notify(
-            'LogStatusNotification',
-            { status, ...(requestId === undefined ? {} : { requestId }) },
-            { triggered: true },
-          );
-        });
+        return done({ status: 'Accepted' }, () =>
+          this.notifyJobState('LogStatusNotification', this.maintenance.logState),
+        );
       case 'FirmwareStatusNotification':
-        return done({ status: 'Accepted' }, () => {
-          const { status, requestId } = this.maintenance.signedFirmwareState;
-          this.notify(
-            'SignedFirmwareStatusNotification',
-            { status, ...(requestId === undefined ? {} : { requestId }) },
-            { triggered: true },
-          );
-        });
+        return done({ status: 'Accepted' }, () =>
+          this.notifyJobState('SignedFirmwareStatusNotification', this.maintenance.signedFirmwareState),
+        );
       case 'SignChargePointCertificate':
         if (!this.configuration.get('CpoName')) return done({ status: 'Rejected' });
         return done({ status: 'Accepted' }, () => {
@@ -743,6 +725,18 @@ export class SimulatedChargePoint extends ChargePointSessions {
           requestedMessage,
         ) as unknown as CommandOutcome<'ExtendedTriggerMessage'>;
     }
+  }
+
+  /** A triggered status notification of a maintenance job: diagnostics, firmware, log upload. */
+  private notifyJobState<
+    A extends
+      | 'DiagnosticsStatusNotification'
+      | 'FirmwareStatusNotification'
+      | 'LogStatusNotification'
+      | 'SignedFirmwareStatusNotification',
+  >(action: A, { status, requestId }: { status: OcppRequest<A>['status']; requestId?: number }): void {
+    const payload = { status, ...(requestId === undefined ? {} : { requestId }) } as OcppRequest<A>;
+    this.notify(action, payload, { triggered: true });
   }
 
   // ---- Security ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../clock';
+import { ConfigError } from '../config-error';
 import { type Quirks, VENDOR_BEHAVIOURS } from './charge-point';
 import { Fleet, type FleetCounters } from './fleet';
 import { NO_QUIRKS } from './link';
@@ -67,17 +68,16 @@ export interface CliOptions {
   quiet: boolean;
 }
 
-/** A command-line mistake, naming the option at fault. */
-export class CliError extends Error {
-  constructor(
-    readonly option: string,
-    message: string,
-  ) {
-    super(`${option}: ${message}`);
-    this.name = 'CliError';
+/** A command-line mistake: a ConfigError whose field is the option at fault ("--count"). */
+export class CliError extends ConfigError {
+  override name = 'CliError';
+
+  get option(): string {
+    return this.field;
   }
 }
 
+// parseArgs's option table: every command-line tool has one of this shape (deliberately alike).
 const OPTIONS = {
   url: { type: 'string' },
   count: { type: 'string' },

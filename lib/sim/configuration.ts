@@ -1,4 +1,5 @@
 import type { ChangeConfigurationResponse, GetConfigurationResponse } from '../ocpp/messages';
+import { PHASE_ROTATIONS } from '../ocpp/phase-rotation';
 import { parseMeasurandList } from './metering';
 
 /**
@@ -50,7 +51,7 @@ interface Entry {
 }
 
 const measurands = (value: string) => parseMeasurandList(value) !== undefined;
-const ROTATIONS = ['NotApplicable', 'Unknown', 'RST', 'RTS', 'SRT', 'STR', 'TRS', 'TSR'];
+const ROTATIONS: readonly string[] = PHASE_ROTATIONS;
 const FEATURE_PROFILES = [
   'Core',
   'FirmwareManagement',
@@ -62,7 +63,11 @@ const FEATURE_PROFILES = [
 
 export const DEFAULT_FEATURE_PROFILES = FEATURE_PROFILES.join(',');
 
-/** Standard keys with their definitions. Defaults that depend on the charger come from {@link standardDefaults}. */
+/**
+ * Standard keys with their definitions, one row per key as the spec lists them: the rows (and other
+ * tables of this shape) are alike by nature, on purpose. Defaults that depend on the charger come
+ * from {@link standardDefaults}.
+ */
 const STANDARD_KEYS: Record<string, KeyDefinition> = {
   // Core profile (9.1)
   AllowOfflineTxForUnknownId: { kind: 'boolean', access: 'RW' },

@@ -9,6 +9,7 @@ import { seededRandom } from './fleet';
 import { hashString } from './link';
 import { SimulatedMeter } from './modbus-meter';
 import { ModbusSimServer } from './modbus-server';
+import { programOptions, stopSignal } from './program';
 
 /**
  * The site `npm start` shows: a car park behind one 63 A breaker, as a separate process that the
@@ -521,24 +522,11 @@ export function parseDemoSiteArgs(argv: string[]): DemoSiteOptions | 'help' {
 
 /** The program: runs the site until SIGINT/SIGTERM. Exit code 2 for bad arguments, 1 if it cannot start. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  let options: DemoSiteOptions | 'help';
-  try {
-    options = parseDemoSiteArgs([...argv]);
-  } catch (error) {
-    process.stderr.write(`ampflow-demo-site: ${(error as Error).message}\n\n${DEMO_SITE_HELP}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === 'help') {
-    process.stdout.write(DEMO_SITE_HELP);
-    return;
-  }
+  const options = programOptions('ampflow-demo-site', DEMO_SITE_HELP, argv, parseDemoSiteArgs);
+  if (!options) return;
   const say = (line: string) => process.stdout.write(`ampflow-demo-site: ${line}\n`);
   const site = new DemoSite({ ...options, log: say });
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const stopped = stopSignal();
   try {
     await site.start();
   } catch (error) {

@@ -1,14 +1,11 @@
-import type { MeterValuesRequest } from '../ocpp/messages';
+import type { Measurand, MeterValue, ReadingContext, SampledValue } from '../ocpp/meter-values';
 
 /**
  * The simulated connector meter: which measurands it can report, how configuration strings such as
  * `MeterValuesSampledData` name them, and how a reading becomes OCPP sampled values.
  */
 
-export type MeterValue = MeterValuesRequest['meterValue'][number];
-export type SampledValue = MeterValue['sampledValue'][number];
-export type Measurand = NonNullable<SampledValue['measurand']>;
-export type ReadingContext = NonNullable<SampledValue['context']>;
+export type { Measurand, MeterValue, ReadingContext, SampledValue };
 export type GridPhase = 'L1' | 'L2' | 'L3';
 
 export const GRID_PHASES: readonly GridPhase[] = ['L1', 'L2', 'L3'];

@@ -4,6 +4,7 @@ import type { PerPhase } from '../contracts';
 import { findProfile, SHIPPED_PROFILES } from '../modbus/profiles';
 import { DEFAULT_SIMULATED_VALUES, SimulatedMeter, type SimulatedValues } from './modbus-meter';
 import { ModbusSimServer, type SimTransport } from './modbus-server';
+import { programOptions, stopSignal } from './program';
 
 /**
  * `ampflow-modbus-sim`: serves simulated meters over Modbus TCP, RTU over TCP or a serial port
@@ -160,26 +161,13 @@ export async function runModbusSim(
 
 /** The program: serves until Ctrl-C (SIGINT) or SIGTERM. Exit code 2 for bad arguments. */
 export async function main(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  let options: ModbusSimCliOptions | 'help';
-  try {
-    options = parseModbusSimArgs([...argv]);
-  } catch (error) {
-    process.stderr.write(`ampflow-modbus-sim: ${(error as Error).message}\n\n${MODBUS_SIM_HELP}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (options === 'help') {
-    process.stdout.write(MODBUS_SIM_HELP);
-    return;
-  }
+  const options = programOptions('ampflow-modbus-sim', MODBUS_SIM_HELP, argv, parseModbusSimArgs);
+  if (!options) return;
   const sim = await runModbusSim(options, {
     log: (line) => process.stdout.write(`${line}\n`),
     input: process.stdin,
   });
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopSignal();
   await sim.stop();
   process.stdin.pause();
 }

@@ -1,7 +1,12 @@
 import type { PerPhase } from '../contracts';
 import { DEFAULT_NOT_AVAILABLE, encodeHex, encodeRaw, registerCount, unitFactor } from '../modbus/decode';
 import { resolveSunSpecProfile, SUNSPEC_MARKER, type SunSpecLayout } from '../modbus/sunspec';
-import type { DeviceProfile, Measurand, RegisterDefinition } from '../modbus/types';
+import {
+  type DeviceProfile,
+  type Measurand,
+  type RegisterDefinition,
+  SIGNED_MEASURANDS,
+} from '../modbus/types';
 import type { SimAnswer, SimulatedUnit } from './modbus-server';
 
 /**
@@ -68,17 +73,6 @@ export interface SimulatedMeterOptions {
   values?: SimulatedValues;
   sunspec?: SunSpecServing;
 }
-
-const SIGNED: ReadonlySet<Measurand> = new Set([
-  'currentL1',
-  'currentL2',
-  'currentL3',
-  'powerL1',
-  'powerL2',
-  'powerL3',
-  'powerTotal',
-  'reactivePowerTotal',
-]);
 
 /**
  * A meter that serves any device profile as the device would: the profile's function code, word
@@ -182,7 +176,8 @@ export class SimulatedMeter implements SimulatedUnit {
     const value = this.valueOf(register.measurand);
     if (value === null || value === undefined) return null;
     let device = value;
-    if (this.served.powerSign === 'export-positive' && SIGNED.has(register.measurand)) device = -device;
+    if (this.served.powerSign === 'export-positive' && SIGNED_MEASURANDS.has(register.measurand))
+      device = -device;
     const pair = this.served.registers.some(
       (other) =>
         other !== register &&

@@ -1,15 +1,16 @@
 import type { TimerHandle } from '../clock';
 import { IEC_61851_MINIMUM_A, NOMINAL_VOLTAGE_V } from '../electrical';
-import type {
-  AuthorizeResponse,
-  OcppRequest,
-  RemoteStartTransactionRequest,
-  StatusNotificationRequest,
-} from '../ocpp/messages';
+import type { IdTagInfo } from '../ocpp/id-tags';
+import type { BootNotificationRequest, OcppRequest, StatusNotificationRequest } from '../ocpp/messages';
 import type { SimulatedEv } from './ev';
 import { ChargePointLink, type LinkOptions, type StatusEvent, type TransactionEvent } from './link';
 import { GRID_PHASES, type GridPhase, type MeterValue } from './metering';
-import { ChargingProfileStore, type ConnectorView, type LimitContext } from './smart-charging';
+import {
+  type ChargingProfile,
+  ChargingProfileStore,
+  type ConnectorView,
+  type LimitContext,
+} from './smart-charging';
 
 /**
  * The physical charge point: connectors with their meters and the EVs plugged into them, status
@@ -17,11 +18,10 @@ import { ChargingProfileStore, type ConnectorView, type LimitContext } from './s
  * Sessions and transactions build on this in transactions.ts.
  */
 
-export type IdTagInfo = AuthorizeResponse['idTagInfo'];
+export type { ChargingProfile, IdTagInfo };
 export type ConnectorStatus = StatusNotificationRequest['status'];
 export type ChargePointErrorCode = StatusNotificationRequest['errorCode'];
 export type StopReason = NonNullable<OcppRequest<'StopTransaction'>['reason']>;
-export type ChargingProfile = NonNullable<RemoteStartTransactionRequest['chargingProfile']>;
 
 export interface ConnectorOptions {
   /** Phases the connector is wired with. Default: the charge point's `phases` (3). */
@@ -32,16 +32,8 @@ export interface ConnectorOptions {
   initialEnergyWh?: number;
 }
 
-export interface StationOptions extends LinkOptions {
-  chargePointVendor?: string;
-  chargePointModel?: string;
-  chargePointSerialNumber?: string;
-  chargeBoxSerialNumber?: string;
-  firmwareVersion?: string;
-  iccid?: string;
-  imsi?: string;
-  meterType?: string;
-  meterSerialNumber?: string;
+/** The identity fields are BootNotification's: what the station says about itself when it boots. */
+export interface StationOptions extends LinkOptions, Partial<BootNotificationRequest> {
   /** Number of connectors, or one entry per connector. Default 1. */
   connectors?: number | ConnectorOptions[];
   /** Default phases per connector. Default 3. */

@@ -1,3 +1,5 @@
+// A register map transcribed from the device's manual (sources below). Its likeness to the other
+// profiles is deliberate: one map per device, checked against its manual, not derived from another.
 import type { DeviceProfile } from '../types';
 
 export const eastronSdm630: DeviceProfile = {

@@ -1,3 +1,5 @@
+// SunSpec model point maps transcribed from the sunspec/models JSON. Models alike in shape (integer
+// or float, one or three phases) are kept apart on purpose: each checked against its model, not derived.
 import type { SunSpecModelMap } from '../types';
 
 /**

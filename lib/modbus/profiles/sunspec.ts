@@ -1,3 +1,5 @@
+// Profiles of SunSpec devices, one per vendor's use of the models (unit ids, sign, notes from its
+// manual). Alike on purpose: each checked against its vendor's documentation, not derived.
 import type { DeviceProfile, SunSpecDiscovery } from '../types';
 import {
   SUNSPEC_BASE_ADDRESSES,

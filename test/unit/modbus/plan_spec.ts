@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { registerCount } from '../../../lib/modbus/decode';
 import { planReads, registerSpan } from '../../../lib/modbus/plan';
 import { findProfile, SHIPPED_PROFILES } from '../../../lib/modbus/profiles';
-import type { DeviceProfile, RegisterDefinition } from '../../../lib/modbus/types';
+import { type DeviceProfile, MEASURANDS, type RegisterDefinition } from '../../../lib/modbus/types';
 
 function profileWith(
   registers: RegisterDefinition[],
@@ -120,22 +120,8 @@ describe('Modbus read planning', () => {
           maxLength: 3,
         }),
         (entries, max, ranges) => {
-          const measurands = [
-            'voltageL1',
-            'voltageL2',
-            'voltageL3',
-            'currentL1',
-            'currentL2',
-            'currentL3',
-            'powerL1',
-            'powerL2',
-            'powerL3',
-            'powerTotal',
-            'frequency',
-            'importEnergy',
-          ] as const;
           const registers: RegisterDefinition[] = entries.map((entry, index) => ({
-            measurand: measurands[index] ?? 'exportEnergy',
+            measurand: MEASURANDS[index] ?? 'exportEnergy',
             address: entry.address,
             type: entry.type,
             unit: 'W',
