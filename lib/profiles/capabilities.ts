@@ -1,4 +1,5 @@
 import type { GetConfigurationResponse } from '../ocpp/messages';
+import { PHASE_ROTATIONS, type PhaseRotation } from '../ocpp/phase-rotation';
 
 /**
  * What a charger says about its smart charging, read from its configuration keys (OCPP 1.6
@@ -8,17 +9,7 @@ import type { GetConfigurationResponse } from '../ocpp/messages';
 
 export type RateUnit = 'A' | 'W';
 
-export const PHASE_ROTATIONS = [
-  'RST',
-  'RTS',
-  'SRT',
-  'STR',
-  'TRS',
-  'TSR',
-  'NotApplicable',
-  'Unknown',
-] as const;
-export type PhaseRotation = (typeof PHASE_ROTATIONS)[number];
+export { PHASE_ROTATIONS, type PhaseRotation } from '../ocpp/phase-rotation';
 
 /** The keys read to learn a charger: the smart-charging discovery keys (3.13.5) and three core keys. */
 export const CAPABILITY_KEYS = [
