@@ -35,7 +35,7 @@ function watch(h: Harness, seconds: number, limit: number, load: () => number) {
 const reading = (h: Harness, source: string, currentA: unknown) =>
   h.manager.reading({ source, timestamp: h.iso(), currentA: currentA as PerPhase });
 
-describe('LoadManager safety (review findings)', () => {
+describe('LoadManager safety: misbehaving chargers, meters and inputs never overload a breaker', () => {
   let h: Harness;
   afterEach(() => h?.stop());
 

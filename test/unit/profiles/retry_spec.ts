@@ -18,7 +18,8 @@ import {
 /**
  * A load manager sends set-points only when they change: a limit the charger did not confirm (no
  * answer, a reboot, every way refused) is sent again by the manager itself, with backoff, until it
- * is; and a set-point always gets its answer. Each case failed before its fix (findings 8 and 9).
+ * is; and a set-point always gets its answer. Each case failed before its fix (found by the review of
+ * the profile manager).
  */
 
 /** Answers late (after the manager's timeout) the first `times` calls. */
