@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { createRPCError } from 'ocpp-rpc';
 import { type LimitReport, RETRY_REFUSED_AFTER_MS } from '../../../lib/profiles';
 import type { InteropChargePoint } from '../interop/support';
-import { installed, offered, profilesSent, setPoint, settled, startCharging, useProfileRig } from './support';
+import {
+  gaveUp,
+  installed,
+  offered,
+  profilesSent,
+  setPoint,
+  settled,
+  startCharging,
+  useProfileRig,
+} from './support';
 
 /**
  * Regression tests for what an independent review found in the profile manager: ways in which a
@@ -121,7 +130,7 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
     });
 
     it('a clear of the TxProfile that gets no answer is a failure, and the pause is sent again', async () => {
-      const { cp, clock, manager } = await rig({
+      const { cs, cp, clock, manager } = await rig({
         sim: { configuration: STACK_LEVEL_0 },
         manager: { strategy: { txDefaultAppliesToRunningSession: true }, callTimeoutMs: 200 },
       });
@@ -130,7 +139,8 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
       cp.override('ClearChargingProfile', async (_request, next) => {
         if (silent) {
           silent = false;
-          await new Promise((resolve) => setTimeout(resolve, 400));
+          // Its answer comes only after the manager gave up waiting.
+          await gaveUp(cs, 'ClearChargingProfile');
           return { status: 'Unknown' };
         }
         return next();
