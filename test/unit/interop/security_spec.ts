@@ -2,47 +2,9 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import type { FlowRequest } from '../../../lib/ocpp/authorization';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
-import {
-  createCertificate,
-  type DistinguishedName,
-  generateKeyPair,
-  hashDataOf,
-  type KeyPair,
-  readCsr,
-} from '../../../lib/sim/certificates';
+import { hashDataOf, readCsr } from '../../../lib/sim/certificates';
+import { authority, issue } from '../../support/sim-certificates';
 import { nextMessage, recordMessages, roundTrip, simTime, useInterop } from './support';
-
-/** The simulators' ManualClock starts here; certificates must be valid then. */
-const T0 = Date.UTC(2026, 0, 1);
-const DAY = 86_400_000;
-
-interface Authority {
-  keys: KeyPair;
-  certificate: string;
-}
-
-function authority(commonName: string, organization: string): Authority {
-  const keys = generateKeyPair();
-  const certificate = createCertificate({
-    subject: { commonName, organization },
-    publicKey: keys.publicKey,
-    selfSigningKey: keys.privateKey,
-    notBefore: new Date(T0 - 365 * DAY),
-    notAfter: new Date(T0 + 3650 * DAY),
-    ca: true,
-  });
-  return { keys, certificate };
-}
-
-function issue(ca: Authority, subject: DistinguishedName, publicKey = generateKeyPair().publicKey) {
-  return createCertificate({
-    subject,
-    publicKey,
-    issuer: { certificate: ca.certificate, privateKey: ca.keys.privateKey },
-    notBefore: new Date(T0 - DAY),
-    notAfter: new Date(T0 + 365 * DAY),
-  });
-}
 
 /** Answers every SignCertificate the flow is asked with `status`. */
 function signCertificateFlow(cs: CentralSystem, status: 'Accepted' | 'Rejected'): FlowRequest[] {

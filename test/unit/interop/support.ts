@@ -134,18 +134,7 @@ export function requestsOf<T = Record<string, unknown>>(
   return messages.filter((m) => m.action === action).map((m) => m.request as T);
 }
 
-/** Advances a simulator's clock in steps, letting every message it sends be answered after each step. */
-export async function advance(
-  cp: { whenIdle(): Promise<void> },
-  clock: ManualClock,
-  totalMs: number,
-  stepMs = totalMs,
-): Promise<void> {
-  for (let elapsed = 0; elapsed < totalMs; elapsed += stepMs) {
-    clock.advance(Math.min(stepMs, totalMs - elapsed));
-    await cp.whenIdle();
-  }
-}
+export { advance } from '../../support/clock';
 
 /** Every finished session `cs` has recorded, oldest first. */
 export async function allSessions(cs: CentralSystem): Promise<SessionRecord[]> {

@@ -308,18 +308,7 @@ export function useSimulators(options: { assertStrict?: boolean } = {}) {
   };
 }
 
-/** Advances the clock in steps, letting the simulator's messages settle after each step. */
-export async function advance(
-  cp: { whenIdle(): Promise<void> },
-  clock: ManualClock,
-  totalMs: number,
-  stepMs = totalMs,
-): Promise<void> {
-  for (let done = 0; done < totalMs; done += stepMs) {
-    clock.advance(Math.min(stepMs, totalMs - done));
-    await cp.whenIdle();
-  }
-}
+export { advance } from '../../support/clock';
 
 export type ChargingProfile = SetChargingProfileRequest['csChargingProfiles'];
 
