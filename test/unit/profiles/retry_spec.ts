@@ -4,10 +4,9 @@ import type { Logger } from '../../../lib/log';
 import { ChargingProfileManager, type LimitReport, RETRY_BACKOFF_MS } from '../../../lib/profiles';
 import { waitFor } from '../../support/events';
 import { advance, type CommandEvent, nextMessage } from '../interop/support';
+import { answerLate, holdAnswer } from './refusals';
 import {
   actionsSent,
-  answerLate,
-  holdAnswer,
   installed,
   offered,
   profilesSent,

@@ -5,7 +5,8 @@ import type { SetPointInput, StrategyChoice } from '../../../lib/profiles';
 import { limitForCharger } from '../../../lib/profiles';
 import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 import type { InteropChargePoint } from '../interop/support';
-import { gaveUp, type ProfileRig, settled, startCharging, useProfileRig } from './support';
+import { gaveUp } from './refusals';
+import { type ProfileRig, settled, startCharging, useProfileRig } from './support';
 
 /**
  * Random sequences of set-points (limits, pauses, phase changes, connectors 0, 1 and 2), sessions
@@ -149,17 +150,17 @@ describe('Profiles: property — no connector is ever offered more than its limi
 async function check(rigged: ProfileRig, id: string, model: Model, steps: Step[]): Promise<void> {
   const { cp, cs, clock, manager } = rigged;
   const own = new Map<number, { limitA: number; phases?: number }>();
-  let refusals = 0;
-  let late = 0;
+  /** How many of the next commands the charger refuses, and how many after those it answers late. */
+  const upcoming = { refuseNext: 0, answerLate: 0 };
   // A charger handles one command after the other: one answered late holds up the ones after it.
   // Whether a command is refused or late is decided as it arrives (a step changes the counts only
   // once nothing is on its way), so a late one starts waiting for its own timeout at once.
   let queue: Promise<unknown> = Promise.resolve();
   const answer = <T>(action: CentralSystemAction, next: () => Promise<T>, rejected: T): Promise<T> => {
-    const refused = refusals > 0;
-    if (refused) refusals -= 1;
-    const lateUntil = !refused && late > 0 ? gaveUp(cs, action, id) : undefined;
-    if (lateUntil) late -= 1;
+    const refused = upcoming.refuseNext > 0;
+    if (refused) upcoming.refuseNext -= 1;
+    const lateUntil = !refused && upcoming.answerLate > 0 ? gaveUp(cs, action, id) : undefined;
+    if (lateUntil) upcoming.answerLate -= 1;
     const turn = queue.then(async () => {
       if (refused) return rejected;
       await lateUntil;
@@ -245,10 +246,8 @@ async function check(rigged: ProfileRig, id: string, model: Model, steps: Step[]
         clock.advance(step.ms);
         break;
       case 'refuseNext':
-        refusals += 1;
-        break;
       case 'answerLate':
-        late += 1;
+        upcoming[step.kind] += 1;
         break;
     }
     await settle();
@@ -269,8 +268,8 @@ async function check(rigged: ProfileRig, id: string, model: Model, steps: Step[]
   }
 
   // The charger stops refusing; held increases and retries run.
-  refusals = 0;
-  late = 0;
+  upcoming.refuseNext = 0;
+  upcoming.answerLate = 0;
   cp.override('SetChargingProfile', undefined);
   cp.override('ChangeConfiguration', undefined);
   cp.override('ClearChargingProfile', undefined);

@@ -1,11 +1,9 @@
 import type { ManualClock } from '../../../lib/clock';
 import type { SetPoint } from '../../../lib/contracts';
 import type { CentralSystem, CentralSystemOptions } from '../../../lib/ocpp/central-system';
-import type { CentralSystemAction } from '../../../lib/ocpp/connection';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { ChargingProfileManager, type ProfileManagerOptions } from '../../../lib/profiles';
 import type { EvOptions, SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
-import { waitFor } from '../../support/events';
 import type { RecordingLogger } from '../../support/ocpp';
 import { type CommandEvent, type InteropChargePoint, useInterop } from '../interop/support';
 
@@ -108,59 +106,4 @@ export function installed(cp: InteropChargePoint): string[] {
     ({ connectorId, profile }) =>
       `${profile.chargingProfilePurpose}@${connectorId}:${profile.chargingSchedule.chargingSchedulePeriod[0]?.limit}`,
   );
-}
-
-/**
- * Resolves once the central system has given up waiting for the charger's answer to `action` (its
- * `command` event with an error: the manager's call timeout). Call it when the request arrives.
- */
-export async function gaveUp(
-  cs: CentralSystem,
-  action: CentralSystemAction,
-  chargePointId = 'CP1',
-): Promise<void> {
-  await waitFor<[CommandEvent]>(
-    cs,
-    'command',
-    (event) => event.action === action && event.chargePointId === chargePointId && event.error !== undefined,
-  );
-}
-
-/**
- * The charger carries out its next `times` requests for `action`, but answers each only after the
- * central system gave up waiting for it: a late answer, on the central system's timeout, not a sleep.
- */
-export function answerLate(
-  { cs, cp }: Pick<ProfileRig, 'cs' | 'cp'>,
-  action: CentralSystemAction,
-  times = 1,
-): void {
-  let left = times;
-  cp.override(action, async (_request, next) => {
-    if (left > 0) {
-      left -= 1;
-      await gaveUp(cs, action, cp.identity);
-    }
-    return next();
-  });
-}
-
-/**
- * The charger holds its answer to its next request for `action` until the test calls the returned
- * function (a charger busy with one command for as long as the test needs it to be).
- */
-export function holdAnswer(cp: InteropChargePoint, action: CentralSystemAction): () => void {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let held = false;
-  cp.override(action, async (_request, next) => {
-    if (!held) {
-      held = true;
-      await released;
-    }
-    return next();
-  });
-  return release;
 }
