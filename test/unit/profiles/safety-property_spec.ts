@@ -242,12 +242,12 @@ async function check(rigged: ProfileRig, id: string, model: Model, steps: Step[]
         cp.unplug(step.connectorId);
         charging.delete(step.connectorId);
         break;
-      case 'wait':
-        clock.advance(step.ms);
-        break;
       case 'refuseNext':
       case 'answerLate':
         upcoming[step.kind] += 1;
+        break;
+      case 'wait':
+        clock.advance(step.ms);
         break;
     }
     await settle();
