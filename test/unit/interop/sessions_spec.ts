@@ -102,9 +102,9 @@ describe('interop: charging sessions', () => {
   });
 
   it('a single-phase EV on a three-phase charger: currents on L1 only, activePhases [1]', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', { configuration: { MeterValueSampleInterval: 60 } });
-    await cp.connect();
+    const { cs, cp, clock } = await interop.connected('CP-1', {
+      configuration: { MeterValueSampleInterval: 60 },
+    });
     cp.plugIn(1, { phases: 1, maxCurrentA: 32 });
     await cp.startTransaction(1, 'TAG-1');
     const meterValues = nextMessage(cs, 'MeterValues');
@@ -119,11 +119,9 @@ describe('interop: charging sessions', () => {
   });
 
   it('a single-phase EV on a connector wired S-T-R draws on L2: activePhases [2]', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', {
+    const { cs, cp, clock } = await interop.connected('CP-1', {
       configuration: { MeterValueSampleInterval: 60, ConnectorPhaseRotation: '0.RST,1.STR' },
     });
-    await cp.connect();
     cp.plugIn(1, { phases: 1, maxCurrentA: 16 });
     await cp.startTransaction(1, 'TAG-1');
     await advance(cp, clock, 60_000);
@@ -241,12 +239,10 @@ describe('interop: charging sessions', () => {
     });
 
     it('a transaction started offline gets its id from the central system when the StartTransaction arrives', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp, clock } = interop.simulator(cs, 'CP-1', {
+      const { cs, cp, clock } = await interop.connected('CP-1', {
         reconnect: { initialDelayS: 600 },
         configuration: { MeterValueSampleInterval: 120 },
       });
-      await cp.connect();
       // The tag is cached online, so the charge point may authorize it offline (LocalAuthorizeOffline).
       assert.equal((await cp.authorize('TAG-OFF')).status, 'Accepted');
       const lost = waitFor(cp as unknown as EventEmitter, 'disconnected');
