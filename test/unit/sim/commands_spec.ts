@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
+import type { SendLocalListRequest } from '../../../lib/ocpp/messages';
 import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
 import { advance, type Simulated, useSimulators } from './harness';
+
+type Status = NonNullable<
+  NonNullable<SendLocalListRequest['localAuthorizationList']>[number]['idTagInfo']
+>['status'];
 
 const at = (clockMs: number, offsetS: number) => new Date(clockMs + offsetS * 1000).toISOString();
 
@@ -281,37 +286,34 @@ describe('SimulatedChargePoint: central-system commands', () => {
     it('replaces with Full, applies Differential on top, and refuses an older differential version', async () => {
       const { cs, cp } = await start();
       assert.deepEqual(await cs.call('CP1', 'GetLocalListVersion', {}), { listVersion: 0 });
-      const send = (request: Parameters<typeof cs.call<'SendLocalList'>>[2]) =>
-        cs.call('CP1', 'SendLocalList', request);
+      /** SendLocalList with `entries` as [idTag, status] (no status: the tag is removed). */
+      const send = (
+        listVersion: number,
+        updateType: 'Full' | 'Differential',
+        entries?: [string, Status?][],
+      ) =>
+        cs.call('CP1', 'SendLocalList', {
+          listVersion,
+          updateType,
+          ...(entries && {
+            localAuthorizationList: entries.map(([idTag, status]) =>
+              status ? { idTag, idTagInfo: { status } } : { idTag },
+            ),
+          }),
+        });
       assert.deepEqual(
-        await send({
-          listVersion: 5,
-          updateType: 'Full',
-          localAuthorizationList: [
-            { idTag: 'A', idTagInfo: { status: 'Accepted' } },
-            { idTag: 'B', idTagInfo: { status: 'Accepted' } },
-          ],
-        }),
+        await send(5, 'Full', [
+          ['A', 'Accepted'],
+          ['B', 'Accepted'],
+        ]),
         { status: 'Accepted' },
       );
       assert.deepEqual(await cs.call('CP1', 'GetLocalListVersion', {}), { listVersion: 5 });
-      assert.deepEqual(
-        await send({
-          listVersion: 6,
-          updateType: 'Differential',
-          localAuthorizationList: [{ idTag: 'A' }, { idTag: 'C', idTagInfo: { status: 'Blocked' } }],
-        }),
-        { status: 'Accepted' },
-      );
+      assert.deepEqual(await send(6, 'Differential', [['A'], ['C', 'Blocked']]), { status: 'Accepted' });
       assert.deepEqual([...cp.localAuthorizationList.entries.keys()].sort(), ['B', 'C']);
-      assert.deepEqual(
-        await send({ listVersion: 6, updateType: 'Differential', localAuthorizationList: [] }),
-        {
-          status: 'VersionMismatch',
-        },
-      );
-      assert.deepEqual(await send({ listVersion: 0, updateType: 'Full' }), { status: 'Failed' });
-      assert.deepEqual(await send({ listVersion: 9, updateType: 'Full' }), { status: 'Accepted' });
+      assert.deepEqual(await send(6, 'Differential', []), { status: 'VersionMismatch' });
+      assert.deepEqual(await send(0, 'Full'), { status: 'Failed' });
+      assert.deepEqual(await send(9, 'Full'), { status: 'Accepted' });
       assert.deepEqual(await cs.call('CP1', 'GetLocalListVersion', {}), { listVersion: 0 });
     });
 
