@@ -20,6 +20,11 @@ describe('Smart charging: ChargingProfileStore', () => {
     ],
   };
 
+  /** The periods of connector `connectorId`'s composite schedule for `durationS` from T0, in A. */
+  const periods = (store: ChargingProfileStore, connectorId: number, durationS: number) =>
+    store.compositeSchedule(connectorId, T0, durationS, 'A', context).chargingSchedule
+      ?.chargingSchedulePeriod;
+
   it('takes the highest stack level valid now, and falls back when its duration ends (3.13.2, 5.16.4)', () => {
     const store = new ChargingProfileStore();
     store.install(0, profile({ chargingProfileId: 1, stackLevel: 0, limits: [[0, 16]] }), T0);
@@ -79,22 +84,17 @@ describe('Smart charging: ChargingProfileStore', () => {
       T0,
       1,
     );
-    const tx = store.compositeSchedule(1, T0, 3600, 'A', context).chargingSchedule?.chargingSchedulePeriod;
-    assert.deepEqual(tx, [
+    assert.deepEqual(periods(store, 1, 3600), [
       { startPeriod: 0, limit: 20 },
       { startPeriod: 900, limit: 8 },
     ]);
     // Connector 2 has no transaction, so its TxDefaultProfile: min(12, ChargePointMax).
-    const idle = store.compositeSchedule(2, T0, 3600, 'A', context).chargingSchedule?.chargingSchedulePeriod;
-    assert.deepEqual(idle, [
+    assert.deepEqual(periods(store, 2, 3600), [
       { startPeriod: 0, limit: 12 },
       { startPeriod: 900, limit: 8 },
     ]);
     // Connector 0: what the charge point may draw, capped by ChargePointMaxProfile.
-    assert.deepEqual(
-      store.compositeSchedule(0, T0, 600, 'A', context).chargingSchedule?.chargingSchedulePeriod,
-      [{ startPeriod: 0, limit: 20 }],
-    );
+    assert.deepEqual(periods(store, 0, 600), [{ startPeriod: 0, limit: 20 }]);
   });
 
   it('converts W with the nominal voltage and numberPhases (3 when absent) both ways (7.12)', () => {
@@ -110,8 +110,7 @@ describe('Smart charging: ChargingProfileStore', () => {
       }),
       T0,
     );
-    const amps = store.compositeSchedule(1, T0, 1200, 'A', context).chargingSchedule?.chargingSchedulePeriod;
-    assert.deepEqual(amps, [
+    assert.deepEqual(periods(store, 1, 1200), [
       { startPeriod: 0, limit: 16 },
       { startPeriod: 600, limit: 6 },
     ]);
