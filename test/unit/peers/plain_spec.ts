@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SessionRecord } from '../../../lib/contracts';
-import type { SiteConfig } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
-import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import { ChargingProfileManager } from '../../../lib/profiles';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop, describeDraws, lineA, supplyLine, until, watchLine } from '../../support/peer-site';
+import { describeDraws, lineA, supplyLine, until, usePeerCarPark, watchLine } from '../../support/peer-site';
 import { PlainCharger } from '../../support/plain-charger';
 
 /**
@@ -20,27 +17,9 @@ import { PlainCharger } from '../../support/plain-charger';
 const SUPPLY_A = 32;
 
 describe('a plain OCPP-J 1.6 charger on ws', () => {
-  const chargers: PlainCharger[] = [];
-  const cleanups: (() => unknown)[] = [];
-  // Before the harness's afterEach: the chargers close while the central system still answers.
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await Promise.all(chargers.splice(0).map((cp) => cp.close()));
-  });
-  const harness = useOcppHarness();
-
-  async function connected(cs: CentralSystem, identity: string, meterStartWh = 0): Promise<PlainCharger> {
-    const cp = new PlainCharger(identity, { meterStartWh });
-    chargers.push(cp);
-    await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
-    return cp;
-  }
-
-  function loop(cs: CentralSystem, site: SiteConfig, clock?: ManualClock) {
-    const wired = controlLoop(cs, site, clock);
-    cleanups.push(wired.stop);
-    return wired;
-  }
+  const { harness, chargers, cleanups, connected, loop } = usePeerCarPark(
+    (identity, options) => new PlainCharger(identity, options),
+  );
 
   function noViolations() {
     for (const cp of chargers)

@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import type { SessionRecord } from '../../../lib/contracts';
-import type { SiteConfig } from '../../../lib/dlm/site';
-import type { CentralSystem } from '../../../lib/ocpp/central-system';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop, describeDraws, lineA, supplyLine, until, watchLine } from '../../support/peer-site';
+import { describeDraws, lineA, supplyLine, until, usePeerCarPark, watchLine } from '../../support/peer-site';
 import { VoltbrasCharger } from '../../support/voltbras-charger';
 
 /**
@@ -17,28 +14,9 @@ import { VoltbrasCharger } from '../../support/voltbras-charger';
 const SUPPLY_A = 32;
 
 describe('chargers built elsewhere: @voltbras/ts-ocpp', () => {
-  const chargers: VoltbrasCharger[] = [];
-  const cleanups: (() => unknown)[] = [];
-  // Before the harness's own afterEach (mocha runs them in order): the chargers close while the
-  // central system still answers their last calls.
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await Promise.all(chargers.splice(0).map((cp) => cp.close()));
-  });
-  const harness = useOcppHarness();
-
-  async function connected(cs: CentralSystem, identity: string, meterStartWh = 0): Promise<VoltbrasCharger> {
-    const cp = new VoltbrasCharger(identity, { meterStartWh });
-    chargers.push(cp);
-    await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
-    return cp;
-  }
-
-  function loop(cs: CentralSystem, site: SiteConfig) {
-    const wired = controlLoop(cs, site);
-    cleanups.push(wired.stop);
-    return wired;
-  }
+  const { harness, chargers, cleanups, connected, loop } = usePeerCarPark(
+    (identity, options) => new VoltbrasCharger(identity, options),
+  );
 
   function noViolations() {
     for (const cp of chargers) assert.deepEqual(cp.violations, [], `${cp.identity}: the library refused`);
