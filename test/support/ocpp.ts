@@ -3,6 +3,7 @@ import type { RPC_ClientOptions } from 'ocpp-rpc/lib/client';
 import type { Logger } from '../../lib/log';
 import { CentralSystem, type CentralSystemOptions } from '../../lib/ocpp/central-system';
 import { rpcChargePoint } from './charge-point';
+import { useMade } from './hooks';
 
 /** A Logger that keeps every line, for tests that check what was logged. */
 export class RecordingLogger implements Logger {
@@ -73,17 +74,12 @@ export class OcppHarness {
 
 /** Registers a harness for each test of the suite and closes it after the test. */
 export function useOcppHarness(): () => OcppHarness {
-  let harness: OcppHarness | undefined;
-  beforeEach(() => {
-    harness = new OcppHarness();
-  });
-  afterEach(async () => {
-    await harness?.close();
-  });
-  return () => {
-    if (!harness) throw new Error('no harness outside a test');
-    return harness;
-  };
+  return useMade(
+    'each',
+    () => new OcppHarness(),
+    (harness) => harness.close(),
+    { missing: 'no harness outside a test' },
+  );
 }
 
 /** The OCPP-J CallError an ocpp-rpc call rejects with. */
