@@ -58,22 +58,35 @@ export function usePeerCarPark<C extends PeerCharger>(
     await Promise.all(chargers.splice(0).map((cp) => cp.close()));
   });
   const harness = useOcppHarness();
+  /** controlLoop(), stopped after the test. */
+  const loop = (cs: CentralSystem, site: SiteConfig, clock?: Clock) => {
+    const wired = controlLoop(cs, site, clock);
+    cleanups.push(wired.stop);
+    return wired;
+  };
+  /** A charger `identity` (its register at `meterStartWh`) connected to `cs`. */
+  const connected = async (cs: CentralSystem, identity: string, meterStartWh = 0): Promise<C> => {
+    const cp = make(identity, { meterStartWh });
+    chargers.push(cp);
+    await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    return cp;
+  };
   return {
     harness,
     chargers,
     cleanups,
-    /** A charger `identity` (its register at `meterStartWh`) connected to `cs`. */
-    async connected(cs: CentralSystem, identity: string, meterStartWh = 0): Promise<C> {
-      const cp = make(identity, { meterStartWh });
-      chargers.push(cp);
-      await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
-      return cp;
-    },
-    /** controlLoop(), stopped after the test. */
-    loop(cs: CentralSystem, site: SiteConfig, clock?: Clock) {
-      const wired = controlLoop(cs, site, clock);
-      cleanups.push(wired.stop);
-      return wired;
+    connected,
+    loop,
+    /**
+     * The chargers `ids` on a supply line of `limitA` (supplyLine(), `connector` for each), under a
+     * control loop, connected in turn; `watch` sees what the line carries from then on.
+     */
+    async onLine(cs: CentralSystem, ids: string[], limitA: number, connector: Partial<ConnectorConfig> = {}) {
+      const wired = loop(cs, supplyLine(ids, limitA, connector));
+      for (const id of ids) await connected(cs, id);
+      const watch = watchLine(chargers);
+      cleanups.push(watch.stop);
+      return { ...wired, watch };
     },
   };
 }

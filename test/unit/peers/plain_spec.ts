@@ -17,7 +17,7 @@ import { PlainCharger } from '../../support/plain-charger';
 const SUPPLY_A = 32;
 
 describe('a plain OCPP-J 1.6 charger on ws', () => {
-  const { harness, chargers, cleanups, connected, loop } = usePeerCarPark(
+  const { harness, chargers, cleanups, connected, loop, onLine } = usePeerCarPark(
     (identity, options) => new PlainCharger(identity, options),
   );
 
@@ -51,11 +51,7 @@ describe('a plain OCPP-J 1.6 charger on ws', () => {
 
   it('takes the load manager’s limits as profiles: three cars share a 32 A supply line, each charges, none above it', async () => {
     const cs = await harness().centralSystem();
-    const ids = ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'];
-    const { feedErrors } = loop(cs, supplyLine(ids, SUPPLY_A));
-    for (const id of ids) await connected(cs, id);
-    const watch = watchLine(chargers);
-    cleanups.push(watch.stop);
+    const { feedErrors, watch } = await onLine(cs, ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'], SUPPLY_A);
     for (const cp of chargers) await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
     await until(chargers, () => chargers.every((cp) => cp.drawA(1)[0] >= 6));
     const line = lineA(chargers);
@@ -110,12 +106,10 @@ describe('a plain OCPP-J 1.6 charger on ws', () => {
 
   it('keeps the line when a charging charger goes offline: it keeps its TxProfile (3.13.6), its offlineA is reserved', async () => {
     const cs = await harness().centralSystem();
-    const ids = ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'];
     // The installer declared that a charger on its own (offline) takes at most 16 A.
-    const { manager } = loop(cs, supplyLine(ids, SUPPLY_A, { offlineA: 16 }));
-    for (const id of ids) await connected(cs, id);
-    const watch = watchLine(chargers);
-    cleanups.push(watch.stop);
+    const { manager, watch } = await onLine(cs, ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'], SUPPLY_A, {
+      offlineA: 16,
+    });
     for (const cp of chargers) await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
     // The line shared out: a third each (10.6 A).
     await until(chargers, () => chargers.every((cp) => cp.drawA(1)[0] >= 10));

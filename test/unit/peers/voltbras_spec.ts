@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { SessionRecord } from '../../../lib/contracts';
-import { describeDraws, lineA, supplyLine, until, usePeerCarPark, watchLine } from '../../support/peer-site';
+import { describeDraws, lineA, until, usePeerCarPark } from '../../support/peer-site';
 import { VoltbrasCharger } from '../../support/voltbras-charger';
 
 /**
@@ -14,7 +14,7 @@ import { VoltbrasCharger } from '../../support/voltbras-charger';
 const SUPPLY_A = 32;
 
 describe('chargers built elsewhere: @voltbras/ts-ocpp', () => {
-  const { harness, chargers, cleanups, connected, loop } = usePeerCarPark(
+  const { harness, chargers, connected, onLine } = usePeerCarPark(
     (identity, options) => new VoltbrasCharger(identity, options),
   );
 
@@ -64,12 +64,8 @@ describe('chargers built elsewhere: @voltbras/ts-ocpp', () => {
 
   it('takes the load manager’s limits as profiles: three cars share a 32 A supply line, each charges, none above it', async () => {
     const cs = await harness().centralSystem();
-    const ids = ['VOLT-1', 'VOLT-2', 'VOLT-3'];
-    const { feedErrors } = loop(cs, supplyLine(ids, SUPPLY_A));
     // Installed and booted first, then the cars come one after the other.
-    for (const id of ids) await connected(cs, id);
-    const watch = watchLine(chargers);
-    cleanups.push(watch.stop);
+    const { feedErrors, watch } = await onLine(cs, ['VOLT-1', 'VOLT-2', 'VOLT-3'], SUPPLY_A);
     for (const cp of chargers) {
       const outcome = await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
       assert.equal(outcome.start, 'Accepted');
