@@ -13,7 +13,6 @@
  * every reply checked), all on 127.0.0.1. 10,000 connections take 10,000 file descriptors in the
  * generator and as many in the server: `ulimit -n` must be above that (printed below).
  */
-import { parseArgs } from 'node:util';
 import {
   formatKiB,
   inBatches,
@@ -24,25 +23,16 @@ import {
   processUsage,
   wallTime,
 } from './support/machine';
+import { benchOptions } from './support/options';
 import { connectAndBoot, RawCharger, rawStats } from './support/raw-charger';
 import { SERVER_LABELS, type ServerKind, ServerProcess } from './support/servers';
 
-const { values: args } = parseArgs({
-  options: {
-    sizes: { type: 'string', default: '1000,5000,10000' },
-    runs: { type: 'string', default: '3' },
-    window: { type: 'string', default: '12' },
-    concurrency: { type: 'string', default: '100' },
-  },
-});
-const sizes = String(args.sizes).split(',').map(Number);
-const runs = Number(args.runs);
-const windowS = Number(args.window);
-const concurrency = Number(args.concurrency);
-const METER_VALUES_PERIOD_MS = 60_000;
-const HEARTBEAT_PERIOD_MS = 300_000;
-const SUBWINDOWS = 3;
-
+const {
+  sizes,
+  runs,
+  window: windowS,
+  concurrency,
+} = benchOptions({ sizes: [1000, 5000, 10000], runs: 3, window: 12, concurrency: 100 });
 interface Sample {
   connectPerS: number;
   rssPerConnBytes: number;
@@ -52,6 +42,11 @@ interface Sample {
   generatorCpuPercent: number;
   messagesPerS: number;
 }
+
+/** The steady load of every charger, and the windows the steady state is measured in. */
+const METER_VALUES_PERIOD_MS = 60_000;
+const HEARTBEAT_PERIOD_MS = 300_000;
+const SUBWINDOWS = 3;
 
 /**
  * Sends each charger's MeterValues every 60 s and Heartbeat every 300 s, spread evenly over the

@@ -8,7 +8,6 @@
  *
  * Not part of npm test.
  */
-import { parseArgs } from 'node:util';
 import { ManualClock } from '../lib/clock';
 import type { ConnectorState } from '../lib/contracts';
 import { type AllocationProblem, allocate, type ConnectorDemand } from '../lib/dlm/allocate';
@@ -18,15 +17,9 @@ import { silentLogger } from '../lib/log';
 import { seededRandom } from '../lib/sim/fleet';
 import { pvHome, runScenario } from '../lib/sim/site-scenarios';
 import { machineLine, median, percentile } from './support/machine';
+import { benchOptions } from './support/options';
 
-const { values: args } = parseArgs({
-  options: {
-    sizes: { type: 'string', default: '100,1000,5000' },
-    runs: { type: 'string', default: '5' },
-  },
-});
-const SIZES = String(args.sizes).split(',').map(Number);
-const ROUNDS = Number(args.runs);
+const { sizes: SIZES, runs: ROUNDS } = benchOptions({ sizes: [100, 1000, 5000], runs: 5 });
 /** Problems per round: about the same total time for every size. */
 const perRound = (connectors: number) => Math.max(10, Math.round(200_000 / Math.max(connectors, 1000)));
 

@@ -20,7 +20,6 @@
  * (Modbus read, load manager, until the frame leaves the central system's socket, until the
  * charger has it).
  */
-import { parseArgs } from 'node:util';
 import { ManualClock } from '../lib/clock';
 import type { ConnectorState, SetPoint } from '../lib/contracts';
 import { LoadManager } from '../lib/dlm/load-manager';
@@ -37,16 +36,13 @@ import { ModbusSimServer } from '../lib/sim/modbus-server';
 import { benchCentralSystem, onProfileFrameOut } from './support/central-system';
 import { type FirstAmpsCase, timeToFirstAmps } from './support/first-amps';
 import { loadNow, machineLine, median, percentile, wallTime } from './support/machine';
+import { benchOptions } from './support/options';
 
-const { values: args } = parseArgs({
-  options: {
-    sizes: { type: 'string', default: '10,100' },
-    runs: { type: 'string', default: '20' },
-    'first-amps-runs': { type: 'string', default: '3' },
-  },
-});
-const sizes = String(args.sizes).split(',').map(Number);
-const runs = Number(args.runs);
+const {
+  sizes,
+  runs,
+  'first-amps-runs': firstAmpsRuns,
+} = benchOptions({ sizes: [10, 100], runs: 20, 'first-amps-runs': 3 });
 const CONNECTORS_PER_CHARGER = 2;
 const MAX_A = 32;
 const STEP_A = 1.2;
@@ -273,13 +269,12 @@ const FIRST_AMPS_CASES: FirstAmpsCase[] = [
 ];
 
 async function firstAmps(): Promise<void> {
-  const firstRuns = Number(args['first-amps-runs']);
   console.log(
-    `\ntime to first amps: a car plugs in on an empty 32 A line (charger booted 1 s before: its 0 A has just gone out) -> first SetChargingProfile above 0 A at the charger (${firstRuns} runs each; target: 2 s plus the charger's reply)`,
+    `\ntime to first amps: a car plugs in on an empty 32 A line (charger booted 1 s before: its 0 A has just gone out) -> first SetChargingProfile above 0 A at the charger (${firstAmpsRuns} runs each; target: 2 s plus the charger's reply)`,
   );
   for (const setting of FIRST_AMPS_CASES) {
     const times: number[] = [];
-    for (let run = 0; run < firstRuns; run++) times.push(await timeToFirstAmps(setting, 1_000, 120_000));
+    for (let run = 0; run < firstAmpsRuns; run++) times.push(await timeToFirstAmps(setting, 1_000, 120_000));
     console.log(`  ${setting.name}: median ${ms(median(times))}, max ${ms(Math.max(...times))}`);
   }
 }

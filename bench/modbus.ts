@@ -10,24 +10,15 @@
  * default 10 ms pause between requests.
  */
 import { cpus, platform, release } from 'node:os';
-import { parseArgs } from 'node:util';
 import { ModbusBus } from '../lib/modbus/bus';
 import { Meter } from '../lib/modbus/meter';
 import { SHIPPED_PROFILES } from '../lib/modbus/profiles';
 import type { DeviceProfile } from '../lib/modbus/types';
 import { SimulatedMeter } from '../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../lib/sim/modbus-server';
+import { benchOptions } from './support/options';
 
-const { values: args } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '0.5' },
-    meters: { type: 'string', default: '8' },
-  },
-});
-const runs = Number(args.runs);
-const seconds = Number(args.seconds);
-const meterCount = Number(args.meters);
+const { runs, seconds, meters: meterCount } = benchOptions({ runs: 5, seconds: 0.5, meters: 8 });
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

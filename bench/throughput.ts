@@ -16,26 +16,20 @@
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { startNodeRed } from '../test/support/node-red';
 import { freePort } from '../test/support/ports';
 import { inBatches, loadNow, machineLine, median, ownCpuMs, processUsage, wallTime } from './support/machine';
 import { benchDirectory, buildPackage } from './support/node-red';
+import { benchOptions } from './support/options';
 import { connectAndBoot, RawCharger, rawStats } from './support/raw-charger';
 import { ServerProcess } from './support/servers';
 
-const { values: args } = parseArgs({
-  options: {
-    active: { type: 'string', default: '200' },
-    idle: { type: 'string', default: '2000' },
-    runs: { type: 'string', default: '3' },
-    window: { type: 'string', default: '4' },
-  },
-});
-const activeCount = Number(args.active);
-const idleCount = Number(args.idle);
-const runs = Number(args.runs);
-const windowS = Number(args.window);
+const {
+  active: activeCount,
+  idle: idleCount,
+  runs,
+  window: windowS,
+} = benchOptions({ active: 200, idle: 2000, runs: 3, window: 4 });
 
 /** A server under load: where chargers dial, how many MeterValues it has delivered, its pid. */
 interface Target {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
-import { centralSystemConfig } from '../support/flows';
+import { centralSystemConfig, oneCircuitSite } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
 
 /**
@@ -21,13 +21,7 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
         z: 'f1',
         name: 'car park breaker',
         centralSystem: 'cs1',
-        site: JSON.stringify({
-          circuits: [{ id: 'zone', limitA: 32 }],
-          connectors: [
-            { chargePointId: 'CP-1', circuit: 'zone' },
-            { chargePointId: 'CP-4', circuit: 'zone' },
-          ],
-        }),
+        site: oneCircuitSite('zone', 32, ['CP-1', 'CP-4']),
         x: 200,
         y: 100,
         wires: [[], []],

@@ -16,7 +16,7 @@ import { waitFor } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
-import { CATCH_ALL, listening, onTab, useHelperServer } from './fixtures';
+import { CATCH_ALL, listening, loadListening, onTab, useHelperServer, wiredToOut } from './fixtures';
 
 interface Msg {
   topic?: string;
@@ -41,11 +41,11 @@ describe(`ampflow-charging-profile node (Node-RED ${nodeRedVersion()})`, () => {
   useHelperServer();
 
   async function load(settings: Record<string, unknown> = {}) {
-    await helper.load(
+    await loadListening(
       [centralSystemNode, chargingProfileNode],
       onTab(
         centralSystemConfig(port),
-        {
+        ...wiredToOut({
           id: 'profile',
           type: 'ampflow-charging-profile',
           centralSystem: 'cs',
@@ -56,14 +56,11 @@ describe(`ampflow-charging-profile node (Node-RED ${nodeRedVersion()})`, () => {
           verifySchedule: true,
           followDelayS: '0',
           toleranceA: '1',
-          wires: [['out']],
           ...settings,
-        },
-        { id: 'out', type: 'helper' },
+        }),
         ...CATCH_ALL,
       ),
     );
-    await listening(helper.getNode('cs') as CentralSystemNode);
   }
 
   async function charger(options: Partial<ConstructorParameters<typeof SimulatedChargePoint>[0]> = {}) {

@@ -11,7 +11,7 @@ import { SimulatedMeter } from '../../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../../lib/sim/modbus-server';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
-import { CATCH_ALL, onTab, tcpBusConfig, useHelperServer } from './fixtures';
+import { CATCH_ALL, onTab, tcpBusConfig, useHelperServer, wiredToOut } from './fixtures';
 
 interface SpyCall {
   args: unknown[];
@@ -49,7 +49,7 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
       [busNode, meterNode],
       onTab(
         tcpBusConfig(server.port),
-        {
+        ...wiredToOut({
           id: 'meter',
           type: 'ampflow-meter',
           name: 'Grid',
@@ -57,10 +57,8 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
           profile: 'siemens-pac2200',
           unitId: '1',
           pollIntervalS: '0.2',
-          wires: [['out']],
           ...settings,
-        },
-        { id: 'out', type: 'helper' },
+        }),
         ...extra,
       ),
     );

@@ -5,14 +5,13 @@ import type { RPCClient } from 'ocpp-rpc';
 import centralSystemNode = require('../../nodes/ampflow-central-system');
 import ocppCommandNode = require('../../nodes/ampflow-ocpp-command');
 
-import type { CentralSystemNode } from '../../nodes/types';
 import { answer, rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
 import { BOOT } from '../support/ocpp';
 import { freePort } from '../support/ports';
-import { CATCH_ALL, listening, onTab, useHelperServer } from './fixtures';
+import { CATCH_ALL, loadListening, onTab, useHelperServer, wiredToOut } from './fixtures';
 
 interface Msg {
   payload: unknown;
@@ -36,11 +35,11 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
   useHelperServer();
 
   async function load(command: Record<string, unknown>) {
-    await helper.load(
+    await loadListening(
       [centralSystemNode, ocppCommandNode],
       onTab(
         centralSystemConfig(port, { authorizationPolicy: 'localList', fixedIdTag: 'FREE' }),
-        {
+        ...wiredToOut({
           id: 'command',
           type: 'ampflow-ocpp-command',
           centralSystem: 'cs',
@@ -48,14 +47,21 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
           action: '',
           payload: '',
           timeoutS: '',
-          wires: [['out']],
           ...command,
-        },
-        { id: 'out', type: 'helper' },
+        }),
         ...CATCH_ALL,
       ),
     );
-    await listening(helper.getNode('cs') as CentralSystemNode);
+  }
+
+  /** The charger accepts every `action`; the requests it got, in order. */
+  function acceptAndRecord(cp: RPCClient, action: string): unknown[] {
+    const received: unknown[] = [];
+    answer(cp, action, (params) => {
+      received.push(params);
+      return { status: 'Accepted' };
+    });
+    return received;
   }
 
   async function connectCharger(answers: Record<string, unknown> = {}) {
@@ -69,15 +75,11 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
   it('sends the command from the message and outputs the charger’s answer', async () => {
     await load({});
     const cp = await connectCharger();
-    let received: unknown;
-    answer(cp, 'Reset', (params) => {
-      received = params;
-      return { status: 'Accepted' };
-    });
+    const received = acceptAndRecord(cp, 'Reset');
     const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
     helper.getNode('command').receive({ chargePointId: 'CP-1', action: 'Reset', payload: { type: 'Soft' } });
     const [msg] = await out;
-    assert.deepEqual(received, { type: 'Soft' });
+    assert.deepEqual(received, [{ type: 'Soft' }]);
     assert.deepEqual(msg.payload, { status: 'Accepted' });
     assert.equal(msg.ocpp?.action, 'Reset');
   });
@@ -85,15 +87,11 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
   it('takes the charger from msg.topic and fills the free-charging id tag into RemoteStartTransaction', async () => {
     await load({ action: 'RemoteStartTransaction' });
     const cp = await connectCharger();
-    let received: unknown;
-    answer(cp, 'RemoteStartTransaction', (params) => {
-      received = params;
-      return { status: 'Accepted' };
-    });
+    const received = acceptAndRecord(cp, 'RemoteStartTransaction');
     const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
     helper.getNode('command').receive({ topic: 'CP-1/StatusNotification', payload: { connectorId: 2 } });
     await out;
-    assert.deepEqual(received, { connectorId: 2, idTag: 'FREE' });
+    assert.deepEqual(received, [{ connectorId: 2, idTag: 'FREE' }]);
   });
 
   it('gives Catch nodes an error for a charger that is not connected, a refusal, and an invalid request', async () => {

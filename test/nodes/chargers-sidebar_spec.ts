@@ -7,7 +7,7 @@ import dlmNode = require('../../nodes/ampflow-dlm');
 import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
-import { centralSystemConfig } from '../support/flows';
+import { centralSystemConfig, oneCircuitSite } from '../support/flows';
 import { freePort } from '../support/ports';
 import { listening, onTab, useHelperServer } from './fixtures';
 
@@ -27,13 +27,7 @@ describe('Chargers sidebar with a load manager', () => {
         id: 'dlm',
         type: 'ampflow-dlm',
         centralSystem: 'cs',
-        site: JSON.stringify({
-          circuits: [{ id: 'line', limitA: 16 }],
-          connectors: [
-            { chargePointId: 'CP-1', circuit: 'line' },
-            { chargePointId: 'CP-4', circuit: 'line' },
-          ],
-        }),
+        site: oneCircuitSite('line', 16, ['CP-1', 'CP-4']),
         wires: [[], []],
       }),
     );

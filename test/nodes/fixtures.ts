@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import helper, { type TestFlows } from 'node-red-node-test-helper';
+import helper, { type TestFlows, type TestNodeInitializer } from 'node-red-node-test-helper';
 import type { CentralSystemState } from '../../lib/ocpp/central-system';
 import type { CentralSystemNode } from '../../nodes/types';
 import { waitFor } from '../support/events';
@@ -54,6 +54,20 @@ export function onTab(...nodes: Record<string, unknown>[]): TestFlows {
     CONFIG_TYPES.has(String(node.type)) ? node : { z: 'tab', x: 100, y: 100, ...node },
   );
   return [{ id: 'tab', type: 'tab', label: 'test' }, ...placed] as TestFlows;
+}
+
+/** `node` with its output wired to a helper node `out`, and that helper: flow nodes for onTab. */
+export function wiredToOut(node: Record<string, unknown>): Record<string, unknown>[] {
+  return [
+    { ...node, wires: [['out']] },
+    { id: 'out', type: 'helper' },
+  ];
+}
+
+/** Loads `flow` with the `nodes` under test; resolves once its central system `cs` listens. */
+export async function loadListening(nodes: TestNodeInitializer, flow: TestFlows): Promise<void> {
+  await helper.load(nodes, flow);
+  await listening(helper.getNode('cs') as CentralSystemNode);
 }
 
 /** Resolves once the config node's central system listens. */

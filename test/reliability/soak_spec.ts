@@ -20,7 +20,7 @@ import { SimulatedMeter } from '../../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../../lib/sim/modbus-server';
 import { DurableLog } from '../../lib/store/durable-log';
 import { waitFor } from '../support/events';
-import { useOcppHarness } from '../support/ocpp';
+import { assertSessionAgrees, sessionsById, useOcppHarness } from '../support/ocpp';
 import { AckLedger } from './support/ack-ledger';
 import { garbageCollector, settledHeapBytes } from './support/memory';
 import { Random, seedFor } from './support/random';
@@ -283,11 +283,7 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
 
     assert.deepEqual(issuedTwice, [], 'transaction ids issued twice');
     assert.ok(sessions.length >= CHARGERS, `only ${sessions.length} sessions`);
-    const byId = new Map<number, SessionRecord>();
-    for (const session of sessions) {
-      assert.equal(byId.has(session.transactionId), false, `session ${session.transactionId} recorded twice`);
-      byId.set(session.transactionId, session);
-    }
+    const byId = sessionsById(sessions);
     assert.equal(recorded, sessions.length, 'one session event per record');
     assert.equal(
       sessions.length,
@@ -299,12 +295,7 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
       const session = byId.get(id);
       const start = ledger.start(id);
       assert.ok(session && start, `StopTransaction ${id} has no session or no start`);
-      assert.equal(session.anomaly, undefined, `session ${id}: ${session.anomaly}`);
-      assert.equal(session.chargePointId, stop.chargePointId);
-      assert.equal(start.chargePointId, stop.chargePointId);
-      assert.equal(session.meterStartWh, start.meterStart);
-      assert.equal(session.meterStopWh, stop.meterStop);
-      assert.equal(session.energyWh, stop.meterStop - start.meterStart);
+      assertSessionAgrees(session, start, stop);
     }
     const open = cs.openTransactions();
     assert.equal(open.length + sessions.length, ledger.startCount, 'every start either open or recorded');

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useMade } from './hooks';
 
 /** PEM files of a small PKI made with openssl for one test suite; `remove()` deletes them. */
 export interface TestPki {
@@ -23,71 +24,28 @@ export interface TestPki {
   remove(): void;
 }
 
-function openssl(args: string[], cwd: string): void {
+/** Runs openssl in `cwd` with the words of `command` as arguments, and `-subj subject` if given. */
+function openssl(cwd: string, command: string, subject?: string): void {
+  const args = [...command.split(' '), ...(subject === undefined ? [] : ['-subj', subject])];
   execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
+const NEW_EC_KEY = '-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes';
+
 function makeCa(directory: string, name: string): void {
   openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}/O=ampflow test`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    ],
     directory,
+    `req -x509 ${NEW_EC_KEY} -days 2 -keyout ${name}.key -out ${name}.crt`,
+    `/CN=${name}/O=ampflow test`,
   );
 }
 
 function sign(directory: string, ca: string, name: string, subject: string, extensions: string): void {
-  openssl(
-    [
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-subj',
-      subject,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-    ],
-    directory,
-  );
+  openssl(directory, `req ${NEW_EC_KEY} -keyout ${name}.key -out ${name}.csr`, subject);
   writeFileSync(join(directory, `${name}.ext`), extensions);
   openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${ca}.crt`,
-      '-CAkey',
-      `${ca}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    ],
     directory,
+    `x509 -req -in ${name}.csr -CA ${ca}.crt -CAkey ${ca}.key -CAcreateserial -days 2 -extfile ${name}.ext -out ${name}.crt`,
   );
 }
 
@@ -137,16 +95,8 @@ export function makeTestPki(): TestPki {
  * few seconds), removed after them. Returns a getter, valid inside tests.
  */
 export function useTestPki(): () => TestPki {
-  let pki: TestPki | undefined;
-  before(function () {
-    this.timeout(20000);
-    pki = makeTestPki();
+  return useMade('all', makeTestPki, async (pki) => pki.remove(), {
+    missing: 'the test PKI is made in a before hook: use it inside a test',
+    timeoutMs: 20000,
   });
-  after(() => {
-    pki?.remove();
-  });
-  return () => {
-    if (!pki) throw new Error('the test PKI is made in a before hook: use it inside a test');
-    return pki;
-  };
 }

@@ -25,13 +25,19 @@ export function waitFor<T extends unknown[]>(
   });
 }
 
+/** What `until` listens to: an EventEmitter, or anything with its on/off. */
+export interface Listenable {
+  on(event: string, listener: () => void): unknown;
+  off(event: string, listener: () => void): unknown;
+}
+
 /**
  * Resolves once `check()` holds: checked now and again after each event in `wakeOn` (the events
  * that can make it hold), never on a timer. Rejects after `timeoutMs` with what `failure` says.
  */
 export function until(
   check: () => boolean,
-  wakeOn: [EventEmitter, string][],
+  wakeOn: [Listenable, string][],
   timeoutMs: number,
   failure: () => string | Promise<string> = () => `the condition did not hold within ${timeoutMs} ms`,
 ): Promise<void> {

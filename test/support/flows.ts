@@ -21,3 +21,11 @@ export function centralSystemConfig(
     ...settings,
   };
 }
+
+/** A load manager's `site` setting: one circuit `id` of `limitA`, one connector per charger on it. */
+export function oneCircuitSite(id: string, limitA: number, chargePointIds: string[]): string {
+  return JSON.stringify({
+    circuits: [{ id, limitA }],
+    connectors: chargePointIds.map((chargePointId) => ({ chargePointId, circuit: id })),
+  });
+}

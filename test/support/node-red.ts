@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { useMade } from './hooks';
 import { freePort } from './ports';
 import { type RunningProcess, run } from './process';
 import { packageJson, repoRoot } from './repo';
@@ -374,18 +375,10 @@ export function useStarted<T extends { dispose(): Promise<void> }>(
   start: () => Promise<T>,
   timeoutMs: number,
 ): () => T {
-  let started: T | undefined;
-  before(async function () {
-    this.timeout(timeoutMs);
-    started = await start();
+  return useMade('all', start, (started) => started.dispose(), {
+    missing: 'Node-RED did not start',
+    timeoutMs,
   });
-  after(async () => {
-    await started?.dispose();
-  });
-  return () => {
-    if (!started) throw new Error('Node-RED did not start');
-    return started;
-  };
 }
 
 /** Mocha hooks that start a Node-RED for the suite and stop it after; returns a getter. */

@@ -1,8 +1,11 @@
+import assert from 'node:assert/strict';
 import type { RPCClient } from 'ocpp-rpc';
 import type { RPC_ClientOptions } from 'ocpp-rpc/lib/client';
 import type { Logger } from '../../lib/log';
+import type { SessionRecord } from '../../lib/ocpp/central-state';
 import { CentralSystem, type CentralSystemOptions } from '../../lib/ocpp/central-system';
 import { rpcChargePoint } from './charge-point';
+import { useMade } from './hooks';
 
 /** A Logger that keeps every line, for tests that check what was logged. */
 export class RecordingLogger implements Logger {
@@ -73,17 +76,12 @@ export class OcppHarness {
 
 /** Registers a harness for each test of the suite and closes it after the test. */
 export function useOcppHarness(): () => OcppHarness {
-  let harness: OcppHarness | undefined;
-  beforeEach(() => {
-    harness = new OcppHarness();
-  });
-  afterEach(async () => {
-    await harness?.close();
-  });
-  return () => {
-    if (!harness) throw new Error('no harness outside a test');
-    return harness;
-  };
+  return useMade(
+    'each',
+    () => new OcppHarness(),
+    (harness) => harness.close(),
+    { missing: 'no harness outside a test' },
+  );
 }
 
 /** The OCPP-J CallError an ocpp-rpc call rejects with. */
@@ -98,4 +96,31 @@ export async function callError(promise: Promise<unknown>): Promise<{ code: stri
 
 export function isoNow(offsetMs = 0): string {
   return new Date(Date.now() + offsetMs).toISOString();
+}
+
+/** The sessions by transaction id; fails when one is recorded twice. */
+export function sessionsById(sessions: readonly SessionRecord[]): Map<number, SessionRecord> {
+  const byId = new Map<number, SessionRecord>();
+  for (const session of sessions) {
+    assert.equal(byId.has(session.transactionId), false, `session ${session.transactionId} recorded twice`);
+    byId.set(session.transactionId, session);
+  }
+  return byId;
+}
+
+/**
+ * Asserts that a recorded session, without an anomaly, agrees with the StartTransaction and the
+ * StopTransaction it was recorded from: the charger and the meter registers.
+ */
+export function assertSessionAgrees(
+  session: SessionRecord,
+  start: { chargePointId: string; meterStart: number },
+  stop: { chargePointId: string; meterStop: number },
+): void {
+  assert.equal(session.anomaly, undefined, `session ${session.transactionId}: ${session.anomaly}`);
+  assert.equal(session.chargePointId, stop.chargePointId);
+  assert.equal(start.chargePointId, stop.chargePointId);
+  assert.equal(session.meterStartWh, start.meterStart);
+  assert.equal(session.meterStopWh, stop.meterStop);
+  assert.equal(session.energyWh, stop.meterStop - start.meterStart);
 }

@@ -6,6 +6,9 @@ import { silentLogger } from '../../lib/log';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
 import { ChargingProfileManager } from '../../lib/profiles';
+import { type Listenable, until as untilEvent } from './events';
+import { useOcppHarness } from './ocpp';
+import type { PeerCharger, PeerChargerOptions } from './peer-charger';
 
 /**
  * A car park for the peer chargers (peer-charger.ts): the load manager and the charging-profile
@@ -35,6 +38,55 @@ export function controlLoop(cs: CentralSystem, site: SiteConfig, clock?: Clock) 
       stopFeed();
       manager.stop();
       await profiles.close();
+    },
+  };
+}
+
+/**
+ * Per test of a car park of peer chargers: the OCPP harness, the chargers `connected()` makes with
+ * `make`, and the control loops `loop()` wires. After each test the `cleanups` run (the latest
+ * first), then the chargers close while the central system still answers: these hooks come before
+ * the harness's own afterEach, which stops the central systems.
+ */
+export function usePeerCarPark<C extends PeerCharger>(
+  make: (identity: string, options: PeerChargerOptions) => C,
+) {
+  const chargers: C[] = [];
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await Promise.all(chargers.splice(0).map((cp) => cp.close()));
+  });
+  const harness = useOcppHarness();
+  /** controlLoop(), stopped after the test. */
+  const loop = (cs: CentralSystem, site: SiteConfig, clock?: Clock) => {
+    const wired = controlLoop(cs, site, clock);
+    cleanups.push(wired.stop);
+    return wired;
+  };
+  /** A charger `identity` (its register at `meterStartWh`) connected to `cs`. */
+  const connected = async (cs: CentralSystem, identity: string, meterStartWh = 0): Promise<C> => {
+    const cp = make(identity, { meterStartWh });
+    chargers.push(cp);
+    await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    return cp;
+  };
+  return {
+    harness,
+    chargers,
+    cleanups,
+    connected,
+    loop,
+    /**
+     * The chargers `ids` on a supply line of `limitA` (supplyLine(), `connector` for each), under a
+     * control loop, connected in turn; `watch` sees what the line carries from then on.
+     */
+    async onLine(cs: CentralSystem, ids: string[], limitA: number, connector: Partial<ConnectorConfig> = {}) {
+      const wired = loop(cs, supplyLine(ids, limitA, connector));
+      for (const id of ids) await connected(cs, id);
+      const watch = watchLine(chargers);
+      cleanups.push(watch.stop);
+      return { ...wired, watch };
     },
   };
 }
@@ -120,27 +172,9 @@ export function until(
   describe: () => string = () => describeDraws(chargers),
   timeoutMs = 8000,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(deadline);
-      for (const cp of chargers) {
-        cp.off('change', check);
-        cp.off('reported', check);
-      }
-    };
-    const check = () => {
-      if (!done()) return;
-      stop();
-      resolve();
-    };
-    const deadline = setTimeout(() => {
-      stop();
-      reject(new Error(`not reached within ${timeoutMs} ms: ${describe()}`));
-    }, timeoutMs);
-    for (const cp of chargers) {
-      cp.on('change', check);
-      cp.on('reported', check);
-    }
-    check();
-  });
+  const wakeOn = chargers.flatMap((cp): [Listenable, string][] => [
+    [cp, 'change'],
+    [cp, 'reported'],
+  ]);
+  return untilEvent(done, wakeOn, timeoutMs, () => `not reached within ${timeoutMs} ms: ${describe()}`);
 }

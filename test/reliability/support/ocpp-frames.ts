@@ -215,6 +215,13 @@ function schemaViolation(
   for (;;) {
     const site = random.pick(all);
     const name = fieldName(site.path);
+    /** The payload with `value` at the site, and what the charger must be answered. */
+    const replaced = (value: unknown, code: OcppErrorCode, names: string, kind: string) => {
+      setAt(payload, site.path, (parent, key) => {
+        parent[key] = value;
+      });
+      return { payload, code, names, kind };
+    };
     const options: (() =>
       | { payload: unknown; code: OcppErrorCode; names: string; kind: string }
       | undefined)[] = [
@@ -224,10 +231,7 @@ function schemaViolation(
         const wrong = random.pick(choices);
         if (site.path.length === 0)
           return { payload: wrong, code: 'TypeConstraintViolation', names: '(message)', kind: 'wrong type' };
-        setAt(payload, site.path, (parent, key) => {
-          parent[key] = wrong;
-        });
-        return { payload, code: 'TypeConstraintViolation', names: name, kind: 'wrong type' };
+        return replaced(wrong, 'TypeConstraintViolation', name, 'wrong type');
       },
       () => {
         if (!site.required || site.path.length === 0) return undefined;
@@ -279,54 +283,27 @@ function schemaViolation(
           random.ascii(random.int(1, 30)),
         ]);
         if (allowed.includes(bad)) bad = `${bad}!`;
-        setAt(payload, site.path, (parent, key) => {
-          parent[key] = bad;
-        });
-        return {
-          payload,
-          code: 'PropertyConstraintViolation',
-          names: `${name}: must be one of`,
-          kind: 'value not allowed',
-        };
+        return replaced(bad, 'PropertyConstraintViolation', `${name}: must be one of`, 'value not allowed');
       },
       () => {
         if (site.schema.maxLength === undefined) return undefined;
         const long = 'x'.repeat(site.schema.maxLength + random.pick([1, 2, 100, 5000]));
-        setAt(payload, site.path, (parent, key) => {
-          parent[key] = long;
-        });
-        return { payload, code: 'PropertyConstraintViolation', names: name, kind: 'too long' };
+        return replaced(long, 'PropertyConstraintViolation', name, 'too long');
       },
       () => {
         if (site.schema.format !== 'date-time') return undefined;
-        const bad = random.pick(BAD_DATES);
-        setAt(payload, site.path, (parent, key) => {
-          parent[key] = bad;
-        });
-        return { payload, code: 'PropertyConstraintViolation', names: name, kind: 'not a date-time' };
+        return replaced(random.pick(BAD_DATES), 'PropertyConstraintViolation', name, 'not a date-time');
       },
       () => {
         if (site.schema.type !== 'integer') return undefined;
-        const huge = random.pick(UNSAFE_INTEGERS);
-        setAt(payload, site.path, (parent, key) => {
-          parent[key] = huge;
-        });
-        return { payload, code: 'PropertyConstraintViolation', names: name, kind: 'huge number' };
+        return replaced(random.pick(UNSAFE_INTEGERS), 'PropertyConstraintViolation', name, 'huge number');
       },
       () => {
         // OCPP 1.6 section 6: StartTransaction connectorId > 0; StatusNotification, MeterValues >= 0.
         if (name !== 'connectorId') return undefined;
         const least = action === 'StartTransaction' ? 1 : 0;
         const bad = random.pick([least - 1, least - 2, -1000, -(2 ** 31)]);
-        setAt(payload, site.path, (parent, key) => {
-          parent[key] = bad;
-        });
-        return {
-          payload,
-          code: 'PropertyConstraintViolation',
-          names: 'connectorId',
-          kind: 'connector id out of range',
-        };
+        return replaced(bad, 'PropertyConstraintViolation', 'connectorId', 'connector id out of range');
       },
     ];
     const broken = random.pick(options)();

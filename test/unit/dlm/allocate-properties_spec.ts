@@ -182,15 +182,15 @@ describe('allocate (properties)', function () {
     fc.assert(
       fc.property(problemArbitrary(), (problem) => {
         const result = allocate(problem).connectors;
+        // The admission order, as a sort key: kept on first, then the higher priority, the lower keep
+        // rank, the lower index.
+        const keyOf = (d: ConnectorDemand, k: number) => [d.keepOn ? 0 : 1, -d.priority, d.keepRank, k];
         const order = problem.connectors
-          .map((d, k) => ({ d, k }))
-          .sort(
-            (a, b) =>
-              Number(b.d.keepOn) - Number(a.d.keepOn) ||
-              b.d.priority - a.d.priority ||
-              a.d.keepRank - b.d.keepRank ||
-              a.k - b.k,
-          );
+          .map((d, k) => ({ d, k, key: keyOf(d, k) }))
+          .sort((a, b) => {
+            const i = a.key.findIndex((value, j) => value !== b.key[j]);
+            return i < 0 ? 0 : (a.key[i] as number) - (b.key[i] as number);
+          });
         order.forEach(({ d, k }, position) => {
           const entry = result[k];
           if (!entry || !d.wants || entry.limitA > 0 || d.maxA < d.minA || entry.bound?.kind === 'unbalance')

@@ -355,6 +355,8 @@ function check(plan: Plan): { excessMs: number; windowMs: number } {
 
 /**
  * Counterexamples the property found with other seeds, kept so they stay fixed whatever the seed.
+ * Data, not code: each plan is kept as it was found (so it still reproduces), and the plans here and
+ * in uncontrolled-properties_spec.ts are alike in shape because they are all Plans.
  */
 const FOUND: { seed: number; what: string; plan: Plan }[] = [
   {

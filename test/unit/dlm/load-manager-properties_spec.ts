@@ -43,14 +43,8 @@ const V = 230;
 const DETECTION_MS = 30_000;
 const SETTLE_MS = 60_000;
 const DRAW_STALE_MS = 180_000;
-const ROTATION: Record<string, number[]> = {
-  RST: [0, 1, 2],
-  STR: [1, 2, 0],
-  TRS: [2, 0, 1],
-  RTS: [0, 2, 1],
-  SRT: [1, 0, 2],
-  TSR: [2, 1, 0],
-};
+/** The grid phase (0 = L1) of each charger phase: R, S, T are grid L1, L2, L3, in the rotation's order. */
+const gridPhasesOfRotation = (rotation: string) => [...rotation].map((letter) => 'RST'.indexOf(letter));
 const STATUSES: ConnectorStatus[] = [
   'Available',
   'Preparing',
@@ -395,7 +389,7 @@ function modelOf(config: SiteConfig): Model {
     return {
       key,
       chargePointId: c.chargePointId,
-      rotation: ROTATION[c.phaseRotation ?? 'RST'] as number[],
+      rotation: gridPhasesOfRotation(c.phaseRotation ?? 'RST'),
       wired: (c.phases ?? 3) === 1 ? [0] : [0, 1, 2],
       minA: c.minA ?? 6,
       maxA,
@@ -466,19 +460,11 @@ function connectorWorld(world: World, key: string): ConnectorWorld {
   return c;
 }
 
+/** A car wants current while it charges or is suspended, and while a transaction is about to begin. */
 function carWants(state: ConnectorState | undefined): boolean {
   if (!state?.online) return false;
-  switch (state.status) {
-    case 'Charging':
-    case 'SuspendedEV':
-    case 'SuspendedEVSE':
-      return true;
-    case 'Preparing':
-    case undefined:
-      return state.transaction !== undefined;
-    default:
-      return false;
-  }
+  if (['Charging', 'SuspendedEV', 'SuspendedEVSE'].includes(state.status ?? '')) return true;
+  return (state.status === 'Preparing' || state.status === undefined) && state.transaction !== undefined;
 }
 
 /** Session bookkeeping at an update; a new session forgets the samples and the switches. */
@@ -964,32 +950,29 @@ function run(
   return out;
 }
 
+/** Checks `property` for `numRuns` random sites, each with 5 to `maxEvents` random events. */
+function forSitesAndEvents(
+  { maxEvents, numRuns }: { maxEvents: number; numRuns: number },
+  property: (site: SiteConfig, events: Event[]) => void,
+): void {
+  fc.assert(
+    fc.property(siteArbitrary, fc.array(eventArbitrary, { minLength: 5, maxLength: maxEvents }), property),
+    { numRuns },
+  );
+}
+
 describe('LoadManager (properties)', function () {
   // CPU-bound: thousands of random sites; on a shared machine that takes longer than mocha's 10 s.
   this.timeout(120_000);
   it('keeps the invariant after every update, counted from the raw inputs alone', () => {
-    fc.assert(
-      fc.property(
-        siteArbitrary,
-        fc.array(eventArbitrary, { minLength: 5, maxLength: 40 }),
-        (site, events) => {
-          run(site, events, (manager, world, now, label) => check(manager, world, now, label));
-        },
-      ),
-      { numRuns: 250 },
-    );
+    forSitesAndEvents({ maxEvents: 40, numRuns: 250 }, (site, events) => {
+      run(site, events, (manager, world, now, label) => check(manager, world, now, label));
+    });
   });
 
   it('gives the same set-points for the same inputs at the same times (deterministic)', () => {
-    fc.assert(
-      fc.property(
-        siteArbitrary,
-        fc.array(eventArbitrary, { minLength: 5, maxLength: 30 }),
-        (site, events) => {
-          assert.deepEqual(run(site, events, undefined), run(site, events, undefined));
-        },
-      ),
-      { numRuns: 60 },
-    );
+    forSitesAndEvents({ maxEvents: 30, numRuns: 60 }, (site, events) => {
+      assert.deepEqual(run(site, events, undefined), run(site, events, undefined));
+    });
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SiteConfig } from '../../../lib/dlm/site';
+import type { ConnectorConfig, SiteConfig } from '../../../lib/dlm/site';
 import { harness } from './support';
 
 const zone = (connectors: number, extra: Partial<SiteConfig> = {}): SiteConfig => ({
@@ -9,6 +9,19 @@ const zone = (connectors: number, extra: Partial<SiteConfig> = {}): SiteConfig =
     circuit: 'zone',
   })),
   ...extra,
+});
+
+/** Chargers A and B, with the fields in `both`, on a zone of `limitA` without a meter; `b` adds fields to B. */
+const pairZone = (
+  limitA: number,
+  both: Partial<ConnectorConfig> = {},
+  b: Partial<ConnectorConfig> = {},
+): SiteConfig => ({
+  circuits: [{ id: 'zone', limitA }],
+  connectors: [
+    { chargePointId: 'A', circuit: 'zone', ...both },
+    { chargePointId: 'B', circuit: 'zone', ...both, ...b },
+  ],
 });
 
 describe('LoadManager', () => {
@@ -226,19 +239,28 @@ describe('LoadManager', () => {
   });
 
   describe('update policy', () => {
-    it('decreases at once when the other loads rise, increases only after the interval and ramped', () => {
+    /**
+     * CP-1/1 charging for two minutes in zone 1, beside other loads metered every turn at
+     * `load.otherA` on each phase (change it to change them).
+     */
+    function chargingBeside(otherA: number): { otherA: number } {
       h = harness(zone(1));
       h.start();
-      h.meter('zone-meter', [0, 0, 0]);
+      h.meter('zone-meter', [otherA, otherA, otherA]);
       h.plugIn('CP-1/1');
-      let other = 0;
-      h.feed(() => h.meter('zone-meter', [other, other, other]));
+      const load = { otherA };
+      h.feed(() => h.meter('zone-meter', [load.otherA, load.otherA, load.otherA]));
       h.run(120_000);
+      return load;
+    }
+
+    it('decreases at once when the other loads rise, increases only after the interval and ramped', () => {
+      const load = chargingBeside(0);
       assert.equal(h.limit('CP-1/1'), 32);
-      other = 20;
+      load.otherA = 20;
       h.run(1_000);
       assert.equal(h.limit('CP-1/1'), 12, 'the decrease went out within a second');
-      other = 0;
+      load.otherA = 0;
       h.run(29_000);
       assert.equal(h.limit('CP-1/1'), 12, 'no increase within 30 s of the last change');
       // The ramp starts at the last sent value when the increase became possible (1 s after the
@@ -252,15 +274,9 @@ describe('LoadManager', () => {
     });
 
     it('sends even a small decrease at once when the circuit needs it', () => {
-      h = harness(zone(1));
-      h.start();
-      h.meter('zone-meter', [10, 10, 10]);
-      h.plugIn('CP-1/1');
-      let other = 10;
-      h.feed(() => h.meter('zone-meter', [other, other, other]));
-      h.run(120_000);
+      const load = chargingBeside(10);
       assert.equal(h.limit('CP-1/1'), 22);
-      other = 10.5;
+      load.otherA = 10.5;
       h.run(1_000);
       assert.equal(h.limit('CP-1/1'), 21.5);
     });
@@ -351,13 +367,7 @@ describe('LoadManager', () => {
     });
 
     it('keeps a connector inside its minimum on time charging ahead of a higher priority that arrives later', () => {
-      h = harness({
-        circuits: [{ id: 'zone', limitA: 10 }],
-        connectors: [
-          { chargePointId: 'A', circuit: 'zone' },
-          { chargePointId: 'B', circuit: 'zone', priority: 5 },
-        ],
-      });
+      h = harness(pairZone(10, {}, { priority: 5 }));
       h.start();
       h.plugIn('A/1');
       h.run(30_000);
@@ -374,10 +384,7 @@ describe('LoadManager', () => {
     });
 
     it('serves the higher priority (an id tag VIP flag) before equal shares', () => {
-      h = harness({
-        circuits: [{ id: 'zone', limitA: 30 }],
-        connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'zone', maxA: 32 })),
-      });
+      h = harness(pairZone(30, { maxA: 32 }));
       h.start();
       h.plugIn('A/1');
       h.plugIn('B/1', { priority: 1 });
@@ -452,13 +459,7 @@ describe('LoadManager', () => {
     });
 
     it('counts a connector it cannot control (offline, or not reported yet) at its offline current', () => {
-      h = harness({
-        circuits: [{ id: 'zone', limitA: 40 }],
-        connectors: [
-          { chargePointId: 'A', circuit: 'zone' },
-          { chargePointId: 'B', circuit: 'zone', offlineA: 16 },
-        ],
-      });
+      h = harness(pairZone(40, {}, { offlineA: 16 }));
       h.plugIn('A/1');
       h.manager.start(); // B never reported
       h.run(120_000);
@@ -474,10 +475,7 @@ describe('LoadManager', () => {
 
   describe('chargers and cars that do not follow', () => {
     it('counts a charger that draws above its set-point at its draw, reports it, and reduces the others', () => {
-      h = harness({
-        circuits: [{ id: 'zone', limitA: 32 }],
-        connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'zone' })),
-      });
+      h = harness(pairZone(32));
       h.start();
       h.plugIn('A/1');
       h.plugIn('B/1');
@@ -495,10 +493,7 @@ describe('LoadManager', () => {
     });
 
     it('lowers the set-point of a car that draws well below it to its draw + 1 A and gives the rest to others', () => {
-      h = harness({
-        circuits: [{ id: 'zone', limitA: 40 }],
-        connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'zone' })),
-      });
+      h = harness(pairZone(40));
       h.start();
       h.plugIn('A/1');
       h.plugIn('B/1');
@@ -567,14 +562,7 @@ describe('LoadManager', () => {
 
   describe('expressions', () => {
     it('evaluates priorities written in JSONata over the connector state (VIP id tags first)', async () => {
-      h = harness({
-        circuits: [{ id: 'zone', limitA: 30 }],
-        connectors: ['A', 'B'].map((id) => ({
-          chargePointId: id,
-          circuit: 'zone',
-          priority: "=idTag = 'VIP-1' ? 10 : 0",
-        })),
-      });
+      h = harness(pairZone(30, { priority: "=idTag = 'VIP-1' ? 10 : 0" }));
       h.start();
       h.plugIn('A/1');
       h.plugIn('B/1', { idTag: 'VIP-1' });

@@ -49,9 +49,34 @@ const wallbox = (id: string, extra: Partial<ConnectorConfig> = {}): ConnectorCon
   ...extra,
 });
 
+/** Runs `h` for each step's time, then expects `key`'s limit: a timeline of [ms, limitA, why?]. */
+function expectLimits(h: ReturnType<typeof harness>, key: string, steps: [number, number, string?][]): void {
+  for (const [ms, limitA, why] of steps) {
+    h.run(ms);
+    assert.equal(h.limit(key), limitA, why);
+  }
+}
+
 describe('LoadManager PV surplus', () => {
-  let h: ReturnType<typeof harness> | undefined;
+  let h: ReturnType<typeof harness>;
   afterEach(() => h?.stop());
+
+  /**
+   * A minpv car charging for 3 minutes beside a battery that charges at `batteryW` (SoC 30 %) and
+   * has priority below 50 % SoC, under 8000 W of PV; the home's world.
+   */
+  function besideBattery(batteryW: number, pv: SiteConfig['pv'] = {}) {
+    const setup = home([wallbox('WB-1', { mode: 'minpv' })], {
+      batterySource: 'battery',
+      batteryPrioritySocPercent: 50,
+      ...pv,
+    });
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    Object.assign(setup.world, { pvW: 8000, batteryW, batterySoc: 30 });
+    h.run(180_000);
+    return setup.world;
+  }
 
   it('starts a pv car after 1 min of enough surplus for its minimum, follows the surplus, stops 3 min after it is gone', () => {
     const setup = home([wallbox('WB-1')]);
@@ -62,21 +87,19 @@ describe('LoadManager PV surplus', () => {
     assert.equal(h.limit('WB-1/1'), 0);
     assert.match(h.setPoint('WB-1/1')?.reason ?? '', /pv: waiting for surplus \(3600 W of 4140 W\)/);
     setup.world.pvW = 8000;
-    h.run(59_000);
-    assert.equal(h.limit('WB-1/1'), 0, 'enough for less than a minute');
-    h.run(2_000);
-    assert.equal(h.limit('WB-1/1'), 6);
-    h.run(120_000);
-    // 8000 − 300 (house) − 100 (residual) = 7600 W = 11 A on three phases.
-    assert.equal(h.limit('WB-1/1'), 11);
+    expectLimits(h, 'WB-1/1', [
+      [59_000, 0, 'enough for less than a minute'],
+      [2_000, 6],
+      // 8000 − 300 (house) − 100 (residual) = 7600 W = 11 A on three phases.
+      [120_000, 11],
+    ]);
     assert.match(h.setPoint('WB-1/1')?.reason ?? '', /limited: PV surplus/);
     setup.world.pvW = 2000;
-    h.run(2_000);
-    assert.equal(h.limit('WB-1/1'), 6, 'below the minimum it charges on at the minimum for a while');
-    h.run(177_000);
-    assert.equal(h.limit('WB-1/1'), 6);
-    h.run(3_000);
-    assert.equal(h.limit('WB-1/1'), 0);
+    expectLimits(h, 'WB-1/1', [
+      [2_000, 6, 'below the minimum it charges on at the minimum for a while'],
+      [177_000, 6],
+      [3_000, 0],
+    ]);
     const summary = h.manager.summary();
     assert.equal(summary.connectors[0]?.pvEnabled, false);
     assert.equal(summary.pv?.surplusW, 2000 - 300 - 100);
@@ -97,44 +120,22 @@ describe('LoadManager PV surplus', () => {
     const setup = home([wallbox('WB-1', { mode: 'minpv' })]);
     h = setup.h.start();
     h.plugIn('WB-1/1');
-    h.run(60_000);
-    assert.equal(h.limit('WB-1/1'), 6, 'no sun: the minimum');
+    expectLimits(h, 'WB-1/1', [[60_000, 6, 'no sun: the minimum']]);
     setup.world.pvW = 10_000;
-    h.run(120_000);
-    assert.equal(h.limit('WB-1/1'), 13.9);
+    expectLimits(h, 'WB-1/1', [[120_000, 13.9]]);
   });
 
   it('leaves the battery its charge power below its priority SoC, and gives it to the car above', () => {
-    const setup = home([wallbox('WB-1', { mode: 'minpv' })], {
-      batterySource: 'battery',
-      batteryPrioritySocPercent: 50,
-    });
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 8000;
-    setup.world.batteryW = 2000;
-    setup.world.batterySoc = 30;
-    h.run(180_000);
+    const world = besideBattery(2000);
     // 8000 − 300 − 2000 (battery first) − 100 = 5600 W = 8.1 A.
     assert.equal(h.limit('WB-1/1'), 8.1);
-    setup.world.batterySoc = 60;
-    h.run(120_000);
+    world.batterySoc = 60;
     // The battery's 2000 W count as surplus now: 7600 W = 11 A.
-    assert.equal(h.limit('WB-1/1'), 11);
+    expectLimits(h, 'WB-1/1', [[120_000, 11]]);
   });
 
   it('keeps back what a battery with priority could take on top of what it takes now (batteryMaxChargeW)', () => {
-    const setup = home([wallbox('WB-1', { mode: 'minpv' })], {
-      batterySource: 'battery',
-      batteryPrioritySocPercent: 50,
-      batteryMaxChargeW: 2500,
-    });
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 8000;
-    setup.world.batteryW = 1000;
-    setup.world.batterySoc = 30;
-    h.run(180_000);
+    besideBattery(1000, { batteryMaxChargeW: 2500 });
     // 8000 − 300 − 1000 (charging) − 1500 (it could take more) − 100 = 5100 W = 7.3 A (7.39).
     assert.equal(h.limit('WB-1/1'), 7.3);
   });

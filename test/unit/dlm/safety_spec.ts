@@ -35,7 +35,7 @@ function watch(h: Harness, seconds: number, limit: number, load: () => number) {
 const reading = (h: Harness, source: string, currentA: unknown) =>
   h.manager.reading({ source, timestamp: h.iso(), currentA: currentA as PerPhase });
 
-describe('LoadManager safety (review findings)', () => {
+describe('LoadManager safety: misbehaving chargers, meters and inputs never overload a breaker', () => {
   let h: Harness;
   afterEach(() => h?.stop());
 
@@ -698,13 +698,17 @@ describe('LoadManager safety (review findings)', () => {
     });
 
     it('emits nothing after stop(), and an error after an evaluation is logged, not an unhandled rejection', async () => {
-      h = harness({
-        circuits: [{ id: 'sub', limitA: 32 }],
-        connectors: [{ chargePointId: 'A', circuit: 'sub', mode: "=status = 'Charging' ? 'off' : 'fast'" }],
-      });
-      h.start();
-      h.plugIn('A/1', {}, 'SuspendedEVSE');
-      await h.manager.settled();
+      /** A car on A, suspended; A's mode expression switches it off once it charges. */
+      const offOnceCharging = async () => {
+        h = harness({
+          circuits: [{ id: 'sub', limitA: 32 }],
+          connectors: [{ chargePointId: 'A', circuit: 'sub', mode: "=status = 'Charging' ? 'off' : 'fast'" }],
+        });
+        h.start();
+        h.plugIn('A/1', {}, 'SuspendedEVSE');
+        await h.manager.settled();
+      };
+      await offOnceCharging();
       h.run(1000);
       const sent = h.sent.length;
       const summaries = h.summaries.length;
@@ -714,13 +718,7 @@ describe('LoadManager safety (review findings)', () => {
       assert.equal(h.sent.length, sent);
       assert.equal(h.summaries.length, summaries);
 
-      h = harness({
-        circuits: [{ id: 'sub', limitA: 32 }],
-        connectors: [{ chargePointId: 'A', circuit: 'sub', mode: "=status = 'Charging' ? 'off' : 'fast'" }],
-      });
-      h.start();
-      h.plugIn('A/1', {}, 'SuspendedEVSE');
-      await h.manager.settled();
+      await offOnceCharging();
       h.manager.on('setPoint', () => {
         throw new Error('a listener failed');
       });
@@ -779,12 +777,17 @@ describe('LoadManager safety (review findings)', () => {
       return () => (drawn('B/1')[0] ?? 0) + (drawn('A/1')[1] ?? 0);
     }
 
+    /** B is switched off; grid L2 (`gridL2()`) must stay within `limitA` for the next `seconds`. */
+    function switchOffB(gridL2: () => number, seconds: number, limitA: number): void {
+      h.manager.command({ type: 'mode', chargePointId: 'B', mode: 'off' });
+      const result = watch(h, seconds, limitA, gridL2);
+      assert.equal(result.over, 0, `grid L2 above ${limitA} A for ${result.over} s (peak ${result.peak} A)`);
+    }
+
     it('does not switch up onto a phase another charger still draws on while its decrease is on its way', () => {
       // An integrator who wants switching without delay; B follows a decrease only after 8 s.
       const gridL2 = switchedDown(10, { phaseSwitchUpDelayMs: 0 }, { 'A/1': 1000, 'B/1': 8000 });
-      h.manager.command({ type: 'mode', chargePointId: 'B', mode: 'off' });
-      const result = watch(h, 120, 10, gridL2);
-      assert.equal(result.over, 0, `grid L2 above 10 A for ${result.over} s (peak ${result.peak} A)`);
+      switchOffB(gridL2, 120, 10);
       assert.equal(h.setPoint('A/1')?.phases, 3, 'A went back to three phases once B had followed');
       assert.equal(h.limit('B/1'), 0);
     });
@@ -798,9 +801,7 @@ describe('LoadManager safety (review findings)', () => {
         h.logged.some((line) => /warn: charger A\/1 draws 9\.0 A, above its set-point 6 A/.test(line)),
         'A is known to overdraw',
       );
-      h.manager.command({ type: 'mode', chargePointId: 'B', mode: 'off' });
-      const result = watch(h, 300, 8, gridL2);
-      assert.equal(result.over, 0, `grid L2 above 8 A for ${result.over} s (peak ${result.peak} A)`);
+      switchOffB(gridL2, 300, 8);
       assert.equal(h.setPoint('A/1')?.phases, 1, 'A stays on one phase');
       assert.equal(h.limit('A/1'), 6);
     });

@@ -30,13 +30,17 @@ const valid = (): SiteConfig => ({
 
 describe('site model', () => {
   it('maps every phase rotation as OCPP ConnectorPhaseRotation does (R, S, T = grid L1, L2, L3)', () => {
-    assert.deepEqual(Object.fromEntries(PHASE_ROTATIONS.map((r) => [r, gridPhasesOf(r).map((p) => p + 1)])), {
-      RST: [1, 2, 3],
-      STR: [2, 3, 1],
-      TRS: [3, 1, 2],
-      RTS: [1, 3, 2],
-      SRT: [2, 1, 3],
-      TSR: [3, 2, 1],
+    const gridPhases = (r: (typeof PHASE_ROTATIONS)[number]) =>
+      gridPhasesOf(r)
+        .map((p) => `L${p + 1}`)
+        .join(' ');
+    assert.deepEqual(Object.fromEntries(PHASE_ROTATIONS.map((r) => [r, gridPhases(r)])), {
+      RST: 'L1 L2 L3',
+      STR: 'L2 L3 L1',
+      TRS: 'L3 L1 L2',
+      RTS: 'L1 L3 L2',
+      SRT: 'L2 L1 L3',
+      TSR: 'L3 L2 L1',
     });
   });
 

@@ -520,7 +520,8 @@ function check(plan: Plan): Run {
 
 /**
  * Counterexamples the property found with other seeds (reduced by hand), kept so they stay fixed
- * whatever the seed.
+ * whatever the seed. Data, not code: each plan is kept as it was found (so it still reproduces), and
+ * the plans here and in closed-loop-properties_spec.ts are alike in shape because they are all Plans.
  */
 const FOUND: { seed: number; what: string; plan: Plan }[] = [
   {

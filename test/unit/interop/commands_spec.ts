@@ -9,7 +9,9 @@ import { waitFor } from '../../support/events';
 import {
   advance,
   allSessions,
+  bootAfter,
   nextMessage,
+  nextWithStatus,
   recordMessages,
   recordSessions,
   requestsOf,
@@ -58,9 +60,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
 
   describe('remote transactions', () => {
     it('RemoteStartTransaction starts a transaction the central system then records; RemoteStopTransaction stops it', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp } = interop.simulator(cs, 'CP-1');
-      await cp.connect();
+      const { cs, cp } = await interop.connected('CP-1');
       cp.plugIn(1, { phases: 3, maxCurrentA: 16 });
 
       const started = nextMessage(cs, 'StartTransaction');
@@ -111,9 +111,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
 
   describe('Reset', () => {
     it('Soft: the transaction is stopped (SoftReset) before the reboot, then the charge point boots again', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp, clock } = interop.simulator(cs, 'CP-1', { rebootDelayS: 5 });
-      await cp.connect();
+      const { cs, cp, clock } = await interop.connected('CP-1', { rebootDelayS: 5 });
       cp.plugIn(1, {});
       await cp.startTransaction(1, 'TAG-1');
       await cp.whenIdle();
@@ -131,9 +129,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
       );
       assert.deepEqual(cs.openTransactions(), []);
 
-      const booted = nextMessage(cs, 'BootNotification');
-      clock.advance(5000);
-      assert.equal(((await booted).response as { status: string }).status, 'Accepted');
+      assert.equal(((await bootAfter(cs, clock, 5000)).response as { status: string }).status, 'Accepted');
       await cp.waitForAccepted();
       await cp.whenIdle();
       assert.equal(cs.isConnected('CP-1'), true);
@@ -145,9 +141,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
     });
 
     it('Hard: the charge point reboots and boots again; the transaction is recorded once (HardReset)', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp, clock } = interop.simulator(cs, 'CP-1', { rebootDelayS: 5 });
-      await cp.connect();
+      const { cs, cp, clock } = await interop.connected('CP-1', { rebootDelayS: 5 });
       cp.plugIn(1, {});
       await cp.startTransaction(1, 'TAG-1');
       await cp.whenIdle();
@@ -160,9 +154,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
       assert.deepEqual(await roundTrip(cs, cp, 'Reset', { type: 'Hard' }), { status: 'Accepted' });
       assert.deepEqual((await rebooting)[0], { reason: 'Hard reset' });
       assert.equal((await disconnected)[0].code, 1012);
-      const booted = nextMessage(cs, 'BootNotification');
-      clock.advance(5000);
-      await booted;
+      await bootAfter(cs, clock, 5000);
       await cp.waitForAccepted();
       await session;
       await cp.whenIdle();
@@ -176,9 +168,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
   });
 
   it('UnlockConnector: stops the transaction on the connector first (UnlockCommand); an unknown connector is NotSupported', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'TAG-1');
     await cp.whenIdle();
@@ -192,9 +182,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
   });
 
   it('ChangeAvailability: Inoperative makes the connector Unavailable, Scheduled while a transaction runs, Operative brings it back', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1', { connectors: 2 });
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1', { connectors: 2 });
     await cp.whenIdle();
 
     const unavailable = nextMessage(cs, 'StatusNotification', statusOf(2, 'Unavailable'));
@@ -235,9 +223,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
 
   describe('configuration', () => {
     it('GetConfiguration: the full answer is stored as the charger record’s snapshot; a partial one merges into it', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp } = interop.simulator(cs, 'CP-1', { password: '00112233445566778899aabbccddeeff' });
-      await cp.connect();
+      const { cs, cp } = await interop.connected('CP-1', { password: '00112233445566778899aabbccddeeff' });
       const full = await roundTrip(cs, cp, 'GetConfiguration', {});
       assert.deepEqual(full, cp.configuration.report());
       const keys = full.configurationKey ?? [];
@@ -277,9 +263,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
     });
 
     it('ChangeConfiguration: accepted values reach the simulator and the stored snapshot; refused ones neither', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp } = interop.simulator(cs, 'CP-1');
-      await cp.connect();
+      const { cs, cp } = await interop.connected('CP-1');
       await roundTrip(cs, cp, 'GetConfiguration', {});
       const stored = (key: string) =>
         cs.chargePoint('CP-1')?.configuration?.keys.filter((entry) => entry.key === key);
@@ -378,9 +362,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
     });
 
     it('ChangeConfiguration with a key spelt in another case updates the one stored entry of that key', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp } = interop.simulator(cs, 'CP-1');
-      await cp.connect();
+      const { cs, cp } = await interop.connected('CP-1');
       await roundTrip(cs, cp, 'GetConfiguration', {});
       assert.deepEqual(
         await roundTrip(cs, cp, 'ChangeConfiguration', { key: 'heartbeatinterval', value: '120' }),
@@ -401,9 +383,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
   });
 
   it('ClearCache: empties the authorization cache the simulator would use offline; Rejected without a cache', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     assert.equal((await cp.authorize('CACHED-1')).status, 'Accepted');
     await cp.disconnect();
     assert.equal((await cp.authorize('CACHED-1')).status, 'Accepted', 'offline: from the cache');
@@ -420,9 +400,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
   });
 
   it('TriggerMessage: each requested message arrives as a message event; BootNotification is Rejected once accepted', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1', { connectors: 2 });
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1', { connectors: 2 });
     await cp.whenIdle();
     const trigger = async (requestedMessage: string, connectorId?: number) => {
       const request = {
@@ -469,9 +447,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
   });
 
   it('DataTransfer: the simulator’s answer comes back (UnknownVendorId by default, a vendor handler’s otherwise)', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     assert.deepEqual(await roundTrip(cs, cp, 'DataTransfer', { vendorId: 'com.example', data: 'ping' }), {
       status: 'UnknownVendorId',
     });
@@ -494,9 +470,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
 
   describe('firmware management', () => {
     it('GetDiagnostics: the file name comes back, DiagnosticsStatusNotification Uploading then Uploaded (or UploadFailed)', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp, clock } = interop.simulator(cs, 'CP-1', { fileTransferS: 30 });
-      await cp.connect();
+      const { cs, cp, clock } = await interop.connected('CP-1', { fileTransferS: 30 });
       const uploading = nextMessage(cs, 'DiagnosticsStatusNotification');
       assert.deepEqual(
         await roundTrip(cs, cp, 'GetDiagnostics', { location: 'ftp://diag.example.com/in/' }),
@@ -520,14 +494,12 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
     });
 
     it('UpdateFirmware: FirmwareStatusNotification through download and install, a reboot, the new version in BootNotification, Installed', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp, clock } = interop.simulator(cs, 'CP-1', {
+      const { cs, cp, clock } = await interop.connected('CP-1', {
         firmwareVersion: 'sim-1.0',
         fileTransferS: 10,
         firmwareInstallS: 20,
         rebootDelayS: 5,
       });
-      await cp.connect();
       const messages = recordMessages(cs);
       assert.deepEqual(
         await roundTrip(cs, cp, 'UpdateFirmware', {
@@ -536,15 +508,9 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
         }),
         {},
       );
-      const installed = nextMessage(
-        cs,
-        'FirmwareStatusNotification',
-        (m) => (m.request as { status: string }).status === 'Installed',
-      );
+      const installed = nextWithStatus(cs, 'FirmwareStatusNotification', 'Installed');
       await advance(cp, clock, 30_000, 5000);
-      const booted = nextMessage(cs, 'BootNotification');
-      clock.advance(5000);
-      await booted;
+      await bootAfter(cs, clock, 5000);
       await installed;
       assert.deepEqual(
         messages
@@ -562,9 +528,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
   });
 
   it('SendLocalList and GetLocalListVersion sent directly: the simulator stores the list, the record its version', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     assert.deepEqual(await roundTrip(cs, cp, 'GetLocalListVersion', {}), { listVersion: 0 });
     assert.equal(cs.chargePoint('CP-1')?.localListVersion, 0);
     assert.deepEqual(
@@ -596,9 +560,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
   });
 
   it('ReserveNow and CancelReservation: the connector goes Reserved and back; the reserved tag starts with the reservationId', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp, clock } = await interop.connected('CP-1');
     await cp.whenIdle();
     const reserve = (reservationId: number) =>
       roundTrip(cs, cp, 'ReserveNow', {
@@ -638,12 +600,10 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
 
   describe('smart charging', () => {
     it('SetChargingProfile: the offered current follows TxDefaultProfile, then TxProfile; the central system sees it in MeterValues', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp, clock } = interop.simulator(cs, 'CP-1', {
+      const { cs, cp, clock } = await interop.connected('CP-1', {
         connectors: [{ phases: 3, maxCurrentA: 32 }],
         configuration: { MeterValueSampleInterval: 60 },
       });
-      await cp.connect();
       cp.plugIn(1, { phases: 3, maxCurrentA: 32 });
       await cp.startTransaction(1, 'TAG-1');
       await cp.whenIdle();
@@ -711,9 +671,7 @@ describe('interop: central-system commands (OCPP 1.6 core, firmware, reservation
     });
 
     it('RemoteStartTransaction with a TxProfile: the new transaction starts at the profile’s limit (5.16.2)', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp } = interop.simulator(cs, 'CP-1');
-      await cp.connect();
+      const { cs, cp } = await interop.connected('CP-1');
       cp.plugIn(1, { phases: 3, maxCurrentA: 32 });
       const started = nextMessage(cs, 'StartTransaction');
       assert.deepEqual(

@@ -60,9 +60,7 @@ describe('interop: executeCommand against the simulator', () => {
   });
 
   it('a charger that went away: CommandError Offline at once', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     const disconnected = waitFor(cs, 'disconnect');
     await cp.disconnect();
     await disconnected;
@@ -74,9 +72,7 @@ describe('interop: executeCommand against the simulator', () => {
   });
 
   it('local actions: SetIdTags then PushLocalList reach the simulator; ListChargePoints shows it; ExportSessions has its session', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     await executeCommand(cs, {
       action: 'SetIdTags',
       payload: { idTags: [{ idTag: 'TAG-A', status: 'Accepted' }] },
@@ -124,9 +120,7 @@ describe('interop: executeCommand against the simulator', () => {
   });
 
   it('answers that mean "not carried out" are refusals: SignedUpdateFirmware InvalidCertificate', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, clock } = await interop.connected('CP-1');
     const outcome = await executeCommand(cs, {
       chargePointId: 'CP-1',
       action: 'SignedUpdateFirmware',

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
-import type { SessionRecord } from '../../../lib/ocpp/central-state';
 import type { StartTransactionRequest, StopTransactionRequest } from '../../../lib/ocpp/messages';
 import { Fleet, type SessionEvent } from '../../../lib/sim/fleet';
+import { assertSessionAgrees, sessionsById } from '../../support/ocpp';
 import { allSessions, recordSessions, urlOf, useInterop } from './support';
 
 const COUNT = 50;
@@ -63,23 +63,14 @@ describe('interop: a fleet of simulated chargers against one central system', ()
     assert.equal(sessions.length, stops.length);
     assert.equal(emitted.length, sessions.length);
 
-    const byId = new Map<number, SessionRecord>();
-    for (const session of sessions) {
-      assert.equal(byId.has(session.transactionId), false, `session ${session.transactionId} recorded twice`);
-      byId.set(session.transactionId, session);
-    }
+    const byId = sessionsById(sessions);
     for (const stop of stops) {
       const session = byId.get(stop.transactionId);
       const start = starts.get(stop.transactionId);
       assert.ok(session && start, `StopTransaction ${stop.transactionId} has no session or no start`);
-      assert.equal(session.anomaly, undefined);
-      assert.equal(session.chargePointId, stop.chargePointId);
-      assert.equal(start.chargePointId, stop.chargePointId);
+      assertSessionAgrees(session, start, stop);
       assert.equal(session.connectorId, start.connectorId);
       assert.equal(session.idTag, start.idTag);
-      assert.equal(session.meterStartWh, start.meterStart);
-      assert.equal(session.meterStopWh, stop.meterStop);
-      assert.equal(session.energyWh, stop.meterStop - start.meterStart);
     }
 
     // Whatever is still charging is open, once, on the right connector.

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import type { SendLocalListRequest } from '../../../lib/ocpp/messages';
-import type { ReceivedMessage, SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import type {
+  ReceivedMessage,
+  SimulatedChargePoint,
+  SimulatedChargePointOptions,
+} from '../../../lib/sim/charge-point';
 import { roundTrip, useInterop } from './support';
 
 const TAGS = [
@@ -42,11 +46,23 @@ function recordSendLocalList(cp: SimulatedChargePoint): SendLocalListRequest[] {
 describe('interop: local authorization list (pushLocalList)', () => {
   const interop = useInterop();
 
+  /** A central system and CP-1 connected to it, every SendLocalList it receives recorded. */
+  async function charger(options: Partial<SimulatedChargePointOptions> = {}) {
+    const { cs, cp } = await interop.connected('CP-1', options);
+    return { cs, cp, sent: recordSendLocalList(cp) };
+  }
+
+  /** charger(), on a charger that takes at most two entries per SendLocalList, its keys read. */
+  async function twoEntriesAtATime() {
+    const connected = await charger({
+      configuration: { SendLocalListMaxLength: { value: 2, readonly: true } },
+    });
+    await roundTrip(connected.cs, connected.cp, 'GetConfiguration', {});
+    return connected;
+  }
+
   it('Full the first time, Differential after further changes, nothing when in step, Full when forced; both sides hold the same list', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
-    const sent = recordSendLocalList(cp);
+    const { cs, cp, sent } = await charger();
 
     await cs.idTags.upsert(TAGS);
     assert.equal(cs.idTags.version, 1000);
@@ -109,56 +125,30 @@ describe('interop: local authorization list (pushLocalList)', () => {
     assert.deepEqual(await cp.authorize('TAG-B'), { status: 'Invalid' });
   });
 
-  it('a Differential answered VersionMismatch is followed by a Full update (5.15)', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
-    const sent = recordSendLocalList(cp);
-    await cs.idTags.upsert(TAGS);
-    await cs.pushLocalList('CP-1');
-    cp.override('SendLocalList', (request, next) =>
-      request.updateType === 'Differential' ? { status: 'VersionMismatch' } : next(),
-    );
-    await cs.idTags.upsert([{ idTag: 'TAG-C', status: 'Accepted' }]);
-    assert.deepEqual(await cs.pushLocalList('CP-1'), { listVersion: 2000, updateType: 'Full' });
-    assert.deepEqual(
-      sent.map((request) => `${request.updateType} ${request.listVersion}`),
-      ['Full 1000', 'Differential 2000', 'Full 2000'],
-    );
-    assert.deepEqual(simulatorView(cp), chargerView(cs));
-    assert.equal(cp.localAuthorizationList.version, 2000);
-    assert.equal(cs.chargePoint('CP-1')?.localListVersion, 2000);
-  });
-
-  it('a Differential answered Failed is followed by a Full update too (5.15: "Failed or VersionMismatch")', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
-    const sent = recordSendLocalList(cp);
-    await cs.idTags.upsert(TAGS);
-    await cs.pushLocalList('CP-1');
-    cp.override('SendLocalList', (request, next) =>
-      request.updateType === 'Differential' ? { status: 'Failed' } : next(),
-    );
-    await cs.idTags.upsert([{ idTag: 'TAG-C', status: 'Accepted' }]);
-    const pushed = await cs.pushLocalList('CP-1').catch((err: Error) => err);
-    assert.deepEqual(
-      sent.map((request) => `${request.updateType} ${request.listVersion}`),
-      ['Full 1000', 'Differential 2000', 'Full 2000'],
-      `pushLocalList gave ${pushed instanceof Error ? `the error "${pushed.message}"` : JSON.stringify(pushed)}`,
-    );
-    assert.deepEqual(pushed, { listVersion: 2000, updateType: 'Full' });
-    assert.deepEqual(simulatorView(cp), chargerView(cs));
-  });
+  for (const status of ['VersionMismatch', 'Failed'] as const) {
+    it(`a Differential answered ${status} is followed by a Full update (5.15: "Failed or VersionMismatch")`, async () => {
+      const { cs, cp, sent } = await charger();
+      await cs.idTags.upsert(TAGS);
+      await cs.pushLocalList('CP-1');
+      cp.override('SendLocalList', (request, next) =>
+        request.updateType === 'Differential' ? { status } : next(),
+      );
+      await cs.idTags.upsert([{ idTag: 'TAG-C', status: 'Accepted' }]);
+      const pushed = await cs.pushLocalList('CP-1').catch((err: Error) => err);
+      assert.deepEqual(
+        sent.map((request) => `${request.updateType} ${request.listVersion}`),
+        ['Full 1000', 'Differential 2000', 'Full 2000'],
+        `pushLocalList gave ${pushed instanceof Error ? `the error "${pushed.message}"` : JSON.stringify(pushed)}`,
+      );
+      assert.deepEqual(pushed, { listVersion: 2000, updateType: 'Full' });
+      assert.deepEqual(simulatorView(cp), chargerView(cs));
+      assert.equal(cp.localAuthorizationList.version, 2000);
+      assert.equal(cs.chargePoint('CP-1')?.localListVersion, 2000);
+    });
+  }
 
   it('a list longer than SendLocalListMaxLength goes in chunks the simulator accepts, and both sides end with the same list', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1', {
-      configuration: { SendLocalListMaxLength: { value: 2, readonly: true } },
-    });
-    await cp.connect();
-    await roundTrip(cs, cp, 'GetConfiguration', {});
-    const sent = recordSendLocalList(cp);
+    const { cs, cp, sent } = await twoEntriesAtATime();
     const replies: string[] = [];
     cp.on('replied', (message) => {
       if (message.action === 'SendLocalList') replies.push(message.response?.status ?? String(message.error));
@@ -180,13 +170,7 @@ describe('interop: local authorization list (pushLocalList)', () => {
   });
 
   it('later changes go as Differential updates of at most SendLocalListMaxLength entries each', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1', {
-      configuration: { SendLocalListMaxLength: { value: 2, readonly: true } },
-    });
-    await cp.connect();
-    await roundTrip(cs, cp, 'GetConfiguration', {});
-    const sent = recordSendLocalList(cp);
+    const { cs, cp, sent } = await twoEntriesAtATime();
     await cs.idTags.upsert([{ idTag: 'TAG-A', status: 'Accepted' }]);
     assert.deepEqual(await cs.pushLocalList('CP-1'), { listVersion: 1000, updateType: 'Full' });
     for (const idTag of ['TAG-B', 'TAG-C', 'TAG-D']) await cs.idTags.upsert([{ idTag, status: 'Accepted' }]);
@@ -203,13 +187,11 @@ describe('interop: local authorization list (pushLocalList)', () => {
   });
 
   it('a charger without local list support answers NotSupported, and pushLocalList says so', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1', {
+    const { cs, cp } = await charger({
       configuration: {
         SupportedFeatureProfiles: 'Core,FirmwareManagement,Reservation,SmartCharging,RemoteTrigger',
       },
     });
-    await cp.connect();
     assert.deepEqual(await roundTrip(cs, cp, 'GetLocalListVersion', {}), { listVersion: -1 });
     await cs.idTags.upsert(TAGS);
     await assert.rejects(cs.pushLocalList('CP-1'), /CP-1 answered SendLocalList with NotSupported/);

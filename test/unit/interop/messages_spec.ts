@@ -17,20 +17,7 @@ describe('interop: charge-point messages arrive as `message` events in the packa
 
   it('BootNotification: the request with the registration; the answer and the charger record follow', async () => {
     const cs = await interop.harness().centralSystem({ heartbeatIntervalS: 120 });
-    const { cp } = interop.simulator(cs, 'CP-1', {
-      chargePointVendor: 'ampflow',
-      chargePointModel: 'Wallbox 22',
-      chargePointSerialNumber: 'SN-1',
-      chargeBoxSerialNumber: 'BOX-1',
-      firmwareVersion: '1.2.3',
-      iccid: '8949000000000000001',
-      imsi: '262010000000001',
-      meterType: 'EM340',
-      meterSerialNumber: 'M-1',
-    });
-    const arrived = nextMessage(cs, 'BootNotification');
-    const boot = await cp.connect();
-    const message = await arrived;
+    // Every BootNotification field, set in the simulator: the request must carry each as it is.
     const request = {
       chargePointVendor: 'ampflow',
       chargePointModel: 'Wallbox 22',
@@ -42,6 +29,10 @@ describe('interop: charge-point messages arrive as `message` events in the packa
       meterType: 'EM340',
       meterSerialNumber: 'M-1',
     };
+    const { cp } = interop.simulator(cs, 'CP-1', { ...request });
+    const arrived = nextMessage(cs, 'BootNotification');
+    const boot = await cp.connect();
+    const message = await arrived;
     assert.equal(message.chargePointId, 'CP-1');
     assert.deepEqual(message.request, request);
     assert.deepEqual(message.payload, { chargePointId: 'CP-1', registration: 'Accepted', ...request });
@@ -114,8 +105,7 @@ describe('interop: charge-point messages arrive as `message` events in the packa
   });
 
   it('MeterValues: a Reading with currents per phase, energy, power, offered current, SoC and the rest, in base units', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', {
+    const { cs, cp, clock } = await interop.connected('CP-1', {
       connectors: [{ phases: 3, maxCurrentA: 32, initialEnergyWh: 5000 }],
       configuration: {
         MeterValueSampleInterval: 60,
@@ -123,7 +113,6 @@ describe('interop: charge-point messages arrive as `message` events in the packa
           'Energy.Active.Import.Register,Power.Active.Import,Current.Import,Current.Offered,Power.Offered,Voltage,SoC,Temperature,Frequency',
       },
     });
-    await cp.connect();
     cp.plugIn(1, { phases: 3, maxCurrentA: 16, capacityKWh: 50, socPercent: 40 });
     await cp.startTransaction(1, 'TAG-1');
     await cp.whenIdle();
@@ -135,19 +124,20 @@ describe('interop: charge-point messages arrive as `message` events in the packa
     // The units on the wire are the 1.6 ones: Wh, W, A, V, Percent, Celsius; Frequency has none (7.31).
     const sampled = (message.request as MeterValuesRequest).meterValue[0]?.sampledValue ?? [];
     const unitOf = (measurand: string) => sampled.find((v: SampledValue) => v.measurand === measurand)?.unit;
+    const units: [string, string | undefined][] = [
+      ['Energy.Active.Import.Register', 'Wh'],
+      ['Power.Active.Import', 'W'],
+      ['Current.Import', 'A'],
+      ['Current.Offered', 'A'],
+      ['Power.Offered', 'W'],
+      ['Voltage', 'V'],
+      ['SoC', 'Percent'],
+      ['Temperature', 'Celsius'],
+      ['Frequency', undefined],
+    ];
     assert.deepEqual(
-      [
-        'Energy.Active.Import.Register',
-        'Power.Active.Import',
-        'Current.Import',
-        'Current.Offered',
-        'Power.Offered',
-        'Voltage',
-        'SoC',
-        'Temperature',
-        'Frequency',
-      ].map(unitOf),
-      ['Wh', 'W', 'A', 'A', 'W', 'V', 'Percent', 'Celsius', undefined],
+      units.map(([measurand]) => [measurand, unitOf(measurand)]),
+      units,
     );
 
     // 16 A on three phases at 230 V for one minute: 11 040 W, 184 Wh.
@@ -243,12 +233,10 @@ describe('interop: charge-point messages arrive as `message` events in the packa
   });
 
   it('StartTransaction and StopTransaction: the open transaction, then the session record with energyWh and the transaction data', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', {
+    const { cs, cp, clock } = await interop.connected('CP-1', {
       connectors: [{ phases: 3, maxCurrentA: 32, initialEnergyWh: 1000 }],
       configuration: { MeterValueSampleInterval: 600 },
     });
-    await cp.connect();
     cp.plugIn(1, { phases: 3, maxCurrentA: 16 });
     const started = nextMessage(cs, 'StartTransaction');
     await cp.startTransaction(1, 'TAG-1');
@@ -339,9 +327,7 @@ describe('interop: charge-point messages arrive as `message` events in the packa
   });
 
   it('the notifications are { chargePointId, ...request } and answered with {}', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp, clock } = await interop.connected('CP-1');
     await cp.whenIdle();
     const messages = recordMessages(cs);
     await roundTrip(cs, cp, 'TriggerMessage', { requestedMessage: 'DiagnosticsStatusNotification' });

@@ -2,47 +2,17 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import type { FlowRequest } from '../../../lib/ocpp/authorization';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
+import { hashDataOf, readCsr } from '../../../lib/sim/certificates';
+import { authority, issue } from '../../support/sim-certificates';
 import {
-  createCertificate,
-  type DistinguishedName,
-  generateKeyPair,
-  hashDataOf,
-  type KeyPair,
-  readCsr,
-} from '../../../lib/sim/certificates';
-import { nextMessage, recordMessages, roundTrip, simTime, useInterop } from './support';
-
-/** The simulators' ManualClock starts here; certificates must be valid then. */
-const T0 = Date.UTC(2026, 0, 1);
-const DAY = 86_400_000;
-
-interface Authority {
-  keys: KeyPair;
-  certificate: string;
-}
-
-function authority(commonName: string, organization: string): Authority {
-  const keys = generateKeyPair();
-  const certificate = createCertificate({
-    subject: { commonName, organization },
-    publicKey: keys.publicKey,
-    selfSigningKey: keys.privateKey,
-    notBefore: new Date(T0 - 365 * DAY),
-    notAfter: new Date(T0 + 3650 * DAY),
-    ca: true,
-  });
-  return { keys, certificate };
-}
-
-function issue(ca: Authority, subject: DistinguishedName, publicKey = generateKeyPair().publicKey) {
-  return createCertificate({
-    subject,
-    publicKey,
-    issuer: { certificate: ca.certificate, privateKey: ca.keys.privateKey },
-    notBefore: new Date(T0 - DAY),
-    notAfter: new Date(T0 + 365 * DAY),
-  });
-}
+  bootAfter,
+  nextMessage,
+  nextWithStatus,
+  recordMessages,
+  roundTrip,
+  simTime,
+  useInterop,
+} from './support';
 
 /** Answers every SignCertificate the flow is asked with `status`. */
 function signCertificateFlow(cs: CentralSystem, status: 'Accepted' | 'Rejected'): FlowRequest[] {
@@ -62,12 +32,10 @@ describe('interop: security extension (OCPP 1.6 security whitepaper)', () => {
   const manufacturer = authority('Maker Root', 'Maker GmbH');
 
   it('SignCertificate from the charge point arrives as a message and is Rejected by default', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1', {
+    const { cs, cp } = await interop.connected('CP-1', {
       chargePointSerialNumber: 'SN-0042',
       configuration: { CpoName: 'Operator Ltd' },
     });
-    await cp.connect();
     const arrived = nextMessage(cs, 'SignCertificate');
     assert.deepEqual(await cp.requestCertificateSigning(), { status: 'Rejected' });
     const message = await arrived;
@@ -121,9 +89,7 @@ describe('interop: security extension (OCPP 1.6 security whitepaper)', () => {
   });
 
   it('ExtendedTriggerMessage: Heartbeat, StatusNotification and MeterValues arrive; BootNotification is Rejected once accepted', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     await cp.whenIdle();
     let arrived = nextMessage(cs, 'Heartbeat');
     assert.deepEqual(await roundTrip(cs, cp, 'ExtendedTriggerMessage', { requestedMessage: 'Heartbeat' }), {
@@ -156,9 +122,7 @@ describe('interop: security extension (OCPP 1.6 security whitepaper)', () => {
   });
 
   it('InstallCertificate, GetInstalledCertificateIds and DeleteCertificate keep the simulator’s store and the answers in step (M03-M05)', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp } = await interop.connected('CP-1');
     const ids = (certificateType: 'CentralSystemRootCertificate' | 'ManufacturerRootCertificate') =>
       roundTrip(cs, cp, 'GetInstalledCertificateIds', { certificateType });
 
@@ -201,9 +165,7 @@ describe('interop: security extension (OCPP 1.6 security whitepaper)', () => {
   });
 
   it('GetLog: the file name comes back, LogStatusNotification Uploading then Uploaded with the requestId (N01)', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', { fileTransferS: 20 });
-    await cp.connect();
+    const { cs, cp, clock } = await interop.connected('CP-1', { fileTransferS: 20 });
     const uploading = nextMessage(cs, 'LogStatusNotification');
     assert.deepEqual(
       await roundTrip(cs, cp, 'GetLog', {
@@ -229,13 +191,11 @@ describe('interop: security extension (OCPP 1.6 security whitepaper)', () => {
   });
 
   it('SignedUpdateFirmware: SignedFirmwareStatusNotification through every state with the requestId, the new version after the reboot (L01)', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', {
+    const { cs, cp, clock } = await interop.connected('CP-1', {
       fileTransferS: 10,
       firmwareInstallS: 10,
       rebootDelayS: 5,
     });
-    await cp.connect();
     await roundTrip(cs, cp, 'InstallCertificate', {
       certificateType: 'ManufacturerRootCertificate',
       certificate: manufacturer.certificate,
@@ -251,18 +211,12 @@ describe('interop: security extension (OCPP 1.6 security whitepaper)', () => {
     assert.deepEqual(await roundTrip(cs, cp, 'SignedUpdateFirmware', { requestId: 7, firmware }), {
       status: 'Accepted',
     });
-    const installed = nextMessage(
-      cs,
-      'SignedFirmwareStatusNotification',
-      (m) => (m.request as { status: string }).status === 'Installed',
-    );
+    const installed = nextWithStatus(cs, 'SignedFirmwareStatusNotification', 'Installed');
     for (let step = 0; step < 8; step++) {
       clock.advance(10_000);
       await cp.whenIdle();
     }
-    const booted = nextMessage(cs, 'BootNotification');
-    clock.advance(5000);
-    await booted;
+    await bootAfter(cs, clock, 5000);
     await installed;
     assert.deepEqual(
       messages
@@ -297,9 +251,7 @@ describe('interop: security extension (OCPP 1.6 security whitepaper)', () => {
   });
 
   it('SecurityEventNotification raised on the charge point arrives as a message, is answered, and leaves the queue (A04)', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
+    const { cs, cp, clock } = await interop.connected('CP-1');
     const arrived = nextMessage(cs, 'SecurityEventNotification');
     cp.securityEvent('TamperDetectionActivated', 'door opened');
     const message = await arrived;

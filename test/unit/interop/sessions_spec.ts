@@ -102,9 +102,9 @@ describe('interop: charging sessions', () => {
   });
 
   it('a single-phase EV on a three-phase charger: currents on L1 only, activePhases [1]', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', { configuration: { MeterValueSampleInterval: 60 } });
-    await cp.connect();
+    const { cs, cp, clock } = await interop.connected('CP-1', {
+      configuration: { MeterValueSampleInterval: 60 },
+    });
     cp.plugIn(1, { phases: 1, maxCurrentA: 32 });
     await cp.startTransaction(1, 'TAG-1');
     const meterValues = nextMessage(cs, 'MeterValues');
@@ -119,11 +119,9 @@ describe('interop: charging sessions', () => {
   });
 
   it('a single-phase EV on a connector wired S-T-R draws on L2: activePhases [2]', async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp, clock } = interop.simulator(cs, 'CP-1', {
+    const { cs, cp, clock } = await interop.connected('CP-1', {
       configuration: { MeterValueSampleInterval: 60, ConnectorPhaseRotation: '0.RST,1.STR' },
     });
-    await cp.connect();
     cp.plugIn(1, { phases: 1, maxCurrentA: 16 });
     await cp.startTransaction(1, 'TAG-1');
     await advance(cp, clock, 60_000);
@@ -133,14 +131,19 @@ describe('interop: charging sessions', () => {
 
   it('after a reboot that set the charger’s clock back (4.2: it syncs to currentTime), its statuses and readings still count', async () => {
     const cs = await interop.harness().centralSystem();
-    const before = interop.simulator(cs, 'CP-1', {
-      clock: new ManualClock(Date.UTC(2026, 0, 1, 2)),
-      configuration: { MeterValueSampleInterval: 60 },
-    });
-    await before.cp.connect();
-    before.cp.plugIn(1, { phases: 3, maxCurrentA: 16 });
-    await before.cp.startTransaction(1, 'TAG-1');
-    await advance(before.cp, before.clock, 60_000);
+    /** CP-1 with its clock at `hour`, charging a car on `phases` for a minute with `idTag`. */
+    const chargeAt = async (hour: number, phases: 1 | 3, idTag: string) => {
+      const sim = interop.simulator(cs, 'CP-1', {
+        clock: new ManualClock(Date.UTC(2026, 0, 1, hour)),
+        configuration: { MeterValueSampleInterval: 60 },
+      });
+      await sim.cp.connect();
+      sim.cp.plugIn(1, { phases, maxCurrentA: 16 });
+      await sim.cp.startTransaction(1, idTag);
+      await advance(sim.cp, sim.clock, 60_000);
+      return sim;
+    };
+    const before = await chargeAt(2, 3, 'TAG-1');
     await before.cp.stopTransaction(1);
     before.cp.unplug(1);
     await before.cp.whenIdle();
@@ -148,14 +151,7 @@ describe('interop: charging sessions', () => {
     assert.equal(cs.connectors.find('CP-1', 1)?.status, 'Available');
 
     // The same charger after a reboot, its clock two hours earlier than before.
-    const after = interop.simulator(cs, 'CP-1', {
-      clock: new ManualClock(Date.UTC(2026, 0, 1, 0)),
-      configuration: { MeterValueSampleInterval: 60 },
-    });
-    await after.cp.connect();
-    after.cp.plugIn(1, { phases: 1, maxCurrentA: 16 });
-    await after.cp.startTransaction(1, 'TAG-2');
-    await advance(after.cp, after.clock, 60_000);
+    await chargeAt(0, 1, 'TAG-2');
     const state = cs.connectors.find('CP-1', 1);
     const ignored = interop
       .harness()
@@ -241,12 +237,10 @@ describe('interop: charging sessions', () => {
     });
 
     it('a transaction started offline gets its id from the central system when the StartTransaction arrives', async () => {
-      const cs = await interop.harness().centralSystem();
-      const { cp, clock } = interop.simulator(cs, 'CP-1', {
+      const { cs, cp, clock } = await interop.connected('CP-1', {
         reconnect: { initialDelayS: 600 },
         configuration: { MeterValueSampleInterval: 120 },
       });
-      await cp.connect();
       // The tag is cached online, so the charge point may authorize it offline (LocalAuthorizeOffline).
       assert.equal((await cp.authorize('TAG-OFF')).status, 'Accepted');
       const lost = waitFor(cp as unknown as EventEmitter, 'disconnected');
@@ -305,10 +299,8 @@ describe('interop: charging sessions', () => {
     }
 
     it('a StartTransaction whose answer was lost is sent again and gets the same id; one transaction', async () => {
-      const cs = await interop.harness().centralSystem();
+      const { cs, cp, clock } = await interop.connected('CP-1', { reconnect: { initialDelayS: 1 } });
       const messages = recordMessages(cs);
-      const { cp, clock } = interop.simulator(cs, 'CP-1', { reconnect: { initialDelayS: 1 } });
-      await cp.connect();
       cp.plugIn(1, {});
       dropAfterHandling(cs, cp, 'StartTransaction');
       const lost = waitFor(cp as unknown as EventEmitter, 'disconnected');
@@ -342,10 +334,8 @@ describe('interop: charging sessions', () => {
     });
 
     it('a StopTransaction whose answer was lost is sent again and recorded once', async () => {
-      const cs = await interop.harness().centralSystem();
+      const { cs, cp, clock } = await interop.connected('CP-1', { reconnect: { initialDelayS: 1 } });
       const sessions = recordSessions(cs);
-      const { cp, clock } = interop.simulator(cs, 'CP-1', { reconnect: { initialDelayS: 1 } });
-      await cp.connect();
       cp.plugIn(1, {});
       await cp.startTransaction(1, 'TAG-1');
       await cp.whenIdle();

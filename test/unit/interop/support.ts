@@ -42,6 +42,11 @@ export interface Interop {
    * is given. WebSocket pings are off: they run on real timers.
    */
   simulator(cs: CentralSystem, identity: string, options?: Partial<SimulatedChargePointOptions>): Simulated;
+  /** A central system with its defaults and a simulator connected to it as `identity`. */
+  connected(
+    identity: string,
+    options?: Partial<SimulatedChargePointOptions>,
+  ): Promise<Simulated & { cs: CentralSystem }>;
   /** Registers a simulator (or fleet) made elsewhere, to be closed after the test. */
   track(closable: { close(): Promise<void> }): void;
 }
@@ -58,19 +63,26 @@ export function useInterop(): Interop {
     await Promise.all(closables.splice(0).map((closable) => closable.close()));
   });
   const harness = useOcppHarness();
+  const simulator: Interop['simulator'] = (cs, identity, options = {}) => {
+    const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();
+    const cp = new InteropChargePoint({
+      centralSystemUrl: urlOf(cs),
+      identity,
+      ...options,
+      clock,
+      configuration: { WebSocketPingInterval: 0, ...options.configuration },
+    });
+    closables.push(cp);
+    return { cp, clock };
+  };
   return {
     harness,
-    simulator(cs, identity, options = {}) {
-      const clock = (options.clock as ManualClock | undefined) ?? new ManualClock();
-      const cp = new InteropChargePoint({
-        centralSystemUrl: urlOf(cs),
-        identity,
-        ...options,
-        clock,
-        configuration: { WebSocketPingInterval: 0, ...options.configuration },
-      });
-      closables.push(cp);
-      return { cp, clock };
+    simulator,
+    async connected(identity, options = {}) {
+      const cs = await harness().centralSystem();
+      const sim = simulator(cs, identity, options);
+      await sim.cp.connect();
+      return { cs, ...sim };
     },
     track(closable) {
       closables.push(closable);
@@ -118,6 +130,26 @@ export async function nextMessage(
   return message;
 }
 
+/** The next `message` event for `action` whose request has `status`. Registered at once. */
+export function nextWithStatus(
+  cs: CentralSystem,
+  action: ChargePointAction,
+  status: string,
+): Promise<ChargePointMessage> {
+  return nextMessage(cs, action, (m) => (m.request as { status?: string }).status === status);
+}
+
+/** Advances a rebooting simulator's clock by `rebootMs`; resolves with the BootNotification that follows. */
+export function bootAfter(
+  cs: CentralSystem,
+  clock: ManualClock,
+  rebootMs: number,
+): Promise<ChargePointMessage> {
+  const booted = nextMessage(cs, 'BootNotification');
+  clock.advance(rebootMs);
+  return booted;
+}
+
 /** The messages of one action, their package-shaped payloads. */
 export function payloadsOf<T = Record<string, unknown>>(
   messages: readonly ChargePointMessage[],
@@ -134,18 +166,7 @@ export function requestsOf<T = Record<string, unknown>>(
   return messages.filter((m) => m.action === action).map((m) => m.request as T);
 }
 
-/** Advances a simulator's clock in steps, letting every message it sends be answered after each step. */
-export async function advance(
-  cp: { whenIdle(): Promise<void> },
-  clock: ManualClock,
-  totalMs: number,
-  stepMs = totalMs,
-): Promise<void> {
-  for (let elapsed = 0; elapsed < totalMs; elapsed += stepMs) {
-    clock.advance(Math.min(stepMs, totalMs - elapsed));
-    await cp.whenIdle();
-  }
-}
+export { advance } from '../../support/clock';
 
 /** Every finished session `cs` has recorded, oldest first. */
 export async function allSessions(cs: CentralSystem): Promise<SessionRecord[]> {

@@ -19,6 +19,19 @@ async function authorize(client: { call(action: string, params: unknown): Promis
   ).idTagInfo;
 }
 
+/** A StartTransaction.req from `client`, the meter at 0, now; the answer. */
+async function startTransaction(
+  client: { call(action: string, params: unknown): Promise<unknown> },
+  connectorId: number,
+  idTag: string,
+) {
+  const request = { connectorId, idTag, meterStart: 0, timestamp: isoNow() };
+  return (await client.call('StartTransaction', request)) as {
+    transactionId: number;
+    idTagInfo: { status: string };
+  };
+}
+
 describe('authorization', () => {
   const harness = useOcppHarness();
 
@@ -46,18 +59,8 @@ describe('authorization', () => {
 
     it('passes a tag’s priority (or its group’s) to the transaction on the connector', async () => {
       const { client } = await harness().bootedCharger(cs, 'CP-1');
-      await client.call('StartTransaction', {
-        connectorId: 1,
-        idTag: 'DIRECTOR',
-        meterStart: 0,
-        timestamp: isoNow(),
-      });
-      await client.call('StartTransaction', {
-        connectorId: 2,
-        idTag: 'VAN-01',
-        meterStart: 0,
-        timestamp: isoNow(),
-      });
+      await startTransaction(client, 1, 'DIRECTOR');
+      await startTransaction(client, 2, 'VAN-01');
       assert.equal(cs.connectors.find('CP-1', 1)?.transaction?.priority, 9);
       assert.equal(cs.connectors.find('CP-1', 2)?.transaction?.priority, 5);
     });
@@ -65,20 +68,10 @@ describe('authorization', () => {
     it('answers ConcurrentTx for a tag charging at another connector, but lets it stop its own session', async () => {
       const { client: a } = await harness().bootedCharger(cs, 'CP-A');
       const { client: b } = await harness().bootedCharger(cs, 'CP-B');
-      await a.call('StartTransaction', {
-        connectorId: 1,
-        idTag: '0A0E9B83',
-        meterStart: 0,
-        timestamp: isoNow(),
-      });
+      await startTransaction(a, 1, '0A0E9B83');
       assert.equal((await authorize(a, '0A0E9B83')).status, 'Accepted');
       assert.equal((await authorize(b, '839b0e0a')).status, 'ConcurrentTx');
-      const second = (await b.call('StartTransaction', {
-        connectorId: 1,
-        idTag: '0A0E9B83',
-        meterStart: 0,
-        timestamp: isoNow(),
-      })) as { transactionId: number; idTagInfo: { status: string } };
+      const second = await startTransaction(b, 1, '0A0E9B83');
       assert.equal(second.idTagInfo.status, 'ConcurrentTx');
       assert.equal(cs.openTransactions().length, 2, 'the charger started it, so it is recorded');
     });
@@ -91,12 +84,7 @@ describe('authorization', () => {
     const { client } = await harness().bootedCharger(cs, 'CP-1');
     assert.equal((await authorize(client, 'ANYTHING')).status, 'Accepted');
     for (const connectorId of [1, 2]) {
-      const start = (await client.call('StartTransaction', {
-        connectorId,
-        idTag: 'FREECHARGE',
-        meterStart: 0,
-        timestamp: isoNow(),
-      })) as { idTagInfo: { status: string } };
+      const start = await startTransaction(client, connectorId, 'FREECHARGE');
       assert.equal(start.idTagInfo.status, 'Accepted');
     }
   });
@@ -114,7 +102,7 @@ describe('authorization', () => {
     });
     const { client: a } = await harness().bootedCharger(cs, 'CP-A');
     const { client: b } = await harness().bootedCharger(cs, 'CP-B');
-    await a.call('StartTransaction', { connectorId: 1, idTag: 'BADGE', meterStart: 0, timestamp: isoNow() });
+    await startTransaction(a, 1, 'BADGE');
     assert.equal((await authorize(b, 'BADGE')).status, 'ConcurrentTx');
     await a.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
     assert.equal((await authorize(b, 'BADGE')).status, 'Accepted');
@@ -131,12 +119,7 @@ describe('authorization', () => {
         idTags: [{ idTag: 'FLEETCARD', status: 'Accepted' }],
       });
       const { client } = await harness().bootedCharger(cs, 'CP-1');
-      await client.call('StartTransaction', {
-        connectorId: 1,
-        idTag: 'FLEETCARD',
-        meterStart: 0,
-        timestamp: isoNow(),
-      });
+      await startTransaction(client, 1, 'FLEETCARD');
       assert.equal((await authorize(client, 'FLEETCARD')).status, 'Accepted');
     });
   }
@@ -147,12 +130,7 @@ describe('authorization', () => {
       for (let i = 1; i <= chargers; i++) {
         const { client } = await harness().bootedCharger(cs, `CP-${i}`);
         statuses.push((await authorize(client, idTag)).status);
-        const start = (await client.call('StartTransaction', {
-          connectorId: 1,
-          idTag,
-          meterStart: 0,
-          timestamp: isoNow(),
-        })) as { idTagInfo: { status: string } };
+        const start = await startTransaction(client, 1, idTag);
         statuses.push(start.idTagInfo.status);
       }
       return statuses;
@@ -180,12 +158,7 @@ describe('authorization', () => {
         'ConcurrentTx',
       ]);
       const { client } = await harness().bootedCharger(cs, 'CP-9');
-      await client.call('StartTransaction', {
-        connectorId: 1,
-        idTag: 'POOL-CAR',
-        meterStart: 0,
-        timestamp: isoNow(),
-      });
+      await startTransaction(client, 1, 'POOL-CAR');
       assert.equal((await authorize(client, 'POOL-CAR')).status, 'Accepted', 'its own connector');
       const { client: other } = await harness().bootedCharger(cs, 'CP-10');
       assert.equal((await authorize(other, 'POOL-CAR')).status, 'ConcurrentTx', 'its group is one-at-a-time');
@@ -218,12 +191,7 @@ describe('authorization', () => {
       const { client } = await harness().bootedCharger(cs, 'CP-1');
       assert.equal((await authorize(client, 'YES')).status, 'Accepted');
       assert.equal((await authorize(client, 'NO')).status, 'Invalid');
-      const start = (await client.call('StartTransaction', {
-        connectorId: 1,
-        idTag: 'VIP-7',
-        meterStart: 0,
-        timestamp: isoNow(),
-      })) as { idTagInfo: { status: string } };
+      const start = await startTransaction(client, 1, 'VIP-7');
       assert.equal(start.idTagInfo.status, 'Accepted');
       assert.equal(cs.connectors.find('CP-1', 1)?.transaction?.priority, 3);
       assert.deepEqual(

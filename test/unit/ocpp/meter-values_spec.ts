@@ -5,6 +5,7 @@ import {
   type MeterValuesParseResult,
   type ParsedSample,
   parseMeterValues,
+  type SampledValue,
 } from '../../../lib/ocpp/meter-values';
 
 const source = 'CP-1/1';
@@ -15,8 +16,16 @@ function parse(meterValues: MeterValue[]): MeterValuesParseResult {
 }
 
 /** What a charger on the lenient switch may send: fields and types outside the schema. */
-function lenient(meterValues: unknown): MeterValue[] {
-  return meterValues as MeterValue[];
+function lenient<T extends MeterValue[] | SampledValue[]>(values: unknown): T {
+  return values as T;
+}
+
+/**
+ * parse() of one meterValue, at 12:00:00Z, with these sampled values. The cases below are data:
+ * sampled values, warnings and Readings written out one per case, alike in shape by nature.
+ */
+function parseAtNoon(sampledValue: SampledValue[]): MeterValuesParseResult {
+  return parse([{ timestamp: '2024-05-01T12:00:00Z', sampledValue }]);
 }
 
 function sampleOf(result: MeterValuesParseResult, measurand: string, phase?: string): ParsedSample {
@@ -28,28 +37,23 @@ function sampleOf(result: MeterValuesParseResult, measurand: string, phase?: str
 describe('parseMeterValues', () => {
   describe('a three-phase charger', () => {
     it("turns a periodic sample into one Reading in base units, with the charger's context kept", () => {
-      const result = parse([
+      const result = parseAtNoon([
         {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            {
-              value: '12345.678',
-              context: 'Sample.Periodic',
-              measurand: 'Energy.Active.Import.Register',
-              location: 'Outlet',
-              unit: 'kWh',
-            },
-            { value: '15.9', measurand: 'Current.Import', phase: 'L1', location: 'Outlet', unit: 'A' },
-            { value: '16.1', measurand: 'Current.Import', phase: 'L2', location: 'Outlet', unit: 'A' },
-            { value: '15.7', measurand: 'Current.Import', phase: 'L3', location: 'Outlet', unit: 'A' },
-            { value: '231.2', measurand: 'Voltage', phase: 'L1-N', location: 'Outlet', unit: 'V' },
-            { value: '230.4', measurand: 'Voltage', phase: 'L2-N', location: 'Outlet', unit: 'V' },
-            { value: '229.8', measurand: 'Voltage', phase: 'L3-N', location: 'Outlet', unit: 'V' },
-            { value: '11020', measurand: 'Power.Active.Import', location: 'Outlet', unit: 'W' },
-            { value: '16', measurand: 'Current.Offered', location: 'Outlet', unit: 'A' },
-            { value: '54', measurand: 'SoC', location: 'EV', unit: 'Percent' },
-          ],
+          value: '12345.678',
+          context: 'Sample.Periodic',
+          measurand: 'Energy.Active.Import.Register',
+          location: 'Outlet',
+          unit: 'kWh',
         },
+        { value: '15.9', measurand: 'Current.Import', phase: 'L1', location: 'Outlet', unit: 'A' },
+        { value: '16.1', measurand: 'Current.Import', phase: 'L2', location: 'Outlet', unit: 'A' },
+        { value: '15.7', measurand: 'Current.Import', phase: 'L3', location: 'Outlet', unit: 'A' },
+        { value: '231.2', measurand: 'Voltage', phase: 'L1-N', location: 'Outlet', unit: 'V' },
+        { value: '230.4', measurand: 'Voltage', phase: 'L2-N', location: 'Outlet', unit: 'V' },
+        { value: '229.8', measurand: 'Voltage', phase: 'L3-N', location: 'Outlet', unit: 'V' },
+        { value: '11020', measurand: 'Power.Active.Import', location: 'Outlet', unit: 'W' },
+        { value: '16', measurand: 'Current.Offered', location: 'Outlet', unit: 'A' },
+        { value: '54', measurand: 'SoC', location: 'EV', unit: 'Percent' },
       ]);
 
       assert.deepEqual(result.readings, [
@@ -85,15 +89,10 @@ describe('parseMeterValues', () => {
     });
 
     it('shows a single-phase car on L1 only; the phases it does not report stay null', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '15.8', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
-            { value: '3650', measurand: 'Power.Active.Import', phase: 'L1', unit: 'W' },
-            { value: '232.0', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '15.8', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+        { value: '3650', measurand: 'Power.Active.Import', phase: 'L1', unit: 'W' },
+        { value: '232.0', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
       ]);
 
       const [reading] = result.readings;
@@ -104,33 +103,23 @@ describe('parseMeterValues', () => {
     });
 
     it('keeps the zeros a charger reports on the phases the car leaves idle', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '0.0', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
-            { value: '15.8', measurand: 'Current.Import', phase: 'L2', unit: 'A' },
-            { value: '0.0', measurand: 'Current.Import', phase: 'L3', unit: 'A' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '0.0', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+        { value: '15.8', measurand: 'Current.Import', phase: 'L2', unit: 'A' },
+        { value: '0.0', measurand: 'Current.Import', phase: 'L3', unit: 'A' },
       ]);
 
       assert.deepEqual(result.readings[0]?.currentA, [0, 15.8, 0]);
     });
 
     it('sums phase power and phase energy registers when the charger gives no total', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '3.6', measurand: 'Power.Active.Import', phase: 'L1', unit: 'kW' },
-            { value: '3.7', measurand: 'Power.Active.Import', phase: 'L2', unit: 'kW' },
-            { value: '3.5', measurand: 'Power.Active.Import', phase: 'L3', unit: 'kW' },
-            { value: '1000.5', measurand: 'Energy.Active.Import.Register', phase: 'L1', unit: 'kWh' },
-            { value: '1001.5', measurand: 'Energy.Active.Import.Register', phase: 'L2', unit: 'kWh' },
-            { value: '999', measurand: 'Energy.Active.Import.Register', phase: 'L3', unit: 'kWh' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '3.6', measurand: 'Power.Active.Import', phase: 'L1', unit: 'kW' },
+        { value: '3.7', measurand: 'Power.Active.Import', phase: 'L2', unit: 'kW' },
+        { value: '3.5', measurand: 'Power.Active.Import', phase: 'L3', unit: 'kW' },
+        { value: '1000.5', measurand: 'Energy.Active.Import.Register', phase: 'L1', unit: 'kWh' },
+        { value: '1001.5', measurand: 'Energy.Active.Import.Register', phase: 'L2', unit: 'kWh' },
+        { value: '999', measurand: 'Energy.Active.Import.Register', phase: 'L3', unit: 'kWh' },
       ]);
 
       const [reading] = result.readings;
@@ -140,17 +129,12 @@ describe('parseMeterValues', () => {
     });
 
     it('prefers the total the charger reports over the sum of its phases', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '3600', measurand: 'Power.Active.Import', phase: 'L1' },
-            { value: '3700', measurand: 'Power.Active.Import', phase: 'L2' },
-            { value: '7290', measurand: 'Power.Active.Import' },
-            { value: '5000', measurand: 'Energy.Active.Import.Register', phase: 'L1' },
-            { value: '15000', measurand: 'Energy.Active.Import.Register' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '3600', measurand: 'Power.Active.Import', phase: 'L1' },
+        { value: '3700', measurand: 'Power.Active.Import', phase: 'L2' },
+        { value: '7290', measurand: 'Power.Active.Import' },
+        { value: '5000', measurand: 'Energy.Active.Import.Register', phase: 'L1' },
+        { value: '15000', measurand: 'Energy.Active.Import.Register' },
       ]);
 
       assert.equal(result.readings[0]?.totalPowerW, 7290);
@@ -160,12 +144,7 @@ describe('parseMeterValues', () => {
 
   describe('phases', () => {
     it('puts a current without a phase into currentUnphasedA, not currentA', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [{ value: '13.2', measurand: 'Current.Import', unit: 'A' }],
-        },
-      ]);
+      const result = parseAtNoon([{ value: '13.2', measurand: 'Current.Import', unit: 'A' }]);
 
       assert.deepEqual(result.readings, [
         { source: 'CP-1/1', timestamp: '2024-05-01T12:00:00.000Z', currentUnphasedA: 13.2 },
@@ -173,31 +152,21 @@ describe('parseMeterValues', () => {
     });
 
     it('maps L1, L2, L3 voltages like L1-N, L2-N, L3-N', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '230', measurand: 'Voltage', phase: 'L1' },
-            { value: '231', measurand: 'Voltage', phase: 'L2' },
-            { value: '232', measurand: 'Voltage', phase: 'L3' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '230', measurand: 'Voltage', phase: 'L1' },
+        { value: '231', measurand: 'Voltage', phase: 'L2' },
+        { value: '232', measurand: 'Voltage', phase: 'L3' },
       ]);
 
       assert.deepEqual(result.readings[0]?.voltageV, [230, 231, 232]);
     });
 
     it('keeps line-to-line voltages and the neutral current in samples only', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '400.1', measurand: 'Voltage', phase: 'L1-L2', unit: 'V' },
-            { value: '399.5', measurand: 'Voltage', phase: 'L2-L3', unit: 'V' },
-            { value: '400.9', measurand: 'Voltage', phase: 'L3-L1', unit: 'V' },
-            { value: '0.4', measurand: 'Current.Import', phase: 'N', unit: 'A' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '400.1', measurand: 'Voltage', phase: 'L1-L2', unit: 'V' },
+        { value: '399.5', measurand: 'Voltage', phase: 'L2-L3', unit: 'V' },
+        { value: '400.9', measurand: 'Voltage', phase: 'L3-L1', unit: 'V' },
+        { value: '0.4', measurand: 'Current.Import', phase: 'N', unit: 'A' },
       ]);
 
       assert.deepEqual(result.readings, []);
@@ -208,14 +177,9 @@ describe('parseMeterValues', () => {
     });
 
     it('takes the first value when a phase is reported twice (L1 and L1-N, or two locations)', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '230', measurand: 'Voltage', phase: 'L1-N', location: 'Outlet' },
-            { value: '229', measurand: 'Voltage', phase: 'L1', location: 'Inlet' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '230', measurand: 'Voltage', phase: 'L1-N', location: 'Outlet' },
+        { value: '229', measurand: 'Voltage', phase: 'L1', location: 'Inlet' },
       ]);
 
       assert.deepEqual(result.readings[0]?.voltageV, [230, null, null]);
@@ -225,7 +189,7 @@ describe('parseMeterValues', () => {
 
   describe('defaults', () => {
     it('reads a bare value as an active import energy register in Wh (spec 4.7)', () => {
-      const result = parse([{ timestamp: '2024-05-01T12:00:00Z', sampledValue: [{ value: '1500' }] }]);
+      const result = parseAtNoon([{ value: '1500' }]);
 
       assert.deepEqual(result.samples, [
         {
@@ -242,22 +206,17 @@ describe('parseMeterValues', () => {
     });
 
     it('gives every other measurand its natural unit when the unit is absent, so a bare power is W, not Wh', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '11000', measurand: 'Power.Active.Import' },
-            { value: '16', measurand: 'Current.Import', phase: 'L1' },
-            { value: '230', measurand: 'Voltage', phase: 'L1-N' },
-            { value: '80', measurand: 'SoC' },
-            { value: '50.02', measurand: 'Frequency' },
-            { value: '31.5', measurand: 'Temperature' },
-            { value: '120', measurand: 'Power.Reactive.Import' },
-            { value: '900', measurand: 'Energy.Reactive.Import.Register' },
-            { value: '0.98', measurand: 'Power.Factor' },
-            { value: '1200', measurand: 'RPM' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '11000', measurand: 'Power.Active.Import' },
+        { value: '16', measurand: 'Current.Import', phase: 'L1' },
+        { value: '230', measurand: 'Voltage', phase: 'L1-N' },
+        { value: '80', measurand: 'SoC' },
+        { value: '50.02', measurand: 'Frequency' },
+        { value: '31.5', measurand: 'Temperature' },
+        { value: '120', measurand: 'Power.Reactive.Import' },
+        { value: '900', measurand: 'Energy.Reactive.Import.Register' },
+        { value: '0.98', measurand: 'Power.Factor' },
+        { value: '1200', measurand: 'RPM' },
       ]);
 
       assert.deepEqual(
@@ -293,21 +252,16 @@ describe('parseMeterValues', () => {
     });
 
     it('treats null in an optional field as absent (some chargers serialise every field)', () => {
-      const result = parse(
+      const result = parseAtNoon(
         lenient([
           {
-            timestamp: '2024-05-01T12:00:00Z',
-            sampledValue: [
-              {
-                value: '2100',
-                measurand: null,
-                phase: null,
-                location: null,
-                context: null,
-                format: null,
-                unit: null,
-              },
-            ],
+            value: '2100',
+            measurand: null,
+            phase: null,
+            location: null,
+            context: null,
+            format: null,
+            unit: null,
           },
         ]),
       );
@@ -319,17 +273,12 @@ describe('parseMeterValues', () => {
 
   describe('units', () => {
     it('scales kW, kWh, kvar and kvarh by 1000', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '7.4', measurand: 'Power.Active.Import', unit: 'kW' },
-            { value: '10.25', measurand: 'Energy.Active.Import.Register', unit: 'kWh' },
-            { value: '0.35', measurand: 'Power.Reactive.Import', unit: 'kvar' },
-            { value: '2.5', measurand: 'Energy.Reactive.Import.Register', unit: 'kvarh' },
-            { value: '11', measurand: 'Power.Offered', unit: 'kW' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '7.4', measurand: 'Power.Active.Import', unit: 'kW' },
+        { value: '10.25', measurand: 'Energy.Active.Import.Register', unit: 'kWh' },
+        { value: '0.35', measurand: 'Power.Reactive.Import', unit: 'kvar' },
+        { value: '2.5', measurand: 'Energy.Reactive.Import.Register', unit: 'kvarh' },
+        { value: '11', measurand: 'Power.Offered', unit: 'kW' },
       ]);
 
       assert.deepEqual(
@@ -347,12 +296,7 @@ describe('parseMeterValues', () => {
     });
 
     it('understands VA and kVA but skips them, since no OCPP 1.6 measurand is apparent power', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [{ value: '7.5', measurand: 'Power.Active.Import', unit: 'kVA' }],
-        },
-      ]);
+      const result = parseAtNoon([{ value: '7.5', measurand: 'Power.Active.Import', unit: 'kVA' }]);
 
       assert.deepEqual(result.samples, []);
       assert.deepEqual(result.warnings, [
@@ -361,16 +305,11 @@ describe('parseMeterValues', () => {
     });
 
     it('reads Celsius, the schema spelling Celcius, Fahrenheit and K as degrees Celsius', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '41.5', measurand: 'Temperature', location: 'Body', unit: 'Celcius' },
-            { value: '38', measurand: 'Temperature', location: 'Outlet', unit: 'Celsius' },
-            { value: '77', measurand: 'Temperature', location: 'Cable', unit: 'Fahrenheit' },
-            { value: '298.15', measurand: 'Temperature', location: 'EV', unit: 'K' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '41.5', measurand: 'Temperature', location: 'Body', unit: 'Celcius' },
+        { value: '38', measurand: 'Temperature', location: 'Outlet', unit: 'Celsius' },
+        { value: '77', measurand: 'Temperature', location: 'Cable', unit: 'Fahrenheit' },
+        { value: '298.15', measurand: 'Temperature', location: 'EV', unit: 'K' },
       ]);
 
       const temperatures = result.samples.map((sample) => [sample.location, sample.value, sample.unit]);
@@ -386,14 +325,7 @@ describe('parseMeterValues', () => {
     });
 
     it('accepts the unit Hz for Frequency, which OCPP 1.6 lacks, with a warning', () => {
-      const result = parse(
-        lenient([
-          {
-            timestamp: '2024-05-01T12:00:00Z',
-            sampledValue: [{ value: '49.98', measurand: 'Frequency', unit: 'Hz' }],
-          },
-        ]),
-      );
+      const result = parseAtNoon(lenient([{ value: '49.98', measurand: 'Frequency', unit: 'Hz' }]));
 
       assert.equal(result.readings[0]?.frequencyHz, 49.98);
       assert.deepEqual(sampleOf(result, 'Frequency').unit, 'Hz');
@@ -401,17 +333,12 @@ describe('parseMeterValues', () => {
     });
 
     it('skips a value whose unit does not fit its measurand, or is unknown', () => {
-      const result = parse(
+      const result = parseAtNoon(
         lenient([
-          {
-            timestamp: '2024-05-01T12:00:00Z',
-            sampledValue: [
-              { value: '3680', measurand: 'Current.Import', phase: 'L1', unit: 'W' },
-              { value: '16', measurand: 'Current.Offered', unit: 'mA' },
-              { value: '50', measurand: 'Frequency', unit: 'Percent' },
-              { value: '12', measurand: 'Energy.Active.Import.Register', unit: 'kwh' },
-            ],
-          },
+          { value: '3680', measurand: 'Current.Import', phase: 'L1', unit: 'W' },
+          { value: '16', measurand: 'Current.Offered', unit: 'mA' },
+          { value: '50', measurand: 'Frequency', unit: 'Percent' },
+          { value: '12', measurand: 'Energy.Active.Import.Register', unit: 'kwh' },
         ]),
       );
 
@@ -428,16 +355,11 @@ describe('parseMeterValues', () => {
 
   describe('values', () => {
     it('tolerates surrounding whitespace, signs, fractions and exponents', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: ' 230.1 ', measurand: 'Voltage', phase: 'L1-N' },
-            { value: '-1.5', measurand: 'Current.Import', phase: 'L2' },
-            { value: '.5', measurand: 'Current.Import', phase: 'L3' },
-            { value: '1.2345678E7', measurand: 'Energy.Active.Import.Register' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: ' 230.1 ', measurand: 'Voltage', phase: 'L1-N' },
+        { value: '-1.5', measurand: 'Current.Import', phase: 'L2' },
+        { value: '.5', measurand: 'Current.Import', phase: 'L3' },
+        { value: '1.2345678E7', measurand: 'Energy.Active.Import.Register' },
       ]);
 
       assert.deepEqual(
@@ -448,19 +370,14 @@ describe('parseMeterValues', () => {
     });
 
     it('skips a value with a decimal comma or that is no number, and says which measurand', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '230,5', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
-            { value: 'n/a', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
-            { value: '', measurand: 'SoC', unit: 'Percent' },
-            { value: 'NaN', measurand: 'Power.Active.Import', unit: 'W' },
-            { value: '0x10', measurand: 'Current.Offered', unit: 'A' },
-            { value: '1e999', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-            { value: '16', measurand: 'Current.Import', phase: 'L2', unit: 'A' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '230,5', measurand: 'Voltage', phase: 'L1-N', unit: 'V' },
+        { value: 'n/a', measurand: 'Current.Import', phase: 'L1', unit: 'A' },
+        { value: '', measurand: 'SoC', unit: 'Percent' },
+        { value: 'NaN', measurand: 'Power.Active.Import', unit: 'W' },
+        { value: '0x10', measurand: 'Current.Offered', unit: 'A' },
+        { value: '1e999', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+        { value: '16', measurand: 'Current.Import', phase: 'L2', unit: 'A' },
       ]);
 
       assert.deepEqual(result.readings, [
@@ -477,15 +394,10 @@ describe('parseMeterValues', () => {
     });
 
     it('accepts a JSON number where a string belongs, with a warning, and skips a missing value', () => {
-      const result = parse(
+      const result = parseAtNoon(
         lenient([
-          {
-            timestamp: '2024-05-01T12:00:00Z',
-            sampledValue: [
-              { value: 16.5, measurand: 'Current.Import', phase: 'L1' },
-              { measurand: 'Current.Import', phase: 'L2' },
-            ],
-          },
+          { value: 16.5, measurand: 'Current.Import', phase: 'L1' },
+          { measurand: 'Current.Import', phase: 'L2' },
         ]),
       );
 
@@ -497,16 +409,11 @@ describe('parseMeterValues', () => {
     });
 
     it('skips unknown measurands and phases; drops an unknown location or context but keeps the value', () => {
-      const result = parse(
+      const result = parseAtNoon(
         lenient([
-          {
-            timestamp: '2024-05-01T12:00:00Z',
-            sampledValue: [
-              { value: '12', measurand: 'Current.Active.Import' },
-              { value: '12', measurand: 'Current.Import', phase: 'L4' },
-              { value: '230', measurand: 'Voltage', phase: 'L1-N', location: 'Socket', context: 'Periodic' },
-            ],
-          },
+          { value: '12', measurand: 'Current.Active.Import' },
+          { value: '12', measurand: 'Current.Import', phase: 'L4' },
+          { value: '230', measurand: 'Voltage', phase: 'L1-N', location: 'Socket', context: 'Periodic' },
         ]),
       );
 
@@ -522,9 +429,7 @@ describe('parseMeterValues', () => {
     });
 
     it('reads an unknown format as Raw, with a warning', () => {
-      const result = parse(
-        lenient([{ timestamp: '2024-05-01T12:00:00Z', sampledValue: [{ value: '42', format: 'raw' }] }]),
-      );
+      const result = parseAtNoon(lenient([{ value: '42', format: 'raw' }]));
 
       assert.equal(result.readings[0]?.importWh, 42);
       assert.deepEqual(result.warnings, ["Energy.Active.Import.Register: unknown format 'raw'; read as Raw"]);
@@ -592,14 +497,9 @@ describe('parseMeterValues', () => {
     });
 
     it('skips signed data that is not a string, with a warning', () => {
-      const result = parse(
+      const result = parseAtNoon(
         lenient([
-          {
-            timestamp: '2024-05-01T12:00:00Z',
-            sampledValue: [
-              { value: { blob: 'FFEE' }, format: 'SignedData', measurand: 'Energy.Active.Import.Register' },
-            ],
-          },
+          { value: { blob: 'FFEE' }, format: 'SignedData', measurand: 'Energy.Active.Import.Register' },
         ]),
       );
 
@@ -687,14 +587,9 @@ describe('parseMeterValues', () => {
     });
 
     it('emits no Reading for an instant whose values fill no Reading field', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '250', measurand: 'Energy.Active.Import.Interval', context: 'Sample.Clock', unit: 'Wh' },
-            { value: '230', measurand: 'Voltage' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '250', measurand: 'Energy.Active.Import.Interval', context: 'Sample.Clock', unit: 'Wh' },
+        { value: '230', measurand: 'Voltage' },
       ]);
 
       assert.deepEqual(result.readings, []);
@@ -704,22 +599,17 @@ describe('parseMeterValues', () => {
 
   describe('export and the sign convention', () => {
     it('subtracts export from import, so a vehicle feeding back shows negative current and power', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '10.0', measurand: 'Current.Export', phase: 'L1', unit: 'A' },
-            { value: '9.5', measurand: 'Current.Export', phase: 'L2', unit: 'A' },
-            { value: '2.3', measurand: 'Power.Active.Export', phase: 'L1', unit: 'kW' },
-            { value: '4.5', measurand: 'Power.Active.Export', unit: 'kW' },
-            { value: '0.5', measurand: 'Power.Active.Import', unit: 'kW' },
-            { value: '3.2', measurand: 'Current.Export', unit: 'A' },
-            { value: '200', measurand: 'Power.Reactive.Import', unit: 'var' },
-            { value: '0.5', measurand: 'Power.Reactive.Export', unit: 'kvar' },
-            { value: '4200', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
-            { value: '1.75', measurand: 'Energy.Active.Export.Register', unit: 'kWh' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '10.0', measurand: 'Current.Export', phase: 'L1', unit: 'A' },
+        { value: '9.5', measurand: 'Current.Export', phase: 'L2', unit: 'A' },
+        { value: '2.3', measurand: 'Power.Active.Export', phase: 'L1', unit: 'kW' },
+        { value: '4.5', measurand: 'Power.Active.Export', unit: 'kW' },
+        { value: '0.5', measurand: 'Power.Active.Import', unit: 'kW' },
+        { value: '3.2', measurand: 'Current.Export', unit: 'A' },
+        { value: '200', measurand: 'Power.Reactive.Import', unit: 'var' },
+        { value: '0.5', measurand: 'Power.Reactive.Export', unit: 'kvar' },
+        { value: '4200', measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+        { value: '1.75', measurand: 'Energy.Active.Export.Register', unit: 'kWh' },
       ]);
 
       assert.deepEqual(result.readings, [
@@ -738,15 +628,10 @@ describe('parseMeterValues', () => {
     });
 
     it('nets import and export on the same phase', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '6.0', measurand: 'Current.Import', phase: 'L1' },
-            { value: '1.5', measurand: 'Current.Export', phase: 'L1' },
-            { value: '6.0', measurand: 'Current.Import', phase: 'L2' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '6.0', measurand: 'Current.Import', phase: 'L1' },
+        { value: '1.5', measurand: 'Current.Export', phase: 'L1' },
+        { value: '6.0', measurand: 'Current.Import', phase: 'L2' },
       ]);
 
       assert.deepEqual(result.readings[0]?.currentA, [4.5, 6, null]);
@@ -755,16 +640,11 @@ describe('parseMeterValues', () => {
 
   describe('offered current and power', () => {
     it('takes the highest phase when the charger reports Current.Offered per phase', () => {
-      const result = parse([
-        {
-          timestamp: '2024-05-01T12:00:00Z',
-          sampledValue: [
-            { value: '16', measurand: 'Current.Offered', phase: 'L1', unit: 'A' },
-            { value: '0', measurand: 'Current.Offered', phase: 'L2', unit: 'A' },
-            { value: '0', measurand: 'Current.Offered', phase: 'L3', unit: 'A' },
-            { value: '3680', measurand: 'Power.Offered', unit: 'W' },
-          ],
-        },
+      const result = parseAtNoon([
+        { value: '16', measurand: 'Current.Offered', phase: 'L1', unit: 'A' },
+        { value: '0', measurand: 'Current.Offered', phase: 'L2', unit: 'A' },
+        { value: '0', measurand: 'Current.Offered', phase: 'L3', unit: 'A' },
+        { value: '3680', measurand: 'Power.Offered', unit: 'W' },
       ]);
 
       assert.equal(result.readings[0]?.offeredCurrentA, 16);

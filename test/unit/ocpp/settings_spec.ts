@@ -46,30 +46,22 @@ describe('central-system settings', () => {
   });
 
   it('names the field and the allowed values when one is wrong', () => {
-    assert.equal(
-      fieldOf(() => parseSettings({ securityProfile: '4' })),
-      'securityProfile | securityProfile: "4" is not one of 0, 1, 2, 3',
-    );
-    assert.equal(
-      fieldOf(() => parseSettings({ unknownChargePoints: 'maybe' })),
-      'unknownChargePoints | unknownChargePoints: "maybe" is not one of reject, accept, pending',
-    );
-    assert.equal(
-      fieldOf(() => parseSettings({ pingIntervalS: 'often' })),
-      'pingIntervalS | pingIntervalS: "often" is not a whole number',
-    );
-    assert.equal(
-      fieldOf(() => parseSettings({ callTimeoutS: '0' })),
-      'callTimeoutS | callTimeoutS: 0 s is outside 1 to 600 s',
-    );
-    assert.equal(
-      fieldOf(() => parseSettings({ path: 'ocpp server' })),
-      'path | path: "ocpp server" is not a URL path such as /ocpp',
-    );
-    assert.equal(
-      fieldOf(() => parseSettings({ fixedIdTag: 'X'.repeat(21) })),
-      'fixedIdTag | fixedIdTag: an id tag has at most 20 characters',
-    );
+    for (const [settings, expected] of [
+      [{ securityProfile: '4' }, 'securityProfile | securityProfile: "4" is not one of 0, 1, 2, 3'],
+      [
+        { unknownChargePoints: 'maybe' },
+        'unknownChargePoints | unknownChargePoints: "maybe" is not one of reject, accept, pending',
+      ],
+      [{ pingIntervalS: 'often' }, 'pingIntervalS | pingIntervalS: "often" is not a whole number'],
+      [{ callTimeoutS: '0' }, 'callTimeoutS | callTimeoutS: 0 s is outside 1 to 600 s'],
+      [{ path: 'ocpp server' }, 'path | path: "ocpp server" is not a URL path such as /ocpp'],
+      [{ fixedIdTag: 'X'.repeat(21) }, 'fixedIdTag | fixedIdTag: an id tag has at most 20 characters'],
+    ] as const) {
+      assert.equal(
+        fieldOf(() => parseSettings(settings)),
+        expected,
+      );
+    }
   });
 
   it('needs passwords for profiles 1 and 2 and TLS files for 2 and 3', () => {

@@ -90,7 +90,8 @@ describe('validation of charger messages', () => {
     });
   });
 
-  describe('values the schemas let through (found by test/reliability/fuzz-ocpp_spec.ts)', () => {
+  // Found by test/reliability/fuzz-ocpp_spec.ts.
+  describe('values the JSON schemas let through but OCPP 1.6 rules out', () => {
     it('refuses connector ids OCPP 1.6 rules out and integers beyond 2^53, opening no transaction and no connector', async () => {
       const cs = await harness().centralSystem();
       const { client } = await harness().bootedCharger(cs, 'CP-ODD');

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SessionRecord } from '../../../lib/contracts';
-import type { SiteConfig } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
-import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import { ChargingProfileManager } from '../../../lib/profiles';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop, describeDraws, lineA, supplyLine, until, watchLine } from '../../support/peer-site';
+import { describeDraws, lineA, supplyLine, until, usePeerCarPark, watchLine } from '../../support/peer-site';
 import { PlainCharger } from '../../support/plain-charger';
 
 /**
@@ -20,27 +17,9 @@ import { PlainCharger } from '../../support/plain-charger';
 const SUPPLY_A = 32;
 
 describe('a plain OCPP-J 1.6 charger on ws', () => {
-  const chargers: PlainCharger[] = [];
-  const cleanups: (() => unknown)[] = [];
-  // Before the harness's afterEach: the chargers close while the central system still answers.
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await Promise.all(chargers.splice(0).map((cp) => cp.close()));
-  });
-  const harness = useOcppHarness();
-
-  async function connected(cs: CentralSystem, identity: string, meterStartWh = 0): Promise<PlainCharger> {
-    const cp = new PlainCharger(identity, { meterStartWh });
-    chargers.push(cp);
-    await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
-    return cp;
-  }
-
-  function loop(cs: CentralSystem, site: SiteConfig, clock?: ManualClock) {
-    const wired = controlLoop(cs, site, clock);
-    cleanups.push(wired.stop);
-    return wired;
-  }
+  const { harness, chargers, cleanups, connected, loop, onLine } = usePeerCarPark(
+    (identity, options) => new PlainCharger(identity, options),
+  );
 
   function noViolations() {
     for (const cp of chargers)
@@ -72,11 +51,7 @@ describe('a plain OCPP-J 1.6 charger on ws', () => {
 
   it('takes the load manager’s limits as profiles: three cars share a 32 A supply line, each charges, none above it', async () => {
     const cs = await harness().centralSystem();
-    const ids = ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'];
-    const { feedErrors } = loop(cs, supplyLine(ids, SUPPLY_A));
-    for (const id of ids) await connected(cs, id);
-    const watch = watchLine(chargers);
-    cleanups.push(watch.stop);
+    const { feedErrors, watch } = await onLine(cs, ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'], SUPPLY_A);
     for (const cp of chargers) await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
     await until(chargers, () => chargers.every((cp) => cp.drawA(1)[0] >= 6));
     const line = lineA(chargers);
@@ -131,12 +106,10 @@ describe('a plain OCPP-J 1.6 charger on ws', () => {
 
   it('keeps the line when a charging charger goes offline: it keeps its TxProfile (3.13.6), its offlineA is reserved', async () => {
     const cs = await harness().centralSystem();
-    const ids = ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'];
     // The installer declared that a charger on its own (offline) takes at most 16 A.
-    const { manager } = loop(cs, supplyLine(ids, SUPPLY_A, { offlineA: 16 }));
-    for (const id of ids) await connected(cs, id);
-    const watch = watchLine(chargers);
-    cleanups.push(watch.stop);
+    const { manager, watch } = await onLine(cs, ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'], SUPPLY_A, {
+      offlineA: 16,
+    });
     for (const cp of chargers) await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
     // The line shared out: a third each (10.6 A).
     await until(chargers, () => chargers.every((cp) => cp.drawA(1)[0] >= 10));

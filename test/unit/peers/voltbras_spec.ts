@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import type { SessionRecord } from '../../../lib/contracts';
-import type { SiteConfig } from '../../../lib/dlm/site';
-import type { CentralSystem } from '../../../lib/ocpp/central-system';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop, describeDraws, lineA, supplyLine, until, watchLine } from '../../support/peer-site';
+import { describeDraws, lineA, until, usePeerCarPark } from '../../support/peer-site';
 import { VoltbrasCharger } from '../../support/voltbras-charger';
 
 /**
@@ -17,28 +14,9 @@ import { VoltbrasCharger } from '../../support/voltbras-charger';
 const SUPPLY_A = 32;
 
 describe('chargers built elsewhere: @voltbras/ts-ocpp', () => {
-  const chargers: VoltbrasCharger[] = [];
-  const cleanups: (() => unknown)[] = [];
-  // Before the harness's own afterEach (mocha runs them in order): the chargers close while the
-  // central system still answers their last calls.
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-    await Promise.all(chargers.splice(0).map((cp) => cp.close()));
-  });
-  const harness = useOcppHarness();
-
-  async function connected(cs: CentralSystem, identity: string, meterStartWh = 0): Promise<VoltbrasCharger> {
-    const cp = new VoltbrasCharger(identity, { meterStartWh });
-    chargers.push(cp);
-    await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
-    return cp;
-  }
-
-  function loop(cs: CentralSystem, site: SiteConfig) {
-    const wired = controlLoop(cs, site);
-    cleanups.push(wired.stop);
-    return wired;
-  }
+  const { harness, chargers, connected, onLine } = usePeerCarPark(
+    (identity, options) => new VoltbrasCharger(identity, options),
+  );
 
   function noViolations() {
     for (const cp of chargers) assert.deepEqual(cp.violations, [], `${cp.identity}: the library refused`);
@@ -86,12 +64,8 @@ describe('chargers built elsewhere: @voltbras/ts-ocpp', () => {
 
   it('takes the load manager’s limits as profiles: three cars share a 32 A supply line, each charges, none above it', async () => {
     const cs = await harness().centralSystem();
-    const ids = ['VOLT-1', 'VOLT-2', 'VOLT-3'];
-    const { feedErrors } = loop(cs, supplyLine(ids, SUPPLY_A));
     // Installed and booted first, then the cars come one after the other.
-    for (const id of ids) await connected(cs, id);
-    const watch = watchLine(chargers);
-    cleanups.push(watch.stop);
+    const { feedErrors, watch } = await onLine(cs, ['VOLT-1', 'VOLT-2', 'VOLT-3'], SUPPLY_A);
     for (const cp of chargers) {
       const outcome = await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
       assert.equal(outcome.start, 'Accepted');

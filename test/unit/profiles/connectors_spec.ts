@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import type { LimitReport } from '../../../lib/profiles';
-import { advance, type InteropChargePoint } from '../interop/support';
+import { advance } from '../interop/support';
+import { refuseProfiles, STACK_LEVEL_0 } from './refusals';
 import { installed, offered, setPoint, settled, startCharging, useProfileRig } from './support';
 
 /**
@@ -9,17 +10,6 @@ import { installed, offered, setPoint, settled, startCharging, useProfileRig } f
  * maxIntensitySocket) carry the lowest limit of every connector that has one, and connector 0's
  * limit reaches every connector, whatever profile of its own it has. Each case failed before its fix.
  */
-
-const STACK_LEVEL_0 = { ChargeProfileMaxStackLevel: { value: 0, readonly: true } };
-
-/** A charger that takes only ChargePointMaxProfile (its Tx profiles are refused, as with some load balancers). */
-function onlyChargePointMax(cp: InteropChargePoint): void {
-  cp.override('SetChargingProfile', (request, next) =>
-    request.csChargingProfiles.chargingProfilePurpose === 'ChargePointMaxProfile'
-      ? next()
-      : { status: 'Rejected' },
-  );
-}
 
 const period = (report: LimitReport | undefined) =>
   (report?.request as SetChargingProfileRequest | undefined)?.csChargingProfiles.chargingSchedule
@@ -57,13 +47,22 @@ describe('Profiles: chargers with several connectors', () => {
   });
 
   describe('ChargePointMaxProfile as a fallback caps the charger as a whole', () => {
-    it('carries the lowest limit, never a sum over connectors with other phase counts', async () => {
-      const { cp, manager } = await rig({
+    /**
+     * A car charging on connector 1 of two, on a charger that takes only ChargePointMaxProfile (its
+     * Tx profiles are refused, as with some load balancers).
+     */
+    async function chargingOnChargePointMaxOnly() {
+      const rigged = await rig({
         sim: { connectors: 2, configuration: STACK_LEVEL_0 },
         manager: { increaseIntervalMs: 0 },
       });
-      onlyChargePointMax(cp);
-      await startCharging(cp, 1);
+      refuseProfiles(rigged.cp, (purpose) => purpose !== 'ChargePointMaxProfile');
+      await startCharging(rigged.cp, 1);
+      return rigged;
+    }
+
+    it('carries the lowest limit, never a sum over connectors with other phase counts', async () => {
+      const { cp, manager } = await chargingOnChargePointMaxOnly();
       const [two] = await manager.apply(setPoint(16, { connectorId: 2, phases: 1 }));
       assert.equal(two?.method, 'ChargePointMaxProfile');
       const [one] = await manager.apply(setPoint(6, { connectorId: 1, phases: 3 }));
@@ -78,12 +77,7 @@ describe('Profiles: chargers with several connectors', () => {
     });
 
     it('takes a connector-0 limit as it is, not once per connector', async () => {
-      const { cp, manager } = await rig({
-        sim: { connectors: 2, configuration: STACK_LEVEL_0 },
-        manager: { increaseIntervalMs: 0 },
-      });
-      onlyChargePointMax(cp);
-      await startCharging(cp, 1);
+      const { cp, manager } = await chargingOnChargePointMaxOnly();
       const [all] = await manager.apply(setPoint(10, { connectorId: 0 }));
       await settled({ cp, manager });
       // Before the fix: 10 A × 2 connectors, and the one charging car got 20 A.

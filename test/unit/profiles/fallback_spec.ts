@@ -3,6 +3,7 @@ import { createRPCError } from 'ocpp-rpc';
 import { ChargingProfileManager, type LimitReport, RETRY_REFUSED_AFTER_MS } from '../../../lib/profiles';
 import { waitFor } from '../../support/events';
 import { useTempDirectory } from '../interop/support';
+import { pauseSession, refuseProfiles, STACK_LEVEL_0 } from './refusals';
 import { actionsSent, profilesSent, setPoint, settled, startCharging, useProfileRig } from './support';
 
 const purposes = (report: LimitReport | undefined) =>
@@ -19,7 +20,10 @@ describe('Profiles: falling back when a charger refuses', () => {
   const { rig, interop } = useProfileRig();
   const dataDirectory = useTempDirectory('ampflow-profiles-');
 
-  /** A central system on the data directory, a simulated ABB Terra AC and a manager. */
+  /**
+   * A central system on the data directory, a simulated ABB Terra AC with a car charging, and a
+   * manager; `stop()` shuts all three down.
+   */
   async function site(firmwareVersion: string) {
     const cs = await interop.harness().centralSystem({ dataDirectory: dataDirectory() });
     const { cp, clock } = interop.simulator(cs, 'CP1', {
@@ -30,32 +34,31 @@ describe('Profiles: falling back when a charger refuses', () => {
     const manager = new ChargingProfileManager(cs, { clock, log: interop.harness().log });
     interop.track({ close: async () => manager.close() });
     await cp.connect();
-    return { cs, cp, manager };
+    await startCharging(cp);
+    const stop = async () => {
+      manager.close();
+      await cp.close();
+      await cs.stop();
+    };
+    return { cs, cp, manager, stop };
   }
 
   it('what worked survives a restart of the central system; new firmware is learned afresh', async () => {
     const first = await site('1.0.0');
-    await startCharging(first.cp);
     const [learned] = await first.manager.apply(setPoint(10));
     assert.deepEqual(purposes(learned), ['TxProfile/8 refused', 'TxProfile/0']);
     const stored = first.cs.factsOf('CP1', 'profiles') as { memory: unknown } | undefined;
     assert.deepEqual(stored?.memory, first.manager.charger('CP1')?.memory);
-    first.manager.close();
-    await first.cp.close();
-    await first.cs.stop();
+    await first.stop();
 
     // Node-RED restarted: the same data directory, the charger dials in again.
     const second = await site('1.0.0');
-    await startCharging(second.cp);
     const [direct] = await second.manager.apply(setPoint(9));
     assert.deepEqual(purposes(direct), ['TxProfile/0'], 'the refused stack level is not tried again');
-    second.manager.close();
-    await second.cp.close();
-    await second.cs.stop();
+    await second.stop();
 
     // A firmware update may take what the old firmware refused: every way is tried again.
     const third = await site('2.0.0');
-    await startCharging(third.cp);
     const [fresh] = await third.manager.apply(setPoint(8));
     assert.deepEqual(purposes(fresh), ['TxProfile/8 refused', 'TxProfile/0']);
   });
@@ -84,13 +87,9 @@ describe('Profiles: falling back when a charger refuses', () => {
 
   it('goes TxProfile → ChargePointMaxProfile during a session (TxDefaultProfile may not reach it), reports it, and remembers what worked', async () => {
     const { cp, manager } = await rig({
-      sim: { configuration: { ChargeProfileMaxStackLevel: { value: 0, readonly: true } } },
+      sim: { configuration: STACK_LEVEL_0 },
     });
-    cp.override('SetChargingProfile', (request, next) =>
-      request.csChargingProfiles.chargingProfilePurpose === 'ChargePointMaxProfile'
-        ? next()
-        : { status: 'Rejected' },
-    );
+    refuseProfiles(cp, (purpose) => purpose !== 'ChargePointMaxProfile');
     await startCharging(cp);
     const [report] = await manager.apply(setPoint(11));
     assert.equal(report?.outcome, 'applied');
@@ -182,7 +181,7 @@ describe('Profiles: falling back when a charger refuses', () => {
 
   it('fails, with every refusal in the report, when nothing works; a charger without SmartCharging and no key fails at once', async () => {
     const { cp, clock, manager, log } = await rig({
-      sim: { configuration: { ChargeProfileMaxStackLevel: { value: 0, readonly: true } } },
+      sim: { configuration: STACK_LEVEL_0 },
     });
     cp.override('SetChargingProfile', () => ({ status: 'Rejected' }));
     const limitEvent = waitFor<[LimitReport]>(manager, 'limit');
@@ -219,17 +218,10 @@ describe('Profiles: falling back when a charger refuses', () => {
 
   it('remembers a refused pause apart: a charger that rejects 0 A is paused another way, limits still go as TxProfile', async () => {
     const { cp, clock, manager } = await rig({
-      sim: { configuration: { ChargeProfileMaxStackLevel: { value: 0, readonly: true } } },
+      sim: { configuration: STACK_LEVEL_0 },
     });
-    cp.override('SetChargingProfile', (request, next) =>
-      request.csChargingProfiles.chargingProfilePurpose === 'TxProfile' &&
-      request.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]?.limit === 0
-        ? { status: 'Rejected' }
-        : next(),
-    );
-    await startCharging(cp);
-    await manager.apply(setPoint(16));
-    const paused = await manager.pause('CP1', 1);
+    refuseProfiles(cp, (purpose, limit) => purpose === 'TxProfile' && limit === 0);
+    const paused = await pauseSession({ cp, manager });
     // Not TxDefaultProfile 0 with the TxProfile cleared: on a charger that applies a TxDefaultProfile
     // from the next session only, that would give the session back the limit it started with.
     assert.deepEqual(purposes(paused), ['TxProfile/0 refused', 'ChargePointMaxProfile/0']);

@@ -5,7 +5,7 @@ import { offered, profilesSent, setPoint, settled, startCharging, useProfileRig 
 /**
  * A limit embedded in RemoteStartTransaction (5.16.2) belongs to the transaction that start begins
  * (same id tag and connector, soon after) and to no other; until then the charger's limit for the
- * session is not known. Each case failed before its fix (finding 2).
+ * session is not known. Each case failed before its fix (found by the review of the profile manager).
  */
 describe('Profiles: the limit in RemoteStartTransaction', () => {
   const { rig } = useProfileRig();

@@ -4,6 +4,7 @@ import type { Logger } from '../../../lib/log';
 import { ChargingProfileManager, type LimitReport, RETRY_BACKOFF_MS } from '../../../lib/profiles';
 import { waitFor } from '../../support/events';
 import { advance, type CommandEvent, nextMessage } from '../interop/support';
+import { answerLate, holdAnswer } from './refusals';
 import {
   actionsSent,
   installed,
@@ -18,20 +19,9 @@ import {
 /**
  * A load manager sends set-points only when they change: a limit the charger did not confirm (no
  * answer, a reboot, every way refused) is sent again by the manager itself, with backoff, until it
- * is; and a set-point always gets its answer. Each case failed before its fix (findings 8 and 9).
+ * is; and a set-point always gets its answer. Each case failed before its fix (found by the review of
+ * the profile manager).
  */
-
-/** Answers late (after the manager's timeout) the first `times` calls. */
-function answerLate(times: number, delayMs = 400) {
-  let left = times;
-  return async <T>(_request: unknown, next: () => Promise<T>): Promise<T> => {
-    if (left > 0) {
-      left -= 1;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-    }
-    return next();
-  };
-}
 
 describe('Profiles: retries and answers', () => {
   const { rig } = useProfileRig();
@@ -39,8 +29,8 @@ describe('Profiles: retries and answers', () => {
   describe('what the charger did not confirm is sent again', () => {
     it('backs off 5 s, 10 s, 30 s, 60 s while a limit gets no answer, and stops once it is confirmed', async () => {
       assert.deepEqual(RETRY_BACKOFF_MS, [5000, 10_000, 30_000, 60_000]);
-      const { cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
-      cp.override('SetChargingProfile', answerLate(3));
+      const { cs, cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
+      answerLate({ cs, cp }, 'SetChargingProfile', 3);
       const [first] = await manager.apply(setPoint(11));
       assert.equal(first?.outcome, 'failed');
       assert.match(first?.error ?? '', /did not answer SetChargingProfile/);
@@ -67,10 +57,10 @@ describe('Profiles: retries and answers', () => {
     });
 
     it('sends again a re-send after a reconnect that got no answer', async () => {
-      const { cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
+      const { cs, cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
       await manager.apply(setPoint(11));
       await cp.disconnect();
-      cp.override('SetChargingProfile', answerLate(1));
+      answerLate({ cs, cp }, 'SetChargingProfile');
       const failed = waitFor<[LimitReport]>(manager, 'limit');
       await cp.connect();
       clock.advance(2000);
@@ -92,7 +82,7 @@ describe('Profiles: retries and answers', () => {
         manager: { callTimeoutMs: 200 },
       });
       await manager.apply(setPoint(11));
-      cp.override('GetConfiguration', answerLate(1));
+      answerLate({ cs, cp }, 'GetConfiguration');
       const rebooting = waitFor(cp as unknown as EventEmitter, 'rebooting');
       const booted = nextMessage(cs, 'BootNotification');
       await cs.call('CP1', 'Reset', { type: 'Soft' });
@@ -120,11 +110,12 @@ describe('Profiles: retries and answers', () => {
       });
       await manager.apply([setPoint(10), setPoint(10, { connectorId: 2 })]);
       // Keep the charger busy with one command while both set-points arrive.
-      cp.override('SetChargingProfile', answerLate(1, 100));
+      const answer = holdAnswer(cp, 'SetChargingProfile');
       const busy = manager.apply(setPoint(9, { connectorId: 2 }));
       await waitFor(cp as unknown as EventEmitter, 'received');
       const before = commands.length;
       const both = manager.apply([setPoint(16), setPoint(6, { connectorId: 2 })]);
+      answer();
       await busy;
       await both;
       await settled({ cp, manager });
@@ -139,16 +130,18 @@ describe('Profiles: retries and answers', () => {
     });
 
     it('stops on close: no retry, and a command answered afterwards reports to no one', async () => {
-      const { cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
-      cp.override('SetChargingProfile', answerLate(1));
+      const { cs, cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
+      answerLate({ cs, cp }, 'SetChargingProfile');
       await manager.apply(setPoint(11));
-      cp.override('SetChargingProfile', answerLate(1, 100));
+      // The answer to the next command comes in time, but after close.
+      const answer = holdAnswer(cp, 'SetChargingProfile');
       const limits: LimitReport[] = [];
       manager.on('limit', (report: LimitReport) => limits.push(report));
       const received = waitFor(cp as unknown as EventEmitter, 'received');
       const pending = manager.apply(setPoint(10));
       await received;
       manager.close();
+      answer();
       const [report] = await pending;
       assert.equal(report?.outcome, 'applied', 'the answer still tells the caller');
       // Before the fix the answer came out as a limit event after close.

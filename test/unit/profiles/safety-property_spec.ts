@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import type { CentralSystemAction } from '../../../lib/ocpp/connection';
 import type { SetPointInput, StrategyChoice } from '../../../lib/profiles';
 import { limitForCharger } from '../../../lib/profiles';
 import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 import type { InteropChargePoint } from '../interop/support';
+import { gaveUp } from './refusals';
 import { type ProfileRig, settled, startCharging, useProfileRig } from './support';
 
 /**
@@ -106,9 +108,8 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'answerLate' as const }) },
 );
 
-/** The manager's answer timeout in this test, and how late a late answer comes (real time). */
+/** The manager's answer timeout in this test; a late answer comes once it ran out. */
 const CALL_TIMEOUT_MS = 100;
-const LATE_MS = 150;
 
 describe('Profiles: property — no connector is ever offered more than its limit', function () {
   this.timeout(120_000);
@@ -149,28 +150,34 @@ describe('Profiles: property — no connector is ever offered more than its limi
 async function check(rigged: ProfileRig, id: string, model: Model, steps: Step[]): Promise<void> {
   const { cp, cs, clock, manager } = rigged;
   const own = new Map<number, { limitA: number; phases?: number }>();
-  let refusals = 0;
-  let late = 0;
+  /** How many of the next commands the charger refuses, and how many after those it answers late. */
+  const upcoming = { refuseNext: 0, answerLate: 0 };
   // A charger handles one command after the other: one answered late holds up the ones after it.
+  // Whether a command is refused or late is decided as it arrives (a step changes the counts only
+  // once nothing is on its way), so a late one starts waiting for its own timeout at once.
   let queue: Promise<unknown> = Promise.resolve();
-  const answer = <T>(next: () => Promise<T>, rejected: T): Promise<T> => {
+  const answer = <T>(action: CentralSystemAction, next: () => Promise<T>, rejected: T): Promise<T> => {
+    const refused = upcoming.refuseNext > 0;
+    if (refused) upcoming.refuseNext -= 1;
+    const lateUntil = !refused && upcoming.answerLate > 0 ? gaveUp(cs, action, id) : undefined;
+    if (lateUntil) upcoming.answerLate -= 1;
     const turn = queue.then(async () => {
-      if (refusals > 0) {
-        refusals -= 1;
-        return rejected;
-      }
-      if (late > 0) {
-        late -= 1;
-        await new Promise((resolve) => setTimeout(resolve, LATE_MS));
-      }
+      if (refused) return rejected;
+      await lateUntil;
       return next();
     });
     queue = turn.catch(() => undefined);
     return turn;
   };
-  cp.override('SetChargingProfile', (_request, next) => answer(next, { status: 'Rejected' as const }));
-  cp.override('ChangeConfiguration', (_request, next) => answer(next, { status: 'Rejected' as const }));
-  cp.override('ClearChargingProfile', (_request, next) => answer(next, { status: 'Unknown' as const }));
+  cp.override('SetChargingProfile', (_request, next) =>
+    answer('SetChargingProfile', next, { status: 'Rejected' as const }),
+  );
+  cp.override('ChangeConfiguration', (_request, next) =>
+    answer('ChangeConfiguration', next, { status: 'Rejected' as const }),
+  );
+  cp.override('ClearChargingProfile', (_request, next) =>
+    answer('ClearChargingProfile', next, { status: 'Unknown' as const }),
+  );
   const charging = new Set<number>();
   const targetA = (limitA: number) => limitForCharger(limitA < 6 ? 0 : limitA, model.limitStepsA);
   /** The limit of a connector: the lower of its own set-point and connector 0's (none: unbounded). */
@@ -235,14 +242,12 @@ async function check(rigged: ProfileRig, id: string, model: Model, steps: Step[]
         cp.unplug(step.connectorId);
         charging.delete(step.connectorId);
         break;
+      case 'refuseNext':
+      case 'answerLate':
+        upcoming[step.kind] += 1;
+        break;
       case 'wait':
         clock.advance(step.ms);
-        break;
-      case 'refuseNext':
-        refusals += 1;
-        break;
-      case 'answerLate':
-        late += 1;
         break;
     }
     await settle();
@@ -263,8 +268,8 @@ async function check(rigged: ProfileRig, id: string, model: Model, steps: Step[]
   }
 
   // The charger stops refusing; held increases and retries run.
-  refusals = 0;
-  late = 0;
+  upcoming.refuseNext = 0;
+  upcoming.answerLate = 0;
   cp.override('SetChargingProfile', undefined);
   cp.override('ChangeConfiguration', undefined);
   cp.override('ClearChargingProfile', undefined);

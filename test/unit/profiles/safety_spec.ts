@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createRPCError } from 'ocpp-rpc';
 import { type LimitReport, RETRY_REFUSED_AFTER_MS } from '../../../lib/profiles';
 import type { InteropChargePoint } from '../interop/support';
+import { gaveUp, pauseSession, refuseProfiles, STACK_LEVEL_0 } from './refusals';
 import { installed, offered, profilesSent, setPoint, settled, startCharging, useProfileRig } from './support';
 
 /**
@@ -10,16 +11,9 @@ import { installed, offered, profilesSent, setPoint, settled, startCharging, use
  * allowed (or, wrongly reported as verified, with less). Each case failed before its fix.
  */
 
-const STACK_LEVEL_0 = { ChargeProfileMaxStackLevel: { value: 0, readonly: true } };
-
 /** A charger that refuses 0 A in a TxProfile (evcc #16768) and takes everything else. */
 function refuseZeroTxProfile(cp: InteropChargePoint): void {
-  cp.override('SetChargingProfile', (request, next) =>
-    request.csChargingProfiles.chargingProfilePurpose === 'TxProfile' &&
-    request.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]?.limit === 0
-      ? { status: 'Rejected' }
-      : next(),
-  );
+  refuseProfiles(cp, (purpose, limit) => purpose === 'TxProfile' && limit === 0);
 }
 
 const steps = (report: LimitReport | undefined) =>
@@ -105,9 +99,7 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
       refuseZeroTxProfile(cp);
       // A charger that answers Unknown and keeps the profile.
       cp.override('ClearChargingProfile', () => ({ status: 'Unknown' }));
-      await startCharging(cp);
-      await manager.apply(setPoint(16));
-      const paused = await manager.pause('CP1', 1);
+      const paused = await pauseSession({ cp, manager });
       await settled({ cp, manager });
       // Before the fix: reported applied (TxDefaultProfile 0) while the TxProfile kept the car at 16 A.
       assert.deepEqual(steps(paused), [
@@ -121,7 +113,7 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
     });
 
     it('a clear of the TxProfile that gets no answer is a failure, and the pause is sent again', async () => {
-      const { cp, clock, manager } = await rig({
+      const { cs, cp, clock, manager } = await rig({
         sim: { configuration: STACK_LEVEL_0 },
         manager: { strategy: { txDefaultAppliesToRunningSession: true }, callTimeoutMs: 200 },
       });
@@ -130,14 +122,13 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
       cp.override('ClearChargingProfile', async (_request, next) => {
         if (silent) {
           silent = false;
-          await new Promise((resolve) => setTimeout(resolve, 400));
+          // Its answer comes only after the manager gave up waiting.
+          await gaveUp(cs, 'ClearChargingProfile');
           return { status: 'Unknown' };
         }
         return next();
       });
-      await startCharging(cp);
-      await manager.apply(setPoint(16));
-      const paused = await manager.pause('CP1', 1);
+      const paused = await pauseSession({ cp, manager });
       assert.equal(paused.outcome, 'failed');
       assert.match(paused.error ?? '', /did not answer ClearChargingProfile/);
       await settled({ cp, manager });
@@ -149,19 +140,17 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
   });
 
   describe('a stale ChargePointMaxProfile goes, and a schedule below the limit is no match', () => {
-    it('clears the ChargePointMaxProfile of a pause when a TxProfile takes over again', async () => {
-      const { cp, clock, manager } = await rig({ sim: { configuration: STACK_LEVEL_0 } });
-      // 0 A only as ChargePointMaxProfile.
-      cp.override('SetChargingProfile', (request, next) =>
-        request.csChargingProfiles.chargingProfilePurpose !== 'ChargePointMaxProfile' &&
-        request.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]?.limit === 0
-          ? { status: 'Rejected' }
-          : next(),
-      );
-      await startCharging(cp);
-      await manager.apply(setPoint(16));
-      const paused = await manager.pause('CP1', 1);
+    /** A session paused on a charger that takes 0 A only as a ChargePointMaxProfile. */
+    async function pausedByChargePointMax() {
+      const rigged = await rig({ sim: { configuration: STACK_LEVEL_0 } });
+      refuseProfiles(rigged.cp, (purpose, limit) => purpose !== 'ChargePointMaxProfile' && limit === 0);
+      const paused = await pauseSession(rigged);
       assert.equal(paused.method, 'ChargePointMaxProfile');
+      return rigged;
+    }
+
+    it('clears the ChargePointMaxProfile of a pause when a TxProfile takes over again', async () => {
+      const { cp, clock, manager } = await pausedByChargePointMax();
       assert.deepEqual(offered(cp, 1), [0]);
       clock.advance(20_000);
       const resumed = await manager.resume('CP1', 1);
@@ -177,18 +166,7 @@ describe('Profiles: safety of pauses, fallbacks and verification', () => {
     });
 
     it('keeps a ChargePointMaxProfile whose clear was refused on record, says so once, and clears it on the retry', async () => {
-      const { cp, clock, manager, log } = await rig({ sim: { configuration: STACK_LEVEL_0 } });
-      // 0 A only as ChargePointMaxProfile.
-      cp.override('SetChargingProfile', (request, next) =>
-        request.csChargingProfiles.chargingProfilePurpose !== 'ChargePointMaxProfile' &&
-        request.csChargingProfiles.chargingSchedule.chargingSchedulePeriod[0]?.limit === 0
-          ? { status: 'Rejected' }
-          : next(),
-      );
-      await startCharging(cp);
-      await manager.apply(setPoint(16));
-      const paused = await manager.pause('CP1', 1);
-      assert.equal(paused.method, 'ChargePointMaxProfile');
+      const { cp, clock, manager, log } = await pausedByChargePointMax();
       let refusals = 1;
       cp.override('ClearChargingProfile', (_request, next) => {
         if (refusals-- > 0) throw createRPCError('InternalError', 'profile store busy');

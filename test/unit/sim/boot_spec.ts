@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
-import type { SimulatedChargePoint } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
-import { advance, simulator, TestCentralSystem } from './harness';
+import { advance, useSimulators } from './harness';
 
 describe('SimulatedChargePoint: registration and connection', () => {
-  let cs: TestCentralSystem;
-  let cp: SimulatedChargePoint | undefined;
-
-  beforeEach(async () => {
-    cs = await TestCentralSystem.start();
-  });
-
-  afterEach(async () => {
-    await cp?.close();
-    cp = undefined;
-    await cs.close();
-  });
+  const sims = useSimulators();
 
   it('boots, then reports connector 0 and every connector (errata 3.22) and appends the identity to the URL', async () => {
-    const sim = simulator(cs, { identity: 'RDAM 123', connectors: 2, chargePointSerialNumber: 'SN-1' });
-    cp = sim.cp;
+    const { cs, cp } = sims.simulator({
+      identity: 'RDAM 123',
+      connectors: 2,
+      chargePointSerialNumber: 'SN-1',
+    });
     const boot = await cp.connect();
     assert.equal(boot?.status, 'Accepted');
     assert.equal(cp.registration, 'Accepted');
@@ -52,17 +43,8 @@ describe('SimulatedChargePoint: registration and connection', () => {
   });
 
   it('retries a Pending boot after its interval, answers the central system meanwhile, and sends nothing else (4.2)', async () => {
-    let boots = 0;
-    cs.answers.BootNotification = () => {
-      boots += 1;
-      return {
-        status: boots === 1 ? 'Pending' : 'Accepted',
-        currentTime: new Date().toISOString(),
-        interval: 30,
-      };
-    };
-    const sim = simulator(cs);
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator();
+    cs.answerBoots(['Pending'], 30);
     assert.equal((await cp.connect())?.status, 'Pending');
     // While Pending the central system may configure the charge point.
     const config = await cs.call('CP1', 'GetConfiguration', { key: ['HeartbeatInterval'] });
@@ -70,13 +52,13 @@ describe('SimulatedChargePoint: registration and connection', () => {
     // RemoteStart/RemoteStop are not allowed while Pending.
     assert.deepEqual(await cs.call('CP1', 'RemoteStartTransaction', { idTag: 'T1' }), { status: 'Rejected' });
     // No heartbeat, no status while Pending.
-    await advance(cp, sim.clock, 29_000);
+    await advance(cp, clock, 29_000);
     assert.deepEqual(
       cs.received.map((m) => m.action),
       ['BootNotification'],
     );
     const accepted = waitFor(cp, 'boot', (boot: { status: string }) => boot.status === 'Accepted');
-    sim.clock.advance(1000);
+    clock.advance(1000);
     await accepted;
     await cp.whenIdle();
     assert.deepEqual(
@@ -89,58 +71,43 @@ describe('SimulatedChargePoint: registration and connection', () => {
   });
 
   it('keeps quiet while Rejected, does not answer the central system, and retries after the interval', async () => {
-    let boots = 0;
-    cs.answers.BootNotification = () => {
-      boots += 1;
-      return {
-        status: boots === 1 ? 'Rejected' : 'Accepted',
-        currentTime: new Date().toISOString(),
-        interval: 600,
-      };
-    };
-    const sim = simulator(cs);
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator();
+    cs.answerBoots(['Rejected'], 600);
     assert.equal((await cp.connect())?.status, 'Rejected');
     const client = await cs.connected('CP1');
     // "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated message" (4.2).
     await assert.rejects(client.call('GetConfiguration', {}, { callTimeoutMs: 300 }), /timeout/i);
-    await advance(cp, sim.clock, 599_000);
+    await advance(cp, clock, 599_000);
     assert.equal(cs.messages('BootNotification').length, 1);
     const accepted = waitFor(cp, 'boot', (boot: { status: string }) => boot.status === 'Accepted');
-    sim.clock.advance(1000);
+    clock.advance(1000);
     await accepted;
     cs.assertStrict();
   });
 
   it('sends a Heartbeat after HeartbeatInterval without other traffic, and follows a changed interval', async () => {
-    cs.answers.BootNotification = () => ({
-      status: 'Accepted',
-      currentTime: new Date().toISOString(),
-      interval: 120,
-    });
-    const sim = simulator(cs);
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator();
+    cs.answerBoots([], 120);
     await cp.connect();
     await cp.whenIdle();
-    await advance(cp, sim.clock, 119_000);
+    await advance(cp, clock, 119_000);
     assert.equal(cs.messages('Heartbeat').length, 0);
-    await advance(cp, sim.clock, 1000);
+    await advance(cp, clock, 1000);
     assert.equal(cs.messages('Heartbeat').length, 1);
-    await advance(cp, sim.clock, 360_000, 1000);
+    await advance(cp, clock, 360_000, 1000);
     assert.equal(cs.messages('Heartbeat').length, 4);
 
     assert.deepEqual(await cs.call('CP1', 'ChangeConfiguration', { key: 'HeartbeatInterval', value: '30' }), {
       status: 'Accepted',
     });
     await cp.whenIdle();
-    await advance(cp, sim.clock, 90_000, 1000);
+    await advance(cp, clock, 90_000, 1000);
     assert.equal(cs.messages('Heartbeat').length, 7);
     cs.assertStrict();
   });
 
   it('reconnects with backoff after the central system drops it, without a new BootNotification (OCPP-J 5.4)', async () => {
-    const sim = simulator(cs, { reconnect: { initialDelayS: 2, factor: 2, maxDelayS: 60 } });
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator({ reconnect: { initialDelayS: 2, factor: 2, maxDelayS: 60 } });
     await cp.connect();
     await cp.whenIdle();
     cp.plugIn(1, {});
@@ -153,7 +120,7 @@ describe('SimulatedChargePoint: registration and connection', () => {
     cp.unplug(1); // a status change while offline
     assert.deepEqual(delays, [2000]);
     const back = waitFor(cp, 'connected');
-    sim.clock.advance(2000);
+    clock.advance(2000);
     await back;
     await cp.whenIdle();
     assert.equal(cs.messages('BootNotification').length, 1);
@@ -164,34 +131,31 @@ describe('SimulatedChargePoint: registration and connection', () => {
   });
 
   it('keeps dialling with growing delays while the central system is away', async () => {
+    const cs = sims.centralSystem();
     const port = cs.port;
     await cs.close();
-    const sim = simulator(cs, { reconnect: { initialDelayS: 1, factor: 2, maxDelayS: 4 } });
-    cp = sim.cp;
+    const { cp, clock } = sims.simulator({ reconnect: { initialDelayS: 1, factor: 2, maxDelayS: 4 } });
     const delays: number[] = [];
     cp.on('reconnecting', ({ delayMs }) => delays.push(delayMs));
     await assert.rejects(cp.connect(), /ECONNREFUSED/);
     for (const expected of [2000, 4000, 4000]) {
       const failed = waitFor(cp, 'connectFailed');
-      sim.clock.advance(delays[delays.length - 1] ?? 0);
+      clock.advance(delays[delays.length - 1] ?? 0);
       await failed;
       assert.equal(delays[delays.length - 1], expected);
     }
     assert.equal(cs.port, port);
-    cs = await TestCentralSystem.start();
   });
 
   it('sends the password with HTTP Basic (identity as user) and reconnects with a new AuthorizationKey (whitepaper A01)', async () => {
-    await cs.close();
     const passwords: string[] = [];
-    cs = await TestCentralSystem.start({
+    const cs = await sims.replaceCentralSystem({
       auth: (accept, _reject, handshake) => {
         passwords.push(handshake.password?.toString('utf8') ?? '');
         accept();
       },
     });
-    const sim = simulator(cs, { password: 'first-password-123' });
-    cp = sim.cp;
+    const { cp, clock } = sims.simulator({ password: 'first-password-123' });
     await cp.connect();
     await cp.whenIdle();
     assert.match(String(cs.handshakes[0]?.headers.authorization), /^Basic /);
@@ -207,7 +171,7 @@ describe('SimulatedChargePoint: registration and connection', () => {
       status: 'Accepted',
     });
     await waitFor(cp, 'disconnected');
-    sim.clock.advance(1000);
+    clock.advance(1000);
     await reconnected;
     await cp.whenIdle();
     assert.deepEqual(passwords, ['first-password-123', key]);
@@ -221,12 +185,11 @@ describe('SimulatedChargePoint: registration and connection', () => {
   });
 
   it('stops reconnecting after disconnect() and comes back on connect() without rebooting', async () => {
-    const sim = simulator(cs);
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator();
     await cp.connect();
     await cp.disconnect();
     assert.equal(cp.isOnline, false);
-    sim.clock.advance(120_000);
+    clock.advance(120_000);
     assert.equal(cs.clients.size, 0);
     const boot = await cp.connect();
     assert.equal(boot?.status, 'Accepted');

@@ -1,36 +1,28 @@
 import assert from 'node:assert/strict';
-import type { SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import type { SendLocalListRequest } from '../../../lib/ocpp/messages';
+import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
-import { advance, simulator, TestCentralSystem } from './harness';
+import { advance, type Simulated, useSimulators } from './harness';
+
+type Status = NonNullable<
+  NonNullable<SendLocalListRequest['localAuthorizationList']>[number]['idTagInfo']
+>['status'];
 
 const at = (clockMs: number, offsetS: number) => new Date(clockMs + offsetS * 1000).toISOString();
 
 describe('SimulatedChargePoint: central-system commands', () => {
-  let cs: TestCentralSystem;
-  let cp: SimulatedChargePoint;
-  let clock: ReturnType<typeof simulator>['clock'];
+  const sims = useSimulators({ assertStrict: true });
 
-  async function start(options: Parameters<typeof simulator>[1] = {}) {
-    const sim = simulator(cs, { connectors: 2, ...options });
-    cp = sim.cp;
-    clock = sim.clock;
-    await cp.connect();
-    await cp.whenIdle();
+  /** The simulator with two connectors, connected and idle. */
+  async function start(options: Partial<SimulatedChargePointOptions> = {}): Promise<Simulated> {
+    const sim = await sims.connected({ connectors: 2, ...options });
+    await sim.cp.whenIdle();
+    return sim;
   }
-
-  beforeEach(async () => {
-    cs = await TestCentralSystem.start();
-  });
-
-  afterEach(async () => {
-    await cp?.close();
-    await cs.close();
-    cs.assertStrict();
-  });
 
   describe('RemoteStartTransaction / RemoteStopTransaction', () => {
     it('starts at once on a connector with an EV, without Authorize by default', async () => {
-      await start();
+      const { cs, cp } = await start();
       cp.plugIn(2, {});
       const started = cs.next('StartTransaction');
       assert.deepEqual(await cs.call('CP1', 'RemoteStartTransaction', { idTag: 'APP-1' }), {
@@ -57,7 +49,9 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('authorizes first with AuthorizeRemoteTxRequests, and waits for the EV up to ConnectionTimeOut', async () => {
-      await start({ configuration: { AuthorizeRemoteTxRequests: true, ConnectionTimeOut: 90 } });
+      const { cs, cp, clock } = await start({
+        configuration: { AuthorizeRemoteTxRequests: true, ConnectionTimeOut: 90 },
+      });
       assert.deepEqual(await cs.call('CP1', 'RemoteStartTransaction', { connectorId: 1, idTag: 'APP-1' }), {
         status: 'Accepted',
       });
@@ -74,7 +68,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('is Rejected when no connector can start, or the named one does not exist', async () => {
-      await start({ connectors: 1 });
+      const { cs, cp } = await start({ connectors: 1 });
       cp.plugIn(1, {});
       await cp.startTransaction(1, 'LOCAL');
       assert.deepEqual(await cs.call('CP1', 'RemoteStartTransaction', { idTag: 'APP-1' }), {
@@ -86,7 +80,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('applies the TxProfile of the request to the new transaction (5.16.2) and rejects other purposes', async () => {
-      await start();
+      const { cs, cp } = await start();
       cp.plugIn(1, {});
       const profile = {
         chargingProfileId: 7,
@@ -123,7 +117,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('ChangeAvailability', () => {
     it('makes a connector Unavailable, schedules it during a transaction, and applies to all for connector 0', async () => {
-      await start();
+      const { cs, cp } = await start();
       assert.deepEqual(await cs.call('CP1', 'ChangeAvailability', { connectorId: 1, type: 'Inoperative' }), {
         status: 'Accepted',
       });
@@ -159,7 +153,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('keeps Unavailable across a reset (5.2 "Persistent states")', async () => {
-      await start({ rebootDelayS: 1 });
+      const { cs, cp, clock } = await start({ rebootDelayS: 1 });
       await cs.call('CP1', 'ChangeAvailability', { connectorId: 2, type: 'Inoperative' });
       await cs.call('CP1', 'Reset', { type: 'Soft' });
       await waitFor(cp, 'disconnected');
@@ -174,7 +168,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('Get/ChangeConfiguration, ClearCache, DataTransfer', () => {
     it('answers NotSupported, Rejected, RebootRequired and Accepted as 5.3 says, keys without regard to case', async () => {
-      await start();
+      const { cs } = await start();
       const change = (key: string, value: string) => cs.call('CP1', 'ChangeConfiguration', { key, value });
       assert.deepEqual(await change('NoSuchKey', '1'), { status: 'NotSupported' });
       assert.deepEqual(await change('NumberOfConnectors', '4'), { status: 'Rejected' });
@@ -229,7 +223,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('takes initial keys, vendor keys and removed keys from the options', async () => {
-      await start({
+      const { cs } = await start({
         configuration: {
           ClockAlignedDataInterval: { value: 900, readonly: true },
           VendorMode: 'eco',
@@ -250,7 +244,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('clears the authorization cache', async () => {
-      await start();
+      const { cs, cp } = await start();
       await cp.authorize('TAG');
       assert.deepEqual(await cs.call('CP1', 'ClearCache', {}), { status: 'Accepted' });
       await cp.disconnect();
@@ -258,7 +252,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('keeps a bounded authorization cache: the entry used least recently goes first', async () => {
-      await start({ authorizationCacheSize: 2 });
+      const { cp } = await start({ authorizationCacheSize: 2 });
       await cp.authorize('A');
       await cp.authorize('B');
       await cp.disconnect();
@@ -272,7 +266,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('answers DataTransfer with UnknownVendorId unless given a handler', async () => {
-      await start();
+      const { cs, cp } = await start();
       assert.deepEqual(await cs.call('CP1', 'DataTransfer', { vendorId: 'com.example', messageId: 'x' }), {
         status: 'UnknownVendorId',
       });
@@ -290,44 +284,41 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('SendLocalList / GetLocalListVersion', () => {
     it('replaces with Full, applies Differential on top, and refuses an older differential version', async () => {
-      await start();
+      const { cs, cp } = await start();
       assert.deepEqual(await cs.call('CP1', 'GetLocalListVersion', {}), { listVersion: 0 });
-      const send = (request: Parameters<typeof cs.call<'SendLocalList'>>[2]) =>
-        cs.call('CP1', 'SendLocalList', request);
+      /** SendLocalList with `entries` as [idTag, status] (no status: the tag is removed). */
+      const send = (
+        listVersion: number,
+        updateType: 'Full' | 'Differential',
+        entries?: [string, Status?][],
+      ) =>
+        cs.call('CP1', 'SendLocalList', {
+          listVersion,
+          updateType,
+          ...(entries && {
+            localAuthorizationList: entries.map(([idTag, status]) =>
+              status ? { idTag, idTagInfo: { status } } : { idTag },
+            ),
+          }),
+        });
       assert.deepEqual(
-        await send({
-          listVersion: 5,
-          updateType: 'Full',
-          localAuthorizationList: [
-            { idTag: 'A', idTagInfo: { status: 'Accepted' } },
-            { idTag: 'B', idTagInfo: { status: 'Accepted' } },
-          ],
-        }),
+        await send(5, 'Full', [
+          ['A', 'Accepted'],
+          ['B', 'Accepted'],
+        ]),
         { status: 'Accepted' },
       );
       assert.deepEqual(await cs.call('CP1', 'GetLocalListVersion', {}), { listVersion: 5 });
-      assert.deepEqual(
-        await send({
-          listVersion: 6,
-          updateType: 'Differential',
-          localAuthorizationList: [{ idTag: 'A' }, { idTag: 'C', idTagInfo: { status: 'Blocked' } }],
-        }),
-        { status: 'Accepted' },
-      );
+      assert.deepEqual(await send(6, 'Differential', [['A'], ['C', 'Blocked']]), { status: 'Accepted' });
       assert.deepEqual([...cp.localAuthorizationList.entries.keys()].sort(), ['B', 'C']);
-      assert.deepEqual(
-        await send({ listVersion: 6, updateType: 'Differential', localAuthorizationList: [] }),
-        {
-          status: 'VersionMismatch',
-        },
-      );
-      assert.deepEqual(await send({ listVersion: 0, updateType: 'Full' }), { status: 'Failed' });
-      assert.deepEqual(await send({ listVersion: 9, updateType: 'Full' }), { status: 'Accepted' });
+      assert.deepEqual(await send(6, 'Differential', []), { status: 'VersionMismatch' });
+      assert.deepEqual(await send(0, 'Full'), { status: 'Failed' });
+      assert.deepEqual(await send(9, 'Full'), { status: 'Accepted' });
       assert.deepEqual(await cs.call('CP1', 'GetLocalListVersion', {}), { listVersion: 0 });
     });
 
     it('reports -1 and NotSupported without LocalAuthListManagement', async () => {
-      await start({ configuration: { SupportedFeatureProfiles: 'Core,SmartCharging' } });
+      const { cs } = await start({ configuration: { SupportedFeatureProfiles: 'Core,SmartCharging' } });
       assert.deepEqual(await cs.call('CP1', 'GetLocalListVersion', {}), { listVersion: -1 });
       assert.deepEqual(await cs.call('CP1', 'SendLocalList', { listVersion: 1, updateType: 'Full' }), {
         status: 'NotSupported',
@@ -337,7 +328,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('ReserveNow / CancelReservation', () => {
     it('reserves a connector for one id tag, ends with that tag starting, and frees it on expiry or cancel', async () => {
-      await start();
+      const { cs, cp, clock } = await start();
       const now = clock.now();
       const reserve = (reservationId: number, connectorId: number, idTag: string, expiresInS = 600) =>
         cs.call('CP1', 'ReserveNow', { connectorId, expiryDate: at(now, expiresInS), idTag, reservationId });
@@ -379,7 +370,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('TriggerMessage', () => {
     it('answers first, then sends the requested message (5.17)', async () => {
-      await start();
+      const { cs } = await start();
       const client = await cs.connected('CP1');
       const order: string[] = [];
       client.on('message', ({ message, outbound }: { message: string; outbound: boolean }) => {
@@ -399,7 +390,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('sends StatusNotification for the charge point and every connector without connectorId', async () => {
-      await start();
+      const { cs, cp } = await start();
       const before = cs.messages('StatusNotification').length;
       await cs.call('CP1', 'TriggerMessage', { requestedMessage: 'StatusNotification' });
       await cp.whenIdle();
@@ -413,7 +404,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('sends MeterValues with context Trigger, Heartbeat, Idle diagnostics and firmware status, and rejects BootNotification once accepted', async () => {
-      await start();
+      const { cs, cp, clock } = await start();
       cp.plugIn(1, {});
       await cp.startTransaction(1, 'TAG');
       await cp.whenIdle();
@@ -451,16 +442,9 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('sends a triggered BootNotification while Pending, and NotImplemented without RemoteTrigger', async () => {
-      let boots = 0;
-      cs.answers.BootNotification = () => {
-        boots += 1;
-        return {
-          status: boots < 2 ? 'Pending' : 'Accepted',
-          currentTime: new Date().toISOString(),
-          interval: 3600,
-        };
-      };
-      await start();
+      const cs = sims.centralSystem();
+      cs.answerBoots(['Pending'], 3600);
+      const { cp } = await start();
       assert.equal(cp.registration, 'Pending');
       // While Pending only what the central system asks for goes out (4.2).
       const status = cs.next('StatusNotification');
@@ -482,7 +466,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('UnlockConnector', () => {
     it('stops the transaction first with UnlockCommand, and is NotSupported for an unknown connector (errata 3.85)', async () => {
-      await start();
+      const { cs, cp } = await start();
       cp.plugIn(1, {});
       await cp.startTransaction(1, 'TAG');
       const stop = cs.next('StopTransaction');
@@ -496,7 +480,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('GetDiagnostics / UpdateFirmware', () => {
     it('uploads diagnostics: file name in the answer, then Uploading and Uploaded (or UploadFailed)', async () => {
-      await start({ fileTransferS: 20 });
+      const { cs, clock } = await start({ fileTransferS: 20 });
       const uploading = cs.next('DiagnosticsStatusNotification');
       const answer = await cs.call('CP1', 'GetDiagnostics', { location: 'ftp://diag.example.com/upload' });
       assert.match(answer.fileName ?? '', /^diagnostics-CP1-20260101T000000000Z\.log$/);
@@ -511,7 +495,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('updates firmware: waits for retrieveDate and for the transaction to end, installs, reboots with the new version, Installed', async () => {
-      await start({ fileTransferS: 30, firmwareInstallS: 60, rebootDelayS: 5 });
+      const { cs, cp, clock } = await start({ fileTransferS: 30, firmwareInstallS: 60, rebootDelayS: 5 });
       cp.plugIn(1, {});
       await cp.startTransaction(1, 'TAG');
       const retrieveDate = at(clock.now(), 3600);
@@ -549,7 +533,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
     });
 
     it('answers UpdateFirmware with CALLERROR NotSupported when only signed firmware is allowed (L01.FR.20)', async () => {
-      await start({ signedFirmwareOnly: true });
+      const { cs, clock } = await start({ signedFirmwareOnly: true });
       await assert.rejects(
         cs.call('CP1', 'UpdateFirmware', {
           location: 'https://fw.example.com/x.bin',
@@ -562,7 +546,7 @@ describe('SimulatedChargePoint: central-system commands', () => {
 
   describe('override', () => {
     it('lets a test replace an answer (here: a charger that only takes stackLevel 0) and still use the default', async () => {
-      await start();
+      const { cs, cp } = await start();
       cp.override('SetChargingProfile', (request, next) =>
         request.csChargingProfiles.stackLevel > 0 ? { status: 'Rejected' } : next(),
       );

@@ -6,7 +6,12 @@ import { RPCServer } from 'ocpp-rpc';
 import type RPCServerClient from 'ocpp-rpc/lib/server-client';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client';
 import { ManualClock } from '../../../lib/clock';
-import type { OcppAction, OcppRequest, OcppResponse } from '../../../lib/ocpp/messages';
+import type {
+  OcppAction,
+  OcppRequest,
+  OcppResponse,
+  SetChargingProfileRequest,
+} from '../../../lib/ocpp/messages';
 import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 
 /**
@@ -130,6 +135,18 @@ export class TestCentralSystem extends EventEmitter {
     }
   }
 
+  /**
+   * Answers BootNotification with `first` in turn, then Accepted, each with heartbeat `interval` (s).
+   */
+  answerBoots(first: ('Accepted' | 'Pending' | 'Rejected')[], interval: number): void {
+    const statuses = [...first];
+    this.answers.BootNotification = () => ({
+      status: statuses.shift() ?? 'Accepted',
+      currentTime: new Date().toISOString(),
+      interval,
+    });
+  }
+
   /** Messages of `action` received so far (from `identity` if given). */
   messages<A extends OcppAction>(action: A, identity?: string): OcppRequest<A>[] {
     return this.received
@@ -208,7 +225,12 @@ export class TestCentralSystem extends EventEmitter {
     assert.deepEqual(this.violations, [], 'schema violations');
   }
 
+  private closed = false;
+
+  /** Stops serving; once (a test may close it before its afterEach does). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.server.close({ force: true });
     const tls = this.tlsServer;
     if (tls) {
@@ -234,15 +256,94 @@ export function simulator(
   return { cp, clock };
 }
 
-/** Advances the clock in steps, letting the simulator's messages settle after each step. */
-export async function advance(
-  cp: { whenIdle(): Promise<void> },
-  clock: ManualClock,
-  totalMs: number,
-  stepMs = totalMs,
-): Promise<void> {
-  for (let done = 0; done < totalMs; done += stepMs) {
-    clock.advance(Math.min(stepMs, totalMs - done));
-    await cp.whenIdle();
-  }
+export interface Simulated {
+  cs: TestCentralSystem;
+  cp: SimulatedChargePoint;
+  clock: ManualClock;
+}
+
+type StartOptions = Parameters<typeof TestCentralSystem.start>[0];
+
+/**
+ * Per test: a TestCentralSystem, started before it, and the simulators made against it; after the
+ * test the simulators close, then the central system. With `assertStrict`, no message either way
+ * may then have broken the schemas.
+ */
+export function useSimulators(options: { assertStrict?: boolean } = {}) {
+  let cs: TestCentralSystem | undefined;
+  const made: SimulatedChargePoint[] = [];
+  beforeEach(async () => {
+    cs = await TestCentralSystem.start();
+  });
+  afterEach(async () => {
+    for (const cp of made.splice(0)) await cp.close();
+    await cs?.close();
+    if (options.assertStrict) cs?.assertStrict();
+  });
+  const centralSystem = (): TestCentralSystem => {
+    if (!cs) throw new Error('no central system outside a test');
+    return cs;
+  };
+  const make = (simulatorOptions: Partial<SimulatedChargePointOptions> = {}): Simulated => {
+    const sim = simulator(centralSystem(), simulatorOptions);
+    made.push(sim.cp);
+    return { cs: centralSystem(), ...sim };
+  };
+  return {
+    centralSystem,
+    /** Closes the test's central system and starts another in its place (with other options). */
+    async replaceCentralSystem(startOptions?: StartOptions): Promise<TestCentralSystem> {
+      await cs?.close();
+      cs = await TestCentralSystem.start(startOptions);
+      return cs;
+    },
+    /** A simulator against the test's central system, not yet connected. */
+    simulator: make,
+    /** A simulator against the test's central system, connected. */
+    async connected(simulatorOptions: Partial<SimulatedChargePointOptions> = {}): Promise<Simulated> {
+      const sim = make(simulatorOptions);
+      await sim.cp.connect();
+      return sim;
+    },
+  };
+}
+
+export { advance } from '../../support/clock';
+
+export type ChargingProfile = SetChargingProfileRequest['csChargingProfiles'];
+
+export type ProfileFields = Partial<ChargingProfile> & {
+  /** [startPeriod, limit] pairs; one period of 16 A unless given. */
+  limits?: [number, number][];
+  unit?: 'A' | 'W';
+  numberPhases?: number;
+  /** When the schedule starts; when the simulators' ManualClock does unless given. */
+  startSchedule?: string;
+};
+
+/** An Absolute TxDefaultProfile, id 1 at stack level 0, in A; other fields as given. */
+export function chargingProfile(fields: ProfileFields = {}): ChargingProfile {
+  const {
+    limits = [[0, 16]],
+    unit = 'A',
+    numberPhases,
+    startSchedule = new Date(new ManualClock().now()).toISOString(),
+    ...rest
+  } = fields;
+  return {
+    chargingProfileId: 1,
+    stackLevel: 0,
+    chargingProfilePurpose: 'TxDefaultProfile',
+    chargingProfileKind: 'Absolute',
+    chargingSchedule: {
+      startSchedule,
+      chargingRateUnit: unit,
+      chargingSchedulePeriod: limits.map(([startPeriod, limit]) => ({
+        startPeriod,
+        limit,
+        ...(numberPhases === undefined ? {} : { numberPhases }),
+      })),
+    },
+    ...rest,
+  };
 }

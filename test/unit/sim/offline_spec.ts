@@ -1,43 +1,30 @@
 import assert from 'node:assert/strict';
 import { createRPCError, NOREPLY } from 'ocpp-rpc';
-import type { SimulatedChargePoint } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
-import { advance, simulator, TestCentralSystem } from './harness';
+import { advance, useSimulators } from './harness';
 
 describe('SimulatedChargePoint: offline behaviour and transaction-related messages (3.7)', () => {
-  let cs: TestCentralSystem;
-  let cp: SimulatedChargePoint | undefined;
-
-  beforeEach(async () => {
-    cs = await TestCentralSystem.start();
-  });
-
-  afterEach(async () => {
-    await cp?.close();
-    cp = undefined;
-    await cs.close();
-  });
+  const sims = useSimulators();
 
   it('queues MeterValues and StopTransaction across a dropped connection and sends them in order after reconnecting', async () => {
-    const sim = simulator(cs, { reconnect: { initialDelayS: 600 } });
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator({ reconnect: { initialDelayS: 600 } });
     await cp.connect();
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'TAG-1');
-    await advance(cp, sim.clock, 60_000);
+    await advance(cp, clock, 60_000);
     assert.equal(cs.messages('MeterValues').length, 1);
 
     const gone = waitFor(cp, 'disconnected');
     await cs.drop('CP1');
     await gone;
     // Ten minutes offline: nine more samples, then the driver stops.
-    await advance(cp, sim.clock, 540_000, 60_000);
+    await advance(cp, clock, 540_000, 60_000);
     await cp.stopTransaction(1);
     cp.unplug(1);
     assert.equal(cs.messages('MeterValues').length, 1);
 
     const back = waitFor(cp, 'connected');
-    sim.clock.advance(60_000);
+    clock.advance(60_000);
     await back;
     await cp.whenIdle();
     const after = cs.received.slice(cs.received.findIndex((m) => m.action === 'MeterValues') + 1);
@@ -61,15 +48,14 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
   });
 
   it('gives a StopTransaction queued before its StartTransaction was answered the id the central system assigns', async () => {
-    const sim = simulator(cs, { configuration: { MeterValueSampleInterval: 300 } });
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator({ configuration: { MeterValueSampleInterval: 300 } });
     await cp.connect();
     await cp.authorize('TAG-1'); // cached, for the offline start
     await cp.disconnect();
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'TAG-1');
     assert.equal(cp.connector(1).status, 'Charging');
-    sim.clock.advance(600_000);
+    clock.advance(600_000);
     await cp.stopTransaction(1);
 
     cs.answers.StartTransaction = () => ({ transactionId: 4242, idTagInfo: { status: 'Accepted' } });
@@ -92,14 +78,13 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
   });
 
   it('resends a message answered with a CALLERROR after RetryInterval × transmissions, and drops it after TransactionMessageAttempts', async () => {
-    const sim = simulator(cs, {
+    const { cs, cp, clock } = sims.simulator({
       configuration: {
         TransactionMessageAttempts: 3,
         TransactionMessageRetryInterval: 60,
         MeterValueSampleInterval: 0,
       },
     });
-    cp = sim.cp;
     await cp.connect();
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'TAG-1');
@@ -110,23 +95,23 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
     await cp.stopTransaction(1);
     await cp.whenIdle();
     assert.equal(cs.messages('StopTransaction').length, 1);
-    await advance(cp, sim.clock, 59_000);
+    await advance(cp, clock, 59_000);
     assert.equal(cs.messages('StopTransaction').length, 1);
-    await advance(cp, sim.clock, 1000);
+    await advance(cp, clock, 1000);
     assert.equal(cs.messages('StopTransaction').length, 2);
     // "In the case when there is a second failure, the Charge Point SHALL wait for 120 seconds".
-    await advance(cp, sim.clock, 119_000);
+    await advance(cp, clock, 119_000);
     assert.equal(cs.messages('StopTransaction').length, 2);
     const dropped = waitFor(cp, 'messageDropped');
-    await advance(cp, sim.clock, 1000);
+    await advance(cp, clock, 1000);
     assert.equal(cs.messages('StopTransaction').length, 3);
     assert.equal(((await dropped)[0] as { action: string }).action, 'StopTransaction');
-    await advance(cp, sim.clock, 3_600_000, 600_000);
+    await advance(cp, clock, 3_600_000, 600_000);
     assert.equal(cs.messages('StopTransaction').length, 3);
   });
 
   it('treats an unanswered message like a failed one, and uses transactionId -1 when the StartTransaction never got through (errata 3.18)', async () => {
-    const sim = simulator(cs, {
+    const { cs, cp, clock } = sims.simulator({
       callTimeoutMs: 150,
       configuration: {
         TransactionMessageAttempts: 2,
@@ -134,7 +119,6 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
         MeterValueSampleInterval: 0,
       },
     });
-    cp = sim.cp;
     await cp.connect();
     cs.answers.StartTransaction = () => NOREPLY;
     cp.plugIn(1, {});
@@ -142,7 +126,7 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
     await cp.whenIdle();
     assert.equal(cs.messages('StartTransaction').length, 1);
     const dropped = waitFor(cp, 'messageDropped');
-    await advance(cp, sim.clock, 10_000);
+    await advance(cp, clock, 10_000);
     await dropped;
     assert.equal(cs.messages('StartTransaction').length, 2);
     await cp.stopTransaction(1);
@@ -151,8 +135,10 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
   });
 
   it('lets Authorize and status go out while the transaction queue waits for a retry (3.7)', async () => {
-    const sim = simulator(cs, { connectors: 2, configuration: { MeterValueSampleInterval: 0 } });
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator({
+      connectors: 2,
+      configuration: { MeterValueSampleInterval: 0 },
+    });
     await cp.connect();
     let failures = 0;
     cs.answers.StartTransaction = () => {
@@ -175,7 +161,7 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
       cs.messages('Authorize').map((a) => a.idTag),
       ['TAG-1', 'TAG-2'],
     );
-    await advance(cp, sim.clock, 60_000);
+    await advance(cp, clock, 60_000);
     assert.deepEqual(
       cs.messages('StartTransaction').map((s) => s.idTag),
       ['TAG-1', 'TAG-1', 'TAG-2'],
@@ -183,12 +169,11 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
   });
 
   it('sends StopTransaction for a soft reset before rebooting, and queues it for after the reboot on a hard reset (5.14)', async () => {
-    const sim = simulator(cs, {
+    const { cs, cp, clock } = sims.simulator({
       connectors: 2,
       rebootDelayS: 5,
       configuration: { MeterValueSampleInterval: 0 },
     });
-    cp = sim.cp;
     await cp.connect();
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'TAG-1');
@@ -201,7 +186,7 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
     assert.equal(actions.at(-2), 'StopTransaction');
     assert.equal(cs.messages('StopTransaction')[0]?.reason, 'SoftReset');
     const booted = waitFor(cp, 'boot');
-    sim.clock.advance(5000);
+    clock.advance(5000);
     await booted;
     await cp.whenIdle();
     assert.equal(cs.messages('BootNotification').length, 2);
@@ -214,7 +199,7 @@ describe('SimulatedChargePoint: offline behaviour and transaction-related messag
     await waitFor(cp, 'disconnected');
     const stopsBefore = cs.messages('StopTransaction').length;
     const booted2 = waitFor(cp, 'boot');
-    sim.clock.advance(5000);
+    clock.advance(5000);
     await booted2;
     await cp.whenIdle();
     const stops = cs.messages('StopTransaction');

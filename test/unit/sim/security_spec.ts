@@ -1,53 +1,11 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import {
-  createCertificate,
-  generateKeyPair,
-  hashDataOf,
-  type KeyPair,
-  readCsr,
-} from '../../../lib/sim/certificates';
+import { createCertificate, generateKeyPair, hashDataOf, readCsr } from '../../../lib/sim/certificates';
 import type { SimulatedChargePoint } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
+import { authority, DAY, issue, T0 } from '../../support/sim-certificates';
 import { advance, simulator, TestCentralSystem } from './harness';
-
-const T0 = Date.UTC(2026, 0, 1);
-const DAY = 86_400_000;
-
-interface Authority {
-  keys: KeyPair;
-  certificate: string;
-}
-
-function authority(commonName: string, organization: string): Authority {
-  const keys = generateKeyPair();
-  const certificate = createCertificate({
-    subject: { commonName, organization },
-    publicKey: keys.publicKey,
-    selfSigningKey: keys.privateKey,
-    notBefore: new Date(T0 - 365 * DAY),
-    notAfter: new Date(T0 + 3650 * DAY),
-    ca: true,
-  });
-  return { keys, certificate };
-}
-
-function issue(
-  ca: Authority,
-  subject: { commonName: string; organization?: string },
-  publicKey = generateKeyPair().publicKey,
-  names?: string[],
-) {
-  return createCertificate({
-    subject,
-    publicKey,
-    issuer: { certificate: ca.certificate, privateKey: ca.keys.privateKey },
-    notBefore: new Date(T0 - DAY),
-    notAfter: new Date(T0 + 365 * DAY),
-    ...(names ? { subjectAltNames: names } : {}),
-  });
-}
 
 describe('SimulatedChargePoint: security whitepaper', () => {
   // Real TLS checks certificate dates against the real clock: the fixtures span today as well.

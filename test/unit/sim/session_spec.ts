@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { MeterValuesRequest } from '../../../lib/ocpp/messages';
-import { AuthorizationError, type SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import { AuthorizationError } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
-import { advance, simulator, TestCentralSystem } from './harness';
+import { advance, useSimulators } from './harness';
 
 type SampledValue = MeterValuesRequest['meterValue'][number]['sampledValue'][number];
 
@@ -10,22 +10,12 @@ const value = (values: SampledValue[], measurand: string, phase?: string) =>
   values.find((v) => v.measurand === measurand && v.phase === phase)?.value;
 
 describe('SimulatedChargePoint: charging sessions', () => {
-  let cs: TestCentralSystem;
-  let cp: SimulatedChargePoint | undefined;
-
-  beforeEach(async () => {
-    cs = await TestCentralSystem.start();
-  });
-
-  afterEach(async () => {
-    await cp?.close();
-    cp = undefined;
-    await cs.close();
-  });
+  const sims = useSimulators();
 
   it('runs a session: Authorize, StartTransaction, Charging, MeterValues every interval, StopTransaction with Begin/End values', async () => {
-    const sim = simulator(cs, { connectors: [{ phases: 3, maxCurrentA: 32, initialEnergyWh: 1000 }] });
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator({
+      connectors: [{ phases: 3, maxCurrentA: 32, initialEnergyWh: 1000 }],
+    });
     await cp.connect();
     cp.plugIn(1, { phases: 3, maxCurrentA: 16, capacityKWh: 100, socPercent: 10 });
     const started = await cp.startTransaction(1, 'TAG-1');
@@ -43,7 +33,7 @@ describe('SimulatedChargePoint: charging sessions', () => {
     assert.equal(cp.connector(1).status, 'Charging');
 
     // 16 A on three phases at 230 V: 11 040 W.
-    await advance(cp, sim.clock, 3_600_000, 60_000);
+    await advance(cp, clock, 3_600_000, 60_000);
     const meterValues = cs.messages('MeterValues');
     assert.equal(meterValues.length, 60);
     const first = meterValues[0];
@@ -91,12 +81,11 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('meters a single-phase EV on a three-phase connector on L1 only', async () => {
-    const sim = simulator(cs, { configuration: { MeterValueSampleInterval: 900 } });
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator({ configuration: { MeterValueSampleInterval: 900 } });
     await cp.connect();
     cp.plugIn(1, { phases: 1, maxCurrentA: 32 });
     await cp.startTransaction(1, 'TAG-1');
-    await advance(cp, sim.clock, 900_000);
+    await advance(cp, clock, 900_000);
     const sampled = cs.messages('MeterValues')[0]?.meterValue[0]?.sampledValue ?? [];
     assert.equal(value(sampled, 'Current.Import', 'L1'), '32.0');
     assert.equal(value(sampled, 'Current.Import', 'L2'), '0.0');
@@ -109,8 +98,7 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('puts a single-phase EV on the grid phase the connector rotation names', async () => {
-    const sim = simulator(cs, { configuration: { ConnectorPhaseRotation: '0.RST,1.STR' } });
-    cp = sim.cp;
+    const { cp } = sims.simulator({ configuration: { ConnectorPhaseRotation: '0.RST,1.STR' } });
     await cp.connect();
     cp.plugIn(1, { phases: 1, maxCurrentA: 16 });
     await cp.startTransaction(1, 'TAG-1', { authorize: false });
@@ -118,25 +106,23 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('goes SuspendedEV when the battery is full and stops counting energy', async () => {
-    const sim = simulator(cs, { configuration: { MeterValueSampleInterval: 0 } });
-    cp = sim.cp;
+    const { cp, clock } = sims.simulator({ configuration: { MeterValueSampleInterval: 0 } });
     await cp.connect();
     // 5 kWh missing at 11 040 W: full after 1630.4 s.
     cp.plugIn(1, { capacityKWh: 50, socPercent: 90, maxCurrentA: 16 });
     await cp.startTransaction(1, 'TAG-1');
     const suspended = waitFor(cp, 'status', (s: { status: string }) => s.status === 'SuspendedEV');
-    sim.clock.advance(1631_000);
+    clock.advance(1631_000);
     await suspended;
     assert.ok(Math.abs(cp.connector(1).energyWh - 5000) < 1e-6);
     assert.equal(cp.connector(1).ev?.full, true);
-    sim.clock.advance(600_000);
+    clock.advance(600_000);
     assert.ok(Math.abs(cp.connector(1).energyWh - 5000) < 1e-6);
     assert.equal(cp.connector(1).powerW, 0);
   });
 
   it('never charges a car below its minimum current: 8 A car on a 6 A offer is SuspendedEV', async () => {
-    const sim = simulator(cs, { maxCurrentA: 6 });
-    cp = sim.cp;
+    const { cp } = sims.simulator({ maxCurrentA: 6 });
     await cp.connect();
     cp.plugIn(1, { minCurrentA: 8 });
     await cp.startTransaction(1, 'TAG-1');
@@ -146,12 +132,11 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('waits for the EV after authorization, and gives up after ConnectionTimeOut', async () => {
-    const sim = simulator(cs, { configuration: { ConnectionTimeOut: 60 } });
-    cp = sim.cp;
+    const { cs, cp, clock } = sims.simulator({ configuration: { ConnectionTimeOut: 60 } });
     await cp.connect();
     const pending = cp.startTransaction(1, 'TAG-1');
     await waitFor(cp, 'status', (s: { status: string }) => s.status === 'Preparing');
-    sim.clock.advance(60_000);
+    clock.advance(60_000);
     await assert.rejects(pending, /ConnectionTimeOut/);
     assert.equal(cp.connector(1).status, 'Available');
 
@@ -164,11 +149,10 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('goes Finishing when an EV is plugged in but no id tag comes within ConnectionTimeOut (errata 3.20)', async () => {
-    const sim = simulator(cs, { configuration: { ConnectionTimeOut: 30 } });
-    cp = sim.cp;
+    const { cp, clock } = sims.simulator({ configuration: { ConnectionTimeOut: 30 } });
     await cp.connect();
     cp.plugIn(1, {});
-    sim.clock.advance(30_000);
+    clock.advance(30_000);
     assert.equal(cp.connector(1).status, 'Finishing');
     await assert.rejects(cp.startTransaction(1, 'TAG-1'), /Finishing/);
     cp.unplug(1);
@@ -176,7 +160,7 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('sends clock-aligned meter values every ClockAlignedDataInterval from midnight, and StopTxnAlignedData in the StopTransaction', async () => {
-    const sim = simulator(cs, {
+    const { cs, cp, clock } = sims.simulator({
       configuration: {
         MeterValueSampleInterval: 0,
         ClockAlignedDataInterval: 900,
@@ -185,12 +169,11 @@ describe('SimulatedChargePoint: charging sessions', () => {
         StopTxnAlignedData: 'Energy.Active.Import.Register',
       },
     });
-    cp = sim.cp;
-    sim.clock.advance(300_000); // 00:05
+    clock.advance(300_000); // 00:05
     await cp.connect();
     cp.plugIn(1, { maxCurrentA: 16 });
     await cp.startTransaction(1, 'TAG-1');
-    await advance(cp, sim.clock, 1_800_000, 300_000); // to 00:35
+    await advance(cp, clock, 1_800_000, 300_000); // to 00:35
     const aligned = cs.messages('MeterValues');
     assert.deepEqual(
       aligned.map((mv) => [
@@ -213,9 +196,9 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('refuses an id tag the central system does not accept', async () => {
+    const cs = sims.centralSystem();
     cs.answers.Authorize = () => ({ idTagInfo: { status: 'Blocked' } });
-    const sim = simulator(cs);
-    cp = sim.cp;
+    const { cp } = sims.simulator();
     await cp.connect();
     cp.plugIn(1, {});
     await assert.rejects(
@@ -226,9 +209,9 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('stops with DeAuthorized when StartTransaction.conf is not Accepted (errata 3.17), or only suspends when told not to stop', async () => {
+    const cs = sims.centralSystem();
     cs.answers.StartTransaction = () => ({ transactionId: 7, idTagInfo: { status: 'Invalid' } });
-    const sim = simulator(cs, { connectors: 2 });
-    cp = sim.cp;
+    const { cp } = sims.simulator({ connectors: 2 });
     await cp.connect();
     cp.plugIn(1, {});
     const stop = cs.next('StopTransaction');
@@ -245,8 +228,7 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('stops with EVDisconnected when the EV leaves, or suspends with StopTransactionOnEVSideDisconnect false (4.10)', async () => {
-    const sim = simulator(cs);
-    cp = sim.cp;
+    const { cs, cp } = sims.simulator();
     await cp.connect();
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'TAG-1');
@@ -276,14 +258,14 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('stops for another id tag of the same group only after authorizing it (4.1, 3.10)', async () => {
+    const cs = sims.centralSystem();
     cs.answers.Authorize = (params: { idTag: string }) => ({
       idTagInfo: {
         status: 'Accepted',
         parentIdTag: params.idTag.startsWith('FAMILY') ? 'FAMILY' : params.idTag,
       },
     });
-    const sim = simulator(cs);
-    cp = sim.cp;
+    const { cp } = sims.simulator();
     await cp.connect();
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'FAMILY-1');
@@ -298,8 +280,7 @@ describe('SimulatedChargePoint: charging sessions', () => {
   });
 
   it('authorizes offline from the local list and the cache, and refuses unknown tags unless AllowOfflineTxForUnknownId', async () => {
-    const sim = simulator(cs, { connectors: 3 });
-    cp = sim.cp;
+    const { cs, cp } = sims.simulator({ connectors: 3 });
     await cp.connect();
     await cs.call('CP1', 'SendLocalList', {
       listVersion: 1,
@@ -318,7 +299,5 @@ describe('SimulatedChargePoint: charging sessions', () => {
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'LISTED');
     assert.equal(cp.connector(1).status, 'Charging');
-    await cs.close();
-    cs = await TestCentralSystem.start();
   });
 });

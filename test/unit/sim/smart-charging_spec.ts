@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
-import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
-import type { SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 import { ChargingProfileStore, type LimitContext } from '../../../lib/sim/smart-charging';
-import { advance, simulator, TestCentralSystem } from './harness';
+import {
+  advance,
+  type ChargingProfile as Profile,
+  chargingProfile as profile,
+  useSimulators,
+} from './harness';
 
-type Profile = SetChargingProfileRequest['csChargingProfiles'];
 const T0 = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
-
-function profile(
-  overrides: Partial<Profile> & { limits?: [number, number][]; unit?: 'A' | 'W'; numberPhases?: number },
-): Profile {
-  const { limits = [[0, 16]], unit = 'A', numberPhases, ...rest } = overrides;
-  return {
-    chargingProfileId: 1,
-    stackLevel: 0,
-    chargingProfilePurpose: 'TxDefaultProfile',
-    chargingProfileKind: 'Absolute',
-    chargingSchedule: {
-      startSchedule: iso(T0),
-      chargingRateUnit: unit,
-      chargingSchedulePeriod: limits.map(([startPeriod, limit]) => ({
-        startPeriod,
-        limit,
-        ...(numberPhases === undefined ? {} : { numberPhases }),
-      })),
-    },
-    ...rest,
-  };
-}
 
 describe('Smart charging: ChargingProfileStore', () => {
   const context: LimitContext = {
@@ -38,6 +19,11 @@ describe('Smart charging: ChargingProfileStore', () => {
       { connectorId: 2, phases: 3, maxCurrentA: 32 },
     ],
   };
+
+  /** The periods of connector `connectorId`'s composite schedule for `durationS` from T0, in A. */
+  const periods = (store: ChargingProfileStore, connectorId: number, durationS: number) =>
+    store.compositeSchedule(connectorId, T0, durationS, 'A', context).chargingSchedule
+      ?.chargingSchedulePeriod;
 
   it('takes the highest stack level valid now, and falls back when its duration ends (3.13.2, 5.16.4)', () => {
     const store = new ChargingProfileStore();
@@ -98,22 +84,17 @@ describe('Smart charging: ChargingProfileStore', () => {
       T0,
       1,
     );
-    const tx = store.compositeSchedule(1, T0, 3600, 'A', context).chargingSchedule?.chargingSchedulePeriod;
-    assert.deepEqual(tx, [
+    assert.deepEqual(periods(store, 1, 3600), [
       { startPeriod: 0, limit: 20 },
       { startPeriod: 900, limit: 8 },
     ]);
     // Connector 2 has no transaction, so its TxDefaultProfile: min(12, ChargePointMax).
-    const idle = store.compositeSchedule(2, T0, 3600, 'A', context).chargingSchedule?.chargingSchedulePeriod;
-    assert.deepEqual(idle, [
+    assert.deepEqual(periods(store, 2, 3600), [
       { startPeriod: 0, limit: 12 },
       { startPeriod: 900, limit: 8 },
     ]);
     // Connector 0: what the charge point may draw, capped by ChargePointMaxProfile.
-    assert.deepEqual(
-      store.compositeSchedule(0, T0, 600, 'A', context).chargingSchedule?.chargingSchedulePeriod,
-      [{ startPeriod: 0, limit: 20 }],
-    );
+    assert.deepEqual(periods(store, 0, 600), [{ startPeriod: 0, limit: 20 }]);
   });
 
   it('converts W with the nominal voltage and numberPhases (3 when absent) both ways (7.12)', () => {
@@ -129,8 +110,7 @@ describe('Smart charging: ChargingProfileStore', () => {
       }),
       T0,
     );
-    const amps = store.compositeSchedule(1, T0, 1200, 'A', context).chargingSchedule?.chargingSchedulePeriod;
-    assert.deepEqual(amps, [
+    assert.deepEqual(periods(store, 1, 1200), [
       { startPeriod: 0, limit: 16 },
       { startPeriod: 600, limit: 6 },
     ]);
@@ -205,32 +185,15 @@ describe('Smart charging: ChargingProfileStore', () => {
 });
 
 describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offered current', () => {
-  let cs: TestCentralSystem;
-  let cp: SimulatedChargePoint;
-  let clock: ReturnType<typeof simulator>['clock'];
-
-  async function start(options: Parameters<typeof simulator>[1] = {}) {
-    const sim = simulator(cs, { connectors: 2, ...options });
-    cp = sim.cp;
-    clock = sim.clock;
-    await cp.connect();
-  }
-
+  const sims = useSimulators({ assertStrict: true });
+  /** The simulator with two connectors, connected. */
+  const start = (options: Partial<SimulatedChargePointOptions> = {}) =>
+    sims.connected({ connectors: 2, ...options });
   const set = (connectorId: number, p: Profile) =>
-    cs.call('CP1', 'SetChargingProfile', { connectorId, csChargingProfiles: p });
-
-  beforeEach(async () => {
-    cs = await TestCentralSystem.start();
-  });
-
-  afterEach(async () => {
-    await cp?.close();
-    await cs.close();
-    cs.assertStrict();
-  });
+    sims.centralSystem().call('CP1', 'SetChargingProfile', { connectorId, csChargingProfiles: p });
 
   it('follows a TxDefaultProfile: limit, pause at 0 A (SuspendedEVSE), and back, as the schedule moves on', async () => {
-    await start({ configuration: { MeterValueSampleInterval: 600 } });
+    const { cs, cp, clock } = await start({ configuration: { MeterValueSampleInterval: 600 } });
     assert.deepEqual(
       await set(
         0,
@@ -272,7 +235,7 @@ describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offer
   });
 
   it('takes a TxProfile for the running transaction only, and refuses one without a transaction (3.13.1)', async () => {
-    await start();
+    const { cs, cp, clock } = await start();
     const tx = profile({
       chargingProfileId: 5,
       chargingProfilePurpose: 'TxProfile',
@@ -300,7 +263,7 @@ describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offer
   });
 
   it('shares a ChargePointMaxProfile between charging connectors (3.13.3: all connectors together)', async () => {
-    await start();
+    const { cs, cp } = await start();
     assert.deepEqual(
       await set(1, profile({ chargingProfilePurpose: 'ChargePointMaxProfile', limits: [[0, 24]] })),
       {
@@ -331,7 +294,7 @@ describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offer
   });
 
   it('rejects what the charge point cannot do, as its configuration keys announce (3.13.5)', async () => {
-    await start({
+    const { cs } = await start({
       configuration: { ChargingScheduleAllowedChargingRateUnit: { value: 'Current', readonly: true } },
     });
     assert.deepEqual(await set(0, profile({ unit: 'W', limits: [[0, 11000]] })), { status: 'Rejected' });
@@ -357,7 +320,7 @@ describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offer
   });
 
   it('answers smart-charging messages with CALLERROR NotSupported without the SmartCharging profile (errata 3.39)', async () => {
-    await start({ configuration: { SupportedFeatureProfiles: 'Core' } });
+    const { cs } = await start({ configuration: { SupportedFeatureProfiles: 'Core' } });
     await assert.rejects(
       set(0, profile({})),
       (err: { rpcErrorCode?: string }) => err.rpcErrorCode === 'NotSupported',
@@ -369,7 +332,7 @@ describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offer
   });
 
   it('clears profiles (Accepted / Unknown) and the offered current goes back to the rating', async () => {
-    await start();
+    const { cs, cp } = await start();
     await set(0, profile({ chargingProfileId: 4, limits: [[0, 7]] }));
     cp.plugIn(1, {});
     await cp.startTransaction(1, 'TAG');
@@ -380,7 +343,9 @@ describe('Smart charging: SetChargingProfile, GetCompositeSchedule and the offer
   });
 
   it('switches a three-phase EV to one phase when numberPhases says so and ConnectorSwitch3to1PhaseSupported', async () => {
-    await start({ configuration: { ConnectorSwitch3to1PhaseSupported: { value: true, readonly: true } } });
+    const { cp } = await start({
+      configuration: { ConnectorSwitch3to1PhaseSupported: { value: true, readonly: true } },
+    });
     await set(0, profile({ unit: 'W', numberPhases: 1, limits: [[0, 3680]] }));
     cp.plugIn(1, { phases: 3, maxCurrentA: 32 });
     await cp.startTransaction(1, 'TAG');

@@ -1,84 +1,55 @@
 import assert from 'node:assert/strict';
-import type { ManualClock } from '../../../lib/clock';
-import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import {
   type SimulatedChargePoint,
   SimulatedEv,
   STANDARD_BEHAVIOUR,
   VENDOR_BEHAVIOURS,
 } from '../../../lib/sim/charge-point';
-import { advance, simulator, TestCentralSystem } from './harness';
+import {
+  advance,
+  chargingProfile,
+  type ChargingProfile as Profile,
+  type ProfileFields,
+  useSimulators,
+} from './harness';
 
-type Profile = SetChargingProfileRequest['csChargingProfiles'];
-
-/** A one-period profile starting in the past; fields as given. */
-function profile(
-  fields: Partial<Profile> & { limit?: number; unit?: 'A' | 'W'; numberPhases?: number } = {},
-): Profile {
-  const { limit = 10, unit = 'A', numberPhases, ...rest } = fields;
-  return {
-    chargingProfileId: 1,
-    stackLevel: 0,
-    chargingProfilePurpose: 'TxDefaultProfile',
-    chargingProfileKind: 'Absolute',
-    chargingSchedule: {
-      startSchedule: '2025-12-31T00:00:00.000Z',
-      chargingRateUnit: unit,
-      chargingSchedulePeriod: [
-        { startPeriod: 0, limit, ...(numberPhases === undefined ? {} : { numberPhases }) },
-      ],
-    },
-    ...rest,
-  };
+/** A one-period profile (10 A unless given) that started the day before the simulator's clock. */
+function profile({ limit = 10, ...fields }: ProfileFields & { limit?: number } = {}): Profile {
+  return chargingProfile({ startSchedule: '2025-12-31T00:00:00.000Z', limits: [[0, limit]], ...fields });
 }
 
 const rpcCode = (code: string) => (err: { rpcErrorCode?: string }) => err.rpcErrorCode === code;
 
 describe('Simulator: vendor behaviour in smart charging', () => {
-  let cs: TestCentralSystem;
-  let cp: SimulatedChargePoint;
-  let clock: ManualClock;
-
-  async function start(options: Parameters<typeof simulator>[1] = {}) {
-    const sim = simulator(cs, options);
-    cp = sim.cp;
-    clock = sim.clock;
-    await cp.connect();
-  }
-
+  const sims = useSimulators({ assertStrict: true });
+  const start = sims.connected;
   const set = (connectorId: number, p: Profile) =>
-    cs.call('CP1', 'SetChargingProfile', { connectorId, csChargingProfiles: p });
+    sims.centralSystem().call('CP1', 'SetChargingProfile', { connectorId, csChargingProfiles: p });
 
-  async function charge(ev: ConstructorParameters<typeof SimulatedEv>[0] = { maxCurrentA: 32 }) {
+  /** Plugs a car into connector 1 and charges it. */
+  async function charge(
+    cp: SimulatedChargePoint,
+    ev: ConstructorParameters<typeof SimulatedEv>[0] = { maxCurrentA: 32 },
+  ) {
     cp.plugIn(1, ev);
     await cp.startTransaction(1, 'TAG');
     await cp.whenIdle();
   }
 
-  beforeEach(async () => {
-    cs = await TestCentralSystem.start();
-  });
-
-  afterEach(async () => {
-    await cp?.close();
-    await cs.close();
-    cs.assertStrict();
-  });
-
   it('behaves by the spec unless told otherwise, and takes a named model or single switches', async () => {
-    await start();
+    let { cp } = await start();
     assert.deepEqual(cp.vendorBehaviour, STANDARD_BEHAVIOUR);
     await cp.close();
-    await start({ vendorBehaviour: 'wallbox' });
+    ({ cp } = await start({ vendorBehaviour: 'wallbox' }));
     assert.equal(cp.vendorBehaviour.stackLevelZeroOnly, true);
     assert.equal(cp.vendorBehaviour.rejectProfileInRemoteStart, true);
     assert.equal(cp.vendorBehaviour.refuseWatts, false);
-    assert.throws(() => simulator(cs, { vendorBehaviour: 'nonsense' as never }), /unknown vendor behaviour/);
+    assert.throws(() => sims.simulator({ vendorBehaviour: 'nonsense' as never }), /unknown vendor behaviour/);
     assert.ok(Object.keys(VENDOR_BEHAVIOURS).length >= 7);
   });
 
   it('stackLevelZeroOnly rejects stack levels above 0 although ChargeProfileMaxStackLevel allows them (ABB Terra AC)', async () => {
-    await start({ vendorBehaviour: 'abb-terra-ac' });
+    const { cs } = await start({ vendorBehaviour: 'abb-terra-ac' });
     assert.deepEqual(await set(0, profile({ stackLevel: 3 })), { status: 'Rejected' });
     assert.deepEqual(await set(0, profile({ stackLevel: 0 })), { status: 'Accepted' });
     const keys = await cs.call('CP1', 'GetConfiguration', { key: ['ChargeProfileMaxStackLevel'] });
@@ -86,52 +57,53 @@ describe('Simulator: vendor behaviour in smart charging', () => {
   });
 
   it('refuseWatts announces Current only and rejects W; refuseAmps announces Power only and rejects A', async () => {
-    await start({ vendorBehaviour: { refuseWatts: true } });
+    const cs = sims.centralSystem();
+    let { cp } = await start({ vendorBehaviour: { refuseWatts: true } });
     let keys = await cs.call('CP1', 'GetConfiguration', { key: ['ChargingScheduleAllowedChargingRateUnit'] });
     assert.equal(keys.configurationKey?.[0]?.value, 'Current');
     assert.deepEqual(await set(0, profile({ unit: 'W', limit: 7360 })), { status: 'Rejected' });
     assert.deepEqual(await set(0, profile({ unit: 'A' })), { status: 'Accepted' });
     await cp.close();
     // A charger that spells the key "W" still refuses amps: the behaviour, not the key, decides.
-    await start({
+    ({ cp } = await start({
       vendorBehaviour: 'huawei',
       configuration: { ChargingScheduleAllowedChargingRateUnit: { value: 'W', readonly: true } },
-    });
+    }));
     keys = await cs.call('CP1', 'GetConfiguration', { key: ['ChargingScheduleAllowedChargingRateUnit'] });
     assert.equal(keys.configurationKey?.[0]?.value, 'W');
     assert.deepEqual(await set(0, profile({ unit: 'A' })), { status: 'Rejected' });
     assert.deepEqual(await set(0, profile({ unit: 'W', limit: 3680, numberPhases: 1 })), {
       status: 'Accepted',
     });
-    await charge({ phases: 1, maxCurrentA: 32 });
+    await charge(cp, { phases: 1, maxCurrentA: 32 });
     assert.equal(cp.connector(1).offeredA, 16);
   });
 
   it('ignoreNumberPhases spreads W over three phases: a single-phase limit gives a third of the current', async () => {
-    await start({ vendorBehaviour: { ignoreNumberPhases: true } });
+    const { cp } = await start({ vendorBehaviour: { ignoreNumberPhases: true } });
     await set(0, profile({ unit: 'W', limit: 3680, numberPhases: 1 }));
-    await charge({ phases: 1, maxCurrentA: 32 });
+    await charge(cp, { phases: 1, maxCurrentA: 32 });
     assert.equal(cp.connector(1).offeredA, 5.3);
     assert.equal(cp.connector(1).status, 'SuspendedEVSE');
   });
 
   it('ignoreNumberPhases keeps a three-phase car on three phases where the spec would switch it', async () => {
     const switching = { ConnectorSwitch3to1PhaseSupported: { value: true, readonly: true } };
-    await start({ vendorBehaviour: { ignoreNumberPhases: true }, configuration: switching });
+    const { cp } = await start({ vendorBehaviour: { ignoreNumberPhases: true }, configuration: switching });
     await set(0, profile({ limit: 16, numberPhases: 1 }));
-    await charge({ phases: 3, maxCurrentA: 32 });
+    await charge(cp, { phases: 3, maxCurrentA: 32 });
     assert.deepEqual(cp.connector(1).currentA, [16, 16, 16]);
   });
 
   it('Schneider EVlink R6/R7 rejects W, numberPhases and minChargingRate, and takes plain amps', async () => {
-    await start({ vendorBehaviour: 'schneider-evlink-r6-r7' });
+    const { cp } = await start({ vendorBehaviour: 'schneider-evlink-r6-r7' });
     assert.deepEqual(await set(0, profile({ numberPhases: 3 })), { status: 'Rejected' });
     const withMinimum = profile();
     withMinimum.chargingSchedule.minChargingRate = 6;
     assert.deepEqual(await set(0, withMinimum), { status: 'Rejected' });
     assert.deepEqual(await set(0, profile({ unit: 'W', limit: 7360 })), { status: 'Rejected' });
     assert.deepEqual(await set(0, profile({ limit: 13 })), { status: 'Accepted' });
-    await charge();
+    await charge(cp);
     assert.equal(cp.connector(1).offeredA, 13);
   });
 
@@ -142,9 +114,9 @@ describe('Simulator: vendor behaviour in smart charging', () => {
   });
 
   it('ignoreLimits accepts and reports a profile, but keeps offering the rated current', async () => {
-    await start({ vendorBehaviour: { ignoreLimits: true } });
+    const { cs, cp } = await start({ vendorBehaviour: { ignoreLimits: true } });
     assert.deepEqual(await set(0, profile({ limit: 8 })), { status: 'Accepted' });
-    await charge();
+    await charge(cp);
     assert.equal(cp.connector(1).offeredA, 32);
     assert.deepEqual(cp.connector(1).currentA, [32, 32, 32]);
     const composite = await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 60 });
@@ -152,7 +124,7 @@ describe('Simulator: vendor behaviour in smart charging', () => {
   });
 
   it('noSmartCharging answers profiles with NotSupported and lets maxIntensitySocket set the current (EVlink R4/R5)', async () => {
-    await start({ vendorBehaviour: 'schneider-evlink-r4-r5', maxCurrentA: 32 });
+    const { cs, cp } = await start({ vendorBehaviour: 'schneider-evlink-r4-r5', maxCurrentA: 32 });
     await assert.rejects(set(0, profile()), rpcCode('NotSupported'));
     await assert.rejects(
       cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 60 }),
@@ -164,7 +136,7 @@ describe('Simulator: vendor behaviour in smart charging', () => {
     assert.deepEqual(keys.unknownKey, ['ChargeProfileMaxStackLevel']);
     assert.doesNotMatch(keys.configurationKey?.[0]?.value ?? '', /SmartCharging/);
     assert.deepEqual(keys.configurationKey?.[1], { key: 'maxIntensitySocket', readonly: false, value: '32' });
-    await charge();
+    await charge(cp);
     assert.equal(cp.connector(1).offeredA, 32);
     assert.deepEqual(
       await cs.call('CP1', 'ChangeConfiguration', { key: 'maxIntensitySocket', value: '10' }),
@@ -185,7 +157,7 @@ describe('Simulator: vendor behaviour in smart charging', () => {
   });
 
   it('rejectProfileInRemoteStart answers a RemoteStartTransaction with a profile with CALLERROR ProtocolError', async () => {
-    await start({ vendorBehaviour: 'wallbox' });
+    const { cs, cp } = await start({ vendorBehaviour: 'wallbox' });
     cp.plugIn(1, {});
     const chargingProfile = profile({ chargingProfilePurpose: 'TxProfile', chargingProfileKind: 'Relative' });
     await assert.rejects(
@@ -198,17 +170,17 @@ describe('Simulator: vendor behaviour in smart charging', () => {
   });
 
   it('by the spec (errata 3.8) a new TxDefaultProfile changes the running session at once', async () => {
-    await start();
+    const { cp } = await start();
     await set(1, profile({ limit: 16 }));
-    await charge();
+    await charge(cp);
     await set(1, profile({ limit: 8 }));
     assert.equal(cp.connector(1).offeredA, 8);
   });
 
   it('txDefaultFromNextSession keeps the running session on its profile; a TxProfile changes it; the next session gets the new one', async () => {
-    await start({ vendorBehaviour: { txDefaultFromNextSession: true } });
+    const { cs, cp, clock } = await start({ vendorBehaviour: { txDefaultFromNextSession: true } });
     await set(1, profile({ limit: 16 }));
-    await charge();
+    await charge(cp);
     clock.advance(1000);
     assert.deepEqual(await set(1, profile({ limit: 8 })), { status: 'Accepted' });
     assert.equal(cp.connector(1).offeredA, 16);
@@ -223,23 +195,23 @@ describe('Simulator: vendor behaviour in smart charging', () => {
     await cp.stopTransaction(1);
     cp.unplug(1);
     clock.advance(1000);
-    await charge();
+    await charge(cp);
     assert.equal(cp.connector(1).offeredA, 8);
     composite = await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 60 });
     assert.equal(composite.chargingSchedule?.chargingSchedulePeriod[0]?.limit, 8);
   });
 
   it('currentStepsA rounds a limit down to the currents the charger offers (NEcharge)', async () => {
-    await start({ vendorBehaviour: 'necharge' });
+    const { cp } = await start({ vendorBehaviour: 'necharge' });
     await set(0, profile({ limit: 12.5 }));
-    await charge();
+    await charge(cp);
     assert.equal(cp.connector(1).offeredA, 10);
     await set(0, profile({ limit: 5.9 }));
     assert.equal(cp.connector(1).offeredA, 0);
   });
 
   it('an EV follows a new offer after its follow delay, on one or three phases', async () => {
-    await start({
+    const { cp, clock } = await start({
       connectors: [{ phases: 3 }, { phases: 1 }],
       configuration: { MeterValueSampleInterval: 0 },
     });

@@ -138,6 +138,29 @@ describe('DurableLog', () => {
     return store;
   };
 
+  /** A store with `count` sample events appended. */
+  const storeWithEvents = async (count: number) => {
+    const store = await openStore();
+    const events = sampleEvents(count);
+    await appendAll(store, events);
+    return { store, events };
+  };
+
+  /** A store whose fsyncs wait while `syncs.held`, until `syncs.release()`. */
+  const openStoreWithHeldSyncs = async () => {
+    const gate = deferred();
+    const syncs = { held: false, release: gate.resolve };
+    const store = await openStore({
+      io: {
+        async sync(handle, path) {
+          if (syncs.held) await gate.promise;
+          await nodeStoreIo.sync(handle, path);
+        },
+      },
+    });
+    return { store, syncs };
+  };
+
   /** Appends each event (concurrently) and waits until all are durable. */
   const appendAll = async (store: DurableLog<TestState, TestEvent>, events: TestEvent[]) => {
     await Promise.all(events.map((event) => store.append(event)));
@@ -456,9 +479,7 @@ describe('DurableLog', () => {
 
   describe('compaction', () => {
     it('keeps the state, archives each archived event once, and empties the journal', async () => {
-      const store = await openStore();
-      const events = sampleEvents(30);
-      await appendAll(store, events);
+      const { store, events } = await storeWithEvents(30);
       const stateBefore = structuredClone(store.state);
       await store.compact();
       assert.deepEqual(store.state, stateBefore);
@@ -604,9 +625,7 @@ describe('DurableLog', () => {
     });
 
     it('archives nothing twice after a crash tore the archive and left the journal (prepared files)', async () => {
-      const store = await openStore();
-      const events = sampleEvents(9);
-      await appendAll(store, events);
+      const { store, events } = await storeWithEvents(9);
       const state = structuredClone(store.state);
       await store.close();
       // As step 1 leaves it when killed in its write: the first archived event complete, the second torn.
@@ -628,21 +647,12 @@ describe('DurableLog', () => {
     });
 
     it('yields from archive() only what was durable when it was called', async () => {
-      const gate = deferred();
-      let holdSyncs = false;
-      const store = await openStore({
-        io: {
-          async sync(handle, path) {
-            if (holdSyncs) await gate.promise;
-            await nodeStoreIo.sync(handle, path);
-          },
-        },
-      });
+      const { store, syncs } = await openStoreWithHeldSyncs();
       await appendAll(store, [started(1), closed(1)]);
-      holdSyncs = true;
+      syncs.held = true;
       const pending = appendAll(store, [started(2), closed(2)]);
       const iteration = store.archive();
-      gate.resolve();
+      syncs.release();
       await pending;
       assert.deepEqual(await collect(iteration), [closed(1)]);
       assert.deepEqual(await collect(store.archive()), [closed(1), closed(2)]);
@@ -684,18 +694,9 @@ describe('DurableLog', () => {
 
   describe('whenDurable', () => {
     it('resolves once everything appended so far is on disk, and at once when it already is', async () => {
-      const gate = deferred();
-      let holding = false;
-      const store = await openStore({
-        io: {
-          async sync(handle, path) {
-            if (holding) await gate.promise;
-            await nodeStoreIo.sync(handle, path);
-          },
-        },
-      });
+      const { store, syncs } = await openStoreWithHeldSyncs();
       await store.whenDurable();
-      holding = true;
+      syncs.held = true;
       const appended = store.append(started(1));
       let durable = false;
       const waiting = store.whenDurable().then(() => {
@@ -704,8 +705,8 @@ describe('DurableLog', () => {
       await new Promise((resolve) => setImmediate(resolve));
       assert.equal(durable, false);
       assert.equal(store.lastDurableSeq, 0);
-      holding = false;
-      gate.resolve();
+      syncs.held = false;
+      syncs.release();
       await Promise.all([appended, waiting]);
       assert.equal(store.lastDurableSeq, 1);
     });
