@@ -1,4 +1,8 @@
-/** Dynamic load management: the site model, the pure allocator and the stateful load manager. */
+/**
+ * Dynamic load management: the site model, the pure allocator and the stateful load manager.
+ * The export lists repeat site.ts's on purpose: this is the package's public surface, site.ts the
+ * room's own (duplicates lists them as a pair).
+ */
 export {
   type Allocation,
   type AllocationProblem,

@@ -112,6 +112,8 @@ function command(topic: string, payload: unknown): DlmInput {
       if (connectorId !== undefined && !Number.isInteger(connectorId))
         return bad('payload.connectorId is not a number');
       const value = object[topic];
+      // mode and priority build commands of the same shape with values of other types; written
+      // out apart on purpose (each with its own check and type), not a shared builder.
       if (topic === 'mode') {
         if (value !== null && typeof value !== 'string')
           return bad('payload.mode is missing (or null to reset)');

@@ -7,6 +7,8 @@ import { connectorKey, gridPhasesOf } from './site-model';
 import { expression, modeSetting } from './site-settings';
 
 /** Reads every connector (one on an unknown circuit is reported and left out). */
+// Its prologue (an object per entry, an id first, problems named by position) has the shape of
+// site-circuits.ts on purpose: each section reader stands alone and names its own fields.
 export function readConnectors(
   rawConnectors: unknown[],
   circuitIndex: Map<string, number>,
