@@ -216,9 +216,12 @@ export class ConnectorObserver {
     // Floors: what it may draw whatever we say.
     let floorA = triple(0);
     // Not under our control, it draws what it does on its own; one that never connected, nothing.
-    if ((!known || !online) && runtime.state?.neverConnected !== true) {
-      const reserveA = offlineReserve(site, connector, runtime).amps;
-      for (const i of wiredPhases(connector)) floorA[connector.gridPhaseOf[i] ?? 0] = reserveA;
+    const uncontrolled =
+      (!known || !online) && runtime.state?.neverConnected !== true
+        ? offlineReserve(site, connector, runtime)
+        : undefined;
+    if (uncontrolled) {
+      for (const i of wiredPhases(connector)) floorA[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
     }
     // An overdrawing charger is counted at what it drew; on a phase it drew nothing on (it has just
     // been switched from one phase to three) at the most it drew on any: the excess comes with it.
@@ -247,6 +250,7 @@ export class ConnectorObserver {
     const { keepOn, keepOff } = minimumTimes(control, runtime, now);
     return {
       online,
+      ...(uncontrolled ? { uncontrolled } : {}),
       known,
       wantsByStatus,
       mode,
@@ -276,7 +280,7 @@ export class ConnectorObserver {
  * (OCPP 1.6 §3.13.6): the limit it was given last, or the one before when the change may not have
  * reached it (it was not heard from for decreaseSettleMs after the change).
  */
-export function offlineReserve(
+function offlineReserve(
   site: Site,
   connector: Connector,
   runtime: ConnectorRuntime,

@@ -103,6 +103,8 @@ export type ConnectorRuntime = DrawRecord & ObservedConnector & PolicyRecord & P
  */
 export interface ConnectorView {
   online: boolean;
+  /** Not under control (offline or not reported yet): what it is counted at, and why. */
+  uncontrolled?: { amps: number; why: string };
   known: boolean;
   wantsByStatus: boolean;
   mode: ChargingMode;

@@ -7,7 +7,6 @@
 import type { AllocationProblem, ConnectorDemand } from './allocate';
 import type { CircuitView } from './circuits';
 import { sessionEnergyWh } from './observations';
-import { offlineReserve } from './observer';
 import type { ConnectorView } from './parts';
 import { sum, type Triple, triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
@@ -89,10 +88,9 @@ export function buildProblem(
       view.notWanting = `unknown state: counted at ${connector.offlineA} A until the charger reports`;
     else if (runtime.state?.neverConnected)
       view.notWanting = 'configured, never connected: nothing reserved until it connects';
-    else if (!view.online) {
-      const reserve = offlineReserve(site, connector, runtime);
-      view.notWanting = `offline: counted at ${reserve.amps} A (${reserve.why})`;
-    } else if (!view.wantsByStatus) view.notWanting = `idle: ${runtime.state?.status ?? 'no status'}`;
+    else if (!view.online)
+      view.notWanting = `offline: counted at ${view.uncontrolled?.amps ?? connector.offlineA} A (${view.uncontrolled?.why ?? 'its own fallback'})`;
+    else if (!view.wantsByStatus) view.notWanting = `idle: ${runtime.state?.status ?? 'no status'}`;
     else if (view.mode === 'off') {
       wants = false;
       view.notWanting = 'off: mode off';
