@@ -117,6 +117,15 @@ export interface ConnectorState {
    * for it. Only with `online: false`; absent means it was seen, or nobody knows.
    */
   neverConnected?: true;
+  /**
+   * The limit the charger last confirmed for this connector (the charging-profile manager says so
+   * when the charger accepted the command that carries it, or found it in force already): the car
+   * may draw at most `limitA` per phase since `since`, when the charger's answer reached the central
+   * system; `confirmedAt` is when it was said (each confirmation is new, even of the same limit). A
+   * command still on its way may change it again: the load manager takes a reading as proof that a
+   * decrease was followed only once the decrease is confirmed and the reading arrived after `since`.
+   */
+  limitInForce?: { limitA: number; since: string; confirmedAt: string };
 }
 
 /** What the load manager decides per connector; `limitA = 0` means pause. */
@@ -243,6 +252,8 @@ export interface ChargePointPort {
     request: OcppRequest<A>,
     options?: { timeoutMs?: number },
   ): Promise<OcppResponse<A>>;
+  /** The charger confirmed `limitA` for a connector: kept as its `ConnectorState.limitInForce`. */
+  confirmLimit(chargePointId: string, connectorId: number, limitA: number): void;
   on<E extends keyof ChargePointEvents>(event: E, listener: (payload: ChargePointEvents[E]) => void): unknown;
   off<E extends keyof ChargePointEvents>(
     event: E,

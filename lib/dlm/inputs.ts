@@ -81,6 +81,13 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
     if (value === undefined) delete state[field];
     else state[field] = value;
   }
+  const inForce = state.limitInForce;
+  if (inForce !== undefined) {
+    const limitA = finiteOrUndefined(inForce?.limitA, `${key} limitInForce.limitA`, problems);
+    if (limitA === undefined || typeof inForce.since !== 'string' || typeof inForce.confirmedAt !== 'string')
+      delete state.limitInForce;
+    else state.limitInForce = { limitA, since: inForce.since, confirmedAt: inForce.confirmedAt };
+  }
   state.online = state.online === true;
   // Only a charger that is not connected can be one that never connected.
   if (state.neverConnected !== true || state.online) delete state.neverConnected;

@@ -49,6 +49,11 @@ export interface DrawSample {
   chargerA: PerPhase;
   /** When it was measured: the reading's timestamp, the state's lastSeen, or its arrival. */
   atMs: number;
+  /**
+   * When it reached the central system (a connector state's lastSeen), else when it was measured:
+   * compared with when the charger confirmed a limit (ConnectorState.limitInForce.since).
+   */
+  receivedMs: number;
   /** Increases with every new sample of the connector (a repeat is not a new sample). */
   seq: number;
   /** What a connector state carried with it, to tell a repeated state from a new measurement. */
@@ -204,13 +209,14 @@ export function takeDraw(
   atMs: number,
   identity: string,
   dedupe: boolean,
+  receivedMs = atMs,
 ): boolean {
   const last = record.draw;
   if (last && atMs < last.atMs) return false;
   if (last && dedupe && last.identity === identity && (identity.startsWith('state:') || last.atMs === atMs))
     return false;
   record.drawSeq += 1;
-  record.draw = { chargerA: [...chargerA] as PerPhase, atMs, seq: record.drawSeq, identity };
+  record.draw = { chargerA: [...chargerA] as PerPhase, atMs, receivedMs, seq: record.drawSeq, identity };
   remember(record, atMs, record.draw.chargerA);
   return true;
 }

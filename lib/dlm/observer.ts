@@ -70,6 +70,15 @@ export class ConnectorObserver {
     }
     const runtime = runtimes.of(connector);
     runtime.state = state;
+    const confirmed = state.limitInForce;
+    if (confirmed && confirmed.confirmedAt !== runtime.confirmed?.confirmedAt) {
+      runtime.confirmed = {
+        limitA: confirmed.limitA,
+        sinceMs: Date.parse(confirmed.since),
+        confirmedAt: confirmed.confirmedAt,
+        atMs: now,
+      };
+    }
     // A connector state is the whole picture: without currents, no draw is known (a reading from
     // the charger's meter brings one again).
     if (state.currentA) {
@@ -77,7 +86,15 @@ export class ConnectorObserver {
       const seenMs = measuredAt === undefined ? Number.NaN : Date.parse(measuredAt);
       const stamped = Number.isFinite(seenMs);
       const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
-      takeDraw(runtime, state.currentA, stamped ? Math.min(seenMs, now) : now, identity, stamped);
+      const receivedMs = state.lastSeen === undefined ? Number.NaN : Date.parse(state.lastSeen);
+      takeDraw(
+        runtime,
+        state.currentA,
+        stamped ? Math.min(seenMs, now) : now,
+        identity,
+        stamped,
+        Number.isFinite(receivedMs) ? receivedMs : now,
+      );
     } else forgetDraw(runtime);
     return connector;
   }

@@ -11,6 +11,9 @@ import type { ConnectorRuntime } from './parts';
 import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from './phases';
 import type { Connector, Site } from './site-model';
 
+/** A confirmed limit this close above the set-point is the set-point (the profile manager floors to tenths). */
+const CONFIRMED_EPS_A = 0.05;
+
 /** What the observer stage needs to judge: the site's settings and where to log. */
 export interface ObserverContext {
   site: Site;
@@ -160,7 +163,11 @@ export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: nu
 
 /**
  * A decrease has taken effect once a sample measured at or after it shows the charger within
- * its new set-point on every phase, or decreaseSettleMs after it went out.
+ * its new set-point on every phase, or decreaseSettleMs after it went out. Where the charger's
+ * limits are confirmed (`runtime.confirmed`), a confirmation of a limit within the new set-point
+ * must have come after the decrease went out, and the sample must have arrived after the charger's
+ * answer: until then an increase sent before the decrease may still land, and a low reading taken
+ * before it proves nothing (the car would ramp up to it while the others already got the current).
  */
 export function settleDecrease(
   site: Site,
@@ -177,6 +184,14 @@ export function settleDecrease(
   }
   const draw = runtime.draw;
   if (!draw || !runtime.sent || draw.atMs < pending.atMs) return;
+  const confirmed = runtime.confirmed;
+  if (
+    confirmed &&
+    (confirmed.atMs < pending.atMs ||
+      confirmed.limitA > runtime.sent.limitA + CONFIRMED_EPS_A ||
+      !(draw.receivedMs >= confirmed.sinceMs))
+  )
+    return;
   const followed = wiredPhases(connector).every((i) => {
     const value = draw.chargerA[i];
     if (value === null || value === undefined) return false;

@@ -86,6 +86,14 @@ export interface ObservedConnector {
    * decreaseSettleMs passed), it is counted at `fromA` for the increases of the others.
    */
   pendingDecrease?: { fromA: number; atMs: number };
+  /**
+   * The limit the charger last confirmed (`ConnectorState.limitInForce`): in force since `sinceMs`
+   * (the central system's clock), and `atMs` when it reached the load manager. Once a connector has
+   * one, a reading proves a decrease followed only if it arrived after the decrease itself was
+   * confirmed: before that, a command still on its way (an increase sent just before) may raise
+   * the charger again.
+   */
+  confirmed?: { limitA: number; sinceMs: number; confirmedAt: string; atMs: number };
   wantingSinceMs?: number;
   wasOnline: boolean;
   /** Needs a re-send (the charger came back online). */

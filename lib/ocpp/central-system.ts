@@ -60,6 +60,8 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   private handlers: ChargePointHandlers | undefined;
   private readonly connections: LiveConnections;
   private readonly flowRequests = new FlowRequestHandlers();
+  /** When each charger's latest answer to a command arrived: from then on the limit it confirmed is in force. */
+  private readonly lastAnswerAt = new Map<string, string>();
   private currentState: CentralSystemState = 'stopped';
   /** Why the central system stopped on its own (its durable state failed), if it did. */
   failure: Error | undefined;
@@ -255,6 +257,10 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     let response: OcppResponse<A>;
     try {
       response = await connection.call(action, request, options.timeoutMs);
+      this.lastAnswerAt.set(
+        chargePointId,
+        new Date(connection.answeredAtMs ?? this.clock.now()).toISOString(),
+      );
     } catch (err) {
       this.emit('command', { chargePointId, action, request, error: err as Error });
       throw err;
@@ -265,6 +271,18 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       this.log.error(`recording the effect of ${action} on ${chargePointId} failed: ${err.message}`);
     });
     return response;
+  }
+
+  /**
+   * The charging-profile manager's word that the charger confirmed a connector's limit: kept on
+   * the connector's state (`limitInForce`) and published with it, so the load manager knows from
+   * when a reading shows what the charger does under that limit.
+   */
+  confirmLimit(chargePointId: string, connectorId: number, limitA: number): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    const confirmedAt = this.nowIso();
+    state.limitInForce = { limitA, since: this.lastAnswerAt.get(chargePointId) ?? confirmedAt, confirmedAt };
+    this.emit('connector', state);
   }
 
   // ---- flow decisions, id tags, records --------------------------------------------------------

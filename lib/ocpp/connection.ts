@@ -73,6 +73,7 @@ export class ChargePointConnection extends EventEmitter {
   readonly connectedAt: number;
   private readonly options: ConnectionOptions;
   private lastFrameMs: number;
+  private answerMs: number | undefined;
   /** Messages the central system asked for with (Extended)TriggerMessage, allowed until this time. */
   private readonly triggeredUntilMs = new Map<string, number>();
   private watchdog: TimerHandle | undefined;
@@ -92,6 +93,11 @@ export class ChargePointConnection extends EventEmitter {
     );
     client.on('message', ({ message, outbound }: { message: Buffer | string; outbound: boolean }) => {
       this.emit('frame', { direction: outbound ? 'out' : 'in', frame: message.toString() });
+    });
+    // When an answer arrives, before the call that waits for it goes on (a message the charger sent
+    // after answering may already be handled by then): from this instant what it answered holds.
+    client.on('response', ({ outbound }: { outbound: boolean }) => {
+      if (!outbound) this.answerMs = this.options.clock.now();
     });
     // Any byte from the charger shows it is alive: OCPP messages, pongs, and its own pings, which
     // OCPP-J 1.6 section 5.3 lets replace heartbeats (ocpp-rpc reports none of the last).
@@ -115,6 +121,11 @@ export class ChargePointConnection extends EventEmitter {
     client.reconfigure({ pingIntervalMs: options.chargePoint.pingIntervalS * 1000 } as RpcClientOptions);
     speakOcpp16Errors(client);
     this.armWatchdog();
+  }
+
+  /** When the charger's latest answer to a command arrived (clock ms); undefined before the first. */
+  get answeredAtMs(): number | undefined {
+    return this.answerMs;
   }
 
   get isOpen(): boolean {

@@ -43,7 +43,11 @@ export class Scheduler {
       }, decision.untilMs - this.ctx.clock.now());
     }
     if (decision.kind === 'send' || connector.clearTxProfile) this.enqueue(charger, connector);
-    else if (decision.kind !== 'hold') this.answers.settle(charger, connector, 'duplicate');
+    else if (decision.kind === 'duplicate') {
+      // In force already: confirmed again from now on (a decrease the load manager just sent may be this limit).
+      this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, decision.target.limitA);
+      this.answers.settle(charger, connector, 'duplicate');
+    } else if (decision.kind !== 'hold') this.answers.settle(charger, connector, 'duplicate');
     // After the connector itself is queued: connector 0's limit goes out before the connectors it reaches.
     if (decision.kind === 'send' || decision.kind === 'duplicate')
       this.release(charger, connector, decision.target);

@@ -234,6 +234,7 @@ export class Sender {
     delete connector.lastWarning;
     connector.lastChange = { atMs: now, target };
     connector.lastMethod = attempt.method;
+    this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, target.limitA);
     const firstMethod = attempts.find(
       (item) => item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded,
     )?.method;

@@ -553,6 +553,60 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       assert.deepEqual(burst, ['A=12', 'C=27']);
     });
 
+    it('where limits are confirmed, a low reading before the decrease is confirmed does not let the others rise', () => {
+      // The race seen with peer chargers: an increase to A was on its way when the decrease
+      // followed; A's reading, taken before either landed, was low, and the freed current went to
+      // B while A then rose to the increase. Only a reading after the charger confirmed the
+      // decrease (ConnectorState.limitInForce, from the charging-profile manager) shows it followed.
+      h = harness({
+        circuits: [{ id: 'sub', limitA: 32 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'sub' },
+          { chargePointId: 'B', circuit: 'sub' },
+        ],
+        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      let aConfirms = true;
+      let aDraws: number | undefined;
+      const confirmed = new Map<string, number>();
+      const report = (key: string, drawn: number, confirm: boolean) => {
+        const limit = h.limit(key) ?? 0;
+        if (confirm && confirmed.get(key) !== limit) {
+          confirmed.set(key, limit);
+          h.state(key, { limitInForce: { limitA: limit, since: h.iso(), confirmedAt: h.iso() } });
+        }
+        h.draw(key, [drawn, drawn, drawn]);
+      };
+      h.feed(() => {
+        report('A/1', aDraws ?? h.limit('A/1') ?? 0, aConfirms);
+        report('B/1', h.limit('B/1') ?? 0, true);
+      });
+      h.run(120_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+      // A's next command is not answered yet, and its car happens to draw 6 A.
+      aConfirms = false;
+      aDraws = 6;
+      h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 16], 'the decrease at once, the increase held');
+      h.run(3_000);
+      assert.equal(h.limit('B/1'), 16, 'a reading before the confirmation proves nothing');
+      assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for A\/1 to follow a decrease/);
+      // A confirms its 6 A; the next reading after it lets B rise.
+      aConfirms = true;
+      const confirmedAt = h.clock.now() + 1_000;
+      h.run(2_000);
+      assert.equal(h.limit('B/1'), 26);
+      const raisedAt = h.sentTo('B/1').find((s) => s.limitA === 26)?.atMs ?? 0;
+      assert.ok(
+        raisedAt - confirmedAt <= 1_000,
+        `raised ${raisedAt - confirmedAt} ms after the confirmation`,
+      );
+      h.stop();
+    });
+
     it('holds an increase that needs the current a decrease frees until the decreased charger follows (or decreaseSettleMs)', () => {
       for (const follows of [true, false]) {
         h = harness({

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { SetPointError } from '../../../lib/profiles';
 import { waitFor } from '../../support/events';
 import { advance, type CommandEvent, nextMessage } from '../interop/support';
+import { refuseProfiles } from './refusals';
 import { actionsSent, profilesSent, setPoint, startCharging, useProfileRig } from './support';
 
 const sentCommand = (cs: NodeJS.EventEmitter, action: string) =>
@@ -29,6 +30,26 @@ describe('Profiles: set-points over a charger’s life', () => {
       assert.equal(cp.connector(1).offeredA, 16);
       // Rounding to 0.1 A makes 16.04 the same limit.
       assert.equal((await manager.apply(setPoint(16.04)))[0]?.outcome, 'duplicate');
+    });
+
+    it('tells the central system which limit the charger confirmed (ConnectorState.limitInForce), and nothing for a refused one', async () => {
+      const { cp, cs, manager } = await rig();
+      await startCharging(cp);
+      const seen: (number | undefined)[] = [];
+      cs.on('connector', (state) => {
+        if (state.chargePointId === 'CP1' && state.connectorId === 1) seen.push(state.limitInForce?.limitA);
+      });
+      assert.equal((await manager.apply(setPoint(16)))[0]?.outcome, 'applied');
+      assert.equal(cs.connectorOf('CP1', 1)?.limitInForce?.limitA, 16);
+      assert.deepEqual(seen, [16], 'published with the connector state');
+      const first = cs.connectorOf('CP1', 1)?.limitInForce?.since ?? '';
+      // The same limit again is confirmed again: from now on, too.
+      assert.equal((await manager.apply(setPoint(16)))[0]?.outcome, 'duplicate');
+      assert.ok((cs.connectorOf('CP1', 1)?.limitInForce?.since ?? '') >= first);
+      assert.deepEqual(seen, [16, 16]);
+      refuseProfiles(cp, () => true);
+      assert.equal((await manager.apply(setPoint(8)))[0]?.outcome, 'failed');
+      assert.equal(cs.connectorOf('CP1', 1)?.limitInForce?.limitA, 16, 'a refused limit is not in force');
     });
 
     it('sends decreases at once and holds an increase until 10 s after the last change', async () => {
