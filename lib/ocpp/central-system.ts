@@ -10,6 +10,7 @@ import type {
   CentralSystemEvents,
   CentralSystemState,
   ChargePointInfo,
+  ChargerTraffic,
   OwnEvent,
   OwnListener,
   PortListener,
@@ -60,6 +61,8 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   private handlers: ChargePointHandlers | undefined;
   private readonly connections: LiveConnections;
   private readonly flowRequests = new FlowRequestHandlers();
+  /** The room between the chargers and the central system's own answers, if any (interpose). */
+  private traffic: ChargerTraffic | undefined;
   /** When each charger's latest answer to a command arrived: from then on the limit it confirmed is in force. */
   private readonly lastAnswerAt = new Map<string, string>();
   private currentState: CentralSystemState = 'stopped';
@@ -99,7 +102,14 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       chargePointOptions: (id) => this.chargePointOptions(id),
       isAccepted: (id) => this.admission.isAccepted(id),
       deadAfterMs: (id) => this.deadAfterMs(id),
-      handle: (action, request, connection) => this.requireHandlers().handle(action, request, connection),
+      handle: (action, request, connection) => {
+        const handlers = this.requireHandlers();
+        const traffic = this.traffic;
+        if (!traffic) return handlers.handle(action, request, connection);
+        return traffic.request(connection.identity, action, request, (forLocal, decided) =>
+          handlers.handle(action, forLocal, connection, decided),
+        );
+      },
       seen: (id) => this.charges.noteSeen(id),
       emit: (event: keyof CentralSystemEvents, payload: unknown) => this.emit(event, payload as never),
     });
@@ -243,7 +253,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     chargePointId: string,
     action: A,
     request: OcppRequest<A>,
-    options: { timeoutMs?: number } = {},
+    options: { timeoutMs?: number; verbatim?: boolean } = {},
   ): Promise<OcppResponse<A>> {
     const connection = this.connections.get(chargePointId);
     if (!connection?.isOpen) {
@@ -256,7 +266,13 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     }
     let response: OcppResponse<A>;
     try {
-      response = await connection.call(action, request, options.timeoutMs);
+      // ampflow's own commands speak of transactions by the ledger's ids; `verbatim` (a command
+      // relayed from an upstream backend) already speaks the charger's.
+      const sent =
+        this.traffic && !options.verbatim
+          ? (this.traffic.command(chargePointId, action, request) as OcppRequest<A>)
+          : request;
+      response = await connection.call(action, sent, options.timeoutMs);
       this.lastAnswerAt.set(
         chargePointId,
         new Date(connection.answeredAtMs ?? this.clock.now()).toISOString(),
@@ -283,6 +299,19 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     const confirmedAt = this.nowIso();
     state.limitInForce = { limitA, since: this.lastAnswerAt.get(chargePointId) ?? confirmedAt, confirmedAt };
     this.emit('connector', state);
+  }
+
+  /**
+   * Puts a room between the chargers and this central system's own answers (lib/upstream). One at
+   * a time; returns the function that removes it.
+   */
+  interpose(traffic: ChargerTraffic): () => void {
+    if (this.traffic)
+      throw new Error('another room already stands between the chargers and this central system');
+    this.traffic = traffic;
+    return () => {
+      if (this.traffic === traffic) this.traffic = undefined;
+    };
   }
 
   // ---- flow decisions, id tags, records --------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { ChargePointEvents, ConnectorState } from '../contracts';
+import type { CentralSystemAction, ChargePointAction } from './actions';
 import type { ChargerRecord } from './central-state';
 import type { Violation } from './validation';
 
@@ -71,3 +72,21 @@ export interface CentralSystemEvents extends ChargePointEventArgs {
 export type OwnEvent = Exclude<keyof CentralSystemEvents, keyof ChargePointEvents>;
 export type OwnListener<E extends OwnEvent> = (...args: CentralSystemEvents[E]) => void;
 export type PortListener<E extends keyof ChargePointEvents> = (payload: ChargePointEvents[E]) => void;
+
+/**
+ * A room that stands between the chargers and the central system's own answers (lib/upstream: the
+ * operator's backend kept). `request` gets every CALL from a charger and answers it, with the
+ * central system's own handling in `local` (which keeps the state, the ledger and the events as
+ * always; `decided` is an answer decided elsewhere that it records instead of deciding itself).
+ * `command` gets each of ampflow's own commands on its way to a charger and returns the request as
+ * that charger must see it (its transaction ids may differ from the ledger's).
+ */
+export interface ChargerTraffic {
+  request(
+    chargePointId: string,
+    action: ChargePointAction,
+    request: unknown,
+    local: (request: unknown, decided?: unknown) => Promise<unknown>,
+  ): Promise<unknown>;
+  command(chargePointId: string, action: CentralSystemAction, request: unknown): unknown;
+}

@@ -16,6 +16,7 @@ import {
 } from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { UnknownChargePointPolicy } from './handshake';
+import type { IdTagInfo } from './id-tags';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
 import { parseMeterValues } from './meter-values';
 import type { TransactionLedger } from './transactions';
@@ -58,6 +59,12 @@ export interface HandlersHost extends Pick<ChargePointPort, 'call'> {
  * the central system's state in step. Each handler returns the response; the `message` event
  * carries the request in the package's shapes to the flows.
  */
+/** An answer decided by somebody else (the operator's backend), as the charger is to get it. */
+interface Decided {
+  idTagInfo?: IdTagInfo;
+  [field: string]: unknown;
+}
+
 export class ChargePointHandlers {
   /** Meter-value warnings already logged, per charger, so a recurring one is logged once. */
   private readonly loggedWarnings = new Map<string, Set<string>>();
@@ -69,14 +76,26 @@ export class ChargePointHandlers {
     private readonly authorizer: Authorizer,
   ) {}
 
+  /**
+   * Answers a charger's CALL and records what it changes. `decided` is an answer decided elsewhere
+   * (the operator's backend, lib/upstream): it is recorded and returned instead of a decision of
+   * this central system's own (authorization, DataTransfer); the bookkeeping is the same.
+   */
   async handle(
     action: ChargePointAction,
     request: unknown,
     connection: ChargePointConnection,
+    decided?: unknown,
   ): Promise<unknown> {
     const chargePointId = connection.identity;
     const receivedAt = this.cs.nowIso();
-    const { response, payload } = await this.answer(action, request as never, chargePointId, receivedAt);
+    const { response, payload } = await this.answer(
+      action,
+      request as never,
+      chargePointId,
+      receivedAt,
+      decided as Decided | undefined,
+    );
     this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
     return response;
   }
@@ -103,6 +122,7 @@ export class ChargePointHandlers {
     request: OcppRequests[ChargePointAction],
     chargePointId: string,
     receivedAt: string,
+    decided: Decided | undefined,
   ): Promise<{ response: unknown; payload: unknown }> {
     switch (action) {
       case 'BootNotification':
@@ -119,17 +139,30 @@ export class ChargePointHandlers {
         return this.meterValues(chargePointId, request as OcppRequest<'MeterValues'>, receivedAt);
       case 'Authorize': {
         const { idTag } = request as OcppRequest<'Authorize'>;
-        const decision = await this.authorizer.authorize(chargePointId, idTag);
+        const decision = decided?.idTagInfo
+          ? { idTagInfo: decided.idTagInfo, decidedBy: 'upstream' }
+          : await this.authorizer.authorize(chargePointId, idTag);
         return {
           response: { idTagInfo: decision.idTagInfo },
           payload: { chargePointId, idTag, ...decision },
         };
       }
       case 'StartTransaction':
-        return this.startTransaction(chargePointId, request as OcppRequest<'StartTransaction'>, receivedAt);
+        return this.startTransaction(
+          chargePointId,
+          request as OcppRequest<'StartTransaction'>,
+          receivedAt,
+          decided,
+        );
       case 'StopTransaction':
-        return this.stopTransaction(chargePointId, request as OcppRequest<'StopTransaction'>, receivedAt);
+        return this.stopTransaction(
+          chargePointId,
+          request as OcppRequest<'StopTransaction'>,
+          receivedAt,
+          decided,
+        );
       case 'DataTransfer':
+        if (decided) return { response: decided, payload: { chargePointId, ...(request as object) } };
         return this.flowOrFallback('DataTransfer', request as OcppRequest<'DataTransfer'>, chargePointId, {
           status: 'UnknownVendorId',
         });
@@ -227,8 +260,11 @@ export class ChargePointHandlers {
     chargePointId: string,
     request: OcppRequest<'StartTransaction'>,
     receivedAt: string,
+    decided: Decided | undefined,
   ) {
-    const decision = await this.authorizer.authorizeStart(chargePointId, request.connectorId, request.idTag);
+    const decision: { idTagInfo: IdTagInfo; priority?: number } = decided?.idTagInfo
+      ? { idTagInfo: decided.idTagInfo }
+      : await this.authorizer.authorizeStart(chargePointId, request.connectorId, request.idTag);
     const result = await this.ledger.start(
       chargePointId,
       request,
@@ -267,6 +303,7 @@ export class ChargePointHandlers {
     chargePointId: string,
     request: OcppRequest<'StopTransaction'>,
     receivedAt: string,
+    decided: Decided | undefined,
   ) {
     let readings: Reading[] = [];
     if (request.transactionData) {
@@ -290,9 +327,10 @@ export class ChargePointHandlers {
     if (state) this.cs.emit('connector', state);
     if (result.session) this.cs.emit('session', result.session);
     const response =
-      request.idTag === undefined
+      decided ??
+      (request.idTag === undefined
         ? {}
-        : { idTagInfo: await this.authorizer.stopIdTagInfo(chargePointId, request.idTag) };
+        : { idTagInfo: await this.authorizer.stopIdTagInfo(chargePointId, request.idTag) });
     const payload = result.session
       ? { ...result.session, readings }
       : { chargePointId, transactionId: request.transactionId, duplicate: true };

@@ -1,0 +1,211 @@
+import { EventEmitter } from 'node:events';
+import { RPCClient } from 'ocpp-rpc';
+import type { Clock, TimerHandle } from '../clock';
+import type { Logger } from '../log';
+import type { OcppAction } from '../ocpp/messages';
+import type { RpcClientOptions } from '../ocpp/rpc-types';
+import { findViolation, isOcppAction, ocppError } from '../ocpp/validation';
+import { type UpstreamSettings, upstreamEndpoint } from './settings';
+
+/** The link's state: `connecting` (first try or between tries), `open`, `closed` (for good). */
+export type LinkState = 'connecting' | 'open' | 'closed';
+
+/** A CALL from the upstream backend to the charger; resolves with the answer it gets back. */
+export type UpstreamCallHandler = (action: OcppAction, request: unknown) => Promise<unknown>;
+
+export interface UpstreamLinkOptions {
+  identity: string;
+  settings: UpstreamSettings;
+  clock: Clock;
+  log: Logger;
+  /** Answers the upstream's CALLs (forwarded to the charger by the proxy). */
+  handle: UpstreamCallHandler;
+}
+
+/** Thrown by `call` when the upstream is not connected or did not answer: the proxy decides locally. */
+export class UpstreamUnreachable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpstreamUnreachable';
+  }
+}
+
+/**
+ * One charger's connection to its upstream OCPP backend, as that charger: the same identity, the
+ * sub-protocol ocpp1.6, its upstream password (Basic auth, security profile 1/2) and TLS material
+ * (profile 2/3). It reconnects on its own with exponential backoff and jitter on the injected
+ * clock; `call` never waits for a connection (a charger's request must not hang on an absent
+ * backend). Both directions are checked against the OCPP 1.6 schemas: the upstream gets nothing
+ * invalid from us, and an invalid answer of the upstream is not passed on.
+ *
+ * Events: `up`, `down` ({ reason }), `state` (LinkState).
+ */
+export class UpstreamLink extends EventEmitter {
+  readonly identity: string;
+  private readonly options: UpstreamLinkOptions;
+  private client: RPCClient | undefined;
+  private current: LinkState = 'connecting';
+  private attempt = 0;
+  private retryTimer: TimerHandle | undefined;
+  /** The last failure logged, so a backend that stays away is logged once per cause. */
+  private lastFailure: string | undefined;
+
+  constructor(options: UpstreamLinkOptions) {
+    super();
+    this.options = options;
+    this.identity = options.identity;
+  }
+
+  get state(): LinkState {
+    return this.current;
+  }
+
+  get isOpen(): boolean {
+    return this.current === 'open';
+  }
+
+  /** Starts connecting (and reconnecting until `close`). */
+  start(): void {
+    if (this.current === 'closed' || this.client) return;
+    this.connect();
+  }
+
+  /** Sends a CALL upstream; rejects with UpstreamUnreachable when it cannot be delivered or answered. */
+  async call(action: OcppAction, request: unknown, timeoutMs?: number): Promise<unknown> {
+    const client = this.client;
+    if (!client || this.current !== 'open') {
+      throw new UpstreamUnreachable(`upstream of ${this.identity} is not connected`);
+    }
+    const violation = findViolation(action, 'request', request);
+    if (violation) throw ocppError(violation.errorCode, `${action} for upstream: ${violation.summary}`);
+    let response: unknown;
+    try {
+      response = await client.call(action, request, {
+        callTimeoutMs: timeoutMs ?? this.options.settings.callTimeoutMs,
+      });
+    } catch (err) {
+      const code = (err as { rpcErrorCode?: string }).rpcErrorCode;
+      // A CALLERROR is the backend's answer; anything else (timeout, disconnect) is unreachable.
+      if (code && !/disconnect|timeout/i.test((err as Error).message)) throw err;
+      throw new UpstreamUnreachable(
+        `upstream of ${this.identity} did not answer ${action}: ${(err as Error).message || (err as Error).name}`,
+      );
+    }
+    const answerViolation = findViolation(action, 'response', response);
+    if (answerViolation) {
+      throw ocppError(
+        'FormationViolation',
+        `upstream of ${this.identity} answered ${action} with an invalid response: ${answerViolation.summary}`,
+      );
+    }
+    return response;
+  }
+
+  /** Closes the link for good (the charger left, or the proxy stops). */
+  async close(): Promise<void> {
+    if (this.current === 'closed') return;
+    this.setState('closed');
+    this.options.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client
+      ?.close({ code: 1000, reason: 'Charger disconnected', awaitPending: false })
+      .catch(() => undefined);
+  }
+
+  private connect(): void {
+    const { settings, identity, log } = { ...this.options, identity: this.identity };
+    const client = new RPCClient(clientOptions(identity, settings));
+    this.client = client;
+    client.handle(async ({ method, params }: { method?: string; params?: unknown }) => {
+      const action = method ?? '';
+      if (!isOcppAction(action)) throw ocppError('NotImplemented', `${action} is not an OCPP 1.6 action`);
+      const violation = findViolation(action, 'request', params);
+      if (violation) throw ocppError(violation.errorCode, `${action} request: ${violation.summary}`);
+      return (await this.options.handle(action, params)) as Record<string, unknown>;
+    });
+    client.once('close', ({ code, reason }: { code: number; reason: string | Buffer }) => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      this.lost(`closed (${code}${String(reason) ? ` ${String(reason)}` : ''})`);
+    });
+    client.connect().then(
+      () => {
+        if (this.client !== client || this.current === 'closed') {
+          client.close({ force: true }).catch(() => undefined);
+          return;
+        }
+        this.attempt = 0;
+        if (this.lastFailure) log.info(`upstream of ${identity} is connected again`);
+        this.lastFailure = undefined;
+        this.setState('open');
+        this.emit('up');
+      },
+      (err: Error) => {
+        if (this.client !== client) return;
+        this.client = undefined;
+        this.lost(describeFailure(err));
+      },
+    );
+  }
+
+  /** The connection failed or dropped: tell, and try again after the backoff. */
+  private lost(reason: string): void {
+    if (this.current === 'closed') return;
+    const wasOpen = this.current === 'open';
+    this.setState('connecting');
+    if (wasOpen) this.emit('down', { reason });
+    if (reason !== this.lastFailure) {
+      this.options.log.warn(`upstream of ${this.identity}: ${reason}; trying again with backoff`);
+      this.lastFailure = reason;
+    }
+    const { initialDelayMs, maxDelayMs } = this.options.settings.reconnect;
+    const base = Math.min(maxDelayMs, initialDelayMs * 2 ** this.attempt);
+    this.attempt += 1;
+    // Jitter: chargers that lost one backend together do not all come back in the same instant.
+    const delay = Math.round(base * (0.5 + Math.random() * 0.5));
+    this.retryTimer = this.options.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.current !== 'closed') this.connect();
+    }, delay);
+  }
+
+  private setState(state: LinkState): void {
+    if (this.current === state) return;
+    this.current = state;
+    this.emit('state', state);
+  }
+}
+
+function clientOptions(identity: string, settings: UpstreamSettings): RpcClientOptions {
+  const tls = settings.tls;
+  return {
+    identity,
+    endpoint: upstreamEndpoint(settings.url),
+    protocols: ['ocpp1.6'],
+    ...(settings.password === undefined ? {} : { password: settings.password }),
+    reconnect: false,
+    strictMode: false,
+    callTimeoutMs: settings.callTimeoutMs,
+    pingIntervalMs: settings.pingIntervalMs,
+    ...(tls
+      ? {
+          wsOpts: {
+            ...(tls.ca ? { ca: tls.ca } : {}),
+            ...(tls.cert ? { cert: tls.cert } : {}),
+            ...(tls.key ? { key: tls.key } : {}),
+          },
+        }
+      : {}),
+  } as RpcClientOptions;
+}
+
+/** A failed connection in words, without any secret (the URL carries no password). */
+function describeFailure(err: Error): string {
+  const status = /Unexpected server response: (\d+)/.exec(err.message)?.[1];
+  if (status === '401') return 'the backend refused the password (HTTP 401)';
+  if (status) return `the backend answered the WebSocket handshake with HTTP ${status}`;
+  const code = (err as { code?: string }).code;
+  return `cannot connect (${code ?? err.message})`;
+}

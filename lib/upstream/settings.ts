@@ -1,0 +1,182 @@
+import { ConfigError, parseNumber } from '../config-error';
+import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction } from '../ocpp/actions';
+
+/**
+ * The settings of the upstream proxy (keep the operator's backend): where each charger's upstream
+ * is, how ampflow speaks to it as that charger, who decides what, and what the upstream may not do.
+ */
+
+/** The charger's requests whose answer somebody must decide (the others are answered the same by anyone). */
+export const DECIDED_ACTIONS = [
+  'BootNotification',
+  'Authorize',
+  'StartTransaction',
+  'StopTransaction',
+  'DataTransfer',
+] as const;
+export type DecidedAction = (typeof DECIDED_ACTIONS)[number];
+
+/**
+ * `upstream`: the upstream's answer goes to the charger while it is reachable and has nothing
+ * queued; else ampflow answers and the request goes upstream later. `local`: ampflow answers, the
+ * upstream is told afterwards.
+ */
+export type Decider = 'upstream' | 'local';
+
+export type IdTagCase = 'asIs' | 'upper' | 'lower';
+
+export interface UpstreamSettings {
+  /** `ws://` or `wss://` URL; `{identity}` at its end (or nothing: the identity is appended, OCPP-J 1.6 §3.1). */
+  url: string;
+  /** The chargers' upstream password (Basic auth, security profiles 1 and 2); a credential. */
+  password?: string;
+  /** TLS: the operator's CA, and a client certificate and key for security profile 3 (PEM). */
+  tls?: { ca?: string; cert?: string; key?: string };
+  decide: Record<DecidedAction, Decider>;
+  /** The upstream's commands that are refused (answered NotSupported, never sent to the charger). */
+  refuse: CentralSystemAction[];
+  /** Configuration keys the upstream may not change (ampflow relies on them): refused with Rejected. */
+  protectedKeys: string[];
+  /** How id tags are spelt for the upstream (some providers want upper case). */
+  idTagCase: IdTagCase;
+  /** How long a charger's request waits for the upstream's decision before ampflow decides (ms). */
+  decideWithinMs: number;
+  callTimeoutMs: number;
+  pingIntervalMs: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+}
+
+/**
+ * Refused by default: smart charging from the upstream is not composed with the load manager's
+ * limit yet, and a TxProfile at a higher stack level would override it (a breaker's limit lost).
+ */
+export const DEFAULT_REFUSED: readonly CentralSystemAction[] = ['SetChargingProfile', 'ClearChargingProfile'];
+
+/** Keys the load manager and the charging-profile manager rely on. */
+export const DEFAULT_PROTECTED_KEYS: readonly string[] = [
+  'MeterValueSampleInterval',
+  'MeterValuesSampledData',
+  'ClockAlignedDataInterval',
+  'ChargeProfileMaxStackLevel',
+  'maxIntensitySocket',
+];
+
+export const UPSTREAM_DEFAULTS = {
+  decideWithinMs: 10_000,
+  callTimeoutMs: 30_000,
+  pingIntervalMs: 30_000,
+  initialDelayMs: 1_000,
+  maxDelayMs: 60_000,
+} as const;
+
+/** Reads the settings as typed in the editor or on the command line; errors name the field. */
+export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSettings {
+  const url = String(raw.url ?? '').trim();
+  upstreamEndpoint(url);
+  const decide = Object.fromEntries(DECIDED_ACTIONS.map((action) => [action, 'upstream'])) as Record<
+    DecidedAction,
+    Decider
+  >;
+  const given = (raw.decide ?? {}) as Record<string, unknown>;
+  for (const [action, decider] of Object.entries(given)) {
+    if (!(DECIDED_ACTIONS as readonly string[]).includes(action)) {
+      throw new ConfigError(`upstream.decide.${action}`, `not one of ${DECIDED_ACTIONS.join(', ')}`);
+    }
+    if (decider !== 'upstream' && decider !== 'local') {
+      throw new ConfigError(
+        `upstream.decide.${action}`,
+        `"${String(decider)}" is neither upstream nor local`,
+      );
+    }
+    decide[action as DecidedAction] = decider;
+  }
+  const refuse = list(raw.refuse, 'upstream.refuse', [...DEFAULT_REFUSED]);
+  for (const action of refuse) {
+    if (!(CENTRAL_SYSTEM_ACTIONS as readonly string[]).includes(action)) {
+      throw new ConfigError('upstream.refuse', `${action} is not a command a central system sends`);
+    }
+  }
+  const idTagCase = (raw.idTagCase ?? 'asIs') as IdTagCase;
+  if (!['asIs', 'upper', 'lower'].includes(idTagCase)) {
+    throw new ConfigError('upstream.idTagCase', `"${String(idTagCase)}" is not asIs, upper or lower`);
+  }
+  const password = raw.password === undefined || raw.password === '' ? undefined : String(raw.password);
+  const tls = raw.tls as UpstreamSettings['tls'] | undefined;
+  return {
+    url,
+    ...(password === undefined ? {} : { password }),
+    ...(tls && (tls.ca || tls.cert || tls.key) ? { tls } : {}),
+    decide,
+    refuse: refuse as CentralSystemAction[],
+    protectedKeys: list(raw.protectedKeys, 'upstream.protectedKeys', [...DEFAULT_PROTECTED_KEYS]),
+    idTagCase,
+    decideWithinMs: parseNumber('upstream.decideWithinMs', raw.decideWithinMs, {
+      fallback: UPSTREAM_DEFAULTS.decideWithinMs,
+      min: 100,
+      max: 60_000,
+      unit: 'ms',
+    }),
+    callTimeoutMs: parseNumber('upstream.callTimeoutMs', raw.callTimeoutMs, {
+      fallback: UPSTREAM_DEFAULTS.callTimeoutMs,
+      min: 100,
+      max: 300_000,
+      unit: 'ms',
+    }),
+    pingIntervalMs: parseNumber('upstream.pingIntervalMs', raw.pingIntervalMs, {
+      fallback: UPSTREAM_DEFAULTS.pingIntervalMs,
+      min: 0,
+      max: 3_600_000,
+      unit: 'ms',
+    }),
+    reconnect: {
+      initialDelayMs: parseNumber('upstream.reconnect.initialDelayMs', raw.initialDelayMs, {
+        fallback: UPSTREAM_DEFAULTS.initialDelayMs,
+        min: 10,
+        max: 600_000,
+        unit: 'ms',
+      }),
+      maxDelayMs: parseNumber('upstream.reconnect.maxDelayMs', raw.maxDelayMs, {
+        fallback: UPSTREAM_DEFAULTS.maxDelayMs,
+        min: 10,
+        max: 3_600_000,
+        unit: 'ms',
+      }),
+    },
+  };
+}
+
+/**
+ * The endpoint ocpp-rpc connects to for `identity` (it appends `/<identity>` itself): the URL
+ * without its trailing `{identity}`. A template with `{identity}` elsewhere cannot be served.
+ */
+export function upstreamEndpoint(template: string): string {
+  if (!/^wss?:\/\/[^/\s]+/.test(template)) {
+    throw new ConfigError('upstream.url', `"${template}" is not a ws:// or wss:// URL`);
+  }
+  const at = template.indexOf('{identity}');
+  if (at === -1) return template.replace(/\/+$/, '');
+  if (at !== template.length - '{identity}'.length || template.indexOf('{identity}', at + 1) !== -1) {
+    throw new ConfigError(
+      'upstream.url',
+      `{identity} must end the URL (OCPP-J 1.6 §3.1: the charger's identity is the last path segment): ${template}`,
+    );
+  }
+  return template.slice(0, at).replace(/\/+$/, '');
+}
+
+/** An id tag as the upstream wants it spelt. */
+export function spellIdTag(idTag: string, idTagCase: IdTagCase): string {
+  if (idTagCase === 'upper') return idTag.toUpperCase();
+  if (idTagCase === 'lower') return idTag.toLowerCase();
+  return idTag;
+}
+
+function list(value: unknown, field: string, fallback: string[]): string[] {
+  if (value === undefined || value === null || value === '') return fallback;
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(/[\s,]+/);
+  const cleaned = items.map((item) => item.trim()).filter((item) => item.length > 0);
+  if (cleaned.some((item) => !/^[A-Za-z0-9_.-]+$/.test(item))) {
+    throw new ConfigError(field, `expected names separated by commas, got "${String(value)}"`);
+  }
+  return cleaned;
+}

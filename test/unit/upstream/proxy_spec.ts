@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../../lib/clock';
+import { UpstreamProxy } from '../../../lib/upstream/proxy';
+import { parseUpstreamSettings } from '../../../lib/upstream/settings';
+import { until, waitFor } from '../../support/events';
+import { UpstreamBackend } from '../../support/upstream-backend';
+import { allSessions, type InteropChargePoint, useInterop } from '../interop/support';
+
+/**
+ * Keep the operator's backend (issue #14): ampflow's central system between the strict charge-point
+ * simulator and an operator's backend that is not ampflow (a bare ocpp-rpc server in strict mode),
+ * over real WebSockets on 127.0.0.1. The proxy's reconnect timers run on a ManualClock.
+ */
+
+type Call = { identity: string; action: string; params: Record<string, unknown> };
+
+describe('upstream proxy: keep the operator’s backend', () => {
+  const interop = useInterop();
+  const backends: UpstreamBackend[] = [];
+  const proxies: UpstreamProxy[] = [];
+  // After the simulators hang up (useInterop's hook runs first) and before the central systems stop.
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
+  });
+
+  async function site(settings: Record<string, unknown> = {}) {
+    const backend = new UpstreamBackend();
+    backends.push(backend);
+    await backend.start();
+    const cs = await interop.harness().centralSystem();
+    const proxyClock = new ManualClock();
+    const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: backend.url, ...settings }), {
+      clock: proxyClock,
+    });
+    proxies.push(proxy);
+    const { cp, clock } = interop.simulator(cs, 'CP1', { configuration: { MeterValueSampleInterval: 10 } });
+    return { backend, cs, proxy, proxyClock, cp, clock };
+  }
+
+  const backendGot = (backend: UpstreamBackend, accept: (call: Call) => boolean) =>
+    waitFor<[Call]>(backend, 'call', accept);
+
+  async function charging(cp: InteropChargePoint, idTag = 'TAG-1'): Promise<number> {
+    cp.plugIn(1, { maxCurrentA: 16 });
+    await cp.startTransaction(1, idTag);
+    await cp.whenIdle();
+    return cp.connector(1).transaction?.transactionId as number;
+  }
+
+  it('passes a whole session to the backend: the charger gets the backend’s transaction id, ampflow keeps its own ledger', async () => {
+    const { backend, cs, cp, clock } = await site();
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    assert.equal((await booted)[0].identity, 'CP1', 'the backend sees the charger as itself');
+
+    const chargerId = await charging(cp);
+    assert.equal(chargerId, 7001, 'the backend’s transaction id');
+    const [open] = cs.openTransactions();
+    assert.ok(open && open.transactionId !== 7001, 'ampflow’s ledger keeps its own id');
+    assert.equal(cs.connectorOf('CP1', 1)?.transaction?.transactionId, open?.transactionId);
+
+    const metered = backendGot(backend, (c) => c.action === 'MeterValues' && c.params.transactionId === 7001);
+    clock.advance(10_000);
+    await metered;
+
+    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
+    await cp.stopTransaction(1);
+    await cp.whenIdle();
+    assert.equal((await stopped)[0].params.transactionId, 7001);
+    const sessions = await allSessions(cs);
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0]?.transactionId, open?.transactionId);
+    assert.deepEqual(
+      backend.of('StartTransaction').map((c) => c.params.idTag),
+      ['TAG-1'],
+      'the start went upstream once',
+    );
+    assert.deepEqual(backend.badMessages, [], 'the strict backend found nothing invalid');
+  });
+
+  it('passes the backend’s commands to the charger with its ids, refuses what the settings refuse, keeps ampflow’s own commands working', async () => {
+    const { backend, cs, cp } = await site();
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    await charging(cp);
+
+    const configuration = (await backend.call('CP1', 'GetConfiguration', { key: ['HeartbeatInterval'] })) as {
+      configurationKey: { key: string }[];
+    };
+    assert.deepEqual(
+      configuration.configurationKey.map((k) => k.key),
+      ['HeartbeatInterval'],
+    );
+    // A key ampflow relies on is not the backend's to change; another one is.
+    assert.deepEqual(
+      await backend.call('CP1', 'ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '900' }),
+      { status: 'Rejected' },
+    );
+    assert.deepEqual(
+      await backend.call('CP1', 'ChangeConfiguration', { key: 'HeartbeatInterval', value: '120' }),
+      {
+        status: 'Accepted',
+      },
+    );
+    // Smart charging from the backend is refused until it is composed with the load manager's limit.
+    await assert.rejects(
+      backend.call('CP1', 'SetChargingProfile', {
+        connectorId: 1,
+        csChargingProfiles: {
+          chargingProfileId: 99,
+          stackLevel: 9,
+          chargingProfilePurpose: 'TxDefaultProfile',
+          chargingProfileKind: 'Relative',
+          chargingSchedule: {
+            chargingRateUnit: 'A',
+            chargingSchedulePeriod: [{ startPeriod: 0, limit: 32 }],
+          },
+        },
+      }),
+      (err: Error & { rpcErrorCode?: string }) => err.rpcErrorCode === 'NotSupported',
+    );
+
+    // ampflow's own command speaks of the ledger's id; the charger knows the backend's.
+    const [open] = cs.openTransactions();
+    assert.deepEqual(
+      await cs.call('CP1', 'RemoteStopTransaction', { transactionId: open?.transactionId as number }),
+      { status: 'Accepted' },
+    );
+    await cp.whenIdle();
+    assert.equal(cp.connector(1).transaction, undefined, 'the charger stopped its transaction');
+    const stop = backend.of('StopTransaction')[0];
+    assert.equal(stop?.params.transactionId, 7001);
+    assert.equal(stop?.params.reason, 'Remote');
+    assert.deepEqual(backend.badMessages, []);
+  });
+
+  it('keeps charging while the backend is away, then replays the session to it in order, once, with the backend’s id', async () => {
+    const { backend, cs, proxy, proxyClock, cp, clock } = await site();
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    await backend.stop();
+    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+
+    const chargerId = await charging(cp);
+    const [open] = cs.openTransactions();
+    assert.equal(chargerId, open?.transactionId, 'ampflow answered with its own id; the car charges');
+    clock.advance(10_000);
+    await cp.whenIdle();
+    await cp.stopTransaction(1);
+    await cp.whenIdle();
+    assert.ok((proxy.status()[0]?.queued ?? 0) >= 3, 'start, meter values and stop wait for the backend');
+
+    await backend.start();
+    const replayed = backendGot(backend, (c) => c.action === 'StopTransaction');
+    proxyClock.advance(60_000);
+    await replayed;
+    await until(() => proxy.status()[0]?.queued === 0, [[proxy, 'drained']], 5000);
+    const upstream = backend.calls.filter((c) =>
+      ['StartTransaction', 'MeterValues', 'StopTransaction'].includes(c.action),
+    );
+    const actions = upstream.map((c) => c.action);
+    assert.equal(actions[0], 'StartTransaction');
+    assert.equal(actions[actions.length - 1], 'StopTransaction');
+    assert.equal(actions.filter((a) => a === 'StartTransaction').length, 1, 'once');
+    assert.ok(
+      upstream.slice(1).every((c) => c.params.transactionId === 7001),
+      `the backend’s id on every later message: ${JSON.stringify(upstream.map((c) => c.params.transactionId))}`,
+    );
+    assert.equal(backend.of('BootNotification').length, 2, 'the charger introduced again on the new link');
+    assert.equal(proxy.status()[0]?.queued, 0);
+    assert.deepEqual(backend.badMessages, []);
+  });
+});
