@@ -57,6 +57,16 @@ export interface CliIo {
   err(line: string): void;
 }
 
+/**
+ * A room that adds options to `ampflow-cs` (the upstream proxy does): its options, their lines
+ * in --help, and what to do with them once the central system listens.
+ */
+export interface CliExtension {
+  options: Record<string, { type: 'string' | 'boolean' }>;
+  help: string;
+  attach(cs: CentralSystem, values: Record<string, string | boolean | undefined>, log: Logger): void;
+}
+
 const consoleIo: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line) };
 
 /**
@@ -66,15 +76,18 @@ const consoleIo: CliIo = { out: (line) => console.log(line), err: (line) => cons
 export async function startCentralSystemCli(
   argv: string[],
   io: CliIo = consoleIo,
+  extension?: CliExtension,
 ): Promise<CentralSystem | undefined> {
   let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
   try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { ...OPTIONS, ...extension?.options }, strict: true }) as {
+      values: typeof values;
+    });
   } catch (err) {
     throw new ConfigError('command line', (err as Error).message);
   }
   if (values.help) {
-    io.out(HELP);
+    io.out(extension ? HELP.replace('\n\nChargers dial', `\n${extension.help}\n\nChargers dial`) : HELP);
     return undefined;
   }
   const readOption = (option: string, path: string | undefined) => {
@@ -154,6 +167,12 @@ export async function startCentralSystemCli(
       throw new ConfigError(optionName(err.field), err.message.replace(/^[^:]+: /, ''));
     throw err;
   }
+  try {
+    extension?.attach(cs, values as Record<string, string | boolean | undefined>, log);
+  } catch (err) {
+    await cs.stop();
+    throw err;
+  }
   return cs;
 }
 
@@ -194,10 +213,10 @@ function stamp(): string {
 }
 
 /** The `ampflow-cs` program: runs until Ctrl-C, then closes every connection cleanly. */
-export async function runCentralSystemCli(argv: string[]): Promise<void> {
+export async function runCentralSystemCli(argv: string[], extension?: CliExtension): Promise<void> {
   let cs: CentralSystem | undefined;
   try {
-    cs = await startCentralSystemCli(argv);
+    cs = await startCentralSystemCli(argv, consoleIo, extension);
   } catch (err) {
     console.error(`ampflow-cs: ${(err as Error).message}`);
     if (err instanceof ConfigError) console.error('ampflow-cs --help lists the options');

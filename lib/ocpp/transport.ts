@@ -62,7 +62,7 @@ export function loadTlsMaterial(settings: TlsSettings, needsCa: boolean): TlsMat
  * the path is not repeated either when no file has that name: the value may be the key's base64
  * body pasted without its -----BEGIN line.
  */
-function readPem(field: string, value: string, options: { secret?: boolean } = {}): Buffer {
+export function readPem(field: string, value: string, options: { secret?: boolean } = {}): Buffer {
   const text = value.trim();
   if (text === '') throw new ConfigError(field, 'is empty');
   if (text.includes('-----BEGIN')) return pemBlocks(field, text);

@@ -101,6 +101,12 @@ export class UpstreamProxy extends EventEmitter {
       () => cs.off('connect', onConnect),
       () => cs.off('disconnect', onDisconnect),
     );
+    // The central system stopping takes the chargers, so the links go too.
+    const onState = (state: string) => {
+      if (state === 'stopping' || state === 'stopped') void this.close();
+    };
+    cs.on('state', onState);
+    this.detach.push(() => cs.off('state', onState));
     for (const chargePointId of cs.connectedChargePoints()) this.open(chargePointId);
   }
 

@@ -1,5 +1,6 @@
 import { ConfigError, parseNumber } from '../config-error';
 import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction } from '../ocpp/actions';
+import { readPem } from '../ocpp/transport';
 
 /**
  * The settings of the upstream proxy (keep the operator's backend): where each charger's upstream
@@ -101,11 +102,24 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     throw new ConfigError('upstream.idTagCase', `"${String(idTagCase)}" is not asIs, upper or lower`);
   }
   const password = raw.password === undefined || raw.password === '' ? undefined : String(raw.password);
-  const tls = raw.tls as UpstreamSettings['tls'] | undefined;
+  const pem = (field: string, value: unknown, secret = false) =>
+    typeof value === 'string' && value.trim() !== ''
+      ? readPem(`upstream.${field}`, value, { secret }).toString('utf8')
+      : undefined;
+  const ca = pem('tlsCa', raw.tlsCa);
+  const cert = pem('tlsCertificate', raw.tlsCertificate);
+  const key = pem('tlsPrivateKey', raw.tlsPrivateKey, true);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(
+      'upstream.tlsCertificate',
+      'a client certificate needs its private key, and the key its certificate',
+    );
+  }
+  const tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
   return {
     url,
     ...(password === undefined ? {} : { password }),
-    ...(tls && (tls.ca || tls.cert || tls.key) ? { tls } : {}),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
     decide,
     refuse: refuse as CentralSystemAction[],
     protectedKeys: list(raw.protectedKeys, 'upstream.protectedKeys', [...DEFAULT_PROTECTED_KEYS]),

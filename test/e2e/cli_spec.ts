@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../support/events';
 import { freePort } from '../support/ports';
 import { type RunningProcess, run } from '../support/process';
 import { repoRoot } from '../support/repo';
+import { UpstreamBackend } from '../support/upstream-backend';
 
 const bin = (name: string) => join(repoRoot, 'dist', 'bin', `${name}.js`);
 
@@ -57,6 +59,49 @@ describe(`command-line tools (Node.js ${process.version})`, function () {
 
     const journal = readFileSync(join(dataDirectory, 'journal.jsonl'), 'utf8');
     assert.ok((journal.match(/"transactionStopped"/g) ?? []).length >= 6);
+  });
+
+  it('ampflow-cs --upstream passes every charger through to an operator’s backend (a strict ocpp-rpc server)', async () => {
+    const backend = new UpstreamBackend({ password: 'operator-secret' });
+    await backend.start();
+    try {
+      const passwordFile = join(dataDirectory, 'upstream-password');
+      writeFileSync(passwordFile, 'operator-secret\n');
+      const port = await freePort();
+      const cs = run(process.execPath, [
+        bin('ampflow-cs'),
+        ...['--host', '127.0.0.1', '--port', String(port), '--unknown', 'accept', '--accept-all-id-tags'],
+        ...['--upstream', backend.url, '--upstream-password', passwordFile, '--quiet'],
+      ]);
+      running.push(cs);
+      await cs.waitForLine(/OCPP 1\.6-J central system listening/);
+      const stopped = waitFor<[{ action: string }]>(
+        backend,
+        'call',
+        (c) => c.action === 'StopTransaction',
+        30000,
+      );
+      const sim = run(process.execPath, [
+        bin('ampflow-sim'),
+        ...['--url', `ws://127.0.0.1:${port}/`, '--count', '1', '--prefix', 'UP-'],
+        ...['--session-minutes', '0.02', '--gap-minutes', '0.01', '--meter-interval', '1'],
+      ]);
+      running.push(sim);
+      await cs.waitForLine(/UP-1 is connected to its upstream backend/);
+      await stopped;
+      assert.ok(backend.of('BootNotification', 'UP-1').length >= 1);
+      assert.ok(backend.of('StartTransaction', 'UP-1').length >= 1);
+      assert.deepEqual(
+        backend.handshakes.map((h) => h.password),
+        backend.handshakes.map(() => 'operator-secret'),
+      );
+      assert.deepEqual(backend.badMessages, []);
+      assert.equal((await sim.stop('SIGINT')).code, 0);
+      assert.equal((await cs.stop('SIGINT')).code, 0);
+      assert.ok(!cs.lines.join('\n').includes('operator-secret'), 'the password is never logged');
+    } finally {
+      await backend.stop();
+    }
   });
 
   it('ampflow-cs names the option at fault and exits 1', async () => {
