@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { CentralSystem } from '../lib/ocpp/central-system';
 import { parseSettings } from '../lib/ocpp/settings';
+import { UpstreamProxy } from '../lib/upstream/proxy';
+import { DECIDED_ACTIONS, parseUpstreamSettings } from '../lib/upstream/settings';
 import { registerCentralSystemRoutes } from './central-system-routes';
 import { registerChargersSidebarRoute, watchChargers } from './chargers-sidebar';
 import { useCatalog } from './shared/i18n';
@@ -37,6 +39,7 @@ export = (RED: NodeAPI): void => {
     };
 
     let centralSystem: CentralSystem;
+    let upstream: UpstreamProxy | undefined;
     try {
       const shared = def.listen === 'shared';
       const options = parseSettings({ ...def, ...(node.credentials ?? {}) }, { sharedServer: shared });
@@ -52,6 +55,22 @@ export = (RED: NodeAPI): void => {
       else node.warn(RED._('ampflow-central-system.warnings.noUserDir'));
       options.log = nodeLogger(node);
       centralSystem = new CentralSystem(options);
+      if (def.upstreamUrl?.trim()) {
+        // The operator's backend: every charger is passed through to it (lib/upstream).
+        const decider = def.upstreamDecides === 'local' ? 'local' : 'upstream';
+        const settings = parseUpstreamSettings({
+          url: def.upstreamUrl,
+          password: node.credentials?.upstreamPassword,
+          tlsCa: def.upstreamTlsCa,
+          tlsCertificate: def.upstreamTlsCertificate,
+          tlsPrivateKey: node.credentials?.upstreamTlsPrivateKey,
+          decide: Object.fromEntries(DECIDED_ACTIONS.map((action) => [action, decider])),
+          refuse: def.upstreamRefuse ?? undefined,
+          idTagCase: def.upstreamIdTagCase,
+        });
+        upstream = new UpstreamProxy(centralSystem, settings, { log: options.log });
+        node.upstream = upstream;
+      }
     } catch (err) {
       node.problem = (err as Error).message;
       node.error(`${RED._('ampflow-central-system.errors.notStarted')}: ${node.problem}`);
@@ -76,10 +95,12 @@ export = (RED: NodeAPI): void => {
     node.on('close', (_removed: boolean, done: () => void) => {
       clearTimeout(refreshTimer);
       stopWatching();
-      centralSystem.stop().then(done, (err: Error) => {
-        node.warn(err.message);
-        done();
-      });
+      Promise.resolve(upstream?.close())
+        .then(() => centralSystem.stop())
+        .then(done, (err: Error) => {
+          node.warn(err.message);
+          done();
+        });
     });
   }
 
@@ -93,6 +114,8 @@ export = (RED: NodeAPI): void => {
       passwords: { type: 'password' },
       tlsPrivateKey: { type: 'password' },
       tlsPassphrase: { type: 'password' },
+      upstreamPassword: { type: 'password' },
+      upstreamTlsPrivateKey: { type: 'password' },
     },
   });
   registerCentralSystemRoutes(RED);

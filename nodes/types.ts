@@ -1,6 +1,7 @@
 import type { Node, NodeDef } from 'node-red';
 import type { CentralSystem } from '../lib/ocpp/central-system';
 import type { CentralSystemSettings } from '../lib/ocpp/settings';
+import type { UpstreamProxy } from '../lib/upstream/proxy';
 
 /** A node that uses a central system and shows its state in its own status. */
 export interface CentralSystemUser {
@@ -11,6 +12,8 @@ export interface CentralSystemUser {
 export interface CentralSystemNode extends Node {
   /** Undefined when the node's settings are invalid (`problem` says why). */
   centralSystem?: CentralSystem;
+  /** The operator's backend proxy, when the node has a backend URL. */
+  upstream?: UpstreamProxy;
   /** Why the central system does not run: bad settings, a port in use, unreadable TLS files. */
   problem?: string;
   register(user: CentralSystemUser): void;
@@ -25,6 +28,15 @@ export interface CentralSystemNodeDef
   listen?: 'port' | 'shared';
   /** Empty: `<userDir>/ampflow/central-system-<node id>`. */
   dataDirectory?: string;
+  /** The operator's backend every charger is passed through to (lib/upstream); empty: none. */
+  upstreamUrl?: string;
+  upstreamTlsCa?: string;
+  upstreamTlsCertificate?: string;
+  /** Who decides Boot, Authorize, Start, Stop, DataTransfer: the backend while it answers, or ampflow. */
+  upstreamDecides?: 'upstream' | 'local';
+  /** The backend's commands refused, separated by commas. */
+  upstreamRefuse?: string;
+  upstreamIdTagCase?: 'asIs' | 'upper' | 'lower';
 }
 
 /** The secret settings, kept as Node-RED credentials (never in exported flows). */
@@ -32,4 +44,6 @@ export interface CentralSystemCredentials {
   passwords?: string;
   tlsPrivateKey?: string;
   tlsPassphrase?: string;
+  upstreamPassword?: string;
+  upstreamTlsPrivateKey?: string;
 }

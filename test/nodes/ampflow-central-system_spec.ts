@@ -12,6 +12,7 @@ import { waitFor } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';
+import { UpstreamBackend } from '../support/upstream-backend';
 import { listening, onTab, useHelperServer } from './fixtures';
 
 interface SpyCall {
@@ -83,6 +84,45 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
     await charger.close();
     const stranger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1', { password: 'wrong-password-000000' });
     await assert.rejects(stranger.connect(), /Unauthorized/);
+  });
+
+  it('passes each charger through to the operator’s backend as itself, with the backend password kept as a credential', async () => {
+    const backend = new UpstreamBackend({ password: 'cpo-password-1' });
+    await backend.start();
+    try {
+      const port = await freePort();
+      await helper.load(
+        centralSystemNode,
+        onTab(centralSystemConfig(port, { unknownChargePoints: 'accept', upstreamUrl: backend.url })),
+        { cs: { upstreamPassword: 'cpo-password-1' } },
+      );
+      const node = helper.getNode('cs') as CentralSystemNode;
+      await listening(node);
+      const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-UP');
+      const linked = waitFor(backend, 'client', (identity: string) => identity === 'CP-UP');
+      await charger.connect();
+      await linked;
+      const booted = waitFor<[{ action: string }]>(backend, 'call', (c) => c.action === 'BootNotification');
+      const answer = (await charger.call('BootNotification', {
+        chargePointVendor: 'Peer',
+        chargePointModel: 'Plain',
+      })) as { status: string; interval: number };
+      await booted;
+      assert.equal(answer.status, 'Accepted', 'the backend’s answer');
+      assert.equal(answer.interval, 300, 'the shorter of the backend’s 3600 s and ampflow’s own heartbeat');
+      assert.deepEqual(
+        node.upstream?.status().map((link) => [link.chargePointId, link.state]),
+        [['CP-UP', 'open']],
+      );
+      assert.deepEqual(
+        backend.handshakes.map((h) => [h.identity, h.password]),
+        [['CP-UP', 'cpo-password-1']],
+      );
+      await charger.close();
+    } finally {
+      await helper.unload();
+      await backend.stop();
+    }
   });
 
   it('keeps its state in the data folder', async () => {
