@@ -126,6 +126,12 @@ export interface ConnectorState {
    * decrease was followed only once the decrease is confirmed and the reading arrived after `since`.
    */
   limitInForce?: { limitA: number; since: string; confirmedAt: string };
+  /**
+   * What the charge-point operator's backend allows this connector now, in A per phase: its
+   * charging profiles, kept by ampflow and composed with the load manager's limit (lib/upstream).
+   * The load manager never gives the connector more.
+   */
+  operatorLimitA?: number;
 }
 
 /** What the load manager decides per connector; `limitA = 0` means pause. */

@@ -66,6 +66,7 @@ export = (RED: NodeAPI): void => {
           tlsPrivateKey: node.credentials?.upstreamTlsPrivateKey,
           decide: Object.fromEntries(DECIDED_ACTIONS.map((action) => [action, decider])),
           refuse: def.upstreamRefuse ?? undefined,
+          smartCharging: def.upstreamSmartCharging,
           idTagCase: def.upstreamIdTagCase,
         });
         upstream = new UpstreamProxy(centralSystem, settings, { log: options.log });

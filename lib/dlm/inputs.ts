@@ -76,7 +76,7 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
   const currentA = perPhase(state.currentA, `${key} currentA`, problems);
   if (currentA) state.currentA = currentA;
   else delete state.currentA;
-  for (const field of ['energyWh', 'powerW', 'socPercent', 'offeredCurrentA'] as const) {
+  for (const field of ['energyWh', 'powerW', 'socPercent', 'offeredCurrentA', 'operatorLimitA'] as const) {
     const value = finiteOrUndefined(state[field], `${key} ${field}`, problems);
     if (value === undefined) delete state[field];
     else state[field] = value;

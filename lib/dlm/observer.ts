@@ -254,6 +254,11 @@ export class ConnectorObserver {
 
     let capA = connector.maxA;
     let capReason: string | undefined;
+    const operatorA = runtime.state?.operatorLimitA;
+    if (operatorA !== undefined && operatorA < capA) {
+      capA = Math.max(0, operatorA);
+      capReason = `the operator's backend allows ${capA} A`;
+    }
     if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
       capA = session.underDrawCapA;
       capReason = `car draws ${(drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1)} A`;

@@ -302,6 +302,18 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   }
 
   /**
+   * What the charge-point operator's backend allows a connector now (its charging profiles, kept
+   * by lib/upstream), published with the connector's state; undefined: no limit of its own.
+   */
+  setOperatorLimit(chargePointId: string, connectorId: number, limitA: number | undefined): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    if (state.operatorLimitA === limitA) return;
+    if (limitA === undefined) delete state.operatorLimitA;
+    else state.operatorLimitA = limitA;
+    this.emit('connector', state);
+  }
+
+  /**
    * Puts a room between the chargers and this central system's own answers (lib/upstream). One at
    * a time; returns the function that removes it.
    */

@@ -1,12 +1,14 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock } from '../clock';
+import { type Clock, systemClock, type TimerHandle } from '../clock';
 import { isCommandFailure } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { CentralSystemAction, ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
-import type { OcppAction } from '../ocpp/messages';
+import type { ClearChargingProfileRequest, OcppAction, SetChargingProfileRequest } from '../ocpp/messages';
 import { ocppError } from '../ocpp/validation';
+import type { InstalledProfile } from '../sim/smart-charging';
 import { type LinkState, UpstreamLink, UpstreamUnreachable } from './link';
+import { type OperatorConnector, OperatorProfiles } from './operator-profiles';
 import { DECIDED_ACTIONS, type DecidedAction, spellIdTag, type UpstreamSettings } from './settings';
 import { type TxIdEntry, TxIds } from './tx-ids';
 
@@ -21,6 +23,8 @@ interface Kept {
   ids?: { entries?: TxIdEntry[]; ended?: number[] };
   queue?: Queued[];
   boot?: Record<string, unknown>;
+  /** The backend's charging profiles (smartCharging: compose). */
+  operator?: InstalledProfile[];
 }
 
 interface Charger {
@@ -34,6 +38,10 @@ interface Charger {
   boot?: Record<string, unknown>;
   /** The link has told the upstream of the charger (boot sent) since it opened. */
   introduced: boolean;
+  /** The backend's charging profiles, kept here (smartCharging: compose). */
+  operator: OperatorProfiles;
+  /** When the backend's profiles next change a connector's limit. */
+  operatorTimer?: TimerHandle;
 }
 
 /** A charger's link as the status, sidebar and dashboard show it. */
@@ -120,6 +128,7 @@ export class UpstreamProxy extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     for (const undo of this.detach.splice(0)) undo();
+    for (const charger of this.chargers.values()) this.clock.clearTimeout(charger.operatorTimer);
     await Promise.all([...this.chargers.values()].map((charger) => charger.link.close()));
     this.chargers.clear();
   }
@@ -145,6 +154,7 @@ export class UpstreamProxy extends EventEmitter {
       draining: false,
       ...((existing?.boot ?? kept.boot) ? { boot: existing?.boot ?? kept.boot } : {}),
       introduced: false,
+      operator: existing?.operator ?? new OperatorProfiles(kept.operator),
     };
     this.chargers.set(identity, charger);
     link.on('state', () => this.emit('link', this.statusOf(charger)));
@@ -157,6 +167,7 @@ export class UpstreamProxy extends EventEmitter {
       for (const item of charger.queue) this.waiters.get(item)?.(undefined);
     });
     link.start();
+    if (!existing) this.applyOperator(charger);
     return charger;
   }
 
@@ -180,6 +191,20 @@ export class UpstreamProxy extends EventEmitter {
     local: (request: unknown, decided?: unknown) => Promise<unknown>,
   ): Promise<unknown> {
     const charger = this.chargers.get(identity) ?? this.open(identity);
+    const answer = await this.answerCharger(charger, action, request, local);
+    if (action === 'StopTransaction')
+      charger.operator.endTransaction(Number((request as { transactionId?: unknown }).transactionId));
+    // A transaction starts or ends: TxProfiles and Relative schedules of the backend change with it.
+    if (action === 'StartTransaction' || action === 'StopTransaction') this.applyOperator(charger);
+    return answer;
+  }
+
+  private async answerCharger(
+    charger: Charger,
+    action: ChargePointAction,
+    request: unknown,
+    local: (request: unknown, decided?: unknown) => Promise<unknown>,
+  ): Promise<unknown> {
     const sent = request as Record<string, unknown>;
     const forLocal = this.toLedger(charger, sent);
     if (action === 'BootNotification') {
@@ -388,6 +413,7 @@ export class UpstreamProxy extends EventEmitter {
       ids: charger.ids.toJSON(),
       queue: charger.queue.filter((item) => !NOT_QUEUED.includes(item.action)),
       ...(charger.boot ? { boot: charger.boot } : {}),
+      ...(charger.operator.empty ? {} : { operator: charger.operator.toJSON() }),
     };
     await this.cs.keepFacts(charger.identity, 'upstream', kept).catch((err: Error) => {
       this.log.error(`keeping the upstream queue of ${charger.identity} failed: ${err.message}`);
@@ -401,6 +427,20 @@ export class UpstreamProxy extends EventEmitter {
     const command = action as CentralSystemAction;
     if (this.settings.refuse.includes(command)) {
       this.refuse(identity, action, 'refused by the proxy settings (upstream.refuse)');
+      throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
+    }
+    if (
+      charger &&
+      this.settings.smartCharging === 'compose' &&
+      (action === 'SetChargingProfile' || action === 'ClearChargingProfile')
+    ) {
+      return this.composeProfile(charger, action, request);
+    }
+    if (
+      this.settings.smartCharging === 'refuse' &&
+      (action === 'SetChargingProfile' || action === 'ClearChargingProfile')
+    ) {
+      this.refuse(identity, action, 'smart charging from the backend is refused (upstream.smartCharging)');
       throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
     }
     const key = (request as { key?: unknown }).key;
@@ -425,6 +465,72 @@ export class UpstreamProxy extends EventEmitter {
       if (isCommandFailure(failure) && failure.ocppErrorCode)
         throw ocppError(failure.ocppErrorCode as never, failure.message);
       throw ocppError('GenericError', failure.message);
+    }
+  }
+
+  // ---- the backend's charging profiles, composed with the load manager's limit ------------------
+
+  /** The backend's SetChargingProfile or ClearChargingProfile, kept here; the load manager applies it. */
+  private async composeProfile(charger: Charger, action: OcppAction, request: unknown): Promise<unknown> {
+    const nowMs = this.clock.now();
+    let answer: { status: string; reason?: string };
+    if (action === 'SetChargingProfile') {
+      const set = request as SetChargingProfileRequest;
+      answer = charger.operator.set(set, this.transactionOn(charger, set.connectorId), nowMs);
+      if (answer.reason) this.tell(charger.identity, `backend's charging profile rejected: ${answer.reason}`);
+    } else {
+      answer = charger.operator.clear(request as ClearChargingProfileRequest, nowMs);
+    }
+    this.applyOperator(charger);
+    await this.keep(charger);
+    this.emit('forwarded', { chargePointId: charger.identity, action, direction: 'composed' });
+    return { status: answer.status };
+  }
+
+  /** The transaction running on a connector: the charger's id and the backend's id for it. */
+  private transactionOn(
+    charger: Charger,
+    connectorId: number,
+  ): { chargerId: number; upstreamId: number } | undefined {
+    const ledgerId = this.cs.connectorOf(charger.identity, connectorId)?.transaction?.transactionId;
+    if (ledgerId === undefined) return undefined;
+    const chargerId = charger.ids.ledgerToCharger(ledgerId);
+    return { chargerId, upstreamId: charger.ids.byCharger(chargerId)?.upstreamId ?? chargerId };
+  }
+
+  /** Tells the central system what the backend's profiles allow each connector now, and when to look again. */
+  private applyOperator(charger: Charger): void {
+    this.clock.clearTimeout(charger.operatorTimer);
+    charger.operatorTimer = undefined;
+    if (this.closed) return;
+    const connectors: OperatorConnector[] = this.cs
+      .connectorsOf(charger.identity)
+      .filter((state) => state.connectorId > 0)
+      .map((state) => {
+        const tx = state.transaction;
+        const startMs = tx ? Date.parse(tx.startedAt) : Number.NaN;
+        return {
+          connectorId: state.connectorId,
+          ...(tx
+            ? {
+                transaction: {
+                  chargerId: charger.ids.ledgerToCharger(tx.transactionId),
+                  startMs: Number.isFinite(startMs) ? startMs : this.clock.now(),
+                },
+              }
+            : {}),
+        };
+      });
+    const nowMs = this.clock.now();
+    for (const [connectorId, limitA] of charger.operator.limitsAt(connectors, nowMs)) {
+      this.cs.setOperatorLimit(charger.identity, connectorId, limitA);
+    }
+    const next = charger.operator.nextChangeAfter(connectors, nowMs);
+    if (next !== undefined) {
+      charger.operatorTimer = this.clock.setTimeout(
+        () => this.applyOperator(charger),
+        Math.max(0, next - nowMs),
+      );
     }
   }
 

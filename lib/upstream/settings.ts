@@ -26,6 +26,14 @@ export type Decider = 'upstream' | 'local';
 
 export type IdTagCase = 'asIs' | 'upper' | 'lower';
 
+/**
+ * The backend's SetChargingProfile and ClearChargingProfile: `compose` keeps them in ampflow and the
+ * load manager never gives a connector more than they allow (needs the load manager and the
+ * charging-profile manager); `forward` passes them to the charger as they are (a site without
+ * ampflow's load management); `refuse` answers NotSupported.
+ */
+export type SmartChargingMode = 'compose' | 'forward' | 'refuse';
+
 export interface UpstreamSettings {
   /** `ws://` or `wss://` URL; `{identity}` at its end (or nothing: the identity is appended, OCPP-J 1.6 §3.1). */
   url: string;
@@ -36,6 +44,7 @@ export interface UpstreamSettings {
   decide: Record<DecidedAction, Decider>;
   /** The upstream's commands that are refused (answered NotSupported, never sent to the charger). */
   refuse: CentralSystemAction[];
+  smartCharging: SmartChargingMode;
   /** Configuration keys the upstream may not change (ampflow relies on them): refused with Rejected. */
   protectedKeys: string[];
   /** How id tags are spelt for the upstream (some providers want upper case). */
@@ -46,12 +55,6 @@ export interface UpstreamSettings {
   pingIntervalMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
 }
-
-/**
- * Refused by default: smart charging from the upstream is not composed with the load manager's
- * limit yet, and a TxProfile at a higher stack level would override it (a breaker's limit lost).
- */
-export const DEFAULT_REFUSED: readonly CentralSystemAction[] = ['SetChargingProfile', 'ClearChargingProfile'];
 
 /** Keys the load manager and the charging-profile manager rely on. */
 export const DEFAULT_PROTECTED_KEYS: readonly string[] = [
@@ -91,11 +94,18 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     }
     decide[action as DecidedAction] = decider;
   }
-  const refuse = list(raw.refuse, 'upstream.refuse', [...DEFAULT_REFUSED]);
+  const refuse = list(raw.refuse, 'upstream.refuse', []);
   for (const action of refuse) {
     if (!(CENTRAL_SYSTEM_ACTIONS as readonly string[]).includes(action)) {
       throw new ConfigError('upstream.refuse', `${action} is not a command a central system sends`);
     }
+  }
+  const smartCharging = (raw.smartCharging ?? 'compose') as SmartChargingMode;
+  if (!['compose', 'forward', 'refuse'].includes(smartCharging)) {
+    throw new ConfigError(
+      'upstream.smartCharging',
+      `"${String(smartCharging)}" is not compose, forward or refuse`,
+    );
   }
   const idTagCase = (raw.idTagCase ?? 'asIs') as IdTagCase;
   if (!['asIs', 'upper', 'lower'].includes(idTagCase)) {
@@ -122,6 +132,7 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
     decide,
     refuse: refuse as CentralSystemAction[],
+    smartCharging,
     protectedKeys: list(raw.protectedKeys, 'upstream.protectedKeys', [...DEFAULT_PROTECTED_KEYS]),
     idTagCase,
     decideWithinMs: parseNumber('upstream.decideWithinMs', raw.decideWithinMs, {

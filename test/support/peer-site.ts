@@ -18,11 +18,16 @@ import type { PeerCharger, PeerChargerOptions } from './peer-charger';
 
 /**
  * The load manager and the profile manager on `cs`; `stop` undoes it (call it in afterEach). With
- * `clock` (a ManualClock) the load manager's time moves only when the test moves it.
+ * `clock` (a ManualClock) the load manager's time moves only when the test moves it; the profile
+ * manager takes `profilesClock` (a simulator's, whose schedules start at its time).
  */
-export function controlLoop(cs: CentralSystem, site: SiteConfig, clock?: Clock) {
+export function controlLoop(cs: CentralSystem, site: SiteConfig, clock?: Clock, profilesClock?: Clock) {
   const manager = new LoadManager({ site, logger: silentLogger, ...(clock ? { clock } : {}) });
-  const profiles = new ChargingProfileManager(cs, { increaseIntervalMs: 0, log: silentLogger });
+  const profiles = new ChargingProfileManager(cs, {
+    increaseIntervalMs: 0,
+    log: silentLogger,
+    ...(profilesClock ? { clock: profilesClock } : {}),
+  });
   const feedErrors: Error[] = [];
   manager.on('setPoint', (setPoint: SetPoint) => {
     profiles.apply(setPoint).catch(() => undefined);

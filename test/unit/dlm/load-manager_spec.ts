@@ -104,6 +104,26 @@ describe('LoadManager', () => {
       assert.match(h.setPoint('CP-1/1')?.reason ?? '', /limited: zone L1 is full/);
     });
 
+    it('never gives a connector more than the operator’s backend allows, says so, and gives the rest to the others', () => {
+      h = harness(zone(2));
+      h.feed(() => h.meter('zone-meter', [10, 4, 4]));
+      h.start();
+      h.meter('zone-meter', [10, 4, 4]);
+      h.plugIn('CP-1/1');
+      h.plugIn('CP-2/1');
+      h.state('CP-1/1', { operatorLimitA: 8 });
+      h.run(60_000);
+      assert.equal(h.limit('CP-1/1'), 8);
+      assert.equal(h.limit('CP-2/1'), 14, 'L1 has 22 A: the other car takes what CP-1 may not');
+      assert.match(h.setPoint('CP-1/1')?.reason ?? '', /the operator's backend allows 8 A/);
+      h.state('CP-1/1', { operatorLimitA: 0 });
+      assert.equal(h.limit('CP-1/1'), 0, 'a backend that pauses the car: at once');
+      h.state('CP-1/1', { operatorLimitA: undefined });
+      // After the pause's minimum off time (contactors), and the ramp.
+      h.run(900_000);
+      assert.equal(h.limit('CP-1/1'), 11, 'without the backend’s limit: its share again');
+    });
+
     it('gives a car that cannot use its share the rest to the others (water-filling)', () => {
       h = harness({
         circuits: [{ id: 'zone', limitA: 40 }],

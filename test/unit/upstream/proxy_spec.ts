@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
+import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { UpstreamProxy } from '../../../lib/upstream/proxy';
 import { parseUpstreamSettings } from '../../../lib/upstream/settings';
-import { until, waitFor } from '../../support/events';
+import { type Listenable, until, waitFor } from '../../support/events';
+import { controlLoop, supplyLine } from '../../support/peer-site';
 import { UpstreamBackend } from '../../support/upstream-backend';
-import { allSessions, type InteropChargePoint, useInterop } from '../interop/support';
+import { allSessions, type CommandEvent, type InteropChargePoint, useInterop } from '../interop/support';
 
 /**
  * Keep the operator's backend (issue #14): ampflow's central system between the strict charge-point
@@ -13,6 +15,9 @@ import { allSessions, type InteropChargePoint, useInterop } from '../interop/sup
  */
 
 type Call = { identity: string; action: string; params: Record<string, unknown> };
+
+/** The chargingProfileIds of the backend's profiles in the composition test (stack levels 5, 6, 7). */
+const BACKEND_PROFILE_IDS = [771, 772, 773];
 
 describe('upstream proxy: keep the operator’s backend', () => {
   const interop = useInterop();
@@ -41,8 +46,8 @@ describe('upstream proxy: keep the operator’s backend', () => {
   const backendGot = (backend: UpstreamBackend, accept: (call: Call) => boolean) =>
     waitFor<[Call]>(backend, 'call', accept);
 
-  async function charging(cp: InteropChargePoint, idTag = 'TAG-1'): Promise<number> {
-    cp.plugIn(1, { maxCurrentA: 16 });
+  async function charging(cp: InteropChargePoint, idTag = 'TAG-1', maxCurrentA = 16): Promise<number> {
+    cp.plugIn(1, { maxCurrentA });
     await cp.startTransaction(1, idTag);
     await cp.whenIdle();
     return cp.connector(1).transaction?.transactionId as number;
@@ -80,7 +85,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
   });
 
   it('passes the backend’s commands to the charger with its ids, refuses what the settings refuse, keeps ampflow’s own commands working', async () => {
-    const { backend, cs, cp } = await site();
+    const { backend, cs, cp } = await site({ smartCharging: 'refuse' });
     const booted = backendGot(backend, (c) => c.action === 'BootNotification');
     await cp.connect();
     await booted;
@@ -104,7 +109,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
         status: 'Accepted',
       },
     );
-    // Smart charging from the backend is refused until it is composed with the load manager's limit.
+    // Smart charging from the backend, where the settings refuse it.
     await assert.rejects(
       backend.call('CP1', 'SetChargingProfile', {
         connectorId: 1,
@@ -134,6 +139,92 @@ describe('upstream proxy: keep the operator’s backend', () => {
     assert.equal(stop?.params.transactionId, 7001);
     assert.equal(stop?.params.reason, 'Remote');
     assert.deepEqual(backend.badMessages, []);
+  });
+
+  it('composes the backend’s charging profiles with the load manager: the charger never gets more than either allows', async () => {
+    const { backend, cs, cp, clock } = await site();
+    // The profile manager on the simulator's clock: its schedules start at the charger's time.
+    const loop = controlLoop(cs, supplyLine(['CP1'], 40), undefined, clock);
+    const commands: CommandEvent[] = [];
+    cs.on('command', (event: CommandEvent) => {
+      if (event.action === 'SetChargingProfile') commands.push(event);
+    });
+    try {
+      const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+      await cp.connect();
+      await booted;
+      const chargerId = await charging(cp, 'TAG-1', 32);
+      const offered = () => cp.connector(1).offeredA;
+      const changes: [Listenable, string][] = [[cp, 'replied']];
+      // The load manager alone: the connector's 32 A fit the 40 A line.
+      await until(
+        () => offered() === 32,
+        changes,
+        8000,
+        () =>
+          `offered ${offered()} A; set-points ${JSON.stringify(loop.manager.setPoints())} op ${cs.connectorOf('CP1', 1)?.operatorLimitA} feed ${loop.feedErrors.join()}`,
+      );
+      const txProfile = (limit: number, stackLevel = 5) => ({
+        connectorId: 1,
+        csChargingProfiles: {
+          chargingProfileId: BACKEND_PROFILE_IDS[stackLevel - 5] as number,
+          transactionId: chargerId,
+          stackLevel,
+          chargingProfilePurpose: 'TxProfile',
+          chargingProfileKind: 'Relative',
+          chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit }] },
+        },
+      });
+      assert.deepEqual(await backend.call('CP1', 'SetChargingProfile', txProfile(10)), {
+        status: 'Accepted',
+      });
+      assert.equal(cs.connectorOf('CP1', 1)?.operatorLimitA, 10);
+      await until(
+        () => offered() === 10,
+        changes,
+        8000,
+        () =>
+          `offered ${offered()} A; set-points ${JSON.stringify(loop.manager.setPoints())} op ${cs.connectorOf('CP1', 1)?.operatorLimitA}`,
+      );
+      assert.match(loop.manager.setPoints()[0]?.reason ?? '', /the operator's backend allows 10 A/);
+      // None of the backend's profiles reached the charger: its stack holds ampflow's limits only.
+      assert.ok(
+        commands.every(
+          (c) =>
+            !BACKEND_PROFILE_IDS.includes(
+              (c.request as SetChargingProfileRequest).csChargingProfiles.chargingProfileId,
+            ),
+        ),
+        'the backend’s profile is kept by ampflow',
+      );
+      // The backend allows more than the load manager (a higher stack level prevails): 32 A, not 40.
+      await backend.call('CP1', 'SetChargingProfile', txProfile(40, 6));
+      assert.equal(cs.connectorOf('CP1', 1)?.operatorLimitA, 40);
+      await until(
+        () => offered() === 32,
+        changes,
+        8000,
+        () => `offered ${offered()} A; sp ${JSON.stringify(loop.manager.setPoints())}`,
+      );
+      // The backend lowers again, then clears: what it allows, then the load manager's alone.
+      await backend.call('CP1', 'SetChargingProfile', txProfile(8, 7));
+      await until(
+        () => offered() === 8,
+        changes,
+        8000,
+        () =>
+          `offered ${offered()} A; set-points ${JSON.stringify(loop.manager.setPoints())} op ${cs.connectorOf('CP1', 1)?.operatorLimitA}`,
+      );
+      assert.deepEqual(await backend.call('CP1', 'ClearChargingProfile', {}), { status: 'Accepted' });
+      assert.equal(cs.connectorOf('CP1', 1)?.operatorLimitA, undefined);
+      // A TxProfile for a transaction that does not run there is rejected, as a charger would.
+      assert.deepEqual(await backend.call('CP1', 'SetChargingProfile', { ...txProfile(6), connectorId: 2 }), {
+        status: 'Rejected',
+      });
+      assert.deepEqual(backend.badMessages, []);
+    } finally {
+      await loop.stop();
+    }
   });
 
   it('keeps charging while the backend is away, then replays the session to it in order, once, with the backend’s id', async () => {
