@@ -67,6 +67,7 @@ export = (RED: NodeAPI): void => {
           decide: Object.fromEntries(DECIDED_ACTIONS.map((action) => [action, decider])),
           refuse: def.upstreamRefuse ?? undefined,
           smartCharging: def.upstreamSmartCharging,
+          localTags: def.upstreamLocalTags ? 'listed' : 'none',
           idTagCase: def.upstreamIdTagCase,
         });
         upstream = new UpstreamProxy(centralSystem, settings, { log: options.log });

@@ -34,6 +34,8 @@ export interface CentralSystemNodeDef
   upstreamTlsCertificate?: string;
   /** Who decides Boot, Authorize, Start, Stop, DataTransfer: the backend while it answers, or ampflow. */
   upstreamDecides?: 'upstream' | 'local';
+  /** Tags in the central system's own list are decided by ampflow (staff cards). */
+  upstreamLocalTags?: boolean;
   /** The backend's charging profiles: composed with the load manager, forwarded, or refused. */
   upstreamSmartCharging?: 'compose' | 'forward' | 'refuse';
   /** The backend's commands refused, separated by commas. */

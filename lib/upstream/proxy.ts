@@ -212,7 +212,9 @@ export class UpstreamProxy extends EventEmitter {
       charger.introduced = true;
     }
     const decider = (DECIDED_ACTIONS as readonly string[]).includes(action)
-      ? this.settings.decide[action as DecidedAction]
+      ? this.buildingDecides(sent)
+        ? 'local'
+        : this.settings.decide[action as DecidedAction]
       : undefined;
     let item: Queued | undefined;
     if (decider === 'upstream' && charger.link.isOpen) {
@@ -241,6 +243,12 @@ export class UpstreamProxy extends EventEmitter {
       this.enqueue(charger, { action, request: forQueue });
     }
     return answer;
+  }
+
+  /** A tag of the building's own list (a staff card), where the settings keep those local. */
+  private buildingDecides(sent: Record<string, unknown>): boolean {
+    if (this.settings.localTags !== 'listed' || typeof sent.idTag !== 'string') return false;
+    return this.cs.idTags.lookup(sent.idTag, this.clock.now()).entry !== undefined;
   }
 
   /**

@@ -45,6 +45,11 @@ export interface UpstreamSettings {
   /** The upstream's commands that are refused (answered NotSupported, never sent to the charger). */
   refuse: CentralSystemAction[];
   smartCharging: SmartChargingMode;
+  /**
+   * `listed`: a tag in ampflow's own id-tag list (staff cards) is decided by ampflow, whoever
+   * decides the others; its StartTransaction still goes to the backend afterwards. `none`: no tag.
+   */
+  localTags: 'none' | 'listed';
   /** Configuration keys the upstream may not change (ampflow relies on them): refused with Rejected. */
   protectedKeys: string[];
   /** How id tags are spelt for the upstream (some providers want upper case). */
@@ -107,6 +112,10 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
       `"${String(smartCharging)}" is not compose, forward or refuse`,
     );
   }
+  const localTags = (raw.localTags ?? 'none') as UpstreamSettings['localTags'];
+  if (localTags !== 'none' && localTags !== 'listed') {
+    throw new ConfigError('upstream.localTags', `"${String(localTags)}" is neither none nor listed`);
+  }
   const idTagCase = (raw.idTagCase ?? 'asIs') as IdTagCase;
   if (!['asIs', 'upper', 'lower'].includes(idTagCase)) {
     throw new ConfigError('upstream.idTagCase', `"${String(idTagCase)}" is not asIs, upper or lower`);
@@ -133,6 +142,7 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     decide,
     refuse: refuse as CentralSystemAction[],
     smartCharging,
+    localTags,
     protectedKeys: list(raw.protectedKeys, 'upstream.protectedKeys', [...DEFAULT_PROTECTED_KEYS]),
     idTagCase,
     decideWithinMs: parseNumber('upstream.decideWithinMs', raw.decideWithinMs, {

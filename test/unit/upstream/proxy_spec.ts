@@ -141,6 +141,56 @@ describe('upstream proxy: keep the operator’s backend', () => {
     assert.deepEqual(backend.badMessages, []);
   });
 
+  it('lets ampflow and the backend send commands at the same instant, many times: every answer reaches its sender', async () => {
+    const { backend, cs, cp } = await site();
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    const keysOf = (answer: unknown) =>
+      (answer as { configurationKey?: { key: string }[] }).configurationKey?.map((k) => k.key) ?? [];
+    const rounds = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        Promise.all([
+          backend.call('CP1', 'GetConfiguration', { key: ['HeartbeatInterval'] }),
+          cs.call('CP1', 'GetConfiguration', { key: ['MeterValueSampleInterval'] }),
+        ]),
+      ),
+    );
+    for (const [fromBackend, fromAmpflow] of rounds) {
+      assert.deepEqual(keysOf(fromBackend), ['HeartbeatInterval']);
+      assert.deepEqual(keysOf(fromAmpflow), ['MeterValueSampleInterval']);
+    }
+  });
+
+  it('spells id tags as the backend wants them and keeps the charger’s spelling in ampflow’s records', async () => {
+    const { backend, cs, cp } = await site({ idTagCase: 'upper' });
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    await charging(cp, '04a2b3c4d5');
+    assert.deepEqual(
+      backend.calls
+        .filter((c) => c.action === 'Authorize' || c.action === 'StartTransaction')
+        .map((c) => c.params.idTag),
+      ['04A2B3C4D5', '04A2B3C4D5'],
+    );
+    assert.equal(cs.openTransactions()[0]?.idTag, '04a2b3c4d5');
+  });
+
+  it('lets the building decide for its own listed tags (staff cards) and tells the backend afterwards', async () => {
+    const { backend, cs, cp } = await site({ localTags: 'listed' });
+    await cs.idTags.upsert([{ idTag: 'STAFF-1', status: 'Accepted' }]);
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    const started = backendGot(backend, (c) => c.action === 'StartTransaction');
+    const chargerId = await charging(cp, 'STAFF-1');
+    const [open] = cs.openTransactions();
+    assert.equal(chargerId, open?.transactionId, 'ampflow answered: its own id');
+    assert.equal(backend.of('Authorize').length, 0, 'the backend was not asked');
+    assert.equal((await started)[0].params.idTag, 'STAFF-1', 'but it learns of the session');
+  });
+
   it('composes the backend’s charging profiles with the load manager: the charger never gets more than either allows', async () => {
     const { backend, cs, cp, clock } = await site();
     // The profile manager on the simulator's clock: its schedules start at the charger's time.
