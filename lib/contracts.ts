@@ -214,6 +214,19 @@ export interface ChargerSnapshot {
 }
 
 /** What a charge point's connection reports, by event name; the payload is the listener's only argument. */
+/** What happened on a charger's link to its operator's backend (plain JSON, for flows). */
+export interface UpstreamEvent {
+  chargePointId: string;
+  /** linkUp, linkDown, forwarded, composed, refused, replayed, drained */
+  kind: string;
+  action?: string;
+  /** up (charger to backend) or down (backend to charger) for `forwarded`. */
+  direction?: string;
+  reason?: string;
+  /** Requests still waiting for the backend. */
+  queued?: number;
+}
+
 export interface ChargePointEvents {
   /** A charge point connected (its WebSocket is open). */
   connect: { chargePointId: string; remoteAddress?: string; protocol?: string };
@@ -225,6 +238,8 @@ export interface ChargePointEvents {
   session: SessionRecord;
   /** A connector's state changed. */
   connector: ConnectorState;
+  /** The operator's backend link of a charger (lib/upstream): up, down, a command refused, a replay. */
+  upstream: UpstreamEvent;
   /** A command sent to a charge point was answered (`response`) or failed (`error`). */
   command: {
     chargePointId: string;

@@ -19,6 +19,8 @@ export type SidebarCharger = ChargerListing & {
   decisions: SidebarDecision[];
   /** A load manager uses this central system, and no site of it names this charger: its load is not managed. */
   inNoSite?: true;
+  /** Its link to the operator's backend, when the central system has one. */
+  upstream?: { state: string; queued: number };
 };
 
 /** One deployed central system as the editor's Chargers sidebar shows it. */
@@ -68,6 +70,7 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
       const listed = activities.get(cs)?.list() ?? cs.chargePoints().map((cp) => ({ ...cp, warnings: [] }));
       const summaries = loadManagersOf(RED, id).map((manager) => manager.summary());
       const named = new Set(summaries.flatMap((s) => s.connectors.map((c) => c.chargePointId)));
+      const links = new Map((node.upstream?.status() ?? []).map((link) => [link.chargePointId, link]));
       entry.chargePoints = listed.map((cp) => {
         const decisions = summaries.flatMap((s) =>
           s.connectors
@@ -75,7 +78,13 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
             .map((c) => ({ connectorId: c.connectorId, limitA: c.limitA, reason: c.reason })),
         );
         const inNoSite = summaries.length > 0 && !named.has(cp.chargePointId);
-        return { ...cp, decisions, ...(inNoSite ? { inNoSite: true as const } : {}) };
+        const link = links.get(cp.chargePointId);
+        return {
+          ...cp,
+          decisions,
+          ...(inNoSite ? { inNoSite: true as const } : {}),
+          ...(link ? { upstream: { state: link.state, queued: link.queued } } : {}),
+        };
       });
       const seen = new Set(listed.map((cp) => cp.chargePointId));
       entry.neverConnected = [...named].filter((chargePointId) => !seen.has(chargePointId)).sort();

@@ -10,6 +10,7 @@ export const OBSERVABLE_EVENTS = [
   'Disconnected',
   'ConnectorState',
   'Session',
+  'Upstream',
 ] as const;
 export type ObservableEvent = (typeof OBSERVABLE_EVENTS)[number];
 
@@ -40,11 +41,13 @@ export interface EventSource {
   on(event: 'disconnect', listener: Listener<'disconnect'>): unknown;
   on(event: 'connector', listener: Listener<'connector'>): unknown;
   on(event: 'session', listener: Listener<'session'>): unknown;
+  on(event: 'upstream', listener: Listener<'upstream'>): unknown;
   off(event: 'message', listener: Listener<'message'>): unknown;
   off(event: 'connect', listener: Listener<'connect'>): unknown;
   off(event: 'disconnect', listener: Listener<'disconnect'>): unknown;
   off(event: 'connector', listener: Listener<'connector'>): unknown;
   off(event: 'session', listener: Listener<'session'>): unknown;
+  off(event: 'upstream', listener: Listener<'upstream'>): unknown;
 }
 
 /** What subscribeRequests needs: a way to take the flow's decisions, and a log. */
@@ -101,13 +104,17 @@ export function subscribe(
     emit({ chargePointId: state.chargePointId, action: 'ConnectorState', payload: { ...state } });
   const onSession = (session: ChargePointEvents['session']) =>
     emit({ chargePointId: session.chargePointId, action: 'Session', payload: session });
+  const onUpstream = (event: ChargePointEvents['upstream']) =>
+    emit({ chargePointId: event.chargePointId, action: 'Upstream', payload: event });
   cs.on('message', onMessage);
+  cs.on('upstream', onUpstream);
   cs.on('connect', onConnect);
   cs.on('disconnect', onDisconnect);
   cs.on('connector', onConnector);
   cs.on('session', onSession);
   return () => {
     cs.off('message', onMessage);
+    cs.off('upstream', onUpstream);
     cs.off('connect', onConnect);
     cs.off('disconnect', onDisconnect);
     cs.off('connector', onConnector);

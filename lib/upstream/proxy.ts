@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
-import { isCommandFailure } from '../contracts';
+import { isCommandFailure, type UpstreamEvent } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { CentralSystemAction, ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
@@ -157,7 +157,13 @@ export class UpstreamProxy extends EventEmitter {
       operator: existing?.operator ?? new OperatorProfiles(kept.operator),
     };
     this.chargers.set(identity, charger);
-    link.on('state', () => this.emit('link', this.statusOf(charger)));
+    link.on('state', (state: LinkState) => {
+      this.emit('link', this.statusOf(charger));
+      if (state === 'open') this.report({ chargePointId: identity, kind: 'linkUp' });
+      else if (state === 'connecting') {
+        this.report({ chargePointId: identity, kind: 'linkDown', queued: charger.queue.length });
+      }
+    });
     link.on('up', () => {
       charger.introduced = false;
       void this.drain(charger);
@@ -359,7 +365,10 @@ export class UpstreamProxy extends EventEmitter {
         }
         if (charger.queue[0] === item) charger.queue.shift();
         await this.keep(charger);
-        if (charger.queue.length === 0) this.emit('drained', { chargePointId: charger.identity });
+        if (charger.queue.length === 0) {
+          this.emit('drained', { chargePointId: charger.identity });
+          this.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
+        }
       }
     } catch (err) {
       this.log.error(`forwarding to the upstream of ${charger.identity} failed: ${(err as Error).message}`);
@@ -467,6 +476,7 @@ export class UpstreamProxy extends EventEmitter {
     try {
       const answer = await this.cs.call(identity, command, out as never, { verbatim: true });
       this.emit('forwarded', { chargePointId: identity, action, direction: 'down' });
+      this.report({ chargePointId: identity, kind: 'forwarded', action, direction: 'down' });
       return answer;
     } catch (err) {
       const failure = err as Error & { code?: string; ocppErrorCode?: string };
@@ -492,6 +502,7 @@ export class UpstreamProxy extends EventEmitter {
     this.applyOperator(charger);
     await this.keep(charger);
     this.emit('forwarded', { chargePointId: charger.identity, action, direction: 'composed' });
+    this.report({ chargePointId: charger.identity, kind: 'composed', action });
     return { status: answer.status };
   }
 
@@ -560,8 +571,14 @@ export class UpstreamProxy extends EventEmitter {
     return request;
   }
 
+  /** Tells the central system's listeners (ampflow-ocpp-in's Upstream events) what happened. */
+  private report(event: UpstreamEvent): void {
+    this.cs.emit('upstream', event);
+  }
+
   private refuse(identity: string, action: string, reason: string): void {
     this.emit('refused', { chargePointId: identity, action, reason });
+    this.report({ chargePointId: identity, kind: 'refused', action, reason });
     this.tell(identity, `upstream sent ${action}: ${reason}`);
   }
 

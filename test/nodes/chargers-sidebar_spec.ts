@@ -4,11 +4,14 @@ import helper from 'node-red-node-test-helper';
 import centralSystemNode = require('../../nodes/ampflow-central-system');
 import dlmNode = require('../../nodes/ampflow-dlm');
 
+import type { UpstreamProxy } from '../../lib/upstream/proxy';
 import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
+import { until, waitFor } from '../support/events';
 import { centralSystemConfig, oneCircuitSite } from '../support/flows';
 import { freePort } from '../support/ports';
+import { UpstreamBackend } from '../support/upstream-backend';
 import { listening, onTab, useHelperServer } from './fixtures';
 
 /**
@@ -58,6 +61,37 @@ describe('Chargers sidebar with a load manager', () => {
       assert.deepEqual(stray?.decisions, []);
     } finally {
       await Promise.all(chargers.map((charger) => charger.close({ force: true })));
+    }
+  });
+
+  it('shows each charger’s link to the operator’s backend, and what waits for it', async () => {
+    const backend = new UpstreamBackend();
+    await backend.start();
+    const port = await freePort();
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(port, { upstreamUrl: backend.url })));
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-UP');
+    try {
+      const linked = waitFor(backend, 'client', (identity: string) => identity === 'CP-UP');
+      await charger.connect();
+      await linked;
+      const listed = async () => {
+        const response = await helper.request().get('/ampflow-central-system/chargers').expect(200);
+        return (response.body as SidebarCentralSystem[])[0]?.chargePoints.find(
+          (cp) => cp.chargePointId === 'CP-UP',
+        );
+      };
+      assert.deepEqual((await listed())?.upstream, { state: 'open', queued: 0 });
+      await backend.stop();
+      await until(
+        () => (helper.getNode('cs') as CentralSystemNode).upstream?.status()[0]?.state === 'connecting',
+        [[(helper.getNode('cs') as CentralSystemNode).upstream as UpstreamProxy, 'link']],
+        5000,
+      );
+      assert.equal((await listed())?.upstream?.state, 'connecting');
+    } finally {
+      await charger.close({ force: true });
+      await backend.stop();
     }
   });
 });

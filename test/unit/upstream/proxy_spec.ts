@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
+import type { UpstreamEvent } from '../../../lib/contracts';
+import { subscribe } from '../../../lib/ocpp/events';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { UpstreamProxy } from '../../../lib/upstream/proxy';
 import { parseUpstreamSettings } from '../../../lib/upstream/settings';
@@ -82,6 +84,37 @@ describe('upstream proxy: keep the operator’s backend', () => {
       'the start went upstream once',
     );
     assert.deepEqual(backend.badMessages, [], 'the strict backend found nothing invalid');
+  });
+
+  it('tells the flows what happens on the link (Upstream events), and the sidebar its state', async () => {
+    const { backend, cs, proxy, cp } = await site({ smartCharging: 'refuse' });
+    const events: UpstreamEvent[] = [];
+    const unsubscribe = subscribe(cs, { actions: ['Upstream'] }, (event) =>
+      events.push(event.payload as UpstreamEvent),
+    );
+    try {
+      const up = waitFor<[UpstreamEvent]>(cs, 'upstream', (e) => e.kind === 'linkUp');
+      await cp.connect();
+      await up;
+      await assert.rejects(backend.call('CP1', 'ClearChargingProfile', {}));
+      const down = waitFor<[UpstreamEvent]>(cs, 'upstream', (e) => e.kind === 'linkDown');
+      await backend.stop();
+      await down;
+      assert.deepEqual(
+        proxy.status().map((link) => [link.chargePointId, link.state]),
+        [['CP1', 'connecting']],
+      );
+      assert.deepEqual(
+        events.map((e) => [e.kind, e.action ?? '']),
+        [
+          ['linkUp', ''],
+          ['refused', 'ClearChargingProfile'],
+          ['linkDown', ''],
+        ],
+      );
+    } finally {
+      unsubscribe();
+    }
   });
 
   it('passes the backend’s commands to the charger with its ids, refuses what the settings refuse, keeps ampflow’s own commands working', async () => {
