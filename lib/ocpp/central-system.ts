@@ -285,6 +285,23 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     this.emit('connector', state);
   }
 
+  /**
+   * The charging-profile manager's word that a connector falls to an offline fallback once the
+   * charger loses ampflow (or no longer may): kept on the connector's state (`offlineFallback`),
+   * also while the charger is offline, and published with it for the load manager's reservation.
+   */
+  confirmFallback(
+    chargePointId: string,
+    connectorId: number,
+    fallback: { limitA: number; afterS: number } | undefined,
+  ): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    if (fallback) state.offlineFallback = { ...fallback, since: this.nowIso() };
+    else if (state.offlineFallback) delete state.offlineFallback;
+    else return;
+    this.emit('connector', state);
+  }
+
   // ---- flow decisions, id tags, records --------------------------------------------------------
 
   /**
