@@ -255,9 +255,10 @@ export class OfflineFallback {
     charger.fallback = { state: 'off', ...(reason === undefined ? {} : { reason }) };
     this.withdraw(charger);
     if (reason === undefined || reason === 'switched off') return;
+    // Info, not a warning: such a charger works as before (the load manager counts it at offlineA).
     this.note(
       charger,
-      'warn',
+      'info',
       `charge point ${charger.chargePointId}: no offline fallback installed (${reason}); while offline the load manager counts it at its offlineA`,
     );
   }
