@@ -132,6 +132,13 @@ export interface ConnectorState {
    * The load manager never gives the connector more.
    */
   operatorLimitA?: number;
+  /**
+   * The charger's offline fallback, as the charging-profile manager confirmed it: once ampflow has
+   * lost the charger for `afterS` seconds, the connector offers at most `limitA` per phase (a new
+   * car included), apart from a running session that keeps a higher limit it was given (OCPP 1.6
+   * §3.13.6); confirmed at `since`. Kept while the charger is offline; absent when none is known.
+   */
+  offlineFallback?: { limitA: number; afterS: number; since: string };
 }
 
 /** What the load manager decides per connector; `limitA = 0` means pause. */
@@ -275,6 +282,15 @@ export interface ChargePointPort {
   ): Promise<OcppResponse<A>>;
   /** The charger confirmed `limitA` for a connector: kept as its `ConnectorState.limitInForce`. */
   confirmLimit(chargePointId: string, connectorId: number, limitA: number): void;
+  /**
+   * The connector falls to an offline fallback when the charger loses ampflow (undefined: it may
+   * not any more): kept as its `ConnectorState.offlineFallback`.
+   */
+  confirmFallback(
+    chargePointId: string,
+    connectorId: number,
+    fallback: { limitA: number; afterS: number } | undefined,
+  ): void;
   on<E extends keyof ChargePointEvents>(event: E, listener: (payload: ChargePointEvents[E]) => void): unknown;
   off<E extends keyof ChargePointEvents>(
     event: E,

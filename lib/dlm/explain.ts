@@ -149,7 +149,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
         .map((k) => {
           const connector = site.connectors[k];
           const what = views[k]?.known ? 'offline' : 'not reported yet';
-          return `${connector?.key} ${what}: ${Math.max(...(reserved[k] ?? [0]))} A reserved`;
+          const why = views[k]?.uncontrolled?.why;
+          return `${connector?.key} ${what}: ${Math.max(...(reserved[k] ?? [0]))} A reserved${why ? ` (${why})` : ''}`;
         });
       problems.push(
         `${circuit.name}: full with what chargers not under control may draw (${held.join(', ')})`,

@@ -88,6 +88,14 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
       delete state.limitInForce;
     else state.limitInForce = { limitA, since: inForce.since, confirmedAt: inForce.confirmedAt };
   }
+  const fallback = state.offlineFallback;
+  if (fallback !== undefined) {
+    const limitA = finiteOrUndefined(fallback?.limitA, `${key} offlineFallback.limitA`, problems);
+    const afterS = finiteOrUndefined(fallback?.afterS, `${key} offlineFallback.afterS`, problems);
+    if (limitA === undefined || limitA < 0 || afterS === undefined || typeof fallback.since !== 'string')
+      delete state.offlineFallback;
+    else state.offlineFallback = { limitA, afterS, since: fallback.since };
+  }
   state.online = state.online === true;
   // Only a charger that is not connected can be one that never connected.
   if (state.neverConnected !== true || state.online) delete state.neverConnected;

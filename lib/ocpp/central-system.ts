@@ -16,13 +16,15 @@ import type {
   PortListener,
 } from './central-types';
 import { ChargerState } from './charger-state';
-import { type CentralSystemAction, type ChargePointOptions, CommandError } from './connection';
+import type { CentralSystemAction, ChargePointOptions } from './connection';
+import { ConnectorNotes } from './connector-notes';
 import type { ConnectorRegistry } from './connectors';
 import { ChargePointHandlers } from './handlers';
 import { OcppListener } from './listener';
 import { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
+import { TrafficGate } from './traffic';
 
 export type { ChargePointMessage } from '../contracts';
 export type { CentralSystemOptions } from './central-options';
@@ -61,10 +63,10 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   private handlers: ChargePointHandlers | undefined;
   private readonly connections: LiveConnections;
   private readonly flowRequests = new FlowRequestHandlers();
-  /** The room between the chargers and the central system's own answers, if any (interpose). */
-  private traffic: ChargerTraffic | undefined;
-  /** When each charger's latest answer to a command arrived: from then on the limit it confirmed is in force. */
-  private readonly lastAnswerAt = new Map<string, string>();
+  /** Commands out and CALLs in, through the room between if any (interpose). */
+  private readonly gate: TrafficGate;
+  /** What other rooms tell about a connector (confirmed limits, fallbacks, the backend's limit). */
+  private readonly notes: ConnectorNotes;
   private currentState: CentralSystemState = 'stopped';
   /** Why the central system stopped on its own (its durable state failed), if it did. */
   failure: Error | undefined;
@@ -86,6 +88,21 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       this.log,
     );
     this.charges = new ChargerState(this.options, this.clock, this.log);
+    this.notes = new ConnectorNotes(
+      this.charges.connectors,
+      (state) => this.emit('connector', state),
+      () => this.nowIso(),
+    );
+    this.gate = new TrafficGate({
+      clock: this.clock,
+      log: this.log,
+      notes: this.notes,
+      connection: (id) => this.connections.get(id),
+      known: (id) => this.charges.record(id) !== undefined,
+      emitCommand: (event) => this.emit('command', event),
+      afterCommand: async (id, action, request, response) =>
+        this.handlers?.afterCommand(id, action, request, response),
+    });
     this.admission = new Admission(this.options, {
       clock: this.clock,
       log: this.log,
@@ -104,9 +121,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       deadAfterMs: (id) => this.deadAfterMs(id),
       handle: (action, request, connection) => {
         const handlers = this.requireHandlers();
-        const traffic = this.traffic;
-        if (!traffic) return handlers.handle(action, request, connection);
-        return traffic.request(connection.identity, action, request, (forLocal, decided) =>
+        return this.gate.incoming(connection.identity, action, request, (forLocal, decided) =>
           handlers.handle(action, forLocal, connection, decided),
         );
       },
@@ -246,84 +261,40 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   }
 
   /**
-   * Sends a command to a charge point and returns its answer. Fails at once when the charger is
-   * not connected (nothing is queued); a timeout names the charger and the action.
+   * Sends a command to a charge point and returns its answer (traffic.ts). Fails at once when the
+   * charger is not connected; a timeout names the charger and the action.
    */
-  async call<A extends CentralSystemAction>(
+  call<A extends CentralSystemAction>(
     chargePointId: string,
     action: A,
     request: OcppRequest<A>,
     options: { timeoutMs?: number; verbatim?: boolean } = {},
   ): Promise<OcppResponse<A>> {
-    const connection = this.connections.get(chargePointId);
-    if (!connection?.isOpen) {
-      throw new CommandError(
-        this.charges.record(chargePointId) !== undefined
-          ? `charge point ${chargePointId} is not connected`
-          : `charge point ${chargePointId} is unknown to this central system`,
-        'Offline',
-      );
-    }
-    let response: OcppResponse<A>;
-    try {
-      // ampflow's own commands speak of transactions by the ledger's ids; `verbatim` (a command
-      // relayed from an upstream backend) already speaks the charger's.
-      const sent =
-        this.traffic && !options.verbatim
-          ? (this.traffic.command(chargePointId, action, request) as OcppRequest<A>)
-          : request;
-      response = await connection.call(action, sent, options.timeoutMs);
-      this.lastAnswerAt.set(
-        chargePointId,
-        new Date(connection.answeredAtMs ?? this.clock.now()).toISOString(),
-      );
-    } catch (err) {
-      this.emit('command', { chargePointId, action, request, error: err as Error });
-      throw err;
-    }
-    this.emit('command', { chargePointId, action, request, response });
-    // The charger has carried the command out: failing to record its effect is logged, not thrown.
-    await this.handlers?.afterCommand(chargePointId, action, request, response).catch((err: Error) => {
-      this.log.error(`recording the effect of ${action} on ${chargePointId} failed: ${err.message}`);
-    });
-    return response;
+    return this.gate.call(chargePointId, action, request, options);
   }
 
-  /**
-   * The charging-profile manager's word that the charger confirmed a connector's limit: kept on
-   * the connector's state (`limitInForce`) and published with it, so the load manager knows from
-   * when a reading shows what the charger does under that limit.
-   */
+  /** The charger confirmed a connector's limit (`limitInForce`, from when its answer arrived). */
   confirmLimit(chargePointId: string, connectorId: number, limitA: number): void {
-    const state = this.connectors.get(chargePointId, connectorId);
-    const confirmedAt = this.nowIso();
-    state.limitInForce = { limitA, since: this.lastAnswerAt.get(chargePointId) ?? confirmedAt, confirmedAt };
-    this.emit('connector', state);
+    this.notes.confirmLimit(chargePointId, connectorId, limitA);
   }
 
-  /**
-   * What the charge-point operator's backend allows a connector now (its charging profiles, kept
-   * by lib/upstream), published with the connector's state; undefined: no limit of its own.
-   */
+  /** What the operator's backend allows a connector now (lib/upstream); undefined: no limit of its own. */
   setOperatorLimit(chargePointId: string, connectorId: number, limitA: number | undefined): void {
-    const state = this.connectors.get(chargePointId, connectorId);
-    if (state.operatorLimitA === limitA) return;
-    if (limitA === undefined) delete state.operatorLimitA;
-    else state.operatorLimitA = limitA;
-    this.emit('connector', state);
+    this.notes.setOperatorLimit(chargePointId, connectorId, limitA);
   }
 
-  /**
-   * Puts a room between the chargers and this central system's own answers (lib/upstream). One at
-   * a time; returns the function that removes it.
-   */
+  /** A connector's offline fallback as the charging-profile manager confirmed it (`offlineFallback`). */
+  confirmFallback(
+    chargePointId: string,
+    connectorId: number,
+    fallback: { limitA: number; afterS: number } | undefined,
+  ): void {
+    this.notes.confirmFallback(chargePointId, connectorId, fallback);
+  }
+
+  /** Puts a room between the chargers and this central system's own answers (lib/upstream). */
   interpose(traffic: ChargerTraffic): () => void {
-    if (this.traffic)
-      throw new Error('another room already stands between the chargers and this central system');
-    this.traffic = traffic;
-    return () => {
-      if (this.traffic === traffic) this.traffic = undefined;
-    };
+    return this.gate.interpose(traffic);
   }
 
   // ---- flow decisions, id tags, records --------------------------------------------------------

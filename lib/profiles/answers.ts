@@ -56,7 +56,9 @@ export class SetPointAnswers {
       ...(input.error ? { error: input.error } : {}),
       at: this.ctx.nowIso(),
     };
-    if (input.attempts.length > 0) this.ctx.publish('limit', report);
+    // A profile re-sent before its validTo is no news unless it failed.
+    const quiet = waiter.refresh === true && input.outcome === 'applied';
+    if (input.attempts.length > 0 && !quiet) this.ctx.publish('limit', report);
     waiter.resolve(report);
   }
 

@@ -15,6 +15,7 @@ import {
   type Sending,
 } from './state';
 import type { LimitMethod } from './strategies';
+import { validToOf } from './validity';
 
 /** A way the charger took, with the command that carried it (none: a charger-wide limit had it already). */
 export interface Taken {
@@ -84,7 +85,7 @@ export class AttemptRunner {
           return this.ended(record);
         continue;
       }
-      this.installed(charger, connector, attempt, target, transactionId, wide);
+      this.installed(charger, connector, attempt, target, transactionId, wide, validToOf(command.request));
       if (
         attempt.method === 'TxDefaultProfile' &&
         slot.startsWith('session') &&
@@ -147,6 +148,7 @@ export class AttemptRunner {
     target: Target,
     transactionId: number | undefined,
     wide: { limitA: number; wattPhases: number } | undefined,
+    validToMs: number | undefined,
   ): void {
     switch (attempt.method) {
       case 'TxProfile':
@@ -156,6 +158,8 @@ export class AttemptRunner {
       case 'TxDefaultProfile':
         connector.standing = target;
         connector.standingAtMs = this.ctx.clock.now();
+        if (validToMs === undefined) delete connector.standingValidToMs;
+        else connector.standingValidToMs = validToMs;
         break;
       case 'ChargePointMaxProfile': {
         const sent = wide ?? { limitA: target.limitA, wattPhases: 1 };

@@ -26,6 +26,14 @@ const PURPOSE_OFFSET: Record<ProfilePurpose, number> = {
   TxProfile: 300,
 };
 
+/** The offline fallback's id offset (a TxDefaultProfile of its own, lib/profiles/offline-fallback.ts). */
+const FALLBACK_OFFSET = 400;
+
+/** The id of the offline fallback (a TxDefaultProfile on connector 0 at stack level 0). */
+export function fallbackProfileId(base = DEFAULT_PROFILE_ID_BASE): number {
+  return base + FALLBACK_OFFSET;
+}
+
 export function profileIdFor(
   purpose: ProfilePurpose,
   connectorId: number,
@@ -102,9 +110,13 @@ export interface ProfileSpec {
   minChargingRateA?: number;
   nowMs: number;
   profileIdBase?: number;
+  /** The profile ends then (7.8 validTo): a lower stack level applies afterwards. Absent: until replaced. */
+  validToMs?: number;
+  /** The id, where it is not the purpose's own (the offline fallback). */
+  profileId?: number;
 }
 
-/** One charging profile with a single open-ended period: the limit holds until replaced. */
+/** One charging profile with a single open-ended period: the limit holds until replaced (or `validToMs`). */
 export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
   const phases = spec.phases ?? (spec.unit === 'W' ? 1 : 3);
   const start = new Date(spec.nowMs - SCHEDULE_START_MARGIN_MS).toISOString();
@@ -120,13 +132,19 @@ export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
       ? undefined
       : limitInUnit(spec.minChargingRateA, spec.unit, spec.voltageV, phases);
   return {
-    chargingProfileId: profileIdFor(spec.purpose, spec.idConnectorId ?? spec.connectorId, spec.profileIdBase),
+    chargingProfileId:
+      spec.profileId ??
+      profileIdFor(spec.purpose, spec.idConnectorId ?? spec.connectorId, spec.profileIdBase),
     ...(spec.transactionId === undefined ? {} : { transactionId: spec.transactionId }),
     stackLevel: spec.stackLevel,
     chargingProfilePurpose: spec.purpose,
     chargingProfileKind: spec.kind,
     // Errata 3.56: recurrencyKind only with Recurring; 7.8: Recurring needs startSchedule.
     ...(spec.kind === 'Recurring' ? { recurrencyKind: 'Daily' as const } : {}),
+    // Whole seconds: a charger's date-time parser need not take fractions.
+    ...(spec.validToMs === undefined
+      ? {}
+      : { validTo: new Date(Math.floor(spec.validToMs / 1000) * 1000).toISOString() }),
     chargingSchedule: {
       // Relative: from the start of the transaction (7.9), so no startSchedule.
       ...(spec.kind === 'Relative' ? {} : { startSchedule: start }),

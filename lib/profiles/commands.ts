@@ -5,6 +5,7 @@ import type { ChargerWide, ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
 import type { Target } from './limits';
+import type { OfflineFallback } from './offline-fallback';
 import type { Attempt } from './plan';
 import type { CommandAttempt } from './reports';
 import { type ChargerEntry, type ConnectorEntry, isRefusal } from './state';
@@ -25,6 +26,7 @@ export class Commands {
     private readonly ctx: ProfileContext,
     private readonly limits: ConnectorLimits,
     private readonly learning: Learning,
+    private readonly fallback: OfflineFallback,
   ) {}
 
   /** The command for an attempt; for a charger-wide method also the charger-wide limit it carries. */
@@ -98,6 +100,11 @@ export class Commands {
       (strategy.numberPhases === 'whenSwitching' &&
         (unit === 'W' || (charger.capabilities?.switch3to1 === true && target.phases !== undefined)));
     const minChargingRateA = target.limitA > 0 ? strategy.minChargingRateA : undefined;
+    // A set-point profile ends on its own where the offline fallback is under it (re-sent before).
+    const validToMs =
+      attempt.method === 'TxProfile' || attempt.method === 'TxDefaultProfile'
+        ? this.fallback.validToMs(charger)
+        : undefined;
     return {
       purpose: (attempt.method === 'TxProfile' ? 'TxProfile' : 'TxDefaultProfile') as
         | 'TxProfile'
@@ -114,6 +121,7 @@ export class Commands {
       ...(minChargingRateA === undefined ? {} : { minChargingRateA }),
       nowMs: this.ctx.clock.now(),
       profileIdBase: this.ctx.profileIdBase,
+      ...(validToMs === undefined ? {} : { validToMs }),
     };
   }
 

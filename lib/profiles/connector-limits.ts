@@ -5,6 +5,7 @@ import { type ConnectorShare, chargerWideLimit, isPureIncrease, sameTarget, type
 import { DEFAULTS } from './options';
 import type { ChargerEntry, ConnectorEntry, Enforcement, Wanted } from './state';
 import type { LimitMethod } from './strategies';
+import { refreshDue } from './validity';
 
 /** The methods that cap every connector of a charger alike. */
 export const CHARGER_WIDE: readonly LimitMethod[] = ['ChargePointMaxProfile', 'ConfigurationKey'];
@@ -19,7 +20,7 @@ export type Decision =
   | { kind: 'none' }
   | { kind: 'duplicate'; target: Target }
   | { kind: 'hold'; untilMs: number }
-  | { kind: 'send'; target: Target };
+  | { kind: 'send'; target: Target; refresh?: true };
 
 /**
  * What each connector wants and holds: the limit it is to have (its own set-point and connector
@@ -36,8 +37,14 @@ export class ConnectorLimits {
     if (!target) return { kind: 'none' };
     // A limit on its way may still land: the one in force before it is no reason to send nothing.
     const sending = connector.inFlight;
-    if ((sending === undefined || sameTarget(sending, target)) && this.inForce(charger, connector, target))
+    if ((sending === undefined || sameTarget(sending, target)) && this.inForce(charger, connector, target)) {
+      // In force, but its profile ends soon (validTo, the offline fallback): the same limit goes
+      // again; not a duplicate. One on its way carries a new validTo already.
+      const validToMs = this.enforcement(charger, connector)?.validToMs;
+      if (sending === undefined && refreshDue(validToMs, this.ctx.clock.now(), this.fallbackAfterMs()))
+        return { kind: 'send', target, refresh: true };
       return { kind: 'duplicate', target };
+    }
     const last = connector.lastChange;
     const intervalMs = this.ctx.options.increaseIntervalMs ?? DEFAULTS.increaseIntervalMs;
     // Increases wait so chargers and contactors are not driven to oscillate; any decrease protects a breaker and goes at once.
@@ -53,6 +60,10 @@ export class ConnectorLimits {
       if (this.ctx.clock.now() < untilMs) return { kind: 'hold', untilMs };
     }
     return { kind: 'send', target };
+  }
+
+  private fallbackAfterMs(): number {
+    return (this.ctx.options.offlineFallbackAfterS ?? DEFAULTS.offlineFallbackAfterS) * 1000;
   }
 
   /** Whether raising `connector` from 0 A now starts a transaction that began after the 0 went out. */
@@ -145,8 +156,17 @@ export class ConnectorLimits {
     );
   }
 
-  /** What holds the connector now, if the charger still has it. */
+  /** What holds the connector now, if the charger still has it (a profile past its validTo does not). */
   enforcement(charger: ChargerEntry, connector: ConnectorEntry): Enforcement | undefined {
+    const enforced = this.enforcementIgnoringValidity(charger, connector);
+    if (enforced?.validToMs !== undefined && enforced.validToMs <= this.ctx.clock.now()) return undefined;
+    return enforced;
+  }
+
+  private enforcementIgnoringValidity(
+    charger: ChargerEntry,
+    connector: ConnectorEntry,
+  ): Enforcement | undefined {
     const transactionId = this.transactionOf(charger.chargePointId, connector.connectorId);
     const ownTxProfile =
       transactionId !== undefined &&
@@ -183,7 +203,12 @@ export class ConnectorLimits {
       !connector.sessionUnknown &&
       (transactionId === undefined || connector.standingIgnoredBy !== transactionId)
     ) {
-      return { method: 'TxDefaultProfile', target: connector.standing };
+      const validToMs = connector.standingValidToMs;
+      return {
+        method: 'TxDefaultProfile',
+        target: connector.standing,
+        ...(validToMs === undefined ? {} : { validToMs }),
+      };
     }
     return undefined;
   }

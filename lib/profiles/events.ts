@@ -9,6 +9,7 @@ import type { SetPointAnswers } from './answers';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
+import type { OfflineFallback } from './offline-fallback';
 import { DEFAULTS } from './options';
 import type { ChargerRegistry } from './registry';
 import type { RemoteStarts } from './remote-start';
@@ -27,6 +28,7 @@ export interface EventParts {
   resender: Resender;
   remoteStarts: RemoteStarts;
   verifier: Verifier;
+  fallback: OfflineFallback;
 }
 
 /**
@@ -81,6 +83,8 @@ export class CentralSystemEvents {
     this.ctx.clock.clearTimeout(charger.settleTimer);
     charger.settleTimer = undefined;
     charger.retry.cancel();
+    // Its profiles end on their own now: that is what the offline fallback is for.
+    this.parts.fallback.stop(charger);
     for (const connector of charger.connectors.values()) {
       this.ctx.clock.clearTimeout(connector.holdTimer);
       connector.holdTimer = undefined;
@@ -106,6 +110,7 @@ export class CentralSystemEvents {
     if (!charger || payload.registration !== 'Accepted') return;
     this.ctx.clock.clearTimeout(charger.settleTimer);
     this.parts.learning.booted(charger, payload);
+    this.parts.fallback.booted(charger);
     // After the boot has been answered (a charger need not take calls before): a timer, not at once.
     charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;

@@ -10,6 +10,7 @@ import { ProfileContext } from './context';
 import { CentralSystemEvents } from './events';
 import { Learning } from './learning';
 import type { Target } from './limits';
+import { OfflineFallback } from './offline-fallback';
 import type { ProfileManagerOptions } from './options';
 import { ChargerRegistry } from './registry';
 import { RemoteStarts } from './remote-start';
@@ -76,6 +77,7 @@ export class ChargingProfileManager extends EventEmitter {
   private readonly resender: Resender;
   private readonly remoteStarts: RemoteStarts;
   private readonly events: CentralSystemEvents;
+  private readonly fallback: OfflineFallback;
 
   constructor(
     readonly cs: ChargePointPort,
@@ -86,13 +88,17 @@ export class ChargingProfileManager extends EventEmitter {
     this.clock = this.ctx.clock;
     this.log = this.ctx.log;
     this.voltageV = this.ctx.voltageV;
+    OfflineFallback.check(options);
     this.limits = new ConnectorLimits(this.ctx);
+    this.fallback = new OfflineFallback(this.ctx, this.limits, (charger, connector) =>
+      this.scheduler.schedule(charger, connector),
+    );
     this.learning = new Learning(this.ctx);
     this.registry = new ChargerRegistry(this.ctx, this.learning, (charger) =>
       this.resender.retryNow(charger),
     );
     this.answers = new SetPointAnswers(this.ctx, this.limits);
-    this.commands = new Commands(this.ctx, this.limits, this.learning);
+    this.commands = new Commands(this.ctx, this.limits, this.learning, this.fallback);
     this.scheduler = new Scheduler(this.ctx, this.limits, this.answers, this.registry, (charger, connector) =>
       this.sender.enqueue(charger, connector),
     );
@@ -115,8 +121,9 @@ export class ChargingProfileManager extends EventEmitter {
       this.answers,
       this.scheduler,
       this.verifier,
+      this.fallback,
     );
-    this.resender = new Resender(this.ctx, this.limits, this.scheduler, this.sender);
+    this.resender = new Resender(this.ctx, this.limits, this.scheduler, this.sender, this.fallback);
     this.remoteStarts = new RemoteStarts(
       this.ctx,
       this.limits,
@@ -138,6 +145,7 @@ export class ChargingProfileManager extends EventEmitter {
       resender: this.resender,
       remoteStarts: this.remoteStarts,
       verifier: this.verifier,
+      fallback: this.fallback,
     });
     this.events.attach();
   }
@@ -251,6 +259,7 @@ export class ChargingProfileManager extends EventEmitter {
     for (const charger of this.registry.values()) {
       this.ctx.clock.clearTimeout(charger.settleTimer);
       charger.retry.cancel();
+      this.fallback.stop(charger);
       for (const connector of charger.connectors.values()) {
         this.ctx.clock.clearTimeout(connector.holdTimer);
         connector.holdTimer = undefined;

@@ -24,7 +24,17 @@ export interface ProfileManagerOptions {
   reconnectSettleMs?: number;
   /** Answer timeout per command; default: the central system's. */
   callTimeoutMs?: number;
-  /** First profile id of the range this package uses (ids are base + 100/200/300 + connector). Default 7000. */
+  /**
+   * The current every connector of a charger falls to once ampflow has lost it for
+   * `offlineFallbackAfterS` (its offline fallback, A per phase): a permanent TxDefaultProfile on
+   * connector 0 at stack level 0, under the set-point profiles, which carry a `validTo` and are
+   * re-sent while the charger is connected. Only where the charger's set-points go as profiles at
+   * a stack level above 0. Default 6 A (IEC 61851 minimum); `null` switches the fallback off.
+   */
+  offlineFallbackA?: number | null;
+  /** How long after the connection is lost a charger falls to its offline fallback, s. Default 300. */
+  offlineFallbackAfterS?: number;
+  /** First profile id of the range this package uses (ids are base + 100/200/300/400 + connector). Default 7000. */
   profileIdBase?: number;
   clock?: Clock;
   log?: Logger;
@@ -36,4 +46,6 @@ export const DEFAULTS = {
   increaseIntervalMs: 10_000,
   compositeDurationS: 300,
   reconnectSettleMs: 2000,
+  offlineFallbackA: IEC_61851_MINIMUM_A,
+  offlineFallbackAfterS: 300,
 };

@@ -55,6 +55,7 @@ export class ChargerRegistry {
         transactions: new Map(),
         retry: new RetryTimer(this.ctx.clock, () => this.retry(entry)),
         settled: [],
+        fallback: this.ctx.options.offlineFallbackA === null ? { state: 'off' } : { state: 'wanted' },
       };
       charger = entry;
       this.learning.restore(charger);

@@ -64,9 +64,12 @@ export class RemoteStarts {
         : undefined;
     let refusal: string | undefined;
     if (connector && target && txAttempt) {
-      const profile = buildChargingProfile(
-        this.commands.profileSpec(charger, connector, txAttempt, target, undefined),
-      );
+      // Without a validTo: bound to this session alone, whose limit the load manager counts while
+      // the charger is offline anyway (OCPP 1.6 §3.13.6); the next limit replaces it with one.
+      const profile = buildChargingProfile({
+        ...this.commands.profileSpec(charger, connector, txAttempt, target, undefined),
+        validToMs: undefined,
+      });
       const withProfile = { ...plain, chargingProfile: profile };
       const attempt: CommandAttempt = {
         action: 'RemoteStartTransaction',

@@ -1,5 +1,6 @@
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
+import type { OfflineFallback } from './offline-fallback';
 import type { Scheduler } from './scheduler';
 import type { Sender } from './sender';
 import type { ChargerEntry } from './state';
@@ -14,6 +15,7 @@ export class Resender {
     private readonly limits: ConnectorLimits,
     private readonly scheduler: Scheduler,
     private readonly sender: Sender,
+    private readonly fallback: OfflineFallback,
   ) {}
 
   /** The retry timer fired: after a command without an answer every limit goes again once, else what is not in force. */
@@ -47,10 +49,13 @@ export class Resender {
     // What the charger had may be gone, or still there: nothing counts as in force until sent again.
     if (charger.chargePointMax.state === 'installed') charger.chargePointMax = { state: 'unknown' };
     charger.key.valueA = undefined;
+    // The offline fallback goes again before the limits (and is not confirmed until it did).
+    this.fallback.lost(charger);
     for (const connector of charger.connectors.values()) {
       if (connector.session) connector.sessionUnknown = true;
       connector.session = undefined;
       connector.standing = undefined;
+      connector.standingValidToMs = undefined;
       connector.enforced = undefined;
       if (!this.limits.limitOf(charger, connector)) continue;
       connector.force = true;

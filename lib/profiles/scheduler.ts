@@ -42,6 +42,11 @@ export class Scheduler {
         this.schedule(charger, connector);
       }, decision.untilMs - this.ctx.clock.now());
     }
+    if (decision.kind === 'send' && decision.refresh && connector.waiter) {
+      // In force: the set-point waiting is answered now; the refresh (a new validTo) goes on its own.
+      this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, decision.target.limitA);
+      this.answers.settle(charger, connector, 'duplicate');
+    }
     if (decision.kind === 'send' || connector.clearTxProfile) this.enqueue(charger, connector);
     else if (decision.kind === 'duplicate') {
       // In force already: confirmed again from now on (a decrease the load manager just sent may be this limit).

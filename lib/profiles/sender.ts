@@ -4,7 +4,8 @@ import type { Commands } from './commands';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
-import { lowersAnyPhase, type Target } from './limits';
+import { lowersAnyPhase, sameTarget, type Target } from './limits';
+import type { OfflineFallback } from './offline-fallback';
 import { type Attempt, expireRefusals, forgetRefusals, planAttempts, rememberSuccess, slotOf } from './plan';
 import type { LimitOutcome } from './reports';
 import type { Scheduler } from './scheduler';
@@ -16,6 +17,7 @@ import {
   type Sending,
   type Waiter,
 } from './state';
+import { validToOf } from './validity';
 import { LimitWatch } from './verification';
 import type { Verifier } from './verifier';
 
@@ -34,6 +36,7 @@ export class Sender {
     private readonly answers: SetPointAnswers,
     private readonly scheduler: Scheduler,
     private readonly verifier: Verifier,
+    private readonly fallback: OfflineFallback,
   ) {}
 
   /** Queues a connector for the charger's one command in flight. */
@@ -101,6 +104,8 @@ export class Sender {
       this.answers.settle(charger, connector, isOffline(err) ? 'deferred' : 'failed', (err as Error).message);
       return;
     }
+    // The offline fallback goes before the limits it is to lie under (once per connection).
+    await this.fallback.ensure(charger);
     if (connector.clearTxProfile) await this.commands.clearEndedTxProfile(charger, connector);
     const decision = this.limits.decide(charger, connector);
     if (decision.kind !== 'send') {
@@ -112,7 +117,12 @@ export class Sender {
     const taken = connector.waiter;
     connector.waiter = undefined;
     const wanted = this.limits.wantedOf(charger, connector) ?? { requestedLimitA: target.limitA, reason: '' };
-    const waiter: Waiter = taken ?? { ...wanted, resolve: () => undefined, resent: true };
+    const waiter: Waiter = taken ?? {
+      ...wanted,
+      resolve: () => undefined,
+      resent: true,
+      ...(decision.refresh ? { refresh: true as const } : {}),
+    };
     // Whatever happens below, the set-point that was taken gets its answer.
     let answered = false;
     const resolve = waiter.resolve;
@@ -225,14 +235,22 @@ export class Sender {
     rememberSuccess(charger.memory, slot, attempt);
     this.learning.store(charger);
     const now = this.ctx.clock.now();
+    const validToMs = command ? validToOf(command.request) : undefined;
+    // The same limit again before its profile ends: no change (pacing, verification go on as they were).
+    const refresh =
+      send.waiter.refresh === true &&
+      connector.enforced?.method === attempt.method &&
+      connector.lastChange !== undefined &&
+      sameTarget(connector.lastChange.target, target);
     connector.enforced = {
       method: attempt.method,
       target,
       ...(attempt.method === 'TxProfile' && transactionId !== undefined ? { transactionId } : {}),
+      ...(validToMs === undefined ? {} : { validToMs }),
     };
     connector.force = false;
     delete connector.lastWarning;
-    connector.lastChange = { atMs: now, target };
+    if (!refresh) connector.lastChange = { atMs: now, target };
     connector.lastMethod = attempt.method;
     this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, target.limitA);
     const firstMethod = attempts.find(
@@ -252,7 +270,8 @@ export class Sender {
         reasons: refusals,
       });
     }
-    if (command) {
+    await this.fallback.taken(charger, connector, attempt);
+    if (command && !refresh) {
       connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
       if (transactionId === undefined) delete connector.watchTransactionId;
       else connector.watchTransactionId = transactionId;
@@ -280,7 +299,7 @@ export class Sender {
         ...(response === undefined ? {} : { response }),
         ...(fallback ? { fallback } : {}),
       });
-    if (!command) {
+    if (!command || refresh) {
       done();
       return;
     }

@@ -21,6 +21,8 @@ export interface Wanted {
 
 export interface Waiter extends Wanted {
   resolve: (report: LimitReport) => void;
+  /** A profile re-sent before its validTo: the same limit, reported only when it fails. */
+  refresh?: true;
   /** Commands sent for this set-point before its composite schedule showed the limit was not taken. */
   carried?: CommandAttempt[];
   resent?: true;
@@ -32,6 +34,8 @@ export interface Enforcement {
   target: Target;
   /** The transaction a TxProfile belongs to. */
   transactionId?: number;
+  /** When the profile ends on its own (its validTo): then it is no longer in force. */
+  validToMs?: number;
 }
 
 /**
@@ -61,6 +65,10 @@ export interface ConnectorEntry {
   /** Our TxDefaultProfile on this connector, and when the charger accepted it. */
   standing?: Target;
   standingAtMs?: number;
+  /** When our TxDefaultProfile on this connector ends (its validTo), where it has one. */
+  standingValidToMs?: number;
+  /** The central system was told this connector falls to the offline fallback when ampflow loses it. */
+  fallbackConfirmed?: boolean;
   /** The transaction whose composite schedule showed that the TxDefaultProfile does not reach it. */
   standingIgnoredBy?: number;
   enforced?: Enforcement;
@@ -90,6 +98,15 @@ export type ChargePointMaxState =
   | { state: 'none' }
   | { state: 'unknown' }
   | { state: 'installed'; limitA: number; wattPhases: number };
+
+/**
+ * The offline fallback (offline-fallback.ts): off for this charger (and why), wanted (installed
+ * before the next limit goes), or installed at `limitA` (the charger accepted it).
+ */
+export type FallbackState =
+  | { state: 'off'; reason?: string }
+  | { state: 'wanted' }
+  | { state: 'installed'; limitA: number; atMs: number };
 
 export interface ChargerEntry {
   chargePointId: string;
@@ -131,6 +148,11 @@ export interface ChargerEntry {
   transactions: Map<number, { transactionId?: number; sinceMs: number; seenMs: number }>;
   retry: RetryTimer;
   settled: (() => void)[];
+  fallback: FallbackState;
+  /** What was last logged about the offline fallback (said once per cause). */
+  fallbackNote?: string;
+  /** Re-sends the profiles with a validTo before they end. */
+  refreshTimer?: TimerHandle;
   /** The facts last written to the charger's durable record, to write only changes. */
   stored?: string;
 }

@@ -466,7 +466,12 @@ export class UpstreamProxy extends EventEmitter {
       typeof key === 'string' &&
       this.settings.protectedKeys.includes(key)
     ) {
-      this.refuse(identity, action, `${key} is a key ampflow relies on (upstream.protectedKeys)`);
+      const value = (request as { value?: unknown }).value;
+      this.refuse(
+        identity,
+        action,
+        `${key}=${String(value)} refused: ampflow relies on ${key} (upstream.protectedKeys); the charger keeps its value`,
+      );
       return { status: 'Rejected' };
     }
     const out = { ...(request as Record<string, unknown>) };

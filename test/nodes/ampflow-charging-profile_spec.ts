@@ -143,7 +143,15 @@ describe(`ampflow-charging-profile node (Node-RED ${nodeRedVersion()})`, () => {
     const resumed = waitFor<[Msg]>(out, 'input');
     node.receive({ payload: { command: 'resume', chargePointId: 'CP-1', connectorId: 1 } });
     assert.equal(((await resumed)[0].payload as LimitReport).limitA, 16);
-    assert.equal(cp.chargingProfiles.length, 2);
+    // One per connector, and the offline fallback on connector 0 (stack level 0, 6 A).
+    assert.deepEqual(
+      cp.chargingProfiles.map(({ connectorId, profile }) => [connectorId, profile.stackLevel]).sort(),
+      [
+        [0, 0],
+        [1, 8],
+        [2, 8],
+      ],
+    );
   });
 
   it('gives Catch nodes a charger that refused every way (with the report) and an invalid set-point', async () => {

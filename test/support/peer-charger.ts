@@ -205,6 +205,19 @@ export abstract class PeerCharger extends EventEmitter<{
     return outcome;
   }
 
+  /**
+   * A car plugs in while the charger is not connected: the charger starts the transaction on its
+   * own (a tag it may accept offline, 3.5) and the car charges at what the profiles it keeps allow;
+   * nothing goes over the wire (its StartTransaction would wait in its queue).
+   */
+  startOfflineSession(connectorId: number, idTag: string, car: PeerCar): void {
+    const side = this.side(connectorId);
+    side.running = { startedAtMs: this.now(), idTag, meterStartWh: side.meterWh };
+    side.car = car;
+    side.status = 'Charging';
+    this.emit('change');
+  }
+
   /** The transaction stops after `energyWh` more went into the car (default 1000 Wh); the car leaves. */
   async stopSession(
     connectorId: number,
@@ -259,7 +272,8 @@ export abstract class PeerCharger extends EventEmitter<{
   /** What the car draws now on the charger's L1-L3. */
   drawA(connectorId: number): [number, number, number] {
     const { car, running } = this.side(connectorId);
-    if (!car || running?.transactionId === undefined) return [0, 0, 0];
+    // Online, the car is there only once the transaction started; offline, from its start.
+    if (!car || !running) return [0, 0, 0];
     const a = Math.min(this.offeredA(connectorId), car.maxA);
     return car.phases === 1 ? [a, 0, 0] : [a, a, a];
   }

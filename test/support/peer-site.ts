@@ -5,7 +5,7 @@ import type { ConnectorConfig, SiteConfig } from '../../lib/dlm/site';
 import { silentLogger } from '../../lib/log';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
-import { ChargingProfileManager } from '../../lib/profiles';
+import { ChargingProfileManager, type ProfileManagerOptions } from '../../lib/profiles';
 import { type Listenable, until as untilEvent } from './events';
 import { useOcppHarness } from './ocpp';
 import type { PeerCharger, PeerChargerOptions } from './peer-charger';
@@ -19,14 +19,19 @@ import type { PeerCharger, PeerChargerOptions } from './peer-charger';
 /**
  * The load manager and the profile manager on `cs`; `stop` undoes it (call it in afterEach). With
  * `clock` (a ManualClock) the load manager's time moves only when the test moves it; the profile
- * manager takes `profilesClock` (a simulator's, whose schedules start at its time).
+ * manager takes `profileOptions` (e.g. a simulator's clock, whose schedules start at its time).
  */
-export function controlLoop(cs: CentralSystem, site: SiteConfig, clock?: Clock, profilesClock?: Clock) {
+export function controlLoop(
+  cs: CentralSystem,
+  site: SiteConfig,
+  clock?: Clock,
+  profileOptions: ProfileManagerOptions = {},
+) {
   const manager = new LoadManager({ site, logger: silentLogger, ...(clock ? { clock } : {}) });
   const profiles = new ChargingProfileManager(cs, {
     increaseIntervalMs: 0,
     log: silentLogger,
-    ...(profilesClock ? { clock: profilesClock } : {}),
+    ...profileOptions,
   });
   const feedErrors: Error[] = [];
   manager.on('setPoint', (setPoint: SetPoint) => {
@@ -64,8 +69,13 @@ export function usePeerCarPark<C extends PeerCharger>(
   });
   const harness = useOcppHarness();
   /** controlLoop(), stopped after the test. */
-  const loop = (cs: CentralSystem, site: SiteConfig, clock?: Clock) => {
-    const wired = controlLoop(cs, site, clock);
+  const loop = (
+    cs: CentralSystem,
+    site: SiteConfig,
+    clock?: Clock,
+    profileOptions?: ProfileManagerOptions,
+  ) => {
+    const wired = controlLoop(cs, site, clock, profileOptions);
     cleanups.push(wired.stop);
     return wired;
   };
@@ -86,8 +96,14 @@ export function usePeerCarPark<C extends PeerCharger>(
      * The chargers `ids` on a supply line of `limitA` (supplyLine(), `connector` for each), under a
      * control loop, connected in turn; `watch` sees what the line carries from then on.
      */
-    async onLine(cs: CentralSystem, ids: string[], limitA: number, connector: Partial<ConnectorConfig> = {}) {
-      const wired = loop(cs, supplyLine(ids, limitA, connector));
+    async onLine(
+      cs: CentralSystem,
+      ids: string[],
+      limitA: number,
+      connector: Partial<ConnectorConfig> = {},
+      profileOptions?: ProfileManagerOptions,
+    ) {
+      const wired = loop(cs, supplyLine(ids, limitA, connector), undefined, profileOptions);
       for (const id of ids) await connected(cs, id);
       const watch = watchLine(chargers);
       cleanups.push(watch.stop);

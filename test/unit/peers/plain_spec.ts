@@ -106,10 +106,15 @@ describe('a plain OCPP-J 1.6 charger on ws', () => {
 
   it('keeps the line when a charging charger goes offline: it keeps its TxProfile (3.13.6), its offlineA is reserved', async () => {
     const cs = await harness().centralSystem();
-    // The installer declared that a charger on its own (offline) takes at most 16 A.
-    const { manager, watch } = await onLine(cs, ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'], SUPPLY_A, {
-      offlineA: 16,
-    });
+    // The installer declared that a charger on its own (offline) takes at most 16 A; no fallback
+    // profile of ours (offline-fallback_spec.ts has that one), so offlineA is all that is known.
+    const { manager, watch } = await onLine(
+      cs,
+      ['PLAIN-1', 'PLAIN-2', 'PLAIN-3'],
+      SUPPLY_A,
+      { offlineA: 16 },
+      { offlineFallbackA: null },
+    );
     for (const cp of chargers) await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
     // The line shared out: a third each (10.6 A).
     await until(chargers, () => chargers.every((cp) => cp.drawA(1)[0] >= 10));

@@ -4,7 +4,15 @@ import { ChargingProfileManager, type LimitReport, RETRY_REFUSED_AFTER_MS } from
 import { waitFor } from '../../support/events';
 import { useTempDirectory } from '../interop/support';
 import { pauseSession, refuseProfiles, STACK_LEVEL_0 } from './refusals';
-import { actionsSent, profilesSent, setPoint, settled, startCharging, useProfileRig } from './support';
+import {
+  actionsSent,
+  NO_OFFLINE_FALLBACK,
+  profilesSent,
+  setPoint,
+  settled,
+  startCharging,
+  useProfileRig,
+} from './support';
 
 const purposes = (report: LimitReport | undefined) =>
   report?.attempts.map((attempt) => {
@@ -286,7 +294,7 @@ describe('Profiles: falling back when a charger refuses', () => {
   });
 
   it('a TxProfile refused because its transaction ended on the way is no fallback: the limit goes as TxDefaultProfile, no warning', async () => {
-    const { cs, cp, manager, log } = await rig();
+    const { cs, cp, manager, log } = await rig({ manager: NO_OFFLINE_FALLBACK });
     await startCharging(cp);
     // The transaction ends (a remote stop, a car unplugged) while the charger has the TxProfile in
     // hand: by the time it answers, there is no transaction for it, and it rejects it (3.13.1).

@@ -3,7 +3,14 @@ import { SetPointError } from '../../../lib/profiles';
 import { waitFor } from '../../support/events';
 import { advance, type CommandEvent, nextMessage } from '../interop/support';
 import { refuseProfiles } from './refusals';
-import { actionsSent, profilesSent, setPoint, startCharging, useProfileRig } from './support';
+import {
+  actionsSent,
+  NO_OFFLINE_FALLBACK,
+  profilesSent,
+  setPoint,
+  startCharging,
+  useProfileRig,
+} from './support';
 
 const sentCommand = (cs: NodeJS.EventEmitter, action: string) =>
   waitFor<[CommandEvent]>(cs, 'command', (event) => event.action === action);
@@ -132,7 +139,7 @@ describe('Profiles: set-points over a charger’s life', () => {
 
   describe('reconnects, boots and sessions', () => {
     it('keeps a set-point for a charger that is offline and sends it when it connects', async () => {
-      const { cp, clock, cs, manager } = await rig({ connect: false });
+      const { cp, clock, cs, manager } = await rig({ connect: false, manager: NO_OFFLINE_FALLBACK });
       const [report] = await manager.apply(setPoint(9));
       assert.equal(report?.outcome, 'deferred');
       assert.match(report?.error ?? '', /not connected/);
@@ -151,7 +158,10 @@ describe('Profiles: set-points over a charger’s life', () => {
     });
 
     it('re-sends the limit after a reconnect, and after a reboot (BootNotification), learning the charger again', async () => {
-      const { cp, clock, cs, manager, commands } = await rig({ sim: { rebootDelayS: 5 } });
+      const { cp, clock, cs, manager, commands } = await rig({
+        sim: { rebootDelayS: 5 },
+        manager: NO_OFFLINE_FALLBACK,
+      });
       await manager.apply(setPoint(11));
       await cp.disconnect();
       let before = commands.length;
@@ -189,7 +199,7 @@ describe('Profiles: set-points over a charger’s life', () => {
     });
 
     it('clears the TxProfile when its session ends and carries the limit into the next session', async () => {
-      const { cp, cs, manager, commands } = await rig();
+      const { cp, cs, manager, commands } = await rig({ manager: NO_OFFLINE_FALLBACK });
       await manager.apply(setPoint(16));
       const transactionId = await startCharging(cp);
       const [during] = await manager.apply(setPoint(10));
@@ -259,7 +269,7 @@ describe('Profiles: set-points over a charger’s life', () => {
     });
 
     it('limits every connector with a set-point for connector 0: one TxDefaultProfile on connector 0 (3.13.1)', async () => {
-      const { cp, manager, commands } = await rig({ sim: { connectors: 2 } });
+      const { cp, manager, commands } = await rig({ sim: { connectors: 2 }, manager: NO_OFFLINE_FALLBACK });
       await startCharging(cp, 1);
       await startCharging(cp, 2);
       const [report] = await manager.apply(setPoint(9, { connectorId: 0 }));

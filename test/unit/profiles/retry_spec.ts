@@ -8,6 +8,7 @@ import { answerLate, holdAnswer } from './refusals';
 import {
   actionsSent,
   installed,
+  NO_OFFLINE_FALLBACK,
   offered,
   profilesSent,
   setPoint,
@@ -29,7 +30,9 @@ describe('Profiles: retries and answers', () => {
   describe('what the charger did not confirm is sent again', () => {
     it('backs off 5 s, 10 s, 30 s, 60 s while a limit gets no answer, and stops once it is confirmed', async () => {
       assert.deepEqual(RETRY_BACKOFF_MS, [5000, 10_000, 30_000, 60_000]);
-      const { cs, cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
+      const { cs, cp, clock, manager, commands } = await rig({
+        manager: { callTimeoutMs: 200, ...NO_OFFLINE_FALLBACK },
+      });
       answerLate({ cs, cp }, 'SetChargingProfile', 3);
       const [first] = await manager.apply(setPoint(11));
       assert.equal(first?.outcome, 'failed');
@@ -57,7 +60,9 @@ describe('Profiles: retries and answers', () => {
     });
 
     it('sends again a re-send after a reconnect that got no answer', async () => {
-      const { cs, cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
+      const { cs, cp, clock, manager, commands } = await rig({
+        manager: { callTimeoutMs: 200, ...NO_OFFLINE_FALLBACK },
+      });
       await manager.apply(setPoint(11));
       await cp.disconnect();
       answerLate({ cs, cp }, 'SetChargingProfile');
@@ -79,7 +84,7 @@ describe('Profiles: retries and answers', () => {
     it('learns a rebooted charger again when reading its keys got no answer, and sends its limit', async () => {
       const { cp, cs, clock, manager, commands } = await rig({
         sim: { rebootDelayS: 5 },
-        manager: { callTimeoutMs: 200 },
+        manager: { callTimeoutMs: 200, ...NO_OFFLINE_FALLBACK },
       });
       await manager.apply(setPoint(11));
       answerLate({ cs, cp }, 'GetConfiguration');
@@ -130,7 +135,9 @@ describe('Profiles: retries and answers', () => {
     });
 
     it('stops on close: no retry, and a command answered afterwards reports to no one', async () => {
-      const { cs, cp, clock, manager, commands } = await rig({ manager: { callTimeoutMs: 200 } });
+      const { cs, cp, clock, manager, commands } = await rig({
+        manager: { callTimeoutMs: 200, ...NO_OFFLINE_FALLBACK },
+      });
       answerLate({ cs, cp }, 'SetChargingProfile');
       await manager.apply(setPoint(11));
       // The answer to the next command comes in time, but after close.

@@ -53,6 +53,12 @@ export function useProfileRig() {
   };
 }
 
+/**
+ * For tests that count or order every command the charger gets: without the offline fallback's
+ * own SetChargingProfile (offline-fallback_spec.ts tests it, and these rules with it).
+ */
+export const NO_OFFLINE_FALLBACK = { offlineFallbackA: null } as const;
+
 export function setPoint(limitA: number, fields: Partial<SetPoint> = {}): SetPoint {
   return { chargePointId: 'CP1', connectorId: 1, limitA, phases: 3, reason: 'test', ...fields };
 }

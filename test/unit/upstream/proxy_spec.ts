@@ -227,7 +227,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
   it('composes the backend’s charging profiles with the load manager: the charger never gets more than either allows', async () => {
     const { backend, cs, cp, clock } = await site();
     // The profile manager on the simulator's clock: its schedules start at the charger's time.
-    const loop = controlLoop(cs, supplyLine(['CP1'], 40), undefined, clock);
+    const loop = controlLoop(cs, supplyLine(['CP1'], 40), undefined, { clock });
     const commands: CommandEvent[] = [];
     cs.on('command', (event: CommandEvent) => {
       if (event.action === 'SetChargingProfile') commands.push(event);

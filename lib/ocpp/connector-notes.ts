@@ -1,0 +1,51 @@
+import type { ConnectorState } from '../contracts';
+import type { ConnectorRegistry } from './connectors';
+
+/**
+ * What other rooms tell the central system about a connector, kept on its state and published
+ * with it: the limit the charger confirmed (lib/profiles, `limitInForce`), its offline fallback
+ * (lib/profiles, `offlineFallback`) and what the operator's backend allows (lib/upstream,
+ * `operatorLimitA`). Also when each charger's latest answer to a command arrived: a limit it
+ * confirmed holds from then on.
+ */
+export class ConnectorNotes {
+  private readonly lastAnswerAt = new Map<string, string>();
+
+  constructor(
+    private readonly connectors: ConnectorRegistry,
+    private readonly publish: (state: ConnectorState) => void,
+    private readonly nowIso: () => string,
+  ) {}
+
+  /** A charger's answer to a command arrived at `atMs`. */
+  answered(chargePointId: string, atMs: number): void {
+    this.lastAnswerAt.set(chargePointId, new Date(atMs).toISOString());
+  }
+
+  confirmLimit(chargePointId: string, connectorId: number, limitA: number): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    const confirmedAt = this.nowIso();
+    state.limitInForce = { limitA, since: this.lastAnswerAt.get(chargePointId) ?? confirmedAt, confirmedAt };
+    this.publish(state);
+  }
+
+  setOperatorLimit(chargePointId: string, connectorId: number, limitA: number | undefined): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    if (state.operatorLimitA === limitA) return;
+    if (limitA === undefined) delete state.operatorLimitA;
+    else state.operatorLimitA = limitA;
+    this.publish(state);
+  }
+
+  confirmFallback(
+    chargePointId: string,
+    connectorId: number,
+    fallback: { limitA: number; afterS: number } | undefined,
+  ): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    if (fallback) state.offlineFallback = { ...fallback, since: this.nowIso() };
+    else if (state.offlineFallback) delete state.offlineFallback;
+    else return;
+    this.publish(state);
+  }
+}

@@ -1,0 +1,100 @@
+import type { Clock } from '../clock';
+import type { ChargePointEvents } from '../contracts';
+import type { Logger } from '../log';
+import type { ChargePointAction } from './actions';
+import type { ChargerTraffic } from './central-types';
+import { type CentralSystemAction, type ChargePointConnection, CommandError } from './connection';
+import type { ConnectorNotes } from './connector-notes';
+import type { OcppRequest, OcppResponse } from './messages';
+
+/** What the traffic needs of the central system around it. */
+export interface TrafficHost {
+  clock: Clock;
+  log: Logger;
+  notes: ConnectorNotes;
+  connection(chargePointId: string): ChargePointConnection | undefined;
+  /** Whether the central system has a record of the charger (for the error's words). */
+  known(chargePointId: string): boolean;
+  emitCommand(event: ChargePointEvents['command']): void;
+  /** Keeps the durable record in step with what a command changed (handlers.afterCommand). */
+  afterCommand(
+    chargePointId: string,
+    action: CentralSystemAction,
+    request: unknown,
+    response: unknown,
+  ): Promise<void>;
+}
+
+/**
+ * The central system's traffic with its chargers, both ways: a charger's CALL goes to the central
+ * system's own handling, or through the room that stands between (lib/upstream); a command goes to
+ * the charger with that room's ids, is timed from when its answer arrived, reported, and recorded.
+ */
+export class TrafficGate {
+  private traffic: ChargerTraffic | undefined;
+
+  constructor(private readonly host: TrafficHost) {}
+
+  /** Puts a room between the chargers and the central system's own answers; returns its removal. */
+  interpose(traffic: ChargerTraffic): () => void {
+    if (this.traffic)
+      throw new Error('another room already stands between the chargers and this central system');
+    this.traffic = traffic;
+    return () => {
+      if (this.traffic === traffic) this.traffic = undefined;
+    };
+  }
+
+  /** A charger's CALL: `local` is the central system's own handling (with an answer decided elsewhere). */
+  incoming(
+    chargePointId: string,
+    action: ChargePointAction,
+    request: unknown,
+    local: (request: unknown, decided?: unknown) => Promise<unknown>,
+  ): Promise<unknown> {
+    const traffic = this.traffic;
+    return traffic ? traffic.request(chargePointId, action, request, local) : local(request);
+  }
+
+  /**
+   * Sends a command to a charge point and returns its answer. Fails at once when the charger is
+   * not connected (nothing is queued); a timeout names the charger and the action.
+   */
+  async call<A extends CentralSystemAction>(
+    chargePointId: string,
+    action: A,
+    request: OcppRequest<A>,
+    options: { timeoutMs?: number; verbatim?: boolean } = {},
+  ): Promise<OcppResponse<A>> {
+    const { host } = this;
+    const connection = host.connection(chargePointId);
+    if (!connection?.isOpen) {
+      throw new CommandError(
+        host.known(chargePointId)
+          ? `charge point ${chargePointId} is not connected`
+          : `charge point ${chargePointId} is unknown to this central system`,
+        'Offline',
+      );
+    }
+    let response: OcppResponse<A>;
+    try {
+      // ampflow's own commands speak of transactions by the ledger's ids; `verbatim` (a command
+      // relayed from an upstream backend) already speaks the charger's.
+      const sent =
+        this.traffic && !options.verbatim
+          ? (this.traffic.command(chargePointId, action, request) as OcppRequest<A>)
+          : request;
+      response = await connection.call(action, sent, options.timeoutMs);
+      host.notes.answered(chargePointId, connection.answeredAtMs ?? host.clock.now());
+    } catch (err) {
+      host.emitCommand({ chargePointId, action, request, error: err as Error });
+      throw err;
+    }
+    host.emitCommand({ chargePointId, action, request, response });
+    // The charger has carried the command out: failing to record its effect is logged, not thrown.
+    await host.afterCommand(chargePointId, action, request, response).catch((err: Error) => {
+      host.log.error(`recording the effect of ${action} on ${chargePointId} failed: ${err.message}`);
+    });
+    return response;
+  }
+}

@@ -1,0 +1,271 @@
+import { buildSetChargingProfile, fallbackProfileId } from './build';
+import type { RateUnit } from './capabilities';
+import type { ConnectorLimits } from './connector-limits';
+import type { ProfileContext } from './context';
+import { DEFAULTS } from './options';
+import { type Attempt, PLAN_SLOTS, profilesRefused } from './plan';
+import { type ChargerEntry, type ConnectorEntry, isRefusal } from './state';
+import { refreshDue, spreadMs } from './validity';
+
+/** The offline fallback's stack level: below every set-point profile (which then need level 1 or more). */
+export const FALLBACK_STACK_LEVEL = 0;
+
+/**
+ * The offline fallback: what a charger does once ampflow has lost it. OCPP 1.6 has no "offline
+ * only" profile, so it is made of stacking (3.13.2) and `validTo` (7.8): a permanent
+ * TxDefaultProfile on connector 0 at stack level 0 carries the fallback F, and the profiles that
+ * carry the load manager's set-points (TxDefaultProfile, TxProfile, at a higher stack level) end
+ * `offlineFallbackAfterS` after they were sent. While the charger is connected they are re-sent
+ * (same limit, new validTo) from half that time on, so nothing changes; once it is lost, every
+ * connector falls to F within that time, a car that arrives offline included.
+ *
+ * Installed only where the charger's set-points go as profiles above stack level 0 (a limit
+ * carried at level 0, by a ChargePointMaxProfile or a vendor key would be capped at F while
+ * connected: the fallback is then removed, and said so once). The central system is told per
+ * connector (`confirmFallback`) once the fallback is installed and the connector's own
+ * TxDefaultProfile carries a validTo (a permanent one from before would outlast the connection),
+ * so the load manager reserves F for it while it is offline; it is withdrawn whenever the charger
+ * may have lost the fallback (a reconnect, a boot) until it is installed again.
+ */
+export class OfflineFallback {
+  constructor(
+    private readonly ctx: ProfileContext,
+    private readonly limits: ConnectorLimits,
+    /** Looks at a connector's limit again (the scheduler): a profile due for refresh goes. */
+    private readonly schedule: (charger: ChargerEntry, connector: ConnectorEntry) => void,
+  ) {}
+
+  /** F, A per phase; undefined when the fallback is switched off. */
+  get limitA(): number | undefined {
+    const value = this.ctx.options.offlineFallbackA;
+    if (value === null) return undefined;
+    return value ?? DEFAULTS.offlineFallbackA;
+  }
+
+  get afterMs(): number {
+    return (this.ctx.options.offlineFallbackAfterS ?? DEFAULTS.offlineFallbackAfterS) * 1000;
+  }
+
+  /** Checks the settings (a fallback below the IEC 61851 minimum would strand cars at 0 A). */
+  static check(options: { offlineFallbackA?: number | null; offlineFallbackAfterS?: number }): void {
+    const limitA = options.offlineFallbackA;
+    if (
+      limitA !== undefined &&
+      limitA !== null &&
+      !(Number.isFinite(limitA) && limitA >= DEFAULTS.minimumCurrentA)
+    )
+      throw new RangeError(
+        `offlineFallbackA must be at least ${DEFAULTS.minimumCurrentA} A (a car cannot charge below it), or null for none`,
+      );
+    const afterS = options.offlineFallbackAfterS;
+    if (afterS !== undefined && !(Number.isFinite(afterS) && afterS >= 10))
+      throw new RangeError('offlineFallbackAfterS must be at least 10 s');
+  }
+
+  /** A new charger's state: wanted unless switched off. */
+  initial(): ChargerEntry['fallback'] {
+    return this.limitA === undefined ? { state: 'off' } : { state: 'wanted' };
+  }
+
+  /** The validTo for a set-point profile sent now (none while the fallback is not installed). */
+  validToMs(charger: ChargerEntry): number | undefined {
+    return charger.fallback.state === 'installed' ? this.ctx.clock.now() + this.afterMs : undefined;
+  }
+
+  /** Installs the fallback before the next limit goes, where it is wanted. Called by the sender. */
+  async ensure(charger: ChargerEntry): Promise<void> {
+    if (charger.fallback.state !== 'wanted' || this.ctx.closed) return;
+    const limitA = this.limitA;
+    const why = limitA === undefined ? 'switched off' : this.ineligible(charger);
+    if (limitA === undefined || why !== undefined) {
+      this.off(charger, why);
+      return;
+    }
+    const unit = this.unitOf(charger);
+    const request = buildSetChargingProfile({
+      purpose: 'TxDefaultProfile',
+      connectorId: 0,
+      stackLevel: FALLBACK_STACK_LEVEL,
+      kind: charger.strategy.kind,
+      unit,
+      limitA,
+      // In W, one phase: the fewest watts (a car on three phases may get less than F, never more).
+      phases: unit === 'W' ? 1 : 3,
+      statePhases: charger.strategy.numberPhases === 'always',
+      voltageV: this.ctx.voltageV,
+      nowMs: this.ctx.clock.now(),
+      profileIdBase: this.ctx.profileIdBase,
+      profileId: fallbackProfileId(this.ctx.profileIdBase),
+    });
+    try {
+      const response = await this.ctx.call(charger, 'SetChargingProfile', request);
+      if (response.status !== 'Accepted') {
+        this.off(charger, `it answered ${response.status} to the fallback profile`);
+        return;
+      }
+    } catch (err) {
+      // No answer: it goes again before the next limit.
+      if (!isRefusal(err)) return;
+      this.off(charger, `it refused the fallback profile (${(err as Error).message})`);
+      return;
+    }
+    charger.fallback = { state: 'installed', limitA, atMs: this.ctx.clock.now() };
+    this.note(
+      charger,
+      'info',
+      `charge point ${charger.chargePointId}: offline fallback of ${limitA} A installed (its limits end ${this.afterMs / 1000} s after ampflow loses it)`,
+    );
+  }
+
+  /**
+   * A limit was taken one way: a set-point under the fallback's stack level, or charger-wide,
+   * would be capped at F while connected, so the fallback goes; a TxDefaultProfile with a validTo
+   * on the connector confirms its fallback; the refresh timer is armed.
+   */
+  async taken(charger: ChargerEntry, connector: ConnectorEntry, attempt: Attempt): Promise<void> {
+    if (charger.fallback.state === 'installed' && this.conflicts(attempt)) {
+      await this.remove(
+        charger,
+        `its limit on connector ${connector.connectorId} went as ${attempt.method}${attempt.stackLevel === undefined ? '' : ` at stack level ${attempt.stackLevel}`}, which the fallback would cap while connected`,
+      );
+    }
+    this.confirm(charger, connector);
+    this.arm(charger);
+  }
+
+  /** The charger may have lost what it had (a reconnect, a boot): the fallback goes again first. */
+  lost(charger: ChargerEntry): void {
+    if (charger.fallback.state === 'installed') charger.fallback = { state: 'wanted' };
+    this.withdraw(charger);
+  }
+
+  /** A boot: what it can do is read again, so a fallback that did not fit is looked at again. */
+  booted(charger: ChargerEntry): void {
+    if (charger.fallback.state === 'off' && this.limitA !== undefined) charger.fallback = { state: 'wanted' };
+    this.withdraw(charger);
+  }
+
+  /** Stops the refresh timer (a disconnect, close). */
+  stop(charger: ChargerEntry): void {
+    this.ctx.clock.clearTimeout(charger.refreshTimer);
+    charger.refreshTimer = undefined;
+  }
+
+  /** Arms the charger's refresh timer for its next profile due (spread per charger). */
+  arm(charger: ChargerEntry): void {
+    this.stop(charger);
+    if (this.ctx.closed || !this.ctx.cs.isConnected(charger.chargePointId)) return;
+    let earliest: number | undefined;
+    for (const connector of charger.connectors.values()) {
+      const validToMs = this.limits.enforcement(charger, connector)?.validToMs;
+      if (validToMs !== undefined && (earliest === undefined || validToMs < earliest)) earliest = validToMs;
+    }
+    if (earliest === undefined) return;
+    const now = this.ctx.clock.now();
+    const atMs = Math.max(
+      earliest - this.afterMs / 2 + spreadMs(charger.chargePointId, this.afterMs),
+      now + this.afterMs / 16,
+    );
+    charger.refreshTimer = this.ctx.clock.setTimeout(() => {
+      charger.refreshTimer = undefined;
+      this.refresh(charger);
+    }, atMs - now);
+  }
+
+  /** Every connector whose profile is due goes again (same limit, new validTo). */
+  private refresh(charger: ChargerEntry): void {
+    if (this.ctx.closed || !this.ctx.cs.isConnected(charger.chargePointId)) return;
+    const now = this.ctx.clock.now();
+    for (const connector of charger.connectors.values()) {
+      if (connector.holdTimer !== undefined) continue;
+      const validToMs = this.limits.enforcement(charger, connector)?.validToMs;
+      if (refreshDue(validToMs, now, this.afterMs)) this.schedule(charger, connector);
+    }
+    this.arm(charger);
+  }
+
+  private confirm(charger: ChargerEntry, connector: ConnectorEntry): void {
+    const fallback = charger.fallback;
+    if (
+      fallback.state !== 'installed' ||
+      connector.connectorId === 0 ||
+      connector.fallbackConfirmed ||
+      connector.standingValidToMs === undefined
+    )
+      return;
+    connector.fallbackConfirmed = true;
+    this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, {
+      limitA: fallback.limitA,
+      afterS: this.afterMs / 1000,
+    });
+  }
+
+  private withdraw(charger: ChargerEntry): void {
+    for (const connector of charger.connectors.values()) {
+      if (!connector.fallbackConfirmed) continue;
+      connector.fallbackConfirmed = false;
+      this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, undefined);
+    }
+  }
+
+  private conflicts(attempt: Attempt): boolean {
+    if (attempt.method === 'TxProfile') return false;
+    if (attempt.method === 'TxDefaultProfile') return (attempt.stackLevel ?? 0) <= FALLBACK_STACK_LEVEL;
+    return true;
+  }
+
+  /** Why the fallback does not fit this charger, if it does not. */
+  private ineligible(charger: ChargerEntry): string | undefined {
+    const { strategy, capabilities, memory } = charger;
+    if (capabilities?.smartCharging === false || PLAN_SLOTS.some((slot) => profilesRefused(memory, slot)))
+      return 'it takes no charging profiles';
+    const methods = [...strategy.sessionMethods, ...strategy.idleMethods];
+    if (!methods.some((method) => method === 'TxProfile' || method === 'TxDefaultProfile'))
+      return `its strategy ${strategy.name} sets no charging profiles`;
+    const level = strategy.stackLevel === 'max' ? (capabilities?.maxStackLevel ?? 0) : strategy.stackLevel;
+    if (level <= FALLBACK_STACK_LEVEL)
+      return `its limits go at stack level ${level} (ChargeProfileMaxStackLevel ${capabilities?.maxStackLevel ?? 'unknown'}); the fallback needs a level below them`;
+    const worked = Object.values(memory.worked).find(
+      (key) =>
+        key !== undefined &&
+        (key.startsWith(`TxDefaultProfile/${FALLBACK_STACK_LEVEL}/`) || !key.startsWith('Tx')),
+    );
+    if (worked) return `its limits went as ${worked} before, which the fallback would cap`;
+    return undefined;
+  }
+
+  private unitOf(charger: ChargerEntry): RateUnit {
+    const unit = charger.strategy.rateUnit;
+    if (unit !== 'auto') return unit;
+    const allowed = charger.capabilities?.allowedUnits;
+    return !allowed || allowed.includes('A') ? 'A' : 'W';
+  }
+
+  /** Removes the fallback (it would cap a limit while connected); said once. */
+  private async remove(charger: ChargerEntry, why: string): Promise<void> {
+    this.off(charger, why);
+    try {
+      await this.ctx.call(charger, 'ClearChargingProfile', { id: fallbackProfileId(this.ctx.profileIdBase) });
+    } catch {
+      // Refused or unanswered: a boot or reconnect looks at it again.
+    }
+  }
+
+  private off(charger: ChargerEntry, reason: string | undefined): void {
+    charger.fallback = { state: 'off', ...(reason === undefined ? {} : { reason }) };
+    this.withdraw(charger);
+    if (reason === undefined || reason === 'switched off') return;
+    // Info, not a warning: such a charger works as before (the load manager counts it at offlineA).
+    this.note(
+      charger,
+      'info',
+      `charge point ${charger.chargePointId}: no offline fallback installed (${reason}); while offline the load manager counts it at its offlineA`,
+    );
+  }
+
+  private note(charger: ChargerEntry, level: 'info' | 'warn', message: string): void {
+    if (charger.fallbackNote === message) return;
+    charger.fallbackNote = message;
+    this.ctx.log[level](message);
+  }
+}
