@@ -1,6 +1,6 @@
 import { ConfigError, parseChoice, parseNumber } from '../config-error';
-import { NOMINAL_VOLTAGE_V } from '../electrical';
-import type { ProfileManagerOptions } from './options';
+import { IEC_61851_MINIMUM_A, NOMINAL_VOLTAGE_V } from '../electrical';
+import { DEFAULTS, type ProfileManagerOptions } from './options';
 import { AUTO, PRESET_NAMES, resolveStrategy, type StrategyChoice } from './strategies';
 
 /** The settings of an `ampflow-charging-profile` node as the editor saves them (text fields). */
@@ -14,6 +14,10 @@ export interface ProfileSettings {
   verifySchedule?: boolean;
   followDelayS?: string | number;
   toleranceA?: string | number;
+  /** The charger's offline fallback in A per phase; empty: 6 A; "off": none installed. */
+  offlineFallbackA?: string | number;
+  /** How long after ampflow lost the charger the fallback takes over, in s. */
+  offlineFallbackAfterS?: string | number;
 }
 
 /** The manager's options from editor settings; a ConfigError names the field that is wrong. */
@@ -45,6 +49,23 @@ export function parseProfileSettings(
     }),
     increaseIntervalMs: milliseconds('increaseIntervalS', settings.increaseIntervalS, 10),
     verifySchedule: settings.verifySchedule !== false,
+    offlineFallbackA:
+      String(settings.offlineFallbackA ?? '')
+        .trim()
+        .toLowerCase() === 'off'
+        ? null
+        : parseNumber('offlineFallbackA', settings.offlineFallbackA, {
+            fallback: DEFAULTS.offlineFallbackA ?? IEC_61851_MINIMUM_A,
+            min: 0,
+            max: 80,
+            unit: 'A',
+          }),
+    offlineFallbackAfterS: parseNumber('offlineFallbackAfterS', settings.offlineFallbackAfterS, {
+      fallback: DEFAULTS.offlineFallbackAfterS,
+      min: 60,
+      max: 86_400,
+      unit: 's',
+    }),
     verification: {
       followDelayMs: milliseconds('followDelayS', settings.followDelayS, 30),
       toleranceA: parseNumber('toleranceA', settings.toleranceA, { fallback: 1, min: 0, max: 32, unit: 'A' }),

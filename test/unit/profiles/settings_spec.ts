@@ -1,0 +1,22 @@
+import assert from 'node:assert/strict';
+import { IEC_61851_MINIMUM_A } from '../../../lib/electrical';
+import { parseProfileSettings } from '../../../lib/profiles/settings';
+
+/** The charging-profile node's settings as a person types them (editor text fields). */
+describe('charging-profile settings', () => {
+  it('the offline fallback: 6 A after 300 s by default, a current typed, or off', () => {
+    const defaults = parseProfileSettings({});
+    assert.deepEqual([defaults.offlineFallbackA, defaults.offlineFallbackAfterS], [IEC_61851_MINIMUM_A, 300]);
+    const typed = parseProfileSettings({ offlineFallbackA: ' 8 ', offlineFallbackAfterS: '600' });
+    assert.deepEqual([typed.offlineFallbackA, typed.offlineFallbackAfterS], [8, 600]);
+    assert.equal(parseProfileSettings({ offlineFallbackA: 'Off' }).offlineFallbackA, null);
+  });
+
+  it('names the field at fault', () => {
+    assert.throws(
+      () => parseProfileSettings({ offlineFallbackA: 'six' }),
+      /^ConfigError: offlineFallbackA: /,
+    );
+    assert.throws(() => parseProfileSettings({ offlineFallbackAfterS: '5' }), /offlineFallbackAfterS: /);
+  });
+});
