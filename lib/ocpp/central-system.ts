@@ -21,6 +21,7 @@ import { ConnectorNotes } from './connector-notes';
 import type { ConnectorRegistry } from './connectors';
 import { ChargePointHandlers } from './handlers';
 import { OcppListener } from './listener';
+import type { BackendLink } from './listings';
 import { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
@@ -281,6 +282,15 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   /** What the operator's backend allows a connector now (lib/upstream); undefined: no limit of its own. */
   setOperatorLimit(chargePointId: string, connectorId: number, limitA: number | undefined): void {
     this.notes.setOperatorLimit(chargePointId, connectorId, limitA);
+  }
+
+  /** A charger's link to the operator's backend (lib/upstream), for dashboards; undefined: none. */
+  noteBackendLink(chargePointId: string, link: BackendLink | undefined): void {
+    this.notes.noteBackendLink(chargePointId, link);
+  }
+
+  backendLinkOf(chargePointId: string): BackendLink | undefined {
+    return this.notes.backendLinkOf(chargePointId);
   }
 
   /** A connector's offline fallback as the charging-profile manager confirmed it (`offlineFallback`). */

@@ -1,5 +1,6 @@
 import type { ConnectorState } from '../contracts';
 import type { ConnectorRegistry } from './connectors';
+import type { BackendLink } from './listings';
 
 /**
  * What other rooms tell the central system about a connector, kept on its state and published
@@ -10,6 +11,7 @@ import type { ConnectorRegistry } from './connectors';
  */
 export class ConnectorNotes {
   private readonly lastAnswerAt = new Map<string, string>();
+  private readonly backendLinks = new Map<string, BackendLink>();
 
   constructor(
     private readonly connectors: ConnectorRegistry,
@@ -20,6 +22,16 @@ export class ConnectorNotes {
   /** A charger's answer to a command arrived at `atMs`. */
   answered(chargePointId: string, atMs: number): void {
     this.lastAnswerAt.set(chargePointId, new Date(atMs).toISOString());
+  }
+
+  /** A charger's link to the operator's backend changed (lib/upstream); undefined: it has none. */
+  noteBackendLink(chargePointId: string, link: BackendLink | undefined): void {
+    if (link) this.backendLinks.set(chargePointId, link);
+    else this.backendLinks.delete(chargePointId);
+  }
+
+  backendLinkOf(chargePointId: string): BackendLink | undefined {
+    return this.backendLinks.get(chargePointId);
   }
 
   confirmLimit(chargePointId: string, connectorId: number, limitA: number): void {

@@ -13,6 +13,15 @@ import type { ChargePointInfo, ChargePointViolation } from './central-types';
 export interface ConnectorSource {
   readonly connectors: { all(): ConnectorState[] };
   readonly clock: Clock;
+  /** The charger's link to the operator's backend, where there is one (lib/upstream). */
+  backendLinkOf?(chargePointId: string): BackendLink | undefined;
+}
+
+/** A charger's link to the operator's backend as dashboards show it. */
+export interface BackendLink {
+  state: 'connected' | 'not reached';
+  /** Requests waiting for the backend. */
+  queued: number;
 }
 
 /** Where the charge data records come from. */
@@ -48,6 +57,8 @@ export interface ConnectorRow {
   durationMinutes?: number;
   socPercent?: number;
   lastSeen?: string;
+  /** Its charger's link to the operator's backend, where there is one. */
+  backend?: BackendLink;
 }
 
 /** Every connector (connector 0, the charge point itself, left out) of every charge point. */
@@ -67,6 +78,8 @@ export function connectorRows(cs: ConnectorSource, now: number = cs.clock.now())
       if (state.powerW !== undefined) row.powerW = state.powerW;
       if (state.socPercent !== undefined) row.socPercent = state.socPercent;
       if (state.lastSeen) row.lastSeen = state.lastSeen;
+      const backend = cs.backendLinkOf?.(state.chargePointId);
+      if (backend) row.backend = { ...backend };
       if (tx) {
         row.idTag = tx.idTag;
         row.transactionId = tx.transactionId;

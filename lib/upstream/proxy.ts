@@ -159,6 +159,7 @@ export class UpstreamProxy extends EventEmitter {
     this.chargers.set(identity, charger);
     link.on('state', (state: LinkState) => {
       this.emit('link', this.statusOf(charger));
+      this.noteLink(charger);
       if (state === 'open') this.report({ chargePointId: identity, kind: 'linkUp' });
       else if (state === 'connecting') {
         this.report({ chargePointId: identity, kind: 'linkDown', queued: charger.queue.length });
@@ -182,6 +183,17 @@ export class UpstreamProxy extends EventEmitter {
     const charger = this.chargers.get(identity);
     if (!charger) return;
     await charger.link.close();
+  }
+
+  /** Tells the central system the link's state for dashboards (ListConnectors rows). */
+  private noteLink(charger: Charger): void {
+    if (charger.link.state === 'closed') this.cs.noteBackendLink(charger.identity, undefined);
+    else {
+      this.cs.noteBackendLink(charger.identity, {
+        state: charger.link.isOpen ? 'connected' : 'not reached',
+        queued: charger.queue.length,
+      });
+    }
   }
 
   private statusOf(charger: Charger): UpstreamLinkStatus {
@@ -426,6 +438,7 @@ export class UpstreamProxy extends EventEmitter {
   }
 
   private async keep(charger: Charger): Promise<void> {
+    this.noteLink(charger);
     const kept: Kept = {
       ids: charger.ids.toJSON(),
       queue: charger.queue.filter((item) => !NOT_QUEUED.includes(item.action)),

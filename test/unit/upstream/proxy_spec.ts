@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { UpstreamEvent } from '../../../lib/contracts';
 import { subscribe } from '../../../lib/ocpp/events';
+import { connectorRows } from '../../../lib/ocpp/listings';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { UpstreamProxy } from '../../../lib/upstream/proxy';
 import { parseUpstreamSettings } from '../../../lib/upstream/settings';
@@ -96,6 +97,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
       const up = waitFor<[UpstreamEvent]>(cs, 'upstream', (e) => e.kind === 'linkUp');
       await cp.connect();
       await up;
+      assert.equal(cs.backendLinkOf('CP1')?.state, 'connected');
       await assert.rejects(backend.call('CP1', 'ClearChargingProfile', {}));
       const down = waitFor<[UpstreamEvent]>(cs, 'upstream', (e) => e.kind === 'linkDown');
       await backend.stop();
@@ -103,6 +105,15 @@ describe('upstream proxy: keep the operator’s backend', () => {
       assert.deepEqual(
         proxy.status().map((link) => [link.chargePointId, link.state]),
         [['CP1', 'connecting']],
+      );
+      // The dashboard's rows (ListConnectors) carry the link of their charger.
+      assert.ok(connectorRows(cs).length > 0);
+      assert.deepEqual(
+        connectorRows(cs).map((row) => [row.chargePointId, row.backend?.state]),
+        cs
+          .connectorsOf('CP1')
+          .filter((c) => c.connectorId > 0)
+          .map(() => ['CP1', 'not reached']),
       );
       assert.deepEqual(
         events.map((e) => [e.kind, e.action ?? '']),
