@@ -58,7 +58,7 @@ export class ConnectorObserver {
   ): Connector | undefined {
     const state = sanitizeConnectorState(input, problems);
     const key = `${state.chargePointId}/${state.connectorId}`;
-    const connector = site.connectors.find((c) => c.key === key);
+    const connector = runtimes.connectorOf(site, key);
     if (!connector) {
       if (state.connectorId !== 0 && !this.unknown.has(key)) {
         this.unknown.add(key);

@@ -56,7 +56,10 @@ export function buildProblem(
   pvBudgetW: number,
 ): AllocationProblem {
   const { site, runtimes, views } = context;
-  const rank = new Map(order.map((k, position) => [k, position]));
+  const rank = new Int32Array(site.connectors.length).fill(-1);
+  order.forEach((k, position) => {
+    if (k >= 0 && k < rank.length) rank[k] = position;
+  });
   const circuits = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
@@ -109,6 +112,7 @@ export function buildProblem(
       const leftS = Math.ceil(((runtime.offUntilMs ?? now) - now) / 1000);
       view.notWanting = `paused: minimum off time (${leftS} s left)`;
     }
+    const position = rank[k] ?? -1;
     return {
       path: connector.path,
       wants,
@@ -117,7 +121,7 @@ export function buildProblem(
       minA: connector.minA,
       maxA: view.capA,
       priority: view.priority,
-      keepRank: rank.get(k) ?? k,
+      keepRank: position >= 0 ? position : k,
       keepOn: view.keepOn,
       starting: !((runtime.sent?.limitA ?? 0) > 0),
       floorA: view.floorA,
