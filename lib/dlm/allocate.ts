@@ -24,7 +24,7 @@
 
 import { progressiveFill } from './allocation-fill';
 import { type Allocation, type AllocationProblem, type Bound, sanitized } from './allocation-problem';
-import { ALLOCATION_EPS, AllocationState } from './allocation-state';
+import { ALLOCATION_EPS, AllocationState, boundOf } from './allocation-state';
 import type { GridPhase, Triple } from './phases';
 
 export type {
@@ -132,7 +132,9 @@ class Allocator extends AllocationState {
       limitOf: (k) => this.limit[k] ?? 0,
       maxOf: (k) => this.demand(k).maxA,
       terms: this.terms,
-      constraint: (j) => this.at(j),
+      capacity: this.capacity,
+      usage: this.usage,
+      bound: (j) => boundOf(this.at(j)),
       stop: (k, value, bound) => {
         this.setLimit(k, value);
         const entry = this.result[k];
@@ -170,8 +172,8 @@ class Allocator extends AllocationState {
           for (const k of this.below(c)) {
             if (
               this.result[k]?.state === 'charging' &&
-              this.unbalanceOn[k]?.[high] &&
-              !this.unbalanceOn[k]?.[low] &&
+              this.unbalanceCounts(k, high) &&
+              !this.unbalanceCounts(k, low) &&
               (this.limit[k] ?? 0) > this.demand(k).floorA[high] + ALLOCATION_EPS
             )
               candidates.push(k);

@@ -15,7 +15,7 @@
  * the maxima and floors), so each constraint's breakpoints come out sorted by a counting sort.
  */
 import type { Bound } from './allocation-problem';
-import { ALLOCATION_EPS, boundOf, type Constraint, type Terms } from './allocation-state';
+import { ALLOCATION_EPS, type Terms } from './allocation-state';
 
 /** What the fill needs of the allocator. */
 export interface FillHost {
@@ -23,7 +23,11 @@ export interface FillHost {
   limitOf(k: number): number;
   maxOf(k: number): number;
   readonly terms: Terms;
-  constraint(j: number): Constraint;
+  /** Per constraint: its capacity and its usage now. */
+  readonly capacity: Float64Array;
+  readonly usage: Float64Array;
+  /** What constraint j is called as a bound. */
+  bound(j: number): Bound;
   /** The member stops at `value` (≥ its limit), held by `bound` (or at its maximum). */
   stop(k: number, value: number, bound: Bound): void;
   /** The member cannot rise at all (its maximum is its limit). */
@@ -44,18 +48,18 @@ class Fill {
   private stopped!: Uint8Array;
   private rising = 0;
   // Pieces: one per member term that can still change (member m, local constraint c).
-  private readonly pm: number[] = [];
-  private readonly pc: number[] = [];
-  private readonly pCoef: number[] = [];
-  private readonly pL: number[] = [];
-  private readonly pH: number[] = [];
+  private pieces = 0;
+  private pm!: Int32Array;
+  private pc!: Int32Array;
+  private pCoef!: Float64Array;
+  private pL!: Float64Array;
+  private pH!: Float64Array;
   private pLB!: Int32Array;
   private pHB!: Int32Array;
   /** Pieces of member m: pieceStart[m] ..< pieceStart[m + 1]. */
-  private readonly pieceStart: number[] = [];
+  private pieceStart!: Int32Array;
   // Local constraints, numbered in order of first appearance (the order ties are resolved in).
   private readonly global: number[] = [];
-  private readonly local = new Map<number, number>();
   /** Pieces of constraint c in member order: byC[cStart[c] ..< cStart[c + 1]]. */
   private cStart!: Int32Array;
   private byC!: Int32Array;
@@ -72,6 +76,9 @@ class Fill {
   private done!: Uint8Array;
   private version!: Int32Array;
   private readonly heap = new TightHeap();
+  /** Constraints whose members stopped in this step, to solve again (in the order first touched). */
+  private readonly dirty: number[] = [];
+  private isDirty!: Uint8Array;
   private level = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -105,9 +112,10 @@ class Fill {
     this.slope = new Float64Array(constraints);
     this.done = new Uint8Array(constraints);
     this.version = new Int32Array(constraints);
+    this.isDirty = new Uint8Array(constraints);
     for (let c = 0; c < constraints; c++) {
       this.cursor[c] = this.eStart[c] ?? 0;
-      this.value[c] = this.host.constraint(this.global[c] ?? 0).usage;
+      this.value[c] = this.host.usage[this.global[c] ?? 0] ?? 0;
       this.solve(c);
     }
     // Members by maximum, for "the highest still rising" and "every member whose maximum is reached".
@@ -128,7 +136,8 @@ class Fill {
         break;
       }
       this.level = Math.max(this.level, tStar);
-      const dirty = new Set<number>();
+      const dirty = this.dirty;
+      dirty.length = 0;
       const reached: number[] = [];
       while (up < count && (this.hi[byHiUp[up] ?? 0] ?? 0) <= this.level + ALLOCATION_EPS) {
         const m = byHiUp[up++] ?? 0;
@@ -140,25 +149,42 @@ class Fill {
       tight.sort((a, b) => a - b);
       for (const c of tight) {
         this.done[c] = 1;
-        const bound = boundOf(this.host.constraint(this.global[c] ?? 0));
+        const bound = this.host.bound(this.global[c] ?? 0);
         for (let i = this.cStart[c] ?? 0; i < (this.cStart[c + 1] ?? 0); i++) {
           const m = this.pm[this.byC[i] ?? 0] ?? 0;
           if (this.stopped[m]) continue;
           this.stopAt(m, clamp(this.level, this.lo[m] ?? 0, this.hi[m] ?? 0), bound, dirty);
         }
       }
-      for (const c of dirty) if (!this.done[c]) this.solve(c);
+      for (const c of dirty) {
+        this.isDirty[c] = 0;
+        if (!this.done[c]) this.solve(c);
+      }
     }
   }
 
   /** Member terms that can change, grouped by member; constraints numbered as they appear. */
   private buildPieces(): void {
-    for (let m = 0; m < this.ks.length; m++) {
-      this.pieceStart.push(this.pm.length);
+    const terms = this.host.terms;
+    const members = this.ks.length;
+    let most = 0;
+    for (let m = 0; m < members; m++) {
+      const k = this.ks[m] ?? 0;
+      most += (terms.start[k + 1] ?? 0) - (terms.start[k] ?? 0);
+    }
+    this.pm = new Int32Array(most);
+    this.pc = new Int32Array(most);
+    this.pCoef = new Float64Array(most);
+    this.pL = new Float64Array(most);
+    this.pH = new Float64Array(most);
+    this.pieceStart = new Int32Array(members + 1);
+    const local = new Int32Array(this.host.capacity.length).fill(NONE);
+    let pieces = 0;
+    for (let m = 0; m < members; m++) {
+      this.pieceStart[m] = pieces;
       const lo = this.lo[m] ?? 0;
       const hi = this.hi[m] ?? 0;
       const k = this.ks[m] ?? 0;
-      const terms = this.host.terms;
       for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
         if (!terms.loads[i]) continue;
         const floor = terms.floor[i] ?? 0;
@@ -166,22 +192,23 @@ class Fill {
         const h = Math.max(floor, hi);
         if (h - l <= ALLOCATION_EPS) continue;
         const j = terms.constraint[i] ?? 0;
-        let c = this.local.get(j);
-        if (c === undefined) {
+        let c = local[j] ?? NONE;
+        if (c === NONE) {
           c = this.global.length;
-          this.local.set(j, c);
+          local[j] = c;
           this.global.push(j);
         }
-        this.pm.push(m);
-        this.pc.push(c);
-        this.pCoef.push(terms.coef[i] ?? 0);
-        this.pL.push(l);
-        this.pH.push(h);
+        this.pm[pieces] = m;
+        this.pc[pieces] = c;
+        this.pCoef[pieces] = terms.coef[i] ?? 0;
+        this.pL[pieces] = l;
+        this.pH[pieces] = h;
+        pieces++;
       }
     }
-    this.pieceStart.push(this.pm.length);
+    this.pieceStart[members] = pieces;
+    this.pieces = pieces;
     const constraints = this.global.length;
-    const pieces = this.pm.length;
     this.cStart = new Int32Array(constraints + 1);
     for (let p = 0; p < pieces; p++) {
       const c = (this.pc[p] ?? 0) + 1;
@@ -200,7 +227,7 @@ class Fill {
 
   /** Each constraint's breakpoint events in ascending order: stops before starts at one breakpoint. */
   private buildEvents(): void {
-    const pieces = this.pm.length;
+    const pieces = this.pieces;
     // The breakpoints: every member's lo and hi, and a term's own where its floor lifts them.
     const candidates: number[] = [];
     for (let m = 0; m < this.ks.length; m++) candidates.push(this.lo[m] ?? 0, this.hi[m] ?? 0);
@@ -271,10 +298,10 @@ class Fill {
 
   /** Moves constraint c's cursor to where it becomes tight, and queues that level. */
   private solve(c: number): void {
-    const constraint = this.host.constraint(this.global[c] ?? 0);
-    const capacity = constraint.capacity;
+    const j = this.global[c] ?? 0;
+    const capacity = this.host.capacity[j] ?? 0;
     let t = Number.POSITIVE_INFINITY;
-    if (constraint.usage > capacity + ALLOCATION_EPS) t = Number.NEGATIVE_INFINITY;
+    if ((this.host.usage[j] ?? 0) > capacity + ALLOCATION_EPS) t = Number.NEGATIVE_INFINITY;
     else {
       const end = this.eStart[c + 1] ?? 0;
       let i = this.cursor[c] ?? 0;
@@ -311,14 +338,17 @@ class Fill {
   }
 
   /** Member m stops at `value`: its pieces leave their constraints' cursors. */
-  private stopAt(m: number, value: number, bound: Bound, dirty?: Set<number>): void {
+  private stopAt(m: number, value: number, bound: Bound, dirty?: number[]): void {
     this.stopped[m] = 1;
     this.rising--;
     const lo = this.lo[m] ?? 0;
     const hi = this.hi[m] ?? 0;
     for (let p = this.pieceStart[m] ?? 0; p < (this.pieceStart[m + 1] ?? 0); p++) {
       const c = this.pc[p] ?? 0;
-      dirty?.add(c);
+      if (dirty && !this.isDirty[c]) {
+        this.isDirty[c] = 1;
+        dirty.push(c);
+      }
       if (this.done[c]) continue;
       const l = this.pL[p] ?? 0;
       const h = this.pH[p] ?? 0;

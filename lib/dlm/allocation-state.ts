@@ -13,15 +13,11 @@ const SLOTS = 5;
 
 type ConstraintKind = 'phase' | 'power' | 'chargersPower' | 'pv';
 
+/** What a constraint is (for the bound it names); its capacity and usage are in flat arrays. */
 export interface Constraint {
   kind: ConstraintKind;
   circuit: number;
   phase: GridPhase | undefined;
-  capacity: number;
-  /** Soft constraints (the PV budget) shape the sharing but never decide who may charge. */
-  soft: boolean;
-  /** Current consumption of everything counted (allocations and floors). */
-  usage: number;
 }
 
 /**
@@ -40,6 +36,12 @@ export interface Terms {
 /** Constraints, terms and limits of one allocation run; the strategy (allocate.ts) extends it. */
 export class AllocationState {
   protected readonly constraints: Constraint[] = [];
+  /** Per constraint: what it allows (−∞ where nothing fits). */
+  readonly capacity: Float64Array;
+  /** Per constraint: the consumption of everything counted (allocations and floors). */
+  readonly usage: Float64Array;
+  /** Per constraint: soft (the PV budget) shapes the sharing but never decides who may charge. */
+  private readonly soft: Uint8Array;
   /** Terms per connector; a connector not loading a phase still counts its floor there (constant). */
   protected readonly terms: Terms;
   protected readonly limit: Float64Array;
@@ -48,8 +50,13 @@ export class AllocationState {
   protected readonly unbalanceLoads: (Triple | undefined)[];
   /** Whether any circuit has an unbalance limit (else no unbalance loads are kept). */
   private readonly anyUnbalanceLimit: boolean;
-  /** Per connector: the phases the unbalance counts it on. */
-  protected readonly unbalanceOn: boolean[][] = [];
+  /** Per connector k and phase p at 3k + p: 1 where the unbalance counts it on p. */
+  private readonly unbalanceOn: Uint8Array;
+  // The terms' arrays (as in `terms`), read on every question.
+  private readonly termConstraint: Int32Array;
+  private readonly termCoef: Float64Array;
+  private readonly termFloor: Float64Array;
+  private readonly termLoads: Uint8Array;
 
   /** Connectors the unbalance fix-up paused in this run. */
   readonly unbalancePaused = new Map<number, Bound>();
@@ -67,6 +74,7 @@ export class AllocationState {
     const { circuits, connectors, voltageV } = problem;
     // Constraint index by slot: circuit × (L1, L2, L3, power, chargers' power), then the PV budget.
     const slots = new Int32Array(circuits.length * SLOTS + 1).fill(-1);
+    const capacities: number[] = [];
     const add = (
       slot: number,
       kind: ConstraintKind,
@@ -78,7 +86,8 @@ export class AllocationState {
       if (capacity === Number.POSITIVE_INFINITY) return;
       if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
       slots[slot] = this.constraints.length;
-      this.constraints.push({ kind, circuit, phase, capacity, soft: kind === 'pv', usage: 0 });
+      this.constraints.push({ kind, circuit, phase });
+      capacities.push(capacity);
     };
     circuits.forEach((budget, c) => {
       for (const p of GRID_PHASES) add(c * SLOTS + p, 'phase', c, p, budget.capacityA[p]);
@@ -87,6 +96,9 @@ export class AllocationState {
     });
     const pvSlot = circuits.length * SLOTS;
     add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
+    this.capacity = Float64Array.from(capacities);
+    this.usage = new Float64Array(capacities.length);
+    this.soft = Uint8Array.from(this.constraints, (c) => (c.kind === 'pv' ? 1 : 0));
     this.unbalanceLoads = circuits.map((budget) =>
       Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
     );
@@ -116,18 +128,18 @@ export class AllocationState {
       loads[n] = on;
       n++;
     };
+    this.unbalanceOn = new Uint8Array(3 * connectors.length);
     for (let k = 0; k < connectors.length; k++) {
       const demand = this.demand(k);
       start[k] = n;
-      const unbalancePhases = demand.unbalancePhases ?? demand.phases;
-      this.unbalanceOn.push([
-        unbalancePhases.includes(0),
-        unbalancePhases.includes(1),
-        unbalancePhases.includes(2),
-      ]);
-      const on0 = demand.phases.includes(0) ? 1 : 0;
-      const on1 = demand.phases.includes(1) ? 1 : 0;
-      const on2 = demand.phases.includes(2) ? 1 : 0;
+      const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
+      this.unbalanceOn[3 * k] = unbalanceMask & 1;
+      this.unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
+      this.unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
+      const mask = phaseMask(demand.phases);
+      const on0 = mask & 1;
+      const on1 = (mask >> 1) & 1;
+      const on2 = (mask >> 2) & 1;
       const [f0, f1, f2] = demand.floorA;
       // Per circuit on the path, per phase: the phase, the power and the chargers' power.
       for (const c of demand.path) {
@@ -153,10 +165,17 @@ export class AllocationState {
       floor: floor.subarray(0, n),
       loads: loads.subarray(0, n),
     };
+    this.termConstraint = this.terms.constraint;
+    this.termCoef = this.terms.coef;
+    this.termFloor = this.terms.floor;
+    this.termLoads = this.terms.loads;
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
     // Start: every connector at 0, counting only its floors.
-    for (let i = 0; i < n; i++) this.at(constraint[i] ?? 0).usage += this.termValue(i, 0);
+    for (let i = 0; i < n; i++) {
+      const j = constraint[i] ?? 0;
+      this.usage[j] = (this.usage[j] ?? 0) + this.termValue(i, 0);
+    }
     connectors.forEach((demand) => {
       for (const c of demand.path) {
         const phaseLoads = this.unbalanceLoads[c];
@@ -179,15 +198,17 @@ export class AllocationState {
 
   /** What a connector counts in term i at allocation a. */
   protected termValue(i: number, a: number): number {
-    const { coef, floor, loads } = this.terms;
-    return (coef[i] ?? 0) * Math.max(floor[i] ?? 0, loads[i] ? a : 0);
+    return (this.termCoef[i] ?? 0) * Math.max(this.termFloor[i] ?? 0, this.termLoads[i] ? a : 0);
   }
 
   protected setLimit(k: number, a: number): void {
     const before = this.limit[k] ?? 0;
-    const { start, constraint } = this.terms;
+    const { start } = this.terms;
+    const constraint = this.termConstraint;
+    const usage = this.usage;
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      this.at(constraint[i] ?? 0).usage += this.termValue(i, a) - this.termValue(i, before);
+      const j = constraint[i] ?? 0;
+      usage[j] = (usage[j] ?? 0) + (this.termValue(i, a) - this.termValue(i, before));
     }
     this.limit[k] = a;
     if (!this.anyUnbalanceLimit) return;
@@ -206,8 +227,13 @@ export class AllocationState {
   /** How connector k's unbalance load on phase p changes from limit `from` to `to`. */
   protected unbalanceDelta(k: number, p: GridPhase, from: number, to: number): number {
     const floor = this.demand(k).floorA[p];
-    const on = this.unbalanceOn[k]?.[p] ?? false;
+    const on = this.unbalanceOn[3 * k + p] === 1;
     return Math.max(floor, on ? to : 0) - Math.max(floor, on ? from : 0);
+  }
+
+  /** Whether the unbalance counts connector k on phase p. */
+  protected unbalanceCounts(k: number, p: GridPhase): boolean {
+    return this.unbalanceOn[3 * k + p] === 1;
   }
 
   /** The hard constraint that a change of connector k to `a` would break, if any. */
@@ -215,7 +241,9 @@ export class AllocationState {
     // One connector has up to three terms in a power constraint: compare the sums.
     // A connector is refused where it would add to a full constraint, and also where a constraint
     // it loads is already over (floors it cannot reduce): it must not be told to keep drawing there.
-    const { start, constraint, loads } = this.terms;
+    const { start } = this.terms;
+    const constraint = this.termConstraint;
+    const loads = this.termLoads;
     const stamp = ++this.stamp;
     const touched = this.touched;
     touched.length = 0;
@@ -231,8 +259,11 @@ export class AllocationState {
       }
     }
     for (const j of touched) {
-      const at = this.at(j);
-      if (!at.soft && at.usage + (this.deltaOf[j] ?? 0) > at.capacity + ALLOCATION_EPS) return boundOf(at);
+      if (
+        !this.soft[j] &&
+        (this.usage[j] ?? 0) + (this.deltaOf[j] ?? 0) > (this.capacity[j] ?? 0) + ALLOCATION_EPS
+      )
+        return boundOf(this.at(j));
     }
     return this.unbalanceViolated(k, a);
   }
@@ -245,20 +276,37 @@ export class AllocationState {
 
   protected unbalanceViolated(k: number, a: number): Bound | undefined {
     const demand = this.demand(k);
-    if (this.unbalanceOn[k]?.every(Boolean)) return undefined;
+    if (this.unbalanceOn[3 * k] && this.unbalanceOn[3 * k + 1] && this.unbalanceOn[3 * k + 2])
+      return undefined;
+    const from = this.limit[k] ?? 0;
     for (const c of demand.path) {
       const limit = this.problem.circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
       if (!Number.isFinite(limit)) continue;
-      const before = this.phaseLoads(c);
-      const after: Triple = [...before];
-      for (const p of GRID_PHASES) after[p] += this.unbalanceDelta(k, p, this.limit[k] ?? 0, a);
-      const gapAfter = Math.max(...after) - Math.min(...after);
-      const gapBefore = Math.max(...before) - Math.min(...before);
+      const loads = this.unbalanceLoads[c];
+      const b0 = loads ? loads[0] : 0;
+      const b1 = loads ? loads[1] : 0;
+      const b2 = loads ? loads[2] : 0;
+      const a0 = b0 + this.unbalanceDelta(k, 0, from, a);
+      const a1 = b1 + this.unbalanceDelta(k, 1, from, a);
+      const a2 = b2 + this.unbalanceDelta(k, 2, from, a);
+      const gapAfter = Math.max(a0, a1, a2) - Math.min(a0, a1, a2);
+      const gapBefore = Math.max(b0, b1, b2) - Math.min(b0, b1, b2);
       if (gapAfter > limit + ALLOCATION_EPS && gapAfter > gapBefore + ALLOCATION_EPS)
         return { kind: 'unbalance', circuit: c };
     }
     return undefined;
   }
+}
+
+/** The grid phases 0, 1, 2 in a list, as bits (what `includes` finds, without a search per question). */
+function phaseMask(phases: readonly number[]): number {
+  let mask = 0;
+  for (const p of phases) {
+    if (p === 0) mask |= 1;
+    else if (p === 1) mask |= 2;
+    else if (p === 2) mask |= 4;
+  }
+  return mask;
 }
 
 export function boundOf(constraint: Constraint): Bound {
