@@ -68,6 +68,8 @@ class Fill {
   private evPiece!: Int32Array;
   private evUp!: Uint8Array;
   private breakpoints: number[] = [];
+  /** Per member: the breakpoint of its maximum. */
+  private hiB!: Int32Array;
   // Cursor per constraint: events consumed, last breakpoint passed, F there, slope after it.
   private cursor!: Int32Array;
   private curB!: Int32Array;
@@ -119,10 +121,21 @@ class Fill {
       this.solve(c);
     }
     // Members by maximum, for "the highest still rising" and "every member whose maximum is reached".
-    const byHiDown = Array.from({ length: count }, (_, m) => m).sort(
-      (a, b) => (this.hi[b] ?? 0) - (this.hi[a] ?? 0) || a - b,
-    );
-    const byHiUp = [...byHiDown].reverse();
+    // (A counting sort over the maxima's breakpoints: equal maxima share one, ties by index.)
+    const byHiDown = new Int32Array(count);
+    const buckets = this.breakpoints.length;
+    const from = new Int32Array(buckets + 1);
+    for (let m = 0; m < count; m++) {
+      const b = buckets - 1 - (this.hiB[m] ?? 0);
+      from[b + 1] = (from[b + 1] ?? 0) + 1;
+    }
+    for (let b = 0; b < buckets; b++) from[b + 1] = (from[b + 1] ?? 0) + (from[b] ?? 0);
+    for (let m = 0; m < count; m++) {
+      const b = buckets - 1 - (this.hiB[m] ?? 0);
+      byHiDown[from[b] ?? 0] = m;
+      from[b] = (from[b] ?? 0) + 1;
+    }
+    const byHiUp = byHiDown.slice().reverse();
     let down = 0;
     let up = 0;
     while (this.rising > 0) {
@@ -229,29 +242,30 @@ class Fill {
   private buildEvents(): void {
     const pieces = this.pieces;
     // The breakpoints: every member's lo and hi, and a term's own where its floor lifts them.
-    const candidates: number[] = [];
-    for (let m = 0; m < this.ks.length; m++) candidates.push(this.lo[m] ?? 0, this.hi[m] ?? 0);
+    const members = this.ks.length;
+    const candidates = new Float64Array(2 * members + 2 * pieces);
+    let count = 0;
+    for (let m = 0; m < members; m++) {
+      candidates[count++] = this.lo[m] ?? 0;
+      candidates[count++] = this.hi[m] ?? 0;
+    }
     for (let p = 0; p < pieces; p++) {
       const m = this.pm[p] ?? 0;
-      if (this.pL[p] !== this.lo[m]) candidates.push(this.pL[p] ?? 0);
-      if (this.pH[p] !== this.hi[m]) candidates.push(this.pH[p] ?? 0);
+      if (this.pL[p] !== this.lo[m]) candidates[count++] = this.pL[p] ?? 0;
+      if (this.pH[p] !== this.hi[m]) candidates[count++] = this.pH[p] ?? 0;
     }
-    const all = Float64Array.from(candidates).sort();
+    const all = candidates.subarray(0, count).sort();
     const values: number[] = [];
     for (const v of all) if (values.length === 0 || values[values.length - 1] !== v) values.push(v);
     this.breakpoints = values;
-    const bucketOf = (v: number) => {
-      let low = 0;
-      let high = values.length - 1;
-      while (low < high) {
-        const mid = (low + high) >> 1;
-        if ((values[mid] ?? 0) < v) low = mid + 1;
-        else high = mid;
-      }
-      return low;
-    };
-    const loB = Int32Array.from(this.lo, bucketOf);
-    const hiB = Int32Array.from(this.hi, bucketOf);
+    const bucketOf = (v: number) => bucketIn(values, v);
+    const loB = new Int32Array(members);
+    const hiB = new Int32Array(members);
+    for (let m = 0; m < members; m++) {
+      loB[m] = bucketIn(values, this.lo[m] ?? 0);
+      hiB[m] = bucketIn(values, this.hi[m] ?? 0);
+    }
+    this.hiB = hiB;
     this.pLB = new Int32Array(pieces);
     this.pHB = new Int32Array(pieces);
     // Counting sort of the 2P events by breakpoint, then handed out per constraint in that order.
@@ -433,6 +447,18 @@ class TightHeap {
     [this.c[a], this.c[b]] = [this.c[b] ?? 0, this.c[a] ?? 0];
     [this.v[a], this.v[b]] = [this.v[b] ?? 0, this.v[a] ?? 0];
   }
+}
+
+/** The index of the first of the ascending `values` not below v. */
+function bucketIn(values: readonly number[], v: number): number {
+  let low = 0;
+  let high = values.length - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((values[mid] ?? 0) < v) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function clamp(value: number, low: number, high: number): number {

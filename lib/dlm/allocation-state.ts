@@ -110,9 +110,20 @@ export class AllocationState {
         ? { limitA: 0, state: 'paused', bound }
         : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
     });
-    // At most 3 phases × 3 constraints per circuit on the path, and 3 PV terms.
+    // At most the constraints that exist per phase of each circuit on the path, and 3 PV terms.
+    // Per circuit: how many of its three constraints per phase exist (most have only the phase's).
+    const perPhase = new Int32Array(circuits.length);
+    for (let c = 0; c < circuits.length; c++) {
+      for (const slot of [3, 4])
+        if ((slots[c * SLOTS + slot] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
+    }
     let most = 0;
-    for (const demand of connectors) most += demand.path.length * 9 + 3;
+    for (const demand of connectors) {
+      for (const c of demand.path) {
+        for (let p = 0; p < 3; p++) most += ((slots[c * SLOTS + p] ?? -1) >= 0 ? 1 : 0) + (perPhase[c] ?? 3);
+      }
+      most += 3;
+    }
     const start = new Int32Array(connectors.length + 1);
     const constraint = new Int32Array(most);
     const coef = new Float64Array(most);
