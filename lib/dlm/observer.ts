@@ -248,9 +248,10 @@ export class ConnectorObserver {
 
     const mode = effectiveMode(site, connector, runtime);
     const { keepOn, keepOff } = minimumTimes(control, runtime, now);
+    // One literal with every field (no spread): the views are made for every connector on every update.
     return {
       online,
-      ...(uncontrolled ? { uncontrolled } : {}),
+      uncontrolled,
       known,
       wantsByStatus,
       mode,

@@ -76,8 +76,8 @@ export function gridPhasesFor(connector: WiredConnector, chargerPhases: readonly
 /** Grid phase currents of the charger's phases through its rotation (a phase not measured: 0). */
 export function toGrid(connector: WiredConnector, chargerA: PerPhase): Triple {
   const grid = triple(0);
-  const wired = connector.phases === 1 ? [0] : [0, 1, 2];
-  for (const i of wired) grid[connector.gridPhaseOf[i] ?? 0] += chargerA[i] ?? 0;
+  for (const i of wiredPhases(connector))
+    grid[connector.gridPhaseOf[i as GridPhase] ?? 0] += chargerA[i as GridPhase] ?? 0;
   return grid;
 }
 

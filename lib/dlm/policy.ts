@@ -294,6 +294,7 @@ function holdForPendingDecreases(
   });
   if (!any) return;
   const worst: AllocationProblem = { ...problem, connectors };
+  let waitingFor: string | undefined;
   for (let round = 0; round <= finals.length; round++) {
     const violated = new Set(
       checkAllocation(worst, finals)
@@ -310,7 +311,8 @@ function holdForPendingDecreases(
         : [],
     );
     if (hold.length === 0) return;
-    const waitingFor = site.connectors
+    // The same in every round: who is counted at what it may still draw.
+    waitingFor ??= site.connectors
       .filter((_, k) => connectors[k] !== problem.connectors[k])
       .map((c) => c.key)
       .join(', ');

@@ -38,10 +38,25 @@ export function keepOrder(context: ProblemContext): number[] {
   };
   // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way.
   const resting = (k: number) => Number(runtimes.at(k)?.state?.status === 'SuspendedEV');
-  return site.connectors
-    .map((_, k) => ({ k, priority: views[k]?.priority ?? 0, resting: resting(k), key: key(k) }))
-    .sort((a, b) => b.priority - a.priority || a.resting - b.resting || a.key - b.key || a.k - b.k)
-    .map((entry) => entry.k);
+  // The sort keys in flat arrays (no object per connector), sorted as indexes.
+  const count = site.connectors.length;
+  const priorities = new Float64Array(count);
+  const restings = new Float64Array(count);
+  const keys = new Float64Array(count);
+  const order: number[] = [];
+  for (let k = 0; k < count; k++) {
+    priorities[k] = views[k]?.priority ?? 0;
+    restings[k] = resting(k);
+    keys[k] = key(k);
+    order.push(k);
+  }
+  return order.sort(
+    (a, b) =>
+      (priorities[b] ?? 0) - (priorities[a] ?? 0) ||
+      (restings[a] ?? 0) - (restings[b] ?? 0) ||
+      (keys[a] ?? 0) - (keys[b] ?? 0) ||
+      a - b,
+  );
 }
 
 /**
