@@ -256,7 +256,10 @@ class Fill {
     }
     const all = candidates.subarray(0, count).sort();
     const values: number[] = [];
-    for (const v of all) if (values.length === 0 || values[values.length - 1] !== v) values.push(v);
+    for (let i = 0; i < all.length; i++) {
+      const v = all[i] ?? 0;
+      if (values.length === 0 || values[values.length - 1] !== v) values.push(v);
+    }
     this.breakpoints = values;
     const bucketOf = (v: number) => bucketIn(values, v);
     const loB = new Int32Array(members);
@@ -300,7 +303,8 @@ class Fill {
     const next = this.eStart.slice(0, constraints);
     this.evPiece = new Int32Array(2 * pieces);
     this.evUp = new Uint8Array(2 * pieces);
-    for (const event of sorted) {
+    for (let e = 0; e < sorted.length; e++) {
+      const event = sorted[e] ?? 0;
       const p = event >> 1;
       const c = this.pc[p] ?? 0;
       const i = next[c] ?? 0;

@@ -5,7 +5,7 @@
  * would a change of one connector break (`violated`)? The strategy itself is in allocate.ts.
  */
 import type { AllocationProblem, Bound, ConnectorAllocation, ConnectorDemand } from './allocation-problem';
-import { GRID_PHASES, type GridPhase, type Triple } from './phases';
+import { GRID_PHASES, type GridPhase, phaseMask, type Triple } from './phases';
 
 /** Below this, a constraint is tight (the allocator works on exact sums; finer than the load manager's EPS). */
 export const ALLOCATION_EPS = 1e-9;
@@ -153,7 +153,9 @@ export class AllocationState {
       const on2 = (mask >> 2) & 1;
       const [f0, f1, f2] = demand.floorA;
       // Per circuit on the path, per phase: the phase, the power and the chargers' power.
-      for (const c of demand.path) {
+      const path = demand.path;
+      for (let at = 0; at < path.length; at++) {
+        const c = path[at] ?? 0;
         for (let p = 0; p < 3; p++) {
           const on = p === 0 ? on0 : p === 1 ? on1 : on2;
           const f = p === 0 ? f0 : p === 1 ? f1 : f2;
@@ -187,12 +189,16 @@ export class AllocationState {
       const j = constraint[i] ?? 0;
       this.usage[j] = (this.usage[j] ?? 0) + this.termValue(i, 0);
     }
-    connectors.forEach((demand) => {
-      for (const c of demand.path) {
-        const phaseLoads = this.unbalanceLoads[c];
-        if (phaseLoads) for (const p of GRID_PHASES) phaseLoads[p] += demand.floorA[p];
+    if (this.anyUnbalanceLimit) {
+      for (const demand of connectors) {
+        const path = demand.path;
+        for (let at = 0; at < path.length; at++) {
+          const phaseLoads = this.unbalanceLoads[path[at] ?? 0];
+          if (phaseLoads)
+            for (let p = 0; p < 3; p++) phaseLoads[p as GridPhase] += demand.floorA[p as GridPhase];
+        }
       }
-    });
+    }
   }
 
   protected at(j: number): Constraint {
@@ -226,8 +232,9 @@ export class AllocationState {
     const d0 = this.unbalanceDelta(k, 0, before, a);
     const d1 = this.unbalanceDelta(k, 1, before, a);
     const d2 = this.unbalanceDelta(k, 2, before, a);
-    for (const c of this.demand(k).path) {
-      const loads = this.unbalanceLoads[c];
+    const path = this.demand(k).path;
+    for (let at = 0; at < path.length; at++) {
+      const loads = this.unbalanceLoads[path[at] ?? 0];
       if (!loads) continue;
       loads[0] += d0;
       loads[1] += d1;
@@ -269,7 +276,8 @@ export class AllocationState {
         touched.push(j);
       }
     }
-    for (const j of touched) {
+    for (let t = 0; t < touched.length; t++) {
+      const j = touched[t] ?? 0;
       if (
         !this.soft[j] &&
         (this.usage[j] ?? 0) + (this.deltaOf[j] ?? 0) > (this.capacity[j] ?? 0) + ALLOCATION_EPS
@@ -290,7 +298,9 @@ export class AllocationState {
     if (this.unbalanceOn[3 * k] && this.unbalanceOn[3 * k + 1] && this.unbalanceOn[3 * k + 2])
       return undefined;
     const from = this.limit[k] ?? 0;
-    for (const c of demand.path) {
+    const path = demand.path;
+    for (let at = 0; at < path.length; at++) {
+      const c = path[at] ?? 0;
       const limit = this.problem.circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
       if (!Number.isFinite(limit)) continue;
       const loads = this.unbalanceLoads[c];
@@ -307,17 +317,6 @@ export class AllocationState {
     }
     return undefined;
   }
-}
-
-/** The grid phases 0, 1, 2 in a list, as bits (what `includes` finds, without a search per question). */
-function phaseMask(phases: readonly number[]): number {
-  let mask = 0;
-  for (const p of phases) {
-    if (p === 0) mask |= 1;
-    else if (p === 1) mask |= 2;
-    else if (p === 2) mask |= 4;
-  }
-  return mask;
 }
 
 export function boundOf(constraint: Constraint): Bound {
