@@ -118,8 +118,10 @@ export class AllocationState {
         if ((slots[c * SLOTS + slot] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
     }
     let most = 0;
-    for (const demand of connectors) {
-      for (const c of demand.path) {
+    for (let k = 0; k < connectors.length; k++) {
+      const path = this.demand(k).path;
+      for (let at = 0; at < path.length; at++) {
+        const c = path[at] ?? 0;
         for (let p = 0; p < 3; p++) most += ((slots[c * SLOTS + p] ?? -1) >= 0 ? 1 : 0) + (perPhase[c] ?? 3);
       }
       most += 3;
@@ -190,7 +192,8 @@ export class AllocationState {
       this.usage[j] = (this.usage[j] ?? 0) + this.termValue(i, 0);
     }
     if (this.anyUnbalanceLimit) {
-      for (const demand of connectors) {
+      for (let k = 0; k < connectors.length; k++) {
+        const demand = this.demand(k);
         const path = demand.path;
         for (let at = 0; at < path.length; at++) {
           const phaseLoads = this.unbalanceLoads[path[at] ?? 0];

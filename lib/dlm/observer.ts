@@ -35,6 +35,7 @@ import type { Connector, Site } from './site-model';
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
   private readonly unknown = new Set<string>();
+  private context: ObserverContext | undefined;
 
   constructor(private readonly logger: Logger) {}
 
@@ -85,7 +86,9 @@ export class ConnectorObserver {
   /** Updates the observer's records of one connector from what arrived since the last update. */
   observe(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): void {
     const { control } = site;
-    const context: ObserverContext = { site, logger: this.logger };
+    // One context per site, not one per connector and update.
+    if (this.context?.site !== site) this.context = { site, logger: this.logger };
+    const context = this.context;
     const state = runtime.state;
     const online = state?.online === true;
     if (online && !runtime.wasOnline) runtime.resend = runtime.sent !== undefined;
