@@ -146,8 +146,15 @@ function check(old: Code, now: Code): boolean {
       );
     }
   }
-  for (const name of ['climkit', 'bender', 'dual', 'pvHome']) {
-    report(`scenario ${name}, 2 h`, scenarioRun(old, name, 7_200_000), scenarioRun(now, name, 7_200_000));
+  // Climkit's meter drops out from 3 h to 3 h 10 min (the fail-safe caps): run it past that.
+  for (const [name, hours] of [
+    ['climkit', 3.5],
+    ['bender', 2],
+    ['dual', 2],
+    ['pvHome', 2],
+  ] as const) {
+    const ms = hours * 3_600_000;
+    report(`scenario ${name}, ${hours} h`, scenarioRun(old, name, ms), scenarioRun(now, name, ms));
   }
   return same;
 }

@@ -139,8 +139,7 @@ class Fill {
     let down = 0;
     let up = 0;
     while (this.rising > 0) {
-      const next = this.heap.peek(this.version);
-      const tStar = next ? next.t : Number.POSITIVE_INFINITY;
+      const tStar = this.heap.peek(this.version) ? this.heap.topT : Number.POSITIVE_INFINITY;
       while (down < count && this.stopped[byHiDown[down] ?? 0]) down++;
       const highest = this.hi[byHiDown[down] ?? 0] ?? Number.NEGATIVE_INFINITY;
       if (tStar >= highest - ALLOCATION_EPS) {
@@ -405,18 +404,27 @@ class TightHeap {
     }
   }
 
-  peek(version: Int32Array): { t: number; c: number } | undefined {
+  /** Drops entries of older versions from the top; whether a current one is left (then at the top). */
+  peek(version: Int32Array): boolean {
     while (this.t.length > 0 && this.v[0] !== version[this.c[0] ?? 0]) this.pop();
-    return this.t.length > 0 ? { t: this.t[0] ?? 0, c: this.c[0] ?? 0 } : undefined;
+    return this.t.length > 0;
+  }
+
+  /** The top's level and constraint (after `peek` said there is one). */
+  get topT(): number {
+    return this.t[0] ?? 0;
+  }
+
+  get topC(): number {
+    return this.c[0] ?? 0;
   }
 
   /** Every current constraint at or below `level`. */
   popUpTo(level: number, version: Int32Array): number[] {
     const out: number[] = [];
     for (;;) {
-      const top = this.peek(version);
-      if (!top || top.t > level) return out;
-      out.push(top.c);
+      if (!this.peek(version) || this.topT > level) return out;
+      out.push(this.topC);
       this.pop();
     }
   }
@@ -447,9 +455,15 @@ class TightHeap {
   }
 
   private swap(a: number, b: number): void {
-    [this.t[a], this.t[b]] = [this.t[b] ?? 0, this.t[a] ?? 0];
-    [this.c[a], this.c[b]] = [this.c[b] ?? 0, this.c[a] ?? 0];
-    [this.v[a], this.v[b]] = [this.v[b] ?? 0, this.v[a] ?? 0];
+    const t = this.t[a] ?? 0;
+    this.t[a] = this.t[b] ?? 0;
+    this.t[b] = t;
+    const c = this.c[a] ?? 0;
+    this.c[a] = this.c[b] ?? 0;
+    this.c[b] = c;
+    const v = this.v[a] ?? 0;
+    this.v[a] = this.v[b] ?? 0;
+    this.v[b] = v;
   }
 }
 

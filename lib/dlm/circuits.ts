@@ -81,6 +81,8 @@ export class CircuitLoads {
 
   /** A stale circuit's per-connector fallback caps every connector below it. */
   capConnectors(site: Site, views: readonly ConnectorView[]): void {
+    // Usually no meter is stale: then nothing is capped (no pass over every connector's path).
+    if (!this.current.some((view) => view?.connectorCapA !== undefined)) return;
     site.connectors.forEach((connector, k) => {
       const view = views[k];
       if (!view) return;

@@ -99,6 +99,7 @@ export class Measurements {
     now: number,
     drawOf: (connector: Connector) => DrawRecord,
     problems: string[],
+    connectorOf: (key: string) => Connector | undefined = (key) => site.connectors.find((c) => c.key === key),
   ): boolean {
     if (typeof reading !== 'object' || reading === null || typeof reading.source !== 'string') {
       throw new Error(`reading: expected { source, timestamp, ... }, got ${describeValue(reading)}`);
@@ -146,7 +147,7 @@ export class Measurements {
         used = true;
       }
     }
-    const connector = site.connectors.find((c) => c.key === reading.source);
+    const connector = connectorOf(reading.source);
     if (connector && currentA) {
       const identity = `reading:${JSON.stringify(currentA)}`;
       if (takeDraw(drawOf(connector), currentA, measuredAtMs, identity, true)) used = true;
