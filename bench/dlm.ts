@@ -1,10 +1,11 @@
 /**
- * Load manager figures: how long one allocation takes for 100, 1,000 and 5,000 connectors in a
- * three-level tree (the pure allocator, and a whole LoadManager update around it), and the
+ * Load manager figures: how long one allocation takes for 100 to 5,000 connectors in a three-level
+ * tree (the pure allocator, and a whole LoadManager update around it; how both grow per doubling
+ * of the connectors, 2.00 being linear), and the
  * simulated PV day: how much of the PV surplus went into the cars against the best possible, grid
  * import in pv mode, starts/stops and phase switches.
  *
- *   npm run bench:dlm -- [--sizes 100,1000,5000] [--runs 5]
+ *   npm run bench:dlm -- [--sizes 100,200,500,1000,2000,5000] [--runs 5]
  *
  * Not part of npm test.
  */
@@ -19,7 +20,7 @@ import { bigSite, randomProblem } from './support/dlm-sites';
 import { machineLine, median, percentile } from './support/machine';
 import { benchOptions } from './support/options';
 
-const { sizes: SIZES, runs: ROUNDS } = benchOptions({ sizes: [100, 1000, 5000], runs: 5 });
+const { sizes: SIZES, runs: ROUNDS } = benchOptions({ sizes: [100, 200, 500, 1000, 2000, 5000], runs: 5 });
 /** Problems per round: about the same total time for every size. */
 const perRound = (connectors: number) => Math.max(10, Math.round(200_000 / Math.max(connectors, 1000)));
 
@@ -134,6 +135,7 @@ function main(): void {
   console.log(`command: npm run bench:dlm -- --sizes ${SIZES.join(',')} --runs ${ROUNDS}\n`);
 
   allocatorBench(1000); // warm-up
+  const medians: { size: number; allocate: number; update: number }[] = [];
   for (const size of SIZES) {
     const circuits = bigSite(size).circuits.length;
     const allocation = allocatorBench(size);
@@ -142,7 +144,18 @@ function main(): void {
     );
     const update = managerBench(size);
     console.log(
-      `LoadManager update on a grid reading, same site (${update.length} updates): ${summarise(update, ROUNDS)}`,
+      `LoadManager update on a grid reading, same site (${update.length} updates): ${summarise(update, ROUNDS)}; update / allocate() ${(median(update) / median(allocation)).toFixed(2)}`,
+    );
+    medians.push({ size, allocate: median(allocation), update: median(update) });
+  }
+  // Linear growth is 2.00 per doubling of the connectors (from one size to the next, scaled to a doubling).
+  for (let i = 1; i < medians.length; i++) {
+    const a = medians[i - 1];
+    const b = medians[i];
+    if (!a || !b) continue;
+    const exponent = Math.log(2) / Math.log(b.size / a.size);
+    console.log(
+      `${a.size.toLocaleString('en')} → ${b.size.toLocaleString('en')} connectors, medians per doubling: allocate() ${((b.allocate / a.allocate) ** exponent).toFixed(2)}, update ${((b.update / a.update) ** exponent).toFixed(2)}`,
     );
   }
   for (const size of SIZES.filter((n) => n <= 1000)) {
