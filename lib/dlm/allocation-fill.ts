@@ -107,34 +107,9 @@ class Fill {
     this.rising = count;
     this.buildPieces();
     this.buildEvents();
-    const constraints = this.global.length;
-    this.cursor = new Int32Array(constraints);
-    this.curB = new Int32Array(constraints).fill(NONE);
-    this.value = new Float64Array(constraints);
-    this.slope = new Float64Array(constraints);
-    this.done = new Uint8Array(constraints);
-    this.version = new Int32Array(constraints);
-    this.isDirty = new Uint8Array(constraints);
-    for (let c = 0; c < constraints; c++) {
-      this.cursor[c] = this.eStart[c] ?? 0;
-      this.value[c] = this.host.usage[this.global[c] ?? 0] ?? 0;
-      this.solve(c);
-    }
-    // Members by maximum, for "the highest still rising" and "every member whose maximum is reached".
-    // (A counting sort over the maxima's breakpoints: equal maxima share one, ties by index.)
-    const byHiDown = new Int32Array(count);
-    const buckets = this.breakpoints.length;
-    const from = new Int32Array(buckets + 1);
-    for (let m = 0; m < count; m++) {
-      const b = buckets - 1 - (this.hiB[m] ?? 0);
-      from[b + 1] = (from[b + 1] ?? 0) + 1;
-    }
-    for (let b = 0; b < buckets; b++) from[b + 1] = (from[b + 1] ?? 0) + (from[b] ?? 0);
-    for (let m = 0; m < count; m++) {
-      const b = buckets - 1 - (this.hiB[m] ?? 0);
-      byHiDown[from[b] ?? 0] = m;
-      from[b] = (from[b] ?? 0) + 1;
-    }
+    // (The setup in methods of their own: one long method is compiled in pieces and thrown away again.)
+    this.startCursors();
+    const byHiDown = this.byMaximumDown();
     const byHiUp = byHiDown.slice().reverse();
     let down = 0;
     let up = 0;
@@ -173,6 +148,45 @@ class Fill {
         if (!this.done[c]) this.solve(c);
       }
     }
+  }
+
+  /** Every constraint's cursor at its start, solved (queued at the level it becomes tight). */
+  private startCursors(): void {
+    const constraints = this.global.length;
+    this.cursor = new Int32Array(constraints);
+    this.curB = new Int32Array(constraints).fill(NONE);
+    this.value = new Float64Array(constraints);
+    this.slope = new Float64Array(constraints);
+    this.done = new Uint8Array(constraints);
+    this.version = new Int32Array(constraints);
+    this.isDirty = new Uint8Array(constraints);
+    for (let c = 0; c < constraints; c++) {
+      this.cursor[c] = this.eStart[c] ?? 0;
+      this.value[c] = this.host.usage[this.global[c] ?? 0] ?? 0;
+      this.solve(c);
+    }
+  }
+
+  /**
+   * Members by maximum, highest first, ties by index: for "the highest still rising" and "every
+   * member whose maximum is reached" (a counting sort over the maxima's breakpoints).
+   */
+  private byMaximumDown(): Int32Array {
+    const count = this.ks.length;
+    const byHiDown = new Int32Array(count);
+    const buckets = this.breakpoints.length;
+    const from = new Int32Array(buckets + 1);
+    for (let m = 0; m < count; m++) {
+      const b = buckets - 1 - (this.hiB[m] ?? 0);
+      from[b + 1] = (from[b + 1] ?? 0) + 1;
+    }
+    for (let b = 0; b < buckets; b++) from[b + 1] = (from[b + 1] ?? 0) + (from[b] ?? 0);
+    for (let m = 0; m < count; m++) {
+      const b = buckets - 1 - (this.hiB[m] ?? 0);
+      byHiDown[from[b] ?? 0] = m;
+      from[b] = (from[b] ?? 0) + 1;
+    }
+    return byHiDown;
   }
 
   /** Member terms that can change, grouped by member; constraints numbered as they appear. */

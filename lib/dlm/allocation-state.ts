@@ -71,7 +71,7 @@ export class AllocationState {
     protected readonly problem: AllocationProblem,
     protected readonly excluded: ReadonlyMap<number, Bound> = new Map(),
   ) {
-    const { circuits, connectors, voltageV } = problem;
+    const { circuits, connectors } = problem;
     // Constraint index by slot: circuit × (L1, L2, L3, power, chargers' power), then the PV budget.
     const slots = new Int32Array(circuits.length * SLOTS + 1).fill(-1);
     const capacities: number[] = [];
@@ -110,96 +110,39 @@ export class AllocationState {
         ? { limitA: 0, state: 'paused', bound }
         : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
     });
-    // At most the constraints that exist per phase of each circuit on the path, and 3 PV terms.
-    // Per circuit: how many of its three constraints per phase exist (most have only the phase's).
-    const perPhase = new Int32Array(circuits.length);
-    for (let c = 0; c < circuits.length; c++) {
-      for (const slot of [3, 4])
-        if ((slots[c * SLOTS + slot] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
-    }
-    let most = 0;
-    for (let k = 0; k < connectors.length; k++) {
-      const path = this.demand(k).path;
-      for (let at = 0; at < path.length; at++) {
-        const c = path[at] ?? 0;
-        for (let p = 0; p < 3; p++) most += ((slots[c * SLOTS + p] ?? -1) >= 0 ? 1 : 0) + (perPhase[c] ?? 3);
-      }
-      most += 3;
-    }
-    const start = new Int32Array(connectors.length + 1);
-    const constraint = new Int32Array(most);
-    const coef = new Float64Array(most);
-    const floor = new Float64Array(most);
-    const loads = new Uint8Array(most);
-    let n = 0;
-    const pvAt = slots[pvSlot] ?? -1;
-    const addTerm = (at: number, factor: number, f: number, on: number) => {
-      if (at < 0) return;
-      constraint[n] = at;
-      coef[n] = factor;
-      floor[n] = f;
-      loads[n] = on;
-      n++;
-    };
-    this.unbalanceOn = new Uint8Array(3 * connectors.length);
-    for (let k = 0; k < connectors.length; k++) {
-      const demand = this.demand(k);
-      start[k] = n;
-      const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
-      this.unbalanceOn[3 * k] = unbalanceMask & 1;
-      this.unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
-      this.unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
-      const mask = phaseMask(demand.phases);
-      const on0 = mask & 1;
-      const on1 = (mask >> 1) & 1;
-      const on2 = (mask >> 2) & 1;
-      const [f0, f1, f2] = demand.floorA;
-      // Per circuit on the path, per phase: the phase, the power and the chargers' power.
-      const path = demand.path;
-      for (let at = 0; at < path.length; at++) {
-        const c = path[at] ?? 0;
-        for (let p = 0; p < 3; p++) {
-          const on = p === 0 ? on0 : p === 1 ? on1 : on2;
-          const f = p === 0 ? f0 : p === 1 ? f1 : f2;
-          addTerm(slots[c * SLOTS + p] ?? -1, 1, f, on);
-          addTerm(slots[c * SLOTS + 3] ?? -1, voltageV, f, on);
-          addTerm(slots[c * SLOTS + 4] ?? -1, voltageV, f, on);
-        }
-      }
-      if (demand.pv) {
-        addTerm(pvAt, voltageV, f0, on0);
-        addTerm(pvAt, voltageV, f1, on1);
-        addTerm(pvAt, voltageV, f2, on2);
-      }
-    }
-    start[connectors.length] = n;
-    this.terms = {
-      start,
-      constraint: constraint.subarray(0, n),
-      coef: coef.subarray(0, n),
-      floor: floor.subarray(0, n),
-      loads: loads.subarray(0, n),
-    };
+    const built = buildTerms(problem, slots, slots[pvSlot] ?? -1);
+    this.terms = built.terms;
+    this.unbalanceOn = built.unbalanceOn;
     this.termConstraint = this.terms.constraint;
     this.termCoef = this.terms.coef;
     this.termFloor = this.terms.floor;
     this.termLoads = this.terms.loads;
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
-    // Start: every connector at 0, counting only its floors.
-    for (let i = 0; i < n; i++) {
+    // (Each loop in its own method: one long constructor is compiled in pieces and thrown away again.)
+    this.countFloors();
+    if (this.anyUnbalanceLimit) this.countUnbalanceFloors();
+  }
+
+  /** Start: every connector at 0, counting only its floors. */
+  private countFloors(): void {
+    const constraint = this.termConstraint;
+    const usage = this.usage;
+    for (let i = 0; i < constraint.length; i++) {
       const j = constraint[i] ?? 0;
-      this.usage[j] = (this.usage[j] ?? 0) + this.termValue(i, 0);
+      usage[j] = (usage[j] ?? 0) + this.termValue(i, 0);
     }
-    if (this.anyUnbalanceLimit) {
-      for (let k = 0; k < connectors.length; k++) {
-        const demand = this.demand(k);
-        const path = demand.path;
-        for (let at = 0; at < path.length; at++) {
-          const phaseLoads = this.unbalanceLoads[path[at] ?? 0];
-          if (phaseLoads)
-            for (let p = 0; p < 3; p++) phaseLoads[p as GridPhase] += demand.floorA[p as GridPhase];
-        }
+  }
+
+  private countUnbalanceFloors(): void {
+    const connectors = this.problem.connectors;
+    for (let k = 0; k < connectors.length; k++) {
+      const demand = this.demand(k);
+      const path = demand.path;
+      for (let at = 0; at < path.length; at++) {
+        const phaseLoads = this.unbalanceLoads[path[at] ?? 0];
+        if (phaseLoads)
+          for (let p = 0; p < 3; p++) phaseLoads[p as GridPhase] += demand.floorA[p as GridPhase];
       }
     }
   }
@@ -320,6 +263,104 @@ export class AllocationState {
     }
     return undefined;
   }
+}
+
+/** The typed arrays terms are written into. */
+interface TermArrays {
+  constraint: Int32Array;
+  coef: Float64Array;
+  floor: Float64Array;
+  loads: Uint8Array;
+}
+
+/** Writes term n (when constraint `at` exists); returns the next n. */
+function putTerm(arrays: TermArrays, n: number, at: number, factor: number, f: number, on: number): number {
+  if (at < 0) return n;
+  arrays.constraint[n] = at;
+  arrays.coef[n] = factor;
+  arrays.floor[n] = f;
+  arrays.loads[n] = on;
+  return n + 1;
+}
+
+/**
+ * Every connector's terms (see Terms) for the constraints at `slots` (circuit × L1, L2, L3,
+ * power, chargers' power; -1 where there is none), and per connector the phases the unbalance
+ * counts it on (3k + p).
+ */
+function buildTerms(
+  problem: AllocationProblem,
+  slots: Int32Array,
+  pvAt: number,
+): { terms: Terms; unbalanceOn: Uint8Array } {
+  const { circuits, connectors, voltageV } = problem;
+  // At most the constraints that exist per phase of each circuit on the path, and 3 PV terms.
+  // Per circuit: how many of its three constraints per phase exist (most have only the phase's).
+  const perPhase = new Int32Array(circuits.length);
+  for (let c = 0; c < circuits.length; c++) {
+    if ((slots[c * SLOTS + 3] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
+    if ((slots[c * SLOTS + 4] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
+  }
+  let most = 0;
+  for (let k = 0; k < connectors.length; k++) {
+    const path = connectors[k]?.path ?? [];
+    for (let at = 0; at < path.length; at++) {
+      const c = path[at] ?? 0;
+      for (let p = 0; p < 3; p++) most += ((slots[c * SLOTS + p] ?? -1) >= 0 ? 1 : 0) + (perPhase[c] ?? 3);
+    }
+    most += 3;
+  }
+  const start = new Int32Array(connectors.length + 1);
+  const arrays: TermArrays = {
+    constraint: new Int32Array(most),
+    coef: new Float64Array(most),
+    floor: new Float64Array(most),
+    loads: new Uint8Array(most),
+  };
+  const unbalanceOn = new Uint8Array(3 * connectors.length);
+  let n = 0;
+  for (let k = 0; k < connectors.length; k++) {
+    const demand = connectors[k];
+    if (!demand) throw new Error(`no connector ${k}`);
+    start[k] = n;
+    const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
+    unbalanceOn[3 * k] = unbalanceMask & 1;
+    unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
+    unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
+    const mask = phaseMask(demand.phases);
+    const on0 = mask & 1;
+    const on1 = (mask >> 1) & 1;
+    const on2 = (mask >> 2) & 1;
+    const [f0, f1, f2] = demand.floorA;
+    // Per circuit on the path, per phase: the phase, the power and the chargers' power.
+    const path = demand.path;
+    for (let at = 0; at < path.length; at++) {
+      const c = path[at] ?? 0;
+      for (let p = 0; p < 3; p++) {
+        const on = p === 0 ? on0 : p === 1 ? on1 : on2;
+        const f = p === 0 ? f0 : p === 1 ? f1 : f2;
+        n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on);
+        n = putTerm(arrays, n, slots[c * SLOTS + 3] ?? -1, voltageV, f, on);
+        n = putTerm(arrays, n, slots[c * SLOTS + 4] ?? -1, voltageV, f, on);
+      }
+    }
+    if (demand.pv) {
+      n = putTerm(arrays, n, pvAt, voltageV, f0, on0);
+      n = putTerm(arrays, n, pvAt, voltageV, f1, on1);
+      n = putTerm(arrays, n, pvAt, voltageV, f2, on2);
+    }
+  }
+  start[connectors.length] = n;
+  return {
+    terms: {
+      start,
+      constraint: arrays.constraint.subarray(0, n),
+      coef: arrays.coef.subarray(0, n),
+      floor: arrays.floor.subarray(0, n),
+      loads: arrays.loads.subarray(0, n),
+    },
+    unbalanceOn,
+  };
 }
 
 export function boundOf(constraint: Constraint): Bound {
