@@ -303,13 +303,15 @@ function holdForPendingDecreases(
     );
     // A charger back online on its own fallback given less than that is decreasing, whatever it
     // was sent before: its own set-point goes out (holding it would wait for itself for ever).
-    const hold = problem.connectors.flatMap((demand, k) =>
-      (finals[k] ?? 0) > (lasts[k] ?? 0) &&
-      connectors[k] === demand &&
-      demand.path.some((c) => violated.has(c))
-        ? [k]
-        : [],
-    );
+    const hold: number[] = [];
+    problem.connectors.forEach((demand, k) => {
+      if (
+        (finals[k] ?? 0) > (lasts[k] ?? 0) &&
+        connectors[k] === demand &&
+        demand.path.some((c) => violated.has(c))
+      )
+        hold.push(k);
+    });
     if (hold.length === 0) return;
     // The same in every round: who is counted at what it may still draw.
     waitingFor ??= site.connectors
