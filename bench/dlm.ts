@@ -1,25 +1,26 @@
 /**
- * Load manager figures: how long one allocation takes for 100, 1,000 and 5,000 connectors in a
- * three-level tree (the pure allocator, and a whole LoadManager update around it), and the
+ * Load manager figures: how long one allocation takes for 100 to 5,000 connectors in a three-level
+ * tree (the pure allocator, and a whole LoadManager update around it; how both grow per doubling
+ * of the connectors, 2.00 being linear), and the
  * simulated PV day: how much of the PV surplus went into the cars against the best possible, grid
  * import in pv mode, starts/stops and phase switches.
  *
- *   npm run bench:dlm -- [--sizes 100,1000,5000] [--runs 5]
+ *   npm run bench:dlm -- [--sizes 100,200,500,1000,2000,5000] [--runs 5]
  *
  * Not part of npm test.
  */
 import { ManualClock } from '../lib/clock';
 import type { ConnectorState } from '../lib/contracts';
-import { type AllocationProblem, allocate, type ConnectorDemand } from '../lib/dlm/allocate';
+import { allocate } from '../lib/dlm/allocate';
 import { LoadManager } from '../lib/dlm/load-manager';
-import type { ConnectorConfig, GridPhase, SiteConfig } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
 import { seededRandom } from '../lib/sim/fleet';
 import { pvHome, runScenario } from '../lib/sim/site-scenarios';
+import { bigSite, randomProblem } from './support/dlm-sites';
 import { machineLine, median, percentile } from './support/machine';
 import { benchOptions } from './support/options';
 
-const { sizes: SIZES, runs: ROUNDS } = benchOptions({ sizes: [100, 1000, 5000], runs: 5 });
+const { sizes: SIZES, runs: ROUNDS } = benchOptions({ sizes: [100, 200, 500, 1000, 2000, 5000], runs: 5 });
 /** Problems per round: about the same total time for every size. */
 const perRound = (connectors: number) => Math.max(10, Math.round(200_000 / Math.max(connectors, 1000)));
 
@@ -32,83 +33,14 @@ function summarise(samples: number[], rounds: number): string {
   return `median ${median(samples).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms (round medians ${Math.min(...roundMedians).toFixed(2)}-${Math.max(...roundMedians).toFixed(2)} ms)`;
 }
 
-/**
- * A three-level tree: 1 grid connection → n/100 sub-distributions → 10 supply lines each → 10
- * connectors each (100 connectors: 1 sub-distribution; 1,000: 10; 5,000: 50).
- */
-function bigSite(connectorCount: number): SiteConfig {
-  const rotations = ['RST', 'STR', 'TRS'] as const;
-  const subs = Math.max(1, Math.round(connectorCount / 100));
-  const circuits: SiteConfig['circuits'] = [
-    { id: 'grid', limitA: 200 * subs, meter: { source: 'grid-meter', location: 'includesChargers' } },
-  ];
-  const connectors: ConnectorConfig[] = [];
-  for (let s = 0; s < subs; s++) {
-    circuits.push({ id: `sub-${s}`, parent: 'grid', limitA: 250 });
-    for (let l = 0; l < 10; l++) {
-      circuits.push({ id: `line-${s}-${l}`, parent: `sub-${s}`, limitA: 63 });
-      for (let c = 0; c < 10; c++) {
-        const n = connectors.length;
-        connectors.push({
-          chargePointId: `CP-${n}`,
-          circuit: `line-${s}-${l}`,
-          phaseRotation: rotations[n % 3],
-          phases: n % 7 === 0 ? 1 : 3,
-          maxA: n % 5 === 0 ? 16 : 32,
-          priority: n % 20 === 0 ? 1 : 0,
-        });
-      }
-    }
-  }
-  return { circuits, connectors };
-}
-
 /** The allocator alone, on problems shaped like the big site with random cars and loads. */
 function allocatorBench(connectorCount: number): number[] {
   const random = seededRandom(1000);
   const site = bigSite(connectorCount);
-  const index = new Map(site.circuits.map((c, i) => [c.id, i]));
-  const pathOf = (id: string): number[] => {
-    const circuit = site.circuits[index.get(id) ?? 0];
-    const own = index.get(id) ?? 0;
-    return circuit?.parent ? [own, ...pathOf(circuit.parent)] : [own];
-  };
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < perRound(connectorCount); i++) {
-      const problem: AllocationProblem = {
-        voltageV: 230,
-        stepA: 0.1,
-        startMarginA: 1,
-        pvBudgetW: Number.POSITIVE_INFINITY,
-        circuits: site.circuits.map((c) => {
-          const limit = typeof c.limitA === 'number' ? c.limitA : c.limitA[0];
-          const other = () => random() * limit * 0.2;
-          return {
-            capacityA: [limit - other(), limit - other(), limit - other()],
-            capacityW: Number.POSITIVE_INFINITY,
-            chargersCapacityW: Number.POSITIVE_INFINITY,
-            unbalanceLimitA: c.parent ? Number.POSITIVE_INFINITY : 20,
-          };
-        }),
-        connectors: site.connectors.map((c, k): ConnectorDemand => {
-          const rotation = { RST: 0, STR: 1, TRS: 2 }[c.phaseRotation as 'RST' | 'STR' | 'TRS'] as GridPhase;
-          const singlePhaseCar = c.phases === 1 || random() < 0.2;
-          return {
-            path: pathOf(c.circuit),
-            wants: random() < 0.7,
-            phases: singlePhaseCar ? [rotation] : [0, 1, 2],
-            minA: 6,
-            maxA: c.maxA ?? 32,
-            priority: typeof c.priority === 'number' ? c.priority : 0,
-            keepRank: k,
-            keepOn: random() < 0.1,
-            starting: random() < 0.3,
-            floorA: [0, 0, 0],
-            pv: false,
-          };
-        }),
-      };
+      const problem = randomProblem(site, random);
       const started = performance.now();
       allocate(problem);
       samples.push(performance.now() - started);
@@ -203,6 +135,7 @@ function main(): void {
   console.log(`command: npm run bench:dlm -- --sizes ${SIZES.join(',')} --runs ${ROUNDS}\n`);
 
   allocatorBench(1000); // warm-up
+  const medians: { size: number; allocate: number; update: number }[] = [];
   for (const size of SIZES) {
     const circuits = bigSite(size).circuits.length;
     const allocation = allocatorBench(size);
@@ -211,7 +144,18 @@ function main(): void {
     );
     const update = managerBench(size);
     console.log(
-      `LoadManager update on a grid reading, same site (${update.length} updates): ${summarise(update, ROUNDS)}`,
+      `LoadManager update on a grid reading, same site (${update.length} updates): ${summarise(update, ROUNDS)}; update / allocate() ${(median(update) / median(allocation)).toFixed(2)}`,
+    );
+    medians.push({ size, allocate: median(allocation), update: median(update) });
+  }
+  // Linear growth is 2.00 per doubling of the connectors (from one size to the next, scaled to a doubling).
+  for (let i = 1; i < medians.length; i++) {
+    const a = medians[i - 1];
+    const b = medians[i];
+    if (!a || !b) continue;
+    const exponent = Math.log(2) / Math.log(b.size / a.size);
+    console.log(
+      `${a.size.toLocaleString('en')} → ${b.size.toLocaleString('en')} connectors, medians per doubling: allocate() ${((b.allocate / a.allocate) ** exponent).toFixed(2)}, update ${((b.update / a.update) ** exponent).toFixed(2)}`,
     );
   }
   for (const size of SIZES.filter((n) => n <= 1000)) {

@@ -24,7 +24,7 @@
 
 import { progressiveFill } from './allocation-fill';
 import { type Allocation, type AllocationProblem, type Bound, sanitized } from './allocation-problem';
-import { ALLOCATION_EPS, AllocationState } from './allocation-state';
+import { ALLOCATION_EPS, AllocationState, boundOf } from './allocation-state';
 import type { GridPhase, Triple } from './phases';
 
 export type {
@@ -71,17 +71,23 @@ class Allocator extends AllocationState {
    * Keep order: connectors inside their minimum on time, then priority, then the shedding rule.
    */
   private admitMinimums(): void {
-    const order = this.problem.connectors
-      .map((demand, k) => ({ demand, k }))
-      .filter(({ demand, k }) => demand.wants && !this.excluded.has(k))
-      .sort(
-        (a, b) =>
-          Number(b.demand.keepOn) - Number(a.demand.keepOn) ||
-          b.demand.priority - a.demand.priority ||
-          a.demand.keepRank - b.demand.keepRank ||
-          a.k - b.k,
+    const connectors = this.problem.connectors;
+    const order: number[] = [];
+    for (let k = 0; k < connectors.length; k++)
+      if (this.demand(k).wants && !this.excluded.has(k)) order.push(k);
+    order.sort((a, b) => {
+      const da = this.demand(a);
+      const db = this.demand(b);
+      return (
+        Number(db.keepOn) - Number(da.keepOn) ||
+        db.priority - da.priority ||
+        da.keepRank - db.keepRank ||
+        a - b
       );
-    for (const { demand, k } of order) {
+    });
+    for (let at = 0; at < order.length; at++) {
+      const k = order[at] ?? 0;
+      const demand = this.demand(k);
       const entry = this.result[k];
       if (!entry) continue;
       if (demand.maxA + ALLOCATION_EPS < demand.minA || demand.phases.length === 0) {
@@ -132,7 +138,9 @@ class Allocator extends AllocationState {
       limitOf: (k) => this.limit[k] ?? 0,
       maxOf: (k) => this.demand(k).maxA,
       terms: this.terms,
-      constraint: (j) => this.at(j),
+      capacity: this.capacity,
+      usage: this.usage,
+      bound: (j) => boundOf(this.at(j)),
       stop: (k, value, bound) => {
         this.setLimit(k, value);
         const entry = this.result[k];
@@ -170,8 +178,8 @@ class Allocator extends AllocationState {
           for (const k of this.below(c)) {
             if (
               this.result[k]?.state === 'charging' &&
-              this.unbalanceOn[k]?.[high] &&
-              !this.unbalanceOn[k]?.[low] &&
+              this.unbalanceCounts(k, high) &&
+              !this.unbalanceCounts(k, low) &&
               (this.limit[k] ?? 0) > this.demand(k).floorA[high] + ALLOCATION_EPS
             )
               candidates.push(k);

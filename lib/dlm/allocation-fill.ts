@@ -15,7 +15,7 @@
  * the maxima and floors), so each constraint's breakpoints come out sorted by a counting sort.
  */
 import type { Bound } from './allocation-problem';
-import { ALLOCATION_EPS, boundOf, type Constraint, type Terms } from './allocation-state';
+import { ALLOCATION_EPS, type Terms } from './allocation-state';
 
 /** What the fill needs of the allocator. */
 export interface FillHost {
@@ -23,7 +23,11 @@ export interface FillHost {
   limitOf(k: number): number;
   maxOf(k: number): number;
   readonly terms: Terms;
-  constraint(j: number): Constraint;
+  /** Per constraint: its capacity and its usage now. */
+  readonly capacity: Float64Array;
+  readonly usage: Float64Array;
+  /** What constraint j is called as a bound. */
+  bound(j: number): Bound;
   /** The member stops at `value` (≥ its limit), held by `bound` (or at its maximum). */
   stop(k: number, value: number, bound: Bound): void;
   /** The member cannot rise at all (its maximum is its limit). */
@@ -44,18 +48,18 @@ class Fill {
   private stopped!: Uint8Array;
   private rising = 0;
   // Pieces: one per member term that can still change (member m, local constraint c).
-  private readonly pm: number[] = [];
-  private readonly pc: number[] = [];
-  private readonly pCoef: number[] = [];
-  private readonly pL: number[] = [];
-  private readonly pH: number[] = [];
+  private pieces = 0;
+  private pm!: Int32Array;
+  private pc!: Int32Array;
+  private pCoef!: Float64Array;
+  private pL!: Float64Array;
+  private pH!: Float64Array;
   private pLB!: Int32Array;
   private pHB!: Int32Array;
   /** Pieces of member m: pieceStart[m] ..< pieceStart[m + 1]. */
-  private readonly pieceStart: number[] = [];
+  private pieceStart!: Int32Array;
   // Local constraints, numbered in order of first appearance (the order ties are resolved in).
   private readonly global: number[] = [];
-  private readonly local = new Map<number, number>();
   /** Pieces of constraint c in member order: byC[cStart[c] ..< cStart[c + 1]]. */
   private cStart!: Int32Array;
   private byC!: Int32Array;
@@ -64,6 +68,8 @@ class Fill {
   private evPiece!: Int32Array;
   private evUp!: Uint8Array;
   private breakpoints: number[] = [];
+  /** Per member: the breakpoint of its maximum. */
+  private hiB!: Int32Array;
   // Cursor per constraint: events consumed, last breakpoint passed, F there, slope after it.
   private cursor!: Int32Array;
   private curB!: Int32Array;
@@ -72,6 +78,9 @@ class Fill {
   private done!: Uint8Array;
   private version!: Int32Array;
   private readonly heap = new TightHeap();
+  /** Constraints whose members stopped in this step, to solve again (in the order first touched). */
+  private readonly dirty: number[] = [];
+  private isDirty!: Uint8Array;
   private level = Number.NEGATIVE_INFINITY;
 
   constructor(
@@ -98,28 +107,14 @@ class Fill {
     this.rising = count;
     this.buildPieces();
     this.buildEvents();
-    const constraints = this.global.length;
-    this.cursor = new Int32Array(constraints);
-    this.curB = new Int32Array(constraints).fill(NONE);
-    this.value = new Float64Array(constraints);
-    this.slope = new Float64Array(constraints);
-    this.done = new Uint8Array(constraints);
-    this.version = new Int32Array(constraints);
-    for (let c = 0; c < constraints; c++) {
-      this.cursor[c] = this.eStart[c] ?? 0;
-      this.value[c] = this.host.constraint(this.global[c] ?? 0).usage;
-      this.solve(c);
-    }
-    // Members by maximum, for "the highest still rising" and "every member whose maximum is reached".
-    const byHiDown = Array.from({ length: count }, (_, m) => m).sort(
-      (a, b) => (this.hi[b] ?? 0) - (this.hi[a] ?? 0) || a - b,
-    );
-    const byHiUp = [...byHiDown].reverse();
+    // (The setup in methods of their own: one long method is compiled in pieces and thrown away again.)
+    this.startCursors();
+    const byHiDown = this.byMaximumDown();
+    const byHiUp = byHiDown.slice().reverse();
     let down = 0;
     let up = 0;
     while (this.rising > 0) {
-      const next = this.heap.peek(this.version);
-      const tStar = next ? next.t : Number.POSITIVE_INFINITY;
+      const tStar = this.heap.peek(this.version) ? this.heap.topT : Number.POSITIVE_INFINITY;
       while (down < count && this.stopped[byHiDown[down] ?? 0]) down++;
       const highest = this.hi[byHiDown[down] ?? 0] ?? Number.NEGATIVE_INFINITY;
       if (tStar >= highest - ALLOCATION_EPS) {
@@ -128,7 +123,8 @@ class Fill {
         break;
       }
       this.level = Math.max(this.level, tStar);
-      const dirty = new Set<number>();
+      const dirty = this.dirty;
+      dirty.length = 0;
       const reached: number[] = [];
       while (up < count && (this.hi[byHiUp[up] ?? 0] ?? 0) <= this.level + ALLOCATION_EPS) {
         const m = byHiUp[up++] ?? 0;
@@ -140,25 +136,81 @@ class Fill {
       tight.sort((a, b) => a - b);
       for (const c of tight) {
         this.done[c] = 1;
-        const bound = boundOf(this.host.constraint(this.global[c] ?? 0));
+        const bound = this.host.bound(this.global[c] ?? 0);
         for (let i = this.cStart[c] ?? 0; i < (this.cStart[c + 1] ?? 0); i++) {
           const m = this.pm[this.byC[i] ?? 0] ?? 0;
           if (this.stopped[m]) continue;
           this.stopAt(m, clamp(this.level, this.lo[m] ?? 0, this.hi[m] ?? 0), bound, dirty);
         }
       }
-      for (const c of dirty) if (!this.done[c]) this.solve(c);
+      for (const c of dirty) {
+        this.isDirty[c] = 0;
+        if (!this.done[c]) this.solve(c);
+      }
     }
+  }
+
+  /** Every constraint's cursor at its start, solved (queued at the level it becomes tight). */
+  private startCursors(): void {
+    const constraints = this.global.length;
+    this.cursor = new Int32Array(constraints);
+    this.curB = new Int32Array(constraints).fill(NONE);
+    this.value = new Float64Array(constraints);
+    this.slope = new Float64Array(constraints);
+    this.done = new Uint8Array(constraints);
+    this.version = new Int32Array(constraints);
+    this.isDirty = new Uint8Array(constraints);
+    for (let c = 0; c < constraints; c++) {
+      this.cursor[c] = this.eStart[c] ?? 0;
+      this.value[c] = this.host.usage[this.global[c] ?? 0] ?? 0;
+      this.solve(c);
+    }
+  }
+
+  /**
+   * Members by maximum, highest first, ties by index: for "the highest still rising" and "every
+   * member whose maximum is reached" (a counting sort over the maxima's breakpoints).
+   */
+  private byMaximumDown(): Int32Array {
+    const count = this.ks.length;
+    const byHiDown = new Int32Array(count);
+    const buckets = this.breakpoints.length;
+    const from = new Int32Array(buckets + 1);
+    for (let m = 0; m < count; m++) {
+      const b = buckets - 1 - (this.hiB[m] ?? 0);
+      from[b + 1] = (from[b + 1] ?? 0) + 1;
+    }
+    for (let b = 0; b < buckets; b++) from[b + 1] = (from[b + 1] ?? 0) + (from[b] ?? 0);
+    for (let m = 0; m < count; m++) {
+      const b = buckets - 1 - (this.hiB[m] ?? 0);
+      byHiDown[from[b] ?? 0] = m;
+      from[b] = (from[b] ?? 0) + 1;
+    }
+    return byHiDown;
   }
 
   /** Member terms that can change, grouped by member; constraints numbered as they appear. */
   private buildPieces(): void {
-    for (let m = 0; m < this.ks.length; m++) {
-      this.pieceStart.push(this.pm.length);
+    const terms = this.host.terms;
+    const members = this.ks.length;
+    let most = 0;
+    for (let m = 0; m < members; m++) {
+      const k = this.ks[m] ?? 0;
+      most += (terms.start[k + 1] ?? 0) - (terms.start[k] ?? 0);
+    }
+    this.pm = new Int32Array(most);
+    this.pc = new Int32Array(most);
+    this.pCoef = new Float64Array(most);
+    this.pL = new Float64Array(most);
+    this.pH = new Float64Array(most);
+    this.pieceStart = new Int32Array(members + 1);
+    const local = new Int32Array(this.host.capacity.length).fill(NONE);
+    let pieces = 0;
+    for (let m = 0; m < members; m++) {
+      this.pieceStart[m] = pieces;
       const lo = this.lo[m] ?? 0;
       const hi = this.hi[m] ?? 0;
       const k = this.ks[m] ?? 0;
-      const terms = this.host.terms;
       for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
         if (!terms.loads[i]) continue;
         const floor = terms.floor[i] ?? 0;
@@ -166,22 +218,23 @@ class Fill {
         const h = Math.max(floor, hi);
         if (h - l <= ALLOCATION_EPS) continue;
         const j = terms.constraint[i] ?? 0;
-        let c = this.local.get(j);
-        if (c === undefined) {
+        let c = local[j] ?? NONE;
+        if (c === NONE) {
           c = this.global.length;
-          this.local.set(j, c);
+          local[j] = c;
           this.global.push(j);
         }
-        this.pm.push(m);
-        this.pc.push(c);
-        this.pCoef.push(terms.coef[i] ?? 0);
-        this.pL.push(l);
-        this.pH.push(h);
+        this.pm[pieces] = m;
+        this.pc[pieces] = c;
+        this.pCoef[pieces] = terms.coef[i] ?? 0;
+        this.pL[pieces] = l;
+        this.pH[pieces] = h;
+        pieces++;
       }
     }
-    this.pieceStart.push(this.pm.length);
+    this.pieceStart[members] = pieces;
+    this.pieces = pieces;
     const constraints = this.global.length;
-    const pieces = this.pm.length;
     this.cStart = new Int32Array(constraints + 1);
     for (let p = 0; p < pieces; p++) {
       const c = (this.pc[p] ?? 0) + 1;
@@ -200,31 +253,35 @@ class Fill {
 
   /** Each constraint's breakpoint events in ascending order: stops before starts at one breakpoint. */
   private buildEvents(): void {
-    const pieces = this.pm.length;
+    const pieces = this.pieces;
     // The breakpoints: every member's lo and hi, and a term's own where its floor lifts them.
-    const candidates: number[] = [];
-    for (let m = 0; m < this.ks.length; m++) candidates.push(this.lo[m] ?? 0, this.hi[m] ?? 0);
+    const members = this.ks.length;
+    const candidates = new Float64Array(2 * members + 2 * pieces);
+    let count = 0;
+    for (let m = 0; m < members; m++) {
+      candidates[count++] = this.lo[m] ?? 0;
+      candidates[count++] = this.hi[m] ?? 0;
+    }
     for (let p = 0; p < pieces; p++) {
       const m = this.pm[p] ?? 0;
-      if (this.pL[p] !== this.lo[m]) candidates.push(this.pL[p] ?? 0);
-      if (this.pH[p] !== this.hi[m]) candidates.push(this.pH[p] ?? 0);
+      if (this.pL[p] !== this.lo[m]) candidates[count++] = this.pL[p] ?? 0;
+      if (this.pH[p] !== this.hi[m]) candidates[count++] = this.pH[p] ?? 0;
     }
-    const all = Float64Array.from(candidates).sort();
+    const all = candidates.subarray(0, count).sort();
     const values: number[] = [];
-    for (const v of all) if (values.length === 0 || values[values.length - 1] !== v) values.push(v);
+    for (let i = 0; i < all.length; i++) {
+      const v = all[i] ?? 0;
+      if (values.length === 0 || values[values.length - 1] !== v) values.push(v);
+    }
     this.breakpoints = values;
-    const bucketOf = (v: number) => {
-      let low = 0;
-      let high = values.length - 1;
-      while (low < high) {
-        const mid = (low + high) >> 1;
-        if ((values[mid] ?? 0) < v) low = mid + 1;
-        else high = mid;
-      }
-      return low;
-    };
-    const loB = Int32Array.from(this.lo, bucketOf);
-    const hiB = Int32Array.from(this.hi, bucketOf);
+    const bucketOf = (v: number) => bucketIn(values, v);
+    const loB = new Int32Array(members);
+    const hiB = new Int32Array(members);
+    for (let m = 0; m < members; m++) {
+      loB[m] = bucketIn(values, this.lo[m] ?? 0);
+      hiB[m] = bucketIn(values, this.hi[m] ?? 0);
+    }
+    this.hiB = hiB;
     this.pLB = new Int32Array(pieces);
     this.pHB = new Int32Array(pieces);
     // Counting sort of the 2P events by breakpoint, then handed out per constraint in that order.
@@ -259,7 +316,8 @@ class Fill {
     const next = this.eStart.slice(0, constraints);
     this.evPiece = new Int32Array(2 * pieces);
     this.evUp = new Uint8Array(2 * pieces);
-    for (const event of sorted) {
+    for (let e = 0; e < sorted.length; e++) {
+      const event = sorted[e] ?? 0;
       const p = event >> 1;
       const c = this.pc[p] ?? 0;
       const i = next[c] ?? 0;
@@ -271,10 +329,10 @@ class Fill {
 
   /** Moves constraint c's cursor to where it becomes tight, and queues that level. */
   private solve(c: number): void {
-    const constraint = this.host.constraint(this.global[c] ?? 0);
-    const capacity = constraint.capacity;
+    const j = this.global[c] ?? 0;
+    const capacity = this.host.capacity[j] ?? 0;
     let t = Number.POSITIVE_INFINITY;
-    if (constraint.usage > capacity + ALLOCATION_EPS) t = Number.NEGATIVE_INFINITY;
+    if ((this.host.usage[j] ?? 0) > capacity + ALLOCATION_EPS) t = Number.NEGATIVE_INFINITY;
     else {
       const end = this.eStart[c + 1] ?? 0;
       let i = this.cursor[c] ?? 0;
@@ -311,14 +369,17 @@ class Fill {
   }
 
   /** Member m stops at `value`: its pieces leave their constraints' cursors. */
-  private stopAt(m: number, value: number, bound: Bound, dirty?: Set<number>): void {
+  private stopAt(m: number, value: number, bound: Bound, dirty?: number[]): void {
     this.stopped[m] = 1;
     this.rising--;
     const lo = this.lo[m] ?? 0;
     const hi = this.hi[m] ?? 0;
     for (let p = this.pieceStart[m] ?? 0; p < (this.pieceStart[m + 1] ?? 0); p++) {
       const c = this.pc[p] ?? 0;
-      dirty?.add(c);
+      if (dirty && !this.isDirty[c]) {
+        this.isDirty[c] = 1;
+        dirty.push(c);
+      }
       if (this.done[c]) continue;
       const l = this.pL[p] ?? 0;
       const h = this.pH[p] ?? 0;
@@ -357,18 +418,27 @@ class TightHeap {
     }
   }
 
-  peek(version: Int32Array): { t: number; c: number } | undefined {
+  /** Drops entries of older versions from the top; whether a current one is left (then at the top). */
+  peek(version: Int32Array): boolean {
     while (this.t.length > 0 && this.v[0] !== version[this.c[0] ?? 0]) this.pop();
-    return this.t.length > 0 ? { t: this.t[0] ?? 0, c: this.c[0] ?? 0 } : undefined;
+    return this.t.length > 0;
+  }
+
+  /** The top's level and constraint (after `peek` said there is one). */
+  get topT(): number {
+    return this.t[0] ?? 0;
+  }
+
+  get topC(): number {
+    return this.c[0] ?? 0;
   }
 
   /** Every current constraint at or below `level`. */
   popUpTo(level: number, version: Int32Array): number[] {
     const out: number[] = [];
     for (;;) {
-      const top = this.peek(version);
-      if (!top || top.t > level) return out;
-      out.push(top.c);
+      if (!this.peek(version) || this.topT > level) return out;
+      out.push(this.topC);
       this.pop();
     }
   }
@@ -399,10 +469,28 @@ class TightHeap {
   }
 
   private swap(a: number, b: number): void {
-    [this.t[a], this.t[b]] = [this.t[b] ?? 0, this.t[a] ?? 0];
-    [this.c[a], this.c[b]] = [this.c[b] ?? 0, this.c[a] ?? 0];
-    [this.v[a], this.v[b]] = [this.v[b] ?? 0, this.v[a] ?? 0];
+    const t = this.t[a] ?? 0;
+    this.t[a] = this.t[b] ?? 0;
+    this.t[b] = t;
+    const c = this.c[a] ?? 0;
+    this.c[a] = this.c[b] ?? 0;
+    this.c[b] = c;
+    const v = this.v[a] ?? 0;
+    this.v[a] = this.v[b] ?? 0;
+    this.v[b] = v;
   }
+}
+
+/** The index of the first of the ascending `values` not below v. */
+function bucketIn(values: readonly number[], v: number): number {
+  let low = 0;
+  let high = values.length - 1;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if ((values[mid] ?? 0) < v) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function clamp(value: number, low: number, high: number): number {

@@ -8,7 +8,7 @@
 import type { Logger } from '../log';
 import { drawSince, type Measurements } from './measurements';
 import type { ConnectorView } from './parts';
-import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from './phases';
+import { GRID_PHASES, type GridPhase, phaseMask, sum, type Triple, triple } from './phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from './runtime';
 import type { SiteLimits } from './site-limits';
 import type { Circuit, Site } from './site-model';
@@ -81,6 +81,8 @@ export class CircuitLoads {
 
   /** A stale circuit's per-connector fallback caps every connector below it. */
   capConnectors(site: Site, views: readonly ConnectorView[]): void {
+    // Usually no meter is stale: then nothing is capped (no pass over every connector's path).
+    if (!this.current.some((view) => view?.connectorCapA !== undefined)) return;
     site.connectors.forEach((connector, k) => {
       const view = views[k];
       if (!view) return;
@@ -230,7 +232,9 @@ function viewCircuit(
  */
 function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: number): Triple {
   const subtract = triple(0);
-  for (const k of circuit.connectorIndexes) {
+  const below = circuit.connectorIndexes;
+  for (let at = 0; at < below.length; at++) {
+    const k = below[at] ?? 0;
     const view = context.views[k];
     const connector = context.site.connectors[k];
     if (!view?.drawGridA || !connector) continue;
@@ -238,9 +242,11 @@ function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: numb
     if (runtime.state?.status !== 'Charging') continue;
     const sentLimit = lowestFollowedAt(context.site, runtime, atMs);
     const drawn = drawSince(connector, runtime, atMs) ?? view.drawGridA;
-    for (const p of GRID_PHASES) {
-      const allowed = Math.max(view.gridPhases.includes(p) ? sentLimit : 0, view.floorA[p]);
-      subtract[p] += Math.max(0, Math.min(drawn[p], view.drawGridA[p], allowed));
+    const loads = phaseMask(view.gridPhases);
+    for (let p = 0; p < 3; p++) {
+      const phase = p as GridPhase;
+      const allowed = Math.max(loads & (1 << p) ? sentLimit : 0, view.floorA[phase]);
+      subtract[phase] += Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
     }
   }
   return subtract;

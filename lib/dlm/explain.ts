@@ -31,9 +31,10 @@ export function reasonFor(
   entry: ConnectorAllocation,
   limitA: number,
 ): string {
-  const fallback = connector.path
-    .map((c) => context.circuitViews[c]?.fallback)
-    .find((text): text is string => text !== undefined);
+  // The first circuit on the path with a fallback in force (no array per connector and update).
+  let fallback: string | undefined;
+  for (let at = 0; at < connector.path.length && fallback === undefined; at++)
+    fallback = context.circuitViews[connector.path[at] ?? 0]?.fallback;
   const prefix = fallback && view.wantsByStatus ? `${fallback}; ` : '';
   if (view.notWanting) return prefix + view.notWanting;
   if (entry.state === 'charging' && limitA === 0 && view.holdReason) {

@@ -4,7 +4,7 @@
  * in the update policy (ramps, holds) can never send a set of limits that breaks a circuit.
  */
 import type { AllocationProblem } from './allocate';
-import { GRID_PHASES, type GridPhase } from './phases';
+import { GRID_PHASES, type GridPhase, phaseMask } from './phases';
 
 export interface InvariantViolation {
   kind: 'phase' | 'power' | 'chargersPower' | 'unbalance' | 'minimum' | 'maximum';
@@ -36,9 +36,6 @@ export function checkAllocation(
   const unbalanceLoad = new Float64Array(circuits.length * 3);
   const controlledOn = new Uint8Array(circuits.length * 3);
   const controlledAny = new Uint8Array(circuits.length);
-  const counted = [0, 0, 0];
-  const unbalanced = [0, 0, 0];
-  const loads = [false, false, false];
   for (let k = 0; k < connectors.length; k++) {
     const demand = connectors[k];
     if (!demand) continue;
@@ -69,25 +66,38 @@ export function checkAllocation(
       }
     }
     const isControlled = !(limit <= TOLERANCE);
-    const unbalancePhases = demand.unbalancePhases ?? demand.phases;
-    for (const p of GRID_PHASES) {
-      loads[p] = demand.phases.includes(p);
-      counted[p] = Math.max(demand.floorA[p], loads[p] ? limit : 0);
-      unbalanced[p] = Math.max(demand.floorA[p], unbalancePhases.includes(p) ? limit : 0);
-    }
+    const loads = phaseMask(demand.phases);
+    const unbalancedOn = demand.unbalancePhases ? phaseMask(demand.unbalancePhases) : loads;
+    const floorA = demand.floorA;
+    const counted0 = Math.max(floorA[0], loads & 1 ? limit : 0);
+    const counted1 = Math.max(floorA[1], loads & 2 ? limit : 0);
+    const counted2 = Math.max(floorA[2], loads & 4 ? limit : 0);
+    const unbalanced0 = Math.max(floorA[0], unbalancedOn & 1 ? limit : 0);
+    const unbalanced1 = Math.max(floorA[1], unbalancedOn & 2 ? limit : 0);
+    const unbalanced2 = Math.max(floorA[2], unbalancedOn & 4 ? limit : 0);
     for (const c of demand.path) {
-      for (let p = 0; p < 3; p++) {
-        phaseLoad[c * 3 + p] = (phaseLoad[c * 3 + p] ?? 0) + (counted[p] ?? 0);
-        unbalanceLoad[c * 3 + p] = (unbalanceLoad[c * 3 + p] ?? 0) + (unbalanced[p] ?? 0);
-        if (isControlled && loads[p]) controlledOn[c * 3 + p] = 1;
+      const at = c * 3;
+      phaseLoad[at] = (phaseLoad[at] ?? 0) + counted0;
+      phaseLoad[at + 1] = (phaseLoad[at + 1] ?? 0) + counted1;
+      phaseLoad[at + 2] = (phaseLoad[at + 2] ?? 0) + counted2;
+      unbalanceLoad[at] = (unbalanceLoad[at] ?? 0) + unbalanced0;
+      unbalanceLoad[at + 1] = (unbalanceLoad[at + 1] ?? 0) + unbalanced1;
+      unbalanceLoad[at + 2] = (unbalanceLoad[at + 2] ?? 0) + unbalanced2;
+      if (isControlled) {
+        if (loads & 1) controlledOn[at] = 1;
+        if (loads & 2) controlledOn[at + 1] = 1;
+        if (loads & 4) controlledOn[at + 2] = 1;
+        controlledAny[c] = 1;
       }
-      if (isControlled) controlledAny[c] = 1;
     }
   }
   circuits.forEach((budget, c) => {
-    const load = [phaseLoad[c * 3] ?? 0, phaseLoad[c * 3 + 1] ?? 0, phaseLoad[c * 3 + 2] ?? 0];
+    // (No arrays per circuit: this runs for every circuit several times on every update.)
+    const load0 = phaseLoad[c * 3] ?? 0;
+    const load1 = phaseLoad[c * 3 + 1] ?? 0;
+    const load2 = phaseLoad[c * 3 + 2] ?? 0;
     for (const p of GRID_PHASES) {
-      const value = load[p] ?? 0;
+      const value = p === 0 ? load0 : p === 1 ? load1 : load2;
       if (!(value <= budget.capacityA[p] + TOLERANCE) && controlledOn[c * 3 + p]) {
         violations.push({
           kind: 'phase',
@@ -97,18 +107,10 @@ export function checkAllocation(
         });
       }
     }
-    const powerW = load.reduce((sum, value) => sum + value, 0) * voltageV;
-    for (const [kind, capacity] of [
-      ['power', budget.capacityW],
-      ['chargersPower', budget.chargersCapacityW],
-    ] as const) {
-      if (!(powerW <= capacity + TOLERANCE * voltageV) && controlledAny[c]) {
-        violations.push({
-          kind,
-          index: c,
-          message: `circuit ${c}: connectors count ${powerW.toFixed(0)} W, ${kind} capacity ${capacity.toFixed(0)} W`,
-        });
-      }
+    const powerW = (0 + load0 + load1 + load2) * voltageV;
+    if (controlledAny[c]) {
+      powerViolation(violations, 'power', c, powerW, budget.capacityW, voltageV);
+      powerViolation(violations, 'chargersPower', c, powerW, budget.chargersCapacityW, voltageV);
     }
     if (budget.unbalanceLimitA === Number.POSITIVE_INFINITY) return;
     const unbalance = [
@@ -141,4 +143,21 @@ export function checkAllocation(
     }
   });
   return violations;
+}
+
+function powerViolation(
+  violations: InvariantViolation[],
+  kind: 'power' | 'chargersPower',
+  c: number,
+  powerW: number,
+  capacity: number,
+  voltageV: number,
+): void {
+  if (!(powerW <= capacity + TOLERANCE * voltageV)) {
+    violations.push({
+      kind,
+      index: c,
+      message: `circuit ${c}: connectors count ${powerW.toFixed(0)} W, ${kind} capacity ${capacity.toFixed(0)} W`,
+    });
+  }
 }

@@ -172,6 +172,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.clock.now(),
       (connector) => this.runtimes.of(connector),
       problems,
+      (key) => this.runtimes.connectorOf(this.siteModel, key),
     );
     this.report(problems);
     if (used) this.scheduler.afterInput();

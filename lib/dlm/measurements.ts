@@ -7,7 +7,7 @@
  */
 import type { PerPhase, Reading } from '../contracts';
 import { finiteOrUndefined, perPhase } from './inputs';
-import { GRID_PHASES, sum, type Triple, toGrid } from './phases';
+import { GRID_PHASES, type GridPhase, sum, type Triple, wiredPhases } from './phases';
 import { describeValue } from './site-fields';
 import type { Circuit, Connector, Site } from './site-model';
 
@@ -104,6 +104,7 @@ export class Measurements {
     now: number,
     drawOf: (connector: Connector) => DrawRecord,
     problems: string[],
+    connectorOf: (key: string) => Connector | undefined = (key) => site.connectors.find((c) => c.key === key),
   ): boolean {
     if (typeof reading !== 'object' || reading === null || typeof reading.source !== 'string') {
       throw new Error(`reading: expected { source, timestamp, ... }, got ${describeValue(reading)}`);
@@ -151,7 +152,7 @@ export class Measurements {
         used = true;
       }
     }
-    const connector = site.connectors.find((c) => c.key === reading.source);
+    const connector = connectorOf(reading.source);
     if (connector && currentA) {
       const identity = `reading:${JSON.stringify(currentA)}`;
       if (takeDraw(drawOf(connector), currentA, measuredAtMs, identity, true)) used = true;
@@ -250,11 +251,26 @@ export function drawSince(connector: Connector, record: DrawRecord, atMs: number
     }
   }
   const lowest: Triple = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+  // toGrid per entry, summed into three numbers (no arrays per entry: this runs for every charging
+  // connector below a metered circuit on every update).
+  const wired = wiredPhases(connector);
   for (let i = from; i < history.length; i++) {
     const entry = history[i];
     if (!entry) continue;
-    const grid = toGrid(connector, entry.chargerA);
-    for (const p of GRID_PHASES) lowest[p] = Math.min(lowest[p], grid[p]);
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    for (let w = 0; w < wired.length; w++) {
+      const phase = wired[w] as GridPhase;
+      const grid = connector.gridPhaseOf[phase] ?? 0;
+      const amps = entry.chargerA[phase] ?? 0;
+      if (grid === 0) g0 += amps;
+      else if (grid === 1) g1 += amps;
+      else if (grid === 2) g2 += amps;
+    }
+    lowest[0] = Math.min(lowest[0], g0);
+    lowest[1] = Math.min(lowest[1], g1);
+    lowest[2] = Math.min(lowest[2], g2);
   }
   return lowest;
 }

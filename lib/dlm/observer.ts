@@ -35,6 +35,7 @@ import type { Connector, Site } from './site-model';
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
   private readonly unknown = new Set<string>();
+  private context: ObserverContext | undefined;
 
   constructor(private readonly logger: Logger) {}
 
@@ -58,7 +59,7 @@ export class ConnectorObserver {
   ): Connector | undefined {
     const state = sanitizeConnectorState(input, problems);
     const key = `${state.chargePointId}/${state.connectorId}`;
-    const connector = site.connectors.find((c) => c.key === key);
+    const connector = runtimes.connectorOf(site, key);
     if (!connector) {
       if (state.connectorId !== 0 && !this.unknown.has(key)) {
         this.unknown.add(key);
@@ -102,7 +103,9 @@ export class ConnectorObserver {
   /** Updates the observer's records of one connector from what arrived since the last update. */
   observe(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): void {
     const { control } = site;
-    const context: ObserverContext = { site, logger: this.logger };
+    // One context per site, not one per connector and update.
+    if (this.context?.site !== site) this.context = { site, logger: this.logger };
+    const context = this.context;
     const state = runtime.state;
     const online = state?.online === true;
     if (online && !runtime.wasOnline) runtime.resend = runtime.sent !== undefined;
@@ -270,9 +273,10 @@ export class ConnectorObserver {
 
     const mode = effectiveMode(site, connector, runtime);
     const { keepOn, keepOff } = minimumTimes(control, runtime, now);
+    // One literal with every field (no spread): the views are made for every connector on every update.
     return {
       online,
-      ...(uncontrolled ? { uncontrolled } : {}),
+      uncontrolled,
       known,
       wantsByStatus,
       mode,

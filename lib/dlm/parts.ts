@@ -118,7 +118,7 @@ export interface ConnectorView {
   mode: ChargingMode;
   priority: number;
   chargerPhases: readonly number[];
-  gridPhases: GridPhase[];
+  gridPhases: readonly GridPhase[];
   unbalancePhases: readonly GridPhase[];
   drawGridA?: Triple;
   floorA: Triple;

@@ -80,6 +80,14 @@ export function decidePhaseSwitches(
   const { site, runtimes, views } = context;
   const { pv } = site;
   let switched = false;
+  // Most sites have no connector that may switch now: then nothing below needs computing.
+  const candidates: number[] = [];
+  site.connectors.forEach((connector, k) => {
+    const runtime = runtimes.of(connector);
+    if (!views[k] || !problem.connectors[k]?.wants || !canSwitch(site, connector, runtime)) return;
+    if (!settlingAfterSwitch(site, runtime.session, now)) candidates.push(k);
+  });
+  if (candidates.length === 0) return false;
   // Residual per circuit and phase after this allocation; and while decreases are on their way,
   // with each connector at the most it may still draw (its target, what it was sent, a decrease
   // it has not yet shown to follow).
@@ -103,13 +111,13 @@ export function decidePhaseSwitches(
   problem.connectors.forEach((demand, k) => {
     if (demand.pv) pvUsedW += (allocation.connectors[k]?.limitA ?? 0) * demand.phases.length * site.voltageV;
   });
-  site.connectors.forEach((connector, k) => {
-    const runtime = runtimes.of(connector);
+  for (const k of candidates) {
+    const connector = site.connectors[k];
     const view = views[k];
     const demand = problem.connectors[k];
-    if (!view || !demand?.wants || !canSwitch(site, connector, runtime)) return;
+    if (!connector || !view || !demand) continue;
+    const runtime = runtimes.of(connector);
     const session = runtime.session;
-    if (settlingAfterSwitch(site, session, now)) return;
     const own = allocation.connectors[k]?.limitA ?? 0;
     const ownInFlight = Math.max(own, runtime.sent?.limitA ?? 0, runtime.pendingDecrease?.fromA ?? 0);
     const residualIn = (used: Triple[], mine: number) => (p: GridPhase) =>
@@ -153,6 +161,6 @@ export function decidePhaseSwitches(
         }
       } else session.upSinceMs = undefined;
     }
-  });
+  }
   return switched;
 }

@@ -55,6 +55,17 @@ export function fillUnknown(values: PerPhase): PerPhase {
   return values.map((v) => v ?? highest) as PerPhase;
 }
 
+/** Which of the grid phases 0, 1, 2 a list holds, as bits 1, 2, 4 (what `includes` finds, in one pass). */
+export function phaseMask(phases: readonly number[]): number {
+  let mask = 0;
+  for (const p of phases) {
+    if (p === 0) mask |= 1;
+    else if (p === 1) mask |= 2;
+    else if (p === 2) mask |= 4;
+  }
+  return mask;
+}
+
 /** Charger phases in either list, in order. */
 export function union(a: readonly number[], b: readonly number[]): number[] {
   return THREE_PHASES.filter((i) => a.includes(i) || b.includes(i));
@@ -64,20 +75,26 @@ export function sameList(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-/** Grid phases the given charger phases load, in order. */
-export function gridPhasesFor(connector: WiredConnector, chargerPhases: readonly number[]): GridPhase[] {
+/** Every list of grid phases in order, by the bits of its phases (one list each, shared: never changed). */
+const PHASE_LISTS: readonly (readonly GridPhase[])[] = Array.from({ length: 8 }, (_, mask) =>
+  GRID_PHASES.filter((p) => mask & (1 << p)),
+);
+
+/** Grid phases the given charger phases load, in order (a shared list: read it, do not change it). */
+export function gridPhasesFor(
+  connector: WiredConnector,
+  chargerPhases: readonly number[],
+): readonly GridPhase[] {
   let mask = 0;
   for (const i of chargerPhases) mask |= 1 << (connector.gridPhaseOf[i as GridPhase] ?? 0);
-  const phases: GridPhase[] = [];
-  for (const p of GRID_PHASES) if (mask & (1 << p)) phases.push(p);
-  return phases;
+  return PHASE_LISTS[mask & 7] ?? [];
 }
 
 /** Grid phase currents of the charger's phases through its rotation (a phase not measured: 0). */
 export function toGrid(connector: WiredConnector, chargerA: PerPhase): Triple {
   const grid = triple(0);
-  const wired = connector.phases === 1 ? [0] : [0, 1, 2];
-  for (const i of wired) grid[connector.gridPhaseOf[i] ?? 0] += chargerA[i] ?? 0;
+  for (const i of wiredPhases(connector))
+    grid[connector.gridPhaseOf[i as GridPhase] ?? 0] += chargerA[i as GridPhase] ?? 0;
   return grid;
 }
 

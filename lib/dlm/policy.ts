@@ -294,6 +294,7 @@ function holdForPendingDecreases(
   });
   if (!any) return;
   const worst: AllocationProblem = { ...problem, connectors };
+  let waitingFor: string | undefined;
   for (let round = 0; round <= finals.length; round++) {
     const violated = new Set(
       checkAllocation(worst, finals)
@@ -302,22 +303,33 @@ function holdForPendingDecreases(
     );
     // A charger back online on its own fallback given less than that is decreasing, whatever it
     // was sent before: its own set-point goes out (holding it would wait for itself for ever).
-    const hold = problem.connectors.flatMap((demand, k) =>
-      (finals[k] ?? 0) > (lasts[k] ?? 0) &&
-      connectors[k] === demand &&
-      demand.path.some((c) => violated.has(c))
-        ? [k]
-        : [],
-    );
+    const hold: number[] = [];
+    problem.connectors.forEach((demand, k) => {
+      if (
+        (finals[k] ?? 0) > (lasts[k] ?? 0) &&
+        connectors[k] === demand &&
+        demand.path.some((c) => violated.has(c))
+      )
+        hold.push(k);
+    });
     if (hold.length === 0) return;
-    const waitingFor = site.connectors
-      .filter((_, k) => connectors[k] !== problem.connectors[k])
-      .map((c) => c.key)
-      .join(', ');
+    // The same in every round: who is counted at what it may still draw.
+    waitingFor ??= namesInShort(
+      site.connectors.filter((_, k) => connectors[k] !== problem.connectors[k]).map((c) => c.key),
+    );
     for (const k of hold) {
       finals[k] = lasts[k] ?? 0;
       const view = views[k];
       if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
     }
   }
+}
+
+/**
+ * A few names, and how many more: a reason a person reads (and that every held connector carries)
+ * names at most three connectors, whatever the size of the site.
+ */
+export function namesInShort(keys: readonly string[]): string {
+  const shown = keys.slice(0, 3).join(', ');
+  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }

@@ -38,10 +38,25 @@ export function keepOrder(context: ProblemContext): number[] {
   };
   // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way.
   const resting = (k: number) => Number(runtimes.at(k)?.state?.status === 'SuspendedEV');
-  return site.connectors
-    .map((_, k) => ({ k, priority: views[k]?.priority ?? 0, resting: resting(k), key: key(k) }))
-    .sort((a, b) => b.priority - a.priority || a.resting - b.resting || a.key - b.key || a.k - b.k)
-    .map((entry) => entry.k);
+  // The sort keys in flat arrays (no object per connector), sorted as indexes.
+  const count = site.connectors.length;
+  const priorities = new Float64Array(count);
+  const restings = new Float64Array(count);
+  const keys = new Float64Array(count);
+  const order: number[] = [];
+  for (let k = 0; k < count; k++) {
+    priorities[k] = views[k]?.priority ?? 0;
+    restings[k] = resting(k);
+    keys[k] = key(k);
+    order.push(k);
+  }
+  return order.sort(
+    (a, b) =>
+      (priorities[b] ?? 0) - (priorities[a] ?? 0) ||
+      (restings[a] ?? 0) - (restings[b] ?? 0) ||
+      (keys[a] ?? 0) - (keys[b] ?? 0) ||
+      a - b,
+  );
 }
 
 /**
@@ -56,7 +71,10 @@ export function buildProblem(
   pvBudgetW: number,
 ): AllocationProblem {
   const { site, runtimes, views } = context;
-  const rank = new Map(order.map((k, position) => [k, position]));
+  const rank = new Int32Array(site.connectors.length).fill(-1);
+  order.forEach((k, position) => {
+    if (k >= 0 && k < rank.length) rank[k] = position;
+  });
   const circuits = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
@@ -109,6 +127,7 @@ export function buildProblem(
       const leftS = Math.ceil(((runtime.offUntilMs ?? now) - now) / 1000);
       view.notWanting = `paused: minimum off time (${leftS} s left)`;
     }
+    const position = rank[k] ?? -1;
     return {
       path: connector.path,
       wants,
@@ -117,7 +136,7 @@ export function buildProblem(
       minA: connector.minA,
       maxA: view.capA,
       priority: view.priority,
-      keepRank: rank.get(k) ?? k,
+      keepRank: position >= 0 ? position : k,
       keepOn: view.keepOn,
       starting: !((runtime.sent?.limitA ?? 0) > 0),
       floorA: view.floorA,

@@ -45,6 +45,9 @@ export function newSession(key: string): SessionRuntime {
 export class ConnectorRuntimes {
   private byKey = new Map<string, ConnectorRuntime>();
   private byIndex: ConnectorRuntime[] = [];
+  /** The adopted site's connectors: one of them finds its record by index, without the map. */
+  private adopted: readonly Connector[] = [];
+  private connectorByKey = new Map<string, Connector>();
 
   /** Makes the records for `site`: a connector keeps its record by key; others are dropped. */
   adopt(site: Site): void {
@@ -55,10 +58,25 @@ export class ConnectorRuntimes {
       this.byKey.set(connector.key, runtime);
       return runtime;
     });
+    // Keys are unique in a validated site, so the index finds what the key finds.
+    this.adopted = site.connectors;
+    this.connectorByKey = new Map();
+    for (const connector of site.connectors)
+      if (!this.connectorByKey.has(connector.key)) this.connectorByKey.set(connector.key, connector);
+  }
+
+  /** The connector of `site` with this key (the first, as a scan finds it). */
+  connectorOf(site: Site, key: string): Connector | undefined {
+    if (site.connectors === this.adopted) return this.connectorByKey.get(key);
+    return site.connectors.find((c) => c.key === key);
   }
 
   /** The record of a connector (made when there is none yet). */
   of(connector: Connector): ConnectorRuntime {
+    if (this.adopted[connector.index] === connector) {
+      const runtime = this.byIndex[connector.index];
+      if (runtime) return runtime;
+    }
     let runtime = this.byKey.get(connector.key);
     if (!runtime) {
       runtime = newRuntime();

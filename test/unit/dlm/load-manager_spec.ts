@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { namesInShort } from '../../../lib/dlm/policy';
 import type { ConnectorConfig, SiteConfig } from '../../../lib/dlm/site';
 import { harness } from './support';
 
@@ -610,5 +611,13 @@ describe('LoadManager', () => {
       assert.equal(h.limit('A/1'), 30, 'the default mode (fast)');
       assert.ok(h.manager.summary().problems.some((p) => p.includes('mode expression')));
     });
+  });
+});
+
+describe('reasons a person reads', () => {
+  it('name at most three connectors a held increase waits for, and how many more (a reason per connector grew with the site)', () => {
+    assert.equal(namesInShort(['A/1']), 'A/1');
+    assert.equal(namesInShort(['A/1', 'B/1', 'C/1']), 'A/1, B/1, C/1');
+    assert.equal(namesInShort(['A/1', 'B/1', 'C/1', 'D/1', 'E/1']), 'A/1, B/1, C/1 and 2 more');
   });
 });
