@@ -228,5 +228,10 @@ function describeFailure(err: Error, settings: UpstreamSettings): string {
   if (/alert (unknown ca|bad certificate|certificate required)/i.test(err.message)) {
     return `the backend refused the client certificate during the TLS handshake (${err.message})`;
   }
+  // TLS 1.3: the backend checks the client certificate after the client's handshake; a refusal
+  // reaches the client as a reset before the WebSocket handshake.
+  if (code === 'ECONNRESET' && settings.tls?.cert && /^wss:/.test(settings.url)) {
+    return 'the backend reset the connection during the TLS handshake (ECONNRESET): it may refuse the client certificate';
+  }
   return `cannot connect (${code ?? err.message})`;
 }

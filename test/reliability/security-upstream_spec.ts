@@ -215,6 +215,32 @@ describe('security: the upstream proxy and the operator’s backend (profiles 1-
       for (const line of h.log.lines) console.log(`    | ${line.message}`);
   });
 
+  it('profile 3, a backend that refuses the client certificate in the TLS handshake: the log says so', async () => {
+    const backend = await backendWith({
+      tls: { cert: pki().serverCert, key: pki().serverKey, clientCa: pki().caCert, refuseAtTls: true },
+    });
+    const forged = pki().clientCertificate('CP-7', 'ampflow test', { signedByStranger: true });
+    const clock = new WatchedClock();
+    const retry = waitFor(clock.events, 'timer');
+    const { proxy } = await site(
+      harness(),
+      backend,
+      { tlsCa: pki().caCert, tlsCertificate: forged.cert, tlsPrivateKey: forged.key },
+      'CP-7',
+      clock,
+    );
+    await retry;
+    assert.equal(proxy.status()[0]?.state, 'connecting');
+    assert.deepEqual(backend.handshakes, [], 'refused before any WebSocket handshake');
+    const warnings = harness().log.matching(/upstream of CP-7/, 'warn');
+    assert.match(
+      warnings[0]?.message ?? '',
+      /: the backend (refused the client certificate during the TLS handshake \(.+\)|reset the connection during the TLS handshake \(ECONNRESET\): it may refuse the client certificate);/,
+      JSON.stringify(harness().log.lines),
+    );
+    assertLogHoldsNone(harness(), [privateKeyBody(forged.key)]);
+  });
+
   it('a wrong upstream password: refused by the backend, logged once without the password, retried with growing jittered delays', async () => {
     const backend = await backendWith({ password: PASSWORD });
     const initialDelayMs = 1000;

@@ -19,8 +19,11 @@ export interface Handshake {
 export interface UpstreamBackendOptions {
   /** Basic auth: the one password every charger must send. */
   password?: string;
-  /** wss://: its certificate and key (PEM); `clientCa`: it wants client certificates this CA signed. */
-  tls?: { cert: string; key: string; clientCa?: string };
+  /**
+   * wss://: its certificate and key (PEM); `clientCa`: it wants client certificates this CA signed,
+   * refused with HTTP 401, or in the TLS handshake itself with `refuseAtTls`.
+   */
+  tls?: { cert: string; key: string; clientCa?: string; refuseAtTls?: boolean };
 }
 
 /**
@@ -83,7 +86,9 @@ export class UpstreamBackend extends EventEmitter {
       const https = createHttpsServer({
         cert: tls.cert,
         key: tls.key,
-        ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+        ...(tls.clientCa
+          ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.refuseAtTls === true }
+          : {}),
       });
       https.on('upgrade', server.handleUpgrade);
       https.listen(this.port, '127.0.0.1');
