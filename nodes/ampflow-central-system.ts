@@ -69,6 +69,7 @@ export = (RED: NodeAPI): void => {
           smartCharging: def.upstreamSmartCharging,
           localTags: def.upstreamLocalTags ? 'listed' : 'none',
           idTagCase: def.upstreamIdTagCase,
+          idTagByteOrder: def.upstreamIdTagByteOrder,
         });
         upstream = new UpstreamProxy(centralSystem, settings, { log: options.log });
         node.upstream = upstream;

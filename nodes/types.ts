@@ -41,6 +41,7 @@ export interface CentralSystemNodeDef
   /** The backend's commands refused, separated by commas. */
   upstreamRefuse?: string;
   upstreamIdTagCase?: 'asIs' | 'upper' | 'lower';
+  upstreamIdTagByteOrder?: 'asIs' | 'reversed';
 }
 
 /** The secret settings, kept as Node-RED credentials (never in exported flows). */

@@ -125,13 +125,17 @@ export class UpstreamLink extends EventEmitter {
       if (violation) throw ocppError(violation.errorCode, `${action} request: ${violation.summary}`);
       return (await this.options.handle(action, params)) as Record<string, unknown>;
     });
+    // ocpp-rpc emits `close` (1006) for a connection that never opened too, before `connect`
+    // rejects: that failure is told by the rejection, which knows why (HTTP status, TLS).
+    let opened = false;
     client.once('close', ({ code, reason }: { code: number; reason: string | Buffer }) => {
-      if (this.client !== client) return;
+      if (this.client !== client || !opened) return;
       this.client = undefined;
       this.lost(`closed (${code}${String(reason) ? ` ${String(reason)}` : ''})`);
     });
     client.connect().then(
       () => {
+        opened = true;
         if (this.client !== client || this.current === 'closed') {
           client.close({ force: true }).catch(() => undefined);
           return;
@@ -145,7 +149,7 @@ export class UpstreamLink extends EventEmitter {
       (err: Error) => {
         if (this.client !== client) return;
         this.client = undefined;
-        this.lost(describeFailure(err));
+        this.lost(describeFailure(err, settings));
       },
     );
   }
@@ -202,10 +206,32 @@ function clientOptions(identity: string, settings: UpstreamSettings): RpcClientO
 }
 
 /** A failed connection in words, without any secret (the URL carries no password). */
-function describeFailure(err: Error): string {
-  const status = /Unexpected server response: (\d+)/.exec(err.message)?.[1];
-  if (status === '401') return 'the backend refused the password (HTTP 401)';
+function describeFailure(err: Error, settings: UpstreamSettings): string {
+  // ocpp-rpc rejects a refused handshake with the HTTP status as `code`; ws says it in the message.
+  const raw = (err as { code?: unknown }).code;
+  const status =
+    typeof raw === 'number' ? String(raw) : /Unexpected server response: (\d+)/.exec(err.message)?.[1];
+  if (status === '401' || status === '403') {
+    const sent = [
+      ...(settings.password === undefined ? [] : ['the password']),
+      ...(settings.tls?.cert ? ['the client certificate'] : []),
+    ];
+    return sent.length > 0
+      ? `the backend refused ${sent.join(' or ')} (HTTP ${status})`
+      : `the backend wants credentials (HTTP ${status}); no upstream password or client certificate is set`;
+  }
   if (status) return `the backend answered the WebSocket handshake with HTTP ${status}`;
-  const code = (err as { code?: string }).code;
+  const code = typeof raw === 'string' ? raw : undefined;
+  if (code && /CERT|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
+    return `the backend's TLS certificate is not trusted (${code}: ${err.message}); is the upstream CA the one that signed it?`;
+  }
+  if (/alert (unknown ca|bad certificate|certificate required)/i.test(err.message)) {
+    return `the backend refused the client certificate during the TLS handshake (${err.message})`;
+  }
+  // TLS 1.3: the backend checks the client certificate after the client's handshake; a refusal
+  // reaches the client as a reset before the WebSocket handshake.
+  if (code === 'ECONNRESET' && settings.tls?.cert && /^wss:/.test(settings.url)) {
+    return 'the backend reset the connection during the TLS handshake (ECONNRESET): it may refuse the client certificate';
+  }
   return `cannot connect (${code ?? err.message})`;
 }

@@ -258,7 +258,8 @@ export class UpstreamProxy extends EventEmitter {
       if (charger.link.isOpen && charger.queue.length === 0)
         void this.send(charger, { action, request: sent });
     } else if (!NOT_QUEUED.includes(action)) {
-      this.enqueue(charger, { action, request: forQueue });
+      // Durable before the charger has its answer: it will not send this message again.
+      await this.enqueue(charger, { action, request: forQueue });
     }
     return answer;
   }
@@ -291,7 +292,7 @@ export class UpstreamProxy extends EventEmitter {
       };
       const timer = this.clock.setTimeout(() => finish(undefined), this.settings.decideWithinMs);
       this.waiters.set(item, finish);
-      this.enqueue(charger, item);
+      void this.enqueue(charger, item);
     });
   }
 
@@ -342,7 +343,7 @@ export class UpstreamProxy extends EventEmitter {
    */
   private forUpstream(charger: Charger, action: ChargePointAction, sent: Record<string, unknown>): unknown {
     const out: Record<string, unknown> = { ...sent };
-    if (typeof out.idTag === 'string') out.idTag = spellIdTag(out.idTag, this.settings.idTagCase);
+    if (typeof out.idTag === 'string') out.idTag = spellIdTag(out.idTag, this.settings);
     if (action === 'StartTransaction') delete out.transactionId;
     else if (typeof out.transactionId === 'number') {
       const entry = charger.ids.byCharger(out.transactionId);
@@ -356,10 +357,12 @@ export class UpstreamProxy extends EventEmitter {
 
   // ---- the queue: what waits for the upstream --------------------------------------------------
 
-  private enqueue(charger: Charger, item: Queued): void {
+  /** Queues a request; resolves once the queue holding it is kept durably (at once for one waited on). */
+  private enqueue(charger: Charger, item: Queued): Promise<void> {
     charger.queue.push(item);
-    if (!this.waiters.has(item)) void this.keep(charger);
+    const kept = this.waiters.has(item) ? Promise.resolve() : this.keep(charger);
     void this.drain(charger);
+    return kept;
   }
 
   /** Sends what waits, in order, while the link is open; the charger introduced first on a new link. */

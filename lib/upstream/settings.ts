@@ -1,5 +1,6 @@
 import { ConfigError, parseNumber } from '../config-error';
 import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction } from '../ocpp/actions';
+import { isHexUid, reverseByteOrder } from '../ocpp/id-tags';
 import { readPem } from '../ocpp/transport';
 
 /**
@@ -54,6 +55,8 @@ export interface UpstreamSettings {
   protectedKeys: string[];
   /** How id tags are spelt for the upstream (some providers want upper case). */
   idTagCase: IdTagCase;
+  /** `reversed`: an RFID UID (hex) goes upstream with its bytes in the other order (0A0E9B83 → 839B0E0A). */
+  idTagByteOrder: 'asIs' | 'reversed';
   /** How long a charger's request waits for the upstream's decision before ampflow decides (ms). */
   decideWithinMs: number;
   callTimeoutMs: number;
@@ -120,6 +123,13 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
   if (!['asIs', 'upper', 'lower'].includes(idTagCase)) {
     throw new ConfigError('upstream.idTagCase', `"${String(idTagCase)}" is not asIs, upper or lower`);
   }
+  const idTagByteOrder = (raw.idTagByteOrder ?? 'asIs') as UpstreamSettings['idTagByteOrder'];
+  if (idTagByteOrder !== 'asIs' && idTagByteOrder !== 'reversed') {
+    throw new ConfigError(
+      'upstream.idTagByteOrder',
+      `"${String(idTagByteOrder)}" is neither asIs nor reversed`,
+    );
+  }
   const password = raw.password === undefined || raw.password === '' ? undefined : String(raw.password);
   const pem = (field: string, value: unknown, secret = false) =>
     typeof value === 'string' && value.trim() !== ''
@@ -145,6 +155,7 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     localTags,
     protectedKeys: list(raw.protectedKeys, 'upstream.protectedKeys', [...DEFAULT_PROTECTED_KEYS]),
     idTagCase,
+    idTagByteOrder,
     decideWithinMs: parseNumber('upstream.decideWithinMs', raw.decideWithinMs, {
       fallback: UPSTREAM_DEFAULTS.decideWithinMs,
       min: 100,
@@ -199,11 +210,15 @@ export function upstreamEndpoint(template: string): string {
   return template.slice(0, at).replace(/\/+$/, '');
 }
 
-/** An id tag as the upstream wants it spelt. */
-export function spellIdTag(idTag: string, idTagCase: IdTagCase): string {
-  if (idTagCase === 'upper') return idTag.toUpperCase();
-  if (idTagCase === 'lower') return idTag.toLowerCase();
-  return idTag;
+/** An id tag as the upstream wants it spelt: letter case, and an RFID UID's byte order. */
+export function spellIdTag(
+  idTag: string,
+  settings: Pick<UpstreamSettings, 'idTagCase' | 'idTagByteOrder'>,
+): string {
+  const ordered = settings.idTagByteOrder === 'reversed' && isHexUid(idTag) ? reverseByteOrder(idTag) : idTag;
+  if (settings.idTagCase === 'upper') return ordered.toUpperCase();
+  if (settings.idTagCase === 'lower') return ordered.toLowerCase();
+  return ordered;
 }
 
 function list(value: unknown, field: string, fallback: string[]): string[] {

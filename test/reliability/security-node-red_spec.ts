@@ -109,6 +109,8 @@ describe('security: credentials and admin permissions in Node-RED', function () 
       has_passwords: true,
       has_tlsPrivateKey: false,
       has_tlsPassphrase: false,
+      has_upstreamPassword: false,
+      has_upstreamTlsPrivateKey: false,
     });
 
     // On disk: flows.json has no password; flows_cred.json is encrypted.

@@ -1,7 +1,30 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { RPCServer } from 'ocpp-rpc';
 import type { ServerClient } from '../../lib/ocpp/rpc-types';
+
+/** One WebSocket handshake as the backend saw it. */
+export interface Handshake {
+  identity: string;
+  password?: string;
+  /** wss:// only: the client certificate's CN, and whether the backend's client CA signed it. */
+  certificateCn?: string;
+  certificateTrusted?: boolean;
+  /** Why the backend refused it (HTTP 401). */
+  refused?: string;
+}
+
+export interface UpstreamBackendOptions {
+  /** Basic auth: the one password every charger must send. */
+  password?: string;
+  /**
+   * wss://: its certificate and key (PEM); `clientCa`: it wants client certificates this CA signed,
+   * refused with HTTP 401, or in the TLS handshake itself with `refuseAtTls`.
+   */
+  tls?: { cert: string; key: string; clientCa?: string; refuseAtTls?: boolean };
+}
 
 /**
  * An operator's OCPP backend for the upstream-proxy tests: a bare ocpp-rpc server in strict mode
@@ -10,54 +33,100 @@ import type { ServerClient } from '../../lib/ocpp/rpc-types';
  * transaction ids from 7001 on. Tests send it commands with `call`, and stop and start it to take
  * it away and bring it back (on the same port).
  *
- * Events: `call` ({ identity, action, params }) after each recorded CALL; `client` (identity).
+ * With `tls` it listens on wss:// (an https.Server of its own, ocpp-rpc's handleUpgrade), security
+ * profile 2; with `tls.clientCa` too it asks for a client certificate and accepts a charger only
+ * with one its CA signed for that very identity (CN = identity), security profile 3.
+ *
+ * Events: `call` ({ identity, action, params }) after each recorded CALL; `client` (identity);
+ * `handshake` (the entry of `handshakes`, after the backend decided).
  */
 export class UpstreamBackend extends EventEmitter {
   readonly calls: { identity: string; action: string; params: Record<string, unknown> }[] = [];
   /** Requests the strict server refused (a schema violation): a test asserts there are none. */
   readonly badMessages: string[] = [];
   /** The identity and password of every handshake. */
-  readonly handshakes: { identity: string; password?: string }[] = [];
+  readonly handshakes: Handshake[] = [];
   readonly clients = new Map<string, ServerClient>();
   private server: RPCServer | undefined;
+  private https: HttpsServer | undefined;
   private port = 0;
   private nextTransactionId = 7001;
 
-  constructor(private readonly options: { password?: string } = {}) {
+  constructor(private readonly options: UpstreamBackendOptions = {}) {
     super();
   }
 
   /** Where the proxy dials, with the identity at the end. */
   get url(): string {
-    return `ws://127.0.0.1:${this.port}/ocpp/{identity}`;
+    return `${this.options.tls ? 'wss' : 'ws'}://127.0.0.1:${this.port}/ocpp/{identity}`;
   }
 
   async start(): Promise<void> {
     const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
     server.auth((accept, reject, handshake) => {
       const password = handshake.password?.toString('utf8');
-      this.handshakes.push({
-        identity: String(handshake.identity),
-        ...(password === undefined ? {} : { password }),
-      });
-      if (this.options.password !== undefined && password !== this.options.password) {
-        reject(401, 'Unauthorized');
-        return;
+      const identity = String(handshake.identity);
+      const entry: Handshake = { identity, ...(password === undefined ? {} : { password }) };
+      const socket = handshake.request.socket as TLSSocket;
+      if (this.options.tls) {
+        const subject = socket.getPeerCertificate?.()?.subject as { CN?: string } | undefined;
+        if (subject?.CN) entry.certificateCn = subject.CN;
+        entry.certificateTrusted = socket.authorized === true;
       }
-      accept();
+      const refusal = this.refusal(entry);
+      if (refusal) entry.refused = refusal;
+      this.handshakes.push(entry);
+      this.emit('handshake', entry);
+      if (refusal) reject(401, 'Unauthorized');
+      else accept();
     });
     server.on('client', (client: ServerClient) => this.serve(client));
-    const http = await server.listen(this.port, '127.0.0.1');
-    this.port = (http.address() as AddressInfo).port;
+    const tls = this.options.tls;
+    if (tls) {
+      const https = createHttpsServer({
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.clientCa
+          ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: tls.refuseAtTls === true }
+          : {}),
+      });
+      https.on('upgrade', server.handleUpgrade);
+      https.listen(this.port, '127.0.0.1');
+      await once(https, 'listening');
+      this.port = (https.address() as AddressInfo).port;
+      this.https = https;
+    } else {
+      const http = await server.listen(this.port, '127.0.0.1');
+      this.port = (http.address() as AddressInfo).port;
+    }
     this.server = server;
   }
 
   /** Stops the backend: every proxied charger's link drops. */
   async stop(): Promise<void> {
     const server = this.server;
+    const https = this.https;
     this.server = undefined;
+    this.https = undefined;
     this.clients.clear();
     await server?.close({ code: 1001, awaitPending: false, force: true });
+    if (https) {
+      const closed = once(https, 'close');
+      https.close();
+      https.closeAllConnections();
+      await closed;
+    }
+  }
+
+  /** Why the backend refuses a handshake (HTTP 401), or undefined when it accepts it. */
+  private refusal(handshake: Handshake): string | undefined {
+    const { password, tls } = this.options;
+    if (password !== undefined && handshake.password !== password) return 'wrong password';
+    if (tls?.clientCa) {
+      if (!handshake.certificateTrusted) return 'no client certificate of its CA';
+      if (handshake.certificateCn !== handshake.identity) return 'a certificate of another identity';
+    }
+    return undefined;
   }
 
   /** Sends a command to a charger through its link. */

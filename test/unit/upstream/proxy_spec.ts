@@ -206,8 +206,8 @@ describe('upstream proxy: keep the operator’s backend', () => {
     }
   });
 
-  it('spells id tags as the backend wants them and keeps the charger’s spelling in ampflow’s records', async () => {
-    const { backend, cs, cp } = await site({ idTagCase: 'upper' });
+  it('spells id tags as the backend wants them (case, byte order) and keeps the charger’s spelling in ampflow’s records', async () => {
+    const { backend, cs, cp } = await site({ idTagCase: 'upper', idTagByteOrder: 'reversed' });
     const booted = backendGot(backend, (c) => c.action === 'BootNotification');
     await cp.connect();
     await booted;
@@ -216,7 +216,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
       backend.calls
         .filter((c) => c.action === 'Authorize' || c.action === 'StartTransaction')
         .map((c) => c.params.idTag),
-      ['04A2B3C4D5', '04A2B3C4D5'],
+      ['D5C4B3A204', 'D5C4B3A204'],
     );
     assert.equal(cs.openTransactions()[0]?.idTag, '04a2b3c4d5');
   });
