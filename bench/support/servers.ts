@@ -26,9 +26,10 @@ export class ServerProcess {
     readonly url: string,
   ) {}
 
-  static async start(kind: ServerKind): Promise<ServerProcess> {
+  /** `nodeOptions`: more Node.js options for the child, e.g. cpuProfileArgs(dir) (profile.ts). */
+  static async start(kind: ServerKind, nodeOptions: string[] = []): Promise<ServerProcess> {
     const child = fork(join(__dirname, 'server-child.ts'), [kind], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      execArgv: ['--import', 'tsx', '--expose-gc', ...nodeOptions],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await new Promise<{ url: string }>((resolve, reject) => {

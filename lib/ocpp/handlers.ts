@@ -17,7 +17,7 @@ import {
 import type { ConnectorRegistry } from './connectors';
 import type { UnknownChargePointPolicy } from './handshake';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
-import { parseMeterValues } from './meter-values';
+import { readMeterValues } from './meter-values';
 import type { TransactionLedger } from './transactions';
 
 /**
@@ -208,7 +208,7 @@ export class ChargePointHandlers {
 
   private meterValues(chargePointId: string, request: OcppRequest<'MeterValues'>, receivedAt: string) {
     const { connectorId, transactionId } = request;
-    const parsed = parseMeterValues(request.meterValue, {
+    const parsed = readMeterValues(request.meterValue, {
       source: `${chargePointId}/${connectorId}`,
       receivedAt,
     });
@@ -272,7 +272,7 @@ export class ChargePointHandlers {
     if (request.transactionData) {
       const connector = this.cs.connectors.findTransaction(request.transactionId);
       const source = `${chargePointId}/${connector?.connectorId ?? this.ledger.get(request.transactionId)?.connectorId ?? 0}`;
-      const parsed = parseMeterValues(request.transactionData, { source, receivedAt });
+      const parsed = readMeterValues(request.transactionData, { source, receivedAt });
       this.logWarnings(chargePointId, parsed.warnings);
       readings = parsed.readings;
     }
