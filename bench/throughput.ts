@@ -11,7 +11,8 @@
  * Every active charger sends MeterValues (8 sampled values) back to back, one call in flight at a
  * time as OCPP-J asks, on a raw `ws` WebSocket; every reply is checked. The generator's own CPU is
  * printed: while it stays well below 100 % of a core the figure measures the server. Each server
- * runs in a process of its own; CPU figures come from /proc.
+ * runs in a process of its own; CPU figures come from /proc. The central system without Node-RED
+ * runs the package's compiled code, built once for the run, as Node-RED does.
  *
  * Targets (issue #15), printed next to each ratio and never asserted: the CPU per MeterValues of
  * the central system alone at most 1.3x the floor's, into an `ampflow-ocpp-in` node at most 1.5x,
@@ -145,8 +146,15 @@ async function nodeRedTarget(dir: string, packageDir: string, profileDir?: strin
   };
 }
 
-async function childTarget(kind: 'bare' | 'ampflow', profileDir?: string): Promise<Target> {
-  const server = await ServerProcess.start(kind, profileDir ? cpuProfileArgs(profileDir) : []);
+async function childTarget(
+  kind: 'bare' | 'ampflow',
+  packageDir: string,
+  profileDir?: string,
+): Promise<Target> {
+  const server = await ServerProcess.start(kind, {
+    packageDir,
+    ...(profileDir ? { nodeOptions: cpuProfileArgs(profileDir) } : {}),
+  });
   return {
     label: kind === 'bare' ? 'bare ocpp-rpc RPCServer (floor)' : 'CentralSystem (lib/ocpp), no Node-RED',
     kind,
@@ -284,8 +292,8 @@ async function main(): Promise<void> {
     const profileDir = (name: string) => (profiles ? join(profiles, name) : undefined);
     const results: { label: string; kind: Target['kind']; active: Figures; withIdle: Figures }[] = [];
     for (const make of [
-      () => childTarget('bare', profileDir('bare')),
-      () => childTarget('ampflow', profileDir('ampflow')),
+      () => childTarget('bare', packageDir, profileDir('bare')),
+      () => childTarget('ampflow', packageDir, profileDir('ampflow')),
       () => nodeRedTarget(dir, packageDir, profileDir('node-red')),
     ]) {
       const target = await make();

@@ -100,6 +100,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       handle: (action, request, connection) => this.requireHandlers().handle(action, request, connection),
       seen: (id) => this.charges.noteSeen(id),
       emit: (event: keyof CentralSystemEvents, payload: unknown) => this.emit(event, payload as never),
+      framesWanted: () => this.listenerCount('frame') > 0,
     });
   }
 

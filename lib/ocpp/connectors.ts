@@ -127,8 +127,10 @@ export class ConnectorRegistry {
       if (powerW !== undefined) state.powerW = powerW;
       if (reading.socPercent !== undefined) state.socPercent = reading.socPercent;
     }
-    const phases = activePhases(state.currentA);
-    if (state.status === 'Charging' && phases) state.activePhases = phases;
+    if (state.status === 'Charging') {
+      const phases = activePhases(state.currentA);
+      if (phases) state.activePhases = phases;
+    }
     return { state };
   }
 
@@ -180,15 +182,23 @@ function keyOf(chargePointId: string, connectorId: number): string {
 
 /** Phases (1..3) carrying more than the threshold; undefined when no phase current is known. */
 export function activePhases(currentA: PerPhase | undefined): number[] | undefined {
-  if (!currentA || currentA.every((value) => value === null)) return undefined;
-  return currentA.flatMap((value, index) =>
-    value !== null && Math.abs(value) > ACTIVE_PHASE_A ? [index + 1] : [],
-  );
+  if (!currentA) return undefined;
+  let known = false;
+  const phases: number[] = [];
+  for (let index = 0; index < currentA.length; index++) {
+    const value = currentA[index] as number | null;
+    if (value === null) continue;
+    known = true;
+    if (Math.abs(value) > ACTIVE_PHASE_A) phases.push(index + 1);
+  }
+  return known ? phases : undefined;
 }
 
 function sumPhases(values: PerPhase | undefined): number | undefined {
-  if (!values || values.every((value) => value === null)) return undefined;
-  return values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+  if (!values) return undefined;
+  let sum: number | undefined;
+  for (const value of values) if (value !== null) sum = (sum ?? 0) + value;
+  return sum;
 }
 
 function setOrDelete<K extends 'info' | 'vendorErrorCode'>(

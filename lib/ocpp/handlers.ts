@@ -32,6 +32,12 @@ const DEFAULT_LOCAL_LIST_CHUNK = 100;
 
 export type { MeterValuesPayload } from '../contracts';
 
+/** A handler's answer: the response to the charger, the payload of the `message` event. */
+interface Answer {
+  response: unknown;
+  payload: unknown;
+}
+
 /** What the handlers need of the central system they answer for. */
 export interface HandlersHost extends Pick<ChargePointPort, 'call'> {
   readonly options: Readonly<{
@@ -76,7 +82,9 @@ export class ChargePointHandlers {
   ): Promise<unknown> {
     const chargePointId = connection.identity;
     const receivedAt = this.cs.nowIso();
-    const { response, payload } = await this.answer(action, request as never, chargePointId, receivedAt);
+    const answer = this.answer(action, request as never, chargePointId, receivedAt);
+    // Most messages are answered at once (MeterValues, StatusNotification, Heartbeat): no promise.
+    const { response, payload } = answer instanceof Promise ? await answer : answer;
     this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
     return response;
   }
@@ -98,12 +106,12 @@ export class ChargePointHandlers {
     return { response, payload: { chargePointId, ...request } };
   }
 
-  private async answer(
+  private answer(
     action: ChargePointAction,
     request: OcppRequests[ChargePointAction],
     chargePointId: string,
     receivedAt: string,
-  ): Promise<{ response: unknown; payload: unknown }> {
+  ): Answer | Promise<Answer> {
     switch (action) {
       case 'BootNotification':
         return this.bootNotification(chargePointId, request as OcppRequest<'BootNotification'>, receivedAt);
@@ -117,14 +125,8 @@ export class ChargePointHandlers {
         );
       case 'MeterValues':
         return this.meterValues(chargePointId, request as OcppRequest<'MeterValues'>, receivedAt);
-      case 'Authorize': {
-        const { idTag } = request as OcppRequest<'Authorize'>;
-        const decision = await this.authorizer.authorize(chargePointId, idTag);
-        return {
-          response: { idTagInfo: decision.idTagInfo },
-          payload: { chargePointId, idTag, ...decision },
-        };
-      }
+      case 'Authorize':
+        return this.authorize(chargePointId, request as OcppRequest<'Authorize'>);
       case 'StartTransaction':
         return this.startTransaction(chargePointId, request as OcppRequest<'StartTransaction'>, receivedAt);
       case 'StopTransaction':
@@ -149,6 +151,14 @@ export class ChargePointHandlers {
       case 'SignedFirmwareStatusNotification':
         return { response: {}, payload: { chargePointId, ...(request as object) } };
     }
+  }
+
+  private async authorize(chargePointId: string, { idTag }: OcppRequest<'Authorize'>): Promise<Answer> {
+    const decision = await this.authorizer.authorize(chargePointId, idTag);
+    return {
+      response: { idTagInfo: decision.idTagInfo },
+      payload: { chargePointId, idTag, ...decision },
+    };
   }
 
   private async bootNotification(

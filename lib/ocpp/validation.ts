@@ -80,7 +80,7 @@ function constraintViolation(
   kind: 'request' | 'response',
   payload: unknown,
 ): Violation | undefined {
-  const unsafe = unsafeInteger(payload, '');
+  const unsafe = hasUnsafeInteger(payload) ? unsafeInteger(payload, '') : undefined;
   if (unsafe) {
     return {
       action,
@@ -107,6 +107,23 @@ const MIN_CONNECTOR_ID: Partial<Record<OcppAction, number>> = {
   StatusNotification: 0,
   MeterValues: 0,
 };
+
+/**
+ * Whether a schema-valid payload holds a number that is whole but not a safe integer: the walk
+ * every message takes, so it builds nothing; unsafeInteger names the field once one is found.
+ */
+function hasUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) if (hasUnsafeInteger(value[index])) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && hasUnsafeInteger((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
 
 /** The path of the first number that is whole but not a safe integer, in a schema-valid payload. */
 function unsafeInteger(value: unknown, path: string): string | undefined {
