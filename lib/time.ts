@@ -6,13 +6,14 @@ const HAS_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
  * text in the machine's local time); one without an offset is taken as UTC, which OCPP 1.6
  * recommends (section 3.14). Undefined when the text is not such a timestamp.
  */
-export function parseTimestamp(value: unknown): { iso: string; hadOffset: boolean } | undefined {
+export function parseTimestamp(value: unknown): { iso: string; ms: number; hadOffset: boolean } | undefined {
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   if (!ISO_DATE_TIME.test(text)) return undefined;
   const hadOffset = HAS_OFFSET.test(text);
   const time = new Date(hadOffset ? text : `${text}Z`);
-  return Number.isNaN(time.getTime()) ? undefined : { iso: time.toISOString(), hadOffset };
+  const ms = time.getTime();
+  return Number.isNaN(ms) ? undefined : { iso: time.toISOString(), ms, hadOffset };
 }
 
 /** The timestamp as ISO 8601 UTC, or `fallback` when it is not one. */

@@ -27,8 +27,7 @@ export class ConnectorRegistry {
   private readonly lastStatusMs = new Map<string, number>();
   private readonly onlineChargePoints = new Set<string>();
 
-  get(chargePointId: string, connectorId: number): ConnectorState {
-    const key = keyOf(chargePointId, connectorId);
+  get(chargePointId: string, connectorId: number, key = keyOf(chargePointId, connectorId)): ConnectorState {
     let state = this.connectors.get(key);
     if (!state) {
       state = { chargePointId, connectorId, online: this.onlineChargePoints.has(chargePointId) };
@@ -66,8 +65,8 @@ export class ConnectorRegistry {
     request: StatusNotificationRequest,
     receivedAt: string,
   ): ConnectorUpdate {
-    const state = this.get(chargePointId, request.connectorId);
     const key = keyOf(chargePointId, request.connectorId);
+    const state = this.get(chargePointId, request.connectorId, key);
     const at = timestampOr(request.timestamp, receivedAt);
     const atMs = Date.parse(at);
     state.lastSeen = receivedAt;
@@ -104,8 +103,8 @@ export class ConnectorRegistry {
     readings: Reading[],
     receivedAt: string,
   ): ConnectorUpdate {
-    const state = this.get(chargePointId, connectorId);
     const key = keyOf(chargePointId, connectorId);
+    const state = this.get(chargePointId, connectorId, key);
     state.lastSeen = receivedAt;
     state.online = true;
     const newest = readings[readings.length - 1];

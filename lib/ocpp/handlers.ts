@@ -325,6 +325,7 @@ export class ChargePointHandlers {
   }
 
   private logWarnings(chargePointId: string, warnings: string[]): void {
+    if (warnings.length === 0) return;
     let logged = this.loggedWarnings.get(chargePointId);
     if (!logged) {
       logged = new Set();

@@ -20,26 +20,39 @@ export interface Instant {
   ms: number;
 }
 
-/** The measurands a Reading field is made of; the values of the others are not filed. */
-const FILED = [
-  'Current.Import',
-  'Current.Export',
-  'Voltage',
-  'Power.Active.Import',
-  'Power.Active.Export',
-  'Energy.Active.Import.Register',
-  'Energy.Active.Export.Register',
-  'Frequency',
-  'SoC',
-  'Current.Offered',
-  'Power.Offered',
-  'Power.Factor',
-  'Power.Reactive.Import',
-  'Power.Reactive.Export',
-  'Temperature',
-] as const;
-type Filed = (typeof FILED)[number];
-const SLOT = new Map<string, number>(FILED.map((measurand, index) => [measurand, index]));
+// Where the values of each measurand a Reading field is made of are filed; the others are not.
+const CURRENT_IMPORT = 0;
+const CURRENT_EXPORT = 1;
+const VOLTAGE = 2;
+const POWER_IMPORT = 3;
+const POWER_EXPORT = 4;
+const ENERGY_IMPORT = 5;
+const ENERGY_EXPORT = 6;
+const FREQUENCY = 7;
+const SOC = 8;
+const CURRENT_OFFERED = 9;
+const POWER_OFFERED = 10;
+const POWER_FACTOR = 11;
+const REACTIVE_IMPORT = 12;
+const REACTIVE_EXPORT = 13;
+const TEMPERATURE = 14;
+const SLOT = new Map<string, number>([
+  ['Current.Import', CURRENT_IMPORT],
+  ['Current.Export', CURRENT_EXPORT],
+  ['Voltage', VOLTAGE],
+  ['Power.Active.Import', POWER_IMPORT],
+  ['Power.Active.Export', POWER_EXPORT],
+  ['Energy.Active.Import.Register', ENERGY_IMPORT],
+  ['Energy.Active.Export.Register', ENERGY_EXPORT],
+  ['Frequency', FREQUENCY],
+  ['SoC', SOC],
+  ['Current.Offered', CURRENT_OFFERED],
+  ['Power.Offered', POWER_OFFERED],
+  ['Power.Factor', POWER_FACTOR],
+  ['Power.Reactive.Import', REACTIVE_IMPORT],
+  ['Power.Reactive.Export', REACTIVE_EXPORT],
+  ['Temperature', TEMPERATURE],
+]);
 
 /** The values of one measurand at one point in time, first in the charger's order winning. */
 interface Values {
@@ -121,34 +134,40 @@ function onePhase(phase: 0 | 1 | 2, value: number): PerPhase {
  * order wins. Sign: import minus export, so a vehicle feeding back gives negative current and power.
  */
 function buildReading(point: PointInTime, source: string): Reading | undefined {
-  const { values } = point;
-  const of = (measurand: Filed) => values[SLOT.get(measurand) as number];
+  const v = point.values;
   const reading: Reading = { source, timestamp: point.iso };
-  let filled = false;
-  // A field is there only when the values give it one.
-  const set = <F extends keyof Reading>(field: F, value: Reading[F] | undefined) => {
-    if (value === undefined) return;
-    reading[field] = value;
-    filled = true;
-  };
-  set('currentA', minusPerPhase(of('Current.Import')?.phases, of('Current.Export')?.phases));
-  set('currentUnphasedA', minus(of('Current.Import')?.unphased, of('Current.Export')?.unphased));
-  set('voltageV', of('Voltage')?.phases);
-  set('powerW', minusPerPhase(of('Power.Active.Import')?.phases, of('Power.Active.Export')?.phases));
-  set('totalPowerW', minus(total(of('Power.Active.Import')), total(of('Power.Active.Export'))));
-  set('importWh', total(of('Energy.Active.Import.Register')));
-  set('exportWh', total(of('Energy.Active.Export.Register')));
-  set('frequencyHz', of('Frequency')?.first);
-  set('socPercent', of('SoC')?.first);
+  const currentA = minusPerPhase(v[CURRENT_IMPORT]?.phases, v[CURRENT_EXPORT]?.phases);
+  if (currentA !== undefined) reading.currentA = currentA;
+  const currentUnphasedA = minus(v[CURRENT_IMPORT]?.unphased, v[CURRENT_EXPORT]?.unphased);
+  if (currentUnphasedA !== undefined) reading.currentUnphasedA = currentUnphasedA;
+  const voltageV = v[VOLTAGE]?.phases;
+  if (voltageV !== undefined) reading.voltageV = voltageV;
+  const powerW = minusPerPhase(v[POWER_IMPORT]?.phases, v[POWER_EXPORT]?.phases);
+  if (powerW !== undefined) reading.powerW = powerW;
+  const totalPowerW = minus(total(v[POWER_IMPORT]), total(v[POWER_EXPORT]));
+  if (totalPowerW !== undefined) reading.totalPowerW = totalPowerW;
+  const importWh = total(v[ENERGY_IMPORT]);
+  if (importWh !== undefined) reading.importWh = importWh;
+  const exportWh = total(v[ENERGY_EXPORT]);
+  if (exportWh !== undefined) reading.exportWh = exportWh;
+  const frequencyHz = v[FREQUENCY]?.first;
+  if (frequencyHz !== undefined) reading.frequencyHz = frequencyHz;
+  const socPercent = v[SOC]?.first;
+  if (socPercent !== undefined) reading.socPercent = socPercent;
   // Offered current is per phase and the same on every phase the car uses; take the highest.
-  const offered = of('Current.Offered');
-  set('offeredCurrentA', offered?.unphased ?? highest(offered?.phases));
-  set('offeredPowerW', total(of('Power.Offered')));
+  const offeredCurrentA = v[CURRENT_OFFERED]?.unphased ?? highest(v[CURRENT_OFFERED]?.phases);
+  if (offeredCurrentA !== undefined) reading.offeredCurrentA = offeredCurrentA;
+  const offeredPowerW = total(v[POWER_OFFERED]);
+  if (offeredPowerW !== undefined) reading.offeredPowerW = offeredPowerW;
   // Spec 7.31: "power factor of total energy flow"; a phase's power factor is not that.
-  set('powerFactor', of('Power.Factor')?.unphased);
-  set('reactivePowerVar', minus(total(of('Power.Reactive.Import')), total(of('Power.Reactive.Export'))));
-  set('temperatureC', of('Temperature')?.first);
-  return filled ? reading : undefined;
+  const powerFactor = v[POWER_FACTOR]?.unphased;
+  if (powerFactor !== undefined) reading.powerFactor = powerFactor;
+  const reactivePowerVar = minus(total(v[REACTIVE_IMPORT]), total(v[REACTIVE_EXPORT]));
+  if (reactivePowerVar !== undefined) reading.reactivePowerVar = reactivePowerVar;
+  const temperatureC = v[TEMPERATURE]?.first;
+  if (temperatureC !== undefined) reading.temperatureC = temperatureC;
+  // Only `source` and `timestamp`: the values fill no Reading field.
+  return Object.keys(reading).length > 2 ? reading : undefined;
 }
 
 /** The overall value, or the sum of the phases when the charger reports only per phase. */

@@ -290,7 +290,7 @@ function instantOf(
   }
   if (!time.hadOffset)
     warnings.push(`meterValue[${entryIndex}] timestamp '${rawTimestamp}' has no time zone; read as UTC`);
-  return { iso: time.iso, ms: Date.parse(time.iso) };
+  return { iso: time.iso, ms: time.ms };
 }
 
 /** How warnings name a value: its measurand and phase. */
