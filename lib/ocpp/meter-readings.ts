@@ -190,7 +190,8 @@ function minus(importValue: number | null | undefined, exportValue: number | nul
 }
 
 function minusPerPhase(importValues: PerPhase | undefined, exportValues: PerPhase | undefined) {
-  if (importValues === undefined && exportValues === undefined) return undefined;
+  // Nothing exported (the usual case): the import values as they are, x - 0 being x.
+  if (exportValues === undefined) return importValues;
   const onPhase = (index: 0 | 1 | 2) => minus(importValues?.[index], exportValues?.[index]) ?? null;
   return [onPhase(0), onPhase(1), onPhase(2)] as PerPhase;
 }

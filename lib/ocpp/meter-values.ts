@@ -228,7 +228,7 @@ function read(
   options: MeterValuesParseOptions,
   kept: Kept | undefined,
 ): Pick<MeterValuesParseResult, 'readings' | 'warnings'> {
-  const receivedMs = new Date(options.receivedAt).getTime();
+  const receivedMs = Date.parse(options.receivedAt);
   if (Number.isNaN(receivedMs)) {
     throw new RangeError(`parseMeterValues: receivedAt '${options.receivedAt}' is not a date`);
   }
