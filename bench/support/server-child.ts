@@ -7,6 +7,10 @@
  *   bare     a bare ocpp-rpc RPCServer configured as the package configures it (strictMode off,
  *            same ping interval), with handlers that only answer: the floor
  *
+ * A second argument names a built package (bench/support/node-red.ts buildPackage): the ampflow
+ * server then runs its compiled dist/lib, the code Node-RED runs, rather than lib/ through tsx
+ * (whose transpiled functions differ, e.g. a `__name` call for every closure made).
+ *
  * IPC: the parent sends 'stats' (answered after two full GCs with memory, CPU and counts),
  * 'counts' (the message counts only, no GC) and 'stop'. The child sends { type: 'ready', url } once listening.
  */
@@ -14,10 +18,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RPCServer } from 'ocpp-rpc';
-import { CentralSystem } from '../../lib/ocpp/central-system';
 import type { ServerClient } from '../../lib/ocpp/rpc-types';
 
 const mode = process.argv[2];
+const packageDir = process.argv[3];
+type CentralSystemModule = typeof import('../../lib/ocpp/central-system');
+const { CentralSystem } = require(
+  packageDir ? join(packageDir, 'dist', 'lib', 'ocpp', 'central-system.js') : '../../lib/ocpp/central-system',
+) as CentralSystemModule;
 const PING_INTERVAL_S = 60;
 const HEARTBEAT_INTERVAL_S = 300;
 const counts: Record<string, number> = {};

@@ -26,11 +26,23 @@ export class ServerProcess {
     readonly url: string,
   ) {}
 
-  static async start(kind: ServerKind): Promise<ServerProcess> {
-    const child = fork(join(__dirname, 'server-child.ts'), [kind], {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+  /**
+   * `nodeOptions`: more Node.js options for the child, e.g. cpuProfileArgs(dir) (profile.ts);
+   * `packageDir`: a built package (bench/support/node-red.ts buildPackage) whose compiled
+   * CentralSystem the child runs, as Node-RED runs it, instead of lib/ through tsx.
+   */
+  static async start(
+    kind: ServerKind,
+    options: { nodeOptions?: string[]; packageDir?: string } = {},
+  ): Promise<ServerProcess> {
+    const child = fork(
+      join(__dirname, 'server-child.ts'),
+      [kind, ...(options.packageDir ? [options.packageDir] : [])],
+      {
+        execArgv: ['--import', 'tsx', '--expose-gc', ...(options.nodeOptions ?? [])],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     const ready = await new Promise<{ url: string }>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before it was ready`)));
       child.on('message', (message: { type: string; url: string }) => {

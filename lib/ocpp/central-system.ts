@@ -128,6 +128,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       },
       seen: (id) => this.charges.noteSeen(id),
       emit: (event: keyof CentralSystemEvents, payload: unknown) => this.emit(event, payload as never),
+      framesWanted: () => this.listenerCount('frame') > 0,
     });
   }
 

@@ -47,6 +47,8 @@ export interface ConnectionOptions {
   handle(action: ChargePointAction, request: unknown, connection: ChargePointConnection): Promise<unknown>;
   /** No frame for this long means the connection is dead (a generous multiple of the heartbeat). */
   deadAfterMs(): number;
+  /** Whether anyone listens to `frame` events: none is built otherwise (two per message). */
+  framesWanted(): boolean;
 }
 
 export class CommandError extends Error {
@@ -88,10 +90,11 @@ export class ChargePointConnection extends EventEmitter {
     const { client } = options;
 
     client.handle(
-      async ({ method, params }: { method?: string; params?: unknown }) =>
-        (await this.dispatch(method ?? '', params)) as Record<string, unknown>,
+      ({ method, params }: { method?: string; params?: unknown }) =>
+        this.dispatch(method ?? '', params) as Promise<Record<string, unknown>>,
     );
     client.on('message', ({ message, outbound }: { message: Buffer | string; outbound: boolean }) => {
+      if (!options.framesWanted()) return;
       this.emit('frame', { direction: outbound ? 'out' : 'in', frame: message.toString() });
     });
     // When an answer arrives, before the call that waits for it goes on (a message the charger sent

@@ -27,8 +27,7 @@ export class ConnectorRegistry {
   private readonly lastStatusMs = new Map<string, number>();
   private readonly onlineChargePoints = new Set<string>();
 
-  get(chargePointId: string, connectorId: number): ConnectorState {
-    const key = keyOf(chargePointId, connectorId);
+  get(chargePointId: string, connectorId: number, key = keyOf(chargePointId, connectorId)): ConnectorState {
     let state = this.connectors.get(key);
     if (!state) {
       state = { chargePointId, connectorId, online: this.onlineChargePoints.has(chargePointId) };
@@ -66,8 +65,8 @@ export class ConnectorRegistry {
     request: StatusNotificationRequest,
     receivedAt: string,
   ): ConnectorUpdate {
-    const state = this.get(chargePointId, request.connectorId);
     const key = keyOf(chargePointId, request.connectorId);
+    const state = this.get(chargePointId, request.connectorId, key);
     const at = timestampOr(request.timestamp, receivedAt);
     const atMs = Date.parse(at);
     state.lastSeen = receivedAt;
@@ -104,8 +103,8 @@ export class ConnectorRegistry {
     readings: Reading[],
     receivedAt: string,
   ): ConnectorUpdate {
-    const state = this.get(chargePointId, connectorId);
     const key = keyOf(chargePointId, connectorId);
+    const state = this.get(chargePointId, connectorId, key);
     state.lastSeen = receivedAt;
     state.online = true;
     const newest = readings[readings.length - 1];
@@ -127,8 +126,10 @@ export class ConnectorRegistry {
       if (powerW !== undefined) state.powerW = powerW;
       if (reading.socPercent !== undefined) state.socPercent = reading.socPercent;
     }
-    const phases = activePhases(state.currentA);
-    if (state.status === 'Charging' && phases) state.activePhases = phases;
+    if (state.status === 'Charging') {
+      const phases = activePhases(state.currentA);
+      if (phases) state.activePhases = phases;
+    }
     return { state };
   }
 
@@ -180,15 +181,23 @@ function keyOf(chargePointId: string, connectorId: number): string {
 
 /** Phases (1..3) carrying more than the threshold; undefined when no phase current is known. */
 export function activePhases(currentA: PerPhase | undefined): number[] | undefined {
-  if (!currentA || currentA.every((value) => value === null)) return undefined;
-  return currentA.flatMap((value, index) =>
-    value !== null && Math.abs(value) > ACTIVE_PHASE_A ? [index + 1] : [],
-  );
+  if (!currentA) return undefined;
+  let known = false;
+  const phases: number[] = [];
+  for (let index = 0; index < currentA.length; index++) {
+    const value = currentA[index] as number | null;
+    if (value === null) continue;
+    known = true;
+    if (Math.abs(value) > ACTIVE_PHASE_A) phases.push(index + 1);
+  }
+  return known ? phases : undefined;
 }
 
 function sumPhases(values: PerPhase | undefined): number | undefined {
-  if (!values || values.every((value) => value === null)) return undefined;
-  return values.reduce<number>((sum, value) => sum + (value ?? 0), 0);
+  if (!values) return undefined;
+  let sum: number | undefined;
+  for (const value of values) if (value !== null) sum = (sum ?? 0) + value;
+  return sum;
 }
 
 function setOrDelete<K extends 'info' | 'vendorErrorCode'>(

@@ -72,7 +72,11 @@ function matcher(filter: EventFilter) {
     (actions.size === 0 || actions.has(action));
 }
 
-/** Calls `listener` for each matching event; returns the function that unsubscribes. */
+/**
+ * Calls `listener` for each matching event; returns the function that unsubscribes. An event is
+ * built only once it matches, and the central system's events no action of the filter can match
+ * are not listened to at all (a node for MeterValues does not copy every connector state).
+ */
 export function subscribe(
   cs: EventSource,
   filter: EventFilter,
@@ -80,7 +84,6 @@ export function subscribe(
 ) {
   const matches = matcher(filter);
   const emit = (event: CentralSystemEvent) => {
-    if (!matches(event.chargePointId, event.action)) return;
     // A listener runs inside the central system's own event (a connection closing, a message being
     // answered): its failure must not escape into the central system.
     try {
@@ -89,36 +92,64 @@ export function subscribe(
       cs.log.error(`a listener for ${event.chargePointId}/${event.action} failed: ${(err as Error).message}`);
     }
   };
-  const onMessage = (message: ChargePointEvents['message']) =>
+  const onMessage = (message: ChargePointEvents['message']) => {
+    if (!matches(message.chargePointId, message.action)) return;
     emit({
       chargePointId: message.chargePointId,
       action: message.action,
       payload: message.payload,
       ocpp: { request: message.request, response: message.response },
     });
-  const onConnect = (info: ChargePointEvents['connect']) =>
-    emit({ chargePointId: info.chargePointId, action: 'Connected', payload: info });
-  const onDisconnect = (info: ChargePointEvents['disconnect']) =>
-    emit({ chargePointId: info.chargePointId, action: 'Disconnected', payload: info });
-  const onConnector = (state: ChargePointEvents['connector']) =>
-    emit({ chargePointId: state.chargePointId, action: 'ConnectorState', payload: { ...state } });
-  const onSession = (session: ChargePointEvents['session']) =>
-    emit({ chargePointId: session.chargePointId, action: 'Session', payload: session });
-  const onUpstream = (event: ChargePointEvents['upstream']) =>
-    emit({ chargePointId: event.chargePointId, action: 'Upstream', payload: event });
-  cs.on('message', onMessage);
-  cs.on('upstream', onUpstream);
-  cs.on('connect', onConnect);
-  cs.on('disconnect', onDisconnect);
-  cs.on('connector', onConnector);
-  cs.on('session', onSession);
+  };
+  const onConnect = (info: ChargePointEvents['connect']) => {
+    if (matches(info.chargePointId, 'Connected'))
+      emit({ chargePointId: info.chargePointId, action: 'Connected', payload: info });
+  };
+  const onDisconnect = (info: ChargePointEvents['disconnect']) => {
+    if (matches(info.chargePointId, 'Disconnected'))
+      emit({ chargePointId: info.chargePointId, action: 'Disconnected', payload: info });
+  };
+  const onConnector = (state: ChargePointEvents['connector']) => {
+    if (matches(state.chargePointId, 'ConnectorState'))
+      emit({ chargePointId: state.chargePointId, action: 'ConnectorState', payload: { ...state } });
+  };
+  const onSession = (session: ChargePointEvents['session']) => {
+    if (matches(session.chargePointId, 'Session'))
+      emit({ chargePointId: session.chargePointId, action: 'Session', payload: session });
+  };
+  const onUpstream = (event: ChargePointEvents['upstream']) => {
+    if (matches(event.chargePointId, 'Upstream'))
+      emit({ chargePointId: event.chargePointId, action: 'Upstream', payload: event });
+  };
+  const actions = filter.actions ?? [];
+  const wanted = (action: string) => actions.length === 0 || actions.includes(action);
+  const unsubscribers: (() => void)[] = [];
+  if (CHARGE_POINT_ACTIONS.some(wanted)) {
+    cs.on('message', onMessage);
+    unsubscribers.push(() => cs.off('message', onMessage));
+  }
+  if (wanted('Connected')) {
+    cs.on('connect', onConnect);
+    unsubscribers.push(() => cs.off('connect', onConnect));
+  }
+  if (wanted('Disconnected')) {
+    cs.on('disconnect', onDisconnect);
+    unsubscribers.push(() => cs.off('disconnect', onDisconnect));
+  }
+  if (wanted('ConnectorState')) {
+    cs.on('connector', onConnector);
+    unsubscribers.push(() => cs.off('connector', onConnector));
+  }
+  if (wanted('Session')) {
+    cs.on('session', onSession);
+    unsubscribers.push(() => cs.off('session', onSession));
+  }
+  if (wanted('Upstream')) {
+    cs.on('upstream', onUpstream);
+    unsubscribers.push(() => cs.off('upstream', onUpstream));
+  }
   return () => {
-    cs.off('message', onMessage);
-    cs.off('upstream', onUpstream);
-    cs.off('connect', onConnect);
-    cs.off('disconnect', onDisconnect);
-    cs.off('connector', onConnector);
-    cs.off('session', onSession);
+    for (const unsubscribe of unsubscribers) unsubscribe();
   };
 }
 

@@ -18,7 +18,7 @@ import type { ConnectorRegistry } from './connectors';
 import type { UnknownChargePointPolicy } from './handshake';
 import type { IdTagInfo } from './id-tags';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
-import { parseMeterValues } from './meter-values';
+import { readMeterValues } from './meter-values';
 import type { TransactionLedger } from './transactions';
 
 /**
@@ -32,6 +32,12 @@ const isSecretKey = (key: string) => SECRET_CONFIGURATION_KEYS.has(key.toLowerCa
 const DEFAULT_LOCAL_LIST_CHUNK = 100;
 
 export type { MeterValuesPayload } from '../contracts';
+
+/** A handler's answer: the response to the charger, the payload of the `message` event. */
+interface Answer {
+  response: unknown;
+  payload: unknown;
+}
 
 /** What the handlers need of the central system they answer for. */
 export interface HandlersHost extends Pick<ChargePointPort, 'call'> {
@@ -89,13 +95,15 @@ export class ChargePointHandlers {
   ): Promise<unknown> {
     const chargePointId = connection.identity;
     const receivedAt = this.cs.nowIso();
-    const { response, payload } = await this.answer(
+    const answer = this.answer(
       action,
       request as never,
       chargePointId,
       receivedAt,
       decided as Decided | undefined,
     );
+    // Most messages are answered at once (MeterValues, StatusNotification, Heartbeat): no promise.
+    const { response, payload } = answer instanceof Promise ? await answer : answer;
     this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
     return response;
   }
@@ -117,13 +125,13 @@ export class ChargePointHandlers {
     return { response, payload: { chargePointId, ...request } };
   }
 
-  private async answer(
+  private answer(
     action: ChargePointAction,
     request: OcppRequests[ChargePointAction],
     chargePointId: string,
     receivedAt: string,
     decided: Decided | undefined,
-  ): Promise<{ response: unknown; payload: unknown }> {
+  ): Answer | Promise<Answer> {
     switch (action) {
       case 'BootNotification':
         return this.bootNotification(chargePointId, request as OcppRequest<'BootNotification'>, receivedAt);
@@ -137,16 +145,8 @@ export class ChargePointHandlers {
         );
       case 'MeterValues':
         return this.meterValues(chargePointId, request as OcppRequest<'MeterValues'>, receivedAt);
-      case 'Authorize': {
-        const { idTag } = request as OcppRequest<'Authorize'>;
-        const decision = decided?.idTagInfo
-          ? { idTagInfo: decided.idTagInfo, decidedBy: 'upstream' }
-          : await this.authorizer.authorize(chargePointId, idTag);
-        return {
-          response: { idTagInfo: decision.idTagInfo },
-          payload: { chargePointId, idTag, ...decision },
-        };
-      }
+      case 'Authorize':
+        return this.authorize(chargePointId, request as OcppRequest<'Authorize'>, decided);
       case 'StartTransaction':
         return this.startTransaction(
           chargePointId,
@@ -182,6 +182,20 @@ export class ChargePointHandlers {
       case 'SignedFirmwareStatusNotification':
         return { response: {}, payload: { chargePointId, ...(request as object) } };
     }
+  }
+
+  private async authorize(
+    chargePointId: string,
+    { idTag }: OcppRequest<'Authorize'>,
+    decided: Decided | undefined,
+  ): Promise<Answer> {
+    const decision = decided?.idTagInfo
+      ? { idTagInfo: decided.idTagInfo, decidedBy: 'upstream' }
+      : await this.authorizer.authorize(chargePointId, idTag);
+    return {
+      response: { idTagInfo: decision.idTagInfo },
+      payload: { chargePointId, idTag, ...decision },
+    };
   }
 
   private async bootNotification(
@@ -241,7 +255,7 @@ export class ChargePointHandlers {
 
   private meterValues(chargePointId: string, request: OcppRequest<'MeterValues'>, receivedAt: string) {
     const { connectorId, transactionId } = request;
-    const parsed = parseMeterValues(request.meterValue, {
+    const parsed = readMeterValues(request.meterValue, {
       source: `${chargePointId}/${connectorId}`,
       receivedAt,
     });
@@ -250,7 +264,13 @@ export class ChargePointHandlers {
     const update = this.cs.connectors.applyReadings(chargePointId, connectorId, parsed.readings, receivedAt);
     if (!update.ignored) this.cs.emit('connector', update.state);
     const newest = parsed.readings[parsed.readings.length - 1];
-    const payload: MeterValuesPayload = { ...newest, chargePointId, connectorId, readings: parsed.readings };
+    // Object.assign, not a spread followed by more fields: V8 takes a slow path for the latter
+    // (several µs per message in bench:throughput's profile).
+    const payload: MeterValuesPayload = Object.assign({}, newest, {
+      chargePointId,
+      connectorId,
+      readings: parsed.readings,
+    });
     if (transactionId !== undefined) payload.transactionId = transactionId;
     if (update.ignored && parsed.readings.length > 0) payload.outOfOrder = true;
     return { response: {}, payload };
@@ -309,7 +329,7 @@ export class ChargePointHandlers {
     if (request.transactionData) {
       const connector = this.cs.connectors.findTransaction(request.transactionId);
       const source = `${chargePointId}/${connector?.connectorId ?? this.ledger.get(request.transactionId)?.connectorId ?? 0}`;
-      const parsed = parseMeterValues(request.transactionData, { source, receivedAt });
+      const parsed = readMeterValues(request.transactionData, { source, receivedAt });
       this.logWarnings(chargePointId, parsed.warnings);
       readings = parsed.readings;
     }
@@ -353,6 +373,7 @@ export class ChargePointHandlers {
   }
 
   private logWarnings(chargePointId: string, warnings: string[]): void {
+    if (warnings.length === 0) return;
     let logged = this.loggedWarnings.get(chargePointId);
     if (!logged) {
       logged = new Set();

@@ -26,6 +26,8 @@ export interface LiveConnectionsContext {
   seen(chargePointId: string): void;
   /** What happened on the connections, for the central system's listeners. */
   emit: LiveConnectionEmitter;
+  /** Whether the central system's `frame` event has listeners (frames are not built otherwise). */
+  framesWanted(): boolean;
 }
 
 /** The events the live connections report. */
@@ -102,6 +104,7 @@ export class LiveConnections {
       isAccepted: () => context.isAccepted(identity),
       handle: (action, request, conn) => context.handle(action, request, conn),
       deadAfterMs: () => context.deadAfterMs(identity),
+      framesWanted: () => context.framesWanted(),
     });
     this.connections.set(identity, connection);
     if (previous?.isOpen) {

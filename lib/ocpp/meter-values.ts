@@ -6,9 +6,10 @@
  * skipped and a warning says why. Chargers on the lenient switch get here with fields outside the
  * schema, so every field is checked at run time even where the type says it cannot be wrong.
  */
-import type { PerPhase, Reading } from '../contracts';
+import type { Reading } from '../contracts';
 import { parseTimestamp } from '../time';
 import type { MeterValuesRequest } from './messages';
+import { ELSEWHERE, type Instant, ReadingsBuilder, UNPHASED } from './meter-readings';
 
 /**
  * One point in time with its sampled values (spec 7.33 MeterValue); StopTransaction.req's
@@ -178,96 +179,134 @@ const CONTEXTS = new Set<string>([
  */
 type UncheckedSampledValue = { [Field in keyof SampledValue]?: unknown };
 
-/** Measurand, phase, timestamp and so on: what describes a value, numeric or signed. */
-type SampleDetails = Pick<ParsedSample, 'timestamp' | 'measurand' | 'phase' | 'location' | 'context'>;
-
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const DECIMAL_WITH_COMMA = /^[+-]?\d*,\d+$/;
-/** ISO 8601 date and time; fractional seconds and an offset are optional (spec 3.15). */
+
+/** The conversion of a value given without a unit: its measurand's own unit. */
+const IMPLIED_UNIT = new Map<string, UnitConversion>(
+  Object.entries(MEASURAND_UNIT).map(([measurand, unit]) => [
+    measurand,
+    { unit, toBaseUnit: same, inOcppEnum: true },
+  ]),
+);
+
+/** Where the numeric values and signed data blocks go, besides the Readings (parseMeterValues). */
+interface Kept {
+  samples: ParsedSample[];
+  signedValues: SignedMeterValue[];
+}
 
 /**
  * Reads the `meterValue` list of a MeterValues.req, or the `transactionData` of a
- * StopTransaction.req. Never throws for what a charger sent; throws only for an unreadable
- * `options.receivedAt`, which is the caller's mistake.
+ * StopTransaction.req, into Readings, every sample and the signed data. Never throws for what a
+ * charger sent; throws only for an unreadable `options.receivedAt`, which is the caller's mistake.
  */
 export function parseMeterValues(
   meterValues: MeterValue[],
   options: MeterValuesParseOptions,
 ): MeterValuesParseResult {
-  const receivedAt = new Date(options.receivedAt);
-  if (Number.isNaN(receivedAt.getTime())) {
+  const kept: Kept = { samples: [], signedValues: [] };
+  const { readings, warnings } = read(meterValues, options, kept);
+  kept.samples.sort(byTimestamp);
+  kept.signedValues.sort(byTimestamp);
+  return { readings, samples: kept.samples, signedValues: kept.signedValues, warnings };
+}
+
+/**
+ * The Readings and warnings of parseMeterValues, the same values checked the same way, without
+ * the list of samples and signed data nobody on the message path reads.
+ */
+export function readMeterValues(
+  meterValues: MeterValue[],
+  options: MeterValuesParseOptions,
+): Pick<MeterValuesParseResult, 'readings' | 'warnings'> {
+  return read(meterValues, options, undefined);
+}
+
+function read(
+  meterValues: MeterValue[],
+  options: MeterValuesParseOptions,
+  kept: Kept | undefined,
+): Pick<MeterValuesParseResult, 'readings' | 'warnings'> {
+  const receivedMs = Date.parse(options.receivedAt);
+  if (Number.isNaN(receivedMs)) {
     throw new RangeError(`parseMeterValues: receivedAt '${options.receivedAt}' is not a date`);
   }
   const warnings: string[] = [];
-  const samples: ParsedSample[] = [];
-  const signedValues: SignedMeterValue[] = [];
   if (!Array.isArray(meterValues)) {
     warnings.push('meterValue is not a list; nothing to read');
-    return { readings: [], samples, signedValues, warnings };
+    return { readings: [], warnings };
   }
-
-  meterValues.forEach((entry: unknown, entryIndex) => {
-    const where = `meterValue[${entryIndex}]`;
+  const builder = new ReadingsBuilder(options.source);
+  for (let entryIndex = 0; entryIndex < meterValues.length; entryIndex++) {
+    const entry: unknown = meterValues[entryIndex];
     if (typeof entry !== 'object' || entry === null) {
-      warnings.push(`${where} is not an object; skipped`);
-      return;
+      warnings.push(`meterValue[${entryIndex}] is not an object; skipped`);
+      continue;
     }
     const { timestamp: rawTimestamp, sampledValue } = entry as {
       timestamp?: unknown;
       sampledValue?: unknown;
     };
-    const timestamp = normaliseTimestamp(rawTimestamp, receivedAt.toISOString(), where, warnings);
+    const at = instantOf(rawTimestamp, receivedMs, entryIndex, warnings);
     if (!Array.isArray(sampledValue)) {
-      warnings.push(`${where} has no sampledValue list; skipped`);
-      return;
+      warnings.push(`meterValue[${entryIndex}] has no sampledValue list; skipped`);
+      continue;
     }
     for (const sampled of sampledValue) {
       if (typeof sampled !== 'object' || sampled === null) {
-        warnings.push(`${where} has a sampledValue that is not an object; skipped`);
+        warnings.push(`meterValue[${entryIndex}] has a sampledValue that is not an object; skipped`);
         continue;
       }
-      parseSampledValue(sampled as UncheckedSampledValue, timestamp, samples, signedValues, warnings);
+      readSampledValue(sampled as UncheckedSampledValue, at, builder, kept, warnings);
     }
-  });
-
-  samples.sort(byTimestamp);
-  signedValues.sort(byTimestamp);
-  return {
-    readings: buildReadings(samples, options.source),
-    samples,
-    signedValues,
-    warnings: [...new Set(warnings)],
-  };
+  }
+  return { readings: builder.readings(), warnings: warnings.length > 1 ? [...new Set(warnings)] : warnings };
 }
 
-/** Returns the timestamp as ISO 8601 UTC, or `receivedAt` (with a warning) when it cannot be read. */
-function normaliseTimestamp(
+/** The entry's timestamp as ISO 8601 UTC, or the receive time (with a warning) when it cannot be read. */
+function instantOf(
   rawTimestamp: unknown,
-  receivedAt: string,
-  where: string,
+  receivedMs: number,
+  entryIndex: number,
   warnings: string[],
-): string {
+): Instant {
+  const received = () => {
+    const iso = new Date(receivedMs).toISOString();
+    return { iso, at: { iso, ms: receivedMs } };
+  };
   if (typeof rawTimestamp !== 'string' || rawTimestamp.trim() === '') {
-    warnings.push(`${where} has no timestamp; used the receive time ${receivedAt}`);
-    return receivedAt;
+    const { iso, at } = received();
+    warnings.push(`meterValue[${entryIndex}] has no timestamp; used the receive time ${iso}`);
+    return at;
   }
   const time = parseTimestamp(rawTimestamp);
   if (!time) {
+    const { iso, at } = received();
     warnings.push(
-      `${where} timestamp '${rawTimestamp}' is not an ISO 8601 date and time; used the receive time ${receivedAt}`,
+      `meterValue[${entryIndex}] timestamp '${rawTimestamp}' is not an ISO 8601 date and time; used the receive time ${iso}`,
     );
-    return receivedAt;
+    return at;
   }
-  if (!time.hadOffset) warnings.push(`${where} timestamp '${rawTimestamp}' has no time zone; read as UTC`);
-  return time.iso;
+  if (!time.hadOffset)
+    warnings.push(`meterValue[${entryIndex}] timestamp '${rawTimestamp}' has no time zone; read as UTC`);
+  return { iso: time.iso, ms: time.ms };
 }
 
-/** Checks one sampled value and adds it to `samples` or `signedValues`, or warns and skips it. */
-function parseSampledValue(
+/** How warnings name a value: its measurand and phase. */
+function labelOf(measurand: Measurand, phase: Phase | undefined): string {
+  return phase === undefined ? measurand : `${measurand} ${phase}`;
+}
+
+/**
+ * Checks one sampled value and files it for the Readings (and in `kept`), or warns and skips it.
+ * Builds nothing for a value that is in order: a warning's words only when there is one.
+ */
+function readSampledValue(
   sampled: UncheckedSampledValue,
-  timestamp: string,
-  samples: ParsedSample[],
-  signedValues: SignedMeterValue[],
+  at: Instant,
+  builder: ReadingsBuilder,
+  kept: Kept | undefined,
   warnings: string[],
 ): void {
   const measurandField = sampled.measurand ?? undefined;
@@ -276,88 +315,122 @@ function parseSampledValue(
     return;
   }
   const measurand = measurandField ?? DEFAULT_MEASURAND;
-  const phase = sampled.phase ?? undefined;
-  if (phase !== undefined && !isPhase(phase)) {
-    warnings.push(`${measurand}: unknown phase '${String(phase)}'; value skipped`);
+  const phaseField = sampled.phase ?? undefined;
+  if (phaseField !== undefined && !isPhase(phaseField)) {
+    warnings.push(`${measurand}: unknown phase '${String(phaseField)}'; value skipped`);
     return;
   }
-  const label = phase === undefined ? measurand : `${measurand} ${phase}`;
+  const phase = phaseField;
 
   // Location and context describe a value without changing it, so an unknown one only drops the field.
-  const details: SampleDetails = { timestamp, measurand };
-  if (phase !== undefined) details.phase = phase;
-  const location = sampled.location ?? undefined;
-  if (location !== undefined) {
-    if (isLocation(location)) details.location = location;
-    else warnings.push(`${label}: unknown location '${String(location)}'; ignored`);
+  let location = sampled.location ?? undefined;
+  if (location !== undefined && !isLocation(location)) {
+    warnings.push(`${labelOf(measurand, phase)}: unknown location '${String(location)}'; ignored`);
+    location = undefined;
   }
-  const context = sampled.context ?? undefined;
-  if (context !== undefined) {
-    if (isContext(context)) details.context = context;
-    else warnings.push(`${label}: unknown context '${String(context)}'; ignored`);
+  let context = sampled.context ?? undefined;
+  if (context !== undefined && !isContext(context)) {
+    warnings.push(`${labelOf(measurand, phase)}: unknown context '${String(context)}'; ignored`);
+    context = undefined;
   }
 
   const format = sampled.format ?? 'Raw';
   if (format === 'SignedData') {
-    if (typeof sampled.value === 'string') signedValues.push({ ...details, signedData: sampled.value });
-    else warnings.push(`${label}: signed data is not a string; skipped`);
+    if (typeof sampled.value !== 'string')
+      warnings.push(`${labelOf(measurand, phase)}: signed data is not a string; skipped`);
+    else if (kept)
+      kept.signedValues.push({
+        ...details(at, measurand, phase, location as MeasurementLocation, context as ReadingContext),
+        signedData: sampled.value,
+      });
     return;
   }
-  if (format !== 'Raw') warnings.push(`${label}: unknown format '${String(format)}'; read as Raw`);
+  if (format !== 'Raw')
+    warnings.push(`${labelOf(measurand, phase)}: unknown format '${String(format)}'; read as Raw`);
 
-  const conversion = unitConversion(sampled.unit ?? undefined, measurand, label, warnings);
+  const conversion = unitConversion(sampled.unit ?? undefined, measurand, phase, warnings);
   if (conversion === undefined) return;
-  const value = parseDecimal(sampled.value, label, warnings);
-  if (value === undefined) return;
-  samples.push({ ...details, value: conversion.toBaseUnit(value), unit: conversion.unit });
+  const raw = parseDecimal(sampled.value, measurand, phase, warnings);
+  if (raw === undefined) return;
+  const value = conversion.toBaseUnit(raw);
+  builder.add(at, measurand, phase === undefined ? UNPHASED : (PHASE_INDEX[phase] ?? ELSEWHERE), value);
+  if (kept)
+    kept.samples.push({
+      ...details(at, measurand, phase, location as MeasurementLocation, context as ReadingContext),
+      value,
+      unit: conversion.unit,
+    });
+}
+
+/** Measurand, phase, timestamp and so on: what describes a value, numeric or signed. */
+function details(
+  at: Instant,
+  measurand: Measurand,
+  phase: Phase | undefined,
+  location: MeasurementLocation | undefined,
+  context: ReadingContext | undefined,
+): Pick<ParsedSample, 'timestamp' | 'measurand' | 'phase' | 'location' | 'context'> {
+  const described: Pick<ParsedSample, 'timestamp' | 'measurand' | 'phase' | 'location' | 'context'> = {
+    timestamp: at.iso,
+    measurand,
+  };
+  if (phase !== undefined) described.phase = phase;
+  if (location !== undefined) described.location = location;
+  if (context !== undefined) described.context = context;
+  return described;
 }
 
 /** The conversion for a value's unit, or undefined (with a warning) when it does not fit the measurand. */
 function unitConversion(
   unit: unknown,
   measurand: Measurand,
-  label: string,
+  phase: Phase | undefined,
   warnings: string[],
 ): UnitConversion | undefined {
-  const expectedUnit = MEASURAND_UNIT[measurand];
-  if (unit === undefined) return { unit: expectedUnit, toBaseUnit: same, inOcppEnum: true };
+  if (unit === undefined) return IMPLIED_UNIT.get(measurand);
   const conversion = typeof unit === 'string' ? UNIT_CONVERSIONS.get(unit) : undefined;
   if (conversion === undefined) {
-    warnings.push(`${label}: unknown unit '${String(unit)}'; value skipped`);
+    warnings.push(`${labelOf(measurand, phase)}: unknown unit '${String(unit)}'; value skipped`);
     return undefined;
   }
+  const expectedUnit = MEASURAND_UNIT[measurand];
   if (conversion.unit !== expectedUnit) {
     warnings.push(
-      `${label}: unit '${String(unit)}' does not fit the measurand (expected ${expectedUnit}); skipped`,
+      `${labelOf(measurand, phase)}: unit '${String(unit)}' does not fit the measurand (expected ${expectedUnit}); skipped`,
     );
     return undefined;
   }
   if (!conversion.inOcppEnum)
-    warnings.push(`${label}: unit '${String(unit)}' is not an OCPP 1.6 unit; accepted`);
+    warnings.push(`${labelOf(measurand, phase)}: unit '${String(unit)}' is not an OCPP 1.6 unit; accepted`);
   return conversion;
 }
 
 /** Reads a "Raw" value: a decimal string, surrounding whitespace allowed. */
-function parseDecimal(rawValue: unknown, label: string, warnings: string[]): number | undefined {
+function parseDecimal(
+  rawValue: unknown,
+  measurand: Measurand,
+  phase: Phase | undefined,
+  warnings: string[],
+): number | undefined {
   if (typeof rawValue === 'number' && Number.isFinite(rawValue)) {
-    warnings.push(`${label}: value ${rawValue} is a JSON number, not a string; accepted`);
+    warnings.push(`${labelOf(measurand, phase)}: value ${rawValue} is a JSON number, not a string; accepted`);
     return rawValue;
   }
   if (typeof rawValue !== 'string') {
-    warnings.push(`${label}: value is missing or not a string; skipped`);
+    warnings.push(`${labelOf(measurand, phase)}: value is missing or not a string; skipped`);
     return undefined;
   }
   const text = rawValue.trim();
-  if (DECIMAL_WITH_COMMA.test(text)) {
-    warnings.push(`${label}: value '${rawValue}' has a decimal comma, OCPP requires a point; skipped`);
-    return undefined;
-  }
   const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value)) {
-    warnings.push(`${label}: value '${rawValue}' is not a decimal number; skipped`);
+  if (Number.isFinite(value)) return value;
+  if (DECIMAL_WITH_COMMA.test(text)) {
+    warnings.push(
+      `${labelOf(measurand, phase)}: value '${rawValue}' has a decimal comma, OCPP requires a point; skipped`,
+    );
     return undefined;
   }
-  return value;
+  warnings.push(`${labelOf(measurand, phase)}: value '${rawValue}' is not a decimal number; skipped`);
+  return undefined;
 }
 
 function isMeasurand(text: unknown): text is Measurand {
@@ -378,117 +451,4 @@ function isContext(text: unknown): text is ReadingContext {
 
 function byTimestamp(a: { timestamp: string }, b: { timestamp: string }): number {
   return Date.parse(a.timestamp) - Date.parse(b.timestamp);
-}
-
-/** Groups samples (already sorted) by timestamp and builds one Reading per group that says something. */
-function buildReadings(samples: ParsedSample[], source: string): Reading[] {
-  const samplesByTimestamp = new Map<string, ParsedSample[]>();
-  for (const sample of samples) {
-    const group = samplesByTimestamp.get(sample.timestamp);
-    if (group === undefined) samplesByTimestamp.set(sample.timestamp, [sample]);
-    else group.push(sample);
-  }
-  const readings: Reading[] = [];
-  for (const [timestamp, group] of samplesByTimestamp) {
-    const reading = buildReading(group, source, timestamp);
-    if (hasMeasurement(reading)) readings.push(reading);
-  }
-  return readings;
-}
-
-/**
- * One Reading from the samples of one timestamp. Where a field could come from several samples
- * (two locations, L1 and L1-N), the first in the charger's order wins; the rest stay in `samples`.
- * Sign: import minus export, so a vehicle feeding back gives negative current and power.
- */
-function buildReading(samples: ParsedSample[], source: string, timestamp: string): Reading {
-  const reading: Reading = { source, timestamp };
-  // A field is there only when the samples give it a value.
-  const set = <F extends keyof Reading>(field: F, value: Reading[F] | undefined) => {
-    if (value !== undefined) reading[field] = value;
-  };
-  const phases = (measurand: Measurand) => phaseValues(samples, measurand);
-  const unphased = (measurand: Measurand) => unphasedValue(samples, measurand);
-  const total = (measurand: Measurand) => totalValue(samples, measurand);
-  const first = (measurand: Measurand) => firstValue(samples, measurand);
-
-  set('currentA', importMinusExportPerPhase(phases('Current.Import'), phases('Current.Export')));
-  set('currentUnphasedA', importMinusExport(unphased('Current.Import'), unphased('Current.Export')));
-  set('voltageV', phases('Voltage'));
-  set('powerW', importMinusExportPerPhase(phases('Power.Active.Import'), phases('Power.Active.Export')));
-  set('totalPowerW', importMinusExport(total('Power.Active.Import'), total('Power.Active.Export')));
-  set('importWh', total('Energy.Active.Import.Register'));
-  set('exportWh', total('Energy.Active.Export.Register'));
-  set('frequencyHz', first('Frequency'));
-  set('socPercent', first('SoC'));
-  // Offered current is per phase and the same on every phase the car uses; take the highest.
-  set('offeredCurrentA', unphased('Current.Offered') ?? highestPhaseValue(samples, 'Current.Offered'));
-  set('offeredPowerW', total('Power.Offered'));
-  // Spec 7.31: "power factor of total energy flow"; a phase's power factor is not that.
-  set('powerFactor', unphased('Power.Factor'));
-  set('reactivePowerVar', importMinusExport(total('Power.Reactive.Import'), total('Power.Reactive.Export')));
-  set('temperatureC', first('Temperature'));
-  return reading;
-}
-
-/** False for a Reading with only `source` and `timestamp` (its samples fill no Reading field). */
-function hasMeasurement(reading: Reading): boolean {
-  return Object.keys(reading).some((field) => field !== 'source' && field !== 'timestamp');
-}
-
-/** The first value of the measurand, whatever its phase or location. */
-function firstValue(samples: ParsedSample[], measurand: Measurand): number | undefined {
-  return samples.find((sample) => sample.measurand === measurand)?.value;
-}
-
-/** The first value of the measurand reported without a phase (an overall value, spec 7.43). */
-function unphasedValue(samples: ParsedSample[], measurand: Measurand): number | undefined {
-  return samples.find((sample) => sample.measurand === measurand && sample.phase === undefined)?.value;
-}
-
-/** The values on L1, L2, L3 (or L1-N, L2-N, L3-N), or undefined when no phase was reported. */
-function phaseValues(samples: ParsedSample[], measurand: Measurand): PerPhase | undefined {
-  const values: PerPhase = [null, null, null];
-  let anyPhase = false;
-  for (const sample of samples) {
-    if (sample.measurand !== measurand || sample.phase === undefined) continue;
-    const index = PHASE_INDEX[sample.phase];
-    if (index === undefined || values[index] !== null) continue;
-    values[index] = sample.value;
-    anyPhase = true;
-  }
-  return anyPhase ? values : undefined;
-}
-
-/** The overall value, or the sum of the phases when the charger reports only per phase. */
-function totalValue(samples: ParsedSample[], measurand: Measurand): number | undefined {
-  const unphased = unphasedValue(samples, measurand);
-  if (unphased !== undefined) return unphased;
-  const phases = phaseValues(samples, measurand);
-  if (phases === undefined) return undefined;
-  return phases.reduce<number>((sum, value) => sum + (value ?? 0), 0);
-}
-
-function highestPhaseValue(samples: ParsedSample[], measurand: Measurand): number | undefined {
-  const phases = phaseValues(samples, measurand);
-  if (phases === undefined) return undefined;
-  return Math.max(...phases.filter((value) => value !== null));
-}
-
-function importMinusExport(
-  importValue: number | null | undefined,
-  exportValue: number | null | undefined,
-): number | undefined {
-  if (importValue == null && exportValue == null) return undefined;
-  return (importValue ?? 0) - (exportValue ?? 0);
-}
-
-function importMinusExportPerPhase(
-  importValues: PerPhase | undefined,
-  exportValues: PerPhase | undefined,
-): PerPhase | undefined {
-  if (importValues === undefined && exportValues === undefined) return undefined;
-  const onPhase = (index: 0 | 1 | 2) =>
-    importMinusExport(importValues?.[index], exportValues?.[index]) ?? null;
-  return [onPhase(0), onPhase(1), onPhase(2)];
 }

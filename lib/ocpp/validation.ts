@@ -1,6 +1,6 @@
 import { createRPCError } from 'ocpp-rpc';
 import { OCPP_ACTIONS, type OcppAction } from './messages';
-import { OCPP16_VALIDATOR } from './ocpp16-schemas';
+import { OCPP16_SCHEMAS, OCPP16_VALIDATOR } from './ocpp16-schemas';
 
 /**
  * Validation of OCPP 1.6 payloads against the OCA 1.6 schemas plus the security-whitepaper messages
@@ -53,9 +53,10 @@ export function findViolation(
   kind: 'request' | 'response',
   payload: unknown,
 ): Violation | undefined {
+  const schemaId = `urn:${action}.${kind === 'request' ? 'req' : 'conf'}`;
   try {
-    OCPP16_VALIDATOR.validate(`urn:${action}.${kind === 'request' ? 'req' : 'conf'}`, payload);
-    return constraintViolation(action, kind, payload);
+    OCPP16_VALIDATOR.validate(schemaId, payload);
+    return constraintViolation(action, kind, schemaId, payload);
   } catch (err) {
     const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];
     const first = errors[0];
@@ -78,9 +79,12 @@ export function findViolation(
 function constraintViolation(
   action: OcppAction,
   kind: 'request' | 'response',
+  schemaId: string,
   payload: unknown,
 ): Violation | undefined {
-  const unsafe = unsafeInteger(payload, '');
+  const places = NUMBER_PLACES.get(schemaId);
+  const suspect = places === undefined ? hasUnsafeInteger(payload) : holdsUnsafeInteger(payload, places);
+  const unsafe = suspect ? unsafeInteger(payload, '') : undefined;
   if (unsafe) {
     return {
       action,
@@ -107,6 +111,100 @@ const MIN_CONNECTOR_ID: Partial<Record<OcppAction, number>> = {
   StatusNotification: 0,
   MeterValues: 0,
 };
+
+/**
+ * Where a payload valid against a schema can hold a number: `number` (this value), `anything` (a
+ * value the schema does not describe: every number in it), the fields or the items of a list
+ * that can; `null` where none can. Read from the schemas once, so that the unsafe-integer check
+ * of a MeterValues.req reads connectorId and transactionId rather than every sampled value.
+ */
+type NumberPlaces =
+  | 'number'
+  | 'anything'
+  | { fields: [string, NumberPlaces][] }
+  | { items: NumberPlaces }
+  | null;
+
+interface SchemaNode {
+  type?: unknown;
+  $ref?: unknown;
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: unknown;
+  items?: unknown;
+  definitions?: Record<string, SchemaNode>;
+}
+
+function numberPlaces(schema: SchemaNode, root: SchemaNode): NumberPlaces {
+  if (typeof schema.$ref === 'string') {
+    const name = /^#\/definitions\/([^/]+)$/.exec(schema.$ref)?.[1];
+    const target = name === undefined ? undefined : root.definitions?.[name];
+    return target === undefined ? 'anything' : numberPlaces(target, root);
+  }
+  switch (schema.type) {
+    case 'integer':
+    case 'number':
+      return 'number';
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'array': {
+      if (typeof schema.items !== 'object' || schema.items === null || Array.isArray(schema.items))
+        return 'anything';
+      const items = numberPlaces(schema.items as SchemaNode, root);
+      return items === null ? null : { items };
+    }
+    case 'object': {
+      if (schema.additionalProperties !== false) return 'anything';
+      const fields: [string, NumberPlaces][] = [];
+      for (const [name, field] of Object.entries(schema.properties ?? {})) {
+        const places = numberPlaces(field, root);
+        if (places !== null) fields.push([name, places]);
+      }
+      return fields.length === 0 ? null : { fields };
+    }
+    default:
+      return 'anything';
+  }
+}
+
+/** Each schema's number places, by `$id`. */
+const NUMBER_PLACES = new Map<string, NumberPlaces>(
+  OCPP16_SCHEMAS.map((schema) => [String(schema.$id), numberPlaces(schema, schema)]),
+);
+
+/** hasUnsafeInteger for a schema-valid payload, reading only where its schema allows a number. */
+function holdsUnsafeInteger(value: unknown, places: NumberPlaces): boolean {
+  if (places === null || value === undefined) return false;
+  if (places === 'number' || places === 'anything') return hasUnsafeInteger(value);
+  if ('items' in places) {
+    if (!Array.isArray(value)) return hasUnsafeInteger(value);
+    for (const item of value) if (holdsUnsafeInteger(item, places.items)) return true;
+    return false;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return hasUnsafeInteger(value);
+  for (const [name, fieldPlaces] of places.fields) {
+    if (!Object.hasOwn(value, name)) continue;
+    if (holdsUnsafeInteger((value as Record<string, unknown>)[name], fieldPlaces)) return true;
+  }
+  return false;
+}
+
+/**
+ * Whether a payload holds a number that is whole but not a safe integer: a walk that builds
+ * nothing; unsafeInteger names the field once one is found.
+ */
+function hasUnsafeInteger(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isInteger(value) && !Number.isSafeInteger(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) if (hasUnsafeInteger(value[index])) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && hasUnsafeInteger((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
 
 /** The path of the first number that is whole but not a safe integer, in a schema-valid payload. */
 function unsafeInteger(value: unknown, path: string): string | undefined {

@@ -87,6 +87,8 @@ export interface NodeRedOptions {
   userDir?: string;
   /** Node modules besides the package that must have loaded, checked at start (FlowFuse Dashboard). */
   modules?: string[];
+  /** Node.js options for the Node-RED process (a benchmark's `--cpu-prof`). */
+  nodeOptions?: string[];
 }
 
 /** A running Node-RED process, as every launcher here returns it. */
@@ -257,6 +259,7 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
   const process_ = run(
     process.execPath,
     [
+      ...(options.nodeOptions ?? []),
       ...(fromSources ? ['--require', require.resolve('tsx/cjs')] : []),
       nodeRedCli(options.nodeRedDir),
       '--userDir',

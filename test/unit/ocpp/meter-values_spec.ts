@@ -5,14 +5,24 @@ import {
   type MeterValuesParseResult,
   type ParsedSample,
   parseMeterValues,
+  readMeterValues,
   type SampledValue,
 } from '../../../lib/ocpp/meter-values';
 
 const source = 'CP-1/1';
 const receivedAt = '2024-05-01T12:00:30.000Z';
 
+/**
+ * parseMeterValues, checking in every case that readMeterValues (what the central system reads
+ * MeterValues with: no list of samples) gives the very same Readings and warnings.
+ */
 function parse(meterValues: MeterValue[]): MeterValuesParseResult {
-  return parseMeterValues(meterValues, { source, receivedAt });
+  const result = parseMeterValues(meterValues, { source, receivedAt });
+  assert.deepEqual(readMeterValues(meterValues, { source, receivedAt }), {
+    readings: result.readings,
+    warnings: result.warnings,
+  });
+  return result;
 }
 
 /** What a charger on the lenient switch may send: fields and types outside the schema. */

@@ -225,6 +225,46 @@ describe('findViolation', () => {
     );
   });
 
+  it('finds an integer beyond 2^53 wherever the schema allows a number: deep in a list, behind a $ref', () => {
+    const period = (limit: number) => ({ startPeriod: 0, limit });
+    const profile = (limit: number) => ({
+      connectorId: 1,
+      csChargingProfiles: {
+        chargingProfileId: 1,
+        stackLevel: 0,
+        chargingProfilePurpose: 'TxDefaultProfile' as const,
+        chargingProfileKind: 'Absolute' as const,
+        chargingSchedule: {
+          chargingRateUnit: 'A' as const,
+          chargingSchedulePeriod: [period(16), period(limit)],
+        },
+      },
+    });
+    const cases = [
+      [
+        findViolation('SetChargingProfile', 'request', profile(1e300)),
+        'csChargingProfiles.chargingSchedule.chargingSchedulePeriod[1].limit',
+      ],
+      [
+        findViolation('MeterValues', 'request', { connectorId: 1, transactionId: 2 ** 60, meterValue: [] }),
+        'transactionId',
+      ],
+      [
+        findViolation('GetLog', 'request', {
+          logType: 'DiagnosticsLog',
+          requestId: -(2 ** 55),
+          log: { remoteLocation: 'ftp://x' },
+        }),
+        'requestId',
+      ],
+    ] as const;
+    for (const [violation, field] of cases) {
+      assert.equal(violation?.errorCode, 'PropertyConstraintViolation');
+      assert.equal(violation?.summary, `${field}: must be an integer between -2^53 and 2^53`);
+    }
+    assert.equal(findViolation('SetChargingProfile', 'request', profile(2 ** 53 - 1)), undefined);
+  });
+
   it('accepts both Celsius spellings (OCPP 1.6 errata)', () => {
     for (const unit of ['Celsius', 'Celcius'] as const) {
       const request = {

@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
-import type { UpstreamEvent } from '../../../lib/contracts';
+import type { ChargePointMessage, UpstreamEvent } from '../../../lib/contracts';
 import { subscribe } from '../../../lib/ocpp/events';
 import { connectorRows } from '../../../lib/ocpp/listings';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
+import type { RepliedMessage } from '../../../lib/sim/charge-point';
 import { UpstreamProxy } from '../../../lib/upstream/proxy';
 import { parseUpstreamSettings } from '../../../lib/upstream/settings';
 import { type Listenable, until, waitFor } from '../../support/events';
 import { controlLoop, supplyLine } from '../../support/peer-site';
 import { UpstreamBackend } from '../../support/upstream-backend';
-import { allSessions, type CommandEvent, type InteropChargePoint, useInterop } from '../interop/support';
+import {
+  allSessions,
+  type CommandEvent,
+  type InteropChargePoint,
+  urlOf,
+  useInterop,
+} from '../interop/support';
 
 /**
  * Keep the operator's backend (issue #14): ampflow's central system between the strict charge-point
@@ -182,6 +189,87 @@ describe('upstream proxy: keep the operator’s backend', () => {
     const stop = backend.of('StopTransaction')[0];
     assert.equal(stop?.params.transactionId, 7001);
     assert.equal(stop?.params.reason, 'Remote');
+    assert.deepEqual(backend.badMessages, []);
+  });
+
+  it('keeps ampflow’s own central system as the backend just as well (ampflow-cs upstream of ampflow)', async () => {
+    const harness = interop.harness();
+    const upstreamCs = await harness.centralSystem();
+    const cs = await harness.centralSystem();
+    const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: `${urlOf(upstreamCs)}{identity}` }), {
+      clock: new ManualClock(),
+    });
+    proxies.push(proxy);
+    const { cp } = interop.simulator(cs, 'CP1');
+    const booted = waitFor<[ChargePointMessage]>(
+      upstreamCs,
+      'message',
+      (m) => m.action === 'BootNotification',
+    );
+    await cp.connect();
+    assert.equal((await booted)[0].chargePointId, 'CP1');
+    const chargerId = await charging(cp);
+    const [upstreamTx] = upstreamCs.openTransactions();
+    assert.equal(chargerId, upstreamTx?.transactionId, 'the charger has the backend’s transaction id');
+    // The backend stops it remotely, with its own id; ampflow's ledger closes its own.
+    assert.deepEqual(await upstreamCs.call('CP1', 'RemoteStopTransaction', { transactionId: chargerId }), {
+      status: 'Accepted',
+    });
+    await cp.whenIdle();
+    await until(() => upstreamCs.openTransactions().length === 0, [[upstreamCs, 'session']], 5000);
+    assert.equal(cs.openTransactions().length, 0);
+    assert.equal((await allSessions(upstreamCs))[0]?.transactionId, chargerId);
+    assert.equal((await allSessions(cs)).length, 1);
+  });
+
+  it('passes every command of the backend to the charger and the charger’s very answer back', async () => {
+    const { backend, cp } = await site({ smartCharging: 'forward' });
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    const replies: RepliedMessage[] = [];
+    cp.on('replied', (reply: RepliedMessage) => replies.push(reply));
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const commands: [string, Record<string, unknown>][] = [
+      ['ChangeAvailability', { connectorId: 2, type: 'Inoperative' }],
+      ['ChangeAvailability', { connectorId: 2, type: 'Operative' }],
+      ['ClearCache', {}],
+      ['DataTransfer', { vendorId: 'com.example', messageId: 'ping' }],
+      ['GetConfiguration', { key: ['HeartbeatInterval'] }],
+      ['GetLocalListVersion', {}],
+      ['SendLocalList', { listVersion: 2, updateType: 'Full', localAuthorizationList: [] }],
+      ['ReserveNow', { connectorId: 1, expiryDate: inAnHour, idTag: 'TAG-R', reservationId: 7 }],
+      ['CancelReservation', { reservationId: 7 }],
+      ['TriggerMessage', { requestedMessage: 'Heartbeat' }],
+      ['UnlockConnector', { connectorId: 1 }],
+      ['GetCompositeSchedule', { connectorId: 1, duration: 60 }],
+      [
+        'SetChargingProfile',
+        {
+          connectorId: 1,
+          csChargingProfiles: {
+            chargingProfileId: 55,
+            stackLevel: 1,
+            chargingProfilePurpose: 'TxDefaultProfile',
+            chargingProfileKind: 'Relative',
+            chargingSchedule: {
+              chargingRateUnit: 'A',
+              chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }],
+            },
+          },
+        },
+      ],
+      ['ClearChargingProfile', { id: 55 }],
+      ['RemoteStartTransaction', { connectorId: 1, idTag: 'TAG-REMOTE' }],
+    ];
+    for (const [action, request] of commands) {
+      const answer = await backend.call('CP1', action, request);
+      const reply = replies.find(
+        (r) => r.action === action && JSON.stringify(r.request) === JSON.stringify(request),
+      );
+      assert.ok(reply, `${action} reached the charger as the backend sent it`);
+      assert.deepEqual(answer, reply.response, `${action}: the charger's answer`);
+    }
     assert.deepEqual(backend.badMessages, []);
   });
 
