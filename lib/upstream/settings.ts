@@ -1,4 +1,4 @@
-import { ConfigError, parseNumber } from '../config-error';
+import { ConfigError, parseChoice, parseNumber } from '../config-error';
 import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction } from '../ocpp/actions';
 import { isHexUid, reverseByteOrder } from '../ocpp/id-tags';
 import { readPem } from '../ocpp/transport';
@@ -94,13 +94,12 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     if (!(DECIDED_ACTIONS as readonly string[]).includes(action)) {
       throw new ConfigError(`upstream.decide.${action}`, `not one of ${DECIDED_ACTIONS.join(', ')}`);
     }
-    if (decider !== 'upstream' && decider !== 'local') {
-      throw new ConfigError(
-        `upstream.decide.${action}`,
-        `"${String(decider)}" is neither upstream nor local`,
-      );
-    }
-    decide[action as DecidedAction] = decider;
+    decide[action as DecidedAction] = parseChoice<Decider>(
+      `upstream.decide.${action}`,
+      decider,
+      ['upstream', 'local'],
+      'upstream',
+    );
   }
   const refuse = list(raw.refuse, 'upstream.refuse', []);
   for (const action of refuse) {
@@ -108,28 +107,25 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
       throw new ConfigError('upstream.refuse', `${action} is not a command a central system sends`);
     }
   }
-  const smartCharging = (raw.smartCharging ?? 'compose') as SmartChargingMode;
-  if (!['compose', 'forward', 'refuse'].includes(smartCharging)) {
-    throw new ConfigError(
-      'upstream.smartCharging',
-      `"${String(smartCharging)}" is not compose, forward or refuse`,
-    );
-  }
-  const localTags = (raw.localTags ?? 'none') as UpstreamSettings['localTags'];
-  if (localTags !== 'none' && localTags !== 'listed') {
-    throw new ConfigError('upstream.localTags', `"${String(localTags)}" is neither none nor listed`);
-  }
-  const idTagCase = (raw.idTagCase ?? 'asIs') as IdTagCase;
-  if (!['asIs', 'upper', 'lower'].includes(idTagCase)) {
-    throw new ConfigError('upstream.idTagCase', `"${String(idTagCase)}" is not asIs, upper or lower`);
-  }
-  const idTagByteOrder = (raw.idTagByteOrder ?? 'asIs') as UpstreamSettings['idTagByteOrder'];
-  if (idTagByteOrder !== 'asIs' && idTagByteOrder !== 'reversed') {
-    throw new ConfigError(
-      'upstream.idTagByteOrder',
-      `"${String(idTagByteOrder)}" is neither asIs nor reversed`,
-    );
-  }
+  const smartCharging = parseChoice<SmartChargingMode>(
+    'upstream.smartCharging',
+    raw.smartCharging,
+    ['compose', 'forward', 'refuse'],
+    'compose',
+  );
+  const localTags = parseChoice('upstream.localTags', raw.localTags, ['none', 'listed'] as const, 'none');
+  const idTagCase = parseChoice<IdTagCase>(
+    'upstream.idTagCase',
+    raw.idTagCase,
+    ['asIs', 'upper', 'lower'],
+    'asIs',
+  );
+  const idTagByteOrder = parseChoice(
+    'upstream.idTagByteOrder',
+    raw.idTagByteOrder,
+    ['asIs', 'reversed'] as const,
+    'asIs',
+  );
   const password = raw.password === undefined || raw.password === '' ? undefined : String(raw.password);
   const pem = (field: string, value: unknown, secret = false) =>
     typeof value === 'string' && value.trim() !== ''
@@ -156,39 +152,29 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     protectedKeys: list(raw.protectedKeys, 'upstream.protectedKeys', [...DEFAULT_PROTECTED_KEYS]),
     idTagCase,
     idTagByteOrder,
-    decideWithinMs: parseNumber('upstream.decideWithinMs', raw.decideWithinMs, {
-      fallback: UPSTREAM_DEFAULTS.decideWithinMs,
-      min: 100,
-      max: 60_000,
-      unit: 'ms',
-    }),
-    callTimeoutMs: parseNumber('upstream.callTimeoutMs', raw.callTimeoutMs, {
-      fallback: UPSTREAM_DEFAULTS.callTimeoutMs,
-      min: 100,
-      max: 300_000,
-      unit: 'ms',
-    }),
-    pingIntervalMs: parseNumber('upstream.pingIntervalMs', raw.pingIntervalMs, {
-      fallback: UPSTREAM_DEFAULTS.pingIntervalMs,
-      min: 0,
-      max: 3_600_000,
-      unit: 'ms',
-    }),
+    decideWithinMs: milliseconds('decideWithinMs', raw.decideWithinMs, 100, 60_000),
+    callTimeoutMs: milliseconds('callTimeoutMs', raw.callTimeoutMs, 100, 300_000),
+    pingIntervalMs: milliseconds('pingIntervalMs', raw.pingIntervalMs, 0, 3_600_000),
     reconnect: {
-      initialDelayMs: parseNumber('upstream.reconnect.initialDelayMs', raw.initialDelayMs, {
-        fallback: UPSTREAM_DEFAULTS.initialDelayMs,
-        min: 10,
-        max: 600_000,
-        unit: 'ms',
-      }),
-      maxDelayMs: parseNumber('upstream.reconnect.maxDelayMs', raw.maxDelayMs, {
-        fallback: UPSTREAM_DEFAULTS.maxDelayMs,
-        min: 10,
-        max: 3_600_000,
-        unit: 'ms',
-      }),
+      initialDelayMs: milliseconds('initialDelayMs', raw.initialDelayMs, 10, 600_000),
+      maxDelayMs: milliseconds('maxDelayMs', raw.maxDelayMs, 10, 3_600_000),
     },
   };
+}
+
+/** A duration setting in ms, its default from UPSTREAM_DEFAULTS. */
+function milliseconds(
+  field: keyof typeof UPSTREAM_DEFAULTS,
+  value: unknown,
+  min: number,
+  max: number,
+): number {
+  return parseNumber(`upstream.${field}`, value, {
+    fallback: UPSTREAM_DEFAULTS[field],
+    min,
+    max,
+    unit: 'ms',
+  });
 }
 
 /**

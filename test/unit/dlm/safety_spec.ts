@@ -558,17 +558,7 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       // followed; A's reading, taken before either landed, was low, and the freed current went to
       // B while A then rose to the increase. Only a reading after the charger confirmed the
       // decrease (ConnectorState.limitInForce, from the charging-profile manager) shows it followed.
-      h = harness({
-        circuits: [{ id: 'sub', limitA: 32 }],
-        connectors: [
-          { chargePointId: 'A', circuit: 'sub' },
-          { chargePointId: 'B', circuit: 'sub' },
-        ],
-        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
-      });
-      h.start();
-      h.plugIn('A/1');
-      h.plugIn('B/1');
+      h = carsAandBonSub();
       let aConfirms = true;
       let aDraws: number | undefined;
       const confirmed = new Map<string, number>();
@@ -609,17 +599,7 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
 
     it('holds an increase that needs the current a decrease frees until the decreased charger follows (or decreaseSettleMs)', () => {
       for (const follows of [true, false]) {
-        h = harness({
-          circuits: [{ id: 'sub', limitA: 32 }],
-          connectors: [
-            { chargePointId: 'A', circuit: 'sub' },
-            { chargePointId: 'B', circuit: 'sub' },
-          ],
-          control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
-        });
-        h.start();
-        h.plugIn('A/1');
-        h.plugIn('B/1');
+        h = carsAandBonSub();
         // A follows its set-point 3 s late (or never reports); B follows at once.
         const lag: number[] = [];
         h.feed(() => {
@@ -889,3 +869,19 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
     });
   });
 });
+
+/** Cars on chargers A and B, sharing a 32 A sub-distribution, ramping at 100 A/s once a second. */
+function carsAandBonSub() {
+  const h = harness({
+    circuits: [{ id: 'sub', limitA: 32 }],
+    connectors: [
+      { chargePointId: 'A', circuit: 'sub' },
+      { chargePointId: 'B', circuit: 'sub' },
+    ],
+    control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+  });
+  h.start();
+  h.plugIn('A/1');
+  h.plugIn('B/1');
+  return h;
+}
