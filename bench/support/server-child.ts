@@ -7,6 +7,10 @@
  *   bare     a bare ocpp-rpc RPCServer configured as the package configures it (strictMode off,
  *            same ping interval), with handlers that only answer: the floor
  *
+ * `ampflow <url>`: the same central system with an UpstreamProxy passing every charger through to
+ * the operator's backend at <url> (lib/upstream, default settings); 'counts' then also says how
+ * many requests wait for the backend (`upstreamQueued`) and how many links are open.
+ *
  * IPC: the parent sends 'stats' (answered after two full GCs with memory, CPU and counts),
  * 'counts' (the message counts only, no GC) and 'stop'. The child sends { type: 'ready', url } once listening.
  */
@@ -16,8 +20,11 @@ import { join } from 'node:path';
 import { RPCServer } from 'ocpp-rpc';
 import { CentralSystem } from '../../lib/ocpp/central-system';
 import type { ServerClient } from '../../lib/ocpp/rpc-types';
+import { UpstreamProxy } from '../../lib/upstream/proxy';
+import { parseUpstreamSettings } from '../../lib/upstream/settings';
 
 const mode = process.argv[2];
+const upstreamUrl = process.argv[3];
 const PING_INTERVAL_S = 60;
 const HEARTBEAT_INTERVAL_S = 300;
 const counts: Record<string, number> = {};
@@ -28,6 +35,8 @@ const count = (action: string) => {
 interface Running {
   url: string;
   connections: () => number;
+  /** With an upstream: requests waiting for the backend, links open. */
+  upstream?: () => { upstreamQueued: number; upstreamOpen: number };
   stop: () => Promise<void>;
 }
 
@@ -45,10 +54,23 @@ async function startAmpflow(): Promise<Running> {
   });
   cs.on('message', (message: { action: string }) => count(message.action));
   await cs.start();
+  const proxy = upstreamUrl ? new UpstreamProxy(cs, parseUpstreamSettings({ url: upstreamUrl })) : undefined;
   return {
     url: cs.url as string,
     connections: () => cs.connectedChargePoints().length,
+    ...(proxy
+      ? {
+          upstream: () => {
+            const links = proxy.status();
+            return {
+              upstreamQueued: links.reduce((sum, link) => sum + link.queued, 0),
+              upstreamOpen: links.filter((link) => link.state === 'open').length,
+            };
+          },
+        }
+      : {}),
     stop: async () => {
+      await proxy?.close();
       await cs.stop();
       rmSync(dataDirectory, { recursive: true, force: true });
     },
@@ -119,7 +141,7 @@ async function main(): Promise<void> {
         counts: { ...counts },
       });
     } else if (message === 'counts') {
-      send({ type: 'counts', counts: { ...counts } });
+      send({ type: 'counts', counts: { ...counts, ...running.upstream?.() } });
     } else if (message === 'stop') {
       void running.stop().finally(() => process.exit(0));
     }

@@ -26,8 +26,10 @@ export class ServerProcess {
     readonly url: string,
   ) {}
 
-  static async start(kind: ServerKind): Promise<ServerProcess> {
-    const child = fork(join(__dirname, 'server-child.ts'), [kind], {
+  /** `upstream`: the central system passes every charger through to that backend (lib/upstream). */
+  static async start(kind: ServerKind, options: { upstream?: string } = {}): Promise<ServerProcess> {
+    const args = options.upstream ? [kind, options.upstream] : [kind];
+    const child = fork(join(__dirname, 'server-child.ts'), args, {
       execArgv: ['--import', 'tsx', '--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
