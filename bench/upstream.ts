@@ -16,6 +16,8 @@
  * and the central system's CPU time per MeterValues (from /proc), proxied ÷ plain. Every forwarded
  * MeterValues must reach the backend, and every one the backend got is matched to its sending.
  * Targets: p99 to the backend <= 5 ms; CPU per message <= 1.5x the plain central system's.
+ *
+ * AMPFLOW_BENCH_CPU_PROF=<dir>: the central-system processes run with `--cpu-prof` into <dir>.
  */
 import { BackendProcess } from './support/backend';
 import {
@@ -99,7 +101,11 @@ async function startTarget(kind: Kind): Promise<Target> {
       stop: () => backend.stop(),
     };
   }
-  const server = await ServerProcess.start('ampflow', backend ? { upstream: backend.urlTemplate } : {});
+  const profileDir = process.env.AMPFLOW_BENCH_CPU_PROF;
+  const server = await ServerProcess.start('ampflow', {
+    ...(backend ? { upstream: backend.urlTemplate } : {}),
+    ...(profileDir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+  });
   return {
     kind,
     url: server.url,

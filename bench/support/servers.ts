@@ -26,11 +26,17 @@ export class ServerProcess {
     readonly url: string,
   ) {}
 
-  /** `upstream`: the central system passes every charger through to that backend (lib/upstream). */
-  static async start(kind: ServerKind, options: { upstream?: string } = {}): Promise<ServerProcess> {
+  /**
+   * `upstream`: the central system passes every charger through to that backend (lib/upstream);
+   * `execArgv`: more Node.js options for the child (e.g. `--cpu-prof`).
+   */
+  static async start(
+    kind: ServerKind,
+    options: { upstream?: string; execArgv?: string[] } = {},
+  ): Promise<ServerProcess> {
     const args = options.upstream ? [kind, options.upstream] : [kind];
     const child = fork(join(__dirname, 'server-child.ts'), args, {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      execArgv: ['--import', 'tsx', '--expose-gc', ...(options.execArgv ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = await new Promise<{ url: string }>((resolve, reject) => {
