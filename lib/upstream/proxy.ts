@@ -7,6 +7,7 @@ import type { CentralSystem } from '../ocpp/central-system';
 import type { ClearChargingProfileRequest, OcppAction, SetChargingProfileRequest } from '../ocpp/messages';
 import { ocppError } from '../ocpp/validation';
 import type { InstalledProfile } from '../sim/smart-charging';
+import { LatestWrites } from './latest-writes';
 import { type LinkState, UpstreamLink, UpstreamUnreachable } from './link';
 import { type OperatorConnector, OperatorProfiles } from './operator-profiles';
 import { DECIDED_ACTIONS, type DecidedAction, spellIdTag, type UpstreamSettings } from './settings';
@@ -84,6 +85,8 @@ export class UpstreamProxy extends EventEmitter {
   private readonly waiters = new Map<Queued, (answer: Record<string, unknown> | undefined) => void>();
   /** Requests on their way upstream right now. */
   private readonly inFlight = new Set<Queued>();
+  /** Each charger's facts written durably, one write in flight per charger (a burst shares one). */
+  private readonly writes = new LatestWrites<Charger>((charger) => this.write(charger));
   private closed = false;
 
   constructor(
@@ -130,6 +133,7 @@ export class UpstreamProxy extends EventEmitter {
     for (const undo of this.detach.splice(0)) undo();
     for (const charger of this.chargers.values()) this.clock.clearTimeout(charger.operatorTimer);
     await Promise.all([...this.chargers.values()].map((charger) => charger.link.close()));
+    await this.writes.flush();
     this.chargers.clear();
   }
 
@@ -416,7 +420,11 @@ export class UpstreamProxy extends EventEmitter {
     charger.introduced = true;
   }
 
-  private async keep(charger: Charger): Promise<void> {
+  private keep(charger: Charger): Promise<void> {
+    return this.writes.request(charger);
+  }
+
+  private async write(charger: Charger): Promise<void> {
     const kept: Kept = {
       ids: charger.ids.toJSON(),
       queue: charger.queue.filter((item) => !NOT_QUEUED.includes(item.action)),
