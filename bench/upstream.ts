@@ -47,7 +47,7 @@ const {
   runs: 3,
   window: 4,
   direct: 1,
-  limit: 15,
+  limit: 20,
 });
 
 const TARGET_P99_MS = 5;
@@ -85,6 +85,8 @@ interface Scenario {
   replyMs: number[];
   /** Leaving the load client -> the backend's handler, ms (direct and proxied). */
   toBackendMs: number[];
+  /** How long the backend still got MeterValues after the chargers stopped (s). */
+  backlogS: number;
 }
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -119,19 +121,27 @@ async function startTarget(kind: Kind): Promise<Target> {
   };
 }
 
-/** Waits until `ready` holds for the counts (or throws after `timeoutMs`). */
+/**
+ * Waits until `ready` holds for the counts; throws when they stop changing for `stallMs` (the
+ * --limit watchdog bounds the whole run).
+ */
 async function until(
   what: string,
   read: () => Promise<Record<string, number>>,
   ready: (c: Record<string, number>) => boolean,
-  timeoutMs = 60_000,
+  stallMs = 30_000,
 ): Promise<Record<string, number>> {
-  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  let changedAt = Date.now();
   for (;;) {
     const counts = await read();
     if (ready(counts)) return counts;
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not reached in ${timeoutMs} ms (${JSON.stringify(counts)})`);
+    const now = JSON.stringify(counts);
+    if (now !== last) {
+      last = now;
+      changedAt = Date.now();
+    } else if (Date.now() - changedAt > stallMs)
+      throw new Error(`${what}: no progress for ${stallMs} ms (${now})`);
     await wallTime(100);
   }
 }
@@ -208,13 +218,16 @@ async function measure(target: Target, active: RawCharger[]): Promise<Scenario> 
       `${LABELS[target.kind]}: ${load.state.failures.length} calls failed, e.g. ${load.state.failures[0]}`,
     );
   const toBackendMs: number[] = [];
+  let backlogS = 0;
   if (target.backend) {
+    const stoppedAt = performance.now();
     // Every MeterValues answered reached the backend (the proxy forwards them all).
     await until(
       `${LABELS[target.kind]}: every MeterValues at the backend`,
       async () => ({ MeterValues: (await backendCount()) - backendBefore }),
       (c) => (c.MeterValues ?? 0) >= load.state.acked,
     );
+    backlogS = (performance.now() - stoppedAt) / 1000;
     const { arrivals, badMessages } = await target.backend.arrivals();
     if (badMessages.length > 0) throw new Error(`the strict backend refused: ${badMessages.join('; ')}`);
     for (const [identity, energy, atUs] of arrivals) {
@@ -226,10 +239,10 @@ async function measure(target: Target, active: RawCharger[]): Promise<Scenario> 
         `${LABELS[target.kind]}: ${load.state.sentAt.size} MeterValues timed, ${toBackendMs.length} found at the backend`,
       );
   }
-  return { windows, replyMs: load.state.replyMs, toBackendMs };
+  return { windows, replyMs: load.state.replyMs, toBackendMs, backlogS };
 }
 
-async function scenarios(kind: Kind): Promise<{ active: Scenario; withIdle: Scenario }> {
+async function scenarios(kind: Kind): Promise<{ active: Scenario; withIdle?: Scenario }> {
   const target = await startTarget(kind);
   const active = Array.from({ length: activeCount }, (_, i) => new RawCharger(target.url, `ACTIVE-${i}`));
   const idle = Array.from({ length: idleCount }, (_, i) => new RawCharger(target.url, `IDLE-${i}`));
@@ -245,6 +258,7 @@ async function scenarios(kind: Kind): Promise<{ active: Scenario; withIdle: Scen
     await inBatches(active, 100, (charger) => connectAndBoot(charger));
     await linked(activeCount);
     const alone = await measure(target, active);
+    if (idleCount === 0) return { active: alone };
     await inBatches(idle, 100, (charger) => connectAndBoot(charger));
     await linked(activeCount + idleCount);
     const withIdle = await measure(target, active);
@@ -275,7 +289,9 @@ function line(kind: Kind, s: Scenario): string {
     `reply p50/p99 ${ms(percentile(s.replyMs, 50))} / ${ms(percentile(s.replyMs, 99))}  ` +
     `to backend p50/p99 ${toBackend}  ` +
     `server ${pick((w) => w.serverCpuPercent).toFixed(0)} %  generator ${pick((w) => w.generatorCpuPercent).toFixed(0)} %` +
-    (kind === 'proxied' ? `  queued ${Math.max(...s.windows.map((w) => w.queued))}` : '')
+    (kind === 'proxied'
+      ? `  queued ${Math.max(...s.windows.map((w) => w.queued))}, backlog ${s.backlogS.toFixed(1)} s`
+      : '')
   );
 }
 
@@ -307,7 +323,7 @@ async function main(): Promise<void> {
       'CPU per message: the measured process (central system, or the backend for direct) from /proc; latencies pooled over the windows\n',
   );
   const kinds: Kind[] = direct ? ['direct', 'plain', 'proxied'] : ['plain', 'proxied'];
-  const results = new Map<Kind, { active: Scenario; withIdle: Scenario }>();
+  const results = new Map<Kind, { active: Scenario; withIdle?: Scenario }>();
   for (const kind of kinds) {
     results.set(kind, await scenarios(kind));
     console.log(`measured: ${LABELS[kind]} (load ${loadNow()})`);
@@ -319,15 +335,20 @@ async function main(): Promise<void> {
       'withIdle',
     ],
   ] as const) {
+    if (key === 'withIdle' && idleCount === 0) continue;
     console.log(`\n${title}:`);
-    for (const [kind, r] of results) console.log(line(kind, r[key]));
+    for (const [kind, r] of results) {
+      const scenario = r[key];
+      if (scenario) console.log(line(kind, scenario));
+    }
   }
   const plain = results.get('plain');
   const proxied = results.get('proxied');
   if (plain && proxied) {
     console.log('\ntargets:');
     for (const l of verdicts(`${activeCount} active`, plain.active, proxied.active)) console.log(l);
-    for (const l of verdicts(`+ ${idleCount} idle`, plain.withIdle, proxied.withIdle)) console.log(l);
+    if (plain.withIdle && proxied.withIdle)
+      for (const l of verdicts(`+ ${idleCount} idle`, plain.withIdle, proxied.withIdle)) console.log(l);
   }
   console.log(
     `\nreplies checked: ${rawStats.badReplies} bad, ${rawStats.callErrors} CALLERRORs, ${rawStats.serverCalls} server-initiated calls${rawStats.lastProblem ? ` (last: ${rawStats.lastProblem})` : ''}`,
