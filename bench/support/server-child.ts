@@ -7,9 +7,12 @@
  *   bare     a bare ocpp-rpc RPCServer configured as the package configures it (strictMode off,
  *            same ping interval), with handlers that only answer: the floor
  *
- * A second argument names a built package (bench/support/node-red.ts buildPackage): the ampflow
+ * `--package <dir>` names a built package (bench/support/node-red.ts buildPackage): the ampflow
  * server then runs its compiled dist/lib, the code Node-RED runs, rather than lib/ through tsx
  * (whose transpiled functions differ, e.g. a `__name` call for every closure made).
+ * `--upstream <url>`: the same central system with an UpstreamProxy passing every charger through
+ * to the operator's backend at <url> (lib/upstream, default settings); 'counts' then also says how
+ * many requests wait for the backend (`upstreamQueued`) and how many links are open.
  *
  * IPC: the parent sends 'stats' (answered after two full GCs with memory, CPU and counts),
  * 'counts' (the message counts only, no GC) and 'stop'. The child sends { type: 'ready', url } once listening.
@@ -19,9 +22,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RPCServer } from 'ocpp-rpc';
 import type { ServerClient } from '../../lib/ocpp/rpc-types';
+import { UpstreamProxy } from '../../lib/upstream/proxy';
+import { parseUpstreamSettings } from '../../lib/upstream/settings';
 
 const mode = process.argv[2];
-const packageDir = process.argv[3];
+const option = (name: string) => {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
+};
+const packageDir = option('--package');
+const upstreamUrl = option('--upstream');
 type CentralSystemModule = typeof import('../../lib/ocpp/central-system');
 const { CentralSystem } = require(
   packageDir ? join(packageDir, 'dist', 'lib', 'ocpp', 'central-system.js') : '../../lib/ocpp/central-system',
@@ -36,6 +46,8 @@ const count = (action: string) => {
 interface Running {
   url: string;
   connections: () => number;
+  /** With an upstream: requests waiting for the backend, links open. */
+  upstream?: () => { upstreamQueued: number; upstreamOpen: number };
   stop: () => Promise<void>;
 }
 
@@ -53,10 +65,23 @@ async function startAmpflow(): Promise<Running> {
   });
   cs.on('message', (message: { action: string }) => count(message.action));
   await cs.start();
+  const proxy = upstreamUrl ? new UpstreamProxy(cs, parseUpstreamSettings({ url: upstreamUrl })) : undefined;
   return {
     url: cs.url as string,
     connections: () => cs.connectedChargePoints().length,
+    ...(proxy
+      ? {
+          upstream: () => {
+            const links = proxy.status();
+            return {
+              upstreamQueued: links.reduce((sum, link) => sum + link.queued, 0),
+              upstreamOpen: links.filter((link) => link.state === 'open').length,
+            };
+          },
+        }
+      : {}),
     stop: async () => {
+      await proxy?.close();
       await cs.stop();
       rmSync(dataDirectory, { recursive: true, force: true });
     },
@@ -127,7 +152,7 @@ async function main(): Promise<void> {
         counts: { ...counts },
       });
     } else if (message === 'counts') {
-      send({ type: 'counts', counts: { ...counts } });
+      send({ type: 'counts', counts: { ...counts, ...running.upstream?.() } });
     } else if (message === 'stop') {
       void running.stop().finally(() => process.exit(0));
     }

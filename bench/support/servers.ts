@@ -29,20 +29,22 @@ export class ServerProcess {
   /**
    * `nodeOptions`: more Node.js options for the child, e.g. cpuProfileArgs(dir) (profile.ts);
    * `packageDir`: a built package (bench/support/node-red.ts buildPackage) whose compiled
-   * CentralSystem the child runs, as Node-RED runs it, instead of lib/ through tsx.
+   * CentralSystem the child runs, as Node-RED runs it, instead of lib/ through tsx;
+   * `upstream`: the central system passes every charger through to that backend (lib/upstream).
    */
   static async start(
     kind: ServerKind,
-    options: { nodeOptions?: string[]; packageDir?: string } = {},
+    options: { nodeOptions?: string[]; packageDir?: string; upstream?: string } = {},
   ): Promise<ServerProcess> {
-    const child = fork(
-      join(__dirname, 'server-child.ts'),
-      [kind, ...(options.packageDir ? [options.packageDir] : [])],
-      {
-        execArgv: ['--import', 'tsx', '--expose-gc', ...(options.nodeOptions ?? [])],
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    );
+    const args = [
+      kind,
+      ...(options.packageDir ? ['--package', options.packageDir] : []),
+      ...(options.upstream ? ['--upstream', options.upstream] : []),
+    ];
+    const child = fork(join(__dirname, 'server-child.ts'), args, {
+      execArgv: ['--import', 'tsx', '--expose-gc', ...(options.nodeOptions ?? [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const ready = await new Promise<{ url: string }>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before it was ready`)));
       child.on('message', (message: { type: string; url: string }) => {

@@ -1,55 +1,23 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock, type TimerHandle } from '../clock';
-import { isCommandFailure, type UpstreamEvent } from '../contracts';
+import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../log';
-import type { CentralSystemAction, ChargePointAction } from '../ocpp/actions';
+import type { ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
-import type { ClearChargingProfileRequest, OcppAction, SetChargingProfileRequest } from '../ocpp/messages';
-import { ocppError } from '../ocpp/validation';
-import type { InstalledProfile } from '../sim/smart-charging';
+import { BackendCommands } from './backend-commands';
+import { type Charger, type Kept, ProxyVoice, type Queued, type UpstreamLinkStatus } from './charger';
+import { LatestWrites } from './latest-writes';
 import { type LinkState, UpstreamLink, UpstreamUnreachable } from './link';
-import { type OperatorConnector, OperatorProfiles } from './operator-profiles';
+import { OperatorProfiles } from './operator-profiles';
 import { DECIDED_ACTIONS, type DecidedAction, spellIdTag, type UpstreamSettings } from './settings';
-import { type TxIdEntry, TxIds } from './tx-ids';
+import { TxIds } from './tx-ids';
 
-/** A charger's request on its way upstream, as the charger sent it (its own transaction ids). */
-interface Queued {
-  action: ChargePointAction;
-  request: Record<string, unknown>;
-}
+export type { UpstreamLinkStatus } from './charger';
 
-/** What the proxy keeps per charger in the charger's durable record (facts of the room 'upstream'). */
-interface Kept {
-  ids?: { entries?: TxIdEntry[]; ended?: number[] };
-  queue?: Queued[];
-  boot?: Record<string, unknown>;
-  /** The backend's charging profiles (smartCharging: compose). */
-  operator?: InstalledProfile[];
-}
+/** The messages that open and close a transaction at the backend: never sent twice, never lost. */
+const TRANSACTION_ENDS: readonly ChargePointAction[] = ['StartTransaction', 'StopTransaction'];
 
-interface Charger {
-  identity: string;
-  link: UpstreamLink;
-  ids: TxIds;
-  /** Requests waiting to go upstream, in the order the charger sent them. */
-  queue: Queued[];
-  draining: boolean;
-  /** The charger's last BootNotification request, sent upstream first on every new link. */
-  boot?: Record<string, unknown>;
-  /** The link has told the upstream of the charger (boot sent) since it opened. */
-  introduced: boolean;
-  /** The backend's charging profiles, kept here (smartCharging: compose). */
-  operator: OperatorProfiles;
-  /** When the backend's profiles next change a connector's limit. */
-  operatorTimer?: TimerHandle;
-}
-
-/** A charger's link as the status, sidebar and dashboard show it. */
-export interface UpstreamLinkStatus {
-  chargePointId: string;
-  state: LinkState;
-  queued: number;
-}
+/** Requests kept per charger for an absent backend (a charger metering every minute: about a week). */
+const MAX_QUEUED = 10_000;
 
 /** Decided by a CALL from the charger that is not worth keeping while the upstream is away. */
 const NOT_QUEUED: readonly ChargePointAction[] = [
@@ -77,14 +45,17 @@ export class UpstreamProxy extends EventEmitter {
   private readonly chargers = new Map<string, Charger>();
   private readonly clock: Clock;
   private readonly log: Logger;
-  /** Refusals already logged (each cause once per charger). */
-  private readonly told = new Set<string>();
   private readonly detach: (() => void)[] = [];
   /** Who waits for the upstream's answer to a queued request (the charger, for what the upstream decides). */
   private readonly waiters = new Map<Queued, (answer: Record<string, unknown> | undefined) => void>();
   /** Requests on their way upstream right now. */
   private readonly inFlight = new Set<Queued>();
+  /** Each charger's facts written durably, one write in flight per charger (a burst shares one). */
+  private readonly writes = new LatestWrites<Charger>((charger) => this.write(charger));
   private closed = false;
+  private readonly voice: ProxyVoice;
+  /** The backend's side: its commands to the chargers, its profiles, ampflow's own commands. */
+  private readonly backend: BackendCommands;
 
   constructor(
     private readonly cs: CentralSystem,
@@ -94,11 +65,22 @@ export class UpstreamProxy extends EventEmitter {
     super();
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger;
+    this.voice = new ProxyVoice(cs, this.log, (event, payload) => this.emit(event, payload));
+    this.backend = new BackendCommands({
+      cs,
+      settings,
+      clock: this.clock,
+      chargers: this.chargers,
+      voice: this.voice,
+      emit: (event, payload) => this.emit(event, payload),
+      keep: (charger) => this.keep(charger),
+      closed: () => this.closed,
+    });
     this.detach.push(
       cs.interpose({
         request: (chargePointId, action, request, local) =>
           this.fromCharger(chargePointId, action, request, local),
-        command: (chargePointId, action, request) => this.ownCommand(chargePointId, action, request),
+        command: (chargePointId, action, request) => this.backend.ownCommand(chargePointId, action, request),
       }),
     );
     const onConnect = ({ chargePointId }: { chargePointId: string }) => this.open(chargePointId);
@@ -130,6 +112,7 @@ export class UpstreamProxy extends EventEmitter {
     for (const undo of this.detach.splice(0)) undo();
     for (const charger of this.chargers.values()) this.clock.clearTimeout(charger.operatorTimer);
     await Promise.all([...this.chargers.values()].map((charger) => charger.link.close()));
+    await this.writes.flush();
     this.chargers.clear();
   }
 
@@ -144,7 +127,7 @@ export class UpstreamProxy extends EventEmitter {
       settings: this.settings,
       clock: this.clock,
       log: this.log,
-      handle: (action, request) => this.fromUpstream(identity, action, request),
+      handle: (action, request) => this.backend.fromUpstream(identity, action, request),
     });
     const charger: Charger = {
       identity,
@@ -160,9 +143,9 @@ export class UpstreamProxy extends EventEmitter {
     link.on('state', (state: LinkState) => {
       this.emit('link', this.statusOf(charger));
       this.noteLink(charger);
-      if (state === 'open') this.report({ chargePointId: identity, kind: 'linkUp' });
+      if (state === 'open') this.voice.report({ chargePointId: identity, kind: 'linkUp' });
       else if (state === 'connecting') {
-        this.report({ chargePointId: identity, kind: 'linkDown', queued: charger.queue.length });
+        this.voice.report({ chargePointId: identity, kind: 'linkDown', queued: charger.queue.length });
       }
     });
     link.on('up', () => {
@@ -174,7 +157,7 @@ export class UpstreamProxy extends EventEmitter {
       for (const item of charger.queue) this.waiters.get(item)?.(undefined);
     });
     link.start();
-    if (!existing) this.applyOperator(charger);
+    if (!existing) this.backend.applyOperator(charger);
     return charger;
   }
 
@@ -213,7 +196,7 @@ export class UpstreamProxy extends EventEmitter {
     if (action === 'StopTransaction')
       charger.operator.endTransaction(Number((request as { transactionId?: unknown }).transactionId));
     // A transaction starts or ends: TxProfiles and Relative schedules of the backend change with it.
-    if (action === 'StartTransaction' || action === 'StopTransaction') this.applyOperator(charger);
+    if (action === 'StartTransaction' || action === 'StopTransaction') this.backend.applyOperator(charger);
     return answer;
   }
 
@@ -258,8 +241,13 @@ export class UpstreamProxy extends EventEmitter {
       if (charger.link.isOpen && charger.queue.length === 0)
         void this.send(charger, { action, request: sent });
     } else if (!NOT_QUEUED.includes(action)) {
-      // Durable before the charger has its answer: it will not send this message again.
-      await this.enqueue(charger, { action, request: forQueue });
+      // Durable before the charger has its answer (it will not send this message again) where it
+      // must wait for the backend, and always for a transaction's start and stop. A meter value or a
+      // status that goes out at once is not held up by a write (a crash in between loses that one
+      // message, not a transaction).
+      const goesAtOnce = charger.link.isOpen && charger.queue.length === 0 && !charger.draining;
+      const written = this.enqueue(charger, { action, request: forQueue });
+      if (!goesAtOnce || TRANSACTION_ENDS.includes(action)) await written;
     }
     return answer;
   }
@@ -360,9 +348,26 @@ export class UpstreamProxy extends EventEmitter {
   /** Queues a request; resolves once the queue holding it is kept durably (at once for one waited on). */
   private enqueue(charger: Charger, item: Queued): Promise<void> {
     charger.queue.push(item);
+    if (charger.queue.length > MAX_QUEUED) this.trim(charger);
     const kept = this.waiters.has(item) ? Promise.resolve() : this.keep(charger);
     void this.drain(charger);
     return kept;
+  }
+
+  /**
+   * A backend away for weeks must not fill the disk: past MAX_QUEUED the oldest status reports and
+   * meter values give way (a transaction's start and stop never do), said once per charger.
+   */
+  private trim(charger: Charger): void {
+    const at = charger.queue.findIndex(
+      (queued) => !TRANSACTION_ENDS.includes(queued.action) && !this.waiters.has(queued),
+    );
+    if (at === -1 || (at === 0 && charger.draining)) return;
+    charger.queue.splice(at, 1);
+    this.voice.tell(
+      charger.identity,
+      `more than ${MAX_QUEUED} requests wait for the backend: the oldest status reports and meter values are dropped (starts and stops are kept)`,
+    );
   }
 
   /** Sends what waits, in order, while the link is open; the charger introduced first on a new link. */
@@ -379,10 +384,13 @@ export class UpstreamProxy extends EventEmitter {
           return;
         }
         if (charger.queue[0] === item) charger.queue.shift();
-        await this.keep(charger);
+        // A start or stop the backend has must not go again after a crash: durable before the next.
+        // Other messages share the next write (sent twice at worst).
+        if (TRANSACTION_ENDS.includes(item.action)) await this.keep(charger);
+        else void this.keep(charger);
         if (charger.queue.length === 0) {
           this.emit('drained', { chargePointId: charger.identity });
-          this.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
+          this.voice.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
         }
       }
     } catch (err) {
@@ -403,7 +411,7 @@ export class UpstreamProxy extends EventEmitter {
       this.emit('forwarded', { chargePointId: charger.identity, action: item.action, direction: 'up' });
     } catch (err) {
       if (err instanceof UpstreamUnreachable) return 'unreachable';
-      this.tell(
+      this.voice.tell(
         charger.identity,
         `upstream refused ${item.action} (${(err as Error).message}); ampflow answered it`,
       );
@@ -425,7 +433,7 @@ export class UpstreamProxy extends EventEmitter {
     if (!charger.boot) return;
     await charger.link.call('BootNotification', charger.boot).catch((err: Error) => {
       if (!(err instanceof UpstreamUnreachable))
-        this.tell(charger.identity, `upstream refused the boot (${err.message})`);
+        this.voice.tell(charger.identity, `upstream refused the boot (${err.message})`);
     });
     for (const state of this.cs.connectorsOf(charger.identity)) {
       if (!state.status) continue;
@@ -440,8 +448,12 @@ export class UpstreamProxy extends EventEmitter {
     charger.introduced = true;
   }
 
-  private async keep(charger: Charger): Promise<void> {
+  private keep(charger: Charger): Promise<void> {
     this.noteLink(charger);
+    return this.writes.request(charger);
+  }
+
+  private async write(charger: Charger): Promise<void> {
     const kept: Kept = {
       ids: charger.ids.toJSON(),
       queue: charger.queue.filter((item) => !NOT_QUEUED.includes(item.action)),
@@ -451,164 +463,5 @@ export class UpstreamProxy extends EventEmitter {
     await this.cs.keepFacts(charger.identity, 'upstream', kept).catch((err: Error) => {
       this.log.error(`keeping the upstream queue of ${charger.identity} failed: ${err.message}`);
     });
-  }
-
-  // ---- the upstream's CALLs and ampflow's own commands -------------------------------------------
-
-  private async fromUpstream(identity: string, action: OcppAction, request: unknown): Promise<unknown> {
-    const charger = this.chargers.get(identity);
-    const command = action as CentralSystemAction;
-    if (this.settings.refuse.includes(command)) {
-      this.refuse(identity, action, 'refused by the proxy settings (upstream.refuse)');
-      throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
-    }
-    if (
-      charger &&
-      this.settings.smartCharging === 'compose' &&
-      (action === 'SetChargingProfile' || action === 'ClearChargingProfile')
-    ) {
-      return this.composeProfile(charger, action, request);
-    }
-    if (
-      this.settings.smartCharging === 'refuse' &&
-      (action === 'SetChargingProfile' || action === 'ClearChargingProfile')
-    ) {
-      this.refuse(identity, action, 'smart charging from the backend is refused (upstream.smartCharging)');
-      throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
-    }
-    const key = (request as { key?: unknown }).key;
-    if (
-      action === 'ChangeConfiguration' &&
-      typeof key === 'string' &&
-      this.settings.protectedKeys.includes(key)
-    ) {
-      const value = (request as { value?: unknown }).value;
-      this.refuse(
-        identity,
-        action,
-        `${key}=${String(value)} refused: ampflow relies on ${key} (upstream.protectedKeys); the charger keeps its value`,
-      );
-      return { status: 'Rejected' };
-    }
-    const out = { ...(request as Record<string, unknown>) };
-    if (charger && typeof out.transactionId === 'number') {
-      out.transactionId = charger.ids.upstreamToCharger(out.transactionId);
-    }
-    try {
-      const answer = await this.cs.call(identity, command, out as never, { verbatim: true });
-      this.emit('forwarded', { chargePointId: identity, action, direction: 'down' });
-      this.report({ chargePointId: identity, kind: 'forwarded', action, direction: 'down' });
-      return answer;
-    } catch (err) {
-      const failure = err as Error & { code?: string; ocppErrorCode?: string };
-      if (isCommandFailure(failure) && failure.ocppErrorCode)
-        throw ocppError(failure.ocppErrorCode as never, failure.message);
-      throw ocppError('GenericError', failure.message);
-    }
-  }
-
-  // ---- the backend's charging profiles, composed with the load manager's limit ------------------
-
-  /** The backend's SetChargingProfile or ClearChargingProfile, kept here; the load manager applies it. */
-  private async composeProfile(charger: Charger, action: OcppAction, request: unknown): Promise<unknown> {
-    const nowMs = this.clock.now();
-    let answer: { status: string; reason?: string };
-    if (action === 'SetChargingProfile') {
-      const set = request as SetChargingProfileRequest;
-      answer = charger.operator.set(set, this.transactionOn(charger, set.connectorId), nowMs);
-      if (answer.reason) this.tell(charger.identity, `backend's charging profile rejected: ${answer.reason}`);
-    } else {
-      answer = charger.operator.clear(request as ClearChargingProfileRequest, nowMs);
-    }
-    this.applyOperator(charger);
-    await this.keep(charger);
-    this.emit('forwarded', { chargePointId: charger.identity, action, direction: 'composed' });
-    this.report({ chargePointId: charger.identity, kind: 'composed', action });
-    return { status: answer.status };
-  }
-
-  /** The transaction running on a connector: the charger's id and the backend's id for it. */
-  private transactionOn(
-    charger: Charger,
-    connectorId: number,
-  ): { chargerId: number; upstreamId: number } | undefined {
-    const ledgerId = this.cs.connectorOf(charger.identity, connectorId)?.transaction?.transactionId;
-    if (ledgerId === undefined) return undefined;
-    const chargerId = charger.ids.ledgerToCharger(ledgerId);
-    return { chargerId, upstreamId: charger.ids.byCharger(chargerId)?.upstreamId ?? chargerId };
-  }
-
-  /** Tells the central system what the backend's profiles allow each connector now, and when to look again. */
-  private applyOperator(charger: Charger): void {
-    this.clock.clearTimeout(charger.operatorTimer);
-    charger.operatorTimer = undefined;
-    if (this.closed) return;
-    const connectors: OperatorConnector[] = this.cs
-      .connectorsOf(charger.identity)
-      .filter((state) => state.connectorId > 0)
-      .map((state) => {
-        const tx = state.transaction;
-        const startMs = tx ? Date.parse(tx.startedAt) : Number.NaN;
-        return {
-          connectorId: state.connectorId,
-          ...(tx
-            ? {
-                transaction: {
-                  chargerId: charger.ids.ledgerToCharger(tx.transactionId),
-                  startMs: Number.isFinite(startMs) ? startMs : this.clock.now(),
-                },
-              }
-            : {}),
-        };
-      });
-    const nowMs = this.clock.now();
-    for (const [connectorId, limitA] of charger.operator.limitsAt(connectors, nowMs)) {
-      this.cs.setOperatorLimit(charger.identity, connectorId, limitA);
-    }
-    const next = charger.operator.nextChangeAfter(connectors, nowMs);
-    if (next !== undefined) {
-      charger.operatorTimer = this.clock.setTimeout(
-        () => this.applyOperator(charger),
-        Math.max(0, next - nowMs),
-      );
-    }
-  }
-
-  /** ampflow's own command: its transaction ids become the charger's. */
-  private ownCommand(identity: string, action: CentralSystemAction, request: unknown): unknown {
-    const charger = this.chargers.get(identity);
-    if (!charger) return request;
-    const out = request as Record<string, unknown>;
-    if (action === 'RemoteStopTransaction' && typeof out.transactionId === 'number') {
-      return { ...out, transactionId: charger.ids.ledgerToCharger(out.transactionId) };
-    }
-    const profile = out.csChargingProfiles as Record<string, unknown> | undefined;
-    if (action === 'SetChargingProfile' && typeof profile?.transactionId === 'number') {
-      return {
-        ...out,
-        csChargingProfiles: { ...profile, transactionId: charger.ids.ledgerToCharger(profile.transactionId) },
-      };
-    }
-    return request;
-  }
-
-  /** Tells the central system's listeners (ampflow-ocpp-in's Upstream events) what happened. */
-  private report(event: UpstreamEvent): void {
-    this.cs.emit('upstream', event);
-  }
-
-  private refuse(identity: string, action: string, reason: string): void {
-    this.emit('refused', { chargePointId: identity, action, reason });
-    this.report({ chargePointId: identity, kind: 'refused', action, reason });
-    this.tell(identity, `upstream sent ${action}: ${reason}`);
-  }
-
-  /** Logs a cause once per charger. */
-  private tell(identity: string, message: string): void {
-    const key = `${identity}\u0000${message}`;
-    if (this.told.has(key)) return;
-    if (this.told.size > 1000) this.told.clear();
-    this.told.add(key);
-    this.log.warn(`${identity}: ${message}`);
   }
 }

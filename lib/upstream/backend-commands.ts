@@ -1,0 +1,170 @@
+import type { Clock } from '../clock';
+import { isCommandFailure } from '../contracts';
+import type { CentralSystemAction } from '../ocpp/actions';
+import type { CentralSystem } from '../ocpp/central-system';
+import type { ClearChargingProfileRequest, OcppAction, SetChargingProfileRequest } from '../ocpp/messages';
+import { ocppError } from '../ocpp/validation';
+import type { Charger, ProxyVoice } from './charger';
+import type { OperatorConnector } from './operator-profiles';
+import type { UpstreamSettings } from './settings';
+
+/** What the backend's side needs of the proxy around it. */
+export interface BackendHost {
+  cs: CentralSystem;
+  settings: UpstreamSettings;
+  clock: Clock;
+  chargers: ReadonlyMap<string, Charger>;
+  voice: ProxyVoice;
+  emit(event: string, payload: unknown): void;
+  keep(charger: Charger): Promise<void>;
+  closed(): boolean;
+}
+
+/**
+ * The backend's side of the proxy: its CALLs to a charger (passed on with the charger's ids,
+ * refused where the settings say, its charging profiles kept and composed with the load manager's
+ * limit), and ampflow's own commands on their way to a charger (with the charger's ids).
+ */
+export class BackendCommands {
+  constructor(private readonly host: BackendHost) {}
+
+  async fromUpstream(identity: string, action: OcppAction, request: unknown): Promise<unknown> {
+    const charger = this.host.chargers.get(identity);
+    const command = action as CentralSystemAction;
+    if (this.host.settings.refuse.includes(command)) {
+      this.host.voice.refuse(identity, action, 'refused by the proxy settings (upstream.refuse)');
+      throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
+    }
+    if (
+      charger &&
+      this.host.settings.smartCharging === 'compose' &&
+      (action === 'SetChargingProfile' || action === 'ClearChargingProfile')
+    ) {
+      return this.composeProfile(charger, action, request);
+    }
+    if (
+      this.host.settings.smartCharging === 'refuse' &&
+      (action === 'SetChargingProfile' || action === 'ClearChargingProfile')
+    ) {
+      this.host.voice.refuse(
+        identity,
+        action,
+        'smart charging from the backend is refused (upstream.smartCharging)',
+      );
+      throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
+    }
+    const key = (request as { key?: unknown }).key;
+    if (
+      action === 'ChangeConfiguration' &&
+      typeof key === 'string' &&
+      this.host.settings.protectedKeys.includes(key)
+    ) {
+      const value = (request as { value?: unknown }).value;
+      this.host.voice.refuse(
+        identity,
+        action,
+        `${key}=${String(value)} refused: ampflow relies on ${key} (upstream.protectedKeys); the charger keeps its value`,
+      );
+      return { status: 'Rejected' };
+    }
+    const out = { ...(request as Record<string, unknown>) };
+    if (charger && typeof out.transactionId === 'number') {
+      out.transactionId = charger.ids.upstreamToCharger(out.transactionId);
+    }
+    try {
+      const answer = await this.host.cs.call(identity, command, out as never, { verbatim: true });
+      this.host.emit('forwarded', { chargePointId: identity, action, direction: 'down' });
+      this.host.voice.report({ chargePointId: identity, kind: 'forwarded', action, direction: 'down' });
+      return answer;
+    } catch (err) {
+      const failure = err as Error & { code?: string; ocppErrorCode?: string };
+      if (isCommandFailure(failure) && failure.ocppErrorCode)
+        throw ocppError(failure.ocppErrorCode as never, failure.message);
+      throw ocppError('GenericError', failure.message);
+    }
+  }
+
+  /** The backend's SetChargingProfile or ClearChargingProfile, kept here; the load manager applies it. */
+  private async composeProfile(charger: Charger, action: OcppAction, request: unknown): Promise<unknown> {
+    const nowMs = this.host.clock.now();
+    let answer: { status: string; reason?: string };
+    if (action === 'SetChargingProfile') {
+      const set = request as SetChargingProfileRequest;
+      answer = charger.operator.set(set, this.transactionOn(charger, set.connectorId), nowMs);
+      if (answer.reason)
+        this.host.voice.tell(charger.identity, `backend's charging profile rejected: ${answer.reason}`);
+    } else {
+      answer = charger.operator.clear(request as ClearChargingProfileRequest, nowMs);
+    }
+    this.applyOperator(charger);
+    await this.host.keep(charger);
+    this.host.emit('forwarded', { chargePointId: charger.identity, action, direction: 'composed' });
+    this.host.voice.report({ chargePointId: charger.identity, kind: 'composed', action });
+    return { status: answer.status };
+  }
+
+  /** The transaction running on a connector: the charger's id and the backend's id for it. */
+  private transactionOn(
+    charger: Charger,
+    connectorId: number,
+  ): { chargerId: number; upstreamId: number } | undefined {
+    const ledgerId = this.host.cs.connectorOf(charger.identity, connectorId)?.transaction?.transactionId;
+    if (ledgerId === undefined) return undefined;
+    const chargerId = charger.ids.ledgerToCharger(ledgerId);
+    return { chargerId, upstreamId: charger.ids.byCharger(chargerId)?.upstreamId ?? chargerId };
+  }
+
+  /** Tells the central system what the backend's profiles allow each connector now, and when to look again. */
+  applyOperator(charger: Charger): void {
+    this.host.clock.clearTimeout(charger.operatorTimer);
+    charger.operatorTimer = undefined;
+    if (this.host.closed()) return;
+    const connectors: OperatorConnector[] = this.host.cs
+      .connectorsOf(charger.identity)
+      .filter((state) => state.connectorId > 0)
+      .map((state) => {
+        const tx = state.transaction;
+        const startMs = tx ? Date.parse(tx.startedAt) : Number.NaN;
+        return {
+          connectorId: state.connectorId,
+          ...(tx
+            ? {
+                transaction: {
+                  chargerId: charger.ids.ledgerToCharger(tx.transactionId),
+                  startMs: Number.isFinite(startMs) ? startMs : this.host.clock.now(),
+                },
+              }
+            : {}),
+        };
+      });
+    const nowMs = this.host.clock.now();
+    for (const [connectorId, limitA] of charger.operator.limitsAt(connectors, nowMs)) {
+      this.host.cs.setOperatorLimit(charger.identity, connectorId, limitA);
+    }
+    const next = charger.operator.nextChangeAfter(connectors, nowMs);
+    if (next !== undefined) {
+      charger.operatorTimer = this.host.clock.setTimeout(
+        () => this.applyOperator(charger),
+        Math.max(0, next - nowMs),
+      );
+    }
+  }
+
+  /** ampflow's own command: its transaction ids become the charger's. */
+  ownCommand(identity: string, action: CentralSystemAction, request: unknown): unknown {
+    const charger = this.host.chargers.get(identity);
+    if (!charger) return request;
+    const out = request as Record<string, unknown>;
+    if (action === 'RemoteStopTransaction' && typeof out.transactionId === 'number') {
+      return { ...out, transactionId: charger.ids.ledgerToCharger(out.transactionId) };
+    }
+    const profile = out.csChargingProfiles as Record<string, unknown> | undefined;
+    if (action === 'SetChargingProfile' && typeof profile?.transactionId === 'number') {
+      return {
+        ...out,
+        csChargingProfiles: { ...profile, transactionId: charger.ids.ledgerToCharger(profile.transactionId) },
+      };
+    }
+    return request;
+  }
+}

@@ -1,0 +1,84 @@
+import type { TimerHandle } from '../clock';
+import type { UpstreamEvent } from '../contracts';
+import type { Logger } from '../log';
+import type { ChargePointAction } from '../ocpp/actions';
+import type { CentralSystem } from '../ocpp/central-system';
+import type { InstalledProfile } from '../sim/smart-charging';
+import type { LinkState, UpstreamLink } from './link';
+import type { OperatorProfiles } from './operator-profiles';
+import type { TxIdEntry, TxIds } from './tx-ids';
+
+/** The proxy's record of one charger, and what its parts say (lib/upstream). */
+
+/** A charger's request on its way upstream, as the charger sent it (its own transaction ids). */
+export interface Queued {
+  action: ChargePointAction;
+  request: Record<string, unknown>;
+}
+
+/** What the proxy keeps per charger in the charger's durable record (facts of the room 'upstream'). */
+export interface Kept {
+  ids?: { entries?: TxIdEntry[]; ended?: number[] };
+  queue?: Queued[];
+  boot?: Record<string, unknown>;
+  /** The backend's charging profiles (smartCharging: compose). */
+  operator?: InstalledProfile[];
+}
+
+export interface Charger {
+  identity: string;
+  link: UpstreamLink;
+  ids: TxIds;
+  /** Requests waiting to go upstream, in the order the charger sent them. */
+  queue: Queued[];
+  draining: boolean;
+  /** The charger's last BootNotification request, sent upstream first on every new link. */
+  boot?: Record<string, unknown>;
+  /** The link has told the upstream of the charger (boot sent) since it opened. */
+  introduced: boolean;
+  /** The backend's charging profiles, kept here (smartCharging: compose). */
+  operator: OperatorProfiles;
+  /** When the backend's profiles next change a connector's limit. */
+  operatorTimer?: TimerHandle;
+}
+
+/** A charger's link as the status, sidebar and dashboard show it. */
+export interface UpstreamLinkStatus {
+  chargePointId: string;
+  state: LinkState;
+  queued: number;
+}
+
+/**
+ * How the proxy speaks: events for the central system's listeners (ampflow-ocpp-in), its own
+ * events, and a log line per cause and charger (a backend that keeps refusing is said once).
+ */
+export class ProxyVoice {
+  private readonly told = new Set<string>();
+
+  constructor(
+    private readonly cs: CentralSystem,
+    private readonly log: Logger,
+    private readonly emit: (event: string, payload: unknown) => void,
+  ) {}
+
+  /** Tells the central system's listeners (ampflow-ocpp-in's Upstream events) what happened. */
+  report(event: UpstreamEvent): void {
+    this.cs.emit('upstream', event);
+  }
+
+  refuse(identity: string, action: string, reason: string): void {
+    this.emit('refused', { chargePointId: identity, action, reason });
+    this.report({ chargePointId: identity, kind: 'refused', action, reason });
+    this.tell(identity, `upstream sent ${action}: ${reason}`);
+  }
+
+  /** Logs a cause once per charger. */
+  tell(identity: string, message: string): void {
+    const key = `${identity}\u0000${message}`;
+    if (this.told.has(key)) return;
+    if (this.told.size > 1000) this.told.clear();
+    this.told.add(key);
+    this.log.warn(`${identity}: ${message}`);
+  }
+}
