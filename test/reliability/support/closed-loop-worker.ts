@@ -1,0 +1,53 @@
+/**
+ * One worker of test/reliability/closed-loop_spec.ts: checks the closed-loop property
+ * (test/support/closed-loop-property.ts) on its share of the cases of one seed, every
+ * `count`-th case from `index`, and prints one line `RESULT <json>` at the end.
+ *
+ *   node --import tsx closed-loop-worker.ts <seed> <runs> <index> <count> <counterexample dir>
+ *
+ * A failure's case is written to `<dir>/closed-loop-<seed>-<path>.json` (the plan, the error and
+ * the command that replays it with the short form's environment variables).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkClosedLoop, replayCommand } from '../../support/closed-loop-property';
+
+const [seed, runs, index, count] = process.argv.slice(2, 6).map(Number) as [number, number, number, number];
+const dir = process.argv[6] as string;
+
+const startedMs = Date.now();
+const cpuAtStart = process.cpuUsage();
+let checked = 0;
+const details = checkClosedLoop({
+  seed,
+  runs,
+  shard: { index, count },
+  onCase: () => {
+    checked += 1;
+    if (checked % 500 === 0)
+      console.log(
+        `worker ${index}/${count}: ${checked} sites in ${((Date.now() - startedMs) / 1000).toFixed(0)} s`,
+      );
+  },
+});
+const cpu = process.cpuUsage(cpuAtStart);
+const result: Record<string, unknown> = {
+  index,
+  checked,
+  wallMs: Date.now() - startedMs,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+  failed: details.failed,
+};
+if (details.failed) {
+  const path = details.counterexamplePath ?? '';
+  const file = join(dir, `closed-loop-${seed}-${path}.json`);
+  const error = String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance);
+  const replay = replayCommand(seed, path);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    file,
+    `${JSON.stringify({ seed, path, replay, error, plan: details.counterexample?.[0] }, null, 2)}\n`,
+  );
+  Object.assign(result, { seed, path, replay, file, error: error.slice(0, 2000) });
+}
+console.log(`RESULT ${JSON.stringify(result)}`);
