@@ -56,6 +56,12 @@ const STEP_A = 1.2;
 const BASE_OTHER_A = 10;
 /** Issue #15: a meter change reaches the last connector's charger within this, p99 (100 connectors). */
 const TARGET_P99_MS = 50;
+/** Each run lowers every share by STEP_A; below 6 A a car is paused (0 A), which no run expects. */
+const MAX_RUNS = Math.floor((MAX_A - 6) / STEP_A);
+if (runs > MAX_RUNS)
+  throw new Error(
+    `--runs ${runs}: at most ${MAX_RUNS} (each run lowers every share by ${STEP_A} A from ${MAX_A} A)`,
+  );
 
 interface RunTimes {
   readMs: number;
