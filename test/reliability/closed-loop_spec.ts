@@ -13,12 +13,15 @@ import { repoRoot } from '../support/repo';
  *
  * The cases of one seed are shared among worker processes (case i goes to worker i mod workers),
  * so each case is what the short form generates with the same seed, and a failure names a seed and
- * a path that the short form replays alone (the failure prints the command). A failing case is kept
- * in test-results/ as JSON.
+ * a path that the short form replays alone (the failure prints the command). Every failing case is
+ * kept in test-results/ as JSON, and the run goes on to the others.
  *
  * The workers run one bundle of the worker, the property and lib/ built by esbuild as tsx builds
  * them but without keepNames: tsx wraps every function created in a function in a __name() call
  * (Object.defineProperty), which made a case about a quarter slower. Same source, same checks.
+ *
+ * Found at 10,000 sites and not resolved yet (the property is not loosened for them): the cases in
+ * test/reliability/closed-loop-found/, each with the command that replays it.
  *
  * AMPFLOW_CLOSED_LOOP_SEED (default 20261123), AMPFLOW_CLOSED_LOOP_RUNS (10,000) and
  * AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run other cases.
@@ -35,11 +38,7 @@ interface WorkerResult {
   checked: number;
   wallMs: number;
   cpuMs: number;
-  failed: boolean;
-  path?: string;
-  replay?: string;
-  file?: string;
-  error?: string;
+  failures: { path: string; error: string; replay: string; file: string }[];
 }
 
 describe('LoadManager closed loop over 10,000 random sites (reliability)', function () {
@@ -84,7 +83,7 @@ describe('LoadManager closed loop over 10,000 random sites (reliability)', funct
           return JSON.parse(line.slice('RESULT '.length)) as WorkerResult;
         }),
       );
-      const failures = results.filter((r) => r.failed);
+      const failures = results.flatMap((r) => r.failures);
       assert.deepEqual(
         failures.map(
           (f) => `seed ${SEED} path ${f.path}: ${f.error}\nsaved in ${f.file}\nreplay: ${f.replay}`,

@@ -364,6 +364,11 @@ export interface PropertyRun {
   shard?: { index: number; count: number };
   /** Called after each checked case. */
   onCase?: (figures: { excessMs: number; windowMs: number }) => void;
+  /**
+   * With this, a failing case is handed here (its path is its index) and the run goes on to the
+   * other cases; without it the run ends at the first failure, which fast-check reports.
+   */
+  onFailure?: (failure: { path: string; error: Error; plan: Plan }) => void;
 }
 
 /**
@@ -374,10 +379,19 @@ export function checkClosedLoop(run: PropertyRun): fc.RunDetails<[Plan]> {
   let index = 0;
   return fc.check(
     fc.property(planArbitrary, (plan) => {
+      const path = String(index);
       const mine = run.path !== undefined || !run.shard || index % run.shard.count === run.shard.index;
       index += 1;
       if (!mine) return;
-      run.onCase?.(check(plan));
+      if (!run.onFailure) {
+        run.onCase?.(check(plan));
+        return;
+      }
+      try {
+        run.onCase?.(check(plan));
+      } catch (error) {
+        run.onFailure({ path, error: error as Error, plan });
+      }
     }),
     {
       numRuns: run.runs,

@@ -5,8 +5,8 @@
  *
  *   node --import tsx closed-loop-worker.ts <seed> <runs> <index> <count> <counterexample dir>
  *
- * A failure's case is written to `<dir>/closed-loop-<seed>-<path>.json` (the plan, the error and
- * the command that replays it with the short form's environment variables).
+ * Every failing case is written to `<dir>/closed-loop-<seed>-<path>.json` (the plan, the error and
+ * the command that replays it with the short form's environment variables), and the run goes on.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ const dir = process.argv[6] as string;
 const startedMs = Date.now();
 const cpuAtStart = process.cpuUsage();
 let checked = 0;
+const failures: { path: string; error: string; replay: string; file: string }[] = [];
 const details = checkClosedLoop({
   seed,
   runs,
@@ -29,25 +30,21 @@ const details = checkClosedLoop({
         `worker ${index}/${count}: ${checked} sites in ${((Date.now() - startedMs) / 1000).toFixed(0)} s`,
       );
   },
+  // Every failing case is kept, and the run goes on: one run finds them all.
+  onFailure: ({ path, error, plan }) => {
+    checked += 1;
+    const file = join(dir, `closed-loop-${seed}-${path}.json`);
+    const replay = replayCommand(seed, path);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ seed, path, replay, error: error.message, plan }, null, 2)}\n`);
+    failures.push({ path, error: error.message.slice(0, 2000), replay, file });
+  },
 });
-const cpu = process.cpuUsage(cpuAtStart);
-const result: Record<string, unknown> = {
-  index,
-  checked,
-  wallMs: Date.now() - startedMs,
-  cpuMs: (cpu.user + cpu.system) / 1000,
-  failed: details.failed,
-};
 if (details.failed) {
-  const path = details.counterexamplePath ?? '';
-  const file = join(dir, `closed-loop-${seed}-${path}.json`);
-  const error = String((details.errorInstance as Error | undefined)?.message ?? details.errorInstance);
-  const replay = replayCommand(seed, path);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    file,
-    `${JSON.stringify({ seed, path, replay, error, plan: details.counterexample?.[0] }, null, 2)}\n`,
-  );
-  Object.assign(result, { seed, path, replay, file, error: error.slice(0, 2000) });
+  // Not a case that failed (those are above): the run itself did.
+  failures.push({ path: '', error: String(details.errorInstance), replay: '', file: '' });
 }
-console.log(`RESULT ${JSON.stringify(result)}`);
+const cpu = process.cpuUsage(cpuAtStart);
+console.log(
+  `RESULT ${JSON.stringify({ index, checked, wallMs: Date.now() - startedMs, cpuMs: (cpu.user + cpu.system) / 1000, failures })}`,
+);
