@@ -20,6 +20,9 @@ export async function benchCentralSystem(): Promise<CentralSystem> {
   return cs;
 }
 
+/** `[2,"<id>","SetChargingProfile",{"connectorId":<n>,...`: the CALL as the central system writes it. */
+const SET_PROFILE_HEAD = /^\[2,"[^"]*","SetChargingProfile",\{"connectorId":(\d+)/;
+
 /**
  * Calls `listener` with the connector (`CP-1/2`) and the time (performance.now()) each time a
  * SetChargingProfile frame leaves `cs` for a charger.
@@ -31,11 +34,11 @@ export function onProfileFrameOut(
   cs.on(
     'frame',
     ({ chargePointId, direction, frame }: { chargePointId: string; direction: string; frame: string }) => {
-      if (direction !== 'out' || !frame.includes('"SetChargingProfile"')) return;
+      if (direction !== 'out') return;
       const atMs = performance.now();
-      const connectorId = (JSON.parse(frame) as [number, string, string, { connectorId: number }])[3]
-        .connectorId;
-      listener(`${chargePointId}/${connectorId}`, atMs);
+      // Read from the frame's head, not JSON.parse: this runs in the process being measured.
+      const connectorId = SET_PROFILE_HEAD.exec(frame)?.[1];
+      if (connectorId !== undefined) listener(`${chargePointId}/${connectorId}`, atMs);
     },
   );
 }

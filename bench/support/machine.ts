@@ -73,6 +73,14 @@ export function formatKiB(bytes: number): string {
   return `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
+/**
+ * Milliseconds on the machine's monotonic clock (CLOCK_MONOTONIC through process.hrtime): unlike
+ * performance.now(), whose origin is each process's start, comparable between processes.
+ */
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 /** Resolves after `ms` of wall time: benchmarks measure over real windows (tests never sleep). */
 export function wallTime(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

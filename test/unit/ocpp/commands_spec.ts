@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { RPCClient } from 'ocpp-rpc';
 import { CommandRefusedError, executeCommand } from '../../../lib/ocpp/commands';
 import { CommandError } from '../../../lib/ocpp/connection';
 import { answer } from '../../support/charge-point';
@@ -29,6 +30,46 @@ describe('commands to chargers', () => {
         err.code === 'Timeout' &&
         err.message === 'charge point CP-SLOW did not answer GetDiagnostics within 300 ms',
     );
+  });
+
+  it('time each command from when it goes out: one behind a command that times out is sent then and answered', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-BUSY');
+    answer(client, 'GetDiagnostics', () => new Promise(() => undefined));
+    answer(client, 'Reset', () => ({ status: 'Accepted' }));
+    // One call in flight per charger: the Reset waits 300 ms, longer than its own 200 ms.
+    const stuck = cs.call(
+      'CP-BUSY',
+      'GetDiagnostics',
+      { location: 'ftp://example.org/' },
+      { timeoutMs: 300 },
+    );
+    const behind = cs.call('CP-BUSY', 'Reset', { type: 'Soft' }, { timeoutMs: 200 });
+    await assert.rejects(stuck, (err: unknown) => err instanceof CommandError && err.code === 'Timeout');
+    assert.deepEqual(await behind, { status: 'Accepted' });
+  });
+
+  it('hand a command to ocpp-rpc without its per-call timer (it costs more than the call), given up through a signal', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-PLAIN');
+    answer(client, 'Reset', () => ({ status: 'Accepted' }));
+    const handedOver: { callTimeoutMs?: number; signal?: AbortSignal }[] = [];
+    const original = RPCClient.prototype.call;
+    RPCClient.prototype.call = function (this: RPCClient, ...args: Parameters<RPCClient['call']>) {
+      if (args[0] === 'Reset') handedOver.push(args[2] as { callTimeoutMs?: number; signal?: AbortSignal });
+      return original.apply(this, args);
+    } as RPCClient['call'];
+    try {
+      assert.deepEqual(await cs.call('CP-PLAIN', 'Reset', { type: 'Soft' }, { timeoutMs: 5000 }), {
+        status: 'Accepted',
+      });
+    } finally {
+      RPCClient.prototype.call = original;
+    }
+    assert.equal(handedOver.length, 1);
+    assert.equal(handedOver[0]?.callTimeoutMs, 0);
+    assert.ok(handedOver[0]?.signal instanceof AbortSignal);
+    assert.equal(handedOver[0]?.signal?.aborted, false, 'answered in time: nothing aborted');
   });
 
   it('report a CallError with its code, and refusals as CommandRefusedError carrying the answer', async () => {

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { run } from '../support/process';
+import { repoRoot } from '../support/repo';
+
+/**
+ * The closed-loop safety property (test/support/closed-loop-property.ts: every breaker within its
+ * limit except in the documented transients, the excess time bounded) over 10,000 random sites;
+ * `npm test` runs its short form (test/unit/dlm/closed-loop-properties_spec.ts).
+ *
+ * The cases of one seed are shared among worker processes (case i goes to worker i mod workers),
+ * so each case is what the short form generates with the same seed, and a failure names a seed and
+ * a path that the short form replays alone (the failure prints the command). Every failing case is
+ * kept in test-results/ as JSON, and the run goes on to the others.
+ *
+ * The workers run one bundle of the worker, the property and lib/ built by esbuild as tsx builds
+ * them but without keepNames: tsx wraps every function created in a function in a __name() call
+ * (Object.defineProperty), which made a case about a quarter slower. Same source, same checks.
+ *
+ * Found at 10,000 sites and not resolved yet (the property is not loosened for them): the cases in
+ * test/reliability/closed-loop-found/, each with the command that replays it.
+ *
+ * AMPFLOW_CLOSED_LOOP_SEED (default 20261123), AMPFLOW_CLOSED_LOOP_RUNS (10,000) and
+ * AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run other cases.
+ */
+
+const SEED = Number(process.env.AMPFLOW_CLOSED_LOOP_SEED ?? 20261123);
+const RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_RUNS ?? 10_000);
+const WORKERS = Math.max(1, Math.min(Number(process.env.AMPFLOW_CLOSED_LOOP_WORKERS ?? 2), cpus().length));
+/** A case takes about 0.2 s of CPU; the limit is generous for a loaded machine. */
+const TIMEOUT_MS = Math.max(120_000, (RUNS / WORKERS) * 1_000);
+
+interface WorkerResult {
+  index: number;
+  checked: number;
+  wallMs: number;
+  cpuMs: number;
+  failures: { path: string; error: string; replay: string; file: string }[];
+}
+
+describe('LoadManager closed loop over 10,000 random sites (reliability)', function () {
+  this.timeout(TIMEOUT_MS + 60_000);
+
+  let bundleDir: string | undefined;
+  after(() => {
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  });
+
+  it(`keeps every breaker within its limit except in the documented transients (seed ${SEED}, ${RUNS} sites, ${WORKERS} workers)`, async () => {
+    bundleDir = mkdtempSync(join(tmpdir(), 'ampflow-closed-loop-'));
+    const worker = join(bundleDir, 'closed-loop-worker.cjs');
+    await build({
+      entryPoints: [join(__dirname, 'support', 'closed-loop-worker.ts')],
+      outfile: worker,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      sourcemap: 'inline',
+      logLevel: 'warning',
+    });
+    const workers = Array.from({ length: WORKERS }, (_, index) =>
+      run(
+        process.execPath,
+        [
+          '--enable-source-maps',
+          worker,
+          String(SEED),
+          String(RUNS),
+          String(index),
+          String(WORKERS),
+          join(repoRoot, 'test-results'),
+        ],
+        { cwd: repoRoot },
+      ),
+    );
+    try {
+      const results = await Promise.all(
+        workers.map(async (worker) => {
+          const line = await worker.waitForLine(/^RESULT /, TIMEOUT_MS);
+          return JSON.parse(line.slice('RESULT '.length)) as WorkerResult;
+        }),
+      );
+      const failures = results.flatMap((r) => r.failures);
+      assert.deepEqual(
+        failures.map(
+          (f) => `seed ${SEED} path ${f.path}: ${f.error}\nsaved in ${f.file}\nreplay: ${f.replay}`,
+        ),
+        [],
+      );
+      // Every case was checked by exactly one worker.
+      assert.equal(
+        results.reduce((sum, r) => sum + r.checked, 0),
+        RUNS,
+      );
+      const cpuMs = results.reduce((sum, r) => sum + r.cpuMs, 0);
+      console.log(
+        `      ${RUNS} sites: ${(cpuMs / RUNS).toFixed(0)} ms of CPU per site, ${(Math.max(...results.map((r) => r.wallMs)) / 1000).toFixed(0)} s on ${WORKERS} workers`,
+      );
+    } finally {
+      await Promise.all(workers.map((worker) => worker.stop('SIGTERM')));
+    }
+  });
+});
