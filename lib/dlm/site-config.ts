@@ -170,7 +170,11 @@ export interface ControlConfig {
   rampUpAPerS: number;
   /** Set-point resolution (rounded down). */
   stepA: number;
-  /** Changes smaller than this are not sent unless a circuit needs them. */
+  /**
+   * Decreases smaller than this are not sent unless a circuit needs them; an increase smaller than
+   * this waits until it is worth this much for one `minUpdateIntervalMs` (A × s: half of it waits
+   * two intervals), so a small rise that lasts is sent, a flicker is not.
+   */
   minChangeA: number;
   /** A connector started by the load manager keeps charging at least this long, if it fits. */
   minOnMs: number;

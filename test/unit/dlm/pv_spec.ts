@@ -105,6 +105,30 @@ describe('LoadManager PV surplus', () => {
     assert.equal(summary.pv?.surplusW, 2000 - 300 - 100);
   });
 
+  it('sends a small lasting rise once it is worth minChangeA for one interval (A × s), not never', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    // 8000 − 300 (house) − 100 (residual) = 7600 W = 11 A on three phases.
+    assert.equal(h.limit('WB-1/1'), 11);
+    setup.world.pvW = 8000 + 0.4 * 690; // room for 0.4 A more: below minChangeA (1 A)
+    expectLimits(h, 'WB-1/1', [
+      [70_000, 11, '0.4 A × 70 s is less than 1 A × 30 s'],
+      [10_000, 11.4, 'sent once 0.4 A waited 75 s'],
+    ]);
+    // 0.2 A below the car's maximum: sent too, after 150 s.
+    setup.world.pvW = 300 + 100 + 15.8 * 690;
+    h.run(300_000);
+    assert.equal(h.limit('WB-1/1'), 15.8);
+    setup.world.pvW = 12_000;
+    expectLimits(h, 'WB-1/1', [
+      [140_000, 15.8],
+      [20_000, 16, 'the last 0.2 A to the maximum'],
+    ]);
+  });
+
   it('starts only one of two pv cars on a surplus that fits one (no start race)', () => {
     const setup = home([wallbox('WB-1'), wallbox('WB-2')]);
     h = setup.h.start();
