@@ -70,7 +70,14 @@ export function newPreferenceRecord(): PreferenceRecord {
 export interface PvSession {
   pvEnabled: boolean;
   pvEnableSinceMs?: number;
-  pvDisableSinceMs?: number;
+  /**
+   * While enabled: what the car took beyond the surplus at its minimum (W × ms), less what the
+   * surplus gave back above it since; it stops when this reaches its minimum for `disableDelayMs`.
+   */
+  pvShortfallWms?: number;
+  /** The shortfall (W) at the last decision, counted until the next (`pvShortfallAtMs`). */
+  pvShortfallW?: number;
+  pvShortfallAtMs?: number;
 }
 
 export function newPvSession(): PvSession {

@@ -247,9 +247,21 @@ export interface PvConfig {
    * cars would take the surplus first). Default 0.
    */
   batteryMaxChargeW?: number;
+  /**
+   * Above this SoC (and not below `batteryPrioritySocPercent`) the home battery is the buffer of the
+   * pv cars: what it gives while a cloud passes does not count against a charging `pv` car (which
+   * goes down to its minimum, not off), and no `residualPowerW` is kept back (the battery takes
+   * the meter's lag both ways). Never to start a car. Default 100: never (the battery's energy is
+   * the home's, whether it may feed a car is the owner's choice).
+   */
+  batteryBufferSocPercent?: number;
   /** Enough surplus for a car's minimum this long before a `pv` car starts. Default 60 000. */
   enableDelayMs?: number;
-  /** Too little surplus this long before a `pv` car stops. Default 180 000. */
+  /**
+   * A charging `pv` car stops once what it took beyond the surplus at its minimum (the one-phase
+   * minimum if it can still switch) reaches that minimum for this long: with no surplus at all after
+   * this long, as short of half its minimum after twice this long (energy, not time). Default 180 000.
+   */
   disableDelayMs?: number;
   /** 3p → 1p after this long with too little for 3 phases. Default 180 000. */
   phaseSwitchDownDelayMs?: number;

@@ -13,7 +13,15 @@ function home(connectors: ConnectorConfig[], pv: SiteConfig['pv'] = {}) {
     connectors,
     pv,
   });
-  const world = { pvW: 0, houseW: 300, batteryW: 0, batterySoc: 30, carPhases: new Map<string, number>() };
+  const world = {
+    pvW: 0,
+    houseW: 300,
+    batteryW: 0,
+    batterySoc: 30,
+    carPhases: new Map<string, number>(),
+    /** The chargers report what their cars draw (false: the cars follow, their meters are late). */
+    chargersReport: true,
+  };
   h.feed(() => {
     let carsW = 0;
     for (const connector of connectors) {
@@ -24,7 +32,7 @@ function home(connectors: ConnectorConfig[], pv: SiteConfig['pv'] = {}) {
       const phases = setPoint.phases === 1 ? 1 : (world.carPhases.get(key) ?? 3);
       const drawn = setPoint.limitA;
       const currentA = [drawn, phases >= 2 ? drawn : 0, phases >= 3 ? drawn : 0] as PerPhase;
-      h.draw(key, currentA, drawn > 0 ? 'Charging' : 'SuspendedEVSE');
+      if (world.chargersReport) h.draw(key, currentA, drawn > 0 ? 'Charging' : 'SuspendedEVSE');
       carsW += drawn * phases * 230;
     }
     const gridW = world.houseW + carsW + world.batteryW - world.pvW;
@@ -94,7 +102,7 @@ describe('LoadManager PV surplus', () => {
       [120_000, 11],
     ]);
     assert.match(h.setPoint('WB-1/1')?.reason ?? '', /limited: PV surplus/);
-    setup.world.pvW = 2000;
+    setup.world.pvW = 300; // the house's own 300 W: nothing left for the car
     expectLimits(h, 'WB-1/1', [
       [2_000, 6, 'below the minimum it charges on at the minimum for a while'],
       [177_000, 6],
@@ -102,7 +110,32 @@ describe('LoadManager PV surplus', () => {
     ]);
     const summary = h.manager.summary();
     assert.equal(summary.connectors[0]?.pvEnabled, false);
-    assert.equal(summary.pv?.surplusW, 2000 - 300 - 100);
+    assert.equal(summary.pv?.surplusW, 300 - 300 - 100);
+  });
+
+  it('measures the stop in energy: a car short of part of its minimum charges on for longer', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    // 2000 − 300 − 100 = 1600 W of surplus, 2540 W short of 4140 W: 4140 × 180 s / 2540 = 293 s.
+    setup.world.pvW = 2000;
+    expectLimits(h, 'WB-1/1', [
+      [2_000, 6],
+      [288_000, 6, 'a time-based stop would have come after 180 s'],
+      [6_000, 0],
+    ]);
+    // Back to enough, then short again: what it was short before was paid back by the surplus.
+    setup.world.pvW = 8000;
+    h.run(300_000);
+    assert.ok((h.limit('WB-1/1') ?? 0) > 6);
+    setup.world.pvW = 300;
+    expectLimits(h, 'WB-1/1', [
+      [178_000, 6],
+      [4_000, 0, 'nothing left: after the disable delay, as before'],
+    ]);
   });
 
   it('sends a small lasting rise once it is worth minChangeA for one interval (A × s), not never', () => {
@@ -185,6 +218,57 @@ describe('LoadManager PV surplus', () => {
     h.run(120_000);
     assert.equal(h.limit('WB-1/1'), 12.4);
     assert.equal(h.manager.summary().connectors[0]?.phaseSwitches, 2);
+  });
+
+  it('switches a charging car down to one phase rather than stopping it when 1 × 6 A still fits', () => {
+    const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 9000;
+    h.run(400_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 3);
+    setup.world.pvW = 2200; // 1800 W: 6 A on one phase fits, 3 × 6 A does not
+    h.run(400_000);
+    assert.deepEqual([h.setPoint('WB-1/1')?.phases, (h.limit('WB-1/1') ?? 0) >= 6], [1, true]);
+    const sent = h.sentTo('WB-1/1').map((s) => s.limitA);
+    assert.equal(sent.slice(sent.indexOf(6)).indexOf(0), -1, 'never stopped once started');
+  });
+
+  it('counts a raised car at its new set-point until its charger reports (no lower-raise cycle)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    // The charger's own meter falls silent (it reports every few minutes); the grid meter sees the
+    // car follow its raise at once.
+    setup.world.chargersReport = false;
+    setup.world.pvW = 10_000; // 9600 W: 13.9 A
+    h.run(60_000);
+    assert.equal(h.limit('WB-1/1'), 13.9);
+    const sent = h.sentTo('WB-1/1').map((s) => s.limitA);
+    assert.equal(sent[sent.length - 2], 11, 'raised once, not lowered again on its old reading');
+  });
+
+  it('lets a battery above its buffer SoC cover a dip: the car goes to its minimum, not off', () => {
+    const setup = home([wallbox('WB-1')], { batterySource: 'battery', batteryBufferSocPercent: 80 });
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    Object.assign(setup.world, { pvW: 8000, batterySoc: 90 });
+    h.run(240_000);
+    // No residual kept back above the buffer SoC: 8000 − 300 = 7700 W = 11.1 A.
+    assert.equal(h.limit('WB-1/1'), 11.1);
+    assert.equal(h.manager.summary().pv?.batteryBuffer, true);
+    // A cloud: the battery gives what the car takes at its minimum.
+    Object.assign(setup.world, { pvW: 300, batteryW: -4140 });
+    expectLimits(h, 'WB-1/1', [[600_000, 6, 'the battery covers it']]);
+    // Below the buffer SoC the battery is no longer lent: stopped after the disable delay.
+    setup.world.batterySoc = 75;
+    expectLimits(h, 'WB-1/1', [
+      [175_000, 6],
+      [10_000, 0],
+    ]);
   });
 
   it('switches at most the configured number of times per session', () => {
