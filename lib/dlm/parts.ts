@@ -72,9 +72,12 @@ export interface PvSession {
   pvEnableSinceMs?: number;
   /**
    * While enabled: what the car took beyond the surplus at its minimum (W × ms), less what the
-   * surplus gave back above it since; it stops when this reaches its minimum for `disableDelayMs`.
+   * surplus gave back above it since; it stops when this reaches its budget (its minimum, at most
+   * the one-phase minimum, for `disableDelayMs`).
    */
   pvShortfallWms?: number;
+  /** Since when the surplus has been short of the car's minimum without a break (a dip). */
+  pvShortSinceMs?: number;
   /** The shortfall (W) at the last decision, counted until the next (`pvShortfallAtMs`). */
   pvShortfallW?: number;
   pvShortfallAtMs?: number;

@@ -135,10 +135,14 @@ export class PvSurplus {
         session.pvEnableSinceMs = undefined;
       }
     }
-    // The last started give way first. Each counts what it takes beyond the surplus at its
-    // minimum, in energy: a car short of a few watts keeps charging for long, one without any
-    // surplus stops after disableDelayMs, as before; what a home battery above its buffer SoC
-    // gives is no shortfall (it covers a dip, the PV refills it).
+    // The last started give way first. Each counts, in energy, what it takes beyond the surplus
+    // at its minimum; surplus above the minimum gives it back. A dip has a budget of grid energy,
+    // the one-phase minimum for disableDelayMs (the old time-based worst case of a one-phase car,
+    // 69 Wh at 6 A), the same for a three-phase car (which without any surplus so stops after a
+    // third of disableDelayMs: it costs three times as much a second), and lasts at most twice
+    // disableDelayMs: a car short of a few watts rides out a cloud, not an afternoon, and no dip
+    // costs a three-phase car 207 Wh. Without a grid reading (the fail-safe) the car stops after
+    // disableDelayMs, as before. What a home battery above its buffer SoC gives is no shortfall.
     const totalShortW = keepW - available - bufferW;
     let shortW = totalShortW;
     for (const k of [...order].reverse()) {
@@ -153,10 +157,15 @@ export class PvSurplus {
       // A shortfall is the last started's; more than enough for all pays every car's back.
       const mine = totalShortW <= 0 ? totalShortW : Math.max(0, Math.min(shortW, ownMinW));
       shortW -= ownMinW;
+      if (mine > 0) session.pvShortSinceMs ??= now;
+      else session.pvShortSinceMs = undefined;
       session.pvShortfallWms = total;
       session.pvShortfallW = mine;
       session.pvShortfallAtMs = now;
-      if (total >= ownMinW * pv.disableDelayMs - EPS && total > 0) {
+      const budgetWms =
+        (surplusW === undefined ? ownMinW : Math.min(ownMinW, minPowerW(k, 1))) * pv.disableDelayMs;
+      const dipMs = now - (session.pvShortSinceMs ?? now);
+      if ((total >= budgetWms - EPS && total > 0) || dipMs >= 2 * pv.disableDelayMs) {
         session.pvEnabled = false;
         clearShortfall(session);
         view.pausedByManager = true;
@@ -246,4 +255,5 @@ function clearShortfall(session: PvSession): void {
   session.pvShortfallWms = undefined;
   session.pvShortfallW = undefined;
   session.pvShortfallAtMs = undefined;
+  session.pvShortSinceMs = undefined;
 }

@@ -259,8 +259,10 @@ export interface PvConfig {
   enableDelayMs?: number;
   /**
    * A charging `pv` car stops once what it took beyond the surplus at its minimum (the one-phase
-   * minimum if it can still switch) reaches that minimum for this long: with no surplus at all after
-   * this long, as short of half its minimum after twice this long (energy, not time). Default 180 000.
+   * minimum if it can still switch), less what the surplus gave back above it, reaches the
+   * one-phase minimum for this long (a grid-energy budget per dip, 69 Wh at 6 A: a one-phase car
+   * with no surplus at all stops after this long, a three-phase one after a third of it), or once
+   * it was short for twice this long. Without a grid reading: after this long. Default 180 000.
    */
   disableDelayMs?: number;
   /** 3p → 1p after this long with too little for 3 phases. Default 180 000. */

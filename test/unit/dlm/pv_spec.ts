@@ -86,7 +86,7 @@ describe('LoadManager PV surplus', () => {
     return setup.world;
   }
 
-  it('starts a pv car after 1 min of enough surplus for its minimum, follows the surplus, stops 3 min after it is gone', () => {
+  it('starts a pv car after 1 min of enough surplus for its minimum, follows the surplus, stops once a dip spent its grid budget', () => {
     const setup = home([wallbox('WB-1')]);
     h = setup.h.start();
     h.plugIn('WB-1/1');
@@ -103,38 +103,41 @@ describe('LoadManager PV surplus', () => {
     ]);
     assert.match(h.setPoint('WB-1/1')?.reason ?? '', /limited: PV surplus/);
     setup.world.pvW = 300; // the house's own 300 W: nothing left for the car
+    // 4240 W short: the dip's budget, 1 × 6 A × 230 V for 180 s = 69 Wh, is spent after about a minute.
     expectLimits(h, 'WB-1/1', [
       [2_000, 6, 'below the minimum it charges on at the minimum for a while'],
-      [177_000, 6],
-      [3_000, 0],
+      [56_000, 6],
+      [4_000, 0],
     ]);
     const summary = h.manager.summary();
     assert.equal(summary.connectors[0]?.pvEnabled, false);
     assert.equal(summary.pv?.surplusW, 300 - 300 - 100);
   });
 
-  it('measures the stop in energy: a car short of part of its minimum charges on for longer', () => {
+  it('measures the stop in energy, within a grid budget per dip: short of a little it charges on, never for an afternoon', () => {
     const setup = home([wallbox('WB-1')]);
     h = setup.h.start();
     h.plugIn('WB-1/1');
     setup.world.pvW = 8000;
     h.run(240_000);
     assert.equal(h.limit('WB-1/1'), 11);
-    // 2000 − 300 − 100 = 1600 W of surplus, 2540 W short of 4140 W: 4140 × 180 s / 2540 = 293 s.
-    setup.world.pvW = 2000;
+    // 4000 − 300 − 100 = 3600 W of surplus, 540 W short of 4140 W: 69 Wh last 460 s, but a dip
+    // lasts at most twice the disable delay (360 s): 54 Wh from the grid, not 207 Wh.
+    setup.world.pvW = 4000;
     expectLimits(h, 'WB-1/1', [
       [2_000, 6],
-      [288_000, 6, 'a time-based stop would have come after 180 s'],
-      [6_000, 0],
+      [354_000, 6, 'a time-based stop would have come after 180 s'],
+      [8_000, 0, 'no dip lasts longer than twice the disable delay'],
     ]);
-    // Back to enough, then short again: what it was short before was paid back by the surplus.
+    // Back to enough, then short by 2540 W: 69 Wh are spent after 98 s (the energy budget of
+    // the previous try, 4140 W for 180 s, let this dip cost 207 Wh over 293 s).
     setup.world.pvW = 8000;
     h.run(300_000);
     assert.ok((h.limit('WB-1/1') ?? 0) > 6);
-    setup.world.pvW = 300;
+    setup.world.pvW = 2000;
     expectLimits(h, 'WB-1/1', [
-      [178_000, 6],
-      [4_000, 0, 'nothing left: after the disable delay, as before'],
+      [94_000, 6],
+      [8_000, 0, 'the dip spent its 69 Wh'],
     ]);
   });
 
@@ -263,11 +266,11 @@ describe('LoadManager PV surplus', () => {
     // A cloud: the battery gives what the car takes at its minimum.
     Object.assign(setup.world, { pvW: 300, batteryW: -4140 });
     expectLimits(h, 'WB-1/1', [[600_000, 6, 'the battery covers it']]);
-    // Below the buffer SoC the battery is no longer lent: stopped after the disable delay.
+    // Below the buffer SoC the battery is no longer lent: stopped once the dip spent its budget.
     setup.world.batterySoc = 75;
     expectLimits(h, 'WB-1/1', [
-      [175_000, 6],
-      [10_000, 0],
+      [50_000, 6],
+      [12_000, 0],
     ]);
   });
 
