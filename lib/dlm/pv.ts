@@ -113,18 +113,36 @@ export class PvSurplus {
       if (!view.wantsByStatus) {
         session.pvEnabled = false;
         session.pvEnableSinceMs = undefined;
+        clearStart(session);
         clearShortfall(session);
         continue;
       }
       if (session.pvEnabled) continue;
       const switchable = connector.canSwitchPhases && canSwitch(site, connector, runtime);
       const need = minPowerW(k, switchable ? 1 : phasesIfStarted(k));
+      // What the surplus gave beyond the minimum since the last decision (W × ms), less what it
+      // was short. A car that a dip stopped this session starts again only once that is worth its
+      // minimum for enableDelayMs (a reserve that pays for the next dip), twice that after a second
+      // short charge, up to 8× (a car the clouds keep stopping waits for steadier sun); the first
+      // start, or one after a long charge, needs enableDelayMs of enough surplus, as before.
+      const bankedMs = now - (session.pvStartAtMs ?? now);
+      const banked =
+        surplusW === undefined
+          ? 0
+          : Math.max(0, (session.pvStartWms ?? 0) + (session.pvStartW ?? 0) * bankedMs);
+      session.pvStartWms = banked;
+      session.pvStartW = surplusW === undefined ? 0 : left - need;
+      session.pvStartAtMs = now;
+      const stops = session.pvStops ?? 0;
+      const reserveWms = stops > 0 ? need * pv.enableDelayMs * Math.min(8, 2 ** (stops - 1)) : 0;
       if (surplusW !== undefined && left >= need) {
         session.pvEnableSinceMs ??= now;
         left -= need;
-        if (now - session.pvEnableSinceMs >= pv.enableDelayMs) {
+        if (now - session.pvEnableSinceMs >= pv.enableDelayMs && banked >= reserveWms - EPS) {
           session.pvEnabled = true;
+          session.pvEnabledAtMs = now;
           session.pvEnableSinceMs = undefined;
+          clearStart(session);
           clearShortfall(session);
           if (switchable && !session.onePhase && left + need < minPowerW(k, phasesIfStarted(k))) {
             // Not charging yet: switching now interrupts nothing.
@@ -167,6 +185,9 @@ export class PvSurplus {
       const dipMs = now - (session.pvShortSinceMs ?? now);
       if ((total >= budgetWms - EPS && total > 0) || dipMs >= 2 * pv.disableDelayMs) {
         session.pvEnabled = false;
+        // A stop after a long charge (minOffMaxMs, the contactor rule's) starts the count again.
+        const chargedMs = now - (session.pvEnabledAtMs ?? now);
+        session.pvStops = chargedMs >= site.control.minOffMaxMs ? 1 : (session.pvStops ?? 0) + 1;
         clearShortfall(session);
         view.pausedByManager = true;
       }
@@ -256,4 +277,10 @@ function clearShortfall(session: PvSession): void {
   session.pvShortfallW = undefined;
   session.pvShortfallAtMs = undefined;
   session.pvShortSinceMs = undefined;
+}
+
+function clearStart(session: PvSession): void {
+  session.pvStartWms = undefined;
+  session.pvStartW = undefined;
+  session.pvStartAtMs = undefined;
 }

@@ -255,7 +255,12 @@ export interface PvConfig {
    * the home's, whether it may feed a car is the owner's choice).
    */
   batteryBufferSocPercent?: number;
-  /** Enough surplus for a car's minimum this long before a `pv` car starts. Default 60 000. */
+  /**
+   * Enough surplus for a car's minimum this long before a `pv` car starts. A car a dip stopped
+   * this session also needs the surplus beyond its minimum to have been worth its minimum for this
+   * long (energy), twice that after each further stop that followed a charge shorter than
+   * `control.minOffMaxMs`, up to 8×. Default 60 000.
+   */
   enableDelayMs?: number;
   /**
    * A charging `pv` car stops once what it took beyond the surplus at its minimum (the one-phase

@@ -141,6 +141,35 @@ describe('LoadManager PV surplus', () => {
     ]);
   });
 
+  it('restarts a car a dip stopped only once the surplus beyond its minimum paid a reserve (energy, doubling per short charge)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    setup.world.pvW = 300;
+    h.run(70_000);
+    assert.equal(h.limit('WB-1/1'), 0, 'stopped by the dip');
+    // 4740 − 300 − 100 = 4340 W: 200 W beyond the 4140 W minimum. The reserve, 4140 W for 60 s,
+    // takes 1242 s to pay; a time-based start came after 60 s.
+    setup.world.pvW = 4740;
+    expectLimits(h, 'WB-1/1', [
+      [600_000, 0, 'a marginal surplus does not restart a car the clouds just stopped'],
+      [700_000, 6, 'the reserve is paid'],
+    ]);
+    // Stopped again after a short charge: the next restart needs twice the reserve; a large
+    // surplus (4140 W beyond the minimum) pays it in 120 s.
+    setup.world.pvW = 300;
+    h.run(70_000);
+    assert.equal(h.limit('WB-1/1'), 0);
+    setup.world.pvW = 8700;
+    expectLimits(h, 'WB-1/1', [
+      [100_000, 0, 'twice the reserve after a second short charge'],
+      [40_000, 6],
+    ]);
+  });
+
   it('sends a small lasting rise once it is worth minChangeA for one interval (A × s), not never', () => {
     const setup = home([wallbox('WB-1')]);
     h = setup.h.start();
