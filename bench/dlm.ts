@@ -5,7 +5,7 @@
  * simulated PV day: how much of the PV surplus went into the cars against the best possible, grid
  * import in pv mode, starts/stops and phase switches.
  *
- *   npm run bench:dlm -- [--sizes 100,200,500,1000,2000,5000] [--runs 5]
+ *   npm run bench:dlm -- [--sizes 100,200,500,1000,2000,5000] [--runs 5] [--pvOnly 1]
  *
  * Not part of npm test.
  */
@@ -15,12 +15,17 @@ import { allocate } from '../lib/dlm/allocate';
 import { LoadManager } from '../lib/dlm/load-manager';
 import { silentLogger } from '../lib/log';
 import { seededRandom } from '../lib/sim/fleet';
-import { pvHome, runScenario } from '../lib/sim/site-scenarios';
+import { PV_LOSS_CAUSES, type PvLossCause } from '../lib/sim/pv-losses';
+import { type HomeOptions, pvHome, runScenario } from '../lib/sim/site-scenarios';
 import { bigSite, randomProblem } from './support/dlm-sites';
 import { machineLine, median, percentile } from './support/machine';
 import { benchOptions } from './support/options';
 
-const { sizes: SIZES, runs: ROUNDS } = benchOptions({ sizes: [100, 200, 500, 1000, 2000, 5000], runs: 5 });
+const {
+  sizes: SIZES,
+  runs: ROUNDS,
+  pvOnly: PV_ONLY,
+} = benchOptions({ sizes: [100, 200, 500, 1000, 2000, 5000], runs: 5, pvOnly: 0 });
 /** Problems per round: about the same total time for every size. */
 const perRound = (connectors: number) => Math.max(10, Math.round(200_000 / Math.max(connectors, 1000)));
 
@@ -132,8 +137,13 @@ function burstBench(connectorCount: number, coalesceInputs: boolean): { ms: numb
 function main(): void {
   console.log('ampflow load manager benchmark');
   console.log(machineLine());
-  console.log(`command: npm run bench:dlm -- --sizes ${SIZES.join(',')} --runs ${ROUNDS}\n`);
-
+  console.log(
+    `command: npm run bench:dlm -- ${PV_ONLY ? '--pvOnly 1' : `--sizes ${SIZES.join(',')} --runs ${ROUNDS}`}\n`,
+  );
+  if (PV_ONLY) {
+    pvDays();
+    return;
+  }
   allocatorBench(1000); // warm-up
   const medians: { size: number; allocate: number; update: number }[] = [];
   for (const size of SIZES) {
@@ -167,33 +177,62 @@ function main(): void {
   }
   console.log('');
 
-  for (const [label, phaseSwitching] of [
-    ['with 1p/3p switching', true],
-    ['without 1p/3p switching', false],
-  ] as const) {
+  pvDays();
+}
+
+/** The simulated PV days: figures next to their targets, and where the rest of the surplus went. */
+function pvDays(): void {
+  const runs: [string, HomeOptions][] = [
+    ['sunny then cloudy, with 1p/3p switching', {}],
+    [
+      'sunny then cloudy, with 1p/3p switching, battery buffer above 80 % SoC',
+      { batteryBufferSocPercent: 80 },
+    ],
+    ['sunny then cloudy, without 1p/3p switching', { phaseSwitching: false }],
+    ['fast-moving clouds, with 1p/3p switching', { clouds: 'fast' }],
+    [
+      'fast-moving clouds, with 1p/3p switching, battery buffer above 80 % SoC',
+      { clouds: 'fast', batteryBufferSocPercent: 80 },
+    ],
+  ];
+  const kWh = (wh: number) => `${(wh / 1000).toFixed(1)} kWh`;
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  for (const [label, options] of runs) {
     const started = performance.now();
-    const result = runScenario(pvHome({ phaseSwitching }));
+    const result = runScenario(pvHome(options));
     const pv = result.pv;
     if (!pv) continue;
-    const kWh = (wh: number) => `${(wh / 1000).toFixed(1)} kWh`;
-    console.log(
-      `PV day (${label}; ${result.scenario}), simulated in ${((performance.now() - started) / 1000).toFixed(1)} s:`,
-    );
+    console.log(`PV day (${label}), simulated in ${((performance.now() - started) / 1000).toFixed(1)} s:`);
     console.log(
       `  PV produced ${kWh(pv.pvProducedWh)}, surplus after house and battery priority ${kWh(pv.surplusWh)}`,
     );
     console.log(
-      `  PV surplus into cars: ${kWh(pv.carsFromPvWh)} of ${kWh(pv.bestPossibleWh)} possible = ${(pv.share * 100).toFixed(1)} %`,
+      `  PV surplus into cars: ${kWh(pv.carsFromPvWh)} of ${kWh(pv.bestPossibleWh)} possible = ${(pv.share * 100).toFixed(1)} % (target >= 95 %: ${mark(pv.share >= 0.95)})`,
     );
+    const importShare = pv.gridImportDuringPvWh / Math.max(1, pv.pvModeCarsWh);
     console.log(
-      `  grid import while pv-mode cars charged: ${pv.gridImportDuringPvWh.toFixed(0)} Wh (${((pv.gridImportDuringPvWh / Math.max(1, pv.pvModeCarsWh)) * 100).toFixed(2)} % of the ${kWh(pv.pvModeCarsWh)} they took); all-day grid import ${kWh(pv.gridImportWh)}, export ${kWh(pv.gridExportWh)}`,
+      `  grid import while pv-mode cars charged: ${pv.gridImportDuringPvWh.toFixed(0)} Wh = ${(importShare * 100).toFixed(2)} % of the ${kWh(pv.pvModeCarsWh)} they took (target <= 1 %: ${mark(importShare <= 0.01)}); all-day grid import ${kWh(pv.gridImportWh)}, export ${kWh(pv.gridExportWh)}; battery at the end ${(pv.batteryEndSocPercent ?? 0).toFixed(0)} %`,
     );
     for (const key of Object.keys(result.starts)) {
+      const starts = result.starts[key] ?? 0;
+      const switches = result.phaseSwitches[key] ?? 0;
       console.log(
-        `  ${key}: ${kWh(result.energyWh[key] ?? 0)}, ${result.starts[key]} starts / ${result.stops[key]} stops, ${result.phaseSwitches[key]} phase switches`,
+        `  ${key}: ${kWh(result.energyWh[key] ?? 0)}, ${starts} starts / ${result.stops[key]} stops (target <= 2: ${mark(starts <= 2)}), ${switches} phase switches with the car plugged in (target <= 2: ${mark(switches <= 2)})`,
       );
     }
-    console.log(`  breaker excursions: ${result.overloads.length}\n`);
+    console.log(
+      `  breaker excursions: ${result.overloads.length} (target 0: ${mark(result.overloads.length === 0)})`,
+    );
+    const lost = pv.bestPossibleWh - pv.carsFromPvWh;
+    console.log(
+      `  where the other ${kWh(lost)} (${((lost / Math.max(1, pv.bestPossibleWh)) * 100).toFixed(1)} %) went:`,
+    );
+    for (const [cause, wh] of Object.entries(pv.lossWh).sort((a, b) => b[1] - a[1])) {
+      if (wh < 0.5) continue;
+      const share = ((wh / Math.max(1, pv.bestPossibleWh)) * 100).toFixed(2);
+      console.log(`    ${share.padStart(5)} %  ${PV_LOSS_CAUSES[cause as PvLossCause]}`);
+    }
+    console.log('');
   }
 }
 

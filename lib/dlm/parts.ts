@@ -70,7 +70,27 @@ export function newPreferenceRecord(): PreferenceRecord {
 export interface PvSession {
   pvEnabled: boolean;
   pvEnableSinceMs?: number;
-  pvDisableSinceMs?: number;
+  /**
+   * While enabled: what the car took beyond the surplus at its minimum (W × ms), less what the
+   * surplus gave back above it since; it stops when this reaches its budget (its minimum, at most
+   * the one-phase minimum, for `disableDelayMs`).
+   */
+  pvShortfallWms?: number;
+  /** Since when the surplus has been short of the car's minimum without a break (a dip). */
+  pvShortSinceMs?: number;
+  /**
+   * While waiting to start: what the surplus gave beyond the car's minimum (W × ms), less what it
+   * was short of it; the surplus beyond the minimum at the last decision, and when.
+   */
+  pvStartWms?: number;
+  pvStartW?: number;
+  pvStartAtMs?: number;
+  /** Pv stops this session (each doubles the start's energy, up to 8×). */
+  pvStops?: number;
+  pvEnabledAtMs?: number;
+  /** The shortfall (W) at the last decision, counted until the next (`pvShortfallAtMs`). */
+  pvShortfallW?: number;
+  pvShortfallAtMs?: number;
 }
 
 export function newPvSession(): PvSession {

@@ -241,7 +241,10 @@ function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): number 
 /**
  * The ramp: from the last sent value when the increase became possible (or at the last change, if
  * later), so a quiet period does not allow a jump. At most one increase per interval, and a partial
- * step only once the interval since the ramp started has passed. Returns the set-point to send.
+ * step only once the interval since the ramp started has passed. An increase smaller than
+ * `minChangeA` waits until what it would have added is worth one of `minChangeA` for one interval
+ * (A × s: a quarter of it waits four intervals), so a small rise that lasts (a PV car under a
+ * rising sun, 15.8 A of 16) is not held for ever. Returns the set-point to send.
  */
 function rampedIncrease(
   control: ControlConfig,
@@ -255,10 +258,15 @@ function rampedIncrease(
   const elapsedMs = now - Math.max(changedAt, runtime.increaseSinceMs);
   const ramped = floorStep(last + (control.rampUpAPerS * elapsedMs) / 1000, control.stepA);
   const next = Math.min(target, ramped);
+  const possibleMs = now - runtime.increaseSinceMs;
+  const small =
+    next - last < control.minChangeA - EPS &&
+    (next - last) * possibleMs < control.minChangeA * control.minUpdateIntervalMs - EPS;
   if (
     now - changedAt < control.minUpdateIntervalMs ||
     (ramped < target && elapsedMs < control.minUpdateIntervalMs) ||
-    next - last < control.minChangeA - EPS
+    small ||
+    next <= last
   ) {
     return last;
   }

@@ -1,18 +1,20 @@
 /**
  * PV surplus stage: the surplus (grid export plus what the pv cars draw, minus the residual, with
- * the battery's share), and which pv-mode connectors may charge from it, enabled and disabled one
- * at a time in keep order, each after its own delay (the hysteresis that keeps two cars from both
- * starting on a surplus that fits one). It owns the PV settings a command changed, the PV state
- * the summary shows, and the PV part of the session record.
+ * the battery's share), and which pv-mode connectors may charge from it, enabled one at a time in
+ * keep order after the enable delay (so that two cars do not both start on a surplus that fits
+ * one), disabled last-started first once what each took beyond the surplus reaches its minimum
+ * for the disable delay (energy, not time; a home battery above its buffer SoC covers dips). It
+ * owns the PV settings a command changed, the PV state the summary shows, and the PV part of the
+ * session record.
  */
-import { IEC_61851_MINIMUM_A } from '../electrical';
+import { ACTIVE_PHASE_A, IEC_61851_MINIMUM_A } from '../electrical';
 import type { Logger } from '../log';
 import type { DlmCommand } from './commands';
 import { commandNumber } from './inputs';
 import type { Measurements } from './measurements';
-import type { ConnectorView } from './parts';
+import type { ConnectorRuntime, ConnectorView, PvSession } from './parts';
 import { canSwitch, switchPhases } from './phase-switching';
-import { EPS, sum } from './phases';
+import { EPS, sum, type Triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import type { Site } from './site-model';
 import type { PvSummary } from './summary';
@@ -65,7 +67,7 @@ export class PvSurplus {
       this.current = undefined;
       return { budgetW: Number.POSITIVE_INFINITY };
     }
-    const surplusW = this.surplus(context, now);
+    const { surplusW, bufferW } = this.surplus(context, now);
 
     // Enable and disable pv-mode connectors one at a time, in keep order, so that two cars do not
     // both start on a surplus that fits one (and then both stop).
@@ -78,15 +80,27 @@ export class PvSurplus {
       if (!view || !connector) return 3;
       return view.phasesOut === 1 ? 1 : view.gridPhases.length;
     };
+    // What a charging car needs to keep charging: a car that can still be switched to one phase
+    // needs only the one-phase minimum (the phase-switching stage switches it down rather than
+    // the car being stopped).
+    const phasesToKeep = (k: number) => {
+      const connector = site.connectors[k];
+      const runtime = runtimes.at(k);
+      return connector?.canSwitchPhases && runtime && canSwitch(site, connector, runtime)
+        ? 1
+        : phasesIfStarted(k);
+    };
     const available = surplusW ?? 0;
     // What the charging pv/minpv cars need at their minimum (a car in SuspendedEV needs nothing).
     let committedW = 0;
+    let keepW = 0;
     for (const k of order) {
       const view = views[k];
       const runtime = runtimes.at(k);
       if (!view || !runtime || !view.wantsByStatus || !view.countsForPv) continue;
       if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled)) {
         committedW += minPowerW(k, phasesIfStarted(k));
+        keepW += view.mode === 'pv' ? minPowerW(k, phasesToKeep(k)) : minPowerW(k, phasesIfStarted(k));
       }
     }
     let left = available - committedW;
@@ -99,19 +113,37 @@ export class PvSurplus {
       if (!view.wantsByStatus) {
         session.pvEnabled = false;
         session.pvEnableSinceMs = undefined;
-        session.pvDisableSinceMs = undefined;
+        clearStart(session);
+        clearShortfall(session);
         continue;
       }
       if (session.pvEnabled) continue;
       const switchable = connector.canSwitchPhases && canSwitch(site, connector, runtime);
       const need = minPowerW(k, switchable ? 1 : phasesIfStarted(k));
+      // What the surplus gave beyond the minimum since the last decision (W × ms), less what it
+      // was short. A car that a dip stopped this session starts again only once that is worth its
+      // minimum for enableDelayMs (a reserve that pays for the next dip), twice that after a second
+      // short charge, up to 8× (a car the clouds keep stopping waits for steadier sun); the first
+      // start, or one after a long charge, needs enableDelayMs of enough surplus, as before.
+      const bankedMs = now - (session.pvStartAtMs ?? now);
+      const banked =
+        surplusW === undefined
+          ? 0
+          : Math.max(0, (session.pvStartWms ?? 0) + (session.pvStartW ?? 0) * bankedMs);
+      session.pvStartWms = banked;
+      session.pvStartW = surplusW === undefined ? 0 : left - need;
+      session.pvStartAtMs = now;
+      const stops = session.pvStops ?? 0;
+      const reserveWms = stops > 0 ? need * pv.enableDelayMs * Math.min(8, 2 ** (stops - 1)) : 0;
       if (surplusW !== undefined && left >= need) {
         session.pvEnableSinceMs ??= now;
         left -= need;
-        if (now - session.pvEnableSinceMs >= pv.enableDelayMs) {
+        if (now - session.pvEnableSinceMs >= pv.enableDelayMs && banked >= reserveWms - EPS) {
           session.pvEnabled = true;
+          session.pvEnabledAtMs = now;
           session.pvEnableSinceMs = undefined;
-          session.pvDisableSinceMs = undefined;
+          clearStart(session);
+          clearShortfall(session);
           if (switchable && !session.onePhase && left + need < minPowerW(k, phasesIfStarted(k))) {
             // Not charging yet: switching now interrupts nothing.
             switchPhases(site, context.logger, connector, runtime, true, now);
@@ -121,29 +153,53 @@ export class PvSurplus {
         session.pvEnableSinceMs = undefined;
       }
     }
-    let deficit = committedW - available;
+    // The last started give way first. Each counts, in energy, what it takes beyond the surplus
+    // at its minimum; surplus above the minimum gives it back. A dip has a budget of grid energy,
+    // the one-phase minimum for disableDelayMs (the old time-based worst case of a one-phase car,
+    // 69 Wh at 6 A), the same for a three-phase car (which without any surplus so stops after a
+    // third of disableDelayMs: it costs three times as much a second), and lasts at most twice
+    // disableDelayMs: a car short of a few watts rides out a cloud, not an afternoon, and no dip
+    // costs a three-phase car 207 Wh. Without a grid reading (the fail-safe) the car stops after
+    // disableDelayMs, as before. What a home battery above its buffer SoC gives is no shortfall.
+    const totalShortW = keepW - available - bufferW;
+    let shortW = totalShortW;
     for (const k of [...order].reverse()) {
       const view = views[k];
       const runtime = runtimes.at(k);
       if (!view || !runtime || view.mode !== 'pv' || !runtime.session.pvEnabled) continue;
       const session = runtime.session;
-      if (deficit > EPS) {
-        session.pvDisableSinceMs ??= now;
-        deficit -= minPowerW(k, phasesIfStarted(k));
-        if (now - session.pvDisableSinceMs >= pv.disableDelayMs) {
-          session.pvEnabled = false;
-          session.pvDisableSinceMs = undefined;
-          view.pausedByManager = true;
-        }
-      } else {
-        session.pvDisableSinceMs = undefined;
+      const ownMinW = minPowerW(k, phasesToKeep(k));
+      // The shortfall seen at the last decision lasted until now.
+      const sinceMs = now - (session.pvShortfallAtMs ?? now);
+      const total = Math.max(0, (session.pvShortfallWms ?? 0) + (session.pvShortfallW ?? 0) * sinceMs);
+      // A shortfall is the last started's; more than enough for all pays every car's back.
+      const mine = totalShortW <= 0 ? totalShortW : Math.max(0, Math.min(shortW, ownMinW));
+      shortW -= ownMinW;
+      if (mine > 0) session.pvShortSinceMs ??= now;
+      else session.pvShortSinceMs = undefined;
+      session.pvShortfallWms = total;
+      session.pvShortfallW = mine;
+      session.pvShortfallAtMs = now;
+      const budgetWms =
+        (surplusW === undefined ? ownMinW : Math.min(ownMinW, minPowerW(k, 1))) * pv.disableDelayMs;
+      const dipMs = now - (session.pvShortSinceMs ?? now);
+      if ((total >= budgetWms - EPS && total > 0) || dipMs >= 2 * pv.disableDelayMs) {
+        session.pvEnabled = false;
+        // A stop after a long charge (minOffMaxMs, the contactor rule's) starts the count again.
+        const chargedMs = now - (session.pvEnabledAtMs ?? now);
+        session.pvStops = chargedMs >= site.control.minOffMaxMs ? 1 : (session.pvStops ?? 0) + 1;
+        clearShortfall(session);
+        view.pausedByManager = true;
       }
     }
     return { budgetW: surplusW === undefined ? 0 : Math.max(0, surplusW) };
   }
 
-  /** The surplus now, W (undefined without a fresh grid meter reading); keeps the PV state. */
-  private surplus(context: PvContext, now: number): number | undefined {
+  /**
+   * The surplus now, W (undefined without a fresh grid meter reading), and what a home battery
+   * above its buffer SoC gives now (W, discharging); keeps the PV state.
+   */
+  private surplus(context: PvContext, now: number): { surplusW: number | undefined; bufferW: number } {
     const { site, views, measurements } = context;
     const { pv } = site;
     const residualPowerW = this.overrides.residualPowerW ?? pv.residualPowerW;
@@ -160,19 +216,26 @@ export class PvSurplus {
       now - battery.atMs <= (site.circuits[pv.gridCircuitIndex ?? -1]?.meter?.staleAfterMs ?? 30_000);
     const batteryW = batteryFresh ? battery?.powerW : undefined;
     const batterySoc = batteryFresh ? battery?.socPercent : undefined;
+    const batteryFirst = batterySoc !== undefined && batterySoc < prioritySoc;
+    // Above its buffer SoC (and not first) the battery evens out what the meter's lag and short
+    // dips leave: no residual margin is kept back, and what it gives to cover a dip is no shortfall.
+    const buffering =
+      batteryW !== undefined &&
+      batterySoc !== undefined &&
+      !batteryFirst &&
+      batterySoc > pv.batteryBufferSocPercent;
     let chargersPowerW = 0;
-    views.forEach((view) => {
+    views.forEach((view, k) => {
       if ((view.mode === 'pv' || view.mode === 'minpv') && view.drawGridA) {
-        chargersPowerW += sum(view.drawGridA) * site.voltageV;
+        chargersPowerW += pvCarDrawW(site, view.drawGridA, context.runtimes.at(k));
       }
     });
     let surplusW: number | undefined;
     if (gridPowerW !== undefined) {
-      surplusW = -gridPowerW + chargersPowerW - residualPowerW;
+      surplusW = -gridPowerW + chargersPowerW - (buffering ? 0 : residualPowerW);
       if (batteryW !== undefined) {
         // Discharging is never surplus; charging is, unless the battery has priority below its SoC,
         // in which case also what it could take on top is kept back for it.
-        const batteryFirst = batterySoc !== undefined && batterySoc < prioritySoc;
         if (batteryW < 0) surplusW += batteryW;
         else if (!batteryFirst) surplusW += batteryW;
         if (batteryFirst) surplusW -= Math.max(0, pv.batteryMaxChargeW - Math.max(0, batteryW));
@@ -184,7 +247,40 @@ export class PvSurplus {
       batterySocPercent: batterySoc,
       surplusW: surplusW === undefined ? undefined : Math.round(surplusW),
       chargersPowerW: Math.round(chargersPowerW),
+      ...(buffering ? { batteryBuffer: true } : {}),
     };
-    return surplusW;
+    return { surplusW, bufferW: buffering && surplusW !== undefined ? Math.max(0, -(batteryW ?? 0)) : 0 };
   }
+}
+
+/**
+ * What a pv car counts as drawing in the surplus, W: what its charger measured, or, when it was
+ * raised after that measurement and has not reported since, its new set-point on the phases it
+ * draws on. The grid meter sees a raise a charger's own meter reports only up to a meter interval
+ * later: taking the old draw with the new grid reading made the surplus look smaller by the raise,
+ * so the car was lowered again at once and raised 30 s later, over and over.
+ */
+function pvCarDrawW(site: Site, drawGridA: Triple, runtime: ConnectorRuntime | undefined): number {
+  const measuredW = sum(drawGridA) * site.voltageV;
+  const sent = runtime?.sent?.limitA ?? 0;
+  const measuredAt = runtime?.draw?.atMs;
+  const changedAt = runtime?.lastChangeAtMs;
+  if (!runtime || measuredAt === undefined || changedAt === undefined || measuredAt >= changedAt)
+    return measuredW;
+  if (!(sent > (runtime.previousSent?.limitA ?? 0))) return measuredW;
+  const drawing = drawGridA.filter((a) => a > ACTIVE_PHASE_A).length;
+  return Math.max(measuredW, sent * drawing * site.voltageV);
+}
+
+function clearShortfall(session: PvSession): void {
+  session.pvShortfallWms = undefined;
+  session.pvShortfallW = undefined;
+  session.pvShortfallAtMs = undefined;
+  session.pvShortSinceMs = undefined;
+}
+
+function clearStart(session: PvSession): void {
+  session.pvStartWms = undefined;
+  session.pvStartW = undefined;
+  session.pvStartAtMs = undefined;
 }

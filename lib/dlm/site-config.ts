@@ -170,7 +170,11 @@ export interface ControlConfig {
   rampUpAPerS: number;
   /** Set-point resolution (rounded down). */
   stepA: number;
-  /** Changes smaller than this are not sent unless a circuit needs them. */
+  /**
+   * Decreases smaller than this are not sent unless a circuit needs them; an increase smaller than
+   * this waits until it is worth this much for one `minUpdateIntervalMs` (A × s: half of it waits
+   * two intervals), so a small rise that lasts is sent, a flicker is not.
+   */
   minChangeA: number;
   /** A connector started by the load manager keeps charging at least this long, if it fits. */
   minOnMs: number;
@@ -243,9 +247,28 @@ export interface PvConfig {
    * cars would take the surplus first). Default 0.
    */
   batteryMaxChargeW?: number;
-  /** Enough surplus for a car's minimum this long before a `pv` car starts. Default 60 000. */
+  /**
+   * Above this SoC (and not below `batteryPrioritySocPercent`) the home battery is the buffer of the
+   * pv cars: what it gives while a cloud passes does not count against a charging `pv` car (which
+   * goes down to its minimum, not off), and no `residualPowerW` is kept back (the battery takes
+   * the meter's lag both ways). Never to start a car. Default 100: never (the battery's energy is
+   * the home's, whether it may feed a car is the owner's choice).
+   */
+  batteryBufferSocPercent?: number;
+  /**
+   * Enough surplus for a car's minimum this long before a `pv` car starts. A car a dip stopped
+   * this session also needs the surplus beyond its minimum to have been worth its minimum for this
+   * long (energy), twice that after each further stop that followed a charge shorter than
+   * `control.minOffMaxMs`, up to 8×. Default 60 000.
+   */
   enableDelayMs?: number;
-  /** Too little surplus this long before a `pv` car stops. Default 180 000. */
+  /**
+   * A charging `pv` car stops once what it took beyond the surplus at its minimum (the one-phase
+   * minimum if it can still switch), less what the surplus gave back above it, reaches the
+   * one-phase minimum for this long (a grid-energy budget per dip, 69 Wh at 6 A: a one-phase car
+   * with no surplus at all stops after this long, a three-phase one after a third of it), or once
+   * it was short for twice this long. Without a grid reading: after this long. Default 180 000.
+   */
   disableDelayMs?: number;
   /** 3p → 1p after this long with too little for 3 phases. Default 180 000. */
   phaseSwitchDownDelayMs?: number;

@@ -63,6 +63,7 @@ export interface PvSettings {
   batterySource: string | undefined;
   batteryPrioritySocPercent: number;
   batteryMaxChargeW: number;
+  batteryBufferSocPercent: number;
   enableDelayMs: number;
   disableDelayMs: number;
   phaseSwitchDownDelayMs: number;

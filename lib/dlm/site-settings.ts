@@ -37,6 +37,7 @@ export function pvSettings(
     batterySource,
     batteryPrioritySocPercent: number('batteryPrioritySocPercent', 0, { min: 0, max: 100 }),
     batteryMaxChargeW: number('batteryMaxChargeW', 0, { min: 0 }),
+    batteryBufferSocPercent: number('batteryBufferSocPercent', 100, { min: 0, max: 100 }),
     enableDelayMs: number('enableDelayMs', 60_000, { min: 0 }),
     disableDelayMs: number('disableDelayMs', 180_000, { min: 0 }),
     phaseSwitchDownDelayMs: number('phaseSwitchDownDelayMs', 180_000, { min: 0 }),

@@ -92,6 +92,8 @@ export interface PvSummary {
   surplusW?: number;
   /** What the pv/minpv connectors draw now, W. */
   chargersPowerW: number;
+  /** The home battery is above its buffer SoC: it covers short dips of the pv cars' minimum. */
+  batteryBuffer?: boolean;
 }
 
 export interface SiteSummary {

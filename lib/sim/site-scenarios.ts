@@ -12,6 +12,7 @@ import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import type { EvOptions } from './ev';
 import { seededRandom } from './fleet';
+import { PV_LOSS_CAUSES, type PvLossCause, pvLossCause } from './pv-losses';
 import {
   type ClosedLoopResult,
   type LoadProfile,
@@ -75,6 +76,8 @@ export interface PvFigures {
   gridImportWh: number;
   gridExportWh: number;
   batteryEndSocPercent?: number;
+  /** bestPossibleWh − carsFromPvWh by cause (`PV_LOSS_CAUSES`), Wh. */
+  lossWh: Record<PvLossCause, number>;
 }
 
 export interface RunOptions {
@@ -121,8 +124,13 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         pvModeCarsWh: 0,
         gridImportWh: 0,
         gridExportWh: 0,
+        lossWh: Object.fromEntries(Object.keys(PV_LOSS_CAUSES).map((cause) => [cause, 0])) as Record<
+          PvLossCause,
+          number
+        >,
       }
     : undefined;
+  const maxA = (key: string) => manager.site.connectors.find((c) => c.key === key)?.maxA ?? 32;
   const prioritySoc = manager.site.pv.batteryPrioritySocPercent;
   const samples: ScenarioResult['samples'] = [];
   const sampleEveryMs = options.sampleEveryMs ?? 0;
@@ -155,6 +163,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         figures.surplusWh += surplusW * hours;
         figures.bestPossibleWh += Math.min(surplusW, acceptW) * hours;
         figures.carsFromPvWh += Math.min(surplusW, carsW) * hours;
+        const lostW = Math.min(surplusW, acceptW) - Math.min(surplusW, carsW);
+        if (lostW > 0) figures.lossWh[pvLossCause(pvStats, manager.setPoints(), maxA)] += lostW * hours;
         figures.pvModeCarsWh += pvModeW * hours;
         figures.gridImportDuringPvWh += Math.min(Math.max(0, gridW), pvModeW) * hours;
         figures.gridImportWh += Math.max(0, gridW) * hours;
@@ -377,20 +387,29 @@ export interface HomeOptions {
   /** Let the load manager switch WB-1 between 1 and 3 phases. Default true. */
   phaseSwitching?: boolean;
   seed?: number;
+  /**
+   * `afternoon` (default): sunny until 13:00, then clouds that change every 1-5 minutes;
+   * `fast`: fast-moving clouds all day, the irradiance stepping every 30-120 s.
+   */
+  clouds?: 'afternoon' | 'fast';
+  /** The home's pv.batteryBufferSocPercent (default: the load manager's, off). */
+  batteryBufferSocPercent?: number;
 }
 
 export function pvHome(options: HomeOptions = {}): Scenario {
-  const random = seededRandom(options.seed ?? 10);
-  // Clouds after 13:00: a cover factor that changes every 1-5 minutes.
+  const fast = options.clouds === 'fast';
+  const random = seededRandom(options.seed ?? (fast ? 11 : 10));
+  // A cover factor that steps: after 13:00 every 1-5 minutes, or all day every 30-120 s.
   const clouds: { fromMs: number; factor: number }[] = [];
-  for (let at = 13 * HOUR_MS; at < 22 * HOUR_MS; ) {
-    clouds.push({ fromMs: at, factor: 0.15 + random() * 0.75 });
-    at += (1 + Math.floor(random() * 5)) * MINUTE_MS;
+  for (let at = fast ? 5 * HOUR_MS : 13 * HOUR_MS; at < 22 * HOUR_MS; ) {
+    clouds.push({ fromMs: at, factor: fast ? 0.1 + random() * 0.9 : 0.15 + random() * 0.75 });
+    at += fast ? Math.round((30 + random() * 90) * 1000) : (1 + Math.floor(random() * 5)) * MINUTE_MS;
   }
+  const cloudsFromMs = clouds[0]?.fromMs ?? Number.POSITIVE_INFINITY;
   const profile = (atMs: number) => {
     const hour = atMs / HOUR_MS;
     const clear = hour < 5.5 || hour > 21 ? 0 : Math.sin(((hour - 5.5) / 15.5) * Math.PI) ** 1.3;
-    if (atMs < 13 * HOUR_MS) return clear;
+    if (atMs < cloudsFromMs) return clear;
     let factor = 1;
     for (const cloud of clouds) if (cloud.fromMs <= atMs) factor = cloud.factor;
     return clear * factor;
@@ -405,7 +424,7 @@ export function pvHome(options: HomeOptions = {}): Scenario {
     return w.map((watts) => watts / NOMINAL_VOLTAGE_V) as Triple;
   };
   return {
-    name: 'Home: 10 kWp PV, 5 kWh battery, two cars, sunny then cloudy',
+    name: `Home: 10 kWp PV, 5 kWh battery, two cars, ${fast ? 'fast-moving clouds all day' : 'sunny then cloudy'}`,
     site: {
       circuits: [
         {
@@ -426,7 +445,14 @@ export function pvHome(options: HomeOptions = {}): Scenario {
         },
         { chargePointId: 'WB-2', circuit: 'home', maxA: 32, mode: 'minpv', phaseRotation: 'STR' },
       ],
-      pv: { batterySource: 'battery', batteryPrioritySocPercent: 50, batteryMaxChargeW: 2500 },
+      pv: {
+        batterySource: 'battery',
+        batteryPrioritySocPercent: 50,
+        batteryMaxChargeW: 2500,
+        ...(options.batteryBufferSocPercent === undefined
+          ? {}
+          : { batteryBufferSocPercent: options.batteryBufferSocPercent }),
+      },
     },
     startOfDayMs: 5 * HOUR_MS,
     durationMs: 16.5 * HOUR_MS,

@@ -242,7 +242,9 @@ export class SiteSimulator {
         next.limitA > 0 ? Math.min(connector.maxA, next.limitA + charger.options.overOfferA) : 0;
       if (next.phases !== charger.phases) {
         charger.phases = next.phases;
-        charger.phaseSwitches += 1;
+        // Switching with no car plugged in touches no session (a charger set back to three phases
+        // after the car left).
+        if (charger.car) charger.phaseSwitches += 1;
       }
     }
     if (charger.options.rogue) charger.offeredA = connector.maxA;

@@ -13,7 +13,15 @@ function home(connectors: ConnectorConfig[], pv: SiteConfig['pv'] = {}) {
     connectors,
     pv,
   });
-  const world = { pvW: 0, houseW: 300, batteryW: 0, batterySoc: 30, carPhases: new Map<string, number>() };
+  const world = {
+    pvW: 0,
+    houseW: 300,
+    batteryW: 0,
+    batterySoc: 30,
+    carPhases: new Map<string, number>(),
+    /** The chargers report what their cars draw (false: the cars follow, their meters are late). */
+    chargersReport: true,
+  };
   h.feed(() => {
     let carsW = 0;
     for (const connector of connectors) {
@@ -24,7 +32,7 @@ function home(connectors: ConnectorConfig[], pv: SiteConfig['pv'] = {}) {
       const phases = setPoint.phases === 1 ? 1 : (world.carPhases.get(key) ?? 3);
       const drawn = setPoint.limitA;
       const currentA = [drawn, phases >= 2 ? drawn : 0, phases >= 3 ? drawn : 0] as PerPhase;
-      h.draw(key, currentA, drawn > 0 ? 'Charging' : 'SuspendedEVSE');
+      if (world.chargersReport) h.draw(key, currentA, drawn > 0 ? 'Charging' : 'SuspendedEVSE');
       carsW += drawn * phases * 230;
     }
     const gridW = world.houseW + carsW + world.batteryW - world.pvW;
@@ -78,7 +86,7 @@ describe('LoadManager PV surplus', () => {
     return setup.world;
   }
 
-  it('starts a pv car after 1 min of enough surplus for its minimum, follows the surplus, stops 3 min after it is gone', () => {
+  it('starts a pv car after 1 min of enough surplus for its minimum, follows the surplus, stops once a dip spent its grid budget', () => {
     const setup = home([wallbox('WB-1')]);
     h = setup.h.start();
     h.plugIn('WB-1/1');
@@ -94,15 +102,96 @@ describe('LoadManager PV surplus', () => {
       [120_000, 11],
     ]);
     assert.match(h.setPoint('WB-1/1')?.reason ?? '', /limited: PV surplus/);
-    setup.world.pvW = 2000;
+    setup.world.pvW = 300; // the house's own 300 W: nothing left for the car
+    // 4240 W short: the dip's budget, 1 × 6 A × 230 V for 180 s = 69 Wh, is spent after about a minute.
     expectLimits(h, 'WB-1/1', [
       [2_000, 6, 'below the minimum it charges on at the minimum for a while'],
-      [177_000, 6],
-      [3_000, 0],
+      [56_000, 6],
+      [4_000, 0],
     ]);
     const summary = h.manager.summary();
     assert.equal(summary.connectors[0]?.pvEnabled, false);
-    assert.equal(summary.pv?.surplusW, 2000 - 300 - 100);
+    assert.equal(summary.pv?.surplusW, 300 - 300 - 100);
+  });
+
+  it('measures the stop in energy, within a grid budget per dip: short of a little it charges on, never for an afternoon', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    // 4000 − 300 − 100 = 3600 W of surplus, 540 W short of 4140 W: 69 Wh last 460 s, but a dip
+    // lasts at most twice the disable delay (360 s): 54 Wh from the grid, not 207 Wh.
+    setup.world.pvW = 4000;
+    expectLimits(h, 'WB-1/1', [
+      [2_000, 6],
+      [354_000, 6, 'a time-based stop would have come after 180 s'],
+      [8_000, 0, 'no dip lasts longer than twice the disable delay'],
+    ]);
+    // Back to enough, then short by 2540 W: 69 Wh are spent after 98 s (the energy budget of
+    // the previous try, 4140 W for 180 s, let this dip cost 207 Wh over 293 s).
+    setup.world.pvW = 8000;
+    h.run(300_000);
+    assert.ok((h.limit('WB-1/1') ?? 0) > 6);
+    setup.world.pvW = 2000;
+    expectLimits(h, 'WB-1/1', [
+      [94_000, 6],
+      [8_000, 0, 'the dip spent its 69 Wh'],
+    ]);
+  });
+
+  it('restarts a car a dip stopped only once the surplus beyond its minimum paid a reserve (energy, doubling per short charge)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    setup.world.pvW = 300;
+    h.run(70_000);
+    assert.equal(h.limit('WB-1/1'), 0, 'stopped by the dip');
+    // 4740 − 300 − 100 = 4340 W: 200 W beyond the 4140 W minimum. The reserve, 4140 W for 60 s,
+    // takes 1242 s to pay; a time-based start came after 60 s.
+    setup.world.pvW = 4740;
+    expectLimits(h, 'WB-1/1', [
+      [600_000, 0, 'a marginal surplus does not restart a car the clouds just stopped'],
+      [700_000, 6, 'the reserve is paid'],
+    ]);
+    // Stopped again after a short charge: the next restart needs twice the reserve; a large
+    // surplus (4140 W beyond the minimum) pays it in 120 s.
+    setup.world.pvW = 300;
+    h.run(70_000);
+    assert.equal(h.limit('WB-1/1'), 0);
+    setup.world.pvW = 8700;
+    expectLimits(h, 'WB-1/1', [
+      [100_000, 0, 'twice the reserve after a second short charge'],
+      [40_000, 6],
+    ]);
+  });
+
+  it('sends a small lasting rise once it is worth minChangeA for one interval (A × s), not never', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    // 8000 − 300 (house) − 100 (residual) = 7600 W = 11 A on three phases.
+    assert.equal(h.limit('WB-1/1'), 11);
+    setup.world.pvW = 8000 + 0.4 * 690; // room for 0.4 A more: below minChangeA (1 A)
+    expectLimits(h, 'WB-1/1', [
+      [70_000, 11, '0.4 A × 70 s is less than 1 A × 30 s'],
+      [10_000, 11.4, 'sent once 0.4 A waited 75 s'],
+    ]);
+    // 0.2 A below the car's maximum: sent too, after 150 s.
+    setup.world.pvW = 300 + 100 + 15.8 * 690;
+    h.run(300_000);
+    assert.equal(h.limit('WB-1/1'), 15.8);
+    setup.world.pvW = 12_000;
+    expectLimits(h, 'WB-1/1', [
+      [140_000, 15.8],
+      [20_000, 16, 'the last 0.2 A to the maximum'],
+    ]);
   });
 
   it('starts only one of two pv cars on a surplus that fits one (no start race)', () => {
@@ -161,6 +250,57 @@ describe('LoadManager PV surplus', () => {
     h.run(120_000);
     assert.equal(h.limit('WB-1/1'), 12.4);
     assert.equal(h.manager.summary().connectors[0]?.phaseSwitches, 2);
+  });
+
+  it('switches a charging car down to one phase rather than stopping it when 1 × 6 A still fits', () => {
+    const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 9000;
+    h.run(400_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 3);
+    setup.world.pvW = 2200; // 1800 W: 6 A on one phase fits, 3 × 6 A does not
+    h.run(400_000);
+    assert.deepEqual([h.setPoint('WB-1/1')?.phases, (h.limit('WB-1/1') ?? 0) >= 6], [1, true]);
+    const sent = h.sentTo('WB-1/1').map((s) => s.limitA);
+    assert.equal(sent.slice(sent.indexOf(6)).indexOf(0), -1, 'never stopped once started');
+  });
+
+  it('counts a raised car at its new set-point until its charger reports (no lower-raise cycle)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    // The charger's own meter falls silent (it reports every few minutes); the grid meter sees the
+    // car follow its raise at once.
+    setup.world.chargersReport = false;
+    setup.world.pvW = 10_000; // 9600 W: 13.9 A
+    h.run(60_000);
+    assert.equal(h.limit('WB-1/1'), 13.9);
+    const sent = h.sentTo('WB-1/1').map((s) => s.limitA);
+    assert.equal(sent[sent.length - 2], 11, 'raised once, not lowered again on its old reading');
+  });
+
+  it('lets a battery above its buffer SoC cover a dip: the car goes to its minimum, not off', () => {
+    const setup = home([wallbox('WB-1')], { batterySource: 'battery', batteryBufferSocPercent: 80 });
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    Object.assign(setup.world, { pvW: 8000, batterySoc: 90 });
+    h.run(240_000);
+    // No residual kept back above the buffer SoC: 8000 − 300 = 7700 W = 11.1 A.
+    assert.equal(h.limit('WB-1/1'), 11.1);
+    assert.equal(h.manager.summary().pv?.batteryBuffer, true);
+    // A cloud: the battery gives what the car takes at its minimum.
+    Object.assign(setup.world, { pvW: 300, batteryW: -4140 });
+    expectLimits(h, 'WB-1/1', [[600_000, 6, 'the battery covers it']]);
+    // Below the buffer SoC the battery is no longer lent: stopped once the dip spent its budget.
+    setup.world.batterySoc = 75;
+    expectLimits(h, 'WB-1/1', [
+      [50_000, 6],
+      [12_000, 0],
+    ]);
   });
 
   it('switches at most the configured number of times per session', () => {
