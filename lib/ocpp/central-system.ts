@@ -7,6 +7,7 @@ import { Authorizer, type FlowRequest, FlowRequestHandlers } from './authorizati
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralEvent, CentralState, OpenTransaction, SessionRecord, StateLog } from './central-state';
 import type {
+  BackendLink,
   CentralSystemEvents,
   CentralSystemState,
   ChargePointInfo,
@@ -21,7 +22,6 @@ import { ConnectorNotes } from './connector-notes';
 import type { ConnectorRegistry } from './connectors';
 import { ChargePointHandlers } from './handlers';
 import { OcppListener } from './listener';
-import type { BackendLink } from './listings';
 import { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
@@ -207,7 +207,9 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   }
 
   chargePoint(chargePointId: string): ChargePointInfo | undefined {
-    return this.connections.describe(chargePointId, this.charges.record(chargePointId));
+    const info = this.connections.describe(chargePointId, this.charges.record(chargePointId));
+    const backend = this.notes.backendLinkOf(chargePointId);
+    return info && backend ? { ...info, backend: { ...backend } } : info;
   }
 
   /** Approves a (pending) charge point; it is asked to boot again so it is accepted at once. */

@@ -19,6 +19,15 @@ export interface ChargePointInfo extends ChargerRecord {
   protocol?: string;
   lenient: boolean;
   connectors: ConnectorState[];
+  /** Its link to the operator's backend, where the central system keeps one (lib/upstream). */
+  backend?: BackendLink;
+}
+
+/** A charger's link to the operator's backend as dashboards show it (lib/upstream notes it). */
+export interface BackendLink {
+  state: 'connected' | 'not reached';
+  /** Requests waiting for the backend. */
+  queued: number;
 }
 
 /** The HTTP statuses a refused charger can get. */

@@ -1,6 +1,6 @@
 import type { ConnectorState } from '../contracts';
+import type { BackendLink } from './central-types';
 import type { ConnectorRegistry } from './connectors';
-import type { BackendLink } from './listings';
 
 /**
  * What other rooms tell the central system about a connector, kept on its state and published

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { ChargePointMessage, ConnectorState, ConnectorStatus } from '../contracts';
 import type { SessionRecord } from './central-state';
-import type { ChargePointInfo, ChargePointViolation } from './central-types';
+import type { BackendLink, ChargePointInfo, ChargePointViolation } from './central-types';
 
 /**
  * Read-only views of a central system shaped for people: one row per connector for a dashboard
@@ -15,13 +15,6 @@ export interface ConnectorSource {
   readonly clock: Clock;
   /** The charger's link to the operator's backend, where there is one (lib/upstream). */
   backendLinkOf?(chargePointId: string): BackendLink | undefined;
-}
-
-/** A charger's link to the operator's backend as dashboards show it. */
-export interface BackendLink {
-  state: 'connected' | 'not reached';
-  /** Requests waiting for the backend. */
-  queued: number;
 }
 
 /** Where the charge data records come from. */

@@ -135,6 +135,27 @@ describe('upstream proxy: keep the operator’s backend', () => {
     }
   });
 
+  it('passes the charger’s other messages: its DataTransfer decided by the backend, its heartbeats', async () => {
+    const { backend, cs, cp, clock } = await site();
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    assert.deepEqual(await cp.dataTransfer({ vendorId: 'com.example', messageId: 'hello', data: 'x' }), {
+      status: 'Accepted',
+      data: 'from the backend',
+    });
+    assert.deepEqual(backend.of('DataTransfer')[0]?.params, {
+      vendorId: 'com.example',
+      messageId: 'hello',
+      data: 'x',
+    });
+    const beat = backendGot(backend, (c) => c.action === 'Heartbeat');
+    clock.advance(300_000);
+    await beat;
+    assert.equal(cs.chargePoint('CP1')?.backend?.state, 'connected', 'the central system tells of the link');
+    assert.deepEqual(backend.badMessages, []);
+  });
+
   it('passes the backend’s commands to the charger with its ids, refuses what the settings refuse, keeps ampflow’s own commands working', async () => {
     const { backend, cs, cp } = await site({ smartCharging: 'refuse' });
     const booted = backendGot(backend, (c) => c.action === 'BootNotification');
