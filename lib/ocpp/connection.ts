@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { TimeoutError } from 'ocpp-rpc';
+import { type RPCClient, TimeoutError } from 'ocpp-rpc';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
 import type { Logger } from '../log';
 import {
@@ -195,29 +195,10 @@ export class ChargePointConnection extends EventEmitter {
 
   /**
    * Hands one call to ocpp-rpc, the previous one answered or given up (so it goes out at once), and
-   * gives up on it after `timeoutMs` from then, as ocpp-rpc's own call timeout did, on the real
-   * clock as that did. Not ocpp-rpc's timeout: per call it builds a TimeoutError, an
-   * AbortController and a promise timer, and aborts that timer on every answer (a DOMException and
-   * an AbortError, stacks captured): a quarter of the central system's CPU on the control path
-   * (bench:latency). Here a plain timer, and an abort only when it runs out.
+   * gives up on it after `timeoutMs` from then (callGivingUp).
    */
-  private async callNow(action: string, request: unknown, timeoutMs: number): Promise<unknown> {
-    if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
-      return await this.options.client.call(action, request, { callTimeoutMs: 0 });
-    }
-    const giveUp = new AbortController();
-    let timedOut = false;
-    const timer = systemClock.setTimeout(() => {
-      timedOut = true;
-      giveUp.abort();
-    }, timeoutMs);
-    try {
-      return await this.options.client.call(action, request, { callTimeoutMs: 0, signal: giveUp.signal });
-    } catch (err) {
-      throw timedOut ? new TimeoutError('Call timeout') : err;
-    } finally {
-      systemClock.clearTimeout(timer);
-    }
+  private callNow(action: string, request: unknown, timeoutMs: number): Promise<unknown> {
+    return callGivingUp(this.options.client, action, request, timeoutMs);
   }
 
   /**
@@ -375,4 +356,36 @@ function withoutSecrets(text: string): string {
 
 function truncate(text: string, length = 200): string {
   return text.length > length ? `${text.slice(0, length)}…` : text;
+}
+
+/**
+ * Sends a CALL with ocpp-rpc and gives up after `timeoutMs`, as ocpp-rpc's own call timeout does, on
+ * the real clock as that does, with its TimeoutError. Not ocpp-rpc's timeout: per call it builds a
+ * TimeoutError, an AbortController and a promise timer, and aborts that timer on every answer (a
+ * DOMException and an AbortError, stacks captured): a quarter of the central system's CPU on the
+ * control path (bench:latency). Here a plain timer, and an abort only when it runs out. Used for
+ * the chargers' connections and for the links to an operator's backend (lib/upstream).
+ */
+export async function callGivingUp(
+  client: Pick<RPCClient, 'call'>,
+  action: string,
+  request: unknown,
+  timeoutMs: number,
+): Promise<unknown> {
+  if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
+    return await client.call(action, request, { callTimeoutMs: 0 });
+  }
+  const giveUp = new AbortController();
+  let timedOut = false;
+  const timer = systemClock.setTimeout(() => {
+    timedOut = true;
+    giveUp.abort();
+  }, timeoutMs);
+  try {
+    return await client.call(action, request, { callTimeoutMs: 0, signal: giveUp.signal });
+  } catch (err) {
+    throw timedOut ? new TimeoutError('Call timeout') : err;
+  } finally {
+    systemClock.clearTimeout(timer);
+  }
 }

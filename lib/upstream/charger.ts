@@ -14,6 +14,8 @@ import type { TxIdEntry, TxIds } from './tx-ids';
 export interface Queued {
   action: ChargePointAction;
   request: Record<string, unknown>;
+  /** A write that holds it was asked for (it must then be written away once sent). */
+  written?: boolean;
 }
 
 /** What the proxy keeps per charger in the charger's durable record (facts of the room 'upstream'). */

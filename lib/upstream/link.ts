@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { RPCClient } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
+import { callGivingUp } from '../ocpp/connection';
 import type { OcppAction } from '../ocpp/messages';
 import type { RpcClientOptions } from '../ocpp/rpc-types';
 import { findViolation, isOcppAction, ocppError } from '../ocpp/validation';
@@ -80,9 +81,12 @@ export class UpstreamLink extends EventEmitter {
     if (violation) throw ocppError(violation.errorCode, `${action} for upstream: ${violation.summary}`);
     let response: unknown;
     try {
-      response = await client.call(action, request, {
-        callTimeoutMs: timeoutMs ?? this.options.settings.callTimeoutMs,
-      });
+      response = await callGivingUp(
+        client,
+        action,
+        request,
+        timeoutMs ?? this.options.settings.callTimeoutMs,
+      );
     } catch (err) {
       const code = (err as { rpcErrorCode?: string }).rpcErrorCode;
       // A CALLERROR is the backend's answer; anything else (timeout, disconnect) is unreachable.

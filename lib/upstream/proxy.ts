@@ -133,7 +133,8 @@ export class UpstreamProxy extends EventEmitter {
       identity,
       link,
       ids: existing?.ids ?? new TxIds(kept.ids),
-      queue: existing?.queue ?? [...(kept.queue ?? [])],
+      // What was kept is on disk: once sent it must be written away.
+      queue: existing?.queue ?? (kept.queue ?? []).map((item) => ({ ...item, written: true })),
       draining: false,
       ...((existing?.boot ?? kept.boot) ? { boot: existing?.boot ?? kept.boot } : {}),
       introduced: false,
@@ -236,6 +237,7 @@ export class UpstreamProxy extends EventEmitter {
     if (waited && item) {
       // It waited in vain and is still queued (a transaction message): it goes as ampflow answered it.
       item.request = forQueue;
+      item.written = true;
       await this.keep(charger);
     } else if (action === 'Heartbeat') {
       if (charger.link.isOpen && charger.queue.length === 0)
@@ -246,8 +248,8 @@ export class UpstreamProxy extends EventEmitter {
       // status that goes out at once is not held up by a write (a crash in between loses that one
       // message, not a transaction).
       const goesAtOnce = charger.link.isOpen && charger.queue.length === 0 && !charger.draining;
-      const written = this.enqueue(charger, { action, request: forQueue });
-      if (!goesAtOnce || TRANSACTION_ENDS.includes(action)) await written;
+      const durable = !goesAtOnce || TRANSACTION_ENDS.includes(action);
+      await this.enqueue(charger, { action, request: forQueue }, durable);
     }
     return answer;
   }
@@ -346,10 +348,16 @@ export class UpstreamProxy extends EventEmitter {
   // ---- the queue: what waits for the upstream --------------------------------------------------
 
   /** Queues a request; resolves once the queue holding it is kept durably (at once for one waited on). */
-  private enqueue(charger: Charger, item: Queued): Promise<void> {
+  /**
+   * Queues a request for the backend; with `durable` it is written (the promise: once it is)
+   * before it goes. One that goes out at once is not written at all (nor written away after).
+   */
+  private enqueue(charger: Charger, item: Queued, durable = true): Promise<void> {
     charger.queue.push(item);
     if (charger.queue.length > MAX_QUEUED) this.trim(charger);
-    const kept = this.waiters.has(item) ? Promise.resolve() : this.keep(charger);
+    const write = durable && !this.waiters.has(item);
+    if (write) item.written = true;
+    const kept = write ? this.keep(charger) : Promise.resolve();
     void this.drain(charger);
     return kept;
   }
@@ -381,13 +389,19 @@ export class UpstreamProxy extends EventEmitter {
         const sent = await this.send(charger, item);
         if (sent === 'unreachable') {
           this.waiters.get(item)?.(undefined);
+          // What went out at once without a write now waits: written, so a crash keeps it.
+          if (charger.queue.some((queued) => !queued.written)) {
+            for (const queued of charger.queue) queued.written = true;
+            void this.keep(charger);
+          }
           return;
         }
         if (charger.queue[0] === item) charger.queue.shift();
         // A start or stop the backend has must not go again after a crash: durable before the next.
         // Other messages share the next write (sent twice at worst).
         if (TRANSACTION_ENDS.includes(item.action)) await this.keep(charger);
-        else void this.keep(charger);
+        else if (item.written || charger.queue.some((queued) => queued.written)) void this.keep(charger);
+        else this.noteLink(charger);
         if (charger.queue.length === 0) {
           this.emit('drained', { chargePointId: charger.identity });
           this.voice.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
