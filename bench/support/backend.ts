@@ -1,7 +1,7 @@
 /** Starts bench/support/backend-child.ts (the operator's backend) in a process of its own; IPC to it. */
 import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
+import { stopChild } from './child';
 
 /** A MeterValues the backend got: which charger, its energy register, when (µs, CLOCK_MONOTONIC). */
 export type Arrival = [identity: string, energy: string, atUs: number];
@@ -47,13 +47,8 @@ export class BackendProcess {
     return this.ask('arrivals');
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.send('stop');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 
   private ask<T>(type: string): Promise<T> {

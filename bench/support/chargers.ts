@@ -1,7 +1,7 @@
 /** Starts bench/support/charger-child.ts (simulated chargers in their own process) and talks to it over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
+import { stopChild } from './child';
 
 export interface ChargerFleetOptions {
   url: string;
@@ -59,13 +59,8 @@ export class ChargerProcess {
     return { arrived };
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.send('stop');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 
   private ask(message: { type: string } & Record<string, unknown>, answer: string): Promise<Reply> {

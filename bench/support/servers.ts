@@ -1,7 +1,7 @@
 /** Starts bench/support/server-child.ts in a process of its own and talks to it over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
-import { once } from 'node:events';
 import { join } from 'node:path';
+import { stopChild } from './child';
 
 export type ServerKind = 'ampflow' | 'bare';
 
@@ -85,12 +85,7 @@ export class ServerProcess {
     });
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.send('stop');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return stopChild(this.child);
   }
 }
