@@ -106,7 +106,7 @@ export class UpdatePolicy {
       // increases must wait for them).
       for (const k of held) finals[k] = targets[k] ?? 0;
     }
-    holdForPendingDecreases(context, problem, finals, lasts);
+    holdForPendingDecreases(context, problem, finals, lasts, now);
     const violations = checkAllocation(problem, finals);
     this.internal = [];
     if (violations.length > 0) {
@@ -277,22 +277,41 @@ function rampedIncrease(
  * An increase that needs current a decrease frees waits until the decrease has taken effect: the
  * invariant is checked with every connector decreased in this update, or decreased earlier without
  * a reading that shows it followed (and less than decreaseSettleMs ago), counted at its previous
- * set-point; an increase below a circuit that then fails is held.
+ * set-point; an increase below a circuit that then fails is held. A connector switched up to three
+ * phases in this update is an increase on the two phases it did not use, whatever its amps do:
+ * there it starts at its minimum (which the switch made sure fits beside everyone's decreases
+ * still on their way) until the others follow.
  */
 function holdForPendingDecreases(
   context: PolicyContext,
   problem: AllocationProblem,
   finals: number[],
   lasts: number[],
+  now: number,
 ): void {
   const { site, runtimes, views } = context;
   let any = false;
+  const switchedUp = new Set<number>();
   const connectors = problem.connectors.map((demand, k) => {
     const runtime = runtimes.at(k);
     const last = lasts[k] ?? 0;
     const connector = site.connectors[k];
     const mayDraw = runtime && connector ? mayStillDrawA(connector, runtime) : last;
     const from = Math.max((finals[k] ?? 0) < mayDraw ? mayDraw : 0, runtime?.pendingDecrease?.fromA ?? 0);
+    const session = runtime?.session;
+    const oldPhases =
+      connector && session?.switchedAtMs === now && !session.onePhase && last > 0
+        ? (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0)
+        : undefined;
+    if (oldPhases && oldPhases.length < demand.phases.length) {
+      // What it may still draw only on the phases it had; on the others it is new (its final).
+      switchedUp.add(k);
+      any = true;
+      const floorA = demand.floorA.map((floor, p) =>
+        oldPhases.includes(p as GridPhase) ? Math.max(floor, from, mayDraw) : floor,
+      ) as Triple;
+      return { ...demand, floorA };
+    }
     if (!(from > (finals[k] ?? 0))) return demand;
     any = true;
     const floorA = demand.floorA.map((floor, p) =>
@@ -312,23 +331,29 @@ function holdForPendingDecreases(
     // A charger back online on its own fallback given less than that is decreasing, whatever it
     // was sent before: its own set-point goes out (holding it would wait for itself for ever).
     const hold: number[] = [];
+    const toMinimum: number[] = [];
     problem.connectors.forEach((demand, k) => {
-      if (
-        (finals[k] ?? 0) > (lasts[k] ?? 0) &&
-        connectors[k] === demand &&
-        demand.path.some((c) => violated.has(c))
-      )
-        hold.push(k);
+      if (!demand.path.some((c) => violated.has(c))) return;
+      if ((finals[k] ?? 0) > (lasts[k] ?? 0) && connectors[k] === demand) hold.push(k);
+      else if (switchedUp.has(k) && (finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)) toMinimum.push(k);
     });
-    if (hold.length === 0) return;
+    if (hold.length === 0 && toMinimum.length === 0) return;
     // The same in every round: who is counted at what it may still draw.
     waitingFor ??= namesInShort(
-      site.connectors.filter((_, k) => connectors[k] !== problem.connectors[k]).map((c) => c.key),
+      site.connectors
+        .filter((_, k) => connectors[k] !== problem.connectors[k] && !switchedUp.has(k))
+        .map((c) => c.key),
     );
     for (const k of hold) {
       finals[k] = lasts[k] ?? 0;
       const view = views[k];
       if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
+    }
+    for (const k of toMinimum) {
+      finals[k] = site.connectors[k]?.minA ?? 0;
+      const view = views[k];
+      if (view)
+        view.holdReason = `switched to three phases: at its minimum until ${waitingFor} follow a decrease`;
     }
   }
 }

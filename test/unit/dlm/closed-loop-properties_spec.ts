@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { check, checkClosedLoop, type Plan, replayCommand } from '../../support/closed-loop-property';
 
 /**
  * The load manager closed-loop with the site simulator, over random sites (the property and its
  * documented transient bounds: test/support/closed-loop-property.ts). A short form here;
- * test/reliability/closed-loop_spec.ts runs 10,000 sites.
+ * test/reliability/closed-loop-10k.ts runs 10,000 sites (npm run test:closed-loop-10k).
  *
  * PROPERTY_SEED and PROPERTY_RUNS explore other cases; PROPERTY_PATH with PROPERTY_RUNS=1 (and the
  * seed) replays the one case a failure names: the failure prints the command.
@@ -259,6 +261,18 @@ describe('LoadManager closed loop (properties, physical current)', function () {
   describe('cases found with other seeds', () => {
     for (const found of FOUND) {
       it(`seed ${found.seed}: ${found.what}`, () => {
+        check(found.plan);
+      });
+    }
+    // Found by the 10,000-site run (npm run test:closed-loop-10k) and fixed: kept as found.
+    for (const file of readdirSync(join(__dirname, 'closed-loop-fixed')).sort()) {
+      const found = JSON.parse(readFileSync(join(__dirname, 'closed-loop-fixed', file), 'utf8')) as {
+        seed: number;
+        path: string;
+        what: string;
+        plan: Plan;
+      };
+      it(`seed ${found.seed} path ${found.path}: ${found.what}`, () => {
         check(found.plan);
       });
     }
