@@ -20,8 +20,7 @@ import { repoRoot } from '../support/repo';
  * them but without keepNames: tsx wraps every function created in a function in a __name() call
  * (Object.defineProperty), which made a case about a quarter slower. Same source, same checks.
  *
- * Found at 10,000 sites and not resolved yet (the property is not loosened for them): the cases in
- * test/reliability/closed-loop-found/, each with the command that replays it; fixed ones move to
+ * A site it finds is kept, once resolved (never by loosening the property), in
  * test/unit/dlm/closed-loop-fixed/, which the short form checks.
  *
  * AMPFLOW_CLOSED_LOOP_SEED (default 20261123), AMPFLOW_CLOSED_LOOP_RUNS (10,000) and

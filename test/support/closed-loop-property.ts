@@ -283,24 +283,37 @@ function simulate(plan: Plan) {
       }
     }
   }
-  // Cars at chargers that do not follow.
-  for (const car of plan.cars) {
-    const options = plan.chargers[car.connector];
-    if (!options?.rogue && !options?.overOfferA) continue;
+  // Cars at chargers that do not follow: a rogue charger draws from the car's arrival; one that
+  // offers more than told draws only once it is told something (its first amps may come later than
+  // the car), and the documented grace (overdrawGraceMs, the first episode of a session) runs from
+  // when its overdraw starts.
+  const overdrawWindow = (car: Plan['cars'][number], fromMs: number) => {
     const connector = site.connectors.find((c) => c.key === car.connector);
     const circuitId = site.circuits[connector?.circuitIndex ?? 0]?.id ?? '';
     windows.push({
       circuits: new Set(ancestors(circuitId)),
-      fromMs: car.arriveMs,
-      toMs: car.arriveMs + GRACE_MS + maxResponse + 2 * SECOND,
+      fromMs,
+      toMs: fromMs + GRACE_MS + maxResponse + 2 * SECOND,
       why: `${car.connector} draws more than it is told`,
     });
-  }
+  };
+  for (const car of plan.cars) if (plan.chargers[car.connector]?.rogue) overdrawWindow(car, car.arriveMs);
+  const toldCars = new Set<Plan['cars'][number]>();
   // Switches to one phase that the car ignores.
   const startMs = clock.now();
   const phasesOf = new Map<string, number>();
   manager.on('setPoint', (setPoint: SetPoint) => {
     const key = `${setPoint.chargePointId}/${setPoint.connectorId}`;
+    const overOffer = plan.chargers[key]?.overOfferA && !plan.chargers[key]?.rogue;
+    if (overOffer && setPoint.limitA > 0) {
+      const atMs = clock.now() - startMs;
+      for (const car of plan.cars) {
+        if (car.connector !== key || toldCars.has(car) || atMs < car.arriveMs) continue;
+        if (atMs >= (car.leaveMs ?? DURATION_MS)) continue;
+        toldCars.add(car);
+        overdrawWindow(car, atMs);
+      }
+    }
     const previous = phasesOf.get(key);
     phasesOf.set(key, setPoint.phases);
     const options = plan.chargers[key];
