@@ -1,5 +1,5 @@
 /**
- * One worker of test/reliability/closed-loop-10k.ts: checks the closed-loop property
+ * One worker of test/reliability/closed-loop_spec.ts: checks the closed-loop property
  * (test/support/closed-loop-property.ts) on its share of the cases of one seed, every
  * `count`-th case from `index`, and prints one line `RESULT <json>` at the end.
  *

@@ -7,7 +7,7 @@ import { check, checkClosedLoop, type Plan, replayCommand } from '../../support/
 /**
  * The load manager closed-loop with the site simulator, over random sites (the property and its
  * documented transient bounds: test/support/closed-loop-property.ts). A short form here;
- * test/reliability/closed-loop-10k.ts runs 10,000 sites (npm run test:closed-loop-10k).
+ * test/reliability/closed-loop_spec.ts runs 10,000 sites (npm run test:reliability).
  *
  * PROPERTY_SEED and PROPERTY_RUNS explore other cases; PROPERTY_PATH with PROPERTY_RUNS=1 (and the
  * seed) replays the one case a failure names: the failure prints the command.
@@ -264,7 +264,7 @@ describe('LoadManager closed loop (properties, physical current)', function () {
         check(found.plan);
       });
     }
-    // Found by the 10,000-site run (npm run test:closed-loop-10k) and fixed: kept as found.
+    // Found by the 10,000-site run (npm run test:reliability) and fixed: kept as found.
     for (const file of readdirSync(join(__dirname, 'closed-loop-fixed')).sort()) {
       const found = JSON.parse(readFileSync(join(__dirname, 'closed-loop-fixed', file), 'utf8')) as {
         seed: number;
