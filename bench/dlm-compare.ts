@@ -16,14 +16,13 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ManualClock as ManualClockType } from '../lib/clock';
-import type { ConnectorState } from '../lib/contracts';
 import type { allocate as allocateFn } from '../lib/dlm/allocate';
 import type { LoadManagerOptions, LoadManager as LoadManagerType } from '../lib/dlm/load-manager';
 import type { SiteConfig } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
 import { seededRandom } from '../lib/sim/fleet';
 import type * as Scenarios from '../lib/sim/site-scenarios';
-import { bigSite, randomInputs, randomProblem } from './support/dlm-sites';
+import { bigSite, fillSite, randomInputs, randomProblem } from './support/dlm-sites';
 import { machineLine, median } from './support/machine';
 
 interface Code {
@@ -196,26 +195,7 @@ function timeUpdate(codes: Code[], size: number, rounds: number): number[] {
       const clock = new code.ManualClock(Date.UTC(2026, 5, 21, 18));
       const manager = new code.LoadManager({ site, clock, logger: silentLogger });
       const iso = () => new Date(clock.now()).toISOString();
-      manager.batch(() => {
-        site.connectors.forEach((c, n) => {
-          const charging = random() < 0.7;
-          const state: ConnectorState = {
-            chargePointId: c.chargePointId,
-            connectorId: 1,
-            online: true,
-            status: charging ? 'Charging' : 'Available',
-            ...(charging
-              ? {
-                  transaction: { transactionId: n + 1, idTag: 'TAG', startedAt: iso(), meterStartWh: 0 },
-                  currentA: [6, 6, 6] as [number, number, number],
-                }
-              : {}),
-          };
-          manager.connectorState(state);
-        });
-        const base = size * 0.9;
-        manager.reading({ source: 'grid-meter', timestamp: iso(), currentA: [base, base - 20, base + 10] });
-      });
+      fillSite(manager, site, random, iso);
       manager.start();
       for (let n = 0; n < perRound + 2; n++) {
         clock.advance(1000);

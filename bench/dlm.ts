@@ -17,7 +17,7 @@ import { silentLogger } from '../lib/log';
 import { seededRandom } from '../lib/sim/fleet';
 import { PV_LOSS_CAUSES, type PvLossCause } from '../lib/sim/pv-losses';
 import { type HomeOptions, pvHome, runScenario } from '../lib/sim/site-scenarios';
-import { bigSite, randomProblem } from './support/dlm-sites';
+import { bigSite, fillSite, randomProblem } from './support/dlm-sites';
 import { machineLine, median, percentile } from './support/machine';
 import { benchOptions } from './support/options';
 
@@ -61,26 +61,7 @@ function managerBench(connectorCount: number): number[] {
   const site = bigSite(connectorCount);
   const manager = new LoadManager({ site, clock, logger: silentLogger });
   const iso = () => new Date(clock.now()).toISOString();
-  manager.batch(() => {
-    site.connectors.forEach((c, n) => {
-      const charging = random() < 0.7;
-      const state: ConnectorState = {
-        chargePointId: c.chargePointId,
-        connectorId: 1,
-        online: true,
-        status: charging ? 'Charging' : 'Available',
-        ...(charging
-          ? {
-              transaction: { transactionId: n + 1, idTag: 'TAG', startedAt: iso(), meterStartWh: 0 },
-              currentA: [6, 6, 6] as [number, number, number],
-            }
-          : {}),
-      };
-      manager.connectorState(state);
-    });
-    const base = connectorCount * 0.9;
-    manager.reading({ source: 'grid-meter', timestamp: iso(), currentA: [base, base - 20, base + 10] });
-  });
+  fillSite(manager, site, random, iso);
   manager.start();
   const samples: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {

@@ -72,6 +72,41 @@ export function bigSite(connectorCount: number, rich = false): SiteConfig {
 }
 
 /** A random allocation problem shaped like `site` (random cars and loads; `varied`: floors, PV, power limits too). */
+/**
+ * The starting state both load-manager benches (bench:dlm, bench:dlm-compare) give a site: 70 % of
+ * the connectors charging at 6 A, and the grid meter at 0.9 A per connector.
+ */
+export function fillSite(
+  manager: {
+    batch(inputs: () => void): void;
+    connectorState(state: ConnectorState): void;
+    reading(reading: { source: string; timestamp: string; currentA: [number, number, number] }): void;
+  },
+  site: SiteConfig,
+  random: () => number,
+  iso: () => string,
+): void {
+  manager.batch(() => {
+    site.connectors.forEach((c, n) => {
+      const charging = random() < 0.7;
+      manager.connectorState({
+        chargePointId: c.chargePointId,
+        connectorId: 1,
+        online: true,
+        status: charging ? 'Charging' : 'Available',
+        ...(charging
+          ? {
+              transaction: { transactionId: n + 1, idTag: 'TAG', startedAt: iso(), meterStartWh: 0 },
+              currentA: [6, 6, 6] as [number, number, number],
+            }
+          : {}),
+      });
+    });
+    const base = site.connectors.length * 0.9;
+    manager.reading({ source: 'grid-meter', timestamp: iso(), currentA: [base, base - 20, base + 10] });
+  });
+}
+
 export function randomProblem(site: SiteConfig, random: () => number, varied = false): AllocationProblem {
   const index = new Map(site.circuits.map((c, i) => [c.id, i]));
   const pathOf = (id: string): number[] => {
