@@ -47,6 +47,12 @@ export interface ChargerRecord {
    * were refused), kept so a restart does not ask again. Opaque here: each room owns its shape.
    */
   facts?: Record<string, { at: string; facts: unknown }>;
+  /**
+   * Lists other rooms keep about the charger entry by entry (ChargePointPort.keepEntries), by room
+   * name and then key: e.g. the requests that wait for the operator's backend (`upstream`), where
+   * one more request is one more line in the journal, not a copy of all that wait. Opaque here.
+   */
+  entries?: Record<string, Record<string, unknown>>;
 }
 
 export interface CentralState {
@@ -80,6 +86,13 @@ export type CentralEvent =
     }
   | { type: 'chargerLocalListVersion'; chargePointId: string; version: number }
   | { type: 'chargerSmartCharging'; chargePointId: string; at: string; facts: unknown; room?: string }
+  | {
+      type: 'chargerEntries';
+      chargePointId: string;
+      room: string;
+      put?: Record<string, unknown>;
+      drop?: string[];
+    }
   | { type: 'idTags'; snapshot: unknown };
 
 type ChargerConfigurationKeys = NonNullable<GetConfigurationResponse['configurationKey']>;
@@ -152,6 +165,17 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
       // Journals written before rooms kept facts by name hold only the profile manager's.
       const charger = chargerOf(state, event.chargePointId, event.at);
       charger.facts = { ...charger.facts, [event.room ?? 'profiles']: { at: event.at, facts: event.facts } };
+      return;
+    }
+    case 'chargerEntries': {
+      const charger = chargerOf(state, event.chargePointId);
+      const entries = charger.entries ?? {};
+      charger.entries = entries;
+      const room = entries[event.room] ?? {};
+      entries[event.room] = room;
+      if (event.put) Object.assign(room, event.put);
+      for (const key of event.drop ?? []) delete room[key];
+      if (Object.keys(room).length === 0) delete entries[event.room];
       return;
     }
     case 'idTags':

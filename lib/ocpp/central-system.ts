@@ -259,6 +259,24 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     return this.charges.keepFacts(chargePointId, room, facts);
   }
 
+  /** What a room keeps about a charge point entry by entry (opaque here), by key. */
+  entriesOf(chargePointId: string, room: string): Readonly<Record<string, unknown>> {
+    return this.charges.entriesOf(chargePointId, room);
+  }
+
+  /**
+   * Puts and drops entries of a room's list in the charger's durable record: one journal line per
+   * change, whatever the list holds (e.g. requests waiting for the operator's backend). Resolves
+   * once the change is durable; changes are durable in the order they were asked for.
+   */
+  keepEntries(
+    chargePointId: string,
+    room: string,
+    change: { put?: Record<string, unknown>; drop?: string[] },
+  ): Promise<void> {
+    return this.charges.keepEntries(chargePointId, room, change);
+  }
+
   /** Its boot and configuration as kept (the durable record), for rooms that read them. */
   recordOf(chargePointId: string): ChargerSnapshot | undefined {
     return this.chargePoint(chargePointId);

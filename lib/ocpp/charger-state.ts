@@ -141,6 +141,18 @@ export class ChargerState {
     });
   }
 
+  entriesOf(chargePointId: string, room: string): Readonly<Record<string, unknown>> {
+    return this.record(chargePointId)?.entries?.[room] ?? {};
+  }
+
+  async keepEntries(
+    chargePointId: string,
+    room: string,
+    change: { put?: Record<string, unknown>; drop?: string[] },
+  ): Promise<void> {
+    await this.requireLog().append({ type: 'chargerEntries', chargePointId, room, ...change });
+  }
+
   /** The HeartbeatInterval the charger reported in its configuration, in s, if it did. */
   configuredHeartbeatS(chargePointId: string): number | undefined {
     const configured = this.record(chargePointId)?.configuration?.keys.find(

@@ -1,26 +1,22 @@
 import type { TimerHandle } from '../clock';
 import type { UpstreamEvent } from '../contracts';
 import type { Logger } from '../log';
-import type { ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
 import type { InstalledProfile } from '../sim/smart-charging';
 import type { LinkState, UpstreamLink } from './link';
 import type { OperatorProfiles } from './operator-profiles';
+import type { BackendQueue, Queued } from './queue';
+
+export type { Queued } from './queue';
+
 import type { TxIdEntry, TxIds } from './tx-ids';
 
 /** The proxy's record of one charger, and what its parts say (lib/upstream). */
 
-/** A charger's request on its way upstream, as the charger sent it (its own transaction ids). */
-export interface Queued {
-  action: ChargePointAction;
-  request: Record<string, unknown>;
-  /** A write that holds it was asked for (it must then be written away once sent). */
-  written?: boolean;
-}
-
 /** What the proxy keeps per charger in the charger's durable record (facts of the room 'upstream'). */
 export interface Kept {
   ids?: { entries?: TxIdEntry[]; ended?: number[] };
+  /** Until 2026-11-23 the whole queue was kept here; now each request is an entry (BackendQueue). */
   queue?: Queued[];
   boot?: Record<string, unknown>;
   /** The backend's charging profiles (smartCharging: compose). */
@@ -32,7 +28,7 @@ export interface Charger {
   link: UpstreamLink;
   ids: TxIds;
   /** Requests waiting to go upstream, in the order the charger sent them. */
-  queue: Queued[];
+  queue: BackendQueue;
   draining: boolean;
   /** The charger's last BootNotification request, sent upstream first on every new link. */
   boot?: Record<string, unknown>;

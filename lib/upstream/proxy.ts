@@ -8,6 +8,7 @@ import { type Charger, type Kept, ProxyVoice, type Queued, type UpstreamLinkStat
 import { LatestWrites } from './latest-writes';
 import { type LinkState, UpstreamLink, UpstreamUnreachable } from './link';
 import { OperatorProfiles } from './operator-profiles';
+import { BackendQueue, NEVER_KEPT as NOT_QUEUED } from './queue';
 import { DECIDED_ACTIONS, type DecidedAction, spellIdTag, type UpstreamSettings } from './settings';
 import { TxIds } from './tx-ids';
 
@@ -16,16 +17,16 @@ export type { UpstreamLinkStatus } from './charger';
 /** The messages that open and close a transaction at the backend: never sent twice, never lost. */
 const TRANSACTION_ENDS: readonly ChargePointAction[] = ['StartTransaction', 'StopTransaction'];
 
+/** What a charger must deliver to its central system whatever happens (OCPP 1.6 §4.7). */
+function transactionRelated(action: ChargePointAction, request: Record<string, unknown>): boolean {
+  return (
+    TRANSACTION_ENDS.includes(action) ||
+    (action === 'MeterValues' && typeof request.transactionId === 'number')
+  );
+}
+
 /** Requests kept per charger for an absent backend (a charger metering every minute: about a week). */
 const MAX_QUEUED = 10_000;
-
-/** Decided by a CALL from the charger that is not worth keeping while the upstream is away. */
-const NOT_QUEUED: readonly ChargePointAction[] = [
-  'Heartbeat',
-  'Authorize',
-  'BootNotification',
-  'DataTransfer',
-];
 
 /**
  * Keeps the operator's backend (issue #14): every charger that dials ampflow gets its own link to
@@ -50,7 +51,7 @@ export class UpstreamProxy extends EventEmitter {
   private readonly waiters = new Map<Queued, (answer: Record<string, unknown> | undefined) => void>();
   /** Requests on their way upstream right now. */
   private readonly inFlight = new Set<Queued>();
-  /** Each charger's facts written durably, one write in flight per charger (a burst shares one). */
+  /** Each charger's facts (ids, boot, the backend's profiles) written durably, one write in flight per charger. */
   private readonly writes = new LatestWrites<Charger>((charger) => this.write(charger));
   private closed = false;
   private readonly voice: ProxyVoice;
@@ -110,7 +111,10 @@ export class UpstreamProxy extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     for (const undo of this.detach.splice(0)) undo();
-    for (const charger of this.chargers.values()) this.clock.clearTimeout(charger.operatorTimer);
+    for (const charger of this.chargers.values()) {
+      this.clock.clearTimeout(charger.operatorTimer);
+      charger.queue.close();
+    }
     await Promise.all([...this.chargers.values()].map((charger) => charger.link.close()));
     await this.writes.flush();
     this.chargers.clear();
@@ -133,14 +137,15 @@ export class UpstreamProxy extends EventEmitter {
       identity,
       link,
       ids: existing?.ids ?? new TxIds(kept.ids),
-      // What was kept is on disk: once sent it must be written away.
-      queue: existing?.queue ?? (kept.queue ?? []).map((item) => ({ ...item, written: true })),
+      queue: existing?.queue ?? new BackendQueue(identity, this.cs, this.clock, this.log, kept.queue),
       draining: false,
       ...((existing?.boot ?? kept.boot) ? { boot: existing?.boot ?? kept.boot } : {}),
       introduced: false,
       operator: existing?.operator ?? new OperatorProfiles(kept.operator),
     };
     this.chargers.set(identity, charger);
+    // A queue an earlier version kept in the facts is now in entries: the facts lose it.
+    if (!existing && kept.queue) void this.keep(charger);
     link.on('state', (state: LinkState) => {
       this.emit('link', this.statusOf(charger));
       this.noteLink(charger);
@@ -154,8 +159,9 @@ export class UpstreamProxy extends EventEmitter {
       void this.drain(charger);
     });
     link.on('down', () => {
-      // What waits for an answer gets ampflow's now; the queue waits for the link.
-      for (const item of charger.queue) this.waiters.get(item)?.(undefined);
+      // What waits for an answer gets ampflow's now; the queue waits for the link, written.
+      for (const item of [...charger.queue.items]) this.waiters.get(item)?.(undefined);
+      void charger.queue.writeAll();
     });
     link.start();
     if (!existing) this.backend.applyOperator(charger);
@@ -212,6 +218,7 @@ export class UpstreamProxy extends EventEmitter {
     if (action === 'BootNotification') {
       charger.boot = sent;
       charger.introduced = true;
+      void this.keep(charger);
     }
     const decider = (DECIDED_ACTIONS as readonly string[]).includes(action)
       ? this.buildingDecides(sent)
@@ -220,7 +227,7 @@ export class UpstreamProxy extends EventEmitter {
       : undefined;
     let item: Queued | undefined;
     if (decider === 'upstream' && charger.link.isOpen) {
-      item = { action, request: sent };
+      item = { action, request: sent, decides: true };
       const answer = await this.throughQueue(charger, item);
       if (answer !== undefined) return this.recordDecided(charger, action, sent, forLocal, answer, local);
     }
@@ -233,23 +240,26 @@ export class UpstreamProxy extends EventEmitter {
       forQueue = { ...sent, transactionId: answer.transactionId };
     }
     if (action === 'StopTransaction') charger.ids.end(Number(sent.transactionId));
-    const waited = item !== undefined && charger.queue.includes(item);
+    // The ids first: a start written without its ids would come back after a crash unmapped.
+    const ids = TRANSACTION_ENDS.includes(action) ? this.keep(charger) : undefined;
+    const waited = item !== undefined && charger.queue.items.includes(item);
     if (waited && item) {
       // It waited in vain and is still queued (a transaction message): it goes as ampflow answered it.
       item.request = forQueue;
-      item.written = true;
-      await this.keep(charger);
+      item.decides = false;
+      await Promise.all([ids, charger.queue.keep(item)]);
     } else if (action === 'Heartbeat') {
       if (charger.link.isOpen && charger.queue.length === 0)
         void this.send(charger, { action, request: sent });
     } else if (!NOT_QUEUED.includes(action)) {
       // Durable before the charger has its answer (it will not send this message again) where it
-      // must wait for the backend, and always for a transaction's start and stop. A meter value or a
-      // status that goes out at once is not held up by a write (a crash in between loses that one
-      // message, not a transaction).
-      const goesAtOnce = charger.link.isOpen && charger.queue.length === 0 && !charger.draining;
-      const durable = !goesAtOnce || TRANSACTION_ENDS.includes(action);
-      await this.enqueue(charger, { action, request: forQueue }, durable);
+      // must wait for the backend, and always for what a charger itself must deliver whatever
+      // happens (OCPP 1.6 §4.7: a transaction's start, stop and meter values). A status or a meter
+      // value outside a transaction that reaches the backend within a second is not written
+      // (lib/upstream/queue): a crash in that second loses it, as a charger may; a new link tells
+      // the backend every connector's status again.
+      const durable = !charger.link.isOpen || transactionRelated(action, sent);
+      await Promise.all([ids, this.enqueue(charger, { action, request: forQueue }, durable)]);
     }
     return answer;
   }
@@ -275,8 +285,8 @@ export class UpstreamProxy extends EventEmitter {
         this.clock.clearTimeout(timer);
         this.waiters.delete(item);
         if (answer === undefined && NOT_QUEUED.includes(item.action)) {
-          const at = charger.queue.indexOf(item);
-          if (at > 0 || (at === 0 && !this.inFlight.has(item))) charger.queue.splice(at, 1);
+          const at = charger.queue.items.indexOf(item);
+          if (at > 0 || (at === 0 && !this.inFlight.has(item))) void charger.queue.remove(item);
         }
         resolve(answer);
       };
@@ -347,17 +357,13 @@ export class UpstreamProxy extends EventEmitter {
 
   // ---- the queue: what waits for the upstream --------------------------------------------------
 
-  /** Queues a request; resolves once the queue holding it is kept durably (at once for one waited on). */
   /**
    * Queues a request for the backend; with `durable` it is written (the promise: once it is)
-   * before it goes. One that goes out at once is not written at all (nor written away after).
+   * before it goes, else it is written only if it waits (lib/upstream/queue).
    */
   private enqueue(charger: Charger, item: Queued, durable = true): Promise<void> {
-    charger.queue.push(item);
+    const kept = charger.queue.push(item, durable);
     if (charger.queue.length > MAX_QUEUED) this.trim(charger);
-    const write = durable && !this.waiters.has(item);
-    if (write) item.written = true;
-    const kept = write ? this.keep(charger) : Promise.resolve();
     void this.drain(charger);
     return kept;
   }
@@ -367,11 +373,11 @@ export class UpstreamProxy extends EventEmitter {
    * meter values give way (a transaction's start and stop never do), said once per charger.
    */
   private trim(charger: Charger): void {
-    const at = charger.queue.findIndex(
+    const at = charger.queue.items.findIndex(
       (queued) => !TRANSACTION_ENDS.includes(queued.action) && !this.waiters.has(queued),
     );
     if (at === -1 || (at === 0 && charger.draining)) return;
-    charger.queue.splice(at, 1);
+    void charger.queue.remove(charger.queue.items[at] as Queued);
     this.voice.tell(
       charger.identity,
       `more than ${MAX_QUEUED} requests wait for the backend: the oldest status reports and meter values are dropped (starts and stops are kept)`,
@@ -385,23 +391,19 @@ export class UpstreamProxy extends EventEmitter {
     try {
       if (charger.link.isOpen && !charger.introduced) await this.introduce(charger);
       while (charger.link.isOpen && charger.queue.length > 0) {
-        const item = charger.queue[0] as Queued;
+        const item = charger.queue.items[0] as Queued;
         const sent = await this.send(charger, item);
         if (sent === 'unreachable') {
           this.waiters.get(item)?.(undefined);
           // What went out at once without a write now waits: written, so a crash keeps it.
-          if (charger.queue.some((queued) => !queued.written)) {
-            for (const queued of charger.queue) queued.written = true;
-            void this.keep(charger);
-          }
+          void charger.queue.writeAll();
           return;
         }
-        if (charger.queue[0] === item) charger.queue.shift();
-        // A start or stop the backend has must not go again after a crash: durable before the next.
-        // Other messages share the next write (sent twice at worst).
-        if (TRANSACTION_ENDS.includes(item.action)) await this.keep(charger);
-        else if (item.written || charger.queue.some((queued) => queued.written)) void this.keep(charger);
-        else this.noteLink(charger);
+        // A start or stop the backend has must not go again after a crash: durable before the next
+        // (its ids first: `send` kept them). Other messages are sent twice at worst.
+        const removed = charger.queue.remove(item);
+        if (TRANSACTION_ENDS.includes(item.action)) await removed;
+        this.noteLink(charger);
         if (charger.queue.length === 0) {
           this.emit('drained', { chargePointId: charger.identity });
           this.voice.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
@@ -435,8 +437,11 @@ export class UpstreamProxy extends EventEmitter {
     const waiter = this.waiters.get(item);
     if (waiter) waiter(answer);
     else if (item.action === 'StartTransaction' && typeof answer?.transactionId === 'number') {
-      // Replayed: the charger keeps ampflow's id; the upstream's maps to it from now on.
+      // Replayed: the charger keeps ampflow's id; the upstream's maps to it from now on, durably
+      // before the start leaves the queue (a crash in between sends the start again, never a stop
+      // that cannot be mapped).
       charger.ids.setUpstream(item.request.transactionId as number, answer.transactionId);
+      await this.keep(charger);
       this.emit('replayed', { chargePointId: charger.identity, action: item.action });
     } else if (!waiter) this.emit('replayed', { chargePointId: charger.identity, action: item.action });
     return 'sent';
@@ -470,7 +475,6 @@ export class UpstreamProxy extends EventEmitter {
   private async write(charger: Charger): Promise<void> {
     const kept: Kept = {
       ids: charger.ids.toJSON(),
-      queue: charger.queue.filter((item) => !NOT_QUEUED.includes(item.action)),
       ...(charger.boot ? { boot: charger.boot } : {}),
       ...(charger.operator.empty ? {} : { operator: charger.operator.toJSON() }),
     };

@@ -94,6 +94,38 @@ describe('upstream proxy: keep the operator’s backend', () => {
     assert.deepEqual(backend.badMessages, [], 'the strict backend found nothing invalid');
   });
 
+  it('writes what belongs to a transaction before the charger’s answer (OCPP 1.6 §4.7), not a status that goes at once', async () => {
+    const { backend, cs, cp, clock } = await site();
+    // Which requests were written into the charger's record, in order (the central system's own journal).
+    const written: string[] = [];
+    const keepEntries = cs.keepEntries.bind(cs);
+    cs.keepEntries = (id, room, change) => {
+      for (const item of Object.values(change.put ?? {})) written.push((item as { action: string }).action);
+      return keepEntries(id, room, change);
+    };
+    const statuses = backendGot(backend, (c) => c.action === 'StatusNotification');
+    await cp.connect();
+    await statuses;
+    await charging(cp);
+    const metered = backendGot(backend, (c) => c.action === 'MeterValues' && c.params.transactionId === 7001);
+    clock.advance(10_000);
+    await metered;
+    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
+    await cp.stopTransaction(1);
+    await cp.whenIdle();
+    await stopped;
+    assert.ok(written.includes('MeterValues'), `a transaction's meter values are written (${written})`);
+    assert.ok(
+      !written.includes('StartTransaction') && !written.includes('StopTransaction'),
+      `a start and a stop the backend decides are not queued: the charger waits for them (${written})`,
+    );
+    assert.ok(
+      !written.includes('StatusNotification'),
+      `statuses that went at once are not written (${written})`,
+    );
+    assert.deepEqual(cs.entriesOf('CP1', 'upstream'), {}, 'nothing is left once the backend has it all');
+  });
+
   it('tells the flows what happens on the link (Upstream events), and the sidebar its state', async () => {
     const { backend, cs, proxy, cp } = await site({ smartCharging: 'refuse' });
     const events: UpstreamEvent[] = [];
