@@ -23,6 +23,12 @@ export const CHECKS: Record<string, ReplyCheck> = {
     p && typeof p === 'object' && Object.keys(p).length === 0
       ? undefined
       : `expected {}, got ${JSON.stringify(p)}`,
+  StartTransaction: (p) => {
+    const reply = p as { transactionId?: unknown; idTagInfo?: { status?: unknown } };
+    if (typeof reply?.transactionId !== 'number') return 'no transactionId';
+    if (reply.idTagInfo?.status !== 'Accepted') return `idTagInfo ${JSON.stringify(reply.idTagInfo)}`;
+    return undefined;
+  },
   StatusNotification: (p) =>
     p && typeof p === 'object' && Object.keys(p).length === 0
       ? undefined
@@ -35,7 +41,11 @@ export const BOOT_NOTIFICATION = { chargePointVendor: 'ampflow-bench', chargePoi
  * A MeterValues request as a three-phase charger sends it every sample interval: energy, power and
  * current and voltage per phase (8 sampled values).
  */
-export function meterValues(connectorId: number, energyWh: number): Record<string, unknown> {
+export function meterValues(
+  connectorId: number,
+  energyWh: number,
+  transactionId?: number,
+): Record<string, unknown> {
   const phase = (measurand: string, unit: string, value: number, p: string) => ({
     value: value.toFixed(1),
     measurand,
@@ -46,6 +56,7 @@ export function meterValues(connectorId: number, energyWh: number): Record<strin
   });
   return {
     connectorId,
+    ...(transactionId === undefined ? {} : { transactionId }),
     meterValue: [
       {
         timestamp: new Date().toISOString(),
@@ -82,6 +93,8 @@ export class RawCharger {
   energyWh = 0;
   /** MeterValues answered (and checked) so far. */
   meterValuesAnswered = 0;
+  /** Its transaction, once `startTransaction` was answered. */
+  transactionId: number | undefined;
 
   constructor(
     readonly url: string,
@@ -147,11 +160,22 @@ export class RawCharger {
     });
   }
 
-  /** Sends a MeterValues and checks its answer. */
+  /** Sends a MeterValues (of its transaction, once it started one) and checks its answer. */
   async sendMeterValues(): Promise<void> {
     this.energyWh += 15;
-    await this.call('MeterValues', meterValues(1, this.energyWh));
+    await this.call('MeterValues', meterValues(1, this.energyWh, this.transactionId));
     this.meterValuesAnswered += 1;
+  }
+
+  /** Starts a transaction on connector 1: its MeterValues carry its id from then on. */
+  async startTransaction(): Promise<void> {
+    const reply = (await this.call('StartTransaction', {
+      connectorId: 1,
+      idTag: 'BENCH',
+      meterStart: this.energyWh,
+      timestamp: new Date().toISOString(),
+    })) as { transactionId: number };
+    this.transactionId = reply.transactionId;
   }
 
   /** Closes without the closing handshake (fast for thousands of sockets). */

@@ -6,6 +6,10 @@
  *            directory, unknown chargers accepted, every id tag accepted)
  *   bare     a bare ocpp-rpc RPCServer configured as the package configures it (strictMode off,
  *            same ping interval), with handlers that only answer: the floor
+ *   bare-proxy  the same bare server that also passes each charger's calls to `--upstream` over an
+ *            ocpp-rpc client of its own per charger, in order, one in flight (as OCPP-J wants),
+ *            answering the charger at once: no validation, no durability, no ids, no events. The
+ *            floor of a proxy built on ocpp-rpc (bench:upstream).
  *
  * `--package <dir>` names a built package (bench/support/node-red.ts buildPackage): the ampflow
  * server then runs its compiled dist/lib, the code Node-RED runs, rather than lib/ through tsx
@@ -20,10 +24,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RPCServer } from 'ocpp-rpc';
+import { RPCClient, RPCServer } from 'ocpp-rpc';
 import type { ServerClient } from '../../lib/ocpp/rpc-types';
-import { UpstreamProxy } from '../../lib/upstream/proxy';
-import { parseUpstreamSettings } from '../../lib/upstream/settings';
 
 const mode = process.argv[2];
 const option = (name: string) => {
@@ -33,9 +35,14 @@ const option = (name: string) => {
 const packageDir = option('--package');
 const upstreamUrl = option('--upstream');
 type CentralSystemModule = typeof import('../../lib/ocpp/central-system');
-const { CentralSystem } = require(
-  packageDir ? join(packageDir, 'dist', 'lib', 'ocpp', 'central-system.js') : '../../lib/ocpp/central-system',
-) as CentralSystemModule;
+type ProxyModule = typeof import('../../lib/upstream/proxy');
+type SettingsModule = typeof import('../../lib/upstream/settings');
+/** lib/<path> as the child runs it: compiled from the package, or through tsx. */
+const fromLib = <T>(path: string): T =>
+  require(packageDir ? join(packageDir, 'dist', 'lib', `${path}.js`) : `../../lib/${path}`) as T;
+const { CentralSystem } = fromLib<CentralSystemModule>('ocpp/central-system');
+const { UpstreamProxy } = fromLib<ProxyModule>('upstream/proxy');
+const { parseUpstreamSettings } = fromLib<SettingsModule>('upstream/settings');
 const PING_INTERVAL_S = 60;
 const HEARTBEAT_INTERVAL_S = 300;
 const counts: Record<string, number> = {};
@@ -88,6 +95,46 @@ async function startAmpflow(): Promise<Running> {
   };
 }
 
+/** Each bare-proxy charger's requests waiting or in flight; links open. */
+const forwarders: (() => number)[] = [];
+let linksOpen = 0;
+
+/** Passes one charger's calls to its upstream in order, one in flight; the charger is not kept waiting. */
+function forwarder(identity: string): (action: string, params: unknown) => void {
+  const client = new RPCClient({
+    identity,
+    endpoint: (upstreamUrl as string).replace(/\{identity\}$/, ''),
+    protocols: ['ocpp1.6'],
+    reconnect: false,
+    strictMode: false,
+    // No timeout: ocpp-rpc's per-call timer (an AbortController, a TimeoutError and a promise
+    // timer per call) is the largest part of its call's cost; a floor does without it.
+    callTimeoutMs: 0,
+  } as ConstructorParameters<typeof RPCClient>[0]);
+  const waiting: [string, unknown][] = [];
+  forwarders.push(() => waiting.length + (sending ? 1 : 0));
+  let open = false;
+  let sending = false;
+  const drain = async () => {
+    if (sending || !open) return;
+    sending = true;
+    for (let next = waiting.shift(); next; next = waiting.shift()) {
+      await client.call(next[0], next[1]).catch(() => undefined);
+      count(`upstream${next[0]}`);
+    }
+    sending = false;
+  };
+  void client.connect().then(() => {
+    open = true;
+    linksOpen += 1;
+    void drain();
+  });
+  return (action, params) => {
+    waiting.push([action, params]);
+    void drain();
+  };
+}
+
 async function startBare(): Promise<Running> {
   const server = new RPCServer({
     protocols: ['ocpp1.6'],
@@ -95,24 +142,36 @@ async function startBare(): Promise<Running> {
     pingIntervalMs: PING_INTERVAL_S * 1000,
   } as ConstructorParameters<typeof RPCServer>[0]);
   let connections = 0;
+  let nextTransactionId = 0;
   server.on('client', (client: ServerClient) => {
     connections += 1;
     client.once('close', () => {
       connections -= 1;
     });
-    client.handle('BootNotification', async () => {
+    const forward = upstreamUrl ? forwarder(String(client.identity)) : () => undefined;
+    client.handle('BootNotification', async ({ params }: { params?: unknown }) => {
+      forward('BootNotification', params);
       count('BootNotification');
       return { status: 'Accepted', currentTime: new Date().toISOString(), interval: HEARTBEAT_INTERVAL_S };
     });
-    client.handle('Heartbeat', async () => {
+    client.handle('Heartbeat', async ({ params }: { params?: unknown }) => {
+      forward('Heartbeat', params);
       count('Heartbeat');
       return { currentTime: new Date().toISOString() };
     });
-    client.handle('MeterValues', async () => {
+    client.handle('MeterValues', async ({ params }: { params?: unknown }) => {
+      forward('MeterValues', params);
       count('MeterValues');
       return {};
     });
-    client.handle('StatusNotification', async () => {
+    client.handle('StartTransaction', async ({ params }: { params?: unknown }) => {
+      forward('StartTransaction', params);
+      count('StartTransaction');
+      nextTransactionId += 1;
+      return { transactionId: nextTransactionId, idTagInfo: { status: 'Accepted' } };
+    });
+    client.handle('StatusNotification', async ({ params }: { params?: unknown }) => {
+      forward('StatusNotification', params);
       count('StatusNotification');
       return {};
     });
@@ -123,6 +182,14 @@ async function startBare(): Promise<Running> {
   return {
     url: `ws://127.0.0.1:${port}/`,
     connections: () => connections,
+    ...(upstreamUrl
+      ? {
+          upstream: () => ({
+            upstreamQueued: forwarders.reduce((sum, waiting) => sum + waiting(), 0),
+            upstreamOpen: linksOpen,
+          }),
+        }
+      : {}),
     stop: () => server.close({ force: true }),
   };
 }

@@ -17,14 +17,6 @@ export type { UpstreamLinkStatus } from './charger';
 /** The messages that open and close a transaction at the backend: never sent twice, never lost. */
 const TRANSACTION_ENDS: readonly ChargePointAction[] = ['StartTransaction', 'StopTransaction'];
 
-/** What a charger must deliver to its central system whatever happens (OCPP 1.6 §4.7). */
-function transactionRelated(action: ChargePointAction, request: Record<string, unknown>): boolean {
-  return (
-    TRANSACTION_ENDS.includes(action) ||
-    (action === 'MeterValues' && typeof request.transactionId === 'number')
-  );
-}
-
 /** Requests kept per charger for an absent backend (a charger metering every minute: about a week). */
 const MAX_QUEUED = 10_000;
 
@@ -253,12 +245,11 @@ export class UpstreamProxy extends EventEmitter {
         void this.send(charger, { action, request: sent });
     } else if (!NOT_QUEUED.includes(action)) {
       // Durable before the charger has its answer (it will not send this message again) where it
-      // must wait for the backend, and always for what a charger itself must deliver whatever
-      // happens (OCPP 1.6 §4.7: a transaction's start, stop and meter values). A status or a meter
-      // value outside a transaction that reaches the backend within a second is not written
-      // (lib/upstream/queue): a crash in that second loses it, as a charger may; a new link tells
-      // the backend every connector's status again.
-      const durable = !charger.link.isOpen || transactionRelated(action, sent);
+      // must wait for the backend, and always for a transaction's start and stop. Anything else
+      // that reaches a present backend within a second is not written at all (lib/upstream/queue):
+      // a crash in that second loses those meter values or statuses, never a start or a stop, and
+      // a site's storage is not written for every meter value (SD cards wear).
+      const durable = !charger.link.isOpen || TRANSACTION_ENDS.includes(action);
       await Promise.all([ids, this.enqueue(charger, { action, request: forQueue }, durable)]);
     }
     return answer;
