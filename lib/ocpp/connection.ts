@@ -363,8 +363,8 @@ function truncate(text: string, length = 200): string {
  * the real clock as that does, with its TimeoutError. Not ocpp-rpc's timeout: per call it builds a
  * TimeoutError, an AbortController and a promise timer, and aborts that timer on every answer (a
  * DOMException and an AbortError, stacks captured): a quarter of the central system's CPU on the
- * control path (bench:latency). Here a plain timer, and an abort only when it runs out. Used for
- * the chargers' connections and for the links to an operator's backend (lib/upstream).
+ * control path (bench:latency). Here a plain timer, and an abort only when it runs out. (The links
+ * to an operator's backend, lib/upstream/link.ts, hang up on a hung backend instead.)
  */
 export async function callGivingUp(
   client: Pick<RPCClient, 'call'>,

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { RPCClient } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
-import { callGivingUp } from '../ocpp/connection';
 import type { OcppAction } from '../ocpp/messages';
 import type { RpcClientOptions } from '../ocpp/rpc-types';
 import { findViolation, isOcppAction, ocppError } from '../ocpp/validation';
@@ -79,21 +78,27 @@ export class UpstreamLink extends EventEmitter {
     }
     const violation = findViolation(action, 'request', request);
     if (violation) throw ocppError(violation.errorCode, `${action} for upstream: ${violation.summary}`);
+    // A backend that does not answer within the call timeout is hung: the link hangs up (which
+    // fails this call) and connects again. One timer per call on the injected clock, and no
+    // AbortController and abort listener per call as ocpp-rpc's own timeout or a signal would cost.
+    const limitMs = timeoutMs ?? this.options.settings.callTimeoutMs;
+    let hung = false;
+    const timer = this.options.clock.setTimeout(() => {
+      hung = true;
+      this.hangUp(client, `did not answer ${action} within ${limitMs} ms`);
+    }, limitMs);
     let response: unknown;
     try {
-      response = await callGivingUp(
-        client,
-        action,
-        request,
-        timeoutMs ?? this.options.settings.callTimeoutMs,
-      );
+      response = await client.call(action, request, { callTimeoutMs: 0 });
     } catch (err) {
       const code = (err as { rpcErrorCode?: string }).rpcErrorCode;
       // A CALLERROR is the backend's answer; anything else (timeout, disconnect) is unreachable.
-      if (code && !/disconnect|timeout/i.test((err as Error).message)) throw err;
+      if (code && !hung && !/disconnect|timeout/i.test((err as Error).message)) throw err;
       throw new UpstreamUnreachable(
-        `upstream of ${this.identity} did not answer ${action}: ${(err as Error).message || (err as Error).name}`,
+        `upstream of ${this.identity} did not answer ${action}: ${hung ? `no answer within ${limitMs} ms` : (err as Error).message || (err as Error).name}`,
       );
+    } finally {
+      this.options.clock.clearTimeout(timer);
     }
     const answerViolation = findViolation(action, 'response', response);
     if (answerViolation) {
@@ -116,6 +121,14 @@ export class UpstreamLink extends EventEmitter {
     await client
       ?.close({ code: 1000, reason: 'Charger disconnected', awaitPending: false })
       .catch(() => undefined);
+  }
+
+  /** Drops a connection whose backend stopped answering; `lost` then connects again with backoff. */
+  private hangUp(client: RPCClient, reason: string): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.close({ force: true }).catch(() => undefined);
+    this.lost(reason);
   }
 
   private connect(): void {

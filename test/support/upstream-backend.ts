@@ -42,6 +42,8 @@ export interface UpstreamBackendOptions {
  */
 export class UpstreamBackend extends EventEmitter {
   readonly calls: { identity: string; action: string; params: Record<string, unknown> }[] = [];
+  /** Calls this returns true for are never answered (a hung backend). */
+  hang: ((action: string, request: Record<string, unknown>) => boolean) | undefined;
   /** Requests the strict server refused (a schema violation): a test asserts there are none. */
   readonly badMessages: string[] = [];
   /** The identity and password of every handshake. */
@@ -176,6 +178,8 @@ export class UpstreamBackend extends EventEmitter {
       client.handle(action, async ({ params }) => {
         const request = (params ?? {}) as Record<string, unknown>;
         record(action, request);
+        // A hung backend: the call is never answered (the connection's end ends the handler).
+        if (this.hang?.(action, request)) await new Promise<never>(() => undefined);
         return answer(request) as Record<string, unknown>;
       });
     }

@@ -465,6 +465,29 @@ describe('upstream proxy: keep the operator’s backend', () => {
     }
   });
 
+  it('hangs up on a backend that stops answering, connects again and delivers what waited', async () => {
+    const { backend, proxy, proxyClock, cp, clock } = await site({ callTimeoutMs: 5000 });
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    await charging(cp);
+    let hung = 0;
+    backend.hang = (action) => action === 'MeterValues' && hung++ === 0;
+    const first = backendGot(backend, (c) => c.action === 'MeterValues');
+    clock.advance(10_000);
+    const [sent] = await first;
+    assert.equal(proxy.status()[0]?.state, 'open', 'within the call timeout the link stays');
+    proxyClock.advance(5000);
+    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+    const again = backendGot(backend, (c) => c.action === 'MeterValues');
+    proxyClock.advance(60_000);
+    const [delivered] = await again;
+    assert.deepEqual(delivered.params, sent.params, 'the same meter value, once more after the reconnect');
+    await until(() => proxy.status()[0]?.queued === 0, [[proxy, 'drained']], 5000);
+    assert.equal(proxy.status()[0]?.state, 'open');
+    assert.deepEqual(backend.badMessages, []);
+  });
+
   it('keeps charging while the backend is away, then replays the session to it in order, once, with the backend’s id', async () => {
     const { backend, cs, proxy, proxyClock, cp, clock } = await site();
     const booted = backendGot(backend, (c) => c.action === 'BootNotification');
