@@ -5,20 +5,15 @@ import type { ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
 import { BackendCommands } from './backend-commands';
 import { type Charger, type Kept, ProxyVoice, type Queued, type UpstreamLinkStatus } from './charger';
+import { Forwarding, TRANSACTION_ENDS } from './forwarding';
 import { LatestWrites } from './latest-writes';
-import { type LinkState, UpstreamLink, UpstreamUnreachable } from './link';
+import { type LinkState, UpstreamLink } from './link';
 import { OperatorProfiles } from './operator-profiles';
 import { BackendQueue, NEVER_KEPT as NOT_QUEUED } from './queue';
-import { DECIDED_ACTIONS, type DecidedAction, spellIdTag, type UpstreamSettings } from './settings';
+import { DECIDED_ACTIONS, type DecidedAction, type UpstreamSettings } from './settings';
 import { TxIds } from './tx-ids';
 
 export type { UpstreamLinkStatus } from './charger';
-
-/** The messages that open and close a transaction at the backend: never sent twice, never lost. */
-const TRANSACTION_ENDS: readonly ChargePointAction[] = ['StartTransaction', 'StopTransaction'];
-
-/** Requests kept per charger for an absent backend (a charger metering every minute: about a week). */
-const MAX_QUEUED = 10_000;
 
 /**
  * Keeps the operator's backend (issue #14): every charger that dials ampflow gets its own link to
@@ -30,6 +25,9 @@ const MAX_QUEUED = 10_000;
  * and the configuration keys ampflow relies on. ampflow's own commands keep going to the charger
  * over the same connection, with the charger's transaction ids.
  *
+ * This class answers the charger and keeps the links; its parts: the way up (forwarding.ts), what
+ * waits for the backend (queue.ts), the backend's commands and profiles (backend-commands.ts).
+ *
  * Events: `link` (UpstreamLinkStatus), `forwarded` ({ chargePointId, action, direction }),
  * `refused` ({ chargePointId, action, reason }), `replayed` ({ chargePointId, action }), `drained`
  * ({ chargePointId }: nothing waits for its upstream any more).
@@ -39,16 +37,14 @@ export class UpstreamProxy extends EventEmitter {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly detach: (() => void)[] = [];
-  /** Who waits for the upstream's answer to a queued request (the charger, for what the upstream decides). */
-  private readonly waiters = new Map<Queued, (answer: Record<string, unknown> | undefined) => void>();
-  /** Requests on their way upstream right now. */
-  private readonly inFlight = new Set<Queued>();
   /** Each charger's facts (ids, boot, the backend's profiles) written durably, one write in flight per charger. */
   private readonly writes = new LatestWrites<Charger>((charger) => this.write(charger));
   private closed = false;
   private readonly voice: ProxyVoice;
   /** The backend's side: its commands to the chargers, its profiles, ampflow's own commands. */
   private readonly backend: BackendCommands;
+  /** The way up: each charger's requests to its backend, in order. */
+  private readonly forwarding: Forwarding;
 
   constructor(
     private readonly cs: CentralSystem,
@@ -68,6 +64,16 @@ export class UpstreamProxy extends EventEmitter {
       emit: (event, payload) => this.emit(event, payload),
       keep: (charger) => this.keep(charger),
       closed: () => this.closed,
+    });
+    this.forwarding = new Forwarding({
+      cs,
+      settings,
+      clock: this.clock,
+      log: this.log,
+      voice: this.voice,
+      emit: (event, payload) => this.emit(event, payload),
+      keep: (charger) => this.keep(charger),
+      noteLink: (charger) => this.noteLink(charger),
     });
     this.detach.push(
       cs.interpose({
@@ -148,13 +154,9 @@ export class UpstreamProxy extends EventEmitter {
     });
     link.on('up', () => {
       charger.introduced = false;
-      void this.drain(charger);
+      void this.forwarding.drain(charger);
     });
-    link.on('down', () => {
-      // What waits for an answer gets ampflow's now; the queue waits for the link, written.
-      for (const item of [...charger.queue.items]) this.waiters.get(item)?.(undefined);
-      void charger.queue.writeAll();
-    });
+    link.on('down', () => this.forwarding.linkDown(charger));
     link.start();
     if (!existing) this.backend.applyOperator(charger);
     return charger;
@@ -220,7 +222,7 @@ export class UpstreamProxy extends EventEmitter {
     let item: Queued | undefined;
     if (decider === 'upstream' && charger.link.isOpen) {
       item = { action, request: sent, decides: true };
-      const answer = await this.throughQueue(charger, item);
+      const answer = await this.forwarding.throughQueue(charger, item);
       if (answer !== undefined) return this.recordDecided(charger, action, sent, forLocal, answer, local);
     }
     const answer = (await local(forLocal)) as Record<string, unknown>;
@@ -242,7 +244,7 @@ export class UpstreamProxy extends EventEmitter {
       await Promise.all([ids, charger.queue.keep(item)]);
     } else if (action === 'Heartbeat') {
       if (charger.link.isOpen && charger.queue.length === 0)
-        void this.send(charger, { action, request: sent });
+        void this.forwarding.send(charger, { action, request: sent });
     } else if (!NOT_QUEUED.includes(action)) {
       // Durable before the charger has its answer (it will not send this message again) where it
       // must wait for the backend, and always for a transaction's start and stop. Anything else
@@ -250,7 +252,7 @@ export class UpstreamProxy extends EventEmitter {
       // a crash in that second loses those meter values or statuses, never a start or a stop, and
       // a site's storage is not written for every meter value (SD cards wear).
       const durable = !charger.link.isOpen || TRANSACTION_ENDS.includes(action);
-      await Promise.all([ids, this.enqueue(charger, { action, request: forQueue }, durable)]);
+      await Promise.all([ids, this.forwarding.enqueue(charger, { action, request: forQueue }, durable)]);
     }
     return answer;
   }
@@ -259,32 +261,6 @@ export class UpstreamProxy extends EventEmitter {
   private buildingDecides(sent: Record<string, unknown>): boolean {
     if (this.settings.localTags !== 'listed' || typeof sent.idTag !== 'string') return false;
     return this.cs.idTags.lookup(sent.idTag, this.clock.now()).entry !== undefined;
-  }
-
-  /**
-   * Sends a request the upstream decides in its turn (after what the charger sent before it) and
-   * resolves with the upstream's answer, or undefined when that cannot be had within
-   * `decideWithinMs` (the link is away, the queue is long, the upstream refused it): ampflow
-   * decides then. A transaction message stays queued for the upstream; the others are dropped.
-   */
-  private throughQueue(charger: Charger, item: Queued): Promise<Record<string, unknown> | undefined> {
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (answer: Record<string, unknown> | undefined) => {
-        if (done) return;
-        done = true;
-        this.clock.clearTimeout(timer);
-        this.waiters.delete(item);
-        if (answer === undefined && NOT_QUEUED.includes(item.action)) {
-          const at = charger.queue.items.indexOf(item);
-          if (at > 0 || (at === 0 && !this.inFlight.has(item))) void charger.queue.remove(item);
-        }
-        resolve(answer);
-      };
-      const timer = this.clock.setTimeout(() => finish(undefined), this.settings.decideWithinMs);
-      this.waiters.set(item, finish);
-      void this.enqueue(charger, item);
-    });
   }
 
   /** Records in ampflow what the upstream decided and gives the charger the upstream's answer. */
@@ -326,136 +302,6 @@ export class UpstreamProxy extends EventEmitter {
     if (typeof sent.transactionId !== 'number') return sent;
     const ledgerId = charger.ids.toLedger(sent.transactionId);
     return ledgerId === sent.transactionId ? sent : { ...sent, transactionId: ledgerId };
-  }
-
-  /**
-   * A charger request as the upstream must see it: its id tag spelt, its transaction by the
-   * upstream's id; undefined for a StopTransaction of a transaction the upstream never got.
-   */
-  private forUpstream(charger: Charger, action: ChargePointAction, sent: Record<string, unknown>): unknown {
-    const out: Record<string, unknown> = { ...sent };
-    if (typeof out.idTag === 'string') out.idTag = spellIdTag(out.idTag, this.settings);
-    if (action === 'StartTransaction') delete out.transactionId;
-    else if (typeof out.transactionId === 'number') {
-      const entry = charger.ids.byCharger(out.transactionId);
-      if (entry?.upstreamId !== undefined) out.transactionId = entry.upstreamId;
-      // A MeterValues of a transaction the upstream never heard of is still a meter reading.
-      else if (entry) delete out.transactionId;
-    }
-    if (action === 'StopTransaction' && out.transactionId === undefined) return undefined;
-    return out;
-  }
-
-  // ---- the queue: what waits for the upstream --------------------------------------------------
-
-  /**
-   * Queues a request for the backend; with `durable` it is written (the promise: once it is)
-   * before it goes, else it is written only if it waits (lib/upstream/queue).
-   */
-  private enqueue(charger: Charger, item: Queued, durable = true): Promise<void> {
-    const kept = charger.queue.push(item, durable);
-    if (charger.queue.length > MAX_QUEUED) this.trim(charger);
-    void this.drain(charger);
-    return kept;
-  }
-
-  /**
-   * A backend away for weeks must not fill the disk: past MAX_QUEUED the oldest status reports and
-   * meter values give way (a transaction's start and stop never do), said once per charger.
-   */
-  private trim(charger: Charger): void {
-    const at = charger.queue.items.findIndex(
-      (queued) => !TRANSACTION_ENDS.includes(queued.action) && !this.waiters.has(queued),
-    );
-    if (at === -1 || (at === 0 && charger.draining)) return;
-    void charger.queue.remove(charger.queue.items[at] as Queued);
-    this.voice.tell(
-      charger.identity,
-      `more than ${MAX_QUEUED} requests wait for the backend: the oldest status reports and meter values are dropped (starts and stops are kept)`,
-    );
-  }
-
-  /** Sends what waits, in order, while the link is open; the charger introduced first on a new link. */
-  private async drain(charger: Charger): Promise<void> {
-    if (charger.draining) return;
-    charger.draining = true;
-    try {
-      if (charger.link.isOpen && !charger.introduced) await this.introduce(charger);
-      while (charger.link.isOpen && charger.queue.length > 0) {
-        const item = charger.queue.items[0] as Queued;
-        const sent = await this.send(charger, item);
-        if (sent === 'unreachable') {
-          this.waiters.get(item)?.(undefined);
-          // What went out at once without a write now waits: written, so a crash keeps it.
-          void charger.queue.writeAll();
-          return;
-        }
-        // A start or stop the backend has must not go again after a crash: durable before the next
-        // (its ids first: `send` kept them). Other messages are sent twice at worst.
-        const removed = charger.queue.remove(item);
-        if (TRANSACTION_ENDS.includes(item.action)) await removed;
-        this.noteLink(charger);
-        if (charger.queue.length === 0) {
-          this.emit('drained', { chargePointId: charger.identity });
-          this.voice.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
-        }
-      }
-    } catch (err) {
-      this.log.error(`forwarding to the upstream of ${charger.identity} failed: ${(err as Error).message}`);
-    } finally {
-      charger.draining = false;
-    }
-  }
-
-  /** Sends one request upstream; its answer goes to whoever waits for it. */
-  private async send(charger: Charger, item: Queued): Promise<'sent' | 'unreachable'> {
-    const request = this.forUpstream(charger, item.action, item.request);
-    if (request === undefined) return 'sent';
-    let answer: Record<string, unknown> | undefined;
-    this.inFlight.add(item);
-    try {
-      answer = (await charger.link.call(item.action, request)) as Record<string, unknown>;
-      this.emit('forwarded', { chargePointId: charger.identity, action: item.action, direction: 'up' });
-    } catch (err) {
-      if (err instanceof UpstreamUnreachable) return 'unreachable';
-      this.voice.tell(
-        charger.identity,
-        `upstream refused ${item.action} (${(err as Error).message}); ampflow answered it`,
-      );
-    } finally {
-      this.inFlight.delete(item);
-    }
-    const waiter = this.waiters.get(item);
-    if (waiter) waiter(answer);
-    else if (item.action === 'StartTransaction' && typeof answer?.transactionId === 'number') {
-      // Replayed: the charger keeps ampflow's id; the upstream's maps to it from now on, durably
-      // before the start leaves the queue (a crash in between sends the start again, never a stop
-      // that cannot be mapped).
-      charger.ids.setUpstream(item.request.transactionId as number, answer.transactionId);
-      await this.keep(charger);
-      this.emit('replayed', { chargePointId: charger.identity, action: item.action });
-    } else if (!waiter) this.emit('replayed', { chargePointId: charger.identity, action: item.action });
-    return 'sent';
-  }
-
-  /** A link that opened tells the upstream of the charger first: its boot and its connectors' status. */
-  private async introduce(charger: Charger): Promise<void> {
-    if (!charger.boot) return;
-    await charger.link.call('BootNotification', charger.boot).catch((err: Error) => {
-      if (!(err instanceof UpstreamUnreachable))
-        this.voice.tell(charger.identity, `upstream refused the boot (${err.message})`);
-    });
-    for (const state of this.cs.connectorsOf(charger.identity)) {
-      if (!state.status) continue;
-      const status = {
-        connectorId: state.connectorId,
-        status: state.status,
-        errorCode: state.errorCode ?? 'NoError',
-        ...(state.statusAt ? { timestamp: state.statusAt } : {}),
-      };
-      await charger.link.call('StatusNotification', status).catch(() => undefined);
-    }
-    charger.introduced = true;
   }
 
   private keep(charger: Charger): Promise<void> {

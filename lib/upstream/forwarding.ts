@@ -1,0 +1,208 @@
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import type { ChargePointAction } from '../ocpp/actions';
+import type { CentralSystem } from '../ocpp/central-system';
+import type { Charger, ProxyVoice } from './charger';
+import { UpstreamUnreachable } from './link';
+import { NEVER_KEPT as NOT_QUEUED, type Queued } from './queue';
+import { spellIdTag, type UpstreamSettings } from './settings';
+
+/** The messages that open and close a transaction at the backend: never sent twice, never lost. */
+export const TRANSACTION_ENDS: readonly ChargePointAction[] = ['StartTransaction', 'StopTransaction'];
+
+/** Requests kept per charger for an absent backend (a charger metering every minute: about a week). */
+const MAX_QUEUED = 10_000;
+
+/** What the forwarding needs of the proxy. */
+export interface ForwardingHost {
+  cs: CentralSystem;
+  settings: UpstreamSettings;
+  clock: Clock;
+  log: Logger;
+  voice: ProxyVoice;
+  emit(event: string, payload: unknown): void;
+  /** Keeps the charger's facts (its transaction ids) durably. */
+  keep(charger: Charger): Promise<void>;
+  /** Tells the central system the link's state (dashboards). */
+  noteLink(charger: Charger): void;
+}
+
+/**
+ * The way up (lib/upstream): each charger's requests go to its backend in the order the charger
+ * sent them, one at a time (OCPP-J), as the backend must see them (its transaction ids, id tags
+ * spelt its way); the charger is introduced first on every new link (its boot, its connectors'
+ * status); what the charger waits for the backend to decide is answered to its waiter, or given
+ * up after `decideWithinMs`.
+ */
+export class Forwarding {
+  /** Who waits for the upstream's answer to a queued request (the charger, for what the upstream decides). */
+  private readonly waiters = new Map<Queued, (answer: Record<string, unknown> | undefined) => void>();
+  /** Requests on their way upstream right now. */
+  private readonly inFlight = new Set<Queued>();
+
+  constructor(private readonly host: ForwardingHost) {}
+
+  /** The link went down: what waits for an answer gets ampflow's now; the queue waits, written. */
+  linkDown(charger: Charger): void {
+    for (const item of [...charger.queue.items]) this.waiters.get(item)?.(undefined);
+    void charger.queue.writeAll();
+  }
+
+  /**
+   * Sends a request the upstream decides in its turn (after what the charger sent before it) and
+   * resolves with the upstream's answer, or undefined when that cannot be had within
+   * `decideWithinMs` (the link is away, the queue is long, the upstream refused it): ampflow
+   * decides then. A transaction message stays queued for the upstream; the others are dropped.
+   */
+  throughQueue(charger: Charger, item: Queued): Promise<Record<string, unknown> | undefined> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (answer: Record<string, unknown> | undefined) => {
+        if (done) return;
+        done = true;
+        this.host.clock.clearTimeout(timer);
+        this.waiters.delete(item);
+        if (answer === undefined && NOT_QUEUED.includes(item.action)) {
+          const at = charger.queue.items.indexOf(item);
+          if (at > 0 || (at === 0 && !this.inFlight.has(item))) void charger.queue.remove(item);
+        }
+        resolve(answer);
+      };
+      const timer = this.host.clock.setTimeout(() => finish(undefined), this.host.settings.decideWithinMs);
+      this.waiters.set(item, finish);
+      void this.enqueue(charger, item);
+    });
+  }
+
+  /**
+   * A charger request as the upstream must see it: its id tag spelt, its transaction by the
+   * upstream's id; undefined for a StopTransaction of a transaction the upstream never got.
+   */
+  private forUpstream(charger: Charger, action: ChargePointAction, sent: Record<string, unknown>): unknown {
+    const out: Record<string, unknown> = { ...sent };
+    if (typeof out.idTag === 'string') out.idTag = spellIdTag(out.idTag, this.host.settings);
+    if (action === 'StartTransaction') delete out.transactionId;
+    else if (typeof out.transactionId === 'number') {
+      const entry = charger.ids.byCharger(out.transactionId);
+      if (entry?.upstreamId !== undefined) out.transactionId = entry.upstreamId;
+      // A MeterValues of a transaction the upstream never heard of is still a meter reading.
+      else if (entry) delete out.transactionId;
+    }
+    if (action === 'StopTransaction' && out.transactionId === undefined) return undefined;
+    return out;
+  }
+
+  // ---- the queue: what waits for the upstream --------------------------------------------------
+
+  /**
+   * Queues a request for the backend; with `durable` it is written (the promise: once it is)
+   * before it goes, else it is written only if it waits (lib/upstream/queue).
+   */
+  enqueue(charger: Charger, item: Queued, durable = true): Promise<void> {
+    const kept = charger.queue.push(item, durable);
+    if (charger.queue.length > MAX_QUEUED) this.trim(charger);
+    void this.drain(charger);
+    return kept;
+  }
+
+  /**
+   * A backend away for weeks must not fill the disk: past MAX_QUEUED the oldest status reports and
+   * meter values give way (a transaction's start and stop never do), said once per charger.
+   */
+  private trim(charger: Charger): void {
+    const at = charger.queue.items.findIndex(
+      (queued) => !TRANSACTION_ENDS.includes(queued.action) && !this.waiters.has(queued),
+    );
+    if (at === -1 || (at === 0 && charger.draining)) return;
+    void charger.queue.remove(charger.queue.items[at] as Queued);
+    this.host.voice.tell(
+      charger.identity,
+      `more than ${MAX_QUEUED} requests wait for the backend: the oldest status reports and meter values are dropped (starts and stops are kept)`,
+    );
+  }
+
+  /** Sends what waits, in order, while the link is open; the charger introduced first on a new link. */
+  async drain(charger: Charger): Promise<void> {
+    if (charger.draining) return;
+    charger.draining = true;
+    try {
+      if (charger.link.isOpen && !charger.introduced) await this.introduce(charger);
+      while (charger.link.isOpen && charger.queue.length > 0) {
+        const item = charger.queue.items[0] as Queued;
+        const sent = await this.send(charger, item);
+        if (sent === 'unreachable') {
+          this.waiters.get(item)?.(undefined);
+          // What went out at once without a write now waits: written, so a crash keeps it.
+          void charger.queue.writeAll();
+          return;
+        }
+        // A start or stop the backend has must not go again after a crash: durable before the next
+        // (its ids first: `send` kept them). Other messages are sent twice at worst.
+        const removed = charger.queue.remove(item);
+        if (TRANSACTION_ENDS.includes(item.action)) await removed;
+        this.host.noteLink(charger);
+        if (charger.queue.length === 0) {
+          this.host.emit('drained', { chargePointId: charger.identity });
+          this.host.voice.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
+        }
+      }
+    } catch (err) {
+      this.host.log.error(
+        `forwarding to the upstream of ${charger.identity} failed: ${(err as Error).message}`,
+      );
+    } finally {
+      charger.draining = false;
+    }
+  }
+
+  /** Sends one request upstream; its answer goes to whoever waits for it. */
+  async send(charger: Charger, item: Queued): Promise<'sent' | 'unreachable'> {
+    const request = this.forUpstream(charger, item.action, item.request);
+    if (request === undefined) return 'sent';
+    let answer: Record<string, unknown> | undefined;
+    this.inFlight.add(item);
+    try {
+      answer = (await charger.link.call(item.action, request)) as Record<string, unknown>;
+      this.host.emit('forwarded', { chargePointId: charger.identity, action: item.action, direction: 'up' });
+    } catch (err) {
+      if (err instanceof UpstreamUnreachable) return 'unreachable';
+      this.host.voice.tell(
+        charger.identity,
+        `upstream refused ${item.action} (${(err as Error).message}); ampflow answered it`,
+      );
+    } finally {
+      this.inFlight.delete(item);
+    }
+    const waiter = this.waiters.get(item);
+    if (waiter) waiter(answer);
+    else if (item.action === 'StartTransaction' && typeof answer?.transactionId === 'number') {
+      // Replayed: the charger keeps ampflow's id; the upstream's maps to it from now on, durably
+      // before the start leaves the queue (a crash in between sends the start again, never a stop
+      // that cannot be mapped).
+      charger.ids.setUpstream(item.request.transactionId as number, answer.transactionId);
+      await this.host.keep(charger);
+      this.host.emit('replayed', { chargePointId: charger.identity, action: item.action });
+    } else if (!waiter) this.host.emit('replayed', { chargePointId: charger.identity, action: item.action });
+    return 'sent';
+  }
+
+  /** A link that opened tells the upstream of the charger first: its boot and its connectors' status. */
+  private async introduce(charger: Charger): Promise<void> {
+    if (!charger.boot) return;
+    await charger.link.call('BootNotification', charger.boot).catch((err: Error) => {
+      if (!(err instanceof UpstreamUnreachable))
+        this.host.voice.tell(charger.identity, `upstream refused the boot (${err.message})`);
+    });
+    for (const state of this.host.cs.connectorsOf(charger.identity)) {
+      if (!state.status) continue;
+      const status = {
+        connectorId: state.connectorId,
+        status: state.status,
+        errorCode: state.errorCode ?? 'NoError',
+        ...(state.statusAt ? { timestamp: state.statusAt } : {}),
+      };
+      await charger.link.call('StatusNotification', status).catch(() => undefined);
+    }
+    charger.introduced = true;
+  }
+}
