@@ -55,24 +55,18 @@ export class UpstreamProxy extends EventEmitter {
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger;
     this.voice = new ProxyVoice(cs, this.log, (event, payload) => this.emit(event, payload));
-    this.backend = new BackendCommands({
+    const parts = {
       cs,
       settings,
       clock: this.clock,
-      chargers: this.chargers,
       voice: this.voice,
-      emit: (event, payload) => this.emit(event, payload),
-      keep: (charger) => this.keep(charger),
-      closed: () => this.closed,
-    });
+      emit: (event: string, payload: unknown) => this.emit(event, payload),
+      keep: (charger: Charger) => this.keep(charger),
+    };
+    this.backend = new BackendCommands({ ...parts, chargers: this.chargers, closed: () => this.closed });
     this.forwarding = new Forwarding({
-      cs,
-      settings,
-      clock: this.clock,
+      ...parts,
       log: this.log,
-      voice: this.voice,
-      emit: (event, payload) => this.emit(event, payload),
-      keep: (charger) => this.keep(charger),
       noteLink: (charger) => this.noteLink(charger),
     });
     this.detach.push(

@@ -63,6 +63,17 @@ describe('upstream proxy: keep the operator’s backend', () => {
     return cp.connector(1).transaction?.transactionId as number;
   }
 
+  /** The charging session's meter values (10 s) reach the backend with its id 7001, then its stop. */
+  async function meteredAndStopped(backend: UpstreamBackend, cp: InteropChargePoint, clock: ManualClock) {
+    const metered = backendGot(backend, (c) => c.action === 'MeterValues' && c.params.transactionId === 7001);
+    clock.advance(10_000);
+    await metered;
+    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
+    await cp.stopTransaction(1);
+    await cp.whenIdle();
+    return (await stopped)[0];
+  }
+
   it('passes a whole session to the backend: the charger gets the backend’s transaction id, ampflow keeps its own ledger', async () => {
     const { backend, cs, cp, clock } = await site();
     const booted = backendGot(backend, (c) => c.action === 'BootNotification');
@@ -75,14 +86,8 @@ describe('upstream proxy: keep the operator’s backend', () => {
     assert.ok(open && open.transactionId !== 7001, 'ampflow’s ledger keeps its own id');
     assert.equal(cs.connectorOf('CP1', 1)?.transaction?.transactionId, open?.transactionId);
 
-    const metered = backendGot(backend, (c) => c.action === 'MeterValues' && c.params.transactionId === 7001);
-    clock.advance(10_000);
-    await metered;
-
-    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
-    await cp.stopTransaction(1);
-    await cp.whenIdle();
-    assert.equal((await stopped)[0].params.transactionId, 7001);
+    const stopped = await meteredAndStopped(backend, cp, clock);
+    assert.equal(stopped.params.transactionId, 7001);
     const sessions = await allSessions(cs);
     assert.equal(sessions.length, 1);
     assert.equal(sessions[0]?.transactionId, open?.transactionId);
@@ -107,13 +112,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
     await cp.connect();
     await statuses;
     await charging(cp);
-    const metered = backendGot(backend, (c) => c.action === 'MeterValues' && c.params.transactionId === 7001);
-    clock.advance(10_000);
-    await metered;
-    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
-    await cp.stopTransaction(1);
-    await cp.whenIdle();
-    await stopped;
+    await meteredAndStopped(backend, cp, clock);
     assert.ok(
       !written.includes('MeterValues'),
       `meter values that went at once are not written (${written})`,
