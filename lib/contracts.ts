@@ -224,7 +224,7 @@ export interface ChargerSnapshot {
 /** What happened on a charger's link to its operator's backend (plain JSON, for flows). */
 export interface UpstreamEvent {
   chargePointId: string;
-  /** linkUp, linkDown, forwarded, composed, refused, replayed, drained */
+  /** linkUp, linkDown, forwarded, composed, refused, reasserted, replayed, drained */
   kind: string;
   action?: string;
   /** up (charger to backend) or down (backend to charger) for `forwarded`. */

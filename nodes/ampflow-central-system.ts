@@ -66,6 +66,8 @@ export = (RED: NodeAPI): void => {
           tlsPrivateKey: node.credentials?.upstreamTlsPrivateKey,
           decide: Object.fromEntries(DECIDED_ACTIONS.map((action) => [action, decider])),
           refuse: def.upstreamRefuse ?? undefined,
+          protectedKeys: def.upstreamProtectedKeys ?? undefined,
+          reassertKeys: def.upstreamReassertKeys ?? undefined,
           smartCharging: def.upstreamSmartCharging,
           localTags: def.upstreamLocalTags ? 'listed' : 'none',
           idTagCase: def.upstreamIdTagCase,

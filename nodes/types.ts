@@ -40,6 +40,10 @@ export interface CentralSystemNodeDef
   upstreamSmartCharging?: 'compose' | 'forward' | 'refuse';
   /** The backend's commands refused, separated by commas. */
   upstreamRefuse?: string;
+  /** Configuration keys the backend may not change (comma-separated). */
+  upstreamProtectedKeys?: string;
+  /** Configuration keys the backend may change, put back afterwards (comma-separated). */
+  upstreamReassertKeys?: string;
   upstreamIdTagCase?: 'asIs' | 'upper' | 'lower';
   upstreamIdTagByteOrder?: 'asIs' | 'reversed';
 }

@@ -2,11 +2,18 @@ import type { Clock } from '../clock';
 import { isCommandFailure } from '../contracts';
 import type { CentralSystemAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
-import type { ClearChargingProfileRequest, OcppAction, SetChargingProfileRequest } from '../ocpp/messages';
+import type {
+  ChangeConfigurationRequest,
+  ChangeConfigurationResponse,
+  ClearChargingProfileRequest,
+  GetConfigurationResponse,
+  OcppAction,
+  SetChargingProfileRequest,
+} from '../ocpp/messages';
 import { ocppError } from '../ocpp/validation';
 import type { Charger, ProxyVoice } from './charger';
 import type { OperatorConnector } from './operator-profiles';
-import type { UpstreamSettings } from './settings';
+import { keyPolicy, type UpstreamSettings } from './settings';
 
 /** What the backend's side needs of the proxy around it. */
 export interface BackendHost {
@@ -54,19 +61,27 @@ export class BackendCommands {
       throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
     }
     const key = (request as { key?: unknown }).key;
-    if (
-      action === 'ChangeConfiguration' &&
-      typeof key === 'string' &&
-      this.host.settings.protectedKeys.includes(key)
-    ) {
+    const policy =
+      action === 'ChangeConfiguration' && typeof key === 'string'
+        ? keyPolicy(this.host.settings, key)
+        : undefined;
+    if (policy === 'block') {
       const value = (request as { value?: unknown }).value;
       this.host.voice.refuse(
         identity,
         action,
-        `${key}=${String(value)} refused: ampflow relies on ${key} (upstream.protectedKeys); the charger keeps its value`,
+        `${String(key)}=${String(value)} refused: ampflow relies on ${String(key)} (upstream.protectedKeys); the charger keeps its value`,
       );
       return { status: 'Rejected' };
     }
+    if (policy === 'reassert') return this.reassert(identity, request as ChangeConfigurationRequest);
+    return this.forward(identity, action, request);
+  }
+
+  /** Passes the backend's CALL to the charger (with the charger's transaction id) and its answer back. */
+  private async forward(identity: string, action: OcppAction, request: unknown): Promise<unknown> {
+    const charger = this.host.chargers.get(identity);
+    const command = action as CentralSystemAction;
     const out = { ...(request as Record<string, unknown>) };
     if (charger && typeof out.transactionId === 'number') {
       out.transactionId = charger.ids.upstreamToCharger(out.transactionId);
@@ -82,6 +97,43 @@ export class BackendCommands {
         throw ocppError(failure.ocppErrorCode as never, failure.message);
       throw ocppError('GenericError', failure.message);
     }
+  }
+
+  /**
+   * The backend changes a key ampflow relies on that the settings let it change (reassertKeys):
+   * the charger's value is read, the change goes to the charger (the backend gets the charger's
+   * answer), and ampflow sets the value it read back, saying so once with both values. A value
+   * that cannot be read is not changed (Rejected): ampflow could not put it back.
+   */
+  private async reassert(identity: string, request: ChangeConfigurationRequest): Promise<unknown> {
+    const { cs, voice } = this.host;
+    const { key, value } = request;
+    const read = (await cs.call(identity, 'GetConfiguration', { key: [key] }).catch(() => undefined)) as
+      | GetConfigurationResponse
+      | undefined;
+    const previous = read?.configurationKey?.find((k) => k.key.toLowerCase() === key.toLowerCase())?.value;
+    if (previous === undefined) {
+      voice.refuse(
+        identity,
+        'ChangeConfiguration',
+        `${key}=${value} refused: ampflow cannot read ${key} to put it back`,
+      );
+      return { status: 'Rejected' };
+    }
+    const answer = (await this.forward(
+      identity,
+      'ChangeConfiguration',
+      request,
+    )) as ChangeConfigurationResponse;
+    if ((answer.status === 'Accepted' || answer.status === 'RebootRequired') && value !== previous) {
+      const back = (await cs
+        .call(identity, 'ChangeConfiguration', { key, value: previous })
+        .catch((err: Error) => ({ status: `failed (${err.message})` }))) as { status: string };
+      const reason = `the backend set ${key}=${value}; ampflow relies on it and put ${previous} back (${back.status})`;
+      voice.tell(identity, reason);
+      voice.report({ chargePointId: identity, kind: 'reasserted', action: 'ChangeConfiguration', reason });
+    }
+    return answer;
   }
 
   /** The backend's SetChargingProfile or ClearChargingProfile, kept here; the load manager applies it. */

@@ -53,6 +53,12 @@ export interface UpstreamSettings {
   localTags: 'none' | 'listed';
   /** Configuration keys the upstream may not change (ampflow relies on them): refused with Rejected. */
   protectedKeys: string[];
+  /**
+   * Configuration keys the upstream may change, after which ampflow puts the charger's previous
+   * value back (for a backend that treats Rejected as a fault); each such conflict is logged once.
+   * A key listed here is not refused even if `protectedKeys` lists it too.
+   */
+  reassertKeys: string[];
   /** How id tags are spelt for the upstream (some providers want upper case). */
   idTagCase: IdTagCase;
   /** `reversed`: an RFID UID (hex) goes upstream with its bytes in the other order (0A0E9B83 → 839B0E0A). */
@@ -150,6 +156,7 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     smartCharging,
     localTags,
     protectedKeys: list(raw.protectedKeys, 'upstream.protectedKeys', [...DEFAULT_PROTECTED_KEYS]),
+    reassertKeys: list(raw.reassertKeys, 'upstream.reassertKeys', []),
     idTagCase,
     idTagByteOrder,
     decideWithinMs: milliseconds('decideWithinMs', raw.decideWithinMs, 100, 60_000),
@@ -205,6 +212,22 @@ export function spellIdTag(
   if (settings.idTagCase === 'upper') return ordered.toUpperCase();
   if (settings.idTagCase === 'lower') return ordered.toLowerCase();
   return ordered;
+}
+
+/**
+ * What ampflow does with the upstream's ChangeConfiguration of `key` (keys are case-insensitive,
+ * CiString50): `reassert` (pass it on, then put the previous value back), `block` (Rejected), or
+ * undefined (pass it on).
+ */
+export function keyPolicy(
+  settings: Pick<UpstreamSettings, 'protectedKeys' | 'reassertKeys'>,
+  key: string,
+): 'reassert' | 'block' | undefined {
+  const wanted = key.toLowerCase();
+  const listed = (keys: string[]) => keys.some((k) => k.toLowerCase() === wanted);
+  if (listed(settings.reassertKeys)) return 'reassert';
+  if (listed(settings.protectedKeys)) return 'block';
+  return undefined;
 }
 
 function list(value: unknown, field: string, fallback: string[]): string[] {

@@ -464,6 +464,31 @@ describe('upstream proxy: keep the operator’s backend', () => {
     }
   });
 
+  it('lets the backend change a key ampflow relies on where the settings say so, and puts the charger’s value back', async () => {
+    const { backend, cs, cp } = await site({ reassertKeys: 'MeterValueSampleInterval' });
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    const told = waitFor<[UpstreamEvent]>(cs, 'upstream', (e) => e.kind === 'reasserted');
+    assert.deepEqual(
+      await backend.call('CP1', 'ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '900' }),
+      { status: 'Accepted' },
+      'the backend gets the charger’s own answer',
+    );
+    const [event] = await told;
+    assert.match(event.reason ?? '', /backend set MeterValueSampleInterval=900; .* put 10 back \(Accepted\)/);
+    const now = (await cs.call('CP1', 'GetConfiguration', { key: ['MeterValueSampleInterval'] })) as {
+      configurationKey: { key: string; value?: string }[];
+    };
+    assert.equal(now.configurationKey[0]?.value, '10', 'the charger meters as ampflow needs');
+    // Blocking compares keys as OCPP does (CiString: any letter case).
+    assert.deepEqual(
+      await backend.call('CP1', 'ChangeConfiguration', { key: 'clockalignedDATAinterval', value: '900' }),
+      { status: 'Rejected' },
+    );
+    assert.deepEqual(backend.badMessages, []);
+  });
+
   it('hangs up on a backend that stops answering, connects again and delivers what waited', async () => {
     const { backend, proxy, proxyClock, cp, clock } = await site({ callTimeoutMs: 5000 });
     const booted = backendGot(backend, (c) => c.action === 'BootNotification');

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
-import { parseUpstreamSettings, spellIdTag, upstreamEndpoint } from '../../../lib/upstream/settings';
+import {
+  keyPolicy,
+  parseUpstreamSettings,
+  spellIdTag,
+  upstreamEndpoint,
+} from '../../../lib/upstream/settings';
 
 /** The operator's backend as an integrator types it (editor or ampflow-cs --upstream). */
 describe('upstream proxy settings', () => {
@@ -31,6 +36,17 @@ describe('upstream proxy settings', () => {
     assert.equal(settings.smartCharging, 'compose');
     assert.deepEqual(settings.refuse, []);
     assert.ok(settings.protectedKeys.includes('MeterValueSampleInterval'));
+    assert.deepEqual(settings.reassertKeys, []);
+    // Keys are CiString50: any letter case; a key to put back is not refused.
+    assert.equal(keyPolicy(settings, 'metervaluesampleINTERVAL'), 'block');
+    assert.equal(keyPolicy(settings, 'HeartbeatInterval'), undefined);
+    assert.equal(
+      keyPolicy(
+        parseUpstreamSettings({ url: 'ws://b.example/{identity}', reassertKeys: 'MeterValueSampleInterval' }),
+        'MeterValueSampleInterval',
+      ),
+      'reassert',
+    );
     assert.deepEqual(
       [settings.decideWithinMs, settings.reconnect.initialDelayMs, settings.reconnect.maxDelayMs],
       [10_000, 1_000, 60_000],
