@@ -220,6 +220,14 @@ export class UpstreamProxy extends EventEmitter {
       if (answer !== undefined) return this.recordDecided(charger, action, sent, forLocal, answer, local);
     }
     const answer = (await local(forLocal)) as Record<string, unknown>;
+    // A transaction's meter values (OCPP 1.6 §4.7: a charger must deliver them whatever happens)
+    // are answered once the backend has them: until then the charger keeps them and sends them
+    // again should ampflow die, so nothing is written for them. The load manager has the reading
+    // already. A backend that does not take them within decideWithinMs: written, then answered.
+    if (action === 'MeterValues' && typeof sent.transactionId === 'number' && charger.link.isOpen) {
+      item = { action, request: sent, decides: true };
+      if ((await this.forwarding.throughQueue(charger, item)) !== undefined) return answer;
+    }
     // A StartTransaction ampflow answered is queued with ampflow's id: the charger uses it, and
     // the upstream's id maps to it once the upstream has the start.
     let forQueue = sent;
@@ -232,7 +240,8 @@ export class UpstreamProxy extends EventEmitter {
     const ids = TRANSACTION_ENDS.includes(action) ? this.keep(charger) : undefined;
     const waited = item !== undefined && charger.queue.items.includes(item);
     if (waited && item) {
-      // It waited in vain and is still queued (a transaction message): it goes as ampflow answered it.
+      // It waited in vain and is still queued (a transaction message): written, it goes as ampflow
+      // answered it.
       item.request = forQueue;
       item.decides = false;
       await Promise.all([ids, charger.queue.keep(item)]);
@@ -241,10 +250,11 @@ export class UpstreamProxy extends EventEmitter {
         void this.forwarding.send(charger, { action, request: sent });
     } else if (!NOT_QUEUED.includes(action)) {
       // Durable before the charger has its answer (it will not send this message again) where it
-      // must wait for the backend, and always for a transaction's start and stop. Anything else
-      // that reaches a present backend within a second is not written at all (lib/upstream/queue):
-      // a crash in that second loses those meter values or statuses, never a start or a stop, and
-      // a site's storage is not written for every meter value (SD cards wear).
+      // must wait for the backend, and always for a transaction's start and stop. A status or a
+      // meter value outside a transaction that reaches a present backend within a second is not
+      // written at all (lib/upstream/queue): a crash in that second loses it (as a charger may, and
+      // a new link tells the backend every status again), and a site's storage (an SD card) is not
+      // written for every message.
       const durable = !charger.link.isOpen || TRANSACTION_ENDS.includes(action);
       await Promise.all([ids, this.forwarding.enqueue(charger, { action, request: forQueue }, durable)]);
     }

@@ -44,12 +44,13 @@ export const NEVER_KEPT: readonly ChargePointAction[] = [
  * when the backend has it): a request costs a journal line or two, whatever waits before it, so a
  * backend away for a day does not make every new meter value rewrite the day's.
  *
- * What is written: a request the caller asks to be durable (a transaction's start and stop, and
- * anything while the backend is away) before the caller is told; any other request once it has
- * waited one to two HOLD_UNWRITTEN_MS or the backend goes away. A meter value or a status that
+ * What is written: a request the caller asks to be durable (a transaction's start and stop, a
+ * transaction's meter values the backend did not take in time, and anything while the backend is
+ * away) before the caller is told; any other request once it has waited one to two
+ * HOLD_UNWRITTEN_MS or the backend goes away. A status or a meter value outside a transaction that
  * reaches a present backend within a second is not written at all: a crash (SIGKILL, power) in
- * that second loses it, never a transaction's start or stop; and a site's storage (an SD card) is
- * not written for every meter value.
+ * that second loses it, never anything of a transaction; and a site's storage (an SD card) is not
+ * written for every message.
  */
 export class BackendQueue {
   readonly items: Queued[] = [];

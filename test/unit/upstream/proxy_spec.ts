@@ -489,6 +489,39 @@ describe('upstream proxy: keep the operator’s backend', () => {
     assert.deepEqual(backend.badMessages, []);
   });
 
+  it('answers a transaction’s meter values once the backend has them (the charger keeps them till then), or once they are written', async () => {
+    const { backend, cs, proxyClock, cp, clock } = await site({ decideWithinMs: 5000 });
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+    await charging(cp);
+    backend.hang = (action) => action === 'MeterValues';
+    const measuredBefore = cs.connectorOf('CP1', 1)?.measuredAt;
+    const arrived = backendGot(backend, (c) => c.action === 'MeterValues');
+    clock.advance(10_000);
+    await arrived;
+    let answered = false;
+    void cp.whenIdle().then(() => {
+      answered = true;
+    });
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(answered, false, 'the charger still holds its meter values: the backend has not taken them');
+    assert.deepEqual(cs.entriesOf('CP1', 'upstream'), {}, 'and nothing was written for them');
+    assert.notEqual(
+      cs.connectorOf('CP1', 1)?.measuredAt,
+      measuredBefore,
+      'the load manager has the reading already',
+    );
+
+    proxyClock.advance(5000);
+    await cp.whenIdle();
+    assert.deepEqual(
+      Object.values(cs.entriesOf('CP1', 'upstream')).map((item) => (item as { action: string }).action),
+      ['MeterValues'],
+      'not taken within decideWithinMs: written before the charger’s answer',
+    );
+  });
+
   it('hangs up on a backend that stops answering, connects again and delivers what waited', async () => {
     const { backend, proxy, proxyClock, cp, clock } = await site({ callTimeoutMs: 5000 });
     const booted = backendGot(backend, (c) => c.action === 'BootNotification');
