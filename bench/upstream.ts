@@ -15,8 +15,8 @@
  *                             [--rate 1000] [--paced 4] [--direct 1] [--tx 1]
  *
  * With `--tx 1` (the default) each active charger first starts a transaction, so its MeterValues
- * carry the transactionId as a charger's do during a session (the proxy writes those durably
- * before it answers); `--tx 0`: meter values outside a transaction.
+ * carry the transactionId as a charger's do during a session (the proxy answers those once the
+ * backend has them); `--tx 0`: meter values outside a transaction (answered at once).
  * Then again with 2,000 idle chargers connected (proxied: each with its own upstream link).
  * Burst: each charger sends `--messages` MeterValues back to back; a run ends when every one is
  * answered and has reached the backend, and the process's CPU time over the run (from /proc) per
@@ -381,7 +381,7 @@ async function main(): Promise<void> {
     `command: npm run bench:upstream -- --active ${activeCount} --idle ${idleCount} --runs ${runs} --messages ${messages} --rate ${rate} --paced ${pacedS} --direct ${direct} --tx ${tx}`,
   );
   console.log(
-    `${activeCount} active chargers${tx ? ', each in a transaction (its MeterValues carry the transactionId: OCPP 1.6 §4.7 messages, written before the answer by the proxy)' : ', no transaction (MeterValues without transactionId)'}; burst: each sends ${messages} MeterValues back to back (one call in flight), ${runs} runs after ${WARMUP_MESSAGES} each to warm up, ` +
+    `${activeCount} active chargers${tx ? ', each in a transaction (its MeterValues carry the transactionId: OCPP 1.6 §4.7 messages, which the proxy answers once the backend has them)' : ', no transaction (MeterValues without transactionId)'}; burst: each sends ${messages} MeterValues back to back (one call in flight), ${runs} runs after ${WARMUP_MESSAGES} each to warm up, ` +
       'a run ends when every one is answered and at the backend; CPU per message: the measured process (central system or proxy; the backend for direct) from /proc. ' +
       `paced: ${rate} MeterValues/s in all for ${pacedS} s, where no backlog forms: the latency figures\n`,
   );
