@@ -283,6 +283,31 @@ describe('LoadManager PV surplus', () => {
     assert.equal(sent[sent.length - 2], 11, 'raised once, not lowered again on its old reading');
   });
 
+  it('takes a lowered car at what it drew when the grid meter measured (no overshoot to the minimum)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    h.run(300_000);
+    assert.equal(h.limit('WB-1/1'), 16);
+    // A cloud: 8000 − 300 − 100 = 7600 W = 11 A. The charger reports its 11 A before the grid meter
+    // measures again: that reading with the grid meter's older one made the surplus look 3450 W
+    // smaller (6 A), and the car ramped back from its minimum 30 s later.
+    setup.world.pvW = 8000;
+    expectLimits(h, 'WB-1/1', [
+      [1_000, 11],
+      [1_000, 11, 'not lowered further on its charger reading newer than the grid meter'],
+      [30_000, 11],
+    ]);
+    assert.deepEqual(
+      h
+        .sentTo('WB-1/1')
+        .map((s) => s.limitA)
+        .slice(-2),
+      [16, 11],
+    );
+  });
+
   it('lets a battery above its buffer SoC cover a dip: the car goes to its minimum, not off', () => {
     const setup = home([wallbox('WB-1')], { batterySource: 'battery', batteryBufferSocPercent: 80 });
     h = setup.h.start();
