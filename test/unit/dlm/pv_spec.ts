@@ -194,6 +194,26 @@ describe('LoadManager PV surplus', () => {
     ]);
   });
 
+  it('takes a rise of the surplus in one step once its set-point was steady for an interval (a fast car still ramps)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    // The sun comes out: 16 A fit. That current flows out to the grid already: no ramp to take it.
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    expectLimits(h, 'WB-1/1', [[2_000, 16, 'at once, not 30 s later']]);
+    // A cloud lowers it at once; the sun is back 2 s later: one change per interval still holds.
+    setup.world.pvW = 8000;
+    expectLimits(h, 'WB-1/1', [[2_000, 11]]);
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    expectLimits(h, 'WB-1/1', [
+      [27_000, 11, 'within 30 s of the decrease'],
+      [2_000, 16, '30 s after the decrease, in one step'],
+    ]);
+  });
+
   it('starts only one of two pv cars on a surplus that fits one (no start race)', () => {
     const setup = home([wallbox('WB-1'), wallbox('WB-2')]);
     h = setup.h.start();
