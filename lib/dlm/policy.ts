@@ -89,7 +89,14 @@ export class UpdatePolicy {
         return;
       }
       if (target > last)
-        finals[k] = rampedIncrease(control, runtime, last, target, now, risesToSurplus(view, allocation[k]));
+        finals[k] = rampedIncrease(
+          control,
+          runtime,
+          last,
+          target,
+          now,
+          risesToSurplus(connector, view, allocation[k]),
+        );
     });
     // While expressions re-evaluate after an input changed what they see, nobody is raised on the
     // old results (a decrease may still go out).
@@ -244,12 +251,17 @@ function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): number 
  * minimum its current is surplus) whose target the surplus or its own maximum bounds. That current
  * already flows out to the grid, measured by the grid meter: taking it loads no breaker beyond what
  * the export did, so it needs no ramp (one change per interval still holds). A rise a circuit
- * bounds (a phase, a power or an unbalance limit) ramps as any other.
+ * bounds (a phase, a power or an unbalance limit), or a cap below its maximum (a stale meter's
+ * fail-safe, the operator's limit), ramps as any other.
  */
-function risesToSurplus(view: ConnectorView | undefined, entry: ConnectorAllocation | undefined): boolean {
+function risesToSurplus(
+  connector: Connector,
+  view: ConnectorView | undefined,
+  entry: ConnectorAllocation | undefined,
+): boolean {
   if (!view || (view.mode !== 'pv' && view.mode !== 'minpv')) return false;
   const bound = entry?.bound?.kind;
-  return bound === 'pv' || bound === 'max';
+  return bound === 'pv' || (bound === 'max' && view.capA >= connector.maxA);
 }
 
 /**

@@ -214,6 +214,21 @@ describe('LoadManager PV surplus', () => {
     ]);
   });
 
+  it('ramps a rise that a cap below the maximum bounds (the operator raising its limit), surplus or not', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    h.state('WB-1/1', { operatorLimitA: 8 });
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 8);
+    h.state('WB-1/1', { operatorLimitA: 12 });
+    expectLimits(h, 'WB-1/1', [
+      [2_000, 8, 'not in one step: the cap, not the surplus, bounds the rise'],
+      [40_000, 12],
+    ]);
+  });
+
   it('starts only one of two pv cars on a surplus that fits one (no start race)', () => {
     const setup = home([wallbox('WB-1'), wallbox('WB-2')]);
     h = setup.h.start();
