@@ -2,7 +2,8 @@
  * Measurements stage: what the meters and the chargers measured, and when. It owns the circuit
  * meters' readings (each phase stamped and aging on its own), the battery's reading, and per
  * connector the newest draw sample and a short draw history. It answers the time-alignment
- * question of the fail-safe: what did a charger draw when a circuit meter measured (`drawSince`)?
+ * question of the fail-safe and of the PV surplus: what did a charger draw when a circuit meter
+ * measured (`drawSince`, `drawInForceAt`)?
  * It judges nothing: staleness is the circuits stage's, overdraw the observer's.
  */
 import type { PerPhase, Reading } from '../contracts';
@@ -234,6 +235,26 @@ export function remember(record: DrawRecord, atMs: number, chargerA: PerPhase): 
   if (last && atMs < last.atMs) return;
   history.push({ atMs, chargerA });
   if (history.length > DRAW_HISTORY) history.shift();
+}
+
+/**
+ * The connector's total current (A, over its wired phases) in the measurement in force at `atMs`
+ * (the newest at or before it) and when that was measured; undefined when none is that old.
+ */
+export function drawInForceAt(
+  connector: Connector,
+  record: DrawRecord,
+  atMs: number,
+): { totalA: number; atMs: number } | undefined {
+  const history = record.drawHistory;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const entry = history[i];
+    if (!entry || entry.atMs > atMs) continue;
+    let totalA = 0;
+    for (const phase of wiredPhases(connector)) totalA += entry.chargerA[phase as GridPhase] ?? 0;
+    return { totalA, atMs: entry.atMs };
+  }
+  return undefined;
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
  * Policy stage: how a target from the allocator becomes the set-point that goes out. It owns the
  * set-points sent and every rule about changing them: decreases at once (decreases first); a
- * start at the minimum; increases ramped (`rampUpAPerS`, decided here only) at most once per
- * interval and held while a decrease they need has not taken effect or while expressions are being
- * re-evaluated; small changes held while the invariant holds; minimum on and off times. Last, the
- * invariant is checked on exactly what is about to go out.
+ * start at the minimum; increases ramped (`rampUpAPerS`, decided here only; a pv car's rise out of
+ * the surplus in one step) at most once per interval and held while a decrease they need has not
+ * taken effect or while expressions are being re-evaluated; small changes held while the invariant
+ * holds; minimum on and off times. Last, the invariant is checked on exactly what is about to go out.
  */
 import type { SetPoint } from '../contracts';
 import type { Logger } from '../log';
@@ -88,7 +88,15 @@ export class UpdatePolicy {
         }
         return;
       }
-      if (target > last) finals[k] = rampedIncrease(control, runtime, last, target, now);
+      if (target > last)
+        finals[k] = rampedIncrease(
+          control,
+          runtime,
+          last,
+          target,
+          now,
+          risesToSurplus(connector, view, allocation[k]),
+        );
     });
     // While expressions re-evaluate after an input changed what they see, nobody is raised on the
     // old results (a decrease may still go out).
@@ -239,9 +247,28 @@ function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): number 
 }
 
 /**
+ * Whether a rise is taken out of the PV surplus and nothing else: a `pv` or `minpv` car (above its
+ * minimum its current is surplus) whose target the surplus or its own maximum bounds. That current
+ * already flows out to the grid, measured by the grid meter: taking it loads no breaker beyond what
+ * the export did, so it needs no ramp (one change per interval still holds). A rise a circuit
+ * bounds (a phase, a power or an unbalance limit), or a cap below its maximum (a stale meter's
+ * fail-safe, the operator's limit), ramps as any other.
+ */
+function risesToSurplus(
+  connector: Connector,
+  view: ConnectorView | undefined,
+  entry: ConnectorAllocation | undefined,
+): boolean {
+  if (!view || (view.mode !== 'pv' && view.mode !== 'minpv')) return false;
+  const bound = entry?.bound?.kind;
+  return bound === 'pv' || (bound === 'max' && view.capA >= connector.maxA);
+}
+
+/**
  * The ramp: from the last sent value when the increase became possible (or at the last change, if
- * later), so a quiet period does not allow a jump. At most one increase per interval, and a partial
- * step only once the interval since the ramp started has passed. An increase smaller than
+ * later), so a quiet period does not allow a jump; a rise out of the PV surplus (`risesToSurplus`)
+ * goes to its target in one step once the set-point has been steady for an interval. At most one
+ * increase per interval, and a partial step only once the interval since the ramp started has passed. An increase smaller than
  * `minChangeA` waits until what it would have added is worth one of `minChangeA` for one interval
  * (A × s: a quarter of it waits four intervals), so a small rise that lasts (a PV car under a
  * rising sun, 15.8 A of 16) is not held for ever. Returns the set-point to send.
@@ -252,11 +279,14 @@ function rampedIncrease(
   last: number,
   target: number,
   now: number,
+  fromSurplus: boolean,
 ): number {
   runtime.increaseSinceMs ??= now;
   const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
-  const elapsedMs = now - Math.max(changedAt, runtime.increaseSinceMs);
-  const ramped = floorStep(last + (control.rampUpAPerS * elapsedMs) / 1000, control.stepA);
+  const elapsedMs = now - (fromSurplus ? changedAt : Math.max(changedAt, runtime.increaseSinceMs));
+  const ramped = fromSurplus
+    ? floorStep(target, control.stepA)
+    : floorStep(last + (control.rampUpAPerS * elapsedMs) / 1000, control.stepA);
   const next = Math.min(target, ramped);
   const possibleMs = now - runtime.increaseSinceMs;
   const small =

@@ -11,7 +11,7 @@ import { ACTIVE_PHASE_A, IEC_61851_MINIMUM_A } from '../electrical';
 import type { Logger } from '../log';
 import type { DlmCommand } from './commands';
 import { commandNumber } from './inputs';
-import type { Measurements } from './measurements';
+import { drawInForceAt, type Measurements } from './measurements';
 import type { ConnectorRuntime, ConnectorView, PvSession } from './parts';
 import { canSwitch, switchPhases } from './phase-switching';
 import { EPS, sum, type Triple } from './phases';
@@ -205,10 +205,14 @@ export class PvSurplus {
     const residualPowerW = this.overrides.residualPowerW ?? pv.residualPowerW;
     const prioritySoc = this.overrides.batteryPrioritySocPercent ?? pv.batteryPrioritySocPercent;
     let gridPowerW: number | undefined;
+    let gridAtMs: number | undefined;
     if (pv.gridCircuitIndex !== undefined) {
       const circuit = site.circuits[pv.gridCircuitIndex];
       const power = circuit?.meter ? measurements.peekMeter(circuit.id)?.powerW : undefined;
-      if (circuit?.meter && power && now - power.atMs <= circuit.meter.staleAfterMs) gridPowerW = power.value;
+      if (circuit?.meter && power && now - power.atMs <= circuit.meter.staleAfterMs) {
+        gridPowerW = power.value;
+        gridAtMs = power.atMs;
+      }
     }
     const battery = measurements.battery;
     const batteryFresh =
@@ -227,7 +231,7 @@ export class PvSurplus {
     let chargersPowerW = 0;
     views.forEach((view, k) => {
       if ((view.mode === 'pv' || view.mode === 'minpv') && view.drawGridA) {
-        chargersPowerW += pvCarDrawW(site, view.drawGridA, context.runtimes.at(k));
+        chargersPowerW += pvCarDrawW(site, k, view.drawGridA, context.runtimes.at(k), gridAtMs);
       }
     });
     let surplusW: number | undefined;
@@ -254,16 +258,33 @@ export class PvSurplus {
 }
 
 /**
- * What a pv car counts as drawing in the surplus, W: what its charger measured, or, when it was
- * raised after that measurement and has not reported since, its new set-point on the phases it
- * draws on. The grid meter sees a raise a charger's own meter reports only up to a meter interval
- * later: taking the old draw with the new grid reading made the surplus look smaller by the raise,
- * so the car was lowered again at once and raised 30 s later, over and over.
+ * What a pv car counts as drawing in the surplus, W: what it drew when the grid meter measured
+ * (its charger's measurement in force then), or, when it was raised after that measurement and has
+ * not reported since, its new set-point on the phases it draws on. The grid meter sees a raise a
+ * charger's own meter reports only up to a meter interval later: taking the old draw with the new
+ * grid reading made the surplus look smaller by the raise, so the car was lowered again at once
+ * and raised 30 s later, over and over. A decrease the other way round: the charger's newer
+ * reading with the grid meter's older one made the surplus look smaller by the decrease, and a car
+ * a cloud lowered from 16 A to 11 A went down to 6 A and ramped back.
  */
-function pvCarDrawW(site: Site, drawGridA: Triple, runtime: ConnectorRuntime | undefined): number {
-  const measuredW = sum(drawGridA) * site.voltageV;
+function pvCarDrawW(
+  site: Site,
+  k: number,
+  drawGridA: Triple,
+  runtime: ConnectorRuntime | undefined,
+  gridAtMs: number | undefined,
+): number {
+  let measuredW = sum(drawGridA) * site.voltageV;
+  let measuredAt = runtime?.draw?.atMs;
+  const connector = site.connectors[k];
+  if (runtime && connector && gridAtMs !== undefined && measuredAt !== undefined && measuredAt > gridAtMs) {
+    const then = drawInForceAt(connector, runtime, gridAtMs);
+    if (then) {
+      measuredW = then.totalA * site.voltageV;
+      measuredAt = then.atMs;
+    }
+  }
   const sent = runtime?.sent?.limitA ?? 0;
-  const measuredAt = runtime?.draw?.atMs;
   const changedAt = runtime?.lastChangeAtMs;
   if (!runtime || measuredAt === undefined || changedAt === undefined || measuredAt >= changedAt)
     return measuredW;

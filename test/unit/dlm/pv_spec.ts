@@ -194,6 +194,41 @@ describe('LoadManager PV surplus', () => {
     ]);
   });
 
+  it('takes a rise of the surplus in one step once its set-point was steady for an interval (a fast car still ramps)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    // The sun comes out: 16 A fit. That current flows out to the grid already: no ramp to take it.
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    expectLimits(h, 'WB-1/1', [[2_000, 16, 'at once, not 30 s later']]);
+    // A cloud lowers it at once; the sun is back 2 s later: one change per interval still holds.
+    setup.world.pvW = 8000;
+    expectLimits(h, 'WB-1/1', [[2_000, 11]]);
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    expectLimits(h, 'WB-1/1', [
+      [27_000, 11, 'within 30 s of the decrease'],
+      [2_000, 16, '30 s after the decrease, in one step'],
+    ]);
+  });
+
+  it('ramps a rise that a cap below the maximum bounds (the operator raising its limit), surplus or not', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    h.state('WB-1/1', { operatorLimitA: 8 });
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    h.run(240_000);
+    assert.equal(h.limit('WB-1/1'), 8);
+    h.state('WB-1/1', { operatorLimitA: 12 });
+    expectLimits(h, 'WB-1/1', [
+      [2_000, 8, 'not in one step: the cap, not the surplus, bounds the rise'],
+      [40_000, 12],
+    ]);
+  });
+
   it('starts only one of two pv cars on a surplus that fits one (no start race)', () => {
     const setup = home([wallbox('WB-1'), wallbox('WB-2')]);
     h = setup.h.start();
@@ -281,6 +316,31 @@ describe('LoadManager PV surplus', () => {
     assert.equal(h.limit('WB-1/1'), 13.9);
     const sent = h.sentTo('WB-1/1').map((s) => s.limitA);
     assert.equal(sent[sent.length - 2], 11, 'raised once, not lowered again on its old reading');
+  });
+
+  it('takes a lowered car at what it drew when the grid meter measured (no overshoot to the minimum)', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 300 + 100 + 16 * 690;
+    h.run(300_000);
+    assert.equal(h.limit('WB-1/1'), 16);
+    // A cloud: 8000 − 300 − 100 = 7600 W = 11 A. The charger reports its 11 A before the grid meter
+    // measures again: that reading with the grid meter's older one made the surplus look 3450 W
+    // smaller (6 A), and the car ramped back from its minimum 30 s later.
+    setup.world.pvW = 8000;
+    expectLimits(h, 'WB-1/1', [
+      [1_000, 11],
+      [1_000, 11, 'not lowered further on its charger reading newer than the grid meter'],
+      [30_000, 11],
+    ]);
+    assert.deepEqual(
+      h
+        .sentTo('WB-1/1')
+        .map((s) => s.limitA)
+        .slice(-2),
+      [16, 11],
+    );
   });
 
   it('lets a battery above its buffer SoC cover a dip: the car goes to its minimum, not off', () => {
