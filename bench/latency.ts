@@ -13,7 +13,7 @@
  *
  * Wired in one process as the nodes wire it: lib/modbus Meter (Modbus TCP to lib/sim's
  * ModbusSimServer) -> lib/dlm LoadManager (connector states from the central system, as
- * ampflow-dlm subscribes to them) -> one set-point at a time into lib/profiles
+ * ampflow-dlm takes them, through lib/ocpp/connector-feed, inputs of one turn sharing an update) -> one set-point at a time into lib/profiles
  * ChargingProfileManager (as ampflow-charging-profile gets them) -> lib/ocpp CentralSystem; the
  * chargers (lib/sim Fleet, 2 connectors each, all charging) in a process of their own
  * (bench/support/charger-child.ts), so that the simulator's validation of every frame is not
@@ -26,14 +26,14 @@
  * where the time goes (Modbus read, load manager, until the frame leaves the central system's
  * socket, until the charger has it).
  */
-import type { ConnectorState, SetPoint } from '../lib/contracts';
+import type { SetPoint } from '../lib/contracts';
 import { LoadManager } from '../lib/dlm/load-manager';
 import type { SiteConfig } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
 import { ModbusBus } from '../lib/modbus/bus';
 import { Meter } from '../lib/modbus/meter';
 import { SHIPPED_PROFILES } from '../lib/modbus/profiles';
-import { subscribe } from '../lib/ocpp/events';
+import { feedConnectorStates } from '../lib/ocpp/connector-feed';
 import { ChargingProfileManager } from '../lib/profiles';
 import { SimulatedMeter } from '../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../lib/sim/modbus-server';
@@ -140,18 +140,16 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
     // Start and ramp at once, so the warm-up reaches full current without waiting.
     control: { rampUpAPerS: 1000, minUpdateIntervalMs: 0 },
   };
-  const manager = new LoadManager({ site, logger: silentLogger });
+  // As ampflow-dlm runs it: the inputs of one turn share an update, the states fed by connector-feed.
+  const manager = new LoadManager({ site, logger: silentLogger, coalesceInputs: true });
   const profiles = new ChargingProfileManager(cs, { increaseIntervalMs: 0, log: silentLogger });
   const applied: Promise<unknown>[] = [];
   manager.on('setPoint', (setPoint: SetPoint) => {
     applied.push(profiles.apply(setPoint));
   });
-  manager.batch(() => {
-    for (const state of cs.connectors.all()) manager.connectorState(structuredClone(state));
+  const unsubscribe = feedConnectorStates(cs, manager, (err) => {
+    throw err;
   });
-  const unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) =>
-    manager.connectorState(event.payload as ConnectorState),
-  );
   manager.start();
 
   const readInto = async () => {
@@ -185,8 +183,9 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
       otherLoads(BASE_OTHER_A + run * STEP_A * connectorCount);
       const result = await meter.readNow();
       const readMs = monotonicMs() - t0;
+      // The reading's update runs on the next turn; its summary follows its set-points.
+      const updated = new Promise<number>((resolve) => manager.once('summary', () => resolve(monotonicMs())));
       manager.reading(result.reading);
-      const dlmMs = monotonicMs() - t0;
       let timer: NodeJS.Timeout | undefined;
       const arrivals = await Promise.race([
         arrived,
@@ -201,6 +200,7 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
         }),
       ]);
       clearTimeout(timer);
+      const dlmMs = (await updated) - t0;
       const expected = MAX_A - run * STEP_A;
       for (const key of keys) {
         const limit = arrivals.limits[key] ?? Number.NaN;

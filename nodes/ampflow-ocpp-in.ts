@@ -1,4 +1,4 @@
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { parseIdList, subscribe, subscribeRequests } from '../lib/ocpp/events';
 import { centralSystemStatus } from './status';
 import type { CentralSystemNode } from './types';
@@ -11,6 +11,13 @@ interface OcppInNodeDef extends NodeDef {
   actions: string[] | string;
   /** `messages`: what chargers sent, once answered; `requests`: decisions the flow must answer. */
   mode: 'messages' | 'requests';
+}
+
+/** What the node sends for a charger's message or a central system's event. */
+interface OcppInMessage extends NodeMessage {
+  chargePointId: string;
+  action: string;
+  ocpp?: { request: unknown; response: unknown };
 }
 
 export = (RED: NodeAPI): void => {
@@ -42,13 +49,15 @@ export = (RED: NodeAPI): void => {
             });
           })
         : subscribe(cs, filter, (event) => {
-            this.send({
+            const msg: OcppInMessage = {
               topic: `${event.chargePointId}/${event.action}`,
               payload: event.payload,
               chargePointId: event.chargePointId,
               action: event.action,
-              ...(event.ocpp ? { ocpp: event.ocpp } : {}),
-            });
+            };
+            // A field set, not a spread after the others: V8 takes a slow path for the latter.
+            if (event.ocpp) msg.ocpp = event.ocpp;
+            this.send(msg);
           });
     csNode.register(user);
     this.on('close', () => {

@@ -54,9 +54,16 @@ export function feedConnectorStates(
   const neverConnected = () => give(neverConnectedStates(cs, sink.site.connectors));
   neverConnected();
   cs.on('state', neverConnected);
-  const unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) =>
-    give([event.payload as ConnectorState]),
-  );
+  // One change at a time is given outside a batch: a batch updates at its end, at once, which
+  // would defeat a sink that lets the changes of one turn share an update (the load manager's
+  // coalesceInputs): each limit a charger confirmed cost a whole update of the site.
+  const unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) => {
+    try {
+      sink.connectorState(event.payload as ConnectorState);
+    } catch (err) {
+      onError(err as Error);
+    }
+  });
   return () => {
     unsubscribe();
     cs.off('state', neverConnected);

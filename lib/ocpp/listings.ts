@@ -161,8 +161,16 @@ const WARNINGS_KEPT = 5;
 export class ChargerActivity {
   private readonly last = new Map<string, LastMessage>();
   private readonly warnings = new Map<string, ValidationWarning[]>();
-  private readonly onMessage = (message: ChargePointMessage) =>
-    this.last.set(message.chargePointId, { action: message.action, at: message.receivedAt });
+  /** Runs for every message: each charger's record is written over, not made again (list copies it). */
+  private readonly onMessage = (message: ChargePointMessage) => {
+    const last = this.last.get(message.chargePointId);
+    if (last === undefined)
+      this.last.set(message.chargePointId, { action: message.action, at: message.receivedAt });
+    else {
+      last.action = message.action;
+      last.at = message.receivedAt;
+    }
+  };
   private readonly onViolation = (violation: ChargePointViolation) => this.warn(violation);
 
   constructor(private readonly cs: ActivitySource) {

@@ -162,8 +162,11 @@ export function expireRefusals(memory: FallbackMemory, times: RefusalTimes, nowM
   return changed;
 }
 
-export function rememberSuccess(memory: FallbackMemory, slot: PlanSlot, attempt: Attempt): void {
+/** Remembers the way that worked for the slot; returns whether that changed what was remembered. */
+export function rememberSuccess(memory: FallbackMemory, slot: PlanSlot, attempt: Attempt): boolean {
+  if (memory.worked[slot] === attempt.key) return false;
   memory.worked[slot] = attempt.key;
+  return true;
 }
 
 function stackLevelsFor(strategy: ChargingStrategy, capabilities: ChargerCapabilities | undefined): number[] {

@@ -205,6 +205,7 @@ export class Sender {
     // busy with a load balancer of its own), and waiting RETRY_REFUSED_AFTER_MS would leave the car
     // at its old limit that long. Every way is asked again, at the retry's backoff.
     forgetRefusals(charger.memory, slot);
+    this.learning.store(charger);
     return planAttempts(input);
   }
 
@@ -232,8 +233,10 @@ export class Sender {
   private async taken(send: Sending, accepted: Taken): Promise<void> {
     const { charger, connector, target, transactionId, slot, attempts, refusals } = send;
     const { attempt, command, response } = accepted;
-    rememberSuccess(charger.memory, slot, attempt);
-    this.learning.store(charger);
+    // Kept when it changed (every other change is kept where it is made) or is not kept yet (a
+    // write that failed): not a JSON text of the charger's memory per limit.
+    if (rememberSuccess(charger.memory, slot, attempt) || charger.stored === undefined)
+      this.learning.store(charger);
     const now = this.ctx.clock.now();
     const validToMs = command ? validToOf(command.request) : undefined;
     // The same limit again before its profile ends: no change (pacing, verification go on as they were).

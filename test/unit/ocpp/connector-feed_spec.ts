@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ManualClock } from '../../../lib/clock';
 import type { ConnectorState } from '../../../lib/contracts';
+import { LoadManager } from '../../../lib/dlm/load-manager';
+import { silentLogger } from '../../../lib/log';
 import { CentralSystem } from '../../../lib/ocpp/central-system';
 import { feedConnectorStates } from '../../../lib/ocpp/connector-feed';
 import { RecordingLogger, useOcppHarness } from '../../support/ocpp';
@@ -60,6 +64,46 @@ describe('connector-state feed (central system -> load manager)', () => {
       stop();
       await cs.stop();
       await rm(dataDirectory, { recursive: true, force: true });
+    }
+  });
+
+  it('lets the changes of one turn share one update of a load manager that coalesces its inputs', () => {
+    const clock = new ManualClock(Date.parse('2026-11-23T12:00:00Z'));
+    const manager = new LoadManager({
+      site: {
+        circuits: [{ id: 'grid', limitA: 32 }],
+        connectors: [1, 2].map((connectorId) => ({ chargePointId: 'CP', connectorId, circuit: 'grid' })),
+      },
+      clock,
+      logger: silentLogger,
+      coalesceInputs: true,
+    });
+    const cs = Object.assign(new EventEmitter(), {
+      log: silentLogger,
+      state: 'listening' as const,
+      connectors: { all: () => [] },
+      chargePoint: () => ({}),
+    });
+    const stop = feedConnectorStates(cs, manager, assert.fail);
+    manager.start();
+    try {
+      const before = manager.updateCount;
+      const at = new Date(clock.now()).toISOString();
+      for (const connectorId of [1, 2])
+        cs.emit('connector', {
+          chargePointId: 'CP',
+          connectorId,
+          online: true,
+          status: 'Charging',
+          lastSeen: at,
+          limitInForce: { limitA: 16, since: at },
+        });
+      assert.equal(manager.updateCount, before, 'not an update per change, at once');
+      clock.advance(0);
+      assert.equal(manager.updateCount, before + 1);
+    } finally {
+      stop();
+      manager.stop();
     }
   });
 });

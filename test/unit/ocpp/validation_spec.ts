@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import { findViolation } from '../../../lib/ocpp/validation';
+import { OCPP_ACTIONS } from '../../../lib/ocpp/messages';
+import { OCPP16_VALIDATOR } from '../../../lib/ocpp/ocpp16-schemas';
+import { findViolation, hasCompiledCheck } from '../../../lib/ocpp/validation';
 import { waitFor } from '../../support/events';
 import { BOOT, callError, isoNow, useOcppHarness } from '../../support/ocpp';
 
@@ -274,6 +276,36 @@ describe('findViolation', () => {
         ],
       };
       assert.equal(findViolation('MeterValues', 'request', request), undefined);
+    }
+  });
+
+  it("checks a valid payload with the schema's compiled check, an invalid one through the validator as before", () => {
+    for (const action of OCPP_ACTIONS) {
+      assert.ok(hasCompiledCheck(action, 'request'), `${action}.req`);
+      assert.ok(hasCompiledCheck(action, 'response'), `${action}.conf`);
+    }
+    const validate = OCPP16_VALIDATOR.validate;
+    const lookedUp: string[] = [];
+    OCPP16_VALIDATOR.validate = (schemaId: string, params: unknown) => {
+      lookedUp.push(schemaId);
+      return validate.call(OCPP16_VALIDATOR, schemaId, params);
+    };
+    try {
+      const valid = {
+        ...FREQUENCY_IN_HZ,
+        meterValue: [{ timestamp: isoNow(), sampledValue: [{ value: '7' }] }],
+      };
+      assert.equal(findViolation('MeterValues', 'request', valid), undefined);
+      assert.equal(findViolation('MeterValues', 'response', {}), undefined);
+      assert.deepEqual(lookedUp, []);
+      assert.equal(findViolation('MeterValues', 'response', { extra: 1 })?.errorCode, 'FormationViolation');
+      assert.equal(
+        findViolation('BootNotification', 'request', LONG_SERIAL)?.errorCode,
+        'PropertyConstraintViolation',
+      );
+      assert.deepEqual(lookedUp, ['urn:MeterValues.conf', 'urn:BootNotification.req']);
+    } finally {
+      OCPP16_VALIDATOR.validate = validate;
     }
   });
 });
