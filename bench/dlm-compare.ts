@@ -7,7 +7,10 @@
  *
  *   git archive <old commit> lib | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/node_modules
  *   npm run bench:dlm-compare -- --old /tmp/old [--sizes 100,1000,5000] [--problems 200,40,10] [--steps 60]
- *     [--time-sizes 100,200,500,1000,2000,5000] [--rounds 7] [--skip-check] [--skip-time]
+ *     [--time-sizes 100,200,500,1000,2000,5000] [--rounds 7] [--skip-check] [--skip-time] [--varied]
+ *
+ * `--varied` times allocate() on the varied problems (floors, PV, power and unbalance limits on
+ * supply lines, whose fix-up pauses and starts over) instead of the plain ones.
  *
  * Exits with 1 when any output differs. Not part of npm test.
  */
@@ -43,6 +46,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '7' },
     'skip-check': { type: 'boolean', default: false },
     'skip-time': { type: 'boolean', default: false },
+    varied: { type: 'boolean', default: false },
   },
 });
 const numbers = (text: string) => text.split(',').map(Number);
@@ -168,7 +172,7 @@ function timeAllocate(codes: Code[], size: number, rounds: number): number[] {
   const site = bigSite(size);
   const random = seededRandom(1000);
   const problems = Array.from({ length: Math.max(4, Math.round(40_000 / size)) }, () =>
-    randomProblem(site, random),
+    randomProblem(site, random, values.varied),
   );
   const best = codes.map(() => Number.POSITIVE_INFINITY);
   for (let round = 0; round < rounds; round++) {
@@ -217,7 +221,9 @@ function timing(old: Code, now: Code): void {
   timeAllocate(codes, 1000, 2); // warm-up
   timeUpdate(codes, 500, 1);
   const rows: { size: number; allocate: number[]; update: number[] }[] = [];
-  console.log('\nCPU ms (allocate: best of rounds; update: median), old → new (new/old):');
+  console.log(
+    `\nCPU ms (allocate${values.varied ? ' on varied problems' : ''}: best of rounds; update: median), old → new (new/old):`,
+  );
   for (const size of sizes) {
     const allocate = timeAllocate(codes, size, rounds);
     const update = timeUpdate(codes, size, rounds);

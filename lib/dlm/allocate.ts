@@ -23,6 +23,7 @@
  */
 
 import { progressiveFill } from './allocation-fill';
+import { AllocationLayout } from './allocation-layout';
 import { type Allocation, type AllocationProblem, type Bound, sanitized } from './allocation-problem';
 import { ALLOCATION_EPS, AllocationState, boundOf } from './allocation-state';
 import type { GridPhase, Triple } from './phases';
@@ -42,8 +43,10 @@ export function allocate(input: AllocationProblem): Allocation {
   // When the unbalance fix-up has to pause connectors, the capacity they held may fit someone
   // paused earlier: start over without them (each round excludes at least one more).
   const excluded = new Map<number, Bound>();
+  // Constraints, terms, floors and keep order are the same in every round: built once.
+  const layout = new AllocationLayout(problem);
   for (;;) {
-    const allocator = new Allocator(problem, excluded);
+    const allocator = new Allocator(problem, excluded, layout);
     const allocation = allocator.run();
     if (allocator.unbalancePaused.size === 0 || excluded.size >= problem.connectors.length) return allocation;
     for (const [k, bound] of allocator.unbalancePaused) excluded.set(k, bound);
@@ -52,8 +55,6 @@ export function allocate(input: AllocationProblem): Allocation {
 
 /** The allocation strategy: minimums in keep order, progressive filling, the unbalance fix-up, rounding. */
 class Allocator extends AllocationState {
-  private readonly belowOf = new Map<number, number[]>();
-
   run(): Allocation {
     this.admitMinimums();
     this.share(this.onConnectors());
@@ -71,20 +72,7 @@ class Allocator extends AllocationState {
    * Keep order: connectors inside their minimum on time, then priority, then the shedding rule.
    */
   private admitMinimums(): void {
-    const connectors = this.problem.connectors;
-    const order: number[] = [];
-    for (let k = 0; k < connectors.length; k++)
-      if (this.demand(k).wants && !this.excluded.has(k)) order.push(k);
-    order.sort((a, b) => {
-      const da = this.demand(a);
-      const db = this.demand(b);
-      return (
-        Number(db.keepOn) - Number(da.keepOn) ||
-        db.priority - da.priority ||
-        da.keepRank - db.keepRank ||
-        a - b
-      );
-    });
+    const order = this.layout.wantingInKeepOrder(this.excluded);
     for (let at = 0; at < order.length; at++) {
       const k = order[at] ?? 0;
       const demand = this.demand(k);
@@ -110,9 +98,8 @@ class Allocator extends AllocationState {
 
   private onConnectors(): number[] {
     const on: number[] = [];
-    this.result.forEach((entry, k) => {
-      if (entry.state === 'charging') on.push(k);
-    });
+    const result = this.result;
+    for (let k = 0; k < result.length; k++) if (result[k]?.state === 'charging') on.push(k);
     return on;
   }
 
@@ -175,7 +162,7 @@ class Allocator extends AllocationState {
           if (excess <= ALLOCATION_EPS) break;
           // Only connectors whose lower limit lowers the high phase help (not one drawing above it).
           const candidates: number[] = [];
-          for (const k of this.below(c)) {
+          for (const k of this.layout.below(c)) {
             if (
               this.result[k]?.state === 'charging' &&
               this.unbalanceCounts(k, high) &&
@@ -193,19 +180,6 @@ class Allocator extends AllocationState {
       if (!changed || !reshare) break;
       this.share(this.onConnectors(), reduced);
     }
-  }
-
-  /** The connectors below circuit c, in index order (asked for circuits with an unbalance limit). */
-  private below(c: number): readonly number[] {
-    let list = this.belowOf.get(c);
-    if (!list) {
-      list = [];
-      this.problem.connectors.forEach((demand, k) => {
-        if (demand.path.includes(c)) list?.push(k);
-      });
-      this.belowOf.set(c, list);
-    }
-    return list;
   }
 
   /** Lowers the candidates' total by `amount` with a common cap, pausing in reverse keep order if needed. */

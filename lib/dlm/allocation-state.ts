@@ -1,41 +1,21 @@
 /**
- * The allocator's bookkeeping: the constraints of a problem (per circuit its three phases, its
- * power and its chargers' power, and the PV budget), each connector's terms in them, the usage of
- * every constraint at the current limits, and the questions the allocation strategy asks: what
- * would a change of one connector break (`violated`)? The strategy itself is in allocate.ts.
+ * The allocator's bookkeeping in one round: the usage of every constraint at the current limits
+ * (the constraints and each connector's terms in them are the layout's, allocation-layout.ts,
+ * shared by the rounds), and the questions the allocation strategy asks: what would a change of
+ * one connector break (`violated`)? The strategy itself is in allocate.ts.
  */
+import { AllocationLayout, type Constraint, type Terms } from './allocation-layout';
 import type { AllocationProblem, Bound, ConnectorAllocation, ConnectorDemand } from './allocation-problem';
-import { GRID_PHASES, type GridPhase, phaseMask, type Triple } from './phases';
+import type { GridPhase, Triple } from './phases';
+
+export type { Constraint, Terms } from './allocation-layout';
 
 /** Below this, a constraint is tight (the allocator works on exact sums; finer than the load manager's EPS). */
 export const ALLOCATION_EPS = 1e-9;
-const SLOTS = 5;
-
-type ConstraintKind = 'phase' | 'power' | 'chargersPower' | 'pv';
-
-/** What a constraint is (for the bound it names); its capacity and usage are in flat arrays. */
-export interface Constraint {
-  kind: ConstraintKind;
-  circuit: number;
-  phase: GridPhase | undefined;
-}
-
-/**
- * Every connector's shares of the constraints, flat: connector k's terms are `start[k] ..<
- * start[k + 1]`; term i counts coef × max(floor, allocation) in `constraint`, the allocation only
- * where the connector's limit `loads` that phase (typed arrays: this is built on every update).
- */
-export interface Terms {
-  readonly start: Int32Array;
-  readonly constraint: Int32Array;
-  readonly coef: Float64Array;
-  readonly floor: Float64Array;
-  readonly loads: Uint8Array;
-}
 
 /** Constraints, terms and limits of one allocation run; the strategy (allocate.ts) extends it. */
 export class AllocationState {
-  protected readonly constraints: Constraint[] = [];
+  protected readonly constraints: readonly Constraint[];
   /** Per constraint: what it allows (−∞ where nothing fits). */
   readonly capacity: Float64Array;
   /** Per constraint: the consumption of everything counted (allocations and floors). */
@@ -70,81 +50,35 @@ export class AllocationState {
   constructor(
     protected readonly problem: AllocationProblem,
     protected readonly excluded: ReadonlyMap<number, Bound> = new Map(),
+    /** What every round of one allocation shares (built once per problem). */
+    protected readonly layout: AllocationLayout = new AllocationLayout(problem),
   ) {
-    const { circuits, connectors } = problem;
-    // Constraint index by slot: circuit × (L1, L2, L3, power, chargers' power), then the PV budget.
-    const slots = new Int32Array(circuits.length * SLOTS + 1).fill(-1);
-    const capacities: number[] = [];
-    const add = (
-      slot: number,
-      kind: ConstraintKind,
-      circuit: number,
-      phase: GridPhase | undefined,
-      capacity: number,
-    ) => {
-      // Only +∞ means no limit; NaN and −∞ leave no room at all (never "no constraint").
-      if (capacity === Number.POSITIVE_INFINITY) return;
-      if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
-      slots[slot] = this.constraints.length;
-      this.constraints.push({ kind, circuit, phase });
-      capacities.push(capacity);
-    };
-    circuits.forEach((budget, c) => {
-      for (const p of GRID_PHASES) add(c * SLOTS + p, 'phase', c, p, budget.capacityA[p]);
-      add(c * SLOTS + 3, 'power', c, undefined, budget.capacityW);
-      add(c * SLOTS + 4, 'chargersPower', c, undefined, budget.chargersCapacityW);
-    });
-    const pvSlot = circuits.length * SLOTS;
-    add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
-    this.capacity = Float64Array.from(capacities);
-    this.usage = new Float64Array(capacities.length);
-    this.soft = Uint8Array.from(this.constraints, (c) => (c.kind === 'pv' ? 1 : 0));
-    this.unbalanceLoads = circuits.map((budget) =>
-      Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
+    const { connectors } = problem;
+    this.constraints = layout.constraints;
+    this.capacity = layout.capacity;
+    this.soft = layout.soft;
+    // Every connector at 0, counting only its floors.
+    this.usage = layout.floorUsage.slice();
+    this.unbalanceLoads = layout.unbalanceFloors.map((loads) =>
+      loads ? ([loads[0], loads[1], loads[2]] as Triple) : undefined,
     );
-    this.anyUnbalanceLimit = this.unbalanceLoads.some((loads) => loads !== undefined);
+    this.anyUnbalanceLimit = layout.anyUnbalanceLimit;
     this.limit = new Float64Array(connectors.length);
+    const anyExcluded = excluded.size > 0;
     this.result = connectors.map((demand, k) => {
-      const bound = excluded.get(k);
+      const bound = anyExcluded ? excluded.get(k) : undefined;
       return bound
         ? { limitA: 0, state: 'paused', bound }
         : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
     });
-    const built = buildTerms(problem, slots, slots[pvSlot] ?? -1);
-    this.terms = built.terms;
-    this.unbalanceOn = built.unbalanceOn;
+    this.terms = layout.terms;
+    this.unbalanceOn = layout.unbalanceOn;
     this.termConstraint = this.terms.constraint;
     this.termCoef = this.terms.coef;
     this.termFloor = this.terms.floor;
     this.termLoads = this.terms.loads;
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
-    // (Each loop in its own method: one long constructor is compiled in pieces and thrown away again.)
-    this.countFloors();
-    if (this.anyUnbalanceLimit) this.countUnbalanceFloors();
-  }
-
-  /** Start: every connector at 0, counting only its floors. */
-  private countFloors(): void {
-    const constraint = this.termConstraint;
-    const usage = this.usage;
-    for (let i = 0; i < constraint.length; i++) {
-      const j = constraint[i] ?? 0;
-      usage[j] = (usage[j] ?? 0) + this.termValue(i, 0);
-    }
-  }
-
-  private countUnbalanceFloors(): void {
-    const connectors = this.problem.connectors;
-    for (let k = 0; k < connectors.length; k++) {
-      const demand = this.demand(k);
-      const path = demand.path;
-      for (let at = 0; at < path.length; at++) {
-        const phaseLoads = this.unbalanceLoads[path[at] ?? 0];
-        if (phaseLoads)
-          for (let p = 0; p < 3; p++) phaseLoads[p as GridPhase] += demand.floorA[p as GridPhase];
-      }
-    }
   }
 
   protected at(j: number): Constraint {
@@ -263,104 +197,6 @@ export class AllocationState {
     }
     return undefined;
   }
-}
-
-/** The typed arrays terms are written into. */
-interface TermArrays {
-  constraint: Int32Array;
-  coef: Float64Array;
-  floor: Float64Array;
-  loads: Uint8Array;
-}
-
-/** Writes term n (when constraint `at` exists); returns the next n. */
-function putTerm(arrays: TermArrays, n: number, at: number, factor: number, f: number, on: number): number {
-  if (at < 0) return n;
-  arrays.constraint[n] = at;
-  arrays.coef[n] = factor;
-  arrays.floor[n] = f;
-  arrays.loads[n] = on;
-  return n + 1;
-}
-
-/**
- * Every connector's terms (see Terms) for the constraints at `slots` (circuit × L1, L2, L3,
- * power, chargers' power; -1 where there is none), and per connector the phases the unbalance
- * counts it on (3k + p).
- */
-function buildTerms(
-  problem: AllocationProblem,
-  slots: Int32Array,
-  pvAt: number,
-): { terms: Terms; unbalanceOn: Uint8Array } {
-  const { circuits, connectors, voltageV } = problem;
-  // At most the constraints that exist per phase of each circuit on the path, and 3 PV terms.
-  // Per circuit: how many of its three constraints per phase exist (most have only the phase's).
-  const perPhase = new Int32Array(circuits.length);
-  for (let c = 0; c < circuits.length; c++) {
-    if ((slots[c * SLOTS + 3] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
-    if ((slots[c * SLOTS + 4] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
-  }
-  let most = 0;
-  for (let k = 0; k < connectors.length; k++) {
-    const path = connectors[k]?.path ?? [];
-    for (let at = 0; at < path.length; at++) {
-      const c = path[at] ?? 0;
-      for (let p = 0; p < 3; p++) most += ((slots[c * SLOTS + p] ?? -1) >= 0 ? 1 : 0) + (perPhase[c] ?? 3);
-    }
-    most += 3;
-  }
-  const start = new Int32Array(connectors.length + 1);
-  const arrays: TermArrays = {
-    constraint: new Int32Array(most),
-    coef: new Float64Array(most),
-    floor: new Float64Array(most),
-    loads: new Uint8Array(most),
-  };
-  const unbalanceOn = new Uint8Array(3 * connectors.length);
-  let n = 0;
-  for (let k = 0; k < connectors.length; k++) {
-    const demand = connectors[k];
-    if (!demand) throw new Error(`no connector ${k}`);
-    start[k] = n;
-    const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
-    unbalanceOn[3 * k] = unbalanceMask & 1;
-    unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
-    unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
-    const mask = phaseMask(demand.phases);
-    const on0 = mask & 1;
-    const on1 = (mask >> 1) & 1;
-    const on2 = (mask >> 2) & 1;
-    const [f0, f1, f2] = demand.floorA;
-    // Per circuit on the path, per phase: the phase, the power and the chargers' power.
-    const path = demand.path;
-    for (let at = 0; at < path.length; at++) {
-      const c = path[at] ?? 0;
-      for (let p = 0; p < 3; p++) {
-        const on = p === 0 ? on0 : p === 1 ? on1 : on2;
-        const f = p === 0 ? f0 : p === 1 ? f1 : f2;
-        n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on);
-        n = putTerm(arrays, n, slots[c * SLOTS + 3] ?? -1, voltageV, f, on);
-        n = putTerm(arrays, n, slots[c * SLOTS + 4] ?? -1, voltageV, f, on);
-      }
-    }
-    if (demand.pv) {
-      n = putTerm(arrays, n, pvAt, voltageV, f0, on0);
-      n = putTerm(arrays, n, pvAt, voltageV, f1, on1);
-      n = putTerm(arrays, n, pvAt, voltageV, f2, on2);
-    }
-  }
-  start[connectors.length] = n;
-  return {
-    terms: {
-      start,
-      constraint: arrays.constraint.subarray(0, n),
-      coef: arrays.coef.subarray(0, n),
-      floor: arrays.floor.subarray(0, n),
-      loads: arrays.loads.subarray(0, n),
-    },
-    unbalanceOn,
-  };
 }
 
 export function boundOf(constraint: Constraint): Bound {

@@ -1,0 +1,265 @@
+/**
+ * What stays the same in every round of one allocation (allocate.ts starts over without the
+ * connectors the unbalance fix-up paused): the constraints of the problem (per circuit its three
+ * phases, its power and its chargers' power, and the PV budget), each connector's terms in them,
+ * what the floors alone use, the keep order and which connectors are below a circuit. Built once
+ * per `allocate` call; each round's state (allocation-state.ts) starts from copies of its sums.
+ */
+import type { AllocationProblem, Bound } from './allocation-problem';
+import { GRID_PHASES, type GridPhase, phaseMask, type Triple } from './phases';
+
+const SLOTS = 5;
+
+type ConstraintKind = 'phase' | 'power' | 'chargersPower' | 'pv';
+
+/** What a constraint is (for the bound it names); its capacity and usage are in flat arrays. */
+export interface Constraint {
+  kind: ConstraintKind;
+  circuit: number;
+  phase: GridPhase | undefined;
+}
+
+/**
+ * Every connector's shares of the constraints, flat: connector k's terms are `start[k] ..<
+ * start[k + 1]`; term i counts coef × max(floor, allocation) in `constraint`, the allocation only
+ * where the connector's limit `loads` that phase (typed arrays: this is built on every update).
+ */
+export interface Terms {
+  readonly start: Int32Array;
+  readonly constraint: Int32Array;
+  readonly coef: Float64Array;
+  readonly floor: Float64Array;
+  readonly loads: Uint8Array;
+}
+
+export class AllocationLayout {
+  readonly constraints: Constraint[] = [];
+  /** Per constraint: what it allows (−∞ where nothing fits). */
+  readonly capacity: Float64Array;
+  /** Per constraint: soft (the PV budget) shapes the sharing but never decides who may charge. */
+  readonly soft: Uint8Array;
+  /** Terms per connector; a connector not loading a phase still counts its floor there (constant). */
+  readonly terms: Terms;
+  /** Per connector k and phase p at 3k + p: 1 where the unbalance counts it on p. */
+  readonly unbalanceOn: Uint8Array;
+  /** Whether any circuit has an unbalance limit (else no unbalance loads are kept). */
+  readonly anyUnbalanceLimit: boolean;
+  /** Per constraint: what the floors use with every connector at 0. */
+  readonly floorUsage: Float64Array;
+  /** Per circuit with an unbalance limit: the floors per phase as the unbalance counts them. */
+  readonly unbalanceFloors: (Triple | undefined)[];
+  private readonly belowOf = new Map<number, number[]>();
+  private keepOrder: number[] | undefined;
+
+  constructor(private readonly problem: AllocationProblem) {
+    const { circuits } = problem;
+    // Constraint index by slot: circuit × (L1, L2, L3, power, chargers' power), then the PV budget.
+    const slots = new Int32Array(circuits.length * SLOTS + 1).fill(-1);
+    const capacities: number[] = [];
+    const add = (
+      slot: number,
+      kind: ConstraintKind,
+      circuit: number,
+      phase: GridPhase | undefined,
+      capacity: number,
+    ) => {
+      // Only +∞ means no limit; NaN and −∞ leave no room at all (never "no constraint").
+      if (capacity === Number.POSITIVE_INFINITY) return;
+      if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
+      slots[slot] = this.constraints.length;
+      this.constraints.push({ kind, circuit, phase });
+      capacities.push(capacity);
+    };
+    circuits.forEach((budget, c) => {
+      for (const p of GRID_PHASES) add(c * SLOTS + p, 'phase', c, p, budget.capacityA[p]);
+      add(c * SLOTS + 3, 'power', c, undefined, budget.capacityW);
+      add(c * SLOTS + 4, 'chargersPower', c, undefined, budget.chargersCapacityW);
+    });
+    const pvSlot = circuits.length * SLOTS;
+    add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
+    this.capacity = Float64Array.from(capacities);
+    this.soft = Uint8Array.from(this.constraints, (c) => (c.kind === 'pv' ? 1 : 0));
+    const built = buildTerms(problem, slots, slots[pvSlot] ?? -1);
+    this.terms = built.terms;
+    this.unbalanceOn = built.unbalanceOn;
+    this.unbalanceFloors = circuits.map((budget) =>
+      Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
+    );
+    this.anyUnbalanceLimit = this.unbalanceFloors.some((loads) => loads !== undefined);
+    // (Each loop in its own method: one long constructor is compiled in pieces and thrown away again.)
+    this.floorUsage = this.countFloors();
+    if (this.anyUnbalanceLimit) this.countUnbalanceFloors();
+  }
+
+  /** Every connector at 0, counting only its floors (in term order, as the rounds add to it). */
+  private countFloors(): Float64Array {
+    const { constraint, coef, floor, loads } = this.terms;
+    const usage = new Float64Array(this.capacity.length);
+    for (let i = 0; i < constraint.length; i++) {
+      const j = constraint[i] ?? 0;
+      usage[j] = (usage[j] ?? 0) + (coef[i] ?? 0) * Math.max(floor[i] ?? 0, loads[i] ? 0 : 0);
+    }
+    return usage;
+  }
+
+  private countUnbalanceFloors(): void {
+    const connectors = this.problem.connectors;
+    for (let k = 0; k < connectors.length; k++) {
+      const demand = connectors[k];
+      if (!demand) continue;
+      const path = demand.path;
+      for (let at = 0; at < path.length; at++) {
+        const phaseLoads = this.unbalanceFloors[path[at] ?? 0];
+        if (phaseLoads)
+          for (let p = 0; p < 3; p++) phaseLoads[p as GridPhase] += demand.floorA[p as GridPhase];
+      }
+    }
+  }
+
+  /** The connectors below circuit c, in index order (asked for circuits with an unbalance limit). */
+  below(c: number): readonly number[] {
+    let list = this.belowOf.get(c);
+    if (!list) {
+      list = [];
+      this.problem.connectors.forEach((demand, k) => {
+        if (demand.path.includes(c)) list?.push(k);
+      });
+      this.belowOf.set(c, list);
+    }
+    return list;
+  }
+
+  /**
+   * The connectors that want current and are not `excluded`, in keep order: inside their minimum
+   * on time first, then priority, then the shedding rule's rank, then index. The keys are numbers
+   * kept exactly; where they are all finite the order is a total one, so the order of a round
+   * is the first round's without the connectors excluded since (no sort again).
+   */
+  wantingInKeepOrder(excluded: ReadonlyMap<number, Bound>): number[] {
+    if (this.keepOrder) return this.keepOrder.filter((k) => !excluded.has(k));
+    const connectors = this.problem.connectors;
+    const count = connectors.length;
+    const keepOn = new Float64Array(count);
+    const priority = new Float64Array(count);
+    const keepRank = new Float64Array(count);
+    const order: number[] = [];
+    let finite = true;
+    for (let k = 0; k < count; k++) {
+      const demand = connectors[k];
+      if (!demand?.wants || excluded.has(k)) continue;
+      order.push(k);
+      keepOn[k] = Number(demand.keepOn);
+      priority[k] = demand.priority;
+      keepRank[k] = demand.keepRank;
+      finite &&=
+        Number.isFinite(keepOn[k]) && Number.isFinite(demand.priority) && Number.isFinite(demand.keepRank);
+    }
+    order.sort(
+      (a, b) =>
+        (keepOn[b] ?? 0) - (keepOn[a] ?? 0) ||
+        (priority[b] ?? 0) - (priority[a] ?? 0) ||
+        (keepRank[a] ?? 0) - (keepRank[b] ?? 0) ||
+        a - b,
+    );
+    if (finite && excluded.size === 0) this.keepOrder = order.slice();
+    return order;
+  }
+}
+
+/** The typed arrays terms are written into. */
+interface TermArrays {
+  constraint: Int32Array;
+  coef: Float64Array;
+  floor: Float64Array;
+  loads: Uint8Array;
+}
+
+/** Writes term n (when constraint `at` exists); returns the next n. */
+function putTerm(arrays: TermArrays, n: number, at: number, factor: number, f: number, on: number): number {
+  if (at < 0) return n;
+  arrays.constraint[n] = at;
+  arrays.coef[n] = factor;
+  arrays.floor[n] = f;
+  arrays.loads[n] = on;
+  return n + 1;
+}
+
+/**
+ * Every connector's terms (see Terms) for the constraints at `slots` (circuit × L1, L2, L3,
+ * power, chargers' power; -1 where there is none), and per connector the phases the unbalance
+ * counts it on (3k + p).
+ */
+function buildTerms(
+  problem: AllocationProblem,
+  slots: Int32Array,
+  pvAt: number,
+): { terms: Terms; unbalanceOn: Uint8Array } {
+  const { circuits, connectors, voltageV } = problem;
+  // At most the constraints that exist per phase of each circuit on the path, and 3 PV terms.
+  // Per circuit: how many of its three constraints per phase exist (most have only the phase's).
+  const perPhase = new Int32Array(circuits.length);
+  for (let c = 0; c < circuits.length; c++) {
+    if ((slots[c * SLOTS + 3] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
+    if ((slots[c * SLOTS + 4] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
+  }
+  let most = 0;
+  for (let k = 0; k < connectors.length; k++) {
+    const path = connectors[k]?.path ?? [];
+    for (let at = 0; at < path.length; at++) {
+      const c = path[at] ?? 0;
+      for (let p = 0; p < 3; p++) most += ((slots[c * SLOTS + p] ?? -1) >= 0 ? 1 : 0) + (perPhase[c] ?? 3);
+    }
+    most += 3;
+  }
+  const start = new Int32Array(connectors.length + 1);
+  const arrays: TermArrays = {
+    constraint: new Int32Array(most),
+    coef: new Float64Array(most),
+    floor: new Float64Array(most),
+    loads: new Uint8Array(most),
+  };
+  const unbalanceOn = new Uint8Array(3 * connectors.length);
+  let n = 0;
+  for (let k = 0; k < connectors.length; k++) {
+    const demand = connectors[k];
+    if (!demand) throw new Error(`no connector ${k}`);
+    start[k] = n;
+    const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
+    unbalanceOn[3 * k] = unbalanceMask & 1;
+    unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
+    unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
+    const mask = phaseMask(demand.phases);
+    const on0 = mask & 1;
+    const on1 = (mask >> 1) & 1;
+    const on2 = (mask >> 2) & 1;
+    const [f0, f1, f2] = demand.floorA;
+    // Per circuit on the path, per phase: the phase, the power and the chargers' power.
+    const path = demand.path;
+    for (let at = 0; at < path.length; at++) {
+      const c = path[at] ?? 0;
+      for (let p = 0; p < 3; p++) {
+        const on = p === 0 ? on0 : p === 1 ? on1 : on2;
+        const f = p === 0 ? f0 : p === 1 ? f1 : f2;
+        n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on);
+        n = putTerm(arrays, n, slots[c * SLOTS + 3] ?? -1, voltageV, f, on);
+        n = putTerm(arrays, n, slots[c * SLOTS + 4] ?? -1, voltageV, f, on);
+      }
+    }
+    if (demand.pv) {
+      n = putTerm(arrays, n, pvAt, voltageV, f0, on0);
+      n = putTerm(arrays, n, pvAt, voltageV, f1, on1);
+      n = putTerm(arrays, n, pvAt, voltageV, f2, on2);
+    }
+  }
+  start[connectors.length] = n;
+  return {
+    terms: {
+      start,
+      constraint: arrays.constraint.subarray(0, n),
+      coef: arrays.coef.subarray(0, n),
+      floor: arrays.floor.subarray(0, n),
+      loads: arrays.loads.subarray(0, n),
+    },
+    unbalanceOn,
+  };
+}
