@@ -73,6 +73,16 @@ describe('LoadManager PV surplus', () => {
    * A minpv car charging for 3 minutes beside a battery that charges at `batteryW` (SoC 30 %) and
    * has priority below 50 % SoC, under 8000 W of PV; the home's world.
    */
+  /** One pv wallbox with its car plugged in, the sun at `pvW` for `forMs`. */
+  function oneCar(pvW: number, forMs: number) {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = pvW;
+    h.run(forMs);
+    return setup;
+  }
+
   function besideBattery(batteryW: number, pv: SiteConfig['pv'] = {}) {
     const setup = home([wallbox('WB-1', { mode: 'minpv' })], {
       batterySource: 'battery',
@@ -87,11 +97,7 @@ describe('LoadManager PV surplus', () => {
   }
 
   it('starts a pv car after 1 min of enough surplus for its minimum, follows the surplus, stops once a dip spent its grid budget', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 4000; // 3 × 6 A × 230 V = 4140 W needed (+ the house's 300 W)
-    h.run(120_000);
+    const setup = oneCar(4000, 120_000); // 3 × 6 A × 230 V = 4140 W needed (+ the house's 300 W)
     assert.equal(h.limit('WB-1/1'), 0);
     assert.match(h.setPoint('WB-1/1')?.reason ?? '', /pv: waiting for surplus \(3600 W of 4140 W\)/);
     setup.world.pvW = 8000;
@@ -115,11 +121,7 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('measures the stop in energy, within a grid budget per dip: short of a little it charges on, never for an afternoon', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 8000;
-    h.run(240_000);
+    const setup = oneCar(8000, 240_000);
     assert.equal(h.limit('WB-1/1'), 11);
     // 4000 − 300 − 100 = 3600 W of surplus, 540 W short of 4140 W: 69 Wh last 460 s, but a dip
     // lasts at most twice the disable delay (360 s): 54 Wh from the grid, not 207 Wh.
@@ -142,11 +144,7 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('restarts a car a dip stopped only once the surplus beyond its minimum paid a reserve (energy, doubling per short charge)', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 8000;
-    h.run(240_000);
+    const setup = oneCar(8000, 240_000);
     assert.equal(h.limit('WB-1/1'), 11);
     setup.world.pvW = 300;
     h.run(70_000);
@@ -171,11 +169,7 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('sends a small lasting rise once it is worth minChangeA for one interval (A × s), not never', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 8000;
-    h.run(240_000);
+    const setup = oneCar(8000, 240_000);
     // 8000 − 300 (house) − 100 (residual) = 7600 W = 11 A on three phases.
     assert.equal(h.limit('WB-1/1'), 11);
     setup.world.pvW = 8000 + 0.4 * 690; // room for 0.4 A more: below minChangeA (1 A)
@@ -195,11 +189,7 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('takes a rise of the surplus in one step once its set-point was steady for an interval (a fast car still ramps)', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 8000;
-    h.run(240_000);
+    const setup = oneCar(8000, 240_000);
     assert.equal(h.limit('WB-1/1'), 11);
     // The sun comes out: 16 A fit. That current flows out to the grid already: no ramp to take it.
     setup.world.pvW = 300 + 100 + 16 * 690;
@@ -302,11 +292,7 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('counts a raised car at its new set-point until its charger reports (no lower-raise cycle)', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 8000;
-    h.run(240_000);
+    const setup = oneCar(8000, 240_000);
     assert.equal(h.limit('WB-1/1'), 11);
     // The charger's own meter falls silent (it reports every few minutes); the grid meter sees the
     // car follow its raise at once.
@@ -319,11 +305,7 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('takes a lowered car at what it drew when the grid meter measured (no overshoot to the minimum)', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 300 + 100 + 16 * 690;
-    h.run(300_000);
+    const setup = oneCar(300 + 100 + 16 * 690, 300_000);
     assert.equal(h.limit('WB-1/1'), 16);
     // A cloud: 8000 − 300 − 100 = 7600 W = 11 A. The charger reports its 11 A before the grid meter
     // measures again: that reading with the grid meter's older one made the surplus look 3450 W
@@ -385,11 +367,7 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('stops pv charging when the grid meter goes stale (after the disable delay), never charging on a guess', () => {
-    const setup = home([wallbox('WB-1')]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 9000;
-    h.run(180_000);
+    oneCar(9000, 180_000);
     assert.ok((h.limit('WB-1/1') ?? 0) > 6);
     // No more readings (the feeders run only in h.run): the meter goes stale, the surplus is unknown.
     const manager = h.manager;

@@ -63,6 +63,13 @@ describe('upstream proxy: keep the operator’s backend', () => {
     return cp.connector(1).transaction?.transactionId as number;
   }
 
+  /** The charger connects and the backend has its boot. */
+  async function connected(backend: UpstreamBackend, cp: InteropChargePoint): Promise<void> {
+    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await booted;
+  }
+
   /** The charging session's meter values (10 s) reach the backend with its id 7001, then its stop. */
   async function meteredAndStopped(backend: UpstreamBackend, cp: InteropChargePoint, clock: ManualClock) {
     const metered = backendGot(backend, (c) => c.action === 'MeterValues' && c.params.transactionId === 7001);
@@ -171,9 +178,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('passes the charger’s other messages: its DataTransfer decided by the backend, its heartbeats', async () => {
     const { backend, cs, cp, clock } = await site();
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     assert.deepEqual(await cp.dataTransfer({ vendorId: 'com.example', messageId: 'hello', data: 'x' }), {
       status: 'Accepted',
       data: 'from the backend',
@@ -192,9 +197,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('passes the backend’s commands to the charger with its ids, refuses what the settings refuse, keeps ampflow’s own commands working', async () => {
     const { backend, cs, cp } = await site({ smartCharging: 'refuse' });
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     await charging(cp);
 
     const configuration = (await backend.call('CP1', 'GetConfiguration', { key: ['HeartbeatInterval'] })) as {
@@ -279,9 +282,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('passes every command of the backend to the charger and the charger’s very answer back', async () => {
     const { backend, cp } = await site({ smartCharging: 'forward' });
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     const replies: RepliedMessage[] = [];
     cp.on('replied', (reply: RepliedMessage) => replies.push(reply));
     const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
@@ -330,9 +331,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('lets ampflow and the backend send commands at the same instant, many times: every answer reaches its sender', async () => {
     const { backend, cs, cp } = await site();
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     const keysOf = (answer: unknown) =>
       (answer as { configurationKey?: { key: string }[] }).configurationKey?.map((k) => k.key) ?? [];
     const rounds = await Promise.all(
@@ -351,9 +350,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('spells id tags as the backend wants them (case, byte order) and keeps the charger’s spelling in ampflow’s records', async () => {
     const { backend, cs, cp } = await site({ idTagCase: 'upper', idTagByteOrder: 'reversed' });
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     await charging(cp, '04a2b3c4d5');
     assert.deepEqual(
       backend.calls
@@ -367,9 +364,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
   it('lets the building decide for its own listed tags (staff cards) and tells the backend afterwards', async () => {
     const { backend, cs, cp } = await site({ localTags: 'listed' });
     await cs.idTags.upsert([{ idTag: 'STAFF-1', status: 'Accepted' }]);
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     const started = backendGot(backend, (c) => c.action === 'StartTransaction');
     const chargerId = await charging(cp, 'STAFF-1');
     const [open] = cs.openTransactions();
@@ -466,9 +461,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('lets the backend change a key ampflow relies on where the settings say so, and puts the charger’s value back', async () => {
     const { backend, cs, cp } = await site({ reassertKeys: 'MeterValueSampleInterval' });
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     const told = waitFor<[UpstreamEvent]>(cs, 'upstream', (e) => e.kind === 'reasserted');
     assert.deepEqual(
       await backend.call('CP1', 'ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '900' }),
@@ -491,9 +484,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('answers a transaction’s meter values once the backend has them (the charger keeps them till then), or once they are written', async () => {
     const { backend, cs, proxyClock, cp, clock } = await site({ decideWithinMs: 5000 });
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     await charging(cp);
     backend.hang = (action) => action === 'MeterValues';
     const measuredBefore = cs.connectorOf('CP1', 1)?.measuredAt;
@@ -524,9 +515,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('hangs up on a backend that stops answering, connects again and delivers what waited', async () => {
     const { backend, proxy, proxyClock, cp, clock } = await site({ callTimeoutMs: 5000 });
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     await charging(cp);
     let hung = 0;
     backend.hang = (action) => action === 'MeterValues' && hung++ === 0;
@@ -547,9 +536,7 @@ describe('upstream proxy: keep the operator’s backend', () => {
 
   it('keeps charging while the backend is away, then replays the session to it in order, once, with the backend’s id', async () => {
     const { backend, cs, proxy, proxyClock, cp, clock } = await site();
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
+    await connected(backend, cp);
     await backend.stop();
     await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
 
