@@ -23,15 +23,21 @@ import { repoRoot } from '../support/repo';
  * A site it finds is kept, once resolved (never by loosening the property), in
  * test/unit/dlm/closed-loop-fixed/, which the short form checks.
  *
- * AMPFLOW_CLOSED_LOOP_SEED (default 20261123), AMPFLOW_CLOSED_LOOP_RUNS (10,000) and
- * AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run other cases.
+ * Then the same property over 2,000 sites with a PV plant behind the grid meter, clouds passing,
+ * and cars on pv and minpv (pvPlanArbitrary).
+ *
+ * AMPFLOW_CLOSED_LOOP_SEED (default 20261123), AMPFLOW_CLOSED_LOOP_RUNS (10,000),
+ * AMPFLOW_CLOSED_LOOP_PV_RUNS (2,000) and AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run
+ * other cases.
  */
 
 const SEED = Number(process.env.AMPFLOW_CLOSED_LOOP_SEED ?? 20261123);
 const RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_RUNS ?? 10_000);
+const PV_SEED = SEED + 1;
+const PV_RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_PV_RUNS ?? 2_000);
 const WORKERS = Math.max(1, Math.min(Number(process.env.AMPFLOW_CLOSED_LOOP_WORKERS ?? 2), cpus().length));
 /** A case takes about 0.2 s of CPU; the limit is generous for a loaded machine. */
-const TIMEOUT_MS = Math.max(120_000, (RUNS / WORKERS) * 1_000);
+const timeoutMs = (runs: number) => Math.max(120_000, (runs / WORKERS) * 1_000);
 
 interface WorkerResult {
   index: number;
@@ -42,14 +48,16 @@ interface WorkerResult {
 }
 
 describe('LoadManager closed loop over 10,000 random sites (reliability)', function () {
-  this.timeout(TIMEOUT_MS + 60_000);
+  this.timeout(timeoutMs(RUNS) + 60_000);
 
   let bundleDir: string | undefined;
   after(() => {
     if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
   });
 
-  it(`keeps every breaker within its limit except in the documented transients (seed ${SEED}, ${RUNS} sites, ${WORKERS} workers)`, async () => {
+  /** The worker bundle, built once. */
+  async function bundled(): Promise<string> {
+    if (bundleDir) return join(bundleDir, 'closed-loop-worker.cjs');
     bundleDir = mkdtempSync(join(tmpdir(), 'ampflow-closed-loop-'));
     const worker = join(bundleDir, 'closed-loop-worker.cjs');
     await build({
@@ -61,17 +69,31 @@ describe('LoadManager closed loop over 10,000 random sites (reliability)', funct
       sourcemap: 'inline',
       logLevel: 'warning',
     });
+    return worker;
+  }
+
+  it(`keeps every breaker within its limit except in the documented transients (seed ${SEED}, ${RUNS} sites, ${WORKERS} workers)`, async () => {
+    await holds(SEED, RUNS, false);
+  });
+
+  it(`does the same with a PV plant, clouds passing and cars on pv and minpv (seed ${PV_SEED}, ${PV_RUNS} sites)`, async () => {
+    await holds(PV_SEED, PV_RUNS, true);
+  });
+
+  async function holds(seed: number, runs: number, pv: boolean): Promise<void> {
+    const worker = await bundled();
     const workers = Array.from({ length: WORKERS }, (_, index) =>
       run(
         process.execPath,
         [
           '--enable-source-maps',
           worker,
-          String(SEED),
-          String(RUNS),
+          String(seed),
+          String(runs),
           String(index),
           String(WORKERS),
           join(repoRoot, 'test-results'),
+          ...(pv ? ['pv'] : []),
         ],
         { cwd: repoRoot },
       ),
@@ -79,28 +101,28 @@ describe('LoadManager closed loop over 10,000 random sites (reliability)', funct
     try {
       const results = await Promise.all(
         workers.map(async (worker) => {
-          const line = await worker.waitForLine(/^RESULT /, TIMEOUT_MS);
+          const line = await worker.waitForLine(/^RESULT /, timeoutMs(runs));
           return JSON.parse(line.slice('RESULT '.length)) as WorkerResult;
         }),
       );
       const failures = results.flatMap((r) => r.failures);
       assert.deepEqual(
         failures.map(
-          (f) => `seed ${SEED} path ${f.path}: ${f.error}\nsaved in ${f.file}\nreplay: ${f.replay}`,
+          (f) => `seed ${seed} path ${f.path}: ${f.error}\nsaved in ${f.file}\nreplay: ${f.replay}`,
         ),
         [],
       );
       // Every case was checked by exactly one worker.
       assert.equal(
         results.reduce((sum, r) => sum + r.checked, 0),
-        RUNS,
+        runs,
       );
       const cpuMs = results.reduce((sum, r) => sum + r.cpuMs, 0);
       console.log(
-        `      ${RUNS} sites: ${(cpuMs / RUNS).toFixed(0)} ms of CPU per site, ${(Math.max(...results.map((r) => r.wallMs)) / 1000).toFixed(0)} s on ${WORKERS} workers`,
+        `      ${runs} sites: ${(cpuMs / runs).toFixed(0)} ms of CPU per site, ${(Math.max(...results.map((r) => r.wallMs)) / 1000).toFixed(0)} s on ${WORKERS} workers`,
       );
     } finally {
       await Promise.all(workers.map((worker) => worker.stop('SIGTERM')));
     }
-  });
+  }
 });

@@ -3,43 +3,55 @@
  * (test/support/closed-loop-property.ts) on its share of the cases of one seed, every
  * `count`-th case from `index`, and prints one line `RESULT <json>` at the end.
  *
- *   node --import tsx closed-loop-worker.ts <seed> <runs> <index> <count> <counterexample dir>
+ *   node --import tsx closed-loop-worker.ts <seed> <runs> <index> <count> <counterexample dir> [pv]
+ *
+ * `pv`: the sites with a PV plant and cars on pv and minpv (pvPlanArbitrary).
  *
  * Every failing case is written to `<dir>/closed-loop-<seed>-<path>.json` (the plan, the error and
  * the command that replays it with the short form's environment variables), and the run goes on.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkClosedLoop, replayCommand } from '../../support/closed-loop-property';
+import {
+  checkClosedLoop,
+  planArbitrary,
+  pvPlanArbitrary,
+  replayCommand,
+} from '../../support/closed-loop-property';
 
 const [seed, runs, index, count] = process.argv.slice(2, 6).map(Number) as [number, number, number, number];
 const dir = process.argv[6] as string;
+const pv = process.argv[7] === 'pv';
+const plans = pv ? pvPlanArbitrary : planArbitrary;
 
 const startedMs = Date.now();
 const cpuAtStart = process.cpuUsage();
 let checked = 0;
 const failures: { path: string; error: string; replay: string; file: string }[] = [];
-const details = checkClosedLoop({
-  seed,
-  runs,
-  shard: { index, count },
-  onCase: () => {
-    checked += 1;
-    if (checked % 500 === 0)
-      console.log(
-        `worker ${index}/${count}: ${checked} sites in ${((Date.now() - startedMs) / 1000).toFixed(0)} s`,
-      );
+const details = checkClosedLoop(
+  {
+    seed,
+    runs,
+    shard: { index, count },
+    onCase: () => {
+      checked += 1;
+      if (checked % 500 === 0)
+        console.log(
+          `worker ${index}/${count}: ${checked} sites in ${((Date.now() - startedMs) / 1000).toFixed(0)} s`,
+        );
+    },
+    // Every failing case is kept, and the run goes on: one run finds them all.
+    onFailure: ({ path, error, plan }) => {
+      checked += 1;
+      const file = join(dir, `closed-loop-${seed}-${path}.json`);
+      const replay = replayCommand(seed, path);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(file, `${JSON.stringify({ seed, path, replay, error: error.message, plan }, null, 2)}\n`);
+      failures.push({ path, error: error.message.slice(0, 2000), replay, file });
+    },
   },
-  // Every failing case is kept, and the run goes on: one run finds them all.
-  onFailure: ({ path, error, plan }) => {
-    checked += 1;
-    const file = join(dir, `closed-loop-${seed}-${path}.json`);
-    const replay = replayCommand(seed, path);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify({ seed, path, replay, error: error.message, plan }, null, 2)}\n`);
-    failures.push({ path, error: error.message.slice(0, 2000), replay, file });
-  },
-});
+  plans,
+);
 if (details.failed) {
   // Not a case that failed (those are above): the run itself did.
   failures.push({ path: '', error: String(details.errorInstance), replay: '', file: '' });
