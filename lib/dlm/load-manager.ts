@@ -300,6 +300,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       allocation = allocate(problem);
     }
     this.lastProblem = problem;
+    this.pv.allocated(site, problem, allocation);
     const policyContext = { site, runtimes: this.runtimes, views: this.views };
     const finals = this.policy.apply(
       policyContext,
