@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { expectLimits, home, wallbox } from './pv-home';
 import type { harness } from './support';
 
-/** Two cars on one surplus: who takes it, and when a car a dip stopped starts again. */
-describe('LoadManager PV surplus shared by two cars', () => {
+/** Who takes the surplus, and how a car a dip stopped starts again (its phases too). */
+describe('LoadManager PV surplus: sharing and restarts', () => {
   let h: ReturnType<typeof harness>;
   afterEach(() => h?.stop());
 
@@ -49,5 +49,25 @@ describe('LoadManager PV surplus shared by two cars', () => {
     expectLimits(h, 'WB-1/1', [[60_000, 0, 'the reserve is not paid yet']]);
     h.run(120_000);
     assert.ok((h.limit('WB-1/1') ?? 0) >= 6, 'started on what WB-2 cannot take');
+  });
+
+  it('restarts a car a dip stopped on one phase on one phase, and switches it up only after the delay', () => {
+    const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 2500; // 2100 W of surplus: one phase
+    h.run(180_000);
+    assert.deepEqual([h.limit('WB-1/1'), h.setPoint('WB-1/1')?.phases], [9.1, 1]);
+    setup.world.pvW = 300; // 1480 W short: its 69 Wh last 168 s
+    h.run(200_000);
+    assert.equal(h.limit('WB-1/1'), 0, 'stopped by the dip');
+    // Enough for three phases at once: it starts on the one it has, not switched up before it
+    // starts (and down again at its next restart, under fast clouds).
+    setup.world.pvW = 9000;
+    h.run(70_000);
+    assert.deepEqual([(h.limit('WB-1/1') ?? 0) >= 6, h.setPoint('WB-1/1')?.phases], [true, 1]);
+    h.run(300_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 3, 'up once three phases fitted for 5 minutes');
+    assert.equal(h.manager.summary().connectors[0]?.phaseSwitches, 2);
   });
 });
