@@ -70,14 +70,20 @@ export class PvSurplus {
    * cannot take.
    */
   allocated(site: Site, problem: AllocationProblem, allocation: Allocation): void {
+    // A site without PV (no surplus computed this update) skips the pass over its connectors.
+    if (!this.current) {
+      this.couldTake = undefined;
+      return;
+    }
     const n = problem.connectors.length;
     const w = this.couldTake?.w.length === n ? this.couldTake.w.fill(0) : new Float64Array(n);
-    allocation.connectors.forEach((entry, k) => {
+    for (let k = 0; k < n; k++) {
+      const entry = allocation.connectors[k];
       const demand = problem.connectors[k];
-      if (!demand?.pv || entry.state !== 'charging') return;
+      if (!entry || !demand?.pv || entry.state !== 'charging') continue;
       const a = entry.bound?.kind === 'pv' ? Math.max(entry.limitA, demand.maxA) : entry.limitA;
       w[k] = a * demand.phases.length * problem.voltageV;
-    });
+    }
     this.couldTake = { site, w };
   }
 
