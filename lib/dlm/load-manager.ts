@@ -136,20 +136,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
   /** The set-points in force, one per connector. */
   setPoints(): SetPoint[] {
-    return this.siteModel.connectors.flatMap((connector) => {
-      const sent = this.runtimes.of(connector).sent;
-      return sent
-        ? [
-            {
-              chargePointId: connector.chargePointId,
-              connectorId: connector.connectorId,
-              limitA: sent.limitA,
-              phases: sent.phases,
-              reason: sent.reason,
-            },
-          ]
-        : [];
-    });
+    return this.runtimes.setPoints(this.siteModel);
   }
 
   /** The latest summary (computed by the last update). */
@@ -313,6 +300,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       allocation = allocate(problem);
     }
     this.lastProblem = problem;
+    this.pv.allocated(site, problem, allocation);
     const policyContext = { site, runtimes: this.runtimes, views: this.views };
     const finals = this.policy.apply(
       policyContext,

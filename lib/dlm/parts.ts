@@ -85,6 +85,11 @@ export interface PvSession {
   pvStartWms?: number;
   pvStartW?: number;
   pvStartAtMs?: number;
+  /**
+   * A car a dip stopped, waiting although the surplus fits its minimum: what the charging cars
+   * could take of it beyond their minimums, W (it starts only on what they cannot take).
+   */
+  pvLeftToOthersW?: number;
   /** Pv stops this session (each doubles the start's energy, up to 8×). */
   pvStops?: number;
   pvEnabledAtMs?: number;

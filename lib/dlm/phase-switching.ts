@@ -68,7 +68,8 @@ export interface PhaseSwitchContext {
 /**
  * Switch down when the 3-phase minimum cannot be met but the 1-phase one can; up when 3 phases
  * give more than 1 can and the 3-phase minimum fits with a margin; each after its own delay (at
- * once while not charging), at most N per session. Returns whether any connector switched.
+ * once while not charging, except a pv or minpv car's switch up), at most N per session. Returns
+ * whether any connector switched.
  */
 export function decidePhaseSwitches(
   context: PhaseSwitchContext,
@@ -148,6 +149,9 @@ export function decidePhaseSwitches(
         }
       } else session.downSinceMs = undefined;
     } else {
+      // A pv car on one phase that is not charging (a dip stopped it) starts again on one phase
+      // and goes up only once three have fitted for the delay: under fast clouds a switch up at
+      // once, before its start, was followed by a switch back down at its next restart.
       const moreAtThree = 3 * threeA > Math.min(oneA, connector.maxA) + EPS;
       if (threeA >= connector.minA + pv.phaseSwitchUpMarginA && moreAtThree) {
         session.upSinceMs ??= now;
@@ -155,7 +159,7 @@ export function decidePhaseSwitches(
         const residualNow = residualIn(usageInFlight, ownInFlight);
         const fitsNow =
           Math.min(...GRID_PHASES.map(residualNow)) - excessA >= connector.minA + pv.phaseSwitchUpMarginA;
-        if (fitsNow && (!charging || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs)) {
+        if (fitsNow && ((!charging && !pvLimited) || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs)) {
           switchPhases(site, context.logger, connector, runtime, false, now);
           switched = true;
         }

@@ -248,11 +248,13 @@ function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): number 
 
 /**
  * Whether a rise is taken out of the PV surplus and nothing else: a `pv` or `minpv` car (above its
- * minimum its current is surplus) whose target the surplus or its own maximum bounds. That current
- * already flows out to the grid, measured by the grid meter: taking it loads no breaker beyond what
- * the export did, so it needs no ramp (one change per interval still holds). A rise a circuit
- * bounds (a phase, a power or an unbalance limit), or a cap below its maximum (a stale meter's
- * fail-safe, the operator's limit), ramps as any other.
+ * minimum its current is surplus) whose target the surplus, its own maximum or the unbalance limit
+ * bounds. That current already flows out to the grid, measured by the grid meter: taking it loads
+ * no breaker beyond what the export did, so it needs no ramp (one change per interval still holds).
+ * The unbalance limit bounds a phase difference, not a breaker: its target is below what the
+ * surplus gives (a single-phase car held at 20 A where the surplus pays for more). A rise a breaker
+ * bounds (a phase or a power limit), or a cap below its maximum (a stale meter's fail-safe, the
+ * operator's limit), ramps as any other.
  */
 function risesToSurplus(
   connector: Connector,
@@ -261,7 +263,7 @@ function risesToSurplus(
 ): boolean {
   if (!view || (view.mode !== 'pv' && view.mode !== 'minpv')) return false;
   const bound = entry?.bound?.kind;
-  return bound === 'pv' || (bound === 'max' && view.capA >= connector.maxA);
+  return bound === 'pv' || bound === 'unbalance' || (bound === 'max' && view.capA >= connector.maxA);
 }
 
 /**

@@ -119,9 +119,11 @@ export function buildProblem(
       view.notWanting =
         surplus === undefined
           ? 'pv: no fresh grid meter reading'
-          : runtime.session.pvEnableSinceMs !== undefined
-            ? `pv: enough surplus for ${Math.round((now - runtime.session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
-            : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
+          : runtime.session.pvLeftToOthersW !== undefined
+            ? `pv: waiting, the cars charging take the surplus (${Math.max(0, surplus)} W; they can take ${runtime.session.pvLeftToOthersW} W more than their minimum); starts on ${need} W they cannot take`
+            : runtime.session.pvEnableSinceMs !== undefined
+              ? `pv: enough surplus for ${Math.round((now - runtime.session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
+              : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
     } else if (view.keepOff) {
       wants = false;
       const leftS = Math.ceil(((runtime.offUntilMs ?? now) - now) / 1000);

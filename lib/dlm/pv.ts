@@ -3,12 +3,15 @@
  * the battery's share), and which pv-mode connectors may charge from it, enabled one at a time in
  * keep order after the enable delay (so that two cars do not both start on a surplus that fits
  * one), disabled last-started first once what each took beyond the surplus reaches its minimum
- * for the disable delay (energy, not time; a home battery above its buffer SoC covers dips). It
+ * for the disable delay (energy, not time; a home battery above its buffer SoC covers dips); a car
+ * a dip stopped starts again only on surplus the charging cars cannot take (the last allocation
+ * says what held each: the surplus, or its maximum, a breaker, the unbalance limit). It
  * owns the PV settings a command changed, the PV state the summary shows, and the PV part of the
  * session record.
  */
 import { ACTIVE_PHASE_A, IEC_61851_MINIMUM_A } from '../electrical';
 import type { Logger } from '../log';
+import type { Allocation, AllocationProblem } from './allocate';
 import type { DlmCommand } from './commands';
 import { commandNumber } from './inputs';
 import { drawInForceAt, type Measurements } from './measurements';
@@ -33,6 +36,8 @@ export interface PvContext {
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
   private current: PvSummary | undefined;
+  /** What each pv-sharing car could take at the last allocation, W (see `allocated`), and its site. */
+  private couldTake: { site: Site; w: Float64Array } | undefined;
 
   /** The PV figures of the last update (undefined when no connector uses PV and no grid meter is set). */
   get state(): PvSummary | undefined {
@@ -56,6 +61,30 @@ export class PvSurplus {
     if (residualPowerW !== undefined) this.overrides.residualPowerW = residualPowerW;
     if (prioritySoc !== undefined) this.overrides.batteryPrioritySocPercent = prioritySoc;
     return 'PV settings changed';
+  }
+
+  /**
+   * After each allocation: what every charging pv/minpv car could take from the surplus, W: its
+   * maximum where the PV budget held it, what it got where something else did (its own maximum, a
+   * breaker, the unbalance limit). A car a dip stopped starts again only on what the others
+   * cannot take.
+   */
+  allocated(site: Site, problem: AllocationProblem, allocation: Allocation): void {
+    // A site without PV (no surplus computed this update) skips the pass over its connectors.
+    if (!this.current) {
+      this.couldTake = undefined;
+      return;
+    }
+    const n = problem.connectors.length;
+    const w = this.couldTake?.w.length === n ? this.couldTake.w.fill(0) : new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const entry = allocation.connectors[k];
+      const demand = problem.connectors[k];
+      if (!entry || !demand?.pv || entry.state !== 'charging') continue;
+      const a = entry.bound?.kind === 'pv' ? Math.max(entry.limitA, demand.maxA) : entry.limitA;
+      w[k] = a * demand.phases.length * problem.voltageV;
+    }
+    this.couldTake = { site, w };
   }
 
   /** Computes the surplus, enables and disables pv connectors; returns the PV budget of the allocation. */
@@ -104,6 +133,16 @@ export class PvSurplus {
       }
     }
     let left = available - committedW;
+    // What the charging cars could take beyond their minimum (see `allocated`).
+    const taken = this.couldTake?.site === site ? this.couldTake.w : undefined;
+    let othersCanTakeW = 0;
+    for (const k of order) {
+      const view = views[k];
+      const runtime = runtimes.at(k);
+      if (!taken || !view || !runtime || !view.wantsByStatus || !view.countsForPv) continue;
+      if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled))
+        othersCanTakeW += Math.max(0, (taken[k] ?? 0) - minPowerW(k, phasesIfStarted(k)));
+    }
     for (const k of order) {
       const view = views[k];
       const runtime = runtimes.at(k);
@@ -113,6 +152,7 @@ export class PvSurplus {
       if (!view.wantsByStatus) {
         session.pvEnabled = false;
         session.pvEnableSinceMs = undefined;
+        session.pvLeftToOthersW = undefined;
         clearStart(session);
         clearShortfall(session);
         continue;
@@ -125,17 +165,22 @@ export class PvSurplus {
       // minimum for enableDelayMs (a reserve that pays for the next dip), twice that after a second
       // short charge, up to 8× (a car the clouds keep stopping waits for steadier sun); the first
       // start, or one after a long charge, needs enableDelayMs of enough surplus, as before.
+      const stops = session.pvStops ?? 0;
+      // A car a dip stopped starts again only on surplus the charging cars cannot take: where
+      // they can take it, its start would only move their current to it, and the next dip stops it.
+      const free = stops > 0 ? left - othersCanTakeW : left;
+      // Said in its reason: enough surplus, but the charging cars take it.
+      session.pvLeftToOthersW = left >= need && free < need ? Math.round(othersCanTakeW) : undefined;
       const bankedMs = now - (session.pvStartAtMs ?? now);
       const banked =
         surplusW === undefined
           ? 0
           : Math.max(0, (session.pvStartWms ?? 0) + (session.pvStartW ?? 0) * bankedMs);
       session.pvStartWms = banked;
-      session.pvStartW = surplusW === undefined ? 0 : left - need;
+      session.pvStartW = surplusW === undefined ? 0 : free - need;
       session.pvStartAtMs = now;
-      const stops = session.pvStops ?? 0;
       const reserveWms = stops > 0 ? need * pv.enableDelayMs * Math.min(8, 2 ** (stops - 1)) : 0;
-      if (surplusW !== undefined && left >= need) {
+      if (surplusW !== undefined && free >= need) {
         session.pvEnableSinceMs ??= now;
         left -= need;
         if (now - session.pvEnableSinceMs >= pv.enableDelayMs && banked >= reserveWms - EPS) {

@@ -12,6 +12,7 @@
  *
  * The registry below owns the records' lifetime: one per connector key, kept across a replaced site.
  */
+import type { SetPoint } from '../contracts';
 import { type DrawRecord, newDrawRecord } from './measurements';
 import { newObservedSession, type ObservedSession } from './observations';
 import type { ObservedConnector } from './parts';
@@ -88,6 +89,24 @@ export class ConnectorRuntimes {
   /** The record of the connector at index `k` of the current site. */
   at(k: number): ConnectorRuntime | undefined {
     return this.byIndex[k];
+  }
+
+  /** The set-points in force (the last sent), one per connector of `site` that was sent one. */
+  setPoints(site: Site): SetPoint[] {
+    return site.connectors.flatMap((connector) => {
+      const sent = this.of(connector).sent;
+      return sent
+        ? [
+            {
+              chargePointId: connector.chargePointId,
+              connectorId: connector.connectorId,
+              limitA: sent.limitA,
+              phases: sent.phases,
+              reason: sent.reason,
+            },
+          ]
+        : [];
+    });
   }
 }
 
