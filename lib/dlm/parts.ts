@@ -90,6 +90,10 @@ export interface PvSession {
    * could take of it beyond their minimums, W (it starts only on what they cannot take).
    */
   pvLeftToOthersW?: number;
+  /** What a waiting pv car needs to start, W: its minimum on the phases it would start on. */
+  pvNeedW?: number;
+  /** A car a dip stopped: the reserve its start waits for, and how much of it the surplus paid, Wh. */
+  pvReserve?: { paidWh: number; neededWh: number };
   /** Pv stops this session (each doubles the start's energy, up to 8×). */
   pvStops?: number;
   pvEnabledAtMs?: number;

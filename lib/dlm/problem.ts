@@ -114,16 +114,24 @@ export function buildProblem(
       view.notWanting = 'off: mode off';
     } else if (view.mode === 'pv' && !runtime.session.pvEnabled) {
       wants = false;
-      const need = connector.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
+      // What it needs is pv.ts's (on one phase for a car that can switch); before its first
+      // decision, its minimum on the phases it has.
+      const session = runtime.session;
+      const need =
+        session.pvNeedW ??
+        connector.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
       const surplus = pvState?.surplusW;
+      const reserve = session.pvReserve;
       view.notWanting =
         surplus === undefined
           ? 'pv: no fresh grid meter reading'
-          : runtime.session.pvLeftToOthersW !== undefined
-            ? `pv: waiting, the cars charging take the surplus (${Math.max(0, surplus)} W; they can take ${runtime.session.pvLeftToOthersW} W more than their minimum); starts on ${need} W they cannot take`
-            : runtime.session.pvEnableSinceMs !== undefined
-              ? `pv: enough surplus for ${Math.round((now - runtime.session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
-              : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
+          : session.pvLeftToOthersW !== undefined
+            ? `pv: waiting, the cars charging take the surplus (${Math.max(0, surplus)} W; they can take ${session.pvLeftToOthersW} W more than their minimum); starts on ${need} W they cannot take`
+            : session.pvEnableSinceMs !== undefined && reserve
+              ? `pv: enough surplus; clouds stopped it ${session.pvStops ?? 0} times, so it starts once the surplus beyond its minimum has put by ${reserve.neededWh} Wh (${reserve.paidWh} Wh so far)`
+              : session.pvEnableSinceMs !== undefined
+                ? `pv: enough surplus for ${Math.round((now - session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
+                : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
     } else if (view.keepOff) {
       wants = false;
       const leftS = Math.ceil(((runtime.offUntilMs ?? now) - now) / 1000);

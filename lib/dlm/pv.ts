@@ -153,6 +153,8 @@ export class PvSurplus {
         session.pvEnabled = false;
         session.pvEnableSinceMs = undefined;
         session.pvLeftToOthersW = undefined;
+        session.pvNeedW = undefined;
+        session.pvReserve = undefined;
         clearStart(session);
         clearShortfall(session);
         continue;
@@ -180,6 +182,15 @@ export class PvSurplus {
       session.pvStartW = surplusW === undefined ? 0 : free - need;
       session.pvStartAtMs = now;
       const reserveWms = stops > 0 ? need * pv.enableDelayMs * Math.min(8, 2 ** (stops - 1)) : 0;
+      // Said in its reason: what it waits for.
+      session.pvNeedW = Math.round(need);
+      session.pvReserve =
+        reserveWms > 0
+          ? {
+              paidWh: Math.round(Math.min(banked, reserveWms) / 3_600_000),
+              neededWh: Math.round(reserveWms / 3_600_000),
+            }
+          : undefined;
       if (surplusW !== undefined && free >= need) {
         session.pvEnableSinceMs ??= now;
         left -= need;

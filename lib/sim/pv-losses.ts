@@ -41,7 +41,7 @@ export function pvLossCause(
     const reason = setPoint.reason;
     if (reason.includes('pv: waiting for surplus') || reason.includes('paused: PV surplus'))
       return 'belowMinimum';
-    if (reason.includes('pv: enough surplus for')) return 'enableDelay';
+    if (reason.includes('pv: enough surplus')) return 'enableDelay';
     if (reason.includes('minimum off time')) return 'minimumOff';
     if (setPoint.limitA > 0 && (car.offeredA !== setPoint.limitA || car.phases !== setPoint.phases))
       return 'following';

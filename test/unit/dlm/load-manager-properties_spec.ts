@@ -957,7 +957,13 @@ function forSitesAndEvents(
 ): void {
   fc.assert(
     fc.property(siteArbitrary, fc.array(eventArbitrary, { minLength: 5, maxLength: maxEvents }), property),
-    { numRuns },
+    // A fixed seed, so CI is repeatable (as the other properties); PROPERTY_SEED explores others,
+    // and with the PROPERTY_PATH a failure prints replays it.
+    {
+      numRuns,
+      seed: Number(process.env.PROPERTY_SEED ?? 20261123),
+      ...(process.env.PROPERTY_PATH ? { path: process.env.PROPERTY_PATH } : {}),
+    },
   );
 }
 

@@ -56,6 +56,14 @@ describe('LoadManager PV surplus', () => {
     const summary = h.manager.summary();
     assert.equal(summary.connectors[0]?.pvEnabled, false);
     assert.equal(summary.pv?.surplusW, 300 - 300 - 100);
+    // The sun is back: a car a dip stopped waits until the surplus beyond its minimum has put by a
+    // reserve (its minimum for enableDelayMs: 4140 W for 60 s = 69 Wh), and its reason says so.
+    setup.world.pvW = 8000;
+    h.run(10_000);
+    assert.match(
+      h.setPoint('WB-1/1')?.reason ?? '',
+      /pv: enough surplus; clouds stopped it 1 times, so it starts once the surplus beyond its minimum has put by 69 Wh \(\d+ Wh so far\)/,
+    );
   });
 
   it('measures the stop in energy, within a grid budget per dip: short of a little it charges on, never for an afternoon', () => {
@@ -196,6 +204,9 @@ describe('LoadManager PV surplus', () => {
     const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
     h = setup.h.start();
     h.plugIn('WB-1/1');
+    setup.world.pvW = 1500; // 1100 W of surplus: short of 1 × 6 A, which is what it waits for
+    h.run(10_000);
+    assert.match(h.setPoint('WB-1/1')?.reason ?? '', /pv: waiting for surplus \(1100 W of 1380 W\)/);
     setup.world.pvW = 2500; // 2100 W of surplus: 9.1 A on one phase
     h.run(62_000);
     assert.deepEqual(
