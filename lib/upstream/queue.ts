@@ -82,11 +82,6 @@ export class BackendQueue {
     return this.items.length;
   }
 
-  /** Requests written and not yet dropped. */
-  get writtenCount(): number {
-    return this.items.reduce((count, item) => count + (item.written ? 1 : 0), 0);
-  }
-
   /** Appends a request; with `durable` resolves once it is written, else it is held (see above). */
   push(item: Queued, durable: boolean): Promise<void> {
     item.key = this.nextKey++;
