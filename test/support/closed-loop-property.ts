@@ -12,6 +12,7 @@ import {
   type SimChargerOptions,
   SiteSimulator,
 } from '../../lib/sim/site';
+import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
 
 /**
  * The load manager closed-loop with the site simulator, over random sites: what is asserted is the
@@ -58,14 +59,7 @@ export interface Plan {
 export const planArbitrary: fc.Arbitrary<Plan> = fc
   .record({
     children: fc.integer({ min: 0, max: 2 }),
-    limits: fc.array(
-      fc.tuple(
-        fc.integer({ min: 40, max: 80 }),
-        fc.integer({ min: 40, max: 80 }),
-        fc.integer({ min: 40, max: 80 }),
-      ),
-      { minLength: 3, maxLength: 3 },
-    ),
+    limits: limitsArbitrary(40, 80),
     meters: fc.array(
       fc.record({
         metered: fc.boolean(),
@@ -117,7 +111,7 @@ export const planArbitrary: fc.Arbitrary<Plan> = fc
       const metered = i === 0 || meter?.metered === true;
       circuits.push({
         id: `c${i}`,
-        ...(i === 0 ? {} : { parent: i === 2 && r.children === 2 ? 'c1' : 'c0' }),
+        ...parentOf(i, r.children),
         limitA: r.limits[i] as Triple,
         ...(metered ? { meter: { source: `m${i}`, location: meter?.location ?? 'includesChargers' } } : {}),
       });
@@ -135,19 +129,10 @@ export const planArbitrary: fc.Arbitrary<Plan> = fc
     }
     for (const list of Object.values(loads)) list.sort((a, b) => a.fromMs - b.fromMs);
     // The fallback of a meter is what the loads below it can reach (a declared worst case).
-    const subtree = (id: string): string[] => [
-      id,
-      ...circuits.filter((c) => c.parent === id).flatMap((c) => subtree(c.id)),
-    ];
-    for (const circuit of circuits) {
-      if (!circuit.meter) continue;
-      const most: Triple = [0, 0, 0];
-      for (const id of subtree(circuit.id)) {
-        for (const p of [0, 1, 2] as const)
-          most[p] += Math.max(0, ...(loads[id] ?? []).map((s) => s.levels[p]));
-      }
-      circuit.fallback = { otherLoadA: most.map((v) => Math.ceil(v)) as Triple };
-    }
+    declareFallbacks(
+      circuits,
+      (id) => [0, 1, 2].map((p) => Math.max(0, ...(loads[id] ?? []).map((s) => s.levels[p] ?? 0))) as Triple,
+    );
     const misbehaving = r.misbehaving === 'none' ? -1 : r.misbehavingIndex % r.connectors.length;
     const connectors: ConnectorConfig[] = r.connectors.map((c, k) => ({
       chargePointId: `CP-${k}`,

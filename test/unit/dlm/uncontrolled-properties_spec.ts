@@ -6,6 +6,7 @@ import { LoadManager } from '../../../lib/dlm/load-manager';
 import type { CircuitConfig, ConnectorConfig, SiteConfig, Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
 import { type Overload, type SimCar, SiteSimulator } from '../../../lib/sim/site';
+import { declareFallbacks, limitsArbitrary, parentOf } from '../../support/site-arbitrary';
 
 /**
  * The load manager closed-loop with the site simulator over random partly installed car parks
@@ -57,14 +58,7 @@ interface Plan {
 const planArbitrary: fc.Arbitrary<Plan> = fc
   .record({
     children: fc.integer({ min: 0, max: 2 }),
-    limits: fc.array(
-      fc.tuple(
-        fc.integer({ min: 32, max: 80 }),
-        fc.integer({ min: 32, max: 80 }),
-        fc.integer({ min: 32, max: 80 }),
-      ),
-      { minLength: 3, maxLength: 3 },
-    ),
+    limits: limitsArbitrary(32, 80),
     meters: fc.array(
       fc.record({
         metered: fc.boolean(),
@@ -118,7 +112,7 @@ const planArbitrary: fc.Arbitrary<Plan> = fc
       const limitA = r.limits[i] as Triple;
       const circuit: CircuitConfig = {
         id: `c${i}`,
-        ...(i === 0 ? {} : { parent: i === 2 && r.children === 2 ? 'c1' : 'c0' }),
+        ...parentOf(i, r.children),
         limitA,
       };
       // Other loads only where a meter sees them (a circuit without one is taken to have none).
@@ -131,17 +125,7 @@ const planArbitrary: fc.Arbitrary<Plan> = fc
       circuits.push(circuit);
     }
     // A meter's fallback is what the loads below it can reach (declared, as an installer would).
-    const subtree = (id: string): string[] => [
-      id,
-      ...circuits.filter((c) => c.parent === id).flatMap((c) => subtree(c.id)),
-    ];
-    for (const circuit of circuits) {
-      if (!circuit.meter) continue;
-      const most: Triple = [0, 0, 0];
-      for (const id of subtree(circuit.id))
-        for (const p of [0, 1, 2] as const) most[p] += loads[id]?.[p] ?? 0;
-      circuit.fallback = { otherLoadA: most.map((v) => Math.ceil(v)) as Triple };
-    }
+    declareFallbacks(circuits, (id) => loads[id] ?? [0, 0, 0]);
     // At least one connector is installed.
     const installed = r.connectors.map((c, k) => c.installed || k === 0);
     const connectors: ConnectorConfig[] = r.connectors.map((c, k) => ({
