@@ -28,7 +28,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNodeRed } from '../test/support/node-red';
 import { freePort } from '../test/support/ports';
-import { inBatches, loadNow, machineLine, median, ownCpuMs, processUsage, wallTime } from './support/machine';
+import {
+  type CpuFigures,
+  cpuWindow,
+  inBatches,
+  loadNow,
+  machineLine,
+  median,
+  wallTime,
+} from './support/machine';
 import { benchDirectory, buildPackage } from './support/node-red';
 import { benchOptions } from './support/options';
 import { cpuProfileArgs, profileLines, profilesIn, summariseProfile } from './support/profile';
@@ -58,12 +66,7 @@ interface Target {
   stop(): Promise<void>;
 }
 
-interface Figures {
-  perS: number;
-  cpuUsPerMessage: number;
-  serverCpuPercent: number;
-  generatorCpuPercent: number;
-}
+type Figures = CpuFigures;
 
 function benchFlow(ocppPort: number): unknown[] {
   return [
@@ -197,20 +200,9 @@ async function measureWindows(target: Target, active: RawCharger[]): Promise<Fig
   const figures: Figures[] = [];
   for (let run = 0; run < runs; run++) {
     const delivered0 = await target.delivered();
-    const server0 = processUsage(target.pid).cpuMs;
-    const own0 = ownCpuMs();
-    const t0 = performance.now();
+    const window = cpuWindow(target.pid);
     await wallTime(windowS * 1000);
-    const elapsedMs = performance.now() - t0;
-    const serverMs = processUsage(target.pid).cpuMs - server0;
-    const ownMs = ownCpuMs() - own0;
-    const delivered = (await target.delivered()) - delivered0;
-    figures.push({
-      perS: (delivered / elapsedMs) * 1000,
-      cpuUsPerMessage: (serverMs * 1000) / delivered,
-      serverCpuPercent: (serverMs / elapsedMs) * 100,
-      generatorCpuPercent: (ownMs / elapsedMs) * 100,
-    });
+    figures.push(window((await target.delivered()) - delivered0));
   }
   await load.stop();
   if (load.state.failures.length > 0)

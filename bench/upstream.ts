@@ -33,13 +33,13 @@
 import { rmSync } from 'node:fs';
 import { BackendProcess } from './support/backend';
 import {
+  type CpuFigures,
+  cpuWindow,
   inBatches,
   loadNow,
   machineLine,
   median,
-  ownCpuMs,
   percentile,
-  processUsage,
   wallTime,
 } from './support/machine';
 import { benchDirectory, buildPackage } from './support/node-red';
@@ -94,12 +94,7 @@ interface Target {
   stop(): Promise<void>;
 }
 
-interface Figures {
-  perS: number;
-  cpuUsPerMessage: number;
-  serverCpuPercent: number;
-  generatorCpuPercent: number;
-}
+type Figures = CpuFigures;
 
 interface Scenario {
   windows: Figures[];
@@ -259,24 +254,13 @@ async function measure(target: Target, active: RawCharger[]): Promise<Scenario> 
   const bursts = timed();
   let backlogS = 0;
   for (let run = 0; run < runs; run++) {
-    const server0 = processUsage(target.pid).cpuMs;
-    const own0 = ownCpuMs();
-    const t0 = performance.now();
+    const window = cpuWindow(target.pid);
     await burst(active, messages, bursts);
     const answeredAt = performance.now();
     expected += active.length * messages;
     await caughtUp();
-    const elapsedMs = performance.now() - t0;
     backlogS = Math.max(backlogS, (performance.now() - answeredAt) / 1000);
-    const serverMs = processUsage(target.pid).cpuMs - server0;
-    const ownMs = ownCpuMs() - own0;
-    const n = active.length * messages;
-    windows.push({
-      perS: (n / elapsedMs) * 1000,
-      cpuUsPerMessage: (serverMs * 1000) / n,
-      serverCpuPercent: (serverMs / elapsedMs) * 100,
-      generatorCpuPercent: (ownMs / elapsedMs) * 100,
-    });
+    windows.push(window(active.length * messages));
   }
   const burstToBackendMs = await toBackend(target, bursts);
   const pace = timed();

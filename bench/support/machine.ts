@@ -101,3 +101,32 @@ export async function inBatches<T>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
+
+/** A measured stretch of load: messages a second, the server's CPU per message and in %, ours in %. */
+export interface CpuFigures {
+  perS: number;
+  cpuUsPerMessage: number;
+  serverCpuPercent: number;
+  generatorCpuPercent: number;
+}
+
+/**
+ * Starts measuring the process `pid` (the server) and this one (the load generator); the function
+ * it returns ends the stretch and gives its figures for the `messages` handled in it.
+ */
+export function cpuWindow(pid: number): (messages: number) => CpuFigures {
+  const server0 = processUsage(pid).cpuMs;
+  const own0 = ownCpuMs();
+  const t0 = performance.now();
+  return (messages) => {
+    const elapsedMs = performance.now() - t0;
+    const serverMs = processUsage(pid).cpuMs - server0;
+    const ownMs = ownCpuMs() - own0;
+    return {
+      perS: (messages / elapsedMs) * 1000,
+      cpuUsPerMessage: (serverMs * 1000) / messages,
+      serverCpuPercent: (serverMs / elapsedMs) * 100,
+      generatorCpuPercent: (ownMs / elapsedMs) * 100,
+    };
+  };
+}

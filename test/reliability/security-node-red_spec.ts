@@ -10,6 +10,7 @@ import { packageJson } from '../support/repo';
 import { basic, handshakeStatus } from './support/security';
 import {
   type AdminRoute,
+  exportedNode,
   registeredAdminRoutes,
   startSecuredNodeRed,
   TOKENS,
@@ -91,13 +92,7 @@ describe('security: credentials and admin permissions in Node-RED', function () 
   });
 
   it('exports the flow without the passwords, and the credentials API only says one is set', async () => {
-    const flows = await red.request('/flows', { token: TOKENS.admin });
-    assert.equal(flows.status, 200);
-    const text = await flows.text();
-    const node = (JSON.parse(text) as { id: string }[]).find((n) => n.id === CS_ID) as Record<
-      string,
-      unknown
-    >;
+    const { text, node } = await exportedNode(red, CS_ID);
     assert.equal(node.securityProfile, '1', 'the export has the node');
     assert.equal('passwords' in node || 'credentials' in node, false);
     assert.equal(text.includes(SECRET), false);

@@ -9,7 +9,12 @@ import type { NodeRed } from '../support/node-red';
 import { BOOT } from '../support/ocpp';
 import { freePort } from '../support/ports';
 import { type Handshake, UpstreamBackend } from '../support/upstream-backend';
-import { registeredAdminRoutes, startSecuredNodeRed, TOKENS } from './support/security-node-red';
+import {
+  exportedNode,
+  registeredAdminRoutes,
+  startSecuredNodeRed,
+  TOKENS,
+} from './support/security-node-red';
 
 /**
  * The operator's backend's credentials in a real Node-RED process with adminAuth: the upstream
@@ -124,13 +129,7 @@ describe('security: the operator’s backend credentials in Node-RED', function 
 
   it('exports the flow without the upstream password and key; the credentials API only says they are set', async () => {
     const secrets = [...secretForms(WRONG), ...secretForms(PASSWORD), ...keyLines(client.key)];
-    const flows = await red.request('/flows', { token: TOKENS.admin });
-    assert.equal(flows.status, 200);
-    const text = await flows.text();
-    const node = (JSON.parse(text) as { id: string }[]).find((n) => n.id === CS_ID) as Record<
-      string,
-      unknown
-    >;
+    const { text, node } = await exportedNode(red, CS_ID);
     assert.equal(node.upstreamUrl, backend.url, 'the export has the node and its upstream settings');
     assert.equal(node.upstreamTlsCertificate, client.cert, 'the certificate is public, it is exported');
     for (const field of ['upstreamPassword', 'upstreamTlsPrivateKey', 'credentials']) {

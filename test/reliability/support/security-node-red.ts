@@ -80,3 +80,19 @@ const ADMIN_AUTH = js(`{
 export function startSecuredNodeRed(): Promise<NodeRed> {
   return startNodeRed({ package: 'sources', settings: { adminAuth: ADMIN_AUTH } });
 }
+
+/**
+ * The flows as an admin exports them (GET /flows): their text, and the node `id` in it (whose
+ * fields must hold no secret).
+ */
+export async function exportedNode(
+  red: NodeRed,
+  id: string,
+): Promise<{ text: string; node: Record<string, unknown> }> {
+  const flows = await red.request('/flows', { token: TOKENS.admin });
+  if (flows.status !== 200) throw new Error(`GET /flows answered ${flows.status}`);
+  const text = await flows.text();
+  const node = (JSON.parse(text) as { id: string }[]).find((n) => n.id === id);
+  if (!node) throw new Error(`the exported flows have no node ${id}`);
+  return { text, node: node as Record<string, unknown> };
+}

@@ -10,33 +10,15 @@
  */
 import { createInterface } from 'node:readline';
 import { ManualClock } from '../../../lib/clock';
-import type { Logger } from '../../../lib/log';
-import { CentralSystem } from '../../../lib/ocpp/central-system';
 import { UpstreamProxy } from '../../../lib/upstream/proxy';
 import { parseUpstreamSettings } from '../../../lib/upstream/settings';
-
-const print = (line: string) => process.stdout.write(`${line}\n`);
+import { crashCentralSystem, printingLog as log, print } from './crash-central-system';
 
 async function main(): Promise<void> {
   const [dataDirectory, portText, upstreamUrl] = process.argv.slice(2);
   if (!dataDirectory || !portText || !upstreamUrl)
     throw new Error('usage: upstream-crash-child <dataDirectory> <port> <upstreamUrl>');
-  const log: Logger = {
-    info: () => undefined,
-    warn: (message) => print(`warn ${message}`),
-    error: (message) => print(`error ${message}`),
-  };
-  const cs = new CentralSystem({
-    host: '127.0.0.1',
-    port: Number(portText),
-    dataDirectory,
-    unknownChargePoints: 'accept',
-    readConfigurationOnBoot: false,
-    authorization: { policy: 'acceptAll' },
-    pingIntervalS: 0,
-    log,
-  });
-  cs.on('failed', (error: Error) => print(`failed ${error.message}`));
+  const cs = crashCentralSystem(dataDirectory, Number(portText));
   const clock = new ManualClock(Date.now());
   const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: upstreamUrl }), { clock, log });
   proxy.on(
