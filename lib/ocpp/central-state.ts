@@ -174,8 +174,9 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
       const room = entries[event.room] ?? {};
       entries[event.room] = room;
       if (event.put) Object.assign(room, event.put);
+      // An emptied room stays (as {}): counting its keys on every drop would cost a long queue's
+      // length for each request it sends.
       for (const key of event.drop ?? []) delete room[key];
-      if (Object.keys(room).length === 0) delete entries[event.room];
       return;
     }
     case 'idTags':

@@ -366,7 +366,7 @@ function truncate(text: string, length = 200): string {
  * control path (bench:latency). Here a plain timer, and an abort only when it runs out. (The links
  * to an operator's backend, lib/upstream/link.ts, hang up on a hung backend instead.)
  */
-export async function callGivingUp(
+async function callGivingUp(
   client: Pick<RPCClient, 'call'>,
   action: string,
   request: unknown,

@@ -71,7 +71,7 @@ export class UpstreamLink extends EventEmitter {
   }
 
   /** Sends a CALL upstream; rejects with UpstreamUnreachable when it cannot be delivered or answered. */
-  async call(action: OcppAction, request: unknown, timeoutMs?: number): Promise<unknown> {
+  async call(action: OcppAction, request: unknown): Promise<unknown> {
     const client = this.client;
     if (!client || this.current !== 'open') {
       throw new UpstreamUnreachable(`upstream of ${this.identity} is not connected`);
@@ -81,7 +81,7 @@ export class UpstreamLink extends EventEmitter {
     // A backend that does not answer within the call timeout is hung: the link hangs up (which
     // fails this call) and connects again. One timer per call on the injected clock, and no
     // AbortController and abort listener per call as ocpp-rpc's own timeout or a signal would cost.
-    const limitMs = timeoutMs ?? this.options.settings.callTimeoutMs;
+    const limitMs = this.options.settings.callTimeoutMs;
     let hung = false;
     const timer = this.options.clock.setTimeout(() => {
       hung = true;
