@@ -4,7 +4,7 @@ import type { ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
 import type { Charger, ProxyVoice } from './charger';
 import { UpstreamUnreachable } from './link';
-import { NEVER_KEPT as NOT_QUEUED, type Queued } from './queue';
+import { NEVER_KEPT, type Queued } from './queue';
 import { spellIdTag, type UpstreamSettings } from './settings';
 
 /** The messages that open and close a transaction at the backend: never sent twice, never lost. */
@@ -62,7 +62,7 @@ export class Forwarding {
         done = true;
         this.host.clock.clearTimeout(timer);
         this.waiters.delete(item);
-        if (answer === undefined && NOT_QUEUED.includes(item.action)) {
+        if (answer === undefined && NEVER_KEPT.includes(item.action)) {
           const at = charger.queue.items.indexOf(item);
           if (at > 0 || (at === 0 && !this.inFlight.has(item))) void charger.queue.remove(item);
         }

@@ -9,7 +9,7 @@ import { Forwarding, TRANSACTION_ENDS } from './forwarding';
 import { LatestWrites } from './latest-writes';
 import { type LinkState, UpstreamLink } from './link';
 import { OperatorProfiles } from './operator-profiles';
-import { BackendQueue, NEVER_KEPT as NOT_QUEUED } from './queue';
+import { BackendQueue, NEVER_KEPT } from './queue';
 import { DECIDED_ACTIONS, type DecidedAction, type UpstreamSettings } from './settings';
 import { TxIds } from './tx-ids';
 
@@ -248,7 +248,7 @@ export class UpstreamProxy extends EventEmitter {
     } else if (action === 'Heartbeat') {
       if (charger.link.isOpen && charger.queue.length === 0)
         void this.forwarding.send(charger, { action, request: sent });
-    } else if (!NOT_QUEUED.includes(action)) {
+    } else if (!NEVER_KEPT.includes(action)) {
       // Durable before the charger has its answer (it will not send this message again) where it
       // must wait for the backend, and always for a transaction's start and stop. A status or a
       // meter value outside a transaction that reaches a present backend within a second is not
