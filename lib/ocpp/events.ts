@@ -1,4 +1,4 @@
-import type { ChargePointEvents } from '../contracts';
+import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { Logger } from '../log';
 import type { FlowRequest } from './authorization';
 import { CHARGE_POINT_ACTIONS } from './connection';
@@ -48,6 +48,14 @@ export interface EventSource {
   off(event: 'connector', listener: Listener<'connector'>): unknown;
   off(event: 'session', listener: Listener<'session'>): unknown;
   off(event: 'upstream', listener: Listener<'upstream'>): unknown;
+}
+
+/** The port's events besides `message`, each one action of the flow. */
+type OtherEvent = 'connect' | 'disconnect' | 'connector' | 'session' | 'upstream';
+/** The same source, seen through one signature for those events. */
+interface OtherEventSource {
+  on(event: OtherEvent, listener: (payload: { chargePointId: string }) => void): unknown;
+  off(event: OtherEvent, listener: (payload: { chargePointId: string }) => void): unknown;
 }
 
 /** What subscribeRequests needs: a way to take the flow's decisions, and a log. */
@@ -101,26 +109,6 @@ export function subscribe(
       ocpp: { request: message.request, response: message.response },
     });
   };
-  const onConnect = (info: ChargePointEvents['connect']) => {
-    if (matches(info.chargePointId, 'Connected'))
-      emit({ chargePointId: info.chargePointId, action: 'Connected', payload: info });
-  };
-  const onDisconnect = (info: ChargePointEvents['disconnect']) => {
-    if (matches(info.chargePointId, 'Disconnected'))
-      emit({ chargePointId: info.chargePointId, action: 'Disconnected', payload: info });
-  };
-  const onConnector = (state: ChargePointEvents['connector']) => {
-    if (matches(state.chargePointId, 'ConnectorState'))
-      emit({ chargePointId: state.chargePointId, action: 'ConnectorState', payload: { ...state } });
-  };
-  const onSession = (session: ChargePointEvents['session']) => {
-    if (matches(session.chargePointId, 'Session'))
-      emit({ chargePointId: session.chargePointId, action: 'Session', payload: session });
-  };
-  const onUpstream = (event: ChargePointEvents['upstream']) => {
-    if (matches(event.chargePointId, 'Upstream'))
-      emit({ chargePointId: event.chargePointId, action: 'Upstream', payload: event });
-  };
   const actions = filter.actions ?? [];
   const wanted = (action: string) => actions.length === 0 || actions.includes(action);
   const unsubscribers: (() => void)[] = [];
@@ -128,25 +116,24 @@ export function subscribe(
     cs.on('message', onMessage);
     unsubscribers.push(() => cs.off('message', onMessage));
   }
-  if (wanted('Connected')) {
-    cs.on('connect', onConnect);
-    unsubscribers.push(() => cs.off('connect', onConnect));
-  }
-  if (wanted('Disconnected')) {
-    cs.on('disconnect', onDisconnect);
-    unsubscribers.push(() => cs.off('disconnect', onDisconnect));
-  }
-  if (wanted('ConnectorState')) {
-    cs.on('connector', onConnector);
-    unsubscribers.push(() => cs.off('connector', onConnector));
-  }
-  if (wanted('Session')) {
-    cs.on('session', onSession);
-    unsubscribers.push(() => cs.off('session', onSession));
-  }
-  if (wanted('Upstream')) {
-    cs.on('upstream', onUpstream);
-    unsubscribers.push(() => cs.off('upstream', onUpstream));
+  // The other events: each is one action of the flow, its payload as the event gave it (a
+  // connector state copied: the central system keeps changing its own).
+  const events: [OtherEvent, ObservableEvent, (payload: never) => unknown][] = [
+    ['connect', 'Connected', (info) => info],
+    ['disconnect', 'Disconnected', (info) => info],
+    ['connector', 'ConnectorState', (state: ConnectorState) => ({ ...state })],
+    ['session', 'Session', (session) => session],
+    ['upstream', 'Upstream', (event) => event],
+  ];
+  for (const [event, action, payloadOf] of events) {
+    if (!wanted(action)) continue;
+    const on = (payload: { chargePointId: string }) => {
+      if (matches(payload.chargePointId, action))
+        emit({ chargePointId: payload.chargePointId, action, payload: payloadOf(payload as never) });
+    };
+    const source = cs as unknown as OtherEventSource;
+    source.on(event, on);
+    unsubscribers.push(() => source.off(event, on));
   }
   return () => {
     for (const unsubscribe of unsubscribers) unsubscribe();
