@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { ManualClock } from '../../../lib/clock';
 import type { ConnectorState, ConnectorStatus, Reading, SetPoint } from '../../../lib/contracts';
@@ -1012,4 +1014,17 @@ describe('LoadManager (properties)', function () {
       assert.deepEqual(run(site, events, undefined), run(site, events, undefined));
     });
   });
+
+  // Found by wider runs (PROPERTY_SEED, PROPERTY_RUNS) and settled: kept as found.
+  for (const file of readdirSync(join(__dirname, 'load-manager-fixed')).sort()) {
+    const found = JSON.parse(readFileSync(join(__dirname, 'load-manager-fixed', file), 'utf8')) as {
+      seed: number;
+      what: string;
+      site: SiteConfig;
+      events: Event[];
+    };
+    it(`seed ${found.seed}: ${found.what}`, () => {
+      run(found.site, found.events, (manager, world, now, label) => check(manager, world, now, label));
+    });
+  }
 });
