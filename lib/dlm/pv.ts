@@ -342,7 +342,15 @@ function pvCarDrawW(
   }
   const sent = runtime?.sent?.limitA ?? 0;
   const changedAt = runtime?.lastChangeAtMs;
-  if (!runtime || measuredAt === undefined || changedAt === undefined || measuredAt >= changedAt)
+  // A reading taken within the time a charger is given to follow a change (decreaseSettleMs) may
+  // still show the old current: the car follows a few seconds after its charger's answer, and the
+  // grid meter's next reading already sees it.
+  if (
+    !runtime ||
+    measuredAt === undefined ||
+    changedAt === undefined ||
+    measuredAt >= changedAt + site.control.decreaseSettleMs
+  )
     return measuredW;
   if (!(sent > (runtime.previousSent?.limitA ?? 0))) return measuredW;
   const drawing = drawGridA.filter((a) => a > ACTIVE_PHASE_A).length;

@@ -253,6 +253,20 @@ describe('LoadManager PV surplus', () => {
     assert.equal(sent[sent.length - 2], 11, 'raised once, not lowered again on its old reading');
   });
 
+  it('counts a raised car at its new set-point while its charger reading may predate the car following', () => {
+    const setup = oneCar(8000, 240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    setup.world.chargersReport = false;
+    setup.world.pvW = 10_000; // 9600 W: 13.9 A
+    for (let t = 0; t < 60_000 && h.limit('WB-1/1') === 11; t += 1000) h.run(1000);
+    assert.equal(h.limit('WB-1/1'), 13.9);
+    // The charger reports at once the 11 A its car still draws; the car follows a few seconds
+    // later, and the grid meter's next readings already see it (here: at once).
+    h.draw('WB-1/1', [11, 11, 11]);
+    h.run(5_000);
+    assert.equal(h.limit('WB-1/1'), 13.9, 'not lowered on a reading taken before the car could follow');
+  });
+
   it('takes a lowered car at what it drew when the grid meter measured (no overshoot to the minimum)', () => {
     const setup = oneCar(300 + 100 + 16 * 690, 300_000);
     assert.equal(h.limit('WB-1/1'), 16);
