@@ -33,9 +33,14 @@ export interface PvContext {
   order: readonly number[];
 }
 
+/** How far above its priority SoC a battery that had priority keeps it, percentage points. */
+const BATTERY_PRIORITY_BAND_PERCENT = 1;
+
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
   private current: PvSummary | undefined;
+  /** The battery had priority at the last update (see `BATTERY_PRIORITY_BAND_PERCENT`). */
+  private batteryAhead = false;
   /** What each pv-sharing car could take at the last allocation, W (see `allocated`), and its site. */
   private couldTake: { site: Site; w: Float64Array } | undefined;
 
@@ -276,7 +281,15 @@ export class PvSurplus {
       now - battery.atMs <= (site.circuits[pv.gridCircuitIndex ?? -1]?.meter?.staleAfterMs ?? 30_000);
     const batteryW = batteryFresh ? battery?.powerW : undefined;
     const batterySoc = batteryFresh ? battery?.socPercent : undefined;
-    const batteryFirst = batterySoc !== undefined && batterySoc < prioritySoc;
+    // Below its priority SoC the battery charges first; once it has, it keeps that until
+    // BATTERY_PRIORITY_BAND_PERCENT above it: a SoC that the cars' start stops rising at, and a
+    // dip pushes back under the line, would hand over and take back its charge power (up to
+    // batteryMaxChargeW) every time it crosses it.
+    const batteryFirst =
+      batterySoc !== undefined &&
+      (batterySoc < prioritySoc ||
+        (this.batteryAhead && batterySoc < prioritySoc + BATTERY_PRIORITY_BAND_PERCENT));
+    if (batterySoc !== undefined) this.batteryAhead = batteryFirst;
     // Above its buffer SoC (and not first) the battery evens out what the meter's lag and short
     // dips leave: no residual margin is kept back, and what it gives to cover a dip is no shortfall.
     const buffering =

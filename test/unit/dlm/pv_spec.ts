@@ -194,6 +194,19 @@ describe('LoadManager PV surplus', () => {
     expectLimits(h, 'WB-1/1', [[120_000, 11]]);
   });
 
+  it('keeps the battery first until 1 % above its priority SoC once it had priority, and the cars above until it is below', () => {
+    const world = besideBattery(2000);
+    assert.equal(h.limit('WB-1/1'), 8.1, 'battery first at 30 %');
+    world.batterySoc = 50.5;
+    expectLimits(h, 'WB-1/1', [[120_000, 8.1, 'still first at 50.5 %: it had priority']]);
+    world.batterySoc = 51;
+    expectLimits(h, 'WB-1/1', [[120_000, 11, 'the cars come first from 51 %']]);
+    world.batterySoc = 50.2;
+    expectLimits(h, 'WB-1/1', [[120_000, 11, 'a dip back to 50.2 % does not take the surplus back']]);
+    world.batterySoc = 49.9;
+    expectLimits(h, 'WB-1/1', [[1_000, 8.1, 'below its priority SoC the battery is first again']]);
+  });
+
   it('keeps back what a battery with priority could take on top of what it takes now (batteryMaxChargeW)', () => {
     besideBattery(1000, { batteryMaxChargeW: 2500 });
     // 8000 − 300 − 1000 (charging) − 1500 (it could take more) − 100 = 5100 W = 7.3 A (7.39).
