@@ -159,6 +159,7 @@ export class PvSurplus {
         session.pvEnableSinceMs = undefined;
         session.pvLeftToOthersW = undefined;
         session.pvNeedW = undefined;
+        session.pvLeftW = undefined;
         session.pvReserve = undefined;
         clearStart(session);
         clearShortfall(session);
@@ -189,6 +190,7 @@ export class PvSurplus {
       const reserveWms = stops > 0 ? need * pv.enableDelayMs * Math.min(8, 2 ** (stops - 1)) : 0;
       // Said in its reason: what it waits for.
       session.pvNeedW = Math.round(need);
+      session.pvLeftW = left < available - EPS ? Math.max(0, Math.round(left)) : undefined;
       session.pvReserve =
         reserveWms > 0
           ? {
