@@ -204,6 +204,7 @@ export class PvSurplus {
         if (now - session.pvEnableSinceMs >= pv.enableDelayMs && banked >= reserveWms - EPS) {
           session.pvEnabled = true;
           session.pvEnabledAtMs = now;
+          session.pvLeftW = undefined;
           session.pvEnableSinceMs = undefined;
           clearStart(session);
           clearShortfall(session);
