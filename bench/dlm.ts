@@ -190,15 +190,23 @@ function pvDays(): void {
     console.log(
       `  PV surplus into cars: ${kWh(pv.carsFromPvWh)} of ${kWh(pv.bestPossibleWh)} possible = ${(pv.share * 100).toFixed(1)} % (target >= 95 %: ${mark(pv.share >= 0.95)})`,
     );
+    const ofPvCars = (wh: number) => `${((wh / Math.max(1, pv.pvModeCarsWh)) * 100).toFixed(2)} %`;
     const importShare = pv.gridImportDuringPvWh / Math.max(1, pv.pvModeCarsWh);
     console.log(
-      `  grid import while pv-mode cars charged: ${pv.gridImportDuringPvWh.toFixed(0)} Wh = ${(importShare * 100).toFixed(2)} % of the ${kWh(pv.pvModeCarsWh)} they took (target <= 1 %: ${mark(importShare <= 0.01)}); all-day grid import ${kWh(pv.gridImportWh)}, export ${kWh(pv.gridExportWh)}; battery at the end ${(pv.batteryEndSocPercent ?? 0).toFixed(0)} %`,
+      `  grid import while pv-mode cars charged: ${pv.gridImportDuringPvWh.toFixed(0)} Wh = ${ofPvCars(pv.gridImportDuringPvWh)} of the ${kWh(pv.pvModeCarsWh)} they took (target <= 1 %: ${mark(importShare <= 0.01)}); from the home battery ${pv.batteryToPvCarsWh.toFixed(0)} Wh more (${ofPvCars(pv.batteryToPvCarsWh)}; grid and battery ${ofPvCars(pv.gridImportDuringPvWh + pv.batteryToPvCarsWh)})`,
+    );
+    console.log(
+      `  all-day grid import ${kWh(pv.gridImportWh)}, export ${kWh(pv.gridExportWh)}; battery at the end ${(pv.batteryEndSocPercent ?? 0).toFixed(0)} %`,
     );
     for (const key of Object.keys(result.starts)) {
       const starts = result.starts[key] ?? 0;
-      const switches = result.phaseSwitches[key] ?? 0;
+      const plugged = result.phaseSwitches[key] ?? 0;
+      // Before the car first drew current no contactor had closed: the car never saw the phases
+      // it was switched from. The limit protects a car switched between charges.
+      const before = result.phaseSwitchesBeforeCurrent[key] ?? 0;
+      const switches = plugged - before;
       console.log(
-        `  ${key}: ${kWh(result.energyWh[key] ?? 0)}, ${starts} starts / ${result.stops[key]} stops (target <= 2: ${mark(starts <= 2)}), ${switches} phase switches with the car plugged in (target <= 2: ${mark(switches <= 2)})`,
+        `  ${key}: ${kWh(result.energyWh[key] ?? 0)}, ${starts} starts / ${result.stops[key]} stops (target <= 2: ${mark(starts <= 2)}), ${plugged} phase switches with the car plugged in, ${before} of them before it first drew current: ${switches} after (target <= 2: ${mark(switches <= 2)})`,
       );
     }
     console.log(

@@ -92,6 +92,8 @@ export interface PvSession {
   pvLeftToOthersW?: number;
   /** What a waiting pv car needs to start, W: its minimum on the phases it would start on. */
   pvNeedW?: number;
+  /** What is left for a waiting pv car of the surplus after the other cars' minimums, W, when less than the surplus. */
+  pvLeftW?: number;
   /** A car a dip stopped: the reserve its start waits for, and how much of it the surplus paid, Wh. */
   pvReserve?: { paidWh: number; neededWh: number };
   /** Pv stops this session (each doubles the start's energy, up to 8×). */

@@ -131,7 +131,9 @@ export function buildProblem(
               ? `pv: enough surplus; clouds stopped it ${session.pvStops ?? 0} times, so it starts once the surplus beyond its minimum has put by ${reserve.neededWh} Wh (${reserve.paidWh} Wh so far)`
               : session.pvEnableSinceMs !== undefined
                 ? `pv: enough surplus for ${Math.round((now - session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
-                : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
+                : session.pvLeftW !== undefined
+                  ? `pv: waiting for surplus (${Math.max(0, surplus)} W, ${session.pvLeftW} W of it left after the other cars' minimum; needs ${need} W)`
+                  : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
     } else if (view.keepOff) {
       wants = false;
       const leftS = Math.ceil(((runtime.offUntilMs ?? now) - now) / 1000);

@@ -33,9 +33,14 @@ export interface PvContext {
   order: readonly number[];
 }
 
+/** How far above its priority SoC a battery that had priority keeps it, percentage points. */
+const BATTERY_PRIORITY_BAND_PERCENT = 1;
+
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
   private current: PvSummary | undefined;
+  /** The battery had priority at the last update (see `BATTERY_PRIORITY_BAND_PERCENT`). */
+  private batteryAhead = false;
   /** What each pv-sharing car could take at the last allocation, W (see `allocated`), and its site. */
   private couldTake: { site: Site; w: Float64Array } | undefined;
 
@@ -154,6 +159,7 @@ export class PvSurplus {
         session.pvEnableSinceMs = undefined;
         session.pvLeftToOthersW = undefined;
         session.pvNeedW = undefined;
+        session.pvLeftW = undefined;
         session.pvReserve = undefined;
         clearStart(session);
         clearShortfall(session);
@@ -184,6 +190,7 @@ export class PvSurplus {
       const reserveWms = stops > 0 ? need * pv.enableDelayMs * Math.min(8, 2 ** (stops - 1)) : 0;
       // Said in its reason: what it waits for.
       session.pvNeedW = Math.round(need);
+      session.pvLeftW = left < available - EPS ? Math.max(0, Math.round(left)) : undefined;
       session.pvReserve =
         reserveWms > 0
           ? {
@@ -197,6 +204,7 @@ export class PvSurplus {
         if (now - session.pvEnableSinceMs >= pv.enableDelayMs && banked >= reserveWms - EPS) {
           session.pvEnabled = true;
           session.pvEnabledAtMs = now;
+          session.pvLeftW = undefined;
           session.pvEnableSinceMs = undefined;
           clearStart(session);
           clearShortfall(session);
@@ -276,7 +284,15 @@ export class PvSurplus {
       now - battery.atMs <= (site.circuits[pv.gridCircuitIndex ?? -1]?.meter?.staleAfterMs ?? 30_000);
     const batteryW = batteryFresh ? battery?.powerW : undefined;
     const batterySoc = batteryFresh ? battery?.socPercent : undefined;
-    const batteryFirst = batterySoc !== undefined && batterySoc < prioritySoc;
+    // Below its priority SoC the battery charges first; once it has, it keeps that until
+    // BATTERY_PRIORITY_BAND_PERCENT above it: a SoC that the cars' start stops rising at, and a
+    // dip pushes back under the line, would hand over and take back its charge power (up to
+    // batteryMaxChargeW) every time it crosses it.
+    const batteryFirst =
+      batterySoc !== undefined &&
+      (batterySoc < prioritySoc ||
+        (this.batteryAhead && batterySoc < prioritySoc + BATTERY_PRIORITY_BAND_PERCENT));
+    if (batterySoc !== undefined) this.batteryAhead = batteryFirst;
     // Above its buffer SoC (and not first) the battery evens out what the meter's lag and short
     // dips leave: no residual margin is kept back, and what it gives to cover a dip is no shortfall.
     const buffering =
@@ -342,7 +358,15 @@ function pvCarDrawW(
   }
   const sent = runtime?.sent?.limitA ?? 0;
   const changedAt = runtime?.lastChangeAtMs;
-  if (!runtime || measuredAt === undefined || changedAt === undefined || measuredAt >= changedAt)
+  // A reading taken within the time a charger is given to follow a change (decreaseSettleMs) may
+  // still show the old current: the car follows a few seconds after its charger's answer, and the
+  // grid meter's next reading already sees it.
+  if (
+    !runtime ||
+    measuredAt === undefined ||
+    changedAt === undefined ||
+    measuredAt >= changedAt + site.control.decreaseSettleMs
+  )
     return measuredW;
   if (!(sent > (runtime.previousSent?.limitA ?? 0))) return measuredW;
   const drawing = drawGridA.filter((a) => a > ACTIVE_PHASE_A).length;

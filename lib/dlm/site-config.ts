@@ -239,7 +239,10 @@ export interface PvConfig {
   residualPowerW?: number;
   /** Reading source of the home battery: `totalPowerW` positive while charging, `socPercent`. */
   batterySource?: string;
-  /** While the battery's SoC is below this, its charge power is not for cars. Default 0 (cars first). */
+  /**
+   * While the battery's SoC is below this, its charge power is not for cars; once it was below, until
+   * 1 % above it (no hand-over at every crossing). Default 0 (cars first).
+   */
   batteryPrioritySocPercent?: number;
   /**
    * The battery's highest charge power, W. While it has priority, what it could take beyond what it

@@ -12,7 +12,7 @@ import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import type { EvOptions } from './ev';
 import { seededRandom } from './fleet';
-import { PV_LOSS_CAUSES, type PvLossCause, pvLossCause } from './pv-losses';
+import { PvDayAccount, type PvFigures } from './pv-figures';
 import {
   type ClosedLoopResult,
   type LoadProfile,
@@ -54,30 +54,11 @@ export interface ScenarioResult extends ClosedLoopResult {
   starts: Record<string, number>;
   stops: Record<string, number>;
   phaseSwitches: Record<string, number>;
+  /** Of `phaseSwitches`, those before the car first drew current in its session. */
+  phaseSwitchesBeforeCurrent: Record<string, number>;
   pv?: PvFigures;
   /** Samples taken by `sample` (every `sampleEveryMs`). */
   samples: { atMs: number; offeredA: Record<string, number>; drawW: Record<string, number> }[];
-}
-
-export interface PvFigures {
-  pvProducedWh: number;
-  /** PV left after the house (and the battery while it had priority), that cars could have taken. */
-  surplusWh: number;
-  /** What the cars could have taken of it (car and connector maximums, plugged in, not full). */
-  bestPossibleWh: number;
-  /** What the cars took of it. */
-  carsFromPvWh: number;
-  /** carsFromPvWh / bestPossibleWh. */
-  share: number;
-  /** Grid import while a `pv`-mode car charged, up to what the pv-mode cars drew, Wh. */
-  gridImportDuringPvWh: number;
-  /** Energy the `pv`-mode cars took, Wh. */
-  pvModeCarsWh: number;
-  gridImportWh: number;
-  gridExportWh: number;
-  batteryEndSocPercent?: number;
-  /** bestPossibleWh − carsFromPvWh by cause (`PV_LOSS_CAUSES`), Wh. */
-  lossWh: Record<PvLossCause, number>;
 }
 
 export interface RunOptions {
@@ -113,29 +94,13 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
   const pvModeKeys = new Set(
     manager.site.connectors.filter((c) => c.mode === 'pv' && pvKeys.has(c.key)).map((c) => c.key),
   );
-  const figures: PvFigures | undefined = scenario.pv
-    ? {
-        pvProducedWh: 0,
-        surplusWh: 0,
-        bestPossibleWh: 0,
-        carsFromPvWh: 0,
-        share: 0,
-        gridImportDuringPvWh: 0,
-        pvModeCarsWh: 0,
-        gridImportWh: 0,
-        gridExportWh: 0,
-        lossWh: Object.fromEntries(Object.keys(PV_LOSS_CAUSES).map((cause) => [cause, 0])) as Record<
-          PvLossCause,
-          number
-        >,
-      }
-    : undefined;
   const maxA = (key: string) => manager.site.connectors.find((c) => c.key === key)?.maxA ?? 32;
-  const prioritySoc = manager.site.pv.batteryPrioritySocPercent;
+  const account = scenario.pv
+    ? new PvDayAccount(pvKeys, pvModeKeys, manager.site.pv.batteryPrioritySocPercent, maxA)
+    : undefined;
   const samples: ScenarioResult['samples'] = [];
   const sampleEveryMs = options.sampleEveryMs ?? 0;
   const stepMs = 1000;
-  const hours = stepMs / HOUR_MS;
   const result = runClosedLoop(clock, sim, manager, {
     durationMs: options.durationMs ?? scenario.durationMs,
     stepMs,
@@ -148,29 +113,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
         if (!peak || !now) return;
         for (let p = 0; p < 3; p++) peak[p] = Math.max(peak[p] ?? 0, Math.abs(now[p] ?? 0));
       });
-      const stats = s.chargerStats();
-      if (figures) {
-        const batteryW = s.batteryPowerW;
-        const soc = s.batterySocPercent;
-        const batteryPriorityW = soc !== undefined && soc < prioritySoc && batteryW > 0 ? batteryW : 0;
-        const surplusW = Math.max(0, s.pvPowerW - s.otherLoadsW - batteryPriorityW);
-        const pvStats = stats.filter((c) => pvKeys.has(c.key));
-        const acceptW = pvStats.reduce((sum, c) => sum + c.carMaxW, 0);
-        const carsW = pvStats.reduce((sum, c) => sum + c.drawW, 0);
-        const pvModeW = stats.filter((c) => pvModeKeys.has(c.key)).reduce((sum, c) => sum + c.drawW, 0);
-        const gridW = s.gridPowerW;
-        figures.pvProducedWh += s.pvPowerW * hours;
-        figures.surplusWh += surplusW * hours;
-        figures.bestPossibleWh += Math.min(surplusW, acceptW) * hours;
-        figures.carsFromPvWh += Math.min(surplusW, carsW) * hours;
-        const lostW = Math.min(surplusW, acceptW) - Math.min(surplusW, carsW);
-        if (lostW > 0) figures.lossWh[pvLossCause(pvStats, manager.setPoints(), maxA)] += lostW * hours;
-        figures.pvModeCarsWh += pvModeW * hours;
-        figures.gridImportDuringPvWh += Math.min(Math.max(0, gridW), pvModeW) * hours;
-        figures.gridImportWh += Math.max(0, gridW) * hours;
-        figures.gridExportWh += Math.max(0, -gridW) * hours;
-      }
+      account?.step(s, manager.setPoints(), stepMs);
       if (sampleEveryMs > 0 && s.elapsedMs % sampleEveryMs === 0) {
+        const stats = s.chargerStats();
         samples.push({
           atMs: s.elapsedMs,
           offeredA: Object.fromEntries(stats.map((c) => [c.key, c.offeredA])),
@@ -180,11 +125,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     },
   });
   const stats = sim.chargerStats();
-  if (figures) {
-    figures.share = figures.bestPossibleWh > 0 ? figures.carsFromPvWh / figures.bestPossibleWh : 0;
-    const soc = sim.batterySocPercent;
-    if (soc !== undefined) figures.batteryEndSocPercent = soc;
-  }
+  const figures = account?.finish(sim);
   return {
     ...result,
     scenario: scenario.name,
@@ -195,6 +136,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Scena
     starts: Object.fromEntries(stats.map((c) => [c.key, c.starts])),
     stops: Object.fromEntries(stats.map((c) => [c.key, c.stops])),
     phaseSwitches: Object.fromEntries(stats.map((c) => [c.key, c.phaseSwitches])),
+    phaseSwitchesBeforeCurrent: Object.fromEntries(stats.map((c) => [c.key, c.phaseSwitchesBeforeCurrent])),
     ...(figures ? { pv: figures } : {}),
     samples,
   };

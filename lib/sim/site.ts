@@ -104,7 +104,8 @@ interface ChargerSim {
   offeredA: number;
   phases: 1 | 2 | 3;
   pending: { atMs: number; limitA: number; phases: 1 | 2 | 3 }[];
-  car?: { sim: SimCar; ev: SimulatedEv; transactionId: number; energyStartWh: number };
+  /** `charged`: the car has drawn current this session. */
+  car?: { sim: SimCar; ev: SimulatedEv; transactionId: number; energyStartWh: number; charged?: boolean };
   status: ConnectorStatus;
   energyWh: number;
   /** Charger phases L1..L3 current now. */
@@ -114,6 +115,8 @@ interface ChargerSim {
   starts: number;
   stops: number;
   phaseSwitches: number;
+  /** Of `phaseSwitches`, those before the car first drew current (no contactor closed yet). */
+  phaseSwitchesBeforeCurrent: number;
   drawing: boolean;
 }
 
@@ -194,6 +197,7 @@ export class SiteSimulator {
         starts: 0,
         stops: 0,
         phaseSwitches: 0,
+        phaseSwitchesBeforeCurrent: 0,
         drawing: false,
       };
     });
@@ -245,6 +249,7 @@ export class SiteSimulator {
         // Switching with no car plugged in touches no session (a charger set back to three phases
         // after the car left).
         if (charger.car) charger.phaseSwitches += 1;
+        if (charger.car && !charger.car.charged) charger.phaseSwitchesBeforeCurrent += 1;
       }
     }
     if (charger.options.rogue) charger.offeredA = connector.maxA;
@@ -281,6 +286,7 @@ export class SiteSimulator {
       const draw = car.ev.draw(charger.offeredA, usedPhases);
       if (draw.currentA > 0) {
         status = 'Charging';
+        car.charged = true;
         for (let i = 0; i < draw.phases; i++) chargerA[i] = draw.currentA;
         car.ev.charge((draw.currentA * draw.phases * this.site.voltageV * dtMs) / 3_600_000);
         charger.energyWh += (draw.currentA * draw.phases * this.site.voltageV * dtMs) / 3_600_000;
@@ -495,6 +501,7 @@ export class SiteSimulator {
     starts: number;
     stops: number;
     phaseSwitches: number;
+    phaseSwitchesBeforeCurrent: number;
     carSocPercent?: number;
     carMaxW: number;
   }[] {
@@ -512,6 +519,7 @@ export class SiteSimulator {
         starts: charger.starts,
         stops: charger.stops,
         phaseSwitches: charger.phaseSwitches,
+        phaseSwitchesBeforeCurrent: charger.phaseSwitchesBeforeCurrent,
         ...(ev ? { carSocPercent: ev.socPercent } : {}),
         carMaxW:
           ev && !ev.full

@@ -7,6 +7,19 @@ describe('LoadManager PV surplus: sharing and restarts', () => {
   let h: ReturnType<typeof harness>;
   afterEach(() => h?.stop());
 
+  /**
+   * WB-1: a three-phase pv car (4140 W at its minimum). WB-2: a single-phase minpv car, held at
+   * 20 A (4600 W) by the unbalance limit. Both plugged in, no sun yet.
+   */
+  function pvBesideMinpv() {
+    const setup = home([wallbox('WB-1'), wallbox('WB-2', { mode: 'minpv', maxA: 32 })]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    h.plugIn('WB-2/1');
+    setup.world.carPhases.set('WB-2/1', 1);
+    return setup;
+  }
+
   it('takes a rise of the surplus that the unbalance limit bounds in one step (a single-phase car)', () => {
     const setup = home([wallbox('WB-2', { mode: 'minpv', maxA: 32 })]);
     h = setup.h.start();
@@ -21,14 +34,20 @@ describe('LoadManager PV surplus: sharing and restarts', () => {
     assert.match(h.setPoint('WB-2/1')?.reason ?? '', /unbalance/);
   });
 
+  it("says what is left for a waiting car beside the other cars' minimum, not only the surplus", () => {
+    const setup = pvBesideMinpv();
+    // 5000 − 300 − 100 = 4600 W: enough for WB-1's 4140 W, but WB-2's 1380 W minimum comes first.
+    setup.world.pvW = 5000;
+    h.run(300_000);
+    assert.equal(h.limit('WB-1/1'), 0);
+    assert.match(
+      h.setPoint('WB-1/1')?.reason ?? '',
+      /pv: waiting for surplus \(4600 W, 3220 W of it left after the other cars' minimum; needs 4140 W\)/,
+    );
+  });
+
   it('restarts a car a dip stopped only on surplus the charging cars cannot take, and says so', () => {
-    // WB-1: a three-phase pv car (4140 W at its minimum). WB-2: a single-phase minpv car, held at
-    // 20 A (4600 W) by the unbalance limit.
-    const setup = home([wallbox('WB-1'), wallbox('WB-2', { mode: 'minpv', maxA: 32 })]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    h.plugIn('WB-2/1');
-    setup.world.carPhases.set('WB-2/1', 1);
+    const setup = pvBesideMinpv();
     setup.world.pvW = 12_000;
     h.run(300_000);
     assert.deepEqual([h.limit('WB-1/1'), h.limit('WB-2/1')], [12.6, 12.6]);

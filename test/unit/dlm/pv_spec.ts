@@ -194,6 +194,19 @@ describe('LoadManager PV surplus', () => {
     expectLimits(h, 'WB-1/1', [[120_000, 11]]);
   });
 
+  it('keeps the battery first until 1 % above its priority SoC once it had priority, and the cars above until it is below', () => {
+    const world = besideBattery(2000);
+    assert.equal(h.limit('WB-1/1'), 8.1, 'battery first at 30 %');
+    world.batterySoc = 50.5;
+    expectLimits(h, 'WB-1/1', [[120_000, 8.1, 'still first at 50.5 %: it had priority']]);
+    world.batterySoc = 51;
+    expectLimits(h, 'WB-1/1', [[120_000, 11, 'the cars come first from 51 %']]);
+    world.batterySoc = 50.2;
+    expectLimits(h, 'WB-1/1', [[120_000, 11, 'a dip back to 50.2 % does not take the surplus back']]);
+    world.batterySoc = 49.9;
+    expectLimits(h, 'WB-1/1', [[1_000, 8.1, 'below its priority SoC the battery is first again']]);
+  });
+
   it('keeps back what a battery with priority could take on top of what it takes now (batteryMaxChargeW)', () => {
     besideBattery(1000, { batteryMaxChargeW: 2500 });
     // 8000 − 300 − 1000 (charging) − 1500 (it could take more) − 100 = 5100 W = 7.3 A (7.39).
@@ -251,6 +264,20 @@ describe('LoadManager PV surplus', () => {
     assert.equal(h.limit('WB-1/1'), 13.9);
     const sent = h.sentTo('WB-1/1').map((s) => s.limitA);
     assert.equal(sent[sent.length - 2], 11, 'raised once, not lowered again on its old reading');
+  });
+
+  it('counts a raised car at its new set-point while its charger reading may predate the car following', () => {
+    const setup = oneCar(8000, 240_000);
+    assert.equal(h.limit('WB-1/1'), 11);
+    setup.world.chargersReport = false;
+    setup.world.pvW = 10_000; // 9600 W: 13.9 A
+    for (let t = 0; t < 60_000 && h.limit('WB-1/1') === 11; t += 1000) h.run(1000);
+    assert.equal(h.limit('WB-1/1'), 13.9);
+    // The charger reports at once the 11 A its car still draws; the car follows a few seconds
+    // later, and the grid meter's next readings already see it (here: at once).
+    h.draw('WB-1/1', [11, 11, 11]);
+    h.run(5_000);
+    assert.equal(h.limit('WB-1/1'), 13.9, 'not lowered on a reading taken before the car could follow');
   });
 
   it('takes a lowered car at what it drew when the grid meter measured (no overshoot to the minimum)', () => {
