@@ -273,6 +273,8 @@ export class Sender {
         reasons: refusals,
       });
     }
+    // Decided before the connector's verification starts over: the meter's verdict counts.
+    const read = command !== undefined && !refresh && this.verifier.wanted(send, attempt);
     await this.fallback.taken(charger, connector, attempt);
     if (command && !refresh) {
       connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
@@ -302,7 +304,7 @@ export class Sender {
         ...(response === undefined ? {} : { response }),
         ...(fallback ? { fallback } : {}),
       });
-    if (!command || refresh) {
+    if (!read) {
       done();
       return;
     }
