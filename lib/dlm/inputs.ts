@@ -71,7 +71,7 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
       `connector state: expected { chargePointId, connectorId, ... }, got ${describeValue(input)}`,
     );
   }
-  const state = structuredClone(input);
+  const state = copyData(input);
   const key = `connector state ${state.chargePointId}/${state.connectorId}`;
   const currentA = perPhase(state.currentA, `${key} currentA`, problems);
   if (currentA) state.currentA = currentA;
@@ -107,4 +107,20 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
     tx.meterStartWh = finiteOrUndefined(tx.meterStartWh, `${key} transaction.meterStartWh`, problems) ?? 0;
   }
   return state;
+}
+
+/**
+ * A copy of plain data (a state its sender keeps changing): arrays and plain objects are copied,
+ * anything else (a Date a flow put in) is kept as it is; nothing here changes those. Not
+ * structuredClone, which costs about ten times as much, and every limit a charger confirms
+ * brings a state.
+ */
+function copyData<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyData) as T;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) copy[key] = copyData((value as Record<string, unknown>)[key]);
+  return copy as T;
 }

@@ -395,7 +395,8 @@ export class ChargePointHandlers {
     request: unknown,
     response: unknown,
   ) {
-    const at = this.cs.nowIso();
+    // Formatted only for the commands recorded (not for every SetChargingProfile).
+    const at = () => this.cs.nowIso();
     switch (action) {
       case 'GetConfiguration': {
         const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
@@ -405,7 +406,7 @@ export class ChargePointHandlers {
         await this.stateLog.append({
           type: 'chargerConfiguration',
           chargePointId,
-          at,
+          at: at(),
           keys,
           complete: asked.length === 0,
         });
@@ -419,7 +420,7 @@ export class ChargePointHandlers {
           await this.stateLog.append({
             type: 'chargerConfiguration',
             chargePointId,
-            at,
+            at: at(),
             keys,
             complete: false,
           });
