@@ -1,7 +1,7 @@
 import { isCommandFailure, type MeterValuesPayload } from '../contracts';
 import type { SetPointAnswers } from './answers';
 import type { AttemptRunner } from './attempts';
-import { compositeLimitNow, floorTo, limitInUnit } from './build';
+import { compositeLimitNow, floorTo, isOwnProfileId, limitInUnit } from './build';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
@@ -37,10 +37,10 @@ export class Verifier {
    * does not apply it: a TxDefaultProfile that does not reach the running session, a profile of
    * someone else's above ours, firmware that keeps a replaced profile. Such a charger shows it with
    * the first limits a way carries, so a way is read back for every limit until two reads in a row
-   * matched on this connector, connection and transaction (a reconnect, a boot or a new session
-   * starts over: resender.ts, the way's key); after that while the meter shows the connector above
-   * its limit, and else once per `scheduleEveryMs` (spread per charger), which also catches a
-   * profile that arrived later. Reading after every limit doubled the commands of a load manager's
+   * matched on this connector, connection and transaction (a reconnect, a boot, a new session or
+   * someone else's profile command starts over: resender.ts, the way's key, commandSeen); after
+   * that while the meter shows the connector above its limit, and else once per `scheduleEveryMs`
+   * (spread per charger), which also catches what no command showed. Reading after every limit doubled the commands of a load manager's
    * change (a SetChargingProfile and a GetCompositeSchedule per connector): with 100 connectors the
    * reads of the first chargers held up the limits of the last (bench:latency).
    */
@@ -62,6 +62,20 @@ export class Verifier {
     if (ignoresLimit || meter === 'above' || meter === 'ignoresLimit') return true;
     const everyMs = this.ctx.verification.scheduleEveryMs;
     return this.ctx.clock.now() - read.atMs >= everyMs + spreadMs(charger.chargePointId, everyMs);
+  }
+
+  /**
+   * A profile command someone else sent the charger (a flow, an operator's backend), or a clear
+   * that may reach ours: such a profile may sit above ours, so every connector's next limit is
+   * read back again.
+   */
+  commandSeen(charger: ChargerEntry | undefined, event: { action: string; request: unknown }): void {
+    if (!charger || (event.action !== 'SetChargingProfile' && event.action !== 'ClearChargingProfile'))
+      return;
+    const request = event.request as { id?: number; csChargingProfiles?: { chargingProfileId?: number } };
+    const id = request?.csChargingProfiles?.chargingProfileId ?? request?.id;
+    if (id !== undefined && isOwnProfileId(id, this.ctx.profileIdBase)) return;
+    for (const connector of charger.connectors.values()) connector.scheduleRead = undefined;
   }
 
   /**
