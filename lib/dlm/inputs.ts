@@ -118,9 +118,30 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
 function copyData<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(copyData) as T;
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return value;
+  if (!isPlain(value)) return value;
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(value)) copy[key] = copyData((value as Record<string, unknown>)[key]);
   return copy as T;
+}
+
+/** Whether two values of plain data (as copyData copies) are the same, arrays and objects by content. */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => sameData(item, b[i]));
+  }
+  // Anything but plain data (a Date a flow put in) is the same only as itself.
+  if (!isPlain(a) || !isPlain(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  return keys.every((key) => Object.hasOwn(y, key) && sameData(x[key], y[key]));
+}
+
+function isPlain(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }

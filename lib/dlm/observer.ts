@@ -6,11 +6,10 @@
  * derives, without changing anything, how the connector counts in this update (its phases, floor,
  * cap, mode and priority).
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
-import { sanitizeConnectorState } from './inputs';
+import { sameData, sanitizeConnectorState } from './inputs';
 import { type DrawSample, forgetDraw, takeDraw } from './measurements';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import type { ConnectorRuntime, ConnectorView, SessionRuntime } from './parts';
@@ -393,7 +392,7 @@ function sameButConfirmation(before: ConnectorState | undefined, after: Connecto
   if (!before) return false;
   const a = before as unknown as Record<string, unknown>;
   const b = after as unknown as Record<string, unknown>;
-  for (const key in b) if (key !== 'limitInForce' && !isDeepStrictEqual(a[key], b[key])) return false;
+  for (const key in b) if (key !== 'limitInForce' && !sameData(a[key], b[key])) return false;
   for (const key in a) if (key !== 'limitInForce' && !(key in b)) return false;
   return true;
 }
