@@ -304,12 +304,17 @@ export class Sender {
         ...(response === undefined ? {} : { response }),
         ...(fallback ? { fallback } : {}),
       });
-    if (!read) {
+    if (!command || refresh) {
       done();
       return;
     }
-    // The composite schedule is read once no limit waits for this charger: checking never delays a limit.
+    // The report goes, and the composite schedule is read (where it is), once no limit waits for
+    // this charger: neither delays the limits of its other connectors.
     charger.checks.push(async () => {
+      if (!read) {
+        done();
+        return;
+      }
       charger.checking += 1;
       let replanned = false;
       try {

@@ -134,7 +134,7 @@ export interface ChargerEntry {
   queued: Set<number>;
   pumping: boolean;
   settleTimer?: TimerHandle;
-  /** Composite-schedule checks waiting for the queue to empty, and how many run. */
+  /** What waits for the queue to empty (composite-schedule reads, reports of limits taken), and how many reads run. */
   checks: (() => Promise<void>)[];
   checking: number;
   chargePointMax: ChargePointMaxState;
