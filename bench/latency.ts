@@ -70,6 +70,8 @@ interface RunTimes {
   inMs: number[];
   /** CPU time of this process (central system, load manager, profiles, meter reader) from the change to the last frame out. */
   serverCpuMs: number;
+  /** The same until every set-point of the change was answered (what follows the last frame included). */
+  answeredCpuMs: number;
 }
 
 function gridProfile() {
@@ -213,8 +215,10 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
         outMs: keys.map((key) => (outAt.get(key) ?? Number.NaN) - t0),
         inMs: keys.map((key) => (arrivals.atMs[key] ?? Number.NaN) - t0),
         serverCpuMs: cpuAtLastOut - cpu0,
+        answeredCpuMs: Number.NaN,
       });
       await Promise.all(applied.splice(0));
+      (results[results.length - 1] as RunTimes).answeredCpuMs = ownCpuMs() - cpu0;
     }
     if (profiler)
       console.log(`  CPU profile of the measured runs: ${await profiler.stop(`latency-${connectorCount}`)}`);
@@ -271,7 +275,7 @@ async function main(): Promise<void> {
         `first frame out ${ms(median(firstOut))}, last frame out ${ms(median(lastOut))}, last at the charger ${ms(median(lastIn))}`,
     );
     console.log(
-      `  CPU of the central system's process from the change to the last frame out: median ${ms(median(results.map((r) => r.serverCpuMs)))} (wall ${ms(median(lastOut))})`,
+      `  CPU of the central system's process from the change to the last frame out: median ${ms(median(results.map((r) => r.serverCpuMs)))} (wall ${ms(median(lastOut))}); until every set-point of the change was answered: median ${ms(median(results.map((r) => r.answeredCpuMs)))}`,
     );
   }
 }

@@ -9,7 +9,7 @@
 import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
-import { sanitizeConnectorState } from './inputs';
+import { sameData, sanitizeConnectorState } from './inputs';
 import { type DrawSample, forgetDraw, takeDraw } from './measurements';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import type { ConnectorRuntime, ConnectorView, SessionRuntime } from './parts';
@@ -48,7 +48,8 @@ export class ConnectorObserver {
    * Takes a connector state from the central system (status, transaction, measured currents,
    * online). Its currents are stamped with the state's `measuredAt` or `lastSeen` (else its arrival); a state that
    * repeats the currents, energy and power of the last one with a `lastSeen` is not a new
-   * measurement. Returns the connector, or undefined when the site does not have it.
+   * measurement. Returns the connector (undefined when the site does not have it), and whether
+   * anything but the limit the charger confirmed changed (`limitInForce`).
    */
   accept(
     site: Site,
@@ -56,7 +57,7 @@ export class ConnectorObserver {
     input: ConnectorState,
     now: number,
     problems: string[],
-  ): Connector | undefined {
+  ): { connector: Connector; changed: boolean } | undefined {
     const state = sanitizeConnectorState(input, problems);
     const key = `${state.chargePointId}/${state.connectorId}`;
     const connector = runtimes.connectorOf(site, key);
@@ -70,6 +71,7 @@ export class ConnectorObserver {
       return undefined;
     }
     const runtime = runtimes.of(connector);
+    const changed = !sameButConfirmation(runtime.state, state);
     runtime.state = state;
     const confirmed = state.limitInForce;
     if (confirmed && confirmed.confirmedAt !== runtime.confirmed?.confirmedAt) {
@@ -97,7 +99,7 @@ export class ConnectorObserver {
         Number.isFinite(receivedMs) ? receivedMs : now,
       );
     } else forgetDraw(runtime);
-    return connector;
+    return { connector, changed };
   }
 
   /** Updates the observer's records of one connector from what arrived since the last update. */
@@ -383,4 +385,14 @@ function carWantsCurrent(status: ConnectorStatus | undefined, hasTransaction: bo
     default:
       return false;
   }
+}
+
+/** Whether two connector states (checked ones) differ in nothing but the limit the charger confirmed. */
+function sameButConfirmation(before: ConnectorState | undefined, after: ConnectorState): boolean {
+  if (!before) return false;
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  for (const key in b) if (key !== 'limitInForce' && !sameData(a[key], b[key])) return false;
+  for (const key in a) if (key !== 'limitInForce' && !(key in b)) return false;
+  return true;
 }

@@ -101,7 +101,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       connection: (id) => this.connections.get(id),
       known: (id) => this.charges.record(id) !== undefined,
       emitCommand: (event) => this.emit('command', event),
-      afterCommand: async (id, action, request, response) =>
+      afterCommand: (id, action, request, response) =>
         this.handlers?.afterCommand(id, action, request, response),
     });
     this.admission = new Admission(this.options, {

@@ -10,7 +10,8 @@ import type { ConnectorRegistry } from './connectors';
  * confirmed holds from then on.
  */
 export class ConnectorNotes {
-  private readonly lastAnswerAt = new Map<string, string>();
+  /** Clock ms: put in words only where a confirmation says since when (most answers confirm nothing). */
+  private readonly lastAnswerAt = new Map<string, number>();
   private readonly backendLinks = new Map<string, BackendLink>();
 
   constructor(
@@ -21,7 +22,7 @@ export class ConnectorNotes {
 
   /** A charger's answer to a command arrived at `atMs`. */
   answered(chargePointId: string, atMs: number): void {
-    this.lastAnswerAt.set(chargePointId, new Date(atMs).toISOString());
+    this.lastAnswerAt.set(chargePointId, atMs);
   }
 
   /** A charger's link to the operator's backend changed (lib/upstream); undefined: it has none. */
@@ -37,7 +38,9 @@ export class ConnectorNotes {
   confirmLimit(chargePointId: string, connectorId: number, limitA: number): void {
     const state = this.connectors.get(chargePointId, connectorId);
     const confirmedAt = this.nowIso();
-    state.limitInForce = { limitA, since: this.lastAnswerAt.get(chargePointId) ?? confirmedAt, confirmedAt };
+    const answerMs = this.lastAnswerAt.get(chargePointId);
+    const since = answerMs === undefined ? confirmedAt : new Date(answerMs).toISOString();
+    state.limitInForce = { limitA, since, confirmedAt };
     this.publish(state);
   }
 

@@ -71,6 +71,14 @@ interface Decided {
   [field: string]: unknown;
 }
 
+/** The commands whose effect afterCommand keeps in the durable record (record's cases). */
+const RECORDED_COMMANDS: ReadonlySet<string> = new Set([
+  'GetConfiguration',
+  'ChangeConfiguration',
+  'SendLocalList',
+  'GetLocalListVersion',
+]);
+
 export class ChargePointHandlers {
   /** Meter-value warnings already logged, per charger, so a recurring one is logged once. */
   private readonly loggedWarnings = new Map<string, Set<string>>();
@@ -388,14 +396,27 @@ export class ChargePointHandlers {
 
   // ---- after central-system commands ------------------------------------------------------------
 
-  /** Keeps the durable record in step with what a command changed or revealed. */
-  async afterCommand(
+  /**
+   * Keeps the durable record in step with what a command changed or revealed; undefined for the
+   * commands it records nothing of (every SetChargingProfile: no promise, no turn of its own).
+   */
+  afterCommand(
     chargePointId: string,
     action: CentralSystemAction,
     request: unknown,
     response: unknown,
-  ) {
-    const at = this.cs.nowIso();
+  ): Promise<void> | undefined {
+    if (!RECORDED_COMMANDS.has(action)) return undefined;
+    return this.record(chargePointId, action, request, response);
+  }
+
+  private async record(
+    chargePointId: string,
+    action: CentralSystemAction,
+    request: unknown,
+    response: unknown,
+  ): Promise<void> {
+    const at = () => this.cs.nowIso();
     switch (action) {
       case 'GetConfiguration': {
         const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
@@ -405,7 +426,7 @@ export class ChargePointHandlers {
         await this.stateLog.append({
           type: 'chargerConfiguration',
           chargePointId,
-          at,
+          at: at(),
           keys,
           complete: asked.length === 0,
         });
@@ -419,7 +440,7 @@ export class ChargePointHandlers {
           await this.stateLog.append({
             type: 'chargerConfiguration',
             chargePointId,
-            at,
+            at: at(),
             keys,
             complete: false,
           });

@@ -16,13 +16,13 @@ export interface TrafficHost {
   /** Whether the central system has a record of the charger (for the error's words). */
   known(chargePointId: string): boolean;
   emitCommand(event: ChargePointEvents['command']): void;
-  /** Keeps the durable record in step with what a command changed (handlers.afterCommand). */
+  /** Keeps the durable record in step with what a command changed (handlers.afterCommand); undefined: nothing to keep. */
   afterCommand(
     chargePointId: string,
     action: CentralSystemAction,
     request: unknown,
     response: unknown,
-  ): Promise<void>;
+  ): Promise<void> | undefined;
 }
 
 /**
@@ -92,9 +92,12 @@ export class TrafficGate {
     }
     host.emitCommand({ chargePointId, action, request, response });
     // The charger has carried the command out: failing to record its effect is logged, not thrown.
-    await host.afterCommand(chargePointId, action, request, response).catch((err: Error) => {
-      host.log.error(`recording the effect of ${action} on ${chargePointId} failed: ${err.message}`);
-    });
+    const recording = host.afterCommand(chargePointId, action, request, response);
+    if (recording) {
+      await recording.catch((err: Error) => {
+        host.log.error(`recording the effect of ${action} on ${chargePointId} failed: ${err.message}`);
+      });
+    }
     return response;
   }
 }

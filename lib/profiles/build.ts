@@ -34,6 +34,11 @@ export function fallbackProfileId(base = DEFAULT_PROFILE_ID_BASE): number {
   return base + FALLBACK_OFFSET;
 }
 
+/** Whether a profile id is one of this manager's (a purpose's range or the fallback's). */
+export function isOwnProfileId(id: number, base = DEFAULT_PROFILE_ID_BASE): boolean {
+  return id >= base + PURPOSE_OFFSET.ChargePointMaxProfile && id <= base + FALLBACK_OFFSET;
+}
+
 export function profileIdFor(
   purpose: ProfilePurpose,
   connectorId: number,

@@ -173,7 +173,9 @@ export class CentralSystemEvents {
     request: unknown;
     response?: unknown;
   }): void {
-    this.parts.learning.commandSeen(this.parts.registry.get(event.chargePointId), event);
+    const charger = this.parts.registry.get(event.chargePointId);
+    this.parts.learning.commandSeen(charger, event);
+    this.parts.verifier.commandSeen(charger, event);
   }
 
   private listen<E extends keyof ChargePointEvents>(

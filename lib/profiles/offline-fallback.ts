@@ -130,7 +130,9 @@ export class OfflineFallback {
       );
     }
     this.confirm(charger, connector);
-    this.arm(charger);
+    // An armed timer is due no later than this limit's profile needs (a new validTo is the
+    // latest): a refresh that finds nothing due arms it again. Not re-armed per limit.
+    if (charger.refreshTimer === undefined) this.arm(charger);
   }
 
   /** The charger may have lost what it had (a reconnect, a boot): the fallback goes again first. */

@@ -57,6 +57,8 @@ export class Resender {
       connector.standing = undefined;
       connector.standingValidToMs = undefined;
       connector.enforced = undefined;
+      // What it applies is read back again (verifier.ts).
+      connector.scheduleRead = undefined;
       if (!this.limits.limitOf(charger, connector)) continue;
       connector.force = true;
       this.scheduler.schedule(charger, connector);

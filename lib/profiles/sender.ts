@@ -273,6 +273,8 @@ export class Sender {
         reasons: refusals,
       });
     }
+    // Decided before the connector's verification starts over: the meter's verdict counts.
+    const read = command !== undefined && !refresh && this.verifier.wanted(send, attempt);
     await this.fallback.taken(charger, connector, attempt);
     if (command && !refresh) {
       connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
@@ -306,8 +308,13 @@ export class Sender {
       done();
       return;
     }
-    // The composite schedule is read once no limit waits for this charger: checking never delays a limit.
+    // The report goes, and the composite schedule is read (where it is), once no limit waits for
+    // this charger: neither delays the limits of its other connectors.
     charger.checks.push(async () => {
+      if (!read) {
+        done();
+        return;
+      }
       charger.checking += 1;
       let replanned = false;
       try {

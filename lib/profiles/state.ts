@@ -91,6 +91,18 @@ export interface ConnectorEntry {
   /** The last failure logged, so that a repeated one is not logged again. */
   lastWarning?: string;
   verification: Verification;
+  /** The last read of the composite schedule after a limit (verifier.ts decides when one is due). */
+  scheduleRead?: ScheduleRead;
+}
+
+/**
+ * A read of a connector's composite schedule: the way the limit went (method, stack level, unit,
+ * transaction), when, and how many reads of that way in a row matched.
+ */
+export interface ScheduleRead {
+  way: string;
+  atMs: number;
+  matched: number;
 }
 
 /** Our ChargePointMaxProfile: none, installed with a limit, or maybe installed (no answer, a restart). */
@@ -122,7 +134,7 @@ export interface ChargerEntry {
   queued: Set<number>;
   pumping: boolean;
   settleTimer?: TimerHandle;
-  /** Composite-schedule checks waiting for the queue to empty, and how many run. */
+  /** What waits for the queue to empty (composite-schedule reads, reports of limits taken), and how many reads run. */
   checks: (() => Promise<void>)[];
   checking: number;
   chargePointMax: ChargePointMaxState;

@@ -15,12 +15,19 @@ export interface VerificationOptions {
   toleranceA: number;
   /** Over the limit for this long (at least two readings) means the charger ignores it. Default 30 s. */
   ignoreAfterMs: number;
+  /**
+   * A way already read back twice in a row as matching (on this connector, connection and
+   * transaction) is read again after this long, not after every limit (verifier.ts). 0: after
+   * every limit. Default 60 s.
+   */
+  scheduleEveryMs: number;
 }
 
 export const DEFAULT_VERIFICATION: VerificationOptions = {
   followDelayMs: 30_000,
   toleranceA: 1,
   ignoreAfterMs: 30_000,
+  scheduleEveryMs: 60_000,
 };
 
 /**

@@ -1,7 +1,7 @@
 import { isCommandFailure, type MeterValuesPayload } from '../contracts';
 import type { SetPointAnswers } from './answers';
 import type { AttemptRunner } from './attempts';
-import { compositeLimitNow, floorTo, limitInUnit } from './build';
+import { compositeLimitNow, floorTo, isOwnProfileId, limitInUnit } from './build';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
@@ -12,6 +12,7 @@ import type { ChargerRegistry } from './registry';
 import type { VerificationReport } from './reports';
 import type { Scheduler } from './scheduler';
 import { type ChargerEntry, isRefusal, isVerified, type Sending } from './state';
+import { spreadMs } from './validity';
 import { compareSchedule, measuredCurrentA, type ScheduleVerdict } from './verification';
 
 /**
@@ -31,20 +32,60 @@ export class Verifier {
   ) {}
 
   /**
-   * Reads the composite schedule after an accepted profile. One above the limit counts as a
-   * refusal of the way that was used: the set-point goes again, the next way. Returns whether it did.
+   * Whether the composite schedule is read after this accepted limit (asked before the connector's
+   * verification starts over for it). The read is what shows a charger that accepts a profile but
+   * does not apply it: a TxDefaultProfile that does not reach the running session, a profile of
+   * someone else's above ours, firmware that keeps a replaced profile. Such a charger shows it with
+   * the first limits a way carries, so a way is read back for every limit until two reads in a row
+   * matched on this connector, connection and transaction (a reconnect, a boot, a new session or
+   * someone else's profile command starts over: resender.ts, the way's key, commandSeen); after
+   * that while the meter shows the connector above its limit, and else once per `scheduleEveryMs`
+   * (spread per charger), which also catches what no command showed. Reading after every limit doubled the commands of a load manager's
+   * change (a SetChargingProfile and a GetCompositeSchedule per connector): with 100 connectors the
+   * reads of the first chargers held up the limits of the last (bench:latency).
+   */
+  wanted(sent: Sending, attempt: Attempt): boolean {
+    const { charger, connector } = sent;
+    if (
+      this.ctx.closed ||
+      !(this.ctx.options.verifySchedule ?? true) ||
+      !charger.strategy.compositeSchedule ||
+      charger.compositeUnsupported ||
+      attempt.method === 'ConfigurationKey' ||
+      // Connector 0 would report the whole charge point (5.7), not one connector's limit.
+      connector.connectorId === 0
+    )
+      return false;
+    const read = connector.scheduleRead;
+    if (!read || read.way !== wayOf(sent, attempt) || read.matched < 2) return true;
+    const { meter, ignoresLimit } = connector.verification;
+    if (ignoresLimit || meter === 'above' || meter === 'ignoresLimit') return true;
+    const everyMs = this.ctx.verification.scheduleEveryMs;
+    return this.ctx.clock.now() - read.atMs >= everyMs + spreadMs(charger.chargePointId, everyMs);
+  }
+
+  /**
+   * A profile command someone else sent the charger (a flow, an operator's backend), or a clear
+   * that may reach ours: such a profile may sit above ours, so every connector's next limit is
+   * read back again.
+   */
+  commandSeen(charger: ChargerEntry | undefined, event: { action: string; request: unknown }): void {
+    if (!charger || (event.action !== 'SetChargingProfile' && event.action !== 'ClearChargingProfile'))
+      return;
+    const request = event.request as { id?: number; csChargingProfiles?: { chargingProfileId?: number } };
+    const id = request?.csChargingProfiles?.chargingProfileId ?? request?.id;
+    if (id !== undefined && isOwnProfileId(id, this.ctx.profileIdBase)) return;
+    for (const connector of charger.connectors.values()) connector.scheduleRead = undefined;
+  }
+
+  /**
+   * Reads the composite schedule after an accepted profile (where `wanted`). One above the limit
+   * counts as a refusal of the way that was used: the set-point goes again, the next way. Returns
+   * whether it did.
    */
   async checkSchedule(sent: Sending, attempt: Attempt): Promise<boolean> {
     const { charger, connector, target } = sent;
-    const wanted =
-      !this.ctx.closed &&
-      (this.ctx.options.verifySchedule ?? true) &&
-      charger.strategy.compositeSchedule &&
-      !charger.compositeUnsupported &&
-      attempt.method !== 'ConfigurationKey' &&
-      // Connector 0 would report the whole charge point (5.7), not one connector's limit.
-      connector.connectorId > 0;
-    if (!wanted) return false;
+    if (this.ctx.closed) return false;
     const unit = attempt.unit ?? 'A';
     const phases = this.limits.profilePhases(charger, connector.connectorId, target, unit);
     const expected = limitInUnit(target.limitA, unit, this.ctx.voltageV, phases);
@@ -71,6 +112,10 @@ export class Verifier {
       verdict = 'unsupported';
     }
     if (this.ctx.closed || connector.lastChange?.target !== target) return false; // a newer limit went out meanwhile
+    const way = wayOf(sent, attempt);
+    const read = connector.scheduleRead;
+    const matched = verdict !== 'matches' ? 0 : read?.way === way ? read.matched + 1 : 1;
+    connector.scheduleRead = { way, atMs: this.ctx.clock.now(), matched };
     connector.verification = {
       ...connector.verification,
       schedule: verdict,
@@ -198,4 +243,9 @@ export class Verifier {
       this.ctx.publish('verification', report);
     }
   }
+}
+
+/** The way a limit went, as far as its composite schedule tells: method, stack level, unit, transaction. */
+function wayOf(sent: Sending, attempt: Attempt): string {
+  return `${attempt.method}/${attempt.stackLevel}/${attempt.unit}/${sent.transactionId}`;
 }

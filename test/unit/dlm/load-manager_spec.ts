@@ -62,6 +62,29 @@ describe('LoadManager', () => {
       assert.deepEqual([h.limit('CP-1/1'), h.limit('CP-2/1')], [6, 6]);
     });
 
+    it('runs no update for a state that only confirms a limit (or repeats the last one); the next input takes it along', () => {
+      for (const coalesceInputs of [true, false]) {
+        charging(coalesceInputs);
+        h.clock.advance(0);
+        const before = h.manager.updateCount;
+        const limitInForce = { limitA: 16, since: h.iso(), confirmedAt: h.iso() };
+        h.state('CP-1/1', { limitInForce });
+        h.state('CP-2/1', { limitInForce });
+        h.state('CP-2/1', {});
+        h.clock.advance(0);
+        assert.equal(h.manager.updateCount, before, `coalesceInputs ${coalesceInputs}`);
+        // Anything else in a state is an input as before.
+        h.state('CP-1/1', { limitInForce: { ...limitInForce, confirmedAt: h.iso() }, socPercent: 50 });
+        h.clock.advance(0);
+        assert.equal(h.manager.updateCount, before + 1, `coalesceInputs ${coalesceInputs}`);
+        h.meter('zone-meter', [20, 20, 20]);
+        h.clock.advance(0);
+        assert.equal(h.manager.updateCount, before + 2);
+        assert.deepEqual([h.limit('CP-1/1'), h.limit('CP-2/1')], [6, 6]);
+        h.stop();
+      }
+    });
+
     it('runs no coalesced update after stop()', () => {
       charging(true);
       h.meter('zone-meter', [20, 20, 20]);

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { compareSchedule, DEFAULT_VERIFICATION, LimitWatch, measuredCurrentA } from '../../../lib/profiles';
 
 describe('Profiles: the "ignores limit" rule', () => {
-  const options = { followDelayMs: 30_000, toleranceA: 1, ignoreAfterMs: 30_000 };
+  const options = { followDelayMs: 30_000, toleranceA: 1, ignoreAfterMs: 30_000, scheduleEveryMs: 60_000 };
 
-  it('has documented defaults: 30 s to follow, 1 A tolerance, 30 s over the limit', () => {
+  it('has documented defaults: 30 s to follow, 1 A tolerance, 30 s over the limit, the schedule read again after 60 s', () => {
     assert.deepEqual(DEFAULT_VERIFICATION, options);
   });
 
