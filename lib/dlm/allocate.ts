@@ -45,18 +45,32 @@ export function allocate(input: AllocationProblem): Allocation {
   const excluded = new Map<number, Bound>();
   // Constraints, terms, floors and keep order are the same in every round: built once.
   const layout = new AllocationLayout(problem);
+  let admissions: Admissions | undefined;
   for (;;) {
     const allocator = new Allocator(problem, excluded, layout);
-    const allocation = allocator.run();
+    const allocation = allocator.run(admissions);
     if (allocator.unbalancePaused.size === 0 || excluded.size >= problem.connectors.length) return allocation;
     for (const [k, bound] of allocator.unbalancePaused) excluded.set(k, bound);
+    admissions = allocator.admissions;
   }
+}
+
+/**
+ * One round's step 1: the connectors in the order their minimums were tried, and for each whether
+ * it was admitted (null) or what refused it. The next round tries the same connectors in the same
+ * order up to the first one excluded since: those decisions are the same again.
+ */
+interface Admissions {
+  order: readonly number[];
+  outcomes: readonly (Bound | null)[];
 }
 
 /** The allocation strategy: minimums in keep order, progressive filling, the unbalance fix-up, rounding. */
 class Allocator extends AllocationState {
-  run(): Allocation {
-    this.admitMinimums();
+  admissions: Admissions | undefined;
+
+  run(earlier?: Admissions): Allocation {
+    this.admitMinimums(earlier);
     this.share(this.onConnectors());
     this.fixUnbalance(true);
     // Rounding down may lower a connector on the least loaded phase: fix the unbalance once more,
@@ -70,30 +84,42 @@ class Allocator extends AllocationState {
   /**
    * Step 1: every connector that wants current gets its minimum, in keep order, while it fits.
    * Keep order: connectors inside their minimum on time, then priority, then the shedding rule.
+   * After a restart, the `earlier` round's decisions are taken again where the order is the same
+   * (the state each of them was made in is then the same too).
    */
-  private admitMinimums(): void {
+  private admitMinimums(earlier: Admissions | undefined): void {
     const order = this.layout.wantingInKeepOrder(this.excluded);
+    const outcomes: (Bound | null)[] = new Array(order.length);
+    let same = 0;
+    if (earlier) {
+      const end = Math.min(order.length, earlier.order.length);
+      while (same < end && earlier.order[same] === order[same]) same++;
+    }
     for (let at = 0; at < order.length; at++) {
       const k = order[at] ?? 0;
-      const demand = this.demand(k);
       const entry = this.result[k];
       if (!entry) continue;
-      if (demand.maxA + ALLOCATION_EPS < demand.minA || demand.phases.length === 0) {
-        entry.bound = { kind: 'max' };
+      const outcome = at < same ? (earlier?.outcomes[at] ?? null) : this.admissionOf(k);
+      outcomes[at] = outcome;
+      if (outcome) {
+        entry.bound = outcome;
         continue;
       }
-      const margin = demand.starting ? this.problem.startMarginA : 0;
-      // A paused connector must find room for its minimum plus the start margin, so that it is
-      // not started now only to be paused again by the next small rise of the other loads.
-      const bound = this.violated(k, demand.minA + margin);
-      if (bound) {
-        entry.bound = bound;
-        continue;
-      }
-      this.setLimit(k, demand.minA);
+      this.setLimit(k, this.demand(k).minA);
       entry.state = 'charging';
       entry.bound = undefined;
     }
+    this.admissions = { order, outcomes };
+  }
+
+  /** Whether connector k's minimum fits now (null) or what refuses it. */
+  private admissionOf(k: number): Bound | null {
+    const demand = this.demand(k);
+    if (demand.maxA + ALLOCATION_EPS < demand.minA || demand.phases.length === 0) return { kind: 'max' };
+    const margin = demand.starting ? this.problem.startMarginA : 0;
+    // A paused connector must find room for its minimum plus the start margin, so that it is
+    // not started now only to be paused again by the next small rise of the other loads.
+    return this.violated(k, demand.minA + margin) ?? null;
   }
 
   private onConnectors(): number[] {
@@ -121,7 +147,10 @@ class Allocator extends AllocationState {
   }
 
   private fill(members: number[]): void {
-    progressiveFill(members, {
+    // A member in a constraint that is full already cannot rise: it stays out of the fill (whose
+    // setup costs per member), held by that constraint. Most of the re-share's members are.
+    const rising = members.filter((k) => !this.heldAtLimit(k));
+    progressiveFill(rising, {
       limitOf: (k) => this.limit[k] ?? 0,
       maxOf: (k) => this.demand(k).maxA,
       terms: this.terms,
@@ -135,6 +164,37 @@ class Allocator extends AllocationState {
       },
       atMax: (k) => this.boundAtMax(k),
     });
+  }
+
+  /**
+   * Whether connector k cannot rise at all because a constraint it loads at its limit is full
+   * (then the fill would stop it where it is); if so, that constraint becomes its bound: one over
+   * its capacity before one just full, then the first in constraint order (the root's first).
+   */
+  private heldAtLimit(k: number): boolean {
+    const lo = this.limit[k] ?? 0;
+    const hi = Math.max(lo, this.demand(k).maxA);
+    if (hi - lo <= ALLOCATION_EPS) return false;
+    const { start, constraint, floor, loads } = this.terms;
+    let held = -1;
+    let over = false;
+    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+      // As in the fill: a full constraint holds every member it has a piece of (lo to hi above the floor).
+      const f = floor[i] ?? 0;
+      if (!loads[i] || Math.max(f, hi) - Math.max(f, lo) <= ALLOCATION_EPS) continue;
+      const j = constraint[i] ?? 0;
+      const slack = (this.capacity[j] ?? 0) - (this.usage[j] ?? 0);
+      if (!(slack <= 0)) continue;
+      const isOver = slack < -ALLOCATION_EPS;
+      if (held < 0 || (isOver && !over) || (isOver === over && j < held)) {
+        held = j;
+        over = isOver;
+      }
+    }
+    if (held < 0) return false;
+    const entry = this.result[k];
+    if (entry) entry.bound = boundOf(this.at(held));
+    return true;
   }
 
   private boundAtMax(k: number): void {

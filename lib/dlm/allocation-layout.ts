@@ -78,55 +78,33 @@ export class AllocationLayout {
     const pvSlot = circuits.length * SLOTS;
     add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
     this.capacity = Float64Array.from(capacities);
-    this.soft = Uint8Array.from(this.constraints, (c) => (c.kind === 'pv' ? 1 : 0));
-    const built = buildTerms(problem, slots, slots[pvSlot] ?? -1);
-    this.terms = built.terms;
-    this.unbalanceOn = built.unbalanceOn;
+    this.soft = new Uint8Array(capacities.length);
+    for (let j = 0; j < capacities.length; j++) if (this.constraints[j]?.kind === 'pv') this.soft[j] = 1;
     this.unbalanceFloors = circuits.map((budget) =>
       Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
     );
     this.anyUnbalanceLimit = this.unbalanceFloors.some((loads) => loads !== undefined);
-    // (Each loop in its own method: one long constructor is compiled in pieces and thrown away again.)
-    this.floorUsage = this.countFloors();
-    if (this.anyUnbalanceLimit) this.countUnbalanceFloors();
-  }
-
-  /** Every connector at 0, counting only its floors (in term order, as the rounds add to it). */
-  private countFloors(): Float64Array {
-    const { constraint, coef, floor, loads } = this.terms;
-    const usage = new Float64Array(this.capacity.length);
-    for (let i = 0; i < constraint.length; i++) {
-      const j = constraint[i] ?? 0;
-      usage[j] = (usage[j] ?? 0) + (coef[i] ?? 0) * Math.max(floor[i] ?? 0, loads[i] ? 0 : 0);
-    }
-    return usage;
-  }
-
-  private countUnbalanceFloors(): void {
-    const connectors = this.problem.connectors;
-    for (let k = 0; k < connectors.length; k++) {
-      const demand = connectors[k];
-      if (!demand) continue;
-      const path = demand.path;
-      for (let at = 0; at < path.length; at++) {
-        const phaseLoads = this.unbalanceFloors[path[at] ?? 0];
-        if (phaseLoads)
-          for (let p = 0; p < 3; p++) phaseLoads[p as GridPhase] += demand.floorA[p as GridPhase];
-      }
-    }
+    // The terms, what the floors alone use and the floors per phase as the unbalance counts them:
+    // one pass over the connectors.
+    this.floorUsage = new Float64Array(capacities.length);
+    const built = buildTerms(problem, slots, slots[pvSlot] ?? -1, this.floorUsage, this.unbalanceFloors);
+    this.terms = built.terms;
+    this.unbalanceOn = built.unbalanceOn;
   }
 
   /** The connectors below circuit c, in index order (asked for circuits with an unbalance limit). */
   below(c: number): readonly number[] {
-    let list = this.belowOf.get(c);
-    if (!list) {
-      list = [];
-      this.problem.connectors.forEach((demand, k) => {
-        if (demand.path.includes(c)) list?.push(k);
-      });
-      this.belowOf.set(c, list);
+    if (this.belowOf.size === 0) {
+      // Every such circuit's list in one pass over the connectors' paths.
+      for (let u = 0; u < this.unbalanceFloors.length; u++)
+        if (this.unbalanceFloors[u]) this.belowOf.set(u, []);
+      const connectors = this.problem.connectors;
+      for (let k = 0; k < connectors.length; k++) {
+        const path = connectors[k]?.path ?? [];
+        for (let at = 0; at < path.length; at++) this.belowOf.get(path[at] ?? 0)?.push(k);
+      }
     }
-    return list;
+    return this.belowOf.get(c) ?? [];
   }
 
   /**
@@ -174,56 +152,76 @@ interface TermArrays {
   loads: Uint8Array;
 }
 
-/** Writes term n (when constraint `at` exists); returns the next n. */
-function putTerm(arrays: TermArrays, n: number, at: number, factor: number, f: number, on: number): number {
+/** Writes term n (when constraint `at` exists) and adds what its floor uses; returns the next n. */
+function putTerm(
+  arrays: TermArrays,
+  n: number,
+  at: number,
+  factor: number,
+  f: number,
+  on: number,
+  floorUsage: Float64Array,
+): number {
   if (at < 0) return n;
   arrays.constraint[n] = at;
   arrays.coef[n] = factor;
   arrays.floor[n] = f;
   arrays.loads[n] = on;
+  // Every connector at 0, counting only its floors (in term order, as the rounds add to it).
+  floorUsage[at] = (floorUsage[at] ?? 0) + factor * Math.max(f, 0);
   return n + 1;
+}
+
+/** `arrays` with room for at least `size` terms (the first n kept). */
+function grown(arrays: TermArrays, n: number, size: number): TermArrays {
+  const bigger: TermArrays = {
+    constraint: new Int32Array(size),
+    coef: new Float64Array(size),
+    floor: new Float64Array(size),
+    loads: new Uint8Array(size),
+  };
+  bigger.constraint.set(arrays.constraint.subarray(0, n));
+  bigger.coef.set(arrays.coef.subarray(0, n));
+  bigger.floor.set(arrays.floor.subarray(0, n));
+  bigger.loads.set(arrays.loads.subarray(0, n));
+  return bigger;
 }
 
 /**
  * Every connector's terms (see Terms) for the constraints at `slots` (circuit × L1, L2, L3,
  * power, chargers' power; -1 where there is none), and per connector the phases the unbalance
- * counts it on (3k + p).
+ * counts it on (3k + p). Adds what the floors use to `floorUsage` (per constraint) and
+ * `unbalanceFloors` (per circuit with an unbalance limit).
  */
 function buildTerms(
   problem: AllocationProblem,
   slots: Int32Array,
   pvAt: number,
+  floorUsage: Float64Array,
+  unbalanceFloors: readonly (Triple | undefined)[],
 ): { terms: Terms; unbalanceOn: Uint8Array } {
-  const { circuits, connectors, voltageV } = problem;
-  // At most the constraints that exist per phase of each circuit on the path, and 3 PV terms.
-  // Per circuit: how many of its three constraints per phase exist (most have only the phase's).
-  const perPhase = new Int32Array(circuits.length);
-  for (let c = 0; c < circuits.length; c++) {
-    if ((slots[c * SLOTS + 3] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
-    if ((slots[c * SLOTS + 4] ?? -1) >= 0) perPhase[c] = (perPhase[c] ?? 0) + 1;
-  }
-  let most = 0;
-  for (let k = 0; k < connectors.length; k++) {
-    const path = connectors[k]?.path ?? [];
-    for (let at = 0; at < path.length; at++) {
-      const c = path[at] ?? 0;
-      for (let p = 0; p < 3; p++) most += ((slots[c * SLOTS + p] ?? -1) >= 0 ? 1 : 0) + (perPhase[c] ?? 3);
-    }
-    most += 3;
-  }
+  const { connectors, voltageV } = problem;
   const start = new Int32Array(connectors.length + 1);
-  const arrays: TermArrays = {
-    constraint: new Int32Array(most),
-    coef: new Float64Array(most),
-    floor: new Float64Array(most),
-    loads: new Uint8Array(most),
-  };
+  // Room for three levels of phase constraints per connector; grown where paths are longer or
+  // circuits have power limits (at most 3 terms per phase per circuit, and 3 PV terms).
+  let arrays: TermArrays = grown(
+    {
+      constraint: new Int32Array(0),
+      coef: new Float64Array(0),
+      floor: new Float64Array(0),
+      loads: new Uint8Array(0),
+    },
+    0,
+    12 * connectors.length + 16,
+  );
   const unbalanceOn = new Uint8Array(3 * connectors.length);
   let n = 0;
   for (let k = 0; k < connectors.length; k++) {
     const demand = connectors[k];
     if (!demand) throw new Error(`no connector ${k}`);
     start[k] = n;
+    const most = n + 9 * demand.path.length + 3;
+    if (most > arrays.loads.length) arrays = grown(arrays, n, Math.max(most, 2 * arrays.loads.length));
     const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
     unbalanceOn[3 * k] = unbalanceMask & 1;
     unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
@@ -240,15 +238,21 @@ function buildTerms(
       for (let p = 0; p < 3; p++) {
         const on = p === 0 ? on0 : p === 1 ? on1 : on2;
         const f = p === 0 ? f0 : p === 1 ? f1 : f2;
-        n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on);
-        n = putTerm(arrays, n, slots[c * SLOTS + 3] ?? -1, voltageV, f, on);
-        n = putTerm(arrays, n, slots[c * SLOTS + 4] ?? -1, voltageV, f, on);
+        n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on, floorUsage);
+        n = putTerm(arrays, n, slots[c * SLOTS + 3] ?? -1, voltageV, f, on, floorUsage);
+        n = putTerm(arrays, n, slots[c * SLOTS + 4] ?? -1, voltageV, f, on, floorUsage);
+      }
+      const phaseLoads = unbalanceFloors[c];
+      if (phaseLoads) {
+        phaseLoads[0] += f0;
+        phaseLoads[1] += f1;
+        phaseLoads[2] += f2;
       }
     }
     if (demand.pv) {
-      n = putTerm(arrays, n, pvAt, voltageV, f0, on0);
-      n = putTerm(arrays, n, pvAt, voltageV, f1, on1);
-      n = putTerm(arrays, n, pvAt, voltageV, f2, on2);
+      n = putTerm(arrays, n, pvAt, voltageV, f0, on0, floorUsage);
+      n = putTerm(arrays, n, pvAt, voltageV, f1, on1, floorUsage);
+      n = putTerm(arrays, n, pvAt, voltageV, f2, on2, floorUsage);
     }
   }
   start[connectors.length] = n;
