@@ -771,9 +771,16 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
      * A (switchable, RST) and B (one phase, on grid L2) on a sub-distribution without a meter whose
      * L2 carries only `l2A`. B is served first: L2 has no room for A's 3-phase minimum beside B's,
      * so A charges on one phase (L1). The chargers obey after `lagMs[key]` (A offering
-     * `overOfferA` more than told), with their own meters every second.
+     * `overOfferA` more than told), with their own meters every second; A's meter reads `noiseA`
+     * on a phase that carries nothing (a current transformer's offset), the grid carries none of it.
      */
-    function switchedDown(l2A: number, pv: SiteConfig['pv'], lagMs: Record<string, number>, overOfferA = 0) {
+    function switchedDown(
+      l2A: number,
+      pv: SiteConfig['pv'],
+      lagMs: Record<string, number>,
+      overOfferA = 0,
+      noiseA = 0,
+    ) {
       h = harness({
         circuits: [{ id: 'sub', limitA: [32, l2A, 32] }],
         connectors: [
@@ -798,7 +805,9 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
           if (last) offered.set(key, { limitA: last.limitA, phases: last.phases });
           if (h.setPoint(key) === undefined) continue;
           const a = drawn(key);
-          h.draw(key, a, a.some((v) => (v ?? 0) > 0) ? 'Charging' : 'SuspendedEVSE');
+          const charging = a.some((v) => (v ?? 0) > 0);
+          const read = key === 'A/1' && charging ? (a.map((v) => v || noiseA) as PerPhase) : a;
+          h.draw(key, read, charging ? 'Charging' : 'SuspendedEVSE');
         }
       });
       h.start();
@@ -806,7 +815,8 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       h.plugIn('A/1');
       h.run(120_000);
       assert.equal(h.setPoint('A/1')?.phases, 1, 'A was switched to one phase');
-      assert.equal(h.limit('B/1'), l2A);
+      // (A's reading on L2, noise or not, is counted: B gets the rest.)
+      assert.equal(h.limit('B/1'), Math.round((l2A - noiseA) * 10) / 10);
       // Grid L2 carries B's L1 and A's L2 (A is RST).
       return () => (drawn('B/1')[0] ?? 0) + (drawn('A/1')[1] ?? 0);
     }
@@ -838,6 +848,14 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       switchOffB(gridL2, 300, 8);
       assert.equal(h.setPoint('A/1')?.phases, 1, 'A stays on one phase');
       assert.equal(h.limit('A/1'), 6);
+    });
+
+    it('counts that excess on the phases it is switched up to also when its meter reads a little on them', () => {
+      // The same, but A's meter reads 0.3 A on the two phases it does not use: those phases did
+      // not carry its excess, and after a switch up they will carry what it draws on L1.
+      const gridL2 = switchedDown(8, { phaseSwitchUpDelayMs: 0 }, { 'A/1': 1000, 'B/1': 1000 }, 3, 0.3);
+      switchOffB(gridL2, 300, 8);
+      assert.equal(h.setPoint('A/1')?.phases, 1, 'A stays on one phase');
     });
   });
 
