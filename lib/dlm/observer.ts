@@ -245,16 +245,18 @@ export class ConnectorObserver {
     if (uncontrolled) {
       for (const i of wiredPhases(connector)) floorA[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
     }
-    // An overdrawing charger is counted at what it drew; on a phase it drew nothing on (it has just
-    // been switched from one phase to three) at the most it drew on any: the excess comes with it.
+    // An overdrawing charger is counted at what it drew; on a phase it counts on but drew nothing on
+    // (at most ACTIVE_PHASE_A: a meter's offset; it was just switched up), at the most it drew.
     let overdrawExcessA = 0;
     if (session.overdrawing && session.overdrawFloorA) {
       const overdrawFloor = session.overdrawFloorA;
       const highest = Math.max(...overdrawFloor);
       overdrawExcessA = Math.max(0, highest - sentLimit);
-      floorA = floorA.map((value, p) =>
-        Math.max(value, overdrawFloor[p] || (gridPhases.includes(p as GridPhase) ? highest : 0)),
-      ) as Triple;
+      floorA = floorA.map((value, p) => {
+        const drew = overdrawFloor[p] ?? 0;
+        const idle = !(drew > ACTIVE_PHASE_A) && gridPhases.includes(p as GridPhase);
+        return Math.max(value, idle ? highest : drew || 0);
+      }) as Triple;
     }
 
     let capA = connector.maxA;

@@ -38,7 +38,7 @@ import {
  * - it counts its set-point on those grid phases (through its rotation), and at least (its floor) its
  *   offline current on its wired phases while it is offline or has not reported, and, while it
  *   overdraws, its newest reading above its set-point per grid phase (a phase not reported at the
- *   highest reported; a phase it counts on that shows 0, at the highest). It overdraws once a
+ *   highest reported; a phase it counts on that shows at most 1 A, at the highest). It overdraws once a
  *   reading (fresh, while online) above its set-point + 1 A on a phase (within 10 s of a change, the
  *   higher of the old and the new; within a phase switch's settle time, on the phases it used, the
  *   higher of both) began a run 20 s ago (at once after the first time in a session, or when it

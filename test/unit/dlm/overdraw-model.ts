@@ -153,11 +153,11 @@ export function flagIfDue(record: OverdrawRecord, now: number): void {
 
 /**
  * What an overdrawing connector is counted at per grid phase at least: its floor, and on a phase it
- * counts on where the floor is 0, the floor's highest.
+ * counts on where the floor is at most 1 A (idle, a meter's offset), the floor's highest.
  */
 export function overdrawFloor(record: OverdrawRecord, gridPhases: number[]): Three {
   const floor = record.overdrawing ? record.floor : undefined;
   if (!floor) return [0, 0, 0];
   const highest = Math.max(...floor);
-  return floor.map((v, p) => Math.max(0, v || (gridPhases.includes(p) ? highest : 0))) as Three;
+  return floor.map((v, p) => Math.max(0, !(v > 1) && gridPhases.includes(p) ? highest : v || 0)) as Three;
 }

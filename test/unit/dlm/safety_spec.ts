@@ -857,6 +857,19 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       switchOffB(gridL2, 300, 8);
       assert.equal(h.setPoint('A/1')?.phases, 1, 'A stays on one phase');
     });
+
+    for (const noiseA of [0, 0.3]) {
+      it(`counts that excess on the new phases from the moment it is switched up (its meter reads ${noiseA} A on the others)`, () => {
+        // L2 has room for A's three phases with its excess once B stops (12 A): A goes up at once;
+        // until its meter shows the new phases, it is counted on them at what it drew on L1.
+        switchedDown(12, { phaseSwitchUpDelayMs: 0 }, { 'A/1': 1000, 'B/1': 1000 }, 3, noiseA);
+        h.manager.command({ type: 'mode', chargePointId: 'B', mode: 'off' });
+        for (let s = 0; s < 300 && h.setPoint('A/1')?.phases !== 3; s++) h.run(1000);
+        assert.equal(h.setPoint('A/1')?.phases, 3, 'A was switched up');
+        const a = h.manager.summary().connectors.find((c) => c.chargePointId === 'A');
+        assert.deepEqual(a?.countedA, [9, 9, 9]);
+      });
+    }
   });
 
   describe('10. a circuit meter and the chargers below it report at different times', () => {
