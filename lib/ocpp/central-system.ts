@@ -102,7 +102,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       known: (id) => this.charges.record(id) !== undefined,
       emitCommand: (event) => this.emit('command', event),
       afterCommand: (id, action, request, response) =>
-        this.handlers?.afterCommand(id, action, request, response),
+        this.handlers?.records.afterCommand(id, action, request, response),
     });
     this.admission = new Admission(this.options, {
       clock: this.clock,
@@ -365,7 +365,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   /** Pushes the local authorization list to a charger (Full or Differential as needed). */
   pushLocalList(chargePointId: string, options: { full?: boolean } = {}) {
-    return this.requireHandlers().pushLocalList(chargePointId, options);
+    return this.requireHandlers().records.pushLocalList(chargePointId, options);
   }
 
   // ---- settings the handlers read ----------------------------------------------------------------

@@ -8,28 +8,14 @@ import type {
 import type { Logger } from '../log';
 import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
-import {
-  type CentralSystemAction,
-  type ChargePointAction,
-  type ChargePointConnection,
-  CommandError,
-} from './connection';
+import { CommandRecords } from './command-records';
+import type { ChargePointAction, ChargePointConnection } from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { UnknownChargePointPolicy } from './handshake';
 import type { IdTagInfo } from './id-tags';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
 import { readMeterValues } from './meter-values';
 import type { TransactionLedger } from './transactions';
-
-/**
- * Configuration keys never stored: the whitepaper makes AuthorizationKey write-only for a reason.
- * Keys are CiString50 (OCPP 1.6 section 7.17: case insensitive), so compared in lower case.
- */
-const SECRET_CONFIGURATION_KEYS = new Set(['authorizationkey']);
-const isSecretKey = (key: string) => SECRET_CONFIGURATION_KEYS.has(key.toLowerCase());
-
-/** Entries per SendLocalList when the charger does not say (SendLocalListMaxLength). */
-const DEFAULT_LOCAL_LIST_CHUNK = 100;
 
 export type { MeterValuesPayload } from '../contracts';
 
@@ -71,24 +57,21 @@ interface Decided {
   [field: string]: unknown;
 }
 
-/** The commands whose effect afterCommand keeps in the durable record (record's cases). */
-const RECORDED_COMMANDS: ReadonlySet<string> = new Set([
-  'GetConfiguration',
-  'ChangeConfiguration',
-  'SendLocalList',
-  'GetLocalListVersion',
-]);
-
 export class ChargePointHandlers {
   /** Meter-value warnings already logged, per charger, so a recurring one is logged once. */
   private readonly loggedWarnings = new Map<string, Set<string>>();
+
+  /** The central system's own commands, in the durable record (and the local list pushed). */
+  readonly records: CommandRecords;
 
   constructor(
     private readonly cs: HandlersHost,
     private readonly stateLog: StateLog<CentralState, CentralEvent>,
     private readonly ledger: TransactionLedger,
     private readonly authorizer: Authorizer,
-  ) {}
+  ) {
+    this.records = new CommandRecords(cs, stateLog, authorizer);
+  }
 
   /**
    * Answers a charger's CALL and records what it changes. `decided` is an answer decided elsewhere
@@ -392,106 +375,5 @@ export class ChargePointHandlers {
       logged.add(warning);
       this.cs.log.warn(`charge point ${chargePointId} meter values: ${warning} (logged once)`);
     }
-  }
-
-  // ---- after central-system commands ------------------------------------------------------------
-
-  /**
-   * Keeps the durable record in step with what a command changed or revealed; undefined for the
-   * commands it records nothing of (every SetChargingProfile: no promise, no turn of its own).
-   */
-  afterCommand(
-    chargePointId: string,
-    action: CentralSystemAction,
-    request: unknown,
-    response: unknown,
-  ): Promise<void> | undefined {
-    if (!RECORDED_COMMANDS.has(action)) return undefined;
-    return this.record(chargePointId, action, request, response);
-  }
-
-  private async record(
-    chargePointId: string,
-    action: CentralSystemAction,
-    request: unknown,
-    response: unknown,
-  ): Promise<void> {
-    const at = () => this.cs.nowIso();
-    switch (action) {
-      case 'GetConfiguration': {
-        const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
-        const keys = ((response as OcppResponse<'GetConfiguration'>).configurationKey ?? []).filter(
-          (key) => !isSecretKey(key.key),
-        );
-        await this.stateLog.append({
-          type: 'chargerConfiguration',
-          chargePointId,
-          at: at(),
-          keys,
-          complete: asked.length === 0,
-        });
-        return;
-      }
-      case 'ChangeConfiguration': {
-        const { key, value } = request as OcppRequest<'ChangeConfiguration'>;
-        const { status } = response as OcppResponse<'ChangeConfiguration'>;
-        if ((status === 'Accepted' || status === 'RebootRequired') && !isSecretKey(key)) {
-          const keys = [{ key, value, readonly: false }];
-          await this.stateLog.append({
-            type: 'chargerConfiguration',
-            chargePointId,
-            at: at(),
-            keys,
-            complete: false,
-          });
-        }
-        return;
-      }
-      case 'SendLocalList':
-        if ((response as OcppResponse<'SendLocalList'>).status === 'Accepted') {
-          const version = (request as OcppRequest<'SendLocalList'>).listVersion;
-          await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
-        }
-        return;
-      case 'GetLocalListVersion': {
-        const version = (response as OcppResponse<'GetLocalListVersion'>).listVersion;
-        await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  /**
-   * Brings the charger's local authorization list to the current version: a Differential update
-   * when the charger's version is known and still in the history, else a Full one; a
-   * VersionMismatch on a Differential update is answered with a Full one.
-   */
-  async pushLocalList(chargePointId: string, options: { full?: boolean }) {
-    const record = this.stateLog.state.chargers[chargePointId];
-    const maxKey = record?.configuration?.keys.find((key) => key.key === 'SendLocalListMaxLength')?.value;
-    const chunk = Math.floor(Number(maxKey)) >= 1 ? Math.floor(Number(maxKey)) : DEFAULT_LOCAL_LIST_CHUNK;
-    const send = async (chargerVersion: number | undefined) => {
-      const updates = this.authorizer.idTags.localListUpdates(chargerVersion, chunk);
-      for (const update of updates) {
-        const { status } = await this.cs.call(chargePointId, 'SendLocalList', update);
-        if (status !== 'Accepted') return { status, update };
-      }
-      return { status: 'Accepted' as const, update: updates[updates.length - 1] };
-    };
-    let result = await send(options.full ? undefined : record?.localListVersion);
-    // Section 5.15: after Failed or VersionMismatch on a Differential update, retry with Full.
-    const refusedDifferential = result.status === 'VersionMismatch' || result.status === 'Failed';
-    if (refusedDifferential && result.update?.updateType === 'Differential') {
-      result = await send(undefined);
-    }
-    if (result.status !== 'Accepted') {
-      throw new CommandError(
-        `charge point ${chargePointId} answered SendLocalList with ${result.status}${result.status === 'NotSupported' ? ' (no local authorization list support)' : ''}`,
-        'CallError',
-      );
-    }
-    return { listVersion: this.authorizer.idTags.version, updateType: result.update?.updateType ?? 'none' };
   }
 }

@@ -1,0 +1,135 @@
+import type { ChargePointPort } from '../contracts';
+import type { Authorizer } from './authorization';
+import type { CentralEvent, CentralState, StateLog } from './central-state';
+import { type CentralSystemAction, CommandError } from './connection';
+import type { OcppRequest, OcppResponse } from './messages';
+
+/**
+ * Configuration keys never stored: the whitepaper makes AuthorizationKey write-only for a reason.
+ * Keys are CiString50 (OCPP 1.6 section 7.17: case insensitive), so compared in lower case.
+ */
+const SECRET_CONFIGURATION_KEYS = new Set(['authorizationkey']);
+const isSecretKey = (key: string) => SECRET_CONFIGURATION_KEYS.has(key.toLowerCase());
+
+/** Entries per SendLocalList when the charger does not say (SendLocalListMaxLength). */
+const DEFAULT_LOCAL_LIST_CHUNK = 100;
+
+/** The commands whose effect afterCommand keeps in the durable record (record's cases). */
+const RECORDED_COMMANDS: ReadonlySet<string> = new Set([
+  'GetConfiguration',
+  'ChangeConfiguration',
+  'SendLocalList',
+  'GetLocalListVersion',
+]);
+
+/**
+ * What the central system's own commands change or reveal of a charger, kept in the durable record
+ * (its configuration, its local list's version), and bringing its local authorization list up to
+ * date. The answers to the chargers' own messages are handlers.ts's.
+ */
+export class CommandRecords {
+  constructor(
+    private readonly cs: Pick<ChargePointPort, 'call'> & { nowIso(): string },
+    private readonly stateLog: StateLog<CentralState, CentralEvent>,
+    private readonly authorizer: Authorizer,
+  ) {}
+
+  /**
+   * Keeps the durable record in step with what a command changed or revealed; undefined for the
+   * commands it records nothing of (every SetChargingProfile: no promise, no turn of its own).
+   */
+  afterCommand(
+    chargePointId: string,
+    action: CentralSystemAction,
+    request: unknown,
+    response: unknown,
+  ): Promise<void> | undefined {
+    if (!RECORDED_COMMANDS.has(action)) return undefined;
+    return this.record(chargePointId, action, request, response);
+  }
+
+  private async record(
+    chargePointId: string,
+    action: CentralSystemAction,
+    request: unknown,
+    response: unknown,
+  ): Promise<void> {
+    const at = () => this.cs.nowIso();
+    switch (action) {
+      case 'GetConfiguration': {
+        const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
+        const keys = ((response as OcppResponse<'GetConfiguration'>).configurationKey ?? []).filter(
+          (key) => !isSecretKey(key.key),
+        );
+        await this.stateLog.append({
+          type: 'chargerConfiguration',
+          chargePointId,
+          at: at(),
+          keys,
+          complete: asked.length === 0,
+        });
+        return;
+      }
+      case 'ChangeConfiguration': {
+        const { key, value } = request as OcppRequest<'ChangeConfiguration'>;
+        const { status } = response as OcppResponse<'ChangeConfiguration'>;
+        if ((status === 'Accepted' || status === 'RebootRequired') && !isSecretKey(key)) {
+          const keys = [{ key, value, readonly: false }];
+          await this.stateLog.append({
+            type: 'chargerConfiguration',
+            chargePointId,
+            at: at(),
+            keys,
+            complete: false,
+          });
+        }
+        return;
+      }
+      case 'SendLocalList':
+        if ((response as OcppResponse<'SendLocalList'>).status === 'Accepted') {
+          const version = (request as OcppRequest<'SendLocalList'>).listVersion;
+          await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
+        }
+        return;
+      case 'GetLocalListVersion': {
+        const version = (response as OcppResponse<'GetLocalListVersion'>).listVersion;
+        await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Brings the charger's local authorization list to the current version: a Differential update
+   * when the charger's version is known and still in the history, else a Full one; a
+   * VersionMismatch on a Differential update is answered with a Full one.
+   */
+  async pushLocalList(chargePointId: string, options: { full?: boolean }) {
+    const record = this.stateLog.state.chargers[chargePointId];
+    const maxKey = record?.configuration?.keys.find((key) => key.key === 'SendLocalListMaxLength')?.value;
+    const chunk = Math.floor(Number(maxKey)) >= 1 ? Math.floor(Number(maxKey)) : DEFAULT_LOCAL_LIST_CHUNK;
+    const send = async (chargerVersion: number | undefined) => {
+      const updates = this.authorizer.idTags.localListUpdates(chargerVersion, chunk);
+      for (const update of updates) {
+        const { status } = await this.cs.call(chargePointId, 'SendLocalList', update);
+        if (status !== 'Accepted') return { status, update };
+      }
+      return { status: 'Accepted' as const, update: updates[updates.length - 1] };
+    };
+    let result = await send(options.full ? undefined : record?.localListVersion);
+    // Section 5.15: after Failed or VersionMismatch on a Differential update, retry with Full.
+    const refusedDifferential = result.status === 'VersionMismatch' || result.status === 'Failed';
+    if (refusedDifferential && result.update?.updateType === 'Differential') {
+      result = await send(undefined);
+    }
+    if (result.status !== 'Accepted') {
+      throw new CommandError(
+        `charge point ${chargePointId} answered SendLocalList with ${result.status}${result.status === 'NotSupported' ? ' (no local authorization list support)' : ''}`,
+        'CallError',
+      );
+    }
+    return { listVersion: this.authorizer.idTags.version, updateType: result.update?.updateType ?? 'none' };
+  }
+}
