@@ -4,7 +4,10 @@
  * The poll interval is left out: each run changes the simulator's value and then triggers the
  * meter read on demand (what a msg into `ampflow-meter` does).
  *
- *   npm run bench:latency -- [--sizes 10,100] [--runs 20] [--first-amps-runs 3]
+ *   npm run bench:latency -- [--sizes 10,100] [--runs 20] [--first-amps-runs 3] [--compiled 1]
+ *
+ * `--compiled 1` (the default): the measured side runs the package as tsc compiles it for Node-RED
+ * (bench/support/compiled.ts); `--compiled 0`: the TypeScript sources through tsx.
  *
  * `--cpu-profile 1` writes a V8 CPU profile of this process (the server side) over the measured
  * runs of each size to the temporary directory (open it in Chrome DevTools).
@@ -27,18 +30,12 @@
  * socket, until the charger has it).
  */
 import type { SetPoint } from '../lib/contracts';
-import { LoadManager } from '../lib/dlm/load-manager';
 import type { SiteConfig } from '../lib/dlm/site';
-import { silentLogger } from '../lib/log';
-import { ModbusBus } from '../lib/modbus/bus';
-import { Meter } from '../lib/modbus/meter';
-import { SHIPPED_PROFILES } from '../lib/modbus/profiles';
-import { feedConnectorStates } from '../lib/ocpp/connector-feed';
-import { ChargingProfileManager } from '../lib/profiles';
 import { SimulatedMeter } from '../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../lib/sim/modbus-server';
 import { benchCentralSystem, onProfileFrameOut } from './support/central-system';
 import { ChargerProcess } from './support/chargers';
+import { loadLib } from './support/compiled';
 import { startCpuProfile } from './support/cpu-profile';
 import { type FirstAmpsCase, timeToFirstAmps } from './support/first-amps';
 import { loadNow, machineLine, median, monotonicMs, ownCpuMs, percentile, wallTime } from './support/machine';
@@ -49,7 +46,22 @@ const {
   runs,
   'first-amps-runs': firstAmpsRuns,
   'cpu-profile': cpuProfile,
-} = benchOptions({ sizes: [10, 100], runs: 20, 'first-amps-runs': 3, 'cpu-profile': 0 });
+  compiled,
+} = benchOptions({ sizes: [10, 100], runs: 20, 'first-amps-runs': 3, 'cpu-profile': 0, compiled: 1 });
+// The measured side (meter reader, load manager, lib/profiles, central system) runs the package as
+// compiled for Node-RED (tsc -> dist/lib, built once for the run), so that the figures measure what
+// users run; `--compiled 0` runs the TypeScript sources through tsx instead (each named closure
+// wrapped by esbuild's keepNames: more CPU per call than the product spends).
+const {
+  loadManager: { LoadManager },
+  log: { silentLogger },
+  bus: { ModbusBus },
+  meter: { Meter },
+  modbusProfiles: { SHIPPED_PROFILES },
+  connectorFeed: { feedConnectorStates },
+  centralSystem: { CentralSystem },
+  profiles: { ChargingProfileManager },
+} = loadLib(compiled !== 0);
 const CONNECTORS_PER_CHARGER = 2;
 const MAX_A = 32;
 const STEP_A = 1.2;
@@ -105,7 +117,7 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
 
   // The OCPP side: the central system here, the simulated chargers (every connector charging) in
   // a process of their own, so that their work on each frame is not counted here.
-  const cs = await benchCentralSystem();
+  const cs = await benchCentralSystem(CentralSystem, silentLogger);
   const chargers = await ChargerProcess.start({
     url: cs.url as string,
     count: chargerCount,
@@ -244,7 +256,12 @@ async function main(): Promise<void> {
   );
   console.log(machineLine());
   console.log(
-    `command: npm run bench:latency -- --sizes ${sizes.join(',')} --runs ${runs} --first-amps-runs ${firstAmpsRuns}`,
+    `command: npm run bench:latency -- --sizes ${sizes.join(',')} --runs ${runs} --first-amps-runs ${firstAmpsRuns} --compiled ${compiled}`,
+  );
+  console.log(
+    compiled
+      ? 'measured side: the package as compiled for Node-RED (tsc -> dist/lib, built for this run)'
+      : 'measured side: the TypeScript sources through tsx (not what users run: esbuild wraps each named closure)',
   );
   console.log(
     `meter read on demand (no poll interval); each run lowers every connector's share by ${STEP_A} A; ${CONNECTORS_PER_CHARGER} connectors per simulated charger, the chargers in a process of their own; "frame out": the SetChargingProfile leaves the central system's socket; "at the charger": the charger's OCPP client hands it to its handler (both on the monotonic clock)\n`,
