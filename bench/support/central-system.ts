@@ -4,17 +4,21 @@ import { CentralSystem } from '../../lib/ocpp/central-system';
 /**
  * A started in-process central system on loopback for the benchmarks that drive it directly:
  * any charger accepted, every id tag accepted, no configuration read at boot, no keep-alive pings,
- * nothing logged (the figures measure the work, not the console).
+ * nothing logged (the figures measure the work, not the console). `Impl` (and its `log`): the class
+ * as compiled for the package (bench/support/compiled.ts) instead of the TypeScript sources.
  */
-export async function benchCentralSystem(): Promise<CentralSystem> {
-  const cs = new CentralSystem({
+export async function benchCentralSystem(
+  Impl: typeof CentralSystem = CentralSystem,
+  log: typeof silentLogger = silentLogger,
+): Promise<CentralSystem> {
+  const cs = new Impl({
     host: '127.0.0.1',
     port: 0,
     unknownChargePoints: 'accept',
     readConfigurationOnBoot: false,
     pingIntervalS: 0,
     authorization: { policy: 'acceptAll' },
-    log: silentLogger,
+    log,
   });
   await cs.start();
   return cs;
