@@ -4,6 +4,7 @@
  * TypeScript sources through tsx (esbuild-transpiled, with a `__name` wrapper per named closure),
  * which costs CPU on every call the product never pays.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDirectory, buildPackage } from './node-red';
 
@@ -31,7 +32,13 @@ const PATHS: Record<keyof LibModules, string> = {
 
 /** `compiled`: from a fresh tsc build of the package (dist/lib); otherwise from ../../lib through tsx. */
 export function loadLib(compiled: boolean): LibModules {
-  const root = compiled ? join(buildPackage(benchDirectory()), 'dist') : join(__dirname, '..', '..');
+  let root = join(__dirname, '..', '..');
+  if (compiled) {
+    const dir = benchDirectory();
+    // The build is the run's own: gone when the bench ends (its modules are loaded by then).
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    root = join(buildPackage(dir), 'dist');
+  }
   const modules: Partial<Record<keyof LibModules, unknown>> = {};
   for (const [key, path] of Object.entries(PATHS))
     modules[key as keyof LibModules] = require(join(root, path));
