@@ -181,43 +181,21 @@ async function childTarget(
   };
 }
 
-/** Each active charger sends MeterValues back to back until stopped. */
-function flood(chargers: RawCharger[]) {
-  const state = { running: true, acked: 0, failures: [] as string[] };
-  const loops = chargers.map(async (charger) => {
-    while (state.running) {
-      try {
-        await charger.sendMeterValues();
-        state.acked += 1;
-      } catch (err) {
-        state.failures.push((err as Error).message);
-        return;
-      }
-    }
-  });
-  return {
-    state,
-    async stop() {
-      state.running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
 /**
- * The active chargers send `perS` MeterValues a second in all, each on its own even beat (the
- * beats spread over the period), a call only after the last one's answer. Below every server's
- * capacity, so that each server answers the same messages at the same moments.
+ * The active chargers send MeterValues until stopped, a call only after the last one's answer:
+ * back to back (`perS` 0), or `perS` a second in all, each on its own even beat (the beats spread
+ * over the period), below every server's capacity, so that each server answers the same messages
+ * at the same moments.
  */
-function paced(chargers: RawCharger[], perS: number) {
+function drive(chargers: RawCharger[], perS: number) {
   const state = { running: true, acked: 0, failures: [] as string[] };
-  const periodMs = (chargers.length / perS) * 1000;
+  const periodMs = perS > 0 ? (chargers.length / perS) * 1000 : 0;
   const start = performance.now();
   const loops = chargers.map(async (charger, i) => {
     let due = start + (periodMs * i) / chargers.length;
     while (state.running) {
       const wait = due - performance.now();
-      if (wait > 0) await wallTime(wait);
+      if (periodMs > 0 && wait > 0) await wallTime(wait);
       due += periodMs;
       try {
         await charger.sendMeterValues();
@@ -238,7 +216,7 @@ function paced(chargers: RawCharger[], perS: number) {
 }
 
 async function measureWindows(target: Target, active: RawCharger[], perS = 0): Promise<Figures[]> {
-  const load = perS > 0 ? paced(active, perS) : flood(active);
+  const load = drive(active, perS);
   await wallTime(2000); // warm-up
   const figures: Figures[] = [];
   for (let run = 0; run < runs; run++) {
