@@ -45,29 +45,70 @@ export type MeterVerdict = 'waiting' | 'within' | 'above' | 'ignoresLimit';
  */
 export type ScheduleVerdict = 'notChecked' | 'matches' | 'differs' | 'lower' | 'unsupported';
 
-/** Watches one connector's readings against one limit. */
+/**
+ * Watches one connector's readings against the limits it was given in one session. A car may still
+ * follow any limit of the last `followDelayMs`, so a reading counts against the highest of them: a
+ * raise allows more at once, a decrease only after the follow delay. Readings count from
+ * `followDelayMs` after the first limit; later limits keep the count going (`follow`), so a charger
+ * whose limit changes every few seconds (a load manager on a fast meter) and whose car keeps
+ * drawing more than all of them is still flagged after `ignoreAfterMs`.
+ */
 export class LimitWatch {
   private verdict: MeterVerdict = 'waiting';
   private overSinceMs: number | undefined;
   private overReadings = 0;
   lastMeasuredA: number | undefined;
+  /** What the last counted reading was allowed (the highest limit of its follow window). */
+  lastAllowedA: number | undefined;
+  /** The limits given, oldest first, each in force from `sinceMs` until the next one's. */
+  private readonly limits: { limitA: number; sinceMs: number }[];
+  private readonly countsFromMs: number;
 
   constructor(
-    readonly limitA: number,
-    readonly sinceMs: number,
+    limitA: number,
+    sinceMs: number,
     private readonly options: VerificationOptions,
-  ) {}
+  ) {
+    this.limits = [{ limitA, sinceMs }];
+    this.countsFromMs = sinceMs + options.followDelayMs;
+  }
 
   get state(): MeterVerdict {
     return this.verdict;
   }
 
+  /** The latest limit given. */
+  get limitA(): number {
+    return (this.limits[this.limits.length - 1] as { limitA: number }).limitA;
+  }
+
+  /** A new limit in the same session, from `atMs`: the readings go on counting. */
+  follow(limitA: number, atMs: number): void {
+    this.limits.push({ limitA, sinceMs: atMs });
+    this.forgetBefore(atMs - this.options.followDelayMs);
+  }
+
+  /** The most a reading measured at `atMs` may show: the highest limit in force in the follow window. */
+  allowedA(atMs: number): number {
+    const from = atMs - this.options.followDelayMs;
+    let allowed = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.limits.length; i += 1) {
+      const limit = this.limits[i] as { limitA: number; sinceMs: number };
+      const until = this.limits[i + 1]?.sinceMs ?? Number.POSITIVE_INFINITY;
+      if (until > from && limit.sinceMs <= atMs && limit.limitA > allowed) allowed = limit.limitA;
+    }
+    return allowed === Number.NEGATIVE_INFINITY ? this.limitA : allowed;
+  }
+
   /** Takes a reading measured (received) at `atMs`; returns the verdict when it changed. */
   observe(measuredA: number, atMs: number): MeterVerdict | undefined {
-    if (atMs < this.sinceMs + this.options.followDelayMs) return undefined;
+    if (atMs < this.countsFromMs) return undefined;
+    this.forgetBefore(atMs - this.options.followDelayMs);
     this.lastMeasuredA = measuredA;
+    const allowedA = this.allowedA(atMs);
+    this.lastAllowedA = allowedA;
     const before = this.verdict;
-    if (measuredA <= this.limitA + this.options.toleranceA) {
+    if (measuredA <= allowedA + this.options.toleranceA) {
       this.overSinceMs = undefined;
       this.overReadings = 0;
       this.verdict = 'within';
@@ -78,6 +119,12 @@ export class LimitWatch {
       this.verdict = confirmed || this.verdict === 'ignoresLimit' ? 'ignoresLimit' : 'above';
     }
     return this.verdict === before ? undefined : this.verdict;
+  }
+
+  /** Drops the limits that ended before `ms`, keeping the one in force then. */
+  private forgetBefore(ms: number): void {
+    while (this.limits.length > 1 && (this.limits[1] as { sinceMs: number }).sinceMs <= ms)
+      this.limits.shift();
   }
 }
 

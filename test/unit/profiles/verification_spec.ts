@@ -38,6 +38,51 @@ describe('Profiles: the "ignores limit" rule', () => {
     assert.equal(watch.observe(16, 100_001), 'ignoresLimit');
   });
 
+  it('keeps counting across new limits: a car above every limit of a fast load manager is flagged', () => {
+    // Limits every 5 s between 8 and 12 A, the car at 32 A throughout. Before, every limit
+    // started the watch over and the 30 s follow delay never ended.
+    const watch = new LimitWatch(10, 0, options);
+    const verdicts: (string | undefined)[] = [];
+    for (let atMs = 5_000; atMs <= 90_000; atMs += 5_000) {
+      watch.follow(atMs % 10_000 === 0 ? 8 : 12, atMs);
+      verdicts.push(watch.observe(32, atMs + 1));
+    }
+    assert.deepEqual(
+      verdicts.filter((verdict) => verdict !== undefined),
+      ['above', 'ignoresLimit'],
+    );
+    assert.equal(watch.lastAllowedA, 12, 'the highest limit of the last 30 s');
+    assert.equal(watch.limitA, 8);
+  });
+
+  it('allows the highest limit of the follow window: a raise at once, a decrease after 30 s', () => {
+    const watch = new LimitWatch(16, 0, options);
+    assert.equal(watch.observe(16, 30_000), 'within');
+    watch.follow(6, 40_000);
+    assert.equal(watch.allowedA(40_000), 16);
+    assert.equal(watch.observe(16, 60_000), undefined, 'the car may still follow 16 A until 70 s');
+    assert.equal(watch.allowedA(69_999), 16);
+    assert.equal(watch.allowedA(70_000), 6);
+    assert.equal(watch.observe(16, 70_000), 'above');
+    watch.follow(20, 75_000);
+    assert.equal(watch.allowedA(75_000), 20, 'a raise allows more at once');
+    assert.equal(watch.observe(16, 75_000), 'within');
+  });
+
+  it('never flags a car that follows each limit within the follow delay', () => {
+    const watch = new LimitWatch(32, 0, options);
+    let drawA = 32;
+    const verdicts: (string | undefined)[] = [];
+    for (let atMs = 10_000; atMs <= 300_000; atMs += 10_000) {
+      const limitA = 6 + ((atMs / 10_000) % 5) * 6;
+      watch.follow(limitA, atMs);
+      // The car reaches each limit 25 s after it was given (slower than the next limit).
+      verdicts.push(watch.observe(drawA, atMs));
+      drawA = limitA;
+    }
+    assert.ok(!verdicts.includes('above') && !verdicts.includes('ignoresLimit'), String(verdicts));
+  });
+
   it('measures the highest phase, else the current without phase, else the power over the phases', () => {
     assert.equal(measuredCurrentA({ currentA: [10, 12.5, null] }, 230, 3), 12.5);
     assert.equal(measuredCurrentA({ currentUnphasedA: 7 }, 230, 3), 7);
