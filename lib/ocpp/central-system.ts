@@ -3,7 +3,8 @@ import { type Clock, systemClock } from '../clock';
 import type { ChargePointEvents, ChargePointPort, ChargerSnapshot, ConnectorState } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import { Admission } from './admission';
-import { Authorizer, type FlowRequest, FlowRequestHandlers } from './authorization';
+import { type FlowRequest, FlowRequestHandlers } from './authorization';
+import { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralEvent, CentralState, OpenTransaction, SessionRecord, StateLog } from './central-state';
 import type {
@@ -20,7 +21,6 @@ import { ChargerState } from './charger-state';
 import type { CentralSystemAction, ChargePointOptions } from './connection';
 import { ConnectorNotes } from './connector-notes';
 import type { ConnectorRegistry } from './connectors';
-import { ChargePointHandlers } from './handlers';
 import { OcppListener } from './listener';
 import { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
@@ -45,7 +45,8 @@ export { DEFAULT_OCPP_PORT, OCPP16 } from './listener';
  * listener (listener.ts) owns the sockets and the handshake deadlines; admission (admission.ts)
  * decides who may connect and brakes password guessing; the charger state (charger-state.ts) owns
  * the durable state, the transaction ledger and the connectors; handlers.ts answers chargers and
- * authorization.ts decides id tags. The façade owns the live connections and its own life cycle.
+ * authorization.ts decides id tags; central-lifecycle.ts owns starting and stopping, and the parts
+ * that exist only while running. The façade owns the live connections.
  *
  * Events (CentralSystemEvents): `state`; `connect`; `disconnect`; `refused` (an upgrade refused,
  * the reason logged, never sent); `held` (an attempt waits, unchecked, while a refusal of its
@@ -60,19 +61,14 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   private readonly listener: OcppListener;
   private readonly admission: Admission;
   private readonly charges: ChargerState;
-  private authorizer: Authorizer | undefined;
-  private handlers: ChargePointHandlers | undefined;
   private readonly connections: LiveConnections;
   private readonly flowRequests = new FlowRequestHandlers();
   /** Commands out and CALLs in, through the room between if any (interpose). */
   private readonly gate: TrafficGate;
   /** What other rooms tell about a connector (confirmed limits, fallbacks, the backend's limit). */
   private readonly notes: ConnectorNotes;
-  private currentState: CentralSystemState = 'stopped';
-  /** Why the central system stopped on its own (its durable state failed), if it did. */
-  failure: Error | undefined;
-  private starting: Promise<void> | undefined;
-  private stopping: Promise<void> | undefined;
+  /** Stopped, starting, listening ...: the life cycle owns it, and the parts that exist while running. */
+  private readonly lifecycle: CentralLifecycle;
 
   constructor(options: CentralSystemOptions) {
     super();
@@ -102,13 +98,13 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       known: (id) => this.charges.record(id) !== undefined,
       emitCommand: (event) => this.emit('command', event),
       afterCommand: (id, action, request, response) =>
-        this.handlers?.records.afterCommand(id, action, request, response),
+        this.lifecycle.runningHandlers?.records.afterCommand(id, action, request, response),
     });
     this.admission = new Admission(this.options, {
       clock: this.clock,
       log: this.log,
       record: (id) => this.charges.record(id),
-      isListening: () => this.currentState === 'listening',
+      isListening: () => this.lifecycle.state === 'listening',
       refused: (refusal) => this.emit('refused', refusal),
       held: (attempt) => this.emit('held', attempt),
     });
@@ -121,7 +117,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       isAccepted: (id) => this.admission.isAccepted(id),
       deadAfterMs: (id) => this.deadAfterMs(id),
       handle: (action, request, connection) => {
-        const handlers = this.requireHandlers();
+        const handlers = this.lifecycle.requireHandlers();
         return this.gate.incoming(connection.identity, action, request, (forLocal, decided) =>
           handlers.handle(action, forLocal, connection, decided),
         );
@@ -130,10 +126,27 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       emit: (event: keyof CentralSystemEvents, payload: unknown) => this.emit(event, payload as never),
       framesWanted: () => this.listenerCount('frame') > 0,
     });
+    this.lifecycle = new CentralLifecycle({
+      options: this.options,
+      log: this.log,
+      host: this,
+      listener: this.listener,
+      charges: this.charges,
+      connections: this.connections,
+      admission: this.admission,
+      dispatchFlowRequest: (request) => this.flowRequests.dispatch(request),
+      emitState: (state) => this.emit('state', state),
+      emitFailed: (err) => this.emit('failed', err),
+    });
   }
 
   get state(): CentralSystemState {
-    return this.currentState;
+    return this.lifecycle.state;
+  }
+
+  /** Why the central system stopped on its own (its durable state failed), if it did. */
+  get failure(): Error | undefined {
+    return this.lifecycle.failure;
   }
 
   // The port's events with its listener type (ChargePointPort), the central system's own events
@@ -157,7 +170,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   /** Where chargers dial in, e.g. `ws://127.0.0.1:9000/`; undefined until listening. */
   get url(): string | undefined {
-    return this.currentState === 'listening' ? this.listener.url : undefined;
+    return this.lifecycle.state === 'listening' ? this.listener.url : undefined;
   }
 
   /** The bound port (useful with `port: 0`); undefined until listening. */
@@ -172,21 +185,12 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   /** Opens the durable state and binds the port; rejects with a message naming what is wrong. */
   start(): Promise<void> {
-    if (this.currentState !== 'stopped' && this.currentState !== 'failed') {
-      return Promise.reject(new Error(`central system cannot start while ${this.currentState}`));
-    }
-    this.starting = this.open().finally(() => {
-      this.starting = undefined;
-    });
-    return this.starting;
+    return this.lifecycle.start();
   }
 
   /** Closes every connection, the listening socket and the durable state. Safe to call any time. */
   stop(): Promise<void> {
-    this.stopping ??= this.close().finally(() => {
-      this.stopping = undefined;
-    });
-    return this.stopping;
+    return this.lifecycle.stop();
   }
 
   // ---- charge points ------------------------------------------------------------------------
@@ -341,11 +345,11 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   /** Answers a FlowRequest; false when it was already answered or timed out. */
   respond(requestId: string, decision: unknown): boolean {
-    return this.requireAuthorizer().respond(requestId, decision);
+    return this.lifecycle.requireAuthorizer().respond(requestId, decision);
   }
 
   get idTags() {
-    return this.requireAuthorizer().idTags;
+    return this.lifecycle.requireAuthorizer().idTags;
   }
 
   /** Open transactions, oldest first. */
@@ -365,7 +369,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   /** Pushes the local authorization list to a charger (Full or Differential as needed). */
   pushLocalList(chargePointId: string, options: { full?: boolean } = {}) {
-    return this.requireHandlers().records.pushLocalList(chargePointId, options);
+    return this.lifecycle.requireHandlers().records.pushLocalList(chargePointId, options);
   }
 
   // ---- settings the handlers read ----------------------------------------------------------------
@@ -412,95 +416,5 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       this.charges.configuredHeartbeatS(chargePointId) ?? 0,
     );
     return (this.options.deadAfterHeartbeats ?? CENTRAL_DEFAULTS.deadAfterHeartbeats) * intervalS * 1000;
-  }
-
-  private requireAuthorizer(): Authorizer {
-    if (!this.authorizer) throw new Error('the central system is not started');
-    return this.authorizer;
-  }
-
-  private requireHandlers(): ChargePointHandlers {
-    if (!this.handlers) throw new Error('the central system is not started');
-    return this.handlers;
-  }
-
-  private async open(): Promise<void> {
-    this.failure = undefined;
-    this.setState('starting');
-    try {
-      await this.openState();
-      await this.listener.listen();
-    } catch (err) {
-      await this.releaseState();
-      this.setState('failed');
-      throw err;
-    }
-    this.setState('listening');
-    this.log.info(
-      `OCPP 1.6-J central system listening on ${this.listener.where()}, chargers dial <url><chargePointId>; security profile ${this.options.securityProfile ?? 0}`,
-    );
-    const weak = this.options.passwords?.weakPasswords() ?? [];
-    if (weak.length > 0) {
-      this.log.warn(
-        `passwords shorter than the 16 bytes the OCPP security whitepaper asks for: ${weak.join(', ')}`,
-      );
-    }
-  }
-
-  private async openState(): Promise<void> {
-    await this.charges.open((err) => this.onStoreStopped(err));
-    const stateLog = this.charges.requireLog();
-    this.authorizer = new Authorizer(
-      this,
-      stateLog,
-      { open: () => this.charges.boundTransactions() },
-      this.options.authorization ?? {},
-      (request) => this.flowRequests.dispatch(request),
-    );
-    this.handlers = new ChargePointHandlers(this, stateLog, this.charges.requireLedger(), this.authorizer);
-    if (this.options.idTags && this.options.idTags.length > 0)
-      await this.authorizer.idTags.replaceAll(this.options.idTags);
-    this.charges.restoreTransactions();
-  }
-
-  /**
-   * The durable state cannot be written any more (disk full, I/O error): nothing more can be
-   * acknowledged safely. The central system stops, so that chargers keep their transactions
-   * (OCPP chargers queue them while offline) until it runs again with a working disk.
-   */
-  private onStoreStopped(err: Error): void {
-    this.failure = err;
-    this.log.error(
-      `the central system stops because its durable state cannot be written: ${err.message} Chargers keep their transactions until it runs again.`,
-    );
-    this.emit('failed', err);
-    void this.stop().then(() => this.setState('failed'));
-  }
-
-  private async releaseState(): Promise<void> {
-    this.authorizer?.close();
-    this.authorizer = undefined;
-    this.handlers = undefined;
-    await this.charges.close();
-  }
-
-  private async close(): Promise<void> {
-    await this.starting?.catch(() => undefined);
-    if (!this.listener.isOpen && !this.charges.isOpen) return;
-    this.setState('stopping');
-    await this.listener.close(async () => {
-      await this.connections.closeAll(this.options.closeGraceMs ?? CENTRAL_DEFAULTS.closeGraceMs);
-      // Held refusals are answered now; attempts waiting behind them get 503 (state is 'stopping').
-      this.admission.releaseAll();
-    });
-    this.connections.clear();
-    await this.releaseState();
-    this.setState('stopped');
-  }
-
-  private setState(state: CentralSystemState): void {
-    if (state === this.currentState) return;
-    this.currentState = state;
-    this.emit('state', state);
   }
 }
