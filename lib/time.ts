@@ -1,25 +1,70 @@
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const HAS_OFFSET = /(Z|[+-]\d{2}:?\d{2})$/;
 
-/** A timestamp as toISOString writes it, hour 24 excluded: already in the form it is read into. */
-const CANONICAL = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Where toISOString's form `YYYY-MM-DDTHH:mm:ss.sssZ` has its separators. */
+const SEPARATORS: readonly [number, number][] = [
+  [4, 45], // -
+  [7, 45], // -
+  [10, 84], // T
+  [13, 58], // :
+  [16, 58], // :
+  [19, 46], // .
+  [23, 90], // Z
+];
+
+/** The number written by the decimal digits from `from` to `to` (exclusive); NaN if any is not one. */
+function digits(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i += 1) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number.NaN;
+    value = value * 10 + digit;
+  }
+  return value;
+}
 
 /**
- * The time of a timestamp in toISOString's own form, or undefined where writing it again could
- * give other text (a day the month does not have, which Date rolls over into the next month).
+ * The time of a timestamp in toISOString's own form (hour 24 excluded), or undefined where it is
+ * not in that form or writing it again could give other text (a day the month does not have,
+ * which Date rolls over into the next month). Read digit by digit: nearly every timestamp a
+ * charger sends is in this form, and Date.parse costs about ten times as much (bench:throughput).
  */
 function canonicalMs(text: string): number | undefined {
-  const parts = CANONICAL.exec(text);
-  if (!parts) return undefined;
-  const year = Number(parts[1]);
-  const month = Number(parts[2]);
-  const day = Number(parts[3]);
-  if (month < 1 || month > 12 || day < 1) return undefined;
+  if (text.length !== 24) return undefined;
+  for (const [at, code] of SEPARATORS) if (text.charCodeAt(at) !== code) return undefined;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 7);
+  const day = digits(text, 8, 10);
+  const hour = digits(text, 11, 13);
+  const minute = digits(text, 14, 16);
+  const second = digits(text, 17, 19);
+  const ms = digits(text, 20, 23);
+  // NaN fails every comparison below.
+  if (
+    !(
+      year >= 0 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      hour <= 23 &&
+      minute <= 59 &&
+      second <= 59 &&
+      ms >= 0
+    )
+  ) {
+    return undefined;
+  }
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   if (day > (DAYS_IN_MONTH[month - 1] as number) + (leap ? 1 : 0)) return undefined;
-  const ms = Date.parse(text);
-  return Number.isNaN(ms) ? undefined : ms;
+  // Date.UTC reads the years 0-99 as 1900-1999; setUTCFullYear does not.
+  const time = Date.UTC(year < 100 ? 2000 : year, month - 1, day, hour, minute, second, ms);
+  return year < 100 ? new Date(time).setUTCFullYear(year) : time;
+}
+
+/** The time of an ISO 8601 text the package wrote or read (UTC): as Date.parse, without its cost in the common form. */
+export function isoMs(text: string): number {
+  return canonicalMs(text) ?? Date.parse(text);
 }
 
 /**

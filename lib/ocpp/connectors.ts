@@ -1,6 +1,6 @@
 import type { ConnectorState, ConnectorStatus, ConnectorTransaction, PerPhase, Reading } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
-import { timestampOr } from '../time';
+import { isoMs, timestampOr } from '../time';
 import type { StatusNotificationRequest } from './messages';
 
 /**
@@ -68,7 +68,7 @@ export class ConnectorRegistry {
     const key = keyOf(chargePointId, request.connectorId);
     const state = this.get(chargePointId, request.connectorId, key);
     const at = timestampOr(request.timestamp, receivedAt);
-    const atMs = Date.parse(at);
+    const atMs = isoMs(at);
     state.lastSeen = receivedAt;
     state.online = true;
     const previousMs = this.lastStatusMs.get(key);
@@ -109,13 +109,13 @@ export class ConnectorRegistry {
     state.online = true;
     const newest = readings[readings.length - 1];
     if (!newest) return { state, ignored: 'no readings' };
-    const newestMs = Date.parse(newest.timestamp);
+    const newestMs = isoMs(newest.timestamp);
     const previousMs = this.lastReadingMs.get(key);
     if (previousMs !== undefined && newestMs < previousMs) {
       return { state, ignored: `readings up to ${newest.timestamp} are older than those already applied` };
     }
     this.lastReadingMs.set(key, newestMs);
-    const receivedMs = Date.parse(receivedAt);
+    const receivedMs = isoMs(receivedAt);
     const plausible = newestMs <= receivedMs && newestMs >= receivedMs - MEASURED_AT_WITHIN_MS;
     state.measuredAt = plausible ? newest.timestamp : receivedAt;
     for (const reading of readings) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseTimestamp } from '../../lib/time';
+import { isoMs, parseTimestamp } from '../../lib/time';
 
 describe('parseTimestamp', () => {
   it("reads a timestamp in toISOString's own form as Date does, on every day of leap and common years", () => {
@@ -32,5 +32,47 @@ describe('parseTimestamp', () => {
     });
     assert.equal(parseTimestamp('1 May 2024'), undefined);
     assert.equal(parseTimestamp(1714564800000), undefined);
+  });
+});
+
+describe('isoMs', () => {
+  it('gives what Date.parse gives, for the common form read digit by digit and for every other text', () => {
+    const texts = [
+      '2026-11-23T21:06:45.123Z',
+      '0000-01-01T00:00:00.000Z',
+      '0050-03-01T12:30:15.500Z',
+      '0099-12-31T23:59:59.999Z',
+      '0100-01-01T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+      '2024-02-29T00:00:00.000Z',
+      '2023-02-29T00:00:00.000Z',
+      '2024-13-01T00:00:00.000Z',
+      '2024-00-10T00:00:00.000Z',
+      '2024-01-00T00:00:00.000Z',
+      '2024-01-01T24:00:00.000Z',
+      '2024-01-01T23:60:00.000Z',
+      '2024-01-01T23:00:60.000Z',
+      '2024-01-01T23:00:00.00Z',
+      '2024-01-01T23:00:00.0000Z',
+      '2024-01-01T23:00:00.000z',
+      '2024-01-01 23:00:00.000Z',
+      '2024-01-0aT23:00:00.000Z',
+      '2024-0/-01T23:00:00.000Z',
+      '20a4-01-01T23:00:00.000Z',
+      '+02024-01-01T23:00:00.000',
+      '2024-05-01T14:00:00+02:00',
+      '2024-05-01T12:00:00Z',
+      '2024-05-01',
+      'not a time at all, 24 ch',
+      '',
+    ];
+    for (const text of texts) {
+      assert.deepEqual(isoMs(text), Date.parse(text), text);
+      if (Number.isNaN(Date.parse(text))) assert.equal(parseTimestamp(text), undefined, text);
+    }
+    for (let i = 0; i < 2000; i += 1) {
+      const text = new Date(Date.UTC(1970, 0, 1) + i * 7_919_876_543_21).toISOString();
+      assert.equal(isoMs(text), Date.parse(text), text);
+    }
   });
 });
