@@ -2,32 +2,16 @@ import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock';
 import { BusLog } from './bus-log';
 import { type BusOptions, type BusState, type ResolvedBusOptions, resolveBusOptions } from './bus-options';
+import { type BusStats, countOutcome, emptyBusStats } from './bus-stats';
 import { type BusTransport, describeTransport, type ModbusConnection } from './connection';
 import { answerFailure, ModbusRequestError, type ReadRequest, type RequestFailure } from './errors';
 import { ConnectionLifecycle } from './lifecycle';
 import { LineDrain } from './line-drain';
 import { type QueuedRead, ReadQueue } from './read-queue';
 import { describeBackoff, UnitBackoff, type UnitHealth } from './unit-backoff';
+import { WakeTimer } from './wake-timer';
 
-export type { BusOptions, BusState, UnitHealth };
-
-export interface BusStats {
-  sent: number;
-  answered: number;
-  timeouts: number;
-  exceptions: number;
-  corrupt: number;
-  coalesced: number;
-  refusedQueueFull: number;
-  refusedBackedOff: number;
-  waitTimeouts: number;
-  connects: number;
-  connectionsLost: number;
-  /** Times the line was drained after a timeout or a corrupt answer (RTU framing). */
-  drains: number;
-  /** Bytes received, answers or not. */
-  bytesReceived: number;
-}
+export type { BusOptions, BusState, BusStats, UnitHealth };
 
 interface InFlight {
   entry: QueuedRead;
@@ -43,7 +27,9 @@ interface InFlight {
  *
  * The bus owns what is on the wire and decides whose turn it is; the waiting reads are
  * read-queue.ts's, the connection (connects, reconnects, state) lifecycle.ts's, the backoff of
- * failing units unit-backoff.ts's, and the drain of an RTU line after a failure line-drain.ts's.
+ * failing units unit-backoff.ts's, the drain of an RTU line after a failure line-drain.ts's, the
+ * timer that wakes it when the wire may carry the next frame wake-timer.ts's, and what a finished
+ * request counts as in {@link stats} bus-stats.ts's.
  *
  * Events: `state` (state, error?), `unit` (unitId, health), `sent` (request, attempt) when a
  * request goes on the wire, `done` (request, error?) when the wire is free again, `settled`
@@ -61,26 +47,11 @@ export class ModbusBus extends EventEmitter {
 
   private readonly queue: ReadQueue;
   private inFlight: InFlight | undefined;
-  private wakeTimer: TimerHandle | undefined;
-  private wakeAtMs = Number.POSITIVE_INFINITY;
+  private readonly wake: WakeTimer;
   private quietUntilMs = 0;
   /** When a device last answered anything on this connection (answers, exceptions, corrupt). */
   private lastHeardMs = 0;
-  private readonly counters: BusStats = {
-    sent: 0,
-    answered: 0,
-    timeouts: 0,
-    exceptions: 0,
-    corrupt: 0,
-    coalesced: 0,
-    refusedQueueFull: 0,
-    refusedBackedOff: 0,
-    waitTimeouts: 0,
-    connects: 0,
-    connectionsLost: 0,
-    drains: 0,
-    bytesReceived: 0,
-  };
+  private readonly counters: BusStats = emptyBusStats();
 
   constructor(options: BusOptions) {
     super();
@@ -92,6 +63,7 @@ export class ModbusBus extends EventEmitter {
     this.log = new BusLog(settings.log, settings.name);
     this.units = new UnitBackoff(settings.unitBackoff);
     this.drain = new LineDrain(settings.drainAfterTimeoutMs);
+    this.wake = new WakeTimer(settings.clock, () => this.pump());
     this.queue = new ReadQueue({
       clock: settings.clock,
       maxWaitMs: settings.maxWaitMs,
@@ -202,7 +174,7 @@ export class ModbusBus extends EventEmitter {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const connection = this.lifecycle.stop();
-    this.clock.clearTimeout(this.wakeTimer);
+    this.wake.cancel();
     const inFlight = this.inFlight;
     this.inFlight = undefined;
     if (inFlight) {
@@ -274,27 +246,13 @@ export class ModbusBus extends EventEmitter {
     this.log.connection('failing', `connection to ${this.address} lost: ${error.message}; reconnecting`);
   }
 
-  private scheduleWake(atMs: number): void {
-    if (atMs >= this.wakeAtMs && this.wakeTimer !== undefined) return;
-    this.clock.clearTimeout(this.wakeTimer);
-    this.wakeAtMs = atMs;
-    this.wakeTimer = this.clock.setTimeout(
-      () => {
-        this.wakeTimer = undefined;
-        this.wakeAtMs = Number.POSITIVE_INFINITY;
-        this.pump();
-      },
-      Math.max(0, atMs - this.clock.now()),
-    );
-  }
-
   /** Sends the next request whose turn it is, if the wire is free. */
   private pump(): void {
     const connection = this.lifecycle.connection;
     if (this.state !== 'connected' || this.inFlight || !connection) return;
     const now = this.clock.now();
     if (now < this.quietUntilMs) {
-      this.scheduleWake(this.quietUntilMs);
+      this.wake.wakeAt(this.quietUntilMs);
       return;
     }
     if (!this.drained(now, connection)) return;
@@ -310,7 +268,7 @@ export class ModbusBus extends EventEmitter {
       return readyAtMs > now ? { notBeforeMs: readyAtMs } : 'go';
     });
     if (next && 'read' in next) this.send(next.read, connection);
-    else if (next) this.scheduleWake(next.notBeforeMs);
+    else if (next) this.wake.wakeAt(next.notBeforeMs);
   }
 
   /**
@@ -322,7 +280,7 @@ export class ModbusBus extends EventEmitter {
     const drain = this.drain.check(now);
     if (drain.state === 'none') return true;
     if (drain.state === 'draining') {
-      this.scheduleWake(drain.untilMs);
+      this.wake.wakeAt(drain.untilMs);
       return false;
     }
     if (drain.cutShortAfterMs !== undefined) {
@@ -385,16 +343,9 @@ export class ModbusBus extends EventEmitter {
         this.counters.drains += 1;
     }
     const unitId = entry.request.unitId;
-    if (!error) {
-      this.counters.answered += 1;
-      this.unitAnswered(unitId);
-    } else {
-      if (error.failure === 'timeout') this.counters.timeouts += 1;
-      else if (error.failure === 'exception') this.counters.exceptions += 1;
-      else if (error.failure === 'corrupt') this.counters.corrupt += 1;
-      if (error.countsAgainstUnit) this.unitFailed(unitId, error);
-      else this.unitAnswered(unitId);
-    }
+    countOutcome(this.counters, error);
+    if (error?.countsAgainstUnit) this.unitFailed(unitId, error);
+    else this.unitAnswered(unitId);
     this.queue.settle(entry, error, registers);
     const { silentConnectionMs } = this.settings;
     if (

@@ -1,9 +1,15 @@
+/**
+ * A meter: polls one device through a bus on a schedule or on demand and turns each poll into a
+ * Reading. How a poll's answers are put together is lib/modbus/meter-poll.ts's, staleness per
+ * value staleness.ts's.
+ */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
 import { ConfigError, parseNumber } from '../config-error';
 import type { Reading } from '../contracts';
 import type { ModbusBus } from './bus';
-import { describeRange, ModbusRequestError } from './errors';
+import { ModbusRequestError } from './errors';
+import { collectAnswers, MeterReadError, type Poll, type PollResult } from './meter-poll';
 import { planReads, type ReadBlock, registerSpan } from './plan';
 import { decodeBlocks, toReading } from './reading';
 import { Staleness } from './staleness';
@@ -11,6 +17,8 @@ import { resolveSunSpecProfile, walkSunSpec } from './sunspec';
 import type { DeviceProfile, Measurand } from './types';
 
 export const MIN_POLL_INTERVAL_MS = 200;
+
+export { MeterReadError, type PollResult } from './meter-poll';
 
 export interface MeterOptions {
   /** The meter's name: `Reading.source`, `msg.topic`, and named in every error. */
@@ -41,54 +49,6 @@ export interface MeterOptions {
   /** Single-phase meters: the grid phase they are wired to (default 1). */
   phase?: 1 | 2 | 3;
   clock?: Clock;
-}
-
-/** A poll's request that failed: names the meter, its unit and bus, and the registers. */
-export class MeterReadError extends Error {
-  constructor(
-    readonly meter: string,
-    readonly unitId: number,
-    readonly bus: string,
-    readonly measurands: Measurand[],
-    override readonly cause: Error,
-    readonly block?: ReadBlock,
-  ) {
-    const registers = block
-      ? `${measurands.join(', ')} (${describeRange(block.functionCode, block.address, block.quantity)}): `
-      : '';
-    const detail = cause instanceof ModbusRequestError ? cause.detail : cause.message;
-    super(`meter "${meter}" (unit ${unitId} on bus "${bus}"): ${registers}${detail}`);
-    this.name = 'MeterReadError';
-  }
-
-  /** Whether the bus, not the device, is the problem (not connected, closed, overloaded). */
-  get busProblem(): boolean {
-    // SunSpec discovery wraps the request's error once more.
-    for (let cause: unknown = this.cause; cause instanceof Error; cause = cause.cause) {
-      if (cause instanceof ModbusRequestError) return cause.busProblem;
-    }
-    return false;
-  }
-}
-
-export interface PollResult {
-  /**
-   * The values of the requests that succeeded, stamped with the time the EARLIEST of them was
-   * answered: a poll whose requests waited (a reconnect, a busy bus) is as old as its oldest part.
-   */
-  reading: Reading;
-  /**
-   * Requests that failed while others succeeded, and answers left out because they came more
-   * than `staleAfterMs` before the rest of the poll: the reading lacks their values.
-   */
-  errors: MeterReadError[];
-}
-
-/** One poll as read: the result, and when each block that is in the reading was answered. */
-interface Poll {
-  result: PollResult;
-  answered: { block: ReadBlock; atMs: number }[];
-  profile: DeviceProfile;
 }
 
 export type MeterState = 'starting' | 'ok' | 'partial' | 'failing' | 'stopped';
@@ -356,42 +316,13 @@ export class Meter extends EventEmitter {
     const outcomes = await Promise.allSettled(
       blocks.map((block) => this.request(block).then((registers) => ({ registers, atMs: this.clock.now() }))),
     );
-    const latestMs = Math.max(
-      ...outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.atMs : 0)),
+    const { answers, answered, errors, timestampMs } = collectAnswers(
+      profile,
+      blocks,
+      outcomes,
+      this.staleAfterMs,
+      (measurands, cause, block) => this.error(measurands, cause, block),
     );
-    const answers = new Map<number, number[]>();
-    const answered: Poll['answered'] = [];
-    const errors: MeterReadError[] = [];
-    let timestampMs = Number.POSITIVE_INFINITY;
-    outcomes.forEach((outcome, index) => {
-      const block = blocks[index] as ReadBlock;
-      const measurands = [
-        ...new Set(block.registers.map((i) => profile.registers[i]?.measurand as Measurand)),
-      ];
-      if (outcome.status === 'rejected') {
-        errors.push(this.error(measurands, outcome.reason as Error, block));
-        return;
-      }
-      const { registers, atMs } = outcome.value;
-      // An answer that came long before the rest (the bus reconnected in between) would be stale
-      // on its own: it is left out rather than mixed with fresh values.
-      if (this.staleAfterMs > 0 && latestMs - atMs > this.staleAfterMs) {
-        const seconds = Math.round((latestMs - atMs) / 100) / 10;
-        errors.push(
-          this.error(
-            measurands,
-            new Error(
-              `answered ${seconds} s before the rest of the poll, longer than the stale timeout (${this.staleAfterMs / 1000} s): left out`,
-            ),
-            block,
-          ),
-        );
-        return;
-      }
-      answers.set(index, registers);
-      answered.push({ block, atMs });
-      timestampMs = Math.min(timestampMs, atMs);
-    });
     // A SunSpec map that moved (firmware update) answers "illegal address": discover again next time.
     if (
       this.profile.sunspec &&

@@ -100,7 +100,7 @@ const OCA_OCPP16_SCHEMAS: readonly Record<string, unknown>[] = [
  * Where the schemas ocpp-rpc bundles (which the package validated with before it kept its own copy)
  * differ from the OCA ones in what they accept, the package keeps accepting what it accepted: a
  * MeterValues.req with an empty `meterValue` or `sampledValue` list is valid (no `minItems`), and
- * `Hertz` is no unit (OCPP 1.6 has none for Frequency; meter-values.ts reads chargers that add it).
+ * `Hertz` is no unit (OCPP 1.6 has none for Frequency; sampled-values.ts reads chargers that add it).
  * Changing either is a change of behaviour towards chargers, to be made on purpose, not by a copy.
  */
 function asValidatedBefore(schema: Record<string, unknown>): Record<string, unknown> {
