@@ -7,7 +7,7 @@
  * schema, so every field is checked at run time even where the type says it cannot be wrong.
  */
 import type { Reading } from '../contracts';
-import { parseTimestamp } from '../time';
+import { isoMs, parseTimestamp } from '../time';
 import { type Instant, ReadingsBuilder } from './meter-readings';
 import {
   type Kept,
@@ -80,7 +80,7 @@ function read(
   options: MeterValuesParseOptions,
   kept: Kept | undefined,
 ): Pick<MeterValuesParseResult, 'readings' | 'warnings'> {
-  const receivedMs = Date.parse(options.receivedAt);
+  const receivedMs = isoMs(options.receivedAt);
   if (Number.isNaN(receivedMs)) {
     throw new RangeError(`parseMeterValues: receivedAt '${options.receivedAt}' is not a date`);
   }
@@ -146,5 +146,5 @@ function instantOf(
 }
 
 function byTimestamp(a: { timestamp: string }, b: { timestamp: string }): number {
-  return Date.parse(a.timestamp) - Date.parse(b.timestamp);
+  return isoMs(a.timestamp) - isoMs(b.timestamp);
 }
