@@ -62,9 +62,12 @@ function canonicalMs(text: string): number | undefined {
   return year < 100 ? new Date(time).setUTCFullYear(year) : time;
 }
 
-/** The time of an ISO 8601 text the package wrote or read (UTC): as Date.parse, without its cost in the common form. */
+/**
+ * The time of an ISO 8601 text the package wrote or read (UTC): what Date.parse gives, also for
+ * a value that is not text (a flow's input may hold anything), without its cost in the common form.
+ */
 export function isoMs(text: string): number {
-  return canonicalMs(text) ?? Date.parse(text);
+  return (typeof text === 'string' ? canonicalMs(text) : undefined) ?? Date.parse(text);
 }
 
 /**

@@ -7,6 +7,7 @@
  * It judges nothing: staleness is the circuits stage's, overdraw the observer's.
  */
 import type { PerPhase, Reading } from '../contracts';
+import { isoMs } from '../time';
 import { finiteOrUndefined, perPhase } from './inputs';
 import { GRID_PHASES, type GridPhase, sum, type Triple, wiredPhases } from './phases';
 import { describeValue } from './site-fields';
@@ -110,7 +111,7 @@ export class Measurements {
     if (typeof reading !== 'object' || reading === null || typeof reading.source !== 'string') {
       throw new Error(`reading: expected { source, timestamp, ... }, got ${describeValue(reading)}`);
     }
-    const stampMs = typeof reading.timestamp === 'string' ? Date.parse(reading.timestamp) : Number.NaN;
+    const stampMs = typeof reading.timestamp === 'string' ? isoMs(reading.timestamp) : Number.NaN;
     const measuredAtMs = Number.isFinite(stampMs) ? Math.min(stampMs, now) : now;
     const where = `reading from "${reading.source}"`;
     const currentA = perPhase(reading.currentA, `${where} currentA`, problems);

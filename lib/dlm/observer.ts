@@ -9,6 +9,7 @@
 import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
+import { isoMs } from '../time';
 import { sameData, sanitizeConnectorState } from './inputs';
 import { type DrawSample, forgetDraw, takeDraw } from './measurements';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
@@ -77,7 +78,7 @@ export class ConnectorObserver {
     if (confirmed && confirmed.confirmedAt !== runtime.confirmed?.confirmedAt) {
       runtime.confirmed = {
         limitA: confirmed.limitA,
-        sinceMs: Date.parse(confirmed.since),
+        sinceMs: isoMs(confirmed.since),
         confirmedAt: confirmed.confirmedAt,
         atMs: now,
       };
@@ -86,10 +87,10 @@ export class ConnectorObserver {
     // the charger's meter brings one again).
     if (state.currentA) {
       const measuredAt = state.measuredAt ?? state.lastSeen;
-      const seenMs = measuredAt === undefined ? Number.NaN : Date.parse(measuredAt);
+      const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
       const stamped = Number.isFinite(seenMs);
       const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
-      const receivedMs = state.lastSeen === undefined ? Number.NaN : Date.parse(state.lastSeen);
+      const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
       takeDraw(
         runtime,
         state.currentA,
@@ -128,7 +129,7 @@ export class ConnectorObserver {
       runtime.session = newSession(sessionKey);
       // A pause of the previous car does not hold back the next one.
       forgetPause(runtime);
-      const startedAtMs = state?.transaction ? Date.parse(state.transaction.startedAt) : Number.NaN;
+      const startedAtMs = state?.transaction ? isoMs(state.transaction.startedAt) : Number.NaN;
       if (Number.isFinite(startedAtMs)) runtime.session.startedAtMs = startedAtMs;
     }
     const session = runtime.session;
@@ -325,7 +326,7 @@ function offlineReserve(
   const state = runtime.state;
   if (!state || state.online || !state.transaction || !runtime.sent) return fallback;
   const changedAt = runtime.lastChangeAtMs;
-  const heardAt = state.lastSeen === undefined ? Number.NaN : Date.parse(state.lastSeen);
+  const heardAt = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
   const reached =
     changedAt === undefined ||
     (Number.isFinite(heardAt) && heardAt >= changedAt + site.control.decreaseSettleMs);

@@ -70,6 +70,9 @@ describe('isoMs', () => {
       assert.deepEqual(isoMs(text), Date.parse(text), text);
       if (Number.isNaN(Date.parse(text))) assert.equal(parseTimestamp(text), undefined, text);
     }
+    for (const value of [null, undefined, 0, 1714564800000, {}]) {
+      assert.deepEqual(isoMs(value as never), Date.parse(value as never), String(value));
+    }
     for (let i = 0; i < 2000; i += 1) {
       const text = new Date(Date.UTC(1970, 0, 1) + i * 7_919_876_543_21).toISOString();
       assert.equal(isoMs(text), Date.parse(text), text);
