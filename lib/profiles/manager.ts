@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import { SetPointAnswers } from './answers';
 import { AttemptRunner } from './attempts';
 import { Commands } from './commands';
+import { Confirmations } from './confirmations';
 import { ConnectorLimits } from './connector-limits';
 import { ProfileContext } from './context';
 import { CentralSystemEvents } from './events';
@@ -99,8 +100,14 @@ export class ChargingProfileManager extends EventEmitter {
     );
     this.answers = new SetPointAnswers(this.ctx, this.limits);
     this.commands = new Commands(this.ctx, this.limits, this.learning, this.fallback);
-    this.scheduler = new Scheduler(this.ctx, this.limits, this.answers, this.registry, (charger, connector) =>
-      this.sender.enqueue(charger, connector),
+    const confirmations = new Confirmations(this.ctx);
+    this.scheduler = new Scheduler(
+      this.ctx,
+      this.limits,
+      this.answers,
+      this.registry,
+      confirmations,
+      (charger, connector) => this.sender.enqueue(charger, connector),
     );
     const attempts = new AttemptRunner(this.ctx, this.limits, this.commands, this.learning);
     this.verifier = new Verifier(
@@ -122,6 +129,7 @@ export class ChargingProfileManager extends EventEmitter {
       this.scheduler,
       this.verifier,
       this.fallback,
+      confirmations,
     );
     this.resender = new Resender(this.ctx, this.limits, this.scheduler, this.sender, this.fallback);
     this.remoteStarts = new RemoteStarts(

@@ -1,6 +1,7 @@
 import type { SetPointAnswers } from './answers';
 import type { AttemptRunner, Taken } from './attempts';
 import type { Commands } from './commands';
+import type { Confirmations } from './confirmations';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
@@ -37,6 +38,7 @@ export class Sender {
     private readonly scheduler: Scheduler,
     private readonly verifier: Verifier,
     private readonly fallback: OfflineFallback,
+    private readonly confirmations: Confirmations,
   ) {}
 
   /** Queues a connector for the charger's one command in flight. */
@@ -72,8 +74,26 @@ export class Sender {
     } finally {
       charger.pumping = false;
     }
-    for (const check of charger.checks.splice(0)) void check();
-    this.scheduler.afterWork(charger);
+    this.afterQueue(charger);
+  }
+
+  /**
+   * Once nothing is queued for the charger: the confirmations of the limits it accepted, then the
+   * reports and composite-schedule reads (`checks`). On a later turn (setImmediate), after the
+   * answers that arrived together were handled and every command they let go was written: none of
+   * it stands between a charger's answer and its next command, nor another charger's.
+   */
+  private afterQueue(charger: ChargerEntry): void {
+    if (charger.afterQueueDue) return;
+    charger.afterQueueDue = true;
+    setImmediate(() => {
+      charger.afterQueueDue = false;
+      // The queue filled again meanwhile: the end of its pump comes back here.
+      if (charger.pumping) return;
+      this.confirmations.flush(charger);
+      for (const check of charger.checks.splice(0)) void check();
+      this.scheduler.afterWork(charger);
+    });
   }
 
   /** The next connector to send for: one whose limit goes down (or is unknown) first. */
@@ -255,7 +275,8 @@ export class Sender {
     delete connector.lastWarning;
     if (!refresh) connector.lastChange = { atMs: now, target };
     connector.lastMethod = attempt.method;
-    this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, target.limitA);
+    // Told once nothing is queued for the charger (confirmations.ts).
+    this.confirmations.later(charger, connector, target.limitA);
     const firstMethod = attempts.find(
       (item) => item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded,
     )?.method;
@@ -304,12 +325,8 @@ export class Sender {
         ...(response === undefined ? {} : { response }),
         ...(fallback ? { fallback } : {}),
       });
-    if (!command || refresh) {
-      done();
-      return;
-    }
     // The report goes, and the composite schedule is read (where it is), once no limit waits for
-    // this charger: neither delays the limits of its other connectors.
+    // this charger, after its confirmation: neither delays the limits of its other connectors.
     charger.checks.push(async () => {
       if (!read) {
         done();
