@@ -330,7 +330,7 @@ async function main(): Promise<void> {
       `  target p99 <= ${TARGET_P99_MS} ms until the last connector: at the charger ${verdict(lastIn)}${out(`; frame out ${verdict(lastOut)}`)}`,
     );
     console.log(
-      `  where the time goes (medians): Modbus read ${ms(median(results.map((r) => r.readMs)))}, + load manager -> all set-points handed to lib/profiles ${ms(median(results.map((r) => r.dlmMs)))}, ` +
+      `  where the time goes (medians): Modbus read ${ms(median(results.map((r) => r.readMs)))}, + load manager until its summary (after its set-points, the first command of each decrease written in their turn) ${ms(median(results.map((r) => r.dlmMs)))}, ` +
         out(`first frame out ${ms(median(firstOut))}, last frame out ${ms(median(lastOut))}, `) +
         `last at the charger ${ms(median(lastIn))}`,
     );

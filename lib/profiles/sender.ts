@@ -5,7 +5,7 @@ import type { Confirmations } from './confirmations';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
-import { lowersAnyPhase, sameTarget, type Target } from './limits';
+import { sameTarget, type Target } from './limits';
 import type { OfflineFallback } from './offline-fallback';
 import { type Attempt, expireRefusals, forgetRefusals, planAttempts, rememberSuccess, slotOf } from './plan';
 import type { LimitOutcome } from './reports';
@@ -40,12 +40,6 @@ export class Sender {
     private readonly fallback: OfflineFallback,
     private readonly confirmations: Confirmations,
   ) {}
-
-  /** Queues a connector for the charger's one command in flight. */
-  enqueue(charger: ChargerEntry, connector: ConnectorEntry): void {
-    charger.queued.add(connector.connectorId);
-    void this.pump(charger);
-  }
 
   /** One command at a time per charger (OCPP-J allows one outstanding CALL); decreases first. */
   async pump(charger: ChargerEntry): Promise<void> {
@@ -106,9 +100,7 @@ export class Sender {
         continue;
       }
       first ??= connector;
-      const target = this.limits.limitOf(charger, connector);
-      const enforced = connector.enforced?.target;
-      if (target && (!enforced || lowersAnyPhase(target, enforced))) {
+      if (this.limits.lowers(charger, connector)) {
         first = connector;
         break;
       }
@@ -118,14 +110,25 @@ export class Sender {
   }
 
   private async send(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
-    try {
-      await this.learning.learn(charger);
-    } catch (err) {
-      this.answers.settle(charger, connector, isOffline(err) ? 'deferred' : 'failed', (err as Error).message);
-      return;
+    // Awaited only when there is something to wait for: a set-point for a charger that needs
+    // neither goes out in the turn it arrived in, not after every other one of that turn.
+    const learning = this.learning.learn(charger);
+    if (learning) {
+      try {
+        await learning;
+      } catch (err) {
+        this.answers.settle(
+          charger,
+          connector,
+          isOffline(err) ? 'deferred' : 'failed',
+          (err as Error).message,
+        );
+        return;
+      }
     }
     // The offline fallback goes before the limits it is to lie under (once per connection).
-    await this.fallback.ensure(charger);
+    const installing = this.fallback.ensure(charger);
+    if (installing) await installing;
     if (connector.clearTxProfile) await this.commands.clearEndedTxProfile(charger, connector);
     const decision = this.limits.decide(charger, connector);
     if (decision.kind !== 'send') {
