@@ -15,7 +15,8 @@
  * so the figures at the charger and the CPU ones come out lower without it (no "frame out" then).
  *
  * `--cpu-profile 1` writes a V8 CPU profile of this process (the server side) over the measured
- * runs of each size to the temporary directory (open it in Chrome DevTools).
+ * runs of each size to the temporary directory (open it in Chrome DevTools); `--cpu-profile 2` one
+ * per run, from the change to its last frame out only (what stands between them).
  *
  * Then the time to first amps (bench/support/first-amps.ts) under the defaults and the demo's settings.
  *
@@ -97,6 +98,8 @@ interface RunTimes {
   serverCpuMs: number;
   /** The same until every set-point of the change was answered (what follows the last frame included). */
   answeredCpuMs: number;
+  /** Work done from the change to the last frame out: connector states the central system published, reports (`limit`), load-manager updates. */
+  onPath: { states: number; reports: number; updates: number };
 }
 
 function gridProfile() {
@@ -179,6 +182,15 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
     throw err;
   });
   manager.start();
+  // What runs before the last frame out stands between the change and it: counted per run.
+  let states = 0;
+  let reports = 0;
+  cs.on('connector', () => {
+    states += 1;
+  });
+  profiles.on('limit', () => {
+    reports += 1;
+  });
 
   const readInto = async () => {
     const result = await meter.readNow();
@@ -197,14 +209,23 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
   await Promise.all(applied.splice(0));
 
   const results: RunTimes[] = [];
-  const profiler = cpuProfile ? await startCpuProfile() : undefined;
+  const profiler = cpuProfile === 1 ? await startCpuProfile() : undefined;
+  const pathProfiles: Promise<string>[] = [];
   try {
     for (let run = 1; run <= runs; run++) {
       outAt = new Map();
       const { arrived } = await chargers.watch(run);
       let cpuAtLastOut = 0;
+      const onPath = { states: Number.NaN, reports: Number.NaN, updates: Number.NaN };
+      const before = { states, reports, updates: manager.updateCount };
+      // --cpu-profile 2: only from the change to the last frame out, one profile per run.
+      const pathProfiler = cpuProfile === 2 && frameOut ? await startCpuProfile() : undefined;
       onLastOut = () => {
         cpuAtLastOut = ownCpuMs();
+        if (pathProfiler) pathProfiles.push(pathProfiler.stop(`latency-path-${connectorCount}-${run}`));
+        onPath.states = states - before.states;
+        onPath.reports = reports - before.reports;
+        onPath.updates = manager.updateCount - before.updates;
       };
       const cpu0 = ownCpuMs();
       const t0 = monotonicMs();
@@ -242,12 +263,17 @@ async function measure(connectorCount: number): Promise<RunTimes[]> {
         inMs: keys.map((key) => (arrivals.atMs[key] ?? Number.NaN) - t0),
         serverCpuMs: frameOut ? cpuAtLastOut - cpu0 : Number.NaN,
         answeredCpuMs: Number.NaN,
+        onPath,
       });
       await Promise.all(applied.splice(0));
       (results[results.length - 1] as RunTimes).answeredCpuMs = ownCpuMs() - cpu0;
     }
     if (profiler)
       console.log(`  CPU profile of the measured runs: ${await profiler.stop(`latency-${connectorCount}`)}`);
+    if (pathProfiles.length > 0)
+      console.log(
+        `  CPU profiles from each change to its last frame out: ${(await Promise.all(pathProfiles)).join(' ')}`,
+      );
   } finally {
     unsubscribe();
     manager.stop();
@@ -304,12 +330,15 @@ async function main(): Promise<void> {
       `  target p99 <= ${TARGET_P99_MS} ms until the last connector: at the charger ${verdict(lastIn)}${out(`; frame out ${verdict(lastOut)}`)}`,
     );
     console.log(
-      `  where the time goes (medians): Modbus read ${ms(median(results.map((r) => r.readMs)))}, + load manager -> all set-points handed to lib/profiles ${ms(median(results.map((r) => r.dlmMs)))}, ` +
+      `  where the time goes (medians): Modbus read ${ms(median(results.map((r) => r.readMs)))}, + load manager until its summary (after its set-points, the first command of each decrease written in their turn) ${ms(median(results.map((r) => r.dlmMs)))}, ` +
         out(`first frame out ${ms(median(firstOut))}, last frame out ${ms(median(lastOut))}, `) +
         `last at the charger ${ms(median(lastIn))}`,
     );
     console.log(
-      `  CPU of the central system's process ${out(`from the change to the last frame out: median ${ms(median(results.map((r) => r.serverCpuMs)))} (wall ${ms(median(lastOut))}); `)}until every set-point of the change was answered: median ${ms(median(results.map((r) => r.answeredCpuMs)))}`,
+      out(
+        `  before the last frame out (medians per change): ${median(results.map((r) => r.onPath.states))} connector states published, ${median(results.map((r) => r.onPath.reports))} reports, ${median(results.map((r) => r.onPath.updates))} load-manager updates\n`,
+      ) +
+        `  CPU of the central system's process ${out(`from the change to the last frame out: median ${ms(median(results.map((r) => r.serverCpuMs)))} (wall ${ms(median(lastOut))}); `)}until every set-point of the change was answered: median ${ms(median(results.map((r) => r.answeredCpuMs)))}`,
     );
   }
 }

@@ -82,6 +82,8 @@ export class ChargePointConnection extends EventEmitter {
   private closed = false;
   /** Settles when the calls handed to ocpp-rpc so far are answered or given up. */
   private callQueue: Promise<unknown> = Promise.resolve();
+  /** Calls handed to the queue whose turn has not ended (answered or given up). */
+  private callsPending = 0;
 
   constructor(options: ConnectionOptions) {
     super();
@@ -170,8 +172,17 @@ export class ChargePointConnection extends EventEmitter {
       this.triggeredUntilMs.set(triggered, this.options.clock.now() + TRIGGERED_MESSAGE_WINDOW_MS);
     let response: unknown;
     try {
-      const turn = this.callQueue.then(() => this.callNow(action, request, timeoutMs));
-      this.callQueue = turn.catch(() => undefined);
+      // Nothing in flight: out at once, in this turn; else after the calls before it.
+      const turn =
+        this.callsPending === 0
+          ? this.callNow(action, request, timeoutMs)
+          : this.callQueue.then(() => this.callNow(action, request, timeoutMs));
+      this.callsPending += 1;
+      this.callQueue = turn
+        .catch(() => undefined)
+        .finally(() => {
+          this.callsPending -= 1;
+        });
       response = await turn;
     } catch (err) {
       if (triggered) this.triggeredUntilMs.delete(triggered);

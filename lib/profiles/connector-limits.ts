@@ -1,7 +1,14 @@
 import { floorTo, limitForCharger } from './build';
 import { connectorPhases, type RateUnit } from './capabilities';
 import type { ProfileContext } from './context';
-import { type ConnectorShare, chargerWideLimit, isPureIncrease, sameTarget, type Target } from './limits';
+import {
+  type ConnectorShare,
+  chargerWideLimit,
+  isPureIncrease,
+  lowersAnyPhase,
+  sameTarget,
+  type Target,
+} from './limits';
 import { DEFAULTS } from './options';
 import type { ChargerEntry, ConnectorEntry, Enforcement, Wanted } from './state';
 import type { LimitMethod } from './strategies';
@@ -143,6 +150,13 @@ export class ConnectorLimits {
       // Strictly before: within the same millisecond the order is not known.
       zero.standingAtMs < since
     );
+  }
+
+  /** Whether the connector's limit goes down (on any phase) from what the charger confirmed, or that is unknown. */
+  lowers(charger: ChargerEntry, connector: ConnectorEntry): boolean {
+    const target = this.limitOf(charger, connector);
+    const enforced = connector.enforced?.target;
+    return target !== undefined && (!enforced || lowersAnyPhase(target, enforced));
   }
 
   /** Whether the charger confirmed a command that holds the connector at `target` now. */

@@ -75,12 +75,13 @@ export class Learning {
   }
 
   /** Reads the charger's smart-charging keys once per boot (from its record when fresh, else GetConfiguration). */
-  async learn(charger: ChargerEntry): Promise<void> {
-    if (charger.capabilities) return;
+  learn(charger: ChargerEntry): Promise<void> | undefined {
+    // Known already: nothing to wait for (no turn of its own before the command goes).
+    if (charger.capabilities) return undefined;
     charger.learning ??= this.readCapabilities(charger).finally(() => {
       charger.learning = undefined;
     });
-    await charger.learning;
+    return charger.learning;
   }
 
   private async readCapabilities(charger: ChargerEntry): Promise<void> {

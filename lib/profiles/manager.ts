@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import { SetPointAnswers } from './answers';
 import { AttemptRunner } from './attempts';
 import { Commands } from './commands';
+import { Confirmations } from './confirmations';
 import { ConnectorLimits } from './connector-limits';
 import { ProfileContext } from './context';
 import { CentralSystemEvents } from './events';
@@ -12,6 +13,7 @@ import { Learning } from './learning';
 import type { Target } from './limits';
 import { OfflineFallback } from './offline-fallback';
 import type { ProfileManagerOptions } from './options';
+import { QueueStarts } from './queue-starts';
 import { ChargerRegistry } from './registry';
 import { RemoteStarts } from './remote-start';
 import {
@@ -73,6 +75,7 @@ export class ChargingProfileManager extends EventEmitter {
   private readonly commands: Commands;
   private readonly scheduler: Scheduler;
   private readonly sender: Sender;
+  private readonly starts: QueueStarts;
   private readonly verifier: Verifier;
   private readonly resender: Resender;
   private readonly remoteStarts: RemoteStarts;
@@ -99,8 +102,14 @@ export class ChargingProfileManager extends EventEmitter {
     );
     this.answers = new SetPointAnswers(this.ctx, this.limits);
     this.commands = new Commands(this.ctx, this.limits, this.learning, this.fallback);
-    this.scheduler = new Scheduler(this.ctx, this.limits, this.answers, this.registry, (charger, connector) =>
-      this.sender.enqueue(charger, connector),
+    const confirmations = new Confirmations(this.ctx);
+    this.scheduler = new Scheduler(
+      this.ctx,
+      this.limits,
+      this.answers,
+      this.registry,
+      confirmations,
+      (charger, connector) => this.starts.enqueue(charger, connector),
     );
     const attempts = new AttemptRunner(this.ctx, this.limits, this.commands, this.learning);
     this.verifier = new Verifier(
@@ -122,7 +131,11 @@ export class ChargingProfileManager extends EventEmitter {
       this.scheduler,
       this.verifier,
       this.fallback,
+      confirmations,
     );
+    this.starts = new QueueStarts(this.limits, (charger) => {
+      void this.sender.pump(charger);
+    });
     this.resender = new Resender(this.ctx, this.limits, this.scheduler, this.sender, this.fallback);
     this.remoteStarts = new RemoteStarts(
       this.ctx,
@@ -162,7 +175,9 @@ export class ChargingProfileManager extends EventEmitter {
     const setPoints = list.map((setPoint, index) =>
       checkSetPoint(setPoint, list.length > 1 ? index : undefined),
     );
-    return Promise.all(setPoints.map((setPoint) => this.submit(setPoint)));
+    // Seen together: a charger's first command already knows every limit of the list (a
+    // charger-wide limit carries the lowest; decreases go first).
+    return Promise.all(this.starts.together(() => setPoints.map((setPoint) => this.submit(setPoint))));
   }
 
   /** Pauses a connector: limit 0 A. `resume` restores the limit it had. */

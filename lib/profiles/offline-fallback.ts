@@ -73,8 +73,13 @@ export class OfflineFallback {
   }
 
   /** Installs the fallback before the next limit goes, where it is wanted. Called by the sender. */
-  async ensure(charger: ChargerEntry): Promise<void> {
-    if (charger.fallback.state !== 'wanted' || this.ctx.closed) return;
+  ensure(charger: ChargerEntry): Promise<void> | undefined {
+    // Nothing to install: no turn of its own before the limit goes.
+    if (charger.fallback.state !== 'wanted' || this.ctx.closed) return undefined;
+    return this.install(charger);
+  }
+
+  private async install(charger: ChargerEntry): Promise<void> {
     const limitA = this.limitA;
     const why = limitA === undefined ? 'switched off' : this.ineligible(charger);
     if (limitA === undefined || why !== undefined) {

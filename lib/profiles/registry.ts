@@ -46,6 +46,8 @@ export class ChargerRegistry {
         pumping: false,
         checks: [],
         checking: 0,
+        confirming: new Map(),
+        afterQueueDue: false,
         chargePointMax: { state: 'none' },
         key: {},
         releasePending: false,

@@ -1,4 +1,5 @@
 import type { SetPointAnswers } from './answers';
+import type { Confirmations } from './confirmations';
 import { CHARGER_WIDE, type ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import { sameTarget, type Target } from './limits';
@@ -17,6 +18,7 @@ export class Scheduler {
     private readonly limits: ConnectorLimits,
     private readonly answers: SetPointAnswers,
     private readonly registry: ChargerRegistry,
+    private readonly confirmations: Confirmations,
     /** Queues the connector for the one command in flight per charger. */
     private readonly enqueue: (charger: ChargerEntry, connector: ConnectorEntry) => void,
   ) {}
@@ -44,13 +46,13 @@ export class Scheduler {
     }
     if (decision.kind === 'send' && decision.refresh && connector.waiter) {
       // In force: the set-point waiting is answered now; the refresh (a new validTo) goes on its own.
-      this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, decision.target.limitA);
+      this.confirmations.now(charger, connector, decision.target.limitA);
       this.answers.settle(charger, connector, 'duplicate');
     }
     if (decision.kind === 'send' || connector.clearTxProfile) this.enqueue(charger, connector);
     else if (decision.kind === 'duplicate') {
       // In force already: confirmed again from now on (a decrease the load manager just sent may be this limit).
-      this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, decision.target.limitA);
+      this.confirmations.now(charger, connector, decision.target.limitA);
       this.answers.settle(charger, connector, 'duplicate');
     } else if (decision.kind !== 'hold') this.answers.settle(charger, connector, 'duplicate');
     // After the connector itself is queued: connector 0's limit goes out before the connectors it reaches.
@@ -98,6 +100,8 @@ export class Scheduler {
       charger.queued.size === 0 &&
       (!charger.releasePending || charger.releaseWaits) &&
       charger.checks.length === 0 &&
+      !charger.afterQueueDue &&
+      charger.confirming.size === 0 &&
       charger.checking === 0
     );
   }

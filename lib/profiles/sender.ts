@@ -1,10 +1,11 @@
 import type { SetPointAnswers } from './answers';
 import type { AttemptRunner, Taken } from './attempts';
 import type { Commands } from './commands';
+import type { Confirmations } from './confirmations';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
-import { lowersAnyPhase, sameTarget, type Target } from './limits';
+import { sameTarget, type Target } from './limits';
 import type { OfflineFallback } from './offline-fallback';
 import { type Attempt, expireRefusals, forgetRefusals, planAttempts, rememberSuccess, slotOf } from './plan';
 import type { LimitOutcome } from './reports';
@@ -37,13 +38,8 @@ export class Sender {
     private readonly scheduler: Scheduler,
     private readonly verifier: Verifier,
     private readonly fallback: OfflineFallback,
+    private readonly confirmations: Confirmations,
   ) {}
-
-  /** Queues a connector for the charger's one command in flight. */
-  enqueue(charger: ChargerEntry, connector: ConnectorEntry): void {
-    charger.queued.add(connector.connectorId);
-    void this.pump(charger);
-  }
 
   /** One command at a time per charger (OCPP-J allows one outstanding CALL); decreases first. */
   async pump(charger: ChargerEntry): Promise<void> {
@@ -72,8 +68,26 @@ export class Sender {
     } finally {
       charger.pumping = false;
     }
-    for (const check of charger.checks.splice(0)) void check();
-    this.scheduler.afterWork(charger);
+    this.afterQueue(charger);
+  }
+
+  /**
+   * Once nothing is queued for the charger: the confirmations of the limits it accepted, then the
+   * reports and composite-schedule reads (`checks`). On a later turn (setImmediate), after the
+   * answers that arrived together were handled and every command they let go was written: none of
+   * it stands between a charger's answer and its next command, nor another charger's.
+   */
+  private afterQueue(charger: ChargerEntry): void {
+    if (charger.afterQueueDue) return;
+    charger.afterQueueDue = true;
+    setImmediate(() => {
+      charger.afterQueueDue = false;
+      // The queue filled again meanwhile: the end of its pump comes back here.
+      if (charger.pumping) return;
+      this.confirmations.flush(charger);
+      for (const check of charger.checks.splice(0)) void check();
+      this.scheduler.afterWork(charger);
+    });
   }
 
   /** The next connector to send for: one whose limit goes down (or is unknown) first. */
@@ -86,9 +100,7 @@ export class Sender {
         continue;
       }
       first ??= connector;
-      const target = this.limits.limitOf(charger, connector);
-      const enforced = connector.enforced?.target;
-      if (target && (!enforced || lowersAnyPhase(target, enforced))) {
+      if (this.limits.lowers(charger, connector)) {
         first = connector;
         break;
       }
@@ -98,14 +110,25 @@ export class Sender {
   }
 
   private async send(charger: ChargerEntry, connector: ConnectorEntry): Promise<void> {
-    try {
-      await this.learning.learn(charger);
-    } catch (err) {
-      this.answers.settle(charger, connector, isOffline(err) ? 'deferred' : 'failed', (err as Error).message);
-      return;
+    // Awaited only when there is something to wait for: a set-point for a charger that needs
+    // neither goes out in the turn it arrived in, not after every other one of that turn.
+    const learning = this.learning.learn(charger);
+    if (learning) {
+      try {
+        await learning;
+      } catch (err) {
+        this.answers.settle(
+          charger,
+          connector,
+          isOffline(err) ? 'deferred' : 'failed',
+          (err as Error).message,
+        );
+        return;
+      }
     }
     // The offline fallback goes before the limits it is to lie under (once per connection).
-    await this.fallback.ensure(charger);
+    const installing = this.fallback.ensure(charger);
+    if (installing) await installing;
     if (connector.clearTxProfile) await this.commands.clearEndedTxProfile(charger, connector);
     const decision = this.limits.decide(charger, connector);
     if (decision.kind !== 'send') {
@@ -255,7 +278,8 @@ export class Sender {
     delete connector.lastWarning;
     if (!refresh) connector.lastChange = { atMs: now, target };
     connector.lastMethod = attempt.method;
-    this.ctx.cs.confirmLimit(charger.chargePointId, connector.connectorId, target.limitA);
+    // Told once nothing is queued for the charger (confirmations.ts).
+    this.confirmations.later(charger, connector, target.limitA);
     const firstMethod = attempts.find(
       (item) => item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded,
     )?.method;
@@ -304,12 +328,8 @@ export class Sender {
         ...(response === undefined ? {} : { response }),
         ...(fallback ? { fallback } : {}),
       });
-    if (!command || refresh) {
-      done();
-      return;
-    }
     // The report goes, and the composite schedule is read (where it is), once no limit waits for
-    // this charger: neither delays the limits of its other connectors.
+    // this charger, after its confirmation: neither delays the limits of its other connectors.
     charger.checks.push(async () => {
       if (!read) {
         done();

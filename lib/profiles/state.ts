@@ -137,6 +137,10 @@ export interface ChargerEntry {
   /** What waits for the queue to empty (composite-schedule reads, reports of limits taken), and how many reads run. */
   checks: (() => Promise<void>)[];
   checking: number;
+  /** Limits the charger accepted, per connector, to be told to the central system (confirmations.ts). */
+  confirming: Map<number, number>;
+  /** The step after the queue (the confirmations, then `checks`) is due on a later turn. */
+  afterQueueDue: boolean;
   chargePointMax: ChargePointMaxState;
   /** The vendor key: the value this manager set last (undefined: not set or unknown), and the value before. */
   key: { valueA?: number; baseline?: string };
