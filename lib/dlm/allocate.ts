@@ -147,10 +147,7 @@ class Allocator extends AllocationState {
   }
 
   private fill(members: number[]): void {
-    // A member in a constraint that is full already cannot rise: it stays out of the fill (whose
-    // setup costs per member), held by that constraint. Most of the re-share's members are.
-    const rising = members.filter((k) => !this.heldAtLimit(k));
-    progressiveFill(rising, {
+    progressiveFill(members, {
       limitOf: (k) => this.limit[k] ?? 0,
       maxOf: (k) => this.demand(k).maxA,
       terms: this.terms,
@@ -158,43 +155,13 @@ class Allocator extends AllocationState {
       usage: this.usage,
       bound: (j) => boundOf(this.at(j)),
       stop: (k, value, bound) => {
-        this.setLimit(k, value);
+        // A member the fill holds where it is (a full constraint) keeps its limit as it is.
+        if (value !== this.limit[k]) this.setLimit(k, value);
         const entry = this.result[k];
         if (entry) entry.bound = bound;
       },
       atMax: (k) => this.boundAtMax(k),
     });
-  }
-
-  /**
-   * Whether connector k cannot rise at all because a constraint it loads at its limit is full
-   * (then the fill would stop it where it is); if so, that constraint becomes its bound: one over
-   * its capacity before one just full, then the first in constraint order (the root's first).
-   */
-  private heldAtLimit(k: number): boolean {
-    const lo = this.limit[k] ?? 0;
-    const hi = Math.max(lo, this.demand(k).maxA);
-    if (hi - lo <= ALLOCATION_EPS) return false;
-    const { start, constraint, floor, loads } = this.terms;
-    let held = -1;
-    let over = false;
-    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      // As in the fill: a full constraint holds every member it has a piece of (lo to hi above the floor).
-      const f = floor[i] ?? 0;
-      if (!loads[i] || Math.max(f, hi) - Math.max(f, lo) <= ALLOCATION_EPS) continue;
-      const j = constraint[i] ?? 0;
-      const slack = (this.capacity[j] ?? 0) - (this.usage[j] ?? 0);
-      if (!(slack <= 0)) continue;
-      const isOver = slack < -ALLOCATION_EPS;
-      if (held < 0 || (isOver && !over) || (isOver === over && j < held)) {
-        held = j;
-        over = isOver;
-      }
-    }
-    if (held < 0) return false;
-    const entry = this.result[k];
-    if (entry) entry.bound = boundOf(this.at(held));
-    return true;
   }
 
   private boundAtMax(k: number): void {
