@@ -163,6 +163,7 @@ class Allocator extends AllocationState {
    * minimum would widen that gap (it counts on the high phase, not on the low one, above its floor).
    */
   private widensOverLimit(k: number): number | undefined {
+    if (this.overLimit.size === 0) return undefined;
     const demand = this.demand(k);
     for (const c of demand.path) {
       const pair = this.overLimit.get(c);
