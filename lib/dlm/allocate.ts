@@ -46,14 +46,32 @@ export function allocate(input: AllocationProblem): Allocation {
   // Constraints, terms, floors and keep order are the same in every round: built once.
   const layout = new AllocationLayout(problem);
   let admissions: Admissions | undefined;
+  // Where a round ended with a circuit's unbalance still over its limit (what nobody can lower
+  // holds it there), a connector that would widen that gap further is paused by the fix-up
+  // whenever it is admitted; the next round refuses all of those at once instead of one per round.
+  let overLimit: OverLimit = new Map();
+  let batching = true;
   for (;;) {
     const allocator = new Allocator(problem, excluded, layout);
-    const allocation = allocator.run(admissions);
+    const allocation = allocator.run(admissions, overLimit);
+    if (!allocator.refusalsHeld()) {
+      // A refused connector would not have widened the gap this round ended with: once more
+      // from the start, one exclusion at a time.
+      batching = false;
+      excluded.clear();
+      admissions = undefined;
+      overLimit = new Map();
+      continue;
+    }
     if (allocator.unbalancePaused.size === 0 || excluded.size >= problem.connectors.length) return allocation;
     for (const [k, bound] of allocator.unbalancePaused) excluded.set(k, bound);
     admissions = allocator.admissions;
+    if (batching) overLimit = allocator.overUnbalanceLimit();
   }
 }
+
+/** Per circuit whose unbalance a round ended over its limit: that gap's high and low phase. */
+type OverLimit = ReadonlyMap<number, readonly [GridPhase, GridPhase]>;
 
 /**
  * One round's step 1: the connectors in the order their minimums were tried, and for each whether
@@ -68,8 +86,12 @@ interface Admissions {
 /** The allocation strategy: minimums in keep order, progressive filling, the unbalance fix-up, rounding. */
 class Allocator extends AllocationState {
   admissions: Admissions | undefined;
+  private overLimit: OverLimit = new Map();
+  /** Connectors refused because they would widen a gap over its limit (overLimit): their circuit. */
+  private readonly refusedOverLimit = new Map<number, number>();
 
-  run(earlier?: Admissions): Allocation {
+  run(earlier?: Admissions, overLimit: OverLimit = new Map()): Allocation {
+    this.overLimit = overLimit;
     this.admitMinimums(earlier);
     this.share(this.onConnectors());
     this.fixUnbalance(true);
@@ -95,6 +117,15 @@ class Allocator extends AllocationState {
       const end = Math.min(order.length, earlier.order.length);
       while (same < end && earlier.order[same] === order[same]) same++;
     }
+    if (this.overLimit.size > 0) {
+      // An earlier round's admission is taken again only where this round's refusal does not apply.
+      for (let at = 0; at < same; at++) {
+        if (earlier?.outcomes[at] === null && this.widensOverLimit(order[at] ?? 0) !== undefined) {
+          same = at;
+          break;
+        }
+      }
+    }
     for (let at = 0; at < order.length; at++) {
       const k = order[at] ?? 0;
       const entry = this.result[k];
@@ -119,7 +150,57 @@ class Allocator extends AllocationState {
     const margin = demand.starting ? this.problem.startMarginA : 0;
     // A paused connector must find room for its minimum plus the start margin, so that it is
     // not started now only to be paused again by the next small rise of the other loads.
-    return this.violated(k, demand.minA + margin) ?? null;
+    const refused = this.violated(k, demand.minA + margin);
+    if (refused) return refused;
+    const circuit = this.widensOverLimit(k);
+    if (circuit === undefined) return null;
+    this.refusedOverLimit.set(k, circuit);
+    return { kind: 'unbalance', circuit };
+  }
+
+  /**
+   * The circuit on connector k's path whose gap the last round ended over its limit, if k at its
+   * minimum would widen that gap (it counts on the high phase, not on the low one, above its floor).
+   */
+  private widensOverLimit(k: number): number | undefined {
+    if (this.overLimit.size === 0) return undefined;
+    const demand = this.demand(k);
+    for (const c of demand.path) {
+      const pair = this.overLimit.get(c);
+      if (!pair) continue;
+      const [high, low] = pair;
+      if (
+        this.unbalanceCounts(k, high) &&
+        !this.unbalanceCounts(k, low) &&
+        demand.minA > demand.floorA[high] + ALLOCATION_EPS
+      )
+        return c;
+    }
+    return undefined;
+  }
+
+  /** Every circuit whose unbalance is over its limit now, with its high and low phase. */
+  overUnbalanceLimit(): OverLimit {
+    const over = new Map<number, readonly [GridPhase, GridPhase]>();
+    this.problem.circuits.forEach((budget, c) => {
+      if (!Number.isFinite(budget.unbalanceLimitA)) return;
+      const loads = this.phaseLoads(c);
+      const high = argmax(loads);
+      const low = argmin(loads);
+      if (loads[high] - loads[low] > budget.unbalanceLimitA + ALLOCATION_EPS) over.set(c, [high, low]);
+    });
+    return over;
+  }
+
+  /** Whether every connector refused by `widensOverLimit` would widen the gap this round ended with. */
+  refusalsHeld(): boolean {
+    if (this.refusedOverLimit.size === 0) return true;
+    const over = this.overUnbalanceLimit();
+    for (const [k, c] of this.refusedOverLimit) {
+      const pair = over.get(c);
+      if (!pair || !this.unbalanceCounts(k, pair[0]) || this.unbalanceCounts(k, pair[1])) return false;
+    }
+    return true;
   }
 
   private onConnectors(): number[] {
@@ -147,10 +228,7 @@ class Allocator extends AllocationState {
   }
 
   private fill(members: number[]): void {
-    // A member in a constraint that is full already cannot rise: it stays out of the fill (whose
-    // setup costs per member), held by that constraint. Most of the re-share's members are.
-    const rising = members.filter((k) => !this.heldAtLimit(k));
-    progressiveFill(rising, {
+    progressiveFill(members, {
       limitOf: (k) => this.limit[k] ?? 0,
       maxOf: (k) => this.demand(k).maxA,
       terms: this.terms,
@@ -158,43 +236,13 @@ class Allocator extends AllocationState {
       usage: this.usage,
       bound: (j) => boundOf(this.at(j)),
       stop: (k, value, bound) => {
-        this.setLimit(k, value);
+        // A member the fill holds where it is (a full constraint) keeps its limit as it is.
+        if (value !== this.limit[k]) this.setLimit(k, value);
         const entry = this.result[k];
         if (entry) entry.bound = bound;
       },
       atMax: (k) => this.boundAtMax(k),
     });
-  }
-
-  /**
-   * Whether connector k cannot rise at all because a constraint it loads at its limit is full
-   * (then the fill would stop it where it is); if so, that constraint becomes its bound: one over
-   * its capacity before one just full, then the first in constraint order (the root's first).
-   */
-  private heldAtLimit(k: number): boolean {
-    const lo = this.limit[k] ?? 0;
-    const hi = Math.max(lo, this.demand(k).maxA);
-    if (hi - lo <= ALLOCATION_EPS) return false;
-    const { start, constraint, floor, loads } = this.terms;
-    let held = -1;
-    let over = false;
-    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      // As in the fill: a full constraint holds every member it has a piece of (lo to hi above the floor).
-      const f = floor[i] ?? 0;
-      if (!loads[i] || Math.max(f, hi) - Math.max(f, lo) <= ALLOCATION_EPS) continue;
-      const j = constraint[i] ?? 0;
-      const slack = (this.capacity[j] ?? 0) - (this.usage[j] ?? 0);
-      if (!(slack <= 0)) continue;
-      const isOver = slack < -ALLOCATION_EPS;
-      if (held < 0 || (isOver && !over) || (isOver === over && j < held)) {
-        held = j;
-        over = isOver;
-      }
-    }
-    if (held < 0) return false;
-    const entry = this.result[k];
-    if (entry) entry.bound = boundOf(this.at(held));
-    return true;
   }
 
   private boundAtMax(k: number): void {
