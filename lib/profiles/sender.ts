@@ -301,12 +301,16 @@ export class Sender {
     const read = command !== undefined && !refresh && this.verifier.wanted(send, attempt);
     await this.fallback.taken(charger, connector, attempt);
     if (command && !refresh) {
-      connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
+      // In the same session the meter's watch goes on (a car may still follow an earlier limit;
+      // one over all of them for long ignores them); a new session starts it over.
+      const watch = connector.watch;
+      if (watch && connector.watchTransactionId === transactionId) watch.follow(target.limitA, now);
+      else connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
       if (transactionId === undefined) delete connector.watchTransactionId;
       else connector.watchTransactionId = transactionId;
       connector.verification = {
         schedule: 'notChecked',
-        meter: 'waiting',
+        meter: connector.watch?.state ?? 'waiting',
         ignoresLimit: connector.verification.ignoresLimit,
         verified: false,
       };

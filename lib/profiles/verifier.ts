@@ -201,7 +201,9 @@ export class Verifier {
   /** Meter values against the limit of each watched connector: a `verification` event when the verdict changes. */
   meterValues(payload: MeterValuesPayload): void {
     const charger = this.registry.get(payload.chargePointId);
-    if (!charger || payload.outOfOrder) return;
+    // While a command is on its way, the charger may already draw what it allows (it applies a
+    // limit before its answer arrives) or still what it replaces: such a reading tells nothing.
+    if (!charger || payload.outOfOrder || charger.pumping) return;
     const atMs = this.ctx.clock.now();
     for (const connector of charger.connectors.values()) {
       const watch = connector.watch;
@@ -229,7 +231,7 @@ export class Verifier {
       connector.verification.verified = isVerified(connector.verification);
       if (changed === 'ignoresLimit') {
         this.ctx.log.warn(
-          `charge point ${charger.chargePointId} connector ${connector.connectorId} ignores its limit: ${floorTo(measuredA)} A measured, ${watch.limitA} A allowed`,
+          `charge point ${charger.chargePointId} connector ${connector.connectorId} ignores its limit: ${floorTo(measuredA)} A measured, ${watch.lastAllowedA ?? watch.limitA} A allowed`,
         );
       }
       const report: VerificationReport = {

@@ -41,6 +41,47 @@ describe('Profiles: "ignores limit" detection from MeterValues', () => {
     );
   });
 
+  it('flags it also when the load manager changes the limit every 5 s (the watch keeps counting across limits)', async () => {
+    const { cp, clock, manager, log } = await rig({ sim: { vendorBehaviour: { ignoreLimits: true } } });
+    await startCharging(cp, 1, { maxCurrentA: 32 });
+    const reports: VerificationReport[] = [];
+    manager.on('verification', (report: VerificationReport) => reports.push(report));
+    // 8 and 12 A in turn, a new set-point every 5 s for 150 s (the manager paces what it sends);
+    // meter values every 10 s.
+    const applied = [];
+    for (let step = 0; step < 30; step += 1) {
+      applied.push(manager.apply(setPoint(step % 2 === 0 ? 12 : 8)));
+      await advance(cp, clock, 5_000, 5_000);
+    }
+    const outcomes = (await Promise.all(applied)).map(([result]) => result?.outcome);
+    assert.ok(outcomes.filter((outcome) => outcome === 'applied').length >= 4, outcomes.join());
+    assert.deepEqual(
+      reports.map((report) => report.verification.meter),
+      ['above', 'ignoresLimit'],
+    );
+    assert.equal(manager.charger('CP1')?.connectors[0]?.verification.ignoresLimit, true);
+    assert.equal(
+      log.matching(/CP1 connector 1 ignores its limit: 32 A measured, 12 A allowed/, 'warn').length,
+      1,
+      'the warning names the highest limit the car may still have been following',
+    );
+  });
+
+  it('does not flag a car that follows a limit changed every 5 s', async () => {
+    const { cp, clock, manager } = await rig();
+    await startCharging(cp, 1, { maxCurrentA: 32, followDelayMs: 3_000 });
+    const flags: string[] = [];
+    manager.on('verification', (report: VerificationReport) => flags.push(report.verification.meter));
+    const applied = [];
+    for (let step = 0; step < 18; step += 1) {
+      applied.push(manager.apply(setPoint(step % 2 === 0 ? 12 : 8)));
+      await advance(cp, clock, 5_000, 5_000);
+    }
+    await Promise.all(applied);
+    assert.ok(!flags.includes('above') && !flags.includes('ignoresLimit'), flags.join());
+    assert.equal(flags[0], 'within');
+  });
+
   it('does not flag a car that takes 20 s to follow a decrease', async () => {
     const { cp, clock, manager } = await rig();
     await startCharging(cp, 1, { maxCurrentA: 32, followDelayMs: 20_000 });
