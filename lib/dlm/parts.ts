@@ -21,6 +21,13 @@ export interface PhaseSession {
   phaseSwitchRefused: boolean;
   downSinceMs?: number;
   upSinceMs?: number;
+  /**
+   * A pv car on three phases: what its three-phase minimum took beyond the surplus (W × ms, less
+   * what the surplus gave beyond it since), and the shortfall at `downShortAtMs`.
+   */
+  downShortWms?: number;
+  downShortW?: number;
+  downShortAtMs?: number;
 }
 
 export function newPhaseSession(): PhaseSession {

@@ -43,6 +43,7 @@ export function switchPhases(
   runtime: ConnectorRuntime,
   toOne: boolean,
   now: number,
+  why?: string,
 ): void {
   const session = runtime.session;
   session.previousChargerPhases = session.onePhase ? [0] : (session.confirmedPhases ?? [0, 1, 2]);
@@ -51,10 +52,40 @@ export function switchPhases(
   session.switchedAtMs = now;
   session.downSinceMs = undefined;
   session.upSinceMs = undefined;
+  clearDownShortfall(session);
   restartObservation(session);
   logger.info(
-    `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${session.switches} of ${site.pv.maxPhaseSwitchesPerSession} this session)`,
+    `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${session.switches} of ${site.pv.maxPhaseSwitchesPerSession} this session)${why ? `: ${why}` : ''}`,
   );
+}
+
+/**
+ * A pv car on three phases whose minimum the surplus does not cover takes the rest from the grid
+ * (or the home battery) until it is switched down. Under fast clouds the surplus is back above the
+ * three-phase minimum every minute or two, so `phaseSwitchDownDelayMs` of uninterrupted shortfall
+ * never came and the car imported for half an hour in short pieces. This counts what the
+ * three-phase minimum took beyond the surplus since it was first short, less what the surplus gave
+ * beyond it since (`shortW` negative), and returns the total, Wh: the switch down comes once it is
+ * worth the one-phase minimum for the switch-down delay, however the clouds cut it up.
+ */
+function downShortfallWh(session: PhaseSession, shortW: number, now: number): number {
+  if (session.downShortWms === undefined && shortW <= 0) return 0;
+  const sinceMs = now - (session.downShortAtMs ?? now);
+  const total = Math.max(0, (session.downShortWms ?? 0) + (session.downShortW ?? 0) * sinceMs);
+  if (total <= 0 && shortW <= 0) {
+    clearDownShortfall(session);
+    return 0;
+  }
+  session.downShortWms = total;
+  session.downShortW = shortW;
+  session.downShortAtMs = now;
+  return total / 3_600_000;
+}
+
+function clearDownShortfall(session: PhaseSession): void {
+  session.downShortWms = undefined;
+  session.downShortW = undefined;
+  session.downShortAtMs = undefined;
 }
 
 /** What the decision looks at: this update's site, records and connector views. */
@@ -141,10 +172,21 @@ export function decidePhaseSwitches(
       Math.min(connector.maxA, residual(connector.gridPhaseOf[0]), pvShareW / site.voltageV) - excessA;
     const charging = (runtime.sent?.limitA ?? 0) > 0;
     if (!session.onePhase) {
+      // What the three-phase minimum takes beyond the surplus, in energy (see `downShortfallWh`).
+      let shortWh = 0;
+      if (pvLimited && charging)
+        shortWh = downShortfallWh(session, connector.minA * 3 * site.voltageV - pvShareW, now);
+      else clearDownShortfall(session);
+      const budgetWh = (connector.minA * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
       if (threeA < connector.minA - EPS && oneA >= connector.minA) {
         session.downSinceMs ??= now;
-        if (!charging || now - session.downSinceMs >= pv.phaseSwitchDownDelayMs) {
-          switchPhases(site, context.logger, connector, runtime, true, now);
+        const steady = now - session.downSinceMs >= pv.phaseSwitchDownDelayMs;
+        if (!charging || steady || shortWh >= budgetWh - EPS) {
+          const why =
+            charging && !steady
+              ? `three phases took ${Math.round(shortWh)} Wh more than the PV surplus since the clouds came (allowed: the one-phase minimum for the switch-down delay, ${Math.round(budgetWh)} Wh)`
+              : undefined;
+          switchPhases(site, context.logger, connector, runtime, true, now, why);
           switched = true;
         }
       } else session.downSinceMs = undefined;
