@@ -90,11 +90,7 @@ describe('Profiles: when the composite schedule is read back', () => {
     // The meter's watch goes on across limits of a session: the car still draws 32 A, above every
     // limit of the follow window, so each of these limits is read back (before, each new limit
     // started the watch over and only the first one after the doubt was read).
-    assert.deepEqual(
-      schedules.splice(0),
-      ['matches', 'matches'],
-      'every limit while the meter doubts them',
-    );
+    assert.deepEqual(schedules.splice(0), ['matches', 'matches'], 'every limit while the meter doubts them');
     assert.equal(r.manager.charger('CP1')?.connectors[0]?.verification.meter, 'above');
 
     const always = await rig({
