@@ -39,6 +39,16 @@ const TWO_CONNECTORS = {
 describe('Profiles: when a set-point goes out', () => {
   const { rig } = useProfileRig();
 
+  /** Both connectors charging, at 10 A and 16 A, and the frames written from then on. */
+  async function chargingAt10And16() {
+    const r = await rig(TWO_CONNECTORS);
+    await startCharging(r.cp, 1);
+    await startCharging(r.cp, 2);
+    await r.manager.apply([setPoint(10), setPoint(16, { connectorId: 2 })]);
+    await settled(r);
+    return { r, written: framesOut(r.cs) };
+  }
+
   it('writes a decrease in the turn its set-point arrived in', async () => {
     const r = await rig(TWO_CONNECTORS);
     await startCharging(r.cp, 1);
@@ -51,12 +61,7 @@ describe('Profiles: when a set-point goes out', () => {
   });
 
   it('holds an increase until the end of the turn: a decrease of the same turn goes first', async () => {
-    const r = await rig(TWO_CONNECTORS);
-    await startCharging(r.cp, 1);
-    await startCharging(r.cp, 2);
-    await r.manager.apply([setPoint(10), setPoint(16, { connectorId: 2 })]);
-    await settled(r);
-    const written = framesOut(r.cs);
+    const { r, written } = await chargingAt10And16();
     const before = r.commands.length;
     // Two set-points in one turn, each on its own, the increase first.
     const up = r.manager.apply(setPoint(14));
@@ -73,12 +78,7 @@ describe('Profiles: when a set-point goes out', () => {
   });
 
   it('sees every set-point of a list before the first command: decreases first', async () => {
-    const r = await rig(TWO_CONNECTORS);
-    await startCharging(r.cp, 1);
-    await startCharging(r.cp, 2);
-    await r.manager.apply([setPoint(10), setPoint(16, { connectorId: 2 })]);
-    await settled(r);
-    const written = framesOut(r.cs);
+    const { r, written } = await chargingAt10And16();
     const reports = r.manager.apply([setPoint(14), setPoint(8, { connectorId: 2 })]);
     assert.deepEqual(written, ['2:8'], 'the decrease, though second in the list, at once');
     assert.deepEqual(
