@@ -10,7 +10,7 @@ import type { Reading } from '../contracts';
 import type { ModbusBus } from './bus';
 import { ModbusRequestError } from './errors';
 import { collectAnswers, MeterReadError, type Poll, type PollResult } from './meter-poll';
-import { planReads, type ReadBlock, registerSpan } from './plan';
+import { planReads, type ReadBlock, spanBeyond } from './plan';
 import { decodeBlocks, toReading } from './reading';
 import { Staleness } from './staleness';
 import { resolveSunSpecProfile, walkSunSpec } from './sunspec';
@@ -202,14 +202,12 @@ export class Meter extends EventEmitter {
   private prepare(profile: DeviceProfile): { profile: DeviceProfile; blocks: ReadBlock[] } {
     const limit = this.maxRegistersPerRequest;
     if (!limit || limit >= profile.maxRegistersPerRequest) return { profile, blocks: planReads(profile) };
-    // A value and its scale factor are read in one request (the device may change the factor
-    // between two requests): a cap below their span cannot be kept.
     for (const register of profile.registers) {
-      const [start, end] = registerSpan(register);
-      if (end - start + 1 > limit) {
+      const span = spanBeyond(register, limit);
+      if (span !== undefined) {
         throw new ConfigError(
           'maxRegistersPerRequest',
-          `${limit} is too few: ${register.measurand} at ${register.address} and its scale factor at ${register.scaleFactorAddress} must be read in one request of ${end - start + 1} registers; leave the field empty or set at least ${end - start + 1}`,
+          `${limit} is too few: ${register.measurand} at ${register.address} and its scale factor at ${register.scaleFactorAddress} must be read in one request of ${span} registers; leave the field empty or set at least ${span}`,
         );
       }
     }

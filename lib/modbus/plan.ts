@@ -21,6 +21,20 @@ export function registerSpan(definition: RegisterDefinition): [number, number] {
 }
 
 /**
+ * How many registers a value and its scale factor span when one request of
+ * `maxRegistersPerRequest` cannot read them (undefined when it can). They are never split: the
+ * device may change the factor between two requests, so a cap below their span cannot be kept.
+ */
+export function spanBeyond(
+  definition: RegisterDefinition,
+  maxRegistersPerRequest: number,
+): number | undefined {
+  const [start, end] = registerSpan(definition);
+  const span = end - start + 1;
+  return span > maxRegistersPerRequest ? span : undefined;
+}
+
+/**
  * Groups a profile's registers into as few read requests as the device allows. A request never
  * exceeds `maxRegistersPerRequest`, never splits a value from its scale factor, and reads unused
  * registers between two wanted ones only inside a `readable` range. Greedy from the lowest

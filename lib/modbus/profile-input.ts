@@ -6,7 +6,7 @@
  */
 import { ConfigError } from '../config-error';
 import { normaliseHex, REGISTER_UNITS, registerCount, unitFits } from './decode';
-import { registerSpan } from './plan';
+import { spanBeyond } from './plan';
 import {
   type DeviceProfile,
   MEASURANDS,
@@ -177,11 +177,11 @@ export function validateProfile(value: unknown, field = 'profile'): DeviceProfil
       throw new ConfigError(at, `${register.measurand} is defined twice`);
     }
     seen.add(key);
-    const [start, end] = registerSpan(register);
-    if (end - start + 1 > maxRegistersPerRequest) {
+    const span = spanBeyond(register, maxRegistersPerRequest);
+    if (span !== undefined) {
       throw new ConfigError(
         at,
-        `the value and its scale factor span ${end - start + 1} registers, more than one request may read (${maxRegistersPerRequest})`,
+        `the value and its scale factor span ${span} registers, more than one request may read (${maxRegistersPerRequest})`,
       );
     }
     return register;
