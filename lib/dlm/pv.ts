@@ -36,6 +36,21 @@ export interface PvContext {
 /** How far above its priority SoC a battery that had priority keeps it, percentage points. */
 const BATTERY_PRIORITY_BAND_PERCENT = 1;
 
+/**
+ * Whether the home battery charges before the cars: below its priority SoC, and, once it had
+ * priority (`hadPriority`), until BATTERY_PRIORITY_BAND_PERCENT above it.
+ */
+export function batteryHasPriority(
+  socPercent: number,
+  prioritySocPercent: number,
+  hadPriority: boolean,
+): boolean {
+  return (
+    socPercent < prioritySocPercent ||
+    (hadPriority && socPercent < prioritySocPercent + BATTERY_PRIORITY_BAND_PERCENT)
+  );
+}
+
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
   private current: PvSummary | undefined;
@@ -289,9 +304,7 @@ export class PvSurplus {
     // dip pushes back under the line, would hand over and take back its charge power (up to
     // batteryMaxChargeW) every time it crosses it.
     const batteryFirst =
-      batterySoc !== undefined &&
-      (batterySoc < prioritySoc ||
-        (this.batteryAhead && batterySoc < prioritySoc + BATTERY_PRIORITY_BAND_PERCENT));
+      batterySoc !== undefined && batteryHasPriority(batterySoc, prioritySoc, this.batteryAhead);
     if (batterySoc !== undefined) this.batteryAhead = batteryFirst;
     // Above its buffer SoC (and not first) the battery evens out what the meter's lag and short
     // dips leave: no residual margin is kept back, and what it gives to cover a dip is no shortfall.

@@ -4,6 +4,7 @@
  * (`pv-losses.ts`), and what the `pv`-mode cars took from the grid or the home battery.
  */
 import type { SetPoint } from '../contracts';
+import { batteryHasPriority } from '../dlm/pv';
 import { PV_LOSS_CAUSES, type PvLossCause, pvLossShares } from './pv-losses';
 import type { SiteSimulator } from './site';
 
@@ -58,6 +59,9 @@ export class PvDayAccount {
    * `pvKeys`: the connectors whose set-point follows the surplus (`pv` and `minpv`); `pvModeKeys`:
    * those in `pv` mode (surplus only); `prioritySoc`: below it the battery's charge is not surplus.
    */
+  /** The battery charged first at the last step (batteryHasPriority). */
+  private batteryHadPriority = false;
+
   constructor(
     private readonly pvKeys: ReadonlySet<string>,
     private readonly pvModeKeys: ReadonlySet<string>,
@@ -72,7 +76,11 @@ export class PvDayAccount {
     const stats = s.chargerStats();
     const batteryW = s.batteryPowerW;
     const soc = s.batterySocPercent;
-    const batteryPriorityW = soc !== undefined && soc < this.prioritySoc && batteryW > 0 ? batteryW : 0;
+    // The battery's charge is no surplus while it charges first, by the load manager's own rule.
+    const batteryFirst =
+      soc !== undefined && batteryHasPriority(soc, this.prioritySoc, this.batteryHadPriority);
+    if (soc !== undefined) this.batteryHadPriority = batteryFirst;
+    const batteryPriorityW = batteryFirst && batteryW > 0 ? batteryW : 0;
     const surplusW = Math.max(0, s.pvPowerW - s.otherLoadsW - batteryPriorityW);
     const pvStats = stats.filter((c) => this.pvKeys.has(c.key));
     const acceptW = pvStats.reduce((sum, c) => sum + c.carMaxW, 0);
