@@ -54,7 +54,12 @@ export function allocate(input: AllocationProblem): Allocation {
   for (;;) {
     const allocator = new Allocator(problem, excluded, layout);
     const allocation = allocator.run(admissions, overLimit);
-    if (!allocator.refusalsHeld()) {
+    let over: OverLimit | undefined;
+    const endedOver = () => {
+      over ??= allocator.overUnbalanceLimit();
+      return over;
+    };
+    if (!allocator.refusalsHeld(endedOver)) {
       // A refused connector would not have widened the gap this round ended with: once more
       // from the start, one exclusion at a time.
       batching = false;
@@ -66,7 +71,7 @@ export function allocate(input: AllocationProblem): Allocation {
     if (allocator.unbalancePaused.size === 0 || excluded.size >= problem.connectors.length) return allocation;
     for (const [k, bound] of allocator.unbalancePaused) excluded.set(k, bound);
     admissions = allocator.admissions;
-    if (batching) overLimit = allocator.overUnbalanceLimit();
+    if (batching) overLimit = endedOver();
   }
 }
 
@@ -168,12 +173,7 @@ class Allocator extends AllocationState {
     for (const c of demand.path) {
       const pair = this.overLimit.get(c);
       if (!pair) continue;
-      const [high, low] = pair;
-      if (
-        this.unbalanceCounts(k, high) &&
-        !this.unbalanceCounts(k, low) &&
-        demand.minA > demand.floorA[high] + ALLOCATION_EPS
-      )
+      if (this.widensGap(k, pair[0], pair[1]) && demand.minA > demand.floorA[pair[0]] + ALLOCATION_EPS)
         return c;
     }
     return undefined;
@@ -182,23 +182,36 @@ class Allocator extends AllocationState {
   /** Every circuit whose unbalance is over its limit now, with its high and low phase. */
   overUnbalanceLimit(): OverLimit {
     const over = new Map<number, readonly [GridPhase, GridPhase]>();
-    this.problem.circuits.forEach((budget, c) => {
-      if (!Number.isFinite(budget.unbalanceLimitA)) return;
-      const loads = this.phaseLoads(c);
-      const high = argmax(loads);
-      const low = argmin(loads);
-      if (loads[high] - loads[low] > budget.unbalanceLimitA + ALLOCATION_EPS) over.set(c, [high, low]);
+    this.problem.circuits.forEach((_, c) => {
+      const gap = this.gapOver(c);
+      if (gap) over.set(c, [gap.high, gap.low]);
     });
     return over;
   }
 
+  /** Circuit c's phase gap where it is over its unbalance limit: the high and low phase and by how much. */
+  private gapOver(c: number): { high: GridPhase; low: GridPhase; excess: number } | undefined {
+    const limitA = this.problem.circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
+    if (!Number.isFinite(limitA)) return undefined;
+    const loads = this.phaseLoads(c);
+    const high = argmax(loads);
+    const low = argmin(loads);
+    const excess = loads[high] - loads[low] - limitA;
+    return excess > ALLOCATION_EPS ? { high, low, excess } : undefined;
+  }
+
+  /** Whether connector k loads the gap's high phase and not its low one (so its current widens it). */
+  private widensGap(k: number, high: GridPhase, low: GridPhase): boolean {
+    return this.unbalanceCounts(k, high) && !this.unbalanceCounts(k, low);
+  }
+
   /** Whether every connector refused by `widensOverLimit` would widen the gap this round ended with. */
-  refusalsHeld(): boolean {
+  refusalsHeld(endedOver: () => OverLimit): boolean {
     if (this.refusedOverLimit.size === 0) return true;
-    const over = this.overUnbalanceLimit();
+    const over = endedOver();
     for (const [k, c] of this.refusedOverLimit) {
       const pair = over.get(c);
-      if (!pair || !this.unbalanceCounts(k, pair[0]) || this.unbalanceCounts(k, pair[1])) return false;
+      if (!pair || !this.widensGap(k, pair[0], pair[1])) return false;
     }
     return true;
   }
@@ -260,21 +273,17 @@ class Allocator extends AllocationState {
     const reduced = new Set<number>();
     for (let round = 0; round < 4; round++) {
       let changed = false;
-      circuits.forEach((budget, c) => {
-        if (!Number.isFinite(budget.unbalanceLimitA)) return;
+      circuits.forEach((_, c) => {
         for (let step = 0; step < 12; step++) {
-          const loads = this.phaseLoads(c);
-          const high = argmax(loads);
-          const low = argmin(loads);
-          const excess = loads[high] - loads[low] - budget.unbalanceLimitA;
-          if (excess <= ALLOCATION_EPS) break;
+          const gap = this.gapOver(c);
+          if (!gap) break;
+          const { high, low, excess } = gap;
           // Only connectors whose lower limit lowers the high phase help (not one drawing above it).
           const candidates: number[] = [];
           for (const k of this.layout.below(c)) {
             if (
               this.result[k]?.state === 'charging' &&
-              this.unbalanceCounts(k, high) &&
-              !this.unbalanceCounts(k, low) &&
+              this.widensGap(k, high, low) &&
               (this.limit[k] ?? 0) > this.demand(k).floorA[high] + ALLOCATION_EPS
             )
               candidates.push(k);
