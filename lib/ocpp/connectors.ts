@@ -1,6 +1,6 @@
 import type { ConnectorState, ConnectorStatus, ConnectorTransaction, PerPhase, Reading } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
-import { isoMs, timestampOr } from '../time';
+import { isoMs, parseTimestamp } from '../time';
 import type { StatusNotificationRequest } from './messages';
 
 /**
@@ -67,8 +67,9 @@ export class ConnectorRegistry {
   ): ConnectorUpdate {
     const key = keyOf(chargePointId, request.connectorId);
     const state = this.get(chargePointId, request.connectorId, key);
-    const at = timestampOr(request.timestamp, receivedAt);
-    const atMs = isoMs(at);
+    const stamped = parseTimestamp(request.timestamp);
+    const at = stamped?.iso ?? receivedAt;
+    const atMs = stamped?.ms ?? isoMs(receivedAt);
     state.lastSeen = receivedAt;
     state.online = true;
     const previousMs = this.lastStatusMs.get(key);

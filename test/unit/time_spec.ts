@@ -73,9 +73,29 @@ describe('isoMs', () => {
     for (const value of [null, undefined, 0, 1714564800000, {}]) {
       assert.deepEqual(isoMs(value as never), Date.parse(value as never), String(value));
     }
-    for (let i = 0; i < 2000; i += 1) {
-      const text = new Date(Date.UTC(1970, 0, 1) + i * 7_919_876_543_21).toISOString();
-      assert.equal(isoMs(text), Date.parse(text), text);
+  });
+
+  it('reads the common form itself, without Date.parse, for dates from year 0 to 9999', () => {
+    // 2,000 dates spread over years 0-9999 (toISOString writes them in the common form).
+    const texts = Array.from({ length: 2000 }, (_, i) =>
+      new Date(new Date(0).setUTCFullYear(0, 0, 1) + i * 157_766_400_123).toISOString(),
+    );
+    assert.ok(
+      texts.every((text) => text.length === 24),
+      texts.find((text) => text.length !== 24),
+    );
+    const expected = texts.map((text) => Date.parse(text));
+    const parse = Date.parse;
+    Date.parse = () => {
+      throw new Error('Date.parse called');
+    };
+    try {
+      assert.deepEqual(
+        texts.map((text) => isoMs(text)),
+        expected,
+      );
+    } finally {
+      Date.parse = parse;
     }
   });
 });
