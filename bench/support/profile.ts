@@ -38,7 +38,7 @@ export interface ProfileSummary {
 }
 
 /**
- * `parseSampledValue lib/ocpp/meter-values.ts`, `_onMessage node_modules/ocpp-rpc/lib/client.js:681`,
+ * `readSampledValue lib/ocpp/sampled-values.ts`, `_onMessage node_modules/ocpp-rpc/lib/client.js:681`,
  * `(garbage collector)`, `writev (native)`. The package's own files are named without a line: run
  * through tsx, their lines are those of the transpiled code.
  */

@@ -58,10 +58,10 @@ export interface Poll {
 }
 
 /** A poll's requests as they ended: each answer with the time it came, or why it failed. */
-export type PollOutcomes = PromiseSettledResult<{ registers: number[]; atMs: number }>[];
+type PollOutcomes = PromiseSettledResult<{ registers: number[]; atMs: number }>[];
 
 /** The answers a poll's reading is made of, and the failures it lacks. */
-export interface PollAnswers {
+interface PollAnswers {
   /** By block index. */
   answers: Map<number, number[]>;
   answered: Poll['answered'];

@@ -34,17 +34,8 @@ import { type IdTagListSnapshot, readSnapshot } from './id-tag-snapshot';
 import { localListUpdates } from './local-list-updates';
 import type { SendLocalListRequest } from './messages';
 
-export {
-  type AuthorizationData,
-  ID_TAG_MAX_LENGTH,
-  ID_TAG_STATUSES,
-  type IdTagEntry,
-  type IdTagInfo,
-  type IdTagStatus,
-  isHexUid,
-  reverseByteOrder,
-} from './id-tag-entry';
-export { type IdTagListHistoryStep, LIST_VERSION_STEP } from './id-tag-history';
+export { type IdTagEntry, type IdTagInfo, isHexUid, reverseByteOrder } from './id-tag-entry';
+export { LIST_VERSION_STEP } from './id-tag-history';
 export type { IdTagListSnapshot } from './id-tag-snapshot';
 
 /**

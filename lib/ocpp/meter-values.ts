@@ -18,17 +18,7 @@ import {
   type UncheckedSampledValue,
 } from './sampled-values';
 
-export type {
-  Measurand,
-  MeasurementLocation,
-  MeterValue,
-  NormalisedUnit,
-  ParsedSample,
-  Phase,
-  ReadingContext,
-  SampledValue,
-  SignedMeterValue,
-} from './sampled-values';
+export type { Measurand, MeterValue, ParsedSample, ReadingContext, SampledValue } from './sampled-values';
 
 export interface MeterValuesParseOptions {
   /** Goes into every Reading's `source`, e.g. `<chargePointId>/<connectorId>`. */

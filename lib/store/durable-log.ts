@@ -37,7 +37,6 @@ export {
   JOURNAL_FILE,
   SNAPSHOT_FILE,
   SNAPSHOT_FORMAT,
-  TEMPORARY_SUFFIX,
 } from './log-format';
 
 export const DEFAULT_COMPACT_AFTER_EVENTS = 10_000;
