@@ -101,7 +101,6 @@ export class Scheduler {
       (!charger.releasePending || charger.releaseWaits) &&
       charger.checks.length === 0 &&
       !charger.afterQueueDue &&
-      charger.confirming.size === 0 &&
       charger.checking === 0
     );
   }

@@ -84,7 +84,9 @@ export class Sender {
       charger.afterQueueDue = false;
       // The queue filled again meanwhile: the end of its pump comes back here.
       if (charger.pumping) return;
-      this.confirmations.flush(charger);
+      // Closed meanwhile: nothing more is told (every other deferred step checks the same).
+      if (this.ctx.closed) charger.confirming.clear();
+      else this.confirmations.flush(charger);
       for (const check of charger.checks.splice(0)) void check();
       this.scheduler.afterWork(charger);
     });
@@ -303,14 +305,16 @@ export class Sender {
     if (command && !refresh) {
       // In the same session the meter's watch goes on (a car may still follow an earlier limit;
       // one over all of them for long ignores them); a new session starts it over.
-      const watch = connector.watch;
-      if (watch && connector.watchTransactionId === transactionId) watch.follow(target.limitA, now);
-      else connector.watch = new LimitWatch(target.limitA, now, this.ctx.verification);
+      const previous = connector.watch;
+      const sameSession = previous !== undefined && connector.watchTransactionId === transactionId;
+      const watch = sameSession ? previous : new LimitWatch(target.limitA, now, this.ctx.verification);
+      if (sameSession) watch.follow(target.limitA, now);
+      connector.watch = watch;
       if (transactionId === undefined) delete connector.watchTransactionId;
       else connector.watchTransactionId = transactionId;
       connector.verification = {
         schedule: 'notChecked',
-        meter: connector.watch?.state ?? 'waiting',
+        meter: watch.state,
         ignoresLimit: connector.verification.ignoresLimit,
         verified: false,
       };

@@ -231,7 +231,7 @@ export class Verifier {
       connector.verification.verified = isVerified(connector.verification);
       if (changed === 'ignoresLimit') {
         this.ctx.log.warn(
-          `charge point ${charger.chargePointId} connector ${connector.connectorId} ignores its limit: ${floorTo(measuredA)} A measured, ${watch.lastAllowedA ?? watch.limitA} A allowed`,
+          `charge point ${charger.chargePointId} connector ${connector.connectorId} ignores its limit: ${floorTo(measuredA)} A measured, ${watch.lastAllowedA} A allowed`,
         );
       }
       const report: VerificationReport = {
