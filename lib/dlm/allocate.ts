@@ -280,7 +280,7 @@ class Allocator extends AllocationState {
           const { high, low, excess } = gap;
           // Only connectors whose lower limit lowers the high phase help (not one drawing above it).
           const candidates: number[] = [];
-          for (const k of this.layout.below(c)) {
+          for (const k of this.layout.unevenBelow(c)) {
             if (
               this.result[k]?.state === 'charging' &&
               this.widensGap(k, high, low) &&

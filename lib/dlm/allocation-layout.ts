@@ -23,6 +23,7 @@ export interface Constraint {
  * Every connector's shares of the constraints, flat: connector k's terms are `start[k] ..<
  * start[k + 1]`; term i counts coef × max(floor, allocation) in `constraint`, the allocation only
  * where the connector's limit `loads` that phase (typed arrays: this is built on every update).
+ * A connector that wants nothing and has no floor has no terms (it counts 0 everywhere).
  */
 export interface Terms {
   readonly start: Int32Array;
@@ -48,6 +49,10 @@ export class AllocationLayout {
   readonly floorUsage: Float64Array;
   /** Per circuit with an unbalance limit: the floors per phase as the unbalance counts them. */
   readonly unbalanceFloors: (Triple | undefined)[];
+  /** Per circuit: its unbalance limit (+∞ for none). */
+  readonly unbalanceLimit: Float64Array;
+  /** Per connector k and phase p at 3k + p: its floor (read on every change of its limit). */
+  readonly floorA: Float64Array;
   private readonly belowOf = new Map<number, number[]>();
   private keepOrder: number[] | undefined;
 
@@ -84,6 +89,11 @@ export class AllocationLayout {
       Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
     );
     this.anyUnbalanceLimit = this.unbalanceFloors.some((loads) => loads !== undefined);
+    this.unbalanceLimit = Float64Array.from(circuits, (budget) => budget.unbalanceLimitA);
+    this.floorA = new Float64Array(3 * problem.connectors.length);
+    problem.connectors.forEach((demand, k) => {
+      this.floorA.set(demand.floorA, 3 * k);
+    });
     // The terms, what the floors alone use and the floors per phase as the unbalance counts them:
     // one pass over the connectors.
     this.floorUsage = new Float64Array(capacities.length);
@@ -92,14 +102,21 @@ export class AllocationLayout {
     this.unbalanceOn = built.unbalanceOn;
   }
 
-  /** The connectors below circuit c, in index order (asked for circuits with an unbalance limit). */
-  below(c: number): readonly number[] {
+  /**
+   * The connectors below circuit c that the unbalance counts on one or two phases, in index order
+   * (asked for circuits with an unbalance limit): only their current can widen a phase gap, as one
+   * counted on all three phases (or none) adds the same to each.
+   */
+  unevenBelow(c: number): readonly number[] {
     if (this.belowOf.size === 0) {
       // Every such circuit's list in one pass over the connectors' paths.
       for (let u = 0; u < this.unbalanceFloors.length; u++)
         if (this.unbalanceFloors[u]) this.belowOf.set(u, []);
       const connectors = this.problem.connectors;
+      const on = this.unbalanceOn;
       for (let k = 0; k < connectors.length; k++) {
+        const counted = (on[3 * k] ?? 0) + (on[3 * k + 1] ?? 0) + (on[3 * k + 2] ?? 0);
+        if (counted === 0 || counted === 3) continue;
         const path = connectors[k]?.path ?? [];
         for (let at = 0; at < path.length; at++) this.belowOf.get(path[at] ?? 0)?.push(k);
       }
@@ -231,11 +248,13 @@ function buildTerms(
     const on1 = (mask >> 1) & 1;
     const on2 = (mask >> 2) & 1;
     const [f0, f1, f2] = demand.floorA;
+    // A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere.
+    const counts = demand.wants || f0 > 0 || f1 > 0 || f2 > 0;
     // Per circuit on the path, per phase: the phase, the power and the chargers' power.
     const path = demand.path;
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
-      for (let p = 0; p < 3; p++) {
+      for (let p = 0; counts && p < 3; p++) {
         const on = p === 0 ? on0 : p === 1 ? on1 : on2;
         const f = p === 0 ? f0 : p === 1 ? f1 : f2;
         n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on, floorUsage);
@@ -249,7 +268,7 @@ function buildTerms(
         phaseLoads[2] += f2;
       }
     }
-    if (demand.pv) {
+    if (demand.pv && counts) {
       n = putTerm(arrays, n, pvAt, voltageV, f0, on0, floorUsage);
       n = putTerm(arrays, n, pvAt, voltageV, f1, on1, floorUsage);
       n = putTerm(arrays, n, pvAt, voltageV, f2, on2, floorUsage);

@@ -41,11 +41,17 @@ export class AllocationState {
   /** Connectors the unbalance fix-up paused in this run. */
   readonly unbalancePaused = new Map<number, Bound>();
 
+  /** Per connector k and phase p at 3k + p: its floor. */
+  private readonly floorA: Float64Array;
+  /** Per circuit: its unbalance limit (+∞ for none). */
+  private readonly unbalanceLimit: Float64Array;
+
   /** `violated` sums one connector's terms per constraint here (no allocation per question). */
   private readonly deltaOf: Float64Array;
   private readonly deltaStamp: Int32Array;
   private stamp = 0;
-  private readonly touched: number[] = [];
+  /** The constraints `violated` touched, in order (at most one connector's terms). */
+  private touched = new Int32Array(16);
 
   constructor(
     protected readonly problem: AllocationProblem,
@@ -77,6 +83,8 @@ export class AllocationState {
     this.termCoef = this.terms.coef;
     this.termFloor = this.terms.floor;
     this.termLoads = this.terms.loads;
+    this.floorA = layout.floorA;
+    this.unbalanceLimit = layout.unbalanceLimit;
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
   }
@@ -93,25 +101,28 @@ export class AllocationState {
     return demand;
   }
 
-  /** What a connector counts in term i at allocation a. */
-  protected termValue(i: number, a: number): number {
-    return (this.termCoef[i] ?? 0) * Math.max(this.termFloor[i] ?? 0, this.termLoads[i] ? a : 0);
-  }
-
   protected setLimit(k: number, a: number): void {
     const before = this.limit[k] ?? 0;
     const { start } = this.terms;
     const constraint = this.termConstraint;
+    const coef = this.termCoef;
+    const floor = this.termFloor;
+    const loads = this.termLoads;
     const usage = this.usage;
+    // A term that does not load its phase counts its floor whatever the limit: it stays as it is.
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+      if (!loads[i]) continue;
       const j = constraint[i] ?? 0;
-      usage[j] = (usage[j] ?? 0) + (this.termValue(i, a) - this.termValue(i, before));
+      const c = coef[i] ?? 0;
+      const f = floor[i] ?? 0;
+      usage[j] = (usage[j] ?? 0) + (c * Math.max(f, a) - c * Math.max(f, before));
     }
     this.limit[k] = a;
     if (!this.anyUnbalanceLimit) return;
     const d0 = this.unbalanceDelta(k, 0, before, a);
     const d1 = this.unbalanceDelta(k, 1, before, a);
     const d2 = this.unbalanceDelta(k, 2, before, a);
+    if (d0 === 0 && d1 === 0 && d2 === 0) return;
     const path = this.demand(k).path;
     for (let at = 0; at < path.length; at++) {
       const loads = this.unbalanceLoads[path[at] ?? 0];
@@ -124,9 +135,9 @@ export class AllocationState {
 
   /** How connector k's unbalance load on phase p changes from limit `from` to `to`. */
   protected unbalanceDelta(k: number, p: GridPhase, from: number, to: number): number {
-    const floor = this.demand(k).floorA[p];
-    const on = this.unbalanceOn[3 * k + p] === 1;
-    return Math.max(floor, on ? to : 0) - Math.max(floor, on ? from : 0);
+    if (this.unbalanceOn[3 * k + p] !== 1) return 0;
+    const floor = this.floorA[3 * k + p] ?? 0;
+    return Math.max(floor, to) - Math.max(floor, from);
   }
 
   /** Whether the unbalance counts connector k on phase p. */
@@ -141,26 +152,36 @@ export class AllocationState {
     // it loads is already over (floors it cannot reduce): it must not be told to keep drawing there.
     const { start } = this.terms;
     const constraint = this.termConstraint;
+    const coef = this.termCoef;
+    const floor = this.termFloor;
     const loads = this.termLoads;
-    const stamp = ++this.stamp;
+    const from = this.limit[k] ?? 0;
+    const first = start[k] ?? 0;
+    const end = start[k + 1] ?? 0;
+    if (this.touched.length < end - first) this.touched = new Int32Array(end - first);
     const touched = this.touched;
-    touched.length = 0;
-    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+    const deltaOf = this.deltaOf;
+    const deltaStamp = this.deltaStamp;
+    const stamp = ++this.stamp;
+    let count = 0;
+    for (let i = first; i < end; i++) {
       if (!loads[i]) continue;
       const j = constraint[i] ?? 0;
-      const delta = this.termValue(i, a) - this.termValue(i, this.limit[k] ?? 0);
-      if (this.deltaStamp[j] === stamp) this.deltaOf[j] = (this.deltaOf[j] ?? 0) + delta;
+      const c = coef[i] ?? 0;
+      const f = floor[i] ?? 0;
+      const delta = c * Math.max(f, a) - c * Math.max(f, from);
+      if (deltaStamp[j] === stamp) deltaOf[j] = (deltaOf[j] ?? 0) + delta;
       else {
-        this.deltaStamp[j] = stamp;
-        this.deltaOf[j] = delta;
-        touched.push(j);
+        deltaStamp[j] = stamp;
+        deltaOf[j] = delta;
+        touched[count++] = j;
       }
     }
-    for (let t = 0; t < touched.length; t++) {
+    for (let t = 0; t < count; t++) {
       const j = touched[t] ?? 0;
       if (
         !this.soft[j] &&
-        (this.usage[j] ?? 0) + (this.deltaOf[j] ?? 0) > (this.capacity[j] ?? 0) + ALLOCATION_EPS
+        (this.usage[j] ?? 0) + (deltaOf[j] ?? 0) > (this.capacity[j] ?? 0) + ALLOCATION_EPS
       )
         return boundOf(this.at(j));
     }
@@ -181,7 +202,7 @@ export class AllocationState {
     const path = demand.path;
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
-      const limit = this.problem.circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
+      const limit = this.unbalanceLimit[c] ?? Number.POSITIVE_INFINITY;
       if (!Number.isFinite(limit)) continue;
       const loads = this.unbalanceLoads[c];
       const b0 = loads ? loads[0] : 0;
