@@ -24,8 +24,8 @@
 
 import { progressiveFill } from './allocation-fill';
 import { AllocationLayout } from './allocation-layout';
-import { type Allocation, type AllocationProblem, type Bound, sanitized } from './allocation-problem';
-import { ALLOCATION_EPS, AllocationState, boundOf } from './allocation-state';
+import { type Allocation, type AllocationProblem, AT_MAX, type Bound, sanitized } from './allocation-problem';
+import { ALLOCATION_EPS, AllocationState } from './allocation-state';
 import type { GridPhase, Triple } from './phases';
 
 export type {
@@ -151,7 +151,7 @@ class Allocator extends AllocationState {
   /** Whether connector k's minimum fits now (null) or what refuses it. */
   private admissionOf(k: number): Bound | null {
     const demand = this.demand(k);
-    if (demand.maxA + ALLOCATION_EPS < demand.minA || demand.phases.length === 0) return { kind: 'max' };
+    if (demand.maxA + ALLOCATION_EPS < demand.minA || demand.phases.length === 0) return AT_MAX;
     const margin = demand.starting ? this.problem.startMarginA : 0;
     // A paused connector must find room for its minimum plus the start margin, so that it is
     // not started now only to be paused again by the next small rise of the other loads.
@@ -247,7 +247,7 @@ class Allocator extends AllocationState {
       terms: this.terms,
       capacity: this.capacity,
       usage: this.usage,
-      bound: (j) => boundOf(this.at(j)),
+      bound: (j) => this.layout.bounds[j] ?? AT_MAX,
       stop: (k, value, bound) => {
         // A member the fill holds where it is (a full constraint) keeps its limit as it is.
         if (value !== this.limit[k]) this.setLimit(k, value);
@@ -260,7 +260,7 @@ class Allocator extends AllocationState {
 
   private boundAtMax(k: number): void {
     const entry = this.result[k];
-    if (entry && !entry.bound) entry.bound = { kind: 'max' };
+    if (entry && !entry.bound) entry.bound = AT_MAX;
   }
 
   /**

@@ -18,7 +18,7 @@
 
 import { TightHeap } from './allocation-fill-heap';
 import { FillPieces } from './allocation-fill-pieces';
-import type { Bound } from './allocation-problem';
+import { AT_MAX, type Bound } from './allocation-problem';
 import { ALLOCATION_EPS, type Terms } from './allocation-state';
 
 /** What the fill needs of the allocator. */
@@ -129,8 +129,7 @@ class Fill {
       while (down < count && this.stopped[byHiDown[down] ?? 0]) down++;
       const highest = this.hi[byHiDown[down] ?? 0] ?? Number.NEGATIVE_INFINITY;
       if (tStar >= highest - ALLOCATION_EPS) {
-        for (let m = 0; m < count; m++)
-          if (!this.stopped[m]) this.stopAt(m, this.hi[m] ?? 0, { kind: 'max' });
+        for (let m = 0; m < count; m++) if (!this.stopped[m]) this.stopAt(m, this.hi[m] ?? 0, AT_MAX);
         break;
       }
       this.level = Math.max(this.level, tStar);
@@ -142,7 +141,7 @@ class Fill {
         if (!this.stopped[m]) reached.push(m);
       }
       reached.sort((a, b) => a - b);
-      for (const m of reached) this.stopAt(m, this.hi[m] ?? 0, { kind: 'max' }, dirty);
+      for (const m of reached) this.stopAt(m, this.hi[m] ?? 0, AT_MAX, dirty);
       const tight = this.heap.popUpTo(this.level + ALLOCATION_EPS, this.version);
       tight.sort((a, b) => a - b);
       for (const c of tight) {
@@ -243,11 +242,7 @@ class Fill {
       this.value[c] = (this.value[c] ?? 0) + coef * (Math.max(l, value) - counted);
       if (started && !ended) this.slope[c] = (this.slope[c] ?? 0) - coef;
     }
-    this.host.stop(
-      this.ks[m] ?? 0,
-      Math.max(lo, value),
-      value >= hi - ALLOCATION_EPS ? { kind: 'max' } : bound,
-    );
+    this.host.stop(this.ks[m] ?? 0, Math.max(lo, value), value >= hi - ALLOCATION_EPS ? AT_MAX : bound);
   }
 }
 

@@ -69,6 +69,9 @@ export type Bound =
   | { kind: 'unbalance'; circuit: number }
   | { kind: 'pv' };
 
+/** "At its maximum": one object for every connector it holds (bounds are read, never changed). */
+export const AT_MAX: Bound = Object.freeze({ kind: 'max' });
+
 export interface ConnectorAllocation {
   limitA: number;
   /** `idle`: wants nothing; `paused`: wants current but its minimum does not fit; `charging`. */
@@ -90,21 +93,8 @@ const UNBOUNDED_A = 1e12;
  * minimum by +∞ (the connector is not served).
  */
 export function sanitized(problem: AllocationProblem): AllocationProblem {
+  if (isClean(problem)) return problem;
   const safe = (value: number, fallback: number) => (Number.isNaN(value) ? fallback : value);
-  const clean =
-    problem.circuits.every(
-      (c) =>
-        c.capacityA.every((v) => !Number.isNaN(v)) &&
-        !Number.isNaN(c.capacityW) &&
-        !Number.isNaN(c.chargersCapacityW) &&
-        !Number.isNaN(c.unbalanceLimitA) &&
-        c.unbalanceLimitA !== Number.NEGATIVE_INFINITY,
-    ) &&
-    problem.connectors.every(
-      (d) => d.floorA.every((v) => Number.isFinite(v)) && !Number.isNaN(d.minA) && !Number.isNaN(d.maxA),
-    ) &&
-    !Number.isNaN(problem.pvBudgetW);
-  if (clean) return problem;
   const NEG = Number.NEGATIVE_INFINITY;
   return {
     ...problem,
@@ -124,4 +114,21 @@ export function sanitized(problem: AllocationProblem): AllocationProblem {
       maxA: safe(d.maxA, 0),
     })),
   };
+}
+
+/** Whether every value of the problem is a number where it must be one (plain loops: read on every update). */
+function isClean(problem: AllocationProblem): boolean {
+  if (Number.isNaN(problem.pvBudgetW)) return false;
+  for (const c of problem.circuits) {
+    const [a0, a1, a2] = c.capacityA;
+    if (Number.isNaN(a0) || Number.isNaN(a1) || Number.isNaN(a2)) return false;
+    if (Number.isNaN(c.capacityW) || Number.isNaN(c.chargersCapacityW)) return false;
+    if (Number.isNaN(c.unbalanceLimitA) || c.unbalanceLimitA === Number.NEGATIVE_INFINITY) return false;
+  }
+  for (const d of problem.connectors) {
+    const [f0, f1, f2] = d.floorA;
+    if (!Number.isFinite(f0) || !Number.isFinite(f1) || !Number.isFinite(f2)) return false;
+    if (Number.isNaN(d.minA) || Number.isNaN(d.maxA)) return false;
+  }
+  return true;
 }

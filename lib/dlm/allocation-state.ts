@@ -5,7 +5,13 @@
  * one connector break (`violated`)? The strategy itself is in allocate.ts.
  */
 import { AllocationLayout, type Constraint, type Terms } from './allocation-layout';
-import type { AllocationProblem, Bound, ConnectorAllocation, ConnectorDemand } from './allocation-problem';
+import {
+  type AllocationProblem,
+  AT_MAX,
+  type Bound,
+  type ConnectorAllocation,
+  type ConnectorDemand,
+} from './allocation-problem';
 import type { GridPhase, Triple } from './phases';
 
 export type { Constraint, Terms } from './allocation-layout';
@@ -87,12 +93,6 @@ export class AllocationState {
     this.unbalanceLimit = layout.unbalanceLimit;
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
-  }
-
-  protected at(j: number): Constraint {
-    const constraint = this.constraints[j];
-    if (!constraint) throw new Error(`no constraint ${j}`);
-    return constraint;
   }
 
   protected demand(k: number): ConnectorDemand {
@@ -183,7 +183,7 @@ export class AllocationState {
         !this.soft[j] &&
         (this.usage[j] ?? 0) + (deltaOf[j] ?? 0) > (this.capacity[j] ?? 0) + ALLOCATION_EPS
       )
-        return boundOf(this.at(j));
+        return this.layout.bounds[j] ?? AT_MAX;
     }
     return this.unbalanceViolated(k, a);
   }
@@ -217,18 +217,5 @@ export class AllocationState {
         return { kind: 'unbalance', circuit: c };
     }
     return undefined;
-  }
-}
-
-export function boundOf(constraint: Constraint): Bound {
-  switch (constraint.kind) {
-    case 'phase':
-      return { kind: 'phase', circuit: constraint.circuit, phase: constraint.phase ?? 0 };
-    case 'power':
-      return { kind: 'power', circuit: constraint.circuit };
-    case 'chargersPower':
-      return { kind: 'chargersPower', circuit: constraint.circuit };
-    case 'pv':
-      return { kind: 'pv' };
   }
 }
