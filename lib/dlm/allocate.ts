@@ -141,7 +141,7 @@ class Allocator extends AllocationState {
         entry.bound = outcome;
         continue;
       }
-      this.setLimit(k, this.demand(k).minA);
+      this.setLimit(k, this.flat.minA[k] ?? 0);
       entry.state = 'charging';
       entry.bound = undefined;
     }
@@ -243,7 +243,7 @@ class Allocator extends AllocationState {
   private fill(members: number[]): void {
     progressiveFill(members, {
       limitOf: (k) => this.limit[k] ?? 0,
-      maxOf: (k) => this.demand(k).maxA,
+      maxOf: (k) => this.flat.maxA[k] ?? 0,
       terms: this.terms,
       capacity: this.capacity,
       usage: this.usage,
@@ -284,7 +284,7 @@ class Allocator extends AllocationState {
             if (
               this.result[k]?.state === 'charging' &&
               this.widensGap(k, high, low) &&
-              (this.limit[k] ?? 0) > this.demand(k).floorA[high] + ALLOCATION_EPS
+              (this.limit[k] ?? 0) > (this.flat.floorA[3 * k + high] ?? 0) + ALLOCATION_EPS
             )
               candidates.push(k);
           }
@@ -302,7 +302,7 @@ class Allocator extends AllocationState {
   /** Lowers the candidates' total by `amount` with a common cap, pausing in reverse keep order if needed. */
   private lowerBy(candidates: number[], amount: number, bound: Bound): void {
     const limits = Float64Array.from(candidates, (k) => this.limit[k] ?? 0);
-    const minimums = Float64Array.from(candidates, (k) => this.demand(k).minA);
+    const minimums = Float64Array.from(candidates, (k) => this.flat.minA[k] ?? 0);
     let room = 0;
     let hi = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < limits.length; i++) {

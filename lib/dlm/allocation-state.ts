@@ -4,7 +4,7 @@
  * shared by the rounds), and the questions the allocation strategy asks: what would a change of
  * one connector break (`violated`)? The strategy itself is in allocate.ts.
  */
-import { AllocationLayout, type Constraint, type Terms } from './allocation-layout';
+import { AllocationLayout, type ConnectorArrays, type Constraint, type Terms } from './allocation-layout';
 import {
   type AllocationProblem,
   AT_MAX,
@@ -36,7 +36,9 @@ export class AllocationState {
   protected readonly unbalanceLoads: (Triple | undefined)[];
   /** Whether any circuit has an unbalance limit (else no unbalance loads are kept). */
   private readonly anyUnbalanceLimit: boolean;
-  /** Per connector k and phase p at 3k + p: 1 where the unbalance counts it on p. */
+  /** Per connector: floors, minimum, maximum, the unbalance's phases and circuits (the layout's). */
+  protected readonly flat: ConnectorArrays;
+  /** At 3k + p: 1 where the unbalance counts connector k on phase p. */
   private readonly unbalanceOn: Uint8Array;
   // The terms' arrays (as in `terms`), read on every question.
   private readonly termConstraint: Int32Array;
@@ -47,8 +49,6 @@ export class AllocationState {
   /** Connectors the unbalance fix-up paused in this run. */
   readonly unbalancePaused = new Map<number, Bound>();
 
-  /** Per connector k and phase p at 3k + p: its floor. */
-  private readonly floorA: Float64Array;
   /** Per circuit: its unbalance limit (+∞ for none). */
   private readonly unbalanceLimit: Float64Array;
 
@@ -84,12 +84,12 @@ export class AllocationState {
         : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
     });
     this.terms = layout.terms;
-    this.unbalanceOn = layout.unbalanceOn;
+    this.flat = layout.flat;
+    this.unbalanceOn = layout.flat.unbalanceOn;
     this.termConstraint = this.terms.constraint;
     this.termCoef = this.terms.coef;
     this.termFloor = this.terms.floor;
     this.termLoads = this.terms.loads;
-    this.floorA = layout.floorA;
     this.unbalanceLimit = layout.unbalanceLimit;
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
@@ -123,9 +123,9 @@ export class AllocationState {
     const d1 = this.unbalanceDelta(k, 1, before, a);
     const d2 = this.unbalanceDelta(k, 2, before, a);
     if (d0 === 0 && d1 === 0 && d2 === 0) return;
-    const path = this.demand(k).path;
-    for (let at = 0; at < path.length; at++) {
-      const loads = this.unbalanceLoads[path[at] ?? 0];
+    const { start: pathStart, circuit } = this.flat.unbalancePath;
+    for (let at = pathStart[k] ?? 0; at < (pathStart[k + 1] ?? 0); at++) {
+      const loads = this.unbalanceLoads[circuit[at] ?? 0];
       if (!loads) continue;
       loads[0] += d0;
       loads[1] += d1;
@@ -136,7 +136,7 @@ export class AllocationState {
   /** How connector k's unbalance load on phase p changes from limit `from` to `to`. */
   protected unbalanceDelta(k: number, p: GridPhase, from: number, to: number): number {
     if (this.unbalanceOn[3 * k + p] !== 1) return 0;
-    const floor = this.floorA[3 * k + p] ?? 0;
+    const floor = this.flat.floorA[3 * k + p] ?? 0;
     return Math.max(floor, to) - Math.max(floor, from);
   }
 
@@ -195,13 +195,12 @@ export class AllocationState {
   }
 
   protected unbalanceViolated(k: number, a: number): Bound | undefined {
-    const demand = this.demand(k);
     if (this.unbalanceOn[3 * k] && this.unbalanceOn[3 * k + 1] && this.unbalanceOn[3 * k + 2])
       return undefined;
     const from = this.limit[k] ?? 0;
-    const path = demand.path;
-    for (let at = 0; at < path.length; at++) {
-      const c = path[at] ?? 0;
+    const { start, circuit } = this.flat.unbalancePath;
+    for (let at = start[k] ?? 0; at < (start[k + 1] ?? 0); at++) {
+      const c = circuit[at] ?? 0;
       const limit = this.unbalanceLimit[c] ?? Number.POSITIVE_INFINITY;
       if (!Number.isFinite(limit)) continue;
       const loads = this.unbalanceLoads[c];
