@@ -242,8 +242,8 @@ class Allocator extends AllocationState {
 
   private fill(members: number[]): void {
     progressiveFill(members, {
-      limitOf: (k) => this.limit[k] ?? 0,
-      maxOf: (k) => this.flat.maxA[k] ?? 0,
+      limit: this.limit,
+      maxA: this.flat.maxA,
       terms: this.terms,
       capacity: this.capacity,
       usage: this.usage,

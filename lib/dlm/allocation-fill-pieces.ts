@@ -37,9 +37,9 @@ export class FillPieces {
 
   /** Member terms that can change, grouped by member; constraints numbered as they appear. */
   constructor(
-    private readonly ks: readonly number[],
-    private readonly lo: readonly number[],
-    private readonly hi: readonly number[],
+    private readonly ks: Int32Array,
+    private readonly lo: Float64Array,
+    private readonly hi: Float64Array,
     terms: Terms,
     constraintCount: number,
   ) {

@@ -23,9 +23,9 @@ import { ALLOCATION_EPS, type Terms } from './allocation-state';
 
 /** What the fill needs of the allocator. */
 export interface FillHost {
-  /** The member's limit now, where it starts rising. */
-  limitOf(k: number): number;
-  maxOf(k: number): number;
+  /** Per connector: its limit now (where a member starts rising) and its maximum. */
+  readonly limit: Float64Array;
+  readonly maxA: Float64Array;
   readonly terms: Terms;
   /** Per constraint: its capacity and its usage now. */
   readonly capacity: Float64Array;
@@ -45,10 +45,11 @@ export function progressiveFill(members: readonly number[], host: FillHost): voi
 const NONE = -1;
 
 class Fill {
-  // Members still rising, in the order given (m = local index).
-  private readonly ks: number[] = [];
-  private readonly lo: number[] = [];
-  private readonly hi: number[] = [];
+  // Members that rise, in the order given (m = local index), the first `count` of these.
+  private readonly ks: Int32Array;
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
+  private count = 0;
   private stopped!: Uint8Array;
   private rising = 0;
   private p!: FillPieces;
@@ -69,9 +70,12 @@ class Fill {
     members: readonly number[],
     private readonly host: FillHost,
   ) {
+    this.ks = new Int32Array(members.length);
+    this.lo = new Float64Array(members.length);
+    this.hi = new Float64Array(members.length);
     for (const k of members) {
-      const lo = host.limitOf(k);
-      const hi = Math.max(lo, host.maxOf(k));
+      const lo = host.limit[k] ?? 0;
+      const hi = Math.max(lo, host.maxA[k] ?? 0);
       if (hi - lo <= ALLOCATION_EPS) {
         host.atMax(k);
         continue;
@@ -81,9 +85,10 @@ class Fill {
         host.stop(k, lo, host.bound(held));
         continue;
       }
-      this.ks.push(k);
-      this.lo.push(lo);
-      this.hi.push(hi);
+      this.ks[this.count] = k;
+      this.lo[this.count] = lo;
+      this.hi[this.count] = hi;
+      this.count++;
     }
   }
 
@@ -113,11 +118,17 @@ class Fill {
   }
 
   run(): void {
-    const count = this.ks.length;
+    const count = this.count;
     if (count === 0) return;
     this.stopped = new Uint8Array(count);
     this.rising = count;
-    this.p = new FillPieces(this.ks, this.lo, this.hi, this.host.terms, this.host.capacity.length);
+    this.p = new FillPieces(
+      this.ks.subarray(0, count),
+      this.lo.subarray(0, count),
+      this.hi.subarray(0, count),
+      this.host.terms,
+      this.host.capacity.length,
+    );
     this.startCursors();
     const byHiDown = this.p.byMaximumDown();
     const byHiUp = byHiDown.slice().reverse();

@@ -77,7 +77,9 @@ export class AllocationLayout {
       Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
     );
     this.anyUnbalanceLimit = this.unbalanceFloors.some((loads) => loads !== undefined);
-    this.unbalanceLimit = Float64Array.from(circuits, (budget) => budget.unbalanceLimitA);
+    this.unbalanceLimit = new Float64Array(circuits.length);
+    for (let c = 0; c < circuits.length; c++)
+      this.unbalanceLimit[c] = circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
     // The terms, what the floors alone use and the floors per phase as the unbalance counts them:
     // one pass over the connectors.
     this.floorUsage = new Float64Array(capacities.length);

@@ -58,7 +58,8 @@ export function fillUnknown(values: PerPhase): PerPhase {
 /** Which of the grid phases 0, 1, 2 a list holds, as bits 1, 2, 4 (what `includes` finds, in one pass). */
 export function phaseMask(phases: readonly number[]): number {
   let mask = 0;
-  for (const p of phases) {
+  for (let at = 0; at < phases.length; at++) {
+    const p = phases[at];
     if (p === 0) mask |= 1;
     else if (p === 1) mask |= 2;
     else if (p === 2) mask |= 4;
