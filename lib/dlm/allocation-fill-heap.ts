@@ -3,17 +3,22 @@
  * constraint solved again pushes a new entry with a new version; older entries are skipped.
  */
 
-/** A min-heap of (level, constraint), entries of an older version of a constraint skipped. */
+/**
+ * A min-heap of (level, constraint), entries of an older version of a constraint skipped. Flat
+ * typed arrays that grow by doubling: a fill pushes an entry every time it solves a constraint.
+ */
 export class TightHeap {
-  private readonly t: number[] = [];
-  private readonly c: number[] = [];
-  private readonly v: number[] = [];
+  private t = new Float64Array(64);
+  private c = new Int32Array(64);
+  private v = new Int32Array(64);
+  private size = 0;
 
   push(t: number, c: number, v: number): void {
-    this.t.push(t);
-    this.c.push(c);
-    this.v.push(v);
-    let i = this.t.length - 1;
+    if (this.size === this.t.length) this.grow();
+    let i = this.size++;
+    this.t[i] = t;
+    this.c[i] = c;
+    this.v[i] = v;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       if (!this.less(i, parent)) break;
@@ -24,8 +29,8 @@ export class TightHeap {
 
   /** Drops entries of older versions from the top; whether a current one is left (then at the top). */
   peek(version: Int32Array): boolean {
-    while (this.t.length > 0 && this.v[0] !== version[this.c[0] ?? 0]) this.pop();
-    return this.t.length > 0;
+    while (this.size > 0 && this.v[0] !== version[this.c[0] ?? 0]) this.pop();
+    return this.size > 0;
   }
 
   /** The top's level and constraint (after `peek` said there is one). */
@@ -47,19 +52,28 @@ export class TightHeap {
     }
   }
 
+  private grow(): void {
+    const t = new Float64Array(2 * this.t.length);
+    const c = new Int32Array(2 * this.c.length);
+    const v = new Int32Array(2 * this.v.length);
+    t.set(this.t);
+    c.set(this.c);
+    v.set(this.v);
+    this.t = t;
+    this.c = c;
+    this.v = v;
+  }
+
   private pop(): void {
-    const last = this.t.length - 1;
+    const last = --this.size;
     this.swap(0, last);
-    this.t.pop();
-    this.c.pop();
-    this.v.pop();
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       const right = left + 1;
       let least = i;
-      if (left < this.t.length && this.less(left, least)) least = left;
-      if (right < this.t.length && this.less(right, least)) least = right;
+      if (left < this.size && this.less(left, least)) least = left;
+      if (right < this.size && this.less(right, least)) least = right;
       if (least === i) return;
       this.swap(i, least);
       i = least;
