@@ -60,8 +60,9 @@ function putTerm(
   arrays.coef[n] = factor;
   arrays.floor[n] = f;
   arrays.loads[n] = on;
-  // Every connector at 0, counting only its floors (in term order, as the rounds add to it).
-  floorUsage[at] = (floorUsage[at] ?? 0) + factor * Math.max(f, 0);
+  // Every connector at 0, counting only its floors (in term order, as the rounds add to it; a
+  // floor of 0 adds nothing).
+  if (f > 0) floorUsage[at] = (floorUsage[at] ?? 0) + factor * f;
   return n + 1;
 }
 
