@@ -7,7 +7,7 @@
  * connected chargers.
  *
  *   npm run bench:throughput -- [--active 200] [--idle 2000] [--runs 3] [--window 4] [--rate 4000]
- *                               [--flood 1] [--profile 1]
+ *                               [--flood 1] [--profile 1] [--paired 0]
  *
  * Every active charger sends MeterValues (8 sampled values) back to back, one call in flight at a
  * time as OCPP-J asks, on a raw `ws` WebSocket; every reply is checked. The generator's own CPU is
@@ -26,16 +26,19 @@
  * the central system alone at most 1.3x the floor's, into an `ampflow-ocpp-in` node at most 1.5x,
  * both measured in the same run; and flat with the idle connections.
  *
+ * `--paired N` (N cycles, e.g. 12) measures the paced load only, the three servers side by side,
+ * window after window (bench/support/throughput-paired.ts): the ratios of one cycle are taken
+ * seconds apart, so they do not move with the host's speed over minutes as the rows of the other
+ * mode do.
+ *
  * `--profile 1` runs every server under `node --cpu-prof` and prints, per server, the functions
  * with the most self time and the package's functions by inclusive time (the profiles are kept in
  * a directory the bench names). The profiler costs CPU: read the ratios of such a run as rough.
  */
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNodeRed } from '../test/support/node-red';
-import { freePort } from '../test/support/ports';
 import {
   type CpuFigures,
   cpuWindow,
@@ -47,9 +50,12 @@ import {
 } from './support/machine';
 import { benchDirectory, buildPackage } from './support/node-red';
 import { benchOptions } from './support/options';
-import { cpuProfileArgs, profileLines, profilesIn, summariseProfile } from './support/profile';
+import { profileLines, profilesIn, summariseProfile } from './support/profile';
 import { connectAndBoot, RawCharger, rawStats } from './support/raw-charger';
-import { ServerProcess } from './support/servers';
+import { pairedRatios, pairedWindows } from './support/throughput-paired';
+import { childTarget, drive, nodeRedTarget, type Target } from './support/throughput-targets';
+
+type Figures = CpuFigures;
 
 const {
   active: activeCount,
@@ -59,161 +65,20 @@ const {
   profile,
   rate,
   flood: floodToo,
-} = benchOptions({ active: 200, idle: 2000, runs: 3, window: 4, profile: 0, rate: 4000, flood: 1 });
+  paired,
+} = benchOptions({
+  active: 200,
+  idle: 2000,
+  runs: 3,
+  window: 4,
+  profile: 0,
+  rate: 4000,
+  flood: 1,
+  paired: 0,
+});
 
 /** CPU per message of a server / the floor's, at most (issue #15). */
 const TARGETS: Record<'ampflow' | 'node-red', number> = { ampflow: 1.3, 'node-red': 1.5 };
-
-/** A server under load: where chargers dial, how many MeterValues it has delivered, its pid. */
-interface Target {
-  label: string;
-  kind: 'bare' | 'ampflow' | 'node-red';
-  /** Where its CPU profile goes (--profile 1). */
-  profileDir?: string;
-  url: string;
-  pid: number;
-  delivered(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-type Figures = CpuFigures;
-
-function benchFlow(ocppPort: number): unknown[] {
-  return [
-    { id: 'bench-tab', type: 'tab', label: 'throughput bench' },
-    {
-      id: 'bench-cs',
-      type: 'ampflow-central-system',
-      name: 'bench',
-      listen: 'port',
-      host: '127.0.0.1',
-      port: String(ocppPort),
-      unknownChargePoints: 'accept',
-      authorizationPolicy: 'acceptAll',
-      readConfigurationOnBoot: false,
-    },
-    {
-      id: 'bench-in',
-      type: 'ampflow-ocpp-in',
-      z: 'bench-tab',
-      name: 'meter values',
-      centralSystem: 'bench-cs',
-      mode: 'messages',
-      chargePoints: '',
-      actions: ['MeterValues'],
-      wires: [['bench-count']],
-    },
-    { id: 'bench-count', type: 'ampflow-bench-count', z: 'bench-tab', name: 'count', wires: [] },
-  ];
-}
-
-/**
- * The bench's sink, a node of its own in the user directory's nodes/ (Node-RED loads those): it
- * counts what the ampflow-ocpp-in node emitted, MeterValues and anything else apart, and serves
- * the counts on GET /bench/count. A function node would cost more per message than some of what
- * is measured (a vm context and a `node` object per call: about 6 µs in a profile).
- */
-const BENCH_COUNT_NODE = `module.exports = function (RED) {
-  const counts = { meterValues: 0, other: 0 };
-  function BenchCount(config) {
-    RED.nodes.createNode(this, config);
-    this.on('input', (msg, send, done) => {
-      counts[msg.action === 'MeterValues' && msg.payload ? 'meterValues' : 'other'] += 1;
-      done();
-    });
-  }
-  RED.nodes.registerType('ampflow-bench-count', BenchCount);
-  RED.httpNode.get('/bench/count', (req, res) => res.json(counts));
-};
-`;
-const BENCH_COUNT_HTML = `<script type="text/javascript">
-  RED.nodes.registerType('ampflow-bench-count', { category: 'common', defaults: { name: { value: '' } }, inputs: 1, outputs: 0, label: 'bench count' });
-</script>
-`;
-
-async function nodeRedTarget(dir: string, packageDir: string, profileDir?: string): Promise<Target> {
-  const ocppPort = await freePort();
-  const userDir = mkdtempSync(join(dir, 'user-'));
-  mkdirSync(join(userDir, 'nodes'));
-  writeFileSync(join(userDir, 'nodes', 'bench-count.js'), BENCH_COUNT_NODE);
-  writeFileSync(join(userDir, 'nodes', 'bench-count.html'), BENCH_COUNT_HTML);
-  const nodeRed = await startNodeRed({
-    package: { dir: packageDir },
-    flow: benchFlow(ocppPort),
-    userDir,
-    ...(profileDir ? { nodeOptions: cpuProfileArgs(profileDir) } : {}),
-  });
-  await nodeRed.process.waitForLine(new RegExp(`central system listening on ws://.*:${ocppPort}/`));
-  return {
-    label: 'Node-RED: central system -> ampflow-ocpp-in -> count',
-    kind: 'node-red',
-    ...(profileDir ? { profileDir } : {}),
-    url: `ws://127.0.0.1:${ocppPort}/`,
-    pid: nodeRed.process.child.pid as number,
-    async delivered() {
-      const response = await fetch(`${nodeRed.url}/bench/count`);
-      const body = (await response.json()) as { meterValues: number; other: number };
-      if (body.other > 0)
-        throw new Error(`the ampflow-ocpp-in node emitted ${body.other} messages that are not MeterValues`);
-      return body.meterValues;
-    },
-    stop: () => nodeRed.dispose(),
-  };
-}
-
-async function childTarget(
-  kind: 'bare' | 'ampflow',
-  packageDir: string,
-  profileDir?: string,
-): Promise<Target> {
-  const server = await ServerProcess.start(kind, {
-    packageDir,
-    ...(profileDir ? { nodeOptions: cpuProfileArgs(profileDir) } : {}),
-  });
-  return {
-    label: kind === 'bare' ? 'bare ocpp-rpc RPCServer (floor)' : 'CentralSystem (lib/ocpp), no Node-RED',
-    kind,
-    ...(profileDir ? { profileDir } : {}),
-    url: server.url,
-    pid: server.pid,
-    delivered: async () => (await server.counts()).MeterValues ?? 0,
-    stop: () => server.stop(),
-  };
-}
-
-/**
- * The active chargers send MeterValues until stopped, a call only after the last one's answer:
- * back to back (`perS` 0), or `perS` a second in all, each on its own even beat (the beats spread
- * over the period), below every server's capacity, so that each server answers the same messages
- * at the same moments.
- */
-function drive(chargers: RawCharger[], perS: number) {
-  const state = { running: true, acked: 0, failures: [] as string[] };
-  const periodMs = perS > 0 ? (chargers.length / perS) * 1000 : 0;
-  const start = performance.now();
-  const loops = chargers.map(async (charger, i) => {
-    let due = start + (periodMs * i) / chargers.length;
-    while (state.running) {
-      const wait = due - performance.now();
-      if (periodMs > 0 && wait > 0) await wallTime(wait);
-      due += periodMs;
-      try {
-        await charger.sendMeterValues();
-        state.acked += 1;
-      } catch (err) {
-        state.failures.push((err as Error).message);
-        return;
-      }
-    }
-  });
-  return {
-    state,
-    async stop() {
-      state.running = false;
-      await Promise.all(loops);
-    },
-  };
-}
 
 async function measureWindows(target: Target, active: RawCharger[], perS = 0): Promise<Figures[]> {
   const load = drive(active, perS);
@@ -292,22 +157,105 @@ function line(label: string, f: Figures, floor: Figures): string {
   );
 }
 
+/**
+ * `--paired N`: the three servers at once, each with its own active chargers, the paced load to
+ * one at a time (bench/support/throughput-paired.ts); prints each cycle and the ratios' median and
+ * range. Every answered MeterValues must have come out of its server, as in the other mode.
+ */
+async function pairedMain(dir: string, packageDir: string): Promise<void> {
+  const targets: Target[] = [];
+  const chargers = new Map<Target, RawCharger[]>();
+  try {
+    for (const make of [
+      () => childTarget('bare', packageDir),
+      () => childTarget('ampflow', packageDir),
+      () => nodeRedTarget(dir, packageDir),
+    ]) {
+      const target = await make();
+      targets.push(target);
+      const active = Array.from({ length: activeCount }, (_, i) => new RawCharger(target.url, `ACTIVE-${i}`));
+      chargers.set(target, active);
+      await inBatches(active, 100, (charger) => connectAndBoot(charger));
+    }
+    // Warm-up: every server's code compiled before the first window.
+    for (const target of targets) {
+      const load = drive(chargers.get(target) ?? [], rate);
+      await wallTime(3000);
+      await load.stop();
+    }
+    console.log(
+      `cycle  ${targets.map((t) => t.kind.padStart(9)).join('')}   µs CPU per message; ratio to the floor`,
+    );
+    const rows = await pairedWindows(
+      targets,
+      chargers,
+      { cycles: paired, windowS, rate, warmS: 1 },
+      (c, row) =>
+        console.log(
+          `${String(c + 1).padStart(5)}  ${row.map((us) => us.toFixed(1).padStart(9)).join('')}   ${row
+            .slice(1)
+            .map((us) => `${(us / (row[0] ?? Number.NaN)).toFixed(2)}x`)
+            .join('  ')}  (load ${loadNow()})`,
+        ),
+    );
+    for (const target of targets) {
+      const expected = totalAcked(chargers.get(target) ?? []);
+      const deadline = Date.now() + 15_000;
+      let delivered = await target.delivered();
+      while (delivered < expected && Date.now() < deadline) {
+        await wallTime(100);
+        delivered = await target.delivered();
+      }
+      if (delivered !== expected)
+        throw new Error(`${target.label}: ${expected} MeterValues answered, but ${delivered} came out`);
+    }
+    console.log(
+      `\nCPU per message / the floor's, median (lowest-highest) of ${paired} cycles (target, issue #15):`,
+    );
+    targets.forEach((target, i) => {
+      if (target.kind === 'bare') return;
+      const goal = TARGETS[target.kind];
+      const { median: mid, low, high } = pairedRatios(rows, i);
+      console.log(
+        `  ${target.label.padEnd(58)} ${mid.toFixed(2)}x (${low.toFixed(2)}-${high.toFixed(2)}) ${mid <= goal ? '(met)' : '(not met)'}  target <= ${goal}x`,
+      );
+    });
+    console.log(
+      `  floor: ${median(rows.map((row) => row[0] ?? Number.NaN)).toFixed(1)} µs CPU per message (median)`,
+    );
+    console.log(
+      `replies checked: ${rawStats.badReplies} bad, ${rawStats.callErrors} CALLERRORs; load average at the end: ${loadNow()}`,
+    );
+  } finally {
+    for (const active of chargers.values()) for (const charger of active) charger.terminate();
+    for (const target of targets) await target.stop();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(
     'ampflow throughput benchmark: MeterValues from charger sockets to an ampflow-ocpp-in node output',
   );
   console.log(machineLine());
   console.log(
-    `command: npm run bench:throughput -- --active ${activeCount} --idle ${idleCount} --runs ${runs} --window ${windowS} --rate ${rate} --flood ${floodToo}${profile ? ' --profile 1' : ''}`,
+    `command: npm run bench:throughput -- --active ${activeCount} --idle ${idleCount} --runs ${runs} --window ${windowS} --rate ${rate} --flood ${floodToo}${profile ? ' --profile 1' : ''}${paired ? ` --paired ${paired}` : ''}`,
   );
-  console.log(
-    `${activeCount} active chargers send MeterValues ${floodToo ? 'back to back' : `at ${rate}/s in all`} (one call in flight each)${floodToo && rate > 0 ? `, then at a paced ${rate}/s in all (each on its own beat)` : ''}; medians of ${runs} windows of ${windowS} s after 2 s warm-up; CPU in % of one core (from /proc)\n`,
-  );
+  if (!paired)
+    console.log(
+      `${activeCount} active chargers send MeterValues ${floodToo ? 'back to back' : `at ${rate}/s in all`} (one call in flight each)${floodToo && rate > 0 ? `, then at a paced ${rate}/s in all (each on its own beat)` : ''}; medians of ${runs} windows of ${windowS} s after 2 s warm-up; CPU in % of one core (from /proc)\n`,
+    );
   const dir = benchDirectory();
   try {
     process.stdout.write('building the package into a temporary directory... ');
     const packageDir = buildPackage(dir);
     console.log('done');
+    if (paired > 0) {
+      console.log(
+        `paired: the three servers at once, ${activeCount} chargers each; ${paired} cycles of a ${windowS} s window per server (after 1 s of load), paced at ${rate} MeterValues/s in all (each charger on its own beat, one call in flight), the order reversed every other cycle; CPU from /proc\n`,
+      );
+      await pairedMain(dir, packageDir);
+      return;
+    }
     const profiles = profile ? mkdtempSync(join(tmpdir(), 'ampflow-throughput-profiles-')) : undefined;
     const profileDir = (name: string) => (profiles ? join(profiles, name) : undefined);
     const results: {
