@@ -85,6 +85,10 @@ export class ChargePointConnection extends EventEmitter {
   private callQueue: Promise<unknown> = Promise.resolve();
   /** Calls handed to the queue whose turn has not ended (answered or given up). */
   private callsPending = 0;
+  /** A call's turn ended, answered or not: one function for every call, not two closures and promises each. */
+  private readonly turnEnded = (): void => {
+    this.callsPending -= 1;
+  };
 
   constructor(options: ConnectionOptions) {
     super();
@@ -179,11 +183,7 @@ export class ChargePointConnection extends EventEmitter {
           ? this.callNow(action, request, timeoutMs)
           : this.callQueue.then(() => this.callNow(action, request, timeoutMs));
       this.callsPending += 1;
-      this.callQueue = turn
-        .catch(() => undefined)
-        .finally(() => {
-          this.callsPending -= 1;
-        });
+      this.callQueue = turn.then(this.turnEnded, this.turnEnded);
       response = await turn;
     } catch (err) {
       if (triggered) this.triggeredUntilMs.delete(triggered);

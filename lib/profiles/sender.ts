@@ -18,7 +18,6 @@ import {
   type Sending,
   type Waiter,
 } from './state';
-import { validToOf } from './validity';
 import { LimitWatch } from './verification';
 import type { Verifier } from './verifier';
 
@@ -257,13 +256,12 @@ export class Sender {
   /** The charger took the limit one way: what holds the connector now, the report once the schedule is read. */
   private async taken(send: Sending, accepted: Taken): Promise<void> {
     const { charger, connector, target, transactionId, slot, attempts, refusals } = send;
-    const { attempt, command, response } = accepted;
+    const { attempt, command, response, validToMs } = accepted;
     // Kept when it changed (every other change is kept where it is made) or is not kept yet (a
     // write that failed): not a JSON text of the charger's memory per limit.
     if (rememberSuccess(charger.memory, slot, attempt) || charger.stored === undefined)
       this.learning.store(charger);
     const now = this.ctx.clock.now();
-    const validToMs = command ? validToOf(command.request) : undefined;
     // The same limit again before its profile ends: no change (pacing, verification go on as they were).
     const refresh =
       send.waiter.refresh === true &&
