@@ -58,8 +58,13 @@ export interface PlanInput {
   memory: FallbackMemory;
 }
 
+/**
+ * One of the four slot names as written above, not a string put together per call: a slot is a key
+ * the memory is read by several times per set-point, and a new string is looked up by its text.
+ */
 export function slotOf(session: boolean, pause: boolean): PlanSlot {
-  return `${session ? 'session' : 'idle'}/${pause ? 'pause' : 'limit'}`;
+  if (session) return pause ? 'session/pause' : 'session/limit';
+  return pause ? 'idle/pause' : 'idle/limit';
 }
 
 /**
