@@ -155,7 +155,8 @@ export class AttemptRunner {
   ): void {
     switch (attempt.method) {
       case 'TxProfile':
-        connector.session = { ...target, transactionId: transactionId as number };
+        // Not a spread followed by a field: optimized, that gives every object a hidden class of its own.
+        connector.session = Object.assign({}, target, { transactionId: transactionId as number });
         connector.sessionUnknown = false;
         break;
       case 'TxDefaultProfile':
