@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { type RPCClient, TimeoutError } from 'ocpp-rpc';
-import { type Clock, systemClock, type TimerHandle } from '../clock';
+import { TimeoutError } from 'ocpp-rpc';
+import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
 import {
   CENTRAL_SYSTEM_ACTIONS,
@@ -8,6 +8,7 @@ import {
   CHARGE_POINT_ACTIONS,
   type ChargePointAction,
 } from './actions';
+import { callGivingUp } from './give-up';
 import type { OcppRequest, OcppResponse } from './messages';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
 import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './validation';
@@ -84,6 +85,10 @@ export class ChargePointConnection extends EventEmitter {
   private callQueue: Promise<unknown> = Promise.resolve();
   /** Calls handed to the queue whose turn has not ended (answered or given up). */
   private callsPending = 0;
+  /** A call's turn ended, answered or not: one function for every call, not two closures and promises each. */
+  private readonly turnEnded = (): void => {
+    this.callsPending -= 1;
+  };
 
   constructor(options: ConnectionOptions) {
     super();
@@ -178,11 +183,7 @@ export class ChargePointConnection extends EventEmitter {
           ? this.callNow(action, request, timeoutMs)
           : this.callQueue.then(() => this.callNow(action, request, timeoutMs));
       this.callsPending += 1;
-      this.callQueue = turn
-        .catch(() => undefined)
-        .finally(() => {
-          this.callsPending -= 1;
-        });
+      this.callQueue = turn.then(this.turnEnded, this.turnEnded);
       response = await turn;
     } catch (err) {
       if (triggered) this.triggeredUntilMs.delete(triggered);
@@ -367,36 +368,4 @@ function withoutSecrets(text: string): string {
 
 function truncate(text: string, length = 200): string {
   return text.length > length ? `${text.slice(0, length)}…` : text;
-}
-
-/**
- * Sends a CALL with ocpp-rpc and gives up after `timeoutMs`, as ocpp-rpc's own call timeout does, on
- * the real clock as that does, with its TimeoutError. Not ocpp-rpc's timeout: per call it builds a
- * TimeoutError, an AbortController and a promise timer, and aborts that timer on every answer (a
- * DOMException and an AbortError, stacks captured): a quarter of the central system's CPU on the
- * control path (bench:latency). Here a plain timer, and an abort only when it runs out. (The links
- * to an operator's backend, lib/upstream/link.ts, hang up on a hung backend instead.)
- */
-async function callGivingUp(
-  client: Pick<RPCClient, 'call'>,
-  action: string,
-  request: unknown,
-  timeoutMs: number,
-): Promise<unknown> {
-  if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
-    return await client.call(action, request, { callTimeoutMs: 0 });
-  }
-  const giveUp = new AbortController();
-  let timedOut = false;
-  const timer = systemClock.setTimeout(() => {
-    timedOut = true;
-    giveUp.abort();
-  }, timeoutMs);
-  try {
-    return await client.call(action, request, { callTimeoutMs: 0, signal: giveUp.signal });
-  } catch (err) {
-    throw timedOut ? new TimeoutError('Call timeout') : err;
-  } finally {
-    systemClock.clearTimeout(timer);
-  }
 }

@@ -22,6 +22,8 @@ export interface Taken {
   attempt: Attempt;
   command?: Command;
   response?: unknown;
+  /** The command's validTo, ms (undefined: none), read from it once for what holds the connector now. */
+  validToMs?: number;
 }
 
 /** What came of a plan: a way the charger took, a reason to stop, or the transaction ended meanwhile. */
@@ -85,7 +87,8 @@ export class AttemptRunner {
           return this.ended(record);
         continue;
       }
-      this.installed(charger, connector, attempt, target, transactionId, wide, validToOf(command.request));
+      const validToMs = validToOf(command.request);
+      this.installed(charger, connector, attempt, target, transactionId, wide, validToMs);
       if (
         attempt.method === 'TxDefaultProfile' &&
         slot.startsWith('session') &&
@@ -104,7 +107,7 @@ export class AttemptRunner {
           continue;
         }
       }
-      return { attempt, command, response };
+      return { attempt, command, response, validToMs };
     }
     return {};
   }
@@ -152,7 +155,8 @@ export class AttemptRunner {
   ): void {
     switch (attempt.method) {
       case 'TxProfile':
-        connector.session = { ...target, transactionId: transactionId as number };
+        // Not a spread followed by a field: optimized, that gives every object a hidden class of its own.
+        connector.session = Object.assign({}, target, { transactionId: transactionId as number });
         connector.sessionUnknown = false;
         break;
       case 'TxDefaultProfile':

@@ -10,6 +10,7 @@ import type { ProfileKind } from './strategies';
 
 export type ChargingProfile = SetChargingProfileRequest['csChargingProfiles'];
 export type ProfilePurpose = ChargingProfile['chargingProfilePurpose'];
+type SchedulePeriod = ChargingProfile['chargingSchedule']['chargingSchedulePeriod'][number];
 
 /** The voltage for W = A × V × phases where no setting names one: lib/electrical owns it. */
 export const DEFAULT_VOLTAGE_V = NOMINAL_VOLTAGE_V;
@@ -48,13 +49,14 @@ export function profileIdFor(
 }
 
 /**
- * Rounds down to a multiple of `step` (the schema's multipleOf 0.1 for limits, 7.14): a limit
- * must never round up past what the load manager allowed. The tiny epsilon keeps 8.1 from
- * becoming 8.0 through binary floating point; the result is a clean decimal.
+ * Rounds down to a tenth (the schema's multipleOf 0.1 for limits, 7.14): a limit must never round
+ * up past what the load manager allowed. The tiny epsilon keeps 8.1 from becoming 8.0 through
+ * binary floating point. The result is a clean decimal: a whole number of tenths divided by 10 is
+ * the number that decimal's text parses to, without writing and parsing it (a limit is rounded
+ * several times per set-point).
  */
-export function floorTo(value: number, step = 0.1): number {
-  const digits = Math.max(0, -Math.floor(Math.log10(step)));
-  return Number((Math.floor(value / step + 1e-9) * step).toFixed(digits));
+export function floorTo(value: number): number {
+  return Math.floor(value / 0.1 + 1e-9) / 10;
 }
 
 /**
@@ -66,16 +68,20 @@ export function floorTo(value: number, step = 0.1): number {
  * passes is at most 0.2 below, and never above what was allowed.
  */
 export function floorToSchemaTenth(value: number): number {
-  let tenth = floorTo(value);
-  while (tenth > 0 && !Number.isInteger(tenth / 0.1)) tenth = Number((tenth - 0.1).toFixed(1));
-  return Math.max(0, tenth);
+  let tenths = Math.floor(value / 0.1 + 1e-9);
+  while (tenths > 0 && !Number.isInteger(tenths / 10 / 0.1)) tenths -= 1;
+  return Math.max(0, tenths / 10);
 }
 
 /** A limit rounded down to the charger's steps (0 below the first), or to a tenth of an A without steps. */
 export function limitForCharger(limitA: number, stepsA?: readonly number[]): number {
   const rounded = floorToSchemaTenth(Math.max(0, limitA));
   if (!stepsA || stepsA.length === 0 || rounded === 0) return rounded;
-  return [...stepsA].sort((a, b) => b - a).find((step) => step <= rounded + 1e-9) ?? 0;
+  // The highest step within the limit: no copy of the steps sorted per set-point.
+  let highest: number | undefined;
+  for (const step of stepsA)
+    if (step <= rounded + 1e-9 && (highest === undefined || step > highest)) highest = step;
+  return highest ?? 0;
 }
 
 /** A limit in A per phase in the schedule's unit: W is the total over the phases (7.12, errata 3.68). */
@@ -121,43 +127,42 @@ export interface ProfileSpec {
   profileId?: number;
 }
 
-/** One charging profile with a single open-ended period: the limit holds until replaced (or `validToMs`). */
+/**
+ * One charging profile with a single open-ended period: the limit holds until replaced (or
+ * `validToMs`). Its fields are set one by one, in the order the frame has always had, not spread
+ * in from objects made for the purpose (two of these per SetChargingProfile, and none of them used).
+ */
 export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
-  const phases = spec.phases ?? (spec.unit === 'W' ? 1 : 3);
-  const start = new Date(spec.nowMs - SCHEDULE_START_MARGIN_MS).toISOString();
-  const period = {
-    // Errata 3.45: the first period starts at 0.
-    startPeriod: 0,
-    limit: limitInUnit(spec.limitA, spec.unit, spec.voltageV, phases),
-    ...(spec.statePhases ? { numberPhases: phases } : {}),
-  };
+  const { unit, voltageV } = spec;
+  const phases = spec.phases ?? (unit === 'W' ? 1 : 3);
+  // Errata 3.45: the first period starts at 0.
+  const period: SchedulePeriod = { startPeriod: 0, limit: limitInUnit(spec.limitA, unit, voltageV, phases) };
+  if (spec.statePhases) period.numberPhases = phases;
+  const schedule = {} as ChargingProfile['chargingSchedule'];
+  // Relative: from the start of the transaction (7.9), so no startSchedule.
+  if (spec.kind !== 'Relative')
+    schedule.startSchedule = new Date(spec.nowMs - SCHEDULE_START_MARGIN_MS).toISOString();
+  schedule.chargingRateUnit = unit;
+  schedule.chargingSchedulePeriod = [period];
   // A minimum above the limit would ask the charger for more than the limit: left out.
-  const minChargingRate =
-    spec.minChargingRateA === undefined || spec.minChargingRateA > spec.limitA
-      ? undefined
-      : limitInUnit(spec.minChargingRateA, spec.unit, spec.voltageV, phases);
-  return {
+  if (spec.minChargingRateA !== undefined && !(spec.minChargingRateA > spec.limitA))
+    schedule.minChargingRate = limitInUnit(spec.minChargingRateA, unit, voltageV, phases);
+  const profile = {
     chargingProfileId:
       spec.profileId ??
       profileIdFor(spec.purpose, spec.idConnectorId ?? spec.connectorId, spec.profileIdBase),
-    ...(spec.transactionId === undefined ? {} : { transactionId: spec.transactionId }),
-    stackLevel: spec.stackLevel,
-    chargingProfilePurpose: spec.purpose,
-    chargingProfileKind: spec.kind,
-    // Errata 3.56: recurrencyKind only with Recurring; 7.8: Recurring needs startSchedule.
-    ...(spec.kind === 'Recurring' ? { recurrencyKind: 'Daily' as const } : {}),
-    // Whole seconds: a charger's date-time parser need not take fractions.
-    ...(spec.validToMs === undefined
-      ? {}
-      : { validTo: new Date(Math.floor(spec.validToMs / 1000) * 1000).toISOString() }),
-    chargingSchedule: {
-      // Relative: from the start of the transaction (7.9), so no startSchedule.
-      ...(spec.kind === 'Relative' ? {} : { startSchedule: start }),
-      chargingRateUnit: spec.unit,
-      chargingSchedulePeriod: [period],
-      ...(minChargingRate === undefined ? {} : { minChargingRate }),
-    },
-  };
+  } as ChargingProfile;
+  if (spec.transactionId !== undefined) profile.transactionId = spec.transactionId;
+  profile.stackLevel = spec.stackLevel;
+  profile.chargingProfilePurpose = spec.purpose;
+  profile.chargingProfileKind = spec.kind;
+  // Errata 3.56: recurrencyKind only with Recurring; 7.8: Recurring needs startSchedule.
+  if (spec.kind === 'Recurring') profile.recurrencyKind = 'Daily';
+  // Whole seconds: a charger's date-time parser need not take fractions.
+  if (spec.validToMs !== undefined)
+    profile.validTo = new Date(Math.floor(spec.validToMs / 1000) * 1000).toISOString();
+  profile.chargingSchedule = schedule;
+  return profile;
 }
 
 export function buildSetChargingProfile(spec: ProfileSpec): SetChargingProfileRequest {

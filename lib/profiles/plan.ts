@@ -58,51 +58,72 @@ export interface PlanInput {
   memory: FallbackMemory;
 }
 
+/**
+ * One of the four slot names as written above, not a string put together per call: a slot is a key
+ * the memory is read by several times per set-point, and a new string is looked up by its text.
+ */
 export function slotOf(session: boolean, pause: boolean): PlanSlot {
-  return `${session ? 'session' : 'idle'}/${pause ? 'pause' : 'limit'}`;
+  if (session) return pause ? 'session/pause' : 'session/limit';
+  return pause ? 'idle/pause' : 'idle/limit';
 }
 
 /**
  * Every attempt in order, the refused ones left out. The strategy's order of methods holds: what
  * worked last goes first among the variants of its method only, so a fallback that worked once
  * (ChargePointMaxProfile after one transient refusal) does not stay ahead of the preferred method.
+ * One pass over the strategy's methods (planned for every set-point that goes out): no list made
+ * per rule that leaves a method out, nor per method for the variants not refused.
  */
 export function planAttempts(input: PlanInput): Attempt[] {
-  const { strategy, capabilities, connectorId } = input;
+  const { strategy, capabilities } = input;
   const slot = slotOf(input.session, input.pause);
-  let methods = input.session ? strategy.sessionMethods : strategy.idleMethods;
-  // A TxProfile needs a transaction on one connector (3.13.1: "only be set at ConnectorId >0").
-  if (connectorId === 0 || !input.session) methods = methods.filter((method) => method !== 'TxProfile');
-  // A TxDefaultProfile that applies only from the next session would leave the running one at the
-  // limit it started with (and clearing its TxProfile would raise it): not a way to limit it now.
-  if (input.session && !strategy.txDefaultAppliesToRunningSession)
-    methods = methods.filter((method) => method !== 'TxDefaultProfile');
-  if (!strategy.configurationKey) methods = methods.filter((method) => method !== 'ConfigurationKey');
   // Without the SmartCharging profile every profile is answered NotSupported (errata 3.39).
-  if (capabilities?.smartCharging === false || profilesRefused(input.memory, slot))
-    methods = methods.filter((method) => method === 'ConfigurationKey');
-
+  const keyOnly = capabilities?.smartCharging === false || profilesRefused(input.memory, slot);
   const stackLevels = stackLevelsFor(strategy, capabilities);
   const units = unitsFor(strategy, capabilities);
-  const refused = input.memory.refused[slot] ?? {};
+  const refused = input.memory.refused[slot];
   const worked = input.memory.worked[slot];
   const attempts: Attempt[] = [];
-  for (const method of methods) {
-    const variants: Attempt[] = [];
-    if (method === 'ConfigurationKey') variants.push({ key: method, method });
-    else {
+  for (const method of input.session ? strategy.sessionMethods : strategy.idleMethods) {
+    if (!methodApplies(method, input, keyOnly)) continue;
+    const first = attempts.length;
+    if (method === 'ConfigurationKey') {
+      if (refused?.[method] === undefined) attempts.push({ key: method, method });
+    } else {
       for (const unit of units) {
         for (const stackLevel of stackLevels) {
-          variants.push({ key: `${method}/${stackLevel}/${unit}`, method, stackLevel, unit });
+          const key = `${method}/${stackLevel}/${unit}`;
+          if (refused?.[key] === undefined) attempts.push({ key, method, stackLevel, unit });
         }
       }
     }
-    const open = variants.filter((attempt) => refused[attempt.key] === undefined);
-    const first = open.findIndex((attempt) => attempt.key === worked);
-    if (first > 0) open.unshift(...open.splice(first, 1));
-    attempts.push(...open);
+    if (worked === undefined) continue;
+    for (let i = first + 1; i < attempts.length; i++) {
+      if ((attempts[i] as Attempt).key !== worked) continue;
+      attempts.splice(first, 0, ...attempts.splice(i, 1));
+      break;
+    }
   }
   return attempts;
+}
+
+/** Whether a method of the strategy's list is a way to limit the connector now. */
+function methodApplies(method: LimitMethod, input: PlanInput, keyOnly: boolean): boolean {
+  // Without smart charging (or every profile refused) only the configuration key is left.
+  if (keyOnly && method !== 'ConfigurationKey') return false;
+  switch (method) {
+    // A TxProfile needs a transaction on one connector (3.13.1: "only be set at ConnectorId >0").
+    case 'TxProfile':
+      return input.connectorId !== 0 && input.session;
+    // A TxDefaultProfile that applies only from the next session would leave the running one at the
+    // limit it started with (and clearing its TxProfile would raise it): not a way to limit it now.
+    case 'TxDefaultProfile':
+      return !input.session || input.strategy.txDefaultAppliesToRunningSession;
+    case 'ConfigurationKey':
+      return Boolean(input.strategy.configurationKey);
+    default:
+      return true;
+  }
 }
 
 /** Remembers a refusal; a charger without smart charging refuses every profile at once. */

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { RPCClient } from 'ocpp-rpc';
 import { CommandRefusedError, executeCommand } from '../../../lib/ocpp/commands';
 import { CommandError } from '../../../lib/ocpp/connection';
+import { GiveUp } from '../../../lib/ocpp/give-up';
 import { answer } from '../../support/charge-point';
 import { useOcppHarness } from '../../support/ocpp';
 
@@ -49,14 +51,14 @@ describe('commands to chargers', () => {
     assert.deepEqual(await behind, { status: 'Accepted' });
   });
 
-  it('hand a command to ocpp-rpc without its per-call timer (it costs more than the call), given up through a signal', async () => {
+  it('hand a command to ocpp-rpc without its per-call timer (it costs more than the call), given up through a signal of its own', async () => {
     const cs = await harness().centralSystem();
     const { client } = await harness().bootedCharger(cs, 'CP-PLAIN');
     answer(client, 'Reset', () => ({ status: 'Accepted' }));
-    const handedOver: { callTimeoutMs?: number; signal?: AbortSignal }[] = [];
+    const handedOver: { callTimeoutMs?: number; signal?: unknown }[] = [];
     const original = RPCClient.prototype.call;
     RPCClient.prototype.call = function (this: RPCClient, ...args: Parameters<RPCClient['call']>) {
-      if (args[0] === 'Reset') handedOver.push(args[2] as { callTimeoutMs?: number; signal?: AbortSignal });
+      if (args[0] === 'Reset') handedOver.push(args[2] as { callTimeoutMs?: number; signal?: unknown });
       return original.apply(this, args);
     } as RPCClient['call'];
     try {
@@ -68,8 +70,24 @@ describe('commands to chargers', () => {
     }
     assert.equal(handedOver.length, 1);
     assert.equal(handedOver[0]?.callTimeoutMs, 0);
-    assert.ok(handedOver[0]?.signal instanceof AbortSignal);
-    assert.equal(handedOver[0]?.signal?.aborted, false, 'answered in time: nothing aborted');
+    const signal = handedOver[0]?.signal;
+    assert.ok(signal instanceof GiveUp);
+    assert.equal(signal.aborted, false, 'answered in time: nothing aborted');
+  });
+
+  it("give a call up through what ocpp-rpc listens on: events.once(signal, 'abort') settles on abort, with the reason", async () => {
+    const giveUp = new GiveUp();
+    let settled = false;
+    const aborted = once(giveUp as unknown as EventTarget, 'abort').then(() => {
+      settled = true;
+    });
+    await Promise.resolve();
+    assert.equal(settled, false);
+    giveUp.abort();
+    giveUp.abort();
+    await aborted;
+    assert.equal(giveUp.aborted, true);
+    assert.equal(giveUp.reason, 'Call timeout');
   });
 
   it('report a CallError with its code, and refusals as CommandRefusedError carrying the answer', async () => {
