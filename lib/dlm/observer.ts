@@ -283,7 +283,8 @@ export class ConnectorObserver {
 
     const mode = effectiveMode(site, connector, runtime);
     const { keepOn, keepOff } = minimumTimes(control, runtime, now);
-    // One literal with every field (no spread): the views are made for every connector on every update.
+    // One literal with every field (no spread), those the later stages set too: the views are made
+    // for every connector on every update, and all keep the shape they were made with.
     return {
       online,
       uncontrolled,
@@ -298,12 +299,14 @@ export class ConnectorObserver {
       floorA,
       capA,
       capReason,
+      notWanting: undefined,
       pausedByManager: false,
       overdrawExcessA,
       phasesOut: connector.phases === 1 || session.onePhase ? 1 : 3,
       keepOn,
       keepOff,
       countsForPv: (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV',
+      holdReason: undefined,
     };
   }
 }
