@@ -4,10 +4,17 @@
  */
 import type { AllocationProblem, ConnectorDemand } from './allocate';
 import { checkAllocation } from './invariant';
-import type { ConnectorRuntime } from './parts';
+import type { ConnectorRuntime, ConnectorView } from './parts';
 import type { GridPhase, Triple } from './phases';
-import type { PolicyContext } from './policy';
-import type { Connector } from './site-model';
+import type { ConnectorRuntimes } from './runtime';
+import type { Connector, Site } from './site-model';
+
+/** What the hold looks at (the policy's context). */
+export interface HoldContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
 
 /**
  * What a charger may still draw until it shows it followed its next set-point: the last one sent,
@@ -32,7 +39,7 @@ export function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): 
  * still on their way) until the others follow.
  */
 export function holdForPendingDecreases(
-  context: PolicyContext,
+  context: HoldContext,
   problem: AllocationProblem,
   finals: number[],
   lasts: number[],
