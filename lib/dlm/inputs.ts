@@ -145,3 +145,13 @@ function isPlain(value: object): boolean {
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 }
+
+/** Whether two connector states (checked ones) differ in nothing but the limit the charger confirmed. */
+export function sameButConfirmation(before: ConnectorState | undefined, after: ConnectorState): boolean {
+  if (!before) return false;
+  const a = before as unknown as Record<string, unknown>;
+  const b = after as unknown as Record<string, unknown>;
+  for (const key in b) if (key !== 'limitInForce' && !sameData(a[key], b[key])) return false;
+  for (const key in a) if (key !== 'limitInForce' && !(key in b)) return false;
+  return true;
+}

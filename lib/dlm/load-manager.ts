@@ -81,6 +81,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   /** This update's connector views (by connector index). */
   private views: ConnectorView[] = [];
   private lastProblem: AllocationProblem | undefined;
+  /** The last update's keep order (where the next sort starts). */
+  private lastOrder: readonly number[] = [];
 
   constructor(options: LoadManagerOptions) {
     super();
@@ -282,7 +284,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.observeConnectors(now);
     this.circuits.update(this.circuitContext(), now);
     this.circuits.capConnectors(site, this.views);
-    let order = keepOrder(this.explainContext());
+    let order = keepOrder(this.explainContext(), this.lastOrder);
     const pv = this.pv.decide(
       {
         site,
@@ -303,11 +305,12 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       // (the circuits' other loads stay as they were counted).
       this.observeConnectors(now);
       this.circuits.capConnectors(site, this.views);
-      order = keepOrder(this.explainContext());
+      order = keepOrder(this.explainContext(), order);
       problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW);
       allocation = allocate(problem);
     }
     this.lastProblem = problem;
+    this.lastOrder = order;
     this.pv.allocated(site, problem, allocation);
     const policyContext = { site, runtimes: this.runtimes, views: this.views };
     const finals = this.policy.apply(

@@ -11,6 +11,12 @@ import type { Triple } from './phases';
 export interface ObservedSession {
   /** `tx:<id>`, `plug:<since>` or `none`: a new key is a new car. */
   key: string;
+  /**
+   * The connector state and wanting time the observer last found this key for (the key is made
+   * from nothing else; NaN until it looked): while both are the same, so is the key.
+   */
+  keyState: ConnectorState | undefined;
+  keyWantingSinceMs: number | undefined;
   /** The transaction's start (firstStarted shedding). */
   startedAtMs?: number;
   /** The last draw sample this session looked at. */
@@ -40,7 +46,7 @@ export interface ObservedSession {
 }
 
 export function newObservedSession(key: string): ObservedSession {
-  return { key, overdrawing: false, overdrawEpisodes: 0 };
+  return { key, keyState: undefined, keyWantingSinceMs: Number.NaN, overdrawing: false, overdrawEpisodes: 0 };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { isoMs } from '../time';
-import { sameData, sanitizeConnectorState } from './inputs';
+import { sameButConfirmation, sanitizeConnectorState } from './inputs';
 import { type DrawSample, forgetDraw, takeDraw } from './measurements';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import type { ConnectorRuntime, ConnectorView, SessionRuntime } from './parts';
@@ -118,19 +118,24 @@ export class ConnectorObserver {
     if (wantsByStatus) runtime.wantingSinceMs ??= now;
     else runtime.wantingSinceMs = undefined;
 
-    const sessionKey = state?.transaction
-      ? `tx:${state.transaction.transactionId}`
-      : wantsByStatus
-        ? `plug:${runtime.wantingSinceMs}`
-        : 'none';
     // A new car (transaction, or plug-in without one): phase detection, phase switches, the
-    // under-draw cap and the overdraw record start over.
-    if (runtime.session.key !== sessionKey) {
-      runtime.session = newSession(sessionKey);
-      // A pause of the previous car does not hold back the next one.
-      forgetPause(runtime);
-      const startedAtMs = state?.transaction ? isoMs(state.transaction.startedAt) : Number.NaN;
-      if (Number.isFinite(startedAtMs)) runtime.session.startedAtMs = startedAtMs;
+    // under-draw cap and the overdraw record start over. The key is looked at again only when the
+    // state or the wanting time it is made of changed (no string per connector and update).
+    if (runtime.session.keyState !== state || runtime.session.keyWantingSinceMs !== runtime.wantingSinceMs) {
+      const sessionKey = state?.transaction
+        ? `tx:${state.transaction.transactionId}`
+        : wantsByStatus
+          ? `plug:${runtime.wantingSinceMs}`
+          : 'none';
+      if (runtime.session.key !== sessionKey) {
+        runtime.session = newSession(sessionKey);
+        // A pause of the previous car does not hold back the next one.
+        forgetPause(runtime);
+        const startedAtMs = state?.transaction ? isoMs(state.transaction.startedAt) : Number.NaN;
+        if (Number.isFinite(startedAtMs)) runtime.session.startedAtMs = startedAtMs;
+      }
+      runtime.session.keyState = state;
+      runtime.session.keyWantingSinceMs = runtime.wantingSinceMs;
     }
     const session = runtime.session;
     const settling = settlingAfterSwitch(site, session, now);
@@ -278,7 +283,8 @@ export class ConnectorObserver {
 
     const mode = effectiveMode(site, connector, runtime);
     const { keepOn, keepOff } = minimumTimes(control, runtime, now);
-    // One literal with every field (no spread): the views are made for every connector on every update.
+    // One literal with every field (no spread), those the later stages set too: the views are made
+    // for every connector on every update, and all keep the shape they were made with.
     return {
       online,
       uncontrolled,
@@ -293,12 +299,14 @@ export class ConnectorObserver {
       floorA,
       capA,
       capReason,
+      notWanting: undefined,
       pausedByManager: false,
       overdrawExcessA,
       phasesOut: connector.phases === 1 || session.onePhase ? 1 : 3,
       keepOn,
       keepOff,
       countsForPv: (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV',
+      holdReason: undefined,
     };
   }
 }
@@ -388,14 +396,4 @@ function carWantsCurrent(status: ConnectorStatus | undefined, hasTransaction: bo
     default:
       return false;
   }
-}
-
-/** Whether two connector states (checked ones) differ in nothing but the limit the charger confirmed. */
-function sameButConfirmation(before: ConnectorState | undefined, after: ConnectorState): boolean {
-  if (!before) return false;
-  const a = before as unknown as Record<string, unknown>;
-  const b = after as unknown as Record<string, unknown>;
-  for (const key in b) if (key !== 'limitInForce' && !sameData(a[key], b[key])) return false;
-  for (const key in a) if (key !== 'limitInForce' && !(key in b)) return false;
-  return true;
 }

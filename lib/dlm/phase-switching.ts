@@ -115,6 +115,8 @@ export function decidePhaseSwitches(
   // Most sites have no connector that may switch now: then nothing below needs computing.
   const candidates: number[] = [];
   site.connectors.forEach((connector, k) => {
+    // The connector's own setting first: most are not wired to switch (nothing else is read).
+    if (!connector.canSwitchPhases) return;
     const runtime = runtimes.of(connector);
     if (!views[k] || !problem.connectors[k]?.wants || !canSwitch(site, connector, runtime)) return;
     if (!settlingAfterSwitch(site, runtime.session, now)) candidates.push(k);

@@ -13,10 +13,13 @@ import { checkAllocation } from './invariant';
 import { remember } from './measurements';
 import { expectDecrease } from './overdraw';
 import type { ConnectorRuntime, ConnectorView, PolicyRecord } from './parts';
-import { EPS, floorStep, type GridPhase, type Triple } from './phases';
+import { holdForPendingDecreases, mayStillDrawA } from './pending-decreases';
+import { EPS, floorStep } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import type { ControlConfig } from './site-config';
 import type { Connector, Site } from './site-model';
+
+export { namesInShort } from './pending-decreases';
 
 /** A new car: a pause of the previous one does not hold it back. */
 export function forgetPause(record: PolicyRecord): void {
@@ -64,29 +67,36 @@ export class UpdatePolicy {
   ): number[] {
     const { site, runtimes, views } = context;
     const { control } = site;
-    const targets = allocation.map((entry) => entry.limitA);
-    const finals = [...targets];
-    const lasts = site.connectors.map((connector) => runtimes.of(connector).sent?.limitA ?? 0);
+    const targets: number[] = [];
+    const finals: number[] = [];
+    for (const entry of allocation) {
+      targets.push(entry.limitA);
+      finals.push(entry.limitA);
+    }
+    const lasts: number[] = [];
     const held: number[] = [];
-    site.connectors.forEach((connector, k) => {
-      const runtime = runtimes.of(connector);
+    for (let k = 0; k < site.connectors.length; k++) {
+      const connector = site.connectors[k];
+      const runtime = connector && runtimes.of(connector);
+      const last = runtime?.sent?.limitA ?? 0;
+      lasts.push(last);
+      if (!connector || !runtime) continue;
       const view = views[k];
       if (view) view.holdReason = undefined;
       const target = targets[k] ?? 0;
-      const last = lasts[k] ?? 0;
       if (!(target > last)) runtime.increaseSinceMs = undefined;
-      if (target === 0) return;
+      if (target === 0) continue;
       if (last === 0) {
         // A start begins at the minimum; the ramp takes it further.
         finals[k] = Math.min(target, connector.minA);
-        return;
+        continue;
       }
       if (target < last) {
         if (last - target < control.minChangeA) {
           finals[k] = last;
           held.push(k);
         }
-        return;
+        continue;
       }
       if (target > last)
         finals[k] = rampedIncrease(
@@ -97,17 +107,17 @@ export class UpdatePolicy {
           now,
           risesToSurplus(connector, view, allocation[k]),
         );
-    });
+    }
     // While expressions re-evaluate after an input changed what they see, nobody is raised on the
     // old results (a decrease may still go out).
     if (expressionsPending) {
-      finals.forEach((value, k) => {
-        if (value > (lasts[k] ?? 0)) {
+      for (let k = 0; k < finals.length; k++) {
+        if ((finals[k] ?? 0) > (lasts[k] ?? 0)) {
           finals[k] = lasts[k] ?? 0;
           const view = views[k];
           if (view) view.holdReason = 'waiting for the priority and mode expressions';
         }
-      });
+      }
     }
     if (held.length > 0 && checkAllocation(problem, finals).length > 0) {
       // A held small decrease is needed after all: send the decreases (before deciding which
@@ -234,19 +244,6 @@ export class UpdatePolicy {
 }
 
 /**
- * What a charger may still draw until it shows it followed its next set-point: the last one sent,
- * or, when it is back online with a car charging, its own fallback if that is higher (until now it
- * ran on its own). Both the decrease it is expected to follow (send) and the increases of others
- * that must wait for it (holdForPendingDecreases) count it at this.
- */
-function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): number {
-  const before = runtime.sent?.limitA ?? 0;
-  return runtime.sent && runtime.resend && runtime.state?.status === 'Charging'
-    ? Math.max(before, connector.offlineA)
-    : before;
-}
-
-/**
  * Whether a rise is taken out of the PV surplus and nothing else: a `pv` or `minpv` car (above its
  * minimum its current is surplus) whose target the surplus, its own maximum or the unbalance limit
  * bounds. That current already flows out to the grid, measured by the grid meter: taking it loads
@@ -303,98 +300,4 @@ function rampedIncrease(
     return last;
   }
   return next;
-}
-
-/**
- * An increase that needs current a decrease frees waits until the decrease has taken effect: the
- * invariant is checked with every connector decreased in this update, or decreased earlier without
- * a reading that shows it followed (and less than decreaseSettleMs ago), counted at its previous
- * set-point; an increase below a circuit that then fails is held. A connector switched up to three
- * phases in this update is an increase on the two phases it did not use, whatever its amps do:
- * there it starts at its minimum (which the switch made sure fits beside everyone's decreases
- * still on their way) until the others follow.
- */
-function holdForPendingDecreases(
-  context: PolicyContext,
-  problem: AllocationProblem,
-  finals: number[],
-  lasts: number[],
-  now: number,
-): void {
-  const { site, runtimes, views } = context;
-  let any = false;
-  const switchedUp = new Set<number>();
-  const connectors = problem.connectors.map((demand, k) => {
-    const runtime = runtimes.at(k);
-    const last = lasts[k] ?? 0;
-    const connector = site.connectors[k];
-    const mayDraw = runtime && connector ? mayStillDrawA(connector, runtime) : last;
-    const from = Math.max((finals[k] ?? 0) < mayDraw ? mayDraw : 0, runtime?.pendingDecrease?.fromA ?? 0);
-    const session = runtime?.session;
-    const oldPhases =
-      connector && session?.switchedAtMs === now && !session.onePhase && last > 0
-        ? (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0)
-        : undefined;
-    if (oldPhases && oldPhases.length < demand.phases.length) {
-      // What it may still draw only on the phases it had; on the others it is new (its final).
-      switchedUp.add(k);
-      any = true;
-      const floorA = demand.floorA.map((floor, p) =>
-        oldPhases.includes(p as GridPhase) ? Math.max(floor, from, mayDraw) : floor,
-      ) as Triple;
-      return { ...demand, floorA };
-    }
-    if (!(from > (finals[k] ?? 0))) return demand;
-    any = true;
-    const floorA = demand.floorA.map((floor, p) =>
-      demand.phases.includes(p as GridPhase) ? Math.max(floor, from) : floor,
-    ) as Triple;
-    return { ...demand, floorA };
-  });
-  if (!any) return;
-  const worst: AllocationProblem = { ...problem, connectors };
-  let waitingFor: string | undefined;
-  for (let round = 0; round <= finals.length; round++) {
-    const violated = new Set(
-      checkAllocation(worst, finals)
-        .filter((v) => v.kind !== 'minimum' && v.kind !== 'maximum')
-        .map((v) => v.index),
-    );
-    // A charger back online on its own fallback given less than that is decreasing, whatever it
-    // was sent before: its own set-point goes out (holding it would wait for itself for ever).
-    const hold: number[] = [];
-    const toMinimum: number[] = [];
-    problem.connectors.forEach((demand, k) => {
-      if (!demand.path.some((c) => violated.has(c))) return;
-      if ((finals[k] ?? 0) > (lasts[k] ?? 0) && connectors[k] === demand) hold.push(k);
-      else if (switchedUp.has(k) && (finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)) toMinimum.push(k);
-    });
-    if (hold.length === 0 && toMinimum.length === 0) return;
-    // The same in every round: who is counted at what it may still draw.
-    waitingFor ??= namesInShort(
-      site.connectors
-        .filter((_, k) => connectors[k] !== problem.connectors[k] && !switchedUp.has(k))
-        .map((c) => c.key),
-    );
-    for (const k of hold) {
-      finals[k] = lasts[k] ?? 0;
-      const view = views[k];
-      if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
-    }
-    for (const k of toMinimum) {
-      finals[k] = site.connectors[k]?.minA ?? 0;
-      const view = views[k];
-      if (view)
-        view.holdReason = `switched to three phases: at its minimum until ${waitingFor} follow a decrease`;
-    }
-  }
-}
-
-/**
- * A few names, and how many more: a reason a person reads (and that every held connector carries)
- * names at most three connectors, whatever the size of the site.
- */
-export function namesInShort(keys: readonly string[]): string {
-  const shown = keys.slice(0, 3).join(', ');
-  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }

@@ -23,33 +23,39 @@ export interface ProblemContext {
   siteLimits: SiteLimits;
 }
 
-/** Connector indexes in keep order: priority, then the shedding rule, then configuration order. */
-export function keepOrder(context: ProblemContext): number[] {
+/**
+ * Connector indexes in keep order: priority, then the shedding rule, then configuration order.
+ * The sort starts from `previous` (an earlier update's order: any order of the indexes 0 … n - 1):
+ * the comparison decides every pair (configuration order last), so any start gives the same order,
+ * and the sort (a merge sort that takes runs already in order as they are) costs about one
+ * comparison per connector when little has changed since.
+ */
+export function keepOrder(context: ProblemContext, previous?: readonly number[]): number[] {
   const { site, runtimes, views } = context;
-  const key = (k: number): number => {
-    const runtime = runtimes.at(k);
-    const state = runtime?.state;
-    if (site.shedding === 'mostEnergyFirst') {
-      const charging = (runtime?.sent?.limitA ?? 0) > 0;
-      return sessionEnergyWh(state) - (charging ? site.control.shedHysteresisWh : 0);
-    }
-    const started = runtime?.session.startedAtMs;
-    return started ?? runtime?.wantingSinceMs ?? Number.POSITIVE_INFINITY;
-  };
-  // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way.
-  const resting = (k: number) => Number(runtimes.at(k)?.state?.status === 'SuspendedEV');
+  const mostEnergyFirst = site.shedding === 'mostEnergyFirst';
   // The sort keys in flat arrays (no object per connector), sorted as indexes.
   const count = site.connectors.length;
   const priorities = new Float64Array(count);
   const restings = new Float64Array(count);
   const keys = new Float64Array(count);
-  const order: number[] = [];
+  let comparable = true;
   for (let k = 0; k < count; k++) {
+    const runtime = runtimes.at(k);
+    const state = runtime?.state;
     priorities[k] = views[k]?.priority ?? 0;
-    restings[k] = resting(k);
-    keys[k] = key(k);
-    order.push(k);
+    // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way.
+    restings[k] = Number(state?.status === 'SuspendedEV');
+    let key: number;
+    if (mostEnergyFirst) {
+      const charging = (runtime?.sent?.limitA ?? 0) > 0;
+      key = sessionEnergyWh(state) - (charging ? site.control.shedHysteresisWh : 0);
+    } else key = runtime?.session.startedAtMs ?? runtime?.wantingSinceMs ?? Number.POSITIVE_INFINITY;
+    keys[k] = key;
+    // A key that is not a number compares as equal to every other: then the start matters.
+    if (Number.isNaN(key) || Number.isNaN(priorities[k] ?? 0)) comparable = false;
   }
+  const order =
+    comparable && previous?.length === count ? previous.slice() : Array.from({ length: count }, (_, k) => k);
   return order.sort(
     (a, b) =>
       (priorities[b] ?? 0) - (priorities[a] ?? 0) ||

@@ -111,8 +111,9 @@ export class PvSurplus {
   decide(context: PvContext, now: number): { budgetW: number } {
     const { site, views, runtimes } = context;
     const { pv } = site;
-    const usesPv = views.some((view) => view.mode === 'pv' || view.mode === 'minpv');
-    if (!usesPv && pv.gridCircuitIndex === undefined) {
+    // The pv and minpv connectors in keep order: the loops below look at no other.
+    const pvOrder = context.order.filter((k) => views[k]?.mode === 'pv' || views[k]?.mode === 'minpv');
+    if (pvOrder.length === 0 && pv.gridCircuitIndex === undefined) {
       this.current = undefined;
       return { budgetW: Number.POSITIVE_INFINITY };
     }
@@ -120,7 +121,6 @@ export class PvSurplus {
 
     // Enable and disable pv-mode connectors one at a time, in keep order, so that two cars do not
     // both start on a surplus that fits one (and then both stop).
-    const order = context.order;
     const minPowerW = (k: number, phases: number) =>
       (site.connectors[k]?.minA ?? IEC_61851_MINIMUM_A) * phases * site.voltageV;
     const phasesIfStarted = (k: number) => {
@@ -143,7 +143,7 @@ export class PvSurplus {
     // What the charging pv/minpv cars need at their minimum (a car in SuspendedEV needs nothing).
     let committedW = 0;
     let keepW = 0;
-    for (const k of order) {
+    for (const k of pvOrder) {
       const view = views[k];
       const runtime = runtimes.at(k);
       if (!view || !runtime || !view.wantsByStatus || !view.countsForPv) continue;
@@ -156,14 +156,14 @@ export class PvSurplus {
     // What the charging cars could take beyond their minimum (see `allocated`).
     const taken = this.couldTake?.site === site ? this.couldTake.w : undefined;
     let othersCanTakeW = 0;
-    for (const k of order) {
+    for (const k of pvOrder) {
       const view = views[k];
       const runtime = runtimes.at(k);
       if (!taken || !view || !runtime || !view.wantsByStatus || !view.countsForPv) continue;
       if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled))
         othersCanTakeW += Math.max(0, (taken[k] ?? 0) - minPowerW(k, phasesIfStarted(k)));
     }
-    for (const k of order) {
+    for (const k of pvOrder) {
       const view = views[k];
       const runtime = runtimes.at(k);
       const connector = site.connectors[k];
@@ -242,7 +242,7 @@ export class PvSurplus {
     // disableDelayMs, as before. What a home battery above its buffer SoC gives is no shortfall.
     const totalShortW = keepW - available - bufferW;
     let shortW = totalShortW;
-    for (const k of [...order].reverse()) {
+    for (const k of pvOrder.reverse()) {
       const view = views[k];
       const runtime = runtimes.at(k);
       if (!view || !runtime || view.mode !== 'pv' || !runtime.session.pvEnabled) continue;

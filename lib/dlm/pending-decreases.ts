@@ -1,0 +1,133 @@
+/**
+ * The policy's hold for decreases still on their way (policy.ts): an increase that needs the
+ * current a decrease frees goes out only once the decrease has taken effect.
+ */
+import type { AllocationProblem, ConnectorDemand } from './allocate';
+import { checkAllocation } from './invariant';
+import type { ConnectorRuntime, ConnectorView } from './parts';
+import type { GridPhase, Triple } from './phases';
+import type { ConnectorRuntimes } from './runtime';
+import type { Connector, Site } from './site-model';
+
+/** What the hold looks at (the policy's context). */
+export interface HoldContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
+
+/**
+ * What a charger may still draw until it shows it followed its next set-point: the last one sent,
+ * or, when it is back online with a car charging, its own fallback if that is higher (until now it
+ * ran on its own). Both the decrease it is expected to follow (send) and the increases of others
+ * that must wait for it (holdForPendingDecreases) count it at this.
+ */
+export function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): number {
+  const before = runtime.sent?.limitA ?? 0;
+  return runtime.sent && runtime.resend && runtime.state?.status === 'Charging'
+    ? Math.max(before, connector.offlineA)
+    : before;
+}
+
+/**
+ * An increase that needs current a decrease frees waits until the decrease has taken effect: the
+ * invariant is checked with every connector decreased in this update, or decreased earlier without
+ * a reading that shows it followed (and less than decreaseSettleMs ago), counted at its previous
+ * set-point; an increase below a circuit that then fails is held. A connector switched up to three
+ * phases in this update is an increase on the two phases it did not use, whatever its amps do:
+ * there it starts at its minimum (which the switch made sure fits beside everyone's decreases
+ * still on their way) until the others follow.
+ */
+export function holdForPendingDecreases(
+  context: HoldContext,
+  problem: AllocationProblem,
+  finals: number[],
+  lasts: number[],
+  now: number,
+): void {
+  const { site, runtimes, views } = context;
+  // The worst case: a copy of the problem's demands in which only those counted at what they may
+  // still draw, or switched up, are replaced (with higher floors).
+  let connectors: ConnectorDemand[] | undefined;
+  const switchedUp = new Set<number>();
+  /** Connectors counted at what they may still draw (not the switched up): who the held wait for. */
+  const decreasing: number[] = [];
+  /** Connectors a hold may lower: increases counted as they are, and the switched up. */
+  const holdable: number[] = [];
+  for (let k = 0; k < problem.connectors.length; k++) {
+    const demand = problem.connectors[k];
+    if (!demand) continue;
+    const runtime = runtimes.at(k);
+    const last = lasts[k] ?? 0;
+    const final = finals[k] ?? 0;
+    const connector = site.connectors[k];
+    const mayDraw = runtime && connector ? mayStillDrawA(connector, runtime) : last;
+    const from = Math.max(final < mayDraw ? mayDraw : 0, runtime?.pendingDecrease?.fromA ?? 0);
+    const session = runtime?.session;
+    const oldPhases =
+      connector && session?.switchedAtMs === now && !session.onePhase && last > 0
+        ? (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0)
+        : undefined;
+    let floorA: Triple | undefined;
+    if (oldPhases && oldPhases.length < demand.phases.length) {
+      // What it may still draw only on the phases it had; on the others it is new (its final).
+      switchedUp.add(k);
+      holdable.push(k);
+      floorA = demand.floorA.map((floor, p) =>
+        oldPhases.includes(p as GridPhase) ? Math.max(floor, from, mayDraw) : floor,
+      ) as Triple;
+    } else if (from > final) {
+      decreasing.push(k);
+      floorA = demand.floorA.map((floor, p) =>
+        demand.phases.includes(p as GridPhase) ? Math.max(floor, from) : floor,
+      ) as Triple;
+    } else if (final > last) holdable.push(k);
+    if (floorA) {
+      connectors ??= problem.connectors.slice();
+      connectors[k] = { ...demand, floorA };
+    }
+  }
+  // Nothing on its way, or nobody a hold could lower: nothing to check.
+  if (!connectors || holdable.length === 0) return;
+  const worst: AllocationProblem = { ...problem, connectors };
+  const violated = new Uint8Array(problem.circuits.length);
+  let waitingFor: string | undefined;
+  for (let round = 0; round <= finals.length; round++) {
+    violated.fill(0);
+    for (const v of checkAllocation(worst, finals))
+      if (v.kind !== 'minimum' && v.kind !== 'maximum') violated[v.index] = 1;
+    // A charger back online on its own fallback given less than that is decreasing, whatever it
+    // was sent before: its own set-point goes out (holding it would wait for itself for ever).
+    const hold: number[] = [];
+    const toMinimum: number[] = [];
+    for (const k of holdable) {
+      if (!problem.connectors[k]?.path.some((c) => violated[c] === 1)) continue;
+      if (switchedUp.has(k)) {
+        if ((finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)) toMinimum.push(k);
+      } else if ((finals[k] ?? 0) > (lasts[k] ?? 0)) hold.push(k);
+    }
+    if (hold.length === 0 && toMinimum.length === 0) return;
+    // The same in every round: who is counted at what it may still draw.
+    waitingFor ??= namesInShort(decreasing.map((k) => site.connectors[k]?.key ?? ''));
+    for (const k of hold) {
+      finals[k] = lasts[k] ?? 0;
+      const view = views[k];
+      if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
+    }
+    for (const k of toMinimum) {
+      finals[k] = site.connectors[k]?.minA ?? 0;
+      const view = views[k];
+      if (view)
+        view.holdReason = `switched to three phases: at its minimum until ${waitingFor} follow a decrease`;
+    }
+  }
+}
+
+/**
+ * A few names, and how many more: a reason a person reads (and that every held connector carries)
+ * names at most three connectors, whatever the size of the site.
+ */
+export function namesInShort(keys: readonly string[]): string {
+  const shown = keys.slice(0, 3).join(', ');
+  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
+}
