@@ -163,9 +163,11 @@ function sortedByCounting(
 ): boolean {
   const ranks = 8 * order.length + 64;
   const priorities: number[] = [];
+  let highest = 0;
   for (const k of order) {
     const rank = keepRank[k] ?? 0;
     if (!Number.isInteger(rank) || rank < 0 || rank >= ranks) return false;
+    if (rank > highest) highest = rank;
     const p = priority[k] ?? 0;
     if (!priorities.includes(p)) {
       if (priorities.length === 64 || !Number.isFinite(p)) return false;
@@ -173,7 +175,7 @@ function sortedByCounting(
     }
   }
   priorities.sort((a, b) => b - a);
-  const byRank = countingSort(order, ranks, (k) => keepRank[k] ?? 0);
+  const byRank = countingSort(order, highest + 1, (k) => keepRank[k] ?? 0);
   const byGroup = countingSort(
     byRank,
     2 * priorities.length,

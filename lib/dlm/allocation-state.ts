@@ -77,11 +77,11 @@ export class AllocationState {
     this.anyUnbalanceLimit = layout.anyUnbalanceLimit;
     this.limit = new Float64Array(connectors.length);
     const anyExcluded = excluded.size > 0;
+    // One shape for every entry, `bound` in it from the start: one added later would go to a
+    // property store of its own, an allocation per connector.
     this.result = connectors.map((demand, k) => {
       const bound = anyExcluded ? excluded.get(k) : undefined;
-      return bound
-        ? { limitA: 0, state: 'paused', bound }
-        : { limitA: 0, state: demand.wants ? 'paused' : 'idle' };
+      return { limitA: 0, state: bound || demand.wants ? 'paused' : 'idle', bound };
     });
     this.terms = layout.terms;
     this.flat = layout.flat;
