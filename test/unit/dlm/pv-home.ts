@@ -61,6 +61,17 @@ export const wallbox = (id: string, extra: Partial<ConnectorConfig> = {}): Conne
   ...extra,
 });
 
+/** A started home with a switchable pv car (WB-1) charging on three phases under 9000 W of PV (8600 W of surplus). */
+export function onThreePhases() {
+  const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
+  setup.h.start();
+  setup.h.plugIn('WB-1/1');
+  setup.world.pvW = 9000;
+  setup.h.run(400_000);
+  assert.equal(setup.h.setPoint('WB-1/1')?.phases, 3);
+  return setup;
+}
+
 /** Runs `h` for each step's time, then expects `key`'s limit: a timeline of [ms, limitA, why?]. */
 export function expectLimits(
   h: ReturnType<typeof harness>,

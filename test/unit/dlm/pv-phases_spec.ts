@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { home, wallbox } from './pv-home';
+import { onThreePhases as started } from './pv-home';
 import type { harness } from './support';
 
 /** When a pv car on three phases goes down to one under clouds (phase-switching.ts). */
@@ -7,14 +7,10 @@ describe('LoadManager PV phase switch down', () => {
   let h: ReturnType<typeof harness>;
   afterEach(() => h?.stop());
 
-  /** A switchable pv car charging on three phases under 9000 W of PV (8600 W of surplus). */
+  /** The shared three-phase start (pv-home.ts), kept in `h` for afterEach. */
   function onThreePhases() {
-    const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 9000;
-    h.run(400_000);
-    assert.equal(h.setPoint('WB-1/1')?.phases, 3);
+    const setup = started();
+    h = setup.h;
     return setup;
   }
 

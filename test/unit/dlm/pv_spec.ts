@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { SiteConfig } from '../../../lib/dlm/site';
-import { expectLimits, home, wallbox } from './pv-home';
+import { expectLimits, home, onThreePhases, wallbox } from './pv-home';
 import type { harness } from './support';
 
 describe('LoadManager PV surplus', () => {
@@ -240,12 +240,8 @@ describe('LoadManager PV surplus', () => {
   });
 
   it('switches a charging car down to one phase rather than stopping it when 1 × 6 A still fits', () => {
-    const setup = home([wallbox('WB-1', { canSwitchPhases: true })]);
-    h = setup.h.start();
-    h.plugIn('WB-1/1');
-    setup.world.pvW = 9000;
-    h.run(400_000);
-    assert.equal(h.setPoint('WB-1/1')?.phases, 3);
+    const setup = onThreePhases();
+    h = setup.h;
     setup.world.pvW = 2200; // 1800 W: 6 A on one phase fits, 3 × 6 A does not
     h.run(400_000);
     assert.deepEqual([h.setPoint('WB-1/1')?.phases, (h.limit('WB-1/1') ?? 0) >= 6], [1, true]);
