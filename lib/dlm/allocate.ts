@@ -191,7 +191,7 @@ class Allocator extends AllocationState {
 
   /** Circuit c's phase gap where it is over its unbalance limit: the high and low phase and by how much. */
   private gapOver(c: number): { high: GridPhase; low: GridPhase; excess: number } | undefined {
-    const limitA = this.problem.circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
+    const limitA = this.unbalanceLimit[c] ?? Number.POSITIVE_INFINITY;
     if (!Number.isFinite(limitA)) return undefined;
     const loads = this.phaseLoads(c);
     const high = argmax(loads);

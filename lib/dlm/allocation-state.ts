@@ -50,7 +50,7 @@ export class AllocationState {
   readonly unbalancePaused = new Map<number, Bound>();
 
   /** Per circuit: its unbalance limit (+∞ for none). */
-  private readonly unbalanceLimit: Float64Array;
+  protected readonly unbalanceLimit: Float64Array;
 
   /** `violated` sums one connector's terms per constraint here (no allocation per question). */
   private readonly deltaOf: Float64Array;
@@ -199,10 +199,10 @@ export class AllocationState {
       return undefined;
     const from = this.limit[k] ?? 0;
     const { start, circuit } = this.flat.unbalancePath;
+    // Only circuits with an unbalance limit are on this path.
     for (let at = start[k] ?? 0; at < (start[k + 1] ?? 0); at++) {
       const c = circuit[at] ?? 0;
       const limit = this.unbalanceLimit[c] ?? Number.POSITIVE_INFINITY;
-      if (!Number.isFinite(limit)) continue;
       const loads = this.unbalanceLoads[c];
       const b0 = loads ? loads[0] : 0;
       const b1 = loads ? loads[1] : 0;
