@@ -95,17 +95,21 @@ async function measureWindows(target: Target, active: RawCharger[], perS = 0): P
     throw new Error(
       `${target.label}: ${load.state.failures.length} calls failed, e.g. ${load.state.failures[0]}`,
     );
-  // End to end: every acknowledged MeterValues came out of the server (the node's output).
+  await expectAllDelivered(target, active);
+  return figures;
+}
+
+/** End to end: every MeterValues the chargers had answered came out of the server (the node's output). */
+async function expectAllDelivered(target: Target, chargers: RawCharger[]): Promise<void> {
   const deadline = Date.now() + 15_000;
   let delivered = await target.delivered();
-  const expected = totalAcked(active);
+  const expected = totalAcked(chargers);
   while (delivered < expected && Date.now() < deadline) {
     await wallTime(100);
     delivered = await target.delivered();
   }
   if (delivered !== expected)
     throw new Error(`${target.label}: ${expected} MeterValues answered, but ${delivered} came out`);
-  return figures;
 }
 
 function totalAcked(chargers: RawCharger[]): number {
@@ -198,17 +202,7 @@ async function pairedMain(dir: string, packageDir: string): Promise<void> {
             .join('  ')}  (load ${loadNow()})`,
         ),
     );
-    for (const target of targets) {
-      const expected = totalAcked(chargers.get(target) ?? []);
-      const deadline = Date.now() + 15_000;
-      let delivered = await target.delivered();
-      while (delivered < expected && Date.now() < deadline) {
-        await wallTime(100);
-        delivered = await target.delivered();
-      }
-      if (delivered !== expected)
-        throw new Error(`${target.label}: ${expected} MeterValues answered, but ${delivered} came out`);
-    }
+    for (const target of targets) await expectAllDelivered(target, chargers.get(target) ?? []);
     console.log(
       `\nCPU per message / the floor's, median (lowest-highest) of ${paired} cycles (target, issue #15):`,
     );
