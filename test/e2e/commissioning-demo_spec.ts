@@ -125,10 +125,14 @@ describe('commissioning the demo car park with chargers built elsewhere (npm sta
     );
     assert.match(reason, /offline: counted at \d+ A/);
     assert.ok(zoneDrawA() <= CHARGERS_MAY_DRAW_A, `the zone's chargers draw ${zoneDrawA()} A`);
+    // The zone's meter is silent by design here: once it has been for staleAfterMs (10 s in the
+    // demo) after start, the load manager rightly warns that its fallback is in force. Whether
+    // that happens before this line depends on how fast the machine ran the tests above.
+    const silentMeter = /car park zone \(63 A breaker\): fallback: no reading yet from meter "grid-meter"/;
     assert.deepEqual(
       demo()
         .problems()
-        .filter((line) => !/CP-STRAY|offline|disconnected/.test(line)),
+        .filter((line) => !/CP-STRAY|offline|disconnected/.test(line) && !silentMeter.test(line)),
       [],
     );
   });
