@@ -97,12 +97,16 @@ export class ConnectorRegistry {
   /**
    * Applies the charger's meter readings (sorted ascending). Only readings newer than what the
    * connector already shows change it: a batch that arrives late is ignored for the live state.
+   * `receivedMs` and `newestMs` are `receivedAt` and the newest reading's timestamp in ms, where
+   * the caller has already read them (the message path does).
    */
   applyReadings(
     chargePointId: string,
     connectorId: number,
     readings: Reading[],
     receivedAt: string,
+    receivedMs?: number,
+    newestMs?: number,
   ): ConnectorUpdate {
     const key = keyOf(chargePointId, connectorId);
     const state = this.get(chargePointId, connectorId, key);
@@ -110,14 +114,14 @@ export class ConnectorRegistry {
     state.online = true;
     const newest = readings[readings.length - 1];
     if (!newest) return { state, ignored: 'no readings' };
-    const newestMs = isoMs(newest.timestamp);
+    const newestAt = newestMs ?? isoMs(newest.timestamp);
     const previousMs = this.lastReadingMs.get(key);
-    if (previousMs !== undefined && newestMs < previousMs) {
+    if (previousMs !== undefined && newestAt < previousMs) {
       return { state, ignored: `readings up to ${newest.timestamp} are older than those already applied` };
     }
-    this.lastReadingMs.set(key, newestMs);
-    const receivedMs = isoMs(receivedAt);
-    const plausible = newestMs <= receivedMs && newestMs >= receivedMs - MEASURED_AT_WITHIN_MS;
+    this.lastReadingMs.set(key, newestAt);
+    const receivedAtMs = receivedMs ?? isoMs(receivedAt);
+    const plausible = newestAt <= receivedAtMs && newestAt >= receivedAtMs - MEASURED_AT_WITHIN_MS;
     state.measuredAt = plausible ? newest.timestamp : receivedAt;
     for (const reading of readings) {
       if (reading.currentA) state.currentA = reading.currentA;

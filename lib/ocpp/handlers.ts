@@ -6,6 +6,7 @@ import type {
   Reading,
 } from '../contracts';
 import type { Logger } from '../log';
+import { isoMs } from '../time';
 import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
 import { CommandRecords } from './command-records';
@@ -246,13 +247,22 @@ export class ChargePointHandlers {
 
   private meterValues(chargePointId: string, request: OcppRequest<'MeterValues'>, receivedAt: string) {
     const { connectorId, transactionId } = request;
+    const receivedMs = isoMs(receivedAt);
     const parsed = readMeterValues(request.meterValue, {
       source: `${chargePointId}/${connectorId}`,
       receivedAt,
+      receivedMs,
     });
     this.logWarnings(chargePointId, parsed.warnings);
     if (transactionId !== undefined) this.rebindTransaction(chargePointId, connectorId, transactionId);
-    const update = this.cs.connectors.applyReadings(chargePointId, connectorId, parsed.readings, receivedAt);
+    const update = this.cs.connectors.applyReadings(
+      chargePointId,
+      connectorId,
+      parsed.readings,
+      receivedAt,
+      receivedMs,
+      parsed.newestMs,
+    );
     if (!update.ignored) this.cs.emit('connector', update.state);
     const newest = parsed.readings[parsed.readings.length - 1];
     // Object.assign, not a spread followed by more fields: V8 takes a slow path for the latter

@@ -54,6 +54,11 @@ const SLOT = new Map<string, number>([
   ['Temperature', TEMPERATURE],
 ]);
 
+/** Where the values of `measurand` are filed; undefined for one no Reading field is made of. */
+export function slotOf(measurand: string): number | undefined {
+  return SLOT.get(measurand);
+}
+
 /** The values of one measurand at one point in time, first in the charger's order winning. */
 interface Values {
   /** The first value, whatever its phase or location. */
@@ -72,13 +77,13 @@ interface PointInTime extends Instant {
 export class ReadingsBuilder {
   private readonly points: PointInTime[] = [];
   private last: PointInTime | undefined;
+  /** The time of the newest Reading `readings()` built, in ms. */
+  newestMs: number | undefined;
 
   constructor(private readonly source: string) {}
 
-  /** Files one value (in its base unit) of `measurand` at `at`. */
-  add(at: Instant, measurand: string, phase: PhaseSlot, value: number): void {
-    const slot = SLOT.get(measurand);
-    if (slot === undefined) return;
+  /** Files one value (in its base unit) at `at`, in the slot of its measurand (slotOf). */
+  add(at: Instant, slot: number, phase: PhaseSlot, value: number): void {
     const point = this.pointAt(at);
     const values = point.values[slot];
     if (values === undefined) {
@@ -103,7 +108,10 @@ export class ReadingsBuilder {
     const readings: Reading[] = [];
     for (const point of points) {
       const reading = buildReading(point, this.source);
-      if (reading) readings.push(reading);
+      if (reading) {
+        readings.push(reading);
+        this.newestMs = point.ms;
+      }
     }
     return readings;
   }

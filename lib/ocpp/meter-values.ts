@@ -25,6 +25,8 @@ export interface MeterValuesParseOptions {
   source: string;
   /** When the message arrived (ISO 8601); stands in for a missing or unreadable timestamp. */
   receivedAt: string;
+  /** The same instant in ms, where the caller has it: spares reading `receivedAt` again. */
+  receivedMs?: number;
 }
 
 export interface MeterValuesParseResult {
@@ -54,6 +56,12 @@ export function parseMeterValues(
   return { readings, samples: kept.samples, signedValues: kept.signedValues, warnings };
 }
 
+/** What the message path reads of a MeterValues.req (readMeterValues). */
+export interface MeterValuesRead extends Pick<MeterValuesParseResult, 'readings' | 'warnings'> {
+  /** The time of the newest Reading in ms (its `timestamp`, already read); undefined without Readings. */
+  newestMs: number | undefined;
+}
+
 /**
  * The Readings and warnings of parseMeterValues, the same values checked the same way, without
  * the list of samples and signed data nobody on the message path reads.
@@ -61,7 +69,7 @@ export function parseMeterValues(
 export function readMeterValues(
   meterValues: MeterValue[],
   options: MeterValuesParseOptions,
-): Pick<MeterValuesParseResult, 'readings' | 'warnings'> {
+): MeterValuesRead {
   return read(meterValues, options, undefined);
 }
 
@@ -69,15 +77,15 @@ function read(
   meterValues: MeterValue[],
   options: MeterValuesParseOptions,
   kept: Kept | undefined,
-): Pick<MeterValuesParseResult, 'readings' | 'warnings'> {
-  const receivedMs = isoMs(options.receivedAt);
+): MeterValuesRead {
+  const receivedMs = options.receivedMs ?? isoMs(options.receivedAt);
   if (Number.isNaN(receivedMs)) {
     throw new RangeError(`parseMeterValues: receivedAt '${options.receivedAt}' is not a date`);
   }
   const warnings: string[] = [];
   if (!Array.isArray(meterValues)) {
     warnings.push('meterValue is not a list; nothing to read');
-    return { readings: [], warnings };
+    return { readings: [], warnings, newestMs: undefined };
   }
   const builder = new ReadingsBuilder(options.source);
   for (let entryIndex = 0; entryIndex < meterValues.length; entryIndex++) {
@@ -103,7 +111,12 @@ function read(
       readSampledValue(sampled as UncheckedSampledValue, at, builder, kept, warnings);
     }
   }
-  return { readings: builder.readings(), warnings: warnings.length > 1 ? [...new Set(warnings)] : warnings };
+  const readings = builder.readings();
+  return {
+    readings,
+    warnings: warnings.length > 1 ? [...new Set(warnings)] : warnings,
+    newestMs: builder.newestMs,
+  };
 }
 
 /** The entry's timestamp as ISO 8601 UTC, or the receive time (with a warning) when it cannot be read. */

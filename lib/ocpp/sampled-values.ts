@@ -4,8 +4,16 @@
  * chargers send convert to it, and the checks that file a value for the Readings or skip it with
  * a warning. The message-level reading (entries, timestamps, sorting) is lib/ocpp/meter-values.ts.
  */
+import { decimalValue } from './decimal';
 import type { MeterValuesRequest } from './messages';
-import { ELSEWHERE, type Instant, type ReadingsBuilder, UNPHASED } from './meter-readings';
+import {
+  ELSEWHERE,
+  type Instant,
+  type PhaseSlot,
+  type ReadingsBuilder,
+  slotOf,
+  UNPHASED,
+} from './meter-readings';
 
 /**
  * One point in time with its sampled values (spec 7.33 MeterValue); StopTransaction.req's
@@ -86,8 +94,6 @@ const MEASURAND_UNIT: Record<Measurand, NormalisedUnit> = {
   RPM: 'RPM',
 };
 
-const DEFAULT_MEASURAND: Measurand = 'Energy.Active.Import.Register';
-
 interface UnitConversion {
   unit: NormalisedUnit;
   toBaseUnit: (value: number) => number;
@@ -125,19 +131,20 @@ const UNIT_CONVERSIONS = new Map<string, UnitConversion>([
   ['RPM', { unit: 'RPM', toBaseUnit: same, inOcppEnum: false }],
 ]);
 
-const PHASE_INDEX: Record<Phase, 0 | 1 | 2 | undefined> = {
-  L1: 0,
-  L2: 1,
-  L3: 2,
-  'L1-N': 0,
-  'L2-N': 1,
-  'L3-N': 2,
+/** Where the Readings file a value of each phase (meter-readings.ts). */
+const PHASE_SLOTS = new Map<string, PhaseSlot>([
+  ['L1', 0],
+  ['L2', 1],
+  ['L3', 2],
+  ['L1-N', 0],
+  ['L2-N', 1],
+  ['L3-N', 2],
   // Neutral current and line-to-line voltages have no place in a per-phase array.
-  N: undefined,
-  'L1-L2': undefined,
-  'L2-L3': undefined,
-  'L3-L1': undefined,
-};
+  ['N', ELSEWHERE],
+  ['L1-L2', ELSEWHERE],
+  ['L2-L3', ELSEWHERE],
+  ['L3-L1', ELSEWHERE],
+] satisfies [Phase, PhaseSlot][]);
 
 const LOCATIONS = new Set<string>(['Body', 'Cable', 'EV', 'Inlet', 'Outlet'] satisfies MeasurementLocation[]);
 const CONTEXTS = new Set<string>([
@@ -157,16 +164,27 @@ const CONTEXTS = new Set<string>([
  */
 export type UncheckedSampledValue = { [Field in keyof SampledValue]?: unknown };
 
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const DECIMAL_WITH_COMMA = /^[+-]?\d*,\d+$/;
 
-/** The conversion of a value given without a unit: its measurand's own unit. */
-const IMPLIED_UNIT = new Map<string, UnitConversion>(
-  Object.entries(MEASURAND_UNIT).map(([measurand, unit]) => [
+/** What reading a value asks of its measurand, looked up once per value. */
+interface MeasurandFacts {
+  measurand: Measurand;
+  /** The unit the measurand is reported in. */
+  unit: NormalisedUnit;
+  /** The conversion of a value given without a unit: the measurand's own unit. */
+  implied: UnitConversion;
+  /** Where the Readings file its values (meter-readings.ts); undefined where no Reading field is made of it. */
+  slot: number | undefined;
+}
+
+const MEASURANDS = new Map<string, MeasurandFacts>(
+  (Object.entries(MEASURAND_UNIT) as [Measurand, NormalisedUnit][]).map(([measurand, unit]) => [
     measurand,
-    { unit, toBaseUnit: same, inOcppEnum: true },
+    { measurand, unit, implied: { unit, toBaseUnit: same, inOcppEnum: true }, slot: slotOf(measurand) },
   ]),
 );
+/** A value without a measurand is the energy register (spec 7.43). */
+const DEFAULT_MEASURAND = MEASURANDS.get('Energy.Active.Import.Register') as MeasurandFacts;
 
 /** Where the numeric values and signed data blocks go, besides the Readings (parseMeterValues). */
 export interface Kept {
@@ -191,17 +209,29 @@ export function readSampledValue(
   warnings: string[],
 ): void {
   const measurandField = sampled.measurand ?? undefined;
-  if (measurandField !== undefined && !isMeasurand(measurandField)) {
+  const facts =
+    measurandField === undefined
+      ? DEFAULT_MEASURAND
+      : typeof measurandField === 'string'
+        ? MEASURANDS.get(measurandField)
+        : undefined;
+  if (facts === undefined) {
     warnings.push(`unknown measurand '${String(measurandField)}'; value skipped`);
     return;
   }
-  const measurand = measurandField ?? DEFAULT_MEASURAND;
+  const measurand = facts.measurand;
   const phaseField = sampled.phase ?? undefined;
-  if (phaseField !== undefined && !isPhase(phaseField)) {
+  const phaseSlot =
+    phaseField === undefined
+      ? UNPHASED
+      : typeof phaseField === 'string'
+        ? PHASE_SLOTS.get(phaseField)
+        : undefined;
+  if (phaseSlot === undefined) {
     warnings.push(`${measurand}: unknown phase '${String(phaseField)}'; value skipped`);
     return;
   }
-  const phase = phaseField;
+  const phase = phaseField as Phase | undefined;
 
   // Location and context describe a value without changing it, so an unknown one only drops the field.
   let location = sampled.location ?? undefined;
@@ -229,12 +259,12 @@ export function readSampledValue(
   if (format !== 'Raw')
     warnings.push(`${labelOf(measurand, phase)}: unknown format '${String(format)}'; read as Raw`);
 
-  const conversion = unitConversion(sampled.unit ?? undefined, measurand, phase, warnings);
+  const conversion = unitConversion(sampled.unit ?? undefined, facts, phase, warnings);
   if (conversion === undefined) return;
   const raw = parseDecimal(sampled.value, measurand, phase, warnings);
   if (raw === undefined) return;
   const value = conversion.toBaseUnit(raw);
-  builder.add(at, measurand, phase === undefined ? UNPHASED : (PHASE_INDEX[phase] ?? ELSEWHERE), value);
+  if (facts.slot !== undefined) builder.add(at, facts.slot, phaseSlot, value);
   if (kept)
     kept.samples.push({
       ...details(at, measurand, phase, location as MeasurementLocation, context as ReadingContext),
@@ -264,17 +294,16 @@ function details(
 /** The conversion for a value's unit, or undefined (with a warning) when it does not fit the measurand. */
 function unitConversion(
   unit: unknown,
-  measurand: Measurand,
+  { measurand, unit: expectedUnit, implied }: MeasurandFacts,
   phase: Phase | undefined,
   warnings: string[],
 ): UnitConversion | undefined {
-  if (unit === undefined) return IMPLIED_UNIT.get(measurand);
+  if (unit === undefined) return implied;
   const conversion = typeof unit === 'string' ? UNIT_CONVERSIONS.get(unit) : undefined;
   if (conversion === undefined) {
     warnings.push(`${labelOf(measurand, phase)}: unknown unit '${String(unit)}'; value skipped`);
     return undefined;
   }
-  const expectedUnit = MEASURAND_UNIT[measurand];
   if (conversion.unit !== expectedUnit) {
     warnings.push(
       `${labelOf(measurand, phase)}: unit '${String(unit)}' does not fit the measurand (expected ${expectedUnit}); skipped`,
@@ -301,10 +330,9 @@ function parseDecimal(
     warnings.push(`${labelOf(measurand, phase)}: value is missing or not a string; skipped`);
     return undefined;
   }
-  const text = rawValue.trim();
-  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
-  if (Number.isFinite(value)) return value;
-  if (DECIMAL_WITH_COMMA.test(text)) {
+  const value = decimalValue(rawValue);
+  if (!Number.isNaN(value)) return value;
+  if (DECIMAL_WITH_COMMA.test(rawValue.trim())) {
     warnings.push(
       `${labelOf(measurand, phase)}: value '${rawValue}' has a decimal comma, OCPP requires a point; skipped`,
     );
@@ -312,14 +340,6 @@ function parseDecimal(
   }
   warnings.push(`${labelOf(measurand, phase)}: value '${rawValue}' is not a decimal number; skipped`);
   return undefined;
-}
-
-function isMeasurand(text: unknown): text is Measurand {
-  return typeof text === 'string' && Object.hasOwn(MEASURAND_UNIT, text);
-}
-
-function isPhase(text: unknown): text is Phase {
-  return typeof text === 'string' && Object.hasOwn(PHASE_INDEX, text);
 }
 
 function isLocation(text: unknown): text is MeasurementLocation {

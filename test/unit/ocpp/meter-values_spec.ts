@@ -14,14 +14,20 @@ const receivedAt = '2024-05-01T12:00:30.000Z';
 
 /**
  * parseMeterValues, checking in every case that readMeterValues (what the central system reads
- * MeterValues with: no list of samples) gives the very same Readings and warnings.
+ * MeterValues with: no list of samples) gives the very same Readings and warnings, the time of
+ * the newest Reading, and the same again when it is handed the receive time in ms.
  */
 function parse(meterValues: MeterValue[]): MeterValuesParseResult {
   const result = parseMeterValues(meterValues, { source, receivedAt });
-  assert.deepEqual(readMeterValues(meterValues, { source, receivedAt }), {
+  const newest = result.readings[result.readings.length - 1];
+  const expected = {
     readings: result.readings,
     warnings: result.warnings,
-  });
+    newestMs: newest && Date.parse(newest.timestamp),
+  };
+  assert.deepEqual(readMeterValues(meterValues, { source, receivedAt }), expected);
+  const receivedMs = Date.parse(receivedAt);
+  assert.deepEqual(readMeterValues(meterValues, { source, receivedAt, receivedMs }), expected);
   return result;
 }
 
