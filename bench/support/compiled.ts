@@ -1,5 +1,5 @@
 /**
- * The modules bench/latency.ts measures, loaded either as Node-RED runs them (the package compiled
+ * The modules bench/latency.ts and bench/dlm.ts measure, loaded either as Node-RED runs them (the package compiled
  * by tsc, built once for the run into a private directory: bench/support/node-red.ts) or from the
  * TypeScript sources through tsx (esbuild-transpiled, with a `__name` wrapper per named closure),
  * which costs CPU on every call the product never pays.
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { benchDirectory, buildPackage } from './node-red';
 
 type LibModules = {
+  allocate: typeof import('../../lib/dlm/allocate');
   loadManager: typeof import('../../lib/dlm/load-manager');
   log: typeof import('../../lib/log');
   bus: typeof import('../../lib/modbus/bus');
@@ -20,6 +21,7 @@ type LibModules = {
 };
 
 const PATHS: Record<keyof LibModules, string> = {
+  allocate: 'lib/dlm/allocate',
   loadManager: 'lib/dlm/load-manager',
   log: 'lib/log',
   bus: 'lib/modbus/bus',
