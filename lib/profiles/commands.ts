@@ -185,12 +185,32 @@ export class Commands {
    * Removes charger-wide limits nothing needs any more: our ChargePointMaxProfile is cleared, the
    * vendor key set back to the value it had before this manager changed it (where that is known).
    */
-  async releaseChargerWide(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> {
-    if (this.ctx.closed) return;
-    if (
+  releaseChargerWide(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> | undefined {
+    // Nothing to lift (nearly every limit): no promise, no turn of its own per set-point.
+    if (this.ctx.closed || !(this.clearsMax(charger) || this.restoresKey(charger))) return undefined;
+    return this.release(charger, attempts);
+  }
+
+  private clearsMax(charger: ChargerEntry): boolean {
+    return (
       charger.chargePointMax.state !== 'none' &&
       !this.limits.chargerWideNeeded(charger, 'ChargePointMaxProfile')
-    ) {
+    );
+  }
+
+  private restoresKey(charger: ChargerEntry): boolean {
+    const baseline = charger.key.baseline;
+    return (
+      Boolean(charger.strategy.configurationKey) &&
+      baseline !== undefined &&
+      charger.key.valueA !== undefined &&
+      String(charger.key.valueA) !== baseline &&
+      !this.limits.chargerWideNeeded(charger, 'ConfigurationKey')
+    );
+  }
+
+  private async release(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> {
+    if (this.clearsMax(charger)) {
       const request = {
         id: profileIdFor('ChargePointMaxProfile', 0, this.ctx.profileIdBase),
       };
@@ -220,13 +240,8 @@ export class Commands {
     }
     const key = charger.strategy.configurationKey;
     const baseline = charger.key.baseline;
-    if (
-      key &&
-      baseline !== undefined &&
-      charger.key.valueA !== undefined &&
-      String(charger.key.valueA) !== baseline &&
-      !this.limits.chargerWideNeeded(charger, 'ConfigurationKey')
-    ) {
+    // Looked at again after the clear above: its answer may have changed what is needed.
+    if (key && baseline !== undefined && this.restoresKey(charger)) {
       const request = { key: key.key, value: baseline };
       const attempt: CommandAttempt = { action: 'ChangeConfiguration', method: 'ConfigurationKey', request };
       attempts.push(attempt);
