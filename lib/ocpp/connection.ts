@@ -81,13 +81,17 @@ export class ChargePointConnection extends EventEmitter {
   private readonly triggeredUntilMs = new Map<string, number>();
   private watchdog: TimerHandle | undefined;
   private closed = false;
-  /** Settles when the calls handed to ocpp-rpc so far are answered or given up. */
-  private callQueue: Promise<unknown> = Promise.resolve();
-  /** Calls handed to the queue whose turn has not ended (answered or given up). */
+  /** Calls made whose turn has not ended (answered or given up), the one with ocpp-rpc included. */
   private callsPending = 0;
-  /** A call's turn ended, answered or not: one function for every call, not two closures and promises each. */
+  /** Calls waiting for the one before them to end, in order: each hands its own to ocpp-rpc. */
+  private readonly waiting: (() => void)[] = [];
+  /**
+   * A call's turn ended, answered or not: the next one goes. One function for every call, and no
+   * promise chained per call to wait on (most calls find nothing in flight).
+   */
   private readonly turnEnded = (): void => {
     this.callsPending -= 1;
+    this.waiting.shift()?.();
   };
 
   constructor(options: ConnectionOptions) {
@@ -177,13 +181,14 @@ export class ChargePointConnection extends EventEmitter {
       this.triggeredUntilMs.set(triggered, this.options.clock.now() + TRIGGERED_MESSAGE_WINDOW_MS);
     let response: unknown;
     try {
-      // Nothing in flight: out at once, in this turn; else after the calls before it.
+      // Nothing in flight: out at once, in this turn; else once the calls before it ended.
       const turn =
         this.callsPending === 0
           ? this.callNow(action, request, timeoutMs)
-          : this.callQueue.then(() => this.callNow(action, request, timeoutMs));
+          : new Promise<unknown>((resolve) => {
+              this.waiting.push(() => resolve(this.callNow(action, request, timeoutMs)));
+            });
       this.callsPending += 1;
-      this.callQueue = turn.then(this.turnEnded, this.turnEnded);
       response = await turn;
     } catch (err) {
       if (triggered) this.triggeredUntilMs.delete(triggered);
@@ -207,10 +212,10 @@ export class ChargePointConnection extends EventEmitter {
 
   /**
    * Hands one call to ocpp-rpc, the previous one answered or given up (so it goes out at once), and
-   * gives up on it after `timeoutMs` from then (callGivingUp).
+   * gives up on it after `timeoutMs` from then (callGivingUp); its end lets the next one go.
    */
   private callNow(action: string, request: unknown, timeoutMs: number): Promise<unknown> {
-    return callGivingUp(this.options.client, action, request, timeoutMs);
+    return callGivingUp(this.options.client, action, request, timeoutMs, this.turnEnded);
   }
 
   /**

@@ -9,25 +9,45 @@ import { systemClock } from '../clock';
  * control path (bench:latency). Here a plain timer, and an abort only when it runs out. (The links
  * to an operator's backend, lib/upstream/link.ts, hang up on a hung backend instead.)
  */
-export async function callGivingUp(
+export function callGivingUp(
   client: Pick<RPCClient, 'call'>,
   action: string,
   request: unknown,
   timeoutMs: number,
+  /** Called once the call is answered or given up, before whoever awaits it goes on. */
+  settled: () => void = noop,
 ): Promise<unknown> {
   if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
-    return await client.call(action, request, { callTimeoutMs: 0 });
+    return client.call(action, request, { callTimeoutMs: 0 }).then(
+      (response: unknown) => {
+        settled();
+        return response;
+      },
+      (err: unknown) => {
+        settled();
+        throw err;
+      },
+    );
   }
   const giveUp = new GiveUp();
   const timer = systemClock.setTimeout(() => giveUp.abort(), timeoutMs);
-  try {
-    return await client.call(action, request, { callTimeoutMs: 0, signal: giveUp as unknown as AbortSignal });
-  } catch (err) {
-    throw giveUp.aborted ? new TimeoutError('Call timeout') : err;
-  } finally {
-    systemClock.clearTimeout(timer);
-  }
+  // One reaction on ocpp-rpc's promise, not an async function around it: a promise and its turns
+  // less per command.
+  return client.call(action, request, { callTimeoutMs: 0, signal: giveUp as unknown as AbortSignal }).then(
+    (response: unknown) => {
+      systemClock.clearTimeout(timer);
+      settled();
+      return response;
+    },
+    (err: unknown) => {
+      systemClock.clearTimeout(timer);
+      settled();
+      throw giveUp.aborted ? new TimeoutError('Call timeout') : err;
+    },
+  );
 }
+
+function noop(): void {}
 
 /**
  * What ocpp-rpc listens on to give a call up, as it reads its `signal`: `events.once(signal,

@@ -36,26 +36,23 @@ export class SetPointAnswers {
   /** Answers the set-point whose commands went out (or failed); a `limit` event where a command went out. */
   finish(input: Finished): void {
     const { charger, connector, waiter, target } = input;
-    const report: LimitReport = {
-      chargePointId: charger.chargePointId,
-      connectorId: connector.connectorId,
-      limitA: target.limitA,
-      requestedLimitA: waiter.requestedLimitA,
-      ...(target.phases === undefined ? {} : { phases: target.phases }),
-      reason: waiter.reason,
-      outcome: input.outcome,
-      strategy: charger.strategy.name,
-      ...(input.attempt ? { method: input.attempt.method } : {}),
-      ...(input.attempt?.unit ? { unit: input.attempt.unit } : {}),
-      ...(input.command ? { action: input.command.action, request: input.command.request } : {}),
-      ...(input.response === undefined ? {} : { response: input.response }),
-      attempts: input.attempts,
-      ...(input.fallback ? { fallback: input.fallback } : {}),
-      verification: { ...connector.verification },
-      ...(waiter.resent ? { resent: true as const } : {}),
-      ...(input.error ? { error: input.error } : {}),
-      at: this.ctx.nowIso(),
-    };
+    // Field by field, in the order reports have always had, not spread together from objects
+    // made per field (a report per set-point; see reportHead).
+    const report = reportHead(charger, connector, waiter, target.limitA, target.phases);
+    report.reason = waiter.reason;
+    report.outcome = input.outcome;
+    report.strategy = charger.strategy.name;
+    const { attempt, command } = input;
+    if (attempt) report.method = attempt.method;
+    if (attempt?.unit) report.unit = attempt.unit;
+    if (command) {
+      report.action = command.action;
+      report.request = command.request;
+    }
+    if (input.response !== undefined) report.response = input.response;
+    report.attempts = input.attempts;
+    if (input.fallback) report.fallback = input.fallback;
+    this.tail(report, connector, waiter, input.error);
     // A profile re-sent before its validTo is no news unless it failed.
     const quiet = waiter.refresh === true && input.outcome === 'applied';
     if (input.attempts.length > 0 && !quiet) this.ctx.publish('limit', report);
@@ -79,21 +76,48 @@ export class SetPointAnswers {
     error?: string,
   ): LimitReport {
     const target = this.limits.limitOf(charger, connector) ?? this.limits.ownTarget(charger, waiter);
-    return {
-      chargePointId: charger.chargePointId,
-      connectorId: connector.connectorId,
-      limitA: target.limitA,
-      requestedLimitA: waiter.requestedLimitA,
-      ...(waiter.phases === undefined ? {} : { phases: waiter.phases }),
-      reason: waiter.reason,
-      outcome,
-      strategy: charger.strategy.name,
-      ...(connector.lastMethod ? { method: connector.lastMethod } : {}),
-      attempts: waiter.carried ?? [],
-      verification: { ...connector.verification },
-      ...(waiter.resent ? { resent: true as const } : {}),
-      ...(error ? { error } : {}),
-      at: this.ctx.nowIso(),
-    };
+    const report = reportHead(charger, connector, waiter, target.limitA, waiter.phases);
+    report.reason = waiter.reason;
+    report.outcome = outcome;
+    report.strategy = charger.strategy.name;
+    if (connector.lastMethod) report.method = connector.lastMethod;
+    report.attempts = waiter.carried ?? [];
+    this.tail(report, connector, waiter, error);
+    return report;
   }
+
+  /** The fields every report ends with. */
+  private tail(
+    report: LimitReport,
+    connector: ConnectorEntry,
+    waiter: Waiter,
+    error: string | undefined,
+  ): void {
+    report.verification = { ...connector.verification };
+    if (waiter.resent) report.resent = true;
+    if (error) report.error = error;
+    report.at = this.ctx.nowIso();
+  }
+}
+
+/**
+ * A report's first fields; the rest are set one by one in their order. Not one literal with a
+ * conditional spread per optional field: each spread makes an object of its own, and optimized
+ * code gives the objects built so hidden classes of their own (slow to make and to read).
+ */
+function reportHead(
+  charger: ChargerEntry,
+  connector: ConnectorEntry,
+  waiter: Waiter,
+  limitA: number,
+  phases: number | undefined,
+): LimitReport {
+  const report = {
+    chargePointId: charger.chargePointId,
+    connectorId: connector.connectorId,
+    limitA,
+    requestedLimitA: waiter.requestedLimitA,
+  } as LimitReport;
+  if (phases !== undefined) report.phases = phases;
+  return report;
 }

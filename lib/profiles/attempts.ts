@@ -15,7 +15,6 @@ import {
   type Sending,
 } from './state';
 import type { LimitMethod } from './strategies';
-import { validToOf } from './validity';
 
 /** A way the charger took, with the command that carried it (none: a charger-wide limit had it already). */
 export interface Taken {
@@ -51,7 +50,13 @@ export class AttemptRunner {
       // A charger-wide limit already carrying what is needed is not sent again.
       if (CHARGER_WIDE.includes(attempt.method) && this.limits.chargerWideInSync(charger, attempt.method))
         return { attempt };
-      const { command, wide } = this.commands.commandFor(charger, connector, attempt, target, transactionId);
+      const { command, wide, validToMs } = this.commands.commandFor(
+        charger,
+        connector,
+        attempt,
+        target,
+        transactionId,
+      );
       const record: CommandAttempt = {
         action: command.action,
         method: attempt.method,
@@ -87,7 +92,6 @@ export class AttemptRunner {
           return this.ended(record);
         continue;
       }
-      const validToMs = validToOf(command.request);
       this.installed(charger, connector, attempt, target, transactionId, wide, validToMs);
       if (
         attempt.method === 'TxDefaultProfile' &&

@@ -158,11 +158,14 @@ export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
   profile.chargingProfileKind = spec.kind;
   // Errata 3.56: recurrencyKind only with Recurring; 7.8: Recurring needs startSchedule.
   if (spec.kind === 'Recurring') profile.recurrencyKind = 'Daily';
-  // Whole seconds: a charger's date-time parser need not take fractions.
-  if (spec.validToMs !== undefined)
-    profile.validTo = new Date(Math.floor(spec.validToMs / 1000) * 1000).toISOString();
+  if (spec.validToMs !== undefined) profile.validTo = new Date(wholeSecondsMs(spec.validToMs)).toISOString();
   profile.chargingSchedule = schedule;
   return profile;
+}
+
+/** A profile's validTo falls on a whole second: a charger's date-time parser need not take fractions. */
+export function wholeSecondsMs(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
 }
 
 export function buildSetChargingProfile(spec: ProfileSpec): SetChargingProfileRequest {

@@ -1,6 +1,6 @@
 import type { CentralSystemAction } from '../ocpp/actions';
 import type { OcppRequest } from '../ocpp/messages';
-import { buildSetChargingProfile, profileIdFor } from './build';
+import { buildSetChargingProfile, type ProfileSpec, profileIdFor, wholeSecondsMs } from './build';
 import type { ChargerWide, ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
@@ -29,14 +29,17 @@ export class Commands {
     private readonly fallback: OfflineFallback,
   ) {}
 
-  /** The command for an attempt; for a charger-wide method also the charger-wide limit it carries. */
+  /**
+   * The command for an attempt; for a charger-wide method also the charger-wide limit it carries,
+   * for a profile that ends on its own its validTo (ms).
+   */
   commandFor(
     charger: ChargerEntry,
     connector: ConnectorEntry,
     attempt: Attempt,
     target: Target,
     transactionId: number | undefined,
-  ): { command: Command; wide?: ChargerWide } {
+  ): { command: Command; wide?: ChargerWide; validToMs?: number } {
     if (attempt.method === 'ConfigurationKey') {
       const key = charger.strategy.configurationKey as NonNullable<ChargingStrategy['configurationKey']>;
       const wide = this.limits.chargerWide(charger) ?? { limitA: target.limitA, wattPhases: 1 };
@@ -68,30 +71,32 @@ export class Commands {
         wide,
       };
     }
+    const spec = this.profileSpec(
+      charger,
+      connector,
+      attempt,
+      target,
+      attempt.method === 'TxProfile' ? transactionId : undefined,
+    );
+    // The validTo as the profile carries it, handed on as a number: not read back from its text.
     return {
-      command: {
-        action: 'SetChargingProfile',
-        request: buildSetChargingProfile(
-          this.profileSpec(
-            charger,
-            connector,
-            attempt,
-            target,
-            attempt.method === 'TxProfile' ? transactionId : undefined,
-          ),
-        ),
-      },
+      command: { action: 'SetChargingProfile', request: buildSetChargingProfile(spec) },
+      validToMs: spec.validToMs === undefined ? undefined : wholeSecondsMs(spec.validToMs),
     };
   }
 
-  /** What a TxProfile or TxDefaultProfile for `target` is built of. */
+  /**
+   * What a TxProfile or TxDefaultProfile for `target` is built of. Every field is always there
+   * (undefined where it does not apply, which buildChargingProfile reads as absent): one shape for
+   * every spec, not an object spread together per set-point.
+   */
   profileSpec(
     charger: ChargerEntry,
     connector: ConnectorEntry,
     attempt: Attempt,
     target: Target,
     transactionId: number | undefined,
-  ) {
+  ): ProfileSpec {
     const strategy = charger.strategy;
     const unit = attempt.unit ?? 'A';
     const phases = this.limits.profilePhases(charger, connector.connectorId, target, unit);
@@ -117,11 +122,11 @@ export class Commands {
       phases,
       statePhases,
       voltageV: this.ctx.voltageV,
-      ...(transactionId === undefined ? {} : { transactionId }),
-      ...(minChargingRateA === undefined ? {} : { minChargingRateA }),
+      transactionId,
+      minChargingRateA,
       nowMs: this.ctx.clock.now(),
       profileIdBase: this.ctx.profileIdBase,
-      ...(validToMs === undefined ? {} : { validToMs }),
+      validToMs,
     };
   }
 
@@ -185,12 +190,32 @@ export class Commands {
    * Removes charger-wide limits nothing needs any more: our ChargePointMaxProfile is cleared, the
    * vendor key set back to the value it had before this manager changed it (where that is known).
    */
-  async releaseChargerWide(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> {
-    if (this.ctx.closed) return;
-    if (
+  releaseChargerWide(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> | undefined {
+    // Nothing to lift (nearly every limit): no promise, no turn of its own per set-point.
+    if (this.ctx.closed || !(this.clearsMax(charger) || this.restoresKey(charger))) return undefined;
+    return this.release(charger, attempts);
+  }
+
+  private clearsMax(charger: ChargerEntry): boolean {
+    return (
       charger.chargePointMax.state !== 'none' &&
       !this.limits.chargerWideNeeded(charger, 'ChargePointMaxProfile')
-    ) {
+    );
+  }
+
+  private restoresKey(charger: ChargerEntry): boolean {
+    const baseline = charger.key.baseline;
+    return (
+      Boolean(charger.strategy.configurationKey) &&
+      baseline !== undefined &&
+      charger.key.valueA !== undefined &&
+      String(charger.key.valueA) !== baseline &&
+      !this.limits.chargerWideNeeded(charger, 'ConfigurationKey')
+    );
+  }
+
+  private async release(charger: ChargerEntry, attempts: CommandAttempt[]): Promise<void> {
+    if (this.clearsMax(charger)) {
       const request = {
         id: profileIdFor('ChargePointMaxProfile', 0, this.ctx.profileIdBase),
       };
@@ -220,13 +245,8 @@ export class Commands {
     }
     const key = charger.strategy.configurationKey;
     const baseline = charger.key.baseline;
-    if (
-      key &&
-      baseline !== undefined &&
-      charger.key.valueA !== undefined &&
-      String(charger.key.valueA) !== baseline &&
-      !this.limits.chargerWideNeeded(charger, 'ConfigurationKey')
-    ) {
+    // Looked at again after the clear above: its answer may have changed what is needed.
+    if (key && baseline !== undefined && this.restoresKey(charger)) {
       const request = { key: key.key, value: baseline };
       const attempt: CommandAttempt = { action: 'ChangeConfiguration', method: 'ConfigurationKey', request };
       attempts.push(attempt);

@@ -171,6 +171,12 @@ export class ChargingProfileManager extends EventEmitter {
    * then none of the list is applied.
    */
   apply(input: SetPointInput | readonly SetPointInput[]): Promise<LimitReport[]> {
+    // One set-point (how the load manager's node hands them over, one per message): no list
+    // mapped twice and no Promise.all for it.
+    if (!Array.isArray(input)) {
+      const setPoint = checkSetPoint(input as SetPointInput, undefined);
+      return this.starts.together(() => this.submit(setPoint)).then(listOfOne);
+    }
     const list = Array.isArray(input) ? (input as readonly SetPointInput[]) : [input as SetPointInput];
     const setPoints = list.map((setPoint, index) =>
       checkSetPoint(setPoint, list.length > 1 ? index : undefined),
@@ -313,6 +319,10 @@ export class ChargingProfileManager extends EventEmitter {
       if (connector.connectorId === 0) this.scheduler.fanOut(charger);
     });
   }
+}
+
+function listOfOne(report: LimitReport): LimitReport[] {
+  return [report];
 }
 
 function phasesOf(target: Target | undefined): { phases?: SetPoint['phases'] } {

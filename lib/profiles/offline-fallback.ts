@@ -127,13 +127,19 @@ export class OfflineFallback {
    * would be capped at F while connected, so the fallback goes; a TxDefaultProfile with a validTo
    * on the connector confirms its fallback; the refresh timer is armed.
    */
-  async taken(charger: ChargerEntry, connector: ConnectorEntry, attempt: Attempt): Promise<void> {
+  taken(charger: ChargerEntry, connector: ConnectorEntry, attempt: Attempt): Promise<void> | undefined {
     if (charger.fallback.state === 'installed' && this.conflicts(attempt)) {
-      await this.remove(
+      return this.remove(
         charger,
         `its limit on connector ${connector.connectorId} went as ${attempt.method}${attempt.stackLevel === undefined ? '' : ` at stack level ${attempt.stackLevel}`}, which the fallback would cap while connected`,
-      );
+      ).then(() => this.afterTaken(charger, connector));
     }
+    // Nothing to wait for (nearly every limit): no promise, no turn of its own per set-point.
+    this.afterTaken(charger, connector);
+    return undefined;
+  }
+
+  private afterTaken(charger: ChargerEntry, connector: ConnectorEntry): void {
     this.confirm(charger, connector);
     // An armed timer is due no later than this limit's profile needs (a new validTo is the
     // latest): a refresh that finds nothing due arms it again. Not re-armed per limit.

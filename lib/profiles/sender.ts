@@ -53,7 +53,8 @@ export class Sender {
         const connector = this.nextQueued(charger);
         if (!connector) {
           charger.releasePending = false;
-          await this.commands.releaseChargerWide(charger, []);
+          const releasing = this.commands.releaseChargerWide(charger, []);
+          if (releasing) await releasing;
           continue;
         }
         try {
@@ -311,7 +312,9 @@ export class Sender {
     }
     // Decided before the connector's verification starts over: the meter's verdict counts.
     const read = command !== undefined && !refresh && this.verifier.wanted(send, attempt);
-    await this.fallback.taken(charger, connector, attempt);
+    // Awaited only when there is something to wait for (as in send()).
+    const removing = this.fallback.taken(charger, connector, attempt);
+    if (removing) await removing;
     if (command && !refresh) {
       // In the same session the meter's watch goes on (a car may still follow an earlier limit;
       // one over all of them for long ignores them); a new session starts it over.
@@ -330,7 +333,8 @@ export class Sender {
       };
     }
     // A charger-wide limit that nothing needs any more would hold every connector down.
-    await this.commands.releaseChargerWide(charger, attempts);
+    const releasing = this.commands.releaseChargerWide(charger, attempts);
+    if (releasing) await releasing;
     // Connector 0's limit is in place now: running sessions it does not reach get it on their own.
     if (connector.connectorId === 0) {
       this.scheduler.fanOut(charger);

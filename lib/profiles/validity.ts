@@ -3,18 +3,6 @@
  * charger's refresh timer fires. Pure functions; lib/profiles/offline-fallback.ts owns the rule.
  */
 
-/** The validTo of a SetChargingProfile (or RemoteStartTransaction) request, ms; undefined when it has none. */
-export function validToOf(request: unknown): number | undefined {
-  const body = request as {
-    csChargingProfiles?: { validTo?: string };
-    chargingProfile?: { validTo?: string };
-  };
-  const validTo = body?.csChargingProfiles?.validTo ?? body?.chargingProfile?.validTo;
-  if (validTo === undefined) return undefined;
-  const ms = Date.parse(validTo);
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 /** A profile that ends at `validToMs` is re-sent once less than half of `afterMs` is left. */
 export function refreshDue(validToMs: number | undefined, nowMs: number, afterMs: number): boolean {
   return validToMs !== undefined && nowMs >= validToMs - afterMs / 2;
