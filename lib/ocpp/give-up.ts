@@ -18,7 +18,7 @@ export function callGivingUp(
   settled: () => void = noop,
 ): Promise<unknown> {
   if (!(timeoutMs > 0 && timeoutMs < Number.POSITIVE_INFINITY)) {
-    return client.call(action, request, { callTimeoutMs: 0 }).then(
+    return called(client, action, request, { callTimeoutMs: 0 }).then(
       (response: unknown) => {
         settled();
         return response;
@@ -33,7 +33,7 @@ export function callGivingUp(
   const timer = systemClock.setTimeout(() => giveUp.abort(), timeoutMs);
   // One reaction on ocpp-rpc's promise, not an async function around it: a promise and its turns
   // less per command.
-  return client.call(action, request, { callTimeoutMs: 0, signal: giveUp as unknown as AbortSignal }).then(
+  return called(client, action, request, { callTimeoutMs: 0, signal: giveUp as unknown as AbortSignal }).then(
     (response: unknown) => {
       systemClock.clearTimeout(timer);
       settled();
@@ -48,6 +48,24 @@ export function callGivingUp(
 }
 
 function noop(): void {}
+
+/**
+ * The call's promise, also where `call` throws at once (ocpp-rpc's is async and never does; a
+ * client that did would otherwise skip `settled`, and the connection's queue behind it would wait
+ * for ever).
+ */
+function called(
+  client: Pick<RPCClient, 'call'>,
+  action: string,
+  request: unknown,
+  options: Parameters<RPCClient['call']>[2],
+): Promise<unknown> {
+  try {
+    return client.call(action, request, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
 
 /**
  * What ocpp-rpc listens on to give a call up, as it reads its `signal`: `events.once(signal,

@@ -75,6 +75,41 @@ describe('commands to chargers', () => {
     assert.equal(signal.aborted, false, 'answered in time: nothing aborted');
   });
 
+  it('keep the queue going when a client throws at once for a call that waited: the call before it is answered, the one after goes', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-THROWS');
+    let answerDiagnostics: (value: { fileName: string }) => void = () => undefined;
+    const asked = new Promise<void>((askedNow) => {
+      answer(client, 'GetDiagnostics', () => {
+        askedNow();
+        return new Promise((resolve) => {
+          answerDiagnostics = resolve;
+        });
+      });
+    });
+    answer(client, 'ClearCache', () => ({ status: 'Accepted' }));
+    const original = RPCClient.prototype.call;
+    // ocpp-rpc's call is async and never throws at once; a client that did must not stall the queue.
+    RPCClient.prototype.call = function (this: RPCClient, ...args: Parameters<RPCClient['call']>) {
+      if (args[0] === 'Reset') throw new Error('thrown at once');
+      return original.apply(this, args);
+    } as RPCClient['call'];
+    try {
+      const first = cs.call('CP-THROWS', 'GetDiagnostics', { location: 'ftp://example.org/' });
+      // Both wait for the first: the Reset's turn comes when the first is answered.
+      const thrown = cs.call('CP-THROWS', 'Reset', { type: 'Soft' });
+      const after = cs.call('CP-THROWS', 'ClearCache', {});
+      thrown.catch(() => undefined);
+      await asked;
+      answerDiagnostics({ fileName: 'diagnostics.zip' });
+      assert.deepEqual(await first, { fileName: 'diagnostics.zip' });
+      await assert.rejects(thrown, /thrown at once/);
+      assert.deepEqual(await after, { status: 'Accepted' });
+    } finally {
+      RPCClient.prototype.call = original;
+    }
+  });
+
   it("give a call up through what ocpp-rpc listens on: events.once(signal, 'abort') settles on abort, with the reason", async () => {
     const giveUp = new GiveUp();
     let settled = false;
