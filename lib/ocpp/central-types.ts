@@ -3,6 +3,9 @@ import type { CentralSystemAction, ChargePointAction } from './actions';
 import type { ChargerRecord } from './central-state';
 import type { Violation } from './validation';
 
+/** A value, or a promise of it where it is not there at once (most answers are: no promise, no turn). */
+export type MaybePromise<T> = T | Promise<T>;
+
 /**
  * The central system's data shapes: its state, what it tells of a charge point, and its events.
  * They live apart from the CentralSystem class so that the modules around it (listings, events,
@@ -95,7 +98,7 @@ export interface ChargerTraffic {
     chargePointId: string,
     action: ChargePointAction,
     request: unknown,
-    local: (request: unknown, decided?: unknown) => Promise<unknown>,
+    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown>;
   command(chargePointId: string, action: CentralSystemAction, request: unknown): unknown;
 }

@@ -8,6 +8,7 @@ import {
   CHARGE_POINT_ACTIONS,
   type ChargePointAction,
 } from './actions';
+import type { MaybePromise } from './central-types';
 import { callGivingUp } from './give-up';
 import type { OcppRequest, OcppResponse } from './messages';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
@@ -44,8 +45,15 @@ export interface ConnectionOptions {
   callTimeoutMs: number;
   /** Whether the charger is accepted (its last BootNotification answer); decides errata 3.8. */
   isAccepted(): boolean;
-  /** Answers one charge-point-initiated call; throws an ocppError to answer with a CallError. */
-  handle(action: ChargePointAction, request: unknown, connection: ChargePointConnection): Promise<unknown>;
+  /**
+   * Answers one charge-point-initiated call: the response, or its promise where it is not decided
+   * at once; throws (or rejects with) an ocppError to answer with a CallError.
+   */
+  handle(
+    action: ChargePointAction,
+    request: unknown,
+    connection: ChargePointConnection,
+  ): MaybePromise<unknown>;
   /** No frame for this long means the connection is dead (a generous multiple of the heartbeat). */
   deadAfterMs(): number;
   /** Whether anyone listens to `frame` events: none is built otherwise (two per message). */
@@ -102,6 +110,8 @@ export class ChargePointConnection extends EventEmitter {
     this.lastFrameMs = this.connectedAt;
     const { client } = options;
 
+    // ocpp-rpc awaits what the handler returns and answers a throw with a CallError: an answer
+    // decided at once needs no promise of ours.
     client.handle(
       ({ method, params }: { method?: string; params?: unknown }) =>
         this.dispatch(method ?? '', params) as Promise<Record<string, unknown>>,
@@ -227,7 +237,7 @@ export class ChargePointConnection extends EventEmitter {
     await this.options.client.close({ code, reason, force }).catch(() => undefined);
   }
 
-  private async dispatch(method: string, params: unknown): Promise<unknown> {
+  private dispatch(method: string, params: unknown): MaybePromise<unknown> {
     if (!isOcppAction(method)) throw ocppError('NotImplemented', `${method} is not an OCPP 1.6 action`);
     if (!chargePointActions.has(method)) {
       throw ocppError('NotSupported', `${method} is sent by a central system, not by a charge point`);
@@ -241,18 +251,33 @@ export class ChargePointConnection extends EventEmitter {
     if (action !== 'BootNotification' && !this.options.isAccepted() && !this.wasTriggered(action)) {
       throw ocppError('SecurityError', `${action} before the central system accepted this charge point`);
     }
-    let response: unknown;
+    let response: MaybePromise<unknown>;
     try {
-      response = await this.options.handle(action, params, this);
+      response = this.options.handle(action, params, this);
     } catch (err) {
-      if ((err as { rpcErrorCode?: string }).rpcErrorCode) throw err;
-      // Our failure (the durable state, a bug): the charger retries later; details stay in the log.
-      this.options.log.error(`handling ${action} from ${this.identity} failed: ${(err as Error).message}`);
-      throw ocppError('InternalError', `the central system could not process ${action}`);
+      throw this.handlingFailed(action, err);
     }
+    if (!(response instanceof Promise)) return this.checkedAnswer(action, response);
+    return response.then(
+      (answer) => this.checkedAnswer(action, answer),
+      (err: unknown) => {
+        throw this.handlingFailed(action, err);
+      },
+    );
+  }
+
+  /** What the charger is answered when handling its call failed: a CallError of ours as it is. */
+  private handlingFailed(action: ChargePointAction, err: unknown): unknown {
+    if ((err as { rpcErrorCode?: string }).rpcErrorCode) return err;
+    // Our failure (the durable state, a bug): the charger retries later; details stay in the log.
+    this.options.log.error(`handling ${action} from ${this.identity} failed: ${(err as Error).message}`);
+    return ocppError('InternalError', `the central system could not process ${action}`);
+  }
+
+  /** The answer, checked against the schema: a bug of ours never sends the charger something invalid. */
+  private checkedAnswer(action: ChargePointAction, response: unknown): unknown {
     const own = findViolation(action, 'response', response);
     if (own) {
-      // A bug of ours: never send the charger something invalid.
       this.options.log.error(`answer to ${action} from ${this.identity} is invalid: ${own.summary}`);
       throw ocppError('InternalError', `the central system could not answer ${action}`);
     }

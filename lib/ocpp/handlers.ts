@@ -9,6 +9,7 @@ import type { Logger } from '../log';
 import { isoMs } from '../time';
 import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
+import type { MaybePromise } from './central-types';
 import { CommandRecords } from './command-records';
 import type { ChargePointAction, ChargePointConnection } from './connection';
 import type { ConnectorRegistry } from './connectors';
@@ -79,12 +80,12 @@ export class ChargePointHandlers {
    * (the operator's backend, lib/upstream): it is recorded and returned instead of a decision of
    * this central system's own (authorization, DataTransfer); the bookkeeping is the same.
    */
-  async handle(
+  handle(
     action: ChargePointAction,
     request: unknown,
     connection: ChargePointConnection,
     decided?: unknown,
-  ): Promise<unknown> {
+  ): MaybePromise<unknown> {
     const chargePointId = connection.identity;
     const receivedAt = this.cs.nowIso();
     const answer = this.answer(
@@ -95,7 +96,19 @@ export class ChargePointHandlers {
       decided as Decided | undefined,
     );
     // Most messages are answered at once (MeterValues, StatusNotification, Heartbeat): no promise.
-    const { response, payload } = answer instanceof Promise ? await answer : answer;
+    if (answer instanceof Promise)
+      return answer.then((answered) => this.answered(chargePointId, action, request, receivedAt, answered));
+    return this.answered(chargePointId, action, request, receivedAt, answer);
+  }
+
+  /** Tells the listeners what came in and how it was answered; the response. */
+  private answered(
+    chargePointId: string,
+    action: ChargePointAction,
+    request: unknown,
+    receivedAt: string,
+    { response, payload }: Answer,
+  ): unknown {
     this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
     return response;
   }

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../clock';
 import type { ChargePointEvents } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargerRecord } from './central-state';
-import type { ChargePointInfo, ChargePointViolation, FrameEvent } from './central-types';
+import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } from './central-types';
 import { type ChargePointAction, ChargePointConnection, type ChargePointOptions } from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { ServerClient } from './rpc-types';
@@ -21,7 +21,11 @@ export interface LiveConnectionsContext {
   /** How long the charger may stay silent before its connection counts as dead, in ms. */
   deadAfterMs(chargePointId: string): number;
   /** Answers one charge-point-initiated call. */
-  handle(action: ChargePointAction, request: unknown, connection: ChargePointConnection): Promise<unknown>;
+  handle(
+    action: ChargePointAction,
+    request: unknown,
+    connection: ChargePointConnection,
+  ): MaybePromise<unknown>;
   /** A charger connected for the first time: its record is made. */
   seen(chargePointId: string): void;
   /** What happened on the connections, for the central system's listeners. */

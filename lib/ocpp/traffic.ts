@@ -2,7 +2,7 @@ import type { Clock } from '../clock';
 import type { ChargePointEvents } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargePointAction } from './actions';
-import type { ChargerTraffic } from './central-types';
+import type { ChargerTraffic, MaybePromise } from './central-types';
 import { type CentralSystemAction, type ChargePointConnection, CommandError } from './connection';
 import type { ConnectorNotes } from './connector-notes';
 import type { OcppRequest, OcppResponse } from './messages';
@@ -50,8 +50,8 @@ export class TrafficGate {
     chargePointId: string,
     action: ChargePointAction,
     request: unknown,
-    local: (request: unknown, decided?: unknown) => Promise<unknown>,
-  ): Promise<unknown> {
+    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
+  ): MaybePromise<unknown> {
     const traffic = this.traffic;
     return traffic ? traffic.request(chargePointId, action, request, local) : local(request);
   }

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../log';
 import type { ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
+import type { MaybePromise } from '../ocpp/central-types';
 import { BackendCommands } from './backend-commands';
 import { type Charger, type Kept, ProxyVoice, type Queued, type UpstreamLinkStatus } from './charger';
 import { Forwarding, TRANSACTION_ENDS } from './forwarding';
@@ -184,7 +185,7 @@ export class UpstreamProxy extends EventEmitter {
     identity: string,
     action: ChargePointAction,
     request: unknown,
-    local: (request: unknown, decided?: unknown) => Promise<unknown>,
+    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown> {
     const charger = this.chargers.get(identity) ?? this.open(identity);
     const answer = await this.answerCharger(charger, action, request, local);
@@ -199,7 +200,7 @@ export class UpstreamProxy extends EventEmitter {
     charger: Charger,
     action: ChargePointAction,
     request: unknown,
-    local: (request: unknown, decided?: unknown) => Promise<unknown>,
+    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown> {
     const sent = request as Record<string, unknown>;
     const forLocal = this.toLedger(charger, sent);
@@ -274,7 +275,7 @@ export class UpstreamProxy extends EventEmitter {
     sent: Record<string, unknown>,
     forLocal: Record<string, unknown>,
     answer: Record<string, unknown>,
-    local: (request: unknown, decided?: unknown) => Promise<unknown>,
+    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown> {
     const own = (await local(forLocal, action === 'BootNotification' ? undefined : answer)) as Record<
       string,
