@@ -14,6 +14,9 @@
  * for the next constraint to become tight, one fill costs O(P log C) for P member terms and C
  * constraints, where scanning every constraint again after each stop cost O(P × C). The pieces
  * and breakpoints are built in allocation-fill-pieces.ts, the heap is allocation-fill-heap.ts.
+ * Where the first step stops most members at once (a constraint full but for rounding, as at
+ * scale after a higher tier or the unbalance fix-up), allocation-fill-first-step.ts takes that
+ * step without building their pieces, to the same last bit, and the fill goes on from there.
  */
 
 import { type AfterFirstStep, firstStep, type Rising } from './allocation-fill-first-step';
