@@ -52,8 +52,9 @@ const MOST_TIGHT = 4;
 const AT_HI = -1;
 const RISES = -2;
 
-export function firstStep(rising: Rising, host: FillHost): AfterFirstStep | undefined {
-  if (rising.count < FEWEST) return undefined;
+/** The first step taken, or undefined where the fill takes it (`always`: wherever it can be taken here). */
+export function firstStep(rising: Rising, host: FillHost, always = false): AfterFirstStep | undefined {
+  if (!always && rising.count < FEWEST) return undefined;
   const walks = breakpointsOf(rising, host);
   if (!walks || !walkAll(walks, host)) return undefined;
   const { count, ks, lo, hi } = rising;
@@ -77,7 +78,7 @@ export function firstStep(rising: Rising, host: FillHost): AfterFirstStep | unde
     if (at !== RISES) stopping++;
   }
   // Worth it only where most members stop.
-  if (2 * stopping < count) return undefined;
+  if (!always && 2 * stopping < count) return undefined;
   const stopped = stopping === count ? undefined : stopInCursors(walks, rising, by, tight, level, host);
   if (stopping !== count && !stopped) return undefined;
   // Decided: the stops, in the fill's order (at their maximum first, then per tight constraint).

@@ -42,12 +42,18 @@ export interface FillHost {
   atMax(k: number): void;
 }
 
-export function progressiveFill(members: readonly number[], host: FillHost): void {
+/**
+ * Where the first step is taken without the fill: `auto` where that pays, `always` wherever it can
+ * be taken to the last bit and `never` (the last two for tests: both must give the same stops).
+ */
+export type FirstStep = 'auto' | 'always' | 'never';
+
+export function progressiveFill(members: readonly number[], host: FillHost, first: FirstStep = 'auto'): void {
   const rising = risingMembers(members, host);
   if (rising.count === 0) return;
-  const first = firstStep(rising, host);
-  if (!first) new Fill(rising, host).run();
-  else if (first.rest.count > 0) new Fill(first.rest, host, first).run();
+  const taken = first === 'never' ? undefined : firstStep(rising, host, first === 'always');
+  if (!taken) new Fill(rising, host).run();
+  else if (taken.rest.count > 0) new Fill(taken.rest, host, taken).run();
 }
 
 const NONE = -1;
