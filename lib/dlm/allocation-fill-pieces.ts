@@ -10,6 +10,16 @@ import { ALLOCATION_EPS, type Terms } from './allocation-state';
 
 const NONE = -1;
 
+/** What a fill that starts after a first step taken without it needs of that step. */
+export interface Ghosts {
+  /** Every constraint the first step's members had pieces in, in the order they appeared. */
+  readonly order: Int32Array;
+  /** Ghost g: a breakpoint `ghostAt[g]` in constraint `ghostC[g]`. */
+  readonly ghostC: Int32Array;
+  readonly ghostAt: Float64Array;
+  readonly ghosts: number;
+}
+
 export class FillPieces {
   readonly count: number;
   readonly pm: Int32Array;
@@ -35,16 +45,23 @@ export class FillPieces {
   /** Per member: the breakpoint of its maximum. */
   hiB!: Int32Array;
 
-  /** Member terms that can change, grouped by member; constraints numbered as they appear. */
+  /**
+   * Member terms that can change, grouped by member; constraints numbered as they appear. After a
+   * first step taken without the fill, constraints are numbered in that step's order (that of
+   * every member it started with) and each gets its ghosts: pieces of a member stopped from the
+   * start, so that the cursors pass the breakpoints the members stopped in that step had there.
+   */
   constructor(
     private readonly ks: Int32Array,
     private readonly lo: Float64Array,
     private readonly hi: Float64Array,
     terms: Terms,
     constraintCount: number,
+    after?: Ghosts,
   ) {
     const members = ks.length;
-    let most = 0;
+    const ghosts = after?.ghosts ?? 0;
+    let most = ghosts;
     for (let m = 0; m < members; m++) {
       const k = ks[m] ?? 0;
       most += (terms.start[k + 1] ?? 0) - (terms.start[k] ?? 0);
@@ -56,6 +73,7 @@ export class FillPieces {
     this.pH = new Float64Array(most);
     this.pieceStart = new Int32Array(members + 1);
     const local = new Int32Array(constraintCount).fill(NONE);
+    if (after) this.numberAsBefore(after, local, terms);
     let pieces = 0;
     for (let m = 0; m < members; m++) {
       this.pieceStart[m] = pieces;
@@ -84,6 +102,15 @@ export class FillPieces {
       }
     }
     this.pieceStart[members] = pieces;
+    // The ghosts (after every member's pieces: member `members`, which the fill holds stopped).
+    for (let g = 0; g < ghosts; g++) {
+      const at = after?.ghostAt[g] ?? 0;
+      this.pm[pieces] = members;
+      this.pc[pieces] = local[after?.ghostC[g] ?? 0] ?? 0;
+      this.pL[pieces] = at;
+      this.pH[pieces] = at;
+      pieces++;
+    }
     this.count = pieces;
     const constraints = this.global.length;
     this.cStart = new Int32Array(constraints + 1);
@@ -104,6 +131,27 @@ export class FillPieces {
     this.buildEvents();
   }
 
+  /** Local numbers for the constraints the members or ghosts have pieces in, in `after.order`. */
+  private numberAsBefore(after: Ghosts, local: Int32Array, terms: Terms): void {
+    const used = new Uint8Array(local.length);
+    for (let g = 0; g < after.ghosts; g++) used[after.ghostC[g] ?? 0] = 1;
+    for (let m = 0; m < this.ks.length; m++) {
+      const k = this.ks[m] ?? 0;
+      const lo = this.lo[m] ?? 0;
+      const hi = this.hi[m] ?? 0;
+      for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
+        const floor = terms.floor[i] ?? 0;
+        if (terms.loads[i] && Math.max(floor, hi) - Math.max(floor, lo) > ALLOCATION_EPS)
+          used[terms.constraint[i] ?? 0] = 1;
+      }
+    }
+    for (const j of after.order) {
+      if (!used[j]) continue;
+      local[j] = this.global.length;
+      this.global.push(j);
+    }
+  }
+
   /** Each constraint's breakpoint events in ascending order: stops before starts at one breakpoint. */
   private buildEvents(): void {
     const pieces = this.count;
@@ -115,11 +163,14 @@ export class FillPieces {
       candidates[count++] = this.lo[m] ?? 0;
       candidates[count++] = this.hi[m] ?? 0;
     }
-    for (let p = 0; p < pieces; p++) {
+    // A ghost (after the members' pieces) has its own breakpoint.
+    const real = this.pieceStart[members] ?? 0;
+    for (let p = 0; p < real; p++) {
       const m = this.pm[p] ?? 0;
       if (this.pL[p] !== this.lo[m]) candidates[count++] = this.pL[p] ?? 0;
       if (this.pH[p] !== this.hi[m]) candidates[count++] = this.pH[p] ?? 0;
     }
+    for (let p = real; p < pieces; p++) candidates[count++] = this.pL[p] ?? 0;
     const all = candidates.subarray(0, count).sort();
     const values: number[] = [];
     for (let i = 0; i < all.length; i++) {
@@ -141,8 +192,9 @@ export class FillPieces {
     const perBucket = new Int32Array(values.length + 1);
     for (let p = 0; p < pieces; p++) {
       const m = this.pm[p] ?? 0;
-      const lb = this.pL[p] === this.lo[m] ? (loB[m] ?? 0) : bucketOf(this.pL[p] ?? 0);
-      const hb = this.pH[p] === this.hi[m] ? (hiB[m] ?? 0) : bucketOf(this.pH[p] ?? 0);
+      const ghost = p >= real;
+      const lb = !ghost && this.pL[p] === this.lo[m] ? (loB[m] ?? 0) : bucketOf(this.pL[p] ?? 0);
+      const hb = !ghost && this.pH[p] === this.hi[m] ? (hiB[m] ?? 0) : bucketOf(this.pH[p] ?? 0);
       this.pLB[p] = lb;
       this.pHB[p] = hb;
       perBucket[lb + 1] = (perBucket[lb + 1] ?? 0) + 1;

@@ -14,8 +14,12 @@
  * for the next constraint to become tight, one fill costs O(P log C) for P member terms and C
  * constraints, where scanning every constraint again after each stop cost O(P × C). The pieces
  * and breakpoints are built in allocation-fill-pieces.ts, the heap is allocation-fill-heap.ts.
+ * Where the first step stops most members at once (a constraint full but for rounding, as at
+ * scale after a higher tier or the unbalance fix-up), allocation-fill-first-step.ts takes that
+ * step without building their pieces, to the same last bit, and the fill goes on from there.
  */
 
+import { type AfterFirstStep, firstStep, type Rising } from './allocation-fill-first-step';
 import { TightHeap } from './allocation-fill-heap';
 import { FillPieces } from './allocation-fill-pieces';
 import { AT_MAX, type Bound } from './allocation-problem';
@@ -38,18 +42,84 @@ export interface FillHost {
   atMax(k: number): void;
 }
 
-export function progressiveFill(members: readonly number[], host: FillHost): void {
-  new Fill(members, host).run();
+/**
+ * Where the first step is taken without the fill: `auto` where that pays, `always` wherever it can
+ * be taken to the last bit and `never` (the last two for tests: both must give the same stops).
+ */
+export type FirstStep = 'auto' | 'always' | 'never';
+
+export function progressiveFill(members: readonly number[], host: FillHost, first: FirstStep = 'auto'): void {
+  const rising = risingMembers(members, host);
+  if (rising.count === 0) return;
+  const taken = first === 'never' ? undefined : firstStep(rising, host, first === 'always');
+  if (!taken) new Fill(rising, host).run();
+  else if (taken.rest.count > 0) new Fill(taken.rest, host, taken).run();
 }
 
 const NONE = -1;
 
+/**
+ * The members that rise, in the order given (m = local index), the first `count` of these. The
+ * others are told now: one that cannot rise (at its maximum) and one held by a full constraint.
+ */
+function risingMembers(members: readonly number[], host: FillHost): Rising {
+  const rising: Rising = {
+    ks: new Int32Array(members.length),
+    lo: new Float64Array(members.length),
+    hi: new Float64Array(members.length),
+    count: 0,
+  };
+  for (const k of members) {
+    const lo = host.limit[k] ?? 0;
+    const hi = Math.max(lo, host.maxA[k] ?? 0);
+    if (hi - lo <= ALLOCATION_EPS) {
+      host.atMax(k);
+      continue;
+    }
+    const held = heldBy(host, k, lo, hi);
+    if (held !== NONE) {
+      host.stop(k, lo, host.bound(held));
+      continue;
+    }
+    rising.ks[rising.count] = k;
+    rising.lo[rising.count] = lo;
+    rising.hi[rising.count] = hi;
+    rising.count++;
+  }
+  return rising;
+}
+
+/**
+ * The constraint full already that stops member k where it is, if any (the rule above, before
+ * the fill starts): one over its capacity before one just full, then the first in constraint
+ * order (the root's first).
+ */
+function heldBy(host: FillHost, k: number, lo: number, hi: number): number {
+  const { capacity, usage } = host;
+  const { start, constraint, floor, loads } = host.terms;
+  let held = NONE;
+  let over = false;
+  for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+    const f = floor[i] ?? 0;
+    if (!loads[i] || Math.max(f, hi) - Math.max(f, lo) <= ALLOCATION_EPS) continue;
+    const j = constraint[i] ?? 0;
+    const slack = (capacity[j] ?? 0) - (usage[j] ?? 0);
+    if (!(slack <= 0)) continue;
+    const isOver = slack < -ALLOCATION_EPS;
+    if (held === NONE || (isOver && !over) || (isOver === over && j < held)) {
+      held = j;
+      over = isOver;
+    }
+  }
+  return held;
+}
+
 class Fill {
-  // Members that rise, in the order given (m = local index), the first `count` of these.
+  // Members that rise (m = local index), the first `count` of these.
   private readonly ks: Int32Array;
   private readonly lo: Float64Array;
   private readonly hi: Float64Array;
-  private count = 0;
+  private readonly count: number;
   private stopped!: Uint8Array;
   private rising = 0;
   private p!: FillPieces;
@@ -67,60 +137,24 @@ class Fill {
   private level = Number.NEGATIVE_INFINITY;
 
   constructor(
-    members: readonly number[],
+    rising: Rising,
     private readonly host: FillHost,
+    /** Where the first step was taken without the fill (allocation-fill-first-step.ts). */
+    private readonly after?: AfterFirstStep,
   ) {
-    this.ks = new Int32Array(members.length);
-    this.lo = new Float64Array(members.length);
-    this.hi = new Float64Array(members.length);
-    for (const k of members) {
-      const lo = host.limit[k] ?? 0;
-      const hi = Math.max(lo, host.maxA[k] ?? 0);
-      if (hi - lo <= ALLOCATION_EPS) {
-        host.atMax(k);
-        continue;
-      }
-      const held = this.heldBy(k, lo, hi);
-      if (held !== NONE) {
-        host.stop(k, lo, host.bound(held));
-        continue;
-      }
-      this.ks[this.count] = k;
-      this.lo[this.count] = lo;
-      this.hi[this.count] = hi;
-      this.count++;
-    }
-  }
-
-  /**
-   * The constraint full already that stops member k where it is, if any (the rule above, before
-   * the fill starts): one over its capacity before one just full, then the first in constraint
-   * order (the root's first).
-   */
-  private heldBy(k: number, lo: number, hi: number): number {
-    const { capacity, usage } = this.host;
-    const { start, constraint, floor, loads } = this.host.terms;
-    let held = NONE;
-    let over = false;
-    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      const f = floor[i] ?? 0;
-      if (!loads[i] || Math.max(f, hi) - Math.max(f, lo) <= ALLOCATION_EPS) continue;
-      const j = constraint[i] ?? 0;
-      const slack = (capacity[j] ?? 0) - (usage[j] ?? 0);
-      if (!(slack <= 0)) continue;
-      const isOver = slack < -ALLOCATION_EPS;
-      if (held === NONE || (isOver && !over) || (isOver === over && j < held)) {
-        held = j;
-        over = isOver;
-      }
-    }
-    return held;
+    this.ks = rising.ks;
+    this.lo = rising.lo;
+    this.hi = rising.hi;
+    this.count = rising.count;
+    if (after) this.level = after.level;
   }
 
   run(): void {
     const count = this.count;
     if (count === 0) return;
-    this.stopped = new Uint8Array(count);
+    // One more entry: the member the first step's ghosts belong to, stopped from the start.
+    this.stopped = new Uint8Array(count + 1);
+    this.stopped[count] = 1;
     this.rising = count;
     this.p = new FillPieces(
       this.ks.subarray(0, count),
@@ -128,6 +162,7 @@ class Fill {
       this.hi.subarray(0, count),
       this.host.terms,
       this.host.capacity.length,
+      this.after,
     );
     this.startCursors();
     const byHiDown = this.p.byMaximumDown();
@@ -171,7 +206,10 @@ class Fill {
     }
   }
 
-  /** Every constraint's cursor at its start, solved (queued at the level it becomes tight). */
+  /**
+   * Every constraint's cursor at its start, solved (queued at the level it becomes tight). After a
+   * first step taken without the fill, each cursor starts where that step left it.
+   */
   private startCursors(): void {
     const constraints = this.p.global.length;
     this.cursor = new Int32Array(constraints);
@@ -181,9 +219,26 @@ class Fill {
     this.done = new Uint8Array(constraints);
     this.version = new Int32Array(constraints);
     this.isDirty = new Uint8Array(constraints);
+    const { breakpoints, evPiece, evUp, pLB, pHB } = this.p;
+    const after = this.after;
     for (let c = 0; c < constraints; c++) {
-      this.cursor[c] = this.p.eStart[c] ?? 0;
-      this.value[c] = this.host.usage[this.p.global[c] ?? 0] ?? 0;
+      const j = this.p.global[c] ?? 0;
+      let i = this.p.eStart[c] ?? 0;
+      if (after) {
+        // Past every event at or below the breakpoint that step's cursor stopped at.
+        const first = after.local[j] ?? 0;
+        const at = after.position[first] ?? 0;
+        const end = this.p.eStart[c + 1] ?? 0;
+        for (; i < end; i++) {
+          const p = evPiece[i] ?? 0;
+          const b = evUp[i] ? (pLB[p] ?? 0) : (pHB[p] ?? 0);
+          if ((breakpoints[b] ?? 0) > at) break;
+          this.curB[c] = b;
+        }
+        this.value[c] = after.value[first] ?? 0;
+        this.slope[c] = after.slope[first] ?? 0;
+      } else this.value[c] = this.host.usage[j] ?? 0;
+      this.cursor[c] = i;
       this.solve(c);
     }
   }
