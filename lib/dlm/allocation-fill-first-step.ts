@@ -18,19 +18,11 @@
  * cursor where this step left it, and ghosts (pieces of no member) at the breakpoints of the
  * members stopped, which the fill's cursor would pass too.
  */
-import type { FillHost } from './allocation-fill';
+import type { FillHost, Rising } from './allocation-fill-host';
 import type { Ghosts } from './allocation-fill-pieces';
 import { breakpointsOf, type Walks, walkAll } from './allocation-fill-walks';
 import { AT_MAX } from './allocation-problem';
 import { ALLOCATION_EPS } from './allocation-state';
-
-/** Members that rise (m = local index): the first `count` of these. */
-export interface Rising {
-  ks: Int32Array;
-  lo: Float64Array;
-  hi: Float64Array;
-  count: number;
-}
 
 /** The first step's end: the members left, its level and its cursors. */
 export interface AfterFirstStep extends Ghosts {

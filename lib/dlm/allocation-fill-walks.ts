@@ -5,8 +5,7 @@
  * walks it. With whole-number coefficients the sums are exact in any order, so the walk's every
  * value is the fill's to the last bit.
  */
-import type { FillHost } from './allocation-fill';
-import type { Rising } from './allocation-fill-first-step';
+import type { FillHost, Rising } from './allocation-fill-host';
 import { ALLOCATION_EPS } from './allocation-state';
 
 /** Distinct breakpoints handled here (more: the fill takes the step). */

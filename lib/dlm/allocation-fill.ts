@@ -19,28 +19,14 @@
  * step without building their pieces, to the same last bit, and the fill goes on from there.
  */
 
-import { type AfterFirstStep, firstStep, type Rising } from './allocation-fill-first-step';
+import { type AfterFirstStep, firstStep } from './allocation-fill-first-step';
 import { TightHeap } from './allocation-fill-heap';
+import type { FillHost, Rising } from './allocation-fill-host';
 import { FillPieces } from './allocation-fill-pieces';
 import { AT_MAX, type Bound } from './allocation-problem';
-import { ALLOCATION_EPS, type Terms } from './allocation-state';
+import { ALLOCATION_EPS } from './allocation-state';
 
-/** What the fill needs of the allocator. */
-export interface FillHost {
-  /** Per connector: its limit now (where a member starts rising) and its maximum. */
-  readonly limit: Float64Array;
-  readonly maxA: Float64Array;
-  readonly terms: Terms;
-  /** Per constraint: its capacity and its usage now. */
-  readonly capacity: Float64Array;
-  readonly usage: Float64Array;
-  /** What constraint j is called as a bound. */
-  bound(j: number): Bound;
-  /** The member stops at `value` (≥ its limit), held by `bound` (or at its maximum). */
-  stop(k: number, value: number, bound: Bound): void;
-  /** The member cannot rise at all (its maximum is its limit). */
-  atMax(k: number): void;
-}
+export type { FillHost } from './allocation-fill-host';
 
 /**
  * Where the first step is taken without the fill: `auto` where that pays, `always` wherever it can
