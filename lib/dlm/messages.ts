@@ -11,6 +11,7 @@
  *   is a meter reading; its `source` is the payload's, else the topic.
  */
 import type { ConnectorState, Reading } from '../contracts';
+import { isObject } from '../objects';
 import type { DlmCommand } from './load-manager';
 import type { SiteConfig } from './site-config';
 
@@ -158,8 +159,4 @@ function command(topic: string, payload: unknown): DlmInput {
     default:
       return { kind: 'command', command: { type: 'summary' } };
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

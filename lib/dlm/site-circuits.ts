@@ -2,9 +2,11 @@
  * Validation of the circuits section: each circuit's fields, then the tree (parents, no cycles,
  * children, roots) and the meters (one circuit per meter source).
  */
+
+import { isObject } from '../objects';
 import { GRID_PHASES, triple } from './phases';
 import { DEFAULT_FALLBACK_CONNECTOR_A, DEFAULT_STALE_AFTER_MS, METER_LOCATIONS } from './site-config';
-import { choice, isObject, optionalNumber, type ProblemSink, phaseValues, round1 } from './site-fields';
+import { choice, optionalNumber, type ProblemSink, phaseValues, round1 } from './site-fields';
 import type { Circuit, Connector } from './site-model';
 
 /** The circuits in configuration order, and their index by id. */

@@ -1,7 +1,8 @@
 /** Validation of the connectors section: each connector's fields and the circuit it hangs on. */
 import { IEC_61851_MINIMUM_A } from '../electrical';
+import { isObject } from '../objects';
 import { DEFAULT_MAX_A, DEFAULT_MIN_A, PHASE_ROTATIONS } from './site-config';
-import { choice, isObject, optionalNumber, type ProblemSink } from './site-fields';
+import { choice, optionalNumber, type ProblemSink } from './site-fields';
 import type { Connector } from './site-model';
 import { connectorKey, gridPhasesOf } from './site-model';
 import { expression, modeSetting } from './site-settings';

@@ -119,10 +119,6 @@ export function choice<T extends string>(
   return fallback;
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function round1(value: number): number {
   return Math.round(value * 10) / 10;
 }

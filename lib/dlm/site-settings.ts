@@ -3,8 +3,9 @@
  * and priority settings that may be JSONata expressions.
  */
 import jsonata from 'jsonata';
+import { isObject } from '../objects';
 import { CHARGING_MODES, type ChargingMode, type ControlConfig, DEFAULT_CONTROL } from './site-config';
-import { choice, isObject, optionalNumber, type ProblemSink, type Range } from './site-fields';
+import { choice, optionalNumber, type ProblemSink, type Range } from './site-fields';
 import type { Circuit, ExpressionSetting, PvSettings } from './site-model';
 
 export function pvSettings(

@@ -3,10 +3,12 @@
  * problem at once (each naming the circuit or connector and the field); each section is read by
  * its own module (site-circuits.ts, site-connectors.ts, site-settings.ts).
  */
+
+import { isObject } from '../objects';
 import { linkCircuits, linkConnectors, readCircuits, warnAboutFallbacks } from './site-circuits';
 import { DEFAULT_UNBALANCE_LIMIT_A, DEFAULT_VOLTAGE_V, SHEDDING_RULES, type SiteConfig } from './site-config';
 import { readConnectors } from './site-connectors';
-import { choice, isObject, optionalNumber } from './site-fields';
+import { choice, optionalNumber } from './site-fields';
 import { type Site, SiteConfigError, type SiteProblem, type SiteValidation } from './site-model';
 import { controlSettings, modeSetting, pvSettings } from './site-settings';
 

@@ -5,6 +5,7 @@
  * lib/modbus/profiles.ts's.
  */
 import { ConfigError } from '../config-error';
+import { isObject } from '../objects';
 import { normaliseHex, REGISTER_UNITS, registerCount, unitFits } from './decode';
 import { spanBeyond } from './plan';
 import {
@@ -20,10 +21,6 @@ import {
 
 const ID = /^[a-z0-9][a-z0-9-]*$/;
 const HEX = /^0x[0-9a-f]+$/i;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function wholeNumber(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

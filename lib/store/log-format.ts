@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isObject } from '../objects';
 import { isNotFound } from './files';
 
 export const SNAPSHOT_FILE = 'snapshot.json';
@@ -104,10 +105,6 @@ export function parseLoggedEvent<Event>(
     throw new CorruptStoreError(file, lineNumber, `${which} is not a {"seq":N,"event":...} record`);
   }
   return { seq: parsed.seq, event: parsed.event as Event };
-}
-
-function isObject(value: unknown): value is { [key: string]: unknown } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isSeq(value: unknown, minimum: number): value is number {
