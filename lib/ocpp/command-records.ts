@@ -14,14 +14,6 @@ const isSecretKey = (key: string) => SECRET_CONFIGURATION_KEYS.has(key.toLowerCa
 /** Entries per SendLocalList when the charger does not say (SendLocalListMaxLength). */
 const DEFAULT_LOCAL_LIST_CHUNK = 100;
 
-/** The commands whose effect afterCommand keeps in the durable record (record's cases). */
-const RECORDED_COMMANDS: ReadonlySet<string> = new Set([
-  'GetConfiguration',
-  'ChangeConfiguration',
-  'SendLocalList',
-  'GetLocalListVersion',
-]);
-
 /**
  * What the central system's own commands change or reveal of a charger, kept in the durable record
  * (its configuration, its local list's version), and bringing its local authorization list up to
@@ -44,62 +36,54 @@ export class CommandRecords {
     request: unknown,
     response: unknown,
   ): Promise<void> | undefined {
-    if (!RECORDED_COMMANDS.has(action)) return undefined;
-    return this.record(chargePointId, action, request, response);
+    // Own fields only: an action is checked before it gets here, but never a prototype's method.
+    return Object.hasOwn(this.recorders, action)
+      ? this.recorders[action]?.(chargePointId, request, response)
+      : undefined;
   }
 
-  private async record(
-    chargePointId: string,
-    action: CentralSystemAction,
-    request: unknown,
-    response: unknown,
-  ): Promise<void> {
-    const at = () => this.cs.nowIso();
-    switch (action) {
-      case 'GetConfiguration': {
-        const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
-        const keys = ((response as OcppResponse<'GetConfiguration'>).configurationKey ?? []).filter(
-          (key) => !isSecretKey(key.key),
-        );
+  /** What each recorded command keeps: the commands recorded are this table's, and only its. */
+  private readonly recorders: Partial<
+    Record<CentralSystemAction, (chargePointId: string, request: unknown, response: unknown) => Promise<void>>
+  > = {
+    GetConfiguration: async (chargePointId, request, response) => {
+      const asked = (request as OcppRequest<'GetConfiguration'>).key ?? [];
+      const keys = ((response as OcppResponse<'GetConfiguration'>).configurationKey ?? []).filter(
+        (key) => !isSecretKey(key.key),
+      );
+      await this.stateLog.append({
+        type: 'chargerConfiguration',
+        chargePointId,
+        at: this.cs.nowIso(),
+        keys,
+        complete: asked.length === 0,
+      });
+    },
+    ChangeConfiguration: async (chargePointId, request, response) => {
+      const { key, value } = request as OcppRequest<'ChangeConfiguration'>;
+      const { status } = response as OcppResponse<'ChangeConfiguration'>;
+      if ((status === 'Accepted' || status === 'RebootRequired') && !isSecretKey(key)) {
+        const keys = [{ key, value, readonly: false }];
         await this.stateLog.append({
           type: 'chargerConfiguration',
           chargePointId,
-          at: at(),
+          at: this.cs.nowIso(),
           keys,
-          complete: asked.length === 0,
+          complete: false,
         });
-        return;
       }
-      case 'ChangeConfiguration': {
-        const { key, value } = request as OcppRequest<'ChangeConfiguration'>;
-        const { status } = response as OcppResponse<'ChangeConfiguration'>;
-        if ((status === 'Accepted' || status === 'RebootRequired') && !isSecretKey(key)) {
-          const keys = [{ key, value, readonly: false }];
-          await this.stateLog.append({
-            type: 'chargerConfiguration',
-            chargePointId,
-            at: at(),
-            keys,
-            complete: false,
-          });
-        }
-        return;
-      }
-      case 'SendLocalList':
-        if ((response as OcppResponse<'SendLocalList'>).status === 'Accepted') {
-          const version = (request as OcppRequest<'SendLocalList'>).listVersion;
-          await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
-        }
-        return;
-      case 'GetLocalListVersion': {
-        const version = (response as OcppResponse<'GetLocalListVersion'>).listVersion;
+    },
+    SendLocalList: async (chargePointId, request, response) => {
+      if ((response as OcppResponse<'SendLocalList'>).status === 'Accepted') {
+        const version = (request as OcppRequest<'SendLocalList'>).listVersion;
         await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
-        return;
       }
-      default:
-        return;
-    }
-  }
+    },
+    GetLocalListVersion: async (chargePointId, _request, response) => {
+      const version = (response as OcppResponse<'GetLocalListVersion'>).listVersion;
+      await this.stateLog.append({ type: 'chargerLocalListVersion', chargePointId, version });
+    },
+  };
 
   /**
    * Brings the charger's local authorization list to the current version: a Differential update
