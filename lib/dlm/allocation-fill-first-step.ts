@@ -18,7 +18,7 @@
  * cursor where this step left it, and ghosts (pieces of no member) at the breakpoints of the
  * members stopped, which the fill's cursor would pass too.
  */
-import type { FillHost, Rising } from './allocation-fill-host';
+import { type FillHost, isPiece, type Rising } from './allocation-fill-host';
 import type { Ghosts } from './allocation-fill-pieces';
 import { breakpointsOf, type Walks, walkAll } from './allocation-fill-walks';
 import { AT_MAX } from './allocation-problem';
@@ -105,16 +105,14 @@ export function firstStep(rising: Rising, host: FillHost, always = false): After
 
 /** The first of the tight constraints (`tightAt`: per global index, its index among them or -1) member m has a piece in, or RISES. */
 function firstTight(tightAt: Int8Array, host: FillHost, rising: Rising, m: number): number {
-  const { start, constraint, floor, loads } = host.terms;
+  const { terms } = host;
   const k = rising.ks[m] ?? 0;
   const lo = rising.lo[m] ?? 0;
   const hi = rising.hi[m] ?? 0;
   let first = RISES;
-  for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-    const n = tightAt[constraint[i] ?? 0] ?? -1;
-    if (n < 0 || !loads[i] || (first !== RISES && n >= first)) continue;
-    const f = floor[i] ?? 0;
-    if (Math.max(f, hi) - Math.max(f, lo) > ALLOCATION_EPS) first = n;
+  for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
+    const n = tightAt[terms.constraint[i] ?? 0] ?? -1;
+    if (n >= 0 && (first === RISES || n < first) && isPiece(terms, i, lo, hi)) first = n;
   }
   return first;
 }
@@ -161,11 +159,12 @@ function stopInCursors(
       if (!loads[i]) continue;
       const f = floor[i] ?? 0;
       const l = Math.max(f, lo);
-      const h = Math.max(f, hi);
-      if (h - l <= ALLOCATION_EPS) {
+      if (!isPiece(host.terms, i, lo, hi)) {
+        // No piece of the fill: a stop must not change its usage either.
         if (Math.max(f, a) !== l) return false;
         continue;
       }
+      const h = Math.max(f, hi);
       const c = walks.local[constraint[i] ?? 0] ?? 0;
       const mark = (touched[c] ?? 0) | TOUCHED;
       touched[c] = mark;
@@ -198,11 +197,10 @@ function stopInCursors(
     const lo = rising.lo[m] ?? 0;
     const hi = rising.hi[m] ?? 0;
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      if (!loads[i]) continue;
+      if (!isPiece(host.terms, i, lo, hi)) continue;
       const f = floor[i] ?? 0;
       const l = Math.max(f, lo);
       const h = Math.max(f, hi);
-      if (h - l <= ALLOCATION_EPS) continue;
       const c = walks.local[constraint[i] ?? 0] ?? 0;
       left[c] = (left[c] ?? 0) | (1 << idIn(walks, l)) | (1 << idIn(walks, h));
     }

@@ -4,7 +4,7 @@
  * and the members that rise. A module of its own so that none of the three imports another's types.
  */
 import type { Bound } from './allocation-problem';
-import type { Terms } from './allocation-state';
+import { ALLOCATION_EPS, type Terms } from './allocation-state';
 
 /** What the fill needs of the allocator. */
 export interface FillHost {
@@ -29,4 +29,16 @@ export interface Rising {
   lo: Float64Array;
   hi: Float64Array;
   count: number;
+}
+
+/**
+ * Whether term i of a member rising from `lo` to `hi` is one of the fill's pieces: it loads its
+ * phase and the rise shows above the term's floor. The fill's pieces, the held rule before it, its
+ * first step and the walks all ask this one question: the first step is the fill's own only while
+ * they agree on it.
+ */
+export function isPiece(terms: Terms, i: number, lo: number, hi: number): boolean {
+  if (!terms.loads[i]) return false;
+  const floor = terms.floor[i] ?? 0;
+  return Math.max(floor, hi) - Math.max(floor, lo) > ALLOCATION_EPS;
 }

@@ -6,7 +6,8 @@
  * Breakpoints are numbered in ascending order (few distinct values in practice: 0, the minimum,
  * the maxima and floors), so each constraint's breakpoints come out sorted by a counting sort.
  */
-import { ALLOCATION_EPS, type Terms } from './allocation-state';
+import { isPiece } from './allocation-fill-host';
+import type { Terms } from './allocation-state';
 
 const NONE = -1;
 
@@ -81,11 +82,10 @@ export class FillPieces {
       const hi = this.hi[m] ?? 0;
       const k = ks[m] ?? 0;
       for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
-        if (!terms.loads[i]) continue;
+        if (!isPiece(terms, i, lo, hi)) continue;
         const floor = terms.floor[i] ?? 0;
         const l = Math.max(floor, lo);
         const h = Math.max(floor, hi);
-        if (h - l <= ALLOCATION_EPS) continue;
         const j = terms.constraint[i] ?? 0;
         let c = local[j] ?? NONE;
         if (c === NONE) {
@@ -139,11 +139,8 @@ export class FillPieces {
       const k = this.ks[m] ?? 0;
       const lo = this.lo[m] ?? 0;
       const hi = this.hi[m] ?? 0;
-      for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
-        const floor = terms.floor[i] ?? 0;
-        if (terms.loads[i] && Math.max(floor, hi) - Math.max(floor, lo) > ALLOCATION_EPS)
-          used[terms.constraint[i] ?? 0] = 1;
-      }
+      for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++)
+        if (isPiece(terms, i, lo, hi)) used[terms.constraint[i] ?? 0] = 1;
     }
     for (const j of after.order) {
       if (!used[j]) continue;

@@ -5,7 +5,7 @@
  * walks it. With whole-number coefficients the sums are exact in any order, so the walk's every
  * value is the fill's to the last bit.
  */
-import type { FillHost, Rising } from './allocation-fill-host';
+import { type FillHost, isPiece, type Rising } from './allocation-fill-host';
 import { ALLOCATION_EPS } from './allocation-state';
 
 /** Distinct breakpoints handled here (more: the fill takes the step). */
@@ -58,7 +58,7 @@ export function breakpointsOf(rising: Rising, host: FillHost): Walks | undefined
     values[walks.distinct] = x;
     return walks.distinct++;
   };
-  const { start, constraint, coef, floor, loads } = host.terms;
+  const { start, constraint, coef, floor } = host.terms;
   let sum = 0;
   for (let m = 0; m < rising.count; m++) {
     const k = rising.ks[m] ?? 0;
@@ -68,11 +68,10 @@ export function breakpointsOf(rising: Rising, host: FillHost): Walks | undefined
     const hiId = idOf(hi);
     if (loId < 0 || hiId < 0) return undefined;
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      if (!loads[i]) continue;
+      if (!isPiece(host.terms, i, lo, hi)) continue;
       const f = floor[i] ?? 0;
       const l = Math.max(f, lo);
       const h = Math.max(f, hi);
-      if (h - l <= ALLOCATION_EPS) continue;
       // A floor above the limit or the maximum lifts that breakpoint to a value of its own.
       const lId = f > lo ? idOf(l) : loId;
       const hId = f > hi ? idOf(h) : hiId;

@@ -21,12 +21,10 @@
 
 import { type AfterFirstStep, firstStep } from './allocation-fill-first-step';
 import { TightHeap } from './allocation-fill-heap';
-import type { FillHost, Rising } from './allocation-fill-host';
+import { type FillHost, isPiece, type Rising } from './allocation-fill-host';
 import { FillPieces } from './allocation-fill-pieces';
 import { AT_MAX, type Bound } from './allocation-problem';
 import { ALLOCATION_EPS } from './allocation-state';
-
-export type { FillHost } from './allocation-fill-host';
 
 /**
  * Where the first step is taken without the fill: `auto` where that pays, `always` wherever it can
@@ -82,12 +80,12 @@ function risingMembers(members: readonly number[], host: FillHost): Rising {
  */
 function heldBy(host: FillHost, k: number, lo: number, hi: number): number {
   const { capacity, usage } = host;
-  const { start, constraint, floor, loads } = host.terms;
+  const { terms } = host;
+  const { start, constraint } = terms;
   let held = NONE;
   let over = false;
   for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-    const f = floor[i] ?? 0;
-    if (!loads[i] || Math.max(f, hi) - Math.max(f, lo) <= ALLOCATION_EPS) continue;
+    if (!isPiece(terms, i, lo, hi)) continue;
     const j = constraint[i] ?? 0;
     const slack = (capacity[j] ?? 0) - (usage[j] ?? 0);
     if (!(slack <= 0)) continue;

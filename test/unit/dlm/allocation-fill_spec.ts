@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { AllocationProblem, Bound, ConnectorDemand } from '../../../lib/dlm/allocate';
-import { type FillHost, type FirstStep, progressiveFill } from '../../../lib/dlm/allocation-fill';
+import { type FirstStep, progressiveFill } from '../../../lib/dlm/allocation-fill';
+import type { FillHost } from '../../../lib/dlm/allocation-fill-host';
 import { AllocationLayout } from '../../../lib/dlm/allocation-layout';
 import type { GridPhase } from '../../../lib/dlm/phases';
 import { seededRandom } from '../../../lib/sim/fleet';
