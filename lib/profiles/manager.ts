@@ -177,7 +177,7 @@ export class ChargingProfileManager extends EventEmitter {
       const setPoint = checkSetPoint(input as SetPointInput, undefined);
       return this.starts.together(() => this.submit(setPoint)).then(listOfOne);
     }
-    const list = Array.isArray(input) ? (input as readonly SetPointInput[]) : [input as SetPointInput];
+    const list = input as readonly SetPointInput[];
     const setPoints = list.map((setPoint, index) =>
       checkSetPoint(setPoint, list.length > 1 ? index : undefined),
     );
