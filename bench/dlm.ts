@@ -143,7 +143,11 @@ function main(): void {
     pvDays();
     return;
   }
-  allocatorBench(1000); // warm-up
+  // Both timed paths run once unmeasured first, so neither figure includes V8 optimising it (the
+  // update had none until 2026-11-24: its first size's rounds then ran 3.2-5.1 ms against 2.1-2.7
+  // once warm, and the update / allocate() ratio compared a cold update with a warm allocator).
+  allocatorBench(1000);
+  managerBench(1000);
   const medians: { size: number; allocate: number; update: number }[] = [];
   for (const size of SIZES) {
     const circuits = bigSite(size).circuits.length;
