@@ -44,7 +44,7 @@ export interface ConnectorDemand {
   /** Paused now: starts only if its minimum plus the start margin fits (start hysteresis). */
   starting: boolean;
   /** Current it draws whatever its limit, per grid phase (offline charger, charger ignoring its limit). */
-  floorA: Triple;
+  floorA: Readonly<Triple>;
   /** Shares the PV budget (pv and minpv modes). */
   pv: boolean;
 }

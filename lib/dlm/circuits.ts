@@ -232,6 +232,7 @@ function viewCircuit(
  */
 function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: number): Triple {
   const subtract = triple(0);
+  const since = triple(0);
   const below = circuit.connectorIndexes;
   for (let at = 0; at < below.length; at++) {
     const k = below[at] ?? 0;
@@ -241,7 +242,7 @@ function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: numb
     const runtime = context.runtimes.of(connector);
     if (runtime.state?.status !== 'Charging') continue;
     const sentLimit = lowestFollowedAt(context.site, runtime, atMs);
-    const drawn = drawSince(connector, runtime, atMs) ?? view.drawGridA;
+    const drawn = drawSince(connector, runtime, atMs, since) ? since : view.drawGridA;
     const loads = phaseMask(view.gridPhases);
     for (let p = 0; p < 3; p++) {
       const phase = p as GridPhase;
@@ -265,6 +266,6 @@ function lowestFollowedAt(site: Site, runtime: ConnectorRuntime, atMs: number): 
   const changedAt = runtime.lastChangeAtMs;
   if (previous === undefined || changedAt === undefined || previous >= sent) return sent;
   if (atMs >= changedAt + site.control.decreaseSettleMs) return sent;
-  const seenSince = runtime.drawHistory.some((entry) => entry.atMs >= changedAt && entry.atMs <= atMs);
-  return seenSince ? sent : previous;
+  for (const entry of runtime.drawHistory) if (entry.atMs >= changedAt && entry.atMs <= atMs) return sent;
+  return previous;
 }

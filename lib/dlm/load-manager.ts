@@ -35,7 +35,7 @@ import { ConnectorRuntimes } from './runtime';
 import { UpdateScheduler } from './scheduler';
 import type { SiteConfig } from './site-config';
 import { SiteLimits } from './site-limits';
-import type { Site } from './site-model';
+import type { Connector, Site } from './site-model';
 import { parseSite } from './site-validate';
 import type { SiteSummary } from './summary';
 
@@ -78,7 +78,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private lastSummaryAtMs: number | undefined;
   private lastEvaluationAtMs: number | undefined;
   private lastSummary: SiteSummary | undefined;
-  /** This update's connector views (by connector index). */
+  /** The connector views (by connector index): one object each, written again by every update. */
   private views: ConnectorView[] = [];
   private lastProblem: AllocationProblem | undefined;
   /** The last update's keep order (where the next sort starts). */
@@ -345,11 +345,16 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   /** The observer stage: each connector's records updated, then its view of this update. */
   private observeConnectors(now: number): void {
     const site = this.siteModel;
-    this.views = site.connectors.map((connector) => {
+    const { connectors } = site;
+    // One view per connector index, written again on every update (ConnectorObserver.view).
+    const views = this.views;
+    for (let k = 0; k < connectors.length; k++) {
+      const connector = connectors[k] as Connector;
       const runtime = this.runtimes.of(connector);
       this.observer.observe(site, connector, runtime, now);
-      return this.observer.view(site, connector, runtime, now);
-    });
+      views[k] = this.observer.view(site, connector, runtime, now, views[k]);
+    }
+    views.length = connectors.length;
   }
 
   private circuitContext() {

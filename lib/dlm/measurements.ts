@@ -9,7 +9,7 @@
 import type { PerPhase, Reading } from '../contracts';
 import { isoMs } from '../time';
 import { finiteOrUndefined, perPhase } from './inputs';
-import { GRID_PHASES, type GridPhase, sum, type Triple, wiredPhases } from './phases';
+import { GRID_PHASES, type GridPhase, sum, type Triple, toGrid, wiredPhases } from './phases';
 import { describeValue } from './site-fields';
 import type { Circuit, Connector, Site } from './site-model';
 
@@ -58,6 +58,10 @@ export interface DrawSample {
   receivedMs: number;
   /** Increases with every new sample of the connector (a repeat is not a new sample). */
   seq: number;
+  /** `chargerA` per grid phase through the rotation of `takenFor` (read it with `drawGrid`). */
+  gridA: Readonly<Triple>;
+  /** The connector (of the site model at the time) it was taken for. */
+  takenFor: Connector;
   /** What a connector state carried with it, to tell a repeated state from a new measurement. */
   identity?: string;
 }
@@ -157,7 +161,7 @@ export class Measurements {
     const connector = connectorOf(reading.source);
     if (connector && currentA) {
       const identity = `reading:${JSON.stringify(currentA)}`;
-      if (takeDraw(drawOf(connector), currentA, measuredAtMs, identity, true)) used = true;
+      if (takeDraw(connector, drawOf(connector), currentA, measuredAtMs, identity, true)) used = true;
     }
     if (site.pv.batterySource === reading.source) {
       const batteryW = totalPowerW ?? (powerW?.every((v) => v !== null) ? sum(powerW as Triple) : undefined);
@@ -207,6 +211,7 @@ export class Measurements {
  * `dedupe`) the same measurement again. Returns whether it was taken.
  */
 export function takeDraw(
+  connector: Connector,
   record: DrawRecord,
   chargerA: PerPhase,
   atMs: number,
@@ -219,9 +224,27 @@ export function takeDraw(
   if (last && dedupe && last.identity === identity && (identity.startsWith('state:') || last.atMs === atMs))
     return false;
   record.drawSeq += 1;
-  record.draw = { chargerA: [...chargerA] as PerPhase, atMs, receivedMs, seq: record.drawSeq, identity };
-  remember(record, atMs, record.draw.chargerA);
+  const copy = [...chargerA] as PerPhase;
+  record.draw = {
+    chargerA: copy,
+    atMs,
+    receivedMs,
+    seq: record.drawSeq,
+    identity,
+    gridA: toGrid(connector, copy),
+    takenFor: connector,
+  };
+  remember(record, atMs, copy);
   return true;
+}
+
+/**
+ * A sample's currents per grid phase: worked out once, when it is taken (every update's view of the
+ * connector reads them); through the rotation of `connector` anew when it was taken for another (a
+ * replaced site may have rotated the connector).
+ */
+export function drawGrid(connector: Connector, sample: DrawSample): Readonly<Triple> {
+  return sample.takenFor === connector ? sample.gridA : toGrid(connector, sample.chargerA);
 }
 
 /** A connector state without currents: no draw is known until a measurement brings one again. */
@@ -260,11 +283,13 @@ export function drawInForceAt(
 
 /**
  * Per grid phase, the lowest the connector drew from the measurement in force at `atMs` (the
- * newest at or before it; all kept when none is that old) to now; undefined without any.
+ * newest at or before it; all kept when none is that old) to now, written into `lowest`; false
+ * (and `lowest` unchanged) without any. (Into the caller's list: this runs for every charging
+ * connector below a metered circuit on every update.)
  */
-export function drawSince(connector: Connector, record: DrawRecord, atMs: number): Triple | undefined {
+export function drawSince(connector: Connector, record: DrawRecord, atMs: number, lowest: Triple): boolean {
   const history = record.drawHistory;
-  if (history.length === 0) return undefined;
+  if (history.length === 0) return false;
   let from = 0;
   for (let i = history.length - 1; i >= 0; i--) {
     if ((history[i]?.atMs ?? Number.POSITIVE_INFINITY) <= atMs) {
@@ -272,9 +297,10 @@ export function drawSince(connector: Connector, record: DrawRecord, atMs: number
       break;
     }
   }
-  const lowest: Triple = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
-  // toGrid per entry, summed into three numbers (no arrays per entry: this runs for every charging
-  // connector below a metered circuit on every update).
+  lowest[0] = Number.POSITIVE_INFINITY;
+  lowest[1] = Number.POSITIVE_INFINITY;
+  lowest[2] = Number.POSITIVE_INFINITY;
+  // toGrid per entry, summed into three numbers (no arrays per entry).
   const wired = wiredPhases(connector);
   for (let i = from; i < history.length; i++) {
     const entry = history[i];
@@ -294,5 +320,5 @@ export function drawSince(connector: Connector, record: DrawRecord, atMs: number
     lowest[1] = Math.min(lowest[1], g1);
     lowest[2] = Math.min(lowest[2], g2);
   }
-  return lowest;
+  return true;
 }

@@ -11,19 +11,19 @@ import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { isoMs } from '../time';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
-import { type DrawSample, forgetDraw, takeDraw } from './measurements';
+import { type DrawSample, drawGrid, forgetDraw, takeDraw } from './measurements';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
-import type { ConnectorRuntime, ConnectorView, SessionRuntime } from './parts';
+import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from './parts';
 import { refuseSwitching, settlingAfterSwitch } from './phase-switching';
 import {
   ceilStep,
   type GridPhase,
   gridPhasesFor,
   maxKnown,
+  NO_FLOOR,
   ONE_PHASE,
   sameList,
   type Triple,
-  toGrid,
   triple,
   union,
   wiredPhases,
@@ -92,6 +92,7 @@ export class ConnectorObserver {
       const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
       const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
       takeDraw(
+        connector,
         runtime,
         state.currentA,
         stamped ? Math.min(seenMs, now) : now,
@@ -217,8 +218,19 @@ export class ConnectorObserver {
     }
   }
 
-  /** How the connector counts in this update, from the records as `observe` left them (changes nothing). */
-  view(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): ConnectorView {
+  /**
+   * How the connector counts in this update, from the records as `observe` left them (changes no
+   * record). Written into `into`, the connector's view of the last update, when there is one: every
+   * field is set again, so nothing of the last update is left; a view is kept by the load manager
+   * for its connector (see ConnectorView), not by anyone else.
+   */
+  view(
+    site: Site,
+    connector: Connector,
+    runtime: ConnectorRuntime,
+    now: number,
+    into?: ConnectorView,
+  ): ConnectorView {
     const { control } = site;
     const state = runtime.state;
     const known = state !== undefined;
@@ -238,18 +250,20 @@ export class ConnectorObserver {
       control.strictUnbalance && connector.phases === 3 && !session.onePhase && !session.confirmedPhases
         ? [connector.gridPhaseOf[0]]
         : gridPhases;
-    const drawGridA = drawFresh ? toGrid(connector, drawFresh.chargerA) : undefined;
+    const drawGridA = drawFresh ? drawGrid(connector, drawFresh) : undefined;
     const sentLimit = runtime.sent?.limitA ?? 0;
 
-    // Floors: what it may draw whatever we say.
-    let floorA = triple(0);
+    // Floors: what it may draw whatever we say (most connectors have none: one shared list of zeros).
+    let floorA: Readonly<Triple> = NO_FLOOR;
     // Not under our control, it draws what it does on its own; one that never connected, nothing.
     const uncontrolled =
       (!known || !online) && runtime.state?.neverConnected !== true
         ? offlineReserve(site, connector, runtime)
         : undefined;
     if (uncontrolled) {
-      for (const i of wiredPhases(connector)) floorA[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
+      const floor = triple(0);
+      for (const i of wiredPhases(connector)) floor[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
+      floorA = floor;
     }
     // An overdrawing charger is counted at what it drew; on a phase it counts on but drew nothing on
     // (at most ACTIVE_PHASE_A: a meter's offset; it was just switched up), at the most it drew.
@@ -283,31 +297,32 @@ export class ConnectorObserver {
 
     const mode = effectiveMode(site, connector, runtime);
     const { keepOn, keepOff } = minimumTimes(control, runtime, now);
-    // One literal with every field (no spread), those the later stages set too: the views are made
-    // for every connector on every update, and all keep the shape they were made with.
-    return {
-      online,
-      uncontrolled,
-      known,
-      wantsByStatus,
-      mode,
-      priority: effectivePriority(connector, runtime),
-      chargerPhases,
-      gridPhases,
-      unbalancePhases,
-      drawGridA,
-      floorA,
-      capA,
-      capReason,
-      notWanting: undefined,
-      pausedByManager: false,
-      overdrawExcessA,
-      phasesOut: connector.phases === 1 || session.onePhase ? 1 : 3,
-      keepOn,
-      keepOff,
-      countsForPv: (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV',
-      holdReason: undefined,
-    };
+    // Every field, those the later stages set too, into the one object per connector: views are
+    // made for every connector on every update, and one made anew each time was a third of what an
+    // update allocated (the garbage collector's work grew with it).
+    const view = into ?? newView();
+    view.online = online;
+    view.uncontrolled = uncontrolled;
+    view.known = known;
+    view.wantsByStatus = wantsByStatus;
+    view.mode = mode;
+    view.priority = effectivePriority(connector, runtime);
+    view.chargerPhases = chargerPhases;
+    view.gridPhases = gridPhases;
+    view.unbalancePhases = unbalancePhases;
+    view.drawGridA = drawGridA;
+    view.floorA = floorA;
+    view.capA = capA;
+    view.capReason = capReason;
+    view.notWanting = undefined;
+    view.pausedByManager = false;
+    view.overdrawExcessA = overdrawExcessA;
+    view.phasesOut = connector.phases === 1 || session.onePhase ? 1 : 3;
+    view.keepOn = keepOn;
+    view.keepOff = keepOff;
+    view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
+    view.holdReason = undefined;
+    return view;
   }
 }
 

@@ -192,14 +192,15 @@ export function settleDecrease(
       !(draw.receivedMs >= confirmed.sinceMs))
   )
     return;
-  const followed = wiredPhases(connector).every((i) => {
+  for (const i of wiredPhases(connector)) {
     const value = draw.chargerA[i];
-    if (value === null || value === undefined) return false;
+    if (value === null || value === undefined) return;
     const allowed = allowedAt(site, runtime, i, draw.atMs, false);
     // The measurement tolerance must not reach the old value: after a decrease smaller than the
     // tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed.
     const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (pending.fromA - allowed) / 2));
-    return value <= allowed + tolerance;
-  });
-  if (followed) runtime.pendingDecrease = undefined;
+    if (!(value <= allowed + tolerance)) return;
+  }
+  // It followed on every phase.
+  runtime.pendingDecrease = undefined;
 }

@@ -1,7 +1,7 @@
 import type { ConnectorState } from '../contracts';
 import type { DrawRecord } from './measurements';
 import type { ObservedSession } from './observations';
-import type { GridPhase, Triple } from './phases';
+import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
 import type { ChargingMode } from './site-config';
 
 /**
@@ -158,8 +158,8 @@ export interface ConnectorView {
   chargerPhases: readonly number[];
   gridPhases: readonly GridPhase[];
   unbalancePhases: readonly GridPhase[];
-  drawGridA?: Triple;
-  floorA: Triple;
+  drawGridA?: Readonly<Triple>;
+  floorA: Readonly<Triple>;
   capA: number;
   capReason?: string;
   notWanting?: string;
@@ -172,4 +172,34 @@ export interface ConnectorView {
   countsForPv: boolean;
   /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
   holdReason?: string;
+}
+
+/**
+ * A view with every field, before the observer writes it (ConnectorObserver.view): the load manager
+ * keeps one per connector and has it written again on every update, so all of them keep this shape.
+ */
+export function newView(): ConnectorView {
+  return {
+    online: false,
+    uncontrolled: undefined,
+    known: false,
+    wantsByStatus: false,
+    mode: 'fast',
+    priority: 0,
+    chargerPhases: THREE_PHASES,
+    gridPhases: GRID_PHASES,
+    unbalancePhases: GRID_PHASES,
+    drawGridA: undefined,
+    floorA: NO_FLOOR,
+    capA: 0,
+    capReason: undefined,
+    notWanting: undefined,
+    pausedByManager: false,
+    overdrawExcessA: 0,
+    phasesOut: 3,
+    keepOn: false,
+    keepOff: false,
+    countsForPv: false,
+    holdReason: undefined,
+  };
 }

@@ -15,6 +15,12 @@ export const GRID_PHASES: readonly GridPhase[] = [0, 1, 2];
 /** Charger phases (0 = its L1) of a connector wired with one phase, and with three. */
 export const ONE_PHASE: readonly number[] = [0];
 export const THREE_PHASES: readonly number[] = [0, 1, 2];
+/**
+ * No floor on any phase: the one list of zeros that every connector without a floor shares (not
+ * frozen, which would give it another element kind than the floors made per connector: the readonly
+ * type keeps it unchanged).
+ */
+export const NO_FLOOR: Readonly<Triple> = [0, 0, 0];
 
 /** Below this, two currents are the same (float noise of the ramps and sums). */
 export const EPS = 1e-6;

@@ -355,7 +355,7 @@ export class PvSurplus {
 function pvCarDrawW(
   site: Site,
   k: number,
-  drawGridA: Triple,
+  drawGridA: Readonly<Triple>,
   runtime: ConnectorRuntime | undefined,
   gridAtMs: number | undefined,
 ): number {
