@@ -19,7 +19,7 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import type { ConnectorState, Reading, SetPoint } from '../contracts';
 import { type Logger, silentLogger } from '../log';
-import { type AllocationProblem, allocate } from './allocate';
+import { type AllocationProblem, allocate, type ConnectorDemand } from './allocate';
 import { CircuitLoads } from './circuits';
 import type { DlmCommand } from './commands';
 import { buildSummary, type ExplainContext, reasonFor } from './explain';
@@ -81,6 +81,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   /** The connector views (by connector index): one object each, written again by every update. */
   private views: ConnectorView[] = [];
   private lastProblem: AllocationProblem | undefined;
+  /** The connectors' demands (by connector index): one object each, written again by every problem. */
+  private readonly demands: ConnectorDemand[] = [];
   /** The last update's keep order (where the next sort starts). */
   private lastOrder: readonly number[] = [];
 
@@ -297,7 +299,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       now,
     );
 
-    let problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW);
+    let problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
     let allocation = allocate(problem);
     const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.views };
     if (decidePhaseSwitches(switchContext, now, problem, allocation, pv.budgetW)) {
@@ -306,7 +308,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.observeConnectors(now);
       this.circuits.capConnectors(site, this.views);
       order = keepOrder(this.explainContext(), order);
-      problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW);
+      problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
       allocation = allocate(problem);
     }
     this.lastProblem = problem;

@@ -8,10 +8,10 @@ import type { AllocationProblem, ConnectorDemand } from './allocate';
 import type { CircuitView } from './circuits';
 import { sessionEnergyWh } from './observations';
 import type { ConnectorView } from './parts';
-import { sum, type Triple, triple } from './phases';
+import { NO_FLOOR, sum, type Triple, triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import type { SiteLimits } from './site-limits';
-import type { Site } from './site-model';
+import type { Connector, Site } from './site-model';
 import type { PvSummary } from './summary';
 
 /** What the problem is built from. */
@@ -67,7 +67,10 @@ export function keepOrder(context: ProblemContext, previous?: readonly number[])
 
 /**
  * The allocation problem of this update. Sets each view's `notWanting` (why a connector that
- * does not want current does not).
+ * does not want current does not). The connectors' demands are written into `demands` (by
+ * connector index; every field again), the list the last problem had: one object per connector
+ * for every update, not one per connector and update. The problem is this update's: the next one
+ * writes its demands again.
  */
 export function buildProblem(
   context: ProblemContext,
@@ -75,6 +78,7 @@ export function buildProblem(
   order: readonly number[],
   pvState: PvSummary | undefined,
   pvBudgetW: number,
+  demands: ConnectorDemand[],
 ): AllocationProblem {
   const { site, runtimes, views } = context;
   const rank = new Int32Array(site.connectors.length).fill(-1);
@@ -102,7 +106,8 @@ export function buildProblem(
       unbalanceLimitA: circuit.unbalanceLimitA ?? Number.POSITIVE_INFINITY,
     };
   });
-  const connectors: ConnectorDemand[] = site.connectors.map((connector, k) => {
+  for (let k = 0; k < site.connectors.length; k++) {
+    const connector = site.connectors[k] as Connector;
     const view = views[k];
     const runtime = runtimes.of(connector);
     if (!view) throw new Error(`no view of ${connector.key}`);
@@ -146,27 +151,46 @@ export function buildProblem(
       view.notWanting = `paused: minimum off time (${leftS} s left)`;
     }
     const position = rank[k] ?? -1;
-    return {
-      path: connector.path,
-      wants,
-      phases: view.gridPhases,
-      unbalancePhases: view.unbalancePhases,
-      minA: connector.minA,
-      maxA: view.capA,
-      priority: view.priority,
-      keepRank: position >= 0 ? position : k,
-      keepOn: view.keepOn,
-      starting: !((runtime.sent?.limitA ?? 0) > 0),
-      floorA: view.floorA,
-      pv: view.countsForPv,
-    };
-  });
+    const demand = demands[k] ?? newDemand();
+    demand.path = connector.path;
+    demand.wants = wants;
+    demand.phases = view.gridPhases;
+    demand.unbalancePhases = view.unbalancePhases;
+    demand.minA = connector.minA;
+    demand.maxA = view.capA;
+    demand.priority = view.priority;
+    demand.keepRank = position >= 0 ? position : k;
+    demand.keepOn = view.keepOn;
+    demand.starting = !((runtime.sent?.limitA ?? 0) > 0);
+    demand.floorA = view.floorA;
+    demand.pv = view.countsForPv;
+    demands[k] = demand;
+  }
+  demands.length = site.connectors.length;
   return {
     voltageV: site.voltageV,
     stepA: site.control.stepA,
     startMarginA: site.control.startMarginA,
     circuits,
-    connectors,
+    connectors: demands,
     pvBudgetW: pvState ? pvBudgetW : Number.POSITIVE_INFINITY,
+  };
+}
+
+/** A demand with every field, before buildProblem writes it (all keep this shape). */
+function newDemand(): ConnectorDemand {
+  return {
+    path: [],
+    wants: false,
+    phases: [],
+    unbalancePhases: undefined,
+    minA: 0,
+    maxA: 0,
+    priority: 0,
+    keepRank: 0,
+    keepOn: false,
+    starting: true,
+    floorA: NO_FLOOR,
+    pv: false,
   };
 }
