@@ -93,6 +93,8 @@ export interface SummaryInputs {
   internalProblems: readonly string[];
   unknownConnectors: ReadonlySet<string>;
   pv: PvSummary | undefined;
+  /** Why the set-point in force of the connector at index k is what it is (one that has one). */
+  reasonOf(k: number): string;
 }
 
 export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now: number): SiteSummary {
@@ -233,7 +235,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       priority: view?.priority ?? 0,
       limitA,
       phases: sent?.phases ?? view?.phasesOut ?? 3,
-      reason: sent?.reason ?? '',
+      reason: sent ? inputs.reasonOf(k) : '',
       gridPhases: (view?.gridPhases ?? []).map((p) => p + 1),
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,

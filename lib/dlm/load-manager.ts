@@ -19,7 +19,7 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import type { ConnectorState, Reading, SetPoint } from '../contracts';
 import { type Logger, silentLogger } from '../log';
-import { type AllocationProblem, allocate, type ConnectorDemand } from './allocate';
+import { type AllocationProblem, allocate, type ConnectorAllocation, type ConnectorDemand } from './allocate';
 import { CircuitLoads } from './circuits';
 import type { DlmCommand } from './commands';
 import { buildSummary, type ExplainContext, reasonFor } from './explain';
@@ -81,6 +81,9 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   /** The connector views (by connector index): one object each, written again by every update. */
   private views: ConnectorView[] = [];
   private lastProblem: AllocationProblem | undefined;
+  /** The last update's allocation (what the reasons explain), and the site it was made for. */
+  private lastAllocation: ConnectorAllocation[] = [];
+  private allocatedSite: Site | undefined;
   /** The connectors' demands (by connector index): one object each, written again by every problem. */
   private readonly demands: ConnectorDemand[] = [];
   /** The last update's keep order (where the next sort starts). */
@@ -140,7 +143,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
   /** The set-points in force, one per connector. */
   setPoints(): SetPoint[] {
-    return this.runtimes.setPoints(this.siteModel);
+    return this.runtimes.setPoints(this.siteModel, this.reasons());
   }
 
   /** The latest summary (computed by the last update). */
@@ -312,6 +315,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       allocation = allocate(problem);
     }
     this.lastProblem = problem;
+    this.lastAllocation = allocation.connectors;
+    this.allocatedSite = site;
     this.lastOrder = order;
     this.pv.allocated(site, problem, allocation);
     const policyContext = { site, runtimes: this.runtimes, views: this.views };
@@ -359,6 +364,25 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     views.length = connectors.length;
   }
 
+  /**
+   * Why each set-point in force is what it is, in words, worded when asked (a summary, setPoints):
+   * from the last update's views and allocation, as the set-points that went out in it were. Before
+   * the first update of a replaced site, the reason a set-point went out with.
+   */
+  private reasons(): (k: number) => string {
+    const site = this.siteModel;
+    const explain = this.explainContext();
+    return (k) => {
+      const connector = site.connectors[k];
+      const sent = connector && this.runtimes.of(connector).sent;
+      if (!connector || !sent) return '';
+      const view = this.views[k];
+      const entry = this.lastAllocation[k];
+      if (this.allocatedSite !== site || !view || !entry) return sent.reason;
+      return reasonFor(explain, connector, view, entry, sent.limitA);
+    };
+  }
+
   private circuitContext() {
     return {
       site: this.siteModel,
@@ -395,6 +419,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         internalProblems: this.policy.internalProblems,
         unknownConnectors: this.observer.unknownConnectors,
         pv: this.pv.state,
+        reasonOf: this.reasons(),
       },
       this.clock.now(),
     );

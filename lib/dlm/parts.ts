@@ -36,6 +36,10 @@ export function newPhaseSession(): PhaseSession {
 
 /** The policy's part of a connector's record (written only here). */
 export interface PolicyRecord {
+  /**
+   * The set-point in force, and the reason it went out with (why it is what it is now, the load
+   * manager explains when asked: LoadManager.setPoints, the summary).
+   */
   sent?: { limitA: number; phases: 1 | 2 | 3; reason: string; atMs: number };
   /** The set-point before the last change (a charger may still follow it for decreaseSettleMs). */
   previousSent?: { limitA: number; phases: 1 | 2 | 3 };

@@ -144,7 +144,8 @@ export class UpdatePolicy {
   }
 
   /**
-   * Records and sends the set-points that changed, decreases first; `reasonFor` explains each.
+   * Records and sends the set-points that changed, decreases first; `reasonFor` explains each (only
+   * those: a reason is text for a person, and the load manager words the others' when asked).
    * Returns whether any went out.
    */
   send(
@@ -168,13 +169,10 @@ export class UpdatePolicy {
       const entry = allocation[k];
       if (!view || !entry) return;
       const limitA = finals[k] ?? 0;
-      const reason = reasonFor(connector, view, entry, limitA);
       const last = runtime.sent;
       const phases = view.phasesOut;
-      if (last && last.limitA === limitA && last.phases === phases && !runtime.resend) {
-        last.reason = reason;
-        return;
-      }
+      if (last && last.limitA === limitA && last.phases === phases && !runtime.resend) return;
+      const reason = reasonFor(connector, view, entry, limitA);
       const before = last?.limitA ?? 0;
       const decrease = limitA < before || (limitA === before && phases < (last?.phases ?? 3));
       changes.push({ k, limitA, phases, reason, decrease });

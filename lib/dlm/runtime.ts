@@ -91,9 +91,12 @@ export class ConnectorRuntimes {
     return this.byIndex[k];
   }
 
-  /** The set-points in force (the last sent), one per connector of `site` that was sent one. */
-  setPoints(site: Site): SetPoint[] {
-    return site.connectors.flatMap((connector) => {
+  /**
+   * The set-points in force (the last sent), one per connector of `site` that was sent one, with
+   * the reason `reasonOf` gives for the connector at index k.
+   */
+  setPoints(site: Site, reasonOf: (k: number) => string): SetPoint[] {
+    return site.connectors.flatMap((connector, k) => {
       const sent = this.of(connector).sent;
       return sent
         ? [
@@ -102,7 +105,7 @@ export class ConnectorRuntimes {
               connectorId: connector.connectorId,
               limitA: sent.limitA,
               phases: sent.phases,
-              reason: sent.reason,
+              reason: reasonOf(k),
             },
           ]
         : [];
