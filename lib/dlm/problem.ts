@@ -8,7 +8,7 @@ import type { AllocationProblem, ConnectorDemand } from './allocate';
 import type { CircuitView } from './circuits';
 import { sessionEnergyWh } from './observations';
 import type { ConnectorView } from './parts';
-import { NO_FLOOR, sum, type Triple, triple } from './phases';
+import { NO_FLOOR, type Triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import type { SiteLimits } from './site-limits';
 import type { Connector, Site } from './site-model';
@@ -89,16 +89,21 @@ export function buildProblem(
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
     const limitA = view?.limitA ?? circuit.limitA;
-    const otherA = view?.otherA ?? triple(0);
-    const capacityA = limitA.map((l, p) => l - (circuit.headroomA[p] ?? 0) - (otherA[p] ?? 0)) as Triple;
-    const powerLimits = [circuit.powerLimitW, override?.powerLimitW?.value].filter(
-      (v): v is number => v !== undefined,
-    );
-    const headroomW = sum(circuit.headroomA) * site.voltageV;
+    const otherA = view?.otherA ?? NO_FLOOR;
+    const headroomA = circuit.headroomA;
+    const capacityA: Triple = [
+      limitA[0] - headroomA[0] - otherA[0],
+      limitA[1] - headroomA[1] - otherA[1],
+      limitA[2] - headroomA[2] - otherA[2],
+    ];
+    // The lower of its own power limit and a site limit's, either may be missing.
+    const ownW = circuit.powerLimitW;
+    const overrideW = override?.powerLimitW?.value;
+    const limitW =
+      ownW === undefined ? overrideW : overrideW === undefined ? ownW : Math.min(ownW, overrideW);
+    const headroomW = (headroomA[0] + headroomA[1] + headroomA[2]) * site.voltageV;
     const capacityW =
-      powerLimits.length === 0
-        ? Number.POSITIVE_INFINITY
-        : Math.min(...powerLimits) - headroomW - (view?.otherW ?? 0);
+      limitW === undefined ? Number.POSITIVE_INFINITY : limitW - headroomW - (view?.otherW ?? 0);
     return {
       capacityA,
       capacityW,
