@@ -54,15 +54,18 @@ export function keepOrder(context: ProblemContext, previous?: readonly number[])
     // A key that is not a number compares as equal to every other: then the start matters.
     if (Number.isNaN(key) || Number.isNaN(priorities[k] ?? 0)) comparable = false;
   }
-  const order =
-    comparable && previous?.length === count ? previous.slice() : Array.from({ length: count }, (_, k) => k);
-  return order.sort(
-    (a, b) =>
-      (priorities[b] ?? 0) - (priorities[a] ?? 0) ||
-      (restings[a] ?? 0) - (restings[b] ?? 0) ||
-      (keys[a] ?? 0) - (keys[b] ?? 0) ||
-      a - b,
-  );
+  const compare = (a: number, b: number) =>
+    (priorities[b] ?? 0) - (priorities[a] ?? 0) ||
+    (restings[a] ?? 0) - (restings[b] ?? 0) ||
+    (keys[a] ?? 0) - (keys[b] ?? 0) ||
+    a - b;
+  const start = comparable && previous?.length === count ? previous : undefined;
+  if (!start) return Array.from({ length: count }, (_, k) => k).sort(compare);
+  // Most updates change no connector's place: then the start is the order (one comparison per
+  // pair of neighbours, as the sort's first run would make, without the sort's calls).
+  let sorted = true;
+  for (let i = 1; i < count && sorted; i++) sorted = compare(start[i - 1] ?? 0, start[i] ?? 0) <= 0;
+  return sorted ? start.slice() : start.slice().sort(compare);
 }
 
 /**
