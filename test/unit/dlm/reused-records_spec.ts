@@ -78,23 +78,18 @@ describe('records the load manager writes again on every update', () => {
     const views: ConnectorView[] = site.connectors.map((connector) =>
       observer.view(site, connector, runtimes.of(connector), START + 1000),
     );
-    const template = buildProblem(
-      { site, runtimes, views, circuitViews: [], siteLimits: new SiteLimits() },
-      START + 1000,
-      site.connectors.map((_c, k) => k),
-      undefined,
-      Number.POSITIVE_INFINITY,
-      [],
-    ).connectors[0] as ConnectorDemand;
+    const problemInto = (demands: ConnectorDemand[]) =>
+      buildProblem(
+        { site, runtimes, views, circuitViews: [], siteLimits: new SiteLimits() },
+        START + 1000,
+        site.connectors.map((_c, k) => k),
+        undefined,
+        Number.POSITIVE_INFINITY,
+        demands,
+      );
+    const template = problemInto([]).connectors[0] as ConnectorDemand;
     const demands = site.connectors.map(() => marked(template));
-    const problem = buildProblem(
-      { site, runtimes, views, circuitViews: [], siteLimits: new SiteLimits() },
-      START + 1000,
-      site.connectors.map((_c, k) => k),
-      undefined,
-      Number.POSITIVE_INFINITY,
-      demands.map((d) => d.value),
-    );
+    const problem = problemInto(demands.map((d) => d.value));
     site.connectors.forEach((connector, k) => {
       const demand = demands[k];
       assert.ok(demand);
