@@ -2,7 +2,7 @@
  * The policy's hold for decreases still on their way (policy.ts): an increase that needs the
  * current a decrease frees goes out only once the decrease has taken effect.
  */
-import type { AllocationProblem, ConnectorDemand } from './allocate';
+import type { AllocationProblem } from './allocate';
 import { checkAllocation } from './invariant';
 import type { ConnectorRuntime, ConnectorView } from './parts';
 import type { GridPhase, Triple } from './phases';
@@ -46,9 +46,9 @@ export function holdForPendingDecreases(
   now: number,
 ): void {
   const { site, runtimes, views } = context;
-  // The worst case: a copy of the problem's demands in which only those counted at what they may
-  // still draw, or switched up, are replaced (with higher floors).
-  let connectors: ConnectorDemand[] | undefined;
+  // The worst case: the problem with higher floors for those counted at what they may still draw,
+  // and the switched up (checkAllocation's floorsA: nothing else of a demand changes).
+  let worstFloorsA: (Triple | undefined)[] | undefined;
   const switchedUp = new Set<number>();
   /** Connectors counted at what they may still draw (not the switched up): who the held wait for. */
   const decreasing: number[] = [];
@@ -83,18 +83,17 @@ export function holdForPendingDecreases(
       ) as Triple;
     } else if (final > last) holdable.push(k);
     if (floorA) {
-      connectors ??= problem.connectors.slice();
-      connectors[k] = { ...demand, floorA };
+      worstFloorsA ??= new Array<Triple | undefined>(problem.connectors.length).fill(undefined);
+      worstFloorsA[k] = floorA;
     }
   }
   // Nothing on its way, or nobody a hold could lower: nothing to check.
-  if (!connectors || holdable.length === 0) return;
-  const worst: AllocationProblem = { ...problem, connectors };
+  if (!worstFloorsA || holdable.length === 0) return;
   const violated = new Uint8Array(problem.circuits.length);
   let waitingFor: string | undefined;
   for (let round = 0; round <= finals.length; round++) {
     violated.fill(0);
-    for (const v of checkAllocation(worst, finals))
+    for (const v of checkAllocation(problem, finals, worstFloorsA))
       if (v.kind !== 'minimum' && v.kind !== 'maximum') violated[v.index] = 1;
     // A charger back online on its own fallback given less than that is decreasing, whatever it
     // was sent before: its own set-point goes out (holding it would wait for itself for ever).
