@@ -30,6 +30,41 @@ export function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): 
 }
 
 /**
+ * What the hold reads of each connector's record, noted in the policy's one pass over the records
+ * (before the finals are known): what it may still draw, the decrease it has not followed yet, and
+ * the grid phases it had if it was switched up in this update (`last`: its set-point sent).
+ */
+export class OnItsWay {
+  readonly mayDrawA: Float64Array;
+  readonly pendingFromA: Float64Array;
+  readonly oldPhases = new Map<number, number[]>();
+
+  constructor(count: number) {
+    this.mayDrawA = new Float64Array(count);
+    this.pendingFromA = new Float64Array(count);
+  }
+
+  note(
+    k: number,
+    connector: Connector | undefined,
+    runtime: ConnectorRuntime | undefined,
+    last: number,
+    now: number,
+  ): void {
+    this.mayDrawA[k] = runtime && connector ? mayStillDrawA(connector, runtime) : last;
+    this.pendingFromA[k] = runtime?.pendingDecrease?.fromA ?? 0;
+    // (A paused connector was not switched up: its session is not read.)
+    const session = last > 0 ? runtime?.session : undefined;
+    if (connector && session?.switchedAtMs === now && !session.onePhase) {
+      this.oldPhases.set(
+        k,
+        (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0),
+      );
+    }
+  }
+}
+
+/**
  * An increase that needs current a decrease frees waits until the decrease has taken effect: the
  * invariant is checked with every connector decreased in this update, or decreased earlier without
  * a reading that shows it followed (and less than decreaseSettleMs ago), counted at its previous
@@ -43,9 +78,9 @@ export function holdForPendingDecreases(
   problem: AllocationProblem,
   finals: number[],
   lasts: number[],
-  now: number,
+  onItsWay: OnItsWay,
 ): void {
-  const { site, runtimes, views } = context;
+  const { site, views } = context;
   // The worst case: the problem with higher floors for those counted at what they may still draw,
   // and the switched up (checkAllocation's floorsA: nothing else of a demand changes).
   let worstFloorsA: (Triple | undefined)[] | undefined;
@@ -57,17 +92,11 @@ export function holdForPendingDecreases(
   for (let k = 0; k < problem.connectors.length; k++) {
     const demand = problem.connectors[k];
     if (!demand) continue;
-    const runtime = runtimes.at(k);
     const last = lasts[k] ?? 0;
     const final = finals[k] ?? 0;
-    const connector = site.connectors[k];
-    const mayDraw = runtime && connector ? mayStillDrawA(connector, runtime) : last;
-    const from = Math.max(final < mayDraw ? mayDraw : 0, runtime?.pendingDecrease?.fromA ?? 0);
-    const session = runtime?.session;
-    const oldPhases =
-      connector && session?.switchedAtMs === now && !session.onePhase && last > 0
-        ? (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0)
-        : undefined;
+    const mayDraw = onItsWay.mayDrawA[k] as number;
+    const from = Math.max(final < mayDraw ? mayDraw : 0, onItsWay.pendingFromA[k] as number);
+    const oldPhases = onItsWay.oldPhases.get(k);
     let floorA: Triple | undefined;
     if (oldPhases && oldPhases.length < demand.phases.length) {
       // What it may still draw only on the phases it had; on the others it is new (its final).
