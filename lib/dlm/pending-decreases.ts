@@ -120,7 +120,15 @@ export function holdForPendingDecreases(
   if (!worstFloorsA || holdable.length === 0) return;
   const violated = new Uint8Array(problem.circuits.length);
   let waitingFor: string | undefined;
+  /** Whether a hold could still lower k: the switched up to its minimum, an increase to its last. */
+  const lowerable = (k: number) =>
+    switchedUp.has(k)
+      ? (finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)
+      : (finals[k] ?? 0) > (lasts[k] ?? 0);
   for (let round = 0; round <= finals.length; round++) {
+    // A round holds only whom a hold could still lower: with nobody left, it would hold nobody
+    // (typically the round after one that held every increase below a circuit the worst case fails).
+    if (!holdable.some(lowerable)) return;
     violated.fill(0);
     for (const v of checkAllocation(problem, finals, worstFloorsA))
       if (v.kind !== 'minimum' && v.kind !== 'maximum') violated[v.index] = 1;
@@ -129,10 +137,8 @@ export function holdForPendingDecreases(
     const hold: number[] = [];
     const toMinimum: number[] = [];
     for (const k of holdable) {
-      if (!problem.connectors[k]?.path.some((c) => violated[c] === 1)) continue;
-      if (switchedUp.has(k)) {
-        if ((finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)) toMinimum.push(k);
-      } else if ((finals[k] ?? 0) > (lasts[k] ?? 0)) hold.push(k);
+      if (!problem.connectors[k]?.path.some((c) => violated[c] === 1) || !lowerable(k)) continue;
+      (switchedUp.has(k) ? toMinimum : hold).push(k);
     }
     if (hold.length === 0 && toMinimum.length === 0) return;
     // The same in every round: who is counted at what it may still draw.
