@@ -2,7 +2,7 @@
  * The policy's hold for decreases still on their way (policy.ts): an increase that needs the
  * current a decrease frees goes out only once the decrease has taken effect.
  */
-import type { AllocationProblem, ConnectorDemand } from './allocate';
+import type { AllocationProblem } from './allocate';
 import { checkAllocation } from './invariant';
 import type { ConnectorRuntime, ConnectorView } from './parts';
 import type { GridPhase, Triple } from './phases';
@@ -30,6 +30,41 @@ export function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): 
 }
 
 /**
+ * What the hold reads of each connector's record, noted in the policy's one pass over the records
+ * (before the finals are known): what it may still draw, the decrease it has not followed yet, and
+ * the grid phases it had if it was switched up in this update (`last`: its set-point sent).
+ */
+export class OnItsWay {
+  readonly mayDrawA: Float64Array;
+  readonly pendingFromA: Float64Array;
+  readonly oldPhases = new Map<number, number[]>();
+
+  constructor(count: number) {
+    this.mayDrawA = new Float64Array(count);
+    this.pendingFromA = new Float64Array(count);
+  }
+
+  note(
+    k: number,
+    connector: Connector | undefined,
+    runtime: ConnectorRuntime | undefined,
+    last: number,
+    now: number,
+  ): void {
+    this.mayDrawA[k] = runtime && connector ? mayStillDrawA(connector, runtime) : last;
+    this.pendingFromA[k] = runtime?.pendingDecrease?.fromA ?? 0;
+    // (A paused connector was not switched up: its session is not read.)
+    const session = last > 0 ? runtime?.session : undefined;
+    if (connector && session?.switchedAtMs === now && !session.onePhase) {
+      this.oldPhases.set(
+        k,
+        (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0),
+      );
+    }
+  }
+}
+
+/**
  * An increase that needs current a decrease frees waits until the decrease has taken effect: the
  * invariant is checked with every connector decreased in this update, or decreased earlier without
  * a reading that shows it followed (and less than decreaseSettleMs ago), counted at its previous
@@ -43,12 +78,12 @@ export function holdForPendingDecreases(
   problem: AllocationProblem,
   finals: number[],
   lasts: number[],
-  now: number,
+  onItsWay: OnItsWay,
 ): void {
-  const { site, runtimes, views } = context;
-  // The worst case: a copy of the problem's demands in which only those counted at what they may
-  // still draw, or switched up, are replaced (with higher floors).
-  let connectors: ConnectorDemand[] | undefined;
+  const { site, views } = context;
+  // The worst case: the problem with higher floors for those counted at what they may still draw,
+  // and the switched up (checkAllocation's floorsA: nothing else of a demand changes).
+  let worstFloorsA: (Triple | undefined)[] | undefined;
   const switchedUp = new Set<number>();
   /** Connectors counted at what they may still draw (not the switched up): who the held wait for. */
   const decreasing: number[] = [];
@@ -57,17 +92,11 @@ export function holdForPendingDecreases(
   for (let k = 0; k < problem.connectors.length; k++) {
     const demand = problem.connectors[k];
     if (!demand) continue;
-    const runtime = runtimes.at(k);
     const last = lasts[k] ?? 0;
     const final = finals[k] ?? 0;
-    const connector = site.connectors[k];
-    const mayDraw = runtime && connector ? mayStillDrawA(connector, runtime) : last;
-    const from = Math.max(final < mayDraw ? mayDraw : 0, runtime?.pendingDecrease?.fromA ?? 0);
-    const session = runtime?.session;
-    const oldPhases =
-      connector && session?.switchedAtMs === now && !session.onePhase && last > 0
-        ? (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0)
-        : undefined;
+    const mayDraw = onItsWay.mayDrawA[k] as number;
+    const from = Math.max(final < mayDraw ? mayDraw : 0, onItsWay.pendingFromA[k] as number);
+    const oldPhases = onItsWay.oldPhases.get(k);
     let floorA: Triple | undefined;
     if (oldPhases && oldPhases.length < demand.phases.length) {
       // What it may still draw only on the phases it had; on the others it is new (its final).
@@ -83,28 +112,33 @@ export function holdForPendingDecreases(
       ) as Triple;
     } else if (final > last) holdable.push(k);
     if (floorA) {
-      connectors ??= problem.connectors.slice();
-      connectors[k] = { ...demand, floorA };
+      worstFloorsA ??= new Array<Triple | undefined>(problem.connectors.length).fill(undefined);
+      worstFloorsA[k] = floorA;
     }
   }
   // Nothing on its way, or nobody a hold could lower: nothing to check.
-  if (!connectors || holdable.length === 0) return;
-  const worst: AllocationProblem = { ...problem, connectors };
+  if (!worstFloorsA || holdable.length === 0) return;
   const violated = new Uint8Array(problem.circuits.length);
   let waitingFor: string | undefined;
+  /** Whether a hold could still lower k: the switched up to its minimum, an increase to its last. */
+  const lowerable = (k: number) =>
+    switchedUp.has(k)
+      ? (finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)
+      : (finals[k] ?? 0) > (lasts[k] ?? 0);
   for (let round = 0; round <= finals.length; round++) {
+    // A round holds only whom a hold could still lower: with nobody left, it would hold nobody
+    // (typically the round after one that held every increase below a circuit the worst case fails).
+    if (!holdable.some(lowerable)) return;
     violated.fill(0);
-    for (const v of checkAllocation(worst, finals))
+    for (const v of checkAllocation(problem, finals, worstFloorsA))
       if (v.kind !== 'minimum' && v.kind !== 'maximum') violated[v.index] = 1;
     // A charger back online on its own fallback given less than that is decreasing, whatever it
     // was sent before: its own set-point goes out (holding it would wait for itself for ever).
     const hold: number[] = [];
     const toMinimum: number[] = [];
     for (const k of holdable) {
-      if (!problem.connectors[k]?.path.some((c) => violated[c] === 1)) continue;
-      if (switchedUp.has(k)) {
-        if ((finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)) toMinimum.push(k);
-      } else if ((finals[k] ?? 0) > (lasts[k] ?? 0)) hold.push(k);
+      if (!problem.connectors[k]?.path.some((c) => violated[c] === 1) || !lowerable(k)) continue;
+      (switchedUp.has(k) ? toMinimum : hold).push(k);
     }
     if (hold.length === 0 && toMinimum.length === 0) return;
     // The same in every round: who is counted at what it may still draw.

@@ -13,7 +13,7 @@ import { checkAllocation } from './invariant';
 import { remember } from './measurements';
 import { expectDecrease } from './overdraw';
 import type { ConnectorRuntime, ConnectorView, PolicyRecord } from './parts';
-import { holdForPendingDecreases, mayStillDrawA } from './pending-decreases';
+import { holdForPendingDecreases, mayStillDrawA, OnItsWay } from './pending-decreases';
 import { EPS, floorStep } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import type { ControlConfig } from './site-config';
@@ -75,11 +75,14 @@ export class UpdatePolicy {
     }
     const lasts: number[] = [];
     const held: number[] = [];
+    // What the hold reads of the records is noted in this pass (one pass over them).
+    const onItsWay = new OnItsWay(problem.connectors.length);
     for (let k = 0; k < site.connectors.length; k++) {
       const connector = site.connectors[k];
       const runtime = connector && runtimes.of(connector);
       const last = runtime?.sent?.limitA ?? 0;
       lasts.push(last);
+      onItsWay.note(k, connector, runtimes.at(k), last, now);
       if (!connector || !runtime) continue;
       const view = views[k];
       if (view) view.holdReason = undefined;
@@ -124,7 +127,9 @@ export class UpdatePolicy {
       // increases must wait for them).
       for (const k of held) finals[k] = targets[k] ?? 0;
     }
-    holdForPendingDecreases(context, problem, finals, lasts, now);
+    for (let k = site.connectors.length; k < problem.connectors.length; k++)
+      onItsWay.note(k, undefined, runtimes.at(k), 0, now);
+    holdForPendingDecreases(context, problem, finals, lasts, onItsWay);
     const violations = checkAllocation(problem, finals);
     this.internal = [];
     if (violations.length > 0) {
