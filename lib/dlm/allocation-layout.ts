@@ -118,22 +118,15 @@ export class AllocationLayout {
    */
   wantingInKeepOrder(excluded: ReadonlyMap<number, Bound>): number[] {
     if (this.keepOrder) return this.keepOrder.filter((k) => !excluded.has(k));
-    const connectors = this.problem.connectors;
-    const count = connectors.length;
-    const keepOn = new Float64Array(count);
-    const priority = new Float64Array(count);
-    const keepRank = new Float64Array(count);
+    const { wants, keepOn, priority, keepRank } = this.flat;
+    const count = wants.length;
     const order: number[] = [];
     let finite = true;
+    const anyExcluded = excluded.size > 0;
     for (let k = 0; k < count; k++) {
-      const demand = connectors[k];
-      if (!demand?.wants || excluded.has(k)) continue;
+      if (!wants[k] || (anyExcluded && excluded.has(k))) continue;
       order.push(k);
-      keepOn[k] = Number(demand.keepOn);
-      priority[k] = demand.priority;
-      keepRank[k] = demand.keepRank;
-      finite &&=
-        Number.isFinite(keepOn[k]) && Number.isFinite(demand.priority) && Number.isFinite(demand.keepRank);
+      finite &&= Number.isFinite(keepOn[k]) && Number.isFinite(priority[k]) && Number.isFinite(keepRank[k]);
     }
     if (!sortedByCounting(order, keepOn, priority, keepRank))
       order.sort(

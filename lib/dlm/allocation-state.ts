@@ -79,10 +79,12 @@ export class AllocationState {
     const anyExcluded = excluded.size > 0;
     // One shape for every entry, `bound` in it from the start: one added later would go to a
     // property store of its own, an allocation per connector.
-    this.result = connectors.map((demand, k) => {
+    const { wants } = layout.flat;
+    this.result = new Array(connectors.length);
+    for (let k = 0; k < connectors.length; k++) {
       const bound = anyExcluded ? excluded.get(k) : undefined;
-      return { limitA: 0, state: bound || demand.wants ? 'paused' : 'idle', bound };
-    });
+      this.result[k] = { limitA: 0, state: bound || wants[k] ? 'paused' : 'idle', bound };
+    }
     this.terms = layout.terms;
     this.flat = layout.flat;
     this.unbalanceOn = layout.flat.unbalanceOn;

@@ -35,35 +35,51 @@ export interface ConnectorArrays {
   readonly unbalanceOn: Uint8Array;
   /** The circuits with an unbalance limit on k's path, in path order: `circuit[start[k] ..< start[k + 1]]`. */
   readonly unbalancePath: { readonly start: Int32Array; readonly circuit: Int32Array };
+  /** 1 where it wants current. */
+  readonly wants: Uint8Array;
+  /** 1 where it is paused now (its `starting`). */
+  readonly starting: Uint8Array;
+  /** How many grid phases its set-point lists (up to 255). */
+  readonly phaseCount: Uint8Array;
+  /** Its keep order's keys: inside its minimum on time (as a number), priority and rank. */
+  readonly keepOn: Float64Array;
+  readonly priority: Float64Array;
+  readonly keepRank: Float64Array;
 }
 
-/** The typed arrays terms are written into. */
-interface TermArrays {
-  constraint: Int32Array;
+/**
+ * Per circuit c and grid phase p, the constraints a connector's current on p counts in, in term
+ * order (the phase, the power, the chargers' power; those that exist), each with its coefficient:
+ * `at[first[3c + p] ..< first[3c + p + 1]]`.
+ */
+interface PhaseTerms {
+  first: Int32Array;
+  at: Int32Array;
   coef: Float64Array;
-  floor: Float64Array;
-  loads: Uint8Array;
 }
 
-/** Writes term n (when constraint `at` exists) and adds what its floor uses; returns the next n. */
-function putTerm(
-  arrays: TermArrays,
-  n: number,
-  at: number,
-  factor: number,
-  f: number,
-  on: number,
-  floorUsage: Float64Array,
-): number {
-  if (at < 0) return n;
-  arrays.constraint[n] = at;
-  arrays.coef[n] = factor;
-  arrays.floor[n] = f;
-  arrays.loads[n] = on;
-  // Every connector at 0, counting only its floors (in term order, as the rounds add to it; a
-  // floor of 0 adds nothing).
-  if (f > 0) floorUsage[at] = (floorUsage[at] ?? 0) + factor * f;
-  return n + 1;
+function phaseTermsOf(slots: Int32Array, circuits: number, voltageV: number): PhaseTerms {
+  const first = new Int32Array(3 * circuits + 1);
+  const at = new Int32Array(9 * circuits);
+  const coef = new Float64Array(9 * circuits);
+  let n = 0;
+  for (let c = 0; c < circuits; c++) {
+    for (let p = 0; p < 3; p++) {
+      first[3 * c + p] = n;
+      for (const [slot, factor] of [
+        [p, 1],
+        [3, voltageV],
+        [4, voltageV],
+      ] as const) {
+        const j = slots[c * SLOTS + slot] ?? -1;
+        if (j < 0) continue;
+        at[n] = j;
+        coef[n++] = factor;
+      }
+    }
+  }
+  first[3 * circuits] = n;
+  return { first, at, coef };
 }
 
 /**
@@ -82,16 +98,9 @@ export function buildTerms(
   const { connectors, voltageV } = problem;
   const count = connectors.length;
   const start = new Int32Array(count + 1);
-  // How many terms a connector has per circuit on its path (a phase constraint one per phase, a
-  // power constraint three), so the arrays are made once at their size.
-  const termsPerCircuit = new Int32Array(problem.circuits.length);
-  for (let c = 0; c < termsPerCircuit.length; c++) {
-    let terms = 0;
-    for (let p = 0; p < 3; p++) if ((slots[c * SLOTS + p] ?? -1) >= 0) terms++;
-    if ((slots[c * SLOTS + 3] ?? -1) >= 0) terms += 3;
-    if ((slots[c * SLOTS + 4] ?? -1) >= 0) terms += 3;
-    termsPerCircuit[c] = terms;
-  }
+  const phaseTerms = phaseTermsOf(slots, problem.circuits.length, voltageV);
+  // How many terms a connector has, and how many circuits with an unbalance limit are on its
+  // path, so that the arrays are made once at their size.
   let size = 0;
   let unbalanceSize = 0;
   for (let k = 0; k < count; k++) {
@@ -101,74 +110,104 @@ export function buildTerms(
     const counted = counts(demand);
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
-      if (counted) size += termsPerCircuit[c] ?? 0;
+      if (counted) size += (phaseTerms.first[3 * c + 3] ?? 0) - (phaseTerms.first[3 * c] ?? 0);
       if (unbalanceFloors[c]) unbalanceSize++;
     }
     if (counted && demand.pv && pvAt >= 0) size += 3;
   }
-  const arrays: TermArrays = {
-    constraint: new Int32Array(size),
-    coef: new Float64Array(size),
-    floor: new Float64Array(size),
-    loads: new Uint8Array(size),
-  };
-  const flat = {
+  const constraint = new Int32Array(size);
+  const coef = new Float64Array(size);
+  const floor = new Float64Array(size);
+  const loads = new Uint8Array(size);
+  const flat: ConnectorArrays = {
     floorA: new Float64Array(3 * count),
     minA: new Float64Array(count),
     maxA: new Float64Array(count),
     unbalanceOn: new Uint8Array(3 * count),
     unbalancePath: { start: new Int32Array(count + 1), circuit: new Int32Array(unbalanceSize) },
+    wants: new Uint8Array(count),
+    starting: new Uint8Array(count),
+    phaseCount: new Uint8Array(count),
+    keepOn: new Float64Array(count),
+    priority: new Float64Array(count),
+    keepRank: new Float64Array(count),
   };
+  const { floorA, unbalanceOn } = flat;
+  const unbalanceStart = flat.unbalancePath.start;
+  const unbalanceCircuit = flat.unbalancePath.circuit;
+  const { first, at: phaseAt, coef: phaseCoef } = phaseTerms;
   let n = 0;
   let u = 0;
   for (let k = 0; k < count; k++) {
     const demand = connectors[k];
     if (!demand) throw new Error(`no connector ${k}`);
     start[k] = n;
-    flat.unbalancePath.start[k] = u;
+    unbalanceStart[k] = u;
     flat.minA[k] = demand.minA;
     flat.maxA[k] = demand.maxA;
+    flat.wants[k] = demand.wants ? 1 : 0;
+    flat.starting[k] = demand.starting ? 1 : 0;
+    flat.phaseCount[k] = Math.min(demand.phases.length, 255);
+    flat.keepOn[k] = Number(demand.keepOn);
+    flat.priority[k] = demand.priority;
+    flat.keepRank[k] = demand.keepRank;
     const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
-    flat.unbalanceOn[3 * k] = unbalanceMask & 1;
-    flat.unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
-    flat.unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
+    unbalanceOn[3 * k] = unbalanceMask & 1;
+    unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
+    unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
     const mask = phaseMask(demand.phases);
-    const on0 = mask & 1;
-    const on1 = (mask >> 1) & 1;
-    const on2 = (mask >> 2) & 1;
-    const [f0, f1, f2] = demand.floorA;
-    flat.floorA[3 * k] = f0;
-    flat.floorA[3 * k + 1] = f1;
-    flat.floorA[3 * k + 2] = f2;
+    const floors = demand.floorA;
+    const f0 = floors[0];
+    const f1 = floors[1];
+    const f2 = floors[2];
+    floorA[3 * k] = f0;
+    floorA[3 * k + 1] = f1;
+    floorA[3 * k + 2] = f2;
     const counted = counts(demand);
-    // Per circuit on the path, per phase: the phase, the power and the chargers' power.
+    // Per circuit on the path, per phase: the phase, the power and the chargers' power. A term
+    // counts its floor in the constraint with every connector at 0 (in term order, as the rounds
+    // add to it; a floor of 0 adds nothing).
     const path = demand.path;
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
-      for (let p = 0; counted && p < 3; p++) {
-        const on = p === 0 ? on0 : p === 1 ? on1 : on2;
-        const f = p === 0 ? f0 : p === 1 ? f1 : f2;
-        n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on, floorUsage);
-        n = putTerm(arrays, n, slots[c * SLOTS + 3] ?? -1, voltageV, f, on, floorUsage);
-        n = putTerm(arrays, n, slots[c * SLOTS + 4] ?? -1, voltageV, f, on, floorUsage);
+      if (counted) {
+        let e = first[3 * c] ?? 0;
+        for (let p = 0; p < 3; p++) {
+          const f = p === 0 ? f0 : p === 1 ? f1 : f2;
+          const on = (mask >> p) & 1;
+          for (const end = first[3 * c + p + 1] ?? 0; e < end; e++) {
+            const j = phaseAt[e] ?? 0;
+            const factor = phaseCoef[e] ?? 0;
+            constraint[n] = j;
+            coef[n] = factor;
+            floor[n] = f;
+            loads[n++] = on;
+            if (f > 0) floorUsage[j] = (floorUsage[j] ?? 0) + factor * f;
+          }
+        }
       }
       const phaseLoads = unbalanceFloors[c];
       if (phaseLoads) {
-        flat.unbalancePath.circuit[u++] = c;
+        unbalanceCircuit[u++] = c;
         phaseLoads[0] += f0;
         phaseLoads[1] += f1;
         phaseLoads[2] += f2;
       }
     }
-    if (demand.pv && counted) {
-      n = putTerm(arrays, n, pvAt, voltageV, f0, on0, floorUsage);
-      n = putTerm(arrays, n, pvAt, voltageV, f1, on1, floorUsage);
-      n = putTerm(arrays, n, pvAt, voltageV, f2, on2, floorUsage);
+    if (demand.pv && counted && pvAt >= 0) {
+      for (let p = 0; p < 3; p++) {
+        const f = p === 0 ? f0 : p === 1 ? f1 : f2;
+        constraint[n] = pvAt;
+        coef[n] = voltageV;
+        floor[n] = f;
+        loads[n++] = (mask >> p) & 1;
+        if (f > 0) floorUsage[pvAt] = (floorUsage[pvAt] ?? 0) + voltageV * f;
+      }
     }
   }
   start[count] = n;
-  flat.unbalancePath.start[count] = u;
-  return { terms: { start, ...arrays }, connectors: flat };
+  unbalanceStart[count] = u;
+  return { terms: { start, constraint, coef, floor, loads }, connectors: flat };
 }
 
 /** A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere. */
