@@ -99,32 +99,33 @@ export function buildTerms(
   const count = connectors.length;
   const start = new Int32Array(count + 1);
   const phaseTerms = phaseTermsOf(slots, problem.circuits.length, voltageV);
-  // How many terms a connector has, and how many circuits with an unbalance limit are on its
-  // path, so that the arrays are made once at their size.
+  const { first, at: phaseAt, coef: phaseCoef } = phaseTerms;
+  // The most terms a circuit on a path adds (and 3 for the PV budget): the arrays are made for
+  // every connector having the first one's path, and grow (by doubling) for a connector that
+  // could not have its terms written in the room left.
+  let widest = 0;
+  for (let c = 0; 3 * c < first.length - 1; c++)
+    widest = Math.max(widest, (first[3 * c + 3] ?? 0) - (first[3 * c] ?? 0));
+  const firstPath = connectors[0]?.path ?? [];
   let size = 0;
   let unbalanceSize = 0;
-  for (let k = 0; k < count; k++) {
-    const demand = connectors[k];
-    if (!demand) continue;
-    const path = demand.path;
-    const counted = counts(demand);
-    for (let at = 0; at < path.length; at++) {
-      const c = path[at] ?? 0;
-      if (counted) size += (phaseTerms.first[3 * c + 3] ?? 0) - (phaseTerms.first[3 * c] ?? 0);
-      if (unbalanceFloors[c]) unbalanceSize++;
-    }
-    if (counted && demand.pv && pvAt >= 0) size += 3;
+  for (const c of firstPath) {
+    size += (first[3 * c + 3] ?? 0) - (first[3 * c] ?? 0);
+    if (unbalanceFloors[c]) unbalanceSize++;
   }
-  const constraint = new Int32Array(size);
-  const coef = new Float64Array(size);
-  const floor = new Float64Array(size);
-  const loads = new Uint8Array(size);
-  const flat: ConnectorArrays = {
+  // (With room for the last connector's terms at most, so that they do not make them grow.)
+  const room = count * size + widest * firstPath.length + 3;
+  let constraint = new Int32Array(room);
+  let coef = new Float64Array(room);
+  let floor = new Float64Array(room);
+  let loads = new Uint8Array(room);
+  let unbalanceCircuit = new Int32Array(count * unbalanceSize + firstPath.length);
+  const flat = {
     floorA: new Float64Array(3 * count),
     minA: new Float64Array(count),
     maxA: new Float64Array(count),
     unbalanceOn: new Uint8Array(3 * count),
-    unbalancePath: { start: new Int32Array(count + 1), circuit: new Int32Array(unbalanceSize) },
+    unbalancePath: { start: new Int32Array(count + 1), circuit: unbalanceCircuit },
     wants: new Uint8Array(count),
     starting: new Uint8Array(count),
     phaseCount: new Uint8Array(count),
@@ -134,13 +135,24 @@ export function buildTerms(
   };
   const { floorA, unbalanceOn } = flat;
   const unbalanceStart = flat.unbalancePath.start;
-  const unbalanceCircuit = flat.unbalancePath.circuit;
-  const { first, at: phaseAt, coef: phaseCoef } = phaseTerms;
   let n = 0;
   let u = 0;
   for (let k = 0; k < count; k++) {
     const demand = connectors[k];
     if (!demand) throw new Error(`no connector ${k}`);
+    const path = demand.path;
+    if (n + widest * path.length + 3 > constraint.length) {
+      const more = Math.max(2 * constraint.length, n + widest * path.length + 3);
+      constraint = grown(constraint, new Int32Array(more));
+      coef = grown(coef, new Float64Array(more));
+      floor = grown(floor, new Float64Array(more));
+      loads = grown(loads, new Uint8Array(more));
+    }
+    if (u + path.length > unbalanceCircuit.length)
+      unbalanceCircuit = grown(
+        unbalanceCircuit,
+        new Int32Array(Math.max(2 * unbalanceCircuit.length, u + path.length)),
+      );
     start[k] = n;
     unbalanceStart[k] = u;
     flat.minA[k] = demand.minA;
@@ -167,7 +179,6 @@ export function buildTerms(
     // Per circuit on the path, per phase: the phase, the power and the chargers' power. A term
     // counts its floor in the constraint with every connector at 0 (in term order, as the rounds
     // add to it; a floor of 0 adds nothing).
-    const path = demand.path;
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
       if (counted) {
@@ -207,7 +218,21 @@ export function buildTerms(
   }
   start[count] = n;
   unbalanceStart[count] = u;
-  return { terms: { start, constraint, coef, floor, loads }, connectors: flat };
+  const terms = {
+    start,
+    constraint: constraint.subarray(0, n),
+    coef: coef.subarray(0, n),
+    floor: floor.subarray(0, n),
+    loads: loads.subarray(0, n),
+  };
+  flat.unbalancePath.circuit = unbalanceCircuit.subarray(0, u);
+  return { terms, connectors: flat };
+}
+
+/** `into` with `from` copied to its start. */
+function grown<T extends Int32Array | Float64Array | Uint8Array>(from: T, into: T): T {
+  into.set(from);
+  return into;
 }
 
 /** A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere. */
