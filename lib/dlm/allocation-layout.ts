@@ -157,18 +157,25 @@ function sortedByCounting(
   const ranks = 8 * order.length + 64;
   const priorities: number[] = [];
   let highest = 0;
+  // Where the ranks already ascend in index order (as where the rank is the index), the stable
+  // sort by rank leaves the order as it is: it is not made.
+  let ascending = true;
+  let last = Number.NaN;
   for (const k of order) {
     const rank = keepRank[k] ?? 0;
     if (!Number.isInteger(rank) || rank < 0 || rank >= ranks) return false;
+    if (rank < highest) ascending = false;
     if (rank > highest) highest = rank;
     const p = priority[k] ?? 0;
-    if (!priorities.includes(p)) {
+    // (One already listed where it is the last one's.)
+    if (p !== last && !priorities.includes(p)) {
       if (priorities.length === 64 || !Number.isFinite(p)) return false;
       priorities.push(p);
     }
+    last = p;
   }
   priorities.sort((a, b) => b - a);
-  const byRank = countingSort(order, highest + 1, (k) => keepRank[k] ?? 0);
+  const byRank = ascending ? order : countingSort(order, highest + 1, (k) => keepRank[k] ?? 0);
   const byGroup = countingSort(
     byRank,
     2 * priorities.length,
