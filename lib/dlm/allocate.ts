@@ -291,9 +291,9 @@ class Allocator extends AllocationState {
           const candidates: number[] = [];
           for (const k of this.layout.unevenBelow(c)) {
             if (
-              this.result[k]?.state === 'charging' &&
               this.widensGap(k, high, low) &&
-              (this.limit[k] ?? 0) > (this.flat.floorA[3 * k + high] ?? 0) + ALLOCATION_EPS
+              (this.limit[k] ?? 0) > (this.flat.floorA[3 * k + high] ?? 0) + ALLOCATION_EPS &&
+              this.result[k]?.state === 'charging'
             )
               candidates.push(k);
           }

@@ -66,15 +66,12 @@ function phaseTermsOf(slots: Int32Array, circuits: number, voltageV: number): Ph
   for (let c = 0; c < circuits; c++) {
     for (let p = 0; p < 3; p++) {
       first[3 * c + p] = n;
-      for (const [slot, factor] of [
-        [p, 1],
-        [3, voltageV],
-        [4, voltageV],
-      ] as const) {
+      // Slot p (the phase, coefficient 1), then 3 and 4 (the power and the chargers' power, the voltage).
+      for (let slot = p; slot < SLOTS; slot = slot < 3 ? 3 : slot + 1) {
         const j = slots[c * SLOTS + slot] ?? -1;
         if (j < 0) continue;
         at[n] = j;
-        coef[n++] = factor;
+        coef[n++] = slot < 3 ? 1 : voltageV;
       }
     }
   }
