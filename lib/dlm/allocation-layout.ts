@@ -23,7 +23,7 @@ export interface Constraint {
 export class AllocationLayout {
   readonly constraints: Constraint[] = [];
   /** Per constraint: the bound it names (one object for every connector it holds). */
-  readonly bounds: Bound[];
+  readonly bounds: Bound[] = [];
   /** Per constraint: what it allows (−∞ where nothing fits). */
   readonly capacity: Float64Array;
   /** Per constraint: soft (the PV budget) shapes the sharing but never decides who may charge. */
@@ -59,7 +59,9 @@ export class AllocationLayout {
       if (capacity === Number.POSITIVE_INFINITY) return;
       if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
       slots[slot] = this.constraints.length;
-      this.constraints.push({ kind, circuit, phase });
+      const constraint: Constraint = { kind, circuit, phase };
+      this.constraints.push(constraint);
+      this.bounds.push(boundOf(constraint));
       capacities.push(capacity);
     };
     circuits.forEach((budget, c) => {
@@ -70,9 +72,10 @@ export class AllocationLayout {
     const pvSlot = circuits.length * SLOTS;
     add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
     this.capacity = Float64Array.from(capacities);
-    this.bounds = this.constraints.map(boundOf);
     this.soft = new Uint8Array(capacities.length);
-    for (let j = 0; j < capacities.length; j++) if (this.constraints[j]?.kind === 'pv') this.soft[j] = 1;
+    // The PV budget is the one soft constraint.
+    const pvAt = slots[pvSlot] ?? -1;
+    if (pvAt >= 0) this.soft[pvAt] = 1;
     this.unbalanceFloors = circuits.map((budget) =>
       Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
     );
@@ -83,7 +86,7 @@ export class AllocationLayout {
     // The terms, what the floors alone use and the floors per phase as the unbalance counts them:
     // one pass over the connectors.
     this.floorUsage = new Float64Array(capacities.length);
-    const built = buildTerms(problem, slots, slots[pvSlot] ?? -1, this.floorUsage, this.unbalanceFloors);
+    const built = buildTerms(problem, slots, pvAt, this.floorUsage, this.unbalanceFloors);
     this.terms = built.terms;
     this.flat = built.connectors;
   }
