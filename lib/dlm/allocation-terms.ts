@@ -45,6 +45,8 @@ export interface ConnectorArrays {
   readonly keepOn: Float64Array;
   readonly priority: Float64Array;
   readonly keepRank: Float64Array;
+  /** 1 where each of its terms is in a constraint of its own (none in a power limit or the PV budget, no circuit twice on its path). */
+  readonly termsApart: Uint8Array;
 }
 
 /**
@@ -129,6 +131,7 @@ export function buildTerms(
     keepOn: new Float64Array(count),
     priority: new Float64Array(count),
     keepRank: new Float64Array(count),
+    termsApart: new Uint8Array(count),
   };
   const { floorA, unbalanceOn } = flat;
   const unbalanceStart = flat.unbalancePath.start;
@@ -173,11 +176,16 @@ export function buildTerms(
     floorA[3 * k + 1] = f1;
     floorA[3 * k + 2] = f2;
     const counted = counts(demand);
+    // Apart unless a constraint gets more than one of its terms: a power limit on its path or the
+    // PV budget (a term per phase each), or a circuit twice on its path.
+    let apart = demand.pv && counted && pvAt >= 0 ? 0 : 1;
     // Per circuit on the path, per phase: the phase, the power and the chargers' power. A term
     // counts its floor in the constraint with every connector at 0 (in term order, as the rounds
     // add to it; a floor of 0 adds nothing).
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
+      const shared = (slots[c * SLOTS + 3] ?? -1) >= 0 || (slots[c * SLOTS + 4] ?? -1) >= 0;
+      if (apart && (shared || path.indexOf(c) !== at)) apart = 0;
       if (counted) {
         let e = first[3 * c] ?? 0;
         for (let p = 0; p < 3; p++) {
@@ -202,6 +210,7 @@ export function buildTerms(
         phaseLoads[2] += f2;
       }
     }
+    flat.termsApart[k] = apart;
     if (demand.pv && counted && pvAt >= 0) {
       for (let p = 0; p < 3; p++) {
         const f = p === 0 ? f0 : p === 1 ? f1 : f2;
