@@ -184,8 +184,8 @@ export function buildTerms(
     // add to it; a floor of 0 adds nothing).
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
-      const shared = (slots[c * SLOTS + 3] ?? -1) >= 0 || (slots[c * SLOTS + 4] ?? -1) >= 0;
-      if (apart && (shared || path.indexOf(c) !== at)) apart = 0;
+      if (apart && ((slots[c * SLOTS + 3] ?? -1) >= 0 || (slots[c * SLOTS + 4] ?? -1) >= 0)) apart = 0;
+      for (let before = 0; apart && before < at; before++) if (path[before] === c) apart = 0;
       if (counted) {
         let e = first[3 * c] ?? 0;
         for (let p = 0; p < 3; p++) {
