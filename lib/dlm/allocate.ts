@@ -26,7 +26,8 @@ import { progressiveFill } from './allocation-fill';
 import { AllocationLayout } from './allocation-layout';
 import { type Allocation, type AllocationProblem, AT_MAX, type Bound, sanitized } from './allocation-problem';
 import { ALLOCATION_EPS, AllocationState } from './allocation-state';
-import type { GridPhase, Triple } from './phases';
+import { argmax, argmin, capFor } from './allocation-unbalance';
+import type { GridPhase } from './phases';
 
 export type {
   Allocation,
@@ -150,12 +151,13 @@ class Allocator extends AllocationState {
 
   /** Whether connector k's minimum fits now (null) or what refuses it. */
   private admissionOf(k: number): Bound | null {
-    const demand = this.demand(k);
-    if (demand.maxA + ALLOCATION_EPS < demand.minA || demand.phases.length === 0) return AT_MAX;
-    const margin = demand.starting ? this.problem.startMarginA : 0;
+    const { minA, maxA, phaseCount, starting } = this.flat;
+    const min = minA[k] ?? 0;
+    if ((maxA[k] ?? 0) + ALLOCATION_EPS < min || phaseCount[k] === 0) return AT_MAX;
+    const margin = starting[k] ? this.problem.startMarginA : 0;
     // A paused connector must find room for its minimum plus the start margin, so that it is
     // not started now only to be paused again by the next small rise of the other loads.
-    const refused = this.violated(k, demand.minA + margin);
+    const refused = this.violated(k, min + margin);
     if (refused) return refused;
     const circuit = this.widensOverLimit(k);
     if (circuit === undefined) return null;
@@ -230,12 +232,19 @@ class Allocator extends AllocationState {
    */
   private share(connectors: number[], fixed: ReadonlySet<number> = new Set()): void {
     const tiers = new Map<number, number[]>();
+    const { priority: priorityOf } = this.flat;
+    // Connectors come in runs of one priority: the last one's tier is taken without the map.
+    let lastPriority = Number.NaN;
+    let tier: number[] = [];
     for (const k of connectors) {
       if (fixed.has(k)) continue;
-      const priority = this.demand(k).priority;
-      const tier = tiers.get(priority) ?? [];
+      const priority = priorityOf[k] ?? 0;
+      if (priority !== lastPriority) {
+        tier = tiers.get(priority) ?? [];
+        tiers.set(priority, tier);
+        lastPriority = priority;
+      }
       tier.push(k);
-      tiers.set(priority, tier);
     }
     for (const priority of [...tiers.keys()].sort((a, b) => b - a)) this.fill(tiers.get(priority) ?? []);
   }
@@ -282,9 +291,9 @@ class Allocator extends AllocationState {
           const candidates: number[] = [];
           for (const k of this.layout.unevenBelow(c)) {
             if (
-              this.result[k]?.state === 'charging' &&
               this.widensGap(k, high, low) &&
-              (this.limit[k] ?? 0) > (this.flat.floorA[3 * k + high] ?? 0) + ALLOCATION_EPS
+              (this.limit[k] ?? 0) > (this.flat.floorA[3 * k + high] ?? 0) + ALLOCATION_EPS &&
+              this.result[k]?.state === 'charging'
             )
               candidates.push(k);
           }
@@ -301,27 +310,25 @@ class Allocator extends AllocationState {
 
   /** Lowers the candidates' total by `amount` with a common cap, pausing in reverse keep order if needed. */
   private lowerBy(candidates: number[], amount: number, bound: Bound): void {
-    const limits = Float64Array.from(candidates, (k) => this.limit[k] ?? 0);
-    const minimums = Float64Array.from(candidates, (k) => this.flat.minA[k] ?? 0);
+    const limits = new Float64Array(candidates.length);
+    const minimums = new Float64Array(candidates.length);
     let room = 0;
     let hi = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < limits.length; i++) {
-      room += (limits[i] ?? 0) - (minimums[i] ?? 0);
-      hi = Math.max(hi, limits[i] ?? 0);
+    // Only a candidate above its minimum can be cut: the others are left out of the sums below.
+    let above = 0;
+    for (const k of candidates) {
+      const a = this.limit[k] ?? 0;
+      const min = this.flat.minA[k] ?? 0;
+      room += a - min;
+      hi = Math.max(hi, a);
+      if (a <= min) continue;
+      limits[above] = a;
+      minimums[above++] = min;
     }
     if (room + ALLOCATION_EPS >= amount) {
-      // Find the cap s with Σ max(0, a_k − max(s, min_k)) = amount.
-      let lo = 0;
-      for (let step = 0; step < 60; step++) {
-        const mid = (lo + hi) / 2;
-        let cut = 0;
-        for (let i = 0; i < limits.length; i++)
-          cut += Math.max(0, (limits[i] ?? 0) - Math.max(mid, minimums[i] ?? 0));
-        if (cut >= amount) lo = mid;
-        else hi = mid;
-      }
+      const lo = capFor(limits.subarray(0, above), minimums.subarray(0, above), amount, hi);
       for (const k of candidates) {
-        const capped = Math.max(this.demand(k).minA, this.stepDown(Math.min(this.limit[k] ?? 0, lo)));
+        const capped = Math.max(this.flat.minA[k] ?? 0, this.stepDown(Math.min(this.limit[k] ?? 0, lo)));
         if (capped < (this.limit[k] ?? 0) - ALLOCATION_EPS) this.setLimit(k, capped);
         // Every candidate is held by the unbalance now, lowered or not.
         const entry = this.result[k];
@@ -330,7 +337,7 @@ class Allocator extends AllocationState {
       return;
     }
     for (const k of candidates) {
-      this.setLimit(k, this.demand(k).minA);
+      this.setLimit(k, this.flat.minA[k] ?? 0);
       const entry = this.result[k];
       if (entry) entry.bound = bound;
     }
@@ -366,17 +373,21 @@ class Allocator extends AllocationState {
 
   /** Rounds down to the step; never below the minimum (a limit is 0 or ≥ minimum). */
   private round(): void {
-    this.result.forEach((entry, k) => {
-      const demand = this.demand(k);
-      const a = this.limit[k] ?? 0;
-      if (entry.state !== 'charging' || a < demand.minA - ALLOCATION_EPS) {
+    const { result, limit } = this;
+    const { minA } = this.flat;
+    for (let k = 0; k < result.length; k++) {
+      const entry = result[k];
+      if (!entry) continue;
+      const min = minA[k] ?? 0;
+      const a = limit[k] ?? 0;
+      if (entry.state !== 'charging' || a < min - ALLOCATION_EPS) {
         if (a !== 0) this.setLimit(k, 0);
         if (entry.state === 'charging') entry.state = 'paused';
-        return;
+        continue;
       }
-      const stepped = Math.max(demand.minA, this.stepDown(a));
+      const stepped = Math.max(min, this.stepDown(a));
       if (stepped !== a) this.setLimit(k, stepped);
-    });
+    }
   }
 
   private finish(): void {
@@ -385,12 +396,4 @@ class Allocator extends AllocationState {
       if (entry.limitA === 0 && entry.state === 'charging') entry.state = 'paused';
     });
   }
-}
-
-function argmax(values: Triple): GridPhase {
-  return values[1] > values[0] ? (values[2] > values[1] ? 2 : 1) : values[2] > values[0] ? 2 : 0;
-}
-
-function argmin(values: Triple): GridPhase {
-  return values[1] < values[0] ? (values[2] < values[1] ? 2 : 1) : values[2] < values[0] ? 2 : 0;
 }

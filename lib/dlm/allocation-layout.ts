@@ -23,7 +23,7 @@ export interface Constraint {
 export class AllocationLayout {
   readonly constraints: Constraint[] = [];
   /** Per constraint: the bound it names (one object for every connector it holds). */
-  readonly bounds: Bound[];
+  readonly bounds: Bound[] = [];
   /** Per constraint: what it allows (−∞ where nothing fits). */
   readonly capacity: Float64Array;
   /** Per constraint: soft (the PV budget) shapes the sharing but never decides who may charge. */
@@ -59,7 +59,9 @@ export class AllocationLayout {
       if (capacity === Number.POSITIVE_INFINITY) return;
       if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
       slots[slot] = this.constraints.length;
-      this.constraints.push({ kind, circuit, phase });
+      const constraint: Constraint = { kind, circuit, phase };
+      this.constraints.push(constraint);
+      this.bounds.push(boundOf(constraint));
       capacities.push(capacity);
     };
     circuits.forEach((budget, c) => {
@@ -70,9 +72,10 @@ export class AllocationLayout {
     const pvSlot = circuits.length * SLOTS;
     add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
     this.capacity = Float64Array.from(capacities);
-    this.bounds = this.constraints.map(boundOf);
     this.soft = new Uint8Array(capacities.length);
-    for (let j = 0; j < capacities.length; j++) if (this.constraints[j]?.kind === 'pv') this.soft[j] = 1;
+    // The PV budget is the one soft constraint.
+    const pvAt = slots[pvSlot] ?? -1;
+    if (pvAt >= 0) this.soft[pvAt] = 1;
     this.unbalanceFloors = circuits.map((budget) =>
       Number.isFinite(budget.unbalanceLimitA) ? ([0, 0, 0] as Triple) : undefined,
     );
@@ -83,7 +86,7 @@ export class AllocationLayout {
     // The terms, what the floors alone use and the floors per phase as the unbalance counts them:
     // one pass over the connectors.
     this.floorUsage = new Float64Array(capacities.length);
-    const built = buildTerms(problem, slots, slots[pvSlot] ?? -1, this.floorUsage, this.unbalanceFloors);
+    const built = buildTerms(problem, slots, pvAt, this.floorUsage, this.unbalanceFloors);
     this.terms = built.terms;
     this.flat = built.connectors;
   }
@@ -118,22 +121,15 @@ export class AllocationLayout {
    */
   wantingInKeepOrder(excluded: ReadonlyMap<number, Bound>): number[] {
     if (this.keepOrder) return this.keepOrder.filter((k) => !excluded.has(k));
-    const connectors = this.problem.connectors;
-    const count = connectors.length;
-    const keepOn = new Float64Array(count);
-    const priority = new Float64Array(count);
-    const keepRank = new Float64Array(count);
+    const { wants, keepOn, priority, keepRank } = this.flat;
+    const count = wants.length;
     const order: number[] = [];
     let finite = true;
+    const anyExcluded = excluded.size > 0;
     for (let k = 0; k < count; k++) {
-      const demand = connectors[k];
-      if (!demand?.wants || excluded.has(k)) continue;
+      if (!wants[k] || (anyExcluded && excluded.has(k))) continue;
       order.push(k);
-      keepOn[k] = Number(demand.keepOn);
-      priority[k] = demand.priority;
-      keepRank[k] = demand.keepRank;
-      finite &&=
-        Number.isFinite(keepOn[k]) && Number.isFinite(demand.priority) && Number.isFinite(demand.keepRank);
+      finite &&= Number.isFinite(keepOn[k]) && Number.isFinite(priority[k]) && Number.isFinite(keepRank[k]);
     }
     if (!sortedByCounting(order, keepOn, priority, keepRank))
       order.sort(
@@ -164,18 +160,25 @@ function sortedByCounting(
   const ranks = 8 * order.length + 64;
   const priorities: number[] = [];
   let highest = 0;
+  // Where the ranks already ascend in index order (as where the rank is the index), the stable
+  // sort by rank leaves the order as it is: it is not made.
+  let ascending = true;
+  let last = Number.NaN;
   for (const k of order) {
     const rank = keepRank[k] ?? 0;
     if (!Number.isInteger(rank) || rank < 0 || rank >= ranks) return false;
+    if (rank < highest) ascending = false;
     if (rank > highest) highest = rank;
     const p = priority[k] ?? 0;
-    if (!priorities.includes(p)) {
+    // (One already listed where it is the last one's.)
+    if (p !== last && !priorities.includes(p)) {
       if (priorities.length === 64 || !Number.isFinite(p)) return false;
       priorities.push(p);
     }
+    last = p;
   }
   priorities.sort((a, b) => b - a);
-  const byRank = countingSort(order, highest + 1, (k) => keepRank[k] ?? 0);
+  const byRank = ascending ? order : countingSort(order, highest + 1, (k) => keepRank[k] ?? 0);
   const byGroup = countingSort(
     byRank,
     2 * priorities.length,

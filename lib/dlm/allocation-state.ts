@@ -79,10 +79,12 @@ export class AllocationState {
     const anyExcluded = excluded.size > 0;
     // One shape for every entry, `bound` in it from the start: one added later would go to a
     // property store of its own, an allocation per connector.
-    this.result = connectors.map((demand, k) => {
+    const { wants } = layout.flat;
+    this.result = new Array(connectors.length);
+    for (let k = 0; k < connectors.length; k++) {
       const bound = anyExcluded ? excluded.get(k) : undefined;
-      return { limitA: 0, state: bound || demand.wants ? 'paused' : 'idle', bound };
-    });
+      this.result[k] = { limitA: 0, state: bound || wants[k] ? 'paused' : 'idle', bound };
+    }
     this.terms = layout.terms;
     this.flat = layout.flat;
     this.unbalanceOn = layout.flat.unbalanceOn;
@@ -115,7 +117,7 @@ export class AllocationState {
       const j = constraint[i] ?? 0;
       const c = coef[i] ?? 0;
       const f = floor[i] ?? 0;
-      usage[j] = (usage[j] ?? 0) + (c * Math.max(f, a) - c * Math.max(f, before));
+      usage[j] = (usage[j] ?? 0) + termChange(c, f, before, a);
     }
     this.limit[k] = a;
     if (!this.anyUnbalanceLimit) return;
@@ -158,6 +160,19 @@ export class AllocationState {
     const from = this.limit[k] ?? 0;
     const first = start[k] ?? 0;
     const end = start[k + 1] ?? 0;
+    if (this.flat.termsApart[k]) {
+      // Each term in a constraint of its own: its sum is its delta, compared as it comes.
+      for (let i = first; i < end; i++) {
+        if (!loads[i]) continue;
+        const j = constraint[i] ?? 0;
+        const c = coef[i] ?? 0;
+        const f = floor[i] ?? 0;
+        const delta = termChange(c, f, from, a);
+        if (!this.soft[j] && (this.usage[j] ?? 0) + delta > (this.capacity[j] ?? 0) + ALLOCATION_EPS)
+          return this.layout.bounds[j] ?? AT_MAX;
+      }
+      return this.unbalanceViolated(k, a);
+    }
     if (this.touched.length < end - first) this.touched = new Int32Array(end - first);
     const touched = this.touched;
     const deltaOf = this.deltaOf;
@@ -169,7 +184,7 @@ export class AllocationState {
       const j = constraint[i] ?? 0;
       const c = coef[i] ?? 0;
       const f = floor[i] ?? 0;
-      const delta = c * Math.max(f, a) - c * Math.max(f, from);
+      const delta = termChange(c, f, from, a);
       if (deltaStamp[j] === stamp) deltaOf[j] = (deltaOf[j] ?? 0) + delta;
       else {
         deltaStamp[j] = stamp;
@@ -217,4 +232,9 @@ export class AllocationState {
     }
     return undefined;
   }
+}
+
+/** What a term (coefficient c, floor f) adds to its constraint when its connector's limit goes from `from` to `to`. */
+function termChange(c: number, f: number, from: number, to: number): number {
+  return c * Math.max(f, to) - c * Math.max(f, from);
 }

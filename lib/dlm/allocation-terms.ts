@@ -35,35 +35,50 @@ export interface ConnectorArrays {
   readonly unbalanceOn: Uint8Array;
   /** The circuits with an unbalance limit on k's path, in path order: `circuit[start[k] ..< start[k + 1]]`. */
   readonly unbalancePath: { readonly start: Int32Array; readonly circuit: Int32Array };
+  /** 1 where it wants current. */
+  readonly wants: Uint8Array;
+  /** 1 where it is paused now (its `starting`). */
+  readonly starting: Uint8Array;
+  /** How many grid phases its set-point lists (up to 255). */
+  readonly phaseCount: Uint8Array;
+  /** Its keep order's keys: inside its minimum on time (as a number), priority and rank. */
+  readonly keepOn: Float64Array;
+  readonly priority: Float64Array;
+  readonly keepRank: Float64Array;
+  /** 1 where each of its terms is in a constraint of its own (none in a power limit or the PV budget, no circuit twice on its path). */
+  readonly termsApart: Uint8Array;
 }
 
-/** The typed arrays terms are written into. */
-interface TermArrays {
-  constraint: Int32Array;
+/**
+ * Per circuit c and grid phase p, the constraints a connector's current on p counts in, in term
+ * order (the phase, the power, the chargers' power; those that exist), each with its coefficient:
+ * `at[first[3c + p] ..< first[3c + p + 1]]`.
+ */
+interface PhaseTerms {
+  first: Int32Array;
+  at: Int32Array;
   coef: Float64Array;
-  floor: Float64Array;
-  loads: Uint8Array;
 }
 
-/** Writes term n (when constraint `at` exists) and adds what its floor uses; returns the next n. */
-function putTerm(
-  arrays: TermArrays,
-  n: number,
-  at: number,
-  factor: number,
-  f: number,
-  on: number,
-  floorUsage: Float64Array,
-): number {
-  if (at < 0) return n;
-  arrays.constraint[n] = at;
-  arrays.coef[n] = factor;
-  arrays.floor[n] = f;
-  arrays.loads[n] = on;
-  // Every connector at 0, counting only its floors (in term order, as the rounds add to it; a
-  // floor of 0 adds nothing).
-  if (f > 0) floorUsage[at] = (floorUsage[at] ?? 0) + factor * f;
-  return n + 1;
+function phaseTermsOf(slots: Int32Array, circuits: number, voltageV: number): PhaseTerms {
+  const first = new Int32Array(3 * circuits + 1);
+  const at = new Int32Array(9 * circuits);
+  const coef = new Float64Array(9 * circuits);
+  let n = 0;
+  for (let c = 0; c < circuits; c++) {
+    for (let p = 0; p < 3; p++) {
+      first[3 * c + p] = n;
+      // Slot p (the phase, coefficient 1), then 3 and 4 (the power and the chargers' power, the voltage).
+      for (let slot = p; slot < SLOTS; slot = slot < 3 ? 3 : slot + 1) {
+        const j = slots[c * SLOTS + slot] ?? -1;
+        if (j < 0) continue;
+        at[n] = j;
+        coef[n++] = slot < 3 ? 1 : voltageV;
+      }
+    }
+  }
+  first[3 * circuits] = n;
+  return { first, at, coef };
 }
 
 /**
@@ -82,93 +97,148 @@ export function buildTerms(
   const { connectors, voltageV } = problem;
   const count = connectors.length;
   const start = new Int32Array(count + 1);
-  // How many terms a connector has per circuit on its path (a phase constraint one per phase, a
-  // power constraint three), so the arrays are made once at their size.
-  const termsPerCircuit = new Int32Array(problem.circuits.length);
-  for (let c = 0; c < termsPerCircuit.length; c++) {
-    let terms = 0;
-    for (let p = 0; p < 3; p++) if ((slots[c * SLOTS + p] ?? -1) >= 0) terms++;
-    if ((slots[c * SLOTS + 3] ?? -1) >= 0) terms += 3;
-    if ((slots[c * SLOTS + 4] ?? -1) >= 0) terms += 3;
-    termsPerCircuit[c] = terms;
-  }
+  const phaseTerms = phaseTermsOf(slots, problem.circuits.length, voltageV);
+  const { first, at: phaseAt, coef: phaseCoef } = phaseTerms;
+  // The most terms a circuit on a path adds (and 3 for the PV budget): the arrays are made for
+  // every connector having the first one's path, and grow (by doubling) for a connector that
+  // could not have its terms written in the room left.
+  let widest = 0;
+  for (let c = 0; 3 * c < first.length - 1; c++)
+    widest = Math.max(widest, (first[3 * c + 3] ?? 0) - (first[3 * c] ?? 0));
+  const firstPath = connectors[0]?.path ?? [];
   let size = 0;
   let unbalanceSize = 0;
-  for (let k = 0; k < count; k++) {
-    const demand = connectors[k];
-    if (!demand) continue;
-    const path = demand.path;
-    const counted = counts(demand);
-    for (let at = 0; at < path.length; at++) {
-      const c = path[at] ?? 0;
-      if (counted) size += termsPerCircuit[c] ?? 0;
-      if (unbalanceFloors[c]) unbalanceSize++;
-    }
-    if (counted && demand.pv && pvAt >= 0) size += 3;
+  for (const c of firstPath) {
+    size += (first[3 * c + 3] ?? 0) - (first[3 * c] ?? 0);
+    if (unbalanceFloors[c]) unbalanceSize++;
   }
-  const arrays: TermArrays = {
-    constraint: new Int32Array(size),
-    coef: new Float64Array(size),
-    floor: new Float64Array(size),
-    loads: new Uint8Array(size),
-  };
+  // (With room for the last connector's terms at most, so that they do not make them grow.)
+  const room = count * size + widest * firstPath.length + 3;
+  let constraint = new Int32Array(room);
+  let coef = new Float64Array(room);
+  let floor = new Float64Array(room);
+  let loads = new Uint8Array(room);
+  let unbalanceCircuit = new Int32Array(count * unbalanceSize + firstPath.length);
   const flat = {
     floorA: new Float64Array(3 * count),
     minA: new Float64Array(count),
     maxA: new Float64Array(count),
     unbalanceOn: new Uint8Array(3 * count),
-    unbalancePath: { start: new Int32Array(count + 1), circuit: new Int32Array(unbalanceSize) },
+    unbalancePath: { start: new Int32Array(count + 1), circuit: unbalanceCircuit },
+    wants: new Uint8Array(count),
+    starting: new Uint8Array(count),
+    phaseCount: new Uint8Array(count),
+    keepOn: new Float64Array(count),
+    priority: new Float64Array(count),
+    keepRank: new Float64Array(count),
+    termsApart: new Uint8Array(count),
   };
+  const { floorA, unbalanceOn } = flat;
+  const unbalanceStart = flat.unbalancePath.start;
   let n = 0;
   let u = 0;
   for (let k = 0; k < count; k++) {
     const demand = connectors[k];
     if (!demand) throw new Error(`no connector ${k}`);
+    const path = demand.path;
+    if (n + widest * path.length + 3 > constraint.length) {
+      const more = Math.max(2 * constraint.length, n + widest * path.length + 3);
+      constraint = grown(constraint, new Int32Array(more));
+      coef = grown(coef, new Float64Array(more));
+      floor = grown(floor, new Float64Array(more));
+      loads = grown(loads, new Uint8Array(more));
+    }
+    if (u + path.length > unbalanceCircuit.length)
+      unbalanceCircuit = grown(
+        unbalanceCircuit,
+        new Int32Array(Math.max(2 * unbalanceCircuit.length, u + path.length)),
+      );
     start[k] = n;
-    flat.unbalancePath.start[k] = u;
+    unbalanceStart[k] = u;
     flat.minA[k] = demand.minA;
     flat.maxA[k] = demand.maxA;
+    flat.wants[k] = demand.wants ? 1 : 0;
+    flat.starting[k] = demand.starting ? 1 : 0;
+    flat.phaseCount[k] = Math.min(demand.phases.length, 255);
+    flat.keepOn[k] = Number(demand.keepOn);
+    flat.priority[k] = demand.priority;
+    flat.keepRank[k] = demand.keepRank;
     const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
-    flat.unbalanceOn[3 * k] = unbalanceMask & 1;
-    flat.unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
-    flat.unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
+    unbalanceOn[3 * k] = unbalanceMask & 1;
+    unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
+    unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
     const mask = phaseMask(demand.phases);
-    const on0 = mask & 1;
-    const on1 = (mask >> 1) & 1;
-    const on2 = (mask >> 2) & 1;
-    const [f0, f1, f2] = demand.floorA;
-    flat.floorA[3 * k] = f0;
-    flat.floorA[3 * k + 1] = f1;
-    flat.floorA[3 * k + 2] = f2;
+    const floors = demand.floorA;
+    const f0 = floors[0];
+    const f1 = floors[1];
+    const f2 = floors[2];
+    floorA[3 * k] = f0;
+    floorA[3 * k + 1] = f1;
+    floorA[3 * k + 2] = f2;
     const counted = counts(demand);
-    // Per circuit on the path, per phase: the phase, the power and the chargers' power.
-    const path = demand.path;
+    // Apart unless a constraint gets more than one of its terms: a power limit on its path or the
+    // PV budget (a term per phase each), or a circuit twice on its path.
+    let apart = demand.pv && counted && pvAt >= 0 ? 0 : 1;
+    // Per circuit on the path, per phase: the phase, the power and the chargers' power. A term
+    // counts its floor in the constraint with every connector at 0 (in term order, as the rounds
+    // add to it; a floor of 0 adds nothing).
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
-      for (let p = 0; counted && p < 3; p++) {
-        const on = p === 0 ? on0 : p === 1 ? on1 : on2;
-        const f = p === 0 ? f0 : p === 1 ? f1 : f2;
-        n = putTerm(arrays, n, slots[c * SLOTS + p] ?? -1, 1, f, on, floorUsage);
-        n = putTerm(arrays, n, slots[c * SLOTS + 3] ?? -1, voltageV, f, on, floorUsage);
-        n = putTerm(arrays, n, slots[c * SLOTS + 4] ?? -1, voltageV, f, on, floorUsage);
+      if (apart && ((slots[c * SLOTS + 3] ?? -1) >= 0 || (slots[c * SLOTS + 4] ?? -1) >= 0)) apart = 0;
+      for (let before = 0; apart && before < at; before++) if (path[before] === c) apart = 0;
+      if (counted) {
+        let e = first[3 * c] ?? 0;
+        for (let p = 0; p < 3; p++) {
+          const f = p === 0 ? f0 : p === 1 ? f1 : f2;
+          const on = (mask >> p) & 1;
+          for (const end = first[3 * c + p + 1] ?? 0; e < end; e++) {
+            const j = phaseAt[e] ?? 0;
+            const factor = phaseCoef[e] ?? 0;
+            constraint[n] = j;
+            coef[n] = factor;
+            floor[n] = f;
+            loads[n++] = on;
+            if (f > 0) floorUsage[j] = (floorUsage[j] ?? 0) + factor * f;
+          }
+        }
       }
       const phaseLoads = unbalanceFloors[c];
       if (phaseLoads) {
-        flat.unbalancePath.circuit[u++] = c;
+        unbalanceCircuit[u++] = c;
         phaseLoads[0] += f0;
         phaseLoads[1] += f1;
         phaseLoads[2] += f2;
       }
     }
-    if (demand.pv && counted) {
-      n = putTerm(arrays, n, pvAt, voltageV, f0, on0, floorUsage);
-      n = putTerm(arrays, n, pvAt, voltageV, f1, on1, floorUsage);
-      n = putTerm(arrays, n, pvAt, voltageV, f2, on2, floorUsage);
+    flat.termsApart[k] = apart;
+    if (demand.pv && counted && pvAt >= 0) {
+      for (let p = 0; p < 3; p++) {
+        const f = p === 0 ? f0 : p === 1 ? f1 : f2;
+        constraint[n] = pvAt;
+        coef[n] = voltageV;
+        floor[n] = f;
+        loads[n++] = (mask >> p) & 1;
+        if (f > 0) floorUsage[pvAt] = (floorUsage[pvAt] ?? 0) + voltageV * f;
+      }
     }
   }
   start[count] = n;
-  flat.unbalancePath.start[count] = u;
-  return { terms: { start, ...arrays }, connectors: flat };
+  unbalanceStart[count] = u;
+  const terms = {
+    start,
+    constraint: constraint.subarray(0, n),
+    coef: coef.subarray(0, n),
+    floor: floor.subarray(0, n),
+    loads: loads.subarray(0, n),
+  };
+  flat.unbalancePath.circuit = unbalanceCircuit.subarray(0, u);
+  return { terms, connectors: flat };
+}
+
+/** `into` with `from` copied to its start. */
+function grown<T extends Int32Array | Float64Array | Uint8Array>(from: T, into: T): T {
+  into.set(from);
+  return into;
 }
 
 /** A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere. */
