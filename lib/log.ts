@@ -16,3 +16,22 @@ export const consoleLogger: Logger = {
 
 /** For library users who want no output at all. */
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Warns of each cause once: an input that keeps coming wrong, a backend that keeps refusing, is
+ * said once, not once per message. The causes remembered are bounded (after 1,000 it starts over,
+ * so a cause may be said again then).
+ */
+export class WarnOnce {
+  private readonly said = new Set<string>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Warns `message` unless the cause `key` (the message itself by default) was said already. */
+  warn(message: string, key = message): void {
+    if (this.said.has(key)) return;
+    if (this.said.size > 1000) this.said.clear();
+    this.said.add(key);
+    this.logger.warn(message);
+  }
+}

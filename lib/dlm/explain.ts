@@ -59,6 +59,28 @@ export function reasonFor(
   return prefix + base;
 }
 
+/**
+ * Why each set-point in force is what it is, worded when asked (a summary, LoadManager.setPoints):
+ * from the views and the allocation of the last update, as the set-points that went out in it
+ * were. Without an allocation of this site (a replaced site before its first update), the reason
+ * each went out with.
+ */
+export function reasonsInForce(
+  context: ExplainContext,
+  allocation: { connectors: readonly ConnectorAllocation[] } | undefined,
+): (k: number) => string {
+  const { site, runtimes, views } = context;
+  return (k) => {
+    const connector = site.connectors[k];
+    const sent = connector && runtimes.of(connector).sent;
+    if (!connector || !sent) return '';
+    const view = views[k];
+    const entry = allocation?.connectors[k];
+    if (!view || !entry) return sent.reason;
+    return reasonFor(context, connector, view, entry, sent.limitA);
+  };
+}
+
 /** What bound a connector's allocation, in words. */
 function describeBound(
   context: ExplainContext,

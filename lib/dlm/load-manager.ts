@@ -18,14 +18,13 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import type { ConnectorState, Reading, SetPoint } from '../contracts';
-import { type Logger, silentLogger } from '../log';
+import { type Logger, silentLogger, WarnOnce } from '../log';
 import { type AllocationProblem, allocate, type ConnectorAllocation, type ConnectorDemand } from './allocate';
 import { CircuitLoads } from './circuits';
 import type { DlmCommand } from './commands';
-import { buildSummary, type ExplainContext, reasonFor } from './explain';
+import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './explain';
 import { Measurements } from './measurements';
 import { ConnectorObserver } from './observer';
-import type { ConnectorView } from './parts';
 import { decidePhaseSwitches } from './phase-switching';
 import { UpdatePolicy } from './policy';
 import { Preferences } from './preferences';
@@ -35,7 +34,7 @@ import { ConnectorRuntimes } from './runtime';
 import { UpdateScheduler } from './scheduler';
 import type { SiteConfig } from './site-config';
 import { SiteLimits } from './site-limits';
-import type { Connector, Site } from './site-model';
+import type { Site } from './site-model';
 import { parseSite } from './site-validate';
 import type { SiteSummary } from './summary';
 
@@ -48,7 +47,7 @@ export interface LoadManagerOptions {
   /**
    * Readings and connector states that arrive in one turn of the event loop share one update
    * (run on a zero-delay timer of the clock) instead of one update each. An update costs time in
-   * proportion to the site (about 13 ms for 1,000 connectors); a large site whose chargers send
+   * proportion to the site (about 2 ms for 1,000 connectors, bench:dlm); a large site whose chargers send
    * meter values every few seconds would otherwise keep a core busy. A decrease waits at most
    * until the next turn. Default false: every input updates at once.
    */
@@ -73,17 +72,14 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private readonly preferences: Preferences;
   private readonly policy: UpdatePolicy;
   private readonly scheduler: UpdateScheduler;
-  /** Input problems already logged (each once). */
-  private readonly reportedProblems = new Set<string>();
+  /** Input problems are logged each once. */
+  private readonly inputProblems: WarnOnce;
   private lastSummaryAtMs: number | undefined;
   private lastEvaluationAtMs: number | undefined;
   private lastSummary: SiteSummary | undefined;
-  /** The connector views (by connector index): one object each, written again by every update. */
-  private views: ConnectorView[] = [];
   private lastProblem: AllocationProblem | undefined;
   /** The last update's allocation (what the reasons explain), and the site it was made for. */
-  private lastAllocation: ConnectorAllocation[] = [];
-  private allocatedSite: Site | undefined;
+  private lastAllocation: { site: Site; connectors: readonly ConnectorAllocation[] } | undefined;
   /** The connectors' demands (by connector index): one object each, written again by every problem. */
   private readonly demands: ConnectorDemand[] = [];
   /** The last update's keep order (where the next sort starts). */
@@ -93,6 +89,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     super();
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.inputProblems = new WarnOnce(this.logger);
     this.observer = new ConnectorObserver(this.logger);
     this.circuits = new CircuitLoads(this.logger);
     this.policy = new UpdatePolicy(this.logger);
@@ -194,14 +191,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     if (accepted.changed) this.scheduler.afterInput();
   }
 
-  /** Logs each input problem once. */
   private report(problems: string[]): void {
-    for (const message of problems) {
-      if (this.reportedProblems.has(message)) continue;
-      if (this.reportedProblems.size > 1000) this.reportedProblems.clear();
-      this.reportedProblems.add(message);
-      this.logger.warn(message);
-    }
+    for (const message of problems) this.inputProblems.warn(message);
   }
 
   /** A command from the flow; returns what it did (for the node's log). */
@@ -286,9 +277,9 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.lastEvaluationAtMs = now;
     }
 
-    this.observeConnectors(now);
+    this.observer.observeAll(site, this.runtimes, now);
     this.circuits.update(this.circuitContext(), now);
-    this.circuits.capConnectors(site, this.views);
+    this.circuits.capConnectors(site, this.observer.views);
     let order = keepOrder(this.explainContext(), this.lastOrder);
     const pv = this.pv.decide(
       {
@@ -296,7 +287,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         logger: this.logger,
         measurements: this.measurements,
         runtimes: this.runtimes,
-        views: this.views,
+        views: this.observer.views,
         order,
       },
       now,
@@ -304,22 +295,21 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
     let problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
     let allocation = allocate(problem);
-    const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.views };
+    const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.observer.views };
     if (decidePhaseSwitches(switchContext, now, problem, allocation, pv.budgetW)) {
       // The switched connectors count on other phases now: view them again and allocate again
       // (the circuits' other loads stay as they were counted).
-      this.observeConnectors(now);
-      this.circuits.capConnectors(site, this.views);
+      this.observer.observeAll(site, this.runtimes, now);
+      this.circuits.capConnectors(site, this.observer.views);
       order = keepOrder(this.explainContext(), order);
       problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
       allocation = allocate(problem);
     }
     this.lastProblem = problem;
-    this.lastAllocation = allocation.connectors;
-    this.allocatedSite = site;
+    this.lastAllocation = { site, connectors: allocation.connectors };
     this.lastOrder = order;
     this.pv.allocated(site, problem, allocation);
-    const policyContext = { site, runtimes: this.runtimes, views: this.views };
+    const policyContext = { site, runtimes: this.runtimes, views: this.observer.views };
     const finals = this.policy.apply(
       policyContext,
       now,
@@ -349,38 +339,13 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     }
   }
 
-  /** The observer stage: each connector's records updated, then its view of this update. */
-  private observeConnectors(now: number): void {
-    const site = this.siteModel;
-    const { connectors } = site;
-    // One view per connector index, written again on every update (ConnectorObserver.view).
-    const views = this.views;
-    for (let k = 0; k < connectors.length; k++) {
-      const connector = connectors[k] as Connector;
-      const runtime = this.runtimes.of(connector);
-      this.observer.observe(site, connector, runtime, now);
-      views[k] = this.observer.view(site, connector, runtime, now, views[k]);
-    }
-    views.length = connectors.length;
-  }
-
-  /**
-   * Why each set-point in force is what it is, in words, worded when asked (a summary, setPoints):
-   * from the last update's views and allocation, as the set-points that went out in it were. Before
-   * the first update of a replaced site, the reason a set-point went out with.
-   */
+  /** Why each set-point in force is what it is (explain.ts), from the last update's allocation. */
   private reasons(): (k: number) => string {
-    const site = this.siteModel;
-    const explain = this.explainContext();
-    return (k) => {
-      const connector = site.connectors[k];
-      const sent = connector && this.runtimes.of(connector).sent;
-      if (!connector || !sent) return '';
-      const view = this.views[k];
-      const entry = this.lastAllocation[k];
-      if (this.allocatedSite !== site || !view || !entry) return sent.reason;
-      return reasonFor(explain, connector, view, entry, sent.limitA);
-    };
+    const allocation = this.lastAllocation;
+    return reasonsInForce(
+      this.explainContext(),
+      allocation?.site === this.siteModel ? allocation : undefined,
+    );
   }
 
   private circuitContext() {
@@ -389,7 +354,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       measurements: this.measurements,
       siteLimits: this.siteLimits,
       runtimes: this.runtimes,
-      views: this.views,
+      views: this.observer.views,
     };
   }
 
@@ -397,7 +362,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     return {
       site: this.siteModel,
       runtimes: this.runtimes,
-      views: this.views,
+      views: this.observer.views,
       circuitViews: this.circuits.views,
       siteLimits: this.siteLimits,
     };

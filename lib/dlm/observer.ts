@@ -32,13 +32,34 @@ import { forgetPause, minimumTimes } from './policy';
 import { effectiveMode, effectivePriority } from './preferences';
 import { type ConnectorRuntimes, newSession } from './runtime';
 import type { Connector, Site } from './site-model';
+import { offlineReserve } from './uncontrolled';
 
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
   private readonly unknown = new Set<string>();
   private context: ObserverContext | undefined;
+  /** The views of the last update, by connector index: one object each, written again by every update. */
+  private readonly current: ConnectorView[] = [];
 
   constructor(private readonly logger: Logger) {}
+
+  /** The connector views of the last update (`observeAll`), by connector index. */
+  get views(): readonly ConnectorView[] {
+    return this.current;
+  }
+
+  /** The observer stage of an update: each connector's records updated, then its view written. */
+  observeAll(site: Site, runtimes: ConnectorRuntimes, now: number): void {
+    const { connectors } = site;
+    const views = this.current;
+    for (let k = 0; k < connectors.length; k++) {
+      const connector = connectors[k] as Connector;
+      const runtime = runtimes.of(connector);
+      this.observe(site, connector, runtime, now);
+      views[k] = this.view(site, connector, runtime, now, views[k]);
+    }
+    views.length = connectors.length;
+  }
 
   /** Keys of connectors that sent a state but are not in the site model. */
   get unknownConnectors(): ReadonlySet<string> {
@@ -221,8 +242,8 @@ export class ConnectorObserver {
   /**
    * How the connector counts in this update, from the records as `observe` left them (changes no
    * record). Written into `into`, the connector's view of the last update, when there is one: every
-   * field is set again, so nothing of the last update is left; a view is kept by the load manager
-   * for its connector (see ConnectorView), not by anyone else.
+   * field is set again, so nothing of the last update is left (`observeAll` keeps one per connector;
+   * no one else keeps a view past its update).
    */
   view(
     site: Site,
@@ -327,41 +348,6 @@ export class ConnectorObserver {
 }
 
 /** The newest draw sample while it is fresh (connectorDrawStaleAfterMs). */
-/**
- * What a charger not under control (offline, or not reported yet) is counted at, and why: its
- * offline current (`offlineA`, its own fallback), or, where the charging-profile manager confirmed
- * the fallback profile it installed (`offlineFallback`), that fallback (bounded by `offlineA`);
- * more while it is offline with a transaction open, since a charger that loses its connection
- * keeps the TxProfile of its running transaction (OCPP 1.6 §3.13.6): the limit it was given last,
- * or the one before when the change may not have reached it (it was not heard from for
- * decreaseSettleMs after the change). Never above the connector's maxA.
- */
-function offlineReserve(
-  site: Site,
-  connector: Connector,
-  runtime: ConnectorRuntime,
-): { amps: number; why: string } {
-  const confirmed = runtime.state?.offlineFallback;
-  const fallback =
-    confirmed && confirmed.limitA < connector.offlineA
-      ? { amps: Math.min(connector.maxA, confirmed.limitA), why: 'its fallback profile' }
-      : { amps: connector.offlineA, why: 'its own fallback' };
-  const state = runtime.state;
-  if (!state || state.online || !state.transaction || !runtime.sent) return fallback;
-  const changedAt = runtime.lastChangeAtMs;
-  const heardAt = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
-  const reached =
-    changedAt === undefined ||
-    (Number.isFinite(heardAt) && heardAt >= changedAt + site.control.decreaseSettleMs);
-  const heldA = Math.min(
-    connector.maxA,
-    Math.max(runtime.sent.limitA, reached ? 0 : (runtime.previousSent?.limitA ?? 0)),
-  );
-  return heldA > fallback.amps
-    ? { amps: heldA, why: 'the limit it keeps for its running session, OCPP 1.6 §3.13.6' }
-    : fallback;
-}
-
 function freshDraw(site: Site, runtime: ConnectorRuntime, now: number): DrawSample | undefined {
   const draw = runtime.draw;
   return draw && now - draw.atMs <= site.control.connectorDrawStaleAfterMs ? draw : undefined;

@@ -179,8 +179,8 @@ export interface ConnectorView {
 }
 
 /**
- * A view with every field, before the observer writes it (ConnectorObserver.view): the load manager
- * keeps one per connector and has it written again on every update, so all of them keep this shape.
+ * A view with every field, before the observer writes it (ConnectorObserver.view): the observer
+ * keeps one per connector and writes it again on every update, so all of them keep this shape.
  */
 export function newView(): ConnectorView {
   return {

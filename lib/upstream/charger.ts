@@ -1,6 +1,6 @@
 import type { TimerHandle } from '../clock';
 import type { UpstreamEvent } from '../contracts';
-import type { Logger } from '../log';
+import { type Logger, WarnOnce } from '../log';
 import type { CentralSystem } from '../ocpp/central-system';
 import type { InstalledProfile } from '../sim/smart-charging';
 import type { LinkState, UpstreamLink } from './link';
@@ -52,13 +52,15 @@ export interface UpstreamLinkStatus {
  * events, and a log line per cause and charger (a backend that keeps refusing is said once).
  */
 export class ProxyVoice {
-  private readonly told = new Set<string>();
+  private readonly once: WarnOnce;
 
   constructor(
     private readonly cs: CentralSystem,
-    private readonly log: Logger,
+    log: Logger,
     private readonly emit: (event: string, payload: unknown) => void,
-  ) {}
+  ) {
+    this.once = new WarnOnce(log);
+  }
 
   /** Tells the central system's listeners (ampflow-ocpp-in's Upstream events) what happened. */
   report(event: UpstreamEvent): void {
@@ -73,10 +75,6 @@ export class ProxyVoice {
 
   /** Logs a cause once per charger. */
   tell(identity: string, message: string): void {
-    const key = `${identity}\u0000${message}`;
-    if (this.told.has(key)) return;
-    if (this.told.size > 1000) this.told.clear();
-    this.told.add(key);
-    this.log.warn(`${identity}: ${message}`);
+    this.once.warn(`${identity}: ${message}`, `${identity}\u0000${message}`);
   }
 }
