@@ -71,7 +71,6 @@ export function bigSite(connectorCount: number, rich = false): SiteConfig {
     : { circuits, connectors };
 }
 
-/** A random allocation problem shaped like `site` (random cars and loads; `varied`: floors, PV, power limits too). */
 /**
  * The starting state both load-manager benches (bench:dlm, bench:dlm-compare) give a site: 70 % of
  * the connectors charging at 6 A, and the grid meter at 0.9 A per connector.
@@ -107,6 +106,7 @@ export function fillSite(
   });
 }
 
+/** A random allocation problem shaped like `site` (random cars and loads; `varied`: floors, PV, power limits too). */
 export function randomProblem(site: SiteConfig, random: () => number, varied = false): AllocationProblem {
   const index = new Map(site.circuits.map((c, i) => [c.id, i]));
   const pathOf = (id: string): number[] => {
@@ -115,11 +115,14 @@ export function randomProblem(site: SiteConfig, random: () => number, varied = f
     return circuit?.parent ? [own, ...pathOf(circuit.parent)] : [own];
   };
   const pv = varied && random() < 0.5;
+  // The random numbers are drawn in the order they always were; the objects are made with the
+  // fields, in the order, that the load manager's problems have (buildProblem), so that the allocator
+  // here sees the one kind of object it sees in a running load manager.
+  const pvBudgetW = pv ? random() * 200_000 : Number.POSITIVE_INFINITY;
   return {
     voltageV: 230,
     stepA: 0.1,
     startMarginA: 1,
-    pvBudgetW: pv ? random() * 200_000 : Number.POSITIVE_INFINITY,
     circuits: site.circuits.map((c) => {
       const limit = typeof c.limitA === 'number' ? c.limitA : c.limitA[0];
       const other = () => random() * limit * 0.2;
@@ -139,7 +142,7 @@ export function randomProblem(site: SiteConfig, random: () => number, varied = f
         path: pathOf(c.circuit),
         wants: random() < 0.7,
         phases: singlePhaseCar ? [rotation] : [0, 1, 2],
-        ...(varied && !singlePhaseCar && random() < 0.1 ? { unbalancePhases: [rotation] } : {}),
+        unbalancePhases: varied && !singlePhaseCar && random() < 0.1 ? [rotation] : undefined,
         minA: 6,
         maxA: varied && random() < 0.1 ? random() * 10 : (c.maxA ?? 32),
         priority: typeof c.priority === 'number' ? c.priority : 0,
@@ -150,6 +153,7 @@ export function randomProblem(site: SiteConfig, random: () => number, varied = f
         pv: pv && random() < 0.3,
       };
     }),
+    pvBudgetW,
   };
 }
 
