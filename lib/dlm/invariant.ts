@@ -18,8 +18,9 @@ const TOLERANCE = 1e-6;
 
 /**
  * Every way `limitsA` breaks the invariant, each connector counted at its floors in `floorsA` where
- * given (the hold's worst case: pending-decreases.ts), else at the problem's. A circuit whose uncontrolled load (floors) alone exceeds
- * its capacity is not a violation as long as every connector below it that loads the phase is at 0.
+ * given (the hold's worst case: pending-decreases.ts), else at the problem's. A circuit whose
+ * uncontrolled load (floors) alone exceeds its capacity is not a violation as long as every
+ * connector below it that loads the phase is at 0.
  * Every comparison is written so that a value that is not a number (a limit, a capacity, a floor,
  * a minimum or maximum) is a violation, never a pass: only +∞ means "no limit".
  */

@@ -47,9 +47,9 @@ export interface LoadManagerOptions {
   /**
    * Readings and connector states that arrive in one turn of the event loop share one update
    * (run on a zero-delay timer of the clock) instead of one update each. An update costs time in
-   * proportion to the site (about 2 ms for 1,000 connectors, bench:dlm); a large site whose chargers send
-   * meter values every few seconds would otherwise keep a core busy. A decrease waits at most
-   * until the next turn. Default false: every input updates at once.
+   * proportion to the site (about 2 ms for 1,000 connectors: bench:dlm); a large site whose
+   * chargers send meter values every few seconds would otherwise keep a core busy. A decrease
+   * waits at most until the next turn. Default false: every input updates at once.
    */
   coalesceInputs?: boolean;
 }
