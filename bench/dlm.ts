@@ -5,7 +5,7 @@
  * simulated PV day: how much of the PV surplus went into the cars against the best possible, grid
  * import in pv mode, starts/stops and phase switches.
  *
- *   npm run bench:dlm -- [--sizes 100,200,500,1000,2000,5000] [--runs 5] [--pvOnly 1] [--compiled 1]
+ *   npm run bench:dlm -- [--sizes 100,200,500,1000,2000,5000] [--runs 5] [--pvOnly 1] [--compiled 1] [--alone 1]
  *
  * `--compiled 1` (the default): `allocate()` and the LoadManager timed are the package as tsc
  * compiles it for Node-RED (bench/support/compiled.ts), what users run; `--compiled 0`: the
@@ -15,6 +15,7 @@
  *
  * Not part of npm test.
  */
+import { execFileSync } from 'node:child_process';
 import { ManualClock } from '../lib/clock';
 import type { ConnectorState } from '../lib/contracts';
 import { silentLogger } from '../lib/log';
@@ -31,7 +32,16 @@ const {
   runs: ROUNDS,
   pvOnly: PV_ONLY,
   compiled: COMPILED,
-} = benchOptions({ sizes: [100, 200, 500, 1000, 2000, 5000], runs: 5, pvOnly: 0, compiled: 1 });
+  alone: ALONE,
+  child: CHILD,
+} = benchOptions({
+  sizes: [100, 200, 500, 1000, 2000, 5000],
+  runs: 5,
+  pvOnly: 0,
+  compiled: 1,
+  alone: 0,
+  child: 0,
+});
 let measured: ReturnType<typeof loadLib> | undefined;
 /** The timed modules, compiled or not (built on first use: the PV days alone need no build). */
 function timed(): ReturnType<typeof loadLib> {
@@ -137,11 +147,31 @@ function burstBench(connectorCount: number, coalesceInputs: boolean): { ms: numb
   return { ms, updates };
 }
 
+/**
+ * `--alone 1`: each size's allocator and update timed in a process of its own (this file again with
+ * `--child 1` or `2`), each after its own warm-up only. In one process a figure also pays for what
+ * ran before it (the heap, V8's feedback): at 5,000 connectors `allocate()` took 5.0-5.1 ms after
+ * the update's warm-up and 4.7-4.8 ms without it (2026-11-24).
+ */
+function timedAlone(child: 1 | 2, size: number): number[] {
+  const args = [...process.execArgv, __filename, '--child', String(child), '--sizes', String(size)];
+  args.push('--runs', String(ROUNDS), '--compiled', String(COMPILED));
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return JSON.parse(out.trim().split('\n').pop() ?? '[]') as number[];
+}
+
 function main(): void {
+  if (CHILD) {
+    const size = SIZES[0] ?? 1000;
+    if (CHILD === 1) allocatorBench(1000);
+    else managerBench(1000);
+    console.log(JSON.stringify(CHILD === 1 ? allocatorBench(size) : managerBench(size)));
+    return;
+  }
   console.log('ampflow load manager benchmark');
   console.log(machineLine());
   console.log(
-    `command: npm run bench:dlm -- ${PV_ONLY ? '--pvOnly 1' : `--sizes ${SIZES.join(',')} --runs ${ROUNDS} --compiled ${COMPILED}`}\n`,
+    `command: npm run bench:dlm -- ${PV_ONLY ? '--pvOnly 1' : `--sizes ${SIZES.join(',')} --runs ${ROUNDS} --compiled ${COMPILED} --alone ${ALONE}`}\n`,
   );
   if (PV_ONLY) {
     pvDays();
@@ -150,17 +180,19 @@ function main(): void {
   // Both timed paths run once unmeasured first, so neither figure includes V8 optimising it (the
   // update had none until 2026-11-24: its first size's rounds then ran 3.2-5.1 ms against 2.1-2.7
   // once warm, and the update / allocate() ratio compared a cold update with a warm allocator).
-  allocatorBench(1000);
-  managerBench(1000);
+  if (!ALONE) {
+    allocatorBench(1000);
+    managerBench(1000);
+  }
   const medians: { size: number; allocate: number; update: number }[] = [];
   for (const size of SIZES) {
     const circuits = bigSite(size).circuits.length;
-    const allocation = allocatorBench(size);
+    const allocation = ALONE ? timedAlone(1, size) : allocatorBench(size);
     const allocateTarget = ALLOCATE_TARGET_MS[size];
     console.log(
       `allocate(), ${size.toLocaleString('en')} connectors, ${circuits} circuits in 3 levels (${ROUNDS} × ${perRound(size)} problems): ${summarise(allocation, ROUNDS)}${allocateTarget === undefined ? '' : ` (target median <= ${allocateTarget} ms: ${mark(median(allocation) <= allocateTarget)})`}`,
     );
-    const update = managerBench(size);
+    const update = ALONE ? timedAlone(2, size) : managerBench(size);
     const ratio = median(update) / median(allocation);
     console.log(
       `LoadManager update on a grid reading, same site (${update.length} updates): ${summarise(update, ROUNDS)}; update / allocate() ${ratio.toFixed(2)} (target <= 2: ${mark(ratio <= 2)})`,
