@@ -127,8 +127,6 @@ export class UpdatePolicy {
       // increases must wait for them).
       for (const k of held) finals[k] = targets[k] ?? 0;
     }
-    for (let k = site.connectors.length; k < problem.connectors.length; k++)
-      onItsWay.note(k, undefined, runtimes.at(k), 0, now);
     holdForPendingDecreases(context, problem, finals, lasts, onItsWay);
     const violations = checkAllocation(problem, finals);
     this.internal = [];
