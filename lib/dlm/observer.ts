@@ -12,6 +12,7 @@ import type { Logger } from '../log';
 import { isoMs } from '../time';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw } from './measurements';
+import { sessionEnergyWh } from './observations';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from './parts';
 import { refuseSwitching, settlingAfterSwitch } from './phase-switching';
@@ -278,7 +279,7 @@ export class ConnectorObserver {
     let floorA: Readonly<Triple> = NO_FLOOR;
     // Not under our control, it draws what it does on its own; one that never connected, nothing.
     const uncontrolled =
-      (!known || !online) && runtime.state?.neverConnected !== true
+      (!known || !online) && state?.neverConnected !== true
         ? offlineReserve(site, connector, runtime)
         : undefined;
     if (uncontrolled) {
@@ -343,6 +344,11 @@ export class ConnectorObserver {
     view.keepOff = keepOff;
     view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
     view.holdReason = undefined;
+    view.sentA = sentLimit;
+    view.neverConnected = state?.neverConnected === true;
+    view.resting = status === 'SuspendedEV';
+    view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
+    view.energyWh = sessionEnergyWh(state);
     return view;
   }
 }

@@ -176,6 +176,18 @@ export interface ConnectorView {
   countsForPv: boolean;
   /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
   holdReason?: string;
+  /**
+   * What the later stages of the update read of the connector's records, read here once (the
+   * records are other objects; each pass that went back to them paid for it again): the set-point
+   * in force as the update began (0 for none), whether it has never connected, whether its car
+   * takes nothing now (SuspendedEV), since when its session charges (the transaction's start, else
+   * since when it wants current; +∞ for neither) and the session's energy so far.
+   */
+  sentA: number;
+  neverConnected: boolean;
+  resting: boolean;
+  sinceMs: number;
+  energyWh: number;
 }
 
 /**
@@ -205,5 +217,10 @@ export function newView(): ConnectorView {
     keepOff: false,
     countsForPv: false,
     holdReason: undefined,
+    sentA: 0,
+    neverConnected: false,
+    resting: false,
+    sinceMs: Number.POSITIVE_INFINITY,
+    energyWh: 0,
   };
 }

@@ -6,7 +6,6 @@
  */
 import type { AllocationProblem, ConnectorDemand } from './allocate';
 import type { CircuitView } from './circuits';
-import { sessionEnergyWh } from './observations';
 import type { ConnectorView } from './parts';
 import { NO_FLOOR, type Triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
@@ -31,25 +30,25 @@ export interface ProblemContext {
  * comparison per connector when little has changed since.
  */
 export function keepOrder(context: ProblemContext, previous?: readonly number[]): number[] {
-  const { site, runtimes, views } = context;
+  const { site, views } = context;
   const mostEnergyFirst = site.shedding === 'mostEnergyFirst';
-  // The sort keys in flat arrays (no object per connector), sorted as indexes.
+  // The sort keys in flat arrays (no object per connector), sorted as indexes; read from this
+  // update's views (written just before), not from the records.
   const count = site.connectors.length;
   const priorities = new Float64Array(count);
   const restings = new Float64Array(count);
   const keys = new Float64Array(count);
   let comparable = true;
   for (let k = 0; k < count; k++) {
-    const runtime = runtimes.at(k);
-    const state = runtime?.state;
-    priorities[k] = views[k]?.priority ?? 0;
+    const view = views[k];
+    priorities[k] = view?.priority ?? 0;
     // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way.
-    restings[k] = Number(state?.status === 'SuspendedEV');
+    restings[k] = Number(view?.resting === true);
     let key: number;
     if (mostEnergyFirst) {
-      const charging = (runtime?.sent?.limitA ?? 0) > 0;
-      key = sessionEnergyWh(state) - (charging ? site.control.shedHysteresisWh : 0);
-    } else key = runtime?.session.startedAtMs ?? runtime?.wantingSinceMs ?? Number.POSITIVE_INFINITY;
+      const charging = (view?.sentA ?? 0) > 0;
+      key = (view?.energyWh ?? 0) - (charging ? site.control.shedHysteresisWh : 0);
+    } else key = view?.sinceMs ?? Number.POSITIVE_INFINITY;
     keys[k] = key;
     // A key that is not a number compares as equal to every other: then the start matters.
     if (Number.isNaN(key) || Number.isNaN(priorities[k] ?? 0)) comparable = false;
@@ -117,25 +116,25 @@ export function buildProblem(
   for (let k = 0; k < site.connectors.length; k++) {
     const connector = site.connectors[k] as Connector;
     const view = views[k];
-    const runtime = runtimes.of(connector);
     if (!view) throw new Error(`no view of ${connector.key}`);
     view.notWanting = undefined;
     let wants = view.wantsByStatus;
     if (!view.known)
       view.notWanting = `unknown state: counted at ${connector.offlineA} A until the charger reports`;
-    else if (runtime.state?.neverConnected)
+    else if (view.neverConnected)
       view.notWanting = 'configured, never connected: nothing reserved until it connects';
     else if (!view.online)
       view.notWanting = `offline: counted at ${view.uncontrolled?.amps ?? connector.offlineA} A (${view.uncontrolled?.why ?? 'its own fallback'})`;
-    else if (!view.wantsByStatus) view.notWanting = `idle: ${runtime.state?.status ?? 'no status'}`;
+    else if (!view.wantsByStatus)
+      view.notWanting = `idle: ${runtimes.of(connector).state?.status ?? 'no status'}`;
     else if (view.mode === 'off') {
       wants = false;
       view.notWanting = 'off: mode off';
-    } else if (view.mode === 'pv' && !runtime.session.pvEnabled) {
+    } else if (view.mode === 'pv' && !runtimes.of(connector).session.pvEnabled) {
       wants = false;
       // What it needs is pv.ts's (on one phase for a car that can switch); before its first
       // decision, its minimum on the phases it has.
-      const session = runtime.session;
+      const session = runtimes.of(connector).session;
       const need =
         session.pvNeedW ??
         connector.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
@@ -155,7 +154,7 @@ export function buildProblem(
                   : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
     } else if (view.keepOff) {
       wants = false;
-      const leftS = Math.ceil(((runtime.offUntilMs ?? now) - now) / 1000);
+      const leftS = Math.ceil(((runtimes.of(connector).offUntilMs ?? now) - now) / 1000);
       view.notWanting = `paused: minimum off time (${leftS} s left)`;
     }
     const position = rank[k] ?? -1;
@@ -169,7 +168,7 @@ export function buildProblem(
     demand.priority = view.priority;
     demand.keepRank = position >= 0 ? position : k;
     demand.keepOn = view.keepOn;
-    demand.starting = !((runtime.sent?.limitA ?? 0) > 0);
+    demand.starting = !(view.sentA > 0);
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
     demands[k] = demand;
