@@ -8,6 +8,7 @@
  */
 import type { PerPhase, Reading } from '../contracts';
 import { isoMs } from '../time';
+import type { AllFields } from './all-fields';
 import { finiteOrUndefined, perPhase } from './inputs';
 import { GRID_PHASES, type GridPhase, sum, type Triple, toGrid, wiredPhases } from './phases';
 import { describeValue } from './site-fields';
@@ -78,8 +79,8 @@ export interface DrawRecord {
   drawHistory: { atMs: number; chargerA: PerPhase }[];
 }
 
-export function newDrawRecord(): DrawRecord {
-  return { drawSeq: 0, drawHistory: [] };
+export function newDrawRecord(): AllFields<DrawRecord> {
+  return { draw: undefined, drawSeq: 0, drawHistory: [] };
 }
 
 /** The battery's newest reading (PV surplus). */

@@ -5,6 +5,7 @@
  * without depending on the observer itself.
  */
 import type { ConnectorState } from '../contracts';
+import type { AllFields } from './all-fields';
 import type { Triple } from './phases';
 
 /** The observer's part of a session record (written only by the observer stage). */
@@ -45,8 +46,26 @@ export interface ObservedSession {
   overdrawEpisodes: number;
 }
 
-export function newObservedSession(key: string): ObservedSession {
-  return { key, keyState: undefined, keyWantingSinceMs: Number.NaN, overdrawing: false, overdrawEpisodes: 0 };
+export function newObservedSession(key: string): AllFields<ObservedSession> {
+  return {
+    key,
+    keyState: undefined,
+    keyWantingSinceMs: Number.NaN,
+    startedAtMs: undefined,
+    lastSeq: undefined,
+    candidatePhases: undefined,
+    candidateFromMs: undefined,
+    confirmedPhases: undefined,
+    underDrawSinceMs: undefined,
+    underDrawCapA: undefined,
+    overdrawSinceMs: undefined,
+    lastOver: undefined,
+    overdrawing: false,
+    overdrawFloorA: undefined,
+    overdrawCapA: undefined,
+    compliantSinceMs: undefined,
+    overdrawEpisodes: 0,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ConnectorState } from '../contracts';
+import type { AllFields } from './all-fields';
 import type { DrawRecord } from './measurements';
 import type { ObservedSession } from './observations';
 import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
@@ -30,8 +31,19 @@ export interface PhaseSession {
   downShortAtMs?: number;
 }
 
-export function newPhaseSession(): PhaseSession {
-  return { onePhase: false, switches: 0, phaseSwitchRefused: false };
+export function newPhaseSession(): AllFields<PhaseSession> {
+  return {
+    onePhase: false,
+    switches: 0,
+    switchedAtMs: undefined,
+    previousChargerPhases: undefined,
+    phaseSwitchRefused: false,
+    downSinceMs: undefined,
+    upSinceMs: undefined,
+    downShortWms: undefined,
+    downShortW: undefined,
+    downShortAtMs: undefined,
+  };
 }
 
 /** The policy's part of a connector's record (written only here). */
@@ -51,13 +63,24 @@ export interface PolicyRecord {
   offUntilMs?: number;
 }
 
+export function newPolicyRecord(): AllFields<PolicyRecord> {
+  return {
+    sent: undefined,
+    previousSent: undefined,
+    lastChangeAtMs: undefined,
+    increaseSinceMs: undefined,
+    chargingSinceMs: undefined,
+    offUntilMs: undefined,
+  };
+}
+
 /** The policy's part of a session record. */
 export interface PolicySession {
   /** Pauses by the load manager in a row (each doubles the minimum off time). */
   pauses: number;
 }
 
-export function newPolicySession(): PolicySession {
+export function newPolicySession(): AllFields<PolicySession> {
   return { pauses: 0 };
 }
 
@@ -73,8 +96,15 @@ export interface PreferenceRecord {
   lastExprInput?: string;
 }
 
-export function newPreferenceRecord(): PreferenceRecord {
-  return { exprErrors: new Map() };
+export function newPreferenceRecord(): AllFields<PreferenceRecord> {
+  return {
+    modeOverride: undefined,
+    priorityOverride: undefined,
+    exprMode: undefined,
+    exprPriority: undefined,
+    exprErrors: new Map(),
+    lastExprInput: undefined,
+  };
 }
 
 /** The PV part of a session record (written only here). */
@@ -115,8 +145,24 @@ export interface PvSession {
   pvShortfallAtMs?: number;
 }
 
-export function newPvSession(): PvSession {
-  return { pvEnabled: false };
+export function newPvSession(): AllFields<PvSession> {
+  return {
+    pvEnabled: false,
+    pvEnableSinceMs: undefined,
+    pvShortfallWms: undefined,
+    pvShortSinceMs: undefined,
+    pvStartWms: undefined,
+    pvStartW: undefined,
+    pvStartAtMs: undefined,
+    pvLeftToOthersW: undefined,
+    pvNeedW: undefined,
+    pvLeftW: undefined,
+    pvReserve: undefined,
+    pvStops: undefined,
+    pvEnabledAtMs: undefined,
+    pvShortfallW: undefined,
+    pvShortfallAtMs: undefined,
+  };
 }
 
 /** The observer's part of a connector's record (written only by the observer stage). */
@@ -140,6 +186,18 @@ export interface ObservedConnector {
   wasOnline: boolean;
   /** Needs a re-send (the charger came back online). */
   resend: boolean;
+}
+
+export function newObservedConnector(session: SessionRuntime): AllFields<ObservedConnector> {
+  return {
+    state: undefined,
+    session,
+    pendingDecrease: undefined,
+    confirmed: undefined,
+    wantingSinceMs: undefined,
+    wasOnline: false,
+    resend: false,
+  };
 }
 
 export type SessionRuntime = ObservedSession & PhaseSession & PvSession & PolicySession;

@@ -87,13 +87,13 @@ export class Preferences {
         if (command.mode !== null && !(CHARGING_MODES as readonly string[]).includes(command.mode)) {
           throw new Error(`mode ${JSON.stringify(command.mode)} is not one of ${CHARGING_MODES.join(', ')}`);
         }
-        if (command.mode === null) delete record.modeOverride;
+        if (command.mode === null) record.modeOverride = undefined;
         else record.modeOverride = command.mode;
       } else {
         if (command.priority !== null && !Number.isFinite(command.priority)) {
           throw new Error(`priority ${JSON.stringify(command.priority)} is not a number`);
         }
-        if (command.priority === null) delete record.priorityOverride;
+        if (command.priority === null) record.priorityOverride = undefined;
         else record.priorityOverride = command.priority;
       }
     }
