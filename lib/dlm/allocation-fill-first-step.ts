@@ -23,6 +23,7 @@ import type { Ghosts } from './allocation-fill-pieces';
 import { breakpointsOf, type Walks, walkAll } from './allocation-fill-walks';
 import { AT_MAX } from './allocation-problem';
 import { ALLOCATION_EPS } from './allocation-state';
+import { floorOf } from './allocation-terms';
 
 /** The first step's end: the members left, its level and its cursors. */
 export interface AfterFirstStep extends Ghosts {
@@ -112,7 +113,7 @@ function firstTight(tightAt: Int8Array, host: FillHost, rising: Rising, m: numbe
   let first = RISES;
   for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
     const n = tightAt[terms.constraint[i] ?? 0] ?? -1;
-    if (n >= 0 && (first === RISES || n < first) && isPiece(terms, i, lo, hi)) first = n;
+    if (n >= 0 && (first === RISES || n < first) && isPiece(terms, k, i, lo, hi)) first = n;
   }
   return first;
 }
@@ -148,7 +149,7 @@ function stopInCursors(
   level: number,
   host: FillHost,
 ): Stopped | undefined {
-  const { start, constraint, coef, floor, loads } = host.terms;
+  const { start, constraint, coef } = host.terms;
   const touched = new Uint8Array(walks.constraints);
   const take = (m: number, v: number): boolean => {
     const k = rising.ks[m] ?? 0;
@@ -156,10 +157,9 @@ function stopInCursors(
     const hi = rising.hi[m] ?? 0;
     const a = Math.max(lo, v);
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      if (!loads[i]) continue;
-      const f = floor[i] ?? 0;
+      const f = floorOf(host.terms, k, i);
       const l = Math.max(f, lo);
-      if (!isPiece(host.terms, i, lo, hi)) {
+      if (!isPiece(host.terms, k, i, lo, hi)) {
         // No piece of the fill: a stop must not change its usage either.
         if (Math.max(f, a) !== l) return false;
         continue;
@@ -170,7 +170,7 @@ function stopInCursors(
       touched[c] = mark;
       // Tight constraints are done: the fill leaves their cursors as they are.
       if (mark & DONE) continue;
-      const coefficient = coef[i] ?? 0;
+      const coefficient = coef[constraint[i] ?? 0] ?? 0;
       const position = walks.position[c] ?? 0;
       const started = position >= l;
       const ended = position >= h;
@@ -197,8 +197,8 @@ function stopInCursors(
     const lo = rising.lo[m] ?? 0;
     const hi = rising.hi[m] ?? 0;
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      if (!isPiece(host.terms, i, lo, hi)) continue;
-      const f = floor[i] ?? 0;
+      if (!isPiece(host.terms, k, i, lo, hi)) continue;
+      const f = floorOf(host.terms, k, i);
       const l = Math.max(f, lo);
       const h = Math.max(f, hi);
       const c = walks.local[constraint[i] ?? 0] ?? 0;

@@ -5,6 +5,7 @@
  */
 import type { Bound } from './allocation-problem';
 import { ALLOCATION_EPS, type Terms } from './allocation-state';
+import { floorOf } from './allocation-terms';
 
 /** What the fill needs of the allocator. */
 export interface FillHost {
@@ -32,13 +33,12 @@ export interface Rising {
 }
 
 /**
- * Whether term i of a member rising from `lo` to `hi` is one of the fill's pieces: it loads its
- * phase and the rise shows above the term's floor. The fill's pieces, the held rule before it, its
- * first step and the walks all ask this one question: the first step is the fill's own only while
- * they agree on it.
+ * Whether term i of member k rising from `lo` to `hi` is one of the fill's pieces: the rise shows
+ * above the term's floor (every term listed loads its phase). The fill's pieces, the held rule
+ * before it, its first step and the walks all ask this one question: the first step is the fill's
+ * own only while they agree on it.
  */
-export function isPiece(terms: Terms, i: number, lo: number, hi: number): boolean {
-  if (!terms.loads[i]) return false;
-  const floor = terms.floor[i] ?? 0;
+export function isPiece(terms: Terms, k: number, i: number, lo: number, hi: number): boolean {
+  const floor = floorOf(terms, k, i);
   return Math.max(floor, hi) - Math.max(floor, lo) > ALLOCATION_EPS;
 }

@@ -8,6 +8,7 @@
  */
 import { isPiece } from './allocation-fill-host';
 import type { Terms } from './allocation-state';
+import { floorOf } from './allocation-terms';
 
 const NONE = -1;
 
@@ -82,8 +83,8 @@ export class FillPieces {
       const hi = this.hi[m] ?? 0;
       const k = ks[m] ?? 0;
       for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++) {
-        if (!isPiece(terms, i, lo, hi)) continue;
-        const floor = terms.floor[i] ?? 0;
+        if (!isPiece(terms, k, i, lo, hi)) continue;
+        const floor = floorOf(terms, k, i);
         const l = Math.max(floor, lo);
         const h = Math.max(floor, hi);
         const j = terms.constraint[i] ?? 0;
@@ -95,7 +96,7 @@ export class FillPieces {
         }
         this.pm[pieces] = m;
         this.pc[pieces] = c;
-        this.pCoef[pieces] = terms.coef[i] ?? 0;
+        this.pCoef[pieces] = terms.coef[j] ?? 0;
         this.pL[pieces] = l;
         this.pH[pieces] = h;
         pieces++;
@@ -140,7 +141,7 @@ export class FillPieces {
       const lo = this.lo[m] ?? 0;
       const hi = this.hi[m] ?? 0;
       for (let i = terms.start[k] ?? 0; i < (terms.start[k + 1] ?? 0); i++)
-        if (isPiece(terms, i, lo, hi)) used[terms.constraint[i] ?? 0] = 1;
+        if (isPiece(terms, k, i, lo, hi)) used[terms.constraint[i] ?? 0] = 1;
     }
     for (const j of after.order) {
       if (!used[j]) continue;

@@ -7,6 +7,7 @@
  */
 import { type FillHost, isPiece, type Rising } from './allocation-fill-host';
 import { ALLOCATION_EPS } from './allocation-state';
+import { floorOf } from './allocation-terms';
 
 /** Distinct breakpoints handled here (more: the fill takes the step). */
 const MOST = 8;
@@ -58,7 +59,7 @@ export function breakpointsOf(rising: Rising, host: FillHost): Walks | undefined
     values[walks.distinct] = x;
     return walks.distinct++;
   };
-  const { start, constraint, coef, floor } = host.terms;
+  const { start, constraint, coef } = host.terms;
   let sum = 0;
   for (let m = 0; m < rising.count; m++) {
     const k = rising.ks[m] ?? 0;
@@ -68,18 +69,18 @@ export function breakpointsOf(rising: Rising, host: FillHost): Walks | undefined
     const hiId = idOf(hi);
     if (loId < 0 || hiId < 0) return undefined;
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      if (!isPiece(host.terms, i, lo, hi)) continue;
-      const f = floor[i] ?? 0;
+      if (!isPiece(host.terms, k, i, lo, hi)) continue;
+      const f = floorOf(host.terms, k, i);
       const l = Math.max(f, lo);
       const h = Math.max(f, hi);
       // A floor above the limit or the maximum lifts that breakpoint to a value of its own.
       const lId = f > lo ? idOf(l) : loId;
       const hId = f > hi ? idOf(h) : hiId;
-      const c = coef[i] ?? 0;
+      const j = constraint[i] ?? 0;
+      const c = coef[j] ?? 0;
       sum += c;
       if (lId < 0 || hId < 0 || (c !== 1 && !(Number.isInteger(c) && c > 1)) || sum > MOST_SUM)
         return undefined;
-      const j = constraint[i] ?? 0;
       let at = local[j] ?? -1;
       if (at < 0) {
         at = walks.constraints++;

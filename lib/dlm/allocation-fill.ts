@@ -85,7 +85,7 @@ function heldBy(host: FillHost, k: number, lo: number, hi: number): number {
   let held = NONE;
   let over = false;
   for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-    if (!isPiece(terms, i, lo, hi)) continue;
+    if (!isPiece(terms, k, i, lo, hi)) continue;
     const j = constraint[i] ?? 0;
     const slack = (capacity[j] ?? 0) - (usage[j] ?? 0);
     if (!(slack <= 0)) continue;

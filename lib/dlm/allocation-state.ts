@@ -42,9 +42,9 @@ export class AllocationState {
   private readonly unbalanceOn: Uint8Array;
   // The terms' arrays (as in `terms`), read on every question.
   private readonly termConstraint: Int32Array;
-  private readonly termCoef: Float64Array;
-  private readonly termFloor: Float64Array;
-  private readonly termLoads: Uint8Array;
+  private readonly termPhase: Uint8Array;
+  /** Per constraint: its terms' coefficient. */
+  private readonly coef: Float64Array;
 
   /** Connectors the unbalance fix-up paused in this run. */
   readonly unbalancePaused = new Map<number, Bound>();
@@ -89,9 +89,8 @@ export class AllocationState {
     this.flat = layout.flat;
     this.unbalanceOn = layout.flat.unbalanceOn;
     this.termConstraint = this.terms.constraint;
-    this.termCoef = this.terms.coef;
-    this.termFloor = this.terms.floor;
-    this.termLoads = this.terms.loads;
+    this.termPhase = this.terms.phase;
+    this.coef = this.terms.coef;
     this.unbalanceLimit = layout.unbalanceLimit;
     this.deltaOf = new Float64Array(this.constraints.length);
     this.deltaStamp = new Int32Array(this.constraints.length);
@@ -107,16 +106,14 @@ export class AllocationState {
     const before = this.limit[k] ?? 0;
     const { start } = this.terms;
     const constraint = this.termConstraint;
-    const coef = this.termCoef;
-    const floor = this.termFloor;
-    const loads = this.termLoads;
+    const phase = this.termPhase;
+    const coef = this.coef;
+    const floorA = this.flat.floorA;
     const usage = this.usage;
-    // A term that does not load its phase counts its floor whatever the limit: it stays as it is.
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      if (!loads[i]) continue;
       const j = constraint[i] ?? 0;
-      const c = coef[i] ?? 0;
-      const f = floor[i] ?? 0;
+      const c = coef[j] ?? 0;
+      const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
       usage[j] = (usage[j] ?? 0) + termChange(c, f, before, a);
     }
     this.limit[k] = a;
@@ -154,19 +151,18 @@ export class AllocationState {
     // it loads is already over (floors it cannot reduce): it must not be told to keep drawing there.
     const { start } = this.terms;
     const constraint = this.termConstraint;
-    const coef = this.termCoef;
-    const floor = this.termFloor;
-    const loads = this.termLoads;
+    const phase = this.termPhase;
+    const coef = this.coef;
+    const floorA = this.flat.floorA;
     const from = this.limit[k] ?? 0;
     const first = start[k] ?? 0;
     const end = start[k + 1] ?? 0;
     if (this.flat.termsApart[k]) {
       // Each term in a constraint of its own: its sum is its delta, compared as it comes.
       for (let i = first; i < end; i++) {
-        if (!loads[i]) continue;
         const j = constraint[i] ?? 0;
-        const c = coef[i] ?? 0;
-        const f = floor[i] ?? 0;
+        const c = coef[j] ?? 0;
+        const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
         const delta = termChange(c, f, from, a);
         if (!this.soft[j] && (this.usage[j] ?? 0) + delta > (this.capacity[j] ?? 0) + ALLOCATION_EPS)
           return this.layout.bounds[j] ?? AT_MAX;
@@ -180,10 +176,9 @@ export class AllocationState {
     const stamp = ++this.stamp;
     let count = 0;
     for (let i = first; i < end; i++) {
-      if (!loads[i]) continue;
       const j = constraint[i] ?? 0;
-      const c = coef[i] ?? 0;
-      const f = floor[i] ?? 0;
+      const c = coef[j] ?? 0;
+      const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
       const delta = termChange(c, f, from, a);
       if (deltaStamp[j] === stamp) deltaOf[j] = (deltaOf[j] ?? 0) + delta;
       else {

@@ -5,7 +5,7 @@
  * arrays indexed by connector, so that the rounds do not go back to the problem's objects (at
  * 5,000 connectors, reading those was a cache miss a question).
  */
-import type { AllocationProblem, ConnectorDemand } from './allocation-problem';
+import type { AllocationProblem } from './allocation-problem';
 import { phaseMask, type Triple } from './phases';
 
 /** Constraint slots per circuit: L1, L2, L3, power, chargers' power. */
@@ -13,16 +13,26 @@ export const SLOTS = 5;
 
 /**
  * Every connector's shares of the constraints, flat: connector k's terms are `start[k] ..<
- * start[k + 1]`; term i counts coef × max(floor, allocation) in `constraint`, the allocation only
- * where the connector's limit `loads` that phase (typed arrays: this is built on every update).
- * A connector that wants nothing and has no floor has no terms (it counts 0 everywhere).
+ * start[k + 1]`; term i counts coef[constraint] × max(floor, allocation) in `constraint`, its floor
+ * being the connector's on the term's `phase` (ConnectorArrays' floorA at 3k + phase). Only the
+ * terms on a phase the connector's limit loads are listed: a term on another phase counts its
+ * floor whatever the limit, which the floors' usage (buildTerms) already holds. A connector that
+ * wants nothing and has no floor has no terms (it counts 0 everywhere). Typed arrays: this is
+ * built on every update.
  */
 export interface Terms {
   readonly start: Int32Array;
   readonly constraint: Int32Array;
+  readonly phase: Uint8Array;
+  /** Per constraint: every term's coefficient in it (1 in a phase, the voltage in a power limit or the PV budget). */
   readonly coef: Float64Array;
-  readonly floor: Float64Array;
-  readonly loads: Uint8Array;
+  /** Per connector k and grid phase p, at 3k + p: its floor (the same array as ConnectorArrays' floorA). */
+  readonly floorA: Float64Array;
+}
+
+/** The floor of term i, of connector k. */
+export function floorOf(terms: Terms, k: number, i: number): number {
+  return terms.floorA[3 * k + (terms.phase[i] ?? 0)] ?? 0;
 }
 
 /** Per connector, flat. */
@@ -115,9 +125,7 @@ export function buildTerms(
   // (With room for the last connector's terms at most, so that they do not make them grow.)
   const room = count * size + widest * firstPath.length + 3;
   let constraint = new Int32Array(room);
-  let coef = new Float64Array(room);
-  let floor = new Float64Array(room);
-  let loads = new Uint8Array(room);
+  let phase = new Uint8Array(room);
   let unbalanceCircuit = new Int32Array(count * unbalanceSize + firstPath.length);
   const flat = {
     floorA: new Float64Array(3 * count),
@@ -144,9 +152,7 @@ export function buildTerms(
     if (n + widest * path.length + 3 > constraint.length) {
       const more = Math.max(2 * constraint.length, n + widest * path.length + 3);
       constraint = grown(constraint, new Int32Array(more));
-      coef = grown(coef, new Float64Array(more));
-      floor = grown(floor, new Float64Array(more));
-      loads = grown(loads, new Uint8Array(more));
+      phase = grown(phase, new Uint8Array(more));
     }
     if (u + path.length > unbalanceCircuit.length)
       unbalanceCircuit = grown(
@@ -163,11 +169,11 @@ export function buildTerms(
     flat.keepOn[k] = Number(demand.keepOn);
     flat.priority[k] = demand.priority;
     flat.keepRank[k] = demand.keepRank;
-    const unbalanceMask = phaseMask(demand.unbalancePhases ?? demand.phases);
+    const mask = phaseMask(demand.phases);
+    const unbalanceMask = demand.unbalancePhases ? phaseMask(demand.unbalancePhases) : mask;
     unbalanceOn[3 * k] = unbalanceMask & 1;
     unbalanceOn[3 * k + 1] = (unbalanceMask >> 1) & 1;
     unbalanceOn[3 * k + 2] = (unbalanceMask >> 2) & 1;
-    const mask = phaseMask(demand.phases);
     const floors = demand.floorA;
     const f0 = floors[0];
     const f1 = floors[1];
@@ -175,13 +181,14 @@ export function buildTerms(
     floorA[3 * k] = f0;
     floorA[3 * k + 1] = f1;
     floorA[3 * k + 2] = f2;
-    const counted = counts(demand);
+    // A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere.
+    const counted = demand.wants || f0 > 0 || f1 > 0 || f2 > 0;
     // Apart unless a constraint gets more than one of its terms: a power limit on its path or the
     // PV budget (a term per phase each), or a circuit twice on its path.
     let apart = demand.pv && counted && pvAt >= 0 ? 0 : 1;
     // Per circuit on the path, per phase: the phase, the power and the chargers' power. A term
     // counts its floor in the constraint with every connector at 0 (in term order, as the rounds
-    // add to it; a floor of 0 adds nothing).
+    // add to it; a floor of 0 adds nothing); only those on a phase the limit loads are kept.
     for (let at = 0; at < path.length; at++) {
       const c = path[at] ?? 0;
       if (apart && ((slots[c * SLOTS + 3] ?? -1) >= 0 || (slots[c * SLOTS + 4] ?? -1) >= 0)) apart = 0;
@@ -193,12 +200,11 @@ export function buildTerms(
           const on = (mask >> p) & 1;
           for (const end = first[3 * c + p + 1] ?? 0; e < end; e++) {
             const j = phaseAt[e] ?? 0;
-            const factor = phaseCoef[e] ?? 0;
-            constraint[n] = j;
-            coef[n] = factor;
-            floor[n] = f;
-            loads[n++] = on;
-            if (f > 0) floorUsage[j] = (floorUsage[j] ?? 0) + factor * f;
+            if (on) {
+              constraint[n] = j;
+              phase[n++] = p;
+            }
+            if (f > 0) floorUsage[j] = (floorUsage[j] ?? 0) + (phaseCoef[e] ?? 0) * f;
           }
         }
       }
@@ -214,22 +220,26 @@ export function buildTerms(
     if (demand.pv && counted && pvAt >= 0) {
       for (let p = 0; p < 3; p++) {
         const f = p === 0 ? f0 : p === 1 ? f1 : f2;
-        constraint[n] = pvAt;
-        coef[n] = voltageV;
-        floor[n] = f;
-        loads[n++] = (mask >> p) & 1;
+        if ((mask >> p) & 1) {
+          constraint[n] = pvAt;
+          phase[n++] = p;
+        }
         if (f > 0) floorUsage[pvAt] = (floorUsage[pvAt] ?? 0) + voltageV * f;
       }
     }
   }
   start[count] = n;
   unbalanceStart[count] = u;
+  // The coefficient per constraint: 1 in a phase, the voltage in the others.
+  const coef = new Float64Array(floorUsage.length);
+  for (let e = 0; e < (first[first.length - 1] ?? 0); e++) coef[phaseAt[e] ?? 0] = phaseCoef[e] ?? 0;
+  if (pvAt >= 0) coef[pvAt] = voltageV;
   const terms = {
     start,
     constraint: constraint.subarray(0, n),
-    coef: coef.subarray(0, n),
-    floor: floor.subarray(0, n),
-    loads: loads.subarray(0, n),
+    phase: phase.subarray(0, n),
+    coef,
+    floorA,
   };
   flat.unbalancePath.circuit = unbalanceCircuit.subarray(0, u);
   return { terms, connectors: flat };
@@ -239,9 +249,4 @@ export function buildTerms(
 function grown<T extends Int32Array | Float64Array | Uint8Array>(from: T, into: T): T {
   into.set(from);
   return into;
-}
-
-/** A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere. */
-function counts(demand: ConnectorDemand): boolean {
-  return demand.wants || demand.floorA[0] > 0 || demand.floorA[1] > 0 || demand.floorA[2] > 0;
 }

@@ -103,13 +103,13 @@ function randomCase(seed: number): { problem: AllocationProblem; limits: Float64
 /** Every constraint's usage with the connectors at `limits`, summed as the allocator sums it. */
 function usageAt(layout: AllocationLayout, limits: Float64Array): Float64Array {
   const usage = layout.floorUsage.slice();
-  const { start, constraint, coef, floor, loads } = layout.terms;
+  // (The terms listed are those on a phase the limit loads: the others count their floor only.)
+  const { start, constraint, phase, coef, floorA } = layout.terms;
   limits.forEach((a, k) => {
     for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      if (!loads[i]) continue;
       const j = constraint[i] ?? 0;
-      const c = coef[i] ?? 0;
-      const f = floor[i] ?? 0;
+      const c = coef[j] ?? 0;
+      const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
       usage[j] = (usage[j] ?? 0) + (c * Math.max(f, a) - c * Math.max(f, 0));
     }
   });
@@ -121,7 +121,7 @@ function stopsOf(problem: AllocationProblem, limits: Float64Array, first: FirstS
   const layout = new AllocationLayout(problem);
   const limit = limits.slice();
   const usage = usageAt(layout, limit);
-  const { start, constraint, coef, floor, loads } = layout.terms;
+  const { start, constraint, phase, coef, floorA } = layout.terms;
   const stops: Stop[] = [];
   const boundIndex = (bound: Bound) => layout.bounds.indexOf(bound);
   const host: FillHost = {
@@ -136,10 +136,9 @@ function stopsOf(problem: AllocationProblem, limits: Float64Array, first: FirstS
       const before = limit[k] ?? 0;
       if (value === before) return;
       for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-        if (!loads[i]) continue;
         const j = constraint[i] ?? 0;
-        const c = coef[i] ?? 0;
-        const f = floor[i] ?? 0;
+        const c = coef[j] ?? 0;
+        const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
         usage[j] = (usage[j] ?? 0) + (c * Math.max(f, value) - c * Math.max(f, before));
       }
       limit[k] = value;
