@@ -92,6 +92,66 @@ function phaseTermsOf(slots: Int32Array, circuits: number, voltageV: number): Ph
 }
 
 /**
+ * What a path gives every connector on it: its terms on all three phases in term order (per
+ * circuit on the path, per phase: the phase, the power and the chargers' power), whether they are
+ * apart (no power limit on the path, no circuit twice on it) and its circuits with an unbalance
+ * limit. The connectors of one circuit come one after another: each after the first takes these
+ * as they are, instead of walking the circuits again.
+ */
+interface PathTerms {
+  path: readonly number[];
+  constraint: Int32Array;
+  phase: Uint8Array;
+  count: number;
+  apart: number;
+  unbalance: Int32Array;
+  unbalanceCount: number;
+}
+
+/** `along` made over for `path`. */
+function walkPath(
+  along: PathTerms,
+  path: readonly number[],
+  slots: Int32Array,
+  phaseTerms: PhaseTerms,
+  unbalanceFloors: readonly (Triple | undefined)[],
+): void {
+  const { first, at: phaseAt } = phaseTerms;
+  if (along.constraint.length < 9 * path.length) {
+    along.constraint = new Int32Array(9 * path.length);
+    along.phase = new Uint8Array(9 * path.length);
+    along.unbalance = new Int32Array(path.length);
+  }
+  const { constraint, phase, unbalance } = along;
+  let n = 0;
+  let u = 0;
+  let apart = 1;
+  for (let at = 0; at < path.length; at++) {
+    const c = path[at] ?? 0;
+    if (apart && ((slots[c * SLOTS + 3] ?? -1) >= 0 || (slots[c * SLOTS + 4] ?? -1) >= 0)) apart = 0;
+    for (let before = 0; apart && before < at; before++) if (path[before] === c) apart = 0;
+    let e = first[3 * c] ?? 0;
+    for (let p = 0; p < 3; p++) {
+      for (const end = first[3 * c + p + 1] ?? 0; e < end; e++) {
+        constraint[n] = phaseAt[e] ?? 0;
+        phase[n++] = p;
+      }
+    }
+    if (unbalanceFloors[c]) unbalance[u++] = c;
+  }
+  along.path = path;
+  along.count = n;
+  along.apart = apart;
+  along.unbalanceCount = u;
+}
+
+function samePath(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let at = 0; at < a.length; at++) if (a[at] !== b[at]) return false;
+  return true;
+}
+
+/**
  * Every connector's terms (see Terms) for the constraints at `slots` (circuit × L1, L2, L3,
  * power, chargers' power; -1 where there is none) and its flat values (ConnectorArrays). Adds what
  * the floors use to `floorUsage` (per constraint) and `unbalanceFloors` (per circuit with an
@@ -141,8 +201,21 @@ export function buildTerms(
     keepRank: new Float64Array(count),
     termsApart: new Uint8Array(count),
   };
-  const { floorA, unbalanceOn } = flat;
+  const { floorA, unbalanceOn, minA, maxA, wants, starting, phaseCount, keepOn, priority, keepRank } = flat;
   const unbalanceStart = flat.unbalancePath.start;
+  // The coefficient per constraint: 1 in a phase, the voltage in the others.
+  const coef = new Float64Array(floorUsage.length);
+  for (let e = 0; e < (first[first.length - 1] ?? 0); e++) coef[phaseAt[e] ?? 0] = phaseCoef[e] ?? 0;
+  if (pvAt >= 0) coef[pvAt] = voltageV;
+  const along: PathTerms = {
+    path: [],
+    constraint: new Int32Array(0),
+    phase: new Uint8Array(0),
+    count: 0,
+    apart: 1,
+    unbalance: new Int32Array(0),
+    unbalanceCount: 0,
+  };
   let n = 0;
   let u = 0;
   for (let k = 0; k < count; k++) {
@@ -161,14 +234,14 @@ export function buildTerms(
       );
     start[k] = n;
     unbalanceStart[k] = u;
-    flat.minA[k] = demand.minA;
-    flat.maxA[k] = demand.maxA;
-    flat.wants[k] = demand.wants ? 1 : 0;
-    flat.starting[k] = demand.starting ? 1 : 0;
-    flat.phaseCount[k] = Math.min(demand.phases.length, 255);
-    flat.keepOn[k] = Number(demand.keepOn);
-    flat.priority[k] = demand.priority;
-    flat.keepRank[k] = demand.keepRank;
+    minA[k] = demand.minA;
+    maxA[k] = demand.maxA;
+    wants[k] = demand.wants ? 1 : 0;
+    starting[k] = demand.starting ? 1 : 0;
+    phaseCount[k] = Math.min(demand.phases.length, 255);
+    keepOn[k] = Number(demand.keepOn);
+    priority[k] = demand.priority;
+    keepRank[k] = demand.keepRank;
     const mask = phaseMask(demand.phases);
     const unbalanceMask = demand.unbalancePhases ? phaseMask(demand.unbalancePhases) : mask;
     unbalanceOn[3 * k] = unbalanceMask & 1;
@@ -183,38 +256,38 @@ export function buildTerms(
     floorA[3 * k + 2] = f2;
     // A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere.
     const counted = demand.wants || f0 > 0 || f1 > 0 || f2 > 0;
+    if (path !== along.path && !samePath(path, along.path))
+      walkPath(along, path, slots, phaseTerms, unbalanceFloors);
     // Apart unless a constraint gets more than one of its terms: a power limit on its path or the
     // PV budget (a term per phase each), or a circuit twice on its path.
-    let apart = demand.pv && counted && pvAt >= 0 ? 0 : 1;
-    // Per circuit on the path, per phase: the phase, the power and the chargers' power. A term
-    // counts its floor in the constraint with every connector at 0 (in term order, as the rounds
-    // add to it; a floor of 0 adds nothing); only those on a phase the limit loads are kept.
-    for (let at = 0; at < path.length; at++) {
-      const c = path[at] ?? 0;
-      if (apart && ((slots[c * SLOTS + 3] ?? -1) >= 0 || (slots[c * SLOTS + 4] ?? -1) >= 0)) apart = 0;
-      for (let before = 0; apart && before < at; before++) if (path[before] === c) apart = 0;
-      if (counted) {
-        let e = first[3 * c] ?? 0;
-        for (let p = 0; p < 3; p++) {
+    const apart = demand.pv && counted && pvAt >= 0 ? 0 : along.apart;
+    if (counted) {
+      // Only the terms on a phase the limit loads are kept.
+      for (let t = 0; t < along.count; t++) {
+        const p = along.phase[t] ?? 0;
+        if (!((mask >> p) & 1)) continue;
+        constraint[n] = along.constraint[t] ?? 0;
+        phase[n++] = p;
+      }
+      // Every term counts its floor in the constraint with every connector at 0 (in term order, as
+      // the rounds add to it; a floor of 0 adds nothing).
+      if (f0 > 0 || f1 > 0 || f2 > 0) {
+        for (let t = 0; t < along.count; t++) {
+          const p = along.phase[t] ?? 0;
           const f = p === 0 ? f0 : p === 1 ? f1 : f2;
-          const on = (mask >> p) & 1;
-          for (const end = first[3 * c + p + 1] ?? 0; e < end; e++) {
-            const j = phaseAt[e] ?? 0;
-            if (on) {
-              constraint[n] = j;
-              phase[n++] = p;
-            }
-            if (f > 0) floorUsage[j] = (floorUsage[j] ?? 0) + (phaseCoef[e] ?? 0) * f;
-          }
+          const j = along.constraint[t] ?? 0;
+          if (f > 0) floorUsage[j] = (floorUsage[j] ?? 0) + (coef[j] ?? 0) * f;
         }
       }
+    }
+    for (let at = 0; at < along.unbalanceCount; at++) {
+      const c = along.unbalance[at] ?? 0;
       const phaseLoads = unbalanceFloors[c];
-      if (phaseLoads) {
-        unbalanceCircuit[u++] = c;
-        phaseLoads[0] += f0;
-        phaseLoads[1] += f1;
-        phaseLoads[2] += f2;
-      }
+      if (!phaseLoads) continue;
+      unbalanceCircuit[u++] = c;
+      phaseLoads[0] += f0;
+      phaseLoads[1] += f1;
+      phaseLoads[2] += f2;
     }
     flat.termsApart[k] = apart;
     if (demand.pv && counted && pvAt >= 0) {
@@ -230,10 +303,6 @@ export function buildTerms(
   }
   start[count] = n;
   unbalanceStart[count] = u;
-  // The coefficient per constraint: 1 in a phase, the voltage in the others.
-  const coef = new Float64Array(floorUsage.length);
-  for (let e = 0; e < (first[first.length - 1] ?? 0); e++) coef[phaseAt[e] ?? 0] = phaseCoef[e] ?? 0;
-  if (pvAt >= 0) coef[pvAt] = voltageV;
   const terms = {
     start,
     constraint: constraint.subarray(0, n),
