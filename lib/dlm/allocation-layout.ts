@@ -7,23 +7,19 @@
  */
 import type { AllocationProblem, Bound } from './allocation-problem';
 import { buildTerms, type ConnectorArrays, SLOTS, type Terms } from './allocation-terms';
-import { GRID_PHASES, type GridPhase, type Triple } from './phases';
+import { GRID_PHASES, type Triple } from './phases';
 
 export type { ConnectorArrays, Terms } from './allocation-terms';
 
-type ConstraintKind = 'phase' | 'power' | 'chargersPower' | 'pv';
-
-/** What a constraint is (for the bound it names); its capacity and usage are in flat arrays. */
-export interface Constraint {
-  kind: ConstraintKind;
-  circuit: number;
-  phase: GridPhase | undefined;
-}
+/** What a constraint is: the bound it names (not `max` or `unbalance`, which are no constraints). */
+export type Constraint = Exclude<Bound, { kind: 'max' } | { kind: 'unbalance' }>;
 
 export class AllocationLayout {
-  readonly constraints: Constraint[] = [];
-  /** Per constraint: the bound it names (one object for every connector it holds). */
-  readonly bounds: Bound[] = [];
+  /**
+   * Per constraint: what it is, as the bound it names (one object for every connector it holds).
+   * Its capacity and usage are in flat arrays.
+   */
+  readonly bounds: Constraint[] = [];
   /** Per constraint: what it allows (−∞ where nothing fits). */
   readonly capacity: Float64Array;
   /** Per constraint: soft (the PV budget) shapes the sharing but never decides who may charge. */
@@ -47,32 +43,29 @@ export class AllocationLayout {
     const { circuits } = problem;
     // Constraint index by slot: circuit × (L1, L2, L3, power, chargers' power), then the PV budget.
     const slots = new Int32Array(circuits.length * SLOTS + 1).fill(-1);
-    const capacities: number[] = [];
-    const add = (
-      slot: number,
-      kind: ConstraintKind,
-      circuit: number,
-      phase: GridPhase | undefined,
-      capacity: number,
-    ) => {
+    const capacities = new Float64Array(slots.length);
+    // Whether `capacity` is a limit: then the slot has the next constraint (its bound pushed next).
+    const limited = (slot: number, capacity: number): boolean => {
       // Only +∞ means no limit; NaN and −∞ leave no room at all (never "no constraint").
-      if (capacity === Number.POSITIVE_INFINITY) return;
-      if (Number.isNaN(capacity)) capacity = Number.NEGATIVE_INFINITY;
-      slots[slot] = this.constraints.length;
-      const constraint: Constraint = { kind, circuit, phase };
-      this.constraints.push(constraint);
-      this.bounds.push(boundOf(constraint));
-      capacities.push(capacity);
+      if (capacity === Number.POSITIVE_INFINITY) return false;
+      slots[slot] = this.bounds.length;
+      capacities[this.bounds.length] = Number.isNaN(capacity) ? Number.NEGATIVE_INFINITY : capacity;
+      return true;
     };
-    circuits.forEach((budget, c) => {
-      for (const p of GRID_PHASES) add(c * SLOTS + p, 'phase', c, p, budget.capacityA[p]);
-      add(c * SLOTS + 3, 'power', c, undefined, budget.capacityW);
-      add(c * SLOTS + 4, 'chargersPower', c, undefined, budget.chargersCapacityW);
+    const { bounds } = this;
+    circuits.forEach((budget, circuit) => {
+      for (const phase of GRID_PHASES)
+        if (limited(circuit * SLOTS + phase, budget.capacityA[phase]))
+          bounds.push({ kind: 'phase', circuit, phase });
+      if (limited(circuit * SLOTS + 3, budget.capacityW)) bounds.push({ kind: 'power', circuit });
+      if (limited(circuit * SLOTS + 4, budget.chargersCapacityW))
+        bounds.push({ kind: 'chargersPower', circuit });
     });
     const pvSlot = circuits.length * SLOTS;
-    add(pvSlot, 'pv', -1, undefined, problem.pvBudgetW);
-    this.capacity = Float64Array.from(capacities);
-    this.soft = new Uint8Array(capacities.length);
+    if (limited(pvSlot, problem.pvBudgetW)) bounds.push({ kind: 'pv' });
+    const constraints = this.bounds.length;
+    this.capacity = capacities.subarray(0, constraints);
+    this.soft = new Uint8Array(constraints);
     // The PV budget is the one soft constraint.
     const pvAt = slots[pvSlot] ?? -1;
     if (pvAt >= 0) this.soft[pvAt] = 1;
@@ -85,7 +78,7 @@ export class AllocationLayout {
       this.unbalanceLimit[c] = circuits[c]?.unbalanceLimitA ?? Number.POSITIVE_INFINITY;
     // The terms, what the floors alone use and the floors per phase as the unbalance counts them:
     // one pass over the connectors.
-    this.floorUsage = new Float64Array(capacities.length);
+    this.floorUsage = new Float64Array(constraints);
     const built = buildTerms(problem, slots, pvAt, this.floorUsage, this.unbalanceFloors);
     this.terms = built.terms;
     this.flat = built.connectors;
@@ -204,18 +197,4 @@ function countingSort(items: ArrayLike<number>, keys: number, keyOf: (item: numb
     from[b] = (from[b] ?? 0) + 1;
   }
   return sorted;
-}
-
-/** What constraint `constraint` is called as a bound. */
-function boundOf(constraint: Constraint): Bound {
-  switch (constraint.kind) {
-    case 'phase':
-      return { kind: 'phase', circuit: constraint.circuit, phase: constraint.phase ?? 0 };
-    case 'power':
-      return { kind: 'power', circuit: constraint.circuit };
-    case 'chargersPower':
-      return { kind: 'chargersPower', circuit: constraint.circuit };
-    case 'pv':
-      return { kind: 'pv' };
-  }
 }

@@ -4,7 +4,7 @@
  * shared by the rounds), and the questions the allocation strategy asks: what would a change of
  * one connector break (`violated`)? The strategy itself is in allocate.ts.
  */
-import { AllocationLayout, type ConnectorArrays, type Constraint, type Terms } from './allocation-layout';
+import { AllocationLayout, type ConnectorArrays, type Terms } from './allocation-layout';
 import {
   type AllocationProblem,
   AT_MAX,
@@ -21,7 +21,6 @@ export const ALLOCATION_EPS = 1e-9;
 
 /** Constraints, terms and limits of one allocation run; the strategy (allocate.ts) extends it. */
 export class AllocationState {
-  protected readonly constraints: readonly Constraint[];
   /** Per constraint: what it allows (−∞ where nothing fits). */
   readonly capacity: Float64Array;
   /** Per constraint: the consumption of everything counted (allocations and floors). */
@@ -66,7 +65,6 @@ export class AllocationState {
     protected readonly layout: AllocationLayout = new AllocationLayout(problem),
   ) {
     const { connectors } = problem;
-    this.constraints = layout.constraints;
     this.capacity = layout.capacity;
     this.soft = layout.soft;
     // Every connector at 0, counting only its floors.
@@ -92,8 +90,8 @@ export class AllocationState {
     this.termPhase = this.terms.phase;
     this.coef = this.terms.coef;
     this.unbalanceLimit = layout.unbalanceLimit;
-    this.deltaOf = new Float64Array(this.constraints.length);
-    this.deltaStamp = new Int32Array(this.constraints.length);
+    this.deltaOf = new Float64Array(layout.capacity.length);
+    this.deltaStamp = new Int32Array(layout.capacity.length);
   }
 
   protected demand(k: number): ConnectorDemand {

@@ -79,7 +79,7 @@ function randomCase(seed: number): { problem: AllocationProblem; limits: Float64
   const probe = new AllocationLayout(problem);
   const room = (j: number) => {
     const used = usage[j] ?? 0;
-    const scale = probe.constraints[j]?.kind === 'phase' ? 1 : problem.voltageV;
+    const scale = probe.bounds[j]?.kind === 'phase' ? 1 : problem.voltageV;
     return pick([
       used + 1e-10 * scale,
       used + 3e-12 * used,
@@ -89,11 +89,14 @@ function randomCase(seed: number): { problem: AllocationProblem; limits: Float64
       used + random() * 200 * scale,
     ]);
   };
-  probe.constraints.forEach((constraint, j) => {
+  probe.bounds.forEach((constraint, j) => {
+    if (constraint.kind === 'pv') {
+      problem.pvBudgetW = room(j);
+      return;
+    }
     const circuit = problem.circuits[constraint.circuit];
-    if (constraint.kind === 'pv') problem.pvBudgetW = room(j);
-    else if (!circuit) return;
-    else if (constraint.kind === 'phase') circuit.capacityA[constraint.phase ?? 0] = room(j);
+    if (!circuit) return;
+    if (constraint.kind === 'phase') circuit.capacityA[constraint.phase] = room(j);
     else if (constraint.kind === 'power') circuit.capacityW = room(j);
     else circuit.chargersCapacityW = room(j);
   });
@@ -123,7 +126,8 @@ function stopsOf(problem: AllocationProblem, limits: Float64Array, first: FirstS
   const usage = usageAt(layout, limit);
   const { start, constraint, phase, coef, floorA } = layout.terms;
   const stops: Stop[] = [];
-  const boundIndex = (bound: Bound) => layout.bounds.indexOf(bound);
+  const bounds: readonly Bound[] = layout.bounds;
+  const boundIndex = (bound: Bound) => bounds.indexOf(bound);
   const host: FillHost = {
     limit,
     maxA: layout.flat.maxA,
