@@ -170,8 +170,8 @@ export function buildTerms(
   const phaseTerms = phaseTermsOf(slots, problem.circuits.length, voltageV);
   const { first, at: phaseAt, coef: phaseCoef } = phaseTerms;
   // The most terms a circuit on a path adds (and 3 for the PV budget): the arrays are made for
-  // every connector having the first one's path, and grow (by doubling) for a connector that
-  // could not have its terms written in the room left.
+  // every connector having the first one's path and loading all three phases, and grow (by
+  // doubling) for a connector that could not have its terms written in the room left.
   let widest = 0;
   for (let c = 0; 3 * c < first.length - 1; c++)
     widest = Math.max(widest, (first[3 * c + 3] ?? 0) - (first[3 * c] ?? 0));
