@@ -27,11 +27,11 @@ export class WarnOnce {
 
   constructor(private readonly logger: Logger) {}
 
-  /** Warns `message` unless the cause `key` (the message itself by default) was said already. */
-  warn(message: string, key = message): void {
-    if (this.said.has(key)) return;
+  /** Warns `message` unless it was said already. */
+  warn(message: string): void {
+    if (this.said.has(message)) return;
     if (this.said.size > 1000) this.said.clear();
-    this.said.add(key);
+    this.said.add(message);
     this.logger.warn(message);
   }
 }

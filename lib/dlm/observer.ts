@@ -278,10 +278,9 @@ export class ConnectorObserver {
     // Floors: what it may draw whatever we say (most connectors have none: one shared list of zeros).
     let floorA: Readonly<Triple> = NO_FLOOR;
     // Not under our control, it draws what it does on its own; one that never connected, nothing.
+    const neverConnected = state?.neverConnected === true;
     const uncontrolled =
-      (!known || !online) && state?.neverConnected !== true
-        ? offlineReserve(site, connector, runtime)
-        : undefined;
+      (!known || !online) && !neverConnected ? offlineReserve(site, connector, runtime) : undefined;
     if (uncontrolled) {
       const floor = triple(0);
       for (const i of wiredPhases(connector)) floor[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
@@ -345,7 +344,7 @@ export class ConnectorObserver {
     view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
     view.holdReason = undefined;
     view.sentA = sentLimit;
-    view.neverConnected = state?.neverConnected === true;
+    view.neverConnected = neverConnected;
     view.resting = status === 'SuspendedEV';
     view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
     view.energyWh = sessionEnergyWh(state);

@@ -14,38 +14,34 @@
  */
 import type { SetPoint } from '../contracts';
 import type { AllFields } from './all-fields';
-import { type DrawRecord, newDrawRecord } from './measurements';
-import { newObservedSession, type ObservedSession } from './observations';
-import type { ObservedConnector } from './parts';
+import { newDrawRecord } from './measurements';
+import { newObservedSession } from './observations';
 import {
+  type ConnectorRuntime,
   newObservedConnector,
   newPhaseSession,
   newPolicyRecord,
   newPolicySession,
   newPreferenceRecord,
   newPvSession,
-  type PhaseSession,
-  type PolicyRecord,
-  type PolicySession,
-  type PreferenceRecord,
-  type PvSession,
+  type SessionRuntime,
 } from './parts';
 import type { Connector, Site } from './site-model';
 
-export type SessionRuntime = ObservedSession & PhaseSession & PvSession & PolicySession;
-
-export type ConnectorRuntime = DrawRecord & ObservedConnector & PolicyRecord & PreferenceRecord;
+export type { ConnectorRuntime, SessionRuntime } from './parts';
 
 /**
- * A new car: every stage's session part starts over. The parts are assigned onto the first rather
- * than spread into a literal: objects made by spreading several objects were measured to make
- * every update about twice as slow on 5,000 connectors (slower property access). Each part is
- * made with every one of its fields (undefined where nothing is known yet), so that every record
- * has the same fields in the same order from the start, whatever happened to it since: V8 then
- * gives them all one hidden class, and each stage's pass over the records reads a field at one
- * place. Made with only the fields set at first, the others added when a stage first wrote them,
- * the records of 1,000 connectors had 5 hidden classes after 300 updates (sessions 3), and the
- * stages' reads of them went through V8's slow, megamorphic path.
+ * A new car: every stage's session part starts over. Each part is made with every one of its
+ * fields (undefined where nothing is known yet) and the record is one object literal of them all,
+ * so that every record has the same fields in the same order from the start, whatever happened to
+ * it since: V8 then gives them all one hidden class, with the fields in the object itself, and each
+ * stage's pass over the records reads a field at one place. Made with only the fields set at first,
+ * the others added when a stage first wrote them, the records of 1,000 connectors had 5 hidden
+ * classes after 300 updates (sessions 3), and the stages' reads went through V8's slow,
+ * megamorphic path. Not `Object.assign` of the parts (that put the records in dictionary mode: V8
+ * allows 12 fields beyond a literal's own when they are assigned), nor a spread of them (objects
+ * spread from several parts were measured to make every update about twice as slow on 5,000
+ * connectors). The literal lists the fields again; `AllFields` makes the compiler name one left out.
  */
 export function newSession(key: string): AllFields<SessionRuntime> {
   const o = newObservedSession(key);
@@ -170,7 +166,7 @@ export class ConnectorRuntimes {
   }
 }
 
-/** A connector's record; its parts assigned as for a session (see newSession). */
+/** A connector's record: one literal of its parts' fields, as a session's (see newSession). */
 function newRuntime(): AllFields<ConnectorRuntime> {
   const d = newDrawRecord();
   const o = newObservedConnector(newSession('none'));

@@ -75,6 +75,6 @@ export class ProxyVoice {
 
   /** Logs a cause once per charger. */
   tell(identity: string, message: string): void {
-    this.once.warn(`${identity}: ${message}`, `${identity}\u0000${message}`);
+    this.once.warn(`${identity}: ${message}`);
   }
 }

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import type { AllocationProblem, Bound, ConnectorDemand } from '../../../lib/dlm/allocate';
 import { type FirstStep, progressiveFill } from '../../../lib/dlm/allocation-fill';
 import type { FillHost } from '../../../lib/dlm/allocation-fill-host';
-import { AllocationLayout } from '../../../lib/dlm/allocation-layout';
+import { AllocationLayout, type Terms } from '../../../lib/dlm/allocation-layout';
+import { floorOf } from '../../../lib/dlm/allocation-terms';
 import type { GridPhase } from '../../../lib/dlm/phases';
 import { seededRandom } from '../../../lib/sim/fleet';
 
@@ -103,18 +104,26 @@ function randomCase(seed: number): { problem: AllocationProblem; limits: Float64
   return { problem, limits };
 }
 
+/**
+ * Adds to `usage` what connector k's terms change when its limit goes from `from` to `to`, as the
+ * allocator sums it. (The terms listed are those on a phase the limit loads: the others count
+ * their floor only, which the floors' usage holds.)
+ */
+function addChange(terms: Terms, usage: Float64Array, k: number, from: number, to: number): void {
+  const { start, constraint, coef } = terms;
+  for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+    const j = constraint[i] ?? 0;
+    const c = coef[j] ?? 0;
+    const f = floorOf(terms, k, i);
+    usage[j] = (usage[j] ?? 0) + (c * Math.max(f, to) - c * Math.max(f, from));
+  }
+}
+
 /** Every constraint's usage with the connectors at `limits`, summed as the allocator sums it. */
 function usageAt(layout: AllocationLayout, limits: Float64Array): Float64Array {
   const usage = layout.floorUsage.slice();
-  // (The terms listed are those on a phase the limit loads: the others count their floor only.)
-  const { start, constraint, phase, coef, floorA } = layout.terms;
   limits.forEach((a, k) => {
-    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-      const j = constraint[i] ?? 0;
-      const c = coef[j] ?? 0;
-      const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
-      usage[j] = (usage[j] ?? 0) + (c * Math.max(f, a) - c * Math.max(f, 0));
-    }
+    addChange(layout.terms, usage, k, 0, a);
   });
   return usage;
 }
@@ -124,7 +133,6 @@ function stopsOf(problem: AllocationProblem, limits: Float64Array, first: FirstS
   const layout = new AllocationLayout(problem);
   const limit = limits.slice();
   const usage = usageAt(layout, limit);
-  const { start, constraint, phase, coef, floorA } = layout.terms;
   const stops: Stop[] = [];
   const bounds: readonly Bound[] = layout.bounds;
   const boundIndex = (bound: Bound) => bounds.indexOf(bound);
@@ -139,12 +147,7 @@ function stopsOf(problem: AllocationProblem, limits: Float64Array, first: FirstS
       stops.push({ k, value, bound: boundIndex(bound) });
       const before = limit[k] ?? 0;
       if (value === before) return;
-      for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
-        const j = constraint[i] ?? 0;
-        const c = coef[j] ?? 0;
-        const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
-        usage[j] = (usage[j] ?? 0) + (c * Math.max(f, value) - c * Math.max(f, before));
-      }
+      addChange(layout.terms, usage, k, before, value);
       limit[k] = value;
     },
     atMax: (k) => stops.push({ k, value: Number.NaN, bound: -2 }),
