@@ -8,9 +8,9 @@
  *
  * Two blocks of figures for the first size, one for each later size:
  * - `--cold-runs N` (default 20; first size only): the first N changes after the process started,
- *   measured. V8 has not compiled the set-point path yet (CPU per change falls from 35-65 ms in the
- *   first runs to 15-20 ms by the 15th on Node.js 20), so these figures measure the JIT's warm-up
- *   as much as the control path, and the p99 of 20 runs is the worst of the first ones. Printed for
+ *   measured. V8 has not compiled the set-point path yet (on Node.js 20 these changes cost about
+ *   three times the CPU of a running site's), so these figures measure the JIT's warm-up as much
+ *   as the control path, and the p99 of 20 runs is the worst of the first ones. Printed for
  *   reference, without a verdict: a site's process meets them once after each start.
  * - a running site: `--warm-runs N` (default 20) changes of the same kind first, not measured
  *   (each lowers every share by one step and, once every charger has its profile, the load goes back
