@@ -235,14 +235,12 @@ async function measure(
     await Promise.all(applied.splice(0));
   };
 
-  // One measured change: run `run` lowers every share to MAX_A - run * STEP_A (watched as `watchId`).
-  const measureRun = async (
-    run: number,
-    watchId: number,
-    pathProfiles: Promise<string>[],
-  ): Promise<RunTimes> => {
+  const pathProfiles: Promise<string>[] = [];
+  // One measured change: run `run` lowers every share to MAX_A - run * STEP_A. A cold run is
+  // watched (and its --cpu-profile 2 file named) apart from the running site's run of that number.
+  const measureRun = async (run: number, cold: boolean): Promise<RunTimes> => {
     outAt = new Map();
-    const { arrived } = await chargers.watch(watchId);
+    const { arrived } = await chargers.watch(cold ? 1000 + run : run);
     let cpuAtLastOut = 0;
     const onPath = { states: Number.NaN, reports: Number.NaN, updates: Number.NaN };
     const before = { states, reports, updates: manager.updateCount };
@@ -250,7 +248,8 @@ async function measure(
     const pathProfiler = cpuProfile === 2 && frameOut ? await startCpuProfile() : undefined;
     onLastOut = () => {
       cpuAtLastOut = ownCpuMs();
-      if (pathProfiler) pathProfiles.push(pathProfiler.stop(`latency-path-${connectorCount}-${run}`));
+      if (pathProfiler)
+        pathProfiles.push(pathProfiler.stop(`latency-path-${connectorCount}-${cold ? 'cold-' : ''}${run}`));
       onPath.states = states - before.states;
       onPath.reports = reports - before.reports;
       onPath.updates = manager.updateCount - before.updates;
@@ -282,28 +281,25 @@ async function measure(
       if (!(Math.abs(limit - expected) < 0.6))
         throw new Error(`run ${run}: ${key} got ${limit} A, expected about ${expected.toFixed(1)} A`);
     }
-    const times: RunTimes = {
+    await Promise.all(applied.splice(0));
+    return {
       readMs,
       dlmMs,
       outMs: keys.map((key) => (outAt.get(key) ?? Number.NaN) - t0),
       inMs: keys.map((key) => (arrivals.atMs[key] ?? Number.NaN) - t0),
       serverCpuMs: frameOut ? cpuAtLastOut - cpu0 : Number.NaN,
-      answeredCpuMs: Number.NaN,
+      answeredCpuMs: ownCpuMs() - cpu0,
       onPath,
     };
-    await Promise.all(applied.splice(0));
-    times.answeredCpuMs = ownCpuMs() - cpu0;
-    return times;
   };
 
   const cold: RunTimes[] = [];
   const results: RunTimes[] = [];
-  const pathProfiles: Promise<string>[] = [];
   try {
     await toFullCurrent();
-    // --cold-runs: the first changes after the process started, measured (watched as 1001, 1002, ...),
-    // then every connector back to full current.
-    for (let run = 1; run <= coldRuns; run++) cold.push(await measureRun(run, 1000 + run, pathProfiles));
+    // --cold-runs: the first changes after the process started, measured, then every connector
+    // back to full current.
+    for (let run = 1; run <= coldRuns; run++) cold.push(await measureRun(run, true));
     if (coldRuns > 0) {
       otherLoads(BASE_OTHER_A);
       await toFullCurrent();
@@ -319,7 +315,7 @@ async function measure(
       await toFullCurrent();
     }
     const profiler = cpuProfile === 1 ? await startCpuProfile() : undefined;
-    for (let run = 1; run <= runs; run++) results.push(await measureRun(run, run, pathProfiles));
+    for (let run = 1; run <= runs; run++) results.push(await measureRun(run, false));
     if (profiler)
       console.log(`  CPU profile of the measured runs: ${await profiler.stop(`latency-${connectorCount}`)}`);
     if (pathProfiles.length > 0)
