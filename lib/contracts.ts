@@ -139,6 +139,21 @@ export interface ConnectorState {
    * §3.13.6); confirmed at `since`. Kept while the charger is offline; absent when none is known.
    */
   offlineFallback?: { limitA: number; afterS: number; since: string };
+  /**
+   * The charging-profile manager could not set a limit on this connector since `since`: the
+   * charger refused every way it knows to set one, or did not answer within its timeout (`why`
+   * says which). The load manager counts the connector as uncontrolled from that moment (its
+   * fallback, or what it draws if more), not after an overdraw grace. Absent once a limit is
+   * confirmed again (`limitInForce`).
+   */
+  limitFailed?: { limitA: number; since: string; why: string };
+  /**
+   * What the charger was asked to measure for the load manager (OCPP 1.6 MeterValuesSampledData
+   * with per-phase Current.Import, MeterValueSampleInterval) and what came of it, since `since`.
+   * `perPhaseCurrents: false`: it refused or cannot (`why`), so its readings are no evidence that
+   * it followed a decrease. Absent: nobody asked (a flow that sets the charger up itself).
+   */
+  sampling?: { perPhaseCurrents: boolean; intervalS?: number; since: string; why?: string };
 }
 
 /** What the load manager decides per connector; `limitA = 0` means pause. */
@@ -290,6 +305,23 @@ export interface ChargePointPort {
     chargePointId: string,
     connectorId: number,
     fallback: { limitA: number; afterS: number } | undefined,
+  ): void;
+  /**
+   * The charger could not be given a limit on a connector (refused every way, or no answer in
+   * time; undefined: a limit was set again): kept as its `ConnectorState.limitFailed`.
+   */
+  reportLimitFailure(
+    chargePointId: string,
+    connectorId: number,
+    failure: { limitA: number; why: string } | undefined,
+  ): void;
+  /**
+   * What came of asking the charger to measure per-phase currents at a control interval: kept on
+   * each of its connectors as `ConnectorState.sampling`.
+   */
+  reportSampling(
+    chargePointId: string,
+    sampling: { perPhaseCurrents: boolean; intervalS?: number; why?: string },
   ): void;
   on<E extends keyof ChargePointEvents>(event: E, listener: (payload: ChargePointEvents[E]) => void): unknown;
   off<E extends keyof ChargePointEvents>(

@@ -327,6 +327,23 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     this.notes.confirmFallback(chargePointId, connectorId, fallback);
   }
 
+  /** A connector the charging-profile manager could not give a limit (`limitFailed`); undefined: it could again. */
+  reportLimitFailure(
+    chargePointId: string,
+    connectorId: number,
+    failure: { limitA: number; why: string } | undefined,
+  ): void {
+    this.notes.reportLimitFailure(chargePointId, connectorId, failure);
+  }
+
+  /** What came of asking a charger for per-phase currents (`sampling` on each of its connectors). */
+  reportSampling(
+    chargePointId: string,
+    sampling: { perPhaseCurrents: boolean; intervalS?: number; why?: string },
+  ): void {
+    this.notes.reportSampling(chargePointId, sampling);
+  }
+
   /** Puts a room between the chargers and this central system's own answers (lib/upstream). */
   interpose(traffic: ChargerTraffic): () => void {
     return this.gate.interpose(traffic);

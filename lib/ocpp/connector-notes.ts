@@ -41,7 +41,33 @@ export class ConnectorNotes {
     const answerMs = this.lastAnswerAt.get(chargePointId);
     const since = answerMs === undefined ? confirmedAt : new Date(answerMs).toISOString();
     state.limitInForce = { limitA, since, confirmedAt };
+    // A limit in force again: whatever failed before does not hold any more.
+    delete state.limitFailed;
     this.publish(state);
+  }
+
+  reportLimitFailure(
+    chargePointId: string,
+    connectorId: number,
+    failure: { limitA: number; why: string } | undefined,
+  ): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    if (failure) state.limitFailed = { ...failure, since: this.nowIso() };
+    else if (state.limitFailed) delete state.limitFailed;
+    else return;
+    this.publish(state);
+  }
+
+  /** Kept on every connector of the charger it knows (connector 0 included), each published. */
+  reportSampling(
+    chargePointId: string,
+    sampling: { perPhaseCurrents: boolean; intervalS?: number; why?: string },
+  ): void {
+    const since = this.nowIso();
+    for (const state of this.connectors.all(chargePointId)) {
+      state.sampling = { ...sampling, since };
+      this.publish(state);
+    }
   }
 
   setOperatorLimit(chargePointId: string, connectorId: number, limitA: number | undefined): void {
