@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../log';
 import { drawSince, type Measurements } from './measurements';
+import { followMsOf } from './overdraw';
 import type { ConnectorView } from './parts';
 import { GRID_PHASES, type GridPhase, phaseMask, sum, type Triple, triple } from './phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from './runtime';
@@ -255,7 +256,7 @@ function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: numb
 
 /**
  * The lowest set-point the charger may still have been following when a meter measured at `atMs`:
- * within decreaseSettleMs of its last change, with no reading of its own since that change, it may
+ * within its follow time of its last change (response-time.ts), with no reading of its own since that change, it may
  * not have followed an increase yet (a charger that answers in 7 s still draws the old, lower
  * current), and counting it at the new one would make the other loads look smaller than they are
  * (found by the closed-loop property, PROPERTY_SEED=10: 0.6 A over a 44 A phase for 1 s).
@@ -265,7 +266,7 @@ function lowestFollowedAt(site: Site, runtime: ConnectorRuntime, atMs: number): 
   const previous = runtime.previousSent?.limitA;
   const changedAt = runtime.lastChangeAtMs;
   if (previous === undefined || changedAt === undefined || previous >= sent) return sent;
-  if (atMs >= changedAt + site.control.decreaseSettleMs) return sent;
+  if (atMs >= changedAt + followMsOf(site, runtime)) return sent;
   for (const entry of runtime.drawHistory) if (entry.atMs >= changedAt && entry.atMs <= atMs) return sent;
   return previous;
 }

@@ -35,7 +35,9 @@ export function reasonFor(
   let fallback: string | undefined;
   for (let at = 0; at < connector.path.length && fallback === undefined; at++)
     fallback = context.circuitViews[connector.path[at] ?? 0]?.fallback;
-  const prefix = fallback && view.wantsByStatus ? `${fallback}; ` : '';
+  const failed =
+    view.online && view.uncontrolled ? `${view.uncontrolled.why} (${view.uncontrolled.amps} A); ` : '';
+  const prefix = (fallback && view.wantsByStatus ? `${fallback}; ` : '') + failed;
   if (view.notWanting) return prefix + view.notWanting;
   if (entry.state === 'charging' && limitA === 0 && view.holdReason) {
     return `${prefix}starting at ${entry.limitA} A when possible: ${view.holdReason}`;

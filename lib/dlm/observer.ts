@@ -16,6 +16,7 @@ import { sessionEnergyWh } from './observations';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from './parts';
 import { refuseSwitching, settlingAfterSwitch } from './phase-switching';
+import { ResponseTimes } from './response-time';
 import {
   ceilStep,
   type GridPhase,
@@ -33,7 +34,7 @@ import { forgetPause, minimumTimes } from './policy';
 import { effectiveMode, effectivePriority } from './preferences';
 import { type ConnectorRuntimes, newSession } from './runtime';
 import type { Connector, Site } from './site-model';
-import { offlineReserve } from './uncontrolled';
+import { failedLimitReserve, offlineReserve } from './uncontrolled';
 
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
@@ -41,6 +42,8 @@ export class ConnectorObserver {
   private context: ObserverContext | undefined;
   /** The views of the last update, by connector index: one object each, written again by every update. */
   private readonly current: ConnectorView[] = [];
+  /** How long each charger takes to follow a change of its limit (learned here, from its decreases). */
+  readonly responseTimes = new ResponseTimes();
 
   constructor(private readonly logger: Logger) {}
 
@@ -170,7 +173,9 @@ export class ConnectorObserver {
     const sample = drawFresh && drawFresh.seq !== session.lastSeq ? drawFresh : undefined;
     if (draw) session.lastSeq = draw.seq;
     const wired = wiredPhases(connector);
-    settleDecrease(site, connector, runtime, now);
+    runtime.followMs = this.responseTimes.followMs(site, connector.chargePointId);
+    const took = settleDecrease(site, connector, runtime, now);
+    if (took !== undefined) this.responseTimes.note(connector.chargePointId, took);
 
     // A car switched to one phase that still draws on another after the settle time: the switch
     // did not happen (a charger or car that ignores it). Counted on every phase and at what it
@@ -279,8 +284,14 @@ export class ConnectorObserver {
     let floorA: Readonly<Triple> = NO_FLOOR;
     // Not under our control, it draws what it does on its own; one that never connected, nothing.
     const neverConnected = state?.neverConnected === true;
+    // A charger that refused its limit (or never answered) is not under control either, from the
+    // moment the profile manager said so: online, it is counted at what it may draw on its own.
     const uncontrolled =
-      (!known || !online) && !neverConnected ? offlineReserve(site, connector, runtime) : undefined;
+      (!known || !online) && !neverConnected
+        ? offlineReserve(site, connector, runtime, now)
+        : online && state?.limitFailed
+          ? failedLimitReserve(connector, runtime, drawFresh)
+          : undefined;
     if (uncontrolled) {
       const floor = triple(0);
       for (const i of wiredPhases(connector)) floor[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;

@@ -21,9 +21,18 @@ export interface ObserverContext {
 }
 
 /**
+ * How long the charger may take to follow a change of its limit (response-time.ts learned it, the
+ * observer wrote it on the record); the site's start value before the first update saw it.
+ */
+export function followMsOf(site: Site, runtime: ConnectorRuntime): number {
+  return runtime.followMs ?? site.control.decreaseSettleMs;
+}
+
+/**
  * The current charger phase `i` may carry by the set-point in force at `atMs`: the set-point
  * (0 on a phase a one-phase set-point does not use), or, while the charger may still be following
- * a change (decreaseSettleMs; a phase switch's settle time), the higher of the old and the new.
+ * a change (its follow time, response-time.ts; a phase switch's settle time), the higher of the old
+ * and the new; a decrease still pending counts at what it was counted at until then.
  */
 export function allowedAt(
   site: Site,
@@ -39,8 +48,13 @@ export function allowedAt(
   if (!lenient) return allowed;
   const previous = runtime.previousSent;
   const changedAt = runtime.lastChangeAtMs;
-  if (previous && changedAt !== undefined && atMs < changedAt + site.control.decreaseSettleMs) {
+  const followMs = followMsOf(site, runtime);
+  if (previous && changedAt !== undefined && atMs < changedAt + followMs) {
     allowed = Math.max(allowed, on(previous));
+  }
+  const pending = runtime.pendingDecrease;
+  if (pending && atMs < pending.atMs + followMs) {
+    allowed = Math.max(allowed, on({ limitA: pending.fromA, phases: previous?.phases ?? sent.phases }));
   }
   const session = runtime.session;
   if (
@@ -154,53 +168,102 @@ export function flagOverdraw(
 
 /**
  * A decrease just went out: until the charger shows it followed, it is counted at `fromA` (the
- * higher of this and a decrease still pending) for the increases of the others.
+ * higher of this and a decrease still pending) for the increases of the others. What its car drew
+ * then is noted: only a decrease the car had to follow teaches how long the charger takes.
  */
 export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: number): void {
   const pending = runtime.pendingDecrease;
-  runtime.pendingDecrease = { fromA: Math.max(fromA, pending?.fromA ?? 0), atMs: now };
+  const drewA = maxKnown(runtime.draw?.chargerA, THREE_PHASES);
+  runtime.pendingDecrease = {
+    fromA: Math.max(fromA, pending?.fromA ?? 0),
+    atMs: now,
+    drewA: Math.max(drewA ?? 0, pending?.drewA ?? 0),
+  };
 }
 
 /**
- * A decrease has taken effect once a sample measured at or after it shows the charger within
- * its new set-point on every phase, or decreaseSettleMs after it went out. Where the charger's
- * limits are confirmed (`runtime.confirmed`), a confirmation of a limit within the new set-point
- * must have come after the decrease went out, and the sample must have arrived after the charger's
- * answer: until then an increase sent before the decrease may still land, and a low reading taken
- * before it proves nothing (the car would ramp up to it while the others already got the current).
+ * Whether a decrease has taken effect, on evidence: the charger's own reading, measured after the
+ * decrease went out, within its new set-point on every phase, and taken late enough to prove it:
+ * - where the charger's limits are confirmed (`runtime.confirmed`), a confirmation of a limit within
+ *   the new set-point must have come after the decrease went out, and the reading must have been
+ *   taken after the charger's answer (before it, an increase still on its way may raise it again);
+ * - where they are not (a flow that sends set-points another way, the simulator), the reading must
+ *   have been taken at least the charger's follow time after the last increase it was sent, which
+ *   may otherwise still land after the reading.
+ * Its own reading taken after the decrease that still shows more keeps it pending, however long.
+ * Time alone settles it only after the charger's follow time (response-time.ts), and only with no
+ * such reading; readings of a charger that measures no per-phase currents (`sampling`) prove
+ * nothing. Returns how long the charger took when a decrease its car had to follow was shown
+ * followed by a reading (what the follow time is learned from).
  */
 export function settleDecrease(
   site: Site,
   connector: Connector,
   runtime: ConnectorRuntime,
   now: number,
-): void {
+): number | undefined {
   const pending = runtime.pendingDecrease;
-  if (!pending) return;
-  const { control } = site;
-  if (now - pending.atMs >= control.decreaseSettleMs) {
+  if (!pending || !runtime.sent) {
     runtime.pendingDecrease = undefined;
-    return;
+    return undefined;
   }
+  const followMs = followMsOf(site, runtime);
   const draw = runtime.draw;
-  if (!draw || !runtime.sent || draw.atMs < pending.atMs) return;
-  const confirmed = runtime.confirmed;
-  if (
-    confirmed &&
-    (confirmed.atMs < pending.atMs ||
-      confirmed.limitA > runtime.sent.limitA + CONFIRMED_EPS_A ||
-      !(draw.receivedMs >= confirmed.sinceMs))
-  )
-    return;
+  const evidence = runtime.state?.sampling?.perPhaseCurrents !== false;
+  if (draw && evidence && draw.atMs > pending.atMs) {
+    const shown = shownFollowed(site, connector, runtime, draw, pending);
+    // Its own reading still shows more than it may draw: pending, whatever the time.
+    if (shown === false) return undefined;
+    if (shown && proves(runtime, draw, pending, followMs)) {
+      runtime.pendingDecrease = undefined;
+      const hadToFollow = (pending.drewA ?? 0) > runtime.sent.limitA + site.control.overdrawToleranceA;
+      return hadToFollow ? draw.atMs - pending.atMs : undefined;
+    }
+  }
+  if (now - pending.atMs >= followMs) runtime.pendingDecrease = undefined;
+  return undefined;
+}
+
+/** Whether a reading shows the charger within its new set-point: true, false, or undefined (a phase not measured). */
+function shownFollowed(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  draw: DrawSample,
+  pending: { fromA: number; drewA?: number },
+): boolean | undefined {
+  const { control } = site;
   for (const i of wiredPhases(connector)) {
     const value = draw.chargerA[i];
-    if (value === null || value === undefined) return;
+    if (value === null || value === undefined) return undefined;
     const allowed = allowedAt(site, runtime, i, draw.atMs, false);
-    // The measurement tolerance must not reach the old value: after a decrease smaller than the
-    // tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed.
-    const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (pending.fromA - allowed) / 2));
-    if (!(value <= allowed + tolerance)) return;
+    // The measurement tolerance must not reach what the car drew before: after a decrease smaller
+    // than the tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed;
+    // nor is a car that drew 9 A under an old 16 A one that reads 9 A after a decrease to 8.6 A.
+    const before = Math.min(pending.fromA, pending.drewA || pending.fromA);
+    const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (before - allowed) / 2));
+    if (!(value <= allowed + tolerance)) return false;
   }
-  // It followed on every phase.
-  runtime.pendingDecrease = undefined;
+  return true;
+}
+
+/** Whether a reading within the new set-point was taken late enough to prove the decrease (see settleDecrease). */
+function proves(
+  runtime: ConnectorRuntime,
+  draw: DrawSample,
+  pending: { atMs: number },
+  followMs: number,
+): boolean {
+  const confirmed = runtime.confirmed;
+  const sent = runtime.sent;
+  if (!sent) return false;
+  if (confirmed) {
+    return (
+      confirmed.atMs >= pending.atMs &&
+      confirmed.limitA <= sent.limitA + CONFIRMED_EPS_A &&
+      draw.receivedMs >= confirmed.sinceMs &&
+      draw.atMs >= confirmed.sinceMs
+    );
+  }
+  return draw.atMs >= (runtime.lastIncreaseAtMs ?? Number.NEGATIVE_INFINITY) + followMs;
 }

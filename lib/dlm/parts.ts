@@ -61,6 +61,11 @@ export interface PolicyRecord {
   chargingSinceMs?: number;
   /** Paused by the load manager: stays paused until then (minimum off time). */
   offUntilMs?: number;
+  /**
+   * When an increase last went out: a charger that does not confirm its limits may still be on its
+   * way up to it, so its reading proves a later decrease only once it had the time to follow it.
+   */
+  lastIncreaseAtMs?: number;
 }
 
 export function newPolicyRecord(): AllFields<PolicyRecord> {
@@ -71,6 +76,7 @@ export function newPolicyRecord(): AllFields<PolicyRecord> {
     increaseSinceMs: undefined,
     chargingSinceMs: undefined,
     offUntilMs: undefined,
+    lastIncreaseAtMs: undefined,
   };
 }
 
@@ -173,7 +179,12 @@ export interface ObservedConnector {
    * A decrease the charger may not have followed yet: until its reading shows it did (or
    * decreaseSettleMs passed), it is counted at `fromA` for the increases of the others.
    */
-  pendingDecrease?: { fromA: number; atMs: number };
+  pendingDecrease?: {
+    fromA: number;
+    atMs: number;
+    /** The most its car drew on a phase when the decrease went out (its newest reading), if known. */
+    drewA?: number;
+  };
   /**
    * The limit the charger last confirmed (`ConnectorState.limitInForce`): in force since `sinceMs`
    * (the central system's clock), and `atMs` when it reached the load manager. Once a connector has
@@ -183,6 +194,11 @@ export interface ObservedConnector {
    */
   confirmed?: { limitA: number; sinceMs: number; confirmedAt: string; atMs: number };
   wantingSinceMs?: number;
+  /**
+   * How long this charger may take to follow a change of its limit, ms (response-time.ts: learned
+   * from its past decreases, else the site's start value); written by the observer every update.
+   */
+  followMs?: number;
   wasOnline: boolean;
   /** Needs a re-send (the charger came back online). */
   resend: boolean;
@@ -195,6 +211,7 @@ export function newObservedConnector(session: SessionRuntime): AllFields<Observe
     pendingDecrease: undefined,
     confirmed: undefined,
     wantingSinceMs: undefined,
+    followMs: undefined,
     wasOnline: false,
     resend: false,
   };

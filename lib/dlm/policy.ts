@@ -235,6 +235,7 @@ export class UpdatePolicy {
     const fromA = mayStillDrawA(connector, runtime);
     if (limitA < fromA) expectDecrease(runtime, fromA, now);
     runtime.resend = false;
+    if (limitA > before) runtime.lastIncreaseAtMs = now;
     if (!last || last.limitA !== limitA || last.phases !== phases) {
       runtime.lastChangeAtMs = now;
       if (last) runtime.previousSent = { limitA: last.limitA, phases: last.phases };
