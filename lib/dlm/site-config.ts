@@ -151,11 +151,11 @@ export const OVERDRAW_GRACE_MS = 20_000;
  */
 export const OVERDRAW_CLEAR_MS = 60_000;
 /**
- * How long a charger may still follow its previous, higher set-point after a decrease, ms: until
- * a reading shows it followed (or this passed) the others' increases wait for it (default of
- * `control.decreaseSettleMs`).
+ * How long a charger never seen following a decrease is given to follow one, ms (default of
+ * `control.decreaseSettleMs`): the start value of its follow time, which is then learned from its
+ * own decreases (response-time.ts). Real chargers take 2 to 30 s; 60 s is on the safe side.
  */
-export const DECREASE_SETTLE_MS = 10_000;
+export const DECREASE_SETTLE_MS = 60_000;
 /**
  * How fast a set-point may rise, A per second (default of `control.rampUpAPerS`): a slow rise
  * lets a circuit meter and the other chargers' decreases catch up before the current is taken.
@@ -202,10 +202,11 @@ export interface ControlConfig {
    */
   overdrawClearMs: number;
   /**
-   * A charger is given this long to follow a decrease: its readings within this time after a change
-   * are compared with the higher of the two set-points, and an increase of another connector that
-   * needs the current a decrease frees waits until the decreased charger's reading shows it
-   * followed, or this long.
+   * A charger never seen following a decrease is given this long to follow one (the start value of
+   * its follow time, learned afterwards from its own decreases: response-time.ts). Its readings
+   * within its follow time after a change are compared with the higher of the two set-points, and
+   * an increase of another connector that needs the current a decrease frees waits until the
+   * decreased charger's own reading shows it followed, or its follow time passed with no reading.
    */
   decreaseSettleMs: number;
   /** A car drawing more than this below its set-point... */

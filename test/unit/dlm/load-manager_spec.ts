@@ -420,9 +420,12 @@ describe('LoadManager', () => {
       assert.equal(h.limit('B/1'), 0);
       h.run(95_000);
       assert.equal(h.limit('A/1'), 0, 'after its 2 minutes the higher priority takes over');
-      // A's charger has not shown that it stopped: B starts when it does, or 10 s after the pause.
+      // A's charger has not shown that it stopped: B starts when it does, or once A's follow time
+      // has passed since the pause (60 s: A was never seen following a decrease, response-time.ts).
       assert.equal(h.limit('B/1'), 0);
       assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for A\/1 to follow a decrease/);
+      h.run(50_000);
+      assert.equal(h.limit('B/1'), 0);
       h.run(10_000);
       assert.equal(h.limit('B/1'), 6);
     });
