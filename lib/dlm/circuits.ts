@@ -7,6 +7,8 @@
  */
 import type { Logger } from '../log';
 import { drawSince, type Measurements } from './measurements';
+import { implausibility } from './meter-plausibility';
+import { type OtherLoadLevel, OtherLoadPeaks } from './other-load-peaks';
 import { followMsOf } from './overdraw';
 import type { ConnectorView } from './parts';
 import { GRID_PHASES, type GridPhase, phaseMask, sum, type Triple, triple } from './phases';
@@ -43,6 +45,10 @@ export class CircuitLoads {
   private order: number[] = [];
   private current: CircuitView[] = [];
   private startedAtMs: number | undefined;
+  /** Whether anything on the site may generate (PV, a battery): meter-plausibility.ts. */
+  private generation = false;
+  /** The most each circuit's other loads have drawn (what a blind meter counts them at). */
+  readonly peaks = new OtherLoadPeaks();
 
   constructor(private readonly logger: Logger) {}
 
@@ -58,6 +64,10 @@ export class CircuitLoads {
       return parent === undefined ? 0 : 1 + depth(parent);
     };
     this.order = site.circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
+    // Nothing to say otherwise: a site with a battery or a car on PV has a plant behind its meters.
+    this.generation =
+      site.pv.batterySource !== undefined ||
+      site.connectors.some((c) => typeof c.mode === 'string' && c.mode !== 'fast' && c.mode !== 'off');
   }
 
   /** The other loads of every circuit, children first (a circuit counts what its children count). */
@@ -74,7 +84,7 @@ export class CircuitLoads {
         for (const p of GRID_PHASES) childA[p] += view.otherA[p];
         childW += view.otherW;
       }
-      views[c] = viewCircuit(context, circuit, now, childA, childW);
+      views[c] = viewCircuit(context, circuit, now, childA, childW, this.peaks, this.generation);
     }
     this.current = views;
     return views;
@@ -129,9 +139,12 @@ export class CircuitLoads {
 
 /**
  * Other loads of one circuit, per phase. Without a meter: what its children count. With a meter,
- * each phase on its own: fresh, its reading (minus the chargers below for `includesChargers`,
- * never less than the children count; plus the children for `otherLoadsOnly`); stale or never
- * read, the fallback's other load (or the phase's last fresh value) in the same way.
+ * each phase on its own: fresh and plausible, its reading (minus the chargers below for
+ * `includesChargers`, never less than the children count; plus the children for `otherLoadsOnly`),
+ * learned as the most the other loads have drawn; blind (stale, never read, or the whole meter
+ * implausible: meter-plausibility.ts), the configured `fallback.otherLoadA`, else the most they
+ * have drawn (other-load-peaks.ts), else (never read at all) the whole limit: nothing is known, so
+ * its connectors wait.
  */
 function viewCircuit(
   context: CircuitContext,
@@ -139,6 +152,8 @@ function viewCircuit(
   now: number,
   childA: Triple,
   childW: number,
+  peaks: OtherLoadPeaks,
+  generation: boolean,
 ): CircuitView {
   const { site } = context;
   const limitA = context.siteLimits.limitA(circuit);
@@ -148,9 +163,7 @@ function viewCircuit(
   const meter = context.measurements.meter(circuit);
   const includes = circuit.meter.location === 'includesChargers';
   const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
-  const never: GridPhase[] = [];
-  const stale: GridPhase[] = [];
-  const otherA = triple(0);
+  const source = `meter "${circuit.meter.source}" of ${circuit.name}`;
   // One reading usually stamps every phase alike: what the chargers drew then, once per time.
   const drawnAt = new Map<number, Triple>();
   const chargersAt = (atMs: number): Triple => {
@@ -161,23 +174,61 @@ function viewCircuit(
     }
     return drawn;
   };
-  for (const p of GRID_PHASES) {
+  const { staleAfterMs } = circuit.meter;
+  const fresh = GRID_PHASES.map((p) => {
     const sample = meter.phaseA[p];
-    if (!sample) never.push(p);
-    else if (now - sample.atMs > circuit.meter.staleAfterMs) stale.push(p);
-    else {
+    return sample && now - sample.atMs <= staleAfterMs ? sample : undefined;
+  });
+  const implausible = implausibility(
+    {
+      source,
+      fresh,
+      includesChargers: includes,
+      generation: generation && circuit.meter.noGenerationBelow !== true,
+      limitA,
+      chargersAt,
+      chargersMeasured: circuit.connectorIndexes.some((k) => context.views[k]?.drawGridA !== undefined),
+    },
+    meter,
+    now,
+  );
+  const key = OtherLoadPeaks.keyOf(circuit.id, meter.source);
+  const never: GridPhase[] = [];
+  const stale: GridPhase[] = [];
+  const otherA = triple(0);
+  for (const p of GRID_PHASES) {
+    const sample = fresh[p];
+    if (!meter.phaseA[p]) never.push(p);
+    else if (!sample) stale.push(p);
+    else if (!implausible) {
       // Subtract what the chargers below drew when the meter measured, but never more than they
       // may draw: over-subtracting is the unsafe side.
       const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
       const own = Math.max(0, sample.value - subtracted);
-      meter.lastFreshOtherA[p] = own;
+      peaks.note(key, p, own, sample.atMs);
       otherA[p] = combine(own, p);
     }
   }
-  const missing = [...never, ...stale].sort();
+  const missing = implausible ? [...GRID_PHASES] : [...never, ...stale].sort();
   const { otherLoadA, connectorLimitA } = circuit.fallback;
+  const levels: (OtherLoadLevel | undefined)[] = [];
+  let unknown = false;
+  // A reading no breaker could carry says nothing of what the other loads draw, however much
+  // was learned or configured: up to the whole limit.
+  const nothingKnown = implausible?.kind === 'impossible';
   for (const p of missing) {
-    otherA[p] = combine(otherLoadA ? otherLoadA[p] : (meter.lastFreshOtherA[p] ?? 0), p);
+    if (otherLoadA && !nothingKnown) {
+      otherA[p] = combine(otherLoadA[p], p);
+      continue;
+    }
+    const level = nothingKnown ? undefined : peaks.level(key, p);
+    levels[p] = level;
+    if (level) otherA[p] = combine(level.amps, p);
+    else {
+      // Never read: nothing is known of what it draws, up to the whole limit.
+      unknown = true;
+      otherA[p] = Math.max(limitA[p], childA[p]);
+    }
   }
   let otherW = sum(otherA) * site.voltageV;
   const power = meter.powerW;
@@ -189,11 +240,11 @@ function viewCircuit(
   if (missing.length === 0) {
     return { limitA, otherA, otherW, stale: false, staleKey: 'fresh', overloaded: false };
   }
-  const source = `meter "${circuit.meter.source}" of ${circuit.name}`;
   const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
   const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
   let why: string;
-  if (never.length === 3) why = `no reading yet from ${source}`;
+  if (implausible) why = implausible.why;
+  else if (never.length === 3) why = `no reading yet from ${source}`;
   else if (stale.length === 3) why = `${source} is stale (${Math.round((now - newest) / 1000)} s)`;
   else {
     const parts = [
@@ -207,7 +258,11 @@ function viewCircuit(
     why = `${source}: ${parts.join(', ')}`;
   }
   const parts = [
-    ...(otherLoadA ? [`other loads taken as ${otherLoadA.join('/')} A`] : []),
+    ...(otherLoadA && !nothingKnown
+      ? [`other loads taken as ${otherLoadA.join('/')} A`]
+      : unknown
+        ? ['nothing is known of its other loads: its connectors wait for a reading']
+        : [`other loads counted at ${describeLevels(missing, levels)}`]),
     ...(connectorLimitA !== undefined ? [`${connectorLimitA} A per connector`] : []),
   ];
   return {
@@ -215,12 +270,25 @@ function viewCircuit(
     otherA,
     otherW,
     stale: true,
-    staleKey: `never:${never.join('')} stale:${stale.join('')}`,
+    staleKey: implausible
+      ? `implausible:${implausible.kind}`
+      : `never:${never.join('')} stale:${stale.join('')}`,
     stalePhases: missing,
     fallback: `fallback: ${why}, ${parts.join(', ')}`,
     connectorCapA: connectorLimitA,
     overloaded: false,
   };
+}
+
+/** "24/22/20 A (the most in 24 h)", or "… (the most in 3 h so far, plus a margin)". */
+function describeLevels(missing: GridPhase[], levels: (OtherLoadLevel | undefined)[]): string {
+  const amps = missing.map((p) => levels[p]?.amps ?? 0).join('/');
+  const learned = missing.map((p) => levels[p]).find((l) => l !== undefined);
+  if (!learned || learned.full) return `${amps} A (the most they drew in 24 h)`;
+  const hours = learned.learnedMs / 3_600_000;
+  const span =
+    hours >= 1 ? `${Math.floor(hours)} h` : `${Math.max(1, Math.round(learned.learnedMs / 60_000))} min`;
+  return `${amps} A (the most they drew in ${span} so far, plus a margin)`;
 }
 
 /**

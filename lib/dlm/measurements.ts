@@ -10,6 +10,7 @@ import type { PerPhase, Reading } from '../contracts';
 import { isoMs } from '../time';
 import type { AllFields } from './all-fields';
 import { finiteOrUndefined, perPhase } from './inputs';
+import type { FrozenNote } from './meter-plausibility';
 import { GRID_PHASES, type GridPhase, sum, type Triple, toGrid, wiredPhases } from './phases';
 import { describeValue } from './site-fields';
 import type { Circuit, Connector, Site } from './site-model';
@@ -38,10 +39,10 @@ export interface MeterReadings {
  * (a replaced site keeps both, or neither), written only by the circuits stage.
  */
 export interface MeterNotes {
-  /** Per phase: the other loads when the phase was last fresh (the per-connector fallback's guess). */
-  lastFreshOtherA: [number | undefined, number | undefined, number | undefined];
   /** `fresh`, or which phases were stale or never read, as the last update saw it (log lines on change). */
   status?: string;
+  /** The frozen check's record (meter-plausibility.ts). */
+  frozen?: FrozenNote;
 }
 
 export type MeterRuntime = MeterReadings & MeterNotes;
@@ -180,7 +181,6 @@ export class Measurements {
       meter = {
         source: circuit.meter?.source ?? '',
         phaseA: [undefined, undefined, undefined],
-        lastFreshOtherA: [undefined, undefined, undefined],
       };
       this.meters.set(circuit.id, meter);
     }

@@ -16,7 +16,6 @@ import { sessionEnergyWh } from './observations';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from './parts';
 import { refuseSwitching, settlingAfterSwitch } from './phase-switching';
-import { ResponseTimes } from './response-time';
 import {
   ceilStep,
   type GridPhase,
@@ -32,6 +31,7 @@ import {
 } from './phases';
 import { forgetPause, minimumTimes } from './policy';
 import { effectiveMode, effectivePriority } from './preferences';
+import { ResponseTimes } from './response-time';
 import { type ConnectorRuntimes, newSession } from './runtime';
 import type { Connector, Site } from './site-model';
 import { failedLimitReserve, offlineReserve } from './uncontrolled';

@@ -2,8 +2,8 @@
 import { isoMs } from '../time';
 import type { DrawSample } from './measurements';
 import { followMsOf } from './overdraw';
-import { maxKnown, THREE_PHASES } from './phases';
 import type { ConnectorRuntime } from './parts';
+import { maxKnown, THREE_PHASES } from './phases';
 import type { Connector, Site } from './site-model';
 
 /**

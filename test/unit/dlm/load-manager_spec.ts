@@ -488,10 +488,14 @@ describe('LoadManager', () => {
       h.plugIn('A/1');
       h.plugIn('B/1');
       h.run(120_000);
-      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 6], 'a meter that never sent anything is stale');
+      assert.deepEqual(
+        [h.limit('A/1'), h.limit('B/1')],
+        [0, 0],
+        'a meter that never sent anything: nothing is known of the other loads, the connectors wait',
+      );
       assert.match(
         h.setPoint('A/1')?.reason ?? '',
-        /no reading yet from meter "zone-meter" of zone, 6 A per connector/,
+        /no reading yet from meter "zone-meter" of zone, nothing is known of its other loads: its connectors wait for a reading, 6 A per connector/,
       );
       assert.ok(
         h.logged.some((line) => /^warn: zone: fallback: no reading yet from meter "zone-meter"/.test(line)),
@@ -502,6 +506,14 @@ describe('LoadManager', () => {
         h.logged[first] ?? JSON.stringify(h.logged),
         /^info: zone: waiting for the first reading; meanwhile fallback: no reading yet/,
         'right after start the silence is normal start-up (information), the warning comes after staleAfterMs',
+      );
+      // Once read, a meter that goes silent: the other loads at the most it showed, 6 A each.
+      h.meter('zone-meter', [10, 10, 10]);
+      h.run(120_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 6], 'never "no limit"');
+      assert.match(
+        h.setPoint('A/1')?.reason ?? '',
+        /other loads counted at 12.5\/12.5\/12.5 A .*6 A per connector/,
       );
     });
 

@@ -459,7 +459,8 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       assert.deepEqual(summary.circuits[0]?.meter?.stalePhases, [2]);
       assert.match(
         h.setPoint('A/1')?.reason ?? '',
-        /fallback: meter "m" of sub: L2 stale \(\d+ s\), 6 A per connector/,
+        // L2 read 50 A when it was last fresh, 7 minutes of learning: 50 A plus the 25 % margin.
+        /fallback: meter "m" of sub: L2 stale \(\d+ s\), other loads counted at 62.5 A \(the most they drew in 7 min so far, plus a margin\), 6 A per connector/,
       );
     });
 
@@ -508,7 +509,12 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       h.start();
       h.plugIn('A/1', {}, 'Charging');
       h.run(300_000);
-      assert.equal(h.limit('A/1'), 6, 'no current data: the fallback (6 A per connector)');
+      assert.equal(
+        h.limit('A/1'),
+        0,
+        'no current data ever: nothing is known of the other loads, the connector waits for a reading',
+      );
+      assert.match(h.setPoint('A/1')?.reason ?? '', /nothing is known of its other loads/);
       assert.ok(h.logged.some((l) => /reading from "m" currentA: expected three values/.test(l)));
     });
   });
@@ -882,6 +888,8 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
         control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
       });
       h.start();
+      // A first reading before the car: a meter never read leaves the connector waiting.
+      h.meter('m', [10, 10, 10]);
       h.plugIn('A/1', {}, 'Charging');
       h.draw('A/1', [6, 6, 6]);
       h.meter('m', [16, 16, 16]);
