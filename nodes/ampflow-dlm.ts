@@ -1,8 +1,10 @@
+import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { LoadManager } from '../lib/dlm/load-manager';
 import { parseDlmMessage } from '../lib/dlm/messages';
 import { type SiteProblem, validateSite } from '../lib/dlm/site';
 import { feedConnectorStates } from '../lib/ocpp/connector-feed';
+import { JsonFileMemory } from '../lib/store/json-memory';
 import { registerDlmRoutes } from './dlm-routes';
 import { dlmStatus } from './dlm-status';
 import type { DlmNodeDef, LoadManagerNode } from './dlm-types';
@@ -27,11 +29,17 @@ export = (RED: NodeAPI): void => {
       return;
     }
 
+    const userDir = (RED.settings as { userDir?: string }).userDir;
+    const memory = userDir
+      ? new JsonFileMemory(join(userDir, 'ampflow', `load-manager-${def.id}.json`), nodeLogger(this))
+      : undefined;
     const manager = new LoadManager({
       site: validation.site,
       logger: nodeLogger(this),
       // Readings and states that arrive together (one poll of the sockets) share one update.
       coalesceInputs: true,
+      // What it learns (the other loads' peaks, the chargers' follow times) survives a restart.
+      ...(memory ? { memory } : {}),
     });
     manager.on('setPoint', (setPoint) => {
       this.send([
@@ -79,16 +87,26 @@ export = (RED: NodeAPI): void => {
         case 'command':
           this.debug(manager.command(input.command));
           break;
+        case 'confirmation':
+          if (!manager.limitConfirmed(input.confirmation))
+            this.warn(
+              RED._('ampflow-dlm.warnings.ignored', {
+                why: `limitConfirmed: ${input.confirmation.chargePointId}/${input.confirmation.connectorId} is not in the site`,
+              }),
+            );
+          break;
         case 'ignored':
           if (!input.quiet) this.warn(RED._('ampflow-dlm.warnings.ignored', { why: input.why }));
           break;
       }
     });
 
-    this.on('close', () => {
+    this.on('close', (_removed: boolean, done: () => void) => {
       unsubscribe?.();
       csNode?.deregister(user);
       manager.stop();
+      // What it learned is written before the node is gone (a redeploy reads it back at once).
+      void (memory?.flush() ?? Promise.resolve()).then(done, done);
     });
   }
 

@@ -24,6 +24,7 @@ import { CircuitLoads } from './circuits';
 import type { DlmCommand } from './commands';
 import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './explain';
 import { Measurements } from './measurements';
+import { LearnedMemory, type LoadManagerMemoryStore } from './memory';
 import { ConnectorObserver } from './observer';
 import { decidePhaseSwitches } from './phase-switching';
 import { UpdatePolicy } from './policy';
@@ -39,6 +40,7 @@ import { parseSite } from './site-validate';
 import type { SiteSummary } from './summary';
 
 export type { DlmCommand } from './commands';
+export type { LoadManagerMemory, LoadManagerMemoryStore } from './memory';
 
 export interface LoadManagerOptions {
   site: Site | SiteConfig;
@@ -52,6 +54,13 @@ export interface LoadManagerOptions {
    * waits at most until the next turn. Default false: every input updates at once.
    */
   coalesceInputs?: boolean;
+  /**
+   * Where what the load manager learns is kept across restarts: the most each circuit's other
+   * loads drew (what a blind meter counts them at) and how long each charger takes to follow a
+   * decrease. Without it, both are learned anew after every start (a blind meter's circuit then
+   * knows only what it saw since). `lib/store/json-memory.ts` keeps it in a file.
+   */
+  memory?: LoadManagerMemoryStore;
 }
 
 export interface LoadManagerEvents {
@@ -84,6 +93,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private readonly demands: ConnectorDemand[] = [];
   /** The last update's keep order (where the next sort starts). */
   private lastOrder: readonly number[] = [];
+  private readonly memory: LearnedMemory | undefined;
 
   constructor(options: LoadManagerOptions) {
     super();
@@ -117,6 +127,9 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     );
     this.siteModel = isSite(options.site) ? options.site : parseSite(options.site);
     this.adoptSite(this.siteModel);
+    this.memory =
+      options.memory &&
+      new LearnedMemory(options.memory, this.circuits.peaks, this.observer.responseTimes, this.logger);
   }
 
   get site(): Site {
@@ -131,6 +144,24 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   /** Stops the periodic update; from now on nothing is updated or emitted (not even by an expression that resolves later). */
   stop(): void {
     this.scheduler.stop();
+    this.memory?.save(this.clock.now(), true);
+  }
+
+  /**
+   * A charger confirmed the limit it holds on a connector (a flow that sends set-points another
+   * way than ampflow-charging-profile says so; that node's confirmations arrive with the connector
+   * states): once a connector has confirmations, a reading proves a decrease only after the
+   * decrease was confirmed (overdraw.ts settleDecrease). Returns whether the connector is known.
+   */
+  limitConfirmed(input: {
+    chargePointId: string;
+    connectorId: number;
+    limitA: number;
+    since?: string;
+  }): boolean {
+    const accepted = this.observer.confirm(this.siteModel, this.runtimes, input, this.clock.now());
+    if (accepted) this.scheduler.afterInput();
+    return accepted;
   }
 
   /** Resolves when every pending expression evaluation has been applied. */
@@ -327,6 +358,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       (setPoint) => this.emit('setPoint', setPoint),
     );
     const staleChanged = this.circuits.logChanges(site, this.measurements, now);
+    this.memory?.save(now, false);
     // Built when someone looks (an emit below, or summary()): most updates change nothing visible.
     this.lastSummary = undefined;
     if (

@@ -7,6 +7,8 @@
  * - `<chargePointId>/MeterValues` (ampflow-ocpp-in): the payload is a Reading (source
  *   `<chargePointId>/<connectorId>`) and updates that connector's measured currents.
  * - Commands by topic: `mode`, `priority`, `siteLimit`, `pv`, `site`, `summary`.
+ * - `limitConfirmed` (or `<chargePointId>/LimitConfirmed`): a charger confirmed the limit it holds,
+ *   `{ chargePointId, connectorId, limitA, since? }`, from a flow that sends set-points another way.
  * - Anything else whose payload looks like a Reading (has `currentA`, `powerW` or `totalPowerW`)
  *   is a meter reading; its `source` is the payload's, else the topic.
  */
@@ -19,8 +21,18 @@ export type DlmInput =
   | { kind: 'reading'; reading: Reading }
   | { kind: 'connectorState'; state: ConnectorState }
   | { kind: 'command'; command: DlmCommand }
+  | { kind: 'confirmation'; confirmation: LimitConfirmation }
   /** `quiet`: nothing the sender should hear about (a stale meter's notice). */
   | { kind: 'ignored'; why: string; quiet?: boolean };
+
+/** A charger confirmed the limit it holds on a connector (topic `limitConfirmed`). */
+export interface LimitConfirmation {
+  chargePointId: string;
+  connectorId: number;
+  limitA: number;
+  /** Since when it holds (ISO 8601; default: when the message arrived). */
+  since?: string;
+}
 
 export const DLM_COMMAND_TOPICS = ['mode', 'priority', 'siteLimit', 'pv', 'site', 'summary'] as const;
 
@@ -38,6 +50,7 @@ export function parseDlmMessage(topic: unknown, payload: unknown, receivedAt: st
   const object = isObject(payload) ? payload : undefined;
 
   if ((DLM_COMMAND_TOPICS as readonly string[]).includes(text)) return command(text, payload);
+  if (text === 'limitConfirmed' || action === 'LimitConfirmed') return confirmation(text, object);
   if (QUIET_EVENTS.test(text) && action !== 'StatusNotification') {
     return { kind: 'ignored', why: `${text}: says nothing about load`, quiet: true };
   }
@@ -159,4 +172,26 @@ function command(topic: string, payload: unknown): DlmInput {
     default:
       return { kind: 'command', command: { type: 'summary' } };
   }
+}
+
+function confirmation(topic: string, object: Record<string, unknown> | undefined): DlmInput {
+  const limitA = object?.limitA;
+  if (
+    !object ||
+    typeof object.chargePointId !== 'string' ||
+    typeof object.connectorId !== 'number' ||
+    typeof limitA !== 'number' ||
+    !Number.isFinite(limitA)
+  ) {
+    return { kind: 'ignored', why: `${topic}: the payload is not { chargePointId, connectorId, limitA }` };
+  }
+  return {
+    kind: 'confirmation',
+    confirmation: {
+      chargePointId: object.chargePointId,
+      connectorId: object.connectorId,
+      limitA,
+      ...(typeof object.since === 'string' ? { since: object.since } : {}),
+    },
+  };
 }

@@ -129,6 +129,28 @@ export class ConnectorObserver {
     return { connector, changed };
   }
 
+  /**
+   * A confirmation of the limit a connector holds, from the flow (LoadManager.limitConfirmed):
+   * kept as a `limitInForce` would be. Returns whether the site has the connector.
+   */
+  confirm(
+    site: Site,
+    runtimes: ConnectorRuntimes,
+    input: { chargePointId: string; connectorId: number; limitA: number; since?: string },
+    now: number,
+  ): boolean {
+    const connector = runtimes.connectorOf(site, `${input.chargePointId}/${input.connectorId}`);
+    if (!connector || !Number.isFinite(input.limitA)) return false;
+    const sinceMs = input.since === undefined ? now : isoMs(input.since);
+    runtimes.of(connector).confirmed = {
+      limitA: input.limitA,
+      sinceMs: Number.isFinite(sinceMs) ? Math.min(sinceMs, now) : now,
+      confirmedAt: new Date(now).toISOString(),
+      atMs: now,
+    };
+    return true;
+  }
+
   /** Updates the observer's records of one connector from what arrived since the last update. */
   observe(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): void {
     const { control } = site;
