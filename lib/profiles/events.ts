@@ -9,6 +9,7 @@ import type { SetPointAnswers } from './answers';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
+import type { LimitFailures } from './limit-failures';
 import type { OfflineFallback } from './offline-fallback';
 import { DEFAULTS } from './options';
 import type { ChargerRegistry } from './registry';
@@ -29,6 +30,7 @@ export interface EventParts {
   remoteStarts: RemoteStarts;
   verifier: Verifier;
   fallback: OfflineFallback;
+  failures: LimitFailures;
 }
 
 /**
@@ -85,6 +87,8 @@ export class CentralSystemEvents {
     charger.retry.cancel();
     // Its profiles end on their own now: that is what the offline fallback is for.
     this.parts.fallback.stop(charger);
+    // Offline now, not refusing: the load manager's offline rules count from here.
+    this.parts.failures.withdraw(charger);
     for (const connector of charger.connectors.values()) {
       this.ctx.clock.clearTimeout(connector.holdTimer);
       connector.holdTimer = undefined;

@@ -10,6 +10,7 @@ import { ConnectorLimits } from './connector-limits';
 import { ProfileContext } from './context';
 import { CentralSystemEvents } from './events';
 import { Learning } from './learning';
+import { LimitFailures } from './limit-failures';
 import type { Target } from './limits';
 import { OfflineFallback } from './offline-fallback';
 import type { ProfileManagerOptions } from './options';
@@ -103,6 +104,7 @@ export class ChargingProfileManager extends EventEmitter {
     this.answers = new SetPointAnswers(this.ctx, this.limits);
     this.commands = new Commands(this.ctx, this.limits, this.learning, this.fallback);
     const confirmations = new Confirmations(this.ctx);
+    const failures = new LimitFailures(this.ctx);
     this.scheduler = new Scheduler(
       this.ctx,
       this.limits,
@@ -132,6 +134,7 @@ export class ChargingProfileManager extends EventEmitter {
       this.verifier,
       this.fallback,
       confirmations,
+      failures,
     );
     this.starts = new QueueStarts(this.limits, (charger) => {
       void this.sender.pump(charger);
@@ -159,6 +162,7 @@ export class ChargingProfileManager extends EventEmitter {
       remoteStarts: this.remoteStarts,
       verifier: this.verifier,
       fallback: this.fallback,
+      failures,
     });
     this.events.attach();
   }

@@ -88,6 +88,8 @@ export interface ConnectorEntry {
   watch?: LimitWatch;
   watchTransactionId?: number;
   lastMethod?: LimitMethod;
+  /** The limit the central system was told could not be set (limit-failures.ts). */
+  failedLimitA?: number;
   /** The last failure logged, so that a repeated one is not logged again. */
   lastWarning?: string;
   verification: Verification;
