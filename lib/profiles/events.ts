@@ -15,6 +15,7 @@ import { DEFAULTS } from './options';
 import type { ChargerRegistry } from './registry';
 import type { RemoteStarts } from './remote-start';
 import type { Resender } from './resend';
+import type { Sampling } from './sampling';
 import type { Scheduler } from './scheduler';
 import type { BootInfo } from './strategies';
 import type { Verifier } from './verifier';
@@ -31,6 +32,7 @@ export interface EventParts {
   verifier: Verifier;
   fallback: OfflineFallback;
   failures: LimitFailures;
+  sampling: Sampling;
 }
 
 /**
@@ -76,6 +78,8 @@ export class CentralSystemEvents {
     charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;
       this.parts.resender.resendAll(charger);
+      // Asked again only if it booted since (its facts say for which boot it was asked).
+      this.parts.sampling.connected(charger);
     }, this.ctx.options.reconnectSettleMs ?? DEFAULTS.reconnectSettleMs);
   }
 
@@ -115,10 +119,12 @@ export class CentralSystemEvents {
     this.ctx.clock.clearTimeout(charger.settleTimer);
     this.parts.learning.booted(charger, payload);
     this.parts.fallback.booted(charger);
+    this.parts.sampling.booted(charger);
     // After the boot has been answered (a charger need not take calls before): a timer, not at once.
     charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;
       this.parts.resender.resendAll(charger);
+      this.parts.sampling.kick(charger);
     }, 0);
   }
 

@@ -26,6 +26,7 @@ import {
   type SetPointInput,
 } from './reports';
 import { Resender } from './resend';
+import { Sampling } from './sampling';
 import { Scheduler } from './scheduler';
 import { Sender } from './sender';
 import type { Wanted } from './state';
@@ -105,6 +106,9 @@ export class ChargingProfileManager extends EventEmitter {
     this.commands = new Commands(this.ctx, this.limits, this.learning, this.fallback);
     const confirmations = new Confirmations(this.ctx);
     const failures = new LimitFailures(this.ctx);
+    const sampling = new Sampling(this.ctx, (charger) => {
+      void this.sender.pump(charger);
+    });
     this.scheduler = new Scheduler(
       this.ctx,
       this.limits,
@@ -135,6 +139,7 @@ export class ChargingProfileManager extends EventEmitter {
       this.fallback,
       confirmations,
       failures,
+      sampling,
     );
     this.starts = new QueueStarts(this.limits, (charger) => {
       void this.sender.pump(charger);
@@ -163,6 +168,7 @@ export class ChargingProfileManager extends EventEmitter {
       verifier: this.verifier,
       fallback: this.fallback,
       failures,
+      sampling,
     });
     this.events.attach();
   }

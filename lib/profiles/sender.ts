@@ -10,6 +10,7 @@ import { sameTarget, type Target } from './limits';
 import type { OfflineFallback } from './offline-fallback';
 import { type Attempt, expireRefusals, forgetRefusals, planAttempts, rememberSuccess, slotOf } from './plan';
 import type { LimitOutcome } from './reports';
+import type { Sampling } from './sampling';
 import type { Scheduler } from './scheduler';
 import {
   type ChargerEntry,
@@ -40,6 +41,7 @@ export class Sender {
     private readonly fallback: OfflineFallback,
     private readonly confirmations: Confirmations,
     private readonly failures: LimitFailures,
+    private readonly sampling: Sampling,
   ) {}
 
   /** One command at a time per charger (OCPP-J allows one outstanding CALL); decreases first. */
@@ -90,6 +92,8 @@ export class Sender {
       if (this.ctx.closed) charger.confirming.clear();
       else this.confirmations.flush(charger);
       for (const check of charger.checks.splice(0)) void check();
+      // Meter samples are asked for once no limit waits (it holds the queue one command at a time).
+      this.sampling.kick(charger);
       this.scheduler.afterWork(charger);
     });
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { waitFor } from '../../support/events';
 import { gaveUp, holdAnswer, refuseProfiles } from './refusals';
 import { NO_OFFLINE_FALLBACK, setPoint, settled, startCharging, useProfileRig } from './support';
 
@@ -62,7 +63,9 @@ describe('Profiles: a limit that could not be set (limitFailed)', () => {
     refuseProfiles(r.cp, () => true);
     await r.manager.apply(setPoint(10));
     assert.equal(r.cs.connectorOf('CP1', 1)?.limitFailed?.limitA, 10);
+    const gone = waitFor(r.cs, 'disconnect');
     await r.cp.disconnect();
+    await gone;
     assert.equal(r.cs.connectorOf('CP1', 1)?.limitFailed, undefined);
   });
 });
