@@ -125,24 +125,21 @@ export class Sampling {
     progress.answers.set(`${change.key}=${change.value}`, status);
   }
 
-  /** The keys as the central system keeps them when read since the last boot, else GetConfiguration. */
+  /**
+   * The keys as the charger has them now (GetConfiguration). Not from the central system's record:
+   * its time is that of the latest read of any key, so a partial read after a boot (the capability
+   * read) makes keys read before the boot look fresh.
+   */
   private async read(charger: ChargerEntry): Promise<NonNullable<SamplingProgress['read']>> {
-    const record = this.ctx.cs.recordOf(charger.chargePointId);
-    let keys = record?.configuration?.keys;
-    const fresh =
-      record?.configuration !== undefined &&
-      (record.boot === undefined || record.configuration.at >= record.boot.at) &&
-      [SAMPLED_DATA_KEY, SAMPLE_INTERVAL_KEY].every((name) => find(keys, name) !== undefined);
-    if (!fresh) {
-      try {
-        const response = await this.ctx.call(charger, 'GetConfiguration', {
-          key: [SAMPLED_DATA_KEY, SAMPLE_INTERVAL_KEY, MAX_LENGTH_KEY],
-        });
-        keys = response.configurationKey ?? [];
-      } catch (err) {
-        if (!isRefusal(err)) throw err;
-        keys = [];
-      }
+    let keys: { key: string; value?: string }[];
+    try {
+      const response = await this.ctx.call(charger, 'GetConfiguration', {
+        key: [SAMPLED_DATA_KEY, SAMPLE_INTERVAL_KEY, MAX_LENGTH_KEY],
+      });
+      keys = response.configurationKey ?? [];
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      keys = [];
     }
     const sampled = find(keys, SAMPLED_DATA_KEY);
     const interval = Number(find(keys, SAMPLE_INTERVAL_KEY));
