@@ -9,11 +9,13 @@ import type { SetPointAnswers } from './answers';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
+import type { LimitFailures } from './limit-failures';
 import type { OfflineFallback } from './offline-fallback';
 import { DEFAULTS } from './options';
 import type { ChargerRegistry } from './registry';
 import type { RemoteStarts } from './remote-start';
 import type { Resender } from './resend';
+import type { Sampling } from './sampling';
 import type { Scheduler } from './scheduler';
 import type { BootInfo } from './strategies';
 import type { Verifier } from './verifier';
@@ -29,6 +31,8 @@ export interface EventParts {
   remoteStarts: RemoteStarts;
   verifier: Verifier;
   fallback: OfflineFallback;
+  failures: LimitFailures;
+  sampling: Sampling;
 }
 
 /**
@@ -74,6 +78,8 @@ export class CentralSystemEvents {
     charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;
       this.parts.resender.resendAll(charger);
+      // Asked again only if it booted since (its facts say for which boot it was asked).
+      this.parts.sampling.connected(charger);
     }, this.ctx.options.reconnectSettleMs ?? DEFAULTS.reconnectSettleMs);
   }
 
@@ -85,6 +91,8 @@ export class CentralSystemEvents {
     charger.retry.cancel();
     // Its profiles end on their own now: that is what the offline fallback is for.
     this.parts.fallback.stop(charger);
+    // Offline now, not refusing: the load manager's offline rules count from here.
+    this.parts.failures.withdraw(charger);
     for (const connector of charger.connectors.values()) {
       this.ctx.clock.clearTimeout(connector.holdTimer);
       connector.holdTimer = undefined;
@@ -111,10 +119,12 @@ export class CentralSystemEvents {
     this.ctx.clock.clearTimeout(charger.settleTimer);
     this.parts.learning.booted(charger, payload);
     this.parts.fallback.booted(charger);
+    this.parts.sampling.booted(charger);
     // After the boot has been answered (a charger need not take calls before): a timer, not at once.
     charger.settleTimer = this.ctx.clock.setTimeout(() => {
       charger.settleTimer = undefined;
       this.parts.resender.resendAll(charger);
+      this.parts.sampling.kick(charger);
     }, 0);
   }
 

@@ -10,6 +10,7 @@ import { ConnectorLimits } from './connector-limits';
 import { ProfileContext } from './context';
 import { CentralSystemEvents } from './events';
 import { Learning } from './learning';
+import { LimitFailures } from './limit-failures';
 import type { Target } from './limits';
 import { OfflineFallback } from './offline-fallback';
 import type { ProfileManagerOptions } from './options';
@@ -25,6 +26,7 @@ import {
   type SetPointInput,
 } from './reports';
 import { Resender } from './resend';
+import { Sampling } from './sampling';
 import { Scheduler } from './scheduler';
 import { Sender } from './sender';
 import type { Wanted } from './state';
@@ -103,6 +105,10 @@ export class ChargingProfileManager extends EventEmitter {
     this.answers = new SetPointAnswers(this.ctx, this.limits);
     this.commands = new Commands(this.ctx, this.limits, this.learning, this.fallback);
     const confirmations = new Confirmations(this.ctx);
+    const failures = new LimitFailures(this.ctx);
+    const sampling = new Sampling(this.ctx, (charger) => {
+      void this.sender.pump(charger);
+    });
     this.scheduler = new Scheduler(
       this.ctx,
       this.limits,
@@ -132,6 +138,8 @@ export class ChargingProfileManager extends EventEmitter {
       this.verifier,
       this.fallback,
       confirmations,
+      failures,
+      sampling,
     );
     this.starts = new QueueStarts(this.limits, (charger) => {
       void this.sender.pump(charger);
@@ -159,6 +167,8 @@ export class ChargingProfileManager extends EventEmitter {
       remoteStarts: this.remoteStarts,
       verifier: this.verifier,
       fallback: this.fallback,
+      failures,
+      sampling,
     });
     this.events.attach();
   }

@@ -22,8 +22,9 @@ export const FALLBACK_STACK_LEVEL = 0;
  * Installed only where the charger's set-points go as profiles above stack level 0 (a limit
  * carried at level 0, by a ChargePointMaxProfile or a vendor key would be capped at F while
  * connected: the fallback is then removed, and said so once). The central system is told per
- * connector (`confirmFallback`) once the fallback is installed and the connector's own
- * TxDefaultProfile carries a validTo (a permanent one from before would outlast the connection),
+ * connector (`confirmFallback`) once the fallback is installed and the profile carrying the
+ * connector's limit (TxProfile or TxDefaultProfile) has a validTo (a permanent one would outlast
+ * the connection),
  * so the load manager reserves F for it while it is offline; it is withdrawn whenever the charger
  * may have lost the fallback (a reconnect, a boot) until it is installed again.
  */
@@ -197,13 +198,24 @@ export class OfflineFallback {
     this.arm(charger);
   }
 
+  /**
+   * The connector falls to the fallback once its limit's profile ends: the charger accepted the
+   * fallback and the profile that carries the connector's limit has a validTo, whichever purpose
+   * it went with (a TxProfile for a car that was charging already, or a TxDefaultProfile). Not
+   * while a TxDefaultProfile of ours without a validTo is known on the connector: it would outlast
+   * the connection.
+   */
   private confirm(charger: ChargerEntry, connector: ConnectorEntry): void {
     const fallback = charger.fallback;
+    const endsOnItsOwn =
+      connector.standingValidToMs !== undefined || connector.enforced?.validToMs !== undefined;
+    const permanentStanding = connector.standing !== undefined && connector.standingValidToMs === undefined;
     if (
       fallback.state !== 'installed' ||
       connector.connectorId === 0 ||
       connector.fallbackConfirmed ||
-      connector.standingValidToMs === undefined
+      !endsOnItsOwn ||
+      permanentStanding
     )
       return;
     connector.fallbackConfirmed = true;

@@ -34,6 +34,20 @@ export interface ProfileManagerOptions {
   offlineFallbackA?: number | null;
   /** How long after the connection is lost a charger falls to its offline fallback, s. Default 300. */
   offlineFallbackAfterS?: number;
+  /**
+   * Ask each charger that gets set-points to sample what the load manager needs as evidence, once
+   * per boot: MeterValuesSampledData with Current.Import (and Current.Offered where it takes it,
+   * its other measurands kept) and MeterValueSampleInterval at `samplingIntervalS` (a shorter one is
+   * kept). Default true; false for a flow that configures its chargers itself.
+   */
+  configureSampling?: boolean;
+  /** The MeterValueSampleInterval asked for, s. Default 10. */
+  samplingIntervalS?: number;
+  /**
+   * Configuration keys the charger's operator backend keeps (lib/upstream `backendKeepsKey`): read,
+   * never changed. Default: none.
+   */
+  backendKeepsKey?: (chargePointId: string, key: string) => boolean;
   /** First profile id of the range this package uses (ids are base + 100/200/300/400 + connector). Default 7000. */
   profileIdBase?: number;
   clock?: Clock;
@@ -48,4 +62,5 @@ export const DEFAULTS = {
   reconnectSettleMs: 2000,
   offlineFallbackA: IEC_61851_MINIMUM_A,
   offlineFallbackAfterS: 300,
+  samplingIntervalS: 10,
 };

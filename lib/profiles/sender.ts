@@ -5,10 +5,12 @@ import type { Confirmations } from './confirmations';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
+import { type LimitFailures, refusedWays, unanswered } from './limit-failures';
 import { sameTarget, type Target } from './limits';
 import type { OfflineFallback } from './offline-fallback';
 import { type Attempt, expireRefusals, forgetRefusals, planAttempts, rememberSuccess, slotOf } from './plan';
 import type { LimitOutcome } from './reports';
+import type { Sampling } from './sampling';
 import type { Scheduler } from './scheduler';
 import {
   type ChargerEntry,
@@ -38,6 +40,8 @@ export class Sender {
     private readonly verifier: Verifier,
     private readonly fallback: OfflineFallback,
     private readonly confirmations: Confirmations,
+    private readonly failures: LimitFailures,
+    private readonly sampling: Sampling,
   ) {}
 
   /** One command at a time per charger (OCPP-J allows one outstanding CALL); decreases first. */
@@ -88,6 +92,8 @@ export class Sender {
       if (this.ctx.closed) charger.confirming.clear();
       else this.confirmations.flush(charger);
       for (const check of charger.checks.splice(0)) void check();
+      // Meter samples are asked for once no limit waits (it holds the queue one command at a time).
+      this.sampling.kick(charger);
       this.scheduler.afterWork(charger);
     });
   }
@@ -119,6 +125,10 @@ export class Sender {
       try {
         await learning;
       } catch (err) {
+        // Its capabilities unread for want of an answer: no limit can go (a lost connection is no failure).
+        const limit = this.limits.limitOf(charger, connector);
+        if (limit && !isOffline(err))
+          this.failures.failed(charger, connector, limit.limitA, unanswered((err as Error).message));
         this.answers.settle(
           charger,
           connector,
@@ -254,6 +264,10 @@ export class Sender {
     if (!stop) connector.lastWarning = error;
     // Sent again with backoff from now on, while the charger is connected.
     if (!this.ctx.closed && this.ctx.cs.isConnected(charger.chargePointId)) charger.retry.arm();
+    // The plan's ways are used up (or it got no answer): the load manager is told now, not after the retries.
+    if (!stop) this.failures.failed(charger, connector, target.limitA, refusedWays(send.attempts, error));
+    else if (stop.outcome === 'failed')
+      this.failures.failed(charger, connector, target.limitA, unanswered(stop.error));
     // The report's parts named, not the sending spread in and more fields after it (see send()).
     this.answers.finish({
       charger,
@@ -289,6 +303,7 @@ export class Sender {
     };
     connector.force = false;
     delete connector.lastWarning;
+    this.failures.taken(connector);
     if (!refresh) connector.lastChange = { atMs: now, target };
     connector.lastMethod = attempt.method;
     // Told once nothing is queued for the charger (confirmations.ts).

@@ -88,6 +88,8 @@ export interface ConnectorEntry {
   watch?: LimitWatch;
   watchTransactionId?: number;
   lastMethod?: LimitMethod;
+  /** The limit the central system was told could not be set (limit-failures.ts). */
+  failedLimitA?: number;
   /** The last failure logged, so that a repeated one is not logged again. */
   lastWarning?: string;
   verification: Verification;
@@ -169,8 +171,18 @@ export interface ChargerEntry {
   fallbackNote?: string;
   /** Re-sends the profiles with a validTo before they end. */
   refreshTimer?: TimerHandle;
+  /** Meter samples are to be asked for in this boot (sampling.ts; undefined: not looked at yet), and how far it got. */
+  samplingDue?: boolean;
+  sampling?: SamplingProgress;
   /** The facts last written to the charger's durable record, to write only changes. */
   stored?: string;
+}
+
+/** A charger's asking for meter samples (sampling.ts), one command at a time: the keys read, the changes tried (key → value) and their answers (`key=value` → status). */
+export interface SamplingProgress {
+  read?: { sampled?: string[]; intervalS?: number; maxLength?: number };
+  tried: Map<string, string>;
+  answers: Map<string, string>;
 }
 
 /** One set-point on its way: what is sent, for which situation, and what happened so far. */

@@ -40,7 +40,9 @@ describe('Profiles: set-points over a charger’s life', () => {
     });
 
     it('tells the central system which limit the charger confirmed (ConnectorState.limitInForce), and nothing for a refused one', async () => {
-      const { cp, cs, manager } = await rig();
+      // Without the offline fallback: its confirmation is published with the connector too
+      // (offline-fallback_spec.ts), and this counts the publications of limits.
+      const { cp, cs, manager } = await rig({ manager: NO_OFFLINE_FALLBACK });
       await startCharging(cp);
       const seen: (number | undefined)[] = [];
       cs.on('connector', (state) => {

@@ -126,6 +126,23 @@ describe('Profiles: the offline fallback', () => {
     assert.equal(highest, 6, 'never more than the fallback while offline');
   });
 
+  it('confirms the fallback of a connector whose first limit went as a TxProfile (a car was charging already)', async () => {
+    const r = await rig({ sim: { connectors: 2 } });
+    await startCharging(r.cp, 1);
+    const [report] = await r.manager.apply(setPoint(20));
+    await settled(r);
+    assert.equal(report?.method, 'TxProfile', 'the session got its limit as a TxProfile');
+    const limit = profilesSent(r.commands).find((request) => request.connectorId === 1);
+    assert.ok(profileOf(limit)?.validTo, 'the TxProfile ends on its own');
+    assert.deepEqual(
+      { ...r.cs.connectorOf('CP1', 1)?.offlineFallback, since: undefined },
+      { limitA: 6, afterS: 300, since: undefined },
+      'the load manager may reserve the fallback, not the last set-point, once the charger is lost',
+    );
+    await r.cp.disconnect();
+    assert.equal(r.cs.connectorOf('CP1', 1)?.offlineFallback?.limitA, 6, 'kept while offline');
+  });
+
   it('installs nothing where the limits go at stack level 0 (ChargeProfileMaxStackLevel 0), and says so once', async () => {
     const r = await rig({ sim: { configuration: { ChargeProfileMaxStackLevel: 0 } } });
     await r.manager.apply(setPoint(16));

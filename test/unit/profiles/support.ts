@@ -45,7 +45,15 @@ export function useProfileRig() {
         ...options.sim,
         configuration: { MeterValueSampleInterval: 10, ...options.sim?.configuration },
       });
-      const manager = new ChargingProfileManager(cs, { clock, log: harness.log, ...options.manager });
+      // Without asking for meter samples unless a test asks (sampling_spec.ts): its GetConfiguration
+      // and ChangeConfiguration after the first limit would be in the commands these tests count and
+      // order, and in flight when their next set-point arrives.
+      const manager = new ChargingProfileManager(cs, {
+        clock,
+        log: harness.log,
+        configureSampling: false,
+        ...options.manager,
+      });
       interop.track({ close: async () => manager.close() });
       if (options.connect ?? true) await cp.connect();
       return { cs, cp, clock, manager, log: harness.log, commands };

@@ -1,0 +1,62 @@
+import type { ProfileContext } from './context';
+import type { CommandAttempt } from './reports';
+import type { ChargerEntry, ConnectorEntry } from './state';
+
+/**
+ * What the central system is told when a connector could not be given its limit
+ * (`ConnectorState.limitFailed`, through `reportLimitFailure`): the charger refused every way the
+ * plan knows, or did not answer in time. Told at once, when the plan's ways are used up, not after
+ * the retry's backoff: the load manager counts the connector as uncontrolled from then on. Told
+ * once per limit (a retry that fails again keeps the first `since`); a limit the charger takes
+ * later clears it with its confirmation (the central system's rule), and a charger that
+ * disconnects has it withdrawn (its offline rules count from then on).
+ */
+export class LimitFailures {
+  constructor(private readonly ctx: ProfileContext) {}
+
+  /** The connector's limit `limitA` could not be set, `why` in plain words. */
+  failed(charger: ChargerEntry, connector: ConnectorEntry, limitA: number, why: string): void {
+    if (this.ctx.closed || connector.failedLimitA === limitA) return;
+    connector.failedLimitA = limitA;
+    this.ctx.cs.reportLimitFailure(charger.chargePointId, connector.connectorId, { limitA, why });
+  }
+
+  /** The charger took a limit: its confirmation clears the failure (confirmLimit), a new one is told again. */
+  taken(connector: ConnectorEntry): void {
+    delete connector.failedLimitA;
+  }
+
+  /** The charger disconnected: what failed is withdrawn (it is offline now, not refusing). */
+  withdraw(charger: ChargerEntry): void {
+    for (const connector of charger.connectors.values()) {
+      if (connector.failedLimitA === undefined) continue;
+      delete connector.failedLimitA;
+      this.ctx.cs.reportLimitFailure(charger.chargePointId, connector.connectorId, undefined);
+    }
+  }
+}
+
+/**
+ * Why a plan's ways were all refused, from its commands: `refused SetChargingProfile (TxProfile,
+ * TxDefaultProfile)`, per action, each way named once; `fallback` when no command was refused.
+ */
+export function refusedWays(attempts: readonly CommandAttempt[], fallback: string): string {
+  const byAction = new Map<string, string[]>();
+  for (const attempt of attempts) {
+    if (!attempt.refused || attempt.transactionEnded) continue;
+    const ways = byAction.get(attempt.action) ?? [];
+    const way = attempt.method === 'ConfigurationKey' ? 'the configuration key' : attempt.method;
+    if (way && !ways.includes(way)) ways.push(way);
+    byAction.set(attempt.action, ways);
+  }
+  if (byAction.size === 0) return fallback;
+  const parts = [...byAction].map(([action, ways]) =>
+    ways.length > 0 ? `${action} (${ways.join(', ')})` : action,
+  );
+  return `refused ${parts.join(' and ')}`;
+}
+
+/** A command failure in the charger's words: "did not answer SetChargingProfile within 30 s". */
+export function unanswered(error: string): string {
+  return error.replace(/^charge point \S+ /, '');
+}
