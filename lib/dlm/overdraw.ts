@@ -192,8 +192,8 @@ export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: nu
  *   may otherwise still land after the reading.
  * Its own reading taken after the decrease that still shows more keeps it pending, however long.
  * Time alone settles it only after the charger's follow time (response-time.ts), and only with no
- * such reading; readings of a charger that measures no per-phase currents (`sampling`) prove
- * nothing. Returns how long the charger took when a decrease its car had to follow was shown
+ * such reading (a charger that refused to report per-phase currents, `sampling`, has none: the
+ * reasons of those who wait say so). Returns how long the charger took when a decrease its car had to follow was shown
  * followed by a reading (what the follow time is learned from).
  */
 export function settleDecrease(
@@ -209,8 +209,7 @@ export function settleDecrease(
   }
   const followMs = followMsOf(site, runtime);
   const draw = runtime.draw;
-  const evidence = runtime.state?.sampling?.perPhaseCurrents !== false;
-  if (draw && evidence && draw.atMs > pending.atMs) {
+  if (draw && draw.atMs > pending.atMs) {
     const shown = shownFollowed(site, connector, runtime, draw, pending);
     // Its own reading still shows more than it may draw: pending, whatever the time.
     if (shown === false) return undefined;

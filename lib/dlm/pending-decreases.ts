@@ -4,6 +4,7 @@
  */
 import type { AllocationProblem } from './allocate';
 import { checkAllocation } from './invariant';
+import { followMsOf } from './overdraw';
 import type { ConnectorRuntime, ConnectorView } from './parts';
 import type { GridPhase, Triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
@@ -142,7 +143,8 @@ export function holdForPendingDecreases(
     }
     if (hold.length === 0 && toMinimum.length === 0) return;
     // The same in every round: who is counted at what it may still draw.
-    waitingFor ??= namesInShort(decreasing.map((k) => site.connectors[k]?.key ?? ''));
+    waitingFor ??=
+      namesInShort(decreasing.map((k) => site.connectors[k]?.key ?? '')) + blindOnes(context, decreasing);
     for (const k of hold) {
       finals[k] = lasts[k] ?? 0;
       const view = views[k];
@@ -164,4 +166,21 @@ export function holdForPendingDecreases(
 export function namesInShort(keys: readonly string[]): string {
   const shown = keys.slice(0, 3).join(', ');
   return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
+}
+
+/**
+ * Of the connectors waited for, those whose charger refused to report per-phase currents
+ * (`ConnectorState.sampling`): no reading of theirs will show it, so only their follow time does.
+ */
+function blindOnes(context: HoldContext, decreasing: readonly number[]): string {
+  const blind = decreasing.flatMap((k) => {
+    const connector = context.site.connectors[k];
+    const runtime = connector && context.runtimes.of(connector);
+    return connector && runtime?.state?.sampling?.perPhaseCurrents === false
+      ? [`${connector.key}, ${Math.round(followMsOf(context.site, runtime) / 1000)} s`]
+      : [];
+  });
+  return blind.length === 0
+    ? ''
+    : ` (no per-phase current readings from ${namesInShort(blind)}: its follow time)`;
 }

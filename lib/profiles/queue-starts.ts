@@ -47,7 +47,7 @@ export class QueueStarts {
 
   /** Starts an idle charger's queue now when a limit in it goes down, else at the end of the turn. */
   private start(charger: ChargerEntry): void {
-    if (charger.pumping) return;
+    if (charger.pumping || charger.configuring) return;
     if (this.lowersAny(charger)) {
       this.endOfTurn.delete(charger);
       this.pump(charger);

@@ -44,6 +44,7 @@ export class ChargerRegistry {
         connectors: new Map(),
         queued: new Set(),
         pumping: false,
+        configuring: false,
         checks: [],
         checking: 0,
         confirming: new Map(),

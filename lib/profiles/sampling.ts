@@ -64,7 +64,13 @@ export class Sampling {
 
   /** Starts asking when it is due and nothing else is on its way to the charger. */
   kick(charger: ChargerEntry): void {
-    if (charger.pumping || this.ctx.closed || !this.ctx.cs.isConnected(charger.chargePointId)) return;
+    if (
+      charger.pumping ||
+      charger.configuring ||
+      this.ctx.closed ||
+      !this.ctx.cs.isConnected(charger.chargePointId)
+    )
+      return;
     if (!this.due(charger)) return;
     void this.run(charger);
   }
@@ -80,7 +86,7 @@ export class Sampling {
   }
 
   private async run(charger: ChargerEntry): Promise<void> {
-    charger.pumping = true;
+    charger.configuring = true;
     charger.sampling ??= { tried: new Map(), answers: new Map() };
     try {
       while (
@@ -98,7 +104,7 @@ export class Sampling {
         `charge point ${charger.chargePointId}: could not ask for per-phase current samples (${(err as Error).message})`,
       );
     } finally {
-      charger.pumping = false;
+      charger.configuring = false;
     }
     this.pump(charger);
   }

@@ -97,6 +97,7 @@ export class Scheduler {
   isSettled(charger: ChargerEntry): boolean {
     return (
       !charger.pumping &&
+      !charger.configuring &&
       charger.queued.size === 0 &&
       (!charger.releasePending || charger.releaseWaits) &&
       charger.checks.length === 0 &&

@@ -46,7 +46,8 @@ export class Sender {
 
   /** One command at a time per charger (OCPP-J allows one outstanding CALL); decreases first. */
   async pump(charger: ChargerEntry): Promise<void> {
-    if (charger.pumping) return;
+    // The sampling's command on its way hands the queue back when it is answered.
+    if (charger.pumping || charger.configuring) return;
     charger.pumping = true;
     try {
       // A removal that failed waits for the retry's backoff, not for this loop.

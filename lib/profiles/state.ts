@@ -135,6 +135,11 @@ export interface ChargerEntry {
   connectors: Map<number, ConnectorEntry>;
   queued: Set<number>;
   pumping: boolean;
+  /**
+   * A configuration command of the sampling (sampling.ts) is on its way: the queue waits for it
+   * (one CALL at a time), but it changes no limit, so a meter reading meanwhile still tells.
+   */
+  configuring: boolean;
   settleTimer?: TimerHandle;
   /** What waits for the queue to empty (composite-schedule reads, reports of limits taken), and how many reads run. */
   checks: (() => Promise<void>)[];

@@ -39,6 +39,11 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
   readonly profiles: SetChargingProfileRequest[] = [];
   private readonly installed = new Map<string, { connectorId: number; profile: ChargingProfile }>();
   private readonly connectors = new Map<number, ConnectorSide>();
+  /** Its configuration keys a central system may change. */
+  private readonly writable: Record<string, string> = {
+    MeterValueSampleInterval: '60',
+    MeterValuesSampledData: 'Energy.Active.Import.Register,Current.Import',
+  };
   private closed = false;
   /** Whether the socket is open (the central system may have closed it first). */
   private open = false;
@@ -285,19 +290,28 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
         ChargeProfileMaxStackLevel: '8',
         ChargingScheduleAllowedChargingRateUnit: 'Current,Power',
         MaxChargingProfilesInstalled: '16',
-        MeterValueSampleInterval: '60',
         NumberOfConnectors: String(this.connectorCount),
         SupportedFeatureProfiles: 'Core,SmartCharging,RemoteTrigger',
+        ...this.writable,
       };
       const asked = request.key?.length ? request.key : Object.keys(keys);
       cb({
         configurationKey: asked
           .filter((k) => k in keys)
-          .map((key) => ({ key, readonly: true, value: keys[key] })),
+          .map((key) => ({ key, readonly: !(key in this.writable), value: keys[key] })),
         unknownKey: asked.filter((k) => !(k in keys)),
       });
     });
-    c.on('ChangeConfiguration', (_request, cb) => cb({ status: 'NotSupported' }));
+    // The two sampling keys are read-write, as OCPP 1.6 (9.1) requires of every charger; what it
+    // measures stays what sendMeterValues sends (the keys are kept, not acted on).
+    c.on('ChangeConfiguration', (request, cb) => {
+      if (!(request.key in this.writable)) {
+        cb({ status: 'NotSupported' });
+        return;
+      }
+      this.writable[request.key] = request.value;
+      cb({ status: 'Accepted' });
+    });
     c.on('TriggerMessage', (request, cb) => {
       const connectorId = request.connectorId ?? 1;
       if (request.requestedMessage !== 'MeterValues' || !this.connectors.has(connectorId)) {
