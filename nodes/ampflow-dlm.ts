@@ -11,6 +11,7 @@ import type { DlmNodeDef, LoadManagerNode } from './dlm-types';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { nodeLogger } from './shared/logger';
+import { noticeMeter } from './shared/meter-notices';
 import type { CentralSystemNode } from './types';
 
 export = (RED: NodeAPI): void => {
@@ -52,7 +53,14 @@ export = (RED: NodeAPI): void => {
         null,
       ]);
     });
+    /** The meters this node has told about (told again that all is well when it closes). */
+    const noticed = new Set<string>();
     manager.on('summary', (summary) => {
+      for (const circuit of summary.circuits) {
+        if (!circuit.meter) continue;
+        noticed.add(circuit.meter.source);
+        noticeMeter(circuit.meter.source, circuit.meter.implausible);
+      }
       this.status(dlmStatus({ summary }));
       this.send([null, { topic: 'summary', payload: summary }]);
     });
@@ -105,6 +113,7 @@ export = (RED: NodeAPI): void => {
       unsubscribe?.();
       csNode?.deregister(user);
       manager.stop();
+      for (const source of noticed) noticeMeter(source, undefined);
       // What it learned is written before the node is gone (a redeploy reads it back at once).
       void (memory?.flush() ?? Promise.resolve()).then(done, done);
     });

@@ -7,6 +7,7 @@ import { busStatus, type MeterView, meterStatus, shortFailure } from './modbus-s
 import type { MeterNodeDef, ModbusBusNode } from './modbus-types';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
+import { listenForMeterNotice } from './shared/meter-notices';
 import { statusOf } from './shared/status-table';
 
 export = (RED: NodeAPI): void => {
@@ -84,9 +85,15 @@ export = (RED: NodeAPI): void => {
       send(msg);
     });
 
+    // A load manager that does not believe this meter's readings says why, here and in the log.
+    const stopListening = listenForMeterNotice(name, (notice) => {
+      update({ implausible: notice });
+      if (notice) this.warn(notice);
+    });
     busNode.register(user);
     running.start();
     this.on('close', (_removed: boolean, done: () => void) => {
+      stopListening();
       running.stop();
       busNode.deregister(user);
       done();

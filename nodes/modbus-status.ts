@@ -43,6 +43,8 @@ export interface MeterView {
   totalPowerW?: number | undefined;
   /** Short cause of the last failure (`shortFailure`): "timeout", "exception 2". */
   failure?: string | undefined;
+  /** A load manager does not believe its readings (why, in words). */
+  implausible?: string | undefined;
 }
 
 /** Which state of a meter and its bus the meter node shows (the look and text are the status table's). */
@@ -52,6 +54,7 @@ export function meterStatus(
 ): NodeStatus {
   const bus = busStatus(busNode);
   if (!meter || !busNode?.bus) return bus;
+  if (meter.implausible && !meter.stale) return statusOf('ampflow-meter', 'implausible');
   if (meter.stale) {
     return busNode.bus.state === 'connected'
       ? statusOf('ampflow-meter', 'stale')

@@ -26,6 +26,8 @@ export interface CircuitView {
   staleKey?: string;
   /** Grid phases without fresh data. */
   stalePhases?: GridPhase[];
+  /** Why the meter's fresh reading is not believed (every phase then counts as blind). */
+  implausible?: string;
   fallback?: string;
   connectorCapA?: number;
   overloaded: boolean;
@@ -274,6 +276,7 @@ function viewCircuit(
       ? `implausible:${implausible.kind}`
       : `never:${never.join('')} stale:${stale.join('')}`,
     stalePhases: missing,
+    ...(implausible ? { implausible: implausible.why } : {}),
     fallback: `fallback: ${why}, ${parts.join(', ')}`,
     connectorCapA: connectorLimitA,
     overloaded: false,

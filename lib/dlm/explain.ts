@@ -221,6 +221,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
                 : {}),
               ...(meter?.powerW === undefined ? {} : { measuredW: Math.round(meter.powerW.value) }),
               ...(view?.stalePhases?.length ? { stalePhases: view.stalePhases.map((p) => p + 1) } : {}),
+              ...(view?.implausible ? { implausible: view.implausible } : {}),
             },
           }
         : {}),

@@ -38,6 +38,8 @@ export interface CircuitSummary {
     measuredW?: number;
     /** Phases (1..3) without a fresh value (each phase ages on its own). */
     stalePhases?: number[];
+    /** Why its fresh reading is not believed (meter-plausibility.ts): the meter counts as blind. */
+    implausible?: string;
   };
   /** Why the circuit runs on its fallback, when it does. */
   fallback?: string;

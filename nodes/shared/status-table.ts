@@ -65,6 +65,7 @@ const STATES = {
     settingsError: 'problem',
     stale: 'problem',
     staleBus: 'problem',
+    implausible: 'problem',
     ok: 'good',
     measured: 'good',
     partial: { look: 'unsure', cut: true },

@@ -3,11 +3,13 @@ import { EventEmitter } from 'node:events';
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { ModbusRequestError, type RequestFailure } from '../../lib/modbus/errors';
 import { MeterReadError } from '../../lib/modbus/meter';
-import { shortFailure } from '../../nodes/modbus-status';
+import { meterStatus, shortFailure } from '../../nodes/modbus-status';
+import type { ModbusBusNode } from '../../nodes/modbus-types';
 import { type AdminRequest, type AdminResponse, adminRoute } from '../../nodes/shared/admin-routes';
 import { englishText, useCatalog } from '../../nodes/shared/i18n';
 import { onInput } from '../../nodes/shared/input';
 import { nodeLogger } from '../../nodes/shared/logger';
+import { listenForMeterNotice, noticeMeter } from '../../nodes/shared/meter-notices';
 import { allStates, statusOf } from '../../nodes/shared/status-table';
 
 /** A runtime without catalogs, as node-red-node-test-helper gives: `RED._` answers with the key. */
@@ -219,5 +221,38 @@ describe('nodes glue kit (nodes/shared)', () => {
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(answers, [500, { error: 'no serial ports' }]);
     });
+  });
+});
+
+describe('meter notices (nodes/shared/meter-notices): a load manager tells a meter node it is not believed', () => {
+  it('reaches the meter node of that name, at once and when it changes, until it stops listening', () => {
+    const heard: (string | undefined)[] = [];
+    noticeMeter(
+      'zone-meter',
+      'meter "zone-meter" of zone reads 0.0 A on L1 while the chargers below draw 32.0 A',
+    );
+    const stop = listenForMeterNotice('zone-meter', (notice) => heard.push(notice));
+    noticeMeter('other-meter', 'not this one');
+    noticeMeter('zone-meter', undefined);
+    noticeMeter('zone-meter', undefined);
+    stop();
+    noticeMeter('zone-meter', 'after it stopped listening');
+    noticeMeter('zone-meter', undefined);
+    noticeMeter('other-meter', undefined);
+    assert.deepEqual(heard, [
+      'meter "zone-meter" of zone reads 0.0 A on L1 while the chargers below draw 32.0 A',
+      undefined,
+    ]);
+  });
+
+  it('shows on the meter node as an implausible reading while it reads, and as stale once it does not', () => {
+    const busNode = { bus: { state: 'connected' } } as unknown as ModbusBusNode;
+    const implausible = 'meter "m" of zone reads -12.0 A on L2 where nothing can export';
+    assert.equal(
+      meterStatus(busNode, { state: 'ok', stale: false, implausible }).text,
+      'implausible reading',
+    );
+    assert.equal(meterStatus(busNode, { state: 'ok', stale: true, implausible }).text, 'stale');
+    assert.equal(meterStatus(busNode, { state: 'ok', stale: false, totalPowerW: 950 }).text, '950 W');
   });
 });
