@@ -8,6 +8,7 @@ import type { CircuitView } from './circuits';
 import type { Measurements } from './measurements';
 import { sessionEnergyWh } from './observations';
 import type { ConnectorView } from './parts';
+import { namesInShort } from './pending-decreases';
 import { EPS, GRID_PHASES, round2, type Triple, triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import { describeSiteLimits, type SiteLimits } from './site-limits';
@@ -165,7 +166,9 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     );
     const fullOfReservations =
       !overloaded && GRID_PHASES.some((p) => reservedA[p] > 0 && (availableA[p] ?? 0) < 0.05);
-    if (view?.fallback) problems.push(view.fallback);
+    // On its fallback: which of the cars below wait for it (paused while they want current).
+    const fallback = view?.fallback && withPaused(context, circuit.connectorIndexes, view.fallback);
+    if (fallback) problems.push(fallback);
     if (overloaded) {
       problems.push(
         `${circuit.name}: the loads the load manager does not control exceed the limit (${availableA.join('/')} A left)`,
@@ -225,7 +228,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
             },
           }
         : {}),
-      ...(view?.fallback ? { fallback: view.fallback } : {}),
+      ...(fallback ? { fallback } : {}),
       ...(override ? { siteLimits: describeSiteLimits(override) } : {}),
       overloaded,
       ...(reservedA.some((a) => a > 0) ? { reservedA: reservedA.map(round2) as Triple } : {}),
@@ -281,4 +284,16 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     ...(inputs.pv ? { pv: inputs.pv } : {}),
     problems,
   };
+}
+
+/** A circuit's fallback, and the connectors below it that want current and are paused ("CP-7/1, CP-8/1 paused"). */
+function withPaused(context: ExplainContext, below: readonly number[], fallback: string): string {
+  const paused: string[] = [];
+  for (const k of below) {
+    const connector = context.site.connectors[k];
+    const view = context.views[k];
+    if (!connector || !view?.online || !view.wantsByStatus) continue;
+    if ((context.runtimes.of(connector).sent?.limitA ?? 0) === 0) paused.push(connector.key);
+  }
+  return paused.length === 0 ? fallback : `${fallback}; ${namesInShort(paused)} paused`;
 }
