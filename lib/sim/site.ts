@@ -23,6 +23,15 @@ import {
   triple,
 } from '../dlm/site';
 import { type EvOptions, SimulatedEv } from './ev';
+import {
+  type AnswerState,
+  answerSetPoint,
+  giveAnswers,
+  type MeterLie,
+  meterReads,
+  type SimChargerFaults,
+  withFaults,
+} from './site-faults';
 
 /** Per-phase current of the other loads (A, grid phases) at `atMs` since the start of the day. */
 export type LoadProfile = (atMs: number) => Triple;
@@ -32,9 +41,11 @@ export interface SimMeterOptions {
   intervalMs?: number;
   /** No readings in these windows (ms since the simulation started). */
   dropouts?: { fromMs: number; toMs: number }[];
+  /** Readings with fresh timestamps but false values in these windows (site-faults.ts). */
+  lies?: MeterLie[];
 }
 
-export interface SimChargerOptions {
+export interface SimChargerOptions extends SimChargerFaults {
   /** Time from a set-point to the car drawing the new current. Default 5000 ms. */
   responseDelayMs?: number;
   /** Ignores every set-point and offers its maximum. */
@@ -99,7 +110,9 @@ interface ChargerSim {
   chargePointId: string;
   connectorId: number;
   index: number;
-  options: Required<SimChargerOptions>;
+  options: Required<Omit<SimChargerOptions, keyof SimChargerFaults>>;
+  faults: SimChargerFaults;
+  answers: AnswerState;
   /** What the charger offers now, A. */
   offeredA: number;
   phases: 1 | 2 | 3;
@@ -137,6 +150,8 @@ export class SiteSimulator {
   private readonly chargers: ChargerSim[];
   private readonly cars: SimCar[];
   private readonly meterOptions: Record<string, Required<SimMeterOptions>>;
+  /** Per circuit, the last true reading (what a frozen meter repeats). */
+  private readonly lastTrueA = new Map<string, Triple>();
   private readonly lastMeterMs = new Map<string, number>();
   private nextTransactionId = 1;
   private readonly arrived = new Set<SimCar>();
@@ -169,6 +184,7 @@ export class SiteSimulator {
       this.meterOptions[circuit.id] = {
         intervalMs: given.intervalMs ?? 1000,
         dropouts: given.dropouts ?? [],
+        lies: given.lies ?? [],
       };
     }
     this.chargers = this.site.connectors.map((connector) => {
@@ -185,6 +201,12 @@ export class SiteSimulator {
           ignoresPhaseSwitch: given.ignoresPhaseSwitch ?? false,
           meterIntervalMs: given.meterIntervalMs ?? 10_000,
         },
+        faults: {
+          ...(given.confirms === undefined ? {} : { confirms: given.confirms }),
+          ...(given.refusesLimits === undefined ? {} : { refusesLimits: given.refusesLimits }),
+          ...(given.reportsCurrents === undefined ? {} : { reportsCurrents: given.reportsCurrents }),
+        },
+        answers: { due: [] },
         // Before its first set-point a charger offers what it offers uncontrolled (its own fallback).
         offeredA: connector.offlineA,
         phases: connector.phases,
@@ -220,6 +242,10 @@ export class SiteSimulator {
       (c) => c.chargePointId === setPoint.chargePointId && c.connectorId === setPoint.connectorId,
     );
     if (!charger) return;
+    answerSetPoint(charger.faults, charger.answers, setPoint.limitA, this.clock.now());
+    // One that confirms its limits holds the newest it confirmed: an older one still on its way
+    // is replaced, not applied after it (one that does not confirm may apply them in order).
+    if (charger.faults.confirms) charger.pending.length = 0;
     charger.pending.push({
       atMs: this.clock.now() + charger.options.responseDelayMs,
       limitA: setPoint.limitA,
@@ -239,9 +265,11 @@ export class SiteSimulator {
   private stepCharger(charger: ChargerSim, now: number, elapsed: number, dtMs: number): void {
     const connector = this.site.connectors[charger.index];
     if (!connector) return;
+    if (giveAnswers(charger.faults, charger.answers, now)) charger.dirty = true;
+    const ignores = charger.options.rogue || charger.faults.refusesLimits !== undefined;
     while (charger.pending[0] && charger.pending[0].atMs <= now) {
       const next = charger.pending.shift();
-      if (!next || charger.options.rogue) continue;
+      if (!next || ignores) continue;
       charger.offeredA =
         next.limitA > 0 ? Math.min(connector.maxA, next.limitA + charger.options.overOfferA) : 0;
       if (next.phases !== charger.phases) {
@@ -252,7 +280,7 @@ export class SiteSimulator {
         if (charger.car && !charger.car.charged) charger.phaseSwitchesBeforeCurrent += 1;
       }
     }
-    if (charger.options.rogue) charger.offeredA = connector.maxA;
+    if (ignores) charger.offeredA = connector.maxA;
     // Cars arrive and leave.
     if (charger.car?.sim.leaveMs !== undefined && elapsed >= charger.car.sim.leaveMs) {
       delete charger.car;
@@ -400,10 +428,12 @@ export class SiteSimulator {
       this.lastMeterMs.set(circuit.id, now);
       const total = this.actual[circuit.index] ?? triple(0);
       const below = chargers[circuit.index] ?? triple(0);
-      const currentA =
+      const trueA =
         circuit.meter.location === 'includesChargers'
           ? total
           : (total.map((value, p) => value - (below[p] ?? 0)) as Triple);
+      const currentA = meterReads(options.lies, elapsed, trueA, this.lastTrueA.get(circuit.id));
+      if (currentA === trueA) this.lastTrueA.set(circuit.id, trueA);
       const powerW = currentA.map((value) => value * this.site.voltageV) as Triple;
       readings.push({
         source: circuit.meter.source,
@@ -434,7 +464,7 @@ export class SiteSimulator {
       if (!charger.dirty && now - charger.lastReportMs < charger.options.meterIntervalMs) continue;
       charger.dirty = false;
       charger.lastReportMs = now;
-      states.push(this.connectorState(charger));
+      states.push(withFaults(charger.faults, charger.answers, this.connectorState(charger)));
     }
     return states;
   }

@@ -1,0 +1,113 @@
+/**
+ * The faults a real site has that the site simulator (site.ts) plays on request, kept apart from
+ * its physics: a charger that confirms the limits it takes (as ampflow-charging-profile and the
+ * central system publish them, `limitInForce`), one that refuses its limits or never answers
+ * (`limitFailed`, as the profile manager reports it), one that meters energy only, and a meter
+ * that lies with a fresh timestamp (reads 0 A, the negated current, or repeats itself).
+ */
+import type { ConnectorState } from '../contracts';
+import type { Triple } from '../dlm/site';
+
+/** How long a charger takes to answer a command. */
+export const ANSWER_DELAY_MS = 500;
+/** How long the profile manager waits for an answer before it says the limit failed. */
+export const COMMAND_TIMEOUT_MS = 30_000;
+
+export interface SimChargerFaults {
+  /** It confirms each limit it takes when it answers (`ConnectorState.limitInForce`). Default false. */
+  confirms?: boolean;
+  /**
+   * It never applies a limit (offers its maximum), and its connector state says so like the profile
+   * manager would (`limitFailed`): after its answer ('reject') or the command timeout ('noAnswer').
+   */
+  refusesLimits?: 'reject' | 'noAnswer';
+  /** Its own meter reports per-phase currents. Default true (false: energy only). */
+  reportsCurrents?: boolean;
+}
+
+export interface MeterLie {
+  /** ms since the simulation started. */
+  fromMs: number;
+  toMs: number;
+  /** 0 A on every phase, the true current negated, or the last true reading again. */
+  kind: 'zero' | 'negative' | 'frozen';
+}
+
+/** What a charger's answers did to its connector state, and when each is due. */
+export interface AnswerState {
+  confirmed?: { limitA: number; since: string; confirmedAt: string };
+  failed?: { limitA: number; since: string; why: string };
+  due: { atMs: number; limitA: number; kind: 'confirm' | 'fail' }[];
+}
+
+/** A set-point reached the charger at `now`: its answer (confirmation or failure) is due later. */
+export function answerSetPoint(
+  faults: SimChargerFaults,
+  state: AnswerState,
+  limitA: number,
+  now: number,
+): void {
+  if (faults.refusesLimits) {
+    const delay = faults.refusesLimits === 'reject' ? ANSWER_DELAY_MS : COMMAND_TIMEOUT_MS;
+    state.due.push({ atMs: now + delay, limitA, kind: 'fail' });
+  } else if (faults.confirms) state.due.push({ atMs: now + ANSWER_DELAY_MS, limitA, kind: 'confirm' });
+}
+
+/** The answers due by `now` are given; returns whether the connector state changed. */
+export function giveAnswers(faults: SimChargerFaults, state: AnswerState, now: number): boolean {
+  let changed = false;
+  while (state.due[0] && state.due[0].atMs <= now) {
+    const answer = state.due.shift();
+    if (!answer) break;
+    const at = new Date(answer.atMs).toISOString();
+    if (answer.kind === 'confirm') {
+      state.confirmed = { limitA: answer.limitA, since: at, confirmedAt: at };
+    } else if (!state.failed) {
+      state.failed = {
+        limitA: answer.limitA,
+        since: at,
+        why:
+          faults.refusesLimits === 'reject'
+            ? 'refused SetChargingProfile (TxProfile, TxDefaultProfile, ChargePointMaxProfile)'
+            : `did not answer SetChargingProfile within ${COMMAND_TIMEOUT_MS / 1000} s`,
+      };
+    }
+    changed = true;
+  }
+  return changed;
+}
+
+/** The connector state with what the charger's answers and its meter say. */
+export function withFaults(
+  faults: SimChargerFaults,
+  state: AnswerState,
+  connector: ConnectorState,
+): ConnectorState {
+  const result = { ...connector };
+  if (state.confirmed) result.limitInForce = state.confirmed;
+  if (state.failed) result.limitFailed = state.failed;
+  if (faults.reportsCurrents === false) {
+    delete result.currentA;
+    delete result.activePhases;
+  }
+  return result;
+}
+
+/** What a lying meter reads instead of `trueA` at `elapsedMs` (the last true reading for `frozen`). */
+export function meterReads(
+  lies: readonly MeterLie[],
+  elapsedMs: number,
+  trueA: Triple,
+  lastTrueA: Triple | undefined,
+): Triple {
+  const lie = lies.find((l) => elapsedMs >= l.fromMs && elapsedMs < l.toMs);
+  if (!lie) return trueA;
+  switch (lie.kind) {
+    case 'zero':
+      return [0, 0, 0];
+    case 'negative':
+      return trueA.map((a) => -Math.abs(a)) as Triple;
+    case 'frozen':
+      return lastTrueA ?? trueA;
+  }
+}
