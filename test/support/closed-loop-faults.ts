@@ -233,14 +233,15 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
         });
       }
     }
-    if (f.lie && metered.length > 0) {
-      const circuit = metered[f.lie.circuit % metered.length] as CircuitConfig;
+    // A lie on another meter than the silent one (a frozen meter's loads hold still, which would
+    // take the peak the silent one must have seen).
+    const liars = metered.filter((c) => !plan.meterFaults?.[c.id]);
+    if (f.lie && liars.length > 0) {
+      const circuit = liars[f.lie.circuit % liars.length] as CircuitConfig;
       const kind = circuit.meter?.location === 'includesChargers' ? f.lie.kind : 'negative';
       const fromMs = f.lie.atMin * MINUTE;
       const toMs = Math.min(DURATION_MS, fromMs + f.lie.forMin * MINUTE);
-      const existing = plan.meterFaults[circuit.id]?.dropouts ?? [];
-      const overlaps = existing.some((d) => d.fromMs < toMs + MINUTE && fromMs < d.toMs + MINUTE);
-      if (!overlaps) {
+      {
         // A frozen meter hides what its loads do: they hold still while it lies (no rule sees that).
         if (kind === 'frozen') {
           for (const id of subtree(circuit.id))

@@ -26,7 +26,7 @@ describe('LoadManager closed loop with a car park faults, no setting changed (pr
     const details = checkClosedLoop(
       {
         seed,
-        runs: Number(process.env.FAULTS_RUNS ?? 16),
+        runs: Number(process.env.FAULTS_RUNS ?? 40),
         ...(path !== undefined ? { path } : {}),
         onCase: (figures) => {
           excessMs += figures.excessMs;
