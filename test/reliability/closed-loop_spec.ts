@@ -26,8 +26,12 @@ import { repoRoot } from '../support/repo';
  * Then the same property over 2,000 sites with a PV plant behind the grid meter, clouds passing,
  * and cars on pv and minpv (pvPlanArbitrary).
  *
+ * Then over 10,000 sites on real-site defaults with a car park's faults: silent and lying meters,
+ * chargers that take 10-60 s, refuse their limits, confirm none or meter energy only
+ * (faultPlanArbitrary, test/support/closed-loop-faults.ts).
+ *
  * AMPFLOW_CLOSED_LOOP_SEED (default 20261123), AMPFLOW_CLOSED_LOOP_RUNS (10,000),
- * AMPFLOW_CLOSED_LOOP_PV_RUNS (2,000) and AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run
+ * AMPFLOW_CLOSED_LOOP_PV_RUNS (2,000), AMPFLOW_CLOSED_LOOP_FAULT_RUNS (10,000) and AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run
  * other cases.
  */
 
@@ -35,6 +39,8 @@ const SEED = Number(process.env.AMPFLOW_CLOSED_LOOP_SEED ?? 20261123);
 const RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_RUNS ?? 10_000);
 const PV_SEED = SEED + 1;
 const PV_RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_PV_RUNS ?? 2_000);
+const FAULT_SEED = SEED + 2;
+const FAULT_RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_FAULT_RUNS ?? 10_000);
 const WORKERS = Math.max(1, Math.min(Number(process.env.AMPFLOW_CLOSED_LOOP_WORKERS ?? 2), cpus().length));
 /** A case takes about 0.2 s of CPU; the limit is generous for a loaded machine. */
 const timeoutMs = (runs: number) => Math.max(120_000, (runs / WORKERS) * 1_000);
@@ -73,14 +79,18 @@ describe('LoadManager closed loop over 10,000 random sites (reliability)', funct
   }
 
   it(`keeps every breaker within its limit except in the documented transients (seed ${SEED}, ${RUNS} sites, ${WORKERS} workers)`, async () => {
-    await holds(SEED, RUNS, false);
+    await holds(SEED, RUNS);
   });
 
   it(`does the same with a PV plant, clouds passing and cars on pv and minpv (seed ${PV_SEED}, ${PV_RUNS} sites)`, async () => {
-    await holds(PV_SEED, PV_RUNS, true);
+    await holds(PV_SEED, PV_RUNS, 'pv');
   });
 
-  async function holds(seed: number, runs: number, pv: boolean): Promise<void> {
+  it(`does the same with no setting changed through silent and lying meters, slow and refusing chargers (seed ${FAULT_SEED}, ${FAULT_RUNS} sites)`, async () => {
+    await holds(FAULT_SEED, FAULT_RUNS, 'faults');
+  });
+
+  async function holds(seed: number, runs: number, kind?: 'pv' | 'faults'): Promise<void> {
     const worker = await bundled();
     const workers = Array.from({ length: WORKERS }, (_, index) =>
       run(
@@ -93,7 +103,7 @@ describe('LoadManager closed loop over 10,000 random sites (reliability)', funct
           String(index),
           String(WORKERS),
           join(repoRoot, 'test-results'),
-          ...(pv ? ['pv'] : []),
+          ...(kind ? [kind] : []),
         ],
         { cwd: repoRoot },
       ),

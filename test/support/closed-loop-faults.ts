@@ -258,3 +258,8 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
     }
     return plan;
   });
+
+/** The short form's command that replays one case (closed-loop-faults_spec.ts's environment variables). */
+export function faultsReplayCommand(seed: number, path: string): string {
+  return `FAULTS_SEED=${seed} FAULTS_PATH=${path} FAULTS_RUNS=1 npx mocha test/unit/dlm/closed-loop-faults_spec.ts`;
+}

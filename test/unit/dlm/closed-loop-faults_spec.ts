@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { faultPlanArbitrary } from '../../support/closed-loop-faults';
+import { faultPlanArbitrary, faultsReplayCommand } from '../../support/closed-loop-faults';
 import { checkClosedLoop } from '../../support/closed-loop-property';
 
 /**
@@ -11,9 +11,6 @@ import { checkClosedLoop } from '../../support/closed-loop-property';
  *
  * FAULTS_SEED, FAULTS_RUNS and FAULTS_PATH (with FAULTS_RUNS=1) replay a case a failure names.
  */
-export function faultsReplayCommand(seed: number, path: string): string {
-  return `FAULTS_SEED=${seed} FAULTS_PATH=${path} FAULTS_RUNS=1 npx mocha test/unit/dlm/closed-loop-faults_spec.ts`;
-}
 
 describe('LoadManager closed loop with a car park faults, no setting changed (properties, physical current)', function () {
   this.timeout(300_000);
