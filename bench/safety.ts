@@ -1,0 +1,147 @@
+/**
+ * Safe by default (issue #27): the two layouts that overloaded a breaker with the shipped settings,
+ * run closed-loop against the site simulator (the physical truth) with NO setting changed, and for
+ * each the peak above the breaker's limit, the seconds above it (both must be 0), and the charge
+ * the protection cost: kWh the cars did not get against an oracle run that is the same but for the
+ * fault (the meter never goes silent, the charger follows at once).
+ *
+ *   npm run bench:safety
+ *
+ * 1. A car park behind a 63 A zone (the Climkit layout: the DLM meter counts the common areas
+ *    only), ten three-phase cars. The common areas draw 8 A, 20 A at their morning peak; in the
+ *    afternoon the meter goes silent for 10 minutes while they rise from 8 to 20 A again.
+ * 2. A 40 A supply line, its meter counting the other loads only, three chargers; one follows a
+ *    decrease only after 30 s, and cars arrive one after another, each forcing it down.
+ *
+ * Simulated time: a few seconds of CPU. Not part of npm test.
+ */
+import { ManualClock } from '../lib/clock';
+import type { SiteConfig } from '../lib/dlm/site';
+import { LoadManager } from '../lib/dlm/load-manager';
+import { silentLogger } from '../lib/log';
+import { runClosedLoop, type SimCar, type SimChargerOptions, type SimMeterOptions, SiteSimulator } from '../lib/sim/site';
+import type { Triple } from '../lib/dlm/site';
+import { machineLine } from './support/machine';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+interface Layout {
+  name: string;
+  site: SiteConfig;
+  startOfDayMs: number;
+  durationMs: number;
+  otherLoads: Record<string, (timeOfDayMs: number) => Triple>;
+  meters: Record<string, SimMeterOptions>;
+  chargers: Record<string, SimChargerOptions>;
+  cars: SimCar[];
+}
+
+function run(layout: Layout) {
+  const clock = new ManualClock(Date.UTC(2026, 5, 21) + layout.startOfDayMs);
+  const manager = new LoadManager({ site: layout.site, clock, logger: silentLogger });
+  const sim = new SiteSimulator({
+    clock,
+    site: manager.site,
+    startOfDayMs: layout.startOfDayMs,
+    otherLoads: layout.otherLoads,
+    meters: layout.meters,
+    chargers: layout.chargers,
+    cars: layout.cars,
+  });
+  let peakOverA = 0;
+  const result = runClosedLoop(clock, sim, manager, {
+    durationMs: layout.durationMs,
+    onStep: (s) => {
+      s.actualA().forEach((phases, c) => {
+        const limit = manager.site.circuits[c]?.limitA ?? [0, 0, 0];
+        phases.forEach((a, p) => {
+          peakOverA = Math.max(peakOverA, Math.abs(a) - (limit[p] ?? 0));
+        });
+      });
+    },
+  });
+  const kWh = sim.chargerStats().reduce((sum, c) => sum + c.energyWh, 0) / 1000;
+  return { peakOverA: Math.max(0, peakOverA), overS: result.overloadedMs / 1000, kWh };
+}
+
+/** 1. The 63 A zone; `silent`: the meter goes silent 14:00-14:10 while the common areas rise to 20 A. */
+function zone(silent: boolean): Layout {
+  const connectors = Array.from({ length: 10 }, (_, i) => ({
+    chargePointId: `CK-${String(i + 1).padStart(2, '0')}`,
+    circuit: 'zone',
+    maxA: 32,
+    phaseRotation: (['RST', 'STR', 'TRS'] as const)[i % 3],
+  }));
+  const commonAreas = (t: number): Triple => {
+    const morningPeak = t >= 8 * HOUR && t < 8.5 * HOUR;
+    const afternoonRise = t >= 14 * HOUR + 2 * MINUTE && t < 14 * HOUR + 10 * MINUTE;
+    return morningPeak || afternoonRise ? [20, 20, 20] : [8, 8, 8];
+  };
+  return {
+    name: '63 A zone, meter on the common areas only, 10 three-phase cars, the meter silent 10 min',
+    site: {
+      circuits: [{ id: 'zone', limitA: 63, meter: { source: 'common-areas', location: 'otherLoadsOnly' } }],
+      connectors,
+    },
+    startOfDayMs: 7 * HOUR,
+    durationMs: 9 * HOUR,
+    otherLoads: { zone: commonAreas },
+    meters: {
+      zone: { intervalMs: 2 * SECOND, dropouts: silent ? [{ fromMs: 7 * HOUR, toMs: 7 * HOUR + 10 * MINUTE }] : [] },
+    },
+    chargers: {},
+    cars: connectors.map((c, i) => ({
+      connector: `${c.chargePointId}/1`,
+      arriveMs: 6 * HOUR + i * 3 * MINUTE,
+      ev: { phases: 3, maxCurrentA: 32, capacityKWh: 80, socPercent: 20 },
+    })),
+  };
+}
+
+/** 2. The 40 A line; CP-1 follows a decrease after `followS`, the others after 3 s. */
+function line(followS: number): Layout {
+  const connectors = ['CP-1', 'CP-2', 'CP-3'].map((id, i) => ({
+    chargePointId: id,
+    circuit: 'line',
+    maxA: 32,
+    phaseRotation: (['RST', 'STR', 'TRS'] as const)[i],
+  }));
+  return {
+    name: '40 A line, meter on the other loads only, CP-1 follows a decrease after 30 s',
+    site: {
+      circuits: [{ id: 'line', limitA: 40, meter: { source: 'line-meter', location: 'otherLoadsOnly' } }],
+      connectors,
+    },
+    startOfDayMs: 18 * HOUR,
+    durationMs: 2 * HOUR,
+    otherLoads: { line: () => [5, 5, 5] },
+    meters: { line: { intervalMs: SECOND } },
+    chargers: {
+      'CP-1/1': { responseDelayMs: followS * SECOND, meterIntervalMs: 10 * SECOND },
+      'CP-2/1': { responseDelayMs: 3 * SECOND, meterIntervalMs: 10 * SECOND },
+      'CP-3/1': { responseDelayMs: 3 * SECOND, meterIntervalMs: 10 * SECOND },
+    },
+    cars: [0, 20, 40].map((atMin, i) => ({
+      connector: `CP-${i + 1}/1`,
+      arriveMs: atMin * MINUTE,
+      ev: { phases: 3 as const, maxCurrentA: 32, capacityKWh: 80, socPercent: 20 },
+    })),
+  };
+}
+
+const rows = [
+  { layout: zone(true), oracle: zone(false) },
+  { layout: line(30), oracle: line(1) },
+];
+console.log(machineLine());
+console.log('| layout (no setting changed) | peak over the limit | seconds over | kWh delivered | kWh lost to the protection |');
+console.log('| --- | --- | --- | --- | --- |');
+for (const { layout, oracle } of rows) {
+  const faulty = run(layout);
+  const ideal = run(oracle);
+  console.log(
+    `| ${layout.name} | ${faulty.peakOverA.toFixed(1)} A | ${faulty.overS.toFixed(0)} s | ${faulty.kWh.toFixed(1)} | ${(ideal.kWh - faulty.kWh).toFixed(2)} (oracle ${ideal.kWh.toFixed(1)}) |`,
+  );
+}
