@@ -4,9 +4,9 @@
  */
 
 import { isObject } from '../objects';
-import { GRID_PHASES, triple } from './phases';
+import { triple } from './phases';
 import { DEFAULT_FALLBACK_CONNECTOR_A, DEFAULT_STALE_AFTER_MS, METER_LOCATIONS } from './site-config';
-import { choice, optionalNumber, type ProblemSink, phaseValues, round1 } from './site-fields';
+import { choice, optionalNumber, type ProblemSink, phaseValues } from './site-fields';
 import type { Circuit, Connector } from './site-model';
 
 /** The circuits in configuration order, and their index by id. */
@@ -216,49 +216,5 @@ export function linkConnectors(circuits: Circuit[], connectors: Connector[]): vo
       circuit?.connectorIndexes.push(connector.index);
       at = circuit?.parentIndex;
     }
-  }
-}
-
-/**
- * Warnings about meters and fallbacks that work but may not do what was meant: an
- * `otherLoadsOnly` meter that may count loads twice, a per-connector fallback the breaker cannot carry.
- */
-export function warnAboutFallbacks(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
-  // An `otherLoadsOnly` meter above circuits that count other loads of their own: their loads are
-  // added to its reading (the safe side); if the meter sees them too, they count twice.
-  const descendantsWithOthers = (circuit: Circuit): Circuit[] =>
-    circuit.childIndexes.flatMap((i) => {
-      const child = circuits[i];
-      if (!child) return [];
-      return child.meter ? [child] : descendantsWithOthers(child);
-    });
-  for (const circuit of circuits) {
-    if (circuit.meter?.location !== 'otherLoadsOnly') continue;
-    const below = descendantsWithOthers(circuit);
-    if (below.length === 0) continue;
-    warn(
-      `circuit "${circuit.id}" meter.location`,
-      `the other loads counted on ${below.map((c) => `"${c.id}"`).join(', ')} (below it) are added to what meter "${circuit.meter.source}" reads; if that meter measures them too they count twice (safe, but less current for the chargers)`,
-    );
-  }
-  for (const circuit of circuits) {
-    const limit = circuit.fallback.connectorLimitA;
-    if (limit === undefined || circuit.fallback.otherLoadA !== undefined || !circuit.meter) continue;
-    const onPhase = triple(0);
-    for (const index of circuit.connectorIndexes) {
-      const connector = connectors[index];
-      if (!connector) continue;
-      const used = connector.phases === 1 ? [connector.gridPhaseOf[0]] : GRID_PHASES;
-      for (const p of used) onPhase[p] += Math.max(limit, 0) >= connector.minA ? limit : 0;
-    }
-    onPhase.forEach((total, p) => {
-      const available = (circuit.limitA[p] ?? 0) - (circuit.headroomA[p] ?? 0);
-      if (total > available) {
-        warn(
-          `circuit "${circuit.id}" fallback.connectorLimitA`,
-          `while the meter is stale, ${limit} A for each of its connectors is ${round1(total)} A on L${p + 1}, above the ${round1(available)} A available; set fallback.otherLoadA for a fallback the load manager can guarantee`,
-        );
-      }
-    });
   }
 }

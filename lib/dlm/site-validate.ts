@@ -5,12 +5,13 @@
  */
 
 import { isObject } from '../objects';
-import { linkCircuits, linkConnectors, readCircuits, warnAboutFallbacks } from './site-circuits';
+import { linkCircuits, linkConnectors, readCircuits } from './site-circuits';
 import { DEFAULT_UNBALANCE_LIMIT_A, DEFAULT_VOLTAGE_V, SHEDDING_RULES, type SiteConfig } from './site-config';
 import { readConnectors } from './site-connectors';
 import { choice, optionalNumber } from './site-fields';
 import { type Site, SiteConfigError, type SiteProblem, type SiteValidation } from './site-model';
 import { controlSettings, modeSetting, pvSettings } from './site-settings';
+import { warnAboutSafety } from './site-warnings';
 
 /** Returns the validated site, or throws a SiteConfigError listing every problem. */
 export function parseSite(config: unknown): Site {
@@ -73,7 +74,7 @@ export function validateSite(input: unknown): SiteValidation {
 
   if (problems.length > 0 || inCycle.size > 0) return { problems, warnings };
   linkConnectors(circuits, connectors);
-  warnAboutFallbacks(circuits, connectors, warn);
+  warnAboutSafety(circuits, connectors, warn);
 
   return {
     site: {

@@ -136,6 +136,8 @@ describe('site model', () => {
         'circuit "zone" limitA',
         'circuit "zone" fallback.connectorLimitA',
         'circuit "zone" fallback.connectorLimitA',
+        // No meter measures what else "main" feeds (the zone's meter counts only the zone's loads).
+        'circuit "main" meter',
       ],
     );
     assert.match(result.warnings[0]?.message ?? '', /L1 63 A above its parent "main" \(40\/40\/40 A\)/);
@@ -143,6 +145,33 @@ describe('site model', () => {
       result.warnings[1]?.message ?? '',
       /6 A for each of its connectors is 36 A on L2, above the 32 A available/,
     );
+  });
+
+  it('warns where no meter measures what a circuit with chargers feeds, naming the circuit and the settings that make it safe', () => {
+    const unmetered = validateSite({
+      circuits: [
+        { id: 'garage', limitA: 32 },
+        { id: 'main', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } },
+        // Below a metered circuit: the meter above sees what it feeds.
+        { id: 'dual', parent: 'main', limitA: 32 },
+        // Kept free for what it feeds besides its chargers.
+        { id: 'shed', limitA: 25, headroomA: 10 },
+      ],
+      connectors: [
+        { chargePointId: 'CP-1', circuit: 'garage' },
+        { chargePointId: 'CP-2', circuit: 'garage' },
+        { chargePointId: 'CP-3', circuit: 'dual' },
+        { chargePointId: 'CP-4', circuit: 'shed' },
+      ],
+    });
+    assert.ok(unmetered.site);
+    const about = unmetered.warnings.filter((w) => w.field.endsWith(' meter'));
+    assert.deepEqual(
+      about.map((w) => w.field),
+      ['circuit "garage" meter'],
+    );
+    assert.match(about[0]?.message ?? '', /no meter measures what else it feeds beside its 2 chargers/);
+    assert.match(about[0]?.message ?? '', /give it \(or a circuit above it\) a meter, or keep .* free with headroomA/);
   });
 
   it('reads priorities and modes written as JSONata expressions (a leading =)', () => {
