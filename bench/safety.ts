@@ -16,11 +16,16 @@
  * Simulated time: a few seconds of CPU. Not part of npm test.
  */
 import { ManualClock } from '../lib/clock';
-import type { SiteConfig } from '../lib/dlm/site';
 import { LoadManager } from '../lib/dlm/load-manager';
+import type { SiteConfig, Triple } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
-import { runClosedLoop, type SimCar, type SimChargerOptions, type SimMeterOptions, SiteSimulator } from '../lib/sim/site';
-import type { Triple } from '../lib/dlm/site';
+import {
+  runClosedLoop,
+  type SimCar,
+  type SimChargerOptions,
+  type SimMeterOptions,
+  SiteSimulator,
+} from '../lib/sim/site';
 import { machineLine } from './support/machine';
 
 const SECOND = 1000;
@@ -89,7 +94,10 @@ function zone(silent: boolean): Layout {
     durationMs: 9 * HOUR,
     otherLoads: { zone: commonAreas },
     meters: {
-      zone: { intervalMs: 2 * SECOND, dropouts: silent ? [{ fromMs: 7 * HOUR, toMs: 7 * HOUR + 10 * MINUTE }] : [] },
+      zone: {
+        intervalMs: 2 * SECOND,
+        dropouts: silent ? [{ fromMs: 7 * HOUR, toMs: 7 * HOUR + 10 * MINUTE }] : [],
+      },
     },
     chargers: {},
     cars: connectors.map((c, i) => ({
@@ -136,7 +144,9 @@ const rows = [
   { layout: line(30), oracle: line(1) },
 ];
 console.log(machineLine());
-console.log('| layout (no setting changed) | peak over the limit | seconds over | kWh delivered | kWh lost to the protection |');
+console.log(
+  '| layout (no setting changed) | peak over the limit | seconds over | kWh delivered | kWh lost to the protection |',
+);
 console.log('| --- | --- | --- | --- | --- |');
 for (const { layout, oracle } of rows) {
   const faulty = run(layout);

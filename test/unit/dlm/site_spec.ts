@@ -171,7 +171,10 @@ describe('site model', () => {
       ['circuit "garage" meter'],
     );
     assert.match(about[0]?.message ?? '', /no meter measures what else it feeds beside its 2 chargers/);
-    assert.match(about[0]?.message ?? '', /give it \(or a circuit above it\) a meter, or keep .* free with headroomA/);
+    assert.match(
+      about[0]?.message ?? '',
+      /give it \(or a circuit above it\) a meter, or keep .* free with headroomA/,
+    );
   });
 
   it('reads priorities and modes written as JSONata expressions (a leading =)', () => {
