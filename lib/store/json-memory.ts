@@ -39,7 +39,8 @@ export class JsonFileMemory {
   /** Writes `data` (after the write in flight, if any; a newer save replaces one that waits). */
   save(data: unknown): void {
     this.waiting = JSON.stringify(data);
-    this.writing ??= this.drain();
+    // On a later turn: a drain that ends at once must clear `writing` after it was set, not before.
+    this.writing ??= Promise.resolve().then(() => this.drain());
   }
 
   /** Resolves when everything saved so far is written. */

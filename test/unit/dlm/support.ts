@@ -6,7 +6,10 @@ import type { SiteSummary } from '../../../lib/dlm/summary';
 import type { Logger } from '../../../lib/log';
 
 /** A load manager on a ManualClock with helpers to feed it and read what it decided. */
-export function harness(site: SiteConfig, options: Pick<LoadManagerOptions, 'coalesceInputs'> = {}) {
+export function harness(
+  site: SiteConfig,
+  options: Pick<LoadManagerOptions, 'coalesceInputs' | 'memory'> = {},
+) {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 8));
   const logged: string[] = [];
   const logger: Logger = {

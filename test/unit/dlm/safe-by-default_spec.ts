@@ -1,0 +1,333 @@
+import assert from 'node:assert/strict';
+import type { LoadManagerMemory } from '../../../lib/dlm/load-manager';
+import { parseDlmMessage } from '../../../lib/dlm/messages';
+import { OtherLoadPeaks } from '../../../lib/dlm/other-load-peaks';
+import { ResponseTimes } from '../../../lib/dlm/response-time';
+import { parseSite, type SiteConfig } from '../../../lib/dlm/site';
+import { harness } from './support';
+
+/**
+ * Issue #27: safe with no setting changed. A blind meter counts what its circuit's other loads
+ * have drawn (learned, kept across restarts), a meter that contradicts the chargers is blind, a
+ * decrease settles on evidence or the charger's own follow time, a charger whose limit failed is
+ * uncontrolled at once, and a lost charger keeps its limit only as long as its profiles last.
+ */
+
+const HOUR = 3_600_000;
+
+/** A 63 A zone whose meter counts the other loads only, `count` three-phase chargers (priority i). */
+function zone(count: number, extra: Partial<SiteConfig> = {}): SiteConfig {
+  return {
+    circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zm', location: 'otherLoadsOnly' } }],
+    connectors: Array.from({ length: count }, (_, i) => ({
+      chargePointId: `CP-${i + 1}`,
+      circuit: 'zone',
+      priority: i + 1,
+    })),
+    unbalanceLimitA: null,
+    ...extra,
+  };
+}
+
+describe('safe by default (issue #27)', () => {
+  describe('the most the other loads drew (OtherLoadPeaks)', () => {
+    it('counts the highest so far plus 25 % (at least 2 A) until a whole day is learned, then the peak of the day', () => {
+      const peaks = new OtherLoadPeaks();
+      peaks.note('k', 0, 4, 0);
+      assert.deepEqual(peaks.level('k', 0), { amps: 6, full: false, learnedMs: 0 });
+      peaks.note('k', 0, 20, HOUR);
+      assert.equal(peaks.level('k', 0)?.amps, 25);
+      for (let h = 2; h <= 24; h++) peaks.note('k', 0, 8, h * HOUR);
+      assert.deepEqual(peaks.level('k', 0), { amps: 20, full: true, learnedMs: 24 * HOUR });
+      assert.equal(peaks.level('k', 1), undefined, 'a phase never read knows nothing');
+    });
+
+    it('forgets an hour once 24 later hours had readings, and keeps the last day through days of silence', () => {
+      const peaks = new OtherLoadPeaks();
+      peaks.note('k', 2, 30, 0);
+      for (let h = 1; h <= 24; h++) peaks.note('k', 2, 10, h * HOUR);
+      assert.equal(peaks.level('k', 2)?.amps, 10, 'the 30 A of hour 0 is more than 24 hours of readings ago');
+      // Silent for three days: nothing noted, the last day it saw still counts.
+      assert.equal(peaks.level('k', 2)?.amps, 10);
+    });
+
+    it('takes back its memory, and learns anew from memory that is not its own', () => {
+      const peaks = new OtherLoadPeaks();
+      peaks.note('k', 0, 12, 0);
+      const kept = JSON.parse(JSON.stringify(peaks.memory()));
+      const back = new OtherLoadPeaks();
+      back.restore(kept);
+      assert.deepEqual(back.level('k', 0), peaks.level('k', 0));
+      const broken = new OtherLoadPeaks();
+      broken.restore({ k: { firstMs: 0, lastMs: 0, hours: [[1], [], []], peaks: [[], [], []] } });
+      broken.restore('nonsense');
+      assert.equal(broken.level('k', 0), undefined);
+    });
+  });
+
+  describe('a blind meter', () => {
+    /** Readings every second: 20 A for the first hour (the morning peak), 8 A after; `silent` stops them. */
+    function learnedZone(count: number, memory?: { load(): unknown; save(m: LoadManagerMemory): void }) {
+      const h = harness(zone(count), memory ? { memory } : {});
+      const clock0 = h.clock.now();
+      let silent = false;
+      h.feed(() => {
+        if (!silent) h.meter('zm', h.clock.now() - clock0 < HOUR ? [20, 20, 20] : [8, 8, 8]);
+      });
+      h.meter('zm', [20, 20, 20]);
+      h.start();
+      for (let i = 1; i <= count; i++) h.obey(`CP-${i}/1`);
+      return { h, silence: () => (silent = true), speak: () => (silent = false) };
+    }
+
+    it('counts the most its circuit drew, not its last reading, pauses the lowest priorities first, and resumes when it reads again', () => {
+      const { h, silence, speak } = learnedZone(8);
+      h.run(2 * HOUR);
+      for (let i = 1; i <= 8; i++) h.plugIn(`CP-${i}/1`);
+      h.run(600_000);
+      silence();
+      h.run(120_000);
+      // 20 A seen (plus 25 % before a whole day: 25 A) and 6 A per connector: 6 of 8 fit in 63 A.
+      const limits = Array.from({ length: 8 }, (_, i) => h.limit(`CP-${i + 1}/1`));
+      assert.deepEqual(limits, [0, 0, 6, 6, 6, 6, 6, 6], 'the two lowest priorities pause');
+      assert.match(
+        h.setPoint('CP-1/1')?.reason ?? '',
+        /fallback: meter "zm" of zone is stale \(\d+ s\), other loads counted at 25\/25\/25 A \(the most they drew in 2 h so far, plus a margin\), 6 A per connector; paused/,
+      );
+      const circuit = h.manager.summary().circuits[0];
+      assert.deepEqual(circuit?.otherA, [25, 25, 25]);
+      assert.match(circuit?.fallback ?? '', /CP-1\/1, CP-2\/1 paused$/);
+      assert.ok(h.logged.some((l) => /^warn: zone: fallback: meter "zm" of zone is stale/.test(l)));
+      speak();
+      h.run(180_000);
+      assert.ok(
+        Array.from({ length: 8 }, (_, i) => h.limit(`CP-${i + 1}/1`) ?? 0).every((a) => a >= 6),
+        'everyone charges again once the meter reads',
+      );
+    });
+
+    it('keeps what it learned across a restart: a meter not read since counts the learned peak, it does not wait', () => {
+      let kept: unknown;
+      const memory = {
+        load: () => kept,
+        save: (m: LoadManagerMemory) => (kept = JSON.parse(JSON.stringify(m))),
+      };
+      const { h } = learnedZone(2, memory);
+      h.run(2 * HOUR);
+      h.stop();
+      assert.ok(kept, 'saved at stop');
+      const again = harness(zone(2), { memory });
+      again.start();
+      again.plugIn('CP-2/1');
+      again.run(5_000);
+      assert.equal(again.limit('CP-2/1'), 6);
+      assert.match(again.setPoint('CP-2/1')?.reason ?? '', /other loads counted at 25\/25\/25 A/);
+      // Without the memory the same start knows nothing and waits.
+      const fresh = harness(zone(2));
+      fresh.start();
+      fresh.plugIn('CP-2/1');
+      fresh.run(5_000);
+      assert.equal(fresh.limit('CP-2/1'), 0);
+      assert.match(fresh.setPoint('CP-2/1')?.reason ?? '', /nothing is known of its other loads/);
+    });
+  });
+
+  describe('a meter that lies with a fresh timestamp', () => {
+    /** A 40 A line whose meter counts the charger; CP-1 charges at its limit. */
+    function line(extra: Partial<SiteConfig> = {}) {
+      const h = harness({
+        circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
+        connectors: [{ chargePointId: 'CP-1', circuit: 'line' }],
+        unbalanceLimitA: null,
+        ...extra,
+      });
+      h.meter('lm', [5, 5, 5]);
+      h.start();
+      h.plugIn('CP-1/1');
+      return h;
+    }
+
+    it('is blind when it reads less than the chargers below it report, and says why', () => {
+      const h = line();
+      h.obey('CP-1/1');
+      h.feed(() =>
+        h.meter('lm', [0, 1, 2].map(() => 5 + (h.limit('CP-1/1') ?? 0)) as [number, number, number]),
+      );
+      h.run(300_000);
+      const before = h.limit('CP-1/1') ?? 0;
+      assert.ok(before > 20, `charges at ${before} A`);
+      h.feed(() => h.meter('lm', [0, 0, 0]));
+      h.run(3_000);
+      const summary = h.manager.summary();
+      assert.match(
+        summary.circuits[0]?.meter?.implausible ?? '',
+        /reads 0\.0 A on L1 while the chargers below draw \d+\.\d A by their own meters: implausible/,
+      );
+      assert.ok(h.logged.some((l) => /^warn: line: fallback: meter "lm" of line reads 0\.0 A/.test(l)));
+      assert.ok((h.limit('CP-1/1') ?? 99) <= 6, 'counted as blind: 6 A per connector');
+    });
+
+    it('is blind when it reads a negative current where nothing can export, and not where a battery could', () => {
+      for (const battery of [false, true]) {
+        const h = harness({
+          circuits: [{ id: 'home', limitA: 32, meter: { source: 'grid', location: 'otherLoadsOnly' } }],
+          connectors: [{ chargePointId: 'CP-1', circuit: 'home' }],
+          unbalanceLimitA: null,
+          ...(battery ? { pv: { batterySource: 'battery' } } : {}),
+        });
+        h.feed(() => h.meter('grid', [-12, 3, 3]));
+        h.meter('grid', [-12, 3, 3]);
+        h.start();
+        h.run(2_000);
+        const implausible = h.manager.summary().circuits[0]?.meter?.implausible;
+        if (battery) assert.equal(implausible, undefined);
+        else assert.match(implausible ?? '', /reads -12\.0 A on L1 where nothing can export/);
+      }
+    });
+
+    it('is blind when every phase repeats itself for a minute while the charger below changed its draw', () => {
+      const h = line();
+      let drawA = 16;
+      h.feed(() => h.draw('CP-1/1', [drawA, drawA, drawA]));
+      h.feed(() => h.meter('lm', [21, 21, 21]));
+      h.run(30_000);
+      assert.equal(h.manager.summary().circuits[0]?.meter?.implausible, undefined);
+      drawA = 10;
+      h.run(45_000);
+      assert.match(
+        h.manager.summary().circuits[0]?.meter?.implausible ?? '',
+        /has read exactly 21\.00\/21\.00\/21\.00 A for \d+ s .*: frozen/,
+      );
+    });
+
+    it('counts the whole limit when it reads more than three times it (nothing is known)', () => {
+      const h = line();
+      h.feed(() => h.meter('lm', [130, 5, 5]));
+      h.run(3_000);
+      assert.equal(h.limit('CP-1/1'), 0);
+      assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [40, 40, 40]);
+    });
+  });
+
+  describe('a decrease settles on evidence', () => {
+    /** A and B on a 32 A sub-distribution; A's car follows its set-point `lagS` seconds late. */
+    function pair(lagS: number) {
+      const h = harness({
+        circuits: [{ id: 'sub', limitA: 32 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'sub' },
+          { chargePointId: 'B', circuit: 'sub' },
+        ],
+        unbalanceLimitA: null,
+        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      const history: number[] = [];
+      h.feed(() => {
+        history.push(h.limit('A/1') ?? 0);
+        const a = history[Math.max(0, history.length - 1 - lagS)] ?? 0;
+        h.draw('A/1', [a, a, a]);
+        const b = h.limit('B/1') ?? 0;
+        h.draw('B/1', [b, b, b]);
+      });
+      h.run(120_000);
+      return h;
+    }
+
+    it('lets the current a slow charger frees go to others only once its own reading shows it followed', () => {
+      const h = pair(30);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+      h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 16]);
+      h.run(25_000);
+      assert.equal(h.limit('B/1'), 16, 'its readings still show 16 A after 25 s: B waits');
+      assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for A\/1 to follow a decrease/);
+      h.run(10_000);
+      assert.equal(h.limit('B/1'), 26, 'once A read 6 A');
+    });
+
+    it('learns how long a charger takes from the decreases its car had to follow (the slowest of five, plus 25 %)', () => {
+      const times = new ResponseTimes();
+      const site = parseSite(zone(1));
+      assert.equal(times.followMs(site, 'CP-1'), 60_000, 'never seen: the start value');
+      for (const ms of [12_000, 30_000, 18_000]) times.note('CP-1', ms);
+      assert.equal(times.followMs(site, 'CP-1'), 37_500);
+      for (const ms of [5_000, 5_000, 5_000, 5_000, 5_000]) times.note('CP-1', ms);
+      assert.equal(times.followMs(site, 'CP-1'), 6_250, 'the last five');
+      const back = new ResponseTimes();
+      back.restore(JSON.parse(JSON.stringify(times.memory())));
+      assert.equal(back.followMs(site, 'CP-1'), 6_250);
+    });
+  });
+
+  describe('a charger whose limit failed', () => {
+    it('is counted at what it may draw on its own from the moment it is said, and the others are reduced at once', () => {
+      const h = harness({
+        circuits: [{ id: 'line', limitA: 40 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'line', offlineA: 6 },
+          { chargePointId: 'B', circuit: 'line' },
+        ],
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      h.plugIn('B/1', {}, 'Charging');
+      h.run(300_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [20, 20]);
+      h.state('A/1', {
+        currentA: [30, 30, 30],
+        limitFailed: { limitA: 20, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
+      });
+      assert.equal(h.limit('B/1'), 10, 'in the same update: A counts at the 30 A it draws');
+      assert.match(
+        h.setPoint('A/1')?.reason ?? '',
+        /its limit failed \(refused SetChargingProfile \(TxProfile\)\): not under control, counted at what it draws \(30 A\)/,
+      );
+    });
+  });
+
+  describe('a charger lost while charging', () => {
+    it('counts at its limit until its profiles end, then at the fallback it confirmed, never its maximum', () => {
+      const h = harness({
+        circuits: [{ id: 'line', limitA: 40 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'line' },
+          { chargePointId: 'B', circuit: 'line' },
+        ],
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.plugIn('A/1', {}, 'Charging');
+      h.plugIn('B/1', {}, 'Charging');
+      h.run(300_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [20, 20]);
+      h.state('A/1', { offlineFallback: { limitA: 6, afterS: 60, since: h.iso() }, lastSeen: h.iso() });
+      h.state('A/1', { online: false });
+      h.run(30_000);
+      assert.equal(h.limit('B/1'), 20, 'A keeps its 20 A while its profiles last');
+      h.run(31_000);
+      assert.equal(h.limit('B/1'), 20, 'a decrease at once, an increase ramped');
+      h.run(120_000);
+      assert.equal(h.limit('B/1'), 32, 'A at its 6 A fallback: B gets 34 A, at most its 32 A');
+    });
+  });
+
+  describe('confirmations from another flow', () => {
+    it('reads a limitConfirmed message, and names the fields of one it cannot read', () => {
+      assert.deepEqual(
+        parseDlmMessage('limitConfirmed', { chargePointId: 'A', connectorId: 1, limitA: 10 }, 't'),
+        {
+          kind: 'confirmation',
+          confirmation: { chargePointId: 'A', connectorId: 1, limitA: 10 },
+        },
+      );
+      assert.deepEqual(parseDlmMessage('A/LimitConfirmed', { chargePointId: 'A', connectorId: 1 }, 't'), {
+        kind: 'ignored',
+        why: 'A/LimitConfirmed: the payload is not { chargePointId, connectorId, limitA }',
+      });
+    });
+  });
+});
