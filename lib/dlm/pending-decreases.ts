@@ -111,10 +111,12 @@ export function holdForPendingDecreases(
       floorA = demand.floorA.map((floor, p) =>
         demand.phases.includes(p as GridPhase) ? Math.max(floor, from) : floor,
       ) as Triple;
-      // Raised above its set-point while it has not shown it followed a decrease to it (a paused
-      // car started again while it still draws): an increase of its set-point all the same, which
-      // counts it at the new one beside the others; held like the others' increases.
-      if (final > last) holdable.push(k);
+      // Raised above its set-point while it has not shown it followed an earlier decrease to it (a
+      // paused car started again while it still draws): an increase of its set-point all the same,
+      // held like the others' increases. Not a charger that is decreasing only because it is back
+      // online on its own fallback: its own set-point is what it waits for (held, it would wait
+      // for itself for ever).
+      if (final > last && (onItsWay.pendingFromA[k] as number) > final) holdable.push(k);
     } else if (final > last) holdable.push(k);
     if (floorA) {
       worstFloorsA ??= new Array<Triple | undefined>(problem.connectors.length).fill(undefined);
