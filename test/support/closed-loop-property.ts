@@ -263,13 +263,18 @@ function simulate(plan: Plan) {
   for (const [id, steps] of Object.entries(plan.loads)) {
     let before: Triple = [0, 0, 0];
     for (const step of steps) {
-      // A jump while its meter is silent and known to be: counted at what it drew before (no window).
+      // A jump while its meter is silent and known to be: its circuit counts what it drew before
+      // (no window there); a meter above it that reads sees the jump as any other.
       const unseen = unseenJump(plan, id, step.fromMs);
-      if (unseen !== 'noticed' && step.levels.some((v, p) => v > (before[p] ?? 0) + 1e-9)) {
-        const seenBy = ancestors(id).find((c) => plan.meterIntervalMs[c] !== undefined) ?? id;
-        const reaction = (plan.meterIntervalMs[seenBy] ?? 1000) + SECOND + maxResponse + 2 * SECOND;
+      const above = unseen === 'noticed' ? ancestors(id).slice(1) : ancestors(id);
+      const seenBy = above.find((c) => plan.meterIntervalMs[c] !== undefined);
+      if (
+        (unseen !== 'noticed' || seenBy !== undefined) &&
+        step.levels.some((v, p) => v > (before[p] ?? 0) + 1e-9)
+      ) {
+        const reaction = (plan.meterIntervalMs[seenBy ?? id] ?? 1000) + SECOND + maxResponse + 2 * SECOND;
         windows.push({
-          circuits: new Set(ancestors(id)),
+          circuits: new Set(unseen === 'noticed' ? above.slice(above.indexOf(seenBy ?? '')) : ancestors(id)),
           fromMs: step.fromMs,
           toMs: step.fromMs + reaction,
           why: `other loads of ${id} jumped`,

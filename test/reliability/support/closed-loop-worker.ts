@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { faultPlanArbitrary, faultsReplayCommand } from '../../support/closed-loop-faults';
+import { faultPlanArbitrary, faultsReplayCommand } from '../../support/closed-loop-fault-plans';
 import {
   checkClosedLoop,
   planArbitrary,

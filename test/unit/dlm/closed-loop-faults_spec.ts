@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { faultPlanArbitrary, faultsReplayCommand } from '../../support/closed-loop-faults';
+import { faultPlanArbitrary, faultsReplayCommand } from '../../support/closed-loop-fault-plans';
 import { checkClosedLoop } from '../../support/closed-loop-property';
 
 /**
