@@ -18,6 +18,7 @@ const GENERIC_REFUSALS: Record<RefusalStatus, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   404: 'Not Found',
+  409: 'Conflict',
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
@@ -29,6 +30,8 @@ const GENERIC_REFUSALS: Record<RefusalStatus, string> = {
 const MAX_WAITING_ATTEMPTS_PER_ADDRESS = 8;
 /** Attempts of one address held back in all (refusals answered late and attempts waiting): a socket bound. */
 const MAX_HELD_ATTEMPTS_PER_ADDRESS = 64;
+/** Identities whose last accepted address is remembered (the oldest forgotten first). */
+const MAX_TRUSTED_ADDRESSES = 10_000;
 
 /** Who may connect: the part of CentralSystemOptions admission reads. */
 export interface AdmissionOptions {
@@ -52,6 +55,11 @@ export interface AdmissionContext {
   isListening(): boolean;
   refused(refusal: Refusal): void;
   held(attempt: HeldAttempt): void;
+  /**
+   * The address of the identity's live connection from another address that still answers a
+   * ping (LiveConnections.holder); undefined at once when there is none.
+   */
+  holder(identity: string, remoteAddress: string): Promise<string | undefined> | undefined;
 }
 
 type Accept = (session?: Record<string, unknown>, protocol?: string | false) => void;
@@ -65,11 +73,17 @@ interface AddressGate {
 
 /**
  * Decides who may connect and be served: identities, passwords and certificates (decideHandshake),
- * known, pending and unknown chargers, and the brakes on guessing: repeated failures from an
- * address are answered later and later (FailureThrottle), attempts behind a late refusal wait.
+ * known, pending and unknown chargers, a live charger's place (not taken from another address
+ * while it answers), and the brakes on guessing: repeated failures from an address, and for an
+ * identity from anywhere, are answered later and later (FailureThrottle), attempts behind a late
+ * refusal wait.
  */
 export class Admission {
   private readonly throttle: FailureThrottle;
+  /** Failures per identity, from every address but the one it was last accepted from. */
+  private readonly identityThrottle: FailureThrottle;
+  /** Where each identity was last accepted from: not slowed by others' failures for it. */
+  private readonly trusted = new Map<string, string>();
   /** Keyed by address and identity (gateKey). */
   private readonly gates = new Map<string, AddressGate>();
   /** Attempts held back per address: parked refusals and waiting attempts. */
@@ -82,6 +96,7 @@ export class Admission {
     private readonly context: AdmissionContext,
   ) {
     this.throttle = new FailureThrottle(context.clock);
+    this.identityThrottle = new FailureThrottle(context.clock);
   }
 
   /** Known: configured, listed in the password book, or approved by the operator. */
@@ -109,12 +124,18 @@ export class Admission {
    * attempts for that identity from that address wait unchecked for their turn, so that password
    * guesses sent in parallel are checked no faster than guesses sent one after another. Other
    * chargers behind the same address (a site router, NAT) are checked at once: one charger with a
-   * wrong password must not keep a car park's other chargers out. An address holds at most
-   * MAX_HELD_ATTEMPTS_PER_ADDRESS attempts back; beyond that it gets 429 at once.
+   * wrong password must not keep a car park's other chargers out. Guesses for one identity from
+   * many addresses are slowed as one: while a refusal of the identity is held back for its own
+   * failures, its attempts from any address wait, except from the address it was last accepted
+   * from (the charger itself is not locked out by others guessing its password). An address
+   * holds at most MAX_HELD_ATTEMPTS_PER_ADDRESS attempts back; beyond that it gets 429 at once.
    */
   authenticate(accept: Accept, reject: Reject, handshake: UpgradeHandshake): void {
     const remoteAddress = handshake.remoteAddress ?? 'unknown address';
-    const gate = this.gates.get(gateKey(remoteAddress, handshake.identity));
+    const identity = handshake.identity;
+    const gate =
+      this.gates.get(gateKey(remoteAddress, identity)) ??
+      (this.trusted.get(identity) === remoteAddress ? undefined : this.gates.get(identityGateKey(identity)));
     if (!gate) {
       this.check(accept, reject, handshake, remoteAddress);
       return;
@@ -196,25 +217,87 @@ export class Admission {
         reason: `offers sub-protocols ${[...handshake.protocols].join(', ')}; this central system speaks ${OCPP16}`,
       };
     }
-    if (!refusal) {
-      // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
-      accept({}, handshake.protocols.size === 0 ? false : OCPP16);
+    if (refusal) {
+      this.refuse(reject, handshake.identity, remoteAddress, refusal.status, refusal.reason);
       return;
     }
-    const { status, reason } = refusal;
-    const delayMs = this.throttle.recordFailure(remoteAddress);
+    // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
+    const admit = () => {
+      this.trust(handshake.identity, remoteAddress);
+      accept({}, handshake.protocols.size === 0 ? false : OCPP16);
+    };
+    const holder = this.context.holder(handshake.identity, remoteAddress);
+    if (!holder) {
+      admit();
+      return;
+    }
+    // Its live connection from elsewhere is asked first: it keeps its place while it answers. The
+    // attempt is held back meanwhile (counted against its address's bound).
+    if (!this.hold(remoteAddress)) {
+      this.refuse(
+        reject,
+        handshake.identity,
+        remoteAddress,
+        429,
+        `${MAX_HELD_ATTEMPTS_PER_ADDRESS} attempts from this address are already held back`,
+      );
+      return;
+    }
+    void holder.then((address) => {
+      this.unhold(remoteAddress);
+      if (handshake.request.socket.destroyed) return;
+      if (!this.context.isListening()) reject(503, GENERIC_REFUSALS[503]);
+      else if (address === undefined) admit();
+      else {
+        this.refuse(
+          reject,
+          handshake.identity,
+          remoteAddress,
+          409,
+          `already connected from ${address}, which still answers; a second connection from ${remoteAddress} is refused (an impostor, or two chargers set to one identity)`,
+        );
+      }
+    });
+  }
+
+  /**
+   * Refuses an attempt that was checked, later and later for repeated failures of its address, or
+   * of its identity from addresses it was not last accepted from. The details stay in the log:
+   * telling a stranger which identities exist or why a password failed helps nobody but an attacker.
+   */
+  private refuse(
+    reject: Reject,
+    identity: string,
+    remoteAddress: string,
+    status: RefusalStatus,
+    reason: string,
+  ): void {
+    const addressDelayMs = this.throttle.recordFailure(remoteAddress);
+    const identityDelayMs =
+      this.trusted.get(identity) === remoteAddress ? 0 : this.identityThrottle.recordFailure(identity);
+    const delayMs = Math.max(addressDelayMs, identityDelayMs);
+    const slowedFor = identityDelayMs > addressDelayMs ? ' for this charge point' : '';
     this.context.log.warn(
-      `refused charge point ${JSON.stringify(handshake.identity)} from ${remoteAddress}: ${reason} (HTTP ${status}${delayMs ? `, answered after ${delayMs / 1000} s` : ''})`,
+      `refused charge point ${JSON.stringify(identity)} from ${remoteAddress}: ${reason} (HTTP ${status}${delayMs ? `, answered after ${delayMs / 1000} s${slowedFor}` : ''})`,
     );
-    this.context.refused({ identity: handshake.identity, remoteAddress, status, reason });
-    // The details stay in the log: telling a stranger which identities exist or why a password
-    // failed helps nobody but an attacker.
+    this.context.refused({ identity, remoteAddress, status, reason });
     const answer = () => reject(status, GENERIC_REFUSALS[status]);
     if (delayMs === 0 || !this.hold(remoteAddress)) {
       answer();
       return;
     }
-    this.park(gateKey(remoteAddress, handshake.identity), remoteAddress, answer, delayMs);
+    // Held for the identity's failures: its attempts from every address but its trusted one wait.
+    const forIdentity = identityDelayMs > 0 && identityDelayMs >= addressDelayMs;
+    const key = forIdentity ? identityGateKey(identity) : gateKey(remoteAddress, identity);
+    this.park(key, remoteAddress, answer, delayMs);
+  }
+
+  /** Remembers where an identity was accepted from (others' failures for it do not slow it there). */
+  private trust(identity: string, remoteAddress: string): void {
+    this.trusted.delete(identity);
+    this.trusted.set(identity, remoteAddress);
+    if (this.trusted.size > MAX_TRUSTED_ADDRESSES)
+      this.trusted.delete(this.trusted.keys().next().value as string);
   }
 
   /** Answers a refusal after `delayMs`; attempts of its identity and address wait until then. */
@@ -268,4 +351,9 @@ export class Admission {
 /** Where attempts wait for their turn: one charge point identity at one address. */
 function gateKey(remoteAddress: string, identity: string): string {
   return `${remoteAddress}\u0000${identity}`;
+}
+
+/** Where attempts for one identity wait, from any address but its trusted one. */
+function identityGateKey(identity: string): string {
+  return `\u0000${identity}`;
 }

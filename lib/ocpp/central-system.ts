@@ -107,6 +107,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       isListening: () => this.lifecycle.state === 'listening',
       refused: (refusal) => this.emit('refused', refusal),
       held: (attempt) => this.emit('held', attempt),
+      holder: (identity, remoteAddress) => this.connections.holder(identity, remoteAddress),
     });
     this.connections = new LiveConnections({
       clock: this.clock,

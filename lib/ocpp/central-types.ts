@@ -34,7 +34,7 @@ export interface BackendLink {
 }
 
 /** The HTTP statuses a refused charger can get. */
-export type RefusalStatus = 400 | 401 | 404 | 429 | 503;
+export type RefusalStatus = 400 | 401 | 404 | 409 | 429 | 503;
 
 /** A WebSocket upgrade refused: the reason is logged and emitted, never sent to the charger. */
 export interface Refusal {

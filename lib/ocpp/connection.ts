@@ -10,6 +10,7 @@ import {
 } from './actions';
 import type { MaybePromise } from './central-types';
 import { callGivingUp } from './give-up';
+import { answersPing } from './liveness';
 import type { OcppRequest, OcppResponse } from './messages';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
 import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './validation';
@@ -156,6 +157,11 @@ export class ChargePointConnection extends EventEmitter {
 
   get isOpen(): boolean {
     return !this.closed;
+  }
+
+  /** Whether the charger still answers a ping (liveness.ts), before another connection may replace it. */
+  answersPing(): Promise<boolean> {
+    return this.closed ? Promise.resolve(false) : answersPing(this.options.client, this.options.clock);
   }
 
   get lenient(): boolean {

@@ -45,10 +45,13 @@ export interface LiveConnectionEmitter {
 
 /**
  * The chargers connected right now: one ChargePointConnection per identity (a new connection of an
- * identity replaces its previous one), their connectors' online flag, and the goodbye on stop.
+ * identity replaces its previous one, once admission has made sure that one is gone or comes from
+ * the same address: holder), their connectors' online flag, and the goodbye on stop.
  */
 export class LiveConnections {
   private readonly connections = new Map<string, ChargePointConnection>();
+  /** Pings out to a connection that another connection of its identity wants to replace (holder). */
+  private readonly probes = new Map<ChargePointConnection, Promise<boolean>>();
 
   constructor(private readonly context: LiveConnectionsContext) {}
 
@@ -93,6 +96,26 @@ export class LiveConnections {
     return info;
   }
 
+  /**
+   * The address of `identity`'s connection when it is open, comes from another address than
+   * `remoteAddress`, and still answers a ping: a new connection from elsewhere must not take its
+   * place (an impostor, or two chargers set to one identity). Undefined at once when there is no
+   * such connection (none, closed, or from the same address: a charger that reconnects).
+   */
+  holder(identity: string, remoteAddress: string): Promise<string | undefined> | undefined {
+    const current = this.connections.get(identity);
+    if (!current?.isOpen) return undefined;
+    const address = current.remoteAddress ?? 'unknown address';
+    if (address === remoteAddress) return undefined;
+    // Attempts that ask while a ping is out share its answer: one ping, however many ask.
+    let probe = this.probes.get(current);
+    if (!probe) {
+      probe = current.answersPing().finally(() => this.probes.delete(current));
+      this.probes.set(current, probe);
+    }
+    return probe.then((alive) => (alive && current.isOpen ? address : undefined));
+  }
+
   /** Serves a charger ocpp-rpc accepted. */
   attach(client: ServerClient): void {
     const { context } = this;
@@ -112,7 +135,13 @@ export class LiveConnections {
     });
     this.connections.set(identity, connection);
     if (previous?.isOpen) {
-      context.log.info(`charge point ${identity} connected again; closing its previous connection`);
+      const from = previous.remoteAddress ?? 'unknown address';
+      const now = connection.remoteAddress ?? 'unknown address';
+      context.log.info(
+        from === now
+          ? `charge point ${identity} connected again from ${now}; closing its previous connection`
+          : `charge point ${identity} connected again from ${now}; closing its previous connection from ${from}, which did not answer a ping`,
+      );
       void previous.close(1000, 'Replaced by a new connection');
     }
     connection.on('frame', ({ direction, frame }: { direction: 'in' | 'out'; frame: string }) =>

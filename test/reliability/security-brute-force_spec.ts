@@ -69,7 +69,7 @@ describe('security: password guessing (security profile 1)', () => {
     return fourth;
   }
 
-  it('slows down the guessing address only: chargers and strangers at other addresses get in or out at once', async () => {
+  it('slows down the guessing address and its guesses for that charger: other chargers and identities get in or out at once', async () => {
     const fourth = await exhaustFreeFailures('127.0.0.2');
 
     // A charger at another address boots while the attacker waits.
@@ -82,9 +82,13 @@ describe('security: password guessing (security profile 1)', () => {
       ((await charger.call('BootNotification', BOOT)) as { status: string }).status,
       'Accepted',
     );
-    // A wrong password from a third address is answered at once: its own first failure.
-    assert.equal(await answeredWithin(guess('127.0.0.4')), 401);
+    // A wrong password for another charger from a third address is answered at once: its own
+    // first failure.
+    assert.equal(await answeredWithin(guess('127.0.0.4', 'guess-guess-guess', 'CP-2')), 401);
     assert.equal(harness().log.matching(/from 127\.0\.0\.4: wrong password \(HTTP 401\)$/, 'warn').length, 1);
+    // A guess for CP-1 from there waits for its turn: CP-1's own failures are slowed from any address.
+    const sameCharger = guess('127.0.0.4');
+    await waitFor(cs, 'held', (h: { remoteAddress: string }) => h.remoteAddress === '127.0.0.4');
     assert.equal(fourth.answered(), false);
 
     clock.advance(1000);
@@ -92,6 +96,49 @@ describe('security: password guessing (security profile 1)', () => {
     assert.equal(
       harness().log.matching(/from 127\.0\.0\.2: wrong password \(HTTP 401, answered after 1 s\)/).length,
       1,
+    );
+    // Checked once the fourth was answered: CP-1's fifth failure, held 2 s for the charger.
+    assert.equal(sameCharger.answered(), false);
+    clock.advance(2000);
+    assert.equal(await sameCharger.status, 401);
+    assert.equal(
+      harness().log.matching(
+        /from 127\.0\.0\.4: wrong password \(HTTP 401, answered after 2 s for this charge point\)/,
+      ).length,
+      1,
+    );
+  });
+
+  it('checks guesses for one charger from 100 addresses no faster than from one, and lets the charger in from where it was accepted', async () => {
+    // The charger was accepted from 127.0.0.1 before the guessing started.
+    const charger = rpcChargePoint(`ws://127.0.0.1:${cs.port}`, 'CP-1', { password: RIGHT });
+    await charger.connect();
+    await charger.close();
+    let held = 0;
+    cs.on('held', () => held++);
+    const spray = Array.from({ length: 300 }, (_, i) => guess(`127.0.1.${(i % 100) + 1}`));
+    // Each attempt is decided as it arrives: 3 free failures, the 4th held for CP-1, then the
+    // next 8 wait behind it and the rest get 429 unchecked.
+    await waitFor(cs, 'refused', () => refusals.length === 292);
+    await settle();
+    assert.equal(refusals.filter((r) => r.reason === 'wrong password').length, 4);
+    assert.equal(refusals.filter((r) => r.status === 429).length, 288);
+    assert.equal(held, 8);
+    // The charger itself, from the address it was accepted from, is not held behind them.
+    assert.equal(await answeredWithin(guess('127.0.0.1', RIGHT)), 101);
+    // The waiting guesses come out one by one, 2 s, 4 s, ... apart.
+    clock.advance(1000);
+    await settle();
+    assert.equal(refusals.filter((r) => r.reason === 'wrong password').length, 5);
+    for (let round = 0; round < 20 && spray.some((a) => !a.answered()); round++) {
+      clock.advance(30_000);
+      await settle();
+    }
+    assert.equal(refusals.filter((r) => r.reason === 'wrong password').length, 12);
+    const statuses = await Promise.all(spray.map((a) => a.status));
+    assert.deepEqual(
+      [statuses.filter((s) => s === 401).length, statuses.filter((s) => s === 429).length],
+      [12, 288],
     );
   });
 
