@@ -128,6 +128,29 @@ describe(`npm start (Node-RED ${nodeRedVersion()} on Node.js ${process.version})
     }
   });
 
+  it("shows a meter outage from its inject nodes: the house counted at its peak, the zone held, the cars' current back once mended", async function () {
+    this.timeout(90000);
+    const blind = /\[warn\] \[ampflow-dlm:load manager: 63 A zone\] car park zone \(63 A breaker\): (.*)$/;
+    const warned = demo().process.nextLine(blind, 40000);
+    const statusLine = /^ampflow-demo-site: .* highest since last line ([-\d.]+)\/([-\d.]+)\/([-\d.]+) A/;
+    assert.equal((await demo().request('/inject/ampflow-demo-cut-cable', { method: 'POST' })).status, 200);
+    const warning = await warned;
+    const [, fallback = warning] = blind.exec(warning) ?? [];
+    // No fallback is set in the demo: what it has learned of the house counts, never the last reading.
+    assert.match(fallback, /meter "grid-meter".*other loads counted at [\d./]+ A \(the most they drew/);
+    // The site's next two status lines (every meter update since the line before) stay within 63 A.
+    for (let n = 0; n < 2; n++) {
+      const [, ...highest] = statusLine.exec(await demo().process.nextLine(statusLine, 20000)) ?? [];
+      for (const amps of highest.map(Number)) assert.ok(amps <= DEMO_ZONE_LIMIT_A, `${amps} A while blind`);
+    }
+    const fresh = demo().process.nextLine(
+      /meter "grid-meter" of car park zone \(63 A breaker\) is fresh again/,
+      20000,
+    );
+    assert.equal((await demo().request('/inject/ampflow-demo-mend-cable', { method: 'POST' })).status, 200);
+    await fresh;
+  });
+
   it('stops cleanly on Ctrl-C (SIGINT), closing charger connections with 1001', async () => {
     const charger = rpcChargePoint(`ws://127.0.0.1:${demo().ocppPort}/`, 'DEMO-CP-2');
     await charger.connect();
