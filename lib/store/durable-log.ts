@@ -4,12 +4,13 @@
  * rebuilt after a crash (SIGKILL, power loss) from a snapshot plus the journal.
  *
  * Files in the directory:
- * - `snapshot.json`: `{"format":"ampflow-durable-log/1","seq":S,"state":{...}}`, the state after
- *   events 1..S. Replaced atomically (temp file, fsync, rename, fsync of the directory).
- * - `journal.jsonl`: one `{"seq":N,"event":{...}}` line per event, seq increasing by one. Lines
- *   with seq <= S are ignored (they are left behind by a crash during compaction).
+ * - `snapshot.json`: `{"format":"ampflow-durable-log/1","seq":S,"state":{...},"crc":"..."}`, the
+ *   state after events 1..S, replaced atomically (temp file, fsync, rename, fsync of directory).
+ * - `journal.jsonl`: one `{"seq":N,"event":{...},"crc":"..."}` line per event (log-format.ts), seq
+ *   increasing by one. Lines with seq <= S are ignored (left behind by a crash during compaction).
  * - `archive.jsonl`: the same lines for archived events (finished sessions, kept for billing),
  *   appended during compaction and never rewritten.
+ * - `store-mark.json`: the seq durable at the last compaction or clean close (store-mark.ts).
  *
  * Compaction, with the journal writer paused (appends keep applying to memory and queue up):
  * (1) append the archived events with seq <= S that archive.jsonl does not have yet (it knows by
@@ -29,6 +30,7 @@ import { nodeStoreIo, type StoreIo } from './files';
 import type { JournalFile } from './journal';
 import { messageOf, recordLine, type StorePaths, storePaths } from './log-format';
 import { type EventReplay, type RecoveredStore, recoverStore } from './recovery';
+import { recordStoreMark } from './store-mark';
 
 export type { StoreIo } from './files';
 export {
@@ -273,6 +275,7 @@ export class DurableLog<State, Event> {
     try {
       while (this.drainRunning) await this.drainDone;
       await this.journal.close();
+      if (!this.failure) await recordStoreMark(this.io, this.paths.mark, this.durableSeq, this.log);
     } finally {
       openDirectories.delete(this.directory);
     }
@@ -394,8 +397,9 @@ export class DurableLog<State, Event> {
     const files = {
       archive: this.archived,
       journal: this.journal,
-      snapshotPath: this.paths.snapshot,
+      paths: this.paths,
       io: this.io,
+      log: this.log,
     };
     await writeCompaction(input, files, (error) =>
       this.stop(error, `starting a fresh ${this.paths.journal}`),

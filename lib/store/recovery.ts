@@ -1,8 +1,9 @@
 /**
  * Opening the durable log's directory, after a clean close or a crash: creates it if missing,
  * removes temp files left by an interrupted compaction, loads the snapshot, replays the journal,
- * checks that snapshot, journal and archive fit together, and only then drops a line torn by a
- * crash. What it finds is handed to the DurableLog (lib/store/durable-log.ts).
+ * checks that snapshot, journal and archive fit together and that no events were lost since the
+ * store mark was written (lib/store/store-mark.ts), and only then drops a line torn by a crash.
+ * What it finds is handed to the DurableLog (lib/store/durable-log.ts).
  */
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -21,6 +22,7 @@ import {
   type StorePaths,
   TEMPORARY_SUFFIX,
 } from './log-format';
+import { checkStoreMark, readStoreMark } from './store-mark';
 
 /** How the store's state is built from its events: what recovery replays and the writer applies. */
 export interface EventReplay<State, Event> {
@@ -61,6 +63,8 @@ export async function recoverStore<State, Event>(
     if (await removeIfExists(leftover))
       log.info(`removed ${leftover}, left over from an interrupted compaction`);
   }
+  await removeIfExists(paths.mark + TEMPORARY_SUFFIX);
+  const mark = await readStoreMark(paths.mark, log);
 
   const { state, seq: snapshotSeq } = await readSnapshot(paths.snapshot, options.initialState);
 
@@ -116,6 +120,8 @@ export async function recoverStore<State, Event>(
       `ends at seq ${previousLineSeq}, before ${SNAPSHOT_FILE} (seq ${snapshotSeq}): it does not belong with this snapshot`,
     );
   }
+  // Said before the archive check below, which refuses to open if the lost events were archived.
+  checkStoreMark(mark, seq, directory, log);
   if (lastArchivedSeq > seq) {
     throw new CorruptStoreError(
       paths.archive,
