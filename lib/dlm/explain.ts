@@ -7,6 +7,7 @@ import type { AllocationProblem, Bound, ConnectorAllocation } from './allocate';
 import type { CircuitView } from './circuits';
 import type { Measurements } from './measurements';
 import { sessionEnergyWh } from './observations';
+import { offlineFallbacksProblem } from './offline-fit';
 import type { ConnectorView } from './parts';
 import { namesInShort } from './pending-decreases';
 import { EPS, GRID_PHASES, round2, type Triple, triple } from './phases';
@@ -169,6 +170,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     // On its fallback: which of the cars below wait for it (paused while they want current).
     const fallback = view?.fallback && withPaused(context, circuit.connectorIndexes, view.fallback);
     if (fallback) problems.push(fallback);
+    const offline = offlineFallbacksProblem(site, circuit, runtimes);
+    if (offline) problems.push(offline);
     if (overloaded) {
       problems.push(
         `${circuit.name}: the loads the load manager does not control exceed the limit (${availableA.join('/')} A left)`,

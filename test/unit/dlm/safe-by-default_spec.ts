@@ -315,6 +315,24 @@ describe('safe by default (issue #27)', () => {
     });
   });
 
+  describe('offline fallbacks that do not fit', () => {
+    it('names a circuit whose chargers would draw more than its limit on the fallbacks they confirmed', () => {
+      const h = harness(zone(11));
+      h.meter('zm', [5, 5, 5]);
+      h.start();
+      const fallback = { limitA: 6, afterS: 60, since: h.iso() };
+      for (let i = 1; i <= 10; i++) h.state(`CP-${i}/1`, { status: 'Available', offlineFallback: fallback });
+      h.run(10_000);
+      const problems = () => h.manager.summary().problems.filter((p) => /lost ampflow/.test(p));
+      assert.deepEqual(problems(), [], '10 x 6 A = 60 A fits under 63 A');
+      h.state('CP-11/1', { status: 'Available', offlineFallback: fallback });
+      h.run(10_000);
+      assert.deepEqual(problems(), [
+        "zone: if the chargers lost ampflow at once, the offline fallbacks they confirmed (CP-1/1, CP-2/1, CP-3/1 and 8 more: 6 A each) would draw 66 A on L1, above the 63 A available; lower the charging-profile node's offline fallback, or feed fewer chargers from it",
+      ]);
+    });
+  });
+
   describe('confirmations from another flow', () => {
     it('reads a limitConfirmed message, and names the fields of one it cannot read', () => {
       assert.deepEqual(
