@@ -18,6 +18,10 @@ export interface ProfileSettings {
   offlineFallbackA?: string | number;
   /** How long after ampflow lost the charger the fallback takes over, in s. */
   offlineFallbackAfterS?: string | number;
+  /** Ask chargers for per-phase current readings (default true; false where a flow configures them). */
+  configureSampling?: boolean;
+  /** How often they are asked to send them, in s; empty: 10 s. */
+  samplingIntervalS?: string | number;
 }
 
 /** The manager's options from editor settings; a ConfigError names the field that is wrong. */
@@ -64,6 +68,13 @@ export function parseProfileSettings(
       fallback: DEFAULTS.offlineFallbackAfterS,
       min: 60,
       max: 86_400,
+      unit: 's',
+    }),
+    configureSampling: settings.configureSampling !== false,
+    samplingIntervalS: parseNumber('samplingIntervalS', settings.samplingIntervalS, {
+      fallback: DEFAULTS.samplingIntervalS,
+      min: 1,
+      max: 900,
       unit: 's',
     }),
     verification: {

@@ -12,6 +12,18 @@ describe('charging-profile settings', () => {
     assert.equal(parseProfileSettings({ offlineFallbackA: 'Off' }).offlineFallbackA, null);
   });
 
+  it('asks chargers for their currents every 10 s by default, at an interval typed, or not at all', () => {
+    const defaults = parseProfileSettings({});
+    assert.deepEqual([defaults.configureSampling, defaults.samplingIntervalS], [true, 10]);
+    const typed = parseProfileSettings({ configureSampling: true, samplingIntervalS: ' 5 ' });
+    assert.deepEqual([typed.configureSampling, typed.samplingIntervalS], [true, 5]);
+    assert.equal(parseProfileSettings({ configureSampling: false }).configureSampling, false);
+    assert.throws(
+      () => parseProfileSettings({ samplingIntervalS: '0' }),
+      /^ConfigError: samplingIntervalS: /,
+    );
+  });
+
   it('names the field at fault', () => {
     assert.throws(
       () => parseProfileSettings({ offlineFallbackA: 'six' }),
