@@ -29,6 +29,24 @@ function zone(count: number, extra: Partial<SiteConfig> = {}): SiteConfig {
   };
 }
 
+/** A 40 A line with chargers A and B charging at 20 A each (A with `a`'s settings). */
+function twoCharging(a: Partial<SiteConfig['connectors'][number]> = {}) {
+  const h = harness({
+    circuits: [{ id: 'line', limitA: 40 }],
+    connectors: [
+      { chargePointId: 'A', circuit: 'line', ...a },
+      { chargePointId: 'B', circuit: 'line' },
+    ],
+    unbalanceLimitA: null,
+  });
+  h.start();
+  h.plugIn('A/1', {}, 'Charging');
+  h.plugIn('B/1', {}, 'Charging');
+  h.run(300_000);
+  assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [20, 20]);
+  return h;
+}
+
 describe('safe by default (issue #27)', () => {
   describe('the most the other loads drew (OtherLoadPeaks)', () => {
     it('counts the highest so far plus 25 % (at least 2 A) until a whole day is learned, then the peak of the day', () => {
@@ -264,19 +282,7 @@ describe('safe by default (issue #27)', () => {
 
   describe('a charger whose limit failed', () => {
     it('is counted at what it may draw on its own from the moment it is said, and the others are reduced at once', () => {
-      const h = harness({
-        circuits: [{ id: 'line', limitA: 40 }],
-        connectors: [
-          { chargePointId: 'A', circuit: 'line', offlineA: 6 },
-          { chargePointId: 'B', circuit: 'line' },
-        ],
-        unbalanceLimitA: null,
-      });
-      h.start();
-      h.plugIn('A/1', {}, 'Charging');
-      h.plugIn('B/1', {}, 'Charging');
-      h.run(300_000);
-      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [20, 20]);
+      const h = twoCharging({ offlineA: 6 });
       h.state('A/1', {
         currentA: [30, 30, 30],
         limitFailed: { limitA: 20, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
@@ -291,19 +297,7 @@ describe('safe by default (issue #27)', () => {
 
   describe('a charger lost while charging', () => {
     it('counts at its limit until its profiles end, then at the fallback it confirmed, never its maximum', () => {
-      const h = harness({
-        circuits: [{ id: 'line', limitA: 40 }],
-        connectors: [
-          { chargePointId: 'A', circuit: 'line' },
-          { chargePointId: 'B', circuit: 'line' },
-        ],
-        unbalanceLimitA: null,
-      });
-      h.start();
-      h.plugIn('A/1', {}, 'Charging');
-      h.plugIn('B/1', {}, 'Charging');
-      h.run(300_000);
-      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [20, 20]);
+      const h = twoCharging();
       h.state('A/1', { offlineFallback: { limitA: 6, afterS: 60, since: h.iso() }, lastSeen: h.iso() });
       h.state('A/1', { online: false });
       h.run(30_000);

@@ -11,7 +11,6 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { Logger } from '../../../lib/log';
 import {
   ARCHIVE_FILE,
   CorruptStoreError,
@@ -24,6 +23,7 @@ import {
 import { nodeStoreIo } from '../../../lib/store/files';
 import { crc32WithoutZlib, STORE_MARK_FILE } from '../../../lib/store/log-format';
 import { STORE_MARK_FORMAT } from '../../../lib/store/store-mark';
+import { collect, recordingLog } from './support';
 
 interface State {
   sessions: { [transactionId: string]: { idTag: string; meterStart: number } };
@@ -50,22 +50,6 @@ const started = (id: number): Event => ({
   meterStart: 1000 + id,
 });
 const closed = (id: number): Event => ({ type: 'closed', transactionId: id, meterStop: 1234 + id });
-
-function recordingLog(): { log: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const log: Logger = {
-    info: (message) => lines.push(`info: ${message}`),
-    warn: (message) => lines.push(`warn: ${message}`),
-    error: (message) => lines.push(`error: ${message}`),
-  };
-  return { log, lines };
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
-}
 
 /** `,"crc":"xxxxxxxx"}` at the end of a line, and what it covers. */
 const crcRecord = /^(\{.*),"crc":"([0-9a-f]{8})"\}$/;

@@ -12,7 +12,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../../../lib/log';
 import {
   ARCHIVE_FILE,
   CorruptStoreError,
@@ -26,6 +25,7 @@ import {
 } from '../../../lib/store/durable-log';
 import { nodeStoreIo } from '../../../lib/store/files';
 import { STORE_MARK_FILE } from '../../../lib/store/log-format';
+import { collect, recordingLog } from './support';
 
 interface TestState {
   nextTransactionId: number;
@@ -86,28 +86,12 @@ function expectedArchive(events: TestEvent[]): TestEvent[] {
   return events.filter((event) => event.type === 'sessionClosed');
 }
 
-const recordingLog = () => {
-  const lines: string[] = [];
-  const log: Logger = {
-    info: (message) => lines.push(`info: ${message}`),
-    warn: (message) => lines.push(`warn: ${message}`),
-    error: (message) => lines.push(`error: ${message}`),
-  };
-  return { log, lines };
-};
-
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve = () => {};
   const promise = new Promise<void>((done) => {
     resolve = done;
   });
   return { promise, resolve };
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
 }
 
 /** The journal's records without their crc (damage_spec.ts tests the crc). */
