@@ -11,6 +11,13 @@ import type { ConnectorRuntime } from './parts';
 import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from './phases';
 import type { Connector, Site } from './site-model';
 
+/**
+ * A reading stamped this much before its confirmation arrived is still taken after the charger's
+ * answer: chargers stamp whole seconds, and the answer travels before it is stamped here (a peer
+ * charger's reading sent right after its answer was stamped 1 ms before it arrived, and its
+ * decrease stayed pending for a minute).
+ */
+const READING_STAMP_SLACK_MS = 1_000;
 /** A confirmed limit this close above the set-point is the set-point (the profile manager floors to tenths). */
 const CONFIRMED_EPS_A = 0.05;
 
@@ -177,6 +184,7 @@ export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: nu
   runtime.pendingDecrease = {
     fromA: Math.max(fromA, pending?.fromA ?? 0),
     atMs: now,
+    firstAtMs: pending?.firstAtMs ?? pending?.atMs ?? now,
     drewA: Math.max(drewA ?? 0, pending?.drewA ?? 0),
   };
 }
@@ -186,7 +194,7 @@ export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: nu
  * decrease went out, within its new set-point on every phase, and taken late enough to prove it:
  * - where the charger's limits are confirmed (`runtime.confirmed`), a confirmation of a limit within
  *   the new set-point must have come after the decrease went out, and the reading must have been
- *   taken after the charger's answer (before it, an increase still on its way may raise it again);
+ *   taken after the charger's answer, to within READING_STAMP_SLACK_MS (before it, an increase still on its way may raise it again);
  * - where they are not (a flow that sends set-points another way, the simulator), the reading must
  *   have been taken at least the charger's follow time after the last increase it was sent, which
  *   may otherwise still land after the reading.
@@ -216,7 +224,10 @@ export function settleDecrease(
     if (shown && proves(runtime, draw, pending, followMs)) {
       runtime.pendingDecrease = undefined;
       const hadToFollow = (pending.drewA ?? 0) > runtime.sent.limitA + site.control.overdrawToleranceA;
-      return hadToFollow ? draw.atMs - pending.atMs : undefined;
+      // Timed from the first decrease not shown followed: a charger that applies its set-points in
+      // order may be landing an older one (timed from the newest, a 58 s charger that followed a
+      // decrease sent 58 s before was learned at 2 s: FAULTS_SEED=20261125 FAULTS_PATH=9611).
+      return hadToFollow ? draw.atMs - (pending.firstAtMs ?? pending.atMs) : undefined;
     }
   }
   if (now - pending.atMs >= followMs) runtime.pendingDecrease = undefined;
@@ -261,7 +272,7 @@ function proves(
       confirmed.atMs >= pending.atMs &&
       confirmed.limitA <= sent.limitA + CONFIRMED_EPS_A &&
       draw.receivedMs >= confirmed.sinceMs &&
-      draw.atMs >= confirmed.sinceMs
+      draw.atMs >= confirmed.sinceMs - READING_STAMP_SLACK_MS
     );
   }
   return draw.atMs >= (runtime.lastIncreaseAtMs ?? Number.NEGATIVE_INFINITY) + followMs;

@@ -182,6 +182,8 @@ export interface ObservedConnector {
   pendingDecrease?: {
     fromA: number;
     atMs: number;
+    /** When the first decrease of those not shown followed went out (what a learned time counts from). */
+    firstAtMs?: number;
     /** The most its car drew on a phase when the decrease went out (its newest reading), if known. */
     drewA?: number;
   };

@@ -266,6 +266,91 @@ describe('safe by default (issue #27)', () => {
       assert.equal(h.limit('B/1'), 26, 'once A read 6 A');
     });
 
+    it('takes a reading stamped in whole seconds just before the confirmation arrived as shown', () => {
+      // A peer charger sends its reading right after its answer; it is stamped before the answer
+      // arrives here, and most chargers stamp whole seconds.
+      const h = harness({
+        circuits: [{ id: 'sub', limitA: 32 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'sub' },
+          { chargePointId: 'B', circuit: 'sub' },
+        ],
+        unbalanceLimitA: null,
+        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+      });
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      let aFollows = true;
+      h.feed(() => {
+        const a = h.limit('A/1') ?? 0;
+        if (aFollows) h.draw('A/1', [a, a, a]);
+        const b = h.limit('B/1') ?? 0;
+        h.draw('B/1', [b, b, b]);
+      });
+      h.run(120_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+      aFollows = false;
+      h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 16]);
+      h.clock.advance(1_400);
+      const stamped = new Date(Math.floor(h.clock.now() / 1000) * 1000).toISOString();
+      h.state('A/1', {
+        currentA: [6, 6, 6],
+        measuredAt: stamped,
+        lastSeen: h.iso(),
+        limitInForce: { limitA: 6, since: h.iso(), confirmedAt: h.iso() },
+      });
+      h.run(2_000);
+      assert.equal(
+        h.limit('B/1'),
+        26,
+        `A showed it followed: B gets what A freed (${h.setPoint('B/1')?.reason})`,
+      );
+    });
+
+    it('times a charger from the first decrease it has not shown followed', () => {
+      // A charger that applies its set-points in order, 50 s late: a second decrease 48 s after
+      // the first, and 2 s later its reading shows the first landed, within the second's tolerance.
+      let saved: LoadManagerMemory | undefined;
+      const h = harness(
+        {
+          circuits: [{ id: 'sub', limitA: 32 }],
+          connectors: [
+            { chargePointId: 'A', circuit: 'sub' },
+            { chargePointId: 'B', circuit: 'sub' },
+          ],
+          unbalanceLimitA: null,
+          control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+        },
+        { memory: { load: () => undefined, save: (m) => (saved = m) } },
+      );
+      h.start();
+      h.plugIn('A/1');
+      h.plugIn('B/1');
+      const history: number[] = [];
+      h.feed(() => {
+        history.push(h.limit('A/1') ?? 0);
+        const a = history[Math.max(0, history.length - 51)] ?? 0;
+        h.draw('A/1', [a, a, a]);
+        const b = h.limit('B/1') ?? 0;
+        h.draw('B/1', [b, b, b]);
+      });
+      h.run(120_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+      h.manager.command({ type: 'siteLimit', limitA: 16 });
+      h.run(48_000);
+      h.manager.command({ type: 'siteLimit', limitA: 15 });
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [7.5, 7.5]);
+      h.run(30_000);
+      h.manager.stop();
+      const learned = (saved?.responseTimes as Record<string, number[]> | undefined)?.A ?? [];
+      assert.ok(
+        learned.length > 0 && learned.every((ms) => ms >= 50_000),
+        `learned ${JSON.stringify(learned)} ms`,
+      );
+    });
+
     it('learns how long a charger takes from the decreases its car had to follow (the slowest of five, plus 25 %)', () => {
       const times = new ResponseTimes();
       const site = parseSite(zone(1));
