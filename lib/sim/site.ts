@@ -244,10 +244,14 @@ export class SiteSimulator {
     if (!charger) return;
     answerSetPoint(charger.faults, charger.answers, setPoint.limitA, this.clock.now());
     // One that confirms its limits holds the newest it confirmed: an older one still on its way
-    // is replaced, not applied after it (one that does not confirm may apply them in order).
+    // is replaced, not applied after it, and the newest lands when the older would have (the
+    // charger applies whatever limit it holds on its own cycle: a second decrease does not
+    // postpone the first). One that does not confirm may apply them in order.
+    const landsAtMs = this.clock.now() + charger.options.responseDelayMs;
+    const replaced = charger.faults.confirms ? charger.pending[0]?.atMs : undefined;
     if (charger.faults.confirms) charger.pending.length = 0;
     charger.pending.push({
-      atMs: this.clock.now() + charger.options.responseDelayMs,
+      atMs: Math.min(landsAtMs, replaced ?? landsAtMs),
       limitA: setPoint.limitA,
       phases: setPoint.phases,
     });

@@ -147,7 +147,15 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
     const liars = metered.filter((c) => !plan.meterFaults?.[c.id]);
     if (f.lie && liars.length > 0) {
       const circuit = liars[f.lie.circuit % liars.length] as CircuitConfig;
-      const kind = circuit.meter?.location === 'includesChargers' ? f.lie.kind : 'negative';
+      // A frozen meter above the silent one would hold still the peak the silent one must see
+      // before its silence (found at FAULTS_SEED=20261125 path 9619): it reads 0 A instead.
+      const aboveSilent = subtree(circuit.id).some((id) => plan.meterFaults?.[id]?.dropouts);
+      const kind =
+        circuit.meter?.location !== 'includesChargers'
+          ? 'negative'
+          : f.lie.kind === 'frozen' && aboveSilent
+            ? 'zero'
+            : f.lie.kind;
       const fromMs = f.lie.atMin * MINUTE;
       const toMs = Math.min(DURATION_MS, fromMs + f.lie.forMin * MINUTE);
       {
