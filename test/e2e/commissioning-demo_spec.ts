@@ -6,16 +6,31 @@ import { EvpowerCharger } from '../support/evpower-charger';
 
 /**
  * Issue #12, the README's "use real chargers" path: the shipped demo flow with `--no-site` (no
- * simulated meters: the zone's meter is silent, so its fail-safe counts 25 A of other loads on the
- * 63 A breaker with 2 A headroom, leaving 36 A per phase to the chargers), and chargers built on a
- * library we did not write (@evpower/ocpp-ts) dialling in one by one, as a car park is commissioned.
+ * simulated meters), and chargers built on a library we did not write (@evpower/ocpp-ts) dialling
+ * in one by one, as a car park is commissioned. A zone meter that has never read tells nothing of
+ * the zone's other loads, so its connectors wait (issue #27); an installer without a meter yet does
+ * what the reason says and enters the zone's other loads on the load-manager node: 25 A here, which
+ * on the 63 A breaker with 2 A headroom leaves 36 A per phase to the chargers.
  */
-const CHARGERS_MAY_DRAW_A = 63 - 2 - 25;
+const OTHER_LOADS_A = 25;
+const CHARGERS_MAY_DRAW_A = 63 - 2 - OTHER_LOADS_A;
 
 describe('commissioning the demo car park with chargers built elsewhere (npm start -- --no-site)', function () {
   this.timeout(120_000);
   const demo = useDemo({ site: false });
   const chargers = new Map<string, EvpowerCharger>();
+
+  before("enter the zone's other loads, as its reason asks while no meter reads", async () => {
+    const flow = (await (await demo().request('/flows')).json()) as Record<string, unknown>[];
+    const dlm = flow.find((node) => node.type === 'ampflow-dlm');
+    assert.ok(dlm, 'the demo has a load-manager node');
+    const site = JSON.parse(String(dlm.site)) as { circuits: { id: string; fallback?: unknown }[] };
+    const zone = site.circuits.find((circuit) => circuit.id === 'zone');
+    assert.ok(zone, 'the demo site has its zone');
+    zone.fallback = { otherLoadA: OTHER_LOADS_A };
+    dlm.site = JSON.stringify(site, null, 2);
+    await demo().deploy(flow);
+  });
 
   after(async () => {
     await Promise.all([...chargers.values()].map((cp) => cp.close()));
