@@ -228,35 +228,42 @@ describe('safe by default (issue #27)', () => {
   });
 
   describe('a decrease settles on evidence', () => {
-    /** A and B on a 32 A sub-distribution; A's car follows its set-point `lagS` seconds late. */
-    function pair(lagS: number) {
-      const h = harness({
-        circuits: [{ id: 'sub', limitA: 32 }],
-        connectors: [
-          { chargePointId: 'A', circuit: 'sub' },
-          { chargePointId: 'B', circuit: 'sub' },
-        ],
-        unbalanceLimitA: null,
-        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
-      });
+    /**
+     * A and B on a 32 A sub-distribution, at 16 A each after two minutes; A's car follows its
+     * set-point `lagS` seconds late (in order), and A reports its draw until `silenceA()`.
+     */
+    function pair(lagS: number, options: Parameters<typeof harness>[1] = {}) {
+      const h = harness(
+        {
+          circuits: [{ id: 'sub', limitA: 32 }],
+          connectors: [
+            { chargePointId: 'A', circuit: 'sub' },
+            { chargePointId: 'B', circuit: 'sub' },
+          ],
+          unbalanceLimitA: null,
+          control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+        },
+        options,
+      );
       h.start();
       h.plugIn('A/1');
       h.plugIn('B/1');
       const history: number[] = [];
+      let aReports = true;
       h.feed(() => {
         history.push(h.limit('A/1') ?? 0);
         const a = history[Math.max(0, history.length - 1 - lagS)] ?? 0;
-        h.draw('A/1', [a, a, a]);
+        if (aReports) h.draw('A/1', [a, a, a]);
         const b = h.limit('B/1') ?? 0;
         h.draw('B/1', [b, b, b]);
       });
       h.run(120_000);
-      return h;
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+      return Object.assign(h, { silenceA: () => (aReports = false) });
     }
 
     it('lets the current a slow charger frees go to others only once its own reading shows it followed', () => {
       const h = pair(30);
-      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
       h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
       assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 16]);
       h.run(25_000);
@@ -269,28 +276,8 @@ describe('safe by default (issue #27)', () => {
     it('takes a reading stamped in whole seconds just before the confirmation arrived as shown', () => {
       // A peer charger sends its reading right after its answer; it is stamped before the answer
       // arrives here, and most chargers stamp whole seconds.
-      const h = harness({
-        circuits: [{ id: 'sub', limitA: 32 }],
-        connectors: [
-          { chargePointId: 'A', circuit: 'sub' },
-          { chargePointId: 'B', circuit: 'sub' },
-        ],
-        unbalanceLimitA: null,
-        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
-      });
-      h.start();
-      h.plugIn('A/1');
-      h.plugIn('B/1');
-      let aFollows = true;
-      h.feed(() => {
-        const a = h.limit('A/1') ?? 0;
-        if (aFollows) h.draw('A/1', [a, a, a]);
-        const b = h.limit('B/1') ?? 0;
-        h.draw('B/1', [b, b, b]);
-      });
-      h.run(120_000);
-      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
-      aFollows = false;
+      const h = pair(0);
+      h.silenceA();
       h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
       assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 16]);
       h.clock.advance(1_400);
@@ -313,31 +300,7 @@ describe('safe by default (issue #27)', () => {
       // A charger that applies its set-points in order, 50 s late: a second decrease 48 s after
       // the first, and 2 s later its reading shows the first landed, within the second's tolerance.
       let saved: LoadManagerMemory | undefined;
-      const h = harness(
-        {
-          circuits: [{ id: 'sub', limitA: 32 }],
-          connectors: [
-            { chargePointId: 'A', circuit: 'sub' },
-            { chargePointId: 'B', circuit: 'sub' },
-          ],
-          unbalanceLimitA: null,
-          control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
-        },
-        { memory: { load: () => undefined, save: (m) => (saved = m) } },
-      );
-      h.start();
-      h.plugIn('A/1');
-      h.plugIn('B/1');
-      const history: number[] = [];
-      h.feed(() => {
-        history.push(h.limit('A/1') ?? 0);
-        const a = history[Math.max(0, history.length - 51)] ?? 0;
-        h.draw('A/1', [a, a, a]);
-        const b = h.limit('B/1') ?? 0;
-        h.draw('B/1', [b, b, b]);
-      });
-      h.run(120_000);
-      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+      const h = pair(50, { memory: { load: () => undefined, save: (m) => (saved = m) } });
       h.manager.command({ type: 'siteLimit', limitA: 16 });
       h.run(48_000);
       h.manager.command({ type: 'siteLimit', limitA: 15 });
