@@ -29,7 +29,13 @@ describe('commissioning the demo car park with chargers built elsewhere (npm sta
     assert.ok(zone, 'the demo site has its zone');
     zone.fallback = { otherLoadA: OTHER_LOADS_A };
     dlm.site = JSON.stringify(site, null, 2);
+    // A full deploy restarts the central system too: the chargers dial in once it listens again.
+    const listening = demo().process.nextLine(
+      /\[ampflow-central-system:Demo central system\] .* listening on/,
+      30_000,
+    );
     await demo().deploy(flow);
+    await listening;
   });
 
   after(async () => {
