@@ -6,7 +6,7 @@ import { UpstreamProxy } from '../lib/upstream/proxy';
 import { DECIDED_ACTIONS, parseUpstreamSettings } from '../lib/upstream/settings';
 import { registerCentralSystemRoutes } from './central-system-routes';
 import { registerChargersSidebarRoute, watchChargers } from './chargers-sidebar';
-import { useCatalog } from './shared/i18n';
+import { message, useCatalog } from './shared/i18n';
 import { nodeLogger } from './shared/logger';
 import type {
   CentralSystemCredentials,
@@ -14,6 +14,12 @@ import type {
   CentralSystemNodeDef,
   CentralSystemUser,
 } from './types';
+
+/**
+ * Which central system of this Node-RED listens on which port, so that one that cannot listen
+ * names the node holding the port (an example imported next to the demo, a copied flow).
+ */
+const portHolders = new Map<number, string>();
 
 export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-central-system');
@@ -40,6 +46,7 @@ export = (RED: NodeAPI): void => {
 
     let centralSystem: CentralSystem;
     let upstream: UpstreamProxy | undefined;
+    let port: number | undefined;
     try {
       const shared = def.listen === 'shared';
       const options = parseSettings({ ...def, ...(node.credentials ?? {}) }, { sharedServer: shared });
@@ -54,6 +61,7 @@ export = (RED: NodeAPI): void => {
       else if (userDir) options.dataDirectory = join(userDir, 'ampflow', `central-system-${def.id}`);
       else node.warn(RED._('ampflow-central-system.warnings.noUserDir'));
       options.log = nodeLogger(node);
+      port = options.server ? undefined : options.port;
       centralSystem = new CentralSystem(options);
       if (def.upstreamUrl?.trim()) {
         // The operator's backend: every charger is passed through to it (lib/upstream).
@@ -91,15 +99,23 @@ export = (RED: NodeAPI): void => {
       node.problem = err.message;
       refreshUsers();
     });
+    // The first central system of this Node-RED to name a port holds it; another names it when it cannot listen.
+    const holder = `"${def.name || def.id}" (${def.id})`;
+    const heldBy = port === undefined ? undefined : portHolders.get(port);
+    if (port !== undefined && heldBy === undefined) portHolders.set(port, holder);
     centralSystem.start().catch((err: Error) => {
-      node.problem = err.message;
-      node.error(err.message);
+      node.problem =
+        /already in use/.test(err.message) && heldBy
+          ? `${err.message}: ${message('ampflow-central-system', 'errors.portHeldBy', { holder: heldBy })}`
+          : err.message;
+      node.error(node.problem);
       refreshUsers();
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
       clearTimeout(refreshTimer);
       stopWatching();
+      if (port !== undefined && portHolders.get(port) === holder) portHolders.delete(port);
       Promise.resolve(upstream?.close())
         .then(() => centralSystem.stop())
         .then(done, (err: Error) => {

@@ -43,7 +43,61 @@ describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
     }
   });
 
+  it("gives each example's central system a port of its own, none the demo's (9000)", () => {
+    const holders = new Map<string, string>([['9000', 'the demo']]);
+    for (const file of examples) {
+      for (const node of readExample(file).filter((n) => n.type === 'ampflow-central-system')) {
+        const port = String(node.port);
+        assert.equal(
+          holders.get(port),
+          undefined,
+          `${file} listens on port ${port}, as ${holders.get(port)} does`,
+        );
+        holders.set(port, file);
+      }
+    }
+  });
+
+  it('gives every node of the demo and the examples an id of its own (an import never meets a node it already has)', () => {
+    const owners = new Map<string, string>();
+    for (const [what, nodes] of [
+      ['the demo', JSON.parse(readFileSync(join(repoRoot, 'demo', 'flows.json'), 'utf8')) as FlowNode[]],
+      ...examples.map((file): [string, FlowNode[]] => [file, readExample(file)]),
+    ] as [string, FlowNode[]][]) {
+      for (const node of nodes) {
+        assert.equal(
+          owners.get(node.id),
+          undefined,
+          `${what} has node ${node.id} (${node.type}), as ${owners.get(node.id)} does`,
+        );
+        owners.set(node.id, what);
+      }
+    }
+  });
+
   for (const file of examples) {
+    it(`deploys "${file}" next to the running demo flow, both without a warning or an error`, async () => {
+      // The demo flow as shipped; its meters stay unread here (no simulated site), as in every test of this file.
+      const demoFlow = JSON.parse(readFileSync(join(repoRoot, 'demo', 'flows.json'), 'utf8')) as FlowNode[];
+      const flow = readExample(file);
+      // The ports as shipped (the test moves each to a free one, keeping those that were equal equal).
+      const moved = new Map<string, string>();
+      for (const node of [...demoFlow, ...flow]) {
+        if (node.type !== 'ampflow-central-system') continue;
+        const shipped = String(node.port);
+        if (!moved.has(shipped)) moved.set(shipped, String(await freePort()));
+        node.port = moved.get(shipped);
+      }
+      const listening = [...demoFlow, ...flow]
+        .filter((n) => n.type === 'ampflow-central-system')
+        .map((node) =>
+          demo().process.nextLine(new RegExp(`central system listening on ws://.*:${node.port}/`)),
+        );
+      await demo().deploy([...demoFlow, ...flow]);
+      await Promise.all(listening);
+      assert.deepEqual(demo().problems(), []);
+    });
+
     it(`deploys "${file}" in a running Node-RED without a warning or an error`, async () => {
       const flow = readExample(file);
       // The examples use the chargers' usual port 9000; the test gives each central system a free one.

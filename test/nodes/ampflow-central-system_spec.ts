@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
@@ -37,21 +38,36 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
     await listening(helper.getNode('cs2') as CentralSystemNode);
   });
 
-  it('reports a port already in use as an error naming the port', async () => {
+  it('reports a port already in use as an error naming the port and the central system of this Node-RED that holds it', async () => {
     const port = await freePort();
     await helper.load(
       centralSystemNode,
-      onTab(centralSystemConfig(port), centralSystemConfig(port, { id: 'cs-b' })),
+      onTab(centralSystemConfig(port, { name: 'demo' }), centralSystemConfig(port, { id: 'cs-b' })),
     );
-    const a = helper.getNode('cs') as CentralSystemNode;
     const b = helper.getNode('cs-b') as CentralSystemNode;
-    const [call] = await Promise.race([
-      waitFor<[SpyCall]>(a, 'call:error'),
-      waitFor<[SpyCall]>(b, 'call:error'),
-    ]);
-    assert.match(String(call.args[0]), new RegExp(`127\\.0\\.0\\.1:${port}: the port is already in use`));
-    const failed = a.centralSystem?.state === 'failed' ? a : b;
-    assert.match(failed.problem ?? '', /already in use/);
+    const [call] = await waitFor<[SpyCall]>(b, 'call:error');
+    assert.match(
+      String(call.args[0]),
+      new RegExp(
+        `127\\.0\\.0\\.1:${port}: the port is already in use .*: the central system "demo" \\(cs\\) of this Node-RED listens there`,
+      ),
+    );
+    assert.match(b.problem ?? '', /already in use.*"demo"/);
+    await listening(helper.getNode('cs') as CentralSystemNode);
+  });
+
+  it('reports a port another program holds without naming a node', async () => {
+    const port = await freePort();
+    const other = createServer();
+    await new Promise<void>((resolve) => other.listen(port, '127.0.0.1', resolve));
+    try {
+      await helper.load(centralSystemNode, onTab(centralSystemConfig(port)));
+      const node = helper.getNode('cs') as CentralSystemNode;
+      const [call] = await waitFor<[SpyCall]>(node, 'call:error');
+      assert.match(String(call.args[0]), /the port is already in use by another program or node$/);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
   });
 
   it('does not start with invalid settings and names the setting', async () => {
