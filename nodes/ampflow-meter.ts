@@ -71,8 +71,10 @@ export = (RED: NodeAPI): void => {
     running.on('stale', (last: Reading | undefined) => {
       update({});
       const payload: Reading = last ?? { source: name, timestamp: new Date().toISOString() };
-      // msg.error only with a message: Node-RED's debug node reads msg.error.message when it is there.
-      const error = running.lastError?.message;
+      // msg.error as Node-RED's own nodes give it (a catch node's shape): the debug node reads its message.
+      const message = running.lastError?.message;
+      const error =
+        message === undefined ? undefined : { message, source: { id: this.id, type: this.type, name } };
       this.send({ topic: name, payload, stale: true, ...(error === undefined ? {} : { error }) });
     });
     running.on('state', () => update({}));

@@ -21,7 +21,7 @@ interface Msg {
   topic: string;
   payload: Reading;
   stale?: boolean;
-  error?: { message: string } | string;
+  error?: { message: string; source?: { id: string; type: string } };
   tag?: string;
 }
 
@@ -109,7 +109,10 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
     server.faults(1).silent = true;
     const [stale] = await waitFor<[Msg]>(out, 'input', (msg: Msg) => msg.stale === true, 5000);
     assert.equal(stale.payload.totalPowerW, -4200);
-    assert.match(String(stale.error), /no answer within 100 ms|not answering/);
+    // The object Node-RED's nodes expect (a debug node showing status reads error.message).
+    const error = stale.error as { message: string; source: { id: string; type: string } };
+    assert.match(error.message, /no answer within 100 ms|not answering/);
+    assert.deepEqual([error.source.id, error.source.type], ['meter', 'ampflow-meter']);
     await waitFor<[SpyCall]>(
       meter,
       'call:status',
@@ -128,7 +131,7 @@ describe(`ampflow-meter node (Node-RED ${nodeRedVersion()})`, () => {
     // Voltages, currents and powers (1-66) fail from now on; the energy block (801-812) answers.
     server.faults(1).exception = { code: 4, from: 1, to: 66 };
     const [stale] = await waitFor<[Msg]>(out, 'input', (msg: Msg) => msg.stale === true, 5000);
-    assert.match(String(stale.error), /exception 4/);
+    assert.match((stale.error as { message: string }).message, /exception 4/);
     const [partial] = await waitFor<[Msg]>(
       out,
       'input',
