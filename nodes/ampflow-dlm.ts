@@ -11,6 +11,7 @@ import type { DlmNodeDef, LoadManagerNode } from './dlm-types';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { nodeLogger } from './shared/logger';
+import { meterSourceOf, withMeterSources } from './shared/meter-names';
 import { noticeMeter } from './shared/meter-notices';
 import type { CentralSystemNode } from './types';
 
@@ -18,7 +19,7 @@ export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-dlm');
   function DlmNode(this: Node, def: DlmNodeDef): void {
     RED.nodes.createNode(this, def);
-    const validation = readSite(def.site);
+    const validation = readSite(def.site, (id) => meterSourceOf(RED, id));
     for (const warning of validation.warnings) this.warn(`${warning.field}: ${warning.message}`);
     if (!validation.site) {
       const problem = `${RED._('ampflow-dlm.errors.site')} ${validation.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`;
@@ -123,7 +124,10 @@ export = (RED: NodeAPI): void => {
   registerDlmRoutes(RED);
 };
 
-function readSite(text: string | undefined): {
+function readSite(
+  text: string | undefined,
+  sourceOf: (meterNodeId: string) => string | undefined,
+): {
   site?: ReturnType<typeof validateSite>['site'];
   problems: SiteProblem[];
   warnings: SiteProblem[];
@@ -137,5 +141,8 @@ function readSite(text: string | undefined): {
       warnings: [],
     };
   }
-  return validateSite(config);
+  // A circuit's meter chosen in the editor is kept by node id; its readings carry the node's current name.
+  const meters = withMeterSources(config, sourceOf);
+  const validation = validateSite(meters.config);
+  return { ...validation, warnings: [...meters.warnings, ...validation.warnings] };
 }

@@ -7,6 +7,7 @@ import { busStatus, type MeterView, meterStatus, shortFailure } from './modbus-s
 import type { MeterNodeDef, ModbusBusNode } from './modbus-types';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
+import { meterName } from './shared/meter-names';
 import { listenForMeterNotice } from './shared/meter-notices';
 import { statusOf } from './shared/status-table';
 
@@ -24,7 +25,7 @@ export = (RED: NodeAPI): void => {
     try {
       if (!busNode || !bus) throw new Error(busNode?.problem ?? RED._('ampflow-meter.errors.noBus'));
       const settings = parseMeterSettings(def, busNode.defaultUnitId);
-      name = def.name || `${settings.profile.id}-${settings.unitId}`;
+      name = meterName(def, busNode.defaultUnitId);
       meter = new Meter({ ...settings, name, bus });
     } catch (err) {
       // A bus with bad settings has said so itself; the meter only shows it.

@@ -52,6 +52,11 @@ export type MeterLocation = (typeof METER_LOCATIONS)[number];
 export interface MeterConfig {
   /** The `source` of the Readings this meter produces (the meter's name). */
   source: string;
+  /**
+   * The Node-RED meter node chosen in the editor, by id: the load-manager node sets `source` to
+   * that node's current name before the site is read (a renamed meter keeps its circuit).
+   */
+  node?: string;
   location: MeterLocation;
   /**
    * Data older than this makes the circuit fall back. Default 30 000 ms. Each phase has its own

@@ -28,7 +28,7 @@ export interface Circuit {
   limitA: Triple;
   powerLimitW: number | undefined;
   headroomA: Triple;
-  meter: Required<MeterConfig> | undefined;
+  meter: Required<Omit<MeterConfig, 'node'>> | undefined;
   fallback: { otherLoadA: Triple | undefined; connectorLimitA: number | undefined };
   unbalanceLimitA: number | undefined;
   /** Indexes of the connectors anywhere below this circuit. */

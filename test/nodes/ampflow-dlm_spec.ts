@@ -3,6 +3,8 @@ import helper from 'node-red-node-test-helper';
 
 import centralSystemNode = require('../../nodes/ampflow-central-system');
 import dlmNode = require('../../nodes/ampflow-dlm');
+import meterNode = require('../../nodes/ampflow-meter');
+import modbusBusNode = require('../../nodes/ampflow-modbus-bus');
 
 import type { SetPoint } from '../../lib/contracts';
 import type { SiteConfig } from '../../lib/dlm/site';
@@ -205,5 +207,56 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
     } finally {
       await charger.close();
     }
+  });
+
+  it("finds a circuit's meter by the meter node's id, so that renaming the meter keeps the link", async () => {
+    const port = await freePort();
+    const meterSite = (node: string): SiteConfig => ({
+      circuits: [
+        { id: 'zone', limitA: 32, meter: { node, source: 'grid meter', location: 'otherLoadsOnly' } },
+      ],
+      connectors: [{ chargePointId: 'CP-1', circuit: 'zone' }],
+    });
+    const flow = (node: string) =>
+      onTab(
+        { id: 'dlm', type: 'ampflow-dlm', site: JSON.stringify(meterSite(node)), wires: [[], ['summary']] },
+        { id: 'summary', type: 'helper' },
+        { id: 'bus', type: 'ampflow-modbus-bus', transport: 'tcp', host: '127.0.0.1', port: String(port) },
+        // Renamed since the circuit was saved ("grid meter" then); reads only when asked (poll 0).
+        {
+          id: 'm1',
+          type: 'ampflow-meter',
+          name: 'grid meter, renamed',
+          bus: 'bus',
+          profile: 'eastron-sdm630',
+          pollIntervalS: '0',
+        },
+        ...CATCH_ALL,
+      );
+    await helper.load([dlmNode, modbusBusNode, meterNode], flow('m1'));
+    const reported = waitFor<[Msg<SiteSummary>]>(
+      helper.getNode('summary'),
+      'input',
+      (msg: Msg<SiteSummary>) => Array.isArray(msg.payload.circuits[0]?.otherA),
+    );
+    helper.getNode('dlm').receive({ topic: 'grid meter, renamed', payload: { currentA: [10, 4, 4] } });
+    const [summary] = await reported;
+    assert.equal(summary.payload.circuits[0]?.meter?.source, 'grid meter, renamed');
+    assert.deepEqual(summary.payload.circuits[0]?.otherA, [10, 4, 4]);
+
+    // A meter node no longer in the flows: the name saved with the circuit is used, and a warning says so.
+    await helper.unload();
+    await helper.load([dlmNode, modbusBusNode, meterNode], flow('gone'));
+    const warnings = (helper.getNode('dlm') as unknown as { warn: { args: unknown[][] } }).warn.args.map(
+      String,
+    );
+    assert.ok(
+      warnings.some((w) =>
+        /circuit "zone" meter\.node: meter node gone is not in the deployed flows; readings named "grid meter" are used/.test(
+          w,
+        ),
+      ),
+      warnings.join('\n'),
+    );
   });
 });
