@@ -106,7 +106,32 @@ for (const node of shippedFlow) {
   if (node.type === 'ampflow-modbus-bus' && node.port === '1502') node.port = args['grid-meter-port'];
   else if (node.type === 'ampflow-modbus-bus' && node.port === '1503') node.port = args['inverter-port'];
 }
-const flowText = `${JSON.stringify(shippedFlow, null, 4)}\n`;
+// The facility dashboard needs FlowFuse Dashboard 2.0 (a devDependency, so `npm install` brings it;
+// Node-RED finds it in this checkout's node_modules). Without it the dashboard tab is left out:
+// Node-RED would otherwise hold the whole flow back, waiting for the missing node types.
+const DASHBOARD_TAB = 'ampflow-demo-ui-tab';
+let withDashboard = true;
+try {
+  createRequire(join(nodeRedDir, 'package.json')).resolve('@flowfuse/node-red-dashboard/package.json');
+} catch {
+  withDashboard = false;
+}
+const demoFlow = withDashboard
+  ? shippedFlow
+  : shippedFlow
+      .filter((node) => node.id !== DASHBOARD_TAB && node.z !== DASHBOARD_TAB && !node.type.startsWith('ui-'))
+      .filter((node) => !(node.type === 'link out' && node.id.startsWith('ampflow-demo-ui-')))
+      .map((node) =>
+        Array.isArray(node.wires)
+          ? {
+              ...node,
+              wires: node.wires.map((out) => out.filter((id) => !id.startsWith('ampflow-demo-ui-'))),
+            }
+          : node,
+      );
+if (!withDashboard)
+  say('      @flowfuse/node-red-dashboard is not installed: the demo runs without its dashboard');
+const flowText = `${JSON.stringify(demoFlow, null, 4)}\n`;
 const flowFile = join(userDir, 'flows.json');
 const stampFile = join(userDir, '.demo-flow-sha256');
 const shippedHash = createHash('sha256').update(flowText).digest('hex');
@@ -213,5 +238,6 @@ watchChild('Node-RED', nodeRed, (line) => {
   if (!deployed && /\[info\] Started flows/.test(line)) {
     deployed = true;
     step(4, `demo flow deployed: open http://127.0.0.1:${args.port} (Ctrl-C stops)`);
+    if (withDashboard) say(`      facility dashboard: http://127.0.0.1:${args.port}/dashboard`);
   }
 });

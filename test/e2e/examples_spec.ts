@@ -88,6 +88,14 @@ describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
         if (!moved.has(shipped)) moved.set(shipped, String(await freePort()));
         node.port = moved.get(shipped);
       }
+      // FlowFuse Dashboard's editor keeps the ui-base a workspace has when a flow with another is
+      // imported (one dashboard per Node-RED): the example's pages join the demo's dashboard.
+      const demoBase = demoFlow.find((node) => node.type === 'ui-base');
+      const exampleBase = flow.find((node) => node.type === 'ui-base');
+      if (demoBase && exampleBase) {
+        flow.splice(flow.indexOf(exampleBase), 1);
+        for (const node of flow) if (node.ui === exampleBase.id) node.ui = demoBase.id;
+      }
       const listening = [...demoFlow, ...flow]
         .filter((n) => n.type === 'ampflow-central-system')
         .map((node) =>
