@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { SimulatedChargePoint, SimulatedChargePointOptions } from '../../lib/sim/charge-point';
@@ -43,8 +43,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const path = join(screenshotDir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
+  // `npm run docs:images`: the pictures of the README and docs/ come from the running demo.
+  if (process.env.AMPFLOW_DOCS_IMAGES && DOCS_IMAGES.has(name)) {
+    mkdirSync(docsImageDir, { recursive: true });
+    copyFileSync(path, join(docsImageDir, `${name}.png`));
+  }
   return path;
 }
+
+/** The screenshots the README and docs/ show, written to docs/images/ by `npm run docs:images`. */
+export const DOCS_IMAGES = new Set([
+  'demo-editor',
+  'demo-dashboard',
+  'demo-dashboard-phone',
+  'dlm-dialog-circuits',
+]);
+export const docsImageDir = join(repoRoot, 'docs', 'images');
 
 /** Collects the page's console errors and uncaught exceptions, to assert there were none. */
 export function collectPageErrors(page: Page): string[] {
