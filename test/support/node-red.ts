@@ -67,9 +67,10 @@ export interface NodeRedOptions {
    * - 'dist' (default): the checkout linked in, as scripts/start.mjs does (runs dist/: build first);
    * - 'sources': a package `ampflow-under-test` of one-line shims requiring nodes/*.ts, Node-RED
    *   running with tsx's require hook: what is in nodes/ now, with no build;
-   * - { dir }: a package built elsewhere linked in (the benchmarks build their own copy).
+   * - { dir }: a package built elsewhere linked in (the benchmarks build their own copy);
+   * - 'installed': nothing: the user directory already has it (installed from the packed tarball).
    */
-  package?: 'dist' | 'sources' | { dir: string };
+  package?: 'dist' | 'sources' | 'installed' | { dir: string };
   /** Users of a credentials adminAuth (the editor's login, token()). Without it the editor needs none. */
   users?: AdminUser[];
   /**
@@ -192,6 +193,7 @@ const SOURCES_MODULE = 'ampflow-under-test';
 /** Installs the package into `userDir`'s node_modules; returns the module name Node-RED lists it under. */
 function installPackage(userDir: string, install: NonNullable<NodeRedOptions['package']>): string {
   let name: string = packageJson.name;
+  if (install === 'installed') return name;
   if (install === 'sources') {
     name = SOURCES_MODULE;
     const pkg = join(userDir, 'node_modules', name);
