@@ -29,7 +29,8 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     },
     chargers: ['CP-1', 'CP-2'],
     chargerOptions: { configuration: { MeterValueSampleInterval: 1 } },
-    page: { height: 1000 },
+    // A browser in another time zone than the machine's (UTC): the records show its local time.
+    page: { height: 1000, timezoneId: 'Europe/Berlin' },
   });
 
   before(async () => {
@@ -94,7 +95,21 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       .locator('.v-snackbar, .v-overlay', { hasText: 'CP-1: RemoteStopTransaction Accepted' })
       .first()
       .waitFor();
-    await page().locator('.v-data-table, table', { hasText: 'TAG-1' }).last().waitFor();
+    const record = page().locator('tr.ampflow-record', { hasText: 'TAG-1' });
+    await record.waitFor();
+    // Times in the browser's time zone, as its own clock would show them.
+    const started = record.locator('.ampflow-started');
+    const iso = await started.getAttribute('data-iso');
+    assert.ok(iso);
+    assert.equal(
+      await started.innerText(),
+      await page().evaluate((at) => new Date(at).toLocaleString(), iso),
+    );
+    assert.equal(
+      await page().evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone),
+      'Europe/Berlin',
+    );
+    assert.match(await page().locator('.ampflow-zone').innerText(), /Europe\/Berlin/);
     await row('CP-1/1').locator('.ampflow-idtag', { hasText: /^$/ }).waitFor();
     const csv = await fetch(`${nodeRed().url}/ampflow/charge-data-records.csv`);
     assert.equal(csv.status, 200);

@@ -111,9 +111,12 @@ export type EditorWindow = Window & { RED: EditorRed };
  */
 export async function openPage(
   browser: Browser,
-  options: { height?: number; timeoutMs?: number } = {},
+  options: { height?: number; timeoutMs?: number; timezoneId?: string } = {},
 ): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: options.height ?? 900 } });
+  const page = await browser.newPage({
+    viewport: { width: 1400, height: options.height ?? 900 },
+    ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+  });
   page.setDefaultTimeout(options.timeoutMs ?? 20000);
   return { page, errors: collectPageErrors(page) };
 }
@@ -134,8 +137,8 @@ export interface BrowserSuiteOptions {
   /** Simulated chargers that dial the flow's central system (once it listens) before the browser starts. */
   chargers?: string[];
   chargerOptions?: Partial<SimulatedChargePointOptions>;
-  /** The page's height and default timeout (openPage). */
-  page?: { height?: number; timeoutMs?: number };
+  /** The page's height, default timeout and time zone (openPage). */
+  page?: { height?: number; timeoutMs?: number; timezoneId?: string };
 }
 
 /** What a browser suite's tests use; the getters fail before the suite's before hooks have run. */
