@@ -96,6 +96,27 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
       }, type);
       const text = String(await helpText.jsonValue());
       assert.ok(text.length > 200, `${type}: help too short: ${text}`);
+      // Every field of the form has a label: its own, its row's, or (list rows) a caption around it.
+      const unlabelled = await page().evaluate(() => {
+        const body = document.querySelector('.red-ui-tray:last-child .red-ui-tray-body');
+        const fields = [...(body?.querySelectorAll('input, select, textarea') ?? [])] as HTMLInputElement[];
+        return fields
+          .filter(
+            (field) =>
+              field.type !== 'hidden' &&
+              // Node-RED's own decoys for browsers' password managers.
+              !field.id.startsWith('red-ui-trap') &&
+              !field.closest('.red-ui-typedInput-container, .red-ui-editableList-header'),
+          )
+          .filter((field) => {
+            if (field.closest('label')) return false;
+            if (field.id && body?.querySelector(`label[for="${field.id}"]`)) return false;
+            if (field.getAttribute('aria-label')) return false;
+            return !field.closest('.form-row')?.querySelector('label');
+          })
+          .map((field) => field.id || `${field.tagName.toLowerCase()}.${field.className}`);
+      });
+      assert.deepEqual(unlabelled, [], `${type}: fields without a label`);
       await screenshot(page(), `edit-${type}`);
       await tray.locator(`#${prefix}-dialog-cancel`).click();
       await tray.waitFor({ state: 'detached' });
