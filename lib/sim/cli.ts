@@ -23,6 +23,8 @@ Options:
                           identity is appended: ws://host:9000/ gives ws://host:9000/SIM-1.
   --count <n>             Number of charge points (default 1).
   --prefix <text>         Identity prefix; identities are <prefix><number> (default SIM-).
+  --first <n>             Number of the first charge point (default 1): --prefix CP- --first 4
+                          --count 1 runs CP-4 alone.
   --password <text>       HTTP Basic password (security profiles 1 and 2); the user is
                           the identity.
   --connectors <n>        Connectors per charge point (default 1).
@@ -50,6 +52,7 @@ export interface CliOptions {
   url: string;
   count: number;
   prefix: string;
+  first: number;
   password?: string;
   connectors: number;
   phases: 1 | 3;
@@ -82,6 +85,7 @@ const OPTIONS = {
   url: { type: 'string' },
   count: { type: 'string' },
   prefix: { type: 'string' },
+  first: { type: 'string' },
   password: { type: 'string' },
   connectors: { type: 'string' },
   phases: { type: 'string' },
@@ -198,6 +202,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
     url,
     count: number('count', str('count'), 1, { min: 1, max: 100_000, integer: true }),
     prefix,
+    first: number('first', str('first'), 1, { min: 0, max: 1_000_000_000, integer: true }),
     ...(password !== undefined ? { password } : {}),
     connectors: number('connectors', str('connectors'), 1, { min: 1, max: 32, integer: true }),
     phases,
@@ -269,6 +274,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     centralSystemUrl: opts.url,
     count: opts.count,
     identityPrefix: opts.prefix,
+    firstNumber: opts.first,
     connectSpreadS: opts.spreadS,
     clock,
     chargePoint: {
@@ -325,7 +331,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   });
   io.out(
-    `ampflow-sim: ${opts.count} charge point(s) ${opts.prefix}${1}..${opts.prefix}${opts.count} -> ${opts.url}` +
+    `ampflow-sim: ${opts.count} charge point(s) ${opts.prefix}${opts.first}..${opts.prefix}${opts.first + opts.count - 1} -> ${opts.url}` +
       (opts.sessionMinutes > 0
         ? ` (sessions ~${opts.sessionMinutes} min, gaps ~${opts.gapMinutes} min, seed ${opts.seed})`
         : ''),
@@ -353,6 +359,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The simulator's timers do not hold the process (a test's clock must not): this does, until
+  // Ctrl-C, so chargers waiting to reconnect to a central system that is away (not up yet, or
+  // restarted by a Node-RED deploy) keep trying instead of the process ending without a word.
+  const keepAlive = setInterval(() => undefined, 60 * 60 * 1000);
   try {
     process.exitCode = await runCli(argv, {
       out: (line) => process.stdout.write(`${line}\n`),
@@ -360,6 +370,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       stopped,
     });
   } finally {
+    clearInterval(keepAlive);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

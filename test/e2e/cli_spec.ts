@@ -61,6 +61,35 @@ describe(`command-line tools (Node.js ${process.version})`, function () {
     assert.ok((journal.match(/"transactionStopped"/g) ?? []).length >= 6);
   });
 
+  it('ampflow-sim keeps dialling a central system that is not up yet or restarts (a Node-RED deploy), and numbers its chargers from --first', async () => {
+    const port = await freePort();
+    const sim = run(process.execPath, [
+      bin('ampflow-sim'),
+      ...['--url', `ws://127.0.0.1:${port}/`, '--count', '1', '--prefix', 'CP-', '--first', '4'],
+      ...['--session-minutes', '0'],
+    ]);
+    running.push(sim);
+    await sim.waitForLine(/ampflow-sim: 1 charge point\(s\) CP-4\.\.CP-4 -> /);
+    await sim.waitForLine(/CP-4 cannot connect: .*ECONNREFUSED/);
+    const startCs = () => {
+      const cs = run(process.execPath, [
+        bin('ampflow-cs'),
+        ...['--host', '127.0.0.1', '--port', String(port), '--unknown', 'accept'],
+      ]);
+      running.push(cs);
+      return cs;
+    };
+    const first = startCs();
+    await first.waitForLine(/ CP-4 -> \[2,"[^"]+","BootNotification"/, 30000);
+    await first.stop('SIGINT');
+    await sim.waitForLine(/CP-4 disconnected/);
+    const second = startCs();
+    await second.waitForLine(/charge point CP-4 connected from/, 30000);
+    const exit = await sim.stop('SIGINT');
+    assert.equal(exit.code, 0);
+    assert.match(sim.lines.join('\n'), /1 charge point\(s\), 1 connected/);
+  });
+
   it('ampflow-cs --upstream passes every charger through to an operator’s backend (a strict ocpp-rpc server)', async () => {
     const backend = new UpstreamBackend({ password: 'operator-secret' });
     await backend.start();
