@@ -131,7 +131,7 @@ export interface ConnectorConfig {
   canSwitchPhases?: boolean;
   /**
    * What the charger may draw per phase when it cannot be controlled: while it is offline or
-   * before its state is known (its own fallback, Bender "Disconnected Limit"). Default `maxA`.
+   * before its state is known (its own fallback, a wallbox's "fallback limit"). Default `maxA`.
    */
   offlineA?: number;
 }

@@ -47,6 +47,7 @@ describe('ampflow-sim command line', () => {
       url: 'ws://host:9000/',
       count: 10,
       prefix: 'SIM-',
+      first: 1,
       password: 'X',
       connectors: 2,
       phases: 3,
