@@ -106,6 +106,9 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
               field.type !== 'hidden' &&
               // Node-RED's own decoys for browsers' password managers.
               !field.id.startsWith('red-ui-trap') &&
+              // The code editor's own input (Monaco: 'inputarea' in Node-RED 4, 'ime-text-area' in 5),
+              // e.g. the node's description tab: Node-RED's, not ours.
+              !field.closest('.monaco-editor, .red-ui-editor-text-container') &&
               !field.closest('.red-ui-typedInput-container, .red-ui-editableList-header'),
           )
           .filter((field) => {
