@@ -34,6 +34,8 @@ Options:
   --heartbeat <s>         Heartbeat interval until the central system sets one (default 300).
   --session-minutes <m>   Mean time a car charges; 0 for no cars (default 30).
   --gap-minutes <m>       Mean time a connector stays free between cars (default 10).
+  --id-tag <tag>          Badge the cars show (default: a random TAG-nnnnn per car); repeat or
+                          separate with commas for several, one drawn per car.
   --seed <n>              Seed for arrivals and cars; the same seed repeats the same day (default 1).
   --spread <s>            Spread the first connects over this many seconds (default 0).
   --quirk <name>          Switch on a vendor deviation; repeat or separate with commas:
@@ -62,6 +64,7 @@ export interface CliOptions {
   sessionMinutes: number;
   gapMinutes: number;
   seed: number;
+  idTags: string[];
   spreadS: number;
   quirks: Partial<Quirks>;
   vendor?: keyof typeof VENDOR_BEHAVIOURS;
@@ -95,6 +98,7 @@ const OPTIONS = {
   'session-minutes': { type: 'string' },
   'gap-minutes': { type: 'string' },
   seed: { type: 'string' },
+  'id-tag': { type: 'string', multiple: true },
   spread: { type: 'string' },
   quirk: { type: 'string', multiple: true },
   vendor: { type: 'string' },
@@ -124,6 +128,17 @@ function number(
     throw new CliError(`--${option}`, `must be ${kind} from ${min} to ${max}, not "${raw}"`);
   }
   return value;
+}
+
+/** `--id-tag` values: comma-separated or repeated; an OCPP IdToken is 1 to 20 characters. */
+function idTags(entries: readonly string[]): string[] {
+  const tags = entries.flatMap((entry) => entry.split(',')).map((tag) => tag.trim());
+  for (const tag of tags) {
+    if (tag.length < 1 || tag.length > 20) {
+      throw new CliError('--id-tag', `an id tag has 1 to 20 characters, not "${tag}"`);
+    }
+  }
+  return tags;
 }
 
 function pemFile(option: string, path: string | undefined): string | undefined {
@@ -220,6 +235,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
     }),
     gapMinutes: number('gap-minutes', str('gap-minutes'), 10, { min: 0, max: 10_080, integer: false }),
     seed: number('seed', str('seed'), 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
+    idTags: idTags((values['id-tag'] as string[] | undefined) ?? []),
     spreadS: number('spread', str('spread'), 0, { min: 0, max: 3600, integer: false }),
     quirks,
     ...(vendor !== undefined ? { vendor: vendor as keyof typeof VENDOR_BEHAVIOURS } : {}),
@@ -300,7 +316,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       },
     },
     ...(opts.sessionMinutes > 0
-      ? { sessions: { sessionMinutes: opts.sessionMinutes, gapMinutes: opts.gapMinutes, seed: opts.seed } }
+      ? {
+          sessions: {
+            sessionMinutes: opts.sessionMinutes,
+            gapMinutes: opts.gapMinutes,
+            seed: opts.seed,
+            ...(opts.idTags.length > 0 ? { idTags: opts.idTags } : {}),
+          },
+        }
       : {}),
   });
   fleet.on('chargePoint', ({ identity, kind, detail }) => {

@@ -19,6 +19,8 @@ export interface SessionPattern {
   gapMinutes: number;
   /** Seed of the generator. */
   seed: number;
+  /** Badges the cars show, one drawn at random per session; omitted: a random `TAG-nnnnn`. */
+  idTags?: readonly string[];
 }
 
 export interface FleetOptions {
@@ -227,7 +229,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
       ...randomEv(run.random),
       name: `${cp.identity}/${connectorId}#${run.sessionNumber}`,
     });
-    const idTag = `TAG-${String(1 + Math.floor(run.random() * 99_999)).padStart(5, '0')}`;
+    const drawn = run.random();
+    const idTag = pattern.idTags?.length
+      ? (pattern.idTags[Math.floor(drawn * pattern.idTags.length)] as string)
+      : `TAG-${String(1 + Math.floor(drawn * 99_999)).padStart(5, '0')}`;
     const stayMs = Math.round((0.5 + run.random()) * pattern.sessionMinutes * 60_000);
     const base = { identity: cp.identity, connectorId, idTag, ev };
     const free = cp.connector(connectorId);

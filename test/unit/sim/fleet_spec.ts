@@ -12,7 +12,13 @@ interface Run {
 }
 
 /** Runs `count` chargers for `minutes` of simulated time in one-minute steps. */
-async function runFleet(cs: TestCentralSystem, seed: number, minutes: number, count = 50): Promise<Run> {
+async function runFleet(
+  cs: TestCentralSystem,
+  seed: number,
+  minutes: number,
+  count = 50,
+  idTags?: string[],
+): Promise<Run> {
   const clock = new ManualClock();
   const fleet = new Fleet({
     centralSystemUrl: cs.url,
@@ -23,7 +29,7 @@ async function runFleet(cs: TestCentralSystem, seed: number, minutes: number, co
       connectors: 2,
       configuration: { MeterValueSampleInterval: 300, WebSocketPingInterval: 0 },
     },
-    sessions: { sessionMinutes: 30, gapMinutes: 10, seed },
+    sessions: { sessionMinutes: 30, gapMinutes: 10, seed, ...(idTags ? { idTags } : {}) },
   });
   const events: string[] = [];
   fleet.on('session', (event: SessionEvent) => {
@@ -102,6 +108,21 @@ describe('Fleet', () => {
     const a = await runFleet(cs, 1, 30, 5);
     const b = await runFleet(cs, 2, 30, 5);
     assert.notDeepEqual(a.events, b.events);
+  });
+
+  it('shows the badges it is given, the same day otherwise', async () => {
+    const tags = ['0A0E9B83', '04A2B9C1D25E80'];
+    const random = await runFleet(cs, 3, 60, 5);
+    const badges = await runFleet(cs, 3, 60, 5, tags);
+    const shown = new Set(badges.events.map((e) => e.split(' ')[3]));
+    assert.deepEqual([...shown].sort(), [...tags].sort());
+    // Only the badge differs: the same cars arrive, charge and leave at the same times.
+    const withoutTag = (events: string[]) => events.map((e) => e.split(' ').toSpliced(3, 1).join(' '));
+    assert.deepEqual(withoutTag(badges.events), withoutTag(random.events));
+    const started = cs.received.filter(
+      (m) => m.action === 'StartTransaction' && m.identity.startsWith('S3-'),
+    );
+    assert.ok(started.some((m) => tags.includes(String(m.params.idTag))));
   });
 
   it('draws a reproducible sequence from a seed', () => {
