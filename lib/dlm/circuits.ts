@@ -103,7 +103,8 @@ export class CircuitLoads {
         const circuitView = this.current[c];
         if (circuitView?.connectorCapA !== undefined && circuitView.connectorCapA < view.capA) {
           view.capA = circuitView.connectorCapA;
-          view.capReason = circuitView.fallback ?? 'fallback';
+          // The fallback itself leads the connector's reason (explain.ts): here only its cap.
+          view.capReason = `held at the fail-safe's ${circuitView.connectorCapA} A per connector`;
         }
       }
     });

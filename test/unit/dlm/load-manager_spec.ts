@@ -515,6 +515,12 @@ describe('LoadManager', () => {
         h.setPoint('A/1')?.reason ?? '',
         /other loads counted at 12.5\/12.5\/12.5 A .*6 A per connector/,
       );
+      // The fail-safe is said once: the sidebar read "fallback: …; fallback: …" for a charging car.
+      h.plugIn('A/1');
+      h.run(60_000);
+      const reason = h.setPoint('A/1')?.reason ?? '';
+      assert.equal(reason.split('fallback:').length, 2, reason);
+      assert.match(reason, /; held at the fail-safe's 6 A per connector$/);
     });
 
     it('counts a connector it cannot control (offline, or not reported yet) at its offline current', () => {
