@@ -313,15 +313,25 @@ export class PvSurplus {
       batterySoc !== undefined &&
       !batteryFirst &&
       batterySoc > pv.batteryBufferSocPercent;
+    // A grid meter of the other loads only does not see the cars below it (fed beside it): what
+    // they draw is taken from its export here; one that includes them has taken it already.
+    const gridIndex = pv.gridCircuitIndex;
+    const besideMeter =
+      gridIndex !== undefined && site.circuits[gridIndex]?.meter?.location === 'otherLoadsOnly';
     let chargersPowerW = 0;
+    let unseenW = 0;
     views.forEach((view, k) => {
-      if ((view.mode === 'pv' || view.mode === 'minpv') && view.drawGridA) {
-        chargersPowerW += pvCarDrawW(site, k, view.drawGridA, context.runtimes.at(k), gridAtMs);
-      }
+      if (!view.drawGridA) return;
+      const pvCar = view.mode === 'pv' || view.mode === 'minpv';
+      const unseen = besideMeter && site.connectors[k]?.path.includes(gridIndex as number) === true;
+      if (!pvCar && !unseen) return;
+      const drawW = pvCarDrawW(site, k, view.drawGridA, context.runtimes.at(k), gridAtMs);
+      if (pvCar) chargersPowerW += drawW;
+      if (unseen) unseenW += drawW;
     });
     let surplusW: number | undefined;
     if (gridPowerW !== undefined) {
-      surplusW = -gridPowerW + chargersPowerW - (buffering ? 0 : residualPowerW);
+      surplusW = -gridPowerW - unseenW + chargersPowerW - (buffering ? 0 : residualPowerW);
       if (batteryW !== undefined) {
         // Discharging is never surplus; charging is, unless the battery has priority below its SoC,
         // in which case also what it could take on top is kept back for it.

@@ -9,11 +9,16 @@ import { harness } from './support';
 
 /**
  * A house with a grid meter (import positive) that sees the house, the PV plant, an optional
- * battery and the two wallboxes, whose cars take what they are offered on their phases.
+ * battery and (`includesChargers`) the wallboxes, whose cars take what they are offered on their
+ * phases.
  */
-export function home(connectors: ConnectorConfig[], pv: SiteConfig['pv'] = {}) {
+export function home(
+  connectors: ConnectorConfig[],
+  pv: SiteConfig['pv'] = {},
+  location: 'includesChargers' | 'otherLoadsOnly' = 'includesChargers',
+) {
   const h = harness({
-    circuits: [{ id: 'home', limitA: 35, meter: { source: 'grid', location: 'includesChargers' } }],
+    circuits: [{ id: 'home', limitA: 35, meter: { source: 'grid', location } }],
     connectors,
     pv,
   });
@@ -39,7 +44,8 @@ export function home(connectors: ConnectorConfig[], pv: SiteConfig['pv'] = {}) {
       if (world.chargersReport) h.draw(key, currentA, drawn > 0 ? 'Charging' : 'SuspendedEVSE');
       carsW += drawn * phases * 230;
     }
-    const gridW = world.houseW + carsW + world.batteryW - world.pvW;
+    // A meter of the other loads only (the wallboxes fed beside it) does not see the cars.
+    const gridW = world.houseW + (location === 'includesChargers' ? carsW : 0) + world.batteryW - world.pvW;
     h.meter('grid', [gridW / 690, gridW / 690, gridW / 690], { totalPowerW: gridW });
     if (pv.batterySource) {
       h.manager.reading({

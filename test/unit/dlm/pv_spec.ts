@@ -66,6 +66,24 @@ describe('LoadManager PV surplus', () => {
     );
   });
 
+  it('takes the surplus from a meter of the other loads only without counting the cars as surplus', () => {
+    // The wallboxes are fed beside the meter: it sees the house and the PV plant, not the cars.
+    const setup = home([wallbox('WB-1'), wallbox('WB-2', { mode: 'fast' })], {}, 'otherLoadsOnly');
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(240_000);
+    // 8000 − 300 (house) − 100 (residual) = 7600 W = 11 A on three phases, not its 16 A maximum.
+    assert.equal(h.limit('WB-1/1'), 11);
+    assert.equal(h.manager.summary().pv?.surplusW, 8000 - 300 - 100);
+    // A fast car beside it takes 3 × 16 A × 230 V = 11040 W of it: nothing left for the pv car.
+    h.plugIn('WB-2/1');
+    h.run(400_000);
+    assert.equal(h.limit('WB-2/1'), 16);
+    assert.equal(h.limit('WB-1/1'), 0);
+    assert.ok((h.manager.summary().pv?.surplusW ?? 0) < 0);
+  });
+
   it('measures the stop in energy, within a grid budget per dip: short of a little it charges on, never for an afternoon', () => {
     const setup = oneCar(8000, 240_000);
     assert.equal(h.limit('WB-1/1'), 11);
