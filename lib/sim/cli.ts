@@ -22,6 +22,8 @@ Options:
   --url <url>             Central system endpoint, ws:// or wss:// (required). The
                           identity is appended: ws://host:9000/ gives ws://host:9000/SIM-1.
   --count <n>             Number of charge points (default 1).
+  --identity <id>         The identity of a charge point, exactly (instead of --prefix, --first and
+                          --count); repeat or separate with commas for several.
   --prefix <text>         Identity prefix; identities are <prefix><number> (default SIM-).
   --first <n>             Number of the first charge point (default 1): --prefix CP- --first 4
                           --count 1 runs CP-4 alone.
@@ -54,6 +56,8 @@ export interface CliOptions {
   url: string;
   count: number;
   prefix: string;
+  /** Identities given one by one (--identity); empty: <prefix><number>. */
+  identities: string[];
   first: number;
   password?: string;
   connectors: number;
@@ -88,6 +92,7 @@ const OPTIONS = {
   url: { type: 'string' },
   count: { type: 'string' },
   prefix: { type: 'string' },
+  identity: { type: 'string', multiple: true },
   first: { type: 'string' },
   password: { type: 'string' },
   connectors: { type: 'string' },
@@ -128,6 +133,18 @@ function number(
     throw new CliError(`--${option}`, `must be ${kind} from ${min} to ${max}, not "${raw}"`);
   }
   return value;
+}
+
+/** `--identity` values: comma-separated or repeated; OCPP-J puts them in the URL path (1 to 48 characters). */
+function identityList(entries: readonly string[]): string[] {
+  const list = entries.flatMap((entry) => entry.split(',')).map((id) => id.trim());
+  for (const id of list) {
+    if (id.length < 1 || id.length > 48 || /[\s/]/.test(id)) {
+      throw new CliError('--identity', `an identity has 1 to 48 characters, no blanks or "/", not "${id}"`);
+    }
+  }
+  if (new Set(list).size !== list.length) throw new CliError('--identity', 'an identity is given twice');
+  return list;
 }
 
 /** `--id-tag` values: comma-separated or repeated; an OCPP IdToken is 1 to 20 characters. */
@@ -199,6 +216,11 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
 
   const prefix = str('prefix') ?? 'SIM-';
   if (/[\s/]/.test(prefix)) throw new CliError('--prefix', `must not contain blanks or "/", not "${prefix}"`);
+  const identities = identityList((values.identity as string[] | undefined) ?? []);
+  const numbered = (['prefix', 'first', 'count'] as const).find((option) => values[option] !== undefined);
+  if (identities.length > 0 && numbered) {
+    throw new CliError('--identity', `names the charge points itself: leave out --${numbered}`);
+  }
   const phases = number('phases', str('phases'), 3, { min: 1, max: 3, integer: true });
   if (phases !== 1 && phases !== 3) throw new CliError('--phases', `must be 1 or 3, not "${str('phases')}"`);
   const password = str('password');
@@ -215,8 +237,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
 
   return {
     url,
-    count: number('count', str('count'), 1, { min: 1, max: 100_000, integer: true }),
+    count: identities.length || number('count', str('count'), 1, { min: 1, max: 100_000, integer: true }),
     prefix,
+    identities,
     first: number('first', str('first'), 1, { min: 0, max: 1_000_000_000, integer: true }),
     ...(password !== undefined ? { password } : {}),
     connectors: number('connectors', str('connectors'), 1, { min: 1, max: 32, integer: true }),
@@ -291,6 +314,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     count: opts.count,
     identityPrefix: opts.prefix,
     firstNumber: opts.first,
+    ...(opts.identities.length > 0 ? { identities: opts.identities } : {}),
     connectSpreadS: opts.spreadS,
     clock,
     chargePoint: {
@@ -354,7 +378,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
   });
   io.out(
-    `ampflow-sim: ${opts.count} charge point(s) ${opts.prefix}${opts.first}..${opts.prefix}${opts.first + opts.count - 1} -> ${opts.url}` +
+    `ampflow-sim: ${opts.count} charge point(s) ${opts.identities.length > 0 ? opts.identities.join(', ') : `${opts.prefix}${opts.first}..${opts.prefix}${opts.first + opts.count - 1}`} -> ${opts.url}` +
       (opts.sessionMinutes > 0
         ? ` (sessions ~${opts.sessionMinutes} min, gaps ~${opts.gapMinutes} min, seed ${opts.seed})`
         : ''),

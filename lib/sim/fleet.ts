@@ -31,6 +31,8 @@ export interface FleetOptions {
   identityPrefix?: string;
   /** Number of the first charge point. Default 1. */
   firstNumber?: number;
+  /** The identities themselves, one per charge point (`count` of them), instead of prefix and number. */
+  identities?: readonly string[];
   /** Options every charge point shares. */
   chargePoint?: Omit<SimulatedChargePointOptions, 'centralSystemUrl' | 'identity' | 'clock' | 'log'>;
   /** Cars arriving and leaving; omit for charge points that only connect. */
@@ -124,6 +126,8 @@ export class Fleet extends EventEmitter<FleetEvents> {
     super();
     if (!Number.isInteger(options.count) || options.count < 1)
       throw new RangeError('count must be a whole number ≥ 1');
+    if (options.identities && options.identities.length !== options.count)
+      throw new RangeError(`${options.identities.length} identities for ${options.count} charge points`);
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger;
     const prefix = options.identityPrefix ?? 'SIM-';
@@ -132,7 +136,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
       const cp = new SimulatedChargePoint({
         ...options.chargePoint,
         centralSystemUrl: options.centralSystemUrl,
-        identity: `${prefix}${first + index}`,
+        identity: options.identities?.[index] ?? `${prefix}${first + index}`,
         clock: this.clock,
         log: this.log,
       });

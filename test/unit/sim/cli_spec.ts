@@ -52,6 +52,7 @@ describe('ampflow-sim command line', () => {
       count: 10,
       prefix: 'SIM-',
       first: 1,
+      identities: [],
       password: 'X',
       connectors: 2,
       phases: 3,
@@ -70,6 +71,19 @@ describe('ampflow-sim command line', () => {
     assert.equal(parseCliArgs(['--help']), 'help');
   });
 
+  it('names charge points one by one with --identity', () => {
+    const options = parseCliArgs([
+      '--url',
+      'ws://x/',
+      '--identity',
+      'WALLBOX',
+      '--identity',
+      'GARAGE-2,+49*839*1',
+    ]);
+    assert.ok(options !== 'help');
+    assert.deepEqual([options.count, options.identities], [3, ['WALLBOX', 'GARAGE-2', '+49*839*1']]);
+  });
+
   it('names the option at fault', () => {
     const cases: [string[], string, RegExp][] = [
       [[], '--url', /required/],
@@ -79,6 +93,10 @@ describe('ampflow-sim command line', () => {
       [['--url', 'ws://x', '--count', 'ten'], '--count', /"ten"/],
       [['--url', 'ws://x', '--connectors', '1.5'], '--connectors', /whole number/],
       [['--url', 'ws://x', '--id-tag', 'A,'], '--id-tag', /1 to 20 characters, not ""/],
+      [['--url', 'ws://x', '--identity', 'A', '--count', '2'], '--identity', /leave out --count/],
+      [['--url', 'ws://x', '--identity', 'A', '--prefix', 'B'], '--identity', /leave out --prefix/],
+      [['--url', 'ws://x', '--identity', 'A b'], '--identity', /no blanks/],
+      [['--url', 'ws://x', '--identity', 'A,A'], '--identity', /given twice/],
       [['--url', 'ws://x', '--id-tag', 'X'.repeat(21)], '--id-tag', /1 to 20 characters/],
       [['--url', 'ws://x', '--phases', '2'], '--phases', /1 or 3/],
       [['--url', 'ws://x', '--meter-interval=-1'], '--meter-interval', /from 0/],
@@ -130,6 +148,7 @@ describe('ampflow-sim command line', () => {
       '--url',
       '--count',
       '--prefix',
+      '--identity',
       '--password',
       '--connectors',
       '--phases',
@@ -190,6 +209,33 @@ describe('ampflow-sim command line', () => {
         /2 charge point\(s\), 2 connected, 2 accepted; sessions 0 started, 0 finished, 0 refused; 0\.0 kWh/,
       );
       assert.deepEqual(cs.handshakes.map((h) => h.request.url).sort(), ['/CLI-1', '/CLI-2']);
+    } finally {
+      await cs.close();
+    }
+  });
+
+  it('dials with the identity it is given', async () => {
+    const cs = await TestCentralSystem.start();
+    try {
+      const out: string[] = [];
+      let stop: () => void = () => undefined;
+      const stopped = new Promise<void>((resolve) => {
+        stop = resolve;
+      });
+      const code = runCli(['--url', `ws://127.0.0.1:${cs.port}/`, '--identity', 'WALLBOX'], {
+        out: (line) => {
+          out.push(line);
+          if (/WALLBOX BootNotification Accepted/.test(line)) stop();
+        },
+        err: (line) => out.push(`ERR ${line}`),
+        stopped,
+      });
+      assert.equal(await code, 0);
+      assert.match(out[0] ?? '', /1 charge point\(s\) WALLBOX -> /);
+      assert.deepEqual(
+        cs.handshakes.map((h) => h.request.url),
+        ['/WALLBOX'],
+      );
     } finally {
       await cs.close();
     }
