@@ -146,8 +146,9 @@ function page(type) {
   const html = readFileSync(join(helpDir, `${type}.html`), 'utf8');
   const help = /<script type="text\/html" data-help-name="[^"]+">([\s\S]*?)<\/script>/.exec(html)?.[1];
   if (!help) throw new Error(`${type}.html has no help script`);
-  const editor = readFileSync(join(root, 'nodes', `${type}.html`), 'utf8');
-  const label = /paletteLabel: '([^']+)'/.exec(editor)?.[1];
+  // The palette label is the English catalog's (the editor asks it through this._).
+  const catalog = JSON.parse(readFileSync(join(helpDir, `${type}.json`), 'utf8'));
+  const label = catalog[type]?.paletteLabel;
   const title = label ? `${label} (\`${type}\`)` : `\`${type}\` (configuration node)`;
   return `# ${title}
 

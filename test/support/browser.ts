@@ -111,11 +111,13 @@ export type EditorWindow = Window & { RED: EditorRed };
  */
 export async function openPage(
   browser: Browser,
-  options: { height?: number; timeoutMs?: number; timezoneId?: string } = {},
+  options: { height?: number; timeoutMs?: number; timezoneId?: string; locale?: string } = {},
 ): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({
     viewport: { width: 1400, height: options.height ?? 900 },
     ...(options.timezoneId ? { timezoneId: options.timezoneId } : {}),
+    // The browser's language (navigator.language): the one the editor speaks.
+    ...(options.locale ? { locale: options.locale } : {}),
   });
   page.setDefaultTimeout(options.timeoutMs ?? 20000);
   return { page, errors: collectPageErrors(page) };
@@ -137,8 +139,8 @@ export interface BrowserSuiteOptions {
   /** Simulated chargers that dial the flow's central system (once it listens) before the browser starts. */
   chargers?: string[];
   chargerOptions?: Partial<SimulatedChargePointOptions>;
-  /** The page's height, default timeout and time zone (openPage). */
-  page?: { height?: number; timeoutMs?: number; timezoneId?: string };
+  /** The page's height, default timeout, time zone and language (openPage). */
+  page?: { height?: number; timeoutMs?: number; timezoneId?: string; locale?: string };
 }
 
 /** What a browser suite's tests use; the getters fail before the suite's before hooks have run. */

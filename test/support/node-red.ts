@@ -143,6 +143,9 @@ const DEFAULT_SETTINGS: Record<string, unknown> = {
   flowFile: 'flows.json',
   credentialSecret: 'ampflow-tests',
   logging: { console: { level: 'info', metrics: false, audit: false } },
+  // The runtime's language (log lines, node statuses): English whatever the machine's LANG, as the
+  // tests wait for English lines.
+  lang: 'en-US',
   telemetry: { enabled: false, updateNotification: false },
   diagnostics: { enabled: false, ui: false },
   editorTheme: {
