@@ -67,7 +67,7 @@ describe('nodes glue kit (nodes/shared)', () => {
         exception: 'exception 2',
         corrupt: 'bad answer',
         disconnected: 'disconnected',
-        'not-connected': 'not-connected',
+        'not-connected': 'not connected',
         'queue-full': 'queue full',
         'queue-timeout': 'bus overloaded',
         'unit-backed-off': 'not answering',
