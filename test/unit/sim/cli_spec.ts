@@ -184,7 +184,8 @@ describe('ampflow-sim command line', () => {
     assert.match(err[1] ?? '', /--help/);
   });
 
-  it('runs charge points against a central system, one line per event, and a summary when stopped', async () => {
+  /** Runs the CLI against a test central system until `enough` boots were accepted; its output lines. */
+  async function runUntilBooted(args: string[], enough: number): Promise<{ out: string[]; urls: string[] }> {
     const cs = await TestCentralSystem.start();
     try {
       const out: string[] = [];
@@ -193,51 +194,35 @@ describe('ampflow-sim command line', () => {
         stop = resolve;
       });
       let accepted = 0;
-      const code = runCli(['--url', `ws://127.0.0.1:${cs.port}/`, '--count', '2', '--prefix', 'CLI-'], {
+      const code = runCli(['--url', `ws://127.0.0.1:${cs.port}/`, ...args], {
         out: (line) => {
           out.push(line);
-          if (/BootNotification Accepted/.test(line) && ++accepted === 2) stop();
+          if (/BootNotification Accepted/.test(line) && ++accepted === enough) stop();
         },
         err: (line) => out.push(`ERR ${line}`),
         stopped,
       });
       assert.equal(await code, 0);
-      assert.match(out[0] ?? '', /2 charge point\(s\) CLI-1\.\.CLI-2/);
-      assert.ok(out.some((line) => /^\d\d:\d\d:\d\d CLI-1 connected/.test(line)));
-      assert.match(
-        out.at(-1) ?? '',
-        /2 charge point\(s\), 2 connected, 2 accepted; sessions 0 started, 0 finished, 0 refused; 0\.0 kWh/,
-      );
-      assert.deepEqual(cs.handshakes.map((h) => h.request.url).sort(), ['/CLI-1', '/CLI-2']);
+      return { out, urls: cs.handshakes.map((h) => h.request.url ?? '').sort() };
     } finally {
       await cs.close();
     }
+  }
+
+  it('runs charge points against a central system, one line per event, and a summary when stopped', async () => {
+    const { out, urls } = await runUntilBooted(['--count', '2', '--prefix', 'CLI-'], 2);
+    assert.match(out[0] ?? '', /2 charge point\(s\) CLI-1\.\.CLI-2/);
+    assert.ok(out.some((line) => /^\d\d:\d\d:\d\d CLI-1 connected/.test(line)));
+    assert.match(
+      out.at(-1) ?? '',
+      /2 charge point\(s\), 2 connected, 2 accepted; sessions 0 started, 0 finished, 0 refused; 0\.0 kWh/,
+    );
+    assert.deepEqual(urls, ['/CLI-1', '/CLI-2']);
   });
 
   it('dials with the identity it is given', async () => {
-    const cs = await TestCentralSystem.start();
-    try {
-      const out: string[] = [];
-      let stop: () => void = () => undefined;
-      const stopped = new Promise<void>((resolve) => {
-        stop = resolve;
-      });
-      const code = runCli(['--url', `ws://127.0.0.1:${cs.port}/`, '--identity', 'WALLBOX'], {
-        out: (line) => {
-          out.push(line);
-          if (/WALLBOX BootNotification Accepted/.test(line)) stop();
-        },
-        err: (line) => out.push(`ERR ${line}`),
-        stopped,
-      });
-      assert.equal(await code, 0);
-      assert.match(out[0] ?? '', /1 charge point\(s\) WALLBOX -> /);
-      assert.deepEqual(
-        cs.handshakes.map((h) => h.request.url),
-        ['/WALLBOX'],
-      );
-    } finally {
-      await cs.close();
-    }
+    const { out, urls } = await runUntilBooted(['--identity', 'WALLBOX'], 1);
+    assert.match(out[0] ?? '', /1 charge point\(s\) WALLBOX -> /);
+    assert.deepEqual(urls, ['/WALLBOX']);
   });
 });
