@@ -233,11 +233,25 @@ const nodeRed = spawn(
 );
 
 // 4. Wait for the first deploy by watching Node-RED's own log line.
+// Node-RED logs in the machine's language: where that is not English, the demo's central system
+// answering as listening on the admin API says the same.
 let deployed = false;
+const announce = () => {
+  if (deployed) return;
+  deployed = true;
+  clearInterval(listening);
+  step(4, `demo flow deployed: open http://127.0.0.1:${args.port} (Ctrl-C stops)`);
+  if (withDashboard) say(`      facility dashboard: http://127.0.0.1:${args.port}/dashboard`);
+};
+const listening = setInterval(() => {
+  fetch(`http://127.0.0.1:${args.port}/ampflow-central-system/chargers`)
+    .then((res) => (res.ok ? res.json() : []))
+    .then((systems) => {
+      if (Array.isArray(systems) && systems.some((cs) => cs.state === 'listening')) announce();
+    })
+    .catch(() => undefined);
+}, 500);
+listening.unref();
 watchChild('Node-RED', nodeRed, (line) => {
-  if (!deployed && /\[info\] Started flows/.test(line)) {
-    deployed = true;
-    step(4, `demo flow deployed: open http://127.0.0.1:${args.port} (Ctrl-C stops)`);
-    if (withDashboard) say(`      facility dashboard: http://127.0.0.1:${args.port}/dashboard`);
-  }
+  if (/\[info\] Started flows/.test(line)) announce();
 });

@@ -3,10 +3,9 @@ import { type EditorWindow, openEditor, useBrowserSuite } from '../support/brows
 import { nodeRedVersion } from '../support/node-red';
 
 /** What the palette and a node without a name say, in the editor's language. */
-async function labels(page: ReturnType<ReturnType<typeof useBrowserSuite>['page']>) {
-  return page.evaluate(() => {
+async function labels(page: ReturnType<ReturnType<typeof useBrowserSuite>['page']>, types: string[]) {
+  return page.evaluate((types) => {
     const RED = (window as unknown as EditorWindow).RED;
-    const types = ['ampflow-dlm', 'ampflow-ocpp-in', 'ampflow-meter', 'ampflow-charging-profile'];
     return types.map((type) => {
       const def = RED.nodes.getType(type);
       const palette = document.querySelector(
@@ -17,42 +16,97 @@ async function labels(page: ReturnType<ReturnType<typeof useBrowserSuite>['page'
       // The palette breaks a label into lines with spans: the words, one blank between.
       return { type, palette: palette?.textContent?.replace(/\s+/g, ' ').trim(), unnamed };
     });
-  });
+  }, types);
 }
+
+/**
+ * What the editor calls the configuration node types (they have no palette entry: their label
+ * names them where a node of theirs is added or edited), and the dialog that adds a central
+ * system: its title and the choices of the sessions' CSV separator.
+ */
+async function configNodes(page: ReturnType<ReturnType<typeof useBrowserSuite>['page']>) {
+  const types = await page.evaluate(() => {
+    const RED = (window as unknown as EditorWindow).RED;
+    return ['ampflow-central-system', 'ampflow-modbus-bus'].map((type) => {
+      const def = RED.nodes.getType(type);
+      return typeof def.paletteLabel === 'function' ? def.paletteLabel.call(def) : def.paletteLabel;
+    });
+  });
+  await page.evaluate(() =>
+    (window as unknown as EditorWindow).RED.editor.editConfig('', 'ampflow-central-system', '_ADD_'),
+  );
+  const tray = page.locator('.red-ui-tray').last();
+  await tray.locator('#node-config-dialog-cancel').waitFor();
+  const title = (await tray.locator('.red-ui-tray-titlebar').textContent())?.trim();
+  const separators = await tray.locator('#ampflow-cs-separator option').allTextContents();
+  // Clicked in the page: a notice of the editor may lie over the button.
+  await tray.locator('#node-config-dialog-cancel').dispatchEvent('click');
+  await tray.waitFor({ state: 'detached' });
+  return { types, title, separators };
+}
+
+/** What each language shows: the flow nodes' palette and unnamed labels, then the configuration nodes. */
+const LANGUAGES = [
+  {
+    name: 'German',
+    locale: 'de-DE',
+    labels: [
+      ['Lastmanagement', 'Lastmanagement'],
+      ['OCPP ein', 'Entscheidungen'],
+      ['Zähler', 'Zähler'],
+      ['Ladeprofil', 'Ladeprofil'],
+    ],
+    configNodes: {
+      types: ['Zentralsystem', 'Modbus-Bus'],
+      title: "Neuen Konfigurations-Node 'Zentralsystem' hinzufügen",
+      separators: [', (Komma)', '; (Semikolon)'],
+    },
+  },
+  {
+    // The configuration nodes keep their type names in English, as before.
+    name: 'English',
+    locale: 'en-US',
+    labels: [
+      ['load manager', 'load manager'],
+      ['ocpp in', 'decisions'],
+      ['meter', 'meter'],
+      ['charging profile', 'charging profile'],
+    ],
+    configNodes: {
+      types: ['ampflow-central-system', 'ampflow-modbus-bus'],
+      title: 'Add new ampflow-central-system config node',
+      separators: [', (comma)', '; (semicolon)'],
+    },
+  },
+];
+const LABELLED = ['ampflow-dlm', 'ampflow-ocpp-in', 'ampflow-meter', 'ampflow-charging-profile'];
 
 /** The editor in German and in English: palette labels and default node labels from the catalogs. */
 describe(`the editor's language (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
 
-  describe('a browser set to German', () => {
-    const { nodeRed, page, errors } = useBrowserSuite({ page: { locale: 'de-DE' } });
+  for (const language of LANGUAGES) {
+    describe(`a browser set to ${language.name}`, () => {
+      const { nodeRed, page, errors } = useBrowserSuite({ page: { locale: language.locale } });
 
-    it('shows the palette and unnamed nodes in German', async () => {
-      await openEditor(page(), nodeRed().url, 'ampflow-dlm');
-      await page().locator('.red-ui-palette-node[data-palette-type="ampflow-dlm"]').waitFor();
-      assert.deepEqual(await labels(page()), [
-        { type: 'ampflow-dlm', palette: 'Lastmanagement', unnamed: 'Lastmanagement' },
-        { type: 'ampflow-ocpp-in', palette: 'OCPP ein', unnamed: 'Entscheidungen' },
-        { type: 'ampflow-meter', palette: 'Zähler', unnamed: 'Zähler' },
-        { type: 'ampflow-charging-profile', palette: 'Ladeprofil', unnamed: 'Ladeprofil' },
-      ]);
-      assert.deepEqual(errors(), []);
+      it(`shows the palette and unnamed nodes in ${language.name}`, async () => {
+        await openEditor(page(), nodeRed().url, 'ampflow-dlm');
+        await page().locator('.red-ui-palette-node[data-palette-type="ampflow-dlm"]').waitFor();
+        assert.deepEqual(
+          await labels(page(), LABELLED),
+          LABELLED.map((type, k) => ({
+            type,
+            palette: language.labels[k]?.[0],
+            unnamed: language.labels[k]?.[1],
+          })),
+        );
+        assert.deepEqual(errors(), []);
+      });
+
+      it(`names the central system and the Modbus bus in ${language.name}`, async () => {
+        assert.deepEqual(await configNodes(page()), language.configNodes);
+        assert.deepEqual(errors(), []);
+      });
     });
-  });
-
-  describe('a browser set to English', () => {
-    const { nodeRed, page, errors } = useBrowserSuite({ page: { locale: 'en-US' } });
-
-    it('shows the palette and unnamed nodes in English', async () => {
-      await openEditor(page(), nodeRed().url, 'ampflow-dlm');
-      await page().locator('.red-ui-palette-node[data-palette-type="ampflow-dlm"]').waitFor();
-      assert.deepEqual(await labels(page()), [
-        { type: 'ampflow-dlm', palette: 'load manager', unnamed: 'load manager' },
-        { type: 'ampflow-ocpp-in', palette: 'ocpp in', unnamed: 'decisions' },
-        { type: 'ampflow-meter', palette: 'meter', unnamed: 'meter' },
-        { type: 'ampflow-charging-profile', palette: 'charging profile', unnamed: 'charging profile' },
-      ]);
-      assert.deepEqual(errors(), []);
-    });
-  });
+  }
 });

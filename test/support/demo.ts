@@ -47,7 +47,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   ];
   const process_ = run(process.execPath, [join(repoRoot, 'scripts', 'start.mjs'), ...args], {
     cwd: repoRoot,
-    ...(options.nodeRedDir ? { env: { ...process.env, AMPFLOW_NODE_RED_DIR: options.nodeRedDir } } : {}),
+    env: {
+      ...process.env,
+      // The script writes its own settings (no `lang`), so Node-RED speaks the language of LC_ALL,
+      // LC_MESSAGES or LANG, the first one set; the script and these tests wait for English lines.
+      LC_ALL: 'en_US.UTF-8',
+      ...(options.nodeRedDir ? { AMPFLOW_NODE_RED_DIR: options.nodeRedDir } : {}),
+    },
   });
   const nodeRed = await watchNodeRed(process_, {
     url: `http://127.0.0.1:${editorPort}`,

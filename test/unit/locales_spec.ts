@@ -76,6 +76,36 @@ function difference(expected: Iterable<string>, actual: Iterable<string>) {
   };
 }
 
+/** The node types whose editors (nodes/<type>.html) ask the catalogs for texts. */
+function editorTypes(): string[] {
+  return readdirSync(join(repoRoot, 'nodes'))
+    .filter((name) => /^ampflow-.*\.html$/.test(name))
+    .map((name) => name.replace(/\.html$/, ''))
+    .sort();
+}
+
+/**
+ * The message keys an editor asks its own catalog for: every quoted `<type>.…` literal (in
+ * `this._('…')`, `node._('…')`, `RED._('…')` and in either branch of a `this._(a ? '…' : '…')`),
+ * the keys of `data-i18n` attributes (`[placeholder]key;[title]key`). A key ending in `.` is the
+ * prefix of keys made at run time (`'….tabs.' + name`): its group must exist.
+ */
+function editorKeys(type: string, html: string): string[] {
+  const prefix = `${type}.`;
+  const literals = [...html.matchAll(/'(?:@[^':]+:)?([a-z][\w-]*\.[\w.-]*)'/g)].map((m) => m[1] ?? '');
+  const attributes = [...html.matchAll(/data-i18n="([^"]+)"/g)].flatMap((m) =>
+    (m[1] ?? '').split(';').map((part) => part.replace(/^\[[a-z]+\]/, '')),
+  );
+  return [...new Set([...literals, ...attributes])].filter((key) => key.startsWith(prefix)).sort();
+}
+
+/** The value at a dotted key of a catalog. */
+function lookUp(catalog: Catalog, key: string): string | Catalog | undefined {
+  let at: string | Catalog | undefined = catalog;
+  for (const part of key.split('.')) at = typeof at === 'object' ? at[part] : undefined;
+  return at;
+}
+
 describe('German locale', () => {
   const catalogs = files(ENGLISH, '.json');
   const helps = files(ENGLISH, '.html');
@@ -119,6 +149,22 @@ describe('German locale', () => {
           .map(({ key, shown }) => `${key}: "${shown}" (${shown.length})`);
         assert.deepEqual(long, []);
       });
+    });
+  }
+
+  for (const type of editorTypes()) {
+    it(`has every text the ${type} editor asks for in both catalogs`, () => {
+      const keys = editorKeys(type, readFileSync(join(repoRoot, 'nodes', `${type}.html`), 'utf8'));
+      assert.ok(keys.length > 0, `no message keys found in nodes/${type}.html`);
+      const missing: string[] = [];
+      for (const lang of [ENGLISH, GERMAN]) {
+        const catalog = readCatalog(lang, `${type}.json`);
+        for (const key of keys) {
+          const found = lookUp(catalog, key.endsWith('.') ? key.slice(0, -1) : key);
+          if (typeof found !== (key.endsWith('.') ? 'object' : 'string')) missing.push(`${lang}: ${key}`);
+        }
+      }
+      assert.deepEqual(missing, []);
     });
   }
 
