@@ -71,7 +71,9 @@ export function collectPageErrors(page: Page): string[] {
       `console: ${message.text()}${where && /Failed to load resource/.test(message.text()) ? ` (${where})` : ''}`,
     );
   });
-  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  // With its stack: an error inside Node-RED's editor says where (a Node-RED 5 run once failed two
+  // load-manager dialog tests on "Cannot read properties of undefined (reading 'html')", unplaced).
+  page.on('pageerror', (error) => errors.push(`page error: ${error.stack ?? error.message}`));
   return errors;
 }
 
