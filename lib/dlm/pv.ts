@@ -325,7 +325,7 @@ export class PvSurplus {
       const pvCar = view.mode === 'pv' || view.mode === 'minpv';
       const unseen = besideMeter && site.connectors[k]?.path.includes(gridIndex as number) === true;
       if (!pvCar && !unseen) return;
-      const drawW = pvCarDrawW(site, k, view.drawGridA, context.runtimes.at(k), gridAtMs);
+      const drawW = carDrawW(site, k, view.drawGridA, context.runtimes.at(k), gridAtMs);
       if (pvCar) chargersPowerW += drawW;
       if (unseen) unseenW += drawW;
     });
@@ -353,7 +353,7 @@ export class PvSurplus {
 }
 
 /**
- * What a pv car counts as drawing in the surplus, W: what it drew when the grid meter measured
+ * What a car counts as drawing in the surplus, W (a pv car, or one a grid meter of the other loads only does not see): what it drew when the grid meter measured
  * (its charger's measurement in force then), or, when it was raised after that measurement and has
  * not reported since, its new set-point on the phases it draws on. The grid meter sees a raise a
  * charger's own meter reports only up to a meter interval later: taking the old draw with the new
@@ -362,7 +362,7 @@ export class PvSurplus {
  * reading with the grid meter's older one made the surplus look smaller by the decrease, and a car
  * a cloud lowered from 16 A to 11 A went down to 6 A and ramped back.
  */
-function pvCarDrawW(
+function carDrawW(
   site: Site,
   k: number,
   drawGridA: Readonly<Triple>,

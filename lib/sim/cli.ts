@@ -135,27 +135,32 @@ function number(
   return value;
 }
 
-/** `--identity` values: comma-separated or repeated; OCPP-J puts them in the URL path (1 to 48 characters). */
-function identityList(entries: readonly string[]): string[] {
-  const list = entries.flatMap((entry) => entry.split(',')).map((id) => id.trim());
+/** A list option's values, repeated or separated by commas, each trimmed. */
+function listOption(raw: string | boolean | string[] | undefined): string[] {
+  return ((raw as string[] | undefined) ?? [])
+    .flatMap((entry) => entry.split(','))
+    .map((item) => item.trim());
+}
+
+/** `--identity` values; OCPP-J puts them in the URL path (1 to 48 characters). */
+function identityList(list: readonly string[]): string[] {
   for (const id of list) {
     if (id.length < 1 || id.length > 48 || /[\s/]/.test(id)) {
       throw new CliError('--identity', `an identity has 1 to 48 characters, no blanks or "/", not "${id}"`);
     }
   }
   if (new Set(list).size !== list.length) throw new CliError('--identity', 'an identity is given twice');
-  return list;
+  return [...list];
 }
 
-/** `--id-tag` values: comma-separated or repeated; an OCPP IdToken is 1 to 20 characters. */
-function idTags(entries: readonly string[]): string[] {
-  const tags = entries.flatMap((entry) => entry.split(',')).map((tag) => tag.trim());
+/** `--id-tag` values; an OCPP IdToken is 1 to 20 characters. */
+function idTags(tags: readonly string[]): string[] {
   for (const tag of tags) {
     if (tag.length < 1 || tag.length > 20) {
       throw new CliError('--id-tag', `an id tag has 1 to 20 characters, not "${tag}"`);
     }
   }
-  return tags;
+  return [...tags];
 }
 
 function pemFile(option: string, path: string | undefined): string | undefined {
@@ -194,16 +199,11 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
   }
 
   const quirks: Partial<Quirks> = {};
-  for (const entry of (values.quirk as string[] | undefined) ?? []) {
-    for (const name of entry
-      .split(',')
-      .map((q) => q.trim())
-      .filter(Boolean)) {
-      if (!(name in NO_QUIRKS)) {
-        throw new CliError('--quirk', `unknown quirk "${name}"; known: ${Object.keys(NO_QUIRKS).join(', ')}`);
-      }
-      quirks[name as keyof Quirks] = true;
+  for (const name of listOption(values.quirk).filter(Boolean)) {
+    if (!(name in NO_QUIRKS)) {
+      throw new CliError('--quirk', `unknown quirk "${name}"; known: ${Object.keys(NO_QUIRKS).join(', ')}`);
     }
+    quirks[name as keyof Quirks] = true;
   }
 
   const vendor = str('vendor');
@@ -216,7 +216,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
 
   const prefix = str('prefix') ?? 'SIM-';
   if (/[\s/]/.test(prefix)) throw new CliError('--prefix', `must not contain blanks or "/", not "${prefix}"`);
-  const identities = identityList((values.identity as string[] | undefined) ?? []);
+  const identities = identityList(listOption(values.identity));
   const numbered = (['prefix', 'first', 'count'] as const).find((option) => values[option] !== undefined);
   if (identities.length > 0 && numbered) {
     throw new CliError('--identity', `names the charge points itself: leave out --${numbered}`);
@@ -258,7 +258,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
     }),
     gapMinutes: number('gap-minutes', str('gap-minutes'), 10, { min: 0, max: 10_080, integer: false }),
     seed: number('seed', str('seed'), 1, { min: 0, max: 2 ** 32 - 1, integer: true }),
-    idTags: idTags((values['id-tag'] as string[] | undefined) ?? []),
+    idTags: idTags(listOption(values['id-tag'])),
     spreadS: number('spread', str('spread'), 0, { min: 0, max: 3600, integer: false }),
     quirks,
     ...(vendor !== undefined ? { vendor: vendor as keyof typeof VENDOR_BEHAVIOURS } : {}),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMAND_ACTIONS } from '../../lib/ocpp/commands';
 import { OBSERVABLE_EVENTS } from '../../lib/ocpp/events';
@@ -27,30 +27,5 @@ describe('node editors', () => {
       editorList(read('ampflow-ocpp-in.html'), 'messages').sort(),
       [...OBSERVABLE_EVENTS].sort(),
     );
-  });
-
-  it('use only message keys that the locale files define', () => {
-    const missing: string[] = [];
-    for (const file of readdirSync(nodesDir).filter((f) => /^ampflow-.*\.(ts|html)$/.test(f))) {
-      const type = file.replace(/\.(ts|html)$/, '');
-      const catalogue = JSON.parse(read(join('locales', 'en-US', `${type}.json`))) as Record<string, unknown>;
-      const text = read(file);
-      const keys = [
-        ...[...text.matchAll(/RED\._\('([^']+)'/g)].map((m) => m[1] as string),
-        ...[...text.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1] as string),
-        ...[...text.matchAll(/node\._\('([^']+)'/g)].map((m) => m[1] as string),
-        ...[...text.matchAll(/this\._\('([^']+)'/g)].map((m) => m[1] as string),
-      ];
-      for (const key of keys) {
-        // A key ending in '.' is the prefix of keys made at run time ('….tabs.' + name): its group must exist.
-        const path = key.endsWith('.') ? key.slice(0, -1) : key;
-        const found = path
-          .split('.')
-          .reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], catalogue);
-        const expected = key.endsWith('.') ? 'object' : 'string';
-        if (typeof found !== expected) missing.push(`${file}: ${key}`);
-      }
-    }
-    assert.deepEqual(missing, []);
   });
 });

@@ -85,7 +85,7 @@ function editorTypes(): string[] {
 }
 
 /**
- * The message keys an editor asks its own catalog for: every quoted `<type>.…` literal (in
+ * The message keys an editor (or a node's runtime file) asks its own catalog for: every quoted `<type>.…` literal (in
  * `this._('…')`, `node._('…')`, `RED._('…')` and in either branch of a `this._(a ? '…' : '…')`),
  * the keys of `data-i18n` attributes (`[placeholder]key;[title]key`). A key ending in `.` is the
  * prefix of keys made at run time (`'….tabs.' + name`): its group must exist.
@@ -153,8 +153,14 @@ describe('German locale', () => {
   }
 
   for (const type of editorTypes()) {
-    it(`has every text the ${type} editor asks for in both catalogs`, () => {
-      const keys = editorKeys(type, readFileSync(join(repoRoot, 'nodes', `${type}.html`), 'utf8'));
+    it(`has every text the ${type} editor and runtime ask for in both catalogs`, () => {
+      // The editor (nodes/<type>.html) and the node's runtime file (its RED._ calls), where there is one.
+      const sources = [`${type}.html`, `${type}.ts`].map((file) => join(repoRoot, 'nodes', file));
+      const text = sources
+        .filter((path) => existsSync(path))
+        .map((path) => readFileSync(path, 'utf8'))
+        .join('\n');
+      const keys = editorKeys(type, text);
       assert.ok(keys.length > 0, `no message keys found in nodes/${type}.html`);
       const missing: string[] = [];
       for (const lang of [ENGLISH, GERMAN]) {
