@@ -31,6 +31,8 @@ export interface BackendLink {
   state: 'connected' | 'not reached';
   /** Requests waiting for the backend. */
   queued: number;
+  /** The latest request ampflow answered in the backend's place, when, and why. */
+  decidedLocally?: string;
 }
 
 /** The HTTP statuses a refused charger can get. */

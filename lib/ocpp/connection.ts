@@ -102,6 +102,14 @@ export class ChargePointConnection extends EventEmitter {
     this.callsPending -= 1;
     this.waiting.shift()?.();
   };
+  /** Message ids of the charger's StartTransaction calls whose answer has not gone out yet. */
+  private readonly startsUnanswered = new Set<string>();
+  /**
+   * Set while a transaction is known here and not yet to the charger (its StartTransaction answer
+   * is still on its way): commands wait for it, so that none names a transaction the charger does
+   * not know (OCPP 1.6 §3.13.2: a TxProfile for an unknown transaction is rejected).
+   */
+  private held: { promise: Promise<void>; release: () => void } | undefined;
 
   constructor(options: ConnectionOptions) {
     super();
@@ -114,8 +122,8 @@ export class ChargePointConnection extends EventEmitter {
     // ocpp-rpc awaits what the handler returns and answers a throw with a CallError: an answer
     // decided at once needs no promise of ours.
     client.handle(
-      ({ method, params }: { method?: string; params?: unknown }) =>
-        this.dispatch(method ?? '', params) as Promise<Record<string, unknown>>,
+      ({ method, params, messageId }: { method?: string; params?: unknown; messageId?: string }) =>
+        this.dispatch(method ?? '', params, messageId) as Promise<Record<string, unknown>>,
     );
     client.on('message', ({ message, outbound }: { message: Buffer | string; outbound: boolean }) => {
       if (!options.framesWanted()) return;
@@ -123,8 +131,12 @@ export class ChargePointConnection extends EventEmitter {
     });
     // When an answer arrives, before the call that waits for it goes on (a message the charger sent
     // after answering may already be handled by then): from this instant what it answered holds.
-    client.on('response', ({ outbound }: { outbound: boolean }) => {
+    // ocpp-rpc tells of an answer of ours just before it writes it: commands held for it go out
+    // on a later turn, after it.
+    client.on('response', ({ outbound, payload }: { outbound: boolean; payload?: unknown[] }) => {
       if (!outbound) this.answerMs = this.options.clock.now();
+      else if (this.startsUnanswered.delete(String(payload?.[1])) && this.startsUnanswered.size === 0)
+        this.release();
     });
     // Any byte from the charger shows it is alive: OCPP messages, pongs, and its own pings, which
     // OCPP-J 1.6 section 5.3 lets replace heartbeats (ocpp-rpc reports none of the last).
@@ -142,6 +154,8 @@ export class ChargePointConnection extends EventEmitter {
       socket.off('data', touch);
       this.closed = true;
       this.options.clock.clearTimeout(this.watchdog);
+      this.startsUnanswered.clear();
+      this.release();
       this.emit('close', { code, reason: reason.toString() });
     });
     // ocpp-rpc's typings require every option; reconfigure merges the one given.
@@ -190,6 +204,7 @@ export class ChargePointConnection extends EventEmitter {
     if (requestViolation) {
       throw new CommandError(`${action} to ${this.identity}: ${requestViolation.summary}`, 'InvalidRequest');
     }
+    while (this.held) await this.held.promise;
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
     // Allowed before the call goes out: the answer and the triggered message may arrive together.
     const triggered = triggeredAction(action, request);
@@ -243,7 +258,27 @@ export class ChargePointConnection extends EventEmitter {
     await this.options.client.close({ code, reason, force }).catch(() => undefined);
   }
 
-  private dispatch(method: string, params: unknown): MaybePromise<unknown> {
+  /**
+   * A transaction the charger is starting is now known to the central system: commands to the
+   * charger wait until it has the StartTransaction answer that gives it the transaction's id (a
+   * room between, such as the operator's backend, may take a while to hand the answer on).
+   */
+  holdCommandsUntilStartAnswered(): void {
+    if (this.held || this.startsUnanswered.size === 0 || this.closed) return;
+    let release = (): void => undefined;
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.held = { promise, release };
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = undefined;
+    held?.release();
+  }
+
+  private dispatch(method: string, params: unknown, messageId?: string): MaybePromise<unknown> {
     if (!isOcppAction(method)) throw ocppError('NotImplemented', `${method} is not an OCPP 1.6 action`);
     if (!chargePointActions.has(method)) {
       throw ocppError('NotSupported', `${method} is sent by a central system, not by a charge point`);
@@ -257,6 +292,7 @@ export class ChargePointConnection extends EventEmitter {
     if (action !== 'BootNotification' && !this.options.isAccepted() && !this.wasTriggered(action)) {
       throw ocppError('SecurityError', `${action} before the central system accepted this charge point`);
     }
+    if (action === 'StartTransaction' && messageId !== undefined) this.startsUnanswered.add(messageId);
     let response: MaybePromise<unknown>;
     try {
       response = this.options.handle(action, params, this);

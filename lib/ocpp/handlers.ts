@@ -91,7 +91,7 @@ export class ChargePointHandlers {
     const answer = this.answer(
       action,
       request as never,
-      chargePointId,
+      connection,
       receivedAt,
       decided as Decided | undefined,
     );
@@ -133,13 +133,19 @@ export class ChargePointHandlers {
   private answer(
     action: ChargePointAction,
     request: OcppRequests[ChargePointAction],
-    chargePointId: string,
+    connection: ChargePointConnection,
     receivedAt: string,
     decided: Decided | undefined,
   ): Answer | Promise<Answer> {
+    const chargePointId = connection.identity;
     switch (action) {
       case 'BootNotification':
-        return this.bootNotification(chargePointId, request as OcppRequest<'BootNotification'>, receivedAt);
+        return this.bootNotification(
+          chargePointId,
+          request as OcppRequest<'BootNotification'>,
+          receivedAt,
+          decided,
+        );
       case 'Heartbeat':
         return { response: { currentTime: receivedAt }, payload: { chargePointId, at: receivedAt } };
       case 'StatusNotification':
@@ -154,7 +160,7 @@ export class ChargePointHandlers {
         return this.authorize(chargePointId, request as OcppRequest<'Authorize'>, decided);
       case 'StartTransaction':
         return this.startTransaction(
-          chargePointId,
+          connection,
           request as OcppRequest<'StartTransaction'>,
           receivedAt,
           decided,
@@ -207,10 +213,13 @@ export class ChargePointHandlers {
     chargePointId: string,
     request: OcppRequest<'BootNotification'>,
     receivedAt: string,
+    decided: Decided | undefined,
   ) {
     const record = this.stateLog.state.chargers[chargePointId];
+    const byBackend = decided?.status as Registration | undefined;
     let registration: Registration;
-    if (record?.blocked) registration = 'Rejected';
+    if (byBackend) registration = byBackend;
+    else if (record?.blocked) registration = 'Rejected';
     else if (this.cs.isKnown(chargePointId) || this.cs.options.unknownChargePoints === 'accept')
       registration = 'Accepted';
     else registration = 'Pending';
@@ -226,7 +235,7 @@ export class ChargePointHandlers {
     const accepted = registration === 'Accepted';
     if (!accepted) {
       this.cs.log.info(
-        `charge point ${chargePointId} (${request.chargePointVendor} ${request.chargePointModel}) booted: ${registration}${registration === 'Pending' ? ', waiting for approval' : ''}`,
+        `charge point ${chargePointId} (${request.chargePointVendor} ${request.chargePointModel}) booted: ${registration}${byBackend ? " by the operator's backend" : registration === 'Pending' ? ', waiting for approval' : ''}`,
       );
     }
     if (accepted && this.cs.options.readConfigurationOnBoot !== false) {
@@ -238,7 +247,7 @@ export class ChargePointHandlers {
       });
     }
     return {
-      response: {
+      response: decided ?? {
         status: registration,
         currentTime: receivedAt,
         interval: accepted ? this.cs.heartbeatIntervalS() : this.cs.pendingRetryIntervalS(),
@@ -291,11 +300,12 @@ export class ChargePointHandlers {
   }
 
   private async startTransaction(
-    chargePointId: string,
+    connection: ChargePointConnection,
     request: OcppRequest<'StartTransaction'>,
     receivedAt: string,
     decided: Decided | undefined,
   ) {
+    const chargePointId = connection.identity;
     const decision: { idTagInfo: IdTagInfo; priority?: number } = decided?.idTagInfo
       ? { idTagInfo: decided.idTagInfo }
       : await this.authorizer.authorizeStart(chargePointId, request.connectorId, request.idTag);
@@ -319,6 +329,9 @@ export class ChargePointHandlers {
       this.cs.emit('session', result.superseded);
     }
     const tx = result.transaction;
+    // From here the load manager and the flows may name the transaction: not to the charger before
+    // it has this answer.
+    connection.holdCommandsUntilStartAnswered();
     const state = this.cs.connectors.bindTransaction(chargePointId, tx.connectorId, {
       transactionId: tx.transactionId,
       idTag: tx.idTag,

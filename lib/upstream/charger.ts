@@ -19,6 +19,8 @@ export interface Kept {
   /** Until 2026-11-23 the whole queue was kept here; now each request is an entry (BackendQueue). */
   queue?: Queued[];
   boot?: Record<string, unknown>;
+  /** The backend answered Accepted to that boot (so a new link introduces nothing). */
+  bootAccepted?: boolean;
   /** The backend's charging profiles (smartCharging: compose). */
   operator?: InstalledProfile[];
 }
@@ -30,10 +32,23 @@ export interface Charger {
   /** Requests waiting to go upstream, in the order the charger sent them. */
   queue: BackendQueue;
   draining: boolean;
-  /** The charger's last BootNotification request, sent upstream first on every new link. */
+  /** The charger's last BootNotification request. */
   boot?: Record<string, unknown>;
-  /** The link has told the upstream of the charger (boot sent) since it opened. */
+  /**
+   * The backend accepted that boot: a new link is a re-link, not a reboot (OCPP 1.6: a charger that
+   * only reconnects sends no BootNotification), so nothing is introduced on it.
+   */
+  bootAccepted: boolean;
+  /** The link has looked at whether the backend must be told of the charger, since it opened. */
   introduced: boolean;
+  /** Something waited for the backend (it was away): the flows hear when it all went up. */
+  backlog?: boolean;
+  /** The charger's own boot is on its way up: nothing is told in its name. */
+  booting?: boolean;
+  /** The latest request ampflow decided in the backend's place, and why (the sidebar shows it). */
+  decidedLocally?: string;
+  /** A boot was told on this link in the charger's name: its connectors' status follows the queue. */
+  statusesOwed?: boolean;
   /** The backend's charging profiles, kept here (smartCharging: compose). */
   operator: OperatorProfiles;
   /** When the backend's profiles next change a connector's limit. */

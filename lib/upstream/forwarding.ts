@@ -30,8 +30,8 @@ export interface ForwardingHost {
 /**
  * The way up (lib/upstream): each charger's requests go to its backend in the order the charger
  * sent them, one at a time (OCPP-J), as the backend must see them (its transaction ids, id tags
- * spelt its way); the charger is introduced first on every new link (its boot, its connectors'
- * status); what the charger waits for the backend to decide is answered to its waiter, or given
+ * spelt its way); a backend that has not accepted the charger's latest boot is told it first on a
+ * new link, and the connectors' status after what waited; what the charger waits for the backend to decide is answered to its waiter, or given
  * up after `decideWithinMs`.
  */
 export class Forwarding {
@@ -44,6 +44,7 @@ export class Forwarding {
 
   /** The link went down: what waits for an answer gets ampflow's now; the queue waits, written. */
   linkDown(charger: Charger): void {
+    charger.backlog = charger.queue.length > 0;
     for (const item of [...charger.queue.items]) this.waiters.get(item)?.(undefined);
     void charger.queue.writeAll();
   }
@@ -54,7 +55,11 @@ export class Forwarding {
    * `decideWithinMs` (the link is away, the queue is long, the upstream refused it): ampflow
    * decides then. A transaction message stays queued for the upstream; the others are dropped.
    */
-  throughQueue(charger: Charger, item: Queued): Promise<Record<string, unknown> | undefined> {
+  throughQueue(
+    charger: Charger,
+    item: Queued,
+    withinMs = this.host.settings.decideWithinMs,
+  ): Promise<Record<string, unknown> | undefined> {
     return new Promise((resolve) => {
       let done = false;
       const finish = (answer: Record<string, unknown> | undefined) => {
@@ -68,7 +73,7 @@ export class Forwarding {
         }
         resolve(answer);
       };
-      const timer = this.host.clock.setTimeout(() => finish(undefined), this.host.settings.decideWithinMs);
+      const timer = this.host.clock.setTimeout(() => finish(undefined), Math.max(0, withinMs));
       this.waiters.set(item, finish);
       void this.enqueue(charger, item);
     });
@@ -100,6 +105,7 @@ export class Forwarding {
    */
   enqueue(charger: Charger, item: Queued, durable = true): Promise<void> {
     const kept = charger.queue.push(item, durable);
+    if (!charger.link.isOpen) charger.backlog = true;
     if (charger.queue.length > MAX_QUEUED) this.trim(charger);
     void this.drain(charger);
     return kept;
@@ -121,7 +127,10 @@ export class Forwarding {
     );
   }
 
-  /** Sends what waits, in order, while the link is open; the charger introduced first on a new link. */
+  /**
+   * Sends what waits, in order, while the link is open. A backend that has not accepted the
+   * charger's latest boot is told it first; the connectors' status then follows what waited.
+   */
   async drain(charger: Charger): Promise<void> {
     if (charger.draining) return;
     charger.draining = true;
@@ -143,8 +152,15 @@ export class Forwarding {
         this.host.noteLink(charger);
         if (charger.queue.length === 0) {
           this.host.emit('drained', { chargePointId: charger.identity });
-          this.host.voice.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
+          // The flows hear of it where something had to wait (the backend was away).
+          if (charger.backlog)
+            this.host.voice.report({ chargePointId: charger.identity, kind: 'drained', queued: 0 });
+          charger.backlog = false;
         }
+      }
+      if (charger.link.isOpen && charger.queue.length === 0 && charger.statusesOwed) {
+        charger.statusesOwed = false;
+        await this.sendStatuses(charger);
       }
     } catch (err) {
       this.host.log.error(
@@ -186,13 +202,37 @@ export class Forwarding {
     return 'sent';
   }
 
-  /** A link that opened tells the upstream of the charger first: its boot and its connectors' status. */
+  /**
+   * A link that opened to a backend that has not accepted the charger's latest boot (it booted
+   * while the backend was away, or before ampflow kept this backend) tells it that boot first; the
+   * connectors' status is owed once what waited went up. A re-link to a backend that accepted the
+   * boot tells nothing: the charger did not reboot.
+   */
   private async introduce(charger: Charger): Promise<void> {
-    if (!charger.boot) return;
-    await charger.link.call('BootNotification', charger.boot).catch((err: Error) => {
+    charger.introduced = true;
+    const boot = charger.boot;
+    if (!boot || charger.bootAccepted || charger.booting) return;
+    if (charger.queue.items.some((item) => item.action === 'BootNotification')) return;
+    const answer = (await charger.link.call('BootNotification', boot).catch((err: Error) => {
       if (!(err instanceof UpstreamUnreachable))
         this.host.voice.tell(charger.identity, `upstream refused the boot (${err.message})`);
-    });
+      return undefined;
+    })) as { status?: string } | undefined;
+    if (answer === undefined) return;
+    charger.statusesOwed = true;
+    if (answer.status === 'Accepted' && charger.boot === boot) {
+      charger.bootAccepted = true;
+      await this.host.keep(charger);
+    } else if (answer.status !== 'Accepted') {
+      this.host.voice.tell(
+        charger.identity,
+        `the backend answered the charger's boot ${String(answer.status)}; it is told again on the next link`,
+      );
+    }
+  }
+
+  /** Each connector's status now, as the charger last reported it. */
+  private async sendStatuses(charger: Charger): Promise<void> {
     for (const state of this.host.cs.connectorsOf(charger.identity)) {
       if (!state.status) continue;
       const status = {
@@ -203,6 +243,5 @@ export class Forwarding {
       };
       await charger.link.call('StatusNotification', status).catch(() => undefined);
     }
-    charger.introduced = true;
   }
 }

@@ -38,7 +38,7 @@ export class UpstreamUnreachable extends Error {
  * backend). Both directions are checked against the OCPP 1.6 schemas: the upstream gets nothing
  * invalid from us, and an invalid answer of the upstream is not passed on.
  *
- * Events: `up`, `down` ({ reason }), `state` (LinkState).
+ * Events: `up`, `down` ({ reason }), `state` (LinkState), `retrying` (a try failed; the next waits).
  */
 export class UpstreamLink extends EventEmitter {
   readonly identity: string;
@@ -62,6 +62,11 @@ export class UpstreamLink extends EventEmitter {
 
   get isOpen(): boolean {
     return this.current === 'open';
+  }
+
+  /** Connecting for the first time since `start` (no try has failed yet): worth waiting for. */
+  get firstTry(): boolean {
+    return this.current === 'connecting' && this.attempt === 0;
   }
 
   /** Starts connecting (and reconnecting until `close`). */
@@ -177,6 +182,7 @@ export class UpstreamLink extends EventEmitter {
     const wasOpen = this.current === 'open';
     this.setState('connecting');
     if (wasOpen) this.emit('down', { reason });
+    this.emit('retrying', { reason });
     if (reason !== this.lastFailure) {
       this.options.log.warn(`upstream of ${this.identity}: ${reason}; trying again with backoff`);
       this.lastFailure = reason;

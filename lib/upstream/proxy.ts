@@ -88,10 +88,12 @@ export class UpstreamProxy extends EventEmitter {
     // The central system stopping takes the chargers, so the links go too.
     const onState = (state: string) => {
       if (state === 'stopping' || state === 'stopped') void this.close();
+      else if (state === 'listening') this.openWaiting();
     };
     cs.on('state', onState);
     this.detach.push(() => cs.off('state', onState));
     for (const chargePointId of cs.connectedChargePoints()) this.open(chargePointId);
+    this.openWaiting();
   }
 
   /** Every charger's link. */
@@ -133,10 +135,12 @@ export class UpstreamProxy extends EventEmitter {
       queue: existing?.queue ?? new BackendQueue(identity, this.cs, this.clock, this.log, kept.queue),
       draining: false,
       ...((existing?.boot ?? kept.boot) ? { boot: existing?.boot ?? kept.boot } : {}),
+      bootAccepted: existing?.bootAccepted ?? kept.bootAccepted === true,
       introduced: false,
       operator: existing?.operator ?? new OperatorProfiles(kept.operator),
     };
     this.chargers.set(identity, charger);
+    if (charger.queue.length > 0) charger.backlog = true;
     // A queue an earlier version kept in the facts is now in entries: the facts lose it.
     if (!existing && kept.queue) void this.keep(charger);
     link.on('state', (state: LinkState) => {
@@ -153,15 +157,35 @@ export class UpstreamProxy extends EventEmitter {
     });
     link.on('down', () => this.forwarding.linkDown(charger));
     link.start();
+    // A link kept for what waits (the charger is away) goes once nothing waits.
+    const onDrained = ({ chargePointId }: { chargePointId: string }) => {
+      if (chargePointId === identity && !this.cs.isConnected(identity)) void link.close();
+    };
+    this.on('drained', onDrained);
+    link.on('state', (state: LinkState) => {
+      if (state === 'closed') this.off('drained', onDrained);
+    });
     if (!existing) this.backend.applyOperator(charger);
     return charger;
   }
 
-  /** The charger left ampflow: its upstream sees it leave too (what is queued stays for its return). */
+  /**
+   * The charger left ampflow: its upstream sees it leave too, once what waits for the backend went
+   * up (a charger that left during an outage still has its stop delivered).
+   */
   private async leave(identity: string): Promise<void> {
     const charger = this.chargers.get(identity);
-    if (!charger) return;
+    if (!charger || charger.queue.length > 0) return;
     await charger.link.close();
+  }
+
+  /** A link for every charger whose requests wait for the backend, connected or not (after a restart). */
+  private openWaiting(): void {
+    if (this.closed || this.cs.state !== 'listening') return;
+    for (const { chargePointId } of this.cs.chargePoints()) {
+      if (this.chargers.has(chargePointId)) continue;
+      if (Object.keys(this.cs.entriesOf(chargePointId, 'upstream')).length > 0) this.open(chargePointId);
+    }
   }
 
   /** Tells the central system the link's state for dashboards (ListConnectors rows). */
@@ -171,6 +195,7 @@ export class UpstreamProxy extends EventEmitter {
       this.cs.noteBackendLink(charger.identity, {
         state: charger.link.isOpen ? 'connected' : 'not reached',
         queued: charger.queue.length,
+        ...(charger.decidedLocally ? { decidedLocally: charger.decidedLocally } : {}),
       });
     }
   }
@@ -202,11 +227,24 @@ export class UpstreamProxy extends EventEmitter {
     request: unknown,
     local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown> {
+    try {
+      return await this.answerOrDecide(charger, action, request, local);
+    } finally {
+      if (action === 'BootNotification') charger.booting = false;
+    }
+  }
+
+  private async answerOrDecide(
+    charger: Charger,
+    action: ChargePointAction,
+    request: unknown,
+    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
+  ): Promise<unknown> {
     const sent = request as Record<string, unknown>;
     const forLocal = this.toLedger(charger, sent);
     if (action === 'BootNotification') {
       charger.boot = sent;
-      charger.introduced = true;
+      charger.bootAccepted = false;
       void this.keep(charger);
     }
     const decider = (DECIDED_ACTIONS as readonly string[]).includes(action)
@@ -215,20 +253,24 @@ export class UpstreamProxy extends EventEmitter {
         : this.settings.decide[action as DecidedAction]
       : undefined;
     let item: Queued | undefined;
-    if (decider === 'upstream' && charger.link.isOpen) {
-      item = { action, request: sent, decides: true };
-      const answer = await this.forwarding.throughQueue(charger, item);
-      if (answer !== undefined) return this.recordDecided(charger, action, sent, forLocal, answer, local);
+    if (decider === 'upstream') {
+      const startedMs = this.clock.now();
+      // A charger that calls as soon as it connects (what real chargers do) waits for its first
+      // link within the decision time; a backend already found away is not waited for again.
+      if (charger.link.firstTry) {
+        // The boot itself goes up: the opening link tells nothing in its name meanwhile.
+        if (action === 'BootNotification') charger.booting = true;
+        await this.linkOpens(charger, this.settings.decideWithinMs);
+      }
+      if (charger.link.isOpen) {
+        item = { action, request: sent, decides: true };
+        const withinMs = this.settings.decideWithinMs - (this.clock.now() - startedMs);
+        const answer = await this.forwarding.throughQueue(charger, item, withinMs);
+        if (answer !== undefined) return this.recordDecided(charger, action, sent, forLocal, answer, local);
+      }
+      this.decidedLocally(charger, action);
     }
     const answer = (await local(forLocal)) as Record<string, unknown>;
-    // A transaction's meter values (OCPP 1.6 §4.7: a charger must deliver them whatever happens)
-    // are answered once the backend has them: until then the charger keeps them and sends them
-    // again should ampflow die, so nothing is written for them. The load manager has the reading
-    // already. A backend that does not take them within decideWithinMs: written, then answered.
-    if (action === 'MeterValues' && typeof sent.transactionId === 'number' && charger.link.isOpen) {
-      item = { action, request: sent, decides: true };
-      if ((await this.forwarding.throughQueue(charger, item)) !== undefined) return answer;
-    }
     // A StartTransaction ampflow answered is queued with ampflow's id: the charger uses it, and
     // the upstream's id maps to it once the upstream has the start.
     let forQueue = sent;
@@ -256,10 +298,49 @@ export class UpstreamProxy extends EventEmitter {
       // written at all (lib/upstream/queue): a crash in that second loses it (as a charger may, and
       // a new link tells the backend every status again), and a site's storage (an SD card) is not
       // written for every message.
-      const durable = !charger.link.isOpen || TRANSACTION_ENDS.includes(action);
+      // A transaction's meter values are answered at once (a hung backend never slows the charger)
+      // and so must be durable first: the charger will not send them again (OCPP 1.6 §4.7).
+      const inTransaction = action === 'MeterValues' && typeof sent.transactionId === 'number';
+      const durable = !charger.link.isOpen || inTransaction || TRANSACTION_ENDS.includes(action);
       await Promise.all([ids, this.forwarding.enqueue(charger, { action, request: forQueue }, durable)]);
     }
     return answer;
+  }
+
+  /** Resolves once the charger's link opens, its try fails, or `withinMs` passed. */
+  private linkOpens(charger: Charger, withinMs: number): Promise<void> {
+    const link = charger.link;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.clock.clearTimeout(timer);
+        link.off('up', done);
+        link.off('retrying', done);
+        link.off('state', onState);
+        resolve();
+      };
+      const onState = (state: LinkState) => {
+        if (state === 'closed') done();
+      };
+      const timer = this.clock.setTimeout(done, withinMs);
+      link.on('up', done);
+      link.on('retrying', done);
+      link.on('state', onState);
+    });
+  }
+
+  /**
+   * ampflow answered in the backend's place what the backend decides: said in the log (once per
+   * charger and cause), to the flows (an Upstream event) and in the sidebar.
+   */
+  private decidedLocally(charger: Charger, action: ChargePointAction): void {
+    const why = charger.link.isOpen
+      ? `the backend did not answer within ${this.settings.decideWithinMs / 1000} s`
+      : 'the backend is not reached';
+    const reason = `${why}: ampflow answered ${action} by its own policy`;
+    this.voice.tell(charger.identity, reason);
+    this.voice.report({ chargePointId: charger.identity, kind: 'decidedLocally', action, reason });
+    charger.decidedLocally = `${action} at ${new Date(this.clock.now()).toISOString()}: ${why}`;
+    this.noteLink(charger);
   }
 
   /** A tag of the building's own list (a staff card), where the settings keep those local. */
@@ -277,10 +358,7 @@ export class UpstreamProxy extends EventEmitter {
     answer: Record<string, unknown>,
     local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown> {
-    const own = (await local(forLocal, action === 'BootNotification' ? undefined : answer)) as Record<
-      string,
-      unknown
-    >;
+    const own = (await local(forLocal, answer)) as Record<string, unknown>;
     if (action === 'StartTransaction') {
       const upstreamId = answer.transactionId as number;
       charger.ids.add({ chargerId: upstreamId, ledgerId: own.transactionId as number, upstreamId });
@@ -292,10 +370,16 @@ export class UpstreamProxy extends EventEmitter {
       await this.keep(charger);
     }
     if (action === 'BootNotification') {
-      // The charger must keep the heartbeat ampflow's dead-connection watch counts on.
+      if (answer.status === 'Accepted' && charger.boot === sent) {
+        charger.bootAccepted = true;
+        void this.keep(charger);
+      }
+      // An accepted charger must keep the heartbeat ampflow's dead-connection watch counts on; a
+      // Pending or Rejected one boots again when the backend says.
+      if (answer.status !== 'Accepted') return answer;
       const interval = Math.min(
         Number(answer.interval) > 0 ? Number(answer.interval) : Number.POSITIVE_INFINITY,
-        Number(own.interval) > 0 ? Number(own.interval) : Number.POSITIVE_INFINITY,
+        this.cs.heartbeatIntervalS(),
       );
       return Number.isFinite(interval) ? { ...answer, interval } : answer;
     }
@@ -318,6 +402,7 @@ export class UpstreamProxy extends EventEmitter {
     const kept: Kept = {
       ids: charger.ids.toJSON(),
       ...(charger.boot ? { boot: charger.boot } : {}),
+      ...(charger.bootAccepted ? { bootAccepted: true } : {}),
       ...(charger.operator.empty ? {} : { operator: charger.operator.toJSON() }),
     };
     await this.cs.keepFacts(charger.identity, 'upstream', kept).catch((err: Error) => {

@@ -29,8 +29,14 @@ class WatchedClock extends ManualClock {
   readonly events = new EventEmitter();
   readonly delays: number[] = [];
 
+  /** `decisionMs`: the charger's boot waits this long for the first link (decideWithinMs): not a retry. */
+  constructor(private readonly decisionMs?: number) {
+    super();
+  }
+
   override setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const handle = super.setTimeout(callback, delayMs);
+    if (delayMs === this.decisionMs) return handle;
     this.delays.push(delayMs);
     this.events.emit('timer', delayMs);
     return handle;
@@ -245,12 +251,13 @@ describe('security: the upstream proxy and the operator’s backend (profiles 1-
     const backend = await backendWith({ password: PASSWORD });
     const initialDelayMs = 1000;
     const maxDelayMs = 8000;
-    const clock = new WatchedClock();
+    const decideWithinMs = 9_999;
+    const clock = new WatchedClock(decideWithinMs);
     const firstRetry = waitFor<[number]>(clock.events, 'timer');
     const { cs, proxy } = await site(
       harness(),
       backend,
-      { password: WRONG, initialDelayMs, maxDelayMs },
+      { password: WRONG, initialDelayMs, maxDelayMs, decideWithinMs },
       'CP-1',
       clock,
     );

@@ -54,6 +54,11 @@ export interface PeerChargerOptions {
   meterStartWh?: number;
   /** Wall-clock time for timestamps and schedules. Default Date.now. */
   now?: () => number;
+  /**
+   * As OCPP 1.6 §3.13.2 and §5.16 have it: a TxProfile naming a transaction this charger has not
+   * been answered yet (its StartTransaction answer still on the way) is Rejected. Default: accepted.
+   */
+  strictTransactions?: boolean;
 }
 
 /** A CALL the charger cannot answer: the transport sends a CALLERROR with this code. */
@@ -107,6 +112,8 @@ export abstract class PeerCharger extends EventEmitter<{
   private readonly connectors = new Map<number, ConnectorSide>();
   private readonly config: Record<string, { value: string; readonly: boolean }>;
   protected closing = false;
+  /** The connector whose StartTransaction is on its way (its answer gives the transaction's id). */
+  private starting: number | undefined;
 
   constructor(
     readonly identity: string,
@@ -186,6 +193,7 @@ export abstract class PeerCharger extends EventEmitter<{
     }
     const startedAtMs = this.now();
     side.running = { startedAtMs, idTag, meterStartWh: side.meterWh };
+    this.starting = connectorId;
     const start = await this.send('StartTransaction', {
       connectorId,
       idTag,
@@ -216,6 +224,18 @@ export abstract class PeerCharger extends EventEmitter<{
     side.car = car;
     side.status = 'Charging';
     this.emit('change');
+  }
+
+  /**
+   * A transport calls this the moment an answer is read, before anything read after it: from then
+   * the charger knows the transaction a StartTransaction answer gives.
+   */
+  protected answerRead(action: string, payload: object): void {
+    if (action !== 'StartTransaction' || this.starting === undefined) return;
+    const running = this.side(this.starting).running;
+    const transactionId = (payload as { transactionId?: unknown }).transactionId;
+    if (running && typeof transactionId === 'number') running.transactionId = transactionId;
+    this.starting = undefined;
   }
 
   /** The transaction stops after `energyWh` more went into the car (default 1000 Wh); the car leaves. */
@@ -334,7 +354,11 @@ export abstract class PeerCharger extends EventEmitter<{
         const req = request as SetChargingProfileRequest;
         if (!this.hasConnector(req.connectorId) && req.connectorId !== 0) return { status: 'Rejected' };
         const running = req.connectorId === 0 ? undefined : this.side(req.connectorId).running;
-        const status = this.store.set(req, running);
+        const unknown =
+          this.options.strictTransactions &&
+          req.csChargingProfiles.transactionId !== undefined &&
+          running?.transactionId !== req.csChargingProfiles.transactionId;
+        const status = unknown ? 'Rejected' : this.store.set(req, running);
         if (status === 'Accepted') {
           this.accepted.push(structuredClone(req));
           this.afterChange();

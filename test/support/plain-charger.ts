@@ -222,6 +222,7 @@ export class PlainCharger extends PeerCharger {
         pending.reject(new Error(`${pending.action}: malformed CALLRESULT`));
         return;
       }
+      this.answerRead(pending.action, payload);
       pending.resolve(payload);
       return;
     }

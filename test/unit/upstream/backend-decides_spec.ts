@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { ManualClock } from '../../../lib/clock';
+import type { UpstreamEvent } from '../../../lib/contracts';
+import type { BootNotificationResponse } from '../../../lib/ocpp/messages';
+import { UpstreamProxy } from '../../../lib/upstream/proxy';
+import { parseUpstreamSettings } from '../../../lib/upstream/settings';
+import { until, waitFor } from '../../support/events';
+import { TsOcppBackend } from '../../support/ts-ocpp-backend';
+import { type InteropChargePoint, useInterop } from '../interop/support';
+
+/**
+ * The operator's backend decides, hears everything and is told the truth (issue #30), against a
+ * backend written elsewhere: @voltbras/ts-ocpp's central system with its own framing and its own
+ * strict schema checks (test/support/ts-ocpp-backend.ts), nothing of ocpp-rpc. The charger is the
+ * project's strict simulator, which boots the moment it connects, as real chargers do.
+ */
+
+type Call = { identity: string; action: string; params: Record<string, unknown> };
+
+const TRANSACTION_MESSAGES = ['StartTransaction', 'MeterValues', 'StopTransaction'];
+
+describe('upstream proxy: the backend decides and hears everything', () => {
+  const interop = useInterop();
+  const backends: TsOcppBackend[] = [];
+  const proxies: UpstreamProxy[] = [];
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
+  });
+
+  async function site(settings: Record<string, unknown> = {}) {
+    const backend = new TsOcppBackend();
+    backends.push(backend);
+    await backend.start();
+    const cs = await interop.harness().centralSystem();
+    const proxyClock = new ManualClock();
+    const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: backend.url, ...settings }), {
+      clock: proxyClock,
+      log: interop.harness().log,
+    });
+    proxies.push(proxy);
+    const { cp, clock } = interop.simulator(cs, 'CP1', { configuration: { MeterValueSampleInterval: 10 } });
+    return { backend, cs, proxy, proxyClock, cp, clock };
+  }
+
+  const backendGot = (backend: TsOcppBackend, accept: (call: Call) => boolean) =>
+    waitFor<[Call]>(backend, 'call', accept);
+
+  async function charging(cp: InteropChargePoint): Promise<number> {
+    cp.plugIn(1, { maxCurrentA: 16 });
+    await cp.startTransaction(1, 'TAG-1');
+    await cp.whenIdle();
+    return cp.connector(1).transaction?.transactionId as number;
+  }
+
+  for (const status of ['Rejected', 'Pending'] as const) {
+    it(`gives a charger that boots as it connects the backend’s ${status}, and its interval`, async () => {
+      const { backend, cp } = await site();
+      backend.answer('BootNotification', () => ({
+        status,
+        currentTime: new Date().toISOString(),
+        interval: 120,
+      }));
+      const booted = waitFor<[BootNotificationResponse]>(cp, 'boot');
+      void cp.connect().catch(() => undefined);
+      const [answer] = await booted;
+      assert.equal(answer.status, status, 'the backend’s decision, not a local Accepted');
+      assert.equal(answer.interval, 120);
+      assert.equal(cp.registration, status);
+      assert.equal(backend.of('BootNotification').length, 1);
+      assert.ok(
+        interop.harness().log.matching(new RegExp(`booted: ${status} by the operator's backend`)).length > 0,
+        'ampflow records the backend’s decision',
+      );
+      assert.deepEqual(backend.badMessages, []);
+    });
+  }
+
+  it('answers by its own policy only when the backend cannot decide in time, and says so in the log, to the flows and in the sidebar', async () => {
+    const { backend, cs, proxyClock, cp } = await site({ decideWithinMs: 5000 });
+    backend.answer('BootNotification', () => new Promise(() => undefined));
+    const local = waitFor<[UpstreamEvent]>(cs, 'upstream', (e) => e.kind === 'decidedLocally');
+    const booted = waitFor<[BootNotificationResponse]>(cp, 'boot');
+    void cp.connect().catch(() => undefined);
+    await backendGot(backend, (c) => c.action === 'BootNotification');
+    proxyClock.advance(5000);
+    const [event] = await local;
+    assert.equal(event.action, 'BootNotification');
+    assert.match(event.reason ?? '', /did not answer within 5 s: ampflow answered BootNotification/);
+    assert.equal((await booted)[0].status, 'Accepted', 'the local policy (known charger) accepts it');
+    assert.match(cs.backendLinkOf('CP1')?.decidedLocally ?? '', /^BootNotification at .*did not answer/);
+    assert.ok(
+      interop.harness().log.matching(/CP1: the backend did not answer within 5 s/, 'warn').length > 0,
+    );
+  });
+
+  it('delivers the stop of a charger that left during an outage, once, and then closes its link', async () => {
+    const { backend, proxy, proxyClock, cp } = await site();
+    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await bootedUp;
+    await charging(cp);
+    await backend.stop();
+    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+    await cp.stopTransaction(1);
+    await cp.whenIdle();
+    await cp.close();
+    assert.equal(proxy.status()[0]?.state, 'connecting', 'the link stays for what waits');
+
+    await backend.start();
+    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
+    proxyClock.advance(60_000);
+    await stopped;
+    await until(() => proxy.status()[0]?.state === 'closed', [[proxy, 'link']], 5000);
+    assert.equal(backend.of('StopTransaction').length, 1);
+    assert.equal(backend.of('StopTransaction')[0]?.params.transactionId, 7001, 'the backend’s id');
+    assert.deepEqual(backend.badMessages, []);
+  });
+
+  it('opens a link for a charger whose messages wait, though it is not connected (a new proxy after a restart)', async () => {
+    const { backend, cs, proxy, cp } = await site();
+    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await bootedUp;
+    await charging(cp);
+    await backend.stop();
+    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+    await cp.stopTransaction(1);
+    await cp.whenIdle();
+    await cp.close();
+    await proxy.close();
+
+    await backend.start();
+    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
+    const again = new UpstreamProxy(cs, parseUpstreamSettings({ url: backend.url }), {
+      clock: new ManualClock(),
+    });
+    proxies.push(again);
+    await stopped;
+    await until(() => again.status()[0]?.state === 'closed', [[again, 'link']], 5000);
+    assert.equal(backend.of('StopTransaction').length, 1);
+    assert.deepEqual(cs.entriesOf('CP1', 'upstream'), {}, 'nothing waits any more');
+  });
+
+  it('shows a re-link as a re-link: no boot in the charger’s name, the transaction’s messages in the order they happened', async () => {
+    const { backend, proxy, proxyClock, cp, clock } = await site();
+    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await bootedUp;
+    await charging(cp);
+    await backend.stop();
+    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+    const before = backend.calls.length;
+    clock.advance(10_000);
+    await cp.whenIdle();
+    clock.advance(10_000);
+    await cp.whenIdle();
+    await cp.stopTransaction(1);
+    await cp.whenIdle();
+
+    await backend.start();
+    const stopped = backendGot(backend, (c) => c.action === 'StopTransaction');
+    proxyClock.advance(60_000);
+    await stopped;
+    await until(() => proxy.status()[0]?.queued === 0, [[proxy, 'drained']], 5000);
+    const after = backend.calls.slice(before);
+    assert.equal(after.filter((c) => c.action === 'BootNotification').length, 0, 'no synthesised boot');
+    const order = after.map((c) => c.action);
+    const firstTx = order.findIndex((action) => TRANSACTION_MESSAGES.includes(action));
+    assert.deepEqual(
+      order.slice(firstTx).filter((action) => TRANSACTION_MESSAGES.includes(action)),
+      ['MeterValues', 'MeterValues', 'StopTransaction'],
+    );
+    assert.ok(
+      after
+        .slice(0, firstTx)
+        .every((c) => c.action !== 'StatusNotification' || c.params.status !== 'Available'),
+      `no status newer than the queued messages goes before them: ${order.join(', ')}`,
+    );
+    assert.deepEqual(backend.badMessages, []);
+  });
+});
