@@ -20,7 +20,7 @@ export type SidebarCharger = ChargerListing & {
   /** A load manager uses this central system, and no site of it names this charger: its load is not managed. */
   inNoSite?: true;
   /** Its link to the operator's backend, when the central system has one. */
-  upstream?: { state: string; queued: number };
+  upstream?: { state: string; queued: number; decidedLocally?: string };
 };
 
 /** One deployed central system as the editor's Chargers sidebar shows it. */
@@ -83,7 +83,15 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
           ...cp,
           decisions,
           ...(inNoSite ? { inNoSite: true as const } : {}),
-          ...(link ? { upstream: { state: link.state, queued: link.queued } } : {}),
+          ...(link
+            ? {
+                upstream: {
+                  state: link.state,
+                  queued: link.queued,
+                  ...(link.decidedLocally ? { decidedLocally: link.decidedLocally } : {}),
+                },
+              }
+            : {}),
         };
       });
       const seen = new Set(listed.map((cp) => cp.chargePointId));

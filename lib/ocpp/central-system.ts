@@ -311,6 +311,16 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   }
 
   /** A charger's link to the operator's backend (lib/upstream), for dashboards; undefined: none. */
+  /** A load manager fed by this central system composes the operator's limits of these chargers. */
+  composeOperatorLimits(manages: (chargePointId: string) => boolean): () => void {
+    return this.notes.composeOperatorLimits(manages);
+  }
+
+  /** Whether a load manager applies the operator's limits to this charger. */
+  operatorLimitsComposed(chargePointId: string): boolean {
+    return this.notes.operatorLimitsComposed(chargePointId);
+  }
+
   noteBackendLink(chargePointId: string, link: BackendLink | undefined): void {
     this.notes.noteBackendLink(chargePointId, link);
   }

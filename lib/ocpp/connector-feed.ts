@@ -29,6 +29,8 @@ export type ConnectorStateSource = EventSource & {
   chargePoint(chargePointId: string): unknown;
   on(event: 'state', listener: (state: CentralSystemState) => void): unknown;
   off(event: 'state', listener: (state: CentralSystemState) => void): unknown;
+  /** The operator's limits of the chargers the sink manages are composed by it (lib/upstream asks). */
+  composeOperatorLimits?(manages: (chargePointId: string) => boolean): () => void;
 };
 
 /**
@@ -51,6 +53,8 @@ export function feedConnectorStates(
       }
     });
   give(cs.connectors.all().map((state) => structuredClone(state)));
+  const managed = new Set(sink.site.connectors.map((connector) => connector.chargePointId));
+  const stopComposing = cs.composeOperatorLimits?.((chargePointId) => managed.has(chargePointId));
   const neverConnected = () => give(neverConnectedStates(cs, sink.site.connectors));
   neverConnected();
   cs.on('state', neverConnected);
@@ -66,6 +70,7 @@ export function feedConnectorStates(
   });
   return () => {
     unsubscribe();
+    stopComposing?.();
     cs.off('state', neverConnected);
   };
 }

@@ -13,6 +13,8 @@ export class ConnectorNotes {
   /** Clock ms: put in words only where a confirmation says since when (most answers confirm nothing). */
   private readonly lastAnswerAt = new Map<string, number>();
   private readonly backendLinks = new Map<string, BackendLink>();
+  /** The load managers fed by this central system: each says which chargers it manages. */
+  private readonly composers = new Set<(chargePointId: string) => boolean>();
 
   constructor(
     private readonly connectors: ConnectorRegistry,
@@ -33,6 +35,22 @@ export class ConnectorNotes {
 
   backendLinkOf(chargePointId: string): BackendLink | undefined {
     return this.backendLinks.get(chargePointId);
+  }
+
+  /**
+   * A load manager takes its connector states from this central system and composes what the
+   * operator's backend allows (`operatorLimitA`) for the chargers `manages` names; returns its
+   * removal.
+   */
+  composeOperatorLimits(manages: (chargePointId: string) => boolean): () => void {
+    this.composers.add(manages);
+    return () => this.composers.delete(manages);
+  }
+
+  /** Whether a load manager applies the operator's limits to this charger (else nobody would). */
+  operatorLimitsComposed(chargePointId: string): boolean {
+    for (const manages of this.composers) if (manages(chargePointId)) return true;
+    return false;
   }
 
   confirmLimit(chargePointId: string, connectorId: number, limitA: number): void {

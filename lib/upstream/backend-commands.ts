@@ -12,8 +12,11 @@ import type {
 } from '../ocpp/messages';
 import { ocppError } from '../ocpp/validation';
 import type { Charger, ProxyVoice } from './charger';
-import type { OperatorConnector } from './operator-profiles';
+import { type OperatorConnector, OperatorProfiles } from './operator-profiles';
 import { keyPolicy, type UpstreamSettings } from './settings';
+
+/** How long a RemoteStartTransaction's profile waits for its transaction to start. */
+const REMOTE_START_PROFILE_MS = 10 * 60_000;
 
 /** What the backend's side needs of the proxy around it. */
 export interface BackendHost {
@@ -42,12 +45,12 @@ export class BackendCommands {
       this.host.voice.refuse(identity, action, 'refused by the proxy settings (upstream.refuse)');
       throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
     }
-    if (
-      charger &&
-      this.host.settings.smartCharging === 'compose' &&
-      (action === 'SetChargingProfile' || action === 'ClearChargingProfile')
-    ) {
+    const composed = charger !== undefined && this.composes(charger);
+    if (charger && composed && (action === 'SetChargingProfile' || action === 'ClearChargingProfile')) {
       return this.composeProfile(charger, action, request);
+    }
+    if (charger && composed && action === 'RemoteStartTransaction') {
+      return this.forward(identity, action, this.keepRemoteStartProfile(charger, request));
     }
     if (
       this.host.settings.smartCharging === 'refuse' &&
@@ -76,6 +79,101 @@ export class BackendCommands {
     }
     if (policy === 'reassert') return this.reassert(identity, request as ChangeConfigurationRequest);
     return this.forward(identity, action, request);
+  }
+
+  /**
+   * Whether the backend's limits for this charger are composed with a load manager's: the settings
+   * say compose and a load manager manages the charger. Else they pass to the charger as they are
+   * (a limit is accepted only where it is applied), said once.
+   */
+  private composes(charger: Charger): boolean {
+    if (this.host.settings.smartCharging !== 'compose') return false;
+    if (this.host.cs.operatorLimitsComposed(charger.identity)) return true;
+    this.host.voice.tell(
+      charger.identity,
+      "no load manager manages this charger: the backend's charging profiles go to it as they are, and the backend gets its answer",
+    );
+    return false;
+  }
+
+  /**
+   * A RemoteStartTransaction with a charging profile (a TxProfile for the transaction it starts):
+   * the profile is kept as the backend's, for the transaction that starts next on its connector,
+   * and the start goes to the charger without it (the charger's own stack would let it override the
+   * load manager's limit, or be overridden by it).
+   */
+  private keepRemoteStartProfile(charger: Charger, request: unknown): unknown {
+    const { chargingProfile, ...start } = request as Record<string, unknown> & {
+      chargingProfile?: SetChargingProfileRequest['csChargingProfiles'];
+      connectorId?: number;
+    };
+    if (!chargingProfile) return request;
+    charger.remoteStartProfile = {
+      profile: chargingProfile,
+      ...(typeof start.connectorId === 'number' ? { connectorId: start.connectorId } : {}),
+      untilMs: this.host.clock.now() + REMOTE_START_PROFILE_MS,
+    };
+    return start;
+  }
+
+  /**
+   * The charger starts a transaction on `connectorId`: where the backend's RemoteStartTransaction
+   * gave a profile for it, the load manager has its limit before the transaction is recorded (so
+   * the first limit the car gets respects it).
+   */
+  transactionStarting(charger: Charger, connectorId: number): void {
+    const profile = this.remoteStartProfileFor(charger, connectorId);
+    if (!profile) return;
+    const nowMs = this.host.clock.now();
+    const probe = new OperatorProfiles();
+    const key = { chargerId: -1, upstreamId: -1 };
+    probe.set({ connectorId, csChargingProfiles: profile }, key, nowMs);
+    const limitA = probe
+      .limitsAt([{ connectorId, transaction: { chargerId: -1, startMs: nowMs } }], nowMs)
+      .get(connectorId);
+    const current = this.host.cs.connectorOf(charger.identity, connectorId)?.operatorLimitA;
+    if (limitA !== undefined)
+      this.host.cs.setOperatorLimit(charger.identity, connectorId, Math.min(limitA, current ?? limitA));
+  }
+
+  /** A transaction started on `connectorId`: the backend's profile of its RemoteStartTransaction holds for it. */
+  transactionStarted(charger: Charger, connectorId: number): void {
+    const profile = this.remoteStartProfileFor(charger, connectorId);
+    if (!profile) return;
+    charger.remoteStartProfile = undefined;
+    const transaction = this.transactionOn(charger, connectorId);
+    const answer = charger.operator.set(
+      { connectorId, csChargingProfiles: profile },
+      transaction,
+      this.host.clock.now(),
+    );
+    if (answer.status !== 'Accepted')
+      this.host.voice.tell(
+        charger.identity,
+        `backend's RemoteStartTransaction profile not kept: ${answer.reason}`,
+      );
+    this.host.voice.report({
+      chargePointId: charger.identity,
+      kind: 'composed',
+      action: 'RemoteStartTransaction',
+    });
+    void this.host.keep(charger);
+  }
+
+  /** The profile of the backend's RemoteStartTransaction for a start on `connectorId`, as a TxProfile. */
+  private remoteStartProfileFor(
+    charger: Charger,
+    connectorId: number,
+  ): SetChargingProfileRequest['csChargingProfiles'] | undefined {
+    const pending = charger.remoteStartProfile;
+    if (!pending || (pending.connectorId !== undefined && pending.connectorId !== connectorId))
+      return undefined;
+    if (pending.untilMs < this.host.clock.now()) {
+      charger.remoteStartProfile = undefined;
+      return undefined;
+    }
+    const { transactionId: _named, ...profile } = pending.profile;
+    return { ...profile, chargingProfilePurpose: 'TxProfile' };
   }
 
   /** Passes the backend's CALL to the charger (with the charger's transaction id) and its answer back. */

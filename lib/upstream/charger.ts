@@ -2,6 +2,7 @@ import type { TimerHandle } from '../clock';
 import type { UpstreamEvent } from '../contracts';
 import { type Logger, WarnOnce } from '../log';
 import type { CentralSystem } from '../ocpp/central-system';
+import type { SetChargingProfileRequest } from '../ocpp/messages';
 import type { InstalledProfile } from '../sim/smart-charging';
 import type { LinkState, UpstreamLink } from './link';
 import type { OperatorProfiles } from './operator-profiles';
@@ -51,6 +52,12 @@ export interface Charger {
   statusesOwed?: boolean;
   /** The backend's charging profiles, kept here (smartCharging: compose). */
   operator: OperatorProfiles;
+  /** The charging profile of the backend's RemoteStartTransaction, until its transaction starts. */
+  remoteStartProfile?: {
+    profile: SetChargingProfileRequest['csChargingProfiles'];
+    connectorId?: number;
+    untilMs: number;
+  };
   /** When the backend's profiles next change a connector's limit. */
   operatorTimer?: TimerHandle;
 }
@@ -60,6 +67,8 @@ export interface UpstreamLinkStatus {
   chargePointId: string;
   state: LinkState;
   queued: number;
+  /** The latest request ampflow answered in the backend's place, when, and why. */
+  decidedLocally?: string;
 }
 
 /**

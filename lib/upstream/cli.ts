@@ -15,11 +15,16 @@ export const upstreamCli: CliExtension = {
     'upstream-ca': { type: 'string' },
     'upstream-cert': { type: 'string' },
     'upstream-key': { type: 'string' },
+    'upstream-profiles': { type: 'string' },
   },
   help: `  --upstream <url>          keep the operator's backend: every charger is passed through to it as
                             itself, e.g. wss://backend.example/ocpp/{identity}
   --upstream-password <file>  the chargers' password at the backend (security profiles 1 and 2)
-  --upstream-ca <file>      the backend's CA (wss://); --upstream-cert/--upstream-key: profile 3`,
+  --upstream-ca <file>      the backend's CA (wss://); --upstream-cert/--upstream-key: profile 3
+  --upstream-profiles forward|refuse|compose
+                            the backend's SetChargingProfile/ClearChargingProfile: passed to the
+                            charger, which answers (forward, the default), or refused; compose
+                            needs a load manager, which ampflow-cs has not: it passes them on too`,
   attach(cs, values, log) {
     const url = values.upstream;
     if (typeof url !== 'string') return;
@@ -33,6 +38,7 @@ export const upstreamCli: CliExtension = {
         tlsCa: values['upstream-ca'],
         tlsCertificate: values['upstream-cert'],
         tlsPrivateKey: values['upstream-key'],
+        smartCharging: values['upstream-profiles'] ?? 'forward',
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -52,6 +58,7 @@ const OPTION_OF: Record<string, string> = {
   'upstream.tlsCa': '--upstream-ca',
   'upstream.tlsCertificate': '--upstream-cert',
   'upstream.tlsPrivateKey': '--upstream-key',
+  'upstream.smartCharging': '--upstream-profiles',
 };
 
 function readPassword(path: string): string {

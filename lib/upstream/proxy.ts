@@ -201,7 +201,12 @@ export class UpstreamProxy extends EventEmitter {
   }
 
   private statusOf(charger: Charger): UpstreamLinkStatus {
-    return { chargePointId: charger.identity, state: charger.link.state, queued: charger.queue.length };
+    return {
+      chargePointId: charger.identity,
+      state: charger.link.state,
+      queued: charger.queue.length,
+      ...(charger.decidedLocally ? { decidedLocally: charger.decidedLocally } : {}),
+    };
   }
 
   // ---- the charger's CALLs -------------------------------------------------------------------
@@ -213,9 +218,16 @@ export class UpstreamProxy extends EventEmitter {
     local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown> {
     const charger = this.chargers.get(identity) ?? this.open(identity);
+    const connectorId = Number((request as { connectorId?: unknown }).connectorId);
+    if (action === 'StartTransaction') this.backend.transactionStarting(charger, connectorId);
     const answer = await this.answerCharger(charger, action, request, local);
     if (action === 'StopTransaction')
       charger.operator.endTransaction(Number((request as { transactionId?: unknown }).transactionId));
+    if (
+      action === 'StartTransaction' &&
+      (answer as { idTagInfo?: { status?: string } }).idTagInfo?.status === 'Accepted'
+    )
+      this.backend.transactionStarted(charger, connectorId);
     // A transaction starts or ends: TxProfiles and Relative schedules of the backend change with it.
     if (action === 'StartTransaction' || action === 'StopTransaction') this.backend.applyOperator(charger);
     return answer;

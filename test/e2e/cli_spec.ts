@@ -124,6 +124,31 @@ describe(`command-line tools (Node.js ${process.version})`, function () {
         backend.handshakes.map((h) => h.password),
         backend.handshakes.map(() => 'operator-secret'),
       );
+      // No load manager here: the backend's limit goes to the charger, which answers and applies it.
+      const set = await backend.call('UP-1', 'SetChargingProfile', {
+        connectorId: 1,
+        csChargingProfiles: {
+          chargingProfileId: 81,
+          stackLevel: 2,
+          chargingProfilePurpose: 'TxDefaultProfile',
+          chargingProfileKind: 'Relative',
+          chargingSchedule: {
+            chargingRateUnit: 'A',
+            chargingSchedulePeriod: [{ startPeriod: 0, limit: 10 }],
+          },
+        },
+      });
+      assert.deepEqual(set, { status: 'Accepted' });
+      const composite = (await backend.call('UP-1', 'GetCompositeSchedule', {
+        connectorId: 1,
+        duration: 60,
+        chargingRateUnit: 'A',
+      })) as { chargingSchedule?: { chargingSchedulePeriod: { limit: number }[] } };
+      assert.equal(
+        composite.chargingSchedule?.chargingSchedulePeriod[0]?.limit,
+        10,
+        'the charger applies it',
+      );
       assert.deepEqual(backend.badMessages, []);
       assert.equal((await sim.stop('SIGINT')).code, 0);
       assert.equal((await cs.stop('SIGINT')).code, 0);

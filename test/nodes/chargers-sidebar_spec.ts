@@ -64,7 +64,7 @@ describe('Chargers sidebar with a load manager', () => {
     }
   });
 
-  it('shows each charger’s link to the operator’s backend, and what waits for it', async () => {
+  it('shows each charger’s link to the operator’s backend, what waits for it, and what ampflow answered in its place', async () => {
     const backend = new UpstreamBackend();
     await backend.start();
     const port = await freePort();
@@ -89,6 +89,12 @@ describe('Chargers sidebar with a load manager', () => {
         5000,
       );
       assert.equal((await listed())?.upstream?.state, 'connecting');
+      // What ampflow answers in the backend's place is shown, with when and why.
+      await charger.call('BootNotification', { chargePointVendor: 'Test', chargePointModel: 'Sidebar' });
+      assert.match(
+        (await listed())?.upstream?.decidedLocally ?? '',
+        /^BootNotification at \d{4}-.*: the backend is not reached$/,
+      );
     } finally {
       await charger.close({ force: true });
       await backend.stop();

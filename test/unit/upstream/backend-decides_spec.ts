@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { UpstreamEvent } from '../../../lib/contracts';
-import type { BootNotificationResponse } from '../../../lib/ocpp/messages';
+import type { BootNotificationResponse, SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { UpstreamProxy } from '../../../lib/upstream/proxy';
 import { parseUpstreamSettings } from '../../../lib/upstream/settings';
-import { until, waitFor } from '../../support/events';
+import { type Listenable, until, waitFor } from '../../support/events';
+import { controlLoop, supplyLine } from '../../support/peer-site';
 import { TsOcppBackend } from '../../support/ts-ocpp-backend';
-import { type InteropChargePoint, useInterop } from '../interop/support';
+import { type CommandEvent, type InteropChargePoint, useInterop } from '../interop/support';
 
 /**
  * The operator's backend decides, hears everything and is told the truth (issue #30), against a
@@ -178,5 +179,89 @@ describe('upstream proxy: the backend decides and hears everything', () => {
       `no status newer than the queued messages goes before them: ${order.join(', ')}`,
     );
     assert.deepEqual(backend.badMessages, []);
+  });
+
+  it('passes the backend’s limit to a charger no load manager manages: the charger applies it and the backend gets its answer', async () => {
+    const { backend, cp } = await site();
+    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await bootedUp;
+    const chargerId = await charging(cp);
+    assert.ok(cp.connector(1).offeredA > 10, 'nothing limits it yet');
+    const answer = await backend.call('CP1', 'SetChargingProfile', {
+      connectorId: 1,
+      csChargingProfiles: {
+        chargingProfileId: 501,
+        transactionId: chargerId,
+        stackLevel: 3,
+        chargingProfilePurpose: 'TxProfile',
+        chargingProfileKind: 'Relative',
+        chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 10 }] },
+      },
+    });
+    assert.deepEqual(answer, { status: 'Accepted' }, 'the charger’s own answer');
+    const composite = (await backend.call('CP1', 'GetCompositeSchedule', {
+      connectorId: 1,
+      duration: 600,
+      chargingRateUnit: 'A',
+    })) as { status: string; chargingSchedule?: { chargingSchedulePeriod: { limit: number }[] } };
+    assert.equal(composite.status, 'Accepted');
+    assert.equal(composite.chargingSchedule?.chargingSchedulePeriod[0]?.limit, 10, 'the charger applies it');
+    await until(() => cp.connector(1).offeredA === 10, [[cp, 'replied']], 5000);
+    assert.ok(
+      interop.harness().log.matching(/CP1: no load manager manages this charger/, 'warn').length > 0,
+      'said once in the log',
+    );
+    assert.deepEqual(backend.badMessages, []);
+  });
+
+  it('counts the limit the backend sends with RemoteStartTransaction: the car never gets more from its first limit on', async () => {
+    const { backend, cs, cp, clock } = await site();
+    const loop = controlLoop(cs, supplyLine(['CP1'], 40), undefined, { clock });
+    const limits: number[] = [];
+    cs.on('command', (event: CommandEvent) => {
+      if (event.action !== 'SetChargingProfile' || event.error) return;
+      const request = event.request as SetChargingProfileRequest;
+      const profile = request.csChargingProfiles;
+      if (request.connectorId === 1 && profile.chargingProfilePurpose === 'TxProfile')
+        limits.push(profile.chargingSchedule.chargingSchedulePeriod[0]?.limit ?? Number.NaN);
+    });
+    try {
+      const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
+      await cp.connect();
+      await bootedUp;
+      cp.plugIn(1, { maxCurrentA: 32 });
+      await cp.whenIdle();
+      const started = backendGot(backend, (c) => c.action === 'StartTransaction');
+      const answer = await backend.call('CP1', 'RemoteStartTransaction', {
+        connectorId: 1,
+        idTag: 'TAG-R',
+        chargingProfile: {
+          chargingProfileId: 601,
+          stackLevel: 1,
+          chargingProfilePurpose: 'TxProfile',
+          chargingProfileKind: 'Relative',
+          chargingSchedule: { chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 8 }] },
+        },
+      });
+      assert.deepEqual(answer, { status: 'Accepted' });
+      await started;
+      const changes: [Listenable, string][] = [[cp, 'replied']];
+      await until(
+        () => cp.connector(1).offeredA === 8,
+        changes,
+        8000,
+        () => `offered ${cp.connector(1).offeredA} A; limits sent ${limits.join(', ')}`,
+      );
+      assert.ok(
+        limits.length > 0 && limits.every((limit) => limit <= 8),
+        `limits sent: ${limits.join(', ')}`,
+      );
+      assert.equal(cs.connectorOf('CP1', 1)?.operatorLimitA, 8);
+      assert.match(loop.manager.setPoints()[0]?.reason ?? '', /the operator's backend allows 8 A/);
+      assert.deepEqual(backend.badMessages, []);
+    } finally {
+      await loop.stop();
+    }
   });
 });
