@@ -25,8 +25,24 @@ export interface Taken {
   validToMs?: number;
 }
 
-/** What came of a plan: a way the charger took, a reason to stop, or the transaction ended meanwhile. */
-export type PlanResult = Taken | { stop?: { outcome: LimitOutcome; error: string } } | { ended: true };
+/**
+ * What came of a plan: a way the charger took, a reason to stop, the transaction ended meanwhile,
+ * or its TxProfile was refused for a reason the protocol explains (`waiting`: the charger did not
+ * know the transaction yet, or it was deauthorized), so the limit waits for the charger to know it.
+ */
+export type PlanResult =
+  | Taken
+  | { stop?: { outcome: LimitOutcome; error: string } }
+  | { ended: true }
+  | { waiting: { transactionId: number; why: string } };
+
+/**
+ * Why a refused TxProfile is no evidence against the way (OCPP 1.6 §3.13.2, §5.16, §5.18): its
+ * transaction is not (or no longer) the one running on the connector (`ended`), the charger had
+ * not been answered its StartTransaction when the profile went (`unanswered`), or the answer
+ * deauthorized it (`deauthorized`: an idTagInfo status other than Accepted; the charger stops it).
+ */
+export type ExplainedRefusal = 'ended' | 'unanswered' | 'deauthorized';
 
 /**
  * Tries the plan's ways one command at a time until the charger takes one, and keeps what each
@@ -63,6 +79,8 @@ export class AttemptRunner {
         request: command.request,
       };
       attempts.push(record);
+      // Whether the charger knew the transaction when the TxProfile went (its StartTransaction answered).
+      const startAnswered = this.startAnswered(charger, attempt, transactionId);
       let response: { status?: string };
       try {
         response = (await this.ctx.call(charger, command.action, command.request as never)) as {
@@ -82,14 +100,21 @@ export class AttemptRunner {
         );
         const allProfiles = notSupported && attempt.method !== 'ConfigurationKey';
         if (allProfiles) profilesUnsupported = true;
-        if (this.refuse(send, attempt, message, allProfiles)) return this.ended(record);
+        const explained = this.refuse(send, attempt, message, allProfiles, startAnswered);
+        if (explained) return this.explainedResult(send, record, explained);
         continue;
       }
       record.response = response;
       if (response.status !== 'Accepted') {
         record.refused = true;
-        if (this.refuse(send, attempt, `${command.action} answered ${response.status}`, false))
-          return this.ended(record);
+        const explained = this.refuse(
+          send,
+          attempt,
+          `${command.action} answered ${response.status}`,
+          false,
+          startAnswered,
+        );
+        if (explained) return this.explainedResult(send, record, explained);
         continue;
       }
       this.installed(charger, connector, attempt, target, transactionId, wide, validToMs);
@@ -116,23 +141,43 @@ export class AttemptRunner {
     return {};
   }
 
-  private ended(record: CommandAttempt): { ended: true } {
-    record.transactionEnded = true;
-    return { ended: true };
+  private explainedResult(send: Sending, record: CommandAttempt, explained: ExplainedRefusal): PlanResult {
+    const transactionId = send.transactionId;
+    if (explained === 'ended' || transactionId === undefined) {
+      record.transactionEnded = true;
+      return { ended: true };
+    }
+    const status = send.charger.starts.get(transactionId)?.status;
+    const why =
+      explained === 'unanswered'
+        ? `the charger had not been answered the StartTransaction of transaction ${transactionId} yet`
+        : `transaction ${transactionId} was answered ${status} (not Accepted) and the charger stops it`;
+    record.explained = why;
+    return { waiting: { transactionId, why } };
+  }
+
+  /** Whether a TxProfile goes for a transaction the charger was answered (any other command: true). */
+  private startAnswered(charger: ChargerEntry, attempt: Attempt, transactionId: number | undefined): boolean {
+    if (attempt.method !== 'TxProfile' || transactionId === undefined) return true;
+    return charger.starts.get(transactionId)?.answered !== false;
   }
 
   /**
-   * A refusal: in the report, and remembered unless the transaction ended meanwhile, which
-   * explains it (then true: the rest of the plan was made for a transaction that is gone).
+   * A refusal: in the report, and remembered unless the protocol explains it (then why: the rest
+   * of the plan was made for a transaction that is gone, or that the charger does not run yet).
+   * `startAnswered`: the charger had been answered the transaction's StartTransaction when the
+   * refused command went.
    */
-  refuse(send: Sending, attempt: Attempt, reason: string, allProfiles: boolean): boolean {
-    const { charger, connector, slot, transactionId } = send;
-    if (
-      attempt.method === 'TxProfile' &&
-      this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId
-    ) {
-      return true;
-    }
+  refuse(
+    send: Sending,
+    attempt: Attempt,
+    reason: string,
+    allProfiles: boolean,
+    startAnswered = true,
+  ): ExplainedRefusal | undefined {
+    const { charger, slot } = send;
+    const explained = this.explain(send, attempt, startAnswered);
+    if (explained) return explained;
     send.refusals.push(`${describe(attempt)}: ${reason}`);
     rememberRefusal(
       charger.memory,
@@ -144,7 +189,20 @@ export class AttemptRunner {
       this.ctx.clock.now(),
     );
     this.learning.store(charger);
-    return false;
+    return undefined;
+  }
+
+  /** Why the protocol explains a refusal of this attempt, if it does (see ExplainedRefusal). */
+  private explain(send: Sending, attempt: Attempt, startAnswered: boolean): ExplainedRefusal | undefined {
+    if (attempt.method !== 'TxProfile') return undefined;
+    const { charger, connector, transactionId } = send;
+    if (this.limits.transactionOf(charger.chargePointId, connector.connectorId) !== transactionId)
+      return 'ended';
+    if (transactionId === undefined) return undefined;
+    if (!startAnswered) return 'unanswered';
+    const status = charger.starts.get(transactionId)?.status;
+    if (status !== undefined && status !== 'Accepted') return 'deauthorized';
+    return undefined;
   }
 
   /** The state after the charger accepted a command (`wide`: the charger-wide limit it carried). */

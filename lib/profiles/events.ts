@@ -17,6 +17,7 @@ import type { RemoteStarts } from './remote-start';
 import type { Resender } from './resend';
 import type { Sampling } from './sampling';
 import type { Scheduler } from './scheduler';
+import type { ChargerEntry } from './state';
 import type { BootInfo } from './strategies';
 import type { Verifier } from './verifier';
 
@@ -107,6 +108,7 @@ export class CentralSystemEvents {
 
   private onMessage(message: ChargePointMessage): void {
     if (message.action === 'BootNotification') this.onBoot(message);
+    else if (message.action === 'StartTransaction') this.onStartAnswered(message);
     else if (message.action === 'MeterValues')
       this.parts.verifier.meterValues(message.payload as MeterValuesPayload);
   }
@@ -128,19 +130,60 @@ export class CentralSystemEvents {
     }, 0);
   }
 
+  /**
+   * A StartTransaction was answered: the charger knows the transaction once the answer is out (the
+   * central system tells the message as it answers; the answer is written on a later turn), and
+   * its idTagInfo says whether the charger runs it (§5.18: one not Accepted is stopped). A limit
+   * that waited for it goes again; one for a deauthorized transaction waits for its end.
+   */
+  private onStartAnswered(message: ChargePointMessage): void {
+    const charger = this.parts.registry.get(message.chargePointId);
+    const payload = message.payload as
+      | { transactionId?: number; connectorId?: number; idTagInfo?: { status?: string } }
+      | undefined;
+    const transactionId = payload?.transactionId;
+    const connectorId = payload?.connectorId;
+    if (!charger || transactionId === undefined || connectorId === undefined) return;
+    const status = payload?.idTagInfo?.status;
+    const start = { connectorId, answered: false, ...(status === undefined ? {} : { status }) };
+    charger.starts.set(transactionId, start);
+    setImmediate(() => this.startKnown(charger, transactionId));
+  }
+
+  /** The charger has been answered a transaction's StartTransaction: a limit that waited for it goes. */
+  private startKnown(charger: ChargerEntry, transactionId: number): void {
+    const start = charger.starts.get(transactionId);
+    if (!start || start.answered) return;
+    start.answered = true;
+    const connector = charger.connectors.get(start.connectorId);
+    if (this.ctx.closed || !connector || connector.awaitingStart !== transactionId) return;
+    // Deauthorized: the charger stops it, and its end sends the limit for the next session.
+    if (start.status !== undefined && start.status !== 'Accepted') return;
+    delete connector.awaitingStart;
+    this.parts.scheduler.schedule(charger, connector);
+  }
+
   private onSessionEnded(session: SessionRecord): void {
     const charger = this.parts.registry.get(session.chargePointId);
+    charger?.starts.delete(session.transactionId);
     const connector =
       session.connectorId === undefined ? undefined : charger?.connectors.get(session.connectorId);
     if (!charger || !connector) return;
+    if (connector.awaitingStart === session.transactionId) delete connector.awaitingStart;
     if (connector.session?.transactionId === session.transactionId || connector.sessionUnknown) {
       connector.session = undefined;
       connector.sessionUnknown = false;
       // 3.13.1: the charger SHOULD delete the TxProfile itself; where the strategy says so, it is cleared.
       if (charger.strategy.clearTxProfileAfterSession) connector.clearTxProfile = true;
     }
-    // The limit for the next session goes to the standing profile.
-    this.parts.scheduler.schedule(charger, connector);
+    // The limit for the next session goes to the standing profile, after a moment: the load
+    // manager answers the same stop with a set-point of its own, and the connector gets one
+    // instruction, the later decision (a set-point meanwhile goes at once and clears this timer).
+    this.ctx.clock.clearTimeout(connector.holdTimer);
+    connector.holdTimer = this.ctx.clock.setTimeout(() => {
+      connector.holdTimer = undefined;
+      this.parts.scheduler.schedule(charger, connector);
+    }, this.ctx.options.sessionEndSettleMs ?? DEFAULTS.sessionEndSettleMs);
   }
 
   /**
@@ -156,6 +199,14 @@ export class CentralSystemEvents {
     const transactionId = transaction?.transactionId;
     const seen = charger.transactions.get(state.connectorId);
     if (seen && seen.transactionId === transactionId) return;
+    // The connector's earlier transaction is over: what it was answered no longer matters.
+    if (seen?.transactionId !== undefined) charger.starts.delete(seen.transactionId);
+    if (transactionId !== undefined && !charger.starts.has(transactionId)) {
+      // New to the manager: a StartTransaction being answered right now (its message follows within
+      // this turn), or a transaction that ran before the manager watched (then known to the charger).
+      charger.starts.set(transactionId, { connectorId: state.connectorId, answered: false });
+      setImmediate(() => this.startKnown(charger, transactionId));
+    }
     const nowMs = this.ctx.clock.now();
     const startedMs = transaction ? Date.parse(transaction.startedAt) : Number.NaN;
     charger.transactions.set(state.connectorId, {

@@ -43,7 +43,7 @@ export class LimitFailures {
 export function refusedWays(attempts: readonly CommandAttempt[], fallback: string): string {
   const byAction = new Map<string, string[]>();
   for (const attempt of attempts) {
-    if (!attempt.refused || attempt.transactionEnded) continue;
+    if (!attempt.refused || attempt.transactionEnded || attempt.explained) continue;
     const ways = byAction.get(attempt.action) ?? [];
     const way = attempt.method === 'ConfigurationKey' ? 'the configuration key' : attempt.method;
     if (way && !ways.includes(way)) ways.push(way);

@@ -22,6 +22,13 @@ export interface ProfileManagerOptions {
   verification?: Partial<VerificationOptions>;
   /** After a charger reconnects without booting, wait this long before re-sending (a boot usually follows at once). Default 2 s. */
   reconnectSettleMs?: number;
+  /**
+   * After a transaction ends, wait this long before sending the connector's limit for the next
+   * session: the load manager answers the same stop with a set-point of its own a moment later,
+   * and the connector then gets one instruction (the later decision), not two. A set-point that
+   * arrives meanwhile goes at once. Default 1 s.
+   */
+  sessionEndSettleMs?: number;
   /** Answer timeout per command; default: the central system's. */
   callTimeoutMs?: number;
   /**
@@ -60,6 +67,7 @@ export const DEFAULTS = {
   increaseIntervalMs: 10_000,
   compositeDurationS: 300,
   reconnectSettleMs: 2000,
+  sessionEndSettleMs: 1000,
   offlineFallbackA: IEC_61851_MINIMUM_A,
   offlineFallbackAfterS: 300,
   samplingIntervalS: 10,

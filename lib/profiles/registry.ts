@@ -56,6 +56,7 @@ export class ChargerRegistry {
         unanswered: false,
         zeroMisses: new Map(),
         transactions: new Map(),
+        starts: new Map(),
         retry: new RetryTimer(this.ctx.clock, () => this.retry(entry)),
         settled: [],
         fallback: this.ctx.options.offlineFallbackA === null ? { state: 'off' } : { state: 'wanted' },

@@ -25,6 +25,14 @@ export interface CommandAttempt {
   refused?: boolean;
   /** It was meant for a transaction that ended before the charger answered: not a way that failed. */
   transactionEnded?: boolean;
+  /**
+   * A TxProfile refused for a reason the protocol explains (OCPP 1.6 §3.13.2, §5.16, §5.18): the
+   * charger had not been answered the StartTransaction of its transaction yet, or the transaction
+   * was deauthorized (its id tag answered other than Accepted) and is being stopped. Not a way
+   * that failed: nothing is learned from it, and the limit goes again once the charger knows the
+   * transaction (or as an idle limit once it ended).
+   */
+  explained?: string;
 }
 
 export interface Verification {

@@ -220,7 +220,35 @@ export class Sender {
       // transaction takes it, with no warning of a fallback.
       waiter.carried = send.attempts;
       await this.carryOut(charger, connector, target, waiter);
-    } else this.notTaken(send, plan, 'stop' in result ? result.stop : undefined);
+    } else if ('waiting' in result) this.waitForStart(send, result.waiting);
+    else this.notTaken(send, plan, 'stop' in result ? result.stop : undefined);
+  }
+
+  /**
+   * The TxProfile was refused for a reason the protocol explains (the charger did not know the
+   * transaction yet, or it was deauthorized): nothing was learned from it, and no other way is
+   * tried for a transaction the charger does not run. The set-point waits, with the commands sent
+   * so far, until the charger knows the transaction (events.ts sends it again) or it ended (the
+   * connector's limit then goes as for the next session); the retry's backoff covers a charger
+   * that never says either.
+   */
+  private waitForStart(send: Sending, waiting: { transactionId: number; why: string }): void {
+    const { charger, connector, waiter } = send;
+    connector.awaitingStart = waiting.transactionId;
+    const message = `charge point ${charger.chargePointId} connector ${connector.connectorId} refused the TxProfile for transaction ${waiting.transactionId}: ${waiting.why}; nothing is learned from it, the limit goes again once the charger knows the transaction`;
+    if (connector.lastWarning !== message) this.ctx.log.info(message);
+    connector.lastWarning = message;
+    // Not a spread followed by a field (see send()).
+    const kept = Object.assign({}, waiter, { carried: send.attempts });
+    if (connector.waiter) kept.resolve(this.answers.report(charger, connector, kept, 'superseded'));
+    else connector.waiter = kept;
+    // Answered (Accepted) while the refused profile was on its way: it goes again now, and a
+    // refusal from now on is the charger's own.
+    const start = charger.starts.get(waiting.transactionId);
+    if (start?.answered && (start.status === undefined || start.status === 'Accepted')) {
+      delete connector.awaitingStart;
+      this.scheduler.schedule(charger, connector);
+    }
   }
 
   /** The ways to try, refusals past their time forgotten (and all of them on a retry that has none left). */
@@ -310,7 +338,8 @@ export class Sender {
     // Told once nothing is queued for the charger (confirmations.ts).
     this.confirmations.later(charger, connector, target.limitA);
     const firstMethod = attempts.find(
-      (item) => item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded,
+      (item) =>
+        item.method && item.action !== 'ClearChargingProfile' && !item.transactionEnded && !item.explained,
     )?.method;
     const fallback =
       firstMethod && firstMethod !== attempt.method ? { from: firstMethod, to: attempt.method } : undefined;

@@ -83,6 +83,17 @@ export interface ConnectorEntry {
   retrying: boolean;
   /** The TxProfile of the ended transaction is to be cleared. */
   clearTxProfile: boolean;
+  /**
+   * The transaction whose TxProfile the charger refused for a reason the protocol explains (its
+   * StartTransaction not answered yet, or deauthorized): the limit goes again once the charger
+   * knows the transaction (events.ts), or as an idle limit once it ended.
+   */
+  awaitingStart?: number;
+  /**
+   * The set-point whose composite schedule was found below it and corrected (verifier.ts): stale
+   * profiles of ours cleared and the limit sent again, once per set-point, never in a loop.
+   */
+  lowerCorrected?: Wanted;
   /** A RemoteStartTransaction with a limit embedded, on its way or accepted. */
   remoteStart?: RemoteStartEntry;
   watch?: LimitWatch;
@@ -169,6 +180,14 @@ export interface ChargerEntry {
    * sight, `sinceMs`) and when we first saw it (`seenMs`, our clock).
    */
   transactions: Map<number, { transactionId?: number; sinceMs: number; seenMs: number }>;
+  /**
+   * What the charger was answered to the StartTransaction of each transaction running on it, as far
+   * as the central system told (events.ts): `answered` once the answer went out (until then the
+   * charger does not know the transaction id, and a strict one refuses a TxProfile for it), and
+   * the idTagInfo status it carried (other than Accepted: the charger stops the transaction).
+   * A transaction not in here was started before the manager watched: known to the charger.
+   */
+  starts: Map<number, StartAnswer>;
   retry: RetryTimer;
   settled: (() => void)[];
   fallback: FallbackState;
@@ -181,6 +200,14 @@ export interface ChargerEntry {
   sampling?: SamplingProgress;
   /** The facts last written to the charger's durable record, to write only changes. */
   stored?: string;
+}
+
+/** What a charger was answered to a StartTransaction (ChargerEntry.starts). */
+export interface StartAnswer {
+  connectorId: number;
+  answered: boolean;
+  /** The idTagInfo status of the answer (undefined: not seen). */
+  status?: string;
 }
 
 /** A charger's asking for meter samples (sampling.ts), one command at a time: the keys read, the changes tried (key → value) and their answers (`key=value` → status). */

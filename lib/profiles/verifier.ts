@@ -1,7 +1,7 @@
 import { isCommandFailure, type MeterValuesPayload } from '../contracts';
 import type { SetPointAnswers } from './answers';
 import type { AttemptRunner } from './attempts';
-import { compositeLimitNow, floorTo, isOwnProfileId, limitInUnit } from './build';
+import { compositeLimitNow, floorTo, isOwnProfileId, limitInUnit, profileIdFor } from './build';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
@@ -9,9 +9,9 @@ import type { Target } from './limits';
 import { DEFAULTS } from './options';
 import type { Attempt } from './plan';
 import type { ChargerRegistry } from './registry';
-import type { VerificationReport } from './reports';
+import type { CommandAttempt, VerificationReport } from './reports';
 import type { Scheduler } from './scheduler';
-import { type ChargerEntry, isRefusal, isVerified, type Sending } from './state';
+import { type ChargerEntry, type ConnectorEntry, isRefusal, isVerified, type Sending } from './state';
 import { spreadMs } from './validity';
 import { compareSchedule, measuredCurrentA, type ScheduleVerdict } from './verification';
 
@@ -125,9 +125,8 @@ export class Verifier {
     );
     connector.verification.verified = isVerified(connector.verification);
     if (verdict === 'lower') {
-      this.ctx.log.info(
-        `charge point ${charger.chargePointId} connector ${connector.connectorId} was given ${expected} ${unit} (${attempt.method}) but its composite schedule says ${scheduleLimit} ${unit}`,
-      );
+      const said = `charge point ${charger.chargePointId} connector ${connector.connectorId} was given ${expected} ${unit} (${attempt.method}) but its composite schedule says ${scheduleLimit} ${unit}`;
+      return this.correctLower(sent, attempt, said);
     }
     if (verdict !== 'differs') return false;
     const reason = `accepted ${expected} ${unit} but its composite schedule says ${scheduleLimit} ${unit}`;
@@ -152,6 +151,101 @@ export class Verifier {
     else connector.waiter = waiter;
     this.scheduler.schedule(charger, connector);
     return true;
+  }
+
+  /**
+   * The composite schedule is below the set-point (beyond rounding): something holds the car
+   * below what the load manager allowed. Where that may be a stale profile of ours (a TxDefaultProfile
+   * or TxProfile of an earlier limit, a pause at 0 A, left installed when the limit went another
+   * way), those of ours that are lower are cleared and the set-point goes again: once per
+   * set-point (a schedule still lower afterwards is only reported), never in a loop. A limit held
+   * down by our own charger-wide limit (a connector's share of it) or by someone else's profile is
+   * reported as before. Returns whether the set-point goes again (its report waits for it).
+   */
+  private async correctLower(sent: Sending, attempt: Attempt, said: string): Promise<boolean> {
+    const { charger, connector, target } = sent;
+    const wanted = this.limits.wantedOf(charger, connector);
+    const stale = this.staleLower(charger, connector, attempt, target);
+    if (!wanted || connector.lowerCorrected === wanted || stale.length === 0) {
+      const again =
+        connector.lowerCorrected === wanted && wanted !== undefined ? ', after it was corrected once' : '';
+      this.ctx.log.info(`${said}${again}`);
+      return false;
+    }
+    connector.lowerCorrected = wanted;
+    const cleared: string[] = [];
+    for (const purpose of stale) {
+      const request = { id: profileIdFor(purpose, connector.connectorId, this.ctx.profileIdBase) };
+      const record: CommandAttempt = { action: 'ClearChargingProfile', method: purpose, request };
+      sent.attempts.push(record);
+      try {
+        const response = await this.ctx.call(charger, 'ClearChargingProfile', request);
+        record.response = response;
+        cleared.push(`${purpose} (${response.status})`);
+      } catch (err) {
+        record.error = (err as Error).message;
+        cleared.push(`${purpose} (${record.error})`);
+      }
+      // Gone, or unknown: nothing of ours counts as in force there until the limit goes again.
+      if (purpose === 'TxDefaultProfile') {
+        connector.standing = undefined;
+        delete connector.standingAtMs;
+        delete connector.standingValidToMs;
+      } else {
+        connector.session = undefined;
+        connector.sessionUnknown = false;
+      }
+    }
+    if (this.ctx.closed) return false;
+    this.ctx.log.warn(
+      `${said}: cleared its stale profiles of ours below the set-point (${cleared.join(', ')}) and sends the limit again`,
+    );
+    // The way that carried it goes again as a command (a charger-wide limit in sync would not).
+    connector.enforced = undefined;
+    connector.force = true;
+    if (attempt.method === 'ChargePointMaxProfile' && charger.chargePointMax.state === 'installed')
+      charger.chargePointMax = { state: 'unknown' };
+    if (attempt.method === 'ConfigurationKey') charger.key.valueA = undefined;
+    // The set-point goes again with the commands so far; a newer one takes its place.
+    // Not a spread followed by a field: optimized, that gives every waiter a hidden class of its own.
+    const waiter = Object.assign({}, sent.waiter, { carried: sent.attempts });
+    if (connector.waiter) waiter.resolve(this.answers.report(charger, connector, waiter, 'superseded'));
+    else connector.waiter = waiter;
+    this.scheduler.schedule(charger, connector);
+    return true;
+  }
+
+  /**
+   * Profiles of ours on the connector that may hold it below `target` and are not the way that
+   * carries it: our TxDefaultProfile at a lower limit (or one that was installed and may still be
+   * there after a reconnect, its limit unknown), our TxProfile at a lower limit (or one that may be
+   * installed). None where our own charger-wide limit is below the target (the connector's share
+   * of a limit other connectors need explains the schedule).
+   */
+  private staleLower(
+    charger: ChargerEntry,
+    connector: ConnectorEntry,
+    attempt: Attempt,
+    target: Target,
+  ): ('TxDefaultProfile' | 'TxProfile')[] {
+    const stale: ('TxDefaultProfile' | 'TxProfile')[] = [];
+    const wide = charger.chargePointMax;
+    if (wide.state === 'installed' && wide.limitA < target.limitA) return stale;
+    if (
+      attempt.method !== 'TxDefaultProfile' &&
+      (connector.standing === undefined
+        ? connector.standingAtMs !== undefined
+        : connector.standing.limitA < target.limitA)
+    )
+      stale.push('TxDefaultProfile');
+    const transactionId = this.limits.transactionOf(charger.chargePointId, connector.connectorId);
+    if (
+      attempt.method !== 'TxProfile' &&
+      ((connector.session !== undefined && connector.session.limitA < target.limitA) ||
+        (connector.sessionUnknown && transactionId !== undefined))
+    )
+      stale.push('TxProfile');
+    return stale;
   }
 
   /**

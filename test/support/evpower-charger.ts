@@ -25,8 +25,26 @@ interface ConnectorSide {
   transactionId?: number;
   /** StartTransaction was sent: a TxProfile may come before its answer is read (same socket, same turn). */
   starting?: boolean;
+  /** Its StartTransaction was answered with an idTagInfo other than Accepted: it is being stopped (§5.18). */
+  deauthorized?: boolean;
   car?: PeerCar;
   meterWh: number;
+}
+
+export interface EvpowerChargerOptions {
+  /**
+   * Strict about TxProfiles as OCPP 1.6 §3.13.2 and §5.16 say: one whose transactionId is not a
+   * transaction it has been answered (StartTransaction sent, its answer not read yet), or is one it
+   * is stopping because its id tag was not Accepted (ConcurrentTx, Invalid, ...), is Rejected.
+   * Default false: such a TxProfile arriving while its StartTransaction is on its way is accepted.
+   */
+  strict?: boolean;
+  /**
+   * How long it takes (real time, ms) to stop a transaction whose StartTransaction was answered
+   * with an id tag status other than Accepted; meanwhile it still runs as far as the central
+   * system knows. Default 0: it stops it at once.
+   */
+  deauthorizedStopDelayMs?: number;
 }
 
 /**
@@ -37,6 +55,8 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
   readonly client: OcppClient;
   /** Every SetChargingProfile it accepted, in order. */
   readonly profiles: SetChargingProfileRequest[] = [];
+  /** Every SetChargingProfile it rejected, in order. */
+  readonly rejected: SetChargingProfileRequest[] = [];
   private readonly installed = new Map<string, { connectorId: number; profile: ChargingProfile }>();
   private readonly connectors = new Map<number, ConnectorSide>();
   /** Its configuration keys a central system may change. */
@@ -51,6 +71,7 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
   constructor(
     readonly identity: string,
     private readonly connectorCount = 1,
+    private readonly options: EvpowerChargerOptions = {},
   ) {
     super();
     this.client = new OcppClient(identity, 5000);
@@ -104,7 +125,14 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
     side.starting = false;
     if (start.idTagInfo.status !== 'Accepted') {
       // OCPP 1.6 §5.18: a charger stops a transaction whose tag is not Accepted.
-      await this.stopSession(connectorId, 'DeAuthorized');
+      side.deauthorized = true;
+      try {
+        const delayMs = this.options.deauthorizedStopDelayMs ?? 0;
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await this.stopSession(connectorId, 'DeAuthorized');
+      } finally {
+        side.deauthorized = false;
+      }
       return start.idTagInfo.status;
     }
     side.car = car;
@@ -218,16 +246,27 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
     return period.limit / (NOMINAL_VOLTAGE_V * (period.numberPhases ?? 3));
   }
 
+  /** Whether a TxProfile may be installed on the connector: it needs a transaction (§3.13.2, §5.16). */
+  private takesTxProfile(side: ConnectorSide, profile: ChargingProfile): boolean {
+    if (!this.options.strict) return side.transactionId !== undefined || side.starting === true;
+    // Only a transaction whose StartTransaction answer it read, and which it keeps running.
+    return (
+      side.transactionId !== undefined &&
+      !side.deauthorized &&
+      (profile.transactionId === undefined || profile.transactionId === side.transactionId)
+    );
+  }
+
   private answerCommands(): void {
     const c = this.client;
     c.on('SetChargingProfile', (request, cb) => {
       const profile = request.csChargingProfiles as ChargingProfile;
-      const side = this.side(request.connectorId);
-      if (
-        profile.chargingProfilePurpose === 'TxProfile' &&
-        side.transactionId === undefined &&
-        !side.starting
-      ) {
+      // Connector 0 (the charger as a whole) has no side: only strict takes profiles there (the
+      // default answers them InternalError, as it always did).
+      const side =
+        this.options.strict && request.connectorId === 0 ? undefined : this.side(request.connectorId);
+      if (profile.chargingProfilePurpose === 'TxProfile' && (!side || !this.takesTxProfile(side, profile))) {
+        this.rejected.push(request as SetChargingProfileRequest);
         cb({ status: 'Rejected' }); // §5.16: a TxProfile needs a transaction
         return;
       }

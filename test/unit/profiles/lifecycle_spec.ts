@@ -201,7 +201,7 @@ describe('Profiles: set-points over a charger’s life', () => {
     });
 
     it('clears the TxProfile when its session ends and carries the limit into the next session', async () => {
-      const { cp, cs, manager, commands } = await rig({ manager: NO_OFFLINE_FALLBACK });
+      const { cp, cs, clock, manager, commands } = await rig({ manager: NO_OFFLINE_FALLBACK });
       await manager.apply(setPoint(16));
       const transactionId = await startCharging(cp);
       const [during] = await manager.apply(setPoint(10));
@@ -212,6 +212,8 @@ describe('Profiles: set-points over a charger’s life', () => {
       const cleared = sentCommand(cs, 'SetChargingProfile');
       await cp.stopTransaction(1);
       await cp.whenIdle();
+      // The limit for the next session goes once the stop settled (a set-point meanwhile would replace it).
+      clock.advance(1_000);
       await cleared;
       assert.deepEqual(actionsSent(commands, before), ['ClearChargingProfile', 'SetChargingProfile']);
       assert.deepEqual(commands[before]?.request, { id: 7301 });
