@@ -16,6 +16,9 @@ import { TxIds } from './tx-ids';
 
 export type { UpstreamLinkStatus } from './charger';
 
+/** A transaction's MeterValues not at the backend within this long are written and answered (ms). */
+export const METER_VALUES_ACK_MS = 50;
+
 /**
  * Keeps the operator's backend (issue #14): every charger that dials ampflow gets its own link to
  * its upstream backend, as that charger. The charger's CALLs go upstream in the order it sent them;
@@ -92,6 +95,11 @@ export class UpstreamProxy extends EventEmitter {
     };
     cs.on('state', onState);
     this.detach.push(() => cs.off('state', onState));
+    // A link kept for what waits (the charger is away) goes once nothing waits.
+    this.on('drained', ({ chargePointId }: { chargePointId: string }) => {
+      const charger = this.chargers.get(chargePointId);
+      if (charger && !cs.isConnected(chargePointId)) void charger.link.close();
+    });
     for (const chargePointId of cs.connectedChargePoints()) this.open(chargePointId);
     this.openWaiting();
   }
@@ -157,14 +165,6 @@ export class UpstreamProxy extends EventEmitter {
     });
     link.on('down', () => this.forwarding.linkDown(charger));
     link.start();
-    // A link kept for what waits (the charger is away) goes once nothing waits.
-    const onDrained = ({ chargePointId }: { chargePointId: string }) => {
-      if (chargePointId === identity && !this.cs.isConnected(identity)) void link.close();
-    };
-    this.on('drained', onDrained);
-    link.on('state', (state: LinkState) => {
-      if (state === 'closed') this.off('drained', onDrained);
-    });
     if (!existing) this.backend.applyOperator(charger);
     return charger;
   }
@@ -283,6 +283,15 @@ export class UpstreamProxy extends EventEmitter {
       this.decidedLocally(charger, action);
     }
     const answer = (await local(forLocal)) as Record<string, unknown>;
+    // A transaction's meter values (OCPP 1.6 §4.7: the charger keeps them until they are answered)
+    // are answered once the backend has them, or once written if it has not taken them within
+    // METER_VALUES_ACK_MS: a present backend costs no write per meter value (a site's SD card), a
+    // hung or slow one never holds the charger longer than that and a write.
+    if (action === 'MeterValues' && typeof sent.transactionId === 'number' && charger.link.isOpen) {
+      item = { action, request: sent, decides: true };
+      if ((await this.forwarding.throughQueue(charger, item, METER_VALUES_ACK_MS)) !== undefined)
+        return answer;
+    }
     // A StartTransaction ampflow answered is queued with ampflow's id: the charger uses it, and
     // the upstream's id maps to it once the upstream has the start.
     let forQueue = sent;
@@ -310,10 +319,7 @@ export class UpstreamProxy extends EventEmitter {
       // written at all (lib/upstream/queue): a crash in that second loses it (as a charger may, and
       // a new link tells the backend every status again), and a site's storage (an SD card) is not
       // written for every message.
-      // A transaction's meter values are answered at once (a hung backend never slows the charger)
-      // and so must be durable first: the charger will not send them again (OCPP 1.6 §4.7).
-      const inTransaction = action === 'MeterValues' && typeof sent.transactionId === 'number';
-      const durable = !charger.link.isOpen || inTransaction || TRANSACTION_ENDS.includes(action);
+      const durable = !charger.link.isOpen || TRANSACTION_ENDS.includes(action);
       await Promise.all([ids, this.forwarding.enqueue(charger, { action, request: forQueue }, durable)]);
     }
     return answer;
