@@ -204,7 +204,8 @@ export class ChargePointConnection extends EventEmitter {
     if (requestViolation) {
       throw new CommandError(`${action} to ${this.identity}: ${requestViolation.summary}`, 'InvalidRequest');
     }
-    while (this.held) await this.held.promise;
+    // Not awaited when nothing is held: a command goes out in the turn it is made.
+    if (this.held) await this.startAnswered();
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
     // Allowed before the call goes out: the answer and the triggered message may arrive together.
     const triggered = triggeredAction(action, request);
@@ -270,6 +271,16 @@ export class ChargePointConnection extends EventEmitter {
       release = resolve;
     });
     this.held = { promise, release };
+  }
+
+  /** Commands wait for a StartTransaction answer to go out (startAnswered). */
+  get holding(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** Resolves once no command waits for a StartTransaction answer. */
+  async startAnswered(): Promise<void> {
+    while (this.held) await this.held.promise;
   }
 
   private release(): void {

@@ -78,6 +78,9 @@ export class TrafficGate {
     }
     let response: OcppResponse<A>;
     try {
+      // A transaction the charger is being answered: its ids are known to the room between (the
+      // charger's id for the ledger's) once the answer is on its way.
+      if (connection.holding) await connection.startAnswered();
       // ampflow's own commands speak of transactions by the ledger's ids; `verbatim` (a command
       // relayed from an upstream backend) already speaks the charger's.
       const sent =

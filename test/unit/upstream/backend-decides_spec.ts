@@ -6,6 +6,7 @@ import { UpstreamProxy } from '../../../lib/upstream/proxy';
 import { parseUpstreamSettings } from '../../../lib/upstream/settings';
 import { type Listenable, until, waitFor } from '../../support/events';
 import { controlLoop, supplyLine } from '../../support/peer-site';
+import { PlainCharger } from '../../support/plain-charger';
 import { TsOcppBackend } from '../../support/ts-ocpp-backend';
 import { type CommandEvent, type InteropChargePoint, useInterop } from '../interop/support';
 
@@ -259,8 +260,55 @@ describe('upstream proxy: the backend decides and hears everything', () => {
       );
       assert.equal(cs.connectorOf('CP1', 1)?.operatorLimitA, 8);
       assert.match(loop.manager.setPoints()[0]?.reason ?? '', /the operator's backend allows 8 A/);
+      const composite = await cs.call('CP1', 'GetCompositeSchedule', { connectorId: 1, duration: 600 });
+      assert.equal(
+        composite.chargingSchedule?.chargingSchedulePeriod[0]?.limit,
+        8,
+        'the charger’s own composite schedule',
+      );
       assert.deepEqual(backend.badMessages, []);
     } finally {
+      await loop.stop();
+    }
+  });
+
+  it('gives a strict charger no profile for a transaction it does not know, with a backend that answers StartTransaction slowly: its car charges in every one of 5 sessions', async () => {
+    const backend = new TsOcppBackend();
+    backends.push(backend);
+    await backend.start();
+    backend.answer(
+      'StartTransaction',
+      (_request, _identity, byDefault) =>
+        new Promise((resolve) => setTimeout(() => resolve(byDefault()), 150)),
+    );
+    const cs = await interop.harness().centralSystem();
+    const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: backend.url }), {
+      log: interop.harness().log,
+    });
+    proxies.push(proxy);
+    const loop = controlLoop(cs, supplyLine(['STRICT-1'], 32));
+    const cp = new PlainCharger('STRICT-1', { strictTransactions: true });
+    try {
+      await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+      for (let session = 1; session <= 5; session++) {
+        const outcome = await cp.startSession(1, `TAG-${session}`, { maxA: 16, phases: 3 });
+        assert.equal(outcome.transactionId, 7000 + session, 'the backend’s transaction id');
+        await until(
+          () => (cp.drawA(1)[0] ?? 0) >= 16,
+          [[cp, 'change']],
+          8000,
+          () => `session ${session}: ${cp.drawA(1).join('/')} A, offered ${cp.offeredA(1)} A`,
+        );
+        await cp.stopSession(1);
+      }
+      const refused = cp.answered.filter(
+        (c) => c.action === 'SetChargingProfile' && (c.response as { status?: string }).status !== 'Accepted',
+      );
+      assert.deepEqual(refused, [], 'no profile the charger had to refuse');
+      assert.deepEqual(cp.violations, []);
+      assert.deepEqual(backend.badMessages, []);
+    } finally {
+      await cp.close();
       await loop.stop();
     }
   });
