@@ -48,6 +48,21 @@ describe('upstream proxy: the backend decides and hears everything', () => {
   const backendGot = (backend: TsOcppBackend, accept: (call: Call) => boolean) =>
     waitFor<[Call]>(backend, 'call', accept);
 
+  /** The charger connects and the backend has its boot. */
+  async function connected(backend: TsOcppBackend, cp: InteropChargePoint): Promise<void> {
+    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
+    await cp.connect();
+    await bootedUp;
+  }
+
+  /** The charger connects, charges in a transaction the backend started, and the backend goes away. */
+  async function chargingThenOutage(backend: TsOcppBackend, proxy: UpstreamProxy, cp: InteropChargePoint) {
+    await connected(backend, cp);
+    await charging(cp);
+    await backend.stop();
+    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+  }
+
   async function charging(cp: InteropChargePoint): Promise<number> {
     cp.plugIn(1, { maxCurrentA: 16 });
     await cp.startTransaction(1, 'TAG-1');
@@ -98,12 +113,7 @@ describe('upstream proxy: the backend decides and hears everything', () => {
 
   it('delivers the stop of a charger that left during an outage, once, and then closes its link', async () => {
     const { backend, proxy, proxyClock, cp } = await site();
-    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await bootedUp;
-    await charging(cp);
-    await backend.stop();
-    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+    await chargingThenOutage(backend, proxy, cp);
     await cp.stopTransaction(1);
     await cp.whenIdle();
     await cp.close();
@@ -121,12 +131,7 @@ describe('upstream proxy: the backend decides and hears everything', () => {
 
   it('opens a link for a charger whose messages wait, though it is not connected (a new proxy after a restart)', async () => {
     const { backend, cs, proxy, cp } = await site();
-    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await bootedUp;
-    await charging(cp);
-    await backend.stop();
-    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+    await chargingThenOutage(backend, proxy, cp);
     await cp.stopTransaction(1);
     await cp.whenIdle();
     await cp.close();
@@ -146,12 +151,7 @@ describe('upstream proxy: the backend decides and hears everything', () => {
 
   it('shows a re-link as a re-link: no boot in the charger’s name, the transaction’s messages in the order they happened', async () => {
     const { backend, proxy, proxyClock, cp, clock } = await site();
-    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await bootedUp;
-    await charging(cp);
-    await backend.stop();
-    await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
+    await chargingThenOutage(backend, proxy, cp);
     const before = backend.calls.length;
     clock.advance(10_000);
     await cp.whenIdle();
@@ -184,9 +184,7 @@ describe('upstream proxy: the backend decides and hears everything', () => {
 
   it('passes the backend’s limit to a charger no load manager manages: the charger applies it and the backend gets its answer', async () => {
     const { backend, cp } = await site();
-    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await bootedUp;
+    await connected(backend, cp);
     const chargerId = await charging(cp);
     assert.ok(cp.connector(1).offeredA > 10, 'nothing limits it yet');
     const answer = await backend.call('CP1', 'SetChargingProfile', {
@@ -228,9 +226,7 @@ describe('upstream proxy: the backend decides and hears everything', () => {
         limits.push(profile.chargingSchedule.chargingSchedulePeriod[0]?.limit ?? Number.NaN);
     });
     try {
-      const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
-      await cp.connect();
-      await bootedUp;
+      await connected(backend, cp);
       cp.plugIn(1, { maxCurrentA: 32 });
       await cp.whenIdle();
       const started = backendGot(backend, (c) => c.action === 'StartTransaction');
