@@ -216,10 +216,11 @@ export class ChargePointHandlers {
     decided: Decided | undefined,
   ) {
     const record = this.stateLog.state.chargers[chargePointId];
-    const byBackend = decided?.status as Registration | undefined;
+    // The building's own block holds whatever the operator's backend says.
+    const byBackend = record?.blocked ? undefined : (decided?.status as Registration | undefined);
     let registration: Registration;
-    if (byBackend) registration = byBackend;
-    else if (record?.blocked) registration = 'Rejected';
+    if (record?.blocked) registration = 'Rejected';
+    else if (byBackend) registration = byBackend;
     else if (this.cs.isKnown(chargePointId) || this.cs.options.unknownChargePoints === 'accept')
       registration = 'Accepted';
     else registration = 'Pending';
@@ -247,7 +248,7 @@ export class ChargePointHandlers {
       });
     }
     return {
-      response: decided ?? {
+      response: (byBackend && decided) || {
         status: registration,
         currentTime: receivedAt,
         interval: accepted ? this.cs.heartbeatIntervalS() : this.cs.pendingRetryIntervalS(),

@@ -280,7 +280,8 @@ export class UpstreamProxy extends EventEmitter {
         const answer = await this.forwarding.throughQueue(charger, item, withinMs);
         if (answer !== undefined) return this.recordDecided(charger, action, sent, forLocal, answer, local);
       }
-      this.decidedLocally(charger, action);
+      const timedOut = this.clock.now() - startedMs >= this.settings.decideWithinMs;
+      this.decidedLocally(charger, action, timedOut);
     }
     const answer = (await local(forLocal)) as Record<string, unknown>;
     // A transaction's meter values (OCPP 1.6 §4.7: the charger keeps them until they are answered)
@@ -350,10 +351,12 @@ export class UpstreamProxy extends EventEmitter {
    * ampflow answered in the backend's place what the backend decides: said in the log (once per
    * charger and cause), to the flows (an Upstream event) and in the sidebar.
    */
-  private decidedLocally(charger: Charger, action: ChargePointAction): void {
-    const why = charger.link.isOpen
-      ? `the backend did not answer within ${this.settings.decideWithinMs / 1000} s`
-      : 'the backend is not reached';
+  private decidedLocally(charger: Charger, action: ChargePointAction, timedOut: boolean): void {
+    const why = !charger.link.isOpen
+      ? 'the backend is not reached'
+      : timedOut
+        ? `the backend did not answer within ${this.settings.decideWithinMs / 1000} s`
+        : 'the backend answered it with an error';
     const reason = `${why}: ampflow answered ${action} by its own policy`;
     this.voice.tell(charger.identity, reason);
     this.voice.report({ chargePointId: charger.identity, kind: 'decidedLocally', action, reason });
@@ -388,6 +391,8 @@ export class UpstreamProxy extends EventEmitter {
       await this.keep(charger);
     }
     if (action === 'BootNotification') {
+      // A charger blocked in ampflow (the building's decision) stays Rejected.
+      if (own.status === 'Rejected' && answer.status !== 'Rejected') return own;
       if (answer.status === 'Accepted' && charger.boot === sent) {
         charger.bootAccepted = true;
         void this.keep(charger);
