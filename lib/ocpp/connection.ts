@@ -107,7 +107,8 @@ export class ChargePointConnection extends EventEmitter {
   /**
    * Set while a transaction is known here and not yet to the charger (its StartTransaction answer
    * is still on its way): commands wait for it, so that none names a transaction the charger does
-   * not know (OCPP 1.6 §3.13.2: a TxProfile for an unknown transaction is rejected).
+   * not know (OCPP 1.6 §3.13.2: a TxProfile for an unknown transaction is rejected). The traffic
+   * gate (traffic.ts), through which every command comes, waits for `startAnswered`.
    */
   private held: { promise: Promise<void>; release: () => void } | undefined;
 
@@ -204,8 +205,6 @@ export class ChargePointConnection extends EventEmitter {
     if (requestViolation) {
       throw new CommandError(`${action} to ${this.identity}: ${requestViolation.summary}`, 'InvalidRequest');
     }
-    // Not awaited when nothing is held: a command goes out in the turn it is made.
-    if (this.held) await this.startAnswered();
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
     // Allowed before the call goes out: the answer and the triggered message may arrive together.
     const triggered = triggeredAction(action, request);

@@ -8,7 +8,8 @@ import { type Listenable, until, waitFor } from '../../support/events';
 import { controlLoop, supplyLine } from '../../support/peer-site';
 import { PlainCharger } from '../../support/plain-charger';
 import { TsOcppBackend } from '../../support/ts-ocpp-backend';
-import { type CommandEvent, type InteropChargePoint, useInterop } from '../interop/support';
+import type { CommandEvent, InteropChargePoint } from '../interop/support';
+import { useUpstreamSite } from './support';
 
 /**
  * The operator's backend decides, hears everything and is told the truth (issue #30), against a
@@ -17,43 +18,12 @@ import { type CommandEvent, type InteropChargePoint, useInterop } from '../inter
  * project's strict simulator, which boots the moment it connects, as real chargers do.
  */
 
-type Call = { identity: string; action: string; params: Record<string, unknown> };
-
 const TRANSACTION_MESSAGES = ['StartTransaction', 'MeterValues', 'StopTransaction'];
 
 describe('upstream proxy: the backend decides and hears everything', () => {
-  const interop = useInterop();
-  const backends: TsOcppBackend[] = [];
-  const proxies: UpstreamProxy[] = [];
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
-  });
-
-  async function site(settings: Record<string, unknown> = {}) {
-    const backend = new TsOcppBackend();
-    backends.push(backend);
-    await backend.start();
-    const cs = await interop.harness().centralSystem();
-    const proxyClock = new ManualClock();
-    const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: backend.url, ...settings }), {
-      clock: proxyClock,
-      log: interop.harness().log,
-    });
-    proxies.push(proxy);
-    const { cp, clock } = interop.simulator(cs, 'CP1', { configuration: { MeterValueSampleInterval: 10 } });
-    return { backend, cs, proxy, proxyClock, cp, clock };
-  }
-
-  const backendGot = (backend: TsOcppBackend, accept: (call: Call) => boolean) =>
-    waitFor<[Call]>(backend, 'call', accept);
-
-  /** The charger connects and the backend has its boot. */
-  async function connected(backend: TsOcppBackend, cp: InteropChargePoint): Promise<void> {
-    const bootedUp = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await bootedUp;
-  }
+  const { interop, backends, proxies, site, backendGot, connected, charging } = useUpstreamSite(
+    () => new TsOcppBackend(),
+  );
 
   /** The charger connects, charges in a transaction the backend started, and the backend goes away. */
   async function chargingThenOutage(backend: TsOcppBackend, proxy: UpstreamProxy, cp: InteropChargePoint) {
@@ -61,13 +31,6 @@ describe('upstream proxy: the backend decides and hears everything', () => {
     await charging(cp);
     await backend.stop();
     await until(() => proxy.status()[0]?.state === 'connecting', [[proxy, 'link']], 5000);
-  }
-
-  async function charging(cp: InteropChargePoint): Promise<number> {
-    cp.plugIn(1, { maxCurrentA: 16 });
-    await cp.startTransaction(1, 'TAG-1');
-    await cp.whenIdle();
-    return cp.connector(1).transaction?.transactionId as number;
   }
 
   for (const status of ['Rejected', 'Pending'] as const) {

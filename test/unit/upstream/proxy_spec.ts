@@ -10,13 +10,8 @@ import { parseUpstreamSettings } from '../../../lib/upstream/settings';
 import { type Listenable, until, waitFor } from '../../support/events';
 import { controlLoop, supplyLine } from '../../support/peer-site';
 import { UpstreamBackend } from '../../support/upstream-backend';
-import {
-  allSessions,
-  type CommandEvent,
-  type InteropChargePoint,
-  urlOf,
-  useInterop,
-} from '../interop/support';
+import { allSessions, type CommandEvent, type InteropChargePoint, urlOf } from '../interop/support';
+import { useUpstreamSite } from './support';
 
 /**
  * Keep the operator's backend (issue #14): ampflow's central system between the strict charge-point
@@ -24,51 +19,13 @@ import {
  * over real WebSockets on 127.0.0.1. The proxy's reconnect timers run on a ManualClock.
  */
 
-type Call = { identity: string; action: string; params: Record<string, unknown> };
-
 /** The chargingProfileIds of the backend's profiles in the composition test (stack levels 5, 6, 7). */
 const BACKEND_PROFILE_IDS = [771, 772, 773];
 
 describe('upstream proxy: keep the operator’s backend', () => {
-  const interop = useInterop();
-  const backends: UpstreamBackend[] = [];
-  const proxies: UpstreamProxy[] = [];
-  // After the simulators hang up (useInterop's hook runs first) and before the central systems stop.
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
-  });
-
-  async function site(settings: Record<string, unknown> = {}) {
-    const backend = new UpstreamBackend();
-    backends.push(backend);
-    await backend.start();
-    const cs = await interop.harness().centralSystem();
-    const proxyClock = new ManualClock();
-    const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: backend.url, ...settings }), {
-      clock: proxyClock,
-    });
-    proxies.push(proxy);
-    const { cp, clock } = interop.simulator(cs, 'CP1', { configuration: { MeterValueSampleInterval: 10 } });
-    return { backend, cs, proxy, proxyClock, cp, clock };
-  }
-
-  const backendGot = (backend: UpstreamBackend, accept: (call: Call) => boolean) =>
-    waitFor<[Call]>(backend, 'call', accept);
-
-  async function charging(cp: InteropChargePoint, idTag = 'TAG-1', maxCurrentA = 16): Promise<number> {
-    cp.plugIn(1, { maxCurrentA });
-    await cp.startTransaction(1, idTag);
-    await cp.whenIdle();
-    return cp.connector(1).transaction?.transactionId as number;
-  }
-
-  /** The charger connects and the backend has its boot. */
-  async function connected(backend: UpstreamBackend, cp: InteropChargePoint): Promise<void> {
-    const booted = backendGot(backend, (c) => c.action === 'BootNotification');
-    await cp.connect();
-    await booted;
-  }
+  const { interop, proxies, site, backendGot, connected, charging } = useUpstreamSite(
+    () => new UpstreamBackend(),
+  );
 
   /** The charging session's meter values (10 s) reach the backend with its id 7001, then its stop. */
   async function meteredAndStopped(backend: UpstreamBackend, cp: InteropChargePoint, clock: ManualClock) {

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import { ManualClock } from '../../../lib/clock';
 import type { RepliedMessage } from '../../../lib/sim/charge-point';
-import { UpstreamProxy } from '../../../lib/upstream/proxy';
-import { parseUpstreamSettings } from '../../../lib/upstream/settings';
 import { until, waitFor } from '../../support/events';
-import { type BackendCall, type Handshake, TsOcppBackend } from '../../support/ts-ocpp-backend';
-import { useInterop } from '../interop/support';
+import { type Handshake, TsOcppBackend } from '../../support/ts-ocpp-backend';
+import { useUpstreamSite } from './support';
 
 /**
  * The operator's backend of the upstream tests on another OCPP implementation: @voltbras/ts-ocpp's
@@ -16,30 +13,7 @@ import { useInterop } from '../interop/support';
  * real WebSockets on 127.0.0.1; the proxy's reconnect timers run on a ManualClock.
  */
 describe('upstream proxy: an operator’s backend on @voltbras/ts-ocpp', () => {
-  const interop = useInterop();
-  const backends: TsOcppBackend[] = [];
-  const proxies: UpstreamProxy[] = [];
-  // After the simulators hang up (useInterop's hook runs first) and before the central systems stop.
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
-  });
-
-  async function site(settings: Record<string, unknown> = {}, backend = new TsOcppBackend()) {
-    backends.push(backend);
-    await backend.start();
-    const cs = await interop.harness().centralSystem();
-    const proxyClock = new ManualClock();
-    const proxy = new UpstreamProxy(cs, parseUpstreamSettings({ url: backend.url, ...settings }), {
-      clock: proxyClock,
-    });
-    proxies.push(proxy);
-    const { cp, clock } = interop.simulator(cs, 'CP1');
-    return { backend, cs, proxy, proxyClock, cp, clock };
-  }
-
-  const backendGot = (backend: TsOcppBackend, accept: (call: BackendCall) => boolean) =>
-    waitFor<[BackendCall]>(backend, 'call', accept);
+  const { backends, site, backendGot } = useUpstreamSite(() => new TsOcppBackend());
 
   it('gets the charger’s BootNotification through the proxy, with the charger’s identity and password', async () => {
     const { backend, cp } = await site(
