@@ -51,7 +51,11 @@ export interface EvpowerChargerOptions {
  * Events: `profile` for each SetChargingProfile it accepted; `change` whenever what it allows its
  * connectors may have changed (a profile installed or cleared), so a test waits for that.
  */
-export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileRequest]; change: [] }> {
+export class EvpowerCharger extends EventEmitter<{
+  profile: [SetChargingProfileRequest];
+  rejected: [SetChargingProfileRequest];
+  change: [];
+}> {
   readonly client: OcppClient;
   /** Every SetChargingProfile it accepted, in order. */
   readonly profiles: SetChargingProfileRequest[] = [];
@@ -268,6 +272,7 @@ export class EvpowerCharger extends EventEmitter<{ profile: [SetChargingProfileR
       if (profile.chargingProfilePurpose === 'TxProfile' && (!side || !this.takesTxProfile(side, profile))) {
         this.rejected.push(request as SetChargingProfileRequest);
         cb({ status: 'Rejected' }); // §5.16: a TxProfile needs a transaction
+        this.emit('rejected', request as SetChargingProfileRequest);
         return;
       }
       // A profile with the same id, or the same purpose and stack level, replaces the old one (§3.13.2).

@@ -4,6 +4,7 @@ import type { ChargePointMessage, ConnectorState } from '../../../lib/contracts'
 import type { CentralSystem, CentralSystemOptions } from '../../../lib/ocpp/central-system';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { ChargingProfileManager } from '../../../lib/profiles';
+import { until } from '../../support/events';
 import { EvpowerCharger, type EvpowerChargerOptions } from '../../support/evpower-charger';
 import { useOcppHarness } from '../../support/ocpp';
 import { setPoint } from './support';
@@ -65,11 +66,18 @@ describe('Profiles: refusals the protocol explains', () => {
     };
   }
 
-  async function settle(r: Rig): Promise<void> {
-    for (let round = 0; round < 4; round++) {
-      await r.manager.whenSettled('CP1');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  /** Waits until `done` holds, woken by what the charger accepts or rejects; then the manager settles. */
+  async function settle(r: Rig, done: () => boolean, what: string): Promise<void> {
+    await until(
+      done,
+      [
+        [r.cp, 'change'],
+        [r.cp, 'rejected'],
+      ],
+      5000,
+      () => what,
+    );
+    await r.manager.whenSettled('CP1');
   }
 
   /** What must not have happened: TxProfile learned as failing, the offline fallback dropped for it. */
@@ -91,7 +99,7 @@ describe('Profiles: refusals the protocol explains', () => {
   it('sends a TxProfile again once the charger was answered its StartTransaction, learning nothing from the refusal', async () => {
     const r = await rig(1);
     await r.manager.apply(setPoint(16));
-    await settle(r);
+    await settle(r, () => r.cp.limitA(1) === 16, 'the standing 16 A');
     // The load manager reacts to the new transaction at once: its limit goes before the charger
     // has read the StartTransaction answer that tells it the transaction id.
     let sent = false;
@@ -101,7 +109,11 @@ describe('Profiles: refusals the protocol explains', () => {
       r.manager.apply(setPoint(10)).catch(() => undefined);
     });
     assert.equal(await r.cp.startSession(1, 'TAG-1', { maxA: 32, phases: 3 }), 'Accepted');
-    await settle(r);
+    await settle(
+      r,
+      () => r.cp.rejected.length > 0 && r.cp.limitA(1) === 10,
+      `rejected ${r.cp.rejected.length}, limit ${r.cp.limitA(1)} A`,
+    );
     assert.ok(r.cp.rejected.length > 0, 'the strict charger rejected the early TxProfile');
     assertNothingLearned(r);
     assert.equal(r.cp.limitA(1), 10, 'the TxProfile went again and holds the session');
@@ -119,9 +131,9 @@ describe('Profiles: refusals the protocol explains', () => {
       { deauthorizedStopDelayMs: 300 },
     );
     await r.manager.apply([setPoint(16), setPoint(16, { connectorId: 2 })]);
-    await settle(r);
+    await settle(r, () => r.cp.limitA(1) === 16 && r.cp.limitA(2) === 16, 'the standing 16 A');
     assert.equal(await r.cp.startSession(1, 'TAG', { maxA: 32, phases: 3 }), 'Accepted');
-    await settle(r);
+    await settle(r, () => r.cp.limitA(1) === 16, 'the session’s 16 A');
     // The same tag on connector 2: answered ConcurrentTx; the load manager gives it a limit as it starts.
     let sent = false;
     r.cs.on('message', (message: ChargePointMessage) => {
@@ -131,13 +143,13 @@ describe('Profiles: refusals the protocol explains', () => {
       r.manager.apply(setPoint(10, { connectorId: 2 })).catch(() => undefined);
     });
     assert.equal(await r.cp.startSession(2, 'TAG', { maxA: 32, phases: 3 }), 'ConcurrentTx');
-    await settle(r);
+    await settle(r, () => r.cp.rejected.length > 0, 'the TxProfile for the ConcurrentTx transaction');
     assert.ok(sent);
     assert.ok(r.cp.rejected.length > 0, 'the strict charger rejected the TxProfile');
     assertNothingLearned(r);
     // The transaction ended: connector 2's limit goes for the next session once the stop settled.
     r.clock.advance(1_000);
-    await settle(r);
+    await settle(r, () => r.cp.limitA(2) === 10, `connector 2 at ${r.cp.limitA(2)} A`);
     assert.equal(r.cp.limitA(2), 10);
     assert.equal(r.manager.charger('CP1')?.connectors.find((c) => c.connectorId === 2)?.confirmed, true);
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { SessionRecord } from '../../../lib/contracts';
 import {
   NO_OFFLINE_FALLBACK,
   profilesSent,
@@ -24,15 +23,13 @@ describe('Profiles: one instruction per connector at a stop', () => {
     await startCharging(r.cp);
     await r.manager.apply(setPoint(32));
     await settled(r);
-    // The load manager sees the stop and pauses the connector a moment later (its own turn, the
-    // flow's message), after the stop's own instruction could have gone.
-    r.cs.on('session', (_session: SessionRecord) => {
-      setTimeout(() => void r.manager.apply(setPoint(0)).catch(() => undefined), 50);
-    });
+    // The load manager answers the stop with a pause once what the stop itself sent (if anything)
+    // has settled: the stop's own instruction had every chance to go first.
     const from = r.commands.length;
     await r.cp.stopTransaction(1);
     await r.cp.whenIdle();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await settled(r);
+    await r.manager.apply(setPoint(0));
     await settled(r);
     r.clock.advance(5_000);
     await settled(r);
