@@ -11,6 +11,7 @@ import type {
   OcppRequest,
   OcppResponse,
 } from './ocpp/messages';
+import type { StationAction201 } from './ocpp/v201/schemas';
 
 /** A value per grid phase [L1, L2, L3]; null where the phase was not measured. */
 export type PerPhase = [number | null, number | null, number | null];
@@ -168,6 +169,8 @@ export interface SetPoint {
 /** A charge data record: one finished session, what facility staff bill from. */
 export interface SessionRecord {
   transactionId: number;
+  /** An OCPP 2.0.1 charger's own id of the transaction; the CDR export shows it beside ours. */
+  chargerTransactionId?: string;
   chargePointId: string;
   connectorId?: number;
   idTag?: string;
@@ -192,12 +195,18 @@ export interface SessionRecord {
 /** A charge-point-initiated message after it was answered. */
 export interface ChargePointMessage {
   chargePointId: string;
-  action: ChargePointAction;
+  /** The action in the shared (1.6) shapes, or a 2.0.1 action that has no 1.6 counterpart. */
+  action: ChargePointAction | StationAction201;
   request: unknown;
   response: unknown;
   receivedAt: string;
   /** The message in the package's shapes (Reading, ConnectorState, SessionRecord, ...). */
   payload: unknown;
+  /**
+   * The message as an OCPP 2.0.1 charger sent it, which `action` and `request` give in the shared
+   * (1.6) shapes: a TransactionEvent may be StartTransaction, MeterValues and StatusNotification.
+   */
+  ocpp?: { version: string; action: string; request: unknown };
 }
 
 /** A MeterValues message in the package's shapes (ChargePointMessage.payload for MeterValues). */

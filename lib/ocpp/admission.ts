@@ -12,6 +12,7 @@ import {
 import { OCPP16 } from './listener';
 import { PasswordBook } from './passwords';
 import type { UpgradeHandshake } from './rpc-types';
+import { OCPP201 } from './v201/schemas';
 
 /** What a refused charger is told; the reason is logged, not sent. */
 const GENERIC_REFUSALS: Record<RefusalStatus, string> = {
@@ -43,7 +44,17 @@ export interface AdmissionOptions {
   unknownChargePoints?: UnknownChargePointPolicy;
   /** Configured charge points: known by configuration. */
   chargePoints?: Record<string, unknown>;
+  /**
+   * The OCPP versions served, by sub-protocol, most preferred first: a charger that offers several
+   * gets the first of these it offers. Both by default, 1.6 first.
+   */
+  protocols?: readonly SubProtocol[];
 }
+
+export type SubProtocol = typeof OCPP16 | typeof OCPP201;
+
+/** What a central system serves unless told otherwise. */
+export const DEFAULT_PROTOCOLS: readonly SubProtocol[] = [OCPP16, OCPP201];
 
 /** What admission needs to know and tell outside itself. */
 export interface AdmissionContext {
@@ -210,11 +221,13 @@ export class Admission {
       },
     );
     let refusal = decision.accepted ? undefined : decision;
-    if (!refusal && handshake.protocols.size > 0 && !handshake.protocols.has(OCPP16)) {
+    const served = this.options.protocols ?? DEFAULT_PROTOCOLS;
+    const protocol = served.find((offered) => handshake.protocols.has(offered));
+    if (!refusal && handshake.protocols.size > 0 && !protocol) {
       refusal = {
         accepted: false,
         status: 400,
-        reason: `offers sub-protocols ${[...handshake.protocols].join(', ')}; this central system speaks ${OCPP16}`,
+        reason: `offers sub-protocols ${[...handshake.protocols].join(', ')}; this central system speaks ${served.join(', ')}`,
       };
     }
     if (refusal) {
@@ -224,7 +237,7 @@ export class Admission {
     // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
     const admit = () => {
       this.trust(handshake.identity, remoteAddress);
-      accept({}, handshake.protocols.size === 0 ? false : OCPP16);
+      accept({}, protocol ?? false);
     };
     const holder = this.context.holder(handshake.identity, remoteAddress);
     if (!holder) {

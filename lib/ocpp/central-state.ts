@@ -22,6 +22,8 @@ export interface OpenTransaction {
   /** When the central system received the StartTransaction (ISO 8601). */
   receivedAt: string;
   priority?: number;
+  /** An OCPP 2.0.1 charger's own id of the transaction (2.0.1 chargers name their transactions). */
+  chargerTransactionId?: string;
 }
 
 export type { SessionRecord } from '../contracts';

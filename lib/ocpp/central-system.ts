@@ -26,6 +26,7 @@ import { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
 import { TrafficGate } from './traffic';
+import { centralPath } from './v201/central-path';
 
 export type { ChargePointMessage } from '../contracts';
 export type { CentralSystemOptions } from './central-options';
@@ -126,6 +127,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       seen: (id) => this.charges.noteSeen(id),
       emit: (event: keyof CentralSystemEvents, payload: unknown) => this.emit(event, payload as never),
       framesWanted: () => this.listenerCount('frame') > 0,
+      ocpp201: (id) => this.ocpp201Path(id),
     });
     this.lifecycle = new CentralLifecycle({
       options: this.options,
@@ -414,6 +416,19 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   /** Known: configured, listed in the password book, or approved by the operator. */
   isKnown(chargePointId: string): boolean {
     return this.admission.isKnown(chargePointId);
+  }
+
+  /** The central system's side of an OCPP 2.0.1 charger's translation (v201/central-path.ts). */
+  private ocpp201Path(chargePointId: string) {
+    return centralPath(
+      {
+        ledger: () => this.charges.requireLedger(),
+        log: this.log,
+        nowIso: () => this.nowIso(),
+        emitMessage: (message) => this.emit('message', message),
+      },
+      chargePointId,
+    );
   }
 
   nowIso(): string {

@@ -20,6 +20,8 @@ Usage: ampflow-cs [options]
   --tls-key <file>          its private key (PEM)
   --tls-ca <file>           profile 3: the CA that signed the chargers' certificates
   --unknown <policy>        unknown charge points: pending (answer Pending, default), accept, reject
+  --protocols <list>        OCPP versions served, most preferred first: ocpp1.6,ocpp2.0.1 (default),
+                            ocpp2.0.1,ocpp1.6, ocpp1.6 or ocpp2.0.1
   --accept-all-id-tags      accept every id tag (free charging); default: only listed tags
   --id-tags <list>          accepted id tags, separated by commas
   --lenient <ids>           charge points whose schema violations are logged and accepted (commas)
@@ -42,6 +44,7 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
   unknown: { type: 'string' },
+  protocols: { type: 'string' },
   'accept-all-id-tags': { type: 'boolean' },
   'id-tags': { type: 'string' },
   lenient: { type: 'string' },
@@ -116,6 +119,7 @@ export async function startCentralSystemCli(
     tlsPrivateKey: values['tls-key'] ?? '',
     tlsCa: values['tls-ca'] ?? '',
     unknownChargePoints: values.unknown ?? '',
+    protocols: values.protocols ?? '',
     authorizationPolicy: values['accept-all-id-tags'] ? 'acceptAll' : 'localList',
     idTags: idTags.map((idTag) => ({ idTag, status: 'Accepted' as const })),
     chargePoints: (values.lenient ?? '')
@@ -191,6 +195,7 @@ function optionName(field: string): string {
     tlsCa: '--tls-ca',
     'TLS CA certificate': '--tls-ca',
     unknownChargePoints: '--unknown',
+    protocols: '--protocols',
     heartbeatIntervalS: '--heartbeat',
     pingIntervalS: '--ping',
   };

@@ -13,7 +13,12 @@ import { callGivingUp } from './give-up';
 import { answersPing } from './liveness';
 import type { OcppRequest, OcppResponse } from './messages';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
+import { NoCounterpart, type Translated } from './v201/commands';
+import { OCPP201 } from './v201/schemas';
+import type { SharedPath } from './v201/shared-path';
+import { Station201 } from './v201/station';
 import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './validation';
+import { speakErrorsOf, TRIGGERED_MESSAGE_WINDOW_MS, triggeredAction, withoutSecrets } from './wire';
 
 export {
   CENTRAL_SYSTEM_ACTIONS,
@@ -59,6 +64,15 @@ export interface ConnectionOptions {
   deadAfterMs(): number;
   /** Whether anyone listens to `frame` events: none is built otherwise (two per message). */
   framesWanted(): boolean;
+  /** What the translation of an OCPP 2.0.1 charger needs of the central system (v201/shared-path.ts). */
+  ocpp201?: Omit<SharedPath, 'identity' | 'handle'>;
+}
+
+/** A charger's message as it came, in its version's shapes (for the flows' `msg.ocpp`). */
+export interface RawMessage {
+  version: string;
+  action: string;
+  request: unknown;
 }
 
 export class CommandError extends Error {
@@ -111,6 +125,10 @@ export class ChargePointConnection extends EventEmitter {
    * gate (traffic.ts), through which every command comes, waits for `startAnswered`.
    */
   private held: { promise: Promise<void>; release: () => void } | undefined;
+  /** The translation of an OCPP 2.0.1 charger; undefined for 1.6. */
+  private readonly station: Station201 | undefined;
+  /** The 2.0.1 message being handled, while the shared path handles what it became. */
+  private raw: RawMessage | undefined;
 
   constructor(options: ConnectionOptions) {
     super();
@@ -119,6 +137,13 @@ export class ChargePointConnection extends EventEmitter {
     this.connectedAt = options.clock.now();
     this.lastFrameMs = this.connectedAt;
     const { client } = options;
+    if (client.protocol === OCPP201 && options.ocpp201) {
+      this.station = new Station201({
+        ...options.ocpp201,
+        identity: this.identity,
+        handle: (action, request) => this.handleShared(action, request),
+      });
+    }
 
     // ocpp-rpc awaits what the handler returns and answers a throw with a CallError: an answer
     // decided at once needs no promise of ours.
@@ -161,7 +186,7 @@ export class ChargePointConnection extends EventEmitter {
     });
     // ocpp-rpc's typings require every option; reconfigure merges the one given.
     client.reconfigure({ pingIntervalMs: options.chargePoint.pingIntervalS * 1000 } as RpcClientOptions);
-    speakOcpp16Errors(client);
+    speakErrorsOf(client, client.protocol ?? '');
     this.armWatchdog();
   }
 
@@ -206,6 +231,11 @@ export class ChargePointConnection extends EventEmitter {
       throw new CommandError(`${action} to ${this.identity}: ${requestViolation.summary}`, 'InvalidRequest');
     }
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
+    const wire: Pick<Partial<Translated>, 'read' | 'answer'> & { action: string; request: unknown } = this
+      .station
+      ? this.translate(action, request)
+      : { action, request };
+    if (wire.answer !== undefined) return wire.answer as OcppResponse<A>;
     // Allowed before the call goes out: the answer and the triggered message may arrive together.
     const triggered = triggeredAction(action, request);
     if (triggered)
@@ -215,30 +245,57 @@ export class ChargePointConnection extends EventEmitter {
       // Nothing in flight: out at once, in this turn; else once the calls before it ended.
       const turn =
         this.callsPending === 0
-          ? this.callNow(action, request, timeoutMs)
+          ? this.callNow(wire.action, wire.request, timeoutMs)
           : new Promise<unknown>((resolve) => {
-              this.waiting.push(() => resolve(this.callNow(action, request, timeoutMs)));
+              this.waiting.push(() => resolve(this.callNow(wire.action, wire.request, timeoutMs)));
             });
       this.callsPending += 1;
       response = await turn;
     } catch (err) {
       if (triggered) this.triggeredUntilMs.delete(triggered);
-      throw this.describeCallFailure(action, err as Error & { rpcErrorCode?: string }, timeoutMs);
+      throw this.describeCallFailure(wire.action, err as Error & { rpcErrorCode?: string }, timeoutMs);
     }
     if (triggered && (response as { status?: string } | null)?.status !== 'Accepted') {
       this.triggeredUntilMs.delete(triggered);
     }
-    const responseViolation = findViolation(action, 'response', response);
+    const responseViolation = this.station
+      ? this.station.validate(wire.action, 'response', response)
+      : findViolation(action, 'response', response);
     if (responseViolation) {
       this.reportViolation(responseViolation);
       if (!this.lenient) {
         throw new CommandError(
-          `charge point ${this.identity} answered ${action} with an invalid response: ${responseViolation.summary}`,
+          `charge point ${this.identity} answered ${wire.action} with an invalid response: ${responseViolation.summary}`,
           'InvalidResponse',
         );
       }
     }
-    return response as OcppResponse<A>;
+    return (wire.read ? wire.read(response as Record<string, unknown>) : response) as OcppResponse<A>;
+  }
+
+  /** A command in the shared shapes as this 2.0.1 charger takes it (v201/commands.ts), checked. */
+  private translate(action: CentralSystemAction, request: unknown): Translated {
+    const station = this.station as Station201;
+    let wire: Translated;
+    try {
+      wire = station.command(action, request as Record<string, unknown>);
+    } catch (err) {
+      if (!(err instanceof NoCounterpart)) throw err;
+      throw new CommandError(
+        `${action} to ${this.identity} (OCPP 2.0.1): ${err.message}`,
+        'CallError',
+        'NotSupported',
+      );
+    }
+    if (wire.answer !== undefined) return wire;
+    const violation = station.validate(wire.action, 'request', wire.request);
+    if (violation) {
+      throw new CommandError(
+        `${action} to ${this.identity}, as OCPP 2.0.1 ${wire.action}: ${violation.summary}`,
+        'InvalidRequest',
+      );
+    }
+    return wire;
   }
 
   /**
@@ -289,37 +346,59 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   private dispatch(method: string, params: unknown, messageId?: string): MaybePromise<unknown> {
-    if (!isOcppAction(method)) throw ocppError('NotImplemented', `${method} is not an OCPP 1.6 action`);
-    if (!chargePointActions.has(method)) {
+    const { station } = this;
+    const version = station ? 'OCPP 2.0.1' : 'OCPP 1.6';
+    const known = station
+      ? station.isStationAction(method) || station.isCsmsAction(method)
+      : isOcppAction(method);
+    if (!known) throw ocppError('NotImplemented', `${method} is not an ${version} action`);
+    if (station ? !station.isStationAction(method) : !chargePointActions.has(method)) {
       throw ocppError('NotSupported', `${method} is sent by a central system, not by a charge point`);
     }
-    const action = method as ChargePointAction;
-    const violation = findViolation(action, 'request', params);
+    const violation = station
+      ? station.validate(method, 'request', params)
+      : findViolation(method as ChargePointAction, 'request', params);
     if (violation) {
       this.reportViolation(violation);
       if (!this.lenient) throw violationError(violation);
     }
-    if (action !== 'BootNotification' && !this.options.isAccepted() && !this.wasTriggered(action)) {
-      throw ocppError('SecurityError', `${action} before the central system accepted this charge point`);
+    if (method !== 'BootNotification' && !this.options.isAccepted() && !this.wasTriggered(method)) {
+      throw ocppError('SecurityError', `${method} before the central system accepted this charge point`);
     }
-    if (action === 'StartTransaction' && messageId !== undefined) this.startsUnanswered.add(messageId);
+    if (method === 'StartTransaction' && messageId !== undefined) this.startsUnanswered.add(messageId);
     let response: MaybePromise<unknown>;
     try {
-      response = this.options.handle(action, params, this);
+      if (station) {
+        this.raw = { version: OCPP201, action: method, request: params };
+        response = station.answer(method, params as Record<string, unknown>);
+      } else response = this.options.handle(method as ChargePointAction, params, this);
     } catch (err) {
-      throw this.handlingFailed(action, err);
+      throw this.handlingFailed(method, err);
     }
-    if (!(response instanceof Promise)) return this.checkedAnswer(action, response);
+    if (!(response instanceof Promise)) return this.checkedAnswer(method, response);
     return response.then(
-      (answer) => this.checkedAnswer(action, answer),
+      (answer) => this.checkedAnswer(method, answer),
       (err: unknown) => {
-        throw this.handlingFailed(action, err);
+        throw this.handlingFailed(method, err);
       },
     );
   }
 
+  /**
+   * A 2.0.1 charger's message, translated, handed to the central system's shared path; the
+   * handlers read `inbound` (the message as it came) when they take it.
+   */
+  private handleShared(action: ChargePointAction, request: Record<string, unknown>): MaybePromise<unknown> {
+    return this.options.handle(action, request, this);
+  }
+
+  /** The 2.0.1 message being handled (for the flows' `msg.ocpp`); undefined for 1.6. */
+  get inbound(): RawMessage | undefined {
+    return this.raw;
+  }
+
   /** What the charger is answered when handling its call failed: a CallError of ours as it is. */
-  private handlingFailed(action: ChargePointAction, err: unknown): unknown {
+  private handlingFailed(action: string, err: unknown): unknown {
     if ((err as { rpcErrorCode?: string }).rpcErrorCode) return err;
     // Our failure (the durable state, a bug): the charger retries later; details stay in the log.
     this.options.log.error(`handling ${action} from ${this.identity} failed: ${(err as Error).message}`);
@@ -327,8 +406,10 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   /** The answer, checked against the schema: a bug of ours never sends the charger something invalid. */
-  private checkedAnswer(action: ChargePointAction, response: unknown): unknown {
-    const own = findViolation(action, 'response', response);
+  private checkedAnswer(action: string, response: unknown): unknown {
+    const own = this.station
+      ? this.station.validate(action, 'response', response)
+      : findViolation(action as ChargePointAction, 'response', response);
     if (own) {
       this.options.log.error(`answer to ${action} from ${this.identity} is invalid: ${own.summary}`);
       throw ocppError('InternalError', `the central system could not answer ${action}`);
@@ -349,7 +430,7 @@ export class ChargePointConnection extends EventEmitter {
   private reportViolation(violation: Violation): void {
     const verdict = this.lenient ? 'accepted (lenient)' : 'refused';
     this.options.log.warn(
-      `charge point ${this.identity}: ${violation.action} ${violation.kind} breaks the OCPP 1.6 schema, ${verdict}: ${violation.summary}`,
+      `charge point ${this.identity}: ${violation.action} ${violation.kind} breaks the ${this.station ? 'OCPP 2.0.1' : 'OCPP 1.6'} schema, ${verdict}: ${violation.summary}`,
     );
     this.emit('violation', violation);
   }
@@ -396,58 +477,4 @@ export class ChargePointConnection extends EventEmitter {
       Math.max(1000, deadAfterMs - silentMs),
     );
   }
-}
-
-/**
- * CallError codes as OCPP-J 1.6 spells them on the wire. ocpp-rpc answers frames it cannot read
- * with the OCPP 2.0.1 codes RpcFrameworkError and MessageTypeNotSupported, which 1.6 does not
- * have (1.6 calls a payload "syntactically incorrect or not conform the PDU structure" a
- * FormationViolation, section 4.2.3), and on `ocpp1.6` connections it renames
- * OccurenceConstraintViolation to OccurrenceConstraintViolation, although the OCPP-J 1.6 errata
- * (section 5.1) keeps the original spelling. Outgoing CallErrors are put right here.
- */
-const OCPP16_ERROR_CODES: Record<string, string> = {
-  RpcFrameworkError: 'FormationViolation',
-  MessageTypeNotSupported: 'FormationViolation',
-  OccurrenceConstraintViolation: 'OccurenceConstraintViolation',
-  FormatViolation: 'FormationViolation',
-};
-
-function speakOcpp16Errors(client: ServerClient): void {
-  const sendRaw = client.sendRaw.bind(client);
-  client.sendRaw = (message: string) => {
-    if (message.startsWith('[4,')) {
-      const frame = JSON.parse(message) as [number, string, string, string, object];
-      const code = OCPP16_ERROR_CODES[frame[2]];
-      if (code) {
-        frame[2] = code;
-        return sendRaw(JSON.stringify(frame));
-      }
-    }
-    return sendRaw(message);
-  };
-}
-
-/** How long a charger has to send a message the central system triggered. */
-const TRIGGERED_MESSAGE_WINDOW_MS = 60_000;
-
-/** The charge-point action a (Extended)TriggerMessage asks for. */
-function triggeredAction(action: string, request: unknown): string | undefined {
-  if (action !== 'TriggerMessage' && action !== 'ExtendedTriggerMessage') return undefined;
-  const requested = (request as { requestedMessage?: string }).requestedMessage;
-  return requested === 'SignChargePointCertificate' ? 'SignCertificate' : requested;
-}
-
-/**
- * An unreadable frame for the log: truncated, and cut before anything that follows an
- * AuthorizationKey (a broken ChangeConfiguration or GetConfiguration may carry the password).
- */
-function withoutSecrets(text: string): string {
-  const at = text.search(/authorizationkey/i);
-  if (at === -1) return truncate(text);
-  return `${truncate(text.slice(0, at + 'AuthorizationKey'.length))} … (the rest is not logged: it may hold the charger's password)`;
-}
-
-function truncate(text: string, length = 200): string {
-  return text.length > length ? `${text.slice(0, length)}…` : text;
 }

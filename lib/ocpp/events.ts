@@ -2,10 +2,23 @@ import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { Logger } from '../log';
 import type { FlowRequest } from './authorization';
 import { CHARGE_POINT_ACTIONS } from './connection';
+import { STATION_ACTIONS_201 } from './v201/schemas';
+
+/**
+ * OCPP 2.0.1 messages the flows get under their own names: those with no 1.6 counterpart. A
+ * TransactionEvent arrives as what it is in 1.6 terms (StartTransaction, MeterValues, ...).
+ */
+const OWN_NAMES_201 = STATION_ACTIONS_201.filter(
+  (action) => action !== 'TransactionEvent' && !(CHARGE_POINT_ACTIONS as readonly string[]).includes(action),
+);
+
+/** Messages chargers send, as the flows get them. */
+const MESSAGE_ACTIONS = [...CHARGE_POINT_ACTIONS, ...OWN_NAMES_201];
 
 /** What a flow can listen to: every charge-point message plus the central system's own events. */
 export const OBSERVABLE_EVENTS = [
   ...CHARGE_POINT_ACTIONS,
+  ...OWN_NAMES_201,
   'Connected',
   'Disconnected',
   'ConnectorState',
@@ -19,8 +32,16 @@ export interface CentralSystemEvent {
   chargePointId: string;
   action: ObservableEvent;
   payload: unknown;
-  /** The raw OCPP exchange, for charge-point messages. */
-  ocpp?: { request: unknown; response: unknown };
+  /**
+   * The OCPP exchange, for charge-point messages, in the shared (1.6) shapes; for a 2.0.1 charger
+   * `version` says so and `raw` is its message as it came.
+   */
+  ocpp?: {
+    request: unknown;
+    response: unknown;
+    version?: string;
+    raw?: { action: string; request: unknown };
+  };
 }
 
 export interface EventFilter {
@@ -106,13 +127,20 @@ export function subscribe(
       chargePointId: message.chargePointId,
       action: message.action,
       payload: message.payload,
-      ocpp: { request: message.request, response: message.response },
+      ocpp: message.ocpp
+        ? {
+            request: message.request,
+            response: message.response,
+            version: message.ocpp.version,
+            raw: { action: message.ocpp.action, request: message.ocpp.request },
+          }
+        : { request: message.request, response: message.response },
     });
   };
   const actions = filter.actions ?? [];
   const wanted = (action: string) => actions.length === 0 || actions.includes(action);
   const unsubscribers: (() => void)[] = [];
-  if (CHARGE_POINT_ACTIONS.some(wanted)) {
+  if (MESSAGE_ACTIONS.some(wanted)) {
     cs.on('message', onMessage);
     unsubscribers.push(() => cs.off('message', onMessage));
   }

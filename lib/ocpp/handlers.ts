@@ -11,7 +11,7 @@ import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
 import type { MaybePromise } from './central-types';
 import { CommandRecords } from './command-records';
-import type { ChargePointAction, ChargePointConnection } from './connection';
+import type { ChargePointAction, ChargePointConnection, RawMessage } from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { UnknownChargePointPolicy } from './handshake';
 import type { IdTagInfo } from './id-tags';
@@ -88,6 +88,8 @@ export class ChargePointHandlers {
   ): MaybePromise<unknown> {
     const chargePointId = connection.identity;
     const receivedAt = this.cs.nowIso();
+    // A 2.0.1 charger's message as it came (its translation is what `action` and `request` are).
+    const raw = connection.inbound;
     const answer = this.answer(
       action,
       request as never,
@@ -97,8 +99,10 @@ export class ChargePointHandlers {
     );
     // Most messages are answered at once (MeterValues, StatusNotification, Heartbeat): no promise.
     if (answer instanceof Promise)
-      return answer.then((answered) => this.answered(chargePointId, action, request, receivedAt, answered));
-    return this.answered(chargePointId, action, request, receivedAt, answer);
+      return answer.then((answered) =>
+        this.answered(chargePointId, action, request, receivedAt, answered, raw),
+      );
+    return this.answered(chargePointId, action, request, receivedAt, answer, raw);
   }
 
   /** Tells the listeners what came in and how it was answered; the response. */
@@ -108,8 +112,11 @@ export class ChargePointHandlers {
     request: unknown,
     receivedAt: string,
     { response, payload }: Answer,
+    raw: RawMessage | undefined,
   ): unknown {
-    this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
+    if (raw)
+      this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload, ocpp: raw });
+    else this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
     return response;
   }
 

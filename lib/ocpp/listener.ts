@@ -14,11 +14,12 @@ import type { Logger } from '../log';
 import type { SecurityProfile } from './handshake';
 import type { RpcServerOptions, ServerClient, UpgradeHandshake } from './rpc-types';
 import { loadTlsMaterial, type TlsSettings } from './transport';
+import { OCPP201 } from './v201/schemas';
 
 /** The port chargers dial by default (`ws://<gateway>:9000/<identity>` in the vendor manuals). */
 export const DEFAULT_OCPP_PORT = 9000;
 
-/** OCPP-J sub-protocol this central system speaks. */
+/** OCPP-J sub-protocols this central system speaks. */
 export const OCPP16 = 'ocpp1.6';
 
 /** Defaults of the connection settings the listener and the central system share. */
@@ -159,7 +160,8 @@ export class OcppListener {
   /** Binds the port (or joins the shared server); rejects with a message naming what is wrong. */
   async listen(): Promise<void> {
     const rpcServer = new RPCServer({
-      protocols: [OCPP16],
+      // Which one a charger gets is admission's choice (AdmissionOptions.protocols).
+      protocols: [OCPP16, OCPP201],
       // Validation happens in ChargePointConnection (lenient chargers, chargers without sub-protocol).
       strictMode: false,
       callTimeoutMs: (this.options.callTimeoutS ?? CONNECTION_DEFAULTS.callTimeoutS) * 1000,

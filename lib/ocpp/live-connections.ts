@@ -6,6 +6,7 @@ import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } 
 import { type ChargePointAction, ChargePointConnection, type ChargePointOptions } from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { ServerClient } from './rpc-types';
+import type { SharedPath } from './v201/shared-path';
 
 /** What the live connections need of the central system around them. */
 export interface LiveConnectionsContext {
@@ -32,6 +33,8 @@ export interface LiveConnectionsContext {
   emit: LiveConnectionEmitter;
   /** Whether the central system's `frame` event has listeners (frames are not built otherwise). */
   framesWanted(): boolean;
+  /** What the translation of an OCPP 2.0.1 charger needs of the central system. */
+  ocpp201(chargePointId: string): Omit<SharedPath, 'identity' | 'handle'>;
 }
 
 /** The events the live connections report. */
@@ -132,6 +135,7 @@ export class LiveConnections {
       handle: (action, request, conn) => context.handle(action, request, conn),
       deadAfterMs: () => context.deadAfterMs(identity),
       framesWanted: () => context.framesWanted(),
+      ocpp201: context.ocpp201(identity),
     });
     this.connections.set(identity, connection);
     if (previous?.isOpen) {
@@ -160,7 +164,7 @@ export class LiveConnections {
     context.seen(identity);
     for (const state of context.connectors.setOnline(identity, true)) context.emit('connector', state);
     context.log.info(
-      `charge point ${identity} connected from ${connection.remoteAddress ?? 'unknown address'}${connection.protocol ? '' : ' (no sub-protocol offered, served as ocpp1.6)'}`,
+      `charge point ${identity} connected from ${connection.remoteAddress ?? 'unknown address'}${connection.protocol ? (connection.protocol === 'ocpp1.6' ? '' : ` (${connection.protocol})`) : ' (no sub-protocol offered, served as ocpp1.6)'}`,
     );
     context.emit('connect', {
       chargePointId: identity,

@@ -23,6 +23,7 @@ const COLUMNS = [
   ['stopReason', 'stop reason'],
   ['stopIdTag', 'stopped by id tag'],
   ['anomaly', 'note'],
+  ['chargerTransactionId', 'charger transaction id (OCPP 2.0.1)'],
 ] as const;
 
 /**

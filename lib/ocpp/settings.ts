@@ -1,4 +1,5 @@
 import { ConfigError, parseChoice, parseNumber, parsePort } from '../config-error';
+import type { SubProtocol } from './admission';
 import type { AuthorizationOptions, OneTransactionPerTag } from './authorization';
 import { type CentralSystemOptions, DEFAULT_OCPP_PORT } from './central-system';
 import type { ChargePointOptions } from './connection';
@@ -25,6 +26,8 @@ export interface CentralSystemSettings {
   /** `<identity> <password>` per line. */
   passwords?: string;
   unknownChargePoints?: string;
+  /** The OCPP versions served, most preferred first, e.g. `ocpp1.6,ocpp2.0.1` (the default). */
+  protocols?: string;
   chargePoints?: { id?: string; lenient?: boolean; pingIntervalS?: string | number }[];
   heartbeatIntervalS?: string | number;
   pendingRetryIntervalS?: string | number;
@@ -48,6 +51,9 @@ export interface CentralSystemSettings {
   dataTransfer?: string;
   signCertificate?: string;
 }
+
+/** The OCPP versions a central system may serve, most preferred first. */
+export const PROTOCOL_CHOICES = ['ocpp1.6,ocpp2.0.1', 'ocpp2.0.1,ocpp1.6', 'ocpp1.6', 'ocpp2.0.1'] as const;
 
 /**
  * Checks every setting; throws a ConfigError naming the first field at fault. With
@@ -74,6 +80,9 @@ export function parseSettings(
       ['reject', 'accept', 'pending'],
       'pending',
     ),
+    protocols: parseChoice('protocols', settings.protocols, PROTOCOL_CHOICES, PROTOCOL_CHOICES[0])
+      .split(',')
+      .map((protocol) => protocol as SubProtocol),
     heartbeatIntervalS: parseNumber('heartbeatIntervalS', settings.heartbeatIntervalS, {
       fallback: 300,
       min: 10,

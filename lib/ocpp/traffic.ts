@@ -6,6 +6,7 @@ import type { ChargerTraffic, MaybePromise } from './central-types';
 import { type CentralSystemAction, type ChargePointConnection, CommandError } from './connection';
 import type { ConnectorNotes } from './connector-notes';
 import type { OcppRequest, OcppResponse } from './messages';
+import { OCPP201 } from './v201/schemas';
 
 /** What the traffic needs of the central system around it. */
 export interface TrafficHost {
@@ -45,6 +46,15 @@ export class TrafficGate {
     };
   }
 
+  /**
+   * The room between this charger and the central system. An OCPP 2.0.1 charger has none: the
+   * operator's-backend pass-through speaks 1.6 to the backend (lib/upstream), so ampflow answers it.
+   */
+  private between(chargePointId: string): ChargerTraffic | undefined {
+    if (!this.traffic) return undefined;
+    return this.host.connection(chargePointId)?.protocol === OCPP201 ? undefined : this.traffic;
+  }
+
   /** A charger's CALL: `local` is the central system's own handling (with an answer decided elsewhere). */
   incoming(
     chargePointId: string,
@@ -52,7 +62,7 @@ export class TrafficGate {
     request: unknown,
     local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): MaybePromise<unknown> {
-    const traffic = this.traffic;
+    const traffic = this.between(chargePointId);
     return traffic ? traffic.request(chargePointId, action, request, local) : local(request);
   }
 
@@ -84,8 +94,8 @@ export class TrafficGate {
       // ampflow's own commands speak of transactions by the ledger's ids; `verbatim` (a command
       // relayed from an upstream backend) already speaks the charger's.
       const sent =
-        this.traffic && !options.verbatim
-          ? (this.traffic.command(chargePointId, action, request) as OcppRequest<A>)
+        this.between(chargePointId) && !options.verbatim
+          ? ((this.traffic as ChargerTraffic).command(chargePointId, action, request) as OcppRequest<A>)
           : request;
       response = await connection.call(action, sent, options.timeoutMs);
       host.notes.answered(chargePointId, connection.answeredAtMs ?? host.clock.now());

@@ -44,9 +44,16 @@ export class TransactionLedger {
     return this.open().find((tx) => tx.chargePointId === chargePointId && tx.connectorId === connectorId);
   }
 
+  /** The open transaction an OCPP 2.0.1 charger names `chargerTransactionId`. */
+  ofCharger(chargePointId: string, chargerTransactionId: string): OpenTransaction | undefined {
+    for (const tx of Object.values(this.log.state.openTransactions))
+      if (tx.chargePointId === chargePointId && tx.chargerTransactionId === chargerTransactionId) return tx;
+    return undefined;
+  }
+
   async start(
     chargePointId: string,
-    request: StartTransactionRequest,
+    request: StartTransactionRequest & { chargerTransactionId?: string },
     decision: { idTagStatus: string; priority?: number },
     receivedAt: string,
   ): Promise<StartResult> {
@@ -91,6 +98,8 @@ export class TransactionLedger {
       receivedAt,
     };
     if (request.reservationId !== undefined) transaction.reservationId = request.reservationId;
+    if (request.chargerTransactionId !== undefined)
+      transaction.chargerTransactionId = request.chargerTransactionId;
     if (decision.priority !== undefined) transaction.priority = decision.priority;
     // append() applies the event synchronously, so concurrent starts never share an id.
     await this.log.append({ type: 'transactionStarted', transaction });
@@ -139,6 +148,7 @@ export class TransactionLedger {
 function sessionFields(tx: OpenTransaction) {
   return {
     transactionId: tx.transactionId,
+    ...(tx.chargerTransactionId === undefined ? {} : { chargerTransactionId: tx.chargerTransactionId }),
     chargePointId: tx.chargePointId,
     connectorId: tx.connectorId,
     idTag: tx.idTag,

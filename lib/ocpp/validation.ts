@@ -10,7 +10,7 @@ import { OCPP16_SCHEMAS, OCPP16_VALIDATOR } from './ocpp16-schemas';
  * lenient (log and carry on), and (c) answer with the 1.6 error names.
  */
 
-interface AjvError {
+export interface AjvError {
   keyword: string;
   instancePath: string;
   message?: string;
@@ -292,7 +292,7 @@ export function ocppError(code: OcppErrorCode, description: string): Error {
  * a PropertyConstraintViolation; anything that does not fit the PDU's structure (an unknown
  * property) is a FormationViolation.
  */
-function errorCodeFor(error: AjvError): OcppErrorCode {
+export function errorCodeFor(error: AjvError): OcppErrorCode {
   switch (error.keyword) {
     case 'type':
       return 'TypeConstraintViolation';
@@ -307,7 +307,7 @@ function errorCodeFor(error: AjvError): OcppErrorCode {
   }
 }
 
-function describe(error: AjvError): string {
+export function describe(error: AjvError): string {
   const path = fieldPath(error.instancePath);
   switch (error.keyword) {
     case 'additionalProperties':

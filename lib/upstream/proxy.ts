@@ -80,7 +80,16 @@ export class UpstreamProxy extends EventEmitter {
         command: (chargePointId, action, request) => this.backend.ownCommand(chargePointId, action, request),
       }),
     );
-    const onConnect = ({ chargePointId }: { chargePointId: string }) => this.open(chargePointId);
+    const onConnect = ({ chargePointId, protocol }: { chargePointId: string; protocol?: string }) => {
+      // The link to the backend speaks 1.6: a 2.0.1 charger is answered by ampflow alone (for now).
+      if (protocol === 'ocpp2.0.1') {
+        this.log.warn(
+          `charge point ${chargePointId} speaks OCPP 2.0.1: its messages are not passed to the operator's backend, which ampflow reaches over OCPP 1.6; ampflow answers it itself`,
+        );
+        return;
+      }
+      this.open(chargePointId);
+    };
     const onDisconnect = ({ chargePointId }: { chargePointId: string }) => void this.leave(chargePointId);
     cs.on('connect', onConnect);
     cs.on('disconnect', onDisconnect);

@@ -208,8 +208,18 @@ describe('CentralSystem', () => {
 
     it('refuses a charger that offers only other sub-protocols with 400', async () => {
       const cs = await harness().centralSystem();
-      assert.equal(await refusedWith(`ws://127.0.0.1:${cs.port}/CP-201`, ['ocpp2.0.1']), 400);
-      assert.equal(harness().log.matching(/offers sub-protocols ocpp2\.0\.1/).length, 1);
+      assert.equal(await refusedWith(`ws://127.0.0.1:${cs.port}/CP-21`, ['ocpp2.1']), 400);
+      assert.equal(
+        harness().log.matching(/offers sub-protocols ocpp2\.1; .* speaks ocpp1\.6, ocpp2\.0\.1/).length,
+        1,
+      );
+      // A central system set to serve 1.6 only refuses a 2.0.1 charger the same way.
+      const only16 = await harness().centralSystem({ protocols: ['ocpp1.6'] });
+      assert.equal(await refusedWith(`ws://127.0.0.1:${only16.port}/CP-201`, ['ocpp2.0.1']), 400);
+      assert.equal(
+        harness().log.matching(/offers sub-protocols ocpp2\.0\.1; .* speaks ocpp1\.6(?!,)/).length,
+        1,
+      );
     });
 
     it('refuses a URL without an identity with 400', async () => {

@@ -233,7 +233,8 @@ describe('transactions', () => {
     );
     assert.equal(
       row,
-      `${transactionId};'+49*839*0000000001;1;'=HYPERLINK;2026-01-01T10:00:00.000Z;2026-01-01T11:30:00.000Z;90;1000;13000;12000;Local;;`,
+      `${transactionId};'+49*839*0000000001;1;'=HYPERLINK;2026-01-01T10:00:00.000Z;2026-01-01T11:30:00.000Z;90;1000;13000;12000;Local;;;`,
+      'the last column, the charger’s own transaction id, is for OCPP 2.0.1 chargers',
     );
   });
 

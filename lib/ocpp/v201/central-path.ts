@@ -1,0 +1,54 @@
+import type { ChargePointMessage } from '../../contracts';
+import type { Logger } from '../../log';
+import type { TransactionLedger } from '../transactions';
+import { OCPP201, type StationAction201 } from './schemas';
+import type { SharedPath } from './shared-path';
+
+/** What a 2.0.1 charger's path needs of the central system. */
+export interface CentralPathHost {
+  ledger(): TransactionLedger;
+  log: Logger;
+  nowIso(): string;
+  emitMessage(message: ChargePointMessage): void;
+}
+
+/** At most this many different texts are logged per connection (a charger that never stops erring). */
+const MAX_REPORTED = 100;
+
+/**
+ * The central system's side of one OCPP 2.0.1 charger's translation (shared-path.ts): the ledger's
+ * transactions by the charger's own ids, messages with no shared counterpart told to the flows as
+ * they came, and what the charger did wrong, logged once.
+ */
+export function centralPath(
+  host: CentralPathHost,
+  chargePointId: string,
+): Omit<SharedPath, 'identity' | 'handle'> {
+  const reported = new Set<string>();
+  return {
+    notify(action, request, response) {
+      const receivedAt = host.nowIso();
+      host.emitMessage({
+        chargePointId,
+        action: action as StationAction201,
+        request,
+        response,
+        receivedAt,
+        payload: { chargePointId, ...(request as object) },
+        ocpp: { version: OCPP201, action, request },
+      });
+    },
+    transactionOf(chargerTransactionId) {
+      return host.ledger().ofCharger(chargePointId, chargerTransactionId);
+    },
+    chargerTransactionId(ledgerId) {
+      const tx = host.ledger().get(ledgerId);
+      return tx?.chargePointId === chargePointId ? tx.chargerTransactionId : undefined;
+    },
+    report(text) {
+      if (reported.has(text) || reported.size >= MAX_REPORTED) return;
+      reported.add(text);
+      host.log.warn(`charge point ${chargePointId}: ${text}`);
+    },
+  };
+}

@@ -1,0 +1,279 @@
+import type { CentralSystemAction } from '../actions';
+import { KEY_VARIABLES, keyOf, readableKeys, valueTo16, valueTo201 } from './device-model';
+
+/** A command in the shared shapes as a 2.0.1 charger gets it, and how its answer reads back. */
+export interface Translated {
+  action: string;
+  request: Record<string, unknown>;
+  read(response: Record<string, unknown>): unknown;
+  /** The answer without asking the charger (nothing of the command exists in 2.0.1's terms). */
+  answer?: unknown;
+}
+
+type Request = Record<string, unknown>;
+type Profile16 = {
+  chargingProfileId: number;
+  transactionId?: number;
+  stackLevel: number;
+  chargingProfilePurpose: string;
+  chargingProfileKind: string;
+  recurrencyKind?: string;
+  validFrom?: string;
+  validTo?: string;
+  chargingSchedule: { chargingRateUnit: string; chargingSchedulePeriod: Request[] } & Request;
+};
+
+const same = (response: Record<string, unknown>) => response;
+
+/** Thrown for a shared command this version has no counterpart of. */
+export class NoCounterpart extends Error {}
+
+/**
+ * The central system's commands (in the shared shapes, OCPP 1.6's) as an OCPP 2.0.1 charger takes
+ * them: the EVSE where 1.6 says connector, the charger's own transaction ids, the device model where
+ * 1.6 has configuration keys, and each answer read back into the shape the rooms expect.
+ * `transactionId` gives the charger's id of a ledger transaction.
+ */
+export function translateCommand(
+  action: CentralSystemAction,
+  request: Request,
+  transactionId: (ledgerId: number) => string | undefined,
+  nextRequestId: () => number,
+): Translated {
+  switch (action) {
+    case 'SetChargingProfile': {
+      const profile = profileTo201(request.csChargingProfiles as Profile16, transactionId);
+      return { action, request: { evseId: request.connectorId, chargingProfile: profile }, read: status };
+    }
+    case 'ClearChargingProfile': {
+      const criteria: Request = {};
+      if (request.connectorId !== undefined) criteria.evseId = request.connectorId;
+      if (request.chargingProfilePurpose !== undefined)
+        criteria.chargingProfilePurpose = purposeTo201(String(request.chargingProfilePurpose));
+      if (request.stackLevel !== undefined) criteria.stackLevel = request.stackLevel;
+      const out: Request = {};
+      if (request.id !== undefined) out.chargingProfileId = request.id;
+      if (Object.keys(criteria).length > 0) out.chargingProfileCriteria = criteria;
+      return { action, request: out, read: status };
+    }
+    case 'GetCompositeSchedule': {
+      const out: Request = { evseId: request.connectorId, duration: request.duration };
+      if (request.chargingRateUnit !== undefined) out.chargingRateUnit = request.chargingRateUnit;
+      return { action, request: out, read: compositeTo16 };
+    }
+    case 'RemoteStartTransaction': {
+      const out: Request = {
+        remoteStartId: nextRequestId(),
+        idToken: { idToken: request.idTag, type: 'Central' },
+      };
+      if (request.connectorId !== undefined) out.evseId = request.connectorId;
+      if (request.chargingProfile !== undefined)
+        out.chargingProfile = profileTo201(request.chargingProfile as Profile16, transactionId);
+      return { action: 'RequestStartTransaction', request: out, read: status };
+    }
+    case 'RemoteStopTransaction': {
+      const id = transactionId(Number(request.transactionId));
+      if (id === undefined)
+        throw new NoCounterpart(`transaction ${String(request.transactionId)} is not one this charger runs`);
+      return { action: 'RequestStopTransaction', request: { transactionId: id }, read: status };
+    }
+    case 'Reset':
+      return {
+        action,
+        request: { type: request.type === 'Hard' ? 'Immediate' : 'OnIdle' },
+        read: (response) => ({ status: response.status === 'Rejected' ? 'Rejected' : 'Accepted' }),
+      };
+    case 'UnlockConnector':
+      return {
+        action,
+        request: { evseId: request.connectorId, connectorId: 1 },
+        read: (response) => ({
+          status:
+            response.status === 'Unlocked'
+              ? 'Unlocked'
+              : response.status === 'UnknownConnector'
+                ? 'NotSupported'
+                : 'UnlockFailed',
+        }),
+      };
+    case 'ChangeAvailability': {
+      const out: Request = { operationalStatus: request.type };
+      if (Number(request.connectorId) > 0) out.evse = { id: request.connectorId };
+      return { action, request: out, read: status };
+    }
+    case 'TriggerMessage': {
+      const requested = String(request.requestedMessage);
+      const out: Request = {
+        requestedMessage: requested === 'DiagnosticsStatusNotification' ? 'LogStatusNotification' : requested,
+      };
+      if (Number(request.connectorId) > 0)
+        out.evse =
+          requested === 'StatusNotification'
+            ? { id: request.connectorId, connectorId: 1 }
+            : { id: request.connectorId };
+      return { action, request: out, read: status };
+    }
+    case 'GetConfiguration':
+      return getConfiguration(request);
+    case 'ChangeConfiguration':
+      return changeConfiguration(request);
+    case 'DataTransfer':
+    case 'ClearCache':
+    case 'GetLocalListVersion':
+    case 'CancelReservation':
+      return { action, request, read: same };
+    case 'SendLocalList': {
+      const out: Request = { versionNumber: request.listVersion, updateType: request.updateType };
+      const list = request.localAuthorizationList as
+        | { idTag: string; idTagInfo?: { status: string; expiryDate?: string } }[]
+        | undefined;
+      if (list)
+        out.localAuthorizationList = list.map((entry) => {
+          const item: Request = { idToken: { idToken: entry.idTag, type: 'Central' } };
+          if (entry.idTagInfo) {
+            const info: Request = { status: entry.idTagInfo.status };
+            if (entry.idTagInfo.expiryDate) info.cacheExpiryDateTime = entry.idTagInfo.expiryDate;
+            item.idTokenInfo = info;
+          }
+          return item;
+        });
+      return { action, request: out, read: status };
+    }
+    case 'ReserveNow': {
+      const out: Request = {
+        id: request.reservationId,
+        expiryDateTime: request.expiryDate,
+        idToken: { idToken: request.idTag, type: 'Central' },
+      };
+      if (Number(request.connectorId) > 0) out.evseId = request.connectorId;
+      if (request.parentIdTag !== undefined)
+        out.groupIdToken = { idToken: request.parentIdTag, type: 'Central' };
+      return { action, request: out, read: status };
+    }
+    default:
+      throw new NoCounterpart(`${action} has no OCPP 2.0.1 translation`);
+  }
+}
+
+function status(response: Record<string, unknown>): { status: unknown } {
+  return { status: response.status };
+}
+
+function purposeTo201(purpose: string): string {
+  return purpose === 'ChargePointMaxProfile' ? 'ChargingStationMaxProfile' : purpose;
+}
+
+function profileTo201(profile: Profile16, transactionId: (ledgerId: number) => string | undefined): Request {
+  const { chargingSchedule } = profile;
+  const schedule: Request = {
+    id: profile.chargingProfileId,
+    chargingRateUnit: chargingSchedule.chargingRateUnit,
+    chargingSchedulePeriod: chargingSchedule.chargingSchedulePeriod,
+  };
+  for (const field of ['startSchedule', 'duration', 'minChargingRate'])
+    if (chargingSchedule[field] !== undefined) schedule[field] = chargingSchedule[field];
+  const out: Request = {
+    id: profile.chargingProfileId,
+    stackLevel: profile.stackLevel,
+    chargingProfilePurpose: purposeTo201(profile.chargingProfilePurpose),
+    chargingProfileKind: profile.chargingProfileKind,
+    chargingSchedule: [schedule],
+  };
+  for (const field of ['recurrencyKind', 'validFrom', 'validTo'] as const)
+    if (profile[field] !== undefined) out[field] = profile[field];
+  if (profile.transactionId !== undefined) {
+    const id = transactionId(profile.transactionId);
+    if (id === undefined)
+      throw new NoCounterpart(`transaction ${profile.transactionId} is not one this charger runs`);
+    out.transactionId = id;
+  }
+  return out;
+}
+
+function compositeTo16(response: Record<string, unknown>): unknown {
+  const schedule = response.schedule as Request | undefined;
+  if (response.status !== 'Accepted' || !schedule) return { status: response.status };
+  return {
+    status: 'Accepted',
+    connectorId: schedule.evseId,
+    scheduleStart: schedule.scheduleStart,
+    chargingSchedule: {
+      duration: schedule.duration,
+      startSchedule: schedule.scheduleStart,
+      chargingRateUnit: schedule.chargingRateUnit,
+      chargingSchedulePeriod: schedule.chargingSchedulePeriod,
+    },
+  };
+}
+
+function getConfiguration(request: Request): Translated {
+  const asked = (request.key as string[] | undefined)?.length ? (request.key as string[]) : readableKeys();
+  const mapped = asked.filter((key) => KEY_VARIABLES[key] !== undefined);
+  const unknown = asked.filter((key) => KEY_VARIABLES[key] === undefined);
+  if (mapped.length === 0)
+    return {
+      action: 'GetVariables',
+      request: {},
+      read: same,
+      answer: { configurationKey: [], unknownKey: unknown },
+    };
+  return {
+    action: 'GetVariables',
+    request: {
+      getVariableData: mapped.map((key) => {
+        const place = KEY_VARIABLES[key] as { component: string; variable: string };
+        return { component: { name: place.component }, variable: { name: place.variable } };
+      }),
+    },
+    read: (response) => {
+      const results = (response.getVariableResult ?? []) as {
+        attributeStatus: string;
+        attributeValue?: string;
+        component: { name: string };
+        variable: { name: string };
+      }[];
+      const configurationKey: { key: string; readonly: boolean; value?: string }[] = [];
+      const unknownKey = [...unknown];
+      for (const result of results) {
+        const key = keyOf(result.component.name, result.variable.name);
+        if (!key) continue;
+        if (result.attributeStatus !== 'Accepted') unknownKey.push(key);
+        else
+          configurationKey.push({
+            key,
+            readonly: false,
+            ...(result.attributeValue === undefined ? {} : { value: valueTo16(key, result.attributeValue) }),
+          });
+      }
+      return { configurationKey, unknownKey };
+    },
+  };
+}
+
+function changeConfiguration(request: Request): Translated {
+  const key = String(request.key);
+  const place = KEY_VARIABLES[key];
+  if (!place) throw new NoCounterpart(`configuration key ${key} has no OCPP 2.0.1 device-model variable`);
+  return {
+    action: 'SetVariables',
+    request: {
+      setVariableData: [
+        {
+          attributeValue: valueTo201(key, String(request.value)),
+          component: { name: place.component },
+          variable: { name: place.variable },
+        },
+      ],
+    },
+    read: (response) => {
+      const result = ((response.setVariableResult ?? []) as { attributeStatus: string }[])[0];
+      const outcome = result?.attributeStatus ?? 'Rejected';
+      return {
+        status:
+          outcome === 'Accepted' || outcome === 'Rejected' || outcome === 'RebootRequired'
+            ? outcome
+            : 'NotSupported',
+      };
+    },
+  };
+}

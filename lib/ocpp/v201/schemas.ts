@@ -1,0 +1,138 @@
+import { type AjvError, describe, errorCodeFor, type Violation } from '../validation';
+
+/** The OCPP-J sub-protocol of OCPP 2.0.1. */
+export const OCPP201 = 'ocpp2.0.1';
+
+/** Actions an OCPP 2.0.1 charging station sends to its CSMS (OCPP 2.0.1 part 2). */
+export const STATION_ACTIONS_201 = [
+  'Authorize',
+  'BootNotification',
+  'ClearedChargingLimit',
+  'DataTransfer',
+  'FirmwareStatusNotification',
+  'Get15118EVCertificate',
+  'GetCertificateStatus',
+  'Heartbeat',
+  'LogStatusNotification',
+  'MeterValues',
+  'NotifyChargingLimit',
+  'NotifyCustomerInformation',
+  'NotifyDisplayMessages',
+  'NotifyEVChargingNeeds',
+  'NotifyEVChargingSchedule',
+  'NotifyEvent',
+  'NotifyMonitoringReport',
+  'NotifyReport',
+  'PublishFirmwareStatusNotification',
+  'ReportChargingProfiles',
+  'ReservationStatusUpdate',
+  'SecurityEventNotification',
+  'SignCertificate',
+  'StatusNotification',
+  'TransactionEvent',
+] as const;
+export type StationAction201 = (typeof STATION_ACTIONS_201)[number];
+
+/** Actions the CSMS sends to an OCPP 2.0.1 charging station. */
+export const CSMS_ACTIONS_201 = [
+  'CancelReservation',
+  'CertificateSigned',
+  'ChangeAvailability',
+  'ClearCache',
+  'ClearChargingProfile',
+  'ClearDisplayMessage',
+  'ClearVariableMonitoring',
+  'CostUpdated',
+  'CustomerInformation',
+  'DataTransfer',
+  'DeleteCertificate',
+  'GetBaseReport',
+  'GetChargingProfiles',
+  'GetCompositeSchedule',
+  'GetDisplayMessages',
+  'GetInstalledCertificateIds',
+  'GetLocalListVersion',
+  'GetLog',
+  'GetMonitoringReport',
+  'GetReport',
+  'GetTransactionStatus',
+  'GetVariables',
+  'InstallCertificate',
+  'PublishFirmware',
+  'RequestStartTransaction',
+  'RequestStopTransaction',
+  'ReserveNow',
+  'Reset',
+  'SendLocalList',
+  'SetChargingProfile',
+  'SetDisplayMessage',
+  'SetMonitoringBase',
+  'SetMonitoringLevel',
+  'SetNetworkProfile',
+  'SetVariableMonitoring',
+  'SetVariables',
+  'TriggerMessage',
+  'UnlockConnector',
+  'UnpublishFirmware',
+  'UpdateFirmware',
+] as const;
+export type CsmsAction201 = (typeof CSMS_ACTIONS_201)[number];
+
+const stationActions = new Set<string>(STATION_ACTIONS_201);
+const csmsActions = new Set<string>(CSMS_ACTIONS_201);
+
+export function isStationAction201(action: string): action is StationAction201 {
+  return stationActions.has(action);
+}
+
+export function isCsmsAction201(action: string): action is CsmsAction201 {
+  return csmsActions.has(action);
+}
+
+interface RpcValidator {
+  subprotocol: string;
+  validate(schemaId: string, payload: unknown): void;
+}
+
+/**
+ * ocpp-rpc's own validator of the OCA OCPP 2.0.1 schemas (`$id` urn:<Action>.req / .conf), the one
+ * its strict mode uses: compiled once, by the library.
+ */
+// The library's list of standard validators has no typed export.
+const STANDARD_VALIDATORS: RpcValidator[] = require('ocpp-rpc/lib/standard-validators');
+const VALIDATOR_201 = STANDARD_VALIDATORS.find(
+  (validator) => validator.subprotocol === OCPP201,
+) as RpcValidator;
+
+/**
+ * Checks a 2.0.1 payload against its schema; undefined when valid. The violation's error code is
+ * spelt as 1.6 spells it (the connection of a 2.0.1 charger puts the wire spelling right).
+ */
+export function findViolation201(
+  action: string,
+  kind: 'request' | 'response',
+  payload: unknown,
+): Violation | undefined {
+  try {
+    VALIDATOR_201.validate(`urn:${action}.${kind === 'request' ? 'req' : 'conf'}`, payload);
+    return undefined;
+  } catch (err) {
+    const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];
+    const first = errors[0];
+    return {
+      action,
+      kind,
+      errorCode: first ? errorCodeFor(first) : 'FormationViolation',
+      summary: errors.length > 0 ? errors.map(describe).join('; ') : String((err as Error).message),
+    };
+  }
+}
+
+/**
+ * CallError codes as OCPP-J 2.0.1 spells them (section 4.3): the 1.6 names the central system
+ * uses inside put right on the wire.
+ */
+export const OCPP201_ERROR_CODES: Record<string, string> = {
+  FormationViolation: 'FormatViolation',
+  OccurenceConstraintViolation: 'OccurrenceConstraintViolation',
+};

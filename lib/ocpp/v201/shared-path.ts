@@ -1,0 +1,29 @@
+import type { ChargePointAction } from '../actions';
+import type { MaybePromise } from '../central-types';
+
+/** A transaction the ledger keeps open, as the 2.0.1 translation needs it. */
+export interface LedgerTransaction {
+  transactionId: number;
+  connectorId: number;
+  startedAt: string;
+  chargerTransactionId?: string;
+}
+
+/**
+ * What the translation of one OCPP 2.0.1 charger needs of the central system: the shared path
+ * every version's messages end in (in the shared shapes, which are OCPP 1.6's), and the ledger's
+ * transactions by the charger's own ids.
+ */
+export interface SharedPath {
+  readonly identity: string;
+  /** The central system's handling of a call in the shared shapes; its answer in the same shapes. */
+  handle(action: ChargePointAction, request: Record<string, unknown>): MaybePromise<unknown>;
+  /** A message the shared model has no place for, told to the flows as it came. */
+  notify(action: string, request: unknown, response: unknown): void;
+  /** The ledger's open transaction of this charger with the charger's own transaction id. */
+  transactionOf(chargerTransactionId: string): LedgerTransaction | undefined;
+  /** The charger's own id of a ledger transaction (for commands that name it). */
+  chargerTransactionId(ledgerId: number): string | undefined;
+  /** Something the charger did that the operator should hear of (logged once per text). */
+  report(text: string): void;
+}

@@ -1,0 +1,123 @@
+import type { CentralSystemAction } from '../actions';
+import type { MaybePromise } from '../central-types';
+import { type Translated, translateCommand } from './commands';
+import { type MeterValue201, meterValuesTo16 } from './meter-values';
+import { findViolation201, isCsmsAction201, isStationAction201, OCPP201 } from './schemas';
+import type { SharedPath } from './shared-path';
+import { idTokenInfo, type TransactionEventRequest, TransactionEvents } from './transaction-events';
+
+type Payload = Record<string, unknown>;
+
+/** Answers the shared model has no use for: the charger gets what its version's schema asks. */
+const FIXED_ANSWERS: Record<string, Payload> = {
+  NotifyEVChargingNeeds: { status: 'Accepted' },
+  NotifyEVChargingSchedule: { status: 'Accepted' },
+  Get15118EVCertificate: { status: 'Failed', exiResponse: '' },
+  GetCertificateStatus: { status: 'Failed' },
+};
+
+/**
+ * One OCPP 2.0.1 charger, translated to and from the shared model: its calls (BootNotification,
+ * StatusNotification, TransactionEvent, MeterValues, Authorize, ...) become the shared calls the
+ * central system answers for every version, and the central system's commands become 2.0.1
+ * commands. Messages with no counterpart (NotifyEvent, NotifyReport, NotifyEVChargingNeeds,
+ * ReportChargingProfiles, ...) are answered here and told to the flows as they came.
+ */
+export class Station201 {
+  readonly protocol = OCPP201;
+  private readonly transactions: TransactionEvents;
+  /** RequestStartTransaction's remoteStartId: unique on this connection, and unlikely across restarts. */
+  private requestId = Date.now() % 1_000_000_000;
+
+  constructor(private readonly shared: SharedPath) {
+    this.transactions = new TransactionEvents(shared);
+  }
+
+  isStationAction(action: string): boolean {
+    return isStationAction201(action);
+  }
+
+  isCsmsAction(action: string): boolean {
+    return isCsmsAction201(action);
+  }
+
+  validate(action: string, kind: 'request' | 'response', payload: unknown) {
+    return findViolation201(action, kind, payload);
+  }
+
+  /** The answer to one validated call of the charger, in 2.0.1 shapes. */
+  answer(action: string, request: Payload): MaybePromise<unknown> {
+    const { shared } = this;
+    switch (action) {
+      case 'BootNotification': {
+        const station = request.chargingStation as Payload;
+        const boot: Payload = { chargePointVendor: station.vendorName, chargePointModel: station.model };
+        if (station.serialNumber !== undefined) boot.chargePointSerialNumber = station.serialNumber;
+        if (station.firmwareVersion !== undefined) boot.firmwareVersion = station.firmwareVersion;
+        const modem = station.modem as Payload | undefined;
+        if (modem?.iccid !== undefined) boot.iccid = modem.iccid;
+        if (modem?.imsi !== undefined) boot.imsi = modem.imsi;
+        return then(shared.handle('BootNotification', boot), (response) => {
+          const { status, currentTime, interval } = response as Payload;
+          return { status, currentTime, interval };
+        });
+      }
+      case 'Heartbeat':
+        return shared.handle('Heartbeat', {});
+      case 'StatusNotification': {
+        const evseId = Number(request.evseId);
+        this.transactions
+          .evse(evseId)
+          .connector(Number(request.connectorId), String(request.connectorStatus));
+        return this.transactions.reportStatus(evseId, String(request.timestamp)).then(() => ({}));
+      }
+      case 'TransactionEvent':
+        return this.transactions.answer(request as unknown as TransactionEventRequest);
+      case 'MeterValues': {
+        const meterValue = request.meterValue as MeterValue201[];
+        return then(
+          shared.handle('MeterValues', {
+            connectorId: request.evseId,
+            meterValue: meterValuesTo16(meterValue),
+          }),
+          () => ({}),
+        );
+      }
+      case 'Authorize': {
+        const token = request.idToken as { idToken: string };
+        return then(shared.handle('Authorize', { idTag: token.idToken }), (response) => ({
+          idTokenInfo: idTokenInfo((response as { idTagInfo: { status: string } }).idTagInfo),
+        }));
+      }
+      case 'DataTransfer':
+        return shared.handle('DataTransfer', request);
+      case 'SignCertificate':
+        return then(shared.handle('SignCertificate', { csr: request.csr }), (response) => ({
+          status: (response as Payload).status,
+        }));
+      default: {
+        const response = FIXED_ANSWERS[action] ?? {};
+        shared.notify(action, request, response);
+        return response;
+      }
+    }
+  }
+
+  /** A command of the central system's (shared shapes) as this charger takes it. */
+  command(action: CentralSystemAction, request: Payload): Translated {
+    return translateCommand(
+      action,
+      request,
+      (ledgerId) => this.shared.chargerTransactionId(ledgerId),
+      () => {
+        this.requestId += 1;
+        return this.requestId;
+      },
+    );
+  }
+}
+
+/** `fn` of a value that may still be on its way, without a promise where it is not. */
+function then<T>(value: MaybePromise<unknown>, fn: (value: unknown) => T): MaybePromise<T> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}

@@ -1,0 +1,186 @@
+import type { StartTransactionResponse, StopTransactionResponse } from '../messages';
+import { EvseStatus } from './evse-status';
+import { energyRegisterWh, type MeterValue201, meterValuesTo16 } from './meter-values';
+import type { SharedPath } from './shared-path';
+
+interface IdToken201 {
+  idToken: string;
+  type: string;
+}
+
+export interface TransactionEventRequest {
+  eventType: 'Started' | 'Updated' | 'Ended';
+  timestamp: string;
+  triggerReason: string;
+  seqNo: number;
+  offline?: boolean;
+  transactionInfo: { transactionId: string; chargingState?: string; stoppedReason?: string };
+  evse?: { id: number; connectorId?: number };
+  idToken?: IdToken201;
+  meterValue?: MeterValue201[];
+}
+
+interface IdTagInfo16 {
+  status: string;
+  expiryDate?: string;
+  parentIdTag?: string;
+}
+
+/** A transaction of the charger's, as the translation follows it. */
+interface Followed {
+  evseId: number;
+  /** The ledger's id once the shared path started it (after the first idToken). */
+  ledgerId?: number;
+  /** The seqNo the next event should carry. */
+  nextSeqNo: number;
+  /** The newest energy register seen, for a stop that carries none. */
+  energyWh?: number;
+  startedAt: string;
+}
+
+/** OCPP 2.0.1 stoppedReason → the 1.6 reason the session record keeps (1.6 section 7.42). */
+const STOP_REASONS: Record<string, string> = {
+  DeAuthorized: 'DeAuthorized',
+  EmergencyStop: 'EmergencyStop',
+  EVDisconnected: 'EVDisconnected',
+  ImmediateReset: 'HardReset',
+  Local: 'Local',
+  MasterPass: 'Local',
+  PowerLoss: 'PowerLoss',
+  Reboot: 'Reboot',
+  Remote: 'Remote',
+  StoppedByEV: 'EVDisconnected',
+};
+
+/**
+ * OCPP 2.0.1 transactions in the shared model. The charger names its transactions (a string),
+ * reports them in TransactionEvents numbered by seqNo, and may start one before anybody presented
+ * a badge (on the cable). The shared model records a transaction from its authorization on: the
+ * first event that carries an idToken starts it in the ledger (with the charger's id kept beside
+ * the ledger's, durably, so events after a restart find it), its meter values are readings of the
+ * EVSE, its end is the session record. Events that come out of order or with a gap in seqNo (a
+ * queue the charger lost part of) are reported, never dropped.
+ */
+export class TransactionEvents {
+  private readonly followed = new Map<string, Followed>();
+  readonly evses = new Map<number, EvseStatus>();
+
+  constructor(private readonly shared: SharedPath) {}
+
+  evse(evseId: number): EvseStatus {
+    let status = this.evses.get(evseId);
+    if (!status) {
+      status = new EvseStatus();
+      this.evses.set(evseId, status);
+    }
+    return status;
+  }
+
+  async answer(request: TransactionEventRequest): Promise<Record<string, unknown>> {
+    const { transactionId } = request.transactionInfo;
+    const tx = this.follow(request);
+    this.checkSequence(tx, request);
+    const energyWh = energyRegisterWh(request.meterValue);
+    let idTagInfo: IdTagInfo16 | undefined;
+
+    if (tx.ledgerId === undefined && (request.idToken || request.eventType === 'Ended')) {
+      // Authorized now (or ended without ever being): the shared model's transaction starts here.
+      const started = (await this.shared.handle('StartTransaction', {
+        connectorId: tx.evseId,
+        idTag: request.idToken?.idToken ?? '',
+        meterStart: tx.energyWh ?? energyWh ?? 0,
+        timestamp: tx.startedAt,
+        chargerTransactionId: transactionId,
+      })) as StartTransactionResponse;
+      tx.ledgerId = started.transactionId;
+      if (request.idToken) idTagInfo = started.idTagInfo;
+    } else if (request.idToken && request.eventType !== 'Ended') {
+      idTagInfo = (
+        (await this.shared.handle('Authorize', { idTag: request.idToken.idToken })) as {
+          idTagInfo: IdTagInfo16;
+        }
+      ).idTagInfo;
+    }
+    if (energyWh !== undefined) tx.energyWh = energyWh;
+
+    const ended = request.eventType === 'Ended';
+    const evse = this.evse(tx.evseId);
+    evse.transaction(!ended, request.transactionInfo.chargingState);
+    if (!ended) {
+      if (request.meterValue?.length && tx.ledgerId !== undefined)
+        await this.shared.handle('MeterValues', {
+          connectorId: tx.evseId,
+          transactionId: tx.ledgerId,
+          meterValue: meterValuesTo16(request.meterValue),
+        });
+      await this.reportStatus(tx.evseId, request.timestamp);
+    } else {
+      const stop: Record<string, unknown> = {
+        transactionId: tx.ledgerId,
+        meterStop: tx.energyWh ?? 0,
+        timestamp: request.timestamp,
+        reason: STOP_REASONS[request.transactionInfo.stoppedReason ?? 'Local'] ?? 'Other',
+      };
+      if (request.idToken) stop.idTag = request.idToken.idToken;
+      if (request.meterValue?.length) stop.transactionData = meterValuesTo16(request.meterValue);
+      const stopped = (await this.shared.handle('StopTransaction', stop)) as StopTransactionResponse;
+      if (request.idToken) idTagInfo = stopped.idTagInfo;
+      this.followed.delete(transactionId);
+      await this.reportStatus(tx.evseId, request.timestamp);
+    }
+    return idTagInfo ? { idTokenInfo: idTokenInfo(idTagInfo) } : {};
+  }
+
+  /** The transaction an event is about: followed already, found in the ledger (a restart), or new. */
+  private follow(request: TransactionEventRequest): Followed {
+    const { transactionId } = request.transactionInfo;
+    let tx = this.followed.get(transactionId);
+    if (tx) {
+      if (request.evse) tx.evseId = request.evse.id;
+      return tx;
+    }
+    const known = this.shared.transactionOf(transactionId);
+    tx = {
+      evseId: request.evse?.id ?? known?.connectorId ?? 1,
+      nextSeqNo: request.seqNo,
+      startedAt: known?.startedAt ?? request.timestamp,
+    };
+    if (known) tx.ledgerId = known.transactionId;
+    if (!known && request.eventType !== 'Started')
+      this.shared.report(
+        `TransactionEvent ${request.eventType} (seqNo ${request.seqNo}) of transaction ${transactionId}, whose start was never received`,
+      );
+    this.followed.set(transactionId, tx);
+    return tx;
+  }
+
+  private checkSequence(tx: Followed, request: TransactionEventRequest): void {
+    if (request.seqNo > tx.nextSeqNo) {
+      const missing = request.seqNo - tx.nextSeqNo;
+      this.shared.report(
+        `transaction ${request.transactionInfo.transactionId}: ${missing} TransactionEvent${missing === 1 ? '' : 's'} missing before seqNo ${request.seqNo}${request.offline ? ' (sent from its offline queue)' : ''}`,
+      );
+    }
+    tx.nextSeqNo = Math.max(tx.nextSeqNo, request.seqNo + 1);
+  }
+
+  /** Tells the shared model the EVSE's status where it changed. */
+  async reportStatus(evseId: number, timestamp: string): Promise<void> {
+    const { status, changed } = this.evse(evseId).take();
+    if (!changed) return;
+    await this.shared.handle('StatusNotification', {
+      connectorId: evseId,
+      status,
+      errorCode: status === 'Faulted' ? 'OtherError' : 'NoError',
+      timestamp,
+    });
+  }
+}
+
+/** A 1.6 idTagInfo as the 2.0.1 idTokenInfo. */
+export function idTokenInfo(info: IdTagInfo16): Record<string, unknown> {
+  const out: Record<string, unknown> = { status: info.status };
+  if (info.expiryDate !== undefined) out.cacheExpiryDateTime = info.expiryDate;
+  if (info.parentIdTag !== undefined) out.groupIdToken = { idToken: info.parentIdTag, type: 'Central' };
+  return out;
+}
