@@ -52,3 +52,9 @@ export const CENTRAL_SYSTEM_ACTIONS = [
   'SignedUpdateFirmware',
 ] as const satisfies readonly OcppAction[];
 export type CentralSystemAction = (typeof CENTRAL_SYSTEM_ACTIONS)[number];
+
+const centralSystemActions = new Set<string>(CENTRAL_SYSTEM_ACTIONS);
+
+export function isCentralSystemAction(action: string): action is CentralSystemAction {
+  return centralSystemActions.has(action);
+}

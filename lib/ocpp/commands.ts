@@ -18,6 +18,7 @@ import {
 } from './listings';
 import type { OcppRequest } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
+import { CSMS_ACTIONS_201, isCsmsAction201 } from './v201/schemas';
 
 /**
  * Actions the central system carries out itself, next to the OCPP commands it sends to chargers.
@@ -46,7 +47,16 @@ const chargePointActionsNeedingId = new Set<string>([
   'PushLocalList',
 ]);
 
-export const COMMAND_ACTIONS: readonly string[] = [...CENTRAL_SYSTEM_ACTIONS, ...LOCAL_ACTIONS];
+/** OCPP 2.0.1 commands 1.6 has no counterpart of: a 2.0.1 charger gets them as the flow writes them. */
+export const ONLY_201_ACTIONS: readonly string[] = CSMS_ACTIONS_201.filter(
+  (action) => !isCentralSystemAction(action),
+);
+
+export const COMMAND_ACTIONS: readonly string[] = [
+  ...CENTRAL_SYSTEM_ACTIONS,
+  ...ONLY_201_ACTIONS,
+  ...LOCAL_ACTIONS,
+];
 
 /** What commands need of the central system: its commands to chargers and its records. */
 export interface CommandTarget extends ConnectorSource, SessionSource, Pick<ChargePointPort, 'call'> {
@@ -113,17 +123,20 @@ export class CommandRefusedError extends CommandError {
 export async function executeCommand(cs: CommandTarget, command: Command): Promise<CommandResult> {
   const { action, chargePointId } = command;
   if (localActions.has(action)) return executeLocal(cs, command as Command & { action: LocalAction });
-  if (!isCentralSystemAction(action)) {
+  if (!isCentralSystemAction(action) && !isCsmsAction201(action)) {
     throw new CommandError(
       `"${action}" is not a command: expected one of ${COMMAND_ACTIONS.join(', ')}`,
       'InvalidRequest',
     );
   }
   if (!chargePointId) throw new CommandError(`${action} needs the charge point it goes to`, 'InvalidRequest');
-  const request = withDefaults(cs, action, command.payload ?? {});
+  const request = isCentralSystemAction(action)
+    ? withDefaults(cs, action, command.payload ?? {})
+    : (command.payload ?? {});
+  // A 2.0.1-only action goes to the charger as written (the connection checks the charger speaks it).
   const response = await cs.call(
     chargePointId,
-    action,
+    action as CentralSystemAction,
     request as OcppRequest<CentralSystemAction>,
     command.timeoutMs === undefined ? {} : { timeoutMs: command.timeoutMs },
   );

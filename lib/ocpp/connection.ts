@@ -2,18 +2,14 @@ import { EventEmitter } from 'node:events';
 import { TimeoutError } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
-import {
-  CENTRAL_SYSTEM_ACTIONS,
-  type CentralSystemAction,
-  CHARGE_POINT_ACTIONS,
-  type ChargePointAction,
-} from './actions';
+import { type CentralSystemAction, CHARGE_POINT_ACTIONS, type ChargePointAction } from './actions';
 import type { MaybePromise } from './central-types';
+import { CommandError } from './command-error';
 import { callGivingUp } from './give-up';
 import { answersPing } from './liveness';
 import type { OcppRequest, OcppResponse } from './messages';
+import { outgoing } from './outgoing';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
-import { NoCounterpart, type Translated } from './v201/commands';
 import { OCPP201 } from './v201/schemas';
 import type { SharedPath } from './v201/shared-path';
 import { Station201 } from './v201/station';
@@ -25,14 +21,11 @@ export {
   type CentralSystemAction,
   CHARGE_POINT_ACTIONS,
   type ChargePointAction,
+  isCentralSystemAction,
 } from './actions';
+export { CommandError } from './command-error';
 
 const chargePointActions = new Set<string>(CHARGE_POINT_ACTIONS);
-const centralSystemActions = new Set<string>(CENTRAL_SYSTEM_ACTIONS);
-
-export function isCentralSystemAction(action: string): action is CentralSystemAction {
-  return centralSystemActions.has(action);
-}
 
 /** Per-charger behaviour the operator can set. */
 export interface ChargePointOptions {
@@ -73,18 +66,6 @@ export interface RawMessage {
   version: string;
   action: string;
   request: unknown;
-}
-
-export class CommandError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'Offline' | 'Timeout' | 'CallError' | 'InvalidRequest' | 'InvalidResponse',
-    readonly ocppErrorCode?: string,
-  ) {
-    super(message);
-    // The name is the contract other rooms recognise it by (lib/contracts.ts isCommandFailure).
-    this.name = 'CommandError';
-  }
 }
 
 /**
@@ -223,18 +204,8 @@ export class ChargePointConnection extends EventEmitter {
     request: OcppRequest<A>,
     timeoutMs = this.options.callTimeoutMs,
   ): Promise<OcppResponse<A>> {
-    if (!isCentralSystemAction(action)) {
-      throw new CommandError(`${action} is not a command a central system sends`, 'InvalidRequest');
-    }
-    const requestViolation = findViolation(action, 'request', request);
-    if (requestViolation) {
-      throw new CommandError(`${action} to ${this.identity}: ${requestViolation.summary}`, 'InvalidRequest');
-    }
+    const wire = outgoing(this.station, this.identity, action, request);
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
-    const wire: Pick<Partial<Translated>, 'read' | 'answer'> & { action: string; request: unknown } = this
-      .station
-      ? this.translate(action, request)
-      : { action, request };
     if (wire.answer !== undefined) return wire.answer as OcppResponse<A>;
     // Allowed before the call goes out: the answer and the triggered message may arrive together.
     const triggered = triggeredAction(action, request);
@@ -273,29 +244,14 @@ export class ChargePointConnection extends EventEmitter {
     return (wire.read ? wire.read(response as Record<string, unknown>) : response) as OcppResponse<A>;
   }
 
-  /** A command in the shared shapes as this 2.0.1 charger takes it (v201/commands.ts), checked. */
-  private translate(action: CentralSystemAction, request: unknown): Translated {
-    const station = this.station as Station201;
-    let wire: Translated;
+  /** Whether a command goes to this (2.0.1) charger as the flow wrote it, untranslated (outgoing.ts). */
+  sendsAsWritten(action: string, request: unknown): boolean {
+    if (!this.station) return false;
     try {
-      wire = station.command(action, request as Record<string, unknown>);
-    } catch (err) {
-      if (!(err instanceof NoCounterpart)) throw err;
-      throw new CommandError(
-        `${action} to ${this.identity} (OCPP 2.0.1): ${err.message}`,
-        'CallError',
-        'NotSupported',
-      );
+      return outgoing(this.station, this.identity, action, request).native;
+    } catch {
+      return false;
     }
-    if (wire.answer !== undefined) return wire;
-    const violation = station.validate(wire.action, 'request', wire.request);
-    if (violation) {
-      throw new CommandError(
-        `${action} to ${this.identity}, as OCPP 2.0.1 ${wire.action}: ${violation.summary}`,
-        'InvalidRequest',
-      );
-    }
-    return wire;
   }
 
   /**

@@ -105,7 +105,10 @@ export class TrafficGate {
     }
     host.emitCommand({ chargePointId, action, request, response });
     // The charger has carried the command out: failing to record its effect is logged, not thrown.
-    const recording = host.afterCommand(chargePointId, action, request, response);
+    // A 2.0.1 command the flow wrote in 2.0.1's own words has no effect the shared records know.
+    const recording = connection.sendsAsWritten(action, request)
+      ? undefined
+      : host.afterCommand(chargePointId, action, request, response);
     if (recording) {
       await recording.catch((err: Error) => {
         host.log.error(`recording the effect of ${action} on ${chargePointId} failed: ${err.message}`);

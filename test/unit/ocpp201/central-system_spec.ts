@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { RPCClient } from 'ocpp-rpc';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
+import { executeCommand } from '../../../lib/ocpp/commands';
 import { answer } from '../../support/charge-point';
 import { useOcppHarness } from '../../support/ocpp';
 
@@ -158,5 +159,74 @@ describe('OCPP 2.0.1 chargers in the central system', () => {
     const reset = await cs.call('CS201', 'Reset', { type: 'Soft' });
     assert.deepEqual(reset, { status: 'Accepted' });
     assert.deepEqual(got[2], { method: 'Reset', params: { type: 'OnIdle' } });
+  });
+
+  it('sends a command written in 2.0.1’s own words as it is, and refuses a 2.0.1-only one to a 1.6 charger', async () => {
+    const cs = await harness().centralSystem();
+    const client = await booted(cs, 'CS201');
+    const got: { method: string; params: unknown }[] = [];
+    for (const [method, response] of [
+      [
+        'SetVariables',
+        {
+          setVariableResult: [
+            {
+              attributeStatus: 'Accepted',
+              component: { name: 'OCPPCommCtrlr' },
+              variable: { name: 'HeartbeatInterval' },
+            },
+          ],
+        },
+      ],
+      ['SetChargingProfile', { status: 'Accepted' }],
+    ] as const)
+      answer(client, method, (params) => {
+        got.push({ method, params });
+        return response;
+      });
+    const setVariables = {
+      setVariableData: [
+        {
+          attributeValue: '120',
+          component: { name: 'OCPPCommCtrlr' },
+          variable: { name: 'HeartbeatInterval' },
+        },
+      ],
+    };
+    const result = await executeCommand(cs, {
+      chargePointId: 'CS201',
+      action: 'SetVariables',
+      payload: setVariables,
+    });
+    assert.deepEqual(got[0], { method: 'SetVariables', params: setVariables });
+    assert.equal((result.response as { setVariableResult: unknown[] }).setVariableResult.length, 1);
+    const profile = {
+      evseId: 1,
+      chargingProfile: {
+        id: 5,
+        stackLevel: 2,
+        chargingProfilePurpose: 'TxDefaultProfile',
+        chargingProfileKind: 'Relative',
+        chargingSchedule: [
+          { id: 1, chargingRateUnit: 'A', chargingSchedulePeriod: [{ startPeriod: 0, limit: 11 }] },
+        ],
+      },
+    };
+    await executeCommand(cs, { chargePointId: 'CS201', action: 'SetChargingProfile', payload: profile });
+    assert.deepEqual(got[1], { method: 'SetChargingProfile', params: profile }, 'not translated again');
+    await assert.rejects(
+      executeCommand(cs, {
+        chargePointId: 'CS201',
+        action: 'SetVariables',
+        payload: { setVariableData: [] },
+      }),
+      /SetVariables to CS201 \(OCPP 2\.0\.1\): setVariableData: must NOT have fewer than 1 items/,
+    );
+    const { client: old } = await harness().bootedCharger(cs, 'CP16');
+    assert.ok(old);
+    await assert.rejects(
+      executeCommand(cs, { chargePointId: 'CP16', action: 'SetVariables', payload: setVariables }),
+      /SetVariables is not a command a central system sends \(an OCPP 2\.0\.1 command; CP16 speaks OCPP 1\.6\)/,
+    );
   });
 });
