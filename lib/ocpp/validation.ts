@@ -10,7 +10,7 @@ import { OCPP16_SCHEMAS, OCPP16_VALIDATOR } from './ocpp16-schemas';
  * lenient (log and carry on), and (c) answer with the 1.6 error names.
  */
 
-export interface AjvError {
+interface AjvError {
   keyword: string;
   instancePath: string;
   message?: string;
@@ -104,15 +104,20 @@ export function findViolation(
     OCPP16_VALIDATOR.validate(schemaId, payload);
     return constraintViolation(action, kind, schemaId, payload);
   } catch (err) {
-    const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];
-    const first = errors[0];
-    return {
-      action,
-      kind,
-      errorCode: first ? errorCodeFor(first) : 'FormationViolation',
-      summary: errors.length > 0 ? errors.map(describe).join('; ') : String((err as Error).message),
-    };
+    return thrownViolation(action, kind, err);
   }
+}
+
+/** The violation an ocpp-rpc validator threw (its Ajv errors), for either version's schemas. */
+export function thrownViolation(action: string, kind: 'request' | 'response', err: unknown): Violation {
+  const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];
+  const first = errors[0];
+  return {
+    action,
+    kind,
+    errorCode: first ? errorCodeFor(first) : 'FormationViolation',
+    summary: errors.length > 0 ? errors.map(describe).join('; ') : String((err as Error).message),
+  };
 }
 
 /**
@@ -252,6 +257,25 @@ function hasUnsafeInteger(value: unknown): boolean {
   return false;
 }
 
+/**
+ * A whole number beyond 2^53 anywhere in a schema-valid payload (no id, counter or reading is one):
+ * the violation, or undefined. For schemas whose numbers may stand anywhere (OCPP 2.0.1's).
+ */
+export function unsafeIntegerViolation(
+  action: string,
+  kind: 'request' | 'response',
+  payload: unknown,
+): Violation | undefined {
+  const unsafe = hasUnsafeInteger(payload) ? unsafeInteger(payload, '') : undefined;
+  if (!unsafe) return undefined;
+  return {
+    action,
+    kind,
+    errorCode: 'PropertyConstraintViolation',
+    summary: `${unsafe}: must be an integer between -2^53 and 2^53`,
+  };
+}
+
 /** The path of the first number that is whole but not a safe integer, in a schema-valid payload. */
 function unsafeInteger(value: unknown, path: string): string | undefined {
   if (typeof value === 'number') {
@@ -292,7 +316,7 @@ export function ocppError(code: OcppErrorCode, description: string): Error {
  * a PropertyConstraintViolation; anything that does not fit the PDU's structure (an unknown
  * property) is a FormationViolation.
  */
-export function errorCodeFor(error: AjvError): OcppErrorCode {
+function errorCodeFor(error: AjvError): OcppErrorCode {
   switch (error.keyword) {
     case 'type':
       return 'TypeConstraintViolation';
@@ -307,7 +331,7 @@ export function errorCodeFor(error: AjvError): OcppErrorCode {
   }
 }
 
-export function describe(error: AjvError): string {
+function describe(error: AjvError): string {
   const path = fieldPath(error.instancePath);
   switch (error.keyword) {
     case 'additionalProperties':

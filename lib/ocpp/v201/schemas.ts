@@ -1,4 +1,4 @@
-import { type AjvError, describe, errorCodeFor, type Violation } from '../validation';
+import { thrownViolation, unsafeIntegerViolation, type Violation } from '../validation';
 
 /** The OCPP-J sub-protocol of OCPP 2.0.1. */
 export const OCPP201 = 'ocpp2.0.1';
@@ -115,17 +115,43 @@ export function findViolation201(
 ): Violation | undefined {
   try {
     VALIDATOR_201.validate(`urn:${action}.${kind === 'request' ? 'req' : 'conf'}`, payload);
-    return undefined;
   } catch (err) {
-    const errors = ((err as { details?: { errors?: AjvError[] } }).details?.errors ?? []) as AjvError[];
-    const first = errors[0];
-    return {
-      action,
-      kind,
-      errorCode: first ? errorCodeFor(first) : 'FormationViolation',
-      summary: errors.length > 0 ? errors.map(describe).join('; ') : String((err as Error).message),
-    };
+    return thrownViolation(action, kind, err);
   }
+  return unsafeIntegerViolation(action, kind, payload) ?? evseViolation(action, kind, payload);
+}
+
+/**
+ * What the schemas cannot say: the EVSE of a connector's status or of a transaction is one of the
+ * charger's EVSEs, numbered from 1; meter values may also be the station's own (EVSE 0; OCPP 2.0.1
+ * part 1, 2.2).
+ */
+const EVSE_PLACES: Record<string, { field: string; least: number; of(request: EvseRequest): unknown }> = {
+  StatusNotification: { field: 'evseId', least: 1, of: (request) => request.evseId },
+  TransactionEvent: { field: 'evse.id', least: 1, of: (request) => request.evse?.id },
+  MeterValues: { field: 'evseId', least: 0, of: (request) => request.evseId },
+};
+
+interface EvseRequest {
+  evseId?: unknown;
+  evse?: { id?: unknown };
+}
+
+function evseViolation(
+  action: string,
+  kind: 'request' | 'response',
+  payload: unknown,
+): Violation | undefined {
+  const place = kind === 'request' ? EVSE_PLACES[action] : undefined;
+  const evseId = place?.of(payload as EvseRequest);
+  if (!place || typeof evseId !== 'number' || evseId >= place.least) return undefined;
+  const bound = place.least === 1 ? '> 0' : '>= 0';
+  return {
+    action,
+    kind,
+    errorCode: 'PropertyConstraintViolation',
+    summary: `${place.field}: must be ${bound}`,
+  };
 }
 
 /**

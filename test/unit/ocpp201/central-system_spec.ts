@@ -3,7 +3,7 @@ import type { RPCClient } from 'ocpp-rpc';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import { executeCommand } from '../../../lib/ocpp/commands';
 import { answer } from '../../support/charge-point';
-import { useOcppHarness } from '../../support/ocpp';
+import { callError, useOcppHarness } from '../../support/ocpp';
 
 /**
  * An OCPP 2.0.1 charger (ocpp-rpc's client in strict 2.0.1 mode: every frame both ways checked
@@ -228,5 +228,42 @@ describe('OCPP 2.0.1 chargers in the central system', () => {
       executeCommand(cs, { chargePointId: 'CP16', action: 'SetVariables', payload: setVariables }),
       /SetVariables is not a command a central system sends \(an OCPP 2\.0\.1 command; CP16 speaks OCPP 1\.6\)/,
     );
+  });
+
+  it('refuses what breaks OCPP 2.0.1 with the CallError 2.0.1 names, the charger named in the log', async () => {
+    const cs = await harness().centralSystem();
+    const client = harness().charger(cs, 'LOOSE', { protocols: ['ocpp2.0.1'], strictMode: false });
+    await client.connect();
+    await client.call('BootNotification', BOOT_201);
+    const missing = await callError(client.call('BootNotification', { reason: 'PowerUp' }));
+    assert.equal(missing.code, 'OccurrenceConstraintViolation', 'spelt as 2.0.1 spells it');
+    const station = await callError(
+      client.call('StatusNotification', {
+        timestamp: new Date().toISOString(),
+        connectorStatus: 'Available',
+        evseId: 0,
+        connectorId: 1,
+      }),
+    );
+    assert.deepEqual(station, {
+      code: 'PropertyConstraintViolation',
+      message: 'StatusNotification request: evseId: must be > 0',
+    });
+    const onlyIn16 = await callError(
+      client.call('StartTransaction', {
+        connectorId: 1,
+        idTag: 'X',
+        meterStart: 0,
+        timestamp: new Date().toISOString(),
+      }),
+    );
+    assert.equal(onlyIn16.code, 'NotImplemented');
+    assert.equal(
+      harness().log.matching(
+        /charge point LOOSE: StatusNotification request breaks the OCPP 2\.0\.1 schema, refused/,
+      ).length,
+      1,
+    );
+    assert.equal(cs.connectorOf('LOOSE', 0), undefined, 'nothing of the refused status was taken');
   });
 });
