@@ -1,5 +1,6 @@
 import type { CentralSystemAction } from '../actions';
 import { KEY_VARIABLES, keyOf, readableKeys, valueTo16, valueTo201 } from './device-model';
+import { translateMaintenance } from './maintenance-commands';
 
 /** A command in the shared shapes as a 2.0.1 charger gets it, and how its answer reads back. */
 export interface Translated {
@@ -24,6 +25,12 @@ type Profile16 = {
 };
 
 const same = (response: Record<string, unknown>) => response;
+
+/** Messages a (Extended)TriggerMessage asks for, as 2.0.1 names them. */
+const TRIGGERED_201: Record<string, string> = {
+  DiagnosticsStatusNotification: 'LogStatusNotification',
+  SignChargePointCertificate: 'SignChargingStationCertificate',
+};
 
 /** Thrown for a shared command this version has no counterpart of. */
 export class NoCounterpart extends Error {}
@@ -101,17 +108,16 @@ export function translateCommand(
       if (Number(request.connectorId) > 0) out.evse = { id: request.connectorId };
       return { action, request: out, read: status };
     }
-    case 'TriggerMessage': {
+    case 'TriggerMessage':
+    case 'ExtendedTriggerMessage': {
       const requested = String(request.requestedMessage);
-      const out: Request = {
-        requestedMessage: requested === 'DiagnosticsStatusNotification' ? 'LogStatusNotification' : requested,
-      };
+      const out: Request = { requestedMessage: TRIGGERED_201[requested] ?? requested };
       if (Number(request.connectorId) > 0)
         out.evse =
           requested === 'StatusNotification'
             ? { id: request.connectorId, connectorId: 1 }
             : { id: request.connectorId };
-      return { action, request: out, read: status };
+      return { action: 'TriggerMessage', request: out, read: status };
     }
     case 'GetConfiguration':
       return getConfiguration(request);
@@ -150,8 +156,11 @@ export function translateCommand(
         out.groupIdToken = { idToken: request.parentIdTag, type: 'Central' };
       return { action, request: out, read: status };
     }
-    default:
+    default: {
+      const maintenance = translateMaintenance(action, request, nextRequestId);
+      if (maintenance) return maintenance;
       throw new NoCounterpart(`${action} has no OCPP 2.0.1 translation`);
+    }
   }
 }
 
