@@ -202,6 +202,7 @@ export class Admission {
         identity: handshake.identity,
         remoteAddress,
         ...(handshake.password ? { password: handshake.password } : {}),
+        ...(!handshake.password && handshake.headers.authorization ? { authorizationSent: true } : {}),
         ...(typeof tlsSocket.getPeerCertificate === 'function'
           ? {
               peerCertificate: tlsSocket.getPeerCertificate(),

@@ -27,6 +27,8 @@ export interface HandshakePolicy {
 export interface HandshakeRequest {
   identity: string;
   password?: Buffer;
+  /** An Authorization header came, though no password could be read from it for this identity. */
+  authorizationSent?: boolean;
   remoteAddress: string;
   /** Profile 3: the client certificate, and whether TLS verified its chain against the chargers' CA. */
   peerCertificate?: PeerCertificate;
@@ -68,7 +70,13 @@ export function decideHandshake(request: HandshakeRequest, policy: HandshakePoli
     if (!policy.passwords.covers(identity)) {
       return { accepted: false, status: 401, reason: 'no password is configured for this charge point' };
     }
-    if (!request.password) return { accepted: false, status: 401, reason: 'no password sent (HTTP Basic)' };
+    if (!request.password) {
+      // The Basic user name must be the identity (OCPP 1.6 security whitepaper, OCPP 2.0.1 A00.FR.203).
+      const reason = request.authorizationSent
+        ? 'the HTTP Basic user name is not the charge point identity (or the header cannot be read)'
+        : 'no password sent (HTTP Basic)';
+      return { accepted: false, status: 401, reason };
+    }
     if (!policy.passwords.verify(identity, request.password)) {
       return { accepted: false, status: 401, reason: 'wrong password' };
     }

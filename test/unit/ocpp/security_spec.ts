@@ -55,6 +55,8 @@ describe('security profiles', () => {
       assert.equal(await handshakeStatus(url('CP-1'), basic('CP-1', 'fedcba9876543210fedc')), 401);
       assert.equal(await handshakeStatus(url('CP-1')), 401);
       assert.equal(await handshakeStatus(url('CP-9'), basic('CP-9', '0123456789abcdef0123')), 401);
+      // The user name must be the identity, whatever the password.
+      assert.equal(await handshakeStatus(url('CP-1'), basic('admin', '0123456789abcdef0123')), 401);
       assert.deepEqual(
         harness()
           .log.matching(/refused charge point/, 'warn')
@@ -63,6 +65,7 @@ describe('security profiles', () => {
           'refused charge point "CP-1": wrong password',
           'refused charge point "CP-1": no password sent (HTTP Basic)',
           'refused charge point "CP-9": no password is configured for this charge point',
+          'refused charge point "CP-1": the HTTP Basic user name is not the charge point identity (or the header cannot be read)',
         ],
       );
     });
