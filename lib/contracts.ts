@@ -155,6 +155,24 @@ export interface ConnectorState {
    * it followed a decrease. Absent: nobody asked (a flow that sets the charger up itself).
    */
   sampling?: { perPhaseCurrents: boolean; intervalS?: number; since: string; why?: string };
+  /**
+   * What the car said it needs, over ISO 15118 through an OCPP 2.0.1 charger (NotifyEVChargingNeeds)
+   * at `at`: the most and least current per phase it takes, on how many phases, the energy it wants
+   * and when it leaves. The load manager gives it no more than `maxA`. Absent when the car said
+   * nothing; gone when its session ends.
+   */
+  carNeeds?: CarNeeds;
+}
+
+/** A car's charging needs (ISO 15118-2 AC charge parameters, OCPP 2.0.1 ChargingNeedsType). */
+export interface CarNeeds {
+  at: string;
+  maxA?: number;
+  minA?: number;
+  phases?: 1 | 2 | 3;
+  energyWh?: number;
+  /** When the driver leaves (ISO 8601). */
+  departureTime?: string;
 }
 
 /** What the load manager decides per connector; `limitA = 0` means pause. */

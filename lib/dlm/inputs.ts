@@ -96,6 +96,14 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
       delete state.offlineFallback;
     else state.offlineFallback = { limitA, afterS, since: fallback.since };
   }
+  const needs = state.carNeeds;
+  if (needs !== undefined) {
+    // Only the car's maximum counts here (a cap); one that is no current is dropped, not believed.
+    const maxA = finiteOrUndefined(needs?.maxA, `${key} carNeeds.maxA`, problems);
+    if (typeof needs !== 'object' || needs === null || typeof needs.at !== 'string') delete state.carNeeds;
+    else if (maxA === undefined || maxA <= 0) delete needs.maxA;
+    else needs.maxA = maxA;
+  }
   state.online = state.online === true;
   // Only a charger that is not connected can be one that never connected.
   if (state.neverConnected !== true || state.online) delete state.neverConnected;

@@ -340,6 +340,11 @@ export class ConnectorObserver {
       capA = Math.max(0, operatorA);
       capReason = `the operator's backend allows ${capA} A`;
     }
+    const carMaxA = runtime.state?.carNeeds?.maxA;
+    if (carMaxA !== undefined && carMaxA < capA) {
+      capA = carMaxA;
+      capReason = `the car takes at most ${carMaxA} A (ISO 15118)`;
+    }
     if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
       capA = session.underDrawCapA;
       capReason = `car draws ${(drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1)} A`;

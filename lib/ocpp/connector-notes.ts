@@ -1,4 +1,4 @@
-import type { ConnectorState } from '../contracts';
+import type { CarNeeds, ConnectorState } from '../contracts';
 import type { BackendLink } from './central-types';
 import type { ConnectorRegistry } from './connectors';
 
@@ -93,6 +93,15 @@ export class ConnectorNotes {
     if (state.operatorLimitA === limitA) return;
     if (limitA === undefined) delete state.operatorLimitA;
     else state.operatorLimitA = limitA;
+    this.publish(state);
+  }
+
+  /** What the car on a connector said it needs (ISO 15118 via OCPP 2.0.1); undefined: forgotten. */
+  setCarNeeds(chargePointId: string, connectorId: number, needs: CarNeeds | undefined): void {
+    const state = this.connectors.get(chargePointId, connectorId);
+    if (needs === undefined && state.carNeeds === undefined) return;
+    if (needs === undefined) delete state.carNeeds;
+    else state.carNeeds = needs;
     this.publish(state);
   }
 

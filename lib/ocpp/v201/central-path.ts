@@ -1,4 +1,4 @@
-import type { ChargePointMessage } from '../../contracts';
+import type { CarNeeds, ChargePointMessage } from '../../contracts';
 import type { Logger } from '../../log';
 import type { TransactionLedger } from '../transactions';
 import { OCPP201, type StationAction201 } from './schemas';
@@ -10,6 +10,7 @@ export interface CentralPathHost {
   log: Logger;
   nowIso(): string;
   emitMessage(message: ChargePointMessage): void;
+  setCarNeeds(chargePointId: string, connectorId: number, needs: CarNeeds | undefined): void;
 }
 
 /** At most this many different texts are logged per connection (a charger that never stops erring). */
@@ -44,6 +45,10 @@ export function centralPath(
     chargerTransactionId(ledgerId) {
       const tx = host.ledger().get(ledgerId);
       return tx?.chargePointId === chargePointId ? tx.chargerTransactionId : undefined;
+    },
+    nowIso: () => host.nowIso(),
+    carNeeds(evseId, needs) {
+      host.setCarNeeds(chargePointId, evseId, needs);
     },
     report(text) {
       if (reported.has(text) || reported.size >= MAX_REPORTED) return;

@@ -76,7 +76,7 @@ export function energyRegisterWh(values: readonly MeterValue201[] | undefined): 
       const multiplier = sampled.unitOfMeasure?.multiplier ?? 0;
       const unit = sampled.unitOfMeasure?.unit ?? 'Wh';
       const wh = sampled.value * 10 ** multiplier * (unit.toLowerCase() === 'kwh' ? 1000 : 1);
-      found = Math.round(wh);
+      if (Number.isFinite(wh)) found = Math.round(wh);
     }
   }
   return found;

@@ -118,7 +118,11 @@ export function findViolation201(
   } catch (err) {
     return thrownViolation(action, kind, err);
   }
-  return unsafeIntegerViolation(action, kind, payload) ?? evseViolation(action, kind, payload);
+  return (
+    unsafeIntegerViolation(action, kind, payload) ??
+    evseViolation(action, kind, payload) ??
+    readingViolation(action, kind, payload)
+  );
 }
 
 /**
@@ -152,6 +156,35 @@ function evseViolation(
     errorCode: 'PropertyConstraintViolation',
     summary: `${place.field}: must be ${bound}`,
   };
+}
+
+/**
+ * A sampled value is `value` × 10^`multiplier`: one that is no finite number (a multiplier of 400)
+ * is no reading, and it would end as an infinite meter start or energy in a charge data record.
+ */
+function readingViolation(
+  action: string,
+  kind: 'request' | 'response',
+  payload: unknown,
+): Violation | undefined {
+  if (kind !== 'request' || (action !== 'MeterValues' && action !== 'TransactionEvent')) return undefined;
+  const values = (payload as { meterValue?: { sampledValue: SampledValue[] }[] }).meterValue ?? [];
+  for (const [i, meterValue] of values.entries())
+    for (const [j, sampled] of meterValue.sampledValue.entries()) {
+      if (Number.isFinite(sampled.value * 10 ** (sampled.unitOfMeasure?.multiplier ?? 0))) continue;
+      return {
+        action,
+        kind,
+        errorCode: 'PropertyConstraintViolation',
+        summary: `meterValue[${i}].sampledValue[${j}]: value × 10^multiplier is not a finite number`,
+      };
+    }
+  return undefined;
+}
+
+interface SampledValue {
+  value: number;
+  unitOfMeasure?: { multiplier?: number };
 }
 
 /**

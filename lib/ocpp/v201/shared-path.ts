@@ -1,3 +1,4 @@
+import type { CarNeeds } from '../../contracts';
 import type { ChargePointAction } from '../actions';
 import type { MaybePromise } from '../central-types';
 
@@ -24,6 +25,10 @@ export interface SharedPath {
   transactionOf(chargerTransactionId: string): LedgerTransaction | undefined;
   /** The charger's own id of a ledger transaction (for commands that name it). */
   chargerTransactionId(ledgerId: number): string | undefined;
+  /** The central system's time now (ISO 8601). */
+  nowIso(): string;
+  /** What the car on an EVSE said it needs (undefined: its session ended). */
+  carNeeds(evseId: number, needs: CarNeeds | undefined): void;
   /** Something the charger did that the operator should hear of (logged once per text). */
   report(text: string): void;
 }

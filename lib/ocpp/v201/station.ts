@@ -1,5 +1,6 @@
 import type { CentralSystemAction } from '../actions';
 import type { MaybePromise } from '../central-types';
+import { carNeedsOf } from './charging-needs';
 import { type Translated, translateCommand } from './commands';
 import { type MeterValue201, meterValuesTo16 } from './meter-values';
 import { findViolation201, isCsmsAction201, isStationAction201, OCPP201 } from './schemas';
@@ -10,7 +11,6 @@ type Payload = Record<string, unknown>;
 
 /** Answers the shared model has no use for: the charger gets what its version's schema asks. */
 const FIXED_ANSWERS: Record<string, Payload> = {
-  NotifyEVChargingNeeds: { status: 'Accepted' },
   NotifyEVChargingSchedule: { status: 'Accepted' },
   Get15118EVCertificate: { status: 'Failed', exiResponse: '' },
   GetCertificateStatus: { status: 'Failed' },
@@ -91,6 +91,13 @@ export class Station201 {
       }
       case 'DataTransfer':
         return shared.handle('DataTransfer', request);
+      case 'NotifyEVChargingNeeds': {
+        // The load manager hears it (the car's maximum caps its current), the flows too.
+        shared.carNeeds(Number(request.evseId), carNeedsOf(request as never, shared.nowIso()));
+        const response = { status: 'Accepted' };
+        shared.notify(action, request, response);
+        return response;
+      }
       case 'SignCertificate':
         return then(shared.handle('SignCertificate', { csr: request.csr }), (response) => ({
           status: (response as Payload).status,

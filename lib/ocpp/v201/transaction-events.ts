@@ -126,6 +126,7 @@ export class TransactionEvents {
       const stopped = (await this.shared.handle('StopTransaction', stop)) as StopTransactionResponse;
       if (request.idToken) idTagInfo = stopped.idTagInfo;
       this.followed.delete(transactionId);
+      this.shared.carNeeds(tx.evseId, undefined);
       await this.reportStatus(tx.evseId, request.timestamp);
     }
     return idTagInfo ? { idTokenInfo: idTokenInfo(idTagInfo) } : {};

@@ -81,4 +81,44 @@ describe('a mixed car park: OCPP 1.6 and OCPP 2.0.1 chargers on one supply line'
     for (const cp of chargers) assert.deepEqual(cp.violations, [], `${cp.identity} against OCPP 1.6`);
     assert.deepEqual(harness().log.matching(/./, 'error'), [], 'the central system logged no error');
   });
+
+  it('gives a car that said over ISO 15118 it takes at most 10 A no more, and the rest of the line to the other', async function () {
+    this.timeout(30_000);
+    const cs = await harness().centralSystem();
+    const { manager, feedErrors } = loop(cs, supplyLine(['PLAIN-1', 'CS201-1'], SUPPLY_A));
+    const plain = await connected(cs, 'PLAIN-1');
+    const cars = await charger201(cs, 'CS201-1');
+    const all = [plain, cars];
+    await cars.charger.status(1, 'Occupied');
+    const needs = await cars.charger.send('NotifyEVChargingNeeds', {
+      evseId: 1,
+      chargingNeeds: {
+        requestedEnergyTransfer: 'AC_three_phase',
+        departureTime: new Date(Date.now() + 3 * 3600_000).toISOString(),
+        acChargingParameters: { energyAmount: 20_000, evMinCurrent: 6, evMaxCurrent: 10, evMaxVoltage: 400 },
+      },
+    });
+    assert.equal(needs.status, 'Accepted');
+    assert.deepEqual(
+      { ...cs.connectorOf('CS201-1', 1)?.carNeeds, at: undefined },
+      {
+        at: undefined,
+        phases: 3,
+        maxA: 10,
+        minA: 6,
+        energyWh: 20_000,
+        departureTime: cs.connectorOf('CS201-1', 1)?.carNeeds?.departureTime,
+      },
+    );
+    await plain.startSession(1, 'TAG-16', { maxA: 32, phases: 3 });
+    await cars.plugIn(1, 'TAG-201', { maxA: 32, phases: 3 });
+    await until(all, () => cars.offeredA(1) === 10 && plain.offeredA(1) === SUPPLY_A - 10);
+    const setPoint = manager.setPoints().find((point) => point.chargePointId === 'CS201-1');
+    assert.match(setPoint?.reason ?? '', /the car takes at most 10 A \(ISO 15118\)/);
+    // Its session ends: what it said is forgotten with it.
+    await cars.leave(1, 5_000);
+    assert.equal(cs.connectorOf('CS201-1', 1)?.carNeeds, undefined);
+    assert.deepEqual(feedErrors, []);
+    assert.deepEqual(cars.charger.violations, []);
+  });
 });
