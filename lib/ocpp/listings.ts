@@ -164,10 +164,11 @@ export class ChargerActivity {
   /** Runs for every message: each charger's record is written over, not made again (list copies it). */
   private readonly onMessage = (message: ChargePointMessage) => {
     const last = this.last.get(message.chargePointId);
-    if (last === undefined)
-      this.last.set(message.chargePointId, { action: message.action, at: message.receivedAt });
+    // What the charger sent: a 2.0.1 TransactionEvent, not the StartTransaction it became.
+    const action = message.ocpp?.action ?? message.action;
+    if (last === undefined) this.last.set(message.chargePointId, { action, at: message.receivedAt });
     else {
-      last.action = message.action;
+      last.action = action;
       last.at = message.receivedAt;
     }
   };
