@@ -1,5 +1,5 @@
 import type { Logger } from '../log';
-import type { Admission } from './admission';
+import { type Admission, DEFAULT_PROTOCOLS } from './admission';
 import { Authorizer, type FlowRequest } from './authorization';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralSystemState } from './central-types';
@@ -91,7 +91,7 @@ export class CentralLifecycle {
     }
     this.setState('listening');
     log.info(
-      `OCPP 1.6-J central system listening on ${listener.where()}, chargers dial <url><chargePointId>; security profile ${options.securityProfile ?? 0}`,
+      `OCPP central system listening on ${listener.where()}, chargers dial <url><chargePointId>; ${(options.protocols ?? DEFAULT_PROTOCOLS).join(', ')}; security profile ${options.securityProfile ?? 0}`,
     );
     const weak = options.passwords?.weakPasswords() ?? [];
     if (weak.length > 0) {

@@ -1,15 +1,9 @@
 import type { CentralSystemAction } from '../actions';
 import { KEY_VARIABLES, keyOf, readableKeys, valueTo16, valueTo201 } from './device-model';
 import { translateMaintenance } from './maintenance-commands';
+import type { Translated } from './translated';
 
-/** A command in the shared shapes as a 2.0.1 charger gets it, and how its answer reads back. */
-export interface Translated {
-  action: string;
-  request: Record<string, unknown>;
-  read(response: Record<string, unknown>): unknown;
-  /** The answer without asking the charger (nothing of the command exists in 2.0.1's terms). */
-  answer?: unknown;
-}
+export type { Translated } from './translated';
 
 type Request = Record<string, unknown>;
 type Profile16 = {
@@ -125,9 +119,10 @@ export function translateCommand(
       return changeConfiguration(request);
     case 'DataTransfer':
     case 'ClearCache':
-    case 'GetLocalListVersion':
     case 'CancelReservation':
       return { action, request, read: same };
+    case 'GetLocalListVersion':
+      return { action, request, read: (response) => ({ listVersion: response.versionNumber }) };
     case 'SendLocalList': {
       const out: Request = { versionNumber: request.listVersion, updateType: request.updateType };
       const list = request.localAuthorizationList as

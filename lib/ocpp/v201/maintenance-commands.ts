@@ -1,5 +1,5 @@
 import type { CentralSystemAction } from '../actions';
-import type { Translated } from './commands';
+import type { Translated } from './translated';
 
 type Request = Record<string, unknown>;
 

@@ -69,7 +69,7 @@ export class Station201 {
         this.transactions
           .evse(evseId)
           .connector(Number(request.connectorId), String(request.connectorStatus));
-        return this.transactions.reportStatus(evseId, String(request.timestamp)).then(() => ({}));
+        return this.transactions.reportStatus(evseId, String(request.timestamp), true).then(() => ({}));
       }
       case 'TransactionEvent':
         return this.transactions.answer(request as unknown as TransactionEventRequest);

@@ -165,10 +165,13 @@ export class TransactionEvents {
     tx.nextSeqNo = Math.max(tx.nextSeqNo, request.seqNo + 1);
   }
 
-  /** Tells the shared model the EVSE's status where it changed. */
-  async reportStatus(evseId: number, timestamp: string): Promise<void> {
+  /**
+   * Tells the shared model the EVSE's status where it changed, or (`always`: the charger reported a
+   * status, which the flows hear of as under 1.6) in any case.
+   */
+  async reportStatus(evseId: number, timestamp: string, always = false): Promise<void> {
     const { status, changed } = this.evse(evseId).take();
-    if (!changed) return;
+    if (!changed && !always) return;
     await this.shared.handle('StatusNotification', {
       connectorId: evseId,
       status,
