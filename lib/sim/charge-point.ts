@@ -36,6 +36,7 @@ export type {
   CommandOverride,
   CpAction,
   CsAction,
+  OcppVersion,
   Quirks,
   ReceivedMessage,
   ReconnectOptions,
@@ -49,12 +50,13 @@ export type {
   VendorBehaviour,
   VendorBehaviourName,
 } from './types';
-export { NO_QUIRKS, NotConnectedError, STANDARD_BEHAVIOUR, VENDOR_BEHAVIOURS } from './types';
+export { NO_QUIRKS, NotConnectedError, OCPP_VERSIONS, STANDARD_BEHAVIOUR, VENDOR_BEHAVIOURS } from './types';
 export { SimulatedEv };
 
 /**
  * A simulated OCPP 1.6-J charge point: a strict implementation of the charge point side of OCPP 1.6
- * edition 2 with the errata and the security whitepaper, with switchable vendor quirks.
+ * edition 2 with the errata and the security whitepaper, with switchable vendor quirks. With
+ * `ocppVersion: '2.0.1'` the same charge point speaks OCPP 2.0.1 (lib/sim/v201 translates).
  *
  * ```ts
  * const cp = new SimulatedChargePoint({ centralSystemUrl: 'ws://127.0.0.1:9000/ocpp', identity: 'CP1' });

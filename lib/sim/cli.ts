@@ -4,23 +4,27 @@ import { systemClock } from '../clock';
 import { ConfigError } from '../config-error';
 import { type Quirks, VENDOR_BEHAVIOURS } from './charge-point';
 import { Fleet, type FleetCounters } from './fleet';
-import { NO_QUIRKS } from './link';
+import { NO_QUIRKS, OCPP_VERSIONS, type OcppVersion } from './link';
 
 /**
- * `ampflow-sim`: runs simulated OCPP 1.6-J charge points against a central system from the command
- * line, prints one line per notable event and a summary when stopped (Ctrl-C).
+ * `ampflow-sim`: runs simulated OCPP 1.6-J (or 2.0.1) charge points against a central system from
+ * the command line, prints one line per notable event and a summary when stopped (Ctrl-C).
  */
 
 export const HELP = `Usage: ampflow-sim --url <ws://host:port/path> [options]
 
-Runs simulated OCPP 1.6-J charge points against a central system. Each charge point
-connects to <url>/<identity>, registers with BootNotification and answers every
-central-system request as the OCPP 1.6 specification says. Cars arrive at random,
-charge and leave. Stop with Ctrl-C for a summary.
+Runs simulated OCPP 1.6-J charge points (or 2.0.1 ones, --ocpp) against a central
+system. Each charge point connects to <url>/<identity>, registers with BootNotification
+and answers every central-system request as the OCPP specification says. Cars arrive at
+random, charge and leave. Stop with Ctrl-C for a summary.
 
 Options:
   --url <url>             Central system endpoint, ws:// or wss:// (required). The
                           identity is appended: ws://host:9000/ gives ws://host:9000/SIM-1.
+  --ocpp <version>        OCPP version the charge points speak: 1.6 (default) or 2.0.1. A list
+                          (1.6,2.0.1) is given out charger by charger in turn, for a mixed site.
+                          A 2.0.1 charger behaves as a 1.6 one does (cars, meter values,
+                          charging profiles), in 2.0.1 messages.
   --count <n>             Number of charge points (default 1).
   --identity <id>         The identity of a charge point, exactly (instead of --prefix, --first and
                           --count); repeat or separate with commas for several.
@@ -42,9 +46,11 @@ Options:
   --spread <s>            Spread the first connects over this many seconds (default 0).
   --quirk <name>          Switch on a vendor deviation; repeat or separate with commas:
                           ${Object.keys(NO_QUIRKS).join(', ')}.
+                          These are OCPP 1.6 deviations: 2.0.1 chargers do not have them.
   --vendor <name>         Take charging profiles as this charger model does:
                           ${Object.keys(VENDOR_BEHAVIOURS).join(', ')}
-                          (the presets of ampflow-charging-profile; default: as the spec says).
+                          (the presets of ampflow-charging-profile; default: as the spec says);
+                          applies to 2.0.1 chargers too.
   --ca <file>             PEM file with the certificate authority for wss:// (profiles 2, 3).
   --cert <file>           PEM client certificate for wss:// (profile 3); needs --key.
   --key <file>            PEM private key of --cert.
@@ -54,6 +60,8 @@ Options:
 
 export interface CliOptions {
   url: string;
+  /** --ocpp: the versions given out in turn; absent: 1.6 for all. */
+  ocppVersions?: OcppVersion[];
   count: number;
   prefix: string;
   /** Identities given one by one (--identity); empty: <prefix><number>. */
@@ -90,6 +98,7 @@ export class CliError extends ConfigError {
 // parseArgs's option table: every command-line tool has one of this shape (deliberately alike).
 const OPTIONS = {
   url: { type: 'string' },
+  ocpp: { type: 'string', multiple: true },
   count: { type: 'string' },
   prefix: { type: 'string' },
   identity: { type: 'string', multiple: true },
@@ -151,6 +160,17 @@ function identityList(list: readonly string[]): string[] {
   }
   if (new Set(list).size !== list.length) throw new CliError('--identity', 'an identity is given twice');
   return [...list];
+}
+
+/** `--ocpp` values: 1.6 or 2.0.1 (also spelt as the sub-protocols, ocpp1.6 and ocpp2.0.1). */
+function ocppVersions(list: readonly string[]): OcppVersion[] {
+  return list.map((item) => {
+    const version = item.replace(/^ocpp/i, '');
+    if (!(OCPP_VERSIONS as readonly string[]).includes(version)) {
+      throw new CliError('--ocpp', `must be ${OCPP_VERSIONS.join(' or ')}, not "${item}"`);
+    }
+    return version as OcppVersion;
+  });
 }
 
 /** `--id-tag` values; an OCPP IdToken is 1 to 20 characters. */
@@ -235,8 +255,12 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
     throw new CliError(ca ? '--ca' : '--cert', 'certificates need a wss:// --url');
   }
 
+  const versions = values.ocpp === undefined ? undefined : ocppVersions(listOption(values.ocpp));
+  if (versions?.length === 0) throw new CliError('--ocpp', `must be ${OCPP_VERSIONS.join(' or ')}`);
+
   return {
     url,
+    ...(versions === undefined ? {} : { ocppVersions: versions }),
     count: identities.length || number('count', str('count'), 1, { min: 1, max: 100_000, integer: true }),
     prefix,
     identities,
@@ -315,6 +339,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     identityPrefix: opts.prefix,
     firstNumber: opts.first,
     ...(opts.identities.length > 0 ? { identities: opts.identities } : {}),
+    ...(opts.ocppVersions ? { ocppVersions: opts.ocppVersions } : {}),
     connectSpreadS: opts.spreadS,
     clock,
     chargePoint: {
@@ -379,10 +404,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   });
   io.out(
     `ampflow-sim: ${opts.count} charge point(s) ${opts.identities.length > 0 ? opts.identities.join(', ') : `${opts.prefix}${opts.first}..${opts.prefix}${opts.first + opts.count - 1}`} -> ${opts.url}` +
+      (opts.ocppVersions ? ` (OCPP ${[...new Set(opts.ocppVersions)].join(', ')})` : '') +
       (opts.sessionMinutes > 0
         ? ` (sessions ~${opts.sessionMinutes} min, gaps ~${opts.gapMinutes} min, seed ${opts.seed})`
         : ''),
   );
+  if (opts.ocppVersions?.includes('2.0.1') && Object.keys(opts.quirks).length > 0)
+    io.out('ampflow-sim: --quirk applies to the OCPP 1.6 chargers only');
   await Promise.race([fleet.start(), io.stopped]);
   await io.stopped;
   const counters = fleet.counters;

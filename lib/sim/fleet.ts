@@ -3,7 +3,7 @@ import { type Clock, systemClock, type TimerHandle } from '../clock';
 import { type Logger, silentLogger } from '../log';
 import { SimulatedChargePoint, type SimulatedChargePointOptions } from './charge-point';
 import { type EvOptions, SimulatedEv } from './ev';
-import { hashString } from './link';
+import { hashString, type OcppVersion } from './link';
 
 /**
  * Many simulated charge points against one central system, with cars that come and go: a car
@@ -35,6 +35,11 @@ export interface FleetOptions {
   identities?: readonly string[];
   /** Options every charge point shares. */
   chargePoint?: Omit<SimulatedChargePointOptions, 'centralSystemUrl' | 'identity' | 'clock' | 'log'>;
+  /**
+   * The OCPP version of each charge point, given out in turn: `['1.6', '2.0.1']` makes every other
+   * one a 2.0.1 charger (a mixed site). Default: `chargePoint.ocppVersion`, else 1.6.
+   */
+  ocppVersions?: readonly OcppVersion[];
   /** Cars arriving and leaving; omit for charge points that only connect. */
   sessions?: SessionPattern;
   /** Spread the first connects evenly over this many seconds (avoids a thundering herd). Default 0. */
@@ -132,9 +137,12 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.log = options.log ?? silentLogger;
     const prefix = options.identityPrefix ?? 'SIM-';
     const first = options.firstNumber ?? 1;
+    const versions = options.ocppVersions ?? [];
     this.chargePoints = Array.from({ length: options.count }, (_, index) => {
+      const ocppVersion = versions.length > 0 ? versions[index % versions.length] : undefined;
       const cp = new SimulatedChargePoint({
         ...options.chargePoint,
+        ...(ocppVersion === undefined ? {} : { ocppVersion }),
         centralSystemUrl: options.centralSystemUrl,
         identity: options.identities?.[index] ?? `${prefix}${first + index}`,
         clock: this.clock,

@@ -22,6 +22,8 @@ import {
   type LinkOptions,
   NO_QUIRKS,
   NotConnectedError,
+  OCPP_VERSIONS,
+  type OcppVersion,
   type Quirks,
   type ReceivedMessage,
   type RegistrationStatus,
@@ -29,6 +31,7 @@ import {
   type ResultMessage,
   type SentMessage,
 } from './types';
+import { type EvseState, errorFrame201, type Host201, OCPP201, Ocpp201 } from './v201';
 
 export * from './types';
 
@@ -47,6 +50,8 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   readonly clock: Clock;
   protected readonly log: Logger;
   readonly quirks: Readonly<Quirks>;
+  /** The OCPP version spoken (2.0.1: the same charger, translated at the link by lib/sim/v201). */
+  readonly ocppVersion: OcppVersion;
   readonly configuration: ConfigurationStore;
   protected readonly endpoint: string;
   protected readonly linkOptions: LinkOptions;
@@ -77,6 +82,8 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   private readonly afterReplies = new Map<string, () => void>();
   private readonly overrides = new Map<CsAction, CommandOverride<CsAction>>();
   private jitterState: number;
+  /** The translation to OCPP 2.0.1; undefined under 1.6. */
+  private readonly v201: Ocpp201 | undefined;
 
   protected constructor(options: LinkOptions, connectorPhases: readonly (1 | 3)[]) {
     super();
@@ -91,7 +98,17 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     this.endpoint = options.centralSystemUrl.replace(/\/+$/, '');
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger;
-    this.quirks = { ...NO_QUIRKS, ...options.quirks };
+    this.ocppVersion = options.ocppVersion ?? '1.6';
+    if (!OCPP_VERSIONS.includes(this.ocppVersion)) {
+      throw new RangeError(`ocppVersion must be ${OCPP_VERSIONS.join(' or ')}, not "${this.ocppVersion}"`);
+    }
+    const quirks = { ...NO_QUIRKS, ...options.quirks };
+    if (this.ocppVersion === '2.0.1' && Object.values(quirks).some(Boolean)) {
+      this.log.warn(
+        `${this.identity}: vendor quirks are OCPP 1.6 deviations; under OCPP 2.0.1 they do not apply`,
+      );
+    }
+    this.quirks = this.ocppVersion === '2.0.1' ? NO_QUIRKS : quirks;
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     const securityProfile = options.tls?.cert
       ? 3
@@ -116,6 +133,52 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     });
     this.transactionQueue = new ReliableQueue(queueLink());
     this.securityEventQueue = new ReliableQueue(queueLink());
+    this.v201 = this.ocppVersion === '2.0.1' ? new Ocpp201(this.host201()) : undefined;
+  }
+
+  /** What the 2.0.1 translation asks of the charge point (read when it asks). */
+  private host201(): Host201 {
+    return {
+      identity: this.identity,
+      log: this.log,
+      now: () => this.clock.now(),
+      evse: (connectorId) => this.evseState(connectorId),
+      connectorIds: () => this.connectorIds(),
+      transactionMessagesQueued: () => this.transactionQueue.length > 0,
+      // A remote start's transaction begins within ConnectionTimeOut, after an Authorize at most.
+      remoteStartWindowMs: () =>
+        (this.configuration.int('ConnectionTimeOut', 120) + this.configuration.int('MessageTimeout', 30)) *
+          1000 +
+        10_000,
+      whenNoTransactions: () =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (this.connectorIds().some((id) => this.evseState(id)?.transaction)) return;
+            this.off('transactionStopped', check);
+            resolve();
+          };
+          this.on('transactionStopped', check);
+          check();
+        }),
+    };
+  }
+
+  /** A connector as the 2.0.1 translation sees it; undefined when there is none (overridden by the station). */
+  protected evseState(_connectorId: number): EvseState | undefined {
+    return undefined;
+  }
+
+  /** The connectors' ids (overridden by the station). */
+  protected connectorIds(): number[] {
+    return [];
+  }
+
+  /**
+   * The OCPP 2.0.1 transactionId (a string the charger chose) of the transaction the simulator
+   * knows by `transactionId`; undefined under OCPP 1.6.
+   */
+  transactionId201(transactionId: number): string | undefined {
+    return this.v201?.transactionId(transactionId);
   }
 
   // ---- State -------------------------------------------------------------------------------
@@ -238,14 +301,16 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
 
   private createClient(): RPCClient {
     const noSubProtocol = this.quirks.noSubProtocol;
+    const protocol = this.v201 ? OCPP201 : 'ocpp1.6';
     const password = this.configuration.get('AuthorizationKey') || undefined;
     const client = new RPCClient({
       endpoint: this.endpoint,
       identity: this.identity,
-      protocols: noSubProtocol ? [] : ['ocpp1.6'],
+      protocols: noSubProtocol ? [] : [protocol],
       // ocpp-rpc's strict mode needs an offered sub-protocol; without one the simulator validates itself.
-      strictMode: noSubProtocol ? false : ['ocpp1.6'],
-      strictModeValidators: [quirkTolerantValidator],
+      // Under 2.0.1 it checks with the OCA schemas the library ships.
+      strictMode: noSubProtocol ? false : [protocol],
+      strictModeValidators: this.v201 ? [] : [quirkTolerantValidator],
       reconnect: false,
       callTimeoutMs: this.callTimeoutMs,
       pingIntervalMs: this.configuration.int('WebSocketPingInterval', 0) * 1000,
@@ -257,8 +322,18 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
       this.rearmHeartbeat();
       if (!outbound) return;
       const [, messageId, action, request] = payload as [number, string, CpAction, never];
-      this.emit('sent', { action, request, messageId } as SentMessage);
+      if (!this.v201) {
+        this.emit('sent', { action, request, messageId } as SentMessage);
+        return;
+      }
+      // Under 2.0.1: the simulator's own request the 2.0.1 one carries.
+      const origin = this.v201.originOf(request);
+      if (origin) this.emit('sent', { ...origin, messageId } as SentMessage);
     });
+    if (this.v201) {
+      const sendRaw = client.sendRaw.bind(client);
+      client.sendRaw = (message: string) => sendRaw(errorFrame201(message));
+    }
     client.on('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
       if (!outbound) return;
       const messageId = payload[1] as string;
@@ -313,6 +388,8 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
       await client.close({ code: 1000 }).catch(() => undefined);
       return;
     }
+    // (A central system that does not agree to ocpp2.0.1 fails the handshake: ws checks the sub-protocol.)
+    this.v201?.connected();
     client.once('close', ({ code, reason }: { code: number; reason: string }) =>
       this.onSocketClosed(client, code, reason),
     );
@@ -426,6 +503,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
 
   /** A BootNotification the central system asked for with (Extended)TriggerMessage. */
   protected triggerBoot(): void {
+    if (this.v201) this.v201.outgoing.bootReason = 'Triggered';
     this.clock.clearTimeout(this.bootTimer);
     this.bootTimer = undefined;
     void this.sendBoot();
@@ -448,6 +526,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   protected async reboot(reason: string): Promise<void> {
     if (this.rebooting) return;
     this.rebooting = true;
+    this.v201?.rebooting(reason);
     this.log.info(`${this.identity}: rebooting (${reason})`);
     this.emit('rebooting', { reason });
     this.clock.clearTimeout(this.reconnectTimer);
@@ -530,7 +609,17 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     else if (selfValidate) validateOcpp16(`urn:${action}.req`, payload);
     this.pendingCalls += 1;
     try {
-      const response = (await client.call(action, payload)) as OcppResponse<A>;
+      const response = (
+        this.v201
+          ? await this.v201.send(
+              action,
+              payload,
+              (action201, payload201) =>
+                client.call(action201, payload201) as Promise<Record<string, unknown>>,
+              options.triggered ?? false,
+            )
+          : await client.call(action, payload)
+      ) as OcppResponse<A>;
       if (selfValidate) validateOcpp16(`urn:${action}.conf`, response);
       this.emit('result', { action, request: payload, response } as ResultMessage);
       return response;
@@ -577,6 +666,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   protected abstract securityLog(type: string, techInfo?: string): void;
 
   private async onRequest(action: string, params: unknown, messageId: string): Promise<unknown> {
+    if (this.v201) return await this.onRequest201(this.v201, action, params, messageId);
     if (!(OCPP_ACTIONS as readonly string[]).includes(action) || isCpOnly(action)) {
       throw createRPCError('NotImplemented', `${action} is not a Central System request`);
     }
@@ -585,28 +675,99 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     // "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated message" (4.2).
     if (this.registrationStatus === 'Rejected') return NOREPLY as unknown as symbol;
     const selfValidate = this.client?.protocol !== 'ocpp1.6';
+    const { response, after } = await this.runCommand(csAction, params, selfValidate, false);
+    if (after) this.afterReplies.set(messageId, after);
+    return response;
+  }
+
+  /**
+   * A 2.0.1 CSMS command: translated to the simulator's 1.6 commands (each with its `received` and
+   * `replied` events, checked against the 1.6 schemas), answered in 2.0.1 shapes.
+   */
+  private async onRequest201(
+    v201: Ocpp201,
+    action: string,
+    params: unknown,
+    messageId: string,
+  ): Promise<unknown> {
+    if (!Ocpp201.isCsmsAction(action)) {
+      const known = Ocpp201.isStationAction(action);
+      throw createRPCError(
+        known ? 'NotSupported' : 'NotImplemented',
+        `${action} is not ${known ? 'sent by a CSMS' : 'an OCPP 2.0.1 action'}`,
+      );
+    }
+    // B02/B03 as 1.6 4.2: a Rejected charging station does not answer.
+    if (this.registrationStatus === 'Rejected') return NOREPLY as unknown as symbol;
+    const afters: (() => void)[] = [];
+    const run = async <A extends CsAction>(
+      csAction: A,
+      request: OcppRequest<A>,
+    ): Promise<OcppResponse<A>> => {
+      this.emit('received', { action: csAction, request, messageId } as ReceivedMessage);
+      const { response, after } = await this.runCommand(csAction, request, true, true);
+      if (after) afters.push(after);
+      return response as OcppResponse<A>;
+    };
+    const runLater = async <A extends CsAction>(csAction: A, request: OcppRequest<A>): Promise<void> => {
+      this.emit('received', { action: csAction, request, messageId } as ReceivedMessage);
+      const { after } = await this.runCommand(csAction, request, true, true);
+      after?.();
+    };
+    const response = await v201.receive(action, params as Record<string, unknown>, {
+      run,
+      later: (fn) => afters.push(fn),
+      runLater,
+    });
+    if (afters.length > 0)
+      this.afterReplies.set(messageId, () => {
+        for (const fn of afters) fn();
+      });
+    return response;
+  }
+
+  /**
+   * Has the handler (or its override) answer a command in 1.6 shapes, with the `replied` event.
+   * `validate`: check request and answer against the 1.6 schemas; a request `translated` from 2.0.1
+   * that does not fit (an id token of 36 characters, ...) is a PropertyConstraintViolation.
+   */
+  private async runCommand(
+    action: CsAction,
+    request: unknown,
+    validate: boolean,
+    translated: boolean,
+  ): Promise<{ response: unknown; after?: () => void }> {
     try {
-      if (selfValidate) validateOcpp16(`urn:${action}.req`, params);
+      if (validate) {
+        try {
+          validateOcpp16(`urn:${action}.req`, request);
+        } catch (err) {
+          if (!translated) throw err;
+          throw createRPCError(
+            'PropertyConstraintViolation',
+            `the simulator's OCPP 1.6 model cannot take this ${action}: ${(err as Error).message}`,
+          );
+        }
+      }
       let after: (() => void) | undefined;
       const next = async () => {
-        const outcome = await this.handleCommand(csAction, params as never);
+        const outcome = await this.handleCommand(action, request as never);
         after = outcome.after;
         return outcome.response;
       };
-      const override = this.overrides.get(csAction);
-      const response = override ? await override(params as never, next) : await next();
-      if (selfValidate) {
+      const override = this.overrides.get(action);
+      const response = override ? await override(request as never, next) : await next();
+      if (validate) {
         try {
           validateOcpp16(`urn:${action}.conf`, response);
         } catch {
           throw internalError();
         }
       }
-      if (after) this.afterReplies.set(messageId, after);
-      this.emit('replied', { action: csAction, request: params, response } as RepliedMessage);
-      return response;
+      this.emit('replied', { action, request, response } as RepliedMessage);
+      return after ? { response, after } : { response };
     } catch (err) {
-      this.emit('replied', { action: csAction, request: params, error: err as Error } as RepliedMessage);
+      this.emit('replied', { action, request, error: err as Error } as RepliedMessage);
       throw err;
     }
   }

@@ -11,6 +11,7 @@ import {
   type ConnectorView,
   type LimitContext,
 } from './smart-charging';
+import type { EvseState } from './v201';
 
 /**
  * The physical charge point: connectors with their meters and the EVs plugged into them, status
@@ -296,6 +297,16 @@ export abstract class ChargePointStation extends ChargePointLink {
   }
 
   protected onDisconnected(): void {}
+
+  protected override evseState(connectorId: number): EvseState | undefined {
+    if (!this.hasConnector(connectorId)) return undefined;
+    const c = this.connectorById(connectorId);
+    return { status: c.status.status, plugged: !!c.ev, transaction: !!c.transaction };
+  }
+
+  protected override connectorIds(): number[] {
+    return this.connectors.map((c) => c.id);
+  }
 
   protected onRestart(): void {
     // A restart ends what lives in RAM; availability, profiles, local list and cache persist (5.2, errata 3.37, 3.4).

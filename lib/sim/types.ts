@@ -152,10 +152,21 @@ export interface ReconnectOptions {
   jitter?: number;
 }
 
+/** The OCPP version a simulated charge point speaks. */
+export type OcppVersion = '1.6' | '2.0.1';
+
+export const OCPP_VERSIONS: readonly OcppVersion[] = ['1.6', '2.0.1'];
+
 export interface LinkOptions {
   /** The OCPP-J endpoint, e.g. `ws://127.0.0.1:9000/ocpp`; the identity is appended (OCPP-J 3.1.1). */
   centralSystemUrl: string;
   identity: string;
+  /**
+   * The OCPP version spoken: `1.6` (default) or `2.0.1`. Under 2.0.1 the charger behaves the same
+   * (cars, meter values, smart charging), its messages translated at the link (lib/sim/v201);
+   * `quirks` are 1.6 deviations and do not apply.
+   */
+  ocppVersion?: OcppVersion;
   /** HTTP Basic password (security profiles 1 and 2); the user is the identity. */
   password?: string;
   /** TLS settings for `wss://` (profiles 2 and 3). */
@@ -204,7 +215,12 @@ export interface TransactionEvent {
   reason?: OcppRequest<'StopTransaction'>['reason'];
 }
 
-/** Every event a simulated charge point emits, with its arguments. */
+/**
+ * Every event a simulated charge point emits, with its arguments. Under OCPP 2.0.1 the messages
+ * (`sent`, `result`, `received`, `replied`) are the simulator's own, in the 1.6 shapes it thinks
+ * in: `sent` carries the message id of the 2.0.1 request that took it; commands 2.0.1 has and the
+ * simulator answers without its 1.6 handlers (GetTransactionStatus, ...) have no events.
+ */
 export interface ChargePointEvents {
   /** The WebSocket is open. */
   connected: [];
