@@ -10,6 +10,7 @@ import { hashString } from './link';
 import { SimulatedMeter } from './modbus-meter';
 import { ModbusSimServer } from './modbus-server';
 import { programOptions, stopSignal } from './program';
+import type { OcppVersion } from './types';
 
 /**
  * The site `npm start` shows: a car park behind one 63 A breaker, as a separate process that the
@@ -30,6 +31,8 @@ export interface DemoCharger {
   /** OCPP ConnectorPhaseRotation of every connector: how the charger's L1..L3 meet the grid's. */
   rotation: PhaseRotation;
   connectors: number;
+  /** The OCPP version it speaks; 1.6 unless said (the demo car park is a mixed one). */
+  ocppVersion?: OcppVersion;
 }
 
 /** The chargers of the demo car park; the demo flow's load manager lists the same. */
@@ -37,7 +40,7 @@ export const DEMO_CHARGERS: readonly DemoCharger[] = [
   { id: 'CP-1', rotation: 'RST', connectors: 1 },
   { id: 'CP-2', rotation: 'STR', connectors: 1 },
   { id: 'CP-3', rotation: 'TRS', connectors: 1 },
-  { id: 'CP-4', rotation: 'RST', connectors: 1 },
+  { id: 'CP-4', rotation: 'RST', connectors: 1, ocppVersion: '2.0.1' },
   { id: 'CP-5', rotation: 'STR', connectors: 2 },
 ];
 
@@ -167,6 +170,7 @@ export class DemoSite {
         clock: this.clock,
         chargePointVendor: 'ampflow',
         chargePointModel: charger.connectors > 1 ? 'Demo dual AC 2x22 kW' : 'Demo AC 22 kW',
+        ...(charger.ocppVersion ? { ocppVersion: charger.ocppVersion } : {}),
         connectors: charger.connectors,
         maxCurrentA: 32,
         configuration: { ConnectorPhaseRotation: rotation.join(','), MeterValueSampleInterval: 10 },
