@@ -3,12 +3,8 @@ import { createRPCError, NOREPLY, RPCClient } from 'ocpp-rpc';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
-import {
-  type BootNotificationResponse,
-  OCPP_ACTIONS,
-  type OcppRequest,
-  type OcppResponse,
-} from '../ocpp/messages';
+import { isCentralSystemAction } from '../ocpp/actions';
+import type { BootNotificationResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
 import type { RpcClientOptions } from '../ocpp/rpc-types';
 import { ConfigurationStore } from './configuration';
 import { ReliableQueue } from './message-queue';
@@ -22,7 +18,6 @@ import {
   type LinkOptions,
   NO_QUIRKS,
   NotConnectedError,
-  OCPP_VERSIONS,
   type OcppVersion,
   type Quirks,
   type ReceivedMessage,
@@ -31,7 +26,8 @@ import {
   type ResultMessage,
   type SentMessage,
 } from './types';
-import { type EvseState, errorFrame201, type Host201, OCPP201, Ocpp201 } from './v201';
+import type { EvseState } from './v201';
+import { Link201 } from './v201/link';
 
 export * from './types';
 
@@ -82,8 +78,8 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   private readonly afterReplies = new Map<string, () => void>();
   private readonly overrides = new Map<CsAction, CommandOverride<CsAction>>();
   private jitterState: number;
-  /** The translation to OCPP 2.0.1; undefined under 1.6. */
-  private readonly v201: Ocpp201 | undefined;
+  /** The link's OCPP 2.0.1 side (lib/sim/v201); undefined under 1.6. */
+  private readonly v201: Link201 | undefined;
 
   protected constructor(options: LinkOptions, connectorPhases: readonly (1 | 3)[]) {
     super();
@@ -98,17 +94,17 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     this.endpoint = options.centralSystemUrl.replace(/\/+$/, '');
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger;
-    this.ocppVersion = options.ocppVersion ?? '1.6';
-    if (!OCPP_VERSIONS.includes(this.ocppVersion)) {
-      throw new RangeError(`ocppVersion must be ${OCPP_VERSIONS.join(' or ')}, not "${this.ocppVersion}"`);
-    }
-    const quirks = { ...NO_QUIRKS, ...options.quirks };
-    if (this.ocppVersion === '2.0.1' && Object.values(quirks).some(Boolean)) {
-      this.log.warn(
-        `${this.identity}: vendor quirks are OCPP 1.6 deviations; under OCPP 2.0.1 they do not apply`,
-      );
-    }
-    this.quirks = this.ocppVersion === '2.0.1' ? NO_QUIRKS : quirks;
+    // Built before the queues: the 2.0.1 side reads the link only when it asks.
+    this.v201 = Link201.ifAsked(options, this, {
+      log: this.log,
+      evse: (connectorId) => this.evseState(connectorId),
+      connectorIds: () => this.connectorIds(),
+      transactionMessagesQueued: () => this.transactionQueue.length > 0,
+      runCommand: (action, request, invalid) => this.runCommand(action, request, true, invalid),
+      afterReply: (messageId, fn) => this.afterReplies.set(messageId, fn),
+    });
+    this.ocppVersion = this.v201 ? '2.0.1' : '1.6';
+    this.quirks = this.v201 ? NO_QUIRKS : { ...NO_QUIRKS, ...options.quirks };
     this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     const securityProfile = options.tls?.cert
       ? 3
@@ -133,50 +129,14 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     });
     this.transactionQueue = new ReliableQueue(queueLink());
     this.securityEventQueue = new ReliableQueue(queueLink());
-    this.v201 = this.ocppVersion === '2.0.1' ? new Ocpp201(this.host201()) : undefined;
   }
 
-  /** What the 2.0.1 translation asks of the charge point (read when it asks). */
-  private host201(): Host201 {
-    return {
-      identity: this.identity,
-      log: this.log,
-      now: () => this.clock.now(),
-      evse: (connectorId) => this.evseState(connectorId),
-      connectorIds: () => this.connectorIds(),
-      transactionMessagesQueued: () => this.transactionQueue.length > 0,
-      // A remote start's transaction begins within ConnectionTimeOut, after an Authorize at most.
-      remoteStartWindowMs: () =>
-        (this.configuration.int('ConnectionTimeOut', 120) + this.configuration.int('MessageTimeout', 30)) *
-          1000 +
-        10_000,
-      whenNoTransactions: () =>
-        new Promise<void>((resolve) => {
-          const check = () => {
-            if (this.connectorIds().some((id) => this.evseState(id)?.transaction)) return;
-            this.off('transactionStopped', check);
-            resolve();
-          };
-          this.on('transactionStopped', check);
-          check();
-        }),
-    };
-  }
+  /** A connector as the 2.0.1 translation sees it; undefined when there is none. */
+  protected abstract evseState(connectorId: number): EvseState | undefined;
+  /** The connectors' ids. */
+  protected abstract connectorIds(): number[];
 
-  /** A connector as the 2.0.1 translation sees it; undefined when there is none (overridden by the station). */
-  protected evseState(_connectorId: number): EvseState | undefined {
-    return undefined;
-  }
-
-  /** The connectors' ids (overridden by the station). */
-  protected connectorIds(): number[] {
-    return [];
-  }
-
-  /**
-   * The OCPP 2.0.1 transactionId (a string the charger chose) of the transaction the simulator
-   * knows by `transactionId`; undefined under OCPP 1.6.
-   */
+  /** The OCPP 2.0.1 transactionId (the charger's string) of the simulator's `transactionId`; else undefined. */
   transactionId201(transactionId: number): string | undefined {
     return this.v201?.transactionId(transactionId);
   }
@@ -301,16 +261,16 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
 
   private createClient(): RPCClient {
     const noSubProtocol = this.quirks.noSubProtocol;
-    const protocol = this.v201 ? OCPP201 : 'ocpp1.6';
     const password = this.configuration.get('AuthorizationKey') || undefined;
     const client = new RPCClient({
       endpoint: this.endpoint,
       identity: this.identity,
-      protocols: noSubProtocol ? [] : [protocol],
       // ocpp-rpc's strict mode needs an offered sub-protocol; without one the simulator validates itself.
-      // Under 2.0.1 it checks with the OCA schemas the library ships.
-      strictMode: noSubProtocol ? false : [protocol],
-      strictModeValidators: this.v201 ? [] : [quirkTolerantValidator],
+      ...(this.v201?.clientOptions() ?? {
+        protocols: noSubProtocol ? [] : ['ocpp1.6'],
+        strictMode: noSubProtocol ? false : ['ocpp1.6'],
+        strictModeValidators: [quirkTolerantValidator],
+      }),
       reconnect: false,
       callTimeoutMs: this.callTimeoutMs,
       pingIntervalMs: this.configuration.int('WebSocketPingInterval', 0) * 1000,
@@ -320,20 +280,12 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     client.on('call', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
       // "Interval of inactivity (no OCPP exchanges)" (9.1.10): any request either way postpones the heartbeat.
       this.rearmHeartbeat();
-      if (!outbound) return;
+      // (Under 2.0.1 its side reports the simulator's own request the 2.0.1 one carries.)
+      if (!outbound || this.v201) return;
       const [, messageId, action, request] = payload as [number, string, CpAction, never];
-      if (!this.v201) {
-        this.emit('sent', { action, request, messageId } as SentMessage);
-        return;
-      }
-      // Under 2.0.1: the simulator's own request the 2.0.1 one carries.
-      const origin = this.v201.originOf(request);
-      if (origin) this.emit('sent', { ...origin, messageId } as SentMessage);
+      this.emit('sent', { action, request, messageId } as SentMessage);
     });
-    if (this.v201) {
-      const sendRaw = client.sendRaw.bind(client);
-      client.sendRaw = (message: string) => sendRaw(errorFrame201(message));
-    }
+    this.v201?.attach(client);
     client.on('response', ({ outbound, payload }: { outbound: boolean; payload: unknown[] }) => {
       if (!outbound) return;
       const messageId = payload[1] as string;
@@ -388,7 +340,6 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
       await client.close({ code: 1000 }).catch(() => undefined);
       return;
     }
-    // (A central system that does not agree to ocpp2.0.1 fails the handshake: ws checks the sub-protocol.)
     this.v201?.connected();
     client.once('close', ({ code, reason }: { code: number; reason: string }) =>
       this.onSocketClosed(client, code, reason),
@@ -503,7 +454,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
 
   /** A BootNotification the central system asked for with (Extended)TriggerMessage. */
   protected triggerBoot(): void {
-    if (this.v201) this.v201.outgoing.bootReason = 'Triggered';
+    this.v201?.bootTriggered();
     this.clock.clearTimeout(this.bootTimer);
     this.bootTimer = undefined;
     void this.sendBoot();
@@ -609,17 +560,9 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     else if (selfValidate) validateOcpp16(`urn:${action}.req`, payload);
     this.pendingCalls += 1;
     try {
-      const response = (
-        this.v201
-          ? await this.v201.send(
-              action,
-              payload,
-              (action201, payload201) =>
-                client.call(action201, payload201) as Promise<Record<string, unknown>>,
-              options.triggered ?? false,
-            )
-          : await client.call(action, payload)
-      ) as OcppResponse<A>;
+      const answer =
+        this.v201?.send(action, payload, client, options.triggered) ?? client.call(action, payload);
+      const response = (await answer) as OcppResponse<A>;
       if (selfValidate) validateOcpp16(`urn:${action}.conf`, response);
       this.emit('result', { action, request: payload, response } as ResultMessage);
       return response;
@@ -666,8 +609,8 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   protected abstract securityLog(type: string, techInfo?: string): void;
 
   private async onRequest(action: string, params: unknown, messageId: string): Promise<unknown> {
-    if (this.v201) return await this.onRequest201(this.v201, action, params, messageId);
-    if (!(OCPP_ACTIONS as readonly string[]).includes(action) || isCpOnly(action)) {
+    if (this.v201) return await this.v201.onRequest(action, params, messageId);
+    if (!isCentralSystemAction(action)) {
       throw createRPCError('NotImplemented', `${action} is not a Central System request`);
     }
     const csAction = action as CsAction;
@@ -675,78 +618,28 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     // "While Rejected, the Charge Point SHALL NOT respond to any Central System initiated message" (4.2).
     if (this.registrationStatus === 'Rejected') return NOREPLY as unknown as symbol;
     const selfValidate = this.client?.protocol !== 'ocpp1.6';
-    const { response, after } = await this.runCommand(csAction, params, selfValidate, false);
+    const { response, after } = await this.runCommand(csAction, params, selfValidate);
     if (after) this.afterReplies.set(messageId, after);
     return response;
   }
 
   /**
-   * A 2.0.1 CSMS command: translated to the simulator's 1.6 commands (each with its `received` and
-   * `replied` events, checked against the 1.6 schemas), answered in 2.0.1 shapes.
-   */
-  private async onRequest201(
-    v201: Ocpp201,
-    action: string,
-    params: unknown,
-    messageId: string,
-  ): Promise<unknown> {
-    if (!Ocpp201.isCsmsAction(action)) {
-      const known = Ocpp201.isStationAction(action);
-      throw createRPCError(
-        known ? 'NotSupported' : 'NotImplemented',
-        `${action} is not ${known ? 'sent by a CSMS' : 'an OCPP 2.0.1 action'}`,
-      );
-    }
-    // B02/B03 as 1.6 4.2: a Rejected charging station does not answer.
-    if (this.registrationStatus === 'Rejected') return NOREPLY as unknown as symbol;
-    const afters: (() => void)[] = [];
-    const run = async <A extends CsAction>(
-      csAction: A,
-      request: OcppRequest<A>,
-    ): Promise<OcppResponse<A>> => {
-      this.emit('received', { action: csAction, request, messageId } as ReceivedMessage);
-      const { response, after } = await this.runCommand(csAction, request, true, true);
-      if (after) afters.push(after);
-      return response as OcppResponse<A>;
-    };
-    const runLater = async <A extends CsAction>(csAction: A, request: OcppRequest<A>): Promise<void> => {
-      this.emit('received', { action: csAction, request, messageId } as ReceivedMessage);
-      const { after } = await this.runCommand(csAction, request, true, true);
-      after?.();
-    };
-    const response = await v201.receive(action, params as Record<string, unknown>, {
-      run,
-      later: (fn) => afters.push(fn),
-      runLater,
-    });
-    if (afters.length > 0)
-      this.afterReplies.set(messageId, () => {
-        for (const fn of afters) fn();
-      });
-    return response;
-  }
-
-  /**
    * Has the handler (or its override) answer a command in 1.6 shapes, with the `replied` event.
-   * `validate`: check request and answer against the 1.6 schemas; a request `translated` from 2.0.1
-   * that does not fit (an id token of 36 characters, ...) is a PropertyConstraintViolation.
+   * `validate`: check request and answer against the 1.6 schemas; a request that does not fit fails
+   * with `invalid(action, err)` when given (a request translated from 2.0.1), else with err.
    */
   private async runCommand(
     action: CsAction,
     request: unknown,
     validate: boolean,
-    translated: boolean,
+    invalid?: (action: CsAction, err: Error) => Error,
   ): Promise<{ response: unknown; after?: () => void }> {
     try {
       if (validate) {
         try {
           validateOcpp16(`urn:${action}.req`, request);
         } catch (err) {
-          if (!translated) throw err;
-          throw createRPCError(
-            'PropertyConstraintViolation',
-            `the simulator's OCPP 1.6 model cannot take this ${action}: ${(err as Error).message}`,
-          );
+          throw invalid ? invalid(action, err as Error) : err;
         }
       }
       let after: (() => void) | undefined;
@@ -780,26 +673,6 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
-}
-
-const CP_ONLY = new Set<string>([
-  'Authorize',
-  'BootNotification',
-  'DiagnosticsStatusNotification',
-  'FirmwareStatusNotification',
-  'Heartbeat',
-  'LogStatusNotification',
-  'MeterValues',
-  'SecurityEventNotification',
-  'SignCertificate',
-  'SignedFirmwareStatusNotification',
-  'StartTransaction',
-  'StatusNotification',
-  'StopTransaction',
-]);
-
-function isCpOnly(action: string): boolean {
-  return CP_ONLY.has(action);
 }
 
 /** FNV-1a, to seed per-charger generators from an identity. */
