@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { RPCServer } from 'ocpp-rpc';
 import type RPCServerClient from 'ocpp-rpc/lib/server-client';
+import { ManualClock } from '../../../lib/clock';
+import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 
 /**
  * A bare OCPP 2.0.1 CSMS for the simulator's 2.0.1 tests: ocpp-rpc's RPCServer in strict mode with
@@ -152,4 +154,42 @@ function defaultAnswer(action: string): Answer {
     default:
       return () => ({});
   }
+}
+
+/**
+ * Per test of the suite: a bare 2.0.1 CSMS (started before the test, closed after it) and the
+ * 2.0.1 simulators `simulator()` makes against it on a ManualClock (closed after the test too).
+ * `restart()` puts another CSMS in its place (a test of the handshake).
+ */
+export function useBareCsms201() {
+  const state: { csms?: TestCsms201 } = {};
+  const made: SimulatedChargePoint[] = [];
+  beforeEach(async () => {
+    state.csms = await TestCsms201.start();
+  });
+  afterEach(async () => {
+    for (const cp of made.splice(0)) await cp.close();
+    await state.csms?.close();
+  });
+  const server = () => state.csms as TestCsms201;
+  return {
+    server,
+    restart: async (protocols?: string[]) => {
+      await server().close();
+      state.csms = await TestCsms201.start(protocols);
+    },
+    simulator: (options: Partial<SimulatedChargePointOptions> = {}) => {
+      const clock = new ManualClock();
+      const cp = new SimulatedChargePoint({
+        ocppVersion: '2.0.1',
+        centralSystemUrl: server().url,
+        identity: 'SIM201-1',
+        clock,
+        ...options,
+        configuration: { WebSocketPingInterval: 0, ...options.configuration },
+      });
+      made.push(cp);
+      return { cp, clock };
+    },
+  };
 }

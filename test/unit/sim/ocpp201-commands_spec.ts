@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../lib/clock';
-import {
-  type RepliedMessage,
-  SimulatedChargePoint,
-  type SimulatedChargePointOptions,
-} from '../../../lib/sim/charge-point';
+import type { RepliedMessage, SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
 import { nextMessage, useInterop } from '../interop/support';
-import { TestCsms201 } from './csms201';
+import { useBareCsms201 } from './csms201';
 
 /**
  * The simulator speaking OCPP 2.0.1 takes a CSMS's commands through its device model and its 1.6
@@ -154,29 +149,7 @@ describe('SimulatedChargePoint speaking OCPP 2.0.1', () => {
   });
 
   describe('against a bare OCPP 2.0.1 CSMS (ocpp-rpc strict mode)', () => {
-    let csms: TestCsms201 | undefined;
-    const made: SimulatedChargePoint[] = [];
-    beforeEach(async () => {
-      csms = await TestCsms201.start();
-    });
-    afterEach(async () => {
-      for (const cp of made.splice(0)) await cp.close();
-      await csms?.close();
-    });
-    const server = () => csms as TestCsms201;
-    const simulator = (options: Partial<SimulatedChargePointOptions> = {}) => {
-      const clock = new ManualClock();
-      const cp = new SimulatedChargePoint({
-        ...V201,
-        centralSystemUrl: server().url,
-        identity: 'SIM201-1',
-        clock,
-        ...options,
-        configuration: { WebSocketPingInterval: 0, ...options.configuration },
-      });
-      made.push(cp);
-      return { cp, clock };
-    };
+    const { server, simulator } = useBareCsms201();
 
     it('keeps the 2.0.1 rules where they differ and refuses validly what it has no model of', async () => {
       const csmsNow = server();

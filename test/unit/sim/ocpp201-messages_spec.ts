@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
-import { ManualClock } from '../../../lib/clock';
-import {
-  type SentMessage,
-  SimulatedChargePoint,
-  type SimulatedChargePointOptions,
-} from '../../../lib/sim/charge-point';
+import type { SentMessage } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
 import { advance } from '../interop/support';
-import { TestCsms201 } from './csms201';
+import { useBareCsms201 } from './csms201';
 
 /**
  * The simulator speaking OCPP 2.0.1, message by message, against a bare 2.0.1 CSMS on ocpp-rpc's
@@ -18,33 +13,9 @@ import { TestCsms201 } from './csms201';
 
 type Json = Record<string, unknown>;
 
-const V201: Partial<SimulatedChargePointOptions> = { ocppVersion: '2.0.1' };
-
 describe('SimulatedChargePoint speaking OCPP 2.0.1', () => {
   describe('against a bare OCPP 2.0.1 CSMS (ocpp-rpc strict mode)', () => {
-    let csms: TestCsms201 | undefined;
-    const made: SimulatedChargePoint[] = [];
-    beforeEach(async () => {
-      csms = await TestCsms201.start();
-    });
-    afterEach(async () => {
-      for (const cp of made.splice(0)) await cp.close();
-      await csms?.close();
-    });
-    const server = () => csms as TestCsms201;
-    const simulator = (options: Partial<SimulatedChargePointOptions> = {}) => {
-      const clock = new ManualClock();
-      const cp = new SimulatedChargePoint({
-        ...V201,
-        centralSystemUrl: server().url,
-        identity: 'SIM201-1',
-        clock,
-        ...options,
-        configuration: { WebSocketPingInterval: 0, ...options.configuration },
-      });
-      made.push(cp);
-      return { cp, clock };
-    };
+    const { server, simulator, restart } = useBareCsms201();
 
     it('sends a session as TransactionEvents: Started, ChargingStateChanged, periodic values, Ended', async () => {
       const { cp, clock } = simulator({
@@ -249,8 +220,7 @@ describe('SimulatedChargePoint speaking OCPP 2.0.1', () => {
     });
 
     it('does not talk to a central system that does not agree to OCPP 2.0.1', async () => {
-      await server().close();
-      csms = await TestCsms201.start(['ocpp1.6']);
+      await restart(['ocpp1.6']);
       const { cp } = simulator();
       const failed = waitFor<[Error]>(cp, 'connectFailed');
       await assert.rejects(cp.connect());
