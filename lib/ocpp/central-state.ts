@@ -60,8 +60,12 @@ export interface ChargerRecord {
 export interface CentralState {
   nextTransactionId: number;
   openTransactions: Record<string, OpenTransaction>;
-  /** The last stops, to recognise a StopTransaction the charger sends again after a lost answer. */
-  recentStops: { transactionId: number; fingerprint: string }[];
+  /**
+   * The last stops, to recognise a StopTransaction (or an OCPP 2.0.1 TransactionEvent) the charger
+   * sends again after a lost answer; `charger` is `<chargePointId>|<its own transaction id>` for
+   * a 2.0.1 charger's transaction.
+   */
+  recentStops: { transactionId: number; fingerprint: string; charger?: string }[];
   chargers: Record<string, ChargerRecord>;
   /** The id-tag list (lib/ocpp/id-tags snapshot); opaque here. */
   idTags?: unknown;
@@ -125,7 +129,16 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
       if (state.openTransactions[key]?.chargePointId === event.session.chargePointId) {
         delete state.openTransactions[key];
       }
-      state.recentStops.push({ transactionId: event.session.transactionId, fingerprint: event.fingerprint });
+      const { chargePointId, chargerTransactionId } = event.session;
+      state.recentStops.push(
+        chargerTransactionId === undefined
+          ? { transactionId: event.session.transactionId, fingerprint: event.fingerprint }
+          : {
+              transactionId: event.session.transactionId,
+              fingerprint: event.fingerprint,
+              charger: `${chargePointId}|${chargerTransactionId}`,
+            },
+      );
       if (state.recentStops.length > RECENT_STOPS_KEPT) state.recentStops.shift();
       return;
     }

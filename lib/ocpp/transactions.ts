@@ -51,6 +51,12 @@ export class TransactionLedger {
     return undefined;
   }
 
+  /** Whether an OCPP 2.0.1 charger's transaction `chargerTransactionId` ended lately (it is recorded). */
+  endedOfCharger(chargePointId: string, chargerTransactionId: string): boolean {
+    const charger = `${chargePointId}|${chargerTransactionId}`;
+    return this.log.state.recentStops.some((stop) => stop.charger === charger);
+  }
+
   async start(
     chargePointId: string,
     request: StartTransactionRequest & { chargerTransactionId?: string },

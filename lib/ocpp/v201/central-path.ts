@@ -42,6 +42,9 @@ export function centralPath(
     transactionOf(chargerTransactionId) {
       return host.ledger().ofCharger(chargePointId, chargerTransactionId);
     },
+    ended(chargerTransactionId) {
+      return host.ledger().endedOfCharger(chargePointId, chargerTransactionId);
+    },
     chargerTransactionId(ledgerId) {
       const tx = host.ledger().get(ledgerId);
       return tx?.chargePointId === chargePointId ? tx.chargerTransactionId : undefined;

@@ -23,6 +23,8 @@ export interface SharedPath {
   notify(action: string, request: unknown, response: unknown): void;
   /** The ledger's open transaction of this charger with the charger's own transaction id. */
   transactionOf(chargerTransactionId: string): LedgerTransaction | undefined;
+  /** Whether the charger's transaction ended lately (its record is kept): an event of it is a repeat. */
+  ended(chargerTransactionId: string): boolean;
   /** The charger's own id of a ledger transaction (for commands that name it). */
   chargerTransactionId(ledgerId: number): string | undefined;
   /** The central system's time now (ISO 8601). */

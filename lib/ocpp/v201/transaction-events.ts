@@ -78,6 +78,11 @@ export class TransactionEvents {
 
   async answer(request: TransactionEventRequest): Promise<Record<string, unknown>> {
     const { transactionId } = request.transactionInfo;
+    if (!this.followed.has(transactionId) && this.shared.ended(transactionId)) {
+      // A transaction that ended and is recorded: the charger did not get our answer and sends an
+      // event of it again (as a 1.6 charger repeats a StopTransaction). Answered, recorded once.
+      return {};
+    }
     const tx = this.follow(request);
     this.checkSequence(tx, request);
     const energyWh = energyRegisterWh(request.meterValue);

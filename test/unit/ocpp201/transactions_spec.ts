@@ -153,4 +153,45 @@ describe('OCPP 2.0.1 transactions in the ledger', () => {
     assert.deepEqual(harness().log.matching(/never received/), [], 'the restart lost nothing');
     assert.deepEqual(again.violations, []);
   });
+
+  it('records a session once when the charger sends its end again (a lost answer), also after a restart', async () => {
+    const first = await harness().centralSystem({ dataDirectory });
+    const charger = await connected(first);
+    const { transactionId } = await charger.startTransaction(1, 'TAG-TWICE', { meterWh: 500 });
+    const at = new Date().toISOString();
+    const ended = {
+      eventType: 'Ended' as const,
+      timestamp: at,
+      triggerReason: 'StopAuthorized' as const,
+      seqNo: 1,
+      transactionInfo: { transactionId, stoppedReason: 'Local' as const },
+      meterValue: [
+        {
+          timestamp: at,
+          sampledValue: [
+            {
+              value: 2_500,
+              measurand: 'Energy.Active.Import.Register' as const,
+              unitOfMeasure: { unit: 'Wh' },
+            },
+          ],
+        },
+      ],
+    };
+    await charger.send('TransactionEvent', ended);
+    await charger.send('TransactionEvent', ended);
+    assert.equal((await sessionsOf(first)).length, 1, 'the repeat is answered, not recorded');
+    await charger.close();
+    await first.stop();
+    const second = await harness().centralSystem({ dataDirectory });
+    const again = await connected(second);
+    await again.send('TransactionEvent', ended);
+    const sessions = await sessionsOf(second);
+    assert.deepEqual(
+      sessions.map((session) => [session.chargerTransactionId, session.energyWh, session.idTag]),
+      [[transactionId, 2_000, 'TAG-TWICE']],
+    );
+    assert.equal(second.openTransactions().length, 0);
+    assert.deepEqual(again.violations, []);
+  });
 });
