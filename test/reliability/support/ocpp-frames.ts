@@ -38,14 +38,18 @@ export interface FuzzFrame {
 
 // ---- schemas ----------------------------------------------------------------------------------
 
-interface Schema {
+/** The parts of an OCPP JSON schema (1.6 or 2.0.1) the fuzzers read. */
+export interface Schema {
   type?: string;
   enum?: string[];
   maxLength?: number;
   format?: string;
   properties?: Record<string, Schema>;
+  additionalProperties?: boolean;
   required?: string[];
   items?: Schema;
+  minItems?: number;
+  maxItems?: number;
   $ref?: string;
   definitions?: Record<string, Schema>;
 }
@@ -58,7 +62,7 @@ function requestSchema(action: ChargePointAction): Schema {
   return schema;
 }
 
-function resolve(schema: Schema, root: Schema): Schema {
+export function resolve(schema: Schema, root: Schema): Schema {
   if (!schema.$ref) return schema;
   const name = schema.$ref.replace('#/definitions/', '');
   const target = root.definitions?.[name];
@@ -134,7 +138,7 @@ export function validRequest(action: ChargePointAction, now: string): Record<str
   }
 }
 
-interface Site {
+export interface Site {
   /** Path segments from the payload root. */
   path: (string | number)[];
   schema: Schema;
@@ -143,7 +147,7 @@ interface Site {
 }
 
 /** Every value of a valid payload with the schema it must satisfy. */
-function sites(
+export function sites(
   value: unknown,
   schema: Schema,
   root: Schema,
@@ -173,7 +177,7 @@ export function fieldName(path: (string | number)[]): string {
     .join('');
 }
 
-function setAt(
+export function setAt(
   target: Record<string, unknown>,
   path: (string | number)[],
   change: (parent: Record<string | number, unknown>, key: string | number) => void,
@@ -183,7 +187,8 @@ function setAt(
   change(parent, path[path.length - 1] as string | number);
 }
 
-const WRONG_TYPES: Record<string, unknown[]> = {
+/** Values of other JSON types, by the type a schema asks for. */
+export const WRONG_TYPES: Record<string, unknown[]> = {
   string: [7, -1.5, true, false, null, {}, [], ['x'], { value: 'x' }],
   integer: ['7', '', 1.5, -0.25, true, null, {}, [], [7]],
   number: ['7', '1.5', true, null, {}, []],
@@ -191,7 +196,7 @@ const WRONG_TYPES: Record<string, unknown[]> = {
   object: ['x', 3, [], [{}], true, null],
 };
 
-const BAD_DATES = [
+export const BAD_DATES = [
   'yesterday',
   '',
   '2026-13-01T00:00:00Z',
@@ -201,7 +206,25 @@ const BAD_DATES = [
   'T',
 ];
 
-const UNSAFE_INTEGERS = [2 ** 53, 2 ** 53 + 2, -(2 ** 60), 1e21, 1e300, -1e300, Number.MAX_VALUE];
+/** Whole numbers no 32-bit integer and no double holds exactly. */
+export const UNSAFE_INTEGERS = [2 ** 53, 2 ** 53 + 2, -(2 ** 60), 1e21, 1e300, -1e300, Number.MAX_VALUE];
+
+/** A value outside `allowed`: another case, a trailing space, `unknown`, empty, or noise. */
+export function notAllowed(random: Random, allowed: readonly string[], unknown: string): string {
+  const bad = random.pick([
+    ...allowed.map((v) => v.toLowerCase()),
+    ...allowed.map((v) => `${v} `),
+    unknown,
+    '',
+    random.ascii(random.int(1, 30)),
+  ]);
+  return allowed.includes(bad) ? `${bad}!` : bad;
+}
+
+/** A string longer than `maxLength`, by a little or by far. */
+export function tooLong(random: Random, maxLength: number): string {
+  return 'x'.repeat(maxLength + random.pick([1, 2, 100, 5000]));
+}
 
 /** One schema violation of a valid request, with the 1.6 error code it must get. */
 function schemaViolation(
@@ -274,20 +297,12 @@ function schemaViolation(
       },
       () => {
         if (!site.schema.enum) return undefined;
-        const allowed = site.schema.enum;
-        let bad = random.pick([
-          ...allowed.map((v) => v.toLowerCase()),
-          ...allowed.map((v) => `${v} `),
-          'Unknown',
-          '',
-          random.ascii(random.int(1, 30)),
-        ]);
-        if (allowed.includes(bad)) bad = `${bad}!`;
+        const bad = notAllowed(random, site.schema.enum, 'Unknown');
         return replaced(bad, 'PropertyConstraintViolation', `${name}: must be one of`, 'value not allowed');
       },
       () => {
         if (site.schema.maxLength === undefined) return undefined;
-        const long = 'x'.repeat(site.schema.maxLength + random.pick([1, 2, 100, 5000]));
+        const long = tooLong(random, site.schema.maxLength);
         return replaced(long, 'PropertyConstraintViolation', name, 'too long');
       },
       () => {
@@ -329,8 +344,18 @@ const UNKNOWN_ACTIONS = [
   'x'.repeat(1000),
 ];
 
+/** Actions sent valid between the broken frames (in 1.6 and 2.0.1), so that the handlers run. */
+export const VALID_BETWEEN = [
+  'Heartbeat',
+  'Authorize',
+  'StatusNotification',
+  'DataTransfer',
+  'MeterValues',
+  'SecurityEventNotification',
+] as const;
+
 /** Deeply nested arrays or objects, `depth` levels. */
-function nested(depth: number, kind: 'array' | 'object'): string {
+export function nested(depth: number, kind: 'array' | 'object'): string {
   return kind === 'array'
     ? `${'['.repeat(depth)}${']'.repeat(depth)}`
     : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
@@ -354,81 +379,19 @@ export function frameGenerator(random: Random): FrameGenerator {
   const formation = (kind: string, data: string, id = '-1'): FuzzFrame =>
     text(kind, data, { reply: 'callError', id, code: 'FormationViolation' });
 
+  const bad = malformed(random);
   const makers: [weight: number, make: (id: string) => FuzzFrame][] = [
     // Broken JSON: a valid frame cut short, or noise.
-    [
-      6,
-      (id) => {
-        const whole = JSON.stringify([2, id, 'Heartbeat', {}]);
-        for (;;) {
-          const cut = whole.slice(0, random.int(1, whole.length - 1));
-          if (!parses(cut)) return formation('truncated JSON', cut);
-        }
-      },
-    ],
-    [
-      4,
-      () => {
-        for (;;) {
-          const noise = random.chance(0.5)
-            ? random.ascii(random.int(1, 200))
-            : `[2,${random.ascii(random.int(1, 40))}]`;
-          if (!parses(noise)) return formation('not JSON', noise);
-        }
-      },
-    ],
+    [6, (id) => formation('truncated JSON', bad.truncated(id))],
+    [4, () => formation('not JSON', bad.noise())],
     // JSON that is no OCPP-J message.
-    [
-      3,
-      () =>
-        formation(
-          'not an array',
-          random.pick([
-            '{}',
-            '{"2":"x"}',
-            'null',
-            'true',
-            '42',
-            '"[2,\\"1\\",\\"Heartbeat\\",{}]"',
-            '-1e400',
-          ]),
-        ),
-    ],
-    [
-      3,
-      (id) =>
-        formation(
-          'message type not a number',
-          JSON.stringify([random.pick(['2', null, true, [], {}, 'CALL']), id, 'Heartbeat', {}]),
-        ),
-    ],
-    [
-      3,
-      (id) =>
-        formation(
-          'unknown message type',
-          JSON.stringify([random.pick([0, 1, 5, 6, 99, -2, 2.5, 1e300]), id, 'Heartbeat', {}]),
-        ),
-    ],
-    [
-      3,
-      () =>
-        formation(
-          'message id not a string',
-          JSON.stringify([2, random.pick([7, null, true, [], { id: 1 }, 1e300]), 'Heartbeat', {}]),
-        ),
-    ],
-    [
-      3,
-      (id) =>
-        formation(
-          'action not a string',
-          JSON.stringify([2, id, random.pick([7, null, true, [], {}]), {}]),
-          id,
-        ),
-    ],
-    [2, () => formation('too short', random.pick(['[]', '[2]']))],
-    [2, () => formation('nested arrays', nested(random.int(100, 3000), 'array'))],
+    [3, () => formation('not an array', bad.notAnArray())],
+    [3, (id) => formation('message type not a number', bad.typeNotANumber(id))],
+    [3, (id) => formation('unknown message type', bad.unknownType(id))],
+    [3, () => formation('message id not a string', bad.idNotAString())],
+    [3, (id) => formation('action not a string', bad.actionNotAString(id), id)],
+    [2, () => formation('too short', bad.tooShort())],
+    [2, () => formation('nested arrays', bad.nestedArrays())],
     // Well-formed calls the central system does not serve.
     [
       4,
@@ -489,43 +452,12 @@ export function frameGenerator(random: Random): FrameGenerator {
       },
     ],
     // Answers to calls never made: logged, not answered (OCPP-J 4.2: no reply to a CALLRESULT/CALLERROR).
-    [
-      3,
-      (id) =>
-        text(
-          'unsolicited CALLRESULT',
-          JSON.stringify([3, `no-such-call-${id}`, random.pick([{}, { status: 'Accepted' }, null])]),
-          { reply: 'none', logged: true },
-        ),
-    ],
-    [
-      3,
-      (id) =>
-        text(
-          'unsolicited CALLERROR',
-          JSON.stringify([
-            4,
-            `no-such-call-${id}`,
-            random.pick(['GenericError', 'NotImplemented', 'Bogus']),
-            'x',
-            {},
-          ]),
-          { reply: 'none', logged: true },
-        ),
-    ],
-    [1, () => text('empty frame', '', { reply: 'none', logged: false })],
+    ...unanswered(random, 3, ['GenericError', 'NotImplemented', 'Bogus']),
     // Valid messages, so the handlers run between the broken ones.
     [
       5,
       (id) => {
-        const action = random.pick([
-          'Heartbeat',
-          'Authorize',
-          'StatusNotification',
-          'DataTransfer',
-          'MeterValues',
-          'SecurityEventNotification',
-        ] as const);
+        const action = random.pick(VALID_BETWEEN);
         return text(`valid ${action}`, JSON.stringify([2, id, action, validRequest(action, now)]), {
           reply: 'callResult',
           id,
@@ -534,31 +466,8 @@ export function frameGenerator(random: Random): FrameGenerator {
       },
     ],
   ];
-  const total = makers.reduce((sum, [weight]) => sum + weight, 0);
-
   return {
-    survivable(index) {
-      const id = `f${index}`;
-      let roll = random.float() * total;
-      let frame: FuzzFrame | undefined;
-      for (const [weight, make] of makers) {
-        roll -= weight;
-        if (roll < 0) {
-          frame = make(id);
-          break;
-        }
-      }
-      frame ??= (makers[0] as [number, (id: string) => FuzzFrame])[1](id);
-      // ocpp-rpc reads binary frames as UTF-8 text: the same answers are due.
-      if (frame.data !== '' && random.chance(0.1))
-        return {
-          ...frame,
-          data: Buffer.from(frame.data),
-          binary: true,
-          kind: `${frame.kind} (binary frame)`,
-        };
-      return frame;
-    },
+    survivable: weightedFrames(random, makers),
     fatal(index, maxFrameBytes) {
       if (index % 2 === 0) {
         // A text frame that is not UTF-8: RFC 6455 section 8.1 fails the connection with 1007.
@@ -597,7 +506,111 @@ export function frameGenerator(random: Random): FrameGenerator {
   };
 }
 
-function parses(text: string): boolean {
+/**
+ * Frame `index` from makers drawn by weight (its message id `f<index>`); ocpp-rpc reads binary
+ * frames as UTF-8 text, so one frame in ten goes as a binary frame with the same answer due.
+ */
+export function weightedFrames<F extends { kind: string; data: string | Buffer; binary: boolean }>(
+  random: Random,
+  makers: readonly [weight: number, make: (id: string) => F][],
+): (index: number) => F {
+  const total = makers.reduce((sum, [weight]) => sum + weight, 0);
+  return (index) => {
+    const id = `f${index}`;
+    let roll = random.float() * total;
+    let frame: F | undefined;
+    for (const [weight, make] of makers) {
+      roll -= weight;
+      if (roll < 0) {
+        frame = make(id);
+        break;
+      }
+    }
+    frame ??= (makers[0] as [number, (id: string) => F])[1](id);
+    if (frame.data !== '' && random.chance(0.1))
+      return { ...frame, data: Buffer.from(frame.data), binary: true, kind: `${frame.kind} (binary frame)` };
+    return frame;
+  };
+}
+
+/**
+ * The text of frames that are no OCPP-J message a central system can read, and of answers to calls
+ * never made, the same for every OCPP version (which answers them, and how, is the caller's).
+ */
+export function malformed(random: Random) {
+  return {
+    /** A Heartbeat CALL cut short. */
+    truncated(id: string): string {
+      const whole = JSON.stringify([2, id, 'Heartbeat', {}]);
+      for (;;) {
+        const cut = whole.slice(0, random.int(1, whole.length - 1));
+        if (!parses(cut)) return cut;
+      }
+    },
+    noise(): string {
+      for (;;) {
+        const noise = random.chance(0.5)
+          ? random.ascii(random.int(1, 200))
+          : `[2,${random.ascii(random.int(1, 40))}]`;
+        if (!parses(noise)) return noise;
+      }
+    },
+    notAnArray: () =>
+      random.pick(['{}', '{"2":"x"}', 'null', 'true', '42', '"[2,\\"1\\",\\"Heartbeat\\",{}]"', '-1e400']),
+    typeNotANumber: (id: string) =>
+      JSON.stringify([random.pick(['2', null, true, [], {}, 'CALL']), id, 'Heartbeat', {}]),
+    unknownType: (id: string) =>
+      JSON.stringify([random.pick([0, 1, 5, 6, 99, -2, 2.5, 1e300]), id, 'Heartbeat', {}]),
+    idNotAString: () =>
+      JSON.stringify([2, random.pick([7, null, true, [], { id: 1 }, 1e300]), 'Heartbeat', {}]),
+    actionNotAString: (id: string) => JSON.stringify([2, id, random.pick([7, null, true, [], {}]), {}]),
+    tooShort: (...more: string[]) => random.pick(['[]', '[2]', ...more]),
+    nestedArrays: () => nested(random.int(100, 3000), 'array'),
+  };
+}
+
+type Unanswered = { kind: string; data: string; binary: false; expect: { reply: 'none'; logged: boolean } };
+
+/**
+ * Makers of frames no central system answers: a CALLRESULT and a CALLERROR (one of `codes`) to
+ * calls never made, each of `weight` and logged, and an empty frame (weight 1), which ocpp-rpc
+ * skips without a word (some chargers send them).
+ */
+export function unanswered(
+  random: Random,
+  weight: number,
+  codes: readonly string[],
+): [weight: number, make: (id: string) => Unanswered][] {
+  const none = (kind: string, data: string, logged: boolean): Unanswered => ({
+    kind,
+    data,
+    binary: false,
+    expect: { reply: 'none', logged },
+  });
+  return [
+    [
+      weight,
+      (id) =>
+        none(
+          'unsolicited CALLRESULT',
+          JSON.stringify([3, `no-such-call-${id}`, random.pick([{}, { status: 'Accepted' }, null])]),
+          true,
+        ),
+    ],
+    [
+      weight,
+      (id) =>
+        none(
+          'unsolicited CALLERROR',
+          JSON.stringify([4, `no-such-call-${id}`, random.pick(codes), 'x', {}]),
+          true,
+        ),
+    ],
+    [1, () => none('empty frame', '', false)],
+  ];
+}
+
+export function parses(text: string): boolean {
   try {
     JSON.parse(text);
     return true;

@@ -32,14 +32,19 @@ export class RawCharger {
     ws.on('error', () => undefined);
   }
 
-  static async open(url: string, identity: string): Promise<RawCharger> {
-    const ws = new WebSocket(`${url}${encodeURIComponent(identity)}`, ['ocpp1.6']);
+  /** Connects as `identity`, offering only `protocol` (OCPP-J 1.6 unless told). */
+  static async open(url: string, identity: string, protocol = 'ocpp1.6'): Promise<RawCharger> {
+    const ws = new WebSocket(`${url}${encodeURIComponent(identity)}`, [protocol]);
     const charger = new RawCharger(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('unexpected-response', () => reject(new Error(`${identity}: the handshake was refused`)));
       ws.once('error', reject);
     });
+    if (ws.protocol !== protocol) {
+      ws.terminate();
+      throw new Error(`${identity}: got sub-protocol "${ws.protocol}", not ${protocol}`);
+    }
     return charger;
   }
 
@@ -63,6 +68,12 @@ export class RawCharger {
         else resolve(message);
       };
     });
+  }
+
+  /** Sends `frame` and returns the next frame received. */
+  ask(frame: string): Promise<string> {
+    this.send(frame);
+    return this.next();
   }
 
   async close(): Promise<void> {
