@@ -108,6 +108,8 @@ export class ChargePointConnection extends EventEmitter {
   private held: { promise: Promise<void>; release: () => void } | undefined;
   /** The translation of an OCPP 2.0.1 charger; undefined for 1.6. */
   private readonly station: Station201 | undefined;
+  /** Requests of commands sent as the flow wrote them (outgoing.ts), so the traffic gate need not decide again. */
+  private readonly asWritten = new WeakSet<object>();
   /** The 2.0.1 message being handled, while the shared path handles what it became. */
   private raw: RawMessage | undefined;
 
@@ -205,6 +207,7 @@ export class ChargePointConnection extends EventEmitter {
     timeoutMs = this.options.callTimeoutMs,
   ): Promise<OcppResponse<A>> {
     const wire = outgoing(this.station, this.identity, action, request);
+    if (wire.native && typeof request === 'object' && request !== null) this.asWritten.add(request);
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
     if (wire.answer !== undefined) return wire.answer as OcppResponse<A>;
     // Allowed before the call goes out: the answer and the triggered message may arrive together.
@@ -245,13 +248,8 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   /** Whether a command goes to this (2.0.1) charger as the flow wrote it, untranslated (outgoing.ts). */
-  sendsAsWritten(action: string, request: unknown): boolean {
-    if (!this.station) return false;
-    try {
-      return outgoing(this.station, this.identity, action, request).native;
-    } catch {
-      return false;
-    }
+  sendsAsWritten(request: unknown): boolean {
+    return typeof request === 'object' && request !== null && this.asWritten.has(request);
   }
 
   /**
@@ -303,11 +301,11 @@ export class ChargePointConnection extends EventEmitter {
 
   private dispatch(method: string, params: unknown, messageId?: string): MaybePromise<unknown> {
     const { station } = this;
-    const version = station ? 'OCPP 2.0.1' : 'OCPP 1.6';
     const known = station
       ? station.isStationAction(method) || station.isCsmsAction(method)
       : isOcppAction(method);
-    if (!known) throw ocppError('NotImplemented', `${method} is not an ${version} action`);
+    if (!known)
+      throw ocppError('NotImplemented', `${method} is not an ${station ? 'OCPP 2.0.1' : 'OCPP 1.6'} action`);
     if (station ? !station.isStationAction(method) : !chargePointActions.has(method)) {
       throw ocppError('NotSupported', `${method} is sent by a central system, not by a charge point`);
     }

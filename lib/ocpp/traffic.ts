@@ -106,7 +106,7 @@ export class TrafficGate {
     host.emitCommand({ chargePointId, action, request, response });
     // The charger has carried the command out: failing to record its effect is logged, not thrown.
     // A 2.0.1 command the flow wrote in 2.0.1's own words has no effect the shared records know.
-    const recording = connection.sendsAsWritten(action, request)
+    const recording = connection.sendsAsWritten(request)
       ? undefined
       : host.afterCommand(chargePointId, action, request, response);
     if (recording) {

@@ -53,23 +53,24 @@ export function keyOf(component: string, variable: string): string | undefined {
   return undefined;
 }
 
-/**
- * A 2.0.1 value in the 1.6 form the rooms read: a 2.0.1 list separates with commas as 1.6 does;
- * RateUnit says `A,W` where 1.6 says `Current,Power`.
- */
+/** RateUnit's values: 2.0.1 says `A,W` where 1.6 says `Current,Power`. */
+const UNITS_16: Record<string, string> = { A: 'Current', W: 'Power' };
+const UNITS_201: Record<string, string> = { Current: 'A', Power: 'W' };
+
+/** A 2.0.1 value in the 1.6 form the rooms read (both separate list items with commas). */
 export function valueTo16(key: string, value: string): string {
-  if (key !== 'ChargingScheduleAllowedChargingRateUnit') return value;
-  return value
-    .split(',')
-    .map((unit) => (unit.trim() === 'A' ? 'Current' : unit.trim() === 'W' ? 'Power' : unit.trim()))
-    .join(',');
+  return renameUnits(key, value, UNITS_16);
 }
 
 /** A 1.6 value as 2.0.1 writes it (the reverse of valueTo16). */
 export function valueTo201(key: string, value: string): string {
+  return renameUnits(key, value, UNITS_201);
+}
+
+function renameUnits(key: string, value: string, names: Record<string, string>): string {
   if (key !== 'ChargingScheduleAllowedChargingRateUnit') return value;
   return value
     .split(',')
-    .map((unit) => (unit.trim() === 'Current' ? 'A' : unit.trim() === 'Power' ? 'W' : unit.trim()))
+    .map((unit) => names[unit.trim()] ?? unit.trim())
     .join(',');
 }

@@ -99,11 +99,12 @@ describe('a mixed car park: OCPP 1.6 and OCPP 2.0.1 chargers on one supply line'
     const cars = await charger201(cs, 'CS201-1');
     const all = [plain, cars];
     await cars.charger.status(1, 'Occupied');
+    const departureTime = new Date(Date.now() + 3 * 3600_000).toISOString();
     const needs = await cars.charger.send('NotifyEVChargingNeeds', {
       evseId: 1,
       chargingNeeds: {
         requestedEnergyTransfer: 'AC_three_phase',
-        departureTime: new Date(Date.now() + 3 * 3600_000).toISOString(),
+        departureTime,
         acChargingParameters: { energyAmount: 20_000, evMinCurrent: 6, evMaxCurrent: 10, evMaxVoltage: 400 },
       },
     });
@@ -116,7 +117,7 @@ describe('a mixed car park: OCPP 1.6 and OCPP 2.0.1 chargers on one supply line'
         maxA: 10,
         minA: 6,
         energyWh: 20_000,
-        departureTime: cs.connectorOf('CS201-1', 1)?.carNeeds?.departureTime,
+        departureTime,
       },
     );
     await plain.startSession(1, 'TAG-16', { maxA: 32, phases: 3 });
