@@ -25,7 +25,7 @@ import { OcppListener } from './listener';
 import { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
-import { TrafficGate } from './traffic';
+import { type CallOptions, TrafficGate } from './traffic';
 import { centralPath } from './v201/central-path';
 
 export type { ChargePointMessage } from '../contracts';
@@ -118,12 +118,15 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       chargePointOptions: (id) => this.chargePointOptions(id),
       isAccepted: (id) => this.admission.isAccepted(id),
       deadAfterMs: (id) => this.deadAfterMs(id),
-      handle: (action, request, connection) => {
+      handle: (action, request, connection, decided) => {
         const handlers = this.lifecycle.requireHandlers();
-        return this.gate.incoming(connection.identity, action, request, (forLocal, decided) =>
-          handlers.handle(action, forLocal, connection, decided),
+        // What a 2.0.1 charger's call became, with the answer the room between decided for it.
+        if (decided !== undefined) return handlers.handle(action, request, connection, decided);
+        return this.gate.incoming(connection.identity, action, request, (forLocal, decidedHere) =>
+          handlers.handle(action, forLocal, connection, decidedHere),
         );
       },
+      incoming201: (id, action, request, local) => this.gate.incoming201(id, action, request, local),
       seen: (id) => this.charges.noteSeen(id),
       emit: (event: keyof CentralSystemEvents, payload: unknown) => this.emit(event, payload as never),
       framesWanted: () => this.listenerCount('frame') > 0,
@@ -200,6 +203,12 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   isConnected(chargePointId: string): boolean {
     return this.connections.isConnected(chargePointId);
+  }
+
+  /** The sub-protocol a connected charge point speaks (ocpp1.6, ocpp2.0.1); undefined when away. */
+  protocolOf(chargePointId: string): string | undefined {
+    const connection = this.connections.get(chargePointId);
+    return connection?.isOpen ? connection.protocol : undefined;
   }
 
   /** Identities of the charge points connected right now. */
@@ -297,7 +306,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     chargePointId: string,
     action: A,
     request: OcppRequest<A>,
-    options: { timeoutMs?: number; verbatim?: boolean } = {},
+    options: CallOptions = {},
   ): Promise<OcppResponse<A>> {
     return this.gate.call(chargePointId, action, request, options);
   }

@@ -103,4 +103,15 @@ export interface ChargerTraffic {
     local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
   ): Promise<unknown>;
   command(chargePointId: string, action: CentralSystemAction, request: unknown): unknown;
+  /**
+   * An OCPP 2.0.1 charger's CALL as it came, before its translation; `local` translates it and
+   * answers it the central system's way (with `decided`, in 2.0.1's shapes, recorded instead).
+   * Absent: 2.0.1 chargers are answered by the central system alone.
+   */
+  request201?(
+    chargePointId: string,
+    action: string,
+    request: Record<string, unknown>,
+    local: (decided?: Record<string, unknown>) => MaybePromise<unknown>,
+  ): Promise<unknown>;
 }

@@ -52,7 +52,13 @@ export interface ConnectionOptions {
     action: ChargePointAction,
     request: unknown,
     connection: ChargePointConnection,
+    decided?: unknown,
   ): MaybePromise<unknown>;
+  /**
+   * An OCPP 2.0.1 charger's call as it came, before its translation: `local` translates and answers
+   * it (with an answer decided elsewhere, in 2.0.1's shapes). Absent: `local` answers it at once.
+   */
+  incoming201?(action: string, request: Record<string, unknown>, local: Local201): MaybePromise<unknown>;
   /** No frame for this long means the connection is dead (a generous multiple of the heartbeat). */
   deadAfterMs(): number;
   /** Whether anyone listens to `frame` events: none is built otherwise (two per message). */
@@ -60,6 +66,9 @@ export interface ConnectionOptions {
   /** What the translation of an OCPP 2.0.1 charger needs of the central system (v201/shared-path.ts). */
   ocpp201?: Omit<SharedPath, 'identity' | 'handle'>;
 }
+
+/** Translates and answers a 2.0.1 call; `decided` is an answer decided elsewhere (the operator's backend). */
+export type Local201 = (decided?: Record<string, unknown>) => MaybePromise<unknown>;
 
 /** A charger's message as it came, in its version's shapes (for the flows' `msg.ocpp`). */
 export interface RawMessage {
@@ -124,7 +133,7 @@ export class ChargePointConnection extends EventEmitter {
       this.station = new Station201({
         ...options.ocpp201,
         identity: this.identity,
-        handle: (action, request) => this.handleShared(action, request),
+        handle: (action, request, decided) => this.options.handle(action, request, this, decided),
       });
     }
 
@@ -200,13 +209,17 @@ export class ChargePointConnection extends EventEmitter {
     return this.options.client.handshake.remoteAddress;
   }
 
-  /** Sends a central-system command and returns the charger's answer. */
+  /**
+   * Sends a central-system command and returns the charger's answer; `asWritten`: in the charger's
+   * own version's words already (outgoing.ts).
+   */
   async call<A extends CentralSystemAction>(
     action: A,
     request: OcppRequest<A>,
     timeoutMs = this.options.callTimeoutMs,
+    asWritten = false,
   ): Promise<OcppResponse<A>> {
-    const wire = outgoing(this.station, this.identity, action, request);
+    const wire = outgoing(this.station, this.identity, action, request, asWritten);
     if (wire.native && typeof request === 'object' && request !== null) this.asWritten.add(request);
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
     if (wire.answer !== undefined) return wire.answer as OcppResponse<A>;
@@ -323,8 +336,12 @@ export class ChargePointConnection extends EventEmitter {
     let response: MaybePromise<unknown>;
     try {
       if (station) {
-        this.raw = { version: OCPP201, action: method, request: params };
-        response = station.answer(method, params as Record<string, unknown>);
+        const request = params as Record<string, unknown>;
+        const local: Local201 = (decided) => {
+          this.raw = { version: OCPP201, action: method, request: params };
+          return station.answer(method, request, decided);
+        };
+        response = this.options.incoming201 ? this.options.incoming201(method, request, local) : local();
       } else response = this.options.handle(method as ChargePointAction, params, this);
     } catch (err) {
       throw this.handlingFailed(method, err);
@@ -339,14 +356,9 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   /**
-   * A 2.0.1 charger's message, translated, handed to the central system's shared path; the
-   * handlers read `inbound` (the message as it came) when they take it.
+   * The 2.0.1 message being handled (for the flows' `msg.ocpp`), read by the handlers when they
+   * take what it became; undefined for 1.6.
    */
-  private handleShared(action: ChargePointAction, request: Record<string, unknown>): MaybePromise<unknown> {
-    return this.options.handle(action, request, this);
-  }
-
-  /** The 2.0.1 message being handled (for the flows' `msg.ocpp`); undefined for 1.6. */
   get inbound(): RawMessage | undefined {
     return this.raw;
   }

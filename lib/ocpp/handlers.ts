@@ -185,6 +185,7 @@ export class ChargePointHandlers {
           status: 'UnknownVendorId',
         });
       case 'SignCertificate':
+        if (decided) return { response: decided, payload: { chargePointId, ...(request as object) } };
         return this.flowOrFallback(
           'SignCertificate',
           request as OcppRequest<'SignCertificate'>,

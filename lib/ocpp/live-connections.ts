@@ -3,7 +3,12 @@ import type { ChargePointEvents } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargerRecord } from './central-state';
 import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } from './central-types';
-import { type ChargePointAction, ChargePointConnection, type ChargePointOptions } from './connection';
+import {
+  type ChargePointAction,
+  ChargePointConnection,
+  type ChargePointOptions,
+  type Local201,
+} from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { ServerClient } from './rpc-types';
 import type { SharedPath } from './v201/shared-path';
@@ -26,6 +31,14 @@ export interface LiveConnectionsContext {
     action: ChargePointAction,
     request: unknown,
     connection: ChargePointConnection,
+    decided?: unknown,
+  ): MaybePromise<unknown>;
+  /** An OCPP 2.0.1 charger's call as it came (ConnectionOptions.incoming201). */
+  incoming201(
+    chargePointId: string,
+    action: string,
+    request: Record<string, unknown>,
+    local: Local201,
   ): MaybePromise<unknown>;
   /** A charger connected for the first time: its record is made. */
   seen(chargePointId: string): void;
@@ -132,7 +145,8 @@ export class LiveConnections {
       log: context.log,
       callTimeoutMs: context.callTimeoutMs,
       isAccepted: () => context.isAccepted(identity),
-      handle: (action, request, conn) => context.handle(action, request, conn),
+      handle: (action, request, conn, decided) => context.handle(action, request, conn, decided),
+      incoming201: (action, request, local) => context.incoming201(identity, action, request, local),
       deadAfterMs: () => context.deadAfterMs(identity),
       framesWanted: () => context.framesWanted(),
       ocpp201: context.ocpp201(identity),

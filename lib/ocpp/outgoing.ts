@@ -19,15 +19,23 @@ export interface Outgoing {
 /**
  * A central-system command as it goes to one charger, checked: in the shared (OCPP 1.6) words to a
  * 1.6 charger; to a 2.0.1 charger (`station`) translated (v201/commands.ts), or as it is where the
- * flow wrote it in 2.0.1's own words. Throws a CommandError naming the charger and what is wrong.
+ * flow wrote it in 2.0.1's own words (`asWritten`: it says so). Throws a CommandError naming the
+ * charger and what is wrong.
  */
 export function outgoing(
   station: Station201 | undefined,
   identity: string,
   action: string,
   request: unknown,
+  asWritten = false,
 ): Outgoing {
-  if (station && isNative(station, identity, action, request)) return { action, request, native: true };
+  if (
+    station &&
+    (asWritten
+      ? checkNative(station, identity, action, request)
+      : isNative(station, identity, action, request))
+  )
+    return { action, request, native: true };
   checkShared(identity, action, request);
   if (!station || !isCentralSystemAction(action)) return { action, request, native: false };
   return { ...translate(station, identity, action, request), native: false };
@@ -44,12 +52,17 @@ function isNative(station: Station201, identity: string, action: string, request
     ? findViolation(action, 'request', request) !== undefined &&
       station.validate(action, 'request', request) === undefined
     : station.isCsmsAction(action);
-  if (native && !isCentralSystemAction(action)) {
-    const violation = station.validate(action, 'request', request);
-    if (violation)
-      throw new CommandError(`${action} to ${identity} (OCPP 2.0.1): ${violation.summary}`, 'InvalidRequest');
-  }
-  return native;
+  return native && (isCentralSystemAction(action) || checkNative(station, identity, action, request));
+}
+
+/** A command in 2.0.1's own words, checked against the 2.0.1 schema (a CommandError if it breaks it). */
+function checkNative(station: Station201, identity: string, action: string, request: unknown): true {
+  if (!station.isCsmsAction(action))
+    throw new CommandError(`${action} is not an OCPP 2.0.1 command of a central system`, 'InvalidRequest');
+  const violation = station.validate(action, 'request', request);
+  if (violation)
+    throw new CommandError(`${action} to ${identity} (OCPP 2.0.1): ${violation.summary}`, 'InvalidRequest');
+  return true;
 }
 
 /** A command in the shared (1.6) words: a 1.6 action, with a valid 1.6 request. */

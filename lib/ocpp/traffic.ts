@@ -8,6 +8,16 @@ import type { ConnectorNotes } from './connector-notes';
 import type { OcppRequest, OcppResponse } from './messages';
 import { OCPP201 } from './v201/schemas';
 
+/** How a command goes (central-system.call). */
+export interface CallOptions {
+  /** How long to wait for the charger's answer, in ms. */
+  timeoutMs?: number;
+  /** Relayed from the operator's backend: it names the charger's own transaction ids already. */
+  verbatim?: boolean;
+  /** In the charger's own version's words, as it is (a 2.0.1 backend's command to a 2.0.1 charger). */
+  asWritten?: boolean;
+}
+
 /** What the traffic needs of the central system around it. */
 export interface TrafficHost {
   clock: Clock;
@@ -47,8 +57,9 @@ export class TrafficGate {
   }
 
   /**
-   * The room between this charger and the central system. An OCPP 2.0.1 charger has none: the
-   * operator's-backend pass-through speaks 1.6 to the backend (lib/upstream), so ampflow answers it.
+   * The room between this charger and the central system's shared (1.6) shapes. An OCPP 2.0.1
+   * charger's calls meet the room as they came (incoming201), and ampflow's commands need no ids
+   * of the room's (the charger names its own transactions), so it has none here.
    */
   private between(chargePointId: string): ChargerTraffic | undefined {
     if (!this.traffic) return undefined;
@@ -66,6 +77,17 @@ export class TrafficGate {
     return traffic ? traffic.request(chargePointId, action, request, local) : local(request);
   }
 
+  /** An OCPP 2.0.1 charger's CALL as it came: through the room between, where it takes them. */
+  incoming201(
+    chargePointId: string,
+    action: string,
+    request: Record<string, unknown>,
+    local: (decided?: Record<string, unknown>) => MaybePromise<unknown>,
+  ): MaybePromise<unknown> {
+    const traffic = this.traffic;
+    return traffic?.request201 ? traffic.request201(chargePointId, action, request, local) : local();
+  }
+
   /**
    * Sends a command to a charge point and returns its answer. Fails at once when the charger is
    * not connected (nothing is queued); a timeout names the charger and the action.
@@ -74,7 +96,7 @@ export class TrafficGate {
     chargePointId: string,
     action: A,
     request: OcppRequest<A>,
-    options: { timeoutMs?: number; verbatim?: boolean } = {},
+    options: CallOptions = {},
   ): Promise<OcppResponse<A>> {
     const { host } = this;
     const connection = host.connection(chargePointId);
@@ -97,7 +119,7 @@ export class TrafficGate {
         this.between(chargePointId) && !options.verbatim
           ? ((this.traffic as ChargerTraffic).command(chargePointId, action, request) as OcppRequest<A>)
           : request;
-      response = await connection.call(action, sent, options.timeoutMs);
+      response = await connection.call(action, sent, options.timeoutMs, options.asWritten);
       host.notes.answered(chargePointId, connection.answeredAtMs ?? host.clock.now());
     } catch (err) {
       host.emitCommand({ chargePointId, action, request, error: err as Error });

@@ -1,6 +1,12 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { createRPCError } from 'ocpp-rpc';
 import { IEC_61851_MINIMUM_A } from '../electrical';
+import type {
+  ChargingProfile,
+  ChargingRateUnit,
+  ProfileRules,
+  ProfileVerdict,
+} from '../ocpp/charging-profiles';
 import type { DataTransferRequest, DataTransferResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
 import {
   CertificateStore,
@@ -15,7 +21,6 @@ import type { ConfigurationOverride } from './configuration';
 import { DEFAULT_FEATURE_PROFILES } from './configuration';
 import { type EvOptions, SimulatedEv } from './ev';
 import { Maintenance } from './maintenance';
-import type { ChargingProfile, ChargingRateUnit, ProfileRules, ProfileVerdict } from './smart-charging';
 import type { IdTagInfo, StationOptions } from './station';
 import { ChargePointSessions } from './transactions';
 import {

@@ -1,17 +1,13 @@
 import type { TimerHandle } from '../clock';
 import { IEC_61851_MINIMUM_A, NOMINAL_VOLTAGE_V } from '../electrical';
+import type { ChargingProfile, ConnectorView, LimitContext } from '../ocpp/charging-profiles';
 import type { IdTagInfo } from '../ocpp/id-tags';
 import type { BootNotificationRequest, OcppRequest, StatusNotificationRequest } from '../ocpp/messages';
 import type { SimulatedEv } from './ev';
 import { ChargePointLink, type LinkOptions, type StatusEvent, type TransactionEvent } from './link';
 import { GRID_PHASES, type GridPhase, type MeterValue } from './metering';
-import {
-  type ChargingProfile,
-  ChargingProfileStore,
-  type ConnectorView,
-  type LimitContext,
-} from './smart-charging';
 import type { EvseState } from './v201';
+import { VendorProfileStore } from './vendor-profile-store';
 
 /**
  * The physical charge point: connectors with their meters and the EVs plugged into them, status
@@ -137,7 +133,7 @@ export abstract class ChargePointStation extends ChargePointLink {
   readonly voltageV: number;
   protected readonly stationOptions: StationOptions;
   protected readonly connectors: Connector[];
-  protected readonly profiles = new ChargingProfileStore();
+  protected readonly profiles = new VendorProfileStore();
   protected readonly reservations = new Map<number, Reservation>();
   protected readonly authCache = new Map<string, IdTagInfo>();
   protected localList = new Map<string, IdTagInfo>();

@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import { isCommandFailure } from '../contracts';
 import type { CentralSystemAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
+import type { ModelProfile } from '../ocpp/charging-profiles';
 import type {
   ChangeConfigurationRequest,
   ChangeConfigurationResponse,
@@ -10,10 +11,12 @@ import type {
   OcppAction,
   SetChargingProfileRequest,
 } from '../ocpp/messages';
+import { OCPP201 } from '../ocpp/v201/schemas';
 import { ocppError } from '../ocpp/validation';
 import type { Charger, ProxyVoice } from './charger';
 import { type OperatorConnector, OperatorProfiles } from './operator-profiles';
 import { keyPolicy, type UpstreamSettings } from './settings';
+import { BackendCommands201, NAMES_16 } from './v201/backend-commands';
 
 /** How long a RemoteStartTransaction's profile waits for its transaction to start. */
 const REMOTE_START_PROFILE_MS = 10 * 60_000;
@@ -36,12 +39,20 @@ export interface BackendHost {
  * limit), and ampflow's own commands on their way to a charger (with the charger's ids).
  */
 export class BackendCommands {
-  constructor(private readonly host: BackendHost) {}
+  /** A 2.0.1 backend's commands to a 2.0.1 charger. */
+  private readonly v201: BackendCommands201;
 
-  async fromUpstream(identity: string, action: OcppAction, request: unknown): Promise<unknown> {
+  constructor(private readonly host: BackendHost) {
+    this.v201 = new BackendCommands201(host, this);
+  }
+
+  async fromUpstream(identity: string, action: string, request: unknown): Promise<unknown> {
     const charger = this.host.chargers.get(identity);
+    if (charger?.link.protocol === OCPP201)
+      return this.v201.fromUpstream(charger, action, request as Record<string, unknown>);
     const command = action as CentralSystemAction;
-    if (this.host.settings.refuse.includes(command)) {
+    const refuse = this.host.settings.refuse;
+    if (refuse.includes(command) || refuse.some((name) => NAMES_16[name] === command)) {
       this.host.voice.refuse(identity, action, 'refused by the proxy settings (upstream.refuse)');
       throw ocppError('NotSupported', `${action} from the upstream is not passed to ${identity} by ampflow`);
     }
@@ -50,7 +61,7 @@ export class BackendCommands {
       return this.composeProfile(charger, action, request);
     }
     if (charger && composed && action === 'RemoteStartTransaction') {
-      return this.forward(identity, action, this.keepRemoteStartProfile(charger, request));
+      return this.forward(identity, action as OcppAction, this.keepRemoteStartProfile(charger, request));
     }
     if (
       this.host.settings.smartCharging === 'refuse' &&
@@ -78,7 +89,7 @@ export class BackendCommands {
       return { status: 'Rejected' };
     }
     if (policy === 'reassert') return this.reassert(identity, request as ChangeConfigurationRequest);
-    return this.forward(identity, action, request);
+    return this.forward(identity, action as OcppAction, request);
   }
 
   /**
@@ -86,7 +97,7 @@ export class BackendCommands {
    * say compose and a load manager manages the charger. Else they pass to the charger as they are
    * (a limit is accepted only where it is applied), said once.
    */
-  private composes(charger: Charger): boolean {
+  composes(charger: Charger): boolean {
     if (this.host.settings.smartCharging !== 'compose') return false;
     if (this.host.cs.operatorLimitsComposed(charger.identity)) return true;
     this.host.voice.tell(
@@ -102,17 +113,26 @@ export class BackendCommands {
    * and the start goes to the charger without it (the charger's own stack would let it override the
    * load manager's limit, or be overridden by it).
    */
-  private keepRemoteStartProfile(charger: Charger, request: unknown): unknown {
+  keepRemoteStartProfile(
+    charger: Charger,
+    request: unknown,
+    convert: (profile: never) => ModelProfile | undefined = (p) => p,
+  ): unknown {
     const { chargingProfile, ...start } = request as Record<string, unknown> & {
-      chargingProfile?: SetChargingProfileRequest['csChargingProfiles'];
+      chargingProfile?: never;
       connectorId?: number;
+      evseId?: number;
     };
     if (!chargingProfile) return request;
-    charger.remoteStartProfile = {
-      profile: chargingProfile,
-      ...(typeof start.connectorId === 'number' ? { connectorId: start.connectorId } : {}),
-      untilMs: this.host.clock.now() + REMOTE_START_PROFILE_MS,
-    };
+    const profile = convert(chargingProfile);
+    const connectorId = start.connectorId ?? start.evseId;
+    if (profile) {
+      charger.remoteStartProfile = {
+        profile,
+        ...(typeof connectorId === 'number' ? { connectorId } : {}),
+        untilMs: this.host.clock.now() + REMOTE_START_PROFILE_MS,
+      };
+    }
     return start;
   }
 
@@ -161,10 +181,7 @@ export class BackendCommands {
   }
 
   /** The profile of the backend's RemoteStartTransaction for a start on `connectorId`, as a TxProfile. */
-  private remoteStartProfileFor(
-    charger: Charger,
-    connectorId: number,
-  ): SetChargingProfileRequest['csChargingProfiles'] | undefined {
+  private remoteStartProfileFor(charger: Charger, connectorId: number): ModelProfile | undefined {
     const pending = charger.remoteStartProfile;
     if (!pending || (pending.connectorId !== undefined && pending.connectorId !== connectorId))
       return undefined;

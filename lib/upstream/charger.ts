@@ -2,8 +2,7 @@ import type { TimerHandle } from '../clock';
 import type { UpstreamEvent } from '../contracts';
 import { type Logger, WarnOnce } from '../log';
 import type { CentralSystem } from '../ocpp/central-system';
-import type { SetChargingProfileRequest } from '../ocpp/messages';
-import type { InstalledProfile } from '../sim/smart-charging';
+import type { InstalledProfile, ModelProfile } from '../ocpp/charging-profiles';
 import type { LinkState, UpstreamLink } from './link';
 import type { OperatorProfiles } from './operator-profiles';
 import type { BackendQueue, Queued } from './queue';
@@ -16,6 +15,8 @@ import type { TxIdEntry, TxIds } from './tx-ids';
 
 /** What the proxy keeps per charger in the charger's durable record (facts of the room 'upstream'). */
 export interface Kept {
+  /** The sub-protocol the charger last spoke (its link speaks it too). */
+  protocol?: string;
   ids?: { entries?: TxIdEntry[]; ended?: number[] };
   /** Until 2026-11-23 the whole queue was kept here; now each request is an entry (BackendQueue). */
   queue?: Queued[];
@@ -52,9 +53,11 @@ export interface Charger {
   statusesOwed?: boolean;
   /** The backend's charging profiles, kept here (smartCharging: compose). */
   operator: OperatorProfiles;
+  /** An OCPP 2.0.1 charger's latest StatusNotification per EVSE and connector ("evse/connector"), as it came. */
+  statuses201?: Map<string, Record<string, unknown>>;
   /** The charging profile of the backend's RemoteStartTransaction, until its transaction starts. */
   remoteStartProfile?: {
-    profile: SetChargingProfileRequest['csChargingProfiles'];
+    profile: ModelProfile;
     connectorId?: number;
     untilMs: number;
   };

@@ -1,14 +1,21 @@
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
-import type { ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
+import { OCPP201 } from '../ocpp/v201/schemas';
 import type { Charger, ProxyVoice } from './charger';
 import { UpstreamUnreachable } from './link';
 import { NEVER_KEPT, type Queued } from './queue';
 import { spellIdTag, type UpstreamSettings } from './settings';
 
-/** The messages that open and close a transaction at the backend: never sent twice, never lost. */
-export const TRANSACTION_ENDS: readonly ChargePointAction[] = ['StartTransaction', 'StopTransaction'];
+/**
+ * The messages that open and close a transaction at the backend: never sent twice, never lost, never
+ * given way for a long queue (1.6's StartTransaction and StopTransaction, 2.0.1's TransactionEvent
+ * Started and Ended).
+ */
+export function endsTransaction(action: string, request: Record<string, unknown>): boolean {
+  if (action === 'TransactionEvent') return request.eventType === 'Started' || request.eventType === 'Ended';
+  return action === 'StartTransaction' || action === 'StopTransaction';
+}
 
 /** Requests kept per charger for an absent backend (a charger metering every minute: about a week). */
 const MAX_QUEUED = 10_000;
@@ -83,7 +90,9 @@ export class Forwarding {
    * A charger request as the upstream must see it: its id tag spelt, its transaction by the
    * upstream's id; undefined for a StopTransaction of a transaction the upstream never got.
    */
-  private forUpstream(charger: Charger, action: ChargePointAction, sent: Record<string, unknown>): unknown {
+  private forUpstream(charger: Charger, action: string, sent: Record<string, unknown>): unknown {
+    // A 2.0.1 charger names its transactions itself: only its tokens are spelt the backend's way.
+    if (charger.link.protocol === OCPP201) return withTokenSpelt(sent, this.host.settings);
     const out: Record<string, unknown> = { ...sent };
     if (typeof out.idTag === 'string') out.idTag = spellIdTag(out.idTag, this.host.settings);
     if (action === 'StartTransaction') delete out.transactionId;
@@ -117,7 +126,7 @@ export class Forwarding {
    */
   private trim(charger: Charger): void {
     const at = charger.queue.items.findIndex(
-      (queued) => !TRANSACTION_ENDS.includes(queued.action) && !this.waiters.has(queued),
+      (queued) => !endsTransaction(queued.action, queued.request) && !this.waiters.has(queued),
     );
     if (at === -1 || (at === 0 && charger.draining)) return;
     void charger.queue.remove(charger.queue.items[at] as Queued);
@@ -148,7 +157,7 @@ export class Forwarding {
         // A start or stop the backend has must not go again after a crash: durable before the next
         // (its ids first: `send` kept them). Other messages are sent twice at worst.
         const removed = charger.queue.remove(item);
-        if (TRANSACTION_ENDS.includes(item.action)) await removed;
+        if (endsTransaction(item.action, item.request)) await removed;
         this.host.noteLink(charger);
         if (charger.queue.length === 0) {
           this.host.emit('drained', { chargePointId: charger.identity });
@@ -233,6 +242,11 @@ export class Forwarding {
 
   /** Each connector's status now, as the charger last reported it. */
   private async sendStatuses(charger: Charger): Promise<void> {
+    if (charger.link.protocol === OCPP201) {
+      for (const status of charger.statuses201?.values() ?? [])
+        await charger.link.call('StatusNotification', status).catch(() => undefined);
+      return;
+    }
     for (const state of this.host.cs.connectorsOf(charger.identity)) {
       if (!state.status) continue;
       const status = {
@@ -244,4 +258,11 @@ export class Forwarding {
       await charger.link.call('StatusNotification', status).catch(() => undefined);
     }
   }
+}
+
+/** A 2.0.1 request with its id token (Authorize, TransactionEvent) spelt the backend's way. */
+function withTokenSpelt(sent: Record<string, unknown>, settings: UpstreamSettings): Record<string, unknown> {
+  const token = sent.idToken as { idToken?: unknown } | undefined;
+  if (typeof token?.idToken !== 'string') return sent;
+  return { ...sent, idToken: { ...token, idToken: spellIdTag(token.idToken, settings) } };
 }

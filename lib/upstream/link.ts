@@ -4,6 +4,7 @@ import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
 import type { OcppAction } from '../ocpp/messages';
 import type { RpcClientOptions } from '../ocpp/rpc-types';
+import { findViolation201, isCsmsAction201, OCPP201 } from '../ocpp/v201/schemas';
 import { findViolation, isOcppAction, ocppError } from '../ocpp/validation';
 import { type UpstreamSettings, upstreamEndpoint } from './settings';
 
@@ -11,7 +12,7 @@ import { type UpstreamSettings, upstreamEndpoint } from './settings';
 export type LinkState = 'connecting' | 'open' | 'closed';
 
 /** A CALL from the upstream backend to the charger; resolves with the answer it gets back. */
-export type UpstreamCallHandler = (action: OcppAction, request: unknown) => Promise<unknown>;
+export type UpstreamCallHandler = (action: string, request: unknown) => Promise<unknown>;
 
 export interface UpstreamLinkOptions {
   identity: string;
@@ -20,7 +21,37 @@ export interface UpstreamLinkOptions {
   log: Logger;
   /** Answers the upstream's CALLs (forwarded to the charger by the proxy). */
   handle: UpstreamCallHandler;
+  /** The charger's OCPP version, which the link speaks too (ocpp1.6 unless said). */
+  protocol?: string;
 }
+
+/** What a link checks of the frames it passes, per OCPP version. */
+interface Dialect {
+  protocol: string;
+  name: string;
+  /** Whether the backend may send it (a command of a central system's). */
+  isCommand(action: string): boolean;
+  violation(
+    action: string,
+    kind: 'request' | 'response',
+    payload: unknown,
+  ): { errorCode: string; summary: string } | undefined;
+}
+
+const DIALECTS: Record<string, Dialect> = {
+  'ocpp1.6': {
+    protocol: 'ocpp1.6',
+    name: 'OCPP 1.6',
+    isCommand: isOcppAction,
+    violation: (action, kind, payload) => findViolation(action as OcppAction, kind, payload),
+  },
+  [OCPP201]: {
+    protocol: OCPP201,
+    name: 'OCPP 2.0.1',
+    isCommand: isCsmsAction201,
+    violation: findViolation201,
+  },
+};
 
 /** Thrown by `call` when the upstream is not connected or did not answer: the proxy decides locally. */
 export class UpstreamUnreachable extends Error {
@@ -32,10 +63,10 @@ export class UpstreamUnreachable extends Error {
 
 /**
  * One charger's connection to its upstream OCPP backend, as that charger: the same identity, the
- * sub-protocol ocpp1.6, its upstream password (Basic auth, security profile 1/2) and TLS material
+ * charger's sub-protocol (ocpp1.6 or ocpp2.0.1), its upstream password (Basic auth, security profile 1/2) and TLS material
  * (profile 2/3). It reconnects on its own with exponential backoff and jitter on the injected
  * clock; `call` never waits for a connection (a charger's request must not hang on an absent
- * backend). Both directions are checked against the OCPP 1.6 schemas: the upstream gets nothing
+ * backend). Both directions are checked against the schemas of the charger's version: the upstream gets nothing
  * invalid from us, and an invalid answer of the upstream is not passed on.
  *
  * Events: `up`, `down` ({ reason }), `state` (LinkState), `retrying` (a try failed; the next waits).
@@ -43,6 +74,7 @@ export class UpstreamUnreachable extends Error {
 export class UpstreamLink extends EventEmitter {
   readonly identity: string;
   private readonly options: UpstreamLinkOptions;
+  private readonly dialect: Dialect;
   private client: RPCClient | undefined;
   private current: LinkState = 'connecting';
   private attempt = 0;
@@ -54,6 +86,12 @@ export class UpstreamLink extends EventEmitter {
     super();
     this.options = options;
     this.identity = options.identity;
+    this.dialect = DIALECTS[options.protocol ?? 'ocpp1.6'] ?? (DIALECTS['ocpp1.6'] as Dialect);
+  }
+
+  /** The sub-protocol the link speaks: the charger's. */
+  get protocol(): string {
+    return this.dialect.protocol;
   }
 
   get state(): LinkState {
@@ -76,13 +114,14 @@ export class UpstreamLink extends EventEmitter {
   }
 
   /** Sends a CALL upstream; rejects with UpstreamUnreachable when it cannot be delivered or answered. */
-  async call(action: OcppAction, request: unknown): Promise<unknown> {
+  async call(action: string, request: unknown): Promise<unknown> {
     const client = this.client;
     if (!client || this.current !== 'open') {
       throw new UpstreamUnreachable(`upstream of ${this.identity} is not connected`);
     }
-    const violation = findViolation(action, 'request', request);
-    if (violation) throw ocppError(violation.errorCode, `${action} for upstream: ${violation.summary}`);
+    const violation = this.dialect.violation(action, 'request', request);
+    if (violation)
+      throw ocppError(violation.errorCode as never, `${action} for upstream: ${violation.summary}`);
     // A backend that does not answer within the call timeout is hung: the link hangs up (which
     // fails this call) and connects again. One timer per call on the injected clock, and no
     // AbortController and abort listener per call as ocpp-rpc's own timeout or a signal would cost.
@@ -105,7 +144,7 @@ export class UpstreamLink extends EventEmitter {
     } finally {
       this.options.clock.clearTimeout(timer);
     }
-    const answerViolation = findViolation(action, 'response', response);
+    const answerViolation = this.dialect.violation(action, 'response', response);
     if (answerViolation) {
       throw ocppError(
         'FormationViolation',
@@ -138,13 +177,15 @@ export class UpstreamLink extends EventEmitter {
 
   private connect(): void {
     const { settings, identity, log } = { ...this.options, identity: this.identity };
-    const client = new RPCClient(clientOptions(identity, settings));
+    const client = new RPCClient(clientOptions(identity, settings, this.dialect.protocol));
     this.client = client;
     client.handle(async ({ method, params }: { method?: string; params?: unknown }) => {
       const action = method ?? '';
-      if (!isOcppAction(action)) throw ocppError('NotImplemented', `${action} is not an OCPP 1.6 action`);
-      const violation = findViolation(action, 'request', params);
-      if (violation) throw ocppError(violation.errorCode, `${action} request: ${violation.summary}`);
+      const { dialect } = this;
+      if (!dialect.isCommand(action))
+        throw ocppError('NotImplemented', `${action} is not an ${dialect.name} command of a central system`);
+      const violation = dialect.violation(action, 'request', params);
+      if (violation) throw ocppError(violation.errorCode as never, `${action} request: ${violation.summary}`);
       return (await this.options.handle(action, params)) as Record<string, unknown>;
     });
     // ocpp-rpc emits `close` (1006) for a connection that never opened too, before `connect`
@@ -205,12 +246,12 @@ export class UpstreamLink extends EventEmitter {
   }
 }
 
-function clientOptions(identity: string, settings: UpstreamSettings): RpcClientOptions {
+function clientOptions(identity: string, settings: UpstreamSettings, protocol: string): RpcClientOptions {
   const tls = settings.tls;
   return {
     identity,
     endpoint: upstreamEndpoint(settings.url),
-    protocols: ['ocpp1.6'],
+    protocols: [protocol],
     ...(settings.password === undefined ? {} : { password: settings.password }),
     reconnect: false,
     strictMode: false,

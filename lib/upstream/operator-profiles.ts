@@ -1,6 +1,11 @@
 import { NOMINAL_VOLTAGE_V } from '../electrical';
-import type { ClearChargingProfileRequest, SetChargingProfileRequest } from '../ocpp/messages';
-import { ChargingProfileStore, type ConnectorView, type InstalledProfile } from '../sim/smart-charging';
+import {
+  ChargingProfileStore,
+  type ClearCriteria,
+  type ConnectorView,
+  type InstalledProfile,
+  type ModelProfile,
+} from '../ocpp/charging-profiles';
 
 /** A connector as the operator's profiles see it: its running transaction (the charger's id) if any. */
 export interface OperatorConnector {
@@ -14,8 +19,8 @@ export interface OperatorConnector {
  * connector at a moment, by the rules of OCPP 1.6 §3.13 a charger applies (stack levels, validity,
  * Absolute/Recurring/Relative schedules, W through the nominal voltage, TxProfile over
  * TxDefaultProfile, a ChargePointMaxProfile over all). The rules have one implementation, the
- * profile stack of the simulated charger (lib/sim/smart-charging.ts); this class only says which
- * connector and transaction a profile is for.
+ * charging-profile model of lib/ocpp/charging-profiles (the simulated charger's too); this class
+ * only says which connector and transaction a profile is for.
  */
 export class OperatorProfiles {
   private readonly store = new ChargingProfileStore();
@@ -37,11 +42,12 @@ export class OperatorProfiles {
   }
 
   /**
-   * A SetChargingProfile of the backend; `transaction` is the one running on its connector (the
-   * charger's id, and the backend's id for it). Rejected as a charger would reject it (5.16).
+   * A SetChargingProfile of the backend (1.6's, or 2.0.1's in the model's shape); `transaction` is
+   * the one running on its connector (the charger's id, and the backend's id for it). Rejected as a
+   * charger would reject it (5.16).
    */
   set(
-    request: SetChargingProfileRequest,
+    request: { connectorId: number; csChargingProfiles: ModelProfile },
     transaction: { chargerId: number; upstreamId: number } | undefined,
     nowMs: number,
   ): { status: 'Accepted' } | { status: 'Rejected'; reason: string } {
@@ -68,7 +74,7 @@ export class OperatorProfiles {
   }
 
   /** A ClearChargingProfile of the backend. */
-  clear(request: ClearChargingProfileRequest, nowMs: number): { status: 'Accepted' | 'Unknown' } {
+  clear(request: ClearCriteria, nowMs: number): { status: 'Accepted' | 'Unknown' } {
     return { status: this.store.clear(request, nowMs) ? 'Accepted' : 'Unknown' };
   }
 

@@ -1,23 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import { type Logger, silentLogger } from '../log';
-import type { ChargePointAction } from '../ocpp/actions';
 import type { CentralSystem } from '../ocpp/central-system';
-import type { MaybePromise } from '../ocpp/central-types';
 import { BackendCommands } from './backend-commands';
-import { type Charger, type Kept, ProxyVoice, type Queued, type UpstreamLinkStatus } from './charger';
-import { Forwarding, TRANSACTION_ENDS } from './forwarding';
+import { type Charger, type Kept, ProxyVoice, type UpstreamLinkStatus } from './charger';
+import { Forwarding } from './forwarding';
 import { LatestWrites } from './latest-writes';
 import { type LinkState, UpstreamLink } from './link';
 import { OperatorProfiles } from './operator-profiles';
-import { BackendQueue, NEVER_KEPT } from './queue';
-import { DECIDED_ACTIONS, type DecidedAction, type UpstreamSettings } from './settings';
+import { BackendQueue } from './queue';
+import type { RequestsHost } from './request-steps';
+import { ChargerRequests } from './requests';
+import type { UpstreamSettings } from './settings';
 import { TxIds } from './tx-ids';
+import { Requests201 } from './v201/requests';
 
 export type { UpstreamLinkStatus } from './charger';
 
-/** A transaction's MeterValues not at the backend within this long are written and answered (ms). */
-export const METER_VALUES_ACK_MS = 50;
+export { METER_VALUES_ACK_MS } from './request-steps';
 
 /**
  * Keeps the operator's backend (issue #14): every charger that dials ampflow gets its own link to
@@ -49,6 +49,9 @@ export class UpstreamProxy extends EventEmitter {
   private readonly backend: BackendCommands;
   /** The way up: each charger's requests to its backend, in order. */
   private readonly forwarding: Forwarding;
+  /** The chargers' CALLs: OCPP 1.6 in the shared shapes, 2.0.1 as they came. */
+  private readonly requests: ChargerRequests;
+  private readonly requests201: Requests201;
 
   constructor(
     private readonly cs: CentralSystem,
@@ -73,23 +76,25 @@ export class UpstreamProxy extends EventEmitter {
       log: this.log,
       noteLink: (charger) => this.noteLink(charger),
     });
+    const requestsHost: RequestsHost = {
+      ...parts,
+      forwarding: this.forwarding,
+      backend: this.backend,
+      charger: (identity: string) => this.chargers.get(identity) ?? this.open(identity),
+      noteLink: (charger: Charger) => this.noteLink(charger),
+    };
+    this.requests = new ChargerRequests(requestsHost);
+    this.requests201 = new Requests201(requestsHost);
     this.detach.push(
       cs.interpose({
         request: (chargePointId, action, request, local) =>
-          this.fromCharger(chargePointId, action, request, local),
+          this.requests.fromCharger(chargePointId, action, request, local),
+        request201: (chargePointId, action, request, local) =>
+          this.requests201.fromCharger(chargePointId, action, request, local),
         command: (chargePointId, action, request) => this.backend.ownCommand(chargePointId, action, request),
       }),
     );
-    const onConnect = ({ chargePointId, protocol }: { chargePointId: string; protocol?: string }) => {
-      // The link to the backend speaks 1.6: a 2.0.1 charger is answered by ampflow alone (for now).
-      if (protocol === 'ocpp2.0.1') {
-        this.log.warn(
-          `charge point ${chargePointId} speaks OCPP 2.0.1: its messages are not passed to the operator's backend, which ampflow reaches over OCPP 1.6; ampflow answers it itself`,
-        );
-        return;
-      }
-      this.open(chargePointId);
-    };
+    const onConnect = ({ chargePointId }: { chargePointId: string }) => void this.open(chargePointId);
     const onDisconnect = ({ chargePointId }: { chargePointId: string }) => void this.leave(chargePointId);
     cs.on('connect', onConnect);
     cs.on('disconnect', onDisconnect);
@@ -136,10 +141,17 @@ export class UpstreamProxy extends EventEmitter {
 
   private open(identity: string): Charger {
     const existing = this.chargers.get(identity);
-    if (existing && existing.link.state !== 'closed') return existing;
     const kept = (this.cs.factsOf(identity, 'upstream') ?? {}) as Kept;
+    // The link speaks the charger's version: its connection's, or the one it last spoke (kept).
+    const protocol = this.cs.protocolOf(identity) ?? existing?.link.protocol ?? kept.protocol ?? 'ocpp1.6';
+    if (existing && existing.link.state !== 'closed') {
+      if (existing.link.protocol === protocol) return existing;
+      // The charger came back speaking another version (a firmware update): so does its link.
+      void existing.link.close();
+    }
     const link = new UpstreamLink({
       identity,
+      protocol,
       settings: this.settings,
       clock: this.clock,
       log: this.log,
@@ -160,6 +172,9 @@ export class UpstreamProxy extends EventEmitter {
     if (charger.queue.length > 0) charger.backlog = true;
     // A queue an earlier version kept in the facts is now in entries: the facts lose it.
     if (!existing && kept.queue) void this.keep(charger);
+    // The version is kept before anything waits: a link opened after a restart for what waits
+    // (the charger away) must speak it, or the backend could not take what waits.
+    else if (kept.protocol !== protocol) void this.keep(charger);
     link.on('state', (state: LinkState) => {
       this.emit('link', this.statusOf(charger));
       this.noteLink(charger);
@@ -218,213 +233,6 @@ export class UpstreamProxy extends EventEmitter {
     };
   }
 
-  // ---- the charger's CALLs -------------------------------------------------------------------
-
-  private async fromCharger(
-    identity: string,
-    action: ChargePointAction,
-    request: unknown,
-    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
-  ): Promise<unknown> {
-    const charger = this.chargers.get(identity) ?? this.open(identity);
-    const connectorId = Number((request as { connectorId?: unknown }).connectorId);
-    if (action === 'StartTransaction') this.backend.transactionStarting(charger, connectorId);
-    const answer = await this.answerCharger(charger, action, request, local);
-    if (action === 'StopTransaction')
-      charger.operator.endTransaction(Number((request as { transactionId?: unknown }).transactionId));
-    if (
-      action === 'StartTransaction' &&
-      (answer as { idTagInfo?: { status?: string } }).idTagInfo?.status === 'Accepted'
-    )
-      this.backend.transactionStarted(charger, connectorId);
-    // A transaction starts or ends: TxProfiles and Relative schedules of the backend change with it.
-    if (action === 'StartTransaction' || action === 'StopTransaction') this.backend.applyOperator(charger);
-    return answer;
-  }
-
-  private async answerCharger(
-    charger: Charger,
-    action: ChargePointAction,
-    request: unknown,
-    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
-  ): Promise<unknown> {
-    try {
-      return await this.answerOrDecide(charger, action, request, local);
-    } finally {
-      if (action === 'BootNotification') charger.booting = false;
-    }
-  }
-
-  private async answerOrDecide(
-    charger: Charger,
-    action: ChargePointAction,
-    request: unknown,
-    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
-  ): Promise<unknown> {
-    const sent = request as Record<string, unknown>;
-    const forLocal = this.toLedger(charger, sent);
-    if (action === 'BootNotification') {
-      charger.boot = sent;
-      charger.bootAccepted = false;
-      void this.keep(charger);
-    }
-    const decider = (DECIDED_ACTIONS as readonly string[]).includes(action)
-      ? this.buildingDecides(sent)
-        ? 'local'
-        : this.settings.decide[action as DecidedAction]
-      : undefined;
-    let item: Queued | undefined;
-    if (decider === 'upstream') {
-      const startedMs = this.clock.now();
-      // A charger that calls as soon as it connects (what real chargers do) waits for its first
-      // link within the decision time; a backend already found away is not waited for again.
-      if (charger.link.firstTry) {
-        // The boot itself goes up: the opening link tells nothing in its name meanwhile.
-        if (action === 'BootNotification') charger.booting = true;
-        await this.linkOpens(charger, this.settings.decideWithinMs);
-      }
-      if (charger.link.isOpen) {
-        item = { action, request: sent, decides: true };
-        const withinMs = this.settings.decideWithinMs - (this.clock.now() - startedMs);
-        const answer = await this.forwarding.throughQueue(charger, item, withinMs);
-        if (answer !== undefined) return this.recordDecided(charger, action, sent, forLocal, answer, local);
-      }
-      const timedOut = this.clock.now() - startedMs >= this.settings.decideWithinMs;
-      this.decidedLocally(charger, action, timedOut);
-    }
-    const answer = (await local(forLocal)) as Record<string, unknown>;
-    // A transaction's meter values (OCPP 1.6 §4.7: the charger keeps them until they are answered)
-    // are answered once the backend has them, or once written if it has not taken them within
-    // METER_VALUES_ACK_MS: a present backend costs no write per meter value (a site's SD card), a
-    // hung or slow one never holds the charger longer than that and a write.
-    if (action === 'MeterValues' && typeof sent.transactionId === 'number' && charger.link.isOpen) {
-      item = { action, request: sent, decides: true };
-      if ((await this.forwarding.throughQueue(charger, item, METER_VALUES_ACK_MS)) !== undefined)
-        return answer;
-    }
-    // A StartTransaction ampflow answered is queued with ampflow's id: the charger uses it, and
-    // the upstream's id maps to it once the upstream has the start.
-    let forQueue = sent;
-    if (action === 'StartTransaction' && typeof answer.transactionId === 'number') {
-      charger.ids.add({ chargerId: answer.transactionId, ledgerId: answer.transactionId });
-      forQueue = { ...sent, transactionId: answer.transactionId };
-    }
-    if (action === 'StopTransaction') charger.ids.end(Number(sent.transactionId));
-    // The ids first: a start written without its ids would come back after a crash unmapped.
-    const ids = TRANSACTION_ENDS.includes(action) ? this.keep(charger) : undefined;
-    const waited = item !== undefined && charger.queue.items.includes(item);
-    if (waited && item) {
-      // It waited in vain and is still queued (a transaction message): written, it goes as ampflow
-      // answered it.
-      item.request = forQueue;
-      item.decides = false;
-      await Promise.all([ids, charger.queue.keep(item)]);
-    } else if (action === 'Heartbeat') {
-      if (charger.link.isOpen && charger.queue.length === 0)
-        void this.forwarding.send(charger, { action, request: sent });
-    } else if (!NEVER_KEPT.includes(action)) {
-      // Durable before the charger has its answer (it will not send this message again) where it
-      // must wait for the backend, and always for a transaction's start and stop. A status or a
-      // meter value outside a transaction that reaches a present backend within a second is not
-      // written at all (lib/upstream/queue): a crash in that second loses it (as a charger may, and
-      // a new link tells the backend every status again), and a site's storage (an SD card) is not
-      // written for every message.
-      const durable = !charger.link.isOpen || TRANSACTION_ENDS.includes(action);
-      await Promise.all([ids, this.forwarding.enqueue(charger, { action, request: forQueue }, durable)]);
-    }
-    return answer;
-  }
-
-  /** Resolves once the charger's link opens, its try fails, or `withinMs` passed. */
-  private linkOpens(charger: Charger, withinMs: number): Promise<void> {
-    const link = charger.link;
-    return new Promise((resolve) => {
-      const done = () => {
-        this.clock.clearTimeout(timer);
-        link.off('up', done);
-        link.off('retrying', done);
-        link.off('state', onState);
-        resolve();
-      };
-      const onState = (state: LinkState) => {
-        if (state === 'closed') done();
-      };
-      const timer = this.clock.setTimeout(done, withinMs);
-      link.on('up', done);
-      link.on('retrying', done);
-      link.on('state', onState);
-    });
-  }
-
-  /**
-   * ampflow answered in the backend's place what the backend decides: said in the log (once per
-   * charger and cause), to the flows (an Upstream event) and in the sidebar.
-   */
-  private decidedLocally(charger: Charger, action: ChargePointAction, timedOut: boolean): void {
-    const why = !charger.link.isOpen
-      ? 'the backend is not reached'
-      : timedOut
-        ? `the backend did not answer within ${this.settings.decideWithinMs / 1000} s`
-        : 'the backend answered it with an error';
-    const reason = `${why}: ampflow answered ${action} by its own policy`;
-    this.voice.tell(charger.identity, reason);
-    this.voice.report({ chargePointId: charger.identity, kind: 'decidedLocally', action, reason });
-    charger.decidedLocally = `${action} at ${new Date(this.clock.now()).toISOString()}: ${why}`;
-    this.noteLink(charger);
-  }
-
-  /** A tag of the building's own list (a staff card), where the settings keep those local. */
-  private buildingDecides(sent: Record<string, unknown>): boolean {
-    if (this.settings.localTags !== 'listed' || typeof sent.idTag !== 'string') return false;
-    return this.cs.idTags.lookup(sent.idTag, this.clock.now()).entry !== undefined;
-  }
-
-  /** Records in ampflow what the upstream decided and gives the charger the upstream's answer. */
-  private async recordDecided(
-    charger: Charger,
-    action: ChargePointAction,
-    sent: Record<string, unknown>,
-    forLocal: Record<string, unknown>,
-    answer: Record<string, unknown>,
-    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
-  ): Promise<unknown> {
-    const own = (await local(forLocal, answer)) as Record<string, unknown>;
-    if (action === 'StartTransaction') {
-      const upstreamId = answer.transactionId as number;
-      charger.ids.add({ chargerId: upstreamId, ledgerId: own.transactionId as number, upstreamId });
-      await this.keep(charger);
-      return answer;
-    }
-    if (action === 'StopTransaction') {
-      charger.ids.end(Number(sent.transactionId));
-      await this.keep(charger);
-    }
-    if (action === 'BootNotification') {
-      // A charger blocked in ampflow (the building's decision) stays Rejected.
-      if (own.status === 'Rejected' && answer.status !== 'Rejected') return own;
-      if (answer.status === 'Accepted' && charger.boot === sent) {
-        charger.bootAccepted = true;
-        void this.keep(charger);
-      }
-      // An accepted charger must keep the heartbeat ampflow's dead-connection watch counts on; a
-      // Pending or Rejected one boots again when the backend says.
-      if (answer.status !== 'Accepted') return answer;
-      const interval = Math.min(
-        Number(answer.interval) > 0 ? Number(answer.interval) : Number.POSITIVE_INFINITY,
-        this.cs.heartbeatIntervalS(),
-      );
-      return Number.isFinite(interval) ? { ...answer, interval } : answer;
-    }
-    return answer;
-  }
-
-  /** A charger request as ampflow's own handling must see it: its transaction by the ledger's id. */
-  private toLedger(charger: Charger, sent: Record<string, unknown>): Record<string, unknown> {
-    if (typeof sent.transactionId !== 'number') return sent;
-    const ledgerId = charger.ids.toLedger(sent.transactionId);
-    return ledgerId === sent.transactionId ? sent : { ...sent, transactionId: ledgerId };
-  }
-
   private keep(charger: Charger): Promise<void> {
     this.noteLink(charger);
     return this.writes.request(charger);
@@ -432,6 +240,7 @@ export class UpstreamProxy extends EventEmitter {
 
   private async write(charger: Charger): Promise<void> {
     const kept: Kept = {
+      protocol: charger.link.protocol,
       ids: charger.ids.toJSON(),
       ...(charger.boot ? { boot: charger.boot } : {}),
       ...(charger.bootAccepted ? { bootAccepted: true } : {}),

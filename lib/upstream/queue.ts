@@ -1,10 +1,10 @@
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
-import type { ChargePointAction } from '../ocpp/actions';
 
 /** A charger's request on its way upstream, as the charger sent it (its own transaction ids). */
 export interface Queued {
-  action: ChargePointAction;
+  /** The action in the charger's version (a 2.0.1 charger's requests go up as they came). */
+  action: string;
   request: Record<string, unknown>;
   /** Its place in the charger's queue, and its key in the charger's durable record. */
   key?: number;
@@ -30,12 +30,18 @@ export interface EntryStore {
   ): Promise<void>;
 }
 
-/** Requests of a charger that are never written: the charger asks again if ampflow dies first. */
-export const NEVER_KEPT: readonly ChargePointAction[] = [
+/**
+ * Requests of a charger that are never written: the charger asks again if ampflow dies first (both
+ * versions' names; the certificate requests of OCPP 2.0.1 too).
+ */
+export const NEVER_KEPT: readonly string[] = [
   'Heartbeat',
   'Authorize',
   'BootNotification',
   'DataTransfer',
+  'SignCertificate',
+  'Get15118EVCertificate',
+  'GetCertificateStatus',
 ];
 
 /**

@@ -2,6 +2,7 @@ import { ConfigError, parseChoice, parseNumber } from '../config-error';
 import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction } from '../ocpp/actions';
 import { isHexUid, reverseByteOrder } from '../ocpp/id-tags';
 import { readPem } from '../ocpp/transport';
+import { isCsmsAction201 } from '../ocpp/v201/schemas';
 
 /**
  * The settings of the upstream proxy (keep the operator's backend): where each charger's upstream
@@ -44,7 +45,7 @@ export interface UpstreamSettings {
   tls?: { ca?: string; cert?: string; key?: string };
   decide: Record<DecidedAction, Decider>;
   /** The upstream's commands that are refused (answered NotSupported, never sent to the charger). */
-  refuse: CentralSystemAction[];
+  refuse: string[];
   smartCharging: SmartChargingMode;
   /**
    * `listed`: a tag in ampflow's own id-tag list (staff cards) is decided by ampflow, whoever
@@ -109,8 +110,11 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
   }
   const refuse = list(raw.refuse, 'upstream.refuse', []);
   for (const action of refuse) {
-    if (!(CENTRAL_SYSTEM_ACTIONS as readonly string[]).includes(action)) {
-      throw new ConfigError('upstream.refuse', `${action} is not a command a central system sends`);
+    if (!(CENTRAL_SYSTEM_ACTIONS as readonly string[]).includes(action) && !isCsmsAction201(action)) {
+      throw new ConfigError(
+        'upstream.refuse',
+        `${action} is not a command a central system sends (OCPP 1.6 or 2.0.1)`,
+      );
     }
   }
   const smartCharging = parseChoice<SmartChargingMode>(

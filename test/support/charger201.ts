@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { OCPP20 } from 'typed-ocpp';
+import {
+  addressOf,
+  type Component,
+  type DeviceVariable,
+  defaultVariables,
+  fitsVariable,
+  variableKey,
+} from './charger201-device-model';
 import { ProfileStack, type RunningTransaction } from './charger201-profiles';
 import type { Action, RequestOf, ResponseOf, WireOptions } from './charger201-wire';
 import { Charger201Wire } from './charger201-wire';
@@ -30,7 +38,6 @@ type ConnectorStatus = RequestOf<'StatusNotification'>['connectorStatus'];
 type StoppedReason = NonNullable<TransactionEvent['transactionInfo']['stoppedReason']>;
 type IdToken = RequestOf<'Authorize'>['idToken'];
 type ReportData = NonNullable<RequestOf<'NotifyReport'>['reportData']>[number];
-
 export interface Charger201Options extends WireOptions {
   evses?: number;
   vendorName?: string;
@@ -53,17 +60,11 @@ export interface Transaction extends RunningTransaction {
 
 export class Charger201 extends Charger201Wire {
   readonly profiles: ProfileStack;
-  /** The device model: `Component.Variable` → value. */
-  readonly variables = new Map<string, { value: string; readonly?: boolean }>([
-    ['OCPPCommCtrlr.HeartbeatInterval', { value: '60' }],
-    ['SampledDataCtrlr.TxUpdatedInterval', { value: '60' }],
-    ['SampledDataCtrlr.TxUpdatedMeasurands', { value: 'Energy.Active.Import.Register,Current.Import' }],
-    ['SmartChargingCtrlr.Enabled', { value: 'true' }],
-    ['SmartChargingCtrlr.RateUnit', { value: 'A,W', readonly: true }],
-    ['SmartChargingCtrlr.ProfileStackLevel', { value: '9', readonly: true }],
-    ['SmartChargingCtrlr.PeriodsPerSchedule', { value: '24', readonly: true }],
-    ['SmartChargingCtrlr.Entries', { value: '20', readonly: true }],
-  ]);
+  /**
+   * The device model (charger201-device-model.ts): `Component.Variable` → value, an EVSE's as
+   * `EVSE[id].Variable`. Delete a component's variables and the charger does not have it.
+   */
+  readonly variables: Map<string, DeviceVariable>;
   private readonly evses = new Map<number, { connectorStatus: ConnectorStatus; running?: Transaction }>();
   private readonly now: () => number;
   private offline = false;
@@ -77,6 +78,7 @@ export class Charger201 extends Charger201Wire {
     this.now = options.now ?? Date.now;
     const evses = options.evses ?? 1;
     for (let id = 1; id <= evses; id++) this.evses.set(id, { connectorStatus: 'Available' });
+    this.variables = defaultVariables(evses);
     const variable = (name: string) => this.variables.get(`SmartChargingCtrlr.${name}`)?.value ?? '';
     this.profiles = new ProfileStack({
       evses,
@@ -310,9 +312,11 @@ export class Charger201 extends Charger201Wire {
     GetMonitoringReport: () => ({ status: 'EmptyResultSet' }),
     GetReport: (r) => {
       const asked = (key: string) => {
-        const [name, variableName] = key.split('.');
+        const place = addressOf(key);
         const named = ({ component, variable }: NonNullable<typeof r.componentVariable>[number]) =>
-          component.name === name && (variable?.name ?? variableName) === variableName;
+          component.name === place.component.name &&
+          (component.evse === undefined || component.evse.id === place.component.evse?.id) &&
+          (variable?.name ?? place.variable.name) === place.variable.name;
         return r.componentVariable?.some(named) ?? true;
       };
       return this.report(r.requestId, r.componentCriteria ? [] : [...this.variables.keys()].filter(asked));
@@ -325,8 +329,8 @@ export class Charger201 extends Charger201Wire {
     }),
     GetVariables: (r) => ({
       getVariableResult: r.getVariableData.map(({ component, variable, attributeType }) => {
-        const attributeStatus = this.variableStatus(component.name, variable.name, attributeType);
-        const attributeValue = this.variables.get(`${component.name}.${variable.name}`)?.value;
+        const attributeStatus = this.variableStatus(component, variable.name, attributeType);
+        const attributeValue = this.variables.get(variableKey(component, variable.name))?.value;
         return {
           attributeStatus,
           component,
@@ -376,9 +380,9 @@ export class Charger201 extends Charger201Wire {
     }),
     SetVariables: (r) => ({
       setVariableResult: r.setVariableData.map(({ component, variable, attributeType, attributeValue }) => {
-        const entry = this.variables.get(`${component.name}.${variable.name}`);
-        const status = this.variableStatus(component.name, variable.name, attributeType);
-        if (status === 'Accepted' && entry?.readonly)
+        const entry = this.variables.get(variableKey(component, variable.name));
+        const status = this.variableStatus(component, variable.name, attributeType);
+        if (status === 'Accepted' && (entry?.readonly || !fitsVariable(variable.name, attributeValue)))
           return { attributeStatus: 'Rejected', component, variable };
         if (entry && status === 'Accepted') entry.value = attributeValue;
         return { attributeStatus: status, component, variable };
@@ -433,9 +437,10 @@ export class Charger201 extends Charger201Wire {
     return { status: 'Accepted' };
   }
 
-  private variableStatus(component: string, variable: string, attributeType?: string) {
-    if (![...this.variables.keys()].some((key) => key.startsWith(`${component}.`))) return 'UnknownComponent';
-    if (!this.variables.has(`${component}.${variable}`)) return 'UnknownVariable';
+  private variableStatus(component: Component, variable: string, attributeType?: string) {
+    const prefix = variableKey(component, '');
+    if (![...this.variables.keys()].some((key) => key.startsWith(prefix))) return 'UnknownComponent';
+    if (!this.variables.has(variableKey(component, variable))) return 'UnknownVariable';
     return attributeType && attributeType !== 'Actual' ? 'NotSupportedAttributeType' : 'Accepted';
   }
 
@@ -443,7 +448,7 @@ export class Charger201 extends Charger201Wire {
   private report(requestId: number, keys: string[]) {
     if (keys.length === 0) return { status: 'EmptyResultSet' } as const;
     const reportData = keys.map((key): ReportData => {
-      const [component = '', variable = ''] = key.split('.');
+      const { component, variable } = addressOf(key);
       const { value = '', readonly } = this.variables.get(key) ?? {};
       const dataType = /^\d+$/.test(value) ? 'integer' : /^(true|false)$/.test(value) ? 'boolean' : 'string';
       const variableAttribute = [
@@ -451,8 +456,8 @@ export class Charger201 extends Charger201Wire {
       ];
       const variableCharacteristics = { dataType, supportsMonitoring: false } as const;
       return {
-        component: { name: component },
-        variable: { name: variable },
+        component,
+        variable,
         variableAttribute,
         variableCharacteristics,
       };

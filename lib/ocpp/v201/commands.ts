@@ -1,22 +1,27 @@
 import type { CentralSystemAction } from '../actions';
-import { KEY_VARIABLES, keyOf, readableKeys, valueTo16, valueTo201 } from './device-model';
+import type { ModelProfile } from '../charging-profiles';
+import { profileTo201, purposeTo201 } from './charging-profiles';
+import {
+  addressId,
+  addressOf,
+  type DeviceVariable,
+  isSynthesised,
+  KEY_VARIABLES,
+  probesOf,
+  readableKeys,
+  synthesise,
+  type VariableAddress,
+  type VariableResult,
+  valueTo16,
+  valueTo201,
+} from './device-model';
 import { translateMaintenance } from './maintenance-commands';
 import type { Translated } from './translated';
 
 export type { Translated } from './translated';
 
 type Request = Record<string, unknown>;
-type Profile16 = {
-  chargingProfileId: number;
-  transactionId?: number;
-  stackLevel: number;
-  chargingProfilePurpose: string;
-  chargingProfileKind: string;
-  recurrencyKind?: string;
-  validFrom?: string;
-  validTo?: string;
-  chargingSchedule: { chargingRateUnit: string; chargingSchedulePeriod: Request[] } & Request;
-};
+type Profile16 = ModelProfile;
 
 const same = (response: Record<string, unknown>) => response;
 
@@ -43,14 +48,16 @@ export function translateCommand(
 ): Translated {
   switch (action) {
     case 'SetChargingProfile': {
-      const profile = profileTo201(request.csChargingProfiles as Profile16, transactionId);
+      const profile = profileFor(request.csChargingProfiles as Profile16, transactionId);
       return { action, request: { evseId: request.connectorId, chargingProfile: profile }, read: status };
     }
     case 'ClearChargingProfile': {
       const criteria: Request = {};
       if (request.connectorId !== undefined) criteria.evseId = request.connectorId;
       if (request.chargingProfilePurpose !== undefined)
-        criteria.chargingProfilePurpose = purposeTo201(String(request.chargingProfilePurpose));
+        criteria.chargingProfilePurpose = purposeTo201(
+          request.chargingProfilePurpose as Profile16['chargingProfilePurpose'],
+        );
       if (request.stackLevel !== undefined) criteria.stackLevel = request.stackLevel;
       const out: Request = {};
       if (request.id !== undefined) out.chargingProfileId = request.id;
@@ -69,7 +76,7 @@ export function translateCommand(
       };
       if (request.connectorId !== undefined) out.evseId = request.connectorId;
       if (request.chargingProfile !== undefined)
-        out.chargingProfile = profileTo201(request.chargingProfile as Profile16, transactionId);
+        out.chargingProfile = profileFor(request.chargingProfile as Profile16, transactionId);
       return { action: 'RequestStartTransaction', request: out, read: status };
     }
     case 'RemoteStopTransaction': {
@@ -163,35 +170,12 @@ function status(response: Record<string, unknown>): { status: unknown } {
   return { status: response.status };
 }
 
-function purposeTo201(purpose: string): string {
-  return purpose === 'ChargePointMaxProfile' ? 'ChargingStationMaxProfile' : purpose;
-}
-
-function profileTo201(profile: Profile16, transactionId: (ledgerId: number) => string | undefined): Request {
-  const { chargingSchedule } = profile;
-  const schedule: Request = {
-    id: profile.chargingProfileId,
-    chargingRateUnit: chargingSchedule.chargingRateUnit,
-    chargingSchedulePeriod: chargingSchedule.chargingSchedulePeriod,
-  };
-  for (const field of ['startSchedule', 'duration', 'minChargingRate'])
-    if (chargingSchedule[field] !== undefined) schedule[field] = chargingSchedule[field];
-  const out: Request = {
-    id: profile.chargingProfileId,
-    stackLevel: profile.stackLevel,
-    chargingProfilePurpose: purposeTo201(profile.chargingProfilePurpose),
-    chargingProfileKind: profile.chargingProfileKind,
-    chargingSchedule: [schedule],
-  };
-  for (const field of ['recurrencyKind', 'validFrom', 'validTo'] as const)
-    if (profile[field] !== undefined) out[field] = profile[field];
-  if (profile.transactionId !== undefined) {
-    const id = transactionId(profile.transactionId);
-    if (id === undefined)
-      throw new NoCounterpart(`transaction ${profile.transactionId} is not one this charger runs`);
-    out.transactionId = id;
-  }
-  return out;
+/** A profile of ampflow's (shared shape) as this charger takes it: its transaction by the charger's id. */
+function profileFor(profile: Profile16, transactionId: (ledgerId: number) => string | undefined): Request {
+  const id = profile.transactionId === undefined ? undefined : transactionId(profile.transactionId);
+  if (profile.transactionId !== undefined && id === undefined)
+    throw new NoCounterpart(`transaction ${profile.transactionId} is not one this charger runs`);
+  return profileTo201(profile, id) as unknown as Request;
 }
 
 function compositeTo16(response: Record<string, unknown>): unknown {
@@ -210,64 +194,81 @@ function compositeTo16(response: Record<string, unknown>): unknown {
   };
 }
 
+/**
+ * GetConfiguration as one GetVariables: a mapped key's variable, and the probes a synthesised key
+ * (SupportedFeatureProfiles, ConnectorPhaseRotation, NumberOfConnectors) is made from; each item
+ * once. A key is readonly where its variable is ReadOnly by the standard (device-model.ts); a key
+ * the charger has no value for (UnknownComponent, UnknownVariable, Rejected) is an unknownKey.
+ */
 function getConfiguration(request: Request): Translated {
-  const asked = (request.key as string[] | undefined)?.length ? (request.key as string[]) : readableKeys();
+  const asked = [
+    ...new Set((request.key as string[] | undefined)?.length ? (request.key as string[]) : readableKeys()),
+  ];
   const mapped = asked.filter((key) => KEY_VARIABLES[key] !== undefined);
-  const unknown = asked.filter((key) => KEY_VARIABLES[key] === undefined);
-  if (mapped.length === 0)
+  const items = new Map<string, VariableAddress>();
+  for (const address of [
+    ...mapped.map((key) => addressOf(KEY_VARIABLES[key] as DeviceVariable)),
+    ...probesOf(asked.filter(isSynthesised)),
+  ])
+    items.set(addressId(address), address);
+  if (items.size === 0)
     return {
       action: 'GetVariables',
       request: {},
       read: same,
-      answer: { configurationKey: [], unknownKey: unknown },
+      answer: { configurationKey: [], unknownKey: asked },
     };
   return {
     action: 'GetVariables',
-    request: {
-      getVariableData: mapped.map((key) => {
-        const place = KEY_VARIABLES[key] as { component: string; variable: string };
-        return { component: { name: place.component }, variable: { name: place.variable } };
-      }),
-    },
+    request: { getVariableData: [...items.values()] },
     read: (response) => {
-      const results = (response.getVariableResult ?? []) as {
-        attributeStatus: string;
-        attributeValue?: string;
-        component: { name: string };
-        variable: { name: string };
-      }[];
+      const results = new Map<string, VariableResult>();
+      for (const result of (response.getVariableResult ?? []) as (VariableResult & VariableAddress)[])
+        results.set(addressId(result), result);
+      const lookup = (address: VariableAddress) => results.get(addressId(address));
       const configurationKey: { key: string; readonly: boolean; value?: string }[] = [];
-      const unknownKey = [...unknown];
-      for (const result of results) {
-        const key = keyOf(result.component.name, result.variable.name);
-        if (!key) continue;
-        if (result.attributeStatus !== 'Accepted') unknownKey.push(key);
-        else
-          configurationKey.push({
-            key,
-            readonly: false,
-            ...(result.attributeValue === undefined ? {} : { value: valueTo16(key, result.attributeValue) }),
-          });
+      const unknownKey: string[] = [];
+      for (const key of asked) {
+        const place = KEY_VARIABLES[key];
+        if (place) {
+          const result = lookup(addressOf(place));
+          if (result?.attributeStatus !== 'Accepted') unknownKey.push(key);
+          else
+            configurationKey.push({
+              key,
+              readonly: place.readOnly === true,
+              ...(result.attributeValue === undefined
+                ? {}
+                : { value: valueTo16(key, result.attributeValue) }),
+            });
+          continue;
+        }
+        const value = isSynthesised(key) ? synthesise(key, lookup) : undefined;
+        if (value === undefined) unknownKey.push(key);
+        else configurationKey.push({ key, readonly: true, value });
       }
       return { configurationKey, unknownKey };
     },
   };
 }
 
+/**
+ * ChangeConfiguration as SetVariables; the answer in 1.6's words: Accepted, RebootRequired and
+ * Rejected as they are, UnknownComponent, UnknownVariable and NotSupportedAttributeType as
+ * NotSupported (1.6's answer for a key it does not have), no result as Rejected. A synthesised key
+ * is read-only (device-model.ts): Rejected without asking, as a 1.6 charger answers for one. A key
+ * with no 2.0.1 variable is refused with a CallError NotSupported that names it.
+ */
 function changeConfiguration(request: Request): Translated {
   const key = String(request.key);
+  if (isSynthesised(key))
+    return { action: 'SetVariables', request: {}, read: same, answer: { status: 'Rejected' } };
   const place = KEY_VARIABLES[key];
   if (!place) throw new NoCounterpart(`configuration key ${key} has no OCPP 2.0.1 device-model variable`);
   return {
     action: 'SetVariables',
     request: {
-      setVariableData: [
-        {
-          attributeValue: valueTo201(key, String(request.value)),
-          component: { name: place.component },
-          variable: { name: place.variable },
-        },
-      ],
+      setVariableData: [{ attributeValue: valueTo201(key, String(request.value)), ...addressOf(place) }],
     },
     read: (response) => {
       const result = ((response.setVariableResult ?? []) as { attributeStatus: string }[])[0];

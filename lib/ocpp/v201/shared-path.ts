@@ -17,8 +17,15 @@ export interface LedgerTransaction {
  */
 export interface SharedPath {
   readonly identity: string;
-  /** The central system's handling of a call in the shared shapes; its answer in the same shapes. */
-  handle(action: ChargePointAction, request: Record<string, unknown>): MaybePromise<unknown>;
+  /**
+   * The central system's handling of a call in the shared shapes; its answer in the same shapes.
+   * `decided`: an answer decided elsewhere (the operator's backend), recorded instead.
+   */
+  handle(
+    action: ChargePointAction,
+    request: Record<string, unknown>,
+    decided?: unknown,
+  ): MaybePromise<unknown>;
   /** A message the shared model has no place for, told to the flows as it came. */
   notify(action: string, request: unknown, response: unknown): void;
   /** The ledger's open transaction of this charger with the charger's own transaction id. */

@@ -2,10 +2,11 @@ import type { CentralSystemAction } from '../actions';
 import type { MaybePromise } from '../central-types';
 import { carNeedsOf } from './charging-needs';
 import { type Translated, translateCommand } from './commands';
+import { idTagInfoOf, idTokenInfo } from './id-tokens';
 import { type MeterValue201, meterValuesTo16 } from './meter-values';
 import { findViolation201, isCsmsAction201, isStationAction201, OCPP201 } from './schemas';
 import type { SharedPath } from './shared-path';
-import { idTokenInfo, type TransactionEventRequest, TransactionEvents } from './transaction-events';
+import { type TransactionEventRequest, TransactionEvents } from './transaction-events';
 
 type Payload = Record<string, unknown>;
 
@@ -45,8 +46,11 @@ export class Station201 {
     return findViolation201(action, kind, payload);
   }
 
-  /** The answer to one validated call of the charger, in 2.0.1 shapes. */
-  answer(action: string, request: Payload): MaybePromise<unknown> {
+  /**
+   * The answer to one validated call of the charger, in 2.0.1 shapes. `decided` is the answer the
+   * operator's backend gave it (2.0.1 shapes): what the central system records instead of deciding.
+   */
+  answer(action: string, request: Payload, decided?: Payload): MaybePromise<unknown> {
     const { shared } = this;
     switch (action) {
       case 'BootNotification': {
@@ -57,7 +61,7 @@ export class Station201 {
         const modem = station.modem as Payload | undefined;
         if (modem?.iccid !== undefined) boot.iccid = modem.iccid;
         if (modem?.imsi !== undefined) boot.imsi = modem.imsi;
-        return then(shared.handle('BootNotification', boot), (response) => {
+        return then(shared.handle('BootNotification', boot, decided), (response) => {
           const { status, currentTime, interval } = response as Payload;
           return { status, currentTime, interval };
         });
@@ -72,7 +76,7 @@ export class Station201 {
         return this.transactions.reportStatus(evseId, String(request.timestamp), true).then(() => ({}));
       }
       case 'TransactionEvent':
-        return this.transactions.answer(request as unknown as TransactionEventRequest);
+        return this.transactions.answer(request as unknown as TransactionEventRequest, decided);
       case 'MeterValues': {
         const meterValue = request.meterValue as MeterValue201[];
         return then(
@@ -85,12 +89,13 @@ export class Station201 {
       }
       case 'Authorize': {
         const token = request.idToken as { idToken: string };
-        return then(shared.handle('Authorize', { idTag: token.idToken }), (response) => ({
+        const byBackend = decided && { idTagInfo: idTagInfoOf(decided.idTokenInfo as Payload) };
+        return then(shared.handle('Authorize', { idTag: token.idToken }, byBackend), (response) => ({
           idTokenInfo: idTokenInfo((response as { idTagInfo: { status: string } }).idTagInfo),
         }));
       }
       case 'DataTransfer':
-        return shared.handle('DataTransfer', request);
+        return shared.handle('DataTransfer', request, decided);
       case 'NotifyEVChargingNeeds': {
         // The load manager hears it (the car's maximum caps its current), the flows too.
         shared.carNeeds(Number(request.evseId), carNeedsOf(request as never, shared.nowIso()));
@@ -99,11 +104,11 @@ export class Station201 {
         return response;
       }
       case 'SignCertificate':
-        return then(shared.handle('SignCertificate', { csr: request.csr }), (response) => ({
+        return then(shared.handle('SignCertificate', { csr: request.csr }, decided), (response) => ({
           status: (response as Payload).status,
         }));
       default: {
-        const response = FIXED_ANSWERS[action] ?? {};
+        const response = decided ?? FIXED_ANSWERS[action] ?? {};
         shared.notify(action, request, response);
         return response;
       }

@@ -1,5 +1,6 @@
 import type { StartTransactionResponse, StopTransactionResponse } from '../messages';
 import { EvseStatus } from './evse-status';
+import { type IdTagInfo16, idTagInfoOf, idTokenInfo } from './id-tokens';
 import { energyRegisterWh, type MeterValue201, meterValuesTo16 } from './meter-values';
 import type { SharedPath } from './shared-path';
 
@@ -18,12 +19,6 @@ export interface TransactionEventRequest {
   evse?: { id: number; connectorId?: number };
   idToken?: IdToken201;
   meterValue?: MeterValue201[];
-}
-
-interface IdTagInfo16 {
-  status: string;
-  expiryDate?: string;
-  parentIdTag?: string;
 }
 
 /** A transaction of the charger's, as the translation follows it. */
@@ -76,7 +71,17 @@ export class TransactionEvents {
     return status;
   }
 
-  async answer(request: TransactionEventRequest): Promise<Record<string, unknown>> {
+  /**
+   * Records an event and answers it. `decided`: the operator's backend's answer (its idTokenInfo
+   * is what the transaction's start or authorization records, instead of ampflow's own decision).
+   */
+  async answer(
+    request: TransactionEventRequest,
+    decided?: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const byBackend = decided?.idTokenInfo
+      ? { idTagInfo: idTagInfoOf(decided.idTokenInfo as Record<string, unknown>) }
+      : undefined;
     const { transactionId } = request.transactionInfo;
     if (!this.followed.has(transactionId) && this.shared.ended(transactionId)) {
       // A transaction that ended and is recorded: the charger did not get our answer and sends an
@@ -90,18 +95,22 @@ export class TransactionEvents {
 
     if (tx.ledgerId === undefined && (request.idToken || request.eventType === 'Ended')) {
       // Authorized now (or ended without ever being): the shared model's transaction starts here.
-      const started = (await this.shared.handle('StartTransaction', {
-        connectorId: tx.evseId,
-        idTag: request.idToken?.idToken ?? '',
-        meterStart: tx.energyWh ?? energyWh ?? 0,
-        timestamp: tx.startedAt,
-        chargerTransactionId: transactionId,
-      })) as StartTransactionResponse;
+      const started = (await this.shared.handle(
+        'StartTransaction',
+        {
+          connectorId: tx.evseId,
+          idTag: request.idToken?.idToken ?? '',
+          meterStart: tx.energyWh ?? energyWh ?? 0,
+          timestamp: tx.startedAt,
+          chargerTransactionId: transactionId,
+        },
+        byBackend,
+      )) as StartTransactionResponse;
       tx.ledgerId = started.transactionId;
       if (request.idToken) idTagInfo = started.idTagInfo;
     } else if (request.idToken && request.eventType !== 'Ended') {
       idTagInfo = (
-        (await this.shared.handle('Authorize', { idTag: request.idToken.idToken })) as {
+        (await this.shared.handle('Authorize', { idTag: request.idToken.idToken }, byBackend)) as {
           idTagInfo: IdTagInfo16;
         }
       ).idTagInfo;
@@ -184,12 +193,4 @@ export class TransactionEvents {
       timestamp,
     });
   }
-}
-
-/** A 1.6 idTagInfo as the 2.0.1 idTokenInfo. */
-export function idTokenInfo(info: IdTagInfo16): Record<string, unknown> {
-  const out: Record<string, unknown> = { status: info.status };
-  if (info.expiryDate !== undefined) out.cacheExpiryDateTime = info.expiryDate;
-  if (info.parentIdTag !== undefined) out.groupIdToken = { idToken: info.parentIdTag, type: 'Central' };
-  return out;
 }

@@ -1,15 +1,15 @@
 import type {
   AuthorizeResponse,
-  GetCompositeScheduleResponse,
   MeterValuesRequest,
-  SetChargingProfileRequest,
   StatusNotificationRequest,
   StopTransactionRequest,
 } from '../../ocpp/messages';
+import { idTagInfoOf } from '../../ocpp/v201/id-tokens';
 
 /**
  * The simulator's OCPP 1.6 shapes as OCPP 2.0.1 writes them and back: the mirror image, for the
  * charger side, of what the central system's lib/ocpp/v201 reads. Pure functions, no state.
+ * Charging profiles convert in the product's model (lib/ocpp/v201/charging-profiles.ts).
  */
 
 type Json = Record<string, unknown>;
@@ -147,98 +147,7 @@ export function meterTrigger201(context: string | undefined): string {
 
 // ---- Authorization -----------------------------------------------------------------------
 
-const STATUSES_16 = new Set(['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx']);
-
-/**
- * A 2.0.1 idTokenInfo as the 1.6 idTagInfo: the statuses 2.0.1 adds (Unknown, NoCredit,
- * NotAllowedTypeEVSE, NotAtThisLocation, NotAtThisTime) are Invalid, a group id token too long
- * for a 1.6 parentIdTag is left out.
- */
+/** A 2.0.1 idTokenInfo as the 1.6 idTagInfo (the product's reading, lib/ocpp/v201/id-tokens.ts); undefined for none. */
 export function idTagInfo16(info: Json | undefined): IdTagInfo16 | undefined {
-  if (!info) return undefined;
-  const status = String(info.status);
-  const out: IdTagInfo16 = {
-    status: (STATUSES_16.has(status) ? status : 'Invalid') as IdTagInfo16['status'],
-  };
-  if (typeof info.cacheExpiryDateTime === 'string') out.expiryDate = info.cacheExpiryDateTime;
-  const group = (info.groupIdToken as { idToken?: string } | undefined)?.idToken;
-  if (group !== undefined && group.length <= 20) out.parentIdTag = group;
-  return out;
-}
-
-// ---- Smart charging ----------------------------------------------------------------------
-
-type Profile16 = SetChargingProfileRequest['csChargingProfiles'];
-
-/** 2.0.1 limits are any number; 1.6 wants multiples of 0.1 (rounded down, never above the limit). */
-function tenths(value: number): number {
-  return Math.floor(value * 10 + 1e-9) / 10;
-}
-
-export function purposeTo16(purpose: string): Profile16['chargingProfilePurpose'] | undefined {
-  if (purpose === 'ChargingStationMaxProfile') return 'ChargePointMaxProfile';
-  if (purpose === 'TxDefaultProfile' || purpose === 'TxProfile') return purpose;
-  // ChargingStationExternalConstraints: limits of an energy management system, no 1.6 counterpart.
-  return undefined;
-}
-
-/**
- * A 2.0.1 chargingProfile as the 1.6 csChargingProfiles: the first schedule (2.0.1 allows three
- * for ISO 15118 offers), without schedule id, phaseToUse and salesTariff; the transaction by the
- * simulator's number. Undefined when it cannot be one (external constraints, a transaction the
- * simulator does not know).
- */
-export function profileTo16(profile: Json, transactionId: number | undefined): Profile16 | undefined {
-  const purpose = purposeTo16(String(profile.chargingProfilePurpose));
-  const schedule = (profile.chargingSchedule as Json[])[0];
-  if (!purpose || !schedule) return undefined;
-  if (profile.transactionId !== undefined && transactionId === undefined) return undefined;
-  const periods = (schedule.chargingSchedulePeriod as Json[]).map((period) => ({
-    startPeriod: period.startPeriod as number,
-    limit: tenths(period.limit as number),
-    ...(period.numberPhases === undefined ? {} : { numberPhases: period.numberPhases as number }),
-  }));
-  const chargingSchedule: Profile16['chargingSchedule'] = {
-    chargingRateUnit: schedule.chargingRateUnit as 'A' | 'W',
-    chargingSchedulePeriod: periods,
-  };
-  if (schedule.duration !== undefined) chargingSchedule.duration = schedule.duration as number;
-  if (schedule.startSchedule !== undefined) chargingSchedule.startSchedule = schedule.startSchedule as string;
-  if (schedule.minChargingRate !== undefined)
-    chargingSchedule.minChargingRate = tenths(schedule.minChargingRate as number);
-  const out: Profile16 = {
-    chargingProfileId: profile.id as number,
-    stackLevel: profile.stackLevel as number,
-    chargingProfilePurpose: purpose,
-    chargingProfileKind: profile.chargingProfileKind as Profile16['chargingProfileKind'],
-    chargingSchedule,
-  };
-  if (transactionId !== undefined) out.transactionId = transactionId;
-  if (profile.recurrencyKind !== undefined)
-    out.recurrencyKind = profile.recurrencyKind as Profile16['recurrencyKind'];
-  if (profile.validFrom !== undefined) out.validFrom = profile.validFrom as string;
-  if (profile.validTo !== undefined) out.validTo = profile.validTo as string;
-  return out;
-}
-
-/** A 1.6 composite schedule as the 2.0.1 answer (its `schedule`: evseId, duration, scheduleStart required). */
-export function compositeTo201(
-  response: GetCompositeScheduleResponse,
-  evseId: number,
-  durationS: number,
-  nowIso: string,
-): Json {
-  const schedule = response.chargingSchedule;
-  if (response.status !== 'Accepted' || !schedule || schedule.chargingSchedulePeriod.length === 0)
-    return { status: 'Rejected' };
-  return {
-    status: 'Accepted',
-    schedule: {
-      evseId,
-      duration: schedule.duration ?? durationS,
-      scheduleStart: response.scheduleStart ?? schedule.startSchedule ?? nowIso,
-      chargingRateUnit: schedule.chargingRateUnit,
-      chargingSchedulePeriod: schedule.chargingSchedulePeriod.map((period) => ({ ...period })),
-    },
-  };
+  return info ? (idTagInfoOf(info) as IdTagInfo16) : undefined;
 }

@@ -1,7 +1,15 @@
 import { createRPCError } from 'ocpp-rpc';
+import { isProfile16 } from '../../ocpp/charging-profiles';
 import type { OcppRequest, OcppResponse } from '../../ocpp/messages';
+import {
+  type ChargingProfile201,
+  type ClearChargingProfile201,
+  clearFrom201,
+  compositeTo201,
+  profileFrom201,
+  refusal201,
+} from '../../ocpp/v201/charging-profiles';
 import type { CsAction } from '../types';
-import { compositeTo201, profileTo16, purposeTo16 } from './convert';
 import { getVariables, setVariables } from './device-model';
 import type { Host201, Outgoing201 } from './outgoing';
 import type { Transactions201 } from './transactions';
@@ -71,27 +79,32 @@ export class Incoming201 {
     const { run } = ctx;
     switch (action) {
       case 'SetChargingProfile': {
-        const profile = request.chargingProfile as Json;
+        // Where 2.0.1's rules differ (K01), they are 2.0.1's; the rest the 1.6 handler checks.
+        const profile = request.chargingProfile as ChargingProfile201;
+        const refusal = refusal201(profile);
+        if (refusal) {
+          this.host.log.info(`${this.host.identity}: SetChargingProfile ${profile.id} rejected: ${refusal}`);
+          return { status: 'Rejected' };
+        }
         const transactionId = await this.numberOf(profile.transactionId);
-        const profile16 = profileTo16(profile, transactionId);
-        if (!profile16) return { status: 'Rejected' };
+        const shared = profileFrom201(profile, transactionId);
+        if (!shared || !isProfile16(shared)) return { status: 'Rejected' };
         const response = await run('SetChargingProfile', {
           connectorId: request.evseId as number,
-          csChargingProfiles: profile16,
+          csChargingProfiles: shared,
         });
         return { status: response.status === 'Accepted' ? 'Accepted' : 'Rejected' };
       }
       case 'ClearChargingProfile': {
-        const criteria = (request.chargingProfileCriteria ?? {}) as Json;
-        const out: OcppRequest<'ClearChargingProfile'> = {};
-        if (request.chargingProfileId !== undefined) out.id = request.chargingProfileId as number;
-        if (criteria.evseId !== undefined) out.connectorId = criteria.evseId as number;
-        if (criteria.stackLevel !== undefined) out.stackLevel = criteria.stackLevel as number;
-        if (criteria.chargingProfilePurpose !== undefined) {
-          const purpose = purposeTo16(String(criteria.chargingProfilePurpose));
-          if (!purpose) return { status: 'Unknown' };
-          out.chargingProfilePurpose = purpose;
-        }
+        const { chargingProfilePurpose: purpose, ...criteria } = clearFrom201(
+          request as ClearChargingProfile201,
+        );
+        // External constraints are never the CSMS's (refusal201): none of its are installed.
+        if (purpose === 'ChargingStationExternalConstraints') return { status: 'Unknown' };
+        const out: OcppRequest<'ClearChargingProfile'> = {
+          ...criteria,
+          ...(purpose === undefined ? {} : { chargingProfilePurpose: purpose }),
+        };
         return { status: (await run('ClearChargingProfile', out)).status };
       }
       case 'GetCompositeSchedule': {
@@ -227,8 +240,9 @@ export class Incoming201 {
 
   private async requestStart(request: Json, run: Run): Promise<Json> {
     const idToken = request.idToken as { idToken: string; type: string };
-    const profile = request.chargingProfile as Json | undefined;
-    const profile16 = profile ? profileTo16(profile, undefined) : undefined;
+    const profile = request.chargingProfile as ChargingProfile201 | undefined;
+    const shared = profile ? profileFrom201(profile, undefined) : undefined;
+    const profile16 = shared && isProfile16(shared) ? shared : undefined;
     if (profile && !profile16) return { status: 'Rejected' };
     const evseId = request.evseId as number | undefined;
     const start = {

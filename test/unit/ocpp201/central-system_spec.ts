@@ -154,7 +154,7 @@ describe('OCPP 2.0.1 chargers in the central system', () => {
       key: ['ChargingScheduleAllowedChargingRateUnit'],
     });
     assert.deepEqual(config.configurationKey, [
-      { key: 'ChargingScheduleAllowedChargingRateUnit', readonly: false, value: 'Current,Power' },
+      { key: 'ChargingScheduleAllowedChargingRateUnit', readonly: true, value: 'Current,Power' },
     ]);
     const reset = await cs.call('CS201', 'Reset', { type: 'Soft' });
     assert.deepEqual(reset, { status: 'Accepted' });

@@ -71,6 +71,11 @@ describe('upstream proxy settings', () => {
       () => parseUpstreamSettings({ url, refuse: 'Reset, Heartbeat' }),
       /upstream\.refuse: Heartbeat is not a command/,
     );
+    // A command only OCPP 2.0.1 has may be refused too (a 2.0.1 charger's backend sends it).
+    assert.deepEqual(parseUpstreamSettings({ url, refuse: 'GetBaseReport, Reset' }).refuse, [
+      'GetBaseReport',
+      'Reset',
+    ]);
     assert.throws(() => parseUpstreamSettings({ url, callTimeoutMs: '5' }), /upstream\.callTimeoutMs: /);
     assert.throws(
       () =>

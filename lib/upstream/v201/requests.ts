@@ -1,0 +1,112 @@
+import type { MaybePromise } from '../../ocpp/central-types';
+import type { Charger } from '../charger';
+import { endsTransaction } from '../forwarding';
+import type { Queued } from '../queue';
+import { RequestSteps } from '../request-steps';
+import type { DecidedAction } from '../settings';
+
+type Payload = Record<string, unknown>;
+
+/** The 2.0.1 requests whose answer the settings give to the backend or to ampflow, by their 1.6 name. */
+const DECIDED_AS: Readonly<Record<string, DecidedAction>> = {
+  BootNotification: 'BootNotification',
+  Authorize: 'Authorize',
+  DataTransfer: 'DataTransfer',
+};
+
+/** Requests only the backend can answer (its certificates, Plug & Charge): ampflow only when it is away. */
+const BACKEND_ONLY = new Set(['SignCertificate', 'Get15118EVCertificate', 'GetCertificateStatus']);
+
+/**
+ * An OCPP 2.0.1 charger's CALLs on their way past the proxy, as they came: the charger names its
+ * transactions itself (TransactionEvent's transactionId), so they go up as they are, with the same
+ * guarantees as a 1.6 charger's (ChargerRequests): what the backend decides waits for it, a
+ * transaction's start and end are written before the charger has its answer and go up exactly
+ * once, in order, also after a restart of ampflow.
+ *
+ * What the backend decides: the boot, Authorize and DataTransfer as the settings say; a
+ * TransactionEvent with an idToken (its idTokenInfo) as the settings say of StartTransaction (of
+ * StopTransaction for Ended); the certificate requests always, while it is reachable.
+ */
+export class Requests201 extends RequestSteps {
+  async fromCharger(
+    identity: string,
+    action: string,
+    request: Payload,
+    local: (decided?: Payload) => MaybePromise<unknown>,
+  ): Promise<unknown> {
+    const charger = this.host.charger(identity);
+    // A new link tells the backend each connector's status as the charger last said it.
+    if (action === 'StatusNotification') {
+      charger.statuses201 ??= new Map();
+      charger.statuses201.set(`${String(request.evseId)}/${String(request.connectorId)}`, request);
+    }
+    const { backend, cs } = this.host;
+    const evseId = (request.evse as { id?: number } | undefined)?.id;
+    const started = action === 'TransactionEvent' && request.eventType === 'Started';
+    const txId = (request.transactionInfo as { transactionId?: string } | undefined)?.transactionId;
+    // The ledger's id of a transaction that ends (its TxProfiles of the backend's go with it).
+    const ending =
+      action === 'TransactionEvent' && request.eventType === 'Ended'
+        ? cs
+            .openTransactions()
+            .find((tx) => tx.chargePointId === identity && tx.chargerTransactionId === txId)
+        : undefined;
+    if (started && evseId !== undefined) backend.transactionStarting(charger, evseId);
+    let answer: unknown;
+    try {
+      answer = await this.answerOrDecide(charger, action, request, local);
+    } finally {
+      if (action === 'BootNotification') charger.booting = false;
+    }
+    if (ending) charger.operator.endTransaction(ending.transactionId);
+    const status = (answer as { idTokenInfo?: { status?: string } }).idTokenInfo?.status;
+    if (started && evseId !== undefined && (status === undefined || status === 'Accepted'))
+      backend.transactionStarted(charger, evseId);
+    // A transaction starts or ends: TxProfiles and Relative schedules of the backend change with it.
+    if (action === 'TransactionEvent' && endsTransaction(action, request)) backend.applyOperator(charger);
+    return answer;
+  }
+
+  private async answerOrDecide(
+    charger: Charger,
+    action: string,
+    sent: Payload,
+    local: (decided?: Payload) => MaybePromise<unknown>,
+  ): Promise<unknown> {
+    this.noteBoot(charger, action, sent);
+    let item: Queued | undefined;
+    if (this.deciderOf(action, sent) === 'upstream') {
+      const decision = await this.decide(charger, action, sent);
+      if (decision.answer) {
+        const own = (await local(decision.answer)) as Payload;
+        return action === 'BootNotification'
+          ? this.bootDecided(charger, sent, own, decision.answer)
+          : decision.answer;
+      }
+      item = decision.item;
+    }
+    const answer = await local();
+    // A transaction's Updated event (its meter values) is answered once the backend has it or once
+    // written, as 1.6's transaction meter values are.
+    if (action === 'TransactionEvent' && item === undefined && !endsTransaction(action, sent)) {
+      const quick = await this.quickly(charger, action, sent);
+      if (quick === 'taken') return answer;
+      item = quick;
+    }
+    await this.queueAnswered(charger, action, sent, item);
+    return answer;
+  }
+
+  /** Who decides this request: undefined where nobody needs to (a status, a meter value). */
+  private deciderOf(action: string, sent: Payload): 'upstream' | 'local' | undefined {
+    const token = (sent.idToken as { idToken?: unknown } | undefined)?.idToken;
+    const idToken = typeof token === 'string' ? token : undefined;
+    if (BACKEND_ONLY.has(action)) return 'upstream';
+    const setting = DECIDED_AS[action];
+    if (setting) return this.decider(setting, idToken);
+    if (action === 'TransactionEvent' && idToken !== undefined)
+      return this.decider(sent.eventType === 'Ended' ? 'StopTransaction' : 'StartTransaction', idToken);
+    return undefined;
+  }
+}
