@@ -5,6 +5,7 @@
  */
 import type { AllocationProblem, Bound, ConnectorAllocation } from './allocate';
 import type { CircuitView } from './circuits';
+import { describePlan } from './departure';
 import type { Measurements } from './measurements';
 import { sessionEnergyWh } from './observations';
 import { offlineFallbacksProblem } from './offline-fit';
@@ -45,22 +46,36 @@ export function reasonFor(
     return `${prefix}starting at ${entry.limitA} A when possible: ${view.holdReason}`;
   }
   if (entry.state === 'paused' || limitA === 0) {
-    const why = entry.bound ? describeBound(context, entry.bound, connector, view) : 'not enough current';
-    return `${prefix}paused: ${why} for the minimum ${connector.minA} A`;
+    const why = entry.bound ? describeBound(context, entry.bound, view) : 'not enough current';
+    return `${prefix}paused: ${why} for the minimum ${view.minA} A${view.minFromCar ? ` (the car's, ISO 15118)` : ''}`;
   }
   const target = entry.limitA;
+  const plan = view.plan;
+  const capped = view.capA < connector.maxA - EPS;
   let base: string;
   if (limitA < target - EPS && view.holdReason) base = `${view.holdReason} (then up to ${target} A)`;
   else if (limitA < target - EPS) base = `ramping up to ${target} A`;
   else if (limitA > target + EPS)
     base = `holding ${limitA} A (change below ${context.site.control.minChangeA} A)`;
-  else if (!entry.bound || entry.bound.kind === 'max') {
-    base =
-      view.capA < connector.maxA - EPS
-        ? (view.capReason ?? `limited to ${view.capA} A`)
-        : `maximum ${connector.maxA} A`;
-  } else base = `limited: ${describeBound(context, entry.bound, connector, view)}`;
-  return prefix + base;
+  else if (plan) {
+    // A departure plan: what the surplus pays, what the grid adds (departure.ts).
+    const held =
+      entry.bound && entry.bound.kind !== 'max' ? describeBound(context, entry.bound, view) : undefined;
+    const cap = capped
+      ? (view.capReason ?? `it is limited to ${view.capA} A`)
+      : `its maximum is ${connector.maxA} A`;
+    return prefix + describePlan(plan, limitA, held, cap) + carMinimum(view, limitA);
+  } else if (!entry.bound || entry.bound.kind === 'max') {
+    base = capped ? (view.capReason ?? `limited to ${view.capA} A`) : `maximum ${connector.maxA} A`;
+  } else base = `limited: ${describeBound(context, entry.bound, view)}`;
+  // Ramping or held, a car with a plan says what it is for.
+  if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target)})`;
+  return prefix + base + carMinimum(view, limitA);
+}
+
+/** Said of a car held at the minimum it asked for over ISO 15118 (more than the connector's). */
+function carMinimum(view: ConnectorView, limitA: number): string {
+  return view.minFromCar && limitA <= view.minA + EPS ? `; the car's minimum ${view.minA} A (ISO 15118)` : '';
 }
 
 /**
@@ -86,17 +101,14 @@ export function reasonsInForce(
 }
 
 /** What bound a connector's allocation, in words. */
-function describeBound(
-  context: ExplainContext,
-  bound: Bound,
-  connector: Connector,
-  view: ConnectorView,
-): string {
+function describeBound(context: ExplainContext, bound: Bound, view: ConnectorView): string {
   const { site } = context;
   const circuitName = (c: number) => site.circuits[c]?.name ?? `circuit ${c}`;
   switch (bound.kind) {
     case 'max':
-      return view.capA < connector.minA ? `${view.capReason ?? 'limit'} (${view.capA} A)` : 'its maximum';
+      return view.capA < view.minA
+        ? `${view.capReason ?? (view.minFromCar ? 'its maximum' : 'limit')} (${view.capA} A)`
+        : 'its maximum';
     case 'phase':
       return `${circuitName(bound.circuit)} L${bound.phase + 1} is full`;
     case 'power':

@@ -5,7 +5,8 @@
  * measured" (for readings and states) with a problem naming the input and field, or refused (for
  * commands, which throw).
  */
-import type { ConnectorState, PerPhase } from '../contracts';
+import type { CarNeeds, ConnectorState, PerPhase } from '../contracts';
+import { parseTimestamp } from '../time';
 import { describeValue } from './site-fields';
 
 /**
@@ -98,11 +99,8 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
   }
   const needs = state.carNeeds;
   if (needs !== undefined) {
-    // Only the car's maximum counts here (a cap); one that is no current is dropped, not believed.
-    const maxA = finiteOrUndefined(needs?.maxA, `${key} carNeeds.maxA`, problems);
     if (typeof needs !== 'object' || needs === null || typeof needs.at !== 'string') delete state.carNeeds;
-    else if (maxA === undefined || maxA <= 0) delete needs.maxA;
-    else needs.maxA = maxA;
+    else checkCarNeeds(needs, `${key} carNeeds`, problems);
   }
   state.online = state.online === true;
   // Only a charger that is not connected can be one that never connected.
@@ -115,6 +113,37 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
     tx.meterStartWh = finiteOrUndefined(tx.meterStartWh, `${key} transaction.meterStartWh`, problems) ?? 0;
   }
   return state;
+}
+
+/**
+ * A car's needs with every value checked, in place: a value that is not what it says (a current
+ * that is no current, a minimum above the maximum, a negative energy, a departure that is no
+ * date-time, phases other than 1, 2 or 3) is dropped, not believed; the load manager then does
+ * without it (no cap, the connector's minimum, no departure plan).
+ */
+function checkCarNeeds(needs: CarNeeds, field: string, problems: string[]): void {
+  const maxA = finiteOrUndefined(needs.maxA, `${field}.maxA`, problems);
+  if (maxA === undefined || maxA <= 0) delete needs.maxA;
+  else needs.maxA = maxA;
+  const minA = finiteOrUndefined(needs.minA, `${field}.minA`, problems);
+  const aboveMax = minA !== undefined && needs.maxA !== undefined && minA > needs.maxA;
+  if (aboveMax) problems.push(`${field}.minA: ${minA} A is above the car's maximum ${needs.maxA} A; ignored`);
+  if (minA === undefined || minA <= 0 || aboveMax) delete needs.minA;
+  else needs.minA = minA;
+  if (needs.phases !== undefined && needs.phases !== 1 && needs.phases !== 2 && needs.phases !== 3) {
+    problems.push(`${field}.phases: ${describeValue(needs.phases)} is not 1, 2 or 3; ignored`);
+    delete needs.phases;
+  }
+  const energyWh = finiteOrUndefined(needs.energyWh, `${field}.energyWh`, problems);
+  if (energyWh !== undefined && energyWh < 0)
+    problems.push(`${field}.energyWh: ${energyWh} Wh is no energy to take; ignored`);
+  if (energyWh === undefined || energyWh < 0) delete needs.energyWh;
+  else needs.energyWh = energyWh;
+  const departure = needs.departureTime;
+  if (departure !== undefined && parseTimestamp(departure) === undefined) {
+    problems.push(`${field}.departureTime: ${describeValue(departure)} is not a date-time; ignored`);
+    delete needs.departureTime;
+  }
 }
 
 /**

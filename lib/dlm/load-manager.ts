@@ -5,7 +5,8 @@
  *
  * Every update: (1) the observer updates what each connector is doing and views how it counts
  * (phases through the rotation and the car's detected phases, floors for what it draws beyond our
- * control, caps for under- and overdrawing: observer.ts, overdraw.ts), (2) the circuits stage
+ * control, caps for under- and overdrawing: observer.ts, overdraw.ts; a car's own minimum and a
+ * pv car's departure plan from its ISO 15118 needs: departure.ts), (2) the circuits stage
  * counts the other loads per circuit, children first, with each meter's fallback while it is
  * stale, and caps the connectors below a stale one (circuits.ts), (3) the PV stage decides enable
  * and disable (pv.ts), (4) `allocate` (allocate.ts, pure) on the problem (problem.ts), (5) phase
@@ -327,7 +328,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     let problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
     let allocation = allocate(problem);
     const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.observer.views };
-    if (decidePhaseSwitches(switchContext, now, problem, allocation, pv.budgetW)) {
+    // The surplus the pv cars share (less what cars with a departure plan take first: problem.ts).
+    if (decidePhaseSwitches(switchContext, now, problem, allocation, problem.pvBudgetW)) {
       // The switched connectors count on other phases now: view them again and allocate again
       // (the circuits' other loads stay as they were counted).
       this.observer.observeAll(site, this.runtimes, now);

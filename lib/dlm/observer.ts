@@ -10,6 +10,7 @@ import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { isoMs } from '../time';
+import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw } from './measurements';
 import { sessionEnergyWh } from './observations';
@@ -186,6 +187,7 @@ export class ConnectorObserver {
       runtime.session.keyWantingSinceMs = runtime.wantingSinceMs;
     }
     const session = runtime.session;
+    noteCarNeeds(runtime);
     const settling = settlingAfterSwitch(site, session, now);
 
     const draw = runtime.draw;
@@ -254,7 +256,7 @@ export class ConnectorObserver {
         session.underDrawSinceMs = since;
         if (now - since >= control.underDrawAfterMs) {
           session.underDrawCapA = Math.max(
-            connector.minA,
+            sessionMinimumA(connector, state),
             ceilStep(drawn + control.underDrawHeadroomA, control.stepA),
           );
         }
@@ -380,12 +382,16 @@ export class ConnectorObserver {
     view.keepOn = keepOn;
     view.keepOff = keepOff;
     view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
+    view.minA = sessionMinimumA(connector, state);
+    view.minFromCar = view.minA > connector.minA;
     view.holdReason = undefined;
     view.sentA = sentLimit;
     view.neverConnected = neverConnected;
     view.resting = status === 'SuspendedEV';
     view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
     view.energyWh = sessionEnergyWh(state);
+    // Last: the plan reads the view's mode, phases, minimum and wanting.
+    view.plan = departurePlan(site, runtime, view, now);
     return view;
   }
 }

@@ -219,7 +219,45 @@ export function newObservedConnector(session: SessionRuntime): AllFields<Observe
   };
 }
 
-export type SessionRuntime = ObservedSession & PhaseSession & PvSession & PolicySession;
+/**
+ * The departure part of a session record (written only by departure.ts): which report of the car's
+ * needs (`CarNeeds.at`) the energy it asked for counts from, and the connector's energy register
+ * then (the energy the car takes from that report on is what it asked for).
+ */
+export interface DepartureSession {
+  /** The report (`CarNeeds.at`) the count starts from. */
+  needsAt?: string;
+  /** The connector's energy register when the load manager first had the report, Wh (undefined until known). */
+  needsFromWh?: number;
+  /** The register's last value seen since, Wh (a state without one keeps what was delivered). */
+  needsLastWh?: number;
+}
+
+export function newDepartureSession(): AllFields<DepartureSession> {
+  return { needsAt: undefined, needsFromWh: undefined, needsLastWh: undefined };
+}
+
+/**
+ * A pv or minpv car's departure plan in one update (departure.ts): it asked over ISO 15118 for
+ * `energyWh` by `departureMs` and has `remainingWh` of it still to take; at a steady current it
+ * needs `needA` per phase on `phases` phases (rounded up to the set-point step). Only while that
+ * is at least its minimum: below, it can still make it at its minimum later, so PV alone decides.
+ * `shareA` is what is left of the PV surplus for it, `takeA` what it takes (at least `needA`, at
+ * most its cap): the surplus goes to such a car first (departure.ts shareSurplusWithPlans writes both).
+ */
+export interface DeparturePlan {
+  needA: number;
+  phases: number;
+  energyWh: number;
+  remainingWh: number;
+  departureMs: number;
+  /** The update it was made in (its words say the date of a departure more than a day after it). */
+  atMs: number;
+  shareA: number;
+  takeA: number;
+}
+
+export type SessionRuntime = ObservedSession & PhaseSession & PvSession & PolicySession & DepartureSession;
 
 export type ConnectorRuntime = DrawRecord & ObservedConnector & PolicyRecord & PreferenceRecord;
 
@@ -251,6 +289,14 @@ export interface ConnectorView {
   keepOn: boolean;
   keepOff: boolean;
   countsForPv: boolean;
+  /**
+   * Its minimum this session: the connector's, or the car's own where it said over ISO 15118 that
+   * it takes no less (`CarNeeds.minA`, `minFromCar`), whichever is higher.
+   */
+  minA: number;
+  minFromCar: boolean;
+  /** A pv or minpv car's departure plan (departure.ts), while it needs current from now on. */
+  plan?: DeparturePlan;
   /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
   holdReason?: string;
   /**
@@ -293,6 +339,9 @@ export function newView(): ConnectorView {
     keepOn: false,
     keepOff: false,
     countsForPv: false,
+    minA: 0,
+    minFromCar: false,
+    plan: undefined,
     holdReason: undefined,
     sentA: 0,
     neverConnected: false,

@@ -130,7 +130,7 @@ export function holdForPendingDecreases(
   /** Whether a hold could still lower k: the switched up to its minimum, an increase to its last. */
   const lowerable = (k: number) =>
     switchedUp.has(k)
-      ? (finals[k] ?? 0) > (site.connectors[k]?.minA ?? 0)
+      ? (finals[k] ?? 0) > (problem.connectors[k]?.minA ?? site.connectors[k]?.minA ?? 0)
       : (finals[k] ?? 0) > (lasts[k] ?? 0);
   for (let round = 0; round <= finals.length; round++) {
     // A round holds only whom a hold could still lower: with nobody left, it would hold nobody
@@ -157,7 +157,7 @@ export function holdForPendingDecreases(
       if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
     }
     for (const k of toMinimum) {
-      finals[k] = site.connectors[k]?.minA ?? 0;
+      finals[k] = problem.connectors[k]?.minA ?? site.connectors[k]?.minA ?? 0;
       const view = views[k];
       if (view)
         view.holdReason = `switched to three phases: at its minimum until ${waitingFor} follow a decrease`;

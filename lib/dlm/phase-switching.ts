@@ -163,7 +163,9 @@ export function decidePhaseSwitches(
         }),
       );
     const residual = residualIn(usage, own);
-    const pvLimited = view.mode === 'pv' || view.mode === 'minpv';
+    // A car with a departure plan is not held to the surplus (departure.ts): it switches as a fast car.
+    const pvLimited = (view.mode === 'pv' || view.mode === 'minpv') && !view.plan;
+    const minA = demand.minA;
     const ownPowerW = own * demand.phases.length * site.voltageV;
     const pvShareW = pvLimited ? Math.max(0, pvBudgetW - pvUsedW + ownPowerW) : Number.POSITIVE_INFINITY;
     // A charger that draws more than its set-point takes its excess to every phase it uses.
@@ -176,11 +178,10 @@ export function decidePhaseSwitches(
     if (!session.onePhase) {
       // What the three-phase minimum takes beyond the surplus, in energy (see `downShortfallWh`).
       let shortWh = 0;
-      if (pvLimited && charging)
-        shortWh = downShortfallWh(session, connector.minA * 3 * site.voltageV - pvShareW, now);
+      if (pvLimited && charging) shortWh = downShortfallWh(session, minA * 3 * site.voltageV - pvShareW, now);
       else clearDownShortfall(session);
-      const budgetWh = (connector.minA * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
-      if (threeA < connector.minA - EPS && oneA >= connector.minA) {
+      const budgetWh = (minA * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
+      if (threeA < minA - EPS && oneA >= minA) {
         session.downSinceMs ??= now;
         const steady = now - session.downSinceMs >= pv.phaseSwitchDownDelayMs;
         if (!charging || steady || shortWh >= budgetWh - EPS) {
@@ -197,12 +198,11 @@ export function decidePhaseSwitches(
       // and goes up only once three have fitted for the delay: under fast clouds a switch up at
       // once, before its start, was followed by a switch back down at its next restart.
       const moreAtThree = 3 * threeA > Math.min(oneA, connector.maxA) + EPS;
-      if (threeA >= connector.minA + pv.phaseSwitchUpMarginA && moreAtThree) {
+      if (threeA >= minA + pv.phaseSwitchUpMarginA && moreAtThree) {
         session.upSinceMs ??= now;
         // Two more phases must fit without anyone's decrease: one still on its way waits.
         const residualNow = residualIn(usageInFlight, ownInFlight);
-        const fitsNow =
-          Math.min(...GRID_PHASES.map(residualNow)) - excessA >= connector.minA + pv.phaseSwitchUpMarginA;
+        const fitsNow = Math.min(...GRID_PHASES.map(residualNow)) - excessA >= minA + pv.phaseSwitchUpMarginA;
         if (fitsNow && ((!charging && !pvLimited) || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs)) {
           switchPhases(site, context.logger, connector, runtime, false, now);
           switched = true;

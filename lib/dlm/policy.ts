@@ -91,7 +91,7 @@ export class UpdatePolicy {
       if (target === 0) continue;
       if (last === 0) {
         // A start begins at the minimum; the ramp takes it further.
-        finals[k] = Math.min(target, connector.minA);
+        finals[k] = Math.min(target, view?.minA ?? connector.minA);
         continue;
       }
       if (target < last) {
@@ -253,7 +253,8 @@ export class UpdatePolicy {
  * The unbalance limit bounds a phase difference, not a breaker: its target is below what the
  * surplus gives (a single-phase car held at 20 A where the surplus pays for more). A rise a breaker
  * bounds (a phase or a power limit), or a cap below its maximum (a stale meter's fail-safe, the
- * operator's limit), ramps as any other.
+ * operator's limit), ramps as any other, and so does a car with a departure plan (departure.ts):
+ * what it takes beyond the surplus comes from the grid.
  */
 function risesToSurplus(
   connector: Connector,
@@ -261,6 +262,8 @@ function risesToSurplus(
   entry: ConnectorAllocation | undefined,
 ): boolean {
   if (!view || (view.mode !== 'pv' && view.mode !== 'minpv')) return false;
+  // A car with a departure plan may rise on the grid: ramped as any other.
+  if (view.plan) return false;
   const bound = entry?.bound?.kind;
   return bound === 'pv' || bound === 'unbalance' || (bound === 'max' && view.capA >= connector.maxA);
 }

@@ -6,6 +6,7 @@
  */
 import type { AllocationProblem, ConnectorDemand } from './allocate';
 import type { CircuitView } from './circuits';
+import { shareSurplusWithPlans } from './departure';
 import type { ConnectorView } from './parts';
 import { NO_FLOOR, type Triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
@@ -113,6 +114,7 @@ export function buildProblem(
       unbalanceLimitA: circuit.unbalanceLimitA ?? Number.POSITIVE_INFINITY,
     };
   });
+  let anyPlan = false;
   for (let k = 0; k < site.connectors.length; k++) {
     const connector = site.connectors[k] as Connector;
     const view = views[k];
@@ -136,8 +138,7 @@ export function buildProblem(
       // decision, its minimum on the phases it has.
       const session = runtimes.of(connector).session;
       const need =
-        session.pvNeedW ??
-        connector.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
+        session.pvNeedW ?? view.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
       const surplus = pvState?.surplusW;
       const reserve = session.pvReserve;
       view.notWanting =
@@ -152,6 +153,7 @@ export function buildProblem(
                 : session.pvLeftW !== undefined
                   ? `pv: waiting for surplus (${Math.max(0, surplus)} W, ${session.pvLeftW} W of it left after the other cars' minimum; needs ${need} W)`
                   : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
+      if (view.minFromCar) view.notWanting += `; the car takes no less than ${view.minA} A (ISO 15118)`;
     } else if (view.keepOff) {
       wants = false;
       const leftS = Math.ceil(((runtimes.of(connector).offUntilMs ?? now) - now) / 1000);
@@ -163,7 +165,7 @@ export function buildProblem(
     demand.wants = wants;
     demand.phases = view.gridPhases;
     demand.unbalancePhases = view.unbalancePhases;
-    demand.minA = connector.minA;
+    demand.minA = view.minA;
     demand.maxA = view.capA;
     demand.priority = view.priority;
     demand.keepRank = position >= 0 ? position : k;
@@ -172,15 +174,30 @@ export function buildProblem(
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
     demands[k] = demand;
+    if (view.plan) anyPlan = true;
   }
   demands.length = site.connectors.length;
+  // A car with a departure plan takes the surplus first, at least what its plan needs (the grid
+  // pays the rest): a demand of its own, outside the PV budget, up to what it takes (departure.ts).
+  let budgetW = pvBudgetW;
+  if (pvState && anyPlan) {
+    const wanting = (k: number) => demands[k]?.wants === true;
+    budgetW = shareSurplusWithPlans(site, views, order, pvBudgetW, wanting);
+    for (let k = 0; k < demands.length; k++) {
+      const plan = views[k]?.plan;
+      const demand = demands[k];
+      if (!plan || !demand?.wants) continue;
+      demand.pv = false;
+      demand.maxA = plan.takeA;
+    }
+  }
   return {
     voltageV: site.voltageV,
     stepA: site.control.stepA,
     startMarginA: site.control.startMarginA,
     circuits,
     connectors: demands,
-    pvBudgetW: pvState ? pvBudgetW : Number.POSITIVE_INFINITY,
+    pvBudgetW: pvState ? budgetW : Number.POSITIVE_INFINITY,
   };
 }
 

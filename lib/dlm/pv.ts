@@ -5,14 +5,16 @@
  * one), disabled last-started first once what each took beyond the surplus reaches its minimum
  * for the disable delay (energy, not time; a home battery above its buffer SoC covers dips); a car
  * a dip stopped starts again only on surplus the charging cars cannot take (the last allocation
- * says what held each: the surplus, or its maximum, a breaker, the unbalance limit). It
- * owns the PV settings a command changed, the PV state the summary shows, and the PV part of the
- * session record.
+ * says what held each: the surplus, or its maximum, a breaker, the unbalance limit). A car with a
+ * departure plan (departure.ts) charges whatever the surplus and takes it first: the others start
+ * and keep charging on what it leaves. It owns the PV settings a command changed, the PV state the
+ * summary shows, and the PV part of the session record.
  */
 import { ACTIVE_PHASE_A, IEC_61851_MINIMUM_A } from '../electrical';
 import type { Logger } from '../log';
 import type { Allocation, AllocationProblem } from './allocate';
 import type { DlmCommand } from './commands';
+import { shareSurplusWithPlans } from './departure';
 import { commandNumber } from './inputs';
 import { drawInForceAt, type Measurements } from './measurements';
 import type { ConnectorRuntime, ConnectorView, PvSession } from './parts';
@@ -122,7 +124,7 @@ export class PvSurplus {
     // Enable and disable pv-mode connectors one at a time, in keep order, so that two cars do not
     // both start on a surplus that fits one (and then both stop).
     const minPowerW = (k: number, phases: number) =>
-      (site.connectors[k]?.minA ?? IEC_61851_MINIMUM_A) * phases * site.voltageV;
+      (views[k]?.minA ?? site.connectors[k]?.minA ?? IEC_61851_MINIMUM_A) * phases * site.voltageV;
     const phasesIfStarted = (k: number) => {
       const view = views[k];
       const connector = site.connectors[k];
@@ -140,6 +142,9 @@ export class PvSurplus {
         : phasesIfStarted(k);
     };
     const available = surplusW ?? 0;
+    // The cars with a departure plan take the surplus first (departure.ts), what they take
+    // beyond it from the grid: the other cars start and keep charging on what is left.
+    shareSurplusWithPlans(site, views, pvOrder, available, (k) => views[k]?.countsForPv === true);
     // What the charging pv/minpv cars need at their minimum (a car in SuspendedEV needs nothing).
     let committedW = 0;
     let keepW = 0;
@@ -147,7 +152,11 @@ export class PvSurplus {
       const view = views[k];
       const runtime = runtimes.at(k);
       if (!view || !runtime || !view.wantsByStatus || !view.countsForPv) continue;
-      if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled)) {
+      if (view.plan) {
+        const takeW = view.plan.takeA * view.plan.phases * site.voltageV;
+        committedW += takeW;
+        keepW += takeW;
+      } else if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled)) {
         committedW += minPowerW(k, phasesIfStarted(k));
         keepW += view.mode === 'pv' ? minPowerW(k, phasesToKeep(k)) : minPowerW(k, phasesIfStarted(k));
       }
@@ -159,7 +168,7 @@ export class PvSurplus {
     for (const k of pvOrder) {
       const view = views[k];
       const runtime = runtimes.at(k);
-      if (!taken || !view || !runtime || !view.wantsByStatus || !view.countsForPv) continue;
+      if (!taken || !view || !runtime || !view.wantsByStatus || !view.countsForPv || view.plan) continue;
       if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled))
         othersCanTakeW += Math.max(0, (taken[k] ?? 0) - minPowerW(k, phasesIfStarted(k)));
     }
@@ -171,6 +180,20 @@ export class PvSurplus {
       const session = runtime.session;
       if (!view.wantsByStatus) {
         session.pvEnabled = false;
+        session.pvEnableSinceMs = undefined;
+        session.pvLeftToOthersW = undefined;
+        session.pvNeedW = undefined;
+        session.pvLeftW = undefined;
+        session.pvReserve = undefined;
+        clearStart(session);
+        clearShortfall(session);
+        continue;
+      }
+      if (view.plan) {
+        // Its departure plan has it charge whatever the surplus: enabled, so that it charges on as
+        // a pv car once the plan ends (and stops then only as any pv car does).
+        if (!session.pvEnabled) session.pvEnabledAtMs = now;
+        session.pvEnabled = true;
         session.pvEnableSinceMs = undefined;
         session.pvLeftToOthersW = undefined;
         session.pvNeedW = undefined;
@@ -247,6 +270,11 @@ export class PvSurplus {
       const runtime = runtimes.at(k);
       if (!view || !runtime || view.mode !== 'pv' || !runtime.session.pvEnabled) continue;
       const session = runtime.session;
+      // A car with a plan does not give way (the others do: what it takes is in keepW).
+      if (view.plan) {
+        clearShortfall(session);
+        continue;
+      }
       const ownMinW = minPowerW(k, phasesToKeep(k));
       // The shortfall seen at the last decision lasted until now.
       const sinceMs = now - (session.pvShortfallAtMs ?? now);

@@ -8,7 +8,8 @@
  * - `PhaseSession` (phase-switching.ts): 1/3-phase switching;
  * - `PvSession` (pv.ts): PV enable/disable with its delays;
  * - `PolicyRecord`, `PolicySession` (policy.ts): the set-points sent, ramps, minimum on/off times;
- * - `PreferenceRecord` (preferences.ts): mode and priority overrides and expression results.
+ * - `PreferenceRecord` (preferences.ts): mode and priority overrides and expression results;
+ * - `DepartureSession` (departure.ts): where the energy a car asked for over ISO 15118 counts from.
  *
  * The registry below owns the records' lifetime: one per connector key, kept across a replaced site.
  */
@@ -18,6 +19,7 @@ import { newDrawRecord } from './measurements';
 import { newObservedSession } from './observations';
 import {
   type ConnectorRuntime,
+  newDepartureSession,
   newObservedConnector,
   newPhaseSession,
   newPolicyRecord,
@@ -48,6 +50,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
   const p = newPhaseSession();
   const v = newPvSession();
   const q = newPolicySession();
+  const d = newDepartureSession();
   return {
     key: o.key,
     keyState: o.keyState,
@@ -92,6 +95,9 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     pvShortfallW: v.pvShortfallW,
     pvShortfallAtMs: v.pvShortfallAtMs,
     pauses: q.pauses,
+    needsAt: d.needsAt,
+    needsFromWh: d.needsFromWh,
+    needsLastWh: d.needsLastWh,
   };
 }
 
