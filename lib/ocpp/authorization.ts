@@ -12,7 +12,7 @@ import {
   isHexUid,
   reverseByteOrder,
 } from './id-tags';
-import { findViolation } from './validation';
+import { findViolation } from './v16/validation';
 
 export type AuthorizationPolicy = 'acceptAll' | 'localList' | 'flow';
 

@@ -1,7 +1,7 @@
 import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { CentralSystemAction, ChargePointAction } from './actions';
 import type { ChargerRecord } from './central-state';
-import type { Violation } from './validation';
+import type { Violation } from './v16/validation';
 
 /** A value, or a promise of it where it is not there at once (most answers are: no promise, no turn). */
 export type MaybePromise<T> = T | Promise<T>;

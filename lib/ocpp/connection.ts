@@ -10,10 +10,10 @@ import { answersPing } from './liveness';
 import type { OcppRequest, OcppResponse } from './messages';
 import { outgoing } from './outgoing';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
+import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './v16/validation';
 import { OCPP201 } from './v201/schemas';
 import type { SharedPath } from './v201/shared-path';
 import { Station201 } from './v201/station';
-import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './validation';
 import { speakErrorsOf, TRIGGERED_MESSAGE_WINDOW_MS, triggeredAction, withoutSecrets } from './wire';
 
 export {

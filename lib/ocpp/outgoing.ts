@@ -1,9 +1,9 @@
 import { type CentralSystemAction, isCentralSystemAction } from './actions';
 import { CommandError } from './command-error';
+import { findViolation } from './v16/validation';
 import { NoCounterpart, type Translated } from './v201/commands';
 import { isCsmsAction201 } from './v201/schemas';
 import type { Station201 } from './v201/station';
-import { findViolation } from './validation';
 
 /** A command as it goes on the wire, and how its answer reads back (translated commands only). */
 export interface Outgoing {

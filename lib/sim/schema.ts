@@ -1,11 +1,11 @@
 import { createRPCError, type createValidator } from 'ocpp-rpc';
-import { OCPP16_VALIDATOR } from '../ocpp/ocpp16-schemas';
+import { OCPP16_VALIDATOR } from '../ocpp/v16/schemas';
 
 /**
  * Strict OCPP 1.6 validation for the simulator, with room for deliberate deviations: a vendor quirk
  * that breaks the schema marks its payload, and exactly that payload is let through. Everything
  * else (other requests, every response in both directions) is checked as ocpp-rpc's strict mode
- * checks it, with the package's 1.6 schemas (lib/ocpp/ocpp16-schemas.ts).
+ * checks it, with the package's 1.6 schemas (lib/ocpp/v16/schemas.ts).
  */
 
 /** ocpp-rpc's validator type, as its public `createValidator` returns it. */

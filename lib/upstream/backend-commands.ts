@@ -11,8 +11,8 @@ import type {
   OcppAction,
   SetChargingProfileRequest,
 } from '../ocpp/messages';
+import { ocppError } from '../ocpp/v16/validation';
 import { OCPP201 } from '../ocpp/v201/schemas';
-import { ocppError } from '../ocpp/validation';
 import type { Charger, ProxyVoice } from './charger';
 import { type OperatorConnector, OperatorProfiles } from './operator-profiles';
 import { keyPolicy, type UpstreamSettings } from './settings';

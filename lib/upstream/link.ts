@@ -4,8 +4,8 @@ import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
 import type { OcppAction } from '../ocpp/messages';
 import type { RpcClientOptions } from '../ocpp/rpc-types';
+import { findViolation, isOcppAction, ocppError } from '../ocpp/v16/validation';
 import { findViolation201, isCsmsAction201, OCPP201 } from '../ocpp/v201/schemas';
-import { findViolation, isOcppAction, ocppError } from '../ocpp/validation';
 import { type UpstreamSettings, upstreamEndpoint } from './settings';
 
 /** The link's state: `connecting` (first try or between tries), `open`, `closed` (for good). */

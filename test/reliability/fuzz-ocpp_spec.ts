@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { RPCClient } from 'ocpp-rpc';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
-import { findViolation } from '../../lib/ocpp/validation';
+import { findViolation } from '../../lib/ocpp/v16/validation';
 import { BOOT, useOcppHarness } from '../support/ocpp';
 import { type FuzzFrame, frameGenerator } from './support/ocpp-frames';
 import { Random, seedFor } from './support/random';

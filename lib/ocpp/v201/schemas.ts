@@ -1,4 +1,4 @@
-import { thrownViolation, unsafeIntegerViolation, type Violation } from '../validation';
+import { thrownViolation, unsafeIntegerViolation, type Violation } from '../v16/validation';
 
 /** The OCPP-J sub-protocol of OCPP 2.0.1. */
 export const OCPP201 = 'ocpp2.0.1';

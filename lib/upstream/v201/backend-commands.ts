@@ -3,6 +3,7 @@ import { isCommandFailure } from '../../contracts';
 import type { CentralSystemAction } from '../../ocpp/actions';
 import type { CentralSystem } from '../../ocpp/central-system';
 import type { ModelProfile } from '../../ocpp/charging-profiles';
+import { ocppError } from '../../ocpp/v16/validation';
 import {
   type ChargingProfile201,
   type ClearChargingProfile201,
@@ -11,7 +12,6 @@ import {
   refusal201,
 } from '../../ocpp/v201/charging-profiles';
 import { keyOf } from '../../ocpp/v201/device-model';
-import { ocppError } from '../../ocpp/validation';
 import type { Charger, ProxyVoice } from '../charger';
 import { keyPolicy, type UpstreamSettings } from '../settings';
 

@@ -3,8 +3,8 @@ import {
   CHARGE_POINT_ACTIONS,
   type ChargePointAction,
 } from '../../../lib/ocpp/connection';
-import { OCPP16_SCHEMAS } from '../../../lib/ocpp/ocpp16-schemas';
-import type { OcppErrorCode } from '../../../lib/ocpp/validation';
+import { OCPP16_SCHEMAS } from '../../../lib/ocpp/v16/schemas';
+import type { OcppErrorCode } from '../../../lib/ocpp/v16/validation';
 import type { Random } from './random';
 
 /**

@@ -3,7 +3,7 @@ import type { EventEmitter } from 'node:events';
 import type { CentralSystem, ChargePointMessage } from '../../../lib/ocpp/central-system';
 import type { MeterValuesPayload } from '../../../lib/ocpp/handlers';
 import type { MeterValuesRequest } from '../../../lib/ocpp/messages';
-import type { Violation } from '../../../lib/ocpp/validation';
+import type { Violation } from '../../../lib/ocpp/v16/validation';
 import type { CpAction, Quirks, SimulatedChargePoint } from '../../../lib/sim/charge-point';
 import { waitFor } from '../../support/events';
 import {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OCPP16_SCHEMAS } from '../../../lib/ocpp/ocpp16-schemas';
+import { OCPP16_SCHEMAS } from '../../../lib/ocpp/v16/schemas';
 
 describe('lib/ocpp/messages.ts', () => {
   it('is what scripts/generate-ocpp-types.mjs makes of the schemas the package validates with', async () => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import { OCPP_ACTIONS } from '../../../lib/ocpp/messages';
-import { OCPP16_VALIDATOR } from '../../../lib/ocpp/ocpp16-schemas';
-import { findViolation, hasCompiledCheck } from '../../../lib/ocpp/validation';
+import { OCPP16_VALIDATOR } from '../../../lib/ocpp/v16/schemas';
+import { findViolation, hasCompiledCheck } from '../../../lib/ocpp/v16/validation';
 import { waitFor } from '../../support/events';
 import { BOOT, callError, isoNow, useOcppHarness } from '../../support/ocpp';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction } from '../../../lib/ocpp/actions';
+import { findViolation } from '../../../lib/ocpp/v16/validation';
 import { translateCommand } from '../../../lib/ocpp/v201/commands';
 import { findViolation201 } from '../../../lib/ocpp/v201/schemas';
-import { findViolation } from '../../../lib/ocpp/validation';
 
 /**
  * Every command the central system sends in the shared (OCPP 1.6) words has an OCPP 2.0.1 form: a

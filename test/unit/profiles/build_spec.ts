@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { findViolation } from '../../../lib/ocpp/validation';
+import { findViolation } from '../../../lib/ocpp/v16/validation';
 import {
   buildChargingProfile,
   buildSetChargingProfile,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { OCPP16_SCHEMAS, OCPP16_VALIDATOR } from '../../../lib/ocpp/ocpp16-schemas';
+import { OCPP16_SCHEMAS, OCPP16_VALIDATOR } from '../../../lib/ocpp/v16/schemas';
 
 /**
  * The package validates with its own copy of the OCA 1.6 schemas (ocpp-rpc does not export its
@@ -27,7 +27,7 @@ function withoutNoOps(schema: Json): Json {
   return kept;
 }
 
-describe('lib/ocpp/ocpp16-schemas.ts', () => {
+describe('lib/ocpp/v16/schemas.ts', () => {
   it('accepts what the schemas bundled with ocpp-rpc accept, no more, no less', () => {
     const bundledPath = join(dirname(require.resolve('ocpp-rpc')), 'lib', 'schemas', 'ocpp1_6.json');
     const bundled = JSON.parse(readFileSync(bundledPath, 'utf8')) as Json[];

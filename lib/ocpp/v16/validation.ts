@@ -1,10 +1,10 @@
 import { createRPCError } from 'ocpp-rpc';
-import { OCPP_ACTIONS, type OcppAction } from './messages';
-import { OCPP16_SCHEMAS, OCPP16_VALIDATOR } from './ocpp16-schemas';
+import { OCPP_ACTIONS, type OcppAction } from '../messages';
+import { OCPP16_SCHEMAS, OCPP16_VALIDATOR } from './schemas';
 
 /**
  * Validation of OCPP 1.6 payloads against the OCA 1.6 schemas plus the security-whitepaper messages
- * (ocpp16-schemas.ts), with ocpp-rpc's validator. The central system validates here
+ * (schemas.ts), with ocpp-rpc's validator. The central system validates here
  * rather than through ocpp-rpc's strict mode because it must (a) serve chargers that offer no
  * sub-protocol as 1.6, where ocpp-rpc would not validate at all, (b) let individual chargers be
  * lenient (log and carry on), and (c) answer with the 1.6 error names.
