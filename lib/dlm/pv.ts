@@ -180,13 +180,7 @@ export class PvSurplus {
       const session = runtime.session;
       if (!view.wantsByStatus) {
         session.pvEnabled = false;
-        session.pvEnableSinceMs = undefined;
-        session.pvLeftToOthersW = undefined;
-        session.pvNeedW = undefined;
-        session.pvLeftW = undefined;
-        session.pvReserve = undefined;
-        clearStart(session);
-        clearShortfall(session);
+        clearPvDecision(session);
         continue;
       }
       if (view.plan) {
@@ -194,13 +188,7 @@ export class PvSurplus {
         // a pv car once the plan ends (and stops then only as any pv car does).
         if (!session.pvEnabled) session.pvEnabledAtMs = now;
         session.pvEnabled = true;
-        session.pvEnableSinceMs = undefined;
-        session.pvLeftToOthersW = undefined;
-        session.pvNeedW = undefined;
-        session.pvLeftW = undefined;
-        session.pvReserve = undefined;
-        clearStart(session);
-        clearShortfall(session);
+        clearPvDecision(session);
         continue;
       }
       if (session.pvEnabled) continue;
@@ -422,6 +410,17 @@ function carDrawW(
   if (!(sent > (runtime.previousSent?.limitA ?? 0))) return measuredW;
   const drawing = drawGridA.filter((a) => a > ACTIVE_PHASE_A).length;
   return Math.max(measuredW, sent * drawing * site.voltageV);
+}
+
+/** Forgets what the surplus decision was weighing for a car (enable timer, need, reserve, start, shortfall). */
+function clearPvDecision(session: PvSession): void {
+  session.pvEnableSinceMs = undefined;
+  session.pvLeftToOthersW = undefined;
+  session.pvNeedW = undefined;
+  session.pvLeftW = undefined;
+  session.pvReserve = undefined;
+  clearStart(session);
+  clearShortfall(session);
 }
 
 function clearShortfall(session: PvSession): void {

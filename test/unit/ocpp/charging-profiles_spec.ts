@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  type ChargingProfile,
-  ChargingProfileStore,
-  type LimitContext,
-} from '../../../lib/ocpp/charging-profiles';
+import { ChargingProfileStore, type LimitContext } from '../../../lib/ocpp/charging-profiles';
+import { chargingProfile } from '../../support/charging-profiles';
 
 /**
  * The charging-profile model both OCPP versions share (lib/ocpp/charging-profiles): stack levels,
@@ -15,34 +12,8 @@ import {
 const T0 = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 
-type ProfileFields = Partial<ChargingProfile> & {
-  /** [startPeriod, limit] pairs; one period of 16 A unless given. */
-  limits?: [number, number][];
-  unit?: 'A' | 'W';
-  numberPhases?: number;
-  startSchedule?: string;
-};
-
 /** An Absolute TxDefaultProfile from T0, id 1 at stack level 0, in A; other fields as given. */
-function profile(fields: ProfileFields = {}): ChargingProfile {
-  const { limits = [[0, 16]], unit = 'A', numberPhases, startSchedule = iso(T0), ...rest } = fields;
-  return {
-    chargingProfileId: 1,
-    stackLevel: 0,
-    chargingProfilePurpose: 'TxDefaultProfile',
-    chargingProfileKind: 'Absolute',
-    chargingSchedule: {
-      startSchedule,
-      chargingRateUnit: unit,
-      chargingSchedulePeriod: limits.map(([startPeriod, limit]) => ({
-        startPeriod,
-        limit,
-        ...(numberPhases === undefined ? {} : { numberPhases }),
-      })),
-    },
-    ...rest,
-  };
-}
+const profile = chargingProfile;
 
 describe('Charging profiles: ChargingProfileStore', () => {
   const context: LimitContext = {
