@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { TimeoutError } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../clock';
 import type { Logger } from '../log';
 import { type CentralSystemAction, CHARGE_POINT_ACTIONS, type ChargePointAction } from './actions';
 import type { MaybePromise } from './central-types';
-import { CommandError } from './command-error';
+import { CommandError, describeCallFailure } from './command-error';
 import { callGivingUp } from './give-up';
 import { answersPing } from './liveness';
 import type { OcppRequest, OcppResponse } from './messages';
 import { outgoing } from './outgoing';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
+import { StartHold } from './start-hold';
 import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './v16/validation';
 import { OCPP201 } from './v201/schemas';
 import type { SharedPath } from './v201/shared-path';
@@ -106,15 +106,8 @@ export class ChargePointConnection extends EventEmitter {
     this.callsPending -= 1;
     this.waiting.shift()?.();
   };
-  /** Message ids of the charger's StartTransaction calls whose answer has not gone out yet. */
-  private readonly startsUnanswered = new Set<string>();
-  /**
-   * Set while a transaction is known here and not yet to the charger (its StartTransaction answer
-   * is still on its way): commands wait for it, so that none names a transaction the charger does
-   * not know (OCPP 1.6 §3.13.2: a TxProfile for an unknown transaction is rejected). The traffic
-   * gate (traffic.ts), through which every command comes, waits for `startAnswered`.
-   */
-  private held: { promise: Promise<void>; release: () => void } | undefined;
+  /** Commands wait while a StartTransaction answer is on its way (start-hold.ts). */
+  private readonly startHold = new StartHold();
   /** The translation of an OCPP 2.0.1 charger; undefined for 1.6. */
   private readonly station: Station201 | undefined;
   /** Requests of commands sent as the flow wrote them (outgoing.ts), so the traffic gate need not decide again. */
@@ -153,8 +146,7 @@ export class ChargePointConnection extends EventEmitter {
     // on a later turn, after it.
     client.on('response', ({ outbound, payload }: { outbound: boolean; payload?: unknown[] }) => {
       if (!outbound) this.answerMs = this.options.clock.now();
-      else if (this.startsUnanswered.delete(String(payload?.[1])) && this.startsUnanswered.size === 0)
-        this.release();
+      else this.startHold.answered(String(payload?.[1]));
     });
     // Any byte from the charger shows it is alive: OCPP messages, pongs, and its own pings, which
     // OCPP-J 1.6 section 5.3 lets replace heartbeats (ocpp-rpc reports none of the last).
@@ -172,8 +164,7 @@ export class ChargePointConnection extends EventEmitter {
       socket.off('data', touch);
       this.closed = true;
       this.options.clock.clearTimeout(this.watchdog);
-      this.startsUnanswered.clear();
-      this.release();
+      this.startHold.end();
       this.emit('close', { code, reason: reason.toString() });
     });
     // ocpp-rpc's typings require every option; reconfigure merges the one given.
@@ -240,7 +231,10 @@ export class ChargePointConnection extends EventEmitter {
       response = await turn;
     } catch (err) {
       if (triggered) this.triggeredUntilMs.delete(triggered);
-      throw this.describeCallFailure(wire.action, err as Error & { rpcErrorCode?: string }, timeoutMs);
+      throw describeCallFailure(this.identity, wire.action, err as Error & { rpcErrorCode?: string }, {
+        timeoutMs,
+        closed: this.closed,
+      });
     }
     if (triggered && (response as { status?: string } | null)?.status !== 'Accepted') {
       this.triggeredUntilMs.delete(triggered);
@@ -288,28 +282,17 @@ export class ChargePointConnection extends EventEmitter {
    * room between, such as the operator's backend, may take a while to hand the answer on).
    */
   holdCommandsUntilStartAnswered(): void {
-    if (this.held || this.startsUnanswered.size === 0 || this.closed) return;
-    let release = (): void => undefined;
-    const promise = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    this.held = { promise, release };
+    if (!this.closed) this.startHold.hold();
   }
 
   /** Commands wait for a StartTransaction answer to go out (startAnswered). */
   get holding(): boolean {
-    return this.held !== undefined;
+    return this.startHold.holding;
   }
 
   /** Resolves once no command waits for a StartTransaction answer. */
-  async startAnswered(): Promise<void> {
-    while (this.held) await this.held.promise;
-  }
-
-  private release(): void {
-    const held = this.held;
-    this.held = undefined;
-    held?.release();
+  startAnswered(): Promise<void> {
+    return this.startHold.released();
   }
 
   private dispatch(method: string, params: unknown, messageId?: string): MaybePromise<unknown> {
@@ -332,7 +315,7 @@ export class ChargePointConnection extends EventEmitter {
     if (method !== 'BootNotification' && !this.options.isAccepted() && !this.wasTriggered(method)) {
       throw ocppError('SecurityError', `${method} before the central system accepted this charge point`);
     }
-    if (method === 'StartTransaction' && messageId !== undefined) this.startsUnanswered.add(messageId);
+    if (method === 'StartTransaction' && messageId !== undefined) this.startHold.started(messageId);
     let response: MaybePromise<unknown>;
     try {
       if (station) {
@@ -399,30 +382,6 @@ export class ChargePointConnection extends EventEmitter {
       `charge point ${this.identity}: ${violation.action} ${violation.kind} breaks the ${this.station ? 'OCPP 2.0.1' : 'OCPP 1.6'} schema, ${verdict}: ${violation.summary}`,
     );
     this.emit('violation', violation);
-  }
-
-  private describeCallFailure(action: string, err: Error & { rpcErrorCode?: string }, timeoutMs: number) {
-    if (err instanceof TimeoutError) {
-      const within = timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`;
-      return new CommandError(
-        `charge point ${this.identity} did not answer ${action} within ${within}`,
-        'Timeout',
-      );
-    }
-    if (err.rpcErrorCode) {
-      return new CommandError(
-        `charge point ${this.identity} answered ${action} with CallError ${err.rpcErrorCode}: ${err.message}`,
-        'CallError',
-        err.rpcErrorCode,
-      );
-    }
-    if (this.closed || /socket not open|going away|closed/i.test(err.message)) {
-      return new CommandError(
-        `charge point ${this.identity} disconnected before answering ${action}`,
-        'Offline',
-      );
-    }
-    return new CommandError(`${action} to ${this.identity} failed: ${err.message}`, 'CallError');
   }
 
   private armWatchdog(): void {
