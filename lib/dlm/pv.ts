@@ -1,8 +1,8 @@
 /**
- * PV surplus stage: the surplus (grid export plus what the pv cars draw, minus the residual, with
- * the battery's share), and which pv-mode connectors may charge from it, enabled one at a time in
- * keep order after the enable delay (so that two cars do not both start on a surplus that fits
- * one), disabled last-started first once what each took beyond the surplus reaches its minimum
+ * PV surplus stage: the surplus (measured in pv-surplus.ts: grid export plus what the pv cars
+ * draw, minus the residual, with the battery's share), and which pv-mode connectors may charge from
+ * it, enabled one at a time in keep order after the enable delay (so that two cars do not both
+ * start on a surplus that fits one), disabled last-started first once what each took beyond the surplus reaches its minimum
  * for the disable delay (energy, not time; a home battery above its buffer SoC covers dips); a car
  * a dip stopped starts again only on surplus the charging cars cannot take (the last allocation
  * says what held each: the surplus, or its maximum, a breaker, the unbalance limit). A car with a
@@ -10,48 +10,17 @@
  * and keep charging on what it leaves. It owns the PV settings a command changed, the PV state the
  * summary shows, and the PV part of the session record.
  */
-import { ACTIVE_PHASE_A, IEC_61851_MINIMUM_A } from '../electrical';
-import type { Logger } from '../log';
+import { IEC_61851_MINIMUM_A } from '../electrical';
 import type { Allocation, AllocationProblem } from './allocate';
 import type { DlmCommand } from './commands';
 import { shareSurplusWithPlans } from './departure';
 import { commandNumber } from './inputs';
-import { drawInForceAt, type Measurements } from './measurements';
-import type { ConnectorRuntime, ConnectorView, PvSession } from './parts';
+import type { PvSession } from './parts';
 import { canSwitch, switchPhases } from './phase-switching';
-import { EPS, sum, type Triple } from './phases';
-import type { ConnectorRuntimes } from './runtime';
+import { EPS } from './phases';
+import { measureSurplus, type PvContext } from './pv-surplus';
 import type { Site } from './site-model';
 import type { PvSummary } from './summary';
-
-/** What the decision looks at in one update. */
-export interface PvContext {
-  site: Site;
-  logger: Logger;
-  measurements: Measurements;
-  runtimes: ConnectorRuntimes;
-  views: readonly ConnectorView[];
-  /** Connector indexes in keep order. */
-  order: readonly number[];
-}
-
-/** How far above its priority SoC a battery that had priority keeps it, percentage points. */
-const BATTERY_PRIORITY_BAND_PERCENT = 1;
-
-/**
- * Whether the home battery charges before the cars: below its priority SoC, and, once it had
- * priority (`hadPriority`), until BATTERY_PRIORITY_BAND_PERCENT above it.
- */
-export function batteryHasPriority(
-  socPercent: number,
-  prioritySocPercent: number,
-  hadPriority: boolean,
-): boolean {
-  return (
-    socPercent < prioritySocPercent ||
-    (hadPriority && socPercent < prioritySocPercent + BATTERY_PRIORITY_BAND_PERCENT)
-  );
-}
 
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
@@ -290,126 +259,18 @@ export class PvSurplus {
     return { budgetW: surplusW === undefined ? 0 : Math.max(0, surplusW) };
   }
 
-  /**
-   * The surplus now, W (undefined without a fresh grid meter reading), and what a home battery
-   * above its buffer SoC gives now (W, discharging); keeps the PV state.
-   */
+  /** The surplus now (pv-surplus.ts), keeping the PV state and the battery's priority. */
   private surplus(context: PvContext, now: number): { surplusW: number | undefined; bufferW: number } {
-    const { site, views, measurements } = context;
-    const { pv } = site;
-    const residualPowerW = this.overrides.residualPowerW ?? pv.residualPowerW;
-    const prioritySoc = this.overrides.batteryPrioritySocPercent ?? pv.batteryPrioritySocPercent;
-    let gridPowerW: number | undefined;
-    let gridAtMs: number | undefined;
-    if (pv.gridCircuitIndex !== undefined) {
-      const circuit = site.circuits[pv.gridCircuitIndex];
-      const power = circuit?.meter ? measurements.peekMeter(circuit.id)?.powerW : undefined;
-      if (circuit?.meter && power && now - power.atMs <= circuit.meter.staleAfterMs) {
-        gridPowerW = power.value;
-        gridAtMs = power.atMs;
-      }
-    }
-    const battery = measurements.battery;
-    const batteryFresh =
-      battery &&
-      now - battery.atMs <= (site.circuits[pv.gridCircuitIndex ?? -1]?.meter?.staleAfterMs ?? 30_000);
-    const batteryW = batteryFresh ? battery?.powerW : undefined;
-    const batterySoc = batteryFresh ? battery?.socPercent : undefined;
-    // Below its priority SoC the battery charges first; once it has, it keeps that until
-    // BATTERY_PRIORITY_BAND_PERCENT above it: a SoC that the cars' start stops rising at, and a
-    // dip pushes back under the line, would hand over and take back its charge power (up to
-    // batteryMaxChargeW) every time it crosses it.
-    const batteryFirst =
-      batterySoc !== undefined && batteryHasPriority(batterySoc, prioritySoc, this.batteryAhead);
-    if (batterySoc !== undefined) this.batteryAhead = batteryFirst;
-    // Above its buffer SoC (and not first) the battery evens out what the meter's lag and short
-    // dips leave: no residual margin is kept back, and what it gives to cover a dip is no shortfall.
-    const buffering =
-      batteryW !== undefined &&
-      batterySoc !== undefined &&
-      !batteryFirst &&
-      batterySoc > pv.batteryBufferSocPercent;
-    // A grid meter of the other loads only does not see the cars below it (fed beside it): what
-    // they draw is taken from its export here; one that includes them has taken it already.
-    const gridIndex = pv.gridCircuitIndex;
-    const besideMeter =
-      gridIndex !== undefined && site.circuits[gridIndex]?.meter?.location === 'otherLoadsOnly';
-    let chargersPowerW = 0;
-    let unseenW = 0;
-    views.forEach((view, k) => {
-      if (!view.drawGridA) return;
-      const pvCar = view.mode === 'pv' || view.mode === 'minpv';
-      const unseen = besideMeter && site.connectors[k]?.path.includes(gridIndex as number) === true;
-      if (!pvCar && !unseen) return;
-      const drawW = carDrawW(site, k, view.drawGridA, context.runtimes.at(k), gridAtMs);
-      if (pvCar) chargersPowerW += drawW;
-      if (unseen) unseenW += drawW;
-    });
-    let surplusW: number | undefined;
-    if (gridPowerW !== undefined) {
-      surplusW = -gridPowerW - unseenW + chargersPowerW - (buffering ? 0 : residualPowerW);
-      if (batteryW !== undefined) {
-        // Discharging is never surplus; charging is, unless the battery has priority below its SoC,
-        // in which case also what it could take on top is kept back for it.
-        if (batteryW < 0) surplusW += batteryW;
-        else if (!batteryFirst) surplusW += batteryW;
-        if (batteryFirst) surplusW -= Math.max(0, pv.batteryMaxChargeW - Math.max(0, batteryW));
-      }
-    }
-    this.current = {
-      gridPowerW,
-      batteryPowerW: batteryW,
-      batterySocPercent: batterySoc,
-      surplusW: surplusW === undefined ? undefined : Math.round(surplusW),
-      chargersPowerW: Math.round(chargersPowerW),
-      ...(buffering ? { batteryBuffer: true } : {}),
+    const { pv } = context.site;
+    const settings = {
+      residualPowerW: this.overrides.residualPowerW ?? pv.residualPowerW,
+      prioritySocPercent: this.overrides.batteryPrioritySocPercent ?? pv.batteryPrioritySocPercent,
     };
-    return { surplusW, bufferW: buffering && surplusW !== undefined ? Math.max(0, -(batteryW ?? 0)) : 0 };
+    const measure = measureSurplus(context, now, settings, this.batteryAhead);
+    this.batteryAhead = measure.batteryAhead;
+    this.current = measure.summary;
+    return { surplusW: measure.surplusW, bufferW: measure.bufferW };
   }
-}
-
-/**
- * What a car counts as drawing in the surplus, W (a pv car, or one a grid meter of the other loads only does not see): what it drew when the grid meter measured
- * (its charger's measurement in force then), or, when it was raised after that measurement and has
- * not reported since, its new set-point on the phases it draws on. The grid meter sees a raise a
- * charger's own meter reports only up to a meter interval later: taking the old draw with the new
- * grid reading made the surplus look smaller by the raise, so the car was lowered again at once
- * and raised 30 s later, over and over. A decrease the other way round: the charger's newer
- * reading with the grid meter's older one made the surplus look smaller by the decrease, and a car
- * a cloud lowered from 16 A to 11 A went down to 6 A and ramped back.
- */
-function carDrawW(
-  site: Site,
-  k: number,
-  drawGridA: Readonly<Triple>,
-  runtime: ConnectorRuntime | undefined,
-  gridAtMs: number | undefined,
-): number {
-  let measuredW = sum(drawGridA) * site.voltageV;
-  let measuredAt = runtime?.draw?.atMs;
-  const connector = site.connectors[k];
-  if (runtime && connector && gridAtMs !== undefined && measuredAt !== undefined && measuredAt > gridAtMs) {
-    const then = drawInForceAt(connector, runtime, gridAtMs);
-    if (then) {
-      measuredW = then.totalA * site.voltageV;
-      measuredAt = then.atMs;
-    }
-  }
-  const sent = runtime?.sent?.limitA ?? 0;
-  const changedAt = runtime?.lastChangeAtMs;
-  // A reading taken within the time a charger is given to follow a change (decreaseSettleMs) may
-  // still show the old current: the car follows a few seconds after its charger's answer, and the
-  // grid meter's next reading already sees it.
-  if (
-    !runtime ||
-    measuredAt === undefined ||
-    changedAt === undefined ||
-    measuredAt >= changedAt + site.control.decreaseSettleMs
-  )
-    return measuredW;
-  if (!(sent > (runtime.previousSent?.limitA ?? 0))) return measuredW;
-  const drawing = drawGridA.filter((a) => a > ACTIVE_PHASE_A).length;
-  return Math.max(measuredW, sent * drawing * site.voltageV);
 }
 
 /** Forgets what the surplus decision was weighing for a car (enable timer, need, reserve, start, shortfall). */
