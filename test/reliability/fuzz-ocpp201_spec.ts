@@ -3,18 +3,9 @@ import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { OCPP201 } from '../../lib/ocpp/v201/schemas';
 import { Charger201 } from '../support/charger201';
 import { useOcppHarness } from '../support/ocpp';
+import { fatalLane, firstMismatches, fuzzLane, kindCounts, type Mismatch } from './support/fuzz-lanes';
 import { frameGenerator } from './support/ocpp-frames';
-import {
-  allSessions,
-  fatalLane,
-  firstMismatches,
-  fuzzLane,
-  kindCounts,
-  type Mismatch,
-  namedProblem,
-  nonsenseNumbers,
-  wellBehaved,
-} from './support/ocpp201-checks';
+import { allSessions, check201, namedProblem, nonsenseNumbers, wellBehaved } from './support/ocpp201-checks';
 import { generator201 } from './support/ocpp201-frames';
 import { namedFrames } from './support/ocpp201-named-frames';
 import { validRequest201 } from './support/ocpp201-requests';
@@ -89,10 +80,10 @@ describe('fuzzing the central system with malformed OCPP-J 2.0.1 frames', functi
       const station = await open(cs, identity);
       const unreadable = new RegExp(`^charge point ${identity}: unreadable frame`);
       const unreadableLogged = () => harness().log.matching(unreadable, 'warn').length;
-      const last = await fuzzLane(station, frames, lane, LANES, unreadableLogged, mismatches);
+      const last = await fuzzLane(station, frames, lane, LANES, check201(unreadableLogged), mismatches);
       if (last) assert.deepEqual(last.slice(0, 2), [3, 'last'], `${identity} is still answered`);
     });
-    await Promise.all([...lanes, fatalLane((identity) => open(cs, identity), fatal, mismatches)]);
+    await Promise.all([...lanes, fatalLane((index) => open(cs, `FATAL201-${index}`), fatal, mismatches)]);
     const fuzzMs = Date.now() - startedAt;
     fuzzing = false;
     await goodRun;

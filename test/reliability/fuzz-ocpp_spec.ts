@@ -3,6 +3,15 @@ import type { RPCClient } from 'ocpp-rpc';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { findViolation } from '../../lib/ocpp/v16/validation';
 import { BOOT, useOcppHarness } from '../support/ocpp';
+import {
+  type FrameCheck,
+  fatalLane,
+  firstMismatches,
+  fuzzLane,
+  kindCounts,
+  type Mismatch,
+  unansweredProblem,
+} from './support/fuzz-lanes';
 import { type FuzzFrame, frameGenerator } from './support/ocpp-frames';
 import { Random, seedFor } from './support/random';
 import { RawCharger } from './support/raw-socket';
@@ -22,57 +31,32 @@ const LANES = 4;
 const FATAL_FRAMES = 40;
 const MAX_FRAME_BYTES = 32 * 1024;
 
-interface Mismatch {
-  index: number;
-  kind: string;
-  frame: string;
-  problem: string;
-}
-
-function excerpt(data: string | Buffer): string {
-  const text = data.toString();
-  return text.length > 160 ? `${text.slice(0, 160)}… (${text.length} characters)` : text;
-}
-
-/** Sends one frame on `charger` and checks the answer; returns what was wrong, if anything. */
-async function check(
-  charger: RawCharger,
-  frame: FuzzFrame,
-  index: number,
-  unreadableLogged: () => number,
-): Promise<string | undefined> {
-  const { expect } = frame;
-  if (expect.reply === 'close') throw new Error('fatal frames go through checkFatal');
-  const loggedBefore = unreadableLogged();
-  charger.send(frame.data, frame.binary);
-  if (expect.reply === 'none') {
-    // Nothing may answer it: the next frame must be the answer to a probe sent after it.
-    const probe = `probe-${index}`;
-    charger.send(JSON.stringify([2, probe, 'Heartbeat', {}]));
-    const answer = JSON.parse(await charger.next()) as unknown[];
-    if (answer[0] !== 3 || answer[1] !== probe)
-      return `answered ${JSON.stringify(answer)}, expected no answer`;
-    const logged = unreadableLogged() - loggedBefore;
-    if (expect.logged && logged !== 1) return `logged ${logged} rejections, expected 1`;
-    if (!expect.logged && logged !== 0) return `logged ${logged} rejections, expected none`;
+/** The 1.6 check of a fuzz frame's answer (fuzz-lanes.ts): exactly what OCPP-J 1.6 section 4.2.3 asks. */
+function check16(unreadableLogged: () => number): FrameCheck<FuzzFrame> {
+  return async (charger, frame, index) => {
+    const { expect } = frame;
+    if (expect.reply === 'close') throw new Error('fatal frames go through the fatal lane');
+    const loggedBefore = unreadableLogged();
+    charger.send(frame.data, frame.binary);
+    if (expect.reply === 'none')
+      return unansweredProblem(charger, index, expect.logged, loggedBefore, unreadableLogged);
+    const text = await charger.next();
+    const answer = JSON.parse(text) as unknown[];
+    if (expect.reply === 'callResult') {
+      if (answer[0] !== 3 || answer[1] !== expect.id || answer.length !== 3)
+        return `answered ${text}, expected a CALLRESULT for ${expect.id}`;
+      const invalid = findViolation(expect.action, 'response', answer[2]);
+      return invalid ? `answered an invalid ${expect.action}.conf: ${invalid.summary}` : undefined;
+    }
+    const [type, id, code, description, details] = answer;
+    if (type !== 4 || answer.length !== 5 || typeof description !== 'string' || typeof details !== 'object')
+      return `answered ${text}, not a CALLERROR [4, id, code, description, details]`;
+    if (id !== expect.id || code !== expect.code)
+      return `answered ${JSON.stringify([type, id, code, description])}, expected [4, ${JSON.stringify(expect.id)}, ${expect.code}]`;
+    if (expect.names && !description.includes(expect.names))
+      return `the description ${JSON.stringify(description)} does not name ${JSON.stringify(expect.names)}`;
     return undefined;
-  }
-  const text = await charger.next();
-  const answer = JSON.parse(text) as unknown[];
-  if (expect.reply === 'callResult') {
-    if (answer[0] !== 3 || answer[1] !== expect.id || answer.length !== 3)
-      return `answered ${text}, expected a CALLRESULT for ${expect.id}`;
-    const invalid = findViolation(expect.action, 'response', answer[2]);
-    return invalid ? `answered an invalid ${expect.action}.conf: ${invalid.summary}` : undefined;
-  }
-  const [type, id, code, description, details] = answer;
-  if (type !== 4 || answer.length !== 5 || typeof description !== 'string' || typeof details !== 'object')
-    return `answered ${text}, not a CALLERROR [4, id, code, description, details]`;
-  if (id !== expect.id || code !== expect.code)
-    return `answered ${JSON.stringify([type, id, code, description])}, expected [4, ${JSON.stringify(expect.id)}, ${expect.code}]`;
-  if (expect.names && !description.includes(expect.names))
-    return `the description ${JSON.stringify(description)} does not name ${JSON.stringify(expect.names)}`;
-  return undefined;
+  };
 }
 
 /**
@@ -157,67 +141,31 @@ describe('fuzzing the central system with malformed OCPP-J frames', function () 
       opened.push(charger);
       const unreadable = new RegExp(`^charge point ${identity}: unreadable frame`);
       const unreadableLogged = () => harness().log.matching(unreadable, 'warn').length;
-      for (let index = lane; index < frames.length; index += LANES) {
-        const frame = frames[index] as FuzzFrame;
-        let problem: string | undefined;
-        try {
-          problem = await check(charger, frame, index, unreadableLogged);
-        } catch (err) {
-          problem = (err as Error).message;
-        }
-        if (problem) mismatches.push({ index, kind: frame.kind, frame: excerpt(frame.data), problem });
-        if (charger.closed) {
-          mismatches.push({
-            index,
-            kind: frame.kind,
-            frame: excerpt(frame.data),
-            problem: `closed the connection (${charger.closed.code})`,
-          });
-          return;
-        }
-      }
-      // Still served after all of them.
-      charger.send(JSON.stringify([2, 'last', 'Heartbeat', {}]));
-      const last = JSON.parse(await charger.next()) as unknown[];
-      assert.deepEqual(last.slice(0, 2), [3, 'last'], `${identity} is still answered`);
+      const last = await fuzzLane(charger, frames, lane, LANES, check16(unreadableLogged), mismatches);
+      if (last) assert.deepEqual(last.slice(0, 2), [3, 'last'], `${identity} is still answered`);
     });
-    const fatalLane = (async () => {
-      for (const [index, frame] of fatal.entries()) {
+    const fatal16 = fatalLane(
+      async (index) => {
         const charger = await RawCharger.open(url, `FATAL-${index}`);
         opened.push(charger);
-        charger.send(frame.data, frame.binary);
-        const closed = await Promise.race([
-          charger.whenClosed,
-          charger.next().then((answer) => ({ code: -1, reason: `answered ${answer}` })),
-        ]);
-        const expected = frame.expect.reply === 'close' ? frame.expect.code : 0;
-        if (closed.code !== expected)
-          mismatches.push({
-            index,
-            kind: frame.kind,
-            frame: excerpt(frame.data),
-            problem: `closed with ${closed.code} ${closed.reason}, expected ${expected}`,
-          });
-      }
-    })();
-    await Promise.all([...lanes, fatalLane]);
+        return charger;
+      },
+      fatal,
+      mismatches,
+    );
+    await Promise.all([...lanes, fatal16]);
     const fuzzMs = Date.now() - startedAt;
     fuzzing = false;
     await goodRun;
 
-    const kinds = new Map<string, number>();
-    for (const frame of frames) {
-      const kind = frame.kind.replace(/^\w+: /, '').replace(' (binary frame)', '');
-      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-    }
     if (process.env.AMPFLOW_TEST_VERBOSE || mismatches.length > 0) {
       console.log(
         `    seed ${SEED}: ${FRAMES} frames + ${FATAL_FRAMES} fatal in ${fuzzMs} ms; ${finished.length} good sessions meanwhile`,
       );
-      console.log('    kinds:', Object.fromEntries(kinds));
+      console.log('    kinds:', kindCounts(frames));
     }
     assert.deepEqual(
-      mismatches.slice(0, 10).map((m) => `#${m.index} ${m.kind}: ${m.problem}\n      frame: ${m.frame}`),
+      firstMismatches(mismatches),
       [],
       `seed ${SEED}: ${mismatches.length} frames were not answered as OCPP-J 1.6 asks`,
     );

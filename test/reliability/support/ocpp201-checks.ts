@@ -1,7 +1,7 @@
 import { OCPP20 } from 'typed-ocpp';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import type { Charger201 } from '../../support/charger201';
-import type { FuzzFrame } from './ocpp-frames';
+import { type FrameCheck, unansweredProblem } from './fuzz-lanes';
 import type { Frame201 } from './ocpp201-frames';
 import { KNOWN_CODES, SPELT_AS_16 } from './ocpp201-violations';
 import type { RawCharger } from './raw-socket';
@@ -38,11 +38,6 @@ export function callResultProblems(call: unknown[], result: unknown[]): string[]
   ]);
 }
 
-function excerpt(data: string | Buffer): string {
-  const text = data.toString();
-  return text.length > 160 ? `${text.slice(0, 160)}… (${text.length} characters)` : text;
-}
-
 /** What is wrong with a CALLERROR as an answer with one of `codes` to one of `ids`; undefined if nothing. */
 export function callErrorProblem(
   text: string,
@@ -66,38 +61,30 @@ export function callErrorProblem(
   return undefined;
 }
 
-/** Sends `frame` on `station` and checks the answer; returns what was wrong, if anything. */
-async function check(
-  station: RawCharger,
-  frame: Frame201,
-  index: number,
-  unreadableLogged: () => number,
-): Promise<string | undefined> {
-  const { expect } = frame;
-  if (expect.reply === 'close') throw new Error('fatal frames go through the fatal lane');
-  const loggedBefore = unreadableLogged();
-  station.send(frame.data, frame.binary);
-  if (expect.reply === 'none') {
-    const probe = `probe-${index}`;
-    const answer = JSON.parse(await station.ask(JSON.stringify([2, probe, 'Heartbeat', {}]))) as unknown[];
-    if (answer[0] !== 3 || answer[1] !== probe)
-      return `answered ${JSON.stringify(answer)}, expected no answer`;
-    const logged = unreadableLogged() - loggedBefore;
-    if (expect.logged && logged !== 1) return `logged ${logged} rejections, expected 1`;
-    if (!expect.logged && logged !== 0) return `logged ${logged} rejections, expected none`;
-    return undefined;
-  }
-  const text = await station.next();
-  if (expect.reply === 'callError') return callErrorProblem(text, expect.ids, expect.codes, expect.names);
-  const answer = JSON.parse(text) as unknown[];
-  if (answer[0] === 4 && expect.reply === 'callResultOrError')
-    return callErrorProblem(text, [expect.id], expect.codes);
-  if (answer[0] !== 3 || answer[1] !== expect.id || answer.length !== 3)
-    return `answered ${text.slice(0, 300)}, expected a CALLRESULT for ${expect.id}`;
-  const problems = callResultProblems(expect.call, answer);
-  return problems.length > 0
-    ? `answered an invalid ${String(expect.call[2])}Response: ${problems.join('; ')}`
-    : undefined;
+/**
+ * The 2.0.1 check of a fuzz frame's answer (fuzz-lanes.ts): an answer spelt and shaped as OCPP-J
+ * 2.0.1 asks, or none; `unreadableLogged` counts the rejections logged for the socket.
+ */
+export function check201(unreadableLogged: () => number): FrameCheck<Frame201> {
+  return async (station, frame, index) => {
+    const { expect } = frame;
+    if (expect.reply === 'close') throw new Error('fatal frames go through the fatal lane');
+    const loggedBefore = unreadableLogged();
+    station.send(frame.data, frame.binary);
+    if (expect.reply === 'none')
+      return unansweredProblem(station, index, expect.logged, loggedBefore, unreadableLogged);
+    const text = await station.next();
+    if (expect.reply === 'callError') return callErrorProblem(text, expect.ids, expect.codes, expect.names);
+    const answer = JSON.parse(text) as unknown[];
+    if (answer[0] === 4 && expect.reply === 'callResultOrError')
+      return callErrorProblem(text, [expect.id], expect.codes);
+    if (answer[0] !== 3 || answer[1] !== expect.id || answer.length !== 3)
+      return `answered ${text.slice(0, 300)}, expected a CALLRESULT for ${expect.id}`;
+    const problems = callResultProblems(expect.call, answer);
+    return problems.length > 0
+      ? `answered an invalid ${String(expect.call[2])}Response: ${problems.join('; ')}`
+      : undefined;
+  };
 }
 
 /** Numbers in the central system's view that no meter, connector or session can have. */
@@ -145,86 +132,6 @@ export async function wellBehaved(
   } catch (err) {
     problems.push((err as Error).message);
   }
-}
-
-export interface Mismatch {
-  index: number;
-  kind: string;
-  frame: string;
-  problem: string;
-}
-
-/**
- * Sends every `lanes`-th frame from `lane` on `station`, one at a time, recording what was not
- * answered as expected; stops when the connection closes (a mismatch too). Returns whether it is
- * still answered after all of them.
- */
-export async function fuzzLane(
-  station: RawCharger,
-  frames: readonly Frame201[],
-  lane: number,
-  lanes: number,
-  unreadableLogged: () => number,
-  mismatches: Mismatch[],
-): Promise<unknown[] | undefined> {
-  for (let index = lane; index < frames.length; index += lanes) {
-    const frame = frames[index] as Frame201;
-    const mismatch = (problem: string) =>
-      mismatches.push({ index, kind: frame.kind, frame: excerpt(frame.data), problem });
-    try {
-      const problem = await check(station, frame, index, unreadableLogged);
-      if (problem) mismatch(problem);
-    } catch (err) {
-      mismatch((err as Error).message);
-    }
-    if (station.closed) {
-      mismatch(`closed the connection (${station.closed.code} ${station.closed.reason})`);
-      return undefined;
-    }
-  }
-  return JSON.parse(await station.ask(JSON.stringify([2, 'last', 'Heartbeat', {}]))) as unknown[];
-}
-
-/** Sends each frame a connection cannot survive on a connection of its own; it must close as told. */
-export async function fatalLane(
-  open: (identity: string) => Promise<RawCharger>,
-  fatal: readonly FuzzFrame[],
-  mismatches: Mismatch[],
-): Promise<void> {
-  for (const [index, frame] of fatal.entries()) {
-    const station = await open(`FATAL201-${index}`);
-    station.send(frame.data, frame.binary);
-    const closed = await Promise.race([
-      station.whenClosed,
-      station.next().then((answer) => ({ code: -1, reason: `answered ${answer}` })),
-    ]);
-    const expected = frame.expect.reply === 'close' ? frame.expect.code : 0;
-    if (closed.code !== expected)
-      mismatches.push({
-        index,
-        kind: frame.kind,
-        frame: excerpt(frame.data),
-        problem: `closed with ${closed.code} ${closed.reason}, expected ${expected}`,
-      });
-  }
-}
-
-/** How many frames of each kind, binary or not, sorted by kind. */
-export function kindCounts(frames: readonly Frame201[]): Record<string, number> {
-  const kinds = new Map<string, number>();
-  for (const frame of frames) {
-    const kind = frame.kind.replace(' (binary frame)', '');
-    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-  }
-  return Object.fromEntries([...kinds].sort(([a], [b]) => a.localeCompare(b)));
-}
-
-/** The first mismatches by frame index, as an assertion shows them. */
-export function firstMismatches(mismatches: Mismatch[]): string[] {
-  return mismatches
-    .sort((a, b) => a.index - b.index)
-    .slice(0, 12)
-    .map((m) => `#${m.index} ${m.kind}: ${m.problem}\n      frame: ${m.frame}`);
 }
 
 /** What is wrong with the answer to a named frame (ocpp201-named-frames.ts); undefined if nothing. */
