@@ -8,7 +8,6 @@ import type {
   ChangeConfigurationResponse,
   ClearChargingProfileRequest,
   GetConfigurationResponse,
-  OcppAction,
   SetChargingProfileRequest,
 } from '../ocpp/messages';
 import { ocppError } from '../ocpp/v16/validation';
@@ -61,7 +60,7 @@ export class BackendCommands {
       return this.composeProfile(charger, action, request);
     }
     if (charger && composed && action === 'RemoteStartTransaction') {
-      return this.forward(identity, action as OcppAction, this.keepRemoteStartProfile(charger, request));
+      return this.forward(identity, action, this.keepRemoteStartProfile(charger, request));
     }
     if (
       this.host.settings.smartCharging === 'refuse' &&
@@ -89,7 +88,7 @@ export class BackendCommands {
       return { status: 'Rejected' };
     }
     if (policy === 'reassert') return this.reassert(identity, request as ChangeConfigurationRequest);
-    return this.forward(identity, action as OcppAction, request);
+    return this.forward(identity, action, request);
   }
 
   /**
@@ -193,16 +192,19 @@ export class BackendCommands {
     return { ...profile, chargingProfilePurpose: 'TxProfile' };
   }
 
-  /** Passes the backend's CALL to the charger (with the charger's transaction id) and its answer back. */
-  private async forward(identity: string, action: OcppAction, request: unknown): Promise<unknown> {
+  /**
+   * Passes the backend's CALL to the charger and its answer back: a 1.6 command with the charger's
+   * transaction id; `asWritten`, a 2.0.1 command in the charger's own words (it names its own).
+   */
+  async forward(identity: string, action: string, request: unknown, asWritten = false): Promise<unknown> {
     const charger = this.host.chargers.get(identity);
     const command = action as CentralSystemAction;
     const out = { ...(request as Record<string, unknown>) };
-    if (charger && typeof out.transactionId === 'number') {
+    if (charger && !asWritten && typeof out.transactionId === 'number') {
       out.transactionId = charger.ids.upstreamToCharger(out.transactionId);
     }
     try {
-      const answer = await this.host.cs.call(identity, command, out as never, { verbatim: true });
+      const answer = await this.host.cs.call(identity, command, out as never, { verbatim: true, asWritten });
       this.host.emit('forwarded', { chargePointId: identity, action, direction: 'down' });
       this.host.voice.report({ chargePointId: identity, kind: 'forwarded', action, direction: 'down' });
       return answer;
@@ -251,8 +253,11 @@ export class BackendCommands {
     return answer;
   }
 
-  /** The backend's SetChargingProfile or ClearChargingProfile, kept here; the load manager applies it. */
-  private async composeProfile(charger: Charger, action: OcppAction, request: unknown): Promise<unknown> {
+  /**
+   * The backend's SetChargingProfile or ClearChargingProfile (in the shared shapes: a 2.0.1
+   * backend's are converted first), kept here; the load manager applies it.
+   */
+  async composeProfile(charger: Charger, action: string, request: unknown): Promise<unknown> {
     const nowMs = this.host.clock.now();
     let answer: { status: string; reason?: string };
     if (action === 'SetChargingProfile') {

@@ -1,6 +1,3 @@
-import type { Clock } from '../../clock';
-import { isCommandFailure } from '../../contracts';
-import type { CentralSystemAction } from '../../ocpp/actions';
 import type { CentralSystem } from '../../ocpp/central-system';
 import type { ModelProfile } from '../../ocpp/charging-profiles';
 import { ocppError } from '../../ocpp/v16/validation';
@@ -30,16 +27,14 @@ export const NAMES_16: Readonly<Record<string, string>> = {
 export interface Backend201Host {
   cs: CentralSystem;
   settings: UpstreamSettings;
-  clock: Clock;
   voice: ProxyVoice;
-  emit(event: string, payload: unknown): void;
-  keep(charger: Charger): Promise<void>;
 }
 
-/** What the 2.0.1 side needs of the 1.6 side's composition (backend-commands.ts). */
+/** What the 2.0.1 side takes from the 1.6 side (backend-commands.ts): passing on, and composing. */
 export interface Composer {
-  applyOperator(charger: Charger): void;
   composes(charger: Charger): boolean;
+  composeProfile(charger: Charger, action: string, request: unknown): Promise<unknown>;
+  forward(identity: string, action: string, request: unknown, asWritten: boolean): Promise<unknown>;
   keepRemoteStartProfile(
     charger: Charger,
     request: unknown,
@@ -85,21 +80,8 @@ export class BackendCommands201 {
   }
 
   /** Passes the backend's CALL to the charger as it is, and the charger's answer back. */
-  private async forward(identity: string, action: string, request: Payload): Promise<unknown> {
-    try {
-      const answer = await this.host.cs.call(identity, action as CentralSystemAction, request as never, {
-        verbatim: true,
-        asWritten: true,
-      });
-      this.host.emit('forwarded', { chargePointId: identity, action, direction: 'down' });
-      this.host.voice.report({ chargePointId: identity, kind: 'forwarded', action, direction: 'down' });
-      return answer;
-    } catch (err) {
-      const failure = err as Error & { ocppErrorCode?: string };
-      if (isCommandFailure(failure) && failure.ocppErrorCode)
-        throw ocppError(failure.ocppErrorCode as never, failure.message);
-      throw ocppError('GenericError', failure.message);
-    }
+  private forward(identity: string, action: string, request: Payload): Promise<unknown> {
+    return this.composer.forward(identity, action, request, true);
   }
 
   /**
@@ -144,31 +126,34 @@ export class BackendCommands201 {
     return { setVariableResult };
   }
 
-  /** The backend's SetChargingProfile or ClearChargingProfile, kept here; the load manager applies it. */
-  private async compose(charger: Charger, action: string, request: Payload): Promise<unknown> {
-    const nowMs = this.host.clock.now();
-    let status: string;
-    if (action === 'SetChargingProfile') {
-      status = this.setProfile(charger, request, nowMs);
-    } else {
-      status = charger.operator.clear(
+  /**
+   * The backend's SetChargingProfile or ClearChargingProfile, in the shared shapes, composed as a
+   * 1.6 backend's are; a profile that cannot be one (external constraints, a transaction not
+   * running on its EVSE) is Rejected, said once.
+   */
+  private compose(charger: Charger, action: string, request: Payload): Promise<unknown> {
+    if (action === 'ClearChargingProfile')
+      return this.composer.composeProfile(
+        charger,
+        action,
         clearFrom201(request as unknown as ClearChargingProfile201),
-        nowMs,
-      ).status;
-    }
-    this.composer.applyOperator(charger);
-    await this.host.keep(charger);
-    this.host.emit('forwarded', { chargePointId: charger.identity, action, direction: 'composed' });
-    this.host.voice.report({ chargePointId: charger.identity, kind: 'composed', action });
-    return { status };
+      );
+    const shared = this.sharedProfile(charger, request);
+    if (typeof shared !== 'string') return this.composer.composeProfile(charger, action, shared);
+    this.host.voice.tell(charger.identity, `backend's charging profile rejected: ${shared}`);
+    return Promise.resolve({ status: 'Rejected' });
   }
 
-  /** Keeps the backend's profile in the 1.6 model; its status in 2.0.1's words (Accepted, Rejected). */
-  private setProfile(charger: Charger, request: Payload, nowMs: number): string {
+  /** A 2.0.1 SetChargingProfile in the shared shape (its transaction by the ledger's id), or why it cannot be. */
+  private sharedProfile(
+    charger: Charger,
+    request: Payload,
+  ): { connectorId: number; csChargingProfiles: ModelProfile } | string {
     const evseId = Number(request.evseId);
     const profile = request.chargingProfile as ChargingProfile201;
-    const running = this.host.cs.connectorOf(charger.identity, evseId)?.transaction;
-    const ledgerId = running?.transactionId;
+    const refusal = refusal201(profile);
+    if (refusal) return refusal;
+    const ledgerId = this.host.cs.connectorOf(charger.identity, evseId)?.transaction?.transactionId;
     // A TxProfile names the charger's own transaction: it must be the one running on the EVSE.
     const named = profile.transactionId;
     const ofRunning =
@@ -177,24 +162,10 @@ export class BackendCommands201 {
       this.host.cs
         .openTransactions()
         .some((tx) => tx.transactionId === ledgerId && tx.chargerTransactionId === named);
-    const refuse = (reason: string) => {
-      this.host.voice.tell(charger.identity, `backend's charging profile rejected: ${reason}`);
-      return 'Rejected';
-    };
     if (named !== undefined && !ofRunning)
-      return refuse(`transaction ${String(named)} is not running on EVSE ${evseId}`);
-    const refusal = refusal201(profile);
-    if (refusal) return refuse(refusal);
-    const profile16 = profileFrom201(profile, ofRunning ? ledgerId : undefined);
-    if (!profile16)
-      return refuse(`a ${profile.chargingProfilePurpose} is not one ampflow composes with its limits`);
-    const transaction = ledgerId === undefined ? undefined : { chargerId: ledgerId, upstreamId: ledgerId };
-    const answer = charger.operator.set(
-      { connectorId: evseId, csChargingProfiles: profile16 },
-      transaction,
-      nowMs,
-    );
-    if (answer.status !== 'Accepted') return refuse(answer.reason ?? 'not accepted');
-    return 'Accepted';
+      return `transaction ${String(named)} is not running on EVSE ${evseId}`;
+    const shared = profileFrom201(profile, ofRunning ? ledgerId : undefined);
+    if (!shared) return `a ${profile.chargingProfilePurpose} is not one ampflow composes with its limits`;
+    return { connectorId: evseId, csChargingProfiles: shared };
   }
 }
