@@ -73,7 +73,7 @@ function clearNeeds(session: DepartureSession): void {
 }
 
 /** Energy taken since the report, Wh (0 while the register is not known; never negative). */
-export function takenSinceNeedsWh(session: DepartureSession): number {
+function takenSinceNeedsWh(session: DepartureSession): number {
   const from = session.needsFromWh;
   const last = session.needsLastWh;
   return from === undefined || last === undefined ? 0 : Math.max(0, last - from);
@@ -138,7 +138,7 @@ export function shareSurplusWithPlans(
 }
 
 /** The words of a departure: `20 kWh by 07:30` (the machine's local time; with the date when not within a day). */
-export function describeDeparture(plan: DeparturePlan): string {
+function describeDeparture(plan: DeparturePlan): string {
   const at = new Date(plan.departureMs);
   const two = (n: number) => String(n).padStart(2, '0');
   const time = `${two(at.getHours())}:${two(at.getMinutes())}`;

@@ -80,7 +80,7 @@ export const KEY_VARIABLES: Readonly<Record<string, DeviceVariable>> = {
  * ConnectorPhaseRotation, writable in 1.6, is made of one variable per component, each relative to
  * its parent, so it is read here and written, if ever, in 2.0.1's own words (SetVariables).
  */
-export const SYNTHESISED_KEYS = ['SupportedFeatureProfiles', 'ConnectorPhaseRotation', 'NumberOfConnectors'];
+const SYNTHESISED_KEYS = ['SupportedFeatureProfiles', 'ConnectorPhaseRotation', 'NumberOfConnectors'];
 
 /**
  * The EVSEs probed for ConnectorPhaseRotation and NumberOfConnectors: 1 to 8. 2.0.1 numbers EVSEs
