@@ -6,6 +6,7 @@
  * circuit views of the update, and its notes on each meter (`MeterNotes`).
  */
 import type { Logger } from '../log';
+import { generationBelow, siteMayGenerate } from './generation';
 import { drawSince, type Measurements } from './measurements';
 import { implausibility } from './meter-plausibility';
 import { type OtherLoadLevel, OtherLoadPeaks } from './other-load-peaks';
@@ -47,7 +48,7 @@ export class CircuitLoads {
   private order: number[] = [];
   private current: CircuitView[] = [];
   private startedAtMs: number | undefined;
-  /** Whether anything on the site may generate (PV, a battery): meter-plausibility.ts. */
+  /** Whether anything on the site may generate (PV, a battery): generation.ts. */
   private generation = false;
   /** The most each circuit's other loads have drawn (what a blind meter counts them at). */
   readonly peaks = new OtherLoadPeaks();
@@ -66,10 +67,7 @@ export class CircuitLoads {
       return parent === undefined ? 0 : 1 + depth(parent);
     };
     this.order = site.circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
-    // Nothing to say otherwise: a site with a battery or a car on PV has a plant behind its meters.
-    this.generation =
-      site.pv.batterySource !== undefined ||
-      site.connectors.some((c) => typeof c.mode === 'string' && c.mode !== 'fast' && c.mode !== 'off');
+    this.generation = siteMayGenerate(site);
   }
 
   /** The other loads of every circuit, children first (a circuit counts what its children count). */
@@ -186,8 +184,11 @@ function viewCircuit(
     {
       source,
       fresh,
+      ...(meter.powerW && fresh.some((f) => f?.atMs === meter.powerW?.atMs)
+        ? { powerW: meter.powerW.value }
+        : {}),
       includesChargers: includes,
-      generation: generation && circuit.meter.noGenerationBelow !== true,
+      generation: generationBelow(site, circuit, context.measurements, generation, now),
       limitA,
       chargersAt,
       chargersMeasured: circuit.connectorIndexes.some((k) => context.views[k]?.drawGridA !== undefined),

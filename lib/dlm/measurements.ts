@@ -10,7 +10,7 @@ import type { PerPhase, Reading } from '../contracts';
 import { isoMs } from '../time';
 import type { AllFields } from './all-fields';
 import { finiteOrUndefined, perPhase } from './inputs';
-import type { FrozenNote } from './meter-plausibility';
+import type { PlausibilityNote } from './meter-plausibility';
 import { GRID_PHASES, type GridPhase, sum, type Triple, toGrid, wiredPhases } from './phases';
 import { describeValue } from './site-fields';
 import type { Circuit, Connector, Site } from './site-model';
@@ -38,11 +38,9 @@ export interface MeterReadings {
  * What the circuits stage notes about a meter between updates; kept with the meter's readings
  * (a replaced site keeps both, or neither), written only by the circuits stage.
  */
-export interface MeterNotes {
+export interface MeterNotes extends PlausibilityNote {
   /** `fresh`, or which phases were stale or never read, as the last update saw it (log lines on change). */
   status?: string;
-  /** The frozen check's record (meter-plausibility.ts). */
-  frozen?: FrozenNote;
 }
 
 export type MeterRuntime = MeterReadings & MeterNotes;
@@ -91,10 +89,25 @@ export interface BatteryReading {
   atMs: number;
 }
 
+/** A PV inverter's newest reading: what it generates per grid phase, A (at least 0). */
+export interface GenerationReading {
+  perPhaseA: Triple;
+  atMs: number;
+  /** The reading before it (a meter's older reading may have seen more generation). */
+  previousA: Triple | undefined;
+}
+
 export class Measurements {
   /** By circuit id. */
   private meters = new Map<string, MeterRuntime>();
   private batteryReading: BatteryReading | undefined;
+  /** By inverter source. */
+  private readonly inverters = new Map<string, GenerationReading>();
+
+  /** The inverter's newest reading, if any. */
+  inverter(source: string): GenerationReading | undefined {
+    return this.inverters.get(source);
+  }
 
   /** The battery's newest reading, if any. */
   get battery(): BatteryReading | undefined {
@@ -165,6 +178,14 @@ export class Measurements {
       const identity = `reading:${JSON.stringify(currentA)}`;
       if (takeDraw(connector, drawOf(connector), currentA, measuredAtMs, identity, true)) used = true;
     }
+    if (site.pv.inverterSources.includes(reading.source)) {
+      const perPhaseA = generatedPerPhase(currentA, powerW, totalPowerW, site.voltageV);
+      const last = this.inverters.get(reading.source);
+      if (perPhaseA && (!last || measuredAtMs >= last.atMs)) {
+        this.inverters.set(reading.source, { perPhaseA, atMs: measuredAtMs, previousA: last?.perPhaseA });
+        used = true;
+      }
+    }
     if (site.pv.batterySource === reading.source) {
       const batteryW = totalPowerW ?? (powerW?.every((v) => v !== null) ? sum(powerW as Triple) : undefined);
       const soc = finiteOrUndefined(reading.socPercent, `${where} socPercent`, problems);
@@ -204,7 +225,31 @@ export class Measurements {
       if (meter && circuit.meter && meter.source === circuit.meter.source) this.meters.set(circuit.id, meter);
     }
     if (site.pv.batterySource !== oldBatterySource) this.batteryReading = undefined;
+    for (const source of [...this.inverters.keys()])
+      if (!site.pv.inverterSources.includes(source)) this.inverters.delete(source);
   }
+}
+
+/**
+ * What an inverter's reading says it generates per grid phase, A, either sign: its currents where
+ * it gives all three; else its power per phase; else its total on every phase (its phase is not
+ * known: the most it can be on any).
+ */
+function generatedPerPhase(
+  currentA: PerPhase | undefined,
+  powerW: PerPhase | undefined,
+  totalPowerW: number | undefined,
+  voltageV: number,
+): Triple | undefined {
+  if (currentA?.every((v) => v !== null)) return (currentA as Triple).map(Math.abs) as Triple;
+  if (powerW?.every((v) => v !== null))
+    return (powerW as Triple).map((w) => Math.abs(w) / voltageV) as Triple;
+  const total =
+    totalPowerW ??
+    (powerW?.some((v) => v !== null) ? sum(powerW.map((v) => Math.abs(v ?? 0)) as Triple) : undefined);
+  if (total === undefined) return undefined;
+  const each = Math.abs(total) / voltageV;
+  return [each, each, each];
 }
 
 /**

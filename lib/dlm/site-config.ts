@@ -246,6 +246,13 @@ export interface PvConfig {
   /** Reading source of the home battery: `totalPowerW` positive while charging, `socPercent`. */
   batterySource?: string;
   /**
+   * Reading source(s) of the PV inverter(s): what they generate (`currentA` per phase, else
+   * `totalPowerW`, either sign). The meters' plausibility rules allow for the generation as
+   * measured; without it, where something below a meter may generate (a car on PV, a battery),
+   * a meter reading below the chargers or exporting cannot be judged.
+   */
+  inverterSource?: string | string[];
+  /**
    * While the battery's SoC is below this, its charge power is not for cars; once it was below, until
    * 1 % above it (no hand-over at every crossing). Default 0 (cars first).
    */

@@ -61,6 +61,8 @@ export interface PvSettings {
   gridCircuitIndex: number | undefined;
   residualPowerW: number;
   batterySource: string | undefined;
+  /** The PV inverters' reading sources (none: generation is not measured). */
+  inverterSources: string[];
   batteryPrioritySocPercent: number;
   batteryMaxChargeW: number;
   batteryBufferSocPercent: number;

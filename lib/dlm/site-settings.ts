@@ -36,6 +36,7 @@ export function pvSettings(
     gridCircuitIndex,
     residualPowerW: number('residualPowerW', 100, { min: 0 }),
     batterySource,
+    inverterSources: sourceList(pv.inverterSource, 'pv.inverterSource', problem),
     batteryPrioritySocPercent: number('batteryPrioritySocPercent', 0, { min: 0, max: 100 }),
     batteryMaxChargeW: number('batteryMaxChargeW', 0, { min: 0 }),
     batteryBufferSocPercent: number('batteryBufferSocPercent', 100, { min: 0, max: 100 }),
@@ -47,6 +48,21 @@ export function pvSettings(
     phaseSwitchSettleMs: number('phaseSwitchSettleMs', 60_000, { min: 0 }),
     maxPhaseSwitchesPerSession: number('maxPhaseSwitchesPerSession', 4, { min: 0, integer: true }),
   };
+}
+
+/** A reading source or a list of them: names, not empty, none twice. */
+function sourceList(raw: unknown, field: string, problem: ProblemSink): string[] {
+  if (raw === undefined || raw === null || raw === '') return [];
+  const list = Array.isArray(raw) ? raw : [raw];
+  const sources: string[] = [];
+  for (const item of list) {
+    if (typeof item !== 'string' || !item.trim()) {
+      problem(field, `${JSON.stringify(item)} is not a reading source's name`);
+      continue;
+    }
+    if (!sources.includes(item.trim())) sources.push(item.trim());
+  }
+  return sources;
 }
 
 export function controlSettings(raw: unknown, problem: ProblemSink): ControlConfig {

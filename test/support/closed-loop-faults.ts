@@ -1,4 +1,4 @@
-import { FROZEN_AFTER_MS, NEGATIVE_TOLERANCE_A } from '../../lib/dlm/meter-plausibility';
+import { FROZEN_WHILE_CHARGERS_MOVE_MS, NEGATIVE_TOLERANCE_A } from '../../lib/dlm/meter-plausibility';
 import type { Site } from '../../lib/dlm/site-model';
 import { COMMAND_TIMEOUT_MS } from '../../lib/sim/site-faults';
 import type { Plan } from './closed-loop-property';
@@ -23,7 +23,7 @@ import type { Plan } from './closed-loop-property';
  *   longer than it takes to see the lie and react: reading 0 A (a meter that includes the chargers),
  *   the next reading of a charger below that shows it drawing; negated, its next reading (a
  *   negated current within the meter's offset, 1 A, is not seen: by at most that much); frozen,
- *   FROZEN_AFTER_MS of the same value while the chargers below move, then a reading.
+ *   FROZEN_WHILE_CHARGERS_MOVE_MS of the same value while the chargers below move, then a reading.
  */
 
 const SECOND = 1000;
@@ -94,7 +94,7 @@ export function faultWindows(
         lie.kind === 'zero'
           ? chargerMs
           : lie.kind === 'frozen'
-            ? FROZEN_AFTER_MS + meterMs + chargerMs
+            ? FROZEN_WHILE_CHARGERS_MOVE_MS + meterMs + chargerMs
             : meterMs;
       windows.push({
         circuits: new Set(ancestors(id)),
