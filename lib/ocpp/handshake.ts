@@ -1,5 +1,4 @@
 import type { PeerCertificate } from 'node:tls';
-import type { Clock } from '../clock';
 import type { PasswordBook } from './passwords';
 
 /**
@@ -118,65 +117,4 @@ function certificateProblem(
     return `client certificate O "${String(certificate.subject?.O ?? '')}" is not "${organization}"`;
   }
   return undefined;
-}
-
-export interface FailureThrottleOptions {
-  /** Failures from one address answered at once before slowing down. */
-  freeFailures?: number;
-  /** Delay after the first slowed failure; doubles with each further failure. */
-  firstDelayMs?: number;
-  maxDelayMs?: number;
-  /** An address with no failure for this long starts afresh. */
-  forgetAfterMs?: number;
-  /** Bound on memory: the oldest addresses are forgotten beyond this many. */
-  maxAddresses?: number;
-}
-
-/**
- * Slows down repeated failed handshakes from one address (password guessing, a misconfigured
- * charger hammering the port): the refusal is answered after a delay that doubles per failure.
- * A success does not reset the count: behind NAT or a proxy, a good charger sharing the address
- * would otherwise reset an attacker's count. While a refusal is held back, the central system
- * checks no further attempt of that address (CentralSystem.authenticate), so that parallel guesses
- * are not checked faster than sequential ones.
- */
-export class FailureThrottle {
-  private readonly failures = new Map<string, { count: number; lastMs: number }>();
-  private readonly options: Required<FailureThrottleOptions>;
-
-  constructor(
-    private readonly clock: Clock,
-    options: FailureThrottleOptions = {},
-  ) {
-    this.options = {
-      freeFailures: 3,
-      firstDelayMs: 1000,
-      maxDelayMs: 30000,
-      forgetAfterMs: 15 * 60 * 1000,
-      maxAddresses: 10000,
-      ...options,
-    };
-  }
-
-  /** Records a failure and returns how long to wait before answering it. */
-  recordFailure(address: string): number {
-    const nowMs = this.clock.now();
-    const previous = this.failures.get(address);
-    const fresh = !previous || nowMs - previous.lastMs > this.options.forgetAfterMs;
-    const count = fresh ? 1 : previous.count + 1;
-    this.failures.delete(address); // re-insert to keep the map in least-recently-failed order
-    this.failures.set(address, { count, lastMs: nowMs });
-    if (this.failures.size > this.options.maxAddresses) {
-      const oldest = this.failures.keys().next().value as string;
-      this.failures.delete(oldest);
-    }
-    const slowed = count - this.options.freeFailures;
-    if (slowed <= 0) return 0;
-    return Math.min(this.options.maxDelayMs, this.options.firstDelayMs * 2 ** (slowed - 1));
-  }
-
-  /** Failures counted for this address right now. */
-  failuresOf(address: string): number {
-    return this.failures.get(address)?.count ?? 0;
-  }
 }
