@@ -214,13 +214,17 @@ function chargerOf(state: CentralState, chargePointId: string, at?: string): Cha
   return charger;
 }
 
-/** What identifies one StopTransaction, so that the same stop sent twice is recognised. */
-export function stopFingerprint(stop: {
-  transactionId: number;
-  meterStop: number;
-  timestamp: string;
-}): string {
-  return `${stop.transactionId}|${stop.meterStop}|${stop.timestamp}`;
+/**
+ * What identifies one StopTransaction, so that the same stop sent twice is recognised: the same
+ * charge point, transaction id, meter reading and time. The charge point is part of it: another
+ * charger's stop with the same figures (a copy, an impostor, a charger set to another's ids) is not
+ * the real stop sent again. JSON keeps the parts apart (`|` may be part of an identity).
+ */
+export function stopFingerprint(
+  chargePointId: string,
+  stop: { transactionId: number; meterStop: number; timestamp: string },
+): string {
+  return JSON.stringify([chargePointId, stop.transactionId, stop.meterStop, stop.timestamp]);
 }
 
 /** The persistence the central system needs; lib/store's DurableLog provides it on disk. */
