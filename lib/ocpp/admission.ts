@@ -57,6 +57,8 @@ export interface AdmissionContext {
    * ping (LiveConnections.holder); undefined at once when there is none.
    */
   holder(identity: string, remoteAddress: string): Promise<string | undefined> | undefined;
+  /** Identities with a durable record or a live connection. */
+  identities(): Iterable<string>;
 }
 
 type Accept = (session?: Record<string, unknown>, protocol?: string | false) => void;
@@ -136,6 +138,25 @@ export class Admission {
     this.brake.releaseAll();
   }
 
+  /**
+   * Another identity this central system knows (configured, listed with a password, recorded or
+   * connected) that differs from `identity` only in case, when `identity` itself is none of these.
+   * identifierString is case-insensitive: `cp-a` is CP-A, and is refused rather than made a
+   * second charger (the case of an identity is kept, never changed).
+   */
+  private caseTwin(identity: string): string | undefined {
+    if (this.isKnown(identity) || this.context.record(identity)) return undefined;
+    const lower = identity.toLowerCase();
+    const candidates = [
+      Object.keys(this.options.chargePoints ?? {}),
+      this.options.passwords?.identities() ?? [],
+      this.context.identities(),
+    ];
+    for (const ids of candidates)
+      for (const id of ids) if (id !== identity && id.toLowerCase() === lower) return id;
+    return undefined;
+  }
+
   private check(
     accept: Accept,
     reject: Reject,
@@ -168,12 +189,20 @@ export class Admission {
           : {}),
       },
     );
-    let refusal = decision.accepted ? undefined : decision;
+    let refusal: { status: RefusalStatus; reason: string } | undefined = decision.accepted
+      ? undefined
+      : decision;
+    const twin = refusal ? undefined : this.caseTwin(handshake.identity);
+    if (twin !== undefined) {
+      refusal = {
+        status: 409,
+        reason: `differs from the charge point ${JSON.stringify(twin)} only in case; OCPP identities are case-insensitive, so it would be the same charger twice: set the charger to ${JSON.stringify(twin)}, or list ${JSON.stringify(handshake.identity)} among the known chargers if it is another one`,
+      };
+    }
     const served = this.options.protocols ?? DEFAULT_PROTOCOLS;
     const protocol = served.find((offered) => handshake.protocols.has(offered));
     if (!refusal && handshake.protocols.size > 0 && !protocol) {
       refusal = {
-        accepted: false,
         status: 400,
         reason: `offers sub-protocols ${[...handshake.protocols].join(', ')}; this central system speaks ${served.join(', ')}`,
       };
