@@ -81,6 +81,7 @@ export class Admission {
   ) {
     this.brake = new Brake({
       clock: context.clock,
+      guarded: (identity) => this.isKnown(identity) || context.record(identity) !== undefined,
       isListening: () => context.isListening(),
       held: ({ identity, remoteAddress, waiting }) => context.held({ identity, remoteAddress, waiting }),
     });

@@ -127,6 +127,11 @@ interface Gate {
 
 export interface BrakeContext {
   clock: Clock;
+  /**
+   * A charger this central system knows (configured, listed, recorded): its failures are counted
+   * where guesses for made-up identities cannot push them out.
+   */
+  guarded(identity: string): boolean;
   isListening(): boolean;
   /** An attempt started waiting (not again when it moves on to the next closed gate). */
   held(attempt: { identity: string; remoteAddress: string; waiting: number; brake: BrakeKind }): void;
@@ -134,8 +139,15 @@ export interface BrakeContext {
 
 export class Brake {
   private readonly perAddress: FailureThrottle;
-  /** Failures per identity, from every address but the one it was last accepted from. */
+  /**
+   * Failures per known identity, from every address but the one it was last accepted from. Apart
+   * from made-up identities, so that failing for 10,000 of those does not make the central system
+   * forget a real charger's count (and check its password at once again); bounded by the chargers
+   * known here.
+   */
   private readonly perIdentity: FailureThrottle;
+  /** Failures per made-up identity (the oldest forgotten beyond 10,000). */
+  private readonly perStrangerIdentity: FailureThrottle;
   /** Where each identity was last accepted from: not slowed by others' failures for it. */
   private readonly trusted = new Map<string, string>();
   private readonly gates = new Map<string, Gate>();
@@ -146,7 +158,8 @@ export class Brake {
 
   constructor(private readonly context: BrakeContext) {
     this.perAddress = new FailureThrottle(context.clock);
-    this.perIdentity = new FailureThrottle(context.clock);
+    this.perIdentity = new FailureThrottle(context.clock, { maxAddresses: Number.POSITIVE_INFINITY });
+    this.perStrangerIdentity = new FailureThrottle(context.clock);
   }
 
   /**
@@ -172,7 +185,9 @@ export class Brake {
     const addressDelayMs = this.perAddress.recordFailure(remoteAddress);
     const identityDelayMs = this.isTrusted(identity, remoteAddress)
       ? 0
-      : this.perIdentity.recordFailure(identity);
+      : (this.context.guarded(identity) ? this.perIdentity : this.perStrangerIdentity).recordFailure(
+          identity,
+        );
     if (addressDelayMs > 0) this.close(gateKey(remoteAddress, identity), 'per address', addressDelayMs);
     if (identityDelayMs > 0) this.close(identityGateKey(identity), 'per identity', identityDelayMs);
     const delayMs = Math.max(addressDelayMs, identityDelayMs);
