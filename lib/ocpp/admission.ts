@@ -59,6 +59,8 @@ export interface AdmissionContext {
   holder(identity: string, remoteAddress: string): Promise<string | undefined> | undefined;
   /** Identities with a durable record or a live connection. */
   identities(): Iterable<string>;
+  /** A charger got in from this address (kept in its record: ChargerRecord.lastAddress). */
+  accepted(identity: string, remoteAddress: string): void;
 }
 
 type Accept = (session?: Record<string, unknown>, protocol?: string | false) => void;
@@ -82,6 +84,7 @@ export class Admission {
     this.brake = new Brake({
       clock: context.clock,
       guarded: (identity) => this.isKnown(identity) || context.record(identity) !== undefined,
+      recordedAddress: (identity) => context.record(identity)?.lastAddress,
       isListening: () => context.isListening(),
       held: ({ identity, remoteAddress, waiting }) => context.held({ identity, remoteAddress, waiting }),
     });
@@ -215,6 +218,7 @@ export class Admission {
     // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
     const admit = () => {
       this.brake.trust(handshake.identity, remoteAddress);
+      this.context.accepted(handshake.identity, remoteAddress);
       accept({}, protocol ?? false);
     };
     const holder = this.context.holder(handshake.identity, remoteAddress);

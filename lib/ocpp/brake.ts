@@ -132,6 +132,8 @@ export interface BrakeContext {
    * where guesses for made-up identities cannot push them out.
    */
   guarded(identity: string): boolean;
+  /** Where the charger was last accepted from by an earlier run (its durable record). */
+  recordedAddress(identity: string): string | undefined;
   isListening(): boolean;
   /** An attempt started waiting (not again when it moves on to the next closed gate). */
   held(attempt: { identity: string; remoteAddress: string; waiting: number; brake: BrakeKind }): void;
@@ -250,7 +252,7 @@ export class Brake {
   }
 
   private isTrusted(identity: string, remoteAddress: string): boolean {
-    return this.trusted.get(identity) === remoteAddress;
+    return (this.trusted.get(identity) ?? this.context.recordedAddress(identity)) === remoteAddress;
   }
 
   private isFull(remoteAddress: string): boolean {

@@ -39,6 +39,11 @@ export interface ChargerRecord {
   blocked: boolean;
   /** The answer to its last BootNotification. */
   registration?: Registration;
+  /**
+   * The address it was last accepted from: others' failed guesses for its identity do not slow it
+   * there (lib/ocpp/brake.ts), also right after a restart.
+   */
+  lastAddress?: string;
   boot?: { at: string; request: BootNotificationRequest };
   configuration?: { at: string; keys: NonNullable<GetConfigurationResponse['configurationKey']> };
   /** The local authorization list version the charger last reported or accepted. */
@@ -75,6 +80,7 @@ export type CentralEvent =
   | { type: 'transactionStarted'; transaction: OpenTransaction }
   | { type: 'transactionStopped'; session: SessionRecord; fingerprint: string }
   | { type: 'chargerSeen'; chargePointId: string; at: string }
+  | { type: 'chargerAddress'; chargePointId: string; at: string; address: string }
   | { type: 'chargerApproval'; chargePointId: string; at: string; approved: boolean }
   | {
       type: 'chargerBooted';
@@ -144,6 +150,9 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
     }
     case 'chargerSeen':
       chargerOf(state, event.chargePointId, event.at);
+      return;
+    case 'chargerAddress':
+      chargerOf(state, event.chargePointId, event.at).lastAddress = event.address;
       return;
     case 'chargerApproval': {
       const charger = chargerOf(state, event.chargePointId, event.at);

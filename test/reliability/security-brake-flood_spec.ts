@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { PasswordBook } from '../../lib/ocpp/passwords';
@@ -118,6 +121,57 @@ describe('security: the password brake against a flood from one address', () => 
     );
     clock.advance(30_000);
     for (const a of fillers) assert.ok([401].includes(await a.status));
+  });
+
+  it('knows the charger’s own address after a restart: a flood from elsewhere does not hold it back', async () => {
+    const dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-brake-'));
+    try {
+      const first = await harness().centralSystem({
+        securityProfile: 1,
+        passwords: PASSWORDS,
+        unknownChargePoints: 'reject',
+        clock,
+        dataDirectory,
+      });
+      const charger = rpcChargePoint(`ws://127.0.0.1:${first.port}`, 'CP-1', { password: RIGHT });
+      await charger.connect();
+      await charger.close();
+      await first.stop();
+      // Node-RED restarts; guesses for CP-1 from 20 addresses close its per-identity gate and fill
+      // its line before the charger is back.
+      const second = await harness().centralSystem({
+        securityProfile: 1,
+        passwords: PASSWORDS,
+        unknownChargePoints: 'reject',
+        clock,
+        dataDirectory,
+      });
+      let held = 0;
+      second.on('held', () => held++);
+      let refused = 0;
+      second.on('refused', () => refused++);
+      const url = `ws://127.0.0.1:${second.port}/CP-1`;
+      const flood = Array.from({ length: 20 }, (_, i) =>
+        attempt(url, { localAddress: `127.0.1.${i + 1}`, ...basic('CP-1', 'guess-guess-guess') }),
+      );
+      await within(
+        5000,
+        'the flood decided',
+        (async () => {
+          while (held + refused < 20) await settle();
+        })(),
+      );
+      assert.equal(held, 8, 'the line for CP-1 is full');
+      // The charger, from the address it was accepted from before the restart, gets in at once.
+      assert.equal(await within(3000, 'the charger', attempt(url, basic('CP-1', RIGHT)).status), 101);
+      // From an address never seen, even the right password waits for its turn: the line is full, 429.
+      const elsewhere = attempt(url, { localAddress: '127.0.0.9', ...basic('CP-1', RIGHT) });
+      assert.equal(await within(3000, 'the answer', elsewhere.status), 429);
+      clock.advance(60 * 60_000);
+      await Promise.all(flood.map((a) => a.status));
+    } finally {
+      rmSync(dataDirectory, { recursive: true, force: true });
+    }
   });
 
   for (const fillerCount of [72, 200]) {

@@ -12,6 +12,7 @@ describe('the password brake', () => {
     const brake = new Brake({
       clock,
       guarded: (identity) => identity === 'CP-1',
+      recordedAddress: () => undefined,
       isListening: () => true,
       held() {},
     });
