@@ -1,14 +1,10 @@
 import type { TLSSocket } from 'node:tls';
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock } from '../clock';
 import type { Logger } from '../log';
+import { Brake, type BrakeKind, type Waited } from './brake';
 import type { ChargerRecord } from './central-state';
 import type { HeldAttempt, Refusal, RefusalStatus } from './central-types';
-import {
-  decideHandshake,
-  FailureThrottle,
-  type SecurityProfile,
-  type UnknownChargePointPolicy,
-} from './handshake';
+import { decideHandshake, type SecurityProfile, type UnknownChargePointPolicy } from './handshake';
 import { OCPP16 } from './listener';
 import { PasswordBook } from './passwords';
 import type { UpgradeHandshake } from './rpc-types';
@@ -23,16 +19,6 @@ const GENERIC_REFUSALS: Record<RefusalStatus, string> = {
   429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
-
-/**
- * Attempts of one identity from one address that wait, unchecked, while a refusal of that identity
- * from that address is answered late; more are refused at once with 429, still unchecked.
- */
-const MAX_WAITING_ATTEMPTS_PER_ADDRESS = 8;
-/** Attempts of one address held back in all (refusals answered late and attempts waiting): a socket bound. */
-const MAX_HELD_ATTEMPTS_PER_ADDRESS = 64;
-/** Identities whose last accepted address is remembered (the oldest forgotten first). */
-const MAX_TRUSTED_ADDRESSES = 10_000;
 
 /** Who may connect: the part of CentralSystemOptions admission reads. */
 export interface AdmissionOptions {
@@ -71,43 +57,37 @@ export interface AdmissionContext {
    * ping (LiveConnections.holder); undefined at once when there is none.
    */
   holder(identity: string, remoteAddress: string): Promise<string | undefined> | undefined;
+  /** Identities with a durable record or a live connection. */
+  identities(): Iterable<string>;
+  /** A charger got in from this address (kept in its record: ChargerRecord.lastAddress). */
+  accepted(identity: string, remoteAddress: string): void;
 }
 
 type Accept = (session?: Record<string, unknown>, protocol?: string | false) => void;
 type Reject = (code: number, message: string) => void;
 
-/** An identity at an address with a refusal being answered late, and its attempts waiting for their turn. */
-interface AddressGate {
-  parked: boolean;
-  waiting: { check: () => void; refuse: (status: 503) => void }[];
-}
-
 /**
  * Decides who may connect and be served: identities, passwords and certificates (decideHandshake),
  * known, pending and unknown chargers, a live charger's place (not taken from another address
  * while it answers), and the brakes on guessing: repeated failures from an address, and for an
- * identity from anywhere, are answered later and later (FailureThrottle), attempts behind a late
- * refusal wait.
+ * identity from anywhere, close gates for later and later (Brake), attempts behind a closed gate
+ * wait or are refused unchecked.
  */
 export class Admission {
-  private readonly throttle: FailureThrottle;
-  /** Failures per identity, from every address but the one it was last accepted from. */
-  private readonly identityThrottle: FailureThrottle;
-  /** Where each identity was last accepted from: not slowed by others' failures for it. */
-  private readonly trusted = new Map<string, string>();
-  /** Keyed by address and identity (gateKey). */
-  private readonly gates = new Map<string, AddressGate>();
-  /** Attempts held back per address: parked refusals and waiting attempts. */
-  private readonly heldPerAddress = new Map<string, number>();
-  /** Refusals being answered late, and how to answer each at once. */
-  private readonly releaseParked = new Map<() => void, TimerHandle>();
+  /** The brake on guessing: its rate, its gates, what an address may hold back. */
+  private readonly brake: Brake;
 
   constructor(
     private readonly options: Readonly<AdmissionOptions>,
     private readonly context: AdmissionContext,
   ) {
-    this.throttle = new FailureThrottle(context.clock);
-    this.identityThrottle = new FailureThrottle(context.clock);
+    this.brake = new Brake({
+      clock: context.clock,
+      guarded: (identity) => this.isKnown(identity) || context.record(identity) !== undefined,
+      recordedAddress: (identity) => context.record(identity)?.lastAddress,
+      isListening: () => context.isListening(),
+      held: ({ identity, remoteAddress, waiting }) => context.held({ identity, remoteAddress, waiting }),
+    });
   }
 
   /** Known: configured, listed in the password book, or approved by the operator. */
@@ -130,72 +110,64 @@ export class Admission {
   }
 
   /**
-   * Decides a WebSocket upgrade. Repeated failures from one address are answered later and later
-   * (FailureThrottle); while a refusal of an identity from an address is held back, further
-   * attempts for that identity from that address wait unchecked for their turn, so that password
-   * guesses sent in parallel are checked no faster than guesses sent one after another. Other
-   * chargers behind the same address (a site router, NAT) are checked at once: one charger with a
-   * wrong password must not keep a car park's other chargers out. Guesses for one identity from
-   * many addresses are slowed as one: while a refusal of the identity is held back for its own
-   * failures, its attempts from any address wait, except from the address it was last accepted
-   * from (the charger itself is not locked out by others guessing its password). An address
-   * holds at most MAX_HELD_ATTEMPTS_PER_ADDRESS attempts back; beyond that it gets 429 at once.
+   * Decides a WebSocket upgrade once the brake (brake.ts) lets it be checked. A failure closes, for
+   * its delay, the gate of its identity at its address and the gate of its identity from every
+   * address but the one it was last accepted from; attempts behind a closed gate wait unchecked or
+   * get 429 unchecked, so guesses in parallel, from many addresses or from a full address are
+   * checked no faster than one after another. Other chargers behind the same address (a site
+   * router, NAT) are checked at once: one charger with a wrong password must not keep a car park's
+   * other chargers out; the charger itself is not held behind others guessing its password from
+   * elsewhere.
    */
   authenticate(accept: Accept, reject: Reject, handshake: UpgradeHandshake): void {
     const remoteAddress = handshake.remoteAddress ?? 'unknown address';
     const identity = handshake.identity;
-    const gate =
-      this.gates.get(gateKey(remoteAddress, identity)) ??
-      (this.trusted.get(identity) === remoteAddress ? undefined : this.gates.get(identityGateKey(identity)));
-    if (!gate) {
-      this.check(accept, reject, handshake, remoteAddress);
-      return;
-    }
-    const refuse = (status: 429 | 503, reason: string) => {
-      this.context.log.warn(
-        `refused charge point ${JSON.stringify(handshake.identity)} from ${remoteAddress}: ${reason} (HTTP ${status})`,
-      );
-      this.context.refused({ identity: handshake.identity, remoteAddress, status, reason });
-      reject(status, GENERIC_REFUSALS[status]);
-    };
-    if (gate.waiting.length >= MAX_WAITING_ATTEMPTS_PER_ADDRESS) {
-      refuse(
-        429,
-        `${MAX_WAITING_ATTEMPTS_PER_ADDRESS} attempts for this charge point from this address already wait while its failed ones are answered late; not checked`,
-      );
-      return;
-    }
-    if (!this.hold(remoteAddress)) {
-      refuse(
-        429,
-        `${MAX_HELD_ATTEMPTS_PER_ADDRESS} attempts from this address are already held back; not checked`,
-      );
-      return;
-    }
-    gate.waiting.push({
-      check: () => {
-        this.unhold(remoteAddress);
-        // The client gave up waiting: nothing to check, nothing to count.
-        if (handshake.request.socket.destroyed) return;
-        this.check(accept, reject, handshake, remoteAddress);
-      },
-      refuse: (status) => {
-        this.unhold(remoteAddress);
-        refuse(status, 'the central system is stopping');
+    this.brake.admit({
+      identity,
+      remoteAddress,
+      gone: () => handshake.request.socket.destroyed,
+      check: (waited) => this.check(accept, reject, handshake, remoteAddress, waited),
+      refuse: (status, reason) => {
+        this.context.log.warn(
+          `refused charge point ${JSON.stringify(identity)} from ${remoteAddress}: ${reason} (HTTP ${status})`,
+        );
+        this.context.refused({ identity, remoteAddress, status, reason });
+        reject(status, GENERIC_REFUSALS[status]);
       },
     });
-    this.context.held({ identity: handshake.identity, remoteAddress, waiting: gate.waiting.length });
   }
 
-  /** Held refusals are answered now; attempts waiting behind them get 503 unless still listening. */
+  /** Held refusals are answered now; attempts waiting behind them get 503. */
   releaseAll(): void {
-    for (const [release, timer] of this.releaseParked) {
-      this.context.clock.clearTimeout(timer);
-      release();
-    }
+    this.brake.releaseAll();
   }
 
-  private check(accept: Accept, reject: Reject, handshake: UpgradeHandshake, remoteAddress: string): void {
+  /**
+   * Another identity this central system knows (configured, listed with a password, recorded or
+   * connected) that differs from `identity` only in case, when `identity` itself is none of these.
+   * identifierString is case-insensitive: `cp-a` is CP-A, and is refused rather than made a
+   * second charger (the case of an identity is kept, never changed).
+   */
+  private caseTwin(identity: string): string | undefined {
+    if (this.isKnown(identity) || this.context.record(identity)) return undefined;
+    const lower = identity.toLowerCase();
+    const candidates = [
+      Object.keys(this.options.chargePoints ?? {}),
+      this.options.passwords?.identities() ?? [],
+      this.context.identities(),
+    ];
+    for (const ids of candidates)
+      for (const id of ids) if (id !== identity && id.toLowerCase() === lower) return id;
+    return undefined;
+  }
+
+  private check(
+    accept: Accept,
+    reject: Reject,
+    handshake: UpgradeHandshake,
+    remoteAddress: string,
+    waited?: Waited,
+  ): void {
     const tlsSocket = handshake.request.socket as TLSSocket;
     const decision = decideHandshake(
       {
@@ -221,23 +193,32 @@ export class Admission {
           : {}),
       },
     );
-    let refusal = decision.accepted ? undefined : decision;
+    let refusal: { status: RefusalStatus; reason: string } | undefined = decision.accepted
+      ? undefined
+      : decision;
+    const twin = refusal ? undefined : this.caseTwin(handshake.identity);
+    if (twin !== undefined) {
+      refusal = {
+        status: 409,
+        reason: `differs from the charge point ${JSON.stringify(twin)} only in case; OCPP identities are case-insensitive, so it would be the same charger twice: set the charger to ${JSON.stringify(twin)}, or list ${JSON.stringify(handshake.identity)} among the known chargers if it is another one`,
+      };
+    }
     const served = this.options.protocols ?? DEFAULT_PROTOCOLS;
     const protocol = served.find((offered) => handshake.protocols.has(offered));
     if (!refusal && handshake.protocols.size > 0 && !protocol) {
       refusal = {
-        accepted: false,
         status: 400,
         reason: `offers sub-protocols ${[...handshake.protocols].join(', ')}; this central system speaks ${served.join(', ')}`,
       };
     }
     if (refusal) {
-      this.refuse(reject, handshake.identity, remoteAddress, refusal.status, refusal.reason);
+      this.refuse(reject, handshake.identity, remoteAddress, refusal.status, refusal.reason, waited);
       return;
     }
     // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
     const admit = () => {
-      this.trust(handshake.identity, remoteAddress);
+      this.brake.trust(handshake.identity, remoteAddress);
+      this.context.accepted(handshake.identity, remoteAddress);
       accept({}, protocol ?? false);
     };
     const holder = this.context.holder(handshake.identity, remoteAddress);
@@ -247,18 +228,12 @@ export class Admission {
     }
     // Its live connection from elsewhere is asked first: it keeps its place while it answers. The
     // attempt is held back meanwhile (counted against its address's bound).
-    if (!this.hold(remoteAddress)) {
-      this.refuse(
-        reject,
-        handshake.identity,
-        remoteAddress,
-        429,
-        `${MAX_HELD_ATTEMPTS_PER_ADDRESS} attempts from this address are already held back`,
-      );
+    if (!this.brake.hold(remoteAddress)) {
+      this.refuse(reject, handshake.identity, remoteAddress, 429, this.brake.fullReason());
       return;
     }
     void holder.then((address) => {
-      this.unhold(remoteAddress);
+      this.brake.unhold(remoteAddress);
       if (handshake.request.socket.destroyed) return;
       if (!this.context.isListening()) reject(503, GENERIC_REFUSALS[503]);
       else if (address === undefined) admit();
@@ -275,9 +250,10 @@ export class Admission {
   }
 
   /**
-   * Refuses an attempt that was checked, later and later for repeated failures of its address, or
-   * of its identity from addresses it was not last accepted from. The details stay in the log:
-   * telling a stranger which identities exist or why a password failed helps nobody but an attacker.
+   * Refuses an attempt that was checked; the brake answers it later and later for repeated failures
+   * of its address, or of its identity from addresses it was not last accepted from. The details
+   * stay in the log, with the brake that made it wait or answered it late: telling a stranger which
+   * identities exist or why a password failed helps nobody but an attacker.
    */
   private refuse(
     reject: Reject,
@@ -285,89 +261,26 @@ export class Admission {
     remoteAddress: string,
     status: RefusalStatus,
     reason: string,
+    waited?: Waited,
   ): void {
-    const addressDelayMs = this.throttle.recordFailure(remoteAddress);
-    const identityDelayMs =
-      this.trusted.get(identity) === remoteAddress ? 0 : this.identityThrottle.recordFailure(identity);
-    const delayMs = Math.max(addressDelayMs, identityDelayMs);
-    const slowedFor = identityDelayMs > addressDelayMs ? ' for this charge point' : '';
-    this.context.log.warn(
-      `refused charge point ${JSON.stringify(identity)} from ${remoteAddress}: ${reason} (HTTP ${status}${delayMs ? `, answered after ${delayMs / 1000} s${slowedFor}` : ''})`,
-    );
     this.context.refused({ identity, remoteAddress, status, reason });
-    const answer = () => reject(status, GENERIC_REFUSALS[status]);
-    if (delayMs === 0 || !this.hold(remoteAddress)) {
-      answer();
-      return;
+    const answer = this.brake.failed(identity, remoteAddress, () => reject(status, GENERIC_REFUSALS[status]));
+    const notes: string[] = [];
+    if (waited) notes.push(`waited ${waited.ms / 1000} s at the ${brakeName([waited.brake])}`);
+    if (answer.delayMs > 0) {
+      notes.push(
+        answer.held
+          ? `answered after ${answer.delayMs / 1000} s by the ${brakeName(answer.brakes)}`
+          : `answered at once as the address holds enough back, next check in ${answer.delayMs / 1000} s by the ${brakeName(answer.brakes)}`,
+      );
     }
-    // Held for the identity's failures: its attempts from every address but its trusted one wait.
-    const forIdentity = identityDelayMs > 0 && identityDelayMs >= addressDelayMs;
-    const key = forIdentity ? identityGateKey(identity) : gateKey(remoteAddress, identity);
-    this.park(key, remoteAddress, answer, delayMs);
-  }
-
-  /** Remembers where an identity was accepted from (others' failures for it do not slow it there). */
-  private trust(identity: string, remoteAddress: string): void {
-    this.trusted.delete(identity);
-    this.trusted.set(identity, remoteAddress);
-    if (this.trusted.size > MAX_TRUSTED_ADDRESSES)
-      this.trusted.delete(this.trusted.keys().next().value as string);
-  }
-
-  /** Answers a refusal after `delayMs`; attempts of its identity and address wait until then. */
-  private park(key: string, remoteAddress: string, answer: () => void, delayMs: number): void {
-    let gate = this.gates.get(key);
-    if (!gate) {
-      gate = { parked: false, waiting: [] };
-      this.gates.set(key, gate);
-    }
-    const held = gate;
-    held.parked = true;
-    const release = () => {
-      this.releaseParked.delete(release);
-      this.unhold(remoteAddress);
-      answer();
-      held.parked = false;
-      this.openGate(key, held);
-    };
-    const timer = this.context.clock.setTimeout(release, delayMs);
-    this.releaseParked.set(release, timer);
-  }
-
-  /** Counts one more attempt held back at an address; false when the address has its fill. */
-  private hold(remoteAddress: string): boolean {
-    const held = this.heldPerAddress.get(remoteAddress) ?? 0;
-    if (held >= MAX_HELD_ATTEMPTS_PER_ADDRESS) return false;
-    this.heldPerAddress.set(remoteAddress, held + 1);
-    return true;
-  }
-
-  private unhold(remoteAddress: string): void {
-    const held = (this.heldPerAddress.get(remoteAddress) ?? 1) - 1;
-    if (held > 0) this.heldPerAddress.set(remoteAddress, held);
-    else this.heldPerAddress.delete(remoteAddress);
-  }
-
-  /** Checks the attempts waiting at a gate, in order, until one of them is held back again. */
-  private openGate(key: string, gate: AddressGate): void {
-    while (!gate.parked) {
-      const next = gate.waiting.shift();
-      if (!next) {
-        this.gates.delete(key);
-        return;
-      }
-      if (this.context.isListening()) next.check();
-      else next.refuse(503);
-    }
+    this.context.log.warn(
+      `refused charge point ${JSON.stringify(identity)} from ${remoteAddress}: ${reason} (HTTP ${status}${notes.map((note) => `, ${note}`).join('')})`,
+    );
   }
 }
 
-/** Where attempts wait for their turn: one charge point identity at one address. */
-function gateKey(remoteAddress: string, identity: string): string {
-  return `${remoteAddress}\u0000${identity}`;
-}
-
-/** Where attempts for one identity wait, from any address but its trusted one. */
-function identityGateKey(identity: string): string {
-  return `\u0000${identity}`;
+/** `per-address brake`, `per-identity brake`, or both. */
+function brakeName(brakes: BrakeKind[]): string {
+  return `${brakes.map((brake) => (brake === 'per address' ? 'per-address' : 'per-identity')).join(' and ')} brake`;
 }

@@ -39,6 +39,11 @@ export interface ChargerRecord {
   blocked: boolean;
   /** The answer to its last BootNotification. */
   registration?: Registration;
+  /**
+   * The address it was last accepted from: others' failed guesses for its identity do not slow it
+   * there (lib/ocpp/brake.ts), also right after a restart.
+   */
+  lastAddress?: string;
   boot?: { at: string; request: BootNotificationRequest };
   configuration?: { at: string; keys: NonNullable<GetConfigurationResponse['configurationKey']> };
   /** The local authorization list version the charger last reported or accepted. */
@@ -75,6 +80,7 @@ export type CentralEvent =
   | { type: 'transactionStarted'; transaction: OpenTransaction }
   | { type: 'transactionStopped'; session: SessionRecord; fingerprint: string }
   | { type: 'chargerSeen'; chargePointId: string; at: string }
+  | { type: 'chargerAddress'; chargePointId: string; at: string; address: string }
   | { type: 'chargerApproval'; chargePointId: string; at: string; approved: boolean }
   | {
       type: 'chargerBooted';
@@ -145,6 +151,9 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
     case 'chargerSeen':
       chargerOf(state, event.chargePointId, event.at);
       return;
+    case 'chargerAddress':
+      chargerOf(state, event.chargePointId, event.at).lastAddress = event.address;
+      return;
     case 'chargerApproval': {
       const charger = chargerOf(state, event.chargePointId, event.at);
       charger.approved = event.approved;
@@ -214,13 +223,17 @@ function chargerOf(state: CentralState, chargePointId: string, at?: string): Cha
   return charger;
 }
 
-/** What identifies one StopTransaction, so that the same stop sent twice is recognised. */
-export function stopFingerprint(stop: {
-  transactionId: number;
-  meterStop: number;
-  timestamp: string;
-}): string {
-  return `${stop.transactionId}|${stop.meterStop}|${stop.timestamp}`;
+/**
+ * What identifies one StopTransaction, so that the same stop sent twice is recognised: the same
+ * charge point, transaction id, meter reading and time. The charge point is part of it: another
+ * charger's stop with the same figures (a copy, an impostor, a charger set to another's ids) is not
+ * the real stop sent again. JSON keeps the parts apart (`|` may be part of an identity).
+ */
+export function stopFingerprint(
+  chargePointId: string,
+  stop: { transactionId: number; meterStop: number; timestamp: string },
+): string {
+  return JSON.stringify([chargePointId, stop.transactionId, stop.meterStop, stop.timestamp]);
 }
 
 /** The persistence the central system needs; lib/store's DurableLog provides it on disk. */

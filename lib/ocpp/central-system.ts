@@ -109,6 +109,11 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       refused: (refusal) => this.emit('refused', refusal),
       held: (attempt) => this.emit('held', attempt),
       holder: (identity, remoteAddress) => this.connections.holder(identity, remoteAddress),
+      accepted: (identity, remoteAddress) => this.charges.noteAddress(identity, remoteAddress),
+      identities: () => [
+        ...(this.lifecycle.state === 'listening' ? this.charges.recordedIds() : []),
+        ...this.connections.ids(),
+      ],
     });
     this.connections = new LiveConnections({
       clock: this.clock,

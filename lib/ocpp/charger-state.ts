@@ -130,6 +130,16 @@ export class ChargerState {
     });
   }
 
+  /** Records where a charger was accepted from, when that changed (logged, not thrown, when the disk fails). */
+  noteAddress(chargePointId: string, address: string): void {
+    if (!this.stateLog || this.stateLog.state.chargers[chargePointId]?.lastAddress === address) return;
+    this.stateLog
+      .append({ type: 'chargerAddress', chargePointId, at: this.nowIso(), address })
+      .catch((err: Error) => {
+        this.log.error(`recording the address of charge point ${chargePointId} failed: ${err.message}`);
+      });
+  }
+
   /** The operator approved (true) or rejected (false) a charger. */
   async setApproval(chargePointId: string, approved: boolean): Promise<void> {
     await this.requireLog().append({ type: 'chargerApproval', chargePointId, at: this.nowIso(), approved });

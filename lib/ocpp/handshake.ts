@@ -1,5 +1,4 @@
 import type { PeerCertificate } from 'node:tls';
-import type { Clock } from '../clock';
 import type { PasswordBook } from './passwords';
 
 /**
@@ -36,17 +35,27 @@ export interface HandshakeRequest {
 }
 
 /**
- * Identities are printable and at most 48 characters (OCPP's identifierString, CiString48 in
- * later versions): enough for every identity in the manuals (`+49*839*0000000001`,
- * `TACW1142021G1XYZ`), and no room for log injection or records kilobytes long.
+ * OCPP's identifierString (OCPP 2.0.1 part 2, primitive datatypes), which OCPP 2.0.1 part 4 asks of
+ * the identity in the connection URL, at most 48 characters: a-z, A-Z, 0-9 and `* - _ = : + | @ .`.
+ * Enough for every identity in the manuals (`+49*839*0000000001`, `TACW1142021G1XYZ`); no room for
+ * look-alikes (`CP-A ` or `CP-A/` read like CP-A in a log), log injection or records kilobytes long.
  */
-function isValidIdentity(identity: string): boolean {
-  if (identity.length > 48) return false;
-  for (const char of identity) {
-    const code = char.codePointAt(0) ?? 0;
-    if (code < 0x20 || code === 0x7f) return false;
+const IDENTIFIER_CHARACTER = /^[A-Za-z0-9*\-_=:+|@.]$/;
+const MAX_IDENTITY_LENGTH = 48;
+
+/** Why an identity is not an identifierString (the first offending character and its position), or undefined. */
+export function identityProblem(identity: string): string | undefined {
+  if (identity === '') return 'no charge point identity in the URL';
+  const characters = [...identity];
+  const at = characters.findIndex((char) => !IDENTIFIER_CHARACTER.test(char));
+  if (at >= 0) {
+    const char = characters[at] as string;
+    const code = `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+    return `the identity has ${JSON.stringify(char)} (${code}) at position ${at + 1}; OCPP identities (identifierString) allow only a-z, A-Z, 0-9 and * - _ = : + | @ .`;
   }
-  return true;
+  if (characters.length > MAX_IDENTITY_LENGTH)
+    return `the identity is ${characters.length} characters long; OCPP allows at most ${MAX_IDENTITY_LENGTH}`;
+  return undefined;
 }
 
 export type HandshakeDecision =
@@ -55,14 +64,8 @@ export type HandshakeDecision =
 
 export function decideHandshake(request: HandshakeRequest, policy: HandshakePolicy): HandshakeDecision {
   const { identity } = request;
-  if (identity === '') return { accepted: false, status: 400, reason: 'no charge point identity in the URL' };
-  if (!isValidIdentity(identity)) {
-    return {
-      accepted: false,
-      status: 400,
-      reason: 'the identity is longer than 48 characters or has control characters',
-    };
-  }
+  const problem = identityProblem(identity);
+  if (problem) return { accepted: false, status: 400, reason: problem };
   if (policy.isBlocked(identity))
     return { accepted: false, status: 404, reason: 'charge point rejected by the operator' };
 
@@ -118,65 +121,4 @@ function certificateProblem(
     return `client certificate O "${String(certificate.subject?.O ?? '')}" is not "${organization}"`;
   }
   return undefined;
-}
-
-export interface FailureThrottleOptions {
-  /** Failures from one address answered at once before slowing down. */
-  freeFailures?: number;
-  /** Delay after the first slowed failure; doubles with each further failure. */
-  firstDelayMs?: number;
-  maxDelayMs?: number;
-  /** An address with no failure for this long starts afresh. */
-  forgetAfterMs?: number;
-  /** Bound on memory: the oldest addresses are forgotten beyond this many. */
-  maxAddresses?: number;
-}
-
-/**
- * Slows down repeated failed handshakes from one address (password guessing, a misconfigured
- * charger hammering the port): the refusal is answered after a delay that doubles per failure.
- * A success does not reset the count: behind NAT or a proxy, a good charger sharing the address
- * would otherwise reset an attacker's count. While a refusal is held back, the central system
- * checks no further attempt of that address (CentralSystem.authenticate), so that parallel guesses
- * are not checked faster than sequential ones.
- */
-export class FailureThrottle {
-  private readonly failures = new Map<string, { count: number; lastMs: number }>();
-  private readonly options: Required<FailureThrottleOptions>;
-
-  constructor(
-    private readonly clock: Clock,
-    options: FailureThrottleOptions = {},
-  ) {
-    this.options = {
-      freeFailures: 3,
-      firstDelayMs: 1000,
-      maxDelayMs: 30000,
-      forgetAfterMs: 15 * 60 * 1000,
-      maxAddresses: 10000,
-      ...options,
-    };
-  }
-
-  /** Records a failure and returns how long to wait before answering it. */
-  recordFailure(address: string): number {
-    const nowMs = this.clock.now();
-    const previous = this.failures.get(address);
-    const fresh = !previous || nowMs - previous.lastMs > this.options.forgetAfterMs;
-    const count = fresh ? 1 : previous.count + 1;
-    this.failures.delete(address); // re-insert to keep the map in least-recently-failed order
-    this.failures.set(address, { count, lastMs: nowMs });
-    if (this.failures.size > this.options.maxAddresses) {
-      const oldest = this.failures.keys().next().value as string;
-      this.failures.delete(oldest);
-    }
-    const slowed = count - this.options.freeFailures;
-    if (slowed <= 0) return 0;
-    return Math.min(this.options.maxDelayMs, this.options.firstDelayMs * 2 ** (slowed - 1));
-  }
-
-  /** Failures counted for this address right now. */
-  failuresOf(address: string): number {
-    return this.failures.get(address)?.count ?? 0;
-  }
 }

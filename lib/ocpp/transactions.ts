@@ -117,7 +117,7 @@ export class TransactionLedger {
     request: StopTransactionRequest,
     receivedAt: string,
   ): Promise<StopResult> {
-    const fingerprint = stopFingerprint(request);
+    const fingerprint = stopFingerprint(chargePointId, request);
     if (this.log.state.recentStops.some((stop) => stop.fingerprint === fingerprint)) {
       await this.log.whenDurable();
       return { duplicate: true };

@@ -8,7 +8,7 @@ import { BOOT, useOcppHarness } from '../support/ocpp';
 import { type Attempt, attempt, basic, settle, within } from './support/security';
 
 /**
- * Password guessing against security profile 1: the FailureThrottle keys on the remote address,
+ * Password guessing against security profile 1: the brake (lib/ocpp/brake.ts) keys on the remote address,
  * so the attackers here dial from other loopback addresses (127.0.0.2 ...) than the chargers.
  * The central system runs on a ManualClock: the delays are exact and the tests instant.
  */
@@ -94,7 +94,9 @@ describe('security: password guessing (security profile 1)', () => {
     clock.advance(1000);
     assert.equal(await fourth.status, 401);
     assert.equal(
-      harness().log.matching(/from 127\.0\.0\.2: wrong password \(HTTP 401, answered after 1 s\)/).length,
+      harness().log.matching(
+        /from 127\.0\.0\.2: wrong password \(HTTP 401, answered after 1 s by the per-address and per-identity brake\)/,
+      ).length,
       1,
     );
     // Checked once the fourth was answered: CP-1's fifth failure, held 2 s for the charger.
@@ -103,7 +105,7 @@ describe('security: password guessing (security profile 1)', () => {
     assert.equal(await sameCharger.status, 401);
     assert.equal(
       harness().log.matching(
-        /from 127\.0\.0\.4: wrong password \(HTTP 401, answered after 2 s for this charge point\)/,
+        /from 127\.0\.0\.4: wrong password \(HTTP 401, waited 1 s at the per-identity brake, answered after 2 s by the per-identity brake\)/,
       ).length,
       1,
     );

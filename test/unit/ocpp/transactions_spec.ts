@@ -257,6 +257,33 @@ describe('transactions', () => {
     assert.equal(record.anomaly, undefined);
   });
 
+  it('does not take the real stop for a repeat of another charger’s stop with the same figures', async () => {
+    const cs = await harness().centralSystem();
+    const { client: a } = await harness().bootedCharger(cs, 'CP-A');
+    const { client: b } = await harness().bootedCharger(cs, 'CP-B');
+    const { transactionId } = (await a.call('StartTransaction', { ...START, timestamp: isoNow() })) as {
+      transactionId: number;
+    };
+    const sessions: SessionRecord[] = [];
+    cs.on('session', (s: SessionRecord) => sessions.push(s));
+    // Another accepted charger sends a stop with the same transaction id, reading and time first.
+    const stop = { transactionId, meterStop: 2000, timestamp: isoNow() };
+    await b.call('StopTransaction', stop);
+    await a.call('StopTransaction', stop);
+    assert.deepEqual(
+      sessions.map((s) => [s.chargePointId, s.energyWh, s.anomaly]),
+      [
+        ['CP-B', undefined, 'unknownTransaction'],
+        ['CP-A', 1000, undefined],
+      ],
+    );
+    assert.deepEqual(cs.openTransactions(), [], 'the real stop closed the transaction');
+    // Each sent again is still recognised as its own repeat.
+    await a.call('StopTransaction', stop);
+    await b.call('StopTransaction', stop);
+    assert.equal(sessions.length, 2);
+  });
+
   it('answers a StartTransaction sent again only once the first one is on disk', async () => {
     let holdSyncs = false;
     let releaseSync: (() => void) | undefined;
