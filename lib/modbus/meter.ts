@@ -224,18 +224,20 @@ export class Meter extends EventEmitter {
     return this.poll(false);
   }
 
-  /** The bus lost its connection, or cannot make one: every value is stale at once. */
+  /**
+   * The bus lost its connection, or cannot make one: every value is stale at once. (A bus that
+   * closes is ampflow stopping or redeploying, not news about the meter: its reads then fail
+   * as `closed`, a final failure, should the meter still poll.)
+   */
   private readonly onBusState = (state: BusState, error?: Error): void => {
     const was = this.busState;
     this.busState = state;
-    if (!this.started || (state !== 'waiting' && state !== 'closed')) return;
+    if (!this.started || state !== 'waiting') return;
     const why = error ? ` (${error.message})` : '';
     this.staleness.markBad(
-      state === 'closed'
-        ? `bus "${this.bus.name}" closed`
-        : was === 'connected'
-          ? `connection to ${this.bus.address} lost${why}`
-          : `no connection to ${this.bus.address}${why}`,
+      was === 'connected'
+        ? `connection to ${this.bus.address} lost${why}`
+        : `no connection to ${this.bus.address}${why}`,
     );
     this.staleness.check();
   };
