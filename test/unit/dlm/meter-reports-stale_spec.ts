@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { PerPhase } from '../../../lib/contracts';
 import { type MessageFlags, parseDlmMessage } from '../../../lib/dlm/messages';
 import type { SiteConfig } from '../../../lib/dlm/site';
+import { home, wallbox } from './pv-home';
 import { harness } from './support';
 
 /**
@@ -109,5 +110,17 @@ describe('LoadManager: a meter that reports it is stale', () => {
     const before = h.manager.updateCount;
     assert.equal(h.manager.meterStale('pv-inverter', LOST), false);
     assert.equal(h.manager.updateCount, before);
+  });
+
+  it('a grid meter that reports it is stale gives no PV surplus from its last reading', () => {
+    const setup = home([wallbox('WB-1')]);
+    h = setup.h.start();
+    h.plugIn('WB-1/1');
+    setup.world.pvW = 8000;
+    h.run(300_000);
+    assert.equal(h.manager.summary().pv?.surplusW, 8000 - 300 - 100);
+    assert.equal(h.manager.meterStale('grid', LOST), true);
+    assert.equal(h.manager.summary().pv?.surplusW, undefined, 'no surplus from the last reading');
+    assert.equal(h.manager.summary().pv?.gridPowerW, undefined);
   });
 });
