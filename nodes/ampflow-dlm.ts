@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { LoadManager } from '../lib/dlm/load-manager';
-import { parseDlmMessage } from '../lib/dlm/messages';
+import { type MessageFlags, parseDlmMessage } from '../lib/dlm/messages';
 import { type SiteProblem, validateSite } from '../lib/dlm/site';
 import { feedConnectorStates } from '../lib/ocpp/connector-feed';
 import { JsonFileMemory } from '../lib/store/json-memory';
@@ -85,10 +85,14 @@ export = (RED: NodeAPI): void => {
     (this as LoadManagerNode).loadManager = manager;
 
     onInput(this, (msg) => {
-      const input = parseDlmMessage(msg.topic, msg.payload, new Date().toISOString());
+      const input = parseDlmMessage(msg.topic, msg.payload, new Date().toISOString(), msg as MessageFlags);
       switch (input.kind) {
         case 'reading':
           manager.reading(input.reading);
+          break;
+        case 'meterStale':
+          // A stale meter that no circuit has (a PV inverter's, say) is nothing to warn about.
+          manager.meterStale(input.source, input.why);
           break;
         case 'connectorState':
           manager.connectorState(input.state);

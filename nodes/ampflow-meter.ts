@@ -57,13 +57,16 @@ export = (RED: NodeAPI): void => {
       this.warn(error.message);
     };
 
+    // msg.stale, and while stale msg.staleReason: a load manager counts the meter as stale at once.
+    const staleness = () =>
+      running.isStale ? { stale: true, staleReason: running.staleReason } : { stale: false };
     running.on('reading', (result: PollResult) => {
       if (result.errors.length === 0) warned = false;
       for (const error of result.errors) warnOnce(error);
       const failure = shortFailure(result.errors[0]);
       update({ totalPowerW: result.reading.totalPowerW, failure });
       // Stale while some value has not been read within the stale timeout, even if others were.
-      this.send({ topic: name, payload: result.reading, stale: running.isStale });
+      this.send({ topic: name, payload: result.reading, ...staleness() });
     });
     running.on('failed', (error: MeterReadError) => {
       warnOnce(error);
@@ -76,15 +79,17 @@ export = (RED: NodeAPI): void => {
       const message = running.lastError?.message;
       const error =
         message === undefined ? undefined : { message, source: { id: this.id, type: this.type, name } };
-      this.send({ topic: name, payload, stale: true, ...(error === undefined ? {} : { error }) });
+      this.send({ topic: name, payload, ...staleness(), ...(error === undefined ? {} : { error }) });
     });
     running.on('state', () => update({}));
 
-    onInput<NodeMessageInFlow & { stale?: boolean }>(this, async (msg, send) => {
+    onInput<NodeMessageInFlow & { stale?: boolean; staleReason?: string }>(this, async (msg, send) => {
       const result = await running.readNow();
       msg.topic = name;
       msg.payload = result.reading;
       msg.stale = running.isStale;
+      if (msg.stale) msg.staleReason = running.staleReason;
+      else delete msg.staleReason;
       send(msg);
     });
 

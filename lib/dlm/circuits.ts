@@ -176,9 +176,11 @@ function viewCircuit(
     return drawn;
   };
   const { staleAfterMs } = circuit.meter;
+  // A meter that said it is stale (measurements.ts reportStale) is, however young its values.
+  const reported = meter.reportedStale;
   const fresh = GRID_PHASES.map((p) => {
     const sample = meter.phaseA[p];
-    return sample && now - sample.atMs <= staleAfterMs ? sample : undefined;
+    return sample && !reported && now - sample.atMs <= staleAfterMs ? sample : undefined;
   });
   const implausible = implausibility(
     {
@@ -249,6 +251,7 @@ function viewCircuit(
   let why: string;
   if (implausible) why = implausible.why;
   else if (never.length === 3) why = `no reading yet from ${source}`;
+  else if (reported) why = `${source} reports it is stale (${reported.why})`;
   else if (stale.length === 3) why = `${source} is stale (${Math.round((now - newest) / 1000)} s)`;
   else {
     const parts = [

@@ -202,6 +202,17 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   }
 
   /**
+   * A meter says it is stale (its connection lost, its reads failing: ampflow-meter's `msg.stale`):
+   * its circuits count it as stale in the next update, until a newer reading comes. Returns
+   * whether the meter is a circuit's.
+   */
+  meterStale(source: string, why: string): boolean {
+    const used = this.measurements.reportStale(this.siteModel, source, why, this.clock.now());
+    if (used) this.scheduler.afterInput();
+    return used;
+  }
+
+  /**
    * A connector state from the central system (status, transaction, measured currents, online).
    * Its currents are stamped with the state's `lastSeen` (else its arrival); a state that repeats
    * the currents, energy and power of the last one with a `lastSeen` is not a new measurement.

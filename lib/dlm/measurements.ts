@@ -32,6 +32,13 @@ export interface MeterReadings {
   phaseA: [Stamped | undefined, Stamped | undefined, Stamped | undefined];
   /** Total active power (import positive) and when it was measured. */
   powerW?: Stamped;
+  /**
+   * The meter said it is stale (a message with `stale: true`: its connection lost, its reads
+   * failing): since when (`atMs`), why, and the newest value held then. Until a reading measured
+   * after that value comes, the circuits stage counts every phase as stale, however young the
+   * values held are.
+   */
+  reportedStale?: { atMs: number; why: string; newestMs: number };
 }
 
 /**
@@ -157,6 +164,16 @@ export class Measurements {
           );
         }
       }
+      const reported = meter.reportedStale;
+      if (
+        reported &&
+        measuredAtMs > reported.newestMs &&
+        (phases.some((v) => v !== undefined) || totalPowerW !== undefined)
+      ) {
+        // A reading newer than anything held when the meter said it was stale: it reads again.
+        meter.reportedStale = undefined;
+        used = true;
+      }
       for (const p of GRID_PHASES) {
         const value = phases[p];
         const last = meter.phaseA[p];
@@ -190,6 +207,25 @@ export class Measurements {
       const batteryW = totalPowerW ?? (powerW?.every((v) => v !== null) ? sum(powerW as Triple) : undefined);
       const soc = finiteOrUndefined(reading.socPercent, `${where} socPercent`, problems);
       this.batteryReading = { powerW: batteryW, socPercent: soc, atMs: measuredAtMs };
+      used = true;
+    }
+    return used;
+  }
+
+  /**
+   * A meter says it is stale (its connection lost, its reads failing): every circuit it meters
+   * counts it as stale from now until a reading newer than the values held comes (`ingest`). The
+   * notice's own values (its last reading) are not taken. Returns whether any circuit has that
+   * meter.
+   */
+  reportStale(site: Site, source: string, why: string, now: number): boolean {
+    let used = false;
+    for (const circuit of site.circuits) {
+      if (circuit.meter?.source !== source) continue;
+      const meter = this.meter(circuit);
+      const held = [...meter.phaseA.map((sample) => sample?.atMs), meter.powerW?.atMs];
+      const newestMs = Math.max(Number.NEGATIVE_INFINITY, ...held.filter((ms) => ms !== undefined));
+      meter.reportedStale = { atMs: meter.reportedStale?.atMs ?? now, why, newestMs };
       used = true;
     }
     return used;

@@ -11,6 +11,9 @@
  *   `{ chargePointId, connectorId, limitA, since? }`, from a flow that sends set-points another way.
  * - Anything else whose payload looks like a Reading (has `currentA`, `powerW` or `totalPowerW`)
  *   is a meter reading; its `source` is the payload's, else the topic.
+ * - A meter's message that says it is stale (`msg.stale` true, as ampflow-meter sends it, or
+ *   `payload.stale` true from a flow) is a stale notice for that meter, whatever values it carries
+ *   (its last reading is not news): why is `msg.staleReason` or `payload.staleReason`.
  */
 import type { ConnectorState, Reading } from '../contracts';
 import { isObject } from '../objects';
@@ -22,6 +25,8 @@ export type DlmInput =
   | { kind: 'connectorState'; state: ConnectorState }
   | { kind: 'command'; command: DlmCommand }
   | { kind: 'confirmation'; confirmation: LimitConfirmation }
+  /** A meter says it is stale (its connection lost, its reads failing). */
+  | { kind: 'meterStale'; source: string; why: string }
   /** `quiet`: nothing the sender should hear about (a stale meter's notice). */
   | { kind: 'ignored'; why: string; quiet?: boolean };
 
@@ -43,8 +48,19 @@ export const DLM_COMMAND_TOPICS = ['mode', 'priority', 'siteLimit', 'pv', 'site'
 const QUIET_EVENTS =
   /^[^/]+\/(BootNotification|Heartbeat|Authorize|StartTransaction|StopTransaction|DataTransfer|Connected|Disconnected|Session|\w+StatusNotification|SecurityEventNotification|SignCertificate)$/;
 
+/** What a message says beside its topic and payload: ampflow-meter's `msg.stale` and `msg.staleReason`. */
+export interface MessageFlags {
+  stale?: unknown;
+  staleReason?: unknown;
+}
+
 /** The input a message carries; `receivedAt` stamps a reading that has no timestamp. */
-export function parseDlmMessage(topic: unknown, payload: unknown, receivedAt: string): DlmInput {
+export function parseDlmMessage(
+  topic: unknown,
+  payload: unknown,
+  receivedAt: string,
+  flags: MessageFlags = {},
+): DlmInput {
   const text = typeof topic === 'string' ? topic.trim() : '';
   const action = text.includes('/') ? text.slice(text.lastIndexOf('/') + 1) : text;
   const object = isObject(payload) ? payload : undefined;
@@ -80,6 +96,12 @@ export function parseDlmMessage(topic: unknown, payload: unknown, receivedAt: st
         timestamp: typeof reading.timestamp === 'string' ? reading.timestamp : receivedAt,
       },
     };
+  }
+  if (flags.stale === true || object?.stale === true) {
+    const source = typeof object?.source === 'string' && object.source ? object.source : text;
+    if (!source) return { kind: 'ignored', why: 'a stale notice without source or topic' };
+    const reason = [flags.staleReason, object?.staleReason].find((r) => typeof r === 'string' && r);
+    return { kind: 'meterStale', source, why: (reason as string | undefined) ?? 'no reason given' };
   }
   if (
     object &&

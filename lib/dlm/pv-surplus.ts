@@ -70,8 +70,10 @@ export function measureSurplus(
   let gridAtMs: number | undefined;
   if (pv.gridCircuitIndex !== undefined) {
     const circuit = site.circuits[pv.gridCircuitIndex];
-    const power = circuit?.meter ? measurements.peekMeter(circuit.id)?.powerW : undefined;
-    if (circuit?.meter && power && now - power.atMs <= circuit.meter.staleAfterMs) {
+    const meter = circuit?.meter ? measurements.peekMeter(circuit.id) : undefined;
+    const power = meter?.powerW;
+    // A meter that said it is stale (measurements.ts reportStale) gives no surplus, as one too old.
+    if (circuit?.meter && power && !meter?.reportedStale && now - power.atMs <= circuit.meter.staleAfterMs) {
       gridPowerW = power.value;
       gridAtMs = power.atMs;
     }

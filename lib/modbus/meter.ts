@@ -7,8 +7,8 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
 import { ConfigError, parseNumber } from '../config-error';
 import type { Reading } from '../contracts';
-import type { ModbusBus } from './bus';
-import { ModbusRequestError } from './errors';
+import type { BusState, ModbusBus } from './bus';
+import { ModbusRequestError, type RequestFailure } from './errors';
 import { collectAnswers, MeterReadError, type Poll, type PollResult } from './meter-poll';
 import { planReads, type ReadBlock, spanBeyond } from './plan';
 import { decodeBlocks, toReading } from './reading';
@@ -17,6 +17,18 @@ import { resolveSunSpecProfile, walkSunSpec } from './sunspec';
 import type { DeviceProfile, Measurand } from './types';
 
 export const MIN_POLL_INTERVAL_MS = 200;
+
+/**
+ * Failures of a read that are bad news for its values at once (staleness.ts): the bus is down, or
+ * it gave up on the unit after failures in a row. Others (a timeout, an exception, a corrupt
+ * answer, an overloaded bus) are bad news at the second in a row.
+ */
+const FINAL_FAILURES: ReadonlySet<RequestFailure> = new Set<RequestFailure>([
+  'not-connected',
+  'disconnected',
+  'closed',
+  'unit-backed-off',
+]);
 
 export { MeterReadError, type PollResult } from './meter-poll';
 
@@ -34,7 +46,9 @@ export interface MeterOptions {
   pollIntervalMs?: number;
   /**
    * The meter is stale while any of its values is older than this: not read (its request failed)
-   * for this long (default 3 poll intervals; 0 = never).
+   * for this long (default 3 poll intervals; 0 = no timer). Known bad news makes it stale at once
+   * whatever this is: its bus's connection lost or refused, or a value's read failing twice in a
+   * row (staleness.ts).
    */
   staleAfterMs?: number;
   /** Response timeout per request (default: the profile's, else the bus's). */
@@ -59,7 +73,8 @@ export type MeterState = 'starting' | 'ok' | 'partial' | 'failing' | 'stopped';
  * would only coalesce it). Events:
  * - `reading` (PollResult): a scheduled poll succeeded (fully or partly);
  * - `failed` (MeterReadError): a scheduled poll brought nothing;
- * - `stale` (last reading or undefined): some value has not been read for `staleAfterMs`;
+ * - `stale` (last reading or undefined): some value has not been read for `staleAfterMs`, or is
+ *   known bad (the bus's connection lost, reads failing): `staleReason` says which;
  * - `state` (MeterState).
  *
  * Staleness is kept per value, not per poll: see staleness.ts.
@@ -87,6 +102,8 @@ export class Meter extends EventEmitter {
   private pollsSkipped = 0;
   private runningScheduled = false;
   private readonly staleness: Staleness;
+  /** The bus's state as last seen (to tell a lost connection from one that could not be made). */
+  private busState: BusState = 'idle';
   /** Settings adjusted rather than refused (a poll interval raised to the profile's minimum). */
   readonly warnings: string[] = [];
 
@@ -140,9 +157,14 @@ export class Meter extends EventEmitter {
     return this.currentState;
   }
 
-  /** Whether the newest good data is older than `staleAfterMs`. */
+  /** Whether some value is older than `staleAfterMs`, or known bad (connection lost, reads failing). */
   get isStale(): boolean {
     return this.staleness.isStale;
+  }
+
+  /** Why the meter is stale ("connection to tcp://… lost (…)", "nothing read for 4 s"); undefined while fresh. */
+  get staleReason(): string | undefined {
+    return this.staleness.staleReason;
   }
 
   get lastReading(): Reading | undefined {
@@ -177,6 +199,8 @@ export class Meter extends EventEmitter {
     if (this.started) return;
     this.started = true;
     this.staleness.start();
+    this.busState = this.bus.state;
+    this.bus.on('state', this.onBusState);
     this.bus.open();
     if (this.pollIntervalMs > 0) {
       this.nextDueMs = this.clock.now();
@@ -187,6 +211,7 @@ export class Meter extends EventEmitter {
   stop(): void {
     this.started = false;
     this.clock.clearTimeout(this.pollTimer);
+    this.bus.off('state', this.onBusState);
     this.staleness.stop();
     this.setState('stopped');
   }
@@ -198,6 +223,24 @@ export class Meter extends EventEmitter {
   readNow(): Promise<PollResult> {
     return this.poll(false);
   }
+
+  /**
+   * The bus lost its connection, or cannot make one: every value is stale at once. (A bus that
+   * closes is ampflow stopping or redeploying, not news about the meter: its reads then fail
+   * as `closed`, a final failure, should the meter still poll.)
+   */
+  private readonly onBusState = (state: BusState, error?: Error): void => {
+    const was = this.busState;
+    this.busState = state;
+    if (!this.started || state !== 'waiting') return;
+    const why = error ? ` (${error.message})` : '';
+    this.staleness.markBad(
+      was === 'connected'
+        ? `connection to ${this.bus.address} lost${why}`
+        : `no connection to ${this.bus.address}${why}`,
+    );
+    this.staleness.check();
+  };
 
   private prepare(profile: DeviceProfile): { profile: DeviceProfile; blocks: ReadBlock[] } {
     const limit = this.maxRegistersPerRequest;
@@ -263,6 +306,7 @@ export class Meter extends EventEmitter {
         this.running = undefined;
         const failure = error instanceof MeterReadError ? error : this.error([], error as Error);
         this.lastFailure = failure;
+        this.staleness.check();
         this.setState('failing');
         throw failure;
       },
@@ -321,6 +365,12 @@ export class Meter extends EventEmitter {
       this.staleAfterMs,
       (measurands, cause, block) => this.error(measurands, cause, block),
     );
+    // A read that failed is bad news for its values (at once when final: FINAL_FAILURES).
+    for (const error of errors) {
+      const cause = error.cause;
+      if (!error.block || !(cause instanceof ModbusRequestError)) continue;
+      this.staleness.failed(profile, error.block.registers, cause.detail, FINAL_FAILURES.has(cause.failure));
+    }
     // A SunSpec map that moved (firmware update) answers "illegal address": discover again next time.
     if (
       this.profile.sunspec &&

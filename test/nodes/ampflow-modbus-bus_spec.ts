@@ -87,10 +87,12 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
       String(logged.args[0]),
       new RegExp(`modbus bus "gone": cannot connect to tcp://127.0.0.1:${port}: .*ECONNREFUSED.*; retrying`),
     );
+    // The meter is stale at once: a refused connection is known bad news (it showed "reconnecting"
+    // until its 3 s stale timer before).
     await waitFor<[SpyCall]>(
       helper.getNode('meter'),
       'call:status',
-      (call: SpyCall) => (call.args[0] as { text: string }).text === 'reconnecting',
+      (call: SpyCall) => (call.args[0] as { text: string }).text === 'stale: reconnecting',
     );
     assert.equal(problems, 0);
   });

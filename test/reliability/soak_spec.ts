@@ -323,10 +323,9 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
       console.log(
         `    fail-safes: meter stale ${staleLagMs} ms, load manager ${fallbackLagMs} ms after the stale timeout`,
       );
-    assert.ok(
-      staleLagMs >= 0 && staleLagMs <= LAG_ALLOWANCE_MS,
-      `the meter reported stale ${staleLagMs} ms after its timeout`,
-    );
+    // Not before its timeout only while the timer was the meter's one way to tell: two failed reads
+    // in a row are known bad news (issue 36), so it may say so sooner; never later.
+    assert.ok(staleLagMs <= LAG_ALLOWANCE_MS, `the meter reported stale ${staleLagMs} ms after its timeout`);
     assert.ok(
       fallbackLagMs >= 0 && fallbackLagMs <= TICK_MS + LAG_ALLOWANCE_MS,
       `the load manager fell back ${fallbackLagMs} ms after the stale timeout`,

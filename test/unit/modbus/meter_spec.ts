@@ -52,7 +52,7 @@ describe('Meter polling', () => {
     );
   });
 
-  it('reports stale once its data is older than the stale timeout, and fresh again when the meter answers', async () => {
+  it('reports stale at the second timeout in a row (before its stale timeout), and fresh again when the meter answers', async () => {
     const { bus, server, meter, readings, stale, failures } = await setUp('eastron-sdm630', {
       pollIntervalMs: 1000,
       staleAfterMs: 3000,
@@ -61,10 +61,20 @@ describe('Meter polling', () => {
     await drive(clock, [bus], [server], 1500, 10);
     assert.equal(readings.length, 2);
     server.faults(1).silent = true;
-    await drive(clock, [bus], [server], 2400, 10);
-    assert.equal(stale.length, 0, 'not yet: the last reading is 2.9 s old');
-    await drive(clock, [bus], [server], 200, 10);
-    assert.equal(stale.length, 1);
+    // The poll at 2.0 s: both its requests time out (2.3 s, 2.6 s), so the bus backs the unit off
+    // (2 failures in a row); the poll at 3.0 s is refused at once: bad news, stale.
+    await drive(clock, [bus], [server], 1490, 10);
+    assert.equal(stale.length, 0, 'not yet at 2.99 s: one timeout per value is no bad news');
+    await drive(clock, [bus], [server], 20, 10);
+    assert.equal(
+      stale.length,
+      1,
+      'at 3.0 s, when the unit is backed off (the 3 s timer would say so at 4.0 s)',
+    );
+    assert.match(
+      meter.staleReason ?? '',
+      /^unit not answering \(2 failures in a row; last: no answer within 300 ms\)/,
+    );
     assert.equal(
       stale[0]?.timestamp,
       readings[1]?.timestamp,
@@ -276,12 +286,12 @@ describe('Meter polling', () => {
     // Voltages, currents and powers (0-53) fail from the first poll on; energy (70-75) answers.
     server.faults(1).exception = { code: 4, from: 0, to: 53 };
     meter.start();
-    await drive(clock, [bus], [server], 2900, 10);
-    assert.equal(stale.length, 0);
-    await drive(clock, [bus], [server], 200, 10);
+    await drive(clock, [bus], [server], 990, 10);
+    assert.equal(stale.length, 0, 'one exception is no bad news yet');
+    await drive(clock, [bus], [server], 2110, 10);
     assert.ok(readings.length >= 3, 'partial readings keep coming');
     assert.equal(meter.state, 'partial');
-    assert.equal(stale.length, 1, 'stale: the currents are older than 3 s');
+    assert.equal(stale.length, 1, 'stale: the currents failed twice in a row (at 1 s, before the 3 s timer)');
     assert.ok(meter.isStale);
     assert.ok(meter.staleValues.includes('currentL1/import'));
     assert.ok(!meter.staleValues.includes('importEnergy/import'));
