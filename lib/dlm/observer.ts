@@ -10,6 +10,7 @@ import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { isoMs } from '../time';
+import { leftAfterStatus } from './car-left';
 import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw } from './measurements';
@@ -163,7 +164,7 @@ export class ConnectorObserver {
     if (online && !runtime.wasOnline) runtime.resend = runtime.sent !== undefined;
     runtime.wasOnline = online;
     const status = state?.status;
-    const wantsByStatus = online && carWantsCurrent(status, state?.transaction !== undefined);
+    const wantsByStatus = online && carWantsCurrent(connector, runtime);
     if (wantsByStatus) runtime.wantingSinceMs ??= now;
     else runtime.wantingSinceMs = undefined;
 
@@ -287,7 +288,7 @@ export class ConnectorObserver {
     const known = state !== undefined;
     const online = state?.online === true;
     const status = state?.status;
-    const wantsByStatus = online && carWantsCurrent(status, state?.transaction !== undefined);
+    const wantsByStatus = online && carWantsCurrent(connector, runtime);
     const session = runtime.session;
     const drawFresh = freshDraw(site, runtime, now);
     const chargerPhases = chargerPhasesOf(site, connector, session, now);
@@ -434,15 +435,16 @@ function drawnNow(
  * A car wants current while it is plugged in and not done: Charging, SuspendedEV (it may resume),
  * SuspendedEVSE (waiting for us); Preparing only with a transaction (authorized, not yet charging).
  */
-function carWantsCurrent(status: ConnectorStatus | undefined, hasTransaction: boolean): boolean {
-  switch (status) {
+function carWantsCurrent(connector: Connector, runtime: ConnectorRuntime): boolean {
+  switch (runtime.state?.status) {
     case 'Charging':
     case 'SuspendedEV':
     case 'SuspendedEVSE':
-      return true;
+      // Unless its transaction ended after the status was said, and the car left (car-left.ts).
+      return !leftAfterStatus(connector, runtime);
     case 'Preparing':
     case undefined:
-      return hasTransaction;
+      return runtime.state?.transaction !== undefined;
     default:
       return false;
   }

@@ -1,0 +1,82 @@
+/**
+ * A departure: whether the car a decrease went out for has left, on evidence strong enough to free
+ * its current at once (overdraw.ts settleDecrease, the one owner of "a decrease is settled", asks
+ * here). docs/load-manager.md, "A departure frees its current at once", says why each is enough.
+ *
+ * The car left when no transaction runs on the connector any more (the charger ended it: 1.6
+ * StopTransaction, 2.0.1 TransactionEvent Ended) and
+ * - the connector is Available (nothing plugged in) or Finishing (the session is over; a new one
+ *   needs a new transaction), or
+ * - the transaction ended with EVDisconnected (the cable was pulled), or
+ * - the charger's own reading, taken after the end, is within the new set-point on every phase the
+ *   connector is wired for (what says it may draw no more is the end itself: a car draws
+ *   only within a transaction, so a reading after it needs no confirmation of the new limit).
+ * The last two only while no status since the end says a car is there (Preparing, Charging,
+ * SuspendedEV, SuspendedEVSE: a new car, or the same one again).
+ *
+ * Not a departure: a status alone while the transaction runs (SuspendedEV: the car paused and may
+ * take the old current again at any moment; Finishing before the StopTransaction), and a low
+ * reading alone (a car that draws little now is no proof that the charger follows its new limit).
+ */
+import type { ConnectorStatus } from '../contracts';
+import { ACTIVE_PHASE_A } from '../electrical';
+import { isoMs } from '../time';
+import type { ConnectorRuntime } from './parts';
+import { wiredPhases } from './phases';
+import type { Connector, Site } from './site-model';
+
+/** Statuses that say a car is on the connector. */
+const CAR_THERE: ReadonlySet<ConnectorStatus | undefined> = new Set<ConnectorStatus | undefined>([
+  'Preparing',
+  'Charging',
+  'SuspendedEV',
+  'SuspendedEVSE',
+]);
+
+/**
+ * Whether a connector that still shows a car's status (Charging, SuspendedEV, SuspendedEVSE) is
+ * empty after all: its transaction ended after that status was reported (a 1.6 charger often
+ * sends its StopTransaction before the status that follows it), and it ended with EVDisconnected
+ * or the charger's readings since the end carry no current. The car no longer wants current
+ * (observer.ts); a charger that ends a transaction and starts the next one at once (a session
+ * split) still draws, and is not taken for empty.
+ */
+export function leftAfterStatus(connector: Connector, runtime: ConnectorRuntime): boolean {
+  const state = runtime.state;
+  const stop = state?.lastStop;
+  if (!state || !stop || state.transaction) return false;
+  const stopMs = isoMs(stop.at);
+  const statusMs = state.statusAt === undefined ? Number.NaN : isoMs(state.statusAt);
+  if (!Number.isFinite(stopMs) || statusMs > stopMs) return false;
+  if (stop.reason === 'EVDisconnected') return true;
+  const draw = runtime.draw;
+  if (!draw || draw.atMs < stopMs) return false;
+  return wiredPhases(connector).every((i) => {
+    const value = draw.chargerA[i];
+    return value !== null && value !== undefined && value <= ACTIVE_PHASE_A;
+  });
+}
+
+/**
+ * Whether the car on `connector` has left (see the module comment): what showed it, worded for a
+ * log line, or undefined.
+ */
+export function carLeft(site: Site, connector: Connector, runtime: ConnectorRuntime): string | undefined {
+  const state = runtime.state;
+  if (state?.online !== true || state.transaction) return undefined;
+  if (state.status === 'Available' || state.status === 'Finishing') return `its connector is ${state.status}`;
+  const stop = state.lastStop;
+  const stopMs = stop ? isoMs(stop.at) : Number.NaN;
+  if (!stop || !Number.isFinite(stopMs)) return undefined;
+  const statusMs = state.statusAt === undefined ? Number.NaN : isoMs(state.statusAt);
+  if (CAR_THERE.has(state.status) && statusMs > stopMs) return undefined;
+  if (stop.reason === 'EVDisconnected') return 'its transaction ended with EVDisconnected';
+  const draw = runtime.draw;
+  if (!draw || draw.atMs < stopMs) return undefined;
+  const allowedA = (runtime.sent?.limitA ?? 0) + site.control.overdrawToleranceA;
+  for (const i of wiredPhases(connector)) {
+    const value = draw.chargerA[i];
+    if (value === null || value === undefined || !(value <= allowedA)) return undefined;
+  }
+  return 'its transaction ended and it reads no more than its new set-point';
+}
