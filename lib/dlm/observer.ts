@@ -13,7 +13,7 @@ import { isoMs } from '../time';
 import { leftAfterStatus } from './car-left';
 import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
-import { type DrawSample, drawGrid, forgetDraw, takeDraw } from './measurements';
+import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { sessionEnergyWh } from './observations';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from './parts';
@@ -111,21 +111,24 @@ export class ConnectorObserver {
       };
     }
     // A connector state is the whole picture: without currents, no draw is known (a reading from
-    // the charger's meter brings one again).
-    if (state.currentA) {
+    // the charger's meter brings one again). A current without a phase counts on every wired one.
+    const chargerA =
+      state.currentA ?? unphasedOn(connector, state.currentUnphasedA, runtime.session.onePhase);
+    if (chargerA) {
       const measuredAt = state.measuredAt ?? state.lastSeen;
       const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
       const stamped = Number.isFinite(seenMs);
-      const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
+      const identity = `state:${JSON.stringify([chargerA, state.energyWh ?? null, state.powerW ?? null])}`;
       const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
       takeDraw(
         connector,
         runtime,
-        state.currentA,
+        chargerA,
         stamped ? Math.min(seenMs, now) : now,
         identity,
         stamped,
         Number.isFinite(receivedMs) ? receivedMs : now,
+        state.currentA === undefined,
       );
     } else forgetDraw(runtime);
     return { connector, changed };
@@ -373,6 +376,7 @@ export class ConnectorObserver {
     view.gridPhases = gridPhases;
     view.unbalancePhases = unbalancePhases;
     view.drawGridA = drawGridA;
+    view.unphased = drawFresh?.unphased === true;
     view.floorA = floorA;
     view.capA = capA;
     view.capReason = capReason;

@@ -285,6 +285,8 @@ export interface ConnectorView {
   gridPhases: readonly GridPhase[];
   unbalancePhases: readonly GridPhase[];
   drawGridA?: Readonly<Triple>;
+  /** Its draw is a current the charger reported without a phase, counted on every wired phase (the reason says so). */
+  unphased: boolean;
   floorA: Readonly<Triple>;
   capA: number;
   capReason?: string;
@@ -336,6 +338,7 @@ export function newView(): ConnectorView {
     gridPhases: GRID_PHASES,
     unbalancePhases: GRID_PHASES,
     drawGridA: undefined,
+    unphased: false,
     floorA: NO_FLOOR,
     capA: 0,
     capReason: undefined,
