@@ -14,6 +14,9 @@
  * The last two only while no status since the end says a car is there (Preparing, Charging,
  * SuspendedEV, SuspendedEVSE: a new car, or the same one again).
  *
+ * Never while its own reading taken after the decrease went out still shows more than the new
+ * set-point (a charger that says Available and draws).
+ *
  * Not a departure: a status alone while the transaction runs (SuspendedEV: the car paused and may
  * take the old current again at any moment; Finishing before the StopTransaction), and a low
  * reading alone (a car that draws little now is no proof that the charger follows its new limit).
@@ -58,12 +61,26 @@ export function leftAfterStatus(connector: Connector, runtime: ConnectorRuntime)
 }
 
 /**
- * Whether the car on `connector` has left (see the module comment): what showed it, worded for a
- * log line, or undefined.
+ * Whether the car on `connector` has left since a decrease went out at `decreasedAtMs` (see the
+ * module comment): what showed it, worded for a log line, or undefined.
  */
-export function carLeft(site: Site, connector: Connector, runtime: ConnectorRuntime): string | undefined {
+export function carLeft(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  decreasedAtMs: number,
+): string | undefined {
   const state = runtime.state;
   if (state?.online !== true || state.transaction) return undefined;
+  const draw = runtime.draw;
+  const allowedA = (runtime.sent?.limitA ?? 0) + site.control.overdrawToleranceA;
+  // Its own reading since the decrease still shows more: whatever the status says, it draws.
+  if (
+    draw &&
+    draw.atMs > decreasedAtMs &&
+    wiredPhases(connector).some((i) => (draw.chargerA[i] ?? 0) > allowedA)
+  )
+    return undefined;
   if (state.status === 'Available' || state.status === 'Finishing') return `its connector is ${state.status}`;
   const stop = state.lastStop;
   const stopMs = stop ? isoMs(stop.at) : Number.NaN;
@@ -71,9 +88,7 @@ export function carLeft(site: Site, connector: Connector, runtime: ConnectorRunt
   const statusMs = state.statusAt === undefined ? Number.NaN : isoMs(state.statusAt);
   if (CAR_THERE.has(state.status) && statusMs > stopMs) return undefined;
   if (stop.reason === 'EVDisconnected') return 'its transaction ended with EVDisconnected';
-  const draw = runtime.draw;
   if (!draw || draw.atMs < stopMs) return undefined;
-  const allowedA = (runtime.sent?.limitA ?? 0) + site.control.overdrawToleranceA;
   for (const i of wiredPhases(connector)) {
     const value = draw.chargerA[i];
     if (value === null || value === undefined || !(value <= allowedA)) return undefined;

@@ -219,7 +219,7 @@ export function settleDecrease(
     return undefined;
   }
   // The car left (car-left.ts): nothing draws on the old set-point; nothing learned of the charger.
-  if (carLeft(site, connector, runtime)) {
+  if (carLeft(site, connector, runtime, pending.atMs)) {
     runtime.departed = { atMs: now, freedA: pending.fromA };
     runtime.pendingDecrease = undefined;
     return undefined;

@@ -115,6 +115,26 @@ describe('dlm: a departure frees its current at once', () => {
     });
   }
 
+  it('a charger that says Available while its reading after the decrease still shows the old current has not freed it', () => {
+    const { h, gone, silent } = fullZone();
+    gone.add('C/1');
+    silent.add('C/1');
+    const leftAt = h.clock.now();
+    h.state('C/1', { transaction: undefined, currentA: undefined, status: 'Available' });
+    // A reading after the decrease went out, before the next update: it still draws 21 A.
+    h.clock.advance(500);
+    h.state('C/1', { currentA: [21, 21, 21], measuredAt: h.iso(), lastSeen: h.iso() });
+    h.run(10_000);
+    assert.deepEqual(raisedAfter(h, leftAt), [undefined, undefined]);
+    // It stops drawing: freed in the next update.
+    const stoppedAt = h.clock.now();
+    h.state('C/1', { currentA: [0, 0, 0], measuredAt: h.iso(), lastSeen: h.iso() });
+    h.run(2_000);
+    const [a, b] = raisedAfter(h, stoppedAt);
+    assert.ok(a !== undefined && a <= 2_000 && b !== undefined && b <= 2_000, `raised after ${a}, ${b} ms`);
+    h.stop();
+  });
+
   it('a car that says SuspendedEV and reads 0 A has not left: its decrease waits for the charger', () => {
     const { h, silent, drawsOverride } = fullZone();
     // C's car stops drawing (SuspendedEV, 0 A) but its transaction runs: it may take its current
