@@ -1,7 +1,9 @@
 /**
- * A departure: whether the car a decrease went out for has left, on evidence strong enough to free
- * its current at once (overdraw.ts settleDecrease, the one owner of "a decrease is settled", asks
- * here). docs/load-manager.md, "A departure frees its current at once", says why each is enough.
+ * Whether a car is on a connector, from what its charger says: whether it wants current
+ * (carWantsCurrent, the observer's rule), and whether the car a decrease went out for has left, on
+ * evidence strong enough to free its current at once (carLeft: overdraw.ts settleDecrease, the one
+ * owner of "a decrease is settled", asks here). docs/load-manager.md, "A departure frees its
+ * current at once", says why each kind of evidence is enough.
  *
  * The car left when no transaction runs on the connector any more (the charger ended it: 1.6
  * StopTransaction, 2.0.1 TransactionEvent Ended) and
@@ -41,10 +43,10 @@ const CAR_THERE: ReadonlySet<ConnectorStatus | undefined> = new Set<ConnectorSta
  * empty after all: its transaction ended after that status was reported (a 1.6 charger often
  * sends its StopTransaction before the status that follows it), and it ended with EVDisconnected
  * or the charger's readings since the end carry no current. The car no longer wants current
- * (observer.ts); a charger that ends a transaction and starts the next one at once (a session
+ * (carWantsCurrent, read by the observer); a charger that ends a transaction and starts the next one at once (a session
  * split) still draws, and is not taken for empty.
  */
-export function leftAfterStatus(connector: Connector, runtime: ConnectorRuntime): boolean {
+function leftAfterStatus(connector: Connector, runtime: ConnectorRuntime): boolean {
   const state = runtime.state;
   const stop = state?.lastStop;
   if (!state || !stop || state.transaction) return false;
@@ -94,4 +96,23 @@ export function carLeft(
     if (value === null || value === undefined || !(value <= allowedA)) return undefined;
   }
   return 'its transaction ended and it reads no more than its new set-point';
+}
+
+/**
+ * A car wants current while it is plugged in and not done: Charging, SuspendedEV (it may resume),
+ * SuspendedEVSE (waiting for us); Preparing only with a transaction (authorized, not yet charging).
+ */
+export function carWantsCurrent(connector: Connector, runtime: ConnectorRuntime): boolean {
+  switch (runtime.state?.status) {
+    case 'Charging':
+    case 'SuspendedEV':
+    case 'SuspendedEVSE':
+      // Unless its transaction ended after the status was said, and the car left.
+      return !leftAfterStatus(connector, runtime);
+    case 'Preparing':
+    case undefined:
+      return runtime.state?.transaction !== undefined;
+    default:
+      return false;
+  }
 }

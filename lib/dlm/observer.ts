@@ -10,7 +10,7 @@ import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { isoMs } from '../time';
-import { leftAfterStatus } from './car-left';
+import { carWantsCurrent } from './car-left';
 import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
@@ -433,23 +433,4 @@ function drawnNow(
   if (status === 'SuspendedEV') return maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0;
   if (status === 'Charging' && drawFresh) return maxKnown(drawFresh.chargerA, chargerPhases);
   return undefined;
-}
-
-/**
- * A car wants current while it is plugged in and not done: Charging, SuspendedEV (it may resume),
- * SuspendedEVSE (waiting for us); Preparing only with a transaction (authorized, not yet charging).
- */
-function carWantsCurrent(connector: Connector, runtime: ConnectorRuntime): boolean {
-  switch (runtime.state?.status) {
-    case 'Charging':
-    case 'SuspendedEV':
-    case 'SuspendedEVSE':
-      // Unless its transaction ended after the status was said, and the car left (car-left.ts).
-      return !leftAfterStatus(connector, runtime);
-    case 'Preparing':
-    case undefined:
-      return runtime.state?.transaction !== undefined;
-    default:
-      return false;
-  }
 }
