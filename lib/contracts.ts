@@ -92,8 +92,22 @@ export interface ConnectorState {
   /** When the status was reported (ISO 8601). */
   statusAt?: string;
   transaction?: ConnectorTransaction;
+  /**
+   * The transaction that ended last on this connector, while no other runs: its id, the stop
+   * reason in OCPP 1.6 words (`EVDisconnected`: the cable was pulled; a 2.0.1 stoppedReason is
+   * translated) and when it ended (ISO 8601). Gone when the next transaction starts. The load
+   * manager takes it as evidence that the car left (docs/load-manager.md, "A departure").
+   */
+  lastStop?: { transactionId: number; reason: string; at: string };
   /** Measured current per phase in A, from the charger's MeterValues. */
   currentA?: PerPhase;
+  /**
+   * A current the charger reported without a phase, in A (`Reading.currentUnphasedA`: Schneider
+   * EVlink's `Current.Import` unless it is asked for `Current.Import.L1` etc.), while its newest
+   * readings carry none per phase. The load manager counts it on every phase the connector is
+   * wired for (the safe side) and says so.
+   */
+  currentUnphasedA?: number;
   /** Current the charger offers the vehicle, in A per phase. */
   offeredCurrentA?: number;
   /** Phases (1, 2, 3) carrying more than 1 A while charging. */

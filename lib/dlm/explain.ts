@@ -64,13 +64,25 @@ export function reasonFor(
     const cap = capped
       ? (view.capReason ?? `it is limited to ${view.capA} A`)
       : `its maximum is ${connector.maxA} A`;
-    return prefix + describePlan(plan, limitA, held, cap) + carMinimum(view, limitA);
+    return (
+      prefix +
+      describePlan(plan, limitA, held, cap) +
+      carMinimum(view, limitA) +
+      unphasedNote(connector, view)
+    );
   } else if (!entry.bound || entry.bound.kind === 'max') {
     base = capped ? (view.capReason ?? `limited to ${view.capA} A`) : `maximum ${connector.maxA} A`;
   } else base = `limited: ${describeBound(context, entry.bound, view)}`;
   // Ramping or held, a car with a plan says what it is for.
   if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target)})`;
-  return prefix + base + carMinimum(view, limitA);
+  return prefix + base + carMinimum(view, limitA) + unphasedNote(connector, view);
+}
+
+/** Said of a connector whose charger reports its current without a phase (measurements.ts unphasedOn). */
+function unphasedNote(connector: Connector, view: ConnectorView): string {
+  if (!view.unphased) return '';
+  const phases = connector.phases === 1 ? 'L1' : 'L1-L3';
+  return `; current reported without phase: counted on ${phases}`;
 }
 
 /** Said of a car held at the minimum it asked for over ISO 15118 (more than the connector's). */

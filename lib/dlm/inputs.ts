@@ -77,7 +77,14 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
   const currentA = perPhase(state.currentA, `${key} currentA`, problems);
   if (currentA) state.currentA = currentA;
   else delete state.currentA;
-  for (const field of ['energyWh', 'powerW', 'socPercent', 'offeredCurrentA', 'operatorLimitA'] as const) {
+  for (const field of [
+    'energyWh',
+    'powerW',
+    'socPercent',
+    'offeredCurrentA',
+    'operatorLimitA',
+    'currentUnphasedA',
+  ] as const) {
     const value = finiteOrUndefined(state[field], `${key} ${field}`, problems);
     if (value === undefined) delete state[field];
     else state[field] = value;
@@ -96,6 +103,19 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
     if (limitA === undefined || limitA < 0 || afterS === undefined || typeof fallback.since !== 'string')
       delete state.offlineFallback;
     else state.offlineFallback = { limitA, afterS, since: fallback.since };
+  }
+  const stop = state.lastStop;
+  // A stop is evidence that the car left only where it says what and when (a departure, car-left.ts).
+  if (
+    stop !== undefined &&
+    (typeof stop !== 'object' ||
+      stop === null ||
+      typeof stop.reason !== 'string' ||
+      typeof stop.at !== 'string' ||
+      !Number.isFinite(Date.parse(stop.at)))
+  ) {
+    problems.push(`${key} lastStop: ${describeValue(stop)} is not { transactionId, reason, at }; ignored`);
+    delete state.lastStop;
   }
   const needs = state.carNeeds;
   if (needs !== undefined) {

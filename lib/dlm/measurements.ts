@@ -11,7 +11,7 @@ import { isoMs } from '../time';
 import type { AllFields } from './all-fields';
 import { finiteOrUndefined, perPhase } from './inputs';
 import type { PlausibilityNote } from './meter-plausibility';
-import { GRID_PHASES, type GridPhase, sum, type Triple, toGrid, wiredPhases } from './phases';
+import { GRID_PHASES, type GridPhase, ONE_PHASE, sum, type Triple, toGrid, wiredPhases } from './phases';
 import { describeValue } from './site-fields';
 import type { Circuit, Connector, Site } from './site-model';
 
@@ -71,6 +71,8 @@ export interface DrawSample {
   takenFor: Connector;
   /** What a connector state carried with it, to tell a repeated state from a new measurement. */
   identity?: string;
+  /** The charger reported its current without a phase: `chargerA` is that value on every wired phase. */
+  unphased?: true;
 }
 
 /** The measurements part of a connector's record (written only here). */
@@ -191,9 +193,17 @@ export class Measurements {
       }
     }
     const connector = connectorOf(reading.source);
-    if (connector && currentA) {
-      const identity = `reading:${JSON.stringify(currentA)}`;
-      if (takeDraw(connector, drawOf(connector), currentA, measuredAtMs, identity, true)) used = true;
+    const unphasedA = currentA
+      ? undefined
+      : finiteOrUndefined(reading.currentUnphasedA, `${where} currentUnphasedA`, problems);
+    const chargerA = currentA ?? (connector && unphasedOn(connector, unphasedA));
+    if (connector && chargerA) {
+      const identity = `reading:${JSON.stringify(chargerA)}`;
+      const unphased = currentA === undefined;
+      if (
+        takeDraw(connector, drawOf(connector), chargerA, measuredAtMs, identity, true, measuredAtMs, unphased)
+      )
+        used = true;
     }
     if (site.pv.inverterSources.includes(reading.source)) {
       const perPhaseA = generatedPerPhase(currentA, powerW, totalPowerW, site.voltageV);
@@ -300,6 +310,7 @@ export function takeDraw(
   identity: string,
   dedupe: boolean,
   receivedMs = atMs,
+  unphased = false,
 ): boolean {
   const last = record.draw;
   if (last && atMs < last.atMs) return false;
@@ -315,9 +326,28 @@ export function takeDraw(
     identity,
     gridA: toGrid(connector, copy),
     takenFor: connector,
+    ...(unphased ? { unphased: true as const } : {}),
   };
   remember(record, atMs, copy);
   return true;
+}
+
+/**
+ * A current a charger reported without a phase (`Reading.currentUnphasedA`, EVlink's plain
+ * `Current.Import`), as charger phases: the value on every phase the connector is wired for, the
+ * safe side (what the car draws on which phase is not known; the profile verification takes such a
+ * value as the current per phase too); on L1 only while the car was switched to one phase
+ * (`onePhase`: it is given current there only). Undefined without a value.
+ */
+export function unphasedOn(
+  connector: Connector,
+  valueA: number | undefined,
+  onePhase = false,
+): PerPhase | undefined {
+  if (valueA === undefined) return undefined;
+  const chargerA: PerPhase = [0, 0, 0];
+  for (const i of onePhase ? ONE_PHASE : wiredPhases(connector)) chargerA[i] = valueA;
+  return chargerA;
 }
 
 /**

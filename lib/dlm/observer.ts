@@ -10,9 +10,10 @@ import type { ConnectorState, ConnectorStatus } from '../contracts';
 import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { isoMs } from '../time';
+import { carWantsCurrent } from './car-left';
 import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
-import { type DrawSample, drawGrid, forgetDraw, takeDraw } from './measurements';
+import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { sessionEnergyWh } from './observations';
 import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from './parts';
@@ -110,21 +111,24 @@ export class ConnectorObserver {
       };
     }
     // A connector state is the whole picture: without currents, no draw is known (a reading from
-    // the charger's meter brings one again).
-    if (state.currentA) {
+    // the charger's meter brings one again). A current without a phase counts on every wired one.
+    const chargerA =
+      state.currentA ?? unphasedOn(connector, state.currentUnphasedA, runtime.session.onePhase);
+    if (chargerA) {
       const measuredAt = state.measuredAt ?? state.lastSeen;
       const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
       const stamped = Number.isFinite(seenMs);
-      const identity = `state:${JSON.stringify([state.currentA, state.energyWh ?? null, state.powerW ?? null])}`;
+      const identity = `state:${JSON.stringify([chargerA, state.energyWh ?? null, state.powerW ?? null])}`;
       const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
       takeDraw(
         connector,
         runtime,
-        state.currentA,
+        chargerA,
         stamped ? Math.min(seenMs, now) : now,
         identity,
         stamped,
         Number.isFinite(receivedMs) ? receivedMs : now,
+        state.currentA === undefined,
       );
     } else forgetDraw(runtime);
     return { connector, changed };
@@ -163,7 +167,7 @@ export class ConnectorObserver {
     if (online && !runtime.wasOnline) runtime.resend = runtime.sent !== undefined;
     runtime.wasOnline = online;
     const status = state?.status;
-    const wantsByStatus = online && carWantsCurrent(status, state?.transaction !== undefined);
+    const wantsByStatus = online && carWantsCurrent(connector, runtime);
     if (wantsByStatus) runtime.wantingSinceMs ??= now;
     else runtime.wantingSinceMs = undefined;
 
@@ -287,7 +291,7 @@ export class ConnectorObserver {
     const known = state !== undefined;
     const online = state?.online === true;
     const status = state?.status;
-    const wantsByStatus = online && carWantsCurrent(status, state?.transaction !== undefined);
+    const wantsByStatus = online && carWantsCurrent(connector, runtime);
     const session = runtime.session;
     const drawFresh = freshDraw(site, runtime, now);
     const chargerPhases = chargerPhasesOf(site, connector, session, now);
@@ -372,6 +376,7 @@ export class ConnectorObserver {
     view.gridPhases = gridPhases;
     view.unbalancePhases = unbalancePhases;
     view.drawGridA = drawGridA;
+    view.unphased = drawFresh?.unphased === true;
     view.floorA = floorA;
     view.capA = capA;
     view.capReason = capReason;
@@ -428,22 +433,4 @@ function drawnNow(
   if (status === 'SuspendedEV') return maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0;
   if (status === 'Charging' && drawFresh) return maxKnown(drawFresh.chargerA, chargerPhases);
   return undefined;
-}
-
-/**
- * A car wants current while it is plugged in and not done: Charging, SuspendedEV (it may resume),
- * SuspendedEVSE (waiting for us); Preparing only with a transaction (authorized, not yet charging).
- */
-function carWantsCurrent(status: ConnectorStatus | undefined, hasTransaction: boolean): boolean {
-  switch (status) {
-    case 'Charging':
-    case 'SuspendedEV':
-    case 'SuspendedEVSE':
-      return true;
-    case 'Preparing':
-    case undefined:
-      return hasTransaction;
-    default:
-      return false;
-  }
 }

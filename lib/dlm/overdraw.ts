@@ -6,6 +6,7 @@
  */
 import type { PerPhase } from '../contracts';
 import type { Logger } from '../log';
+import { carLeft } from './car-left';
 import type { DrawSample } from './measurements';
 import type { ConnectorRuntime } from './parts';
 import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from './phases';
@@ -199,6 +200,8 @@ export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: nu
  *   have been taken at least the charger's follow time after the last increase it was sent, which
  *   may otherwise still land after the reading.
  * Its own reading taken after the decrease that still shows more keeps it pending, however long.
+ * A car that left (car-left.ts: its transaction ended, and it is Available, Finishing, ended with
+ * EVDisconnected or reads within the new set-point) settles it at once, and teaches nothing.
  * Time alone settles it only after the charger's follow time (response-time.ts), and only with no
  * such reading (a charger that refused to report per-phase currents, `sampling`, has none: the
  * reasons of those who wait say so). Returns how long the charger took when a decrease its car had to follow was shown
@@ -212,6 +215,12 @@ export function settleDecrease(
 ): number | undefined {
   const pending = runtime.pendingDecrease;
   if (!pending || !runtime.sent) {
+    runtime.pendingDecrease = undefined;
+    return undefined;
+  }
+  // The car left (car-left.ts): nothing draws on the old set-point; nothing learned of the charger.
+  if (carLeft(site, connector, runtime, pending.atMs)) {
+    runtime.departed = { atMs: now, freedA: pending.fromA };
     runtime.pendingDecrease = undefined;
     return undefined;
   }

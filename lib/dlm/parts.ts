@@ -195,6 +195,12 @@ export interface ObservedConnector {
    * the charger again.
    */
   confirmed?: { limitA: number; sinceMs: number; confirmedAt: string; atMs: number };
+  /**
+   * Its car left (car-left.ts) at `atMs` while a decrease from `freedA` was on its way: that
+   * current was drawn through its circuits a moment ago, so the others may take it without the
+   * ramp (policy.ts). Written by settleDecrease only.
+   */
+  departed?: { atMs: number; freedA: number };
   wantingSinceMs?: number;
   /**
    * How long this charger may take to follow a change of its limit, ms (response-time.ts: learned
@@ -212,6 +218,7 @@ export function newObservedConnector(session: SessionRuntime): AllFields<Observe
     session,
     pendingDecrease: undefined,
     confirmed: undefined,
+    departed: undefined,
     wantingSinceMs: undefined,
     followMs: undefined,
     wasOnline: false,
@@ -278,6 +285,8 @@ export interface ConnectorView {
   gridPhases: readonly GridPhase[];
   unbalancePhases: readonly GridPhase[];
   drawGridA?: Readonly<Triple>;
+  /** Its draw is a current the charger reported without a phase, counted on every wired phase (the reason says so). */
+  unphased: boolean;
   floorA: Readonly<Triple>;
   capA: number;
   capReason?: string;
@@ -329,6 +338,7 @@ export function newView(): ConnectorView {
     gridPhases: GRID_PHASES,
     unbalancePhases: GRID_PHASES,
     drawGridA: undefined,
+    unphased: false,
     floorA: NO_FLOOR,
     capA: 0,
     capReason: undefined,

@@ -2,13 +2,14 @@
  * Policy stage: how a target from the allocator becomes the set-point that goes out. It owns the
  * set-points sent and every rule about changing them: decreases at once (decreases first); a
  * start at the minimum; increases ramped (`rampUpAPerS`, decided here only; a pv car's rise out of
- * the surplus in one step) at most once per interval and held while a decrease they need has not
+ * the surplus in one step, and so a rise into the current a car that left freed, freed-current.ts) at most once per interval and held while a decrease they need has not
  * taken effect or while expressions are being re-evaluated; small changes held while the invariant
  * holds; minimum on and off times. Last, the invariant is checked on exactly what is about to go out.
  */
 import type { SetPoint } from '../contracts';
 import type { Logger } from '../log';
 import type { AllocationProblem, ConnectorAllocation } from './allocate';
+import { FreedCurrent } from './freed-current';
 import { checkAllocation } from './invariant';
 import { remember } from './measurements';
 import { expectDecrease } from './overdraw';
@@ -49,6 +50,8 @@ export interface PolicyContext {
 
 export class UpdatePolicy {
   private internal: string[] = [];
+  /** The current departures freed, which the others take without the ramp. */
+  private readonly freed = new FreedCurrent();
 
   constructor(private readonly logger: Logger) {}
 
@@ -77,6 +80,7 @@ export class UpdatePolicy {
     const held: number[] = [];
     // What the hold reads of the records is noted in this pass (one pass over them).
     const onItsWay = new OnItsWay(problem.connectors.length);
+    this.freed.open(site, runtimes, now);
     for (let k = 0; k < site.connectors.length; k++) {
       const connector = site.connectors[k];
       const runtime = connector && runtimes.of(connector);
@@ -101,7 +105,7 @@ export class UpdatePolicy {
         }
         continue;
       }
-      if (target > last)
+      if (target > last) {
         finals[k] = rampedIncrease(
           control,
           runtime,
@@ -110,6 +114,15 @@ export class UpdatePolicy {
           now,
           risesToSurplus(connector, view, allocation[k]),
         );
+        // Current a car that left drew a moment ago: taken in one step (one change per interval still).
+        const ramped = finals[k] ?? last;
+        if (
+          this.freed.any &&
+          ramped < target &&
+          now - (runtime.lastChangeAtMs ?? -Infinity) >= control.minUpdateIntervalMs
+        )
+          finals[k] = floorStep(ramped + this.freed.take(connector, target - ramped), control.stepA);
+      }
     }
     // While expressions re-evaluate after an input changed what they see, nobody is raised on the
     // old results (a decrease may still go out).

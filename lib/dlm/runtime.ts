@@ -186,6 +186,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     session: o.session,
     pendingDecrease: o.pendingDecrease,
     confirmed: o.confirmed,
+    departed: o.departed,
     wantingSinceMs: o.wantingSinceMs,
     followMs: o.followMs,
     wasOnline: o.wasOnline,

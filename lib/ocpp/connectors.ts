@@ -124,7 +124,14 @@ export class ConnectorRegistry {
     const plausible = newestAt <= receivedAtMs && newestAt >= receivedAtMs - MEASURED_AT_WITHIN_MS;
     state.measuredAt = plausible ? newest.timestamp : receivedAt;
     for (const reading of readings) {
-      if (reading.currentA) state.currentA = reading.currentA;
+      if (reading.currentA) {
+        state.currentA = reading.currentA;
+        delete state.currentUnphasedA;
+      } else if (reading.currentUnphasedA !== undefined) {
+        // The newest current decides: a charger that reports it without a phase now.
+        state.currentUnphasedA = reading.currentUnphasedA;
+        delete state.currentA;
+      }
       if (reading.offeredCurrentA !== undefined) state.offeredCurrentA = reading.offeredCurrentA;
       if (reading.importWh !== undefined) state.energyWh = reading.importWh;
       const powerW = reading.totalPowerW ?? sumPhases(reading.powerW);
@@ -153,14 +160,19 @@ export class ConnectorRegistry {
   ): ConnectorState {
     const state = this.get(chargePointId, connectorId);
     state.transaction = transaction;
+    delete state.lastStop;
     return state;
   }
 
-  /** Unbinds the transaction if it is still the one on the connector. */
+  /**
+   * Unbinds the transaction if it is still the one on the connector; `stop` (a StopTransaction's
+   * reason and time) is kept as the connector's `lastStop`.
+   */
   unbindTransaction(
     chargePointId: string,
     connectorId: number,
     transactionId: number,
+    stop?: { reason: string; at: string },
   ): ConnectorState | undefined {
     const state = this.find(chargePointId, connectorId);
     if (state?.transaction?.transactionId === transactionId) {
@@ -168,7 +180,9 @@ export class ConnectorRegistry {
       delete state.activePhases;
       // The car no longer draws current; the last measurement must not look like live load.
       delete state.currentA;
+      delete state.currentUnphasedA;
       delete state.powerW;
+      if (stop) state.lastStop = { transactionId, ...stop };
       return state;
     }
     return undefined;

@@ -378,6 +378,7 @@ export class ChargePointHandlers {
         chargePointId,
         result.session.connectorId,
         request.transactionId,
+        { reason: result.session.stopReason, at: result.session.stoppedAt },
       );
     }
     if (state) this.cs.emit('connector', state);

@@ -166,7 +166,7 @@ export class Sampling {
   ): { key: string; value: string } | undefined {
     const read = progress.read ?? {};
     if (!this.kept(charger, SAMPLED_DATA_KEY)) {
-      const list = this.wantedList(read);
+      const list = this.wantedList(read, currentsOf(charger));
       const tried = progress.tried.get(SAMPLED_DATA_KEY);
       const refused = tried !== undefined && !taken(progress.answers.get(`${SAMPLED_DATA_KEY}=${tried}`));
       if (list && tried === undefined) return { key: SAMPLED_DATA_KEY, value: list.join(',') };
@@ -187,10 +187,16 @@ export class Sampling {
     return undefined;
   }
 
-  /** The measurand list to write: the charger's own with Current.Import and Current.Offered added; undefined when it has them. */
-  private wantedList(read: NonNullable<SamplingProgress['read']>): string[] | undefined {
+  /**
+   * The measurand list to write: the charger's own with its current measurands (Current.Import,
+   * or its strategy's phase forms) and Current.Offered added; undefined when it has them.
+   */
+  private wantedList(
+    read: NonNullable<SamplingProgress['read']>,
+    currents: readonly string[],
+  ): string[] | undefined {
     const own = read.sampled && read.sampled.length > 0 ? read.sampled : [DEFAULT_MEASURAND];
-    const missing = [CURRENT, OFFERED].filter((item) => !own.some((have) => measures(have, item)));
+    const missing = [...currents, OFFERED].filter((item) => !own.some((have) => measures(have, item)));
     if (read.sampled && missing.length === 0) return undefined;
     const list = [...own, ...missing];
     if (read.maxLength !== undefined && list.length > read.maxLength) {
@@ -208,13 +214,16 @@ export class Sampling {
     const lastSampled = [...progress.answers]
       .filter(([asked]) => asked.startsWith(`${SAMPLED_DATA_KEY}=`))
       .pop();
-    let currents = (read.sampled ?? []).some((item) => measures(item, CURRENT));
+    const wanted = currentsOf(charger);
+    let currents = wanted.every((current) => (read.sampled ?? []).some((item) => measures(item, current)));
     if (lastSampled && taken(lastSampled[1])) currents = true;
     else if (lastSampled) why.push(`it refused ${lastSampled[0]} (${lastSampled[1]})`);
     else if (!currents && this.kept(charger, SAMPLED_DATA_KEY))
-      why.push(`${SAMPLED_DATA_KEY} is kept by the operator's backend and has no ${CURRENT}`);
+      why.push(`${SAMPLED_DATA_KEY} is kept by the operator's backend and has no ${wanted.join(', ')}`);
     else if (!currents && tried === undefined)
-      why.push(`${SAMPLED_DATA_KEY} has no room for ${CURRENT} (${MAX_LENGTH_KEY} ${read.maxLength})`);
+      why.push(
+        `${SAMPLED_DATA_KEY} has no room for ${wanted.join(', ')} (${MAX_LENGTH_KEY} ${read.maxLength})`,
+      );
     const intervalAnswer = progress.answers.get(`${SAMPLE_INTERVAL_KEY}=${this.intervalS}`);
     let intervalS = read.intervalS !== undefined && read.intervalS > 0 ? read.intervalS : undefined;
     if (intervalAnswer !== undefined && taken(intervalAnswer)) intervalS = this.intervalS;
@@ -281,6 +290,11 @@ function csl(value: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+/** The current measurands the charger is asked for: its strategy's, else Current.Import. */
+function currentsOf(charger: ChargerEntry): readonly string[] {
+  return charger.strategy.currentMeasurands ?? [CURRENT];
 }
 
 /** An item of the list measures `measurand` (on its own or for one phase, "Current.Import.L1"). */

@@ -68,6 +68,12 @@ export interface ChargingStrategy {
   compositeSchedule: boolean;
   /** The vendor key the ConfigurationKey method sets (A per phase), for chargers without smart charging. */
   configurationKey?: { key: string; wholeAmps: boolean };
+  /**
+   * The current measurands MeterValuesSampledData must list (sampling.ts); undefined:
+   * `Current.Import`, which most chargers report per phase. A charger that reports that one
+   * without a phase is asked for the phase forms (`Current.Import.L1` ...).
+   */
+  currentMeasurands?: string[];
 }
 
 /** The safe default: every step the spec offers, most specific first, each falling back to the next. */
@@ -94,6 +100,12 @@ const preset = (fields: Partial<ChargingStrategy> & Pick<ChargingStrategy, 'name
 });
 
 const EVLINK_KEY = { key: 'maxIntensitySocket', wholeAmps: true };
+/**
+ * EVlink reports Current.Import without a phase unless the phase forms are listed (vendor doc 003
+ * §8, MeterValuesSampledData: "Phase can be configured (postfix: L1, L2, L3 ...)", its full example
+ * lists Current.Import.L1, .L2 and .L3).
+ */
+const EVLINK_CURRENTS = ['Current.Import.L1', 'Current.Import.L2', 'Current.Import.L3'];
 
 /** The named presets. Sources: the vendor manual in the shared docs, and peers' issue trackers. */
 export const STRATEGY_PRESETS = {
@@ -144,6 +156,7 @@ export const STRATEGY_PRESETS = {
     sessionMethods: ['TxProfile', 'TxDefaultProfile', 'ChargePointMaxProfile', 'ConfigurationKey'],
     idleMethods: ['TxDefaultProfile', 'ChargePointMaxProfile', 'ConfigurationKey'],
     configurationKey: EVLINK_KEY,
+    currentMeasurands: EVLINK_CURRENTS,
   }),
   'schneider-evlink-r4-r5': preset({
     name: 'schneider-evlink-r4-r5',
@@ -158,6 +171,7 @@ export const STRATEGY_PRESETS = {
     compositeSchedule: false,
     profileInRemoteStart: false,
     configurationKey: EVLINK_KEY,
+    currentMeasurands: EVLINK_CURRENTS,
   }),
   huawei: preset({
     name: 'huawei',
@@ -264,6 +278,19 @@ function checkStrategy(strategy: ChargingStrategy, field: string): void {
     )
   )
     throw new ConfigError(`${field}.limitStepsA`, 'a list of currents in A above 0');
+  const currents = strategy.currentMeasurands;
+  if (
+    currents !== undefined &&
+    !(
+      Array.isArray(currents) &&
+      currents.length > 0 &&
+      currents.every((item) => typeof item === 'string' && /^Current\.Import(\.L[123])?$/.test(item))
+    )
+  )
+    throw new ConfigError(
+      `${field}.currentMeasurands`,
+      'a list of Current.Import, Current.Import.L1, Current.Import.L2, Current.Import.L3',
+    );
   const minA = strategy.minChargingRateA;
   if (minA !== undefined) {
     // The charger may hold a car at its minChargingRate: it must never be above a limit it can be sent.

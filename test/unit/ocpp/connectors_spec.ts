@@ -71,6 +71,50 @@ describe('ConnectorRegistry', () => {
     );
   });
 
+  it('keeps a current reported without a phase while the charger sends none per phase (issue 36)', () => {
+    const registry = new ConnectorRegistry();
+    const at = (s: number) => `2026-01-01T10:00:${String(s).padStart(2, '0')}Z`;
+    registry.applyReadings('CP-1', 1, [reading(at(0), undefined, { currentUnphasedA: 13.2 })], at(1));
+    assert.equal(registry.find('CP-1', 1)?.currentUnphasedA, 13.2);
+    assert.equal(registry.find('CP-1', 1)?.currentA, undefined);
+    // Asked for the phase forms, it sends them: those count, the unphased one is gone.
+    registry.applyReadings('CP-1', 1, [reading(at(10), [12, 13, 14], { currentUnphasedA: 13 })], at(11));
+    assert.deepEqual(registry.find('CP-1', 1)?.currentA, [12, 13, 14]);
+    assert.equal(registry.find('CP-1', 1)?.currentUnphasedA, undefined);
+    registry.applyReadings('CP-1', 1, [reading(at(20), undefined, { currentUnphasedA: 6 })], at(21));
+    assert.equal(registry.find('CP-1', 1)?.currentUnphasedA, 6);
+    assert.equal(registry.find('CP-1', 1)?.currentA, undefined);
+  });
+
+  it('keeps the last stop of a connector until the next transaction (a departure, issue 36)', () => {
+    const registry = new ConnectorRegistry();
+    const transaction = {
+      transactionId: 7,
+      idTag: 'TAG',
+      startedAt: '2026-01-01T10:00:00Z',
+      meterStartWh: 0,
+    };
+    registry.bindTransaction('CP-1', 1, transaction);
+    registry.applyReadings(
+      'CP-1',
+      1,
+      [reading('2026-01-01T10:01:00Z', undefined, { currentUnphasedA: 16 })],
+      '2026-01-01T10:01:00Z',
+    );
+    const stopped = registry.unbindTransaction('CP-1', 1, 7, {
+      reason: 'EVDisconnected',
+      at: '2026-01-01T11:00:00Z',
+    });
+    assert.deepEqual(stopped?.lastStop, {
+      transactionId: 7,
+      reason: 'EVDisconnected',
+      at: '2026-01-01T11:00:00Z',
+    });
+    assert.equal(stopped?.currentUnphasedA, undefined, 'the car no longer draws');
+    registry.bindTransaction('CP-1', 1, { ...transaction, transactionId: 8 });
+    assert.equal(registry.find('CP-1', 1)?.lastStop, undefined);
+  });
+
   it('detects the phases a car actually charges on (a single-phase car on a three-phase charger)', () => {
     const registry = new ConnectorRegistry();
     registry.applyStatus(

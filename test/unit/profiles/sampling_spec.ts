@@ -98,6 +98,25 @@ describe('Profiles: asking chargers for per-phase current samples', () => {
     assert.equal(r.cs.connectorOf('CP1', 1)?.sampling?.intervalS, 5);
   });
 
+  it('asks an EVlink for the phase forms of Current.Import (it sends it without a phase otherwise, issue 36)', async () => {
+    const r = await sampling({
+      sim: {
+        vendorBehaviour: 'schneider-evlink-r6-r7',
+        configuration: {
+          MeterValuesSampledData: 'Energy.Active.Import.Register,Current.Import',
+          MeterValueSampleInterval: 10,
+        },
+      },
+      manager: { strategy: 'schneider-evlink-r6-r7' },
+    });
+    await r.manager.apply(setPoint(16));
+    await settled(r);
+    assert.deepEqual(changes(r.commands), [
+      'MeterValuesSampledData=Energy.Active.Import.Register,Current.Import,Current.Import.L1,Current.Import.L2,Current.Import.L3,Current.Offered',
+    ]);
+    assert.equal(r.cs.connectorOf('CP1', 1)?.sampling?.perPhaseCurrents, true);
+  });
+
   it('says perPhaseCurrents false when the charger refuses the measurands, also without Current.Offered', async () => {
     const r = await sampling({
       sim: {

@@ -1,0 +1,99 @@
+/**
+ * A current reported without a phase (issue 36, item 7): Schneider EVlink sends `Current.Import`
+ * without `.L1/.L2/.L3` unless asked for them. The load manager counts it on every phase the
+ * connector is wired for and says so; before, the connector had no draw at all (no overdraw
+ * detection, decreases settled by time only).
+ */
+import assert from 'node:assert/strict';
+import { harness } from './support';
+
+function twoOnALine() {
+  const h = harness({
+    circuits: [{ id: 'line', limitA: 32 }],
+    connectors: [
+      { chargePointId: 'EVLINK', circuit: 'line' },
+      { chargePointId: 'B', circuit: 'line' },
+    ],
+    control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+  });
+  h.start();
+  h.plugIn('EVLINK/1');
+  h.plugIn('B/1');
+  return h;
+}
+
+describe('dlm: a current reported without a phase', () => {
+  it('counts it on every wired phase and says so in the reason and the summary', () => {
+    const h = twoOnALine();
+    h.feed(() => {
+      h.state('EVLINK/1', { status: 'Charging', currentUnphasedA: h.limit('EVLINK/1') ?? 0 });
+      const b = h.limit('B/1') ?? 0;
+      h.draw('B/1', [b, b, b]);
+    });
+    h.run(60_000);
+    assert.equal(h.limit('EVLINK/1'), 16);
+    assert.match(h.setPoint('EVLINK/1')?.reason ?? '', /current reported without phase: counted on L1-L3$/);
+    assert.doesNotMatch(h.setPoint('B/1')?.reason ?? '', /without phase/);
+    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'EVLINK');
+    assert.deepEqual(summary?.drawA, [16, 16, 16]);
+    h.stop();
+  });
+
+  it('sees a charger that draws above its set-point by its unphased current', () => {
+    const h = twoOnALine();
+    h.feed(() => {
+      // The EVlink's car draws 20 A whatever it is given.
+      h.state('EVLINK/1', { status: 'Charging', currentUnphasedA: 20 });
+      const b = h.limit('B/1') ?? 0;
+      h.draw('B/1', [b, b, b]);
+    });
+    h.run(60_000);
+    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'EVLINK');
+    assert.equal(summary?.overdrawing, true);
+    assert.deepEqual(summary?.countedA, [20, 20, 20]);
+    assert.equal(h.limit('B/1'), 12, 'the other is given what is left');
+    h.stop();
+  });
+
+  it('settles a decrease by its unphased reading after the confirmation (not by time)', () => {
+    const h = twoOnALine();
+    const confirmed = new Map<string, number>();
+    h.feed(() => {
+      for (const key of ['EVLINK/1', 'B/1']) {
+        const limit = h.limit(key) ?? 0;
+        if (confirmed.get(key) !== limit) {
+          confirmed.set(key, limit);
+          h.state(key, { limitInForce: { limitA: limit, since: h.iso(), confirmedAt: h.iso() } });
+        }
+      }
+      h.state('EVLINK/1', { status: 'Charging', currentUnphasedA: confirmed.get('EVLINK/1') ?? 0 });
+      const b = confirmed.get('B/1') ?? 0;
+      h.draw('B/1', [b, b, b]);
+    });
+    h.run(60_000);
+    assert.deepEqual([h.limit('EVLINK/1'), h.limit('B/1')], [16, 16]);
+    const decreasedAt = h.clock.now();
+    h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
+    assert.equal(h.limit('EVLINK/1'), 6);
+    h.run(5_000);
+    assert.equal(h.limit('B/1'), 26, 'B rises once the EVlink showed it followed (was: 60 s)');
+    const raisedAt = h.sentTo('B/1').find((s) => s.limitA === 26)?.atMs ?? 0;
+    assert.ok(raisedAt - decreasedAt <= 2_000, `raised ${raisedAt - decreasedAt} ms after the decrease`);
+    h.stop();
+  });
+
+  it("takes a charger's own meter reading without a phase (Reading.currentUnphasedA) the same way", () => {
+    const h = twoOnALine();
+    h.feed(() => {
+      h.state('EVLINK/1', { status: 'Charging' });
+      h.manager.reading({ source: 'EVLINK/1', timestamp: h.iso(), currentUnphasedA: 20 });
+      const b = h.limit('B/1') ?? 0;
+      h.draw('B/1', [b, b, b]);
+    });
+    h.run(60_000);
+    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'EVLINK');
+    assert.equal(summary?.overdrawing, true);
+    assert.deepEqual(summary?.drawA, [20, 20, 20]);
+    h.stop();
+  });
+});
