@@ -27,6 +27,7 @@ import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './
 import { Measurements } from './measurements';
 import { LearnedMemory, type LoadManagerMemoryStore } from './memory';
 import { ConnectorObserver } from './observer';
+import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } from './offline-fit';
 import { decidePhaseSwitches } from './phase-switching';
 import { UpdatePolicy } from './policy';
 import { Preferences } from './preferences';
@@ -312,6 +313,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.observer.observeAll(site, this.runtimes, now);
     this.circuits.update(this.circuitContext(), now);
     this.circuits.capConnectors(site, this.observer.views);
+    capKeptLimits(this.offlineContext());
     let order = keepOrder(this.explainContext(), this.lastOrder);
     const pv = this.pv.decide(
       {
@@ -334,6 +336,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       // (the circuits' other loads stay as they were counted).
       this.observer.observeAll(site, this.runtimes, now);
       this.circuits.capConnectors(site, this.observer.views);
+      capKeptLimits(this.offlineContext());
       order = keepOrder(this.explainContext(), order);
       problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
       allocation = allocate(problem);
@@ -358,6 +361,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       allocation.connectors,
       (connector, view, entry, limitA) => reasonFor(explain, connector, view, entry, limitA),
       (setPoint) => this.emit('setPoint', setPoint),
+      chooseFallbacks(this.offlineContext(), finals),
     );
     const staleChanged = this.circuits.logChanges(site, this.measurements, now);
     this.memory?.save(now, false);
@@ -402,6 +406,15 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     };
   }
 
+  private offlineContext(): OfflineContext {
+    return {
+      site: this.siteModel,
+      runtimes: this.runtimes,
+      views: this.observer.views,
+      peaks: this.circuits.peaks,
+    };
+  }
+
   private emitSummary(): void {
     this.lastSummaryAtMs = this.clock.now();
     if (this.listenerCount('summary') === 0) return;
@@ -418,6 +431,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         internalProblems: this.policy.internalProblems,
         unknownConnectors: this.observer.unknownConnectors,
         pv: this.pv.state,
+        offline: offlineCheck(this.offlineContext()),
         reasonOf: this.reasons(),
       },
       this.clock.now(),
