@@ -20,7 +20,7 @@ import {
   chooseMinimum,
   offlineSums,
   otherLoadsOffline,
-  roomOnPath,
+  shareEvenly,
   takeOnPath,
 } from './offline-plan';
 import { OtherLoadPeaks } from './other-load-peaks';
@@ -98,7 +98,8 @@ function byPriority(site: Site, views: readonly ConnectorView[]): number[] {
  * ampflow stopped now, it fits with the others' fallbacks and the other loads' peak. What is left
  * after the connectors not under control goes, in priority order, first to each keeper whose car
  * wants current (its minimum), then to the other connectors' minimum fallbacks, then what remains
- * to the keepers again (up to their maximum). A keeper whose minimum does not fit waits.
+ * to those keepers again, shared evenly (up to their offline limit). A keeper whose minimum does
+ * not fit waits.
  */
 export function capKeptLimits(context: OfflineContext): void {
   const { site, runtimes, views } = context;
@@ -127,14 +128,16 @@ export function capKeptLimits(context: OfflineContext): void {
     const runtime = runtimes.of(connector);
     if (plannable(runtime) && runtime.state?.keepsLimitOffline === undefined) chooseMinimum(left, connector);
   }
-  for (const k of keepers) {
-    const connector = site.connectors[k] as Connector;
-    const given = caps.get(k) ?? 0;
-    if (given === 0) continue;
-    const more = Math.min(roomOnPath(left, connector), Math.min(connector.offlineA, connector.maxA) - given);
-    takeOnPath(left, connector, more);
-    caps.set(k, given + Math.max(0, more));
-  }
+  // What remains, shared evenly among the keepers that got their minimum (a fair share per phase).
+  const sharing = keepers.filter((k) => (caps.get(k) ?? 0) > 0);
+  const extras = shareEvenly(
+    left,
+    sharing.map((k) => site.connectors[k] as Connector),
+    (connector) => Math.min(connector.offlineA, connector.maxA) - (caps.get(connector.index) ?? 0),
+  );
+  sharing.forEach((k, i) => {
+    caps.set(k, (caps.get(k) ?? 0) + (extras[i] ?? 0));
+  });
   for (const [k, capA] of caps) {
     const view = views[k];
     if (!view || capA >= view.capA) continue;

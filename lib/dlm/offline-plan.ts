@@ -16,12 +16,12 @@ import type { Circuit, Connector } from './site-model';
 const FIT_EPS = 1e-6;
 
 /** The grid phases a connector's fallback loads: a car that arrives offline may use all it is wired with. */
-export function phasesLoaded(connector: Connector): readonly GridPhase[] {
+function phasesLoaded(connector: Connector): readonly GridPhase[] {
   return connector.phases === 1 ? [connector.gridPhaseOf[0]] : GRID_PHASES;
 }
 
 /** Circuit indexes, children before their parents. */
-export function childrenFirst(circuits: readonly Circuit[]): number[] {
+function childrenFirst(circuits: readonly Circuit[]): number[] {
   const depth = (index: number): number => {
     const parent = circuits[index]?.parentIndex;
     return parent === undefined ? 0 : 1 + depth(parent);
@@ -64,7 +64,7 @@ export function budgets(circuits: readonly Circuit[], otherA: readonly Triple[])
 }
 
 /** Whether `amps` on the connector's phases fits what is left on every circuit of its path. */
-export function fitsOnPath(left: readonly Triple[], connector: Connector, amps: number): boolean {
+function fitsOnPath(left: readonly Triple[], connector: Connector, amps: number): boolean {
   for (const c of connector.path) {
     const room = left[c];
     if (!room) continue;
@@ -83,14 +83,6 @@ export function takeOnPath(left: Triple[], connector: Connector, amps: number): 
   }
 }
 
-/** The most `connector` may still take on its phases along its path (never below 0). */
-export function roomOnPath(left: readonly Triple[], connector: Connector): number {
-  let room = Number.POSITIVE_INFINITY;
-  for (const c of connector.path)
-    for (const p of phasesLoaded(connector)) room = Math.min(room, left[c]?.[p] ?? Number.POSITIVE_INFINITY);
-  return Math.max(0, room);
-}
-
 /**
  * The fallback a connector is given where ampflow installs one: its minimum (6 A: a car cannot
  * charge below it) where that fits after what is `left`, else 0 A; never above what the charger
@@ -102,6 +94,46 @@ export function chooseMinimum(left: Triple[], connector: Connector): number {
     return 0;
   takeOnPath(left, connector, amps);
   return amps;
+}
+
+/**
+ * Shares what is `left` among `connectors` evenly: on every circuit and phase a connector loads it
+ * takes at most an equal share of what is left there, and at most `upToA` in all, so their sum
+ * fits. A few passes give what one connector could not take (its `upToA`) to the others. Returns
+ * what each got (0.1 A steps, rounded down) and takes it from `left`.
+ */
+export function shareEvenly(
+  left: Triple[],
+  connectors: readonly Connector[],
+  upToA: (connector: Connector) => number,
+): number[] {
+  const given = connectors.map(() => 0);
+  for (let pass = 0; pass < 3; pass++) {
+    const open = connectors.map((connector, i) => upToA(connector) - (given[i] ?? 0) >= 0.1);
+    const count: Triple[] = left.map(() => triple(0));
+    connectors.forEach((connector, i) => {
+      if (!open[i]) return;
+      for (const c of connector.path) {
+        const counts = count[c];
+        if (counts) for (const p of phasesLoaded(connector)) counts[p] += 1;
+      }
+    });
+    const shares = connectors.map((connector, i) => {
+      if (!open[i]) return 0;
+      let share = upToA(connector) - (given[i] ?? 0);
+      for (const c of connector.path)
+        for (const p of phasesLoaded(connector))
+          share = Math.min(share, Math.max(0, left[c]?.[p] ?? 0) / (count[c]?.[p] || 1));
+      return Math.floor(Math.max(0, share) * 10 + FIT_EPS) / 10;
+    });
+    if (shares.every((share) => share <= 0)) break;
+    connectors.forEach((connector, i) => {
+      const share = shares[i] ?? 0;
+      takeOnPath(left, connector, share);
+      given[i] = (given[i] ?? 0) + share;
+    });
+  }
+  return given;
 }
 
 /** One circuit's sum when ampflow is gone, on its fullest phase. */

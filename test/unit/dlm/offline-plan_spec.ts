@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConnectorState } from '../../../lib/contracts';
-import { chooseFallbacks, type OfflineContext, offlineCheck } from '../../../lib/dlm/offline-fit';
+import {
+  capKeptLimits,
+  chooseFallbacks,
+  type OfflineContext,
+  offlineCheck,
+} from '../../../lib/dlm/offline-fit';
 import { OtherLoadPeaks } from '../../../lib/dlm/other-load-peaks';
 import type { ConnectorView } from '../../../lib/dlm/parts';
 import { GRID_PHASES } from '../../../lib/dlm/phases';
@@ -99,6 +104,50 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
     assert.equal(zone?.offline?.connectorsA, 48);
   });
 
+  describe('chargers that keep their last limit when ampflow is gone (control.holdKeptLimits)', () => {
+    /**
+     * Ten keepers (limits at stack level 0: ABB Terra) charging in the car park; the common areas
+     * drew 6.4 A on L2 for a minute (learned 8.4 A with the margin), then 3 A. Returns the sum of
+     * the set-points per phase after 15 minutes, and what the summary says of ampflow's absence.
+     */
+    function keepers(hold: boolean) {
+      const site = carParkAt32();
+      site.control = { holdKeptLimits: hold };
+      const h = harness(site);
+      const startMs = h.clock.now();
+      h.feed(() => h.meter('common-areas', h.clock.now() - startMs < 60_000 ? [4, 6.4, 3] : [3, 3, 3]));
+      h.start();
+      const keys = Array.from({ length: 10 }, (_, i) => `PARK-${String(i + 1).padStart(2, '0')}/1`);
+      for (const key of keys) {
+        h.state(key, { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+        h.plugIn(key, {}, 'Charging');
+        h.obey(key);
+      }
+      h.run(15 * 60_000);
+      const total = keys.reduce((sum, key) => sum + (h.limit(key) ?? 0), 0);
+      const summary = h.manager.summary();
+      return { total, summary, zone: summary.circuits.find((c) => c.id === 'zone') };
+    }
+
+    it('held (the default): the kept limits plus the learned peak fit; not held: they take what fits now, and the summary says so', () => {
+      const held = keepers(true);
+      const free = keepers(false);
+      // 62 A available − 8.4 A learned peak = 53.6 A for the kept limits.
+      assert.ok(held.total <= 53.6 + 1e-6, `held: ${held.total} A`);
+      assert.ok(held.total >= 48, `held: ${held.total} A (no more is lost than the plan takes)`);
+      assert.equal(held.zone?.offline?.fits, true, JSON.stringify(held.zone?.offline));
+      assert.ok(free.total > 53.6, `not held: ${free.total} A`);
+      assert.equal(free.zone?.offline?.fits, false);
+      assert.ok(
+        free.summary.problems.some((p) => /if ampflow stops now: .*kept last limits PARK-01\/1/.test(p)),
+        free.summary.problems.join('\n'),
+      );
+      console.log(
+        `      held ${held.total.toFixed(1)} A vs not held ${free.total.toFixed(1)} A (${(((free.total - held.total) / free.total) * 100).toFixed(1)} % less while the zone is full); not held, if ampflow stops: ${free.zone?.offline?.totalA} A on ${free.zone?.offline?.availableA} A`,
+      );
+    });
+  });
+
   describe('property: the chosen fallbacks plus the learned peak fit every circuit per phase', () => {
     const SEED = Number(process.env.OFFLINE_SEED ?? 36);
     const RUNS = Number(process.env.OFFLINE_RUNS ?? 400);
@@ -107,6 +156,7 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       const random = mulberry32(SEED);
       const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
       let checked = 0;
+      let heldChecked = 0;
       let zeros = 0;
       for (let run = 0; run < RUNS; run++) {
         const circuits: CircuitConfig[] = [];
@@ -188,8 +238,38 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
             `run ${run}: ${connector.key} got 0 A though its ${connector.minA} A fits`,
           );
         });
+        // Held (control.holdKeptLimits, the default): each keeper whose car wants current at its
+        // cap (the most the allocation may give it), the others' fallbacks chosen after it.
+        const heldViews = views.map((view) => ({ ...view, capA: 32, wantsByStatus: random() < 0.7 }));
+        const held: OfflineContext = { ...context, views: heldViews };
+        capKeptLimits(held);
+        const wanting = site.connectors.map((connector, k) => {
+          const state = runtimes.of(connector).state;
+          return (
+            state?.online === true &&
+            state.keepsLimitOffline !== undefined &&
+            heldViews[k]?.wantsByStatus === true
+          );
+        });
+        const heldLimits = limits.map((limit, k) => (wanting[k] ? (heldViews[k]?.capA ?? 0) : limit));
+        const withoutWanting = limits.map((limit, k) => (wanting[k] ? 0 : limit));
+        const heldBefore = offlineCheck({
+          ...held,
+          runtimes: withFallbacks(runtimes, site, withoutWanting, () => 0),
+        });
+        const heldChosen = chooseFallbacks(held, heldLimits);
+        const heldAfter = offlineCheck({
+          ...held,
+          runtimes: withFallbacks(runtimes, site, heldLimits, (k) => heldChosen[k]),
+        });
+        heldAfter.circuits.forEach((sum, c) => {
+          if (!heldBefore.circuits[c]?.fits) return;
+          if (wanting.some((w) => w)) heldChecked += 1;
+          assert.ok(sum.fits, `held, run ${run} circuit c${c}: ${JSON.stringify(sum)} (seed ${SEED})`);
+        });
       }
       assert.ok(checked > RUNS, `circuits checked: ${checked}`);
+      assert.ok(heldChecked > RUNS / 4, `circuits with held keepers checked: ${heldChecked}`);
       assert.ok(zeros > 0, 'some connectors had no room');
     });
   });
