@@ -258,8 +258,15 @@ export class OfflineFallback {
     const endsOnItsOwn =
       connector.standingValidToMs !== undefined || connector.enforced?.validToMs !== undefined;
     const permanentStanding = connector.standing !== undefined && connector.standingValidToMs === undefined;
+    // While another F goes (a new choice), the one installed is in force: confirmed until replaced.
+    const inForceA =
+      fallback.state === 'installed'
+        ? fallback.limitA
+        : fallback.state === 'wanted'
+          ? fallback.installedA
+          : undefined;
     if (
-      fallback.state !== 'installed' ||
+      inForceA === undefined ||
       connector.connectorId === 0 ||
       connector.fallbackConfirmed ||
       !endsOnItsOwn ||
@@ -268,7 +275,7 @@ export class OfflineFallback {
       return;
     connector.fallbackConfirmed = true;
     this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, {
-      limitA: fallback.limitA,
+      limitA: inForceA,
       afterS: this.afterMs / 1000,
     });
   }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { LoadManager } from '../../../lib/dlm/load-manager';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { fallbackProfileId } from '../../../lib/profiles/build';
 import { NO_OFFLINE_FALLBACK, profilesSent, setPoint, settled, useProfileRig } from './support';
@@ -64,6 +65,59 @@ describe('Profiles: the offline fallback the load manager chose', () => {
     await settled(r);
     assert.equal(r.cs.connectorOf('CP1', 1)?.offlineFallback, undefined);
     assert.equal(r.cs.connectorOf('CP1', 1)?.keepsLimitOffline?.why, 'switched off');
+  });
+
+  it('with the load manager: from 64 A at their maximum to what fits, once the chosen fallback is installed', async () => {
+    // A dual charger on a 10 A line: its two connectors at their 32 A maximum would draw 64 A if
+    // ampflow stopped; 6 A fits once (the second gets 0 A), and one profile on connector 0 carries 0 A.
+    const r = await rig({ sim: { connectors: 2 } });
+    const lm = new LoadManager({
+      site: {
+        circuits: [{ id: 'line', limitA: 10, headroomA: 0 }],
+        connectors: [
+          { chargePointId: 'CP1', connectorId: 1, circuit: 'line' },
+          { chargePointId: 'CP1', connectorId: 2, circuit: 'line' },
+        ],
+        unbalanceLimitA: null,
+      },
+      clock: r.clock,
+    });
+    lm.on('setPoint', (sp) => {
+      void r.manager.apply(sp);
+    });
+    r.cs.on('connector', (state) => lm.connectorState(state));
+    for (const state of r.cs.connectorsOf('CP1')) lm.connectorState(state);
+    const line = () => lm.summary().circuits.find((c) => c.id === 'line')?.offline;
+    assert.deepEqual(
+      { fits: line()?.fits, connectorsA: line()?.connectorsA },
+      { fits: false, connectorsA: 64 },
+    );
+    lm.start();
+    try {
+      for (let i = 0; i < 5; i++) {
+        r.clock.advance(1000);
+        await settled(r);
+      }
+      const sent = lm.setPoints().map((sp) => sp.fallbackA);
+      assert.deepEqual(sent, [6, 0], 'chosen: 6 A for the first, 0 A for the second');
+      // The set-points come one by one: the first connector's 6 A goes first, then the lower of the two.
+      assert.deepEqual(
+        fallbacksSent(profilesSent(r.commands)),
+        [6, 0],
+        'the lower of the two, on connector 0',
+      );
+      assert.deepEqual(
+        [1, 2].map((id) => r.cs.connectorOf('CP1', id)?.offlineFallback?.limitA),
+        [0, 0],
+      );
+      r.clock.advance(1000);
+      assert.deepEqual(
+        { fits: line()?.fits, connectorsA: line()?.connectorsA },
+        { fits: true, connectorsA: 0 },
+      );
+    } finally {
+      lm.stop();
+    }
   });
 
   it('refuses a fallbackA that is no current', async () => {
