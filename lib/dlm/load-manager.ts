@@ -313,8 +313,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.observer.observeAll(site, this.runtimes, now);
     this.circuits.update(this.circuitContext(), now);
     this.circuits.capConnectors(site, this.observer.views);
-    capKeptLimits(this.offlineContext());
     let order = keepOrder(this.explainContext(), this.lastOrder);
+    capKeptLimits(this.offlineContext(order));
     const pv = this.pv.decide(
       {
         site,
@@ -336,8 +336,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       // (the circuits' other loads stay as they were counted).
       this.observer.observeAll(site, this.runtimes, now);
       this.circuits.capConnectors(site, this.observer.views);
-      capKeptLimits(this.offlineContext());
       order = keepOrder(this.explainContext(), order);
+      capKeptLimits(this.offlineContext(order));
       problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
       allocation = allocate(problem);
     }
@@ -361,7 +361,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       allocation.connectors,
       (connector, view, entry, limitA) => reasonFor(explain, connector, view, entry, limitA),
       (setPoint) => this.emit('setPoint', setPoint),
-      chooseFallbacks(this.offlineContext(), finals),
+      chooseFallbacks(this.offlineContext(order), finals),
     );
     const staleChanged = this.circuits.logChanges(site, this.measurements, now);
     this.memory?.save(now, false);
@@ -406,13 +406,9 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     };
   }
 
-  private offlineContext(): OfflineContext {
-    return {
-      site: this.siteModel,
-      runtimes: this.runtimes,
-      views: this.observer.views,
-      peaks: this.circuits.peaks,
-    };
+  private offlineContext(order?: readonly number[]): OfflineContext {
+    const { siteModel: site, runtimes, circuits } = this;
+    return { site, runtimes, views: this.observer.views, peaks: circuits.peaks, ...(order ? { order } : {}) };
   }
 
   private emitSummary(): void {

@@ -61,6 +61,8 @@ export interface OfflineContext {
   runtimes: ConnectorRuntimes;
   views: readonly ConnectorView[];
   peaks: OtherLoadPeaks;
+  /** Connector indexes in keep order (problem.ts `keepOrder`: priority, then the shedding rule). */
+  order?: readonly number[];
 }
 
 /**
@@ -86,8 +88,10 @@ export function otherLoadsIfAbsent(
   return { otherA, unlearned };
 }
 
-/** Connector indexes by priority (highest first), then as listed. */
-function byPriority(site: Site, views: readonly ConnectorView[]): number[] {
+/** Connector indexes in keep order where known, else by priority (highest first), then as listed. */
+function byPriority(context: OfflineContext): readonly number[] {
+  const { site, views, order } = context;
+  if (order && order.length === site.connectors.length) return order;
   return site.connectors
     .map((_c, k) => k)
     .sort((a, b) => (views[b]?.priority ?? 0) - (views[a]?.priority ?? 0) || a - b);
@@ -104,10 +108,12 @@ function byPriority(site: Site, views: readonly ConnectorView[]): number[] {
 export function capKeptLimits(context: OfflineContext): void {
   const { site, runtimes, views } = context;
   if (!site.control.holdKeptLimits) return;
+  // Usually no charger keeps its last limit: nothing to cap.
+  if (!site.connectors.some((connector) => runtimes.of(connector).state?.keepsLimitOffline)) return;
   const keepers: number[] = [];
   const { otherA } = otherLoadsIfAbsent(site, context.peaks);
   const left = budgets(site.circuits, otherA);
-  const order = byPriority(site, views);
+  const order = byPriority(context);
   for (const k of order) {
     const connector = site.connectors[k];
     if (!connector) continue;
@@ -153,7 +159,7 @@ export function capKeptLimits(context: OfflineContext): void {
  * peak; 0 A for the rest.
  */
 export function chooseFallbacks(context: OfflineContext, limitsA: readonly number[]): (number | undefined)[] {
-  const { site, runtimes, views } = context;
+  const { site, runtimes } = context;
   const { otherA } = otherLoadsIfAbsent(site, context.peaks);
   const left = budgets(site.circuits, otherA);
   const chosen: (number | undefined)[] = site.connectors.map(() => undefined);
@@ -164,7 +170,7 @@ export function chooseFallbacks(context: OfflineContext, limitsA: readonly numbe
     else takeOnPath(left, connector, offlineDrawOf(connector, runtime, limitsA[connector.index]).amps);
   }
   const plannedSet = new Set(planned);
-  for (const k of byPriority(site, views)) {
+  for (const k of byPriority(context)) {
     const connector = site.connectors[k];
     if (connector && plannedSet.has(k)) chosen[k] = chooseMinimum(left, connector);
   }
@@ -185,21 +191,23 @@ export function offlineCheck(context: OfflineContext): {
   const draws = site.connectors.map((connector) => offlineDrawOf(connector, runtimes.of(connector)));
   const now = offlineSums(site.circuits, site.connectors, otherA, (c) => draws[c.index]?.amps ?? 0);
   const hold = site.control.holdKeptLimits;
+  // Not held, chargers that keep their last limit may be at their highest when ampflow stops.
+  const anyKeeper = !hold && draws.some((draw) => draw.kind === 'keeps');
   const worstOf = (connector: Connector) => {
     const draw = draws[connector.index];
     return draw?.kind === 'keeps' ? Math.min(connector.offlineA, connector.maxA) : (draw?.amps ?? 0);
   };
-  const worst = offlineSums(site.circuits, site.connectors, otherA, worstOf);
+  const worst = anyKeeper ? offlineSums(site.circuits, site.connectors, otherA, worstOf) : now;
   const problems: (string | undefined)[] = [];
-  const circuits = site.circuits.map((circuit, c): OfflineSummary => {
-    const sum = now[c] as (typeof now)[number];
-    const bad = worst[c] as (typeof worst)[number];
-    const below = circuit.connectorIndexes.flatMap((k) => {
+  const belowOf = (circuit: Circuit) =>
+    circuit.connectorIndexes.flatMap((k) => {
       const connector = site.connectors[k];
       return connector ? [connector] : [];
     });
-    const keepers = below.filter((connector) => draws[connector.index]?.kind === 'keeps');
-    const worse = !hold && keepers.length > 0 && bad.totalA > sum.totalA + 1e-6;
+  const circuits = site.circuits.map((circuit, c): OfflineSummary => {
+    const sum = now[c] as (typeof now)[number];
+    const bad = worst[c] as (typeof worst)[number];
+    const worse = anyKeeper && bad.totalA > sum.totalA + 1e-6;
     const entry: OfflineSummary = {
       phase: sum.phase + 1,
       totalA: round1(sum.totalA),
@@ -210,10 +218,12 @@ export function offlineCheck(context: OfflineContext): {
       ...(worse ? { worstA: round1(bad.totalA), worstPhase: bad.phase + 1, worstFits: bad.fits } : {}),
       ...(unlearned.has(c) ? { otherUnlearned: true as const } : {}),
     };
-    if (!sum.fits) problems[c] = describe(circuit, sum, below, draws, unlearned.has(c), hold);
-    else if (worse && !bad.fits)
+    if (!sum.fits) problems[c] = describe(circuit, sum, belowOf(circuit), draws, unlearned.has(c), hold);
+    else if (worse && !bad.fits) {
+      const keepers = belowOf(circuit).filter((connector) => draws[connector.index]?.kind === 'keeps');
       problems[c] =
         `${circuit.name}: if ampflow stops while ${namesInShort(keepers.map((k) => k.key))} (which keep their last limit) are at their highest, ${round1(bad.totalA)} A on ${round1(bad.availableA)} A available, L${bad.phase + 1}; set control.holdKeptLimits to hold them within the plan`;
+    }
     return entry;
   });
   return { circuits, problems };

@@ -17,8 +17,11 @@ const FIT_EPS = 1e-6;
 
 /** The grid phases a connector's fallback loads: a car that arrives offline may use all it is wired with. */
 function phasesLoaded(connector: Connector): readonly GridPhase[] {
-  return connector.phases === 1 ? [connector.gridPhaseOf[0]] : GRID_PHASES;
+  return connector.phases === 1 ? ONE_GRID_PHASE[connector.gridPhaseOf[0]] : GRID_PHASES;
 }
+
+/** A single-phase connector's grid phase as a list (one list per phase, not one per call). */
+const ONE_GRID_PHASE: Readonly<Record<GridPhase, readonly GridPhase[]>> = { 0: [0], 1: [1], 2: [2] };
 
 /** Circuit indexes, children before their parents. */
 function childrenFirst(circuits: readonly Circuit[]): number[] {
