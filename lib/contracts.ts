@@ -155,6 +155,13 @@ export interface ConnectorState {
    */
   offlineFallback?: { limitA: number; afterS: number; since: string };
   /**
+   * The charger takes no offline fallback from ampflow (its limits go at stack level 0, by a vendor
+   * key, or the fallback is switched off or refused; `why` says which): once ampflow is gone it
+   * keeps the last limit it was given, forever. The charging-profile manager says so (since
+   * `since`); the load manager counts it at that limit in its plan for ampflow's absence.
+   */
+  keepsLimitOffline?: { why: string; since: string };
+  /**
    * The charging-profile manager could not set a limit on this connector since `since`: the
    * charger refused every way it knows to set one, or did not answer within its timeout (`why`
    * says which). The load manager counts the connector as uncontrolled from that moment (its
@@ -197,6 +204,15 @@ export interface SetPoint {
   limitA: number;
   phases: 1 | 2 | 3;
   reason: string;
+  /**
+   * The offline fallback the load manager chose for the connector, A per phase: what it may draw
+   * once ampflow is gone (Node-RED stopped, the network down), so that the fallbacks of every
+   * connector plus the other loads' learned peak fit each circuit (its minimum for as many as fit
+   * by priority, 0 A for the rest). The charging-profile node installs it (never above its own
+   * offline fallback setting). Absent: the load manager chose none (the connector is offline, or
+   * keeps its last limit).
+   */
+  fallbackA?: number;
 }
 
 /** A charge data record: one finished session, what facility staff bill from. */
@@ -341,12 +357,13 @@ export interface ChargePointPort {
   confirmLimit(chargePointId: string, connectorId: number, limitA: number): void;
   /**
    * The connector falls to an offline fallback when the charger loses ampflow (undefined: it may
-   * not any more): kept as its `ConnectorState.offlineFallback`.
+   * not any more): kept as its `ConnectorState.offlineFallback`; or it takes none and keeps its
+   * last limit (`keepsLastLimit`: why): kept as its `ConnectorState.keepsLimitOffline`.
    */
   confirmFallback(
     chargePointId: string,
     connectorId: number,
-    fallback: { limitA: number; afterS: number } | undefined,
+    fallback: { limitA: number; afterS: number } | { keepsLastLimit: string } | undefined,
   ): void;
   /**
    * The charger could not be given a limit on a connector (refused every way, or no answer in

@@ -19,6 +19,16 @@ export function dlmStatus(state: { problem: string } | { summary: SiteSummary })
   }
   const stale = summary.circuits.filter((c) => c.meter?.stale).length;
   if (stale > 0) return statusOf('ampflow-dlm', 'fallback', { stale });
+  // If ampflow stopped now, the chargers' fallbacks and the other loads would not fit (issue 36).
+  const unfit = summary.circuits.find((c) => c.offline && !c.offline.fits);
+  if (unfit?.offline) {
+    const { totalA, availableA } = unfit.offline;
+    const status = statusOf('ampflow-dlm', 'offlineUnfit', {
+      total: Math.round(totalA),
+      available: Math.round(availableA),
+    });
+    if (fits(status.text)) return status;
+  }
   const amps = Math.round(summary.totalLimitA);
   if (summary.charging === 0 && amps === 0) return statusOf('ampflow-dlm', 'idle');
   const charging = statusOf('ampflow-dlm', 'charging', { charging: summary.charging, amps });

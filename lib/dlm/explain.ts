@@ -8,14 +8,13 @@ import type { CircuitView } from './circuits';
 import { describePlan } from './departure';
 import type { Measurements } from './measurements';
 import { sessionEnergyWh } from './observations';
-import { offlineFallbacksProblem } from './offline-fit';
 import type { ConnectorView } from './parts';
 import { namesInShort } from './pending-decreases';
 import { EPS, GRID_PHASES, round2, type Triple, triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import { describeSiteLimits, type SiteLimits } from './site-limits';
 import type { Connector, Site } from './site-model';
-import type { CircuitSummary, ConnectorSummary, PvSummary, SiteSummary } from './summary';
+import type { CircuitSummary, ConnectorSummary, OfflineSummary, PvSummary, SiteSummary } from './summary';
 
 /** What the explanations read. */
 export interface ExplainContext {
@@ -143,6 +142,8 @@ export interface SummaryInputs {
   internalProblems: readonly string[];
   unknownConnectors: ReadonlySet<string>;
   pv: PvSummary | undefined;
+  /** Per circuit, what it would carry if ampflow stopped now, and the problem where it does not fit (offline-fit.ts). */
+  offline: { circuits: readonly OfflineSummary[]; problems: readonly (string | undefined)[] };
   /** Why the set-point in force of the connector at index k is what it is (one that has one). */
   reasonOf(k: number): string;
 }
@@ -194,7 +195,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     // On its fallback: which of the cars below wait for it (paused while they want current).
     const fallback = view?.fallback && withPaused(context, circuit.connectorIndexes, view.fallback);
     if (fallback) problems.push(fallback);
-    const offline = offlineFallbacksProblem(site, circuit, runtimes);
+    const offline = inputs.offline.problems[c];
     if (offline) problems.push(offline);
     if (overloaded) {
       problems.push(
@@ -260,6 +261,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       overloaded,
       ...(reservedA.some((a) => a > 0) ? { reservedA: reservedA.map(round2) as Triple } : {}),
       ...(fullOfReservations ? { fullOfReservations } : {}),
+      ...(inputs.offline.circuits[c] ? { offline: inputs.offline.circuits[c] } : {}),
     };
   });
   let charging = 0;

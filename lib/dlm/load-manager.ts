@@ -27,6 +27,7 @@ import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './
 import { Measurements } from './measurements';
 import { LearnedMemory, type LoadManagerMemoryStore } from './memory';
 import { ConnectorObserver } from './observer';
+import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } from './offline-fit';
 import { decidePhaseSwitches } from './phase-switching';
 import { UpdatePolicy } from './policy';
 import { Preferences } from './preferences';
@@ -324,6 +325,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.circuits.update(this.circuitContext(), now);
     this.circuits.capConnectors(site, this.observer.views);
     let order = keepOrder(this.explainContext(), this.lastOrder);
+    capKeptLimits(this.offlineContext(order));
     const pv = this.pv.decide(
       {
         site,
@@ -346,6 +348,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.observer.observeAll(site, this.runtimes, now);
       this.circuits.capConnectors(site, this.observer.views);
       order = keepOrder(this.explainContext(), order);
+      capKeptLimits(this.offlineContext(order));
       problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
       allocation = allocate(problem);
     }
@@ -369,6 +372,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       allocation.connectors,
       (connector, view, entry, limitA) => reasonFor(explain, connector, view, entry, limitA),
       (setPoint) => this.emit('setPoint', setPoint),
+      chooseFallbacks(this.offlineContext(order), finals),
     );
     const staleChanged = this.circuits.logChanges(site, this.measurements, now);
     this.memory?.save(now, false);
@@ -413,6 +417,11 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     };
   }
 
+  private offlineContext(order?: readonly number[]): OfflineContext {
+    const { siteModel: site, runtimes, circuits } = this;
+    return { site, runtimes, views: this.observer.views, peaks: circuits.peaks, ...(order ? { order } : {}) };
+  }
+
   private emitSummary(): void {
     this.lastSummaryAtMs = this.clock.now();
     if (this.listenerCount('summary') === 0) return;
@@ -429,6 +438,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         internalProblems: this.policy.internalProblems,
         unknownConnectors: this.observer.unknownConnectors,
         pv: this.pv.state,
+        offline: offlineCheck(this.offlineContext()),
         reasonOf: this.reasons(),
       },
       this.clock.now(),

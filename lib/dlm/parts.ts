@@ -52,7 +52,7 @@ export interface PolicyRecord {
    * The set-point in force, and the reason it went out with (why it is what it is now, the load
    * manager explains when asked: LoadManager.setPoints, the summary).
    */
-  sent?: { limitA: number; phases: 1 | 2 | 3; reason: string; atMs: number };
+  sent?: { limitA: number; phases: 1 | 2 | 3; reason: string; atMs: number; fallbackA?: number };
   /** The set-point before the last change (a charger may still follow it for decreaseSettleMs). */
   previousSent?: { limitA: number; phases: 1 | 2 | 3 };
   lastChangeAtMs?: number;

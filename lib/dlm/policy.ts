@@ -176,9 +176,18 @@ export class UpdatePolicy {
       limitA: number,
     ) => string,
     emit: (setPoint: SetPoint) => void,
+    /** The offline fallback chosen per connector (offline-fit.ts); a change goes out with the set-point. */
+    fallbacksA: readonly (number | undefined)[] = [],
   ): boolean {
     const { site, runtimes, views } = context;
-    const changes: { k: number; limitA: number; phases: 1 | 2 | 3; reason: string; decrease: boolean }[] = [];
+    const changes: {
+      k: number;
+      limitA: number;
+      phases: 1 | 2 | 3;
+      reason: string;
+      decrease: boolean;
+      fallbackA: number | undefined;
+    }[] = [];
     site.connectors.forEach((connector, k) => {
       const runtime = runtimes.of(connector);
       const view = views[k];
@@ -187,27 +196,39 @@ export class UpdatePolicy {
       const limitA = finals[k] ?? 0;
       const last = runtime.sent;
       const phases = view.phasesOut;
-      if (last && last.limitA === limitA && last.phases === phases && !runtime.resend) return;
+      const fallbackA = fallbacksA[k];
+      if (
+        last &&
+        last.limitA === limitA &&
+        last.phases === phases &&
+        (fallbackA === undefined || last.fallbackA === fallbackA) &&
+        !runtime.resend
+      )
+        return;
       const reason = reasonFor(connector, view, entry, limitA);
       const before = last?.limitA ?? 0;
       const decrease = limitA < before || (limitA === before && phases < (last?.phases ?? 3));
-      changes.push({ k, limitA, phases, reason, decrease });
+      changes.push({ k, limitA, phases, reason, decrease, fallbackA });
     });
     // Decreases go out first: a charger that applies its increase before another applies its
     // decrease must not find the circuit full.
     changes.sort((a, b) => Number(b.decrease) - Number(a.decrease) || a.k - b.k);
-    for (const { k, limitA, phases, reason } of changes) {
+    for (const { k, limitA, phases, reason, fallbackA } of changes) {
       const connector = site.connectors[k];
       const view = views[k];
       if (!connector || !view) continue;
       const runtime = runtimes.of(connector);
+      // A connector given none this time (offline, keeps its last limit) keeps what it was given.
+      const givenA = fallbackA ?? runtime.sent?.fallbackA;
       this.record(site, connector, view, runtime, limitA, phases, reason, now);
+      if (runtime.sent && givenA !== undefined) runtime.sent.fallbackA = givenA;
       emit({
         chargePointId: connector.chargePointId,
         connectorId: connector.connectorId,
         limitA,
         phases,
         reason,
+        ...(fallbackA === undefined ? {} : { fallbackA }),
       });
     }
     return changes.length > 0;

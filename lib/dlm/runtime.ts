@@ -165,6 +165,7 @@ export class ConnectorRuntimes {
               limitA: sent.limitA,
               phases: sent.phases,
               reason: reasonOf(k),
+              ...(sent.fallbackA === undefined ? {} : { fallbackA: sent.fallbackA }),
             },
           ]
         : [];

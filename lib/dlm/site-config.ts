@@ -236,6 +236,15 @@ export interface ControlConfig {
    * unbalance limit (default false: on all its wired phases, as for the capacity).
    */
   strictUnbalance: boolean;
+  /**
+   * Chargers that take no offline fallback keep the last limit they were given once ampflow is
+   * gone (ABB Terra: limits at stack level 0; EVlink R4/R5: a vendor key). true (default): while
+   * ampflow runs they are given no more than fits, with every other connector's fallback and the
+   * other loads' learned peak, if ampflow stopped now (safe; costs energy only while the circuit
+   * is full and the other loads are below their peak). false: they get what the circuit allows
+   * now, and the summary says what they would draw at worst.
+   */
+  holdKeptLimits: boolean;
 }
 
 export interface PvConfig {
@@ -335,6 +344,7 @@ export const DEFAULT_CONTROL: Readonly<ControlConfig> = {
   summaryIntervalMs: 10_000,
   shedHysteresisWh: 2_000,
   strictUnbalance: false,
+  holdKeptLimits: true,
 };
 
 export const DEFAULT_STALE_AFTER_MS = 30_000;

@@ -3,6 +3,7 @@
  * may not do what was meant; each names the circuit and the setting that would make it safe.
  * (validateSite's problems refuse a site; these only say.)
  */
+import { budgets, chooseMinimum, offlineSums, otherLoadsOffline } from './offline-plan';
 import { GRID_PHASES, triple } from './phases';
 import { type ProblemSink, round1 } from './site-fields';
 import type { Circuit, Connector } from './site-model';
@@ -11,6 +12,41 @@ import type { Circuit, Connector } from './site-model';
 export function warnAboutSafety(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
   warnAboutFallbacks(circuits, connectors, warn);
   warnAboutUnmeasured(circuits, connectors, warn);
+  warnAboutAbsence(circuits, connectors, warn);
+}
+
+/**
+ * ampflow's own absence, from the configuration alone (offline-plan.ts): if Node-RED stops, every
+ * charger falls to its own offline limit (`offlineA`: what the installer entered, else its
+ * maximum), and the other loads draw what `fallback.otherLoadA` says (else 0: nothing is learned
+ * before the load manager runs). Bender manual §7.7: the sum must fit. Where it does not, says by
+ * how much, how many of the connectors' minimum fallbacks the charging-profile node can be given
+ * instead, and what to set. The load manager checks it again at run time with what the chargers
+ * confirmed and the other loads' learned peak (offline-fit.ts).
+ */
+function warnAboutAbsence(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
+  const otherA = otherLoadsOffline(circuits, (circuit, p) => circuit.fallback.otherLoadA?.[p] ?? 0);
+  const sums = offlineSums(circuits, connectors, otherA, (c) => Math.min(c.offlineA, c.maxA));
+  const left = budgets(circuits, otherA);
+  const minimums = connectors.map((connector) => chooseMinimum(left, connector));
+  for (const sum of sums) {
+    if (sum.fits) continue;
+    const circuit = circuits[sum.circuit];
+    if (!circuit) continue;
+    const below = circuit.connectorIndexes.flatMap((k) => (connectors[k] ? [connectors[k]] : []));
+    const amps = new Set(below.map((c) => Math.min(c.offlineA, c.maxA)));
+    const each = amps.size === 1 ? `${[...amps][0]} A each` : 'their own amps';
+    const given = below.filter((c) => (minimums[c.index] ?? 0) > 0);
+    const other = circuit.meter
+      ? circuit.fallback.otherLoadA
+        ? `the other loads at fallback.otherLoadA (${round1(sum.otherA)} A)`
+        : 'the other loads at 0 A (nothing learned yet; the load manager adds their learned peak at run time)'
+      : `the other loads below (${round1(sum.otherA)} A)`;
+    warn(
+      `circuit "${circuit.id}" connectors offlineA`,
+      `if ampflow stops (Node-RED stopped, the network to the chargers down), its ${below.length} connector${below.length === 1 ? '' : 's'} fall to their own offline limit (offlineA, ${each}): ${round1(sum.totalA)} A on L${sum.phase + 1} with ${other}, above the ${round1(sum.availableA)} A available (Bender §7.7: the fallbacks must fit). Where the charging-profile node installs its offline fallback, the load manager chooses it to fit: ${given.length} of ${below.length} at their minimum (${round1(given.reduce((total, c) => total + c.minA, 0))} A), 0 A for the rest; for a charger that takes no fallback, enter its own offline limit as its offlineA, low enough to fit`,
+    );
+  }
 }
 
 /**

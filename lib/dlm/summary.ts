@@ -56,6 +56,34 @@ export interface CircuitSummary {
   reservedA?: Triple;
   /** Not overloaded, but what those chargers may draw on their own leaves no room for the others. */
   fullOfReservations?: true;
+  /** What it would carry if ampflow stopped now (offline-fit.ts): every charger on its own fallback. */
+  offline?: OfflineSummary;
+}
+
+/**
+ * A circuit if ampflow stopped now (Node-RED stopped, the network to the chargers down): every
+ * connector at its own fallback plus the other loads at their learned peak, on its fullest phase.
+ */
+export interface OfflineSummary {
+  /** The grid phase (1..3). */
+  phase: number;
+  totalA: number;
+  /** What the connectors below would draw on it. */
+  connectorsA: number;
+  /** The other loads' learned peak (else the configured fallback.otherLoadA, else 0). */
+  otherA: number;
+  /** limit − headroom. */
+  availableA: number;
+  fits: boolean;
+  /** Nothing is learned of the other loads yet, and no fallback.otherLoadA is set: counted at 0. */
+  otherUnlearned?: true;
+  /**
+   * Chargers that keep their last limit offline, at their highest (offlineA) instead of their limit
+   * now, while they are not held within the plan (control.holdKeptLimits false).
+   */
+  worstA?: number;
+  worstPhase?: number;
+  worstFits?: boolean;
 }
 
 export interface ConnectorSummary {

@@ -345,11 +345,14 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     return this.notes.backendLinkOf(chargePointId);
   }
 
-  /** A connector's offline fallback as the charging-profile manager confirmed it (`offlineFallback`). */
+  /**
+   * A connector's offline fallback as the charging-profile manager confirmed it (`offlineFallback`),
+   * or that it takes none and keeps its last limit (`keepsLimitOffline`).
+   */
   confirmFallback(
     chargePointId: string,
     connectorId: number,
-    fallback: { limitA: number; afterS: number } | undefined,
+    fallback: { limitA: number; afterS: number } | { keepsLastLimit: string } | undefined,
   ): void {
     this.notes.confirmFallback(chargePointId, connectorId, fallback);
   }

@@ -108,12 +108,20 @@ export class ConnectorNotes {
   confirmFallback(
     chargePointId: string,
     connectorId: number,
-    fallback: { limitA: number; afterS: number } | undefined,
+    fallback: { limitA: number; afterS: number } | { keepsLastLimit: string } | undefined,
   ): void {
     const state = this.connectors.get(chargePointId, connectorId);
-    if (fallback) state.offlineFallback = { ...fallback, since: this.nowIso() };
-    else if (state.offlineFallback) delete state.offlineFallback;
-    else return;
+    if (fallback && 'keepsLastLimit' in fallback) {
+      if (state.keepsLimitOffline?.why === fallback.keepsLastLimit && !state.offlineFallback) return;
+      delete state.offlineFallback;
+      state.keepsLimitOffline = { why: fallback.keepsLastLimit, since: this.nowIso() };
+    } else if (fallback) {
+      delete state.keepsLimitOffline;
+      state.offlineFallback = { ...fallback, since: this.nowIso() };
+    } else if (state.offlineFallback || state.keepsLimitOffline) {
+      delete state.offlineFallback;
+      delete state.keepsLimitOffline;
+    } else return;
     this.publish(state);
   }
 }

@@ -305,6 +305,7 @@ export class ChargingProfileManager extends EventEmitter {
   private submit(setPoint: SetPointInput): Promise<LimitReport> {
     const charger = this.registry.charger(setPoint.chargePointId);
     const connector = this.registry.connector(charger, setPoint.connectorId);
+    this.fallback.planned(charger, connector, setPoint.fallbackA);
     const phases = setPoint.phases as number | undefined;
     connector.wanted = {
       requestedLimitA: setPoint.limitA,

@@ -36,11 +36,38 @@ export class OfflineFallback {
     private readonly schedule: (charger: ChargerEntry, connector: ConnectorEntry) => void,
   ) {}
 
-  /** F, A per phase; undefined when the fallback is switched off. */
+  /** F as set (the installer's upper bound), A per phase; undefined when the fallback is switched off. */
   get limitA(): number | undefined {
     const value = this.ctx.options.offlineFallbackA;
     if (value === null) return undefined;
     return value ?? DEFAULTS.offlineFallbackA;
+  }
+
+  /**
+   * The F this charger gets: the setting, lowered to the lowest fallback the load manager chose
+   * for its connectors (`SetPoint.fallbackA`: its minimum where the circuit has room for it when
+   * ampflow is gone, else 0 A), as one profile on connector 0 carries it for every connector.
+   */
+  limitFor(charger: ChargerEntry): number | undefined {
+    let limitA = this.limitA;
+    if (limitA === undefined) return undefined;
+    for (const connector of charger.connectors.values())
+      if (connector.connectorId !== 0 && connector.plannedFallbackA !== undefined)
+        limitA = Math.min(limitA, connector.plannedFallbackA);
+    return limitA;
+  }
+
+  /**
+   * A connector was given a fallback by the load manager: an installed fallback that is no longer
+   * what the charger should get goes again before its next limit (the one installed is kept in
+   * force, and confirmed, until the new one is accepted).
+   */
+  planned(charger: ChargerEntry, connector: ConnectorEntry, fallbackA: number | undefined): void {
+    if (fallbackA === undefined || connector.plannedFallbackA === fallbackA) return;
+    connector.plannedFallbackA = fallbackA;
+    const fallback = charger.fallback;
+    if (fallback.state === 'installed' && fallback.limitA !== this.limitFor(charger))
+      charger.fallback = { state: 'wanted', installedA: fallback.limitA, replace: true };
   }
 
   get afterMs(): number {
@@ -70,7 +97,11 @@ export class OfflineFallback {
 
   /** The validTo for a set-point profile sent now (none while the fallback is not installed). */
   validToMs(charger: ChargerEntry): number | undefined {
-    return charger.fallback.state === 'installed' ? this.ctx.clock.now() + this.afterMs : undefined;
+    const fallback = charger.fallback;
+    // A fallback being replaced (another F chosen) is in force until the new one is.
+    const installed =
+      fallback.state === 'installed' || (fallback.state === 'wanted' && fallback.installedA !== undefined);
+    return installed ? this.ctx.clock.now() + this.afterMs : undefined;
   }
 
   /** Installs the fallback before the next limit goes, where it is wanted. Called by the sender. */
@@ -81,7 +112,9 @@ export class OfflineFallback {
   }
 
   private async install(charger: ChargerEntry): Promise<void> {
-    const limitA = this.limitA;
+    // Tried once on its own: without an answer it goes again before the next limit.
+    if (charger.fallback.state === 'wanted') charger.fallback.replace = false;
+    const limitA = this.limitFor(charger);
     const why = limitA === undefined ? 'switched off' : this.ineligible(charger);
     if (limitA === undefined || why !== undefined) {
       this.off(charger, why);
@@ -116,6 +149,13 @@ export class OfflineFallback {
       return;
     }
     charger.fallback = { state: 'installed', limitA, atMs: this.ctx.clock.now() };
+    // Connectors told of the one before fall to this one now.
+    for (const connector of charger.connectors.values())
+      if (connector.fallbackConfirmed)
+        this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, {
+          limitA,
+          afterS: this.afterMs / 1000,
+        });
     this.note(
       charger,
       'info',
@@ -207,11 +247,26 @@ export class OfflineFallback {
    */
   private confirm(charger: ChargerEntry, connector: ConnectorEntry): void {
     const fallback = charger.fallback;
+    if (fallback.state === 'off' && connector.connectorId !== 0 && !connector.keepsNoted) {
+      // No fallback, so its limits have no validTo: it keeps the last one when ampflow is gone.
+      connector.keepsNoted = true;
+      this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, {
+        keepsLastLimit: fallback.reason ?? 'switched off',
+      });
+      return;
+    }
     const endsOnItsOwn =
       connector.standingValidToMs !== undefined || connector.enforced?.validToMs !== undefined;
     const permanentStanding = connector.standing !== undefined && connector.standingValidToMs === undefined;
+    // While another F goes (a new choice), the one installed is in force: confirmed until replaced.
+    const inForceA =
+      fallback.state === 'installed'
+        ? fallback.limitA
+        : fallback.state === 'wanted'
+          ? fallback.installedA
+          : undefined;
     if (
-      fallback.state !== 'installed' ||
+      inForceA === undefined ||
       connector.connectorId === 0 ||
       connector.fallbackConfirmed ||
       !endsOnItsOwn ||
@@ -220,15 +275,16 @@ export class OfflineFallback {
       return;
     connector.fallbackConfirmed = true;
     this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, {
-      limitA: fallback.limitA,
+      limitA: inForceA,
       afterS: this.afterMs / 1000,
     });
   }
 
   private withdraw(charger: ChargerEntry): void {
     for (const connector of charger.connectors.values()) {
-      if (!connector.fallbackConfirmed) continue;
+      if (!connector.fallbackConfirmed && !connector.keepsNoted) continue;
       connector.fallbackConfirmed = false;
+      connector.keepsNoted = false;
       this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, undefined);
     }
   }

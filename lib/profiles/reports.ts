@@ -139,7 +139,7 @@ export function checkSetPoint(value: unknown, index?: number): SetPointInput {
   const where = index === undefined ? 'set-point' : `set-point [${index}]`;
   if (typeof value !== 'object' || value === null) throw new SetPointError(`${where}: an object is needed`);
   const setPoint = value as Record<string, unknown>;
-  const { chargePointId, connectorId, limitA, phases, reason } = setPoint;
+  const { chargePointId, connectorId, limitA, phases, reason, fallbackA } = setPoint;
   if (typeof chargePointId !== 'string' || chargePointId === '')
     throw new SetPointError(`${where}: chargePointId must be the charger's identity`);
   if (!Number.isInteger(connectorId) || (connectorId as number) < 0)
@@ -150,11 +150,17 @@ export function checkSetPoint(value: unknown, index?: number): SetPointInput {
     throw new SetPointError(`${where}: phases must be 1, 2 or 3`);
   if (reason !== undefined && typeof reason !== 'string')
     throw new SetPointError(`${where}: reason must be text`);
+  if (
+    fallbackA !== undefined &&
+    (typeof fallbackA !== 'number' || !Number.isFinite(fallbackA) || fallbackA < 0)
+  )
+    throw new SetPointError(`${where}: fallbackA must be a number of amperes from 0`);
   return {
     chargePointId,
     connectorId: connectorId as number,
     limitA,
     ...(phases === undefined ? {} : { phases: phases as SetPoint['phases'] }),
     reason: reason ?? '',
+    ...(fallbackA === undefined ? {} : { fallbackA: fallbackA as number }),
   };
 }

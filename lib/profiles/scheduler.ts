@@ -49,7 +49,10 @@ export class Scheduler {
       this.confirmations.now(charger, connector, decision.target.limitA);
       this.answers.settle(charger, connector, 'duplicate');
     }
-    if (decision.kind === 'send' || connector.clearTxProfile) this.enqueue(charger, connector);
+    // Another offline fallback was chosen (offline-fallback.ts `planned`): it goes with the limit in force.
+    const replacing = charger.fallback.state === 'wanted' && charger.fallback.replace === true;
+    if (decision.kind === 'send' || connector.clearTxProfile || (replacing && decision.kind === 'duplicate'))
+      this.enqueue(charger, connector);
     else if (decision.kind === 'duplicate') {
       // In force already: confirmed again from now on (a decrease the load manager just sent may be this limit).
       this.confirmations.now(charger, connector, decision.target.limitA);

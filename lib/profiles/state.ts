@@ -69,6 +69,10 @@ export interface ConnectorEntry {
   standingValidToMs?: number;
   /** The central system was told this connector falls to the offline fallback when ampflow loses it. */
   fallbackConfirmed?: boolean;
+  /** The central system was told this connector takes no fallback and keeps its last limit. */
+  keepsNoted?: boolean;
+  /** The offline fallback the load manager chose for it (`SetPoint.fallbackA`), A per phase. */
+  plannedFallbackA?: number;
   /** The transaction whose composite schedule showed that the TxDefaultProfile does not reach it. */
   standingIgnoredBy?: number;
   enforced?: Enforcement;
@@ -130,7 +134,8 @@ export type ChargePointMaxState =
  */
 export type FallbackState =
   | { state: 'off'; reason?: string }
-  | { state: 'wanted' }
+  /** `installedA`: the one in force until this one is; `replace`: it goes even without a new limit. */
+  | { state: 'wanted'; installedA?: number; replace?: boolean }
   | { state: 'installed'; limitA: number; atMs: number };
 
 export interface ChargerEntry {

@@ -25,9 +25,11 @@ interface Msg<T> {
 
 const site: SiteConfig = {
   circuits: [{ id: 'zone', limitA: 32, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
+  // The chargers' own offline limit (issue 36): 2 × 6 A and the other loads fit the 32 A if
+  // ampflow stops; at their 32 A maximum the status would say so instead of what charges.
   connectors: [
-    { chargePointId: 'CP-1', circuit: 'zone' },
-    { chargePointId: 'CP-2', circuit: 'zone' },
+    { chargePointId: 'CP-1', circuit: 'zone', offlineA: 6 },
+    { chargePointId: 'CP-2', circuit: 'zone', offlineA: 6 },
   ],
 };
 
@@ -92,6 +94,8 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
     assert.deepEqual(msg.payload, {
       chargePointId: 'CP-1',
       connectorId: 1,
+      // The offline fallback chosen for it (issue 36): its 6 A minimum fits the circuit.
+      fallbackA: 6,
       limitA: 6,
       phases: 3,
       reason: 'ramping up to 22 A',
@@ -99,6 +103,21 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
     const [summaryMsg] = await reported;
     assert.equal(summaryMsg.topic, 'summary');
     assert.deepEqual(summaryMsg.payload.circuits[0]?.otherA, [10, 4, 4]);
+    await status;
+  });
+
+  it('says in its status when the chargers’ fallbacks would not fit if ampflow stopped (issue 36)', async () => {
+    const unfit = { ...site, connectors: site.connectors.map(({ offlineA: _, ...rest }) => rest) };
+    const { dlm } = await load({ site: JSON.stringify(unfit) });
+    // 2 × 32 A (their maximum: no offlineA, no fallback confirmed) + 12.5 A (10 A learned, + 25 %).
+    const status = waitFor(
+      dlm,
+      'call:status',
+      (call: { args: [{ text: string }] }) => call.args[0].text === 'fallbacks 77/32 A',
+    );
+    dlm.receive({ topic: 'zone-meter', payload: { currentA: [10, 4, 4] } });
+    dlm.receive(state('CP-1', 'Available'));
+    dlm.receive(state('CP-2', 'Available'));
     await status;
   });
 

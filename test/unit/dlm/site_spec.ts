@@ -138,6 +138,9 @@ describe('site model', () => {
         'circuit "zone" fallback.connectorLimitA',
         // No meter measures what else "main" feeds (the zone's meter counts only the zone's loads).
         'circuit "main" meter',
+        // Six connectors at their own offline limit (offlineA: their 32 A maximum) if ampflow stops (issue 36).
+        'circuit "main" connectors offlineA',
+        'circuit "zone" connectors offlineA',
       ],
     );
     assert.match(result.warnings[0]?.message ?? '', /L1 63 A above its parent "main" \(40\/40\/40 A\)/);

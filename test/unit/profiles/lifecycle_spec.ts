@@ -41,11 +41,14 @@ describe('Profiles: set-points over a charger’s life', () => {
 
     it('tells the central system which limit the charger confirmed (ConnectorState.limitInForce), and nothing for a refused one', async () => {
       // Without the offline fallback: its confirmation is published with the connector too
-      // (offline-fallback_spec.ts), and this counts the publications of limits.
+      // (offline-fallback_spec.ts), and this counts the publications of limits. Without it the
+      // connector is said once to keep its last limit offline (keepsLimitOffline, issue 36): that
+      // publication, before its first limit is in force, is not one of a limit.
       const { cp, cs, manager } = await rig({ manager: NO_OFFLINE_FALLBACK });
       await startCharging(cp);
       const seen: (number | undefined)[] = [];
       cs.on('connector', (state) => {
+        if (state.keepsLimitOffline && !state.limitInForce) return;
         if (state.chargePointId === 'CP1' && state.connectorId === 1) seen.push(state.limitInForce?.limitA);
       });
       assert.equal((await manager.apply(setPoint(16)))[0]?.outcome, 'applied');

@@ -1,0 +1,310 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConnectorState } from '../../../lib/contracts';
+import {
+  capKeptLimits,
+  chooseFallbacks,
+  type OfflineContext,
+  offlineCheck,
+} from '../../../lib/dlm/offline-fit';
+import { OtherLoadPeaks } from '../../../lib/dlm/other-load-peaks';
+import type { ConnectorView } from '../../../lib/dlm/parts';
+import { GRID_PHASES } from '../../../lib/dlm/phases';
+import { ConnectorRuntimes } from '../../../lib/dlm/runtime';
+import type { CircuitConfig, ConnectorConfig, SiteConfig } from '../../../lib/dlm/site-config';
+import { parseSite, validateSite } from '../../../lib/dlm/site-validate';
+import { harness } from './support';
+
+/**
+ * ampflow's own absence (issue 36): when Node-RED stops, every charger falls to its own fallback,
+ * and Bender's manual (§7.7) makes it a rule that their sum must fit the available current.
+ */
+
+/** The car-park example's site (examples/Scenario - Car park with a DLM meter.json). */
+function carParkSite(): SiteConfig {
+  const flow = JSON.parse(
+    readFileSync(join(__dirname, '../../../examples/Scenario - Car park with a DLM meter.json'), 'utf8'),
+  ) as { type: string; site?: string }[];
+  const dlm = flow.find((node) => node.type === 'ampflow-dlm');
+  return JSON.parse(dlm?.site ?? '{}') as SiteConfig;
+}
+
+/** The car park with `offlineA` 32 A entered on all ten chargers. */
+function carParkAt32(): SiteConfig {
+  const site = carParkSite();
+  for (const connector of site.connectors) connector.offlineA = 32;
+  return site;
+}
+
+describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
+  it('Check the site flags the car park with offlineA 32 A on ten chargers, and says what fits', () => {
+    const site = carParkAt32();
+    assert.equal(site.connectors.length, 10);
+    const { warnings, problems } = validateSite(site);
+    assert.deepEqual(problems, []);
+    const absent = warnings.filter((w) => w.field === 'circuit "zone" connectors offlineA');
+    assert.equal(absent.length, 1, JSON.stringify(warnings));
+    assert.match(absent[0]?.message ?? '', /320 A on L1 .* above the 62 A available/);
+    assert.match(absent[0]?.message ?? '', /10 of 10 at their minimum \(60 A\)/);
+  });
+
+  it('Check the site passes the car park once each charger’s own offline limit fits', () => {
+    const site = carParkSite();
+    for (const connector of site.connectors) connector.offlineA = 6;
+    const { warnings } = validateSite(site);
+    assert.deepEqual(
+      warnings.filter((w) => /offlineA/.test(w.field)),
+      [],
+    );
+  });
+
+  it('the runtime summary and its circuit flag the car park with offlineA 32 A on ten chargers', () => {
+    const h = harness(carParkAt32());
+    h.start();
+    h.meter('common-areas', [4, 6.4, 3]);
+    for (let i = 1; i <= 10; i++) h.state(`PARK-${String(i).padStart(2, '0')}/1`, { status: 'Available' });
+    h.run(10_000);
+    const summary = h.manager.summary();
+    const zone = summary.circuits.find((c) => c.id === 'zone');
+    assert.equal(zone?.offline?.fits, false);
+    // 320 A of the chargers' own limits and the common areas' learned peak with its margin.
+    assert.equal(zone?.offline?.connectorsA, 320);
+    const flagged = summary.problems.filter((p) => /if ampflow stops now/.test(p));
+    assert.equal(flagged.length, 1, summary.problems.join('\n'));
+    assert.match(flagged[0] ?? '', /zone 1 .*: if ampflow stops now: 32\d(\.\d)? A on 62 A available, L2/);
+    assert.match(
+      flagged[0] ?? '',
+      /own offline limits \(offlineA\) PARK-01\/1, PARK-02\/1, PARK-03\/1 and 7 more: 32 A each/,
+    );
+    assert.match(flagged[0] ?? '', /let the charging-profile node install its offline fallback/);
+  });
+
+  it('chooses 6 A for as many as fit by priority and 0 A for the rest, sent with the set-points; then it fits', () => {
+    const site = carParkAt32();
+    site.connectors.forEach((connector, i) => {
+      connector.priority = i; // PARK-10 first
+    });
+    const h = harness(site);
+    h.start();
+    h.meter('common-areas', [4, 6.4, 3]);
+    for (let i = 1; i <= 10; i++) h.state(`PARK-${String(i).padStart(2, '0')}/1`, { status: 'Available' });
+    h.run(10_000);
+    const chosen = (key: string) =>
+      [...h.sent].reverse().find((s) => `${s.chargePointId}/${s.connectorId}` === key)?.fallbackA;
+    const keys = Array.from({ length: 10 }, (_, i) => `PARK-${String(i + 1).padStart(2, '0')}/1`);
+    // 62 A available less the learned peak on L2 (6.4 A + 2 A of learning margin): 53.6 A, eight of 6 A.
+    assert.deepEqual(keys.map(chosen), [0, 0, 6, 6, 6, 6, 6, 6, 6, 6], 'the two of lowest priority get 0 A');
+    const since = h.iso();
+    for (const key of keys)
+      h.state(key, { offlineFallback: { limitA: chosen(key) ?? -1, afterS: 300, since } });
+    h.run(10_000);
+    const zone = h.manager.summary().circuits.find((c) => c.id === 'zone');
+    assert.equal(zone?.offline?.fits, true, JSON.stringify(zone?.offline));
+    assert.equal(zone?.offline?.connectorsA, 48);
+  });
+
+  describe('chargers that keep their last limit when ampflow is gone (control.holdKeptLimits)', () => {
+    /**
+     * Ten keepers (limits at stack level 0: ABB Terra) charging in the car park; the common areas
+     * drew 6.4 A on L2 for a minute (learned 8.4 A with the margin), then 3 A. Returns the sum of
+     * the set-points per phase after 15 minutes, and what the summary says of ampflow's absence.
+     */
+    function keepers(hold: boolean) {
+      const site = carParkAt32();
+      site.control = { holdKeptLimits: hold };
+      const h = harness(site);
+      const startMs = h.clock.now();
+      h.feed(() => h.meter('common-areas', h.clock.now() - startMs < 60_000 ? [4, 6.4, 3] : [3, 3, 3]));
+      h.start();
+      const keys = Array.from({ length: 10 }, (_, i) => `PARK-${String(i + 1).padStart(2, '0')}/1`);
+      for (const key of keys) {
+        h.state(key, { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+        h.plugIn(key, {}, 'Charging');
+        h.obey(key);
+      }
+      h.run(15 * 60_000);
+      const total = keys.reduce((sum, key) => sum + (h.limit(key) ?? 0), 0);
+      const summary = h.manager.summary();
+      return { total, summary, zone: summary.circuits.find((c) => c.id === 'zone') };
+    }
+
+    it('held (the default): the kept limits plus the learned peak fit; not held: they take what fits now, and the summary says so', () => {
+      const held = keepers(true);
+      const free = keepers(false);
+      // 62 A available − 8.4 A learned peak = 53.6 A for the kept limits.
+      assert.ok(held.total <= 53.6 + 1e-6, `held: ${held.total} A`);
+      assert.ok(held.total >= 48, `held: ${held.total} A (no more is lost than the plan takes)`);
+      assert.equal(held.zone?.offline?.fits, true, JSON.stringify(held.zone?.offline));
+      assert.ok(free.total > 53.6, `not held: ${free.total} A`);
+      assert.equal(free.zone?.offline?.fits, false);
+      assert.ok(
+        free.summary.problems.some((p) => /if ampflow stops now: .*kept last limits PARK-01\/1/.test(p)),
+        free.summary.problems.join('\n'),
+      );
+      console.log(
+        `      held ${held.total.toFixed(1)} A vs not held ${free.total.toFixed(1)} A (${(((free.total - held.total) / free.total) * 100).toFixed(1)} % less while the zone is full); not held, if ampflow stops: ${free.zone?.offline?.totalA} A on ${free.zone?.offline?.availableA} A`,
+      );
+    });
+  });
+
+  describe('property: the chosen fallbacks plus the learned peak fit every circuit per phase', () => {
+    const SEED = Number(process.env.OFFLINE_SEED ?? 36);
+    const RUNS = Number(process.env.OFFLINE_RUNS ?? 400);
+
+    it(`holds on ${RUNS} random sites (seed ${SEED})`, () => {
+      const random = mulberry32(SEED);
+      const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
+      let checked = 0;
+      let heldChecked = 0;
+      let zeros = 0;
+      for (let run = 0; run < RUNS; run++) {
+        const circuits: CircuitConfig[] = [];
+        const count = 1 + Math.floor(random() * 4);
+        for (let c = 0; c < count; c++) {
+          circuits.push({
+            id: `c${c}`,
+            ...(c === 0 ? {} : { parent: `c${Math.floor(random() * c)}` }),
+            limitA: pick([16, 25, 32, 40, 63, 80, 100]),
+            headroomA: pick([0, 1, 2]),
+            ...(random() < 0.6
+              ? {
+                  meter: { source: `m${c}`, location: pick(['includesChargers', 'otherLoadsOnly'] as const) },
+                }
+              : {}),
+          });
+        }
+        const connectors: ConnectorConfig[] = Array.from(
+          { length: 1 + Math.floor(random() * 14) },
+          (_, i) => ({
+            chargePointId: `CP-${i}`,
+            circuit: `c${Math.floor(random() * count)}`,
+            phaseRotation: pick(['RST', 'STR', 'TRS'] as const),
+            phases: pick([1, 3, 3] as const),
+            minA: pick([6, 6, 7, 8]),
+            maxA: 32,
+            offlineA: pick([32, 16, 10, 6, 0]),
+          }),
+        );
+        const site = parseSite({ circuits, connectors, unbalanceLimitA: null });
+        const runtimes = new ConnectorRuntimes();
+        runtimes.adopt(site);
+        const peaks = new OtherLoadPeaks();
+        const t0 = Date.UTC(2026, 0, 1);
+        for (const circuit of site.circuits) {
+          if (!circuit.meter || random() < 0.2) continue; // some never learned
+          const key = OtherLoadPeaks.keyOf(circuit.id, circuit.meter.source);
+          for (const p of GRID_PHASES) peaks.note(key, p, random() * circuit.limitA[p] * 0.4, t0);
+        }
+        const limits = site.connectors.map(() => pick([0, 6, 16, 32]));
+        for (const connector of site.connectors) {
+          const roll = random();
+          const state: ConnectorState = {
+            chargePointId: connector.chargePointId,
+            connectorId: connector.connectorId,
+            online: roll > 0.15,
+            ...(roll < 0.05 ? { neverConnected: true as const } : {}),
+            ...(roll > 0.85 ? { keepsLimitOffline: { why: 'stack level 0', since: '' } } : {}),
+          };
+          runtimes.of(connector).state = state;
+        }
+        const views = site.connectors.map(() => ({ priority: Math.floor(random() * 3) }) as ConnectorView);
+        const context: OfflineContext = { site, runtimes, views, peaks };
+        // What fits without any chosen fallback (the connectors not under control, the keepers at
+        // their limit, the other loads): only there can the plan make it fit.
+        const before = offlineCheck({ ...context, runtimes: withFallbacks(runtimes, site, limits, () => 0) });
+        const chosen = chooseFallbacks(context, limits);
+        const after = offlineCheck({
+          ...context,
+          runtimes: withFallbacks(runtimes, site, limits, (k) => chosen[k]),
+        });
+        after.circuits.forEach((sum, c) => {
+          if (!before.circuits[c]?.fits) return;
+          checked += 1;
+          assert.ok(sum.fits, `run ${run} circuit c${c}: ${JSON.stringify(sum)} (seed ${SEED})`);
+        });
+        // As many as fit: each connector given 0 A had no room for its minimum.
+        chosen.forEach((amps, k) => {
+          if (amps === 0) zeros += 1;
+          if (amps !== 0) return;
+          const connector = site.connectors[k];
+          if (!connector || connector.minA > Math.min(connector.offlineA, connector.maxA)) return;
+          const more = offlineCheck({
+            ...context,
+            runtimes: withFallbacks(runtimes, site, limits, (i) => (i === k ? connector.minA : chosen[i])),
+          });
+          assert.ok(
+            connector.path.some((c) => !more.circuits[c]?.fits),
+            `run ${run}: ${connector.key} got 0 A though its ${connector.minA} A fits`,
+          );
+        });
+        // Held (control.holdKeptLimits, the default): each keeper whose car wants current at its
+        // cap (the most the allocation may give it), the others' fallbacks chosen after it.
+        const heldViews = views.map((view) => ({ ...view, capA: 32, wantsByStatus: random() < 0.7 }));
+        const held: OfflineContext = { ...context, views: heldViews };
+        capKeptLimits(held);
+        const wanting = site.connectors.map((connector, k) => {
+          const state = runtimes.of(connector).state;
+          return (
+            state?.online === true &&
+            state.keepsLimitOffline !== undefined &&
+            heldViews[k]?.wantsByStatus === true
+          );
+        });
+        const heldLimits = limits.map((limit, k) => (wanting[k] ? (heldViews[k]?.capA ?? 0) : limit));
+        const withoutWanting = limits.map((limit, k) => (wanting[k] ? 0 : limit));
+        const heldBefore = offlineCheck({
+          ...held,
+          runtimes: withFallbacks(runtimes, site, withoutWanting, () => 0),
+        });
+        const heldChosen = chooseFallbacks(held, heldLimits);
+        const heldAfter = offlineCheck({
+          ...held,
+          runtimes: withFallbacks(runtimes, site, heldLimits, (k) => heldChosen[k]),
+        });
+        heldAfter.circuits.forEach((sum, c) => {
+          if (!heldBefore.circuits[c]?.fits) return;
+          if (wanting.some((w) => w)) heldChecked += 1;
+          assert.ok(sum.fits, `held, run ${run} circuit c${c}: ${JSON.stringify(sum)} (seed ${SEED})`);
+        });
+      }
+      assert.ok(checked > RUNS, `circuits checked: ${checked}`);
+      assert.ok(heldChecked > RUNS / 4, `circuits with held keepers checked: ${heldChecked}`);
+      assert.ok(zeros > 0, 'some connectors had no room');
+    });
+  });
+});
+
+/**
+ * A copy of the records where each online connector that takes a fallback confirmed `fallbackOf(k)`
+ * (what the charging-profile node installs), and each keeper's limit is `limits[k]`.
+ */
+function withFallbacks(
+  runtimes: ConnectorRuntimes,
+  site: ReturnType<typeof parseSite>,
+  limits: readonly number[],
+  fallbackOf: (k: number) => number | undefined,
+): ConnectorRuntimes {
+  const copy = new ConnectorRuntimes();
+  copy.adopt(site);
+  for (const connector of site.connectors) {
+    const state = runtimes.of(connector).state as ConnectorState;
+    const record = copy.of(connector);
+    record.sent = { limitA: limits[connector.index] ?? 0, phases: 3, reason: '', atMs: 0 };
+    const amps = fallbackOf(connector.index);
+    const planned = state.online && !state.neverConnected && !state.keepsLimitOffline && amps !== undefined;
+    record.state = planned ? { ...state, offlineFallback: { limitA: amps, afterS: 300, since: '' } } : state;
+  }
+  return copy;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
