@@ -6,14 +6,14 @@
  * circuit views of the update, and its notes on each meter (`MeterNotes`).
  */
 import type { Logger } from '../log';
+import { type ChargersDrew, chargersDrawBelow, explainRise } from './charger-draw';
 import { generationBelow, siteMayGenerate } from './generation';
-import { drawSince, type Measurements } from './measurements';
+import type { Measurements } from './measurements';
 import { implausibility } from './meter-plausibility';
 import { type OtherLoadLevel, OtherLoadPeaks } from './other-load-peaks';
-import { followMsOf } from './overdraw';
 import type { ConnectorView } from './parts';
-import { GRID_PHASES, type GridPhase, phaseMask, sum, type Triple, triple } from './phases';
-import type { ConnectorRuntime, ConnectorRuntimes } from './runtime';
+import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from './phases';
+import type { ConnectorRuntimes } from './runtime';
 import type { SiteLimits } from './site-limits';
 import type { Circuit, Site } from './site-model';
 
@@ -166,8 +166,8 @@ function viewCircuit(
   const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
   const source = `meter "${circuit.meter.source}" of ${circuit.name}`;
   // One reading usually stamps every phase alike: what the chargers drew then, once per time.
-  const drawnAt = new Map<number, Triple>();
-  const chargersAt = (atMs: number): Triple => {
+  const drawnAt = new Map<number, ChargersDrew>();
+  const drewAt = (atMs: number): ChargersDrew => {
     let drawn = drawnAt.get(atMs);
     if (!drawn) {
       drawn = chargersDrawBelow(context, circuit, atMs);
@@ -175,6 +175,7 @@ function viewCircuit(
     }
     return drawn;
   };
+  const chargersAt = (atMs: number): Triple => drewAt(atMs).atLeastA;
   const { staleAfterMs } = circuit.meter;
   // A meter that said it is stale (measurements.ts reportStale) is, however young its values.
   const reported = meter.reportedStale;
@@ -202,6 +203,7 @@ function viewCircuit(
   const never: GridPhase[] = [];
   const stale: GridPhase[] = [];
   const otherA = triple(0);
+  let explainedA = 0;
   for (const p of GRID_PHASES) {
     const sample = fresh[p];
     if (!meter.phaseA[p]) never.push(p);
@@ -210,7 +212,11 @@ function viewCircuit(
       // Subtract what the chargers below drew when the meter measured, but never more than they
       // may draw: over-subtracting is the unsafe side.
       const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
-      const own = Math.max(0, sample.value - subtracted);
+      const measured = Math.max(0, sample.value - subtracted);
+      const own = includes
+        ? explainRise(meter, p, measured, drewAt(sample.atMs).raisedA[p], sample.atMs)
+        : measured;
+      explainedA += measured - own;
       peaks.note(key, p, own, sample.atMs);
       otherA[p] = combine(own, p);
     }
@@ -239,7 +245,7 @@ function viewCircuit(
   let otherW = sum(otherA) * site.voltageV;
   const power = meter.powerW;
   if (missing.length === 0 && power && now - power.atMs <= circuit.meter.staleAfterMs) {
-    const subtracted = includes ? sum(chargersAt(power.atMs)) : 0;
+    const subtracted = includes ? sum(chargersAt(power.atMs)) + explainedA : 0;
     const own = Math.max(0, power.value - subtracted * site.voltageV);
     otherW = includes ? Math.max(own, childW) : own + childW;
   }
@@ -297,52 +303,4 @@ function describeLevels(missing: GridPhase[], levels: (OtherLoadLevel | undefine
   const span =
     hours >= 1 ? `${Math.floor(hours)} h` : `${Math.max(1, Math.round(learned.learnedMs / 60_000))} min`;
   return `${amps} A (the most they drew in ${span} so far, plus a margin)`;
-}
-
-/**
- * What the chargers below a circuit drew per grid phase when a meter measured at `atMs`, each at
- * most what it may draw, and only while its status says it charges: a car that stopped draws
- * nothing, whatever its charger's last reading said (subtracting it would make the other loads
- * look smaller than they are). A charger's measurement newer than the meter's may show a change
- * the meter has not seen yet: the lowest of its measurements since the one in force at `atMs`
- * is taken (for the same reason).
- */
-function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: number): Triple {
-  const subtract = triple(0);
-  const since = triple(0);
-  const below = circuit.connectorIndexes;
-  for (let at = 0; at < below.length; at++) {
-    const k = below[at] ?? 0;
-    const view = context.views[k];
-    const connector = context.site.connectors[k];
-    if (!view?.drawGridA || !connector) continue;
-    const runtime = context.runtimes.of(connector);
-    if (runtime.state?.status !== 'Charging') continue;
-    const sentLimit = lowestFollowedAt(context.site, runtime, atMs);
-    const drawn = drawSince(connector, runtime, atMs, since) ? since : view.drawGridA;
-    const loads = phaseMask(view.gridPhases);
-    for (let p = 0; p < 3; p++) {
-      const phase = p as GridPhase;
-      const allowed = Math.max(loads & (1 << p) ? sentLimit : 0, view.floorA[phase]);
-      subtract[phase] += Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
-    }
-  }
-  return subtract;
-}
-
-/**
- * The lowest set-point the charger may still have been following when a meter measured at `atMs`:
- * within its follow time of its last change (response-time.ts), with no reading of its own since that change, it may
- * not have followed an increase yet (a charger that answers in 7 s still draws the old, lower
- * current), and counting it at the new one would make the other loads look smaller than they are
- * (found by the closed-loop property, PROPERTY_SEED=10: 0.6 A over a 44 A phase for 1 s).
- */
-function lowestFollowedAt(site: Site, runtime: ConnectorRuntime, atMs: number): number {
-  const sent = runtime.sent?.limitA ?? 0;
-  const previous = runtime.previousSent?.limitA;
-  const changedAt = runtime.lastChangeAtMs;
-  if (previous === undefined || changedAt === undefined || previous >= sent) return sent;
-  if (atMs >= changedAt + followMsOf(site, runtime)) return sent;
-  for (const entry of runtime.drawHistory) if (entry.atMs >= changedAt && entry.atMs <= atMs) return sent;
-  return previous;
 }

@@ -31,6 +31,7 @@ import {
   meterReads,
   type SimChargerFaults,
   withFaults,
+  withJitter,
 } from './site-faults';
 
 /** Per-phase current of the other loads (A, grid phases) at `atMs` since the start of the day. */
@@ -43,6 +44,11 @@ export interface SimMeterOptions {
   dropouts?: { fromMs: number; toMs: number }[];
   /** Readings with fresh timestamps but false values in these windows (site-faults.ts). */
   lies?: MeterLie[];
+  /**
+   * A real meter's last digits move from reading to reading: each non-zero phase reads up to this
+   * much above the truth, A (never below: the noise must not hide load). Default 0 (exact).
+   */
+  jitterA?: number;
 }
 
 export interface SimChargerOptions extends SimChargerFaults {
@@ -77,6 +83,8 @@ export interface SimPv {
   peakW: number;
   /** 0..1 of the peak at `atMs` since the start of the day. */
   profile: (atMs: number) => number;
+  /** The inverter's reading source: a reading (`totalPowerW`, export negative) every second. */
+  source?: string;
 }
 
 export interface SimBattery {
@@ -185,6 +193,7 @@ export class SiteSimulator {
         intervalMs: given.intervalMs ?? 1000,
         dropouts: given.dropouts ?? [],
         lies: given.lies ?? [],
+        jitterA: given.jitterA ?? 0,
       };
     }
     this.chargers = this.site.connectors.map((connector) => {
@@ -436,8 +445,9 @@ export class SiteSimulator {
         circuit.meter.location === 'includesChargers'
           ? total
           : (total.map((value, p) => value - (below[p] ?? 0)) as Triple);
-      const currentA = meterReads(options.lies, elapsed, trueA, this.lastTrueA.get(circuit.id));
-      if (currentA === trueA) this.lastTrueA.set(circuit.id, trueA);
+      const measured = withJitter(trueA, options.jitterA, circuit.index, now);
+      const currentA = meterReads(options.lies, elapsed, measured, this.lastTrueA.get(circuit.id));
+      if (currentA === measured) this.lastTrueA.set(circuit.id, measured);
       const powerW = currentA.map((value) => value * this.site.voltageV) as Triple;
       readings.push({
         source: circuit.meter.source,
@@ -446,6 +456,10 @@ export class SiteSimulator {
         powerW: powerW.map(Math.round) as Triple,
         totalPowerW: Math.round(sumTriple(powerW)),
       });
+    }
+    if (this.pv?.source) {
+      const powerW = -Math.round(this.pvW);
+      readings.push({ source: this.pv.source, timestamp: timestamp(), totalPowerW: powerW });
     }
     const battery = this.battery;
     if (battery && (now - battery.lastMs >= (battery.intervalMs ?? 1000) || battery.lastMs === -Infinity)) {
