@@ -22,13 +22,29 @@ export function siteMayGenerate(site: Site): boolean {
   return site.pv.batterySource !== undefined || site.pv.inverterSources.length > 0 || pvCars(site);
 }
 
-/** Whether some car charges on PV surplus while the site reads no inverter (Check the site says so). */
-export function generationUnmeasured(site: Site): boolean {
-  return site.pv.inverterSources.length === 0 && pvCars(site);
+/**
+ * *Check the site*: where a car may charge on PV surplus but the site reads no inverter, a meter
+ * that reads below the chargers or exports cannot be judged (generation could explain it).
+ */
+export function warnAboutUnmeasuredGeneration(
+  site: Pick<Site, 'pv' | 'connectors' | 'circuits' | 'defaultMode'>,
+  warn: (field: string, message: string) => void,
+): void {
+  if (site.pv.inverterSources.length > 0 || !pvCars(site)) return;
+  const meters = site.circuits.filter((c) => c.meter && !c.meter.noGenerationBelow);
+  if (meters.length === 0) return;
+  warn(
+    'pv.inverterSource',
+    `cars may charge on PV surplus, but the site reads no inverter: while the PV plant's generation is not measured, a meter that reads less than the chargers below it draw, or exports (a CT fallen off or the wrong way round), cannot be told from generation (${meters.map((c) => `circuit "${c.id}"`).join(', ')}); set pv.inverterSource to the inverter's reading source, or meter.noGenerationBelow where nothing below a meter generates`,
+  );
 }
 
-function pvCars(site: Site): boolean {
-  return site.connectors.some((c) => typeof c.mode === 'string' && c.mode !== 'fast' && c.mode !== 'off');
+/** Whether some connector may charge on PV surplus (its mode, else the site's default; an expression may). */
+function pvCars(site: Pick<Site, 'connectors' | 'defaultMode'>): boolean {
+  return site.connectors.some((c) => {
+    const mode = c.mode ?? site.defaultMode;
+    return typeof mode !== 'string' || (mode !== 'fast' && mode !== 'off');
+  });
 }
 
 export function generationBelow(

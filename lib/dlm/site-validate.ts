@@ -5,6 +5,7 @@
  */
 
 import { isObject } from '../objects';
+import { warnAboutUnmeasuredGeneration } from './generation';
 import { linkCircuits, linkConnectors, readCircuits } from './site-circuits';
 import { DEFAULT_UNBALANCE_LIMIT_A, DEFAULT_VOLTAGE_V, SHEDDING_RULES, type SiteConfig } from './site-config';
 import { readConnectors } from './site-connectors';
@@ -75,6 +76,7 @@ export function validateSite(input: unknown): SiteValidation {
   if (problems.length > 0 || inCycle.size > 0) return { problems, warnings };
   linkConnectors(circuits, connectors);
   warnAboutSafety(circuits, connectors, warn);
+  warnAboutUnmeasuredGeneration({ pv, connectors, circuits, defaultMode }, warn);
 
   return {
     site: {
