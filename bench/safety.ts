@@ -41,6 +41,9 @@ interface Layout {
   meters: Record<string, SimMeterOptions>;
   chargers: Record<string, SimChargerOptions>;
   cars: SimCar[];
+  site_pv?: { source: string };
+  /** A meter's stale notice (ms since the start): what ampflow-meter sends when its connection is lost. */
+  staleNotice?: { source: string; atMs: number };
 }
 
 function run(layout: Layout) {
@@ -54,11 +57,19 @@ function run(layout: Layout) {
     meters: layout.meters,
     chargers: layout.chargers,
     cars: layout.cars,
+    ...(layout.site_pv ? { pv: { peakW: 10_000, profile: () => 0, source: layout.site_pv.source } } : {}),
   });
+  const startMs = clock.now();
+  let noticed = false;
   let peakOverA = 0;
   const result = runClosedLoop(clock, sim, manager, {
     durationMs: layout.durationMs,
     onStep: (s) => {
+      const notice = layout.staleNotice;
+      if (notice && !noticed && clock.now() - startMs >= notice.atMs) {
+        noticed = true;
+        manager.meterStale(notice.source, 'connection lost');
+      }
       s.actualA().forEach((phases, c) => {
         const limit = manager.site.circuits[c]?.limitA ?? [0, 0, 0];
         phases.forEach((a, p) => {
@@ -139,9 +150,112 @@ function line(followS: number): Layout {
   };
 }
 
+type Probe = 'zero' | 'frozen' | 'pvNight' | 'dead' | 'none';
+
+/** 3-6. Three cars on a 63 A zone; the meter lies (or dies) 10 minutes from 18:10 while the other loads rise 8 -> 20 A. */
+function evidence(probe: Probe, location: 'otherLoadsOnly' | 'includesChargers' = 'otherLoadsOnly'): Layout {
+  const connectors = ['CP-1', 'CP-2', 'CP-3'].map((id, i) => ({
+    chargePointId: id,
+    circuit: 'zone',
+    phaseRotation: (['RST', 'STR', 'TRS'] as const)[i],
+    ...(probe === 'pvNight' && i === 0 ? { mode: 'minpv' as const } : {}),
+  }));
+  const lieFromMs = 10 * MINUTE;
+  const rising = (t: number): Triple => {
+    const e = t - 18 * HOUR - lieFromMs - MINUTE;
+    const amps = e < 0 ? 8 : Math.min(20, 8 + (e / MINUTE) * 6);
+    return [amps, amps, amps];
+  };
+  const names: Record<Probe, string> = {
+    zero: '63 A zone, meter on the other loads only reads 0.00 A for 10 min (fresh timestamps) while they rise 8 -> 20 A',
+    frozen:
+      '63 A zone, meter on the other loads only repeats its last reading for 10 min while they rise 8 -> 20 A',
+    pvNight:
+      'PV site at night (inverter read at 0 W, a car on minpv), the grid meter counting the chargers reads 0.00 A for 10 min',
+    dead: '63 A zone, the meter of the other loads only loses its Modbus connection (its stale notice) while they rise 8 -> 20 A',
+    none: '',
+  };
+  return {
+    name: names[probe],
+    site: {
+      circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone-meter', location } }],
+      connectors,
+      ...(probe === 'pvNight' ? { pv: { inverterSource: 'inverter' } } : {}),
+    },
+    startOfDayMs: 18 * HOUR,
+    durationMs: 30 * MINUTE,
+    otherLoads: { zone: rising },
+    meters: {
+      zone: {
+        jitterA: 0.05,
+        lies:
+          probe === 'zero' || probe === 'pvNight' || probe === 'frozen'
+            ? [
+                {
+                  fromMs: lieFromMs,
+                  toMs: lieFromMs + 10 * MINUTE,
+                  kind: probe === 'frozen' ? 'frozen' : 'zero',
+                },
+              ]
+            : [],
+        dropouts: probe === 'dead' ? [{ fromMs: lieFromMs, toMs: lieFromMs + 10 * MINUTE }] : [],
+      },
+    },
+    chargers: Object.fromEntries(
+      connectors.map((c) => [
+        `${c.chargePointId}/1`,
+        { meterIntervalMs: 10 * SECOND, responseDelayMs: 3 * SECOND },
+      ]),
+    ),
+    cars: connectors.map((c) => ({
+      connector: `${c.chargePointId}/1`,
+      arriveMs: MINUTE,
+      ev: { phases: 3 as const, maxCurrentA: 32, capacityKWh: 200, socPercent: 10 },
+    })),
+    ...(probe === 'pvNight' ? { site_pv: { source: 'inverter' } } : {}),
+    ...(probe === 'dead' ? { staleNotice: { source: 'zone-meter', atMs: lieFromMs } } : {}),
+  };
+}
+
+/** The oracle of an evidence probe: the same site and truth, the meter truthful. */
+function truthful(probe: Probe): Layout {
+  const layout = evidence(
+    probe === 'pvNight' ? 'pvNight' : 'none',
+    probe === 'pvNight' ? 'includesChargers' : 'otherLoadsOnly',
+  );
+  return { ...layout, meters: { zone: { jitterA: 0.05 } }, staleNotice: undefined };
+}
+
+/** 7. The home layout: cars 45 s apart, readings every 10 s; `location` of the one meter. */
+function homeLayout(location: 'includesChargers' | 'otherLoadsOnly'): Layout {
+  const layout = evidence('none', location);
+  return {
+    ...layout,
+    name: 'home layout: grid meter counts the wallboxes (polled 1 s), chargers report every 10 s, 3 cars 45 s apart, constant house load; oracle: a meter of the other loads only',
+    otherLoads: { zone: () => [8, 8, 8] },
+    cars: layout.cars.map((car, i) => ({ ...car, arriveMs: MINUTE + i * 45 * SECOND })),
+  };
+}
+
+/** 8. A 40 A line, CP-3 (the last car to arrive) accepts its limit and draws its 32 A anyway; its oracle obeys. */
+function ignoring(rogue: boolean): Layout {
+  const layout = line(1);
+  return {
+    ...layout,
+    name: '40 A line, a charger that accepts its limit and ignores it (draws 32 A), beside two that obey',
+    chargers: { ...layout.chargers, 'CP-3/1': { ...layout.chargers['CP-3/1'], rogue } },
+  };
+}
+
 const rows = [
   { layout: zone(true), oracle: zone(false) },
   { layout: line(30), oracle: line(1) },
+  ...(['zero', 'frozen', 'pvNight', 'dead'] as const).map((probe) => ({
+    layout: evidence(probe, probe === 'pvNight' ? 'includesChargers' : 'otherLoadsOnly'),
+    oracle: truthful(probe),
+  })),
+  { layout: homeLayout('includesChargers'), oracle: homeLayout('otherLoadsOnly') },
+  { layout: ignoring(true), oracle: ignoring(false) },
 ];
 console.log(machineLine());
 console.log(
