@@ -186,7 +186,25 @@ export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: nu
     atMs: now,
     firstAtMs: pending?.firstAtMs ?? pending?.atMs ?? now,
     drewA: Math.max(drewA ?? 0, pending?.drewA ?? 0),
+    ...(pending?.passedA ? { passedA: pending.passedA } : {}),
   };
+}
+
+/** The set-points on a charger's way to its newest that a pending decrease keeps (the newest ones). */
+const PASSED_KEPT = 16;
+
+/**
+ * A new set-point goes out while a decrease is pending (called before `runtime.sent` is replaced):
+ * the one it replaces is one the charger may still be applying (`pendingDecrease.passedA`).
+ */
+export function notePassed(runtime: ConnectorRuntime): void {
+  const pending = runtime.pendingDecrease;
+  const last = runtime.sent;
+  if (!pending || !last) return;
+  const passed = pending.passedA ?? [];
+  passed.push(last.limitA);
+  if (passed.length > PASSED_KEPT) passed.shift();
+  pending.passedA = passed;
 }
 
 /**
@@ -234,15 +252,19 @@ export function settleDecrease(
   return undefined;
 }
 
-/** Whether a reading shows the charger within its new set-point: true, false, or undefined (a phase not measured). */
+/**
+ * Whether a reading shows the charger within its new set-point: true, false, or undefined (a phase
+ * not measured, or a reading at a set-point it was sent on the way: no proof either way).
+ */
 function shownFollowed(
   site: Site,
   connector: Connector,
   runtime: ConnectorRuntime,
   draw: DrawSample,
-  pending: { fromA: number; drewA?: number },
+  pending: { fromA: number; drewA?: number; passedA?: number[] },
 ): boolean | undefined {
   const { control } = site;
+  let unproven = false;
   for (const i of wiredPhases(connector)) {
     const value = draw.chargerA[i];
     if (value === null || value === undefined) return undefined;
@@ -253,8 +275,16 @@ function shownFollowed(
     const before = Math.min(pending.fromA, pending.drewA || pending.fromA);
     const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (before - allowed) / 2));
     if (!(value <= allowed + tolerance)) return false;
+    // Nor a set-point it was sent on the way, which a slow charger may be applying: a 56 s charger
+    // sent 10, 7.3 then 6.8 A read 7.3 A (the second landed, not the third), taken as 6.8 A within
+    // the tolerance, and the current it still drew went to a faster one (FAULTS_SEED=99993
+    // FAULTS_PATH=20, FAULTS_SEED=779 FAULTS_PATH=1365). Closer to one of them than to the new set-point,
+    // the reading proves nothing: the decrease stays pending until its follow time.
+    for (const passed of pending.passedA ?? []) {
+      if (passed > allowed && value > allowed + (passed - allowed) / 2) unproven = true;
+    }
   }
-  return true;
+  return unproven ? undefined : true;
 }
 
 /** Whether a reading within the new set-point was taken late enough to prove the decrease (see settleDecrease). */
