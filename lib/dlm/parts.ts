@@ -186,6 +186,12 @@ export interface ObservedConnector {
     firstAtMs?: number;
     /** The most its car drew on a phase when the decrease went out (its newest reading), if known. */
     drewA?: number;
+    /**
+     * The set-points it was sent since the first decrease not shown followed, before its newest
+     * (policy.ts notes each as it is replaced): a charger that takes 50 s may be applying any of
+     * them, and a reading at one of them is no proof it followed the newest (overdraw.ts).
+     */
+    passedA?: number[];
   };
   /**
    * The limit the charger last confirmed (`ConnectorState.limitInForce`): in force since `sinceMs`

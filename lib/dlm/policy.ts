@@ -12,7 +12,7 @@ import type { AllocationProblem, ConnectorAllocation } from './allocate';
 import { FreedCurrent } from './freed-current';
 import { checkAllocation } from './invariant';
 import { remember } from './measurements';
-import { expectDecrease } from './overdraw';
+import { expectDecrease, notePassed } from './overdraw';
 import type { ConnectorRuntime, ConnectorView, PolicyRecord } from './parts';
 import { holdForPendingDecreases, mayStillDrawA, OnItsWay } from './pending-decreases';
 import { EPS, floorStep } from './phases';
@@ -268,6 +268,7 @@ export class UpdatePolicy {
     }
     const fromA = mayStillDrawA(connector, runtime);
     if (limitA < fromA) expectDecrease(runtime, fromA, now);
+    if (!last || last.limitA !== limitA) notePassed(runtime);
     runtime.resend = false;
     if (limitA > before) runtime.lastIncreaseAtMs = now;
     if (!last || last.limitA !== limitA || last.phases !== phases) {

@@ -111,14 +111,7 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
         { fromMs: fromMs + 2 * MINUTE, levels: peak },
       ].sort((a, b) => a.fromMs - b.fromMs);
       plan.loads[circuit.id] = steps;
-      const before = steps.filter((s) => s.fromMs < fromMs - MINUTE);
-      const seen: Triple = [0, 0, 0];
-      for (const s of before)
-        for (const p of [0, 1, 2] as const) seen[p] = Math.max(seen[p], s.levels[p] ?? 0);
-      for (const s of steps) {
-        if (s.fromMs >= fromMs - MINUTE && s.fromMs < toMs)
-          s.levels = s.levels.map((v, p) => Math.min(v, seen[p] ?? 0)) as Triple;
-      }
+      holdWithinSeen(steps, fromMs, toMs);
       plan.meterFaults[circuit.id] = { dropouts: [{ fromMs, toMs }] };
       for (let n = 0; n < dropout.crowd; n++) {
         const chargePointId = `CP-X${n}`;
@@ -165,6 +158,11 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
             plan.loads[id] = (plan.loads[id] ?? []).filter(
               (s) => s.fromMs < fromMs - MINUTE || s.fromMs >= toMs,
             );
+        } else {
+          // Found out, it is blind: its own loads move within what it read before, as in a
+          // silence (a rise of 14.7 A while it read the negated current was one no rule can see:
+          // FAULTS_SEED=13477 FAULTS_PATH=3648). Those of a sub-circuit with a meter its own sees.
+          holdWithinSeen(plan.loads[circuit.id] ?? [], fromMs, toMs);
         }
         // A lie that a charger must reveal needs chargers below that report their currents.
         const revealers = plan.site.connectors.filter((c) => subtree(circuit.id).includes(c.circuit));
@@ -175,6 +173,24 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
     }
     return plan;
   });
+
+/**
+ * The loads only a blind meter sees (silent, or found lying) move while it is blind only within
+ * what it read before (what the load manager learns as their peak): from a minute before `fromMs`
+ * to `toMs`, each step is capped at the most the steps before that reached. Only the steps that
+ * took effect count: of several at the same time, the last (a step replaced at once was never
+ * seen; counted, it let the loads rise in a silence to 14.1 A where the meter had seen 9.4 A:
+ * FAULTS_SEED=13477 FAULTS_PATH=1632). `steps` sorted by time; capped in place.
+ */
+function holdWithinSeen(steps: { fromMs: number; levels: Triple }[], fromMs: number, toMs: number): void {
+  const before = steps.filter((s, i) => s.fromMs < fromMs - MINUTE && steps[i + 1]?.fromMs !== s.fromMs);
+  const seen: Triple = [0, 0, 0];
+  for (const s of before) for (const p of [0, 1, 2] as const) seen[p] = Math.max(seen[p], s.levels[p] ?? 0);
+  for (const s of steps) {
+    if (s.fromMs >= fromMs - MINUTE && s.fromMs < toMs)
+      s.levels = s.levels.map((v, p) => Math.min(v, seen[p] ?? 0)) as Triple;
+  }
+}
 
 /** The short form's command that replays one case (closed-loop-faults_spec.ts's environment variables). */
 export function faultsReplayCommand(seed: number, path: string): string {

@@ -298,20 +298,43 @@ describe('safe by default (issue #27)', () => {
 
     it('times a charger from the first decrease it has not shown followed', () => {
       // A charger that applies its set-points in order, 50 s late: a second decrease 48 s after
-      // the first, and 2 s later its reading shows the first landed, within the second's tolerance.
+      // the first. 2 s later its reading shows the first landed (8 A, within the second's 7.5 A
+      // plus tolerance): no proof, since it was sent 8 A on the way. 50 s after the second, its
+      // reading shows 7.5 A: learned from the first decrease (98 s), not from the second (50 s).
       let saved: LoadManagerMemory | undefined;
       const h = pair(50, { memory: { load: () => undefined, save: (m) => (saved = m) } });
       h.manager.command({ type: 'siteLimit', limitA: 16 });
       h.run(48_000);
       h.manager.command({ type: 'siteLimit', limitA: 15 });
       assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [7.5, 7.5]);
-      h.run(30_000);
+      h.run(55_000);
       h.manager.stop();
       const learned = (saved?.responseTimes as Record<string, number[]> | undefined)?.A ?? [];
       assert.ok(
-        learned.length > 0 && learned.every((ms) => ms >= 50_000),
+        learned.length > 0 && learned.every((ms) => ms >= 95_000),
         `learned ${JSON.stringify(learned)} ms`,
       );
+    });
+
+    it('takes no reading at a set-point sent on the way as shown: the decrease waits for the newest or its follow time', () => {
+      // A charger 50 s late, sent 16 -> 7.5 -> 6.8 A: at 50 s its readings show 7.5 A (the first
+      // decrease landed, not the second), within 6.8 A plus the 1 A tolerance of a decrease from
+      // 16 A. They prove nothing: an increase that needs what A frees still waits.
+      const h = pair(50);
+      h.manager.command({ type: 'siteLimit', limitA: 15 });
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [7.5, 7.5]);
+      h.run(20_000);
+      h.manager.command({ type: 'siteLimit', limitA: 13.6 });
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6.8, 6.8]);
+      h.run(35_000);
+      // A has read 7.5 A for 5 s; 1 A more each fits only with A at 6.8 A.
+      h.manager.command({ type: 'siteLimit', limitA: 15.6 });
+      h.run(2_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6.8, 6.8], h.setPoint('B/1')?.reason);
+      assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for A\/1 to follow a decrease/);
+      // At 70 s A reads 6.8 A.
+      h.run(15_000);
+      assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [7.8, 7.8], 'once A read 6.8 A');
     });
 
     it('learns how long a charger takes from the decreases its car had to follow (the slowest of five, plus 25 %)', () => {
