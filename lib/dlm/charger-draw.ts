@@ -4,54 +4,76 @@
  * between its own readings:
  * - at least: what it last reported (the lowest since the reading in force then), never more than
  *   the set-point it may still have been following (`lowestFollowedAt`), and only while it charges;
- * - at most: the set-point it was raised to and has not shown to have reached, or the one a
- *   decrease it has not shown to follow came from (`mayDrawUpTo`).
+ * - at most: the set-point it was raised to and has not shown to have reached (`openRaise`).
+ *   Not a decrease it has not shown to follow: the allocation counts such a charger at its new,
+ *   lower set-point, so a rise taken for its old draw would hide a rise of the other loads until
+ *   its reading comes (found by the closed-loop property: 15 A over a breaker for 47 s).
  * A meter that counts the chargers (the home layout: the grid meter with the wallbox behind it)
- * sees a raise (or a decrease) a second after it lands, the charger's own reading up to its sample interval
+ * sees a raise a second after it lands, the charger's own reading up to its sample interval
  * later. `explainRise` takes the meter's rise as the chargers' draw as far as their raises allow,
  * so it is not taken for other loads (nor learned as their peak). docs/load-manager.md says why
  * that is safe: the allocation counts such a charger at that set-point anyway.
  */
-import type { CircuitContext } from './circuits';
 import { drawSince, type MeterRuntime } from './measurements';
 import { followMsOf } from './overdraw';
+import type { ConnectorView } from './parts';
 import { type GridPhase, phaseMask, type Triple, triple } from './phases';
-import type { ConnectorRuntime } from './runtime';
+import type { ConnectorRuntime, ConnectorRuntimes } from './runtime';
 import type { Circuit, Connector, Site } from './site-model';
 
 /** A settled reading (no charger below raised since its last reading) is a reference this long, ms. */
 export const SETTLED_REFERENCE_MS = 60_000;
 
+/** What the estimate reads: the site, the connectors' records and their views of the update. */
+export interface DrawContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
+
 /** A charger whose reading is this close to its set-point, A, has reached it. */
 const REACHED_TOLERANCE_A = 1;
 
-/** Per grid phase, what the chargers below drew at least, and how much more their raises allow. */
+/**
+ * Per grid phase, what the chargers below drew at least; how much more their open raises allow;
+ * and how much more they may draw in all, decreases they have not shown to follow included.
+ */
 export interface ChargersDrew {
   atLeastA: Triple;
   raisedA: Triple;
+  mayDrawMoreA: Triple;
+}
+
+/** The other loads of a phase as counted (`counted`) and as learned for their peak (`learned`). */
+export interface ExplainedRise {
+  counted: number;
+  learned: number;
 }
 
 /**
  * The other loads a meter that counts the chargers shows on phase `p`: `measured` (its reading
- * less what the chargers drew at least), less as much of `raisedA` (what raises since the
- * chargers' last readings allow them to draw beyond that) as the rise since the last settled
- * reading asks for. With nothing raised, `measured` is the settled reference for the next raise.
+ * less what the chargers drew at least), less as much of `raisedA` (what open raises allow them to
+ * draw beyond that) as the rise since the last settled reading asks for: what is counted. What is
+ * learned as their peak (a blind meter's fallback) may also take away what decreases not yet
+ * followed may still draw (`mayDrawMoreA`): a cascade of decreases is not a peak of the house.
+ * With nothing open, `measured` is the settled reference.
  */
 export function explainRise(
   meter: MeterRuntime,
   p: GridPhase,
   measured: number,
-  raisedA: number,
+  drew: ChargersDrew,
   atMs: number,
-): number {
+): ExplainedRise {
   meter.settledA ??= [undefined, undefined, undefined];
-  if (raisedA <= 0) {
-    meter.settledA[p] = { value: measured, atMs };
-    return measured;
-  }
   const settled = meter.settledA[p];
-  if (!settled || atMs - settled.atMs > SETTLED_REFERENCE_MS) return measured;
-  return Math.min(measured, Math.max(measured - raisedA, settled.value));
+  if (drew.mayDrawMoreA[p] <= 0) {
+    meter.settledA[p] = { value: measured, atMs };
+    return { counted: measured, learned: measured };
+  }
+  if (!settled || atMs - settled.atMs > SETTLED_REFERENCE_MS) return { counted: measured, learned: measured };
+  const explained = (room: number) => Math.min(measured, Math.max(measured - room, settled.value));
+  return { counted: explained(drew.raisedA[p]), learned: explained(drew.mayDrawMoreA[p]) };
 }
 
 /**
@@ -62,9 +84,10 @@ export function explainRise(
  * the meter has not seen yet: the lowest of its measurements since the one in force at `atMs`
  * is taken (for the same reason).
  */
-export function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atMs: number): ChargersDrew {
+export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: number): ChargersDrew {
   const subtract = triple(0);
   const raised = triple(0);
+  const more = triple(0);
   const since = triple(0);
   const below = circuit.connectorIndexes;
   for (let at = 0; at < below.length; at++) {
@@ -75,7 +98,12 @@ export function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atM
     const runtime = context.runtimes.of(connector);
     if (runtime.state?.status !== 'Charging') continue;
     const sentLimit = lowestFollowedAt(context.site, runtime, atMs);
-    const raisedTo = mayDrawUpTo(context.site, connector, runtime, atMs);
+    const raisedTo = openRaise(context.site, connector, runtime, atMs);
+    const pending = runtime.pendingDecrease;
+    const mayDrawTo = Math.max(
+      raisedTo,
+      pending && pending.atMs <= atMs ? Math.min(pending.fromA, connector.maxA) : 0,
+    );
     const drawn = drawSince(connector, runtime, atMs, since) ? since : view.drawGridA;
     const loads = phaseMask(view.gridPhases);
     for (let p = 0; p < 3; p++) {
@@ -84,20 +112,10 @@ export function chargersDrawBelow(context: CircuitContext, circuit: Circuit, atM
       const atLeast = Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
       subtract[phase] += atLeast;
       if (raisedTo > 0 && loads & (1 << p)) raised[phase] += Math.max(0, raisedTo - atLeast);
+      if (mayDrawTo > 0 && loads & (1 << p)) more[phase] += Math.max(0, mayDrawTo - atLeast);
     }
   }
-  return { atLeastA: subtract, raisedA: raised };
-}
-
-/**
- * The most a charger may draw beyond what it last reported, until its own readings tell: the
- * set-point of a raise not shown reached (`openRaise`), or the set-point a decrease not shown
- * followed came from (observer.ts's pending decrease: it may still draw that); 0 when neither.
- */
-function mayDrawUpTo(site: Site, connector: Connector, runtime: ConnectorRuntime, atMs: number): number {
-  const pending = runtime.pendingDecrease;
-  const decreasing = pending && pending.atMs <= atMs ? Math.min(pending.fromA, connector.maxA) : 0;
-  return Math.max(decreasing, openRaise(site, connector, runtime, atMs));
+  return { atLeastA: subtract, raisedA: raised, mayDrawMoreA: more };
 }
 
 /**

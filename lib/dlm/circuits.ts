@@ -213,11 +213,10 @@ function viewCircuit(
       // may draw: over-subtracting is the unsafe side.
       const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
       const measured = Math.max(0, sample.value - subtracted);
-      const own = includes
-        ? explainRise(meter, p, measured, drewAt(sample.atMs).raisedA[p], sample.atMs)
-        : measured;
+      const rise = includes ? explainRise(meter, p, measured, drewAt(sample.atMs), sample.atMs) : undefined;
+      const own = rise?.counted ?? measured;
       explainedA += measured - own;
-      peaks.note(key, p, own, sample.atMs);
+      peaks.note(key, p, rise?.learned ?? own, sample.atMs);
       otherA[p] = combine(own, p);
     }
   }

@@ -4,6 +4,7 @@ import { ManualClock } from '../../lib/clock';
 import type { SetPoint } from '../../lib/contracts';
 import { LoadManager } from '../../lib/dlm/load-manager';
 import type { CircuitConfig, ConnectorConfig, SiteConfig, Triple } from '../../lib/dlm/site';
+import type { Site } from '../../lib/dlm/site-model';
 import { silentLogger } from '../../lib/log';
 import {
   type Overload,
@@ -28,7 +29,9 @@ import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
  *
  * The documented transient bounds: a breaker carries more than its limit only
  * - after the other loads below it jumped up: from the jump until the meter that sees it reported
- *   (its interval), plus a step, the chargers' response delay and a step;
+ *   (its interval), plus a step, the chargers' response delay and a step; where that meter counts
+ *   the chargers and one below it had a raise it had not reported (charger-draw.ts takes the rise
+ *   for that charger's), the same reaction from when the raised charger drew its new set-point;
  * - after a car arrived at a charger that draws more than it is told: until a reading shows it
  *   (it is believed at its first reading: no grace), plus the others' response delay and two
  *   steps, once per session;
@@ -253,6 +256,10 @@ function simulate(plan: Plan) {
     cars: plan.cars,
   });
   const windows: Window[] = [];
+  // Jumps seen by a meter, and the raises sent (raisedWindows below).
+  const jumps: { window: Window; seenBy: string }[] = [];
+  const raises: { key: string; atMs: number }[] = [];
+  const limits = new Map<string, number>();
   const ancestors = (id: string): string[] => {
     const circuit = site.circuits.find((c) => c.id === id);
     const parent = circuit?.parentIndex === undefined ? undefined : site.circuits[circuit.parentIndex];
@@ -273,12 +280,14 @@ function simulate(plan: Plan) {
         step.levels.some((v, p) => v > (before[p] ?? 0) + 1e-9)
       ) {
         const reaction = (plan.meterIntervalMs[seenBy ?? id] ?? 1000) + SECOND + maxResponse + 2 * SECOND;
-        windows.push({
+        const window = {
           circuits: new Set(unseen === 'noticed' ? above.slice(above.indexOf(seenBy ?? '')) : ancestors(id)),
           fromMs: step.fromMs,
           toMs: step.fromMs + reaction,
           why: `other loads of ${id} jumped`,
-        });
+        };
+        windows.push(window);
+        if (seenBy !== undefined) jumps.push({ window, seenBy });
       }
       before = step.levels;
     }
@@ -362,6 +371,8 @@ function simulate(plan: Plan) {
   const phasesOf = new Map<string, number>();
   manager.on('setPoint', (setPoint: SetPoint) => {
     const key = `${setPoint.chargePointId}/${setPoint.connectorId}`;
+    if (setPoint.limitA > (limits.get(key) ?? 0)) raises.push({ key, atMs: clock.now() - startMs });
+    limits.set(key, setPoint.limitA);
     const overOffer = plan.chargers[key]?.overOfferA && !plan.chargers[key]?.rogue;
     if (overOffer && setPoint.limitA > 0) {
       const atMs = clock.now() - startMs;
@@ -388,7 +399,46 @@ function simulate(plan: Plan) {
   });
   windows.push(...faultWindows(plan, site, ancestors, maxResponse));
   const result = runClosedLoop(clock, sim, manager, { durationMs: DURATION_MS });
+  windows.push(...raisedWindows(plan, site, ancestors, jumps, raises));
   return { result, windows };
+}
+
+/**
+ * A jump of the other loads below a meter that counts the chargers while a charger below it has
+ * a raise it has not shown to have reached (charger-draw.ts): the meter's rise is taken as that
+ * charger's draw, as far as the raise allows, until the charger's reading tells. The breaker
+ * carries more than its limit only once the raised charger does draw its new set-point (before,
+ * what it does not draw covers the jump): the jump's window, shifted by that charger's response.
+ * (A raise is open until the charger's reading after it, at most its meter interval and the
+ * default follow time of 60 s.)
+ */
+function raisedWindows(
+  plan: Plan,
+  site: Site,
+  ancestors: (id: string) => string[],
+  jumps: { window: Window; seenBy: string }[],
+  raises: { key: string; atMs: number }[],
+): Window[] {
+  const extra: Window[] = [];
+  for (const { window, seenBy } of jumps) {
+    if (site.circuits.find((c) => c.id === seenBy)?.meter?.location !== 'includesChargers') continue;
+    for (const raise of raises) {
+      const options = plan.chargers[raise.key];
+      const connector = site.connectors.find((c) => c.key === raise.key);
+      const circuitId = site.circuits[connector?.circuitIndex ?? 0]?.id ?? '';
+      if (!options || !ancestors(circuitId).includes(seenBy)) continue;
+      const openMs = Math.max(options.meterIntervalMs, 60 * SECOND) + options.meterIntervalMs;
+      if (raise.atMs > window.toMs || raise.atMs + openMs < window.fromMs) continue;
+      const followsMs = Math.max(window.fromMs, raise.atMs + options.responseDelayMs);
+      extra.push({
+        circuits: window.circuits,
+        fromMs: window.fromMs,
+        toMs: followsMs + (window.toMs - window.fromMs),
+        why: `${window.why} while ${raise.key} was raised and had not reported it`,
+      });
+    }
+  }
+  return extra;
 }
 
 function explained(overload: Overload, windows: Window[]): boolean {
