@@ -6,6 +6,8 @@ import { type ChargerEntry, isRefusal, type SampleRate } from './state';
 const INTERVAL_KEY = 'MeterValueSampleInterval';
 /** At most one change of a charger's interval in this time, ms. */
 export const SAMPLE_RATE_GAP_MS = 30_000;
+/** A reading this far above the limit in force, A, shows a decrease not followed yet. */
+const FOLLOWED_TOLERANCE_A = 1;
 /** The name under which the central system keeps a refusal of the fast interval (keepFacts). */
 const FAST_ROOM = 'fast-sampling';
 
@@ -21,7 +23,8 @@ interface FastFacts {
  * charger's own reading, and gives the current a decrease frees to others once the charger's
  * reading shows it followed (lib/dlm/charger-draw.ts), so the sooner that reading comes, the
  * sooner the site uses what it may. While a set-point of any connector of a charger with a
- * session changed in the last `fastSamplingForS` (60 s), the charger is asked for
+ * session changed in the last `fastSamplingForS` (60 s), or a decrease is not shown followed yet
+ * (a connector with a session whose newest reading is above its limit in force), the charger is asked for
  * MeterValueSampleInterval `fastSamplingIntervalS` (5 s); once every limit has been steady that
  * long, for the interval the boot's asking settled on (sampling.ts, 10 s). The key is per charger.
  *
@@ -102,7 +105,8 @@ export class FastSampling {
     if (!rate || rate.inFlight || charger.queued.size > 0 || !rate.changeable || rate.baseS === undefined)
       return;
     const now = this.ctx.clock.now();
-    const moving = rate.movedAtMs !== undefined && now - rate.movedAtMs < this.steadyMs;
+    const moving =
+      (rate.movedAtMs !== undefined && now - rate.movedAtMs < this.steadyMs) || this.decreasePending(charger);
     let wanted: number | undefined;
     if (rate.refused !== undefined) wanted = rate.undo ? rate.baseS : undefined;
     else if (this.fastS > 0 && this.fastS < rate.baseS) wanted = moving ? this.fastS : rate.baseS;
@@ -110,9 +114,10 @@ export class FastSampling {
     this.ctx.clock.clearTimeout(rate.timer);
     rate.timer = undefined;
     if (wanted === undefined || (wanted === rate.nowS && !rate.undo)) {
-      // Back to the steady interval once the limits have been steady long enough.
-      if (moving && rate.nowS !== rate.baseS)
-        this.wake(charger, (rate.movedAtMs ?? now) + this.steadyMs - now);
+      // Back to the steady interval once the limits have been steady long enough (a pending
+      // decrease past that is looked at again with the charger's next reading, not on a timer).
+      const steadyAtMs = (rate.movedAtMs ?? now) + this.steadyMs;
+      if (moving && rate.nowS !== rate.baseS && steadyAtMs > now) this.wake(charger, steadyAtMs - now);
       return;
     }
     const gapEnds = (rate.askedAtMs ?? Number.NEGATIVE_INFINITY) + SAMPLE_RATE_GAP_MS;
@@ -202,6 +207,20 @@ export class FastSampling {
       ...(rate.askedS === undefined ? {} : { askedS: rate.askedS }),
       ...(why.length === 0 ? {} : { why: why.join('; ') }),
     });
+  }
+
+  /**
+   * A decrease not shown followed: a connector with a session whose newest reading is above the
+   * limit the charger confirmed. Looked at again with each of its readings (`reading`).
+   */
+  private decreasePending(charger: ChargerEntry): boolean {
+    for (const state of this.ctx.cs.connectorsOf(charger.chargePointId)) {
+      if (!state.transaction || !state.limitInForce) continue;
+      let drawnA = state.currentUnphasedA ?? 0;
+      for (const amps of state.currentA ?? []) drawnA = Math.max(drawnA, amps ?? 0);
+      if (drawnA > state.limitInForce.limitA + FOLLOWED_TOLERANCE_A) return true;
+    }
+    return false;
   }
 
   private inSession(charger: ChargerEntry, connectorId: number): boolean {

@@ -138,6 +138,33 @@ describe('Profiles: readings every 5 s while a limit moves', () => {
     assert.deepEqual(changes(r.commands), ['MeterValueSampleInterval=5'], 'asked once');
   });
 
+  it('keeps 5 s past the 60 s while a decrease is not shown followed, and returns once a reading shows it', async () => {
+    const r = await rig({
+      sim: { configuration: MEASURES },
+      manager: { ...NO_OFFLINE_FALLBACK, configureSampling: true, increaseIntervalMs: 0 },
+    });
+    // A car that takes 90 s to follow its offered current.
+    await startCharging(r.cp, 1, { maxCurrentA: 32, followDelayMs: 90_000 });
+    await r.manager.apply(setPoint(16));
+    await settled(r);
+    await advance(r.cp, r.clock, 100_000, 1000);
+    await settled(r);
+    assert.equal(r.cs.connectorOf('CP1', 1)?.currentA?.[0], 16, 'the car draws its 16 A');
+    assert.deepEqual(changes(r.commands), []);
+
+    await r.manager.apply(setPoint(8));
+    await settled(r);
+    assert.deepEqual(changes(r.commands), ['MeterValueSampleInterval=5']);
+    await advance(r.cp, r.clock, 85_000, 1000);
+    await settled(r);
+    assert.equal(r.cs.connectorOf('CP1', 1)?.currentA?.[0], 16, 'not followed yet');
+    assert.deepEqual(changes(r.commands), ['MeterValueSampleInterval=5'], 'the decrease is still pending');
+    await advance(r.cp, r.clock, 15_000, 1000);
+    await settled(r);
+    assert.equal(r.cs.connectorOf('CP1', 1)?.currentA?.[0], 8, 'followed');
+    assert.deepEqual(changes(r.commands), ['MeterValueSampleInterval=5', 'MeterValueSampleInterval=10']);
+  });
+
   it('the simulated charger reports every 5 s after a raise, every 10 s before', async () => {
     const r = await fastRig();
     const sampled: number[] = [];
