@@ -68,8 +68,10 @@ export class FastSampling {
     rate.nowS ??= intervalS;
     const facts = this.ctx.cs.factsOf(charger.chargePointId, FAST_ROOM) as FastFacts | undefined;
     if (facts?.version === 1 && facts.bootAt === this.bootAt(charger) && rate.refused === undefined) {
+      // Refused in this boot before ampflow restarted: not asked again, and said again.
       rate.refused = facts.refused;
       rate.askedS = facts.askedS;
+      this.report(charger, rate);
     }
   }
 

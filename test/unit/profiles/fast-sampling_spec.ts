@@ -136,6 +136,23 @@ describe('Profiles: readings every 5 s while a limit moves', () => {
     await advance(r.cp, r.clock, 120_000, 5000);
     await settled(r);
     assert.deepEqual(changes(r.commands), ['MeterValueSampleInterval=5'], 'asked once');
+
+    // ampflow restarts (a new manager, the same central system and charger boot): still not asked.
+    r.manager.close();
+    const again = new ChargingProfileManager(r.cs, {
+      ...NO_OFFLINE_FALLBACK,
+      clock: r.clock,
+      log: r.log,
+      configureSampling: true,
+      increaseIntervalMs: 0,
+    });
+    interop.track({ close: async () => again.close() });
+    await again.apply(setPoint(6));
+    await settled({ cp: r.cp, manager: again });
+    await again.apply(setPoint(16));
+    await settled({ cp: r.cp, manager: again });
+    assert.deepEqual(changes(r.commands), ['MeterValueSampleInterval=5'], 'not asked after the restart');
+    assert.equal(granted(r).why, 'it refused MeterValueSampleInterval=5 (Rejected)');
   });
 
   it('keeps 5 s past the 60 s while a decrease is not shown followed, and returns once a reading shows it', async () => {
