@@ -174,8 +174,11 @@ export interface ConnectorState {
    * with per-phase Current.Import, MeterValueSampleInterval) and what came of it, since `since`.
    * `perPhaseCurrents: false`: it refused or cannot (`why`), so its readings are no evidence that
    * it followed a decrease. Absent: nobody asked (a flow that sets the charger up itself).
+   * `intervalS` is the interval the charger confirmed (its readings come this often); `askedS` the
+   * one ampflow asked for last while limits move or settle (lib/profiles/fast-sampling.ts: 5 s while
+   * a limit moves, back to the normal one once steady); where the two differ, `why` says so.
    */
-  sampling?: { perPhaseCurrents: boolean; intervalS?: number; since: string; why?: string };
+  sampling?: SamplingState;
   /**
    * What the car said it needs, over ISO 15118 through an OCPP 2.0.1 charger (NotifyEVChargingNeeds)
    * at `at`: the most and least current per phase it takes, on how many phases, the energy it wants
@@ -184,6 +187,15 @@ export interface ConnectorState {
    * Absent when the car said nothing; gone when its session ends.
    */
   carNeeds?: CarNeeds;
+}
+
+/** What came of asking a charger for its readings (`ConnectorState.sampling`). */
+export interface SamplingState {
+  perPhaseCurrents: boolean;
+  intervalS?: number;
+  askedS?: number;
+  since: string;
+  why?: string;
 }
 
 /** A car's charging needs (ISO 15118-2 AC charge parameters, OCPP 2.0.1 ChargingNeedsType). */
@@ -378,10 +390,7 @@ export interface ChargePointPort {
    * What came of asking the charger to measure per-phase currents at a control interval: kept on
    * each of its connectors as `ConnectorState.sampling`.
    */
-  reportSampling(
-    chargePointId: string,
-    sampling: { perPhaseCurrents: boolean; intervalS?: number; why?: string },
-  ): void;
+  reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void;
   on<E extends keyof ChargePointEvents>(event: E, listener: (payload: ChargePointEvents[E]) => void): unknown;
   off<E extends keyof ChargePointEvents>(
     event: E,

@@ -1,6 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
-import type { ChargePointEvents, ChargePointPort, ChargerSnapshot, ConnectorState } from '../contracts';
+import type {
+  ChargePointEvents,
+  ChargePointPort,
+  ChargerSnapshot,
+  ConnectorState,
+  SamplingState,
+} from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import { Admission } from './admission';
 import { type FlowRequest, FlowRequestHandlers } from './authorization';
@@ -367,10 +373,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   }
 
   /** What came of asking a charger for per-phase currents (`sampling` on each of its connectors). */
-  reportSampling(
-    chargePointId: string,
-    sampling: { perPhaseCurrents: boolean; intervalS?: number; why?: string },
-  ): void {
+  reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void {
     this.notes.reportSampling(chargePointId, sampling);
   }
 

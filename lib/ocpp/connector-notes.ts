@@ -1,4 +1,4 @@
-import type { CarNeeds, ConnectorState } from '../contracts';
+import type { CarNeeds, ConnectorState, SamplingState } from '../contracts';
 import type { BackendLink } from './central-types';
 import type { ConnectorRegistry } from './connectors';
 
@@ -77,10 +77,7 @@ export class ConnectorNotes {
   }
 
   /** Kept on every connector of the charger it knows (connector 0 included), each published. */
-  reportSampling(
-    chargePointId: string,
-    sampling: { perPhaseCurrents: boolean; intervalS?: number; why?: string },
-  ): void {
+  reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void {
     const since = this.nowIso();
     for (const state of this.connectors.all(chargePointId)) {
       state.sampling = { ...sampling, since };

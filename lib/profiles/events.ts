@@ -109,8 +109,12 @@ export class CentralSystemEvents {
   private onMessage(message: ChargePointMessage): void {
     if (message.action === 'BootNotification') this.onBoot(message);
     else if (message.action === 'StartTransaction') this.onStartAnswered(message);
-    else if (message.action === 'MeterValues')
+    else if (message.action === 'MeterValues') {
       this.parts.verifier.meterValues(message.payload as MeterValuesPayload);
+      // A reading may show a decrease followed: the interval is looked at again (fast-sampling.ts).
+      const charger = this.parts.registry.get(message.chargePointId);
+      if (charger?.sampleRate) this.parts.sampling.kick(charger);
+    }
   }
 
   /** A rebooted charger may have lost its profiles and changed firmware: learn it again and re-send. */

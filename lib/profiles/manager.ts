@@ -83,6 +83,7 @@ export class ChargingProfileManager extends EventEmitter {
   private readonly remoteStarts: RemoteStarts;
   private readonly events: CentralSystemEvents;
   private readonly fallback: OfflineFallback;
+  private readonly sampling: Sampling;
 
   constructor(
     readonly cs: ChargePointPort,
@@ -109,6 +110,7 @@ export class ChargingProfileManager extends EventEmitter {
     const sampling = new Sampling(this.ctx, (charger) => {
       void this.sender.pump(charger);
     });
+    this.sampling = sampling;
     this.scheduler = new Scheduler(
       this.ctx,
       this.limits,
@@ -291,6 +293,7 @@ export class ChargingProfileManager extends EventEmitter {
       this.ctx.clock.clearTimeout(charger.settleTimer);
       charger.retry.cancel();
       this.fallback.stop(charger);
+      this.sampling.fast.stop(charger);
       for (const connector of charger.connectors.values()) {
         this.ctx.clock.clearTimeout(connector.holdTimer);
         connector.holdTimer = undefined;
@@ -307,6 +310,13 @@ export class ChargingProfileManager extends EventEmitter {
     const connector = this.registry.connector(charger, setPoint.connectorId);
     this.fallback.planned(charger, connector, setPoint.fallbackA);
     const phases = setPoint.phases as number | undefined;
+    // A limit that moves asks for readings more often (fast-sampling.ts).
+    this.sampling.fast.moved(
+      charger,
+      connector.connectorId,
+      connector.wanted?.requestedLimitA,
+      setPoint.limitA,
+    );
     connector.wanted = {
       requestedLimitA: setPoint.limitA,
       ...(phases === undefined ? {} : { phases }),

@@ -51,6 +51,15 @@ export interface ProfileManagerOptions {
   /** The MeterValueSampleInterval asked for, s. Default 10. */
   samplingIntervalS?: number;
   /**
+   * The MeterValueSampleInterval asked for while a connector's limit moves (a set-point of a
+   * connector with a session changed in the last `fastSamplingForS`), s; the charger goes back to
+   * `samplingIntervalS` once every limit has been steady that long (fast-sampling.ts). Per charger,
+   * at most one change per 30 s. Default 5; 0 switches it off.
+   */
+  fastSamplingIntervalS?: number;
+  /** How long after a limit's last change the fast interval is kept, s. Default 60. */
+  fastSamplingForS?: number;
+  /**
    * Configuration keys the charger's operator backend keeps (lib/upstream `backendKeepsKey`): read,
    * never changed. Default: none.
    */
@@ -71,4 +80,6 @@ export const DEFAULTS = {
   offlineFallbackA: IEC_61851_MINIMUM_A,
   offlineFallbackAfterS: 300,
   samplingIntervalS: 10,
+  fastSamplingIntervalS: 5,
+  fastSamplingForS: 60,
 };

@@ -1,5 +1,6 @@
 import type { ChargePointPort } from '../contracts';
 import type { ProfileContext } from './context';
+import { FastSampling } from './fast-sampling';
 import { DEFAULTS } from './options';
 import { type ChargerEntry, isRefusal, type SamplingProgress } from './state';
 
@@ -35,11 +36,16 @@ interface SamplingFacts extends Outcome {
  * handed back between them): a limit never waits for more than one of them.
  */
 export class Sampling {
+  /** The fast interval while a limit moves, once this asking is done. */
+  readonly fast: FastSampling;
+
   constructor(
     private readonly ctx: ProfileContext,
     /** The sender's pump: limits queued meanwhile, then its step after the queue. */
     private readonly pump: (charger: ChargerEntry) => void,
-  ) {}
+  ) {
+    this.fast = new FastSampling(ctx, pump);
+  }
 
   get enabled(): boolean {
     return this.ctx.options.configureSampling !== false;
@@ -60,6 +66,7 @@ export class Sampling {
     if (!this.enabled) return;
     charger.samplingDue = true;
     charger.sampling = undefined;
+    this.fast.booted(charger);
   }
 
   /** Starts asking when it is due and nothing else is on its way to the charger. */
@@ -71,7 +78,10 @@ export class Sampling {
       !this.ctx.cs.isConnected(charger.chargePointId)
     )
       return;
-    if (!this.due(charger)) return;
+    if (!this.due(charger)) {
+      this.fast.kick(charger);
+      return;
+    }
     void this.run(charger);
   }
 
@@ -80,7 +90,14 @@ export class Sampling {
       const facts = this.factsOf(charger);
       charger.samplingDue = this.enabled && facts?.bootAt !== this.bootAt(charger);
       // Asked in this boot already: told again where the central system does not show it (a restart).
-      if (facts && !charger.samplingDue && this.enabled) this.tellAgain(charger, facts);
+      if (facts && !charger.samplingDue && this.enabled) {
+        this.tellAgain(charger, facts);
+        const refused = facts.why?.includes(`refused ${SAMPLE_INTERVAL_KEY}=`) === true;
+        this.fast.baseline(charger, facts.intervalS, !refused && !this.kept(charger, SAMPLE_INTERVAL_KEY), {
+          perPhaseCurrents: facts.perPhaseCurrents,
+          ...(facts.why === undefined ? {} : { why: facts.why }),
+        });
+      }
     }
     return charger.samplingDue;
   }
@@ -181,7 +198,11 @@ export class Sampling {
       }
     }
     const current = read.intervalS;
-    const shortEnough = current !== undefined && current > 0 && current <= this.intervalS;
+    const shortEnough =
+      current !== undefined &&
+      current > 0 &&
+      current <= this.intervalS &&
+      !this.fast.isLeftOver(charger, current);
     if (!this.kept(charger, SAMPLE_INTERVAL_KEY) && !shortEnough && !progress.tried.has(SAMPLE_INTERVAL_KEY))
       return { key: SAMPLE_INTERVAL_KEY, value: String(this.intervalS) };
     return undefined;
@@ -240,6 +261,12 @@ export class Sampling {
     charger.samplingDue = false;
     charger.sampling = undefined;
     this.ctx.cs.reportSampling(charger.chargePointId, outcome);
+    const changeable =
+      (intervalAnswer === undefined || taken(intervalAnswer)) && !this.kept(charger, SAMPLE_INTERVAL_KEY);
+    this.fast.baseline(charger, intervalS, changeable, {
+      perPhaseCurrents: currents,
+      ...(outcome.why === undefined ? {} : { why: outcome.why }),
+    });
     if (!currents)
       this.ctx.log.warn(
         `charge point ${charger.chargePointId}: no per-phase current samples (${outcome.why})`,

@@ -22,6 +22,8 @@ export interface ProfileSettings {
   configureSampling?: boolean;
   /** How often they are asked to send them, in s; empty: 10 s. */
   samplingIntervalS?: string | number;
+  /** How often while a limit moves, in s; empty: 5 s; 0: not asked. */
+  fastSamplingIntervalS?: string | number;
 }
 
 /** The manager's options from editor settings; a ConfigError names the field that is wrong. */
@@ -74,6 +76,12 @@ export function parseProfileSettings(
     samplingIntervalS: parseNumber('samplingIntervalS', settings.samplingIntervalS, {
       fallback: DEFAULTS.samplingIntervalS,
       min: 1,
+      max: 900,
+      unit: 's',
+    }),
+    fastSamplingIntervalS: parseNumber('fastSamplingIntervalS', settings.fastSamplingIntervalS, {
+      fallback: DEFAULTS.fastSamplingIntervalS,
+      min: 0,
       max: 900,
       unit: 's',
     }),

@@ -203,6 +203,8 @@ export interface ChargerEntry {
   /** Meter samples are to be asked for in this boot (sampling.ts; undefined: not looked at yet), and how far it got. */
   samplingDue?: boolean;
   sampling?: SamplingProgress;
+  /** Its readings' interval while limits move and once they are steady (fast-sampling.ts). */
+  sampleRate?: SampleRate;
   /** The facts last written to the charger's durable record, to write only changes. */
   stored?: string;
 }
@@ -220,6 +222,31 @@ export interface SamplingProgress {
   read?: { sampled?: string[]; intervalS?: number; maxLength?: number };
   tried: Map<string, string>;
   answers: Map<string, string>;
+}
+
+/**
+ * A charger's MeterValueSampleInterval as fast-sampling.ts keeps it: the interval of the steady
+ * charger (`baseS`, what the boot's asking settled on) and what it reports now (`nowS`, confirmed),
+ * what was asked last (`askedS`, answered or not, `askedAtMs`), the latest set-point change of a
+ * connector with a session (`movedAtMs`), and why it is not asked again (`refused`: its answer).
+ */
+export interface SampleRate {
+  baseS?: number;
+  /** The interval can be changed (not refused at boot, not kept by the operator's backend). */
+  changeable: boolean;
+  /** What the boot's asking reported, with which the fast interval's outcome is told. */
+  outcome?: { perPhaseCurrents: boolean; why?: string };
+  nowS?: number;
+  askedS?: number;
+  askedAtMs?: number;
+  movedAtMs?: number;
+  refused?: string;
+  /** A refusal that may still take effect at a reboot (RebootRequired): the steady interval is asked once more. */
+  undo?: boolean;
+  /** The fast interval it had before a boot (ours, not the installer's). */
+  leftS?: number;
+  inFlight: boolean;
+  timer?: TimerHandle;
 }
 
 /** One set-point on its way: what is sent, for which situation, and what happened so far. */

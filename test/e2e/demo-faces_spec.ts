@@ -49,6 +49,12 @@ describe(`the demo's editor, sidebar and dashboard in a browser (Node-RED ${node
       .locator('.ampflow-charger[data-charge-point-id="CP-1"] .ampflow-charger-decision', { hasText: /A, / })
       .first()
       .waitFor();
+    // How often the charger's readings come, as it confirmed the interval the profile node asked for.
+    await page
+      .locator('.ampflow-charger[data-charge-point-id="CP-1"] .ampflow-charger-readings', {
+        hasText: /^Readings every \d+ s/,
+      })
+      .waitFor();
     await screenshot(page, 'demo-editor');
     assert.deepEqual(errors(), []);
   });

@@ -18,6 +18,16 @@ describe('charging-profile settings', () => {
     const typed = parseProfileSettings({ configureSampling: true, samplingIntervalS: ' 5 ' });
     assert.deepEqual([typed.configureSampling, typed.samplingIntervalS], [true, 5]);
     assert.equal(parseProfileSettings({ configureSampling: false }).configureSampling, false);
+    // While a limit moves: 5 s by default, a typed interval, 0 for never.
+    assert.deepEqual(
+      [
+        defaults.fastSamplingIntervalS,
+        typed.fastSamplingIntervalS,
+        parseProfileSettings({ fastSamplingIntervalS: '3' }).fastSamplingIntervalS,
+        parseProfileSettings({ fastSamplingIntervalS: '0' }).fastSamplingIntervalS,
+      ],
+      [5, 5, 3, 0],
+    );
     assert.throws(
       () => parseProfileSettings({ samplingIntervalS: '0' }),
       /^ConfigError: samplingIntervalS: /,
