@@ -1,4 +1,8 @@
-import { FROZEN_WHILE_CHARGERS_MOVE_MS, NEGATIVE_TOLERANCE_A } from '../../lib/dlm/meter-plausibility';
+import {
+  FROZEN_AFTER_MS,
+  FROZEN_WHILE_CHARGERS_MOVE_MS,
+  NEGATIVE_TOLERANCE_A,
+} from '../../lib/dlm/meter-plausibility';
 import type { Site } from '../../lib/dlm/site-model';
 import { COMMAND_TIMEOUT_MS } from '../../lib/sim/site-faults';
 import type { Plan } from './closed-loop-property';
@@ -24,6 +28,9 @@ import type { Plan } from './closed-loop-property';
  *   the next reading of a charger below that shows it drawing; negated, its next reading (a
  *   negated current within the meter's offset, 1 A, is not seen: by at most that much); frozen,
  *   FROZEN_WHILE_CHARGERS_MOVE_MS of the same value while the chargers below move, then a reading.
+ *   A meter of the other loads only (every meter's last digits move: 0.05 A of noise) is found
+ *   out by its own values: reading 0, at its first lying reading; frozen, FROZEN_AFTER_MS of
+ *   the same values and a reading.
  */
 
 const SECOND = 1000;
@@ -89,12 +96,19 @@ export function faultWindows(
     const below = site.connectors.filter((c) => circuit?.connectorIndexes.includes(c.index));
     const chargerMs = Math.max(SECOND, ...below.map((c) => plan.chargers[c.key]?.meterIntervalMs ?? SECOND));
     const meterMs = plan.meterIntervalMs[id] ?? SECOND;
+    const includes = circuit?.meter?.location === 'includesChargers';
     for (const lie of faults.lies ?? []) {
+      // A meter of the other loads only is found out by its own values (they moved before: the
+      // meters jitter): reading 0, at once; frozen, after FROZEN_AFTER_MS of the same values.
       const seenMs =
         lie.kind === 'zero'
-          ? chargerMs
+          ? includes
+            ? chargerMs
+            : meterMs
           : lie.kind === 'frozen'
-            ? FROZEN_WHILE_CHARGERS_MOVE_MS + meterMs + chargerMs
+            ? includes
+              ? FROZEN_WHILE_CHARGERS_MOVE_MS + meterMs + chargerMs
+              : FROZEN_AFTER_MS + 2 * meterMs
             : meterMs;
       windows.push({
         circuits: new Set(ancestors(id)),

@@ -60,7 +60,10 @@ export interface Plan {
   >;
   cars: SimCar[];
   /** Per circuit id: its meter's silences and lies (closed-loop-faults.ts). */
-  meterFaults?: Record<string, { dropouts?: { fromMs: number; toMs: number }[]; lies?: MeterLie[] }>;
+  meterFaults?: Record<
+    string,
+    { dropouts?: { fromMs: number; toMs: number }[]; lies?: MeterLie[]; jitterA?: number }
+  >;
 }
 
 export const planArbitrary: fc.Arbitrary<Plan> = fc
