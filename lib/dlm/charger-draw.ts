@@ -11,8 +11,10 @@
  * A meter that counts the chargers (the home layout: the grid meter with the wallbox behind it)
  * sees a raise a second after it lands, the charger's own reading up to its sample interval
  * later. `explainRise` takes the meter's rise as the chargers' draw as far as their raises allow,
- * so it is not taken for other loads (nor learned as their peak). docs/load-manager.md says why
- * that is safe: the allocation counts such a charger at that set-point anyway.
+ * so it is not taken for other loads (nor learned as their peak). The allocation counts such a
+ * charger at that set-point anyway; the price, a real rise of the other loads taken for the
+ * charger's until it draws its new set-point, is a transient docs/load-manager.md documents and
+ * the closed-loop property bounds.
  */
 import { drawSince, type MeterRuntime } from './measurements';
 import { followMsOf } from './overdraw';
@@ -21,7 +23,7 @@ import { type GridPhase, phaseMask, type Triple, triple } from './phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from './runtime';
 import type { Circuit, Connector, Site } from './site-model';
 
-/** A settled reading (no charger below raised since its last reading) is a reference this long, ms. */
+/** A settled reading (no raise and no decrease open below) is a reference this long, ms. */
 export const SETTLED_REFERENCE_MS = 60_000;
 
 /** What the estimate reads: the site, the connectors' records and their views of the update. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../lib/clock';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { PasswordBook } from '../../lib/ocpp/passwords';
+import { checksAllowedWithin } from '../support/brake-rate';
 import { rpcChargePoint } from '../support/charge-point';
 import { useOcppHarness } from '../support/ocpp';
 import { type Attempt, attempt, basic, settle, within } from './support/security';
@@ -24,21 +25,6 @@ interface Refusal {
   remoteAddress: string;
   status: number;
   reason: string;
-}
-
-/**
- * The documented rate (docs/security.md): per identity, three failures are checked at once, then
- * each next check waits 1 s, 2 s, 4 s ... up to 30 s after the one before. The most checks that
- * fit in `ms`.
- */
-function checksAllowedWithin(ms: number): number {
-  let checks = 4;
-  let at = 0;
-  for (let slowed = 1; ; slowed++) {
-    at += Math.min(30_000, 1000 * 2 ** (slowed - 1));
-    if (at > ms) return checks;
-    checks++;
-  }
 }
 
 describe('security: the password brake against a flood from one address', () => {
