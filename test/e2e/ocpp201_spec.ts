@@ -52,6 +52,8 @@ describe(`an OCPP 2.0.1 charger beside a 1.6 one in a browser (Node-RED ${nodeRe
           chargePointId,
           circuit: 'carpark',
           maxA: 32,
+          // What they draw if ampflow stops must fit the 32 A line (Check the site warns otherwise).
+          offlineA: 6,
         }));
         // Raised as soon as the cars follow (by default 30 s between raises, 0.5 A/s).
         site.control = { minUpdateIntervalMs: 0, rampUpAPerS: 1000 };
