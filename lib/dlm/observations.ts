@@ -42,15 +42,8 @@ export interface ObservedSession {
   overdrawCapA?: number;
   /** Measurement time of the first sample of the current run within the set-point, while overdrawing. */
   compliantSinceMs?: number;
-  /** Times it was found overdrawing this session (with a car that refused a phase switch). */
+  /** Times it was found overdrawing this session (after the first, a further overdraw counts at once). */
   overdrawEpisodes: number;
-  /** Times it was caught drawing above its set-point this session (not a refused phase switch). */
-  limitIgnored: number;
-  /**
-   * Caught ignoring its limit twice this session (what it drew, at what set-point, the second
-   * time): not under control until the session ends (uncontrolled.ts).
-   */
-  ignoresLimit?: { drewA: number; limitA: number };
 }
 
 export function newObservedSession(key: string): AllFields<ObservedSession> {
@@ -72,8 +65,6 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     overdrawCapA: undefined,
     compliantSinceMs: undefined,
     overdrawEpisodes: 0,
-    limitIgnored: 0,
-    ignoresLimit: undefined,
   };
 }
 

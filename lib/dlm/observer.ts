@@ -36,7 +36,7 @@ import { effectiveMode, effectivePriority } from './preferences';
 import { ResponseTimes } from './response-time';
 import { type ConnectorRuntimes, newSession } from './runtime';
 import type { Connector, Site } from './site-model';
-import { failedLimitReserve, ignoredLimitReserve, offlineReserve } from './uncontrolled';
+import { failedLimitReserve, offlineReserve } from './uncontrolled';
 
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
@@ -244,7 +244,7 @@ export class ConnectorObserver {
       }
     }
 
-    observeOverdraw(context, connector, runtime, sample);
+    observeOverdraw(context, connector, runtime, sample, now);
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
     const sentLimit = runtime.sent?.limitA ?? 0;
@@ -319,9 +319,7 @@ export class ConnectorObserver {
         ? offlineReserve(site, connector, runtime, now)
         : online && state?.limitFailed
           ? failedLimitReserve(connector, runtime, drawFresh)
-          : online && session.ignoresLimit
-            ? ignoredLimitReserve(connector, runtime, drawFresh)
-            : undefined;
+          : undefined;
     if (uncontrolled) {
       const floor = triple(0);
       for (const i of wiredPhases(connector)) floor[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;

@@ -5,7 +5,6 @@
  * other room that judges a charger against its limit should ask here.
  */
 import type { PerPhase } from '../contracts';
-import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { carLeft } from './car-left';
 import type { DrawSample } from './measurements';
@@ -41,13 +40,10 @@ export function followMsOf(site: Site, runtime: ConnectorRuntime): number {
  * The current charger phase `i` may carry by the set-point in force at `atMs`: the set-point
  * (0 on a phase a one-phase set-point does not use), or, while the charger may still be following
  * a change (its follow time, response-time.ts; a phase switch's settle time), the higher of the old
- * and the new (before its first set-point, and back online until its set-point is sent again, a
- * charger offers what it does on its own: `offlineA`); a decrease still pending counts at what it
- * was counted at until then.
+ * and the new; a decrease still pending counts at what it was counted at until then.
  */
-function allowedAt(
+export function allowedAt(
   site: Site,
-  connector: Connector,
   runtime: ConnectorRuntime,
   i: number,
   atMs: number,
@@ -58,13 +54,11 @@ function allowedAt(
   const on = (s: { limitA: number; phases: 1 | 2 | 3 }) => (s.phases === 1 && i !== 0 ? 0 : s.limitA);
   let allowed = on(sent);
   if (!lenient) return allowed;
-  // Back online, its set-point not sent again yet: it ran on its own until now.
-  if (runtime.resend) allowed = Math.max(allowed, connector.offlineA);
   const previous = runtime.previousSent;
   const changedAt = runtime.lastChangeAtMs;
   const followMs = followMsOf(site, runtime);
-  if (changedAt !== undefined && atMs < changedAt + followMs) {
-    allowed = Math.max(allowed, on(previous ?? { limitA: connector.offlineA, phases: connector.phases }));
+  if (previous && changedAt !== undefined && atMs < changedAt + followMs) {
+    allowed = Math.max(allowed, on(previous));
   }
   const pending = runtime.pendingDecrease;
   if (pending && atMs < pending.atMs + followMs) {
@@ -82,31 +76,29 @@ function allowedAt(
 }
 
 /**
- * Overdraw: a charger above what its set-point allows (allowedAt: within its follow time after a
- * change, the higher of the old and the new; no other grace) is believed at its first such
- * reading: counted at what it draws in the same update, and its set-point is not raised, until its
- * readings show it following for overdrawClearMs (readings of a car drawing nothing, or under a
- * pause, show nothing). Its last draw is kept when its readings stop or it is paused. Caught a
- * second time in the same session, it is not under control (`session.ignoresLimit`,
- * uncontrolled.ts) for the rest of the session.
+ * Overdraw: a charger above its set-point (after the grace, or at once for one that did it before)
+ * is counted at what it draws, and its set-point is not raised, until its readings show it
+ * following for overdrawClearMs. Its last draw is kept when its readings stop.
  */
 export function observeOverdraw(
   context: ObserverContext,
   connector: Connector,
   runtime: ConnectorRuntime,
   sample: DrawSample | undefined,
+  now: number,
 ): void {
+  const { control } = context.site;
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (runtime.state?.online === true && runtime.sent) {
     if (sample) judgeOverdraw(context, connector, runtime, sample);
-    if (!session.overdrawing && session.lastOver && session.overdrawSinceMs !== undefined)
-      flagOverdraw(context, connector, runtime, undefined, false);
+    const over = session.lastOver;
+    if (!session.overdrawing && over && session.overdrawSinceMs !== undefined) {
+      const grace = session.overdrawEpisodes > 0 ? 0 : control.overdrawGraceMs;
+      if (now - session.overdrawSinceMs >= grace) flagOverdraw(context, connector, runtime, undefined, false);
+    }
   }
-  // A pause does not lower the cap: paused, it shows nothing, and it may start again at the
-  // set-point it was caught at (counted at what it drew then).
-  if (session.overdrawing && sentLimit > 0)
-    session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
+  if (session.overdrawing) session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
 }
 
 /** Compares one sample of the charger's currents with its set-point. */
@@ -129,7 +121,7 @@ function judgeOverdraw(
     }
     maxA = Math.max(maxA, value);
     // While counted at its draw, only the set-point in force shows that it follows.
-    const allowed = allowedAt(context.site, connector, runtime, i, sample.atMs, !session.overdrawing);
+    const allowed = allowedAt(context.site, runtime, i, sample.atMs, !session.overdrawing);
     if (value > allowed + control.overdrawToleranceA) over = true;
   }
   if (over) {
@@ -145,13 +137,6 @@ function judgeOverdraw(
   session.lastOver = undefined;
   session.overdrawSinceMs = undefined;
   if (!session.overdrawing || sample.atMs < (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY)) return;
-  // Following is shown only by a car that draws under a set-point above 0: a charger paused, or a
-  // car that takes nothing, reads 0 A whatever the charger does with a limit (an overdrawing
-  // charger paused for a minute was trusted again, and drew 3 A above its next set-point).
-  if (!(runtime.sent && runtime.sent.limitA > 0 && maxA > ACTIVE_PHASE_A)) {
-    session.compliantSinceMs = undefined;
-    return;
-  }
   session.compliantSinceMs ??= sample.atMs;
   if (sample.atMs - session.compliantSinceMs >= control.overdrawClearMs) {
     session.overdrawing = false;
@@ -177,17 +162,9 @@ export function flagOverdraw(
   const maxA = sample ? (maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : (session.lastOver?.maxA ?? 0);
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (!session.overdrawing && !quiet) {
-    session.limitIgnored += 1;
-    if (session.limitIgnored >= 2 && !session.ignoresLimit) {
-      session.ignoresLimit = { drewA: maxA, limitA: sentLimit };
-      context.logger.warn(
-        `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A, the second time this session: not under control until its car leaves, counted at what it may draw on its own, the others are reduced`,
-      );
-    } else {
-      context.logger.warn(
-        `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A: counted at what it draws and not raised until it follows for ${Math.round(context.site.control.overdrawClearMs / 1000)} s, the others are reduced`,
-      );
-    }
+    context.logger.warn(
+      `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A: counted at what it draws and not raised until it follows for ${Math.round(context.site.control.overdrawClearMs / 1000)} s, the others are reduced`,
+    );
   }
   if (!session.overdrawing) session.overdrawEpisodes += 1;
   session.overdrawing = true;
@@ -300,7 +277,7 @@ function shownFollowed(
   for (const i of wiredPhases(connector)) {
     const value = draw.chargerA[i];
     if (value === null || value === undefined) return undefined;
-    const allowed = allowedAt(site, connector, runtime, i, draw.atMs, false);
+    const allowed = allowedAt(site, runtime, i, draw.atMs, false);
     // The measurement tolerance must not reach what the car drew before: after a decrease smaller
     // than the tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed;
     // nor is a car that drew 9 A under an old 16 A one that reads 9 A after a decrease to 8.6 A.

@@ -69,8 +69,6 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     overdrawCapA: o.overdrawCapA,
     compliantSinceMs: o.compliantSinceMs,
     overdrawEpisodes: o.overdrawEpisodes,
-    limitIgnored: o.limitIgnored,
-    ignoresLimit: o.ignoresLimit,
     onePhase: p.onePhase,
     switches: p.switches,
     switchedAtMs: p.switchedAtMs,
