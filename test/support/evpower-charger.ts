@@ -69,6 +69,8 @@ export class EvpowerCharger extends EventEmitter<{
     MeterValuesSampledData: 'Energy.Active.Import.Register,Current.Import',
   };
   private closed = false;
+  /** Reports its cars' draw every MeterValueSampleInterval, as a charger does (none at 0). */
+  private sampler: ReturnType<typeof setInterval> | undefined;
   /** Whether the socket is open (the central system may have closed it first). */
   private open = false;
 
@@ -213,6 +215,7 @@ export class EvpowerCharger extends EventEmitter<{
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sampler);
     if (!this.open) return;
     const closed = once(this.client, 'close');
     this.client.close();
@@ -355,6 +358,7 @@ export class EvpowerCharger extends EventEmitter<{
       }
       this.writable[request.key] = request.value;
       cb({ status: 'Accepted' });
+      if (request.key === 'MeterValueSampleInterval') this.sample(Number(request.value));
     });
     c.on('TriggerMessage', (request, cb) => {
       const connectorId = request.connectorId ?? 1;
@@ -367,6 +371,18 @@ export class EvpowerCharger extends EventEmitter<{
     });
     c.on('RemoteStartTransaction', (_request, cb) => cb({ status: 'Rejected' }));
     c.on('RemoteStopTransaction', (_request, cb) => cb({ status: 'Rejected' }));
+  }
+
+  /** Its cars' draw every `seconds` (what MeterValueSampleInterval asks for; 0: none). */
+  private sample(seconds: number): void {
+    clearInterval(this.sampler);
+    this.sampler = undefined;
+    if (this.closed || !(seconds > 0)) return;
+    this.sampler = setInterval(() => {
+      for (const [connectorId, side] of this.connectors)
+        if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
+    }, seconds * 1000);
+    this.sampler.unref();
   }
 
   /** A charger reports its new draw once its car has followed a changed limit. */
