@@ -125,7 +125,7 @@ export function implausibility(
   const generation = meter.generation;
   if (generation !== 'unmeasured') {
     const generatedA = (p: GridPhase) => (generation === 'none' ? 0 : generation.perPhaseA[p]);
-    const measured = generation === 'none' ? '' : ' and what generates below';
+    const measured = generation === 'none' ? '' : ' (nothing generated below, as measured)';
     for (const p of phases) {
       const value = meter.fresh[p]?.value ?? 0;
       if (value < -NEGATIVE_TOLERANCE_A - generatedA(p)) {
