@@ -7,7 +7,7 @@
  */
 import type { Logger } from '../log';
 import { type ChargersDrew, chargersDrawBelow, explainRise } from './charger-draw';
-import { generationBelow, siteMayGenerate } from './generation';
+import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements } from './measurements';
 import { implausibility } from './meter-plausibility';
 import { type OtherLoadLevel, OtherLoadPeaks } from './other-load-peaks';
@@ -48,8 +48,8 @@ export class CircuitLoads {
   private order: number[] = [];
   private current: CircuitView[] = [];
   private startedAtMs: number | undefined;
-  /** Whether anything on the site may generate (PV, a battery): generation.ts. */
-  private generation = false;
+  /** What the site may generate (decided once per site): generation.ts. */
+  private generation: SiteGeneration = 'none';
   /** The most each circuit's other loads have drawn (what a blind meter counts them at). */
   readonly peaks = new OtherLoadPeaks();
 
@@ -67,7 +67,7 @@ export class CircuitLoads {
       return parent === undefined ? 0 : 1 + depth(parent);
     };
     this.order = site.circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
-    this.generation = siteMayGenerate(site);
+    this.generation = siteGeneration(site);
   }
 
   /** The other loads of every circuit, children first (a circuit counts what its children count). */
@@ -154,7 +154,7 @@ function viewCircuit(
   childA: Triple,
   childW: number,
   peaks: OtherLoadPeaks,
-  generation: boolean,
+  generation: SiteGeneration,
 ): CircuitView {
   const { site } = context;
   const limitA = context.siteLimits.limitA(circuit);

@@ -17,9 +17,17 @@ import type { MeterJudgement } from './meter-plausibility';
 import { GRID_PHASES, triple } from './phases';
 import type { Circuit, Site } from './site-model';
 
-/** Whether anything on the site may generate: a battery, an inverter it reads, a car on PV surplus. */
-export function siteMayGenerate(site: Site): boolean {
-  return site.pv.batterySource !== undefined || site.pv.inverterSources.length > 0 || pvCars(site);
+/**
+ * What the site may generate, decided once per site (not per update): `none` (no battery, no
+ * inverter read, no car on PV surplus); `unmeasured` (a car on PV surplus and no inverter read);
+ * else `measured` (what its inverters and battery read says, while fresh).
+ */
+export type SiteGeneration = 'none' | 'unmeasured' | 'measured';
+
+export function siteGeneration(site: Site): SiteGeneration {
+  const cars = pvCars(site);
+  if (site.pv.inverterSources.length === 0 && cars) return 'unmeasured';
+  return site.pv.batterySource !== undefined || site.pv.inverterSources.length > 0 ? 'measured' : 'none';
 }
 
 /**
@@ -51,13 +59,13 @@ export function generationBelow(
   site: Site,
   circuit: Circuit,
   measurements: Measurements,
-  mayGenerate: boolean,
+  generation: SiteGeneration,
   now: number,
 ): MeterJudgement['generation'] {
-  if (!mayGenerate || circuit.meter?.noGenerationBelow) return 'none';
+  if (generation === 'none' || circuit.meter?.noGenerationBelow) return 'none';
+  if (generation === 'unmeasured') return 'unmeasured';
   const maxAgeMs = circuit.meter?.staleAfterMs ?? 0;
   const { inverterSources, batterySource } = site.pv;
-  if (inverterSources.length === 0 && pvCars(site)) return 'unmeasured';
   const perPhaseA = triple(0);
   for (const source of inverterSources) {
     const reading = measurements.inverter(source);

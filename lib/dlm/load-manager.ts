@@ -202,11 +202,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     if (used) this.scheduler.afterInput();
   }
 
-  /**
-   * A meter says it is stale (its connection lost, its reads failing: ampflow-meter's `msg.stale`):
-   * its circuits count it as stale in the next update, until a newer reading comes. Returns
-   * whether the meter is a circuit's.
-   */
+  /** A meter says it is stale (ampflow-meter's `msg.stale`): stale until a newer reading; whether it is a circuit's. */
   meterStale(source: string, why: string): boolean {
     const used = this.measurements.reportStale(this.siteModel, source, why, this.clock.now());
     if (used) this.scheduler.afterInput();
