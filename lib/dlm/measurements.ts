@@ -48,7 +48,7 @@ export interface MeterReadings {
 export interface MeterNotes extends PlausibilityNote {
   /** `fresh`, or which phases were stale or never read, as the last update saw it (log lines on change). */
   status?: string;
-  /** Per grid phase, the other loads of the newest reading taken while no charger below was raised since its last reading (charger-draw.ts). */
+  /** Per grid phase, the other loads of the newest reading taken with no raise and no decrease open below (charger-draw.ts). */
   settledA?: [Stamped | undefined, Stamped | undefined, Stamped | undefined];
 }
 
