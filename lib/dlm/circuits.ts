@@ -10,7 +10,7 @@ import { type ChargersDrew, chargersDrawBelow, explainRise } from './charger-dra
 import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements } from './measurements';
 import { implausibility } from './meter-plausibility';
-import { type OtherLoadLevel, OtherLoadPeaks } from './other-load-peaks';
+import { blindIncluding, type OtherLoadLevel, OtherLoadPeaks } from './other-load-peaks';
 import type { ConnectorView } from './parts';
 import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
@@ -21,6 +21,11 @@ import type { Circuit, Site } from './site-model';
 export interface CircuitView {
   limitA: Triple;
   otherA: Triple;
+  /**
+   * What of `otherA` is measured for sure, per phase: fresh, plausible readings, a blind meter's
+   * part at 0 (a lower bound of the other loads; what a meter above learns its own part beside).
+   */
+  knownA: Triple;
   otherW: number;
   stale: boolean;
   /** Which phases are stale or never read (`fresh` when none), to log changes. */
@@ -52,6 +57,8 @@ export class CircuitLoads {
   private generation: SiteGeneration = 'none';
   /** The most each circuit's other loads have drawn (what a blind meter counts them at). */
   readonly peaks = new OtherLoadPeaks();
+  /** Circuit indexes with a meter somewhere below them (whose own part is learned apart). */
+  private meteredBelow = new Set<number>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -68,6 +75,12 @@ export class CircuitLoads {
     };
     this.order = site.circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
     this.generation = siteGeneration(site);
+    this.meteredBelow = new Set();
+    for (const circuit of site.circuits) {
+      if (!circuit.meter) continue;
+      for (let up = circuit.parentIndex; up !== undefined; up = site.circuits[up]?.parentIndex)
+        this.meteredBelow.add(up);
+    }
   }
 
   /** The other loads of every circuit, children first (a circuit counts what its children count). */
@@ -76,15 +89,17 @@ export class CircuitLoads {
     for (const c of this.order) {
       const circuit = context.site.circuits[c];
       if (!circuit) continue;
-      const childA = triple(0);
-      let childW = 0;
+      const below: Below = { a: triple(0), knownA: triple(0), w: 0, metered: this.meteredBelow.has(c) };
       for (const child of circuit.childIndexes) {
         const view = views[child];
         if (!view) continue;
-        for (const p of GRID_PHASES) childA[p] += view.otherA[p];
-        childW += view.otherW;
+        for (const p of GRID_PHASES) {
+          below.a[p] += view.otherA[p];
+          below.knownA[p] += view.knownA[p];
+        }
+        below.w += view.otherW;
       }
-      views[c] = viewCircuit(context, circuit, now, childA, childW, this.peaks, this.generation);
+      views[c] = viewCircuit(context, circuit, now, below, this.peaks, this.generation);
     }
     this.current = views;
     return views;
@@ -138,6 +153,15 @@ export class CircuitLoads {
   }
 }
 
+/** What the circuits below one circuit count (`a`, `w`) and measured for sure (`knownA`). */
+interface Below {
+  a: Triple;
+  knownA: Triple;
+  w: number;
+  /** Whether a meter is somewhere below (then a meter that counts them learns its own part apart). */
+  metered: boolean;
+}
+
 /**
  * Other loads of one circuit, per phase. Without a meter: what its children count. With a meter,
  * each phase on its own: fresh and plausible, its reading (minus the chargers below for
@@ -151,15 +175,23 @@ function viewCircuit(
   context: CircuitContext,
   circuit: Circuit,
   now: number,
-  childA: Triple,
-  childW: number,
+  below: Below,
   peaks: OtherLoadPeaks,
   generation: SiteGeneration,
 ): CircuitView {
   const { site } = context;
+  const { a: childA, w: childW } = below;
   const limitA = context.siteLimits.limitA(circuit);
   if (!circuit.meter) {
-    return { limitA, otherA: childA, otherW: childW, stale: false, staleKey: 'fresh', overloaded: false };
+    return {
+      limitA,
+      otherA: childA,
+      knownA: below.knownA,
+      otherW: childW,
+      stale: false,
+      staleKey: 'fresh',
+      overloaded: false,
+    };
   }
   const meter = context.measurements.meter(circuit);
   const includes = circuit.meter.location === 'includesChargers';
@@ -200,9 +232,14 @@ function viewCircuit(
     now,
   );
   const key = OtherLoadPeaks.keyOf(circuit.id, meter.source);
+  // A meter that counts metered circuits below it learns its own part apart while they are read.
+  const ownPartKey =
+    includes && below.metered ? OtherLoadPeaks.ownPartKeyOf(circuit.id, meter.source) : undefined;
   const never: GridPhase[] = [];
   const stale: GridPhase[] = [];
   const otherA = triple(0);
+  // A blind phase knows only what the meters below measure.
+  const knownA: Triple = [...below.knownA];
   let explainedA = 0;
   for (const p of GRID_PHASES) {
     const sample = fresh[p];
@@ -217,12 +254,18 @@ function viewCircuit(
       const own = rise?.counted ?? measured;
       explainedA += measured - own;
       peaks.note(key, p, rise?.learned ?? own, sample.atMs);
+      // Its own part: what it reads beyond what the meters below measure for sure (a blind one's
+      // part is in it: the safe side, two peaks never seen together still add up).
+      if (ownPartKey) peaks.note(ownPartKey, p, (rise?.learned ?? own) - below.knownA[p], sample.atMs);
       otherA[p] = combine(own, p);
+      knownA[p] = includes ? Math.max(own, below.knownA[p]) : own + below.knownA[p];
     }
   }
   const missing = implausible ? [...GRID_PHASES] : [...never, ...stale].sort();
   const { otherLoadA, connectorLimitA } = circuit.fallback;
   const levels: (OtherLoadLevel | undefined)[] = [];
+  // What a blind phase counts at beyond its learned level (a meter that counts those below it).
+  const counted: (number | undefined)[] = [];
   let unknown = false;
   // A reading no breaker could carry says nothing of what the other loads draw, however much
   // was learned or configured: up to the whole limit.
@@ -234,7 +277,11 @@ function viewCircuit(
     }
     const level = nothingKnown ? undefined : peaks.level(key, p);
     levels[p] = level;
-    if (level) otherA[p] = combine(level.amps, p);
+    if (level && includes) {
+      const ownPart = ownPartKey ? peaks.level(ownPartKey, p)?.amps : undefined;
+      otherA[p] = blindIncluding(level.amps, childA[p], ownPart);
+      counted[p] = otherA[p];
+    } else if (level) otherA[p] = combine(level.amps, p);
     else {
       // Never read: nothing is known of what it draws, up to the whole limit.
       unknown = true;
@@ -249,7 +296,7 @@ function viewCircuit(
     otherW = includes ? Math.max(own, childW) : own + childW;
   }
   if (missing.length === 0) {
-    return { limitA, otherA, otherW, stale: false, staleKey: 'fresh', overloaded: false };
+    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', overloaded: false };
   }
   const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
   const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
@@ -274,12 +321,13 @@ function viewCircuit(
       ? [`other loads taken as ${otherLoadA.join('/')} A`]
       : unknown
         ? ['nothing is known of its other loads: its connectors wait for a reading']
-        : [`other loads counted at ${describeLevels(missing, levels)}`]),
+        : [`other loads counted at ${describeLevels(missing, levels, counted)}`]),
     ...(connectorLimitA !== undefined ? [`${connectorLimitA} A per connector`] : []),
   ];
   return {
     limitA,
     otherA,
+    knownA,
     otherW,
     stale: true,
     staleKey: implausible
@@ -294,12 +342,20 @@ function viewCircuit(
 }
 
 /** "24/22/20 A (the most in 24 h)", or "… (the most in 3 h so far, plus a margin)". */
-function describeLevels(missing: GridPhase[], levels: (OtherLoadLevel | undefined)[]): string {
-  const amps = missing.map((p) => levels[p]?.amps ?? 0).join('/');
+function describeLevels(
+  missing: GridPhase[],
+  levels: (OtherLoadLevel | undefined)[],
+  counted: (number | undefined)[],
+): string {
+  const amps = missing.map((p) => Math.round((counted[p] ?? levels[p]?.amps ?? 0) * 10) / 10).join('/');
   const learned = missing.map((p) => levels[p]).find((l) => l !== undefined);
-  if (!learned || learned.full) return `${amps} A (the most they drew in 24 h)`;
+  // A meter that counts those below: the circuits below may now count more than it ever read.
+  const apart = missing.some((p) => (counted[p] ?? 0) > (levels[p]?.amps ?? 0))
+    ? ', at least what the circuits below count plus the most its own loads drew'
+    : '';
+  if (!learned || learned.full) return `${amps} A (the most they drew in 24 h${apart})`;
   const hours = learned.learnedMs / 3_600_000;
   const span =
     hours >= 1 ? `${Math.floor(hours)} h` : `${Math.max(1, Math.round(learned.learnedMs / 60_000))} min`;
-  return `${amps} A (the most they drew in ${span} so far, plus a margin)`;
+  return `${amps} A (the most they drew in ${span} so far, plus a margin${apart})`;
 }

@@ -48,6 +48,14 @@ export class OtherLoadPeaks {
     return `${circuitId}|${source}`;
   }
 
+  /**
+   * The key of a meter's own part: what a meter that counts the circuits below it
+   * (`includesChargers`) reads beyond the other loads that the meters below it measure.
+   */
+  static ownPartKeyOf(circuitId: string, source: string): string {
+    return `${circuitId}|${source}|own`;
+  }
+
   /** A fresh, plausible value of a phase's own other loads (A, never below 0) measured at `atMs`. */
   note(key: string, phase: GridPhase, amps: number, atMs: number): void {
     if (!Number.isFinite(amps) || !Number.isFinite(atMs)) return;
@@ -104,6 +112,17 @@ export class OtherLoadPeaks {
       if (learned) this.byMeter.set(key, learned);
     }
   }
+}
+
+/**
+ * What a blind meter that counts the circuits below it (`includesChargers`) counts its other loads
+ * at on a phase: the most it read (`whole`), never less than what the circuits below count now
+ * (`belowA`) plus the most its own part drew (`ownPartA`): two peaks it never saw at the same time
+ * still add up. Without a learned own part, what is below plus the whole (the safe side). With no
+ * meter below (`belowA` 0 and no own part), the most it read.
+ */
+export function blindIncluding(whole: number, belowA: number, ownPartA: number | undefined): number {
+  return Math.max(whole, belowA + (ownPartA ?? whole));
 }
 
 function readLearned(value: unknown): Learned | undefined {
