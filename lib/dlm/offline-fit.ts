@@ -75,16 +75,25 @@ export function otherLoadsIfAbsent(
   peaks: OtherLoadPeaks,
 ): { otherA: Triple[]; unlearned: Set<number> } {
   const unlearned = new Set<number>();
-  const otherA = otherLoadsOffline(site.circuits, (circuit: Circuit, p: GridPhase) => {
-    const meter = circuit.meter;
-    if (!meter) return 0;
-    const level = peaks.level(OtherLoadPeaks.keyOf(circuit.id, meter.source), p);
-    if (level) return level.amps;
-    const configured = circuit.fallback.otherLoadA?.[p];
-    if (configured !== undefined) return configured;
-    unlearned.add(circuit.index);
-    return 0;
-  });
+  const otherA = otherLoadsOffline(
+    site.circuits,
+    (circuit: Circuit, p: GridPhase) => {
+      const meter = circuit.meter;
+      if (!meter) return 0;
+      const level = peaks.level(OtherLoadPeaks.keyOf(circuit.id, meter.source), p);
+      if (level) return level.amps;
+      const configured = circuit.fallback.otherLoadA?.[p];
+      if (configured !== undefined) return configured;
+      unlearned.add(circuit.index);
+      return 0;
+    },
+    (circuit, p) => {
+      // Only a learned level has an own part (configured or nothing learned: the larger of the two).
+      const meter = circuit.meter;
+      if (!meter || !peaks.level(OtherLoadPeaks.keyOf(circuit.id, meter.source), p)) return 0;
+      return peaks.level(OtherLoadPeaks.ownPartKeyOf(circuit.id, meter.source), p)?.amps;
+    },
+  );
   return { otherA, unlearned };
 }
 

@@ -9,6 +9,7 @@
  * Pure functions over the site's circuits and connectors: *Check the site* (site-warnings.ts) runs
  * them on the configuration, the load manager (offline-fit.ts) on what the chargers confirmed.
  */
+import { blindIncluding } from './other-load-peaks';
 import { GRID_PHASES, type GridPhase, type Triple, triple } from './phases';
 import type { Circuit, Connector } from './site-model';
 
@@ -35,12 +36,15 @@ function childrenFirst(circuits: readonly Circuit[]): number[] {
 /**
  * The other loads each circuit carries while ampflow is gone, per phase: its meter's level (`own`,
  * per circuit with a meter: the learned peak, else the configured `fallback.otherLoadA`, else 0)
- * combined with its children's as circuits.ts combines readings (no meter: the children's; a meter
- * that includes the chargers sees the children's loads too; one of the other loads only does not).
+ * combined with its children's as circuits.ts combines them for a blind meter (no meter: the
+ * children's; a meter that includes the chargers sees the children's loads too, at least what they
+ * count plus its own part (`ownPart`, other-load-peaks.ts `blindIncluding`), or without `ownPart`
+ * the larger of the two; one of the other loads only adds them).
  */
 export function otherLoadsOffline(
   circuits: readonly Circuit[],
   own: (circuit: Circuit, phase: GridPhase) => number,
+  ownPart?: (circuit: Circuit, phase: GridPhase) => number | undefined,
 ): Triple[] {
   const result: Triple[] = circuits.map(() => triple(0));
   for (const c of childrenFirst(circuits)) {
@@ -52,7 +56,8 @@ export function otherLoadsOffline(
     result[c] = GRID_PHASES.map((p) => {
       if (!circuit.meter) return childA[p];
       const mine = own(circuit, p);
-      return circuit.meter.location === 'includesChargers' ? Math.max(mine, childA[p]) : mine + childA[p];
+      if (circuit.meter.location !== 'includesChargers') return mine + childA[p];
+      return ownPart ? blindIncluding(mine, childA[p], ownPart(circuit, p)) : Math.max(mine, childA[p]);
     }) as Triple;
   }
   return result;

@@ -7,6 +7,7 @@ import {
   chooseFallbacks,
   type OfflineContext,
   offlineCheck,
+  otherLoadsIfAbsent,
 } from '../../../lib/dlm/offline-fit';
 import { OtherLoadPeaks } from '../../../lib/dlm/other-load-peaks';
 import type { ConnectorView } from '../../../lib/dlm/parts';
@@ -146,6 +147,47 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
         `      held ${held.total.toFixed(1)} A vs not held ${free.total.toFixed(1)} A (${(((free.total - held.total) / free.total) * 100).toFixed(1)} % less while the zone is full); not held, if ampflow stops: ${free.zone?.offline?.totalA} A on ${free.zone?.offline?.availableA} A`,
       );
     });
+  });
+
+  it('a building meter above the common areas’ meter counts both parts’ peaks together (they never peaked at once while read)', () => {
+    const site = parseSite({
+      circuits: [
+        { id: 'building', limitA: 63, meter: { source: 'b', location: 'includesChargers' } },
+        { id: 'common', parent: 'building', limitA: 40, meter: { source: 'c', location: 'otherLoadsOnly' } },
+      ],
+      connectors: [{ chargePointId: 'CP-1', circuit: 'building' }],
+    });
+    const peaks = new OtherLoadPeaks();
+    const t0 = Date.UTC(2026, 0, 1);
+    for (const p of GRID_PHASES) {
+      // Learned a whole day (no margin): the common areas' 30 A one hour, the building's own 25 A another.
+      for (const [hour, whole, own, common] of [
+        [0, 30, 0, 30],
+        [12, 27, 25, 2],
+        [24, 0, 0, 0],
+      ] as const) {
+        const atMs = t0 + hour * 3_600_000;
+        peaks.note(OtherLoadPeaks.keyOf('building', 'b'), p, whole, atMs);
+        peaks.note(OtherLoadPeaks.ownPartKeyOf('building', 'b'), p, own, atMs);
+        peaks.note(OtherLoadPeaks.keyOf('common', 'c'), p, common, atMs);
+      }
+    }
+    const { otherA } = otherLoadsIfAbsent(site, peaks);
+    assert.deepEqual(otherA[0], [55, 55, 55]);
+    assert.deepEqual(otherA[1], [30, 30, 30]);
+    // Configured rather than learned: the larger of the two, as before.
+    const configured = parseSite({
+      ...site.config,
+      circuits: site.config.circuits.map((c) =>
+        c.id === 'building' ? { ...c, fallback: { otherLoadA: 20 } } : c,
+      ),
+    });
+    const fresh = new OtherLoadPeaks();
+    for (const p of GRID_PHASES) {
+      fresh.note(OtherLoadPeaks.keyOf('common', 'c'), p, 30, t0);
+      fresh.note(OtherLoadPeaks.keyOf('common', 'c'), p, 0, t0 + 24 * 3_600_000);
+    }
+    assert.equal(otherLoadsIfAbsent(configured, fresh).otherA[0]?.[0], 30);
   });
 
   describe('property: the chosen fallbacks plus the learned peak fit every circuit per phase', () => {
