@@ -10,7 +10,7 @@ import { type ChargersDrew, chargersDrawBelow, explainRise } from './charger-dra
 import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements } from './measurements';
 import { implausibility } from './meter-plausibility';
-import { blindIncluding, type OtherLoadLevel, OtherLoadPeaks } from './other-load-peaks';
+import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
 import type { ConnectorView } from './parts';
 import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
@@ -215,6 +215,9 @@ function viewCircuit(
     const sample = meter.phaseA[p];
     return sample && !reported && now - sample.atMs <= staleAfterMs ? sample : undefined;
   });
+  // What may be generated below now (the most: the rules' tolerance; what was generated while a
+  // reading was learned).
+  const generated = generationBelow(site, circuit, context.measurements, generation, now);
   const implausible = implausibility(
     {
       source,
@@ -223,7 +226,7 @@ function viewCircuit(
         ? { powerW: meter.powerW.value }
         : {}),
       includesChargers: includes,
-      generation: generationBelow(site, circuit, context.measurements, generation, now),
+      generation: generated,
       limitA,
       chargersAt,
       chargersMeasured: circuit.connectorIndexes.some((k) => context.views[k]?.drawGridA !== undefined),
@@ -231,10 +234,12 @@ function viewCircuit(
     meter,
     now,
   );
-  const key = OtherLoadPeaks.keyOf(circuit.id, meter.source);
-  // A meter that counts metered circuits below it learns its own part apart while they are read.
-  const ownPartKey =
-    includes && below.metered ? OtherLoadPeaks.ownPartKeyOf(circuit.id, meter.source) : undefined;
+  // A meter that counts metered circuits below it learns its own part apart; one at a site that
+  // may generate, its loads with what was generated then added back.
+  const keys = OtherLoadPeaks.keysOf(circuit.id, meter.source, {
+    ownPart: includes && below.metered,
+    gross: generation !== 'none',
+  });
   const never: GridPhase[] = [];
   const stale: GridPhase[] = [];
   const otherA = triple(0);
@@ -249,23 +254,35 @@ function viewCircuit(
       // Subtract what the chargers below drew when the meter measured, but never more than they
       // may draw: over-subtracting is the unsafe side.
       const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
-      const measured = Math.max(0, sample.value - subtracted);
+      const netA = sample.value - subtracted;
+      const measured = Math.max(0, netA);
       const rise = includes ? explainRise(meter, p, measured, drewAt(sample.atMs), sample.atMs) : undefined;
       const own = rise?.counted ?? measured;
       explainedA += measured - own;
-      peaks.note(key, p, rise?.learned ?? own, sample.atMs);
-      // Its own part: what it reads beyond what the meters below measure for sure (a blind one's
-      // part is in it: the safe side, two peaks never seen together still add up).
-      if (ownPartKey) peaks.note(ownPartKey, p, (rise?.learned ?? own) - below.knownA[p], sample.atMs);
+      // Its own part: beyond what the meters below measure for sure (a blind one's part is in it:
+      // the safe side, two peaks never seen together still add up).
+      peaks.learn(
+        keys,
+        p,
+        {
+          amps: rise?.learned ?? own,
+          knownBelowA: below.knownA[p],
+          exportA: netA,
+          ...(typeof generated === 'object' ? { generatedA: generated.perPhaseA[p] } : {}),
+        },
+        sample.atMs,
+      );
       otherA[p] = combine(own, p);
       knownA[p] = includes ? Math.max(own, below.knownA[p]) : own + below.knownA[p];
     }
   }
   const missing = implausible ? [...GRID_PHASES] : [...never, ...stale].sort();
   const { otherLoadA, connectorLimitA } = circuit.fallback;
-  const levels: (OtherLoadLevel | undefined)[] = [];
-  // What a blind phase counts at beyond its learned level (a meter that counts those below it).
-  const counted: (number | undefined)[] = [];
+  const counts: (BlindCount | undefined)[] = [];
+  // What is surely generated now (a blind meter's loads get back what the plant no longer covers).
+  const surely = keys.gross
+    ? generationBelow(site, circuit, context.measurements, generation, now, 'least')
+    : 'none';
   let unknown = false;
   // A reading no breaker could carry says nothing of what the other loads draw, however much
   // was learned or configured: up to the whole limit.
@@ -275,13 +292,15 @@ function viewCircuit(
       otherA[p] = combine(otherLoadA[p], p);
       continue;
     }
-    const level = nothingKnown ? undefined : peaks.level(key, p);
-    levels[p] = level;
-    if (level && includes) {
-      const ownPart = ownPartKey ? peaks.level(ownPartKey, p)?.amps : undefined;
-      otherA[p] = blindIncluding(level.amps, childA[p], ownPart);
-      counted[p] = otherA[p];
-    } else if (level) otherA[p] = combine(level.amps, p);
+    const count = nothingKnown
+      ? undefined
+      : peaks.blindCount(keys, p, {
+          includes,
+          belowA: childA[p],
+          generatedNowA: typeof surely === 'object' ? surely.perPhaseA[p] : 0,
+        });
+    counts[p] = count;
+    if (count) otherA[p] = count.amps;
     else {
       // Never read: nothing is known of what it draws, up to the whole limit.
       unknown = true;
@@ -321,7 +340,7 @@ function viewCircuit(
       ? [`other loads taken as ${otherLoadA.join('/')} A`]
       : unknown
         ? ['nothing is known of its other loads: its connectors wait for a reading']
-        : [`other loads counted at ${describeLevels(missing, levels, counted)}`]),
+        : [`other loads counted at ${describeLevels(missing, counts)}`]),
     ...(connectorLimitA !== undefined ? [`${connectorLimitA} A per connector`] : []),
   ];
   return {
@@ -342,20 +361,20 @@ function viewCircuit(
 }
 
 /** "24/22/20 A (the most in 24 h)", or "… (the most in 3 h so far, plus a margin)". */
-function describeLevels(
-  missing: GridPhase[],
-  levels: (OtherLoadLevel | undefined)[],
-  counted: (number | undefined)[],
-): string {
-  const amps = missing.map((p) => Math.round((counted[p] ?? levels[p]?.amps ?? 0) * 10) / 10).join('/');
-  const learned = missing.map((p) => levels[p]).find((l) => l !== undefined);
-  // A meter that counts those below: the circuits below may now count more than it ever read.
-  const apart = missing.some((p) => (counted[p] ?? 0) > (levels[p]?.amps ?? 0))
+function describeLevels(missing: GridPhase[], counts: (BlindCount | undefined)[]): string {
+  const amps = missing.map((p) => Math.round((counts[p]?.amps ?? 0) * 10) / 10).join('/');
+  const learned = missing.map((p) => counts[p]?.level).find((l) => l !== undefined);
+  // What raised the count above the learned level (other-load-peaks.ts blindCount).
+  const gross = missing.some((p) => counts[p]?.gross)
+    ? ', with what the PV plant generated then and does not now'
+    : '';
+  const apart = missing.some((p) => counts[p]?.apart)
     ? ', at least what the circuits below count plus the most its own loads drew'
     : '';
-  if (!learned || learned.full) return `${amps} A (the most they drew in 24 h${apart})`;
+  const more = `${gross}${apart}`;
+  if (!learned || learned.full) return `${amps} A (the most they drew in 24 h${more})`;
   const hours = learned.learnedMs / 3_600_000;
   const span =
     hours >= 1 ? `${Math.floor(hours)} h` : `${Math.max(1, Math.round(learned.learnedMs / 60_000))} min`;
-  return `${amps} A (the most they drew in ${span} so far, plus a margin${apart})`;
+  return `${amps} A (the most they drew in ${span} so far, plus a margin${more})`;
 }

@@ -55,13 +55,20 @@ function pvCars(site: Pick<Site, 'connectors' | 'defaultMode'>): boolean {
   });
 }
 
+/**
+ * What may be generated below a circuit's meter now, per grid phase: `most` (the default) the more
+ * of each inverter's two newest readings (what a meter's older reading may reflect: the plausibility
+ * rules' tolerance), `least` the less of them (what is surely generated: a blind meter's count).
+ */
 export function generationBelow(
   site: Site,
   circuit: Circuit,
   measurements: Measurements,
   generation: SiteGeneration,
   now: number,
+  bound: 'most' | 'least' = 'most',
 ): MeterJudgement['generation'] {
+  const pick = bound === 'most' ? Math.max : Math.min;
   if (generation === 'none' || circuit.meter?.noGenerationBelow) return 'none';
   if (generation === 'unmeasured') return 'unmeasured';
   const maxAgeMs = circuit.meter?.staleAfterMs ?? 0;
@@ -70,7 +77,8 @@ export function generationBelow(
   for (const source of inverterSources) {
     const reading = measurements.inverter(source);
     if (!reading || now - reading.atMs > maxAgeMs) return 'unmeasured';
-    for (const p of GRID_PHASES) perPhaseA[p] += Math.max(reading.perPhaseA[p], reading.previousA?.[p] ?? 0);
+    for (const p of GRID_PHASES)
+      perPhaseA[p] += pick(reading.perPhaseA[p], reading.previousA?.[p] ?? reading.perPhaseA[p]);
   }
   if (batterySource !== undefined) {
     const battery = measurements.battery;

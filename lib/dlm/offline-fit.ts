@@ -67,8 +67,9 @@ export interface OfflineContext {
 
 /**
  * The other loads per circuit while ampflow is gone: the learned peak of its meter (other-load-
- * peaks.ts `level`), before anything is learned the configured `fallback.otherLoadA`, else 0 (and
- * the circuit is named in `unlearned`).
+ * peaks.ts `level`; where the site may generate, never less than with what was generated then
+ * added back: ampflow may be gone at night), before anything is learned the configured
+ * `fallback.otherLoadA`, else 0 (and the circuit is named in `unlearned`).
  */
 export function otherLoadsIfAbsent(
   site: Site,
@@ -81,7 +82,9 @@ export function otherLoadsIfAbsent(
       const meter = circuit.meter;
       if (!meter) return 0;
       const level = peaks.level(OtherLoadPeaks.keyOf(circuit.id, meter.source), p);
-      if (level) return level.amps;
+      // With no PV generating (ampflow may be gone at night): what the plant covered counts too.
+      const gross = peaks.level(OtherLoadPeaks.grossKeyOf(circuit.id, meter.source), p);
+      if (level) return Math.max(level.amps, gross?.amps ?? 0);
       const configured = circuit.fallback.otherLoadA?.[p];
       if (configured !== undefined) return configured;
       unlearned.add(circuit.index);

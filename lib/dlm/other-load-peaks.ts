@@ -35,6 +35,38 @@ export interface OtherLoadLevel {
   learnedMs: number;
 }
 
+/** The keys one meter learns under (OtherLoadPeaks.keysOf). */
+export interface MeterKeys {
+  whole: string;
+  ownPart?: string;
+  gross?: string;
+}
+
+/** One fresh, plausible reading of a phase, as learned (OtherLoadPeaks.learn). */
+export interface LearnedReading {
+  amps: number;
+  knownBelowA: number;
+  generatedA?: number;
+  exportA?: number;
+}
+
+/** A blind meter's phase: what the circuits below count now, whether it counts them, what is surely generated now. */
+export interface BlindMeter {
+  includes: boolean;
+  belowA: number;
+  generatedNowA: number;
+}
+
+/** What a blind phase counts at, its learned level, and which of the rules above it raised it. */
+export interface BlindCount {
+  amps: number;
+  level: OtherLoadLevel;
+  /** Raised to what the circuits below count plus its own part. */
+  apart: boolean;
+  /** Raised by what was generated while it learned and is not now. */
+  gross: boolean;
+}
+
 /** What is kept across restarts (plain JSON): per meter key, its learned peaks. */
 export type OtherLoadPeaksMemory = Record<string, Learned>;
 
@@ -54,6 +86,61 @@ export class OtherLoadPeaks {
    */
   static ownPartKeyOf(circuitId: string, source: string): string {
     return `${circuitId}|${source}|own`;
+  }
+
+  /** The key of what a meter's other loads drew with what was generated then added back (`gross`). */
+  static grossKeyOf(circuitId: string, source: string): string {
+    return `${circuitId}|${source}|gross`;
+  }
+
+  /**
+   * The keys a meter learns under: its other loads; its own part where it counts a metered circuit
+   * below it (`ownPart`); their gross where the site may generate (`gross`).
+   */
+  static keysOf(circuitId: string, source: string, with_: { ownPart: boolean; gross: boolean }): MeterKeys {
+    return {
+      whole: OtherLoadPeaks.keyOf(circuitId, source),
+      ...(with_.ownPart ? { ownPart: OtherLoadPeaks.ownPartKeyOf(circuitId, source) } : {}),
+      ...(with_.gross ? { gross: OtherLoadPeaks.grossKeyOf(circuitId, source) } : {}),
+    };
+  }
+
+  /**
+   * Learns from a fresh, plausible reading of one phase: what the other loads drew (`amps`, never
+   * below 0), beyond what the meters below measure for sure (`knownBelowA`, the own part), and,
+   * where generation below was measured (`generatedA`, the most it may have been), the same plus
+   * what was generated (`exportA`: how far the reading was below 0, an export, counts against it).
+   */
+  learn(keys: MeterKeys, phase: GridPhase, reading: LearnedReading, atMs: number): void {
+    this.note(keys.whole, phase, reading.amps, atMs);
+    if (keys.ownPart) this.note(keys.ownPart, phase, reading.amps - reading.knownBelowA, atMs);
+    if (keys.gross && reading.generatedA !== undefined)
+      this.note(
+        keys.gross,
+        phase,
+        reading.amps + Math.min(0, reading.exportA ?? 0) + reading.generatedA,
+        atMs,
+      );
+  }
+
+  /**
+   * What a blind meter's phase counts at (undefined: never read, nothing learned): its learned
+   * level, never less than its gross less what is surely generated now (`generatedNowA`, 0 when not
+   * measured: a PV plant that stops, a cloud or the night, gives the loads back what it covered);
+   * for a meter that counts the circuits below it, never less than what they count plus its own
+   * part (`blindIncluding`); for one of the other loads only, plus what they count.
+   */
+  blindCount(keys: MeterKeys, phase: GridPhase, blind: BlindMeter): BlindCount | undefined {
+    const level = this.level(keys.whole, phase);
+    if (!level) return undefined;
+    const gross = keys.gross ? this.level(keys.gross, phase) : undefined;
+    const grossA = gross ? gross.amps - blind.generatedNowA : 0;
+    const whole = Math.max(level.amps, grossA);
+    if (!blind.includes)
+      return { amps: whole + blind.belowA, level, apart: false, gross: grossA > level.amps };
+    const ownPart = keys.ownPart ? this.level(keys.ownPart, phase)?.amps : undefined;
+    const amps = blindIncluding(whole, blind.belowA, ownPart);
+    return { amps, level, apart: amps > whole, gross: grossA > level.amps };
   }
 
   /** A fresh, plausible value of a phase's own other loads (A, never below 0) measured at `atMs`. */

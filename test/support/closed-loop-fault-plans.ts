@@ -1,7 +1,8 @@
 import fc from 'fast-check';
-import type { CircuitConfig, Triple } from '../../lib/dlm/site';
+import type { CircuitConfig, ConnectorConfig, Triple } from '../../lib/dlm/site';
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { type Plan, planArbitrary } from './closed-loop-property';
+import { foldPv, sunSteps } from './closed-loop-pv';
 
 /**
  * The random sites of the closed-loop faults property (its windows and the faults it plays:
@@ -41,6 +42,23 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
           crowd: fc.integer({ min: 0, max: 8 }),
         }),
       ),
+      // A PV plant behind the root meter: its inverter read, not read, or none.
+      pv: fc.record({
+        plant: fc.constantFrom<'read' | 'unread' | 'none'>('read', 'unread', 'none'),
+        peakShare: fc.double({ min: 0.3, max: 1, noNaN: true }),
+        morning: fc.double({ min: 0.3, max: 1, noNaN: true }),
+        sun: fc.array(
+          fc.record({
+            atMin: fc.integer({ min: 1, max: 24 }),
+            level: fc.double({ min: 0, max: 1, noNaN: true }),
+          }),
+          { maxLength: 6 },
+        ),
+        modes: fc.array(fc.constantFrom<ConnectorConfig['mode']>('pv', 'minpv', 'fast'), {
+          minLength: 4,
+          maxLength: 4,
+        }),
+      }),
       lie: fc.option(
         fc.record({
           circuit: fc.nat(),
@@ -85,6 +103,7 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
       const connector = plan.site.connectors[k];
       if (connector) connector.maxA = 16;
     }
+    addPlant(plan, f.pv);
     plan.meterFaults = {};
     const metered = plan.site.circuits.filter((c) => c.meter);
     const subtree = (id: string): string[] => [
@@ -144,7 +163,13 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
       // before its silence (found at FAULTS_SEED=20261125 path 9619): it reads 0 A instead.
       const aboveSilent = subtree(circuit.id).some((id) => plan.meterFaults?.[id]?.dropouts);
       // A meter of the other loads only is checked only by its own values (they moved before).
-      const kind = f.lie.kind === 'frozen' && aboveSilent ? 'zero' : f.lie.kind;
+      // Where generation is possible but not measured, reading negative (exporting) says nothing.
+      const unmeasured =
+        f.pv.plant === 'unread' && plan.site.connectors.some((c) => c.mode && c.mode !== 'fast');
+      const kind =
+        (f.lie.kind === 'frozen' && aboveSilent) || (f.lie.kind === 'negative' && unmeasured)
+          ? 'zero'
+          : f.lie.kind;
       const fromMs = f.lie.atMin * MINUTE;
       const toMs = Math.min(DURATION_MS, fromMs + f.lie.forMin * MINUTE);
       {
@@ -173,6 +198,35 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
       plan.meterFaults[circuit.id] = { ...plan.meterFaults[circuit.id], jitterA: 0.05 };
     return plan;
   });
+
+/**
+ * A PV plant behind the root meter (issue #36: the meters checked with and without measured
+ * generation), cars on pv, minpv or fast: one whose inverter the site reads (the simulator's
+ * inverter, `pv.inverterSource`), or one it does not read (folded into the root's loads: what the
+ * load manager cannot tell from them, a blind meter's loads hold within what it saw).
+ */
+function addPlant(
+  plan: Plan,
+  pv: {
+    plant: 'read' | 'unread' | 'none';
+    peakShare: number;
+    morning: number;
+    sun: { atMin: number; level: number }[];
+    modes: ConnectorConfig['mode'][];
+  },
+): void {
+  if (pv.plant === 'none') return;
+  const root = plan.site.circuits[0] as CircuitConfig;
+  const plant = {
+    peakA: pv.peakShare * Math.min(...(root.limitA as Triple)),
+    sun: sunSteps(pv.morning, pv.sun),
+  };
+  plan.site.connectors = plan.site.connectors.map((c, k) => ({ ...c, mode: pv.modes[k] ?? 'fast' }));
+  if (pv.plant === 'read') {
+    plan.pv = { ...plant, source: 'inverter' };
+    plan.site.pv = { inverterSource: 'inverter' };
+  } else plan.loads = foldPv(plan.loads, root.id, plant);
+}
 
 /**
  * The loads only a blind meter sees (silent, or found lying) move while it is blind only within

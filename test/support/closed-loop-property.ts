@@ -15,6 +15,7 @@ import {
 } from '../../lib/sim/site';
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { type FaultWindow, faultWindows, unseenJump } from './closed-loop-faults';
+import { foldPv, type PlanPv, simPv, sunSteps } from './closed-loop-pv';
 import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
 
 /**
@@ -59,6 +60,8 @@ export interface Plan {
     Required<Pick<SimChargerOptions, 'responseDelayMs' | 'meterIntervalMs'>> & SimChargerOptions
   >;
   cars: SimCar[];
+  /** A PV plant behind the root meter whose inverter the site reads (closed-loop-pv.ts). */
+  pv?: PlanPv;
   /** Per circuit id: its meter's silences and lies (closed-loop-faults.ts). */
   meterFaults?: Record<
     string,
@@ -210,25 +213,7 @@ export const pvPlanArbitrary: fc.Arbitrary<Plan> = fc
   .map(([plan, pv]) => {
     const root = plan.site.circuits[0] as CircuitConfig;
     const peakA = pv.peakShare * Math.min(...(root.limitA as Triple));
-    const sun = [{ atMin: 0, level: pv.morning }, ...pv.sun].sort((a, b) => a.atMin - b.atMin);
-    const pvAt = (atMs: number) => {
-      let level = 0;
-      for (const step of sun) if (step.atMin * MINUTE <= atMs) level = step.level;
-      return level * peakA;
-    };
-    const own = plan.loads[root.id] ?? [];
-    const ownAt = (atMs: number): Triple => {
-      let levels: Triple = [0, 0, 0];
-      for (const step of own) if (step.fromMs <= atMs) levels = step.levels;
-      return levels;
-    };
-    const times = [...new Set([0, ...own.map((s) => s.fromMs), ...sun.map((s) => s.atMin * MINUTE)])].sort(
-      (a, b) => a - b,
-    );
-    plan.loads[root.id] = times.map((fromMs) => ({
-      fromMs,
-      levels: ownAt(fromMs).map((v) => Math.round((v - pvAt(fromMs)) * 10) / 10) as Triple,
-    }));
+    plan.loads = foldPv(plan.loads, root.id, { peakA, sun: sunSteps(pv.morning, pv.sun) });
     plan.site.connectors = plan.site.connectors.map((c, k) => ({ ...c, mode: pv.modes[k] ?? 'fast' }));
     return plan;
   });
@@ -240,15 +225,20 @@ function simulate(plan: Plan) {
   const clock = new ManualClock(Date.UTC(2026, 5, 21, 8));
   const manager = new LoadManager({ site: plan.site, clock, logger: silentLogger });
   const site = manager.site;
-  const profile = (id: string) => (atMs: number) => {
+  // The truth the windows go by: with a plant whose inverter is read, the root's loads net of it.
+  const root = site.circuits[site.rootIndexes[0] ?? 0]?.id ?? '';
+  const loads = plan.pv ? foldPv(plan.loads, root, plan.pv) : plan.loads;
+  const profileOf = (steps: Plan['loads'][string] | undefined) => (atMs: number) => {
     let levels: Triple = [0, 0, 0];
-    for (const step of plan.loads[id] ?? []) if (step.fromMs <= atMs) levels = step.levels;
+    for (const step of steps ?? []) if (step.fromMs <= atMs) levels = step.levels;
     return levels;
   };
+  const profile = (id: string) => profileOf(loads[id]);
   const sim = new SiteSimulator({
     clock,
     site,
-    otherLoads: Object.fromEntries(site.circuits.map((c) => [c.id, profile(c.id)])),
+    ...(plan.pv ? { pv: simPv(plan.pv, site.voltageV) } : {}),
+    otherLoads: Object.fromEntries(site.circuits.map((c) => [c.id, profileOf(plan.loads[c.id])])),
     meters: Object.fromEntries(
       Object.entries(plan.meterIntervalMs).map(([id, intervalMs]) => [
         id,
@@ -270,7 +260,7 @@ function simulate(plan: Plan) {
   };
   const maxResponse = Math.max(...Object.values(plan.chargers).map((c) => c.responseDelayMs));
   // Upward jumps of the other loads, seen by the nearest meter at or above the circuit.
-  for (const [id, steps] of Object.entries(plan.loads)) {
+  for (const [id, steps] of Object.entries(loads)) {
     let before: Triple = [0, 0, 0];
     for (const step of steps) {
       // A jump while its meter is silent and known to be: its circuit counts what it drew before
@@ -295,6 +285,22 @@ function simulate(plan: Plan) {
       before = step.levels;
     }
   }
+  // A cloud while the site reads its inverter: the plant's drop is a jump of the root's loads that
+  // the inverter's reading shows (also while a meter is blind: it counts what the plant no longer
+  // covers), with the same reaction.
+  if (plan.pv) {
+    let level = 0;
+    for (const step of plan.pv.sun) {
+      if (step.level < level)
+        windows.push({
+          circuits: new Set([root]),
+          fromMs: step.atMs,
+          toMs: step.atMs + 3 * SECOND + SECOND + maxResponse + 2 * SECOND,
+          why: 'the PV plant generated less (a cloud), as its inverter read',
+        });
+      level = step.level;
+    }
+  }
   // Other loads and chargers that ignore their set-points alone above a breaker's limit (the loads
   // of the circuits below add up; a rogue charger draws its maximum while its car is there):
   // nothing the load manager does can prevent that; it lasts until they drop, plus the reaction.
@@ -304,7 +310,7 @@ function simulate(plan: Plan) {
   );
   const changes = [
     ...new Set([
-      ...Object.values(plan.loads).flatMap((steps) => steps.map((s) => s.fromMs)),
+      ...Object.values(loads).flatMap((steps) => steps.map((s) => s.fromMs)),
       ...rogueCars.flatMap((car) => [car.arriveMs, car.leaveMs ?? DURATION_MS]),
     ]),
   ].sort((a, b) => a - b);
@@ -402,7 +408,7 @@ function simulate(plan: Plan) {
       why: `${key}'s car ignored a switch to one phase`,
     });
   });
-  windows.push(...faultWindows(plan, site, ancestors, maxResponse));
+  windows.push(...faultWindows({ ...plan, loads }, site, ancestors, maxResponse));
   const result = runClosedLoop(clock, sim, manager, { durationMs: DURATION_MS });
   windows.push(...raisedWindows(plan, site, ancestors, jumps, raises));
   return { result, windows };

@@ -190,6 +190,23 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
     assert.equal(otherLoadsIfAbsent(configured, fresh).otherA[0]?.[0], 30);
   });
 
+  it('a PV site counts the house’s loads without the plant while ampflow is gone (it may be gone at night)', () => {
+    const site = parseSite({
+      circuits: [{ id: 'house', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } }],
+      connectors: [{ chargePointId: 'CP-1', circuit: 'house', mode: 'pv' }],
+      pv: { inverterSource: 'inverter' },
+    });
+    const peaks = new OtherLoadPeaks();
+    const t0 = Date.UTC(2026, 0, 1);
+    for (const p of GRID_PHASES)
+      for (const hour of [0, 24]) {
+        // Learned only in the sun: 20 A of loads, 15 A of them covered by the plant.
+        peaks.note(OtherLoadPeaks.keyOf('house', 'grid'), p, 5, t0 + hour * 3_600_000);
+        peaks.note(OtherLoadPeaks.grossKeyOf('house', 'grid'), p, 20, t0 + hour * 3_600_000);
+      }
+    assert.deepEqual(otherLoadsIfAbsent(site, peaks).otherA[0], [20, 20, 20]);
+  });
+
   describe('property: the chosen fallbacks plus the learned peak fit every circuit per phase', () => {
     const SEED = Number(process.env.OFFLINE_SEED ?? 36);
     const RUNS = Number(process.env.OFFLINE_RUNS ?? 400);
