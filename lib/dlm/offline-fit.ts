@@ -50,9 +50,13 @@ export function offlineDrawOf(
   return { amps: own, kind: 'own' };
 }
 
-/** Whether a connector is under the plan's control: online, so the fallback it is given goes to it. */
+/**
+ * Whether a connector is under the plan's control: online, so the fallback it is given goes to it,
+ * and taking limits (one that refuses its limits refuses the fallback's profile as well: it draws
+ * its own offline limit).
+ */
 function plannable(runtime: ConnectorRuntime): boolean {
-  return runtime.state?.online === true && !runtime.state.neverConnected;
+  return runtime.state?.online === true && !runtime.state.neverConnected && !runtime.state.limitFailed;
 }
 
 /** What the plan reads. */

@@ -139,6 +139,8 @@ interface ChargerSim {
   /** Of `phaseSwitches`, those before the car first drew current (no contactor closed yet). */
   phaseSwitchesBeforeCurrent: number;
   drawing: boolean;
+  /** The fallback the load manager chose for it (`SetPoint.fallbackA`), installed with its limits. */
+  fallbackA?: number;
 }
 
 export interface Overload {
@@ -164,6 +166,8 @@ export class SiteSimulator {
   private nextTransactionId = 1;
   private readonly arrived = new Set<SimCar>();
   private readonly pv: SimPv | undefined;
+  /** ampflow is gone (centralGone). */
+  private gone = false;
   private readonly battery: (SimBattery & { storedWh: number; powerW: number; lastMs: number }) | undefined;
   private readonly otherLoads: Record<string, LoadProfile>;
   private actual: Triple[] = [];
@@ -250,7 +254,8 @@ export class SiteSimulator {
     const charger = this.chargers.find(
       (c) => c.chargePointId === setPoint.chargePointId && c.connectorId === setPoint.connectorId,
     );
-    if (!charger) return;
+    if (!charger || this.gone) return;
+    if (setPoint.fallbackA !== undefined) charger.fallbackA = setPoint.fallbackA;
     answerSetPoint(charger.faults, charger.answers, setPoint.limitA, this.clock.now());
     // One that confirms its limits holds the newest it confirmed: an older one still on its way
     // is replaced, not applied after it, and the newest lands when the older would have (the
@@ -264,6 +269,27 @@ export class SiteSimulator {
       limitA: setPoint.limitA,
       phases: setPoint.phases,
     });
+  }
+
+  /**
+   * ampflow is gone (Node-RED stopped, the network to the chargers broken): each charger falls to
+   * its fallback after its response delay (the one the load manager chose, else its own offline
+   * limit) and takes no set-point any more.
+   */
+  centralGone(): void {
+    this.gone = true;
+    const now = this.clock.now();
+    for (const charger of this.chargers) {
+      const connector = this.site.connectors[charger.index];
+      if (!connector) continue;
+      charger.pending = [
+        {
+          atMs: now + charger.options.responseDelayMs,
+          limitA: charger.fallbackA ?? connector.offlineA,
+          phases: charger.phases,
+        },
+      ];
+    }
   }
 
   /** Advances the physics by `dtMs` (call after the clock moved by the same amount). */
@@ -584,6 +610,11 @@ export interface ClosedLoopOptions {
   stepMs?: number;
   /** Called after every step (for statistics). */
   onStep?: (sim: SiteSimulator) => void;
+  /**
+   * ampflow stops then (ms from the start): nothing reaches the load manager any more and every
+   * charger falls to its fallback (SiteSimulator.centralGone); the breakers are still watched.
+   */
+  goneAtMs?: number;
 }
 
 export interface ClosedLoopResult {
@@ -620,14 +651,24 @@ export function runClosedLoop(
     for (const state of sim.takeConnectorStates()) manager.connectorState(state);
     for (const reading of sim.takeReadings()) manager.reading(reading);
     manager.start();
+    let gone = false;
     for (let elapsed = 0; elapsed < options.durationMs; elapsed += stepMs) {
+      if (!gone && options.goneAtMs !== undefined && elapsed >= options.goneAtMs) {
+        gone = true;
+        manager.off('setPoint', listener);
+        manager.stop();
+        sim.centralGone();
+      }
       clock.advance(stepMs);
       sim.step(stepMs);
       // What the meters and chargers report in the same second reaches the load manager together.
-      manager.batch(() => {
-        for (const state of sim.takeConnectorStates()) manager.connectorState(state);
-        for (const reading of sim.takeReadings()) manager.reading(reading);
-      });
+      const states = sim.takeConnectorStates();
+      const readings = sim.takeReadings();
+      if (!gone)
+        manager.batch(() => {
+          for (const state of states) manager.connectorState(state);
+          for (const reading of readings) manager.reading(reading);
+        });
       const actual = sim.actualA();
       let over = false;
       sim.site.circuits.forEach((circuit, c) => {

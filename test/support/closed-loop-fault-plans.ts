@@ -42,6 +42,8 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
           crowd: fc.integer({ min: 0, max: 8 }),
         }),
       ),
+      // ampflow stops (Node-RED stopped, the network broken) at a minute, in one site of three.
+      gone: fc.option(fc.integer({ min: 6, max: 22 }), { freq: 3 }),
       // A PV plant behind the root meter: its inverter read, not read, or none.
       pv: fc.record({
         plant: fc.constantFrom<'read' | 'unread' | 'none'>('read', 'unread', 'none'),
@@ -191,6 +193,12 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
           for (const c of revealers) delete plan.chargers[`${c.chargePointId}/1`]?.reportsCurrents;
         plan.meterFaults[circuit.id] = { ...plan.meterFaults[circuit.id], lies: [{ fromMs, toMs, kind }] };
       }
+    }
+    // ampflow gone: the chargers' fallbacks must fit beside the other loads as learned (what the
+    // meters saw: the loads hold within it from a minute before).
+    if (f.gone !== null) {
+      plan.goneAtMs = f.gone * MINUTE;
+      for (const circuit of metered) holdWithinSeen(plan.loads[circuit.id] ?? [], plan.goneAtMs, DURATION_MS);
     }
     // Real meters: their last digits move from reading to reading (what the zero and frozen rules
     // of a meter of the other loads only go by).

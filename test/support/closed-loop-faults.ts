@@ -15,6 +15,11 @@ import type { Plan } from './closed-loop-property';
  * for up to 30 minutes while its other loads move within what it had shown before; a meter that
  * lies with a fresh timestamp for a while (reads 0 A, the negated current, or repeats itself).
  *
+ * With a PV plant behind the root meter (its inverter read or not) and ampflow stopping at a minute
+ * (closed-loop-fault-plans.ts: then every charger falls to its fallback and the loads hold within
+ * what the meters saw; no window that starts later excuses anything but the chargers' own pace in
+ * falling to their fallbacks: closed-loop-property.ts absentWindows).
+ *
  * Beyond the base property's windows (closed-loop-property.ts), an excursion may lie only in these:
  * - a meter going silent: none while its loads stay within what it showed, once the silence is
  *   noticed (`staleAfterMs`, 30 s) and the decreases it calls for have landed (a step, the chargers'

@@ -62,6 +62,8 @@ export interface Plan {
   cars: SimCar[];
   /** A PV plant behind the root meter whose inverter the site reads (closed-loop-pv.ts). */
   pv?: PlanPv;
+  /** ampflow stops then (ms from the start): the chargers fall to their fallbacks. */
+  goneAtMs?: number;
   /** Per circuit id: its meter's silences and lies (closed-loop-faults.ts). */
   meterFaults?: Record<
     string,
@@ -409,9 +411,14 @@ function simulate(plan: Plan) {
     });
   });
   windows.push(...faultWindows({ ...plan, loads }, site, ancestors, maxResponse));
-  const result = runClosedLoop(clock, sim, manager, { durationMs: DURATION_MS });
+  const gone = plan.goneAtMs;
+  const result = runClosedLoop(clock, sim, manager, {
+    durationMs: DURATION_MS,
+    ...(gone !== undefined ? { goneAtMs: gone } : {}),
+  });
   windows.push(...raisedWindows(plan, site, ancestors, jumps, raises));
-  return { result, windows };
+  if (gone === undefined) return { result, windows };
+  return { result, windows: absentWindows(windows, gone, maxResponse, site) };
 }
 
 /**
@@ -450,6 +457,24 @@ function raisedWindows(
     }
   }
   return extra;
+}
+
+/**
+ * ampflow gone (closed-loop-fault-plans.ts): nobody reacts any more, so no window that starts
+ * later excuses anything (the loads then stay within what the meters saw), but those of loads and
+ * chargers that alone exceed a limit; the chargers fall to their fallbacks each at its own pace
+ * (its response delay): until the slowest has, one may have risen before another dropped.
+ */
+function absentWindows(windows: Window[], goneMs: number, maxResponse: number, site: Site): Window[] {
+  return [
+    ...windows.filter((w) => w.fromMs < goneMs || w.why.includes('alone exceed')),
+    {
+      circuits: new Set(site.circuits.map((c) => c.id)),
+      fromMs: goneMs,
+      toMs: goneMs + maxResponse + 2 * SECOND,
+      why: 'ampflow gone: the chargers fall to their fallbacks, each at its own pace',
+    },
+  ];
 }
 
 function explained(overload: Overload, windows: Window[]): boolean {
