@@ -11,7 +11,8 @@
  * - its last limit, for a charger that takes no fallback and keeps the last limit it was given
  *   forever (`ConnectorState.keepsLimitOffline`: limits at stack level 0, a vendor key), bounded by
  *   `offlineA`;
- * - else its own offline limit `offlineA` (what the installer entered, else its maximum);
+ * - else its own offline limit `offlineA` (what the installer entered, else its maximum), also
+ *   for a charger that refuses its limits (`ConnectorState.limitFailed`);
  * - nothing, for a charger never seen.
  */
 
@@ -43,6 +44,8 @@ export function offlineDrawOf(
   const state = runtime.state;
   const own = Math.min(connector.offlineA, connector.maxA);
   if (state?.neverConnected) return { amps: 0, kind: 'never' };
+  // One that refuses its limits draws on its own, whatever it was given or confirmed.
+  if (state?.limitFailed) return { amps: own, kind: 'own' };
   const confirmed = state?.offlineFallback;
   if (confirmed) return { amps: Math.min(confirmed.limitA, own), kind: 'fallback' };
   if (state?.keepsLimitOffline && limitA !== undefined)

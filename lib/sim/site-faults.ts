@@ -23,6 +23,11 @@ export interface SimChargerFaults {
   refusesLimits?: 'reject' | 'noAnswer';
   /** Its own meter reports per-phase currents. Default true (false: energy only). */
   reportsCurrents?: boolean;
+  /**
+   * It takes no fallback and keeps its last limit when ampflow is gone (limits at stack level 0, a
+   * vendor key), as the profile manager reports it (`ConnectorState.keepsLimitOffline`).
+   */
+  keepsLastLimit?: boolean;
 }
 
 export interface MeterLie {
@@ -86,6 +91,8 @@ export function withFaults(
   const result = { ...connector };
   if (state.confirmed) result.limitInForce = state.confirmed;
   if (state.failed) result.limitFailed = state.failed;
+  if (faults.keepsLastLimit)
+    result.keepsLimitOffline = { why: 'it takes limits at stack level 0 only', since: '' };
   if (faults.reportsCurrents === false) {
     delete result.currentA;
     delete result.activePhases;

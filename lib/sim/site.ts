@@ -218,6 +218,7 @@ export class SiteSimulator {
           ...(given.confirms === undefined ? {} : { confirms: given.confirms }),
           ...(given.refusesLimits === undefined ? {} : { refusesLimits: given.refusesLimits }),
           ...(given.reportsCurrents === undefined ? {} : { reportsCurrents: given.reportsCurrents }),
+          ...(given.keepsLastLimit === undefined ? {} : { keepsLastLimit: given.keepsLastLimit }),
         },
         answers: { due: [] },
         // Before its first set-point a charger offers what it offers uncontrolled (its own fallback).
@@ -274,14 +275,14 @@ export class SiteSimulator {
   /**
    * ampflow is gone (Node-RED stopped, the network to the chargers broken): each charger falls to
    * its fallback after its response delay (the one the load manager chose, else its own offline
-   * limit) and takes no set-point any more.
+   * limit) and takes no set-point any more; one that keeps its last limit keeps what it holds.
    */
   centralGone(): void {
     this.gone = true;
     const now = this.clock.now();
     for (const charger of this.chargers) {
       const connector = this.site.connectors[charger.index];
-      if (!connector) continue;
+      if (!connector || charger.faults.keepsLastLimit) continue;
       charger.pending = [
         {
           atMs: now + charger.options.responseDelayMs,

@@ -29,6 +29,8 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
         maxLength: 4,
       }),
       energyOnly: fc.integer({ min: -1, max: 3 }),
+      // A charger that takes no fallback and keeps its last limit when ampflow is gone.
+      keeper: fc.integer({ min: -1, max: 3 }),
       refusing: fc.constantFrom<'none' | 'reject' | 'noAnswer'>('none', 'reject', 'noAnswer'),
       refusingIndex: fc.nat(),
       dropout: fc.option(
@@ -95,6 +97,7 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = fc
       charger.meterIntervalMs = f.meterIntervals[k] ?? 10 * SECOND;
       charger.confirms = f.confirms[k] ?? false;
       if (k === f.energyOnly) charger.reportsCurrents = false;
+      if (k === f.keeper) charger.keepsLastLimit = true;
     });
     if (f.refusing !== 'none') {
       const k = f.refusingIndex % keys.length;

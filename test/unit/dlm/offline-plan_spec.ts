@@ -190,35 +190,39 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
     assert.equal(otherLoadsIfAbsent(configured, fresh).otherA[0]?.[0], 30);
   });
 
-  it('a charger that refuses its limits refuses the fallback too: counted at its own offline limit, the others’ fallbacks fit beside it', () => {
-    const site = parseSite({
-      circuits: [{ id: 'zone', limitA: 40, meter: { source: 'm', location: 'otherLoadsOnly' } }],
-      connectors: ['CP-1', 'CP-2', 'CP-3'].map((chargePointId) => ({
-        chargePointId,
-        circuit: 'zone',
-        maxA: 16,
-      })),
+  for (const keeps of [false, true])
+    it(`a charger that refuses its limits refuses the fallback too${keeps ? ' (also one that would keep its last limit)' : ''}: counted at its own offline limit, the others’ fallbacks fit beside it`, () => {
+      const site = parseSite({
+        circuits: [{ id: 'zone', limitA: 34, meter: { source: 'm', location: 'otherLoadsOnly' } }],
+        connectors: ['CP-1', 'CP-2', 'CP-3'].map((chargePointId) => ({
+          chargePointId,
+          circuit: 'zone',
+          maxA: 16,
+        })),
+      });
+      const runtimes = new ConnectorRuntimes();
+      runtimes.adopt(site);
+      site.connectors.forEach((connector, k) => {
+        runtimes.of(connector).state = {
+          chargePointId: connector.chargePointId,
+          connectorId: connector.connectorId,
+          online: true,
+          // Found by the faults property with ampflow gone (seed 779 paths 9 and 458): 3-4.5 A over
+          // for 8-16 minutes.
+          ...(k === 0 ? { limitFailed: { limitA: 6, since: '', why: 'Rejected' } } : {}),
+          ...(k === 0 && keeps ? { keepsLimitOffline: { why: 'stack level 0', since: '' } } : {}),
+        };
+      });
+      const peaks = new OtherLoadPeaks();
+      const t0 = Date.UTC(2026, 0, 1);
+      for (const p of GRID_PHASES)
+        for (const hour of [0, 24])
+          peaks.note(OtherLoadPeaks.keyOf('zone', 'm'), p, 10, t0 + hour * 3_600_000);
+      const views = site.connectors.map(() => ({ priority: 0 }) as ConnectorView);
+      const chosen = chooseFallbacks({ site, runtimes, views, peaks }, [6, 6, 6]);
+      // 34 A: 10 A of other loads, 16 A for the refusing one; 8 A left: one at 6 A.
+      assert.deepEqual(chosen, [undefined, 6, 0]);
     });
-    const runtimes = new ConnectorRuntimes();
-    runtimes.adopt(site);
-    site.connectors.forEach((connector, k) => {
-      runtimes.of(connector).state = {
-        chargePointId: connector.chargePointId,
-        connectorId: connector.connectorId,
-        online: true,
-        // Found by the faults property with ampflow gone (seed 779 path 9): 3 A over for 465 s.
-        ...(k === 0 ? { limitFailed: { limitA: 6, since: '', why: 'Rejected' } } : {}),
-      };
-    });
-    const peaks = new OtherLoadPeaks();
-    const t0 = Date.UTC(2026, 0, 1);
-    for (const p of GRID_PHASES)
-      for (const hour of [0, 24]) peaks.note(OtherLoadPeaks.keyOf('zone', 'm'), p, 10, t0 + hour * 3_600_000);
-    const views = site.connectors.map(() => ({ priority: 0 }) as ConnectorView);
-    const chosen = chooseFallbacks({ site, runtimes, views, peaks }, [6, 6, 6]);
-    // 40 A: 10 A of other loads, 16 A for the refusing one; 14 A left: two at 6 A.
-    assert.deepEqual(chosen, [undefined, 6, 6]);
-  });
 
   it('a PV site counts the house’s loads without the plant while ampflow is gone (it may be gone at night)', () => {
     const site = parseSite({
