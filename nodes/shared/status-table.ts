@@ -80,6 +80,7 @@ const STATES = {
     overLimit: 'problem',
     reserved: 'caution',
     fallback: { look: 'caution', cut: true },
+    waiting: 'caution',
     offlineUnfit: 'caution',
     idle: 'quiet',
     charging: 'good',
