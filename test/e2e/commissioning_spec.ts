@@ -14,7 +14,8 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
   const { nodeRed, page, errors } = useBrowserSuite({
     flow: (ocppPort) => [
       { id: 'f1', type: 'tab', label: 'car park' },
-      centralSystemConfig(ocppPort, { id: 'cs1', name: 'Car park' }),
+      // CP-KNOWN is in the central system's Known list and not connected (installed, switched off).
+      centralSystemConfig(ocppPort, { id: 'cs1', name: 'Car park', chargePoints: [{ id: 'CP-KNOWN' }] }),
       {
         id: 'dlm1',
         type: 'ampflow-dlm',
@@ -52,6 +53,21 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
     assert.deepEqual(errors(), []);
   });
 
+  it('offers an approved charger that is not connected now, marked so (issue 38)', async () => {
+    await page().evaluate(() => {
+      const RED = (window as unknown as EditorWindow).RED;
+      RED.editor.edit(RED.nodes.node('dlm1'));
+    });
+    await page().locator('#red-ui-tab-ampflow-dlm-tab-connectors a').click();
+    const known = page().locator('.ampflow-dlm-add-seen[data-connector="CP-KNOWN/1"]');
+    await known.waitFor();
+    assert.equal(await known.getAttribute('data-connected'), 'false');
+    assert.equal(await known.innerText(), '+ CP-KNOWN/1 (not connected)');
+    await page().locator('#node-dialog-cancel').click();
+    await page().locator('#ampflow-dlm-check').waitFor({ state: 'detached' });
+    assert.deepEqual(errors(), []);
+  });
+
   it('offers a charger the central system has seen as a connector to add to the site', async () => {
     await page().evaluate(() => {
       const RED = (window as unknown as EditorWindow).RED;
@@ -75,7 +91,13 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
       .last()
       .inputValue();
     assert.equal(circuit, 'zone', "on the site's first circuit, to be changed where it hangs elsewhere");
-    assert.equal(await page().locator('#ampflow-dlm-seen').innerText(), '', 'nothing left to offer');
+    // Nothing connected is left to offer: only the Known charger that is not connected.
+    assert.deepEqual(
+      await page()
+        .locator('#ampflow-dlm-seen .ampflow-dlm-add-seen')
+        .evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-connector'))),
+      ['CP-KNOWN/1'],
+    );
     await screenshot(page(), 'commissioning-dlm-dialog');
     assert.deepEqual(errors(), []);
   });
