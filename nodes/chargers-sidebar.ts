@@ -19,6 +19,8 @@ export type SidebarCharger = ChargerListing & {
   decisions: SidebarDecision[];
   /** A load manager uses this central system, and no site of it names this charger: its load is not managed. */
   inNoSite?: true;
+  /** The load manager nodes (ids) fed by this central system whose sites name this charger. */
+  managedBy: string[];
   /** Its connectors as far as known, also while it is not connected (commissioning). */
   connectorIds: number[];
   /** Its link to the operator's backend, when the central system has one. */
@@ -94,10 +96,14 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
             .map((c) => ({ connectorId: c.connectorId, limitA: c.limitA, reason: c.reason })),
         );
         const inNoSite = summaries.length > 0 && !named.has(cp.chargePointId);
+        const managedBy = managers
+          .filter((m) => m.summary.connectors.some((c) => c.chargePointId === cp.chargePointId))
+          .map((m) => m.node);
         const link = links.get(cp.chargePointId);
         return {
           ...cp,
           decisions,
+          managedBy,
           connectorIds: knownConnectorIds(cp),
           ...(inNoSite ? { inNoSite: true as const } : {}),
           ...(link

@@ -53,6 +53,25 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
     assert.deepEqual(errors(), []);
   });
 
+  it('checks the site against the chargers connected now: one that no site names is flagged (issue 38)', async () => {
+    await page().evaluate(() => {
+      const RED = (window as unknown as EditorWindow).RED;
+      RED.editor.edit(RED.nodes.node('dlm1'));
+    });
+    await page().locator('#ampflow-dlm-check').click();
+    // CP-NEW is connected and in no site; CP-1 is in this one; CP-KNOWN is not connected.
+    const flagged = page().locator('#ampflow-dlm-problems .ampflow-dlm-unmanaged');
+    await flagged.first().waitFor();
+    assert.deepEqual(await flagged.allInnerTexts(), [
+      `charger "CP-NEW": connected, but no load manager's site names it: what it draws is counted nowhere (behind the same breaker it can overload it); add its connectors to a site`,
+    ]);
+    assert.doesNotMatch(await page().locator('#ampflow-dlm-problems').innerText(), /No problems/);
+    await screenshot(page(), 'commissioning-check-unmanaged');
+    await page().locator('#node-dialog-cancel').click();
+    await page().locator('#ampflow-dlm-check').waitFor({ state: 'detached' });
+    assert.deepEqual(errors(), []);
+  });
+
   it('offers an approved charger that is not connected now, marked so (issue 38)', async () => {
     await page().evaluate(() => {
       const RED = (window as unknown as EditorWindow).RED;
@@ -98,6 +117,10 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
         .evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-connector'))),
       ['CP-KNOWN/1'],
     );
+    // Checked again with CP-NEW in the site: nothing connected is outside every site.
+    await page().locator('#ampflow-dlm-check').click();
+    await page().locator('#ampflow-dlm-problems div').first().waitFor();
+    assert.equal(await page().locator('#ampflow-dlm-problems .ampflow-dlm-unmanaged').count(), 0);
     await screenshot(page(), 'commissioning-dlm-dialog');
     assert.deepEqual(errors(), []);
   });

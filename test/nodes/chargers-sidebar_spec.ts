@@ -64,7 +64,7 @@ describe('Chargers sidebar with a load manager', () => {
     }
   });
 
-  it('lists for commissioning the approved chargers not connected now, with their connectors (issue 38)', async () => {
+  it('lists for commissioning the approved chargers not connected now, with their connectors, and which load manager names each (issue 38)', async () => {
     const port = await freePort();
     await helper.load(
       [centralSystemNode, dlmNode],
@@ -111,6 +111,8 @@ describe('Chargers sidebar with a load manager', () => {
         [byId.get('CP-DUAL')?.connected, byId.get('CP-DUAL')?.approved, byId.get('CP-DUAL')?.connectorIds],
         [false, true, [1, 2]],
       );
+      assert.deepEqual(byId.get('CP-DUAL')?.managedBy, []);
+      assert.deepEqual(byId.get('CP-1')?.managedBy, ['dlm']);
       assert.deepEqual(byId.get('CP-1')?.connectorIds, [1]);
     } finally {
       await Promise.all([one, dual].map((charger) => charger.close({ force: true })));
