@@ -1,6 +1,7 @@
 import type { NodeAPI } from 'node-red';
 import type { LoadManager } from '../lib/dlm/load-manager';
 import type { CentralSystem } from '../lib/ocpp/central-system';
+import { dialAddresses } from '../lib/ocpp/dial-addresses';
 import { ChargerActivity, type ChargerListing, knownConnectorIds } from '../lib/ocpp/listings';
 import type { LoadManagerNode } from './dlm-types';
 import { adminRoute } from './shared/admin-routes';
@@ -32,7 +33,10 @@ export interface SidebarCentralSystem {
   id: string;
   name: string;
   state: string;
+  /** Where a charger dials it (never `ws://[::]:…/`: then the machine's name). */
   url?: string;
+  /** Listening on every interface: every URL a charger can dial, `url` first. */
+  urls?: string[];
   problem?: string;
   chargePoints: SidebarCharger[];
   /** Chargers a load manager's site names that have never connected (commissioning). */
@@ -70,15 +74,18 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
     const node = RED.nodes.getNode(id) as CentralSystemNode | null;
     if (!node) return [];
     const cs = node.centralSystem;
+    const dial = cs?.url ? dialAddresses(cs.url) : undefined;
+    const url = dial?.urls[0] ?? cs?.url;
     const entry: SidebarCentralSystem = {
       id,
-      name: node.name || (cs?.url ?? id),
+      name: node.name || (url ?? id),
       state: cs?.state ?? 'failed',
       chargePoints: [],
       neverConnected: [],
       known: [],
     };
-    if (cs?.url) entry.url = cs.url;
+    if (url) entry.url = url;
+    if (dial?.everyInterface) entry.urls = dial.urls;
     if (node.problem) entry.problem = node.problem;
     if (cs?.state === 'listening') {
       const listed = activities.get(cs)?.list() ?? cs.chargePoints().map((cp) => ({ ...cp, warnings: [] }));
