@@ -7,7 +7,7 @@ import {
   parseProfileSettings,
   type VerificationReport,
 } from '../lib/profiles';
-import { limitStatus, RepeatedFailures } from './profile-status';
+import { LastLimits, limitsStatus, RepeatedFailures } from './profile-status';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { nodeLogger } from './shared/logger';
@@ -35,11 +35,13 @@ export = (RED: NodeAPI): void => {
   function ChargingProfileNode(this: Node, def: ChargingProfileNodeDef): void {
     RED.nodes.createNode(this, def);
     const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
-    let lastReport: LimitReport | VerificationReport | undefined;
+    // Every connector's last limit: the status sums them up ("9 verified, 1 refused").
+    const limits = new LastLimits();
     const refreshStatus = () => {
       const cs = csNode?.centralSystem;
-      // The central system's own trouble comes first; otherwise the last limit.
-      if (lastReport && cs?.state === 'listening') this.status(limitStatus(lastReport));
+      const known = limits.all;
+      // The central system's own trouble comes first; otherwise every connector's last limit.
+      if (known.length > 0 && cs?.state === 'listening') this.status(limitsStatus(known));
       else this.status(centralSystemStatus(csNode));
     };
     const user = { refreshStatus };
@@ -65,7 +67,7 @@ export = (RED: NodeAPI): void => {
     const failures = new RepeatedFailures();
     manager?.on('limit', (report: LimitReport) => {
       if (!report.resent) return;
-      lastReport = report;
+      limits.note(report);
       refreshStatus();
       const warn = failures.shouldWarn(report);
       if (report.outcome === 'failed') {
@@ -77,7 +79,7 @@ export = (RED: NodeAPI): void => {
         });
     });
     manager?.on('verification', (report: VerificationReport) => {
-      lastReport = report;
+      limits.note(report);
       refreshStatus();
       this.send({
         topic: `${report.chargePointId}/${report.connectorId}`,
@@ -115,11 +117,8 @@ export = (RED: NodeAPI): void => {
       const shown = reports.filter(
         (report) => report.outcome !== 'superseded' && report.outcome !== 'duplicate',
       );
-      const last = shown[shown.length - 1];
-      if (last) {
-        lastReport = last;
-        refreshStatus();
-      }
+      for (const report of shown) limits.note(report);
+      if (shown.length > 0) refreshStatus();
       // One message per set-point that went out as a command; refusals go to Catch nodes below.
       const out: NodeMessage[] = reports
         .filter((report) => report.attempts.length > 0 && report.outcome !== 'failed')

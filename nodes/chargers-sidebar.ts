@@ -1,7 +1,8 @@
 import type { NodeAPI } from 'node-red';
 import type { LoadManager } from '../lib/dlm/load-manager';
 import type { CentralSystem } from '../lib/ocpp/central-system';
-import { ChargerActivity, type ChargerListing } from '../lib/ocpp/listings';
+import { dialAddresses } from '../lib/ocpp/dial-addresses';
+import { ChargerActivity, type ChargerListing, knownConnectorIds } from '../lib/ocpp/listings';
 import type { LoadManagerNode } from './dlm-types';
 import { adminRoute } from './shared/admin-routes';
 import type { CentralSystemNode } from './types';
@@ -19,6 +20,10 @@ export type SidebarCharger = ChargerListing & {
   decisions: SidebarDecision[];
   /** A load manager uses this central system, and no site of it names this charger: its load is not managed. */
   inNoSite?: true;
+  /** The load manager nodes (ids) fed by this central system whose sites name this charger. */
+  managedBy: string[];
+  /** Its connectors as far as known, also while it is not connected (commissioning). */
+  connectorIds: number[];
   /** Its link to the operator's backend, when the central system has one. */
   upstream?: { state: string; queued: number; decidedLocally?: string };
 };
@@ -28,11 +33,16 @@ export interface SidebarCentralSystem {
   id: string;
   name: string;
   state: string;
+  /** Where a charger dials it (never `ws://[::]:…/`: then the machine's name). */
   url?: string;
+  /** Listening on every interface: every URL a charger can dial, `url` first. */
+  urls?: string[];
   problem?: string;
   chargePoints: SidebarCharger[];
   /** Chargers a load manager's site names that have never connected (commissioning). */
   neverConnected: string[];
+  /** Chargers in the central system's own Known list that have never connected (commissioning). */
+  known: string[];
 }
 
 const activities = new WeakMap<CentralSystem, ChargerActivity>();
@@ -50,25 +60,40 @@ export function watchChargers(cs: CentralSystem): () => void {
 /** Every deployed central system and its chargers: what the sidebar lists. */
 export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
   const ids: string[] = [];
+  const knownLists = new Map<string, string[]>();
   RED.nodes.eachNode((def) => {
-    if (def.type === 'ampflow-central-system') ids.push(def.id);
+    if (def.type !== 'ampflow-central-system') return;
+    ids.push(def.id);
+    const list = (def as { chargePoints?: { id?: string }[] }).chargePoints;
+    knownLists.set(
+      def.id,
+      (Array.isArray(list) ? list : []).map((cp) => String(cp.id ?? '').trim()),
+    );
   });
   return ids.flatMap((id) => {
     const node = RED.nodes.getNode(id) as CentralSystemNode | null;
     if (!node) return [];
     const cs = node.centralSystem;
+    const dial = cs?.url ? dialAddresses(cs.url) : undefined;
+    const url = dial?.urls[0] ?? cs?.url;
     const entry: SidebarCentralSystem = {
       id,
-      name: node.name || (cs?.url ?? id),
+      name: node.name || (url ?? id),
       state: cs?.state ?? 'failed',
       chargePoints: [],
       neverConnected: [],
+      known: [],
     };
-    if (cs?.url) entry.url = cs.url;
+    if (url) entry.url = url;
+    if (dial?.everyInterface) entry.urls = dial.urls;
     if (node.problem) entry.problem = node.problem;
     if (cs?.state === 'listening') {
       const listed = activities.get(cs)?.list() ?? cs.chargePoints().map((cp) => ({ ...cp, warnings: [] }));
-      const summaries = loadManagersOf(RED, id).map((manager) => manager.summary());
+      const managers = loadManagersOf(RED, id).map(({ node, manager }) => ({
+        node,
+        summary: manager.summary(),
+      }));
+      const summaries = managers.map((m) => m.summary);
       const named = new Set(summaries.flatMap((s) => s.connectors.map((c) => c.chargePointId)));
       const links = new Map((node.upstream?.status() ?? []).map((link) => [link.chargePointId, link]));
       entry.chargePoints = listed.map((cp) => {
@@ -78,10 +103,15 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
             .map((c) => ({ connectorId: c.connectorId, limitA: c.limitA, reason: c.reason })),
         );
         const inNoSite = summaries.length > 0 && !named.has(cp.chargePointId);
+        const managedBy = managers
+          .filter((m) => m.summary.connectors.some((c) => c.chargePointId === cp.chargePointId))
+          .map((m) => m.node);
         const link = links.get(cp.chargePointId);
         return {
           ...cp,
           decisions,
+          managedBy,
+          connectorIds: knownConnectorIds(cp),
           ...(inNoSite ? { inNoSite: true as const } : {}),
           ...(link
             ? {
@@ -96,19 +126,22 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
       });
       const seen = new Set(listed.map((cp) => cp.chargePointId));
       entry.neverConnected = [...named].filter((chargePointId) => !seen.has(chargePointId)).sort();
+      entry.known = [...new Set(knownLists.get(id) ?? [])]
+        .filter((chargePointId) => chargePointId !== '' && !seen.has(chargePointId))
+        .sort();
     }
     return [entry];
   });
 }
 
-/** The load managers deployed with the central system `centralSystemId` as their source of connector states. */
-function loadManagersOf(RED: NodeAPI, centralSystemId: string): LoadManager[] {
-  const managers: LoadManager[] = [];
+/** The load managers (and their nodes' ids) deployed with the central system `centralSystemId` as their source of connector states. */
+function loadManagersOf(RED: NodeAPI, centralSystemId: string): { node: string; manager: LoadManager }[] {
+  const managers: { node: string; manager: LoadManager }[] = [];
   RED.nodes.eachNode((def) => {
     if (def.type !== 'ampflow-dlm' || (def as { centralSystem?: string }).centralSystem !== centralSystemId)
       return;
     const manager = (RED.nodes.getNode(def.id) as LoadManagerNode | null)?.loadManager;
-    if (manager) managers.push(manager);
+    if (manager) managers.push({ node: def.id, manager });
   });
   return managers;
 }

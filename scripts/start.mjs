@@ -2,16 +2,7 @@
 // user directory (.demo/, git-ignored) and the demo flow deployed, next to a simulated site (a
 // separate process: grid meter and PV inverter over Modbus TCP, five OCPP chargers with cars)
 // that the flow reaches over the same sockets real devices use. Ctrl-C stops both cleanly.
-//
-// Options (after `npm start --`):
-//   --port <n>              editor and admin API port (default 1880)
-//   --ocpp-port <n>         port of the demo's central system (default 9000)
-//   --grid-meter-port <n>   Modbus TCP port of the simulated grid meter (default 1502)
-//   --inverter-port <n>     Modbus TCP port of the simulated PV inverter (default 1503)
-//   --day-minutes <m>       real minutes one simulated day takes (default 15)
-//   --no-site               no simulated site: the flow talks to whatever its nodes name
-//   --user-dir <dir>        Node-RED user directory (default .demo)
-//   --reset                 replace the flows in the user directory with the shipped demo flow
+// The options are in USAGE below (`npm start -- --help` prints them).
 // AMPFLOW_NODE_RED_DIR selects another Node-RED install (the Node-RED 5 leg of .ci/run).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,6 +14,24 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE = `Usage: npm start -- [options]   (or: node scripts/start.mjs [options])
+
+Runs Node-RED with this checkout installed and the demo flow deployed, next to a simulated site
+(grid meter and PV inverter over Modbus TCP, five OCPP chargers with cars). Ctrl-C stops both.
+
+Options:
+  --port <n>              editor and admin API port (default 1880)
+  --ocpp-port <n>         port of the demo's central system (default 9000)
+  --grid-meter-port <n>   Modbus TCP port of the simulated grid meter (default 1502)
+  --inverter-port <n>     Modbus TCP port of the simulated PV inverter (default 1503)
+  --day-minutes <m>       real minutes one simulated day takes (default 15)
+  --no-site               no simulated site: the flow talks to whatever its nodes name
+  --user-dir <dir>        Node-RED user directory (default .demo)
+  --reset                 replace the flows in the user directory with the shipped demo flow
+  -h, --help              print this and exit
+
+Environment: AMPFLOW_NODE_RED_DIR selects another Node-RED install.`;
+
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const say = (line) => console.log(`ampflow demo: ${line}`);
 
@@ -38,8 +47,13 @@ try {
       'no-site': { type: 'boolean', default: false },
       'user-dir': { type: 'string', default: join(root, '.demo') },
       reset: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   }));
+  if (args.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   for (const name of ['port', 'ocpp-port', 'grid-meter-port', 'inverter-port']) {
     const port = Number(args[name]);
     if (!Number.isInteger(port) || port < 1 || port > 65535)
@@ -48,7 +62,7 @@ try {
   if (!(Number(args['day-minutes']) >= 0.1))
     throw new Error(`--day-minutes ${args['day-minutes']}: expected a number of minutes, at least 0.1`);
 } catch (error) {
-  console.error(`ampflow demo: ${error.message}`);
+  console.error(`ampflow demo: ${error.message} (--help lists the options)`);
   process.exit(2);
 }
 const withSite = !args['no-site'];

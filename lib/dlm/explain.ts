@@ -163,6 +163,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     const floor = inputs.problem?.connectors[k]?.floorA;
     return views[k]?.online || !floor ? triple(0) : (GRID_PHASES.map((p) => floor[p] ?? 0) as Triple);
   });
+  const measuredOther = measuredOtherLoads(context);
   const circuits: CircuitSummary[] = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const meter = inputs.measurements.peekMeter(circuit.id);
@@ -184,11 +185,15 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     for (const k of circuit.connectorIndexes) {
       for (const p of GRID_PHASES) reservedA[p] += reserved[k]?.[p] ?? 0;
     }
-    // Overloaded: what is measured or under control exceeds the limit. Reservations for chargers
-    // not under control that fill the circuit are no overload: they are named instead.
+    // Overloaded: what is measured or under control exceeds the limit. What a blind meter's other
+    // loads are assumed at (the whole limit before its first reading, a learned peak, a configured
+    // fallback) is no measurement, and reservations for chargers not under control that fill the
+    // circuit are none either: both are named instead (the fallback, "full with ...").
+    const measuredA = measuredOther(c);
     const overloaded = GRID_PHASES.some(
       (p) =>
-        otherA[p] + circuit.headroomA[p] > limitA[p] + EPS || (availableA[p] ?? 0) + reservedA[p] < -0.05,
+        measuredA[p] + circuit.headroomA[p] > limitA[p] + EPS ||
+        limitA[p] - circuit.headroomA[p] - measuredA[p] - chargersA[p] + reservedA[p] < -0.05,
     );
     const fullOfReservations =
       !overloaded && GRID_PHASES.some((p) => reservedA[p] > 0 && (availableA[p] ?? 0) < 0.05);
@@ -313,6 +318,44 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     ...(inputs.pv ? { pv: inputs.pv } : {}),
     problems,
   };
+}
+
+/**
+ * The part of each circuit's other loads that was measured now, per phase (what the circuits
+ * stage counts minus what it assumes for a blind meter's phases: there the least they could be,
+ * what the circuits below measured). The circuits stage's `combine`, read backwards.
+ */
+function measuredOtherLoads(context: ExplainContext): (c: number) => Triple {
+  const { site, circuitViews } = context;
+  const known = new Map<number, Triple>();
+  const of = (c: number): Triple => {
+    const done = known.get(c);
+    if (done) return done;
+    const circuit = site.circuits[c];
+    const view = circuitViews[c];
+    const childA = triple(0);
+    const childMeasuredA = triple(0);
+    for (const child of circuit?.childIndexes ?? []) {
+      const measured = of(child);
+      for (const p of GRID_PHASES) {
+        childA[p] += circuitViews[child]?.otherA[p] ?? 0;
+        childMeasuredA[p] += measured[p];
+      }
+    }
+    const otherA = view?.otherA ?? triple(0);
+    const blind = view?.stalePhases ?? [];
+    const includes = circuit?.meter?.location === 'includesChargers';
+    const result = GRID_PHASES.map((p) => {
+      if (!circuit?.meter) return childMeasuredA[p];
+      if (blind.includes(p)) return childMeasuredA[p];
+      // otherLoadsOnly: own + children; includesChargers: the larger of own and the children.
+      if (!includes) return otherA[p] - childA[p] + childMeasuredA[p];
+      return otherA[p] > childA[p] + EPS ? otherA[p] : childMeasuredA[p];
+    }) as Triple;
+    known.set(c, result);
+    return result;
+  };
+  return of;
 }
 
 /** A circuit's fallback, and the connectors below it that want current and are paused ("CP-7/1, CP-8/1 paused"). */

@@ -60,7 +60,7 @@ export class ModbusBus extends EventEmitter {
     this.name = settings.name;
     this.transport = settings.transport;
     this.clock = settings.clock;
-    this.log = new BusLog(settings.log, settings.name);
+    this.log = new BusLog(settings.log, settings.name, settings.clock);
     this.units = new UnitBackoff(settings.unitBackoff);
     this.drain = new LineDrain(settings.drainAfterTimeoutMs);
     this.wake = new WakeTimer(settings.clock, () => this.pump());

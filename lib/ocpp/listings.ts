@@ -9,6 +9,19 @@ import type { BackendLink, ChargePointInfo, ChargePointViolation } from './centr
  * Chargers sidebar. Nothing here changes the central system.
  */
 
+/**
+ * The connectors (ids from 1) a charger is known to have, for commissioning while it is not
+ * connected: those it reported, else as many as its NumberOfConnectors setting says, else one.
+ */
+export function knownConnectorIds(info: Pick<ChargePointInfo, 'connectors' | 'configuration'>): number[] {
+  const reported = info.connectors.map((c) => c.connectorId).filter((id) => id > 0);
+  if (reported.length > 0) return [...new Set(reported)].sort((a, b) => a - b);
+  const setting = info.configuration?.keys.find((k) => k.key === 'NumberOfConnectors')?.value;
+  const count = Number(setting);
+  const n = Number.isInteger(count) && count >= 1 && count <= 32 ? count : 1;
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
 /** Where connector rows come from: the connectors' live state and the time. */
 export interface ConnectorSource {
   readonly connectors: { all(): ConnectorState[] };

@@ -80,6 +80,7 @@ const STATES = {
     overLimit: 'problem',
     reserved: 'caution',
     fallback: { look: 'caution', cut: true },
+    waiting: 'caution',
     offlineUnfit: 'caution',
     idle: 'quiet',
     charging: 'good',
@@ -123,6 +124,29 @@ export function statusOf<T extends StatusOwner>(
   const text = message(type, `status.${state}`, values);
   return { ...LOOKS[look], text: typeof entry === 'object' && entry.cut ? cut(text) : text };
 }
+
+/**
+ * One status for many things in different states (`9 verified, 1 refused`): each state's count
+ * (`<type>.status.count.<state>`, its `__count__` filled), in the order given, looking like the
+ * worst of them.
+ */
+export function statusOfCounts<T extends StatusOwner>(
+  type: T,
+  counts: readonly { state: StateOf<T>; count: number }[],
+): NodeStatus {
+  let worst: Look = 'good';
+  const parts: string[] = [];
+  for (const { state, count } of counts) {
+    const entry: StateLook = (STATES[type] as Record<string, StateLook>)[state] as StateLook;
+    const look = typeof entry === 'string' ? entry : entry.look;
+    if (SEVERITY.indexOf(look) > SEVERITY.indexOf(worst)) worst = look;
+    parts.push(message(type, `status.count.${state}`, { count }));
+  }
+  return { ...LOOKS[worst], text: parts.join(', ') };
+}
+
+/** The looks from the least to the most in need of attention. */
+const SEVERITY = Object.keys(LOOKS) as Look[];
 
 /** Whether a status text is short enough as it is (under 20 characters). */
 export function fits(text: string | undefined): boolean {

@@ -158,6 +158,26 @@ describe(`command-line tools (Node.js ${process.version})`, function () {
     }
   });
 
+  it('scripts/start.mjs --help prints its options and exits 0; a wrong option exits 2 pointing at --help (issue 38)', async () => {
+    const start = join(repoRoot, 'scripts', 'start.mjs');
+    const help = run(process.execPath, [start, '--help']);
+    running.push(help);
+    assert.equal((await help.exited).code, 0);
+    const text = help.lines.join('\n');
+    for (const option of ['--port', '--ocpp-port', '--grid-meter-port', '--inverter-port', '--day-minutes'])
+      assert.match(text, new RegExp(`^  ${option} <`, 'm'));
+    for (const option of ['--no-site', '--user-dir', '--reset', '-h, --help'])
+      assert.match(text, new RegExp(`^  ${option} `, 'm'));
+    assert.doesNotMatch(text, /installing the package/, 'nothing started');
+    const wrong = run(process.execPath, [start, '--bogus']);
+    running.push(wrong);
+    assert.equal((await wrong.exited).code, 2);
+    assert.match(
+      wrong.lines.join('\n'),
+      /ampflow demo: Unknown option '--bogus' \(--help lists the options\)/,
+    );
+  });
+
   it('ampflow-cs names the option at fault and exits 1', async () => {
     const cs = run(process.execPath, [bin('ampflow-cs'), '--port', '70000']);
     running.push(cs);

@@ -14,7 +14,8 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
   const { nodeRed, page, errors } = useBrowserSuite({
     flow: (ocppPort) => [
       { id: 'f1', type: 'tab', label: 'car park' },
-      centralSystemConfig(ocppPort, { id: 'cs1', name: 'Car park' }),
+      // CP-KNOWN is in the central system's Known list and not connected (installed, switched off).
+      centralSystemConfig(ocppPort, { id: 'cs1', name: 'Car park', chargePoints: [{ id: 'CP-KNOWN' }] }),
       {
         id: 'dlm1',
         type: 'ampflow-dlm',
@@ -52,6 +53,40 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
     assert.deepEqual(errors(), []);
   });
 
+  it('checks the site against the chargers connected now: one that no site names is flagged (issue 38)', async () => {
+    await page().evaluate(() => {
+      const RED = (window as unknown as EditorWindow).RED;
+      RED.editor.edit(RED.nodes.node('dlm1'));
+    });
+    await page().locator('#ampflow-dlm-check').click();
+    // CP-NEW is connected and in no site; CP-1 is in this one; CP-KNOWN is not connected.
+    const flagged = page().locator('#ampflow-dlm-problems .ampflow-dlm-unmanaged');
+    await flagged.first().waitFor();
+    assert.deepEqual(await flagged.allInnerTexts(), [
+      `charger "CP-NEW": connected, but no load manager's site names it: what it draws is counted nowhere (behind the same breaker it can overload it); add its connectors to a site`,
+    ]);
+    assert.doesNotMatch(await page().locator('#ampflow-dlm-problems').innerText(), /No problems/);
+    await screenshot(page(), 'commissioning-check-unmanaged');
+    await page().locator('#node-dialog-cancel').click();
+    await page().locator('#ampflow-dlm-check').waitFor({ state: 'detached' });
+    assert.deepEqual(errors(), []);
+  });
+
+  it('offers an approved charger that is not connected now, marked so (issue 38)', async () => {
+    await page().evaluate(() => {
+      const RED = (window as unknown as EditorWindow).RED;
+      RED.editor.edit(RED.nodes.node('dlm1'));
+    });
+    await page().locator('#red-ui-tab-ampflow-dlm-tab-connectors a').click();
+    const known = page().locator('.ampflow-dlm-add-seen[data-connector="CP-KNOWN/1"]');
+    await known.waitFor();
+    assert.equal(await known.getAttribute('data-connected'), 'false');
+    assert.equal(await known.innerText(), '+ CP-KNOWN/1 (not connected)');
+    await page().locator('#node-dialog-cancel').click();
+    await page().locator('#ampflow-dlm-check').waitFor({ state: 'detached' });
+    assert.deepEqual(errors(), []);
+  });
+
   it('offers a charger the central system has seen as a connector to add to the site', async () => {
     await page().evaluate(() => {
       const RED = (window as unknown as EditorWindow).RED;
@@ -75,7 +110,17 @@ describe(`commissioning a car park in the editor (Node-RED ${nodeRedVersion()})`
       .last()
       .inputValue();
     assert.equal(circuit, 'zone', "on the site's first circuit, to be changed where it hangs elsewhere");
-    assert.equal(await page().locator('#ampflow-dlm-seen').innerText(), '', 'nothing left to offer');
+    // Nothing connected is left to offer: only the Known charger that is not connected.
+    assert.deepEqual(
+      await page()
+        .locator('#ampflow-dlm-seen .ampflow-dlm-add-seen')
+        .evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-connector'))),
+      ['CP-KNOWN/1'],
+    );
+    // Checked again with CP-NEW in the site: nothing connected is outside every site.
+    await page().locator('#ampflow-dlm-check').click();
+    await page().locator('#ampflow-dlm-problems div').first().waitFor();
+    assert.equal(await page().locator('#ampflow-dlm-problems .ampflow-dlm-unmanaged').count(), 0);
     await screenshot(page(), 'commissioning-dlm-dialog');
     assert.deepEqual(errors(), []);
   });

@@ -58,6 +58,22 @@ describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
     }
   });
 
+  it("gives each example's central system a name of its own (the sidebar and every node's dialog list them by name, issue 38)", () => {
+    const holders = new Map<string, string>();
+    for (const file of examples) {
+      for (const node of readExample(file).filter((n) => n.type === 'ampflow-central-system')) {
+        const name = String(node.name ?? '');
+        assert.notEqual(name, '', `${file} leaves its central system without a name`);
+        assert.equal(
+          holders.get(name),
+          undefined,
+          `${file} names its central system "${name}", as ${holders.get(name)} does`,
+        );
+        holders.set(name, file);
+      }
+    }
+  });
+
   it('gives every node of the demo and the examples an id of its own (an import never meets a node it already has)', () => {
     const owners = new Map<string, string>();
     for (const [what, nodes] of [

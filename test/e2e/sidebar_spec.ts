@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import type { RPCClient } from 'ocpp-rpc';
 import type { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
@@ -22,9 +23,12 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     users: USERS,
     flow: (ocppPort) => [
       { id: 'f1', type: 'tab', label: 'commissioning' },
+      // Every interface, as the examples ship (host empty): the sidebar must name an address a
+      // charger can dial, not ws://[::]:<port>/.
       centralSystemConfig(ocppPort, {
         id: 'cs1',
         name: 'Site A',
+        host: '',
         chargePoints: [{ id: 'CP-LAX', lenient: true }],
       }),
     ],
@@ -70,6 +74,21 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     assert.match(await entry('CP-LAX').innerText(), /Schneider Electric EVlink/);
     assert.match(await page().locator('.ampflow-chargers-summary').innerText(), /^3 of 3 connected$/);
     await screenshot(page(), 'sidebar');
+    assert.deepEqual(errors(), []);
+  });
+
+  it('shows an address a charger can dial, and every one when listening on every interface (issue 38)', async () => {
+    const section = page().locator('.ampflow-chargers-cs[data-central-system="cs1"]');
+    assert.equal(
+      await section.locator('.ampflow-chargers-url').innerText(),
+      `ws://${hostname()}:${ocppPort()}/`,
+    );
+    const every = await section.locator('.ampflow-chargers-urls').innerText();
+    assert.match(
+      every,
+      new RegExp(`^Listening on every interface: chargers dial ws://${hostname()}:${ocppPort()}/`),
+    );
+    assert.doesNotMatch(every, /\[::\]|0\.0\.0\.0/);
     assert.deepEqual(errors(), []);
   });
 

@@ -10,7 +10,7 @@ import chargingProfileNode = require('../../nodes/ampflow-charging-profile');
 import { ManualClock } from '../../lib/clock';
 import { AUTO, type LimitReport, PRESET_NAMES, type VerificationReport } from '../../lib/profiles';
 import { SimulatedChargePoint } from '../../lib/sim/charge-point';
-import { limitStatus, RepeatedFailures } from '../../nodes/profile-status';
+import { limitStatus, limitsStatus, RepeatedFailures } from '../../nodes/profile-status';
 import type { CentralSystemNode } from '../../nodes/types';
 import { waitFor } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
@@ -118,6 +118,30 @@ describe(`ampflow-charging-profile node (Node-RED ${nodeRedVersion()})`, () => {
     assert.equal(check.payload.event, 'verification');
     assert.equal(check.payload.verification.meter, 'within');
     await status;
+  });
+
+  it('sums up every charger in its status, not the last limit it sent ("1 verified, 1 refused", issue 38)', async () => {
+    await load();
+    const { cp, clock } = await charger();
+    const { cp: refusing } = await charger({ identity: 'CP-2' });
+    refusing.override('SetChargingProfile', () => ({ status: 'Rejected' }));
+    cp.plugIn(1, { maxCurrentA: 32 });
+    await cp.startTransaction(1, 'TAG');
+    await cp.whenIdle();
+    const node = helper.getNode('profile');
+    const refused = waitFor<[Msg]>(helper.getNode('caught'), 'input');
+    node.receive({ payload: [setPoint(16), setPoint(16, { chargePointId: 'CP-2' })] });
+    await refused;
+    // CP-1's limit verified after CP-2's refusal: the status still names the refusal.
+    const status = waitFor<[{ args: [NodeStatus] }]>(
+      node,
+      'call:status',
+      (call) => call.args[0]?.text === '1 verified, 1 refused',
+    );
+    clock.advance(10_000);
+    await cp.whenIdle();
+    const [call] = await status;
+    assert.deepEqual(call.args[0], { fill: 'red', shape: 'ring', text: '1 verified, 1 refused' });
   });
 
   it('takes a list of set-points, one message each, and pause / resume commands', async () => {
@@ -228,6 +252,27 @@ describe(`ampflow-charging-profile node (Node-RED ${nodeRedVersion()})`, () => {
       at: '2026-01-01T00:00:00.000Z',
     } as LimitReport;
     assert.deepEqual(limitStatus(report), { fill: 'yellow', shape: 'ring', text: '16 A held lower' });
+    // Many connectors: counted by state, what works first, coloured by the worst (issue 38).
+    const verifiedReport = {
+      ...report,
+      verification: { ...verification, schedule: 'matches', verified: true },
+    };
+    const paused = { ...verifiedReport, connectorId: 2, limitA: 0 } as LimitReport;
+    assert.deepEqual(limitsStatus([verifiedReport as LimitReport]), {
+      fill: 'green',
+      shape: 'dot',
+      text: '16 A verified',
+    });
+    assert.deepEqual(limitsStatus([verifiedReport as LimitReport, paused]), {
+      fill: 'green',
+      shape: 'dot',
+      text: '2 verified',
+    });
+    assert.deepEqual(limitsStatus([{ ...report, outcome: 'failed' } as LimitReport, paused, report]), {
+      fill: 'red',
+      shape: 'ring',
+      text: '1 verified, 1 held lower, 1 refused',
+    });
     const failures = new RepeatedFailures();
     const failed = { ...report, outcome: 'failed', error: 'CP-1 did not answer' } as LimitReport;
     assert.equal(failures.shouldWarn(failed), true);

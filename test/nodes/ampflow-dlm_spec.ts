@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import helper from 'node-red-node-test-helper';
 
 import centralSystemNode = require('../../nodes/ampflow-central-system');
@@ -119,6 +122,57 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
     dlm.receive(state('CP-1', 'Available'));
     dlm.receive(state('CP-2', 'Available'));
     await status;
+  });
+
+  it('waits for the first reading, not "overload", after the car-park example is deployed with no reading and no charger (issue 38)', async () => {
+    const port = await freePort();
+    const example = JSON.parse(
+      readFileSync(
+        join(__dirname, '..', '..', 'examples', 'Scenario - Car park with a DLM meter.json'),
+        'utf8',
+      ),
+    ) as Record<string, unknown>[];
+    const cs = example.find((n) => n.type === 'ampflow-central-system');
+    const dlm = example.find((n) => n.type === 'ampflow-dlm');
+    assert.ok(cs && dlm);
+    await helper.load(
+      [centralSystemNode, dlmNode],
+      onTab(
+        { ...cs, id: 'cs', host: '127.0.0.1', port: String(port) },
+        { ...dlm, id: 'dlm', centralSystem: 'cs', wires: [[], ['summary']] },
+        { id: 'summary', type: 'helper' },
+        ...CATCH_ALL,
+      ),
+    );
+    const node = helper.getNode('dlm');
+    const texts: string[] = [];
+    (node as unknown as EventEmitter).on('call:status', (call: { args: [{ text: string }] }) =>
+      texts.push(call.args[0].text),
+    );
+    const waiting = waitFor(
+      node,
+      'call:status',
+      (call: { args: [{ text: string }] }) => call.args[0].text === 'waiting for reading',
+    );
+    // Nothing measured: the whole 63 A is assumed for the other loads, which is no overload.
+    const [msg] = await waitFor<[Msg<SiteSummary>]>(helper.getNode('summary'), 'input', () => true);
+    const circuit = msg.payload.circuits[0];
+    assert.equal(circuit?.meter?.stale, true);
+    assert.equal(circuit?.overloaded, false);
+    await waiting;
+    assert.ok(!texts.includes('overload'), texts.join(', '));
+  });
+
+  it('shows "overload" when what is measured exceeds a limit', async () => {
+    const { dlm } = await load();
+    const status = waitFor<[{ args: [{ text: string; fill: string }] }]>(
+      dlm,
+      'call:status',
+      (call: { args: [{ text: string }] }) => call.args[0].text === 'overload',
+    );
+    dlm.receive({ topic: 'zone-meter', payload: { currentA: [40, 4, 4] } });
+    const [call] = await status;
+    assert.equal(call.args[0].fill, 'red');
   });
 
   it('carries out commands (mode, siteLimit) and sends errors to Catch nodes', async () => {

@@ -70,7 +70,7 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
     await waitUntil(() => sim.connections === 0, 'the bus closed its connection');
   });
 
-  it('shows a refused connection as "reconnecting", logged once as information, not as an error', async () => {
+  it('shows a refused connection as "reconnecting", logged at start-up as information, not as an error', async () => {
     const port = await freePort();
     await helper.load([busNode, meterNode], onTab(tcpBusConfig(port, { name: 'gone' }), meter()));
     const bus = helper.getNode('bus');
@@ -83,9 +83,12 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
       problems += 1;
     });
     const [logged] = await waitFor<[SpyCall]>(bus, 'call:log');
+    // A meter still unreachable 30 s after the start is warned about (test/unit/modbus/bus_spec.ts).
     assert.match(
       String(logged.args[0]),
-      new RegExp(`modbus bus "gone": cannot connect to tcp://127.0.0.1:${port}: .*ECONNREFUSED.*; retrying`),
+      new RegExp(
+        `modbus bus "gone": cannot connect to tcp://127.0.0.1:${port}: .*ECONNREFUSED.*; retrying \\(a warning follows if it fails for 30 s\\)`,
+      ),
     );
     // The meter is stale at once: a refused connection is known bad news (it showed "reconnecting"
     // until its 3 s stale timer before).
@@ -95,6 +98,54 @@ describe(`ampflow-modbus-bus node (Node-RED ${nodeRedVersion()})`, () => {
       (call: SpyCall) => (call.args[0] as { text: string }).text === 'stale: reconnecting',
     );
     assert.equal(problems, 0);
+  });
+
+  it('warns once when its meter dies, however often it retries, and logs the recovery as information (issue 38)', async () => {
+    const port = await freePort();
+    const serve = async () => {
+      server = new ModbusSimServer({ kind: 'tcp', host: '127.0.0.1', port });
+      server.addUnit(1, new SimulatedMeter(findProfile('eastron-sdm630') as DeviceProfile));
+      await server.start();
+    };
+    await serve();
+    await helper.load([busNode, meterNode], onTab(tcpBusConfig(port, { name: 'dies' }), meter()));
+    await waitFor<[SpyCall]>(helper.getNode('meter'), 'call:status', (call: SpyCall) =>
+      /kW$/.test(String((call.args[0] as { text: string }).text)),
+    );
+    const connected = () =>
+      waitFor<[SpyCall]>(helper.getNode('bus'), 'call:log', (call: SpyCall) =>
+        /connected to/.test(String(call.args[0])),
+      );
+    const bus = helper.getNode('bus');
+    const warnings: string[] = [];
+    let errors = 0;
+    const spied = bus as unknown as NodeJS.EventEmitter;
+    spied.on('call:warn', (call: SpyCall) => warnings.push(String(call.args[0])));
+    spied.on('call:error', () => {
+      errors += 1;
+    });
+    // The meter's gateway goes away: a log filtered to warnings shows it.
+    const warned = waitFor<[SpyCall]>(bus, 'call:warn');
+    await server?.stop();
+    server = undefined;
+    await warned;
+    assert.match(
+      warnings[0] ?? '',
+      new RegExp(`modbus bus "dies": connection to tcp://127.0.0.1:${port} lost: .*; reconnecting`),
+    );
+    // Two refused attempts later: no second warning.
+    const modbus = (bus as unknown as ModbusBusNode).bus as unknown as NodeJS.EventEmitter;
+    let attempts = 0;
+    await waitFor(modbus, 'state', (state: string) => state === 'connecting' && ++attempts === 2);
+    await waitFor(modbus, 'state', (state: string) => state === 'waiting');
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    // It comes back: "connected" as information.
+    const back = connected();
+    await serve();
+    const [logged] = await back;
+    assert.equal(String(logged.args[0]), `modbus bus "dies": connected to tcp://127.0.0.1:${port}`);
+    assert.equal(warnings.length, 1);
+    assert.equal(errors, 0);
   });
 
   it('refuses settings it cannot use and names the field', async () => {

@@ -64,6 +64,61 @@ describe('Chargers sidebar with a load manager', () => {
     }
   });
 
+  it('lists for commissioning the approved chargers not connected now, with their connectors, and which load manager names each (issue 38)', async () => {
+    const port = await freePort();
+    await helper.load(
+      [centralSystemNode, dlmNode],
+      onTab(centralSystemConfig(port, { chargePoints: [{ id: 'CP-KNOWN' }] }), {
+        id: 'dlm',
+        type: 'ampflow-dlm',
+        centralSystem: 'cs',
+        site: oneCircuitSite('line', 16, ['CP-1']),
+        wires: [[], []],
+      }),
+    );
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const one = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1');
+    const dual = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-DUAL');
+    try {
+      for (const [charger, connectors] of [
+        [one, [1]],
+        [dual, [1, 2]],
+      ] as const) {
+        await charger.connect();
+        await charger.call('BootNotification', { chargePointVendor: 'ampflow', chargePointModel: 'test' });
+        for (const connectorId of connectors)
+          await charger.call('StatusNotification', {
+            connectorId,
+            errorCode: 'NoError',
+            status: 'Available',
+          });
+      }
+      // The dual charger is switched off: still offered, with both its connectors.
+      const cs = (helper.getNode('cs') as CentralSystemNode).centralSystem;
+      assert.ok(cs);
+      const gone = waitFor(
+        cs,
+        'disconnect',
+        (event: { chargePointId: string }) => event.chargePointId === 'CP-DUAL',
+      );
+      await dual.close({ force: true });
+      await gone;
+      const response = await helper.request().get('/ampflow-central-system/chargers').expect(200);
+      const [listed] = response.body as SidebarCentralSystem[];
+      assert.deepEqual(listed?.known, ['CP-KNOWN']);
+      const byId = new Map(listed?.chargePoints.map((cp) => [cp.chargePointId, cp]));
+      assert.deepEqual(
+        [byId.get('CP-DUAL')?.connected, byId.get('CP-DUAL')?.approved, byId.get('CP-DUAL')?.connectorIds],
+        [false, true, [1, 2]],
+      );
+      assert.deepEqual(byId.get('CP-DUAL')?.managedBy, []);
+      assert.deepEqual(byId.get('CP-1')?.managedBy, ['dlm']);
+      assert.deepEqual(byId.get('CP-1')?.connectorIds, [1]);
+    } finally {
+      await Promise.all([one, dual].map((charger) => charger.close({ force: true })));
+    }
+  });
+
   it('shows each charger’s link to the operator’s backend, what waits for it, and what ampflow answered in its place', async () => {
     const backend = new UpstreamBackend();
     await backend.start();

@@ -262,14 +262,16 @@ describe('Modbus bus queue', () => {
     assert.equal(onWire.count, 1, 'answered once, not twice');
   });
 
-  it('logs a flapping connection once, and "connected" once a device answers', async () => {
+  /** A log that keeps each line with its level. */
+  const levelled = (lines: string[]) => ({
+    info: (line: string) => lines.push(`info: ${line}`),
+    warn: (line: string) => lines.push(`warn: ${line}`),
+    error: (line: string) => lines.push(`error: ${line}`),
+  });
+
+  it('logs a flapping start-up once as information, and "connected" once a device answers', async () => {
     const lines: string[] = [];
-    const log = {
-      info: (line: string) => lines.push(line),
-      warn: (line: string) => lines.push(line),
-      error: (line: string) => lines.push(line),
-    };
-    makeBus({ log, reconnect: { initialMs: 100, maxMs: 100 } });
+    makeBus({ log: levelled(lines), reconnect: { initialMs: 100, maxMs: 100 } });
     bus.open();
     for (let i = 0; i < 5; i++) {
       await flush();
@@ -283,8 +285,56 @@ describe('Modbus bus queue', () => {
     await flush();
     assert.ok(outcome.registers);
     assert.deepEqual(lines, [
-      'modbus bus "test bus": connection to tcp://127.0.0.1:502 lost: closed by the test; reconnecting',
-      'modbus bus "test bus": connected to tcp://127.0.0.1:502',
+      'info: modbus bus "test bus": connection to tcp://127.0.0.1:502 lost: closed by the test; reconnecting (a warning follows if it fails for 30 s)',
+      'info: modbus bus "test bus": connected to tcp://127.0.0.1:502',
+    ]);
+  });
+
+  it('warns once when a working connection fails, however often it retries, and logs its recovery as information (issue 38)', async () => {
+    const lines: string[] = [];
+    makeBus({ log: levelled(lines), reconnect: { initialMs: 100, maxMs: 100 } });
+    bus.open();
+    await flush();
+    const first = track(bus.read(read(1)));
+    await flush();
+    connector.latest?.answer();
+    await flush();
+    assert.ok(first.registers);
+    connector.refuse = new Error('connect ECONNREFUSED');
+    connector.drop();
+    for (let i = 0; i < 5; i++) {
+      await flush();
+      clock.advance(100);
+    }
+    connector.refuse = undefined;
+    const again = track(bus.read(read(1)));
+    for (let i = 0; i < 10 && !connector.latest; i++) {
+      clock.advance(100);
+      await flush();
+    }
+    connector.latest?.answer();
+    await flush();
+    assert.ok(again.registers, bus.state);
+    assert.deepEqual(lines, [
+      'info: modbus bus "test bus": connected to tcp://127.0.0.1:502',
+      'warn: modbus bus "test bus": connection to tcp://127.0.0.1:502 lost: closed by the test; reconnecting',
+      'info: modbus bus "test bus": connected to tcp://127.0.0.1:502',
+    ]);
+  });
+
+  it('warns once when a bus has not connected 30 s after it started (a dead meter at start-up, issue 38)', async () => {
+    const lines: string[] = [];
+    connector.refuse = new Error('connect ECONNREFUSED 127.0.0.1:502');
+    makeBus({ log: levelled(lines), reconnect: { initialMs: 1000, maxMs: 1000 } });
+    bus.open();
+    for (let i = 0; i < 40; i++) {
+      await flush();
+      clock.advance(1000);
+    }
+    await flush();
+    assert.deepEqual(lines, [
+      'info: modbus bus "test bus": cannot connect to tcp://127.0.0.1:502: connect ECONNREFUSED 127.0.0.1:502; retrying (a warning follows if it fails for 30 s)',
+      'warn: modbus bus "test bus": cannot connect to tcp://127.0.0.1:502: connect ECONNREFUSED 127.0.0.1:502; retrying (failing since it started, 30 s)',
     ]);
   });
 
