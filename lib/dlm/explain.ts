@@ -163,7 +163,6 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     const floor = inputs.problem?.connectors[k]?.floorA;
     return views[k]?.online || !floor ? triple(0) : (GRID_PHASES.map((p) => floor[p] ?? 0) as Triple);
   });
-  const measuredOther = measuredOtherLoads(context);
   const circuits: CircuitSummary[] = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const meter = inputs.measurements.peekMeter(circuit.id);
@@ -189,7 +188,9 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     // loads are assumed at (the whole limit before its first reading, a learned peak, a configured
     // fallback) is no measurement, and reservations for chargers not under control that fill the
     // circuit are none either: both are named instead (the fallback, "full with ...").
-    const measuredA = measuredOther(c);
+    // What of the other loads was measured now (circuits.ts knownA: a blind phase's at what the
+    // circuits below measured).
+    const measuredA = view?.knownA ?? triple(0);
     const overloaded = GRID_PHASES.some(
       (p) =>
         measuredA[p] + circuit.headroomA[p] > limitA[p] + EPS ||
@@ -318,44 +319,6 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     ...(inputs.pv ? { pv: inputs.pv } : {}),
     problems,
   };
-}
-
-/**
- * The part of each circuit's other loads that was measured now, per phase (what the circuits
- * stage counts minus what it assumes for a blind meter's phases: there the least they could be,
- * what the circuits below measured). The circuits stage's `combine`, read backwards.
- */
-function measuredOtherLoads(context: ExplainContext): (c: number) => Triple {
-  const { site, circuitViews } = context;
-  const known = new Map<number, Triple>();
-  const of = (c: number): Triple => {
-    const done = known.get(c);
-    if (done) return done;
-    const circuit = site.circuits[c];
-    const view = circuitViews[c];
-    const childA = triple(0);
-    const childMeasuredA = triple(0);
-    for (const child of circuit?.childIndexes ?? []) {
-      const measured = of(child);
-      for (const p of GRID_PHASES) {
-        childA[p] += circuitViews[child]?.otherA[p] ?? 0;
-        childMeasuredA[p] += measured[p];
-      }
-    }
-    const otherA = view?.otherA ?? triple(0);
-    const blind = view?.stalePhases ?? [];
-    const includes = circuit?.meter?.location === 'includesChargers';
-    const result = GRID_PHASES.map((p) => {
-      if (!circuit?.meter) return childMeasuredA[p];
-      if (blind.includes(p)) return childMeasuredA[p];
-      // otherLoadsOnly: own + children; includesChargers: the larger of own and the children.
-      if (!includes) return otherA[p] - childA[p] + childMeasuredA[p];
-      return otherA[p] > childA[p] + EPS ? otherA[p] : childMeasuredA[p];
-    }) as Triple;
-    known.set(c, result);
-    return result;
-  };
-  return of;
 }
 
 /** A circuit's fallback, and the connectors below it that want current and are paused ("CP-7/1, CP-8/1 paused"). */
