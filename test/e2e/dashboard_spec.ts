@@ -195,6 +195,35 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     assert.deepEqual(nodeRed().problems(), []);
   });
 
+  it("charts the energy per day and charger from the charge data records, in the browser's days", async () => {
+    // What the records say CP-1 charged (its one session, TAG-1), from the CSV download.
+    const lines = (await (await fetch(`${nodeRed().url}/ampflow/charge-data-records.csv`)).text())
+      .trim()
+      .split('\n');
+    const header = (lines[0] ?? '').split(',');
+    const column = (title: string) => header.indexOf(title);
+    const sessions = lines
+      .slice(1)
+      .map((line) => line.split(','))
+      .filter((cells) => cells[column('charge point')] === 'CP-1');
+    assert.equal(sessions.length, 1);
+    const [session = []] = sessions;
+    const recordedWh = Number(session[column('energy (Wh)')]);
+    assert.ok(recordedWh > 0, 'no energy recorded');
+    // The day it started, in the browser's time zone (Europe/Berlin here, the machine's is UTC).
+    const day = await page().evaluate((at) => {
+      const d = new Date(at);
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    }, session[column('started (UTC)')] ?? '');
+    const part = page().locator(
+      `.ampflow-energy-day[data-day="${day}"] .ampflow-energy-part[data-charger="CP-1"]`,
+    );
+    await part.waitFor({ state: 'attached' });
+    assert.equal(Number(await part.getAttribute('data-wh')), Math.round(recordedWh));
+    assert.equal(await page().locator('.ampflow-energy-day').count(), 7);
+    assert.deepEqual(errors(), []);
+  });
+
   it('asks before Reset and Disable too; cancelled, the dialog closes; confirmed, the command goes out', async () => {
     for (const [button, title] of [
       ['Reset', 'Reset CP-2?'],
@@ -268,8 +297,11 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
   it('fits a phone: the banners, the site load and the chargers without the page overflowing sideways', async () => {
     await page().setViewportSize({ width: 390, height: 844 });
     await page().reload();
-    await page().locator('.ampflow-offline-banner[data-connector="CP-2/1"]').waitFor();
+    await page()
+      .locator('.ampflow-offline-banner[data-connector="CP-2/1"]', { hasText: 'kept free' })
+      .waitFor();
     await page().locator('.ampflow-site').waitFor();
+    await page().locator('.ampflow-energy-part[data-charger="CP-1"]').waitFor({ state: 'attached' });
     const overflow = await page().evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
     await screenshot(page(), 'dashboard-phone');
