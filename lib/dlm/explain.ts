@@ -14,7 +14,15 @@ import { EPS, GRID_PHASES, round2, type Triple, triple } from './phases';
 import type { ConnectorRuntimes } from './runtime';
 import { describeSiteLimits, type SiteLimits } from './site-limits';
 import type { Connector, Site } from './site-model';
-import type { CircuitSummary, ConnectorSummary, OfflineSummary, PvSummary, SiteSummary } from './summary';
+import {
+  type CircuitSummary,
+  type ConnectorSummary,
+  generationNow,
+  type OfflineSummary,
+  type PvSummary,
+  type SiteSummary,
+  siteLoad,
+} from './summary';
 
 /** What the explanations read. */
 export interface ExplainContext {
@@ -303,6 +311,10 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
+      ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
+      ...((reserved[k] ?? []).some((a) => a > 0)
+        ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }
+        : {}),
       ...(session.underDrawCapA !== undefined ? { underDrawing: true } : {}),
       ...(view?.mode === 'pv' ? { pvEnabled: session.pvEnabled } : {}),
       ...(energyWh > 0 ? { energyWh } : {}),
@@ -312,6 +324,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
   for (const key of inputs.unknownConnectors) problems.push(`connector ${key} is not in the site model`);
   return {
     at: new Date(now).toISOString(),
+    site: siteLoad(circuits, connectors, site.voltageV, generationNow(site, inputs.measurements, now)),
     charging,
     totalLimitA: round2(totalLimitA),
     circuits,

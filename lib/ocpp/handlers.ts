@@ -211,10 +211,17 @@ export class ChargePointHandlers {
     const decision = decided?.idTagInfo
       ? { idTagInfo: decided.idTagInfo, decidedBy: 'upstream' }
       : await this.authorizer.authorize(chargePointId, idTag);
+    this.warnRefused(chargePointId, idTag, decision.idTagInfo.status, 'Authorize');
     return {
       response: { idTagInfo: decision.idTagInfo },
       payload: { chargePointId, idTag, ...decision },
     };
+  }
+
+  /** A badge not accepted: a warn line naming badge and charger (the site's staff look for it). */
+  private warnRefused(chargePointId: string, idTag: string, status: string, action: string): void {
+    if (status !== 'Accepted')
+      this.cs.log.warn(`badge ${idTag} refused at ${chargePointId} (${action}: ${status})`);
   }
 
   private async bootNotification(
@@ -318,6 +325,7 @@ export class ChargePointHandlers {
     const decision: { idTagInfo: IdTagInfo; priority?: number } = decided?.idTagInfo
       ? { idTagInfo: decided.idTagInfo }
       : await this.authorizer.authorizeStart(chargePointId, request.connectorId, request.idTag);
+    this.warnRefused(chargePointId, request.idTag, decision.idTagInfo.status, 'StartTransaction');
     const result = await this.ledger.start(
       chargePointId,
       request,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
-import { screenshot, useBrowserSuite } from '../support/browser';
+import { openPage, screenshot, useBrowserSuite } from '../support/browser';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
 import { repoRoot } from '../support/repo';
@@ -24,7 +24,13 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       const flow = JSON.parse(
         readFileSync(join(repoRoot, 'examples', 'Facility dashboard.json'), 'utf8'),
       ) as FlowNode[];
-      for (const node of flow) if (node.type === 'ampflow-central-system') node.port = String(ocppPort);
+      for (const node of flow) {
+        if (node.type !== 'ampflow-central-system') continue;
+        node.port = String(ocppPort);
+        // A local list instead of the example's "accept every badge": a stranger's badge is refused.
+        node.authorizationPolicy = 'localList';
+        node.idTags = ['TAG-1', 'TAG-2'].map((idTag) => ({ idTag, status: 'Accepted' }));
+      }
       return flow;
     },
     chargers: ['CP-1', 'CP-2'],
@@ -66,6 +72,70 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     assert.deepEqual(errors(), []);
   });
 
+  it("shows what the site draws from the grid (the meter of the other loads plus the chargers), within the breaker's maximum, and amperes per phase beside kW", async () => {
+    // The charger's draw reaches the load manager's summary: its row shows amperes per phase.
+    await page().waitForFunction(() => {
+      const amps = document
+        .querySelector('tr[data-connector="CP-1/1"] .ampflow-current')
+        ?.getAttribute('data-amps');
+      return !!amps && amps.split('/').filter((a) => Number(a) > 1).length === 3;
+    });
+    const site = page().locator('.ampflow-site[data-basis="measured"]');
+    await site.waitFor();
+    const figures = await page().evaluate(() => {
+      const element = document.querySelector('.ampflow-site');
+      const measured = document.querySelector('.ampflow-circuit[data-circuit="main"] .ampflow-measured');
+      return {
+        w: Number(element?.getAttribute('data-w')),
+        maxW: Number(element?.getAttribute('data-max-w')),
+        measured: measured?.textContent ?? '',
+      };
+    });
+    // The example's grid connection: 63 A on three phases at 230 V.
+    assert.equal(figures.maxW, 63 * 3 * 230);
+    assert.ok(figures.w > 0 && figures.w <= figures.maxW, `site load ${figures.w} W`);
+    // The grid meter sees the other loads only (per phase, A): what it measures is shown too.
+    assert.match(figures.measured, /L1 [\d.]+ · L2 [\d.]+ · L3 [\d.]+ A/);
+    assert.match(await site.innerText(), /kW/);
+  });
+
+  it('reads German in a German browser', async () => {
+    const browser = page().context().browser();
+    assert.ok(browser);
+    const { page: german, errors: germanErrors } = await openPage(browser, { height: 1000, locale: 'de-DE' });
+    try {
+      await german.goto(`${nodeRed().url}/dashboard`);
+      const charging = german.locator('tr.ampflow-connector[data-connector="CP-1/1"] .ampflow-status', {
+        hasText: 'Lädt',
+      });
+      await charging.waitFor();
+      assert.match(
+        await german.locator('.ampflow-chargers thead').innerText(),
+        /Ladestation\s+Status\s+Leistung\s+Strom je Phase/,
+      );
+      await german.locator('.ampflow-site', { hasText: 'Last am Netzanschluss' }).waitFor();
+      // The groups' titles too (the groups' own, set in the editor, are hidden).
+      for (const title of ['Ladestationen', 'Stromkreise', 'Leistung (W)', 'Ladevorgänge']) {
+        await german.locator('.ampflow-title', { hasText: title }).waitFor();
+      }
+      await german.locator('.ampflow-records', { hasText: 'Noch kein beendeter Ladevorgang.' }).waitFor();
+      // The confirmation too; cancelled, the session runs on.
+      await german
+        .locator('tr.ampflow-connector[data-connector="CP-1/1"]')
+        .getByRole('button', { name: 'Stoppen' })
+        .click();
+      const dialog = german.locator('.ampflow-confirm');
+      await dialog.getByText('Laden an CP-1 / 1 stoppen?').waitFor();
+      await dialog.getByRole('button', { name: 'Abbrechen' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      assert.ok((chargers[0] as SimulatedChargePoint).connector(1).transaction, 'the session was stopped');
+      await screenshot(german, 'dashboard-de');
+      assert.deepEqual(germanErrors, []);
+    } finally {
+      await german.close();
+    }
+  });
+
   it('updates the values as the charger sends meter values', async () => {
     const energy = row('CP-1/1').locator('.ampflow-energy');
     await page().waitForFunction(() =>
@@ -89,6 +159,11 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     const cp1 = chargers[0] as SimulatedChargePoint;
     const stopped = waitFor<[TransactionEvent]>(cp1, 'transactionStopped', () => true, 20000);
     await row('CP-1/1').getByRole('button', { name: 'Stop' }).click();
+    // Stop asks first, naming the charger and the badge whose session it ends.
+    const dialog = page().locator('.ampflow-confirm');
+    await dialog.getByText('Stop charging at CP-1 / 1?').waitFor();
+    assert.match(await dialog.innerText(), /The session of TAG-1 ends now/);
+    await dialog.getByRole('button', { name: 'Stop charging' }).click();
     const [event] = await stopped;
     assert.equal(event.reason, 'Remote');
     await page()
@@ -118,5 +193,118 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     await screenshot(page(), 'dashboard-after-stop');
     assert.deepEqual(errors(), []);
     assert.deepEqual(nodeRed().problems(), []);
+  });
+
+  it("charts the energy per day and charger from the charge data records, in the browser's days", async () => {
+    // What the records say CP-1 charged (its one session, TAG-1), from the CSV download.
+    const lines = (await (await fetch(`${nodeRed().url}/ampflow/charge-data-records.csv`)).text())
+      .trim()
+      .split('\n');
+    const header = (lines[0] ?? '').split(',');
+    const column = (title: string) => header.indexOf(title);
+    const sessions = lines
+      .slice(1)
+      .map((line) => line.split(','))
+      .filter((cells) => cells[column('charge point')] === 'CP-1');
+    assert.equal(sessions.length, 1);
+    const [session = []] = sessions;
+    const recordedWh = Number(session[column('energy (Wh)')]);
+    assert.ok(recordedWh > 0, 'no energy recorded');
+    // The day it started, in the browser's time zone (Europe/Berlin here, the machine's is UTC).
+    const day = await page().evaluate((at) => {
+      const d = new Date(at);
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    }, session[column('started (UTC)')] ?? '');
+    const part = page().locator(
+      `.ampflow-energy-day[data-day="${day}"] .ampflow-energy-part[data-charger="CP-1"]`,
+    );
+    await part.waitFor({ state: 'attached' });
+    assert.equal(Number(await part.getAttribute('data-wh')), Math.round(recordedWh));
+    assert.equal(await page().locator('.ampflow-energy-day').count(), 7);
+    assert.deepEqual(errors(), []);
+  });
+
+  it('asks before Reset and Disable too; cancelled, the dialog closes; confirmed, the command goes out', async () => {
+    for (const [button, title] of [
+      ['Reset', 'Reset CP-2?'],
+      ['Disable', 'Disable CP-2 / 1?'],
+    ] as const) {
+      await row('CP-2/1').getByRole('button', { name: button, exact: true }).click();
+      const dialog = page().locator('.ampflow-confirm');
+      await dialog.getByText(title).waitFor();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+    }
+    // Confirmed, the command goes out: the connector turns Unavailable (and back once enabled).
+    await row('CP-2/1').getByRole('button', { name: 'Disable', exact: true }).click();
+    await page().locator('.ampflow-confirm').getByRole('button', { name: 'Disable' }).click();
+    await row('CP-2/1').locator('.ampflow-status', { hasText: 'Unavailable' }).waitFor();
+    await row('CP-2/1').getByRole('button', { name: 'Enable' }).click();
+    await row('CP-2/1').locator('.ampflow-status', { hasText: 'Available' }).waitFor();
+  });
+
+  it('shows a charger that refuses its limit as a fault with a banner, not as charging', async function () {
+    this.timeout(90000);
+    const cp2 = chargers[1] as SimulatedChargePoint;
+    cp2.override('SetChargingProfile', () => ({ status: 'Rejected' }));
+    cp2.plugIn(1, { phases: 3, maxCurrentA: 16 });
+    const assigned = waitFor<[TransactionEvent]>(cp2, 'transactionId', () => true, 10000);
+    await cp2.startTransaction(1, 'TAG-2');
+    await assigned;
+    await page()
+      .locator('tr.ampflow-connector.ampflow-fault[data-connector="CP-2/1"]')
+      .waitFor({ timeout: 60000 });
+    assert.equal(await row('CP-2/1').locator('.ampflow-status').getAttribute('data-status'), 'Fault');
+    assert.match(await row('CP-2/1').locator('.ampflow-status').innerText(), /Fault/);
+    assert.doesNotMatch(await row('CP-2/1').locator('.ampflow-status').innerText(), /Charging/);
+    await page()
+      .locator('.ampflow-fault-banner[data-connector="CP-2/1"]', { hasText: 'does not follow its limit' })
+      .waitFor();
+    await screenshot(page(), 'dashboard-fault');
+    assert.deepEqual(errors(), []);
+  });
+
+  it('shows a refused badge as an alert, and the log names badge and charger', async () => {
+    const cp2 = chargers[1] as SimulatedChargePoint;
+    const logged = nodeRed().process.waitForLine(
+      /\[warn\] .*badge STRANGER refused at CP-2 \(Authorize: Invalid\)/,
+    );
+    assert.equal((await cp2.authorize('STRANGER')).status, 'Invalid');
+    await logged;
+    const alert = page().locator('.ampflow-refused-badge[data-badge="STRANGER"][data-charger="CP-2"]');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Badge STRANGER refused at CP-2 \(Invalid/);
+    assert.equal(await alert.getAttribute('role'), 'alert');
+  });
+
+  it('shows an offline charger with a banner, and what is held for it as reserved, not as load', async () => {
+    await (chargers[1] as SimulatedChargePoint).close();
+    await row('CP-2/1').locator('.ampflow-status', { hasText: 'Offline' }).waitFor();
+    const banner = page().locator('.ampflow-offline-banner[data-connector="CP-2/1"]');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /CP-2\/1 is offline/);
+    // Its fallback is held free for it: shown as reserved, in its row and in its circuit's bars.
+    await row('CP-2/1')
+      .locator('.ampflow-reserved', { hasText: /\d A reserved/ })
+      .waitFor();
+    await page()
+      .locator('.ampflow-circuit[data-circuit="carpark"] .ampflow-phase', { hasText: 'reserved' })
+      .first()
+      .waitFor();
+    assert.equal(await row('CP-2/1').locator('.ampflow-fault').count(), 0);
+  });
+
+  it('fits a phone: the banners, the site load and the chargers without the page overflowing sideways', async () => {
+    await page().setViewportSize({ width: 390, height: 844 });
+    await page().reload();
+    await page()
+      .locator('.ampflow-offline-banner[data-connector="CP-2/1"]', { hasText: 'kept free' })
+      .waitFor();
+    await page().locator('.ampflow-site').waitFor();
+    await page().locator('.ampflow-energy-part[data-charger="CP-1"]').waitFor({ state: 'attached' });
+    const overflow = await page().evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
+    await screenshot(page(), 'dashboard-phone');
+    assert.deepEqual(errors(), []);
   });
 });

@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import type { Reading } from '../../lib/contracts';
+import { ModbusBus } from '../../lib/modbus/bus';
+import { Meter } from '../../lib/modbus/meter';
+import { findProfile } from '../../lib/modbus/profiles';
+import { DEMO_ZONE_LIMIT_A } from '../../lib/sim/demo-site';
 import { type EditorWindow, launchBrowser, openEditor, openPage, screenshot } from '../support/browser';
 import { useDemo } from '../support/demo';
 import { nodeRedVersion } from '../support/node-red';
@@ -74,8 +79,76 @@ describe(`the demo's editor, sidebar and dashboard in a browser (Node-RED ${node
     assert.match(await page.locator('.ampflow-circuit[data-circuit="zone"]').innerText(), /\/ 63 A/);
     await page.locator('.ampflow-why-row').first().waitFor();
     assert.ok(await page.locator('canvas').count(), 'no power chart');
-    await screenshot(page, 'demo-dashboard');
     assert.deepEqual(errors(), []);
+  });
+
+  it("shows the site load the grid meter measures (within 5 %), never above the zone's 63 A breaker", async function () {
+    this.timeout(150000);
+    // The grid meter, read over Modbus TCP beside the flow's own meter node: what it measured when.
+    const profile = findProfile('eastron-sdm630');
+    assert.ok(profile);
+    const bus = new ModbusBus({
+      name: 'test',
+      transport: { kind: 'tcp', host: '127.0.0.1', port: demo().gridMeterPort },
+    });
+    const meter = new Meter({ name: 'test grid meter', bus, profile, unitId: 1, pollIntervalMs: 250 });
+    const readings: { atMs: number; w: number }[] = [];
+    meter.on('reading', ({ reading }: { reading: Reading }) => {
+      if (typeof reading.totalPowerW === 'number')
+        readings.push({ atMs: Date.parse(reading.timestamp), w: reading.totalPowerW });
+    });
+    bus.open();
+    meter.start();
+    const maxW = DEMO_ZONE_LIMIT_A * 3 * 230;
+    try {
+      const site = () =>
+        page.evaluate(() => {
+          const element = document.querySelector('.ampflow-site');
+          return {
+            w: Number(element?.getAttribute('data-w')),
+            maxW: Number(element?.getAttribute('data-max-w')),
+            chargersW: Number(element?.getAttribute('data-chargers-w')),
+            basis: element?.getAttribute('data-basis'),
+            at: element?.getAttribute('data-at') ?? '',
+          };
+        });
+      // Each new summary the dashboard shows, while the cars draw (the chargers' share is then
+      // far more than 5 %: a site load that added them to the grid meter again would be off).
+      const next = async (after: string) => {
+        await page.waitForFunction(
+          (before) => {
+            const element = document.querySelector('.ampflow-site');
+            return (
+              !!element &&
+              element.getAttribute('data-at') !== before &&
+              Number(element.getAttribute('data-chargers-w')) >= 4000
+            );
+          },
+          after,
+          { timeout: 120000 },
+        );
+        return site();
+      };
+      let shown = await next('');
+      for (let n = 0; n < 3; n++) {
+        shown = await next(shown.at);
+        assert.equal(shown.maxW, maxW);
+        assert.equal(shown.basis, 'measured');
+        assert.ok(shown.w <= maxW, `site load ${shown.w} W over the zone's ${maxW} W`);
+        // The grid meter's readings in the seconds before the summary (the flow reads it every second).
+        const atMs = Date.parse(shown.at);
+        const near = readings.filter((r) => r.atMs >= atMs - 3000 && r.atMs <= atMs);
+        assert.ok(near.length > 0, 'no grid meter reading before the summary');
+        assert.ok(
+          near.some((r) => Math.abs(shown.w - r.w) <= 0.05 * Math.abs(r.w)),
+          `site load ${shown.w} W, the grid meter read ${near.map((r) => r.w).join(', ')} W (chargers ${shown.chargersW} W)`,
+        );
+      }
+      await screenshot(page, 'demo-dashboard');
+    } finally {
+      meter.stop();
+      await bus.close();
+    }
   });
 
   it('fits a phone: the chargers table scrolls within its group, the page does not overflow sideways', async () => {
@@ -83,6 +156,7 @@ describe(`the demo's editor, sidebar and dashboard in a browser (Node-RED ${node
     await page.reload();
     await page.locator('tr.ampflow-connector[data-connector="CP-1/1"]').waitFor();
     await page.locator('.ampflow-circuit[data-circuit="zone"] .ampflow-phase').first().waitFor();
+    await page.locator('.ampflow-site').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
     await screenshot(page, 'demo-dashboard-phone');

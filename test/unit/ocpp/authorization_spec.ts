@@ -50,6 +50,22 @@ describe('authorization', () => {
       assert.deepEqual(await authorize(client, 'VAN-01'), { status: 'Accepted', parentIdTag: 'FLEET' });
     });
 
+    it('logs a warn line naming the badge and the charger for every refusal, none for an accepted badge', async () => {
+      const { client } = await harness().bootedCharger(cs, 'PARK-01');
+      await authorize(client, 'STRANGER');
+      await startTransaction(client, 1, 'BLOCKED1');
+      await authorize(client, '0A0E9B83');
+      assert.deepEqual(
+        harness()
+          .log.lines.filter((line) => /^badge /.test(line.message))
+          .map(({ level, message }) => `${level}: ${message}`),
+        [
+          'warn: badge STRANGER refused at PARK-01 (Authorize: Invalid)',
+          'warn: badge BLOCKED1 refused at PARK-01 (StartTransaction: Blocked)',
+        ],
+      );
+    });
+
     it('matches the spellings RFID readers produce for one card (Bender manual §5.3)', async () => {
       const { client } = await harness().bootedCharger(cs, 'CP-1');
       for (const spelling of ['0a0e9b83', '0A0E9B83', '839b0e0a', '839B0E0A']) {
