@@ -87,7 +87,8 @@ function blocks(node, indent = '') {
         out.push(`### ${inline(child).trim()}`);
         break;
       case 'p':
-        out.push(`${indent}${inline(child).trim()}`);
+        // The help's link to this very page is left out of the page.
+        if (!/ampflow-manual/.test(child.attrs)) out.push(`${indent}${inline(child).trim()}`);
         break;
       case 'ul':
       case 'ol': {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { anchors, targets } from '../support/markdown';
 import { repoRoot } from '../support/repo';
 
 /**
@@ -22,43 +23,6 @@ const pages = [
   join(repoRoot, 'CHANGELOG.md'),
   ...markdownFiles(join(repoRoot, 'docs')),
 ];
-
-/** The text without fenced code blocks and inline code, where links are only examples. */
-function prose(text: string): string {
-  return text.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '');
-}
-
-/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
-function slug(heading: string): string {
-  return heading
-    .replace(/`/g, '')
-    .trim()
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .replace(/\s/g, '-');
-}
-
-function anchors(file: string): Set<string> {
-  const seen = new Map<string, number>();
-  const found = new Set<string>();
-  for (const line of prose(readFileSync(file, 'utf8')).split('\n')) {
-    const heading = /^#{1,6}\s+(.*)$/.exec(line);
-    if (!heading?.[1]) continue;
-    const base = slug(heading[1]);
-    const count = seen.get(base) ?? 0;
-    seen.set(base, count + 1);
-    found.add(count === 0 ? base : `${base}-${count}`);
-  }
-  return found;
-}
-
-/** Every link and picture target of a page: Markdown links and images, and HTML img sources. */
-function targets(file: string): string[] {
-  const text = prose(readFileSync(file, 'utf8'));
-  const markdown = [...text.matchAll(/!?\[[^\]]*\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1] as string);
-  const html = [...text.matchAll(/<img[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1] as string);
-  return [...markdown, ...html];
-}
 
 describe('README and docs/', () => {
   it('has every page the README and the manual index name', () => {
