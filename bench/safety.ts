@@ -20,13 +20,8 @@ import type { SetPoint } from '../lib/contracts';
 import { LoadManager } from '../lib/dlm/load-manager';
 import type { SiteConfig, Triple } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
-import {
-  runClosedLoop,
-  type SimCar,
-  type SimChargerOptions,
-  type SimMeterOptions,
-  SiteSimulator,
-} from '../lib/sim/site';
+import { runClosedLoop } from '../lib/sim/closed-loop';
+import { type SimCar, type SimChargerOptions, type SimMeterOptions, SiteSimulator } from '../lib/sim/site';
 import { machineLine } from './support/machine';
 
 const SECOND = 1000;

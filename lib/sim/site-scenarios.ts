@@ -10,13 +10,12 @@ import type { ConnectorConfig, FallbackConfig, SiteConfig, Triple } from '../dlm
 import { NOMINAL_VOLTAGE_V } from '../electrical';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
+import { type ClosedLoopResult, runClosedLoop } from './closed-loop';
 import type { EvOptions } from './ev';
 import { seededRandom } from './fleet';
 import { PvDayAccount, type PvFigures } from './pv-figures';
 import {
-  type ClosedLoopResult,
   type LoadProfile,
-  runClosedLoop,
   type SimBattery,
   type SimCar,
   type SimChargerOptions,

@@ -7,150 +7,34 @@
  * chargers, with dropouts). Pure and in-process, on a ManualClock.
  *
  * The simulator is the physical truth: `actualA` is what each breaker carries. `runClosedLoop`
- * couples it with a LoadManager and records every second where a breaker carried more than its
- * limit, so tests can assert a bound on how long that may last.
+ * (closed-loop.ts, imported from there) couples it with a LoadManager and records every second where a breaker carried
+ * more than its limit, so tests can assert a bound on how long that may last. What a site is made
+ * of: site-options.ts.
  */
 import type { ManualClock } from '../clock';
 import type { ConnectorState, ConnectorStatus, Reading, SetPoint } from '../contracts';
-import type { LoadManager } from '../dlm/load-manager';
+import { GRID_PHASES, parseSite, type Site, type Triple, triple } from '../dlm/site';
+import { SimulatedEv } from './ev';
 import {
-  GRID_PHASES,
-  type GridPhase,
-  parseSite,
-  type Site,
-  type SiteConfig,
-  type Triple,
-  triple,
-} from '../dlm/site';
-import { type EvOptions, SimulatedEv } from './ev';
-import {
-  type AnswerState,
-  answerSetPoint,
-  giveAnswers,
-  type MeterLie,
-  meterReads,
-  type SimChargerFaults,
-  withFaults,
-  withJitter,
-} from './site-faults';
+  type ChargerSim,
+  chargerSim,
+  connectorState,
+  fallBack,
+  takeLimits,
+  takeSetPoint,
+} from './site-charger';
+import { meterReads, withFaults, withJitter } from './site-faults';
+import type { LoadProfile, SimBattery, SimCar, SimMeterOptions, SimPv, SiteSimOptions } from './site-options';
 
-/** Per-phase current of the other loads (A, grid phases) at `atMs` since the start of the day. */
-export type LoadProfile = (atMs: number) => Triple;
-
-export interface SimMeterOptions {
-  /** A Reading every this often. Default 1000 ms. */
-  intervalMs?: number;
-  /** No readings in these windows (ms since the simulation started). */
-  dropouts?: { fromMs: number; toMs: number }[];
-  /** Readings with fresh timestamps but false values in these windows (site-faults.ts). */
-  lies?: MeterLie[];
-  /**
-   * A real meter's last digits move from reading to reading: each non-zero phase reads up to this
-   * much above the truth, A (never below: the noise must not hide load). Default 0 (exact).
-   */
-  jitterA?: number;
-}
-
-export interface SimChargerOptions extends SimChargerFaults {
-  /** Time from a set-point to the car drawing the new current. Default 5000 ms. */
-  responseDelayMs?: number;
-  /** Ignores every set-point and offers its maximum. */
-  rogue?: boolean;
-  /**
-   * Offers this much more than its set-point (up to its maximum): a charger that applies its limit
-   * wrongly, so that what it draws follows the set-point. Default 0.
-   */
-  overOfferA?: number;
-  /** Ignores the number of phases in a set-point: the car keeps drawing on all its phases. */
-  ignoresPhaseSwitch?: boolean;
-  /** The charger's own meter reports this often (OCPP MeterValueSampleInterval). Default 10 000 ms. */
-  meterIntervalMs?: number;
-}
-
-export interface SimCar {
-  /** `<chargePointId>/<connectorId>`. */
-  connector: string;
-  /** ms since the simulation started. */
-  arriveMs: number;
-  leaveMs?: number;
-  ev: EvOptions;
-  idTag?: string;
-  /** The id tag's priority, as the central system would put it on the transaction. */
-  tagPriority?: number;
-}
-
-export interface SimPv {
-  peakW: number;
-  /** 0..1 of the peak at `atMs` since the start of the day. */
-  profile: (atMs: number) => number;
-  /** The inverter's reading source: a reading (`totalPowerW`, export negative) every second. */
-  source?: string;
-}
-
-export interface SimBattery {
-  source: string;
-  capacityWh: number;
-  socPercent: number;
-  maxChargeW: number;
-  maxDischargeW: number;
-  /** Never discharged below this. Default 10 %. */
-  minSocPercent?: number;
-  intervalMs?: number;
-}
-
-export interface SiteSimOptions {
-  clock: ManualClock;
-  /** The electrical truth: tree, limits, rotations, meters (the same model the load manager gets). */
-  site: SiteConfig | Site;
-  /** Time of day at the start, ms after midnight (profiles get the time of day). Default 0. */
-  startOfDayMs?: number;
-  otherLoads?: Record<string, LoadProfile>;
-  meters?: Record<string, SimMeterOptions>;
-  chargers?: Record<string, SimChargerOptions>;
-  cars?: SimCar[];
-  /** PV and battery sit at the root circuit (behind the grid meter). */
-  pv?: SimPv;
-  battery?: SimBattery;
-}
-
-interface ChargerSim {
-  key: string;
-  chargePointId: string;
-  connectorId: number;
-  index: number;
-  options: Required<Omit<SimChargerOptions, keyof SimChargerFaults>>;
-  faults: SimChargerFaults;
-  answers: AnswerState;
-  /** What the charger offers now, A. */
-  offeredA: number;
-  phases: 1 | 2 | 3;
-  pending: { atMs: number; limitA: number; phases: 1 | 2 | 3 }[];
-  /** `charged`: the car has drawn current this session. */
-  car?: { sim: SimCar; ev: SimulatedEv; transactionId: number; energyStartWh: number; charged?: boolean };
-  status: ConnectorStatus;
-  energyWh: number;
-  /** Charger phases L1..L3 current now. */
-  chargerA: Triple;
-  lastReportMs: number;
-  dirty: boolean;
-  starts: number;
-  stops: number;
-  phaseSwitches: number;
-  /** Of `phaseSwitches`, those before the car first drew current (no contactor closed yet). */
-  phaseSwitchesBeforeCurrent: number;
-  drawing: boolean;
-  /** The fallback the load manager chose for it (`SetPoint.fallbackA`), installed with its limits. */
-  fallbackA?: number;
-}
-
-export interface Overload {
-  circuit: string;
-  phase: GridPhase;
-  fromMs: number;
-  /** Seconds over the limit (so far, for the open one). */
-  durationMs: number;
-  maxExcessA: number;
-}
+export type {
+  LoadProfile,
+  SimBattery,
+  SimCar,
+  SimChargerOptions,
+  SimMeterOptions,
+  SimPv,
+  SiteSimOptions,
+} from './site-options';
 
 export class SiteSimulator {
   readonly site: Site;
@@ -200,43 +84,9 @@ export class SiteSimulator {
         jitterA: given.jitterA ?? 0,
       };
     }
-    this.chargers = this.site.connectors.map((connector) => {
-      const given = options.chargers?.[connector.key] ?? {};
-      return {
-        key: connector.key,
-        chargePointId: connector.chargePointId,
-        connectorId: connector.connectorId,
-        index: connector.index,
-        options: {
-          responseDelayMs: given.responseDelayMs ?? 5000,
-          rogue: given.rogue ?? false,
-          overOfferA: given.overOfferA ?? 0,
-          ignoresPhaseSwitch: given.ignoresPhaseSwitch ?? false,
-          meterIntervalMs: given.meterIntervalMs ?? 10_000,
-        },
-        faults: {
-          ...(given.confirms === undefined ? {} : { confirms: given.confirms }),
-          ...(given.refusesLimits === undefined ? {} : { refusesLimits: given.refusesLimits }),
-          ...(given.reportsCurrents === undefined ? {} : { reportsCurrents: given.reportsCurrents }),
-          ...(given.keepsLastLimit === undefined ? {} : { keepsLastLimit: given.keepsLastLimit }),
-        },
-        answers: { due: [] },
-        // Before its first set-point a charger offers what it offers uncontrolled (its own fallback).
-        offeredA: connector.offlineA,
-        phases: connector.phases,
-        pending: [],
-        status: 'Available',
-        energyWh: 0,
-        chargerA: triple(0),
-        lastReportMs: -Infinity,
-        dirty: true,
-        starts: 0,
-        stops: 0,
-        phaseSwitches: 0,
-        phaseSwitchesBeforeCurrent: 0,
-        drawing: false,
-      };
-    });
+    this.chargers = this.site.connectors.map((connector) =>
+      chargerSim(connector, options.chargers?.[connector.key] ?? {}),
+    );
     this.computeActual();
   }
 
@@ -256,20 +106,7 @@ export class SiteSimulator {
       (c) => c.chargePointId === setPoint.chargePointId && c.connectorId === setPoint.connectorId,
     );
     if (!charger || this.gone) return;
-    if (setPoint.fallbackA !== undefined) charger.fallbackA = setPoint.fallbackA;
-    answerSetPoint(charger.faults, charger.answers, setPoint.limitA, this.clock.now());
-    // One that confirms its limits holds the newest it confirmed: an older one still on its way
-    // is replaced, not applied after it, and the newest lands when the older would have (the
-    // charger applies whatever limit it holds on its own cycle: a second decrease does not
-    // postpone the first). One that does not confirm may apply them in order.
-    const landsAtMs = this.clock.now() + charger.options.responseDelayMs;
-    const replaced = charger.faults.confirms ? charger.pending[0]?.atMs : undefined;
-    if (charger.faults.confirms) charger.pending.length = 0;
-    charger.pending.push({
-      atMs: Math.min(landsAtMs, replaced ?? landsAtMs),
-      limitA: setPoint.limitA,
-      phases: setPoint.phases,
-    });
+    takeSetPoint(charger, setPoint, this.clock.now());
   }
 
   /**
@@ -282,14 +119,7 @@ export class SiteSimulator {
     const now = this.clock.now();
     for (const charger of this.chargers) {
       const connector = this.site.connectors[charger.index];
-      if (!connector || charger.faults.keepsLastLimit) continue;
-      charger.pending = [
-        {
-          atMs: now + charger.options.responseDelayMs,
-          limitA: charger.fallbackA ?? connector.offlineA,
-          phases: charger.phases,
-        },
-      ];
+      if (connector) fallBack(charger, connector, now);
     }
   }
 
@@ -305,22 +135,7 @@ export class SiteSimulator {
   private stepCharger(charger: ChargerSim, now: number, elapsed: number, dtMs: number): void {
     const connector = this.site.connectors[charger.index];
     if (!connector) return;
-    if (giveAnswers(charger.faults, charger.answers, now)) charger.dirty = true;
-    const ignores = charger.options.rogue || charger.faults.refusesLimits !== undefined;
-    while (charger.pending[0] && charger.pending[0].atMs <= now) {
-      const next = charger.pending.shift();
-      if (!next || ignores) continue;
-      charger.offeredA =
-        next.limitA > 0 ? Math.min(connector.maxA, next.limitA + charger.options.overOfferA) : 0;
-      if (next.phases !== charger.phases) {
-        charger.phases = next.phases;
-        // Switching with no car plugged in touches no session (a charger set back to three phases
-        // after the car left).
-        if (charger.car) charger.phaseSwitches += 1;
-        if (charger.car && !charger.car.charged) charger.phaseSwitchesBeforeCurrent += 1;
-      }
-    }
-    if (ignores) charger.offeredA = connector.maxA;
+    takeLimits(charger, connector, now);
     // Cars arrive and leave.
     if (charger.car?.sim.leaveMs !== undefined && elapsed >= charger.car.sim.leaveMs) {
       delete charger.car;
@@ -509,36 +324,9 @@ export class SiteSimulator {
       if (!charger.dirty && now - charger.lastReportMs < charger.options.meterIntervalMs) continue;
       charger.dirty = false;
       charger.lastReportMs = now;
-      states.push(withFaults(charger.faults, charger.answers, this.connectorState(charger)));
+      states.push(withFaults(charger.faults, charger.answers, connectorState(charger, this.startMs)));
     }
     return states;
-  }
-
-  private connectorState(charger: ChargerSim): ConnectorState {
-    const car = charger.car;
-    const active = [1, 2, 3].filter((phase) => (charger.chargerA[phase - 1] ?? 0) > 1);
-    return {
-      chargePointId: charger.chargePointId,
-      connectorId: charger.connectorId,
-      status: charger.status,
-      online: true,
-      currentA: charger.chargerA.map(round2) as Triple,
-      offeredCurrentA: charger.offeredA,
-      energyWh: Math.round(charger.energyWh),
-      ...(charger.status === 'Charging' ? { activePhases: active } : {}),
-      ...(car
-        ? {
-            transaction: {
-              transactionId: car.transactionId,
-              idTag: car.sim.idTag ?? `TAG-${car.transactionId}`,
-              startedAt: new Date(this.startMs + car.sim.arriveMs).toISOString(),
-              meterStartWh: Math.round(car.energyStartWh),
-              ...(car.sim.tagPriority === undefined ? {} : { priority: car.sim.tagPriority }),
-            },
-            socPercent: round2(car.ev.socPercent),
-          }
-        : {}),
-    };
   }
 
   /** Power the PV plant produces now, W. */
@@ -603,107 +391,6 @@ export class SiteSimulator {
       };
     });
   }
-}
-
-export interface ClosedLoopOptions {
-  durationMs: number;
-  /** Simulation step. Default 1000 ms. */
-  stepMs?: number;
-  /** Called after every step (for statistics). */
-  onStep?: (sim: SiteSimulator) => void;
-  /**
-   * ampflow stops then (ms from the start): nothing reaches the load manager any more and every
-   * charger falls to its fallback (SiteSimulator.centralGone); the breakers are still watched.
-   */
-  goneAtMs?: number;
-}
-
-export interface ClosedLoopResult {
-  /** Every episode in which a breaker carried more than its limit (magnitude), per circuit and phase. */
-  overloads: Overload[];
-  /** Time during which at least one breaker carried more than its limit, ms. */
-  overloadedMs: number;
-  /** Set-points the load manager emitted. */
-  setPoints: number;
-}
-
-/**
- * Runs the simulator and the load manager against each other: set-points go to the chargers,
- * readings and connector states to the load manager, the clock moves one step at a time, and
- * every step each breaker's actual current is compared with its limit.
- */
-export function runClosedLoop(
-  clock: ManualClock,
-  sim: SiteSimulator,
-  manager: LoadManager,
-  options: ClosedLoopOptions,
-): ClosedLoopResult {
-  const stepMs = options.stepMs ?? 1000;
-  let setPoints = 0;
-  const listener = (setPoint: SetPoint) => {
-    setPoints += 1;
-    sim.applySetPoint(setPoint);
-  };
-  manager.on('setPoint', listener);
-  const overloads: Overload[] = [];
-  const open = new Map<string, Overload>();
-  let overloadedMs = 0;
-  try {
-    for (const state of sim.takeConnectorStates()) manager.connectorState(state);
-    for (const reading of sim.takeReadings()) manager.reading(reading);
-    manager.start();
-    let gone = false;
-    for (let elapsed = 0; elapsed < options.durationMs; elapsed += stepMs) {
-      if (!gone && options.goneAtMs !== undefined && elapsed >= options.goneAtMs) {
-        gone = true;
-        manager.off('setPoint', listener);
-        manager.stop();
-        sim.centralGone();
-      }
-      clock.advance(stepMs);
-      sim.step(stepMs);
-      // What the meters and chargers report in the same second reaches the load manager together.
-      const states = sim.takeConnectorStates();
-      const readings = sim.takeReadings();
-      if (!gone)
-        manager.batch(() => {
-          for (const state of states) manager.connectorState(state);
-          for (const reading of readings) manager.reading(reading);
-        });
-      const actual = sim.actualA();
-      let over = false;
-      sim.site.circuits.forEach((circuit, c) => {
-        for (const p of [0, 1, 2] as GridPhase[]) {
-          const key = `${c}:${p}`;
-          const excess = Math.abs(actual[c]?.[p] ?? 0) - (circuit.limitA[p] ?? 0);
-          const episode = open.get(key);
-          if (excess > 1e-6) {
-            over = true;
-            if (episode) {
-              episode.durationMs += stepMs;
-              episode.maxExcessA = Math.max(episode.maxExcessA, excess);
-            } else {
-              const started: Overload = {
-                circuit: circuit.id,
-                phase: p,
-                fromMs: sim.elapsedMs,
-                durationMs: stepMs,
-                maxExcessA: excess,
-              };
-              open.set(key, started);
-              overloads.push(started);
-            }
-          } else open.delete(key);
-        }
-      });
-      if (over) overloadedMs += stepMs;
-      options.onStep?.(sim);
-    }
-  } finally {
-    manager.off('setPoint', listener);
-    manager.stop();
-  }
-  return { overloads, overloadedMs, setPoints };
 }
 
 function sumTriple(values: readonly number[]): number {

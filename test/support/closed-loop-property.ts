@@ -6,13 +6,8 @@ import { LoadManager } from '../../lib/dlm/load-manager';
 import type { CircuitConfig, ConnectorConfig, SiteConfig, Triple } from '../../lib/dlm/site';
 import type { Site } from '../../lib/dlm/site-model';
 import { silentLogger } from '../../lib/log';
-import {
-  type Overload,
-  runClosedLoop,
-  type SimCar,
-  type SimChargerOptions,
-  SiteSimulator,
-} from '../../lib/sim/site';
+import { type Overload, runClosedLoop } from '../../lib/sim/closed-loop';
+import { type SimCar, type SimChargerOptions, SiteSimulator } from '../../lib/sim/site';
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { type FaultWindow, faultWindows, unseenJump } from './closed-loop-faults';
 import { foldPv, type PlanPv, simPv, sunSteps } from './closed-loop-pv';

@@ -5,7 +5,8 @@ import { LoadManager, type LoadManagerMemory } from '../../../lib/dlm/load-manag
 import { FROZEN_AFTER_MS } from '../../../lib/dlm/meter-plausibility';
 import { parseSite, type SiteConfig, type Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
-import { runClosedLoop, SiteSimulator } from '../../../lib/sim/site';
+import { runClosedLoop } from '../../../lib/sim/closed-loop';
+import { SiteSimulator } from '../../../lib/sim/site';
 import type { MeterLie } from '../../../lib/sim/site-faults';
 
 /**

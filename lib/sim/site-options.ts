@@ -1,0 +1,87 @@
+/**
+ * What a simulated site is made of (site.ts `SiteSimulator`): its other loads over the day, its
+ * meters and their faults, its chargers and their faults, the cars, a PV plant and a home battery.
+ */
+import type { ManualClock } from '../clock';
+import type { Site, SiteConfig, Triple } from '../dlm/site';
+import type { EvOptions } from './ev';
+import type { MeterLie, SimChargerFaults } from './site-faults';
+
+/** Per-phase current of the other loads (A, grid phases) at `atMs` since the start of the day. */
+export type LoadProfile = (atMs: number) => Triple;
+
+export interface SimMeterOptions {
+  /** A Reading every this often. Default 1000 ms. */
+  intervalMs?: number;
+  /** No readings in these windows (ms since the simulation started). */
+  dropouts?: { fromMs: number; toMs: number }[];
+  /** Readings with fresh timestamps but false values in these windows (site-faults.ts). */
+  lies?: MeterLie[];
+  /**
+   * A real meter's last digits move from reading to reading: each non-zero phase reads up to this
+   * much above the truth, A (never below: the noise must not hide load). Default 0 (exact).
+   */
+  jitterA?: number;
+}
+
+export interface SimChargerOptions extends SimChargerFaults {
+  /** Time from a set-point to the car drawing the new current. Default 5000 ms. */
+  responseDelayMs?: number;
+  /** Ignores every set-point and offers its maximum. */
+  rogue?: boolean;
+  /**
+   * Offers this much more than its set-point (up to its maximum): a charger that applies its limit
+   * wrongly, so that what it draws follows the set-point. Default 0.
+   */
+  overOfferA?: number;
+  /** Ignores the number of phases in a set-point: the car keeps drawing on all its phases. */
+  ignoresPhaseSwitch?: boolean;
+  /** The charger's own meter reports this often (OCPP MeterValueSampleInterval). Default 10 000 ms. */
+  meterIntervalMs?: number;
+}
+
+export interface SimCar {
+  /** `<chargePointId>/<connectorId>`. */
+  connector: string;
+  /** ms since the simulation started. */
+  arriveMs: number;
+  leaveMs?: number;
+  ev: EvOptions;
+  idTag?: string;
+  /** The id tag's priority, as the central system would put it on the transaction. */
+  tagPriority?: number;
+}
+
+export interface SimPv {
+  peakW: number;
+  /** 0..1 of the peak at `atMs` since the start of the day. */
+  profile: (atMs: number) => number;
+  /** The inverter's reading source: a reading (`totalPowerW`, export negative) every second. */
+  source?: string;
+}
+
+export interface SimBattery {
+  source: string;
+  capacityWh: number;
+  socPercent: number;
+  maxChargeW: number;
+  maxDischargeW: number;
+  /** Never discharged below this. Default 10 %. */
+  minSocPercent?: number;
+  intervalMs?: number;
+}
+
+export interface SiteSimOptions {
+  clock: ManualClock;
+  /** The electrical truth: tree, limits, rotations, meters (the same model the load manager gets). */
+  site: SiteConfig | Site;
+  /** Time of day at the start, ms after midnight (profiles get the time of day). Default 0. */
+  startOfDayMs?: number;
+  otherLoads?: Record<string, LoadProfile>;
+  meters?: Record<string, SimMeterOptions>;
+  chargers?: Record<string, SimChargerOptions>;
+  cars?: SimCar[];
+  /** PV and battery sit at the root circuit (behind the grid meter). */
+  pv?: SimPv;
+  battery?: SimBattery;
+}
