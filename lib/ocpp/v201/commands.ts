@@ -46,6 +46,29 @@ export function translateCommand(
   transactionId: (ledgerId: number) => string | undefined,
   nextRequestId: () => number,
 ): Translated {
+  const wire = translateOne(action, request, transactionId, nextRequestId);
+  return { ...wire, read: (response) => keepingRefusal(wire.read(response), response) };
+}
+
+/**
+ * The answer as read back, with the station's own status (and its statusInfo) where the 1.6 shape
+ * has no status of its own: 1.6's UpdateFirmware and GetDiagnostics are answered without one, but
+ * 2.0.1's UpdateFirmware and GetLog say Rejected, and a refusal must reach the flow as one (Catch
+ * nodes, commands.ts). A status the read already gives (its 1.6 counterpart) is left as it is.
+ */
+function keepingRefusal(read: unknown, response: Record<string, unknown>): unknown {
+  const { status, statusInfo } = response;
+  if (typeof status !== 'string' || status === 'Accepted') return read;
+  if (typeof read !== 'object' || read === null || 'status' in read) return read;
+  return { ...read, status, ...(statusInfo === undefined ? {} : { statusInfo }) };
+}
+
+function translateOne(
+  action: CentralSystemAction,
+  request: Request,
+  transactionId: (ledgerId: number) => string | undefined,
+  nextRequestId: () => number,
+): Translated {
   switch (action) {
     case 'SetChargingProfile': {
       const profile = profileFor(request.csChargingProfiles as Profile16, transactionId);

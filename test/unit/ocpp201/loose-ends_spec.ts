@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import type { CentralSystem } from '../../../lib/ocpp/central-system';
+import { CommandRefusedError, executeCommand } from '../../../lib/ocpp/commands';
+import { Charger201 } from '../../support/charger201';
+import { useOcppHarness } from '../../support/ocpp';
+
+/**
+ * OCPP 2.0.1's loose ends (issue 37) against a real 2.0.1 station on a WebSocket: Charger201
+ * (test/support/charger201.ts: plain `ws`, typed-ocpp's copy of the OCA 2.0.1 schemas judging each
+ * frame, nothing of ocpp-rpc or of the package's simulator).
+ */
+
+describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 words', () => {
+  const harness = useOcppHarness();
+  const chargers: Charger201[] = [];
+  afterEach(async () => {
+    await Promise.all(chargers.splice(0).map((charger) => charger.close()));
+  });
+
+  async function station(cs: CentralSystem, identity = 'CS201'): Promise<Charger201> {
+    const charger = new Charger201({ url: `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`, identity });
+    chargers.push(charger);
+    await charger.connect();
+    assert.equal((await charger.boot()).status, 'Accepted');
+    return charger;
+  }
+
+  it('a Rejected to UpdateFirmware or GetLog (written as GetDiagnostics) is a refusal with the station’s status', async () => {
+    const cs = await harness().centralSystem();
+    const charger = await station(cs);
+    charger.answerWith('UpdateFirmware', () => ({
+      status: 'Rejected',
+      statusInfo: { reasonCode: 'Busy' },
+    }));
+    charger.answerWith('GetLog', () => ({ status: 'Rejected' }));
+    const update = executeCommand(cs, {
+      chargePointId: 'CS201',
+      action: 'UpdateFirmware',
+      payload: { location: 'https://example.org/fw.bin', retrieveDate: new Date().toISOString() },
+    });
+    await assert.rejects(update, (err: unknown) => {
+      assert.ok(err instanceof CommandRefusedError, String(err));
+      assert.equal(err.message, 'charge point CS201 answered UpdateFirmware with Rejected (Busy)');
+      assert.deepEqual(err.result.response, { status: 'Rejected', statusInfo: { reasonCode: 'Busy' } });
+      return true;
+    });
+    await assert.rejects(
+      executeCommand(cs, {
+        chargePointId: 'CS201',
+        action: 'GetDiagnostics',
+        payload: { location: 'https://example.org/logs' },
+      }),
+      (err: unknown) =>
+        err instanceof CommandRefusedError &&
+        err.message === 'charge point CS201 answered GetDiagnostics with Rejected',
+    );
+    // Accepted still reads as 1.6 says it: UpdateFirmware.conf is empty, GetDiagnostics.conf has the file.
+    charger.answerWith('UpdateFirmware', undefined);
+    charger.answerWith('GetLog', undefined);
+    const accepted = await executeCommand(cs, {
+      chargePointId: 'CS201',
+      action: 'UpdateFirmware',
+      payload: { location: 'https://example.org/fw.bin', retrieveDate: new Date().toISOString() },
+    });
+    assert.deepEqual(accepted.response, {});
+    const diagnostics = await executeCommand(cs, {
+      chargePointId: 'CS201',
+      action: 'GetDiagnostics',
+      payload: { location: 'https://example.org/logs' },
+    });
+    assert.deepEqual(diagnostics.response, { fileName: 'CS201.log' });
+    assert.deepEqual(charger.violations, []);
+  });
+});
