@@ -442,7 +442,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   private ocpp201Path(chargePointId: string) {
     return centralPath(
       {
-        ledger: () => this.charges.requireLedger(),
+        charges: this.charges,
         log: this.log,
         nowIso: () => this.nowIso(),
         emitMessage: (message) => this.emit('message', message),

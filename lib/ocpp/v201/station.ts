@@ -52,6 +52,7 @@ export class Station201 {
    */
   answer(action: string, request: Payload, decided?: Payload): MaybePromise<unknown> {
     const { shared } = this;
+    if (action === 'Authorize' || action === 'TransactionEvent') shared.sawToken(request.idToken as Payload);
     switch (action) {
       case 'BootNotification': {
         const station = request.chargingStation as Payload;
@@ -125,6 +126,7 @@ export class Station201 {
         this.requestId += 1;
         return this.requestId;
       },
+      (idToken) => this.shared.tokenType(idToken),
     );
   }
 }

@@ -71,4 +71,45 @@ describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 wor
     assert.deepEqual(diagnostics.response, { fileName: 'CS201.log' });
     assert.deepEqual(charger.violations, []);
   });
+
+  it('sends each id token back with the type the station reported it with (local list, reservation)', async () => {
+    const cs = await harness().centralSystem();
+    const charger = await station(cs);
+    await executeCommand(cs, {
+      action: 'SetIdTags',
+      payload: {
+        idTags: [
+          { idTag: 'CARD-1', status: 'Accepted' },
+          { idTag: 'NEVER-SEEN', status: 'Accepted' },
+        ],
+      },
+    });
+    assert.equal((await charger.authorize('CARD-1', 'ISO14443')).idTokenInfo.status, 'Accepted');
+    await executeCommand(cs, { chargePointId: 'CS201', action: 'PushLocalList', payload: { full: true } });
+    const pushed = charger.received.find((call) => call.action === 'SendLocalList')?.payload as {
+      localAuthorizationList: { idToken: { idToken: string; type: string } }[];
+    };
+    assert.deepEqual(
+      pushed.localAuthorizationList.map((entry) => entry.idToken),
+      [
+        { idToken: 'CARD-1', type: 'ISO14443' },
+        { idToken: 'NEVER-SEEN', type: 'Central' },
+      ],
+    );
+    await executeCommand(cs, {
+      chargePointId: 'CS201',
+      action: 'ReserveNow',
+      payload: {
+        connectorId: 1,
+        expiryDate: new Date(Date.now() + 3_600_000).toISOString(),
+        idTag: 'CARD-1',
+        reservationId: 4,
+      },
+    });
+    const reserved = charger.received.find((call) => call.action === 'ReserveNow')?.payload as {
+      idToken: { idToken: string; type: string };
+    };
+    assert.deepEqual(reserved.idToken, { idToken: 'CARD-1', type: 'ISO14443' });
+    assert.deepEqual(charger.violations, []);
+  });
 });
