@@ -446,7 +446,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
         log: this.log,
         nowIso: () => this.nowIso(),
         emitMessage: (message) => this.emit('message', message),
-        setCarNeeds: (id, connectorId, needs) => this.notes.setCarNeeds(id, connectorId, needs),
+        notes: this.notes,
       },
       chargePointId,
     );

@@ -12,7 +12,12 @@ export interface CentralPathHost {
   log: Logger;
   nowIso(): string;
   emitMessage(message: ChargePointMessage): void;
-  setCarNeeds(chargePointId: string, connectorId: number, needs: CarNeeds | undefined): void;
+  /** What the central system keeps of connectors (connector-notes.ts). */
+  notes: {
+    setCarNeeds(chargePointId: string, connectorId: number, needs: CarNeeds | undefined): void;
+    /** Whether a load manager manages the charger: its limits follow as charging profiles. */
+    managed(chargePointId: string): boolean;
+  };
 }
 
 /** At most this many different texts are logged per connection (a charger that never stops erring). */
@@ -53,8 +58,9 @@ export function centralPath(
     },
     nowIso: () => host.nowIso(),
     carNeeds(evseId, needs) {
-      host.setCarNeeds(chargePointId, evseId, needs);
+      host.notes.setCarNeeds(chargePointId, evseId, needs);
     },
+    schedulesFollow: () => host.notes.managed(chargePointId),
     sawToken: (token) => host.charges.tokenTypes.saw(token),
     tokenType: (idToken) => host.charges.tokenTypes.typeOf(idToken),
     report(text) {

@@ -100,7 +100,7 @@ export class Station201 {
       case 'NotifyEVChargingNeeds': {
         // The load manager hears it (the car's maximum caps its current), the flows too.
         shared.carNeeds(Number(request.evseId), carNeedsOf(request as never, shared.nowIso()));
-        const response = { status: 'Accepted' };
+        const response = chargingNeedsAnswer(shared.schedulesFollow());
         shared.notify(action, request, response);
         return response;
       }
@@ -129,6 +129,21 @@ export class Station201 {
       (idToken) => this.shared.tokenType(idToken),
     );
   }
+}
+
+/**
+ * NotifyEVChargingNeeds' answer (K15, NotifyEVChargingNeedsStatusEnumType): Accepted says "a
+ * schedule will be provided momentarily", so only where a load manager manages the charger (its
+ * limits go out as charging profiles); without one no schedule follows and the answer is Rejected
+ * ("service not available"), with the reason, so the station charges on its own schedule rather
+ * than wait for one.
+ */
+export function chargingNeedsAnswer(schedulesFollow: boolean): Payload {
+  if (schedulesFollow) return { status: 'Accepted' };
+  return {
+    status: 'Rejected',
+    statusInfo: { reasonCode: 'NoSchedule', additionalInfo: 'no load manager limits this station' },
+  };
 }
 
 /** `fn` of a value that may still be on its way, without a promise where it is not. */

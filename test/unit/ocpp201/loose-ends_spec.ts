@@ -112,4 +112,25 @@ describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 wor
     assert.deepEqual(reserved.idToken, { idToken: 'CARD-1', type: 'ISO14443' });
     assert.deepEqual(charger.violations, []);
   });
+
+  it('answers NotifyEVChargingNeeds Rejected where no load manager will send a schedule, Accepted where one manages the station', async () => {
+    const cs = await harness().centralSystem();
+    const charger = await station(cs);
+    await charger.status(1, 'Occupied');
+    const needs = {
+      evseId: 1,
+      chargingNeeds: {
+        requestedEnergyTransfer: 'AC_three_phase',
+        acChargingParameters: { energyAmount: 20_000, evMinCurrent: 6, evMaxCurrent: 16, evMaxVoltage: 400 },
+      },
+    } as const;
+    const alone = await charger.send('NotifyEVChargingNeeds', needs);
+    assert.equal(alone.status, 'Rejected');
+    assert.equal(alone.statusInfo?.reasonCode, 'NoSchedule');
+    assert.equal(cs.connectorOf('CS201', 1)?.carNeeds?.maxA, 16, 'the needs are kept all the same');
+    const stop = cs.composeOperatorLimits((chargePointId) => chargePointId === 'CS201');
+    assert.deepEqual(await charger.send('NotifyEVChargingNeeds', needs), { status: 'Accepted' });
+    stop();
+    assert.deepEqual(charger.violations, []);
+  });
 });
