@@ -7,6 +7,7 @@ import { type MeterValue201, meterValuesTo16 } from './meter-values';
 import { findViolation201, isCsmsAction201, isStationAction201, OCPP201 } from './schemas';
 import type { SharedPath } from './shared-path';
 import { type TransactionEventRequest, TransactionEvents } from './transaction-events';
+import { VariableReads } from './variable-reads';
 
 type Payload = Record<string, unknown>;
 
@@ -27,6 +28,8 @@ const FIXED_ANSWERS: Record<string, Payload> = {
 export class Station201 {
   readonly protocol = OCPP201;
   private readonly transactions: TransactionEvents;
+  /** GetVariables in parts the station takes (its ItemsPerMessage and BytesPerMessage). */
+  private readonly variableReads = new VariableReads();
   /** RequestStartTransaction's remoteStartId: unique on this connection, and unlikely across restarts. */
   private requestId = Date.now() % 1_000_000_000;
 
@@ -114,6 +117,15 @@ export class Station201 {
         return response;
       }
     }
+  }
+
+  /**
+   * One command on the wire (`send`: one CALL as it goes): a GetVariables, translated or as the
+   * flow wrote it, in as many parts as the station takes (variable-reads.ts), anything else as it is.
+   */
+  send(action: string, request: unknown, send: (request: unknown) => Promise<unknown>): Promise<unknown> {
+    if (action !== 'GetVariables') return send(request);
+    return this.variableReads.send(request as Payload, send);
   }
 
   /** A command of the central system's (shared shapes) as this charger takes it. */

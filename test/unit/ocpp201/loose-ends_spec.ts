@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import { CommandRefusedError, executeCommand } from '../../../lib/ocpp/commands';
-import { Charger201 } from '../../support/charger201';
+import { Charger201, type Charger201Options } from '../../support/charger201';
+import { waitFor } from '../../support/events';
 import { useOcppHarness } from '../../support/ocpp';
 
 /**
@@ -17,8 +18,13 @@ describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 wor
     await Promise.all(chargers.splice(0).map((charger) => charger.close()));
   });
 
-  async function station(cs: CentralSystem, identity = 'CS201'): Promise<Charger201> {
-    const charger = new Charger201({ url: `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`, identity });
+  async function station(
+    cs: CentralSystem,
+    identity = 'CS201',
+    options: Partial<Charger201Options> = {},
+  ): Promise<Charger201> {
+    const url = `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`;
+    const charger = new Charger201({ url, identity, ...options });
     chargers.push(charger);
     await charger.connect();
     assert.equal((await charger.boot()).status, 'Accepted');
@@ -133,4 +139,29 @@ describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 wor
     stop();
     assert.deepEqual(charger.violations, []);
   });
+
+  // 39 items (3146 bytes) in one request before: 4 items a part, or the bytes first (6 a part).
+  for (const limits of [
+    { items: 4, bytes: 4000 },
+    { items: 20, bytes: 600 },
+  ])
+    it(`reads the configuration at boot in GetVariables of at most ${limits.items} items and ${limits.bytes} bytes (ItemsPerMessage, BytesPerMessage)`, async () => {
+      const cs = await harness().centralSystem({ readConfigurationOnBoot: true });
+      const read = waitFor(cs, 'command', (event: { action: string }) => event.action === 'GetConfiguration');
+      const charger = await station(cs, 'CS201', { getVariablesLimits: limits });
+      await read;
+      const keys = cs.recordOf('CS201')?.configuration?.keys ?? [];
+      const value = (key: string) => keys.find((entry) => entry.key === key)?.value;
+      assert.equal(value('ChargeProfileMaxStackLevel'), '9');
+      assert.equal(value('HeartbeatInterval'), '60');
+      assert.equal(value('NumberOfConnectors'), '1');
+      const reads = charger.received.filter((call) => call.action === 'GetVariables');
+      assert.ok(reads.length > 2, `${reads.length} GetVariables`);
+      for (const call of reads) {
+        assert.ok((call.payload as { getVariableData: unknown[] }).getVariableData.length <= limits.items);
+        assert.ok((call.bytes ?? 0) <= limits.bytes, `${call.bytes} bytes`);
+        assert.equal(call.error, undefined);
+      }
+      assert.deepEqual(charger.violations, []);
+    });
 });
