@@ -309,7 +309,7 @@ export interface ChargerSnapshot {
 /** What happened on a charger's link to its operator's backend (plain JSON, for flows). */
 export interface UpstreamEvent {
   chargePointId: string;
-  /** linkUp, linkDown, forwarded, composed, refused, reasserted, replayed, drained */
+  /** linkUp, linkDown, forwarded, composed, refused, reasserted, replayed, drained, flushed */
   kind: string;
   action?: string;
   /** up (charger to backend) or down (backend to charger) for `forwarded`. */
@@ -317,6 +317,8 @@ export interface UpstreamEvent {
   reason?: string;
   /** Requests still waiting for the backend. */
   queued?: number;
+  /** `flushed`: the requests taken out unsent (the charger changed OCPP version), as they were. */
+  requests?: { action: string; request: unknown }[];
 }
 
 export interface ChargePointEvents {
