@@ -351,6 +351,8 @@ export interface ChargePointEvents {
  */
 export interface ChargePointPort {
   isConnected(chargePointId: string): boolean;
+  /** The OCPP sub-protocol a connected charger speaks (`ocpp1.6`, `ocpp2.0.1`); undefined while it is not. */
+  protocolOf?(chargePointId: string): string | undefined;
   /** The charge point's connectors as the central system knows them now (connector 0 included when reported). */
   connectorsOf(chargePointId: string): ConnectorState[];
   connectorOf(chargePointId: string, connectorId: number): ConnectorState | undefined;

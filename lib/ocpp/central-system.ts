@@ -48,7 +48,7 @@ export type {
 export { DEFAULT_OCPP_PORT, OCPP16 } from './listener';
 
 /**
- * An OCPP 1.6-J central system: the façade over its parts, with one owner per concern. The
+ * An OCPP 1.6-J and 2.0.1 central system: the façade over its parts, with one owner per concern. The
  * listener (listener.ts) owns the sockets and the handshake deadlines; admission (admission.ts)
  * decides who may connect and brakes password guessing; the charger state (charger-state.ts) owns
  * the durable state, the transaction ledger and the connectors; handlers.ts answers chargers and

@@ -3,6 +3,7 @@ import type { ChargePointPort } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { CentralSystemAction } from '../ocpp/actions';
 import type { OcppRequest, OcppResponse } from '../ocpp/messages';
+import { in201Words } from '../ocpp/v201/words';
 import { DEFAULT_PROFILE_ID_BASE, DEFAULT_VOLTAGE_V } from './build';
 import type { ProfileManagerOptions } from './options';
 import type { ChargerEntry } from './state';
@@ -53,6 +54,14 @@ export class ProfileContext {
   ): Promise<OcppResponse<A>> {
     const timeoutMs = this.options.callTimeoutMs;
     return this.cs.call(charger.chargePointId, action, request, timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
+  /** A reason in the charger's version's words (a 2.0.1 station's: v201/words.ts). */
+  words(charger: ChargerEntry, text: string): string {
+    const protocol = this.cs.protocolOf?.(charger.chargePointId);
+    // Its version while connected; the last one seen while it is away.
+    if (protocol !== undefined) charger.ocpp201 = protocol === 'ocpp2.0.1';
+    return charger.ocpp201 ? in201Words(text) : text;
   }
 
   nowIso(): string {

@@ -251,7 +251,7 @@ export class OfflineFallback {
       // No fallback, so its limits have no validTo: it keeps the last one when ampflow is gone.
       connector.keepsNoted = true;
       this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, {
-        keepsLastLimit: fallback.reason ?? 'switched off',
+        keepsLastLimit: this.ctx.words(charger, fallback.reason ?? 'switched off'),
       });
       return;
     }
@@ -344,7 +344,8 @@ export class OfflineFallback {
     );
   }
 
-  private note(charger: ChargerEntry, level: 'info' | 'warn', message: string): void {
+  private note(charger: ChargerEntry, level: 'info' | 'warn', text: string): void {
+    const message = this.ctx.words(charger, text);
     if (charger.fallbackNote === message) return;
     charger.fallbackNote = message;
     this.ctx.log[level](message);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import { CommandRefusedError, executeCommand } from '../../../lib/ocpp/commands';
+import { in201Words } from '../../../lib/ocpp/v201/words';
+import { ChargingProfileManager } from '../../../lib/profiles';
 import { Charger201, type Charger201Options } from '../../support/charger201';
 import { waitFor } from '../../support/events';
 import { useOcppHarness } from '../../support/ocpp';
@@ -14,7 +16,9 @@ import { useOcppHarness } from '../../support/ocpp';
 describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 words', () => {
   const harness = useOcppHarness();
   const chargers: Charger201[] = [];
+  const managers: ChargingProfileManager[] = [];
   afterEach(async () => {
+    for (const manager of managers.splice(0)) manager.close();
     await Promise.all(chargers.splice(0).map((charger) => charger.close()));
   });
 
@@ -164,4 +168,22 @@ describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 wor
       }
       assert.deepEqual(charger.violations, []);
     });
+
+  it('says why a limit failed in 2.0.1’s words to a 2.0.1 station (ChargingStationMaxProfile, EVSE, its variables)', async () => {
+    assert.equal(
+      in201Words('its limits go at stack level 0 (ChargeProfileMaxStackLevel unknown) on connector 2'),
+      'its limits go at stack level 0 (SmartChargingCtrlr.ProfileStackLevel unknown) on EVSE 2',
+    );
+    const cs = await harness().centralSystem();
+    const charger = await station(cs);
+    charger.answerWith('SetChargingProfile', () => ({ status: 'Rejected' }));
+    const manager = new ChargingProfileManager(cs, { increaseIntervalMs: 0 });
+    managers.push(manager);
+    await manager.apply({ chargePointId: 'CS201', connectorId: 1, limitA: 10, reason: 'test' });
+    await manager.whenSettled('CS201');
+    const why = cs.connectorOf('CS201', 1)?.limitFailed?.why ?? '';
+    assert.match(why, /ChargingStationMaxProfile/, why);
+    assert.doesNotMatch(why, /ChargePointMaxProfile|connector \d/, why);
+    assert.deepEqual(charger.violations, []);
+  });
 });
