@@ -58,10 +58,14 @@ export class ProfileContext {
 
   /** A reason in the charger's version's words (a 2.0.1 station's: v201/words.ts). */
   words(charger: ChargerEntry, text: string): string {
+    return this.speaks201(charger) ? in201Words(text) : text;
+  }
+
+  /** Whether the charger speaks OCPP 2.0.1: its connection's version, the last one seen while it is away. */
+  speaks201(charger: ChargerEntry): boolean {
     const protocol = this.cs.protocolOf?.(charger.chargePointId);
-    // Its version while connected; the last one seen while it is away.
     if (protocol !== undefined) charger.ocpp201 = protocol === 'ocpp2.0.1';
-    return charger.ocpp201 ? in201Words(text) : text;
+    return charger.ocpp201 === true;
   }
 
   nowIso(): string {

@@ -186,4 +186,34 @@ describe('OCPP 2.0.1: what a 2.0.1 station gets from commands written in 1.6 wor
     assert.doesNotMatch(why, /ChargePointMaxProfile|connector \d/, why);
     assert.deepEqual(charger.violations, []);
   });
+
+  it('gives a station that does not report ProfileStackLevel the fallback every 2.0.1 station takes: TxDefaultProfile on EVSE 0 at level 0', async () => {
+    const cs = await harness().centralSystem();
+    const charger = await station(cs);
+    charger.variables.delete('SmartChargingCtrlr.ProfileStackLevel'); // it then takes stack level 0 only
+    const manager = new ChargingProfileManager(cs, { increaseIntervalMs: 0 });
+    managers.push(manager);
+    await manager.apply({ chargePointId: 'CS201', connectorId: 1, limitA: 16, reason: 'test' });
+    await manager.whenSettled('CS201');
+    const state = cs.connectorOf('CS201', 1);
+    assert.equal(state?.keepsLimitOffline, undefined, state?.keepsLimitOffline?.why);
+    assert.equal(state?.offlineFallback?.limitA, 6);
+    const installed = charger.profiles.installed.map(({ evseId, profile }) => ({
+      evseId,
+      purpose: profile.chargingProfilePurpose,
+      stackLevel: profile.stackLevel,
+      validTo: profile.validTo !== undefined,
+    }));
+    assert.deepEqual(
+      installed.sort((a, b) => a.evseId - b.evseId),
+      [
+        { evseId: 0, purpose: 'TxDefaultProfile', stackLevel: 0, validTo: false },
+        { evseId: 1, purpose: 'TxDefaultProfile', stackLevel: 0, validTo: true },
+      ],
+    );
+    // The station's own composite schedule: 16 A while ampflow keeps it, 6 A once its limit ends.
+    assert.equal(charger.profiles.limitAt(1, Date.now()).limitA, 16);
+    assert.equal(charger.profiles.limitAt(1, Date.now() + 301_000).limitA, 6);
+    assert.deepEqual(charger.violations, []);
+  });
 });
