@@ -309,7 +309,7 @@ export interface ChargerSnapshot {
 /** What happened on a charger's link to its operator's backend (plain JSON, for flows). */
 export interface UpstreamEvent {
   chargePointId: string;
-  /** linkUp, linkDown, forwarded, composed, refused, reasserted, replayed, drained */
+  /** linkUp, linkDown, forwarded, composed, refused, reasserted, replayed, drained, flushed */
   kind: string;
   action?: string;
   /** up (charger to backend) or down (backend to charger) for `forwarded`. */
@@ -317,6 +317,8 @@ export interface UpstreamEvent {
   reason?: string;
   /** Requests still waiting for the backend. */
   queued?: number;
+  /** `flushed`: the requests taken out unsent (the charger changed OCPP version), as they were. */
+  requests?: { action: string; request: unknown }[];
 }
 
 export interface ChargePointEvents {
@@ -349,6 +351,8 @@ export interface ChargePointEvents {
  */
 export interface ChargePointPort {
   isConnected(chargePointId: string): boolean;
+  /** The OCPP sub-protocol a connected charger speaks (`ocpp1.6`, `ocpp2.0.1`); undefined while it is not. */
+  protocolOf?(chargePointId: string): string | undefined;
   /** The charge point's connectors as the central system knows them now (connector 0 included when reported). */
   connectorsOf(chargePointId: string): ConnectorState[];
   connectorOf(chargePointId: string, connectorId: number): ConnectorState | undefined;

@@ -48,7 +48,7 @@ export type {
 export { DEFAULT_OCPP_PORT, OCPP16 } from './listener';
 
 /**
- * An OCPP 1.6-J central system: the façade over its parts, with one owner per concern. The
+ * An OCPP 1.6-J and 2.0.1 central system: the façade over its parts, with one owner per concern. The
  * listener (listener.ts) owns the sockets and the handshake deadlines; admission (admission.ts)
  * decides who may connect and brakes password guessing; the charger state (charger-state.ts) owns
  * the durable state, the transaction ledger and the connectors; handlers.ts answers chargers and
@@ -442,11 +442,11 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   private ocpp201Path(chargePointId: string) {
     return centralPath(
       {
-        ledger: () => this.charges.requireLedger(),
+        charges: this.charges,
         log: this.log,
         nowIso: () => this.nowIso(),
         emitMessage: (message) => this.emit('message', message),
-        setCarNeeds: (id, connectorId, needs) => this.notes.setCarNeeds(id, connectorId, needs),
+        notes: this.notes,
       },
       chargePointId,
     );

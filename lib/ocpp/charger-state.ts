@@ -18,6 +18,7 @@ import { ConnectorRegistry } from './connectors';
 import type { BootNotificationRequest } from './messages';
 import { openDurableStateLog } from './state-store';
 import { TransactionLedger } from './transactions';
+import { TokenTypes } from './v201/token-types';
 
 /** Where the durable state lives: the part of CentralSystemOptions the state reads. */
 export interface ChargerStateOptions {
@@ -29,12 +30,14 @@ export interface ChargerStateOptions {
 
 /**
  * What the central system knows about its chargers and keeps: the durable state log (charger
- * records, id tags, sessions), the transaction ledger over it, and the connectors' live state
- * (ConnectorRegistry). It owns them; others read and change them through it.
+ * records, id tags, sessions), the transaction ledger over it, the connectors' live state
+ * (ConnectorRegistry) and the id tokens' types 2.0.1 stations reported. It owns them; others read and change them through it.
  */
 export class ChargerState {
   /** Each connector's live state; lives as long as the central system, across restarts. */
   readonly connectors = new ConnectorRegistry();
+  /** The type each id token was seen with at a 2.0.1 station (in memory, across restarts of listening). */
+  readonly tokenTypes = new TokenTypes();
   private stateLog: StateLog<CentralState, CentralEvent> | undefined;
   private ledger: TransactionLedger | undefined;
   /** nowIso's latest text and the clock time it is of. */

@@ -5,7 +5,7 @@ import type { Logger } from '../log';
 import { CentralSystem } from './central-system';
 import { type CentralSystemSettings, parseSettings } from './settings';
 
-const HELP = `ampflow-cs: an OCPP 1.6-J central system without Node-RED, for commissioning:
+const HELP = `ampflow-cs: an OCPP central system (1.6-J and 2.0.1) without Node-RED, for commissioning:
 see whether a charger dials in and what it says. Every frame is logged on one line.
 
 Usage: ampflow-cs [options]

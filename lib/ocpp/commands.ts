@@ -143,7 +143,13 @@ export async function executeCommand(cs: CommandTarget, command: Command): Promi
   const result = { action, chargePointId, request, response };
   const status = (response as { status?: unknown }).status;
   if (typeof status === 'string' && (REFUSALS.has(status) || REFUSALS_OF[action]?.has(status))) {
-    throw new CommandRefusedError(`charge point ${chargePointId} answered ${action} with ${status}`, result);
+    // A 2.0.1 station may say why (statusInfo.reasonCode): the message carries it.
+    const reason = (response as { statusInfo?: { reasonCode?: unknown } }).statusInfo?.reasonCode;
+    const why = typeof reason === 'string' ? ` (${reason})` : '';
+    throw new CommandRefusedError(
+      `charge point ${chargePointId} answered ${action} with ${status}${why}`,
+      result,
+    );
   }
   return result;
 }

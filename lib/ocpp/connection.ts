@@ -4,7 +4,7 @@ import type { Logger } from '../log';
 import { type CentralSystemAction, CHARGE_POINT_ACTIONS, type ChargePointAction } from './actions';
 import type { MaybePromise } from './central-types';
 import { CommandError, describeCallFailure } from './command-error';
-import { callGivingUp } from './give-up';
+import { callGivingUp, settled } from './give-up';
 import { answersPing } from './liveness';
 import type { OcppRequest, OcppResponse } from './messages';
 import { outgoing } from './outgoing';
@@ -264,7 +264,11 @@ export class ChargePointConnection extends EventEmitter {
    * gives up on it after `timeoutMs` from then (callGivingUp); its end lets the next one go.
    */
   private callNow(action: string, request: unknown, timeoutMs: number): Promise<unknown> {
-    return callGivingUp(this.options.client, action, request, timeoutMs, this.turnEnded);
+    const { client } = this.options;
+    if (!this.station) return callGivingUp(client, action, request, timeoutMs, this.turnEnded);
+    // A 2.0.1 station may take a command in several CALLs (a long GetVariables): one turn.
+    const sent = this.station.send(action, request, (part) => callGivingUp(client, action, part, timeoutMs));
+    return settled(sent, this.turnEnded);
   }
 
   /**

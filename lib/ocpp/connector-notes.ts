@@ -49,6 +49,11 @@ export class ConnectorNotes {
 
   /** Whether a load manager applies the operator's limits to this charger (else nobody would). */
   operatorLimitsComposed(chargePointId: string): boolean {
+    return this.managed(chargePointId);
+  }
+
+  /** Whether a load manager fed by this central system manages the charger (its limits follow as profiles). */
+  managed(chargePointId: string): boolean {
     for (const manages of this.composers) if (manages(chargePointId)) return true;
     return false;
   }

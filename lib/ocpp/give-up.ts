@@ -49,6 +49,20 @@ export function callGivingUp(
 
 function noop(): void {}
 
+/** `promise`, with `done` called once it is settled, before whoever awaits it goes on. */
+export function settled<T>(promise: Promise<T>, done: () => void): Promise<T> {
+  return promise.then(
+    (value) => {
+      done();
+      return value;
+    },
+    (err: unknown) => {
+      done();
+      throw err;
+    },
+  );
+}
+
 /**
  * The call's promise, also where `call` throws at once (ocpp-rpc's is async and never does; a
  * client that did would otherwise skip `settled`, and the connection's queue behind it would wait

@@ -244,7 +244,7 @@ export class OcppListener {
       response.statusCode = 426;
       response.setHeader('Upgrade', 'websocket');
       response.end(
-        `This is an OCPP 1.6-J central system: connect with a WebSocket to ${prefix}<chargePointId>\n`,
+        `This is an OCPP 1.6-J and 2.0.1 central system: connect with a WebSocket to ${prefix}<chargePointId>\n`,
       );
     };
     // Node's defaults let a connection that never completes its handshake hold a socket for 60 to

@@ -52,7 +52,7 @@ export class SetPointAnswers {
     if (input.response !== undefined) report.response = input.response;
     report.attempts = input.attempts;
     if (input.fallback) report.fallback = input.fallback;
-    this.tail(report, connector, waiter, input.error);
+    this.tail(report, charger, connector, waiter, input.error);
     // A profile re-sent before its validTo is no news unless it failed.
     const quiet = waiter.refresh === true && input.outcome === 'applied';
     if (input.attempts.length > 0 && !quiet) this.ctx.publish('limit', report);
@@ -82,20 +82,21 @@ export class SetPointAnswers {
     report.strategy = charger.strategy.name;
     if (connector.lastMethod) report.method = connector.lastMethod;
     report.attempts = waiter.carried ?? [];
-    this.tail(report, connector, waiter, error);
+    this.tail(report, charger, connector, waiter, error);
     return report;
   }
 
   /** The fields every report ends with. */
   private tail(
     report: LimitReport,
+    charger: ChargerEntry,
     connector: ConnectorEntry,
     waiter: Waiter,
     error: string | undefined,
   ): void {
     report.verification = { ...connector.verification };
     if (waiter.resent) report.resent = true;
-    if (error) report.error = error;
+    if (error) report.error = this.ctx.words(charger, error);
     report.at = this.ctx.nowIso();
   }
 }

@@ -3,6 +3,7 @@ import type { ChargePointPort } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { CentralSystemAction } from '../ocpp/actions';
 import type { OcppRequest, OcppResponse } from '../ocpp/messages';
+import { in201Words } from '../ocpp/v201/words';
 import { DEFAULT_PROFILE_ID_BASE, DEFAULT_VOLTAGE_V } from './build';
 import type { ProfileManagerOptions } from './options';
 import type { ChargerEntry } from './state';
@@ -53,6 +54,18 @@ export class ProfileContext {
   ): Promise<OcppResponse<A>> {
     const timeoutMs = this.options.callTimeoutMs;
     return this.cs.call(charger.chargePointId, action, request, timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
+  /** A reason in the charger's version's words (a 2.0.1 station's: v201/words.ts). */
+  words(charger: ChargerEntry, text: string): string {
+    return this.speaks201(charger) ? in201Words(text) : text;
+  }
+
+  /** Whether the charger speaks OCPP 2.0.1: its connection's version, the last one seen while it is away. */
+  speaks201(charger: ChargerEntry): boolean {
+    const protocol = this.cs.protocolOf?.(charger.chargePointId);
+    if (protocol !== undefined) charger.ocpp201 = protocol === 'ocpp2.0.1';
+    return charger.ocpp201 === true;
   }
 
   nowIso(): string {

@@ -18,7 +18,10 @@ export class LimitFailures {
   failed(charger: ChargerEntry, connector: ConnectorEntry, limitA: number, why: string): void {
     if (this.ctx.closed || connector.failedLimitA === limitA) return;
     connector.failedLimitA = limitA;
-    this.ctx.cs.reportLimitFailure(charger.chargePointId, connector.connectorId, { limitA, why });
+    this.ctx.cs.reportLimitFailure(charger.chargePointId, connector.connectorId, {
+      limitA,
+      why: this.ctx.words(charger, why),
+    });
   }
 
   /** The charger took a limit: its confirmation clears the failure (confirmLimit), a new one is told again. */

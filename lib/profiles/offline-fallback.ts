@@ -21,7 +21,8 @@ export const FALLBACK_STACK_LEVEL = 0;
  *
  * Installed only where the charger's set-points go as profiles above stack level 0 (a limit
  * carried at level 0, by a ChargePointMaxProfile or a vendor key would be capped at F while
- * connected: the fallback is then removed, and said so once). The central system is told per
+ * connected: the fallback is then removed, and said so once); on an OCPP 2.0.1 station, whose
+ * EVSE profiles outrank EVSE 0's whatever the stack level, at level 0 too (evseOutranksStation). The central system is told per
  * connector (`confirmFallback`) once the fallback is installed and the profile carrying the
  * connector's limit (TxProfile or TxDefaultProfile) has a validTo (a permanent one would outlast
  * the connection),
@@ -169,7 +170,7 @@ export class OfflineFallback {
    * on the connector confirms its fallback; the refresh timer is armed.
    */
   taken(charger: ChargerEntry, connector: ConnectorEntry, attempt: Attempt): Promise<void> | undefined {
-    if (charger.fallback.state === 'installed' && this.conflicts(attempt)) {
+    if (charger.fallback.state === 'installed' && this.conflicts(charger, attempt)) {
       return this.remove(
         charger,
         `its limit on connector ${connector.connectorId} went as ${attempt.method}${attempt.stackLevel === undefined ? '' : ` at stack level ${attempt.stackLevel}`}, which the fallback would cap while connected`,
@@ -251,7 +252,7 @@ export class OfflineFallback {
       // No fallback, so its limits have no validTo: it keeps the last one when ampflow is gone.
       connector.keepsNoted = true;
       this.ctx.cs.confirmFallback(charger.chargePointId, connector.connectorId, {
-        keepsLastLimit: fallback.reason ?? 'switched off',
+        keepsLastLimit: this.ctx.words(charger, fallback.reason ?? 'switched off'),
       });
       return;
     }
@@ -289,10 +290,23 @@ export class OfflineFallback {
     }
   }
 
-  private conflicts(attempt: Attempt): boolean {
+  private conflicts(charger: ChargerEntry, attempt: Attempt): boolean {
     if (attempt.method === 'TxProfile') return false;
-    if (attempt.method === 'TxDefaultProfile') return (attempt.stackLevel ?? 0) <= FALLBACK_STACK_LEVEL;
+    if (attempt.method === 'TxDefaultProfile')
+      return !this.evseOutranksStation(charger) && (attempt.stackLevel ?? 0) <= FALLBACK_STACK_LEVEL;
     return true;
+  }
+
+  /**
+   * OCPP 2.0.1 (K08, the composite schedule): an EVSE's own TxDefaultProfile outranks EVSE 0's
+   * whatever their stack levels, so a 2.0.1 station's limits (TxProfile or TxDefaultProfile on
+   * its EVSE, with a validTo) sit above the fallback on EVSE 0 even at stack level 0, the level
+   * every station takes. So a 2.0.1 station that does not report SmartChargingCtrlr.ProfileStackLevel
+   * (or reports 0) still gets its fallback: a TxDefaultProfile on EVSE 0 at stack level 0, its limits
+   * at level 0. A 1.6 charger's connector 0 and connector profiles are ranked by stack level alone.
+   */
+  private evseOutranksStation(charger: ChargerEntry): boolean {
+    return this.ctx.speaks201(charger);
   }
 
   /** Why the fallback does not fit this charger, if it does not. */
@@ -304,12 +318,14 @@ export class OfflineFallback {
     if (!methods.some((method) => method === 'TxProfile' || method === 'TxDefaultProfile'))
       return `its strategy ${strategy.name} sets no charging profiles`;
     const level = strategy.stackLevel === 'max' ? (capabilities?.maxStackLevel ?? 0) : strategy.stackLevel;
-    if (level <= FALLBACK_STACK_LEVEL)
+    const evseOutranks = this.evseOutranksStation(charger);
+    if (level <= FALLBACK_STACK_LEVEL && !evseOutranks)
       return `its limits go at stack level ${level} (ChargeProfileMaxStackLevel ${capabilities?.maxStackLevel ?? 'unknown'}); the fallback needs a level below them`;
     const worked = Object.values(memory.worked).find(
       (key) =>
         key !== undefined &&
-        (key.startsWith(`TxDefaultProfile/${FALLBACK_STACK_LEVEL}/`) || !key.startsWith('Tx')),
+        ((key.startsWith(`TxDefaultProfile/${FALLBACK_STACK_LEVEL}/`) && !evseOutranks) ||
+          !key.startsWith('Tx')),
     );
     if (worked) return `its limits went as ${worked} before, which the fallback would cap`;
     return undefined;
@@ -344,7 +360,8 @@ export class OfflineFallback {
     );
   }
 
-  private note(charger: ChargerEntry, level: 'info' | 'warn', message: string): void {
+  private note(charger: ChargerEntry, level: 'info' | 'warn', text: string): void {
+    const message = this.ctx.words(charger, text);
     if (charger.fallbackNote === message) return;
     charger.fallbackNote = message;
     this.ctx.log[level](message);

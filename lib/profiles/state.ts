@@ -140,6 +140,8 @@ export type FallbackState =
 
 export interface ChargerEntry {
   chargePointId: string;
+  /** It spoke OCPP 2.0.1 when last seen connected: its reasons are in 2.0.1's words (ProfileContext.words). */
+  ocpp201?: boolean;
   strategy: ChargingStrategy;
   capabilities?: ChargerCapabilities;
   learning?: Promise<void>;

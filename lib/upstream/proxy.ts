@@ -14,6 +14,7 @@ import { ChargerRequests } from './requests';
 import type { UpstreamSettings } from './settings';
 import { TxIds } from './tx-ids';
 import { Requests201 } from './v201/requests';
+import { versionChanged } from './version-change';
 
 export type { UpstreamLinkStatus } from './charger';
 
@@ -169,6 +170,8 @@ export class UpstreamProxy extends EventEmitter {
       operator: existing?.operator ?? new OperatorProfiles(kept.operator),
     };
     this.chargers.set(identity, charger);
+    const before = existing?.link.protocol ?? kept.protocol;
+    if (before !== undefined && before !== protocol) void versionChanged(charger, before, this.voice);
     if (charger.queue.length > 0) charger.backlog = true;
     // A queue an earlier version kept in the facts is now in entries: the facts lose it.
     if (!existing && kept.queue) void this.keep(charger);

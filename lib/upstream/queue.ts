@@ -117,6 +117,14 @@ export class BackendQueue {
     return this.change({ drop: [String(item.key)] });
   }
 
+  /** Takes every request out (they cannot go up any more); resolves once that is durable. */
+  flush(): Promise<Queued[]> {
+    const flushed = this.items.splice(0);
+    const drop = flushed.filter((item) => item.written).map((item) => String(item.key));
+    for (const item of flushed) item.written = false;
+    return (drop.length > 0 ? this.change({ drop }) : Promise.resolve()).then(() => flushed);
+  }
+
   close(): void {
     this.closed = true;
     this.clock.clearTimeout(this.holdTimer);

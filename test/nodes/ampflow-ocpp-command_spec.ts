@@ -6,6 +6,7 @@ import centralSystemNode = require('../../nodes/ampflow-central-system');
 import ocppCommandNode = require('../../nodes/ampflow-ocpp-command');
 
 import { answer, rpcChargePoint } from '../support/charge-point';
+import { Charger201 } from '../support/charger201';
 import { waitFor } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
@@ -120,6 +121,26 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
       (await invalid)[0].error?.message ?? '',
       /UnlockConnector to CP-1: connectorId: must be integer/,
     );
+  });
+
+  it('gives Catch nodes an OCPP 2.0.1 station’s Rejected to UpdateFirmware written in 1.6 words', async () => {
+    await load({ chargePointId: 'CS201', action: 'UpdateFirmware' });
+    const station = new Charger201({ url: `ws://127.0.0.1:${port}/`, identity: 'CS201' });
+    try {
+      await station.connect();
+      assert.equal((await station.boot()).status, 'Accepted');
+      station.answerWith('UpdateFirmware', () => ({ status: 'Rejected' }));
+      const caught = waitFor<[Msg]>(helper.getNode('caught'), 'input');
+      helper.getNode('command').receive({
+        payload: { location: 'https://example.org/fw.bin', retrieveDate: new Date().toISOString() },
+      });
+      const [refusal] = await caught;
+      assert.match(refusal.error?.message ?? '', /charge point CS201 answered UpdateFirmware with Rejected/);
+      assert.deepEqual(refusal.payload, { status: 'Rejected' });
+      assert.deepEqual(station.violations, []);
+    } finally {
+      await station.close();
+    }
   });
 
   it('keeps its fixed settings and warns when a message tries to change them', async () => {

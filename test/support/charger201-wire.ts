@@ -59,6 +59,8 @@ export interface WireOptions {
 export interface ReceivedCall {
   action: string;
   payload: unknown;
+  /** The CALL frame's length in bytes, as it came. */
+  bytes?: number;
   response?: object;
   error?: CallError;
 }
@@ -215,7 +217,7 @@ export abstract class Charger201Wire extends EventEmitter<{ call: [ReceivedCall]
       return;
     }
     const id: string = frame[1];
-    if (frame[0] === 2) this.receiveCall(frame, id);
+    if (frame[0] === 2) this.receiveCall(frame, id, Buffer.byteLength(raw ?? ''));
     else if (frame[0] === 3 || frame[0] === 4) this.receiveAnswer(frame, id);
     else {
       this.violations.push(`message type ${JSON.stringify(frame[0])} is not OCPP-J 2.0.1`);
@@ -223,14 +225,14 @@ export abstract class Charger201Wire extends EventEmitter<{ call: [ReceivedCall]
     }
   }
 
-  private receiveCall(frame: unknown[], id: string): void {
+  private receiveCall(frame: unknown[], id: string, bytes: number): void {
     if (id.length > 36) this.violations.push(`CALL id longer than 36 characters: ${id}`);
     if (this.seenCallIds.has(id)) this.violations.push(`CALL id ${id} used twice`);
     this.seenCallIds.add(id);
     if (this.unanswered > 0)
       this.violations.push(`${String(frame[2])} sent while a CALL of it was unanswered`);
     this.unanswered += 1;
-    const received: ReceivedCall = { action: String(frame[2]), payload: frame[3] };
+    const received: ReceivedCall = { action: String(frame[2]), payload: frame[3], bytes };
     this.received.push(received);
     let reply: unknown[];
     try {

@@ -10,7 +10,7 @@ import {
 } from './charger201-device-model';
 import { ProfileStack, type RunningTransaction } from './charger201-profiles';
 import type { Action, RequestOf, ResponseOf, WireOptions } from './charger201-wire';
-import { Charger201Wire } from './charger201-wire';
+import { CallError, Charger201Wire } from './charger201-wire';
 
 export type { ErrorCode, ReceivedCall, RequestOf, ResponseOf } from './charger201-wire';
 export { CallError } from './charger201-wire';
@@ -46,6 +46,11 @@ export interface Charger201Options extends WireOptions {
   strict?: boolean;
   /** What each EVSE gives per phase without a profile, A. Default 32. */
   ratedA?: number;
+  /**
+   * DeviceDataCtrlr.ItemsPerMessage and BytesPerMessage (for GetVariables): reported, and a
+   * GetVariables over either refused with a CALLERROR (B06). Default: none, no limit.
+   */
+  getVariablesLimits?: { items: number; bytes: number };
   /** Wall-clock time for timestamps and schedules. Default Date.now. */
   now?: () => number;
 }
@@ -79,6 +84,11 @@ export class Charger201 extends Charger201Wire {
     const evses = options.evses ?? 1;
     for (let id = 1; id <= evses; id++) this.evses.set(id, { connectorStatus: 'Available' });
     this.variables = defaultVariables(evses);
+    const limits = options.getVariablesLimits;
+    if (limits) {
+      this.variables.set('DeviceDataCtrlr.ItemsPerMessage', { value: String(limits.items), readonly: true });
+      this.variables.set('DeviceDataCtrlr.BytesPerMessage', { value: String(limits.bytes), readonly: true });
+    }
     const variable = (name: string) => this.variables.get(`SmartChargingCtrlr.${name}`)?.value ?? '';
     this.profiles = new ProfileStack({
       evses,
@@ -327,18 +337,15 @@ export class Charger201 extends Charger201Wire {
       ),
       ...(r.transactionId ? { ongoingIndicator: this.transactionIs(r.transactionId) } : {}),
     }),
-    GetVariables: (r) => ({
-      getVariableResult: r.getVariableData.map(({ component, variable, attributeType }) => {
-        const attributeStatus = this.variableStatus(component, variable.name, attributeType);
-        const attributeValue = this.variables.get(variableKey(component, variable.name))?.value;
-        return {
-          attributeStatus,
-          component,
-          variable,
-          ...(attributeStatus === 'Accepted' ? { attributeValue } : {}),
-        };
-      }),
-    }),
+    GetVariables: (r) => {
+      const limits = this.options.getVariablesLimits;
+      if (limits && r.getVariableData.length > limits.items)
+        throw new CallError('OccurrenceConstraintViolation', `more than ${limits.items} items`);
+      const bytes = this.received.at(-1)?.bytes ?? 0;
+      if (limits && bytes > limits.bytes)
+        throw new CallError('FormatViolation', `${bytes} bytes, more than ${limits.bytes}`);
+      return this.variableResults(r);
+    },
     InstallCertificate: () => ({ status: 'Accepted' }),
     PublishFirmware: () => ({ status: 'Rejected' }), // a Local Controller's
     RequestStartTransaction: (r) => {
@@ -399,6 +406,21 @@ export class Charger201 extends Charger201Wire {
       return { status: 'Accepted' };
     },
   } satisfies { [A in Action]?: Answer<A> };
+
+  private variableResults(r: RequestOf<'GetVariables'>): ResponseOf<'GetVariables'> {
+    return {
+      getVariableResult: r.getVariableData.map(({ component, variable, attributeType }) => {
+        const attributeStatus = this.variableStatus(component, variable.name, attributeType);
+        const attributeValue = this.variables.get(variableKey(component, variable.name))?.value;
+        return {
+          attributeStatus,
+          component,
+          variable,
+          ...(attributeStatus === 'Accepted' ? { attributeValue } : {}),
+        };
+      }),
+    };
+  }
 
   private transactionIs(transactionId: string): boolean {
     return [...this.evses.values()].some((evse) => evse.running?.transactionId === transactionId);

@@ -16,6 +16,7 @@ import {
   valueTo201,
 } from './device-model';
 import { translateMaintenance } from './maintenance-commands';
+import { UNSEEN_TOKEN_TYPE } from './token-types';
 import type { Translated } from './translated';
 
 export type { Translated } from './translated';
@@ -38,14 +39,41 @@ export class NoCounterpart extends Error {}
  * The central system's commands (in the shared shapes, OCPP 1.6's) as an OCPP 2.0.1 charger takes
  * them: the EVSE where 1.6 says connector, the charger's own transaction ids, the device model where
  * 1.6 has configuration keys, and each answer read back into the shape the rooms expect.
- * `transactionId` gives the charger's id of a ledger transaction.
+ * `transactionId` gives the charger's id of a ledger transaction; `tokenType` the type an id token
+ * goes with (the one a station reported it with, token-types.ts).
  */
 export function translateCommand(
   action: CentralSystemAction,
   request: Request,
   transactionId: (ledgerId: number) => string | undefined,
   nextRequestId: () => number,
+  tokenType: (idToken: string) => string = () => UNSEEN_TOKEN_TYPE,
 ): Translated {
+  const wire = translateOne(action, request, transactionId, nextRequestId, tokenType);
+  return { ...wire, read: (response) => keepingRefusal(wire.read(response), response) };
+}
+
+/**
+ * The answer as read back, with the station's own status (and its statusInfo) where the 1.6 shape
+ * has no status of its own: 1.6's UpdateFirmware and GetDiagnostics are answered without one, but
+ * 2.0.1's UpdateFirmware and GetLog say Rejected, and a refusal must reach the flow as one (Catch
+ * nodes, commands.ts). A status the read already gives (its 1.6 counterpart) is left as it is.
+ */
+function keepingRefusal(read: unknown, response: Record<string, unknown>): unknown {
+  const { status, statusInfo } = response;
+  if (typeof status !== 'string' || status === 'Accepted') return read;
+  if (typeof read !== 'object' || read === null || 'status' in read) return read;
+  return { ...read, status, ...(statusInfo === undefined ? {} : { statusInfo }) };
+}
+
+function translateOne(
+  action: CentralSystemAction,
+  request: Request,
+  transactionId: (ledgerId: number) => string | undefined,
+  nextRequestId: () => number,
+  tokenType: (idToken: string) => string,
+): Translated {
+  const token = (idToken: unknown) => ({ idToken, type: tokenType(String(idToken)) });
   switch (action) {
     case 'SetChargingProfile': {
       const profile = profileFor(request.csChargingProfiles as Profile16, transactionId);
@@ -72,7 +100,7 @@ export function translateCommand(
     case 'RemoteStartTransaction': {
       const out: Request = {
         remoteStartId: nextRequestId(),
-        idToken: { idToken: request.idTag, type: 'Central' },
+        idToken: token(request.idTag),
       };
       if (request.connectorId !== undefined) out.evseId = request.connectorId;
       if (request.chargingProfile !== undefined)
@@ -137,7 +165,7 @@ export function translateCommand(
         | undefined;
       if (list)
         out.localAuthorizationList = list.map((entry) => {
-          const item: Request = { idToken: { idToken: entry.idTag, type: 'Central' } };
+          const item: Request = { idToken: token(entry.idTag) };
           if (entry.idTagInfo) {
             const info: Request = { status: entry.idTagInfo.status };
             if (entry.idTagInfo.expiryDate) info.cacheExpiryDateTime = entry.idTagInfo.expiryDate;
@@ -151,11 +179,10 @@ export function translateCommand(
       const out: Request = {
         id: request.reservationId,
         expiryDateTime: request.expiryDate,
-        idToken: { idToken: request.idTag, type: 'Central' },
+        idToken: token(request.idTag),
       };
       if (Number(request.connectorId) > 0) out.evseId = request.connectorId;
-      if (request.parentIdTag !== undefined)
-        out.groupIdToken = { idToken: request.parentIdTag, type: 'Central' };
+      if (request.parentIdTag !== undefined) out.groupIdToken = token(request.parentIdTag);
       return { action, request: out, read: status };
     }
     default: {

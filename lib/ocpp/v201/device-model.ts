@@ -86,8 +86,8 @@ const SYNTHESISED_KEYS = ['SupportedFeatureProfiles', 'ConnectorPhaseRotation', 
  * The EVSEs probed for ConnectorPhaseRotation and NumberOfConnectors: 1 to 8. 2.0.1 numbers EVSEs
  * from 1 without gaps and has no variable with their count, so the count is the EVSEs the charger
  * knows (any answer but UnknownComponent) before the first it does not; a station with more than 8
- * reads as 8. Bounded because the probe goes in the same GetVariables as the rest (a charger may
- * refuse more items than its DeviceDataCtrlr.ItemsPerMessage[GetVariables]).
+ * reads as 8. Bounded because the probe goes with the rest of a configuration read (split by the
+ * station's DeviceDataCtrlr.ItemsPerMessage and BytesPerMessage[GetVariables], variable-reads.ts).
  */
 export const MAX_EVSES = 8;
 

@@ -38,6 +38,12 @@ export interface SharedPath {
   nowIso(): string;
   /** What the car on an EVSE said it needs (undefined: its session ended). */
   carNeeds(evseId: number, needs: CarNeeds | undefined): void;
+  /** Whether charging profiles follow a car's needs: a load manager manages this charger. */
+  schedulesFollow(): boolean;
+  /** An id token as the charger sent it: its type is kept (token-types.ts). */
+  sawToken(token: { idToken?: unknown; type?: unknown } | undefined): void;
+  /** The type an id token goes to the charger with: the one it was seen with, else `Central`. */
+  tokenType(idToken: string): string;
   /** Something the charger did that the operator should hear of (logged once per text). */
   report(text: string): void;
 }

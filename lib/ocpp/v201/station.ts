@@ -7,6 +7,7 @@ import { type MeterValue201, meterValuesTo16 } from './meter-values';
 import { findViolation201, isCsmsAction201, isStationAction201, OCPP201 } from './schemas';
 import type { SharedPath } from './shared-path';
 import { type TransactionEventRequest, TransactionEvents } from './transaction-events';
+import { VariableReads } from './variable-reads';
 
 type Payload = Record<string, unknown>;
 
@@ -27,6 +28,8 @@ const FIXED_ANSWERS: Record<string, Payload> = {
 export class Station201 {
   readonly protocol = OCPP201;
   private readonly transactions: TransactionEvents;
+  /** GetVariables in parts the station takes (its ItemsPerMessage and BytesPerMessage). */
+  private readonly variableReads = new VariableReads();
   /** RequestStartTransaction's remoteStartId: unique on this connection, and unlikely across restarts. */
   private requestId = Date.now() % 1_000_000_000;
 
@@ -52,6 +55,7 @@ export class Station201 {
    */
   answer(action: string, request: Payload, decided?: Payload): MaybePromise<unknown> {
     const { shared } = this;
+    if (action === 'Authorize' || action === 'TransactionEvent') shared.sawToken(request.idToken as Payload);
     switch (action) {
       case 'BootNotification': {
         const station = request.chargingStation as Payload;
@@ -99,7 +103,7 @@ export class Station201 {
       case 'NotifyEVChargingNeeds': {
         // The load manager hears it (the car's maximum caps its current), the flows too.
         shared.carNeeds(Number(request.evseId), carNeedsOf(request as never, shared.nowIso()));
-        const response = { status: 'Accepted' };
+        const response = chargingNeedsAnswer(shared.schedulesFollow());
         shared.notify(action, request, response);
         return response;
       }
@@ -115,6 +119,15 @@ export class Station201 {
     }
   }
 
+  /**
+   * One command on the wire (`send`: one CALL as it goes): a GetVariables, translated or as the
+   * flow wrote it, in as many parts as the station takes (variable-reads.ts), anything else as it is.
+   */
+  send(action: string, request: unknown, send: (request: unknown) => Promise<unknown>): Promise<unknown> {
+    if (action !== 'GetVariables') return send(request);
+    return this.variableReads.send(request as Payload, send);
+  }
+
   /** A command of the central system's (shared shapes) as this charger takes it. */
   command(action: CentralSystemAction, request: Payload): Translated {
     return translateCommand(
@@ -125,8 +138,24 @@ export class Station201 {
         this.requestId += 1;
         return this.requestId;
       },
+      (idToken) => this.shared.tokenType(idToken),
     );
   }
+}
+
+/**
+ * NotifyEVChargingNeeds' answer (K15, NotifyEVChargingNeedsStatusEnumType): Accepted says "a
+ * schedule will be provided momentarily", so only where a load manager manages the charger (its
+ * limits go out as charging profiles); without one no schedule follows and the answer is Rejected
+ * ("service not available"), with the reason, so the station charges on its own schedule rather
+ * than wait for one.
+ */
+export function chargingNeedsAnswer(schedulesFollow: boolean): Payload {
+  if (schedulesFollow) return { status: 'Accepted' };
+  return {
+    status: 'Rejected',
+    statusInfo: { reasonCode: 'NoSchedule', additionalInfo: 'no load manager limits this station' },
+  };
 }
 
 /** `fn` of a value that may still be on its way, without a promise where it is not. */

@@ -107,7 +107,7 @@ describe('CentralSystem', () => {
       const cs = await harness().centralSystem();
       const response = await fetch(`http://127.0.0.1:${cs.port}/CP-1`);
       assert.equal(response.status, 426);
-      assert.match(await response.text(), /OCPP 1\.6-J central system/);
+      assert.match(await response.text(), /OCPP 1\.6-J and 2\.0\.1 central system/);
     });
 
     it('fails with a message naming host and port when the port is taken, and can retry', async () => {

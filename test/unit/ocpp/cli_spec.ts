@@ -117,6 +117,7 @@ describe('ampflow-cs command line', () => {
   it('prints help', async () => {
     assert.equal(await startCentralSystemCli(['--help'], io), undefined);
     assert.match(out.join('\n'), /Usage: ampflow-cs \[options\]/);
+    assert.match(out.join('\n'), /an OCPP central system \(1\.6-J and 2\.0\.1\)/, 'not a 1.6-only one');
   });
 
   it('never prints a charger password (AuthorizationKey) in the frame log', () => {
