@@ -13,7 +13,7 @@ export type UnknownChargePointPolicy = 'reject' | 'accept' | 'pending';
 
 export interface HandshakePolicy {
   securityProfile: SecurityProfile;
-  passwords: PasswordBook;
+  passwords: Pick<PasswordBook, 'covers' | 'verify'>;
   unknownChargePoints: UnknownChargePointPolicy;
   /** Configured in the node, approved by the operator, or accepted before. */
   isKnown(identity: string): boolean;
