@@ -7,6 +7,13 @@ import type { HeldAttempt, Refusal, RefusalStatus } from './central-types';
 import { decideHandshake, type SecurityProfile, type UnknownChargePointPolicy } from './handshake';
 import { OCPP16 } from './listener';
 import { PasswordBook } from './passwords';
+import {
+  hasPassword,
+  matchPassword,
+  type PasswordMatch,
+  passwordTaken,
+  type RotatedPassword,
+} from './rotated-passwords';
 import type { UpgradeHandshake } from './rpc-types';
 import { OCPP201 } from './v201/schemas';
 
@@ -59,8 +66,11 @@ export interface AdmissionContext {
   holder(identity: string, remoteAddress: string): Promise<string | undefined> | undefined;
   /** Identities with a durable record or a live connection. */
   identities(): Iterable<string>;
-  /** A charger got in from this address (kept in its record: ChargerRecord.lastAddress). */
-  accepted(identity: string, remoteAddress: string): void;
+  /**
+   * A charger got in from this address (kept in its record: ChargerRecord.lastAddress), and with
+   * the new password it had accepted: its record's password from now on.
+   */
+  accepted(identity: string, remoteAddress: string, password?: RotatedPassword): void;
 }
 
 type Accept = (session?: Record<string, unknown>, protocol?: string | false) => void;
@@ -137,6 +147,10 @@ export class Admission {
     });
   }
 
+  private nowIso(): string {
+    return new Date(this.context.clock.now()).toISOString();
+  }
+
   /** Held refusals are answered now; attempts waiting behind them get 503. */
   releaseAll(): void {
     this.brake.releaseAll();
@@ -169,6 +183,9 @@ export class Admission {
     waited?: Waited,
   ): void {
     const tlsSocket = handshake.request.socket as TLSSocket;
+    const book = this.options.passwords ?? PasswordBook.empty();
+    const rotated = this.context.record(handshake.identity)?.password;
+    let presented: PasswordMatch | undefined;
     const decision = decideHandshake(
       {
         identity: handshake.identity,
@@ -184,7 +201,13 @@ export class Admission {
       },
       {
         securityProfile: this.options.securityProfile ?? 0,
-        passwords: this.options.passwords ?? PasswordBook.empty(),
+        passwords: {
+          covers: (id) => hasPassword(book, id, rotated),
+          verify: (id, password) => {
+            presented = password ? matchPassword(book, id, rotated, password) : undefined;
+            return presented !== undefined;
+          },
+        },
         unknownChargePoints: this.options.unknownChargePoints ?? 'pending',
         isKnown: (id) => this.isKnown(id),
         isBlocked: (id) => Boolean(this.context.record(id)?.blocked),
@@ -218,7 +241,14 @@ export class Admission {
     // A charger that offers no sub-protocol is served as OCPP 1.6 (a documented real-world quirk).
     const admit = () => {
       this.brake.trust(handshake.identity, remoteAddress);
-      this.context.accepted(handshake.identity, remoteAddress);
+      // Its first connection with the new password it accepted: from now on only that one (unless
+      // another change was accepted meanwhile: that one waits for its own connection).
+      const now = this.context.record(handshake.identity)?.password;
+      const taken =
+        presented === 'next' && now?.next && now.next.sha256 === rotated?.next?.sha256
+          ? passwordTaken(book, handshake.identity, { ...now, next: now.next }, this.nowIso())
+          : undefined;
+      this.context.accepted(handshake.identity, remoteAddress, taken);
       accept({}, protocol ?? false);
     };
     const holder = this.context.holder(handshake.identity, remoteAddress);

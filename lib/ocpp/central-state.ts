@@ -1,5 +1,6 @@
 import type { SessionRecord } from '../contracts';
 import type { BootNotificationRequest, GetConfigurationResponse } from './messages';
+import type { RotatedPassword } from './rotated-passwords';
 
 /**
  * The central system's durable state and the events that change it. Every change is an event
@@ -48,6 +49,8 @@ export interface ChargerRecord {
   configuration?: { at: string; keys: NonNullable<GetConfigurationResponse['configurationKey']> };
   /** The local authorization list version the charger last reported or accepted. */
   localListVersion?: number;
+  /** Its password as changed over OCPP (AuthorizationKey), digests only: rotated-passwords.ts. */
+  password?: RotatedPassword;
   /**
    * What other rooms keep about the charger, by room name (ChargePointPort.keepFacts): e.g. what
    * the charging-profile manager learned (`profiles`: which way of setting a limit worked and which
@@ -97,6 +100,7 @@ export type CentralEvent =
       complete: boolean;
     }
   | { type: 'chargerLocalListVersion'; chargePointId: string; version: number }
+  | { type: 'chargerPassword'; chargePointId: string; at: string; password: RotatedPassword }
   | { type: 'chargerSmartCharging'; chargePointId: string; at: string; facts: unknown; room?: string }
   | {
       type: 'chargerEntries';
@@ -184,6 +188,9 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
     }
     case 'chargerLocalListVersion':
       chargerOf(state, event.chargePointId).localListVersion = event.version;
+      return;
+    case 'chargerPassword':
+      chargerOf(state, event.chargePointId, event.at).password = event.password;
       return;
     case 'chargerSmartCharging': {
       // Journals written before rooms kept facts by name hold only the profile manager's.

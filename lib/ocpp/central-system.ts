@@ -115,7 +115,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
       refused: (refusal) => this.emit('refused', refusal),
       held: (attempt) => this.emit('held', attempt),
       holder: (identity, remoteAddress) => this.connections.holder(identity, remoteAddress),
-      accepted: (identity, remoteAddress) => this.charges.noteAddress(identity, remoteAddress),
+      accepted: (...admitted) => this.charges.noteAdmitted(...admitted),
       identities: () => [
         ...(this.lifecycle.state === 'listening' ? this.charges.recordedIds() : []),
         ...this.connections.ids(),

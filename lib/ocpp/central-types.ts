@@ -15,7 +15,7 @@ export type MaybePromise<T> = T | Promise<T>;
 export type CentralSystemState = 'stopped' | 'starting' | 'listening' | 'failed' | 'stopping';
 
 /** A charge point as the central system knows it: its durable record and its live connection. */
-export interface ChargePointInfo extends ChargerRecord {
+export interface ChargePointInfo extends Omit<ChargerRecord, 'password'> {
   connected: boolean;
   connectedAt?: string;
   remoteAddress?: string;

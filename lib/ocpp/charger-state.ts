@@ -16,6 +16,7 @@ import {
 } from './central-state';
 import { ConnectorRegistry } from './connectors';
 import type { BootNotificationRequest } from './messages';
+import type { RotatedPassword } from './rotated-passwords';
 import { openDurableStateLog } from './state-store';
 import { TransactionLedger } from './transactions';
 import { TokenTypes } from './v201/token-types';
@@ -140,6 +141,20 @@ export class ChargerState {
       .append({ type: 'chargerAddress', chargePointId, at: this.nowIso(), address })
       .catch((err: Error) => {
         this.log.error(`recording the address of charge point ${chargePointId} failed: ${err.message}`);
+      });
+  }
+
+  /**
+   * Records a charger's admission: its address, and its password when it got in with the new one it
+   * had accepted (rotated-passwords.ts). Logged, not thrown, when the disk fails.
+   */
+  noteAdmitted(chargePointId: string, address: string, password?: RotatedPassword): void {
+    this.noteAddress(chargePointId, address);
+    if (!this.stateLog || !password) return;
+    this.stateLog
+      .append({ type: 'chargerPassword', chargePointId, at: password.at, password })
+      .catch((err: Error) => {
+        this.log.error(`recording the new password of charge point ${chargePointId} failed: ${err.message}`);
       });
   }
 

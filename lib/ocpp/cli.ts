@@ -9,6 +9,7 @@ const HELP = `ampflow-cs: an OCPP central system (1.6-J and 2.0.1) without Node-
 see whether a charger dials in and what it says. Every frame is logged on one line.
 
 Usage: ampflow-cs [options]
+       ampflow-cs certs [options]   make the CA, server and charger certificates (certs --help)
 
   --host <address>          interface to listen on (default: every interface)
   --port <n>                TCP port (default 9000)

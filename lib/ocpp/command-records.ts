@@ -3,6 +3,7 @@ import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, StateLog } from './central-state';
 import { type CentralSystemAction, CommandError } from './connection';
 import type { OcppRequest, OcppResponse } from './messages';
+import { passwordAccepted } from './rotated-passwords';
 
 /**
  * Configuration keys never stored: the whitepaper makes AuthorizationKey write-only for a reason.
@@ -62,7 +63,15 @@ export class CommandRecords {
     ChangeConfiguration: async (chargePointId, request, response) => {
       const { key, value } = request as OcppRequest<'ChangeConfiguration'>;
       const { status } = response as OcppResponse<'ChangeConfiguration'>;
-      if ((status === 'Accepted' || status === 'RebootRequired') && !isSecretKey(key)) {
+      const accepted = status === 'Accepted' || status === 'RebootRequired';
+      if (accepted && isSecretKey(key)) {
+        // The charger's new password (A01): accepted from now on, the old one until it is used.
+        const at = this.cs.nowIso();
+        const before = this.stateLog.state.chargers[chargePointId]?.password;
+        const password = passwordAccepted(before, Buffer.from(value, 'utf8'), at);
+        await this.stateLog.append({ type: 'chargerPassword', chargePointId, at, password });
+      }
+      if (accepted && !isSecretKey(key)) {
         const keys = [{ key, value, readonly: false }];
         await this.stateLog.append({
           type: 'chargerConfiguration',

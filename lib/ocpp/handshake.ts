@@ -13,7 +13,7 @@ export type UnknownChargePointPolicy = 'reject' | 'accept' | 'pending';
 
 export interface HandshakePolicy {
   securityProfile: SecurityProfile;
-  passwords: PasswordBook;
+  passwords: Pick<PasswordBook, 'covers' | 'verify'>;
   unknownChargePoints: UnknownChargePointPolicy;
   /** Configured in the node, approved by the operator, or accepted before. */
   isKnown(identity: string): boolean;
@@ -102,11 +102,22 @@ export function decideHandshake(request: HandshakeRequest, policy: HandshakePoli
 }
 
 /**
- * A00.FR.405 asks that the CN "contains the unique serial number" of the charge point; this
- * central system identifies chargers by their identity, so the CN must be exactly the identity.
- * A substring match would let the holder of a certificate for CP10 pose as CP1.
+ * The one rule for a profile-3 client certificate's CN: it is exactly the charge point identity
+ * (case included), nothing more and nothing less. The OCPP 1.6 security whitepaper says the CN
+ * "consists of the unique serial number of the Charge Point" (A00.FR.511; A00.FR.405 checks that it
+ * "contains" it); ampflow knows a charger by its identity, so the identity is that serial number
+ * here. A substring match would let the holder of a certificate for CP10 pose as CP1. The handshake
+ * checks it and `ampflow-cs certs` writes it; the docs say the same.
  */
-function certificateProblem(
+export function clientCertificateCommonName(identity: string): string {
+  return identity;
+}
+
+/**
+ * Why a certificate's subject does not belong to `identity` under the CN rule above (and the CPO
+ * name in O when one is set, A00.FR.404), or undefined.
+ */
+export function certificateProblem(
   identity: string,
   certificate: PeerCertificate | undefined,
   organization?: string,
@@ -114,8 +125,8 @@ function certificateProblem(
   if (!certificate || Object.keys(certificate).length === 0)
     return 'no client certificate (security profile 3)';
   const commonName = String(certificate.subject?.CN ?? '');
-  if (commonName !== identity) {
-    return `client certificate CN "${commonName}" is not the charge point identity`;
+  if (commonName !== clientCertificateCommonName(identity)) {
+    return `client certificate CN "${commonName}" is not the charge point identity (the CN must equal it exactly)`;
   }
   if (organization && String(certificate.subject?.O ?? '') !== organization) {
     return `client certificate O "${String(certificate.subject?.O ?? '')}" is not "${organization}"`;

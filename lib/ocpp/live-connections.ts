@@ -98,8 +98,15 @@ export class LiveConnections {
     const connection = this.connections.get(chargePointId);
     if (!record && !connection) return undefined;
     const firstSeenAt = new Date(this.context.clock.now()).toISOString();
+    // A changed password's digests stay inside (rotated-passwords.ts): never in a listing.
+    const { password: _digests, ...shown } = record ?? {
+      chargePointId,
+      firstSeenAt,
+      approved: false,
+      blocked: false,
+    };
     const info: ChargePointInfo = {
-      ...(record ?? { chargePointId, firstSeenAt, approved: false, blocked: false }),
+      ...shown,
       connected: connection?.isOpen ?? false,
       lenient: this.context.chargePointOptions(chargePointId).lenient,
       connectors: this.context.connectors.all(chargePointId),

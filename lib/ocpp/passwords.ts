@@ -56,6 +56,11 @@ export class PasswordBook {
     return [...this.byIdentity.keys()].filter((identity) => identity !== '*');
   }
 
+  /** The configured password of `identity` (its own line, or `*`'s), for rotated-passwords.ts. */
+  passwordOf(identity: string): Buffer | undefined {
+    return this.byIdentity.get(identity) ?? this.byIdentity.get('*');
+  }
+
   /**
    * Compares in constant time, length included (both sides are hashed first); false when the
    * charger has no password here.

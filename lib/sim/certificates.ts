@@ -7,7 +7,7 @@ import {
   sign,
   X509Certificate,
 } from 'node:crypto';
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { DeleteCertificateRequest, GetInstalledCertificateIdsRequest } from '../ocpp/messages';
 
 /**
@@ -29,6 +29,9 @@ const OID = {
   basicConstraints: '2.5.29.19',
   keyUsage: '2.5.29.15',
   subjectAltName: '2.5.29.17',
+  extendedKeyUsage: '2.5.29.37',
+  serverAuth: '1.3.6.1.5.5.7.3.1',
+  clientAuth: '1.3.6.1.5.5.7.3.2',
 };
 
 // ---- DER writing ----------------------------------------------------------------------------
@@ -216,9 +219,35 @@ export interface CertificateSpec {
   notAfter: Date;
   /** A CA certificate (basicConstraints cA=true, keyCertSign). */
   ca?: boolean;
-  /** DNS names and IPv4 addresses for a server certificate. */
+  /** DNS names and IP addresses (v4 or v6) for a server certificate. */
   subjectAltNames?: string[];
+  /** What the key may be used for in TLS: the server's side, or a client's (a charger's, profile 3). */
+  extendedKeyUsage?: 'serverAuth' | 'clientAuth';
   serialNumber?: Buffer;
+}
+
+/** The 16 bytes of an IPv6 address (RFC 4291 text form, `::` and an embedded IPv4 tail allowed). */
+function ipv6Bytes(address: string): Buffer {
+  const [head = '', tail] = address.split('::') as [string, string | undefined];
+  const groups = (part: string) => {
+    if (part === '') return [] as number[];
+    const out: number[] = [];
+    for (const group of part.split(':')) {
+      if (isIPv4(group)) {
+        const [a = 0, b = 0, c = 0, d = 0] = group.split('.').map(Number);
+        out.push(a * 256 + b, c * 256 + d);
+      } else out.push(Number.parseInt(group, 16));
+    }
+    return out;
+  };
+  const front = groups(head);
+  const back = tail === undefined ? [] : groups(tail);
+  const all = [...front, ...new Array(8 - front.length - back.length).fill(0), ...back];
+  const bytes = Buffer.alloc(16);
+  all.forEach((group, i) => {
+    bytes.writeUInt16BE(group, i * 2);
+  });
+  return bytes;
 }
 
 /**
@@ -244,9 +273,16 @@ export function createCertificate(spec: CertificateSpec): string {
     const names = spec.subjectAltNames.map((entry) =>
       isIPv4(entry)
         ? tlv(0x87, Buffer.from(entry.split('.').map(Number)))
-        : tlv(0x82, Buffer.from(entry, 'ascii')),
+        : isIPv6(entry)
+          ? tlv(0x87, ipv6Bytes(entry))
+          : tlv(0x82, Buffer.from(entry, 'ascii')),
     );
     extensions.push(sequence(objectId(OID.subjectAltName), octetString(sequence(...names))));
+  }
+  if (spec.extendedKeyUsage) {
+    extensions.push(
+      sequence(objectId(OID.extendedKeyUsage), octetString(sequence(objectId(OID[spec.extendedKeyUsage])))),
+    );
   }
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))),

@@ -5,6 +5,10 @@ import type { RPCClient } from 'ocpp-rpc';
 import centralSystemNode = require('../../nodes/ampflow-central-system');
 import ocppCommandNode = require('../../nodes/ampflow-ocpp-command');
 
+import type { EventEmitter } from 'node:events';
+import { ManualClock } from '../../lib/clock';
+import { SimulatedChargePoint } from '../../lib/sim/charge-point';
+import type { CentralSystemNode } from '../../nodes/types';
 import { answer, rpcChargePoint } from '../support/charge-point';
 import { Charger201 } from '../support/charger201';
 import { waitFor } from '../support/events';
@@ -195,5 +199,60 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
       (await caught)[0].error?.message ?? '',
       /idTag: "X{21}" is 21 characters; OCPP allows at most 20/,
     );
+  });
+
+  it('a flow’s new AuthorizationKey the charger accepts becomes its password: the old one works until it reconnects with the new one', async () => {
+    const OLD = '0123456789abcdef0123456789abcdef';
+    const NEW = 'fedcba9876543210fedcba9876543210';
+    await loadListening(
+      [centralSystemNode, ocppCommandNode],
+      onTab(
+        centralSystemConfig(port, { securityProfile: '1', unknownChargePoints: 'reject' }),
+        ...wiredToOut({
+          id: 'command',
+          type: 'ampflow-ocpp-command',
+          centralSystem: 'cs',
+          chargePointId: '',
+          action: '',
+          payload: '',
+          timeoutS: '',
+        }),
+        ...CATCH_ALL,
+      ),
+      { cs: { passwords: `CP-1 ${OLD}` } },
+    );
+    const cs = (helper.getNode('cs') as CentralSystemNode).centralSystem as NonNullable<
+      CentralSystemNode['centralSystem']
+    >;
+    const clock = new ManualClock();
+    const sim = new SimulatedChargePoint({
+      centralSystemUrl: `ws://127.0.0.1:${port}/`,
+      identity: 'CP-1',
+      password: OLD,
+      clock,
+      configuration: { WebSocketPingInterval: 0 },
+    });
+    try {
+      await sim.connect();
+      const disconnected = waitFor(sim as unknown as EventEmitter, 'disconnected');
+      const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
+      helper.getNode('command').receive({
+        chargePointId: 'CP-1',
+        action: 'ChangeConfiguration',
+        payload: { key: 'AuthorizationKey', value: NEW },
+      });
+      assert.deepEqual((await out)[0].payload, { status: 'Accepted' });
+      await disconnected;
+      const old = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1', { password: OLD });
+      await old.connect();
+      await old.close();
+      const reconnected = waitFor(cs, 'connect');
+      clock.advance(1000);
+      await reconnected;
+      const refused = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-1', { password: OLD });
+      await assert.rejects(refused.connect(), /Unauthorized/);
+    } finally {
+      await sim.close();
+    }
   });
 });

@@ -65,8 +65,12 @@ export function wiredToOut(node: Record<string, unknown>): Record<string, unknow
 }
 
 /** Loads `flow` with the `nodes` under test; resolves once its central system `cs` listens. */
-export async function loadListening(nodes: TestNodeInitializer, flow: TestFlows): Promise<void> {
-  await helper.load(nodes, flow);
+export async function loadListening(
+  nodes: TestNodeInitializer,
+  flow: TestFlows,
+  credentials?: Record<string, Record<string, string>>,
+): Promise<void> {
+  await (credentials ? helper.load(nodes, flow, credentials) : helper.load(nodes, flow));
   await listening(helper.getNode('cs') as CentralSystemNode);
 }
 
