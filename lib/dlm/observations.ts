@@ -40,6 +40,12 @@ export interface ObservedSession {
    * shows it within.
    */
   aboveSetPointAtMs?: number;
+  /**
+   * Its newest reading was above its set-point, excused only as what it drew on its own before its
+   * first set-point: believed from this time on (that set-point's follow time) unless a reading
+   * shows it follows first.
+   */
+  guessEndsAtMs?: number;
   /** Counted at what it draws; its set-point is not raised. */
   overdrawing: boolean;
   /** What it is counted at while overdrawing (kept when its readings stop). */
@@ -74,6 +80,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     overdrawSinceMs: undefined,
     lastOver: undefined,
     aboveSetPointAtMs: undefined,
+    guessEndsAtMs: undefined,
     overdrawing: false,
     overdrawFloorA: undefined,
     overdrawCapA: undefined,

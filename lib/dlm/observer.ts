@@ -250,7 +250,7 @@ export class ConnectorObserver {
       }
     }
 
-    observeOverdraw(context, connector, runtime, sample);
+    observeOverdraw(context, connector, runtime, sample, now);
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
     const sentLimit = runtime.sent?.limitA ?? 0;

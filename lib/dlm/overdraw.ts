@@ -52,6 +52,7 @@ function allowedAt(
   i: number,
   atMs: number,
   lenient: boolean,
+  guess = true,
 ): number {
   const sent = runtime.sent;
   if (!sent) return Number.POSITIVE_INFINITY;
@@ -64,7 +65,8 @@ function allowedAt(
   const changedAt = runtime.lastChangeAtMs;
   const followMs = followMsOf(site, runtime);
   if (changedAt !== undefined && atMs < changedAt + followMs) {
-    allowed = Math.max(allowed, on(previous ?? { limitA: connector.offlineA, phases: connector.phases }));
+    const old = previous ?? (guess ? { limitA: connector.offlineA, phases: connector.phases } : undefined);
+    if (old) allowed = Math.max(allowed, on(old));
   }
   const pending = runtime.pendingDecrease;
   if (pending && atMs < pending.atMs + followMs) {
@@ -95,12 +97,14 @@ export function observeOverdraw(
   connector: Connector,
   runtime: ConnectorRuntime,
   sample: DrawSample | undefined,
+  now: number,
 ): void {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (runtime.state?.online === true && runtime.sent) {
     if (sample) judgeOverdraw(context, connector, runtime, sample);
-    if (!session.overdrawing && session.lastOver && session.overdrawSinceMs !== undefined)
+    const excused = session.guessEndsAtMs !== undefined && now < session.guessEndsAtMs;
+    if (!session.overdrawing && session.lastOver && session.overdrawSinceMs !== undefined && !excused)
       flagOverdraw(context, connector, runtime, undefined, false);
   }
   // A pause does not lower the cap: paused, it shows nothing, and it may start again at the
@@ -156,6 +160,7 @@ function judgeOverdraw(
   const { control } = context.site;
   const session = runtime.session;
   let over = false;
+  let guessed = false;
   let excused = false;
   let unknown = false;
   let maxA = 0;
@@ -168,13 +173,27 @@ function judgeOverdraw(
     maxA = Math.max(maxA, value);
     // While counted at its draw, only the set-point in force shows that it follows.
     const allowed = allowedAt(context.site, connector, runtime, i, sample.atMs, !session.overdrawing);
-    if (value > allowed + control.overdrawToleranceA) over = true;
-    else if (value > setPointOn(runtime, i) + control.overdrawToleranceA) excused = true;
+    const tolerance = control.overdrawToleranceA;
+    if (value > allowed + tolerance) over = true;
+    else if (
+      !session.overdrawing &&
+      value > allowedAt(context.site, connector, runtime, i, sample.atMs, true, false) + tolerance
+    )
+      guessed = true;
+    else if (value > setPointOn(runtime, i) + tolerance) excused = true;
   }
   // Above its set-point, excused only by the time it was given to follow: not raised until a
   // reading shows it within (a reading after that time that still shows more is believed).
-  session.aboveSetPointAtMs = excused && !over ? sample.atMs : undefined;
-  if (over) {
+  session.aboveSetPointAtMs = (excused || guessed) && !over ? sample.atMs : undefined;
+  // Excused only as what it drew on its own before its first set-point: believed when that time
+  // is over and no reading since showed it follows (a charger that ignores its limits, reading every
+  // 5 min, was held at its minimum while a meter judged frozen hid its draw: 4 A over for 5 s,
+  // AMPFLOW_CLOSED_LOOP_SEED=20261123 path 9542).
+  session.guessEndsAtMs =
+    guessed && !over
+      ? (runtime.lastChangeAtMs ?? sample.atMs) + followMsOf(context.site, runtime)
+      : undefined;
+  if (over || guessed) {
     // A phase it does not report is taken at the highest it reports (the worst case).
     const chargerA = sample.chargerA.map((v) => v ?? maxA) as PerPhase;
     session.lastOver = { gridA: toGrid(connector, chargerA), maxA };

@@ -65,6 +65,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     overdrawSinceMs: o.overdrawSinceMs,
     lastOver: o.lastOver,
     aboveSetPointAtMs: o.aboveSetPointAtMs,
+    guessEndsAtMs: o.guessEndsAtMs,
     overdrawing: o.overdrawing,
     overdrawFloorA: o.overdrawFloorA,
     overdrawCapA: o.overdrawCapA,
