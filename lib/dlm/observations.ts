@@ -34,6 +34,18 @@ export interface ObservedSession {
   overdrawSinceMs?: number;
   /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
   lastOver?: { gridA: Triple; maxA: number };
+  /**
+   * Measurement time of its newest reading, when that showed more than its set-point within the
+   * time it was given to follow a change (overdraw.ts): its set-point is not raised until a reading
+   * shows it within.
+   */
+  aboveSetPointAtMs?: number;
+  /**
+   * Its newest reading was above its set-point, excused only as what it drew on its own before its
+   * first set-point: believed from this time on (that set-point's follow time) unless a reading
+   * shows it follows first.
+   */
+  guessEndsAtMs?: number;
   /** Counted at what it draws; its set-point is not raised. */
   overdrawing: boolean;
   /** What it is counted at while overdrawing (kept when its readings stop). */
@@ -42,8 +54,15 @@ export interface ObservedSession {
   overdrawCapA?: number;
   /** Measurement time of the first sample of the current run within the set-point, while overdrawing. */
   compliantSinceMs?: number;
-  /** Times it was found overdrawing this session (after the first, a further overdraw counts at once). */
+  /** Times it was found overdrawing this session (with a car that refused a phase switch). */
   overdrawEpisodes: number;
+  /** Times it was caught drawing above its set-point this session (not a refused phase switch). */
+  limitIgnored: number;
+  /**
+   * Caught ignoring its limit twice this session (what it drew, at what set-point, the second
+   * time): not under control until the session ends (uncontrolled.ts).
+   */
+  ignoresLimit?: { drewA: number; limitA: number };
 }
 
 export function newObservedSession(key: string): AllFields<ObservedSession> {
@@ -60,11 +79,15 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     underDrawCapA: undefined,
     overdrawSinceMs: undefined,
     lastOver: undefined,
+    aboveSetPointAtMs: undefined,
+    guessEndsAtMs: undefined,
     overdrawing: false,
     overdrawFloorA: undefined,
     overdrawCapA: undefined,
     compliantSinceMs: undefined,
     overdrawEpisodes: 0,
+    limitIgnored: 0,
+    ignoresLimit: undefined,
   };
 }
 

@@ -15,7 +15,13 @@ import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
 import { sameButConfirmation, sanitizeConnectorState } from './inputs';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { sessionEnergyWh } from './observations';
-import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
+import {
+  flagOverdraw,
+  notRaisedAbove,
+  type ObserverContext,
+  observeOverdraw,
+  settleDecrease,
+} from './overdraw';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from './parts';
 import { refuseSwitching, settlingAfterSwitch } from './phase-switching';
 import {
@@ -36,7 +42,7 @@ import { effectiveMode, effectivePriority } from './preferences';
 import { ResponseTimes } from './response-time';
 import { type ConnectorRuntimes, newSession } from './runtime';
 import type { Connector, Site } from './site-model';
-import { failedLimitReserve, offlineReserve } from './uncontrolled';
+import { failedLimitReserve, ignoredLimitReserve, offlineReserve } from './uncontrolled';
 
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
@@ -319,7 +325,9 @@ export class ConnectorObserver {
         ? offlineReserve(site, connector, runtime, now)
         : online && state?.limitFailed
           ? failedLimitReserve(connector, runtime, drawFresh)
-          : undefined;
+          : online && session.ignoresLimit
+            ? ignoredLimitReserve(connector, runtime, drawFresh)
+            : undefined;
     if (uncontrolled) {
       const floor = triple(0);
       for (const i of wiredPhases(connector)) floor[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
@@ -355,9 +363,10 @@ export class ConnectorObserver {
       capA = session.underDrawCapA;
       capReason = `car draws ${(drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1)} A`;
     }
-    if (session.overdrawing && session.overdrawCapA !== undefined && session.overdrawCapA < capA) {
-      capA = session.overdrawCapA;
-      capReason = 'the charger draws above its set-point: not raised until it follows';
+    const held = notRaisedAbove(connector, runtime, online);
+    if (held && held.capA < capA) {
+      capA = held.capA;
+      capReason = held.why;
     }
 
     const mode = effectiveMode(site, connector, runtime);

@@ -5,6 +5,7 @@
  * other room that judges a charger against its limit should ask here.
  */
 import type { PerPhase } from '../contracts';
+import { ACTIVE_PHASE_A } from '../electrical';
 import type { Logger } from '../log';
 import { carLeft } from './car-left';
 import type { DrawSample } from './measurements';
@@ -40,25 +41,32 @@ export function followMsOf(site: Site, runtime: ConnectorRuntime): number {
  * The current charger phase `i` may carry by the set-point in force at `atMs`: the set-point
  * (0 on a phase a one-phase set-point does not use), or, while the charger may still be following
  * a change (its follow time, response-time.ts; a phase switch's settle time), the higher of the old
- * and the new; a decrease still pending counts at what it was counted at until then.
+ * and the new (before its first set-point, and back online until its set-point is sent again, a
+ * charger offers what it does on its own: `offlineA`); a decrease still pending counts at what it
+ * was counted at until then.
  */
-export function allowedAt(
+function allowedAt(
   site: Site,
+  connector: Connector,
   runtime: ConnectorRuntime,
   i: number,
   atMs: number,
   lenient: boolean,
+  guess = true,
 ): number {
   const sent = runtime.sent;
   if (!sent) return Number.POSITIVE_INFINITY;
   const on = (s: { limitA: number; phases: 1 | 2 | 3 }) => (s.phases === 1 && i !== 0 ? 0 : s.limitA);
   let allowed = on(sent);
   if (!lenient) return allowed;
+  // Back online, its set-point not sent again yet: it ran on its own until now.
+  if (runtime.resend) allowed = Math.max(allowed, connector.offlineA);
   const previous = runtime.previousSent;
   const changedAt = runtime.lastChangeAtMs;
   const followMs = followMsOf(site, runtime);
-  if (previous && changedAt !== undefined && atMs < changedAt + followMs) {
-    allowed = Math.max(allowed, on(previous));
+  if (changedAt !== undefined && atMs < changedAt + followMs) {
+    const old = previous ?? (guess ? { limitA: connector.offlineA, phases: connector.phases } : undefined);
+    if (old) allowed = Math.max(allowed, on(old));
   }
   const pending = runtime.pendingDecrease;
   if (pending && atMs < pending.atMs + followMs) {
@@ -76,9 +84,13 @@ export function allowedAt(
 }
 
 /**
- * Overdraw: a charger above its set-point (after the grace, or at once for one that did it before)
- * is counted at what it draws, and its set-point is not raised, until its readings show it
- * following for overdrawClearMs. Its last draw is kept when its readings stop.
+ * Overdraw: a charger above what its set-point allows (allowedAt: within its follow time after a
+ * change, the higher of the old and the new; no other grace) is believed at its first such
+ * reading: counted at what it draws in the same update, and its set-point is not raised, until its
+ * readings show it following for overdrawClearMs (readings of a car drawing nothing, or under a
+ * pause, show nothing). Its last draw is kept when its readings stop or it is paused. Caught a
+ * second time in the same session, it is not under control (`session.ignoresLimit`,
+ * uncontrolled.ts) for the rest of the session.
  */
 export function observeOverdraw(
   context: ObserverContext,
@@ -87,18 +99,55 @@ export function observeOverdraw(
   sample: DrawSample | undefined,
   now: number,
 ): void {
-  const { control } = context.site;
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (runtime.state?.online === true && runtime.sent) {
     if (sample) judgeOverdraw(context, connector, runtime, sample);
-    const over = session.lastOver;
-    if (!session.overdrawing && over && session.overdrawSinceMs !== undefined) {
-      const grace = session.overdrawEpisodes > 0 ? 0 : control.overdrawGraceMs;
-      if (now - session.overdrawSinceMs >= grace) flagOverdraw(context, connector, runtime, undefined, false);
-    }
+    const excused = session.guessEndsAtMs !== undefined && now < session.guessEndsAtMs;
+    if (!session.overdrawing && session.lastOver && session.overdrawSinceMs !== undefined && !excused)
+      flagOverdraw(context, connector, runtime, undefined, false);
   }
-  if (session.overdrawing) session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
+  // A pause does not lower the cap: paused, it shows nothing, and it may start again at the
+  // set-point it was caught at (counted at what it drew then).
+  if (session.overdrawing && sentLimit > 0)
+    session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
+}
+
+/**
+ * How far its set-point may rise while it does not follow: an overdrawing charger not above the
+ * set-point it was caught at; one whose newest reading showed more than its set-point within the
+ * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
+ * may start at its minimum: a reading after that is judged against it). A charger that ignores its
+ * limits, raised on such a reading to what it drew anyway, hid it until a decrease it was taken to
+ * have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the fixed cases).
+ */
+export function notRaisedAbove(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  online: boolean,
+): { capA: number; why: string } | undefined {
+  const session = runtime.session;
+  const sentLimit = runtime.sent?.limitA ?? 0;
+  if (session.overdrawing && session.overdrawCapA !== undefined)
+    return {
+      capA: session.overdrawCapA,
+      why: 'the charger draws above its set-point: not raised until it follows',
+    };
+  if (session.aboveSetPointAtMs === undefined || !online) return undefined;
+  return {
+    capA: sentLimit > 0 ? sentLimit : connector.minA,
+    why: 'its reading showed more than its set-point: not raised until one shows it follows',
+  };
+}
+
+/**
+ * The set-point in force on charger phase `i`, without the time to follow a change (a phase a
+ * one-phase set-point does not use is left to the phase switch's own settle time: not judged here).
+ */
+function setPointOn(runtime: ConnectorRuntime, i: number): number {
+  const sent = runtime.sent;
+  if (!sent) return Number.POSITIVE_INFINITY;
+  return sent.phases === 1 && i !== 0 ? Number.POSITIVE_INFINITY : sent.limitA;
 }
 
 /** Compares one sample of the charger's currents with its set-point. */
@@ -111,6 +160,8 @@ function judgeOverdraw(
   const { control } = context.site;
   const session = runtime.session;
   let over = false;
+  let guessed = false;
+  let excused = false;
   let unknown = false;
   let maxA = 0;
   for (const i of wiredPhases(connector)) {
@@ -121,10 +172,28 @@ function judgeOverdraw(
     }
     maxA = Math.max(maxA, value);
     // While counted at its draw, only the set-point in force shows that it follows.
-    const allowed = allowedAt(context.site, runtime, i, sample.atMs, !session.overdrawing);
-    if (value > allowed + control.overdrawToleranceA) over = true;
+    const allowed = allowedAt(context.site, connector, runtime, i, sample.atMs, !session.overdrawing);
+    const tolerance = control.overdrawToleranceA;
+    if (value > allowed + tolerance) over = true;
+    else if (
+      !session.overdrawing &&
+      value > allowedAt(context.site, connector, runtime, i, sample.atMs, true, false) + tolerance
+    )
+      guessed = true;
+    else if (value > setPointOn(runtime, i) + tolerance) excused = true;
   }
-  if (over) {
+  // Above its set-point, excused only by the time it was given to follow: not raised until a
+  // reading shows it within (a reading after that time that still shows more is believed).
+  session.aboveSetPointAtMs = (excused || guessed) && !over ? sample.atMs : undefined;
+  // Excused only as what it drew on its own before its first set-point: believed when that time
+  // is over and no reading since showed it follows (a charger that ignores its limits, reading every
+  // 5 min, was held at its minimum while a meter judged frozen hid its draw: 4 A over for 5 s,
+  // AMPFLOW_CLOSED_LOOP_SEED=20261123 path 9542).
+  session.guessEndsAtMs =
+    guessed && !over
+      ? (runtime.lastChangeAtMs ?? sample.atMs) + followMsOf(context.site, runtime)
+      : undefined;
+  if (over || guessed) {
     // A phase it does not report is taken at the highest it reports (the worst case).
     const chargerA = sample.chargerA.map((v) => v ?? maxA) as PerPhase;
     session.lastOver = { gridA: toGrid(connector, chargerA), maxA };
@@ -137,6 +206,13 @@ function judgeOverdraw(
   session.lastOver = undefined;
   session.overdrawSinceMs = undefined;
   if (!session.overdrawing || sample.atMs < (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY)) return;
+  // Following is shown only by a car that draws under a set-point above 0: a charger paused, or a
+  // car that takes nothing, reads 0 A whatever the charger does with a limit (an overdrawing
+  // charger paused for a minute was trusted again, and drew 3 A above its next set-point).
+  if (!(runtime.sent && runtime.sent.limitA > 0 && maxA > ACTIVE_PHASE_A)) {
+    session.compliantSinceMs = undefined;
+    return;
+  }
   session.compliantSinceMs ??= sample.atMs;
   if (sample.atMs - session.compliantSinceMs >= control.overdrawClearMs) {
     session.overdrawing = false;
@@ -162,9 +238,17 @@ export function flagOverdraw(
   const maxA = sample ? (maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : (session.lastOver?.maxA ?? 0);
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (!session.overdrawing && !quiet) {
-    context.logger.warn(
-      `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A: counted at what it draws and not raised until it follows for ${Math.round(context.site.control.overdrawClearMs / 1000)} s, the others are reduced`,
-    );
+    session.limitIgnored += 1;
+    if (session.limitIgnored >= 2 && !session.ignoresLimit) {
+      session.ignoresLimit = { drewA: maxA, limitA: sentLimit };
+      context.logger.warn(
+        `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A, the second time this session: not under control until its car leaves, counted at what it may draw on its own, the others are reduced`,
+      );
+    } else {
+      context.logger.warn(
+        `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A: counted at what it draws and not raised until it follows for ${Math.round(context.site.control.overdrawClearMs / 1000)} s, the others are reduced`,
+      );
+    }
   }
   if (!session.overdrawing) session.overdrawEpisodes += 1;
   session.overdrawing = true;
@@ -277,7 +361,7 @@ function shownFollowed(
   for (const i of wiredPhases(connector)) {
     const value = draw.chargerA[i];
     if (value === null || value === undefined) return undefined;
-    const allowed = allowedAt(site, runtime, i, draw.atMs, false);
+    const allowed = allowedAt(site, connector, runtime, i, draw.atMs, false);
     // The measurement tolerance must not reach what the car drew before: after a decrease smaller
     // than the tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed;
     // nor is a car that drew 9 A under an old 16 A one that reads 9 A after a decrease to 8.6 A.

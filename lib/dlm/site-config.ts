@@ -145,12 +145,6 @@ export interface ConnectorConfig {
  */
 export const OVERDRAW_TOLERANCE_A = 1;
 /**
- * How long a charger may draw above its set-point the first time in a session before it is counted
- * at what it draws, ms: a car takes a few seconds to follow a decrease (default of
- * `control.overdrawGraceMs`). After the first episode it counts at once.
- */
-export const OVERDRAW_GRACE_MS = 20_000;
-/**
  * How long an overdrawing charger must follow its set-point before it is counted at its set-point
  * again and may be raised, ms (default of `control.overdrawClearMs`).
  */
@@ -194,13 +188,13 @@ export interface ControlConfig {
   startMarginA: number;
   /** How often the controller re-evaluates on its own (staleness, timers). */
   tickMs: number;
-  /** A charger drawing more than its set-point plus this... */
-  overdrawToleranceA: number;
   /**
-   * ...for longer than this is reported and counted at what it draws; its set-point is not raised
-   * while it is. Once it was, a further overdraw in the same session counts at once.
+   * A charger drawing more than its set-point plus this (within its follow time after a change,
+   * more than the higher of the old and the new) is reported and counted at what it draws from
+   * that reading on; its set-point is not raised while it is. Caught a second time in the same
+   * session, it is not under control until its car leaves (uncontrolled.ts).
    */
-  overdrawGraceMs: number;
+  overdrawToleranceA: number;
   /**
    * A charger counted at what it draws is trusted again only when its own readings, measured after
    * its last set-point change, show it following for this long (two readings at least this far apart).
@@ -333,7 +327,6 @@ export const DEFAULT_CONTROL: Readonly<ControlConfig> = {
   startMarginA: 1,
   tickMs: 1_000,
   overdrawToleranceA: OVERDRAW_TOLERANCE_A,
-  overdrawGraceMs: OVERDRAW_GRACE_MS,
   overdrawClearMs: OVERDRAW_CLEAR_MS,
   decreaseSettleMs: DECREASE_SETTLE_MS,
   underDrawMarginA: 2,

@@ -72,3 +72,27 @@ export function failedLimitReserve(
     why: `its limit failed (${failed?.why ?? 'refused'}): not under control, counted at ${what}`,
   };
 }
+
+/**
+ * A connected charger caught drawing above its set-point twice in the session
+ * (`session.ignoresLimit`, overdraw.ts): its limit does not hold it, so it draws what it does on its
+ * own: its fallback, the most it was seen to draw this session, or what its car draws now, whichever
+ * is the most. Never above maxA.
+ */
+export function ignoredLimitReserve(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  draw: DrawSample | undefined,
+): { amps: number; why: string } {
+  const session = runtime.session;
+  const caught = session.ignoresLimit;
+  const own = ownFallback(connector, runtime);
+  const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
+  const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
+  const amps = Math.min(connector.maxA, Math.max(own.amps, drew, drawing));
+  const what = amps === own.amps ? own.why : 'what it draws';
+  return {
+    amps,
+    why: `caught ignoring its limit twice this session (${(caught?.drewA ?? drew).toFixed(1)} A at a set-point of ${caught?.limitA ?? 0} A): not under control, counted at ${what}`,
+  };
+}

@@ -28,8 +28,9 @@ import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
  *   (its interval), plus a step, the chargers' response delay and a step; where that meter counts
  *   the chargers and one below it had a raise it had not reported (charger-draw.ts takes the rise
  *   for that charger's), the same reaction from when the raised charger drew its new set-point;
- * - after a car arrived at a charger that draws more than it is told: the overdraw grace (20 s)
- *   plus the others' response delay and two steps, once per session;
+ * - after a car arrived at a charger that draws more than it is told: until a reading shows it
+ *   (it is believed at its first reading: no grace), plus the others' response delay and two
+ *   steps, once per session;
  * - after a switch to one phase the car ignored: the settle time (60 s), the charger's meter
  *   interval, the response delay and two steps, once per switch.
  * - while the other loads below a breaker (its own and its sub-circuits', which add up) and the
@@ -42,7 +43,6 @@ import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DURATION_MS = 25 * MINUTE;
-const GRACE_MS = 20 * SECOND;
 const SETTLE_MS = 60 * SECOND;
 
 export interface Plan {
@@ -348,12 +348,10 @@ function simulate(plan: Plan) {
   }
   // Cars at chargers that do not follow: a rogue charger draws from the car's arrival; one that
   // offers more than told draws only once it is told something (its first amps may come later than
-  // the car), and the documented grace (overdrawGraceMs, the first episode of a session) runs from
-  // when its overdraw starts.
-  // The grace runs from the reading that shows the overdraw (overdraw.ts: overdrawSinceMs is the
-  // sample's time): a meter at or above the charger that counts chargers shows it within its
-  // interval; without one, only the charger's own readings do, within the charger's response (it
-  // starts drawing) and its meter interval.
+  // the car). It is counted at what it draws from the first reading that shows it, once a session
+  // (overdraw.ts; no grace): a meter at or above the charger that counts chargers shows it within
+  // its interval; without one, only the charger's own readings do, within the charger's response
+  // (it starts drawing) and its meter interval.
   const overdrawWindow = (car: Plan['cars'][number], fromMs: number, startsAfterMs: number) => {
     const connector = site.connectors.find((c) => c.key === car.connector);
     const circuitId = site.circuits[connector?.circuitIndex ?? 0]?.id ?? '';
@@ -368,7 +366,7 @@ function simulate(plan: Plan) {
     windows.push({
       circuits: new Set(ancestors(circuitId)),
       fromMs,
-      toMs: fromMs + seenWithinMs + GRACE_MS + maxResponse + 2 * SECOND,
+      toMs: fromMs + seenWithinMs + maxResponse + 2 * SECOND,
       why: `${car.connector} draws more than it is told`,
     });
   };

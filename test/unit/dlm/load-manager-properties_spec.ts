@@ -41,9 +41,9 @@ import {
  *   highest reported; a phase it counts on that shows at most 1 A, at the highest). It overdraws once a
  *   reading (fresh, while online) above its set-point + 1 A on a phase (within 10 s of a change, the
  *   higher of the old and the new; within a phase switch's settle time, on the phases it used, the
- *   higher of both) began a run 20 s ago (at once after the first time in a session, or when it
- *   refused a switch to one phase), until readings measured after its last change show it within
- *   its set-point for 60 s (overdraw-model.ts);
+ *   higher of both) arrived, or when it refused a switch to one phase, until readings measured after
+ *   its last change, of a car drawing under a set-point above 0, show it within its set-point for
+ *   60 s (overdraw-model.ts);
  * - a circuit's other loads per phase: without a meter, what its children count; with one, each
  *   phase on its own: fresh (≤ staleAfterMs), the reading (a phase not a number or missing keeps its
  *   last value; power / 230 V where there is no current; a total power alone only with
@@ -775,6 +775,7 @@ function run(
       c.changedAtMs = clock.now();
       c.previous = c.sent;
     }
+    c.resend = false;
     c.sent = { limitA: s.limitA, phases: s.phases };
     world.setPoints.set(key, s);
   });
@@ -787,9 +788,8 @@ function run(
     const summary = manager.summary();
     input();
     if (manager.summary() === summary) return;
-    // The update judged the overdraws that ran past their grace.
-    for (const c of world.connectors.values())
-      if (c.state?.online && c.sent) flagIfDue(c.overdraw, clock.now());
+    // The update judged the overdraws its readings showed.
+    for (const c of world.connectors.values()) if (c.state?.online && c.sent) flagIfDue(c.overdraw);
     world.before = before;
     onUpdate?.(manager, world, clock.now(), label);
   };
@@ -879,6 +879,8 @@ function run(
                 }
               : {}),
           };
+          // Back online: until its set-point is sent again, it may offer its offline current.
+          if (state.online && !previous?.online && c.sent) c.resend = true;
           c.state = state;
           const currents = values(event.currentA);
           c.draw = currents ? { chargerA: currents, atMs: now } : undefined;

@@ -1,8 +1,8 @@
 /**
  * The LoadManager invariant property's own reading of the overdraw rule (documented with
- * `control.overdrawToleranceA`, `overdrawGraceMs`, `overdrawClearMs`, `decreaseSettleMs` and in
+ * `control.overdrawToleranceA`, `overdrawClearMs`, `decreaseSettleMs` and in
  * lib/dlm/overdraw.ts), rebuilt from the raw inputs and the set-points alone: a charger that draws
- * above its set-point is, after a grace, counted at what it draws, and a meter that includes it
+ * above its set-point is, from that reading on, counted at what it draws, and a meter that includes it
  * may then have that draw subtracted (see the property's header).
  */
 
@@ -11,7 +11,6 @@ export type Values = (number | null)[];
 export type Three = [number, number, number];
 
 const TOLERANCE_A = 1;
-const GRACE_MS = 20_000;
 const CLEAR_MS = 60_000;
 const DECREASE_SETTLE_MS = 10_000;
 const SWITCH_SETTLE_MS = 60_000;
@@ -20,6 +19,8 @@ const SWITCH_SETTLE_MS = 60_000;
 export interface Wiring {
   wired: number[];
   rotation: number[];
+  /** What it offers on its own (before its first set-point, and back online until it is sent again). */
+  offlineA?: number;
 }
 
 /** What the overdraw judgement reads of a connector's set-points. */
@@ -32,6 +33,8 @@ export interface SentHistory {
   /** A phase switch in this session: when, and the charger phases counted before it. */
   switchedAtMs?: number;
   phasesBeforeSwitch?: number[];
+  /** Back online, its set-point not sent again yet. */
+  resend?: boolean;
 }
 
 /** One session's overdraw record (a new car starts a new one). */
@@ -62,18 +65,21 @@ export function gridOf(connector: Wiring, chargerA: Values): Three {
 /**
  * What charger phase `i` may draw by the set-point in force (0 on a phase a one-phase set-point does
  * not use); unless the charger is overdrawing already: measured within decreaseSettleMs of a change,
- * the higher of the old and the new; within the settle time of a phase switch, on the phases it used
- * before, the higher of the set-points.
+ * the higher of the old and the new (before the first, its offline current); back online until its
+ * set-point is sent again, its offline current; within the settle time of a phase switch, on the
+ * phases it used before, the higher of the set-points.
  */
-function allowed(history: SentHistory, i: number, atMs: number, lenient: boolean): number {
+function allowed(connector: Wiring, history: SentHistory, i: number, atMs: number, lenient: boolean): number {
   const sent = history.sent;
   if (!sent) return Number.POSITIVE_INFINITY;
   const on = (s: { limitA: number; phases: number }) => (s.phases === 1 && i !== 0 ? 0 : s.limitA);
   let result = on(sent);
   if (!lenient) return result;
   const { previous, changedAtMs, switchedAtMs } = history;
-  if (previous && changedAtMs !== undefined && atMs < changedAtMs + DECREASE_SETTLE_MS)
-    result = Math.max(result, on(previous));
+  const own = connector.offlineA ?? 0;
+  if (history.resend) result = Math.max(result, own);
+  if (changedAtMs !== undefined && atMs < changedAtMs + DECREASE_SETTLE_MS)
+    result = Math.max(result, previous ? on(previous) : own);
   if (
     switchedAtMs !== undefined &&
     atMs < switchedAtMs + SWITCH_SETTLE_MS &&
@@ -115,7 +121,7 @@ export function judge(
       continue;
     }
     maxA = Math.max(maxA, value);
-    if (value > allowed(history, i, sample.atMs, !record.overdrawing) + TOLERANCE_A) over = true;
+    if (value > allowed(connector, history, i, sample.atMs, !record.overdrawing) + TOLERANCE_A) over = true;
   }
   if (over) {
     // A phase it does not report at the highest it reports.
@@ -132,6 +138,11 @@ export function judge(
   record.lastOver = undefined;
   record.overSinceMs = undefined;
   if (!record.overdrawing || sample.atMs < (history.changedAtMs ?? Number.NEGATIVE_INFINITY)) return;
+  // Only a car drawing (above 1 A) under a set-point above 0 shows the charger following.
+  if (!((history.sent?.limitA ?? 0) > 0 && maxA > 1)) {
+    record.compliantSinceMs = undefined;
+    return;
+  }
   record.compliantSinceMs ??= sample.atMs;
   if (sample.atMs - record.compliantSinceMs >= CLEAR_MS) {
     record.overdrawing = false;
@@ -140,10 +151,9 @@ export function judge(
   }
 }
 
-/** At an update, for a connector online with a set-point: a run above it past the grace is an overdraw. */
-export function flagIfDue(record: OverdrawRecord, now: number): void {
+/** At an update, for a connector online with a set-point: a reading above it is an overdraw (no grace). */
+export function flagIfDue(record: OverdrawRecord): void {
   if (record.overdrawing || !record.lastOver || record.overSinceMs === undefined) return;
-  if (now - record.overSinceMs < (record.episodes > 0 ? 0 : GRACE_MS)) return;
   record.episodes += 1;
   record.overdrawing = true;
   record.floor = record.lastOver;
