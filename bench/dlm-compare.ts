@@ -24,7 +24,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ManualClock as ManualClockType } from '../lib/clock';
-import type { allocate as allocateFn } from '../lib/dlm/allocate';
+import type { allocate as allocateFn } from '../lib/dlm/allocation/allocate';
 import type { LoadManagerOptions, LoadManager as LoadManagerType } from '../lib/dlm/load-manager';
 import type { SiteConfig } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
@@ -59,7 +59,7 @@ const numbers = (text: string) => text.split(',').map(Number);
 async function load(root: string, label: string): Promise<Code> {
   const at = (path: string) => pathToFileURL(join(root, path)).href;
   const [allocation, manager, clock, scenarios] = await Promise.all([
-    import(at('lib/dlm/allocate.ts')),
+    import(at('lib/dlm/allocation/allocate.ts')),
     import(at('lib/dlm/load-manager.ts')),
     import(at('lib/clock.ts')),
     import(at('lib/sim/site-scenarios.ts')),

@@ -183,7 +183,7 @@ export interface ConnectorState {
    * What the car said it needs, over ISO 15118 through an OCPP 2.0.1 charger (NotifyEVChargingNeeds)
    * at `at`: the most and least current per phase it takes, on how many phases, the energy it wants
    * and when it leaves. The load manager gives it no more than `maxA`, no less than `minA` while it
-   * charges, and plans a pv car's charging to have `energyWh` by `departureTime` (lib/dlm/departure.ts).
+   * charges, and plans a pv car's charging to have `energyWh` by `departureTime` (lib/dlm/evidence/departure.ts).
    * Absent when the car said nothing; gone when its session ends.
    */
   carNeeds?: CarNeeds;

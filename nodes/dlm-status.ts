@@ -1,5 +1,5 @@
 import type { NodeStatus } from 'node-red';
-import type { SiteSummary } from '../lib/dlm/summary';
+import type { SiteSummary } from '../lib/dlm/report/summary';
 import { fits, statusOf } from './shared/status-table';
 
 /**

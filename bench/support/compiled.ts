@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { benchDirectory, buildPackage } from './node-red';
 
 type LibModules = {
-  allocate: typeof import('../../lib/dlm/allocate');
+  allocate: typeof import('../../lib/dlm/allocation/allocate');
   loadManager: typeof import('../../lib/dlm/load-manager');
   log: typeof import('../../lib/log');
   bus: typeof import('../../lib/modbus/bus');

@@ -4,7 +4,7 @@
  * sequence of inputs for a whole LoadManager.
  */
 import type { ConnectorState } from '../../lib/contracts';
-import type { AllocationProblem, ConnectorDemand } from '../../lib/dlm/allocate';
+import type { AllocationProblem, ConnectorDemand } from '../../lib/dlm/allocation/allocate';
 import type { DlmCommand } from '../../lib/dlm/commands';
 import type { ConnectorConfig, GridPhase, SiteConfig } from '../../lib/dlm/site';
 

@@ -1,6 +1,6 @@
 /** The commands a flow sends the load manager (each handled by the stage that owns what it changes). */
 import type { Triple } from './phases';
-import type { ChargingMode, SiteConfig } from './site-config';
+import type { ChargingMode, SiteConfig } from './site/config';
 
 export type DlmCommand =
   | { type: 'mode'; chargePointId: string; connectorId?: number; mode: ChargingMode | null }

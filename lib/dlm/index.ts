@@ -11,9 +11,8 @@ export {
   type CircuitBudget,
   type ConnectorAllocation,
   type ConnectorDemand,
-} from './allocate';
-export { ExpressionEvaluator, type ExpressionInput } from './expressions';
-export { checkAllocation, type InvariantViolation } from './invariant';
+} from './allocation/allocate';
+export { checkAllocation, type InvariantViolation } from './allocation/invariant';
 export {
   type DlmCommand,
   LoadManager,
@@ -21,6 +20,8 @@ export {
   type LoadManagerOptions,
 } from './load-manager';
 export { DLM_COMMAND_TOPICS, type DlmInput, parseDlmMessage } from './messages';
+export { ExpressionEvaluator, type ExpressionInput } from './modes/expressions';
+export type { CircuitSummary, ConnectorSummary, PvSummary, SiteSummary } from './report/summary';
 export {
   CHARGING_MODES,
   type ChargingMode,
@@ -51,4 +52,3 @@ export {
   type Triple,
   validateSite,
 } from './site';
-export type { CircuitSummary, ConnectorSummary, PvSummary, SiteSummary } from './summary';

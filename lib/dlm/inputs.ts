@@ -7,7 +7,7 @@
  */
 import type { CarNeeds, ConnectorState, PerPhase } from '../contracts';
 import { parseTimestamp } from '../time';
-import { describeValue } from './site-fields';
+import { describeValue } from './site/fields';
 
 /**
  * Three values per phase, as the contracts carry them: a finite number, or null where not
@@ -105,7 +105,7 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
     else state.offlineFallback = { limitA, afterS, since: fallback.since };
   }
   const stop = state.lastStop;
-  // A stop is evidence that the car left only where it says what and when (a departure, car-left.ts).
+  // A stop is evidence that the car left only where it says what and when (a departure, evidence/car-left.ts).
   if (
     stop !== undefined &&
     (typeof stop !== 'object' ||

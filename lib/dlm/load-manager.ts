@@ -5,14 +5,14 @@
  *
  * Every update: (1) the observer updates what each connector is doing and views how it counts
  * (phases through the rotation and the car's detected phases, floors for what it draws beyond our
- * control, caps for under- and overdrawing: observer.ts, overdraw.ts; a car's own minimum and a
- * pv car's departure plan from its ISO 15118 needs: departure.ts), (2) the circuits stage
+ * control, caps for under- and overdrawing: evidence/observer.ts, evidence/overdraw.ts; a car's own minimum and a
+ * pv car's departure plan from its ISO 15118 needs: evidence/departure.ts), (2) the circuits stage
  * counts the other loads per circuit, children first, with each meter's fallback while it is
- * stale, and caps the connectors below a stale one (circuits.ts), (3) the PV stage decides enable
- * and disable (pv.ts), (4) `allocate` (allocate.ts, pure) on the problem (problem.ts), (5) phase
- * switches (phase-switching.ts), (6) the update policy: ramps, intervals, holds, minimum on/off
- * times, and the invariant on exactly what is about to go out (policy.ts), (7) the changed
- * set-points go out, decreases first, and the summary (explain.ts).
+ * stale, and caps the connectors below a stale one (evidence/circuit-loads.ts), (3) the PV stage decides enable
+ * and disable (modes/pv.ts), (4) `allocate` (allocation/allocate.ts, pure) on the problem (allocation/from-update.ts), (5) phase
+ * switches (control/phase-switching.ts), (6) the update policy: ramps, intervals, holds, minimum on/off
+ * times, and the invariant on exactly what is about to go out (control/policy.ts), (7) the changed
+ * set-points go out, decreases first, and the summary (report/explain.ts).
  *
  * Every input is checked at the boundary (inputs.ts): nothing that is not a number gets in.
  */
@@ -20,26 +20,31 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import type { ConnectorState, Reading, SetPoint } from '../contracts';
 import { type Logger, silentLogger, WarnOnce } from '../log';
-import { type AllocationProblem, allocate, type ConnectorAllocation, type ConnectorDemand } from './allocate';
-import { CircuitLoads } from './circuits';
+import {
+  type AllocationProblem,
+  allocate,
+  type ConnectorAllocation,
+  type ConnectorDemand,
+} from './allocation/allocate';
+import { buildProblem, keepOrder } from './allocation/from-update';
 import type { DlmCommand } from './commands';
-import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './explain';
-import { Measurements } from './measurements';
+import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } from './control/offline-fit';
+import { decidePhaseSwitches } from './control/phase-switching';
+import { UpdatePolicy } from './control/policy';
+import { UpdateScheduler } from './control/scheduler';
+import { CircuitLoads } from './evidence/circuit-loads';
+import { Measurements } from './evidence/measurements';
+import { ConnectorObserver } from './evidence/observer';
 import { LearnedMemory, type LoadManagerMemoryStore } from './memory';
-import { ConnectorObserver } from './observer';
-import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } from './offline-fit';
-import { decidePhaseSwitches } from './phase-switching';
-import { UpdatePolicy } from './policy';
-import { Preferences } from './preferences';
-import { buildProblem, keepOrder } from './problem';
-import { PvSurplus } from './pv';
+import { Preferences } from './modes/preferences';
+import { PvSurplus } from './modes/pv';
+import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './report/explain';
+import type { SiteSummary } from './report/summary';
 import { ConnectorRuntimes } from './runtime';
-import { UpdateScheduler } from './scheduler';
-import type { SiteConfig } from './site-config';
-import { SiteLimits } from './site-limits';
-import type { Site } from './site-model';
-import { parseSite } from './site-validate';
-import type { SiteSummary } from './summary';
+import type { SiteConfig } from './site/config';
+import { SiteLimits } from './site/limits';
+import type { Site } from './site/model';
+import { parseSite } from './site/validate';
 
 export type { DlmCommand } from './commands';
 export type { LoadManagerMemory, LoadManagerMemoryStore } from './memory';
@@ -153,7 +158,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
    * A charger confirmed the limit it holds on a connector (a flow that sends set-points another
    * way than ampflow-charging-profile says so; that node's confirmations arrive with the connector
    * states): once a connector has confirmations, a reading proves a decrease only after the
-   * decrease was confirmed (overdraw.ts settleDecrease). Returns whether the connector is known.
+   * decrease was confirmed (evidence/overdraw.ts settleDecrease). Returns whether the connector is known.
    */
   limitConfirmed(input: {
     chargePointId: string;
@@ -216,7 +221,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
    *
    * A state that only confirms a limit (`limitInForce`: the central system republishes the state
    * each time a charger accepts one) is kept without an update of its own: a confirmation can only
-   * let a decrease count as followed sooner (overdraw.ts settleDecrease, which needs a reading after
+   * let a decrease count as followed sooner (evidence/overdraw.ts settleDecrease, which needs a reading after
    * it as well), never lower a limit, so it waits for the next update (the next reading, state or
    * tick). With 100 connectors each change brought 100 confirmations and 4 to 8 updates of the
    * whole site while the change's last limits were still going out (bench:latency).
@@ -337,7 +342,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     let problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
     let allocation = allocate(problem);
     const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.observer.views };
-    // The surplus the pv cars share (less what cars with a departure plan take first: problem.ts).
+    // The surplus the pv cars share (less what cars with a departure plan take first: allocation/from-update.ts).
     if (decidePhaseSwitches(switchContext, now, problem, allocation, problem.pvBudgetW)) {
       // The switched connectors count on other phases now: view them again and allocate again
       // (the circuits' other loads stay as they were counted).
@@ -384,7 +389,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     }
   }
 
-  /** Why each set-point in force is what it is (explain.ts), from the last update's allocation. */
+  /** Why each set-point in force is what it is (report/explain.ts), from the last update's allocation. */
   private reasons(): (k: number) => string {
     const allocation = this.lastAllocation;
     return reasonsInForce(

@@ -1,12 +1,12 @@
 /**
  * What the load manager learns and keeps across restarts: the most each circuit's other loads drew
- * (other-load-peaks.ts, what a blind meter counts them at) and how long each charger takes to follow
- * a decrease (response-time.ts). Read back when the load manager is made, written when it changed
+ * (evidence/other-load-peaks.ts, what a blind meter counts them at) and how long each charger takes to follow
+ * a decrease (evidence/response-time.ts). Read back when the load manager is made, written when it changed
  * (at most once a minute, and at stop) to a store the caller gives (a file: lib/store/json-memory.ts).
  */
 import type { Logger } from '../log';
-import type { OtherLoadPeaks } from './other-load-peaks';
-import type { ResponseTimes } from './response-time';
+import type { OtherLoadPeaks } from './evidence/other-load-peaks';
+import type { ResponseTimes } from './evidence/response-time';
 
 /** What the load manager keeps across restarts (plain JSON). */
 export interface LoadManagerMemory {

@@ -18,7 +18,7 @@
 import type { ConnectorState, Reading } from '../contracts';
 import { isObject } from '../objects';
 import type { DlmCommand } from './load-manager';
-import type { SiteConfig } from './site-config';
+import type { SiteConfig } from './site/config';
 
 export type DlmInput =
   | { kind: 'reading'; reading: Reading }

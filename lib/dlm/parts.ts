@@ -1,9 +1,9 @@
 import type { ConnectorState } from '../contracts';
-import type { AllFields } from './all-fields';
-import type { DrawRecord } from './measurements';
-import type { ObservedSession } from './observations';
+import type { DrawRecord } from './evidence/measurements';
+import type { ObservedSession } from './evidence/observations';
 import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
-import type { ChargingMode } from './site-config';
+import type { AllFields } from './site/all-fields';
+import type { ChargingMode } from './site/config';
 
 /**
  * The parts of a connector's record and of its session record, each declared here for the one
@@ -188,8 +188,8 @@ export interface ObservedConnector {
     drewA?: number;
     /**
      * The set-points it was sent since the first decrease not shown followed, before its newest
-     * (policy.ts notes each as it is replaced): a charger that takes 50 s may be applying any of
-     * them, and a reading at one of them is no proof it followed the newest (overdraw.ts).
+     * (control/policy.ts notes each as it is replaced): a charger that takes 50 s may be applying any of
+     * them, and a reading at one of them is no proof it followed the newest (evidence/overdraw.ts).
      */
     passedA?: number[];
   };
@@ -202,14 +202,14 @@ export interface ObservedConnector {
    */
   confirmed?: { limitA: number; sinceMs: number; confirmedAt: string; atMs: number };
   /**
-   * Its car left (car-left.ts) at `atMs` while a decrease from `freedA` was on its way: that
+   * Its car left (evidence/car-left.ts) at `atMs` while a decrease from `freedA` was on its way: that
    * current was drawn through its circuits a moment ago, so the others may take it without the
-   * ramp (policy.ts). Written by settleDecrease only.
+   * ramp (control/policy.ts). Written by settleDecrease only.
    */
   departed?: { atMs: number; freedA: number };
   wantingSinceMs?: number;
   /**
-   * How long this charger may take to follow a change of its limit, ms (response-time.ts: learned
+   * How long this charger may take to follow a change of its limit, ms (evidence/response-time.ts: learned
    * from its past decreases, else the site's start value); written by the observer every update.
    */
   followMs?: number;
@@ -233,7 +233,7 @@ export function newObservedConnector(session: SessionRuntime): AllFields<Observe
 }
 
 /**
- * The departure part of a session record (written only by departure.ts): which report of the car's
+ * The departure part of a session record (written only by evidence/departure.ts): which report of the car's
  * needs (`CarNeeds.at`) the energy it asked for counts from, and the connector's energy register
  * then (the energy the car takes from that report on is what it asked for).
  */
@@ -251,12 +251,12 @@ export function newDepartureSession(): AllFields<DepartureSession> {
 }
 
 /**
- * A pv or minpv car's departure plan in one update (departure.ts): it asked over ISO 15118 for
+ * A pv or minpv car's departure plan in one update (evidence/departure.ts): it asked over ISO 15118 for
  * `energyWh` by `departureMs` and has `remainingWh` of it still to take; at a steady current it
  * needs `needA` per phase on `phases` phases (rounded up to the set-point step). Only while that
  * is at least its minimum: below, it can still make it at its minimum later, so PV alone decides.
  * `shareA` is what is left of the PV surplus for it, `takeA` what it takes (at least `needA`, at
- * most its cap): the surplus goes to such a car first (departure.ts shareSurplusWithPlans writes both).
+ * most its cap): the surplus goes to such a car first (evidence/departure.ts shareSurplusWithPlans writes both).
  */
 export interface DeparturePlan {
   needA: number;
@@ -310,7 +310,7 @@ export interface ConnectorView {
    */
   minA: number;
   minFromCar: boolean;
-  /** A pv or minpv car's departure plan (departure.ts), while it needs current from now on. */
+  /** A pv or minpv car's departure plan (evidence/departure.ts), while it needs current from now on. */
   plan?: DeparturePlan;
   /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
   holdReason?: string;

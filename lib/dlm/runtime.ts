@@ -2,21 +2,20 @@
  * The record the load manager keeps per connector, and per session (car) within it. Each record is
  * made of parts; each part is declared by the one stage that writes it (the others only read it):
  *
- * - `DrawRecord` (measurements.ts): the newest draw sample and the draw history;
- * - `ObservedConnector` (observer.ts) and `ObservedSession` (observations.ts): status, online,
+ * - `DrawRecord` (evidence/measurements.ts): the newest draw sample and the draw history;
+ * - `ObservedConnector` (evidence/observer.ts) and `ObservedSession` (evidence/observations.ts): status, online,
  *   the session, phase detection, under-draw, overdraw, a decrease not yet followed;
- * - `PhaseSession` (phase-switching.ts): 1/3-phase switching;
- * - `PvSession` (pv.ts): PV enable/disable with its delays;
- * - `PolicyRecord`, `PolicySession` (policy.ts): the set-points sent, ramps, minimum on/off times;
- * - `PreferenceRecord` (preferences.ts): mode and priority overrides and expression results;
- * - `DepartureSession` (departure.ts): where the energy a car asked for over ISO 15118 counts from.
+ * - `PhaseSession` (control/phase-switching.ts): 1/3-phase switching;
+ * - `PvSession` (modes/pv.ts): PV enable/disable with its delays;
+ * - `PolicyRecord`, `PolicySession` (control/policy.ts): the set-points sent, ramps, minimum on/off times;
+ * - `PreferenceRecord` (modes/preferences.ts): mode and priority overrides and expression results;
+ * - `DepartureSession` (evidence/departure.ts): where the energy a car asked for over ISO 15118 counts from.
  *
  * The registry below owns the records' lifetime: one per connector key, kept across a replaced site.
  */
 import type { SetPoint } from '../contracts';
-import type { AllFields } from './all-fields';
-import { newDrawRecord } from './measurements';
-import { newObservedSession } from './observations';
+import { newDrawRecord } from './evidence/measurements';
+import { newObservedSession } from './evidence/observations';
 import {
   type ConnectorRuntime,
   newDepartureSession,
@@ -28,7 +27,8 @@ import {
   newPvSession,
   type SessionRuntime,
 } from './parts';
-import type { Connector, Site } from './site-model';
+import type { AllFields } from './site/all-fields';
+import type { Connector, Site } from './site/model';
 
 export type { ConnectorRuntime, SessionRuntime } from './parts';
 

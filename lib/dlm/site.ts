@@ -5,8 +5,8 @@
  * `Site` with every default filled in, or lists every problem at once.
  *
  * This module gathers the site model's parts for the rest of the package: the configuration and
- * its defaults (site-config.ts), the validated model (site-model.ts), the validation
- * (site-validate.ts and the section readers it uses) and the per-phase types (phases.ts).
+ * its defaults (site/config.ts), the validated model (site/model.ts), the validation
+ * (site/validate.ts and the section readers it uses) and the per-phase types (phases.ts).
  */
 export { GRID_PHASES, type GridPhase, type Triple, triple } from './phases';
 export {
@@ -32,8 +32,8 @@ export {
   SHEDDING_RULES,
   type SheddingRule,
   type SiteConfig,
-} from './site-config';
-export { describeValue, phaseLimitOf } from './site-fields';
+} from './site/config';
+export { describeValue, phaseLimitOf } from './site/fields';
 export {
   type Circuit,
   type Connector,
@@ -45,5 +45,5 @@ export {
   SiteConfigError,
   type SiteProblem,
   type SiteValidation,
-} from './site-model';
-export { parseSite, validateSite } from './site-validate';
+} from './site/model';
+export { parseSite, validateSite } from './site/validate';

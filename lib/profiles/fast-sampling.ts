@@ -21,7 +21,7 @@ interface FastFacts {
 /**
  * The fast interval while a limit moves (issue #36): the load manager settles a raise by the
  * charger's own reading, and gives the current a decrease frees to others once the charger's
- * reading shows it followed (lib/dlm/charger-draw.ts), so the sooner that reading comes, the
+ * reading shows it followed (lib/dlm/evidence/charger-draw.ts), so the sooner that reading comes, the
  * sooner the site uses what it may. While a set-point of any connector of a charger with a
  * session changed in the last `fastSamplingForS` (60 s), or a decrease is not shown followed yet
  * (a connector with a session whose newest reading is above its limit in force), the charger is asked for

@@ -4,7 +4,7 @@
  * (`pv-losses.ts`), and what the `pv`-mode cars took from the grid or the home battery.
  */
 import type { SetPoint } from '../contracts';
-import { batteryHasPriority } from '../dlm/pv-surplus';
+import { batteryHasPriority } from '../dlm/modes/pv-surplus';
 import { PV_LOSS_CAUSES, type PvLossCause, pvLossShares } from './pv-losses';
 import type { SiteSimulator } from './site';
 

@@ -1,6 +1,6 @@
 /**
  * What a load manager says of a meter it does not believe (a reading below the chargers' own, a
- * negative current where nothing exports, a frozen value: lib/dlm/meter-plausibility.ts), shown
+ * negative current where nothing exports, a frozen value: lib/dlm/evidence/meter-plausibility.ts), shown
  * where the installer looks for the meter: on the meter node, by the name its readings carry. Glue
  * between two nodes of one runtime; the judgement is the load manager's.
  */

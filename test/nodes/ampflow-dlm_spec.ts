@@ -10,8 +10,8 @@ import meterNode = require('../../nodes/ampflow-meter');
 import modbusBusNode = require('../../nodes/ampflow-modbus-bus');
 
 import type { SetPoint } from '../../lib/contracts';
+import type { SiteSummary } from '../../lib/dlm/report/summary';
 import type { SiteConfig } from '../../lib/dlm/site';
-import type { SiteSummary } from '../../lib/dlm/summary';
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';

@@ -7,8 +7,8 @@ import dlmNode = require('../../nodes/ampflow-dlm');
 import meterNode = require('../../nodes/ampflow-meter');
 import modbusBusNode = require('../../nodes/ampflow-modbus-bus');
 
+import type { SiteSummary } from '../../lib/dlm/report/summary';
 import type { SiteConfig } from '../../lib/dlm/site';
-import type { SiteSummary } from '../../lib/dlm/summary';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';

@@ -2,8 +2,8 @@ import {
   FROZEN_AFTER_MS,
   FROZEN_WHILE_CHARGERS_MOVE_MS,
   NEGATIVE_TOLERANCE_A,
-} from '../../lib/dlm/meter-plausibility';
-import type { Site } from '../../lib/dlm/site-model';
+} from '../../lib/dlm/evidence/meter-plausibility';
+import type { Site } from '../../lib/dlm/site/model';
 import { COMMAND_TIMEOUT_MS } from '../../lib/sim/site-faults';
 import type { Plan } from './closed-loop-property';
 

@@ -4,7 +4,7 @@ import { ManualClock } from '../../lib/clock';
 import type { SetPoint } from '../../lib/contracts';
 import { LoadManager } from '../../lib/dlm/load-manager';
 import type { CircuitConfig, ConnectorConfig, SiteConfig, Triple } from '../../lib/dlm/site';
-import type { Site } from '../../lib/dlm/site-model';
+import type { Site } from '../../lib/dlm/site/model';
 import { silentLogger } from '../../lib/log';
 import { type Overload, runClosedLoop } from '../../lib/sim/closed-loop';
 import { type SimCar, type SimChargerOptions, SiteSimulator } from '../../lib/sim/site';

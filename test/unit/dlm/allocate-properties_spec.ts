@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { type AllocationProblem, allocate, type ConnectorDemand } from '../../../lib/dlm/allocate';
+import { type AllocationProblem, allocate, type ConnectorDemand } from '../../../lib/dlm/allocation/allocate';
 import type { GridPhase, Triple } from '../../../lib/dlm/site';
 
 /**
  * Properties of the pure allocator over random trees, phase sets, cars, floors and budgets, each
- * checked by code written here from the statement of the invariant (not by lib/dlm/invariant.ts).
+ * checked by code written here from the statement of the invariant (not by lib/dlm/allocation/invariant.ts).
  */
 
 const PHASES: GridPhase[] = [0, 1, 2];

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AllocationProblem, Bound, ConnectorDemand } from '../../../lib/dlm/allocate';
-import { type FirstStep, progressiveFill } from '../../../lib/dlm/allocation-fill';
-import type { FillHost } from '../../../lib/dlm/allocation-fill-host';
-import { AllocationLayout, type Terms } from '../../../lib/dlm/allocation-layout';
-import { floorOf } from '../../../lib/dlm/allocation-terms';
+import type { AllocationProblem, Bound, ConnectorDemand } from '../../../lib/dlm/allocation/allocate';
+import { type FirstStep, progressiveFill } from '../../../lib/dlm/allocation/fill';
+import type { FillHost } from '../../../lib/dlm/allocation/fill-host';
+import { AllocationLayout, type Terms } from '../../../lib/dlm/allocation/layout';
+import { floorOf } from '../../../lib/dlm/allocation/terms';
 import type { GridPhase } from '../../../lib/dlm/phases';
 import { seededRandom } from '../../../lib/sim/fleet';
 
 /**
- * The progressive fill's first step taken without the fill (allocation-fill-first-step.ts) must be
+ * The progressive fill's first step taken without the fill (allocation/fill-first-step.ts) must be
  * the fill's own to the last bit: the same stops, in the same order, at the same doubles, held by
  * the same bounds. The answers of allocate() are rounded to the step and would hide a difference
  * in the last bits (a fill without the first step's ghost breakpoints passes every allocate()

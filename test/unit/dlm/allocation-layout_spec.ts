@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AllocationProblem, ConnectorDemand } from '../../../lib/dlm/allocate';
-import { AllocationLayout } from '../../../lib/dlm/allocation-layout';
+import type { AllocationProblem, ConnectorDemand } from '../../../lib/dlm/allocation/allocate';
+import { AllocationLayout } from '../../../lib/dlm/allocation/layout';
 
 /**
  * The keep order (who gets a minimum first) against its definition written here as a comparison:

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SetPoint } from '../../../lib/contracts';
+import { FROZEN_AFTER_MS } from '../../../lib/dlm/evidence/meter-plausibility';
 import { LoadManager, type LoadManagerMemory } from '../../../lib/dlm/load-manager';
-import { FROZEN_AFTER_MS } from '../../../lib/dlm/meter-plausibility';
 import { parseSite, type SiteConfig, type Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
 import { runClosedLoop } from '../../../lib/sim/closed-loop';

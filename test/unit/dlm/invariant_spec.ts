@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { AllocationProblem } from '../../../lib/dlm/allocate';
-import { checkAllocation } from '../../../lib/dlm/invariant';
+import type { AllocationProblem } from '../../../lib/dlm/allocation/allocate';
+import { checkAllocation } from '../../../lib/dlm/allocation/invariant';
 import type { GridPhase, Triple } from '../../../lib/dlm/site';
 
 /**
  * checkAllocation with floors that replace the problem's (the hold's worst case,
- * pending-decreases.ts) against checkAllocation of a copy of the problem with those floors, on
+ * control/pending-decreases.ts) against checkAllocation of a copy of the problem with those floors, on
  * random trees, limits (0, tiny, not a number, negative) and floors.
  */
 

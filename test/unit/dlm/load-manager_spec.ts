@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { namesInShort } from '../../../lib/dlm/policy';
+import { namesInShort } from '../../../lib/dlm/control/policy';
 import type { ConnectorConfig, SiteConfig } from '../../../lib/dlm/site';
 import { harness } from './support';
 
@@ -422,7 +422,7 @@ describe('LoadManager', () => {
       h.run(95_000);
       assert.equal(h.limit('A/1'), 0, 'after its 2 minutes the higher priority takes over');
       // A's charger has not shown that it stopped: B starts when it does, or once A's follow time
-      // has passed since the pause (60 s: A was never seen following a decrease, response-time.ts).
+      // has passed since the pause (60 s: A was never seen following a decrease, evidence/response-time.ts).
       assert.equal(h.limit('B/1'), 0);
       assert.match(h.setPoint('B/1')?.reason ?? '', /waiting for A\/1 to follow a decrease/);
       h.run(50_000);

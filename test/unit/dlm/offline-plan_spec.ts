@@ -8,13 +8,13 @@ import {
   type OfflineContext,
   offlineCheck,
   otherLoadsIfAbsent,
-} from '../../../lib/dlm/offline-fit';
-import { OtherLoadPeaks } from '../../../lib/dlm/other-load-peaks';
+} from '../../../lib/dlm/control/offline-fit';
+import { OtherLoadPeaks } from '../../../lib/dlm/evidence/other-load-peaks';
 import type { ConnectorView } from '../../../lib/dlm/parts';
 import { GRID_PHASES } from '../../../lib/dlm/phases';
 import { ConnectorRuntimes } from '../../../lib/dlm/runtime';
-import type { CircuitConfig, ConnectorConfig, SiteConfig } from '../../../lib/dlm/site-config';
-import { parseSite, validateSite } from '../../../lib/dlm/site-validate';
+import type { CircuitConfig, ConnectorConfig, SiteConfig } from '../../../lib/dlm/site/config';
+import { parseSite, validateSite } from '../../../lib/dlm/site/validate';
 import { harness } from './support';
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The LoadManager invariant property's own reading of the overdraw rule (documented with
  * `control.overdrawToleranceA`, `overdrawClearMs`, `decreaseSettleMs` and in
- * lib/dlm/overdraw.ts), rebuilt from the raw inputs and the set-points alone: a charger that draws
+ * lib/dlm/evidence/overdraw.ts), rebuilt from the raw inputs and the set-points alone: a charger that draws
  * above its set-point is, from that reading on, counted at what it draws, and a meter that includes it
  * may then have that draw subtracted (see the property's header).
  */

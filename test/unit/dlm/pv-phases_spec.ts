@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { onThreePhases as started } from './pv-home';
 import type { harness } from './support';
 
-/** When a pv car on three phases goes down to one under clouds (phase-switching.ts). */
+/** When a pv car on three phases goes down to one under clouds (control/phase-switching.ts). */
 describe('LoadManager PV phase switch down', () => {
   let h: ReturnType<typeof harness>;
   afterEach(() => h?.stop());

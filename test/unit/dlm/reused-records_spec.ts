@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import type { ConnectorState } from '../../../lib/contracts';
-import type { ConnectorDemand } from '../../../lib/dlm/allocate';
+import type { ConnectorDemand } from '../../../lib/dlm/allocation/allocate';
+import { buildProblem } from '../../../lib/dlm/allocation/from-update';
+import { ConnectorObserver } from '../../../lib/dlm/evidence/observer';
 import type { LoadManager } from '../../../lib/dlm/load-manager';
-import { ConnectorObserver } from '../../../lib/dlm/observer';
 import { type ConnectorView, newView } from '../../../lib/dlm/parts';
-import { buildProblem } from '../../../lib/dlm/problem';
 import { ConnectorRuntimes, newSession } from '../../../lib/dlm/runtime';
-import { SiteLimits } from '../../../lib/dlm/site-limits';
-import { parseSite } from '../../../lib/dlm/site-validate';
+import { SiteLimits } from '../../../lib/dlm/site/limits';
+import { parseSite } from '../../../lib/dlm/site/validate';
 import { silentLogger } from '../../../lib/log';
 import { climkitZone, pvHome, runScenario } from '../../../lib/sim/site-scenarios';
 

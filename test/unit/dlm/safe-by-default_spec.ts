@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
+import { OtherLoadPeaks } from '../../../lib/dlm/evidence/other-load-peaks';
+import { ResponseTimes } from '../../../lib/dlm/evidence/response-time';
 import type { LoadManagerMemory } from '../../../lib/dlm/load-manager';
 import { parseDlmMessage } from '../../../lib/dlm/messages';
-import { OtherLoadPeaks } from '../../../lib/dlm/other-load-peaks';
-import { ResponseTimes } from '../../../lib/dlm/response-time';
 import { parseSite, type SiteConfig } from '../../../lib/dlm/site';
 import { harness } from './support';
 

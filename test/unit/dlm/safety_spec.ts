@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { PerPhase } from '../../../lib/contracts';
-import { type AllocationProblem, allocate } from '../../../lib/dlm/allocate';
-import { checkAllocation } from '../../../lib/dlm/invariant';
+import { type AllocationProblem, allocate } from '../../../lib/dlm/allocation/allocate';
+import { checkAllocation } from '../../../lib/dlm/allocation/invariant';
 import { type SiteConfig, validateSite } from '../../../lib/dlm/site';
 import { harness } from './support';
 

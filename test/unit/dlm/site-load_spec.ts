@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
+import { type CircuitSummary, type ConnectorSummary, siteLoad } from '../../../lib/dlm/report/summary';
 import type { SiteConfig } from '../../../lib/dlm/site';
-import { type CircuitSummary, type ConnectorSummary, siteLoad } from '../../../lib/dlm/summary';
 import { harness } from './support';
 
 /** A circuit of a summary: only what siteLoad reads matters here. */
@@ -48,7 +48,7 @@ const meter = (location: 'includesChargers' | 'otherLoadsOnly', measuredA: [numb
   measuredW: Math.round((measuredA[0] + measuredA[1] + measuredA[2]) * 230),
 });
 
-describe('what the site draws from the grid (summary.ts siteLoad)', () => {
+describe('what the site draws from the grid (report/summary.ts siteLoad)', () => {
   it('takes a grid meter that includes the chargers as it reads, never with the chargers added on top', () => {
     // Issue #38: the dashboard showed ~76 kW on a 63 A zone (43.5 kW) by adding the chargers again.
     const load = siteLoad(

@@ -1,8 +1,8 @@
 import { ManualClock } from '../../../lib/clock';
 import type { ConnectorState, ConnectorTransaction, PerPhase, SetPoint } from '../../../lib/contracts';
 import { LoadManager, type LoadManagerOptions } from '../../../lib/dlm/load-manager';
+import type { SiteSummary } from '../../../lib/dlm/report/summary';
 import type { SiteConfig } from '../../../lib/dlm/site';
-import type { SiteSummary } from '../../../lib/dlm/summary';
 import type { Logger } from '../../../lib/log';
 
 /** A load manager on a ManualClock with helpers to feed it and read what it decided. */

@@ -1,0 +1,221 @@
+/**
+ * Turns the stages' picture of one update into the pure allocator's problem: the keep order
+ * (priority, the shedding rule, configuration order), each circuit's capacity (its limit, the site
+ * limits, headroom and other loads) and each connector's demand (with why it does not want
+ * current, for the reasons).
+ */
+
+import type { CircuitView } from '../evidence/circuit-loads';
+import { shareSurplusWithPlans } from '../evidence/departure';
+import type { ConnectorView } from '../parts';
+import { NO_FLOOR, type Triple } from '../phases';
+import type { PvSummary } from '../report/summary';
+import type { ConnectorRuntimes } from '../runtime';
+import type { SiteLimits } from '../site/limits';
+import type { Connector, Site } from '../site/model';
+import type { AllocationProblem, ConnectorDemand } from './allocate';
+
+/** What the problem is built from. */
+export interface ProblemContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+  circuitViews: readonly CircuitView[];
+  siteLimits: SiteLimits;
+}
+
+/**
+ * Connector indexes in keep order: priority, then the shedding rule, then configuration order.
+ * The sort starts from `previous` (an earlier update's order: any order of the indexes 0 … n - 1):
+ * the comparison decides every pair (configuration order last), so any start gives the same order,
+ * and the sort (a merge sort that takes runs already in order as they are) costs about one
+ * comparison per connector when little has changed since.
+ */
+export function keepOrder(context: ProblemContext, previous?: readonly number[]): number[] {
+  const { site, views } = context;
+  const mostEnergyFirst = site.shedding === 'mostEnergyFirst';
+  // The sort keys in flat arrays (no object per connector), sorted as indexes; read from this
+  // update's views (written just before), not from the records.
+  const count = site.connectors.length;
+  const priorities = new Float64Array(count);
+  const restings = new Float64Array(count);
+  const keys = new Float64Array(count);
+  let comparable = true;
+  for (let k = 0; k < count; k++) {
+    const view = views[k];
+    priorities[k] = view?.priority ?? 0;
+    // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way.
+    restings[k] = Number(view?.resting === true);
+    let key: number;
+    if (mostEnergyFirst) {
+      const charging = (view?.sentA ?? 0) > 0;
+      key = (view?.energyWh ?? 0) - (charging ? site.control.shedHysteresisWh : 0);
+    } else key = view?.sinceMs ?? Number.POSITIVE_INFINITY;
+    keys[k] = key;
+    // A key that is not a number compares as equal to every other: then the start matters.
+    if (Number.isNaN(key) || Number.isNaN(priorities[k] ?? 0)) comparable = false;
+  }
+  const compare = (a: number, b: number) =>
+    (priorities[b] ?? 0) - (priorities[a] ?? 0) ||
+    (restings[a] ?? 0) - (restings[b] ?? 0) ||
+    (keys[a] ?? 0) - (keys[b] ?? 0) ||
+    a - b;
+  const start = comparable && previous?.length === count ? previous : undefined;
+  if (!start) return Array.from({ length: count }, (_, k) => k).sort(compare);
+  // Most updates change no connector's place: then the start is the order (one comparison per
+  // pair of neighbours, as the sort's first run would make, without the sort's calls).
+  let sorted = true;
+  for (let i = 1; i < count && sorted; i++) sorted = compare(start[i - 1] ?? 0, start[i] ?? 0) <= 0;
+  return sorted ? start.slice() : start.slice().sort(compare);
+}
+
+/**
+ * The allocation problem of this update. Sets each view's `notWanting` (why a connector that
+ * does not want current does not). The connectors' demands are written into `demands` (by
+ * connector index; every field again), the list the last problem had: one object per connector
+ * for every update, not one per connector and update. The problem is this update's: the next one
+ * writes its demands again.
+ */
+export function buildProblem(
+  context: ProblemContext,
+  now: number,
+  order: readonly number[],
+  pvState: PvSummary | undefined,
+  pvBudgetW: number,
+  demands: ConnectorDemand[],
+): AllocationProblem {
+  const { site, runtimes, views } = context;
+  const rank = new Int32Array(site.connectors.length).fill(-1);
+  order.forEach((k, position) => {
+    if (k >= 0 && k < rank.length) rank[k] = position;
+  });
+  const circuits = site.circuits.map((circuit, c) => {
+    const view = context.circuitViews[c];
+    const override = context.siteLimits.of(circuit.id);
+    const limitA = view?.limitA ?? circuit.limitA;
+    const otherA = view?.otherA ?? NO_FLOOR;
+    const headroomA = circuit.headroomA;
+    const capacityA: Triple = [
+      limitA[0] - headroomA[0] - otherA[0],
+      limitA[1] - headroomA[1] - otherA[1],
+      limitA[2] - headroomA[2] - otherA[2],
+    ];
+    // The lower of its own power limit and a site limit's, either may be missing.
+    const ownW = circuit.powerLimitW;
+    const overrideW = override?.powerLimitW?.value;
+    const limitW =
+      ownW === undefined ? overrideW : overrideW === undefined ? ownW : Math.min(ownW, overrideW);
+    const headroomW = (headroomA[0] + headroomA[1] + headroomA[2]) * site.voltageV;
+    const capacityW =
+      limitW === undefined ? Number.POSITIVE_INFINITY : limitW - headroomW - (view?.otherW ?? 0);
+    return {
+      capacityA,
+      capacityW,
+      chargersCapacityW: override?.chargersPowerLimitW?.value ?? Number.POSITIVE_INFINITY,
+      unbalanceLimitA: circuit.unbalanceLimitA ?? Number.POSITIVE_INFINITY,
+    };
+  });
+  let anyPlan = false;
+  for (let k = 0; k < site.connectors.length; k++) {
+    const connector = site.connectors[k] as Connector;
+    const view = views[k];
+    if (!view) throw new Error(`no view of ${connector.key}`);
+    view.notWanting = undefined;
+    let wants = view.wantsByStatus;
+    if (!view.known)
+      view.notWanting = `unknown state: counted at ${connector.offlineA} A until the charger reports`;
+    else if (view.neverConnected)
+      view.notWanting = 'configured, never connected: nothing reserved until it connects';
+    else if (!view.online)
+      view.notWanting = `offline: counted at ${view.uncontrolled?.amps ?? connector.offlineA} A (${view.uncontrolled?.why ?? 'its own fallback'})`;
+    else if (!view.wantsByStatus)
+      view.notWanting = `idle: ${runtimes.of(connector).state?.status ?? 'no status'}`;
+    else if (view.mode === 'off') {
+      wants = false;
+      view.notWanting = 'off: mode off';
+    } else if (view.mode === 'pv' && !runtimes.of(connector).session.pvEnabled) {
+      wants = false;
+      // What it needs is modes/pv.ts's (on one phase for a car that can switch); before its first
+      // decision, its minimum on the phases it has.
+      const session = runtimes.of(connector).session;
+      const need =
+        session.pvNeedW ?? view.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
+      const surplus = pvState?.surplusW;
+      const reserve = session.pvReserve;
+      view.notWanting =
+        surplus === undefined
+          ? 'pv: no fresh grid meter reading'
+          : session.pvLeftToOthersW !== undefined
+            ? `pv: waiting, the cars charging take the surplus (${Math.max(0, surplus)} W; they can take ${session.pvLeftToOthersW} W more than their minimum); starts on ${need} W they cannot take`
+            : session.pvEnableSinceMs !== undefined && reserve
+              ? `pv: enough surplus; clouds stopped it ${session.pvStops ?? 0} times, so it starts once the surplus beyond its minimum has put by ${reserve.neededWh} Wh (${reserve.paidWh} Wh so far)`
+              : session.pvEnableSinceMs !== undefined
+                ? `pv: enough surplus for ${Math.round((now - session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
+                : session.pvLeftW !== undefined
+                  ? `pv: waiting for surplus (${Math.max(0, surplus)} W, ${session.pvLeftW} W of it left after the other cars' minimum; needs ${need} W)`
+                  : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
+      if (view.minFromCar) view.notWanting += `; the car takes no less than ${view.minA} A (ISO 15118)`;
+    } else if (view.keepOff) {
+      wants = false;
+      const leftS = Math.ceil(((runtimes.of(connector).offUntilMs ?? now) - now) / 1000);
+      view.notWanting = `paused: minimum off time (${leftS} s left)`;
+    }
+    const position = rank[k] ?? -1;
+    const demand = demands[k] ?? newDemand();
+    demand.path = connector.path;
+    demand.wants = wants;
+    demand.phases = view.gridPhases;
+    demand.unbalancePhases = view.unbalancePhases;
+    demand.minA = view.minA;
+    demand.maxA = view.capA;
+    demand.priority = view.priority;
+    demand.keepRank = position >= 0 ? position : k;
+    demand.keepOn = view.keepOn;
+    demand.starting = !(view.sentA > 0);
+    demand.floorA = view.floorA;
+    demand.pv = view.countsForPv;
+    demands[k] = demand;
+    if (view.plan) anyPlan = true;
+  }
+  demands.length = site.connectors.length;
+  // A car with a departure plan takes the surplus first, at least what its plan needs (the grid
+  // pays the rest): a demand of its own, outside the PV budget, up to what it takes (evidence/departure.ts).
+  let budgetW = pvBudgetW;
+  if (pvState && anyPlan) {
+    const wanting = (k: number) => demands[k]?.wants === true;
+    budgetW = shareSurplusWithPlans(site, views, order, pvBudgetW, wanting);
+    for (let k = 0; k < demands.length; k++) {
+      const plan = views[k]?.plan;
+      const demand = demands[k];
+      if (!plan || !demand?.wants) continue;
+      demand.pv = false;
+      demand.maxA = plan.takeA;
+    }
+  }
+  return {
+    voltageV: site.voltageV,
+    stepA: site.control.stepA,
+    startMarginA: site.control.startMarginA,
+    circuits,
+    connectors: demands,
+    pvBudgetW: pvState ? budgetW : Number.POSITIVE_INFINITY,
+  };
+}
+
+/** A demand with every field, before buildProblem writes it (all keep this shape). */
+function newDemand(): ConnectorDemand {
+  return {
+    path: [],
+    wants: false,
+    phases: [],
+    unbalancePhases: undefined,
+    minA: 0,
+    maxA: 0,
+    priority: 0,
+    keepRank: 0,
+    keepOn: false,
+    starting: true,
+    floorA: NO_FLOOR,
+    pv: false,
+  };
+}

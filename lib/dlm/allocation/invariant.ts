@@ -1,0 +1,191 @@
+/**
+ * Checks the safety invariant of an allocation (stated in allocation/allocate.ts) for given limits: the load
+ * manager runs it on every set of set-points before anything goes out, so a bug in the sharing or
+ * in the update policy (ramps, holds) can never send a set of limits that breaks a circuit.
+ */
+
+import { GRID_PHASES, type GridPhase, phaseMask, type Triple } from '../phases';
+import type { AllocationProblem } from './allocate';
+
+export interface InvariantViolation {
+  kind: 'phase' | 'power' | 'chargersPower' | 'unbalance' | 'minimum' | 'maximum';
+  /** Circuit index (phase, power, unbalance) or connector index (minimum, maximum). */
+  index: number;
+  phase?: GridPhase;
+  message: string;
+}
+
+const TOLERANCE = 1e-6;
+
+/**
+ * Every way `limitsA` breaks the invariant, each connector counted at its floors in `floorsA` where
+ * given (the hold's worst case: control/pending-decreases.ts), else at the problem's. A circuit whose
+ * uncontrolled load (floors) alone exceeds its capacity is not a violation as long as every
+ * connector below it that loads the phase is at 0.
+ * Every comparison is written so that a value that is not a number (a limit, a capacity, a floor,
+ * a minimum or maximum) is a violation, never a pass: only +∞ means "no limit".
+ */
+export function checkAllocation(
+  problem: AllocationProblem,
+  limitsA: readonly number[],
+  floorsA?: readonly (Triple | undefined)[],
+): InvariantViolation[] {
+  const violations: InvariantViolation[] = [];
+  const { circuits, connectors, voltageV } = problem;
+  // Per circuit, in one pass over the connectors and their paths: the load per phase as the
+  // capacity counts it, as the unbalance counts it (only if a circuit has an unbalance limit: no
+  // other reads it), and whether a connector below is controlled (limit above 0; a limit that is
+  // not a number counts as controlled, it may be anything).
+  // Flat per circuit × phase (this runs several times on every update).
+  const phaseLoad = new Float64Array(circuits.length * 3);
+  const unbalanceLoad = new Float64Array(circuits.length * 3);
+  const controlledOn = new Uint8Array(circuits.length * 3);
+  const controlledAny = new Uint8Array(circuits.length);
+  let anyUnbalanceLimit = false;
+  for (const budget of circuits)
+    if (budget?.unbalanceLimitA !== Number.POSITIVE_INFINITY) anyUnbalanceLimit = true;
+  for (let k = 0; k < connectors.length; k++) {
+    const demand = connectors[k];
+    if (!demand) continue;
+    const limit = limitsA[k] ?? 0;
+    if (!Number.isFinite(limit) || limit < 0) {
+      violations.push({ kind: 'maximum', index: k, message: `connector ${k}: ${limit} A is not a current` });
+    } else {
+      if (limit > TOLERANCE && !(limit >= demand.minA - TOLERANCE)) {
+        violations.push({
+          kind: 'minimum',
+          index: k,
+          message: `connector ${k}: ${limit} A is below its minimum ${demand.minA} A`,
+        });
+      }
+      if (!(limit <= Math.max(demand.maxA, 0) + TOLERANCE)) {
+        violations.push({
+          kind: 'maximum',
+          index: k,
+          message: `connector ${k}: ${limit} A is above its maximum ${demand.maxA} A`,
+        });
+      }
+      if (limit > TOLERANCE && !demand.wants) {
+        violations.push({
+          kind: 'maximum',
+          index: k,
+          message: `connector ${k}: ${limit} A although it may not charge`,
+        });
+      }
+    }
+    const isControlled = !(limit <= TOLERANCE);
+    const loads = phaseMask(demand.phases);
+    const floorA = floorsA?.[k] ?? demand.floorA;
+    const counted0 = Math.max(floorA[0], loads & 1 ? limit : 0);
+    const counted1 = Math.max(floorA[1], loads & 2 ? limit : 0);
+    const counted2 = Math.max(floorA[2], loads & 4 ? limit : 0);
+    let unbalanced0 = 0;
+    let unbalanced1 = 0;
+    let unbalanced2 = 0;
+    if (anyUnbalanceLimit) {
+      const unbalancedOn = demand.unbalancePhases ? phaseMask(demand.unbalancePhases) : loads;
+      unbalanced0 = Math.max(floorA[0], unbalancedOn & 1 ? limit : 0);
+      unbalanced1 = Math.max(floorA[1], unbalancedOn & 2 ? limit : 0);
+      unbalanced2 = Math.max(floorA[2], unbalancedOn & 4 ? limit : 0);
+    }
+    // A connector that counts 0 everywhere and is not controlled adds nothing (x + 0 is x).
+    if (
+      !isControlled &&
+      counted0 === 0 &&
+      counted1 === 0 &&
+      counted2 === 0 &&
+      unbalanced0 === 0 &&
+      unbalanced1 === 0 &&
+      unbalanced2 === 0
+    )
+      continue;
+    for (const c of demand.path) {
+      const at = c * 3;
+      phaseLoad[at] = (phaseLoad[at] ?? 0) + counted0;
+      phaseLoad[at + 1] = (phaseLoad[at + 1] ?? 0) + counted1;
+      phaseLoad[at + 2] = (phaseLoad[at + 2] ?? 0) + counted2;
+      if (anyUnbalanceLimit) {
+        unbalanceLoad[at] = (unbalanceLoad[at] ?? 0) + unbalanced0;
+        unbalanceLoad[at + 1] = (unbalanceLoad[at + 1] ?? 0) + unbalanced1;
+        unbalanceLoad[at + 2] = (unbalanceLoad[at + 2] ?? 0) + unbalanced2;
+      }
+      if (isControlled) {
+        if (loads & 1) controlledOn[at] = 1;
+        if (loads & 2) controlledOn[at + 1] = 1;
+        if (loads & 4) controlledOn[at + 2] = 1;
+        controlledAny[c] = 1;
+      }
+    }
+  }
+  for (let c = 0; c < circuits.length; c++) {
+    const budget = circuits[c];
+    if (!budget) continue;
+    // (No arrays per circuit: this runs for every circuit several times on every update.)
+    const load0 = phaseLoad[c * 3] ?? 0;
+    const load1 = phaseLoad[c * 3 + 1] ?? 0;
+    const load2 = phaseLoad[c * 3 + 2] ?? 0;
+    for (const p of GRID_PHASES) {
+      const value = p === 0 ? load0 : p === 1 ? load1 : load2;
+      if (!(value <= budget.capacityA[p] + TOLERANCE) && controlledOn[c * 3 + p]) {
+        violations.push({
+          kind: 'phase',
+          index: c,
+          phase: p,
+          message: `circuit ${c} L${p + 1}: connectors count ${value.toFixed(2)} A, capacity ${budget.capacityA[p].toFixed(2)} A`,
+        });
+      }
+    }
+    const powerW = (0 + load0 + load1 + load2) * voltageV;
+    if (controlledAny[c]) {
+      powerViolation(violations, 'power', c, powerW, budget.capacityW, voltageV);
+      powerViolation(violations, 'chargersPower', c, powerW, budget.chargersCapacityW, voltageV);
+    }
+    if (budget.unbalanceLimitA === Number.POSITIVE_INFINITY) continue;
+    const unbalance = [
+      unbalanceLoad[c * 3] ?? 0,
+      unbalanceLoad[c * 3 + 1] ?? 0,
+      unbalanceLoad[c * 3 + 2] ?? 0,
+    ];
+    const high = unbalance.indexOf(Math.max(...unbalance)) as GridPhase;
+    const low = unbalance.indexOf(Math.min(...unbalance)) as GridPhase;
+    const gap = (unbalance[high] ?? 0) - (unbalance[low] ?? 0);
+    if (gap <= budget.unbalanceLimitA + TOLERANCE && !Number.isNaN(budget.unbalanceLimitA)) continue;
+    // Over the unbalance limit: a violation only if a connector the limit could lower causes it.
+    const culprit = connectors.some((demand, k) => {
+      const phases = demand.unbalancePhases ?? demand.phases;
+      const limit = limitsA[k] ?? 0;
+      return (
+        demand.path.includes(c) &&
+        limit > TOLERANCE &&
+        phases.includes(high) &&
+        !phases.includes(low) &&
+        limit > (floorsA?.[k] ?? demand.floorA)[high] + TOLERANCE
+      );
+    });
+    if (culprit) {
+      violations.push({
+        kind: 'unbalance',
+        index: c,
+        message: `circuit ${c}: connectors make L${high + 1} ${gap.toFixed(2)} A above L${low + 1}, limit ${budget.unbalanceLimitA} A`,
+      });
+    }
+  }
+  return violations;
+}
+
+function powerViolation(
+  violations: InvariantViolation[],
+  kind: 'power' | 'chargersPower',
+  c: number,
+  powerW: number,
+  capacity: number,
+  voltageV: number,
+): void {
+  if (!(powerW <= capacity + TOLERANCE * voltageV)) {
+    violations.push({
+      kind,
+      index: c,
+      message: `circuit ${c}: connectors count ${powerW.toFixed(0)} W, ${kind} capacity ${capacity.toFixed(0)} W`,
+    });
+  }
+}

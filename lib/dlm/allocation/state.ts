@@ -1,0 +1,234 @@
+/**
+ * The allocator's bookkeeping in one round: the usage of every constraint at the current limits
+ * (the constraints and each connector's terms in them are the layout's, allocation/layout.ts,
+ * shared by the rounds), and the questions the allocation strategy asks: what would a change of
+ * one connector break (`violated`)? The strategy itself is in allocation/allocate.ts.
+ */
+
+import type { GridPhase, Triple } from '../phases';
+import { AllocationLayout, type ConnectorArrays, type Terms } from './layout';
+import {
+  type AllocationProblem,
+  AT_MAX,
+  type Bound,
+  type ConnectorAllocation,
+  type ConnectorDemand,
+} from './problem';
+
+export type { Constraint, Terms } from './layout';
+
+/** Below this, a constraint is tight (the allocator works on exact sums; finer than the load manager's EPS). */
+export const ALLOCATION_EPS = 1e-9;
+
+/** Constraints, terms and limits of one allocation run; the strategy (allocation/allocate.ts) extends it. */
+export class AllocationState {
+  /** Per constraint: what it allows (−∞ where nothing fits). */
+  readonly capacity: Float64Array;
+  /** Per constraint: the consumption of everything counted (allocations and floors). */
+  readonly usage: Float64Array;
+  /** Per constraint: soft (the PV budget) shapes the sharing but never decides who may charge. */
+  private readonly soft: Uint8Array;
+  /** Terms per connector; a connector not loading a phase still counts its floor there (constant). */
+  protected readonly terms: Terms;
+  protected readonly limit: Float64Array;
+  protected readonly result: ConnectorAllocation[];
+  /** Per circuit with an unbalance limit: the connectors' load per phase as the unbalance counts it. */
+  protected readonly unbalanceLoads: (Triple | undefined)[];
+  /** Whether any circuit has an unbalance limit (else no unbalance loads are kept). */
+  private readonly anyUnbalanceLimit: boolean;
+  /** Per connector: floors, minimum, maximum, the unbalance's phases and circuits (the layout's). */
+  protected readonly flat: ConnectorArrays;
+  /** At 3k + p: 1 where the unbalance counts connector k on phase p. */
+  private readonly unbalanceOn: Uint8Array;
+  // The terms' arrays (as in `terms`), read on every question.
+  private readonly termConstraint: Int32Array;
+  private readonly termPhase: Uint8Array;
+  /** Per constraint: its terms' coefficient. */
+  private readonly coef: Float64Array;
+
+  /** Connectors the unbalance fix-up paused in this run. */
+  readonly unbalancePaused = new Map<number, Bound>();
+
+  /** Per circuit: its unbalance limit (+∞ for none). */
+  protected readonly unbalanceLimit: Float64Array;
+
+  /** `violated` sums one connector's terms per constraint here (no allocation per question). */
+  private readonly deltaOf: Float64Array;
+  private readonly deltaStamp: Int32Array;
+  private stamp = 0;
+  /** The constraints `violated` touched, in order (at most one connector's terms). */
+  private touched = new Int32Array(16);
+
+  constructor(
+    protected readonly problem: AllocationProblem,
+    protected readonly excluded: ReadonlyMap<number, Bound> = new Map(),
+    /** What every round of one allocation shares (built once per problem). */
+    protected readonly layout: AllocationLayout = new AllocationLayout(problem),
+  ) {
+    const { connectors } = problem;
+    this.capacity = layout.capacity;
+    this.soft = layout.soft;
+    // Every connector at 0, counting only its floors.
+    this.usage = layout.floorUsage.slice();
+    this.unbalanceLoads = layout.unbalanceFloors.map((loads) =>
+      loads ? ([loads[0], loads[1], loads[2]] as Triple) : undefined,
+    );
+    this.anyUnbalanceLimit = layout.anyUnbalanceLimit;
+    this.limit = new Float64Array(connectors.length);
+    const anyExcluded = excluded.size > 0;
+    // One shape for every entry, `bound` in it from the start: one added later would go to a
+    // property store of its own, an allocation per connector.
+    const { wants } = layout.flat;
+    this.result = new Array(connectors.length);
+    for (let k = 0; k < connectors.length; k++) {
+      const bound = anyExcluded ? excluded.get(k) : undefined;
+      this.result[k] = { limitA: 0, state: bound || wants[k] ? 'paused' : 'idle', bound };
+    }
+    this.terms = layout.terms;
+    this.flat = layout.flat;
+    this.unbalanceOn = layout.flat.unbalanceOn;
+    this.termConstraint = this.terms.constraint;
+    this.termPhase = this.terms.phase;
+    this.coef = this.terms.coef;
+    this.unbalanceLimit = layout.unbalanceLimit;
+    this.deltaOf = new Float64Array(layout.capacity.length);
+    this.deltaStamp = new Int32Array(layout.capacity.length);
+  }
+
+  protected demand(k: number): ConnectorDemand {
+    const demand = this.problem.connectors[k];
+    if (!demand) throw new Error(`no connector ${k}`);
+    return demand;
+  }
+
+  protected setLimit(k: number, a: number): void {
+    const before = this.limit[k] ?? 0;
+    const { start } = this.terms;
+    const constraint = this.termConstraint;
+    const phase = this.termPhase;
+    const coef = this.coef;
+    const floorA = this.flat.floorA;
+    const usage = this.usage;
+    for (let i = start[k] ?? 0; i < (start[k + 1] ?? 0); i++) {
+      const j = constraint[i] ?? 0;
+      const c = coef[j] ?? 0;
+      const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
+      usage[j] = (usage[j] ?? 0) + termChange(c, f, before, a);
+    }
+    this.limit[k] = a;
+    if (!this.anyUnbalanceLimit) return;
+    const d0 = this.unbalanceDelta(k, 0, before, a);
+    const d1 = this.unbalanceDelta(k, 1, before, a);
+    const d2 = this.unbalanceDelta(k, 2, before, a);
+    if (d0 === 0 && d1 === 0 && d2 === 0) return;
+    const { start: pathStart, circuit } = this.flat.unbalancePath;
+    for (let at = pathStart[k] ?? 0; at < (pathStart[k + 1] ?? 0); at++) {
+      const loads = this.unbalanceLoads[circuit[at] ?? 0];
+      if (!loads) continue;
+      loads[0] += d0;
+      loads[1] += d1;
+      loads[2] += d2;
+    }
+  }
+
+  /** How connector k's unbalance load on phase p changes from limit `from` to `to`. */
+  protected unbalanceDelta(k: number, p: GridPhase, from: number, to: number): number {
+    if (this.unbalanceOn[3 * k + p] !== 1) return 0;
+    const floor = this.flat.floorA[3 * k + p] ?? 0;
+    return Math.max(floor, to) - Math.max(floor, from);
+  }
+
+  /** Whether the unbalance counts connector k on phase p. */
+  protected unbalanceCounts(k: number, p: GridPhase): boolean {
+    return this.unbalanceOn[3 * k + p] === 1;
+  }
+
+  /** The hard constraint that a change of connector k to `a` would break, if any. */
+  protected violated(k: number, a: number): Bound | undefined {
+    // One connector has up to three terms in a power constraint: compare the sums.
+    // A connector is refused where it would add to a full constraint, and also where a constraint
+    // it loads is already over (floors it cannot reduce): it must not be told to keep drawing there.
+    const { start } = this.terms;
+    const constraint = this.termConstraint;
+    const phase = this.termPhase;
+    const coef = this.coef;
+    const floorA = this.flat.floorA;
+    const from = this.limit[k] ?? 0;
+    const first = start[k] ?? 0;
+    const end = start[k + 1] ?? 0;
+    if (this.flat.termsApart[k]) {
+      // Each term in a constraint of its own: its sum is its delta, compared as it comes.
+      for (let i = first; i < end; i++) {
+        const j = constraint[i] ?? 0;
+        const c = coef[j] ?? 0;
+        const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
+        const delta = termChange(c, f, from, a);
+        if (!this.soft[j] && (this.usage[j] ?? 0) + delta > (this.capacity[j] ?? 0) + ALLOCATION_EPS)
+          return this.layout.bounds[j] ?? AT_MAX;
+      }
+      return this.unbalanceViolated(k, a);
+    }
+    if (this.touched.length < end - first) this.touched = new Int32Array(end - first);
+    const touched = this.touched;
+    const deltaOf = this.deltaOf;
+    const deltaStamp = this.deltaStamp;
+    const stamp = ++this.stamp;
+    let count = 0;
+    for (let i = first; i < end; i++) {
+      const j = constraint[i] ?? 0;
+      const c = coef[j] ?? 0;
+      const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
+      const delta = termChange(c, f, from, a);
+      if (deltaStamp[j] === stamp) deltaOf[j] = (deltaOf[j] ?? 0) + delta;
+      else {
+        deltaStamp[j] = stamp;
+        deltaOf[j] = delta;
+        touched[count++] = j;
+      }
+    }
+    for (let t = 0; t < count; t++) {
+      const j = touched[t] ?? 0;
+      if (
+        !this.soft[j] &&
+        (this.usage[j] ?? 0) + (deltaOf[j] ?? 0) > (this.capacity[j] ?? 0) + ALLOCATION_EPS
+      )
+        return this.layout.bounds[j] ?? AT_MAX;
+    }
+    return this.unbalanceViolated(k, a);
+  }
+
+  /** Phase loads of circuit c as the unbalance counts them. */
+  protected phaseLoads(c: number): Triple {
+    const loads = this.unbalanceLoads[c];
+    return loads ? [...loads] : [0, 0, 0];
+  }
+
+  protected unbalanceViolated(k: number, a: number): Bound | undefined {
+    if (this.unbalanceOn[3 * k] && this.unbalanceOn[3 * k + 1] && this.unbalanceOn[3 * k + 2])
+      return undefined;
+    const from = this.limit[k] ?? 0;
+    const { start, circuit } = this.flat.unbalancePath;
+    // Only circuits with an unbalance limit are on this path.
+    for (let at = start[k] ?? 0; at < (start[k + 1] ?? 0); at++) {
+      const c = circuit[at] ?? 0;
+      const limit = this.unbalanceLimit[c] ?? Number.POSITIVE_INFINITY;
+      const loads = this.unbalanceLoads[c];
+      const b0 = loads ? loads[0] : 0;
+      const b1 = loads ? loads[1] : 0;
+      const b2 = loads ? loads[2] : 0;
+      const a0 = b0 + this.unbalanceDelta(k, 0, from, a);
+      const a1 = b1 + this.unbalanceDelta(k, 1, from, a);
+      const a2 = b2 + this.unbalanceDelta(k, 2, from, a);
+      const gapAfter = Math.max(a0, a1, a2) - Math.min(a0, a1, a2);
+      const gapBefore = Math.max(b0, b1, b2) - Math.min(b0, b1, b2);
+      if (gapAfter > limit + ALLOCATION_EPS && gapAfter > gapBefore + ALLOCATION_EPS)
+        return { kind: 'unbalance', circuit: c };
+    }
+    return undefined;
+  }
+}
+
+/** What a term (coefficient c, floor f) adds to its constraint when its connector's limit goes from `from` to `to`. */
+function termChange(c: number, f: number, from: number, to: number): number {
+  return c * Math.max(f, to) - c * Math.max(f, from);
+}

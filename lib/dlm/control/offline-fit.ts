@@ -1,0 +1,293 @@
+/**
+ * The load manager's side of ampflow's own absence (control/offline-plan.ts has the arithmetic): what each
+ * connector would draw if ampflow stopped now, the fallbacks it chooses for the charging-profile
+ * node to install (carried by the set-points, `SetPoint.fallbackA`), the limits it holds chargers
+ * that keep their last limit offline to (`control.holdKeptLimits`), and what the summary says
+ * where the sum does not fit.
+ *
+ * A connector, if ampflow stopped now, draws:
+ * - the offline fallback the charging-profile node installed and the charger confirmed
+ *   (`ConnectorState.offlineFallback`), bounded by the charger's own `offlineA`;
+ * - its last limit, for a charger that takes no fallback and keeps the last limit it was given
+ *   forever (`ConnectorState.keepsLimitOffline`: limits at stack level 0, a vendor key), bounded by
+ *   `offlineA`;
+ * - else its own offline limit `offlineA` (what the installer entered, else its maximum), also
+ *   for a charger that refuses its limits (`ConnectorState.limitFailed`);
+ * - nothing, for a charger never seen.
+ */
+
+import { OtherLoadPeaks } from '../evidence/other-load-peaks';
+import type { ConnectorView } from '../parts';
+import type { GridPhase, Triple } from '../phases';
+import type { OfflineSummary } from '../report/summary';
+import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
+import { round1 } from '../site/fields';
+import type { Circuit, Connector, Site } from '../site/model';
+import {
+  budgets,
+  chooseMinimum,
+  offlineSums,
+  otherLoadsOffline,
+  shareEvenly,
+  takeOnPath,
+} from './offline-plan';
+import { namesInShort } from './pending-decreases';
+
+export type OfflineDrawKind = 'fallback' | 'keeps' | 'own' | 'never';
+
+/** What the connector would draw if ampflow stopped now (`limitA`: its limit now, for a keeper). */
+export function offlineDrawOf(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  limitA = runtime.sent?.limitA,
+): { amps: number; kind: OfflineDrawKind } {
+  const state = runtime.state;
+  const own = Math.min(connector.offlineA, connector.maxA);
+  if (state?.neverConnected) return { amps: 0, kind: 'never' };
+  // One that refuses its limits draws on its own, whatever it was given or confirmed.
+  if (state?.limitFailed) return { amps: own, kind: 'own' };
+  const confirmed = state?.offlineFallback;
+  if (confirmed) return { amps: Math.min(confirmed.limitA, own), kind: 'fallback' };
+  if (state?.keepsLimitOffline && limitA !== undefined)
+    return { amps: Math.min(Math.max(0, limitA), own), kind: 'keeps' };
+  return { amps: own, kind: 'own' };
+}
+
+/**
+ * Whether a connector is under the plan's control: online, so the fallback it is given goes to it,
+ * and taking limits (one that refuses its limits refuses the fallback's profile as well: it draws
+ * its own offline limit).
+ */
+function plannable(runtime: ConnectorRuntime): boolean {
+  return runtime.state?.online === true && !runtime.state.neverConnected && !runtime.state.limitFailed;
+}
+
+/** What the plan reads. */
+export interface OfflineContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+  peaks: OtherLoadPeaks;
+  /** Connector indexes in keep order (allocation/from-update.ts `keepOrder`: priority, then the shedding rule). */
+  order?: readonly number[];
+}
+
+/**
+ * The other loads per circuit while ampflow is gone: the learned peak of its meter (other-load-
+ * peaks.ts `level`; where the site may generate, never less than with what was generated then
+ * added back: ampflow may be gone at night), before anything is learned the configured
+ * `fallback.otherLoadA`, else 0 (and the circuit is named in `unlearned`).
+ */
+export function otherLoadsIfAbsent(
+  site: Site,
+  peaks: OtherLoadPeaks,
+): { otherA: Triple[]; unlearned: Set<number> } {
+  const unlearned = new Set<number>();
+  const otherA = otherLoadsOffline(
+    site.circuits,
+    (circuit: Circuit, p: GridPhase) => {
+      const meter = circuit.meter;
+      if (!meter) return 0;
+      const level = peaks.level(OtherLoadPeaks.keyOf(circuit.id, meter.source), p);
+      // With no PV generating (ampflow may be gone at night): what the plant covered counts too.
+      const gross = peaks.level(OtherLoadPeaks.grossKeyOf(circuit.id, meter.source), p);
+      if (level) return Math.max(level.amps, gross?.amps ?? 0);
+      const configured = circuit.fallback.otherLoadA?.[p];
+      if (configured !== undefined) return configured;
+      unlearned.add(circuit.index);
+      return 0;
+    },
+    (circuit, p) => {
+      // Only a learned level has an own part (configured or nothing learned: the larger of the two).
+      const meter = circuit.meter;
+      if (!meter || !peaks.level(OtherLoadPeaks.keyOf(circuit.id, meter.source), p)) return 0;
+      return peaks.level(OtherLoadPeaks.ownPartKeyOf(circuit.id, meter.source), p)?.amps;
+    },
+  );
+  return { otherA, unlearned };
+}
+
+/** Connector indexes in keep order where known, else by priority (highest first), then as listed. */
+function byPriority(context: OfflineContext): readonly number[] {
+  const { site, views, order } = context;
+  if (order && order.length === site.connectors.length) return order;
+  return site.connectors
+    .map((_c, k) => k)
+    .sort((a, b) => (views[b]?.priority ?? 0) - (views[a]?.priority ?? 0) || a - b);
+}
+
+/**
+ * With `control.holdKeptLimits`: caps each charger that keeps its last limit offline so that, if
+ * ampflow stopped now, it fits with the others' fallbacks and the other loads' peak. What is left
+ * after the connectors not under control goes, in priority order, first to each keeper whose car
+ * wants current (its minimum), then to the other connectors' minimum fallbacks, then what remains
+ * to those keepers again, shared evenly (up to their offline limit). A keeper whose minimum does
+ * not fit waits.
+ */
+export function capKeptLimits(context: OfflineContext): void {
+  const { site, runtimes, views } = context;
+  if (!site.control.holdKeptLimits) return;
+  // Usually no charger keeps its last limit: nothing to cap.
+  if (!site.connectors.some((connector) => runtimes.of(connector).state?.keepsLimitOffline)) return;
+  const keepers: number[] = [];
+  const { otherA } = otherLoadsIfAbsent(site, context.peaks);
+  const left = budgets(site.circuits, otherA);
+  const order = byPriority(context);
+  for (const k of order) {
+    const connector = site.connectors[k];
+    if (!connector) continue;
+    const runtime = runtimes.of(connector);
+    const keeps = runtime.state?.keepsLimitOffline !== undefined;
+    if (keeps && plannable(runtime) && views[k]?.wantsByStatus) keepers.push(k);
+    else if (!plannable(runtime) || keeps)
+      takeOnPath(left, connector, offlineDrawOf(connector, runtime).amps);
+  }
+  const caps = new Map<number, number>();
+  for (const k of keepers) {
+    const connector = site.connectors[k] as Connector;
+    caps.set(k, chooseMinimum(left, connector));
+  }
+  for (const k of order) {
+    const connector = site.connectors[k];
+    if (!connector || caps.has(k)) continue;
+    const runtime = runtimes.of(connector);
+    if (plannable(runtime) && runtime.state?.keepsLimitOffline === undefined) chooseMinimum(left, connector);
+  }
+  // What remains, shared evenly among the keepers that got their minimum (a fair share per phase).
+  const sharing = keepers.filter((k) => (caps.get(k) ?? 0) > 0);
+  const extras = shareEvenly(
+    left,
+    sharing.map((k) => site.connectors[k] as Connector),
+    (connector) => Math.min(connector.offlineA, connector.maxA) - (caps.get(connector.index) ?? 0),
+  );
+  sharing.forEach((k, i) => {
+    caps.set(k, (caps.get(k) ?? 0) + (extras[i] ?? 0));
+  });
+  for (const [k, capA] of caps) {
+    const view = views[k];
+    if (!view || capA >= view.capA) continue;
+    view.capA = Math.floor(capA * 10) / 10;
+    view.capReason = `held at ${view.capA} A: it keeps its last limit if ampflow stops, and that must fit (control.holdKeptLimits)`;
+  }
+}
+
+/**
+ * The fallback each connector under control is given (undefined: none, it is not online or keeps
+ * its last limit): its minimum for as many as fit by priority after the connectors not under
+ * control, the keepers at the limit they get now (`limitsA`, per index) and the other loads'
+ * peak; 0 A for the rest.
+ */
+export function chooseFallbacks(context: OfflineContext, limitsA: readonly number[]): (number | undefined)[] {
+  const { site, runtimes } = context;
+  const { otherA } = otherLoadsIfAbsent(site, context.peaks);
+  const left = budgets(site.circuits, otherA);
+  const chosen: (number | undefined)[] = site.connectors.map(() => undefined);
+  const planned: number[] = [];
+  for (const connector of site.connectors) {
+    const runtime = runtimes.of(connector);
+    if (plannable(runtime) && runtime.state?.keepsLimitOffline === undefined) planned.push(connector.index);
+    else takeOnPath(left, connector, offlineDrawOf(connector, runtime, limitsA[connector.index]).amps);
+  }
+  const plannedSet = new Set(planned);
+  for (const k of byPriority(context)) {
+    const connector = site.connectors[k];
+    if (connector && plannedSet.has(k)) chosen[k] = chooseMinimum(left, connector);
+  }
+  return chosen;
+}
+
+/**
+ * Per circuit, what it would carry on its fullest phase if ampflow stopped now, and (where a
+ * charger keeps its last limit and is not held) at worst; with the problem to name where it does
+ * not fit and what to set.
+ */
+export function offlineCheck(context: OfflineContext): {
+  circuits: OfflineSummary[];
+  problems: (string | undefined)[];
+} {
+  const { site, runtimes } = context;
+  const { otherA, unlearned } = otherLoadsIfAbsent(site, context.peaks);
+  const draws = site.connectors.map((connector) => offlineDrawOf(connector, runtimes.of(connector)));
+  const now = offlineSums(site.circuits, site.connectors, otherA, (c) => draws[c.index]?.amps ?? 0);
+  const hold = site.control.holdKeptLimits;
+  // Not held, chargers that keep their last limit may be at their highest when ampflow stops.
+  const anyKeeper = !hold && draws.some((draw) => draw.kind === 'keeps');
+  const worstOf = (connector: Connector) => {
+    const draw = draws[connector.index];
+    return draw?.kind === 'keeps' ? Math.min(connector.offlineA, connector.maxA) : (draw?.amps ?? 0);
+  };
+  const worst = anyKeeper ? offlineSums(site.circuits, site.connectors, otherA, worstOf) : now;
+  const problems: (string | undefined)[] = [];
+  const belowOf = (circuit: Circuit) =>
+    circuit.connectorIndexes.flatMap((k) => {
+      const connector = site.connectors[k];
+      return connector ? [connector] : [];
+    });
+  const circuits = site.circuits.map((circuit, c): OfflineSummary => {
+    const sum = now[c] as (typeof now)[number];
+    const bad = worst[c] as (typeof worst)[number];
+    const worse = anyKeeper && bad.totalA > sum.totalA + 1e-6;
+    const entry: OfflineSummary = {
+      phase: sum.phase + 1,
+      totalA: round1(sum.totalA),
+      connectorsA: round1(sum.connectorsA),
+      otherA: round1(sum.otherA),
+      availableA: round1(sum.availableA),
+      fits: sum.fits,
+      ...(worse ? { worstA: round1(bad.totalA), worstPhase: bad.phase + 1, worstFits: bad.fits } : {}),
+      ...(unlearned.has(c) ? { otherUnlearned: true as const } : {}),
+    };
+    if (!sum.fits) problems[c] = describe(circuit, sum, belowOf(circuit), draws, unlearned.has(c), hold);
+    else if (worse && !bad.fits) {
+      const keepers = belowOf(circuit).filter((connector) => draws[connector.index]?.kind === 'keeps');
+      problems[c] =
+        `${circuit.name}: if ampflow stops while ${namesInShort(keepers.map((k) => k.key))} (which keep their last limit) are at their highest, ${round1(bad.totalA)} A on ${round1(bad.availableA)} A available, L${bad.phase + 1}; set control.holdKeptLimits to hold them within the plan`;
+    }
+    return entry;
+  });
+  return { circuits, problems };
+}
+
+function describe(
+  circuit: Circuit,
+  sum: ReturnType<typeof offlineSums>[number],
+  below: readonly Connector[],
+  draws: readonly { amps: number; kind: OfflineDrawKind }[],
+  unlearned: boolean,
+  hold: boolean,
+): string {
+  const of = (kind: OfflineDrawKind) =>
+    below.filter(
+      (connector) => draws[connector.index]?.kind === kind && (draws[connector.index]?.amps ?? 0) > 0,
+    );
+  const listed = (connectors: readonly Connector[]) => {
+    const amps = new Set(connectors.map((connector) => draws[connector.index]?.amps ?? 0));
+    const each =
+      amps.size !== 1 ? 'their own amps' : `${[...amps][0]} A${connectors.length === 1 ? '' : ' each'}`;
+    return `${namesInShort(connectors.map((connector) => connector.key))}: ${each}`;
+  };
+  const parts: string[] = [];
+  const fallback = of('fallback');
+  const keeps = of('keeps');
+  const own = of('own');
+  if (fallback.length > 0) parts.push(`offline fallbacks ${listed(fallback)}`);
+  if (keeps.length > 0) parts.push(`kept last limits ${listed(keeps)}`);
+  if (own.length > 0) parts.push(`own offline limits (offlineA) ${listed(own)}`);
+  parts.push(
+    unlearned
+      ? `other loads 0 A (nothing learned yet, no fallback.otherLoadA)`
+      : `other loads ${round1(sum.otherA)} A (their learned peak)`,
+  );
+  const set: string[] = [];
+  if (own.length > 0)
+    set.push(
+      `let the charging-profile node install its offline fallback on ${namesInShort(own.map((c) => c.key))}, or enter the fallback each charger has of its own as its offlineA`,
+    );
+  if (fallback.length > 0)
+    set.push(
+      `give the charging-profile node the load manager's set-points (it installs the fallbacks chosen to fit), or lower its offline fallback`,
+    );
+  if (keeps.length > 0 && !hold) set.push('set control.holdKeptLimits');
+  if (set.length === 0) set.push('feed fewer chargers from it');
+  return `${circuit.name}: if ampflow stops now: ${round1(sum.totalA)} A on ${round1(sum.availableA)} A available, L${sum.phase + 1} (${parts.join('; ')}); ${set.join('; ')}`;
+}

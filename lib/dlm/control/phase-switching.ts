@@ -1,0 +1,214 @@
+/**
+ * Phase-switching stage: when a connector that can switch goes to one phase or back to three, at
+ * most how often, and that a car that kept drawing on the phases it was switched off is switched
+ * no more. It owns the switching part of the session record; the switch itself never breaks the
+ * invariant, since the observer counts the connector on both phase sets until it has settled.
+ */
+import type { Logger } from '../../log';
+import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
+import { restartObservation } from '../evidence/observations';
+import type { ConnectorRuntime, ConnectorView, PhaseSession } from '../parts';
+import { EPS, GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
+import type { ConnectorRuntimes } from '../runtime';
+import type { Connector, Site } from '../site/model';
+
+/** Whether the connector's charger phases are still settling after a switch at `now`. */
+export function settlingAfterSwitch(site: Site, session: PhaseSession, now: number): boolean {
+  return session.switchedAtMs !== undefined && now - session.switchedAtMs < site.pv.phaseSwitchSettleMs;
+}
+
+/**
+ * The car still draws on a phase it was switched off: the switch did not happen (a charger or car
+ * that ignores it). Back to three phases, and no more switching this session.
+ */
+export function refuseSwitching(session: PhaseSession): void {
+  session.onePhase = false;
+  session.phaseSwitchRefused = true;
+}
+
+export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRuntime): boolean {
+  const session = runtime.session;
+  if (!connector.canSwitchPhases || connector.phases !== 3) return false;
+  if (session.phaseSwitchRefused) return false;
+  if (session.switches >= site.pv.maxPhaseSwitchesPerSession) return false;
+  // A car seen on a single phase while 3 were offered gains nothing from switching.
+  if (!session.onePhase && session.confirmedPhases && session.confirmedPhases.length < 3) return false;
+  return true;
+}
+
+export function switchPhases(
+  site: Site,
+  logger: Logger,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  toOne: boolean,
+  now: number,
+  why?: string,
+): void {
+  const session = runtime.session;
+  session.previousChargerPhases = session.onePhase ? [0] : (session.confirmedPhases ?? [0, 1, 2]);
+  session.onePhase = toOne;
+  session.switches += 1;
+  session.switchedAtMs = now;
+  session.downSinceMs = undefined;
+  session.upSinceMs = undefined;
+  clearDownShortfall(session);
+  restartObservation(session);
+  logger.info(
+    `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${session.switches} of ${site.pv.maxPhaseSwitchesPerSession} this session)${why ? `: ${why}` : ''}`,
+  );
+}
+
+/**
+ * A pv car on three phases whose minimum the surplus does not cover takes the rest from the grid
+ * (or the home battery) until it is switched down. Under fast clouds the surplus is back above the
+ * three-phase minimum every minute or two, so `phaseSwitchDownDelayMs` of uninterrupted shortfall
+ * never came and the car imported for half an hour in short pieces. This counts what the
+ * three-phase minimum took beyond the surplus since it was first short, less what the surplus gave
+ * beyond it since (`shortW` negative), and returns the total, Wh: the switch down comes once it is
+ * worth the one-phase minimum for the switch-down delay, however the clouds cut it up.
+ */
+function downShortfallWh(session: PhaseSession, shortW: number, now: number): number {
+  if (session.downShortWms === undefined && shortW <= 0) return 0;
+  const sinceMs = now - (session.downShortAtMs ?? now);
+  const total = Math.max(0, (session.downShortWms ?? 0) + (session.downShortW ?? 0) * sinceMs);
+  if (total <= 0 && shortW <= 0) {
+    clearDownShortfall(session);
+    return 0;
+  }
+  session.downShortWms = total;
+  session.downShortW = shortW;
+  session.downShortAtMs = now;
+  return total / 3_600_000;
+}
+
+function clearDownShortfall(session: PhaseSession): void {
+  session.downShortWms = undefined;
+  session.downShortW = undefined;
+  session.downShortAtMs = undefined;
+}
+
+/** What the decision looks at: this update's site, records and connector views. */
+export interface PhaseSwitchContext {
+  site: Site;
+  logger: Logger;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
+
+/**
+ * Switch down when the 3-phase minimum cannot be met but the 1-phase one can; up when 3 phases
+ * give more than 1 can and the 3-phase minimum fits with a margin; each after its own delay (at
+ * once while not charging, except a pv or minpv car's switch up), at most N per session. Returns
+ * whether any connector switched.
+ */
+export function decidePhaseSwitches(
+  context: PhaseSwitchContext,
+  now: number,
+  problem: AllocationProblem,
+  allocation: { connectors: ConnectorAllocation[] },
+  pvBudgetW: number,
+): boolean {
+  const { site, runtimes, views } = context;
+  const { pv } = site;
+  let switched = false;
+  // Most sites have no connector that may switch now: then nothing below needs computing.
+  const candidates: number[] = [];
+  site.connectors.forEach((connector, k) => {
+    // The connector's own setting first: most are not wired to switch (nothing else is read).
+    if (!connector.canSwitchPhases) return;
+    const runtime = runtimes.of(connector);
+    if (!views[k] || !problem.connectors[k]?.wants || !canSwitch(site, connector, runtime)) return;
+    if (!settlingAfterSwitch(site, runtime.session, now)) candidates.push(k);
+  });
+  if (candidates.length === 0) return false;
+  // Residual per circuit and phase after this allocation; and while decreases are on their way,
+  // with each connector at the most it may still draw (its target, what it was sent, a decrease
+  // it has not yet shown to follow).
+  const usage = site.circuits.map(() => triple(0));
+  const usageInFlight = site.circuits.map(() => triple(0));
+  problem.connectors.forEach((demand, k) => {
+    const limit = allocation.connectors[k]?.limitA ?? 0;
+    const runtime = runtimes.at(k);
+    const inFlight = Math.max(limit, runtime?.sent?.limitA ?? 0, runtime?.pendingDecrease?.fromA ?? 0);
+    for (const c of demand.path) {
+      for (const p of GRID_PHASES) {
+        const own = demand.phases.includes(p);
+        const row = usage[c];
+        if (row) row[p] += Math.max(demand.floorA[p], own ? limit : 0);
+        const flight = usageInFlight[c];
+        if (flight) flight[p] += Math.max(demand.floorA[p], own ? inFlight : 0);
+      }
+    }
+  });
+  let pvUsedW = 0;
+  problem.connectors.forEach((demand, k) => {
+    if (demand.pv) pvUsedW += (allocation.connectors[k]?.limitA ?? 0) * demand.phases.length * site.voltageV;
+  });
+  for (const k of candidates) {
+    const connector = site.connectors[k];
+    const view = views[k];
+    const demand = problem.connectors[k];
+    if (!connector || !view || !demand) continue;
+    const runtime = runtimes.of(connector);
+    const session = runtime.session;
+    const own = allocation.connectors[k]?.limitA ?? 0;
+    const ownInFlight = Math.max(own, runtime.sent?.limitA ?? 0, runtime.pendingDecrease?.fromA ?? 0);
+    const residualIn = (used: Triple[], mine: number) => (p: GridPhase) =>
+      Math.min(
+        ...connector.path.map((c) => {
+          const capacity = problem.circuits[c]?.capacityA[p] ?? 0;
+          const taken = used[c]?.[p] ?? 0;
+          return capacity - taken + (demand.phases.includes(p) ? Math.max(0, mine - demand.floorA[p]) : 0);
+        }),
+      );
+    const residual = residualIn(usage, own);
+    // A car with a departure plan is not held to the surplus (evidence/departure.ts): it switches as a fast car.
+    const pvLimited = (view.mode === 'pv' || view.mode === 'minpv') && !view.plan;
+    const minA = demand.minA;
+    const ownPowerW = own * demand.phases.length * site.voltageV;
+    const pvShareW = pvLimited ? Math.max(0, pvBudgetW - pvUsedW + ownPowerW) : Number.POSITIVE_INFINITY;
+    // A charger that draws more than its set-point takes its excess to every phase it uses.
+    const excessA = view.overdrawExcessA;
+    const threeA =
+      Math.min(connector.maxA, ...GRID_PHASES.map(residual), pvShareW / (3 * site.voltageV)) - excessA;
+    const oneA =
+      Math.min(connector.maxA, residual(connector.gridPhaseOf[0]), pvShareW / site.voltageV) - excessA;
+    const charging = (runtime.sent?.limitA ?? 0) > 0;
+    if (!session.onePhase) {
+      // What the three-phase minimum takes beyond the surplus, in energy (see `downShortfallWh`).
+      let shortWh = 0;
+      if (pvLimited && charging) shortWh = downShortfallWh(session, minA * 3 * site.voltageV - pvShareW, now);
+      else clearDownShortfall(session);
+      const budgetWh = (minA * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
+      if (threeA < minA - EPS && oneA >= minA) {
+        session.downSinceMs ??= now;
+        const steady = now - session.downSinceMs >= pv.phaseSwitchDownDelayMs;
+        if (!charging || steady || shortWh >= budgetWh - EPS) {
+          const why =
+            charging && !steady
+              ? `three phases took ${Math.round(shortWh)} Wh more than the PV surplus since the clouds came (allowed: the one-phase minimum for the switch-down delay, ${Math.round(budgetWh)} Wh)`
+              : undefined;
+          switchPhases(site, context.logger, connector, runtime, true, now, why);
+          switched = true;
+        }
+      } else session.downSinceMs = undefined;
+    } else {
+      // A pv car on one phase that is not charging (a dip stopped it) starts again on one phase
+      // and goes up only once three have fitted for the delay: under fast clouds a switch up at
+      // once, before its start, was followed by a switch back down at its next restart.
+      const moreAtThree = 3 * threeA > Math.min(oneA, connector.maxA) + EPS;
+      if (threeA >= minA + pv.phaseSwitchUpMarginA && moreAtThree) {
+        session.upSinceMs ??= now;
+        // Two more phases must fit without anyone's decrease: one still on its way waits.
+        const residualNow = residualIn(usageInFlight, ownInFlight);
+        const fitsNow = Math.min(...GRID_PHASES.map(residualNow)) - excessA >= minA + pv.phaseSwitchUpMarginA;
+        if (fitsNow && ((!charging && !pvLimited) || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs)) {
+          switchPhases(site, context.logger, connector, runtime, false, now);
+          switched = true;
+        }
+      } else session.upSinceMs = undefined;
+    }
+  }
+  return switched;
+}

@@ -1,0 +1,241 @@
+/**
+ * Whether a circuit meter's fresh reading is plausible: a meter that contradicts what the site
+ * knows is as blind as a silent one (evidence/circuit-loads.ts counts its circuit as blind, and names why). One
+ * owner for the rules and their thresholds:
+ * - **below the chargers**: a meter that counts the chargers reads less on a phase than the
+ *   chargers below it draw by their own meters (a CT disconnected, a gateway's stuck cache);
+ * - **negative** where nothing can export (a CT the wrong way round);
+ * - **zero**: a live meter (its values moved at nearly every reading) reads exactly 0 on every
+ *   phase (a CT fallen off, a gateway that lost its meter and serves zeros): blind from that
+ *   reading until its values move again;
+ * - **frozen**: a live meter repeats every phase (and the total power) to the last digit in
+ *   `FROZEN_MIN_READINGS` readings over `FROZEN_AFTER_MS` (a gateway repeating its cache); a meter
+ *   that counts the chargers, also one that repeats itself while the chargers below changed their
+ *   draw, live or not;
+ * - **impossible**: more than `IMPOSSIBLE_FACTOR` times the breaker's limit (a wrong CT ratio).
+ * Where something below may generate (PV, a battery) the first two could be explained by it: they
+ * allow for the generation as measured (the inverter's and the battery's readings, `generationA`),
+ * and are not judged only where generation is possible but not measured. A meter that says
+ * `noGenerationBelow` has none.
+ */
+import { GRID_PHASES, type GridPhase, type Triple } from '../phases';
+
+/** A negative current beyond this, A, is not a meter's offset. */
+export const NEGATIVE_TOLERANCE_A = 1;
+/** A meter may read this much (A, or this share of what they draw, whichever is more) below the chargers' own meters... */
+export const BELOW_CHARGERS_TOLERANCE_A = 2;
+export const BELOW_CHARGERS_TOLERANCE_SHARE = 0.1;
+/**
+ * A meter that has shown itself live (`LIVE_SHARE` of its last `LIVE_WINDOW` readings changed some
+ * value's last digit: a real load and the mains voltage are never that still) and then repeats
+ * every value, to the last digit, over this long, ms, in at least `FROZEN_MIN_READINGS` readings,
+ * is frozen. A meter whose readings often repeat (a coarse resolution, a flow that sends the same
+ * values) is never judged by this: see docs/load-manager.md.
+ */
+export const FROZEN_AFTER_MS = 10_000;
+export const FROZEN_MIN_READINGS = 3;
+export const LIVE_WINDOW = 20;
+export const LIVE_SHARE = 0.8;
+/**
+ * A meter that counts the chargers and repeats its values this long, ms, while the chargers below
+ * changed their draw (`FROZEN_CHARGERS_CHANGE_A`), is frozen whether or not it was seen live.
+ */
+export const FROZEN_WHILE_CHARGERS_MOVE_MS = 60_000;
+/** A meter that counts the chargers repeating itself while they changed their draw by more than this on a phase, A. */
+export const FROZEN_CHARGERS_CHANGE_A = 2;
+
+/** A reading above this many times the circuit's limit cannot be a current the breaker carried. */
+export const IMPOSSIBLE_FACTOR = 3;
+
+/** What the plausibility check keeps of a meter between updates (part of the circuits stage's notes). */
+export interface FrozenNote {
+  /** The values every phase (and the total power) has repeated since `sinceMs`, and what the chargers below drew then. */
+  values: readonly (number | undefined)[];
+  sinceMs: number;
+  /** The newest reading's time, and how many readings have repeated the values. */
+  lastMs: number;
+  readings: number;
+  chargersA: Triple;
+  /** Whether the meter had shown itself live when the values began to repeat. */
+  live: boolean;
+}
+
+/** What the check keeps of a meter between updates (part of the circuits stage's notes). */
+export interface PlausibilityNote {
+  frozen?: FrozenNote;
+  /** Per reading, newest in bit 0: whether it changed some value (the last `LIVE_WINDOW`). */
+  changedBits?: number;
+  /** Readings counted into `changedBits` (up to `LIVE_WINDOW`). */
+  bitsKept?: number;
+}
+
+export interface MeterJudgement {
+  /** The meter's name and circuit, for the reason. */
+  source: string;
+  /** Each phase's newest value while fresh (undefined: stale or never read). */
+  fresh: readonly ({ value: number; atMs: number } | undefined)[];
+  /** The total power of the newest reading, if it carried one (compared by the frozen rule). */
+  powerW?: number;
+  includesChargers: boolean;
+  /**
+   * What may generate below the meter: `none`; per grid phase the most it generates now as
+   * measured, A (the inverter's and the battery's fresh readings); or `unmeasured`.
+   */
+  generation: 'none' | 'unmeasured' | { perPhaseA: Triple };
+  limitA: Triple;
+  /** What the chargers below drew per grid phase when the meter measured at `atMs` (their own meters). */
+  chargersAt: (atMs: number) => Triple;
+  /** Whether any charger below has a fresh reading of its own (without one, "below the chargers" cannot be judged). */
+  chargersMeasured: boolean;
+}
+
+/** Which rule a reading broke, and why in words. */
+export interface Implausible {
+  kind: 'impossible' | 'negative' | 'belowChargers' | 'zero' | 'frozen';
+  why: string;
+}
+
+/**
+ * Why the meter's reading is implausible; undefined when it is plausible. `note` is the check's
+ * record of the meter, updated here.
+ */
+export function implausibility(
+  meter: MeterJudgement,
+  note: PlausibilityNote,
+  now: number,
+): Implausible | undefined {
+  const phases = GRID_PHASES.filter((p) => meter.fresh[p] !== undefined);
+  if (phases.length === 0) {
+    note.frozen = undefined;
+    return undefined;
+  }
+  const name = (p: GridPhase) => `L${p + 1}`;
+  for (const p of phases) {
+    const value = meter.fresh[p]?.value ?? 0;
+    if (Math.abs(value) > IMPOSSIBLE_FACTOR * Math.max(1, meter.limitA[p])) {
+      return {
+        kind: 'impossible',
+        why: `${meter.source} reads ${value.toFixed(1)} A on ${name(p)}, more than ${IMPOSSIBLE_FACTOR} times the ${meter.limitA[p]} A limit: implausible (a wrong CT ratio?)`,
+      };
+    }
+  }
+  noteValues(meter, note, phases);
+  const zero = zeroRule(meter, note, phases);
+  if (zero) return zero;
+  const generation = meter.generation;
+  if (generation !== 'unmeasured') {
+    const generatedA = (p: GridPhase) => (generation === 'none' ? 0 : generation.perPhaseA[p]);
+    const measured = generation === 'none' ? '' : ' (nothing generated below, as measured)';
+    for (const p of phases) {
+      const value = meter.fresh[p]?.value ?? 0;
+      if (value < -NEGATIVE_TOLERANCE_A - generatedA(p)) {
+        return {
+          kind: 'negative',
+          why:
+            generation === 'none'
+              ? `${meter.source} reads ${value.toFixed(1)} A on ${name(p)} where nothing can export: implausible (a CT the wrong way round?)`
+              : `${meter.source} reads ${value.toFixed(1)} A on ${name(p)}, more export than the ${generatedA(p).toFixed(1)} A generated below: implausible (a CT the wrong way round?)`,
+        };
+      }
+    }
+    if (meter.includesChargers && meter.chargersMeasured) {
+      for (const p of phases) {
+        const sample = meter.fresh[p];
+        if (!sample) continue;
+        const chargers = meter.chargersAt(sample.atMs)[p];
+        const tolerance = Math.max(BELOW_CHARGERS_TOLERANCE_A, chargers * BELOW_CHARGERS_TOLERANCE_SHARE);
+        const generated = generatedA(p);
+        if (sample.value < chargers - generated - tolerance) {
+          return {
+            kind: 'belowChargers',
+            why: `${meter.source} reads ${sample.value.toFixed(1)} A on ${name(p)} while the chargers below draw ${chargers.toFixed(1)} A by their own meters${generated > 0 ? ` (${generated.toFixed(1)} A generated below)` : measured}: implausible (a CT disconnected?)`,
+          };
+        }
+      }
+    }
+  }
+  return frozenRule(meter, note, now);
+}
+
+/**
+ * A live meter (`LIVE_SHARE` of its readings moved) that reads exactly 0 on every phase: its
+ * values stopped moving at the one value a lost CT or a gateway that lost its meter gives.
+ */
+function zeroRule(
+  meter: MeterJudgement,
+  note: PlausibilityNote,
+  phases: GridPhase[],
+): Implausible | undefined {
+  if (!note.frozen?.live || phases.length < GRID_PHASES.length) return undefined;
+  if (phases.some((p) => meter.fresh[p]?.value !== 0) || (meter.powerW ?? 0) !== 0) return undefined;
+  return {
+    kind: 'zero',
+    why: `${meter.source} reads exactly 0.00 A on every phase where its values moved at every reading before: implausible (a CT fallen off, or a gateway that lost its meter?)`,
+  };
+}
+
+/** Notes a reading's values: whether they changed, and whether the meter was live when they began to repeat. */
+function noteValues(meter: MeterJudgement, note: PlausibilityNote, phases: GridPhase[]): void {
+  const values = [...GRID_PHASES.map((p) => meter.fresh[p]?.value), meter.powerW];
+  const newest = Math.max(...phases.map((p) => meter.fresh[p]?.atMs ?? 0));
+  const frozen = note.frozen;
+  const changed = !frozen || values.some((v, i) => v !== frozen.values[i]);
+  if (frozen && newest <= frozen.lastMs) return;
+  note.changedBits = (((note.changedBits ?? 0) << 1) | (changed ? 1 : 0)) & ((1 << LIVE_WINDOW) - 1);
+  note.bitsKept = Math.min(LIVE_WINDOW, (note.bitsKept ?? 0) + 1);
+  if (!frozen || changed) {
+    note.frozen = {
+      values,
+      sinceMs: newest,
+      lastMs: newest,
+      readings: 1,
+      chargersA: meter.chargersAt(newest),
+      live: isLive(note),
+    };
+  } else {
+    frozen.lastMs = newest;
+    frozen.readings += 1;
+  }
+}
+
+/**
+ * The same values to the last digit: for `FROZEN_AFTER_MS` in `FROZEN_MIN_READINGS` readings after
+ * the meter showed itself live, or, for a meter that counts the chargers, for
+ * `FROZEN_WHILE_CHARGERS_MOVE_MS` while the chargers below changed their draw.
+ */
+function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number): Implausible | undefined {
+  const frozen = note.frozen;
+  if (!frozen) return undefined;
+  const shown = frozen.values
+    .slice(0, 3)
+    .map((v) => (v ?? 0).toFixed(2))
+    .join('/');
+  const seconds = Math.round((now - frozen.sinceMs) / 1000);
+  const forMs = frozen.lastMs - frozen.sinceMs;
+  if (frozen.live && forMs >= FROZEN_AFTER_MS && frozen.readings >= FROZEN_MIN_READINGS) {
+    return {
+      kind: 'frozen',
+      why: `${meter.source} has read exactly ${shown} A in ${frozen.readings} readings over ${seconds} s, where its values moved at every reading before: frozen (a gateway repeating its cache?)`,
+    };
+  }
+  if (!meter.includesChargers || forMs < FROZEN_WHILE_CHARGERS_MOVE_MS) return undefined;
+  const nowA = meter.chargersAt(frozen.lastMs);
+  const moved = GRID_PHASES.find((p) => Math.abs(nowA[p] - frozen.chargersA[p]) > FROZEN_CHARGERS_CHANGE_A);
+  if (moved === undefined) return undefined;
+  return {
+    kind: 'frozen',
+    why: `${meter.source} has read exactly ${shown} A for ${seconds} s while the chargers below went from ${frozen.chargersA[moved].toFixed(1)} to ${nowA[moved].toFixed(1)} A on L${moved + 1}: frozen`,
+  };
+}
+
+/** Whether `LIVE_SHARE` of the meter's last `LIVE_WINDOW` readings changed some value. */
+function isLive(note: PlausibilityNote): boolean {
+  if ((note.bitsKept ?? 0) < LIVE_WINDOW) return false;
+  let bits = note.changedBits ?? 0;
+  let changes = 0;
+  while (bits) {
+    changes += bits & 1;
+    bits >>>= 1;
+  }
+  return changes >= LIVE_SHARE * LIVE_WINDOW;
+}

@@ -1,0 +1,110 @@
+/**
+ * What the connector observer has seen of the car of the current session (a transaction, or a
+ * plug-in without one): its phases, whether it under-draws, whether it overdraws. Declared here,
+ * apart from the observer, so that the phase-switching stage can ask for a fresh look after a switch
+ * without depending on the observer itself.
+ */
+import type { ConnectorState } from '../../contracts';
+import type { Triple } from '../phases';
+import type { AllFields } from '../site/all-fields';
+
+/** The observer's part of a session record (written only by the observer stage). */
+export interface ObservedSession {
+  /** `tx:<id>`, `plug:<since>` or `none`: a new key is a new car. */
+  key: string;
+  /**
+   * The connector state and wanting time the observer last found this key for (the key is made
+   * from nothing else; NaN until it looked): while both are the same, so is the key.
+   */
+  keyState: ConnectorState | undefined;
+  keyWantingSinceMs: number | undefined;
+  /** The transaction's start (firstStarted shedding). */
+  startedAtMs?: number;
+  /** The last draw sample this session looked at. */
+  lastSeq?: number;
+  /** Charger phases (0..2) seen carrying current (or not measured), waiting for confirmation. */
+  candidatePhases?: readonly number[];
+  /** Measurement time of the first sample of the candidate run. */
+  candidateFromMs?: number;
+  /** Charger phases the car uses, once two samples at least phaseDetectionMs apart showed them. */
+  confirmedPhases?: readonly number[];
+  underDrawSinceMs?: number;
+  underDrawCapA?: number;
+  /** Measurement time of the first sample of the current run above the set-point. */
+  overdrawSinceMs?: number;
+  /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
+  lastOver?: { gridA: Triple; maxA: number };
+  /**
+   * Measurement time of its newest reading, when that showed more than its set-point within the
+   * time it was given to follow a change (evidence/overdraw.ts): its set-point is not raised until a reading
+   * shows it within.
+   */
+  aboveSetPointAtMs?: number;
+  /**
+   * Its newest reading was above its set-point, excused only as what it drew on its own before its
+   * first set-point: believed from this time on (that set-point's follow time) unless a reading
+   * shows it follows first.
+   */
+  guessEndsAtMs?: number;
+  /** Counted at what it draws; its set-point is not raised. */
+  overdrawing: boolean;
+  /** What it is counted at while overdrawing (kept when its readings stop). */
+  overdrawFloorA?: Triple;
+  /** Its set-point may not rise above this while overdrawing. */
+  overdrawCapA?: number;
+  /** Measurement time of the first sample of the current run within the set-point, while overdrawing. */
+  compliantSinceMs?: number;
+  /** Times it was found overdrawing this session (with a car that refused a phase switch). */
+  overdrawEpisodes: number;
+  /** Times it was caught drawing above its set-point this session (not a refused phase switch). */
+  limitIgnored: number;
+  /**
+   * Caught ignoring its limit twice this session (what it drew, at what set-point, the second
+   * time): not under control until the session ends (evidence/uncontrolled.ts).
+   */
+  ignoresLimit?: { drewA: number; limitA: number };
+}
+
+export function newObservedSession(key: string): AllFields<ObservedSession> {
+  return {
+    key,
+    keyState: undefined,
+    keyWantingSinceMs: Number.NaN,
+    startedAtMs: undefined,
+    lastSeq: undefined,
+    candidatePhases: undefined,
+    candidateFromMs: undefined,
+    confirmedPhases: undefined,
+    underDrawSinceMs: undefined,
+    underDrawCapA: undefined,
+    overdrawSinceMs: undefined,
+    lastOver: undefined,
+    aboveSetPointAtMs: undefined,
+    guessEndsAtMs: undefined,
+    overdrawing: false,
+    overdrawFloorA: undefined,
+    overdrawCapA: undefined,
+    compliantSinceMs: undefined,
+    overdrawEpisodes: 0,
+    limitIgnored: 0,
+    ignoresLimit: undefined,
+  };
+}
+
+/**
+ * After a phase switch the car is a different load: its phases are detected again and an
+ * under-draw seen on the old phases no longer caps it.
+ */
+export function restartObservation(session: ObservedSession): void {
+  session.underDrawCapA = undefined;
+  session.underDrawSinceMs = undefined;
+  session.candidatePhases = undefined;
+  session.candidateFromMs = undefined;
+}
+
+/** Energy the car took this session, Wh (0 without a transaction or a meter value). */
+export function sessionEnergyWh(state: ConnectorState | undefined): number {
+  const tx = state?.transaction;
+  if (!tx || state?.energyWh === undefined) return 0;
+  return Math.max(0, state.energyWh - tx.meterStartWh);
+}

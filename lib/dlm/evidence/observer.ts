@@ -1,0 +1,445 @@
+/**
+ * Connector observer stage: what each connector is doing. It takes the central system's connector
+ * states, tells a new car from the last one (the session), detects the phases a car uses and that
+ * it under-draws, and (with evidence/overdraw.ts) that it overdraws. Reading is kept apart from judging:
+ * `observe` updates the observer's records from what arrived since the last update; `view` then
+ * derives, without changing anything, how the connector counts in this update (its phases, floor,
+ * cap, mode and priority).
+ */
+import type { ConnectorState, ConnectorStatus } from '../../contracts';
+import { ACTIVE_PHASE_A } from '../../electrical';
+import type { Logger } from '../../log';
+import { isoMs } from '../../time';
+import { refuseSwitching, settlingAfterSwitch } from '../control/phase-switching';
+import { forgetPause, minimumTimes } from '../control/policy';
+import { sameButConfirmation, sanitizeConnectorState } from '../inputs';
+import { effectiveMode, effectivePriority } from '../modes/preferences';
+import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from '../parts';
+import {
+  ceilStep,
+  type GridPhase,
+  gridPhasesFor,
+  maxKnown,
+  NO_FLOOR,
+  ONE_PHASE,
+  sameList,
+  type Triple,
+  triple,
+  union,
+  wiredPhases,
+} from '../phases';
+import { type ConnectorRuntimes, newSession } from '../runtime';
+import type { Connector, Site } from '../site/model';
+import { carWantsCurrent } from './car-left';
+import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
+import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
+import { sessionEnergyWh } from './observations';
+import {
+  flagOverdraw,
+  notRaisedAbove,
+  type ObserverContext,
+  observeOverdraw,
+  settleDecrease,
+} from './overdraw';
+import { ResponseTimes } from './response-time';
+import { failedLimitReserve, ignoredLimitReserve, offlineReserve } from './uncontrolled';
+
+export class ConnectorObserver {
+  /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
+  private readonly unknown = new Set<string>();
+  private context: ObserverContext | undefined;
+  /** The views of the last update, by connector index: one object each, written again by every update. */
+  private readonly current: ConnectorView[] = [];
+  /** How long each charger takes to follow a change of its limit (learned here, from its decreases). */
+  readonly responseTimes = new ResponseTimes();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** The connector views of the last update (`observeAll`), by connector index. */
+  get views(): readonly ConnectorView[] {
+    return this.current;
+  }
+
+  /** The observer stage of an update: each connector's records updated, then its view written. */
+  observeAll(site: Site, runtimes: ConnectorRuntimes, now: number): void {
+    const { connectors } = site;
+    const views = this.current;
+    for (let k = 0; k < connectors.length; k++) {
+      const connector = connectors[k] as Connector;
+      const runtime = runtimes.of(connector);
+      this.observe(site, connector, runtime, now);
+      views[k] = this.view(site, connector, runtime, now, views[k]);
+    }
+    views.length = connectors.length;
+  }
+
+  /** Keys of connectors that sent a state but are not in the site model. */
+  get unknownConnectors(): ReadonlySet<string> {
+    return this.unknown;
+  }
+
+  /**
+   * Takes a connector state from the central system (status, transaction, measured currents,
+   * online). Its currents are stamped with the state's `measuredAt` or `lastSeen` (else its arrival); a state that
+   * repeats the currents, energy and power of the last one with a `lastSeen` is not a new
+   * measurement. Returns the connector (undefined when the site does not have it), and whether
+   * anything but the limit the charger confirmed changed (`limitInForce`).
+   */
+  accept(
+    site: Site,
+    runtimes: ConnectorRuntimes,
+    input: ConnectorState,
+    now: number,
+    problems: string[],
+  ): { connector: Connector; changed: boolean } | undefined {
+    const state = sanitizeConnectorState(input, problems);
+    const key = `${state.chargePointId}/${state.connectorId}`;
+    const connector = runtimes.connectorOf(site, key);
+    if (!connector) {
+      if (state.connectorId !== 0 && !this.unknown.has(key)) {
+        this.unknown.add(key);
+        this.logger.warn(
+          `connector ${key} is not in the site model: its load is not managed (only a meter that includes it sees it)`,
+        );
+      }
+      return undefined;
+    }
+    const runtime = runtimes.of(connector);
+    const changed = !sameButConfirmation(runtime.state, state);
+    runtime.state = state;
+    const confirmed = state.limitInForce;
+    if (confirmed && confirmed.confirmedAt !== runtime.confirmed?.confirmedAt) {
+      runtime.confirmed = {
+        limitA: confirmed.limitA,
+        sinceMs: isoMs(confirmed.since),
+        confirmedAt: confirmed.confirmedAt,
+        atMs: now,
+      };
+    }
+    // A connector state is the whole picture: without currents, no draw is known (a reading from
+    // the charger's meter brings one again). A current without a phase counts on every wired one.
+    const chargerA =
+      state.currentA ?? unphasedOn(connector, state.currentUnphasedA, runtime.session.onePhase);
+    if (chargerA) {
+      const measuredAt = state.measuredAt ?? state.lastSeen;
+      const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
+      const stamped = Number.isFinite(seenMs);
+      const identity = `state:${JSON.stringify([chargerA, state.energyWh ?? null, state.powerW ?? null])}`;
+      const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
+      takeDraw(
+        connector,
+        runtime,
+        chargerA,
+        stamped ? Math.min(seenMs, now) : now,
+        identity,
+        stamped,
+        Number.isFinite(receivedMs) ? receivedMs : now,
+        state.currentA === undefined,
+      );
+    } else forgetDraw(runtime);
+    return { connector, changed };
+  }
+
+  /**
+   * A confirmation of the limit a connector holds, from the flow (LoadManager.limitConfirmed):
+   * kept as a `limitInForce` would be. Returns whether the site has the connector.
+   */
+  confirm(
+    site: Site,
+    runtimes: ConnectorRuntimes,
+    input: { chargePointId: string; connectorId: number; limitA: number; since?: string },
+    now: number,
+  ): boolean {
+    const connector = runtimes.connectorOf(site, `${input.chargePointId}/${input.connectorId}`);
+    if (!connector || !Number.isFinite(input.limitA)) return false;
+    const sinceMs = input.since === undefined ? now : isoMs(input.since);
+    runtimes.of(connector).confirmed = {
+      limitA: input.limitA,
+      sinceMs: Number.isFinite(sinceMs) ? Math.min(sinceMs, now) : now,
+      confirmedAt: new Date(now).toISOString(),
+      atMs: now,
+    };
+    return true;
+  }
+
+  /** Updates the observer's records of one connector from what arrived since the last update. */
+  observe(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): void {
+    const { control } = site;
+    // One context per site, not one per connector and update.
+    if (this.context?.site !== site) this.context = { site, logger: this.logger };
+    const context = this.context;
+    const state = runtime.state;
+    const online = state?.online === true;
+    if (online && !runtime.wasOnline) runtime.resend = runtime.sent !== undefined;
+    runtime.wasOnline = online;
+    const status = state?.status;
+    const wantsByStatus = online && carWantsCurrent(connector, runtime);
+    if (wantsByStatus) runtime.wantingSinceMs ??= now;
+    else runtime.wantingSinceMs = undefined;
+
+    // A new car (transaction, or plug-in without one): phase detection, phase switches, the
+    // under-draw cap and the overdraw record start over. The key is looked at again only when the
+    // state or the wanting time it is made of changed (no string per connector and update).
+    if (runtime.session.keyState !== state || runtime.session.keyWantingSinceMs !== runtime.wantingSinceMs) {
+      const sessionKey = state?.transaction
+        ? `tx:${state.transaction.transactionId}`
+        : wantsByStatus
+          ? `plug:${runtime.wantingSinceMs}`
+          : 'none';
+      if (runtime.session.key !== sessionKey) {
+        runtime.session = newSession(sessionKey);
+        // A pause of the previous car does not hold back the next one.
+        forgetPause(runtime);
+        const startedAtMs = state?.transaction ? isoMs(state.transaction.startedAt) : Number.NaN;
+        if (Number.isFinite(startedAtMs)) runtime.session.startedAtMs = startedAtMs;
+      }
+      runtime.session.keyState = state;
+      runtime.session.keyWantingSinceMs = runtime.wantingSinceMs;
+    }
+    const session = runtime.session;
+    noteCarNeeds(runtime);
+    const settling = settlingAfterSwitch(site, session, now);
+
+    const draw = runtime.draw;
+    const drawFresh = freshDraw(site, runtime, now);
+    // Each sample is looked at once (phase detection and overdraw work on measurements, not on
+    // updates), and only while it is fresh.
+    const sample = drawFresh && drawFresh.seq !== session.lastSeq ? drawFresh : undefined;
+    if (draw) session.lastSeq = draw.seq;
+    const wired = wiredPhases(connector);
+    runtime.followMs = this.responseTimes.followMs(site, connector.chargePointId);
+    const took = settleDecrease(site, connector, runtime, now);
+    if (took !== undefined) this.responseTimes.note(connector.chargePointId, took);
+
+    // A car switched to one phase that still draws on another after the settle time: the switch
+    // did not happen (a charger or car that ignores it). Counted on every phase and at what it
+    // draws at once, and no more switching this session.
+    if (sample && online && session.onePhase && session.switchedAtMs !== undefined) {
+      const settledAt = session.switchedAtMs + site.pv.phaseSwitchSettleMs;
+      const stray = wired.filter((i) => i !== 0 && (sample.chargerA[i] ?? 0) > ACTIVE_PHASE_A);
+      if (sample.atMs >= settledAt && stray.length > 0) {
+        refuseSwitching(session);
+        session.candidatePhases = undefined;
+        this.logger.warn(
+          `charger ${connector.key} still draws on its ${stray.map((i) => `L${i + 1}`).join(', ')} ${Math.round((sample.atMs - session.switchedAtMs) / 1000)} s after it was switched to one phase: counted on every phase and at what it draws, no more phase switching this session`,
+        );
+        flagOverdraw(context, connector, runtime, sample, true);
+      }
+    }
+
+    // Phase detection: a car counts on fewer phases only once two samples at least
+    // phaseDetectionMs apart (and none between them different) showed it; a phase not measured
+    // counts as used; any phase seen carrying current later is added at once (the safe side).
+    if (sample && status === 'Charging' && !settling && !session.onePhase) {
+      const active = wired.filter((i) => {
+        const value = sample.chargerA[i];
+        return value === null || value === undefined || value > ACTIVE_PHASE_A;
+      });
+      if (active.length > 0) {
+        if (session.confirmedPhases) {
+          const extra = active.filter((i) => !session.confirmedPhases?.includes(i));
+          if (extra.length > 0) session.confirmedPhases = [...session.confirmedPhases, ...extra].sort();
+        } else if (session.candidatePhases && sameList(session.candidatePhases, active)) {
+          if (sample.atMs - (session.candidateFromMs ?? sample.atMs) >= control.phaseDetectionMs) {
+            session.confirmedPhases = active;
+          }
+        } else {
+          session.candidatePhases = active;
+          session.candidateFromMs = sample.atMs;
+        }
+      }
+    }
+
+    observeOverdraw(context, connector, runtime, sample, now);
+
+    // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
+    const sentLimit = runtime.sent?.limitA ?? 0;
+    const drawn = drawnNow(status, drawFresh, chargerPhasesOf(site, connector, session, now));
+    if (drawn !== undefined && sentLimit > 0 && !settling && !session.overdrawing) {
+      const cap = session.underDrawCapA;
+      if (cap !== undefined && drawn >= cap - control.underDrawHeadroomA / 2) {
+        // It takes what it gets again: it may be raised (through the ramp).
+        session.underDrawCapA = undefined;
+        session.underDrawSinceMs = undefined;
+      } else if (drawn < sentLimit - control.underDrawMarginA) {
+        const since = Math.max(session.underDrawSinceMs ?? now, runtime.lastChangeAtMs ?? 0);
+        session.underDrawSinceMs = since;
+        if (now - since >= control.underDrawAfterMs) {
+          session.underDrawCapA = Math.max(
+            sessionMinimumA(connector, state),
+            ceilStep(drawn + control.underDrawHeadroomA, control.stepA),
+          );
+        }
+      } else {
+        session.underDrawSinceMs = undefined;
+      }
+    } else if (status !== 'Charging' && status !== 'SuspendedEV') {
+      session.underDrawCapA = undefined;
+      session.underDrawSinceMs = undefined;
+    }
+  }
+
+  /**
+   * How the connector counts in this update, from the records as `observe` left them (changes no
+   * record). Written into `into`, the connector's view of the last update, when there is one: every
+   * field is set again, so nothing of the last update is left (`observeAll` keeps one per connector;
+   * no one else keeps a view past its update).
+   */
+  view(
+    site: Site,
+    connector: Connector,
+    runtime: ConnectorRuntime,
+    now: number,
+    into?: ConnectorView,
+  ): ConnectorView {
+    const { control } = site;
+    const state = runtime.state;
+    const known = state !== undefined;
+    const online = state?.online === true;
+    const status = state?.status;
+    const wantsByStatus = online && carWantsCurrent(connector, runtime);
+    const session = runtime.session;
+    const drawFresh = freshDraw(site, runtime, now);
+    const chargerPhases = chargerPhasesOf(site, connector, session, now);
+    const gridPhases = gridPhasesFor(connector, chargerPhases);
+    // A car whose phases are not measured yet counts on all wired phases, for the capacity (the
+    // safe side) and, by default, for the unbalance too: the unbalance rule is about sustained
+    // load, and the detection takes only phaseDetectionMs, during which new cars charge at their
+    // minimum. `strictUnbalance` counts such a car on its L1 for the unbalance (the worst case
+    // there), which holds cars back until their phases are known.
+    const unbalancePhases =
+      control.strictUnbalance && connector.phases === 3 && !session.onePhase && !session.confirmedPhases
+        ? [connector.gridPhaseOf[0]]
+        : gridPhases;
+    const drawGridA = drawFresh ? drawGrid(connector, drawFresh) : undefined;
+    const sentLimit = runtime.sent?.limitA ?? 0;
+
+    // Floors: what it may draw whatever we say (most connectors have none: one shared list of zeros).
+    let floorA: Readonly<Triple> = NO_FLOOR;
+    // Not under our control, it draws what it does on its own; one that never connected, nothing.
+    const neverConnected = state?.neverConnected === true;
+    // A charger that refused its limit (or never answered) is not under control either, from the
+    // moment the profile manager said so: online, it is counted at what it may draw on its own.
+    const uncontrolled =
+      (!known || !online) && !neverConnected
+        ? offlineReserve(site, connector, runtime, now)
+        : online && state?.limitFailed
+          ? failedLimitReserve(connector, runtime, drawFresh)
+          : online && session.ignoresLimit
+            ? ignoredLimitReserve(connector, runtime, drawFresh)
+            : undefined;
+    if (uncontrolled) {
+      const floor = triple(0);
+      for (const i of wiredPhases(connector)) floor[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
+      floorA = floor;
+    }
+    // An overdrawing charger is counted at what it drew; on a phase it counts on but drew nothing on
+    // (at most ACTIVE_PHASE_A: a meter's offset; it was just switched up), at the most it drew.
+    let overdrawExcessA = 0;
+    if (session.overdrawing && session.overdrawFloorA) {
+      const overdrawFloor = session.overdrawFloorA;
+      const highest = Math.max(...overdrawFloor);
+      overdrawExcessA = Math.max(0, highest - sentLimit);
+      floorA = floorA.map((value, p) => {
+        const drew = overdrawFloor[p] ?? 0;
+        const idle = !(drew > ACTIVE_PHASE_A) && gridPhases.includes(p as GridPhase);
+        return Math.max(value, idle ? highest : drew || 0);
+      }) as Triple;
+    }
+
+    let capA = connector.maxA;
+    let capReason: string | undefined;
+    const operatorA = runtime.state?.operatorLimitA;
+    if (operatorA !== undefined && operatorA < capA) {
+      capA = Math.max(0, operatorA);
+      capReason = `the operator's backend allows ${capA} A`;
+    }
+    const carMaxA = runtime.state?.carNeeds?.maxA;
+    if (carMaxA !== undefined && carMaxA < capA) {
+      capA = carMaxA;
+      capReason = `the car takes at most ${carMaxA} A (ISO 15118)`;
+    }
+    if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
+      capA = session.underDrawCapA;
+      capReason = `car draws ${(drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1)} A`;
+    }
+    const held = notRaisedAbove(connector, runtime, online);
+    if (held && held.capA < capA) {
+      capA = held.capA;
+      capReason = held.why;
+    }
+
+    const mode = effectiveMode(site, connector, runtime);
+    const { keepOn, keepOff } = minimumTimes(control, runtime, now);
+    // Every field, those the later stages set too, into the one object per connector: views are
+    // made for every connector on every update, and one made anew each time was a third of what an
+    // update allocated (the garbage collector's work grew with it).
+    const view = into ?? newView();
+    view.online = online;
+    view.uncontrolled = uncontrolled;
+    view.known = known;
+    view.wantsByStatus = wantsByStatus;
+    view.mode = mode;
+    view.priority = effectivePriority(connector, runtime);
+    view.chargerPhases = chargerPhases;
+    view.gridPhases = gridPhases;
+    view.unbalancePhases = unbalancePhases;
+    view.drawGridA = drawGridA;
+    view.unphased = drawFresh?.unphased === true;
+    view.floorA = floorA;
+    view.capA = capA;
+    view.capReason = capReason;
+    view.notWanting = undefined;
+    view.pausedByManager = false;
+    view.overdrawExcessA = overdrawExcessA;
+    view.phasesOut = connector.phases === 1 || session.onePhase ? 1 : 3;
+    view.keepOn = keepOn;
+    view.keepOff = keepOff;
+    view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
+    view.minA = sessionMinimumA(connector, state);
+    view.minFromCar = view.minA > connector.minA;
+    view.holdReason = undefined;
+    view.sentA = sentLimit;
+    view.neverConnected = neverConnected;
+    view.resting = status === 'SuspendedEV';
+    view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
+    view.energyWh = sessionEnergyWh(state);
+    // Last: the plan reads the view's mode, phases, minimum and wanting.
+    view.plan = departurePlan(site, runtime, view, now);
+    return view;
+  }
+}
+
+/** The newest draw sample while it is fresh (connectorDrawStaleAfterMs). */
+function freshDraw(site: Site, runtime: ConnectorRuntime, now: number): DrawSample | undefined {
+  const draw = runtime.draw;
+  return draw && now - draw.atMs <= site.control.connectorDrawStaleAfterMs ? draw : undefined;
+}
+
+/**
+ * The charger phases the car counts on: one after a switch to one phase, else the detected ones
+ * (all wired until detected); while a switch settles, the old ones as well.
+ */
+function chargerPhasesOf(
+  site: Site,
+  connector: Connector,
+  session: SessionRuntime,
+  now: number,
+): readonly number[] {
+  const phases = session.onePhase ? ONE_PHASE : (session.confirmedPhases ?? wiredPhases(connector));
+  if (settlingAfterSwitch(site, session, now) && session.previousChargerPhases) {
+    return union(phases, session.previousChargerPhases);
+  }
+  return phases;
+}
+
+/** What the car draws now on its phases (a car in SuspendedEV draws nothing even when no meter value says so). */
+function drawnNow(
+  status: ConnectorStatus | undefined,
+  drawFresh: DrawSample | undefined,
+  chargerPhases: readonly number[],
+): number | undefined {
+  if (status === 'SuspendedEV') return maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0;
+  if (status === 'Charging' && drawFresh) return maxKnown(drawFresh.chargerA, chargerPhases);
+  return undefined;
+}

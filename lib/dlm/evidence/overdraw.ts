@@ -1,0 +1,402 @@
+/**
+ * Observer stage, the "ignores its limit" judgement: whether a charger draws more than its
+ * set-point allows (overdraw), and whether a decrease has taken effect. One owner for the
+ * tolerance and the timing of both; the defaults below are the site's control defaults, and any
+ * other room that judges a charger against its limit should ask here.
+ */
+import type { PerPhase } from '../../contracts';
+import { ACTIVE_PHASE_A } from '../../electrical';
+import type { Logger } from '../../log';
+import type { ConnectorRuntime } from '../parts';
+import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from '../phases';
+import type { Connector, Site } from '../site/model';
+import { carLeft } from './car-left';
+import type { DrawSample } from './measurements';
+
+/**
+ * A reading stamped this much before its confirmation arrived is still taken after the charger's
+ * answer: chargers stamp whole seconds, and the answer travels before it is stamped here (a peer
+ * charger's reading sent right after its answer was stamped 1 ms before it arrived, and its
+ * decrease stayed pending for a minute).
+ */
+const READING_STAMP_SLACK_MS = 1_000;
+/** A confirmed limit this close above the set-point is the set-point (the profile manager floors to tenths). */
+const CONFIRMED_EPS_A = 0.05;
+
+/** What the observer stage needs to judge: the site's settings and where to log. */
+export interface ObserverContext {
+  site: Site;
+  logger: Logger;
+}
+
+/**
+ * How long the charger may take to follow a change of its limit (evidence/response-time.ts learned it, the
+ * observer wrote it on the record); the site's start value before the first update saw it.
+ */
+export function followMsOf(site: Site, runtime: ConnectorRuntime): number {
+  return runtime.followMs ?? site.control.decreaseSettleMs;
+}
+
+/**
+ * The current charger phase `i` may carry by the set-point in force at `atMs`: the set-point
+ * (0 on a phase a one-phase set-point does not use), or, while the charger may still be following
+ * a change (its follow time, evidence/response-time.ts; a phase switch's settle time), the higher of the old
+ * and the new (before its first set-point, and back online until its set-point is sent again, a
+ * charger offers what it does on its own: `offlineA`); a decrease still pending counts at what it
+ * was counted at until then.
+ */
+function allowedAt(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  i: number,
+  atMs: number,
+  lenient: boolean,
+  guess = true,
+): number {
+  const sent = runtime.sent;
+  if (!sent) return Number.POSITIVE_INFINITY;
+  const on = (s: { limitA: number; phases: 1 | 2 | 3 }) => (s.phases === 1 && i !== 0 ? 0 : s.limitA);
+  let allowed = on(sent);
+  if (!lenient) return allowed;
+  // Back online, its set-point not sent again yet: it ran on its own until now.
+  if (runtime.resend) allowed = Math.max(allowed, connector.offlineA);
+  const previous = runtime.previousSent;
+  const changedAt = runtime.lastChangeAtMs;
+  const followMs = followMsOf(site, runtime);
+  if (changedAt !== undefined && atMs < changedAt + followMs) {
+    const old = previous ?? (guess ? { limitA: connector.offlineA, phases: connector.phases } : undefined);
+    if (old) allowed = Math.max(allowed, on(old));
+  }
+  const pending = runtime.pendingDecrease;
+  if (pending && atMs < pending.atMs + followMs) {
+    allowed = Math.max(allowed, on({ limitA: pending.fromA, phases: previous?.phases ?? sent.phases }));
+  }
+  const session = runtime.session;
+  if (
+    session.switchedAtMs !== undefined &&
+    atMs < session.switchedAtMs + site.pv.phaseSwitchSettleMs &&
+    session.previousChargerPhases?.includes(i)
+  ) {
+    allowed = Math.max(allowed, sent.limitA, previous?.limitA ?? 0);
+  }
+  return allowed;
+}
+
+/**
+ * Overdraw: a charger above what its set-point allows (allowedAt: within its follow time after a
+ * change, the higher of the old and the new; no other grace) is believed at its first such
+ * reading: counted at what it draws in the same update, and its set-point is not raised, until its
+ * readings show it following for overdrawClearMs (readings of a car drawing nothing, or under a
+ * pause, show nothing). Its last draw is kept when its readings stop or it is paused. Caught a
+ * second time in the same session, it is not under control (`session.ignoresLimit`,
+ * evidence/uncontrolled.ts) for the rest of the session.
+ */
+export function observeOverdraw(
+  context: ObserverContext,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample | undefined,
+  now: number,
+): void {
+  const session = runtime.session;
+  const sentLimit = runtime.sent?.limitA ?? 0;
+  if (runtime.state?.online === true && runtime.sent) {
+    if (sample) judgeOverdraw(context, connector, runtime, sample);
+    const excused = session.guessEndsAtMs !== undefined && now < session.guessEndsAtMs;
+    if (!session.overdrawing && session.lastOver && session.overdrawSinceMs !== undefined && !excused)
+      flagOverdraw(context, connector, runtime, undefined, false);
+  }
+  // A pause does not lower the cap: paused, it shows nothing, and it may start again at the
+  // set-point it was caught at (counted at what it drew then).
+  if (session.overdrawing && sentLimit > 0)
+    session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
+}
+
+/**
+ * How far its set-point may rise while it does not follow: an overdrawing charger not above the
+ * set-point it was caught at; one whose newest reading showed more than its set-point within the
+ * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
+ * may start at its minimum: a reading after that is judged against it). A charger that ignores its
+ * limits, raised on such a reading to what it drew anyway, hid it until a decrease it was taken to
+ * have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the fixed cases).
+ */
+export function notRaisedAbove(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  online: boolean,
+): { capA: number; why: string } | undefined {
+  const session = runtime.session;
+  const sentLimit = runtime.sent?.limitA ?? 0;
+  if (session.overdrawing && session.overdrawCapA !== undefined)
+    return {
+      capA: session.overdrawCapA,
+      why: 'the charger draws above its set-point: not raised until it follows',
+    };
+  if (session.aboveSetPointAtMs === undefined || !online) return undefined;
+  return {
+    capA: sentLimit > 0 ? sentLimit : connector.minA,
+    why: 'its reading showed more than its set-point: not raised until one shows it follows',
+  };
+}
+
+/**
+ * The set-point in force on charger phase `i`, without the time to follow a change (a phase a
+ * one-phase set-point does not use is left to the phase switch's own settle time: not judged here).
+ */
+function setPointOn(runtime: ConnectorRuntime, i: number): number {
+  const sent = runtime.sent;
+  if (!sent) return Number.POSITIVE_INFINITY;
+  return sent.phases === 1 && i !== 0 ? Number.POSITIVE_INFINITY : sent.limitA;
+}
+
+/** Compares one sample of the charger's currents with its set-point. */
+function judgeOverdraw(
+  context: ObserverContext,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample,
+): void {
+  const { control } = context.site;
+  const session = runtime.session;
+  let over = false;
+  let guessed = false;
+  let excused = false;
+  let unknown = false;
+  let maxA = 0;
+  for (const i of wiredPhases(connector)) {
+    const value = sample.chargerA[i];
+    if (value === null || value === undefined) {
+      unknown = true;
+      continue;
+    }
+    maxA = Math.max(maxA, value);
+    // While counted at its draw, only the set-point in force shows that it follows.
+    const allowed = allowedAt(context.site, connector, runtime, i, sample.atMs, !session.overdrawing);
+    const tolerance = control.overdrawToleranceA;
+    if (value > allowed + tolerance) over = true;
+    else if (
+      !session.overdrawing &&
+      value > allowedAt(context.site, connector, runtime, i, sample.atMs, true, false) + tolerance
+    )
+      guessed = true;
+    else if (value > setPointOn(runtime, i) + tolerance) excused = true;
+  }
+  // Above its set-point, excused only by the time it was given to follow: not raised until a
+  // reading shows it within (a reading after that time that still shows more is believed).
+  session.aboveSetPointAtMs = (excused || guessed) && !over ? sample.atMs : undefined;
+  // Excused only as what it drew on its own before its first set-point: believed when that time
+  // is over and no reading since showed it follows (a charger that ignores its limits, reading every
+  // 5 min, was held at its minimum while a meter judged frozen hid its draw: 4 A over for 5 s,
+  // AMPFLOW_CLOSED_LOOP_SEED=20261123 path 9542).
+  session.guessEndsAtMs =
+    guessed && !over
+      ? (runtime.lastChangeAtMs ?? sample.atMs) + followMsOf(context.site, runtime)
+      : undefined;
+  if (over || guessed) {
+    // A phase it does not report is taken at the highest it reports (the worst case).
+    const chargerA = sample.chargerA.map((v) => v ?? maxA) as PerPhase;
+    session.lastOver = { gridA: toGrid(connector, chargerA), maxA };
+    session.compliantSinceMs = undefined;
+    if (session.overdrawing) session.overdrawFloorA = session.lastOver.gridA;
+    else session.overdrawSinceMs ??= sample.atMs;
+    return;
+  }
+  if (unknown) return;
+  session.lastOver = undefined;
+  session.overdrawSinceMs = undefined;
+  if (!session.overdrawing || sample.atMs < (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY)) return;
+  // Following is shown only by a car that draws under a set-point above 0: a charger paused, or a
+  // car that takes nothing, reads 0 A whatever the charger does with a limit (an overdrawing
+  // charger paused for a minute was trusted again, and drew 3 A above its next set-point).
+  if (!(runtime.sent && runtime.sent.limitA > 0 && maxA > ACTIVE_PHASE_A)) {
+    session.compliantSinceMs = undefined;
+    return;
+  }
+  session.compliantSinceMs ??= sample.atMs;
+  if (sample.atMs - session.compliantSinceMs >= control.overdrawClearMs) {
+    session.overdrawing = false;
+    session.overdrawFloorA = undefined;
+    session.overdrawCapA = undefined;
+    session.compliantSinceMs = undefined;
+    context.logger.info(
+      `charger ${connector.key} follows its set-point again: counted at its set-point, may be raised again`,
+    );
+  }
+}
+
+/** Counts the connector at what it draws (`sample`, else its newest sample above the set-point). */
+export function flagOverdraw(
+  context: ObserverContext,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample | undefined,
+  quiet: boolean,
+): void {
+  const session = runtime.session;
+  const gridA = sample ? toGrid(connector, fillUnknown(sample.chargerA)) : session.lastOver?.gridA;
+  const maxA = sample ? (maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : (session.lastOver?.maxA ?? 0);
+  const sentLimit = runtime.sent?.limitA ?? 0;
+  if (!session.overdrawing && !quiet) {
+    session.limitIgnored += 1;
+    if (session.limitIgnored >= 2 && !session.ignoresLimit) {
+      session.ignoresLimit = { drewA: maxA, limitA: sentLimit };
+      context.logger.warn(
+        `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A, the second time this session: not under control until its car leaves, counted at what it may draw on its own, the others are reduced`,
+      );
+    } else {
+      context.logger.warn(
+        `charger ${connector.key} draws ${maxA.toFixed(1)} A, above its set-point ${sentLimit} A: counted at what it draws and not raised until it follows for ${Math.round(context.site.control.overdrawClearMs / 1000)} s, the others are reduced`,
+      );
+    }
+  }
+  if (!session.overdrawing) session.overdrawEpisodes += 1;
+  session.overdrawing = true;
+  session.overdrawFloorA = gridA ? [...gridA] : session.overdrawFloorA;
+  session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
+  session.overdrawSinceMs = undefined;
+  session.compliantSinceMs = undefined;
+}
+
+/**
+ * A decrease just went out: until the charger shows it followed, it is counted at `fromA` (the
+ * higher of this and a decrease still pending) for the increases of the others. What its car drew
+ * then is noted: only a decrease the car had to follow teaches how long the charger takes.
+ */
+export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: number): void {
+  const pending = runtime.pendingDecrease;
+  const drewA = maxKnown(runtime.draw?.chargerA, THREE_PHASES);
+  runtime.pendingDecrease = {
+    fromA: Math.max(fromA, pending?.fromA ?? 0),
+    atMs: now,
+    firstAtMs: pending?.firstAtMs ?? pending?.atMs ?? now,
+    drewA: Math.max(drewA ?? 0, pending?.drewA ?? 0),
+    ...(pending?.passedA ? { passedA: pending.passedA } : {}),
+  };
+}
+
+/** The set-points on a charger's way to its newest that a pending decrease keeps (the newest ones). */
+const PASSED_KEPT = 16;
+
+/**
+ * A new set-point goes out while a decrease is pending (called before `runtime.sent` is replaced):
+ * the one it replaces is one the charger may still be applying (`pendingDecrease.passedA`).
+ */
+export function notePassed(runtime: ConnectorRuntime): void {
+  const pending = runtime.pendingDecrease;
+  const last = runtime.sent;
+  if (!pending || !last) return;
+  const passed = pending.passedA ?? [];
+  passed.push(last.limitA);
+  if (passed.length > PASSED_KEPT) passed.shift();
+  pending.passedA = passed;
+}
+
+/**
+ * Whether a decrease has taken effect, on evidence: the charger's own reading, measured after the
+ * decrease went out, within its new set-point on every phase, and taken late enough to prove it:
+ * - where the charger's limits are confirmed (`runtime.confirmed`), a confirmation of a limit within
+ *   the new set-point must have come after the decrease went out, and the reading must have been
+ *   taken after the charger's answer, to within READING_STAMP_SLACK_MS (before it, an increase still on its way may raise it again);
+ * - where they are not (a flow that sends set-points another way, the simulator), the reading must
+ *   have been taken at least the charger's follow time after the last increase it was sent, which
+ *   may otherwise still land after the reading.
+ * Its own reading taken after the decrease that still shows more keeps it pending, however long.
+ * A car that left (evidence/car-left.ts: its transaction ended, and it is Available, Finishing, ended with
+ * EVDisconnected or reads within the new set-point) settles it at once, and teaches nothing.
+ * Time alone settles it only after the charger's follow time (evidence/response-time.ts), and only with no
+ * such reading (a charger that refused to report per-phase currents, `sampling`, has none: the
+ * reasons of those who wait say so). Returns how long the charger took when a decrease its car had to follow was shown
+ * followed by a reading (what the follow time is learned from).
+ */
+export function settleDecrease(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  now: number,
+): number | undefined {
+  const pending = runtime.pendingDecrease;
+  if (!pending || !runtime.sent) {
+    runtime.pendingDecrease = undefined;
+    return undefined;
+  }
+  // The car left (evidence/car-left.ts): nothing draws on the old set-point; nothing learned of the charger.
+  if (carLeft(site, connector, runtime, pending.atMs)) {
+    runtime.departed = { atMs: now, freedA: pending.fromA };
+    runtime.pendingDecrease = undefined;
+    return undefined;
+  }
+  const followMs = followMsOf(site, runtime);
+  const draw = runtime.draw;
+  if (draw && draw.atMs > pending.atMs) {
+    const shown = shownFollowed(site, connector, runtime, draw, pending);
+    // Its own reading still shows more than it may draw: pending, whatever the time.
+    if (shown === false) return undefined;
+    if (shown && proves(runtime, draw, pending, followMs)) {
+      runtime.pendingDecrease = undefined;
+      const hadToFollow = (pending.drewA ?? 0) > runtime.sent.limitA + site.control.overdrawToleranceA;
+      // Timed from the first decrease not shown followed: a charger that applies its set-points in
+      // order may be landing an older one (timed from the newest, a 58 s charger that followed a
+      // decrease sent 58 s before was learned at 2 s: FAULTS_SEED=20261125 FAULTS_PATH=9611).
+      return hadToFollow ? draw.atMs - (pending.firstAtMs ?? pending.atMs) : undefined;
+    }
+  }
+  if (now - pending.atMs >= followMs) runtime.pendingDecrease = undefined;
+  return undefined;
+}
+
+/**
+ * Whether a reading shows the charger within its new set-point: true, false, or undefined (a phase
+ * not measured, or a reading at a set-point it was sent on the way: no proof either way).
+ */
+function shownFollowed(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  draw: DrawSample,
+  pending: { fromA: number; drewA?: number; passedA?: number[] },
+): boolean | undefined {
+  const { control } = site;
+  let unproven = false;
+  for (const i of wiredPhases(connector)) {
+    const value = draw.chargerA[i];
+    if (value === null || value === undefined) return undefined;
+    const allowed = allowedAt(site, connector, runtime, i, draw.atMs, false);
+    // The measurement tolerance must not reach what the car drew before: after a decrease smaller
+    // than the tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed;
+    // nor is a car that drew 9 A under an old 16 A one that reads 9 A after a decrease to 8.6 A.
+    const before = Math.min(pending.fromA, pending.drewA || pending.fromA);
+    const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (before - allowed) / 2));
+    if (!(value <= allowed + tolerance)) return false;
+    // Nor a set-point it was sent on the way, which a slow charger may be applying: a 56 s charger
+    // sent 10, 7.3 then 6.8 A read 7.3 A (the second landed, not the third), taken as 6.8 A within
+    // the tolerance, and the current it still drew went to a faster one (FAULTS_SEED=99993
+    // FAULTS_PATH=20, FAULTS_SEED=779 FAULTS_PATH=1365). Closer to one of them than to the new set-point,
+    // the reading proves nothing: the decrease stays pending until its follow time.
+    for (const passed of pending.passedA ?? []) {
+      if (passed > allowed && value > allowed + (passed - allowed) / 2) unproven = true;
+    }
+  }
+  return unproven ? undefined : true;
+}
+
+/** Whether a reading within the new set-point was taken late enough to prove the decrease (see settleDecrease). */
+function proves(
+  runtime: ConnectorRuntime,
+  draw: DrawSample,
+  pending: { atMs: number },
+  followMs: number,
+): boolean {
+  const confirmed = runtime.confirmed;
+  const sent = runtime.sent;
+  if (!sent) return false;
+  if (confirmed) {
+    return (
+      confirmed.atMs >= pending.atMs &&
+      confirmed.limitA <= sent.limitA + CONFIRMED_EPS_A &&
+      draw.receivedMs >= confirmed.sinceMs &&
+      draw.atMs >= confirmed.sinceMs - READING_STAMP_SLACK_MS
+    );
+  }
+  return draw.atMs >= (runtime.lastIncreaseAtMs ?? Number.NEGATIVE_INFINITY) + followMs;
+}

@@ -1,0 +1,98 @@
+/** The rule for a charger the load manager does not control: what it is counted at (evidence/observer.ts's floor). */
+import { isoMs } from '../../time';
+import type { ConnectorRuntime } from '../parts';
+import { maxKnown, THREE_PHASES } from '../phases';
+import type { Connector, Site } from '../site/model';
+import type { DrawSample } from './measurements';
+import { followMsOf } from './overdraw';
+
+/**
+ * What a charger not under control (offline, or not reported yet) is counted at, and why: its
+ * offline current (`offlineA`, its own fallback), or, where the charging-profile manager confirmed
+ * the fallback profile it installed (`offlineFallback`), that fallback (bounded by `offlineA`);
+ * more while it is offline with a transaction open and the limit it was given may still hold: a
+ * charger that loses its connection keeps the TxProfile of its running transaction (OCPP 1.6
+ * §3.13.6), the limit it was given last, or the one before when the change may not have reached it
+ * (it was not heard from for its follow time after the change). The profiles that carry set-points
+ * end `afterS` after they were sent (re-sent while connected), so once the charger has not been
+ * heard from for that long, its confirmed fallback holds for the running session too. Never above
+ * the connector's maxA.
+ */
+export function offlineReserve(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  now: number,
+): { amps: number; why: string } {
+  const confirmed = runtime.state?.offlineFallback;
+  const fallback = ownFallback(connector, runtime);
+  const state = runtime.state;
+  if (!state || state.online || !state.transaction || !runtime.sent) return fallback;
+  const changedAt = runtime.lastChangeAtMs;
+  const heardAt = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
+  if (confirmed && Number.isFinite(heardAt) && now >= heardAt + confirmed.afterS * 1000) return fallback;
+  const reached =
+    changedAt === undefined || (Number.isFinite(heardAt) && heardAt >= changedAt + followMsOf(site, runtime));
+  const heldA = Math.min(
+    connector.maxA,
+    Math.max(runtime.sent.limitA, reached ? 0 : (runtime.previousSent?.limitA ?? 0)),
+  );
+  return heldA > fallback.amps
+    ? { amps: heldA, why: 'the limit it keeps for its running session, OCPP 1.6 §3.13.6' }
+    : fallback;
+}
+
+/** What a charger draws on its own: its confirmed fallback profile (bounded by `offlineA`), else `offlineA`. */
+function ownFallback(connector: Connector, runtime: ConnectorRuntime): { amps: number; why: string } {
+  const confirmed = runtime.state?.offlineFallback;
+  return confirmed && confirmed.limitA < connector.offlineA
+    ? { amps: Math.min(connector.maxA, confirmed.limitA), why: 'its fallback profile' }
+    : { amps: connector.offlineA, why: 'its own fallback' };
+}
+
+/**
+ * A connected charger whose limit could not be set (`limitFailed`: refused every way, or no answer
+ * in time) draws what it does on its own: its fallback, the last limit it did confirm (still in
+ * force at the charger), or what its car draws now, whichever is the most. Never above maxA.
+ */
+export function failedLimitReserve(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  draw: DrawSample | undefined,
+): { amps: number; why: string } {
+  const failed = runtime.state?.limitFailed;
+  const own = ownFallback(connector, runtime);
+  const inForce = runtime.state?.limitInForce?.limitA ?? 0;
+  const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
+  const amps = Math.min(connector.maxA, Math.max(own.amps, inForce, drawing));
+  const what =
+    amps === own.amps ? own.why : amps === inForce ? 'the last limit it confirmed' : 'what it draws';
+  return {
+    amps,
+    why: `its limit failed (${failed?.why ?? 'refused'}): not under control, counted at ${what}`,
+  };
+}
+
+/**
+ * A connected charger caught drawing above its set-point twice in the session
+ * (`session.ignoresLimit`, evidence/overdraw.ts): its limit does not hold it, so it draws what it does on its
+ * own: its fallback, the most it was seen to draw this session, or what its car draws now, whichever
+ * is the most. Never above maxA.
+ */
+export function ignoredLimitReserve(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  draw: DrawSample | undefined,
+): { amps: number; why: string } {
+  const session = runtime.session;
+  const caught = session.ignoresLimit;
+  const own = ownFallback(connector, runtime);
+  const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
+  const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
+  const amps = Math.min(connector.maxA, Math.max(own.amps, drew, drawing));
+  const what = amps === own.amps ? own.why : 'what it draws';
+  return {
+    amps,
+    why: `caught ignoring its limit twice this session (${(caught?.drewA ?? drew).toFixed(1)} A at a set-point of ${caught?.limitA ?? 0} A): not under control, counted at ${what}`,
+  };
+}

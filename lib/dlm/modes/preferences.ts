@@ -1,0 +1,206 @@
+/**
+ * Preferences stage: each connector's charging mode and priority. A command from the flow
+ * overrides them; otherwise the site's setting, a transaction's tag priority, or the result of a
+ * JSONata expression over the connector's state (evaluated asynchronously: while an input changed
+ * what the expressions see and the results are not in, no connector is raised).
+ */
+import type { Logger } from '../../log';
+import type { DlmCommand } from '../commands';
+import { sessionEnergyWh } from '../evidence/observations';
+import type { ConnectorRuntime, PreferenceRecord } from '../parts';
+import type { ConnectorRuntimes } from '../runtime';
+import { CHARGING_MODES, type ChargingMode } from '../site/config';
+import type { Connector, Site } from '../site/model';
+import { ExpressionEvaluator, type ExpressionInput } from './expressions';
+
+/** The mode in force: the command's, else the configured one, else the expression's result. */
+export function effectiveMode(site: Site, connector: Connector, record: PreferenceRecord): ChargingMode {
+  if (record.modeOverride) return record.modeOverride;
+  const configured = connector.mode ?? site.defaultMode;
+  if (typeof configured === 'string') return configured;
+  return record.exprMode ?? 'fast';
+}
+
+/** The priority in force: the command's, else the expression's, else the higher of the configured and the tag's. */
+export function effectivePriority(connector: Connector, record: ConnectorRuntime): number {
+  if (record.priorityOverride !== undefined) return record.priorityOverride;
+  if (typeof connector.priority === 'object')
+    return record.exprPriority ?? record.state?.transaction?.priority ?? 0;
+  const tagPriority = record.state?.transaction?.priority;
+  const configured = connector.priority ?? 0;
+  return tagPriority === undefined ? configured : Math.max(configured, tagPriority);
+}
+
+/** What the preferences need from the load manager around them. */
+export interface PreferencesHost {
+  site(): Site;
+  runtimes: ConnectorRuntimes;
+  now(): number;
+  /** Results came in (also after a failure): update, unless stopped. */
+  evaluated(connector: Connector): void;
+}
+
+export class Preferences {
+  private readonly evaluator: ExpressionEvaluator;
+  private readonly pending = new Set<Promise<void>>();
+  /** Evaluations started by an input that changed what the expressions see: no increase until they are in. */
+  private readonly gating = new Set<Promise<void>>();
+
+  constructor(
+    private readonly host: PreferencesHost,
+    private readonly logger: Logger,
+  ) {
+    this.evaluator = new ExpressionEvaluator(logger);
+  }
+
+  /** Whether an increase must wait for expression results. */
+  get waiting(): boolean {
+    return this.gating.size > 0;
+  }
+
+  /** Resolves when every pending expression evaluation has been applied. */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** A replaced site: expressions compiled for the old one are dropped. */
+  reset(): void {
+    this.evaluator.reset();
+  }
+
+  /** A mode or priority command (null: back to the configured one). Returns what it did. */
+  command(command: Extract<DlmCommand, { type: 'mode' | 'priority' }>): string {
+    const site = this.host.site();
+    const targets = site.connectors.filter(
+      (c) =>
+        (command.chargePointId === '*' || c.chargePointId === command.chargePointId) &&
+        (command.connectorId === undefined || c.connectorId === command.connectorId),
+    );
+    if (targets.length === 0) {
+      throw new Error(
+        `no connector ${command.chargePointId}/${command.connectorId ?? '*'} in the site model`,
+      );
+    }
+    for (const connector of targets) {
+      const record = this.host.runtimes.of(connector);
+      if (command.type === 'mode') {
+        if (command.mode !== null && !(CHARGING_MODES as readonly string[]).includes(command.mode)) {
+          throw new Error(`mode ${JSON.stringify(command.mode)} is not one of ${CHARGING_MODES.join(', ')}`);
+        }
+        if (command.mode === null) record.modeOverride = undefined;
+        else record.modeOverride = command.mode;
+      } else {
+        if (command.priority !== null && !Number.isFinite(command.priority)) {
+          throw new Error(`priority ${JSON.stringify(command.priority)} is not a number`);
+        }
+        if (command.priority === null) record.priorityOverride = undefined;
+        else record.priorityOverride = command.priority;
+      }
+    }
+    const value = command.type === 'mode' ? command.mode : command.priority;
+    return `${command.type} of ${targets.map((c) => c.key).join(', ')} ${value === null ? 'back to the configured one' : `set to ${value}`}`;
+  }
+
+  /**
+   * Starts the evaluation of the connector's priority and mode expressions. `input`: after an input
+   * that may change what they see; if it did, no connector is raised until the results are in
+   * (a decrease may still go out at once). `time`: a periodic re-evaluation ($now()).
+   */
+  evaluate(connector: Connector, why: 'input' | 'time'): void {
+    const site = this.host.site();
+    const runtime = this.host.runtimes.of(connector);
+    const mode = connector.mode ?? site.defaultMode;
+    if (typeof mode !== 'object' && typeof connector.priority !== 'object') return;
+    const jobs: Promise<void>[] = [];
+    const { now: _now, ...seen } = this.expressionInput(site, connector, runtime);
+    const seenKey = JSON.stringify(seen);
+    const gating = why === 'input' && seenKey !== runtime.lastExprInput;
+    runtime.lastExprInput = seenKey;
+    const input = () => this.expressionInput(site, connector, runtime);
+    if (typeof mode === 'object') {
+      jobs.push(
+        this.evaluator
+          .evaluate(
+            mode.expression,
+            input(),
+            { connector: connector.key, field: 'mode' },
+            (value) =>
+              (CHARGING_MODES as readonly unknown[]).includes(value) ? (value as ChargingMode) : undefined,
+            'fast' as ChargingMode,
+          )
+          .then((outcome) => {
+            runtime.exprMode = outcome.value;
+            setOrDelete(runtime.exprErrors, 'mode', outcome.error);
+          }),
+      );
+    }
+    if (typeof connector.priority === 'object') {
+      jobs.push(
+        this.evaluator
+          .evaluate(
+            connector.priority.expression,
+            input(),
+            { connector: connector.key, field: 'priority' },
+            (value) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined),
+            runtime.state?.transaction?.priority ?? 0,
+          )
+          .then((outcome) => {
+            runtime.exprPriority = outcome.value;
+            setOrDelete(runtime.exprErrors, 'priority', outcome.error);
+          }),
+      );
+    }
+    if (jobs.length === 0) return;
+    const finish = () => {
+      this.pending.delete(job);
+      this.gating.delete(job);
+    };
+    // Never an unhandled rejection, never an update or an emit after stop().
+    const job: Promise<void> = Promise.all(jobs).then(
+      () => {
+        finish();
+        this.host.evaluated(connector);
+      },
+      (err: unknown) => {
+        finish();
+        this.logger.error(
+          `evaluating the expressions of ${connector.key} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        this.host.evaluated(connector);
+      },
+    );
+    this.pending.add(job);
+    if (gating) this.gating.add(job);
+  }
+
+  private expressionInput(site: Site, connector: Connector, runtime: ConnectorRuntime): ExpressionInput {
+    const state = runtime.state;
+    const tx = state?.transaction;
+    return {
+      connector: state ? structuredClone(state) : {},
+      config: {
+        chargePointId: connector.chargePointId,
+        connectorId: connector.connectorId,
+        name: connector.name,
+        circuit: site.circuits[connector.circuitIndex]?.id ?? '',
+        minA: connector.minA,
+        maxA: connector.maxA,
+        phases: connector.phases,
+      },
+      chargePointId: connector.chargePointId,
+      connectorId: connector.connectorId,
+      status: state?.status ?? null,
+      idTag: tx?.idTag ?? null,
+      tagPriority: tx?.priority ?? null,
+      energyWh: sessionEnergyWh(state),
+      startedAt: tx?.startedAt ?? null,
+      socPercent: state?.socPercent ?? null,
+      now: new Date(this.host.now()).toISOString(),
+    };
+  }
+}
+
+function setOrDelete(map: Map<string, string>, key: string, value: string | undefined): void {
+  if (value === undefined) map.delete(key);
+  else map.set(key, value);
+}

@@ -1,0 +1,298 @@
+/**
+ * PV surplus stage: the surplus (measured in modes/pv-surplus.ts: grid export plus what the pv cars
+ * draw, minus the residual, with the battery's share), and which pv-mode connectors may charge from
+ * it, enabled one at a time in keep order after the enable delay (so that two cars do not both
+ * start on a surplus that fits one), disabled last-started first once what each took beyond the surplus reaches its minimum
+ * for the disable delay (energy, not time; a home battery above its buffer SoC covers dips); a car
+ * a dip stopped starts again only on surplus the charging cars cannot take (the last allocation
+ * says what held each: the surplus, or its maximum, a breaker, the unbalance limit). A car with a
+ * departure plan (evidence/departure.ts) charges whatever the surplus and takes it first: the others start
+ * and keep charging on what it leaves. It owns the PV settings a command changed, the PV state the
+ * summary shows, and the PV part of the session record.
+ */
+import { IEC_61851_MINIMUM_A } from '../../electrical';
+import type { Allocation, AllocationProblem } from '../allocation/allocate';
+import type { DlmCommand } from '../commands';
+import { canSwitch, switchPhases } from '../control/phase-switching';
+import { shareSurplusWithPlans } from '../evidence/departure';
+import { commandNumber } from '../inputs';
+import type { PvSession } from '../parts';
+import { EPS } from '../phases';
+import type { PvSummary } from '../report/summary';
+import type { Site } from '../site/model';
+import { measureSurplus, type PvContext } from './pv-surplus';
+
+export class PvSurplus {
+  private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
+  private current: PvSummary | undefined;
+  /** The battery had priority at the last update (see `BATTERY_PRIORITY_BAND_PERCENT`). */
+  private batteryAhead = false;
+  /** What each pv-sharing car could take at the last allocation, W (see `allocated`), and its site. */
+  private couldTake: { site: Site; w: Float64Array } | undefined;
+
+  /** The PV figures of the last update (undefined when no connector uses PV and no grid meter is set). */
+  get state(): PvSummary | undefined {
+    return this.current;
+  }
+
+  /** A pv command: both values checked before either is taken. */
+  command(command: Extract<DlmCommand, { type: 'pv' }>): string {
+    // A PV budget that is not a number would let pv cars charge from the grid.
+    const residualPowerW =
+      command.residualPowerW === undefined
+        ? undefined
+        : commandNumber(command.residualPowerW, 'pv residualPowerW', { min: 0 });
+    const prioritySoc =
+      command.batteryPrioritySocPercent === undefined
+        ? undefined
+        : commandNumber(command.batteryPrioritySocPercent, 'pv batteryPrioritySocPercent', {
+            min: 0,
+            max: 100,
+          });
+    if (residualPowerW !== undefined) this.overrides.residualPowerW = residualPowerW;
+    if (prioritySoc !== undefined) this.overrides.batteryPrioritySocPercent = prioritySoc;
+    return 'PV settings changed';
+  }
+
+  /**
+   * After each allocation: what every charging pv/minpv car could take from the surplus, W: its
+   * maximum where the PV budget held it, what it got where something else did (its own maximum, a
+   * breaker, the unbalance limit). A car a dip stopped starts again only on what the others
+   * cannot take.
+   */
+  allocated(site: Site, problem: AllocationProblem, allocation: Allocation): void {
+    // A site without PV (no surplus computed this update) skips the pass over its connectors.
+    if (!this.current) {
+      this.couldTake = undefined;
+      return;
+    }
+    const n = problem.connectors.length;
+    const w = this.couldTake?.w.length === n ? this.couldTake.w.fill(0) : new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const entry = allocation.connectors[k];
+      const demand = problem.connectors[k];
+      if (!entry || !demand?.pv || entry.state !== 'charging') continue;
+      const a = entry.bound?.kind === 'pv' ? Math.max(entry.limitA, demand.maxA) : entry.limitA;
+      w[k] = a * demand.phases.length * problem.voltageV;
+    }
+    this.couldTake = { site, w };
+  }
+
+  /** Computes the surplus, enables and disables pv connectors; returns the PV budget of the allocation. */
+  decide(context: PvContext, now: number): { budgetW: number } {
+    const { site, views, runtimes } = context;
+    const { pv } = site;
+    // The pv and minpv connectors in keep order: the loops below look at no other.
+    const pvOrder = context.order.filter((k) => views[k]?.mode === 'pv' || views[k]?.mode === 'minpv');
+    if (pvOrder.length === 0 && pv.gridCircuitIndex === undefined) {
+      this.current = undefined;
+      return { budgetW: Number.POSITIVE_INFINITY };
+    }
+    const { surplusW, bufferW } = this.surplus(context, now);
+
+    // Enable and disable pv-mode connectors one at a time, in keep order, so that two cars do not
+    // both start on a surplus that fits one (and then both stop).
+    const minPowerW = (k: number, phases: number) =>
+      (views[k]?.minA ?? site.connectors[k]?.minA ?? IEC_61851_MINIMUM_A) * phases * site.voltageV;
+    const phasesIfStarted = (k: number) => {
+      const view = views[k];
+      const connector = site.connectors[k];
+      if (!view || !connector) return 3;
+      return view.phasesOut === 1 ? 1 : view.gridPhases.length;
+    };
+    // What a charging car needs to keep charging: a car that can still be switched to one phase
+    // needs only the one-phase minimum (the phase-switching stage switches it down rather than
+    // the car being stopped).
+    const phasesToKeep = (k: number) => {
+      const connector = site.connectors[k];
+      const runtime = runtimes.at(k);
+      return connector?.canSwitchPhases && runtime && canSwitch(site, connector, runtime)
+        ? 1
+        : phasesIfStarted(k);
+    };
+    const available = surplusW ?? 0;
+    // The cars with a departure plan take the surplus first (evidence/departure.ts), what they take
+    // beyond it from the grid: the other cars start and keep charging on what is left.
+    shareSurplusWithPlans(site, views, pvOrder, available, (k) => views[k]?.countsForPv === true);
+    // What the charging pv/minpv cars need at their minimum (a car in SuspendedEV needs nothing).
+    let committedW = 0;
+    let keepW = 0;
+    for (const k of pvOrder) {
+      const view = views[k];
+      const runtime = runtimes.at(k);
+      if (!view || !runtime || !view.wantsByStatus || !view.countsForPv) continue;
+      if (view.plan) {
+        const takeW = view.plan.takeA * view.plan.phases * site.voltageV;
+        committedW += takeW;
+        keepW += takeW;
+      } else if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled)) {
+        committedW += minPowerW(k, phasesIfStarted(k));
+        keepW += view.mode === 'pv' ? minPowerW(k, phasesToKeep(k)) : minPowerW(k, phasesIfStarted(k));
+      }
+    }
+    let left = available - committedW;
+    // What the charging cars could take beyond their minimum (see `allocated`).
+    const taken = this.couldTake?.site === site ? this.couldTake.w : undefined;
+    let othersCanTakeW = 0;
+    for (const k of pvOrder) {
+      const view = views[k];
+      const runtime = runtimes.at(k);
+      if (!taken || !view || !runtime || !view.wantsByStatus || !view.countsForPv || view.plan) continue;
+      if (view.mode === 'minpv' || (view.mode === 'pv' && runtime.session.pvEnabled))
+        othersCanTakeW += Math.max(0, (taken[k] ?? 0) - minPowerW(k, phasesIfStarted(k)));
+    }
+    for (const k of pvOrder) {
+      const view = views[k];
+      const runtime = runtimes.at(k);
+      const connector = site.connectors[k];
+      if (!view || !runtime || !connector || view.mode !== 'pv') continue;
+      const session = runtime.session;
+      if (!view.wantsByStatus) {
+        session.pvEnabled = false;
+        clearPvDecision(session);
+        continue;
+      }
+      if (view.plan) {
+        // Its departure plan has it charge whatever the surplus: enabled, so that it charges on as
+        // a pv car once the plan ends (and stops then only as any pv car does).
+        if (!session.pvEnabled) session.pvEnabledAtMs = now;
+        session.pvEnabled = true;
+        clearPvDecision(session);
+        continue;
+      }
+      if (session.pvEnabled) continue;
+      const switchable = connector.canSwitchPhases && canSwitch(site, connector, runtime);
+      const need = minPowerW(k, switchable ? 1 : phasesIfStarted(k));
+      // What the surplus gave beyond the minimum since the last decision (W × ms), less what it
+      // was short. A car that a dip stopped this session starts again only once that is worth its
+      // minimum for enableDelayMs (a reserve that pays for the next dip), twice that after a second
+      // short charge, up to 8× (a car the clouds keep stopping waits for steadier sun); the first
+      // start, or one after a long charge, needs enableDelayMs of enough surplus, as before.
+      const stops = session.pvStops ?? 0;
+      // A car a dip stopped starts again only on surplus the charging cars cannot take: where
+      // they can take it, its start would only move their current to it, and the next dip stops it.
+      const free = stops > 0 ? left - othersCanTakeW : left;
+      // Said in its reason: enough surplus, but the charging cars take it.
+      session.pvLeftToOthersW = left >= need && free < need ? Math.round(othersCanTakeW) : undefined;
+      const bankedMs = now - (session.pvStartAtMs ?? now);
+      const banked =
+        surplusW === undefined
+          ? 0
+          : Math.max(0, (session.pvStartWms ?? 0) + (session.pvStartW ?? 0) * bankedMs);
+      session.pvStartWms = banked;
+      session.pvStartW = surplusW === undefined ? 0 : free - need;
+      session.pvStartAtMs = now;
+      const reserveWms = stops > 0 ? need * pv.enableDelayMs * Math.min(8, 2 ** (stops - 1)) : 0;
+      // Said in its reason: what it waits for.
+      session.pvNeedW = Math.round(need);
+      session.pvLeftW = left < available - EPS ? Math.max(0, Math.round(left)) : undefined;
+      session.pvReserve =
+        reserveWms > 0
+          ? {
+              paidWh: Math.round(Math.min(banked, reserveWms) / 3_600_000),
+              neededWh: Math.round(reserveWms / 3_600_000),
+            }
+          : undefined;
+      if (surplusW !== undefined && free >= need) {
+        session.pvEnableSinceMs ??= now;
+        left -= need;
+        if (now - session.pvEnableSinceMs >= pv.enableDelayMs && banked >= reserveWms - EPS) {
+          session.pvEnabled = true;
+          session.pvEnabledAtMs = now;
+          session.pvLeftW = undefined;
+          session.pvEnableSinceMs = undefined;
+          clearStart(session);
+          clearShortfall(session);
+          if (switchable && !session.onePhase && left + need < minPowerW(k, phasesIfStarted(k))) {
+            // Not charging yet: switching now interrupts nothing.
+            switchPhases(site, context.logger, connector, runtime, true, now);
+          }
+        }
+      } else {
+        session.pvEnableSinceMs = undefined;
+      }
+    }
+    // The last started give way first. Each counts, in energy, what it takes beyond the surplus
+    // at its minimum; surplus above the minimum gives it back. A dip has a budget of grid energy,
+    // the one-phase minimum for disableDelayMs (the old time-based worst case of a one-phase car,
+    // 69 Wh at 6 A), the same for a three-phase car (which without any surplus so stops after a
+    // third of disableDelayMs: it costs three times as much a second), and lasts at most twice
+    // disableDelayMs: a car short of a few watts rides out a cloud, not an afternoon, and no dip
+    // costs a three-phase car 207 Wh. Without a grid reading (the fail-safe) the car stops after
+    // disableDelayMs, as before. What a home battery above its buffer SoC gives is no shortfall.
+    const totalShortW = keepW - available - bufferW;
+    let shortW = totalShortW;
+    for (const k of pvOrder.reverse()) {
+      const view = views[k];
+      const runtime = runtimes.at(k);
+      if (!view || !runtime || view.mode !== 'pv' || !runtime.session.pvEnabled) continue;
+      const session = runtime.session;
+      // A car with a plan does not give way (the others do: what it takes is in keepW).
+      if (view.plan) {
+        clearShortfall(session);
+        continue;
+      }
+      const ownMinW = minPowerW(k, phasesToKeep(k));
+      // The shortfall seen at the last decision lasted until now.
+      const sinceMs = now - (session.pvShortfallAtMs ?? now);
+      const total = Math.max(0, (session.pvShortfallWms ?? 0) + (session.pvShortfallW ?? 0) * sinceMs);
+      // A shortfall is the last started's; more than enough for all pays every car's back.
+      const mine = totalShortW <= 0 ? totalShortW : Math.max(0, Math.min(shortW, ownMinW));
+      shortW -= ownMinW;
+      if (mine > 0) session.pvShortSinceMs ??= now;
+      else session.pvShortSinceMs = undefined;
+      session.pvShortfallWms = total;
+      session.pvShortfallW = mine;
+      session.pvShortfallAtMs = now;
+      const budgetWms =
+        (surplusW === undefined ? ownMinW : Math.min(ownMinW, minPowerW(k, 1))) * pv.disableDelayMs;
+      const dipMs = now - (session.pvShortSinceMs ?? now);
+      if ((total >= budgetWms - EPS && total > 0) || dipMs >= 2 * pv.disableDelayMs) {
+        session.pvEnabled = false;
+        // A stop after a long charge (minOffMaxMs, the contactor rule's) starts the count again.
+        const chargedMs = now - (session.pvEnabledAtMs ?? now);
+        session.pvStops = chargedMs >= site.control.minOffMaxMs ? 1 : (session.pvStops ?? 0) + 1;
+        clearShortfall(session);
+        view.pausedByManager = true;
+      }
+    }
+    return { budgetW: surplusW === undefined ? 0 : Math.max(0, surplusW) };
+  }
+
+  /** The surplus now (modes/pv-surplus.ts), keeping the PV state and the battery's priority. */
+  private surplus(context: PvContext, now: number): { surplusW: number | undefined; bufferW: number } {
+    const { pv } = context.site;
+    const settings = {
+      residualPowerW: this.overrides.residualPowerW ?? pv.residualPowerW,
+      prioritySocPercent: this.overrides.batteryPrioritySocPercent ?? pv.batteryPrioritySocPercent,
+    };
+    const measure = measureSurplus(context, now, settings, this.batteryAhead);
+    this.batteryAhead = measure.batteryAhead;
+    this.current = measure.summary;
+    return { surplusW: measure.surplusW, bufferW: measure.bufferW };
+  }
+}
+
+/** Forgets what the surplus decision was weighing for a car (enable timer, need, reserve, start, shortfall). */
+function clearPvDecision(session: PvSession): void {
+  session.pvEnableSinceMs = undefined;
+  session.pvLeftToOthersW = undefined;
+  session.pvNeedW = undefined;
+  session.pvLeftW = undefined;
+  session.pvReserve = undefined;
+  clearStart(session);
+  clearShortfall(session);
+}
+
+function clearShortfall(session: PvSession): void {
+  session.pvShortfallWms = undefined;
+  session.pvShortfallW = undefined;
+  session.pvShortfallAtMs = undefined;
+  session.pvShortSinceMs = undefined;
+}
+
+function clearStart(session: PvSession): void {
+  session.pvStartWms = undefined;
+  session.pvStartW = undefined;
+  session.pvStartAtMs = undefined;
+}

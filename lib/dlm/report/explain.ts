@@ -1,0 +1,347 @@
+/**
+ * Summary and explanations: why each set-point is what it is (the reason sent with it), and the
+ * site summary (per circuit and connector, what counts, what is left, what is wrong). Reads the
+ * stages' state; changes nothing.
+ */
+import type { AllocationProblem, Bound, ConnectorAllocation } from '../allocation/allocate';
+import { namesInShort } from '../control/pending-decreases';
+import type { CircuitView } from '../evidence/circuit-loads';
+import { describePlan } from '../evidence/departure';
+import type { Measurements } from '../evidence/measurements';
+import { sessionEnergyWh } from '../evidence/observations';
+import type { ConnectorView } from '../parts';
+import { EPS, GRID_PHASES, round2, type Triple, triple } from '../phases';
+import type { ConnectorRuntimes } from '../runtime';
+import { describeSiteLimits, type SiteLimits } from '../site/limits';
+import type { Connector, Site } from '../site/model';
+import {
+  type CircuitSummary,
+  type ConnectorSummary,
+  generationNow,
+  type OfflineSummary,
+  type PvSummary,
+  type SiteSummary,
+  siteLoad,
+} from './summary';
+
+/** What the explanations read. */
+export interface ExplainContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+  circuitViews: readonly CircuitView[];
+  siteLimits: SiteLimits;
+}
+
+/** The reason sent with a connector's set-point. */
+export function reasonFor(
+  context: ExplainContext,
+  connector: Connector,
+  view: ConnectorView,
+  entry: ConnectorAllocation,
+  limitA: number,
+): string {
+  // The first circuit on the path with a fallback in force (no array per connector and update).
+  let fallback: string | undefined;
+  for (let at = 0; at < connector.path.length && fallback === undefined; at++)
+    fallback = context.circuitViews[connector.path[at] ?? 0]?.fallback;
+  const failed =
+    view.online && view.uncontrolled ? `${view.uncontrolled.why} (${view.uncontrolled.amps} A); ` : '';
+  const prefix = (fallback && view.wantsByStatus ? `${fallback}; ` : '') + failed;
+  if (view.notWanting) return prefix + view.notWanting;
+  if (entry.state === 'charging' && limitA === 0 && view.holdReason) {
+    return `${prefix}starting at ${entry.limitA} A when possible: ${view.holdReason}`;
+  }
+  if (entry.state === 'paused' || limitA === 0) {
+    const why = entry.bound ? describeBound(context, entry.bound, view) : 'not enough current';
+    return `${prefix}paused: ${why} for the minimum ${view.minA} A${view.minFromCar ? ` (the car's, ISO 15118)` : ''}`;
+  }
+  const target = entry.limitA;
+  const plan = view.plan;
+  const capped = view.capA < connector.maxA - EPS;
+  let base: string;
+  if (limitA < target - EPS && view.holdReason) base = `${view.holdReason} (then up to ${target} A)`;
+  else if (limitA < target - EPS) base = `ramping up to ${target} A`;
+  else if (limitA > target + EPS)
+    base = `holding ${limitA} A (change below ${context.site.control.minChangeA} A)`;
+  else if (plan) {
+    // A departure plan: what the surplus pays, what the grid adds (evidence/departure.ts).
+    const held =
+      entry.bound && entry.bound.kind !== 'max' ? describeBound(context, entry.bound, view) : undefined;
+    const cap = capped
+      ? (view.capReason ?? `it is limited to ${view.capA} A`)
+      : `its maximum is ${connector.maxA} A`;
+    return (
+      prefix +
+      describePlan(plan, limitA, held, cap) +
+      carMinimum(view, limitA) +
+      unphasedNote(connector, view)
+    );
+  } else if (!entry.bound || entry.bound.kind === 'max') {
+    base = capped ? (view.capReason ?? `limited to ${view.capA} A`) : `maximum ${connector.maxA} A`;
+  } else base = `limited: ${describeBound(context, entry.bound, view)}`;
+  // Ramping or held, a car with a plan says what it is for.
+  if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target)})`;
+  return prefix + base + carMinimum(view, limitA) + unphasedNote(connector, view);
+}
+
+/** Said of a connector whose charger reports its current without a phase (evidence/measurements.ts unphasedOn). */
+function unphasedNote(connector: Connector, view: ConnectorView): string {
+  if (!view.unphased) return '';
+  const phases = connector.phases === 1 ? 'L1' : 'L1-L3';
+  return `; current reported without phase: counted on ${phases}`;
+}
+
+/** Said of a car held at the minimum it asked for over ISO 15118 (more than the connector's). */
+function carMinimum(view: ConnectorView, limitA: number): string {
+  return view.minFromCar && limitA <= view.minA + EPS ? `; the car's minimum ${view.minA} A (ISO 15118)` : '';
+}
+
+/**
+ * Why each set-point in force is what it is, worded when asked (a summary, LoadManager.setPoints):
+ * from the views and the allocation of the last update, as the set-points that went out in it
+ * were. Without an allocation of this site (a replaced site before its first update), the reason
+ * each went out with.
+ */
+export function reasonsInForce(
+  context: ExplainContext,
+  allocation: { connectors: readonly ConnectorAllocation[] } | undefined,
+): (k: number) => string {
+  const { site, runtimes, views } = context;
+  return (k) => {
+    const connector = site.connectors[k];
+    const sent = connector && runtimes.of(connector).sent;
+    if (!connector || !sent) return '';
+    const view = views[k];
+    const entry = allocation?.connectors[k];
+    if (!view || !entry) return sent.reason;
+    return reasonFor(context, connector, view, entry, sent.limitA);
+  };
+}
+
+/** What bound a connector's allocation, in words. */
+function describeBound(context: ExplainContext, bound: Bound, view: ConnectorView): string {
+  const { site } = context;
+  const circuitName = (c: number) => site.circuits[c]?.name ?? `circuit ${c}`;
+  switch (bound.kind) {
+    case 'max':
+      return view.capA < view.minA
+        ? `${view.capReason ?? (view.minFromCar ? 'its maximum' : 'limit')} (${view.capA} A)`
+        : 'its maximum';
+    case 'phase':
+      return `${circuitName(bound.circuit)} L${bound.phase + 1} is full`;
+    case 'power':
+      return `power limit of ${circuitName(bound.circuit)}`;
+    case 'chargersPower': {
+      const id = site.circuits[bound.circuit]?.id ?? '';
+      return `${context.siteLimits.of(id)?.chargersPowerLimitW?.reason ?? 'site limit'} on ${circuitName(bound.circuit)}`;
+    }
+    case 'unbalance':
+      return `unbalance limit of ${circuitName(bound.circuit)}`;
+    case 'pv':
+      return 'PV surplus';
+  }
+}
+
+/** What the summary reads beyond the explanations' context. */
+export interface SummaryInputs {
+  measurements: Measurements;
+  problem: AllocationProblem | undefined;
+  internalProblems: readonly string[];
+  unknownConnectors: ReadonlySet<string>;
+  pv: PvSummary | undefined;
+  /** Per circuit, what it would carry if ampflow stopped now, and the problem where it does not fit (control/offline-fit.ts). */
+  offline: { circuits: readonly OfflineSummary[]; problems: readonly (string | undefined)[] };
+  /** Why the set-point in force of the connector at index k is what it is (one that has one). */
+  reasonOf(k: number): string;
+}
+
+export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now: number): SiteSummary {
+  const { site, runtimes, views } = context;
+  const problems: string[] = [...inputs.internalProblems];
+  const counted = site.connectors.map((connector, k) => {
+    const demand = inputs.problem?.connectors[k];
+    const limit = runtimes.of(connector).sent?.limitA ?? 0;
+    return GRID_PHASES.map((p) =>
+      Math.max(demand?.floorA[p] ?? 0, demand?.phases.includes(p) ? limit : 0),
+    ) as Triple;
+  });
+  // What is held for chargers not under control (offline, or not reported yet): their own fallback.
+  const reserved = site.connectors.map((_connector, k) => {
+    const floor = inputs.problem?.connectors[k]?.floorA;
+    return views[k]?.online || !floor ? triple(0) : (GRID_PHASES.map((p) => floor[p] ?? 0) as Triple);
+  });
+  const circuits: CircuitSummary[] = site.circuits.map((circuit, c) => {
+    const view = context.circuitViews[c];
+    const meter = inputs.measurements.peekMeter(circuit.id);
+    const phaseA = meter?.phaseA ?? [undefined, undefined, undefined];
+    const measuredAt = [
+      ...phaseA.map((s) => s?.atMs ?? Number.NEGATIVE_INFINITY),
+      meter?.powerW?.atMs ?? Number.NEGATIVE_INFINITY,
+    ];
+    const newestMs = Math.max(...measuredAt);
+    const chargersA = triple(0);
+    for (const k of circuit.connectorIndexes) {
+      for (const p of GRID_PHASES) chargersA[p] += counted[k]?.[p] ?? 0;
+    }
+    const otherA = view?.otherA ?? triple(0);
+    const limitA = view?.limitA ?? circuit.limitA;
+    const loadA = GRID_PHASES.map((p) => round2(otherA[p] + chargersA[p])) as Triple;
+    const availableA = GRID_PHASES.map((p) => round2(limitA[p] - circuit.headroomA[p] - loadA[p])) as Triple;
+    const reservedA = triple(0);
+    for (const k of circuit.connectorIndexes) {
+      for (const p of GRID_PHASES) reservedA[p] += reserved[k]?.[p] ?? 0;
+    }
+    // Overloaded: what is measured or under control exceeds the limit. What a blind meter's other
+    // loads are assumed at (the whole limit before its first reading, a learned peak, a configured
+    // fallback) is no measurement, and reservations for chargers not under control that fill the
+    // circuit are none either: both are named instead (the fallback, "full with ...").
+    // What of the other loads was measured now (evidence/circuit-loads.ts knownA: a blind phase's at what the
+    // circuits below measured).
+    const measuredA = view?.knownA ?? triple(0);
+    const overloaded = GRID_PHASES.some(
+      (p) =>
+        measuredA[p] + circuit.headroomA[p] > limitA[p] + EPS ||
+        limitA[p] - circuit.headroomA[p] - measuredA[p] - chargersA[p] + reservedA[p] < -0.05,
+    );
+    const fullOfReservations =
+      !overloaded && GRID_PHASES.some((p) => reservedA[p] > 0 && (availableA[p] ?? 0) < 0.05);
+    // On its fallback: which of the cars below wait for it (paused while they want current).
+    const fallback = view?.fallback && withPaused(context, circuit.connectorIndexes, view.fallback);
+    if (fallback) problems.push(fallback);
+    const offline = inputs.offline.problems[c];
+    if (offline) problems.push(offline);
+    if (overloaded) {
+      problems.push(
+        `${circuit.name}: the loads the load manager does not control exceed the limit (${availableA.join('/')} A left)`,
+      );
+    } else if (fullOfReservations) {
+      const held = circuit.connectorIndexes
+        .filter((k) => (reserved[k] ?? []).some((a) => a > 0))
+        .map((k) => {
+          const connector = site.connectors[k];
+          const what = views[k]?.known ? 'offline' : 'not reported yet';
+          const why = views[k]?.uncontrolled?.why;
+          return `${connector?.key} ${what}: ${Math.max(...(reserved[k] ?? [0]))} A reserved${why ? ` (${why})` : ''}`;
+        });
+      problems.push(
+        `${circuit.name}: full with what chargers not under control may draw (${held.join(', ')})`,
+      );
+    }
+    const override = context.siteLimits.of(circuit.id);
+    const unbalance = Math.max(...chargersA) - Math.min(...chargersA);
+    return {
+      id: circuit.id,
+      name: circuit.name,
+      ...(circuit.parentIndex === undefined ? {} : { parent: site.circuits[circuit.parentIndex]?.id ?? '' }),
+      limitA,
+      configuredLimitA: circuit.limitA,
+      headroomA: circuit.headroomA,
+      otherA: otherA.map(round2) as Triple,
+      chargersA: chargersA.map(round2) as Triple,
+      loadA,
+      availableA,
+      ...(circuit.powerLimitW !== undefined || override?.powerLimitW !== undefined
+        ? {
+            powerLimitW: Math.min(
+              circuit.powerLimitW ?? Number.POSITIVE_INFINITY,
+              override?.powerLimitW?.value ?? Number.POSITIVE_INFINITY,
+            ),
+          }
+        : {}),
+      ...(override?.chargersPowerLimitW !== undefined
+        ? { chargersPowerLimitW: override.chargersPowerLimitW.value }
+        : {}),
+      unbalanceA: round2(unbalance),
+      ...(circuit.unbalanceLimitA === undefined ? {} : { unbalanceLimitA: circuit.unbalanceLimitA }),
+      ...(circuit.meter
+        ? {
+            meter: {
+              source: circuit.meter.source,
+              location: circuit.meter.location,
+              stale: view?.stale ?? true,
+              ...(Number.isFinite(newestMs) ? { ageMs: now - newestMs } : {}),
+              ...(phaseA.every((s) => s !== undefined)
+                ? { measuredA: phaseA.map((s) => round2(s?.value ?? 0)) as Triple }
+                : {}),
+              ...(meter?.powerW === undefined ? {} : { measuredW: Math.round(meter.powerW.value) }),
+              ...(view?.stalePhases?.length ? { stalePhases: view.stalePhases.map((p) => p + 1) } : {}),
+              ...(view?.implausible ? { implausible: view.implausible } : {}),
+            },
+          }
+        : {}),
+      ...(fallback ? { fallback } : {}),
+      ...(override ? { siteLimits: describeSiteLimits(override) } : {}),
+      overloaded,
+      ...(reservedA.some((a) => a > 0) ? { reservedA: reservedA.map(round2) as Triple } : {}),
+      ...(fullOfReservations ? { fullOfReservations } : {}),
+      ...(inputs.offline.circuits[c] ? { offline: inputs.offline.circuits[c] } : {}),
+    };
+  });
+  let charging = 0;
+  let totalLimitA = 0;
+  const connectors: ConnectorSummary[] = site.connectors.map((connector, k) => {
+    const runtime = runtimes.of(connector);
+    const view = views[k];
+    const sent = runtime.sent;
+    const limitA = sent?.limitA ?? 0;
+    totalLimitA += limitA;
+    if (limitA > 0 && runtime.state?.status === 'Charging') charging += 1;
+    const session = runtime.session;
+    if (session.overdrawing) {
+      problems.push(
+        `charger ${connector.key} draws above its set-point ${limitA} A (counted at what it draws)`,
+      );
+    }
+    for (const error of runtime.exprErrors.values()) problems.push(error);
+    const energyWh = sessionEnergyWh(runtime.state);
+    return {
+      chargePointId: connector.chargePointId,
+      connectorId: connector.connectorId,
+      name: connector.name,
+      circuit: site.circuits[connector.circuitIndex]?.id ?? '',
+      ...(runtime.state?.status ? { status: runtime.state.status } : {}),
+      online: view?.online ?? false,
+      mode: view?.mode ?? 'fast',
+      priority: view?.priority ?? 0,
+      limitA,
+      phases: sent?.phases ?? view?.phasesOut ?? 3,
+      reason: sent ? inputs.reasonOf(k) : '',
+      gridPhases: (view?.gridPhases ?? []).map((p) => p + 1),
+      ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
+      countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
+      ...(session.overdrawing ? { overdrawing: true } : {}),
+      ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
+      ...((reserved[k] ?? []).some((a) => a > 0)
+        ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }
+        : {}),
+      ...(session.underDrawCapA !== undefined ? { underDrawing: true } : {}),
+      ...(view?.mode === 'pv' ? { pvEnabled: session.pvEnabled } : {}),
+      ...(energyWh > 0 ? { energyWh } : {}),
+      ...(session.switches > 0 ? { phaseSwitches: session.switches } : {}),
+    };
+  });
+  for (const key of inputs.unknownConnectors) problems.push(`connector ${key} is not in the site model`);
+  return {
+    at: new Date(now).toISOString(),
+    site: siteLoad(circuits, connectors, site.voltageV, generationNow(site, inputs.measurements, now)),
+    charging,
+    totalLimitA: round2(totalLimitA),
+    circuits,
+    connectors,
+    ...(inputs.pv ? { pv: inputs.pv } : {}),
+    problems,
+  };
+}
+
+/** A circuit's fallback, and the connectors below it that want current and are paused ("CP-7/1, CP-8/1 paused"). */
+function withPaused(context: ExplainContext, below: readonly number[], fallback: string): string {
+  const paused: string[] = [];
+  for (const k of below) {
+    const connector = context.site.connectors[k];
+    const view = context.views[k];
+    if (!connector || !view?.online || !view.wantsByStatus) continue;
+    if ((context.runtimes.of(connector).sent?.limitA ?? 0) === 0) paused.push(connector.key);
+  }
+  return paused.length === 0 ? fallback : `${fallback}; ${namesInShort(paused)} paused`;
+}

@@ -1,0 +1,122 @@
+/**
+ * The warnings of a site that is accepted but where the defaults cannot guarantee a limit, or that
+ * may not do what was meant; each names the circuit and the setting that would make it safe.
+ * (validateSite's problems refuse a site; these only say.)
+ */
+import { budgets, chooseMinimum, offlineSums, otherLoadsOffline } from '../control/offline-plan';
+import { GRID_PHASES, triple } from '../phases';
+import { type ProblemSink, round1 } from './fields';
+import type { Circuit, Connector } from './model';
+
+/** Every warning about a site's circuits and connectors. */
+export function warnAboutSafety(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
+  warnAboutFallbacks(circuits, connectors, warn);
+  warnAboutUnmeasured(circuits, connectors, warn);
+  warnAboutAbsence(circuits, connectors, warn);
+}
+
+/**
+ * ampflow's own absence, from the configuration alone (control/offline-plan.ts): if Node-RED stops, every
+ * charger falls to its own offline limit (`offlineA`: what the installer entered, else its
+ * maximum), and the other loads draw what `fallback.otherLoadA` says (else 0: nothing is learned
+ * before the load manager runs). Bender manual §7.7: the sum must fit. Where it does not, says by
+ * how much, how many of the connectors' minimum fallbacks the charging-profile node can be given
+ * instead, and what to set. The load manager checks it again at run time with what the chargers
+ * confirmed and the other loads' learned peak (control/offline-fit.ts).
+ */
+function warnAboutAbsence(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
+  const otherA = otherLoadsOffline(circuits, (circuit, p) => circuit.fallback.otherLoadA?.[p] ?? 0);
+  const sums = offlineSums(circuits, connectors, otherA, (c) => Math.min(c.offlineA, c.maxA));
+  const left = budgets(circuits, otherA);
+  const minimums = connectors.map((connector) => chooseMinimum(left, connector));
+  for (const sum of sums) {
+    if (sum.fits) continue;
+    const circuit = circuits[sum.circuit];
+    if (!circuit) continue;
+    const below = circuit.connectorIndexes.flatMap((k) => (connectors[k] ? [connectors[k]] : []));
+    const amps = new Set(below.map((c) => Math.min(c.offlineA, c.maxA)));
+    const each = amps.size === 1 ? `${[...amps][0]} A each` : 'their own amps';
+    const given = below.filter((c) => (minimums[c.index] ?? 0) > 0);
+    const other = circuit.meter
+      ? circuit.fallback.otherLoadA
+        ? `the other loads at fallback.otherLoadA (${round1(sum.otherA)} A)`
+        : 'the other loads at 0 A (nothing learned yet; the load manager adds their learned peak at run time)'
+      : `the other loads below (${round1(sum.otherA)} A)`;
+    warn(
+      `circuit "${circuit.id}" connectors offlineA`,
+      `if ampflow stops (Node-RED stopped, the network to the chargers down), its ${below.length} connector${below.length === 1 ? '' : 's'} fall to their own offline limit (offlineA, ${each}): ${round1(sum.totalA)} A on L${sum.phase + 1} with ${other}, above the ${round1(sum.availableA)} A available (Bender §7.7: the fallbacks must fit). Where the charging-profile node installs its offline fallback, the load manager chooses it to fit: ${given.length} of ${below.length} at their minimum (${round1(given.reduce((total, c) => total + c.minA, 0))} A), 0 A for the rest; for a charger that takes no fallback, enter its own offline limit as its offlineA, low enough to fit`,
+    );
+  }
+}
+
+/**
+ * Warnings about meters and fallbacks that work but may not do what was meant: an
+ * `otherLoadsOnly` meter that may count loads twice, a per-connector fallback the breaker cannot carry.
+ */
+function warnAboutFallbacks(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
+  // An `otherLoadsOnly` meter above circuits that count other loads of their own: their loads are
+  // added to its reading (the safe side); if the meter sees them too, they count twice.
+  const descendantsWithOthers = (circuit: Circuit): Circuit[] =>
+    circuit.childIndexes.flatMap((i) => {
+      const child = circuits[i];
+      if (!child) return [];
+      return child.meter ? [child] : descendantsWithOthers(child);
+    });
+  for (const circuit of circuits) {
+    if (circuit.meter?.location !== 'otherLoadsOnly') continue;
+    const below = descendantsWithOthers(circuit);
+    if (below.length === 0) continue;
+    warn(
+      `circuit "${circuit.id}" meter.location`,
+      `the other loads counted on ${below.map((c) => `"${c.id}"`).join(', ')} (below it) are added to what meter "${circuit.meter.source}" reads; if that meter measures them too they count twice (safe, but less current for the chargers)`,
+    );
+  }
+  for (const circuit of circuits) {
+    const limit = circuit.fallback.connectorLimitA;
+    if (limit === undefined || circuit.fallback.otherLoadA !== undefined || !circuit.meter) continue;
+    const onPhase = triple(0);
+    for (const index of circuit.connectorIndexes) {
+      const connector = connectors[index];
+      if (!connector) continue;
+      const used = connector.phases === 1 ? [connector.gridPhaseOf[0]] : GRID_PHASES;
+      for (const p of used) onPhase[p] += Math.max(limit, 0) >= connector.minA ? limit : 0;
+    }
+    onPhase.forEach((total, p) => {
+      const available = (circuit.limitA[p] ?? 0) - (circuit.headroomA[p] ?? 0);
+      if (total > available) {
+        warn(
+          `circuit "${circuit.id}" fallback.connectorLimitA`,
+          `while the meter is stale, ${limit} A for each of its connectors is ${round1(total)} A on L${p + 1}, above the ${round1(available)} A available; set fallback.otherLoadA for a fallback the load manager can guarantee`,
+        );
+      }
+    });
+  }
+}
+
+/**
+ * A circuit whose other loads no meter measures: no meter on it or on any circuit above it, and no
+ * headroom kept on it. Whatever else is wired to it (lights, a heat pump) is not counted, so only a
+ * circuit that feeds nothing but its chargers is safe. A circuit below a metered one is not warned
+ * about: the meter above sees its loads (a dual charger's own supply line, a sub-distribution of
+ * chargers), and its own breaker carries only what the chargers below it are given.
+ */
+function warnAboutUnmeasured(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
+  const meteredAbove = (circuit: Circuit): boolean => {
+    for (
+      let at: Circuit | undefined = circuit;
+      at;
+      at = at.parentIndex === undefined ? undefined : circuits[at.parentIndex]
+    )
+      if (at.meter) return true;
+    return false;
+  };
+  for (const circuit of circuits) {
+    if (circuit.connectorIndexes.length === 0 || meteredAbove(circuit)) continue;
+    if (circuit.headroomA.some((a) => a > 0)) continue;
+    const count = circuit.connectorIndexes.filter((k) => connectors[k]).length;
+    warn(
+      `circuit "${circuit.id}" meter`,
+      `no meter measures what else it feeds beside its ${count} charger${count === 1 ? '' : 's'}: anything else on it is not counted and the breaker may trip; give it (or a circuit above it) a meter, or keep the most those loads draw free with headroomA`,
+    );
+  }
+}
