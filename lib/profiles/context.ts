@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock';
 import type { ChargePointPort } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { CentralSystemAction } from '../ocpp/actions';
+import { ChargerClocks } from '../ocpp/charger-clocks';
 import type { OcppRequest, OcppResponse } from '../ocpp/messages';
 import { DEFAULT_PROFILE_ID_BASE, DEFAULT_VOLTAGE_V } from './build';
 import type { ProfileManagerOptions } from './options';
@@ -18,6 +19,7 @@ export class ProfileContext {
   readonly voltageV: number;
   readonly verification: VerificationOptions;
   private isClosed = false;
+  private readonly clocks: ChargerClocks;
 
   constructor(
     readonly cs: ChargePointPort,
@@ -28,6 +30,9 @@ export class ProfileContext {
     this.log = options.log ?? silentLogger;
     this.voltageV = options.voltageV ?? DEFAULT_VOLTAGE_V;
     this.verification = { ...DEFAULT_VERIFICATION, ...options.verification };
+    // The chargers' clocks against this manager's clock, measured from now on; the central
+    // system's own measurement (chargerClocksOf) is the one that logs and shows them.
+    this.clocks = new ChargerClocks(cs, silentLogger, () => this.clock.now());
   }
 
   get closed(): boolean {
@@ -38,6 +43,7 @@ export class ProfileContext {
   close(): boolean {
     if (this.isClosed) return false;
     this.isClosed = true;
+    this.clocks.stop();
     return true;
   }
 
@@ -53,6 +59,11 @@ export class ProfileContext {
   ): Promise<OcppResponse<A>> {
     const timeoutMs = this.options.callTimeoutMs;
     return this.cs.call(charger.chargePointId, action, request, timeoutMs === undefined ? {} : { timeoutMs });
+  }
+
+  /** The charger's clock minus ampflow's, ms, as the central system measured it (0 until it has). */
+  clockOffsetMs(charger: ChargerEntry): number {
+    return this.clocks.offsetMs(charger.chargePointId);
   }
 
   nowIso(): string {
