@@ -4,6 +4,7 @@ import { LoadManager } from '../lib/dlm/load-manager';
 import { type MessageFlags, parseDlmMessage } from '../lib/dlm/messages';
 import { type SiteProblem, validateSite } from '../lib/dlm/site';
 import { feedConnectorStates } from '../lib/ocpp/connector-feed';
+import { watchPhaseRotations } from '../lib/ocpp/rotation-feed';
 import { JsonFileMemory } from '../lib/store/json-memory';
 import { registerDlmRoutes } from './dlm-routes';
 import { dlmStatus } from './dlm-status';
@@ -76,7 +77,13 @@ export = (RED: NodeAPI): void => {
     let unsubscribe: (() => void) | undefined;
     if (cs) {
       // Never throw into the central system: a state the load manager refuses is reported here.
-      unsubscribe = feedConnectorStates(cs, manager, (err) => this.error(err.message));
+      const unfeed = feedConnectorStates(cs, manager, (err) => this.error(err.message));
+      // The site's rotations against what the chargers report, in this node's log.
+      const unwatch = watchPhaseRotations(cs, manager.site.connectors, (message) => this.warn(message));
+      unsubscribe = () => {
+        unfeed();
+        unwatch();
+      };
     } else if (def.centralSystem) {
       this.warn(RED._('ampflow-dlm.warnings.noCentralSystem'));
     }

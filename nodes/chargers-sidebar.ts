@@ -1,6 +1,7 @@
 import type { NodeAPI } from 'node-red';
 import type { LoadManager } from '../lib/dlm/load-manager';
 import type { CentralSystem } from '../lib/ocpp/central-system';
+import { CLOCK_WARN_MS, chargerClocksOf } from '../lib/ocpp/charger-clocks';
 import { dialAddresses } from '../lib/ocpp/dial-addresses';
 import { ChargerActivity, type ChargerListing, knownConnectorIds } from '../lib/ocpp/listings';
 import type { LoadManagerNode } from './dlm-types';
@@ -26,6 +27,8 @@ export type SidebarCharger = ChargerListing & {
   connectorIds: number[];
   /** Its link to the operator's backend, when the central system has one. */
   upstream?: { state: string; queued: number; decidedLocally?: string };
+  /** Its clock minus ampflow's, s, from its own timestamps (once measured); `off` beyond 60 s. */
+  clock?: { offsetS: number; off: boolean };
 };
 
 /** One deployed central system as the editor's Chargers sidebar shows it. */
@@ -51,6 +54,8 @@ const activities = new WeakMap<CentralSystem, ChargerActivity>();
 export function watchChargers(cs: CentralSystem): () => void {
   const activity = new ChargerActivity(cs);
   activities.set(cs, activity);
+  // Each charger's clock is measured from the central system's start (one instance per system).
+  chargerClocksOf(cs);
   return () => {
     activity.stop();
     activities.delete(cs);
@@ -107,12 +112,21 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
           .filter((m) => m.summary.connectors.some((c) => c.chargePointId === cp.chargePointId))
           .map((m) => m.node);
         const link = links.get(cp.chargePointId);
+        const clock = chargerClocksOf(cs).clockOf(cp.chargePointId);
         return {
           ...cp,
           decisions,
           managedBy,
           connectorIds: knownConnectorIds(cp),
           ...(inNoSite ? { inNoSite: true as const } : {}),
+          ...(clock
+            ? {
+                clock: {
+                  offsetS: Math.round(clock.offsetMs / 1000),
+                  off: Math.abs(clock.offsetMs) > CLOCK_WARN_MS,
+                },
+              }
+            : {}),
           ...(link
             ? {
                 upstream: {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock';
-import type { Logger } from '../log';
+import { type Logger, WarnOnce } from '../log';
 import { type CentralSystemAction, CHARGE_POINT_ACTIONS, type ChargePointAction } from './actions';
 import type { MaybePromise } from './central-types';
 import { CommandError, describeCallFailure } from './command-error';
@@ -10,6 +10,7 @@ import type { OcppRequest, OcppResponse } from './messages';
 import { outgoing } from './outgoing';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
 import { StartHold } from './start-hold';
+import { takeConfigurationAnswer } from './v16/configuration-answer';
 import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './v16/validation';
 import { OCPP201 } from './v201/schemas';
 import type { SharedPath } from './v201/shared-path';
@@ -114,6 +115,8 @@ export class ChargePointConnection extends EventEmitter {
   private readonly asWritten = new WeakSet<object>();
   /** The 2.0.1 message being handled, while the shared path handles what it became. */
   private raw: RawMessage | undefined;
+  /** Breaches taken on (a long configuration value) are said once per connection. */
+  private readonly said = new WarnOnce({ info() {}, warn: (m) => this.options.log.warn(m), error() {} });
 
   constructor(options: ConnectionOptions) {
     super();
@@ -239,9 +242,13 @@ export class ChargePointConnection extends EventEmitter {
     if (triggered && (response as { status?: string } | null)?.status !== 'Accepted') {
       this.triggeredUntilMs.delete(triggered);
     }
-    const responseViolation = this.station
-      ? this.station.validate(wire.action, 'response', response)
-      : findViolation(action, 'response', response);
+    let responseViolation: Violation | undefined;
+    if (this.station) responseViolation = this.station.validate(wire.action, 'response', response);
+    else if (action === 'GetConfiguration' && !this.lenient)
+      ({ response, violation: responseViolation } = takeConfigurationAnswer(this.identity, response, (m) =>
+        this.said.warn(m),
+      ));
+    else responseViolation = findViolation(action, 'response', response);
     if (responseViolation) {
       this.reportViolation(responseViolation);
       if (!this.lenient) {

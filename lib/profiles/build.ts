@@ -125,6 +125,13 @@ export interface ProfileSpec {
   validToMs?: number;
   /** The id, where it is not the purpose's own (the offline fallback). */
   profileId?: number;
+  /**
+   * The charger's clock minus ampflow's, ms (lib/ocpp/charger-clocks.ts): `startSchedule` and
+   * `validTo` are written in the charger's time, so a charger running ahead does not find the
+   * profile over at once, nor one running behind find it not yet begun. `nowMs` and `validToMs`
+   * stay in ampflow's time.
+   */
+  clockOffsetMs?: number;
 }
 
 /**
@@ -134,6 +141,7 @@ export interface ProfileSpec {
  */
 export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
   const { unit, voltageV } = spec;
+  const shiftMs = spec.clockOffsetMs ?? 0;
   const phases = spec.phases ?? (unit === 'W' ? 1 : 3);
   // Errata 3.45: the first period starts at 0.
   const period: SchedulePeriod = { startPeriod: 0, limit: limitInUnit(spec.limitA, unit, voltageV, phases) };
@@ -141,7 +149,7 @@ export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
   const schedule = {} as ChargingProfile['chargingSchedule'];
   // Relative: from the start of the transaction (7.9), so no startSchedule.
   if (spec.kind !== 'Relative')
-    schedule.startSchedule = new Date(spec.nowMs - SCHEDULE_START_MARGIN_MS).toISOString();
+    schedule.startSchedule = new Date(spec.nowMs + shiftMs - SCHEDULE_START_MARGIN_MS).toISOString();
   schedule.chargingRateUnit = unit;
   schedule.chargingSchedulePeriod = [period];
   // A minimum above the limit would ask the charger for more than the limit: left out.
@@ -158,7 +166,8 @@ export function buildChargingProfile(spec: ProfileSpec): ChargingProfile {
   profile.chargingProfileKind = spec.kind;
   // Errata 3.56: recurrencyKind only with Recurring; 7.8: Recurring needs startSchedule.
   if (spec.kind === 'Recurring') profile.recurrencyKind = 'Daily';
-  if (spec.validToMs !== undefined) profile.validTo = new Date(wholeSecondsMs(spec.validToMs)).toISOString();
+  if (spec.validToMs !== undefined)
+    profile.validTo = new Date(wholeSecondsMs(spec.validToMs + shiftMs)).toISOString();
   profile.chargingSchedule = schedule;
   return profile;
 }

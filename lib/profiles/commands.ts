@@ -127,6 +127,7 @@ export class Commands {
       nowMs: this.ctx.clock.now(),
       profileIdBase: this.ctx.profileIdBase,
       validToMs,
+      clockOffsetMs: this.ctx.clockOffsetMs(charger),
     };
   }
 

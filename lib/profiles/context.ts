@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../clock';
 import type { ChargePointPort } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { CentralSystemAction } from '../ocpp/actions';
+import { ChargerClocks } from '../ocpp/charger-clocks';
 import type { OcppRequest, OcppResponse } from '../ocpp/messages';
 import { in201Words } from '../ocpp/v201/words';
 import { DEFAULT_PROFILE_ID_BASE, DEFAULT_VOLTAGE_V } from './build';
@@ -19,6 +20,7 @@ export class ProfileContext {
   readonly voltageV: number;
   readonly verification: VerificationOptions;
   private isClosed = false;
+  private readonly clocks: ChargerClocks;
 
   constructor(
     readonly cs: ChargePointPort,
@@ -29,6 +31,9 @@ export class ProfileContext {
     this.log = options.log ?? silentLogger;
     this.voltageV = options.voltageV ?? DEFAULT_VOLTAGE_V;
     this.verification = { ...DEFAULT_VERIFICATION, ...options.verification };
+    // The chargers' clocks against this manager's clock, measured from now on; the central
+    // system's own measurement (chargerClocksOf) is the one that logs and shows them.
+    this.clocks = new ChargerClocks(cs, silentLogger, () => this.clock.now());
   }
 
   get closed(): boolean {
@@ -39,6 +44,7 @@ export class ProfileContext {
   close(): boolean {
     if (this.isClosed) return false;
     this.isClosed = true;
+    this.clocks.stop();
     return true;
   }
 
@@ -66,6 +72,11 @@ export class ProfileContext {
     const protocol = this.cs.protocolOf?.(charger.chargePointId);
     if (protocol !== undefined) charger.ocpp201 = protocol === 'ocpp2.0.1';
     return charger.ocpp201 === true;
+  }
+
+  /** The charger's clock minus ampflow's, ms, as the central system measured it (0 until it has). */
+  clockOffsetMs(charger: ChargerEntry): number {
+    return this.clocks.offsetMs(charger.chargePointId);
   }
 
   nowIso(): string {

@@ -134,6 +134,7 @@ export class OfflineFallback {
       statePhases: charger.strategy.numberPhases === 'always',
       voltageV: this.ctx.voltageV,
       nowMs: this.ctx.clock.now(),
+      clockOffsetMs: this.ctx.clockOffsetMs(charger),
       profileIdBase: this.ctx.profileIdBase,
       profileId: fallbackProfileId(this.ctx.profileIdBase),
     });

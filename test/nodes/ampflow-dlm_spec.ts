@@ -18,6 +18,7 @@ import { waitFor } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';
 import { BOOT } from '../support/ocpp';
+import { PlainCharger } from '../support/plain-charger';
 import { freePort } from '../support/ports';
 import { CATCH_ALL, listening, onTab, useHelperServer } from './fixtures';
 
@@ -277,6 +278,74 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
       await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
       const [msg] = await started;
       assert.equal(msg.payload.reason, 'ramping up to 16 A');
+    } finally {
+      await charger.close();
+    }
+  });
+
+  it('compares the site’s phase rotation with the charger’s ConnectorPhaseRotation: a warning naming both in the log and in Check the site, and what is assumed where the site leaves it out', async () => {
+    const port = await freePort();
+    const rotated = {
+      circuits: [{ id: 'line', limitA: 32 }],
+      connectors: [
+        { chargePointId: 'CP-R', connectorId: 1, circuit: 'line', phaseRotation: 'RST' },
+        { chargePointId: 'CP-R', connectorId: 2, circuit: 'line' },
+      ],
+    };
+    await helper.load(
+      [centralSystemNode, dlmNode],
+      onTab(centralSystemConfig(port, { readConfigurationOnBoot: true }), {
+        id: 'dlm',
+        type: 'ampflow-dlm',
+        centralSystem: 'cs',
+        site: JSON.stringify(rotated),
+        wires: [[], []],
+      }),
+    );
+    const csNode = helper.getNode('cs') as CentralSystemNode;
+    await listening(csNode);
+    // Bender "Phase rotation of the ChargePoint": connector 1 wired L1-L3-L2; connector 2 as the grid.
+    const charger = new PlainCharger('CP-R', { connectors: 2 }).configure(
+      'ConnectorPhaseRotation',
+      '0.RST,1.RTS,2.RST',
+    );
+    try {
+      const read = waitFor(
+        csNode.centralSystem as unknown as EventEmitter,
+        'command',
+        (command: { action: string; response?: unknown }) =>
+          command.action === 'GetConfiguration' && command.response !== undefined,
+      );
+      await charger.connect(`ws://127.0.0.1:${port}/`);
+      await read;
+      const warned = (helper.getNode('dlm') as unknown as { warn: { args: unknown[][] } }).warn.args
+        .map((call) => String(call[0]))
+        .filter((message) => /phaseRotation/.test(message));
+      assert.deepEqual(warned, [
+        'connector "CP-R/1" phaseRotation: charger CP-R reports RTS while the site says RST (its ConnectorPhaseRotation "0.RST,1.RTS,2.RST"); the load manager counts the car\'s phases on the grid phases RST names: set the site\'s phaseRotation to what the charger is wired with, or correct the charger\'s setting',
+      ]);
+      const response = await helper
+        .request()
+        .post('/ampflow-dlm/validate?centralSystem=cs')
+        .send(rotated)
+        .expect(200);
+      const body = response.body as {
+        warnings: { field: string; message: string }[];
+        notes: { field: string; message: string }[];
+      };
+      const rotations = body.warnings.filter((w) => /phaseRotation/.test(w.field));
+      assert.deepEqual(
+        rotations.map((w) => w.field),
+        ['connector "CP-R/1" phaseRotation'],
+      );
+      assert.match(rotations[0]?.message ?? '', /^charger CP-R reports RTS while the site says RST/);
+      assert.deepEqual(body.notes, [
+        {
+          field: 'connectors phaseRotation',
+          message:
+            'not given for "CP-R/2": RST assumed (the charger\'s L1, L2, L3 on the grid\'s L1, L2, L3); where a charger is wired rotated (Bender "Phase rotation of the ChargePoint", its ConnectorPhaseRotation), enter its rotation',
+        },
+      ]);
     } finally {
       await charger.close();
     }

@@ -64,6 +64,48 @@ describe('Chargers sidebar with a load manager', () => {
     }
   });
 
+  it('shows each charger’s clock as measured from its own timestamps, marked beyond 60 s (issue 37)', async () => {
+    const port = await freePort();
+    await helper.load([centralSystemNode], onTab(centralSystemConfig(port)));
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    // An EVlink on manual time, 5 minutes ahead; a charger on NTP; one that sent two timestamps only.
+    const offsets = { 'CP-AHEAD': 300_000, 'CP-RIGHT': 0, 'CP-NEW': 0 } as const;
+    const ids = Object.keys(offsets) as (keyof typeof offsets)[];
+    const chargers = ids.map((id) => rpcChargePoint(`ws://127.0.0.1:${port}/`, id));
+    try {
+      for (const [index, charger] of chargers.entries()) {
+        const id = ids[index] ?? 'CP-NEW';
+        await charger.connect();
+        await charger.call('BootNotification', {
+          chargePointVendor: 'Schneider Electric',
+          chargePointModel: 'EVlink',
+        });
+        for (const status of id === 'CP-NEW'
+          ? ['Available', 'Preparing']
+          : ['Available', 'Preparing', 'Available'])
+          await charger.call('StatusNotification', {
+            connectorId: 1,
+            errorCode: 'NoError',
+            status,
+            timestamp: new Date(Date.now() + offsets[id]).toISOString(),
+          });
+      }
+      const response = await helper.request().get('/ampflow-central-system/chargers').expect(200);
+      const [cs] = response.body as SidebarCentralSystem[];
+      const clockOf = (id: string) => cs?.chargePoints.find((cp) => cp.chargePointId === id)?.clock;
+      assert.deepEqual(clockOf('CP-AHEAD'), { offsetS: 300, off: true });
+      assert.deepEqual(clockOf('CP-RIGHT'), { offsetS: 0, off: false });
+      assert.equal(clockOf('CP-NEW'), undefined, 'not measured from two timestamps');
+      const warned = (helper.getNode('cs') as unknown as { warn: { args: unknown[][] } }).warn.args
+        .map((call) => String(call[0]))
+        .filter((message) => /its clock is/.test(message));
+      assert.deepEqual(warned.length, 1);
+      assert.match(warned[0] ?? '', /^charge point CP-AHEAD: its clock is 300 s ahead of ampflow's/);
+    } finally {
+      await Promise.all(chargers.map((charger) => charger.close({ force: true })));
+    }
+  });
+
   it('lists for commissioning the approved chargers not connected now, with their connectors, and which load manager names each (issue 38)', async () => {
     const port = await freePort();
     await helper.load(

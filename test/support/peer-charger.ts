@@ -145,6 +145,12 @@ export abstract class PeerCharger extends EventEmitter<{
     };
   }
 
+  /** Sets a configuration key as the charger reports it (GetConfiguration), e.g. a vendor's own. */
+  configure(key: string, value: string, readonly = true): this {
+    this.config[key] = { value, readonly };
+    return this;
+  }
+
   /** Sends one CALL and resolves with the CALLRESULT's payload (rejects on a CALLERROR). */
   protected abstract send<A extends ChargePointAction>(
     action: A,
