@@ -1,11 +1,12 @@
 import type { NodeAPI } from 'node-red';
+import { importRegistrations } from '../lib/upstream/registrations';
 import { type AdminRequest, type AdminResponse, adminRoute } from './shared/admin-routes';
 import type { CentralSystemNode } from './types';
 
 /**
  * Editor helpers of the central-system node, all behind Node-RED's admin permissions: the list
- * of charge points (connected, pending, known), approving or rejecting one, and the charge data
- * records as CSV for facility staff.
+ * of charge points (connected, pending, known), approving or rejecting one, the charge data
+ * records as CSV for facility staff, and the import of the operator's backend registration list.
  */
 export function registerCentralSystemRoutes(RED: NodeAPI): void {
   const base = '/ampflow-central-system/:id';
@@ -66,6 +67,22 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
         .type('text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)
         .send(csv);
+    },
+  });
+
+  // The backend's registration list (CSV) into the list being edited: parsed by lib, never stored
+  // here (the editor saves it as the node's credential). Needs write: it carries passwords.
+  adminRoute(RED, {
+    method: 'post',
+    path: '/ampflow-central-system/upstream-registrations',
+    permission: 'ampflow-central-system.write',
+    handle: (req, res) => {
+      const body = (req.body ?? {}) as { current?: unknown; imported?: unknown };
+      if (typeof body.imported !== 'string') {
+        res.status(400).json({ error: 'expected { imported: "<the CSV>", current?: "<the list>" }' });
+        return;
+      }
+      res.json(importRegistrations(typeof body.current === 'string' ? body.current : '', body.imported));
     },
   });
 }

@@ -180,3 +180,16 @@ function splitFields(line: string): string[] | undefined {
 function quote(field: string): string {
   return /[",;\s]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field;
 }
+
+/**
+ * The edit dialog's import: `imported` (the backend's CSV) into `current` (the list being edited).
+ * Returns the merged list, how many chargers the import gave, and its bad lines by number.
+ */
+export function importRegistrations(
+  current: string,
+  imported: string,
+): { text: string; accepted: number; problems: RegistrationProblem[] } {
+  const { registrations, problems } = parseRegistrations(imported);
+  const text = mergeRegistrations(parseRegistrations(current).registrations, registrations);
+  return { text, accepted: registrations.length, problems };
+}
