@@ -1,7 +1,7 @@
 import type { NodeAPI } from 'node-red';
 import { importRegistrations } from '../lib/upstream/registrations';
 import { type AdminRequest, type AdminResponse, adminRoute } from './shared/admin-routes';
-import type { CentralSystemNode } from './types';
+import type { CentralSystemCredentials, CentralSystemNode } from './types';
 
 /**
  * Editor helpers of the central-system node, all behind Node-RED's admin permissions: the list
@@ -70,19 +70,32 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
     },
   });
 
-  // The backend's registration list (CSV) into the list being edited: parsed by lib, never stored
-  // here (the editor saves it as the node's credential). Needs write: it carries passwords.
+  // The backend's registration list (CSV) into the list being edited, parsed by lib; the editor
+  // saves the result as the node's credential. With `stored`, into the node's stored list (the
+  // dialog cannot see it), so an import keeps the chargers the file does not name. Needs write:
+  // it carries passwords (whoever may write may point the backend URL elsewhere anyway).
   adminRoute(RED, {
     method: 'post',
     path: '/ampflow-central-system/upstream-registrations',
     permission: 'ampflow-central-system.write',
     handle: (req, res) => {
-      const body = (req.body ?? {}) as { current?: unknown; imported?: unknown };
+      const body = (req.body ?? {}) as {
+        id?: unknown;
+        stored?: unknown;
+        current?: unknown;
+        imported?: unknown;
+      };
       if (typeof body.imported !== 'string') {
         res.status(400).json({ error: 'expected { imported: "<the CSV>", current?: "<the list>" }' });
         return;
       }
-      res.json(importRegistrations(typeof body.current === 'string' ? body.current : '', body.imported));
+      const typed = typeof body.current === 'string' ? body.current : '';
+      const stored =
+        body.stored === true && typeof body.id === 'string'
+          ? ((RED.nodes.getCredentials(body.id) as CentralSystemCredentials | undefined)
+              ?.upstreamRegistrations ?? '')
+          : '';
+      res.json(importRegistrations(typed.trim() === '' ? stored : typed, body.imported));
     },
   });
 }

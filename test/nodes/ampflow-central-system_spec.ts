@@ -193,7 +193,9 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
   });
 
   it('imports the backend’s registration list in the edit dialog: bad lines named by number, the rest kept', async () => {
-    await helper.load(centralSystemNode, onTab(centralSystemConfig(await freePort())));
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(await freePort())), {
+      cs: { upstreamRegistrations: 'CP-1,stored-one\nCP-7,stored-seven' },
+    });
     const answer = await helper
       .request()
       .post('/ampflow-central-system/upstream-registrations')
@@ -210,6 +212,14 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
         },
       ],
     });
+    // The dialog cannot see the deployed list: the import goes into it, keeping what the file does not name.
+    const intoStored = await helper
+      .request()
+      .post('/ampflow-central-system/upstream-registrations')
+      .send({ id: 'cs', stored: true, current: '', imported: 'CP-1,new-one\nCP-8,eight' })
+      .expect(200);
+    assert.equal(intoStored.body.text, 'CP-1,new-one\nCP-7,stored-seven\nCP-8,eight');
+    assert.equal(intoStored.body.accepted, 2);
   });
 
   it('keeps its state in the data folder', async () => {
