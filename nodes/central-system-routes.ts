@@ -84,6 +84,7 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
         stored?: unknown;
         current?: unknown;
         imported?: unknown;
+        files?: unknown;
       };
       if (typeof body.imported !== 'string') {
         res.status(400).json({ error: 'expected { imported: "<the CSV>", current?: "<the list>" }' });
@@ -95,7 +96,13 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
           ? ((RED.nodes.getCredentials(body.id) as CentralSystemCredentials | undefined)
               ?.upstreamRegistrations ?? '')
           : '';
-      res.json(importRegistrations(typed.trim() === '' ? stored : typed, body.imported));
+      // PEM files chosen with the CSV, by name: their content goes into the list.
+      const files = Object.fromEntries(
+        Object.entries(typeof body.files === 'object' && body.files !== null ? body.files : {}).filter(
+          (entry): entry is [string, string] => typeof entry[1] === 'string',
+        ),
+      );
+      res.json(importRegistrations(typed.trim() === '' ? stored : typed, body.imported, files));
     },
   });
 }

@@ -6,8 +6,9 @@ import { readPem } from '../ocpp/transport';
  * The operator's backend registration list: which charger (identity) logs in with which password
  * and, for security profile 3, which client certificate. Backends that register every charger on
  * its own (Bender/Powerstation backend registration, Climkit's remote server) export it as CSV,
- * one charger per line: `identity,password[,certificate file]`. The certificate file is the path
- * of a PEM file on the Node-RED host holding the charger's client certificate and its private key.
+ * one charger per line: `identity,password[,certificate file]`. The certificate file is a PEM file
+ * holding the charger's client certificate and its private key: chosen with the CSV at the import,
+ * its content goes into the list (on one line); otherwise it is a path on the Node-RED host.
  * An identity without a password (or without a certificate) uses the node-wide one.
  *
  * The list is kept in its CSV form in a Node-RED credential, so no secret is in the flow JSON.
@@ -129,13 +130,12 @@ export function readRegistrations(text: string, field: string): Record<string, C
     if (entry.certificateFile !== undefined) {
       const where = `${field} line ${entry.line} (${entry.identity})`;
       const pem = readPem(where, entry.certificateFile).toString('utf8');
-      const cert = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g);
-      const key = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/.exec(pem);
+      const cert = pem.match(new RegExp(CERTIFICATE.source, 'g'));
+      const key = PRIVATE_KEY.exec(pem);
       if (!cert || !key) {
-        throw new ConfigError(
-          where,
-          `${entry.certificateFile} must hold the client certificate and its private key (PEM)`,
-        );
+        // Never the value itself when it is the PEM (it may hold the key).
+        const what = entry.certificateFile.includes('-----BEGIN') ? 'the PEM given' : entry.certificateFile;
+        throw new ConfigError(where, `${what} must hold the client certificate and its private key (PEM)`);
       }
       own.cert = `${cert.join('\n')}\n`;
       own.key = `${key[0]}\n`;
@@ -144,6 +144,9 @@ export function readRegistrations(text: string, field: string): Record<string, C
   }
   return credentials;
 }
+
+const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
+const PRIVATE_KEY = /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/;
 
 /** The fields of one CSV line, or undefined when a quote is not closed. */
 function splitFields(line: string): string[] | undefined {
@@ -188,8 +191,29 @@ function quote(field: string): string {
 export function importRegistrations(
   current: string,
   imported: string,
+  files: Record<string, string> = {},
 ): { text: string; accepted: number; problems: RegistrationProblem[] } {
-  const { registrations, problems } = parseRegistrations(imported);
+  const parsed = parseRegistrations(imported);
+  const problems = [...parsed.problems];
+  const registrations: Registration[] = [];
+  for (const entry of parsed.registrations) {
+    const name = entry.certificateFile?.split(/[\\/]/).pop();
+    const pem = name === undefined ? undefined : files[name];
+    if (pem === undefined) {
+      registrations.push(entry);
+      continue;
+    }
+    if (!CERTIFICATE.test(pem) || !PRIVATE_KEY.test(pem)) {
+      problems.push({
+        line: entry.line,
+        message: `${name} must hold ${entry.identity}'s client certificate and its private key (PEM)`,
+      });
+      continue;
+    }
+    // The certificate and key themselves, on one line: the list (a credential) holds them.
+    registrations.push({ ...entry, certificateFile: pem.replace(/\s+/g, ' ').trim() });
+  }
+  problems.sort((a, b) => a.line - b.line);
   const text = mergeRegistrations(parseRegistrations(current).registrations, registrations);
   return { text, accepted: registrations.length, problems };
 }

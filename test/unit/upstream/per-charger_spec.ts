@@ -5,6 +5,7 @@ import { ManualClock } from '../../../lib/clock';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import { upstreamSettingsOfNode } from '../../../lib/upstream/node-settings';
 import { UpstreamProxy } from '../../../lib/upstream/proxy';
+import { importRegistrations } from '../../../lib/upstream/registrations';
 import { useTestPki } from '../../support/certs';
 import { until, waitFor } from '../../support/events';
 import { type OcppHarness, useOcppHarness } from '../../support/ocpp';
@@ -112,22 +113,27 @@ describe('upstream proxy: each charger with its own credentials at the backend',
     );
   });
 
-  it('profile 3: each charger dials with the client certificate of its registration', async () => {
+  it('profile 3: each charger dials with the client certificate of its registration (a file on the host, or imported into the list)', async () => {
     const backend = await backendWith({
       tls: { cert: pki().serverCert, key: pki().serverKey, clientCa: pki().caCert },
     });
-    const files: string[] = [];
-    for (const identity of ['CP-A', 'CP-B']) {
-      const own = pki().clientCertificate(identity, 'ampflow test');
-      const file = join(pki().directory, `${identity}-client.pem`);
-      writeFileSync(file, `${own.cert}\n${own.key}`);
-      files.push(file);
-    }
+    // CP-A's certificate file stays on the host (a path); CP-B's was chosen with the CSV at the
+    // import, so the list holds the PEM itself.
+    const a = pki().clientCertificate('CP-A', 'ampflow test');
+    const onHost = join(pki().directory, 'CP-A-client.pem');
+    writeFileSync(onHost, `${a.cert}\n${a.key}`);
+    const b = pki().clientCertificate('CP-B', 'ampflow test');
+    const imported = importRegistrations('', `CP-A,,${onHost}\nCP-B,,CP-B-client.pem`, {
+      'CP-B-client.pem': `${b.cert}\n${b.key}`,
+    });
+    assert.deepEqual(imported.problems, []);
+    assert.equal(imported.text.includes(onHost), true);
+    assert.equal(imported.text.includes('CP-B-client.pem'), false, 'the PEM itself, not its name');
     const h = harness();
     const { cs, proxy } = await node(
       h,
       { upstreamUrl: backend.url, upstreamTlsCa: pki().caCert },
-      { upstreamRegistrations: `CP-A,,${files[0]}\nCP-B,,${files[1]}` },
+      { upstreamRegistrations: imported.text },
     );
     await h.bootedCharger(cs, 'CP-A');
     await linkOpen(proxy, 'CP-A');

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import {
   formatRegistrations,
+  importRegistrations,
   mergeRegistrations,
   parseRegistrations,
+  readRegistrations,
 } from '../../../lib/upstream/registrations';
 
 /** The backend's registration list as CSV (issue #37): identity,password[,certificate file]. */
@@ -68,5 +70,37 @@ describe('upstream registrations: the backend’s registration list (CSV)', () =
     const again = parseRegistrations(merged);
     assert.deepEqual(again.problems, []);
     assert.equal(formatRegistrations(again.registrations), merged);
+  });
+
+  it('puts the PEM files chosen with the CSV into the list (certificate and key on one line); a file without its key is a bad line', () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nQUJD\nREVG\n-----END CERTIFICATE-----\n';
+    const key = '-----BEGIN PRIVATE KEY-----\nR0hJ\n-----END PRIVATE KEY-----\n';
+    const { text, accepted, problems } = importRegistrations(
+      'CP-0,zero',
+      'CP-1,,C:\\certs\\cp-1.pem\nCP-2,two,cp-2.pem\nCP-3,,/on/the/host.pem\nCP 4,x',
+      { 'cp-1.pem': cert + key, 'cp-2.pem': cert },
+    );
+    assert.equal(accepted, 2);
+    assert.deepEqual(problems, [
+      { line: 2, message: "cp-2.pem must hold CP-2's client certificate and its private key (PEM)" },
+      {
+        line: 4,
+        message:
+          'the identity has " " (U+0020) at position 3; OCPP identities (identifierString) allow only a-z, A-Z, 0-9 and * - _ = : + | @ .',
+      },
+    ]);
+    const lines = text.split('\n');
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0], 'CP-0,zero');
+    assert.match(
+      lines[1] as string,
+      /^CP-1,,"-----BEGIN CERTIFICATE----- QUJD REVG -----END CERTIFICATE----- -----BEGIN PRIVATE KEY-----/,
+    );
+    assert.equal(lines[2], 'CP-3,,/on/the/host.pem', 'a file not chosen stays a path on the host');
+    const read = readRegistrations(lines.slice(0, 2).join('\n'), 'upstream.registrations');
+    assert.deepEqual(read['CP-1'], {
+      cert: '-----BEGIN CERTIFICATE-----\nQUJDREVG\n-----END CERTIFICATE-----\n',
+      key: '-----BEGIN PRIVATE KEY-----\nR0hJ\n-----END PRIVATE KEY-----\n',
+    });
   });
 });
