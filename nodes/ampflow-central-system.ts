@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
 import { CentralSystem } from '../lib/ocpp/central-system';
 import { parseSettings } from '../lib/ocpp/settings';
+import { upstreamSettingsOfNode } from '../lib/upstream/node-settings';
 import { UpstreamProxy } from '../lib/upstream/proxy';
-import { DECIDED_ACTIONS, parseUpstreamSettings } from '../lib/upstream/settings';
 import { registerCentralSystemRoutes } from './central-system-routes';
 import { registerChargersSidebarRoute, watchChargers } from './chargers-sidebar';
 import { message, useCatalog } from './shared/i18n';
@@ -65,22 +65,7 @@ export = (RED: NodeAPI): void => {
       centralSystem = new CentralSystem(options);
       if (def.upstreamUrl?.trim()) {
         // The operator's backend: every charger is passed through to it (lib/upstream).
-        const decider = def.upstreamDecides === 'local' ? 'local' : 'upstream';
-        const settings = parseUpstreamSettings({
-          url: def.upstreamUrl,
-          password: node.credentials?.upstreamPassword,
-          tlsCa: def.upstreamTlsCa,
-          tlsCertificate: def.upstreamTlsCertificate,
-          tlsPrivateKey: node.credentials?.upstreamTlsPrivateKey,
-          decide: Object.fromEntries(DECIDED_ACTIONS.map((action) => [action, decider])),
-          refuse: def.upstreamRefuse ?? undefined,
-          protectedKeys: def.upstreamProtectedKeys ?? undefined,
-          reassertKeys: def.upstreamReassertKeys ?? undefined,
-          smartCharging: def.upstreamSmartCharging,
-          localTags: def.upstreamLocalTags ? 'listed' : 'none',
-          idTagCase: def.upstreamIdTagCase,
-          idTagByteOrder: def.upstreamIdTagByteOrder,
-        });
+        const settings = upstreamSettingsOfNode(def, node.credentials ?? {});
         upstream = new UpstreamProxy(centralSystem, settings, { log: options.log });
         node.upstream = upstream;
       }
@@ -137,6 +122,7 @@ export = (RED: NodeAPI): void => {
       tlsPassphrase: { type: 'password' },
       upstreamPassword: { type: 'password' },
       upstreamTlsPrivateKey: { type: 'password' },
+      upstreamRegistrations: { type: 'password' },
     },
   });
   registerCentralSystemRoutes(RED);

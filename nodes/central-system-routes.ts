@@ -1,11 +1,12 @@
 import type { NodeAPI } from 'node-red';
+import { importRegistrations } from '../lib/upstream/registrations';
 import { type AdminRequest, type AdminResponse, adminRoute } from './shared/admin-routes';
-import type { CentralSystemNode } from './types';
+import type { CentralSystemCredentials, CentralSystemNode } from './types';
 
 /**
  * Editor helpers of the central-system node, all behind Node-RED's admin permissions: the list
- * of charge points (connected, pending, known), approving or rejecting one, and the charge data
- * records as CSV for facility staff.
+ * of charge points (connected, pending, known), approving or rejecting one, the charge data
+ * records as CSV for facility staff, and the import of the operator's backend registration list.
  */
 export function registerCentralSystemRoutes(RED: NodeAPI): void {
   const base = '/ampflow-central-system/:id';
@@ -66,6 +67,42 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
         .type('text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)
         .send(csv);
+    },
+  });
+
+  // The backend's registration list (CSV) into the list being edited, parsed by lib; the editor
+  // saves the result as the node's credential. With `stored`, into the node's stored list (the
+  // dialog cannot see it), so an import keeps the chargers the file does not name. Needs write:
+  // it carries passwords (whoever may write may point the backend URL elsewhere anyway).
+  adminRoute(RED, {
+    method: 'post',
+    path: '/ampflow-central-system/upstream-registrations',
+    permission: 'ampflow-central-system.write',
+    handle: (req, res) => {
+      const body = (req.body ?? {}) as {
+        id?: unknown;
+        stored?: unknown;
+        current?: unknown;
+        imported?: unknown;
+        files?: unknown;
+      };
+      if (typeof body.imported !== 'string') {
+        res.status(400).json({ error: 'expected { imported: "<the CSV>", current?: "<the list>" }' });
+        return;
+      }
+      const typed = typeof body.current === 'string' ? body.current : '';
+      const stored =
+        body.stored === true && typeof body.id === 'string'
+          ? ((RED.nodes.getCredentials(body.id) as CentralSystemCredentials | undefined)
+              ?.upstreamRegistrations ?? '')
+          : '';
+      // PEM files chosen with the CSV, by name: their content goes into the list.
+      const files = Object.fromEntries(
+        Object.entries(typeof body.files === 'object' && body.files !== null ? body.files : {}).filter(
+          (entry): entry is [string, string] => typeof entry[1] === 'string',
+        ),
+      );
+      res.json(importRegistrations(typed.trim() === '' ? stored : typed, body.imported, files));
     },
   });
 }

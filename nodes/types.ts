@@ -34,6 +34,8 @@ export interface CentralSystemNodeDef
   upstreamTlsCertificate?: string;
   /** Who decides Boot, Authorize, Start, Stop, DataTransfer: the backend while it answers, or ampflow. */
   upstreamDecides?: 'upstream' | 'local';
+  /** Seconds a charger's request waits for the backend's decision (empty: 8). */
+  upstreamDecideWithinS?: string;
   /** Tags in the central system's own list are decided by ampflow (staff cards). */
   upstreamLocalTags?: boolean;
   /** The backend's charging profiles: composed with the load manager, forwarded, or refused. */
@@ -55,4 +57,6 @@ export interface CentralSystemCredentials {
   tlsPassphrase?: string;
   upstreamPassword?: string;
   upstreamTlsPrivateKey?: string;
+  /** The backend's registration list: `identity,password[,certificate file]` per line. */
+  upstreamRegistrations?: string;
 }

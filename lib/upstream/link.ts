@@ -6,7 +6,7 @@ import type { OcppAction } from '../ocpp/messages';
 import type { RpcClientOptions } from '../ocpp/rpc-types';
 import { findViolation, isOcppAction, ocppError } from '../ocpp/v16/validation';
 import { findViolation201, isCsmsAction201, OCPP201 } from '../ocpp/v201/schemas';
-import { type UpstreamSettings, upstreamEndpoint } from './settings';
+import { settingsFor, type UpstreamSettings, upstreamEndpoint } from './settings';
 
 /** The link's state: `connecting` (first try or between tries), `open`, `closed` (for good). */
 export type LinkState = 'connecting' | 'open' | 'closed';
@@ -212,7 +212,7 @@ export class UpstreamLink extends EventEmitter {
       (err: Error) => {
         if (this.client !== client) return;
         this.client = undefined;
-        this.lost(describeFailure(err, settings));
+        this.lost(describeFailure(err, settingsFor(settings, identity)));
       },
     );
   }
@@ -246,7 +246,8 @@ export class UpstreamLink extends EventEmitter {
   }
 }
 
-function clientOptions(identity: string, settings: UpstreamSettings, protocol: string): RpcClientOptions {
+function clientOptions(identity: string, all: UpstreamSettings, protocol: string): RpcClientOptions {
+  const settings = settingsFor(all, identity);
   const tls = settings.tls;
   return {
     identity,

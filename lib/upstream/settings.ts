@@ -3,6 +3,7 @@ import { CENTRAL_SYSTEM_ACTIONS, type CentralSystemAction } from '../ocpp/action
 import { isHexUid, reverseByteOrder } from '../ocpp/id-tags';
 import { readPem } from '../ocpp/transport';
 import { isCsmsAction201 } from '../ocpp/v201/schemas';
+import { type ChargerCredentials, readRegistrations } from './registrations';
 
 /**
  * The settings of the upstream proxy (keep the operator's backend): where each charger's upstream
@@ -43,6 +44,11 @@ export interface UpstreamSettings {
   password?: string;
   /** TLS: the operator's CA, and a client certificate and key for security profile 3 (PEM). */
   tls?: { ca?: string; cert?: string; key?: string };
+  /**
+   * Chargers registered at the backend with their own password and/or client certificate (the
+   * backend's registration list); a charger not listed, or without one of them, uses the above.
+   */
+  chargers?: Record<string, ChargerCredentials>;
   decide: Record<DecidedAction, Decider>;
   /** The upstream's commands that are refused (answered NotSupported, never sent to the charger). */
   refuse: string[];
@@ -80,8 +86,12 @@ export const DEFAULT_PROTECTED_KEYS: readonly string[] = [
   'maxIntensitySocket',
 ];
 
+/**
+ * `decideWithinMs`: 8 s, under EVlink's default authentication timeout (10 s), so ampflow's own
+ * answer reaches a charger that gives up after 10 s when the backend does not decide in time.
+ */
 export const UPSTREAM_DEFAULTS = {
-  decideWithinMs: 10_000,
+  decideWithinMs: 8_000,
   callTimeoutMs: 30_000,
   pingIntervalMs: 30_000,
   initialDelayMs: 1_000,
@@ -151,10 +161,15 @@ export function parseUpstreamSettings(raw: Record<string, unknown>): UpstreamSet
     );
   }
   const tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  const chargers =
+    typeof raw.registrations === 'string' && raw.registrations.trim() !== ''
+      ? readRegistrations(raw.registrations, 'upstream.registrations')
+      : undefined;
   return {
     url,
     ...(password === undefined ? {} : { password }),
     ...(Object.keys(tls).length > 0 ? { tls } : {}),
+    ...(chargers ? { chargers } : {}),
     decide,
     refuse: refuse as CentralSystemAction[],
     smartCharging,
@@ -205,6 +220,26 @@ export function upstreamEndpoint(template: string): string {
     );
   }
   return template.slice(0, at).replace(/\/+$/, '');
+}
+
+/**
+ * The settings as `identity` dials the backend: its own password and client certificate from the
+ * registration list where it has them, the node-wide ones where it has none.
+ */
+export function settingsFor(settings: UpstreamSettings, identity: string): UpstreamSettings {
+  const own = settings.chargers?.[identity];
+  if (!own) return settings;
+  const password = own.password ?? settings.password;
+  const tls = {
+    ...settings.tls,
+    ...(own.cert && own.key ? { cert: own.cert, key: own.key } : {}),
+  };
+  const { password: _password, tls: _tls, ...rest } = settings;
+  return {
+    ...rest,
+    ...(password === undefined ? {} : { password }),
+    ...(Object.keys(tls).length > 0 ? { tls } : {}),
+  };
 }
 
 /** An id tag as the upstream wants it spelt: letter case, and an RFID UID's byte order. */

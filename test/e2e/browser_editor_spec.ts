@@ -135,6 +135,47 @@ describe(`the editor in a browser (Node-RED ${nodeRedVersion()})`, function () {
     });
   }
 
+  it('imports the operator backend’s registration list (CSV) in the central system’s dialog: bad lines by number, the rest kept', async () => {
+    await page().evaluate(() =>
+      (window as unknown as EditorWindow).RED.editor.editConfig('', 'ampflow-central-system', '_ADD_'),
+    );
+    const tray = page().locator('.red-ui-tray').last();
+    await tray.locator('#node-config-dialog-cancel').waitFor();
+    await tray.locator('a[href="#ampflow-cs-tab-upstream"]').click();
+    const list = tray.locator('#ampflow-cs-upstream-registrations-edit');
+    await list.fill('CP-9,typed-before');
+    // The CSV and the PEM file its certificate column names, chosen together.
+    await tray.locator('#ampflow-cs-upstream-registrations-file').setInputFiles([
+      {
+        name: 'registrations.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(
+          'identity;password;certificate file\nCP-1;secret-one\nCP 2;bad\nCP-3;secret-three\nCP-4;;certs/cp-4.pem\n',
+        ),
+      },
+      {
+        name: 'cp-4.pem',
+        mimeType: 'application/x-pem-file',
+        buffer: Buffer.from(
+          '-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\nR0hJ\n-----END PRIVATE KEY-----\n',
+        ),
+      },
+    ]);
+    const result = tray.locator('#ampflow-cs-upstream-registrations-result');
+    await result.locator('.ampflow-cs-registration-problem').waitFor();
+    assert.equal(
+      await list.inputValue(),
+      'CP-9,typed-before\nCP-1,secret-one\nCP-3,secret-three\n' +
+        'CP-4,,"-----BEGIN CERTIFICATE----- QUJD -----END CERTIFICATE----- -----BEGIN PRIVATE KEY----- R0hJ -----END PRIVATE KEY-----"',
+    );
+    const told = await result.innerText();
+    assert.match(told, /3 chargers taken from registrations\.csv/);
+    assert.match(told, /line 3 left out: the identity has " " \(U\+0020\) at position 3/);
+    await tray.locator('#node-config-dialog-cancel').click();
+    await tray.waitFor({ state: 'detached' });
+    assert.deepEqual(errors(), []);
+  });
+
   it('imports an example through Import > Examples and deploys it without an error', async () => {
     const example = 'Modbus - grid meter and PV inverter over TCP';
     await page().locator('#red-ui-header-button-sidemenu').click();

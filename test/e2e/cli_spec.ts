@@ -90,6 +90,44 @@ describe(`command-line tools (Node.js ${process.version})`, function () {
     assert.match(sim.lines.join('\n'), /1 charge point\(s\), 1 connected/);
   });
 
+  it('ampflow-cs --upstream-registrations gives each charger the password the backend registered it with', async () => {
+    const backend = new UpstreamBackend({
+      passwords: { 'REG-1': 'secret-of-one', 'REG-2': 'secret-of-two' },
+    });
+    await backend.start();
+    try {
+      const registrations = join(dataDirectory, 'registrations.csv');
+      writeFileSync(registrations, 'identity;password\nREG-1;secret-of-one\nREG-2;secret-of-two\n');
+      const port = await freePort();
+      const cs = run(process.execPath, [
+        bin('ampflow-cs'),
+        ...['--host', '127.0.0.1', '--port', String(port), '--unknown', 'accept', '--accept-all-id-tags'],
+        ...['--upstream', backend.url, '--upstream-registrations', registrations],
+        ...['--upstream-decide-within', '5', '--quiet'],
+      ]);
+      running.push(cs);
+      await cs.waitForLine(/OCPP central system listening/);
+      const sim = run(process.execPath, [
+        bin('ampflow-sim'),
+        ...['--url', `ws://127.0.0.1:${port}/`, '--count', '2', '--prefix', 'REG-'],
+      ]);
+      running.push(sim);
+      await cs.waitForLine(/REG-1 is connected to its upstream backend/);
+      await cs.waitForLine(/REG-2 is connected to its upstream backend/);
+      assert.deepEqual(
+        backend.handshakes
+          .map((h) => [h.identity, h.password, h.refused])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+        [
+          ['REG-1', 'secret-of-one', undefined],
+          ['REG-2', 'secret-of-two', undefined],
+        ],
+      );
+    } finally {
+      await backend.stop();
+    }
+  });
+
   it('ampflow-cs --upstream passes every charger through to an operator’s backend (a strict ocpp-rpc server)', async () => {
     const backend = new UpstreamBackend({ password: 'operator-secret' });
     await backend.start();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +139,87 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
       await helper.unload();
       await backend.stop();
     }
+  });
+
+  it('passes two chargers through one node, each with the password of the backend’s registration list (a credential)', async () => {
+    const backend = new UpstreamBackend({
+      passwords: { 'CP-A': 'cpo-password-a', 'CP-B': 'cpo-password-b' },
+    });
+    await backend.start();
+    try {
+      const port = await freePort();
+      await helper.load(
+        centralSystemNode,
+        onTab(
+          centralSystemConfig(port, {
+            unknownChargePoints: 'accept',
+            upstreamUrl: backend.url,
+            upstreamDecideWithinS: '5',
+          }),
+        ),
+        {
+          cs: {
+            upstreamPassword: 'node-wide',
+            upstreamRegistrations: 'CP-A,cpo-password-a\nCP-B,cpo-password-b',
+          },
+        },
+      );
+      const node = helper.getNode('cs') as CentralSystemNode;
+      await listening(node);
+      for (const identity of ['CP-A', 'CP-B']) {
+        const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, identity);
+        const linked = waitFor(backend, 'client', (id: string) => id === identity);
+        await charger.connect();
+        await linked;
+        await charger.close();
+      }
+      assert.deepEqual(
+        backend.handshakes.map((h) => [h.identity, h.password, h.refused]),
+        [
+          ['CP-A', 'cpo-password-a', undefined],
+          ['CP-B', 'cpo-password-b', undefined],
+        ],
+      );
+      // A password credential in the editor too: never in the flow JSON, never sent back to the editor.
+      const editor = readFileSync(join(__dirname, '../../nodes/ampflow-central-system.html'), 'utf8');
+      const [, defaults = '', credentials = ''] =
+        /defaults: \{([\s\S]*?)\n {4}\},\n {4}credentials: \{([\s\S]*?)\n {4}\}/.exec(editor) ?? [];
+      assert.match(credentials, /upstreamRegistrations: \{ type: 'password' \}/);
+      assert.doesNotMatch(defaults, /upstreamRegistrations/);
+    } finally {
+      await helper.unload();
+      await backend.stop();
+    }
+  });
+
+  it('imports the backend’s registration list in the edit dialog: bad lines named by number, the rest kept', async () => {
+    await helper.load(centralSystemNode, onTab(centralSystemConfig(await freePort())), {
+      cs: { upstreamRegistrations: 'CP-1,stored-one\nCP-7,stored-seven' },
+    });
+    const answer = await helper
+      .request()
+      .post('/ampflow-central-system/upstream-registrations')
+      .send({ current: 'CP-1,old\nCP-9,nine', imported: 'identity,password\nCP-1,new\nCP 2,x\nCP-3,three' })
+      .expect(200);
+    assert.deepEqual(answer.body, {
+      text: 'CP-1,new\nCP-9,nine\nCP-3,three',
+      accepted: 2,
+      problems: [
+        {
+          line: 3,
+          message:
+            'the identity has " " (U+0020) at position 3; OCPP identities (identifierString) allow only a-z, A-Z, 0-9 and * - _ = : + | @ .',
+        },
+      ],
+    });
+    // The dialog cannot see the deployed list: the import goes into it, keeping what the file does not name.
+    const intoStored = await helper
+      .request()
+      .post('/ampflow-central-system/upstream-registrations')
+      .send({ id: 'cs', stored: true, current: '', imported: 'CP-1,new-one\nCP-8,eight' })
+      .expect(200);
+    assert.equal(intoStored.body.text, 'CP-1,new-one\nCP-7,stored-seven\nCP-8,eight');
+    assert.equal(intoStored.body.accepted, 2);
   });
 
   it('keeps its state in the data folder', async () => {

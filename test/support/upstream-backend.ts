@@ -19,6 +19,8 @@ export interface Handshake {
 export interface UpstreamBackendOptions {
   /** Basic auth: the one password every charger must send. */
   password?: string;
+  /** Basic auth: each charger's own password (a backend that registers each charger on its own). */
+  passwords?: Record<string, string>;
   /**
    * wss://: its certificate and key (PEM); `clientCa`: it wants client certificates this CA signed,
    * refused with HTTP 401, or in the TLS handshake itself with `refuseAtTls`.
@@ -122,8 +124,10 @@ export class UpstreamBackend extends EventEmitter {
 
   /** Why the backend refuses a handshake (HTTP 401), or undefined when it accepts it. */
   private refusal(handshake: Handshake): string | undefined {
-    const { password, tls } = this.options;
+    const { password, passwords, tls } = this.options;
     if (password !== undefined && handshake.password !== password) return 'wrong password';
+    if (passwords !== undefined && handshake.password !== passwords[handshake.identity])
+      return 'wrong password';
     if (tls?.clientCa) {
       if (!handshake.certificateTrusted) return 'no client certificate of its CA';
       if (handshake.certificateCn !== handshake.identity) return 'a certificate of another identity';

@@ -49,7 +49,7 @@ describe('upstream proxy settings', () => {
     );
     assert.deepEqual(
       [settings.decideWithinMs, settings.reconnect.initialDelayMs, settings.reconnect.maxDelayMs],
-      [10_000, 1_000, 60_000],
+      [8_000, 1_000, 60_000],
     );
   });
 
