@@ -34,7 +34,13 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       return flow;
     },
     chargers: ['CP-1', 'CP-2'],
-    chargerOptions: { configuration: { MeterValueSampleInterval: 1 } },
+    // Each charger wired as the example's site says (CP-2's L1 on the grid's L2: STR).
+    chargerOptions: (identity) => ({
+      configuration: {
+        MeterValueSampleInterval: 1,
+        ConnectorPhaseRotation: identity === 'CP-2' ? '0.STR,1.STR' : '0.RST,1.RST',
+      },
+    }),
     // A browser in another time zone than the machine's (UTC): the records show its local time.
     page: { height: 1000, timezoneId: 'Europe/Berlin' },
   });

@@ -140,7 +140,10 @@ export interface BrowserSuiteOptions {
   users?: AdminUser[];
   /** Simulated chargers that dial the flow's central system (once it listens) before the browser starts. */
   chargers?: string[];
-  chargerOptions?: Partial<SimulatedChargePointOptions>;
+  /** The same for every charger, or per identity. */
+  chargerOptions?:
+    | Partial<SimulatedChargePointOptions>
+    | ((identity: string) => Partial<SimulatedChargePointOptions>);
   /** The page's height, default timeout, time zone and language (openPage). */
   page?: { height?: number; timeoutMs?: number; timezoneId?: string; locale?: string };
 }

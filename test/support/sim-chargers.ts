@@ -9,11 +9,14 @@ export async function dialIn(
   url: string,
   identities: string[],
   into: SimulatedChargePoint[],
-  options: Partial<SimulatedChargePointOptions> = {},
+  options:
+    | Partial<SimulatedChargePointOptions>
+    | ((identity: string) => Partial<SimulatedChargePointOptions>) = {},
 ): Promise<SimulatedChargePoint[]> {
   const started: SimulatedChargePoint[] = [];
   for (const identity of identities) {
-    const cp = new SimulatedChargePoint({ ...options, centralSystemUrl: url, identity });
+    const own = typeof options === 'function' ? options(identity) : options;
+    const cp = new SimulatedChargePoint({ ...own, centralSystemUrl: url, identity });
     into.push(cp);
     started.push(cp);
     await cp.connect();
