@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../clock';
 import { ConfigError } from '../config-error';
 import { type Quirks, VENDOR_BEHAVIOURS } from './charge-point';
+import { printFleetEvents } from './cli-events';
+import { CLI_OPTIONS } from './cli-options';
 import { Fleet, type FleetCounters } from './fleet';
 import { NO_QUIRKS, OCPP_VERSIONS, type OcppVersion } from './link';
 
@@ -95,34 +97,6 @@ export class CliError extends ConfigError {
   }
 }
 
-// parseArgs's option table: every command-line tool has one of this shape (deliberately alike).
-const OPTIONS = {
-  url: { type: 'string' },
-  ocpp: { type: 'string', multiple: true },
-  count: { type: 'string' },
-  prefix: { type: 'string' },
-  identity: { type: 'string', multiple: true },
-  first: { type: 'string' },
-  password: { type: 'string' },
-  connectors: { type: 'string' },
-  phases: { type: 'string' },
-  'max-current': { type: 'string' },
-  'meter-interval': { type: 'string' },
-  heartbeat: { type: 'string' },
-  'session-minutes': { type: 'string' },
-  'gap-minutes': { type: 'string' },
-  seed: { type: 'string' },
-  'id-tag': { type: 'string', multiple: true },
-  spread: { type: 'string' },
-  quirk: { type: 'string', multiple: true },
-  vendor: { type: 'string' },
-  ca: { type: 'string' },
-  cert: { type: 'string' },
-  key: { type: 'string' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
-
 function number(
   option: string,
   raw: string | undefined,
@@ -196,7 +170,12 @@ function pemFile(option: string, path: string | undefined): string | undefined {
 export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: CLI_OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (err) {
     const message = (err as Error).message;
     const option =
@@ -326,13 +305,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const opts = options;
   const clock = systemClock;
   const started = clock.now();
-  const stamp = () => {
-    const s = Math.round((clock.now() - started) / 1000);
-    return `${String(Math.floor(s / 3600)).padStart(2, '0')}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
-  };
-  const print = (line: string) => {
-    if (!opts.quiet) io.out(`${stamp()} ${line}`);
-  };
   const fleet = new Fleet({
     centralSystemUrl: opts.url,
     count: opts.count,
@@ -375,32 +347,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }
       : {}),
   });
-  fleet.on('chargePoint', ({ identity, kind, detail }) => {
-    const text: Record<typeof kind, string> = {
-      connected: `connected (${detail})`,
-      disconnected: `disconnected (${detail})`,
-      connectFailed: `cannot connect: ${detail}`,
-      boot: `BootNotification ${detail}`,
-      command: `<- ${detail}`,
-      rebooting: `rebooting: ${detail}`,
-    };
-    print(`${identity} ${text[kind]}`);
-  });
-  fleet.on('session', (event) => {
-    const where = `${event.identity}/${event.connectorId}`;
-    const car = `${event.ev.capacityKWh} kWh at ${Math.round(event.ev.socPercent)} %, ${event.ev.phases} x ${event.ev.maxCurrentA} A`;
-    switch (event.kind) {
-      case 'arrived':
-        return print(`${where} car arrives (${car})`);
-      case 'started':
-        return print(`${where} transaction started for ${event.idTag}`);
-      case 'refused':
-        return print(`${where} no transaction for ${event.idTag}: ${event.reason ?? ''}`);
-      case 'stopped':
-        return print(`${where} transaction stopped, ${((event.energyWh ?? 0) / 1000).toFixed(2)} kWh`);
-      default:
-        return print(`${where} car leaves`);
-    }
+  printFleetEvents(fleet, clock, started, (line) => {
+    if (!opts.quiet) io.out(line);
   });
   io.out(
     `ampflow-sim: ${opts.count} charge point(s) ${opts.identities.length > 0 ? opts.identities.join(', ') : `${opts.prefix}${opts.first}..${opts.prefix}${opts.first + opts.count - 1}`} -> ${opts.url}` +

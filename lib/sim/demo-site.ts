@@ -4,7 +4,8 @@ import type { PhaseRotation, Triple } from '../dlm/site';
 import { NOMINAL_VOLTAGE_V } from '../electrical';
 import { findProfile } from '../modbus/profiles';
 import { SimulatedChargePoint } from './charge-point';
-import { type EvOptions, SimulatedEv } from './ev';
+import { round1, serveMeters, VOLTAGE_V } from './demo-meters';
+import { DAY_MS, DemoVisits } from './demo-visits';
 import { seededRandom } from './fleet';
 import { hashString } from './link';
 import { SimulatedMeter } from './modbus-meter';
@@ -23,8 +24,6 @@ import type { OcppVersion } from './types';
 
 export const DEMO_ZONE_LIMIT_A = 63;
 export const DEMO_SUPPLY_LINE_LIMIT_A = 32;
-const VOLTAGE_V: Triple = [230.4, 231.1, 229.7];
-const DAY_MS = 24 * 3600_000;
 
 export interface DemoCharger {
   id: string;
@@ -82,17 +81,6 @@ export interface SiteFlows {
   unmanagedA: Triple;
 }
 
-interface ConnectorRun {
-  cp: SimulatedChargePoint;
-  connectorId: number;
-  key: string;
-  index: number;
-  random: () => number;
-  timer?: TimerHandle;
-  visits: number;
-  started: boolean;
-}
-
 /** Other loads of the building per grid phase at a time of day (hours): a base, meals, evenings. */
 export function houseLoadA(hour: number): Triple {
   const bump = (center: number, width: number) => Math.exp(-(((hour - center) / width) ** 2));
@@ -125,7 +113,7 @@ export class DemoSite {
   private readonly speed: number;
   private readonly startedAtMs: number;
   private readonly startOfDayMs: number;
-  private readonly runs: ConnectorRun[] = [];
+  private readonly visits: DemoVisits;
   private tickTimer: TimerHandle | undefined;
   private statusTimer: TimerHandle | undefined;
   private running = false;
@@ -161,6 +149,15 @@ export class DemoSite {
     this.inverterServer.addUnit(DEMO_INVERTER_UNIT, this.inverter);
 
     const seed = options.seed ?? 1;
+    this.visits = new DemoVisits({
+      clock: this.clock,
+      speed: this.speed,
+      log: (line) => this.log(line),
+      running: () => this.running,
+      simulatedMs: () => this.simulatedMs(),
+      timeOfDay: (simulatedMs) => this.timeOfDay(simulatedMs),
+      tick: () => this.tick(),
+    });
     this.chargePoints = DEMO_CHARGERS.map((charger) => {
       const rotation = ['0.RST'];
       for (let id = 1; id <= charger.connectors; id++) rotation.push(`${id}.${charger.rotation}`);
@@ -178,17 +175,9 @@ export class DemoSite {
       });
       for (let connectorId = 1; connectorId <= charger.connectors; connectorId++) {
         const key = `${charger.id}/${connectorId}`;
-        this.runs.push({
-          cp,
-          connectorId,
-          key,
-          index: this.runs.length,
-          random: seededRandom(hashString(`${seed}/${key}`)),
-          visits: 0,
-          started: false,
-        });
+        this.visits.add(cp, connectorId, key, seededRandom(hashString(`${seed}/${key}`)));
       }
-      this.watch(cp);
+      this.visits.watch(cp);
       return cp;
     });
   }
@@ -236,7 +225,7 @@ export class DemoSite {
     this.running = false;
     this.clock.clearTimeout(this.tickTimer);
     this.clock.clearTimeout(this.statusTimer);
-    for (const run of this.runs) this.clock.clearTimeout(run.timer);
+    this.visits.stop();
     await Promise.all(this.chargePoints.map((cp) => cp.close()));
     await Promise.all([this.gridServer.stop(), this.inverterServer.stop()]);
   }
@@ -251,7 +240,7 @@ export class DemoSite {
     const pvW = pvPowerW(hour);
     const chargersA: Triple = [0, 0, 0];
     const unmanagedA: Triple = [0, 0, 0];
-    for (const run of this.runs) {
+    for (const run of this.visits.runs) {
       const connector = run.cp.connector(run.connectorId);
       connector.currentA.forEach((a, p) => {
         chargersA[p] = (chargersA[p] ?? 0) + a;
@@ -272,28 +261,15 @@ export class DemoSite {
     if (totalPowerW > 0) this.importWh += totalPowerW * hours;
     else this.exportWh -= totalPowerW * hours;
     this.pvEnergyWh += pvW * hours;
-    this.gridMeter.set({
-      voltageV: VOLTAGE_V,
-      currentA: gridA,
+    serveMeters(this.gridMeter, this.inverter, {
+      gridA,
       powerW,
       totalPowerW,
-      importWh: Math.round(this.importWh),
-      exportWh: Math.round(this.exportWh),
-      frequencyHz: 50,
-      powerFactor: 1,
-      reactivePowerVar: 0,
-    });
-    const pvPhaseW = -Math.round(pvW / 3);
-    this.inverter.set({
-      voltageV: VOLTAGE_V,
-      currentA: [-round1(pvA), -round1(pvA), -round1(pvA)],
-      powerW: [pvPhaseW, pvPhaseW, pvPhaseW],
-      totalPowerW: -pvW,
-      importWh: 0,
-      exportWh: Math.round(this.pvEnergyWh),
-      frequencyHz: 50,
-      powerFactor: 1,
-      reactivePowerVar: 0,
+      importWh: this.importWh,
+      exportWh: this.exportWh,
+      pvW,
+      pvA,
+      pvEnergyWh: this.pvEnergyWh,
     });
     gridA.forEach((a, p) => {
       this.highestA[p] = Math.max(this.highestA[p] ?? 0, a);
@@ -321,7 +297,7 @@ export class DemoSite {
     const flows = this.lastFlows;
     if (!flows) return;
     const amps = (values: Triple) => values.map((a) => a.toFixed(1)).join('/');
-    const charging = this.runs
+    const charging = this.visits.runs
       .map((run) => ({ run, connector: run.cp.connector(run.connectorId) }))
       .filter(({ connector }) => connector.powerW > 0)
       .map(({ run, connector }) => {
@@ -339,135 +315,6 @@ export class DemoSite {
   get highestEver(): Triple {
     return [...this.highestEverA];
   }
-
-  private watch(cp: SimulatedChargePoint): void {
-    cp.on('boot', (boot) => {
-      this.log(`${cp.identity} registered: ${boot.status}`);
-      if (boot.status !== 'Accepted') return;
-      for (const run of this.runs) {
-        if (run.cp !== cp || run.started) continue;
-        run.started = true;
-        // The morning rush: the first cars come within the first simulated half hour.
-        this.scheduleArrival(run, this.simulatedMs() + (run.index * 4 + run.random() * 6) * 60_000);
-      }
-    });
-    cp.on('replied', (reply) => {
-      if (reply.action !== 'SetChargingProfile' && reply.action !== 'ClearChargingProfile') return;
-      // The charger applied the profile before answering: what it offers now follows it.
-      this.tick();
-      if (reply.action !== 'SetChargingProfile') return;
-      const request = reply.request;
-      const profile = request.csChargingProfiles;
-      const period = profile.chargingSchedule.chargingSchedulePeriod[0];
-      const connectors =
-        request.connectorId === 0
-          ? Array.from({ length: cp.connectorCount }, (_, i) => i + 1)
-          : [request.connectorId];
-      const offers = connectors
-        .map((id) => `${cp.identity}/${id} offers ${cp.connector(id).offeredA.toFixed(1)} A`)
-        .join(', ');
-      this.log(
-        `${cp.identity}: SetChargingProfile ${profile.chargingProfilePurpose} on connector ${request.connectorId}, ${period?.limit ?? '?'} ${profile.chargingSchedule.chargingRateUnit}${period?.numberPhases ? ` on ${period.numberPhases} phase(s)` : ''}: ${reply.response?.status ?? reply.error?.message}; ${offers}`,
-      );
-    });
-    cp.on('disconnected', ({ code }) => {
-      if (this.running) this.log(`${cp.identity} lost its connection (${code}); reconnecting`);
-    });
-    cp.on('sent', (sent) => {
-      if (sent.action === 'StatusNotification') this.tick();
-    });
-  }
-
-  private at(simulatedMs: number, callback: () => void): TimerHandle {
-    const delayMs = Math.max(0, (simulatedMs - this.simulatedMs()) / this.speed);
-    return this.clock.setTimeout(callback, Math.round(delayMs));
-  }
-
-  private scheduleArrival(run: ConnectorRun, simulatedMs: number): void {
-    if (!this.running) return;
-    run.timer = this.at(simulatedMs, () => void this.arrive(run));
-  }
-
-  private async arrive(run: ConnectorRun): Promise<void> {
-    if (!this.running) return;
-    run.visits += 1;
-    const now = this.simulatedMs();
-    const hour = (now % DAY_MS) / 3600_000;
-    const random = run.random;
-    const car = demoCar(random, this.speed);
-    const idTag = `TAG-${String(1 + Math.floor(random() * 99_999)).padStart(5, '0')}`;
-    // Commuters stay the working day, evening arrivals stay the night, others a few hours.
-    const stayHours =
-      hour >= 5 && hour < 10
-        ? 6 + random() * 4
-        : hour >= 17 && hour < 23
-          ? random() < 0.6
-            ? 31 + random() * 2 - hour
-            : 1 + random() * 2
-          : 1 + random() * 3;
-    const leaveAt = now + stayHours * 3600_000;
-    const connector = run.cp.connector(run.connectorId);
-    if (connector.ev || connector.transaction || !['Available', 'Preparing'].includes(connector.status)) {
-      this.log(`${this.timeOfDay()} a car finds ${run.key} ${connector.status} and drives on`);
-      this.scheduleArrival(run, now + 30 * 60_000);
-      return;
-    }
-    const ev = new SimulatedEv({ ...car, name: `${run.key}#${run.visits}` });
-    run.cp.plugIn(run.connectorId, ev);
-    this.log(
-      `${this.timeOfDay()} a car plugs into ${run.key}: ${car.phases === 1 ? 'single-phase' : 'three-phase'}, up to ${car.maxCurrentA} A, ${car.socPercent} % full; leaves at ${this.timeOfDay(leaveAt)}`,
-    );
-    const startWh = run.cp.connector(run.connectorId).energyWh;
-    let started = false;
-    try {
-      await run.cp.startTransaction(run.connectorId, idTag);
-      started = true;
-      this.log(`${this.timeOfDay()} ${run.key}: session started for ${idTag}`);
-    } catch (err) {
-      this.log(`${this.timeOfDay()} ${run.key}: session refused (${(err as Error).message})`);
-    }
-    if (!this.running) return;
-    run.timer = this.at(leaveAt, () => {
-      if (!this.running) return;
-      const state = run.cp.connector(run.connectorId);
-      if (started && state.transaction) void run.cp.stopTransaction(run.connectorId, 'Local').catch(() => {});
-      if (run.cp.connector(run.connectorId).ev) run.cp.unplug(run.connectorId);
-      const energyWh = state.energyWh - startWh;
-      this.log(
-        `${this.timeOfDay()} the car on ${run.key} leaves, ${ev.socPercent.toFixed(0)} % full (${(energyWh / 1000).toFixed(2)} kWh in real time)`,
-      );
-      const nextHour = (this.simulatedMs() % DAY_MS) / 3600_000;
-      // Busy in the morning and evening, quiet at night.
-      const meanGapMinutes = nextHour >= 6 && nextHour < 21 ? 45 : 240;
-      const gapMs = -Math.log(1 - random()) * meanGapMinutes * 60_000;
-      this.scheduleArrival(run, this.simulatedMs() + Math.max(5 * 60_000, gapMs));
-    });
-  }
-}
-
-/**
- * A car as found in a European car park. Its battery is shrunk by the day's compression, so that
- * it fills up over the simulated day as a real one would over a real day.
- */
-function demoCar(
-  random: () => number,
-  speed: number,
-): Required<Omit<EvOptions, 'name' | 'targetSocPercent'>> {
-  const singlePhase = random() < 0.25;
-  const capacities = [40, 50, 58, 64, 77, 100];
-  const capacityKWh = capacities[Math.floor(random() * capacities.length)] ?? 60;
-  return {
-    capacityKWh: capacityKWh / speed,
-    socPercent: Math.round(15 + random() * 55),
-    phases: singlePhase ? 1 : 3,
-    maxCurrentA: singlePhase ? (random() < 0.5 ? 16 : 32) : random() < 0.6 ? 16 : 32,
-    minCurrentA: 6,
-    followDelayMs: 1000,
-  };
-}
-
-function round1(value: number): number {
-  return Math.round(value * 10) / 10;
 }
 
 export const DEMO_SITE_HELP = `Usage: ampflow-demo-site [options]

@@ -1,11 +1,34 @@
 import type { TimerHandle } from '../clock';
 import { IEC_61851_MINIMUM_A, NOMINAL_VOLTAGE_V } from '../electrical';
-import type { ChargingProfile, ConnectorView, LimitContext } from '../ocpp/charging-profiles';
+import type { ConnectorView, LimitContext } from '../ocpp/charging-profiles';
 import type { IdTagInfo } from '../ocpp/id-tags';
-import type { BootNotificationRequest, OcppRequest, StatusNotificationRequest } from '../ocpp/messages';
-import type { SimulatedEv } from './ev';
-import { ChargePointLink, type LinkOptions, type StatusEvent, type TransactionEvent } from './link';
-import { GRID_PHASES, type GridPhase, type MeterValue } from './metering';
+import type { OcppRequest } from '../ocpp/messages';
+import {
+  applyPhaseRotation,
+  type ChargePointErrorCode,
+  type Connector,
+  type ConnectorSnapshot,
+  type ConnectorStatus,
+  connectorSnapshot,
+  connectorSpecs,
+  connectorView,
+  createConnectors,
+  integrate,
+  iso,
+  powerW,
+  type Reservation,
+  type StationOptions,
+} from './connectors';
+import { ChargePointLink, type StatusEvent } from './link';
+import { type LocalAuthorizationData, localAuthorization, rememberIdTag } from './local-authorization';
+import { GRID_PHASES } from './metering';
+import {
+  bootNotification,
+  chargePointStatus,
+  connectorStatus,
+  sameStatus,
+  statusNotificationPayload,
+} from './station-status';
 import type { EvseState } from './v201';
 import { VendorProfileStore } from './vendor-profile-store';
 
@@ -15,119 +38,22 @@ import { VendorProfileStore } from './vendor-profile-store';
  * Sessions and transactions build on this in transactions.ts.
  */
 
-export type { ChargingProfile, IdTagInfo };
-export type ConnectorStatus = StatusNotificationRequest['status'];
-export type ChargePointErrorCode = StatusNotificationRequest['errorCode'];
-export type StopReason = NonNullable<OcppRequest<'StopTransaction'>['reason']>;
-
-export interface ConnectorOptions {
-  /** Phases the connector is wired with. Default: the charge point's `phases` (3). */
-  phases?: 1 | 3;
-  /** Rated current per phase. Default: the charge point's `maxCurrentA` (32 A). */
-  maxCurrentA?: number;
-  /** Energy register at power-on, Wh. Default 0. */
-  initialEnergyWh?: number;
-}
-
-/** The identity fields are BootNotification's: what the station says about itself when it boots. */
-export interface StationOptions extends LinkOptions, Partial<BootNotificationRequest> {
-  /** Number of connectors, or one entry per connector. Default 1. */
-  connectors?: number | ConnectorOptions[];
-  /** Default phases per connector. Default 3. */
-  phases?: 1 | 3;
-  /** Default rated current per connector and phase. Default 32 A. */
-  maxCurrentA?: number;
-  /** Nominal phase-to-neutral voltage, for W↔A and the meter. Default 230 V. */
-  voltageV?: number;
-  /**
-   * Entries the authorization cache keeps, like a real charger's bounded cache: when full, the
-   * entry used least recently goes. Default 1000.
-   */
-  authorizationCacheSize?: number;
-}
-
-/** What a connector looks like right now. */
-export interface ConnectorSnapshot {
-  connectorId: number;
-  status: ConnectorStatus;
-  errorCode: ChargePointErrorCode;
-  phases: 1 | 3;
-  maxCurrentA: number;
-  /** Energy register, Wh. */
-  energyWh: number;
-  /** Current offered to the EV per phase, A (0 without a transaction). */
-  offeredA: number;
-  /** Current drawn per grid phase [L1, L2, L3], A. */
-  currentA: [number, number, number];
-  powerW: number;
-  ev?: SimulatedEv;
-  transaction?: { transactionId?: number; idTag: string; startedAt: string; meterStartWh: number };
-}
-
-export interface Transaction {
-  /** The simulator's own id, known before the central system answers. */
-  key: number;
-  connectorId: number;
-  idTag: string;
-  parentIdTag?: string;
-  transactionId?: number;
-  startMs: number;
-  meterStartWh: number;
-  reservationId?: number;
-  /** Meter values for StopTransaction.transactionData (3.16, errata 3.14/3.89). */
-  beginValues: MeterValue[];
-  stopTxnValues: MeterValue[];
-  /** StartTransaction.conf said the id tag is not valid and StopTransactionOnInvalidId is false. */
-  deauthorized: boolean;
-  meterTimer?: TimerHandle;
-}
-
-export interface PendingStart {
-  idTag: string;
-  parentIdTag?: string;
-  reservationId?: number;
-  chargingProfile?: ChargingProfile;
-  timer: TimerHandle;
-  resolve: (event: TransactionEvent) => void;
-  reject: (err: Error) => void;
-}
-
-export interface Reservation {
-  reservationId: number;
-  connectorId: number;
-  idTag: string;
-  parentIdTag?: string;
-  expiryMs: number;
-  timer: TimerHandle;
-}
-
-export interface Connector {
-  id: number;
-  phases: 1 | 3;
-  maxCurrentA: number;
-  energyWh: number;
-  integratedAtMs: number;
-  ev?: SimulatedEv;
-  transaction?: Transaction;
-  /** The transaction ended and the EV is still plugged in: waits for it to leave. */
-  finishing: boolean;
-  pendingStart?: PendingStart;
-  preparingTimer?: TimerHandle;
-  fullTimer?: TimerHandle;
-  availability: 'Operative' | 'Inoperative';
-  scheduledAvailability?: 'Operative' | 'Inoperative';
-  fault?: { errorCode: ChargePointErrorCode; info?: string };
-  offeredA: number;
-  /** Current drawn per grid phase. */
-  currentA: [number, number, number];
-  /** Grid phases in the connector's phase rotation. */
-  gridPhases: GridPhase[];
-  status: StatusEvent;
-  reported?: StatusEvent;
-}
-
-export const TEMPERATURE_C = 25;
-export const FREQUENCY_HZ = 50;
+export type {
+  ChargePointErrorCode,
+  ChargingProfile,
+  Connector,
+  ConnectorOptions,
+  ConnectorSnapshot,
+  ConnectorStatus,
+  IdTagInfo,
+  PendingStart,
+  Reservation,
+  StationOptions,
+  StopReason,
+  Transaction,
+} from './connectors';
+export { FREQUENCY_HZ, iso, TEMPERATURE_C } from './connectors';
+export { EXTRA_PROPERTY } from './station-status';
 
 export abstract class ChargePointStation extends ChargePointLink {
   readonly voltageV: number;
@@ -160,20 +86,9 @@ export abstract class ChargePointStation extends ChargePointLink {
     this.voltageV = options.voltageV ?? NOMINAL_VOLTAGE_V;
     this.firmwareVersion = options.firmwareVersion ?? '1.0.0';
     const now = this.clock.now();
-    this.connectors = specs.map((spec, index) => ({
-      id: index + 1,
-      phases: spec.phases,
-      maxCurrentA: spec.maxCurrentA,
-      energyWh: spec.initialEnergyWh,
-      integratedAtMs: now,
-      finishing: false,
-      availability: 'Operative',
-      offeredA: 0,
-      currentA: [0, 0, 0],
-      gridPhases: [],
-      status: { connectorId: index + 1, status: 'Available', errorCode: 'NoError' },
-    }));
-    this.applyPhaseRotation();
+    this.connectors = createConnectors(specs, now);
+
+    applyPhaseRotation(this.configuration, this.connectors);
   }
 
   // ---- Public session API ------------------------------------------------------------------
@@ -186,29 +101,7 @@ export abstract class ChargePointStation extends ChargePointLink {
   connector(connectorId: number): ConnectorSnapshot {
     const c = this.connectorById(connectorId);
     this.integrate(c);
-    const tx = c.transaction;
-    return {
-      connectorId: c.id,
-      status: c.status.status,
-      errorCode: c.status.errorCode,
-      phases: c.phases,
-      maxCurrentA: c.maxCurrentA,
-      energyWh: c.energyWh,
-      offeredA: c.offeredA,
-      currentA: [...c.currentA],
-      powerW: this.powerW(c),
-      ...(c.ev ? { ev: c.ev } : {}),
-      ...(tx
-        ? {
-            transaction: {
-              ...(tx.transactionId === undefined ? {} : { transactionId: tx.transactionId }),
-              idTag: tx.idTag,
-              startedAt: iso(tx.startMs),
-              meterStartWh: tx.meterStartWh,
-            },
-          }
-        : {}),
-    };
+    return connectorSnapshot(c, this.voltageV);
   }
 
   /** Status of connector 0 (the charge point as a whole). */
@@ -247,32 +140,7 @@ export abstract class ChargePointStation extends ChargePointLink {
   // ---- Link hooks --------------------------------------------------------------------------
 
   protected bootPayload(): { payload: OcppRequest<'BootNotification'>; deviates: boolean } {
-    const o = this.stationOptions;
-    let deviates = false;
-    let chargeBoxSerialNumber = o.chargeBoxSerialNumber;
-    if (this.quirks.longSerialNumber) {
-      // 35 characters where CiString25 allows 25 (Schneider EVlink; mobilityhouse/ocpp #122).
-      chargeBoxSerialNumber = `${o.chargeBoxSerialNumber ?? o.chargePointSerialNumber ?? this.identity}-`
-        .padEnd(35, '0')
-        .slice(0, 35);
-      deviates = true;
-    }
-    const payload: OcppRequest<'BootNotification'> = {
-      chargePointVendor: o.chargePointVendor ?? 'ampflow',
-      chargePointModel: o.chargePointModel ?? 'SimCharger',
-      ...(o.chargePointSerialNumber ? { chargePointSerialNumber: o.chargePointSerialNumber } : {}),
-      ...(chargeBoxSerialNumber ? { chargeBoxSerialNumber } : {}),
-      firmwareVersion: this.firmwareVersion,
-      ...(o.iccid ? { iccid: o.iccid } : {}),
-      ...(o.imsi ? { imsi: o.imsi } : {}),
-      ...(o.meterType ? { meterType: o.meterType } : {}),
-      ...(o.meterSerialNumber ? { meterSerialNumber: o.meterSerialNumber } : {}),
-    };
-    if (this.quirks.extraProperties) {
-      Object.assign(payload, EXTRA_PROPERTY);
-      deviates = true;
-    }
-    return { payload, deviates };
+    return bootNotification(this.stationOptions, this.quirks, this.identity, this.firmwareVersion);
   }
 
   protected onAccepted(): void {
@@ -316,7 +184,7 @@ export abstract class ChargePointStation extends ChargePointLink {
       c.reported = undefined;
     }
     this.chargePointReported = undefined;
-    this.applyPhaseRotation();
+    applyPhaseRotation(this.configuration, this.connectors);
     this.recompute();
   }
 
@@ -374,7 +242,7 @@ export abstract class ChargePointStation extends ChargePointLink {
   }
 
   protected limitContext(): LimitContext {
-    return { voltageV: this.voltageV, connectors: this.connectors.map((c) => this.viewOf(c)) };
+    return { voltageV: this.voltageV, connectors: this.connectors.map(connectorView) };
   }
 
   protected transactionOf(c: Connector): { key: number; transactionId?: number } | undefined {
@@ -443,23 +311,12 @@ export abstract class ChargePointStation extends ChargePointLink {
   // ---- Energy, limits, status --------------------------------------------------------------
 
   protected powerW(c: Connector): number {
-    return c.currentA.reduce((sum, currentA) => sum + currentA * this.voltageV, 0);
+    return powerW(c, this.voltageV);
   }
 
   /** Adds the energy that flowed since the last integration at the draw of that period. */
   protected integrate(c: Connector): void {
-    const now = this.clock.now();
-    const elapsedMs = now - c.integratedAtMs;
-    c.integratedAtMs = now;
-    if (elapsedMs <= 0) return;
-    const powerW = this.powerW(c);
-    if (powerW <= 0) return;
-    let energyWh = (powerW * elapsedMs) / 3_600_000;
-    if (c.ev) {
-      energyWh = Math.min(energyWh, c.ev.remainingWh);
-      c.ev.charge(energyWh);
-    }
-    c.energyWh += energyWh;
+    integrate(c, this.clock.now(), this.voltageV);
   }
 
   private armFullTimer(c: Connector): void {
@@ -488,63 +345,16 @@ export abstract class ChargePointStation extends ChargePointLink {
     }, next - now);
   }
 
-  private viewOf(c: Connector): ConnectorView {
-    const tx = c.transaction;
-    return {
-      connectorId: c.id,
-      phases: c.phases,
-      maxCurrentA: c.maxCurrentA,
-      ...(tx
-        ? {
-            transaction: {
-              key: tx.key,
-              startMs: tx.startMs,
-              ...(tx.transactionId === undefined ? {} : { transactionId: tx.transactionId }),
-            },
-          }
-        : {}),
-    };
-  }
-
   private deriveStatus(c: Connector): StatusEvent {
-    const base = { connectorId: c.id, errorCode: 'NoError' as ChargePointErrorCode };
-    if (c.fault) {
-      return {
-        ...base,
-        status: 'Faulted',
-        errorCode: c.fault.errorCode,
-        ...(c.fault.info ? { info: c.fault.info } : {}),
-      };
-    }
-    const tx = c.transaction;
-    if (tx) {
-      if (!c.ev) return { ...base, status: 'SuspendedEV', info: 'EV side disconnected' };
-      // "If charging is suspended both by the EV and the EVSE, status SuspendedEVSE SHALL have precedence" (4.9).
-      if (tx.deauthorized || c.offeredA < IEC_61851_MINIMUM_A) return { ...base, status: 'SuspendedEVSE' };
-      if (this.powerW(c) <= 0) return { ...base, status: 'SuspendedEV' };
-      return { ...base, status: 'Charging' };
-    }
-    if (c.finishing) return { ...base, status: 'Finishing' };
-    if (this.isInoperative(c)) return { ...base, status: 'Unavailable' };
-    const reserved = [...this.reservations.values()].some((r) => r.connectorId === c.id);
-    if (reserved && !c.pendingStart) return { ...base, status: 'Reserved' };
-    if (c.ev || c.pendingStart) return { ...base, status: 'Preparing' };
-    return { ...base, status: 'Available' };
+    return connectorStatus(c, {
+      inoperative: this.isInoperative(c),
+      reserved: [...this.reservations.values()].some((r) => r.connectorId === c.id),
+      powerW: this.powerW(c),
+    });
   }
 
   private updateStatuses(): void {
-    const cpStatus: StatusEvent = this.chargePointFault
-      ? {
-          connectorId: 0,
-          status: 'Faulted',
-          errorCode: this.chargePointFault.errorCode,
-          ...(this.chargePointFault.info ? { info: this.chargePointFault.info } : {}),
-        }
-      : {
-          connectorId: 0,
-          status: this.chargePointAvailability === 'Inoperative' ? 'Unavailable' : 'Available',
-          errorCode: 'NoError',
-        };
+    const cpStatus = chargePointStatus(this.chargePointFault, this.chargePointAvailability);
     if (!sameStatus(cpStatus, this.chargePointStatus)) {
       this.chargePointStatus = cpStatus;
       this.statusChanged(cpStatus);
@@ -573,67 +383,23 @@ export abstract class ChargePointStation extends ChargePointLink {
       const c = this.connectors[status.connectorId - 1];
       if (c) c.reported = status;
     }
-    this.notify(
-      'StatusNotification',
-      {
-        connectorId: status.connectorId,
-        errorCode: status.errorCode,
-        status: status.status,
-        timestamp: iso(this.clock.now()),
-        ...(status.info ? { info: status.info } : {}),
-      },
-      { triggered },
-    );
-  }
-
-  private applyPhaseRotation(): void {
-    const rotations = new Map<number, string>();
-    for (const item of this.configuration.csl('ConnectorPhaseRotation')) {
-      const [id, rotation] = item.split('.');
-      if (id !== undefined && rotation !== undefined) rotations.set(Number(id), rotation);
-    }
-    for (const c of this.connectors) {
-      const rotation = rotations.get(c.id) ?? 'RST';
-      const order = /^[RST]{3}$/.test(rotation)
-        ? [...rotation].map((letter) => (letter === 'R' ? 'L1' : letter === 'S' ? 'L2' : 'L3') as GridPhase)
-        : (['L1', 'L2', 'L3'] as GridPhase[]);
-      c.gridPhases = order.slice(0, c.phases);
-    }
+    this.notify('StatusNotification', statusNotificationPayload(status, this.clock.now()), { triggered });
   }
 
   // ---- Authorization -----------------------------------------------------------------------
 
   /** The local list entry (when enabled) or the cache entry (when enabled), with expiry applied. */
   protected localAuthorization(idTag: string): IdTagInfo | undefined {
-    const now = this.clock.now();
-    const expired = (info: IdTagInfo): IdTagInfo =>
-      info.status === 'Accepted' && info.expiryDate && Date.parse(info.expiryDate) < now
-        ? { ...info, status: 'Expired' }
-        : info;
-    const listed = this.configuration.bool('LocalAuthListEnabled', false)
-      ? this.localList.get(idTag)
-      : undefined;
-    if (listed) return expired(listed);
-    const cached = this.configuration.bool('AuthorizationCacheEnabled', false)
-      ? this.authCache.get(idTag)
-      : undefined;
-    if (!cached) return undefined;
-    // Used: it moves to the end of the eviction order.
-    this.authCache.delete(idTag);
-    this.authCache.set(idTag, cached);
-    return expired(cached);
+    return localAuthorization(this.authorizationData(), idTag, this.clock.now());
   }
 
   /** Updates the authorization cache from an IdTagInfo (3.5.1), unless the tag is on the local list (3.5.3). */
   protected remember(idTag: string, info: IdTagInfo): void {
-    if (!this.configuration.bool('AuthorizationCacheEnabled', false) || this.localList.has(idTag)) return;
-    this.authCache.delete(idTag);
-    this.authCache.set(idTag, info);
-    const size = this.stationOptions.authorizationCacheSize ?? 1000;
-    for (const oldest of this.authCache.keys()) {
-      if (this.authCache.size <= size) break;
-      this.authCache.delete(oldest);
-    }
+    rememberIdTag(this.authorizationData(), idTag, info, this.stationOptions.authorizationCacheSize ?? 1000);
+  }
+
+  private authorizationData(): LocalAuthorizationData {
+    return { configuration: this.configuration, localList: this.localList, authCache: this.authCache };
   }
 
   protected endReservation(reservationId: number): void {
@@ -642,29 +408,4 @@ export abstract class ChargePointStation extends ChargePointLink {
     this.clock.clearTimeout(reservation.timer);
     this.reservations.delete(reservationId);
   }
-}
-
-export const EXTRA_PROPERTY = { customData: { vendorId: 'com.ampflow.sim' } };
-
-function connectorSpecs(options: StationOptions): Required<ConnectorOptions>[] {
-  const list =
-    typeof options.connectors === 'number' || options.connectors === undefined
-      ? Array.from({ length: options.connectors ?? 1 }, () => ({}) as ConnectorOptions)
-      : options.connectors;
-  if (list.length < 1) throw new RangeError('a charge point needs at least one connector');
-  return list.map((spec) => {
-    const phases = spec.phases ?? options.phases ?? 3;
-    if (phases !== 1 && phases !== 3) throw new RangeError('phases must be 1 or 3');
-    const maxCurrentA = spec.maxCurrentA ?? options.maxCurrentA ?? 32;
-    if (!(maxCurrentA > 0)) throw new RangeError('maxCurrentA must be positive');
-    return { phases, maxCurrentA, initialEnergyWh: spec.initialEnergyWh ?? 0 };
-  });
-}
-
-function sameStatus(a: StatusEvent, b: StatusEvent | undefined): boolean {
-  return !!b && a.status === b.status && a.errorCode === b.errorCode && a.info === b.info;
-}
-
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }

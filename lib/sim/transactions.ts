@@ -1,28 +1,25 @@
-import type { TimerHandle } from '../clock';
 import type { OcppRequest, StartTransactionResponse } from '../ocpp/messages';
 import { type EvOptions, SimulatedEv } from './ev';
 import { NotConnectedError, type TransactionEvent } from './link';
-import {
-  type MeasurandItem,
-  type MeterReading,
-  type MeterValue,
-  parseMeasurandList,
-  type ReadingContext,
-  sampleMeter,
-} from './metering';
+import type { MeasurandItem, MeterValue, ReadingContext } from './metering';
+import { reservationFor } from './reservations';
+import { SessionMeters } from './session-meters';
 import {
   ChargePointStation,
   type ChargingProfile,
   type Connector,
-  EXTRA_PROPERTY,
-  FREQUENCY_HZ,
   type IdTagInfo,
-  iso,
   type Reservation,
   type StopReason,
-  TEMPERATURE_C,
   type Transaction,
 } from './station';
+import { newTransaction, startTransactionPayload, stopTransactionPayload } from './transaction-messages';
+import {
+  measurandsOf,
+  meterValuesPayload,
+  sampleValue,
+  stopTransactionMeasurands,
+} from './transaction-meter';
 
 /**
  * Sessions on the simulated charge point: EVs plugging in and leaving, authorization, transactions
@@ -51,7 +48,18 @@ export class AuthorizationError extends Error {
 
 export abstract class ChargePointSessions extends ChargePointStation {
   private transactionSeq = 0;
-  private alignedTimer: TimerHandle | undefined;
+  private readonly meters = new SessionMeters({
+    clock: this.clock,
+    configuration: this.configuration,
+    connectors: this.connectors,
+    voltageV: this.voltageV,
+    quirks: this.quirks,
+    registration: () => this.registration,
+    recompute: () => this.recompute(),
+    queue: (message) => this.transactionQueue.push(message),
+    messageDropped: (error) => this.emit('messageDropped', { action: 'MeterValues', error }),
+    notifyMeterValues: (payload, deviates) => this.notify('MeterValues', payload, { deviates }),
+  });
 
   // ---- Public session API ------------------------------------------------------------------
 
@@ -202,7 +210,7 @@ export abstract class ChargePointSessions extends ChargePointStation {
 
   protected override onAccepted(): void {
     super.onAccepted();
-    this.armAlignedTimer();
+    this.meters.armAligned();
   }
 
   protected override onRestart(): void {
@@ -221,7 +229,7 @@ export abstract class ChargePointSessions extends ChargePointStation {
 
   protected override powerDown(): void {
     super.powerDown();
-    this.clock.clearTimeout(this.alignedTimer);
+    this.meters.stopAligned();
     for (const c of this.connectors) {
       this.clock.clearTimeout(c.transaction?.meterTimer);
       if (c.pendingStart) this.clock.clearTimeout(c.pendingStart.timer);
@@ -269,16 +277,9 @@ export abstract class ChargePointSessions extends ChargePointStation {
     idTag: string,
     parentIdTag: string | undefined,
   ): Reservation | 'blocked' | undefined {
-    const matches = (r: Reservation) =>
-      r.idTag === idTag || (r.parentIdTag !== undefined && r.parentIdTag === parentIdTag);
-    const own = [...this.reservations.values()].find((r) => r.connectorId === c.id);
-    if (own) return matches(own) ? own : 'blocked';
-    const anyConnector = [...this.reservations.values()].find((r) => r.connectorId === 0);
-    if (!anyConnector) return undefined;
-    if (matches(anyConnector)) return anyConnector;
-    // A reservation on connector 0 keeps one connector free for its id tag (5.13).
-    const freeOthers = this.connectors.filter((other) => other !== c && this.canStartOn(other) && !other.ev);
-    return freeOthers.length > 0 ? undefined : 'blocked';
+    return reservationFor(this.reservations, c, idTag, parentIdTag, () =>
+      this.connectors.filter((other) => other !== c && this.canStartOn(other) && !other.ev),
+    );
   }
 
   private beginTransaction(
@@ -290,42 +291,23 @@ export abstract class ChargePointSessions extends ChargePointStation {
     this.integrate(c);
     this.clock.clearTimeout(c.preparingTimer);
     c.preparingTimer = undefined;
-    const tx: Transaction = {
-      key: ++this.transactionSeq,
-      connectorId: c.id,
-      idTag,
-      ...(start.parentIdTag ? { parentIdTag: start.parentIdTag } : {}),
-      startMs: now,
-      meterStartWh: Math.round(c.energyWh),
-      ...(start.reservationId !== undefined ? { reservationId: start.reservationId } : {}),
-      beginValues: [],
-      stopTxnValues: [],
-      deauthorized: false,
-    };
+    const tx = newTransaction(++this.transactionSeq, c, idTag, start, now);
     if (start.reservationId !== undefined) this.endReservation(start.reservationId);
     c.transaction = tx;
     c.finishing = false;
     // 5.16.2: the RemoteStartTransaction profile applies to the new transaction.
     if (start.chargingProfile) this.profiles.install(c.id, start.chargingProfile, now, tx.key);
     // Errata 3.14 (3.16.6): the start and stop values of what StopTransaction is to carry.
-    const begin = this.sampleValue(c, this.stopTransactionMeasurands(), 'Transaction.Begin');
+    const begin = this.sampleValue(c, stopTransactionMeasurands(this.configuration), 'Transaction.Begin');
     if (begin) tx.beginValues.push(begin);
 
     this.transactionQueue.push({
       action: 'StartTransaction',
-      build: () => ({
-        payload: {
-          connectorId: c.id,
-          idTag,
-          meterStart: tx.meterStartWh,
-          timestamp: iso(tx.startMs),
-          ...(tx.reservationId !== undefined ? { reservationId: tx.reservationId } : {}),
-        },
-      }),
+      build: () => ({ payload: startTransactionPayload(tx) }),
       onAnswered: (response) => this.onStartAnswered(c, tx, response as StartTransactionResponse),
       onDropped: (error) => this.emit('messageDropped', { action: 'StartTransaction', error }),
     });
-    this.armMeterTimer(c, tx);
+    this.meters.armPeriodic(c, tx);
     const event: TransactionEvent = { connectorId: c.id, idTag };
     this.emit('transactionStarted', event);
     this.recompute();
@@ -358,7 +340,7 @@ export abstract class ChargePointSessions extends ChargePointStation {
     this.integrate(c);
     this.clock.clearTimeout(tx.meterTimer);
     const now = this.clock.now();
-    const items = this.stopTransactionMeasurands();
+    const items = stopTransactionMeasurands(this.configuration);
     const end = this.sampleValue(c, items, 'Transaction.End');
     // 3.16.5: with both StopTxn keys empty, no meter values in StopTransaction.
     const withData = items.length > 0;
@@ -367,15 +349,7 @@ export abstract class ChargePointSessions extends ChargePointStation {
     this.transactionQueue.push({
       action: 'StopTransaction',
       build: () => ({
-        payload: {
-          // Errata 3.18: -1 when the StartTransaction could never be delivered.
-          transactionId: tx.transactionId ?? -1,
-          meterStop,
-          timestamp: iso(now),
-          reason,
-          ...(idTag ? { idTag } : {}),
-          ...(transactionData.length > 0 ? { transactionData } : {}),
-        },
+        payload: stopTransactionPayload(tx, { meterStop, now, reason, idTag, transactionData }),
       }),
       onAnswered: (response) => {
         const info = (response as OcppRequest<'StopTransaction'> & { idTagInfo?: IdTagInfo }).idTagInfo;
@@ -404,93 +378,9 @@ export abstract class ChargePointSessions extends ChargePointStation {
   /** Called when a transaction has ended (firmware installation waits for this). */
   protected afterTransaction(): void {}
 
-  private armMeterTimer(c: Connector, tx: Transaction): void {
-    const intervalS = this.configuration.int('MeterValueSampleInterval', 0);
-    if (intervalS <= 0) return;
-    // "Samples are acquired and transmitted periodically at this interval from the start of the charging transaction" (3.16.1).
-    const intervalMs = intervalS * 1000;
-    const elapsed = this.clock.now() - tx.startMs;
-    const dueMs = tx.startMs + (Math.floor(elapsed / intervalMs) + 1) * intervalMs;
-    tx.meterTimer = this.clock.setTimeout(() => {
-      tx.meterTimer = undefined;
-      if (c.transaction !== tx) return;
-      this.samplePeriodic(c, tx);
-      this.armMeterTimer(c, tx);
-    }, dueMs - this.clock.now());
-  }
-
-  private samplePeriodic(c: Connector, tx: Transaction): void {
-    this.recompute();
-    const stop = this.sampleValue(c, this.measurands('StopTxnSampledData'), 'Sample.Periodic');
-    if (stop) this.keepStopValue(tx, stop);
-    this.queueMeterValues(c, tx, this.measurands('MeterValuesSampledData'), 'Sample.Periodic');
-  }
-
-  private queueMeterValues(
-    c: Connector,
-    tx: Transaction,
-    items: MeasurandItem[],
-    context: ReadingContext,
-  ): void {
-    const built = this.meterValuesPayload(c, items, context, undefined);
-    if (!built) return;
-    this.transactionQueue.push({
-      action: 'MeterValues',
-      build: () => {
-        const payload = { ...built.payload, transactionId: tx.transactionId ?? -1 };
-        return { payload, deviates: built.deviates };
-      },
-      onDropped: (error) => this.emit('messageDropped', { action: 'MeterValues', error }),
-    });
-  }
-
-  /** Errata 3.89: beyond StopTransactionMaxMeterValues, drop every other intermediate value. */
-  private keepStopValue(tx: Transaction, value: MeterValue): void {
-    tx.stopTxnValues.push(value);
-    const max = Math.max(2, this.configuration.int('StopTransactionMaxMeterValues', 100) - 2);
-    if (tx.stopTxnValues.length > max) tx.stopTxnValues = tx.stopTxnValues.filter((_, i) => i % 2 === 1);
-  }
-
-  private armAlignedTimer(): void {
-    this.clock.clearTimeout(this.alignedTimer);
-    this.alignedTimer = undefined;
-    const intervalS = this.configuration.int('ClockAlignedDataInterval', 0);
-    if (intervalS <= 0) return;
-    // Intervals count from midnight (UTC here, 3.14 recommends UTC).
-    const now = this.clock.now();
-    const midnight = Math.floor(now / 86_400_000) * 86_400_000;
-    const dueMs = Math.min(
-      midnight + (Math.floor((now - midnight) / (intervalS * 1000)) + 1) * intervalS * 1000,
-      midnight + 86_400_000,
-    );
-    this.alignedTimer = this.clock.setTimeout(() => {
-      this.alignedTimer = undefined;
-      this.sampleAligned();
-      this.armAlignedTimer();
-    }, dueMs - now);
-  }
-
   /** Re-reads ClockAlignedDataInterval after a change. */
   protected restartAlignedTimer(): void {
-    if (this.everAccepted) this.armAlignedTimer();
-  }
-
-  private sampleAligned(): void {
-    this.recompute();
-    const items = this.measurands('MeterValuesAlignedData');
-    const stopItems = this.measurands('StopTxnAlignedData');
-    for (const c of this.connectors) {
-      const tx = c.transaction;
-      if (tx) {
-        const stop = this.sampleValue(c, stopItems, 'Sample.Clock');
-        if (stop) this.keepStopValue(tx, stop);
-        this.queueMeterValues(c, tx, items, 'Sample.Clock');
-      } else {
-        const built = this.meterValuesPayload(c, items, 'Sample.Clock', undefined);
-        if (built && this.registration === 'Accepted')
-          this.notify('MeterValues', built.payload, { deviates: built.deviates });
-      }
-    }
+    if (this.everAccepted) this.meters.armAligned();
   }
 
   private meterValuesPayload(
@@ -499,58 +389,16 @@ export abstract class ChargePointSessions extends ChargePointStation {
     context: ReadingContext,
     transactionId: number | undefined,
   ): { payload: OcppRequest<'MeterValues'>; deviates: boolean } | undefined {
-    const sample = sampleMeter(items, this.reading(c), context, this.quirks);
-    if (sample.sampledValue.length === 0) return undefined;
-    let deviates = sample.deviates;
-    const meterValue: MeterValue = { timestamp: iso(this.clock.now()), sampledValue: sample.sampledValue };
-    if (this.quirks.missingMeterTimestamp) {
-      delete (meterValue as Partial<MeterValue>).timestamp;
-      deviates = true;
-    }
-    const payload: OcppRequest<'MeterValues'> = {
-      connectorId: c.id,
-      ...(transactionId === undefined ? {} : { transactionId }),
-      meterValue: [meterValue],
-    };
-    if (this.quirks.extraProperties) {
-      Object.assign(payload, EXTRA_PROPERTY);
-      deviates = true;
-    }
-    return { payload, deviates };
+    const meter = { now: this.clock.now(), voltageV: this.voltageV, quirks: this.quirks };
+    return meterValuesPayload(c, items, context, transactionId, meter);
   }
 
   private sampleValue(c: Connector, items: MeasurandItem[], context: ReadingContext): MeterValue | undefined {
-    if (items.length === 0) return undefined;
-    // transactionData carries no quirks: the quirk is about MeterValues.
-    const sample = sampleMeter(items, this.reading(c), context);
-    return sample.sampledValue.length > 0
-      ? { timestamp: iso(this.clock.now()), sampledValue: sample.sampledValue }
-      : undefined;
-  }
-
-  /** StopTxnSampledData, or StopTxnAlignedData when only that one is set. */
-  private stopTransactionMeasurands(): MeasurandItem[] {
-    const sampled = this.measurands('StopTxnSampledData');
-    return sampled.length > 0 ? sampled : this.measurands('StopTxnAlignedData');
+    return sampleValue(c, items, context, this.clock.now(), this.voltageV);
   }
 
   protected measurands(key: string): MeasurandItem[] {
-    return parseMeasurandList(this.configuration.get(key) ?? '') ?? [];
-  }
-
-  private reading(c: Connector): MeterReading {
-    const offeredPhases = c.ev ? Math.min(c.ev.phases, c.phases) : c.phases;
-    return {
-      energyWh: c.energyWh,
-      voltageV: this.voltageV,
-      currentA: c.currentA,
-      wiredPhases: c.gridPhases,
-      offeredA: c.offeredA,
-      offeredPhases,
-      ...(c.ev ? { socPercent: c.ev.socPercent } : {}),
-      temperatureC: TEMPERATURE_C,
-      frequencyHz: FREQUENCY_HZ,
-    };
+    return measurandsOf(this.configuration, key);
   }
 
   private armPreparingTimeout(c: Connector): void {
