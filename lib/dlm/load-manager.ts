@@ -1,20 +1,13 @@
 /**
- * The stateful controller around the pure allocator: it composes the stages, each of which owns
- * one concern and its state, and runs them in order on every update. All time comes from the
- * injected Clock; the same inputs at the same times give the same outputs.
- *
- * Every update: (1) the observer updates what each connector is doing and views how it counts
- * (phases through the rotation and the car's detected phases, floors for what it draws beyond our
- * control, caps for under- and overdrawing: evidence/observer.ts, evidence/overdraw.ts; a car's own minimum and a
- * pv car's departure plan from its ISO 15118 needs: evidence/departure.ts), (2) the circuits stage
- * counts the other loads per circuit, children first, with each meter's fallback while it is
- * stale, and caps the connectors below a stale one (evidence/circuit-loads.ts), (3) the PV stage decides enable
- * and disable (modes/pv.ts), (4) `allocate` (allocation/allocate.ts, pure) on the problem (allocation/from-update.ts), (5) phase
- * switches (control/phase-switching.ts), (6) the update policy: ramps, intervals, holds, minimum on/off
- * times, and the invariant on exactly what is about to go out (control/policy.ts), (7) the changed
- * set-points go out, decreases first, and the summary (report/explain.ts).
- *
- * Every input is checked at the boundary (inputs.ts): nothing that is not a number gets in.
+ * The stateful controller around the pure allocator: it composes the stages (each in the room
+ * docs/ARCHITECTURE.md names), each of which owns one concern and its state, and runs them in
+ * order on every update. All time comes from the injected Clock; the same inputs at the same
+ * times give the same outputs. Every update: (1) the observer (evidence/) sees what each
+ * connector does and how it counts, (2) the circuits stage counts the other loads per circuit
+ * with each blind meter's fallback (evidence/circuit-loads.ts), (3) PV enable and disable
+ * (modes/pv.ts), (4) `allocate` (allocation/, pure), (5) phase switches, (6) the update policy
+ * and the invariant on exactly what goes out (control/), (7) the changed set-points go out,
+ * decreases first, and the summary (report/). Every input is checked at the boundary (inputs.ts).
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';

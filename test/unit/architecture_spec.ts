@@ -11,6 +11,23 @@ const root = join(__dirname, '..', '..');
 const dlm = join(root, 'lib', 'dlm');
 const architecture = readFileSync(join(root, 'docs', 'ARCHITECTURE.md'), 'utf8');
 
+/** Files in lib/ still over the size rule, each to be split (issue #38); none may join them. */
+const STILL_OVER = new Set([
+  // Generated from the schemas (scripts/generate-ocpp-types.mjs): to be generated per family.
+  'lib/ocpp/messages.ts',
+  // The central system's façade: to be brought under 420 lines.
+  'lib/ocpp/central-system.ts',
+]);
+const MAX_LINES = 450;
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return tsFiles(path);
+    return name.endsWith('.ts') ? [path] : [];
+  });
+}
+
 describe('The house (docs/ARCHITECTURE.md)', () => {
   const entries = readdirSync(dlm);
   const rooms = entries.filter((name) => statSync(join(dlm, name)).isDirectory());
@@ -34,5 +51,23 @@ describe('The house (docs/ARCHITECTURE.md)', () => {
       ),
     ].filter((name) => !architecture.includes(name));
     assert.deepEqual(missing, []);
+  });
+
+  it(`keeps every file in lib/ at ${MAX_LINES} lines or fewer (but those still listed to be split)`, () => {
+    const over = tsFiles(join(root, 'lib'))
+      .map((path) => ({
+        file: path.slice(root.length + 1),
+        lines: readFileSync(path, 'utf8').split('\n').length - 1,
+      }))
+      .filter(({ lines }) => lines > MAX_LINES);
+    assert.deepEqual(
+      over.filter(({ file }) => !STILL_OVER.has(file)).map(({ file, lines }) => `${file}: ${lines}`),
+      [],
+    );
+    // One that was split leaves the list.
+    assert.deepEqual(
+      [...STILL_OVER].filter((file) => !over.some((o) => o.file === file)),
+      [],
+    );
   });
 });
