@@ -39,11 +39,16 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
 
   useHelperServer();
 
-  async function load(command: Record<string, unknown>) {
+  /** The central system (`cs`, its fields and credentials) and the command node wired to the output. */
+  async function load(
+    command: Record<string, unknown>,
+    cs: Record<string, unknown> = { authorizationPolicy: 'localList', fixedIdTag: 'FREE' },
+    credentials?: Record<string, Record<string, string>>,
+  ) {
     await loadListening(
       [centralSystemNode, ocppCommandNode],
       onTab(
-        centralSystemConfig(port, { authorizationPolicy: 'localList', fixedIdTag: 'FREE' }),
+        centralSystemConfig(port, cs),
         ...wiredToOut({
           id: 'command',
           type: 'ampflow-ocpp-command',
@@ -56,6 +61,7 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
         }),
         ...CATCH_ALL,
       ),
+      credentials,
     );
   }
 
@@ -204,21 +210,9 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
   it('a flow’s new AuthorizationKey the charger accepts becomes its password: the old one works until it reconnects with the new one', async () => {
     const OLD = '0123456789abcdef0123456789abcdef';
     const NEW = 'fedcba9876543210fedcba9876543210';
-    await loadListening(
-      [centralSystemNode, ocppCommandNode],
-      onTab(
-        centralSystemConfig(port, { securityProfile: '1', unknownChargePoints: 'reject' }),
-        ...wiredToOut({
-          id: 'command',
-          type: 'ampflow-ocpp-command',
-          centralSystem: 'cs',
-          chargePointId: '',
-          action: '',
-          payload: '',
-          timeoutS: '',
-        }),
-        ...CATCH_ALL,
-      ),
+    await load(
+      {},
+      { securityProfile: '1', unknownChargePoints: 'reject' },
       { cs: { passwords: `CP-1 ${OLD}` } },
     );
     const cs = (helper.getNode('cs') as CentralSystemNode).centralSystem as NonNullable<

@@ -9,7 +9,7 @@ import { parseUpstreamSettings } from '../../lib/upstream/settings';
 import { useTestPki } from '../support/certs';
 import { until, waitFor } from '../support/events';
 import { type OcppHarness, useOcppHarness } from '../support/ocpp';
-import { type Handshake, UpstreamBackend, type UpstreamBackendOptions } from '../support/upstream-backend';
+import { type Handshake, type UpstreamBackend, useUpstreamRig } from '../support/upstream-backend';
 
 /**
  * The upstream proxy (keep the operator's backend, issue #14) as the operator's backend sees it,
@@ -56,19 +56,7 @@ function privateKeyBody(pem: string): string {
 describe('security: the upstream proxy and the operator’s backend (profiles 1-3, real certificates)', () => {
   const harness = useOcppHarness();
   const pki = useTestPki();
-  const backends: UpstreamBackend[] = [];
-  const proxies: UpstreamProxy[] = [];
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
-  });
-
-  async function backendWith(options: UpstreamBackendOptions): Promise<UpstreamBackend> {
-    const backend = new UpstreamBackend(options);
-    backends.push(backend);
-    await backend.start();
-    return backend;
-  }
+  const { proxies, backendWith } = useUpstreamRig();
 
   /**
    * A central system with a proxy to `backend`, and the charger `identity` connected and booted:

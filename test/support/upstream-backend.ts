@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { RPCServer } from 'ocpp-rpc';
 import type { ServerClient } from '../../lib/ocpp/rpc-types';
+import type { UpstreamProxy } from '../../lib/upstream/proxy';
 
 /** One WebSocket handshake as the backend saw it. */
 export interface Handshake {
@@ -189,4 +190,27 @@ export class UpstreamBackend extends EventEmitter {
     }
     this.emit('client', identity);
   }
+}
+
+/**
+ * The backends and proxies a test starts, stopped after each test: `backendWith` starts a
+ * backend; a test pushes each proxy it makes onto `proxies`.
+ */
+export function useUpstreamRig(): {
+  proxies: UpstreamProxy[];
+  backendWith: (options: UpstreamBackendOptions) => Promise<UpstreamBackend>;
+} {
+  const backends: UpstreamBackend[] = [];
+  const proxies: UpstreamProxy[] = [];
+  afterEach(async () => {
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
+  });
+  async function backendWith(options: UpstreamBackendOptions): Promise<UpstreamBackend> {
+    const backend = new UpstreamBackend(options);
+    backends.push(backend);
+    await backend.start();
+    return backend;
+  }
+  return { proxies, backendWith };
 }

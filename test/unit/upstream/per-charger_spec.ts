@@ -9,7 +9,7 @@ import { importRegistrations } from '../../../lib/upstream/registrations';
 import { useTestPki } from '../../support/certs';
 import { until, waitFor } from '../../support/events';
 import { type OcppHarness, useOcppHarness } from '../../support/ocpp';
-import { UpstreamBackend, type UpstreamBackendOptions } from '../../support/upstream-backend';
+import { useUpstreamRig } from '../../support/upstream-backend';
 
 /**
  * Per-charger upstream credentials (issue #37): a backend that registers every charger with its
@@ -21,19 +21,7 @@ import { UpstreamBackend, type UpstreamBackendOptions } from '../../support/upst
 describe('upstream proxy: each charger with its own credentials at the backend', () => {
   const harness = useOcppHarness();
   const pki = useTestPki();
-  const backends: UpstreamBackend[] = [];
-  const proxies: UpstreamProxy[] = [];
-  afterEach(async () => {
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
-    await Promise.all(backends.splice(0).map((backend) => backend.stop()));
-  });
-
-  async function backendWith(options: UpstreamBackendOptions): Promise<UpstreamBackend> {
-    const backend = new UpstreamBackend(options);
-    backends.push(backend);
-    await backend.start();
-    return backend;
-  }
+  const { proxies, backendWith } = useUpstreamRig();
 
   /** A central system with a proxy built from the node's fields and credentials. */
   async function node(
