@@ -105,6 +105,7 @@ describe('security: credentials and admin permissions in Node-RED', function () 
       has_tlsPrivateKey: false,
       has_tlsPassphrase: false,
       has_upstreamPassword: false,
+      has_upstreamRegistrations: false,
       has_upstreamTlsPrivateKey: false,
     });
 
@@ -128,11 +129,19 @@ describe('security: credentials and admin permissions in Node-RED', function () 
       });
     }
 
+    /** What a route that needs a body gets: the upstream registrations' import merges into the stored list. */
+    const bodies: Record<string, unknown> = {
+      '/ampflow-central-system/upstream-registrations': {
+        id: CS_ID,
+        stored: true,
+        imported: 'CP-9,backend-password-9',
+      },
+    };
     const call = (route: AdminRoute, token?: string) =>
       red.request(concrete(route), {
         method: route.method.toUpperCase(),
         ...(token ? { token } : {}),
-        ...(route.method === 'get' ? {} : { body: {} }),
+        ...(route.method === 'get' ? {} : { body: bodies[route.path] ?? {} }),
       });
 
     it('finds the endpoints the package registers, each behind a permission of its own node', () => {

@@ -141,7 +141,11 @@ describe('soak: 500 chargers, reconnects, a power loss and a silent meter', func
             id: 'grid',
             name: 'grid connection',
             limitA: 250,
-            meter: { source: 'grid', location: 'includesChargers', staleAfterMs: STALE_AFTER_MS },
+            // Its simulated meter reads a few amperes whatever the chargers draw (no profile manager
+            // here: they draw their maximum): a meter of the other loads only, as that says. (Counted
+            // as one that includes the chargers, it reads less than they draw by their own meters and
+            // is rightly never believed since they are counted at their first reading: issue #36.)
+            meter: { source: 'grid', location: 'otherLoadsOnly', staleAfterMs: STALE_AFTER_MS },
             fallback: { otherLoadA: 100 },
           },
         ],
