@@ -13,8 +13,6 @@ const architecture = readFileSync(join(root, 'docs', 'ARCHITECTURE.md'), 'utf8')
 
 /** Files in lib/ still over the size rule, each to be split (issue #38); none may join them. */
 const STILL_OVER = new Set([
-  // Generated from the schemas (scripts/generate-ocpp-types.mjs): to be generated per family.
-  'lib/ocpp/messages.ts',
   // The central system's façade: to be brought under 420 lines.
   'lib/ocpp/central-system.ts',
 ]);
