@@ -8,9 +8,9 @@ import type {
   SamplingState,
 } from '../contracts';
 import { type Logger, silentLogger } from '../log';
-import { Admission } from './admission';
+import type { Admission } from './admission';
 import { type FlowRequest, FlowRequestHandlers } from './authorization';
-import { CentralLifecycle } from './central-lifecycle';
+import type { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralEvent, CentralState, OpenTransaction, SessionRecord, StateLog } from './central-state';
 import type {
@@ -23,16 +23,16 @@ import type {
   OwnListener,
   PortListener,
 } from './central-types';
-import { ChargerState } from './charger-state';
+import { wireCentral } from './central-wiring';
+import type { ChargerState } from './charger-state';
 import type { CentralSystemAction, ChargePointOptions } from './connection';
-import { ConnectorNotes } from './connector-notes';
+import type { ConnectorNotes } from './connector-notes';
 import type { ConnectorRegistry } from './connectors';
-import { OcppListener } from './listener';
-import { LiveConnections } from './live-connections';
+import type { OcppListener } from './listener';
+import type { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
-import { type CallOptions, TrafficGate } from './traffic';
-import { centralPath } from './v201/central-path';
+import type { CallOptions, TrafficGate } from './traffic';
 
 export type { ChargePointMessage } from '../contracts';
 export type { CentralSystemOptions } from './central-options';
@@ -82,79 +82,14 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     this.options = { ...options };
     this.log = options.log ?? silentLogger;
     this.clock = options.clock ?? systemClock;
-    this.listener = new OcppListener(
-      this.options,
-      {
-        authenticate: (accept, reject, handshake) => this.admission.authenticate(accept, reject, handshake),
-        onClient: (client) => this.connections.attach(client),
-      },
-      this.clock,
-      this.log,
-    );
-    this.charges = new ChargerState(this.options, this.clock, this.log);
-    this.notes = new ConnectorNotes(
-      this.charges.connectors,
-      (state) => this.emit('connector', state),
-      () => this.nowIso(),
-    );
-    this.gate = new TrafficGate({
-      clock: this.clock,
-      log: this.log,
-      notes: this.notes,
-      connection: (id) => this.connections.get(id),
-      known: (id) => this.charges.record(id) !== undefined,
-      emitCommand: (event) => this.emit('command', event),
-      afterCommand: (id, action, request, response) =>
-        this.lifecycle.runningHandlers?.records.afterCommand(id, action, request, response),
-    });
-    this.admission = new Admission(this.options, {
-      clock: this.clock,
-      log: this.log,
-      record: (id) => this.charges.record(id),
-      isListening: () => this.lifecycle.state === 'listening',
-      refused: (refusal) => this.emit('refused', refusal),
-      held: (attempt) => this.emit('held', attempt),
-      holder: (identity, remoteAddress) => this.connections.holder(identity, remoteAddress),
-      accepted: (...admitted) => this.charges.noteAdmitted(...admitted),
-      identities: () => [
-        ...(this.lifecycle.state === 'listening' ? this.charges.recordedIds() : []),
-        ...this.connections.ids(),
-      ],
-    });
-    this.connections = new LiveConnections({
-      clock: this.clock,
-      log: this.log,
-      callTimeoutMs: (this.options.callTimeoutS ?? CENTRAL_DEFAULTS.callTimeoutS) * 1000,
-      connectors: this.charges.connectors,
-      chargePointOptions: (id) => this.chargePointOptions(id),
-      isAccepted: (id) => this.admission.isAccepted(id),
-      deadAfterMs: (id) => this.deadAfterMs(id),
-      handle: (action, request, connection, decided) => {
-        const handlers = this.lifecycle.requireHandlers();
-        // What a 2.0.1 charger's call became, with the answer the room between decided for it.
-        if (decided !== undefined) return handlers.handle(action, request, connection, decided);
-        return this.gate.incoming(connection.identity, action, request, (forLocal, decidedHere) =>
-          handlers.handle(action, forLocal, connection, decidedHere),
-        );
-      },
-      incoming201: (id, action, request, local) => this.gate.incoming201(id, action, request, local),
-      seen: (id) => this.charges.noteSeen(id),
-      emit: (event: keyof CentralSystemEvents, payload: unknown) => this.emit(event, payload as never),
-      framesWanted: () => this.listenerCount('frame') > 0,
-      ocpp201: (id) => this.ocpp201Path(id),
-    });
-    this.lifecycle = new CentralLifecycle({
-      options: this.options,
-      log: this.log,
-      host: this,
-      listener: this.listener,
-      charges: this.charges,
-      connections: this.connections,
-      admission: this.admission,
-      dispatchFlowRequest: (request) => this.flowRequests.dispatch(request),
-      emitState: (state) => this.emit('state', state),
-      emitFailed: (err) => this.emit('failed', err),
-    });
+    const parts = wireCentral(this, this.options, this.clock, this.log, this.flowRequests);
+    this.listener = parts.listener;
+    this.charges = parts.charges;
+    this.notes = parts.notes;
+    this.gate = parts.gate;
+    this.admission = parts.admission;
+    this.connections = parts.connections;
+    this.lifecycle = parts.lifecycle;
   }
 
   get state(): CentralSystemState {
@@ -332,7 +267,6 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     this.notes.setOperatorLimit(chargePointId, connectorId, limitA);
   }
 
-  /** A charger's link to the operator's backend (lib/upstream), for dashboards; undefined: none. */
   /** A load manager fed by this central system composes the operator's limits of these chargers. */
   composeOperatorLimits(manages: (chargePointId: string) => boolean): () => void {
     return this.notes.composeOperatorLimits(manages);
@@ -343,6 +277,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     return this.notes.operatorLimitsComposed(chargePointId);
   }
 
+  /** A charger's link to the operator's backend (lib/upstream), for dashboards; undefined: none. */
   noteBackendLink(chargePointId: string, link: BackendLink | undefined): void {
     this.notes.noteBackendLink(chargePointId, link);
   }
@@ -438,20 +373,6 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     return this.admission.isKnown(chargePointId);
   }
 
-  /** The central system's side of an OCPP 2.0.1 charger's translation (v201/central-path.ts). */
-  private ocpp201Path(chargePointId: string) {
-    return centralPath(
-      {
-        charges: this.charges,
-        log: this.log,
-        nowIso: () => this.nowIso(),
-        emitMessage: (message) => this.emit('message', message),
-        notes: this.notes,
-      },
-      chargePointId,
-    );
-  }
-
   nowIso(): string {
     return this.charges.nowIso();
   }
@@ -466,19 +387,5 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   requireLog(): StateLog<CentralState, CentralEvent> {
     return this.charges.requireLog();
-  }
-
-  // ---- internals -------------------------------------------------------------------------------
-
-  /**
-   * How long a charger may stay silent before its connection counts as dead: a generous multiple
-   * of its heartbeat interval, the one it was given or the longer one it was configured with.
-   */
-  private deadAfterMs(chargePointId: string): number {
-    const intervalS = Math.max(
-      this.heartbeatIntervalS(),
-      this.charges.configuredHeartbeatS(chargePointId) ?? 0,
-    );
-    return (this.options.deadAfterHeartbeats ?? CENTRAL_DEFAULTS.deadAfterHeartbeats) * intervalS * 1000;
   }
 }

@@ -12,10 +12,7 @@ const dlm = join(root, 'lib', 'dlm');
 const architecture = readFileSync(join(root, 'docs', 'ARCHITECTURE.md'), 'utf8');
 
 /** Files in lib/ still over the size rule, each to be split (issue #38); none may join them. */
-const STILL_OVER = new Set([
-  // The central system's façade: to be brought under 420 lines.
-  'lib/ocpp/central-system.ts',
-]);
+const STILL_OVER = new Set<string>([]);
 const MAX_LINES = 450;
 
 function tsFiles(dir: string): string[] {

@@ -1,0 +1,143 @@
+/**
+ * How the central system's parts (central-system.ts, the façade) are wired to each other: each
+ * part gets what it asks of the others as callbacks, so none imports another's internals. Also
+ * the two things only the wiring needs: how long a silent charger counts as alive, and a 2.0.1
+ * charger's translation path.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+import { Admission } from './admission';
+import type { FlowRequestHandlers } from './authorization';
+import { CentralLifecycle } from './central-lifecycle';
+import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
+import type { CentralSystemEvents } from './central-types';
+import { ChargerState } from './charger-state';
+import type { ChargePointOptions } from './connection';
+import { ConnectorNotes } from './connector-notes';
+import { OcppListener } from './listener';
+import { LiveConnections } from './live-connections';
+import { TrafficGate } from './traffic';
+import { centralPath } from './v201/central-path';
+
+/** What the wiring asks of the façade: what the handlers read of it, its events and its settings. */
+export type CentralHost = ConstructorParameters<typeof CentralLifecycle>[0]['host'] &
+  Pick<EventEmitter<CentralSystemEvents>, 'emit' | 'listenerCount'> & {
+    chargePointOptions(chargePointId: string): ChargePointOptions;
+    heartbeatIntervalS(): number;
+    nowIso(): string;
+  };
+
+/** The parts of one central system. */
+export interface CentralParts {
+  listener: OcppListener;
+  charges: ChargerState;
+  notes: ConnectorNotes;
+  gate: TrafficGate;
+  admission: Admission;
+  connections: LiveConnections;
+  lifecycle: CentralLifecycle;
+}
+
+/** Makes the parts of one central system for `host` and wires them together. */
+export function wireCentral(
+  host: CentralHost,
+  options: CentralSystemOptions,
+  clock: Clock,
+  log: Logger,
+  flowRequests: FlowRequestHandlers,
+): CentralParts {
+  // Each callback reads `parts` when it is called, after every part exists.
+  const parts = {} as CentralParts;
+  const listener = new OcppListener(
+    options,
+    {
+      authenticate: (accept, reject, handshake) => parts.admission.authenticate(accept, reject, handshake),
+      onClient: (client) => parts.connections.attach(client),
+    },
+    clock,
+    log,
+  );
+  const charges = new ChargerState(options, clock, log);
+  const notes = new ConnectorNotes(
+    charges.connectors,
+    (state) => host.emit('connector', state),
+    () => host.nowIso(),
+  );
+  const gate = new TrafficGate({
+    clock,
+    log,
+    notes,
+    connection: (id) => parts.connections.get(id),
+    known: (id) => charges.record(id) !== undefined,
+    emitCommand: (event) => host.emit('command', event),
+    afterCommand: (id, action, request, response) =>
+      parts.lifecycle.runningHandlers?.records.afterCommand(id, action, request, response),
+  });
+  const admission = new Admission(options, {
+    clock,
+    log,
+    record: (id) => charges.record(id),
+    isListening: () => parts.lifecycle.state === 'listening',
+    refused: (refusal) => host.emit('refused', refusal),
+    held: (attempt) => host.emit('held', attempt),
+    holder: (identity, remoteAddress) => parts.connections.holder(identity, remoteAddress),
+    accepted: (...admitted) => charges.noteAdmitted(...admitted),
+    identities: () => [
+      ...(parts.lifecycle.state === 'listening' ? charges.recordedIds() : []),
+      ...parts.connections.ids(),
+    ],
+  });
+  // How long a charger may stay silent before its connection counts as dead: a generous multiple
+  // of its heartbeat interval, the one it was given or the longer one it was configured with.
+  const deadAfterMs = (id: string) =>
+    (options.deadAfterHeartbeats ?? CENTRAL_DEFAULTS.deadAfterHeartbeats) *
+    Math.max(host.heartbeatIntervalS(), charges.configuredHeartbeatS(id) ?? 0) *
+    1000;
+  const connections = new LiveConnections({
+    clock,
+    log,
+    callTimeoutMs: (options.callTimeoutS ?? CENTRAL_DEFAULTS.callTimeoutS) * 1000,
+    connectors: charges.connectors,
+    chargePointOptions: (id) => host.chargePointOptions(id),
+    isAccepted: (id) => admission.isAccepted(id),
+    deadAfterMs,
+    handle: (action, request, connection, decided) => {
+      const handlers = parts.lifecycle.requireHandlers();
+      // What a 2.0.1 charger's call became, with the answer the room between decided for it.
+      if (decided !== undefined) return handlers.handle(action, request, connection, decided);
+      return gate.incoming(connection.identity, action, request, (forLocal, decidedHere) =>
+        handlers.handle(action, forLocal, connection, decidedHere),
+      );
+    },
+    incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
+    seen: (id) => charges.noteSeen(id),
+    emit: (event: keyof CentralSystemEvents, payload: unknown) => host.emit(event, payload as never),
+    framesWanted: () => host.listenerCount('frame') > 0,
+    // The central system's side of an OCPP 2.0.1 charger's translation (v201/central-path.ts).
+    ocpp201: (id) =>
+      centralPath(
+        {
+          charges,
+          log,
+          nowIso: () => host.nowIso(),
+          emitMessage: (message) => host.emit('message', message),
+          notes,
+        },
+        id,
+      ),
+  });
+  const lifecycle = new CentralLifecycle({
+    options,
+    log,
+    host,
+    listener,
+    charges,
+    connections,
+    admission,
+    dispatchFlowRequest: (request) => flowRequests.dispatch(request),
+    emitState: (state) => host.emit('state', state),
+    emitFailed: (err) => host.emit('failed', err),
+  });
+  return Object.assign(parts, { listener, charges, notes, gate, admission, connections, lifecycle });
+}
