@@ -97,11 +97,11 @@ export class OtherLoadPeaks {
    * The keys a meter learns under: its other loads; its own part where it counts a metered circuit
    * below it (`ownPart`); their gross where the site may generate (`gross`).
    */
-  static keysOf(circuitId: string, source: string, with_: { ownPart: boolean; gross: boolean }): MeterKeys {
+  static keysOf(circuitId: string, source: string, learns: { ownPart: boolean; gross: boolean }): MeterKeys {
     return {
       whole: OtherLoadPeaks.keyOf(circuitId, source),
-      ...(with_.ownPart ? { ownPart: OtherLoadPeaks.ownPartKeyOf(circuitId, source) } : {}),
-      ...(with_.gross ? { gross: OtherLoadPeaks.grossKeyOf(circuitId, source) } : {}),
+      ...(learns.ownPart ? { ownPart: OtherLoadPeaks.ownPartKeyOf(circuitId, source) } : {}),
+      ...(learns.gross ? { gross: OtherLoadPeaks.grossKeyOf(circuitId, source) } : {}),
     };
   }
 
