@@ -20,6 +20,14 @@ export interface DayResult {
   maxStartsPerCar: number;
   /** Starts per car, by the car's name. */
   startsPerCar: Record<string, number>;
+  /** Starts per car, averaged over the day's cars. */
+  meanStartsPerCar?: number;
+  /** PV days: what the cars took of the PV surplus ÷ what they could have taken (as bench:dlm counts it). */
+  surplusShare?: number;
+  /** PV days: the same share for the ideal. */
+  idealSurplusShare?: number;
+  /** How long the day took to compute (closed loop and ideal), s. */
+  wallSeconds?: number;
   /** Price days: the closed loop's cost ÷ the reference solver's optimal cost. */
   costRatio?: number;
   /** Price days: whether every car had its energy by its departure. */
