@@ -49,6 +49,12 @@ function days(): DayRun[] {
   return list;
 }
 
+/** The day's own mean, else the mean of its starts per car. */
+function meanStarts(r: DayResult): number {
+  const starts = Object.values(r.startsPerCar);
+  return r.meanStartsPerCar ?? (starts.length > 0 ? starts.reduce((a, b) => a + b, 0) / starts.length : 0);
+}
+
 const pct = (value: number | undefined) => (value === undefined ? '' : `${(value * 100).toFixed(1)} %`);
 
 async function main(): Promise<void> {
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
         ? ''
         : `${r.costRatio.toFixed(3)}×${r.reachedByDeparture === undefined ? '' : r.reachedByDeparture ? ', energy reached' : ', energy NOT reached'}`;
     console.log(
-      `| ${r.day} | ${r.seed} | ${pct(r.ratio)} | ${r.deliveredKWh.toFixed(1)} / ${r.idealKWh.toFixed(1)} | ${r.secondsOver} | ${r.maxStartsPerCar} / ${(r.meanStartsPerCar ?? 0).toFixed(1)} | ${pv} | ${cost} | ${r.wallSeconds === undefined ? '' : `${r.wallSeconds.toFixed(1)} s`} |`,
+      `| ${r.day} | ${r.seed} | ${pct(r.ratio)} | ${r.deliveredKWh.toFixed(1)} / ${r.idealKWh.toFixed(1)} | ${r.secondsOver} | ${r.maxStartsPerCar} / ${meanStarts(r).toFixed(1)} | ${pv} | ${cost} | ${r.wallSeconds === undefined ? '' : `${r.wallSeconds.toFixed(1)} s`} |`,
     );
   }
   const args = [

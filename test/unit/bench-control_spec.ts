@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { CarLedger } from '../../bench/control/cars';
 import { compareDay, runLocalDay } from '../../bench/control/days';
 import { runIdeal } from '../../bench/control/ideal';
+import { ManualClock } from '../../lib/clock';
 import type { Triple } from '../../lib/dlm/site';
+import { SiteSimulator } from '../../lib/sim/site';
 import type { Scenario } from '../../lib/sim/site-scenarios';
 
 const HOUR_MS = 3_600_000;
@@ -155,5 +157,31 @@ describe('bench:control ideal', () => {
       `ideal ${result.idealKWh} < delivered ${result.deliveredKWh}`,
     );
     assert.equal(Object.keys(result.startsPerCar).length, 20);
+  });
+
+  it('has whole-ampere chargers that round their limit down (the car park day uses them)', () => {
+    const clock = new ManualClock(0);
+    const sim = new SiteSimulator({
+      clock,
+      site: {
+        circuits: [{ id: 'zone', limitA: 63 }],
+        connectors: [
+          { chargePointId: 'W', circuit: 'zone' },
+          { chargePointId: 'T', circuit: 'zone' },
+        ],
+      },
+      chargers: { 'W/1': { wholeAmps: true, responseDelayMs: 0 }, 'T/1': { responseDelayMs: 0 } },
+      cars: [
+        { connector: 'W/1', arriveMs: 0, ev: { phases: 3, maxCurrentA: 32 } },
+        { connector: 'T/1', arriveMs: 0, ev: { phases: 3, maxCurrentA: 32 } },
+      ],
+    });
+    for (const id of ['W', 'T'])
+      sim.applySetPoint({ chargePointId: id, connectorId: 1, limitA: 17.5, phases: 3, reason: 'test' });
+    clock.advance(1000);
+    sim.step(1000);
+    const drawW = Object.fromEntries(sim.chargerStats().map((c) => [c.key, c.drawW]));
+    assert.equal(drawW['W/1'], 17 * 3 * 230);
+    assert.equal(drawW['T/1'], 17.5 * 3 * 230);
   });
 });
