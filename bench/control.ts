@@ -6,10 +6,11 @@
  * starts per car, the PV surplus share (PV days) and cost ÷ optimal cost (the tariff day, when
  * bench/control/tariff-day.ts is there). What is real and what is modelled: docs/performance.md.
  *
- *   npm run bench:control -- [--day carpark|pv-sunny-cloudy|pv-fast-clouds|tariff|pv] [--seed N] [--hidden-seed]
+ *   npm run bench:control -- [--day carpark|pv-sunny-cloudy|pv-fast-clouds|tariff|pv] [--seed N] [--hidden-seed] [--cars]
  *
  * Each day has a fixed seed (the carpark 63, the PV days 10 and 11, the tariff day its own);
- * `--seed N` runs every chosen day with N, `--hidden-seed` with a random seed that is printed.
+ * `--seed N` runs every chosen day with N, `--hidden-seed` with a random seed that is printed;
+ * `--cars` prints each car's energy and starts beside the ideal's.
  *
  * Not part of npm test.
  */
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       day: { type: 'string' },
       seed: { type: 'string' },
       'hidden-seed': { type: 'boolean', default: false },
+      cars: { type: 'boolean', default: false },
     },
   });
   const all = days();
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   for (const day of chosen) {
     const result = await day.run(seed ?? day.defaultSeed);
     results.push(result);
-    printDay(result);
+    printDay(result, values.cars === true);
   }
   console.log(
     '| day | seed | delivered ÷ ideal | delivered / ideal kWh | s over | starts per car max / mean | PV surplus share (ideal) | cost ÷ optimal | computed in |',
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
   console.log(`\ncommand: npm run bench:control${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`);
 }
 
-function printDay(r: DayResult): void {
+function printDay(r: DayResult, cars: boolean): void {
   console.log(`${r.day} (seed ${r.seed}):`);
   console.log(
     `  delivered ${r.deliveredKWh.toFixed(2)} kWh of the ideal's ${r.idealKWh.toFixed(2)} kWh = ${pct(r.ratio)}; ${r.secondsOver} s over a limit`,
@@ -128,6 +130,11 @@ function printDay(r: DayResult): void {
       .join(', ')}`,
   );
   for (const note of r.notes ?? []) console.log(`  ${note}`);
+  if (cars)
+    for (const [car, f] of Object.entries(r.perCar ?? {}))
+      console.log(
+        `  ${car} (${f.traits}): ${f.deliveredKWh.toFixed(1)} kWh, the ideal ${f.idealKWh.toFixed(1)} kWh; ${f.starts} starts, the ideal ${f.idealStarts}`,
+      );
   if (r.wallSeconds !== undefined) console.log(`  computed in ${r.wallSeconds.toFixed(1)} s`);
   console.log('');
 }

@@ -32,8 +32,20 @@ export interface DayResult {
   costRatio?: number;
   /** Price days: whether every car had its energy by its departure. */
   reachedByDeparture?: boolean;
+  /** Per car, by its name: what each got in the closed loop and in the ideal (`--cars` prints it). */
+  perCar?: Record<string, CarFigures>;
   /** Anything a reader needs to judge the row (surplus share on PV days, wall time…). */
   notes?: string[];
+}
+
+/** One car's figures in a day. */
+export interface CarFigures {
+  deliveredKWh: number;
+  idealKWh: number;
+  starts: number;
+  idealStarts: number;
+  /** What sets the car and its charger apart: phases, maximum, own minimum, the charger's delay. */
+  traits: string;
 }
 
 /** Options every day runner accepts. */

@@ -10,6 +10,7 @@ import { CARPARK_SEED, carParkDay } from './carpark';
 import { CarLedger } from './cars';
 import type { DayResult } from './day-result';
 import { runIdeal } from './ideal';
+import { perCar, shortfallByGroup } from './per-car';
 
 /** Closed loop and ideal over one scenario. */
 export function compareDay(
@@ -38,6 +39,7 @@ export function compareDay(
     allNotes.push(
       `from PV: delivered ${(closed.pv.carsFromPvWh / 1000).toFixed(1)} kWh, the ideal ${(ideal.fromPvWh / 1000).toFixed(1)} kWh (${((closed.pv.carsFromPvWh / Math.max(1, ideal.fromPvWh)) * 100).toFixed(1)} %); the rest of each is from the grid or the battery (minpv minimum, pv dips)`,
     );
+  if (scenario.cars.length > 2) allNotes.push(shortfallByGroup(scenario, ledger, ideal.ledger));
   const overNote = overloadCauses(scenario, closed.overloads);
   if (overNote) allNotes.push(overNote);
   return {
@@ -50,6 +52,7 @@ export function compareDay(
     maxStartsPerCar: Math.max(0, ...starts),
     meanStartsPerCar: starts.length > 0 ? starts.reduce((a, b) => a + b, 0) / starts.length : 0,
     startsPerCar,
+    perCar: perCar(scenario, ledger, ideal.ledger),
     ...(closed.pv ? { surplusShare: closed.pv.share } : {}),
     ...(ideal.pvShare === undefined ? {} : { idealSurplusShare: ideal.pvShare }),
     wallSeconds: (performance.now() - started) / 1000,
