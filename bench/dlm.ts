@@ -21,11 +21,12 @@ import type { ConnectorState } from '../lib/contracts';
 import { silentLogger } from '../lib/log';
 import { seededRandom } from '../lib/sim/fleet';
 import { PV_LOSS_CAUSES, type PvLossCause } from '../lib/sim/pv-losses';
-import { type HomeOptions, pvHome, runScenario } from '../lib/sim/site-scenarios';
+import { pvHome, runScenario } from '../lib/sim/site-scenarios';
 import { loadLib } from './support/compiled';
 import { bigSite, fillSite, randomProblem } from './support/dlm-sites';
 import { machineLine, median, percentile } from './support/machine';
 import { benchOptions } from './support/options';
+import { PV_DAYS } from './support/pv-days';
 
 const {
   sizes: SIZES,
@@ -223,21 +224,8 @@ function main(): void {
 
 /** The simulated PV days: figures next to their targets, and where the rest of the surplus went. */
 function pvDays(): void {
-  const runs: [string, HomeOptions][] = [
-    ['sunny then cloudy, with 1p/3p switching', {}],
-    [
-      'sunny then cloudy, with 1p/3p switching, battery buffer above 80 % SoC',
-      { batteryBufferSocPercent: 80 },
-    ],
-    ['sunny then cloudy, without 1p/3p switching', { phaseSwitching: false }],
-    ['fast-moving clouds, with 1p/3p switching', { clouds: 'fast' }],
-    [
-      'fast-moving clouds, with 1p/3p switching, battery buffer above 80 % SoC',
-      { clouds: 'fast', batteryBufferSocPercent: 80 },
-    ],
-  ];
   const kWh = (wh: number) => `${(wh / 1000).toFixed(1)} kWh`;
-  for (const [label, options] of runs) {
+  for (const { label, options } of PV_DAYS) {
     const started = performance.now();
     const result = runScenario(pvHome(options));
     const pv = result.pv;

@@ -54,6 +54,7 @@ export function chargerSim(connector: Connector, given: SimChargerOptions): Char
       overOfferA: given.overOfferA ?? 0,
       ignoresPhaseSwitch: given.ignoresPhaseSwitch ?? false,
       meterIntervalMs: given.meterIntervalMs ?? 10_000,
+      wholeAmps: given.wholeAmps ?? false,
     },
     faults: {
       ...(given.confirms === undefined ? {} : { confirms: given.confirms }),
@@ -104,8 +105,9 @@ export function takeLimits(charger: ChargerSim, connector: Connector, now: numbe
   while (charger.pending[0] && charger.pending[0].atMs <= now) {
     const next = charger.pending.shift();
     if (!next || ignores) continue;
-    charger.offeredA =
-      next.limitA > 0 ? Math.min(connector.maxA, next.limitA + charger.options.overOfferA) : 0;
+    const offeredA = next.limitA > 0 ? Math.min(connector.maxA, next.limitA + charger.options.overOfferA) : 0;
+    // A limit a rounding error below a whole ampere (16.999999999) still offers that ampere.
+    charger.offeredA = charger.options.wholeAmps ? Math.floor(offeredA + 1e-9) : offeredA;
     if (next.phases !== charger.phases) {
       charger.phases = next.phases;
       // Switching with no car plugged in touches no session (a charger set back to three phases

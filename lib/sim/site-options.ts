@@ -38,6 +38,11 @@ export interface SimChargerOptions extends SimChargerFaults {
   ignoresPhaseSwitch?: boolean;
   /** The charger's own meter reports this often (OCPP MeterValueSampleInterval). Default 10 000 ms. */
   meterIntervalMs?: number;
+  /**
+   * Takes whole amperes only (the EVlink presets): a limit is rounded down to a whole ampere before
+   * the car sees it (17.5 A offers 17 A). Default false.
+   */
+  wholeAmps?: boolean;
 }
 
 export interface SimCar {

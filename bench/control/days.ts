@@ -1,0 +1,110 @@
+/**
+ * One day of bench:control: the scenario through the closed loop (a real LoadManager against the
+ * site simulator, lib/sim/site-scenarios.ts `runScenario`) and through the ideal (ideal.ts), each
+ * car's energy and starts counted alike (cars.ts), as a DayResult.
+ */
+import type { Overload } from '../../lib/sim/closed-loop';
+import { pvHome, runScenario, type Scenario } from '../../lib/sim/site-scenarios';
+import { PV_DAYS } from '../support/pv-days';
+import { CARPARK_SEED, carParkDay } from './carpark';
+import { CarLedger } from './cars';
+import type { DayResult } from './day-result';
+import { runIdeal } from './ideal';
+import { perCar, shortfallByGroup } from './per-car';
+
+/** Closed loop and ideal over one scenario. */
+export function compareDay(
+  day: string,
+  seed: number,
+  scenario: Scenario,
+  notes: string[] = [],
+  durationMs = scenario.durationMs,
+): DayResult {
+  const started = performance.now();
+  const ledger = new CarLedger(scenario.cars);
+  const closed = runScenario(scenario, { durationMs, onStep: (sim) => ledger.step(sim, 1000) });
+  const ideal = runIdeal(scenario, { durationMs });
+  const deliveredKWh = ledger.totalWh() / 1000;
+  const idealKWh = ideal.ledger.totalWh() / 1000;
+  const startsPerCar = ledger.startsByName(scenario.startOfDayMs);
+  const starts = Object.values(startsPerCar);
+  const idealStarts = Object.values(ideal.ledger.startsByName(scenario.startOfDayMs));
+  const allNotes = [...notes];
+  if (ideal.overloadedMs > 0)
+    allNotes.push(`the ideal itself was over a limit for ${ideal.overloadedMs / 1000} s`);
+  allNotes.push(
+    `the ideal starts each car at most ${Math.max(0, ...idealStarts)} times (it has no minimum on/off time, no start margin, no enable delay)`,
+  );
+  if (closed.pv && ideal.fromPvWh !== undefined)
+    allNotes.push(
+      `from PV: delivered ${(closed.pv.carsFromPvWh / 1000).toFixed(1)} kWh, the ideal ${(ideal.fromPvWh / 1000).toFixed(1)} kWh (${((closed.pv.carsFromPvWh / Math.max(1, ideal.fromPvWh)) * 100).toFixed(1)} %); the rest of each is from the grid or the battery (minpv minimum, pv dips)`,
+    );
+  if (scenario.cars.length > 2) allNotes.push(shortfallByGroup(scenario, ledger, ideal.ledger));
+  const overNote = overloadCauses(scenario, closed.overloads);
+  if (overNote) allNotes.push(overNote);
+  return {
+    day,
+    seed,
+    deliveredKWh,
+    idealKWh,
+    ratio: idealKWh > 0 ? deliveredKWh / idealKWh : 1,
+    secondsOver: closed.overloadedMs / 1000,
+    maxStartsPerCar: Math.max(0, ...starts),
+    meanStartsPerCar: starts.length > 0 ? starts.reduce((a, b) => a + b, 0) / starts.length : 0,
+    startsPerCar,
+    perCar: perCar(scenario, ledger, ideal.ledger),
+    ...(closed.pv ? { surplusShare: closed.pv.share } : {}),
+    ...(ideal.pvShare === undefined ? {} : { idealSurplusShare: ideal.pvShare }),
+    wallSeconds: (performance.now() - started) / 1000,
+    notes: allNotes,
+  };
+}
+
+/**
+ * Which overload episodes began within 60 s after the other loads rose by more than 2 A on a phase
+ * (a lift, a heat pump): what chargers that take seconds to follow cannot avoid without a margin.
+ */
+function overloadCauses(scenario: Scenario, overloads: readonly Overload[]): string | undefined {
+  if (overloads.length === 0) return undefined;
+  const rose = (circuit: string, phase: number, atMs: number) => {
+    const profile = scenario.otherLoads?.[circuit];
+    if (!profile) return false;
+    const at = scenario.startOfDayMs + atMs;
+    for (let back = 0; back <= 60_000; back += 1000) {
+      const now = profile(at - back)[phase as 0 | 1 | 2] ?? 0;
+      const before = profile(at - back - 1000)[phase as 0 | 1 | 2] ?? 0;
+      if (now - before > 2) return true;
+    }
+    return false;
+  };
+  let afterRise = 0;
+  let total = 0;
+  let worstA = 0;
+  for (const o of overloads) {
+    total += o.durationMs;
+    worstA = Math.max(worstA, o.maxExcessA);
+    if (rose(o.circuit, o.phase, o.fromMs)) afterRise += o.durationMs;
+  }
+  return `over a limit: ${overloads.length} episodes per phase (${total / 1000} phase-seconds, up to ${worstA.toFixed(1)} A over), ${afterRise / 1000} phase-seconds of them within 60 s after the other loads rose by more than 2 A`;
+}
+
+/** The days this module runs, by name, with their fixed seeds. */
+export const LOCAL_DAYS: readonly { name: string; defaultSeed: number }[] = [
+  { name: 'carpark', defaultSeed: CARPARK_SEED },
+  ...PV_DAYS.filter((d) => d.control).map((d) => ({
+    name: d.name,
+    // pvHome's own default seeds: 10 for the afternoon clouds, 11 for the fast ones.
+    defaultSeed: d.options.clouds === 'fast' ? 11 : 10,
+  })),
+];
+
+/** Runs one of LOCAL_DAYS with `seed`; `durationMs` shortens it (tests). */
+export function runLocalDay(name: string, seed: number, durationMs?: number): DayResult {
+  if (name === 'carpark') {
+    const { scenario, notes } = carParkDay(seed);
+    return compareDay(name, seed, scenario, notes, durationMs);
+  }
+  const pv = PV_DAYS.find((d) => d.name === name);
+  if (!pv) throw new Error(`no day "${name}"`);
+  return compareDay(name, seed, pvHome({ ...pv.options, seed }), [pv.label], durationMs);
+}

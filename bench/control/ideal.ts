@@ -1,0 +1,218 @@
+/**
+ * The ideal: for a scenario's truth (other loads, PV, battery, cars and their needs), what
+ * ampflow's own allocation policy (lib/dlm `allocate`, the same function the load manager calls)
+ * gives with perfect, instant knowledge. Every second it is handed the true other loads of the
+ * coming second, each car's true phases, minimum, maximum and whether it is full, and the true PV
+ * surplus; the chargers take its limits at once (no response delay, no ramp, no update interval, no
+ * minimum on/off time, no start margin, no learned peaks or fallbacks) and to the tenth (no
+ * whole-ampere chargers). What stays is what the site is configured with: breaker limits,
+ * headroom, the unbalance limit, the step, the PV residual and the battery's priority. A `pv` car
+ * charges whenever the surplus left after the cars before it covers its minimum (on one phase when
+ * its charger can switch and three do not fit). The cars are the simulator's (lib/sim/ev.ts): they
+ * stop when full and leave at their departure.
+ */
+import { ManualClock } from '../../lib/clock';
+import type { SetPoint } from '../../lib/contracts';
+import { type AllocationProblem, allocate, type ConnectorDemand } from '../../lib/dlm/allocation/allocate';
+import { batteryHasPriority } from '../../lib/dlm/modes/pv-surplus';
+import { GRID_PHASES, type GridPhase, parseSite, type Site, type Triple } from '../../lib/dlm/site';
+import { PvDayAccount } from '../../lib/sim/pv-figures';
+import type { SimChargerOptions } from '../../lib/sim/site';
+import { SiteSimulator } from '../../lib/sim/site';
+import type { Scenario } from '../../lib/sim/site-scenarios';
+import { CarLedger, carAt } from './cars';
+
+/** The same start of the day as `runScenario` (lib/sim/site-scenarios.ts). */
+export const DAY_EPOCH_MS = Date.UTC(2026, 5, 21);
+
+export interface IdealRun {
+  ledger: CarLedger;
+  sim: SiteSimulator;
+  /** Seconds a breaker carried more than its limit in the ideal (0 unless the ideal is wrong). */
+  overloadedMs: number;
+  /** What the cars took of the PV surplus ÷ what they could have taken (PV days). */
+  pvShare?: number;
+  /** What the cars took of the PV surplus, Wh (PV days). */
+  fromPvWh?: number;
+}
+
+/** The mode a connector is in (a JSONata expression counts as `fast`: none of the days uses one). */
+function modeOf(site: Site, k: number): string {
+  const mode = site.connectors[k]?.mode ?? site.defaultMode;
+  return typeof mode === 'string' ? mode : 'fast';
+}
+
+/** Runs the ideal over the scenario's day (or `durationMs`), one allocation per `stepMs`. */
+export function runIdeal(
+  scenario: Scenario,
+  options: { durationMs?: number; stepMs?: number } = {},
+): IdealRun {
+  const stepMs = options.stepMs ?? 1000;
+  const durationMs = options.durationMs ?? scenario.durationMs;
+  const clock = new ManualClock(DAY_EPOCH_MS + scenario.startOfDayMs);
+  const site = parseSite(scenario.site);
+  // Chargers that follow at once and to the tenth (the scenario's slow and whole-ampere ones too).
+  const chargers: Record<string, SimChargerOptions> = {};
+  for (const connector of site.connectors) chargers[connector.key] = { responseDelayMs: 0 };
+  const sim = new SiteSimulator({
+    clock,
+    site,
+    startOfDayMs: scenario.startOfDayMs,
+    ...(scenario.otherLoads ? { otherLoads: scenario.otherLoads } : {}),
+    chargers,
+    cars: scenario.cars,
+    ...(scenario.pv ? { pv: scenario.pv } : {}),
+    ...(scenario.battery ? { battery: scenario.battery } : {}),
+  });
+  const ledger = new CarLedger(scenario.cars);
+  const voltageV = site.voltageV;
+  const pvKeys = new Set(scenario.pvConnectors ?? []);
+  let batteryAhead = false;
+  let overloadedMs = 0;
+  // The surplus share as bench:dlm counts it for the closed loop (lib/sim/pv-figures.ts).
+  const pvModeKeys = new Set(site.connectors.filter((_, k) => modeOf(site, k) === 'pv').map((c) => c.key));
+  const maxA = (key: string) => site.connectors.find((c) => c.key === key)?.maxA ?? 32;
+  const account = scenario.pv
+    ? new PvDayAccount(pvKeys, pvModeKeys, site.pv.batteryPrioritySocPercent, maxA)
+    : undefined;
+  for (let elapsed = 0; elapsed < durationMs; elapsed += stepMs) {
+    const next = elapsed + stepMs;
+    const timeOfDay = scenario.startOfDayMs + next;
+    // The truth of the coming step: each circuit's loads other than the chargers (its own and its
+    // children's), PV and the battery at the root; counted as the load manager counts them, never
+    // below 0 (generation gives a breaker no room).
+    const own = site.circuits.map(
+      (c) => [...(scenario.otherLoads?.[c.id]?.(timeOfDay) ?? [0, 0, 0])] as Triple,
+    );
+    const pvW = scenario.pv
+      ? scenario.pv.peakW * Math.max(0, Math.min(1, scenario.pv.profile(timeOfDay)))
+      : 0;
+    const houseW = own.reduce((sum, t) => sum + t[0] + t[1] + t[2], 0) * voltageV;
+    const root = site.rootIndexes[0] ?? 0;
+    const rootOwn = own[root];
+    if (rootOwn)
+      for (const p of GRID_PHASES) rootOwn[p] = (rootOwn[p] ?? 0) + (sim.batteryPowerW - pvW) / 3 / voltageV;
+    const through = own.map((t) => [...t] as Triple);
+    const depth = (c: number): number => {
+      const parent = site.circuits[c]?.parentIndex;
+      return parent === undefined ? 0 : 1 + depth(parent);
+    };
+    for (const c of site.circuits.map((circuit) => circuit.index).sort((a, b) => depth(b) - depth(a))) {
+      const parent = site.circuits[c]?.parentIndex;
+      const from = through[c];
+      const to = parent === undefined ? undefined : through[parent];
+      if (from && to) for (const p of GRID_PHASES) to[p] += from[p];
+    }
+    // The PV surplus the cars may share: PV less the house, the battery's charge while it has
+    // priority, and the configured residual.
+    const soc = sim.batterySocPercent;
+    if (soc !== undefined)
+      batteryAhead = batteryHasPriority(soc, site.pv.batteryPrioritySocPercent, batteryAhead);
+    const batteryFirstW = soc !== undefined && batteryAhead ? site.pv.batteryMaxChargeW : 0;
+    const anyPv = site.connectors.some((_, k) => modeOf(site, k) === 'pv' || modeOf(site, k) === 'minpv');
+    const surplusW = anyPv ? Math.max(0, pvW - houseW - batteryFirstW - site.pv.residualPowerW) : Infinity;
+
+    const stats = sim.chargerStats();
+    // Keep order: the earliest arrival first (the `firstStarted` rule), then configuration order.
+    const present = site.connectors.map((connector) => carAt(scenario.cars, connector.key, next));
+    const order = site.connectors
+      .map((_, k) => k)
+      .sort((a, b) => (present[a]?.arriveMs ?? Infinity) - (present[b]?.arriveMs ?? Infinity) || a - b);
+    const rank = new Map(order.map((k, position) => [k, position]));
+    let pvLeftW = surplusW;
+    const phasesOut: (1 | 3)[] = site.connectors.map((c) => c.phases);
+    const demands: ConnectorDemand[] = site.connectors.map((connector) => ({
+      path: connector.path,
+      wants: false,
+      phases: [],
+      minA: connector.minA,
+      maxA: 0,
+      priority: typeof connector.priority === 'number' ? connector.priority : 0,
+      keepRank: rank.get(connector.index) ?? connector.index,
+      keepOn: false,
+      starting: false,
+      floorA: [0, 0, 0],
+      pv: false,
+    }));
+    for (const k of order) {
+      const connector = site.connectors[k];
+      const car = present[k];
+      const demand = demands[k];
+      if (!connector || !car || !demand) continue;
+      // The same car as at the last step: its battery as the simulator has it; a car that just
+      // arrived is not full.
+      const sameCar = carAt(scenario.cars, connector.key, elapsed) === car;
+      const full = sameCar && stats[k]?.carSocPercent !== undefined && (stats[k]?.carMaxW ?? 0) === 0;
+      const mode = modeOf(site, k);
+      if (full || mode === 'off') continue;
+      const carPhases = Math.min(car.ev.phases ?? 3, connector.phases);
+      const minA = Math.max(connector.minA, car.ev.minCurrentA ?? connector.minA);
+      const maxA = Math.min(connector.maxA, car.ev.maxCurrentA ?? 16);
+      if (minA > maxA) continue;
+      let phases = carPhases;
+      let wants = true;
+      if (mode === 'pv' || mode === 'minpv') {
+        const threeW = minA * carPhases * voltageV;
+        if (carPhases === 3 && connector.canSwitchPhases && pvLeftW < threeW) phases = 1;
+        const needW = minA * phases * voltageV;
+        if (mode === 'pv') wants = pvLeftW >= needW;
+        if (wants) pvLeftW -= needW;
+        demand.pv = true;
+      }
+      phasesOut[k] = phases === 1 ? 1 : connector.phases;
+      demand.wants = wants;
+      demand.phases = connector.gridPhaseOf.slice(0, phases) as GridPhase[];
+      demand.minA = minA;
+      demand.maxA = maxA;
+    }
+    const problem: AllocationProblem = {
+      voltageV,
+      stepA: site.control.stepA,
+      startMarginA: site.control.startMarginA,
+      circuits: site.circuits.map((circuit) => {
+        const other = through[circuit.index] ?? [0, 0, 0];
+        return {
+          capacityA: GRID_PHASES.map(
+            (p) => circuit.limitA[p] - circuit.headroomA[p] - Math.max(0, other[p]),
+          ) as Triple,
+          capacityW:
+            circuit.powerLimitW === undefined
+              ? Infinity
+              : circuit.powerLimitW -
+                (circuit.headroomA[0] + circuit.headroomA[1] + circuit.headroomA[2]) * voltageV -
+                Math.max(0, other[0] + other[1] + other[2]) * voltageV,
+          chargersCapacityW: Infinity,
+          unbalanceLimitA: circuit.unbalanceLimitA ?? Infinity,
+        };
+      }),
+      connectors: demands,
+      pvBudgetW: anyPv ? surplusW : Infinity,
+    };
+    const allocation = allocate(problem);
+    const setPoints: SetPoint[] = site.connectors.map((connector, k) => ({
+      chargePointId: connector.chargePointId,
+      connectorId: connector.connectorId,
+      limitA: allocation.connectors[k]?.limitA ?? 0,
+      phases: phasesOut[k] ?? connector.phases,
+      reason: 'ideal',
+    }));
+    for (const setPoint of setPoints) sim.applySetPoint(setPoint);
+    clock.advance(stepMs);
+    sim.step(stepMs);
+    ledger.step(sim, stepMs);
+    const actual = sim.actualA();
+    if (
+      site.circuits.some((c, i) =>
+        GRID_PHASES.some((p) => Math.abs(actual[i]?.[p] ?? 0) > c.limitA[p] + 1e-6),
+      )
+    )
+      overloadedMs += stepMs;
+    account?.step(sim, setPoints, stepMs);
+  }
+  return {
+    ledger,
+    sim,
+    overloadedMs,
+    ...(account ? { pvShare: account.finish(sim).share, fromPvWh: account.figures.carsFromPvWh } : {}),
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * bench:control's reference (bench/control/ideal.ts): the ideal is what the same allocation gives
+ * with perfect, instant knowledge, so it is never below what the closed loop delivers for the same
+ * truth, equals it where knowledge makes no difference (a car that fills up either way), matches
+ * the arithmetic on a case small enough to do by hand, and keeps every limit. Short days only.
+ */
+import assert from 'node:assert/strict';
+import { CarLedger } from '../../bench/control/cars';
+import { compareDay, runLocalDay } from '../../bench/control/days';
+import { runIdeal } from '../../bench/control/ideal';
+import { ManualClock } from '../../lib/clock';
+import type { Triple } from '../../lib/dlm/site';
+import { SiteSimulator } from '../../lib/sim/site';
+import type { Scenario } from '../../lib/sim/site-scenarios';
+
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+/** The car arrives at 60 s; steps end every second: this many steps have it plugged in for 30 minutes. */
+const HALF_HOUR_AFTER_ARRIVAL_MS = 31 * MINUTE_MS - 1000;
+const QUARTER_HOUR_MS = 16 * MINUTE_MS - 1000;
+/** A car's last step draws for the whole second though it fills within it: one second at 16 A × 3. */
+const ONE_STEP_KWH = (16 * 3 * 230) / 3_600_000;
+
+/** One 3-phase 16 A car in a zone of `limitA` with steady other loads, for `durationMs`. */
+function oneCar(options: {
+  limitA: number;
+  otherA: Triple;
+  remainingKWh: number;
+  durationMs: number;
+}): Scenario {
+  const capacityKWh = 50;
+  return {
+    name: 'one car',
+    site: {
+      circuits: [
+        { id: 'zone', limitA: options.limitA, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } },
+      ],
+      connectors: [{ chargePointId: 'CP', circuit: 'zone', maxA: 32 }],
+    },
+    startOfDayMs: 9 * HOUR_MS,
+    durationMs: options.durationMs,
+    otherLoads: { zone: () => [...options.otherA] as Triple },
+    cars: [
+      {
+        connector: 'CP/1',
+        arriveMs: 60_000,
+        ev: {
+          phases: 3,
+          maxCurrentA: 16,
+          capacityKWh,
+          socPercent: 100 - (options.remainingKWh / capacityKWh) * 100,
+        },
+      },
+    ],
+  };
+}
+
+describe('bench:control ideal', () => {
+  it('gives a lone car its maximum from the second it arrives, to the watt-hour', () => {
+    const scenario = oneCar({
+      limitA: 63,
+      otherA: [5, 5, 5],
+      remainingKWh: 40,
+      durationMs: HALF_HOUR_AFTER_ARRIVAL_MS,
+    });
+    const ideal = runIdeal(scenario);
+    // 16 A on three phases at 230 V for the 30 minutes after its arrival.
+    assert.ok(Math.abs(ideal.ledger.totalWh() - 16 * 3 * 230 * 0.5) < 1, `${ideal.ledger.totalWh()} Wh`);
+    assert.equal(ideal.overloadedMs, 0);
+  });
+
+  it('gives a car what the breaker leaves beside the other loads, and never more', () => {
+    // 20 A breaker, 9 A of other loads on L2: the car gets 11 A on all three phases.
+    const scenario = oneCar({
+      limitA: 20,
+      otherA: [2, 9, 4],
+      remainingKWh: 40,
+      durationMs: HALF_HOUR_AFTER_ARRIVAL_MS,
+    });
+    const ideal = runIdeal(scenario);
+    assert.ok(Math.abs(ideal.ledger.totalWh() - 11 * 3 * 230 * 0.5) < 1, `${ideal.ledger.totalWh()} Wh`);
+    assert.equal(ideal.overloadedMs, 0);
+  });
+
+  it("knows each car's own minimum: the current goes to the car that can take it", () => {
+    // 15 A: two minimums of 6 A would fit, but car A takes nothing below 10 A. Told only 6 A, the
+    // allocation would give 7.5 A each and A would draw nothing; knowing it, A gets the 15 A.
+    const base = oneCar({ limitA: 15, otherA: [0, 0, 0], remainingKWh: 40, durationMs: QUARTER_HOUR_MS });
+    const scenario: Scenario = {
+      ...base,
+      site: {
+        circuits: [{ id: 'zone', limitA: 15 }],
+        connectors: [
+          { chargePointId: 'A', circuit: 'zone', maxA: 32 },
+          { chargePointId: 'B', circuit: 'zone', maxA: 32 },
+        ],
+      },
+      cars: [
+        {
+          connector: 'A/1',
+          arriveMs: 60_000,
+          ev: { phases: 3, maxCurrentA: 16, minCurrentA: 10, capacityKWh: 60 },
+        },
+        { connector: 'B/1', arriveMs: 60_000, ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60 } },
+      ],
+    };
+    const ideal = runIdeal(scenario);
+    assert.ok(Math.abs(ideal.ledger.totalWh() - 15 * 3 * 230 * 0.25) < 1, `${ideal.ledger.totalWh()} Wh`);
+    assert.equal(ideal.overloadedMs, 0);
+  });
+
+  it('is never below what the closed loop delivers, and equals it where knowledge makes no difference', () => {
+    // The car needs 1 kWh and has 15 minutes: it fills up under the closed loop as in the ideal.
+    const fills = compareDay(
+      'fills',
+      0,
+      oneCar({ limitA: 63, otherA: [5, 5, 5], remainingKWh: 1, durationMs: QUARTER_HOUR_MS }),
+    );
+    assert.ok(Math.abs(fills.deliveredKWh - 1) <= ONE_STEP_KWH, `delivered ${fills.deliveredKWh} kWh`);
+    assert.ok(Math.abs(fills.idealKWh - 1) <= ONE_STEP_KWH, `ideal ${fills.idealKWh} kWh`);
+    assert.ok(Math.abs(fills.deliveredKWh - fills.idealKWh) <= ONE_STEP_KWH, `ratio ${fills.ratio}`);
+    // The car would take more than 15 minutes give: the closed loop's ramp and update interval cost energy.
+    const tight = compareDay(
+      'tight',
+      0,
+      oneCar({ limitA: 20, otherA: [2, 9, 4], remainingKWh: 40, durationMs: QUARTER_HOUR_MS }),
+    );
+    assert.ok(tight.deliveredKWh > 0);
+    assert.ok(
+      tight.idealKWh >= tight.deliveredKWh,
+      `ideal ${tight.idealKWh} < delivered ${tight.deliveredKWh}`,
+    );
+    assert.ok(tight.ratio < 1);
+    assert.equal(tight.secondsOver, 0);
+    assert.deepEqual(tight.startsPerCar, { 'CP/1@09:01': 1 });
+  });
+
+  it('counts a start each time a car goes from not drawing to drawing, per car', () => {
+    const scenario = oneCar({ limitA: 63, otherA: [0, 0, 0], remainingKWh: 40, durationMs: 10 * MINUTE_MS });
+    const ledger = new CarLedger(scenario.cars);
+    const draws = [0, 1000, 1000, 0, 1000];
+    draws.forEach((drawW, i) => {
+      const sim = { elapsedMs: 60_000 + i * 1000, chargerStats: () => [{ key: 'CP/1', drawW }] };
+      ledger.step(sim as never, 1000);
+    });
+    assert.deepEqual(ledger.startsByName(scenario.startOfDayMs), { 'CP/1@09:01': 2 });
+    assert.ok(Math.abs(ledger.totalWh() - 3000 / 3600) < 1e-9);
+  });
+
+  it('runs the first half hour of the car park day with the ideal at or above the closed loop', function () {
+    this.timeout(20_000);
+    const result = runLocalDay('carpark', 63, 30 * MINUTE_MS);
+    assert.equal(result.day, 'carpark');
+    assert.ok(result.idealKWh > 0);
+    assert.ok(
+      result.idealKWh >= result.deliveredKWh,
+      `ideal ${result.idealKWh} < delivered ${result.deliveredKWh}`,
+    );
+    assert.equal(Object.keys(result.startsPerCar).length, 20);
+  });
+
+  it('has whole-ampere chargers that round their limit down (the car park day uses them)', () => {
+    const clock = new ManualClock(0);
+    const sim = new SiteSimulator({
+      clock,
+      site: {
+        circuits: [{ id: 'zone', limitA: 63 }],
+        connectors: [
+          { chargePointId: 'W', circuit: 'zone' },
+          { chargePointId: 'T', circuit: 'zone' },
+        ],
+      },
+      chargers: { 'W/1': { wholeAmps: true, responseDelayMs: 0 }, 'T/1': { responseDelayMs: 0 } },
+      cars: [
+        { connector: 'W/1', arriveMs: 0, ev: { phases: 3, maxCurrentA: 32 } },
+        { connector: 'T/1', arriveMs: 0, ev: { phases: 3, maxCurrentA: 32 } },
+      ],
+    });
+    for (const id of ['W', 'T'])
+      sim.applySetPoint({ chargePointId: id, connectorId: 1, limitA: 17.5, phases: 3, reason: 'test' });
+    clock.advance(1000);
+    sim.step(1000);
+    const drawW = Object.fromEntries(sim.chargerStats().map((c) => [c.key, c.drawW]));
+    assert.equal(drawW['W/1'], 17 * 3 * 230);
+    assert.equal(drawW['T/1'], 17.5 * 3 * 230);
+  });
+});
