@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     printDay(result, values.cars === true);
   }
   console.log(
-    '| day | seed | delivered ÷ ideal | delivered / ideal kWh | s over | starts per car max / mean | PV surplus share (ideal) | cost ÷ optimal | computed in |',
+    '| day | seed | delivered ÷ ideal | delivered / ideal kWh | s over (beyond the chargers’ pace) | starts per car max / mean | PV surplus share (ideal) | cost ÷ optimal | computed in |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
         ? ''
         : `${r.costRatio.toFixed(3)}×${r.reachedByDeparture === undefined ? '' : r.reachedByDeparture ? ', energy reached' : ', energy NOT reached'}`;
     console.log(
-      `| ${r.day} | ${r.seed} | ${pct(r.ratio)} | ${r.deliveredKWh.toFixed(1)} / ${r.idealKWh.toFixed(1)} | ${r.secondsOver} | ${r.maxStartsPerCar} / ${meanStarts(r).toFixed(1)} | ${pv} | ${cost} | ${r.wallSeconds === undefined ? '' : `${r.wallSeconds.toFixed(1)} s`} |`,
+      `| ${r.day} | ${r.seed} | ${pct(r.ratio)} | ${r.deliveredKWh.toFixed(1)} / ${r.idealKWh.toFixed(1)} | ${r.secondsOver}${r.secondsOverBeyondPace === undefined ? '' : ` (${r.secondsOverBeyondPace})`} | ${r.maxStartsPerCar} / ${meanStarts(r).toFixed(1)} | ${pv} | ${cost} | ${r.wallSeconds === undefined ? '' : `${r.wallSeconds.toFixed(1)} s`} |`,
     );
   }
   const args = [
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
 function printDay(r: DayResult, cars: boolean): void {
   console.log(`${r.day} (seed ${r.seed}):`);
   console.log(
-    `  delivered ${r.deliveredKWh.toFixed(2)} kWh of the ideal's ${r.idealKWh.toFixed(2)} kWh = ${pct(r.ratio)}; ${r.secondsOver} s over a limit`,
+    `  delivered ${r.deliveredKWh.toFixed(2)} kWh of the ideal's ${r.idealKWh.toFixed(2)} kWh = ${pct(r.ratio)}; ${r.secondsOver} s over a limit${r.secondsOverBeyondPace === undefined ? '' : `, ${r.secondsOverBeyondPace} s of them beyond what the chargers' pace after a rise of the other loads explains`}`,
   );
   if (r.surplusShare !== undefined)
     console.log(`  PV surplus into the cars ${pct(r.surplusShare)} (the ideal ${pct(r.idealSurplusShare)})`);

@@ -16,6 +16,11 @@ export interface DayResult {
   ratio: number;
   /** Seconds in which any circuit's true current was over its limit (closed loop). */
   secondsOver: number;
+  /**
+   * Of secondsOver, those no rise of the other loads within the chargers' pace explains
+   * (days.ts `beyondPace`): the load manager's own, where the issue's "0 s over" applies.
+   */
+  secondsOverBeyondPace?: number;
   /** The most starts (not charging → charging) any one car made. */
   maxStartsPerCar: number;
   /** Starts per car, by the car's name. */

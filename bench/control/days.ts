@@ -49,6 +49,7 @@ export function compareDay(
     idealKWh,
     ratio: idealKWh > 0 ? deliveredKWh / idealKWh : 1,
     secondsOver: closed.overloadedMs / 1000,
+    secondsOverBeyondPace: beyondPace(scenario, closed.overloads) / 1000,
     maxStartsPerCar: Math.max(0, ...starts),
     meanStartsPerCar: starts.length > 0 ? starts.reduce((a, b) => a + b, 0) / starts.length : 0,
     startsPerCar,
@@ -86,6 +87,46 @@ function overloadCauses(scenario: Scenario, overloads: readonly Overload[]): str
     if (rose(o.circuit, o.phase, o.fromMs)) afterRise += o.durationMs;
   }
   return `over a limit: ${overloads.length} episodes per phase (${total / 1000} phase-seconds, up to ${worstA.toFixed(1)} A over), ${afterRise / 1000} phase-seconds of them within 60 s after the other loads rose by more than 2 A`;
+}
+
+/**
+ * Of the seconds a breaker was over its limit, those that no rise of the other loads explains
+ * (ms): a second of an episode is excused when, within the circuit's pace before it (its meter's
+ * reading interval, the slowest response of a charger on it, and 2 s for the update and the
+ * set-point on the wire), the circuit's other loads on that phase rose by at least the episode's
+ * largest excess. Chargers that take seconds to follow cannot avoid those without a standing
+ * margin; every other second over is the load manager's fault. Seconds of several circuits or
+ * phases at once count once.
+ */
+export function beyondPace(scenario: Scenario, overloads: readonly Overload[]): number {
+  const epoch = scenario.startOfDayMs;
+  const paceOf = (circuit: string) => {
+    const keys = new Set(
+      scenario.site.connectors
+        .filter((c) => c.circuit === circuit)
+        .map((c) => `${c.chargePointId}/${c.connectorId ?? 1}`),
+    );
+    let slowest = 0;
+    for (const [key, charger] of Object.entries(scenario.chargers ?? {}))
+      if (keys.has(key)) slowest = Math.max(slowest, charger.responseDelayMs ?? 0);
+    return (scenario.meters?.[circuit]?.intervalMs ?? 1000) + slowest + 2000;
+  };
+  const unexcused = new Set<number>();
+  for (const o of overloads) {
+    const profile = scenario.otherLoads?.[o.circuit];
+    const pace = paceOf(o.circuit);
+    const phase = o.phase as 0 | 1 | 2;
+    for (let at = o.fromMs; at < o.fromMs + o.durationMs; at += 1000) {
+      let excused = false;
+      if (profile) {
+        const before = profile(epoch + at - pace - 1000)[phase] ?? 0;
+        for (let back = 0; back <= pace && !excused; back += 1000)
+          excused = (profile(epoch + at - back)[phase] ?? 0) - before >= o.maxExcessA;
+      }
+      if (!excused) unexcused.add(Math.floor(at / 1000));
+    }
+  }
+  return unexcused.size * 1000;
 }
 
 /** The days this module runs, by name, with their fixed seeds. */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { CarLedger } from '../../bench/control/cars';
-import { compareDay, runLocalDay } from '../../bench/control/days';
+import { beyondPace, compareDay, runLocalDay } from '../../bench/control/days';
 import { runIdeal } from '../../bench/control/ideal';
 import { ManualClock } from '../../lib/clock';
 import type { Triple } from '../../lib/dlm/site';
@@ -183,5 +183,31 @@ describe('bench:control ideal', () => {
     const drawW = Object.fromEntries(sim.chargerStats().map((c) => [c.key, c.drawW]));
     assert.equal(drawW['W/1'], 17 * 3 * 230);
     assert.equal(drawW['T/1'], 17.5 * 3 * 230);
+  });
+
+  it("counts as beyond the pace only the seconds over that no rise of the other loads within the chargers' pace explains", () => {
+    // Other loads 10 A, a 12 A lift from 100 s to 130 s; meter every 2 s, the slowest charger 5 s: pace 9 s.
+    const scenario = oneCar({ limitA: 40, otherA: [10, 10, 10], remainingKWh: 10, durationMs: 200_000 });
+    const start = scenario.startOfDayMs;
+    scenario.otherLoads = {
+      zone: (atMs) => (atMs - start >= 100_000 && atMs - start < 130_000 ? [22, 22, 22] : [10, 10, 10]),
+    };
+    scenario.meters = { zone: { intervalMs: 2000 } };
+    scenario.chargers = { 'CP/1': { responseDelayMs: 5000 } };
+    const episode = (fromMs: number, durationMs: number, maxExcessA = 5) => ({
+      circuit: 'zone',
+      phase: 0 as const,
+      fromMs,
+      durationMs,
+      maxExcessA,
+    });
+    // 6 s over right after the lift starts: within the pace, explained.
+    assert.equal(beyondPace(scenario, [episode(101_000, 6000)]), 0);
+    // 15 s over from the lift's start: the last 6 s are past the pace.
+    assert.equal(beyondPace(scenario, [episode(101_000, 15_000)]), 6000);
+    // Over with no rise before it: every second counts; the same seconds on two phases count once.
+    assert.equal(beyondPace(scenario, [episode(50_000, 4000), { ...episode(50_000, 4000), phase: 1 }]), 4000);
+    // A rise smaller than the excess does not explain it.
+    assert.equal(beyondPace(scenario, [episode(101_000, 3000, 15)]), 3000);
   });
 });
