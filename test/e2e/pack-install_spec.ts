@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NodeRed, nodeRedVersion, startNodeRed } from '../support/node-red';
-import { packageJson, repoRoot } from '../support/repo';
+import { installTarball, packTarball } from '../support/packed';
+import { packageJson } from '../support/repo';
 
 interface NodeSet {
   module: string;
@@ -12,8 +12,6 @@ interface NodeSet {
   enabled: boolean;
   err?: string;
 }
-
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /**
  * Issue #29: an installable package. `npm pack` gives a tarball that installs into a fresh
@@ -28,15 +26,7 @@ describe(`the packed tarball installed into a fresh Node-RED user directory (Nod
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ampflow-pack-'));
-    // dist/ is built by `npm test` before the tests; the pack takes it as it is.
-    // The JSON report comes after whatever the pack's lifecycle scripts print.
-    const output = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-    const [packed] = JSON.parse(output.slice(output.search(/^\[/m))) as { filename: string }[];
-    assert.ok(packed);
-    tarball = join(dir, packed.filename);
+    tarball = packTarball(dir);
   });
 
   after(async () => {
@@ -60,13 +50,7 @@ describe(`the packed tarball installed into a fresh Node-RED user directory (Nod
 
   it('installs with npm and loads every node in Node-RED, with no warning or error in the log', async () => {
     const userDir = join(dir, 'user');
-    mkdirSync(userDir);
-    writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user', private: true }));
-    execFileSync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
-      cwd: userDir,
-      encoding: 'utf8',
-      stdio: 'pipe',
-    });
+    installTarball(tarball, userDir);
     const installed = JSON.parse(
       readFileSync(join(userDir, 'node_modules', ...packageJson.name.split('/'), 'package.json'), 'utf8'),
     ) as { version: string };

@@ -97,7 +97,11 @@ function killTree(pid: number | undefined): void {
 export function run(
   command: string,
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: boolean } = {},
 ) {
-  return new RunningProcess(spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const { input, ...spawnOptions } = options;
+  return new RunningProcess(
+    // `input`: a standard input the test types into (child.stdin), else none.
+    spawn(command, args, { ...spawnOptions, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] }),
+  );
 }
