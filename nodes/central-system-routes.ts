@@ -57,12 +57,21 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
     handle: async (req, res) => {
       const cs = running(req, res);
       if (!cs) return;
-      const separator = req.query.separator === ';' ? ';' : ',';
-      const csv = await cs.exportSessionsCsv({
-        separator,
-        ...(req.query.from ? { from: req.query.from } : {}),
-        ...(req.query.to ? { to: req.query.to } : {}),
-      });
+      const decimal = req.query.decimal === ',' ? ',' : '.';
+      const separator = req.query.separator === ';' || decimal === ',' ? ';' : ',';
+      let csv: string;
+      try {
+        csv = await cs.exportSessionsCsv({
+          separator,
+          decimal,
+          ...(req.query.from ? { from: req.query.from } : {}),
+          ...(req.query.to ? { to: req.query.to } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        res.status(400).json({ error: err.message });
+        return;
+      }
       res
         .type('text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)

@@ -349,7 +349,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   /** The finished sessions as CSV (charge data records for billing). */
   exportSessionsCsv(options: SessionsCsvOptions = {}): Promise<string> {
-    return sessionsCsv(this.sessions(), options);
+    return sessionsCsv(this.sessions(), options, this.options.cdrConnectors);
   }
 
   /** Pushes the local authorization list to a charger (Full or Differential as needed). */

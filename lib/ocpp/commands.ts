@@ -1,5 +1,6 @@
 import type { ChargePointPort } from '../contracts';
 import type { PersistentIdTags } from './authorization';
+import type { CdrConnector } from './cdr-connectors';
 import type { OpenTransaction } from './central-state';
 import type { ChargePointInfo } from './central-types';
 import {
@@ -60,7 +61,10 @@ export const COMMAND_ACTIONS: readonly string[] = [
 
 /** What commands need of the central system: its commands to chargers and its records. */
 export interface CommandTarget extends ConnectorSource, SessionSource, Pick<ChargePointPort, 'call'> {
-  readonly options: Readonly<{ authorization?: Readonly<{ fixedIdTag?: string }> }>;
+  readonly options: Readonly<{
+    authorization?: Readonly<{ fixedIdTag?: string }>;
+    cdrConnectors?: Readonly<Record<string, CdrConnector>>;
+  }>;
   readonly idTags: PersistentIdTags;
   approveChargePoint(chargePointId: string): Promise<void>;
   rejectChargePoint(chargePointId: string): Promise<void>;
@@ -220,7 +224,15 @@ async function executeLocal(
     case 'PushLocalList':
       return result(await cs.pushLocalList(chargePointId as string, { full: payload.full === true }));
     case 'ExportSessions':
-      return result(await sessionsCsv(cs.sessions(), payload as SessionsCsvOptions));
+      try {
+        return result(
+          await sessionsCsv(cs.sessions(), payload as SessionsCsvOptions, cs.options.cdrConnectors),
+        );
+      } catch (err) {
+        if (err instanceof RangeError)
+          throw new CommandError(`ExportSessions: ${err.message}`, 'InvalidRequest');
+        throw err;
+      }
   }
 }
 
