@@ -9,6 +9,7 @@ import {
   CommandError,
   isCentralSystemAction,
 } from './connection';
+import { type FileCommandHost, prepareFileCommand } from './files-commands';
 import type { IdTagEntry } from './id-tags';
 import {
   type ConnectorSource,
@@ -72,6 +73,9 @@ export interface CommandTarget extends ConnectorSource, SessionSource, Pick<Char
   chargePoints(): ChargePointInfo[];
   openTransactions(): OpenTransaction[];
   pushLocalList(chargePointId: string, options?: { full?: boolean }): Promise<unknown>;
+  /** The central system's own file exchange, where it has one (files-commands.ts). */
+  readonly files?: FileCommandHost['files'];
+  fileBaseUrl?(chargePointId: string): string;
 }
 
 export interface Command {
@@ -134,9 +138,11 @@ export async function executeCommand(cs: CommandTarget, command: Command): Promi
     );
   }
   if (!chargePointId) throw new CommandError(`${action} needs the charge point it goes to`, 'InvalidRequest');
-  const request = isCentralSystemAction(action)
-    ? withDefaults(cs, action, command.payload ?? {})
+  // Location "ampflow": the central system serves the firmware or takes the upload itself (files.ts).
+  const payload = cs.files
+    ? prepareFileCommand(cs as FileCommandHost, chargePointId, action, command.payload ?? {})
     : (command.payload ?? {});
+  const request = isCentralSystemAction(action) ? withDefaults(cs, action, payload) : payload;
   // A 2.0.1-only action goes to the charger as written (the connection checks the charger speaks it).
   const response = await cs.call(
     chargePointId,

@@ -11,6 +11,7 @@ import { RPCServer } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../clock';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../log';
+import { closeIfUnread, UPLOAD_TIMEOUT_MS } from './files';
 import type { SecurityProfile } from './handshake';
 import type { RpcServerOptions, ServerClient, UpgradeHandshake } from './rpc-types';
 import { loadTlsMaterial, type TlsSettings } from './transport';
@@ -64,6 +65,8 @@ export interface ListenerHooks {
     handshake: UpgradeHandshake,
   ): void;
   onClient(client: ServerClient): void;
+  /** A plain HTTP request on the own server (files.ts): true when answered, else 426 follows. */
+  request?(request: IncomingMessage, response: ServerResponse): boolean;
 }
 
 /**
@@ -240,7 +243,9 @@ export class OcppListener {
     onUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => void,
   ): HttpServer | HttpsServer {
     const prefix = this.pathPrefix;
-    const answerPlainHttp = (_request: IncomingMessage, response: ServerResponse) => {
+    const answerPlainHttp = (request: IncomingMessage, response: ServerResponse) => {
+      if (this.hooks.request?.(request, response)) return;
+      closeIfUnread(request, response);
       response.statusCode = 426;
       response.setHeader('Upgrade', 'websocket');
       response.end(
@@ -250,9 +255,11 @@ export class OcppListener {
     // Node's defaults let a connection that never completes its handshake hold a socket for 60 to
     // 90 s (HTTP headers) or 120 s (TLS): a cheap way to exhaust file descriptors.
     const handshakeTimeoutMs = this.options.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs;
+    // A request's body (only a charger's upload to files.ts has one) may take longer: a refused
+    // request's socket is closed at once instead of reading its body (closeIfUnread).
     const httpTimeouts = {
       headersTimeout: handshakeTimeoutMs,
-      requestTimeout: handshakeTimeoutMs,
+      requestTimeout: Math.max(handshakeTimeoutMs, UPLOAD_TIMEOUT_MS),
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(handshakeTimeoutMs / 4))),
     };
     let server: HttpServer | HttpsServer;
