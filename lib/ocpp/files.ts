@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Clock } from '../clock';
@@ -183,29 +182,31 @@ export class FileExchange {
   private serve(ticket: Ticket, response: ServerResponse, from: string, done: (ok: boolean) => void): void {
     const source = ticket.source as FirmwareSource;
     const name = `firmware ${ticket.fileName} for ${ticket.chargePointId}`;
-    // Spent once all of it is sent; a transfer broken off leaves the link good for a retry.
-    response.on('finish', () => {
-      done(true);
-      this.options.log.info(`${name} downloaded by ${from}`);
-    });
-    response.on('close', () => {
-      if (!response.writableFinished) done(false);
-    });
-    response.setHeader('Content-Type', 'application/octet-stream');
-    response.setHeader('Content-Disposition', `attachment; filename="${ticket.fileName}"`);
+    const send = (size: number, body: (response: ServerResponse) => void) => {
+      // Spent once all of it is sent; a transfer broken off leaves the link good for a retry.
+      response.on('finish', () => {
+        done(true);
+        this.options.log.info(`${name} downloaded by ${from}`);
+      });
+      response.on('close', () => {
+        if (!response.writableFinished) done(false);
+      });
+      response.setHeader('Content-Type', 'application/octet-stream');
+      response.setHeader('Content-Disposition', `attachment; filename="${ticket.fileName}"`);
+      response.setHeader('Content-Length', size);
+      body(response);
+    };
     if ('content' in source) {
-      response.setHeader('Content-Length', source.content.length);
-      response.end(source.content);
+      send(source.content.length, (out) => out.end(source.content));
       return;
     }
-    stat(source.path).then(
-      (info) => {
-        response.setHeader('Content-Length', info.size);
-        createReadStream(source.path)
-          .on('error', () => response.destroy())
-          .pipe(response);
-      },
+    // Read whole (a firmware is megabytes): the response ends with its last byte, so the link is
+    // spent before the charger can ask again.
+    readFile(source.path).then(
+      (content) => send(content.length, (out) => out.end(content)),
       (err: Error) => {
+        // Not spent: the file may be put back while the link is good.
+        done(false);
         this.options.log.error(`${name}: cannot read ${source.path}: ${err.message}`);
         reply(response, 500, 'the firmware file cannot be read\n');
       },

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ManualClock } from '../../../lib/clock';
 import { FILE_TOKEN_TTL_MS, FileExchange, type FileUpload } from '../../../lib/ocpp/files';
 
@@ -83,6 +86,26 @@ describe('file exchange (files.ts)', () => {
       assert.equal(await body.text(), 'fw');
     } finally {
       await close();
+    }
+  });
+
+  it('a firmware file gone from the disk is 500 and the link stays good until it is back', async () => {
+    const { clock, files, base, close } = await served();
+    const directory = mkdtempSync(join(tmpdir(), 'ampflow-fw-'));
+    try {
+      const path = join(directory, 'fw.bin');
+      writeFileSync(path, 'v2');
+      const token = files.offerFirmware('CP-1', { path }, clock.now() + 60_000);
+      rmSync(path);
+      assert.equal((await fetch(base + files.pathOf(token))).status, 500);
+      writeFileSync(path, 'v2');
+      const served = await fetch(base + files.pathOf(token));
+      assert.equal(served.status, 200);
+      assert.equal(await served.text(), 'v2');
+      assert.equal((await fetch(base + files.pathOf(token))).status, 410);
+    } finally {
+      await close();
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 
