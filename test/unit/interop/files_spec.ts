@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { executeCommand } from '../../../lib/ocpp/commands';
 import { fileProgressOf } from '../../../lib/ocpp/file-progress';
 import type { FileUpload } from '../../../lib/ocpp/files';
+import { answer } from '../../support/charge-point';
 import { waitFor } from '../../support/events';
 import { advance, nextWithStatus, simTime, useInterop } from './support';
 
@@ -45,6 +46,40 @@ describe('files served by the central system (location "ampflow")', () => {
     assert.equal((await fetch(location)).status, 410);
     assert.equal((await fetch(location.replace(/files\/[^/]+/, 'files/not-a-token'))).status, 404);
     assert.equal(cs.files.open, 0);
+  });
+
+  it('an ocpp-rpc charger in strict mode (its own 1.6 schemas) takes the commands, and any HTTP client fetches and uploads', async () => {
+    const cs = await interop.harness().centralSystem();
+    const client = interop.harness().charger(cs, 'CP-STRICT', { strictMode: true });
+    const asked: Record<string, { location: string }> = {};
+    answer(client, 'UpdateFirmware', (params) => {
+      asked.UpdateFirmware = params as { location: string };
+      return {};
+    });
+    answer(client, 'GetDiagnostics', (params) => {
+      asked.GetDiagnostics = params as { location: string };
+      return { fileName: 'diag.tgz' };
+    });
+    await client.connect();
+    await executeCommand(cs, {
+      chargePointId: 'CP-STRICT',
+      action: 'UpdateFirmware',
+      payload: { location: 'ampflow', file: FIRMWARE, fileName: 'fw.bin' },
+    });
+    const download = await fetch(asked.UpdateFirmware?.location ?? '');
+    assert.deepEqual(Buffer.from(await download.arrayBuffer()), FIRMWARE);
+    await executeCommand(cs, {
+      chargePointId: 'CP-STRICT',
+      action: 'GetDiagnostics',
+      payload: { location: 'ampflow' },
+    });
+    const uploaded = waitFor<[FileUpload]>(cs, 'file');
+    const form = new FormData();
+    form.append('file', new Blob(['tar of logs']), 'diag.tgz');
+    const put = await fetch(asked.GetDiagnostics?.location ?? '', { method: 'POST', body: form });
+    assert.equal(put.status, 201);
+    const [upload] = await uploaded;
+    assert.deepEqual([upload.fileName, upload.content?.toString()], ['diag.tgz', 'tar of logs']);
   });
 
   it('UpdateFirmware from a file on the Node-RED host; a missing file or no file is an InvalidRequest naming it', async () => {
