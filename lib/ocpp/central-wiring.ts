@@ -154,9 +154,9 @@ export function wireCentral(
     uploaded: (upload) => host.emit('file', upload),
   });
   const fileBaseUrl = (id: string) => {
-    if (options.server) {
+    if (options.server && !options.filesPath) {
       throw new CommandError(
-        `location "ampflow" needs the central system on a port of its own: on Node-RED's shared server it serves no files (give the charger a URL of another server)`,
+        `location "ampflow" needs the central system on a port of its own, or Node-RED's HTTP nodes (httpNodeRoot) on the shared server: here it serves no files (give the charger a URL of another server)`,
         'InvalidRequest',
       );
     }
@@ -168,7 +168,8 @@ export function wireCentral(
       : undefined;
     if (!hostPort)
       throw new CommandError(`charge point ${id} dialled an unusable Host "${dialled}"`, 'InvalidRequest');
-    return `${listener.isTls ? 'https' : 'http'}://${hostPort}${listener.pathPrefix}`;
+    const path = options.server && options.filesPath ? options.filesPath : listener.pathPrefix;
+    return `${listener.isTls ? 'https' : 'http'}://${hostPort}${path.endsWith('/') ? path : `${path}/`}`;
   };
   return Object.assign(parts, {
     listener,

@@ -41,6 +41,12 @@ export interface ListenerOptions {
   server?: HttpServer | HttpsServer;
   /** Only upgrade requests under this path are chargers; the identity is the segment after it. */
   path?: string;
+  /**
+   * On a shared server: the URL path (from the server's root, ending in `/`) under which the
+   * server's owner hands plain HTTP requests to the file exchange (files.ts); without it a shared
+   * server serves no files. The own server serves them under `path`.
+   */
+  filesPath?: string;
   securityProfile?: SecurityProfile;
   /** Profiles 2 and 3, own listener only (a shared server has its own TLS). */
   tls?: TlsSettings;
