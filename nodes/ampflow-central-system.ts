@@ -4,7 +4,7 @@ import { CentralSystem } from '../lib/ocpp/central-system';
 import { parseSettings } from '../lib/ocpp/settings';
 import { upstreamSettingsOfNode } from '../lib/upstream/node-settings';
 import { UpstreamProxy } from '../lib/upstream/proxy';
-import { registerCentralSystemRoutes } from './central-system-routes';
+import { filesRoute, registerCentralSystemRoutes } from './central-system-routes';
 import { registerChargersSidebarRoute, watchChargers } from './chargers-sidebar';
 import { message, useCatalog } from './shared/i18n';
 import { nodeLogger } from './shared/logger';
@@ -55,6 +55,10 @@ export = (RED: NodeAPI): void => {
         delete options.port;
         options.server = RED.server;
         options.path ??= '/ocpp';
+        // Files (location "ampflow") under Node-RED's HTTP nodes, the port the chargers dial here.
+        const nodeRoot = (RED.settings as { httpNodeRoot?: string | false }).httpNodeRoot;
+        if (nodeRoot !== false)
+          options.filesPath = `${(nodeRoot ?? '/').replace(/\/$/, '')}${filesRoute(def.id)}`;
       }
       const userDir = (RED.settings as { userDir?: string }).userDir;
       if (def.dataDirectory?.trim()) options.dataDirectory = def.dataDirectory.trim();

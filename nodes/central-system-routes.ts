@@ -1,7 +1,13 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeAPI } from 'node-red';
 import { importRegistrations } from '../lib/upstream/registrations';
 import { type AdminRequest, type AdminResponse, adminRoute } from './shared/admin-routes';
 import type { CentralSystemCredentials, CentralSystemNode } from './types';
+
+/** Where, under Node-RED's HTTP nodes' root, a central system on the shared server serves its files. */
+export function filesRoute(nodeId: string): string {
+  return `/ampflow-central-system/${nodeId}/`;
+}
 
 /**
  * Editor helpers of the central-system node, all behind Node-RED's admin permissions: the list
@@ -10,6 +16,15 @@ import type { CentralSystemCredentials, CentralSystemNode } from './types';
  */
 export function registerCentralSystemRoutes(RED: NodeAPI): void {
   const base = '/ampflow-central-system/:id';
+
+  // A central system on Node-RED's shared server serves its files (lib/ocpp/files.ts) under the
+  // HTTP nodes' root: one middleware hands each request to the node it names.
+  RED.httpNode?.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    const id = /^\/ampflow-central-system\/([^/?]+)\/ampflow-files\//.exec(req.url ?? '')?.[1];
+    const cs = id ? (RED.nodes.getNode(id) as CentralSystemNode | null)?.centralSystem : undefined;
+    // Only one on the shared server (its filesPath): one on a port of its own serves them there.
+    if (!id || !cs?.options.filesPath || !cs.files.handle(filesRoute(id), req, res)) next();
+  });
 
   const running = (req: AdminRequest, res: AdminResponse) => {
     const node = RED.nodes.getNode(req.params.id ?? '') as CentralSystemNode | null;
@@ -57,12 +72,21 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
     handle: async (req, res) => {
       const cs = running(req, res);
       if (!cs) return;
-      const separator = req.query.separator === ';' ? ';' : ',';
-      const csv = await cs.exportSessionsCsv({
-        separator,
-        ...(req.query.from ? { from: req.query.from } : {}),
-        ...(req.query.to ? { to: req.query.to } : {}),
-      });
+      const decimal = req.query.decimal === ',' ? ',' : '.';
+      const separator = req.query.separator === ';' || decimal === ',' ? ';' : ',';
+      let csv: string;
+      try {
+        csv = await cs.exportSessionsCsv({
+          separator,
+          decimal,
+          ...(req.query.from ? { from: req.query.from } : {}),
+          ...(req.query.to ? { to: req.query.to } : {}),
+        });
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        res.status(400).json({ error: err.message });
+        return;
+      }
       res
         .type('text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)

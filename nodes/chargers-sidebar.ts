@@ -3,6 +3,7 @@ import type { LoadManager } from '../lib/dlm/load-manager';
 import type { CentralSystem } from '../lib/ocpp/central-system';
 import { CLOCK_WARN_MS, chargerClocksOf } from '../lib/ocpp/charger-clocks';
 import { dialAddresses } from '../lib/ocpp/dial-addresses';
+import { type ChargerFiles, fileProgressOf } from '../lib/ocpp/file-progress';
 import { ChargerActivity, type ChargerListing, knownConnectorIds } from '../lib/ocpp/listings';
 import type { LoadManagerNode } from './dlm-types';
 import { adminRoute } from './shared/admin-routes';
@@ -29,6 +30,8 @@ export type SidebarCharger = ChargerListing & {
   upstream?: { state: string; queued: number; decidedLocally?: string };
   /** Its clock minus ampflow's, s, from its own timestamps (once measured); `off` beyond 60 s. */
   clock?: { offsetS: number; off: boolean };
+  /** Its firmware, diagnostics and log transfers as it reported them, and the last file it uploaded. */
+  files?: ChargerFiles;
 };
 
 /** One deployed central system as the editor's Chargers sidebar shows it. */
@@ -56,6 +59,7 @@ export function watchChargers(cs: CentralSystem): () => void {
   activities.set(cs, activity);
   // Each charger's clock is measured from the central system's start (one instance per system).
   chargerClocksOf(cs);
+  fileProgressOf(cs);
   return () => {
     activity.stop();
     activities.delete(cs);
@@ -113,8 +117,10 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
           .map((m) => m.node);
         const link = links.get(cp.chargePointId);
         const clock = chargerClocksOf(cs).clockOf(cp.chargePointId);
+        const files = fileProgressOf(cs).of(cp.chargePointId, true);
         return {
           ...cp,
+          ...(files ? { files } : {}),
           decisions,
           managedBy,
           connectorIds: knownConnectorIds(cp),

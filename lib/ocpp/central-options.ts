@@ -2,6 +2,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { AdmissionOptions } from './admission';
 import type { AuthorizationOptions } from './authorization';
+import type { CdrConnector } from './cdr-connectors';
 import type { ChargerStateOptions } from './charger-state';
 import type { ChargePointOptions } from './connection';
 import type { IdTagEntry } from './id-tags';
@@ -32,6 +33,8 @@ export interface CentralSystemOptions extends ListenerOptions, AdmissionOptions,
    * undefined when the list is managed at run time (SetIdTags commands).
    */
   idTags?: IdTagEntry[];
+  /** Plug type, AC/DC and a comment per `<identity>[/<connector>]` for the CDR export (sessions-csv). */
+  cdrConnectors?: Record<string, CdrConnector>;
   /** How long stop() waits for chargers to answer the close frame. */
   closeGraceMs?: number;
   clock?: Clock;

@@ -28,6 +28,7 @@ import type { ChargerState } from './charger-state';
 import type { CentralSystemAction, ChargePointOptions } from './connection';
 import type { ConnectorNotes } from './connector-notes';
 import type { ConnectorRegistry } from './connectors';
+import type { FileExchange } from './files';
 import type { OcppListener } from './listener';
 import type { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
@@ -76,6 +77,10 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   private readonly notes: ConnectorNotes;
   /** Stopped, starting, listening ...: the life cycle owns it, and the parts that exist while running. */
   private readonly lifecycle: CentralLifecycle;
+  /** Firmware downloads and diagnostics/log uploads served on the chargers' port (files.ts). */
+  readonly files: FileExchange;
+  /** `http(s)://<the host the charger dialled><path>`: where it reaches the file exchange. */
+  readonly fileBaseUrl: (chargePointId: string) => string;
 
   constructor(options: CentralSystemOptions) {
     super();
@@ -90,6 +95,8 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     this.admission = parts.admission;
     this.connections = parts.connections;
     this.lifecycle = parts.lifecycle;
+    this.files = parts.files;
+    this.fileBaseUrl = parts.fileBaseUrl;
   }
 
   get state(): CentralSystemState {
@@ -349,7 +356,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
 
   /** The finished sessions as CSV (charge data records for billing). */
   exportSessionsCsv(options: SessionsCsvOptions = {}): Promise<string> {
-    return sessionsCsv(this.sessions(), options);
+    return sessionsCsv(this.sessions(), options, this.options.cdrConnectors);
   }
 
   /** Pushes the local authorization list to a charger (Full or Differential as needed). */

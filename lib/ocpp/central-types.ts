@@ -1,6 +1,7 @@
 import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { CentralSystemAction, ChargePointAction } from './actions';
 import type { ChargerRecord } from './central-state';
+import type { FileUpload } from './files';
 import type { Violation } from './v16/validation';
 
 /** A value, or a promise of it where it is not there at once (most answers are: no promise, no turn). */
@@ -80,6 +81,8 @@ export interface CentralSystemEvents extends ChargePointEventArgs {
   frame: [FrameEvent];
   /** The durable state failed and the central system stopped. */
   failed: [Error];
+  /** A charger uploaded diagnostics or a log through the central system's own file exchange (files.ts). */
+  file: [FileUpload];
 }
 
 /** The central system's events beyond the port's, and listener types by event. */

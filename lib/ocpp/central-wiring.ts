@@ -5,6 +5,7 @@
  * charger's translation path.
  */
 import type { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { Admission } from './admission';
@@ -13,8 +14,10 @@ import { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralSystemEvents } from './central-types';
 import { ChargerState } from './charger-state';
+import { CommandError } from './command-error';
 import type { ChargePointOptions } from './connection';
 import { ConnectorNotes } from './connector-notes';
+import { FileExchange } from './files';
 import { OcppListener } from './listener';
 import { LiveConnections } from './live-connections';
 import { TrafficGate } from './traffic';
@@ -37,6 +40,10 @@ export interface CentralParts {
   admission: Admission;
   connections: LiveConnections;
   lifecycle: CentralLifecycle;
+  /** Firmware downloads and diagnostics/log uploads on the listener's own server (files.ts). */
+  files: FileExchange;
+  /** Where a charger reaches the file exchange: `http(s)://<the host it dialled><path>`. */
+  fileBaseUrl(chargePointId: string): string;
 }
 
 /** Makes the parts of one central system for `host` and wires them together. */
@@ -54,6 +61,7 @@ export function wireCentral(
     {
       authenticate: (accept, reject, handshake) => parts.admission.authenticate(accept, reject, handshake),
       onClient: (client) => parts.connections.attach(client),
+      request: (request, response) => parts.files.handle(parts.listener.pathPrefix, request, response),
     },
     clock,
     log,
@@ -139,5 +147,39 @@ export function wireCentral(
     emitState: (state) => host.emit('state', state),
     emitFailed: (err) => host.emit('failed', err),
   });
-  return Object.assign(parts, { listener, charges, notes, gate, admission, connections, lifecycle });
+  const files = new FileExchange({
+    clock,
+    log,
+    ...(options.dataDirectory ? { directory: join(options.dataDirectory, 'files') } : {}),
+    uploaded: (upload) => host.emit('file', upload),
+  });
+  const fileBaseUrl = (id: string) => {
+    if (options.server && !options.filesPath) {
+      throw new CommandError(
+        `location "ampflow" needs the central system on a port of its own, or Node-RED's HTTP nodes (httpNodeRoot) on the shared server: here it serves no files (give the charger a URL of another server)`,
+        'InvalidRequest',
+      );
+    }
+    const dialled = connections.get(id)?.dialledHost;
+    if (!dialled) throw new CommandError(`charge point ${id} is not connected`, 'Offline');
+    // The Host the charger dialled reaches this server: its name or address and the port.
+    const hostPort = /^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(dialled)
+      ? dialled
+      : undefined;
+    if (!hostPort)
+      throw new CommandError(`charge point ${id} dialled an unusable Host "${dialled}"`, 'InvalidRequest');
+    const path = options.server && options.filesPath ? options.filesPath : listener.pathPrefix;
+    return `${listener.isTls ? 'https' : 'http'}://${hostPort}${path.endsWith('/') ? path : `${path}/`}`;
+  };
+  return Object.assign(parts, {
+    listener,
+    charges,
+    notes,
+    gate,
+    admission,
+    connections,
+    lifecycle,
+    files,
+    fileBaseUrl,
+  });
 }

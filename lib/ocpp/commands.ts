@@ -1,5 +1,6 @@
 import type { ChargePointPort } from '../contracts';
 import type { PersistentIdTags } from './authorization';
+import type { CdrConnector } from './cdr-connectors';
 import type { OpenTransaction } from './central-state';
 import type { ChargePointInfo } from './central-types';
 import {
@@ -8,6 +9,7 @@ import {
   CommandError,
   isCentralSystemAction,
 } from './connection';
+import { type FileCommandHost, prepareFileCommand } from './files-commands';
 import type { IdTagEntry } from './id-tags';
 import {
   type ConnectorSource,
@@ -60,7 +62,10 @@ export const COMMAND_ACTIONS: readonly string[] = [
 
 /** What commands need of the central system: its commands to chargers and its records. */
 export interface CommandTarget extends ConnectorSource, SessionSource, Pick<ChargePointPort, 'call'> {
-  readonly options: Readonly<{ authorization?: Readonly<{ fixedIdTag?: string }> }>;
+  readonly options: Readonly<{
+    authorization?: Readonly<{ fixedIdTag?: string }>;
+    cdrConnectors?: Readonly<Record<string, CdrConnector>>;
+  }>;
   readonly idTags: PersistentIdTags;
   approveChargePoint(chargePointId: string): Promise<void>;
   rejectChargePoint(chargePointId: string): Promise<void>;
@@ -68,6 +73,9 @@ export interface CommandTarget extends ConnectorSource, SessionSource, Pick<Char
   chargePoints(): ChargePointInfo[];
   openTransactions(): OpenTransaction[];
   pushLocalList(chargePointId: string, options?: { full?: boolean }): Promise<unknown>;
+  /** The central system's own file exchange, where it has one (files-commands.ts). */
+  readonly files?: FileCommandHost['files'];
+  fileBaseUrl?(chargePointId: string): string;
 }
 
 export interface Command {
@@ -130,9 +138,11 @@ export async function executeCommand(cs: CommandTarget, command: Command): Promi
     );
   }
   if (!chargePointId) throw new CommandError(`${action} needs the charge point it goes to`, 'InvalidRequest');
-  const request = isCentralSystemAction(action)
-    ? withDefaults(cs, action, command.payload ?? {})
+  // Location "ampflow": the central system serves the firmware or takes the upload itself (files.ts).
+  const payload = cs.files
+    ? prepareFileCommand(cs as FileCommandHost, chargePointId, action, command.payload ?? {})
     : (command.payload ?? {});
+  const request = isCentralSystemAction(action) ? withDefaults(cs, action, payload) : payload;
   // A 2.0.1-only action goes to the charger as written (the connection checks the charger speaks it).
   const response = await cs.call(
     chargePointId,
@@ -220,7 +230,15 @@ async function executeLocal(
     case 'PushLocalList':
       return result(await cs.pushLocalList(chargePointId as string, { full: payload.full === true }));
     case 'ExportSessions':
-      return result(await sessionsCsv(cs.sessions(), payload as SessionsCsvOptions));
+      try {
+        return result(
+          await sessionsCsv(cs.sessions(), payload as SessionsCsvOptions, cs.options.cdrConnectors),
+        );
+      } catch (err) {
+        if (err instanceof RangeError)
+          throw new CommandError(`ExportSessions: ${err.message}`, 'InvalidRequest');
+        throw err;
+      }
   }
 }
 

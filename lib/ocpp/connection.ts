@@ -203,6 +203,11 @@ export class ChargePointConnection extends EventEmitter {
     return this.options.client.handshake.remoteAddress;
   }
 
+  /** The `Host` the charger dialled (its upgrade request's header): where it reaches this central system. */
+  get dialledHost(): string | undefined {
+    return this.options.client.handshake.request.headers.host;
+  }
+
   /**
    * Sends a central-system command and returns the charger's answer; `asWritten`: in the charger's
    * own version's words already (outgoing.ts).

@@ -2,6 +2,7 @@ import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { Logger } from '../log';
 import type { FlowRequest } from './authorization';
 import { CHARGE_POINT_ACTIONS } from './connection';
+import type { FileUpload } from './files';
 import { STATION_ACTIONS_201 } from './v201/schemas';
 
 /**
@@ -24,6 +25,7 @@ export const OBSERVABLE_EVENTS = [
   'ConnectorState',
   'Session',
   'Upstream',
+  'FileUploaded',
 ] as const;
 export type ObservableEvent = (typeof OBSERVABLE_EVENTS)[number];
 
@@ -63,16 +65,18 @@ export interface EventSource {
   on(event: 'connector', listener: Listener<'connector'>): unknown;
   on(event: 'session', listener: Listener<'session'>): unknown;
   on(event: 'upstream', listener: Listener<'upstream'>): unknown;
+  on(event: 'file', listener: (upload: FileUpload) => void): unknown;
   off(event: 'message', listener: Listener<'message'>): unknown;
   off(event: 'connect', listener: Listener<'connect'>): unknown;
   off(event: 'disconnect', listener: Listener<'disconnect'>): unknown;
   off(event: 'connector', listener: Listener<'connector'>): unknown;
   off(event: 'session', listener: Listener<'session'>): unknown;
   off(event: 'upstream', listener: Listener<'upstream'>): unknown;
+  off(event: 'file', listener: (upload: FileUpload) => void): unknown;
 }
 
 /** The port's events besides `message`, each one action of the flow. */
-type OtherEvent = 'connect' | 'disconnect' | 'connector' | 'session' | 'upstream';
+type OtherEvent = 'connect' | 'disconnect' | 'connector' | 'session' | 'upstream' | 'file';
 /** The same source, seen through one signature for those events. */
 interface OtherEventSource {
   on(event: OtherEvent, listener: (payload: { chargePointId: string }) => void): unknown;
@@ -152,6 +156,7 @@ export function subscribe(
     ['connector', 'ConnectorState', (state: ConnectorState) => ({ ...state })],
     ['session', 'Session', (session) => session],
     ['upstream', 'Upstream', (event) => event],
+    ['file', 'FileUploaded', (upload) => upload],
   ];
   for (const [event, action, payloadOf] of events) {
     if (!wanted(action)) continue;

@@ -11,6 +11,7 @@ import { RPCServer } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../clock';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../log';
+import { closeIfUnread, UPLOAD_TIMEOUT_MS } from './files';
 import type { SecurityProfile } from './handshake';
 import type { RpcServerOptions, ServerClient, UpgradeHandshake } from './rpc-types';
 import { loadTlsMaterial, type TlsSettings } from './transport';
@@ -40,6 +41,12 @@ export interface ListenerOptions {
   server?: HttpServer | HttpsServer;
   /** Only upgrade requests under this path are chargers; the identity is the segment after it. */
   path?: string;
+  /**
+   * On a shared server: the URL path (from the server's root, ending in `/`) under which the
+   * server's owner hands plain HTTP requests to the file exchange (files.ts); without it a shared
+   * server serves no files. The own server serves them under `path`.
+   */
+  filesPath?: string;
   securityProfile?: SecurityProfile;
   /** Profiles 2 and 3, own listener only (a shared server has its own TLS). */
   tls?: TlsSettings;
@@ -64,6 +71,8 @@ export interface ListenerHooks {
     handshake: UpgradeHandshake,
   ): void;
   onClient(client: ServerClient): void;
+  /** A plain HTTP request on the own server (files.ts): true when answered, else 426 follows. */
+  request?(request: IncomingMessage, response: ServerResponse): boolean;
 }
 
 /**
@@ -240,7 +249,9 @@ export class OcppListener {
     onUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => void,
   ): HttpServer | HttpsServer {
     const prefix = this.pathPrefix;
-    const answerPlainHttp = (_request: IncomingMessage, response: ServerResponse) => {
+    const answerPlainHttp = (request: IncomingMessage, response: ServerResponse) => {
+      if (this.hooks.request?.(request, response)) return;
+      closeIfUnread(request, response);
       response.statusCode = 426;
       response.setHeader('Upgrade', 'websocket');
       response.end(
@@ -250,9 +261,11 @@ export class OcppListener {
     // Node's defaults let a connection that never completes its handshake hold a socket for 60 to
     // 90 s (HTTP headers) or 120 s (TLS): a cheap way to exhaust file descriptors.
     const handshakeTimeoutMs = this.options.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs;
+    // A request's body (only a charger's upload to files.ts has one) may take longer: a refused
+    // request's socket is closed at once instead of reading its body (closeIfUnread).
     const httpTimeouts = {
       headersTimeout: handshakeTimeoutMs,
-      requestTimeout: handshakeTimeoutMs,
+      requestTimeout: Math.max(handshakeTimeoutMs, UPLOAD_TIMEOUT_MS),
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(handshakeTimeoutMs / 4))),
     };
     let server: HttpServer | HttpsServer;

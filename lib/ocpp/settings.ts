@@ -1,6 +1,7 @@
 import { ConfigError, parseChoice, parseNumber, parsePort } from '../config-error';
 import type { SubProtocol } from './admission';
 import type { AuthorizationOptions, OneTransactionPerTag } from './authorization';
+import { parseCdrConnectors } from './cdr-connectors';
 import { type CentralSystemOptions, DEFAULT_OCPP_PORT } from './central-system';
 import type { ChargePointOptions } from './connection';
 import type { SecurityProfile, UnknownChargePointPolicy } from './handshake';
@@ -50,6 +51,8 @@ export interface CentralSystemSettings {
   idTags?: IdTagEntry[];
   dataTransfer?: string;
   signCertificate?: string;
+  /** The CDR's connector table: `<identity>[/<connector>], <plug type>, <AC|DC>[, <comment>]` per line. */
+  cdrConnectors?: string;
 }
 
 /** The OCPP versions a central system may serve, most preferred first. */
@@ -157,6 +160,8 @@ export function parseSettings(
   const chargePoints = parseChargePoints(settings.chargePoints ?? []);
   if (Object.keys(chargePoints).length > 0) options.chargePoints = chargePoints;
   if (settings.idTags && settings.idTags.length > 0) options.idTags = settings.idTags;
+  const cdrConnectors = parseCdrConnectors(settings.cdrConnectors ?? '');
+  if (Object.keys(cdrConnectors).length > 0) options.cdrConnectors = cdrConnectors;
   return options;
 }
 

@@ -21,6 +21,7 @@ import { clearChargingProfile, getCompositeSchedule, setChargingProfile } from '
 import { ChargePointSecurity } from './charge-point-security';
 import { extendedTrigger, trigger } from './charge-point-triggers';
 import { type EvOptions, SimulatedEv } from './ev';
+import { httpFileTransfer } from './file-transfer';
 import { Maintenance } from './maintenance';
 import type { IdTagInfo, StationOptions } from './station';
 import { ChargePointSessions } from './transactions';
@@ -71,6 +72,8 @@ export interface SimulatedChargePointOptions extends StationOptions {
   fileTransferS?: number;
   /** Simulated duration of a firmware installation. Default 10 s. */
   firmwareInstallS?: number;
+  /** Really download firmware from and upload diagnostics and logs to http(s) locations (file-transfer.ts). */
+  httpTransfers?: boolean;
   /**
    * Only signed firmware updates (security whitepaper L01.FR.20): UpdateFirmware is answered with
    * CALLERROR NotSupported. Default false: both kinds are supported.
@@ -125,6 +128,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
       clock: this.clock,
       identity: this.identity,
       fileTransferS: options.fileTransferS ?? 10,
+      ...(options.httpTransfers ? { transfer: httpFileTransfer() } : {}),
       firmwareInstallS: options.firmwareInstallS ?? 10,
       supportsLocation: (location) => supportsLocation(this.configuration, location),
       hasTransactions: () => this.hasTransactions,
@@ -151,6 +155,11 @@ export class SimulatedChargePoint extends ChargePointSessions {
   }
 
   /** The firmware version BootNotification reports (changes after a firmware update). */
+  /** The last firmware file really downloaded (with `httpTransfers`). */
+  get downloadedFirmware(): Buffer | undefined {
+    return this.maintenance.lastDownload;
+  }
+
   get firmware(): string {
     return this.firmwareVersion;
   }
@@ -363,7 +372,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
       GetDiagnostics: (request) => {
         requireProfile(host, 'FirmwareManagement', 'GetDiagnostics');
         const fileName = this.maintenance.diagnosticsFileName();
-        return done({ fileName }, () => this.maintenance.startDiagnostics(request.location));
+        return done({ fileName }, () => this.maintenance.startDiagnostics(request.location, fileName));
       },
       GetInstalledCertificateIds: (request) => {
         const ids = this.certificates.ids(request.certificateType);

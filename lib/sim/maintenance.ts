@@ -13,10 +13,17 @@ import type {
 /**
  * The charge point's maintenance jobs, each a sequence of status notifications on the Clock:
  * diagnostics upload (5.9), firmware update (5.19), and the security whitepaper's log upload (N01)
- * and signed firmware update (L01). Nothing is really transferred: a transfer takes
- * `fileTransferS` and succeeds when the location's protocol is one of
- * SupportedFileTransferProtocols, else it fails.
+ * and signed firmware update (L01). Without `transfer` nothing is really transferred: a transfer
+ * takes `fileTransferS` and succeeds when the location's protocol is one of
+ * SupportedFileTransferProtocols, else it fails. With `transfer`, an http(s) location is really
+ * downloaded from or uploaded to, and the transfer's outcome is the status.
  */
+
+/** Real transfers over HTTP (file-transfer.ts); a failure rejects. */
+export interface FileTransfer {
+  download(url: string): Promise<Buffer>;
+  upload(url: string, fileName: string, content: Buffer, kind: 'diagnostics' | 'log'): Promise<void>;
+}
 
 export type DiagnosticsStatus = DiagnosticsStatusNotificationRequest['status'];
 export type FirmwareStatus = FirmwareStatusNotificationRequest['status'];
@@ -42,6 +49,8 @@ export interface MaintenanceHost {
   securityEvent(type: string, techInfo?: string): void;
   installFirmware(version: string): void;
   reboot(reason: string): void;
+  /** Really transfer http(s) locations. */
+  readonly transfer?: FileTransfer;
 }
 
 interface FirmwareJob {
@@ -63,7 +72,9 @@ export class Maintenance {
   private firmware: FirmwareJob | undefined;
   private lastFirmwareStatus: FirmwareStatus | undefined;
   private lastSignedStatus: { status: SignedFirmwareStatus; requestId?: number } | undefined;
-  private log: { requestId: number; timer: TimerHandle } | undefined;
+  private log: { requestId: number; timer?: TimerHandle } | undefined;
+  /** The last firmware really downloaded (with `transfer`). */
+  lastDownload: Buffer | undefined;
 
   constructor(private readonly host: MaintenanceHost) {}
 
@@ -74,16 +85,39 @@ export class Maintenance {
   }
 
   /** Uploads diagnostics (after the GetDiagnostics answer went out). */
-  startDiagnostics(location: string): void {
+  startDiagnostics(location: string, fileName = this.diagnosticsFileName()): void {
     const { clock } = this.host;
     this.clock.clearTimeout(this.diagnosticsTimer);
     this.diagnosticsUploading = true;
     this.host.diagnosticsStatus('Uploading');
+    const transfer = this.realTransfer(location);
+    if (transfer) {
+      const content = Buffer.from(
+        `diagnostics of ${this.host.identity} at ${new Date(clock.now()).toISOString()}\n`,
+      );
+      transfer.upload(location, fileName, content, 'diagnostics').then(
+        () => this.diagnosticsDone('Uploaded'),
+        () => this.diagnosticsDone('UploadFailed'),
+      );
+      return;
+    }
     this.diagnosticsTimer = clock.setTimeout(() => {
       this.diagnosticsTimer = undefined;
       this.diagnosticsUploading = false;
       this.host.diagnosticsStatus(this.host.supportsLocation(location) ? 'Uploaded' : 'UploadFailed');
     }, this.host.fileTransferS * 1000);
+  }
+
+  private diagnosticsDone(status: DiagnosticsStatus): void {
+    this.diagnosticsUploading = false;
+    this.host.diagnosticsStatus(status);
+  }
+
+  /** The transfer to use for `location`: only http(s) locations, and only with one. */
+  private realTransfer(location: string): FileTransfer | undefined {
+    return this.host.transfer && /^https?:\/\//i.test(location) && this.host.supportsLocation(location)
+      ? this.host.transfer
+      : undefined;
   }
 
   /** For a triggered DiagnosticsStatusNotification: Idle unless an upload runs (4.4). */
@@ -166,6 +200,22 @@ export class Maintenance {
     if (this.log) this.clock.clearTimeout(this.log.timer);
     const requestId = request.requestId;
     this.host.logStatus('Uploading', requestId);
+    const transfer = this.realTransfer(request.log.remoteLocation);
+    if (transfer) {
+      const job: { requestId: number } = { requestId };
+      const fileName = this.logAnswer(request).filename ?? 'log.txt';
+      this.log = job;
+      const content = Buffer.from(`${request.logType} of ${this.host.identity}, request ${requestId}\n`);
+      const end = (status: LogStatus) => {
+        if (this.log === job) this.log = undefined;
+        this.host.logStatus(status, requestId);
+      };
+      transfer.upload(request.log.remoteLocation, fileName, content, 'log').then(
+        () => end('Uploaded'),
+        () => end('UploadFailure'),
+      );
+      return;
+    }
     const timer = this.host.clock.setTimeout(() => {
       this.log = undefined;
       // N01.FR.09/10.
@@ -210,33 +260,49 @@ export class Maintenance {
   private download(job: FirmwareJob): void {
     if (this.firmware !== job) return;
     this.report(job, 'Downloading');
-    job.timer = this.clock.setTimeout(() => {
-      if (this.firmware !== job) return;
-      if (!this.host.supportsLocation(job.location)) {
-        this.report(job, 'DownloadFailed');
+    const transfer = this.realTransfer(job.location);
+    if (transfer) {
+      transfer.download(job.location).then(
+        (content) => {
+          this.lastDownload = content;
+          this.downloaded(job, true);
+        },
+        () => this.downloaded(job, false),
+      );
+      return;
+    }
+    job.timer = this.clock.setTimeout(
+      () => this.downloaded(job, this.host.supportsLocation(job.location)),
+      this.host.fileTransferS * 1000,
+    );
+  }
+
+  private downloaded(job: FirmwareJob, ok: boolean): void {
+    if (this.firmware !== job) return;
+    if (!ok) {
+      this.report(job, 'DownloadFailed');
+      this.firmware = undefined;
+      return;
+    }
+    this.report(job, 'Downloaded');
+    if (job.signed) {
+      // The simulator cannot check a signature over a file it never downloads; it accepts any
+      // non-empty base64 signature and treats anything else as invalid (L01.FR.03/04).
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(job.signature ?? '')) {
+        this.signedStatus(job, 'InvalidSignature');
+        this.host.securityEvent('InvalidFirmwareSignature', `requestId ${job.requestId}`);
         this.firmware = undefined;
         return;
       }
-      this.report(job, 'Downloaded');
-      if (job.signed) {
-        // The simulator cannot check a signature over a file it never downloads; it accepts any
-        // non-empty base64 signature and treats anything else as invalid (L01.FR.03/04).
-        if (!/^[A-Za-z0-9+/]+={0,2}$/.test(job.signature ?? '')) {
-          this.signedStatus(job, 'InvalidSignature');
-          this.host.securityEvent('InvalidFirmwareSignature', `requestId ${job.requestId}`);
-          this.firmware = undefined;
-          return;
-        }
-        this.signedStatus(job, 'SignatureVerified');
-        if (job.installAtMs !== undefined && job.installAtMs > this.clock.now()) {
-          // L01.FR.16.
-          this.signedStatus(job, 'InstallScheduled');
-          job.timer = this.clock.setTimeout(() => this.install(job), job.installAtMs - this.clock.now());
-          return;
-        }
+      this.signedStatus(job, 'SignatureVerified');
+      if (job.installAtMs !== undefined && job.installAtMs > this.clock.now()) {
+        // L01.FR.16.
+        this.signedStatus(job, 'InstallScheduled');
+        job.timer = this.clock.setTimeout(() => this.install(job), job.installAtMs - this.clock.now());
+        return;
       }
-      this.install(job);
-    }, this.host.fileTransferS * 1000);
+    }
+    this.install(job);
   }
 
   private install(job: FirmwareJob): void {

@@ -92,6 +92,24 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     assert.deepEqual(errors(), []);
   });
 
+  it('shows a charger’s firmware and diagnostics progress as it reports them (issue 37)', async () => {
+    await lax?.call('FirmwareStatusNotification', { status: 'Downloading' });
+    await lax?.call('DiagnosticsStatusNotification', { status: 'Uploading' });
+    await entry('CP-LAX')
+      .locator('.ampflow-charger-files-firmware', { hasText: /^Firmware update: Downloading, \d+ s ago$/ })
+      .waitFor();
+    await entry('CP-LAX')
+      .locator('.ampflow-charger-files-diagnostics', {
+        hasText: /^Diagnostics upload: Uploading, \d+ s ago$/,
+      })
+      .waitFor();
+    await lax?.call('DiagnosticsStatusNotification', { status: 'UploadFailed' });
+    await entry('CP-LAX')
+      .locator('.ampflow-charger-files-diagnostics', { hasText: 'Diagnostics upload: UploadFailed' })
+      .waitFor();
+    assert.deepEqual(errors(), []);
+  });
+
   it('shows a charger that hangs up as offline', async () => {
     const gone = chargers[1] as SimulatedChargePoint;
     await gone.disconnect();

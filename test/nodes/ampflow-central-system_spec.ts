@@ -253,6 +253,12 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
     const csv = await helper.request().get('/ampflow-central-system/cs/sessions.csv').expect(200);
     assert.match(String(csv.headers['content-type']), /text\/csv/);
     assert.match(csv.text, /^transaction,charge point,/);
+    const comma = await helper
+      .request()
+      .get('/ampflow-central-system/cs/sessions.csv?decimal=%2C')
+      .expect(200);
+    assert.match(comma.text, /^transaction;charge point;.*;connector type;AC\/DC;comment\r\n/);
+    await helper.request().get('/ampflow-central-system/cs/sessions.csv?from=yesterday').expect(400);
     await helper.request().get('/ampflow-central-system/nope/charge-points').expect(404);
     await helper.request().post('/ampflow-central-system/cs/charge-points/CP-ADMIN/reject').expect(200);
     await charger.close();

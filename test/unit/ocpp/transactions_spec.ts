@@ -233,8 +233,8 @@ describe('transactions', () => {
     );
     assert.equal(
       row,
-      `${transactionId};'+49*839*0000000001;1;'=HYPERLINK;2026-01-01T10:00:00.000Z;2026-01-01T11:30:00.000Z;90;1000;13000;12000;Local;;;`,
-      'the last column, the charger’s own transaction id, is for OCPP 2.0.1 chargers',
+      `${transactionId};'+49*839*0000000001;1;'=HYPERLINK;2026-01-01T10:00:00.000Z;2026-01-01T11:30:00.000Z;90;1000;13000;12000;Local;;;;;;`,
+      'the charger’s own transaction id (for OCPP 2.0.1 chargers), then connector type, AC/DC and comment (empty without a CDR connectors table)',
     );
   });
 

@@ -1,0 +1,336 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
+
+/**
+ * Firmware downloads and diagnostics/log uploads served by the central system itself, on the HTTP
+ * server the chargers already reach (its WebSocket port): each transfer has a random one-time
+ * token in its URL, `<base>ampflow-files/<token>/<file name>`, that expires. A token works for one
+ * complete transfer: a download served to its end or an upload stored; a wrong, used or expired
+ * token is refused (404, 410) and logged with the caller's address. HTTP only (GET for downloads,
+ * PUT or POST, raw or multipart/form-data, for uploads); FTP is not served.
+ */
+
+/** The path segment under the central system's path that file URLs live in. */
+export const FILES_SEGMENT = 'ampflow-files';
+/** How long a token is good for after its command (after the retrieve date for a firmware). */
+export const FILE_TOKEN_TTL_MS = 60 * 60 * 1000;
+/** How long an upload's body may take to arrive (the own server's request timeout). */
+export const UPLOAD_TIMEOUT_MS = 10 * 60 * 1000;
+/** The largest upload stored. */
+export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024;
+
+export type FileKind = 'firmware' | 'diagnostics' | 'log';
+
+/** A firmware to serve: a file on the Node-RED host or its content. */
+export type FirmwareSource = { path: string; fileName?: string } | { content: Buffer; fileName: string };
+
+/** A file a charger uploaded. */
+export interface FileUpload {
+  chargePointId: string;
+  kind: 'diagnostics' | 'log';
+  fileName: string;
+  size: number;
+  receivedAt: string;
+  /** Where it was stored (`<data folder>/files/<identity>/`); absent without a data folder. */
+  path?: string;
+  /** The content, when no data folder keeps it. */
+  content?: Buffer;
+  /** A 2.0.1 GetLog's requestId. */
+  requestId?: number;
+}
+
+export interface FileExchangeOptions {
+  clock: Clock;
+  log: Logger;
+  /** Uploads are stored under `<directory>/<identity>/`; without one they are handed on in memory. */
+  directory?: string;
+  maxUploadBytes?: number;
+  uploaded(upload: FileUpload): void;
+}
+
+interface Ticket {
+  kind: FileKind;
+  chargePointId: string;
+  fileName: string;
+  expiresAtMs: number;
+  source?: FirmwareSource;
+  requestId?: number;
+  /** A transfer is running on it (a second at the same time is refused). */
+  busy?: boolean;
+}
+
+export class FileExchange {
+  private readonly tickets = new Map<string, Ticket>();
+  /** Tokens used or expired, and until when they are remembered as such. */
+  private readonly spent = new Map<string, number>();
+
+  constructor(private readonly options: FileExchangeOptions) {}
+
+  /** A token for one download of `source` by `chargePointId`, good until `notAfterMs`. */
+  offerFirmware(chargePointId: string, source: FirmwareSource, notAfterMs: number): string {
+    const fileName = safeName(
+      source.fileName ?? ('path' in source ? (source.path.split(/[\\/]/).pop() ?? '') : ''),
+      'firmware.bin',
+    );
+    return this.issue({ kind: 'firmware', chargePointId, fileName, expiresAtMs: notAfterMs, source });
+  }
+
+  /** A token for one upload of diagnostics or a log by `chargePointId`. */
+  expectUpload(chargePointId: string, kind: 'diagnostics' | 'log', notAfterMs: number, requestId?: number) {
+    return this.issue({
+      kind,
+      chargePointId,
+      fileName: '',
+      expiresAtMs: notAfterMs,
+      ...(requestId === undefined ? {} : { requestId }),
+    });
+  }
+
+  /** The URL path (after the base) of a token: the firmware's name for a download, a directory for an upload. */
+  pathOf(token: string): string {
+    const ticket = this.tickets.get(token);
+    return `${FILES_SEGMENT}/${token}/${ticket?.kind === 'firmware' ? encodeURIComponent(ticket.fileName) : ''}`;
+  }
+
+  /** Tokens still open. */
+  get open(): number {
+    this.sweep();
+    return this.tickets.size;
+  }
+
+  /**
+   * Answers `request` when its path is `<prefix>ampflow-files/...`; false for any other path (the
+   * caller answers it).
+   */
+  handle(prefix: string, request: IncomingMessage, response: ServerResponse): boolean {
+    const pathname = (request.url ?? '/').split('?')[0] ?? '/';
+    const base = `${prefix}${FILES_SEGMENT}/`;
+    if (!pathname.startsWith(base)) return false;
+    const [token = '', ...rest] = pathname.slice(base.length).split('/');
+    // Only an accepted upload reads its body; a refused request's connection is closed when answered.
+    closeIfUnread(request, response);
+    const from = request.socket.remoteAddress ?? 'unknown address';
+    this.sweep();
+    const ticket = this.tickets.get(token);
+    if (!ticket) {
+      const used = this.spent.has(token);
+      this.options.log.warn(
+        `file request ${request.method} from ${from} refused: ${used ? 'its token was used or has expired' : 'unknown token'}`,
+      );
+      reply(response, used ? 410 : 404, used ? 'this link was used or has expired\n' : 'not found\n');
+      return true;
+    }
+    const method = request.method ?? 'GET';
+    if (
+      ticket.kind === 'firmware'
+        ? method !== 'GET' && method !== 'HEAD'
+        : method !== 'PUT' && method !== 'POST'
+    ) {
+      response.setHeader('Allow', ticket.kind === 'firmware' ? 'GET, HEAD' : 'PUT, POST');
+      reply(
+        response,
+        405,
+        `${ticket.kind === 'firmware' ? 'download with GET' : 'upload with PUT or POST'}\n`,
+      );
+      return true;
+    }
+    if (ticket.busy) {
+      reply(response, 409, 'a transfer on this link is running\n');
+      return true;
+    }
+    if (method === 'HEAD') {
+      reply(response, 200, '');
+      return true;
+    }
+    ticket.busy = true;
+    const done = (ok: boolean) => {
+      ticket.busy = false;
+      if (ok) this.spend(token);
+    };
+    if (ticket.kind === 'firmware') this.serve(ticket, response, from, done);
+    else this.receive(ticket, decodeURIComponent(rest.join('/')), request, response, from, done);
+    return true;
+  }
+
+  private issue(ticket: Ticket): string {
+    this.sweep();
+    const token = randomBytes(24).toString('base64url');
+    this.tickets.set(token, ticket);
+    return token;
+  }
+
+  private spend(token: string): void {
+    const ticket = this.tickets.get(token);
+    this.tickets.delete(token);
+    // Kept an hour past its expiry, so a charger that retries late reads 410, not 404.
+    if (ticket)
+      this.spent.set(token, Math.max(ticket.expiresAtMs, this.options.clock.now()) + FILE_TOKEN_TTL_MS);
+  }
+
+  private sweep(): void {
+    const now = this.options.clock.now();
+    for (const [token, ticket] of this.tickets) {
+      if (ticket.expiresAtMs <= now && !ticket.busy) this.spend(token);
+    }
+    for (const [token, until] of this.spent) if (until <= now) this.spent.delete(token);
+  }
+
+  private serve(ticket: Ticket, response: ServerResponse, from: string, done: (ok: boolean) => void): void {
+    const source = ticket.source as FirmwareSource;
+    const name = `firmware ${ticket.fileName} for ${ticket.chargePointId}`;
+    const send = (size: number, body: (response: ServerResponse) => void) => {
+      // Spent once all of it is sent; a transfer broken off leaves the link good for a retry.
+      response.on('finish', () => {
+        done(true);
+        this.options.log.info(`${name} downloaded by ${from}`);
+      });
+      response.on('close', () => {
+        if (!response.writableFinished) done(false);
+      });
+      response.setHeader('Content-Type', 'application/octet-stream');
+      response.setHeader('Content-Disposition', `attachment; filename="${ticket.fileName}"`);
+      response.setHeader('Content-Length', size);
+      body(response);
+    };
+    if ('content' in source) {
+      send(source.content.length, (out) => out.end(source.content));
+      return;
+    }
+    // Read whole (a firmware is megabytes): the response ends with its last byte, so the link is
+    // spent before the charger can ask again.
+    readFile(source.path).then(
+      (content) => send(content.length, (out) => out.end(content)),
+      (err: Error) => {
+        // Not spent: the file may be put back while the link is good.
+        done(false);
+        this.options.log.error(`${name}: cannot read ${source.path}: ${err.message}`);
+        reply(response, 500, 'the firmware file cannot be read\n');
+      },
+    );
+  }
+
+  private receive(
+    ticket: Ticket,
+    nameInUrl: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+    from: string,
+    done: (ok: boolean) => void,
+  ): void {
+    const limit = this.options.maxUploadBytes ?? MAX_UPLOAD_BYTES;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit && !refused) {
+        refused = true;
+        done(false);
+        response.setHeader('Connection', 'close');
+        reply(response, 413, `an upload has at most ${limit} bytes\n`);
+        request.destroy();
+      }
+      if (!refused) chunks.push(chunk);
+    });
+    request.on('error', () => {
+      if (!refused) done(false);
+      refused = true;
+    });
+    request.on('end', () => {
+      if (refused) return;
+      const body = Buffer.concat(chunks);
+      const part = multipartFile(String(request.headers['content-type'] ?? ''), body);
+      const content = part?.content ?? body;
+      const fileName = safeName(
+        part?.fileName || nameInUrl,
+        `${ticket.kind}-${ticket.chargePointId}-${this.options.clock.now()}.log`,
+      );
+      this.store(ticket, fileName, content).then(
+        (upload) => {
+          done(true);
+          reply(response, 201, 'stored\n');
+          this.options.log.info(
+            `${ticket.kind} of ${ticket.chargePointId} uploaded by ${from}: ${fileName}, ${content.length} bytes`,
+          );
+          this.options.uploaded(upload);
+        },
+        (err: Error) => {
+          done(false);
+          this.options.log.error(`${ticket.kind} of ${ticket.chargePointId} not stored: ${err.message}`);
+          reply(response, 500, 'the upload could not be stored\n');
+        },
+      );
+    });
+  }
+
+  private async store(ticket: Ticket, fileName: string, content: Buffer): Promise<FileUpload> {
+    const receivedAt = new Date(this.options.clock.now()).toISOString();
+    const upload: FileUpload = {
+      chargePointId: ticket.chargePointId,
+      kind: ticket.kind as 'diagnostics' | 'log',
+      fileName,
+      size: content.length,
+      receivedAt,
+      ...(ticket.requestId === undefined ? {} : { requestId: ticket.requestId }),
+    };
+    if (!this.options.directory) return { ...upload, content };
+    const directory = join(this.options.directory, safeName(ticket.chargePointId, 'charger'));
+    await mkdir(directory, { recursive: true });
+    const path = join(directory, `${receivedAt.replace(/[:.]/g, '-')}-${fileName}`);
+    await writeFile(path, content, { flag: 'wx' });
+    return { ...upload, path };
+  }
+}
+
+/** A file or directory name without path separators, control characters or leading dots. */
+function safeName(name: string, fallback: string): string {
+  const cleaned = name
+    .replace(/[\\/:*?"<>|\p{Cc}]/gu, '_')
+    .replace(/^\.+/, '')
+    .slice(0, 120);
+  return cleaned || fallback;
+}
+
+/** The first file part of a multipart/form-data body (what most chargers POST), or undefined. */
+export function multipartFile(
+  contentType: string,
+  body: Buffer,
+): { fileName: string; content: Buffer } | undefined {
+  const boundary = /multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (!boundary) return undefined;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at >= 0) {
+    const headersStart = at + delimiter.length + 2;
+    const headersEnd = body.indexOf('\r\n\r\n', headersStart);
+    if (headersEnd < 0) return undefined;
+    const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headersEnd);
+    if (next < 0) return undefined;
+    const headers = body.subarray(headersStart, headersEnd).toString('utf8');
+    const fileName = /filename="([^"]*)"/i.exec(headers)?.[1];
+    if (fileName !== undefined) return { fileName, content: body.subarray(headersEnd + 4, next) };
+    at = next + 2;
+  }
+  return undefined;
+}
+
+/** Once `response` is sent, closes the connection of a request whose body was not read (a refused one). */
+export function closeIfUnread(request: IncomingMessage, response: ServerResponse): void {
+  response.once('finish', () => {
+    if (!request.complete) request.socket.destroy();
+  });
+}
+
+function reply(response: ServerResponse, status: number, text: string): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  response.statusCode = status;
+  response.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  response.end(text);
+}
