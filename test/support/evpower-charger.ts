@@ -45,6 +45,14 @@ export interface EvpowerChargerOptions {
    * system knows. Default 0: it stops it at once.
    */
   deauthorizedStopDelayMs?: number;
+  /**
+   * Boots and meters as the Schneider EVlink OCPP guide (vendor doc 003) describes an R7 station:
+   * BootNotification from `Schneider Electric`, firmware `3.3.0.7`; `Current.Import` in
+   * MeterValuesSampledData is reported without a phase (one value), and only the phase forms it
+   * lists (`Current.Import.L1` ...) with their phase (§8: "Phase can be configured (postfix: L1,
+   * L2, L3 ...)"). Default: a charger that reports Current.Import on every phase.
+   */
+  evlink?: boolean;
 }
 
 /**
@@ -98,10 +106,16 @@ export class EvpowerCharger extends EventEmitter<{
     const connected = once(this.client, 'connect');
     this.client.connect(url.endsWith('/') ? url : `${url}/`);
     await connected;
-    const boot = await this.client.callRequest('BootNotification', {
-      chargePointVendor: 'PeerTest',
-      chargePointModel: 'evpower-ocpp-ts',
-    });
+    const boot = await this.client.callRequest(
+      'BootNotification',
+      this.options.evlink
+        ? {
+            chargePointVendor: 'Schneider Electric',
+            chargePointModel: 'EVlink Pro AC',
+            firmwareVersion: '3.3.0.7',
+          }
+        : { chargePointVendor: 'PeerTest', chargePointModel: 'evpower-ocpp-ts' },
+    );
     if (boot.status !== 'Accepted') throw new Error(`${this.identity} was not accepted: ${boot.status}`);
     for (let id = 0; id <= this.connectorCount; id++) await this.status(id, 'Available');
   }
@@ -202,14 +216,40 @@ export class EvpowerCharger extends EventEmitter<{
         {
           timestamp,
           sampledValue: [
-            current(l1, 'L1'),
-            current(l2, 'L2'),
-            current(l3, 'L3'),
+            ...(this.options.evlink
+              ? this.evlinkCurrents([l1, l2, l3])
+              : [current(l1, 'L1'), current(l2, 'L2'), current(l3, 'L3')]),
             { value: String(side.meterWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
           ],
         },
       ],
     });
+  }
+
+  /**
+   * The currents an EVlink reports: each phase form MeterValuesSampledData lists, with its phase;
+   * plain `Current.Import` (listed, and no phase form) as one value without a phase, the highest.
+   */
+  private evlinkCurrents(draw: PerPhase) {
+    const listed = this.writable.MeterValuesSampledData?.split(',').map((item) => item.trim()) ?? [];
+    const phases = (['L1', 'L2', 'L3'] as const).filter((phase) =>
+      listed.includes(`Current.Import.${phase}`),
+    );
+    if (phases.length > 0)
+      return phases.map((phase) => ({
+        value: String(draw[['L1', 'L2', 'L3'].indexOf(phase)] ?? 0),
+        measurand: 'Current.Import' as const,
+        unit: 'A' as const,
+        phase,
+      }));
+    if (!listed.includes('Current.Import')) return [];
+    return [
+      {
+        value: String(Math.max(...draw.map((a) => a ?? 0))),
+        measurand: 'Current.Import' as const,
+        unit: 'A' as const,
+      },
+    ];
   }
 
   async close(): Promise<void> {
@@ -220,6 +260,11 @@ export class EvpowerCharger extends EventEmitter<{
     const closed = once(this.client, 'close');
     this.client.close();
     await closed;
+  }
+
+  /** A writable configuration key as the charger has it now (what the central system set). */
+  written(key: string): string {
+    return this.writable[key] ?? '';
   }
 
   hasConnector(connectorId: number): boolean {
