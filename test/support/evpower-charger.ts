@@ -29,6 +29,8 @@ interface ConnectorSide {
   deauthorized?: boolean;
   car?: PeerCar;
   meterWh: number;
+  /** A car charging without a transaction (plugInFree): the status last reported for it. */
+  free?: 'Charging' | 'SuspendedEVSE' | 'Preparing';
 }
 
 export interface EvpowerChargerOptions {
@@ -120,7 +122,10 @@ export class EvpowerCharger extends EventEmitter<{
     for (let id = 0; id <= this.connectorCount; id++) await this.status(id, 'Available');
   }
 
-  status(connectorId: number, status: 'Available' | 'Preparing' | 'Charging' | 'Finishing') {
+  status(
+    connectorId: number,
+    status: 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'Finishing',
+  ) {
     return this.client.callRequest('StatusNotification', {
       connectorId,
       errorCode: 'NoError',
@@ -159,6 +164,42 @@ export class EvpowerCharger extends EventEmitter<{
     await this.status(connectorId, 'Charging');
     await this.sendMeterValues(connectorId);
     return authorized.idTagInfo.status;
+  }
+
+  /**
+   * Free charging without a transaction, as Bender's free-charging modes 2 and 3 (vendor doc 002
+   * §5.2: without a transaction id "the charge point will only send status messages"): a car plugs
+   * in and charges at what the profiles allow (a TxDefaultProfile; no TxProfile without a
+   * transaction), reported by StatusNotification alone: Charging, or SuspendedEVSE below 6 A. No
+   * StartTransaction, no MeterValues.
+   */
+  async plugInFree(connectorId: number, car: PeerCar): Promise<void> {
+    const side = this.side(connectorId);
+    side.car = car;
+    side.free = 'Preparing';
+    this.emit('change');
+    await this.status(connectorId, 'Preparing');
+    await this.reportFree(connectorId);
+  }
+
+  /** The car of a free session leaves: Finishing, then Available; nothing else is sent. */
+  async unplugFree(connectorId: number): Promise<void> {
+    const side = this.side(connectorId);
+    side.car = undefined;
+    side.free = undefined;
+    this.emit('change');
+    await this.status(connectorId, 'Finishing');
+    await this.status(connectorId, 'Available');
+  }
+
+  /** A free session's status after what it offers may have changed, when it changed. */
+  private async reportFree(connectorId: number): Promise<void> {
+    const side = this.side(connectorId);
+    if (!side.free) return;
+    const status = Math.max(...this.drawA(connectorId).map((a) => a ?? 0)) > 0 ? 'Charging' : 'SuspendedEVSE';
+    if (status === side.free) return;
+    side.free = status;
+    await this.status(connectorId, status);
   }
 
   async stopSession(connectorId: number, reason: 'Local' | 'DeAuthorized' = 'Local'): Promise<void> {
@@ -425,7 +466,7 @@ export class EvpowerCharger extends EventEmitter<{
     if (this.closed || !(seconds > 0)) return;
     this.sampler = setInterval(() => {
       for (const [connectorId, side] of this.connectors)
-        if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
+        if (side.car && !side.free) this.sendMeterValues(connectorId).catch(() => undefined);
     }, seconds * 1000);
     this.sampler.unref();
   }
@@ -435,7 +476,8 @@ export class EvpowerCharger extends EventEmitter<{
     if (this.closed) return;
     setImmediate(() => {
       for (const [connectorId, side] of this.connectors) {
-        if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
+        if (side.free) this.reportFree(connectorId).catch(() => undefined);
+        else if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
       }
     });
   }
