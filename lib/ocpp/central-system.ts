@@ -9,6 +9,7 @@ import type {
 } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { Admission } from './admission';
+import { ApprovalBoots } from './approval-boot';
 import { type FlowRequest, FlowRequestHandlers } from './authorization';
 import type { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
@@ -81,6 +82,8 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   readonly files: FileExchange;
   /** `http(s)://<the host the charger dialled><path>`: where it reaches the file exchange. */
   readonly fileBaseUrl: (chargePointId: string) => string;
+  /** Approved chargers that refused to boot again at once (approval-boot.ts). */
+  private readonly approvalBoots: ApprovalBoots;
 
   constructor(options: CentralSystemOptions) {
     super();
@@ -97,6 +100,11 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     this.lifecycle = parts.lifecycle;
     this.files = parts.files;
     this.fileBaseUrl = parts.fileBaseUrl;
+    this.approvalBoots = new ApprovalBoots({
+      call: (id) => this.call(id, 'TriggerMessage', { requestedMessage: 'BootNotification' }),
+      log: this.log,
+      retryIntervalS: () => this.pendingRetryIntervalS(),
+    });
   }
 
   get state(): CentralSystemState {
@@ -178,19 +186,23 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   chargePoint(chargePointId: string): ChargePointInfo | undefined {
     const info = this.connections.describe(chargePointId, this.charges.record(chargePointId));
     const backend = this.notes.backendLinkOf(chargePointId);
-    return info && backend ? { ...info, backend: { ...backend } } : info;
+    const waitingForBoot = info && this.approvalBoots.noteOf(chargePointId, info.registration);
+    if (!info || (!backend && !waitingForBoot)) return info;
+    return {
+      ...info,
+      ...(backend ? { backend: { ...backend } } : {}),
+      ...(waitingForBoot ? { waitingForBoot } : {}),
+    };
   }
 
-  /** Approves a (pending) charge point; it is asked to boot again so it is accepted at once. */
+  /**
+   * Approves a (pending) charge point; it is asked to boot again so it is accepted at once. One that
+   * refuses (an EVlink) waits for its own next boot: the log and its `waitingForBoot` say so.
+   */
   async approveChargePoint(chargePointId: string): Promise<void> {
     await this.charges.setApproval(chargePointId, true);
-    if (this.isConnected(chargePointId) && this.charges.record(chargePointId)?.registration !== 'Accepted') {
-      this.call(chargePointId, 'TriggerMessage', { requestedMessage: 'BootNotification' }).catch(
-        (err: Error) => {
-          this.log.warn(`approved ${chargePointId}, but asking it to boot again failed: ${err.message}`);
-        },
-      );
-    }
+    if (this.isConnected(chargePointId) && this.charges.record(chargePointId)?.registration !== 'Accepted')
+      this.approvalBoots.ask(chargePointId);
   }
 
   /** Rejects a charge point: it is disconnected now and refused at every later handshake. */

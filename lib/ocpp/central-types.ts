@@ -25,6 +25,11 @@ export interface ChargePointInfo extends Omit<ChargerRecord, 'password'> {
   connectors: ConnectorState[];
   /** Its link to the operator's backend, where the central system keeps one (lib/upstream). */
   backend?: BackendLink;
+  /**
+   * Approved, but still Pending because it refused to boot again at once (approval-boot.ts): why,
+   * and that it is accepted at its next BootNotification.
+   */
+  waitingForBoot?: string;
 }
 
 /** A charger's link to the operator's backend as dashboards show it (lib/upstream notes it). */

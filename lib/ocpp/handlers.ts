@@ -17,6 +17,7 @@ import type { UnknownChargePointPolicy } from './handshake';
 import type { IdTagInfo } from './id-tags';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
 import { readMeterValues } from './meter-values';
+import { ownSerialHint } from './own-serial-tag';
 import type { TransactionLedger } from './transactions';
 
 export type { MeterValuesPayload } from '../contracts';
@@ -220,8 +221,11 @@ export class ChargePointHandlers {
 
   /** A badge not accepted: a warn line naming badge and charger (the site's staff look for it). */
   private warnRefused(chargePointId: string, idTag: string, status: string, action: string): void {
-    if (status !== 'Accepted')
-      this.cs.log.warn(`badge ${idTag} refused at ${chargePointId} (${action}: ${status})`);
+    if (status === 'Accepted') return;
+    const hint = ownSerialHint(idTag, this.stateLog.state.chargers[chargePointId]?.boot?.request);
+    this.cs.log.warn(
+      `badge ${idTag} refused at ${chargePointId} (${action}: ${status})${hint ? `: ${hint}` : ''}`,
+    );
   }
 
   private async bootNotification(

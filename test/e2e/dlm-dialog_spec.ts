@@ -138,6 +138,8 @@ describe(`the load manager's dialog in a browser (Node-RED ${nodeRedVersion()})`
       'Priority',
       'Mode',
       'Offline, A',
+      'Min 1 phase, A',
+      'Min 3 phases, A',
       'Switches 1p/3p',
     ]);
     const bareConnectors = await page()

@@ -29,6 +29,8 @@ interface ConnectorSide {
   deauthorized?: boolean;
   car?: PeerCar;
   meterWh: number;
+  /** A car charging without a transaction (plugInFree): the status last reported for it. */
+  free?: 'Charging' | 'SuspendedEVSE' | 'Preparing';
 }
 
 export interface EvpowerChargerOptions {
@@ -45,6 +47,14 @@ export interface EvpowerChargerOptions {
    * system knows. Default 0: it stops it at once.
    */
   deauthorizedStopDelayMs?: number;
+  /**
+   * Boots and meters as the Schneider EVlink OCPP guide (vendor doc 003) describes an R7 station:
+   * BootNotification from `Schneider Electric`, firmware `3.3.0.7`; `Current.Import` in
+   * MeterValuesSampledData is reported without a phase (one value), and only the phase forms it
+   * lists (`Current.Import.L1` ...) with their phase (§8: "Phase can be configured (postfix: L1,
+   * L2, L3 ...)"). Default: a charger that reports Current.Import on every phase.
+   */
+  evlink?: boolean;
 }
 
 /**
@@ -98,15 +108,24 @@ export class EvpowerCharger extends EventEmitter<{
     const connected = once(this.client, 'connect');
     this.client.connect(url.endsWith('/') ? url : `${url}/`);
     await connected;
-    const boot = await this.client.callRequest('BootNotification', {
-      chargePointVendor: 'PeerTest',
-      chargePointModel: 'evpower-ocpp-ts',
-    });
+    const boot = await this.client.callRequest(
+      'BootNotification',
+      this.options.evlink
+        ? {
+            chargePointVendor: 'Schneider Electric',
+            chargePointModel: 'EVlink Pro AC',
+            firmwareVersion: '3.3.0.7',
+          }
+        : { chargePointVendor: 'PeerTest', chargePointModel: 'evpower-ocpp-ts' },
+    );
     if (boot.status !== 'Accepted') throw new Error(`${this.identity} was not accepted: ${boot.status}`);
     for (let id = 0; id <= this.connectorCount; id++) await this.status(id, 'Available');
   }
 
-  status(connectorId: number, status: 'Available' | 'Preparing' | 'Charging' | 'Finishing') {
+  status(
+    connectorId: number,
+    status: 'Available' | 'Preparing' | 'Charging' | 'SuspendedEVSE' | 'Finishing',
+  ) {
     return this.client.callRequest('StatusNotification', {
       connectorId,
       errorCode: 'NoError',
@@ -145,6 +164,42 @@ export class EvpowerCharger extends EventEmitter<{
     await this.status(connectorId, 'Charging');
     await this.sendMeterValues(connectorId);
     return authorized.idTagInfo.status;
+  }
+
+  /**
+   * Free charging without a transaction, as Bender's free-charging modes 2 and 3 (vendor doc 002
+   * §5.2: without a transaction id "the charge point will only send status messages"): a car plugs
+   * in and charges at what the profiles allow (a TxDefaultProfile; no TxProfile without a
+   * transaction), reported by StatusNotification alone: Charging, or SuspendedEVSE below 6 A. No
+   * StartTransaction, no MeterValues.
+   */
+  async plugInFree(connectorId: number, car: PeerCar): Promise<void> {
+    const side = this.side(connectorId);
+    side.car = car;
+    side.free = 'Preparing';
+    this.emit('change');
+    await this.status(connectorId, 'Preparing');
+    await this.reportFree(connectorId);
+  }
+
+  /** The car of a free session leaves: Finishing, then Available; nothing else is sent. */
+  async unplugFree(connectorId: number): Promise<void> {
+    const side = this.side(connectorId);
+    side.car = undefined;
+    side.free = undefined;
+    this.emit('change');
+    await this.status(connectorId, 'Finishing');
+    await this.status(connectorId, 'Available');
+  }
+
+  /** A free session's status after what it offers may have changed, when it changed. */
+  private async reportFree(connectorId: number): Promise<void> {
+    const side = this.side(connectorId);
+    if (!side.free) return;
+    const status = Math.max(...this.drawA(connectorId).map((a) => a ?? 0)) > 0 ? 'Charging' : 'SuspendedEVSE';
+    if (status === side.free) return;
+    side.free = status;
+    await this.status(connectorId, status);
   }
 
   async stopSession(connectorId: number, reason: 'Local' | 'DeAuthorized' = 'Local'): Promise<void> {
@@ -202,14 +257,40 @@ export class EvpowerCharger extends EventEmitter<{
         {
           timestamp,
           sampledValue: [
-            current(l1, 'L1'),
-            current(l2, 'L2'),
-            current(l3, 'L3'),
+            ...(this.options.evlink
+              ? this.evlinkCurrents([l1, l2, l3])
+              : [current(l1, 'L1'), current(l2, 'L2'), current(l3, 'L3')]),
             { value: String(side.meterWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
           ],
         },
       ],
     });
+  }
+
+  /**
+   * The currents an EVlink reports: each phase form MeterValuesSampledData lists, with its phase;
+   * plain `Current.Import` (listed, and no phase form) as one value without a phase, the highest.
+   */
+  private evlinkCurrents(draw: PerPhase) {
+    const listed = this.writable.MeterValuesSampledData?.split(',').map((item) => item.trim()) ?? [];
+    const phases = (['L1', 'L2', 'L3'] as const).filter((phase) =>
+      listed.includes(`Current.Import.${phase}`),
+    );
+    if (phases.length > 0)
+      return phases.map((phase) => ({
+        value: String(draw[['L1', 'L2', 'L3'].indexOf(phase)] ?? 0),
+        measurand: 'Current.Import' as const,
+        unit: 'A' as const,
+        phase,
+      }));
+    if (!listed.includes('Current.Import')) return [];
+    return [
+      {
+        value: String(Math.max(...draw.map((a) => a ?? 0))),
+        measurand: 'Current.Import' as const,
+        unit: 'A' as const,
+      },
+    ];
   }
 
   async close(): Promise<void> {
@@ -220,6 +301,11 @@ export class EvpowerCharger extends EventEmitter<{
     const closed = once(this.client, 'close');
     this.client.close();
     await closed;
+  }
+
+  /** A writable configuration key as the charger has it now (what the central system set). */
+  written(key: string): string {
+    return this.writable[key] ?? '';
   }
 
   hasConnector(connectorId: number): boolean {
@@ -380,7 +466,7 @@ export class EvpowerCharger extends EventEmitter<{
     if (this.closed || !(seconds > 0)) return;
     this.sampler = setInterval(() => {
       for (const [connectorId, side] of this.connectors)
-        if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
+        if (side.car && !side.free) this.sendMeterValues(connectorId).catch(() => undefined);
     }, seconds * 1000);
     this.sampler.unref();
   }
@@ -390,7 +476,8 @@ export class EvpowerCharger extends EventEmitter<{
     if (this.closed) return;
     setImmediate(() => {
       for (const [connectorId, side] of this.connectors) {
-        if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
+        if (side.free) this.reportFree(connectorId).catch(() => undefined);
+        else if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
       }
     });
   }

@@ -29,15 +29,33 @@ import type { ConnectorState } from '../../contracts';
 import { parseTimestamp } from '../../time';
 import type { ConnectorRuntime, ConnectorView, DeparturePlan, DepartureSession } from '../parts';
 import { ceilStep, EPS } from '../phases';
-import type { Connector, Site } from '../site/model';
+import { type Connector, minimumForPhases, type Site } from '../site/model';
 
 /**
- * The minimum of a session, A: the connector's, or the car's own (ISO 15118) where that is higher
- * (then the car's is the one in force: more than `connector.minA`).
+ * The minimum of a session, A: the connector's for the car's phases (`connectorMinimumA`), or the
+ * car's own (ISO 15118) where that is higher (then the car's is the one in force).
  */
-export function sessionMinimumA(connector: Connector, state: ConnectorState | undefined): number {
+export function sessionMinimumA(
+  connector: Connector,
+  state: ConnectorState | undefined,
+  session?: CarPhases,
+): number {
+  const ownA = connectorMinimumA(connector, session);
   const carMinA = state?.carNeeds?.minA;
-  return carMinA !== undefined && carMinA > connector.minA ? carMinA : connector.minA;
+  return carMinA !== undefined && carMinA > ownA ? carMinA : ownA;
+}
+
+/** What the session knows of the car's phases (phase detection, a switch to one phase). */
+type CarPhases = { onePhase?: boolean; confirmedPhases?: readonly number[] | undefined };
+
+/**
+ * The connector's own minimum for the car on it (`minOnePhaseA` or `minThreePhaseA`, site/model.ts):
+ * one phase after a switch to one or once its readings showed one; until they show, the phases
+ * the connector is wired for.
+ */
+export function connectorMinimumA(connector: Connector, session: CarPhases | undefined): number {
+  const phases = session?.onePhase ? 1 : (session?.confirmedPhases?.length ?? connector.phases);
+  return minimumForPhases(connector, phases);
 }
 
 /**

@@ -31,7 +31,7 @@ import {
 import { type ConnectorRuntimes, newSession } from '../runtime';
 import type { Connector, Site } from '../site/model';
 import { carWantsCurrent } from './car-left';
-import { departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
+import { connectorMinimumA, departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { sessionEnergyWh } from './observations';
 import {
@@ -266,7 +266,7 @@ export class ConnectorObserver {
         session.underDrawSinceMs = since;
         if (now - since >= control.underDrawAfterMs) {
           session.underDrawCapA = Math.max(
-            sessionMinimumA(connector, state),
+            sessionMinimumA(connector, state, session),
             ceilStep(drawn + control.underDrawHeadroomA, control.stepA),
           );
         }
@@ -396,8 +396,8 @@ export class ConnectorObserver {
     view.keepOn = keepOn;
     view.keepOff = keepOff;
     view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
-    view.minA = sessionMinimumA(connector, state);
-    view.minFromCar = view.minA > connector.minA;
+    view.minA = sessionMinimumA(connector, state, runtime.session);
+    view.minFromCar = view.minA > connectorMinimumA(connector, runtime.session);
     view.holdReason = undefined;
     view.sentA = sentLimit;
     view.neverConnected = neverConnected;

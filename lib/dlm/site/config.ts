@@ -117,6 +117,16 @@ export interface ConnectorConfig {
   phases?: 1 | 3;
   /** The lowest current a car takes (IEC 61851: 6 A; some cars need 7-8 A). Default 6. */
   minA?: number;
+  /**
+   * The lowest current a car charging on one phase takes here, A (the charger's own floor, e.g.
+   * Schneider EVlink's monophasedLoadSheddingFloorValue: below it the charger suspends). Default `minA`.
+   */
+  minOnePhaseA?: number;
+  /**
+   * The lowest current a car charging on three phases takes here, A (EVlink's
+   * triphasedLoadSheddingFloorValue: "0 to 13 A three-phase → 0" is 14). Default `minA`.
+   */
+  minThreePhaseA?: number;
   /** Operator/installation/cable limit per phase. Default 32. */
   maxA?: number;
   /**

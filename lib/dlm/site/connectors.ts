@@ -61,6 +61,13 @@ export function readConnectors(
     );
     const maxA = optionalNumber(raw.maxA, `${where} maxA`, DEFAULT_MAX_A, { min: 0, max: 80 }, problem);
     if (minA > maxA) problem(`${where} minA`, `${minA} A is above maxA ${maxA} A`);
+    const perPhases = phaseMinimums(
+      raw,
+      where,
+      { minA, maxA, phases, canSwitchPhases: raw.canSwitchPhases === true },
+      problem,
+      warn,
+    );
     const offlineA = optionalNumber(raw.offlineA, `${where} offlineA`, maxA, { min: 0, max: 80 }, problem);
     let priority: Connector['priority'];
     if (typeof raw.priority === 'string' && raw.priority.trim().startsWith('=')) {
@@ -86,6 +93,7 @@ export function readConnectors(
       gridPhaseOf: gridPhasesOf(rotation),
       phases: phases === 1 ? 1 : 3,
       minA,
+      ...perPhases,
       maxA,
       priority,
       mode,
@@ -94,4 +102,51 @@ export function readConnectors(
     });
   });
   return connectors;
+}
+
+/**
+ * The minimums for a car on one phase and on three (`minOnePhaseA`, `minThreePhaseA`: a charger's
+ * own floors such as EVlink's mono/triphasedLoadSheddingFloorValue), each `minA` unless set; from
+ * IEC 61851's 6 A up to `maxA`. On a connector wired with one phase a three-phase minimum is
+ * ignored (with a warning).
+ */
+function phaseMinimums(
+  raw: Record<string, unknown>,
+  where: string,
+  connector: { minA: number; maxA: number; phases: unknown; canSwitchPhases: boolean },
+  problem: ProblemSink,
+  warn: ProblemSink,
+): { minOnePhaseA: number; minThreePhaseA: number } {
+  const given = (field: string) => raw[field] !== undefined && raw[field] !== null && raw[field] !== '';
+  const read = (field: 'minOnePhaseA' | 'minThreePhaseA') => {
+    const value = optionalNumber(
+      raw[field],
+      `${where} ${field}`,
+      connector.minA,
+      { min: IEC_61851_MINIMUM_A, max: 80 },
+      problem,
+    );
+    // Only one given here: minA's own check names a default above maxA.
+    if (given(field) && value > connector.maxA)
+      problem(`${where} ${field}`, `${value} A is above maxA ${connector.maxA} A`);
+    return value;
+  };
+  const minOnePhaseA = read('minOnePhaseA');
+  const minThreePhaseA = read('minThreePhaseA');
+  const named = ['minOnePhaseA', 'minThreePhaseA'].filter(given);
+  // The phase switching decides with the minimum of the phases the car is on now: with two, it
+  // would switch up at the one-phase minimum into a three-phase one it does not reach.
+  if (connector.canSwitchPhases && named.length > 0)
+    problem(
+      `${where} ${named.join(', ')}`,
+      'a connector that switches phases (canSwitchPhases) takes one minimum for one and three phases, minA: remove the per-phase minimums or the switching',
+    );
+  if (connector.phases === 1 && given('minThreePhaseA')) {
+    warn(
+      `${where} minThreePhaseA`,
+      'a connector wired with one phase charges every car on one phase; ignored',
+    );
+    return { minOnePhaseA, minThreePhaseA: minOnePhaseA };
+  }
+  return { minOnePhaseA, minThreePhaseA };
 }

@@ -50,6 +50,10 @@ export interface Connector {
   gridPhaseOf: readonly [GridPhase, GridPhase, GridPhase];
   phases: 1 | 3;
   minA: number;
+  /** The minimum for a car on one phase (`minOnePhaseA`, default `minA`). */
+  minOnePhaseA: number;
+  /** The minimum for a car on more than one phase (`minThreePhaseA`, default `minA`). */
+  minThreePhaseA: number;
   maxA: number;
   priority: number | ExpressionSetting | undefined;
   mode: ChargingMode | ExpressionSetting | undefined;
@@ -126,6 +130,15 @@ const ROTATION_MAP: Record<PhaseRotation, readonly [GridPhase, GridPhase, GridPh
 
 export function gridPhasesOf(rotation: PhaseRotation): readonly [GridPhase, GridPhase, GridPhase] {
   return ROTATION_MAP[rotation];
+}
+
+/**
+ * The connector's own minimum for a car charging on `carPhases` phases: `minOnePhaseA` for one
+ * (always on a connector wired with one phase), `minThreePhaseA` for two or three. The load manager
+ * knows a car's phases from its readings (phase detection); until then, those the connector is wired for.
+ */
+export function minimumForPhases(connector: Connector, carPhases: number): number {
+  return connector.phases === 1 || carPhases === 1 ? connector.minOnePhaseA : connector.minThreePhaseA;
 }
 
 export function connectorKey(chargePointId: string, connectorId: number): string {
