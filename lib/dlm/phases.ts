@@ -126,6 +126,14 @@ export function gridPhasesFor(
   return PHASE_LISTS[mask & 7] ?? [];
 }
 
+/**
+ * How many conductors a car on one charger phase loads (1 on TN, 2 on IT): what its power per
+ * ampere is counted on (× the site's voltageV, which is per conductor).
+ */
+export function onePhaseConductors(connector: WiredConnector): number {
+  return connector.network === 'IT' ? 2 : 1;
+}
+
 /** The conductors a connector loads with every phase it is wired with (its fallback's, an unknown car's). */
 export function conductorsOf(connector: WiredConnector): readonly GridPhase[] {
   return gridPhasesFor(connector, wiredPhases(connector));

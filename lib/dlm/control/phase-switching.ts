@@ -8,7 +8,16 @@ import type { Logger } from '../../log';
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import { restartObservation } from '../evidence/observations';
 import type { ConnectorRuntime, ConnectorView, PhaseSession } from '../parts';
-import { EPS, GRID_PHASES, type GridPhase, gridPhasesFor, ONE_PHASE, type Triple, triple } from '../phases';
+import {
+  EPS,
+  GRID_PHASES,
+  type GridPhase,
+  gridPhasesFor,
+  ONE_PHASE,
+  onePhaseConductors,
+  type Triple,
+  triple,
+} from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Connector, Site } from '../site/model';
 
@@ -176,7 +185,7 @@ export function decidePhaseSwitches(
       Math.min(
         connector.maxA,
         ...gridPhasesFor(connector, ONE_PHASE).map(residual),
-        pvShareW / site.voltageV,
+        pvShareW / (onePhaseConductors(connector) * site.voltageV),
       ) - excessA;
     const charging = (runtime.sent?.limitA ?? 0) > 0;
     if (!session.onePhase) {
@@ -184,7 +193,8 @@ export function decidePhaseSwitches(
       let shortWh = 0;
       if (pvLimited && charging) shortWh = downShortfallWh(session, minA * 3 * site.voltageV - pvShareW, now);
       else clearDownShortfall(session);
-      const budgetWh = (minA * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
+      const budgetWh =
+        (minA * onePhaseConductors(connector) * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
       if (threeA < minA - EPS && oneA >= minA) {
         session.downSinceMs ??= now;
         const steady = now - session.downSinceMs >= pv.phaseSwitchDownDelayMs;

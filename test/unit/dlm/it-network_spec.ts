@@ -132,6 +132,33 @@ describe('IT networks (3×230 V): a single-phase connector loads two conductors'
       assert.match(absent[0]?.message ?? '', /32 A on L2/);
     });
 
+    it('starts a single-phase pv car on the power of its two conductors, not of one', () => {
+      // 6 A between two conductors is 230 V × 6 A = 1380 W; counted 2 × 132.8 V × 6 A = 1593 W (the
+      // safe side); on one conductor it would be 797 W and the car would start on 1200 W of surplus.
+      const h = harness({
+        network: 'IT',
+        circuits: [{ id: 'home', limitA: 35, meter: { source: 'grid', location: 'includesChargers' } }],
+        connectors: [{ ...onePhase('WB-1', 'RST'), circuit: 'home', mode: 'pv' }],
+      });
+      const world = { pvW: 1600 };
+      h.feed(() => {
+        const carA = h.limit('WB-1/1') ?? 0;
+        if (carA > 0) h.draw('WB-1/1', [carA, 0, 0]);
+        const gridW = 300 + carA * 230 - world.pvW;
+        const perConductor = gridW / (3 * (230 / Math.sqrt(3)));
+        h.meter('grid', [perConductor + carA, perConductor + carA, perConductor], { totalPowerW: gridW });
+      });
+      h.start();
+      h.plugIn('WB-1/1');
+      h.run(180_000);
+      assert.equal(h.limit('WB-1/1') ?? 0, 0);
+      assert.match(h.setPoint('WB-1/1')?.reason ?? '', /waiting for surplus \(1200 W of 1593 W\)/);
+      world.pvW = 2100;
+      h.run(120_000);
+      assert.ok((h.limit('WB-1/1') ?? 0) >= 6, h.setPoint('WB-1/1')?.reason);
+      h.stop();
+    });
+
     it('compares both conductors of a single-phase IT connector with the charger’s reported rotation', () => {
       const connector = { key: 'BE-1/1', chargePointId: 'BE-1', connectorId: 1, phases: 1 as const };
       const site = { ...connector, phaseRotation: 'RST' as const };
