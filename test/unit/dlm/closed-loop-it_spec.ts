@@ -6,7 +6,8 @@ import type { ConnectorConfig, SiteConfig, Triple } from '../../../lib/dlm/site'
 import { silentLogger } from '../../../lib/log';
 import { runClosedLoop } from '../../../lib/sim/closed-loop';
 import { SiteSimulator } from '../../../lib/sim/site';
-import { check, checkClosedLoop, type Plan, planArbitrary } from '../../support/closed-loop-property';
+import { itPlanArbitrary, itReplayCommand } from '../../support/closed-loop-it-plans';
+import { check, checkClosedLoop, type Plan } from '../../support/closed-loop-property';
 
 /**
  * The closed-loop property (test/support/closed-loop-property.ts) on IT networks (3×230 V, no
@@ -18,34 +19,12 @@ import { check, checkClosedLoop, type Plan, planArbitrary } from '../../support/
  * The random sites are the property's own (planArbitrary, its draws unchanged) made IT, with a
  * share of single-phase connectors and of single-phase cars: their own seed here (80 cases, about
  * 10 s of CPU), so the TN property's seeds keep their plans. IT_PROPERTY_SEED and
- * IT_PROPERTY_RUNS explore others (500 cases of seed 7 passed).
+ * IT_PROPERTY_RUNS explore others (500 cases of seed 7 passed), IT_PROPERTY_PATH with
+ * IT_PROPERTY_RUNS=1 replays one; test/reliability/closed-loop_spec.ts runs 2,000.
  */
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
-
-/** The property's sites as IT sites: each connector single-phase or not, each car single-phase or not. */
-const itPlanArbitrary: fc.Arbitrary<Plan> = fc
-  .tuple(
-    planArbitrary,
-    fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-    fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-  )
-  .map(([plan, onePhaseConnector, onePhaseCar]) => {
-    plan.site.network = 'IT';
-    plan.site.connectors = plan.site.connectors.map((c, k) =>
-      onePhaseConnector[k] ? { ...c, phases: 1, canSwitchPhases: false } : c,
-    );
-    for (const [k, connector] of plan.site.connectors.entries()) {
-      const key = `${connector.chargePointId}/1`;
-      if (connector.phases === 1) {
-        const options = plan.chargers[key];
-        if (options) delete options.ignoresPhaseSwitch;
-      }
-      for (const car of plan.cars) if (car.connector === key && onePhaseCar[k]) car.ev.phases = 1;
-    }
-    return plan;
-  });
 
 /**
  * A Belgian-style site: 3×230 V IT, a 40 A main with its meter on the grid connection, four
@@ -137,10 +116,12 @@ describe('LoadManager closed loop on an IT network (3×230 V, properties, physic
     const seed = Number(process.env.IT_PROPERTY_SEED ?? 20261126);
     let excessMs = 0;
     let windowMs = 0;
+    const path = process.env.IT_PROPERTY_PATH;
     const details = checkClosedLoop(
       {
         seed,
         runs: Number(process.env.IT_PROPERTY_RUNS ?? 80),
+        ...(path !== undefined ? { path } : {}),
         onCase: (figures) => {
           excessMs += figures.excessMs;
           windowMs += figures.windowMs;
@@ -148,7 +129,10 @@ describe('LoadManager closed loop on an IT network (3×230 V, properties, physic
       },
       itPlanArbitrary,
     );
-    if (details.failed) assert.fail(fc.defaultReportMessage(details));
+    if (details.failed)
+      assert.fail(
+        `${fc.defaultReportMessage(details)}\nreplay: ${itReplayCommand(seed, details.counterexamplePath ?? '')}`,
+      );
     assert.ok(excessMs <= windowMs);
   });
 });
