@@ -132,6 +132,43 @@ describe('IT networks (3×230 V): a single-phase connector loads two conductors'
       assert.match(absent[0]?.message ?? '', /32 A on L2/);
     });
 
+    it('counts the chargers’ offline limits on both conductors at runtime, and chooses fallbacks that fit them', () => {
+      // Two RST chargers (L1+L2) and one STR (L2+L3), offlineA 8 A, on 21 A per conductor: on one
+      // conductor each 16 A on L1 would fit; on IT L2 carries all three, 24 A.
+      const connectors = [onePhase('BE-1', 'RST'), onePhase('BE-2', 'RST'), onePhase('BE-3', 'STR')].map(
+        (c) => ({
+          ...c,
+          offlineA: 8,
+        }),
+      );
+      const fits = (network: 'TN' | 'IT') => {
+        const h = harness(
+          itSite(connectors, {
+            network,
+            circuits: [
+              { id: 'main', limitA: [21, 21, 21], meter: { source: 'grid', location: 'includesChargers' } },
+            ],
+          }),
+        );
+        h.start();
+        h.feed(() => h.meter('grid', [0, 0, 0]));
+        for (const key of ['BE-1/1', 'BE-2/1', 'BE-3/1']) h.state(key, { status: 'Available' });
+        h.run(10_000);
+        const main = h.manager.summary().circuits.find((c) => c.id === 'main');
+        const chosen = ['BE-1/1', 'BE-2/1', 'BE-3/1'].map(
+          (key) =>
+            [...h.sent].reverse().find((p) => `${p.chargePointId}/${p.connectorId}` === key)?.fallbackA,
+        );
+        h.stop();
+        return { fits: main?.offline?.fits, chosen };
+      };
+      assert.equal(fits('TN').fits, true);
+      const it = fits('IT');
+      assert.equal(it.fits, false);
+      // 6 A each: 18 A on L2, within the 21 A less the learned peak's margin.
+      assert.deepEqual(it.chosen, [6, 6, 6]);
+    });
+
     it('starts a single-phase pv car on the power of its two conductors, not of one', () => {
       // 6 A between two conductors is 230 V × 6 A = 1380 W; counted 2 × 132.8 V × 6 A = 1593 W (the
       // safe side); on one conductor it would be 797 W and the car would start on 1200 W of surplus.
