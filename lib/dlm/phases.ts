@@ -33,13 +33,34 @@ export function sum(values: readonly number[]): number {
   return values.reduce((total, v) => total + v, 0);
 }
 
-/** The charger phases the connector is wired with. */
+/**
+ * The supply network (IEC 60364 earthing systems, as far as the load manager is concerned):
+ * - `TN` (and TT): 3×400 V with a neutral; a charger's phase is one line conductor to the neutral
+ *   at 230 V, so a single-phase car loads one line conductor.
+ * - `IT`: 3×230 V without a neutral (Belgium, Norway); line to line is 230 V. A single-phase charger
+ *   is connected between two line conductors: its current flows out on one and back on the other,
+ *   so each of the two carries it. A three-phase charger carries its current on each of the three
+ *   conductors (power √3·230·I, not 3·230·I).
+ * Breakers protect conductors, so every limit is per conductor in both: the load manager's "grid
+ * phase" L1, L2, L3 is a line conductor, and an IT connector's footprint is simply larger (a
+ * single-phase car on two conductors), so the allocation, the invariant and the fallbacks need no
+ * rule of their own. A charger's phase i on IT is taken as the branch from its conductor i to the
+ * next one of its rotation (L1→L2, L2→L3, L3→L1): a single-phase connector, or a single-phase car
+ * on a three-phase one, loads the conductors the rotation puts on its L1 and L2 (RST: grid L1+L2,
+ * STR: L2+L3, TRS: L3+L1; RTS: L1+L3, SRT: L2+L1, TSR: L3+L2).
+ */
+export type Network = 'TN' | 'IT';
+export const NETWORKS: readonly Network[] = ['TN', 'IT'];
+
 /** What the phase helpers read of a connector (site-model's Connector has it). */
 export interface WiredConnector {
   phases: number;
   gridPhaseOf: readonly GridPhase[];
+  /** Undefined: TN. */
+  network?: Network;
 }
 
+/** The charger phases the connector is wired with. */
 export function wiredPhases(connector: WiredConnector): readonly number[] {
   return connector.phases === 1 ? ONE_PHASE : THREE_PHASES;
 }
@@ -87,19 +108,58 @@ const PHASE_LISTS: readonly (readonly GridPhase[])[] = Array.from({ length: 8 },
   GRID_PHASES.filter((p) => mask & (1 << p)),
 );
 
-/** Grid phases the given charger phases load, in order (a shared list: read it, do not change it). */
+/**
+ * Grid phases (line conductors) the given charger phases load, in order (a shared list: read it,
+ * do not change it). On IT each charger phase loads its conductor and the next one of its rotation
+ * (see `Network`): one charger phase is two conductors, two or three are all three.
+ */
 export function gridPhasesFor(
   connector: WiredConnector,
   chargerPhases: readonly number[],
 ): readonly GridPhase[] {
+  const it = connector.network === 'IT';
   let mask = 0;
-  for (const i of chargerPhases) mask |= 1 << (connector.gridPhaseOf[i as GridPhase] ?? 0);
+  for (const i of chargerPhases) {
+    mask |= 1 << (connector.gridPhaseOf[i as GridPhase] ?? 0);
+    if (it) mask |= 1 << (connector.gridPhaseOf[((i + 1) % 3) as GridPhase] ?? 0);
+  }
   return PHASE_LISTS[mask & 7] ?? [];
 }
 
-/** Grid phase currents of the charger's phases through its rotation (a phase not measured: 0). */
+/**
+ * How many conductors a car on one charger phase loads (1 on TN, 2 on IT): what its power per
+ * ampere is counted on (× the site's voltageV, which is per conductor).
+ */
+export function onePhaseConductors(connector: WiredConnector): number {
+  return connector.network === 'IT' ? 2 : 1;
+}
+
+/** The conductors a connector loads with every phase it is wired with (its fallback's, an unknown car's). */
+export function conductorsOf(connector: WiredConnector): readonly GridPhase[] {
+  return gridPhasesFor(connector, wiredPhases(connector));
+}
+
+/**
+ * Grid phase currents of the charger's phases through its rotation (a phase not measured: 0).
+ * On IT there is no neutral: what flows out on one conductor comes back on the others, so no
+ * conductor carries more than the other two together (Kirchhoff). A charger that reports a
+ * current on its L1 alone (a single-phase charger, or a single-phase car) has the rest come back
+ * on its next conductor (L1→L2, as `gridPhasesFor` counts it): each charger phase's excess over
+ * the other two is added to the next one.
+ */
 export function toGrid(connector: WiredConnector, chargerA: PerPhase): Triple {
   const grid = triple(0);
+  if (connector.network === 'IT') {
+    const a = triple(0);
+    for (const i of wiredPhases(connector)) a[i as GridPhase] = chargerA[i as GridPhase] ?? 0;
+    for (const i of GRID_PHASES) {
+      const next = ((i + 1) % 3) as GridPhase;
+      const excess = a[i] - a[next] - a[((i + 2) % 3) as GridPhase];
+      if (excess > 0) a[next] += excess;
+    }
+    for (const i of GRID_PHASES) grid[connector.gridPhaseOf[i] ?? 0] += a[i];
+    return grid;
+  }
   for (const i of wiredPhases(connector))
     grid[connector.gridPhaseOf[i as GridPhase] ?? 0] += chargerA[i as GridPhase] ?? 0;
   return grid;

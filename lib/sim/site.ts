@@ -14,6 +14,7 @@
 import type { ManualClock } from '../clock';
 import type { ConnectorState, ConnectorStatus, Reading, SetPoint } from '../contracts';
 import { GRID_PHASES, parseSite, type Site, type Triple, triple } from '../dlm/site';
+import { addConductors, wattsPerA } from './conductors';
 import { SimulatedEv } from './ev';
 import {
   type ChargerSim,
@@ -171,8 +172,9 @@ export class SiteSimulator {
         status = 'Charging';
         car.charged = true;
         for (let i = 0; i < draw.phases; i++) chargerA[i] = draw.currentA;
-        car.ev.charge((draw.currentA * draw.phases * this.site.voltageV * dtMs) / 3_600_000);
-        charger.energyWh += (draw.currentA * draw.phases * this.site.voltageV * dtMs) / 3_600_000;
+        const powerW = draw.currentA * wattsPerA(this.site, draw.phases);
+        car.ev.charge((powerW * dtMs) / 3_600_000);
+        charger.energyWh += (powerW * dtMs) / 3_600_000;
       } else status = car.ev.full ? 'SuspendedEV' : 'SuspendedEVSE';
     } else chargerA = triple(0);
     const drawing = status === 'Charging';
@@ -217,7 +219,7 @@ export class SiteSimulator {
       if (!connector) continue;
       const target = own[connector.circuitIndex];
       if (!target) continue;
-      for (let i = 0; i < 3; i++) target[connector.gridPhaseOf[i] ?? 0] += charger.chargerA[i] ?? 0;
+      addConductors(target, connector, charger.chargerA);
     }
     const root = site.rootIndexes[0] ?? 0;
     this.pvW = this.pv ? this.pv.peakW * Math.max(0, Math.min(1, this.pv.profile(timeOfDay))) : 0;
@@ -256,7 +258,7 @@ export class SiteSimulator {
         const connector = site.connectors[k];
         const charger = this.chargers[k];
         if (!connector || !charger) continue;
-        for (let i = 0; i < 3; i++) total[connector.gridPhaseOf[i] ?? 0] += charger.chargerA[i] ?? 0;
+        addConductors(total, connector, charger.chargerA);
       }
       return total;
     });
@@ -374,7 +376,10 @@ export class SiteSimulator {
       const carPhases = ev ? Math.min(ev.phases, connector?.phases ?? 3) : 0;
       return {
         key: charger.key,
-        drawW: sumTriple(charger.chargerA) * this.site.voltageV,
+        drawW:
+          this.site.network === 'IT' && charger.chargerA.filter((a) => a > 0).length === 1
+            ? maxOf(charger.chargerA) * wattsPerA(this.site, 1)
+            : sumTriple(charger.chargerA) * this.site.voltageV,
         offeredA: charger.offeredA,
         phases: charger.phases,
         status: charger.status,
@@ -386,11 +391,15 @@ export class SiteSimulator {
         ...(ev ? { carSocPercent: ev.socPercent } : {}),
         carMaxW:
           ev && !ev.full
-            ? Math.min(ev.maxCurrentA, connector?.maxA ?? 32) * carPhases * this.site.voltageV
+            ? Math.min(ev.maxCurrentA, connector?.maxA ?? 32) * wattsPerA(this.site, carPhases)
             : 0,
       };
     });
   }
+}
+
+function maxOf(values: readonly number[]): number {
+  return values.reduce((high, value) => Math.max(high, value), 0);
 }
 
 function sumTriple(values: readonly number[]): number {

@@ -30,8 +30,12 @@ import { repoRoot } from '../support/repo';
  * chargers that take 10-60 s, refuse their limits, confirm none or meter energy only
  * (faultPlanArbitrary, test/support/closed-loop-faults.ts).
  *
+ * Then over 2,000 sites on an IT network (3×230 V without a neutral) with single-phase connectors
+ * and cars (itPlanArbitrary, test/support/closed-loop-it-plans.ts).
+ *
  * AMPFLOW_CLOSED_LOOP_SEED (default 20261123), AMPFLOW_CLOSED_LOOP_RUNS (10,000),
- * AMPFLOW_CLOSED_LOOP_PV_RUNS (2,000), AMPFLOW_CLOSED_LOOP_FAULT_RUNS (10,000) and AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run
+ * AMPFLOW_CLOSED_LOOP_PV_RUNS (2,000), AMPFLOW_CLOSED_LOOP_FAULT_RUNS (10,000),
+ * AMPFLOW_CLOSED_LOOP_IT_RUNS (2,000) and AMPFLOW_CLOSED_LOOP_WORKERS (2, at most the cores) run
  * other cases.
  */
 
@@ -41,6 +45,8 @@ const PV_SEED = SEED + 1;
 const PV_RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_PV_RUNS ?? 2_000);
 const FAULT_SEED = SEED + 2;
 const FAULT_RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_FAULT_RUNS ?? 10_000);
+const IT_SEED = SEED + 3;
+const IT_RUNS = Number(process.env.AMPFLOW_CLOSED_LOOP_IT_RUNS ?? 2_000);
 const WORKERS = Math.max(1, Math.min(Number(process.env.AMPFLOW_CLOSED_LOOP_WORKERS ?? 2), cpus().length));
 /** A case takes about 0.2 s of CPU; the limit is generous for a loaded machine. */
 const timeoutMs = (runs: number) => Math.max(120_000, (runs / WORKERS) * 1_000);
@@ -90,7 +96,11 @@ describe('LoadManager closed loop over 10,000 random sites (reliability)', funct
     await holds(FAULT_SEED, FAULT_RUNS, 'faults');
   });
 
-  async function holds(seed: number, runs: number, kind?: 'pv' | 'faults'): Promise<void> {
+  it(`does the same on IT networks (3×230 V) with single-phase connectors and cars (seed ${IT_SEED}, ${IT_RUNS} sites)`, async () => {
+    await holds(IT_SEED, IT_RUNS, 'it');
+  });
+
+  async function holds(seed: number, runs: number, kind?: 'pv' | 'faults' | 'it'): Promise<void> {
     const worker = await bundled();
     const workers = Array.from({ length: WORKERS }, (_, index) =>
       run(

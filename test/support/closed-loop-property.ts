@@ -323,7 +323,9 @@ function simulate(plan: Plan) {
       const connector = site.connectors.find((c) => c.key === car.connector);
       const circuit = site.circuits[connector?.circuitIndex ?? 0];
       if (!connector || !circuit || !ancestors(circuit.id).includes(circuitId)) continue;
-      const phases = connector.phases === 1 || car.ev.phases === 1 ? [0] : [0, 1, 2];
+      // On IT a car on one phase is between two conductors (its L1 and L2): both carry it.
+      const onePhase = connector.phases === 1 || car.ev.phases === 1;
+      const phases = onePhase ? (connector.network === 'IT' ? [0, 1] : [0]) : [0, 1, 2];
       for (const i of phases) total[connector.gridPhaseOf[i] ?? 0] += connector.maxA;
     }
     return total;

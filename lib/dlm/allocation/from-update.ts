@@ -8,7 +8,7 @@
 import type { CircuitView } from '../evidence/circuit-loads';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import type { ConnectorView } from '../parts';
-import { NO_FLOOR, type Triple } from '../phases';
+import { NO_FLOOR, onePhaseConductors, type Triple } from '../phases';
 import type { PvSummary } from '../report/summary';
 import type { ConnectorRuntimes } from '../runtime';
 import type { SiteLimits } from '../site/limits';
@@ -139,7 +139,10 @@ export function buildProblem(
       // decision, its minimum on the phases it has.
       const session = runtimes.of(connector).session;
       const need =
-        session.pvNeedW ?? view.minA * (view.phasesOut === 1 ? 1 : view.gridPhases.length) * site.voltageV;
+        session.pvNeedW ??
+        view.minA *
+          (view.phasesOut === 1 ? onePhaseConductors(connector) : view.gridPhases.length) *
+          site.voltageV;
       const surplus = pvState?.surplusW;
       const reserve = session.pvReserve;
       view.notWanting =

@@ -10,19 +10,19 @@
  * them on the configuration, the load manager (control/offline-fit.ts) on what the chargers confirmed.
  */
 import { blindIncluding } from '../evidence/other-load-peaks';
-import { GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
+import { conductorsOf, GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
 import type { Circuit, Connector } from '../site/model';
 
 /** Below this, two currents are the same (the plan adds whole amps and learned tenths). */
 const FIT_EPS = 1e-6;
 
-/** The grid phases a connector's fallback loads: a car that arrives offline may use all it is wired with. */
+/**
+ * The grid phases (conductors) a connector's fallback loads: a car that arrives offline may use all
+ * it is wired with (on IT a single-phase connector's two conductors: phases.ts `gridPhasesFor`).
+ */
 function phasesLoaded(connector: Connector): readonly GridPhase[] {
-  return connector.phases === 1 ? ONE_GRID_PHASE[connector.gridPhaseOf[0]] : GRID_PHASES;
+  return conductorsOf(connector);
 }
-
-/** A single-phase connector's grid phase as a list (one list per phase, not one per call). */
-const ONE_GRID_PHASE: Readonly<Record<GridPhase, readonly GridPhase[]>> = { 0: [0], 1: [1], 2: [2] };
 
 /** Circuit indexes, children before their parents. */
 function childrenFirst(circuits: readonly Circuit[]): number[] {

@@ -6,7 +6,7 @@ import type { AllocationProblem } from '../allocation/allocate';
 import { checkAllocation } from '../allocation/invariant';
 import { followMsOf } from '../evidence/overdraw';
 import type { ConnectorRuntime, ConnectorView } from '../parts';
-import type { GridPhase, Triple } from '../phases';
+import { type GridPhase, gridPhasesFor, type Triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Connector, Site } from '../site/model';
 
@@ -38,7 +38,7 @@ export function mayStillDrawA(connector: Connector, runtime: ConnectorRuntime): 
 export class OnItsWay {
   readonly mayDrawA: Float64Array;
   readonly pendingFromA: Float64Array;
-  readonly oldPhases = new Map<number, number[]>();
+  readonly oldPhases = new Map<number, readonly number[]>();
 
   constructor(count: number) {
     this.mayDrawA = new Float64Array(count);
@@ -57,10 +57,7 @@ export class OnItsWay {
     // (A paused connector was not switched up: its session is not read.)
     const session = last > 0 ? runtime?.session : undefined;
     if (connector && session?.switchedAtMs === now && !session.onePhase) {
-      this.oldPhases.set(
-        k,
-        (session.previousChargerPhases ?? []).map((i) => connector.gridPhaseOf[i] ?? 0),
-      );
+      this.oldPhases.set(k, gridPhasesFor(connector, session.previousChargerPhases ?? []));
     }
   }
 }

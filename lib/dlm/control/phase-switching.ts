@@ -8,7 +8,16 @@ import type { Logger } from '../../log';
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import { restartObservation } from '../evidence/observations';
 import type { ConnectorRuntime, ConnectorView, PhaseSession } from '../parts';
-import { EPS, GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
+import {
+  EPS,
+  GRID_PHASES,
+  type GridPhase,
+  gridPhasesFor,
+  ONE_PHASE,
+  onePhaseConductors,
+  type Triple,
+  triple,
+} from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Connector, Site } from '../site/model';
 
@@ -173,14 +182,19 @@ export function decidePhaseSwitches(
     const threeA =
       Math.min(connector.maxA, ...GRID_PHASES.map(residual), pvShareW / (3 * site.voltageV)) - excessA;
     const oneA =
-      Math.min(connector.maxA, residual(connector.gridPhaseOf[0]), pvShareW / site.voltageV) - excessA;
+      Math.min(
+        connector.maxA,
+        ...gridPhasesFor(connector, ONE_PHASE).map(residual),
+        pvShareW / (onePhaseConductors(connector) * site.voltageV),
+      ) - excessA;
     const charging = (runtime.sent?.limitA ?? 0) > 0;
     if (!session.onePhase) {
       // What the three-phase minimum takes beyond the surplus, in energy (see `downShortfallWh`).
       let shortWh = 0;
       if (pvLimited && charging) shortWh = downShortfallWh(session, minA * 3 * site.voltageV - pvShareW, now);
       else clearDownShortfall(session);
-      const budgetWh = (minA * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
+      const budgetWh =
+        (minA * onePhaseConductors(connector) * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
       if (threeA < minA - EPS && oneA >= minA) {
         session.downSinceMs ??= now;
         const steady = now - session.downSinceMs >= pv.phaseSwitchDownDelayMs;

@@ -389,7 +389,9 @@ export function drawInForceAt(
     const entry = history[i];
     if (!entry || entry.atMs > atMs) continue;
     let totalA = 0;
-    for (const phase of wiredPhases(connector)) totalA += entry.chargerA[phase as GridPhase] ?? 0;
+    // On IT, over its conductors (a single-phase car's current counts on both of its two).
+    if (connector.network === 'IT') totalA = sum(toGrid(connector, entry.chargerA));
+    else for (const phase of wiredPhases(connector)) totalA += entry.chargerA[phase as GridPhase] ?? 0;
     return { totalA, atMs: entry.atMs };
   }
   return undefined;
@@ -414,7 +416,7 @@ export function drawSince(connector: Connector, record: DrawRecord, atMs: number
   lowest[0] = Number.POSITIVE_INFINITY;
   lowest[1] = Number.POSITIVE_INFINITY;
   lowest[2] = Number.POSITIVE_INFINITY;
-  // toGrid per entry, summed into three numbers (no arrays per entry).
+  // toGrid per entry, summed into three numbers (on TN with no arrays per entry; IT adds the return).
   const wired = wiredPhases(connector);
   for (let i = from; i < history.length; i++) {
     const entry = history[i];
@@ -422,14 +424,16 @@ export function drawSince(connector: Connector, record: DrawRecord, atMs: number
     let g0 = 0;
     let g1 = 0;
     let g2 = 0;
-    for (let w = 0; w < wired.length; w++) {
-      const phase = wired[w] as GridPhase;
-      const grid = connector.gridPhaseOf[phase] ?? 0;
-      const amps = entry.chargerA[phase] ?? 0;
-      if (grid === 0) g0 += amps;
-      else if (grid === 1) g1 += amps;
-      else if (grid === 2) g2 += amps;
-    }
+    if (connector.network === 'IT') [g0, g1, g2] = toGrid(connector, entry.chargerA);
+    else
+      for (let w = 0; w < wired.length; w++) {
+        const phase = wired[w] as GridPhase;
+        const grid = connector.gridPhaseOf[phase] ?? 0;
+        const amps = entry.chargerA[phase] ?? 0;
+        if (grid === 0) g0 += amps;
+        else if (grid === 1) g1 += amps;
+        else if (grid === 2) g2 += amps;
+      }
     lowest[0] = Math.min(lowest[0], g0);
     lowest[1] = Math.min(lowest[1], g1);
     lowest[2] = Math.min(lowest[2], g2);

@@ -17,6 +17,7 @@ import { effectiveMode, effectivePriority } from '../modes/preferences';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from '../parts';
 import {
   ceilStep,
+  conductorsOf,
   type GridPhase,
   gridPhasesFor,
   maxKnown,
@@ -309,7 +310,7 @@ export class ConnectorObserver {
     // there), which holds cars back until their phases are known.
     const unbalancePhases =
       control.strictUnbalance && connector.phases === 3 && !session.onePhase && !session.confirmedPhases
-        ? [connector.gridPhaseOf[0]]
+        ? gridPhasesFor(connector, ONE_PHASE)
         : gridPhases;
     const drawGridA = drawFresh ? drawGrid(connector, drawFresh) : undefined;
     const sentLimit = runtime.sent?.limitA ?? 0;
@@ -330,7 +331,7 @@ export class ConnectorObserver {
             : undefined;
     if (uncontrolled) {
       const floor = triple(0);
-      for (const i of wiredPhases(connector)) floor[connector.gridPhaseOf[i] ?? 0] = uncontrolled.amps;
+      for (const p of conductorsOf(connector)) floor[p] = uncontrolled.amps;
       floorA = floor;
     }
     // An overdrawing charger is counted at what it drew; on a phase it counts on but drew nothing on

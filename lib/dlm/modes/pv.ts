@@ -17,7 +17,7 @@ import { canSwitch, switchPhases } from '../control/phase-switching';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import { commandNumber } from '../inputs';
 import type { PvSession } from '../parts';
-import { EPS } from '../phases';
+import { EPS, onePhaseConductors } from '../phases';
 import type { PvSummary } from '../report/summary';
 import type { Site } from '../site/model';
 import { measureSurplus, type PvContext } from './pv-surplus';
@@ -98,7 +98,7 @@ export class PvSurplus {
       const view = views[k];
       const connector = site.connectors[k];
       if (!view || !connector) return 3;
-      return view.phasesOut === 1 ? 1 : view.gridPhases.length;
+      return view.phasesOut === 1 ? onePhaseConductors(connector) : view.gridPhases.length;
     };
     // What a charging car needs to keep charging: a car that can still be switched to one phase
     // needs only the one-phase minimum (the phase-switching stage switches it down rather than
@@ -107,7 +107,7 @@ export class PvSurplus {
       const connector = site.connectors[k];
       const runtime = runtimes.at(k);
       return connector?.canSwitchPhases && runtime && canSwitch(site, connector, runtime)
-        ? 1
+        ? onePhaseConductors(connector)
         : phasesIfStarted(k);
     };
     const available = surplusW ?? 0;

@@ -88,7 +88,8 @@ export function reasonFor(
 /** Said of a connector whose charger reports its current without a phase (evidence/measurements.ts unphasedOn). */
 function unphasedNote(connector: Connector, view: ConnectorView): string {
   if (!view.unphased) return '';
-  const phases = connector.phases === 1 ? 'L1' : 'L1-L3';
+  const phases =
+    connector.phases === 3 ? 'L1-L3' : connector.network === 'IT' ? 'L1-L2 (IT: two conductors)' : 'L1';
   return `; current reported without phase: counted on ${phases}`;
 }
 

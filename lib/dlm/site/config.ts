@@ -4,7 +4,7 @@
  * owns come from that stage (evidence/overdraw.ts, control/policy.ts) or from lib/electrical.ts.
  */
 import { IEC_61851_MINIMUM_A, NOMINAL_VOLTAGE_V } from '../../electrical';
-import type { Triple } from '../phases';
+import type { Network, Triple } from '../phases';
 
 /**
  * OCPP `ConnectorPhaseRotation`: which grid phase each of the charger's L1, L2, L3 is wired to
@@ -312,7 +312,17 @@ export interface PvConfig {
 }
 
 export interface SiteConfig {
-  /** Line-to-neutral voltage used to turn currents into power. Default 230. */
+  /**
+   * The supply network (phases.ts `Network`): `TN` (3×400 V with a neutral) or `IT` (3×230 V
+   * without one: a single-phase connector loads two line conductors). Default `TN`. One per site:
+   * the network is the grid connection's, and every circuit below it has the same (a site with an
+   * isolating transformer to another network below is a second site).
+   */
+  network?: Network;
+  /**
+   * Line-to-neutral voltage used to turn currents into power (TN); on IT the line-to-line voltage
+   * (3×230 V: 230). Default 230.
+   */
   voltageV?: number;
   circuits: CircuitConfig[];
   connectors: ConnectorConfig[];

@@ -1,6 +1,7 @@
 /** Validation of the connectors section: each connector's fields and the circuit it hangs on. */
 import { IEC_61851_MINIMUM_A } from '../../electrical';
 import { isObject } from '../../objects';
+import type { Network } from '../phases';
 import { DEFAULT_MAX_A, DEFAULT_MIN_A, PHASE_ROTATIONS } from './config';
 import { choice, optionalNumber, type ProblemSink } from './fields';
 import type { Connector } from './model';
@@ -15,6 +16,7 @@ export function readConnectors(
   circuitIndex: Map<string, number>,
   problem: ProblemSink,
   warn: ProblemSink,
+  network: Network = 'TN',
 ): Connector[] {
   const connectors: Connector[] = [];
   const connectorKeys = new Set<string>();
@@ -92,6 +94,7 @@ export function readConnectors(
       phaseRotation: rotation,
       gridPhaseOf: gridPhasesOf(rotation),
       phases: phases === 1 ? 1 : 3,
+      network,
       minA,
       ...perPhases,
       maxA,

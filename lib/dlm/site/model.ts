@@ -4,7 +4,7 @@
  * resolved; and how a problem with a configuration is reported.
  */
 import { ConfigError } from '../../config-error';
-import type { GridPhase, Triple } from '../phases';
+import type { GridPhase, Network, Triple } from '../phases';
 import type {
   ChargingMode,
   ControlConfig,
@@ -46,9 +46,11 @@ export interface Connector {
   /** Circuit indexes from the connector's own circuit up to its root. */
   path: number[];
   phaseRotation: PhaseRotation;
-  /** Grid phase of the charger's L1, L2, L3. */
+  /** Grid phase (line conductor) of the charger's L1, L2, L3. */
   gridPhaseOf: readonly [GridPhase, GridPhase, GridPhase];
   phases: 1 | 3;
+  /** The site's network: on IT a charger phase loads two conductors (phases.ts `gridPhasesFor`). */
+  network: Network;
   minA: number;
   /** The minimum for a car on one phase (`minOnePhaseA`, default `minA`). */
   minOnePhaseA: number;
@@ -81,6 +83,14 @@ export interface PvSettings {
 
 /** A validated site: every default filled in, indexes resolved. */
 export interface Site {
+  /** TN or IT (phases.ts `Network`): what a connector's phases load. */
+  network: Network;
+  /**
+   * Power per ampere on one conductor, V: W = Σ conductor currents × voltageV. TN: the
+   * line-to-neutral voltage. IT: the line-to-line voltage / √3 (132.8 V at 3×230 V), exact for a
+   * three-phase load (√3·230·I) and 15 % high for a single-phase one (counted 2 × 132.8 × I for
+   * 230 × I): the safe side for a power limit. The configured value stays in `config.voltageV`.
+   */
   voltageV: number;
   circuits: Circuit[];
   connectors: Connector[];

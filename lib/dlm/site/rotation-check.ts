@@ -14,6 +14,8 @@ export interface RotationOfSite {
   connectorId: number;
   phaseRotation: PhaseRotation;
   phases: 1 | 3;
+  /** The site's network; on IT a single-phase connector's rotation names its two conductors. */
+  network?: 'TN' | 'IT';
 }
 
 /** The rotation the site assumes for a connector that leaves `phaseRotation` out. */
@@ -40,14 +42,20 @@ export function reportedRotation(value: string | undefined, connectorId: number)
  * The warning for a connector whose charger reports another rotation than the site's, naming both;
  * undefined when they agree, or the charger does not tell. A single-phase connector's rotation
  * matters only for its L1: `NotApplicable` (a single-phase charger) agrees with any site rotation
- * of a single-phase connector, and a rotation with the same first phase agrees with it too.
+ * of a single-phase connector, and a rotation with the same first phase agrees with it too; on an
+ * IT site a single-phase connector is between its L1 and L2, so the first two must agree.
  */
 export function rotationMismatch(connector: RotationOfSite, value: string | undefined): string | undefined {
   const reported = reportedRotation(value, connector.connectorId);
   if (reported === undefined) return undefined;
   const site = connector.phaseRotation;
   if (reported === site) return undefined;
-  if (connector.phases === 1 && (reported === 'NotApplicable' || reported[0] === site[0])) return undefined;
+  const named = connector.network === 'IT' ? 2 : 1;
+  if (
+    connector.phases === 1 &&
+    (reported === 'NotApplicable' || reported.slice(0, named) === site.slice(0, named))
+  )
+    return undefined;
   const what =
     reported === 'NotApplicable'
       ? `reports NotApplicable (a single-phase connector) while the site wires it with 3 phases`

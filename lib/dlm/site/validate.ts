@@ -6,6 +6,7 @@
 
 import { isObject } from '../../objects';
 import { warnAboutUnmeasuredGeneration } from '../evidence/generation';
+import { NETWORKS } from '../phases';
 import { linkCircuits, linkConnectors, readCircuits } from './circuits';
 import { DEFAULT_UNBALANCE_LIMIT_A, DEFAULT_VOLTAGE_V, SHEDDING_RULES, type SiteConfig } from './config';
 import { readConnectors } from './connectors';
@@ -45,6 +46,10 @@ export function validateSite(input: unknown): SiteValidation {
     { min: 50, max: 500 },
     problem,
   );
+  const network =
+    choice(config.network, 'network', NETWORKS, 'TN', (field, message) =>
+      problem(field, `${message} (TN: 3×400 V with a neutral; IT: 3×230 V without one, Belgium, Norway)`),
+    ) ?? 'TN';
   const rawCircuits: unknown[] = Array.isArray(config.circuits) ? config.circuits : [];
   const rawConnectors: unknown[] = Array.isArray(config.connectors) ? config.connectors : [];
   if (!Array.isArray(config.circuits)) problem('circuits', 'expected a list of circuits');
@@ -70,7 +75,7 @@ export function validateSite(input: unknown): SiteValidation {
   const table = readCircuits(rawCircuits, problem, warn);
   const { circuits, circuitIndex } = table;
   const { rootIndexes, inCycle } = linkCircuits(rawCircuits, table, siteUnbalance, problem, warn);
-  const connectors = readConnectors(rawConnectors, circuitIndex, problem, warn);
+  const connectors = readConnectors(rawConnectors, circuitIndex, problem, warn, network);
   const pv = pvSettings(config.pv, circuitIndex, circuits, rootIndexes, problem);
 
   if (problems.length > 0 || inCycle.size > 0) return { problems, warnings };
@@ -80,7 +85,8 @@ export function validateSite(input: unknown): SiteValidation {
 
   return {
     site: {
-      voltageV,
+      network,
+      voltageV: network === 'IT' ? voltageV / Math.sqrt(3) : voltageV,
       circuits,
       connectors,
       rootIndexes,

@@ -4,7 +4,7 @@
  * (validateSite's problems refuse a site; these only say.)
  */
 import { budgets, chooseMinimum, offlineSums, otherLoadsOffline } from '../control/offline-plan';
-import { GRID_PHASES, triple } from '../phases';
+import { conductorsOf, triple } from '../phases';
 import { type ProblemSink, round1 } from './fields';
 import type { Circuit, Connector } from './model';
 
@@ -78,7 +78,7 @@ function warnAboutFallbacks(circuits: Circuit[], connectors: Connector[], warn: 
     for (const index of circuit.connectorIndexes) {
       const connector = connectors[index];
       if (!connector) continue;
-      const used = connector.phases === 1 ? [connector.gridPhaseOf[0]] : GRID_PHASES;
+      const used = conductorsOf(connector);
       for (const p of used) onPhase[p] += Math.max(limit, 0) >= connector.minA ? limit : 0;
     }
     onPhase.forEach((total, p) => {

@@ -3,10 +3,11 @@
  * (test/support/closed-loop-property.ts) on its share of the cases of one seed, every
  * `count`-th case from `index`, and prints one line `RESULT <json>` at the end.
  *
- *   node --import tsx closed-loop-worker.ts <seed> <runs> <index> <count> <counterexample dir> [pv|faults]
+ *   node --import tsx closed-loop-worker.ts <seed> <runs> <index> <count> <counterexample dir> [pv|faults|it]
  *
  * `pv`: the sites with a PV plant and cars on pv and minpv (pvPlanArbitrary); `faults`: real-site
- * defaults with silent and lying meters, slow and refusing chargers (faultPlanArbitrary).
+ * defaults with silent and lying meters, slow and refusing chargers (faultPlanArbitrary); `it`: the
+ * sites on an IT network with single-phase connectors and cars (itPlanArbitrary).
  *
  * Every failing case is written to `<dir>/closed-loop-<seed>-<path>.json` (the plan, the error and
  * the command that replays it with the short form's environment variables), and the run goes on.
@@ -14,6 +15,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { faultPlanArbitrary, faultsReplayCommand } from '../../support/closed-loop-fault-plans';
+import { itPlanArbitrary, itReplayCommand } from '../../support/closed-loop-it-plans';
 import {
   checkClosedLoop,
   planArbitrary,
@@ -24,7 +26,14 @@ import {
 const [seed, runs, index, count] = process.argv.slice(2, 6).map(Number) as [number, number, number, number];
 const dir = process.argv[6] as string;
 const kind = process.argv[7];
-const plans = kind === 'pv' ? pvPlanArbitrary : kind === 'faults' ? faultPlanArbitrary : planArbitrary;
+const plans =
+  kind === 'pv'
+    ? pvPlanArbitrary
+    : kind === 'faults'
+      ? faultPlanArbitrary
+      : kind === 'it'
+        ? itPlanArbitrary
+        : planArbitrary;
 
 const startedMs = Date.now();
 const cpuAtStart = process.cpuUsage();
@@ -47,7 +56,11 @@ const details = checkClosedLoop(
       checked += 1;
       const file = join(dir, `closed-loop-${seed}-${path}.json`);
       const replay =
-        kind === 'faults' ? faultsReplayCommand(seed, path) : replayCommand(seed, path, kind === 'pv');
+        kind === 'faults'
+          ? faultsReplayCommand(seed, path)
+          : kind === 'it'
+            ? itReplayCommand(seed, path)
+            : replayCommand(seed, path, kind === 'pv');
       mkdirSync(dir, { recursive: true });
       writeFileSync(file, `${JSON.stringify({ seed, path, replay, error: error.message, plan }, null, 2)}\n`);
       failures.push({ path, error: error.message.slice(0, 2000), replay, file });
