@@ -43,6 +43,8 @@ export interface PlannerInput {
   pvNowW?: number;
   /** The car charges from the grid now (see `HOLD_SHARE`). */
   chargingNow?: boolean;
+  /** The least grid energy worth a start in the piece now, Wh (what the car takes in its minimum on time). */
+  minRunWh?: number;
 }
 
 export interface PlannedPiece {
@@ -64,7 +66,7 @@ export interface PlannerResult {
   shortWh: number;
   /** The pieces with grid energy, in time order. */
   pieces: PlannedPiece[];
-  /** How long the grid pieces last together, ms. */
+  /** How long the planned grid energy takes, ms (a piece used in part counts in part). */
   gridMs: number;
 }
 
@@ -120,15 +122,26 @@ export function planDeparture(input: PlannerInput): PlannerResult {
         a.price - b.price ||
         a.i - b.i,
     );
-  let gridWh = 0;
-  for (const { piece } of byPrice) {
-    if (leftWh <= 0) break;
-    const roomWh = PLAN_MARGIN * wh(maxW, piece.endMs - piece.startMs) - piece.pvWh;
-    const take = Math.max(0, Math.min(roomWh, leftWh));
-    piece.gridWh = take;
-    leftWh -= take;
-    gridWh += take;
+  const fill = (skipNow: boolean) => {
+    let left = leftWh;
+    for (const { piece, i } of byPrice) {
+      const roomWh = PLAN_MARGIN * wh(maxW, piece.endMs - piece.startMs) - piece.pvWh;
+      piece.gridWh = skipNow && i === 0 ? 0 : Math.max(0, Math.min(roomWh, left));
+      left -= piece.gridWh;
+    }
+    return left;
+  };
+  let shortWh = fill(false);
+  // A car that does not charge now starts for no less than `minRunWh`: less of it goes elsewhere
+  // where the rest of the time can take it (each start costs a minimum on and off time).
+  const nowWh = pieces[0]?.gridWh ?? 0;
+  if (!input.chargingNow && nowWh > 0 && nowWh < (input.minRunWh ?? 0)) {
+    const skipped = fill(true);
+    if (skipped > shortWh + 1e-6) shortWh = fill(false);
+    else shortWh = skipped;
   }
+  const gridWh = pieces.reduce((sum, piece) => sum + piece.gridWh, 0);
+  leftWh = shortWh;
   const planned = pieces.filter((piece) => piece.gridWh > 0);
   const first = pieces[0];
   return {
@@ -138,7 +151,11 @@ export function planDeparture(input: PlannerInput): PlannerResult {
     pvWh,
     shortWh: Math.max(0, leftWh),
     pieces: planned,
-    gridMs: planned.reduce((sum, piece) => sum + piece.endMs - piece.startMs, 0),
+    // The time the planned energy takes at what the plan counts on (a slot used in part, in part).
+    gridMs: planned.reduce((sum, piece) => {
+      const roomWh = PLAN_MARGIN * wh(maxW, piece.endMs - piece.startMs) - piece.pvWh;
+      return sum + (piece.endMs - piece.startMs) * Math.min(1, roomWh > 0 ? piece.gridWh / roomWh : 1);
+    }, 0),
   };
 }
 
@@ -156,9 +173,10 @@ export function clockTime(atMs: number, now: number): string {
     : `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${time}`;
 }
 
-/** `2 h`, `45 min`, `1 h 15 min`. */
+/** `2 h`, `45 min`, `1 h 15 min` (from an hour on, to 5 min). */
 export function duration(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
+  const exact = Math.max(1, Math.round(ms / 60_000));
+  const minutes = exact >= 60 ? Math.round(exact / 5) * 5 : exact;
   const h = Math.floor(minutes / 60);
   const m = minutes % 60;
   return h === 0 ? `${m} min` : m === 0 ? `${h} h` : `${h} h ${m} min`;

@@ -191,11 +191,14 @@ export class PricePlans {
           words: limitWords ? `${reached}; ${limitWords}` : `${reached}: PV surplus only`,
         };
       }
+      const maxW =
+        this.smoothedFreeA(connector.key, freeA(context, connector, k), connector.maxA, now) * perAW;
       const plan = planDeparture({
         now,
         departureMs: goal.departureMs,
         remainingWh,
-        maxW: this.smoothedFreeA(connector.key, freeA(context, connector, k), connector.maxA, now) * perAW,
+        maxW,
+        minRunWh: (maxW * site.control.minOnMs) / 3_600_000,
         minW: (view?.minA ?? connector.minA) * perAW,
         prices: this.prices.slots,
         ...(this.forecast ? { pvForecast: this.forecast.slots } : {}),

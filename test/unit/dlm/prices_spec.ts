@@ -111,6 +111,60 @@ describe('prices, plans and the price mode', () => {
       assert.equal(plan.shortWh, 0);
     });
 
+    it('starts in the slot now only for what is worth a start, and keeps a car that charges in it', () => {
+      // 9.5 kWh: 9 kWh in 20:00-21:00, 0.5 kWh in the next cheapest (21:00-22:00 at 0.12); with
+      // 21:00 gone (the departure at 21:00), the 0.5 kWh fall to 18:00-19:00 or 19:00-20:00.
+      const base = {
+        now,
+        departureMs: now + 3 * HOUR,
+        remainingWh: 9_500,
+        maxW: 10_000,
+        minW: 4_140,
+        prices,
+      };
+      const eager = planDeparture(base);
+      assert.equal(eager.chargeNow, false, '0.5 kWh go to 19:00 (0.25), not now (0.30)');
+      // The slot now is the second cheapest for 0.5 kWh: a start for less than 1 kWh is not worth it…
+      const cheapNow = prices.map((slot, i) => (i === 0 ? { ...slot, value: 0.2 } : slot));
+      assert.equal(planDeparture({ ...base, prices: cheapNow }).chargeNow, true);
+      const worth = planDeparture({ ...base, prices: cheapNow, minRunWh: 1000 });
+      assert.equal(worth.chargeNow, false);
+      assert.equal(Math.round(worth.gridWh), 9_500, 'the 0.5 kWh went to 19:00');
+      // …but a car that charges in it already goes on.
+      assert.equal(
+        planDeparture({ ...base, prices: cheapNow, minRunWh: 1000, chargingNow: true }).chargeNow,
+        true,
+      );
+    });
+
+    it('keeps a car charging in the slot now against a slot up to 3 % cheaper', () => {
+      const near = [0.101, 0.1].map((value, i) => ({
+        startMs: now + i * HOUR,
+        endMs: now + (i + 1) * HOUR,
+        value,
+      }));
+      const base = {
+        now,
+        departureMs: now + 2 * HOUR,
+        remainingWh: 5_000,
+        maxW: 10_000,
+        minW: 4_140,
+        prices: near,
+      };
+      assert.equal(planDeparture(base).chargeNow, false, 'a car not charging waits for 0.100');
+      assert.equal(
+        planDeparture({ ...base, chargingNow: true }).chargeNow,
+        true,
+        'a charging car goes on at 0.101',
+      );
+      const far = near.map((slot, i) => (i === 0 ? { ...slot, value: 0.11 } : slot));
+      assert.equal(
+        planDeparture({ ...base, prices: far, chargingNow: true }).chargeNow,
+        false,
+        '10 % dearer: it stops',
+      );
+    });
+
     it('takes PV first and says what cannot be had by the departure', () => {
       const forecast = [{ startMs: now, endMs: now + HOUR, value: 5_000 }];
       const plan = planDeparture({
@@ -190,7 +244,7 @@ describe('prices, plans and the price mode', () => {
       assert.match(
         reason(),
         new RegExp(
-          `^next: ${hhmm(t + HOUR)} at 0\\.10 €/kWh, the cheapest 1 h before ${hhmm(t + 4 * HOUR)}; 8\\.0 kWh planned; pv: `,
+          `^next: ${hhmm(t + HOUR)} at 0\\.10 €/kWh, the cheapest 4\\d min before ${hhmm(t + 4 * HOUR)}; 8\\.0 kWh planned; pv: `,
         ),
       );
       const summary = h.manager.summary();
