@@ -265,6 +265,26 @@ describe('prices, plans and the price mode', () => {
       assert.match(reason(), /^8\.0 kWh reached before/);
     });
 
+    it("plans for a car's ISO 15118 energy and departure without a plan command", () => {
+      house([wallbox]);
+      const t = h.clock.now();
+      h.manager.command({
+        type: 'prices',
+        prices: [0.3, 0.1, 0.2].map((price, i) => ({ start: t + i * HOUR, end: t + (i + 1) * HOUR, price })),
+      });
+      h.state('WB-1/1', {
+        carNeeds: { at: h.iso(), energyWh: 5_000, departureTime: new Date(t + 3 * HOUR).toISOString() },
+      });
+      h.run(60_000);
+      assert.equal(h.limit('WB-1/1') ?? 0, 0);
+      assert.match(
+        reason(),
+        new RegExp(
+          `^next: ${hhmm(t + HOUR)} at 0\\.10/kWh, the cheapest \\d+ min before ${hhmm(t + 3 * HOUR)}; 5\\.0 kWh planned`,
+        ),
+      );
+    });
+
     it('charges below its price limit only (the price-limit mode)', () => {
       house([wallbox]);
       const t = h.clock.now();
