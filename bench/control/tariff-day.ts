@@ -83,7 +83,9 @@ export function tariffTruth(seed: number) {
     prices.push(Math.round((basePrice(h) + (rnd() - 0.5) * 0.04) * 10_000) / 10_000);
     // The house: cooking in the evening, a base load at night, the morning.
     const base = h >= 18 && h < 21 ? 2200 : h >= 17 && h < 23 ? 700 : h >= 6 && h < 8 ? 1400 : 250;
-    houseW.push(Math.round(base * (0.7 + 0.6 * rnd())));
+    // In whole 0.01 A per phase: the simulated meter reads to 0.01 A, and a load between two of its
+    // steps put the fuse 0.001-0.004 A over for whole slots (the allocation has no headroom on it).
+    houseW.push(Math.round((base * (0.7 + 0.6 * rnd())) / (3 * V * 0.01)) * 3 * V * 0.01);
   }
   const weather = 0.4 + 0.6 * rnd();
   const pvPeakW = 7000;
