@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { solve } from 'yalps';
 import type { PerPhase } from '../../../lib/contracts';
 import { planDeparture } from '../../../lib/dlm/modes/departure-planner';
 import { parseSlotList } from '../../../lib/dlm/modes/price-list';
@@ -338,5 +340,78 @@ describe('prices, plans and the price mode', () => {
         /no connector WB-9\/\*/,
       );
     });
+  });
+});
+
+describe('the departure planner (properties)', () => {
+  it('puts the grid energy where an exact LP (yalps simplex) puts it: the same cost, every piece within what it counts on', () => {
+    const now = Date.UTC(2026, 5, 1, 18);
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -5, max: 60 }), { minLength: 1, maxLength: 24 }),
+        fc.array(fc.integer({ min: 0, max: 8000 }), { minLength: 24, maxLength: 24 }),
+        fc.integer({ min: 0, max: 60_000 }),
+        fc.integer({ min: 1_400, max: 22_000 }),
+        fc.integer({ min: 1, max: 24 * 4 }),
+        (cents, pvW, remainingWh, maxW, quarters) => {
+          const prices = cents.map((c, i) => ({
+            startMs: now + i * Q,
+            endMs: now + (i + 1) * Q,
+            value: c / 100,
+          }));
+          const pvForecast = pvW.map((w, i) => ({
+            startMs: now + i * Q,
+            endMs: now + (i + 1) * Q,
+            value: w,
+          }));
+          const departureMs = now + quarters * Q;
+          const minW = 1_380;
+          const plan = planDeparture({ now, departureMs, remainingWh, maxW, minW, prices, pvForecast });
+          // The LP over the same pieces: what PV gives each (as the planner counts it) is fixed; the
+          // grid g_i ≤ 0.9 × maxW × dt − pv_i, Σ g ≤ the rest, maximise Σ g first (the energy),
+          // then minimise the cost (unknown prices last: a big price).
+          const pieces: { room: number; price: number }[] = [];
+          for (let t = now; t < departureMs; t += Q) {
+            const i = (t - now) / Q;
+            const w = pvW[i] ?? 0;
+            const usable = w >= minW ? Math.min(w, maxW) / 4 : 0;
+            pieces.push({ room: Math.max(0, 0.9 * (maxW / 4) - usable), price: prices[i]?.value ?? 1000 });
+          }
+          const needGrid = remainingWh - plan.pvWh;
+          const constraints = new Map<string, { max?: number; equal?: number }>([
+            [
+              'grid',
+              {
+                equal: Math.min(
+                  needGrid,
+                  pieces.reduce((s, p) => s + p.room, 0),
+                ),
+              },
+            ],
+          ]);
+          const variables = new Map<string, Map<string, number>>();
+          pieces.forEach((p, i) => {
+            constraints.set(`r${i}`, { max: p.room });
+            variables.set(
+              `g${i}`,
+              new Map([
+                ['cost', p.price],
+                ['grid', 1],
+                [`r${i}`, 1],
+              ]),
+            );
+          });
+          const lp = solve({ direction: 'minimize', objective: 'cost', constraints, variables });
+          assert.equal(lp.status, 'optimal');
+          const cost = plan.pieces.reduce((s, p) => s + (p.price ?? 1000) * p.gridWh, 0);
+          assert.ok(
+            Math.abs(cost - lp.result) <= 1e-6 * Math.max(1, Math.abs(lp.result)),
+            `${cost} vs ${lp.result}`,
+          );
+          assert.ok(Math.abs(plan.gridWh + plan.pvWh + plan.shortWh - remainingWh) < 1e-6);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
