@@ -114,17 +114,14 @@ export class PricePlans {
         : commandNumber(command.priceLimit, 'plan priceLimit');
     if (energyWh === undefined && priceLimit === undefined && command.priceLimit !== null)
       throw new Error(`plan: neither energyKWh and departure nor priceLimit in ${describeValue(command)}`);
+    // An energy replaces the energy and departure (counted anew); a price limit is kept unless given
+    // (null removes it).
     for (const connector of targets) {
       const old = this.plans.get(connector.key) ?? {};
-      const plan: FlowPlan =
-        energyWh === undefined
-          ? { ...old }
-          : { energyWh, ...(departureMs === undefined ? {} : { departureMs }) };
-      if (energyWh === undefined && old.priceLimit !== undefined && command.priceLimit === null)
-        delete plan.priceLimit;
-      if (priceLimit !== undefined) plan.priceLimit = priceLimit;
-      else if (energyWh !== undefined && old.priceLimit !== undefined && command.priceLimit !== null)
-        plan.priceLimit = old.priceLimit;
+      const plan: FlowPlan = energyWh === undefined ? { ...old } : { energyWh, departureMs };
+      const limit = command.priceLimit === null ? undefined : (priceLimit ?? old.priceLimit);
+      if (limit === undefined) delete plan.priceLimit;
+      else plan.priceLimit = limit;
       this.plans.set(connector.key, plan);
     }
     const what = [

@@ -307,6 +307,24 @@ describe('prices, plans and the price mode', () => {
       assert.match(reason(), /^no price known now/);
     });
 
+    it('keeps a price limit when a plan comes, and removes it on priceLimit null', () => {
+      house([wallbox]);
+      const t = h.clock.now();
+      h.manager.command({
+        type: 'prices',
+        prices: [0.3, 0.1, 0.1].map((price, i) => ({ start: t + i * HOUR, end: t + (i + 1) * HOUR, price })),
+      });
+      h.manager.command({ type: 'plan', chargePointId: 'WB-1', priceLimit: 0.35 });
+      h.manager.command({ type: 'plan', chargePointId: 'WB-1', energyKWh: 5, departure: t + 3 * HOUR });
+      h.run(60_000);
+      assert.ok((h.limit('WB-1/1') ?? 0) > 0, 'at 0.30, below its limit 0.35, although the plan waits');
+      assert.match(reason(), /^0\.30\/kWh at or below the limit 0\.35\/kWh; next: /);
+      h.manager.command({ type: 'plan', chargePointId: 'WB-1', priceLimit: null });
+      h.run(200_000);
+      assert.equal(h.limit('WB-1/1') ?? 0, 0);
+      assert.match(reason(), /^next: /);
+    });
+
     it('refuses bad prices and plans naming the field, and keeps what it had', () => {
       house([wallbox]);
       const t = h.clock.now();
