@@ -1,4 +1,5 @@
 /** The commands a flow sends the load manager (each handled by the stage that owns what it changes). */
+import type { PriceCommand } from './modes/price-plans';
 import type { Triple } from './phases';
 import type { ChargingMode, SiteConfig } from './site/config';
 
@@ -22,4 +23,6 @@ export type DlmCommand =
     }
   | { type: 'pv'; residualPowerW?: number; batteryPrioritySocPercent?: number }
   | { type: 'site'; site: SiteConfig }
-  | { type: 'summary' };
+  | { type: 'summary' }
+  /** Prices, a PV forecast, a connector's plan or price limit (modes/price-plans.ts). */
+  | PriceCommand;

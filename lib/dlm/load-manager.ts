@@ -30,6 +30,7 @@ import { Measurements } from './evidence/measurements';
 import { ConnectorObserver } from './evidence/observer';
 import { LearnedMemory, type LoadManagerMemoryStore } from './memory';
 import { Preferences } from './modes/preferences';
+import { PricePlans } from './modes/price-plans';
 import { PvSurplus } from './modes/pv';
 import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './report/explain';
 import type { SiteSummary } from './report/summary';
@@ -78,6 +79,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private readonly circuits: CircuitLoads;
   private readonly siteLimits = new SiteLimits();
   private readonly pv = new PvSurplus();
+  private readonly prices = new PricePlans();
   private readonly preferences: Preferences;
   private readonly policy: UpdatePolicy;
   private readonly scheduler: UpdateScheduler;
@@ -255,6 +257,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         this.scheduler.update();
         this.emitSummary();
         return 'summary sent';
+      default: // prices, pvForecast, plan
+        result = this.prices.command(command, this.siteModel);
     }
     this.scheduler.update();
     return result;
@@ -315,6 +319,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.lastEvaluationAtMs = now;
     }
 
+    this.prices.decide({ ...this.explainContext(), surplusW: this.pv.state?.surplusW }, now); // modes for now
     this.observer.observeAll(site, this.runtimes, now);
     this.circuits.update(this.circuitContext(), now);
     this.circuits.capConnectors(site, this.observer.views);
@@ -337,8 +342,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.observer.views };
     // The surplus the pv cars share (less what cars with a departure plan take first: allocation/from-update.ts).
     if (decidePhaseSwitches(switchContext, now, problem, allocation, problem.pvBudgetW)) {
-      // The switched connectors count on other phases now: view them again and allocate again
-      // (the circuits' other loads stay as they were counted).
+      // The switched connectors count on other phases: view and allocate again (other loads as counted).
       this.observer.observeAll(site, this.runtimes, now);
       this.circuits.capConnectors(site, this.observer.views);
       order = keepOrder(this.explainContext(), order);
@@ -432,6 +436,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         internalProblems: this.policy.internalProblems,
         unknownConnectors: this.observer.unknownConnectors,
         pv: this.pv.state,
+        prices: this.prices.summary(this.clock.now()),
         offline: offlineCheck(this.offlineContext()),
         reasonOf: this.reasons(),
       },

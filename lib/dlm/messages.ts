@@ -6,7 +6,8 @@
  *   the payload is a ConnectorState.
  * - `<chargePointId>/MeterValues` (ampflow-ocpp-in): the payload is a Reading (source
  *   `<chargePointId>/<connectorId>`) and updates that connector's measured currents.
- * - Commands by topic: `mode`, `priority`, `siteLimit`, `pv`, `site`, `summary`.
+ * - Commands by topic: `mode`, `priority`, `siteLimit`, `pv`, `site`, `summary`, and `prices`,
+ *   `pvForecast`, `plan` (modes/price-plans.ts: the stage checks them, naming the bad field).
  * - `limitConfirmed` (or `<chargePointId>/LimitConfirmed`): a charger confirmed the limit it holds,
  *   `{ chargePointId, connectorId, limitA, since? }`, from a flow that sends set-points another way.
  * - Anything else whose payload looks like a Reading (has `currentA`, `powerW` or `totalPowerW`)
@@ -39,7 +40,17 @@ export interface LimitConfirmation {
   since?: string;
 }
 
-export const DLM_COMMAND_TOPICS = ['mode', 'priority', 'siteLimit', 'pv', 'site', 'summary'] as const;
+export const DLM_COMMAND_TOPICS = [
+  'mode',
+  'priority',
+  'siteLimit',
+  'pv',
+  'site',
+  'summary',
+  'prices',
+  'pvForecast',
+  'plan',
+] as const;
 
 /**
  * Events of `ampflow-ocpp-in` (topic `<chargePointId>/<event>`) that say nothing about load: a
@@ -191,6 +202,17 @@ function command(topic: string, payload: unknown): DlmInput {
     case 'site':
       if (!isObject(payload)) return bad('the payload is not a site configuration');
       return { kind: 'command', command: { type: 'site', site: payload as unknown as SiteConfig } };
+    case 'prices':
+      return { kind: 'command', command: { type: 'prices', prices: payload } };
+    case 'pvForecast':
+      return { kind: 'command', command: { type: 'pvForecast', forecast: payload } };
+    case 'plan':
+      if (typeof object.chargePointId !== 'string' || !object.chargePointId)
+        return bad('payload.chargePointId is missing (use "*" for every connector)');
+      return {
+        kind: 'command',
+        command: { ...(object as Omit<Extract<DlmCommand, { type: 'plan' }>, 'type'>), type: 'plan' },
+      };
     default:
       return { kind: 'command', command: { type: 'summary' } };
   }

@@ -100,6 +100,9 @@ export interface PreferenceRecord {
   exprErrors: Map<string, string>;
   /** The expression input last evaluated (without the time), to tell a changed input. */
   lastExprInput?: string;
+  /** A `price` connector's mode in this update, and its plan in words (modes/price-plans.ts). */
+  priceMode?: 'fast' | 'pv';
+  pricePlan?: string;
 }
 
 export function newPreferenceRecord(): AllFields<PreferenceRecord> {
@@ -110,6 +113,8 @@ export function newPreferenceRecord(): AllFields<PreferenceRecord> {
     exprPriority: undefined,
     exprErrors: new Map(),
     lastExprInput: undefined,
+    priceMode: undefined,
+    pricePlan: undefined,
   };
 }
 

@@ -209,5 +209,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     exprPriority: f.exprPriority,
     exprErrors: f.exprErrors,
     lastExprInput: f.lastExprInput,
+    priceMode: f.priceMode,
+    pricePlan: f.pricePlan,
   };
 }

@@ -13,8 +13,17 @@ import { CHARGING_MODES, type ChargingMode } from '../site/config';
 import type { Connector, Site } from '../site/model';
 import { ExpressionEvaluator, type ExpressionInput } from './expressions';
 
-/** The mode in force: the command's, else the configured one, else the expression's result. */
+/**
+ * The mode in force: the chosen one (`chosenMode`); a `price` connector's is what its prices and
+ * plan say for now (modes/price-plans.ts: `fast` or `pv`; `pv` before its first decision).
+ */
 export function effectiveMode(site: Site, connector: Connector, record: PreferenceRecord): ChargingMode {
+  const mode = chosenMode(site, connector, record);
+  return mode === 'price' ? (record.priceMode ?? 'pv') : mode;
+}
+
+/** The mode chosen: the command's, else the configured one, else the expression's result. */
+export function chosenMode(site: Site, connector: Connector, record: PreferenceRecord): ChargingMode {
   if (record.modeOverride) return record.modeOverride;
   const configured = connector.mode ?? site.defaultMode;
   if (typeof configured === 'string') return configured;

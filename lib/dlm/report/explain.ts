@@ -33,8 +33,20 @@ export interface ExplainContext {
   siteLimits: SiteLimits;
 }
 
-/** The reason sent with a connector's set-point. */
+/** The reason sent with a connector's set-point: a `price` connector's plan first (modes/price-plans.ts). */
 export function reasonFor(
+  context: ExplainContext,
+  connector: Connector,
+  view: ConnectorView,
+  entry: ConnectorAllocation,
+  limitA: number,
+): string {
+  const reason = limitReason(context, connector, view, entry, limitA);
+  const plan = context.runtimes.of(connector).pricePlan;
+  return plan === undefined ? reason : `${plan}; ${reason}`;
+}
+
+function limitReason(
   context: ExplainContext,
   connector: Connector,
   view: ConnectorView,
@@ -151,6 +163,8 @@ export interface SummaryInputs {
   internalProblems: readonly string[];
   unknownConnectors: ReadonlySet<string>;
   pv: PvSummary | undefined;
+  /** The price now and until when prices are known (modes/price-plans.ts). */
+  prices: SiteSummary['prices'];
   /** Per circuit, what it would carry if ampflow stopped now, and the problem where it does not fit (control/offline-fit.ts). */
   offline: { circuits: readonly OfflineSummary[]; problems: readonly (string | undefined)[] };
   /** Why the set-point in force of the connector at index k is what it is (one that has one). */
@@ -320,6 +334,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(view?.mode === 'pv' ? { pvEnabled: session.pvEnabled } : {}),
       ...(energyWh > 0 ? { energyWh } : {}),
       ...(session.switches > 0 ? { phaseSwitches: session.switches } : {}),
+      // A price connector: its mode as chosen (the others see fast or pv) and its plan in words.
+      ...(runtime.pricePlan === undefined ? {} : { mode: 'price' as const, plan: runtime.pricePlan }),
     };
   });
   for (const key of inputs.unknownConnectors) problems.push(`connector ${key} is not in the site model`);
@@ -331,6 +347,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     circuits,
     connectors,
     ...(inputs.pv ? { pv: inputs.pv } : {}),
+    ...(inputs.prices ? { prices: inputs.prices } : {}),
     problems,
   };
 }

@@ -123,6 +123,8 @@ export interface ConnectorSummary {
   pvEnabled?: boolean;
   energyWh?: number;
   phaseSwitches?: number;
+  /** A `price` connector's plan in words (modes/price-plans.ts). */
+  plan?: string;
 }
 
 export interface PvSummary {
@@ -274,6 +276,8 @@ export interface SiteSummary {
   circuits: CircuitSummary[];
   connectors: ConnectorSummary[];
   pv?: PvSummary;
+  /** The price now and until when prices are known (the `prices` input). */
+  prices?: { now?: number; currency?: string; until: string };
   /** Things an operator should look at: stale meters, chargers ignoring limits, failing expressions. */
   problems: string[];
 }

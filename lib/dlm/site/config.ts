@@ -13,10 +13,11 @@ import type { Network, Triple } from '../phases';
 export const PHASE_ROTATIONS = ['RST', 'STR', 'TRS', 'RTS', 'SRT', 'TSR'] as const;
 export type PhaseRotation = (typeof PHASE_ROTATIONS)[number];
 
-export const CHARGING_MODES = ['fast', 'pv', 'minpv', 'off'] as const;
+export const CHARGING_MODES = ['fast', 'pv', 'minpv', 'off', 'price'] as const;
 /**
  * `fast`: as much as the circuits allow; `pv`: only PV surplus (paused below the minimum);
- * `minpv`: the minimum always, PV surplus on top; `off`: paused.
+ * `minpv`: the minimum always, PV surplus on top; `off`: paused; `price`: PV surplus, and the grid
+ * in the cheapest slots its plan needs or below its price limit (modes/price-plans.ts).
  */
 export type ChargingMode = (typeof CHARGING_MODES)[number];
 

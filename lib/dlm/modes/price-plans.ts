@@ -1,0 +1,312 @@
+/**
+ * Price stage: the prices and the PV forecast a flow sent (modes/price-list.ts), each connector's
+ * plan "energy E by time T" (a `plan` command, else the car's ISO 15118 needs) and price limit,
+ * and what every connector in mode `price` does in this update (written as the record's
+ * `priceMode`, which `effectiveMode` gives the other stages): `fast` while the departure planner
+ * (modes/departure-planner.ts) has grid energy planned now or the price now is at or below its
+ * limit, else `pv` (PV surplus only, as any pv car). It runs before the observer, on what the last
+ * update saw (what the breakers allowed, the surplus), and plans again on every update. It owns the
+ * price list, the forecast, the plans and the plan's words (the reason's first part, the summary's
+ * `plan`).
+ */
+import type { CircuitView } from '../evidence/circuit-loads';
+import { commandNumber } from '../inputs';
+import type { ConnectorView } from '../parts';
+import type { SiteSummary } from '../report/summary';
+import type { ConnectorRuntimes } from '../runtime';
+import { describeValue } from '../site/fields';
+import type { Connector, Site } from '../site/model';
+import { clockTime, describeDeparturePlan, planDeparture } from './departure-planner';
+import { chosenMode } from './preferences';
+import { describePrice, type PriceList, parseSlotList, slotAt, timeOf } from './price-list';
+
+export type PriceCommand =
+  | { type: 'prices'; prices: unknown }
+  | { type: 'pvForecast'; forecast: unknown }
+  | {
+      type: 'plan';
+      chargePointId: string;
+      connectorId?: number;
+      /** The energy the car needs by `departure`, Wh (or `energyKWh`). */
+      energyWh?: unknown;
+      energyKWh?: unknown;
+      /** ISO 8601 or ms since 1970. */
+      departure?: unknown;
+      /** Charges from the grid whenever the price is at or below it (null: no limit). */
+      priceLimit?: unknown;
+      /** Removes the connector's plan and price limit. */
+      clear?: boolean;
+    };
+
+/** A connector's plan from the flow. */
+interface FlowPlan {
+  energyWh?: number;
+  departureMs?: number;
+  priceLimit?: number;
+  /** The energy register when the plan was made (first seen after), and the last seen, Wh. */
+  fromWh?: number;
+  lastWh?: number;
+}
+
+/** What the stage reads of the last update. */
+export interface PriceContext {
+  site: Site;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+  circuitViews: readonly CircuitView[];
+  /** The PV surplus at the last update, W (undefined without PV). */
+  surplusW: number | undefined;
+}
+
+/** How long what the breakers leave a car is followed over (see `smoothedFreeA`), ms. */
+const FREE_SMOOTHING_MS = 300_000;
+
+export class PricePlans {
+  private prices: PriceList = { slots: [] };
+  private forecast: PriceList | undefined;
+  private readonly plans = new Map<string, FlowPlan>();
+  private readonly free = new Map<string, { amps: number; atMs: number }>();
+
+  /** A prices, pvForecast or plan command: checked whole before anything is taken. */
+  command(command: PriceCommand, site: Site): string {
+    if (command.type === 'prices') {
+      this.prices = parseSlotList(command.prices, 'prices');
+      return `prices: ${describeList(this.prices)}`;
+    }
+    if (command.type === 'pvForecast') {
+      const forecast = parseSlotList(command.forecast, 'pvForecast');
+      this.forecast = forecast.slots.length > 0 ? forecast : undefined;
+      return `pvForecast: ${describeList(forecast)}`;
+    }
+    if (typeof command.chargePointId !== 'string' || !command.chargePointId)
+      throw new Error('plan chargePointId is missing (use "*" for every connector)');
+    const targets = site.connectors.filter(
+      (c) =>
+        (command.chargePointId === '*' || c.chargePointId === command.chargePointId) &&
+        (command.connectorId === undefined || c.connectorId === command.connectorId),
+    );
+    if (targets.length === 0)
+      throw new Error(
+        `plan: no connector ${command.chargePointId}/${command.connectorId ?? '*'} in the site model`,
+      );
+    const names = targets.map((c) => c.key).join(', ');
+    if (command.clear === true) {
+      for (const connector of targets) this.plans.delete(connector.key);
+      return `plan of ${names} cleared`;
+    }
+    const energyWh =
+      command.energyWh !== undefined
+        ? commandNumber(command.energyWh, 'plan energyWh', { min: 0 })
+        : command.energyKWh !== undefined
+          ? commandNumber(command.energyKWh, 'plan energyKWh', { min: 0 }) * 1000
+          : undefined;
+    const departureMs =
+      command.departure === undefined ? undefined : timeOf(command.departure, 'plan departure');
+    if ((energyWh === undefined) !== (departureMs === undefined))
+      throw new Error(
+        energyWh === undefined
+          ? 'plan energyKWh is missing (the energy by the departure)'
+          : 'plan departure is missing',
+      );
+    const priceLimit =
+      command.priceLimit === undefined || command.priceLimit === null
+        ? undefined
+        : commandNumber(command.priceLimit, 'plan priceLimit');
+    if (energyWh === undefined && priceLimit === undefined && command.priceLimit !== null)
+      throw new Error(`plan: neither energyKWh and departure nor priceLimit in ${describeValue(command)}`);
+    // An energy replaces the energy and departure (counted anew); a price limit is kept unless given
+    // (null removes it).
+    for (const connector of targets) {
+      const old = this.plans.get(connector.key) ?? {};
+      const plan: FlowPlan = energyWh === undefined ? { ...old } : { energyWh, departureMs };
+      const limit = command.priceLimit === null ? undefined : (priceLimit ?? old.priceLimit);
+      if (limit === undefined) delete plan.priceLimit;
+      else plan.priceLimit = limit;
+      this.plans.set(connector.key, plan);
+    }
+    const what = [
+      energyWh === undefined ? '' : `${energyWh / 1000} kWh by ${new Date(departureMs ?? 0).toISOString()}`,
+      priceLimit === undefined ? '' : `price limit ${priceLimit}`,
+    ].filter(Boolean);
+    return `plan of ${names}: ${what.join(', ') || 'price limit removed'}`;
+  }
+
+  /** Decides the mode of every `price` connector for this update (see the module comment). */
+  decide(context: PriceContext, now: number): void {
+    const { site, runtimes } = context;
+    site.connectors.forEach((connector, k) => {
+      const runtime = runtimes.of(connector);
+      const flow = this.plans.get(connector.key);
+      if (flow) countEnergy(flow, runtime.state?.energyWh);
+      if (chosenMode(site, connector, runtime) !== 'price') {
+        runtime.priceMode = undefined;
+        runtime.pricePlan = undefined;
+        return;
+      }
+      const { fast, words } = this.decideOne(context, connector, k, flow, now);
+      runtime.priceMode = fast ? 'fast' : 'pv';
+      runtime.pricePlan = words;
+    });
+  }
+
+  private decideOne(
+    context: PriceContext,
+    connector: Connector,
+    k: number,
+    flow: FlowPlan | undefined,
+    now: number,
+  ): { fast: boolean; words: string } {
+    const { site } = context;
+    const runtime = context.runtimes.of(connector);
+    const currency = this.prices.currency;
+    const priceNow = slotAt(this.prices.slots, now)?.value;
+    const limit = flow?.priceLimit;
+    const belowLimit = limit !== undefined && priceNow !== undefined && priceNow <= limit;
+    const limitWords =
+      limit === undefined
+        ? undefined
+        : priceNow === undefined
+          ? `no price known now (limit ${describePrice(limit, currency)})`
+          : `${describePrice(priceNow, currency)} ${belowLimit ? 'at or below' : 'above'} the limit ${describePrice(limit, currency)}`;
+    const goal = this.goalOf(flow, runtime);
+    if (goal && goal.departureMs > now) {
+      const view = context.views[k];
+      const needs = runtime.state?.carNeeds;
+      const phases = Math.max(
+        1,
+        Math.min(
+          view ? (view.phasesOut === 1 ? 1 : view.gridPhases.length) : (connector.phases ?? 3),
+          needs?.phases ?? 3,
+        ),
+      );
+      const perAW = phases * site.voltageV;
+      const remainingWh = goal.energyWh - goal.takenWh;
+      if (!(remainingWh > 0)) {
+        const reached = `${(Math.round(goal.energyWh / 100) / 10).toFixed(1)} kWh reached before ${clockTime(goal.departureMs, now)}`;
+        return {
+          fast: belowLimit,
+          words: limitWords ? `${reached}; ${limitWords}` : `${reached}: PV surplus only`,
+        };
+      }
+      const maxW =
+        this.smoothedFreeA(connector.key, freeA(context, connector, k), connector.maxA, now) * perAW;
+      const plan = planDeparture({
+        now,
+        departureMs: goal.departureMs,
+        remainingWh,
+        maxW,
+        minRunWh: (maxW * site.control.minOnMs) / 3_600_000,
+        minW: (view?.minA ?? connector.minA) * perAW,
+        prices: this.prices.slots,
+        ...(this.forecast ? { pvForecast: this.forecast.slots } : {}),
+        ...(context.surplusW === undefined ? {} : { pvNowW: context.surplusW }),
+        chargingNow: runtime.priceMode === 'fast' && (view?.sentA ?? 0) > 0,
+      });
+      const words = describeDeparturePlan(plan, goal.departureMs, now, currency);
+      const fast = plan.chargeNow || belowLimit;
+      return { fast, words: limitWords && belowLimit && !plan.chargeNow ? `${limitWords}; ${words}` : words };
+    }
+    if (limitWords)
+      return {
+        fast: belowLimit,
+        words: belowLimit ? `charging now: ${limitWords}` : `${limitWords}: PV surplus only`,
+      };
+    return { fast: false, words: 'price: no plan and no price limit, PV surplus only' };
+  }
+
+  /**
+   * What the breakers leave the car, A, followed over `FREE_SMOOTHING_MS`: a charger's meter that
+   * reports after the grid meter counts the car's new current as other load for a few seconds;
+   * a plan over hours follows the house, not that. Before the first update it is the car's own cap.
+   */
+  private smoothedFreeA(key: string, amps: number, capA: number, now: number): number {
+    // From the car's own cap (what it has before a reading says otherwise); a rise is taken at once.
+    const last = this.free.get(key) ?? { amps: capA, atMs: now };
+    const share = Math.min(1, Math.max(0, now - last.atMs) / FREE_SMOOTHING_MS);
+    const smoothed = amps >= last.amps ? amps : last.amps + share * (amps - last.amps);
+    this.free.set(key, { amps: smoothed, atMs: now });
+    return smoothed;
+  }
+
+  /** The energy asked for by when, and what was taken of it: the flow's plan, else the car's ISO 15118 needs. */
+  private goalOf(
+    flow: FlowPlan | undefined,
+    runtime: ReturnType<ConnectorRuntimes['of']>,
+  ): { energyWh: number; departureMs: number; takenWh: number } | undefined {
+    if (flow?.energyWh !== undefined && flow.departureMs !== undefined) {
+      const takenWh =
+        flow.fromWh === undefined || flow.lastWh === undefined ? 0 : Math.max(0, flow.lastWh - flow.fromWh);
+      return { energyWh: flow.energyWh, departureMs: flow.departureMs, takenWh };
+    }
+    const needs = runtime.state?.carNeeds;
+    if (needs?.energyWh === undefined || needs.departureTime === undefined) return undefined;
+    const departureMs = timeOrUndefined(needs.departureTime);
+    if (departureMs === undefined) return undefined;
+    const session = runtime.session;
+    const takenWh =
+      session.needsFromWh === undefined || session.needsLastWh === undefined
+        ? 0
+        : Math.max(0, session.needsLastWh - session.needsFromWh);
+    return { energyWh: needs.energyWh, departureMs, takenWh };
+  }
+
+  /** The price now and until when prices are known, for the summary (undefined without prices). */
+  summary(now: number): SiteSummary['prices'] {
+    const last = this.prices.slots.at(-1);
+    if (!last) return undefined;
+    const priceNow = slotAt(this.prices.slots, now)?.value;
+    return {
+      ...(priceNow === undefined ? {} : { now: priceNow }),
+      ...(this.prices.currency ? { currency: this.prices.currency } : {}),
+      until: new Date(last.endMs).toISOString(),
+    };
+  }
+}
+
+/** Counts the energy register into a flow plan: from the first value seen after the plan was made. */
+function countEnergy(plan: FlowPlan, registerWh: number | undefined): void {
+  if (registerWh === undefined || plan.energyWh === undefined) return;
+  if (plan.fromWh === undefined || plan.lastWh === undefined) plan.fromWh = registerWh;
+  // A register that went back (a new meter, a reset) counts on from there, keeping what was taken.
+  else if (registerWh < plan.lastWh) plan.fromWh = registerWh - (plan.lastWh - plan.fromWh);
+  plan.lastWh = registerWh;
+}
+
+/**
+ * What the breakers let the connector take at the last update, A per phase: its cap, at most what
+ * each circuit on its path had left beside its other loads (never counting a PV export: the planner
+ * counts PV apart).
+ */
+function freeA(context: PriceContext, connector: Connector, k: number): number {
+  const view = context.views[k];
+  // Its own maximum, the operator's and the car's (not a car's passing under-draw).
+  const state = context.runtimes.of(connector).state;
+  let amps = Math.min(connector.maxA, state?.operatorLimitA ?? Infinity, state?.carNeeds?.maxA ?? Infinity);
+  const phases = view?.gridPhases ?? [0, 1, 2];
+  for (const c of connector.path) {
+    const circuit = context.site.circuits[c];
+    const circuitView = context.circuitViews[c];
+    if (!circuit) continue;
+    for (const p of phases) {
+      const limitA = circuitView?.limitA[p] ?? circuit.limitA[p] ?? 0;
+      const otherA = Math.max(0, circuitView?.otherA[p] ?? 0);
+      amps = Math.min(amps, limitA - (circuit.headroomA[p] ?? 0) - otherA);
+    }
+  }
+  return Math.max(0, amps);
+}
+
+function timeOrUndefined(value: unknown): number | undefined {
+  try {
+    return timeOf(value, 'departureTime');
+  } catch {
+    return undefined;
+  }
+}
+
+function describeList(list: PriceList): string {
+  const first = list.slots[0];
+  const last = list.slots.at(-1);
+  if (!first || !last) return 'none (cleared)';
+  return `${list.slots.length} slots from ${new Date(first.startMs).toISOString()} to ${new Date(last.endMs).toISOString()}`;
+}
