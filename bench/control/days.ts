@@ -4,6 +4,7 @@
  * car's energy and starts counted alike (cars.ts), as a DayResult.
  */
 import type { Overload } from '../../lib/sim/closed-loop';
+import { DEFAULT_RESPONSE_DELAY_MS } from '../../lib/sim/site-charger';
 import { pvHome, runScenario, type Scenario } from '../../lib/sim/site-scenarios';
 import { PV_DAYS } from '../support/pv-days';
 import { CARPARK_SEED, carParkDay } from './carpark';
@@ -101,14 +102,14 @@ function overloadCauses(scenario: Scenario, overloads: readonly Overload[]): str
 export function beyondPace(scenario: Scenario, overloads: readonly Overload[]): number {
   const epoch = scenario.startOfDayMs;
   const paceOf = (circuit: string) => {
-    const keys = new Set(
-      scenario.site.connectors
-        .filter((c) => c.circuit === circuit)
-        .map((c) => `${c.chargePointId}/${c.connectorId ?? 1}`),
-    );
     let slowest = 0;
-    for (const [key, charger] of Object.entries(scenario.chargers ?? {}))
-      if (keys.has(key)) slowest = Math.max(slowest, charger.responseDelayMs ?? 0);
+    for (const c of scenario.site.connectors)
+      if (c.circuit === circuit)
+        slowest = Math.max(
+          slowest,
+          scenario.chargers?.[`${c.chargePointId}/${c.connectorId ?? 1}`]?.responseDelayMs ??
+            DEFAULT_RESPONSE_DELAY_MS,
+        );
     return (scenario.meters?.[circuit]?.intervalMs ?? 1000) + slowest + 2000;
   };
   const unexcused = new Set<number>();

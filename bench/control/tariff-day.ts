@@ -28,6 +28,7 @@ import type { SiteConfig, Triple } from '../../lib/dlm/site';
 import { runClosedLoop } from '../../lib/sim/closed-loop';
 import { SiteSimulator } from '../../lib/sim/site';
 import type { DayResult } from './day-result';
+import { beyondPace } from './days';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -162,16 +163,15 @@ export async function runTariffDay(options: { seed: number }): Promise<DayResult
     pv: {},
   };
   const slotOf = (elapsedMs: number) => Math.floor(elapsedMs / SLOT);
+  const houseA = (atMs: number): Triple => {
+    const w = (truth.houseW[slotOf(atMs - START_OF_DAY)] ?? 250) / (3 * V);
+    return [w, w, w];
+  };
   const sim = new SiteSimulator({
     clock,
     site,
     startOfDayMs: START_OF_DAY,
-    otherLoads: {
-      home: (atMs) => {
-        const w = (truth.houseW[slotOf(atMs - START_OF_DAY)] ?? 250) / (3 * V);
-        return [w, w, w] as Triple;
-      },
-    },
+    otherLoads: { home: houseA },
     pv: { peakW: truth.pvPeakW, profile: (atMs) => truth.pvShare((((atMs % DAY) + DAY) % DAY) / HOUR) },
     cars: [
       {
@@ -244,6 +244,18 @@ export async function runTariffDay(options: { seed: number }): Promise<DayResult
     idealKWh: NEED_KWH,
     ratio: round(deliveredKWh / NEED_KWH, 4),
     secondsOver: loop.overloadedMs / 1000,
+    secondsOverBeyondPace:
+      beyondPace(
+        {
+          name: 'tariff',
+          site,
+          startOfDayMs: START_OF_DAY,
+          durationMs: DEPARTURE,
+          otherLoads: { home: houseA },
+          cars: [],
+        },
+        loop.overloads,
+      ) / 1000,
     maxStartsPerCar: starts,
     startsPerCar: { 'WB-1/1': starts },
     costRatio: round(costEur / reference.cost, 4),

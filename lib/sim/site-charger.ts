@@ -42,6 +42,9 @@ export interface ChargerSim {
 }
 
 /** A charger as configured (`given`), before anything happened: offering its own fallback. */
+/** A simulated charger's time from a set-point to the car drawing it, unless its options say (ms). */
+export const DEFAULT_RESPONSE_DELAY_MS = 5000;
+
 export function chargerSim(connector: Connector, given: SimChargerOptions): ChargerSim {
   return {
     key: connector.key,
@@ -49,7 +52,7 @@ export function chargerSim(connector: Connector, given: SimChargerOptions): Char
     connectorId: connector.connectorId,
     index: connector.index,
     options: {
-      responseDelayMs: given.responseDelayMs ?? 5000,
+      responseDelayMs: given.responseDelayMs ?? DEFAULT_RESPONSE_DELAY_MS,
       rogue: given.rogue ?? false,
       overOfferA: given.overOfferA ?? 0,
       ignoresPhaseSwitch: given.ignoresPhaseSwitch ?? false,
