@@ -225,6 +225,13 @@ export interface SetPoint {
    * keeps its last limit).
    */
   fallbackA?: number;
+  /**
+   * Volts per ampere and phase at the connector's site, where they are not the charging-profile
+   * node's *Voltage*: on an IT network (3×230 V without a neutral) 230 V / √3 = 132.8 V. A charger
+   * that takes its limit in watts is sent limitA × this × phases (on IT with 230 V it could draw
+   * 1.7 times its limit). Absent: the node's Voltage setting.
+   */
+  voltageV?: number;
 }
 
 /** A charge data record: one finished session, what facility staff bill from. */

@@ -121,7 +121,7 @@ export class Commands {
       limitA: target.limitA,
       phases,
       statePhases,
-      voltageV: this.ctx.voltageV,
+      voltageV: this.ctx.voltsFor(charger),
       transactionId,
       minChargingRateA,
       nowMs: this.ctx.clock.now(),

@@ -36,6 +36,11 @@ export class ProfileContext {
     this.clocks = new ChargerClocks(cs, silentLogger, () => this.clock.now());
   }
 
+  /** Volts per ampere and phase for `charger`'s watts: its site's (SetPoint.voltageV), else the Voltage setting. */
+  voltsFor(charger: Pick<ChargerEntry, 'siteVoltageV'>): number {
+    return charger.siteVoltageV ?? this.voltageV;
+  }
+
   get closed(): boolean {
     return this.isClosed;
   }

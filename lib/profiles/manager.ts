@@ -308,6 +308,7 @@ export class ChargingProfileManager extends EventEmitter {
   private submit(setPoint: SetPointInput): Promise<LimitReport> {
     const charger = this.registry.charger(setPoint.chargePointId);
     const connector = this.registry.connector(charger, setPoint.connectorId);
+    charger.siteVoltageV = setPoint.voltageV;
     this.fallback.planned(charger, connector, setPoint.fallbackA);
     const phases = setPoint.phases as number | undefined;
     // A limit that moves asks for readings more often (fast-sampling.ts).

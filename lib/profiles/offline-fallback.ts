@@ -132,7 +132,7 @@ export class OfflineFallback {
       // In W, one phase: the fewest watts (a car on three phases may get less than F, never more).
       phases: unit === 'W' ? 1 : 3,
       statePhases: charger.strategy.numberPhases === 'always',
-      voltageV: this.ctx.voltageV,
+      voltageV: this.ctx.voltsFor(charger),
       nowMs: this.ctx.clock.now(),
       clockOffsetMs: this.ctx.clockOffsetMs(charger),
       profileIdBase: this.ctx.profileIdBase,

@@ -139,7 +139,7 @@ export function checkSetPoint(value: unknown, index?: number): SetPointInput {
   const where = index === undefined ? 'set-point' : `set-point [${index}]`;
   if (typeof value !== 'object' || value === null) throw new SetPointError(`${where}: an object is needed`);
   const setPoint = value as Record<string, unknown>;
-  const { chargePointId, connectorId, limitA, phases, reason, fallbackA } = setPoint;
+  const { chargePointId, connectorId, limitA, phases, reason, fallbackA, voltageV } = setPoint;
   if (typeof chargePointId !== 'string' || chargePointId === '')
     throw new SetPointError(`${where}: chargePointId must be the charger's identity`);
   if (!Number.isInteger(connectorId) || (connectorId as number) < 0)
@@ -155,6 +155,8 @@ export function checkSetPoint(value: unknown, index?: number): SetPointInput {
     (typeof fallbackA !== 'number' || !Number.isFinite(fallbackA) || fallbackA < 0)
   )
     throw new SetPointError(`${where}: fallbackA must be a number of amperes from 0`);
+  if (voltageV !== undefined && (typeof voltageV !== 'number' || !(voltageV >= 50 && voltageV <= 500)))
+    throw new SetPointError(`${where}: voltageV must be a number of volts from 50 to 500`);
   return {
     chargePointId,
     connectorId: connectorId as number,
@@ -162,5 +164,6 @@ export function checkSetPoint(value: unknown, index?: number): SetPointInput {
     ...(phases === undefined ? {} : { phases: phases as SetPoint['phases'] }),
     reason: reason ?? '',
     ...(fallbackA === undefined ? {} : { fallbackA: fallbackA as number }),
+    ...(voltageV === undefined ? {} : { voltageV: voltageV as number }),
   };
 }

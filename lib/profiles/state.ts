@@ -142,6 +142,8 @@ export interface ChargerEntry {
   chargePointId: string;
   /** It spoke OCPP 2.0.1 when last seen connected: its reasons are in 2.0.1's words (ProfileContext.words). */
   ocpp201?: boolean;
+  /** Volts per ampere and phase its last set-point named (SetPoint.voltageV: an IT site); ProfileContext.voltsFor. */
+  siteVoltageV?: number;
   strategy: ChargingStrategy;
   capabilities?: ChargerCapabilities;
   learning?: Promise<void>;

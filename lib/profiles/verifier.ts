@@ -88,7 +88,7 @@ export class Verifier {
     if (this.ctx.closed) return false;
     const unit = attempt.unit ?? 'A';
     const phases = this.limits.profilePhases(charger, connector.connectorId, target, unit);
-    const expected = limitInUnit(target.limitA, unit, this.ctx.voltageV, phases);
+    const expected = limitInUnit(target.limitA, unit, this.ctx.voltsFor(charger), phases);
     let verdict: ScheduleVerdict;
     let scheduleLimit: number | undefined;
     try {
@@ -97,7 +97,7 @@ export class Verifier {
         duration: this.ctx.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
         chargingRateUnit: unit,
       });
-      scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltageV, phases);
+      scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltsFor(charger), phases);
       verdict = compareSchedule(scheduleLimit, expected);
     } catch (err) {
       if (
@@ -275,8 +275,8 @@ export class Verifier {
             duration: this.ctx.options.compositeDurationS ?? DEFAULTS.compositeDurationS,
             chargingRateUnit: unit,
           });
-          const scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltageV, phases);
-          const expected = limitInUnit(target.limitA, unit, this.ctx.voltageV, phases);
+          const scheduleLimit = compositeLimitNow(response, unit, this.ctx.voltsFor(charger), phases);
+          const expected = limitInUnit(target.limitA, unit, this.ctx.voltsFor(charger), phases);
           const still = this.limits.transactionOf(charger.chargePointId, connectorId) === transactionId;
           if (!this.ctx.closed && still && compareSchedule(scheduleLimit, expected) === 'differs') {
             this.ctx.log.warn(
@@ -317,7 +317,7 @@ export class Verifier {
         connector.wanted?.phases ??
         this.ctx.cs.connectorOf(payload.chargePointId, payload.connectorId)?.activePhases?.length ??
         3;
-      const measuredA = measuredCurrentA(payload, this.ctx.voltageV, Math.max(1, phases));
+      const measuredA = measuredCurrentA(payload, this.ctx.voltsFor(charger), Math.max(1, phases));
       if (measuredA === undefined) continue;
       const changed = watch.observe(measuredA, atMs);
       if (watch.lastMeasuredA !== undefined) connector.verification.measuredA = watch.lastMeasuredA;

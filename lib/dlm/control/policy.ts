@@ -229,6 +229,8 @@ export class UpdatePolicy {
         phases,
         reason,
         ...(fallbackA === undefined ? {} : { fallbackA }),
+        // Watts for chargers that take them: 230 V / √3 per ampere and conductor on IT (SetPoint.voltageV).
+        ...(site.network === 'IT' ? { voltageV: site.voltageV } : {}),
       });
     }
     return changes.length > 0;
