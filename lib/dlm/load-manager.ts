@@ -343,6 +343,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.circuits.capConnectors(site, this.observer.views);
       order = keepOrder(this.explainContext(), order);
       capKeptLimits(this.offlineContext(order));
+      this.pv.capResting(site, this.observer.views);
       problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
       allocation = allocate(problem);
     }

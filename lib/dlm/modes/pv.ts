@@ -16,7 +16,7 @@ import type { DlmCommand } from '../commands';
 import { canSwitch, switchPhases } from '../control/phase-switching';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import { commandNumber } from '../inputs';
-import type { PvSession } from '../parts';
+import type { ConnectorView, PvSession } from '../parts';
 import { EPS } from '../phases';
 import type { PvSummary } from '../report/summary';
 import type { Site } from '../site/model';
@@ -29,6 +29,8 @@ export class PvSurplus {
   private batteryAhead = false;
   /** What each pv-sharing car could take at the last allocation, W (see `allocated`), and its site. */
   private couldTake: { site: Site; w: Float64Array } | undefined;
+  /** What the surplus leaves each resting pv/minpv car in this update, W (NaN: none; see `capResting`). */
+  private restingLeftW = new Float64Array(0);
 
   /** The PV figures of the last update (undefined when no connector uses PV and no grid meter is set). */
   get state(): PvSummary | undefined {
@@ -89,6 +91,7 @@ export class PvSurplus {
       return { budgetW: Number.POSITIVE_INFINITY };
     }
     const { surplusW, bufferW } = this.surplus(context, now);
+    this.noteRestingCaps(context, pvOrder, surplusW);
 
     // Enable and disable pv-mode connectors one at a time, in keep order, so that two cars do not
     // both start on a surplus that fits one (and then both stop).
@@ -256,7 +259,55 @@ export class PvSurplus {
         view.pausedByManager = true;
       }
     }
+    this.capResting(site, views);
     return { budgetW: surplusW === undefined ? 0 : Math.max(0, surplusW) };
+  }
+
+  /**
+   * Caps each resting pv/minpv car (SuspendedEV: it draws nothing, so it does not share the PV
+   * budget in the allocation, where its minimum would take the surplus of the cars that charge) at
+   * what the surplus leaves beyond what the pv cars draw, on the phases it counts on now, at least
+   * its minimum: uncapped it was offered its maximum ("maximum 16 A") and, once it resumed, could
+   * draw that from the grid until the next update lowered it. Written into this update's views
+   * (again after a phase switch made them anew, load-manager.ts: on its new phases).
+   */
+  capResting(site: Site, views: readonly ConnectorView[]): void {
+    const leftW = this.restingLeftW;
+    for (let k = 0; k < leftW.length; k++) {
+      const left = leftW[k] ?? Number.NaN;
+      const view = views[k];
+      if (Number.isNaN(left) || !view) continue;
+      const phases = view.phasesOut === 1 ? 1 : Math.max(1, view.gridPhases.length);
+      const leftA = Math.floor((left / (phases * site.voltageV)) * 10 + EPS) / 10;
+      const cap = Math.max(view.minA, leftA);
+      if (cap >= view.capA) continue;
+      view.capA = cap;
+      view.capReason =
+        leftA > view.minA
+          ? `resting (SuspendedEV): offered what the PV surplus leaves (${Math.round(left)} W)`
+          : `resting (SuspendedEV): offered its minimum, the PV surplus leaves ${Math.round(left)} W`;
+    }
+  }
+
+  /** This update's caps of the resting pv/minpv cars (see `capResting`): what the surplus leaves, W. */
+  private noteRestingCaps(
+    context: PvContext,
+    pvOrder: readonly number[],
+    surplusW: number | undefined,
+  ): void {
+    const { site, views, runtimes } = context;
+    const n = site.connectors.length;
+    if (this.restingLeftW.length !== n) this.restingLeftW = new Float64Array(n);
+    this.restingLeftW.fill(Number.NaN);
+    // What the surplus leaves beyond what the pv cars draw now (a resting car draws nothing).
+    const leftW = Math.max(0, (surplusW ?? 0) - (this.current?.chargersPowerW ?? 0));
+    for (const k of pvOrder) {
+      const view = views[k];
+      const runtime = runtimes.at(k);
+      if (!view?.resting || !view.wantsByStatus || view.plan || !runtime) continue;
+      if (view.mode === 'pv' && !runtime.session.pvEnabled) continue;
+      this.restingLeftW[k] = leftW;
+    }
   }
 
   /** The surplus now (modes/pv-surplus.ts), keeping the PV state and the battery's priority. */
