@@ -125,6 +125,8 @@ export interface PvSession {
   pvShortfallWms?: number;
   /** Since when the surplus has been short of the car's minimum without a break (a dip). */
   pvShortSinceMs?: number;
+  /** What was put by (−pvShortfallWms) when the dip began: it lengthens the dip's cap. */
+  pvDipCreditWms?: number;
   /**
    * While waiting to start: what the surplus gave beyond the car's minimum (W × ms), less what it
    * was short of it; the surplus beyond the minimum at the last decision, and when.
@@ -157,6 +159,7 @@ export function newPvSession(): AllFields<PvSession> {
     pvEnableSinceMs: undefined,
     pvShortfallWms: undefined,
     pvShortSinceMs: undefined,
+    pvDipCreditWms: undefined,
     pvStartWms: undefined,
     pvStartW: undefined,
     pvStartAtMs: undefined,

@@ -89,6 +89,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     pvEnableSinceMs: v.pvEnableSinceMs,
     pvShortfallWms: v.pvShortfallWms,
     pvShortSinceMs: v.pvShortSinceMs,
+    pvDipCreditWms: v.pvDipCreditWms,
     pvStartWms: v.pvStartWms,
     pvStartW: v.pvStartW,
     pvStartAtMs: v.pvStartAtMs,
