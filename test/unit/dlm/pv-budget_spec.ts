@@ -1,6 +1,7 @@
 /**
  * No pv car is ever sent more than its PV budget (issue 39): random homes (a grid meter that counts
- * the wallboxes, a PV plant under passing clouds, a house), one to three wallboxes in pv mode (some
+ * the wallboxes, a PV plant under passing clouds, a house, some a home battery that holds the grid
+ * at zero within its power), one to three wallboxes in pv mode (some
  * beside a minpv or fast car), cars with their own minimum (6-10 A, whole amperes), one or three
  * phases, some full already. A car offered less than its minimum does not charge and its charger
  * says SuspendedEV, as a real one does (IEC 61851 state B: the car does not ask for current).
@@ -32,6 +33,8 @@ interface CarPlan {
 
 interface HomePlan {
   cars: CarPlan[];
+  /** A home battery that holds the grid at zero within its power (its SoC, its priority SoC), or none. */
+  battery: { socPercent: number; prioritySocPercent: number; maxW: number } | null;
   houseW: number;
   peakW: number;
   sun: { atS: number; level: number }[];
@@ -52,6 +55,13 @@ const planArbitrary: fc.Arbitrary<HomePlan> = fc.record({
   cars: fc
     .array(carArbitrary, { minLength: 1, maxLength: 3 })
     .filter((cars) => cars.some((car) => car.mode === 'pv')),
+  battery: fc.option(
+    fc.record({
+      socPercent: fc.integer({ min: 5, max: 95 }),
+      prioritySocPercent: fc.constantFrom(0, 30, 50, 80),
+      maxW: fc.constantFrom(1500, 2500, 5000),
+    }),
+  ),
   houseW: fc.integer({ min: 150, max: 2500 }),
   peakW: fc.integer({ min: 2000, max: 14_000 }),
   sun: fc.array(
@@ -72,7 +82,11 @@ function check(plan: HomePlan): string | undefined {
   const h = harness({
     circuits: [{ id: 'home', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } }],
     connectors,
+    ...(plan.battery
+      ? { pv: { batterySource: 'battery', batteryPrioritySocPercent: plan.battery.prioritySocPercent } }
+      : {}),
   });
+  const battery = plan.battery ? { ...plan.battery, storedWh: plan.battery.socPercent * 100 } : undefined;
   const levelAt = (s: number) => {
     let level = 0.5;
     for (const step of [...plan.sun].sort((a, b) => a.atS - b.atS)) if (step.atS <= s) level = step.level;
@@ -114,7 +128,22 @@ function check(plan: HomePlan): string | undefined {
       h.draw(key, currentA, drawn > 0 ? 'Charging' : offered > 0 ? 'SuspendedEV' : 'SuspendedEVSE');
       carsW += drawn * phases * V;
     });
-    const gridW = plan.houseW + carsW - levelAt(elapsedS) * plan.peakW;
+    let gridW = plan.houseW + carsW - levelAt(elapsedS) * plan.peakW;
+    if (battery) {
+      // It charges from export and covers import, within its power and its 10 kWh.
+      const roomW = (10_000 - battery.storedWh) * 3600;
+      const haveW = Math.max(0, battery.storedWh - 500) * 3600;
+      const batteryW =
+        gridW < 0 ? Math.min(-gridW, battery.maxW, roomW) : -Math.min(gridW, battery.maxW, haveW);
+      battery.storedWh += batteryW / 3600;
+      gridW += batteryW;
+      h.manager.reading({
+        source: 'battery',
+        timestamp: h.iso(),
+        totalPowerW: batteryW,
+        socPercent: battery.storedWh / 100,
+      });
+    }
     h.meter('grid', [gridW / 690, gridW / 690, gridW / 690], { totalPowerW: gridW });
   });
   try {
