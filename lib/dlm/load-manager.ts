@@ -336,7 +336,6 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       },
       now,
     );
-
     let problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
     let allocation = allocate(problem);
     const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.observer.views };
@@ -347,6 +346,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       this.circuits.capConnectors(site, this.observer.views);
       order = keepOrder(this.explainContext(), order);
       capKeptLimits(this.offlineContext(order));
+      this.pv.capResting(site, this.observer.views);
       problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
       allocation = allocate(problem);
     }

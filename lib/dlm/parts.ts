@@ -130,6 +130,8 @@ export interface PvSession {
   pvShortfallWms?: number;
   /** Since when the surplus has been short of the car's minimum without a break (a dip). */
   pvShortSinceMs?: number;
+  /** What was put by (−pvShortfallWms) when the dip began: it lengthens the dip's cap. */
+  pvDipCreditWms?: number;
   /**
    * While waiting to start: what the surplus gave beyond the car's minimum (W × ms), less what it
    * was short of it; the surplus beyond the minimum at the last decision, and when.
@@ -162,6 +164,7 @@ export function newPvSession(): AllFields<PvSession> {
     pvEnableSinceMs: undefined,
     pvShortfallWms: undefined,
     pvShortSinceMs: undefined,
+    pvDipCreditWms: undefined,
     pvStartWms: undefined,
     pvStartW: undefined,
     pvStartAtMs: undefined,
@@ -275,7 +278,27 @@ export interface DeparturePlan {
   takeA: number;
 }
 
-export type SessionRuntime = ObservedSession & PhaseSession & PvSession & PolicySession & DepartureSession;
+/** The car's own minimum learned this session (written only by evidence/car-minimum.ts). */
+export interface CarMinimumSession {
+  /** The minimum learned, A: the car stopped (SuspendedEV) at `stoppedAtA` after a decrease. */
+  learnedMinA?: number;
+  stoppedAtA?: number;
+  /** The lowest limit the car was seen charging at with it in force, A. */
+  chargedAtA?: number;
+  /** The status at the last update (a stop is Charging, then SuspendedEV). */
+  minLastStatus?: ConnectorState['status'];
+}
+
+export function newCarMinimumSession(): AllFields<CarMinimumSession> {
+  return { learnedMinA: undefined, stoppedAtA: undefined, chargedAtA: undefined, minLastStatus: undefined };
+}
+
+export type SessionRuntime = ObservedSession &
+  PhaseSession &
+  PvSession &
+  PolicySession &
+  DepartureSession &
+  CarMinimumSession;
 
 export type ConnectorRuntime = DrawRecord & ObservedConnector & PolicyRecord & PreferenceRecord;
 
@@ -315,6 +338,8 @@ export interface ConnectorView {
    */
   minA: number;
   minFromCar: boolean;
+  /** Where the car's own minimum comes from, in words ('ISO 15118', learned this session), while `minFromCar`. */
+  minWhy?: string;
   /** A pv or minpv car's departure plan (evidence/departure.ts), while it needs current from now on. */
   plan?: DeparturePlan;
   /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
@@ -362,6 +387,7 @@ export function newView(): ConnectorView {
     countsForPv: false,
     minA: 0,
     minFromCar: false,
+    minWhy: undefined,
     plan: undefined,
     holdReason: undefined,
     sentA: 0,

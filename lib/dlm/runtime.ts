@@ -18,6 +18,7 @@ import { newDrawRecord } from './evidence/measurements';
 import { newObservedSession } from './evidence/observations';
 import {
   type ConnectorRuntime,
+  newCarMinimumSession,
   newDepartureSession,
   newObservedConnector,
   newPhaseSession,
@@ -51,6 +52,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
   const v = newPvSession();
   const q = newPolicySession();
   const d = newDepartureSession();
+  const m = newCarMinimumSession();
   return {
     key: o.key,
     keyState: o.keyState,
@@ -87,6 +89,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     pvEnableSinceMs: v.pvEnableSinceMs,
     pvShortfallWms: v.pvShortfallWms,
     pvShortSinceMs: v.pvShortSinceMs,
+    pvDipCreditWms: v.pvDipCreditWms,
     pvStartWms: v.pvStartWms,
     pvStartW: v.pvStartW,
     pvStartAtMs: v.pvStartAtMs,
@@ -102,6 +105,10 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     needsAt: d.needsAt,
     needsFromWh: d.needsFromWh,
     needsLastWh: d.needsLastWh,
+    learnedMinA: m.learnedMinA,
+    stoppedAtA: m.stoppedAtA,
+    chargedAtA: m.chargedAtA,
+    minLastStatus: m.minLastStatus,
   };
 }
 

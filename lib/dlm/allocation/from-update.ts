@@ -157,7 +157,7 @@ export function buildProblem(
                 : session.pvLeftW !== undefined
                   ? `pv: waiting for surplus (${Math.max(0, surplus)} W, ${session.pvLeftW} W of it left after the other cars' minimum; needs ${need} W)`
                   : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
-      if (view.minFromCar) view.notWanting += `; the car takes no less than ${view.minA} A (ISO 15118)`;
+      if (view.minFromCar) view.notWanting += `; the car takes no less than ${view.minA} A (${view.minWhy})`;
     } else if (view.keepOff) {
       wants = false;
       const leftS = Math.ceil(((runtimes.of(connector).offUntilMs ?? now) - now) / 1000);

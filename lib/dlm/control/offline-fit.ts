@@ -17,6 +17,7 @@
  */
 
 import { OtherLoadPeaks } from '../evidence/other-load-peaks';
+import { outOfService } from '../evidence/uncontrolled';
 import type { ConnectorView } from '../parts';
 import type { GridPhase, Triple } from '../phases';
 import type { OfflineSummary } from '../report/summary';
@@ -44,8 +45,9 @@ export function offlineDrawOf(
   const state = runtime.state;
   const own = Math.min(connector.offlineA, connector.maxA);
   if (state?.neverConnected) return { amps: 0, kind: 'never' };
-  // One that refuses its limits draws on its own, whatever it was given or confirmed.
-  if (state?.limitFailed) return { amps: own, kind: 'own' };
+  // One that refuses its limits draws on its own, whatever it was given or confirmed; nothing while
+  // it is Unavailable without a transaction (its availability outlives ampflow: OCPP 1.6 §5.2).
+  if (state?.limitFailed) return { amps: outOfService(runtime) ? 0 : own, kind: 'own' };
   const confirmed = state?.offlineFallback;
   if (confirmed) return { amps: Math.min(confirmed.limitA, own), kind: 'fallback' };
   if (state?.keepsLimitOffline && limitA !== undefined)

@@ -98,6 +98,12 @@ export class UpdatePolicy {
         finals[k] = Math.min(target, view?.minA ?? connector.minA);
         continue;
       }
+      if (target > last && last < (view?.minA ?? connector.minA)) {
+        // Below a minimum that rose (the car's own, learned or asked for): to it at once, as a
+        // start; held there as a small increase it would be a set-point below the minimum.
+        finals[k] = Math.min(target, view?.minA ?? connector.minA);
+        continue;
+      }
       if (target < last) {
         if (last - target < control.minChangeA) {
           finals[k] = last;

@@ -32,7 +32,8 @@ import {
 import { type ConnectorRuntimes, newSession } from '../runtime';
 import type { Connector, Site } from '../site/model';
 import { carWantsCurrent } from './car-left';
-import { connectorMinimumA, departurePlan, noteCarNeeds, sessionMinimumA } from './departure';
+import { carMinimum, noteCarMinimum } from './car-minimum';
+import { departurePlan, noteCarNeeds } from './departure';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { sessionEnergyWh } from './observations';
 import {
@@ -267,7 +268,7 @@ export class ConnectorObserver {
         session.underDrawSinceMs = since;
         if (now - since >= control.underDrawAfterMs) {
           session.underDrawCapA = Math.max(
-            sessionMinimumA(connector, state, session),
+            carMinimum(connector, runtime).minA,
             ceilStep(drawn + control.underDrawHeadroomA, control.stepA),
           );
         }
@@ -278,6 +279,7 @@ export class ConnectorObserver {
       session.underDrawCapA = undefined;
       session.underDrawSinceMs = undefined;
     }
+    noteCarMinimum(site, connector, runtime, state, drawn, now);
   }
 
   /**
@@ -397,8 +399,10 @@ export class ConnectorObserver {
     view.keepOn = keepOn;
     view.keepOff = keepOff;
     view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
-    view.minA = sessionMinimumA(connector, state, runtime.session);
-    view.minFromCar = view.minA > connectorMinimumA(connector, runtime.session);
+    const minimum = carMinimum(connector, runtime);
+    view.minA = minimum.minA;
+    view.minFromCar = minimum.why !== undefined;
+    view.minWhy = minimum.why;
     view.holdReason = undefined;
     view.sentA = sentLimit;
     view.neverConnected = neverConnected;

@@ -61,6 +61,8 @@ export function failedLimitReserve(
   draw: DrawSample | undefined,
 ): { amps: number; why: string } {
   const failed = runtime.state?.limitFailed;
+  const refused = `its limit failed (${failed?.why ?? 'refused'})`;
+  if (outOfService(runtime)) return { amps: 0, why: `${refused}: ${OUT_OF_SERVICE}` };
   const own = ownFallback(connector, runtime);
   const inForce = runtime.state?.limitInForce?.limitA ?? 0;
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
@@ -69,9 +71,27 @@ export function failedLimitReserve(
     amps === own.amps ? own.why : amps === inForce ? 'the last limit it confirmed' : 'what it draws';
   return {
     amps,
-    why: `its limit failed (${failed?.why ?? 'refused'}): not under control, counted at ${what}`,
+    why: `${refused}: not under control, counted at ${what}${runtime.state?.transaction ? '' : IDLE_HINT}`,
   };
 }
+
+/**
+ * What the load manager does with a charger it cannot limit while no car charges there (issue 39,
+ * the choice made with figures in docs/load-manager.md): nothing sheds in the second between a
+ * car's plug-in and its first amps (the others follow a decrease in 5-60 s), so as long as a car
+ * can start there its own fallback is reserved. Only its own word that no charge can start, the
+ * connector Unavailable (OCPP ChangeAvailability Inoperative, kept across reboots) without a
+ * transaction, frees that current; the reason says how to get there.
+ */
+export function outOfService(runtime: ConnectorRuntime): boolean {
+  const state = runtime.state;
+  return state?.status === 'Unavailable' && !state.transaction;
+}
+
+const OUT_OF_SERVICE =
+  'Unavailable, no charge can start there: nothing reserved until a car may charge again';
+const IDLE_HINT =
+  ' while a car can start there; make the connector Unavailable (ChangeAvailability Inoperative) to free that current until its limits work';
 
 /**
  * A connected charger caught drawing above its set-point twice in the session
@@ -86,6 +106,7 @@ export function ignoredLimitReserve(
 ): { amps: number; why: string } {
   const session = runtime.session;
   const caught = session.ignoresLimit;
+  if (outOfService(runtime)) return { amps: 0, why: `caught ignoring its limit: ${OUT_OF_SERVICE}` };
   const own = ownFallback(connector, runtime);
   const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;

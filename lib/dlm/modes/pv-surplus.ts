@@ -59,7 +59,7 @@ export function batteryHasPriority(
 export function measureSurplus(
   context: PvContext,
   now: number,
-  settings: { residualPowerW: number; prioritySocPercent: number },
+  settings: { residualPowerW: number; prioritySocPercent: number; banked?: boolean },
   batteryAhead: boolean,
 ): SurplusMeasure {
   const { site, views, measurements } = context;
@@ -114,7 +114,10 @@ export function measureSurplus(
   });
   let surplusW: number | undefined;
   if (gridPowerW !== undefined) {
-    surplusW = -gridPowerW - unseenW + chargersPowerW - (buffering ? 0 : residualPowerW);
+    // Nor while the battery holds surplus the cars did not take (modes/battery-bank.ts) and does not
+    // charge first: it takes the meter's lag both ways, from the cars' own.
+    const noResidual = buffering || (settings.banked === true && !batteryFirst && batteryW !== undefined);
+    surplusW = -gridPowerW - unseenW + chargersPowerW - (noResidual ? 0 : residualPowerW);
     if (batteryW !== undefined) {
       // Discharging is never surplus; charging is, unless the battery has priority below its SoC,
       // in which case also what it could take on top is kept back for it.

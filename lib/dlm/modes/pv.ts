@@ -16,11 +16,15 @@ import type { DlmCommand } from '../commands';
 import { canSwitch, switchPhases } from '../control/phase-switching';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import { commandNumber } from '../inputs';
-import type { PvSession } from '../parts';
+import type { ConnectorView, PvSession } from '../parts';
 import { EPS, onePhaseConductors } from '../phases';
 import type { PvSummary } from '../report/summary';
 import type { Site } from '../site/model';
+import { BatteryBank } from './battery-bank';
 import { measureSurplus, type PvContext } from './pv-surplus';
+
+/** How many dips' budgets a charging pv car puts by of the surplus beyond its minimum. */
+export const CREDIT_DIPS = 3;
 
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
@@ -29,6 +33,10 @@ export class PvSurplus {
   private batteryAhead = false;
   /** What each pv-sharing car could take at the last allocation, W (see `allocated`), and its site. */
   private couldTake: { site: Site; w: Float64Array } | undefined;
+  /** What the surplus leaves each resting pv/minpv car in this update, W (NaN: none; see `capResting`). */
+  private restingLeftW = new Float64Array(0);
+  /** The home battery's bank of the surplus the cars did not take. */
+  private readonly bank = new BatteryBank();
 
   /** The PV figures of the last update (undefined when no connector uses PV and no grid meter is set). */
   get state(): PvSummary | undefined {
@@ -88,7 +96,20 @@ export class PvSurplus {
       this.current = undefined;
       return { budgetW: Number.POSITIVE_INFINITY };
     }
-    const { surplusW, bufferW } = this.surplus(context, now);
+    const measured = this.surplus(context, now);
+    const { surplusW } = measured;
+    // What the battery gives now of what it banked of the cars' surplus (modes/battery-bank.ts).
+    const battery = this.current;
+    const bankW = this.bank.update(
+      battery?.batteryPowerW,
+      battery?.batterySocPercent === undefined || this.batteryAhead,
+      now,
+    );
+    const bufferW = Math.max(measured.bufferW, bankW);
+    // Beside a home battery (its own controller covers a dip's import while it has charge) what a
+    // car put by pays a dip; without one every watt short is the grid's: the dip's budget alone.
+    const batteryBuffers = battery?.batteryPowerW !== undefined;
+    this.noteRestingCaps(context, pvOrder, surplusW);
 
     // Enable and disable pv-mode connectors one at a time, in keep order, so that two cars do not
     // both start on a surplus that fits one (and then both stop).
@@ -233,21 +254,33 @@ export class PvSurplus {
         continue;
       }
       const ownMinW = minPowerW(k, phasesToKeep(k));
-      // The shortfall seen at the last decision lasted until now.
+      const budgetWms =
+        (surplusW === undefined ? ownMinW : Math.min(ownMinW, minPowerW(k, 1))) * pv.disableDelayMs;
+      // The shortfall seen at the last decision lasted until now. What the surplus gave beyond the
+      // minimum is put by (negative), up to CREDIT_DIPS dips' budgets: a car the sun served well
+      // rides out that many more dips in a row (fast clouds), one short of a few watts still stops.
+      // Without a grid reading nothing is put by: it stops after disableDelayMs, as before.
+      const floorWms = surplusW === undefined || !batteryBuffers ? 0 : -CREDIT_DIPS * budgetWms;
       const sinceMs = now - (session.pvShortfallAtMs ?? now);
-      const total = Math.max(0, (session.pvShortfallWms ?? 0) + (session.pvShortfallW ?? 0) * sinceMs);
+      const total = Math.max(
+        floorWms,
+        Math.max(floorWms, session.pvShortfallWms ?? 0) + (session.pvShortfallW ?? 0) * sinceMs,
+      );
       // A shortfall is the last started's; more than enough for all pays every car's back.
       const mine = totalShortW <= 0 ? totalShortW : Math.max(0, Math.min(shortW, ownMinW));
       shortW -= ownMinW;
-      if (mine > 0) session.pvShortSinceMs ??= now;
-      else session.pvShortSinceMs = undefined;
+      if (mine > 0 && session.pvShortSinceMs === undefined) {
+        session.pvShortSinceMs = now;
+        session.pvDipCreditWms = Math.max(0, -total);
+      } else if (mine <= 0) session.pvShortSinceMs = undefined;
       session.pvShortfallWms = total;
       session.pvShortfallW = mine;
       session.pvShortfallAtMs = now;
-      const budgetWms =
-        (surplusW === undefined ? ownMinW : Math.min(ownMinW, minPowerW(k, 1))) * pv.disableDelayMs;
       const dipMs = now - (session.pvShortSinceMs ?? now);
-      if ((total >= budgetWms - EPS && total > 0) || dipMs >= 2 * pv.disableDelayMs) {
+      // A dip lasts at most twice disableDelayMs, longer by what was put by when it began.
+      const creditShare = budgetWms > 0 ? (session.pvDipCreditWms ?? 0) / budgetWms : 0;
+      const dipCapMs = 2 * pv.disableDelayMs * (1 + Math.min(CREDIT_DIPS, creditShare));
+      if ((total >= budgetWms - EPS && total > 0) || dipMs >= dipCapMs) {
         session.pvEnabled = false;
         // A stop after a long charge (minOffMaxMs, the contactor rule's) starts the count again.
         const chargedMs = now - (session.pvEnabledAtMs ?? now);
@@ -256,7 +289,55 @@ export class PvSurplus {
         view.pausedByManager = true;
       }
     }
+    this.capResting(site, views);
     return { budgetW: surplusW === undefined ? 0 : Math.max(0, surplusW) };
+  }
+
+  /**
+   * Caps each resting pv/minpv car (SuspendedEV: it draws nothing, so it does not share the PV
+   * budget in the allocation, where its minimum would take the surplus of the cars that charge) at
+   * what the surplus leaves beyond what the pv cars draw, on the phases it counts on now, at least
+   * its minimum: uncapped it was offered its maximum ("maximum 16 A") and, once it resumed, could
+   * draw that from the grid until the next update lowered it. Written into this update's views
+   * (again after a phase switch made them anew, load-manager.ts: on its new phases).
+   */
+  capResting(site: Site, views: readonly ConnectorView[]): void {
+    const leftW = this.restingLeftW;
+    for (let k = 0; k < leftW.length; k++) {
+      const left = leftW[k] ?? Number.NaN;
+      const view = views[k];
+      if (Number.isNaN(left) || !view) continue;
+      const phases = view.phasesOut === 1 ? 1 : Math.max(1, view.gridPhases.length);
+      const leftA = Math.floor((left / (phases * site.voltageV)) * 10 + EPS) / 10;
+      const cap = Math.max(view.minA, leftA);
+      if (cap >= view.capA) continue;
+      view.capA = cap;
+      view.capReason =
+        leftA > view.minA
+          ? `resting (SuspendedEV): offered what the PV surplus leaves (${Math.round(left)} W)`
+          : `resting (SuspendedEV): offered its minimum, the PV surplus leaves ${Math.round(left)} W`;
+    }
+  }
+
+  /** This update's caps of the resting pv/minpv cars (see `capResting`): what the surplus leaves, W. */
+  private noteRestingCaps(
+    context: PvContext,
+    pvOrder: readonly number[],
+    surplusW: number | undefined,
+  ): void {
+    const { site, views, runtimes } = context;
+    const n = site.connectors.length;
+    if (this.restingLeftW.length !== n) this.restingLeftW = new Float64Array(n);
+    this.restingLeftW.fill(Number.NaN);
+    // What the surplus leaves beyond what the pv cars draw now (a resting car draws nothing).
+    const leftW = Math.max(0, (surplusW ?? 0) - (this.current?.chargersPowerW ?? 0));
+    for (const k of pvOrder) {
+      const view = views[k];
+      const runtime = runtimes.at(k);
+      if (!view?.resting || !view.wantsByStatus || view.plan || !runtime) continue;
+      if (view.mode === 'pv' && !runtime.session.pvEnabled) continue;
+      this.restingLeftW[k] = leftW;
+    }
   }
 
   /** The surplus now (modes/pv-surplus.ts), keeping the PV state and the battery's priority. */
@@ -265,6 +346,7 @@ export class PvSurplus {
     const settings = {
       residualPowerW: this.overrides.residualPowerW ?? pv.residualPowerW,
       prioritySocPercent: this.overrides.batteryPrioritySocPercent ?? pv.batteryPrioritySocPercent,
+      banked: this.bank.wh > 0,
     };
     const measure = measureSurplus(context, now, settings, this.batteryAhead);
     this.batteryAhead = measure.batteryAhead;
@@ -285,6 +367,7 @@ function clearPvDecision(session: PvSession): void {
 }
 
 function clearShortfall(session: PvSession): void {
+  session.pvDipCreditWms = undefined;
   session.pvShortfallWms = undefined;
   session.pvShortfallW = undefined;
   session.pvShortfallAtMs = undefined;

@@ -66,7 +66,7 @@ function limitReason(
   }
   if (entry.state === 'paused' || limitA === 0) {
     const why = entry.bound ? describeBound(context, entry.bound, view) : 'not enough current';
-    return `${prefix}paused: ${why} for the minimum ${view.minA} A${view.minFromCar ? ` (the car's, ISO 15118)` : ''}`;
+    return `${prefix}paused: ${why} for the minimum ${view.minA} A${view.minFromCar ? ` (the car's, ${view.minWhy})` : ''}`;
   }
   const target = entry.limitA;
   const plan = view.plan;
@@ -107,7 +107,9 @@ function unphasedNote(connector: Connector, view: ConnectorView): string {
 
 /** Said of a car held at the minimum it asked for over ISO 15118 (more than the connector's). */
 function carMinimum(view: ConnectorView, limitA: number): string {
-  return view.minFromCar && limitA <= view.minA + EPS ? `; the car's minimum ${view.minA} A (ISO 15118)` : '';
+  return view.minFromCar && limitA <= view.minA + EPS
+    ? `; the car's minimum ${view.minA} A (${view.minWhy})`
+    : '';
 }
 
 /**

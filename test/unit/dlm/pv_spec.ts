@@ -328,9 +328,12 @@ describe('LoadManager PV surplus', () => {
     Object.assign(setup.world, { pvW: 300, batteryW: -4140 });
     expectLimits(h, 'WB-1/1', [[600_000, 6, 'the battery covers it']]);
     // Below the buffer SoC the battery is no longer lent: stopped once the dip spent its budget.
+    // What it put by while the sun served it well (3560 W beyond its minimum for about three
+    // minutes: 178 Wh, at most 3 dips' budgets, modes/pv.ts CREDIT_DIPS) pays first, then the
+    // dip's own budget (69 Wh): about 247 Wh at 4240 W short, 3.5 minutes.
     setup.world.batterySoc = 75;
     expectLimits(h, 'WB-1/1', [
-      [50_000, 6],
+      [210_000, 6],
       [12_000, 0],
     ]);
   });

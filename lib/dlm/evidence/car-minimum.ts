@@ -1,0 +1,83 @@
+/**
+ * A car's own minimum, learned for its session (the observer calls `noteCarMinimum` for every
+ * connector on every update; everyone else asks `carMinimum`). IEC 61851 lets a car refuse a
+ * current it cannot charge at: some cars need 7, 8 or 10 A and sit in SuspendedEV when offered
+ * less. The rule, owned here:
+ *
+ * - **It stopped below it.** A car that charged and went SuspendedEV within its charger's follow
+ *   time after its limit was lowered to `Y` (more than 0 A) needs more than `Y`: its minimum is the
+ *   next whole ampere above `Y` (car minimums are whole amperes: 6, 7, 8, 10 A), at most the lowest
+ *   limit it was seen charging at this session. A second stop lower or higher keeps the highest.
+ * - **It charges at it.** A car seen charging at a limit in force below what was learned needs no
+ *   more than that: the learned minimum comes down to it.
+ * - **For its session.** It lives in the session record: a new car starts without one.
+ *
+ * The minimum in force (`carMinimum`) is the higher of the session's minimum
+ * (evidence/departure.ts: the connector's, or the car's own over ISO 15118) and the learned one;
+ * the PV decisions (start and stop thresholds), the allocation and the reasons use it.
+ */
+import type { ConnectorState } from '../../contracts';
+import { ACTIVE_PHASE_A } from '../../electrical';
+import type { ConnectorRuntime } from '../parts';
+import { EPS } from '../phases';
+import type { Connector, Site } from '../site/model';
+import { connectorMinimumA, sessionMinimumA } from './departure';
+import { followMsOf } from './overdraw';
+
+/** The minimum in force this session, A, and where it comes from (said in the reasons). */
+export interface CarMinimum {
+  minA: number;
+  /** Undefined: the connector's own; else the words for where the car's comes from. */
+  why: string | undefined;
+}
+
+/** The minimum in force for the car on this connector (see the module comment). */
+export function carMinimum(connector: Connector, runtime: ConnectorRuntime): CarMinimum {
+  const state = runtime.state;
+  const sessionA = sessionMinimumA(connector, state, runtime.session);
+  const learnedA = runtime.session.learnedMinA;
+  if (learnedA !== undefined && learnedA > sessionA + EPS)
+    return { minA: learnedA, why: `learned: it stopped at ${runtime.session.stoppedAtA ?? 0} A` };
+  return {
+    minA: sessionA,
+    why: sessionA > connectorMinimumA(connector, runtime.session) + EPS ? 'ISO 15118' : undefined,
+  };
+}
+
+/** Learns from this update's status and limit (see the module comment). */
+export function noteCarMinimum(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  state: ConnectorState | undefined,
+  drawnA: number | undefined,
+  now: number,
+): void {
+  const session = runtime.session;
+  const status = state?.status;
+  const lastStatus = session.minLastStatus;
+  session.minLastStatus = status;
+  const sentA = runtime.sent?.limitA ?? 0;
+  if (!(sentA > 0)) return;
+  const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
+  const settled = now - changedAt >= followMsOf(site, runtime);
+  if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A && settled) {
+    session.chargedAtA = Math.min(session.chargedAtA ?? sentA, sentA);
+    const learned = session.learnedMinA;
+    if (learned !== undefined && sentA < learned - EPS)
+      session.learnedMinA = sentA > connector.minA + EPS ? sentA : undefined;
+    return;
+  }
+  const lowered = (runtime.previousSent?.limitA ?? 0) > sentA + EPS;
+  if (status !== 'SuspendedEV' || lastStatus !== 'Charging' || !lowered || settled) return;
+  // It stopped after its limit was lowered to sentA: it needs more than that.
+  const chargedAt = Math.min(
+    session.chargedAtA ?? connector.maxA,
+    runtime.previousSent?.limitA ?? connector.maxA,
+  );
+  const above = Math.min(Math.floor(sentA + EPS) + 1, chargedAt, connector.maxA);
+  if (above > (session.learnedMinA ?? connector.minA) + EPS) {
+    session.learnedMinA = above;
+    session.stoppedAtA = sentA;
+  }
+}

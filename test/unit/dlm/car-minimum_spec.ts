@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import type { PerPhase } from '../../../lib/contracts';
+import { harness } from './support';
+
+/**
+ * A car's own minimum, learned for its session (evidence/car-minimum.ts): a home with a grid meter
+ * that counts the wallbox, one pv wallbox, and a car that charges only at `needsA` or more (below
+ * that it sits in SuspendedEV, as a real one does).
+ */
+function home() {
+  const h = harness({
+    circuits: [{ id: 'home', limitA: 35, meter: { source: 'grid', location: 'includesChargers' } }],
+    connectors: [{ chargePointId: 'WB-1', circuit: 'home', maxA: 16, mode: 'pv' }],
+  });
+  const world = { pvW: 0, houseW: 300, needsA: 8, plugged: false };
+  h.feed(() => {
+    const offered = world.plugged ? (h.limit('WB-1/1') ?? 0) : 0;
+    const drawn = offered >= world.needsA ? offered : 0;
+    if (world.plugged)
+      h.draw(
+        'WB-1/1',
+        [drawn, drawn, drawn] as PerPhase,
+        drawn > 0 ? 'Charging' : offered > 0 ? 'SuspendedEV' : 'SuspendedEVSE',
+      );
+    const gridW = world.houseW + drawn * 3 * 230 - world.pvW;
+    h.meter('grid', [gridW / 690, gridW / 690, gridW / 690], { totalPowerW: gridW });
+  });
+  return { h: h.start(), world };
+}
+
+describe("LoadManager: a car's own minimum, learned for its session", () => {
+  let h: ReturnType<typeof harness>;
+  afterEach(() => h?.stop());
+
+  it('learns 8 A from a car that stops at 7.8 A, charges it at 8 A, starts it again only on 8 A, and forgets it with the session', () => {
+    const setup = home();
+    h = setup.h;
+    setup.world.plugged = true;
+    h.plugIn('WB-1/1');
+    // 7600 − 300 (house) − 100 (residual) = 7200 W: 10.4 A on three phases.
+    setup.world.pvW = 7600;
+    h.run(300_000);
+    assert.equal(h.limit('WB-1/1'), 10.4);
+    // 5382 W of surplus: 7.8 A, less than the car takes: it stops.
+    setup.world.pvW = 5382 + 400;
+    const from = h.sentTo('WB-1/1').length;
+    h.run(60_000);
+    const after = h.sentTo('WB-1/1').slice(from);
+    assert.deepEqual(
+      after.map((s) => s.limitA),
+      [7.8, 8],
+      'lowered to the surplus, then its own minimum once it stopped there',
+    );
+    assert.match(after[1]?.reason ?? '', /the car's minimum 8 A \(learned: it stopped at 7\.8 A\)/);
+    assert.equal(h.manager.summary().connectors[0]?.status, 'Charging');
+    // At 8 A it takes 138 W from the grid: the dip's budget ends it, and it starts again only on
+    // the surplus its learned minimum needs (8 A × 3 × 230 V = 5520 W), not on 6 A's 4140 W.
+    h.run(600_000);
+    assert.equal(h.limit('WB-1/1'), 0);
+    assert.match(
+      h.setPoint('WB-1/1')?.reason ?? '',
+      /pv: waiting for surplus \(5382 W of 5520 W\); the car takes no less than 8 A \(learned: it stopped at 7\.8 A\)/,
+    );
+    // A new car (the same charger): the minimum is the connector's again.
+    setup.world.plugged = false;
+    h.unplug('WB-1/1');
+    h.run(5_000);
+    setup.world.needsA = 6;
+    setup.world.plugged = true;
+    h.plugIn('WB-1/1');
+    h.run(120_000);
+    assert.equal(h.limit('WB-1/1'), 7.8, 'a new car starts on 4140 W and takes the 7.8 A');
+  });
+});
