@@ -1,5 +1,4 @@
 /** The commands a flow sends the load manager (each handled by the stage that owns what it changes). */
-import type { PriceCommand } from './modes/price-plans';
 import type { Triple } from './phases';
 import type { ChargingMode, SiteConfig } from './site/config';
 
@@ -26,3 +25,22 @@ export type DlmCommand =
   | { type: 'summary' }
   /** Prices, a PV forecast, a connector's plan or price limit (modes/price-plans.ts). */
   | PriceCommand;
+
+/** The price stage's commands (modes/price-plans.ts reads them). */
+export type PriceCommand =
+  | { type: 'prices'; prices: unknown }
+  | { type: 'pvForecast'; forecast: unknown }
+  | {
+      type: 'plan';
+      chargePointId: string;
+      connectorId?: number;
+      /** The energy the car needs by `departure`, Wh (or `energyKWh`). */
+      energyWh?: unknown;
+      energyKWh?: unknown;
+      /** ISO 8601 or ms since 1970. */
+      departure?: unknown;
+      /** Charges from the grid whenever the price is at or below it (null: no limit). */
+      priceLimit?: unknown;
+      /** Removes the connector's plan and price limit. */
+      clear?: boolean;
+    };

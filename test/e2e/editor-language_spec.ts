@@ -59,7 +59,7 @@ const LANGUAGES = [
     configNodes: {
       types: ['Zentralsystem', 'Modbus-Bus'],
       title: "Neuen Konfigurations-Node 'Zentralsystem' hinzufügen",
-      separators: [', (Komma)', '; (Semikolon)'],
+      separators: [', (Komma)', '; (Semikolon)', '; mit Dezimalkomma (12,5)'],
     },
   },
   {
@@ -75,7 +75,7 @@ const LANGUAGES = [
     configNodes: {
       types: ['ampflow-central-system', 'ampflow-modbus-bus'],
       title: 'Add new ampflow-central-system config node',
-      separators: [', (comma)', '; (semicolon)'],
+      separators: [', (comma)', '; (semicolon)', '; with decimal comma (12,5)'],
     },
   },
 ];

@@ -9,6 +9,7 @@
  * price list, the forecast, the plans and the plan's words (the reason's first part, the summary's
  * `plan`).
  */
+import type { PriceCommand } from '../commands';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { commandNumber } from '../inputs';
 import type { ConnectorView } from '../parts';
@@ -19,24 +20,6 @@ import type { Connector, Site } from '../site/model';
 import { clockTime, describeDeparturePlan, planDeparture } from './departure-planner';
 import { chosenMode } from './preferences';
 import { describePrice, type PriceList, parseSlotList, slotAt, timeOf } from './price-list';
-
-export type PriceCommand =
-  | { type: 'prices'; prices: unknown }
-  | { type: 'pvForecast'; forecast: unknown }
-  | {
-      type: 'plan';
-      chargePointId: string;
-      connectorId?: number;
-      /** The energy the car needs by `departure`, Wh (or `energyKWh`). */
-      energyWh?: unknown;
-      energyKWh?: unknown;
-      /** ISO 8601 or ms since 1970. */
-      departure?: unknown;
-      /** Charges from the grid whenever the price is at or below it (null: no limit). */
-      priceLimit?: unknown;
-      /** Removes the connector's plan and price limit. */
-      clear?: boolean;
-    };
 
 /** A connector's plan from the flow. */
 interface FlowPlan {
