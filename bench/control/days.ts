@@ -95,7 +95,8 @@ function overloadCauses(scenario: Scenario, overloads: readonly Overload[]): str
  * (ms): a second of an episode is excused when, within the circuit's pace before it (its meter's
  * reading interval, the slowest response of a charger on it, and 2 s for the update and the
  * set-point on the wire), the circuit's other loads on that phase rose by at least the episode's
- * largest excess. Chargers that take seconds to follow cannot avoid those without a standing
+ * largest excess (from their lowest level in that time: a dip the cars were given, then a
+ * rise). Chargers that take seconds to follow cannot avoid those without a standing
  * margin; every other second over is the load manager's fault. Seconds of several circuits or
  * phases at once count once.
  */
@@ -120,9 +121,14 @@ export function beyondPace(scenario: Scenario, overloads: readonly Overload[]): 
     for (let at = o.fromMs; at < o.fromMs + o.durationMs; at += 1000) {
       let excused = false;
       if (profile) {
-        const before = profile(epoch + at - pace - 1000)[phase] ?? 0;
-        for (let back = 0; back <= pace && !excused; back += 1000)
-          excused = (profile(epoch + at - back)[phase] ?? 0) - before >= o.maxExcessA;
+        // A rise within the pace: from the lowest level since the pace began (the load manager may
+        // have given a dip of the other loads to the cars just before) to any second up to now.
+        let lowest = profile(epoch + at - pace - 1000)[phase] ?? 0;
+        for (let back = Math.floor(pace / 1000) * 1000; back >= 0 && !excused; back -= 1000) {
+          const level = profile(epoch + at - back)[phase] ?? 0;
+          excused = level - lowest >= o.maxExcessA;
+          lowest = Math.min(lowest, level);
+        }
       }
       if (!excused) unexcused.add(Math.floor(at / 1000));
     }
