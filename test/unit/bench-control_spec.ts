@@ -209,12 +209,12 @@ describe('bench:control ideal', () => {
     assert.equal(beyondPace(scenario, [episode(50_000, 4000), { ...episode(50_000, 4000), phase: 1 }]), 4000);
     // A rise smaller than the excess does not explain it.
     assert.equal(beyondPace(scenario, [episode(101_000, 3000, 15)]), 3000);
-    // A dip the cars were given (10 → 5 A at 90 s), then the lift (5 → 17 A at 100 s): a rise of
+    // A dip the cars were given (10 → 5 A at 95 s), then the lift (5 → 17 A at 100 s): a rise of
     // 12 A from the dip explains 9 A over, though the level before the pace was 10 A.
     scenario.otherLoads = {
       zone: (atMs) => {
         const t = atMs - start;
-        const level = t >= 100_000 && t < 130_000 ? 17 : t >= 90_000 ? 5 : 10;
+        const level = t >= 100_000 && t < 130_000 ? 17 : t >= 95_000 ? 5 : 10;
         return [level, level, level];
       },
     };
