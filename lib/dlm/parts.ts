@@ -287,10 +287,21 @@ export interface CarMinimumSession {
   chargedAtA?: number;
   /** The status at the last update (a stop is Charging, then SuspendedEV). */
   minLastStatus?: ConnectorState['status'];
+  /** The limit a car that never charged this session did not start at, A (`learnedMinA` is one more). */
+  notStartedAtA?: number;
+  /** Offered up to CAR_MINIMUM_PROBE_MAX_A without starting: not asked for more this session. */
+  probeDone?: boolean;
 }
 
 export function newCarMinimumSession(): AllFields<CarMinimumSession> {
-  return { learnedMinA: undefined, stoppedAtA: undefined, chargedAtA: undefined, minLastStatus: undefined };
+  return {
+    learnedMinA: undefined,
+    stoppedAtA: undefined,
+    chargedAtA: undefined,
+    minLastStatus: undefined,
+    notStartedAtA: undefined,
+    probeDone: undefined,
+  };
 }
 
 export type SessionRuntime = ObservedSession &

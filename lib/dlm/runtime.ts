@@ -109,6 +109,8 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     stoppedAtA: m.stoppedAtA,
     chargedAtA: m.chargedAtA,
     minLastStatus: m.minLastStatus,
+    notStartedAtA: m.notStartedAtA,
+    probeDone: m.probeDone,
   };
 }
 

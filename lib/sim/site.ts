@@ -175,7 +175,9 @@ export class SiteSimulator {
         const powerW = draw.currentA * wattsPerA(this.site, draw.phases);
         car.ev.charge((powerW * dtMs) / 3_600_000);
         charger.energyWh += (powerW * dtMs) / 3_600_000;
-      } else status = car.ev.full ? 'SuspendedEV' : 'SuspendedEVSE';
+        // A car that does not take what is offered (full, or below its own minimum) is the car's
+        // doing, SuspendedEV; nothing offered (0 A, or not yet applied) is the charger's, SuspendedEVSE.
+      } else status = car.ev.full || charger.offeredA > 0 ? 'SuspendedEV' : 'SuspendedEVSE';
     } else chargerA = triple(0);
     const drawing = status === 'Charging';
     if (drawing && !charger.drawing) charger.starts += 1;

@@ -10,6 +10,13 @@
  *   limit it was seen charging at this session. A second stop lower or higher keeps the highest.
  * - **It charges at it.** A car seen charging at a limit in force below what was learned needs no
  *   more than that: the learned minimum comes down to it.
+ * - **It never started.** A car that has not charged this session and sits in SuspendedEV (it
+ *   does not take what is offered) for its charger's follow time after a limit of `Y` (at least
+ *   the minimum in force) may need more: its minimum becomes the next whole ampere above `Y`, one
+ *   ampere per follow time, up to CAR_MINIMUM_PROBE_MAX_A. A car that does not start even then is
+ *   full or waits for its own timer: it is asked no more this session and counts at the
+ *   connector's minimum again (what it was offered before). Only in `fast` mode: a pv or minpv
+ *   car is offered what the sun gives, never more to see whether it starts.
  * - **For its session.** It lives in the session record: a new car starts without one.
  *
  * The minimum in force (`carMinimum`) is the higher of the session's minimum
@@ -18,11 +25,18 @@
  */
 import type { ConnectorState } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
+import { effectiveMode } from '../modes/preferences';
 import type { ConnectorRuntime } from '../parts';
 import { EPS } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { connectorMinimumA, sessionMinimumA } from './departure';
 import { followMsOf } from './overdraw';
+
+/**
+ * The highest minimum a car that never started is offered in steps (A): cars' own minimums are
+ * 6 to 10 A (a few need 13 A); a car that takes nothing even then is full or waits.
+ */
+export const CAR_MINIMUM_PROBE_MAX_A = 13;
 
 /** The minimum in force this session, A, and where it comes from (said in the reasons). */
 export interface CarMinimum {
@@ -36,8 +50,16 @@ export function carMinimum(connector: Connector, runtime: ConnectorRuntime): Car
   const state = runtime.state;
   const sessionA = sessionMinimumA(connector, state, runtime.session);
   const learnedA = runtime.session.learnedMinA;
-  if (learnedA !== undefined && learnedA > sessionA + EPS)
-    return { minA: learnedA, why: `learned: it stopped at ${runtime.session.stoppedAtA ?? 0} A` };
+  if (learnedA !== undefined && learnedA > sessionA + EPS) {
+    const notStartedA = runtime.session.notStartedAtA;
+    return {
+      minA: learnedA,
+      why:
+        notStartedA === undefined
+          ? `learned: it stopped at ${runtime.session.stoppedAtA ?? 0} A`
+          : `learned: it did not start at ${notStartedA} A`,
+    };
+  }
   return {
     minA: sessionA,
     why: sessionA > connectorMinimumA(connector, runtime.session) + EPS ? 'ISO 15118' : undefined,
@@ -66,6 +88,28 @@ export function noteCarMinimum(
     const learned = session.learnedMinA;
     if (learned !== undefined && sentA < learned - EPS)
       session.learnedMinA = sentA > connector.minA + EPS ? sentA : undefined;
+    return;
+  }
+  if (
+    status === 'SuspendedEV' &&
+    session.chargedAtA === undefined &&
+    settled &&
+    !session.probeDone &&
+    // A pv or minpv car is offered what the sun gives, not more to see whether it starts.
+    effectiveMode(site, connector, runtime) === 'fast'
+  ) {
+    // It never started: ask one ampere more, while what it was offered is the minimum in force.
+    const inForceA = carMinimum(connector, runtime).minA;
+    if (sentA + EPS < inForceA) return;
+    const nextA = Math.floor(sentA + EPS) + 1;
+    if (nextA > Math.min(CAR_MINIMUM_PROBE_MAX_A, connector.maxA) + EPS) {
+      session.probeDone = true;
+      session.learnedMinA = undefined;
+      session.notStartedAtA = undefined;
+      return;
+    }
+    session.learnedMinA = nextA;
+    session.notStartedAtA = sentA;
     return;
   }
   const lowered = (runtime.previousSent?.limitA ?? 0) > sentA + EPS;

@@ -71,4 +71,63 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     h.run(120_000);
     assert.equal(h.limit('WB-1/1'), 7.8, 'a new car starts on 4140 W and takes the 7.8 A');
   });
+
+  /**
+   * A 63 A zone whose meter counts the other loads only (none), car A and five cars that take
+   * what they are offered: a share of 10.5 A each. Car A needs `needsA` (or is full).
+   */
+  const OTHERS = ['B', 'C', 'D', 'E', 'F'];
+  function carPark(needsA: number, full = false) {
+    const park = harness({
+      circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone', location: 'otherLoadsOnly' } }],
+      connectors: ['A', ...OTHERS].map((chargePointId) => ({ chargePointId, circuit: 'zone', maxA: 32 })),
+    });
+    park.feed(() => {
+      const offered = park.limit('A/1') ?? 0;
+      const drawn = !full && offered >= needsA ? offered : 0;
+      const status = drawn > 0 ? 'Charging' : offered > 0 ? 'SuspendedEV' : 'SuspendedEVSE';
+      park.draw('A/1', [drawn, drawn, drawn] as PerPhase, status);
+      for (const id of OTHERS) {
+        const a = park.limit(`${id}/1`) ?? 0;
+        park.draw(`${id}/1`, [a, a, a] as PerPhase, a > 0 ? 'Charging' : 'SuspendedEVSE');
+      }
+      park.meter('zone', [0, 0, 0]);
+    });
+    park.start();
+    for (const id of OTHERS) park.plugIn(`${id}/1`);
+    park.run(120_000);
+    park.plugIn('A/1');
+    return park;
+  }
+
+  it('offers a car that never started one ampere more per follow time until it charges, and says why', () => {
+    h = carPark(12);
+    h.run(600_000);
+    const sent = h.sentTo('A/1');
+    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    assert.equal(
+      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
+      'Charging',
+      trail,
+    );
+    assert.ok((h.limit('A/1') ?? 0) >= 12, trail);
+    assert.ok(
+      sent.some((s) => /the car's minimum 12 A \(learned: it did not start at 11 A\)/.test(s.reason)),
+      trail,
+    );
+  });
+
+  it('asks a full car no more than 13 A, then counts it at the minimum again for the session', () => {
+    h = carPark(6, true);
+    h.run(1_800_000);
+    const sent = h.sentTo('A/1');
+    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    assert.ok(Math.max(...sent.map((s) => s.limitA)) <= 13, trail);
+    assert.ok(
+      sent.some((s) => s.limitA === 13),
+      trail,
+    );
+    assert.equal(h.limit('A/1'), 6, trail);
+    assert.doesNotMatch(h.setPoint('A/1')?.reason ?? '', /learned/);
+  });
 });
