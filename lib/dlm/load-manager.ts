@@ -350,7 +350,12 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.lastAllocation = { site, connectors: allocation.connectors };
     this.lastOrder = order;
     this.pv.allocated(site, problem, allocation);
-    const policyContext = { site, runtimes: this.runtimes, views: this.observer.views };
+    const policyContext = {
+      site,
+      runtimes: this.runtimes,
+      views: this.observer.views,
+      circuitViews: this.circuits.views,
+    };
     const finals = this.policy.apply(
       policyContext,
       now,

@@ -239,6 +239,13 @@ export interface ControlConfig {
    * now, and the summary says what they would draw at worst.
    */
   holdKeptLimits: boolean;
+  /**
+   * Start every car at its minimum and ramp every rise (`rampUpAPerS`, one change per
+   * `minUpdateIntervalMs`), even where the headroom is measured (control/measured-headroom.ts).
+   * Default false: a car whose share is measured free (and would fit even if its charger drew its
+   * maximum) gets it at once; where it is not, it starts at its minimum and the ramp applies.
+   */
+  softStart: boolean;
 }
 
 export interface PvConfig {
@@ -338,6 +345,7 @@ export const DEFAULT_CONTROL: Readonly<ControlConfig> = {
   shedHysteresisWh: 2_000,
   strictUnbalance: false,
   holdKeptLimits: true,
+  softStart: false,
 };
 
 export const DEFAULT_STALE_AFTER_MS = 30_000;
