@@ -125,13 +125,10 @@ export class UpdatePolicy {
           // A start at the minimum takes its one step once its headroom is measured, without waiting an interval.
           measured && runtime.chargingSinceMs === runtime.lastChangeAtMs,
         );
-        // Current a car that left drew a moment ago: taken in one step (one change per interval still).
+        // Current a car that left drew a moment ago: taken in one step, whenever the connector last
+        // changed (each amp once, within one interval of the departure: control/freed-current.ts).
         const ramped = finals[k] ?? last;
-        if (
-          this.freed.any &&
-          ramped < target &&
-          now - (runtime.lastChangeAtMs ?? -Infinity) >= control.minUpdateIntervalMs
-        )
+        if (this.freed.any && ramped < target)
           finals[k] = floorStep(ramped + this.freed.take(connector, target - ramped), control.stepA);
       }
     }
