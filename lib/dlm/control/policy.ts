@@ -126,9 +126,11 @@ export class UpdatePolicy {
           measured && runtime.chargingSinceMs === runtime.lastChangeAtMs,
         );
         // Current a car that left drew a moment ago: taken in one step, whenever the connector last
-        // changed (each amp once, within one interval of the departure: control/freed-current.ts).
+        // changed (each amp once, within one interval of the departure: control/freed-current.ts),
+        // but not in rises smaller than minChangeA (a meter's jitter would take it a tenth at a time,
+        // the set-point changing every second).
         const ramped = finals[k] ?? last;
-        if (this.freed.any && ramped < target)
+        if (this.freed.any && target - ramped >= control.minChangeA - EPS)
           finals[k] = floorStep(ramped + this.freed.take(connector, target - ramped), control.stepA);
       }
     }
