@@ -116,7 +116,7 @@ export class UpdatePolicy {
       }
       if (target > last) {
         finals[k] = rampedIncrease(
-          control,
+          { ...control, stepA: stepOf(control, connector) },
           runtime,
           last,
           target,
@@ -131,7 +131,10 @@ export class UpdatePolicy {
         // the set-point changing every second).
         const ramped = finals[k] ?? last;
         if (this.freed.any && target - ramped >= control.minChangeA - EPS)
-          finals[k] = floorStep(ramped + this.freed.take(connector, target - ramped), control.stepA);
+          finals[k] = floorStep(
+            ramped + this.freed.take(connector, target - ramped),
+            stepOf(control, connector),
+          );
       }
     }
     // While expressions re-evaluate after an input changed what they see, nobody is raised on the
@@ -288,6 +291,11 @@ export class UpdatePolicy {
     }
     runtime.sent = { limitA, phases, reason, atMs: now };
   }
+}
+
+/** The step a connector's set-points are rounded down to: the site's, or its charger's own where coarser. */
+function stepOf(control: ControlConfig, connector: Connector): number {
+  return Math.max(control.stepA, connector.stepA ?? 0);
 }
 
 /**

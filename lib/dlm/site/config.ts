@@ -134,6 +134,12 @@ export interface ConnectorConfig {
    * before its state is known (its own fallback, a wallbox's "fallback limit"). Default `maxA`.
    */
   offlineA?: number;
+  /**
+   * The charger's own current step, A: it takes only multiples of it (Schneider EVlink's
+   * `maxIntensitySocket` and presets that set whole amperes: 1). The connector is given a multiple
+   * of it and what is left over goes to the others. Default: `control.stepA` (0.1 A).
+   */
+  stepA?: number;
 }
 
 // The control values the overdraw judgement (evidence/overdraw.ts) and the policy (control/policy.ts) use by
