@@ -102,9 +102,9 @@ export class UpdatePolicy {
       const measured =
         target > last && view?.mode !== 'pv' && view?.mode !== 'minpv' && headroom.allows(connector);
       if (last === 0) {
-        // A start begins at the minimum and the ramp takes it further, unless what it is given is
-        // measured free even if its charger drew its maximum (control/measured-headroom.ts).
-        finals[k] = measured ? target : Math.min(target, view?.minA ?? connector.minA);
+        // A start begins at the minimum (the test of whether its charger follows); its share
+        // follows in one step once that shows (control/measured-headroom.ts), else the ramp.
+        finals[k] = Math.min(target, view?.minA ?? connector.minA);
         continue;
       }
       if (target < last) {

@@ -1,9 +1,10 @@
 /**
  * A lone car reaches its share within 10 s (issue 39): where what it is given is measured free, the
- * start at the minimum and the ramp have nothing to protect (control/measured-headroom.ts). Before:
- * 6 A, 21 A after 30 s, 32 A after 60 s; after an operator's backend removed its limit, another
- * ~30 s. Where the headroom is not measured (a blind meter, a charger whose draw is not known yet
- * that could take more than is free) the soft start stays.
+ * ramp has nothing to protect (control/measured-headroom.ts); the start stays at the minimum (the
+ * test of whether its charger follows) and its share follows in one step at its first reading.
+ * Before: 6 A, 21 A after 30 s, 32 A after 60 s; after an operator's backend removed its limit,
+ * another ~30 s. Where the headroom is not measured (a blind meter, a charger whose draw is not
+ * known yet that could take more than is free) the ramp stays.
  */
 import assert from 'node:assert/strict';
 import type { SiteConfig } from '../../../lib/dlm/site';
@@ -47,6 +48,14 @@ describe('dlm: a car with measured headroom reaches its share at once', () => {
     h.run(10_000);
     const ms = reachedAfter(h, 'A/1', 32, at);
     assert.ok(ms !== undefined && ms <= 10_000, `32 A after ${ms} ms`);
+    assert.deepEqual(
+      h
+        .sentTo('A/1')
+        .filter((s) => s.atMs >= at)
+        .map((s) => s.limitA),
+      [6, 32],
+      'its minimum, then its share in one step',
+    );
     assert.equal(h.setPoint('A/1')?.reason, 'maximum 32 A');
     h.stop();
   });
