@@ -61,8 +61,6 @@ export interface Connector {
   mode: ChargingMode | ExpressionSetting | undefined;
   canSwitchPhases: boolean;
   offlineA: number;
-  /** The charger's own current step (ConnectorConfig.stepA); undefined: the site's `control.stepA`. */
-  stepA: number | undefined;
 }
 
 export interface PvSettings {

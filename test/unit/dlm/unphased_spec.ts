@@ -14,8 +14,7 @@ function twoOnALine() {
       { chargePointId: 'EVLINK', circuit: 'line' },
       { chargePointId: 'B', circuit: 'line' },
     ],
-    // A soft start: the cars start at their minimum (where the overdraw is seen at once).
-    control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000, softStart: true },
+    control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
   });
   h.start();
   h.plugIn('EVLINK/1');
