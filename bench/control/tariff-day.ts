@@ -26,6 +26,7 @@ import { ManualClock } from '../../lib/clock';
 import { LoadManager } from '../../lib/dlm/load-manager';
 import type { SiteConfig, Triple } from '../../lib/dlm/site';
 import { runClosedLoop } from '../../lib/sim/closed-loop';
+import { seededRandom } from '../../lib/sim/fleet';
 import { SiteSimulator } from '../../lib/sim/site';
 import type { DayResult } from './day-result';
 import { beyondPace } from './days';
@@ -43,21 +44,9 @@ const NEED_KWH = 20;
 const START_OF_DAY = 17 * HOUR;
 const DEPARTURE = 14 * HOUR;
 
-/** A small seeded generator (mulberry32): the same seed, the same day. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** The day's truth, drawn from the seed: prices, the house's load and the PV per slot, the car's arrival. */
 export function tariffTruth(seed: number) {
-  const rnd = random(seed * 7919 + 3);
+  const rnd = seededRandom(seed * 7919 + 3);
   const hourOf = (ms: number) => ((START_OF_DAY + ms) % DAY) / HOUR;
   // The price curve, €/kWh by the hour of the day, with a cheap night around 02:00-04:00.
   const basePrice = (h: number) =>
