@@ -123,5 +123,6 @@ export function noteCarMinimum(
   if (above > (session.learnedMinA ?? connector.minA) + EPS) {
     session.learnedMinA = above;
     session.stoppedAtA = sentA;
+    session.notStartedAtA = undefined;
   }
 }
