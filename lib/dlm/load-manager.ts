@@ -354,7 +354,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.lastAllocation = { site, connectors: allocation.connectors };
     this.lastOrder = order;
     this.pv.allocated(site, problem, allocation);
-    const policyContext = { site, runtimes: this.runtimes, views: this.observer.views };
+    const { runtimes, observer, circuits } = this;
+    const policyContext = { site, runtimes, views: observer.views, circuitViews: circuits.views };
     const finals = this.policy.apply(
       policyContext,
       now,
@@ -381,9 +382,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       staleChanged ||
       this.lastSummaryAtMs === undefined ||
       now - this.lastSummaryAtMs >= control.summaryIntervalMs
-    ) {
+    )
       this.emitSummary();
-    }
   }
 
   /** Why each set-point in force is what it is (report/explain.ts), from the last update's allocation. */

@@ -104,7 +104,9 @@ class Allocator extends AllocationState {
     // Rounding down may lower a connector on the least loaded phase: fix the unbalance once more,
     // now only by lowering (in whole steps).
     this.round();
+    this.toChargerSteps(true);
     this.fixUnbalance(false);
+    this.toChargerSteps(false);
     this.finish();
     return { connectors: this.result };
   }
@@ -388,6 +390,33 @@ class Allocator extends AllocationState {
       const stepped = Math.max(min, this.stepDown(a));
       if (stepped !== a) this.setLimit(k, stepped);
     }
+  }
+
+  /**
+   * Connectors whose charger takes only multiples of its own step (whole amperes) are rounded down
+   * to it (paused below their minimum); with `reshare`, what that left goes to the others (fixed at
+   * their steps, the others filled again, then rounded to the problem's step). Without, only rounds
+   * (after the unbalance fix-up lowered someone: lowering never needs a reshare to be safe).
+   */
+  private toChargerSteps(reshare: boolean): void {
+    const { connectors, stepA } = this.problem;
+    const coarse = new Set<number>();
+    let changed = false;
+    for (let k = 0; k < connectors.length; k++) {
+      const own = connectors[k]?.stepA;
+      const entry = this.result[k];
+      if (own === undefined || own <= stepA + ALLOCATION_EPS || entry?.state !== 'charging') continue;
+      coarse.add(k);
+      const a = this.limit[k] ?? 0;
+      const stepped = Math.round(Math.floor((a + ALLOCATION_EPS) / own) * own * 1000) / 1000;
+      if (stepped === a) continue;
+      changed = true;
+      if (stepped < (this.flat.minA[k] ?? 0) - ALLOCATION_EPS) this.pause(k, entry.bound ?? AT_MAX);
+      else this.setLimit(k, stepped);
+    }
+    if (!changed || !reshare) return;
+    this.share(this.onConnectors(), coarse);
+    this.round();
   }
 
   private finish(): void {

@@ -177,6 +177,7 @@ export function buildProblem(
     demand.starting = !(view.sentA > 0);
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
+    demand.stepA = connector.stepA;
     demands[k] = demand;
     if (view.plan) anyPlan = true;
   }
@@ -220,5 +221,6 @@ function newDemand(): ConnectorDemand {
     starting: true,
     floorA: NO_FLOOR,
     pv: false,
+    stepA: undefined,
   };
 }

@@ -47,6 +47,8 @@ export interface ConnectorDemand {
   floorA: Readonly<Triple>;
   /** Shares the PV budget (pv and minpv modes). */
   pv: boolean;
+  /** The charger's own step, where coarser than the problem's (whole amperes: 1); the rest goes to others. */
+  stepA?: number | undefined;
 }
 
 export interface AllocationProblem {

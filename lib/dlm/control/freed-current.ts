@@ -4,7 +4,10 @@
  * below a circuit it was under may take that much in one step instead of ramping up to it (the
  * ramp is there so meters and other chargers catch up with new load; this is no new load). Each
  * amp once, per phase (counted on every phase, whatever phases the car used), and only within
- * one `minUpdateIntervalMs` after it left; what they are given beyond it ramps as any other rise.
+ * one `minUpdateIntervalMs` after it left, whenever the one taking it last changed (a car that
+ * arrived 10 s before another left waited 20 s for its current; with a meter that still showed the
+ * departed car's current at the departure, 31 s: issue 39); what they are given beyond it ramps as
+ * any other rise.
  */
 import type { ConnectorRuntime } from '../parts';
 import type { ConnectorRuntimes } from '../runtime';

@@ -10,6 +10,7 @@ import type { SetPoint } from '../../contracts';
 import type { Logger } from '../../log';
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import { checkAllocation } from '../allocation/invariant';
+import type { CircuitView } from '../evidence/circuit-loads';
 import { remember } from '../evidence/measurements';
 import { expectDecrease, notePassed } from '../evidence/overdraw';
 import type { ConnectorRuntime, ConnectorView, PolicyRecord } from '../parts';
@@ -18,6 +19,7 @@ import type { ConnectorRuntimes } from '../runtime';
 import type { ControlConfig } from '../site/config';
 import type { Connector, Site } from '../site/model';
 import { FreedCurrent } from './freed-current';
+import { MeasuredHeadroom } from './measured-headroom';
 import { holdForPendingDecreases, mayStillDrawA, OnItsWay } from './pending-decreases';
 
 export { namesInShort } from './pending-decreases';
@@ -46,6 +48,8 @@ export interface PolicyContext {
   site: Site;
   runtimes: ConnectorRuntimes;
   views: readonly ConnectorView[];
+  /** The circuits as the circuits stage saw them (evidence/circuit-loads.ts): whose headroom is measured. */
+  circuitViews?: readonly CircuitView[];
 }
 
 export class UpdatePolicy {
@@ -81,6 +85,7 @@ export class UpdatePolicy {
     // What the hold reads of the records is noted in this pass (one pass over them).
     const onItsWay = new OnItsWay(problem.connectors.length);
     this.freed.open(site, runtimes, now);
+    const headroom = new MeasuredHeadroom(site, runtimes, views, context.circuitViews, targets);
     for (let k = 0; k < site.connectors.length; k++) {
       const connector = site.connectors[k];
       const runtime = connector && runtimes.of(connector);
@@ -93,8 +98,12 @@ export class UpdatePolicy {
       const target = targets[k] ?? 0;
       if (!(target > last)) runtime.increaseSinceMs = undefined;
       if (target === 0) continue;
+      // (A pv or minpv car keeps its own rules: its rise out of the surplus is in one step already.)
+      const measured =
+        target > last && view?.mode !== 'pv' && view?.mode !== 'minpv' && headroom.allows(connector);
       if (last === 0) {
-        // A start begins at the minimum; the ramp takes it further.
+        // A start begins at the minimum (the test of whether its charger follows); its share
+        // follows in one step once that shows (control/measured-headroom.ts), else the ramp.
         finals[k] = Math.min(target, view?.minA ?? connector.minA);
         continue;
       }
@@ -113,21 +122,25 @@ export class UpdatePolicy {
       }
       if (target > last) {
         finals[k] = rampedIncrease(
-          control,
+          { ...control, stepA: stepOf(control, connector) },
           runtime,
           last,
           target,
           now,
-          risesToSurplus(connector, view, allocation[k]),
+          measured || risesToSurplus(connector, view, allocation[k]),
+          // A start at the minimum takes its one step once its headroom is measured, without waiting an interval.
+          measured && runtime.chargingSinceMs === runtime.lastChangeAtMs,
         );
-        // Current a car that left drew a moment ago: taken in one step (one change per interval still).
+        // Current a car that left drew a moment ago: taken in one step, whenever the connector last
+        // changed (each amp once, within one interval of the departure: control/freed-current.ts),
+        // but not in rises smaller than minChangeA (a meter's jitter would take it a tenth at a time,
+        // the set-point changing every second).
         const ramped = finals[k] ?? last;
-        if (
-          this.freed.any &&
-          ramped < target &&
-          now - (runtime.lastChangeAtMs ?? -Infinity) >= control.minUpdateIntervalMs
-        )
-          finals[k] = floorStep(ramped + this.freed.take(connector, target - ramped), control.stepA);
+        if (this.freed.any && target - ramped >= control.minChangeA - EPS)
+          finals[k] = floorStep(
+            ramped + this.freed.take(connector, target - ramped),
+            stepOf(control, connector),
+          );
       }
     }
     // While expressions re-evaluate after an input changed what they see, nobody is raised on the
@@ -288,6 +301,11 @@ export class UpdatePolicy {
   }
 }
 
+/** The step a connector's set-points are rounded down to: the site's, or its charger's own where coarser. */
+function stepOf(control: ControlConfig, connector: Connector): number {
+  return Math.max(control.stepA, connector.stepA ?? 0);
+}
+
 /**
  * Whether a rise is taken out of the PV surplus and nothing else: a `pv` or `minpv` car (above its
  * minimum its current is surplus) whose target the surplus, its own maximum or the unbalance limit
@@ -327,6 +345,7 @@ function rampedIncrease(
   target: number,
   now: number,
   fromSurplus: boolean,
+  afterStart = false,
 ): number {
   runtime.increaseSinceMs ??= now;
   const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
@@ -340,7 +359,7 @@ function rampedIncrease(
     next - last < control.minChangeA - EPS &&
     (next - last) * possibleMs < control.minChangeA * control.minUpdateIntervalMs - EPS;
   if (
-    now - changedAt < control.minUpdateIntervalMs ||
+    (now - changedAt < control.minUpdateIntervalMs && !afterStart) ||
     (ramped < target && elapsedMs < control.minUpdateIntervalMs) ||
     small ||
     next <= last

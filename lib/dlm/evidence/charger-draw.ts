@@ -160,3 +160,23 @@ function lowestFollowedAt(site: Site, runtime: ConnectorRuntime, atMs: number): 
   for (const entry of runtime.drawHistory) if (entry.atMs >= changedAt && entry.atMs <= atMs) return sent;
   return previous;
 }
+
+/**
+ * Whether a meter that counts the chargers measured phase `p` settled: nothing open below it when
+ * it measured (chargersDrawBelow) and no set-point below changed since (control/measured-headroom.ts).
+ */
+export function settledAt(
+  context: DrawContext,
+  circuit: Circuit,
+  sample: { atMs: number } | undefined,
+  drewAt: (atMs: number) => ChargersDrew,
+  p: GridPhase,
+): boolean {
+  if (!sample || drewAt(sample.atMs).mayDrawMoreA[p] > 0) return false;
+  for (const k of circuit.connectorIndexes) {
+    const connector = context.site.connectors[k];
+    const changedAt = connector && context.runtimes.of(connector).lastChangeAtMs;
+    if (changedAt !== undefined && changedAt >= sample.atMs) return false;
+  }
+  return true;
+}

@@ -11,7 +11,7 @@ import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from '../phases
 import type { ConnectorRuntimes } from '../runtime';
 import type { SiteLimits } from '../site/limits';
 import type { Circuit, Site } from '../site/model';
-import { type ChargersDrew, chargersDrawBelow, explainRise } from './charger-draw';
+import { type ChargersDrew, chargersDrawBelow, explainRise, settledAt } from './charger-draw';
 import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements } from './measurements';
 import { implausibility } from './meter-plausibility';
@@ -37,6 +37,14 @@ export interface CircuitView {
   fallback?: string;
   connectorCapA?: number;
   overloaded: boolean;
+  /**
+   * Whether what is free below this circuit is measured, not believed: no fallback in force, every
+   * circuit below measured too, and, for a meter that counts the chargers, its newest reading on
+   * every phase was taken with no raise and no decrease open below it and no set-point below
+   * changed since (what it shows free is free). A rise into measured headroom needs no ramp
+   * (control/policy.ts).
+   */
+  measured?: boolean;
 }
 
 /** What the stage reads: the site, the measurements, the site limits, the connectors as observed. */
@@ -89,10 +97,17 @@ export class CircuitLoads {
     for (const c of this.order) {
       const circuit = context.site.circuits[c];
       if (!circuit) continue;
-      const below: Below = { a: triple(0), knownA: triple(0), w: 0, metered: this.meteredBelow.has(c) };
+      const below: Below = {
+        a: triple(0),
+        knownA: triple(0),
+        w: 0,
+        metered: this.meteredBelow.has(c),
+        measured: true,
+      };
       for (const child of circuit.childIndexes) {
         const view = views[child];
         if (!view) continue;
+        if (!view.measured) below.measured = false;
         for (const p of GRID_PHASES) {
           below.a[p] += view.otherA[p];
           below.knownA[p] += view.knownA[p];
@@ -160,6 +175,8 @@ interface Below {
   w: number;
   /** Whether a meter is somewhere below (then a meter that counts them learns its own part apart). */
   metered: boolean;
+  /** Whether every circuit below has its headroom measured (CircuitView.measured). */
+  measured: boolean;
 }
 
 /**
@@ -191,6 +208,7 @@ function viewCircuit(
       stale: false,
       staleKey: 'fresh',
       overloaded: false,
+      measured: below.measured,
     };
   }
   const meter = context.measurements.meter(circuit);
@@ -315,7 +333,10 @@ function viewCircuit(
     otherW = includes ? Math.max(own, childW) : own + childW;
   }
   if (missing.length === 0) {
-    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', overloaded: false };
+    const measured =
+      below.measured &&
+      (!includes || GRID_PHASES.every((p) => settledAt(context, circuit, fresh[p], drewAt, p)));
+    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', overloaded: false, measured };
   }
   const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
   const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));

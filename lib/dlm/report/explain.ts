@@ -72,7 +72,13 @@ function limitReason(
   const plan = view.plan;
   const capped = view.capA < connector.maxA - EPS;
   let base: string;
-  if (limitA < target - EPS && view.holdReason) base = `${view.holdReason} (then up to ${target} A)`;
+  // Within minChangeA of its target (a meter's jitter moves the target by tenths), a bound other
+  // than its own maximum is what holds it: worded as that bound, not as a ramp or a hold that
+  // flips with every reading (issue 39: "ramping up to 17.5 A" and "limited: zone L1 is full" in turn).
+  const near = Math.abs(target - limitA) < context.site.control.minChangeA - EPS;
+  if (near && !plan && entry.bound && entry.bound.kind !== 'max')
+    base = `limited: ${describeBound(context, entry.bound, view)}`;
+  else if (limitA < target - EPS && view.holdReason) base = `${view.holdReason} (then up to ${target} A)`;
   else if (limitA < target - EPS) base = `ramping up to ${target} A`;
   else if (limitA > target + EPS)
     base = `holding ${limitA} A (change below ${context.site.control.minChangeA} A)`;

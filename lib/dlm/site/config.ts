@@ -145,6 +145,12 @@ export interface ConnectorConfig {
    * before its state is known (its own fallback, a wallbox's "fallback limit"). Default `maxA`.
    */
   offlineA?: number;
+  /**
+   * The charger's own current step, A: it takes only multiples of it (Schneider EVlink's
+   * `maxIntensitySocket` and presets that set whole amperes: 1). The connector is given a multiple
+   * of it and what is left over goes to the others. Default: `control.stepA` (0.1 A).
+   */
+  stepA?: number;
 }
 
 // The control values the overdraw judgement (evidence/overdraw.ts) and the policy (control/policy.ts) use by
@@ -250,6 +256,13 @@ export interface ControlConfig {
    * now, and the summary says what they would draw at worst.
    */
   holdKeptLimits: boolean;
+  /**
+   * Start every car at its minimum and ramp every rise (`rampUpAPerS`, one change per
+   * `minUpdateIntervalMs`), even where the headroom is measured (control/measured-headroom.ts).
+   * Default false: a car whose share is measured free (and would fit even if its charger drew its
+   * maximum) gets it at once; where it is not, it starts at its minimum and the ramp applies.
+   */
+  softStart: boolean;
 }
 
 export interface PvConfig {
@@ -359,6 +372,7 @@ export const DEFAULT_CONTROL: Readonly<ControlConfig> = {
   shedHysteresisWh: 2_000,
   strictUnbalance: false,
   holdKeptLimits: true,
+  softStart: false,
 };
 
 export const DEFAULT_STALE_AFTER_MS = 30_000;

@@ -71,6 +71,10 @@ export function readConnectors(
       warn,
     );
     const offlineA = optionalNumber(raw.offlineA, `${where} offlineA`, maxA, { min: 0, max: 80 }, problem);
+    const stepA =
+      raw.stepA === undefined || raw.stepA === null
+        ? undefined
+        : optionalNumber(raw.stepA, `${where} stepA`, 0.1, { min: 0.1, max: 10 }, problem);
     let priority: Connector['priority'];
     if (typeof raw.priority === 'string' && raw.priority.trim().startsWith('=')) {
       priority = expression(raw.priority, `${where} priority`, problem);
@@ -102,6 +106,7 @@ export function readConnectors(
       mode,
       canSwitchPhases: canSwitchPhases && phases === 3,
       offlineA,
+      stepA,
     });
   });
   return connectors;

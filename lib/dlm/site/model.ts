@@ -61,6 +61,8 @@ export interface Connector {
   mode: ChargingMode | ExpressionSetting | undefined;
   canSwitchPhases: boolean;
   offlineA: number;
+  /** The charger's own current step (ConnectorConfig.stepA); undefined: the site's `control.stepA`. */
+  stepA: number | undefined;
 }
 
 export interface PvSettings {

@@ -77,12 +77,12 @@ export function controlSettings(raw: unknown, problem: ProblemSink): ControlConf
       problem(`control.${key}`, `unknown setting (known: ${Object.keys(DEFAULT_CONTROL).join(', ')})`);
       continue;
     }
-    if (key === 'strictUnbalance' || key === 'holdKeptLimits') {
+    if (key === 'strictUnbalance' || key === 'holdKeptLimits' || key === 'softStart') {
       if (typeof raw[key] === 'boolean') control[key] = raw[key];
       else problem(`control.${key}`, `${JSON.stringify(raw[key])} is not true or false`);
       continue;
     }
-    const name = key as Exclude<keyof ControlConfig, 'strictUnbalance' | 'holdKeptLimits'>;
+    const name = key as Exclude<keyof ControlConfig, 'strictUnbalance' | 'holdKeptLimits' | 'softStart'>;
     const min = name === 'stepA' || name === 'tickMs' ? Number.MIN_VALUE : 0;
     control[name] = optionalNumber(raw[key], `control.${key}`, DEFAULT_CONTROL[name], { min }, problem);
   }

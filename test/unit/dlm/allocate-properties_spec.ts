@@ -46,6 +46,8 @@ function problemArbitrary(): fc.Arbitrary<AllocationProblem> {
             { weight: 1, arbitrary: tripleOf(amps(0, 35)) },
           ),
           pv: fc.boolean(),
+          // A charger that takes only whole amperes (ConnectorConfig.stepA).
+          wholeAmps: fc.boolean(),
         }),
         { maxLength: 12 },
       ),
@@ -76,6 +78,7 @@ function problemArbitrary(): fc.Arbitrary<AllocationProblem> {
         starting: c.starting,
         floorA: c.floorA,
         pv: c.pv,
+        ...(c.wholeAmps ? { stepA: 1 } : {}),
       }));
       return {
         voltageV: 230,
@@ -218,9 +221,11 @@ describe('allocate (properties)', function () {
         const result = allocate(problem).connectors;
         const limits = result.map((c) => c.limitA);
         const members = (k: number) => problem.connectors[k] as ConnectorDemand;
+        // Rounding down leaves up to one step per member: the problem's, or its charger's own.
+        const stepOf = (k: number) => Math.max(problem.stepA, members(k).stepA ?? 0);
         result.forEach((entry, k) => {
           const d = members(k);
-          if (entry.limitA <= 0 || entry.limitA >= d.maxA - problem.stepA - 1e-9) return;
+          if (entry.limitA <= 0 || entry.limitA >= d.maxA - stepOf(k) - 1e-9) return;
           if (entry.bound?.kind === 'unbalance') return;
           // Slack of every constraint it is in; rounding down may leave one step per member.
           const slacks: number[] = [];
@@ -228,7 +233,7 @@ describe('allocate (properties)', function () {
             const budget = problem.circuits[c];
             if (!budget) continue;
             const ks = below(problem, c);
-            const step = problem.stepA * ks.length + 1e-6;
+            const step = ks.reduce((s, j) => s + stepOf(j), 0) + 1e-6;
             for (const p of d.phases) {
               const load = ks.reduce((s, j) => s + counted(members(j), limits[j] ?? 0, p), 0);
               slacks.push(budget.capacityA[p] - load - step);
@@ -263,7 +268,7 @@ describe('allocate (properties)', function () {
                 (s, j) => s + PHASES.reduce<number>((t, p) => t + counted(members(j), limits[j] ?? 0, p), 0),
                 0,
               ) * 230;
-            slacks.push((problem.pvBudgetW - pvW) / 230 - problem.stepA * 3 * pvKs.length - 1e-6);
+            slacks.push((problem.pvBudgetW - pvW) / 230 - 3 * pvKs.reduce((s, j) => s + stepOf(j), 0) - 1e-6);
           }
           assert.ok(
             slacks.some((slack) => slack <= 0),

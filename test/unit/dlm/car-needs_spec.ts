@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { CarNeeds, PerPhase } from '../../../lib/contracts';
-import type { ConnectorConfig } from '../../../lib/dlm/site';
+import type { ConnectorConfig, SiteConfig } from '../../../lib/dlm/site';
 import { harness } from './support';
 
 /**
@@ -19,11 +19,12 @@ describe('LoadManager with the car needs of ISO 15118', () => {
    * positive), a PV plant, and wallboxes whose three-phase cars take what they are offered; each
    * charger reports its car's current and its energy register every second.
    */
-  function house(limitA: number, connectors: ConnectorConfig[]) {
+  function house(limitA: number, connectors: ConnectorConfig[], control: SiteConfig['control'] = {}) {
     h = harness({
       circuits: [{ id: 'home', limitA, meter: { source: 'grid', location: 'includesChargers' } }],
       connectors,
       pv: {},
+      control,
     });
     const world = { pvW: 0, houseW: 300, energyWh: new Map<string, number>() };
     h.feed(() => {
@@ -223,10 +224,12 @@ describe('LoadManager with the car needs of ISO 15118', () => {
     });
 
     it('starts a car at its own minimum, never below the connector’s', () => {
-      const { arrive } = house(35, [
-        wallbox('WB-1', { mode: 'fast' }),
-        wallbox('WB-2', { mode: 'fast', minA: 12 }),
-      ]);
+      // A soft start: where the headroom is measured a car starts at its share instead.
+      const { arrive } = house(
+        35,
+        [wallbox('WB-1', { mode: 'fast' }), wallbox('WB-2', { mode: 'fast', minA: 12 })],
+        { softStart: true },
+      );
       arrive('WB-1/1', { minA: 10 });
       arrive('WB-2/1', { minA: 10 });
       h.run(10_000);

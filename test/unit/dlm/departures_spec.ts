@@ -157,4 +157,92 @@ describe('dlm: a departure frees its current at once', () => {
     assert.ok(a !== undefined && a >= 59_000, `A raised ${a} ms after the decrease`);
     h.stop();
   });
+
+  /**
+   * Issue 39: the others take the departure's current whenever they last changed. Before, a
+   * connector changed less than one update interval (30 s) before the departure waited for it: C
+   * arrived 10 s before it left, A and B got its current 20 s after it left; with a zone meter that
+   * counts the chargers (its reading at the departure still showed C's current) they got 0.7 A at
+   * once and the rest 31 s after.
+   */
+  function arrivals(meter: boolean) {
+    const h = harness({
+      circuits: [
+        {
+          id: 'zone',
+          limitA: 63,
+          ...(meter ? { meter: { source: 'zone-meter', location: 'includesChargers' as const } } : {}),
+        },
+      ],
+      connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'zone', maxA: 32 })),
+      unbalanceLimitA: null,
+    });
+    const confirmed = new Map<string, number>();
+    const gone = new Set<string>();
+    let tick = 0;
+    h.feed(() => {
+      let chargers = 0;
+      for (const key of KEYS) {
+        if (gone.has(key)) continue;
+        const limit = h.limit(key) ?? 0;
+        if (confirmed.get(key) !== limit) {
+          confirmed.set(key, limit);
+          h.state(key, { limitInForce: { limitA: limit, since: h.iso(), confirmedAt: h.iso() } });
+        }
+        if (!h.sentTo(key).some((s) => s.limitA > 0)) continue;
+        h.draw(key, [limit, limit, limit], limit > 0 ? 'Charging' : 'SuspendedEVSE');
+        chargers += limit;
+      }
+      // 5 A of other loads, varying by a few tenths.
+      const amps = 5 + 0.1 * (tick++ % 3) + chargers;
+      if (meter) h.meter('zone-meter', [amps, amps, amps]);
+    });
+    h.start();
+    h.run(3_000);
+    return { h, gone };
+  }
+
+  function leave(h: ReturnType<typeof harness>, gone: Set<string>) {
+    gone.add('C/1');
+    h.state('C/1', {
+      transaction: undefined,
+      currentA: undefined,
+      lastStop: { transactionId: 3, reason: 'EVDisconnected', at: h.iso() },
+    });
+  }
+
+  it('a car that arrived 10 s before another left: the others get its current within 5 s (was 20 s)', () => {
+    const { h, gone } = arrivals(false);
+    h.plugIn('A/1');
+    h.plugIn('B/1');
+    h.run(200_000);
+    h.plugIn('C/1');
+    h.run(10_000);
+    assert.deepEqual(KEYS.map(h.limit), [21, 21, 21]);
+    const leftAt = h.clock.now();
+    leave(h, gone);
+    h.run(5_000);
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [31.5, 31.5]);
+    const [a, b] = raisedAfter(h, leftAt);
+    assert.ok(a !== undefined && a <= 5_000 && b !== undefined && b <= 5_000, `raised after ${a}, ${b} ms`);
+    h.stop();
+  });
+
+  it('a zone meter that counts the chargers: the others get the departed car’s current within 5 s (was 0.7 A at once, the rest after 31 s)', () => {
+    const { h, gone } = arrivals(true);
+    for (const key of KEYS) {
+      h.plugIn(key);
+      h.run(100_000);
+    }
+    h.run(100_000);
+    const before = ['A/1', 'B/1'].map((key) => h.limit(key) ?? 0);
+    const freed = h.limit('C/1') ?? 0;
+    assert.ok(freed > 18, `C draws ${freed} A`);
+    leave(h, gone);
+    h.run(5_000);
+    const after = ['A/1', 'B/1'].map((key) => h.limit(key) ?? 0);
+    const gained = (after[0] ?? 0) + (after[1] ?? 0) - (before[0] ?? 0) - (before[1] ?? 0);
+    assert.ok(gained >= freed - 0.5, `A and B gained ${gained.toFixed(1)} A of C's ${freed} A within 5 s`);
+    h.stop();
+  });
 });

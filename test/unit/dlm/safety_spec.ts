@@ -729,8 +729,8 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
           { chargePointId: 'A', circuit: 'x' },
         ],
         unbalanceLimitA: null,
-        // Updates only on the readings (no periodic tick in between).
-        control: { tickMs: 3_600_000 },
+        // Updates only on the readings (no periodic tick in between); the ramp's figures (a soft start).
+        control: { tickMs: 3_600_000, softStart: true },
       });
       let x = 0;
       let y = 20;
@@ -879,6 +879,8 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       h = harness({
         circuits: [{ id: 'zone', limitA: 32, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
         connectors: [{ chargePointId: 'A', circuit: 'zone' }],
+        // The ramp (a soft start); into measured headroom a rise goes in one step (measured-headroom_spec.ts).
+        control: { softStart: true },
       });
       let other = 20;
       h.feed(() => h.meter('zone-meter', [other, other, other]));

@@ -14,7 +14,8 @@ function twoOnALine() {
       { chargePointId: 'EVLINK', circuit: 'line' },
       { chargePointId: 'B', circuit: 'line' },
     ],
-    control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+    // A soft start: the cars start at their minimum (where the overdraw is seen at once).
+    control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000, softStart: true },
   });
   h.start();
   h.plugIn('EVLINK/1');

@@ -1,0 +1,120 @@
+/**
+ * Whether a rise may skip the ramp (control/policy.ts): what the ramp protects against, checked
+ * instead of waited for. The ramp (`rampUpAPerS`, one change per `minUpdateIntervalMs`) lets a
+ * circuit meter and the others' decreases catch up before new current is taken, and a start at the
+ * minimum keeps a charger whose draw is not known yet (a new session: it may ignore its limit and
+ * draw its maximum until its first reading shows otherwise) from taking much, and is the test of
+ * whether it follows: at the minimum a charger that offers more than told shows it in its first
+ * reading, where at the car's maximum the car's own limit hides it until a later decrease (found by
+ * the closed-loop property at 10,000 sites: a start at the target left a charger offering 3 A more
+ * uncaught, and 14 A over a breaker for 140 s when the other loads rose). So a start stays at the
+ * minimum; what is checked here lets the rise after it, and every later one, go in one step:
+ * - the connector's own charger showed that it follows: its newest reading, after its start, at its
+ *   set-point (within the overdraw tolerance), no phase above;
+ * - every circuit on the connector's path has its headroom measured (evidence/circuit-loads.ts
+ *   `CircuitView.measured`: no fallback, fresh and plausible, a meter that counts the chargers read
+ *   with nothing open below it and nothing changed since);
+ * - on each of those circuits the other loads, the connectors whose draw is known at what they are
+ *   given (the higher of their target and their last set-point) and every connector whose draw is
+ *   not known (no reading of its own since it started charging; offline, uncontrolled or
+ *   overdrawing) at its maximum fit the limit,
+ *   on every phase (each connector counted on every phase: the safe side), and its power limit.
+ * Then the allocation's target is what is free now: the rise goes in one step, the first one after
+ * a start without waiting an interval (decreases still first, increases that need a decrease still
+ * held for it: control/pending-decreases.ts). Measured: a car alone in a 63 A zone with 55 A free
+ * got 6 A, 21 A after 30 s and its 32 A after 60 s; now 6 A, then 32 A at its first reading.
+ */
+import type { CircuitView } from '../evidence/circuit-loads';
+import type { ConnectorView } from '../parts';
+import { EPS } from '../phases';
+import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
+import type { Connector, Site } from '../site/model';
+
+/**
+ * Whether `runtime`'s charger showed that it follows its limit since it started charging: its
+ * newest reading, taken after its start, shows its set-point reached (within the overdraw
+ * tolerance) and no phase above it, and it is under control now (online, not overdrawing, not
+ * counted as uncontrolled).
+ */
+function drawKnown(
+  runtime: ConnectorRuntime | undefined,
+  view: ConnectorView | undefined,
+  toleranceA: number,
+): boolean {
+  if (!view?.online || view.uncontrolled || view.overdrawExcessA > 0) return false;
+  const sent = runtime?.sent?.limitA ?? 0;
+  if (!runtime || sent <= 0) return false;
+  const since = runtime.chargingSinceMs;
+  const draw = runtime.draw;
+  if (since === undefined || draw === undefined || draw.atMs <= since) return false;
+  // It reached its set-point (a reading before the car followed shows nothing of an excess) and no
+  // phase is above it.
+  let reached = false;
+  for (const amps of draw.chargerA) {
+    if ((amps ?? 0) > sent + toleranceA + EPS) return false;
+    if ((amps ?? 0) >= sent - toleranceA - EPS) reached = true;
+  }
+  return reached;
+}
+
+export class MeasuredHeadroom {
+  /** Per circuit index, whether its headroom is measured and what is counted on it fits (computed on first ask). */
+  private fits: (boolean | undefined)[] = [];
+
+  constructor(
+    private readonly site: Site,
+    private readonly runtimes: ConnectorRuntimes,
+    private readonly views: readonly ConnectorView[],
+    private readonly circuitViews: readonly CircuitView[] | undefined,
+    private readonly targets: readonly number[],
+  ) {}
+
+  /** Whether `connector` may rise to its target without the ramp (see the module comment). */
+  allows(connector: Connector): boolean {
+    if (!this.circuitViews || this.site.control.softStart) return false;
+    // Its own charger first shows that it follows (its start, at the minimum, is that test).
+    const k = connector.index;
+    if (!drawKnown(this.runtimes.at(k), this.views[k], this.site.control.overdrawToleranceA)) return false;
+    for (const c of connector.path) if (!this.circuitFits(c)) return false;
+    return true;
+  }
+
+  private circuitFits(c: number): boolean {
+    const known = this.fits[c];
+    if (known !== undefined) return known;
+    const fits = this.check(c);
+    this.fits[c] = fits;
+    return fits;
+  }
+
+  private check(c: number): boolean {
+    const circuit = this.site.circuits[c];
+    const view = this.circuitViews?.[c];
+    if (!circuit || !view?.measured) return false;
+    let countedA = 0;
+    for (const k of circuit.connectorIndexes) {
+      const connector = this.site.connectors[k];
+      if (!connector) continue;
+      const runtime = this.runtimes.at(k);
+      const view = this.views[k];
+      // Counted at what it may draw on its own (offline, not reported, its limit failed): not measured.
+      if (view?.uncontrolled && view.uncontrolled.amps > 0) {
+        countedA += Math.max(connector.maxA, view.uncontrolled.amps);
+        continue;
+      }
+      const target = this.targets[k] ?? 0;
+      const last = runtime?.sent?.limitA ?? 0;
+      if (target <= 0 && last <= 0) continue;
+      countedA += drawKnown(runtime, view, this.site.control.overdrawToleranceA)
+        ? Math.max(target, last)
+        : connector.maxA;
+    }
+    for (let p = 0; p < 3; p++) {
+      if ((view.limitA[p] ?? 0) - (view.otherA[p] ?? 0) - countedA < -EPS) return false;
+    }
+    if (circuit.powerLimitW !== undefined) {
+      if (view.otherW + countedA * 3 * this.site.voltageV > circuit.powerLimitW + EPS) return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * A lone car reaches its share within 10 s (issue 39): where what it is given is measured free, the
+ * ramp has nothing to protect (control/measured-headroom.ts); the start stays at the minimum (the
+ * test of whether its charger follows) and its share follows in one step at its first reading.
+ * Before: 6 A, 21 A after 30 s, 32 A after 60 s; after an operator's backend removed its limit,
+ * another ~30 s. Where the headroom is not measured (a blind meter, a charger whose draw is not
+ * known yet that could take more than is free) the ramp stays.
+ */
+import assert from 'node:assert/strict';
+import type { SiteConfig } from '../../../lib/dlm/site';
+import { harness } from './support';
+
+/** A 63 A zone whose meter counts the chargers, 8 A of other loads (55 A free), chargers that obey (32 A cars). */
+function zone(extra: Partial<SiteConfig> = {}, otherA = 8) {
+  const h = harness({
+    circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone-meter', location: 'includesChargers' } }],
+    connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'zone', maxA: 32 })),
+    unbalanceLimitA: null,
+    ...extra,
+  });
+  const world = { otherA, meterUp: true };
+  // The chargers report first (a car draws once its charger says Charging), then the meter, whose
+  // other loads vary by a few tenths (a meter that reads exactly the same for a minute is frozen).
+  for (const key of ['A/1', 'B/1', 'C/1']) h.obey(key);
+  let tick = 0;
+  h.feed(() => {
+    if (!world.meterUp) return;
+    const chargers = ['A/1', 'B/1', 'C/1'].reduce((sum, key) => sum + (h.limit(key) ?? 0), 0);
+    const amps = world.otherA - 0.1 * (tick++ % 3) + chargers;
+    h.meter('zone-meter', [amps, amps, amps]);
+  });
+  h.start();
+  h.run(5_000);
+  return { h, world };
+}
+
+/** When `key` was first given at least `amps` after `sinceMs`, ms after it. */
+function reachedAfter(h: ReturnType<typeof harness>, key: string, amps: number, sinceMs: number) {
+  const sent = h.sentTo(key).find((s) => s.atMs >= sinceMs && s.limitA >= amps);
+  return sent && sent.atMs - sinceMs;
+}
+
+describe('dlm: a car with measured headroom reaches its share at once', () => {
+  it('a lone car in a 63 A zone with 55 A free gets its 32 A within 10 s (was 6 A, 21 A at 30 s, 32 A at 60 s)', () => {
+    const { h } = zone();
+    const at = h.clock.now();
+    h.plugIn('A/1');
+    h.run(10_000);
+    const ms = reachedAfter(h, 'A/1', 32, at);
+    assert.ok(ms !== undefined && ms <= 10_000, `32 A after ${ms} ms`);
+    assert.deepEqual(
+      h
+        .sentTo('A/1')
+        .filter((s) => s.atMs >= at)
+        .map((s) => s.limitA),
+      [6, 32],
+      'its minimum, then its share in one step',
+    );
+    assert.equal(h.setPoint('A/1')?.reason, 'maximum 32 A');
+    h.stop();
+  });
+
+  it('after an operator’s backend removes its limit, the car gets its share within 10 s', () => {
+    const { h } = zone();
+    h.plugIn('A/1');
+    h.state('A/1', { operatorLimitA: 16 });
+    h.run(120_000);
+    assert.equal(h.limit('A/1'), 16);
+    const at = h.clock.now();
+    h.state('A/1', { operatorLimitA: undefined });
+    h.run(10_000);
+    const ms = reachedAfter(h, 'A/1', 32, at);
+    assert.ok(ms !== undefined && ms <= 10_000, `32 A after ${ms} ms`);
+    h.stop();
+  });
+
+  it('a car whose maximum would not fit starts at its minimum and takes its share in one step once it showed what it draws', () => {
+    // 40 A of other loads: 23 A free, less than its charger's 32 A.
+    const { h } = zone({}, 40);
+    const at = h.clock.now();
+    h.plugIn('A/1');
+    assert.equal(h.limit('A/1'), 6, 'its draw is not known: it might take 32 A');
+    h.run(10_000);
+    // (The other loads vary by 0.2 A: its share with them, on a full zone.)
+    const ms = reachedAfter(h, 'A/1', 22.8, at);
+    assert.ok(ms !== undefined && ms <= 10_000, `its share after ${ms} ms`);
+    const [first, second] = h.sentTo('A/1').filter((s) => s.atMs >= at);
+    assert.equal(first?.limitA, 6);
+    assert.ok((second?.limitA ?? 0) >= 22.8, `one step from the minimum to its share: ${second?.limitA} A`);
+    h.stop();
+  });
+
+  it('keeps the soft start where the meter is blind (its fallback in force)', () => {
+    const { h, world } = zone({
+      circuits: [
+        {
+          id: 'zone',
+          limitA: 63,
+          meter: { source: 'zone-meter', location: 'includesChargers' },
+          fallback: { otherLoadA: [8, 8, 8] },
+        },
+      ],
+    });
+    world.meterUp = false;
+    h.run(40_000);
+    const at = h.clock.now();
+    h.plugIn('A/1');
+    h.run(10_000);
+    assert.deepEqual(
+      h
+        .sentTo('A/1')
+        .filter((s) => s.atMs >= at)
+        .map((s) => s.limitA),
+      [6],
+      'the minimum, then the ramp',
+    );
+    h.stop();
+  });
+
+  it('keeps the soft start with control.softStart', () => {
+    const { h } = zone({ control: { softStart: true } });
+    const at = h.clock.now();
+    h.plugIn('A/1');
+    h.run(65_000);
+    assert.deepEqual(
+      h
+        .sentTo('A/1')
+        .filter((s) => s.atMs >= at)
+        .map((s) => [s.limitA, Math.round((s.atMs - at) / 1000)]),
+      [
+        [6, 0],
+        [21, 31],
+        [32, 61],
+      ],
+    );
+    h.stop();
+  });
+});

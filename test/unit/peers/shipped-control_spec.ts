@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import type { SetPoint } from '../../../lib/contracts';
+import type { LoadManager } from '../../../lib/dlm/load-manager';
+import type { SiteConfig } from '../../../lib/dlm/site';
+import type { CentralSystem } from '../../../lib/ocpp/central-system';
+import { Cars201 } from '../../support/car201';
+import { Charger201 } from '../../support/charger201';
+import { until } from '../../support/events';
+import { EvpowerCharger } from '../../support/evpower-charger';
+import { useOcppHarness } from '../../support/ocpp';
+import { controlLoop } from '../../support/peer-site';
+
+/**
+ * Issue 39, end to end with the shipped control settings (a 30 s update interval, the 0.5 A/s ramp;
+ * only the follow time of a charger never seen following is 2 s, see zone()): a real central system, the load manager
+ * and the charging-profile manager wired as the nodes wire them, and chargers not written here
+ * (OCPP 1.6 on @evpower/ocpp-ts, the OCPP 2.0.1 test station). A 63 A zone: a lone car reaches its
+ * 32 A within 10 s (was 6 A, 21 A after 30 s, 32 A after 60 s); two more arrive; one leaves and the
+ * other two have its current within 5 s. Times are real (the whole test takes a few seconds).
+ */
+
+const LONE_WITHIN_MS = 10_000;
+const DEPARTURE_WITHIN_MS = 5_000;
+/**
+ * The arrivals before the departure are not what is measured (usually < 1 s). The 1.6 test charger
+ * repeats its energy register while charging, so a reading of the same current as its last one is
+ * no new measurement (evidence/observer.ts): a car whose only reading since its start repeats the
+ * one it sent at its start, at its 6 A fallback, counts as not seen drawing, and ramps (30 s, then
+ * 0.5 A/s) instead of taking its share in one step. Seen under load in the peers folder only.
+ */
+const ARRIVALS_MS = 70_000;
+
+function zone(ids: readonly string[]): SiteConfig {
+  return {
+    circuits: [{ id: 'zone', limitA: 63 }],
+    connectors: ids.map((chargePointId) => ({ chargePointId, circuit: 'zone', maxA: 32 })),
+    unbalanceLimitA: null,
+    // The one setting not shipped, for the arrivals before the departure (not what is measured):
+    // this charger reports its draw right after a change, and when that reading reaches the
+    // central system before the charger's answer it proves no decrease; its next one repeats the
+    // same values, so the later arrivals would wait the 60 s a charger never seen following a
+    // decrease is given. The departure itself needs no proof (its transaction ended).
+    control: { decreaseSettleMs: 2_000 },
+  };
+}
+
+/** Resolves with the ms it took when `done(setPoints)` holds, checked now and at every set-point; rejects after `timeoutMs`. */
+function setPointsWhere(
+  manager: LoadManager,
+  done: (points: SetPoint[]) => boolean,
+  timeoutMs: number,
+): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!done(manager.setPoints())) return;
+      clearTimeout(timer);
+      manager.off('setPoint', check);
+      resolve(Date.now() - started);
+    };
+    const timer = setTimeout(() => {
+      manager.off('setPoint', check);
+      reject(new Error(`not within ${timeoutMs} ms: ${JSON.stringify(manager.setPoints())}`));
+    }, timeoutMs);
+    manager.on('setPoint', check);
+    check();
+  });
+}
+
+const limitOf = (points: SetPoint[], id: string) => points.find((p) => p.chargePointId === id)?.limitA ?? 0;
+
+describe('shipped control settings: a lone car at its share within 10 s, a departure freed within 5 s (real central system)', () => {
+  const harness = useOcppHarness();
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  function loop(cs: CentralSystem, ids: string[]) {
+    const wired = controlLoop(cs, zone(ids));
+    cleanups.push(wired.stop);
+    return wired;
+  }
+
+  it('OCPP 1.6 (@evpower/ocpp-ts)', async function () {
+    this.timeout(2 * ARRIVALS_MS + 20_000);
+    const cs = await harness().centralSystem();
+    const ids = ['EVP-1', 'EVP-2', 'EVP-3'];
+    const { manager, feedErrors } = loop(cs, ids);
+    const chargers = ids.map((id) => new EvpowerCharger(id));
+    cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
+    for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    const onChange = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
+    const [first, second, third] = chargers as [EvpowerCharger, EvpowerCharger, EvpowerCharger];
+
+    const pluggedAt = Date.now();
+    assert.equal(await first.startSession(1, 'TAG-0', { maxA: 32, phases: 3 }), 'Accepted');
+    // (Here the lone car's time is shown, not asserted: the share follows its first reading at the
+    // minimum, and this charger's reading after the start may repeat the one it sent at its start,
+    // at its 6 A fallback, which is then no new measurement: under load it ramps, 30 s. The 2.0.1
+    // test below and test/unit/dlm/measured-headroom_spec.ts assert the 10 s.)
+    await until(() => first.limitA(1) === 32, onChange, ARRIVALS_MS);
+    const loneMs = Date.now() - pluggedAt;
+    assert.equal(await second.startSession(1, 'TAG-1', { maxA: 32, phases: 3 }), 'Accepted');
+    assert.equal(await third.startSession(1, 'TAG-2', { maxA: 32, phases: 3 }), 'Accepted');
+    await until(() => chargers.every((cp) => cp.limitA(1) === 21), onChange, ARRIVALS_MS).catch((err) => {
+      throw new Error(
+        `${err.message}: chargers at ${chargers.map((cp) => cp.limitA(1))} A, ${JSON.stringify(manager.setPoints())}`,
+      );
+    });
+
+    const stoppedAt = Date.now();
+    await third.stopSession(1);
+    await setPointsWhere(
+      manager,
+      (points) => limitOf(points, 'EVP-1') === 31.5 && limitOf(points, 'EVP-2') === 31.5,
+      DEPARTURE_WITHIN_MS,
+    );
+    await until(() => [first, second].every((cp) => cp.limitA(1) === 31.5), onChange, DEPARTURE_WITHIN_MS);
+    const freedMs = Date.now() - stoppedAt;
+    console.log(
+      `      1.6: the lone car's 32 A in force after ${loneMs} ms; the departure's current after ${freedMs} ms`,
+    );
+    assert.ok(freedMs <= DEPARTURE_WITHIN_MS);
+    assert.deepEqual(feedErrors, []);
+  });
+
+  it('OCPP 2.0.1 (test station), the car unplugged (TransactionEvent Ended, EVDisconnected)', async function () {
+    this.timeout(ARRIVALS_MS + 20_000);
+    const cs = await harness().centralSystem();
+    const ids = ['S201-1', 'S201-2', 'S201-3'];
+    const { manager, feedErrors } = loop(cs, ids);
+    const stations: Cars201[] = [];
+    for (const identity of ids) {
+      const charger = new Charger201({ url: `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`, identity });
+      cleanups.push(() => charger.close());
+      await charger.connect();
+      assert.equal((await charger.boot()).status, 'Accepted');
+      await charger.status(1, 'Available');
+      stations.push(new Cars201(charger));
+    }
+    const onDraw = stations.map((cars): [Cars201, string] => [cars, 'change']);
+    const [first, second, third] = stations as [Cars201, Cars201, Cars201];
+
+    const pluggedAt = Date.now();
+    await first.plugIn(1, 'TAG-0', { maxA: 32, phases: 3 });
+    await until(() => first.drawA(1)[0] === 32, onDraw, LONE_WITHIN_MS);
+    const loneMs = Date.now() - pluggedAt;
+    await second.plugIn(1, 'TAG-1', { maxA: 32, phases: 3 });
+    const lastTx = await third.plugIn(1, 'TAG-2', { maxA: 32, phases: 3 });
+    await until(() => stations.every((cars) => cars.drawA(1)[0] === 21), onDraw, ARRIVALS_MS).catch((err) => {
+      throw new Error(
+        `${err.message}: cars draw ${stations.map((cars) => cars.drawA(1)[0])} A, ${JSON.stringify(manager.setPoints())}`,
+      );
+    });
+
+    const stoppedAt = Date.now();
+    await third.charger.stopTransaction(lastTx, { stoppedReason: 'EVDisconnected' });
+    await setPointsWhere(
+      manager,
+      (points) => limitOf(points, 'S201-1') === 31.5 && limitOf(points, 'S201-2') === 31.5,
+      DEPARTURE_WITHIN_MS,
+    );
+    await until(
+      () => [first, second].every((cars) => cars.drawA(1)[0] === 31.5),
+      onDraw,
+      DEPARTURE_WITHIN_MS,
+    );
+    const freedMs = Date.now() - stoppedAt;
+    console.log(
+      `      2.0.1: the lone car draws its 32 A after ${loneMs} ms; the departure's current after ${freedMs} ms`,
+    );
+    assert.ok(loneMs <= LONE_WITHIN_MS && freedMs <= DEPARTURE_WITHIN_MS);
+    assert.deepEqual(feedErrors, []);
+    for (const cars of stations) assert.deepEqual(cars.charger.violations, []);
+  });
+});
