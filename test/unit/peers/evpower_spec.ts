@@ -124,7 +124,15 @@ describe('chargers built elsewhere: @evpower/ocpp-ts', () => {
     const manager = controlLoop(cs, supplyLine(['PEER-1', 'PEER-2', 'PEER-3', 'PEER-4', 'PEER-5']));
     for (const id of ['PEER-1', 'PEER-2', 'PEER-3']) await connected(cs, id);
     for (const cp of chargers) await cp.startSession(1, `TAG-${cp.identity}`, { maxA: 32, phases: 3 });
-    await until(() => drawn().every((a) => a >= 6), shown);
+    const reasons = () =>
+      manager
+        .summary()
+        .connectors.map((c) => `${c.chargePointId}: ${c.reason}`)
+        .join('; ');
+    await until(
+      () => drawn().every((a) => a >= 6),
+      () => `${shown()} (${reasons()})`,
+    );
     const total = drawn().reduce((sum, a) => sum + a, 0);
     assert.ok(total <= SUPPLY_A + 1e-9, `the supply line carries ${total} A (${shown()})`);
     const waiting = manager.summary().connectors.find((c) => c.chargePointId === 'PEER-4');
