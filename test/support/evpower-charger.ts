@@ -28,7 +28,10 @@ interface ConnectorSide {
   /** Its StartTransaction was answered with an idTagInfo other than Accepted: it is being stopped (§5.18). */
   deauthorized?: boolean;
   car?: PeerCar;
+  /** Its energy register (Wh, reported in whole Wh), counted up by what its car draws (integrate()). */
   meterWh: number;
+  /** When the register was last counted up (ms). */
+  countedAtMs?: number;
   /** A car charging without a transaction (plugInFree): the status last reported for it. */
   free?: 'Charging' | 'SuspendedEVSE' | 'Preparing';
 }
@@ -143,7 +146,7 @@ export class EvpowerCharger extends EventEmitter<{
     const start = await this.client.callRequest('StartTransaction', {
       connectorId,
       idTag,
-      meterStart: side.meterWh,
+      meterStart: Math.floor(side.meterWh),
       timestamp: new Date().toISOString(),
     });
     side.transactionId = start.transactionId;
@@ -161,6 +164,7 @@ export class EvpowerCharger extends EventEmitter<{
       return start.idTagInfo.status;
     }
     side.car = car;
+    side.countedAtMs = Date.now();
     await this.status(connectorId, 'Charging');
     await this.sendMeterValues(connectorId);
     return authorized.idTagInfo.status;
@@ -208,7 +212,7 @@ export class EvpowerCharger extends EventEmitter<{
     side.meterWh += 1000;
     await this.client.callRequest('StopTransaction', {
       transactionId: side.transactionId,
-      meterStop: side.meterWh,
+      meterStop: Math.floor(side.meterWh),
       timestamp: new Date().toISOString(),
       reason,
     });
@@ -239,9 +243,26 @@ export class EvpowerCharger extends EventEmitter<{
     return car.phases === 1 ? [a, 0, 0] : [a, a, a];
   }
 
+  /**
+   * Counts the energy register up by what the car drew since it was last counted (at 230 V, the
+   * draw as it is now; from the start of the session): a charger's register moves while it
+   * charges, so a reading a few seconds after the last one differs from it even at the same
+   * current, as a real meter's does. (Before, it never moved: two readings at the same current
+   * were one measurement to the load manager, and a lone car waited for its ramp.)
+   */
+  private integrate(connectorId: number): void {
+    const side = this.side(connectorId);
+    const now = Date.now();
+    const since = side.countedAtMs ?? now;
+    side.countedAtMs = now;
+    const amps = this.drawA(connectorId).reduce((sum: number, a) => sum + (a ?? 0), 0);
+    side.meterWh += (amps * 230 * (now - since)) / 3_600_000;
+  }
+
   /** Reports what the car draws now (Current.Import per phase), as a charger does after a change. */
   async sendMeterValues(connectorId: number): Promise<void> {
     const side = this.side(connectorId);
+    this.integrate(connectorId);
     const timestamp = new Date().toISOString();
     const [l1, l2, l3] = this.drawA(connectorId);
     const current = (value: number | null, phase: 'L1' | 'L2' | 'L3') => ({
@@ -260,7 +281,11 @@ export class EvpowerCharger extends EventEmitter<{
             ...(this.options.evlink
               ? this.evlinkCurrents([l1, l2, l3])
               : [current(l1, 'L1'), current(l2, 'L2'), current(l3, 'L3')]),
-            { value: String(side.meterWh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+            {
+              value: String(Math.floor(side.meterWh)),
+              measurand: 'Energy.Active.Import.Register',
+              unit: 'Wh',
+            },
           ],
         },
       ],
