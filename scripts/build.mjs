@@ -1,7 +1,8 @@
 // Builds the package into dist/: TypeScript to CommonJS with tsc, then the editor files Node-RED
-// looks for beside each node's .js: <type>.html, locales/<lang>/ and icons/.
+// looks for beside each node's .js: <type>.html (put together from its parts in nodes/editor/<type>/
+// by nodes/shared/editor-html.ts), locales/<lang>/ and icons/.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,9 @@ if (result.status !== 0) {
 
 const nodesSrc = join(root, 'nodes');
 const nodesOut = join(dist, 'nodes');
+const { composeEditorHtml } = require(join(nodesOut, 'shared', 'editor-html.js'));
 for (const file of readdirSync(nodesSrc)) {
-  if (file.endsWith('.html')) cpSync(join(nodesSrc, file), join(nodesOut, file));
+  if (file.endsWith('.html')) writeFileSync(join(nodesOut, file), composeEditorHtml(join(nodesSrc, file)));
 }
 cpSync(join(nodesSrc, 'locales'), join(nodesOut, 'locales'), { recursive: true });
 if (existsSync(join(root, 'icons')))

@@ -5,9 +5,10 @@
  * checkout's dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { composeEditorHtml } from '../../nodes/shared/editor-html';
 import { repoRoot } from '../../test/support/repo';
 
 /** Builds the package into `<dir>/package` and returns that directory. */
@@ -22,7 +23,8 @@ export function buildPackage(dir: string): string {
   if (result.status !== 0) throw new Error('building the package for the benchmark failed (tsc)');
   const nodesOut = join(pkg, 'dist', 'nodes');
   for (const file of readdirSync(join(repoRoot, 'nodes'))) {
-    if (file.endsWith('.html')) cpSync(join(repoRoot, 'nodes', file), join(nodesOut, file));
+    if (file.endsWith('.html'))
+      writeFileSync(join(nodesOut, file), composeEditorHtml(join(repoRoot, 'nodes', file)));
   }
   cpSync(join(repoRoot, 'nodes', 'locales'), join(nodesOut, 'locales'), { recursive: true });
   if (existsSync(join(repoRoot, 'icons')))

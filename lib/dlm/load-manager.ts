@@ -7,18 +7,15 @@
  * with each blind meter's fallback (evidence/circuit-loads.ts), (3) PV enable and disable
  * (modes/pv.ts), (4) `allocate` (allocation/, pure), (5) phase switches, (6) the update policy
  * and the invariant on exactly what goes out (control/), (7) the changed set-points go out,
- * decreases first, and the summary (report/). Every input is checked at the boundary (inputs.ts).
+ * decreases first, and the summary (report/last-update.ts). Before the observer, the modes
+ * (modes/mode-stages.ts) evaluate the expressions again as time passes and the price stage
+ * decides. Every input is checked at the boundary (inputs.ts).
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import type { ConnectorState, Reading, SetPoint } from '../contracts';
 import { type Logger, silentLogger, WarnOnce } from '../log';
-import {
-  type AllocationProblem,
-  allocate,
-  type ConnectorAllocation,
-  type ConnectorDemand,
-} from './allocation/allocate';
+import { allocate, type ConnectorDemand } from './allocation/allocate';
 import { buildProblem, keepOrder } from './allocation/from-update';
 import type { DlmCommand } from './commands';
 import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } from './control/offline-fit';
@@ -29,10 +26,9 @@ import { CircuitLoads } from './evidence/circuit-loads';
 import { Measurements } from './evidence/measurements';
 import { ConnectorObserver } from './evidence/observer';
 import { LearnedMemory, type LoadManagerMemoryStore } from './memory';
-import { Preferences } from './modes/preferences';
-import { PricePlans } from './modes/price-plans';
-import { PvSurplus } from './modes/pv';
-import { buildSummary, type ExplainContext, reasonFor, reasonsInForce } from './report/explain';
+import { ModeStages } from './modes/mode-stages';
+import { type ExplainContext, reasonFor } from './report/explain';
+import { LastUpdate } from './report/last-update';
 import type { SiteSummary } from './report/summary';
 import { ConnectorRuntimes } from './runtime';
 import type { SiteConfig } from './site/config';
@@ -78,19 +74,14 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private readonly observer: ConnectorObserver;
   private readonly circuits: CircuitLoads;
   private readonly siteLimits = new SiteLimits();
-  private readonly pv = new PvSurplus();
-  private readonly prices = new PricePlans();
-  private readonly preferences: Preferences;
+  /** The modes: preferences, prices and PV (modes/mode-stages.ts). */
+  private readonly modes: ModeStages;
   private readonly policy: UpdatePolicy;
   private readonly scheduler: UpdateScheduler;
   /** Input problems are logged each once. */
   private readonly inputProblems: WarnOnce;
-  private lastSummaryAtMs: number | undefined;
-  private lastEvaluationAtMs: number | undefined;
-  private lastSummary: SiteSummary | undefined;
-  private lastProblem: AllocationProblem | undefined;
-  /** The last update's allocation (what the reasons explain), and the site it was made for. */
-  private lastAllocation: { site: Site; connectors: readonly ConnectorAllocation[] } | undefined;
+  /** The last update's problem, allocation and summary (report/last-update.ts). */
+  private readonly lastUpdate: LastUpdate;
   /** The connectors' demands (by connector index): one object each, written again by every problem. */
   private readonly demands: ConnectorDemand[] = [];
   /** The last update's keep order (where the next sort starts). */
@@ -109,26 +100,33 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       tickMs: () => this.siteModel.control.tickMs,
       updateOnce: () => this.updateOnce(),
     });
-    this.preferences = new Preferences(
+    this.modes = new ModeStages(
       {
         site: () => this.siteModel,
         runtimes: this.runtimes,
         now: () => this.clock.now(),
-        evaluated: (connector) => {
-          if (this.scheduler.stopped) return;
-          try {
-            this.scheduler.update();
-          } catch (err) {
-            this.logger.error(
-              `update after evaluating the expressions of ${connector.key} failed: ${err instanceof Error ? err.message : String(err)}`,
-            );
-          }
-        },
+        stopped: () => this.scheduler.stopped,
+        update: () => this.scheduler.update(),
       },
       this.logger,
     );
+    this.lastUpdate = new LastUpdate({
+      site: () => this.siteModel,
+      now: () => this.clock.now(),
+      explainContext: () => this.explainContext(),
+      summaryInputs: (now) => ({
+        measurements: this.measurements,
+        internalProblems: this.policy.internalProblems,
+        unknownConnectors: this.observer.unknownConnectors,
+        pv: this.modes.pv.state,
+        prices: this.modes.prices.summary(now),
+        offline: offlineCheck(this.offlineContext()),
+      }),
+      listening: () => this.listenerCount('summary') > 0,
+      send: (summary) => this.emit('summary', summary),
+    });
     this.siteModel = isSite(options.site) ? options.site : parseSite(options.site);
-    this.adoptSite(this.siteModel);
+    this.adoptSite(this.siteModel, false);
     this.memory =
       options.memory &&
       new LearnedMemory(options.memory, this.circuits.peaks, this.observer.responseTimes, this.logger);
@@ -143,7 +141,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.scheduler.start();
   }
 
-  /** Stops the periodic update; from now on nothing is updated or emitted (not even by an expression that resolves later). */
+  /**
+   * Stops the periodic update; from now on nothing is updated or emitted (not even by an
+   * expression that resolves later).
+   */
   stop(): void {
     this.scheduler.stop();
     this.memory?.save(this.clock.now(), true);
@@ -168,19 +169,18 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
   /** Resolves when every pending expression evaluation has been applied. */
   async settled(): Promise<void> {
-    await this.preferences.settled();
+    await this.modes.preferences.settled();
   }
 
   /** The set-points in force, one per connector. */
   setPoints(): SetPoint[] {
-    return this.runtimes.setPoints(this.siteModel, this.reasons());
+    return this.runtimes.setPoints(this.siteModel, this.lastUpdate.reasons());
   }
 
   /** The latest summary (computed by the last update). */
   summary(): SiteSummary {
-    if (!this.lastProblem) this.scheduler.update();
-    this.lastSummary ??= this.buildSummary();
-    return this.lastSummary;
+    if (!this.lastUpdate.ran) this.scheduler.update();
+    return this.lastUpdate.latest();
   }
 
   /**
@@ -202,7 +202,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     if (used) this.scheduler.afterInput();
   }
 
-  /** A meter says it is stale (ampflow-meter's `msg.stale`): stale until a newer reading; whether it is a circuit's. */
+  /**
+   * A meter says it is stale (ampflow-meter's `msg.stale`): stale until a newer reading. Returns
+   * whether it is a circuit's.
+   */
   meterStale(source: string, why: string): boolean {
     const used = this.measurements.reportStale(this.siteModel, source, why, this.clock.now());
     if (used) this.scheduler.afterInput();
@@ -227,7 +230,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.report(problems);
     if (!accepted) return;
     // An expression may read the whole state, the confirmation too: it updates when it resolved.
-    this.preferences.evaluate(accepted.connector, 'input');
+    this.modes.preferences.evaluate(accepted.connector, 'input');
     if (accepted.changed) this.scheduler.afterInput();
   }
 
@@ -239,26 +242,21 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   command(command: DlmCommand): string {
     let result: string;
     switch (command.type) {
-      case 'mode':
-      case 'priority':
-        result = this.preferences.command(command);
-        break;
       case 'siteLimit':
         result = this.siteLimits.command(this.siteModel, command, this.clock.now());
         break;
-      case 'pv':
-        result = this.pv.command(command);
-        break;
-      case 'site':
+      case 'site': {
         this.replaceSite(command.site);
-        result = `site replaced: ${this.siteModel.circuits.length} circuits, ${this.siteModel.connectors.length} connectors`;
+        const { circuits, connectors } = this.siteModel;
+        result = `site replaced: ${circuits.length} circuits, ${connectors.length} connectors`;
         break;
+      }
       case 'summary':
         this.scheduler.update();
-        this.emitSummary();
+        this.lastUpdate.send();
         return 'summary sent';
-      default: // prices, pvForecast, plan
-        result = this.prices.command(command, this.siteModel);
+      default: // mode, priority, pv, prices, pvForecast, plan
+        result = this.modes.command(command, this.siteModel);
     }
     this.scheduler.update();
     return result;
@@ -275,8 +273,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.siteModel = site;
     this.measurements.adopt(site, oldBatterySource);
     this.siteLimits.adopt(site, this.logger);
-    this.preferences.reset();
-    this.adoptSite(site);
+    this.adoptSite(site, true);
   }
 
   /** Re-evaluates now (also called by the periodic timer). */
@@ -297,10 +294,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     return this.scheduler.updateCount;
   }
 
-  private adoptSite(site: Site): void {
+  private adoptSite(site: Site, replaced: boolean): void {
     this.runtimes.adopt(site);
     this.circuits.adopt(site);
-    for (const connector of site.connectors) this.preferences.evaluate(connector, 'input');
+    this.modes.adopt(site, replaced);
   }
 
   /** Runs the stages once, in order (see the module comment). */
@@ -308,61 +305,38 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     const now = this.clock.now();
     const site = this.siteModel;
     const { control } = site;
-    this.siteLimits.expire(now);
-    if (
-      this.lastEvaluationAtMs === undefined ||
-      now - this.lastEvaluationAtMs >= control.minUpdateIntervalMs
-    ) {
-      // Expressions may depend on time ($now()): re-evaluate now and then.
-      if (this.lastEvaluationAtMs !== undefined)
-        for (const c of site.connectors) this.preferences.evaluate(c, 'time');
-      this.lastEvaluationAtMs = now;
-    }
-
-    this.prices.decide({ ...this.explainContext(), surplusW: this.pv.state?.surplusW }, now); // modes for now
-    this.observer.observeAll(site, this.runtimes, now);
-    this.circuits.update(this.circuitContext(), now);
-    this.circuits.capConnectors(site, this.observer.views);
+    const { logger, measurements, siteLimits, runtimes, observer, circuits } = this;
+    const { pv } = this.modes;
+    // The observer's views: one array, written again by every pass.
+    const views = observer.views;
+    siteLimits.expire(now);
+    this.modes.beforeObserver(this.explainContext(), now);
+    observer.observeAll(site, runtimes, now);
+    circuits.update({ site, measurements, siteLimits, runtimes, views }, now);
+    circuits.capConnectors(site, views);
     let order = keepOrder(this.explainContext(), this.lastOrder);
     capKeptLimits(this.offlineContext(order));
-    const pv = this.pv.decide(
-      {
-        site,
-        logger: this.logger,
-        measurements: this.measurements,
-        runtimes: this.runtimes,
-        views: this.observer.views,
-        order,
-      },
-      now,
-    );
-    let problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
+    const { budgetW } = pv.decide({ site, logger, measurements, runtimes, views, order }, now);
+    let problem = buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands);
     let allocation = allocate(problem);
-    const switchContext = { site, logger: this.logger, runtimes: this.runtimes, views: this.observer.views };
-    // The surplus the pv cars share (less what cars with a departure plan take first: allocation/from-update.ts).
-    if (decidePhaseSwitches(switchContext, now, problem, allocation, problem.pvBudgetW)) {
+    // The surplus the pv cars share (less what cars with a departure plan take first:
+    // allocation/from-update.ts).
+    if (decidePhaseSwitches({ site, logger, runtimes, views }, now, problem, allocation, problem.pvBudgetW)) {
       // The switched connectors count on other phases: view and allocate again (other loads as counted).
-      this.observer.observeAll(site, this.runtimes, now);
-      this.circuits.capConnectors(site, this.observer.views);
+      observer.observeAll(site, runtimes, now);
+      circuits.capConnectors(site, views);
       order = keepOrder(this.explainContext(), order);
       capKeptLimits(this.offlineContext(order));
-      this.pv.capResting(site, this.observer.views);
-      problem = buildProblem(this.explainContext(), now, order, this.pv.state, pv.budgetW, this.demands);
+      pv.capResting(site, views);
+      problem = buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands);
       allocation = allocate(problem);
     }
-    this.lastProblem = problem;
-    this.lastAllocation = { site, connectors: allocation.connectors };
+    this.lastUpdate.allocated(site, problem, allocation.connectors);
     this.lastOrder = order;
-    this.pv.allocated(site, problem, allocation);
-    const { runtimes, observer, circuits } = this;
-    const policyContext = { site, runtimes, views: observer.views, circuitViews: circuits.views };
-    const finals = this.policy.apply(
-      policyContext,
-      now,
-      problem,
-      allocation.connectors,
-      this.preferences.waiting,
-    );
+    pv.allocated(site, problem, allocation);
+    const policyContext = { site, runtimes, views, circuitViews: circuits.views };
+    const { waiting } = this.modes.preferences;
+    const finals = this.policy.apply(policyContext, now, problem, allocation.connectors, waiting);
     const explain = this.explainContext();
     const changed = this.policy.send(
       policyContext,
@@ -373,36 +347,9 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       (setPoint) => this.emit('setPoint', setPoint),
       chooseFallbacks(this.offlineContext(order), finals),
     );
-    const staleChanged = this.circuits.logChanges(site, this.measurements, now);
+    const staleChanged = circuits.logChanges(site, measurements, now);
     this.memory?.save(now, false);
-    // Built when someone looks (an emit below, or summary()): most updates change nothing visible.
-    this.lastSummary = undefined;
-    if (
-      changed ||
-      staleChanged ||
-      this.lastSummaryAtMs === undefined ||
-      now - this.lastSummaryAtMs >= control.summaryIntervalMs
-    )
-      this.emitSummary();
-  }
-
-  /** Why each set-point in force is what it is (report/explain.ts), from the last update's allocation. */
-  private reasons(): (k: number) => string {
-    const allocation = this.lastAllocation;
-    return reasonsInForce(
-      this.explainContext(),
-      allocation?.site === this.siteModel ? allocation : undefined,
-    );
-  }
-
-  private circuitContext() {
-    return {
-      site: this.siteModel,
-      measurements: this.measurements,
-      siteLimits: this.siteLimits,
-      runtimes: this.runtimes,
-      views: this.observer.views,
-    };
+    this.lastUpdate.finished(now, changed || staleChanged, control.summaryIntervalMs);
   }
 
   private explainContext(): ExplainContext {
@@ -418,30 +365,6 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
   private offlineContext(order?: readonly number[]): OfflineContext {
     const { siteModel: site, runtimes, circuits } = this;
     return { site, runtimes, views: this.observer.views, peaks: circuits.peaks, ...(order ? { order } : {}) };
-  }
-
-  private emitSummary(): void {
-    this.lastSummaryAtMs = this.clock.now();
-    if (this.listenerCount('summary') === 0) return;
-    this.lastSummary ??= this.buildSummary();
-    this.emit('summary', this.lastSummary);
-  }
-
-  private buildSummary(): SiteSummary {
-    return buildSummary(
-      this.explainContext(),
-      {
-        measurements: this.measurements,
-        problem: this.lastProblem,
-        internalProblems: this.policy.internalProblems,
-        unknownConnectors: this.observer.unknownConnectors,
-        pv: this.pv.state,
-        prices: this.prices.summary(this.clock.now()),
-        offline: offlineCheck(this.offlineContext()),
-        reasonOf: this.reasons(),
-      },
-      this.clock.now(),
-    );
   }
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import helper from 'node-red-node-test-helper';
 
 import centralSystemNode = require('../../nodes/ampflow-central-system');
 
+import { composeEditorHtml } from '../../nodes/shared/editor-html';
 import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { waitFor } from '../support/events';
@@ -181,7 +182,7 @@ describe(`ampflow-central-system node (Node-RED ${nodeRedVersion()})`, () => {
         ],
       );
       // A password credential in the editor too: never in the flow JSON, never sent back to the editor.
-      const editor = readFileSync(join(__dirname, '../../nodes/ampflow-central-system.html'), 'utf8');
+      const editor = composeEditorHtml(join(__dirname, '../../nodes/ampflow-central-system.html'));
       const [, defaults = '', credentials = ''] =
         /defaults: \{([\s\S]*?)\n {4}\},\n {4}credentials: \{([\s\S]*?)\n {4}\}/.exec(editor) ?? [];
       assert.match(credentials, /upstreamRegistrations: \{ type: 'password' \}/);

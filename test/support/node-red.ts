@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { composeEditorHtml } from '../../nodes/shared/editor-html';
 import { useMade } from './hooks';
 import { freePort } from './ports';
 import { type RunningProcess, run } from './process';
@@ -208,7 +209,11 @@ function installPackage(userDir: string, install: NonNullable<NodeRedOptions['pa
         join(pkg, 'nodes', `${type}.js`),
         `module.exports = require(${JSON.stringify(join(repoRoot, 'nodes', `${type}.ts`))});\n`,
       );
-      symlinkSync(join(repoRoot, 'nodes', `${type}.html`), join(pkg, 'nodes', `${type}.html`));
+      // The editor as the build writes it: put together from its parts (nodes/editor/<type>/).
+      writeFileSync(
+        join(pkg, 'nodes', `${type}.html`),
+        composeEditorHtml(join(repoRoot, 'nodes', `${type}.html`)),
+      );
     }
     symlinkSync(join(repoRoot, 'nodes', 'locales'), join(pkg, 'nodes', 'locales'), 'dir');
     symlinkSync(join(repoRoot, 'icons'), join(pkg, 'icons'), 'dir');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { composeEditorHtml } from '../../nodes/shared/editor-html';
 import { packageJson, repoRoot } from '../support/repo';
 
 /**
@@ -22,7 +23,7 @@ type Label = { key: string } | { text: string };
  * `field('<column>', …)`, the catalog's `<type>.column.<column>`.
  */
 function dialogLabels(type: string): Label[] {
-  const editor = readFileSync(join(repoRoot, 'nodes', `${type}.html`), 'utf8');
+  const editor = composeEditorHtml(join(repoRoot, 'nodes', `${type}.html`));
   const template = /<script type="text\/html" data-template-name="[^"]+">([\s\S]*?)<\/script>/.exec(
     editor,
   )?.[1];

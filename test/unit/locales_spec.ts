@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { composeEditorHtml } from '../../nodes/shared/editor-html';
 import { repoRoot } from '../support/repo';
 
 /**
@@ -155,10 +156,11 @@ describe('German locale', () => {
   for (const type of editorTypes()) {
     it(`has every text the ${type} editor and runtime ask for in both catalogs`, () => {
       // The editor (nodes/<type>.html) and the node's runtime file (its RED._ calls), where there is one.
+      // The editor is read put together from its parts (nodes/editor/<type>/), as the build writes it.
       const sources = [`${type}.html`, `${type}.ts`].map((file) => join(repoRoot, 'nodes', file));
       const text = sources
         .filter((path) => existsSync(path))
-        .map((path) => readFileSync(path, 'utf8'))
+        .map((path) => (path.endsWith('.html') ? composeEditorHtml(path) : readFileSync(path, 'utf8')))
         .join('\n');
       const keys = editorKeys(type, text);
       assert.ok(keys.length > 0, `no message keys found in nodes/${type}.html`);

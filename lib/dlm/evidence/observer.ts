@@ -1,50 +1,30 @@
 /**
  * Connector observer stage: what each connector is doing. It takes the central system's connector
  * states, tells a new car from the last one (the session), detects the phases a car uses and that
- * it under-draws, and (with evidence/overdraw.ts) that it overdraws. Reading is kept apart from judging:
- * `observe` updates the observer's records from what arrived since the last update; `view` then
- * derives, without changing anything, how the connector counts in this update (its phases, floor,
- * cap, mode and priority).
+ * it under-draws, and (with evidence/overdraw.ts) that it overdraws. Reading is kept apart from
+ * judging: `observe` updates the observer's records from what arrived since the last update;
+ * `view` (evidence/connector-view.ts) then derives, without changing anything, how the connector
+ * counts in this update (its phases, floor, cap, mode and priority). The observer keeps the views
+ * of the last update, one per connector.
  */
-import type { ConnectorState, ConnectorStatus } from '../../contracts';
+import type { ConnectorState } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { Logger } from '../../log';
 import { isoMs } from '../../time';
 import { refuseSwitching, settlingAfterSwitch } from '../control/phase-switching';
-import { forgetPause, minimumTimes } from '../control/policy';
+import { forgetPause } from '../control/policy';
 import { sameButConfirmation, sanitizeConnectorState } from '../inputs';
-import { effectiveMode, effectivePriority } from '../modes/preferences';
-import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from '../parts';
-import {
-  ceilStep,
-  conductorsOf,
-  type GridPhase,
-  gridPhasesFor,
-  maxKnown,
-  NO_FLOOR,
-  ONE_PHASE,
-  sameList,
-  type Triple,
-  triple,
-  union,
-  wiredPhases,
-} from '../phases';
+import type { ConnectorRuntime, ConnectorView } from '../parts';
+import { ceilStep, sameList, wiredPhases } from '../phases';
 import { type ConnectorRuntimes, newSession } from '../runtime';
 import type { Connector, Site } from '../site/model';
 import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum } from './car-minimum';
-import { departurePlan, noteCarNeeds } from './departure';
-import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
-import { sessionEnergyWh } from './observations';
-import {
-  flagOverdraw,
-  notRaisedAbove,
-  type ObserverContext,
-  observeOverdraw,
-  settleDecrease,
-} from './overdraw';
+import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
+import { noteCarNeeds } from './departure';
+import { forgetDraw, takeDraw, unphasedOn } from './measurements';
+import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
 import { ResponseTimes } from './response-time';
-import { failedLimitReserve, ignoredLimitReserve, offlineReserve } from './uncontrolled';
 
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
@@ -82,9 +62,9 @@ export class ConnectorObserver {
 
   /**
    * Takes a connector state from the central system (status, transaction, measured currents,
-   * online). Its currents are stamped with the state's `measuredAt` or `lastSeen` (else its arrival); a state that
-   * repeats the currents, energy and power of the last one with a `lastSeen` is not a new
-   * measurement. Returns the connector (undefined when the site does not have it), and whether
+   * online). Its currents are stamped with the state's `measuredAt` or `lastSeen` (else its
+   * arrival); a state that repeats the currents, energy and power of the last one with a `lastSeen`
+   * is not a new measurement. Returns the connector (undefined when the site does not have it), and whether
    * anything but the limit the charger confirmed changed (`limitInForce`).
    */
   accept(
@@ -222,8 +202,11 @@ export class ConnectorObserver {
       if (sample.atMs >= settledAt && stray.length > 0) {
         refuseSwitching(session);
         session.candidatePhases = undefined;
+        const phases = stray.map((i) => `L${i + 1}`).join(', ');
+        const afterS = Math.round((sample.atMs - session.switchedAtMs) / 1000);
         this.logger.warn(
-          `charger ${connector.key} still draws on its ${stray.map((i) => `L${i + 1}`).join(', ')} ${Math.round((sample.atMs - session.switchedAtMs) / 1000)} s after it was switched to one phase: counted on every phase and at what it draws, no more phase switching this session`,
+          `charger ${connector.key} still draws on its ${phases} ${afterS} s after it was switched to` +
+            ' one phase: counted on every phase and at what it draws, no more phase switching this session',
         );
         flagOverdraw(context, connector, runtime, sample, true);
       }
@@ -284,9 +267,7 @@ export class ConnectorObserver {
 
   /**
    * How the connector counts in this update, from the records as `observe` left them (changes no
-   * record). Written into `into`, the connector's view of the last update, when there is one: every
-   * field is set again, so nothing of the last update is left (`observeAll` keeps one per connector;
-   * no one else keeps a view past its update).
+   * record): evidence/connector-view.ts `viewConnector`, written into `into` when given.
    */
   view(
     site: Site,
@@ -295,156 +276,6 @@ export class ConnectorObserver {
     now: number,
     into?: ConnectorView,
   ): ConnectorView {
-    const { control } = site;
-    const state = runtime.state;
-    const known = state !== undefined;
-    const online = state?.online === true;
-    const status = state?.status;
-    const wantsByStatus = online && carWantsCurrent(connector, runtime);
-    const session = runtime.session;
-    const drawFresh = freshDraw(site, runtime, now);
-    const chargerPhases = chargerPhasesOf(site, connector, session, now);
-    const gridPhases = gridPhasesFor(connector, chargerPhases);
-    // A car whose phases are not measured yet counts on all wired phases, for the capacity (the
-    // safe side) and, by default, for the unbalance too: the unbalance rule is about sustained
-    // load, and the detection takes only phaseDetectionMs, during which new cars charge at their
-    // minimum. `strictUnbalance` counts such a car on its L1 for the unbalance (the worst case
-    // there), which holds cars back until their phases are known.
-    const unbalancePhases =
-      control.strictUnbalance && connector.phases === 3 && !session.onePhase && !session.confirmedPhases
-        ? gridPhasesFor(connector, ONE_PHASE)
-        : gridPhases;
-    const drawGridA = drawFresh ? drawGrid(connector, drawFresh) : undefined;
-    const sentLimit = runtime.sent?.limitA ?? 0;
-
-    // Floors: what it may draw whatever we say (most connectors have none: one shared list of zeros).
-    let floorA: Readonly<Triple> = NO_FLOOR;
-    // Not under our control, it draws what it does on its own; one that never connected, nothing.
-    const neverConnected = state?.neverConnected === true;
-    // A charger that refused its limit (or never answered) is not under control either, from the
-    // moment the profile manager said so: online, it is counted at what it may draw on its own.
-    const uncontrolled =
-      (!known || !online) && !neverConnected
-        ? offlineReserve(site, connector, runtime, now)
-        : online && state?.limitFailed
-          ? failedLimitReserve(connector, runtime, drawFresh)
-          : online && session.ignoresLimit
-            ? ignoredLimitReserve(connector, runtime, drawFresh)
-            : undefined;
-    if (uncontrolled) {
-      const floor = triple(0);
-      for (const p of conductorsOf(connector)) floor[p] = uncontrolled.amps;
-      floorA = floor;
-    }
-    // An overdrawing charger is counted at what it drew; on a phase it counts on but drew nothing on
-    // (at most ACTIVE_PHASE_A: a meter's offset; it was just switched up), at the most it drew.
-    let overdrawExcessA = 0;
-    if (session.overdrawing && session.overdrawFloorA) {
-      const overdrawFloor = session.overdrawFloorA;
-      const highest = Math.max(...overdrawFloor);
-      overdrawExcessA = Math.max(0, highest - sentLimit);
-      floorA = floorA.map((value, p) => {
-        const drew = overdrawFloor[p] ?? 0;
-        const idle = !(drew > ACTIVE_PHASE_A) && gridPhases.includes(p as GridPhase);
-        return Math.max(value, idle ? highest : drew || 0);
-      }) as Triple;
-    }
-
-    let capA = connector.maxA;
-    let capReason: string | undefined;
-    const operatorA = runtime.state?.operatorLimitA;
-    if (operatorA !== undefined && operatorA < capA) {
-      capA = Math.max(0, operatorA);
-      capReason = `the operator's backend allows ${capA} A`;
-    }
-    const carMaxA = runtime.state?.carNeeds?.maxA;
-    if (carMaxA !== undefined && carMaxA < capA) {
-      capA = carMaxA;
-      capReason = `the car takes at most ${carMaxA} A (ISO 15118)`;
-    }
-    if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
-      capA = session.underDrawCapA;
-      capReason = `car draws ${(drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1)} A`;
-    }
-    const held = notRaisedAbove(connector, runtime, online);
-    if (held && held.capA < capA) {
-      capA = held.capA;
-      capReason = held.why;
-    }
-
-    const mode = effectiveMode(site, connector, runtime);
-    const { keepOn, keepOff } = minimumTimes(control, runtime, now);
-    // Every field, those the later stages set too, into the one object per connector: views are
-    // made for every connector on every update, and one made anew each time was a third of what an
-    // update allocated (the garbage collector's work grew with it).
-    const view = into ?? newView();
-    view.online = online;
-    view.uncontrolled = uncontrolled;
-    view.known = known;
-    view.wantsByStatus = wantsByStatus;
-    view.mode = mode;
-    view.priority = effectivePriority(connector, runtime);
-    view.chargerPhases = chargerPhases;
-    view.gridPhases = gridPhases;
-    view.unbalancePhases = unbalancePhases;
-    view.drawGridA = drawGridA;
-    view.unphased = drawFresh?.unphased === true;
-    view.floorA = floorA;
-    view.capA = capA;
-    view.capReason = capReason;
-    view.notWanting = undefined;
-    view.pausedByManager = false;
-    view.overdrawExcessA = overdrawExcessA;
-    view.phasesOut = connector.phases === 1 || session.onePhase ? 1 : 3;
-    view.keepOn = keepOn;
-    view.keepOff = keepOff;
-    view.countsForPv = (mode === 'pv' || mode === 'minpv') && status !== 'SuspendedEV';
-    const minimum = carMinimum(connector, runtime);
-    view.minA = minimum.minA;
-    view.minFromCar = minimum.why !== undefined;
-    view.minWhy = minimum.why;
-    view.holdReason = undefined;
-    view.sentA = sentLimit;
-    view.neverConnected = neverConnected;
-    view.resting = status === 'SuspendedEV';
-    view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
-    view.energyWh = sessionEnergyWh(state);
-    // Last: the plan reads the view's mode, phases, minimum and wanting.
-    view.plan = departurePlan(site, runtime, view, now);
-    return view;
+    return viewConnector(site, connector, runtime, now, into);
   }
-}
-
-/** The newest draw sample while it is fresh (connectorDrawStaleAfterMs). */
-function freshDraw(site: Site, runtime: ConnectorRuntime, now: number): DrawSample | undefined {
-  const draw = runtime.draw;
-  return draw && now - draw.atMs <= site.control.connectorDrawStaleAfterMs ? draw : undefined;
-}
-
-/**
- * The charger phases the car counts on: one after a switch to one phase, else the detected ones
- * (all wired until detected); while a switch settles, the old ones as well.
- */
-function chargerPhasesOf(
-  site: Site,
-  connector: Connector,
-  session: SessionRuntime,
-  now: number,
-): readonly number[] {
-  const phases = session.onePhase ? ONE_PHASE : (session.confirmedPhases ?? wiredPhases(connector));
-  if (settlingAfterSwitch(site, session, now) && session.previousChargerPhases) {
-    return union(phases, session.previousChargerPhases);
-  }
-  return phases;
-}
-
-/** What the car draws now on its phases (a car in SuspendedEV draws nothing even when no meter value says so). */
-function drawnNow(
-  status: ConnectorStatus | undefined,
-  drawFresh: DrawSample | undefined,
-  chargerPhases: readonly number[],
-): number | undefined {
-  if (status === 'SuspendedEV') return maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0;
-  if (status === 'Charging' && drawFresh) return maxKnown(drawFresh.chargerA, chargerPhases);
-  return undefined;
 }

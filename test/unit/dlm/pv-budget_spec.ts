@@ -96,14 +96,15 @@ function check(plan: HomePlan): string | undefined {
   const keyOf = (i: number) => `WB-${i + 1}/1`;
   const plugged = new Set<number>();
   let found: string | undefined;
-  const manager = h.manager as unknown as { pv: { state?: { surplusW?: number } } };
+  // The PV stage, in the load manager's modes (lib/dlm/modes/mode-stages.ts).
+  const { pv } = (h.manager as unknown as { modes: { pv: { state?: { surplusW?: number } } } }).modes;
   h.manager.on('setPoint', (setPoint: SetPoint) => {
     const i = Number(setPoint.chargePointId.slice(3)) - 1;
     const car = plan.cars[i];
     if (car?.mode !== 'pv' || !(setPoint.limitA > 0) || found) return;
     // The surplus this update computed: the set-point goes out during the update, before the
     // summary is made anew, so read the PV stage's figure (what the summary shows once done).
-    const surplusW = manager.pv.state?.surplusW ?? 0;
+    const surplusW = pv.state?.surplusW ?? 0;
     const phases = setPoint.phases === 1 ? 1 : car.phases;
     const budgetA = Math.max(car.minA, Math.max(0, surplusW) / (phases * V));
     if (setPoint.limitA > budgetA + 1e-9) {
