@@ -170,6 +170,13 @@ export interface ConnectorState {
    */
   limitFailed?: { limitA: number; since: string; why: string };
   /**
+   * The charger takes limits only in multiples of `stepA` A per phase (`why`: its model, as the
+   * charging-profile manager's strategy says: Schneider EVlink's maxIntensitySocket takes whole
+   * amperes). The load manager then allocates the connector in that step (the site's own
+   * `stepA` for the connector wins), and what the step leaves goes to the others.
+   */
+  limitStep?: { stepA: number; why: string };
+  /**
    * What the charger was asked to measure for the load manager (OCPP 1.6 MeterValuesSampledData
    * with per-phase Current.Import, MeterValueSampleInterval) and what came of it, since `since`.
    * `perPhaseCurrents: false`: it refused or cannot (`why`), so its readings are no evidence that
@@ -396,6 +403,15 @@ export interface ChargePointPort {
     chargePointId: string,
     connectorId: number,
     failure: { limitA: number; why: string } | undefined,
+  ): void;
+  /**
+   * The connector's limits go in multiples of `stepA` (the charger's model takes no finer; undefined:
+   * any): kept as its `ConnectorState.limitStep`.
+   */
+  reportLimitStep(
+    chargePointId: string,
+    connectorId: number,
+    step: { stepA: number; why: string } | undefined,
   ): void;
   /**
    * What came of asking the charger to measure per-phase currents at a control interval: kept on

@@ -104,6 +104,16 @@ export function sanitizeConnectorState(input: ConnectorState, problems: string[]
       delete state.offlineFallback;
     else state.offlineFallback = { limitA, afterS, since: fallback.since };
   }
+  const step = state.limitStep;
+  if (step !== undefined) {
+    // A step is only ever a rounding down: one that is no current, or finer than 0.1 A, is ignored.
+    const stepA = finiteOrUndefined(step?.stepA, `${key} limitStep.stepA`, problems);
+    if (stepA === undefined || stepA < 0.1 || stepA > 10 || typeof step.why !== 'string') {
+      if (stepA !== undefined)
+        problems.push(`${key} limitStep.stepA: ${stepA} A is not a step from 0.1 to 10 A; ignored`);
+      delete state.limitStep;
+    } else state.limitStep = { stepA, why: step.why };
+  }
   const stop = state.lastStop;
   // A stop is evidence that the car left only where it says what and when (a departure, evidence/car-left.ts).
   if (

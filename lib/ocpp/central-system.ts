@@ -326,6 +326,15 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     this.notes.reportLimitFailure(chargePointId, connectorId, failure);
   }
 
+  /** The step a connector's limits go in, as its charger's strategy says (`limitStep`). */
+  reportLimitStep(
+    chargePointId: string,
+    connectorId: number,
+    step: { stepA: number; why: string } | undefined,
+  ): void {
+    this.notes.reportLimitStep(chargePointId, connectorId, step);
+  }
+
   /** What came of asking a charger for per-phase currents (`sampling` on each of its connectors). */
   reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void {
     this.notes.reportSampling(chargePointId, sampling);

@@ -81,6 +81,24 @@ export class ConnectorNotes {
     this.publish(state);
   }
 
+  /** The step a connector's limits go in (lib/profiles' strategy); published only when it changed. */
+  reportLimitStep(
+    chargePointId: string,
+    connectorId: number,
+    step: { stepA: number; why: string } | undefined,
+  ): void {
+    // None for a connector not known yet: nothing to say, and no state made for it.
+    const state = step
+      ? this.connectors.get(chargePointId, connectorId)
+      : this.connectors.find(chargePointId, connectorId);
+    if (!state) return;
+    const known = state.limitStep;
+    if (known?.stepA === step?.stepA && known?.why === step?.why) return;
+    if (step) state.limitStep = { stepA: step.stepA, why: step.why };
+    else delete state.limitStep;
+    this.publish(state);
+  }
+
   /** Kept on every connector of the charger it knows (connector 0 included), each published. */
   reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void {
     const since = this.nowIso();

@@ -299,7 +299,12 @@ export class ConnectorLimits {
   /** A set-point's limit as the charger gets it: a pause below the IEC 61851 minimum, rounded down to what it can do. */
   ownTarget(charger: ChargerEntry, wanted: { requestedLimitA: number; phases?: number }): Target {
     const minimumA = this.ctx.options.minimumCurrentA ?? DEFAULTS.minimumCurrentA;
-    const requested = wanted.requestedLimitA < minimumA ? 0 : wanted.requestedLimitA;
+    const stepA = charger.strategy.limitStepA;
+    const stepped =
+      stepA === undefined
+        ? wanted.requestedLimitA
+        : Math.floor((wanted.requestedLimitA + 1e-9) / stepA) * stepA;
+    const requested = stepped < minimumA ? 0 : stepped;
     return {
       limitA: limitForCharger(requested, charger.strategy.limitStepsA),
       ...(wanted.phases === undefined ? {} : { phases: wanted.phases }),

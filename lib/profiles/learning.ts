@@ -2,6 +2,7 @@ import type { OcppRequest, OcppResponse } from '../ocpp/messages';
 import { CAPABILITY_KEYS, type ChargerCapabilities, parseCapabilities } from './capabilities';
 import type { ProfileContext } from './context';
 import { isStoredFacts, type StoredFacts } from './facts';
+import { tellLimitSteps } from './limit-step';
 import { emptyMemory } from './plan';
 import { type ChargerEntry, isRefusal } from './state';
 import { type BootInfo, type ChargingStrategy, resolveStrategy } from './strategies';
@@ -94,6 +95,7 @@ export class Learning {
       delete charger.remoteStartProfileRefused;
     }
     charger.strategy = strategy;
+    tellLimitSteps(this.ctx, charger);
     const extraKeys = charger.strategy.configurationKey ? [charger.strategy.configurationKey.key] : [];
     const record = this.ctx.cs.recordOf(id);
     const configuration = record?.configuration;

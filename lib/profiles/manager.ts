@@ -11,6 +11,7 @@ import { ProfileContext } from './context';
 import { CentralSystemEvents } from './events';
 import { Learning } from './learning';
 import { LimitFailures } from './limit-failures';
+import { tellLimitStep } from './limit-step';
 import type { Target } from './limits';
 import { OfflineFallback } from './offline-fallback';
 import type { ProfileManagerOptions } from './options';
@@ -308,6 +309,7 @@ export class ChargingProfileManager extends EventEmitter {
   private submit(setPoint: SetPointInput): Promise<LimitReport> {
     const charger = this.registry.charger(setPoint.chargePointId);
     const connector = this.registry.connector(charger, setPoint.connectorId);
+    tellLimitStep(this.ctx, charger, connector);
     charger.siteVoltageV = setPoint.voltageV;
     this.fallback.planned(charger, connector, setPoint.fallbackA);
     const phases = setPoint.phases as number | undefined;

@@ -6,6 +6,7 @@ import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import type { Learning } from './learning';
 import { type LimitFailures, refusedWays, unanswered } from './limit-failures';
+import { tellLimitStep } from './limit-step';
 import { sameTarget, type Target } from './limits';
 import type { OfflineFallback } from './offline-fallback';
 import { type Attempt, expireRefusals, forgetRefusals, planAttempts, rememberSuccess, slotOf } from './plan';
@@ -333,6 +334,7 @@ export class Sender {
     connector.force = false;
     delete connector.lastWarning;
     this.failures.taken(connector);
+    tellLimitStep(this.ctx, charger, connector);
     if (!refresh) connector.lastChange = { atMs: now, target };
     connector.lastMethod = attempt.method;
     // Told once nothing is queued for the charger (confirmations.ts).

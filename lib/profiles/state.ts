@@ -71,6 +71,8 @@ export interface ConnectorEntry {
   fallbackConfirmed?: boolean;
   /** The central system was told this connector takes no fallback and keeps its last limit. */
   keepsNoted?: boolean;
+  /** The step its limits go in as last told to the central system (`stepA|why`; '' for none). */
+  limitStepTold?: string;
   /** The offline fallback the load manager chose for it (`SetPoint.fallbackA`), A per phase. */
   plannedFallbackA?: number;
   /** The transaction whose composite schedule showed that the TxDefaultProfile does not reach it. */

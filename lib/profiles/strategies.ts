@@ -58,6 +58,13 @@ export interface ChargingStrategy {
   minChargingRateA?: number;
   /** The only currents the charger offers (it rounds down to them); limits are rounded down to one. */
   limitStepsA?: number[];
+  /**
+   * The charger takes limits only in multiples of this current (A per phase; 1: whole amperes),
+   * whichever method sets them; the load manager is told (`ConnectorState.limitStep`, limit-step.ts)
+   * and allocates the connector in it. A strategy whose only method is a whole-ampere
+   * `configurationKey` takes whole amperes without it.
+   */
+  limitStepA?: number;
   /** A new TxDefaultProfile also limits the running session, as errata 3.8 asks. */
   txDefaultAppliesToRunningSession: boolean;
   /** Clear the TxProfile when its transaction ends (the charger SHOULD delete it itself, 3.13.1). */
@@ -278,6 +285,12 @@ function checkStrategy(strategy: ChargingStrategy, field: string): void {
     )
   )
     throw new ConfigError(`${field}.limitStepsA`, 'a list of currents in A above 0');
+  const stepA = strategy.limitStepA;
+  if (
+    stepA !== undefined &&
+    !(typeof stepA === 'number' && Number.isFinite(stepA) && stepA >= 0.1 && stepA <= 10)
+  )
+    throw new ConfigError(`${field}.limitStepA`, 'a current from 0.1 to 10 A');
   const currents = strategy.currentMeasurands;
   if (
     currents !== undefined &&

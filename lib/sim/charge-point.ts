@@ -114,7 +114,12 @@ export class SimulatedChargePoint extends ChargePointSessions {
 
   constructor(options: SimulatedChargePointOptions) {
     const behaviour = resolveBehaviour(options.vendorBehaviour);
-    super({ ...options, configuration: vendorConfiguration(behaviour, options) });
+    super({
+      ...options,
+      // The model's meter (EVlink: plain Current.Import without a phase) is one of its quirks.
+      ...(behaviour.unphasedCurrent ? { quirks: { ...options.quirks, unphasedCurrent: true } } : {}),
+      configuration: vendorConfiguration(behaviour, options),
+    });
     this.options = options;
     this.vendorBehaviour = behaviour;
     this.profiles.configure({

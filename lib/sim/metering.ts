@@ -77,6 +77,8 @@ export interface MeterQuirks {
   celciusSpelling?: boolean;
   /** Frequency with unit `Hz`, which is not in the 1.6 UnitOfMeasure enum (errata 3.84). */
   frequencyUnitHz?: boolean;
+  /** Plain `Current.Import` as one value without a phase, the highest (Schneider EVlink, vendor doc 003 §8). */
+  unphasedCurrent?: boolean;
 }
 
 export interface Sample {
@@ -119,6 +121,12 @@ export function sampleMeter(
         }
         break;
       case 'Current.Import':
+        if (!item.phase && quirks.unphasedCurrent) {
+          // One value, no phase: what a single-phase car draws on L1 does not tell which phase.
+          const highestA = Math.max(0, ...reading.wiredPhases.map(phaseCurrent));
+          values.push({ ...base, value: highestA.toFixed(1), location: 'Outlet', unit: 'A' });
+          break;
+        }
         // 3.16.3: a meter that measures several phases reports every one of them.
         for (const phase of phasesOf(item)) {
           values.push({

@@ -40,7 +40,8 @@ export interface SimChargerOptions extends SimChargerFaults {
   meterIntervalMs?: number;
   /**
    * Takes whole amperes only (the EVlink presets): a limit is rounded down to a whole ampere before
-   * the car sees it (17.5 A offers 17 A). Default false.
+   * the car sees it (17.5 A offers 17 A), and its connector state says so as the charging-profile
+   * manager would (`limitStep`: 1 A). Default false.
    */
   wholeAmps?: boolean;
 }

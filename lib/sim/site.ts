@@ -25,6 +25,13 @@ import {
   takeSetPoint,
 } from './site-charger';
 import { meterReads, withFaults, withJitter } from './site-faults';
+
+/** What the charging-profile manager says of a charger whose limit is EVlink's maxIntensitySocket. */
+const WHOLE_AMPERES = {
+  stepA: 1,
+  why: 'schneider-evlink-r4-r5: maxIntensitySocket takes whole amperes',
+} as const;
+
 import type { LoadProfile, SimBattery, SimCar, SimMeterOptions, SimPv, SiteSimOptions } from './site-options';
 
 export type {
@@ -328,7 +335,10 @@ export class SiteSimulator {
       if (!charger.dirty && now - charger.lastReportMs < charger.options.meterIntervalMs) continue;
       charger.dirty = false;
       charger.lastReportMs = now;
-      states.push(withFaults(charger.faults, charger.answers, connectorState(charger, this.startMs)));
+      const state = withFaults(charger.faults, charger.answers, connectorState(charger, this.startMs));
+      // Its step, as the charging-profile manager reports it for an EVlink preset (lib/profiles/limit-step.ts).
+      if (charger.options.wholeAmps) state.limitStep = WHOLE_AMPERES;
+      states.push(state);
     }
     return states;
   }

@@ -41,6 +41,12 @@ export interface Quirks {
   extraProperties: boolean;
   /** MeterValues whose meterValue entries lack the required timestamp. */
   missingMeterTimestamp: boolean;
+  /**
+   * `Current.Import` listed without a phase is one value without a phase (the highest phase's
+   * current), not one per phase; the phase forms (`Current.Import.L1` ...) only where listed
+   * (Schneider EVlink, vendor doc 003 §8 MeterValuesSampledData: "Phase can be configured").
+   */
+  unphasedCurrent: boolean;
 }
 
 export const NO_QUIRKS: Readonly<Quirks> = {
@@ -50,6 +56,7 @@ export const NO_QUIRKS: Readonly<Quirks> = {
   frequencyUnitHz: false,
   extraProperties: false,
   missingMeterTimestamp: false,
+  unphasedCurrent: false,
 };
 
 /**
@@ -89,6 +96,8 @@ export interface VendorBehaviour {
   txDefaultFromNextSession: boolean;
   /** Offers only these currents, rounding a limit down to the next one (NEcharge: 6/8/10/13/16 A, evcc templates). Empty: any. */
   currentStepsA: readonly number[];
+  /** Reports plain `Current.Import` as one value without a phase (the `unphasedCurrent` quirk; Schneider EVlink, 003 §8). */
+  unphasedCurrent: boolean;
 }
 
 export const STANDARD_BEHAVIOUR: Readonly<VendorBehaviour> = {
@@ -105,6 +114,7 @@ export const STANDARD_BEHAVIOUR: Readonly<VendorBehaviour> = {
   rejectProfileInRemoteStart: false,
   txDefaultFromNextSession: false,
   currentStepsA: [],
+  unphasedCurrent: false,
 };
 
 /**
@@ -124,8 +134,9 @@ export const VENDOR_BEHAVIOURS = {
     rejectNumberPhases: true,
     rejectMinChargingRate: true,
     maxIntensitySocket: true,
+    unphasedCurrent: true,
   },
-  'schneider-evlink-r4-r5': { noSmartCharging: true, maxIntensitySocket: true },
+  'schneider-evlink-r4-r5': { noSmartCharging: true, maxIntensitySocket: true, unphasedCurrent: true },
   huawei: { refuseAmps: true },
   necharge: { currentStepsA: [6, 8, 10, 13, 16] },
 } as const satisfies Record<string, Partial<VendorBehaviour>>;

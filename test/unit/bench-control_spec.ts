@@ -159,7 +159,7 @@ describe('bench:control ideal', () => {
     assert.equal(Object.keys(result.startsPerCar).length, 20);
   });
 
-  it('has whole-ampere chargers that round their limit down (the car park day uses them)', () => {
+  it('has whole-ampere chargers that round their limit down and say their step (the car park day uses them)', () => {
     const clock = new ManualClock(0);
     const sim = new SiteSimulator({
       clock,
@@ -183,6 +183,11 @@ describe('bench:control ideal', () => {
     const drawW = Object.fromEntries(sim.chargerStats().map((c) => [c.key, c.drawW]));
     assert.equal(drawW['W/1'], 17 * 3 * 230);
     assert.equal(drawW['T/1'], 17.5 * 3 * 230);
+    // Its connector state says its step, as the charging-profile manager does for an EVlink preset.
+    const states = sim.takeConnectorStates();
+    assert.equal(states.find((s) => s.chargePointId === 'W')?.limitStep?.stepA, 1);
+    assert.equal(states.find((s) => s.chargePointId === 'T')?.limitStep, undefined);
+    assert.equal(states.length, 2);
   });
 
   it("counts as beyond the pace only the seconds over that no rise of the other loads within the chargers' pace explains", () => {

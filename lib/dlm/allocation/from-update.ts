@@ -5,6 +5,7 @@
  * current, for the reasons).
  */
 
+import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import type { ConnectorView } from '../parts';
@@ -177,7 +178,7 @@ export function buildProblem(
     demand.starting = !(view.sentA > 0);
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
-    demand.stepA = connector.stepA;
+    demand.stepA = chargerStepA(connector, runtimes.of(connector).state);
     demands[k] = demand;
     if (view.plan) anyPlan = true;
   }

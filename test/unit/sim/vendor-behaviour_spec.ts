@@ -156,6 +156,38 @@ describe('Simulator: vendor behaviour in smart charging', () => {
     }
   });
 
+  it('a Schneider EVlink reports plain Current.Import as one value without a phase, the phase forms only where listed (003 §8)', async () => {
+    /** Connector 1's Current.Import values in a triggered MeterValues, as `phase:value` (`-` for none). */
+    const currents = async (cs: ReturnType<typeof sims.centralSystem>) => {
+      const next = cs.next('MeterValues');
+      await cs.call('CP1', 'TriggerMessage', { requestedMessage: 'MeterValues', connectorId: 1 });
+      const values = (await next).meterValue[0]?.sampledValue ?? [];
+      return values
+        .filter((v) => v.measurand === 'Current.Import')
+        .map((v) => `${v.phase ?? '-'}:${v.value}`);
+    };
+    // By the spec (3.16.3) a meter that measures three phases reports each: 0 A on L2 and L3.
+    let { cs, cp, clock } = await start();
+    await charge(cp, { maxCurrentA: 16, phases: 1 });
+    clock.advance(30_000);
+    assert.deepEqual(await currents(cs), ['L1:16.0', 'L2:0.0', 'L3:0.0']);
+    await cp.close();
+    // An EVlink: one value, no phase, whatever phases the car uses ("Phase can be configured").
+    ({ cs, cp, clock } = await start({ vendorBehaviour: 'schneider-evlink-r6-r7' }));
+    await charge(cp, { maxCurrentA: 16, phases: 1 });
+    clock.advance(30_000);
+    assert.deepEqual(await currents(cs), ['-:16.0']);
+    // Asked for the phase forms (what the EVlink presets ask), it reports each with its phase.
+    assert.deepEqual(
+      await cs.call('CP1', 'ChangeConfiguration', {
+        key: 'MeterValuesSampledData',
+        value: 'Energy.Active.Import.Register,Current.Import.L1,Current.Import.L2,Current.Import.L3',
+      }),
+      { status: 'Accepted' },
+    );
+    assert.deepEqual(await currents(cs), ['L1:16.0', 'L2:0.0', 'L3:0.0']);
+  });
+
   it('rejectProfileInRemoteStart answers a RemoteStartTransaction with a profile with CALLERROR ProtocolError', async () => {
     const { cs, cp } = await start({ vendorBehaviour: 'wallbox' });
     cp.plugIn(1, {});
