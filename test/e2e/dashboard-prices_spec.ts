@@ -163,6 +163,17 @@ return [[
     assert.deepEqual(nodeRed().problems(), []);
   });
 
+  it('fits a phone: the plan, the curve and the form without the page overflowing sideways', async () => {
+    await page().setViewportSize({ width: 390, height: 844 });
+    await page().reload();
+    await page().locator('.ampflow-price-slot.ampflow-planned').first().waitFor();
+    await page().locator('.ampflow-plan-form').waitFor();
+    const overflow = await page().evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
+    await screenshot(page(), 'dashboard-prices-phone');
+    assert.deepEqual(errors(), []);
+  });
+
   it('reads German in a German browser', async () => {
     const browser = page().context().browser();
     assert.ok(browser);
