@@ -2,6 +2,7 @@ import type { ConnectorState } from '../contracts';
 import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
 import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
+import type { PlanFigures } from './report/price-plan';
 import type { AllFields } from './site/all-fields';
 import type { ChargingMode } from './site/config';
 
@@ -103,6 +104,8 @@ export interface PreferenceRecord {
   /** A `price` connector's mode in this update, and its plan in words (modes/price-plans.ts). */
   priceMode?: 'fast' | 'pv';
   pricePlan?: string;
+  /** The same plan in figures, while the departure planner plans for it (report/price-plan.ts). */
+  pricePlanned?: PlanFigures;
 }
 
 export function newPreferenceRecord(): AllFields<PreferenceRecord> {
@@ -115,6 +118,7 @@ export function newPreferenceRecord(): AllFields<PreferenceRecord> {
     lastExprInput: undefined,
     priceMode: undefined,
     pricePlan: undefined,
+    pricePlanned: undefined,
   };
 }
 

@@ -220,5 +220,6 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     lastExprInput: f.lastExprInput,
     priceMode: f.priceMode,
     pricePlan: f.pricePlan,
+    pricePlanned: f.pricePlanned,
   };
 }

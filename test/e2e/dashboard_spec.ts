@@ -74,6 +74,8 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     assert.equal(await page().locator('.ampflow-circuit[data-circuit="carpark"] .ampflow-phase').count(), 3);
     assert.match(await page().locator('.ampflow-circuit[data-circuit="main"]').innerText(), /\/ 63 A/);
     assert.ok(await page().locator('canvas').count(), 'no chart');
+    // A site without prices and without a connector in mode "price": no prices and plans part.
+    assert.equal(await page().locator('.ampflow-prices').count(), 0);
     await screenshot(page(), 'dashboard');
     assert.deepEqual(errors(), []);
   });

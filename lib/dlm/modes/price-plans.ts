@@ -13,6 +13,7 @@ import type { PriceCommand } from '../commands';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { commandNumber } from '../inputs';
 import type { ConnectorView } from '../parts';
+import { type PlanFigures, planFigures, priceCurve } from '../report/price-plan';
 import type { SiteSummary } from '../report/summary';
 import type { ConnectorRuntimes } from '../runtime';
 import { describeValue } from '../site/fields';
@@ -49,6 +50,8 @@ export class PricePlans {
   private forecast: PriceList | undefined;
   private readonly plans = new Map<string, FlowPlan>();
   private readonly free = new Map<string, { amps: number; atMs: number }>();
+  /** Each connector's plan in figures at the last update (the summary's price curve marks them). */
+  private readonly planned = new Map<string, PlanFigures>();
 
   /** A prices, pvForecast or plan command: checked whole before anything is taken. */
   command(command: PriceCommand, site: Site): string {
@@ -117,6 +120,7 @@ export class PricePlans {
   /** Decides the mode of every `price` connector for this update (see the module comment). */
   decide(context: PriceContext, now: number): void {
     const { site, runtimes } = context;
+    this.planned.clear();
     site.connectors.forEach((connector, k) => {
       const runtime = runtimes.of(connector);
       const flow = this.plans.get(connector.key);
@@ -124,11 +128,14 @@ export class PricePlans {
       if (chosenMode(site, connector, runtime) !== 'price') {
         runtime.priceMode = undefined;
         runtime.pricePlan = undefined;
+        runtime.pricePlanned = undefined;
         return;
       }
-      const { fast, words } = this.decideOne(context, connector, k, flow, now);
+      const { fast, words, figures } = this.decideOne(context, connector, k, flow, now);
       runtime.priceMode = fast ? 'fast' : 'pv';
       runtime.pricePlan = words;
+      runtime.pricePlanned = figures;
+      if (figures) this.planned.set(connector.key, figures);
     });
   }
 
@@ -138,7 +145,7 @@ export class PricePlans {
     k: number,
     flow: FlowPlan | undefined,
     now: number,
-  ): { fast: boolean; words: string } {
+  ): { fast: boolean; words: string; figures?: PlanFigures } {
     const { site } = context;
     const runtime = context.runtimes.of(connector);
     const currency = this.prices.currency;
@@ -187,7 +194,11 @@ export class PricePlans {
       });
       const words = describeDeparturePlan(plan, goal.departureMs, now, currency);
       const fast = plan.chargeNow || belowLimit;
-      return { fast, words: limitWords && belowLimit && !plan.chargeNow ? `${limitWords}; ${words}` : words };
+      return {
+        fast,
+        words: limitWords && belowLimit && !plan.chargeNow ? `${limitWords}; ${words}` : words,
+        figures: planFigures(plan, goal.departureMs),
+      };
     }
     if (limitWords)
       return {
@@ -233,7 +244,10 @@ export class PricePlans {
     return { energyWh: needs.energyWh, departureMs, takenWh };
   }
 
-  /** The price now and until when prices are known, for the summary (undefined without prices). */
+  /**
+   * The price now, until when prices are known and the curve of the next hours with the planned
+   * slots marked (report/price-plan.ts), for the summary (undefined without prices).
+   */
   summary(now: number): SiteSummary['prices'] {
     const last = this.prices.slots.at(-1);
     if (!last) return undefined;
@@ -242,6 +256,7 @@ export class PricePlans {
       ...(priceNow === undefined ? {} : { now: priceNow }),
       ...(this.prices.currency ? { currency: this.prices.currency } : {}),
       until: new Date(last.endMs).toISOString(),
+      slots: priceCurve(this.prices.slots, now, this.planned),
     };
   }
 }

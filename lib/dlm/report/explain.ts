@@ -344,6 +344,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(session.switches > 0 ? { phaseSwitches: session.switches } : {}),
       // A price connector: its mode as chosen (the others see fast or pv) and its plan in words.
       ...(runtime.pricePlan === undefined ? {} : { mode: 'price' as const, plan: runtime.pricePlan }),
+      ...(runtime.pricePlanned === undefined ? {} : { planned: runtime.pricePlanned }),
     };
   });
   for (const key of inputs.unknownConnectors) problems.push(`connector ${key} is not in the site model`);

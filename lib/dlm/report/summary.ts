@@ -7,6 +7,7 @@ import type { Measurements } from '../evidence/measurements';
 import { GRID_PHASES, round2, sum, type Triple } from '../phases';
 import type { ChargingMode, MeterLocation } from '../site/config';
 import type { Site } from '../site/model';
+import type { PlanFigures, PriceSlotSummary } from './price-plan';
 
 export interface CircuitSummary {
   id: string;
@@ -125,6 +126,8 @@ export interface ConnectorSummary {
   phaseSwitches?: number;
   /** A `price` connector's plan in words (modes/price-plans.ts). */
   plan?: string;
+  /** The same plan in figures, while the departure planner plans for it (report/price-plan.ts). */
+  planned?: PlanFigures;
 }
 
 export interface PvSummary {
@@ -276,8 +279,11 @@ export interface SiteSummary {
   circuits: CircuitSummary[];
   connectors: ConnectorSummary[];
   pv?: PvSummary;
-  /** The price now and until when prices are known (the `prices` input). */
-  prices?: { now?: number; currency?: string; until: string };
+  /**
+   * The price now and until when prices are known (the `prices` input), and the curve of the next
+   * 24 h with the slots each plan takes grid energy in (report/price-plan.ts).
+   */
+  prices?: { now?: number; currency?: string; until: string; slots: PriceSlotSummary[] };
   /** Things an operator should look at: stale meters, chargers ignoring limits, failing expressions. */
   problems: string[];
 }

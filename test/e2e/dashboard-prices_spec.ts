@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
+import { openPage, screenshot, useBrowserSuite } from '../support/browser';
+import { waitFor } from '../support/events';
+import { nodeRedVersion } from '../support/node-red';
+import { repoRoot } from '../support/repo';
+
+interface FlowNode {
+  id: string;
+  type: string;
+  wires?: string[][];
+  [setting: string]: unknown;
+}
+
+/**
+ * The example "Facility dashboard" on a site with prices and a departure plan: CP-1 in mode
+ * "price", an inject at deploy sends the load manager 24 hourly prices (0.30 €/kWh, 0.10 in the
+ * third hour from now) and CP-1's plan (5 kWh within 6 h). The dashboard shows what the load
+ * manager's summary says of it, and its form sends a new plan to the load manager.
+ */
+describe(`example "Facility dashboard" with prices and a plan, in a browser (Node-RED ${nodeRedVersion()})`, function () {
+  this.timeout(60000);
+  // The hour the prices start at: the one the flow is made in (the cheap one is the third).
+  const hourMs = 3_600_000;
+  const startMs = Math.floor(Date.now() / hourMs) * hourMs;
+  const cheapHour = () => new Date(startMs + 2 * hourMs).toISOString();
+  const { nodeRed, chargers, page, errors } = useBrowserSuite({
+    flow: (ocppPort) => {
+      const flow = JSON.parse(
+        readFileSync(join(repoRoot, 'examples', 'Facility dashboard.json'), 'utf8'),
+      ) as FlowNode[];
+      const manager = flow.find((node) => node.type === 'ampflow-dlm');
+      assert.ok(manager);
+      for (const node of flow) if (node.type === 'ampflow-central-system') node.port = String(ocppPort);
+      // No sun: the plan takes grid energy whatever the time of day the test runs at.
+      const meters = flow.find((node) => node.name === 'simulated meters');
+      assert.ok(meters && /const sun = [^;]+;/.test(String(meters.func)));
+      meters.func = String(meters.func).replace(/const sun = [^;]+;/, 'const sun = 0;');
+      const site = JSON.parse(String(manager.site));
+      site.connectors[0].mode = 'price';
+      // A price car charges on PV too: the example's simulated inverter is the PV reading.
+      site.pv = { inverterSource: 'pv-inverter' };
+      manager.site = JSON.stringify(site);
+      const z = manager.z;
+      flow.push(
+        {
+          id: 'test-prices-at-deploy',
+          type: 'inject',
+          z,
+          once: true,
+          onceDelay: 0.5,
+          wires: [['test-prices']],
+        },
+        {
+          id: 'test-prices',
+          type: 'function',
+          z,
+          func: `
+const hour = 3600000;
+const t = ${startMs};
+const prices = Array.from({ length: 24 }, (_, i) => ({
+  start: new Date(t + i * hour).toISOString(),
+  end: new Date(t + (i + 1) * hour).toISOString(),
+  price: i === 2 ? 0.1 : 0.3,
+}));
+return [[
+  { topic: 'prices', payload: { currency: 'EUR', prices } },
+  { topic: 'plan', payload: { chargePointId: 'CP-1', energyKWh: 5, departure: new Date(t + 6 * hour).toISOString() } },
+]];`,
+          outputs: 1,
+          wires: [[manager.id]],
+        },
+      );
+      return flow;
+    },
+    chargers: ['CP-1', 'CP-2'],
+    chargerOptions: (identity) => ({
+      configuration: {
+        MeterValueSampleInterval: 1,
+        ConnectorPhaseRotation: identity === 'CP-2' ? '0.STR,1.STR' : '0.RST,1.RST',
+      },
+    }),
+    page: { height: 1200, timezoneId: 'Europe/Berlin' },
+  });
+
+  before(async () => {
+    const cp1 = chargers[0] as SimulatedChargePoint;
+    cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
+    const assigned = waitFor<[TransactionEvent]>(cp1, 'transactionId', () => true, 10000);
+    await cp1.startTransaction(1, 'TAG-1');
+    await assigned;
+    await page().goto(`${nodeRed().url}/dashboard`);
+  });
+
+  const plan = () => page().locator('.ampflow-plan[data-connector="CP-1/1"]');
+
+  it("shows CP-1's plan in the load manager's words: energy, by when, waiting for the cheap hour at its price", async () => {
+    await plan()
+      .locator('.ampflow-plan-words', { hasText: /^next: .* at 0\.10 €\/kWh, .* 5\.0 kWh planned/ })
+      .waitFor();
+    assert.equal(await plan().getAttribute('data-energy-wh'), '5000');
+    assert.equal(await plan().getAttribute('data-charging'), 'false');
+    const at = await page().evaluate(
+      (iso) =>
+        new Date(iso).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+      cheapHour(),
+    );
+    const figures = await plan().locator('.ampflow-plan-figures').innerText();
+    assert.match(figures, /5\.0 kWh planned by /);
+    assert.ok(figures.includes(`waiting for ${at} at 0.10 €/kWh`), figures);
+    // The other connector (mode fast) has no plan.
+    assert.equal(await page().locator('.ampflow-plan[data-connector="CP-2/1"]').count(), 0);
+  });
+
+  it('shows the price curve of the next hours with the planned hour marked', async () => {
+    const curve = page().locator('.ampflow-price-curve');
+    await curve.waitFor();
+    const slots = await page().$$eval('.ampflow-price-slot', (rects) =>
+      rects.map((rect) => ({
+        start: rect.getAttribute('data-start'),
+        price: Number(rect.getAttribute('data-price')),
+        planned: rect.getAttribute('data-planned'),
+        height: Number(rect.getAttribute('height')),
+      })),
+    );
+    assert.ok(slots.length >= 23 && slots.length <= 24, `${slots.length} slots`);
+    const planned = slots.filter((slot) => slot.planned);
+    assert.deepEqual(
+      planned.map((slot) => [slot.start, slot.price, slot.planned]),
+      [[cheapHour(), 0.1, 'CP-1/1']],
+    );
+    // The cheap hour's bar is lower than the others.
+    assert.ok((planned[0]?.height ?? 0) < Math.max(...slots.map((slot) => slot.height)));
+    assert.match(await curve.innerText(), /Price \(€\/kWh\), next hours/);
+    await screenshot(page(), 'dashboard-prices');
+    assert.deepEqual(errors(), []);
+  });
+
+  it('sends a plan set in the dashboard to the load manager: its summary then plans that energy by that time', async () => {
+    // 12.5 kWh by the time the browser's clock shows in 5 h (Europe/Berlin here).
+    const departure = await page().evaluate(() => {
+      const at = new Date(Date.now() + 5 * 3_600_000);
+      at.setSeconds(0, 0);
+      const time = [at.getHours(), at.getMinutes()].map((n) => String(n).padStart(2, '0')).join(':');
+      return { time, iso: at.toISOString() };
+    });
+    const form = page().locator('.ampflow-plan-form');
+    assert.equal(await form.locator('.ampflow-plan-connector').inputValue(), 'CP-1/1');
+    await form.locator('.ampflow-plan-energy').fill('12.5');
+    await form.locator('.ampflow-plan-departure').fill(departure.time);
+    await form.getByRole('button', { name: 'Set plan' }).click();
+    // The load manager's own summary says it: 12.5 kWh by that time.
+    await page()
+      .locator(`.ampflow-plan[data-connector="CP-1/1"][data-departure="${departure.iso}"]`)
+      .waitFor();
+    await plan()
+      .locator('.ampflow-plan-words', { hasText: /12\.5 kWh planned/ })
+      .waitFor();
+    assert.equal(await plan().getAttribute('data-energy-wh'), '12500');
+    assert.deepEqual(errors(), []);
+    assert.deepEqual(nodeRed().problems(), []);
+  });
+
+  it('fits a phone: the plan, the curve and the form without the page overflowing sideways', async () => {
+    await page().setViewportSize({ width: 390, height: 844 });
+    await page().reload();
+    await page().locator('.ampflow-price-slot.ampflow-planned').first().waitFor();
+    await page().locator('.ampflow-plan-form').waitFor();
+    const overflow = await page().evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
+    await screenshot(page(), 'dashboard-prices-phone');
+    assert.deepEqual(errors(), []);
+  });
+
+  it('reads German in a German browser', async () => {
+    const browser = page().context().browser();
+    assert.ok(browser);
+    const { page: german, errors: germanErrors } = await openPage(browser, { height: 1200, locale: 'de-DE' });
+    try {
+      await german.goto(`${nodeRed().url}/dashboard`);
+      await german
+        .locator('.ampflow-prices .ampflow-title', { hasText: 'Preise und Abfahrtspläne' })
+        .waitFor();
+      const figures = german.locator('.ampflow-plan[data-connector="CP-1/1"] .ampflow-plan-figures');
+      await figures.waitFor();
+      assert.match(
+        await figures.innerText(),
+        /12,5 kWh geplant bis \d\d:\d\d ·\s+(wartet auf \d\d:\d\d zu 0,10 €\/kWh|lädt jetzt)/,
+      );
+      assert.match(
+        await german.locator('.ampflow-price-curve').innerText(),
+        /Preis \(€\/kWh\), nächste Stunden/,
+      );
+      await german.getByRole('button', { name: 'Plan setzen' }).waitFor();
+      assert.deepEqual(germanErrors, []);
+    } finally {
+      await german.close();
+    }
+  });
+});
