@@ -58,6 +58,12 @@ export interface EvpowerChargerOptions {
    * L2, L3 ...)"). Default: a charger that reports Current.Import on every phase.
    */
   evlink?: boolean;
+  /**
+   * How long (real time, ms) it takes to answer a SetChargingProfile: a slow link, or a charger
+   * that answers late. It takes the profile when it answers (until then it holds what it had).
+   * Default 0: at once; `answerDelayMs` on the charger changes it later.
+   */
+  answerDelayMs?: number;
 }
 
 /**
@@ -86,6 +92,10 @@ export class EvpowerCharger extends EventEmitter<{
   private sampler: ReturnType<typeof setInterval> | undefined;
   /** Whether the socket is open (the central system may have closed it first). */
   private open = false;
+  /** How long it takes to answer a SetChargingProfile from now on (EvpowerChargerOptions.answerDelayMs). */
+  answerDelayMs: number;
+  /** SetChargingProfile requests it has not answered yet (answerDelayMs). */
+  private readonly answering = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     readonly identity: string,
@@ -93,6 +103,7 @@ export class EvpowerCharger extends EventEmitter<{
     private readonly options: EvpowerChargerOptions = {},
   ) {
     super();
+    this.answerDelayMs = options.answerDelayMs ?? 0;
     this.client = new OcppClient(identity, 5000);
     // A failed connect or a protocol error reaches the test through the calls that fail.
     this.client.on('error', () => undefined);
@@ -322,6 +333,8 @@ export class EvpowerCharger extends EventEmitter<{
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sampler);
+    for (const timer of this.answering) clearTimeout(timer);
+    this.answering.clear();
     if (!this.open) return;
     const closed = once(this.client, 'close');
     this.client.close();
@@ -375,38 +388,56 @@ export class EvpowerCharger extends EventEmitter<{
     );
   }
 
+  /** Runs `answer` now, or after answerDelayMs (not at all once the charger is closed). */
+  private afterAnswerDelay(answer: () => void): void {
+    if (this.answerDelayMs <= 0) {
+      answer();
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.answering.delete(timer);
+      if (!this.closed) answer();
+    }, this.answerDelayMs);
+    this.answering.add(timer);
+  }
+
   private answerCommands(): void {
     const c = this.client;
-    c.on('SetChargingProfile', (request, cb) => {
-      const profile = request.csChargingProfiles as ChargingProfile;
-      // Connector 0 (the charger as a whole) has no side: only strict takes profiles there (the
-      // default answers them InternalError, as it always did).
-      const side =
-        this.options.strict && request.connectorId === 0 ? undefined : this.side(request.connectorId);
-      if (profile.chargingProfilePurpose === 'TxProfile' && (!side || !this.takesTxProfile(side, profile))) {
-        this.rejected.push(request as SetChargingProfileRequest);
-        cb({ status: 'Rejected' }); // §5.16: a TxProfile needs a transaction
-        this.emit('rejected', request as SetChargingProfileRequest);
-        return;
-      }
-      // A profile with the same id, or the same purpose and stack level, replaces the old one (§3.13.2).
-      for (const [key, entry] of this.installed) {
-        const old = entry.profile;
+    c.on('SetChargingProfile', (request, cb) =>
+      this.afterAnswerDelay(() => {
+        const profile = request.csChargingProfiles as ChargingProfile;
+        // Connector 0 (the charger as a whole) has no side: only strict takes profiles there (the
+        // default answers them InternalError, as it always did).
+        const side =
+          this.options.strict && request.connectorId === 0 ? undefined : this.side(request.connectorId);
         if (
-          old.chargingProfileId === profile.chargingProfileId ||
-          (entry.connectorId === request.connectorId &&
-            old.chargingProfilePurpose === profile.chargingProfilePurpose &&
-            old.stackLevel === profile.stackLevel)
-        )
-          this.installed.delete(key);
-      }
-      this.installed.set(String(profile.chargingProfileId), { connectorId: request.connectorId, profile });
-      this.profiles.push(request as SetChargingProfileRequest);
-      cb({ status: 'Accepted' });
-      this.emit('profile', request as SetChargingProfileRequest);
-      this.emit('change');
-      this.afterChange();
-    });
+          profile.chargingProfilePurpose === 'TxProfile' &&
+          (!side || !this.takesTxProfile(side, profile))
+        ) {
+          this.rejected.push(request as SetChargingProfileRequest);
+          cb({ status: 'Rejected' }); // §5.16: a TxProfile needs a transaction
+          this.emit('rejected', request as SetChargingProfileRequest);
+          return;
+        }
+        // A profile with the same id, or the same purpose and stack level, replaces the old one (§3.13.2).
+        for (const [key, entry] of this.installed) {
+          const old = entry.profile;
+          if (
+            old.chargingProfileId === profile.chargingProfileId ||
+            (entry.connectorId === request.connectorId &&
+              old.chargingProfilePurpose === profile.chargingProfilePurpose &&
+              old.stackLevel === profile.stackLevel)
+          )
+            this.installed.delete(key);
+        }
+        this.installed.set(String(profile.chargingProfileId), { connectorId: request.connectorId, profile });
+        this.profiles.push(request as SetChargingProfileRequest);
+        cb({ status: 'Accepted' });
+        this.emit('profile', request as SetChargingProfileRequest);
+        this.emit('change');
+        this.afterChange();
+      }),
+    );
     c.on('ClearChargingProfile', (request, cb) => {
       let cleared = false;
       for (const [key, { connectorId, profile }] of this.installed) {

@@ -11,6 +11,7 @@ import type { ConnectorRuntime } from '../parts';
 import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { carLeft } from './car-left';
+import { CONFIRMED_EPS_A, followFrom } from './follow-from';
 import type { DrawSample } from './measurements';
 
 /**
@@ -20,8 +21,6 @@ import type { DrawSample } from './measurements';
  * decrease stayed pending for a minute).
  */
 const READING_STAMP_SLACK_MS = 1_000;
-/** A confirmed limit this close above the set-point is the set-point (the profile manager floors to tenths). */
-const CONFIRMED_EPS_A = 0.05;
 
 /** What the observer stage needs to judge: the site's settings and where to log. */
 export interface ObserverContext {
@@ -306,7 +305,8 @@ export function notePassed(runtime: ConnectorRuntime): void {
  * EVDisconnected or reads within the new set-point) settles it at once, and teaches nothing.
  * Time alone settles it only after the charger's follow time (evidence/response-time.ts), and only with no
  * such reading (a charger that refused to report per-phase currents, `sampling`, has none: the
- * reasons of those who wait say so). Returns how long the charger took when a decrease its car had to follow was shown
+ * reasons of those who wait say so); where its limits are confirmed, counted from the confirmation
+ * of a limit within the new set-point (followFrom). Returns how long the charger took when a decrease its car had to follow was shown
  * followed by a reading (what the follow time is learned from).
  */
 export function settleDecrease(
@@ -341,7 +341,8 @@ export function settleDecrease(
       return hadToFollow ? draw.atMs - (pending.firstAtMs ?? pending.atMs) : undefined;
     }
   }
-  if (now - pending.atMs >= followMs) runtime.pendingDecrease = undefined;
+  const from = followFrom(runtime, pending);
+  if (from !== undefined && now - from >= followMs) runtime.pendingDecrease = undefined;
   return undefined;
 }
 

@@ -151,10 +151,16 @@ describe('dlm: a departure frees its current at once', () => {
     h.run(30_000);
     assert.equal(h.limit('A/1'), 21);
     assert.match(h.setPoint('A/1')?.reason ?? '', /waiting for .*C\/1.* to follow a decrease/);
-    // C's follow time (60 s: never seen following a decrease) is what frees it.
-    h.run(20_000);
-    const [a] = raisedAfter(h, at);
-    assert.ok(a !== undefined && a >= 59_000, `A raised ${a} ms after the decrease`);
+    // Past C's follow time (60 s: never seen following a decrease) too: C has not answered its
+    // decrease, so it may still draw its old limit (before, time alone raised A at 60 s).
+    h.run(30_000);
+    assert.equal(raisedAfter(h, at)[0], undefined, 'A is not raised before C took its decrease');
+    // C answers at last: its confirmation, and its next reading (0 A) after it, show it followed.
+    silent.delete('C/1');
+    const answeredAt = h.clock.now();
+    h.run(5_000);
+    const [a] = raisedAfter(h, answeredAt);
+    assert.ok(a !== undefined && a <= 5_000, `A raised ${a} ms after C's answer`);
     h.stop();
   });
 
