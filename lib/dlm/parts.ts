@@ -19,6 +19,10 @@ export interface PhaseSession {
   switches: number;
   switchedAtMs?: number;
   previousChargerPhases?: readonly number[];
+  /** A current was sent this session (a switch before it interrupts no charge). */
+  currentSent?: boolean;
+  /** Of `switches`, the one made before any current was sent: not counted against the maximum. */
+  switchesBeforeCurrent?: number;
   /** The car kept drawing on phases it was switched off: no more switching this session. */
   phaseSwitchRefused: boolean;
   downSinceMs?: number;
@@ -30,6 +34,14 @@ export interface PhaseSession {
   downShortWms?: number;
   downShortW?: number;
   downShortAtMs?: number;
+  /**
+   * A pv car on one phase: what three phases would have taken of the surplus beyond one (W × ms,
+   * less what their minimum would have taken beyond the surplus since), and the gain at `upGainAtMs`.
+   */
+  upGainSinceMs?: number;
+  upGainWms?: number;
+  upGainW?: number;
+  upGainAtMs?: number;
 }
 
 export function newPhaseSession(): AllFields<PhaseSession> {
@@ -38,12 +50,18 @@ export function newPhaseSession(): AllFields<PhaseSession> {
     switches: 0,
     switchedAtMs: undefined,
     previousChargerPhases: undefined,
+    currentSent: undefined,
+    switchesBeforeCurrent: undefined,
     phaseSwitchRefused: false,
     downSinceMs: undefined,
     upSinceMs: undefined,
     downShortWms: undefined,
     downShortW: undefined,
     downShortAtMs: undefined,
+    upGainSinceMs: undefined,
+    upGainWms: undefined,
+    upGainW: undefined,
+    upGainAtMs: undefined,
   };
 }
 

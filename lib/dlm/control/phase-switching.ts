@@ -35,11 +35,21 @@ export function refuseSwitching(session: PhaseSession): void {
   session.phaseSwitchRefused = true;
 }
 
+/**
+ * The switches that count against `maxPhaseSwitchesPerSession`: all but one made before any
+ * current was sent in the session (the car's first phases chosen before it charged: no charge
+ * interrupted, no contactor opened under load). Under fast clouds that first choice took one of the
+ * four, and the last switch up then had no way back down.
+ */
+export function countedSwitches(session: PhaseSession): number {
+  return session.switches - Math.min(1, session.switchesBeforeCurrent ?? 0);
+}
+
 export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRuntime): boolean {
   const session = runtime.session;
   if (!connector.canSwitchPhases || connector.phases !== 3) return false;
   if (session.phaseSwitchRefused) return false;
-  if (session.switches >= site.pv.maxPhaseSwitchesPerSession) return false;
+  if (countedSwitches(session) >= site.pv.maxPhaseSwitchesPerSession) return false;
   // A car seen on a single phase while 3 were offered gains nothing from switching.
   if (!session.onePhase && session.confirmedPhases && session.confirmedPhases.length < 3) return false;
   return true;
@@ -57,14 +67,17 @@ export function switchPhases(
   const session = runtime.session;
   session.previousChargerPhases = session.onePhase ? [0] : (session.confirmedPhases ?? [0, 1, 2]);
   session.onePhase = toOne;
+  if (!session.currentSent && (runtime.sent?.limitA ?? 0) <= 0)
+    session.switchesBeforeCurrent = (session.switchesBeforeCurrent ?? 0) + 1;
   session.switches += 1;
   session.switchedAtMs = now;
   session.downSinceMs = undefined;
   session.upSinceMs = undefined;
   clearDownShortfall(session);
+  clearUpGain(session);
   restartObservation(session);
   logger.info(
-    `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${session.switches} of ${site.pv.maxPhaseSwitchesPerSession} this session)${why ? `: ${why}` : ''}`,
+    `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${countedSwitches(session)} of ${site.pv.maxPhaseSwitchesPerSession} this session${session.switchesBeforeCurrent ? ', one before the car charged not counted' : ''})${why ? `: ${why}` : ''}`,
   );
 }
 
@@ -97,6 +110,36 @@ function clearDownShortfall(session: PhaseSession): void {
   session.downShortAtMs = undefined;
 }
 
+/**
+ * The mirror of `downShortfallWh` for a pv car on one phase at its one-phase maximum: what three
+ * phases would have taken of the surplus beyond one since that first paid (`gainW`), less what
+ * their minimum would have taken beyond the surplus since (`gainW` negative), Wh. Under fast clouds
+ * the surplus is back below the three-phase switch-up every minute or two, so
+ * `phaseSwitchUpDelayMs` of uninterrupted surplus never came and the car stayed at 16 A on one phase
+ * all morning with 4-7 kW to take.
+ */
+function upGainWh(session: PhaseSession, gainW: number, now: number): number {
+  if (session.upGainWms === undefined && gainW <= 0) return 0;
+  const sinceMs = now - (session.upGainAtMs ?? now);
+  const total = Math.max(0, (session.upGainWms ?? 0) + (session.upGainW ?? 0) * sinceMs);
+  if (total <= 0 && gainW <= 0) {
+    clearUpGain(session);
+    return 0;
+  }
+  session.upGainSinceMs ??= now;
+  session.upGainWms = total;
+  session.upGainW = gainW;
+  session.upGainAtMs = now;
+  return total / 3_600_000;
+}
+
+function clearUpGain(session: PhaseSession): void {
+  session.upGainSinceMs = undefined;
+  session.upGainWms = undefined;
+  session.upGainW = undefined;
+  session.upGainAtMs = undefined;
+}
+
 /** What the decision looks at: this update's site, records and connector views. */
 export interface PhaseSwitchContext {
   site: Site;
@@ -127,6 +170,7 @@ export function decidePhaseSwitches(
     // The connector's own setting first: most are not wired to switch (nothing else is read).
     if (!connector.canSwitchPhases) return;
     const runtime = runtimes.of(connector);
+    if ((runtime.sent?.limitA ?? 0) > 0) runtime.session.currentSent = true;
     if (!views[k] || !problem.connectors[k]?.wants || !canSwitch(site, connector, runtime)) return;
     if (!settlingAfterSwitch(site, runtime.session, now)) candidates.push(k);
   });
@@ -195,7 +239,7 @@ export function decidePhaseSwitches(
       else clearDownShortfall(session);
       const budgetWh =
         (minA * onePhaseConductors(connector) * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
-      if (threeA < minA - EPS && oneA >= minA) {
+      if (threeA < minA - EPS && (oneA >= minA || (pvLimited && charging))) {
         session.downSinceMs ??= now;
         const steady = now - session.downSinceMs >= pv.phaseSwitchDownDelayMs;
         if (!charging || steady || shortWh >= budgetWh - EPS) {
@@ -212,13 +256,40 @@ export function decidePhaseSwitches(
       // and goes up only once three have fitted for the delay: under fast clouds a switch up at
       // once, before its start, was followed by a switch back down at its next restart.
       const moreAtThree = 3 * threeA > Math.min(oneA, connector.maxA) + EPS;
+      // What three phases would have taken of the surplus beyond one phase, in energy (see
+      // `upGainWh`): only while charging on one phase with switches to spare for the way back down
+      // (a switch up that could not come down again would stop the car at the next cloud).
+      const V = site.voltageV;
+      const oneW = Math.max(0, Math.min(oneA, connector.maxA)) * onePhaseConductors(connector) * V;
+      const threeMinW = minA * 3 * V;
+      const gainW =
+        threeA >= minA
+          ? Math.min(threeA, connector.maxA) * 3 * V - oneW
+          : Math.max(0, pvShareW - oneW) - (threeMinW - pvShareW);
+      const spare = countedSwitches(session) + 2 <= pv.maxPhaseSwitchesPerSession;
+      let gainWh = 0;
+      if (pvLimited && charging && spare) gainWh = upGainWh(session, gainW, now);
+      else clearUpGain(session);
+      // The gain pays for the way back down twice over (the switch down lets three phases import
+      // the one-phase minimum for the switch-down delay): a short burst of sun does not switch.
+      const upBudgetWh = (2 * minA * V * pv.phaseSwitchDownDelayMs) / 3_600_000;
+      // Not before the switch-up delay since the account opened: steady sun switches by the delay.
+      const worth =
+        spare &&
+        gainWh >= upBudgetWh - EPS &&
+        now - (session.upGainSinceMs ?? now) >= pv.phaseSwitchUpDelayMs;
       if (threeA >= minA + pv.phaseSwitchUpMarginA && moreAtThree) {
         session.upSinceMs ??= now;
         // Two more phases must fit without anyone's decrease: one still on its way waits.
         const residualNow = residualIn(usageInFlight, ownInFlight);
         const fitsNow = Math.min(...GRID_PHASES.map(residualNow)) - excessA >= minA + pv.phaseSwitchUpMarginA;
-        if (fitsNow && ((!charging && !pvLimited) || now - session.upSinceMs >= pv.phaseSwitchUpDelayMs)) {
-          switchPhases(site, context.logger, connector, runtime, false, now);
+        const steady = now - session.upSinceMs >= pv.phaseSwitchUpDelayMs;
+        if (fitsNow && ((!charging && !pvLimited) || steady || worth)) {
+          const why =
+            worth && !steady
+              ? `three phases would have taken ${Math.round(gainWh)} Wh more of the PV surplus than one since the sun came (needed: ${Math.round(upBudgetWh)} Wh)`
+              : undefined;
+          switchPhases(site, context.logger, connector, runtime, false, now, why);
           switched = true;
         }
       } else session.upSinceMs = undefined;
