@@ -18,7 +18,9 @@ interface FlowNode {
  * The example "Facility dashboard" on a site with prices and a departure plan: CP-1 in mode
  * "price", an inject at deploy sends the load manager 24 hourly prices (0.30 €/kWh, 0.10 in the
  * third hour from now) and CP-1's plan (5 kWh within 6 h). The dashboard shows what the load
- * manager's summary says of it, and its form sends a new plan to the load manager.
+ * manager's summary says of it, and its form sends a new plan to the load manager. Three time
+ * zones (issue 39): Node-RED runs in the test process's (UTC here), the browser in Berlin, the site
+ * in New York; the reasons and the dashboard's figures give the site's hours.
  */
 describe(`example "Facility dashboard" with prices and a plan, in a browser (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
@@ -26,6 +28,15 @@ describe(`example "Facility dashboard" with prices and a plan, in a browser (Nod
   const hourMs = 3_600_000;
   const startMs = Math.floor(Date.now() / hourMs) * hourMs;
   const cheapHour = () => new Date(startMs + 2 * hourMs).toISOString();
+  const siteZone = 'America/New_York';
+  /** `HH:MM` on the site's clock. */
+  const siteClock = (ms: number) =>
+    new Intl.DateTimeFormat('en', {
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone: siteZone,
+    }).format(ms);
   const { nodeRed, chargers, page, errors } = useBrowserSuite({
     flow: (ocppPort) => {
       const flow = JSON.parse(
@@ -40,6 +51,7 @@ describe(`example "Facility dashboard" with prices and a plan, in a browser (Nod
       meters.func = String(meters.func).replace(/const sun = [^;]+;/, 'const sun = 0;');
       const site = JSON.parse(String(manager.site));
       site.connectors[0].mode = 'price';
+      site.timeZone = siteZone;
       // A price car charges on PV too: the example's simulated inverter is the PV reading.
       site.pv = { inverterSource: 'pv-inverter' };
       manager.site = JSON.stringify(site);
@@ -96,19 +108,18 @@ return [[
 
   const plan = () => page().locator('.ampflow-plan[data-connector="CP-1/1"]');
 
-  it("shows CP-1's plan in the load manager's words: energy, by when, waiting for the cheap hour at its price", async () => {
+  it("shows CP-1's plan in the load manager's words: energy, by when, waiting for the cheap hour at its price, the same hours in the words and the figures (the site's)", async () => {
     await plan()
       .locator('.ampflow-plan-words', { hasText: /^next: .* at 0\.10 €\/kWh, .* 5\.0 kWh planned/ })
       .waitFor();
     assert.equal(await plan().getAttribute('data-energy-wh'), '5000');
     assert.equal(await plan().getAttribute('data-charging'), 'false');
-    const at = await page().evaluate(
-      (iso) =>
-        new Date(iso).toLocaleTimeString('en', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
-      cheapHour(),
-    );
+    const at = siteClock(Date.parse(cheapHour()));
+    const by = siteClock(startMs + 6 * hourMs);
+    const words = await plan().locator('.ampflow-plan-words').innerText();
+    assert.ok(words.startsWith(`next: ${at} at 0.10 €/kWh`) && words.includes(` before ${by};`), words);
     const figures = await plan().locator('.ampflow-plan-figures').innerText();
-    assert.match(figures, /5\.0 kWh planned by /);
+    assert.ok(figures.includes(`5.0 kWh planned by ${by}`), figures);
     assert.ok(figures.includes(`waiting for ${at} at 0.10 €/kWh`), figures);
     // The other connector (mode fast) has no plan.
     assert.equal(await page().locator('.ampflow-plan[data-connector="CP-2/1"]').count(), 0);
@@ -139,13 +150,10 @@ return [[
   });
 
   it('sends a plan set in the dashboard to the load manager: its summary then plans that energy by that time', async () => {
-    // 12.5 kWh by the time the browser's clock shows in 5 h (Europe/Berlin here).
-    const departure = await page().evaluate(() => {
-      const at = new Date(Date.now() + 5 * 3_600_000);
-      at.setSeconds(0, 0);
-      const time = [at.getHours(), at.getMinutes()].map((n) => String(n).padStart(2, '0')).join(':');
-      return { time, iso: at.toISOString() };
-    });
+    // 12.5 kWh by the time the site's clock shows in 5 h (New York, the browser in Berlin).
+    const at = new Date(Date.now() + 5 * hourMs);
+    at.setSeconds(0, 0);
+    const departure = { time: siteClock(at.getTime()), iso: at.toISOString() };
     const form = page().locator('.ampflow-plan-form');
     assert.equal(await form.locator('.ampflow-plan-connector').inputValue(), 'CP-1/1');
     await form.locator('.ampflow-plan-energy').fill('12.5');

@@ -180,4 +180,24 @@ describe(`the load manager's dialog in a browser (Node-RED ${nodeRedVersion()})`
     await closeDialog('cancel');
     assert.deepEqual(errors(), []);
   });
+
+  it("sets the site's time zone on the Settings tab, and leaves it out when emptied (issue 39)", async () => {
+    const saved = () =>
+      page().evaluate(
+        () => JSON.parse((window as unknown as EditorWindow).RED.nodes.node('dlm1').site).timeZone,
+      );
+    await openDialog();
+    await showTab('settings', '#ampflow-dlm-time-zone');
+    assert.equal(await page().locator('#ampflow-dlm-time-zone').inputValue(), '');
+    await page().locator('#ampflow-dlm-time-zone').fill(' Europe/Berlin ');
+    await closeDialog('ok');
+    assert.equal(await saved(), 'Europe/Berlin');
+    await openDialog();
+    await showTab('settings', '#ampflow-dlm-time-zone');
+    assert.equal(await page().locator('#ampflow-dlm-time-zone').inputValue(), 'Europe/Berlin');
+    await page().locator('#ampflow-dlm-time-zone').fill('');
+    await closeDialog('ok');
+    assert.equal(await saved(), undefined);
+    assert.deepEqual(errors(), []);
+  });
 });

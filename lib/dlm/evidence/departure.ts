@@ -30,6 +30,7 @@ import { parseTimestamp } from '../../time';
 import type { ConnectorRuntime, ConnectorView, DeparturePlan, DepartureSession } from '../parts';
 import { ceilStep, EPS } from '../phases';
 import { type Connector, minimumForPhases, type Site } from '../site/model';
+import { clockTime } from '../site/time-zone';
 
 /**
  * The minimum of a session, A: the connector's for the car's phases (`connectorMinimumA`), or the
@@ -155,14 +156,10 @@ export function shareSurplusWithPlans(
   return leftW;
 }
 
-/** The words of a departure: `20 kWh by 07:30` (the machine's local time; with the date when not within a day). */
-function describeDeparture(plan: DeparturePlan): string {
-  const at = new Date(plan.departureMs);
-  const two = (n: number) => String(n).padStart(2, '0');
-  const time = `${two(at.getHours())}:${two(at.getMinutes())}`;
-  const day = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`;
+/** The words of a departure: `20 kWh by 07:30` (in the site's zone; with the date when not within a day). */
+function describeDeparture(plan: DeparturePlan, timeZone: string): string {
   const kWh = Math.round(plan.energyWh / 100) / 10;
-  return `${kWh} kWh by ${plan.departureMs - plan.atMs < 86_400_000 ? time : `${day} ${time}`}`;
+  return `${kWh} kWh by ${clockTime(plan.departureMs, plan.atMs, timeZone)}`;
 }
 
 /**
@@ -170,8 +167,14 @@ function describeDeparture(plan: DeparturePlan): string {
  * and what for. `held`: what a circuit allows, in words, when one holds it below what its plan
  * takes; `cap`: what caps it (its maximum, the car's, the operator's) when that is below its need.
  */
-export function describePlan(plan: DeparturePlan, limitA: number, held?: string, cap?: string): string {
-  const goal = describeDeparture(plan);
+export function describePlan(
+  plan: DeparturePlan,
+  limitA: number,
+  timeZone: string,
+  held?: string,
+  cap?: string,
+): string {
+  const goal = describeDeparture(plan, timeZone);
   if (held) return `limited: ${held} (needs ${plan.needA} A from PV and grid to have ${goal})`;
   const short =
     plan.needA > limitA + EPS ? ` (needs ${plan.needA} A, but ${cap ?? 'its maximum is less'})` : '';

@@ -14,6 +14,8 @@
  *
  * The car charges from the grid now when the piece now has grid energy planned.
  */
+
+import { clockTime } from '../site/time-zone';
 import type { Slot } from './price-list';
 import { describePrice, slotAt } from './price-list';
 
@@ -163,16 +165,6 @@ function wh(w: number, ms: number): number {
   return (w * ms) / 3_600_000;
 }
 
-/** `07:00` (the machine's local time), with the date when not within a day of `now`. */
-export function clockTime(atMs: number, now: number): string {
-  const at = new Date(atMs);
-  const two = (n: number) => String(n).padStart(2, '0');
-  const time = `${two(at.getHours())}:${two(at.getMinutes())}`;
-  return atMs - now < 86_400_000
-    ? time
-    : `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${time}`;
-}
-
 /** `2 h`, `45 min`, `1 h 15 min` (from an hour on, to 5 min). */
 export function duration(ms: number): string {
   const exact = Math.max(1, Math.round(ms / 60_000));
@@ -192,9 +184,10 @@ export function describeDeparturePlan(
   plan: PlannerResult,
   departureMs: number,
   now: number,
+  timeZone: string,
   currency?: string,
 ): string {
-  const before = clockTime(departureMs, now);
+  const before = clockTime(departureMs, now, timeZone);
   const price = (value: number | undefined) =>
     value === undefined ? 'price not known' : describePrice(value, currency);
   const total = plan.gridWh + plan.pvWh;
@@ -204,7 +197,7 @@ export function describeDeparturePlan(
   if (plan.chargeNow)
     return `charging now: ${price(plan.priceNow)}, the cheapest ${duration(plan.gridMs)} before ${before}; ${planned}${short}`;
   if (next)
-    return `next: ${clockTime(next.startMs, now)} at ${price(next.price)}, the cheapest ${duration(plan.gridMs)} before ${before}; ${planned}${short}`;
+    return `next: ${clockTime(next.startMs, now, timeZone)} at ${price(next.price)}, the cheapest ${duration(plan.gridMs)} before ${before}; ${planned}${short}`;
   if (total > 0) return `PV only before ${before}: ${planned}${short}`;
   return `nothing left to charge before ${before}`;
 }

@@ -18,7 +18,8 @@ import type { SiteSummary } from '../report/summary';
 import type { ConnectorRuntimes } from '../runtime';
 import { describeValue } from '../site/fields';
 import type { Connector, Site } from '../site/model';
-import { clockTime, describeDeparturePlan, planDeparture } from './departure-planner';
+import { clockTime } from '../site/time-zone';
+import { describeDeparturePlan, planDeparture } from './departure-planner';
 import { chosenMode } from './preferences';
 import { describePrice, type PriceList, parseSlotList, slotAt, timeOf } from './price-list';
 
@@ -172,7 +173,7 @@ export class PricePlans {
       const perAW = phases * site.voltageV;
       const remainingWh = goal.energyWh - goal.takenWh;
       if (!(remainingWh > 0)) {
-        const reached = `${(Math.round(goal.energyWh / 100) / 10).toFixed(1)} kWh reached before ${clockTime(goal.departureMs, now)}`;
+        const reached = `${(Math.round(goal.energyWh / 100) / 10).toFixed(1)} kWh reached before ${clockTime(goal.departureMs, now, site.timeZone)}`;
         return {
           fast: belowLimit,
           words: limitWords ? `${reached}; ${limitWords}` : `${reached}: PV surplus only`,
@@ -192,7 +193,7 @@ export class PricePlans {
         ...(context.surplusW === undefined ? {} : { pvNowW: context.surplusW }),
         chargingNow: runtime.priceMode === 'fast' && (view?.sentA ?? 0) > 0,
       });
-      const words = describeDeparturePlan(plan, goal.departureMs, now, currency);
+      const words = describeDeparturePlan(plan, goal.departureMs, now, site.timeZone, currency);
       const fast = plan.chargeNow || belowLimit;
       return {
         fast,

@@ -91,7 +91,7 @@ function limitReason(
       : `its maximum is ${connector.maxA} A`;
     return (
       prefix +
-      describePlan(plan, limitA, held, cap) +
+      describePlan(plan, limitA, context.site.timeZone, held, cap) +
       carMinimum(view, limitA) +
       unphasedNote(connector, view)
     );
@@ -99,7 +99,7 @@ function limitReason(
     base = capped ? (view.capReason ?? `limited to ${view.capA} A`) : `maximum ${connector.maxA} A`;
   } else base = `limited: ${describeBound(context, entry.bound, view)}`;
   // Ramping or held, a car with a plan says what it is for.
-  if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target)})`;
+  if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target, context.site.timeZone)})`;
   return prefix + base + carMinimum(view, limitA) + unphasedNote(connector, view);
 }
 
@@ -350,6 +350,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
   for (const key of inputs.unknownConnectors) problems.push(`connector ${key} is not in the site model`);
   return {
     at: new Date(now).toISOString(),
+    timeZone: site.timeZone,
     site: siteLoad(circuits, connectors, site.voltageV, generationNow(site, inputs.measurements, now)),
     charging,
     totalLimitA: round2(totalLimitA),

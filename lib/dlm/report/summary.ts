@@ -270,6 +270,8 @@ export function siteLoad(
 
 export interface SiteSummary {
   at: string;
+  /** The site's IANA time zone (`Europe/Berlin`): the zone of the clock times in the reasons. */
+  timeZone: string;
   /** What the site draws from the grid now (siteLoad). */
   site: SiteLoadSummary;
   /** Connectors with a set-point above 0 and a car that charges. */

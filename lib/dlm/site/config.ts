@@ -338,6 +338,11 @@ export interface SiteConfig {
    * (3×230 V: 230). Default 230.
    */
   voltageV?: number;
+  /**
+   * The site's time zone, an IANA name (`Europe/Berlin`): the clock times in the load manager's
+   * words (a plan's slots and departure) and the dashboard's. Default: the Node-RED process's zone.
+   */
+  timeZone?: string;
   circuits: CircuitConfig[];
   connectors: ConnectorConfig[];
   /** Default `firstStarted`. */

@@ -94,6 +94,8 @@ export interface Site {
    * 230 × I): the safe side for a power limit. The configured value stays in `config.voltageV`.
    */
   voltageV: number;
+  /** The IANA zone the load manager's words give clock times in (site/time-zone.ts). */
+  timeZone: string;
   circuits: Circuit[];
   connectors: Connector[];
   rootIndexes: number[];

@@ -13,6 +13,7 @@ import { readConnectors } from './connectors';
 import { choice, optionalNumber } from './fields';
 import { type Site, SiteConfigError, type SiteProblem, type SiteValidation } from './model';
 import { controlSettings, modeSetting, pvSettings } from './settings';
+import { readTimeZone } from './time-zone';
 import { warnAboutSafety } from './warnings';
 
 /** Returns the validated site, or throws a SiteConfigError listing every problem. */
@@ -50,6 +51,7 @@ export function validateSite(input: unknown): SiteValidation {
     choice(config.network, 'network', NETWORKS, 'TN', (field, message) =>
       problem(field, `${message} (TN: 3×400 V with a neutral; IT: 3×230 V without one, Belgium, Norway)`),
     ) ?? 'TN';
+  const timeZone = readTimeZone(config.timeZone, 'timeZone', problem);
   const rawCircuits: unknown[] = Array.isArray(config.circuits) ? config.circuits : [];
   const rawConnectors: unknown[] = Array.isArray(config.connectors) ? config.connectors : [];
   if (!Array.isArray(config.circuits)) problem('circuits', 'expected a list of circuits');
@@ -87,6 +89,7 @@ export function validateSite(input: unknown): SiteValidation {
     site: {
       network,
       voltageV: network === 'IT' ? voltageV / Math.sqrt(3) : voltageV,
+      timeZone,
       circuits,
       connectors,
       rootIndexes,
