@@ -291,6 +291,11 @@ export interface CarMinimumSession {
   notStartedAtA?: number;
   /** Offered up to CAR_MINIMUM_PROBE_MAX_A without starting: not asked for more this session. */
   probeDone?: boolean;
+  /**
+   * Since when the car rests on its own: it charged, then went SuspendedEV at a limit that was not
+   * just lowered (full, or waiting for its own timer); cleared when it charges again.
+   */
+  restingSinceMs?: number;
 }
 
 export function newCarMinimumSession(): AllFields<CarMinimumSession> {
@@ -301,6 +306,7 @@ export function newCarMinimumSession(): AllFields<CarMinimumSession> {
     minLastStatus: undefined,
     notStartedAtA: undefined,
     probeDone: undefined,
+    restingSinceMs: undefined,
   };
 }
 
@@ -365,6 +371,11 @@ export interface ConnectorView {
   sentA: number;
   neverConnected: boolean;
   resting: boolean;
+  /**
+   * Its car has rested on its own for CAR_REST_YIELD_MS (evidence/car-minimum.ts): offered its
+   * minimum only from what the charging cars leave (written by allocation/from-update.ts).
+   */
+  yields: boolean;
   sinceMs: number;
   energyWh: number;
 }
@@ -404,6 +415,7 @@ export function newView(): ConnectorView {
     sentA: 0,
     neverConnected: false,
     resting: false,
+    yields: false,
     sinceMs: Number.POSITIVE_INFINITY,
     energyWh: 0,
   };

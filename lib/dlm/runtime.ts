@@ -111,6 +111,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     minLastStatus: m.minLastStatus,
     notStartedAtA: m.notStartedAtA,
     probeDone: m.probeDone,
+    restingSinceMs: m.restingSinceMs,
   };
 }
 

@@ -100,6 +100,7 @@ class Allocator extends AllocationState {
     this.overLimit = overLimit;
     this.admitMinimums(earlier);
     this.share(this.onConnectors());
+    this.admitYielding();
     this.fixUnbalance(true);
     // Rounding down may lower a connector on the least loaded phase: fix the unbalance once more,
     // now only by lowering (in whole steps).
@@ -138,6 +139,11 @@ class Allocator extends AllocationState {
       const k = order[at] ?? 0;
       const entry = this.result[k];
       if (!entry) continue;
+      // A car that yields is admitted after the others have shared (admitYielding).
+      if (this.problem.connectors[k]?.yields) {
+        outcomes[at] = AT_MAX;
+        continue;
+      }
       const outcome = at < same ? (earlier?.outcomes[at] ?? null) : this.admissionOf(k);
       outcomes[at] = outcome;
       if (outcome) {
@@ -149,6 +155,26 @@ class Allocator extends AllocationState {
       entry.bound = undefined;
     }
     this.admissions = { order, outcomes };
+  }
+
+  /**
+   * Step 2b: a car that rests on its own (`yields`: full, or waiting for its own timer) gets its
+   * minimum, in keep order, only where it fits beside what the others took in step 2 (with the
+   * start margin while it is paused). Admitted so, its minimum is counted like any other.
+   */
+  private admitYielding(): void {
+    for (const k of this.layout.wantingInKeepOrder(this.excluded)) {
+      const entry = this.result[k];
+      if (!entry || !this.problem.connectors[k]?.yields) continue;
+      const outcome = this.admissionOf(k);
+      if (outcome) {
+        entry.bound = outcome;
+        continue;
+      }
+      this.setLimit(k, this.flat.minA[k] ?? 0);
+      entry.state = 'charging';
+      entry.bound = AT_MAX;
+    }
   }
 
   /** Whether connector k's minimum fits now (null) or what refuses it. */

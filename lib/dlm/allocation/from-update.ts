@@ -5,6 +5,7 @@
  * current, for the reasons).
  */
 
+import { carYields } from '../evidence/car-minimum';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import type { ConnectorView } from '../parts';
@@ -121,6 +122,7 @@ export function buildProblem(
     const view = views[k];
     if (!view) throw new Error(`no view of ${connector.key}`);
     view.notWanting = undefined;
+    view.yields = false;
     let wants = view.wantsByStatus;
     if (!view.known)
       view.notWanting = `unknown state: counted at ${connector.offlineA} A until the charger reports`;
@@ -178,6 +180,11 @@ export function buildProblem(
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
     demand.stepA = connector.stepA;
+    // A car that rests on its own (full, or waiting for its own timer) takes its minimum from what
+    // the charging cars leave, and no more (evidence/car-minimum.ts carYields).
+    view.yields = wants && !view.keepOn && carYields(site, connector, runtimes.of(connector), now);
+    demand.yields = view.yields;
+    if (view.yields && demand.maxA > demand.minA) demand.maxA = demand.minA;
     demands[k] = demand;
     if (view.plan) anyPlan = true;
   }
@@ -222,5 +229,6 @@ function newDemand(): ConnectorDemand {
     floorA: NO_FLOOR,
     pv: false,
     stepA: undefined,
+    yields: false,
   };
 }

@@ -17,6 +17,12 @@
  *   full or waits for its own timer: it is asked no more this session and counts at the
  *   connector's minimum again (what it was offered before). Only in `fast` mode: a pv or minpv
  *   car is offered what the sun gives, never more to see whether it starts.
+ * - **It rests on its own.** A car that charged and went SuspendedEV at a limit that was not just
+ *   lowered (not within its charger's follow time after a decrease) stopped for its own reasons:
+ *   full, or waiting for its own timer. Once it has rested so for CAR_REST_YIELD_MS it yields
+ *   (`carYields`): offered its minimum only from what the charging cars leave (allocation
+ *   `yields`), not with its minimum kept for it ahead of their share. Seen charging, it is an
+ *   ordinary car again. Only in `fast` mode (a pv car resting is modes/pv.ts's).
  * - **For its session.** It lives in the session record: a new car starts without one.
  *
  * The minimum in force (`carMinimum`) is the higher of the session's minimum
@@ -37,6 +43,13 @@ import { followMsOf } from './overdraw';
  * 6 to 10 A (a few need 13 A); a car that takes nothing even then is full or waits.
  */
 export const CAR_MINIMUM_PROBE_MAX_A = 13;
+
+/**
+ * How long a car rests on its own before it yields (ms): a car that pauses for a moment (its
+ * battery's temperature, a balancing pause) takes its current again within a minute or two; one
+ * that rests for five is full or waits for its own timer.
+ */
+export const CAR_REST_YIELD_MS = 300_000;
 
 /** The minimum in force this session, A, and where it comes from (said in the reasons). */
 export interface CarMinimum {
@@ -79,10 +92,20 @@ export function noteCarMinimum(
   const status = state?.status;
   const lastStatus = session.minLastStatus;
   session.minLastStatus = status;
+  if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A)
+    session.restingSinceMs = undefined;
   const sentA = runtime.sent?.limitA ?? 0;
   if (!(sentA > 0)) return;
   const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
   const settled = now - changedAt >= followMsOf(site, runtime);
+  const lowered = (runtime.previousSent?.limitA ?? 0) > sentA + EPS;
+  if (
+    status === 'SuspendedEV' &&
+    lastStatus === 'Charging' &&
+    (settled || !lowered) &&
+    session.restingSinceMs === undefined
+  )
+    session.restingSinceMs = now;
   if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A && settled) {
     session.chargedAtA = Math.min(session.chargedAtA ?? sentA, sentA);
     const learned = session.learnedMinA;
@@ -112,7 +135,6 @@ export function noteCarMinimum(
     session.notStartedAtA = sentA;
     return;
   }
-  const lowered = (runtime.previousSent?.limitA ?? 0) > sentA + EPS;
   if (status !== 'SuspendedEV' || lastStatus !== 'Charging' || !lowered || settled) return;
   // It stopped after its limit was lowered to sentA: it needs more than that.
   const chargedAt = Math.min(
@@ -125,4 +147,19 @@ export function noteCarMinimum(
     session.stoppedAtA = sentA;
     session.notStartedAtA = undefined;
   }
+}
+
+/**
+ * Whether the car on this connector yields (see the module comment): it has rested on its own for
+ * CAR_REST_YIELD_MS and still takes nothing (SuspendedEV, or SuspendedEVSE once offered nothing).
+ */
+export function carYields(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): boolean {
+  const since = runtime.session.restingSinceMs;
+  const status = runtime.state?.status;
+  return (
+    since !== undefined &&
+    now - since >= CAR_REST_YIELD_MS &&
+    (status === 'SuspendedEV' || status === 'SuspendedEVSE') &&
+    effectiveMode(site, connector, runtime) === 'fast'
+  );
 }

@@ -407,6 +407,7 @@ export class ConnectorObserver {
     view.sentA = sentLimit;
     view.neverConnected = neverConnected;
     view.resting = status === 'SuspendedEV';
+    view.yields = false; // the problem stage decides (allocation/from-update.ts)
     view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
     view.energyWh = sessionEnergyWh(state);
     // Last: the plan reads the view's mode, phases, minimum and wanting.
