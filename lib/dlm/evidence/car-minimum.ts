@@ -17,6 +17,9 @@
  *   full or waits for its own timer: it is asked no more this session and counts at the
  *   connector's minimum again (what it was offered before). Only in `fast` mode: a pv or minpv
  *   car is offered what the sun gives, never more to see whether it starts.
+ *   A car that stopped below its minimum and does not start again at the minimum learned from
+ *   that stop (it stopped at 6.5 A, needs 8 A: offered 7 A it stays in SuspendedEV) is asked one
+ *   ampere more in the same way.
  * - **It rests on its own.** A car that charged and went SuspendedEV at a limit that was not just
  *   lowered (not within its charger's follow time after a decrease) stopped for its own reasons:
  *   full, or waiting for its own timer. Once it has rested so for CAR_REST_YIELD_MS it yields
@@ -113,9 +116,12 @@ export function noteCarMinimum(
       session.learnedMinA = sentA > connector.minA + EPS ? sentA : undefined;
     return;
   }
+  // A car whose learned minimum is still too low (it stopped at 6.5 A, needs 8 A: offered 7 A it
+  // does not start again) is asked one ampere more in the same way; not one that rests on its own.
+  const stillStopped = session.stoppedAtA !== undefined && session.restingSinceMs === undefined;
   if (
     status === 'SuspendedEV' &&
-    session.chargedAtA === undefined &&
+    (session.chargedAtA === undefined || stillStopped) &&
     settled &&
     !session.probeDone &&
     // A pv or minpv car is offered what the sun gives, not more to see whether it starts.
