@@ -141,6 +141,17 @@ export function noteCarMinimum(
     session.notStartedAtA = sentA;
     return;
   }
+  // One that charged this session and takes nothing at the minimum in force or more for its follow
+  // time rests on its own as well (it became full while paused, or as its limit was lowered).
+  if (
+    status === 'SuspendedEV' &&
+    settled &&
+    session.chargedAtA !== undefined &&
+    session.restingSinceMs === undefined &&
+    (!stillStopped || session.probeDone) &&
+    sentA + EPS >= carMinimum(connector, runtime).minA
+  )
+    session.restingSinceMs = now;
   if (status !== 'SuspendedEV' || lastStatus !== 'Charging' || !lowered || settled) return;
   // It stopped after its limit was lowered to sentA: it needs more than that.
   const chargedAt = Math.min(

@@ -8,12 +8,12 @@ import { harness } from './support';
  * until `world.full`, then sits in SuspendedEV as a full car does (SuspendedEVSE once offered nothing).
  */
 const OTHERS = ['B', 'C', 'D'];
-function carPark() {
+function carPark(aLast = false) {
   const park = harness({
     circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone', location: 'otherLoadsOnly' } }],
     connectors: ['A', ...OTHERS].map((chargePointId) => ({ chargePointId, circuit: 'zone', maxA: 32 })),
   });
-  const world = { full: false, plugged: new Set(['A', ...OTHERS]) };
+  const world = { full: false, plugged: new Set(['A', ...OTHERS]), otherA: 0 };
   park.feed(() => {
     const offered = park.limit('A/1') ?? 0;
     const drawn = !world.full && offered >= 6 ? offered : 0;
@@ -24,10 +24,14 @@ function carPark() {
       const a = park.limit(`${id}/1`) ?? 0;
       park.draw(`${id}/1`, [a, a, a] as PerPhase, a > 0 ? 'Charging' : 'SuspendedEVSE');
     }
-    park.meter('zone', [0, 0, 0]);
+    park.meter('zone', [world.otherA, world.otherA, world.otherA]);
   });
   park.start();
-  for (const id of ['A', ...OTHERS]) park.plugIn(`${id}/1`);
+  for (const id of aLast ? [...OTHERS, 'A'] : ['A', ...OTHERS]) {
+    // The last to come is the first to be paused when the minimums do not all fit.
+    if (aLast && id === 'A') park.run(10_000);
+    park.plugIn(`${id}/1`);
+  }
   park.run(300_000);
   return { park, world };
 }
@@ -75,5 +79,29 @@ describe('LoadManager: a car that rests on its own gives way to the charging car
     setup.world.full = false;
     h.run(120_000);
     assert.equal(h.limit('A/1'), 31.5, trail());
+  });
+
+  it('counts a car that became full while it was paused as resting once it takes nothing at its minimum', () => {
+    const setup = carPark(true);
+    h = setup.park;
+    const trail = () =>
+      h
+        .sentTo('A/1')
+        .map((s) => `${s.limitA} ${s.reason}`)
+        .join(' | ');
+    assert.equal(h.limit('A/1'), 15.7, trail());
+    // The other loads take 40 A: four minimums do not fit, A (the last to come) is paused, and its
+    // battery is full by the time they fall again.
+    setup.world.otherA = 40;
+    h.run(60_000);
+    assert.equal(h.limit('A/1'), 0, trail());
+    setup.world.full = true;
+    setup.world.otherA = 0;
+    h.run(120_000);
+    assert.equal(h.limit('A/1'), 6, trail());
+    h.run(420_000);
+    assert.equal(h.limit('A/1'), 0, trail());
+    assert.equal(h.limit('B/1'), 21, trail());
+    assert.match(h.setPoint('A/1')?.reason ?? '', /resting \(the car stopped on its own\)/);
   });
 });
