@@ -1,4 +1,5 @@
 import type { ConnectorState } from '../contracts';
+import type { ChargerStepRecord } from './evidence/charger-step';
 import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
 import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
@@ -317,7 +318,11 @@ export type SessionRuntime = ObservedSession &
   DepartureSession &
   CarMinimumSession;
 
-export type ConnectorRuntime = DrawRecord & ObservedConnector & PolicyRecord & PreferenceRecord;
+export type ConnectorRuntime = DrawRecord &
+  ObservedConnector &
+  PolicyRecord &
+  PreferenceRecord &
+  ChargerStepRecord;
 
 /**
  * How a connector counts in one update. The observer derives it; later stages add what they

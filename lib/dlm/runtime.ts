@@ -13,7 +13,9 @@
  *
  * The registry below owns the records' lifetime: one per connector key, kept across a replaced site.
  */
+
 import type { SetPoint } from '../contracts';
+import { newChargerStepRecord } from './evidence/charger-step';
 import { newDrawRecord } from './evidence/measurements';
 import { newObservedSession } from './evidence/observations';
 import {
@@ -193,6 +195,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
   const o = newObservedConnector(newSession('none'));
   const p = newPolicyRecord();
   const f = newPreferenceRecord();
+  const s = newChargerStepRecord();
   return {
     draw: d.draw,
     drawSeq: d.drawSeq,
@@ -221,5 +224,6 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     lastExprInput: f.lastExprInput,
     priceMode: f.priceMode,
     pricePlan: f.pricePlan,
+    wholeAmpsSeen: s.wholeAmpsSeen,
   };
 }

@@ -6,6 +6,7 @@
  */
 
 import { carYields } from '../evidence/car-minimum';
+import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import type { ConnectorView } from '../parts';
@@ -179,7 +180,7 @@ export function buildProblem(
     demand.starting = !(view.sentA > 0);
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
-    demand.stepA = connector.stepA;
+    demand.stepA = chargerStepA(connector, runtimes.of(connector));
     // A car that rests on its own (full, or waiting for its own timer) takes its minimum from what
     // the charging cars leave, and no more (evidence/car-minimum.ts carYields).
     view.yields = wants && !view.keepOn && carYields(site, connector, runtimes.of(connector), now);

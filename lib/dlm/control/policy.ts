@@ -10,6 +10,7 @@ import type { SetPoint } from '../../contracts';
 import type { Logger } from '../../log';
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import { checkAllocation } from '../allocation/invariant';
+import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { remember } from '../evidence/measurements';
 import { expectDecrease, notePassed } from '../evidence/overdraw';
@@ -122,7 +123,7 @@ export class UpdatePolicy {
       }
       if (target > last) {
         finals[k] = rampedIncrease(
-          { ...control, stepA: stepOf(control, connector) },
+          { ...control, stepA: stepOf(control, connector, runtime) },
           runtime,
           last,
           target,
@@ -139,7 +140,7 @@ export class UpdatePolicy {
         if (this.freed.any && target - ramped >= control.minChangeA - EPS)
           finals[k] = floorStep(
             ramped + this.freed.take(connector, target - ramped),
-            stepOf(control, connector),
+            stepOf(control, connector, runtime),
           );
       }
     }
@@ -303,8 +304,8 @@ export class UpdatePolicy {
 }
 
 /** The step a connector's set-points are rounded down to: the site's, or its charger's own where coarser. */
-function stepOf(control: ControlConfig, connector: Connector): number {
-  return Math.max(control.stepA, connector.stepA ?? 0);
+function stepOf(control: ControlConfig, connector: Connector, runtime: ConnectorRuntime): number {
+  return Math.max(control.stepA, chargerStepA(connector, runtime) ?? 0);
 }
 
 /**

@@ -33,6 +33,7 @@ import { type ConnectorRuntimes, newSession } from '../runtime';
 import type { Connector, Site } from '../site/model';
 import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum } from './car-minimum';
+import { noteChargerStep } from './charger-step';
 import { departurePlan, noteCarNeeds } from './departure';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { sessionEnergyWh } from './observations';
@@ -109,6 +110,7 @@ export class ConnectorObserver {
     const runtime = runtimes.of(connector);
     const changed = !sameButConfirmation(runtime.state, state);
     runtime.state = state;
+    noteChargerStep(site, connector, runtime, state, now);
     const confirmed = state.limitInForce;
     if (confirmed && confirmed.confirmedAt !== runtime.confirmed?.confirmedAt) {
       runtime.confirmed = {

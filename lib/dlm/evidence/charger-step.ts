@@ -1,0 +1,58 @@
+/**
+ * A charger's own step, learned from what it says it offers (OCPP `Current.Offered`): the one owner
+ * of that rule. Some chargers take whole amperes only (Schneider EVlink and others): sent 9.8 A, they
+ * offer the car 9 A, and the 0.8 A is given to nobody. Configured (`stepA` on the connector), the
+ * allocation gives such a charger whole amperes and the rest to the others; not configured, it is
+ * learned here:
+ *
+ * - A charger that reports offering the whole ampere below a set-point that is not whole (9.8 A
+ *   sent, 9 A offered), in a report that came once it had its follow time to take that set-point,
+ *   takes whole amperes: from then on it is given whole amperes (step 1 A).
+ * - One that reports offering such a set-point itself (9.8 A) takes tenths: forgotten again.
+ *
+ * It is the charger's, not the car's: kept in the connector's record across sessions. Learned
+ * wrongly (a charger that reports its offer rounded but applies tenths), it costs that charger at
+ * most one ampere and never loads a breaker more (a step only rounds limits down).
+ */
+import type { ConnectorState } from '../../contracts';
+import type { ConnectorRuntime } from '../parts';
+import { EPS } from '../phases';
+import type { Connector, Site } from '../site/model';
+import { followMsOf } from './overdraw';
+
+/** The connector record's part of this rule (written only here). */
+export interface ChargerStepRecord {
+  /** The charger was seen offering the whole ampere below a set-point that is not whole. */
+  wholeAmpsSeen: boolean;
+}
+
+export function newChargerStepRecord(): ChargerStepRecord {
+  return { wholeAmpsSeen: false };
+}
+
+/** A set-point this far above its whole ampere says whether the charger takes tenths, A. */
+const FRACTION_A = 0.05;
+
+/** Learns from a connector state that just came in (see the module comment). */
+export function noteChargerStep(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  state: ConnectorState,
+  now: number,
+): void {
+  const offeredA = state.offeredCurrentA;
+  const sentA = runtime.sent?.limitA ?? 0;
+  if (connector.stepA !== undefined || offeredA === undefined || !(sentA > 0)) return;
+  const wholeA = Math.floor(sentA + EPS);
+  if (sentA - wholeA < FRACTION_A || sentA > connector.maxA + EPS) return;
+  const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
+  if (now - changedAt < followMsOf(site, runtime)) return;
+  if (Math.abs(offeredA - wholeA) < 0.01) runtime.wholeAmpsSeen = true;
+  else if (Math.abs(offeredA - sentA) < 0.01) runtime.wholeAmpsSeen = false;
+}
+
+/** The charger's own step: configured, else 1 A once it was seen taking whole amperes, else none. */
+export function chargerStepA(connector: Connector, runtime: ConnectorRuntime): number | undefined {
+  return connector.stepA ?? (runtime.wholeAmpsSeen ? 1 : undefined);
+}
