@@ -297,6 +297,8 @@ export interface CarMinimumSession {
    * just lowered (full, or waiting for its own timer); cleared when it charges again.
    */
   restingSinceMs?: number;
+  /** This update: it yields (`carYields`), offered its minimum only from what the charging cars leave. */
+  yielding?: boolean;
 }
 
 export function newCarMinimumSession(): AllFields<CarMinimumSession> {
@@ -308,6 +310,7 @@ export function newCarMinimumSession(): AllFields<CarMinimumSession> {
     notStartedAtA: undefined,
     probeDone: undefined,
     restingSinceMs: undefined,
+    yielding: undefined,
   };
 }
 
@@ -376,11 +379,6 @@ export interface ConnectorView {
   sentA: number;
   neverConnected: boolean;
   resting: boolean;
-  /**
-   * Its car has rested on its own for CAR_REST_YIELD_MS (evidence/car-minimum.ts): offered its
-   * minimum only from what the charging cars leave (written by allocation/from-update.ts).
-   */
-  yields: boolean;
   sinceMs: number;
   energyWh: number;
 }
@@ -420,7 +418,6 @@ export function newView(): ConnectorView {
     sentA: 0,
     neverConnected: false,
     resting: false,
-    yields: false,
     sinceMs: Number.POSITIVE_INFINITY,
     energyWh: 0,
   };

@@ -114,6 +114,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     notStartedAtA: m.notStartedAtA,
     probeDone: m.probeDone,
     restingSinceMs: m.restingSinceMs,
+    yielding: m.yielding,
   };
 }
 
@@ -225,5 +226,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     priceMode: f.priceMode,
     pricePlan: f.pricePlan,
     wholeAmpsSeen: s.wholeAmpsSeen,
+    stepStaleState: s.stepStaleState,
+    stepStaleForMs: s.stepStaleForMs,
   };
 }

@@ -139,7 +139,6 @@ class Allocator extends AllocationState {
       const k = order[at] ?? 0;
       const entry = this.result[k];
       if (!entry) continue;
-      // A car that yields is admitted after the others have shared (admitYielding).
       if (this.problem.connectors[k]?.yields) {
         outcomes[at] = AT_MAX;
         continue;
@@ -158,22 +157,18 @@ class Allocator extends AllocationState {
   }
 
   /**
-   * Step 2b: a car that rests on its own (`yields`: full, or waiting for its own timer) gets its
-   * minimum, in keep order, only where it fits beside what the others took in step 2 (with the
-   * start margin while it is paused). Admitted so, its minimum is counted like any other.
+   * Step 2b: a car that rests on its own (`yields`, skipped by step 1) gets its minimum, in keep
+   * order, only where it fits beside what the others took in step 2 (with the start margin).
    */
   private admitYielding(): void {
     for (const k of this.layout.wantingInKeepOrder(this.excluded)) {
       const entry = this.result[k];
       if (!entry || !this.problem.connectors[k]?.yields) continue;
       const outcome = this.admissionOf(k);
-      if (outcome) {
-        entry.bound = outcome;
-        continue;
-      }
+      entry.bound = outcome ?? AT_MAX;
+      if (outcome) continue;
       this.setLimit(k, this.flat.minA[k] ?? 0);
       entry.state = 'charging';
-      entry.bound = AT_MAX;
     }
   }
 

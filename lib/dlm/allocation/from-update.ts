@@ -6,7 +6,7 @@
  */
 
 import { carYields } from '../evidence/car-minimum';
-import { chargerStepA } from '../evidence/charger-step';
+import { chargerStepA, noteChargerStep } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import type { ConnectorView } from '../parts';
@@ -123,7 +123,6 @@ export function buildProblem(
     const view = views[k];
     if (!view) throw new Error(`no view of ${connector.key}`);
     view.notWanting = undefined;
-    view.yields = false;
     let wants = view.wantsByStatus;
     if (!view.known)
       view.notWanting = `unknown state: counted at ${connector.offlineA} A until the charger reports`;
@@ -180,12 +179,13 @@ export function buildProblem(
     demand.starting = !(view.sentA > 0);
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
+    // What the charger says it offers shows whether it takes whole amperes (evidence/charger-step.ts).
+    noteChargerStep(site, connector, runtimes.of(connector), now);
     demand.stepA = chargerStepA(connector, runtimes.of(connector));
     // A car that rests on its own (full, or waiting for its own timer) takes its minimum from what
     // the charging cars leave, and no more (evidence/car-minimum.ts carYields).
-    view.yields = wants && !view.keepOn && carYields(site, connector, runtimes.of(connector), now);
-    demand.yields = view.yields;
-    if (view.yields && demand.maxA > demand.minA) demand.maxA = demand.minA;
+    demand.yields = carYields(site, connector, runtimes.of(connector), now, wants && !view.keepOn);
+    if (demand.yields && demand.maxA > demand.minA) demand.maxA = demand.minA;
     demands[k] = demand;
     if (view.plan) anyPlan = true;
   }

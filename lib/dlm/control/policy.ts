@@ -279,8 +279,8 @@ export class UpdatePolicy {
       // Only a pause the load manager decided starts the minimum off time (not a car leaving).
       // Each pause that follows a short charge doubles it (up to minOffMaxMs), so a charger that
       // keeps being paused by the same recurring peak does not switch its contactor every minute.
-      // A car that rests on its own (view.yields) draws nothing: no contactor switches for it.
-      if (view.wantsByStatus && view.mode !== 'off' && !view.yields) {
+      // A car that rests on its own (carYields) draws nothing: no contactor switches for it.
+      if (view.wantsByStatus && view.mode !== 'off' && !runtime.session.yielding) {
         const { minOffMs, minOffMaxMs } = site.control;
         const chargedMs = now - (runtime.chargingSinceMs ?? now);
         const session = runtime.session;

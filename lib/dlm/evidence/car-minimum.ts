@@ -167,16 +167,24 @@ export function noteCarMinimum(
 }
 
 /**
- * Whether the car on this connector yields (see the module comment): it has rested on its own for
+ * Whether the car on this connector yields in this update (see the module comment), kept in the
+ * session for the policy and the reasons: it wants current (`wanting`), has rested on its own for
  * CAR_REST_YIELD_MS and still takes nothing (SuspendedEV, or SuspendedEVSE once offered nothing).
  */
-export function carYields(site: Site, connector: Connector, runtime: ConnectorRuntime, now: number): boolean {
+export function carYields(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  now: number,
+  wanting: boolean,
+): boolean {
   const since = runtime.session.restingSinceMs;
   const status = runtime.state?.status;
-  return (
+  runtime.session.yielding =
+    wanting &&
     since !== undefined &&
     now - since >= CAR_REST_YIELD_MS &&
     (status === 'SuspendedEV' || status === 'SuspendedEVSE') &&
-    effectiveMode(site, connector, runtime) === 'fast'
-  );
+    effectiveMode(site, connector, runtime) === 'fast';
+  return runtime.session.yielding;
 }

@@ -6,8 +6,9 @@
  * learned here:
  *
  * - A charger that reports offering the whole ampere below a set-point that is not whole (9.8 A
- *   sent, 9 A offered), in a report that came once it had its follow time to take that set-point,
- *   takes whole amperes: from then on it is given whole amperes (step 1 A).
+ *   sent, 9 A offered), in a report that came once it had its follow time to take that set-point
+ *   (a report newer than the one in hand at the first update after that time), takes whole
+ *   amperes: from then on it is given whole amperes (step 1 A).
  * - One that reports offering such a set-point itself (9.8 A) takes tenths: forgotten again.
  *
  * It is the charger's, not the car's: kept in the connector's record across sessions. Learned
@@ -24,30 +25,40 @@ import { followMsOf } from './overdraw';
 export interface ChargerStepRecord {
   /** The charger was seen offering the whole ampere below a set-point that is not whole. */
   wholeAmpsSeen: boolean;
+  /** The connector state in hand at the first update after the set-point's follow time: proves nothing. */
+  stepStaleState: ConnectorState | undefined;
+  /** The set-point change (`lastChangeAtMs`) `stepStaleState` was taken for. */
+  stepStaleForMs: number | undefined;
 }
 
 export function newChargerStepRecord(): ChargerStepRecord {
-  return { wholeAmpsSeen: false };
+  return { wholeAmpsSeen: false, stepStaleState: undefined, stepStaleForMs: undefined };
 }
 
 /** A set-point this far above its whole ampere says whether the charger takes tenths, A. */
 const FRACTION_A = 0.05;
 
-/** Learns from a connector state that just came in (see the module comment). */
+/** Learns from the connector's state on every update (see the module comment). */
 export function noteChargerStep(
   site: Site,
   connector: Connector,
   runtime: ConnectorRuntime,
-  state: ConnectorState,
   now: number,
 ): void {
-  const offeredA = state.offeredCurrentA;
+  const state = runtime.state;
+  const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
+  if (connector.stepA !== undefined || now - changedAt < followMsOf(site, runtime)) return;
+  // The first update after the follow time: what is in hand may have come before it.
+  if (runtime.stepStaleForMs !== changedAt) {
+    runtime.stepStaleForMs = changedAt;
+    runtime.stepStaleState = state;
+    return;
+  }
+  const offeredA = state?.offeredCurrentA;
   const sentA = runtime.sent?.limitA ?? 0;
-  if (connector.stepA !== undefined || offeredA === undefined || !(sentA > 0)) return;
+  if (state === runtime.stepStaleState || offeredA === undefined || !(sentA > 0)) return;
   const wholeA = Math.floor(sentA + EPS);
   if (sentA - wholeA < FRACTION_A || sentA > connector.maxA + EPS) return;
-  const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
-  if (now - changedAt < followMsOf(site, runtime)) return;
   if (Math.abs(offeredA - wholeA) < 0.01) runtime.wholeAmpsSeen = true;
   else if (Math.abs(offeredA - sentA) < 0.01) runtime.wholeAmpsSeen = false;
 }

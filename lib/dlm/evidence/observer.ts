@@ -33,7 +33,6 @@ import { type ConnectorRuntimes, newSession } from '../runtime';
 import type { Connector, Site } from '../site/model';
 import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum } from './car-minimum';
-import { noteChargerStep } from './charger-step';
 import { departurePlan, noteCarNeeds } from './departure';
 import { type DrawSample, drawGrid, forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { sessionEnergyWh } from './observations';
@@ -110,7 +109,6 @@ export class ConnectorObserver {
     const runtime = runtimes.of(connector);
     const changed = !sameButConfirmation(runtime.state, state);
     runtime.state = state;
-    noteChargerStep(site, connector, runtime, state, now);
     const confirmed = state.limitInForce;
     if (confirmed && confirmed.confirmedAt !== runtime.confirmed?.confirmedAt) {
       runtime.confirmed = {
@@ -409,7 +407,6 @@ export class ConnectorObserver {
     view.sentA = sentLimit;
     view.neverConnected = neverConnected;
     view.resting = status === 'SuspendedEV';
-    view.yields = false; // the problem stage decides (allocation/from-update.ts)
     view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
     view.energyWh = sessionEnergyWh(state);
     // Last: the plan reads the view's mode, phases, minimum and wanting.

@@ -64,7 +64,7 @@ function limitReason(
   if (entry.state === 'charging' && limitA === 0 && view.holdReason) {
     return `${prefix}starting at ${entry.limitA} A when possible: ${view.holdReason}`;
   }
-  if (view.yields) {
+  if (context.runtimes.of(connector).session.yielding) {
     // A car that rests on its own (evidence/car-minimum.ts carYields).
     const resting = `resting (the car stopped on its own): its minimum ${view.minA} A from what the charging cars leave`;
     if (entry.state === 'charging' && limitA > 0) return prefix + resting;
