@@ -1,4 +1,5 @@
 import type { ConnectorState } from '../contracts';
+import type { ChargerStepRecord } from './evidence/charger-step';
 import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
 import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
@@ -313,6 +314,13 @@ export interface CarMinimumSession {
   notStartedAtA?: number;
   /** Offered up to CAR_MINIMUM_PROBE_MAX_A without starting: not asked for more this session. */
   probeDone?: boolean;
+  /**
+   * Since when the car rests on its own: it charged, then went SuspendedEV at a limit that was not
+   * just lowered (full, or waiting for its own timer); cleared when it charges again.
+   */
+  restingSinceMs?: number;
+  /** This update: it yields (`carYields`), offered its minimum only from what the charging cars leave. */
+  yielding?: boolean;
 }
 
 export function newCarMinimumSession(): AllFields<CarMinimumSession> {
@@ -323,6 +331,8 @@ export function newCarMinimumSession(): AllFields<CarMinimumSession> {
     minLastStatus: undefined,
     notStartedAtA: undefined,
     probeDone: undefined,
+    restingSinceMs: undefined,
+    yielding: undefined,
   };
 }
 
@@ -333,7 +343,11 @@ export type SessionRuntime = ObservedSession &
   DepartureSession &
   CarMinimumSession;
 
-export type ConnectorRuntime = DrawRecord & ObservedConnector & PolicyRecord & PreferenceRecord;
+export type ConnectorRuntime = DrawRecord &
+  ObservedConnector &
+  PolicyRecord &
+  PreferenceRecord &
+  ChargerStepRecord;
 
 /**
  * How a connector counts in one update. The observer derives it; later stages add what they

@@ -13,7 +13,9 @@
  *
  * The registry below owns the records' lifetime: one per connector key, kept across a replaced site.
  */
+
 import type { SetPoint } from '../contracts';
+import { newChargerStepRecord } from './evidence/charger-step';
 import { newDrawRecord } from './evidence/measurements';
 import { newObservedSession } from './evidence/observations';
 import {
@@ -117,6 +119,8 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     minLastStatus: m.minLastStatus,
     notStartedAtA: m.notStartedAtA,
     probeDone: m.probeDone,
+    restingSinceMs: m.restingSinceMs,
+    yielding: m.yielding,
   };
 }
 
@@ -198,6 +202,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
   const o = newObservedConnector(newSession('none'));
   const p = newPolicyRecord();
   const f = newPreferenceRecord();
+  const s = newChargerStepRecord();
   return {
     draw: d.draw,
     drawSeq: d.drawSeq,
@@ -227,5 +232,8 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     priceMode: f.priceMode,
     pricePlan: f.pricePlan,
     pricePlanned: f.pricePlanned,
+    wholeAmpsSeen: s.wholeAmpsSeen,
+    stepStaleState: s.stepStaleState,
+    stepStaleForMs: s.stepStaleForMs,
   };
 }

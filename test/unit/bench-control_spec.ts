@@ -214,6 +214,9 @@ describe('bench:control ideal', () => {
     assert.equal(beyondPace(scenario, [episode(50_000, 4000), { ...episode(50_000, 4000), phase: 1 }]), 4000);
     // A rise smaller than the excess does not explain it.
     assert.equal(beyondPace(scenario, [episode(101_000, 3000, 15)]), 3000);
+    // The whole lift over a zone that was exactly full: 12 A over, as the breaker's sums of tenths
+    // give it (12.000000000000014 A), is the lift's 12 A.
+    assert.equal(beyondPace(scenario, [episode(101_000, 6000, 12.000000000000014)]), 0);
     // A dip the cars were given (10 → 5 A at 95 s), then the lift (5 → 17 A at 100 s): a rise of
     // 12 A from the dip explains 9 A over, though the level before the pace was 10 A.
     scenario.otherLoads = {

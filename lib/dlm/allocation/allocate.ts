@@ -100,6 +100,7 @@ class Allocator extends AllocationState {
     this.overLimit = overLimit;
     this.admitMinimums(earlier);
     this.share(this.onConnectors());
+    this.admitYielding();
     this.fixUnbalance(true);
     // Rounding down may lower a connector on the least loaded phase: fix the unbalance once more,
     // now only by lowering (in whole steps).
@@ -138,6 +139,10 @@ class Allocator extends AllocationState {
       const k = order[at] ?? 0;
       const entry = this.result[k];
       if (!entry) continue;
+      if (this.problem.connectors[k]?.yields) {
+        outcomes[at] = AT_MAX;
+        continue;
+      }
       const outcome = at < same ? (earlier?.outcomes[at] ?? null) : this.admissionOf(k);
       outcomes[at] = outcome;
       if (outcome) {
@@ -149,6 +154,22 @@ class Allocator extends AllocationState {
       entry.bound = undefined;
     }
     this.admissions = { order, outcomes };
+  }
+
+  /**
+   * Step 2b: a car that rests on its own (`yields`, skipped by step 1) gets its minimum, in keep
+   * order, only where it fits beside what the others took in step 2 (with the start margin).
+   */
+  private admitYielding(): void {
+    for (const k of this.layout.wantingInKeepOrder(this.excluded)) {
+      const entry = this.result[k];
+      if (!entry || !this.problem.connectors[k]?.yields) continue;
+      const outcome = this.admissionOf(k);
+      entry.bound = outcome ?? AT_MAX;
+      if (outcome) continue;
+      this.setLimit(k, this.flat.minA[k] ?? 0);
+      entry.state = 'charging';
+    }
   }
 
   /** Whether connector k's minimum fits now (null) or what refuses it. */

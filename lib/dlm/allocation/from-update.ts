@@ -5,7 +5,8 @@
  * current, for the reasons).
  */
 
-import { chargerStepA } from '../evidence/charger-step';
+import { carYields } from '../evidence/car-minimum';
+import { chargerStepA, noteChargerStep } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import type { ConnectorView } from '../parts';
@@ -178,7 +179,13 @@ export function buildProblem(
     demand.starting = !(view.sentA > 0);
     demand.floorA = view.floorA;
     demand.pv = view.countsForPv;
-    demand.stepA = chargerStepA(connector, runtimes.of(connector).state);
+    // What the charger says it offers shows whether it takes whole amperes (evidence/charger-step.ts).
+    noteChargerStep(site, connector, runtimes.of(connector), now);
+    demand.stepA = chargerStepA(connector, runtimes.of(connector));
+    // A car that rests on its own (full, or waiting for its own timer) takes its minimum from what
+    // the charging cars leave, and no more (evidence/car-minimum.ts carYields).
+    demand.yields = carYields(site, connector, runtimes.of(connector), now, wants && !view.keepOn);
+    if (demand.yields && demand.maxA > demand.minA) demand.maxA = demand.minA;
     demands[k] = demand;
     if (view.plan) anyPlan = true;
   }
@@ -223,5 +230,6 @@ function newDemand(): ConnectorDemand {
     floorA: NO_FLOOR,
     pv: false,
     stepA: undefined,
+    yields: false,
   };
 }

@@ -49,6 +49,11 @@ export interface ConnectorDemand {
   pv: boolean;
   /** The charger's own step, where coarser than the problem's (whole amperes: 1); the rest goes to others. */
   stepA?: number | undefined;
+  /**
+   * A car that rests on its own (full, or waiting for its own timer): its minimum is admitted only
+   * after the others have shared what there is, from what they leave (at most its minimum).
+   */
+  yields?: boolean | undefined;
 }
 
 export interface AllocationProblem {

@@ -279,7 +279,8 @@ export class UpdatePolicy {
       // Only a pause the load manager decided starts the minimum off time (not a car leaving).
       // Each pause that follows a short charge doubles it (up to minOffMaxMs), so a charger that
       // keeps being paused by the same recurring peak does not switch its contactor every minute.
-      if (view.wantsByStatus && view.mode !== 'off') {
+      // A car that rests on its own (carYields) draws nothing: no contactor switches for it.
+      if (view.wantsByStatus && view.mode !== 'off' && !runtime.session.yielding) {
         const { minOffMs, minOffMaxMs } = site.control;
         const chargedMs = now - (runtime.chargingSinceMs ?? now);
         const session = runtime.session;
@@ -304,7 +305,7 @@ export class UpdatePolicy {
 
 /** The step a connector's set-points are rounded down to: the site's, or its charger's own where coarser. */
 function stepOf(control: ControlConfig, connector: Connector, runtime: ConnectorRuntime): number {
-  return Math.max(control.stepA, chargerStepA(connector, runtime.state) ?? 0);
+  return Math.max(control.stepA, chargerStepA(connector, runtime) ?? 0);
 }
 
 /**

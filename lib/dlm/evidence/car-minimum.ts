@@ -17,6 +17,15 @@
  *   full or waits for its own timer: it is asked no more this session and counts at the
  *   connector's minimum again (what it was offered before). Only in `fast` mode: a pv or minpv
  *   car is offered what the sun gives, never more to see whether it starts.
+ *   A car that stopped below its minimum and does not start again at the minimum learned from
+ *   that stop (it stopped at 6.5 A, needs 8 A: offered 7 A it stays in SuspendedEV) is asked one
+ *   ampere more in the same way.
+ * - **It rests on its own.** A car that charged and went SuspendedEV at a limit that was not just
+ *   lowered (not within its charger's follow time after a decrease) stopped for its own reasons:
+ *   full, or waiting for its own timer. Once it has rested so for CAR_REST_YIELD_MS it yields
+ *   (`carYields`): offered its minimum only from what the charging cars leave (allocation
+ *   `yields`), not with its minimum kept for it ahead of their share. Seen charging, it is an
+ *   ordinary car again. Only in `fast` mode (a pv car resting is modes/pv.ts's).
  * - **For its session.** It lives in the session record: a new car starts without one.
  *
  * The minimum in force (`carMinimum`) is the higher of the session's minimum
@@ -37,6 +46,13 @@ import { followMsOf } from './overdraw';
  * 6 to 10 A (a few need 13 A); a car that takes nothing even then is full or waits.
  */
 export const CAR_MINIMUM_PROBE_MAX_A = 13;
+
+/**
+ * How long a car rests on its own before it yields (ms): a car that pauses for a moment (its
+ * battery's temperature, a balancing pause) takes its current again within a minute or two; one
+ * that rests for five is full or waits for its own timer.
+ */
+export const CAR_REST_YIELD_MS = 300_000;
 
 /** The minimum in force this session, A, and where it comes from (said in the reasons). */
 export interface CarMinimum {
@@ -79,10 +95,20 @@ export function noteCarMinimum(
   const status = state?.status;
   const lastStatus = session.minLastStatus;
   session.minLastStatus = status;
+  if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A)
+    session.restingSinceMs = undefined;
   const sentA = runtime.sent?.limitA ?? 0;
   if (!(sentA > 0)) return;
   const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
   const settled = now - changedAt >= followMsOf(site, runtime);
+  const lowered = (runtime.previousSent?.limitA ?? 0) > sentA + EPS;
+  if (
+    status === 'SuspendedEV' &&
+    lastStatus === 'Charging' &&
+    (settled || !lowered) &&
+    session.restingSinceMs === undefined
+  )
+    session.restingSinceMs = now;
   if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A && settled) {
     session.chargedAtA = Math.min(session.chargedAtA ?? sentA, sentA);
     const learned = session.learnedMinA;
@@ -90,9 +116,12 @@ export function noteCarMinimum(
       session.learnedMinA = sentA > connector.minA + EPS ? sentA : undefined;
     return;
   }
+  // A car whose learned minimum is still too low (it stopped at 6.5 A, needs 8 A: offered 7 A it
+  // does not start again) is asked one ampere more in the same way; not one that rests on its own.
+  const stillStopped = session.stoppedAtA !== undefined && session.restingSinceMs === undefined;
   if (
     status === 'SuspendedEV' &&
-    session.chargedAtA === undefined &&
+    (session.chargedAtA === undefined || stillStopped) &&
     settled &&
     !session.probeDone &&
     // A pv or minpv car is offered what the sun gives, not more to see whether it starts.
@@ -112,7 +141,17 @@ export function noteCarMinimum(
     session.notStartedAtA = sentA;
     return;
   }
-  const lowered = (runtime.previousSent?.limitA ?? 0) > sentA + EPS;
+  // One that charged this session and takes nothing at the minimum in force or more for its follow
+  // time rests on its own as well (it became full while paused, or as its limit was lowered).
+  if (
+    status === 'SuspendedEV' &&
+    settled &&
+    session.chargedAtA !== undefined &&
+    session.restingSinceMs === undefined &&
+    (!stillStopped || session.probeDone) &&
+    sentA + EPS >= carMinimum(connector, runtime).minA
+  )
+    session.restingSinceMs = now;
   if (status !== 'SuspendedEV' || lastStatus !== 'Charging' || !lowered || settled) return;
   // It stopped after its limit was lowered to sentA: it needs more than that.
   const chargedAt = Math.min(
@@ -125,4 +164,27 @@ export function noteCarMinimum(
     session.stoppedAtA = sentA;
     session.notStartedAtA = undefined;
   }
+}
+
+/**
+ * Whether the car on this connector yields in this update (see the module comment), kept in the
+ * session for the policy and the reasons: it wants current (`wanting`), has rested on its own for
+ * CAR_REST_YIELD_MS and still takes nothing (SuspendedEV, or SuspendedEVSE once offered nothing).
+ */
+export function carYields(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  now: number,
+  wanting: boolean,
+): boolean {
+  const since = runtime.session.restingSinceMs;
+  const status = runtime.state?.status;
+  runtime.session.yielding =
+    wanting &&
+    since !== undefined &&
+    now - since >= CAR_REST_YIELD_MS &&
+    (status === 'SuspendedEV' || status === 'SuspendedEVSE') &&
+    effectiveMode(site, connector, runtime) === 'fast';
+  return runtime.session.yielding;
 }

@@ -64,6 +64,14 @@ function limitReason(
   if (entry.state === 'charging' && limitA === 0 && view.holdReason) {
     return `${prefix}starting at ${entry.limitA} A when possible: ${view.holdReason}`;
   }
+  if (context.runtimes.of(connector).session.yielding) {
+    // A car that rests on its own (evidence/car-minimum.ts carYields).
+    const resting = `resting (the car stopped on its own): its minimum ${view.minA} A from what the charging cars leave`;
+    if (entry.state === 'charging' && limitA > 0) return prefix + resting;
+    const why =
+      entry.bound && entry.bound.kind !== 'max' ? describeBound(context, entry.bound, view) : undefined;
+    return `${prefix}${resting}${why ? `; for now none (${why})` : '; for now none'}`;
+  }
   if (entry.state === 'paused' || limitA === 0) {
     const why = entry.bound ? describeBound(context, entry.bound, view) : 'not enough current';
     return `${prefix}paused: ${why} for the minimum ${view.minA} A${view.minFromCar ? ` (the car's, ${view.minWhy})` : ''}`;

@@ -130,4 +130,51 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     assert.equal(h.limit('A/1'), 6, trail);
     assert.doesNotMatch(h.setPoint('A/1')?.reason ?? '', /learned/);
   });
+
+  it('asks a car whose minimum learned from a stop is still too low one ampere more until it charges again', () => {
+    // Car A needs 8 A; the other loads rise to 24 A: 6.5 A each, it stops; 7 A learned from that
+    // stop is not enough either.
+    const world = { otherA: 0 };
+    h = harness({
+      circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone', location: 'otherLoadsOnly' } }],
+      connectors: ['A', ...OTHERS].map((chargePointId) => ({ chargePointId, circuit: 'zone', maxA: 32 })),
+    });
+    h.feed(() => {
+      const offered = h.limit('A/1') ?? 0;
+      const drawn = offered >= 8 ? offered : 0;
+      h.draw(
+        'A/1',
+        [drawn, drawn, drawn] as PerPhase,
+        drawn > 0 ? 'Charging' : offered > 0 ? 'SuspendedEV' : 'SuspendedEVSE',
+      );
+      for (const id of OTHERS) {
+        const a = h.limit(`${id}/1`) ?? 0;
+        h.draw(`${id}/1`, [a, a, a] as PerPhase, a > 0 ? 'Charging' : 'SuspendedEVSE');
+      }
+      h.meter('zone', [world.otherA, world.otherA, world.otherA]);
+    });
+    h.start();
+    for (const id of ['A', ...OTHERS]) h.plugIn(`${id}/1`);
+    h.run(300_000);
+    assert.equal(h.limit('A/1'), 10.5);
+    world.otherA = 24;
+    h.run(900_000);
+    const sent = h.sentTo('A/1');
+    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    assert.ok(
+      sent.some((s) => s.limitA === 7),
+      trail,
+    );
+    assert.equal(
+      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
+      'Charging',
+      trail,
+    );
+    assert.ok((h.limit('A/1') ?? 0) >= 8, trail);
+    assert.match(
+      h.setPoint('A/1')?.reason ?? '',
+      /the car's minimum 8 A \(learned: it did not start at 7 A\)/,
+      trail,
+    );
+  });
 });
