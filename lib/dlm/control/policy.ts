@@ -273,7 +273,7 @@ export class UpdatePolicy {
       runtime.chargingSinceMs = now;
       runtime.offUntilMs = undefined;
       // Until now it had no current to draw: a meter reading from before this is compared with 0.
-      remember(runtime, now, [0, 0, 0]);
+      remember(runtime, now, [0, 0, 0], true);
     }
     if (limitA === 0 && before > 0) {
       // Only a pause the load manager decided starts the minimum off time (not a car leaving).

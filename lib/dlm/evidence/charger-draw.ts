@@ -18,7 +18,7 @@
  */
 
 import type { ConnectorView } from '../parts';
-import { type GridPhase, phaseMask, type Triple, triple } from '../phases';
+import { type GridPhase, phaseMask, type Triple, toGrid, triple } from '../phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
 import type { Circuit, Connector, Site } from '../site/model';
 import { drawSince, type MeterRuntime } from './measurements';
@@ -119,6 +119,32 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
     }
   }
   return { atLeastA: subtract, raisedA: raised, mayDrawMoreA: more };
+}
+
+/** One reading of a charger's own meter, per grid phase (what the frozen rule compares). */
+export interface ChargerReading {
+  /** The connector's index. */
+  key: number;
+  atMs: number;
+  gridA: Readonly<Triple>;
+}
+
+/**
+ * The readings of the chargers below a circuit that their histories still hold, measured only
+ * (not the zero assumed where a set-point above 0 followed none): what they drew by their own
+ * meters, whatever they were told or their status says (evidence/meter-plausibility.ts frozen rule).
+ */
+export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerReading[] {
+  const readings: ChargerReading[] = [];
+  for (const k of circuit.connectorIndexes) {
+    const connector = context.site.connectors[k];
+    if (!connector) continue;
+    for (const entry of context.runtimes.of(connector).drawHistory) {
+      if (!entry.assumed)
+        readings.push({ key: k, atMs: entry.atMs, gridA: toGrid(connector, entry.chargerA) });
+    }
+  }
+  return readings;
 }
 
 /**

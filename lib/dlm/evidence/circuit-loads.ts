@@ -11,7 +11,7 @@ import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from '../phases
 import type { ConnectorRuntimes } from '../runtime';
 import type { SiteLimits } from '../site/limits';
 import type { Circuit, Site } from '../site/model';
-import { type ChargersDrew, chargersDrawBelow, explainRise, settledAt } from './charger-draw';
+import { type ChargersDrew, chargersDrawBelow, explainRise, readingsBelow, settledAt } from './charger-draw';
 import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements } from './measurements';
 import { implausibility } from './meter-plausibility';
@@ -247,6 +247,7 @@ function viewCircuit(
       generation: generated,
       limitA,
       chargersAt,
+      chargerReadings: () => readingsBelow(context, circuit),
       chargersMeasured: circuit.connectorIndexes.some((k) => context.views[k]?.drawGridA !== undefined),
     },
     meter,

@@ -85,8 +85,9 @@ export interface DrawRecord {
   /**
    * The last few measurements (charger phases), oldest first, and a zero where a set-point above
    * 0 followed none: what a circuit meter's older reading is compared with (chargersDrawBelow).
+   * Such a zero is `assumed`: not a reading (the frozen rule compares readings only).
    */
-  drawHistory: { atMs: number; chargerA: PerPhase }[];
+  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true }[];
 }
 
 export function newDrawRecord(): AllFields<DrawRecord> {
@@ -366,12 +367,12 @@ export function forgetDraw(record: DrawRecord): void {
   record.draw = undefined;
 }
 
-/** Keeps a measurement (or a known zero) in the connector's short history. */
-export function remember(record: DrawRecord, atMs: number, chargerA: PerPhase): void {
+/** Keeps a measurement (or a known zero, `assumed`) in the connector's short history. */
+export function remember(record: DrawRecord, atMs: number, chargerA: PerPhase, assumed?: true): void {
   const history = record.drawHistory;
   const last = history[history.length - 1];
   if (last && atMs < last.atMs) return;
-  history.push({ atMs, chargerA });
+  history.push(assumed ? { atMs, chargerA, assumed } : { atMs, chargerA });
   if (history.length > DRAW_HISTORY) history.shift();
 }
 

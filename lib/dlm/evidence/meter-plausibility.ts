@@ -11,14 +11,15 @@
  * - **frozen**: a live meter repeats every phase (and the total power) to the last digit in
  *   `FROZEN_MIN_READINGS` readings over `FROZEN_AFTER_MS` (a gateway repeating its cache); a meter
  *   that counts the chargers, also one that repeats itself while the chargers below changed their
- *   draw, live or not;
+ *   draw by their own readings, live or not;
  * - **impossible**: more than `IMPOSSIBLE_FACTOR` times the breaker's limit (a wrong CT ratio).
  * Where something below may generate (PV, a battery) the first two could be explained by it: they
  * allow for the generation as measured (the inverter's and the battery's readings, `generationA`),
  * and are not judged only where generation is possible but not measured. A meter that says
  * `noGenerationBelow` has none.
  */
-import { GRID_PHASES, type GridPhase, type Triple } from '../phases';
+import { GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
+import type { ChargerReading } from './charger-draw';
 
 /** A negative current beyond this, A, is not a meter's offset. */
 export const NEGATIVE_TOLERANCE_A = 1;
@@ -39,9 +40,17 @@ export const LIVE_SHARE = 0.8;
 /**
  * A meter that counts the chargers and repeats its values this long, ms, while the chargers below
  * changed their draw (`FROZEN_CHARGERS_CHANGE_A`), is frozen whether or not it was seen live.
+ * Their draw is what their own readings say, readings taken while the meter repeated itself only:
+ * not what the load manager counts them at (that moves with their set-points, their status and
+ * the age of their readings while nothing drawn changes: 862 false firings in one run of
+ * closed-loop-fixed/closed-loop-20261123-9542.json, a truthful meter), nor a reading from before
+ * (a charger that followed a set-point after its last reading had changed before the meter's values began to repeat).
  */
 export const FROZEN_WHILE_CHARGERS_MOVE_MS = 60_000;
-/** A meter that counts the chargers repeating itself while they changed their draw by more than this on a phase, A. */
+/**
+ * A meter that counts the chargers repeating itself while, by their readings, they changed their
+ * draw on a phase by more than this, A, plus the meter's resolution (`resolutionOf`).
+ */
 export const FROZEN_CHARGERS_CHANGE_A = 2;
 
 /** A reading above this many times the circuit's limit cannot be a current the breaker carried. */
@@ -55,7 +64,11 @@ export interface FrozenNote {
   /** The newest reading's time, and how many readings have repeated the values. */
   lastMs: number;
   readings: number;
-  chargersA: Triple;
+  /**
+   * By connector index: the first and the newest reading of each charger below taken while the
+   * meter repeated itself (after `sinceMs`, at most `lastMs`), per grid phase.
+   */
+  chargers: Map<number, { first: ChargerReading; last: ChargerReading }>;
   /** Whether the meter had shown itself live when the values began to repeat. */
   live: boolean;
 }
@@ -85,6 +98,8 @@ export interface MeterJudgement {
   limitA: Triple;
   /** What the chargers below drew per grid phase when the meter measured at `atMs` (their own meters). */
   chargersAt: (atMs: number) => Triple;
+  /** The readings of the chargers below that their histories hold (evidence/charger-draw.ts). */
+  chargerReadings: () => readonly ChargerReading[];
   /** Whether any charger below has a fresh reading of its own (without one, "below the chargers" cannot be judged). */
   chargersMeasured: boolean;
 }
@@ -189,12 +204,13 @@ function noteValues(meter: MeterJudgement, note: PlausibilityNote, phases: GridP
       sinceMs: newest,
       lastMs: newest,
       readings: 1,
-      chargersA: meter.chargersAt(newest),
+      chargers: new Map(),
       live: isLive(note),
     };
   } else {
     frozen.lastMs = newest;
     frozen.readings += 1;
+    if (meter.includesChargers) noteChargerReadings(frozen, meter.chargerReadings());
   }
 }
 
@@ -219,13 +235,55 @@ function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number):
     };
   }
   if (!meter.includesChargers || forMs < FROZEN_WHILE_CHARGERS_MOVE_MS) return undefined;
-  const nowA = meter.chargersAt(frozen.lastMs);
-  const moved = GRID_PHASES.find((p) => Math.abs(nowA[p] - frozen.chargersA[p]) > FROZEN_CHARGERS_CHANGE_A);
+  // By their own readings, taken while the meter repeated itself: how far they moved per phase.
+  const fromA = triple(0);
+  const toA = triple(0);
+  for (const { first, last } of frozen.chargers.values()) {
+    for (const p of GRID_PHASES) {
+      fromA[p] += first.gridA[p];
+      toA[p] += last.gridA[p];
+    }
+  }
+  const beyondA = FROZEN_CHARGERS_CHANGE_A + resolutionOf(frozen.values);
+  const moved = GRID_PHASES.find((p) => Math.abs(toA[p] - fromA[p]) > beyondA);
   if (moved === undefined) return undefined;
   return {
     kind: 'frozen',
-    why: `${meter.source} has read exactly ${shown} A for ${seconds} s while the chargers below went from ${frozen.chargersA[moved].toFixed(1)} to ${nowA[moved].toFixed(1)} A on L${moved + 1}: frozen`,
+    why: `${meter.source} has read exactly ${shown} A for ${seconds} s while the chargers below went from ${fromA[moved].toFixed(1)} to ${toA[moved].toFixed(1)} A on L${moved + 1} by their own readings: frozen`,
   };
+}
+
+/**
+ * Keeps each charger's first and newest reading taken while the meter repeated itself: after the
+ * meter's values began to repeat (`sinceMs`), at most its newest repeat (`lastMs`; a newer reading
+ * waits for the meter's next). Kept in the note: a charger's history holds only its last few.
+ */
+function noteChargerReadings(frozen: FrozenNote, readings: readonly ChargerReading[]): void {
+  for (const reading of readings) {
+    if (reading.atMs <= frozen.sinceMs || reading.atMs > frozen.lastMs) continue;
+    const kept = frozen.chargers.get(reading.key);
+    if (!kept) frozen.chargers.set(reading.key, { first: reading, last: reading });
+    else if (reading.atMs < kept.first.atMs) kept.first = reading;
+    else if (reading.atMs > kept.last.atMs) kept.last = reading;
+  }
+}
+
+/**
+ * The meter's resolution as its repeated values show it, A: the step of their last digit (1 A
+ * for whole amperes, 0.1 A, at least 0.01 A). The coarsest they allow: a meter that rounds to
+ * 1 A may hide a change of up to that much.
+ */
+export function resolutionOf(values: readonly (number | undefined)[]): number {
+  let resolution = 0.01;
+  for (const step of [1, 0.1]) {
+    if (
+      values.slice(0, 3).every((v) => v === undefined || Math.abs(v / step - Math.round(v / step)) < 1e-6)
+    ) {
+      resolution = step;
+      break;
+    }
+  }
+  return resolution;
 }
 
 /** Whether `LIVE_SHARE` of the meter's last `LIVE_WINDOW` readings changed some value. */

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import type { PerPhase } from '../../../lib/contracts';
+import { harness } from './support';
+
+/**
+ * The frozen rule for a meter that counts the chargers (evidence/meter-plausibility.ts): it fires
+ * when the chargers' own readings, taken while the meter repeated itself, moved, and not when only
+ * what the load manager counts them at moved. Found at closed-loop-fixed/closed-loop-20261123-9542.json:
+ * a truthful meter in whole amperes (no other load moving) called frozen in 862 updates of one run,
+ * because a charger that reports every 5 min was counted at 0 A once its reading was older than
+ * `connectorDrawStaleAfterMs`, at its set-point where it drew above it, or at a reading from before
+ * a raise it had followed before the meter's values began to repeat.
+ */
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/**
+ * A 40 A line whose meter counts CP-1 and 5 A of other loads, in whole amperes, truthfully; the car
+ * takes what it is given up to `wants.a`; CP-1 reports every `reportMs`. `stuck.meter` freezes the
+ * meter at its last values (a gateway repeating its cache).
+ */
+function truthfulLine(reportMs: number) {
+  const h = harness({
+    circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
+    connectors: [{ chargePointId: 'CP-1', circuit: 'line' }],
+    unbalanceLimitA: null,
+  });
+  const otherA = 5;
+  const wants = { a: 16 };
+  const stuck = { meter: false };
+  let meterA = otherA;
+  let sinceReportMs = Number.POSITIVE_INFINITY;
+  h.meter('lm', [otherA, otherA, otherA]);
+  h.start();
+  h.plugIn('CP-1/1');
+  h.feed(() => {
+    const drawnA = Math.min(wants.a, h.limit('CP-1/1') ?? 0);
+    if (!stuck.meter) meterA = otherA + drawnA;
+    h.meter('lm', [meterA, meterA, meterA]);
+    sinceReportMs += SECOND;
+    if (sinceReportMs >= reportMs) {
+      sinceReportMs = 0;
+      h.draw('CP-1/1', [drawnA, drawnA, drawnA] as PerPhase, drawnA > 0 ? 'Charging' : 'SuspendedEVSE');
+    }
+  });
+  return { h, wants, stuck };
+}
+
+/** The frozen reasons the circuit summary gave, once each. */
+function frozenReasons(h: ReturnType<typeof truthfulLine>['h']): string[] {
+  const reasons = new Set<string>();
+  for (const summary of h.summaries) {
+    for (const circuit of summary.circuits) {
+      const why = circuit.meter?.implausible;
+      if (why && /frozen/.test(why)) reasons.add(why.replace(/for \d+ s/, 'for … s'));
+    }
+  }
+  return [...reasons];
+}
+
+describe('the frozen rule and a truthful meter that counts the chargers', () => {
+  it('is not fired by a charger reporting every 5 min whose reading grows old while it and the meter hold still', () => {
+    // Before: fired in 6 of every 5 minutes ("went from 6.0 to 0.0 A": its reading older than
+    // connectorDrawStaleAfterMs was no longer counted; "from 0.0 to 7.0 A": its next reading).
+    const { h } = truthfulLine(5 * MINUTE);
+    h.run(20 * MINUTE);
+    assert.deepEqual(frozenReasons(h), []);
+  });
+
+  it('is not fired by a charger reporting every 5 s, and fires once its readings move while the meter repeats itself', () => {
+    const { h, wants, stuck } = truthfulLine(5 * SECOND);
+    h.run(5 * MINUTE);
+    assert.deepEqual(frozenReasons(h), []);
+    const before = h.limit('CP-1/1') ?? 0;
+    assert.ok(before >= 16, `charges at ${before} A`);
+    // The meter's gateway repeats its cache; the car then takes 8 A, as its charger reports.
+    stuck.meter = true;
+    h.run(30 * SECOND);
+    wants.a = 8;
+    h.run(10 * SECOND);
+    assert.match(
+      h.manager.summary().circuits[0]?.meter?.implausible ?? '',
+      /has read exactly 21\.00\/21\.00\/21\.00 A for \d+ s while the chargers below went from 16\.0 to [68]\.0 A on L1 by their own readings: frozen/,
+    );
+    assert.ok((h.limit('CP-1/1') ?? 99) < before, 'counted as blind');
+  });
+});
