@@ -24,8 +24,10 @@
  *   lowered (not within its charger's follow time after a decrease) stopped for its own reasons:
  *   full, or waiting for its own timer. Once it has rested so for CAR_REST_YIELD_MS it yields
  *   (`carYields`): offered its minimum only from what the charging cars leave (allocation
- *   `yields`), not with its minimum kept for it ahead of their share. Seen charging, it is an
- *   ordinary car again. Only in `fast` mode (a pv car resting is modes/pv.ts's).
+ *   `yields`), not with its minimum kept for it ahead of their share. Every 30 min it is offered
+ *   its minimum again for two minutes (offered nothing, a car cannot show that it wants current
+ *   again). Seen charging, it is an ordinary car again. Only in `fast` mode (a pv car resting is
+ *   modes/pv.ts's).
  * - **For its session.** It lives in the session record: a new car starts without one.
  *
  * The minimum in force (`carMinimum`) is the higher of the session's minimum
@@ -53,6 +55,16 @@ export const CAR_MINIMUM_PROBE_MAX_A = 13;
  * that rests for five is full or waits for its own timer.
  */
 export const CAR_REST_YIELD_MS = 300_000;
+
+/**
+ * How often a car that yields is offered its minimum again as an ordinary car (ms), and for how
+ * long (CAR_REST_RETRY_MS, at least its charger's follow time and a minute more): offered nothing,
+ * a car cannot show that it wants current again (its own timer, a departure in the morning), so on
+ * a zone that stays full it would wait all night. Each try costs the others its minimum for that
+ * window; a car that then charges is an ordinary car again.
+ */
+export const CAR_REST_REOFFER_MS = 1_800_000;
+export const CAR_REST_RETRY_MS = 120_000;
 
 /** The minimum in force this session, A, and where it comes from (said in the reasons). */
 export interface CarMinimum {
@@ -184,7 +196,17 @@ export function carYields(
     wanting &&
     since !== undefined &&
     now - since >= CAR_REST_YIELD_MS &&
+    !offeredAgain(site, runtime, now - since - CAR_REST_YIELD_MS) &&
     (status === 'SuspendedEV' || status === 'SuspendedEVSE') &&
     effectiveMode(site, connector, runtime) === 'fast';
   return runtime.session.yielding;
+}
+
+/**
+ * Whether a car that has yielded for `yieldedMs` is in one of its tries (CAR_REST_REOFFER_MS):
+ * the last CAR_REST_RETRY_MS (at least its charger's follow time and a minute) of each period.
+ */
+function offeredAgain(site: Site, runtime: ConnectorRuntime, yieldedMs: number): boolean {
+  const retryMs = Math.max(CAR_REST_RETRY_MS, followMsOf(site, runtime) + 60_000);
+  return yieldedMs % CAR_REST_REOFFER_MS >= CAR_REST_REOFFER_MS - retryMs;
 }

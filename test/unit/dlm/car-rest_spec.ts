@@ -81,6 +81,29 @@ describe('LoadManager: a car that rests on its own gives way to the charging car
     assert.equal(h.limit('A/1'), 31.5, trail());
   });
 
+  it('offers a yielding car its minimum again every 30 min, so a car on its own timer charges on a zone that stays full', () => {
+    const setup = carPark();
+    h = setup.park;
+    const trail = () =>
+      h
+        .sentTo('A/1')
+        .slice(-6)
+        .map((s) => `${s.limitA} ${s.reason}`)
+        .join(' | ');
+    setup.world.full = true;
+    h.run(360_000);
+    assert.equal(h.limit('A/1'), 0, trail());
+    // Its own timer: it would charge now, but offered nothing it cannot show it (SuspendedEVSE).
+    setup.world.full = false;
+    h.run(600_000);
+    assert.equal(h.limit('A/1'), 0, trail());
+    // Within its next try (every 30 min, 2 min long) it is offered its minimum, takes it, and is an
+    // ordinary car again: it shares the zone with the others.
+    h.run(1_800_000);
+    assert.equal(h.limit('A/1'), 15.7, trail());
+    assert.equal(h.limit('B/1'), 15.7, trail());
+  });
+
   it('counts a car that became full while it was paused as resting once it takes nothing at its minimum', () => {
     const setup = carPark(true);
     h = setup.park;
