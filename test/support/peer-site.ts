@@ -52,6 +52,33 @@ export function controlLoop(
   };
 }
 
+/** Resolves with the ms it took when `done(setPoints)` holds, checked now and at every set-point; rejects after `timeoutMs`. */
+export function setPointsWhere(
+  manager: LoadManager,
+  done: (points: SetPoint[]) => boolean,
+  timeoutMs: number,
+): Promise<number> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!done(manager.setPoints())) return;
+      clearTimeout(timer);
+      manager.off('setPoint', check);
+      resolve(Date.now() - started);
+    };
+    const timer = setTimeout(() => {
+      manager.off('setPoint', check);
+      reject(new Error(`not within ${timeoutMs} ms: ${JSON.stringify(manager.setPoints())}`));
+    }, timeoutMs);
+    manager.on('setPoint', check);
+    check();
+  });
+}
+
+/** The limit a charger's set-point gives it (connector 1's: these sites have one connector each), A. */
+export const limitOf = (points: SetPoint[], id: string) =>
+  points.find((p) => p.chargePointId === id)?.limitA ?? 0;
+
 /**
  * Per test of a car park of peer chargers: the OCPP harness, the chargers `connected()` makes with
  * `make`, and the control loops `loop()` wires. After each test the `cleanups` run (the latest

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import type { SetPoint } from '../../../lib/contracts';
-import type { LoadManager } from '../../../lib/dlm/load-manager';
 import type { SiteConfig } from '../../../lib/dlm/site';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
 import { Cars201 } from '../../support/car201';
@@ -8,7 +6,7 @@ import { Charger201 } from '../../support/charger201';
 import { until } from '../../support/events';
 import { EvpowerCharger } from '../../support/evpower-charger';
 import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop } from '../../support/peer-site';
+import { controlLoop, limitOf, setPointsWhere } from '../../support/peer-site';
 
 /**
  * Issue 39, end to end with the shipped control settings (a 30 s update interval, the 0.5 A/s ramp;
@@ -39,31 +37,6 @@ function zone(ids: readonly string[]): SiteConfig {
     control: { decreaseSettleMs: 2_000 },
   };
 }
-
-/** Resolves with the ms it took when `done(setPoints)` holds, checked now and at every set-point; rejects after `timeoutMs`. */
-function setPointsWhere(
-  manager: LoadManager,
-  done: (points: SetPoint[]) => boolean,
-  timeoutMs: number,
-): Promise<number> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (!done(manager.setPoints())) return;
-      clearTimeout(timer);
-      manager.off('setPoint', check);
-      resolve(Date.now() - started);
-    };
-    const timer = setTimeout(() => {
-      manager.off('setPoint', check);
-      reject(new Error(`not within ${timeoutMs} ms: ${JSON.stringify(manager.setPoints())}`));
-    }, timeoutMs);
-    manager.on('setPoint', check);
-    check();
-  });
-}
-
-const limitOf = (points: SetPoint[], id: string) => points.find((p) => p.chargePointId === id)?.limitA ?? 0;
 
 describe('shipped control settings: a lone car at its share within 10 s, a departure freed within 5 s (real central system)', () => {
   const harness = useOcppHarness();
