@@ -2,7 +2,8 @@
  * Per car, from outside the simulator: which car is on which connector at a moment (the
  * scenario's arrivals and departures, by the simulator's own rule), the energy each car took and
  * its starts (a start: the car goes from not drawing to drawing). The same ledger watches the
- * closed loop and the ideal, so both are counted alike.
+ * closed loop and the ideal, so both are counted alike. A restart after a switch of the phases
+ * under load (the charger's pause, lib/sim/site-charger.ts) is a start; `afterSwitch` counts those.
  */
 import type { SimCar, SiteSimulator } from '../../lib/sim/site';
 
@@ -32,6 +33,9 @@ export function carAt(cars: readonly SimCar[], connector: string, elapsedMs: num
 export class CarLedger {
   readonly energyWh = new Map<SimCar, number>();
   readonly starts = new Map<SimCar, number>();
+  /** Of `starts`, those after a switch of the phases under load. */
+  readonly afterSwitch = new Map<SimCar, number>();
+  private readonly pauses = new Map<string, number>();
   private readonly drawing = new Map<string, SimCar | undefined>();
 
   constructor(private readonly cars: readonly SimCar[]) {
@@ -49,8 +53,14 @@ export class CarLedger {
       const draws = stats.drawW > 0;
       if (car && draws) {
         this.energyWh.set(car, (this.energyWh.get(car) ?? 0) + (stats.drawW * stepMs) / 3_600_000);
-        if (this.drawing.get(stats.key) !== car) this.starts.set(car, (this.starts.get(car) ?? 0) + 1);
+        if (this.drawing.get(stats.key) !== car) {
+          this.starts.set(car, (this.starts.get(car) ?? 0) + 1);
+          if (stats.phaseSwitchesUnderLoad > (this.pauses.get(stats.key) ?? 0))
+            this.afterSwitch.set(car, (this.afterSwitch.get(car) ?? 0) + 1);
+        }
       }
+      // Its switches under load as of the last step it drew: one more at a start is the pause's.
+      if (draws) this.pauses.set(stats.key, stats.phaseSwitchesUnderLoad);
       this.drawing.set(stats.key, draws ? car : undefined);
     }
   }
@@ -61,10 +71,9 @@ export class CarLedger {
     return total;
   }
 
-  /** Starts by car name. */
-  startsByName(startOfDayMs: number): Record<string, number> {
-    return Object.fromEntries(
-      this.cars.map((car) => [carName(car, startOfDayMs), this.starts.get(car) ?? 0]),
-    );
+  /** Starts by car name (`afterSwitch`: only those after a switch of the phases under load). */
+  startsByName(startOfDayMs: number, afterSwitch = false): Record<string, number> {
+    const from = afterSwitch ? this.afterSwitch : this.starts;
+    return Object.fromEntries(this.cars.map((car) => [carName(car, startOfDayMs), from.get(car) ?? 0]));
   }
 }

@@ -36,6 +36,13 @@ export function compareDay(
   allNotes.push(
     `the ideal starts each car at most ${Math.max(0, ...idealStarts)} times (it has no minimum on/off time, no start margin, no enable delay)`,
   );
+  const afterSwitch = Object.entries(ledger.startsByName(scenario.startOfDayMs, true)).filter(
+    ([, n]) => n > 0,
+  );
+  if (afterSwitch.length > 0)
+    allNotes.push(
+      `of the starts, restarts after a phase switch under load (the charger's pause): ${afterSwitch.map(([car, n]) => `${car} ${n}`).join(', ')}`,
+    );
   if (closed.pv && ideal.fromPvWh !== undefined)
     allNotes.push(
       `from PV: delivered ${(closed.pv.carsFromPvWh / 1000).toFixed(1)} kWh, the ideal ${(ideal.fromPvWh / 1000).toFixed(1)} kWh (${((closed.pv.carsFromPvWh / Math.max(1, ideal.fromPvWh)) * 100).toFixed(1)} %); the rest of each is from the grid or the battery (minpv minimum, pv dips)`,

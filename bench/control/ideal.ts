@@ -4,7 +4,7 @@
  * gives with perfect, instant knowledge. Every second it is handed the true other loads of the
  * coming second, each car's true phases, minimum, maximum and whether it is full, and the true PV
  * surplus; the chargers take its limits at once (no response delay, no ramp, no update interval, no
- * minimum on/off time, no start margin, no learned peaks or fallbacks) and to the tenth (no
+ * minimum on/off time, no pause to switch phases, no start margin, no learned peaks or fallbacks) and to the tenth (no
  * whole-ampere chargers). What stays is what the site is configured with: breaker limits,
  * headroom, the unbalance limit, the step, the PV residual and the battery's priority. A `pv` car
  * charges whenever the surplus left after the cars before it covers its minimum (on one phase when
@@ -53,7 +53,8 @@ export function runIdeal(
   const site = parseSite(scenario.site);
   // Chargers that follow at once and to the tenth (the scenario's slow and whole-ampere ones too).
   const chargers: Record<string, SimChargerOptions> = {};
-  for (const connector of site.connectors) chargers[connector.key] = { responseDelayMs: 0 };
+  for (const connector of site.connectors)
+    chargers[connector.key] = { responseDelayMs: 0, phaseSwitchPauseMs: 0 };
   const sim = new SiteSimulator({
     clock,
     site,

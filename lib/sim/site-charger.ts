@@ -37,6 +37,10 @@ export interface ChargerSim {
   /** Of `phaseSwitches`, those before the car first drew current (no contactor closed yet). */
   phaseSwitchesBeforeCurrent: number;
   drawing: boolean;
+  /** A switch of the phases under load: the car draws nothing until then (ms). */
+  pausedUntilMs?: number;
+  /** Switches of the phases that stopped a car drawing current (each a contactor cycle). */
+  phaseSwitchesUnderLoad: number;
   /** The fallback the load manager chose for it (`SetPoint.fallbackA`), installed with its limits. */
   fallbackA?: number;
 }
@@ -44,6 +48,13 @@ export interface ChargerSim {
 /** A charger as configured (`given`), before anything happened: offering its own fallback. */
 /** A simulated charger's time from a set-point to the car drawing it, unless its options say (ms). */
 export const DEFAULT_RESPONSE_DELAY_MS = 5000;
+/**
+ * A simulated charger's pause for a switch of the phases while the car draws (ms): it stops the
+ * car (IEC 61851 state C to B), opens its contactor, waits a few seconds for it to settle,
+ * switches, and the car needs some 10-15 s to ask for current again. 20 s is the middle of what
+ * wallboxes that switch (and the managers that drive them) allow for it.
+ */
+export const DEFAULT_PHASE_SWITCH_PAUSE_MS = 20_000;
 
 export function chargerSim(connector: Connector, given: SimChargerOptions): ChargerSim {
   return {
@@ -56,6 +67,7 @@ export function chargerSim(connector: Connector, given: SimChargerOptions): Char
       rogue: given.rogue ?? false,
       overOfferA: given.overOfferA ?? 0,
       ignoresPhaseSwitch: given.ignoresPhaseSwitch ?? false,
+      phaseSwitchPauseMs: given.phaseSwitchPauseMs ?? DEFAULT_PHASE_SWITCH_PAUSE_MS,
       meterIntervalMs: given.meterIntervalMs ?? 10_000,
       wholeAmps: given.wholeAmps ?? false,
     },
@@ -79,6 +91,7 @@ export function chargerSim(connector: Connector, given: SimChargerOptions): Char
     stops: 0,
     phaseSwitches: 0,
     phaseSwitchesBeforeCurrent: 0,
+    phaseSwitchesUnderLoad: 0,
     drawing: false,
   };
 }
@@ -117,6 +130,11 @@ export function takeLimits(charger: ChargerSim, connector: Connector, now: numbe
       // after the car left).
       if (charger.car) charger.phaseSwitches += 1;
       if (charger.car && !charger.car.charged) charger.phaseSwitchesBeforeCurrent += 1;
+      // Under load the charger stops the car for the switch; one that ignores the phases does not.
+      if (charger.drawing && !charger.options.ignoresPhaseSwitch && charger.options.phaseSwitchPauseMs > 0) {
+        charger.pausedUntilMs = now + charger.options.phaseSwitchPauseMs;
+        charger.phaseSwitchesUnderLoad += 1;
+      }
     }
   }
   if (ignores) charger.offeredA = connector.maxA;

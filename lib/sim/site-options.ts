@@ -36,6 +36,11 @@ export interface SimChargerOptions extends SimChargerFaults {
   overOfferA?: number;
   /** Ignores the number of phases in a set-point: the car keeps drawing on all its phases. */
   ignoresPhaseSwitch?: boolean;
+  /**
+   * A switch of the phases under load stops the car this long (the charger opens its contactor,
+   * waits, switches and the car starts again). Default `DEFAULT_PHASE_SWITCH_PAUSE_MS` (20 s).
+   */
+  phaseSwitchPauseMs?: number;
   /** The charger's own meter reports this often (OCPP MeterValueSampleInterval). Default 10 000 ms. */
   meterIntervalMs?: number;
   /**

@@ -172,6 +172,13 @@ export class SiteSimulator {
     const car = charger.car;
     let chargerA = triple(0);
     let status: ConnectorStatus = 'Available';
+    const paused = car !== undefined && charger.pausedUntilMs !== undefined && now < charger.pausedUntilMs;
+    if (paused) {
+      // Switching its phases under load: the charger holds the car (it reports SuspendedEVSE).
+      // The session goes on, the same contactor cycle is counted as the phase switch, not a start.
+      this.settleCharger(charger, 'SuspendedEVSE', chargerA, true);
+      return;
+    }
     if (car) {
       const usedPhases = charger.phases === 1 && !charger.options.ignoresPhaseSwitch ? 1 : connector.phases;
       const draw = car.ev.draw(charger.offeredA, usedPhases);
@@ -189,6 +196,15 @@ export class SiteSimulator {
     const drawing = status === 'Charging';
     if (drawing && !charger.drawing) charger.starts += 1;
     if (!drawing && charger.drawing && car) charger.stops += 1;
+    this.settleCharger(charger, status, chargerA, drawing);
+  }
+
+  private settleCharger(
+    charger: ChargerSim,
+    status: ConnectorStatus,
+    chargerA: Triple,
+    drawing: boolean,
+  ): void {
     charger.drawing = drawing;
     if (status !== charger.status) charger.dirty = true;
     charger.status = status;
@@ -379,6 +395,8 @@ export class SiteSimulator {
     stops: number;
     phaseSwitches: number;
     phaseSwitchesBeforeCurrent: number;
+    /** Switches that stopped the car drawing for the charger's pause (the car started again after). */
+    phaseSwitchesUnderLoad: number;
     carSocPercent?: number;
     carMaxW: number;
   }[] {
@@ -400,6 +418,7 @@ export class SiteSimulator {
         stops: charger.stops,
         phaseSwitches: charger.phaseSwitches,
         phaseSwitchesBeforeCurrent: charger.phaseSwitchesBeforeCurrent,
+        phaseSwitchesUnderLoad: charger.phaseSwitchesUnderLoad,
         ...(ev ? { carSocPercent: ev.socPercent } : {}),
         carMaxW:
           ev && !ev.full

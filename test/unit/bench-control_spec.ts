@@ -147,6 +147,29 @@ describe('bench:control ideal', () => {
     assert.ok(Math.abs(ledger.totalWh() - 3000 / 3600) < 1e-9);
   });
 
+  it('counts a restart after a phase switch under load as a start, and apart as one after a switch', () => {
+    const scenario = oneCar({ limitA: 63, otherA: [0, 0, 0], remainingKWh: 40, durationMs: 10 * MINUTE_MS });
+    const ledger = new CarLedger(scenario.cars);
+    // Draws, a switch under load pauses it (the count rises during the pause), draws again; then a stop and a start.
+    const steps: [number, number][] = [
+      [1000, 0],
+      [0, 1],
+      [0, 1],
+      [1000, 1],
+      [0, 1],
+      [1000, 1],
+    ];
+    steps.forEach(([drawW, phaseSwitchesUnderLoad], i) => {
+      const sim = {
+        elapsedMs: 60_000 + i * 1000,
+        chargerStats: () => [{ key: 'CP/1', drawW, phaseSwitchesUnderLoad }],
+      };
+      ledger.step(sim as never, 1000);
+    });
+    assert.deepEqual(ledger.startsByName(scenario.startOfDayMs), { 'CP/1@09:01': 3 });
+    assert.deepEqual(ledger.startsByName(scenario.startOfDayMs, true), { 'CP/1@09:01': 1 });
+  });
+
   it('runs the first half hour of the car park day with the ideal at or above the closed loop', function () {
     this.timeout(20_000);
     const result = runLocalDay('carpark', 63, 30 * MINUTE_MS);
