@@ -1,5 +1,5 @@
 import type { ConnectorState } from '../contracts';
-import type { ChargerStepRecord } from './evidence/charger-step';
+import type { ChargerStepRecord } from './evidence/charger-step-record';
 import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
 import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';

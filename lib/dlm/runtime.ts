@@ -15,7 +15,7 @@
  */
 
 import type { SetPoint } from '../contracts';
-import { newChargerStepRecord } from './evidence/charger-step';
+import { newChargerStepRecord } from './evidence/charger-step-record';
 import { newDrawRecord } from './evidence/measurements';
 import { newObservedSession } from './evidence/observations';
 import {

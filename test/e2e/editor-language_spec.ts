@@ -38,6 +38,11 @@ async function configNodes(page: ReturnType<ReturnType<typeof useBrowserSuite>['
   const tray = page.locator('.red-ui-tray').last();
   await tray.locator('#node-config-dialog-cancel').waitFor();
   const title = (await tray.locator('.red-ui-tray-titlebar').textContent())?.trim();
+  // The dialog's form is built after its buttons: wait for the choices and their words.
+  await page.waitForFunction(() => {
+    const options = document.querySelectorAll('.red-ui-tray #ampflow-cs-separator option');
+    return options.length > 0 && [...options].every((option) => (option.textContent ?? '').trim() !== '');
+  });
   const separators = await tray.locator('#ampflow-cs-separator option').allTextContents();
   // Clicked in the page: a notice of the editor may lie over the button.
   await tray.locator('#node-config-dialog-cancel').dispatchEvent('click');

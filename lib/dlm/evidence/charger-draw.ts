@@ -22,6 +22,7 @@ import { type GridPhase, phaseMask, type Triple, toGrid, triple } from '../phase
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
 import type { Circuit, Connector, Site } from '../site/model';
 import { drawSince, type MeterRuntime } from './measurements';
+import type { ChargerReading } from './meter-plausibility';
 import { followMsOf } from './overdraw';
 
 /** A settled reading (no raise and no decrease open below) is a reference this long, ms. */
@@ -122,13 +123,6 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
 }
 
 /** One reading of a charger's own meter, per grid phase (what the frozen rule compares). */
-export interface ChargerReading {
-  /** The connector's index. */
-  key: number;
-  atMs: number;
-  gridA: Readonly<Triple>;
-}
-
 /**
  * The readings of the chargers below a circuit that their histories still hold, measured only
  * (not the zero assumed where a set-point above 0 followed none): what they drew by their own

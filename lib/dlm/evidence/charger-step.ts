@@ -18,25 +18,10 @@
  * wrongly (a charger that reports its offer rounded but applies tenths), it costs that charger at
  * most one ampere and never loads a breaker more (a step only rounds limits down).
  */
-import type { ConnectorState } from '../../contracts';
 import type { ConnectorRuntime } from '../parts';
 import { EPS } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { followMsOf } from './overdraw';
-
-/** The connector record's part of this rule (written only here). */
-export interface ChargerStepRecord {
-  /** The charger was seen offering the whole ampere below a set-point that is not whole. */
-  wholeAmpsSeen: boolean;
-  /** The connector state in hand at the first update after the set-point's follow time: proves nothing. */
-  stepStaleState: ConnectorState | undefined;
-  /** The set-point change (`lastChangeAtMs`) `stepStaleState` was taken for. */
-  stepStaleForMs: number | undefined;
-}
-
-export function newChargerStepRecord(): ChargerStepRecord {
-  return { wholeAmpsSeen: false, stepStaleState: undefined, stepStaleForMs: undefined };
-}
 
 /** A set-point this far above its whole ampere says whether the charger takes tenths, A. */
 const FRACTION_A = 0.05;

@@ -19,7 +19,14 @@
  * `noGenerationBelow` has none.
  */
 import { GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
-import type { ChargerReading } from './charger-draw';
+
+/** A charger's own reading, per grid phase (evidence/charger-draw.ts readingsBelow gives them). */
+export interface ChargerReading {
+  /** The connector's index. */
+  key: number;
+  atMs: number;
+  gridA: Readonly<Triple>;
+}
 
 /** A negative current beyond this, A, is not a meter's offset. */
 export const NEGATIVE_TOLERANCE_A = 1;
