@@ -49,7 +49,7 @@ export interface OracleFigure {
   schedule: string;
   /** The surplus per second of that replay (the battery's priority as it went). */
   surplusW: number[];
-  /** The DP with no car ever full, on that surplus: no schedule takes more of it. */
+  /** The DP with no car ever full, on that surplus: no schedule takes more of it (in the model). */
   upperShare?: number;
 }
 
@@ -345,9 +345,12 @@ export function runOracle(
         }
       }
       if (best) {
-        // An upper bound for the best replay's surplus: no car ever full and the other cars' Wh worth
-        // as much (more room to fill than the day has); the share's denominator does not move, as the
-        // switching car (not full, 11 kW) could take the whole surplus whenever it is plugged in.
+        // A bound in the DP's model for the best replay's surplus: no car ever full and the other cars'
+        // Wh worth as much (more room to fill than the day has); the share's denominator does not move,
+        // as the switching car (not full, 11 kW) could take the whole surplus whenever it is plugged in.
+        // Not a bound of the replayed share: while the battery has priority PvDayAccount counts what a
+        // car draws from the battery's share as surplus taken (numerator and denominator), the model
+        // keeps that share for the battery.
         const open = truth(site, scenario, { surplusW: best.surplusW, fullAt: {} });
         let openWh = 0;
         open.slots.forEach((slot, t) => {
@@ -378,7 +381,7 @@ export function oracleLines(dayName: string, seed: number): string[] {
   }).concat(runOracle(pvHome({ ...pv.options, seed }), { maxStarts: [2], dips: ['none', 'any'] }));
   const lines = [
     `oracle (${dayName}, seed ${seed}): the best share of the PV surplus with perfect knowledge of the day, the 1p/3p car at most N starts (bench/control/oracle.ts), replayed through the simulator`,
-    '| switching car | starts at most | upper bound | share replayed (DP model) | its starts (after a switch) | its schedule |',
+    '| switching car | starts at most | bound (model) | share replayed (DP model) | its starts (after a switch) | its schedule |',
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const f of figures)
