@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DayOptions, DayResult } from './control/day-result';
 import { LOCAL_DAYS, runLocalDay } from './control/days';
-import { oracleLines } from './control/oracle';
+import { oracleLines } from './control/oracle-lines';
 import { machineLine } from './support/machine';
 
 const TARIFF_DAY = join(__dirname, 'control', 'tariff-day.ts');

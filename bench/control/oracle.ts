@@ -26,8 +26,7 @@ import { batteryHasPriority } from '../../lib/dlm/modes/pv-surplus';
 import { GRID_PHASES, parseSite, type Site, type Triple } from '../../lib/dlm/site';
 import { PvDayAccount } from '../../lib/sim/pv-figures';
 import { SiteSimulator } from '../../lib/sim/site';
-import { pvHome, type Scenario } from '../../lib/sim/site-scenarios';
-import { PV_DAYS } from '../support/pv-days';
+import type { Scenario } from '../../lib/sim/site-scenarios';
 import { CarLedger, carAt, carName } from './cars';
 import { DAY_EPOCH_MS } from './ideal';
 import { type DipRule, type OracleSlot, type SlotMode, solveOracle } from './oracle-dp';
@@ -46,6 +45,8 @@ export interface OracleFigure {
   share: number;
   starts: number;
   afterSwitch: number;
+  /** What the switching (`pv`) car took from the grid or the battery in the replay, Wh. */
+  importWh: number;
   schedule: string;
   /** The surplus per second of that replay (the battery's priority as it went). */
   surplusW: number[];
@@ -63,6 +64,8 @@ interface Replay {
   share: number;
   starts: number;
   afterSwitch: number;
+  /** What the `pv` car took from the grid or the battery, Wh. */
+  importWh: number;
   /** The surplus the cars may take, per slot, as it was in this replay (the battery's priority). */
   surplusW: number[];
   /** The first slot each car was full in (by connector key). */
@@ -128,7 +131,12 @@ function roomAt(site: Site, scenario: Scenario, timeOfDay: number): Triple {
 }
 
 /** The day's truth per slot, with the surplus of `surplusW` (from a replay) or of a first guess. */
-function truth(site: Site, scenario: Scenario, seen: Pick<Replay, 'surplusW' | 'fullAt'>): Truth {
+function truth(
+  site: Site,
+  scenario: Scenario,
+  seen: Pick<Replay, 'surplusW' | 'fullAt'>,
+  dipScale = 1,
+): Truth {
   const { surplusW, fullAt } = seen;
   const { switching, minA } = parts(site, scenario);
   const v = site.voltageV;
@@ -137,8 +145,8 @@ function truth(site: Site, scenario: Scenario, seen: Pick<Replay, 'surplusW' | '
   const slots: OracleSlot[] = [];
   const acceptW: number[] = [];
   // The day's dip rule, per phase count: the bucket and how long the dip has lasted.
-  const budgetWs = minW[0] * (site.pv.disableDelayMs / 1000);
-  const capS = (2 * site.pv.disableDelayMs) / 1000;
+  const budgetWs = dipScale * minW[0] * (site.pv.disableDelayMs / 1000);
+  const capS = (dipScale * 2 * site.pv.disableDelayMs) / 1000;
   const bucket = [0, 0];
   const dipS = [0, 0];
   for (let t = 0; t < n; t++) {
@@ -273,6 +281,7 @@ function replay(scenario: Scenario, modes: readonly SlotMode[]): Replay {
   const name = car ? carName(car, scenario.startOfDayMs) : '';
   return {
     share: account.finish(sim).share,
+    importWh: account.figures.gridImportDuringPvWh + account.figures.batteryToPvCarsWh,
     starts: ledger.startsByName(scenario.startOfDayMs)[name] ?? 0,
     afterSwitch: ledger.startsByName(scenario.startOfDayMs, true)[name] ?? 0,
     surplusW,
@@ -301,7 +310,12 @@ export function describeSchedule(modes: readonly SlotMode[], startOfDayMs: numbe
 /** The oracle's figures for `scenario`, for each start limit and dip rule. */
 export function runOracle(
   scenario: Scenario,
-  options: { maxStarts?: readonly number[]; dips?: readonly DipRule[] } = {},
+  options: {
+    maxStarts?: readonly number[];
+    dips?: readonly DipRule[];
+    /** Multiplies the dip rule's budget and longest dip (how much more import would reach a goal). */
+    dipScale?: number;
+  } = {},
 ): OracleFigure[] {
   const site = parseSite(scenario.site);
   const n = Math.floor(scenario.durationMs / STEP_MS);
@@ -316,7 +330,7 @@ export function runOracle(
       for (const othersWeight of [1, 0.75, 0.5, 0.25]) {
         let seen: Replay = first;
         for (let round = 0; round < 2; round++) {
-          const day = truth(site, scenario, seen);
+          const day = truth(site, scenario, seen, options.dipScale);
           let bestWh = 0;
           day.slots.forEach((slot, t) => {
             bestWh += (Math.min(slot.surplusW, day.acceptW[t] ?? 0) * STEP_MS) / 3_600_000;
@@ -339,6 +353,7 @@ export function runOracle(
               share: replayed.share,
               starts: replayed.starts,
               afterSwitch: replayed.afterSwitch,
+              importWh: replayed.importWh,
               schedule: describeSchedule(result.modes, scenario.startOfDayMs),
               surplusW: replayed.surplusW,
             };
@@ -351,7 +366,7 @@ export function runOracle(
         // Not a bound of the replayed share: while the battery has priority PvDayAccount counts what a
         // car draws from the battery's share as surplus taken (numerator and denominator), the model
         // keeps that share for the battery.
-        const open = truth(site, scenario, { surplusW: best.surplusW, fullAt: {} });
+        const open = truth(site, scenario, { surplusW: best.surplusW, fullAt: {} }, options.dipScale);
         let openWh = 0;
         open.slots.forEach((slot, t) => {
           openWh += (Math.min(slot.surplusW, open.acceptW[t] ?? 0) * STEP_MS) / 3_600_000;
@@ -362,32 +377,4 @@ export function runOracle(
       }
     }
   return figures;
-}
-
-const RULES: Record<DipRule, string> = {
-  rides: 'dips as the day allows',
-  none: 'no import at all',
-  any: 'import at will (the metric’s ceiling)',
-};
-
-/** The oracle's lines for a PV day of bench:control (`--oracle`), or none for another day. */
-export function oracleLines(dayName: string, seed: number): string[] {
-  const pv = PV_DAYS.find((d) => d.name === dayName);
-  if (!pv) return [];
-  const started = performance.now();
-  const figures = runOracle(pvHome({ ...pv.options, seed }), {
-    maxStarts: [2, 3, 4, Infinity],
-    dips: ['rides'],
-  }).concat(runOracle(pvHome({ ...pv.options, seed }), { maxStarts: [2], dips: ['none', 'any'] }));
-  const lines = [
-    `oracle (${dayName}, seed ${seed}): the best share of the PV surplus with perfect knowledge of the day, the 1p/3p car at most N starts (bench/control/oracle.ts), replayed through the simulator`,
-    '| switching car | starts at most | bound (model) | share replayed (DP model) | its starts (after a switch) | its schedule |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
-  for (const f of figures)
-    lines.push(
-      `| ${RULES[f.dips]} | ${Number.isFinite(f.maxStarts) ? f.maxStarts : 'any'} | ${((f.upperShare ?? 0) * 100).toFixed(1)} % | ${(f.share * 100).toFixed(1)} % (${(f.modelShare * 100).toFixed(1)} %) | ${f.starts} (${f.afterSwitch}) | ${Number.isFinite(f.maxStarts) ? f.schedule : ''} |`,
-    );
-  lines.push(`computed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  return lines;
 }
