@@ -9,7 +9,7 @@ import { runOracle } from './oracle';
 import type { DipRule } from './oracle-dp';
 
 const RULES: Record<DipRule, string> = {
-  rides: 'dips as the day allows',
+  rides: 'dips ≤ 6 min, ≤ 69 Wh each (a strict reading of the pv rule)',
   none: 'no import at all',
   any: 'import at will (the metric’s ceiling)',
 };
