@@ -6,11 +6,12 @@
  * starts per car, the PV surplus share (PV days) and cost ÷ optimal cost (the tariff day, when
  * bench/control/tariff-day.ts is there). What is real and what is modelled: docs/performance.md.
  *
- *   npm run bench:control -- [--day carpark|pv-sunny-cloudy|pv-fast-clouds|tariff|pv] [--seed N] [--hidden-seed] [--cars]
+ *   npm run bench:control -- [--day carpark|pv-sunny-cloudy|pv-fast-clouds|tariff|pv] [--seed N] [--hidden-seed] [--cars] [--oracle]
  *
  * Each day has a fixed seed (the carpark 63, the PV days 10 and 11, the tariff day its own);
  * `--seed N` runs every chosen day with N, `--hidden-seed` with a random seed that is printed;
- * `--cars` prints each car's energy and starts beside the ideal's.
+ * `--cars` prints each car's energy and starts beside the ideal's; `--oracle` (PV days) the best
+ * share any policy with perfect knowledge reaches with at most 2, 3, 4 starts (bench/control/oracle.ts).
  *
  * Not part of npm test.
  */
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DayOptions, DayResult } from './control/day-result';
 import { LOCAL_DAYS, runLocalDay } from './control/days';
+import { oracleLines } from './control/oracle-lines';
 import { machineLine } from './support/machine';
 
 const TARIFF_DAY = join(__dirname, 'control', 'tariff-day.ts');
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       'hidden-seed': { type: 'boolean', default: false },
       cars: { type: 'boolean', default: false },
+      oracle: { type: 'boolean', default: false },
     },
   });
   const all = days();
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
     const result = await day.run(seed ?? day.defaultSeed);
     results.push(result);
     printDay(result, values.cars === true);
+    if (values.oracle) for (const line of oracleLines(day.name, seed ?? day.defaultSeed)) console.log(line);
   }
   console.log(
     '| day | seed | delivered ÷ ideal | delivered / ideal kWh | s over (beyond the chargers’ pace) | starts per car max / mean | PV surplus share (ideal) | cost ÷ optimal | computed in |',
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
   const args = [
     ...(values.day ? [`--day ${values.day}`] : []),
     ...(seed === undefined ? [] : [`--seed ${seed}`]),
+    ...(values.oracle ? ['--oracle'] : []),
   ];
   console.log(`\ncommand: npm run bench:control${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`);
 }
