@@ -28,21 +28,27 @@ export interface PhaseSession {
   phaseSwitchRefused: boolean;
   downSinceMs?: number;
   upSinceMs?: number;
-  /**
-   * A pv car on three phases: what its three-phase minimum took beyond the surplus (W × ms, less
-   * what the surplus gave beyond it since), and the shortfall at `downShortAtMs`.
-   */
-  downShortWms?: number;
-  downShortW?: number;
-  downShortAtMs?: number;
-  /**
-   * A pv car on one phase: what three phases would have taken of the surplus beyond one (W × ms,
-   * less what their minimum would have taken beyond the surplus since), and the gain at `upGainAtMs`.
-   */
-  upGainSinceMs?: number;
-  upGainWms?: number;
-  upGainW?: number;
-  upGainAtMs?: number;
+  /** A pv car on three phases: what its minimum took beyond the surplus, less what it gave since. */
+  downShort: EnergyTally;
+  /** A pv car on one phase: what three phases would have taken beyond one (see phase-switching.ts). */
+  upGain: EnergyTally;
+}
+
+/**
+ * Energy that runs up while a power is positive and back down while it is negative (W × ms, never
+ * below 0), kept as the total at `atMs` and the power since: `wms` is undefined while nothing is
+ * counted. `sinceMs` is when the count began. Written only by control/phase-switching.ts
+ * (`tallyWh`, `clearTally`); made once per session with all its fields, for V8 (see runtime.ts).
+ */
+export interface EnergyTally {
+  wms?: number;
+  w?: number;
+  atMs?: number;
+  sinceMs?: number;
+}
+
+export function newEnergyTally(): AllFields<EnergyTally> {
+  return { wms: undefined, w: undefined, atMs: undefined, sinceMs: undefined };
 }
 
 export function newPhaseSession(): AllFields<PhaseSession> {
@@ -56,13 +62,8 @@ export function newPhaseSession(): AllFields<PhaseSession> {
     phaseSwitchRefused: false,
     downSinceMs: undefined,
     upSinceMs: undefined,
-    downShortWms: undefined,
-    downShortW: undefined,
-    downShortAtMs: undefined,
-    upGainSinceMs: undefined,
-    upGainWms: undefined,
-    upGainW: undefined,
-    upGainAtMs: undefined,
+    downShort: newEnergyTally(),
+    upGain: newEnergyTally(),
   };
 }
 
