@@ -154,7 +154,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
    * A charger confirmed the limit it holds on a connector (a flow that sends set-points another
    * way than ampflow-charging-profile says so; that node's confirmations arrive with the connector
    * states): once a connector has confirmations, a reading proves a decrease only after the
-   * decrease was confirmed (evidence/overdraw.ts settleDecrease). Returns whether the connector is known.
+   * decrease was confirmed (evidence/decrease-settle.ts settleDecrease). Returns whether the connector is known.
    */
   limitConfirmed(input: {
     chargePointId: string;
@@ -219,7 +219,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
    *
    * A state that only confirms a limit (`limitInForce`: the central system republishes the state
    * each time a charger accepts one) is kept without an update of its own: a confirmation can only
-   * let a decrease count as followed sooner (evidence/overdraw.ts settleDecrease, which needs a reading after
+   * let a decrease count as followed sooner (evidence/decrease-settle.ts settleDecrease, which needs a reading after
    * it as well), never lower a limit, so it waits for the next update (the next reading, state or
    * tick). With 100 connectors each change brought 100 confirmations and 4 to 8 updates of the
    * whole site while the change's last limits were still going out (bench:latency).

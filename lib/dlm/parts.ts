@@ -2,10 +2,11 @@ import type { ConnectorState } from '../contracts';
 import type { ChargerStepRecord } from './evidence/charger-step-record';
 import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
-import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
 import type { PlanFigures } from './report/price-plan';
 import type { AllFields } from './site/all-fields';
 import type { ChargingMode } from './site/config';
+
+export { type ConnectorView, type DeparturePlan, newView } from './view';
 
 /**
  * The parts of a connector's record and of its session record, each declared here for the one
@@ -28,21 +29,27 @@ export interface PhaseSession {
   phaseSwitchRefused: boolean;
   downSinceMs?: number;
   upSinceMs?: number;
-  /**
-   * A pv car on three phases: what its three-phase minimum took beyond the surplus (W × ms, less
-   * what the surplus gave beyond it since), and the shortfall at `downShortAtMs`.
-   */
-  downShortWms?: number;
-  downShortW?: number;
-  downShortAtMs?: number;
-  /**
-   * A pv car on one phase: what three phases would have taken of the surplus beyond one (W × ms,
-   * less what their minimum would have taken beyond the surplus since), and the gain at `upGainAtMs`.
-   */
-  upGainSinceMs?: number;
-  upGainWms?: number;
-  upGainW?: number;
-  upGainAtMs?: number;
+  /** A pv car on three phases: what its minimum took beyond the surplus, less what it gave since. */
+  downShort: EnergyTally;
+  /** A pv car on one phase: what three phases would have taken beyond one (see phase-switching.ts). */
+  upGain: EnergyTally;
+}
+
+/**
+ * Energy that runs up while a power is positive and back down while it is negative (W × ms, never
+ * below 0), kept as the total at `atMs` and the power since: `wms` is undefined while nothing is
+ * counted. `sinceMs` is when the count began. Written only by control/phase-switching.ts
+ * (`tallyWh`, `clearTally`); made once per session with all its fields, for V8 (see runtime.ts).
+ */
+export interface EnergyTally {
+  wms?: number;
+  w?: number;
+  atMs?: number;
+  sinceMs?: number;
+}
+
+export function newEnergyTally(): AllFields<EnergyTally> {
+  return { wms: undefined, w: undefined, atMs: undefined, sinceMs: undefined };
 }
 
 export function newPhaseSession(): AllFields<PhaseSession> {
@@ -56,13 +63,8 @@ export function newPhaseSession(): AllFields<PhaseSession> {
     phaseSwitchRefused: false,
     downSinceMs: undefined,
     upSinceMs: undefined,
-    downShortWms: undefined,
-    downShortW: undefined,
-    downShortAtMs: undefined,
-    upGainSinceMs: undefined,
-    upGainWms: undefined,
-    upGainW: undefined,
-    upGainAtMs: undefined,
+    downShort: newEnergyTally(),
+    upGain: newEnergyTally(),
   };
 }
 
@@ -220,7 +222,7 @@ export interface ObservedConnector {
     /**
      * The set-points it was sent since the first decrease not shown followed, before its newest
      * (control/policy.ts notes each as it is replaced): a charger that takes 50 s may be applying any of
-     * them, and a reading at one of them is no proof it followed the newest (evidence/overdraw.ts).
+     * them, and a reading at one of them is no proof it followed the newest (evidence/decrease-settle.ts).
      */
     passedA?: number[];
   };
@@ -281,26 +283,6 @@ export function newDepartureSession(): AllFields<DepartureSession> {
   return { needsAt: undefined, needsFromWh: undefined, needsLastWh: undefined };
 }
 
-/**
- * A pv or minpv car's departure plan in one update (evidence/departure.ts): it asked over ISO 15118 for
- * `energyWh` by `departureMs` and has `remainingWh` of it still to take; at a steady current it
- * needs `needA` per phase on `phases` phases (rounded up to the set-point step). Only while that
- * is at least its minimum: below, it can still make it at its minimum later, so PV alone decides.
- * `shareA` is what is left of the PV surplus for it, `takeA` what it takes (at least `needA`, at
- * most its cap): the surplus goes to such a car first (evidence/departure.ts shareSurplusWithPlans writes both).
- */
-export interface DeparturePlan {
-  needA: number;
-  phases: number;
-  energyWh: number;
-  remainingWh: number;
-  departureMs: number;
-  /** The update it was made in (its words say the date of a departure more than a day after it). */
-  atMs: number;
-  shareA: number;
-  takeA: number;
-}
-
 /** The car's own minimum learned this session (written only by evidence/car-minimum.ts). */
 export interface CarMinimumSession {
   /** The minimum learned, A: the car stopped (SuspendedEV) at `stoppedAtA` after a decrease. */
@@ -348,99 +330,3 @@ export type ConnectorRuntime = DrawRecord &
   PolicyRecord &
   PreferenceRecord &
   ChargerStepRecord;
-
-/**
- * How a connector counts in one update. The observer derives it; later stages add what they
- * decide for this update only: the fail-safe a lower cap (`capA`, `capReason`), the PV stage
- * `pausedByManager`, the problem builder `notWanting`, the policy `holdReason`.
- */
-export interface ConnectorView {
-  online: boolean;
-  /** Not under control (offline or not reported yet): what it is counted at, and why. */
-  uncontrolled?: { amps: number; why: string };
-  known: boolean;
-  wantsByStatus: boolean;
-  mode: ChargingMode;
-  priority: number;
-  chargerPhases: readonly number[];
-  gridPhases: readonly GridPhase[];
-  unbalancePhases: readonly GridPhase[];
-  drawGridA?: Readonly<Triple>;
-  /** Its draw is a current the charger reported without a phase, counted on every wired phase (the reason says so). */
-  unphased: boolean;
-  floorA: Readonly<Triple>;
-  capA: number;
-  capReason?: string;
-  notWanting?: string;
-  pausedByManager: boolean;
-  /** How much more than its set-point an overdrawing charger draws (0 when it follows). */
-  overdrawExcessA: number;
-  phasesOut: 1 | 2 | 3;
-  keepOn: boolean;
-  keepOff: boolean;
-  countsForPv: boolean;
-  /**
-   * Its minimum this session: the connector's, or the car's own where it said over ISO 15118 that
-   * it takes no less (`CarNeeds.minA`, `minFromCar`), whichever is higher.
-   */
-  minA: number;
-  minFromCar: boolean;
-  /** Where the car's own minimum comes from, in words ('ISO 15118', learned this session), while `minFromCar`. */
-  minWhy?: string;
-  /** A pv or minpv car's departure plan (evidence/departure.ts), while it needs current from now on. */
-  plan?: DeparturePlan;
-  /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
-  holdReason?: string;
-  /**
-   * What the later stages of the update read of the connector's records, read here once (the
-   * records are other objects; each pass that went back to them paid for it again): the set-point
-   * in force as the update began (0 for none), whether it has never connected, whether its car
-   * takes nothing now (SuspendedEV), since when its session charges (the transaction's start, else
-   * since when it wants current; +∞ for neither) and the session's energy so far.
-   */
-  sentA: number;
-  neverConnected: boolean;
-  resting: boolean;
-  sinceMs: number;
-  energyWh: number;
-}
-
-/**
- * A view with every field, before the observer writes it (ConnectorObserver.view): the observer
- * keeps one per connector and writes it again on every update, so all of them keep this shape.
- */
-export function newView(): ConnectorView {
-  return {
-    online: false,
-    uncontrolled: undefined,
-    known: false,
-    wantsByStatus: false,
-    mode: 'fast',
-    priority: 0,
-    chargerPhases: THREE_PHASES,
-    gridPhases: GRID_PHASES,
-    unbalancePhases: GRID_PHASES,
-    drawGridA: undefined,
-    unphased: false,
-    floorA: NO_FLOOR,
-    capA: 0,
-    capReason: undefined,
-    notWanting: undefined,
-    pausedByManager: false,
-    overdrawExcessA: 0,
-    phasesOut: 3,
-    keepOn: false,
-    keepOff: false,
-    countsForPv: false,
-    minA: 0,
-    minFromCar: false,
-    minWhy: undefined,
-    plan: undefined,
-    holdReason: undefined,
-    sentA: 0,
-    neverConnected: false,
-    resting: false,
-    sinceMs: Number.POSITIVE_INFINITY,
-    energyWh: 0,
-  };
-}

@@ -1,12 +1,5 @@
-import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
-import type {
-  ChargePointEvents,
-  ChargePointPort,
-  ChargerSnapshot,
-  ConnectorState,
-  SamplingState,
-} from '../contracts';
+import type { ChargePointEvents, ChargePointPort, ChargerSnapshot, ConnectorState } from '../contracts';
 import { type Logger, silentLogger } from '../log';
 import type { Admission } from './admission';
 import { ApprovalBoots } from './approval-boot';
@@ -15,8 +8,6 @@ import type { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralEvent, CentralState, OpenTransaction, SessionRecord, StateLog } from './central-state';
 import type {
-  BackendLink,
-  CentralSystemEvents,
   CentralSystemState,
   ChargePointInfo,
   ChargerTraffic,
@@ -28,6 +19,7 @@ import { wireCentral } from './central-wiring';
 import type { ChargerState } from './charger-state';
 import type { CentralSystemAction, ChargePointOptions } from './connection';
 import type { ConnectorNotes } from './connector-notes';
+import { ConnectorNotesFacade } from './connector-notes-facade';
 import type { ConnectorRegistry } from './connectors';
 import type { FileExchange } from './files';
 import type { OcppListener } from './listener';
@@ -63,7 +55,7 @@ export { DEFAULT_OCPP_PORT, OCPP16 } from './listener';
  * `session` (SessionRecord); `violation`; `frame`; `command` (a command answered or failed);
  * `failed` (Error: the durable state failed and the central system stopped).
  */
-export class CentralSystem extends EventEmitter<CentralSystemEvents> implements ChargePointPort {
+export class CentralSystem extends ConnectorNotesFacade implements ChargePointPort {
   readonly options: Readonly<CentralSystemOptions>;
   readonly log: Logger;
   readonly clock: Clock;
@@ -75,7 +67,7 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
   /** Commands out and CALLs in, through the room between if any (interpose). */
   private readonly gate: TrafficGate;
   /** What other rooms tell about a connector (confirmed limits, fallbacks, the backend's limit). */
-  private readonly notes: ConnectorNotes;
+  protected readonly notes: ConnectorNotes;
   /** Stopped, starting, listening ...: the life cycle owns it, and the parts that exist while running. */
   private readonly lifecycle: CentralLifecycle;
   /** Firmware downloads and diagnostics/log uploads served on the chargers' port (files.ts). */
@@ -274,70 +266,6 @@ export class CentralSystem extends EventEmitter<CentralSystemEvents> implements 
     options: CallOptions = {},
   ): Promise<OcppResponse<A>> {
     return this.gate.call(chargePointId, action, request, options);
-  }
-
-  /** The charger confirmed a connector's limit (`limitInForce`, from when its answer arrived). */
-  confirmLimit(chargePointId: string, connectorId: number, limitA: number): void {
-    this.notes.confirmLimit(chargePointId, connectorId, limitA);
-  }
-
-  /** What the operator's backend allows a connector now (lib/upstream); undefined: no limit of its own. */
-  setOperatorLimit(chargePointId: string, connectorId: number, limitA: number | undefined): void {
-    this.notes.setOperatorLimit(chargePointId, connectorId, limitA);
-  }
-
-  /** A load manager fed by this central system composes the operator's limits of these chargers. */
-  composeOperatorLimits(manages: (chargePointId: string) => boolean): () => void {
-    return this.notes.composeOperatorLimits(manages);
-  }
-
-  /** Whether a load manager applies the operator's limits to this charger. */
-  operatorLimitsComposed(chargePointId: string): boolean {
-    return this.notes.operatorLimitsComposed(chargePointId);
-  }
-
-  /** A charger's link to the operator's backend (lib/upstream), for dashboards; undefined: none. */
-  noteBackendLink(chargePointId: string, link: BackendLink | undefined): void {
-    this.notes.noteBackendLink(chargePointId, link);
-  }
-
-  backendLinkOf(chargePointId: string): BackendLink | undefined {
-    return this.notes.backendLinkOf(chargePointId);
-  }
-
-  /**
-   * A connector's offline fallback as the charging-profile manager confirmed it (`offlineFallback`),
-   * or that it takes none and keeps its last limit (`keepsLimitOffline`).
-   */
-  confirmFallback(
-    chargePointId: string,
-    connectorId: number,
-    fallback: { limitA: number; afterS: number } | { keepsLastLimit: string } | undefined,
-  ): void {
-    this.notes.confirmFallback(chargePointId, connectorId, fallback);
-  }
-
-  /** A connector the charging-profile manager could not give a limit (`limitFailed`); undefined: it could again. */
-  reportLimitFailure(
-    chargePointId: string,
-    connectorId: number,
-    failure: { limitA: number; why: string } | undefined,
-  ): void {
-    this.notes.reportLimitFailure(chargePointId, connectorId, failure);
-  }
-
-  /** The step a connector's limits go in, as its charger's strategy says (`limitStep`). */
-  reportLimitStep(
-    chargePointId: string,
-    connectorId: number,
-    step: { stepA: number; why: string } | undefined,
-  ): void {
-    this.notes.reportLimitStep(chargePointId, connectorId, step);
-  }
-
-  /** What came of asking a charger for per-phase currents (`sampling` on each of its connectors). */
-  reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void {
-    this.notes.reportSampling(chargePointId, sampling);
   }
 
   /** Puts a room between the chargers and this central system's own answers (lib/upstream). */

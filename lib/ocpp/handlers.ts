@@ -1,79 +1,46 @@
-import type {
-  ChargePointEvents,
-  ChargePointPort,
-  ConnectorState,
-  MeterValuesPayload,
-  Reading,
-} from '../contracts';
-import type { Logger } from '../log';
+import type { MeterValuesPayload } from '../contracts';
 import { isoMs } from '../time';
 import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
 import type { MaybePromise } from './central-types';
 import { CommandRecords } from './command-records';
 import type { ChargePointAction, ChargePointConnection, RawMessage } from './connection';
-import type { ConnectorRegistry } from './connectors';
-import type { UnknownChargePointPolicy } from './handshake';
-import type { IdTagInfo } from './id-tags';
+import type { Answer, Decided, HandlersHost } from './handlers-host';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
 import { readMeterValues } from './meter-values';
 import { ownSerialHint } from './own-serial-tag';
+import { TransactionHandlers } from './transaction-handlers';
 import type { TransactionLedger } from './transactions';
 
 export type { MeterValuesPayload } from '../contracts';
-
-/** A handler's answer: the response to the charger, the payload of the `message` event. */
-interface Answer {
-  response: unknown;
-  payload: unknown;
-}
-
-/** What the handlers need of the central system they answer for. */
-export interface HandlersHost extends Pick<ChargePointPort, 'call'> {
-  readonly options: Readonly<{
-    unknownChargePoints?: UnknownChargePointPolicy;
-    readConfigurationOnBoot?: boolean;
-    dataTransfer?: 'reject' | 'flow';
-    signCertificate?: 'reject' | 'flow';
-  }>;
-  /** The connectors' live state, which the handlers keep in step with what chargers report. */
-  readonly connectors: ConnectorRegistry;
-  readonly log: Logger;
-  nowIso(): string;
-  isKnown(chargePointId: string): boolean;
-  heartbeatIntervalS(): number;
-  pendingRetryIntervalS(): number;
-  /** Tells the central system's listeners what a message changed. */
-  emit(event: 'message', payload: ChargePointEvents['message']): unknown;
-  emit(event: 'connector', payload: ChargePointEvents['connector']): unknown;
-  emit(event: 'session', payload: ChargePointEvents['session']): unknown;
-}
+export type { HandlersHost } from './handlers-host';
 
 /**
  * Answers every charge-point-initiated message (OCPP 1.6 plus the security extension) and keeps
  * the central system's state in step. Each handler returns the response; the `message` event
  * carries the request in the package's shapes to the flows.
  */
-/** An answer decided by somebody else (the operator's backend), as the charger is to get it. */
-interface Decided {
-  idTagInfo?: IdTagInfo;
-  [field: string]: unknown;
-}
-
 export class ChargePointHandlers {
   /** Meter-value warnings already logged, per charger, so a recurring one is logged once. */
   private readonly loggedWarnings = new Map<string, Set<string>>();
 
   /** The central system's own commands, in the durable record (and the local list pushed). */
   readonly records: CommandRecords;
+  /** StartTransaction, StopTransaction and a transaction a charger names again (transaction-handlers.ts). */
+  private readonly transactions: TransactionHandlers;
 
   constructor(
     private readonly cs: HandlersHost,
     private readonly stateLog: StateLog<CentralState, CentralEvent>,
-    private readonly ledger: TransactionLedger,
+    readonly ledger: TransactionLedger,
     private readonly authorizer: Authorizer,
   ) {
     this.records = new CommandRecords(cs, stateLog, authorizer);
+    this.transactions = new TransactionHandlers(cs, ledger, authorizer, {
+      warnRefused: (chargePointId, idTag, status, action) =>
+        this.warnRefused(chargePointId, idTag, status, action),
+      logWarnings: (chargePointId, warnings) => this.logWarnings(chargePointId, warnings),
+    });
   }
 
   /**
@@ -167,14 +134,14 @@ export class ChargePointHandlers {
       case 'Authorize':
         return this.authorize(chargePointId, request as OcppRequest<'Authorize'>, decided);
       case 'StartTransaction':
-        return this.startTransaction(
+        return this.transactions.start(
           connection,
           request as OcppRequest<'StartTransaction'>,
           receivedAt,
           decided,
         );
       case 'StopTransaction':
-        return this.stopTransaction(
+        return this.transactions.stop(
           chargePointId,
           request as OcppRequest<'StopTransaction'>,
           receivedAt,
@@ -296,7 +263,7 @@ export class ChargePointHandlers {
       receivedMs,
     });
     this.logWarnings(chargePointId, parsed.warnings);
-    if (transactionId !== undefined) this.rebindTransaction(chargePointId, connectorId, transactionId);
+    if (transactionId !== undefined) this.transactions.rebind(chargePointId, connectorId, transactionId);
     const update = this.cs.connectors.applyReadings(
       chargePointId,
       connectorId,
@@ -317,108 +284,6 @@ export class ChargePointHandlers {
     if (transactionId !== undefined) payload.transactionId = transactionId;
     if (update.ignored && parsed.readings.length > 0) payload.outOfOrder = true;
     return { response: {}, payload };
-  }
-
-  private async startTransaction(
-    connection: ChargePointConnection,
-    request: OcppRequest<'StartTransaction'>,
-    receivedAt: string,
-    decided: Decided | undefined,
-  ) {
-    const chargePointId = connection.identity;
-    const decision: { idTagInfo: IdTagInfo; priority?: number } = decided?.idTagInfo
-      ? { idTagInfo: decided.idTagInfo }
-      : await this.authorizer.authorizeStart(chargePointId, request.connectorId, request.idTag);
-    this.warnRefused(chargePointId, request.idTag, decision.idTagInfo.status, 'StartTransaction');
-    const result = await this.ledger.start(
-      chargePointId,
-      request,
-      decision.priority === undefined
-        ? { idTagStatus: decision.idTagInfo.status }
-        : { idTagStatus: decision.idTagInfo.status, priority: decision.priority },
-      receivedAt,
-    );
-    if (result.superseded) {
-      this.cs.log.warn(
-        `charge point ${chargePointId} started a transaction on connector ${request.connectorId} while transaction ${result.superseded.transactionId} was open there; that one is closed as superseded`,
-      );
-      this.cs.connectors.unbindTransaction(
-        chargePointId,
-        request.connectorId,
-        result.superseded.transactionId,
-      );
-      this.cs.emit('session', result.superseded);
-    }
-    const tx = result.transaction;
-    // From here the load manager and the flows may name the transaction: not to the charger before
-    // it has this answer.
-    connection.holdCommandsUntilStartAnswered();
-    const state = this.cs.connectors.bindTransaction(chargePointId, tx.connectorId, {
-      transactionId: tx.transactionId,
-      idTag: tx.idTag,
-      startedAt: tx.startedAt,
-      meterStartWh: tx.meterStartWh,
-      ...(tx.priority === undefined ? {} : { priority: tx.priority }),
-    });
-    this.cs.emit('connector', state);
-    return {
-      response: { transactionId: tx.transactionId, idTagInfo: decision.idTagInfo },
-      payload: { ...tx, idTagInfo: decision.idTagInfo, ...(result.duplicate ? { duplicate: true } : {}) },
-    };
-  }
-
-  private async stopTransaction(
-    chargePointId: string,
-    request: OcppRequest<'StopTransaction'>,
-    receivedAt: string,
-    decided: Decided | undefined,
-  ) {
-    let readings: Reading[] = [];
-    if (request.transactionData) {
-      const connector = this.cs.connectors.findTransaction(request.transactionId);
-      const source = `${chargePointId}/${connector?.connectorId ?? this.ledger.get(request.transactionId)?.connectorId ?? 0}`;
-      const parsed = readMeterValues(request.transactionData, { source, receivedAt });
-      this.logWarnings(chargePointId, parsed.warnings);
-      readings = parsed.readings;
-    }
-    const result = await this.ledger.stop(chargePointId, request, receivedAt);
-    let state: ConnectorState | undefined;
-    if (result.session?.connectorId !== undefined) {
-      if (readings.length > 0)
-        this.cs.connectors.applyReadings(chargePointId, result.session.connectorId, readings, receivedAt);
-      state = this.cs.connectors.unbindTransaction(
-        chargePointId,
-        result.session.connectorId,
-        request.transactionId,
-        { reason: result.session.stopReason, at: result.session.stoppedAt },
-      );
-    }
-    if (state) this.cs.emit('connector', state);
-    if (result.session) this.cs.emit('session', result.session);
-    const response =
-      decided ??
-      (request.idTag === undefined
-        ? {}
-        : { idTagInfo: await this.authorizer.stopIdTagInfo(chargePointId, request.idTag) });
-    const payload = result.session
-      ? { ...result.session, readings }
-      : { chargePointId, transactionId: request.transactionId, duplicate: true };
-    return { response, payload };
-  }
-
-  /** A charger that reports a transaction the connector does not show (after a restart) gets it back. */
-  private rebindTransaction(chargePointId: string, connectorId: number, transactionId: number): void {
-    const state = this.cs.connectors.find(chargePointId, connectorId);
-    if (state?.transaction?.transactionId === transactionId) return;
-    const tx = this.ledger.get(transactionId);
-    if (!tx || tx.chargePointId !== chargePointId) return;
-    this.cs.connectors.bindTransaction(chargePointId, connectorId, {
-      transactionId: tx.transactionId,
-      idTag: tx.idTag,
-      startedAt: tx.startedAt,
-      meterStartWh: tx.meterStartWh,
-      ...(tx.priority === undefined ? {} : { priority: tx.priority }),
-    });
   }
 
   private logWarnings(chargePointId: string, warnings: string[]): void {

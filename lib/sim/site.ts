@@ -16,23 +16,10 @@ import type { ConnectorState, ConnectorStatus, Reading, SetPoint } from '../cont
 import { GRID_PHASES, parseSite, type Site, type Triple, triple } from '../dlm/site';
 import { addConductors, wattsPerA } from './conductors';
 import { SimulatedEv } from './ev';
-import {
-  type ChargerSim,
-  chargerSim,
-  connectorState,
-  fallBack,
-  takeLimits,
-  takeSetPoint,
-} from './site-charger';
-import { meterReads, withFaults, withJitter } from './site-faults';
-
-/** What the charging-profile manager says of a charger whose limit is EVlink's maxIntensitySocket. */
-const WHOLE_AMPERES = {
-  stepA: 1,
-  why: 'schneider-evlink-r4-r5: maxIntensitySocket takes whole amperes',
-} as const;
-
+import { type ChargerSim, chargerSim, fallBack, takeLimits, takeSetPoint } from './site-charger';
+import { meterReads, withJitter } from './site-faults';
 import type { LoadProfile, SimBattery, SimCar, SimMeterOptions, SimPv, SiteSimOptions } from './site-options';
+import { type ChargerStats, chargerStats, round2, sumTriple, takeConnectorStates } from './site-report';
 
 export type {
   LoadProfile,
@@ -43,6 +30,7 @@ export type {
   SimPv,
   SiteSimOptions,
 } from './site-options';
+export type { ChargerStats } from './site-report';
 
 export class SiteSimulator {
   readonly site: Site;
@@ -345,18 +333,7 @@ export class SiteSimulator {
 
   /** Connector states whose status changed or whose meter interval elapsed. */
   takeConnectorStates(): ConnectorState[] {
-    const now = this.clock.now();
-    const states: ConnectorState[] = [];
-    for (const charger of this.chargers) {
-      if (!charger.dirty && now - charger.lastReportMs < charger.options.meterIntervalMs) continue;
-      charger.dirty = false;
-      charger.lastReportMs = now;
-      const state = withFaults(charger.faults, charger.answers, connectorState(charger, this.startMs));
-      // Its step, as the charging-profile manager reports it for an EVlink preset (lib/profiles/limit-step.ts).
-      if (charger.options.wholeAmps) state.limitStep = WHOLE_AMPERES;
-      states.push(state);
-    }
-    return states;
+    return takeConnectorStates(this.chargers, this.startMs, this.clock.now());
   }
 
   /** Power the PV plant produces now, W. */
@@ -384,59 +361,7 @@ export class SiteSimulator {
   }
 
   /** Per connector: what it draws (W), how often it started/stopped and switched phases, its car. */
-  chargerStats(): {
-    key: string;
-    drawW: number;
-    offeredA: number;
-    phases: number;
-    status: ConnectorStatus;
-    energyWh: number;
-    starts: number;
-    stops: number;
-    phaseSwitches: number;
-    phaseSwitchesBeforeCurrent: number;
-    /** Switches that stopped the car drawing for the charger's pause (the car started again after). */
-    phaseSwitchesUnderLoad: number;
-    carSocPercent?: number;
-    carMaxW: number;
-  }[] {
-    return this.chargers.map((charger) => {
-      const connector = this.site.connectors[charger.index];
-      const ev = charger.car?.ev;
-      const carPhases = ev ? Math.min(ev.phases, connector?.phases ?? 3) : 0;
-      return {
-        key: charger.key,
-        drawW:
-          this.site.network === 'IT' && charger.chargerA.filter((a) => a > 0).length === 1
-            ? maxOf(charger.chargerA) * wattsPerA(this.site, 1)
-            : sumTriple(charger.chargerA) * this.site.voltageV,
-        offeredA: charger.offeredA,
-        phases: charger.phases,
-        status: charger.status,
-        energyWh: charger.energyWh,
-        starts: charger.starts,
-        stops: charger.stops,
-        phaseSwitches: charger.phaseSwitches,
-        phaseSwitchesBeforeCurrent: charger.phaseSwitchesBeforeCurrent,
-        phaseSwitchesUnderLoad: charger.phaseSwitchesUnderLoad,
-        ...(ev ? { carSocPercent: ev.socPercent } : {}),
-        carMaxW:
-          ev && !ev.full
-            ? Math.min(ev.maxCurrentA, connector?.maxA ?? 32) * wattsPerA(this.site, carPhases)
-            : 0,
-      };
-    });
+  chargerStats(): ChargerStats[] {
+    return chargerStats(this.site, this.chargers);
   }
-}
-
-function maxOf(values: readonly number[]): number {
-  return values.reduce((high, value) => Math.max(high, value), 0);
-}
-
-function sumTriple(values: readonly number[]): number {
-  return values.reduce((sum, value) => sum + value, 0);
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
 }

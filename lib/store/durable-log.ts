@@ -20,7 +20,8 @@
  *
  * This file owns the writer: appends, their acknowledgement, and when the store stops. Its parts
  * live next to it: the file formats (log-format.ts), opening after a crash (recovery.ts), the
- * journal file (journal.ts), the archive (archive.ts) and compaction (compaction.ts).
+ * journal file (journal.ts), the archive (archive.ts) and compaction (compaction.ts); its options
+ * and the error it stops with are in log-options.ts.
  */
 import { resolve } from 'node:path';
 import { type Logger, silentLogger } from '../log';
@@ -29,7 +30,8 @@ import { type CompactionInput, CompactionSchedule, compactionInput, writeCompact
 import { nodeStoreIo, type StoreIo } from './files';
 import type { JournalFile } from './journal';
 import { messageOf, recordLine, type StorePaths, storePaths } from './log-format';
-import { type EventReplay, type RecoveredStore, recoverStore } from './recovery';
+import { DEFAULT_COMPACT_AFTER_EVENTS, type DurableLogOptions, StoreStoppedError } from './log-options';
+import { type RecoveredStore, recoverStore } from './recovery';
 import { recordStoreMark } from './store-mark';
 
 export type { StoreIo } from './files';
@@ -41,35 +43,7 @@ export {
   SNAPSHOT_FORMAT,
 } from './log-format';
 
-export const DEFAULT_COMPACT_AFTER_EVENTS = 10_000;
-
-/** Also `initialState`, `apply` and `isArchived`: how the state is built from the events. */
-export interface DurableLogOptions<State, Event> extends EventReplay<State, Event> {
-  /** Where the files live; created (with its parents) if missing. */
-  directory: string;
-  /** Compact automatically once the journal holds this many events. */
-  compactAfterEvents?: number;
-  log?: Logger;
-  /**
-   * Called once if the store stops accepting events (a write or fsync failed, or apply threw): the
-   * owner should stop acknowledging anything, because nothing more can be made durable.
-   */
-  onStop?: (error: StoreStoppedError) => void;
-  /** File operations, replaceable by tests to count fsyncs, inject failures or observe crash points. */
-  io?: Partial<StoreIo>;
-}
-
-/** The store accepts no more events: it was closed, or a write failed. */
-export class StoreStoppedError extends Error {
-  constructor(
-    readonly reason: 'closed' | 'failed',
-    message: string,
-    options?: { cause: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StoreStoppedError';
-  }
-}
+export { DEFAULT_COMPACT_AFTER_EVENTS, type DurableLogOptions, StoreStoppedError } from './log-options';
 
 interface PendingAppend {
   seq: number;

@@ -1,18 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
-import { openPage, screenshot, useBrowserSuite } from '../support/browser';
-import { waitFor } from '../support/events';
+import { openPage, screenshot, useFacilityDashboard } from '../support/browser';
 import { nodeRedVersion } from '../support/node-red';
-import { repoRoot } from '../support/repo';
-
-interface FlowNode {
-  id: string;
-  type: string;
-  wires?: string[][];
-  [setting: string]: unknown;
-}
 
 /**
  * The example "Facility dashboard" on a site with prices and a departure plan: CP-1 in mode
@@ -37,14 +25,10 @@ describe(`example "Facility dashboard" with prices and a plan, in a browser (Nod
       hourCycle: 'h23',
       timeZone: siteZone,
     }).format(ms);
-  const { nodeRed, chargers, page, errors } = useBrowserSuite({
-    flow: (ocppPort) => {
-      const flow = JSON.parse(
-        readFileSync(join(repoRoot, 'examples', 'Facility dashboard.json'), 'utf8'),
-      ) as FlowNode[];
+  const { nodeRed, page, errors } = useFacilityDashboard(
+    (flow) => {
       const manager = flow.find((node) => node.type === 'ampflow-dlm');
       assert.ok(manager);
-      for (const node of flow) if (node.type === 'ampflow-central-system') node.port = String(ocppPort);
       // No sun: the plan takes grid energy whatever the time of day the test runs at.
       const meters = flow.find((node) => node.name === 'simulated meters');
       assert.ok(meters && /const sun = [^;]+;/.test(String(meters.func)));
@@ -85,26 +69,9 @@ return [[
           wires: [[manager.id]],
         },
       );
-      return flow;
     },
-    chargers: ['CP-1', 'CP-2'],
-    chargerOptions: (identity) => ({
-      configuration: {
-        MeterValueSampleInterval: 1,
-        ConnectorPhaseRotation: identity === 'CP-2' ? '0.STR,1.STR' : '0.RST,1.RST',
-      },
-    }),
-    page: { height: 1200, timezoneId: 'Europe/Berlin' },
-  });
-
-  before(async () => {
-    const cp1 = chargers[0] as SimulatedChargePoint;
-    cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
-    const assigned = waitFor<[TransactionEvent]>(cp1, 'transactionId', () => true, 10000);
-    await cp1.startTransaction(1, 'TAG-1');
-    await assigned;
-    await page().goto(`${nodeRed().url}/dashboard`);
-  });
+    { height: 1200, timezoneId: 'Europe/Berlin' },
+  );
 
   const plan = () => page().locator('.ampflow-plan[data-connector="CP-1/1"]');
 

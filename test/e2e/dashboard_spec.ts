@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
-import { openPage, screenshot, useBrowserSuite } from '../support/browser';
+import { openPage, screenshot, useFacilityDashboard } from '../support/browser';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
-import { repoRoot } from '../support/repo';
-
-interface FlowNode {
-  id: string;
-  type: string;
-  [setting: string]: unknown;
-}
 
 /**
  * The example "Facility dashboard" in a real Node-RED with FlowFuse Dashboard 2.0, two simulated
@@ -19,40 +10,18 @@ interface FlowNode {
  */
 describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
-  const { nodeRed, chargers, page, errors } = useBrowserSuite({
-    flow: (ocppPort) => {
-      const flow = JSON.parse(
-        readFileSync(join(repoRoot, 'examples', 'Facility dashboard.json'), 'utf8'),
-      ) as FlowNode[];
+  const { nodeRed, chargers, page, errors } = useFacilityDashboard(
+    (flow) => {
       for (const node of flow) {
         if (node.type !== 'ampflow-central-system') continue;
-        node.port = String(ocppPort);
         // A local list instead of the example's "accept every badge": a stranger's badge is refused.
         node.authorizationPolicy = 'localList';
         node.idTags = ['TAG-1', 'TAG-2'].map((idTag) => ({ idTag, status: 'Accepted' }));
       }
-      return flow;
     },
-    chargers: ['CP-1', 'CP-2'],
-    // Each charger wired as the example's site says (CP-2's L1 on the grid's L2: STR).
-    chargerOptions: (identity) => ({
-      configuration: {
-        MeterValueSampleInterval: 1,
-        ConnectorPhaseRotation: identity === 'CP-2' ? '0.STR,1.STR' : '0.RST,1.RST',
-      },
-    }),
     // A browser in another time zone than the machine's (UTC): the records show its local time.
-    page: { height: 1000, timezoneId: 'Europe/Berlin' },
-  });
-
-  before(async () => {
-    const cp1 = chargers[0] as SimulatedChargePoint;
-    cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
-    const assigned = waitFor<[TransactionEvent]>(cp1, 'transactionId', () => true, 10000);
-    await cp1.startTransaction(1, 'TAG-1');
-    await assigned;
-    await page().goto(`${nodeRed().url}/dashboard`);
-  });
+    { height: 1000, timezoneId: 'Europe/Berlin' },
+  );
 
   const row = (connector: string) => page().locator(`tr.ampflow-connector[data-connector="${connector}"]`);
 

@@ -1,7 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { SimulatedChargePoint, SimulatedChargePointOptions } from '../../lib/sim/charge-point';
+import type {
+  SimulatedChargePoint,
+  SimulatedChargePointOptions,
+  TransactionEvent,
+} from '../../lib/sim/charge-point';
+import { waitFor } from './events';
 import { type AdminUser, type NodeRed, useNodeRed } from './node-red';
 import { freePort } from './ports';
 import { repoRoot } from './repo';
@@ -203,4 +208,51 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
     page: () => page().page,
     errors: () => page().errors,
   };
+}
+
+/** A node of an example flow, as its JSON has it. */
+export interface ExampleNode {
+  id: string;
+  type: string;
+  wires?: string[][];
+  [setting: string]: unknown;
+}
+
+/**
+ * The example "Facility dashboard" in a browser suite (useBrowserSuite): its central system on the
+ * free port, the flow then changed by `edit`; CP-1 and CP-2 dial in, each wired as the example's
+ * site says (CP-2's L1 on the grid's L2: STR); before the tests CP-1 charges (TAG-1) and the page
+ * opens the dashboard.
+ */
+export function useFacilityDashboard(
+  edit: (flow: ExampleNode[]) => void,
+  page: BrowserSuiteOptions['page'],
+): BrowserSuite {
+  const suite = useBrowserSuite({
+    flow: (ocppPort) => {
+      const flow = JSON.parse(
+        readFileSync(join(repoRoot, 'examples', 'Facility dashboard.json'), 'utf8'),
+      ) as ExampleNode[];
+      for (const node of flow) if (node.type === 'ampflow-central-system') node.port = String(ocppPort);
+      edit(flow);
+      return flow;
+    },
+    chargers: ['CP-1', 'CP-2'],
+    chargerOptions: (identity) => ({
+      configuration: {
+        MeterValueSampleInterval: 1,
+        ConnectorPhaseRotation: identity === 'CP-2' ? '0.STR,1.STR' : '0.RST,1.RST',
+      },
+    }),
+    ...(page ? { page } : {}),
+  });
+  before(async () => {
+    const cp1 = suite.chargers[0] as SimulatedChargePoint;
+    cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
+    const assigned = waitFor<[TransactionEvent]>(cp1, 'transactionId', () => true, 10000);
+    await cp1.startTransaction(1, 'TAG-1');
+    await assigned;
+    await suite.page().goto(`${suite.nodeRed().url}/dashboard`);
+  });
+  return suite;
 }

@@ -7,6 +7,7 @@ import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
 import { ChargingProfileManager, type ProfileManagerOptions } from '../../lib/profiles';
 import { type Listenable, until as untilEvent } from './events';
+import { EvpowerCharger } from './evpower-charger';
 import { useOcppHarness } from './ocpp';
 import type { PeerCharger, PeerChargerOptions } from './peer-charger';
 
@@ -225,4 +226,38 @@ export function until(
     [cp, 'reported'],
   ]);
   return untilEvent(done, wakeOn, timeoutMs, () => `not reached within ${timeoutMs} ms: ${describe()}`);
+}
+
+/**
+ * Per test: chargers on @evpower/ocpp-ts (evpower-charger.ts: status messages only, no readings
+ * of their own) on `site` under a control loop, connected in turn; closed after the test.
+ * `highestA()` is the most any phase of their line carried at any change a charger made; `wake`
+ * and `state` are for events.ts's `until` (their changes; their limits and the set-points).
+ */
+export function useEvpowerLine() {
+  const harness = useOcppHarness();
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return async (ids: readonly string[], site: SiteConfig) => {
+    const cs = await harness().centralSystem();
+    const wired = controlLoop(cs, site);
+    cleanups.push(wired.stop);
+    const chargers = ids.map((id) => new EvpowerCharger(id));
+    cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
+    for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    let highestA = 0;
+    const onChange = () => {
+      highestA = Math.max(
+        highestA,
+        ...[0, 1, 2].map((p) => chargers.reduce((sum, cp) => sum + (cp.drawA(1)[p] ?? 0), 0)),
+      );
+    };
+    for (const cp of chargers) cp.on('change', onChange);
+    const wake = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
+    const state = () =>
+      `limits ${chargers.map((cp) => cp.limitA(1)).join(', ')}; set-points ${JSON.stringify(wired.manager.setPoints())}`;
+    return { cs, wired, chargers, highestA: () => highestA, wake, state };
+  };
 }

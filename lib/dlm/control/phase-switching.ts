@@ -7,7 +7,7 @@
 import type { Logger } from '../../log';
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import { restartObservation } from '../evidence/observations';
-import type { ConnectorRuntime, ConnectorView, PhaseSession } from '../parts';
+import type { ConnectorRuntime, ConnectorView, EnergyTally, PhaseSession } from '../parts';
 import {
   EPS,
   GRID_PHASES,
@@ -73,8 +73,8 @@ export function switchPhases(
   session.switchedAtMs = now;
   session.downSinceMs = undefined;
   session.upSinceMs = undefined;
-  clearDownShortfall(session);
-  clearUpGain(session);
+  clearTally(session.downShort);
+  clearTally(session.upGain);
   restartObservation(session);
   logger.info(
     `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${countedSwitches(session)} of ${site.pv.maxPhaseSwitchesPerSession} this session${session.switchesBeforeCurrent ? ', one before the car charged not counted' : ''})${why ? `: ${why}` : ''}`,
@@ -82,62 +82,44 @@ export function switchPhases(
 }
 
 /**
- * A pv car on three phases whose minimum the surplus does not cover takes the rest from the grid
- * (or the home battery) until it is switched down. Under fast clouds the surplus is back above the
- * three-phase minimum every minute or two, so `phaseSwitchDownDelayMs` of uninterrupted shortfall
- * never came and the car imported for half an hour in short pieces. This counts what the
- * three-phase minimum took beyond the surplus since it was first short, less what the surplus gave
- * beyond it since (`shortW` negative), and returns the total, Wh: the switch down comes once it is
- * worth the one-phase minimum for the switch-down delay, however the clouds cut it up.
+ * Adds `w` (W) from now on to an energy tally and returns its total so far, Wh (see `EnergyTally`
+ * in parts.ts). The power counted since the last call runs the total up (positive) or down
+ * (negative, never below 0); at 0 with nothing more coming the tally is cleared.
+ *
+ * Two tallies, one use each:
+ * - `downShort`: a pv car on three phases whose minimum the surplus does not cover takes the rest
+ *   from the grid (or the home battery) until it is switched down. Under fast clouds the surplus
+ *   is back above the three-phase minimum every minute or two, so `phaseSwitchDownDelayMs` of
+ *   uninterrupted shortfall never came and the car imported for half an hour in short pieces. It
+ *   counts what the three-phase minimum took beyond the surplus since it was first short, less what
+ *   the surplus gave beyond it since: the switch down comes once it is worth the one-phase minimum
+ *   for the switch-down delay, however the clouds cut it up.
+ * - `upGain`, the mirror, for a pv car on one phase at its one-phase maximum: what three phases
+ *   would have taken of the surplus beyond one since that first paid, less what their minimum would
+ *   have taken beyond the surplus since. Under fast clouds the surplus is back below the
+ *   three-phase switch-up every minute or two, so `phaseSwitchUpDelayMs` of uninterrupted surplus
+ *   never came and the car stayed at 16 A on one phase all morning with 4-7 kW to take.
  */
-function downShortfallWh(session: PhaseSession, shortW: number, now: number): number {
-  if (session.downShortWms === undefined && shortW <= 0) return 0;
-  const sinceMs = now - (session.downShortAtMs ?? now);
-  const total = Math.max(0, (session.downShortWms ?? 0) + (session.downShortW ?? 0) * sinceMs);
-  if (total <= 0 && shortW <= 0) {
-    clearDownShortfall(session);
+function tallyWh(tally: EnergyTally, w: number, now: number): number {
+  if (tally.wms === undefined && w <= 0) return 0;
+  const sinceMs = now - (tally.atMs ?? now);
+  const total = Math.max(0, (tally.wms ?? 0) + (tally.w ?? 0) * sinceMs);
+  if (total <= 0 && w <= 0) {
+    clearTally(tally);
     return 0;
   }
-  session.downShortWms = total;
-  session.downShortW = shortW;
-  session.downShortAtMs = now;
+  tally.sinceMs ??= now;
+  tally.wms = total;
+  tally.w = w;
+  tally.atMs = now;
   return total / 3_600_000;
 }
 
-function clearDownShortfall(session: PhaseSession): void {
-  session.downShortWms = undefined;
-  session.downShortW = undefined;
-  session.downShortAtMs = undefined;
-}
-
-/**
- * The mirror of `downShortfallWh` for a pv car on one phase at its one-phase maximum: what three
- * phases would have taken of the surplus beyond one since that first paid (`gainW`), less what
- * their minimum would have taken beyond the surplus since (`gainW` negative), Wh. Under fast clouds
- * the surplus is back below the three-phase switch-up every minute or two, so
- * `phaseSwitchUpDelayMs` of uninterrupted surplus never came and the car stayed at 16 A on one phase
- * all morning with 4-7 kW to take.
- */
-function upGainWh(session: PhaseSession, gainW: number, now: number): number {
-  if (session.upGainWms === undefined && gainW <= 0) return 0;
-  const sinceMs = now - (session.upGainAtMs ?? now);
-  const total = Math.max(0, (session.upGainWms ?? 0) + (session.upGainW ?? 0) * sinceMs);
-  if (total <= 0 && gainW <= 0) {
-    clearUpGain(session);
-    return 0;
-  }
-  session.upGainSinceMs ??= now;
-  session.upGainWms = total;
-  session.upGainW = gainW;
-  session.upGainAtMs = now;
-  return total / 3_600_000;
-}
-
-function clearUpGain(session: PhaseSession): void {
-  session.upGainSinceMs = undefined;
-  session.upGainWms = undefined;
-  session.upGainW = undefined;
-  session.upGainAtMs = undefined;
+function clearTally(tally: EnergyTally): void {
+  tally.wms = undefined;
+  tally.w = undefined;
+  tally.atMs = undefined;
+  tally.sinceMs = undefined;
 }
 
 /** What the decision looks at: this update's site, records and connector views. */
@@ -233,10 +215,11 @@ export function decidePhaseSwitches(
       ) - excessA;
     const charging = (runtime.sent?.limitA ?? 0) > 0;
     if (!session.onePhase) {
-      // What the three-phase minimum takes beyond the surplus, in energy (see `downShortfallWh`).
+      // What the three-phase minimum takes beyond the surplus, in energy (see `tallyWh`).
       let shortWh = 0;
-      if (pvLimited && charging) shortWh = downShortfallWh(session, minA * 3 * site.voltageV - pvShareW, now);
-      else clearDownShortfall(session);
+      if (pvLimited && charging)
+        shortWh = tallyWh(session.downShort, minA * 3 * site.voltageV - pvShareW, now);
+      else clearTally(session.downShort);
       const budgetWh =
         (minA * onePhaseConductors(connector) * site.voltageV * pv.phaseSwitchDownDelayMs) / 3_600_000;
       if (threeA < minA - EPS && (oneA >= minA || (pvLimited && charging))) {
@@ -257,7 +240,7 @@ export function decidePhaseSwitches(
       // once, before its start, was followed by a switch back down at its next restart.
       const moreAtThree = 3 * threeA > Math.min(oneA, connector.maxA) + EPS;
       // What three phases would have taken of the surplus beyond one phase, in energy (see
-      // `upGainWh`): only while charging on one phase with switches to spare for the way back down
+      // `tallyWh`): only while charging on one phase with switches to spare for the way back down
       // (a switch up that could not come down again would stop the car at the next cloud).
       const V = site.voltageV;
       const oneW = Math.max(0, Math.min(oneA, connector.maxA)) * onePhaseConductors(connector) * V;
@@ -268,8 +251,8 @@ export function decidePhaseSwitches(
           : Math.max(0, pvShareW - oneW) - (threeMinW - pvShareW);
       const spare = countedSwitches(session) + 2 <= pv.maxPhaseSwitchesPerSession;
       let gainWh = 0;
-      if (pvLimited && charging && spare) gainWh = upGainWh(session, gainW, now);
-      else clearUpGain(session);
+      if (pvLimited && charging && spare) gainWh = tallyWh(session.upGain, gainW, now);
+      else clearTally(session.upGain);
       // The gain pays for the way back down twice over (the switch down lets three phases import
       // the one-phase minimum for the switch-down delay): a short burst of sun does not switch.
       const upBudgetWh = (2 * minA * V * pv.phaseSwitchDownDelayMs) / 3_600_000;
@@ -277,7 +260,7 @@ export function decidePhaseSwitches(
       const worth =
         spare &&
         gainWh >= upBudgetWh - EPS &&
-        now - (session.upGainSinceMs ?? now) >= pv.phaseSwitchUpDelayMs;
+        now - (session.upGain.sinceMs ?? now) >= pv.phaseSwitchUpDelayMs;
       if (threeA >= minA + pv.phaseSwitchUpMarginA && moreAtThree) {
         session.upSinceMs ??= now;
         // Two more phases must fit without anyone's decrease: one still on its way waits.

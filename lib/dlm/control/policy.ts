@@ -12,8 +12,8 @@ import type { AllocationProblem, ConnectorAllocation } from '../allocation/alloc
 import { checkAllocation } from '../allocation/invariant';
 import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
+import { expectDecrease, notePassed } from '../evidence/decrease-settle';
 import { remember } from '../evidence/measurements';
-import { expectDecrease, notePassed } from '../evidence/overdraw';
 import type { ConnectorRuntime, ConnectorView, PolicyRecord } from '../parts';
 import { EPS, floorStep } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';

@@ -1,7 +1,7 @@
 /**
  * Whether a car is on a connector, from what its charger says: whether it wants current
  * (carWantsCurrent, the observer's rule), and whether the car a decrease went out for has left, on
- * evidence strong enough to free its current at once (carLeft: evidence/overdraw.ts settleDecrease, the one
+ * evidence strong enough to free its current at once (carLeft: evidence/decrease-settle.ts settleDecrease, the one
  * owner of "a decrease is settled", asks here). docs/load-manager.md, "A departure frees its
  * current at once", says why each kind of evidence is enough.
  *

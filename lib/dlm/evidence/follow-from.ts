@@ -1,5 +1,5 @@
 /**
- * When the time that settles a decrease without a reading (evidence/overdraw.ts settleDecrease)
+ * When the time that settles a decrease without a reading (evidence/decrease-settle.ts settleDecrease)
  * starts to count: one rule, here.
  */
 import type { ConnectorRuntime } from '../parts';

@@ -21,9 +21,10 @@ import type { Connector, Site } from '../site/model';
 import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum } from './car-minimum';
 import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
+import { settleDecrease } from './decrease-settle';
 import { noteCarNeeds } from './departure';
 import { forgetDraw, takeDraw, unphasedOn } from './measurements';
-import { flagOverdraw, type ObserverContext, observeOverdraw, settleDecrease } from './overdraw';
+import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { ResponseTimes } from './response-time';
 
 export class ConnectorObserver {

@@ -1,8 +1,8 @@
 /**
  * Observer stage, the "ignores its limit" judgement: whether a charger draws more than its
- * set-point allows (overdraw), and whether a decrease has taken effect. One owner for the
- * tolerance and the timing of both; the defaults below are the site's control defaults, and any
- * other room that judges a charger against its limit should ask here.
+ * set-point allows (overdraw), and (decrease-settle.ts) whether a decrease has taken effect. One
+ * owner for the tolerance and the timing of both; the defaults below are the site's control
+ * defaults, and any other room that judges a charger against its limit should ask here.
  */
 import type { PerPhase } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
@@ -10,17 +10,7 @@ import type { Logger } from '../../log';
 import type { ConnectorRuntime } from '../parts';
 import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
-import { carLeft } from './car-left';
-import { CONFIRMED_EPS_A, followFrom } from './follow-from';
 import type { DrawSample } from './measurements';
-
-/**
- * A reading stamped this much before its confirmation arrived is still taken after the charger's
- * answer: chargers stamp whole seconds, and the answer travels before it is stamped here (a peer
- * charger's reading sent right after its answer was stamped 1 ms before it arrived, and its
- * decrease stayed pending for a minute).
- */
-const READING_STAMP_SLACK_MS = 1_000;
 
 /** What the observer stage needs to judge: the site's settings and where to log. */
 export interface ObserverContext {
@@ -44,7 +34,7 @@ export function followMsOf(site: Site, runtime: ConnectorRuntime): number {
  * charger offers what it does on its own: `offlineA`); a decrease still pending counts at what it
  * was counted at until then.
  */
-function allowedAt(
+export function allowedAt(
   site: Site,
   connector: Connector,
   runtime: ConnectorRuntime,
@@ -255,149 +245,4 @@ export function flagOverdraw(
   session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
   session.overdrawSinceMs = undefined;
   session.compliantSinceMs = undefined;
-}
-
-/**
- * A decrease just went out: until the charger shows it followed, it is counted at `fromA` (the
- * higher of this and a decrease still pending) for the increases of the others. What its car drew
- * then is noted: only a decrease the car had to follow teaches how long the charger takes.
- */
-export function expectDecrease(runtime: ConnectorRuntime, fromA: number, now: number): void {
-  const pending = runtime.pendingDecrease;
-  const drewA = maxKnown(runtime.draw?.chargerA, THREE_PHASES);
-  runtime.pendingDecrease = {
-    fromA: Math.max(fromA, pending?.fromA ?? 0),
-    atMs: now,
-    firstAtMs: pending?.firstAtMs ?? pending?.atMs ?? now,
-    drewA: Math.max(drewA ?? 0, pending?.drewA ?? 0),
-    ...(pending?.passedA ? { passedA: pending.passedA } : {}),
-  };
-}
-
-/** The set-points on a charger's way to its newest that a pending decrease keeps (the newest ones). */
-const PASSED_KEPT = 16;
-
-/**
- * A new set-point goes out while a decrease is pending (called before `runtime.sent` is replaced):
- * the one it replaces is one the charger may still be applying (`pendingDecrease.passedA`).
- */
-export function notePassed(runtime: ConnectorRuntime): void {
-  const pending = runtime.pendingDecrease;
-  const last = runtime.sent;
-  if (!pending || !last) return;
-  const passed = pending.passedA ?? [];
-  passed.push(last.limitA);
-  if (passed.length > PASSED_KEPT) passed.shift();
-  pending.passedA = passed;
-}
-
-/**
- * Whether a decrease has taken effect, on evidence: the charger's own reading, measured after the
- * decrease went out, within its new set-point on every phase, and taken late enough to prove it:
- * - where the charger's limits are confirmed (`runtime.confirmed`), a confirmation of a limit within
- *   the new set-point must have come after the decrease went out, and the reading must have been
- *   taken after the charger's answer, to within READING_STAMP_SLACK_MS (before it, an increase still on its way may raise it again);
- * - where they are not (a flow that sends set-points another way, the simulator), the reading must
- *   have been taken at least the charger's follow time after the last increase it was sent, which
- *   may otherwise still land after the reading.
- * Its own reading taken after the decrease that still shows more keeps it pending, however long.
- * A car that left (evidence/car-left.ts: its transaction ended, and it is Available, Finishing, ended with
- * EVDisconnected or reads within the new set-point) settles it at once, and teaches nothing.
- * Time alone settles it only after the charger's follow time (evidence/response-time.ts), and only with no
- * such reading (a charger that refused to report per-phase currents, `sampling`, has none: the
- * reasons of those who wait say so); where its limits are confirmed, counted from the confirmation
- * of a limit within the new set-point (followFrom). Returns how long the charger took when a decrease its car had to follow was shown
- * followed by a reading (what the follow time is learned from).
- */
-export function settleDecrease(
-  site: Site,
-  connector: Connector,
-  runtime: ConnectorRuntime,
-  now: number,
-): number | undefined {
-  const pending = runtime.pendingDecrease;
-  if (!pending || !runtime.sent) {
-    runtime.pendingDecrease = undefined;
-    return undefined;
-  }
-  // The car left (evidence/car-left.ts): nothing draws on the old set-point; nothing learned of the charger.
-  if (carLeft(site, connector, runtime, pending.atMs)) {
-    runtime.departed = { atMs: now, freedA: pending.fromA };
-    runtime.pendingDecrease = undefined;
-    return undefined;
-  }
-  const followMs = followMsOf(site, runtime);
-  const draw = runtime.draw;
-  if (draw && draw.atMs > pending.atMs) {
-    const shown = shownFollowed(site, connector, runtime, draw, pending);
-    // Its own reading still shows more than it may draw: pending, whatever the time.
-    if (shown === false) return undefined;
-    if (shown && proves(runtime, draw, pending, followMs)) {
-      runtime.pendingDecrease = undefined;
-      const hadToFollow = (pending.drewA ?? 0) > runtime.sent.limitA + site.control.overdrawToleranceA;
-      // Timed from the first decrease not shown followed: a charger that applies its set-points in
-      // order may be landing an older one (timed from the newest, a 58 s charger that followed a
-      // decrease sent 58 s before was learned at 2 s: FAULTS_SEED=20261125 FAULTS_PATH=9611).
-      return hadToFollow ? draw.atMs - (pending.firstAtMs ?? pending.atMs) : undefined;
-    }
-  }
-  const from = followFrom(runtime, pending);
-  if (from !== undefined && now - from >= followMs) runtime.pendingDecrease = undefined;
-  return undefined;
-}
-
-/**
- * Whether a reading shows the charger within its new set-point: true, false, or undefined (a phase
- * not measured, or a reading at a set-point it was sent on the way: no proof either way).
- */
-function shownFollowed(
-  site: Site,
-  connector: Connector,
-  runtime: ConnectorRuntime,
-  draw: DrawSample,
-  pending: { fromA: number; drewA?: number; passedA?: number[] },
-): boolean | undefined {
-  const { control } = site;
-  let unproven = false;
-  for (const i of wiredPhases(connector)) {
-    const value = draw.chargerA[i];
-    if (value === null || value === undefined) return undefined;
-    const allowed = allowedAt(site, connector, runtime, i, draw.atMs, false);
-    // The measurement tolerance must not reach what the car drew before: after a decrease smaller
-    // than the tolerance (9.5 -> 8.6 A), a reading of the old 9.5 A is not a charger that followed;
-    // nor is a car that drew 9 A under an old 16 A one that reads 9 A after a decrease to 8.6 A.
-    const before = Math.min(pending.fromA, pending.drewA || pending.fromA);
-    const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (before - allowed) / 2));
-    if (!(value <= allowed + tolerance)) return false;
-    // Nor a set-point it was sent on the way, which a slow charger may be applying: a 56 s charger
-    // sent 10, 7.3 then 6.8 A read 7.3 A (the second landed, not the third), taken as 6.8 A within
-    // the tolerance, and the current it still drew went to a faster one (FAULTS_SEED=99993
-    // FAULTS_PATH=20, FAULTS_SEED=779 FAULTS_PATH=1365). Closer to one of them than to the new set-point,
-    // the reading proves nothing: the decrease stays pending until its follow time.
-    for (const passed of pending.passedA ?? []) {
-      if (passed > allowed && value > allowed + (passed - allowed) / 2) unproven = true;
-    }
-  }
-  return unproven ? undefined : true;
-}
-
-/** Whether a reading within the new set-point was taken late enough to prove the decrease (see settleDecrease). */
-function proves(
-  runtime: ConnectorRuntime,
-  draw: DrawSample,
-  pending: { atMs: number },
-  followMs: number,
-): boolean {
-  const confirmed = runtime.confirmed;
-  const sent = runtime.sent;
-  if (!sent) return false;
-  if (confirmed) {
-    return (
-      confirmed.atMs >= pending.atMs &&
-      confirmed.limitA <= sent.limitA + CONFIRMED_EPS_A &&
-      draw.receivedMs >= confirmed.sinceMs &&
-      draw.atMs >= confirmed.sinceMs - READING_STAMP_SLACK_MS
-    );
-  }
-  return draw.atMs >= (runtime.lastIncreaseAtMs ?? Number.NEGATIVE_INFINITY) + followMs;
 }

@@ -11,6 +11,7 @@ import {
 } from '../../ocpp/v201/charging-profiles';
 import type { CsAction } from '../types';
 import { getVariables, setVariables } from './device-model';
+import { CERTIFICATE_TYPES, FIXED_ANSWERS, STATUSES_16 } from './fixed-answers';
 import type { Host201, Outgoing201 } from './outgoing';
 import type { Transactions201 } from './transactions';
 
@@ -18,7 +19,7 @@ import type { Transactions201 } from './transactions';
  * An OCPP 2.0.1 CSMS's commands as the simulator's OCPP 1.6 handlers take them, and their answers
  * back in 2.0.1 shapes. Where 2.0.1 rules differ from 1.6 in what the charger does, the 2.0.1
  * rule is kept here (UnlockConnector during a transaction, TriggerMessage for TransactionEvent);
- * commands with nothing behind them in the simulator get a valid refusal (FIXED_ANSWERS) or
+ * commands with nothing behind them in the simulator get a valid refusal (fixed-answers.ts) or
  * CALLERROR NotSupported.
  */
 
@@ -34,39 +35,6 @@ export interface IncomingContext {
   /** Has the 1.6 handler take a command later, outside this call, and do what it leaves to do at once. */
   runLater<A extends CsAction>(action: A, request: OcppRequest<A>): Promise<void>;
 }
-
-/** Answers to commands the simulator has nothing behind: valid refusals. */
-const FIXED_ANSWERS: Record<string, Json | ((request: Json) => Json)> = {
-  ClearDisplayMessage: { status: 'Unknown' },
-  CostUpdated: {},
-  CustomerInformation: { status: 'Rejected' },
-  GetBaseReport: { status: 'NotSupported' },
-  GetDisplayMessages: { status: 'Unknown' },
-  GetMonitoringReport: { status: 'NotSupported' },
-  GetReport: { status: 'NotSupported' },
-  PublishFirmware: { status: 'Rejected' },
-  SetDisplayMessage: { status: 'Rejected' },
-  SetMonitoringBase: { status: 'NotSupported' },
-  SetMonitoringLevel: { status: 'Rejected' },
-  SetNetworkProfile: { status: 'Rejected' },
-  UnpublishFirmware: { status: 'NoFirmware' },
-  ClearVariableMonitoring: (request) => ({
-    clearMonitoringResult: (request.id as number[]).map((id) => ({ id, status: 'NotFound' })),
-  }),
-  SetVariableMonitoring: (request) => ({
-    setMonitoringResult: (request.setMonitoringData as Json[]).map(
-      ({ type, severity, component, variable }) => ({
-        status: 'Rejected',
-        type,
-        severity,
-        component,
-        variable,
-      }),
-    ),
-  }),
-};
-
-const STATUSES_16 = new Set(['Accepted', 'Blocked', 'Expired', 'Invalid', 'ConcurrentTx']);
 
 export class Incoming201 {
   constructor(
@@ -397,9 +365,3 @@ export class Incoming201 {
     return { status: 'Accepted' };
   }
 }
-
-/** 2.0.1 certificate use → the whitepaper's certificate type. */
-const CERTIFICATE_TYPES: Record<string, 'CentralSystemRootCertificate' | 'ManufacturerRootCertificate'> = {
-  CSMSRootCertificate: 'CentralSystemRootCertificate',
-  ManufacturerRootCertificate: 'ManufacturerRootCertificate',
-};

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import type { SiteConfig } from '../../../lib/dlm/site';
 import { until } from '../../support/events';
-import { EvpowerCharger } from '../../support/evpower-charger';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop } from '../../support/peer-site';
+import type { EvpowerCharger } from '../../support/evpower-charger';
+import { useEvpowerLine } from '../../support/peer-site';
 
 /**
  * Issue 37: Bender's free-charging modes 2 and 3 (vendor doc 002 §5.2): with no transaction id
@@ -25,30 +24,12 @@ const site: SiteConfig = {
 };
 
 describe('free charging that sends only status messages (Bender modes 2 and 3, @evpower/ocpp-ts)', () => {
-  const harness = useOcppHarness();
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const line = useEvpowerLine();
 
   it('holds two chargers with no transaction to the line by their TxDefaultProfiles, and frees a leaving car’s current', async function () {
     this.timeout(30_000);
-    const cs = await harness().centralSystem();
-    const wired = controlLoop(cs, site);
-    cleanups.push(wired.stop);
-    const chargers = ids.map((id) => new EvpowerCharger(id));
-    cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
-    for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    const { cs, wired, chargers, highestA, wake, state } = await line(ids, site);
     const [m2, m3] = chargers as [EvpowerCharger, EvpowerCharger];
-    // The line as the cars load it, checked at every change a charger makes.
-    let highestA = 0;
-    const onChange = () => {
-      highestA = Math.max(highestA, ...[0, 1, 2].map((p) => (m2.drawA(1)[p] ?? 0) + (m3.drawA(1)[p] ?? 0)));
-    };
-    for (const cp of chargers) cp.on('change', onChange);
-    const wake = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
-    const state = () =>
-      `limits ${chargers.map((cp) => cp.limitA(1)).join(', ')}; set-points ${JSON.stringify(wired.manager.setPoints())}`;
 
     // Installed before any car comes: each holds its idle limit first, as a charger does soon after
     // its boot (a car plugged in before any profile lands draws its maximum).
@@ -59,7 +40,7 @@ describe('free charging that sends only status messages (Bender modes 2 and 3, @
     await until(() => m2.limitA(1) === 32, wake, 10_000, state);
     await m3.plugInFree(1, { maxA: 32, phases: 3 });
     await until(() => m2.limitA(1) === 16 && m3.limitA(1) === 16, wake, 10_000, state);
-    assert.ok(highestA <= LINE_A, `the line carried ${highestA} A`);
+    assert.ok(highestA() <= LINE_A, `the line carried ${highestA()} A`);
     assert.deepEqual(m2.drawA(1), [16, 16, 16]);
     assert.deepEqual(m3.drawA(1), [16, 16, 16]);
     assert.equal(cs.connectorOf('BENDER-M2', 1)?.status, 'Charging');
@@ -78,7 +59,7 @@ describe('free charging that sends only status messages (Bender modes 2 and 3, @
     await m3.unplugFree(1);
     await until(() => m2.limitA(1) === 32, wake, 10_000, state);
     assert.deepEqual(m2.drawA(1), [32, 32, 32]);
-    assert.ok(highestA <= LINE_A, `the line carried ${highestA} A`);
+    assert.ok(highestA() <= LINE_A, `the line carried ${highestA()} A`);
     assert.deepEqual(wired.feedErrors, []);
   });
 });

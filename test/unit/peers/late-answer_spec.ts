@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import type { SiteConfig } from '../../../lib/dlm/site';
 import { until } from '../../support/events';
-import { EvpowerCharger } from '../../support/evpower-charger';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop } from '../../support/peer-site';
+import type { EvpowerCharger } from '../../support/evpower-charger';
+import { useEvpowerLine } from '../../support/peer-site';
 
 /**
  * A decrease that no reading shows (a charger that sends status messages only, Bender's free
@@ -26,33 +25,12 @@ const site: SiteConfig = {
 };
 
 describe('a decrease answered late by a charger with no readings (@evpower/ocpp-ts)', () => {
-  const harness = useOcppHarness();
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const line = useEvpowerLine();
 
   it('gives the second car nothing of the first one’s current until the first took its decrease', async function () {
     this.timeout(30_000);
-    const cs = await harness().centralSystem();
-    const wired = controlLoop(cs, site);
-    cleanups.push(wired.stop);
-    const chargers = ids.map((id) => new EvpowerCharger(id));
-    cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
-    for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    const { wired, chargers, highestA, wake, state } = await line(ids, site);
     const [slow, second] = chargers as [EvpowerCharger, EvpowerCharger];
-    // The line as the cars load it, checked at every change a charger makes.
-    let highestA = 0;
-    const onChange = () => {
-      highestA = Math.max(
-        highestA,
-        ...[0, 1, 2].map((p) => (slow.drawA(1)[p] ?? 0) + (second.drawA(1)[p] ?? 0)),
-      );
-    };
-    for (const cp of chargers) cp.on('change', onChange);
-    const wake = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
-    const state = () =>
-      `limits ${chargers.map((cp) => cp.limitA(1)).join(', ')}; set-points ${JSON.stringify(wired.manager.setPoints())}`;
 
     await until(() => chargers.every((cp) => cp.limitA(1) === 0), wake, 10_000, state);
     await slow.plugInFree(1, { maxA: 32, phases: 3 });
@@ -62,7 +40,7 @@ describe('a decrease answered late by a charger with no readings (@evpower/ocpp-
     const arrivedAt = Date.now();
     await second.plugInFree(1, { maxA: 32, phases: 3 });
     await until(() => slow.limitA(1) === 16 && second.limitA(1) === 16, wake, 20_000, state);
-    assert.ok(highestA <= LINE_A, `the line carried ${highestA} A`);
+    assert.ok(highestA() <= LINE_A, `the line carried ${highestA()} A`);
     assert.ok(
       Date.now() - arrivedAt >= ANSWER_DELAY_MS,
       'the second car started after the first took its decrease',

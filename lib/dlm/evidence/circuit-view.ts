@@ -1,0 +1,288 @@
+/**
+ * One circuit's view in an update (`CircuitView`): its other loads per phase from its meter, its
+ * children and what the chargers below drew, and while its meter is blind, its fallback. The
+ * circuits and fail-safe stage (circuit-loads.ts) owns the order, the peaks and the notes on each
+ * meter and calls `viewCircuit` per circuit, children first.
+ */
+import type { ConnectorView } from '../parts';
+import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from '../phases';
+import type { ConnectorRuntimes } from '../runtime';
+import type { SiteLimits } from '../site/limits';
+import type { Circuit, Site } from '../site/model';
+import { type ChargersDrew, chargersDrawBelow, explainRise, readingsBelow, settledAt } from './charger-draw';
+import { generationBelow, type SiteGeneration } from './generation';
+import type { Measurements } from './measurements';
+import { implausibility } from './meter-plausibility';
+import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
+
+/** How a circuit counts in one update. */
+export interface CircuitView {
+  limitA: Triple;
+  otherA: Triple;
+  /**
+   * What of `otherA` is measured for sure, per phase: fresh, plausible readings, a blind meter's
+   * part at 0 (a lower bound of the other loads; what a meter above learns its own part beside).
+   */
+  knownA: Triple;
+  otherW: number;
+  stale: boolean;
+  /** Which phases are stale or never read (`fresh` when none), to log changes. */
+  staleKey?: string;
+  /** Grid phases without fresh data. */
+  stalePhases?: GridPhase[];
+  /** Why the meter's fresh reading is not believed (every phase then counts as blind). */
+  implausible?: string;
+  fallback?: string;
+  connectorCapA?: number;
+  overloaded: boolean;
+  /**
+   * Whether what is free below this circuit is measured, not believed: no fallback in force, every
+   * circuit below measured too, and, for a meter that counts the chargers, its newest reading on
+   * every phase was taken with no raise and no decrease open below it and no set-point below
+   * changed since (what it shows free is free). A rise into measured headroom needs no ramp
+   * (control/policy.ts).
+   */
+  measured?: boolean;
+}
+
+/** What the stage reads: the site, the measurements, the site limits, the connectors as observed. */
+export interface CircuitContext {
+  site: Site;
+  measurements: Measurements;
+  siteLimits: SiteLimits;
+  runtimes: ConnectorRuntimes;
+  views: readonly ConnectorView[];
+}
+
+/** What the circuits below one circuit count (`a`, `w`) and measured for sure (`knownA`). */
+export interface Below {
+  a: Triple;
+  knownA: Triple;
+  w: number;
+  /** Whether a meter is somewhere below (then a meter that counts them learns its own part apart). */
+  metered: boolean;
+  /** Whether every circuit below has its headroom measured (CircuitView.measured). */
+  measured: boolean;
+}
+
+/**
+ * Other loads of one circuit, per phase. Without a meter: what its children count. With a meter,
+ * each phase on its own: fresh and plausible, its reading (minus the chargers below for
+ * `includesChargers`, never less than the children count; plus the children for `otherLoadsOnly`),
+ * learned as the most the other loads have drawn; blind (stale, never read, or the whole meter
+ * implausible: evidence/meter-plausibility.ts), the configured `fallback.otherLoadA`, else the most they
+ * have drawn (evidence/other-load-peaks.ts), else (never read at all) the whole limit: nothing is known, so
+ * its connectors wait.
+ */
+export function viewCircuit(
+  context: CircuitContext,
+  circuit: Circuit,
+  now: number,
+  below: Below,
+  peaks: OtherLoadPeaks,
+  generation: SiteGeneration,
+): CircuitView {
+  const { site } = context;
+  const { a: childA, w: childW } = below;
+  const limitA = context.siteLimits.limitA(circuit);
+  if (!circuit.meter) {
+    return {
+      limitA,
+      otherA: childA,
+      knownA: below.knownA,
+      otherW: childW,
+      stale: false,
+      staleKey: 'fresh',
+      overloaded: false,
+      measured: below.measured,
+    };
+  }
+  const meter = context.measurements.meter(circuit);
+  const includes = circuit.meter.location === 'includesChargers';
+  const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
+  const source = `meter "${circuit.meter.source}" of ${circuit.name}`;
+  // One reading usually stamps every phase alike: what the chargers drew then, once per time.
+  const drawnAt = new Map<number, ChargersDrew>();
+  const drewAt = (atMs: number): ChargersDrew => {
+    let drawn = drawnAt.get(atMs);
+    if (!drawn) {
+      drawn = chargersDrawBelow(context, circuit, atMs);
+      drawnAt.set(atMs, drawn);
+    }
+    return drawn;
+  };
+  const chargersAt = (atMs: number): Triple => drewAt(atMs).atLeastA;
+  const { staleAfterMs } = circuit.meter;
+  // A meter that said it is stale (evidence/measurements.ts reportStale) is, however young its values.
+  const reported = meter.reportedStale;
+  const fresh = GRID_PHASES.map((p) => {
+    const sample = meter.phaseA[p];
+    return sample && !reported && now - sample.atMs <= staleAfterMs ? sample : undefined;
+  });
+  // What may be generated below now (the most: the rules' tolerance; what was generated while a
+  // reading was learned).
+  const generated = generationBelow(site, circuit, context.measurements, generation, now);
+  const implausible = implausibility(
+    {
+      source,
+      fresh,
+      ...(meter.powerW && fresh.some((f) => f?.atMs === meter.powerW?.atMs)
+        ? { powerW: meter.powerW.value }
+        : {}),
+      includesChargers: includes,
+      generation: generated,
+      limitA,
+      chargersAt,
+      chargerReadings: () => readingsBelow(context, circuit),
+      chargersMeasured: circuit.connectorIndexes.some((k) => context.views[k]?.drawGridA !== undefined),
+    },
+    meter,
+    now,
+  );
+  // A meter that counts metered circuits below it learns its own part apart; one at a site that
+  // may generate, its loads with what was generated then added back.
+  const keys = OtherLoadPeaks.keysOf(circuit.id, meter.source, {
+    ownPart: includes && below.metered,
+    gross: generation !== 'none',
+  });
+  const never: GridPhase[] = [];
+  const stale: GridPhase[] = [];
+  const otherA = triple(0);
+  // A blind phase knows only what the meters below measure.
+  const knownA: Triple = [...below.knownA];
+  let explainedA = 0;
+  for (const p of GRID_PHASES) {
+    const sample = fresh[p];
+    if (!meter.phaseA[p]) never.push(p);
+    else if (!sample) stale.push(p);
+    else if (!implausible) {
+      // Subtract what the chargers below drew when the meter measured, but never more than they
+      // may draw: over-subtracting is the unsafe side.
+      const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
+      const netA = sample.value - subtracted;
+      const measured = Math.max(0, netA);
+      const rise = includes ? explainRise(meter, p, measured, drewAt(sample.atMs), sample.atMs) : undefined;
+      const own = rise?.counted ?? measured;
+      explainedA += measured - own;
+      // Its own part: beyond what the meters below measure for sure (a blind one's part is in it:
+      // the safe side, two peaks never seen together still add up).
+      peaks.learn(
+        keys,
+        p,
+        {
+          amps: rise?.learned ?? own,
+          knownBelowA: below.knownA[p],
+          exportA: netA,
+          ...(typeof generated === 'object' ? { generatedA: generated.perPhaseA[p] } : {}),
+        },
+        sample.atMs,
+      );
+      otherA[p] = combine(own, p);
+      knownA[p] = includes ? Math.max(own, below.knownA[p]) : own + below.knownA[p];
+    }
+  }
+  const missing = implausible ? [...GRID_PHASES] : [...never, ...stale].sort();
+  const { otherLoadA, connectorLimitA } = circuit.fallback;
+  const counts: (BlindCount | undefined)[] = [];
+  // What is surely generated now (a blind meter's loads get back what the plant no longer covers).
+  const surely = keys.gross
+    ? generationBelow(site, circuit, context.measurements, generation, now, 'least')
+    : 'none';
+  let unknown = false;
+  // A reading no breaker could carry says nothing of what the other loads draw, however much
+  // was learned or configured: up to the whole limit.
+  const nothingKnown = implausible?.kind === 'impossible';
+  for (const p of missing) {
+    if (otherLoadA && !nothingKnown) {
+      otherA[p] = combine(otherLoadA[p], p);
+      continue;
+    }
+    const count = nothingKnown
+      ? undefined
+      : peaks.blindCount(keys, p, {
+          includes,
+          belowA: childA[p],
+          generatedNowA: typeof surely === 'object' ? surely.perPhaseA[p] : 0,
+        });
+    counts[p] = count;
+    if (count) otherA[p] = count.amps;
+    else {
+      // Never read: nothing is known of what it draws, up to the whole limit.
+      unknown = true;
+      otherA[p] = Math.max(limitA[p], childA[p]);
+    }
+  }
+  let otherW = sum(otherA) * site.voltageV;
+  const power = meter.powerW;
+  if (missing.length === 0 && power && now - power.atMs <= circuit.meter.staleAfterMs) {
+    const subtracted = includes ? sum(chargersAt(power.atMs)) + explainedA : 0;
+    const own = Math.max(0, power.value - subtracted * site.voltageV);
+    otherW = includes ? Math.max(own, childW) : own + childW;
+  }
+  if (missing.length === 0) {
+    const measured =
+      below.measured &&
+      (!includes || GRID_PHASES.every((p) => settledAt(context, circuit, fresh[p], drewAt, p)));
+    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', overloaded: false, measured };
+  }
+  const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
+  const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
+  let why: string;
+  if (implausible) why = implausible.why;
+  else if (never.length === 3) why = `no reading yet from ${source}`;
+  else if (reported) why = `${source} reports it is stale (${reported.why})`;
+  else if (stale.length === 3) why = `${source} is stale (${Math.round((now - newest) / 1000)} s)`;
+  else {
+    const parts = [
+      ...(never.length > 0 ? [`no value yet for ${phaseList(never)}`] : []),
+      ...(stale.length > 0
+        ? [
+            `${phaseList(stale)} stale (${stale.map((p) => Math.round((now - (meter.phaseA[p]?.atMs ?? now)) / 1000)).join('/')} s)`,
+          ]
+        : []),
+    ];
+    why = `${source}: ${parts.join(', ')}`;
+  }
+  const parts = [
+    ...(otherLoadA && !nothingKnown
+      ? [`other loads taken as ${otherLoadA.join('/')} A`]
+      : unknown
+        ? ['nothing is known of its other loads: its connectors wait for a reading']
+        : [`other loads counted at ${describeLevels(missing, counts)}`]),
+    ...(connectorLimitA !== undefined ? [`${connectorLimitA} A per connector`] : []),
+  ];
+  return {
+    limitA,
+    otherA,
+    knownA,
+    otherW,
+    stale: true,
+    staleKey: implausible
+      ? `implausible:${implausible.kind}`
+      : `never:${never.join('')} stale:${stale.join('')}`,
+    stalePhases: missing,
+    ...(implausible ? { implausible: implausible.why } : {}),
+    fallback: `fallback: ${why}, ${parts.join(', ')}`,
+    connectorCapA: connectorLimitA,
+    overloaded: false,
+  };
+}
+
+/** "24/22/20 A (the most in 24 h)", or "… (the most in 3 h so far, plus a margin)". */
+function describeLevels(missing: GridPhase[], counts: (BlindCount | undefined)[]): string {
+  const amps = missing.map((p) => Math.round((counts[p]?.amps ?? 0) * 10) / 10).join('/');
+  const learned = missing.map((p) => counts[p]?.level).find((l) => l !== undefined);
+  // What raised the count above the learned level (evidence/other-load-peaks.ts blindCount).
+  const gross = missing.some((p) => counts[p]?.gross)
+    ? ', with what the PV plant generated then and does not now'
+    : '';
+  const apart = missing.some((p) => counts[p]?.apart)
+    ? ', at least what the circuits below count plus the most its own loads drew'
+    : '';
+  const more = `${gross}${apart}`;
+  if (!learned || learned.full) return `${amps} A (the most they drew in 24 h${more})`;
+  const hours = learned.learnedMs / 3_600_000;
+  const span =
+    hours >= 1 ? `${Math.floor(hours)} h` : `${Math.max(1, Math.round(learned.learnedMs / 60_000))} min`;
+  return `${amps} A (the most they drew in ${span} so far, plus a margin${more})`;
+}

@@ -1,0 +1,193 @@
+/**
+ * Measurements stage, per connector: the newest draw sample and a short draw history, and the
+ * time-alignment question of the fail-safe and of the PV surplus: what did a charger draw when a
+ * circuit meter measured (`drawSince`, `drawInForceAt`)? measurements.ts re-exports it all.
+ */
+import type { PerPhase } from '../../contracts';
+import { type GridPhase, ONE_PHASE, sum, type Triple, toGrid, wiredPhases } from '../phases';
+import type { AllFields } from '../site/all-fields';
+import type { Connector } from '../site/model';
+
+/** Measurements kept per connector to compare a circuit meter's older reading with. */
+const DRAW_HISTORY = 6;
+
+/** One measurement of a charger's own currents (a connector state's currents, or its meter's reading). */
+export interface DrawSample {
+  /** Charger phases L1..L3; null where not measured. */
+  chargerA: PerPhase;
+  /** When it was measured: the reading's timestamp, the state's lastSeen, or its arrival. */
+  atMs: number;
+  /**
+   * When it reached the central system (a connector state's lastSeen), else when it was measured:
+   * compared with when the charger confirmed a limit (ConnectorState.limitInForce.since).
+   */
+  receivedMs: number;
+  /** Increases with every new sample of the connector (a repeat is not a new sample). */
+  seq: number;
+  /** `chargerA` per grid phase through the rotation of `takenFor` (read it with `drawGrid`). */
+  gridA: Readonly<Triple>;
+  /** The connector (of the site model at the time) it was taken for. */
+  takenFor: Connector;
+  /** What a connector state carried with it, to tell a repeated state from a new measurement. */
+  identity?: string;
+  /** The charger reported its current without a phase: `chargerA` is that value on every wired phase. */
+  unphased?: true;
+}
+
+/** The measurements part of a connector's record (written only here). */
+export interface DrawRecord {
+  /** The newest measurement of the charger's own currents. */
+  draw?: DrawSample;
+  drawSeq: number;
+  /**
+   * The last few measurements (charger phases), oldest first, and a zero where a set-point above
+   * 0 followed none: what a circuit meter's older reading is compared with (chargersDrawBelow).
+   * Such a zero is `assumed`: not a reading (the frozen rule compares readings only).
+   */
+  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true }[];
+}
+
+export function newDrawRecord(): AllFields<DrawRecord> {
+  return { draw: undefined, drawSeq: 0, drawHistory: [] };
+}
+
+/**
+ * Records a measurement of a charger's currents unless it is older than the one held, or (when
+ * `dedupe`) the same measurement again. Returns whether it was taken.
+ */
+export function takeDraw(
+  connector: Connector,
+  record: DrawRecord,
+  chargerA: PerPhase,
+  atMs: number,
+  identity: string,
+  dedupe: boolean,
+  receivedMs = atMs,
+  unphased = false,
+): boolean {
+  const last = record.draw;
+  if (last && atMs < last.atMs) return false;
+  if (last && dedupe && last.identity === identity && (identity.startsWith('state:') || last.atMs === atMs))
+    return false;
+  record.drawSeq += 1;
+  const copy = [...chargerA] as PerPhase;
+  record.draw = {
+    chargerA: copy,
+    atMs,
+    receivedMs,
+    seq: record.drawSeq,
+    identity,
+    gridA: toGrid(connector, copy),
+    takenFor: connector,
+    ...(unphased ? { unphased: true as const } : {}),
+  };
+  remember(record, atMs, copy);
+  return true;
+}
+
+/**
+ * A current a charger reported without a phase (`Reading.currentUnphasedA`, EVlink's plain
+ * `Current.Import`), as charger phases: the value on every phase the connector is wired for, the
+ * safe side (what the car draws on which phase is not known; the profile verification takes such a
+ * value as the current per phase too); on L1 only while the car was switched to one phase
+ * (`onePhase`: it is given current there only). Undefined without a value.
+ */
+export function unphasedOn(
+  connector: Connector,
+  valueA: number | undefined,
+  onePhase = false,
+): PerPhase | undefined {
+  if (valueA === undefined) return undefined;
+  const chargerA: PerPhase = [0, 0, 0];
+  for (const i of onePhase ? ONE_PHASE : wiredPhases(connector)) chargerA[i] = valueA;
+  return chargerA;
+}
+
+/**
+ * A sample's currents per grid phase: worked out once, when it is taken (every update's view of the
+ * connector reads them); through the rotation of `connector` anew when it was taken for another (a
+ * replaced site may have rotated the connector).
+ */
+export function drawGrid(connector: Connector, sample: DrawSample): Readonly<Triple> {
+  return sample.takenFor === connector ? sample.gridA : toGrid(connector, sample.chargerA);
+}
+
+/** A connector state without currents: no draw is known until a measurement brings one again. */
+export function forgetDraw(record: DrawRecord): void {
+  record.draw = undefined;
+}
+
+/** Keeps a measurement (or a known zero, `assumed`) in the connector's short history. */
+export function remember(record: DrawRecord, atMs: number, chargerA: PerPhase, assumed?: true): void {
+  const history = record.drawHistory;
+  const last = history[history.length - 1];
+  if (last && atMs < last.atMs) return;
+  history.push(assumed ? { atMs, chargerA, assumed } : { atMs, chargerA });
+  if (history.length > DRAW_HISTORY) history.shift();
+}
+
+/**
+ * The connector's total current (A, over its wired phases) in the measurement in force at `atMs`
+ * (the newest at or before it) and when that was measured; undefined when none is that old.
+ */
+export function drawInForceAt(
+  connector: Connector,
+  record: DrawRecord,
+  atMs: number,
+): { totalA: number; atMs: number } | undefined {
+  const history = record.drawHistory;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const entry = history[i];
+    if (!entry || entry.atMs > atMs) continue;
+    let totalA = 0;
+    // On IT, over its conductors (a single-phase car's current counts on both of its two).
+    if (connector.network === 'IT') totalA = sum(toGrid(connector, entry.chargerA));
+    else for (const phase of wiredPhases(connector)) totalA += entry.chargerA[phase as GridPhase] ?? 0;
+    return { totalA, atMs: entry.atMs };
+  }
+  return undefined;
+}
+
+/**
+ * Per grid phase, the lowest the connector drew from the measurement in force at `atMs` (the
+ * newest at or before it; all kept when none is that old) to now, written into `lowest`; false
+ * (and `lowest` unchanged) without any. (Into the caller's list: this runs for every charging
+ * connector below a metered circuit on every update.)
+ */
+export function drawSince(connector: Connector, record: DrawRecord, atMs: number, lowest: Triple): boolean {
+  const history = record.drawHistory;
+  if (history.length === 0) return false;
+  let from = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    if ((history[i]?.atMs ?? Number.POSITIVE_INFINITY) <= atMs) {
+      from = i;
+      break;
+    }
+  }
+  lowest[0] = Number.POSITIVE_INFINITY;
+  lowest[1] = Number.POSITIVE_INFINITY;
+  lowest[2] = Number.POSITIVE_INFINITY;
+  // toGrid per entry, summed into three numbers (on TN with no arrays per entry; IT adds the return).
+  const wired = wiredPhases(connector);
+  for (let i = from; i < history.length; i++) {
+    const entry = history[i];
+    if (!entry) continue;
+    let g0 = 0;
+    let g1 = 0;
+    let g2 = 0;
+    if (connector.network === 'IT') [g0, g1, g2] = toGrid(connector, entry.chargerA);
+    else
+      for (let w = 0; w < wired.length; w++) {
+        const phase = wired[w] as GridPhase;
+        const grid = connector.gridPhaseOf[phase] ?? 0;
+        const amps = entry.chargerA[phase] ?? 0;
+        if (grid === 0) g0 += amps;
+        else if (grid === 1) g1 += amps;
+        else if (grid === 2) g2 += amps;
+      }
+    lowest[0] = Math.min(lowest[0], g0);
+    lowest[1] = Math.min(lowest[1], g1);
+    lowest[2] = Math.min(lowest[2], g2);
+  }
+  return true;
+}
