@@ -217,7 +217,7 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     await page().locator('.ampflow-confirm').getByRole('button', { name: 'Disable' }).click();
     await row('CP-2/1').locator('.ampflow-status', { hasText: 'Unavailable' }).waitFor();
     await row('CP-2/1').getByRole('button', { name: 'Enable' }).click();
-    await row('CP-2/1').locator('.ampflow-status', { hasText: 'Available' }).waitFor();
+    await row('CP-2/1').locator('.ampflow-status[data-status="Available"]').waitFor();
   });
 
   it('shows a charger that refuses its limit as a fault with a banner, not as charging', async function () {
