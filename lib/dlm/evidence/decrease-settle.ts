@@ -94,7 +94,7 @@ export function settleDecrease(
     const shown = shownFollowed(site, connector, runtime, draw, pending);
     // Its own reading still shows more than it may draw: pending, whatever the time.
     if (shown === false) return undefined;
-    if (shown && proves(runtime, draw, pending, followMs)) {
+    if (shown && proves(runtime, draw, pending, followMs) && !inSwitchPause(runtime, draw, followMs)) {
       runtime.pendingDecrease = undefined;
       const hadToFollow = (pending.drewA ?? 0) > runtime.sent.limitA + site.control.overdrawToleranceA;
       // Timed from the first decrease not shown followed: a charger that applies its set-points in
@@ -106,6 +106,25 @@ export function settleDecrease(
   const from = followFrom(runtime, pending);
   if (from !== undefined && now - from >= followMs) runtime.pendingDecrease = undefined;
   return undefined;
+}
+
+/**
+ * How long a charger may hold the car after it applied a switch of the phases, ms: it opens its
+ * contactor, waits, switches, and the car asks for current again (10-30 s; the simulator's 20 s).
+ */
+export const PHASE_SWITCH_PAUSE_MS = 30_000;
+
+/**
+ * Whether a reading was taken while a switch of the phases the load manager sent may still be
+ * holding the car: within the charger's follow time (to apply it) and PHASE_SWITCH_PAUSE_MS (its
+ * pause) after the switch went out. The car reads 0 A then whatever the limit, so such a reading
+ * shows the switch, not a decrease followed. Taken for one, a slow charger's car came back at its
+ * old limit once the pause was over while the others had been given its current: 4.3 A over a
+ * breaker for 14 s in the closed loop with a 20 s switch pause (seed 20261125 path 2037).
+ */
+function inSwitchPause(runtime: ConnectorRuntime, draw: { atMs: number }, followMs: number): boolean {
+  const switchedAt = runtime.session.switchedAtMs;
+  return switchedAt !== undefined && draw.atMs <= switchedAt + followMs + PHASE_SWITCH_PAUSE_MS;
 }
 
 /**
