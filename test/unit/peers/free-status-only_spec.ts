@@ -27,7 +27,7 @@ describe('free charging that sends only status messages (Bender modes 2 and 3, @
   const line = useEvpowerLine();
 
   it('holds two chargers with no transaction to the line by their TxDefaultProfiles, and frees a leaving car’s current', async function () {
-    this.timeout(30_000);
+    this.timeout(90_000);
     const { cs, wired, chargers, highestA, wake, state } = await line(ids, site);
     const [m2, m3] = chargers as [EvpowerCharger, EvpowerCharger];
 
@@ -39,7 +39,9 @@ describe('free charging that sends only status messages (Bender modes 2 and 3, @
     await m2.plugInFree(1, { maxA: 32, phases: 3 });
     await until(() => m2.limitA(1) === 32, wake, 10_000, state);
     await m3.plugInFree(1, { maxA: 32, phases: 3 });
-    await until(() => m2.limitA(1) === 16 && m3.limitA(1) === 16, wake, 10_000, state);
+    // (A bound, not a wait: the first car's decrease is taken once the charger confirmed it and
+    // its 2 s passed; on a loaded machine the confirmation itself took longer than 10 s once.)
+    await until(() => m2.limitA(1) === 16 && m3.limitA(1) === 16, wake, 30_000, state);
     assert.ok(highestA() <= LINE_A, `the line carried ${highestA()} A`);
     assert.deepEqual(m2.drawA(1), [16, 16, 16]);
     assert.deepEqual(m3.drawA(1), [16, 16, 16]);
