@@ -1,5 +1,5 @@
 import type { TimerHandle } from '../clock';
-import { IEC_61851_MINIMUM_A, NOMINAL_VOLTAGE_V } from '../electrical';
+import { NOMINAL_VOLTAGE_V } from '../electrical';
 import type { ConnectorView, LimitContext } from '../ocpp/charging-profiles';
 import type { IdTagInfo } from '../ocpp/id-tags';
 import type { OcppRequest } from '../ocpp/messages';
@@ -21,7 +21,7 @@ import {
 } from './connectors';
 import { ChargePointLink, type StatusEvent } from './link';
 import { type LocalAuthorizationData, localAuthorization, rememberIdTag } from './local-authorization';
-import { GRID_PHASES } from './metering';
+import { offerTo, stationOffer } from './offered-current';
 import {
   bootNotification,
   chargePointStatus,
@@ -34,8 +34,9 @@ import { VendorProfileStore } from './vendor-profile-store';
 
 /**
  * The physical charge point: connectors with their meters and the EVs plugged into them, status
- * reporting, authorization data, and the current offered under the installed charging profiles.
- * Sessions and transactions build on this in transactions.ts.
+ * reporting, authorization data, and when the current offered under the installed charging
+ * profiles is evaluated (what is offered: offered-current.ts). Sessions and transactions build on
+ * this in transactions.ts.
  */
 
 export type {
@@ -275,33 +276,9 @@ export abstract class ChargePointStation extends ChargePointLink {
     const now = this.clock.now();
     for (const c of this.connectors) this.integrate(c);
     const context = this.limitContext();
-    const cpMax = this.profiles.chargePointLimitAt(now, this.voltageV, now);
-    const demanding = this.connectors.filter(
-      (c) => c.transaction && c.ev && !c.fault && !c.transaction.deauthorized && !c.ev.full,
-    ).length;
-    const switchPhases = this.configuration.bool('ConnectorSwitch3to1PhaseSupported', false);
+    const offer = stationOffer(this.connectors, this.profiles, this.configuration, now, this.voltageV);
     for (const c of this.connectors) {
-      const view = context.connectors[c.id - 1] as ConnectorView;
-      let offeredA = 0;
-      let phases: number = c.phases;
-      if (c.transaction && !c.fault && !c.transaction.deauthorized) {
-        const tx = this.profiles.transactionLimitAt(view, now, this.voltageV, now);
-        offeredA = Math.min(c.maxCurrentA, tx?.currentA ?? Number.POSITIVE_INFINITY);
-        // 3.13.3: all connectors together stay within the ChargePointMaxProfile; it is shared equally.
-        if (cpMax) offeredA = Math.min(offeredA, cpMax.currentA / Math.max(1, demanding));
-        if (switchPhases && tx?.numberPhases !== undefined) phases = Math.min(phases, tx.numberPhases);
-        offeredA = Math.max(0, Math.floor(offeredA * 10) / 10);
-      }
-      c.offeredA = offeredA;
-      const draw =
-        c.ev && c.transaction && offeredA >= IEC_61851_MINIMUM_A
-          ? c.ev.draw(offeredA, phases)
-          : { currentA: 0, phases: 0 };
-      c.currentA = [0, 0, 0];
-      for (let i = 0; i < draw.phases; i++) {
-        const phase = c.gridPhases[i] ?? 'L1';
-        c.currentA[GRID_PHASES.indexOf(phase)] = draw.currentA;
-      }
+      offerTo(c, context.connectors[c.id - 1] as ConnectorView, offer);
       this.armFullTimer(c);
     }
     this.updateStatuses();
