@@ -1,6 +1,7 @@
 import type { OcppRequest, StartTransactionResponse } from '../ocpp/messages';
+import { AuthorizationError, type AuthorizeHost, authorizeIdTag } from './authorize';
 import { type EvOptions, SimulatedEv } from './ev';
-import { NotConnectedError, type TransactionEvent } from './link';
+import type { TransactionEvent } from './link';
 import type { MeasurandItem, MeterValue, ReadingContext } from './metering';
 import { reservationFor } from './reservations';
 import { SessionMeters } from './session-meters';
@@ -24,7 +25,10 @@ import {
 /**
  * Sessions on the simulated charge point: EVs plugging in and leaving, authorization, transactions
  * with their StartTransaction/StopTransaction, and the meter values sampled during them (3.16).
+ * Whether an id tag may charge is decided in authorize.ts.
  */
+
+export { AuthorizationError } from './authorize';
 
 export interface StartOptions {
   /** Ask the central system (or the local list/cache) first. Default true. */
@@ -35,19 +39,17 @@ export interface StartOptions {
   chargingProfile?: ChargingProfile;
 }
 
-/** Raised when an id tag is not authorized. */
-export class AuthorizationError extends Error {
-  constructor(
-    readonly idTag: string,
-    readonly status: IdTagInfo['status'],
-  ) {
-    super(`id tag ${idTag} not authorized: ${status}`);
-    this.name = 'AuthorizationError';
-  }
-}
-
 export abstract class ChargePointSessions extends ChargePointStation {
   private transactionSeq = 0;
+  private readonly authorizeHost: AuthorizeHost = {
+    configuration: this.configuration,
+    isOnline: () => this.isOnline,
+    isAccepted: () => this.registration === 'Accepted',
+    everAccepted: () => this.everAccepted,
+    localAuthorization: (idTag) => this.localAuthorization(idTag),
+    callAuthorize: (idTag) => this.call('Authorize', { idTag }),
+    remember: (idTag, info) => this.remember(idTag, info),
+  };
   private readonly meters = new SessionMeters({
     clock: this.clock,
     configuration: this.configuration,
@@ -112,27 +114,9 @@ export abstract class ChargePointSessions extends ChargePointStation {
     this.recompute();
   }
 
-  /**
-   * Authorizes an id tag: with the central system when online (unless LocalPreAuthorize and the
-   * local list or cache accept it), else from the local list and cache (LocalAuthorizeOffline)
-   * or AllowOfflineTxForUnknownId (3.5).
-   */
-  async authorize(idTag: string): Promise<IdTagInfo> {
-    const local = this.localAuthorization(idTag);
-    if (this.isOnline && this.registration === 'Accepted') {
-      if (local?.status === 'Accepted' && this.configuration.bool('LocalPreAuthorize', false)) return local;
-      try {
-        const response = await this.call('Authorize', { idTag });
-        this.remember(idTag, response.idTagInfo);
-        return response.idTagInfo;
-      } catch (err) {
-        if (!(err instanceof NotConnectedError) && this.isOnline) throw err;
-      }
-    }
-    if (!this.everAccepted) return { status: 'Invalid' };
-    if (local && this.configuration.bool('LocalAuthorizeOffline', true)) return local;
-    if (!local && this.configuration.bool('AllowOfflineTxForUnknownId', false)) return { status: 'Accepted' };
-    return { status: 'Invalid' };
+  /** Whether `idTag` may charge here now (authorize.ts, 3.5). */
+  authorize(idTag: string): Promise<IdTagInfo> {
+    return authorizeIdTag(this.authorizeHost, idTag);
   }
 
   /**
@@ -255,7 +239,8 @@ export abstract class ChargePointSessions extends ChargePointStation {
   ): { payload: OcppRequest<'MeterValues'>; deviates: boolean } | undefined {
     this.integrate(c);
     const items = this.measurands('MeterValuesSampledData');
-    return this.meterValuesPayload(c, items, context, c.transaction?.transactionId);
+    const meter = { now: this.clock.now(), voltageV: this.voltageV, quirks: this.quirks };
+    return meterValuesPayload(c, items, context, c.transaction?.transactionId, meter);
   }
 
   // ---- Transactions ------------------------------------------------------------------------
@@ -381,16 +366,6 @@ export abstract class ChargePointSessions extends ChargePointStation {
   /** Re-reads ClockAlignedDataInterval after a change. */
   protected restartAlignedTimer(): void {
     if (this.everAccepted) this.meters.armAligned();
-  }
-
-  private meterValuesPayload(
-    c: Connector,
-    items: MeasurandItem[],
-    context: ReadingContext,
-    transactionId: number | undefined,
-  ): { payload: OcppRequest<'MeterValues'>; deviates: boolean } | undefined {
-    const meter = { now: this.clock.now(), voltageV: this.voltageV, quirks: this.quirks };
-    return meterValuesPayload(c, items, context, transactionId, meter);
   }
 
   private sampleValue(c: Connector, items: MeasurandItem[], context: ReadingContext): MeterValue | undefined {
