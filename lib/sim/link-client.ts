@@ -30,6 +30,17 @@ export interface ClientEvents {
   request(action: string, params: unknown, messageId: string): Promise<unknown>;
 }
 
+/** Where the link dials, checked: the central system's ws:// or wss:// URL, for `identity`. */
+export function linkEndpoint(options: LinkOptions): string {
+  if (!options.identity) throw new Error('identity is required');
+  if (!/^wss?:\/\//.test(options.centralSystemUrl)) {
+    throw new Error(`centralSystemUrl must start with ws:// or wss://, not "${options.centralSystemUrl}"`);
+  }
+  // "appending to the path first a '/' and then a string uniquely identifying the Charge Point"
+  // (OCPP-J 3.1.1); ocpp-rpc adds the '/', so a trailing one in the endpoint would double it.
+  return options.centralSystemUrl.replace(/\/+$/, '');
+}
+
 /** The ocpp-rpc client of the simulated charge point's link (lib/sim/link.ts), not yet connected. */
 export function createClient(settings: ClientSettings, events: ClientEvents): RPCClient {
   const { noSubProtocol, v201, password } = settings;

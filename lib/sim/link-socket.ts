@@ -40,6 +40,7 @@ export class LinkSocket {
   rebooting = false;
   private reopenOnClose = false;
   private reconnectTimer: TimerHandle | undefined;
+  private restartTimer: TimerHandle | undefined;
   private pendingConnect:
     | { resolve: (boot: BootNotificationResponse | undefined) => void; reject: (err: Error) => void }
     | undefined;
@@ -105,6 +106,26 @@ export class LinkSocket {
   reopen(): void {
     if (this.current) this.reopenOnClose = true;
     else if (this.isRunning) void this.open();
+  }
+
+  /**
+   * A reboot's time away (ChargePointLink.reboot): `delayMs` from now, whatever the close handshake
+   * takes, then `restart` (volatile state forgotten) and back up. Resolves when the connection is
+   * closed.
+   */
+  rebootFor(delayMs: number, reason: string, restart: () => void): Promise<void> {
+    this.restartTimer = this.host.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      this.rebooting = false;
+      restart();
+      this.reopen();
+    }, delayMs);
+    return this.closeClient(1012, `Rebooting: ${reason}`);
+  }
+
+  /** No restart after a reboot: the charge point is switched off. */
+  cancelRestart(): void {
+    this.host.clock.clearTimeout(this.restartTimer);
   }
 
   /** Closes the connection; with `fresh`, the reconnect backoff starts again. */

@@ -1,17 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { RPCClient } from 'ocpp-rpc';
-import { type Clock, systemClock, type TimerHandle } from '../clock';
+import { type Clock, systemClock } from '../clock';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import type { BootNotificationResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
 import type { RpcClientOptions } from '../ocpp/rpc-types';
 import { ConfigurationStore } from './configuration';
 import { LinkCalls } from './link-calls';
-import { createClient, initialSecurityProfile, tlsOptions } from './link-client';
+import { createClient, initialSecurityProfile, linkEndpoint, tlsOptions } from './link-client';
 import { CommandDispatcher } from './link-commands';
 import { LinkRegistration } from './link-registration';
 import { LinkSocket } from './link-socket';
-import { ReliableQueue } from './message-queue';
+import { OutageQueues } from './message-queue';
 import {
   type ChargePointEvents,
   type CommandOutcome,
@@ -50,14 +50,11 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   readonly configuration: ConfigurationStore;
   protected readonly endpoint: string;
   protected readonly linkOptions: LinkOptions;
-  /** Transaction-related messages (3.7). */
-  protected readonly transactionQueue: ReliableQueue;
-  /** Security events (whitepaper A04.FR.02). */
-  protected readonly securityEventQueue: ReliableQueue;
+  /** Transaction-related messages (3.7) and security events (whitepaper A04.FR.02). */
+  protected readonly queues: OutageQueues;
 
   private readonly socket: LinkSocket;
   private readonly registrar: LinkRegistration;
-  private rebootTimer: TimerHandle | undefined;
   private callTimeoutMs: number;
   private readonly calls: LinkCalls;
   private readonly commands = new CommandDispatcher({
@@ -72,15 +69,9 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
 
   protected constructor(options: LinkOptions, connectorPhases: readonly (1 | 3)[]) {
     super();
-    if (!options.identity) throw new Error('identity is required');
-    if (!/^wss?:\/\//.test(options.centralSystemUrl)) {
-      throw new Error(`centralSystemUrl must start with ws:// or wss://, not "${options.centralSystemUrl}"`);
-    }
+    this.endpoint = linkEndpoint(options);
     this.linkOptions = options;
     this.identity = options.identity;
-    // "appending to the path first a '/' and then a string uniquely identifying the Charge Point"
-    // (OCPP-J 3.1.1); ocpp-rpc adds the '/', so a trailing one in the endpoint would double it.
-    this.endpoint = options.centralSystemUrl.replace(/\/+$/, '');
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? silentLogger;
     // Built before the queues: the 2.0.1 side reads the link only when it asks.
@@ -88,7 +79,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
       log: this.log,
       evse: (connectorId) => this.evseState(connectorId),
       connectorIds: () => this.connectorIds(),
-      transactionMessagesQueued: () => this.transactionQueue.length > 0,
+      transactionMessagesQueued: () => this.queues.transactions.length > 0,
       runCommand: (action, request, invalid) => this.commands.run(action, request, true, invalid),
       afterReply: (messageId, fn) => this.commands.afterReply(messageId, fn),
     });
@@ -164,7 +155,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
       afterClosed: () => this.checkIdle(),
       reconnecting: (delayMs, attempt) => this.emit('reconnecting', { delayMs, attempt }),
     });
-    const queueLink = () => ({
+    this.queues = new OutageQueues({
       clock: this.clock,
       ready: () => this.isOnline && this.registrar.status === 'Accepted',
       send: (action: string, payload: object, deviates: boolean) =>
@@ -173,8 +164,6 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
       retryIntervalS: () => this.configuration.int('TransactionMessageRetryInterval', 60),
       changed: () => this.checkIdle(),
     });
-    this.transactionQueue = new ReliableQueue(queueLink());
-    this.securityEventQueue = new ReliableQueue(queueLink());
   }
 
   /** A connector as the 2.0.1 translation sees it; undefined when there is none. */
@@ -211,7 +200,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
 
   /** Whether no call is outstanding and no queued message can go out right now. */
   get idle(): boolean {
-    return this.calls.outstanding === 0 && this.transactionQueue.settled && this.securityEventQueue.settled;
+    return this.calls.outstanding === 0 && this.queues.settled;
   }
 
   /** Resolves when {@link idle} (at once if it is). */
@@ -250,10 +239,9 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   async close(): Promise<void> {
     this.socket.markClosed();
     await this.disconnect();
-    this.clock.clearTimeout(this.rebootTimer);
+    this.socket.cancelRestart();
     this.registrar.stopTimers();
-    this.transactionQueue.interrupt();
-    this.securityEventQueue.interrupt();
+    this.queues.interrupt();
     this.powerDown();
   }
 
@@ -290,8 +278,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   private onClosed(code: number, reason: string): void {
     // A Pending or Rejected charge point registers again on the next connection.
     this.registrar.disconnected();
-    this.transactionQueue.interrupt();
-    this.securityEventQueue.interrupt();
+    this.queues.interrupt();
     this.log.info(`${this.identity}: disconnected (${code}${reason ? ` ${reason}` : ''})`);
     this.emit('disconnected', { code, reason: reason ?? '' });
     this.onDisconnected();
@@ -331,17 +318,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     this.emit('rebooting', { reason });
     socket.cancelReconnect();
     this.registrar.forget();
-    // The restart is timed from the moment the reset begins, whatever the close handshake takes.
-    this.rebootTimer = this.clock.setTimeout(
-      () => {
-        this.rebootTimer = undefined;
-        socket.rebooting = false;
-        this.onRestart();
-        socket.reopen();
-      },
-      (this.linkOptions.rebootDelayS ?? 5) * 1000,
-    );
-    await socket.closeClient(1012, `Rebooting: ${reason}`);
+    await socket.rebootFor((this.linkOptions.rebootDelayS ?? 5) * 1000, reason, () => this.onRestart());
   }
 
   /** Closes and reopens the connection, as after a new password (whitepaper A01) or security profile (A05). */
@@ -394,8 +371,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   }
 
   protected resumeQueues(): void {
-    this.transactionQueue.pump();
-    this.securityEventQueue.pump();
+    this.queues.pump();
   }
 
   private checkIdle(): void {

@@ -117,3 +117,33 @@ export function isFailureToProcess(err: unknown): boolean {
   if (err instanceof TimeoutError) return true;
   return typeof err === 'object' && err !== null && 'rpcErrorCode' in err;
 }
+
+/** The link's two queues (transaction messages, security events) on one link, handled together. */
+export class OutageQueues {
+  /** Transaction-related messages (3.7). */
+  readonly transactions: ReliableQueue;
+  /** Security events (whitepaper A04.FR.02). */
+  readonly securityEvents: ReliableQueue;
+
+  constructor(link: QueueLink) {
+    this.transactions = new ReliableQueue(link);
+    this.securityEvents = new ReliableQueue(link);
+  }
+
+  /** Whether neither has a message that can go out right now. */
+  get settled(): boolean {
+    return this.transactions.settled && this.securityEvents.settled;
+  }
+
+  /** The connection is ready: each sends what waits. */
+  pump(): void {
+    this.transactions.pump();
+    this.securityEvents.pump();
+  }
+
+  /** The connection is gone: what is in flight waits for the next one. */
+  interrupt(): void {
+    this.transactions.interrupt();
+    this.securityEvents.interrupt();
+  }
+}

@@ -210,7 +210,7 @@ export abstract class ChargePointStation extends ChargePointLink {
       timestamp: iso(this.clock.now()),
       ...(techInfo ? { techInfo: techInfo.slice(0, 255) } : {}),
     };
-    this.securityEventQueue.push({ action: 'SecurityEventNotification', build: () => ({ payload }) });
+    this.queues.securityEvents.push({ action: 'SecurityEventNotification', build: () => ({ payload }) });
   }
 
   // ---- Internals for the command handlers --------------------------------------------------

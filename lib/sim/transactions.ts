@@ -58,7 +58,7 @@ export abstract class ChargePointSessions extends ChargePointStation {
     quirks: this.quirks,
     registration: () => this.registration,
     recompute: () => this.recompute(),
-    queue: (message) => this.transactionQueue.push(message),
+    queue: (message) => this.queues.transactions.push(message),
     messageDropped: (error) => this.emit('messageDropped', { action: 'MeterValues', error }),
     notifyMeterValues: (payload, deviates) => this.notify('MeterValues', payload, { deviates }),
   });
@@ -286,7 +286,7 @@ export abstract class ChargePointSessions extends ChargePointStation {
     const begin = this.sampleValue(c, stopTransactionMeasurands(this.configuration), 'Transaction.Begin');
     if (begin) tx.beginValues.push(begin);
 
-    this.transactionQueue.push({
+    this.queues.transactions.push({
       action: 'StartTransaction',
       build: () => ({ payload: startTransactionPayload(tx) }),
       onAnswered: (response) => this.onStartAnswered(c, tx, response as StartTransactionResponse),
@@ -331,7 +331,7 @@ export abstract class ChargePointSessions extends ChargePointStation {
     const withData = items.length > 0;
     const transactionData = withData ? [...tx.beginValues, ...tx.stopTxnValues, ...(end ? [end] : [])] : [];
     const meterStop = Math.round(c.energyWh);
-    this.transactionQueue.push({
+    this.queues.transactions.push({
       action: 'StopTransaction',
       build: () => ({
         payload: stopTransactionPayload(tx, { meterStop, now, reason, idTag, transactionData }),
