@@ -1,25 +1,10 @@
-import { createRPCError } from 'ocpp-rpc';
 import { IEC_61851_MINIMUM_A } from '../electrical';
 import type { DataTransferRequest, DataTransferResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
 import { CertificateStore } from './certificates';
-import {
-  type CommandHost,
-  cancelReservation,
-  changeAvailability,
-  clearCache,
-  done,
-  getLocalListVersion,
-  remoteStart,
-  remoteStop,
-  requireProfile,
-  reserveNow,
-  sendLocalList,
-  unlockConnector,
-} from './charge-point-commands';
-import { changeConfiguration, supportsFeature, supportsLocation } from './charge-point-config';
-import { clearChargingProfile, getCompositeSchedule, setChargingProfile } from './charge-point-profiles';
+import type { CommandHost } from './charge-point-commands';
+import { supportsFeature, supportsLocation } from './charge-point-config';
+import { commandHandlers, type Handlers } from './charge-point-handlers';
 import { ChargePointSecurity } from './charge-point-security';
-import { extendedTrigger, trigger } from './charge-point-triggers';
 import { type EvOptions, SimulatedEv } from './ev';
 import { httpFileTransfer } from './file-transfer';
 import { Maintenance } from './maintenance';
@@ -90,10 +75,6 @@ export interface SimulatedChargePointOptions extends StationOptions {
   vendorBehaviour?: VendorBehaviourName | Partial<VendorBehaviour>;
 }
 
-type Handlers = {
-  [A in CsAction]: (request: OcppRequest<A>) => CommandOutcome<A> | Promise<CommandOutcome<A>>;
-};
-
 export class SimulatedChargePoint extends ChargePointSessions {
   readonly options: Readonly<SimulatedChargePointOptions>;
   /** How this charger deviates in smart charging. */
@@ -156,7 +137,14 @@ export class SimulatedChargePoint extends ChargePointSessions {
       },
       reboot: (reason) => void this.reboot(reason),
     });
-    this.handlers = this.createHandlers();
+    this.handlers = commandHandlers({
+      host: this.commandHost(),
+      security: this.security,
+      maintenance: this.maintenance,
+      certificates: this.certificates,
+      options,
+      reset: (type) => this.reset(type),
+    });
   }
 
   /** The firmware version BootNotification reports (changes after a firmware update). */
@@ -275,7 +263,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
     return await handler(request);
   }
 
-  // ---- Handlers ----------------------------------------------------------------------------
+  // ---- Command host (the handlers: charge-point-handlers.ts) -------------------------------
 
   /** This charge point as its connector commands see it (lib/sim/charge-point-commands.ts). */
   private commandHost(): CommandHost {
@@ -353,59 +341,6 @@ export class SimulatedChargePoint extends ChargePointSessions {
       securityLog: (type, techInfo) => this.securityLog(type, techInfo),
       reconnectNow: () => this.reconnectNow(),
     };
-  }
-
-  private createHandlers(): Handlers {
-    const host = this.commandHost();
-    return {
-      CancelReservation: (request) => cancelReservation(host, request),
-      CertificateSigned: (request) => this.security.certificateSigned(request),
-      ChangeAvailability: (request) => changeAvailability(host, request),
-      ChangeConfiguration: (request) => changeConfiguration(host, request),
-      ClearCache: () => clearCache(host),
-      ClearChargingProfile: (request) => clearChargingProfile(host, request),
-      DataTransfer: async (request) =>
-        done(
-          this.options.dataTransfer
-            ? await this.options.dataTransfer(request)
-            : { status: 'UnknownVendorId' },
-        ),
-      DeleteCertificate: (request) => this.security.deleteCertificate(request),
-      ExtendedTriggerMessage: (request) => extendedTrigger(host, request),
-      GetCompositeSchedule: (request) => getCompositeSchedule(host, request),
-      GetConfiguration: (request) => done(this.configuration.report(request.key)),
-      GetDiagnostics: (request) => {
-        requireProfile(host, 'FirmwareManagement', 'GetDiagnostics');
-        const fileName = this.maintenance.diagnosticsFileName();
-        return done({ fileName }, () => this.maintenance.startDiagnostics(request.location, fileName));
-      },
-      GetInstalledCertificateIds: (request) => {
-        const ids = this.certificates.ids(request.certificateType);
-        return done(
-          ids.length > 0 ? { status: 'Accepted', certificateHashData: ids } : { status: 'NotFound' },
-        );
-      },
-      GetLocalListVersion: () => getLocalListVersion(host),
-      GetLog: (request) =>
-        done(this.maintenance.logAnswer(request), () => this.maintenance.startLog(request)),
-      InstallCertificate: (request) => this.security.installCertificate(request),
-      RemoteStartTransaction: (request) => remoteStart(host, request),
-      RemoteStopTransaction: (request) => remoteStop(host, request),
-      ReserveNow: (request) => reserveNow(host, request),
-      Reset: (request) => done({ status: 'Accepted' }, () => void this.reset(request.type)),
-      SendLocalList: (request) => sendLocalList(host, request),
-      SetChargingProfile: (request) => setChargingProfile(host, request),
-      SignedUpdateFirmware: (request) => this.security.signedUpdateFirmware(request, this.maintenance),
-      TriggerMessage: (request) => trigger(host, request),
-      UnlockConnector: (request) => unlockConnector(host, request),
-      UpdateFirmware: (request) => {
-        requireProfile(host, 'FirmwareManagement', 'UpdateFirmware');
-        if (this.options.signedFirmwareOnly) {
-          throw createRPCError('NotSupported', 'only SignedUpdateFirmware is supported (L01.FR.20)');
-        }
-        return done({}, () => this.maintenance.startFirmware(request));
-      },
-    } as Handlers;
   }
 
   private async reset(type: 'Hard' | 'Soft'): Promise<void> {
