@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock';
 import { type Logger, WarnOnce } from '../log';
 import { type CentralSystemAction, CHARGE_POINT_ACTIONS, type ChargePointAction } from './actions';
+import { CallTurns } from './call-turns';
 import type { MaybePromise } from './central-types';
 import { CommandError, describeCallFailure } from './command-error';
 import { callGivingUp, settled } from './give-up';
@@ -10,12 +11,13 @@ import type { OcppRequest, OcppResponse } from './messages';
 import { outgoing } from './outgoing';
 import type { RpcClientOptions, ServerClient } from './rpc-types';
 import { StartHold } from './start-hold';
+import { TriggeredMessages } from './triggered-messages';
 import { takeConfigurationAnswer } from './v16/configuration-answer';
 import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './v16/validation';
 import { OCPP201 } from './v201/schemas';
 import type { SharedPath } from './v201/shared-path';
 import { Station201 } from './v201/station';
-import { speakErrorsOf, TRIGGERED_MESSAGE_WINDOW_MS, triggeredAction, withoutSecrets } from './wire';
+import { speakErrorsOf, withoutSecrets } from './wire';
 
 export {
   CENTRAL_SYSTEM_ACTIONS,
@@ -91,22 +93,12 @@ export class ChargePointConnection extends EventEmitter {
   private readonly options: ConnectionOptions;
   private lastFrameMs: number;
   private answerMs: number | undefined;
-  /** Messages the central system asked for with (Extended)TriggerMessage, allowed until this time. */
-  private readonly triggeredUntilMs = new Map<string, number>();
+  /** Messages the central system asked for: allowed before the charger is accepted. */
+  private readonly triggers: TriggeredMessages;
   private watchdog: TimerHandle | undefined;
   private closed = false;
-  /** Calls made whose turn has not ended (answered or given up), the one with ocpp-rpc included. */
-  private callsPending = 0;
-  /** Calls waiting for the one before them to end, in order: each hands its own to ocpp-rpc. */
-  private readonly waiting: (() => void)[] = [];
-  /**
-   * A call's turn ended, answered or not: the next one goes. One function for every call, and no
-   * promise chained per call to wait on (most calls find nothing in flight).
-   */
-  private readonly turnEnded = (): void => {
-    this.callsPending -= 1;
-    this.waiting.shift()?.();
-  };
+  /** Commands one at a time, in order (call-turns.ts). */
+  private readonly turns = new CallTurns();
   /** Commands wait while a StartTransaction answer is on its way (start-hold.ts). */
   private readonly startHold = new StartHold();
   /** The translation of an OCPP 2.0.1 charger; undefined for 1.6. */
@@ -124,6 +116,7 @@ export class ChargePointConnection extends EventEmitter {
     this.identity = options.identity;
     this.connectedAt = options.clock.now();
     this.lastFrameMs = this.connectedAt;
+    this.triggers = new TriggeredMessages(options.clock);
     const { client } = options;
     if (client.protocol === OCPP201 && options.ocpp201) {
       this.station = new Station201({
@@ -223,29 +216,20 @@ export class ChargePointConnection extends EventEmitter {
     if (this.closed) throw new CommandError(`charge point ${this.identity} is not connected`, 'Offline');
     if (wire.answer !== undefined) return wire.answer as OcppResponse<A>;
     // Allowed before the call goes out: the answer and the triggered message may arrive together.
-    const triggered = triggeredAction(action, request);
-    if (triggered)
-      this.triggeredUntilMs.set(triggered, this.options.clock.now() + TRIGGERED_MESSAGE_WINDOW_MS);
+    const triggered = this.triggers.asked(action, request);
     let response: unknown;
     try {
       // Nothing in flight: out at once, in this turn; else once the calls before it ended.
-      const turn =
-        this.callsPending === 0
-          ? this.callNow(wire.action, wire.request, timeoutMs)
-          : new Promise<unknown>((resolve) => {
-              this.waiting.push(() => resolve(this.callNow(wire.action, wire.request, timeoutMs)));
-            });
-      this.callsPending += 1;
-      response = await turn;
+      response = await this.turns.take(() => this.callNow(wire.action, wire.request, timeoutMs));
     } catch (err) {
-      if (triggered) this.triggeredUntilMs.delete(triggered);
+      if (triggered) this.triggers.refused(triggered);
       throw describeCallFailure(this.identity, wire.action, err as Error & { rpcErrorCode?: string }, {
         timeoutMs,
         closed: this.closed,
       });
     }
     if (triggered && (response as { status?: string } | null)?.status !== 'Accepted') {
-      this.triggeredUntilMs.delete(triggered);
+      this.triggers.refused(triggered);
     }
     let responseViolation: Violation | undefined;
     if (this.station) responseViolation = this.station.validate(wire.action, 'response', response);
@@ -277,10 +261,10 @@ export class ChargePointConnection extends EventEmitter {
    */
   private callNow(action: string, request: unknown, timeoutMs: number): Promise<unknown> {
     const { client } = this.options;
-    if (!this.station) return callGivingUp(client, action, request, timeoutMs, this.turnEnded);
+    if (!this.station) return callGivingUp(client, action, request, timeoutMs, this.turns.ended);
     // A 2.0.1 station may take a command in several CALLs (a long GetVariables): one turn.
     const sent = this.station.send(action, request, (part) => callGivingUp(client, action, part, timeoutMs));
-    return settled(sent, this.turnEnded);
+    return settled(sent, this.turns.ended);
   }
 
   /**
@@ -328,7 +312,7 @@ export class ChargePointConnection extends EventEmitter {
       this.reportViolation(violation);
       if (!this.lenient) throw violationError(violation);
     }
-    if (method !== 'BootNotification' && !this.options.isAccepted() && !this.wasTriggered(method)) {
+    if (method !== 'BootNotification' && !this.options.isAccepted() && !this.triggers.allows(method)) {
       throw ocppError('SecurityError', `${method} before the central system accepted this charge point`);
     }
     if (method === 'StartTransaction' && messageId !== undefined) this.startHold.started(messageId);
@@ -380,16 +364,6 @@ export class ChargePointConnection extends EventEmitter {
       throw ocppError('InternalError', `the central system could not answer ${action}`);
     }
     return response;
-  }
-
-  /**
-   * OCPP 1.6 section 4.2: a charger that is not yet accepted "SHALL NOT send request messages ...
-   * unless it has been instructed by the Central System to do so with a TriggerMessage.req". Those
-   * messages are answered; every other one gets the SecurityError of OCPP-J errata 3.8.
-   */
-  private wasTriggered(action: string): boolean {
-    const untilMs = this.triggeredUntilMs.get(action);
-    return untilMs !== undefined && this.options.clock.now() <= untilMs;
   }
 
   private reportViolation(violation: Violation): void {

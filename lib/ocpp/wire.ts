@@ -33,16 +33,6 @@ export function speakErrorsOf(client: ServerClient, protocol: string): void {
   };
 }
 
-/** How long a charger has to send a message the central system triggered. */
-export const TRIGGERED_MESSAGE_WINDOW_MS = 60_000;
-
-/** The charge-point action a (Extended)TriggerMessage asks for. */
-export function triggeredAction(action: string, request: unknown): string | undefined {
-  if (action !== 'TriggerMessage' && action !== 'ExtendedTriggerMessage') return undefined;
-  const requested = (request as { requestedMessage?: string }).requestedMessage;
-  return requested === 'SignChargePointCertificate' ? 'SignCertificate' : requested;
-}
-
 /**
  * An unreadable frame for the log: truncated, and cut before anything that follows an
  * AuthorizationKey (a broken ChangeConfiguration or GetConfiguration may carry the password).
