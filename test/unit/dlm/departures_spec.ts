@@ -5,6 +5,7 @@
  * (≤ 5 s), on each kind of evidence that it left. A car that only says SuspendedEV has not left.
  */
 import assert from 'node:assert/strict';
+import { confirmingZone } from '../../support/confirming-zone';
 import { harness } from './support';
 
 const KEYS = ['A/1', 'B/1', 'C/1'] as const;
@@ -172,53 +173,12 @@ describe('dlm: a departure frees its current at once', () => {
    * once and the rest 31 s after.
    */
   function arrivals(meter: boolean) {
-    const h = harness({
-      circuits: [
-        {
-          id: 'zone',
-          limitA: 63,
-          ...(meter ? { meter: { source: 'zone-meter', location: 'includesChargers' as const } } : {}),
-        },
-      ],
-      connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'zone', maxA: 32 })),
-      unbalanceLimitA: null,
-    });
-    const confirmed = new Map<string, number>();
-    const gone = new Set<string>();
-    let tick = 0;
-    h.feed(() => {
-      let chargers = 0;
-      for (const key of KEYS) {
-        if (gone.has(key)) continue;
-        const limit = h.limit(key) ?? 0;
-        if (confirmed.get(key) !== limit) {
-          confirmed.set(key, limit);
-          h.state(key, { limitInForce: { limitA: limit, since: h.iso(), confirmedAt: h.iso() } });
-        }
-        if (!h.sentTo(key).some((s) => s.limitA > 0)) continue;
-        h.draw(key, [limit, limit, limit], limit > 0 ? 'Charging' : 'SuspendedEVSE');
-        chargers += limit;
-      }
-      // 5 A of other loads, varying by a few tenths.
-      const amps = 5 + 0.1 * (tick++ % 3) + chargers;
-      if (meter) h.meter('zone-meter', [amps, amps, amps]);
-    });
-    h.start();
-    h.run(3_000);
-    return { h, gone };
-  }
-
-  function leave(h: ReturnType<typeof harness>, gone: Set<string>) {
-    gone.add('C/1');
-    h.state('C/1', {
-      transaction: undefined,
-      currentA: undefined,
-      lastStop: { transactionId: 3, reason: 'EVDisconnected', at: h.iso() },
-    });
+    // 5 A of other loads, varying by a few tenths.
+    return confirmingZone(meter ? { meter: { otherLoadsA: (tick) => 5 + 0.1 * (tick % 3) } } : {});
   }
 
   it('a car that arrived 10 s before another left: the others get its current within 5 s (was 20 s)', () => {
-    const { h, gone } = arrivals(false);
+    const { h, leaveC } = arrivals(false);
     h.plugIn('A/1');
     h.plugIn('B/1');
     h.run(200_000);
@@ -226,7 +186,7 @@ describe('dlm: a departure frees its current at once', () => {
     h.run(10_000);
     assert.deepEqual(KEYS.map(h.limit), [21, 21, 21]);
     const leftAt = h.clock.now();
-    leave(h, gone);
+    leaveC();
     h.run(5_000);
     assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [31.5, 31.5]);
     const [a, b] = raisedAfter(h, leftAt);
@@ -235,7 +195,7 @@ describe('dlm: a departure frees its current at once', () => {
   });
 
   it('a zone meter that counts the chargers: the others get the departed car’s current within 5 s (was 0.7 A at once, the rest after 31 s)', () => {
-    const { h, gone } = arrivals(true);
+    const { h, leaveC } = arrivals(true);
     for (const key of KEYS) {
       h.plugIn(key);
       h.run(100_000);
@@ -244,7 +204,7 @@ describe('dlm: a departure frees its current at once', () => {
     const before = ['A/1', 'B/1'].map((key) => h.limit(key) ?? 0);
     const freed = h.limit('C/1') ?? 0;
     assert.ok(freed > 18, `C draws ${freed} A`);
-    leave(h, gone);
+    leaveC();
     h.run(5_000);
     const after = ['A/1', 'B/1'].map((key) => h.limit(key) ?? 0);
     const gained = (after[0] ?? 0) + (after[1] ?? 0) - (before[0] ?? 0) - (before[1] ?? 0);

@@ -7,50 +7,20 @@
  * changing every second (240 changes in 240 s).
  */
 import assert from 'node:assert/strict';
-import { harness } from './support';
+import { confirmingZone, ZONE_KEYS } from '../../support/confirming-zone';
 
-const KEYS = ['A/1', 'B/1', 'C/1'];
-
+/** The zone with 10 A of other loads, varying by up to 0.3 A: A, B and C arrive 100 s apart, then C leaves. */
 function jitteryZone(softStart: boolean) {
-  const h = harness({
-    circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone-meter', location: 'includesChargers' } }],
-    connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'zone', maxA: 32 })),
-    unbalanceLimitA: null,
+  const { h, leaveC } = confirmingZone({
+    meter: { otherLoadsA: (tick) => 10 + (0.3 * ((tick * 7) % 5)) / 4 },
     control: { softStart },
   });
-  const confirmed = new Map<string, number>();
-  const gone = new Set<string>();
-  let tick = 0;
-  h.feed(() => {
-    let chargers = 0;
-    for (const key of KEYS) {
-      if (gone.has(key)) continue;
-      const limit = h.limit(key) ?? 0;
-      if (confirmed.get(key) !== limit) {
-        confirmed.set(key, limit);
-        h.state(key, { limitInForce: { limitA: limit, since: h.iso(), confirmedAt: h.iso() } });
-      }
-      if (!h.sentTo(key).some((s) => s.limitA > 0)) continue;
-      h.draw(key, [limit, limit, limit], limit > 0 ? 'Charging' : 'SuspendedEVSE');
-      chargers += limit;
-    }
-    // 10 A of other loads, varying by up to 0.3 A.
-    const amps = 10 + (0.3 * ((tick++ * 7) % 5)) / 4 + chargers;
-    h.meter('zone-meter', [amps, amps, amps]);
-  });
-  h.start();
-  h.run(3_000);
-  for (const key of KEYS) {
+  for (const key of ZONE_KEYS) {
     h.plugIn(key);
     h.run(100_000);
   }
   h.run(100_000);
-  gone.add('C/1');
-  h.state('C/1', {
-    transaction: undefined,
-    currentA: undefined,
-    lastStop: { transactionId: 3, reason: 'EVDisconnected', at: h.iso() },
-  });
+  leaveC();
   return h;
 }
 
