@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { Clock } from '../../lib/clock';
 import type { SetPoint } from '../../lib/contracts';
 import { LoadManager } from '../../lib/dlm/load-manager';
@@ -6,8 +7,10 @@ import { silentLogger } from '../../lib/log';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
 import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
 import { ChargingProfileManager, type ProfileManagerOptions } from '../../lib/profiles';
+import { Cars201 } from './car201';
+import { Charger201 } from './charger201';
 import { type Listenable, until as untilEvent } from './events';
-import { EvpowerCharger } from './evpower-charger';
+import { EvpowerCharger, type EvpowerChargerOptions } from './evpower-charger';
 import { useOcppHarness } from './ocpp';
 import type { PeerCharger, PeerChargerOptions } from './peer-charger';
 
@@ -229,24 +232,72 @@ export function until(
 }
 
 /**
- * Per test: chargers on @evpower/ocpp-ts (evpower-charger.ts: status messages only, no readings
- * of their own) on `site` under a control loop, connected in turn; closed after the test.
- * `highestA()` is the most any phase of their line carried at any change a charger made; `wake`
- * and `state` are for events.ts's `until` (their changes; their limits and the set-points).
+ * Per test: the OCPP harness, and `cleanups` that run after the test, the latest first. They run
+ * after the harness's own afterEach (it is registered first): its central systems stop, then the
+ * chargers close.
  */
-export function useEvpowerLine() {
+export function useOcppCleanups() {
   const harness = useOcppHarness();
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-  return async (ids: readonly string[], site: SiteConfig) => {
+  return { harness, cleanups };
+}
+
+/**
+ * Per test: a central system with chargers `ids` on `site` under a control loop, connected in turn
+ * and closed after the test (useOcppCleanups): OCPP 1.6 ones on @evpower/ocpp-ts
+ * (evpower-charger.ts) or OCPP 2.0.1 test stations (charger201.ts) with their cars (car201.ts), booted and Available.
+ * `wake` is for events.ts's `until`: their changes.
+ */
+export function usePeerChargers() {
+  const { harness, cleanups } = useOcppCleanups();
+  async function looped(site: SiteConfig) {
     const cs = await harness().centralSystem();
     const wired = controlLoop(cs, site);
     cleanups.push(wired.stop);
-    const chargers = ids.map((id) => new EvpowerCharger(id));
-    cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
-    for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    return { cs, wired };
+  }
+  return {
+    harness,
+    cleanups,
+    async evpower(ids: readonly string[], site: SiteConfig, options: EvpowerChargerOptions = {}) {
+      const { cs, wired } = await looped(site);
+      const chargers = ids.map((id) => new EvpowerCharger(id, 1, options));
+      cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
+      for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+      const wake = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
+      return { cs, wired, chargers, wake };
+    },
+    async stations201(ids: readonly string[], site: SiteConfig) {
+      const { cs, wired } = await looped(site);
+      const stations: Cars201[] = [];
+      for (const identity of ids) {
+        const charger = new Charger201({ url: `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`, identity });
+        cleanups.push(() => charger.close());
+        await charger.connect();
+        assert.equal((await charger.boot()).status, 'Accepted');
+        await charger.status(1, 'Available');
+        stations.push(new Cars201(charger));
+      }
+      const wake = stations.map((cars): [Cars201, string] => [cars, 'change']);
+      return { cs, wired, stations, wake };
+    },
+  };
+}
+
+/**
+ * Per test: chargers on @evpower/ocpp-ts (evpower-charger.ts: status messages only, no readings
+ * of their own) on `site` under a control loop, connected in turn; closed after the test
+ * (usePeerChargers). `highestA()` is the most any phase of their line carried at any change a
+ * charger made; `wake` and `state` are for events.ts's `until` (their changes; their limits and
+ * the set-points).
+ */
+export function useEvpowerLine() {
+  const peers = usePeerChargers();
+  return async (ids: readonly string[], site: SiteConfig) => {
+    const { cs, wired, chargers, wake } = await peers.evpower(ids, site);
     let highestA = 0;
     const onChange = () => {
       highestA = Math.max(
@@ -255,7 +306,6 @@ export function useEvpowerLine() {
       );
     };
     for (const cp of chargers) cp.on('change', onChange);
-    const wake = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
     const state = () =>
       `limits ${chargers.map((cp) => cp.limitA(1)).join(', ')}; set-points ${JSON.stringify(wired.manager.setPoints())}`;
     return { cs, wired, chargers, highestA: () => highestA, wake, state };

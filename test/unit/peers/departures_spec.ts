@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import type { SiteConfig } from '../../../lib/dlm/site';
-import type { CentralSystem } from '../../../lib/ocpp/central-system';
-import { Cars201 } from '../../support/car201';
-import { Charger201 } from '../../support/charger201';
+import type { Cars201 } from '../../support/car201';
 import { until } from '../../support/events';
-import { EvpowerCharger } from '../../support/evpower-charger';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop, limitOf, setPointsWhere } from '../../support/peer-site';
+import { limitOf, setPointsWhere, usePeerChargers } from '../../support/peer-site';
 
 /**
  * A departure frees its current at once (issue 36, item 6), end to end: a real central system,
@@ -33,31 +29,17 @@ function zone(ids: readonly string[]): SiteConfig {
 }
 
 describe('a departure frees its current at once (real central system, independent chargers)', () => {
-  const harness = useOcppHarness();
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  function loop(cs: CentralSystem, ids: string[]) {
-    const wired = controlLoop(cs, zone(ids));
-    cleanups.push(wired.stop);
-    return wired;
-  }
+  const peers = usePeerChargers();
 
   it('OCPP 1.6 (@evpower/ocpp-ts): StopTransaction and Finishing, the others raised within 5 s', async function () {
     this.timeout(30_000);
-    const cs = await harness().centralSystem();
     const ids = ['EVP-1', 'EVP-2', 'EVP-3'];
-    const { manager, feedErrors } = loop(cs, ids);
-    const chargers = ids.map((id) => new EvpowerCharger(id));
-    cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
-    for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    const { wired, chargers, wake: onChange } = await peers.evpower(ids, zone(ids));
+    const { manager, feedErrors } = wired;
     for (const [i, cp] of chargers.entries())
       assert.equal(await cp.startSession(1, `TAG-${i}`, { maxA: 32, phases: 3 }), 'Accepted');
     await setPointsWhere(manager, (points) => ids.every((id) => limitOf(points, id) === 21), 10_000);
     // The chargers have their 21 A (the profile manager's commands were accepted).
-    const onChange = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
     await until(() => chargers.every((cp) => cp.limitA(1) === 21), onChange, 10_000);
 
     const stoppedAt = Date.now();
@@ -78,23 +60,13 @@ describe('a departure frees its current at once (real central system, independen
 
   it('OCPP 2.0.1 (test station): TransactionEvent Ended (EVDisconnected), the others raised within 5 s', async function () {
     this.timeout(30_000);
-    const cs = await harness().centralSystem();
     const ids = ['S201-1', 'S201-2', 'S201-3'];
-    const { manager, feedErrors } = loop(cs, ids);
-    const stations: Cars201[] = [];
-    for (const identity of ids) {
-      const charger = new Charger201({ url: `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`, identity });
-      cleanups.push(() => charger.close());
-      await charger.connect();
-      assert.equal((await charger.boot()).status, 'Accepted');
-      await charger.status(1, 'Available');
-      stations.push(new Cars201(charger));
-    }
+    const { wired, stations, wake: onDraw } = await peers.stations201(ids, zone(ids));
+    const { manager, feedErrors } = wired;
     const txIds: string[] = [];
     for (const [i, cars] of stations.entries())
       txIds.push(await cars.plugIn(1, `TAG-${i}`, { maxA: 32, phases: 3 }));
     await setPointsWhere(manager, (points) => ids.every((id) => limitOf(points, id) === 21), 10_000);
-    const onDraw = stations.map((cars): [Cars201, string] => [cars, 'change']);
     await until(() => stations.every((cars) => cars.drawA(1)[0] === 21), onDraw, 10_000);
 
     // The car is unplugged: the station ends the transaction (EVDisconnected) and says nothing else.

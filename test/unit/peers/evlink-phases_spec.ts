@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import type { SiteConfig } from '../../../lib/dlm/site';
 import { until } from '../../support/events';
-import { EvpowerCharger } from '../../support/evpower-charger';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop } from '../../support/peer-site';
+import type { EvpowerCharger } from '../../support/evpower-charger';
+import { usePeerChargers } from '../../support/peer-site';
 
 /**
  * Issue 37: an EVlink preset charger reports per-phase currents to the load manager. The charger
@@ -22,21 +21,13 @@ const site: SiteConfig = {
 };
 
 describe('an EVlink preset charger reports per-phase currents to the load manager (@evpower/ocpp-ts)', () => {
-  const harness = useOcppHarness();
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const peers = usePeerChargers();
 
   it('asked for Current.Import.L1/.L2/.L3, a 16 A single-phase car counts on L1 only', async function () {
     this.timeout(20_000);
-    const cs = await harness().centralSystem();
-    const wired = controlLoop(cs, site);
-    cleanups.push(wired.stop);
+    const { cs, wired, chargers } = await peers.evpower(['EVLINK-1'], site, { evlink: true });
     const { manager, feedErrors } = wired;
-    const cp = new EvpowerCharger('EVLINK-1', 1, { evlink: true });
-    cleanups.push(() => cp.close());
-    await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
+    const cp = chargers[0] as EvpowerCharger;
 
     // The profile manager asks once per boot; the charger keeps what it is told.
     await until(

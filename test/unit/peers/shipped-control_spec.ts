@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import type { SiteConfig } from '../../../lib/dlm/site';
-import type { CentralSystem } from '../../../lib/ocpp/central-system';
-import { Cars201 } from '../../support/car201';
-import { Charger201 } from '../../support/charger201';
+import type { Cars201 } from '../../support/car201';
 import { until } from '../../support/events';
-import { EvpowerCharger } from '../../support/evpower-charger';
-import { useOcppHarness } from '../../support/ocpp';
-import { controlLoop, limitOf, setPointsWhere } from '../../support/peer-site';
+import type { EvpowerCharger } from '../../support/evpower-charger';
+import { limitOf, setPointsWhere, usePeerChargers } from '../../support/peer-site';
 
 /**
  * Issue 39, end to end with the shipped control settings (a 30 s update interval, the 0.5 A/s ramp;
@@ -39,27 +36,13 @@ function zone(ids: readonly string[]): SiteConfig {
 }
 
 describe('shipped control settings: a lone car at its share within 10 s, a departure freed within 5 s (real central system)', () => {
-  const harness = useOcppHarness();
-  const cleanups: (() => unknown)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  function loop(cs: CentralSystem, ids: string[]) {
-    const wired = controlLoop(cs, zone(ids));
-    cleanups.push(wired.stop);
-    return wired;
-  }
+  const peers = usePeerChargers();
 
   it('OCPP 1.6 (@evpower/ocpp-ts)', async function () {
     this.timeout(2 * ARRIVALS_MS + 20_000);
-    const cs = await harness().centralSystem();
     const ids = ['EVP-1', 'EVP-2', 'EVP-3'];
-    const { manager, feedErrors } = loop(cs, ids);
-    const chargers = ids.map((id) => new EvpowerCharger(id));
-    cleanups.push(() => Promise.all(chargers.map((cp) => cp.close())));
-    for (const cp of chargers) await cp.connect(`ws://127.0.0.1:${cs.port}${cs.pathPrefix}`);
-    const onChange = chargers.map((cp): [EvpowerCharger, string] => [cp, 'change']);
+    const { wired, chargers, wake: onChange } = await peers.evpower(ids, zone(ids));
+    const { manager, feedErrors } = wired;
     const [first, second, third] = chargers as [EvpowerCharger, EvpowerCharger, EvpowerCharger];
 
     const pluggedAt = Date.now();
@@ -92,19 +75,9 @@ describe('shipped control settings: a lone car at its share within 10 s, a depar
 
   it('OCPP 2.0.1 (test station), the car unplugged (TransactionEvent Ended, EVDisconnected)', async function () {
     this.timeout(ARRIVALS_MS + 20_000);
-    const cs = await harness().centralSystem();
     const ids = ['S201-1', 'S201-2', 'S201-3'];
-    const { manager, feedErrors } = loop(cs, ids);
-    const stations: Cars201[] = [];
-    for (const identity of ids) {
-      const charger = new Charger201({ url: `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`, identity });
-      cleanups.push(() => charger.close());
-      await charger.connect();
-      assert.equal((await charger.boot()).status, 'Accepted');
-      await charger.status(1, 'Available');
-      stations.push(new Cars201(charger));
-    }
-    const onDraw = stations.map((cars): [Cars201, string] => [cars, 'change']);
+    const { wired, stations, wake: onDraw } = await peers.stations201(ids, zone(ids));
+    const { manager, feedErrors } = wired;
     const [first, second, third] = stations as [Cars201, Cars201, Cars201];
 
     const pluggedAt = Date.now();
