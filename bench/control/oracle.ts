@@ -363,9 +363,12 @@ export function runOracle(
         // A bound in the DP's model for the best replay's surplus: no car ever full and the other cars'
         // Wh worth as much (more room to fill than the day has); the share's denominator does not move,
         // as the switching car (not full, 11 kW) could take the whole surplus whenever it is plugged in.
-        // Not a bound of the replayed share: while the battery has priority PvDayAccount counts what a
-        // car draws from the battery's share as surplus taken (numerator and denominator), the model
-        // keeps that share for the battery.
+        // Not a bound of the replayed share: the bound applies the dip rule to this replay's own
+        // surplus, and the replayed schedule was planned on the previous replay's surplus, where its
+        // dips fit the rule. The two differ because the battery's priority depends on the schedule
+        // (what the cars draw from the battery keeps it below its priority SoC longer: seed 11 with
+        // at most 3 starts, 35.3 kWh of surplus with the switching car off, 25.5 kWh with the
+        // schedule planned on that).
         const open = truth(site, scenario, { surplusW: best.surplusW, fullAt: {} }, options.dipScale);
         let openWh = 0;
         open.slots.forEach((slot, t) => {

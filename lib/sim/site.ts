@@ -350,6 +350,11 @@ export class SiteSimulator {
     return this.battery?.powerW ?? 0;
   }
 
+  /** The most the home battery charges with, W (0 without one). */
+  get batteryMaxChargeW(): number {
+    return this.battery?.maxChargeW ?? 0;
+  }
+
   get batterySocPercent(): number | undefined {
     const battery = this.battery;
     return battery ? (battery.storedWh / battery.capacityWh) * 100 : undefined;
