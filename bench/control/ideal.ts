@@ -11,19 +11,15 @@
  * its charger can switch and three do not fit). The cars are the simulator's (lib/sim/ev.ts): they
  * stop when full and leave at their departure.
  */
-import { ManualClock } from '../../lib/clock';
 import type { SetPoint } from '../../lib/contracts';
 import { type AllocationProblem, allocate, type ConnectorDemand } from '../../lib/dlm/allocation/allocate';
 import { batteryHasPriority } from '../../lib/dlm/modes/pv-surplus';
-import { GRID_PHASES, type GridPhase, parseSite, type Site, type Triple } from '../../lib/dlm/site';
+import { GRID_PHASES, type GridPhase, type Site, type Triple } from '../../lib/dlm/site';
 import { PvDayAccount } from '../../lib/sim/pv-figures';
-import type { SimChargerOptions } from '../../lib/sim/site';
-import { SiteSimulator } from '../../lib/sim/site';
+import type { SiteSimulator } from '../../lib/sim/site';
 import type { Scenario } from '../../lib/sim/site-scenarios';
 import { CarLedger, carAt } from './cars';
-
-/** The same start of the day as `runScenario` (lib/sim/site-scenarios.ts). */
-export const DAY_EPOCH_MS = Date.UTC(2026, 5, 21);
+import { daySimulator } from './day-sim';
 
 export interface IdealRun {
   ledger: CarLedger;
@@ -49,22 +45,9 @@ export function runIdeal(
 ): IdealRun {
   const stepMs = options.stepMs ?? 1000;
   const durationMs = options.durationMs ?? scenario.durationMs;
-  const clock = new ManualClock(DAY_EPOCH_MS + scenario.startOfDayMs);
-  const site = parseSite(scenario.site);
-  // Chargers that follow at once and to the tenth (the scenario's slow and whole-ampere ones too).
-  const chargers: Record<string, SimChargerOptions> = {};
-  for (const connector of site.connectors)
-    chargers[connector.key] = { responseDelayMs: 0, phaseSwitchPauseMs: 0 };
-  const sim = new SiteSimulator({
-    clock,
-    site,
-    startOfDayMs: scenario.startOfDayMs,
-    ...(scenario.otherLoads ? { otherLoads: scenario.otherLoads } : {}),
-    chargers,
-    cars: scenario.cars,
-    ...(scenario.pv ? { pv: scenario.pv } : {}),
-    ...(scenario.battery ? { battery: scenario.battery } : {}),
-  });
+  // Chargers that follow at once and to the tenth (the scenario's slow and whole-ampere ones too)
+  // and switch phases without a pause.
+  const { clock, site, sim } = daySimulator(scenario, 0);
   const ledger = new CarLedger(scenario.cars);
   const voltageV = site.voltageV;
   const pvKeys = new Set(scenario.pvConnectors ?? []);

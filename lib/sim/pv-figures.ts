@@ -12,11 +12,14 @@ const HOUR_MS = 3_600_000;
 
 export interface PvFigures {
   pvProducedWh: number;
-  /** PV left after the house (and the battery while it had priority), that cars could have taken. */
+  /**
+   * The surplus available to the cars, each second: PV − house, less the battery's priority share
+   * while it has priority (what it would store if no car drew: PV − house up to its maximum charge).
+   */
   surplusWh: number;
   /** What the cars could have taken of it (car and connector maximums, plugged in, not full). */
   bestPossibleWh: number;
-  /** What the cars took of it. */
+  /** What the cars took of it: each second the smaller of the surplus and what the cars drew. */
   carsFromPvWh: number;
   /** carsFromPvWh / bestPossibleWh. */
   share: number;
@@ -76,12 +79,16 @@ export class PvDayAccount {
     const stats = s.chargerStats();
     const batteryW = s.batteryPowerW;
     const soc = s.batterySocPercent;
-    // The battery's charge is no surplus while it charges first, by the load manager's own rule.
+    // While the battery charges first (the load manager's own rule), its share of PV − house is
+    // what it would store if no car drew: up to its maximum charge. What a car draws of that share
+    // is the battery's loss, not surplus taken (the battery then stores less, and the old account,
+    // which took the battery's actual charge off, counted it as surplus taken).
     const batteryFirst =
       soc !== undefined && batteryHasPriority(soc, this.prioritySoc, this.batteryHadPriority);
     if (soc !== undefined) this.batteryHadPriority = batteryFirst;
-    const batteryPriorityW = batteryFirst && batteryW > 0 ? batteryW : 0;
-    const surplusW = Math.max(0, s.pvPowerW - s.otherLoadsW - batteryPriorityW);
+    const houseSurplusW = s.pvPowerW - s.otherLoadsW;
+    const batteryShareW = batteryFirst ? Math.min(Math.max(0, houseSurplusW), s.batteryMaxChargeW) : 0;
+    const surplusW = Math.max(0, houseSurplusW - batteryShareW);
     const pvStats = stats.filter((c) => this.pvKeys.has(c.key));
     const acceptW = pvStats.reduce((sum, c) => sum + c.carMaxW, 0);
     const carsW = pvStats.reduce((sum, c) => sum + c.drawW, 0);

@@ -80,6 +80,15 @@ export interface SimBattery {
   /** Never discharged below this. Default 10 %. */
   minSocPercent?: number;
   intervalMs?: number;
+  /**
+   * Its controller settles up to this far off a flat grid, W, a new deviation each second
+   * (site-battery.ts). Default 0: the grid held exactly at zero.
+   */
+  controlErrorW?: number;
+  /** Its controller closes the gap to its target over this long, ms. Default 0: at once. */
+  controlLagMs?: number;
+  /** Seeds the deviation (the scenario's seed: a run replays exactly). Default 0. */
+  seed?: number;
 }
 
 export interface SiteSimOptions {

@@ -215,7 +215,8 @@ export interface HomeOptions {
 
 export function pvHome(options: HomeOptions = {}): Scenario {
   const fast = options.clouds === 'fast';
-  const random = seededRandom(options.seed ?? (fast ? 11 : 10));
+  const seed = options.seed ?? (fast ? 11 : 10);
+  const random = seededRandom(seed);
   // A cover factor that steps: after 13:00 every 1-5 minutes, or all day every 30-120 s.
   const clouds: { fromMs: number; factor: number }[] = [];
   for (let at = fast ? 5 * HOUR_MS : 13 * HOUR_MS; at < 22 * HOUR_MS; ) {
@@ -297,6 +298,10 @@ export function pvHome(options: HomeOptions = {}): Scenario {
       maxChargeW: 2500,
       maxDischargeW: 2500,
       intervalMs: 2000,
+      // Its controller holds the grid within ±30 W of zero, 2 s late (a truthful grid meter moves).
+      controlErrorW: 30,
+      controlLagMs: 2000,
+      seed,
     },
     pvConnectors: ['WB-1/1', 'WB-2/1'],
   };

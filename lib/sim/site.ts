@@ -16,9 +16,10 @@ import type { ConnectorState, ConnectorStatus, Reading, SetPoint } from '../cont
 import { GRID_PHASES, parseSite, type Site, type Triple, triple } from '../dlm/site';
 import { addConductors, wattsPerA } from './conductors';
 import { SimulatedEv } from './ev';
+import { type BatteryState, batteryPowerW, batteryState } from './site-battery';
 import { type ChargerSim, chargerSim, fallBack, takeLimits, takeSetPoint } from './site-charger';
 import { meterReads, withJitter } from './site-faults';
-import type { LoadProfile, SimBattery, SimCar, SimMeterOptions, SimPv, SiteSimOptions } from './site-options';
+import type { LoadProfile, SimCar, SimMeterOptions, SimPv, SiteSimOptions } from './site-options';
 import { type ChargerStats, chargerStats, round2, sumTriple, takeConnectorStates } from './site-report';
 
 export type {
@@ -48,7 +49,7 @@ export class SiteSimulator {
   private readonly pv: SimPv | undefined;
   /** ampflow is gone (centralGone). */
   private gone = false;
-  private readonly battery: (SimBattery & { storedWh: number; powerW: number; lastMs: number }) | undefined;
+  private readonly battery: BatteryState | undefined;
   private readonly otherLoads: Record<string, LoadProfile>;
   private actual: Triple[] = [];
   private pvW = 0;
@@ -62,14 +63,7 @@ export class SiteSimulator {
     this.otherLoads = options.otherLoads ?? {};
     this.cars = [...(options.cars ?? [])].sort((a, b) => a.arriveMs - b.arriveMs);
     this.pv = options.pv;
-    this.battery = options.battery
-      ? {
-          ...options.battery,
-          storedWh: (options.battery.socPercent / 100) * options.battery.capacityWh,
-          powerW: 0,
-          lastMs: -Infinity,
-        }
-      : undefined;
+    this.battery = options.battery ? batteryState(options.battery) : undefined;
     this.meterOptions = {};
     for (const circuit of this.site.circuits) {
       const given = options.meters?.[circuit.id] ?? {};
@@ -202,18 +196,11 @@ export class SiteSimulator {
   private stepBattery(dtMs: number): void {
     const battery = this.battery;
     if (!battery) return;
-    // The battery's own controller holds the grid at zero: it charges from export and covers import.
+    // The battery's own controller holds the grid at zero (site-battery.ts): it charges from
+    // export and covers import.
     const root = this.site.rootIndexes[0] ?? 0;
     const netW = sumTriple(this.actual[root] ?? triple(0)) * this.site.voltageV - battery.powerW;
-    const minWh = ((battery.minSocPercent ?? 10) / 100) * battery.capacityWh;
-    let powerW = 0;
-    if (netW < 0) {
-      const roomWh = battery.capacityWh - battery.storedWh;
-      powerW = Math.min(-netW, battery.maxChargeW, (roomWh * 3_600_000) / dtMs);
-    } else if (netW > 0) {
-      const availableWh = Math.max(0, battery.storedWh - minWh);
-      powerW = -Math.min(netW, battery.maxDischargeW, (availableWh * 3_600_000) / dtMs);
-    }
+    const powerW = batteryPowerW(battery, netW, dtMs, this.clock.now());
     battery.powerW = powerW;
     battery.storedWh += (powerW * dtMs) / 3_600_000;
     this.computeActual();
@@ -348,6 +335,11 @@ export class SiteSimulator {
 
   get batteryPowerW(): number {
     return this.battery?.powerW ?? 0;
+  }
+
+  /** The most the home battery charges with, W (0 without one). */
+  get batteryMaxChargeW(): number {
+    return this.battery?.maxChargeW ?? 0;
   }
 
   get batterySocPercent(): number | undefined {
