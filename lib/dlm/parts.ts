@@ -31,8 +31,6 @@ export interface PhaseSession {
   upSinceMs?: number;
   /** A pv car on three phases: what its minimum took beyond the surplus, less what it gave since. */
   downShort: EnergyTally;
-  /** A pv car on one phase: what three phases would have taken beyond one (see phase-switching.ts). */
-  upGain: EnergyTally;
 }
 
 /**
@@ -64,7 +62,6 @@ export function newPhaseSession(): AllFields<PhaseSession> {
     downSinceMs: undefined,
     upSinceMs: undefined,
     downShort: newEnergyTally(),
-    upGain: newEnergyTally(),
   };
 }
 

@@ -87,7 +87,6 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     downSinceMs: p.downSinceMs,
     upSinceMs: p.upSinceMs,
     downShort: p.downShort,
-    upGain: p.upGain,
     pvEnabled: v.pvEnabled,
     pvEnableSinceMs: v.pvEnableSinceMs,
     pvShortfallWms: v.pvShortfallWms,

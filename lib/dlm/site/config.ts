@@ -315,7 +315,10 @@ export interface PvConfig {
   disableDelayMs?: number;
   /** 3p → 1p after this long with too little for 3 phases. Default 180 000. */
   phaseSwitchDownDelayMs?: number;
-  /** 1p → 3p after this long with enough for 3 phases. Default 300 000. */
+  /**
+   * 1p → 3p after this long with enough for 3 phases without a break (a switch under load stops
+   * the car for the charger's pause: one more start). Default 600 000.
+   */
   phaseSwitchUpDelayMs?: number;
   /** Switch up only when the 3-phase minimum fits with this margin per phase, A. Default 1. */
   phaseSwitchUpMarginA?: number;

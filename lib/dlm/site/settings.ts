@@ -43,7 +43,7 @@ export function pvSettings(
     enableDelayMs: number('enableDelayMs', 60_000, { min: 0 }),
     disableDelayMs: number('disableDelayMs', 180_000, { min: 0 }),
     phaseSwitchDownDelayMs: number('phaseSwitchDownDelayMs', 180_000, { min: 0 }),
-    phaseSwitchUpDelayMs: number('phaseSwitchUpDelayMs', 300_000, { min: 0 }),
+    phaseSwitchUpDelayMs: number('phaseSwitchUpDelayMs', 600_000, { min: 0 }),
     phaseSwitchUpMarginA: number('phaseSwitchUpMarginA', 1, { min: 0 }),
     phaseSwitchSettleMs: number('phaseSwitchSettleMs', 60_000, { min: 0 }),
     maxPhaseSwitchesPerSession: number('maxPhaseSwitchesPerSession', 4, { min: 0, integer: true }),

@@ -85,8 +85,10 @@ describe('LoadManager PV surplus: sharing and restarts', () => {
     setup.world.pvW = 9000;
     h.run(70_000);
     assert.deepEqual([(h.limit('WB-1/1') ?? 0) >= 6, h.setPoint('WB-1/1')?.phases], [true, 1]);
-    h.run(300_000);
-    assert.equal(h.setPoint('WB-1/1')?.phases, 3, 'up once three phases fitted for 5 minutes');
+    h.run(540_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 1, 'not before three phases fitted for 10 minutes');
+    h.run(60_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 3, 'up once three phases fitted for 10 minutes');
     assert.equal(h.manager.summary().connectors[0]?.phaseSwitches, 2);
   });
 });

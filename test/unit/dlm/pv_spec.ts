@@ -248,8 +248,8 @@ describe('LoadManager PV surplus', () => {
     h.run(120_000);
     assert.equal(h.limit('WB-1/1'), 9.1);
     setup.world.pvW = 9000; // 8600 W: 3 phases at 12.4 A give more than 1 phase at its 16 A
-    h.run(299_000);
-    assert.equal(h.setPoint('WB-1/1')?.phases, 1, 'up only after 5 minutes');
+    h.run(599_000);
+    assert.equal(h.setPoint('WB-1/1')?.phases, 1, 'up only after 10 minutes (phaseSwitchUpDelayMs)');
     h.run(2_000);
     assert.equal(h.setPoint('WB-1/1')?.phases, 3);
     h.run(120_000);
