@@ -1,35 +1,38 @@
 import fc from 'fast-check';
-import { type Plan, planArbitrary } from './closed-loop-property';
+import { withPhaseSwitchPauses } from './closed-loop-pause';
+import { type Plan, siteArbitrary } from './closed-loop-property';
 
 /**
- * The closed-loop property's random sites (planArbitrary, its draws unchanged) on an IT network
+ * The closed-loop property's random sites (siteArbitrary, its draws unchanged) on an IT network
  * (3×230 V without a neutral, lib/dlm/phases.ts `Network`), with a share of single-phase
  * connectors and of single-phase cars: test/unit/dlm/closed-loop-it_spec.ts (short form) and
  * test/reliability/closed-loop_spec.ts (2,000 sites).
  */
 
 /** The property's sites as IT sites: each connector single-phase or not, each car single-phase or not. */
-export const itPlanArbitrary: fc.Arbitrary<Plan> = fc
-  .tuple(
-    planArbitrary,
-    fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-    fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-  )
-  .map(([plan, onePhaseConnector, onePhaseCar]) => {
-    plan.site.network = 'IT';
-    plan.site.connectors = plan.site.connectors.map((c, k) =>
-      onePhaseConnector[k] ? { ...c, phases: 1, canSwitchPhases: false } : c,
-    );
-    for (const [k, connector] of plan.site.connectors.entries()) {
-      const key = `${connector.chargePointId}/1`;
-      if (connector.phases === 1) {
-        const options = plan.chargers[key];
-        if (options) delete options.ignoresPhaseSwitch;
+export const itPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
+  fc
+    .tuple(
+      siteArbitrary,
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+    )
+    .map(([plan, onePhaseConnector, onePhaseCar]) => {
+      plan.site.network = 'IT';
+      plan.site.connectors = plan.site.connectors.map((c, k) =>
+        onePhaseConnector[k] ? { ...c, phases: 1, canSwitchPhases: false } : c,
+      );
+      for (const [k, connector] of plan.site.connectors.entries()) {
+        const key = `${connector.chargePointId}/1`;
+        if (connector.phases === 1) {
+          const options = plan.chargers[key];
+          if (options) delete options.ignoresPhaseSwitch;
+        }
+        for (const car of plan.cars) if (car.connector === key && onePhaseCar[k]) car.ev.phases = 1;
       }
-      for (const car of plan.cars) if (car.connector === key && onePhaseCar[k]) car.ev.phases = 1;
-    }
-    return plan;
-  });
+      return plan;
+    }),
+);
 
 /** The short form's command that replays one IT case (closed-loop-it_spec.ts's environment variables). */
 export function itReplayCommand(seed: number, path: string): string {

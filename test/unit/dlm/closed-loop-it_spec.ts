@@ -16,8 +16,9 @@ import { check, checkClosedLoop, type Plan } from '../../support/closed-loop-pro
  * (lib/sim/conductors.ts addConductors); the load manager must count it there too, or the
  * conductor it does not count overloads.
  *
- * The random sites are the property's own (planArbitrary, its draws unchanged) made IT, with a
- * share of single-phase connectors and of single-phase cars: their own seed here (80 cases, about
+ * The random sites are the property's own (siteArbitrary, its draws unchanged) made IT, with a
+ * share of single-phase connectors and of single-phase cars, and the chargers' phase-switch pauses
+ * drawn last (test/support/closed-loop-pause.ts): their own seed here (80 cases, about
  * 10 s of CPU), so the TN property's seeds keep their plans. IT_PROPERTY_SEED and
  * IT_PROPERTY_RUNS explore others (500 cases of seed 7 passed), IT_PROPERTY_PATH with
  * IT_PROPERTY_RUNS=1 replays one; test/reliability/closed-loop_spec.ts runs 2,000.
