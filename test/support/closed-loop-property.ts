@@ -11,7 +11,7 @@ import { type SimCar, type SimChargerOptions, SiteSimulator } from '../../lib/si
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { type FaultWindow, faultWindows, unseenJump } from './closed-loop-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
-import { foldPv, type PlanPv, simPv, sunSteps } from './closed-loop-pv';
+import { foldPv, type PlanPv, simPv, sunArbitrary, sunSteps } from './closed-loop-pv';
 import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
 
 /**
@@ -204,13 +204,7 @@ export const pvPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
         peakShare: fc.double({ min: 0.3, max: 1, noNaN: true }),
         // The sun from the start, then clouds passing (or clearing) at random minutes.
         morning: fc.double({ min: 0.3, max: 1, noNaN: true }),
-        sun: fc.array(
-          fc.record({
-            atMin: fc.integer({ min: 1, max: 24 }),
-            level: fc.double({ min: 0, max: 1, noNaN: true }),
-          }),
-          { minLength: 0, maxLength: 10 },
-        ),
+        sun: sunArbitrary(10),
         modes: fc.array(fc.constantFrom<ConnectorConfig['mode']>('pv', 'minpv', 'fast'), {
           minLength: 4,
           maxLength: 4,

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { Triple } from '../../lib/dlm/site';
 import type { SimPv } from '../../lib/sim/site';
 
@@ -60,4 +61,15 @@ export function foldPv(loads: Loads, rootId: string, pv: Pick<PlanPv, 'peakA' | 
 export function simPv(pv: PlanPv, voltageV: number): SimPv {
   const peakW = pv.peakA * 3 * voltageV;
   return { peakW, profile: (atMs) => levelAt(pv.sun, atMs), source: pv.source };
+}
+
+/** Clouds passing (or clearing) at random minutes of a closed-loop site: at most `maxLength` steps. */
+export function sunArbitrary(maxLength: number) {
+  return fc.array(
+    fc.record({
+      atMin: fc.integer({ min: 1, max: 24 }),
+      level: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+    { maxLength },
+  );
 }
