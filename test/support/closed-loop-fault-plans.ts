@@ -3,7 +3,7 @@ import type { CircuitConfig, ConnectorConfig, Triple } from '../../lib/dlm/site'
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
 import { type Plan, siteArbitrary } from './closed-loop-property';
-import { foldPv, sunArbitrary, sunSteps } from './closed-loop-pv';
+import { foldPv, pvPlantArbitraries, sunSteps } from './closed-loop-pv';
 
 /**
  * The random sites of the closed-loop faults property (its windows and the faults it plays:
@@ -52,13 +52,7 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
         // A PV plant behind the root meter: its inverter read, not read, or none.
         pv: fc.record({
           plant: fc.constantFrom<'read' | 'unread' | 'none'>('read', 'unread', 'none'),
-          peakShare: fc.double({ min: 0.3, max: 1, noNaN: true }),
-          morning: fc.double({ min: 0.3, max: 1, noNaN: true }),
-          sun: sunArbitrary(6),
-          modes: fc.array(fc.constantFrom<ConnectorConfig['mode']>('pv', 'minpv', 'fast'), {
-            minLength: 4,
-            maxLength: 4,
-          }),
+          ...pvPlantArbitraries(6),
         }),
         lie: fc.option(
           fc.record({

@@ -11,7 +11,7 @@ import { type SimCar, type SimChargerOptions, SiteSimulator } from '../../lib/si
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { type FaultWindow, faultWindows, unseenJump } from './closed-loop-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
-import { foldPv, type PlanPv, simPv, sunArbitrary, sunSteps } from './closed-loop-pv';
+import { foldPv, type PlanPv, pvPlantArbitraries, simPv, sunSteps } from './closed-loop-pv';
 import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
 
 /**
@@ -197,27 +197,13 @@ export const planArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(siteArbit
  * passing clouds; a cloud is an upward jump of the root's load, with its documented window.
  */
 export const pvPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
-  fc
-    .tuple(
-      siteArbitrary,
-      fc.record({
-        peakShare: fc.double({ min: 0.3, max: 1, noNaN: true }),
-        // The sun from the start, then clouds passing (or clearing) at random minutes.
-        morning: fc.double({ min: 0.3, max: 1, noNaN: true }),
-        sun: sunArbitrary(10),
-        modes: fc.array(fc.constantFrom<ConnectorConfig['mode']>('pv', 'minpv', 'fast'), {
-          minLength: 4,
-          maxLength: 4,
-        }),
-      }),
-    )
-    .map(([plan, pv]) => {
-      const root = plan.site.circuits[0] as CircuitConfig;
-      const peakA = pv.peakShare * Math.min(...(root.limitA as Triple));
-      plan.loads = foldPv(plan.loads, root.id, { peakA, sun: sunSteps(pv.morning, pv.sun) });
-      plan.site.connectors = plan.site.connectors.map((c, k) => ({ ...c, mode: pv.modes[k] ?? 'fast' }));
-      return plan;
-    }),
+  fc.tuple(siteArbitrary, fc.record(pvPlantArbitraries(10))).map(([plan, pv]) => {
+    const root = plan.site.circuits[0] as CircuitConfig;
+    const peakA = pv.peakShare * Math.min(...(root.limitA as Triple));
+    plan.loads = foldPv(plan.loads, root.id, { peakA, sun: sunSteps(pv.morning, pv.sun) });
+    plan.site.connectors = plan.site.connectors.map((c, k) => ({ ...c, mode: pv.modes[k] ?? 'fast' }));
+    return plan;
+  }),
 );
 
 /** Circuit ids whose breaker may carry more than its limit in it, when, and why. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Triple } from '../../lib/dlm/site';
+import type { ConnectorConfig, Triple } from '../../lib/dlm/site';
 import type { SimPv } from '../../lib/sim/site';
 
 /**
@@ -63,13 +63,25 @@ export function simPv(pv: PlanPv, voltageV: number): SimPv {
   return { peakW, profile: (atMs) => levelAt(pv.sun, atMs), source: pv.source };
 }
 
-/** Clouds passing (or clearing) at random minutes of a closed-loop site: at most `maxLength` steps. */
-export function sunArbitrary(maxLength: number) {
-  return fc.array(
-    fc.record({
-      atMin: fc.integer({ min: 1, max: 24 }),
-      level: fc.double({ min: 0, max: 1, noNaN: true }),
+/**
+ * A closed-loop plan's PV plant as arbitraries, in draw order: its peak share of the root's limit,
+ * the sun from the start, then clouds passing (or clearing) at random minutes (at most `maxSteps`),
+ * and the modes of the first four connectors.
+ */
+export function pvPlantArbitraries(maxSteps: number) {
+  return {
+    peakShare: fc.double({ min: 0.3, max: 1, noNaN: true }),
+    morning: fc.double({ min: 0.3, max: 1, noNaN: true }),
+    sun: fc.array(
+      fc.record({
+        atMin: fc.integer({ min: 1, max: 24 }),
+        level: fc.double({ min: 0, max: 1, noNaN: true }),
+      }),
+      { maxLength: maxSteps },
+    ),
+    modes: fc.array(fc.constantFrom<ConnectorConfig['mode']>('pv', 'minpv', 'fast'), {
+      minLength: 4,
+      maxLength: 4,
     }),
-    { maxLength },
-  );
+  };
 }
