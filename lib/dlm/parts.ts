@@ -36,18 +36,17 @@ export interface PhaseSession {
 /**
  * Energy that runs up while a power is positive and back down while it is negative (W × ms, never
  * below 0), kept as the total at `atMs` and the power since: `wms` is undefined while nothing is
- * counted. `sinceMs` is when the count began. Written only by control/phase-switching.ts
+ * counted. Written only by control/phase-switching.ts
  * (`tallyWh`, `clearTally`); made once per session with all its fields, for V8 (see runtime.ts).
  */
 export interface EnergyTally {
   wms?: number;
   w?: number;
   atMs?: number;
-  sinceMs?: number;
 }
 
 export function newEnergyTally(): AllFields<EnergyTally> {
-  return { wms: undefined, w: undefined, atMs: undefined, sinceMs: undefined };
+  return { wms: undefined, w: undefined, atMs: undefined };
 }
 
 export function newPhaseSession(): AllFields<PhaseSession> {

@@ -5,6 +5,7 @@
  * (`controlErrorW`), so a truthful grid meter never reads the same value for hours while the
  * battery holds it. Both are 0 by default (a perfect controller, the grid exactly flat).
  */
+import { mix32 } from './site-faults';
 import type { SimBattery } from './site-options';
 
 export interface BatteryState extends SimBattery {
@@ -32,11 +33,7 @@ export function batteryState(options: SimBattery): BatteryState {
 export function controlDeviationW(battery: SimBattery, atMs: number): number {
   const errorW = battery.controlErrorW ?? 0;
   if (errorW <= 0) return 0;
-  let h = Math.imul(Math.floor(atMs / 1000) ^ Math.imul(battery.seed ?? 0, 0x9e3779b1), 0xc2b2ae35);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x27d4eb2f);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0x165667b1);
+  let h = Math.imul(mix32(Math.floor(atMs / 1000) ^ Math.imul(battery.seed ?? 0, 0x9e3779b1)), 0x165667b1);
   h ^= h >>> 16;
   return ((h >>> 0) / 0x1_0000_0000) * 2 * errorW - errorW;
 }

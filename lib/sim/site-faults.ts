@@ -119,6 +119,15 @@ export function meterReads(
   }
 }
 
+/** Mixes a 32-bit key into well-spread bits: the simulator's seeded noise, the same for the same key. */
+export function mix32(key: number): number {
+  let h = Math.imul(key, 0xc2b2ae35);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x27d4eb2f);
+  h ^= h >>> 13;
+  return h;
+}
+
 /**
  * What a live meter reads of `trueA`: each non-zero phase up to `jitterA` above it, the same for
  * the same meter and time (a run replays exactly), never below it (the noise hides no load). A
@@ -128,10 +137,7 @@ export function withJitter(trueA: Triple, jitterA: number, meterIndex: number, a
   if (jitterA <= 0) return trueA;
   return trueA.map((value, p) => {
     if (value === 0) return 0;
-    let h = Math.imul(Math.floor(atMs / 100) ^ (meterIndex * 0x9e3779b1) ^ (p * 0x85ebca6b), 0xc2b2ae35);
-    h ^= h >>> 15;
-    h = Math.imul(h, 0x27d4eb2f);
-    h ^= h >>> 13;
+    const h = mix32(Math.floor(atMs / 100) ^ (meterIndex * 0x9e3779b1) ^ (p * 0x85ebca6b));
     return value + ((h >>> 0) / 0x1_0000_0000) * jitterA;
   }) as Triple;
 }

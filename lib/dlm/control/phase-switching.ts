@@ -101,7 +101,6 @@ function tallyWh(tally: EnergyTally, w: number, now: number): number {
     clearTally(tally);
     return 0;
   }
-  tally.sinceMs ??= now;
   tally.wms = total;
   tally.w = w;
   tally.atMs = now;
@@ -112,7 +111,6 @@ function clearTally(tally: EnergyTally): void {
   tally.wms = undefined;
   tally.w = undefined;
   tally.atMs = undefined;
-  tally.sinceMs = undefined;
 }
 
 /** What the decision looks at: this update's site, records and connector views. */
