@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeAPI } from 'node-red';
+import { answeredSafely } from '../lib/ocpp/listener';
 import { importRegistrations } from '../lib/upstream/registrations';
 import { type AdminRequest, type AdminResponse, adminRoute } from './shared/admin-routes';
 import type { CentralSystemCredentials, CentralSystemNode } from './types';
@@ -23,7 +24,8 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
     const id = /^\/ampflow-central-system\/([^/?]+)\/ampflow-files\//.exec(req.url ?? '')?.[1];
     const cs = id ? (RED.nodes.getNode(id) as CentralSystemNode | null)?.centralSystem : undefined;
     // Only one on the shared server (its filesPath): one on a port of its own serves them there.
-    if (!id || !cs?.options.filesPath || !cs.files.handle(filesRoute(id), req, res)) next();
+    if (!id || !cs?.options.filesPath) return next();
+    if (!answeredSafely(req, res, RED.log, (q, r) => cs.files.handle(filesRoute(id), q, r))) next();
   });
 
   const running = (req: AdminRequest, res: AdminResponse) => {

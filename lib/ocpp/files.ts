@@ -146,13 +146,23 @@ export class FileExchange {
       reply(response, 200, '');
       return true;
     }
+    // The name an upload gives in its URL; a broken percent escape is the charger's mistake, refused
+    // before the link is taken, so the link stays good for a corrected retry.
+    const nameInUrl = ticket.kind === 'firmware' ? '' : decodedName(rest.join('/'));
+    if (nameInUrl === undefined) {
+      this.options.log.warn(
+        `${ticket.kind} upload of ${ticket.chargePointId} from ${from} refused: its file name in the URL is not valid percent-encoding`,
+      );
+      reply(response, 400, 'the file name in the URL is not valid percent-encoding\n');
+      return true;
+    }
     ticket.busy = true;
     const done = (ok: boolean) => {
       ticket.busy = false;
       if (ok) this.spend(token);
     };
     if (ticket.kind === 'firmware') this.serve(ticket, response, from, done);
-    else this.receive(ticket, decodeURIComponent(rest.join('/')), request, response, from, done);
+    else this.receive(ticket, nameInUrl, request, response, from, done);
     return true;
   }
 
@@ -283,6 +293,15 @@ export class FileExchange {
     const path = join(directory, `${receivedAt.replace(/[:.]/g, '-')}-${fileName}`);
     await writeFile(path, content, { flag: 'wx' });
     return { ...upload, path };
+  }
+}
+
+/** A URL path segment decoded, or undefined when its percent escapes are broken (`%E0%A4%A`). */
+function decodedName(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
 }
 

@@ -250,7 +250,8 @@ export class OcppListener {
   ): HttpServer | HttpsServer {
     const prefix = this.pathPrefix;
     const answerPlainHttp = (request: IncomingMessage, response: ServerResponse) => {
-      if (this.hooks.request?.(request, response)) return;
+      if (answeredSafely(request, response, this.log, (req, res) => this.hooks.request?.(req, res) ?? false))
+        return;
       closeIfUnread(request, response);
       response.statusCode = 426;
       response.setHeader('Upgrade', 'websocket');
@@ -336,5 +337,34 @@ function describeListenError(err: NodeJS.ErrnoException, where: string): string 
       return `cannot listen on ${where}: the host name does not resolve`;
     default:
       return `cannot listen on ${where}: ${err.message}`;
+  }
+}
+
+/**
+ * Runs `handle` on a plain HTTP request to the chargers' port; whatever it throws is answered 500,
+ * logged once with the request and its sender, and never leaves the server's 'request' event (where
+ * it would end the Node-RED process). True when the request was answered (by `handle` or here).
+ */
+export function answeredSafely(
+  request: IncomingMessage,
+  response: ServerResponse,
+  log: Pick<Logger, 'error'>,
+  handle: (request: IncomingMessage, response: ServerResponse) => boolean,
+): boolean {
+  try {
+    return handle(request, response);
+  } catch (err) {
+    const path = (request.url ?? '/').split('?')[0];
+    log.error(
+      `HTTP ${request.method} ${path} from ${request.socket.remoteAddress ?? 'unknown address'} failed: ${err instanceof Error ? err.message : String(err)}`,
+    );
+    if (response.headersSent) response.destroy();
+    else {
+      response.statusCode = 500;
+      response.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      response.setHeader('Connection', 'close');
+      response.end('internal error\n');
+    }
+    return true;
   }
 }

@@ -23,25 +23,30 @@ export interface AdminRoute {
   path: `/ampflow-${string}`;
   /** `<type>.read` to look, `<type>.write` to change: the permissions Node-RED's adminAuth grants. */
   permission: `ampflow-${string}.${'read' | 'write'}`;
-  /** Answers the request; when it returns a promise that rejects, the editor gets 500 `{error}`. */
+  /** Answers the request; when it throws or its promise rejects, the editor gets 500 `{error}` (logged). */
   handle(req: AdminRequest, res: AdminResponse): unknown;
 }
 
 /**
  * The one way this package adds admin routes: `RED.httpAdmin` behind
  * `RED.auth.needsPermission(...)`, so no editor helper is reachable without the node type's
- * permission, and a failed asynchronous answer is a JSON error the editor can show.
+ * permission, and a failed answer is a JSON error the editor can show and one line in the log.
  */
 export function adminRoute(RED: NodeAPI, route: AdminRoute): void {
   RED.httpAdmin[route.method](
     route.path,
     RED.auth.needsPermission(route.permission),
     (req: AdminRequest, res: AdminResponse) => {
-      const answered = route.handle(req, res);
-      if (answered instanceof Promise) {
-        answered.catch((err: unknown) =>
-          res.status(500).json({ error: err instanceof Error ? err.message : String(err) }),
-        );
+      const failed = (err: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        RED.log.error(`${route.method.toUpperCase()} ${route.path} failed: ${message}`);
+        res.status(500).json({ error: message });
+      };
+      try {
+        const answered = route.handle(req, res);
+        if (answered instanceof Promise) answered.catch(failed);
+      } catch (err) {
+        failed(err);
       }
     },
   );

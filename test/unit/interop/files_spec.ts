@@ -118,6 +118,22 @@ describe('files served by the central system (location "ampflow")', () => {
     }
   });
 
+  it("a broken percent escape in an upload name (%E0%A4%A) is 400 on the chargers' port; the server lives and the link still takes the upload", async () => {
+    const cs = await interop.harness().centralSystem();
+    const { cp } = interop.simulator(cs, 'CP-1');
+    await cp.connect();
+    const result = await executeCommand(cs, {
+      chargePointId: 'CP-1',
+      action: 'GetDiagnostics',
+      payload: { location: 'ampflow' },
+    });
+    const location = (result.request as { location: string }).location;
+    const uploaded = waitFor<[FileUpload]>(cs, 'file');
+    assert.equal((await fetch(`${location}%E0%A4%A`, { method: 'PUT', body: 'x' })).status, 400);
+    assert.equal((await fetch(`${location}diag.log`, { method: 'PUT', body: 'diag' })).status, 201);
+    assert.equal((await uploaded)[0].fileName, 'diag.log');
+  });
+
   it('GetDiagnostics: the charger PUTs its diagnostics, stored in <data folder>/files/<identity>/ and handed to the flow; the link works once', async () => {
     const dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-files-'));
     try {

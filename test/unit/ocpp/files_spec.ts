@@ -130,4 +130,19 @@ describe('file exchange (files.ts)', () => {
       await close();
     }
   });
+
+  it('a broken percent escape in an upload name is 400 and logged, and the link stays good', async () => {
+    const { clock, files, uploads, base, warnings, close } = await served();
+    try {
+      const token = files.expectUpload('CP-1', 'diagnostics', clock.now() + 1000);
+      const broken = await fetch(`${base + files.pathOf(token)}%E0%A4%A`, { method: 'PUT', body: 'diag' });
+      assert.equal(broken.status, 400);
+      assert.match(warnings.at(-1) ?? '', /CP-1 from 127\.0\.0\.1 refused: .*percent-encoding/);
+      const ok = await fetch(`${base + files.pathOf(token)}diag.log`, { method: 'PUT', body: 'diag' });
+      assert.equal(ok.status, 201);
+      assert.equal(uploads[0]?.fileName, 'diag.log');
+    } finally {
+      await close();
+    }
+  });
 });
