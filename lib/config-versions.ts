@@ -49,6 +49,90 @@ export const SITE_SHAPE: VersionedShape = {
   ],
 };
 
+/** The package's node types: each node's settings carry `configVersion`, the version of their shape. */
+export const NODE_TYPES = [
+  'ampflow-central-system',
+  'ampflow-ocpp-in',
+  'ampflow-ocpp-command',
+  'ampflow-ocpp-response',
+  'ampflow-modbus-bus',
+  'ampflow-meter',
+  'ampflow-dlm',
+  'ampflow-charging-profile',
+] as const;
+
+/** A node's settings (its lists of chargers, id tags, registers ... with them), per node type. */
+export const NODE_SHAPES: Readonly<Record<string, VersionedShape>> = Object.fromEntries(
+  NODE_TYPES.map((type) => [
+    type,
+    {
+      name: `the settings of the ${type} node`,
+      field: 'configVersion',
+      current: 1,
+      steps: [
+        {
+          from: 0,
+          change: 'the version is written; no setting changed (nodes saved up to 0.1.0)',
+          up: (shape) => shape,
+        },
+      ],
+    },
+  ]),
+);
+
+/** The version a new node of `type` is made with (its `configVersion` default in the editor). */
+export function nodeShapeVersion(type: string): number {
+  return NODE_SHAPES[type]?.current ?? 0;
+}
+
+/**
+ * A node's saved settings (Node-RED's node definition) upgraded to today's shape of its type; a
+ * type of another package is left as it is. Throws a ShapeVersionError like upgradeShape.
+ */
+export function upgradeNodeSettings<T extends object>(type: string, settings: T): T {
+  const versioned = NODE_SHAPES[type];
+  return versioned ? (upgradeShape(versioned, settings as Record<string, unknown>).shape as T) : settings;
+}
+
+/** What the editor upgrade needs of Node-RED's editor (`RED`). */
+interface EditorLike {
+  events: { on(event: 'nodes:add', handler: (node: Record<string, unknown>) => void): void };
+  notify(message: string, type: 'error'): void;
+}
+
+let editorWatched = false;
+
+/**
+ * In the editor: every node of this package, as the editor loads or imports it, is upgraded in
+ * place to today's shape (its settings, and the load manager's site), before any dialog reads it;
+ * a node from a newer release is left as it is and named once. The runtime upgrades the same way
+ * on deploy, so what the editor shows is what runs.
+ */
+export function upgradeInEditor(red: EditorLike): void {
+  if (editorWatched) return;
+  editorWatched = true;
+  red.events.on('nodes:add', (node) => {
+    const type = String(node.type);
+    if (!NODE_SHAPES[type]) return;
+    try {
+      const upgraded = upgradeNodeSettings(type, pick(node, Object.keys(node)));
+      for (const [key, value] of Object.entries(upgraded)) if (node[key] !== value) node[key] = value;
+      if (type === 'ampflow-dlm' && typeof node.site === 'string' && node.site.trim() !== '') {
+        const site = JSON.parse(node.site);
+        if (site && typeof site === 'object' && site[SITE_SHAPE.field] !== SITE_SHAPE.current)
+          node.site = JSON.stringify(upgradeSite(site).shape);
+      }
+    } catch (err) {
+      // A site that is not JSON is the dialog's and the runtime's to name; a newer release is named here.
+      if (err instanceof ShapeVersionError) red.notify(`${String(node.name || node.id)}: ${err.message}`, 'error');
+    }
+  });
+}
+
+function pick(node: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => !key.startsWith('_')).map((key) => [key, node[key]]));
+}
+
 /** What an upgrade did: the shape at the current version, and the version it was saved with. */
 export interface Upgraded {
   shape: Record<string, unknown>;
@@ -85,7 +169,7 @@ export function upgradeShape(versioned: VersionedShape, shape: Record<string, un
   if (from > versioned.current) {
     throw new ShapeVersionError(
       versioned.field,
-      `${versioned.name} was saved by a newer release of ampflow (version ${from}; this one reads up to ${versioned.current}): update the package before deploying this flow`,
+      `${versioned.name}: saved by a newer release of ampflow (version ${from}; this one reads up to ${versioned.current}): update the package before deploying this flow`,
     );
   }
   // Shallow: values JSON cannot hold (NaN in a test of the validation) pass through as they are.

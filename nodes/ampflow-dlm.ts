@@ -11,6 +11,7 @@ import { JsonFileMemory } from '../lib/store/json-memory';
 import { registerDlmRoutes } from './dlm-routes';
 import { dlmStatus } from './dlm-status';
 import type { DlmNodeDef, LoadManagerNode } from './dlm-types';
+import { settingsInTodaysShape } from './shared/config-version';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { nodeLogger } from './shared/logger';
@@ -22,6 +23,9 @@ export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-dlm');
   function DlmNode(this: Node, def: DlmNodeDef): void {
     RED.nodes.createNode(this, def);
+    const current = settingsInTodaysShape(this, 'ampflow-dlm', def);
+    if (!current) return;
+    def = current;
     const validation = readSite(def.site, (id) => meterSourceOf(RED, id));
     for (const change of validation.changes) this.debug(`site read in today's shape: ${change}`);
     for (const warning of validation.warnings) this.warn(`${warning.field}: ${warning.message}`);

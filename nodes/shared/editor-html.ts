@@ -44,6 +44,7 @@ export function composeEditorHtml(file: string): string {
         .replace(/\.js$/, '')
         .replace(/-(\w)/g, (_dash, letter: string) => letter.toUpperCase());
       const body = code.replace(/^\/\/# sourceMappingURL=.*$/m, '');
-      return `<script type="text/javascript">\n(function () {\nvar module = { exports: {} };\nvar exports = module.exports;\n${body}\nwindow.ampflow = window.ampflow || {};\nwindow.ampflow.${name} = module.exports;\n})();\n</script>\n`;
+      // Several editors include the same module: the first one's runs, so its state is one.
+      return `<script type="text/javascript">\n(function () {\nwindow.ampflow = window.ampflow || {};\nif (window.ampflow.${name}) return;\nvar module = { exports: {} };\nvar exports = module.exports;\n${body}\nwindow.ampflow.${name} = module.exports;\n})();\n</script>\n`;
     });
 }
