@@ -6,7 +6,14 @@ import { ApprovalBoots } from './approval-boot';
 import { type FlowRequest, FlowRequestHandlers } from './authorization';
 import type { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
-import type { CentralEvent, CentralState, OpenTransaction, SessionRecord, StateLog } from './central-state';
+import type {
+  CentralEvent,
+  CentralState,
+  OpenTransaction,
+  SessionRecord,
+  StateLog,
+  StopAnomaly,
+} from './central-state';
 import type {
   CentralSystemState,
   ChargePointInfo,
@@ -301,6 +308,14 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
   /** Every finished session ever recorded, oldest first. */
   sessions(): AsyncIterable<SessionRecord> {
     return this.charges.sessions();
+  }
+
+  /**
+   * Stops kept as anomalies, not charge data records (stop-anomalies.ts): how many ever and the
+   * latest at hand; `all` reads every one from the archive, oldest first.
+   */
+  stopAnomalies(): { count: number; recent: StopAnomaly[]; all: () => AsyncIterable<StopAnomaly> } {
+    return { ...this.charges.requireLedger().anomalies(), all: () => this.charges.stopAnomalies() };
   }
 
   /** The finished sessions as CSV (charge data records for billing). */

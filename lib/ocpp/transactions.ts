@@ -5,9 +5,11 @@ import {
   type OpenTransaction,
   type SessionRecord,
   type StateLog,
+  type StopAnomaly,
   stopFingerprint,
 } from './central-state';
 import type { StartTransactionRequest, StopTransactionRequest } from './messages';
+import { judgeStop, stopAnomaly } from './stop-anomalies';
 
 export interface StartResult {
   transaction: OpenTransaction;
@@ -17,10 +19,19 @@ export interface StartResult {
   superseded?: SessionRecord;
 }
 
+/** An OCPP 2.0.1 charger's transaction that ended, as recorded. */
+export interface EndedStop {
+  transactionId: number;
+  meterStop?: number;
+  timestamp?: string;
+}
+
 export interface StopResult {
-  /** Undefined when the stop was a repeat of one already recorded. */
+  /** Undefined when the stop was a repeat of one already recorded, or refused as a record. */
   session?: SessionRecord;
   duplicate: boolean;
+  /** The stop is no record (stop-anomalies.ts): journalled as this anomaly instead. */
+  refused?: StopAnomaly;
 }
 
 /**
@@ -49,12 +60,6 @@ export class TransactionLedger {
     for (const tx of Object.values(this.log.state.openTransactions))
       if (tx.chargePointId === chargePointId && tx.chargerTransactionId === chargerTransactionId) return tx;
     return undefined;
-  }
-
-  /** Whether an OCPP 2.0.1 charger's transaction `chargerTransactionId` ended lately (it is recorded). */
-  endedOfCharger(chargePointId: string, chargerTransactionId: string): boolean {
-    const charger = `${chargePointId}|${chargerTransactionId}`;
-    return this.log.state.recentStops.some((stop) => stop.charger === charger);
   }
 
   async start(
@@ -114,40 +119,58 @@ export class TransactionLedger {
 
   async stop(
     chargePointId: string,
-    request: StopTransactionRequest,
+    request: StopTransactionRequest & { chargerTransactionId?: string },
     receivedAt: string,
   ): Promise<StopResult> {
     const fingerprint = stopFingerprint(chargePointId, request);
     if (this.log.state.recentStops.some((stop) => stop.fingerprint === fingerprint)) {
+      // The charger lost our answer and sends the same stop again (OCPP-J retries): answered as the
+      // first, recorded once, whether the first was a record or refused.
       await this.log.whenDurable();
       return { duplicate: true };
     }
-    const open = this.get(request.transactionId);
-    const stoppedAt = timestampOr(request.timestamp, receivedAt);
-    let session: SessionRecord;
-    if (open && open.chargePointId === chargePointId) {
-      session = {
-        ...sessionFields(open),
-        stoppedAt,
-        meterStopWh: request.meterStop,
-        stopReason: request.reason ?? 'Local',
-      };
-      const energyWh = request.meterStop - open.meterStartWh;
-      if (energyWh >= 0) session.energyWh = energyWh;
-    } else {
-      // A StopTransaction cannot be refused (OCPP 1.6 section 4.10); keep what the charger says.
-      session = {
-        transactionId: request.transactionId,
-        chargePointId,
-        stoppedAt,
-        meterStopWh: request.meterStop,
-        stopReason: request.reason ?? 'Local',
-        anomaly: 'unknownTransaction',
-      };
+    const verdict = judgeStop(this.log.state, chargePointId, request, receivedAt);
+    if (verdict.kind === 'anomaly') {
+      // A StopTransaction cannot be refused (OCPP 1.6 section 4.10): the charger is answered, and
+      // what it said is kept, but as an anomaly, not as a charge data record.
+      const anomaly = stopAnomaly(chargePointId, request, receivedAt, verdict);
+      await this.log.append({ type: 'stopRefused', anomaly, fingerprint });
+      return { duplicate: false, refused: anomaly };
     }
+    const { open } = verdict;
+    const session: SessionRecord = {
+      ...sessionFields(open),
+      stoppedAt: timestampOr(request.timestamp, receivedAt),
+      meterStopWh: request.meterStop,
+      energyWh: request.meterStop - open.meterStartWh,
+      stopReason: request.reason ?? 'Local',
+    };
     if (request.idTag !== undefined) session.stopIdTag = request.idTag;
     await this.log.append({ type: 'transactionStopped', session, fingerprint });
     return { session, duplicate: false };
+  }
+
+  /** Stops refused as records: how many ever, and the latest, oldest first. */
+  anomalies(): { count: number; recent: StopAnomaly[] } {
+    const kept = this.log.state.stopAnomalies;
+    return { count: kept?.count ?? 0, recent: [...(kept?.recent ?? [])] };
+  }
+
+  /**
+   * The recorded stop of an OCPP 2.0.1 charger's transaction that ended lately: its ledger id and,
+   * from the fingerprint, its figures, so that the same Ended again is told from other figures.
+   */
+  endedOfCharger(chargePointId: string, chargerTransactionId: string): EndedStop | undefined {
+    const charger = `${chargePointId}|${chargerTransactionId}`;
+    const stop = this.log.state.recentStops.find((entry) => entry.charger === charger);
+    if (!stop) return undefined;
+    try {
+      const [, , meterStop, timestamp] = JSON.parse(stop.fingerprint) as [string, number, number, string];
+      return { transactionId: stop.transactionId, meterStop, timestamp };
+    } catch {
+      // A superseded transaction's fingerprint names no figures.
+      return { transactionId: stop.transactionId };
+    }
   }
 }
 
