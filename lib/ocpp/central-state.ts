@@ -210,7 +210,8 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
         refused: true,
       });
       if (state.recentStops.length > RECENT_STOPS_KEPT) state.recentStops.shift();
-      const kept = (state.stopAnomalies ??= { count: 0, recent: [] });
+      const kept = state.stopAnomalies ?? { count: 0, recent: [] };
+      state.stopAnomalies = kept;
       kept.count += 1;
       kept.recent.push(anomaly);
       if (kept.recent.length > RECENT_ANOMALIES_KEPT) kept.recent.shift();
