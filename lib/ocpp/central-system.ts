@@ -31,7 +31,7 @@ import type { ConnectorRegistry } from './connectors';
 import type { FileExchange } from './files';
 import type { OcppListener } from './listener';
 import type { LiveConnections } from './live-connections';
-import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
+import type { BootNotificationRequest, OcppRequest, OcppResponse, StopTransactionRequest } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
 import type { CallOptions, TrafficGate } from './traffic';
 
@@ -316,6 +316,16 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
    */
   stopAnomalies(): { count: number; recent: StopAnomaly[]; all: () => AsyncIterable<StopAnomaly> } {
     return { ...this.charges.requireLedger().anomalies(), all: () => this.charges.stopAnomalies() };
+  }
+
+  /**
+   * Whether a StopTransaction (shared shapes, the ledger's ids) would end a transaction as a record:
+   * `false` for one kept as an anomaly and for the repeat of one, which the operator's backend must
+   * not get as a true stop (lib/upstream).
+   */
+  isTrueStop(chargePointId: string, stop: StopTransactionRequest): boolean {
+    const verdict = this.charges.requireLedger().judge(chargePointId, stop, this.charges.nowIso());
+    return verdict.kind === 'stop' || (verdict.kind === 'repeat' && !verdict.refused);
   }
 
   /** The finished sessions as CSV (charge data records for billing). */

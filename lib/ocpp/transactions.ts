@@ -9,7 +9,7 @@ import {
   stopFingerprint,
 } from './central-state';
 import type { StartTransactionRequest, StopTransactionRequest } from './messages';
-import { judgeStop, stopAnomaly } from './stop-anomalies';
+import { judgeStop, type StopVerdict, stopAnomaly } from './stop-anomalies';
 
 export interface StartResult {
   transaction: OpenTransaction;
@@ -123,13 +123,13 @@ export class TransactionLedger {
     receivedAt: string,
   ): Promise<StopResult> {
     const fingerprint = stopFingerprint(chargePointId, request);
-    if (this.log.state.recentStops.some((stop) => stop.fingerprint === fingerprint)) {
+    const verdict = this.judge(chargePointId, request, receivedAt);
+    if (verdict.kind === 'repeat') {
       // The charger lost our answer and sends the same stop again (OCPP-J retries): answered as the
       // first, recorded once, whether the first was a record or refused.
       await this.log.whenDurable();
       return { duplicate: true };
     }
-    const verdict = judgeStop(this.log.state, chargePointId, request, receivedAt);
     if (verdict.kind === 'anomaly') {
       // A StopTransaction cannot be refused (OCPP 1.6 section 4.10): the charger is answered, and
       // what it said is kept, but as an anomaly, not as a charge data record.
@@ -148,6 +148,21 @@ export class TransactionLedger {
     if (request.idTag !== undefined) session.stopIdTag = request.idTag;
     await this.log.append({ type: 'transactionStopped', session, fingerprint });
     return { session, duplicate: false };
+  }
+
+  /**
+   * What a stop would be, without recording it: the same stop again (`refused` when the first was
+   * kept as an anomaly), the record of an open transaction, or an anomaly (stop-anomalies.ts).
+   */
+  judge(
+    chargePointId: string,
+    request: StopTransactionRequest & { chargerTransactionId?: string },
+    receivedAt: string,
+  ): StopVerdict | { kind: 'repeat'; refused: boolean } {
+    const fingerprint = stopFingerprint(chargePointId, request);
+    const seen = this.log.state.recentStops.find((stop) => stop.fingerprint === fingerprint);
+    if (seen) return { kind: 'repeat', refused: seen.refused === true };
+    return judgeStop(this.log.state, chargePointId, request, receivedAt);
   }
 
   /** Stops refused as records: how many ever, and the latest, oldest first. */

@@ -1,3 +1,4 @@
+import type { CentralSystem } from '../../ocpp/central-system';
 import type { MaybePromise } from '../../ocpp/central-types';
 import type { Charger } from '../charger';
 import { endsTransaction } from '../forwarding';
@@ -59,7 +60,7 @@ export class Requests201 extends RequestSteps {
     } finally {
       if (action === 'BootNotification') charger.booting = false;
     }
-    if (ending) charger.operator.endTransaction(ending.transactionId);
+    if (ending && !refusedEnded(cs, identity, request)) charger.operator.endTransaction(ending.transactionId);
     const status = (answer as { idTokenInfo?: { status?: string } }).idTokenInfo?.status;
     if (started && evseId !== undefined && (status === undefined || status === 'Accepted'))
       backend.transactionStarted(charger, evseId);
@@ -87,6 +88,8 @@ export class Requests201 extends RequestSteps {
       item = decision.item;
     }
     const answer = await local();
+    // An Ended ampflow kept as an anomaly (requests.ts says why) is not the backend's to bill from.
+    if (action === 'TransactionEvent' && refusedEnded(this.host.cs, charger.identity, sent)) return answer;
     // A transaction's Updated event (its meter values) is answered once the backend has it or once
     // written, as 1.6's transaction meter values are.
     if (action === 'TransactionEvent' && item === undefined && !endsTransaction(action, sent)) {
@@ -109,4 +112,21 @@ export class Requests201 extends RequestSteps {
       return this.decider(sent.eventType === 'Ended' ? 'StopTransaction' : 'StartTransaction', idToken);
     return undefined;
   }
+}
+
+/**
+ * Whether ampflow kept this TransactionEvent Ended as an anomaly, not a charge data record (its
+ * translation ran: lib/ocpp/v201/transaction-events.ts), or as the repeat of one it kept so.
+ */
+function refusedEnded(cs: CentralSystem, identity: string, sent: Payload): boolean {
+  if (sent.eventType !== 'Ended') return false;
+  const txId = (sent.transactionInfo as { transactionId?: string } | undefined)?.transactionId;
+  return cs
+    .stopAnomalies()
+    .recent.some(
+      (anomaly) =>
+        anomaly.chargePointId === identity &&
+        anomaly.received.chargerTransactionId === txId &&
+        anomaly.received.timestamp === sent.timestamp,
+    );
 }
