@@ -31,9 +31,10 @@ import type { ConnectorRegistry } from './connectors';
 import type { FileExchange } from './files';
 import type { OcppListener } from './listener';
 import type { LiveConnections } from './live-connections';
-import type { BootNotificationRequest, OcppRequest, OcppResponse, StopTransactionRequest } from './messages';
+import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
 import type { CallOptions, TrafficGate } from './traffic';
+import type { TransactionLedger } from './transactions';
 
 export type { ChargePointMessage } from '../contracts';
 export type { CentralSystemOptions } from './central-options';
@@ -319,13 +320,11 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
   }
 
   /**
-   * Whether a StopTransaction (shared shapes, the ledger's ids) would end a transaction as a record:
-   * `false` for one kept as an anomaly and for the repeat of one, which the operator's backend must
-   * not get as a true stop (lib/upstream).
+   * Whether a stop (the ledger's ids, or a 2.0.1 charger's own) is sure to be a record: `false` for
+   * one kept as an anomaly and its repeat, which the operator's backend must not get (lib/upstream).
    */
-  isTrueStop(chargePointId: string, stop: StopTransactionRequest): boolean {
-    const verdict = this.charges.requireLedger().judge(chargePointId, stop, this.charges.nowIso());
-    return verdict.kind === 'stop' || (verdict.kind === 'repeat' && !verdict.refused);
+  isTrueStop(chargePointId: string, stop: Parameters<TransactionLedger['isTrueStop']>[1]): boolean {
+    return this.charges.requireLedger().isTrueStop(chargePointId, stop, this.charges.nowIso());
   }
 
   /** The finished sessions as CSV (charge data records for billing). */

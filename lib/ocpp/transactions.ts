@@ -165,6 +165,35 @@ export class TransactionLedger {
     return judgeStop(this.log.state, chargePointId, request, receivedAt);
   }
 
+  /**
+   * Whether a stop is sure to end a transaction as a record (or to be the repeat of one that did).
+   * An OCPP 2.0.1 Ended is named by the charger's own id (`transactionId` undefined) and may carry
+   * no meter value: one the ledger has neither open nor ended for this charger is not sure (false;
+   * the translation judges it when it runs: a Started without an id token may have begun it), one
+   * open without a meter value is (the translation takes the last register it saw).
+   */
+  isTrueStop(
+    chargePointId: string,
+    stop: { transactionId?: number; chargerTransactionId?: string; meterStop?: number; timestamp: string },
+    receivedAt: string,
+  ): boolean {
+    let { transactionId, meterStop } = stop;
+    if (transactionId === undefined && stop.chargerTransactionId !== undefined) {
+      const open = this.ofCharger(chargePointId, stop.chargerTransactionId);
+      const ended = open ? undefined : this.endedOfCharger(chargePointId, stop.chargerTransactionId);
+      transactionId = open?.transactionId ?? ended?.transactionId;
+      meterStop ??= ended?.meterStop;
+    }
+    if (transactionId === undefined) return false;
+    if (meterStop === undefined) return true;
+    const verdict = this.judge(
+      chargePointId,
+      { ...stop, transactionId, meterStop, timestamp: stop.timestamp },
+      receivedAt,
+    );
+    return verdict.kind === 'stop' || (verdict.kind === 'repeat' && !verdict.refused);
+  }
+
   /** Stops refused as records: how many ever, and the latest, oldest first. */
   anomalies(): { count: number; recent: StopAnomaly[] } {
     const kept = this.log.state.stopAnomalies;

@@ -1,5 +1,6 @@
 import type { CentralSystem } from '../../ocpp/central-system';
 import type { MaybePromise } from '../../ocpp/central-types';
+import { energyRegisterWh, type MeterValue201 } from '../../ocpp/v201/meter-values';
 import type { Charger } from '../charger';
 import { endsTransaction } from '../forwarding';
 import type { Queued } from '../queue';
@@ -77,7 +78,12 @@ export class Requests201 extends RequestSteps {
   ): Promise<unknown> {
     this.noteBoot(charger, action, sent);
     let item: Queued | undefined;
-    if (this.deciderOf(action, sent) === 'upstream') {
+    // An Ended with an idToken goes to the backend to decide only when the ledger is sure it ends a
+    // transaction as a record (requests.ts says why junk must not reach it). Any other ampflow
+    // answers first; the translation then judges it (only it knows whether a Started without an
+    // idToken began an unknown one) and, if it is a true stop after all, it is queued for the
+    // backend like any request ampflow answered; if not, it is kept from the queue (below).
+    if (this.deciderOf(action, sent) === 'upstream' && !unsureEnded(this.host.cs, charger.identity, sent)) {
       const decision = await this.decide(charger, action, sent);
       if (decision.answer) {
         const own = (await local(decision.answer)) as Payload;
@@ -129,4 +135,16 @@ function refusedEnded(cs: CentralSystem, identity: string, sent: Payload): boole
         anomaly.received.chargerTransactionId === txId &&
         anomaly.received.timestamp === sent.timestamp,
     );
+}
+
+/** An Ended the ledger is not sure is a true stop (lib/ocpp/stop-anomalies.ts judges them). */
+function unsureEnded(cs: CentralSystem, identity: string, sent: Payload): boolean {
+  if (sent.eventType !== 'Ended' || typeof sent.timestamp !== 'string') return false;
+  const txId = (sent.transactionInfo as { transactionId?: string } | undefined)?.transactionId;
+  const meterStop = energyRegisterWh(sent.meterValue as MeterValue201[] | undefined);
+  return !cs.isTrueStop(identity, {
+    chargerTransactionId: txId ?? '',
+    timestamp: sent.timestamp,
+    ...(meterStop === undefined ? {} : { meterStop }),
+  });
 }

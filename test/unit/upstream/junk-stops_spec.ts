@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { isoNow } from '../../support/ocpp';
 import { UpstreamBackend } from '../../support/upstream-backend';
 import { useUpstreamSite } from './support';
+import { Backend201, charger201 } from './support201';
 
 /**
  * Issue 46 item 3 with the operator's backend: a stop ampflow keeps as an anomaly is answered and
@@ -51,6 +52,70 @@ describe('upstream proxy: junk stops stay with ampflow', () => {
         ['CP-A', 'alreadyStopped'],
         ['CP-A', 'unknownTransaction'],
         ['CP-B', 'negativeMeter'],
+      ],
+    );
+    assert.deepEqual(backend.badMessages, []);
+  });
+});
+
+describe('upstream proxy: junk TransactionEvent Ended stay with ampflow (OCPP 2.0.1)', () => {
+  const { interop, site, backendGot } = useUpstreamSite(() => new Backend201());
+
+  it('sends the 2.0.1 backend the true Ended only; junk Ended with an id token are not its to decide', async () => {
+    const { backend, cs } = await site();
+    const [a, b] = ['CS-A', 'CS-B'].map((identity) => charger201(cs, identity, (c) => interop.track(c)));
+    assert.ok(a && b);
+    for (const station of [a, b]) {
+      await station.connect();
+      assert.equal((await station.boot()).status, 'Accepted');
+    }
+    const txA = (await a.startTransaction(1, 'TAG-A', { meterWh: 1000 })).transactionId;
+    const txB = (await b.startTransaction(1, 'TAG-B', { meterWh: 500 })).transactionId;
+    let seqNo = 10;
+    // With an id token: the backend decides an Ended's answer while it is reachable.
+    const ended = (transactionId: string, energyWh: number) => ({
+      eventType: 'Ended' as const,
+      timestamp: isoNow(),
+      triggerReason: 'StopAuthorized' as const,
+      seqNo: seqNo++,
+      transactionInfo: { transactionId, stoppedReason: 'Local' as const },
+      idToken: { idToken: 'TAG-A', type: 'ISO14443' as const },
+      meterValue: [
+        {
+          timestamp: isoNow(),
+          sampledValue: [
+            {
+              value: energyWh,
+              measurand: 'Energy.Active.Import.Register' as const,
+              context: 'Transaction.End' as const,
+            },
+          ],
+        },
+      ],
+    });
+    await b.send('TransactionEvent', ended(txA, 3000));
+    await a.stopTransaction(txA, { energyWh: 2500 });
+    await a.send('TransactionEvent', ended(txA, 999_999_999));
+    await a.send('TransactionEvent', ended('never-started', 100));
+    await b.send('TransactionEvent', ended(txB, -5));
+    const beats = ['CS-A', 'CS-B'].map((identity) =>
+      backendGot(backend, (c) => c.action === 'Heartbeat' && c.identity === identity),
+    );
+    await Promise.all([a.send('Heartbeat', {}), b.send('Heartbeat', {})]);
+    await Promise.all(beats);
+
+    const endedUp = backend
+      .of('TransactionEvent')
+      .filter((c) => c.params.eventType === 'Ended')
+      .map((c) => [c.identity, (c.params.transactionInfo as { transactionId: string }).transactionId]);
+    assert.deepEqual(endedUp, [['CS-A', txA]]);
+    assert.deepEqual(
+      cs.stopAnomalies().recent.map((x) => [x.chargePointId, x.reason]),
+      [
+        ['CS-B', 'otherCharger'],
+        ['CS-A', 'alreadyStopped'],
+        ['CS-A', 'unknownTransaction'],
+        ['CS-B', 'negativeMeter'],
       ],
     );
     assert.deepEqual(backend.badMessages, []);
