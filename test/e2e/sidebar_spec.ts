@@ -119,7 +119,9 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     await page().locator('.ampflow-chargers-refresh').click();
     const section = page().locator('.ampflow-chargers-cs[data-central-system="cs1"]');
     await section
-      .locator('.ampflow-chargers-stop-anomalies', { hasText: /^Stops kept as anomalies, not charge data records: 1 / })
+      .locator('.ampflow-chargers-stop-anomalies', {
+        hasText: /^Stops kept as anomalies, not charge data records: 1 /,
+      })
       .waitFor();
     assert.match(
       await section.locator('.ampflow-chargers-stop-anomaly').innerText(),
