@@ -51,6 +51,7 @@ export interface StopAnomaly {
   detail: string;
   /** What the charger sent, in the shared (1.6) shapes; `transactionData` left out. */
   received: {
+    /** The ledger's id it names; 0 for a 2.0.1 Ended of a transaction the ledger does not have. */
     transactionId: number;
     /** An OCPP 2.0.1 charger's own id of the transaction it ended. */
     chargerTransactionId?: string;
