@@ -124,7 +124,8 @@ export function upgradeInEditor(red: EditorLike): void {
       }
     } catch (err) {
       // A site that is not JSON is the dialog's and the runtime's to name; a newer release is named here.
-      if (err instanceof ShapeVersionError) red.notify(`${String(node.name || node.id)}: ${err.message}`, 'error');
+      if (err instanceof ShapeVersionError)
+        red.notify(`${String(node.name || node.id)}: ${err.message}`, 'error');
     }
   });
 }
