@@ -198,6 +198,15 @@ export class FileExchange {
       reply(response, 400, 'the file name in the URL is not valid percent-encoding\n');
       return true;
     }
+    // On Node-RED's shared server its admin API, mounted before the HTTP nodes at the same root,
+    // reads JSON and form bodies itself: nothing of the file is left to read. Refused, link kept.
+    if (ticket.kind !== 'firmware' && request.readableEnded) {
+      this.options.log.warn(
+        `${ticket.kind} upload of ${ticket.chargePointId} from ${from} refused (415): its body (Content-Type ${String(request.headers['content-type'])}) was read by another handler of the server`,
+      );
+      reply(response, 415, 'upload as application/octet-stream or multipart/form-data\n');
+      return true;
+    }
     ticket.busy = true;
     const done = (ok: boolean) => {
       ticket.busy = false;
