@@ -136,7 +136,7 @@ const CONTENT_TYPES = [
   'multipart/form-data; boundary=',
   'multipart/form-data; boundary="unterminated',
   'multipart/form-data',
-  'multipart/form-data; boundary=' + 'b'.repeat(2000),
+  `multipart/form-data; boundary=${'b'.repeat(2000)}`,
   'application/json',
   'application/x-www-form-urlencoded',
   '\u00ff\u00fe',
