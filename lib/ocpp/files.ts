@@ -256,16 +256,20 @@ export class FileExchange {
         },
         () => response.writableLength,
       );
-      // Spent once all of it is sent; a transfer broken off leaves the link good for a retry.
-      response.on('finish', () => {
+      // Spent once all of it is sent; a transfer broken off (or cut) leaves the link good for a
+      // retry. A destroyed socket calls back its pending writes, which ends the response too
+      // ('finish'): that is no delivery.
+      const socket = response.socket;
+      let settled = false;
+      const settle = (delivered: boolean) => {
+        if (settled) return;
+        settled = true;
         watch.stop();
-        done(true);
-        this.options.log.info(`${name} downloaded by ${from}`);
-      });
-      response.on('close', () => {
-        watch.stop();
-        if (!response.writableFinished) done(false);
-      });
+        done(delivered);
+        if (delivered) this.options.log.info(`${name} downloaded by ${from}`);
+      };
+      response.on('finish', () => settle(socket?.destroyed !== true));
+      response.on('close', () => settle(false));
       response.setHeader('Content-Type', 'application/octet-stream');
       response.setHeader('Content-Disposition', `attachment; filename="${ticket.fileName}"`);
       response.setHeader('Content-Length', size);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../../lib/clock';
@@ -273,6 +274,53 @@ describe('file exchange (files.ts)', () => {
         ['whole'],
       );
     } finally {
+      await close();
+    }
+  });
+
+  it(`a download the charger stops taking is cut within ${(TRANSFER_IDLE_MS * 5) / 4 / 1000} s and the link is free for its retry`, async () => {
+    const { clock, files, warnings, server, base, close } = await served();
+    const content = Buffer.alloc(16 * 1024 * 1024, 7);
+    const token = files.offerFirmware(
+      'CP-1',
+      { content, fileName: 'big.bin' },
+      clock.now() + FILE_TOKEN_TTL_MS,
+    );
+    const url = new URL(base + files.pathOf(token));
+    // A charger that asks and then reads nothing: the kernel's buffers fill, the rest waits.
+    const socket = connect(Number(url.port), '127.0.0.1');
+    socket.pause();
+    socket.on('error', () => undefined);
+    const closed = once(socket, 'close');
+    const answering = once(server, 'request');
+    socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+    try {
+      await answering;
+      assert.equal((await fetch(url)).status, 409, 'the download is running');
+      const cutLine = /firmware big\.bin for CP-1: 127\.0\.0\.1 took nothing for 60 s; cut/;
+      const startedAt = clock.now();
+      // The checks fall due every 15 s; between them the event loop turns, so whatever the socket
+      // still takes is seen as progress (it is: the cut waits for it).
+      while (
+        !warnings.some((line) => cutLine.test(line)) &&
+        clock.now() - startedAt < 10 * TRANSFER_IDLE_MS
+      ) {
+        clock.advance(TRANSFER_IDLE_MS / 4);
+        await new Promise((next) => setImmediate(next));
+      }
+      assert.ok(
+        warnings.some((line) => cutLine.test(line)),
+        warnings.join('\n'),
+      );
+      // Once the buffers stop moving, within the idle time and one check.
+      assert.ok(clock.now() - startedAt <= 3 * TRANSFER_IDLE_MS, `cut after ${clock.now() - startedAt} ms`);
+      socket.resume();
+      await closed;
+      const retry = await fetch(url);
+      assert.equal(retry.status, 200);
+      assert.equal(Buffer.from(await retry.arrayBuffer()).length, content.length);
+    } finally {
+      socket.destroy();
       await close();
     }
   });
