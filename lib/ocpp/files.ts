@@ -313,7 +313,7 @@ export class FileExchange {
       this.options.log.warn(
         `${ticket.kind} upload of ${ticket.chargePointId} from ${from}: no byte for ${TRANSFER_IDLE_MS / 1000} s after ${size}; cut, the link is free for a retry`,
       );
-      response.setHeader('Connection', 'close');
+      if (!response.headersSent) response.setHeader('Connection', 'close');
       response.once('finish', () => request.socket.destroy());
       reply(response, 408, `no byte of the upload for ${TRANSFER_IDLE_MS / 1000} s\n`);
     });
@@ -324,7 +324,7 @@ export class FileExchange {
         refused = true;
         watch.stop();
         done(false);
-        response.setHeader('Connection', 'close');
+        if (!response.headersSent) response.setHeader('Connection', 'close');
         reply(response, 413, `an upload has at most ${limit} bytes\n`);
         request.destroy();
       }
