@@ -157,6 +157,7 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
 
   /** Closes every connection, the listening socket and the durable state. Safe to call any time. */
   stop(): Promise<void> {
+    this.files.close();
     return this.lifecycle.stop();
   }
 
