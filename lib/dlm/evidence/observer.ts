@@ -23,7 +23,8 @@ import { carMinimum, noteCarMinimum } from './car-minimum';
 import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
 import { settleDecrease } from './decrease-settle';
 import { noteCarNeeds } from './departure';
-import { forgetDraw, takeDraw, unphasedOn } from './measurements';
+import { forgetDraw, refuseDraw, takeDraw, takeRefusal, unphasedOn } from './measurements';
+import { chargerReadingRefusal } from './meter-plausibility';
 import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { ResponseTimes } from './response-time';
 
@@ -75,7 +76,18 @@ export class ConnectorObserver {
     now: number,
     problems: string[],
   ): { connector: Connector; changed: boolean } | undefined {
-    const state = sanitizeConnectorState(input, problems);
+    // A state whose currents its connector's wiring cannot have carried (the charger's fault) is
+    // taken without them: the charger counts as not measured until a reading it can carry comes.
+    const raw = input as Partial<ConnectorState> | null;
+    const named =
+      typeof raw === 'object' && raw !== null && typeof raw.chargePointId === 'string'
+        ? runtimes.connectorOf(site, `${raw.chargePointId}/${raw.connectorId}`)
+        : undefined;
+    const refusal = named && chargerReadingRefusal(named, raw?.currentA, raw?.currentUnphasedA);
+    const state = sanitizeConnectorState(
+      refusal ? { ...input, currentA: undefined, currentUnphasedA: undefined } : input,
+      problems,
+    );
     const key = `${state.chargePointId}/${state.connectorId}`;
     const connector = runtimes.connectorOf(site, key);
     if (!connector) {
@@ -119,7 +131,8 @@ export class ConnectorObserver {
         Number.isFinite(receivedMs) ? receivedMs : now,
         state.currentA === undefined,
       );
-    } else forgetDraw(runtime);
+    } else if (refusal) refuseDraw(runtime, refusal, now);
+    else forgetDraw(runtime);
     return { connector, changed };
   }
 
@@ -180,6 +193,7 @@ export class ConnectorObserver {
       runtime.session.keyWantingSinceMs = runtime.wantingSinceMs;
     }
     const session = runtime.session;
+    noteRefusal(connector, runtime, this.logger);
     noteCarNeeds(runtime);
     const settling = settlingAfterSwitch(site, session, now);
 
@@ -279,4 +293,21 @@ export class ConnectorObserver {
   ): ConnectorView {
     return viewConnector(site, connector, runtime, now, into);
   }
+}
+
+/**
+ * A reading refused as impossible since the last update is counted into the session it came in
+ * (a new car's state that carried it starts that car's session first) and logged once per
+ * session: the summary says how many were refused and the newest why.
+ */
+function noteRefusal(connector: Connector, runtime: ConnectorRuntime, logger: Logger): void {
+  const refused = takeRefusal(runtime);
+  if (!refused) return;
+  const session = runtime.session;
+  session.refusedReadings = (session.refusedReadings ?? 0) + 1;
+  session.refusedWhy = refused.why;
+  if (session.refusedReadings === 1)
+    logger.warn(
+      `${refused.why}: reading refused, ${connector.key} counted as not measured (at its set-point); logged once this session`,
+    );
 }

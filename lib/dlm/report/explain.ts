@@ -324,6 +324,11 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
         `charger ${connector.key} draws above its set-point ${limitA} A (counted at what it draws)`,
       );
     }
+    if (session.refusedWhy !== undefined) {
+      problems.push(
+        `${session.refusedWhy}: refused, counted as not measured (${session.refusedReadings} refused this session)`,
+      );
+    }
     for (const error of runtime.exprErrors.values()) problems.push(error);
     const energyWh = sessionEnergyWh(runtime.state);
     return {
@@ -342,6 +347,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
+      ...(session.refusedWhy === undefined ? {} : { refusedReading: session.refusedWhy }),
       ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
       ...((reserved[k] ?? []).some((a) => a > 0)
         ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }
