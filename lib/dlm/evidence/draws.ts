@@ -57,12 +57,10 @@ export function newDrawRecord(): AllFields<DrawRecord> {
 }
 
 /**
- * A reading of the charger's currents refused as impossible: no draw is known (the charger counts
- * as not measured, at its set-point, until a reading it can carry comes), and the refusal waits
- * for the observer (`takeRefusal`).
+ * Values of a reading of the charger's currents refused as impossible (taken as not measured by
+ * whoever took the reading): the refusal waits for the observer (`takeRefusal`).
  */
-export function refuseDraw(record: DrawRecord, why: string, atMs: number): void {
-  record.draw = undefined;
+export function noteRefusal(record: DrawRecord, why: string, atMs: number): void {
   record.refused = { why, atMs };
 }
 

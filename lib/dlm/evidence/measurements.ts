@@ -12,8 +12,8 @@ import { finiteOrUndefined, perPhase } from '../inputs';
 import { GRID_PHASES, sum, type Triple } from '../phases';
 import { describeValue } from '../site/fields';
 import type { Circuit, Connector, Site } from '../site/model';
-import { type DrawRecord, refuseDraw, takeDraw, unphasedOn } from './draws';
-import { chargerReadingRefusal, type PlausibilityNote } from './meter-plausibility';
+import { type DrawRecord, noteRefusal, takeDraw, unphasedOn } from './draws';
+import { chargerReadingRefusal, type PlausibilityNote, withoutRefused } from './meter-plausibility';
 
 export {
   type DrawRecord,
@@ -23,7 +23,7 @@ export {
   drawSince,
   forgetDraw,
   newDrawRecord,
-  refuseDraw,
+  noteRefusal,
   remember,
   takeDraw,
   takeRefusal,
@@ -119,14 +119,14 @@ export class Measurements {
     const measuredAtMs = Number.isFinite(stampMs) ? Math.min(stampMs, now) : now;
     const where = `reading from "${reading.source}"`;
     const connector = connectorOf(reading.source);
-    // A charger's reading that its wiring cannot have carried is no reading (the charger's fault):
-    // its currents are not taken for anything, and the charger counts as not measured.
+    // A charger's value that its wiring cannot have carried is no reading (the charger's fault):
+    // taken as not measured, for anything.
     const refusal = connector && chargerReadingRefusal(connector, reading.currentA, reading.currentUnphasedA);
     if (connector && refusal) {
-      refuseDraw(drawOf(connector), refusal, now);
+      noteRefusal(drawOf(connector), refusal.why, now);
       used = true;
     }
-    const currentA = refusal ? undefined : perPhase(reading.currentA, `${where} currentA`, problems);
+    const currentA = withoutRefused(perPhase(reading.currentA, `${where} currentA`, problems), refusal);
     const powerW = perPhase(reading.powerW, `${where} powerW`, problems);
     const totalPowerW = finiteOrUndefined(reading.totalPowerW, `${where} totalPowerW`, problems);
     for (const circuit of site.circuits) {
@@ -176,7 +176,7 @@ export class Measurements {
       }
     }
     const unphasedA =
-      currentA || refusal
+      currentA || refusal?.unphased
         ? undefined
         : finiteOrUndefined(reading.currentUnphasedA, `${where} currentUnphasedA`, problems);
     const chargerA = currentA ?? (connector && unphasedOn(connector, unphasedA));

@@ -24,6 +24,7 @@
  * and are not judged only where generation is possible but not measured. A meter that says
  * `noGenerationBelow` has none.
  */
+import type { PerPhase } from '../../contracts';
 import { AC_CONNECTOR_MAX_A } from '../../electrical';
 import { GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
 import type { Connector } from '../site/model';
@@ -87,18 +88,30 @@ export function chargerImpossibleA(connector: Pick<Connector, 'maxA'>): number {
   return Math.max(IMPOSSIBLE_FACTOR * connector.maxA, CHARGER_IMPOSSIBLE_FLOOR_A);
 }
 
+/** What of a charger's reading is refused (`chargerReadingRefusal`), and why. */
+export interface ChargerRefusal {
+  /** The first refused value in words, naming the charger. */
+  why: string;
+  /** The charger phases (0..2) whose values are refused: taken as not measured. */
+  phases: number[];
+  /** Its current without a phase is refused. */
+  unphased: boolean;
+}
+
 /**
- * Why a charger's reading (its currents per phase, or without a phase) cannot be a current its
- * connector carried: a value that is a number but not a finite one (NaN, an infinity), or one
+ * Which values of a charger's reading (its currents per phase, or without a phase) cannot be a
+ * current its connector carried: a number that is not a finite one (NaN, an infinity), or one
  * whose size is beyond `chargerImpossibleA` (either sign: a negative current is no free room
- * either). Undefined when it is plausible. Values that are not numbers at all are the input
- * boundary's (dlm/inputs.ts: taken as not measured).
+ * either). Each refused value is taken as not measured (a phase not measured counts at the
+ * connector's set-point), the others stay evidence (a plausible phase above the set-point is still
+ * an overdraw). Undefined when every value is plausible. Values that are not numbers at all are
+ * the input boundary's (dlm/inputs.ts: taken as not measured).
  */
 export function chargerReadingRefusal(
   connector: Pick<Connector, 'key' | 'maxA'>,
   currentA: unknown,
   unphasedA: unknown,
-): string | undefined {
+): ChargerRefusal | undefined {
   const boundA = chargerImpossibleA(connector);
   const judge = (value: unknown, where: string) => {
     if (typeof value !== 'number') return undefined;
@@ -108,13 +121,32 @@ export function chargerReadingRefusal(
       return `charger ${connector.key} reads ${formatAmps(value)} A ${where}, more than ${boundA} A (its maximum is ${connector.maxA} A): more than its wiring can carry`;
     return undefined;
   };
+  let refusal: ChargerRefusal | undefined;
   if (Array.isArray(currentA)) {
     for (let p = 0; p < currentA.length && p < 3; p++) {
       const why = judge(currentA[p], `on L${p + 1}`);
-      if (why) return why;
+      if (!why) continue;
+      refusal ??= { why, phases: [], unphased: false };
+      refusal.phases.push(p);
     }
   }
-  return judge(unphasedA, 'without a phase');
+  const why = judge(unphasedA, 'without a phase');
+  if (why) {
+    refusal ??= { why, phases: [], unphased: false };
+    refusal.unphased = true;
+  }
+  return refusal;
+}
+
+/**
+ * `currentA` (checked by the input boundary) with the phases `refusal` refused taken as not
+ * measured; undefined stays undefined.
+ */
+export function withoutRefused(currentA: PerPhase | undefined, refusal: ChargerRefusal | undefined) {
+  if (!currentA || !refusal || refusal.phases.length === 0) return currentA;
+  const kept = [...currentA] as PerPhase;
+  for (const p of refusal.phases) kept[p as GridPhase] = null;
+  return kept;
 }
 
 /** A current in words: tenths where it is small enough to be read so, else its exponent. */

@@ -23,8 +23,8 @@ import { carMinimum, noteCarMinimum } from './car-minimum';
 import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
 import { settleDecrease } from './decrease-settle';
 import { noteCarNeeds } from './departure';
-import { forgetDraw, refuseDraw, takeDraw, takeRefusal, unphasedOn } from './measurements';
-import { chargerReadingRefusal } from './meter-plausibility';
+import { forgetDraw, noteRefusal, takeDraw, takeRefusal, unphasedOn } from './measurements';
+import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
 import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { ResponseTimes } from './response-time';
 
@@ -76,18 +76,20 @@ export class ConnectorObserver {
     now: number,
     problems: string[],
   ): { connector: Connector; changed: boolean } | undefined {
-    // A state whose currents its connector's wiring cannot have carried (the charger's fault) is
-    // taken without them: the charger counts as not measured until a reading it can carry comes.
+    // Currents its connector's wiring cannot have carried (the charger's fault) are taken as not
+    // measured (evidence/meter-plausibility.ts): the charger counts at its set-point there.
     const raw = input as Partial<ConnectorState> | null;
     const named =
       typeof raw === 'object' && raw !== null && typeof raw.chargePointId === 'string'
         ? runtimes.connectorOf(site, `${raw.chargePointId}/${raw.connectorId}`)
         : undefined;
     const refusal = named && chargerReadingRefusal(named, raw?.currentA, raw?.currentUnphasedA);
-    const state = sanitizeConnectorState(
-      refusal ? { ...input, currentA: undefined, currentUnphasedA: undefined } : input,
-      problems,
-    );
+    const state = sanitizeConnectorState(input, problems);
+    if (refusal) {
+      const currentA = withoutRefused(state.currentA, refusal);
+      if (currentA) state.currentA = currentA;
+      if (refusal.unphased) delete state.currentUnphasedA;
+    }
     const key = `${state.chargePointId}/${state.connectorId}`;
     const connector = runtimes.connectorOf(site, key);
     if (!connector) {
@@ -131,8 +133,8 @@ export class ConnectorObserver {
         Number.isFinite(receivedMs) ? receivedMs : now,
         state.currentA === undefined,
       );
-    } else if (refusal) refuseDraw(runtime, refusal, now);
-    else forgetDraw(runtime);
+    } else forgetDraw(runtime);
+    if (refusal) noteRefusal(runtime, refusal.why, now);
     return { connector, changed };
   }
 
@@ -193,7 +195,7 @@ export class ConnectorObserver {
       runtime.session.keyWantingSinceMs = runtime.wantingSinceMs;
     }
     const session = runtime.session;
-    noteRefusal(connector, runtime, this.logger);
+    countRefusal(connector, runtime, this.logger);
     noteCarNeeds(runtime);
     const settling = settlingAfterSwitch(site, session, now);
 
@@ -296,11 +298,11 @@ export class ConnectorObserver {
 }
 
 /**
- * A reading refused as impossible since the last update is counted into the session it came in
+ * A reading (or some of its values) refused as impossible since the last update is counted into the session it came in
  * (a new car's state that carried it starts that car's session first) and logged once per
  * session: the summary says how many were refused and the newest why.
  */
-function noteRefusal(connector: Connector, runtime: ConnectorRuntime, logger: Logger): void {
+function countRefusal(connector: Connector, runtime: ConnectorRuntime, logger: Logger): void {
   const refused = takeRefusal(runtime);
   if (!refused) return;
   const session = runtime.session;
@@ -308,6 +310,6 @@ function noteRefusal(connector: Connector, runtime: ConnectorRuntime, logger: Lo
   session.refusedWhy = refused.why;
   if (session.refusedReadings === 1)
     logger.warn(
-      `${refused.why}: reading refused, ${connector.key} counted as not measured (at its set-point); logged once this session`,
+      `${refused.why}: reading refused, taken as not measured (${connector.key} counted at its set-point there); logged once this session`,
     );
 }

@@ -10,7 +10,9 @@ import {
   CHARGER_IMPOSSIBLE_FLOOR_A,
   chargerImpossibleA,
   chargerReadingRefusal,
+  withoutRefused,
 } from '../../../lib/dlm/evidence/meter-plausibility';
+import { dlmStatus } from '../../../nodes/dlm-status';
 import { harness } from './support';
 
 describe('dlm: impossible readings of a charger', () => {
@@ -20,16 +22,16 @@ describe('dlm: impossible readings of a charger', () => {
 
     it('refuses what is not a finite number and what no wiring carries, naming the charger', () => {
       for (const value of [1e308, -1e308, Number.NaN, Number.POSITIVE_INFINITY, 160, -500]) {
-        assert.match(
-          chargerReadingRefusal(c16, [10, value, 10], undefined) ?? '',
-          /^charger B\/1 reads .* on L2/,
-        );
-        assert.match(chargerReadingRefusal(c16, undefined, value) ?? '', /without a phase/);
+        const phase = chargerReadingRefusal(c16, [10, value, value], undefined);
+        assert.match(phase?.why ?? '', /^charger B\/1 reads .* on L2/);
+        assert.deepEqual([phase?.phases, phase?.unphased], [[1, 2], false], 'only the impossible phases');
+        const unphased = chargerReadingRefusal(c16, undefined, value);
+        assert.match(unphased?.why ?? '', /without a phase/);
+        assert.deepEqual([unphased?.phases, unphased?.unphased], [[], true]);
       }
-      assert.match(
-        chargerReadingRefusal(c16, [320, 0, 0], undefined) ?? '',
-        /320\.0 A on L1, more than 120 A/,
-      );
+      const refusal = chargerReadingRefusal(c16, [320, 16, 16], undefined);
+      assert.match(refusal?.why ?? '', /320\.0 A on L1, more than 120 A/);
+      assert.deepEqual(withoutRefused([320, 16, 16], refusal), [null, 16, 16]);
     });
 
     it('believes an overdraw, a charger set below its hardware, noise and a small negative offset', () => {
@@ -84,12 +86,16 @@ describe('dlm: impossible readings of a charger', () => {
       const b = summary.connectors.find((c) => c.chargePointId === 'B');
       assert.match(b?.refusedReading ?? '', /^charger B\/1 reads/);
       assert.equal(b?.overdrawing, undefined);
-      assert.deepEqual(b?.countedA, [16, 16, 16], 'counted at its set-point, as not measured');
-      assert.equal(b?.drawA, undefined);
+      assert.deepEqual(b?.countedA, [16, 16, 16], 'counted at its set-point where not measured');
+      assert.deepEqual(b?.drawA, [16, 0, 16], 'its plausible phases stay evidence');
       assert.ok(
-        summary.problems.some((p) => /^charger B\/1 reads .*: refused, counted as not measured/.test(p)),
+        summary.problems.some((p) => /^charger B\/1 reads .*: refused, taken as not measured/.test(p)),
       );
       assert.equal(summary.circuits[0]?.overloaded, false);
+      // The reason (what the Chargers sidebar shows) and the node's status say it too.
+      assert.match(b?.reason ?? '', /; reading refused: reads .* on L[12]/);
+      assert.doesNotMatch(summary.connectors[0]?.reason ?? '', /refused/);
+      assert.equal(dlmStatus({ summary }).text, 'charger reading refused');
       const warned = h.logged.filter((line) => /reading refused/.test(line));
       assert.equal(warned.length, 1, warned.join('\n'));
       // The next car's session: logged again.

@@ -141,6 +141,7 @@ describe('interop: impossible readings of an OCPP 1.6 charger', () => {
         } else {
           assert.match(summary.connectors[1]?.refusedReading ?? '', /^charger CP-2\/1 reads/);
           assert.ok(summary.problems.some((p) => p.startsWith('charger CP-2/1 reads')));
+          assert.match(summary.connectors[1]?.reason ?? '', /reading refused: reads/);
           assert.equal(park.log.matching(/reading refused/, 'warn').length, 1, 'logged once this session');
         }
       } finally {
