@@ -240,7 +240,7 @@ function withAbsurdReadings(plans: fc.Arbitrary<Plan>): fc.Arbitrary<Plan> {
       if (!absurd) return plan;
       const fromMs = absurd.atMin * MINUTE;
       const toMs = Math.min(DURATION_MS, fromMs + (absurd.forMin === 0 ? SECOND : absurd.forMin * MINUTE));
-      const valueOf = (wiringA: number) =>
+      const absurdA = (wiringA: number) =>
         absurd.value === 'huge' ? 1e308 : absurd.value === 'nan' ? Number.NaN : 10 * wiringA;
       const meterFaults = plan.meterFaults ?? {};
       const liars = plan.site.circuits.filter(
@@ -248,7 +248,7 @@ function withAbsurdReadings(plans: fc.Arbitrary<Plan>): fc.Arbitrary<Plan> {
       );
       if (absurd.meter && liars.length > 0) {
         const circuit = liars[absurd.index % liars.length] as CircuitConfig;
-        const valueA = valueOf(Math.max(...(circuit.limitA as Triple)));
+        const valueA = absurdA(Math.max(...(circuit.limitA as Triple)));
         const loads = structuredClone(plan.loads);
         for (const id of subtreeOf(plan, circuit.id)) holdWithinSeen(loads[id] ?? [], fromMs, toMs);
         return {
@@ -265,7 +265,7 @@ function withAbsurdReadings(plans: fc.Arbitrary<Plan>): fc.Arbitrary<Plan> {
       const charger = key === undefined ? undefined : plan.chargers[key];
       if (key === undefined || !charger) return plan;
       const connector = plan.site.connectors.find((c) => `${c.chargePointId}/${c.connectorId ?? 1}` === key);
-      const valueA = valueOf(connector?.maxA ?? 32);
+      const valueA = absurdA(connector?.maxA ?? 32);
       return {
         ...plan,
         chargers: { ...plan.chargers, [key]: { ...charger, absurdReadings: [{ fromMs, toMs, valueA }] } },
