@@ -45,10 +45,30 @@ export interface DrawRecord {
    * Such a zero is `assumed`: not a reading (the frozen rule compares readings only).
    */
   drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true }[];
+  /**
+   * The newest reading refused as impossible (evidence/meter-plausibility.ts chargerReadingRefusal)
+   * that the observer has not counted into the session yet (`takeRefusal`): why, and when it came.
+   */
+  refused?: { why: string; atMs: number };
 }
 
 export function newDrawRecord(): AllFields<DrawRecord> {
-  return { draw: undefined, drawSeq: 0, drawHistory: [] };
+  return { draw: undefined, drawSeq: 0, drawHistory: [], refused: undefined };
+}
+
+/**
+ * Values of a reading of the charger's currents refused as impossible (taken as not measured by
+ * whoever took the reading): the refusal waits for the observer (`takeRefusal`).
+ */
+export function noteRefusal(record: DrawRecord, why: string, atMs: number): void {
+  record.refused = { why, atMs };
+}
+
+/** The refusal not counted yet, taken (the observer counts it into the session it belongs to). */
+export function takeRefusal(record: DrawRecord): { why: string; atMs: number } | undefined {
+  const refused = record.refused;
+  record.refused = undefined;
+  return refused;
 }
 
 /**

@@ -23,7 +23,8 @@ import { carMinimum, noteCarMinimum } from './car-minimum';
 import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
 import { settleDecrease } from './decrease-settle';
 import { noteCarNeeds } from './departure';
-import { forgetDraw, takeDraw, unphasedOn } from './measurements';
+import { forgetDraw, noteRefusal, takeDraw, takeRefusal, unphasedOn } from './measurements';
+import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
 import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { ResponseTimes } from './response-time';
 
@@ -75,7 +76,20 @@ export class ConnectorObserver {
     now: number,
     problems: string[],
   ): { connector: Connector; changed: boolean } | undefined {
+    // Currents its connector's wiring cannot have carried (the charger's fault) are taken as not
+    // measured (evidence/meter-plausibility.ts): the charger counts at its set-point there.
+    const raw = input as Partial<ConnectorState> | null;
+    const named =
+      typeof raw === 'object' && raw !== null && typeof raw.chargePointId === 'string'
+        ? runtimes.connectorOf(site, `${raw.chargePointId}/${raw.connectorId}`)
+        : undefined;
+    const refusal = named && chargerReadingRefusal(named, raw?.currentA, raw?.currentUnphasedA);
     const state = sanitizeConnectorState(input, problems);
+    if (refusal) {
+      const currentA = withoutRefused(state.currentA, refusal);
+      if (currentA) state.currentA = currentA;
+      if (refusal.unphased) delete state.currentUnphasedA;
+    }
     const key = `${state.chargePointId}/${state.connectorId}`;
     const connector = runtimes.connectorOf(site, key);
     if (!connector) {
@@ -120,6 +134,7 @@ export class ConnectorObserver {
         state.currentA === undefined,
       );
     } else forgetDraw(runtime);
+    if (refusal) noteRefusal(runtime, refusal.why, now);
     return { connector, changed };
   }
 
@@ -180,6 +195,7 @@ export class ConnectorObserver {
       runtime.session.keyWantingSinceMs = runtime.wantingSinceMs;
     }
     const session = runtime.session;
+    countRefusal(connector, runtime, this.logger);
     noteCarNeeds(runtime);
     const settling = settlingAfterSwitch(site, session, now);
 
@@ -279,4 +295,21 @@ export class ConnectorObserver {
   ): ConnectorView {
     return viewConnector(site, connector, runtime, now, into);
   }
+}
+
+/**
+ * A reading (or some of its values) refused as impossible since the last update is counted into the session it came in
+ * (a new car's state that carried it starts that car's session first) and logged once per
+ * session: the summary says how many were refused and the newest why.
+ */
+function countRefusal(connector: Connector, runtime: ConnectorRuntime, logger: Logger): void {
+  const refused = takeRefusal(runtime);
+  if (!refused) return;
+  const session = runtime.session;
+  session.refusedReadings = (session.refusedReadings ?? 0) + 1;
+  session.refusedWhy = refused.why;
+  if (session.refusedReadings === 1)
+    logger.warn(
+      `${refused.why}: reading refused, taken as not measured (${connector.key} counted at its set-point there); logged once this session`,
+    );
 }
