@@ -171,6 +171,34 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       assert.ok((circuit('zone')?.offline?.connectorsA ?? 0) >= 60);
     });
 
+    it('one charging with no transaction (free charging) that goes offline is counted at the limit it keeps, not at its offlineA', () => {
+      const h = harness({
+        circuits: [{ id: 'zone', limitA: 40 }],
+        connectors: ['A', 'B'].map((chargePointId) => ({
+          chargePointId,
+          circuit: 'zone',
+          maxA: 32,
+          offlineA: 6,
+        })),
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.state('A/1', { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+      h.draw('A/1', [0, 0, 0], 'Charging');
+      h.run(60_000);
+      const keptA = h.limit('A/1') ?? 0;
+      assert.ok(keptA > 6, `A keeps ${keptA} A`);
+      h.state('A/1', { online: false });
+      h.plugIn('B/1', {}, 'Charging');
+      h.obey('B/1');
+      h.run(120_000);
+      assert.ok((h.limit('B/1') ?? 0) <= 40 - keptA + 1e-6, `B ${h.limit('B/1')} A beside ${keptA} A kept`);
+      assert.match(
+        h.setPoint('A/1')?.reason ?? '',
+        new RegExp(`counted at ${keptA} A \\(the last limit it keeps`),
+      );
+    });
+
     it('the same four where the kept limits do not fit without ampflow (other loads 60 A for the first minute, then 10 A): held so that they do', async () => {
       const peaked = (elapsedMs: number) => (elapsedMs < 60_000 ? 60 : 10);
       const { limits, reasons, circuit } = await exampleKeepers(peaked, 5 * 60_000);
