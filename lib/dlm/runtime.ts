@@ -216,6 +216,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     sent: p.sent,
     previousSent: p.previousSent,
     lastChangeAtMs: p.lastChangeAtMs,
+    changes: p.changes,
     increaseSinceMs: p.increaseSinceMs,
     chargingSinceMs: p.chargingSinceMs,
     offUntilMs: p.offUntilMs,
