@@ -7,7 +7,7 @@
  * tiny run mean nothing: this proves that the command runs, not what it measures.
  *
  * `npm run test:benches`, a step of .ci/run (not of `npm test`: it shells out to npm and tsx for each
- * command, about a minute and a half on 2 cores, which `npm test` run by hand should not pay).
+ * command, about 90 s of CPU in all, which `npm test` run by hand should not pay).
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
