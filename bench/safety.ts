@@ -23,6 +23,7 @@ import { silentLogger } from '../lib/log';
 import { runClosedLoop } from '../lib/sim/closed-loop';
 import { type SimCar, type SimChargerOptions, type SimMeterOptions, SiteSimulator } from '../lib/sim/site';
 import { machineLine } from './support/machine';
+import { TINY_DAY_MS, tinyCap } from './support/options';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -66,7 +67,7 @@ function run(layout: Layout) {
   });
   let peakOverA = 0;
   const result = runClosedLoop(clock, sim, manager, {
-    durationMs: layout.durationMs,
+    durationMs: tinyCap(layout.durationMs, TINY_DAY_MS),
     onStep: (s) => {
       const notice = layout.staleNotice;
       if (notice && !noticed && clock.now() - startMs >= notice.atMs) {

@@ -11,8 +11,13 @@ import { dirname, join } from 'node:path';
 import { composeEditorHtml } from '../../nodes/shared/editor-html';
 import { repoRoot } from '../../test/support/repo';
 
-/** Builds the package into `<dir>/package` and returns that directory. */
+/**
+ * Builds the package into `<dir>/package` and returns that directory; with `AMPFLOW_BENCH_PACKAGE`
+ * set, returns that package, built already (test/benches builds one for all the benches it runs).
+ */
 export function buildPackage(dir: string): string {
+  const built = process.env.AMPFLOW_BENCH_PACKAGE;
+  if (built) return built;
   const pkg = join(dir, 'package');
   const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
   const result = spawnSync(
