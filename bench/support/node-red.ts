@@ -29,7 +29,10 @@ export function buildPackage(dir: string): string {
   const nodesOut = join(pkg, 'dist', 'nodes');
   for (const file of readdirSync(join(repoRoot, 'nodes'))) {
     if (file.endsWith('.html'))
-      writeFileSync(join(nodesOut, file), composeEditorHtml(join(repoRoot, 'nodes', file)));
+      writeFileSync(
+        join(nodesOut, file),
+        composeEditorHtml(join(repoRoot, 'nodes', file), join(pkg, 'dist')),
+      );
   }
   cpSync(join(repoRoot, 'nodes', 'locales'), join(nodesOut, 'locales'), { recursive: true });
   if (existsSync(join(repoRoot, 'icons')))
