@@ -197,4 +197,35 @@ describe('Chargers sidebar with a load manager', () => {
       await backend.stop();
     }
   });
+
+  it('lists a charger whose BootNotification broke the schema, with the violation and that it is not lenient (issue 45)', async () => {
+    const port = await freePort();
+    await helper.load([centralSystemNode], onTab(centralSystemConfig(port)));
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const charger = rpcChargePoint(`ws://127.0.0.1:${port}/`, 'CP-LONG-SERIAL');
+    try {
+      await charger.connect();
+      // chargePointSerialNumber is CiString25Type (OCPP 1.6 §7.7): 41 characters is refused.
+      await assert.rejects(
+        charger.call('BootNotification', {
+          chargePointVendor: 'ampflow',
+          chargePointModel: 'test',
+          chargePointSerialNumber: 'S'.repeat(41),
+        }),
+      );
+      const response = await helper.request().get('/ampflow-central-system/chargers').expect(200);
+      const [cs] = response.body as SidebarCentralSystem[];
+      const listed = cs?.chargePoints.find((cp) => cp.chargePointId === 'CP-LONG-SERIAL');
+      assert.equal(listed?.connected, true);
+      assert.equal(listed?.lenient, false);
+      assert.equal(listed?.boot, undefined, 'never booted');
+      assert.deepEqual(
+        listed?.warnings.map((w) => [w.action, w.kind]),
+        [['BootNotification', 'request']],
+      );
+      assert.match(String(listed?.warnings[0]?.summary), /chargePointSerialNumber/);
+    } finally {
+      await charger.close({ force: true });
+    }
+  });
 });
