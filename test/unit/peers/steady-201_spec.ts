@@ -64,9 +64,11 @@ describe('a 2.0.1 station without SetChargingProfile beside 1.6 chargers', () =>
     const second1 = async () => {
       clock.advance(1000);
       seconds += 1;
-      // The station reports its draw every 10 s (TxUpdatedInterval 10, as the simulator's stations).
+      // The station reports its draw every 10 s (TxUpdatedInterval 10, as the simulator's stations),
+      // the same values each time: a steady 32 A, its register as at the start (stations whose
+      // periodic updates repeat it, or move it in whole kWh). Each is a new reading all the same.
       if (seconds % 10 === 0)
-        await cars.charger.meterValues(txId, { currentA: [...cars.drawA(1)], energyWh: seconds * 25 });
+        await cars.charger.meterValues(txId, { currentA: [...cars.drawA(1)], energyWh: 0 });
       for (const id of ids) await profiles.whenSettled(id);
       await until(
         all,
