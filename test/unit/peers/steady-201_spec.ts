@@ -61,7 +61,7 @@ describe('a 2.0.1 station without SetChargingProfile beside 1.6 chargers', () =>
     const seen = () =>
       all.every((cp) => (cs.connectorOf(cp.identity, 1)?.currentA?.[0] ?? 0) === (cp.drawA(1)[0] ?? 0));
     let seconds = 0;
-    const second1 = async () => {
+    const tick = async () => {
       clock.advance(1000);
       seconds += 1;
       // The station reports its draw every 10 s (TxUpdatedInterval 10, as the simulator's stations),
@@ -80,13 +80,13 @@ describe('a 2.0.1 station without SetChargingProfile beside 1.6 chargers', () =>
       cars.charger.received.filter((call) => call.action === 'SetChargingProfile').length;
 
     // Two minutes to settle, then ten watched.
-    for (let s = 0; s < 120; s++) await second1();
+    for (let s = 0; s < 120; s++) await tick();
     const settled = new Map(ids.map((id) => [id, given.get(id)?.length ?? 0]));
     const askedBefore = profilesTo201();
     const reasons = new Set<string>();
     let lowest = Number.POSITIVE_INFINITY;
     for (let s = 0; s < 600; s++) {
-      await second1();
+      await tick();
       const station201 = manager.summary().connectors.find((c) => c.chargePointId === 'CS201-1');
       reasons.add(String(station201?.reason).replace(/ \(\d+(\.\d+)? A\)/, ''));
       lowest = Math.min(lowest, first.drawA(1)[0] ?? 0, second.drawA(1)[0] ?? 0);
