@@ -256,7 +256,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         this.lastUpdate.send();
         return 'summary sent';
       default: // mode, priority, pv, prices, pvForecast, plan
-        result = this.modes.command(command, this.siteModel);
+        result = this.modes.command(command, this.siteModel, this.clock.now());
     }
     this.scheduler.update();
     return result;

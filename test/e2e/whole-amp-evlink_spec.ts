@@ -27,8 +27,8 @@ describe(`whole-amp EVlink in Node-RED ${nodeRedVersion()} (issue 39)`, function
   let port = 0;
   const chargers: SimulatedChargePoint[] = [];
   const site = {
-    // 25 A for the cars: 1 A kept free for what else the line feeds (no meter: Check the site asks for it).
-    circuits: [{ id: 'line', limitA: 26, headroomA: 1 }],
+    // 25 A for the cars: what else the line feeds estimated at 1 A (no meter: Check the site asks for it).
+    circuits: [{ id: 'line', limitA: 26, fallback: { otherLoadA: 1 } }],
     connectors: [
       { chargePointId: 'EVLINK', circuit: 'line', offlineA: 6 },
       { chargePointId: 'OTHER', circuit: 'line', offlineA: 6 },

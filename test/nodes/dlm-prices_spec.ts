@@ -77,12 +77,25 @@ describe(`ampflow-dlm node: prices and plans (Node-RED ${nodeRedVersion()})`, ()
     const badPlan = waitFor<[{ error: { message: string } }]>(helper.getNode('caught'), 'input');
     dlm.receive({ topic: 'plan', payload: { chargePointId: 'WB-1', energyKWh: 5 } });
     assert.equal((await badPlan)[0].error.message, 'Error: plan departure is missing');
+    // Yesterday's list and a departure already gone are refused the same way (issue 48).
+    const pastPrices = waitFor<[{ error: { message: string } }]>(helper.getNode('caught'), 'input');
+    dlm.receive({
+      topic: 'prices',
+      payload: [{ start: now - 25 * HOUR, end: now - 24 * HOUR, price: 0.05 }],
+    });
+    assert.match((await pastPrices)[0].error.message, /^Error: prices: the whole list is past /);
+    const pastPlan = waitFor<[{ error: { message: string } }]>(helper.getNode('caught'), 'input');
+    dlm.receive({ topic: 'plan', payload: { chargePointId: 'WB-1', energyKWh: 9, departure: now - HOUR } });
+    assert.match(
+      (await pastPlan)[0].error.message,
+      /^Error: plan departure: .* is past: send the next departure/,
+    );
     // The prices it had are kept.
     const summary = waitFor<[Msg<SiteSummary>]>(helper.getNode('summary'), 'input');
     dlm.receive({ topic: 'summary' });
     const [msg] = await summary;
     assert.equal(msg.payload.prices?.now, 0.3);
     assert.equal(msg.payload.connectors[0]?.mode, 'price');
-    assert.match(msg.payload.connectors[0]?.plan ?? '', /^next: /);
+    assert.match(msg.payload.connectors[0]?.plan ?? '', /^next: .*; 5\.0 kWh planned/);
   });
 });

@@ -37,7 +37,7 @@ function childrenFirst(circuits: readonly Circuit[]): number[] {
  * The other loads each circuit carries while ampflow is gone, per phase: its meter's level (`own`,
  * per circuit with a meter: the learned peak, else the configured `fallback.otherLoadA`, else 0)
  * combined with its children's as evidence/circuit-loads.ts combines them for a blind meter (no meter: the
- * children's; a meter that includes the chargers sees the children's loads too, at least what they
+ * children's plus its configured `fallback.otherLoadA`; a meter that includes the chargers sees the children's loads too, at least what they
  * count plus its own part (`ownPart`, evidence/other-load-peaks.ts `blindIncluding`), or without `ownPart`
  * the larger of the two; one of the other loads only adds them).
  */
@@ -54,7 +54,7 @@ export function otherLoadsOffline(
     for (const child of circuit.childIndexes)
       for (const p of GRID_PHASES) childA[p] += result[child]?.[p] ?? 0;
     result[c] = GRID_PHASES.map((p) => {
-      if (!circuit.meter) return childA[p];
+      if (!circuit.meter) return childA[p] + (circuit.fallback.otherLoadA?.[p] ?? 0);
       const mine = own(circuit, p);
       if (circuit.meter.location !== 'includesChargers') return mine + childA[p];
       return ownPart ? blindIncluding(mine, childA[p], ownPart(circuit, p)) : Math.max(mine, childA[p]);

@@ -66,7 +66,9 @@ export interface Below {
 }
 
 /**
- * Other loads of one circuit, per phase. Without a meter: what its children count. With a meter,
+ * Other loads of one circuit, per phase. Without a meter: what its children count, plus the
+ * configured `fallback.otherLoadA` (what its own other loads draw at most, since nothing measures
+ * them). With a meter,
  * each phase on its own: fresh and plausible, its reading (minus the chargers below for
  * `includesChargers`, never less than the children count; plus the children for `otherLoadsOnly`),
  * learned as the most the other loads have drawn; blind (stale, never read, or the whole meter
@@ -86,11 +88,13 @@ export function viewCircuit(
   const { a: childA, w: childW } = below;
   const limitA = context.siteLimits.limitA(circuit);
   if (!circuit.meter) {
+    // No meter ever tells: its configured other loads (an estimate, as a blind meter's) count always.
+    const estimateA = circuit.fallback.otherLoadA;
     return {
       limitA,
-      otherA: childA,
+      otherA: estimateA ? (GRID_PHASES.map((p) => childA[p] + estimateA[p]) as Triple) : childA,
       knownA: below.knownA,
-      otherW: childW,
+      otherW: estimateA ? childW + sum(estimateA) * site.voltageV : childW,
       stale: false,
       staleKey: 'fresh',
       overloaded: false,

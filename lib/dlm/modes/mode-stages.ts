@@ -57,7 +57,7 @@ export class ModeStages {
   }
 
   /** A mode, priority, pv, prices, pvForecast or plan command; returns what it did. */
-  command(command: ModeCommand, site: Site): string {
+  command(command: ModeCommand, site: Site, now: number): string {
     switch (command.type) {
       case 'mode':
       case 'priority':
@@ -65,7 +65,7 @@ export class ModeStages {
       case 'pv':
         return this.pv.command(command);
       default: // prices, pvForecast, plan
-        return this.prices.command(command, site);
+        return this.prices.command(command, site, now);
     }
   }
 

@@ -54,10 +54,21 @@ export class PricePlans {
   /** Each connector's plan in figures at the last update (the summary's price curve marks them). */
   private readonly planned = new Map<string, PlanFigures>();
 
-  /** A prices, pvForecast or plan command: checked whole before anything is taken. */
-  command(command: PriceCommand, site: Site): string {
+  /**
+   * A prices, pvForecast or plan command: checked whole before anything is taken. A list that ends
+   * before `now` (yesterday's, sent again) or a departure already past is refused: taken, either
+   * would change what the car does now (no price known: the planner charges at once) while the
+   * sender meant something else. A list partly past is taken whole (its past slots are never asked).
+   */
+  command(command: PriceCommand, site: Site, now: number): string {
     if (command.type === 'prices') {
-      this.prices = parseSlotList(command.prices, 'prices');
+      const prices = parseSlotList(command.prices, 'prices');
+      const last = prices.slots.at(-1);
+      if (last && last.endMs <= now)
+        throw new Error(
+          `prices: the whole list is past (its last slot ends ${new Date(last.endMs).toISOString()}, before now ${new Date(now).toISOString()}); the prices known are kept: send the list from now on`,
+        );
+      this.prices = prices;
       return `prices: ${describeList(this.prices)}`;
     }
     if (command.type === 'pvForecast') {
@@ -89,6 +100,10 @@ export class PricePlans {
           : undefined;
     const departureMs =
       command.departure === undefined ? undefined : timeOf(command.departure, 'plan departure');
+    if (departureMs !== undefined && departureMs <= now)
+      throw new Error(
+        `plan departure: ${new Date(departureMs).toISOString()} (${pastDay(departureMs, now, site.timeZone)}) is past: send the next departure with its date (tomorrow's for a time of day already gone); the plan in force is kept`,
+      );
     if ((energyWh === undefined) !== (departureMs === undefined))
       throw new Error(
         energyWh === undefined
@@ -301,6 +316,13 @@ function timeOrUndefined(value: unknown): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A past time for the departure's error: `07:00 today`, else its date and time in the site's zone. */
+function pastDay(atMs: number, now: number, timeZone: string): string {
+  const day = (ms: number) => clockTime(ms, ms - 86_400_000, timeZone).slice(0, 10);
+  const time = clockTime(atMs, atMs, timeZone);
+  return day(atMs) === day(now) ? `${time} today` : `${day(atMs)} ${time}`;
 }
 
 function describeList(list: PriceList): string {

@@ -44,9 +44,11 @@ export const METER_LOCATIONS = ['includesChargers', 'otherLoadsOnly'] as const;
  *   child circuits count (their meters, their fallbacks). A meter that does see them is then
  *   counted twice (safe, but less for the chargers); `validateSite` warns where this can happen.
  *
- * A circuit without a meter counts what its child circuits count (the sum of its children): it is
- * taken to have no other loads of its own, even where a meter above it sees loads somewhere below
- * (it cannot tell where). Keep room for unmetered loads on such a circuit with `headroomA`.
+ * A circuit without a meter counts what its child circuits count (the sum of its children) plus
+ * its `fallback.otherLoadA`, the most its own other loads draw (with no meter to tell, that estimate
+ * counts always); without one it is taken to have no other loads of its own, even where a meter above
+ * it sees loads somewhere below (it cannot tell where), and `validateSite` warns where no meter above
+ * counts them either (site/warnings.ts).
  */
 export type MeterLocation = (typeof METER_LOCATIONS)[number];
 
@@ -74,9 +76,9 @@ export interface MeterConfig {
 }
 
 /**
- * What a circuit assumes while its meter is stale. `otherLoadA` (Bender "External Load
- * Fallback"): the other loads are taken to be this current per phase; the safety invariant holds
- * with it. `connectorLimitA` (the Climkit gateway's 6 A): every connector below the circuit gets at
+ * What a circuit assumes while its meter is stale (or always, for a circuit with no meter). `otherLoadA`
+ * (Bender "External Load Fallback"): the other loads are taken to be this current per phase; the
+ * safety invariant holds with it. `connectorLimitA` (the Climkit gateway's 6 A): every connector below the circuit gets at
  * most this; the other loads are then taken at their last fresh value, so whether the breaker holds
  * depends on the operator's choice of the value. Both may be set; with neither, 6 A per connector.
  */

@@ -41,7 +41,9 @@ function warnAboutAbsence(circuits: Circuit[], connectors: Connector[], warn: Pr
       ? circuit.fallback.otherLoadA
         ? `the other loads at fallback.otherLoadA (${round1(sum.otherA)} A)`
         : 'the other loads at 0 A (nothing learned yet; the load manager adds their learned peak at run time)'
-      : `the other loads below (${round1(sum.otherA)} A)`;
+      : circuit.fallback.otherLoadA
+        ? `the other loads at fallback.otherLoadA and below (${round1(sum.otherA)} A)`
+        : `the other loads below (${round1(sum.otherA)} A)`;
     warn(
       `circuit "${circuit.id}" connectors offlineA`,
       `if ampflow stops (Node-RED stopped, the network to the chargers down), its ${below.length} connector${below.length === 1 ? '' : 's'} fall to their own offline limit (offlineA, ${each}): ${round1(sum.totalA)} A on L${sum.phase + 1} with ${other}, above the ${round1(sum.availableA)} A available (Bender §7.7: the fallbacks must fit). Where the charging-profile node installs its offline fallback, the load manager chooses it to fit: ${given.length} of ${below.length} at their minimum (${round1(given.reduce((total, c) => total + c.minA, 0))} A), 0 A for the rest; for a charger that takes no fallback, enter its own offline limit as its offlineA, low enough to fit`,
@@ -94,29 +96,32 @@ function warnAboutFallbacks(circuits: Circuit[], connectors: Connector[], warn: 
 }
 
 /**
- * A circuit whose other loads no meter measures: no meter on it or on any circuit above it, and no
- * headroom kept on it. Whatever else is wired to it (lights, a heat pump) is not counted, so only a
- * circuit that feeds nothing but its chargers is safe. A circuit below a metered one is not warned
- * about: the meter above sees its loads (a dual charger's own supply line, a sub-distribution of
- * chargers), and its own breaker carries only what the chargers below it are given.
+ * A circuit whose other loads nobody measures or estimates: no meter on it or on any circuit above
+ * it, and no `fallback.otherLoadA` (the most they draw, counted always where no meter tells:
+ * evidence/circuit-view.ts) on it or above. Whatever else is wired to it (a house, lights, a heat
+ * pump) is counted as 0 A, which no fuse survives, so only a circuit that feeds nothing but its
+ * chargers is safe; `headroomA` is a margin, not an estimate (1 A kept free beside a 25 A house's
+ * oven is no protection), so it does not silence this. A circuit below a metered or estimated one is
+ * not warned about: the meter above sees its loads (a dual charger's own supply line, a
+ * sub-distribution of chargers), and its own breaker carries only what the chargers below it are given.
  */
 function warnAboutUnmeasured(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
-  const meteredAbove = (circuit: Circuit): boolean => {
+  const countedAbove = (circuit: Circuit): boolean => {
     for (
       let at: Circuit | undefined = circuit;
       at;
       at = at.parentIndex === undefined ? undefined : circuits[at.parentIndex]
     )
-      if (at.meter) return true;
+      if (at.meter || at.fallback.otherLoadA) return true;
     return false;
   };
   for (const circuit of circuits) {
-    if (circuit.connectorIndexes.length === 0 || meteredAbove(circuit)) continue;
-    if (circuit.headroomA.some((a) => a > 0)) continue;
+    if (circuit.connectorIndexes.length === 0 || countedAbove(circuit)) continue;
     const count = circuit.connectorIndexes.filter((k) => connectors[k]).length;
+    const kept = Math.max(...circuit.headroomA);
     warn(
-      `circuit "${circuit.id}" meter`,
-      `no meter measures what else it feeds beside its ${count} charger${count === 1 ? '' : 's'}: anything else on it is not counted and the breaker may trip; give it (or a circuit above it) a meter, or keep the most those loads draw free with headroomA`,
+      `circuit "${circuit.id}" fallback.otherLoadA`,
+      `no meter measures what else it feeds beside its ${count} charger${count === 1 ? '' : 's'} (the house or whatever else is wired to it), and no estimate is set: they are counted as 0 A${kept > 0 ? ` (headroomA keeps only ${round1(kept)} A free)` : ''}, so the chargers may be given the whole breaker and it may trip; set fallback.otherLoadA (in the editor: "Meter stale: other loads, A", which counts always where there is no meter) to the most those loads draw, or give it (or a circuit above it) a meter`,
     );
   }
 }

@@ -332,6 +332,49 @@ describe('prices, plans and the price mode', () => {
       assert.match(reason(), /^next: /);
     });
 
+    it("refuses a list entirely past and a departure already gone, keeping today's list and the plan in force", () => {
+      house([wallbox]);
+      const t = h.clock.now();
+      const today = [0.3, 0.1].map((price, i) => ({ start: t + i * HOUR, end: t + (i + 1) * HOUR, price }));
+      h.manager.command({ type: 'prices', prices: today });
+      h.manager.command({ type: 'plan', chargePointId: 'WB-1', energyKWh: 5, departure: t + 2 * HOUR });
+      h.run(60_000);
+      assert.match(reason(), /^next: .*; 5\.0 kWh planned/);
+      // Yesterday's list, sent again: refused whole, naming it.
+      const yesterday = today.map((slot) => ({
+        ...slot,
+        start: slot.start - 24 * HOUR,
+        end: slot.end - 24 * HOUR,
+      }));
+      assert.throws(
+        () => h.manager.command({ type: 'prices', prices: yesterday }),
+        /^Error: prices: the whole list is past \(its last slot ends .*\); the prices known are kept/,
+      );
+      // A departure gone an hour ago: refused, naming the field and the time in the site's zone.
+      assert.throws(
+        () =>
+          h.manager.command({
+            type: 'plan',
+            chargePointId: 'WB-1',
+            energyKWh: 20,
+            departure: new Date(t - HOUR).toISOString(),
+          }),
+        /^Error: plan departure: \S+ \(\d\d:\d\d today\) is past: send the next departure with its date/,
+      );
+      h.run(60_000);
+      assert.equal(h.manager.summary().prices?.now, 0.3, "today's list kept");
+      assert.match(reason(), /^next: .*; 5\.0 kWh planned/, 'the plan in force kept');
+      // A list partly past is taken: its slot now counts.
+      h.manager.command({
+        type: 'prices',
+        prices: [
+          { start: t - HOUR, end: t, price: 0.5 },
+          { start: t, end: t + 3 * HOUR, price: 0.2 },
+        ],
+      });
+      assert.equal(h.manager.summary().prices?.now, 0.2);
+    });
+
     it('refuses bad prices and plans naming the field, and keeps what it had', () => {
       house([wallbox]);
       const t = h.clock.now();

@@ -422,4 +422,34 @@ describe('safe by default (issue #27)', () => {
       });
     });
   });
+
+  describe('a house with no meter (issue 48)', () => {
+    /** The tariff example's house: 3 × 25 A, 1 A kept free, one 16 A wallbox, no meter. */
+    function house(fallback?: { otherLoadA: number }) {
+      const h = harness({
+        circuits: [{ id: 'house', limitA: 25, headroomA: 1, ...(fallback ? { fallback } : {}) }],
+        connectors: [{ chargePointId: 'WB', circuit: 'house', maxA: 16, offlineA: 6 }],
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.plugIn('WB/1', {}, 'Charging');
+      h.run(60_000);
+      return h;
+    }
+
+    it("counts the house's estimated load (fallback.otherLoadA) beside the wallbox, now and if ampflow stops", () => {
+      const h = house({ otherLoadA: 10 });
+      assert.equal(h.limit('WB/1'), 14, '25 A − 1 A kept free − the 10 A the house may draw');
+      const circuit = h.manager.summary().circuits[0];
+      assert.equal(circuit?.offline?.otherA, 10, 'the house counts if ampflow stops too');
+      h.stop();
+      const unestimated = house();
+      assert.equal(
+        unestimated.limit('WB/1'),
+        16,
+        'nothing counted for the house: what Check the site warns about',
+      );
+      unestimated.stop();
+    });
+  });
 });

@@ -136,8 +136,9 @@ describe('site model', () => {
         'circuit "zone" limitA',
         'circuit "zone" fallback.connectorLimitA',
         'circuit "zone" fallback.connectorLimitA',
-        // No meter measures what else "main" feeds (the zone's meter counts only the zone's loads).
-        'circuit "main" meter',
+        // No meter measures what else "main" feeds (the zone's meter counts only the zone's loads),
+        // and no estimate of it is set.
+        'circuit "main" fallback.otherLoadA',
         // Six connectors at their own offline limit (offlineA: their 32 A maximum) if ampflow stops (issue 36).
         'circuit "main" connectors offlineA',
         'circuit "zone" connectors offlineA',
@@ -157,27 +158,50 @@ describe('site model', () => {
         { id: 'main', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } },
         // Below a metered circuit: the meter above sees what it feeds.
         { id: 'dual', parent: 'main', limitA: 32 },
-        // Kept free for what it feeds besides its chargers.
-        { id: 'shed', limitA: 25, headroomA: 10 },
+        // Its other loads estimated: counted at 10 A always (evidence/circuit-view.ts).
+        { id: 'shed', limitA: 25, fallback: { otherLoadA: 10 } },
+        // Below an estimated circuit: the estimate above counts what it feeds.
+        { id: 'bay', parent: 'shed', limitA: 16 },
       ],
       connectors: [
         { chargePointId: 'CP-1', circuit: 'garage' },
         { chargePointId: 'CP-2', circuit: 'garage' },
         { chargePointId: 'CP-3', circuit: 'dual' },
         { chargePointId: 'CP-4', circuit: 'shed' },
+        { chargePointId: 'CP-5', circuit: 'bay' },
       ],
     });
     assert.ok(unmetered.site);
-    const about = unmetered.warnings.filter((w) => w.field.endsWith(' meter'));
+    const about = unmetered.warnings.filter((w) => w.field.endsWith(' fallback.otherLoadA'));
     assert.deepEqual(
       about.map((w) => w.field),
-      ['circuit "garage" meter'],
+      ['circuit "garage" fallback.otherLoadA'],
     );
     assert.match(about[0]?.message ?? '', /no meter measures what else it feeds beside its 2 chargers/);
     assert.match(
       about[0]?.message ?? '',
-      /give it \(or a circuit above it\) a meter, or keep .* free with headroomA/,
+      /counted as 0 A, .* set fallback\.otherLoadA .* to the most those loads draw, or give it \(or a circuit above it\) a meter$/,
     );
+  });
+
+  it("warns about the meterless home whose few amps of headroom are no estimate of the house's own load (issue 48)", () => {
+    // The tariff example as it was: a 25 A house connection, 1 A kept free, no meter, no estimate.
+    const home = validateSite({
+      circuits: [{ id: 'house', limitA: 25, headroomA: 1 }],
+      connectors: [{ chargePointId: 'WALLBOX-T', circuit: 'house', minA: 6, maxA: 16, offlineA: 6 }],
+    });
+    assert.ok(home.site);
+    assert.deepEqual(
+      home.warnings.map((w) => w.field),
+      ['circuit "house" fallback.otherLoadA'],
+    );
+    assert.match(home.warnings[0]?.message ?? '', /counted as 0 A \(headroomA keeps only 1 A free\)/);
+    // With the house's load estimated, nothing to warn about; the load manager counts it.
+    const estimated = validateSite({
+      circuits: [{ id: 'house', limitA: 25, headroomA: 1, fallback: { otherLoadA: 10 } }],
+      connectors: [{ chargePointId: 'WALLBOX-T', circuit: 'house', minA: 6, maxA: 16, offlineA: 6 }],
+    });
+    assert.deepEqual(estimated.warnings, []);
   });
 
   it('reads priorities and modes written as JSONata expressions (a leading =)', () => {
