@@ -201,6 +201,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     draw: d.draw,
     drawSeq: d.drawSeq,
     drawHistory: d.drawHistory,
+    register: d.register,
     state: o.state,
     session: o.session,
     pendingDecrease: o.pendingDecrease,

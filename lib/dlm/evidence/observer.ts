@@ -23,6 +23,7 @@ import { carMinimum, noteCarMinimum } from './car-minimum';
 import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
 import { settleDecrease } from './decrease-settle';
 import { noteCarNeeds } from './departure';
+import { registerDraw } from './energy-draw';
 import { forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { ResponseTimes } from './response-time';
@@ -103,12 +104,12 @@ export class ConnectorObserver {
     // the charger's meter brings one again). A current without a phase counts on every wired one.
     const chargerA =
       state.currentA ?? unphasedOn(connector, state.currentUnphasedA, runtime.session.onePhase);
+    const measuredAt = state.measuredAt ?? state.lastSeen;
+    const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
+    const stamped = Number.isFinite(seenMs);
+    const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
     if (chargerA) {
-      const measuredAt = state.measuredAt ?? state.lastSeen;
-      const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
-      const stamped = Number.isFinite(seenMs);
       const identity = `state:${JSON.stringify([chargerA, state.energyWh ?? null, state.powerW ?? null])}`;
-      const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
       takeDraw(
         connector,
         runtime,
@@ -119,7 +120,37 @@ export class ConnectorObserver {
         Number.isFinite(receivedMs) ? receivedMs : now,
         state.currentA === undefined,
       );
-    } else forgetDraw(runtime);
+      return { connector, changed };
+    }
+    // No current: its energy register's delta since its last reading is its draw, where it gives one.
+    const energy =
+      stamped && state.energyWh !== undefined
+        ? registerDraw(
+            site,
+            connector,
+            runtime,
+            {
+              wh: state.energyWh,
+              atMs: Math.min(seenMs, now),
+              key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
+            },
+            runtime.session.onePhase === true,
+            this.logger,
+          )
+        : undefined;
+    if (energy)
+      takeDraw(
+        connector,
+        runtime,
+        energy.mostA,
+        energy.atMs,
+        `energy:${energy.wh}@${energy.atMs}`,
+        true,
+        Number.isFinite(receivedMs) ? Math.max(receivedMs, energy.atMs) : now,
+        false,
+        { fromMs: energy.fromMs, leastA: energy.leastA },
+      );
+    else forgetDraw(runtime);
     return { connector, changed };
   }
 

@@ -113,6 +113,7 @@ function limitReason(
 
 /** Said of a connector whose charger reports its current without a phase (evidence/measurements.ts unphasedOn). */
 function unphasedNote(connector: Connector, view: ConnectorView): string {
+  if (view.fromEnergy) return '; measured by its energy register (it reports no current)';
   if (!view.unphased) return '';
   const phases =
     connector.phases === 3 ? 'L1-L3' : connector.network === 'IT' ? 'L1-L2 (IT: two conductors)' : 'L1';
@@ -340,6 +341,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       reason: sent ? inputs.reasonOf(k) : '',
       gridPhases: (view?.gridPhases ?? []).map((p) => p + 1),
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
+      ...(view?.fromEnergy ? { measuredBy: 'energy' as const } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
       ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),

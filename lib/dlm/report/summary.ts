@@ -108,6 +108,11 @@ export interface ConnectorSummary {
   gridPhases: number[];
   /** What the charger draws per grid phase (A), when known. */
   drawA?: Triple;
+  /**
+   * `energy`: it reports no current, and `drawA` is derived from its energy register's readings
+   * (evidence/energy-draw.ts: per phase the most its phases make plausible).
+   */
+  measuredBy?: 'energy';
   /** What the connector counts per grid phase. */
   countedA: Triple;
   /** Set when it draws above its set-point (ignores the limit). */
