@@ -17,7 +17,9 @@
  * - a reading goes with its session (the transaction; a new one starts from its first reading), a
  *   register that went back (a reset, a wraparound, a replaced meter) starts anew, and so does one
  *   after more than MAX_INTERVAL_MS without a reading (such a delta says little about now); a
- *   second reading at the same time, or within MIN_INTERVAL_MS, waits for a longer interval;
+ *   second reading at the same time, or within MIN_INTERVAL_MS, waits for a longer interval, and
+ *   so does the same value at a later time (a connector state whose newest reading carried no
+ *   register keeps its old value);
  * - a delta no count of phases makes plausible (more than the wiring carries on all of them) is
  *   refused, logged once per session, and the register starts anew: local bounds, the connector's
  *   own rating (no site-wide plausibility rule owns a charger's register).
@@ -96,8 +98,11 @@ export function registerDraw(
     return undefined;
   }
   const elapsedMs = point.atMs - held.point.atMs;
-  // The same reading again, an older one, or one too close to the last: nothing new.
-  if (elapsedMs < MIN_INTERVAL_MS) return held.derived;
+  // The same reading again, an older one, or one too close to the last: nothing new. Nor is a
+  // later time with the same value: a connector state whose reading carried no register keeps
+  // the old value (a car that stopped drawing shows in the next rise's average, or goes stale).
+  if (elapsedMs < MIN_INTERVAL_MS || (point.wh === held.point.wh && elapsedMs <= MAX_INTERVAL_MS))
+    return held.derived;
   if (elapsedMs > MAX_INTERVAL_MS) {
     record.register = { point, stepWh: step };
     return undefined;

@@ -123,15 +123,17 @@ export class ConnectorObserver {
       return { connector, changed };
     }
     // No current: its energy register's delta since its last reading is its draw, where it gives one.
+    // Only a reading's own time (`measuredAt`) times it: `lastSeen` moves with every status.
+    const readMs = state.measuredAt === undefined ? Number.NaN : isoMs(state.measuredAt);
     const energy =
-      stamped && state.energyWh !== undefined
+      Number.isFinite(readMs) && state.energyWh !== undefined
         ? registerDraw(
             site,
             connector,
             runtime,
             {
               wh: state.energyWh,
-              atMs: Math.min(seenMs, now),
+              atMs: Math.min(readMs, now),
               key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
             },
             runtime.session.onePhase === true,

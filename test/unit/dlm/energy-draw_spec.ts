@@ -71,6 +71,12 @@ describe('dlm: a charger measured by its energy register', () => {
         'another value at the same time: waits for a longer interval',
       );
       assert.equal(at(record, 1031, 6000), first, 'within 2 s: waits for a longer interval');
+      assert.equal(at(record, 1025, 9000), first, 'the same value later: waits for a rise');
+      assert.deepEqual(
+        at(record, 1050, 10_000)?.fromMs,
+        5000,
+        'the average from the last reading that moved',
+      );
       assert.equal(at(record, 1050, 10_000, 'tx:2'), undefined, 'a new transaction');
       assert.equal(
         at(record, 20, 15_000, 'tx:2'),
