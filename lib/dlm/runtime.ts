@@ -77,6 +77,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     overdrawEpisodes: o.overdrawEpisodes,
     limitIgnored: o.limitIgnored,
     ignoresLimit: o.ignoresLimit,
+    overshoot: o.overshoot,
     onePhase: p.onePhase,
     switches: p.switches,
     switchedAtMs: p.switchedAtMs,

@@ -26,6 +26,7 @@ import { noteCarNeeds } from './departure';
 import { registerDraw } from './energy-draw';
 import { forgetDraw, takeDraw, unphasedOn } from './measurements';
 import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
+import { noteOvershoot } from './overshoot';
 import { ResponseTimes } from './response-time';
 
 export class ConnectorObserver {
@@ -270,6 +271,7 @@ export class ConnectorObserver {
     }
 
     observeOverdraw(context, connector, runtime, sample, now);
+    noteOvershoot(site, connector, runtime, sample);
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
     const sentLimit = runtime.sent?.limitA ?? 0;

@@ -344,6 +344,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(view?.fromEnergy ? { measuredBy: 'energy' as const } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
+      ...(session.overshoot ? { overshootPercent: Math.round(session.overshoot * 1000) / 10 } : {}),
       ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
       ...((reserved[k] ?? []).some((a) => a > 0)
         ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }

@@ -118,6 +118,11 @@ export interface ConnectorSummary {
   /** Set when it draws above its set-point (ignores the limit). */
   overdrawing?: boolean;
   /**
+   * How far its car was seen drawing above a steady set-point this session, % of it
+   * (evidence/overshoot.ts): the allocation keeps that much back on its circuits.
+   */
+  overshootPercent?: number;
+  /**
    * Online but not under control: it refused its limit or never answered (the profile manager
    * said so); why, in the load manager's words. It is counted at what it may draw on its own.
    */
