@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SiteConfig } from '../../../lib/dlm/site';
+import { Charger201 } from '../../support/charger201';
 import { type Listenable, until } from '../../support/events';
 import { usePeerCarPark } from '../../support/peer-site';
 import { PlainCharger } from '../../support/plain-charger';
@@ -20,13 +21,14 @@ function zone(ids: readonly string[]): SiteConfig {
     circuits: [{ id: 'zone', limitA: ZONE_A }],
     connectors: ids.map((chargePointId) => ({ chargePointId, circuit: 'zone', maxA: 32, offlineA: 6 })),
     unbalanceLimitA: null,
-    control: { rampUpAPerS: 1000, minUpdateIntervalMs: 0 },
+    // A summary after every update: the test wakes on them.
+    control: { rampUpAPerS: 1000, minUpdateIntervalMs: 0, summaryIntervalMs: 0 },
   };
 }
 
 describe('a charger that reports energy only and takes no limits (issue 45)', () => {
   const clock = new ManualClock(Date.now());
-  const { harness, chargers, connected, loop } = usePeerCarPark(
+  const { harness, chargers, cleanups, connected, loop } = usePeerCarPark(
     (identity, options) =>
       new PlainCharger(identity, {
         ...options,
@@ -74,5 +76,42 @@ describe('a charger that reports energy only and takes no limits (issue 45)', ()
       () => `PLAIN-2 offers ${other.offeredA(1)} A`,
     );
     assert.deepEqual(feedErrors, []);
+  });
+
+  it('OCPP 2.0.1: a station that refuses its limits and reports its register only in TransactionEvents, the same', async () => {
+    const cs = await harness().centralSystem({ clock });
+    const { manager, feedErrors } = loop(cs, zone(['S201', 'PLAIN-2']), clock, { clock });
+    const other = await connected(cs, 'PLAIN-2');
+    await other.startSession(1, 'TAG-2', { maxA: 32, phases: 3 });
+    const station = new Charger201({
+      url: `ws://127.0.0.1:${cs.port}${cs.pathPrefix}`,
+      identity: 'S201',
+      now: () => clock.now(),
+    });
+    cleanups.push(() => station.close());
+    station.answerWith('SetChargingProfile', () => ({ status: 'Rejected' }));
+    await station.connect();
+    assert.equal((await station.boot()).status, 'Accepted');
+    await station.status(1, 'Available');
+    const summaryOf = () => manager.summary().connectors.find((c) => c.chargePointId === 'S201');
+    const wake: [Listenable, string][] = [[manager, 'summary']];
+    const describe = () => JSON.stringify(summaryOf());
+    // Its first reading: the register at Transaction.Begin (kWh-sized: 12.5 MWh on the meter).
+    const { transactionId } = await station.startTransaction(1, 'TAG-201', { meterWh: 12_500_000 });
+    await station.status(1, 'Occupied');
+    await until(() => summaryOf()?.uncontrolled !== undefined, wake, 2000, describe);
+    // Its second, 5 s later: 26 A on three phases is 24.9 Wh.
+    clock.advance(5_000);
+    await station.meterValues(transactionId, { currentA: [], energyWh: 12_500_024 });
+    await until(() => (summaryOf()?.countedA ?? [0]).every((a) => a >= 26), wake, 2000, describe);
+    assert.equal(summaryOf()?.measuredBy, 'energy');
+    await until(
+      () => other.offeredA(1) <= ZONE_A - 26,
+      wake,
+      2000,
+      () => `PLAIN-2 offers ${other.offeredA(1)} A`,
+    );
+    assert.deepEqual(feedErrors, []);
+    assert.deepEqual(station.violations, []);
   });
 });
