@@ -9,8 +9,9 @@
  * Learned from the car's own per-phase readings taken while its set-point was steady (no change it
  * may still be following, evidence/overdraw.ts `allowedAt`): the most it drew above the set-point,
  * as a fraction of it, bounded (MAX_OVERSHOOT and MAX_OVERSHOOT_A: more is an overdraw's to judge).
- * Nothing is learned from a draw derived from the energy register (an average) or while it
- * overdraws; the session's end forgets it (a new car, a new session).
+ * A draw derived from the energy register (an average) teaches the least it shows, and only over
+ * an interval steady from end to end; nothing is learned while it overdraws; the session's end
+ * forgets it (a new car, a new session).
  */
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { ConnectorRuntime } from '../parts';
@@ -33,16 +34,19 @@ export function noteOvershoot(
 ): void {
   const session = runtime.session;
   const sent = runtime.sent;
-  if (!sample || sample.energy || session.overdrawing || !sent || sent.limitA <= 0) return;
+  if (!sample || session.overdrawing || !sent || sent.limitA <= 0) return;
   if (runtime.state?.status !== 'Charging' || runtime.state.online !== true || runtime.pendingDecrease)
     return;
+  // A register's delta (evidence/energy-draw.ts) at the least it shows, steady over its interval.
+  const values = sample.energy?.leastA ?? sample.chargerA;
   let excessA: number | undefined;
   for (const i of wiredPhases(connector)) {
-    const value = sample.chargerA[i];
+    const value = values[i];
     if (value === null || value === undefined || value <= ACTIVE_PHASE_A) continue;
     // Taken while the set-point may still be changing, a reading shows the change, not the car.
     const steady = allowedAt(site, connector, runtime, i, sample.atMs, false);
-    if (allowedAt(site, connector, runtime, i, sample.atMs, true) !== steady) return;
+    for (const atMs of sample.energy ? [sample.energy.fromMs, sample.atMs] : [sample.atMs])
+      if (allowedAt(site, connector, runtime, i, atMs, true) !== steady) return;
     excessA = Math.max(excessA ?? Number.NEGATIVE_INFINITY, value - steady);
   }
   if (excessA === undefined) return;

@@ -170,6 +170,28 @@ describe('dlm: a charger measured by its energy register', () => {
     h.stop();
   });
 
+  it('a car 3 % above its set-point, read every 30 s: the least its register shows is learned as its overshoot and kept inside the line', () => {
+    const h = harness({
+      circuits: [{ id: 'line', limitA: 32 }],
+      connectors: [
+        { chargePointId: 'E', circuit: 'line' },
+        { chargePointId: 'B', circuit: 'line' },
+      ],
+      control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+    });
+    h.start();
+    h.plugIn('E/1');
+    h.plugIn('B/1');
+    h.obey('B/1');
+    energyOnly(h, 'E/1', () => (h.limit('E/1') ?? 0) * 1.03, 30_000);
+    h.run(180_000);
+    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'E');
+    assert.ok((summary?.overshootPercent ?? 0) >= 2, JSON.stringify(summary));
+    const drawn = (h.limit('E/1') ?? 0) * 1.03 + (h.limit('B/1') ?? 0);
+    assert.ok(drawn <= 32, `the line carries ${drawn} A`);
+    h.stop();
+  });
+
   it('a meter that counts the chargers: what the register shows is taken away from the other loads', () => {
     const h = harness({
       circuits: [{ id: 'home', limitA: 40, meter: { source: 'grid', location: 'includesChargers' } }],
