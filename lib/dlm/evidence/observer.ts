@@ -124,8 +124,10 @@ export class ConnectorObserver {
       return { connector, changed };
     }
     // No current: its energy register's delta since its last reading is its draw, where it gives one.
-    // Only a reading's own time (`measuredAt`) times it: `lastSeen` moves with every status.
-    const readMs = state.measuredAt === undefined ? Number.NaN : isoMs(state.measuredAt);
+    // Only the register's own reading time (`energyAt`; from a flow without it, `measuredAt`) times
+    // it: `lastSeen` moves with every status.
+    const readAt = state.energyAt ?? state.measuredAt;
+    const readMs = readAt === undefined ? Number.NaN : isoMs(readAt);
     const energy =
       Number.isFinite(readMs) && state.energyWh !== undefined
         ? registerDraw(
