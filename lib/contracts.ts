@@ -67,10 +67,10 @@ export interface SessionRecord {
   /** The id tag that stopped the session, when the charger reported one. */
   stopIdTag?: string;
   /**
-   * How the record came about when it is not an ordinary start + stop: `unknownTransaction` (a
-   * StopTransaction for a transaction the central system never started), `superseded` (the
-   * charger started a new transaction on the connector without stopping this one; meterStop and
-   * stoppedAt are then the new transaction's start values).
+   * How the record came about when it is not an ordinary start + stop: `superseded` (the charger
+   * started a new transaction on the connector without stopping this one; meterStop and stoppedAt
+   * are then the new transaction's start values). `unknownTransaction` is only in records written
+   * before such stops were kept as anomalies instead (lib/ocpp/stop-anomalies.ts).
    */
   anomaly?: 'unknownTransaction' | 'superseded';
 }

@@ -15,3 +15,9 @@ export const IEC_61851_MINIMUM_A = 6;
 
 /** A phase carries charging current when it measures more than this (single-phase detection). */
 export const ACTIVE_PHASE_A = 1;
+
+/**
+ * The most current an AC charging connector is rated for, A: SAE J1772 80 A (IEC 62196-2 Type 2:
+ * 63 A three-phase, 70 A single-phase). A site's connector offers at most this (its `maxA`).
+ */
+export const AC_CONNECTOR_MAX_A = 80;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
+import { upgradeNodeSettings } from '../lib/config-versions';
 import { CentralSystem } from '../lib/ocpp/central-system';
 import { parseSettings } from '../lib/ocpp/settings';
 import { upstreamSettingsOfNode } from '../lib/upstream/node-settings';
@@ -48,6 +49,8 @@ export = (RED: NodeAPI): void => {
     let upstream: UpstreamProxy | undefined;
     let port: number | undefined;
     try {
+      // Saved by an older release: read in today's shape; by a newer one: not started (the catch).
+      def = upgradeNodeSettings('ampflow-central-system', def);
       const shared = def.listen === 'shared';
       const options = parseSettings({ ...def, ...(node.credentials ?? {}) }, { sharedServer: shared });
       if (shared) {

@@ -8,6 +8,7 @@ import {
   type VerificationReport,
 } from '../lib/profiles';
 import { LastLimits, limitsStatus, RepeatedFailures } from './profile-status';
+import { settingsInTodaysShape } from './shared/config-version';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { nodeLogger } from './shared/logger';
@@ -34,6 +35,9 @@ export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-charging-profile');
   function ChargingProfileNode(this: Node, def: ChargingProfileNodeDef): void {
     RED.nodes.createNode(this, def);
+    const current = settingsInTodaysShape(this, 'ampflow-charging-profile', def);
+    if (!current) return;
+    def = current;
     const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
     // Every connector's last limit: the status sums them up ("9 verified, 1 refused").
     const limits = new LastLimits();

@@ -1,14 +1,17 @@
 import { join } from 'node:path';
 import type { Node, NodeAPI } from 'node-red';
+import { ShapeVersionError, upgradeSite } from '../lib/config-versions';
 import { LoadManager } from '../lib/dlm/load-manager';
 import { type MessageFlags, parseDlmMessage } from '../lib/dlm/messages';
 import { type SiteProblem, validateSite } from '../lib/dlm/site';
+import { isObject } from '../lib/objects';
 import { feedConnectorStates } from '../lib/ocpp/connector-feed';
 import { watchPhaseRotations } from '../lib/ocpp/rotation-feed';
 import { JsonFileMemory } from '../lib/store/json-memory';
 import { registerDlmRoutes } from './dlm-routes';
 import { dlmStatus } from './dlm-status';
 import type { DlmNodeDef, LoadManagerNode } from './dlm-types';
+import { settingsInTodaysShape } from './shared/config-version';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { nodeLogger } from './shared/logger';
@@ -20,7 +23,11 @@ export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-dlm');
   function DlmNode(this: Node, def: DlmNodeDef): void {
     RED.nodes.createNode(this, def);
+    const current = settingsInTodaysShape(this, 'ampflow-dlm', def);
+    if (!current) return;
+    def = current;
     const validation = readSite(def.site, (id) => meterSourceOf(RED, id));
+    for (const change of validation.changes) this.debug(`site read in today's shape: ${change}`);
     for (const warning of validation.warnings) this.warn(`${warning.field}: ${warning.message}`);
     if (!validation.site) {
       const problem = `${RED._('ampflow-dlm.errors.site')} ${validation.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`;
@@ -142,6 +149,8 @@ function readSite(
   site?: ReturnType<typeof validateSite>['site'];
   problems: SiteProblem[];
   warnings: SiteProblem[];
+  /** How the site was upgraded from an older release's shape (lib/config-versions.ts). */
+  changes: string[];
 } {
   let config: unknown;
   try {
@@ -150,10 +159,21 @@ function readSite(
     return {
       problems: [{ field: 'site', message: `not valid JSON: ${(err as Error).message}` }],
       warnings: [],
+      changes: [],
     };
+  }
+  // A site saved by an older release, in today's shape before anything reads its fields.
+  let changes: string[] = [];
+  if (isObject(config)) {
+    try {
+      ({ shape: config, changes } = upgradeSite(config));
+    } catch (err) {
+      if (!(err instanceof ShapeVersionError)) throw err;
+      return { problems: [{ field: err.field, message: err.message }], warnings: [], changes };
+    }
   }
   // A circuit's meter chosen in the editor is kept by node id; its readings carry the node's current name.
   const meters = withMeterSources(config, sourceOf);
   const validation = validateSite(meters.config);
-  return { ...validation, warnings: [...meters.warnings, ...validation.warnings] };
+  return { ...validation, warnings: [...meters.warnings, ...validation.warnings], changes };
 }

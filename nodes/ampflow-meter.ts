@@ -5,6 +5,7 @@ import { parseMeterSettings } from '../lib/modbus/settings';
 import { registerMeterRoutes } from './modbus-routes';
 import { busStatus, type MeterView, meterStatus, shortFailure } from './modbus-status';
 import type { MeterNodeDef, ModbusBusNode } from './modbus-types';
+import { settingsInTodaysShape } from './shared/config-version';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { meterName } from './shared/meter-names';
@@ -15,6 +16,9 @@ export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-meter');
   function MeterNode(this: Node, def: MeterNodeDef): void {
     RED.nodes.createNode(this, def);
+    const current = settingsInTodaysShape(this, 'ampflow-meter', def);
+    if (!current) return;
+    def = current;
     const busNode = RED.nodes.getNode(def.bus) as ModbusBusNode | null;
     let meter: Meter | undefined;
     let view: MeterView | undefined;

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI } from 'node-red';
+import { upgradeNodeSettings } from '../lib/config-versions';
 import { ModbusBus } from '../lib/modbus/bus';
 import { type BusSettings, parseBusSettings } from '../lib/modbus/settings';
 import { registerModbusBusRoutes } from './modbus-routes';
@@ -20,7 +21,8 @@ export = (RED: NodeAPI): void => {
 
     let settings: BusSettings | undefined;
     try {
-      settings = parseBusSettings(def.name || def.id, def);
+      // Saved by an older release: read in today's shape; by a newer one: a settings problem.
+      settings = parseBusSettings(def.name || def.id, upgradeNodeSettings('ampflow-modbus-bus', def));
       node.defaultUnitId = settings.defaultUnitId;
     } catch (err) {
       node.problem = (err as Error).message;

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { CommandRefusedError, executeCommand } from '../lib/ocpp/commands';
+import { settingsInTodaysShape } from './shared/config-version';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { statusOf } from './shared/status-table';
@@ -30,6 +31,9 @@ export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-ocpp-command');
   function OcppCommandNode(this: Node, def: OcppCommandNodeDef): void {
     RED.nodes.createNode(this, def);
+    const current = settingsInTodaysShape(this, 'ampflow-ocpp-command', def);
+    if (!current) return;
+    def = current;
     const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
     const user = { refreshStatus: () => this.status(centralSystemStatus(csNode)) };
     csNode?.register(user);

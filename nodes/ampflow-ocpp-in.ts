@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { parseIdList, subscribe, subscribeRequests } from '../lib/ocpp/events';
+import { settingsInTodaysShape } from './shared/config-version';
 import { centralSystemStatus } from './status';
 import type { CentralSystemNode } from './types';
 
@@ -23,6 +24,9 @@ interface OcppInMessage extends NodeMessage {
 export = (RED: NodeAPI): void => {
   function OcppInNode(this: Node, def: OcppInNodeDef): void {
     RED.nodes.createNode(this, def);
+    const current = settingsInTodaysShape(this, 'ampflow-ocpp-in', def);
+    if (!current) return;
+    def = current;
     const csNode = RED.nodes.getNode(def.centralSystem) as CentralSystemNode | null;
     const user = { refreshStatus: () => this.status(centralSystemStatus(csNode)) };
     const cs = csNode?.centralSystem;

@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { settingsInTodaysShape } from './shared/config-version';
 import { useCatalog } from './shared/i18n';
 import { onInput } from './shared/input';
 import { statusOf } from './shared/status-table';
@@ -10,6 +11,9 @@ export = (RED: NodeAPI): void => {
   useCatalog(RED, 'ampflow-ocpp-response');
   function OcppResponseNode(this: Node, def: NodeDef): void {
     RED.nodes.createNode(this, def);
+    const current = settingsInTodaysShape(this, 'ampflow-ocpp-response', def);
+    if (!current) return;
+    def = current;
     onInput<ResponseMessage>(this, (msg) => {
       const request = msg.ampflowRequest;
       if (typeof request?.id !== 'string' || typeof request.centralSystem !== 'string') {

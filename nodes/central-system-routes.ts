@@ -13,7 +13,7 @@ export function filesRoute(nodeId: string): string {
 /**
  * Editor helpers of the central-system node, all behind Node-RED's admin permissions: the list
  * of charge points (connected, pending, known), approving or rejecting one, the charge data
- * records as CSV for facility staff, and the import of the operator's backend registration list.
+ * records as CSV for facility staff, the stops kept as anomalies instead, and the import of the operator's backend registration list.
  */
 export function registerCentralSystemRoutes(RED: NodeAPI): void {
   const base = '/ampflow-central-system/:id';
@@ -93,6 +93,22 @@ export function registerCentralSystemRoutes(RED: NodeAPI): void {
         .type('text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="charging-sessions-${req.params.id}.csv"`)
         .send(csv);
+    },
+  });
+
+  // Stops kept as anomalies instead of charge data records (lib/ocpp/stop-anomalies.ts), every one
+  // from the archive, oldest first: what the CDR export leaves out, for the operator to settle.
+  adminRoute(RED, {
+    method: 'get',
+    path: `${base}/stop-anomalies`,
+    permission: 'ampflow-central-system.read',
+    handle: async (req, res) => {
+      const cs = running(req, res);
+      if (!cs) return;
+      const kept = cs.stopAnomalies();
+      const anomalies = [];
+      for await (const anomaly of kept.all()) anomalies.push(anomaly);
+      res.json({ count: kept.count, anomalies });
     },
   });
 

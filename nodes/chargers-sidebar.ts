@@ -1,5 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { LoadManager } from '../lib/dlm/load-manager';
+import type { StopAnomaly } from '../lib/ocpp/central-state';
 import type { CentralSystem } from '../lib/ocpp/central-system';
 import { CLOCK_WARN_MS, chargerClocksOf } from '../lib/ocpp/charger-clocks';
 import { dialAddresses } from '../lib/ocpp/dial-addresses';
@@ -49,6 +50,8 @@ export interface SidebarCentralSystem {
   neverConnected: string[];
   /** Chargers in the central system's own Known list that have never connected (commissioning). */
   known: string[];
+  /** Stops kept as anomalies, not charge data records: how many ever, the latest (newest last). */
+  stopAnomalies?: { count: number; recent: StopAnomaly[] };
 }
 
 const activities = new WeakMap<CentralSystem, ChargerActivity>();
@@ -144,6 +147,8 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
             : {}),
         };
       });
+      const anomalies = cs.stopAnomalies();
+      if (anomalies.count > 0) entry.stopAnomalies = { count: anomalies.count, recent: anomalies.recent };
       const seen = new Set(listed.map((cp) => cp.chargePointId));
       entry.neverConnected = [...named].filter((chargePointId) => !seen.has(chargePointId)).sort();
       entry.known = [...new Set(knownLists.get(id) ?? [])]

@@ -11,6 +11,8 @@ export function dlmStatus(state: { problem: string } | { summary: SiteSummary })
   const { summary } = state;
   if (summary.circuits.some((c) => c.overloaded)) return statusOf('ampflow-dlm', 'overload');
   if (summary.connectors.some((c) => c.overdrawing)) return statusOf('ampflow-dlm', 'overLimit');
+  // A charger whose reading was impossible this session (evidence/meter-plausibility.ts): its fault.
+  if (summary.connectors.some((c) => c.refusedReading)) return statusOf('ampflow-dlm', 'readingRefused');
   // A meter that never sent a reading is waited for: nothing is known of its circuit's other
   // loads, whose connectors wait for it (what is reserved there counts for nothing yet).
   const blind = summary.circuits.filter((c) => c.meter?.stale);

@@ -364,7 +364,14 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
   private offlineContext(order?: readonly number[]): OfflineContext {
     const { siteModel: site, runtimes, circuits } = this;
-    return { site, runtimes, views: this.observer.views, peaks: circuits.peaks, ...(order ? { order } : {}) };
+    return {
+      site,
+      runtimes,
+      views: this.observer.views,
+      peaks: circuits.peaks,
+      circuitViews: circuits.views,
+      ...(order ? { order } : {}),
+    };
   }
 }
 

@@ -29,6 +29,44 @@ export interface OpenTransaction {
 
 export type { SessionRecord } from '../contracts';
 
+/** Why a stop was refused as a record (stop-anomalies.ts judges it). */
+export type StopAnomalyReason =
+  | 'otherCharger'
+  | 'alreadyStopped'
+  | 'unknownTransaction'
+  | 'negativeMeter'
+  | 'belowMeterStart'
+  | 'impossibleEnergy';
+
+/**
+ * A stop that is no charge data record: kept in the journal and the archive (never lost), shown to
+ * the operator, never a row of the CDR export, a `session` or a stop for the operator's backend.
+ */
+export interface StopAnomaly {
+  chargePointId: string;
+  /** When ampflow received it (ISO 8601). */
+  receivedAt: string;
+  reason: StopAnomalyReason;
+  /** Why, in words with the figures. */
+  detail: string;
+  /** What the charger sent, in the shared (1.6) shapes; `transactionData` left out. */
+  received: {
+    /** The ledger's id it names; 0 for a 2.0.1 Ended of a transaction the ledger does not have. */
+    transactionId: number;
+    /** An OCPP 2.0.1 charger's own id of the transaction it ended. */
+    chargerTransactionId?: string;
+    meterStop: number;
+    timestamp: string;
+    reason?: string;
+    idTag?: string;
+  };
+  /** The charger that runs the transaction the stop names, when it is another (`otherCharger`). */
+  openOn?: string;
+}
+
+/** How many anomalies the state keeps at hand for the sidebar; all of them are in the archive. */
+export const RECENT_ANOMALIES_KEPT = 50;
+
 export type Registration = 'Accepted' | 'Pending' | 'Rejected';
 
 export interface ChargerRecord {
@@ -73,7 +111,17 @@ export interface CentralState {
    * sends again after a lost answer; `charger` is `<chargePointId>|<its own transaction id>` for
    * a 2.0.1 charger's transaction.
    */
-  recentStops: { transactionId: number; fingerprint: string; charger?: string }[];
+  recentStops: {
+    transactionId: number;
+    fingerprint: string;
+    charger?: string;
+    /** The charger that sent it (entries written before it was kept have none). */
+    chargePointId?: string;
+    /** A stop refused as a record (a StopAnomaly): its repeat is answered, not journalled again. */
+    refused?: true;
+  }[];
+  /** Stops refused as records: how many ever, and the latest (RECENT_ANOMALIES_KEPT), oldest first. */
+  stopAnomalies?: { count: number; recent: StopAnomaly[] };
   chargers: Record<string, ChargerRecord>;
   /** The id-tag list (lib/ocpp/id-tags snapshot); opaque here. */
   idTags?: unknown;
@@ -82,6 +130,7 @@ export interface CentralState {
 export type CentralEvent =
   | { type: 'transactionStarted'; transaction: OpenTransaction }
   | { type: 'transactionStopped'; session: SessionRecord; fingerprint: string }
+  | { type: 'stopRefused'; anomaly: StopAnomaly; fingerprint: string }
   | { type: 'chargerSeen'; chargePointId: string; at: string }
   | { type: 'chargerAddress'; chargePointId: string; at: string; address: string }
   | { type: 'chargerApproval'; chargePointId: string; at: string; approved: boolean }
@@ -119,9 +168,9 @@ export function initialCentralState(): CentralState {
   return { nextTransactionId: 1, openTransactions: {}, recentStops: [], chargers: {} };
 }
 
-/** Finished sessions go to the permanent archive as well (billing history). */
+/** Finished sessions go to the permanent archive as well (billing history), and refused stops beside them. */
 export function isArchivedEvent(event: CentralEvent): boolean {
-  return event.type === 'transactionStopped';
+  return event.type === 'transactionStopped' || event.type === 'stopRefused';
 }
 
 export function applyEvent(state: CentralState, event: CentralEvent): void {
@@ -140,16 +189,33 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
         delete state.openTransactions[key];
       }
       const { chargePointId, chargerTransactionId } = event.session;
+      const stop = {
+        transactionId: event.session.transactionId,
+        fingerprint: event.fingerprint,
+        chargePointId,
+      };
       state.recentStops.push(
         chargerTransactionId === undefined
-          ? { transactionId: event.session.transactionId, fingerprint: event.fingerprint }
-          : {
-              transactionId: event.session.transactionId,
-              fingerprint: event.fingerprint,
-              charger: `${chargePointId}|${chargerTransactionId}`,
-            },
+          ? stop
+          : { ...stop, charger: `${chargePointId}|${chargerTransactionId}` },
       );
       if (state.recentStops.length > RECENT_STOPS_KEPT) state.recentStops.shift();
+      return;
+    }
+    case 'stopRefused': {
+      const { anomaly } = event;
+      state.recentStops.push({
+        transactionId: anomaly.received.transactionId,
+        fingerprint: event.fingerprint,
+        chargePointId: anomaly.chargePointId,
+        refused: true,
+      });
+      if (state.recentStops.length > RECENT_STOPS_KEPT) state.recentStops.shift();
+      const kept = state.stopAnomalies ?? { count: 0, recent: [] };
+      state.stopAnomalies = kept;
+      kept.count += 1;
+      kept.recent.push(anomaly);
+      if (kept.recent.length > RECENT_ANOMALIES_KEPT) kept.recent.shift();
       return;
     }
     case 'chargerSeen':

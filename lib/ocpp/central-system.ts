@@ -6,7 +6,14 @@ import { ApprovalBoots } from './approval-boot';
 import { type FlowRequest, FlowRequestHandlers } from './authorization';
 import type { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
-import type { CentralEvent, CentralState, OpenTransaction, SessionRecord, StateLog } from './central-state';
+import type {
+  CentralEvent,
+  CentralState,
+  OpenTransaction,
+  SessionRecord,
+  StateLog,
+  StopAnomaly,
+} from './central-state';
 import type {
   CentralSystemState,
   ChargePointInfo,
@@ -27,6 +34,7 @@ import type { LiveConnections } from './live-connections';
 import type { BootNotificationRequest, OcppRequest, OcppResponse } from './messages';
 import { type SessionsCsvOptions, sessionsCsv } from './sessions-csv';
 import type { CallOptions, TrafficGate } from './traffic';
+import type { TransactionLedger } from './transactions';
 
 export type { ChargePointMessage } from '../contracts';
 export type { CentralSystemOptions } from './central-options';
@@ -149,6 +157,7 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
 
   /** Closes every connection, the listening socket and the durable state. Safe to call any time. */
   stop(): Promise<void> {
+    this.files.close();
     return this.lifecycle.stop();
   }
 
@@ -301,6 +310,22 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
   /** Every finished session ever recorded, oldest first. */
   sessions(): AsyncIterable<SessionRecord> {
     return this.charges.sessions();
+  }
+
+  /**
+   * Stops kept as anomalies, not charge data records (stop-anomalies.ts): how many ever and the
+   * latest at hand; `all` reads every one from the archive, oldest first.
+   */
+  stopAnomalies(): { count: number; recent: StopAnomaly[]; all: () => AsyncIterable<StopAnomaly> } {
+    return { ...this.charges.requireLedger().anomalies(), all: () => this.charges.stopAnomalies() };
+  }
+
+  /**
+   * Whether a stop (the ledger's ids, or a 2.0.1 charger's own) is sure to be a record: `false` for
+   * one kept as an anomaly and its repeat, which the operator's backend must not get (lib/upstream).
+   */
+  isTrueStop(chargePointId: string, stop: Parameters<TransactionLedger['isTrueStop']>[1]): boolean {
+    return this.charges.requireLedger().isTrueStop(chargePointId, stop, this.charges.nowIso());
   }
 
   /** The finished sessions as CSV (charge data records for billing). */

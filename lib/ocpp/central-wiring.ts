@@ -151,6 +151,8 @@ export function wireCentral(
     clock,
     log,
     ...(options.dataDirectory ? { directory: join(options.dataDirectory, 'files') } : {}),
+    // The same address the handshake saw (ocpp-rpc's socket address): a link answers only it.
+    chargerAddress: (id) => connections.get(id)?.remoteAddress,
     uploaded: (upload) => host.emit('file', upload),
   });
   const fileBaseUrl = (id: string) => {

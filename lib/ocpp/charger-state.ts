@@ -13,6 +13,7 @@ import {
   type OpenTransaction,
   type SessionRecord,
   type StateLog,
+  type StopAnomaly,
 } from './central-state';
 import { ConnectorRegistry } from './connectors';
 import type { BootNotificationRequest } from './messages';
@@ -230,6 +231,13 @@ export class ChargerState {
   async *sessions(): AsyncIterable<SessionRecord> {
     for await (const event of this.requireLog().archive()) {
       if (event.type === 'transactionStopped') yield event.session;
+    }
+  }
+
+  /** Every stop ever refused as a record (stop-anomalies.ts), oldest first. */
+  async *stopAnomalies(): AsyncIterable<StopAnomaly> {
+    for await (const event of this.requireLog().archive()) {
+      if (event.type === 'stopRefused') yield event.anomaly;
     }
   }
 }

@@ -120,9 +120,20 @@ export class ConnectorRegistry {
       return { state, ignored: `readings up to ${newest.timestamp} are older than those already applied` };
     }
     this.lastReadingMs.set(key, newestAt);
-    const receivedAtMs = receivedMs ?? isoMs(receivedAt);
-    const plausible = newestAt <= receivedAtMs && newestAt >= receivedAtMs - MEASURED_AT_WITHIN_MS;
-    state.measuredAt = plausible ? newest.timestamp : receivedAt;
+    // Only a reading with currents says when currents were measured: one of the energy register
+    // alone, or one whose currents were skipped as unreadable (`NaN`, lib/ocpp/sampled-values.ts),
+    // must not make the last currents pass for new ones (issue 46).
+    let withCurrents: Reading | undefined;
+    for (let i = readings.length - 1; i >= 0 && !withCurrents; i--) {
+      const reading = readings[i];
+      if (reading?.currentA || reading?.currentUnphasedA !== undefined) withCurrents = reading;
+    }
+    if (withCurrents) {
+      const measuredMs = withCurrents === newest ? newestAt : isoMs(withCurrents.timestamp);
+      const receivedAtMs = receivedMs ?? isoMs(receivedAt);
+      const plausible = measuredMs <= receivedAtMs && measuredMs >= receivedAtMs - MEASURED_AT_WITHIN_MS;
+      state.measuredAt = plausible ? withCurrents.timestamp : receivedAt;
+    }
     for (const reading of readings) {
       if (reading.currentA) {
         state.currentA = reading.currentA;

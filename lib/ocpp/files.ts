@@ -4,14 +4,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Clock } from '../clock';
 import type { Logger } from '../log';
+import {
+  closeIfUnread,
+  IdleWatch,
+  plainAddress,
+  RefusalLog,
+  sameAddress,
+  TRANSFER_IDLE_MS,
+} from './file-guards';
 
 /**
  * Firmware downloads and diagnostics/log uploads served by the central system itself, on the HTTP
  * server the chargers already reach (its WebSocket port): each transfer has a random one-time
  * token in its URL, `<base>ampflow-files/<token>/<file name>`, that expires. A token works for one
  * complete transfer: a download served to its end or an upload stored; a wrong, used or expired
- * token is refused (404, 410) and logged with the caller's address. HTTP only (GET for downloads,
- * PUT or POST, raw or multipart/form-data, for uploads); FTP is not served.
+ * token is refused (404, 410) and logged with the caller's address (in summary: file-guards.ts).
+ * A link answers only the address of the charger it was made for (403 from any other), and a
+ * transfer that moves nothing for TRANSFER_IDLE_MS is cut, its link free for the charger's retry.
+ * HTTP only (GET for downloads, PUT or POST, raw or multipart/form-data, for uploads); FTP is not
+ * served.
  */
 
 /** The path segment under the central system's path that file URLs live in. */
@@ -49,6 +60,11 @@ export interface FileExchangeOptions {
   /** Uploads are stored under `<directory>/<identity>/`; without one they are handed on in memory. */
   directory?: string;
   maxUploadBytes?: number;
+  /**
+   * The address the charger's OCPP connection comes from, as the listener's socket sees it;
+   * undefined while it has none (the link then answers the address it had when the link was made).
+   */
+  chargerAddress(chargePointId: string): string | undefined;
   uploaded(upload: FileUpload): void;
 }
 
@@ -59,6 +75,8 @@ interface Ticket {
   expiresAtMs: number;
   source?: FirmwareSource;
   requestId?: number;
+  /** The charger's address when the link was made. */
+  address?: string;
   /** A transfer is running on it (a second at the same time is refused). */
   busy?: boolean;
 }
@@ -67,8 +85,16 @@ export class FileExchange {
   private readonly tickets = new Map<string, Ticket>();
   /** Tokens used or expired, and until when they are remembered as such. */
   private readonly spent = new Map<string, number>();
+  private readonly refusals: RefusalLog;
 
-  constructor(private readonly options: FileExchangeOptions) {}
+  constructor(private readonly options: FileExchangeOptions) {
+    this.refusals = new RefusalLog(options.clock, options.log);
+  }
+
+  /** Says what the refusal log still counts, and stops its timer. */
+  close(): void {
+    this.refusals.close();
+  }
 
   /** A token for one download of `source` by `chargePointId`, good until `notAfterMs`. */
   offerFirmware(chargePointId: string, source: FirmwareSource, notAfterMs: number): string {
@@ -112,16 +138,32 @@ export class FileExchange {
     if (!pathname.startsWith(base)) return false;
     const [token = '', ...rest] = pathname.slice(base.length).split('/');
     // Only an accepted upload reads its body; a refused request's connection is closed when answered.
-    closeIfUnread(request, response);
-    const from = request.socket.remoteAddress ?? 'unknown address';
+    closeIfUnread(request, response, this.options.clock);
+    const address = request.socket.remoteAddress;
+    const from = address === undefined ? 'unknown address' : plainAddress(address);
     this.sweep();
     const ticket = this.tickets.get(token);
     if (!ticket) {
       const used = this.spent.has(token);
-      this.options.log.warn(
-        `file request ${request.method} from ${from} refused: ${used ? 'its token was used or has expired' : 'unknown token'}`,
+      this.refusals.refused(
+        from,
+        used ? 'used or expired token' : 'unknown token',
+        () =>
+          `file request ${request.method} from ${from} refused: ${used ? 'its token was used or has expired' : 'unknown token'}`,
       );
       reply(response, used ? 410 : 404, used ? 'this link was used or has expired\n' : 'not found\n');
+      return true;
+    }
+    // The link is the charger's: from anyone else's address it does nothing, and stays good.
+    const chargerAt = this.options.chargerAddress(ticket.chargePointId) ?? ticket.address;
+    if (!sameAddress(address, chargerAt)) {
+      this.refusals.refused(
+        from,
+        "another charger's address",
+        () =>
+          `${ticket.kind} link of ${ticket.chargePointId} used from ${from} refused (403): the charger's connection comes from ${chargerAt === undefined ? 'no known address' : plainAddress(chargerAt)}`,
+      );
+      reply(response, 403, "this link is for another charger's address\n");
       return true;
     }
     const method = request.method ?? 'GET';
@@ -156,6 +198,15 @@ export class FileExchange {
       reply(response, 400, 'the file name in the URL is not valid percent-encoding\n');
       return true;
     }
+    // On Node-RED's shared server its admin API, mounted before the HTTP nodes at the same root,
+    // reads JSON and form bodies itself: nothing of the file is left to read. Refused, link kept.
+    if (ticket.kind !== 'firmware' && request.readableEnded) {
+      this.options.log.warn(
+        `${ticket.kind} upload of ${ticket.chargePointId} from ${from} refused (415): its body (Content-Type ${String(request.headers['content-type'])}) was read by another handler of the server`,
+      );
+      reply(response, 415, 'upload as application/octet-stream or multipart/form-data\n');
+      return true;
+    }
     ticket.busy = true;
     const done = (ok: boolean) => {
       ticket.busy = false;
@@ -169,7 +220,8 @@ export class FileExchange {
   private issue(ticket: Ticket): string {
     this.sweep();
     const token = randomBytes(24).toString('base64url');
-    this.tickets.set(token, ticket);
+    const address = this.options.chargerAddress(ticket.chargePointId);
+    this.tickets.set(token, address === undefined ? ticket : { ...ticket, address });
     return token;
   }
 
@@ -193,14 +245,31 @@ export class FileExchange {
     const source = ticket.source as FirmwareSource;
     const name = `firmware ${ticket.fileName} for ${ticket.chargePointId}`;
     const send = (size: number, body: (response: ServerResponse) => void) => {
-      // Spent once all of it is sent; a transfer broken off leaves the link good for a retry.
-      response.on('finish', () => {
-        done(true);
-        this.options.log.info(`${name} downloaded by ${from}`);
-      });
-      response.on('close', () => {
-        if (!response.writableFinished) done(false);
-      });
+      // A charger that stops taking its firmware (gone, or its socket left half-open) frees the link.
+      const watch = new IdleWatch(
+        this.options.clock,
+        () => {
+          this.options.log.warn(
+            `${name}: ${from} took nothing for ${TRANSFER_IDLE_MS / 1000} s; cut, the link is free for a retry`,
+          );
+          response.destroy();
+        },
+        () => response.writableLength,
+      );
+      // Spent once all of it is sent; a transfer broken off (or cut) leaves the link good for a
+      // retry. A destroyed socket calls back its pending writes, which ends the response too
+      // ('finish'): that is no delivery.
+      const socket = response.socket;
+      let settled = false;
+      const settle = (delivered: boolean) => {
+        if (settled) return;
+        settled = true;
+        watch.stop();
+        done(delivered);
+        if (delivered) this.options.log.info(`${name} downloaded by ${from}`);
+      };
+      response.on('finish', () => settle(socket?.destroyed !== true));
+      response.on('close', () => settle(false));
       response.setHeader('Content-Type', 'application/octet-stream');
       response.setHeader('Content-Disposition', `attachment; filename="${ticket.fileName}"`);
       response.setHeader('Content-Length', size);
@@ -235,22 +304,47 @@ export class FileExchange {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    // A body that stops coming (a charger gone mid-upload, a client that sends headers only)
+    // frees the link after TRANSFER_IDLE_MS, not after the server's request timeout.
+    const watch = new IdleWatch(this.options.clock, () => {
+      if (refused) return;
+      refused = true;
+      done(false);
+      this.options.log.warn(
+        `${ticket.kind} upload of ${ticket.chargePointId} from ${from}: no byte for ${TRANSFER_IDLE_MS / 1000} s after ${size}; cut, the link is free for a retry`,
+      );
+      if (!response.headersSent) response.setHeader('Connection', 'close');
+      response.once('finish', () => request.socket.destroy());
+      reply(response, 408, `no byte of the upload for ${TRANSFER_IDLE_MS / 1000} s\n`);
+    });
     request.on('data', (chunk: Buffer) => {
+      watch.moved();
       size += chunk.length;
       if (size > limit && !refused) {
         refused = true;
+        watch.stop();
         done(false);
-        response.setHeader('Connection', 'close');
+        if (!response.headersSent) response.setHeader('Connection', 'close');
         reply(response, 413, `an upload has at most ${limit} bytes\n`);
         request.destroy();
       }
       if (!refused) chunks.push(chunk);
     });
     request.on('error', () => {
+      watch.stop();
       if (!refused) done(false);
       refused = true;
     });
+    // Broken off before its end (no 'error' on every Node version): the link is free again.
+    request.on('close', () => {
+      watch.stop();
+      if (!request.complete && !refused) {
+        refused = true;
+        done(false);
+      }
+    });
     request.on('end', () => {
+      watch.stop();
       if (refused) return;
       const body = Buffer.concat(chunks);
       const part = multipartFile(String(request.headers['content-type'] ?? ''), body);
@@ -335,13 +429,6 @@ export function multipartFile(
     at = next + 2;
   }
   return undefined;
-}
-
-/** Once `response` is sent, closes the connection of a request whose body was not read (a refused one). */
-export function closeIfUnread(request: IncomingMessage, response: ServerResponse): void {
-  response.once('finish', () => {
-    if (!request.complete) request.socket.destroy();
-  });
 }
 
 function reply(response: ServerResponse, status: number, text: string): void {

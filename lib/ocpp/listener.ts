@@ -11,7 +11,8 @@ import { RPCServer } from 'ocpp-rpc';
 import type { Clock, TimerHandle } from '../clock';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../log';
-import { closeIfUnread, UPLOAD_TIMEOUT_MS } from './files';
+import { closeIfUnread } from './file-guards';
+import { UPLOAD_TIMEOUT_MS } from './files';
 import type { SecurityProfile } from './handshake';
 import type { RpcServerOptions, ServerClient, UpgradeHandshake } from './rpc-types';
 import { loadTlsMaterial, type TlsSettings } from './transport';
@@ -252,7 +253,7 @@ export class OcppListener {
     const answerPlainHttp = (request: IncomingMessage, response: ServerResponse) => {
       if (answeredSafely(request, response, this.log, (req, res) => this.hooks.request?.(req, res) ?? false))
         return;
-      closeIfUnread(request, response);
+      closeIfUnread(request, response, this.clock);
       response.statusCode = 426;
       response.setHeader('Upgrade', 'websocket');
       response.end(
@@ -263,7 +264,7 @@ export class OcppListener {
     // 90 s (HTTP headers) or 120 s (TLS): a cheap way to exhaust file descriptors.
     const handshakeTimeoutMs = this.options.handshakeTimeoutMs ?? CONNECTION_DEFAULTS.handshakeTimeoutMs;
     // A request's body (only a charger's upload to files.ts has one) may take longer: a refused
-    // request's socket is closed at once instead of reading its body (closeIfUnread).
+    // request's socket is closed once answered instead of reading its body (closeIfUnread).
     const httpTimeouts = {
       headersTimeout: handshakeTimeoutMs,
       requestTimeout: Math.max(handshakeTimeoutMs, UPLOAD_TIMEOUT_MS),

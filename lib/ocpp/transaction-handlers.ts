@@ -75,7 +75,7 @@ export class TransactionHandlers {
 
   async stop(
     chargePointId: string,
-    request: OcppRequest<'StopTransaction'>,
+    request: OcppRequest<'StopTransaction'> & { chargerTransactionId?: string },
     receivedAt: string,
     decided: Decided | undefined,
   ) {
@@ -88,6 +88,10 @@ export class TransactionHandlers {
       readings = parsed.readings;
     }
     const result = await this.ledger.stop(chargePointId, request, receivedAt);
+    if (result.refused)
+      this.cs.log.warn(
+        `charge point ${chargePointId}: StopTransaction of transaction ${request.transactionId} (meterStop ${request.meterStop} Wh, ${request.timestamp}) kept as an anomaly, not a charge data record: ${result.refused.detail}`,
+      );
     let state: ConnectorState | undefined;
     if (result.session?.connectorId !== undefined) {
       if (readings.length > 0)
@@ -106,9 +110,12 @@ export class TransactionHandlers {
       (request.idTag === undefined
         ? {}
         : { idTagInfo: await this.authorizer.stopIdTagInfo(chargePointId, request.idTag) });
+    // A refused stop reaches the flows without the session's figures: nothing there to bill.
     const payload = result.session
       ? { ...result.session, readings }
-      : { chargePointId, transactionId: request.transactionId, duplicate: true };
+      : result.refused
+        ? { chargePointId, transactionId: request.transactionId, anomaly: result.refused }
+        : { chargePointId, transactionId: request.transactionId, duplicate: true };
     return { response, payload };
   }
 

@@ -5,9 +5,11 @@ import {
   type OpenTransaction,
   type SessionRecord,
   type StateLog,
+  type StopAnomaly,
   stopFingerprint,
 } from './central-state';
 import type { StartTransactionRequest, StopTransactionRequest } from './messages';
+import { judgeStop, type StopVerdict, stopAnomaly } from './stop-anomalies';
 
 export interface StartResult {
   transaction: OpenTransaction;
@@ -17,10 +19,19 @@ export interface StartResult {
   superseded?: SessionRecord;
 }
 
+/** An OCPP 2.0.1 charger's transaction that ended, as recorded. */
+export interface EndedStop {
+  transactionId: number;
+  meterStop?: number;
+  timestamp?: string;
+}
+
 export interface StopResult {
-  /** Undefined when the stop was a repeat of one already recorded. */
+  /** Undefined when the stop was a repeat of one already recorded, or refused as a record. */
   session?: SessionRecord;
   duplicate: boolean;
+  /** The stop is no record (stop-anomalies.ts): journalled as this anomaly instead. */
+  refused?: StopAnomaly;
 }
 
 /**
@@ -49,12 +60,6 @@ export class TransactionLedger {
     for (const tx of Object.values(this.log.state.openTransactions))
       if (tx.chargePointId === chargePointId && tx.chargerTransactionId === chargerTransactionId) return tx;
     return undefined;
-  }
-
-  /** Whether an OCPP 2.0.1 charger's transaction `chargerTransactionId` ended lately (it is recorded). */
-  endedOfCharger(chargePointId: string, chargerTransactionId: string): boolean {
-    const charger = `${chargePointId}|${chargerTransactionId}`;
-    return this.log.state.recentStops.some((stop) => stop.charger === charger);
   }
 
   async start(
@@ -114,40 +119,102 @@ export class TransactionLedger {
 
   async stop(
     chargePointId: string,
-    request: StopTransactionRequest,
+    request: StopTransactionRequest & { chargerTransactionId?: string },
     receivedAt: string,
   ): Promise<StopResult> {
     const fingerprint = stopFingerprint(chargePointId, request);
-    if (this.log.state.recentStops.some((stop) => stop.fingerprint === fingerprint)) {
+    const verdict = this.judge(chargePointId, request, receivedAt);
+    if (verdict.kind === 'repeat') {
+      // The charger lost our answer and sends the same stop again (OCPP-J retries): answered as the
+      // first, recorded once, whether the first was a record or refused.
       await this.log.whenDurable();
       return { duplicate: true };
     }
-    const open = this.get(request.transactionId);
-    const stoppedAt = timestampOr(request.timestamp, receivedAt);
-    let session: SessionRecord;
-    if (open && open.chargePointId === chargePointId) {
-      session = {
-        ...sessionFields(open),
-        stoppedAt,
-        meterStopWh: request.meterStop,
-        stopReason: request.reason ?? 'Local',
-      };
-      const energyWh = request.meterStop - open.meterStartWh;
-      if (energyWh >= 0) session.energyWh = energyWh;
-    } else {
-      // A StopTransaction cannot be refused (OCPP 1.6 section 4.10); keep what the charger says.
-      session = {
-        transactionId: request.transactionId,
-        chargePointId,
-        stoppedAt,
-        meterStopWh: request.meterStop,
-        stopReason: request.reason ?? 'Local',
-        anomaly: 'unknownTransaction',
-      };
+    if (verdict.kind === 'anomaly') {
+      // A StopTransaction cannot be refused (OCPP 1.6 section 4.10): the charger is answered, and
+      // what it said is kept, but as an anomaly, not as a charge data record.
+      const anomaly = stopAnomaly(chargePointId, request, receivedAt, verdict);
+      await this.log.append({ type: 'stopRefused', anomaly, fingerprint });
+      return { duplicate: false, refused: anomaly };
     }
+    const { open } = verdict;
+    const session: SessionRecord = {
+      ...sessionFields(open),
+      stoppedAt: timestampOr(request.timestamp, receivedAt),
+      meterStopWh: request.meterStop,
+      energyWh: request.meterStop - open.meterStartWh,
+      stopReason: request.reason ?? 'Local',
+    };
     if (request.idTag !== undefined) session.stopIdTag = request.idTag;
     await this.log.append({ type: 'transactionStopped', session, fingerprint });
     return { session, duplicate: false };
+  }
+
+  /**
+   * What a stop would be, without recording it: the same stop again (`refused` when the first was
+   * kept as an anomaly), the record of an open transaction, or an anomaly (stop-anomalies.ts).
+   */
+  judge(
+    chargePointId: string,
+    request: StopTransactionRequest & { chargerTransactionId?: string },
+    receivedAt: string,
+  ): StopVerdict | { kind: 'repeat'; refused: boolean } {
+    const fingerprint = stopFingerprint(chargePointId, request);
+    const seen = this.log.state.recentStops.find((stop) => stop.fingerprint === fingerprint);
+    if (seen) return { kind: 'repeat', refused: seen.refused === true };
+    return judgeStop(this.log.state, chargePointId, request, receivedAt);
+  }
+
+  /**
+   * Whether a stop is sure to end a transaction as a record (or to be the repeat of one that did).
+   * An OCPP 2.0.1 Ended is named by the charger's own id (`transactionId` undefined) and may carry
+   * no meter value: one the ledger has neither open nor ended for this charger is not sure (false;
+   * the translation judges it when it runs: a Started without an id token may have begun it), one
+   * open without a meter value is (the translation takes the last register it saw).
+   */
+  isTrueStop(
+    chargePointId: string,
+    stop: { transactionId?: number; chargerTransactionId?: string; meterStop?: number; timestamp: string },
+    receivedAt: string,
+  ): boolean {
+    let { transactionId, meterStop } = stop;
+    if (transactionId === undefined && stop.chargerTransactionId !== undefined) {
+      const open = this.ofCharger(chargePointId, stop.chargerTransactionId);
+      const ended = open ? undefined : this.endedOfCharger(chargePointId, stop.chargerTransactionId);
+      transactionId = open?.transactionId ?? ended?.transactionId;
+      meterStop ??= ended?.meterStop;
+    }
+    if (transactionId === undefined) return false;
+    if (meterStop === undefined) return true;
+    const verdict = this.judge(
+      chargePointId,
+      { ...stop, transactionId, meterStop, timestamp: stop.timestamp },
+      receivedAt,
+    );
+    return verdict.kind === 'stop' || (verdict.kind === 'repeat' && !verdict.refused);
+  }
+
+  /** Stops refused as records: how many ever, and the latest, oldest first. */
+  anomalies(): { count: number; recent: StopAnomaly[] } {
+    const kept = this.log.state.stopAnomalies;
+    return { count: kept?.count ?? 0, recent: [...(kept?.recent ?? [])] };
+  }
+
+  /**
+   * The recorded stop of an OCPP 2.0.1 charger's transaction that ended lately: its ledger id and,
+   * from the fingerprint, its figures, so that the same Ended again is told from other figures.
+   */
+  endedOfCharger(chargePointId: string, chargerTransactionId: string): EndedStop | undefined {
+    const charger = `${chargePointId}|${chargerTransactionId}`;
+    const stop = this.log.state.recentStops.find((entry) => entry.charger === charger);
+    if (!stop) return undefined;
+    try {
+      const [, , meterStop, timestamp] = JSON.parse(stop.fingerprint) as [string, number, number, string];
+      return { transactionId: stop.transactionId, meterStop, timestamp };
+    } catch {
+      // A superseded transaction's fingerprint names no figures.
+      return { transactionId: stop.transactionId };
+    }
   }
 }
 

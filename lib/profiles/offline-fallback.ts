@@ -3,7 +3,7 @@ import type { RateUnit } from './capabilities';
 import type { ConnectorLimits } from './connector-limits';
 import type { ProfileContext } from './context';
 import { DEFAULTS } from './options';
-import { type Attempt, PLAN_SLOTS, profilesRefused } from './plan';
+import { type Attempt, PLAN_SLOTS, profilesRefused, stackLevelsFor } from './plan';
 import { type ChargerEntry, type ConnectorEntry, isRefusal } from './state';
 import { refreshDue, spreadMs } from './validity';
 
@@ -318,7 +318,9 @@ export class OfflineFallback {
     const methods = [...strategy.sessionMethods, ...strategy.idleMethods];
     if (!methods.some((method) => method === 'TxProfile' || method === 'TxDefaultProfile'))
       return `its strategy ${strategy.name} sets no charging profiles`;
-    const level = strategy.stackLevel === 'max' ? (capabilities?.maxStackLevel ?? 0) : strategy.stackLevel;
+    // A charger that does not say its ChargeProfileMaxStackLevel is tried at level 1 first (plan.ts):
+    // it gets the fallback; one that refuses 1 sends its limits at 0, and the fallback goes (taken).
+    const level = stackLevelsFor(strategy, capabilities)[0] ?? 0;
     const evseOutranks = this.evseOutranksStation(charger);
     if (level <= FALLBACK_STACK_LEVEL && !evseOutranks)
       return `its limits go at stack level ${level} (ChargeProfileMaxStackLevel ${capabilities?.maxStackLevel ?? 'unknown'}); the fallback needs a level below them`;

@@ -190,9 +190,22 @@ export function rememberSuccess(memory: FallbackMemory, slot: PlanSlot, attempt:
   return true;
 }
 
-function stackLevelsFor(strategy: ChargingStrategy, capabilities: ChargerCapabilities | undefined): number[] {
+/**
+ * The stack level a limit goes at first where the charger does not say its ChargeProfileMaxStackLevel
+ * (OCPP 1.6 §9.1 requires it with SmartCharging; independent simulators' templates lack it, and a read
+ * of it can fail): 1, so that the offline fallback at stack level 0 stays below (§3.13.2). A charger
+ * that takes only 0 refuses it, and its limits go at 0 from then on ({@link stackLevelsFor}).
+ */
+export const UNKNOWN_MAX_STACK_LEVEL = 1;
+
+/** The stack levels a limit is tried at, in order (the first: the level the strategy means). */
+export function stackLevelsFor(
+  strategy: ChargingStrategy,
+  capabilities: ChargerCapabilities | undefined,
+): number[] {
   if (strategy.stackLevel !== 'max') return [strategy.stackLevel];
-  const max = capabilities?.maxStackLevel ?? 0;
+  const max = capabilities?.maxStackLevel;
+  if (max === undefined) return [UNKNOWN_MAX_STACK_LEVEL, 0];
   // Some chargers announce a higher ChargeProfileMaxStackLevel but take only 0 (evcc #15493).
   return max > 0 ? [max, 0] : [0];
 }

@@ -2,8 +2,9 @@
  * The faults a real site has that the site simulator (site.ts) plays on request, kept apart from
  * its physics: a charger that confirms the limits it takes (as ampflow-charging-profile and the
  * central system publish them, `limitInForce`), one that refuses its limits or never answers
- * (`limitFailed`, as the profile manager reports it), one that meters energy only, and a meter
- * that lies with a fresh timestamp (reads 0 A, the negated current, or repeats itself).
+ * (`limitFailed`, as the profile manager reports it), one that meters energy only, one whose
+ * readings are impossible for a while (1e308 A, NaN, 10 times its wiring), and a meter that lies
+ * with a fresh timestamp (reads 0 A, the negated current, repeats itself, or reads the impossible).
  */
 import type { ConnectorState } from '../contracts';
 import type { Triple } from '../dlm/site';
@@ -28,14 +29,22 @@ export interface SimChargerFaults {
    * vendor key), as the profile manager reports it (`ConnectorState.keepsLimitOffline`).
    */
   keepsLastLimit?: boolean;
+  /**
+   * In these windows (ms since the simulation started) its meter reports `valueA` on every phase
+   * instead of what the car draws: an impossible reading (1e308 A, NaN, 10 times its wiring), once
+   * (a window shorter than its meter interval) or repeatedly.
+   */
+  absurdReadings?: { fromMs: number; toMs: number; valueA: number }[];
 }
 
 export interface MeterLie {
   /** ms since the simulation started. */
   fromMs: number;
   toMs: number;
-  /** 0 A on every phase, the true current negated, or the last true reading again. */
-  kind: 'zero' | 'negative' | 'frozen';
+  /** 0 A on every phase, the true current negated, the last true reading again, or `valueA`. */
+  kind: 'zero' | 'negative' | 'frozen' | 'absurd';
+  /** What an `absurd` lie reads on every phase (1e308 A, NaN, 10 times its breaker). */
+  valueA?: number;
 }
 
 /** What a charger's answers did to its connector state, and when each is due. */
@@ -82,11 +91,12 @@ export function giveAnswers(faults: SimChargerFaults, state: AnswerState, now: n
   return changed;
 }
 
-/** The connector state with what the charger's answers and its meter say. */
+/** The connector state with what the charger's answers and its meter say (at `elapsedMs`). */
 export function withFaults(
   faults: SimChargerFaults,
   state: AnswerState,
   connector: ConnectorState,
+  elapsedMs = 0,
 ): ConnectorState {
   const result = { ...connector };
   if (state.confirmed) result.limitInForce = state.confirmed;
@@ -97,6 +107,8 @@ export function withFaults(
     delete result.currentA;
     delete result.activePhases;
   }
+  const absurd = faults.absurdReadings?.find((w) => elapsedMs >= w.fromMs && elapsedMs < w.toMs);
+  if (absurd && result.currentA) result.currentA = [absurd.valueA, absurd.valueA, absurd.valueA];
   return result;
 }
 
@@ -116,6 +128,10 @@ export function meterReads(
       return trueA.map((a) => -Math.abs(a)) as Triple;
     case 'frozen':
       return lastTrueA ?? trueA;
+    case 'absurd': {
+      const valueA = lie.valueA ?? Number.NaN;
+      return [valueA, valueA, valueA];
+    }
   }
 }
 

@@ -44,7 +44,12 @@ export function takeConnectorStates(
     if (!charger.dirty && now - charger.lastReportMs < charger.options.meterIntervalMs) continue;
     charger.dirty = false;
     charger.lastReportMs = now;
-    const state = withFaults(charger.faults, charger.answers, connectorState(charger, startMs));
+    const state = withFaults(
+      charger.faults,
+      charger.answers,
+      connectorState(charger, startMs),
+      now - startMs,
+    );
     // Its step, as the charging-profile manager reports it for an EVlink preset (lib/profiles/limit-step.ts).
     if (charger.options.wholeAmps) state.limitStep = WHOLE_AMPERES;
     states.push(state);

@@ -1,5 +1,6 @@
 import type { ChargePointAction } from '../ocpp/actions';
 import type { MaybePromise } from '../ocpp/central-types';
+import type { StopTransactionRequest } from '../ocpp/messages';
 import type { Charger } from './charger';
 import { endsTransaction } from './forwarding';
 import type { Queued } from './queue';
@@ -20,6 +21,17 @@ export class ChargerRequests extends RequestSteps {
   ): Promise<unknown> {
     const { backend } = this.host;
     const charger = this.host.charger(identity);
+    if (action === 'StopTransaction') {
+      // A stop ampflow keeps as an anomaly (another charger's transaction, a second stop with other
+      // figures, one never started through ampflow, an impossible meter value; lib/ocpp/
+      // stop-anomalies.ts) is answered and journalled by ampflow alone: the backend is not told of
+      // it, so its billing cannot take it for the true stop. Every transaction the backend gave an
+      // id to through ampflow is mapped (tx-ids.ts), so an id ampflow does not know was never the
+      // backend's through it; a stop queued from before ampflow stood between is in the anomalies.
+      const forLocal = this.toLedger(charger, request as Record<string, unknown>);
+      if (!this.host.cs.isTrueStop(identity, forLocal as unknown as StopTransactionRequest))
+        return local(forLocal);
+    }
     const connectorId = Number((request as { connectorId?: unknown }).connectorId);
     if (action === 'StartTransaction') backend.transactionStarting(charger, connectorId);
     let answer: unknown;

@@ -78,6 +78,7 @@ const STATES = {
     settingsError: 'problem',
     overload: 'alarm',
     overLimit: 'problem',
+    readingRefused: 'problem',
     reserved: 'caution',
     fallback: { look: 'caution', cut: true },
     waiting: 'caution',

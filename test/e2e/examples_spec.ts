@@ -17,6 +17,8 @@ const examples = readdirSync(examplesDir, { recursive: true, encoding: 'utf8' })
   .filter((file) => file.endsWith('.json'))
   .sort();
 const nodeTypes = Object.keys(packageJson['node-red'].nodes);
+/** The examples and the demo flow as each earlier release shipped them (test/unit/saved-flows_spec.ts). */
+const savedFlows = join(repoRoot, 'test', 'fixtures', 'saved-flows');
 
 function readExample(file: string): FlowNode[] {
   const flow = JSON.parse(readFileSync(join(examplesDir, file), 'utf8'));
@@ -90,6 +92,37 @@ describe(`examples (Node-RED ${nodeRedVersion()})`, function () {
       }
     }
   });
+
+  for (const release of readdirSync(savedFlows).sort()) {
+    it(`deploys every flow ${release} shipped (test/fixtures/saved-flows/${release}), all at once, without a warning or an error`, async () => {
+      const files = readdirSync(join(savedFlows, release)).filter(
+        (f) => f.endsWith('.json') && f !== 'sites.json',
+      );
+      const flow = files.flatMap(
+        (file) => JSON.parse(readFileSync(join(savedFlows, release, file), 'utf8')) as FlowNode[],
+      );
+      // Each central system on a free port (those that shared one still share it); one dashboard.
+      const moved = new Map<string, string>();
+      for (const node of flow.filter((n) => n.type === 'ampflow-central-system')) {
+        const shipped = String(node.port);
+        if (!moved.has(shipped)) moved.set(shipped, String(await freePort()));
+        node.port = moved.get(shipped);
+      }
+      const bases = flow.filter((node) => node.type === 'ui-base');
+      for (const extra of bases.slice(1)) {
+        flow.splice(flow.indexOf(extra), 1);
+        for (const node of flow) if (node.ui === extra.id) node.ui = bases[0]?.id;
+      }
+      const listening = flow
+        .filter((n) => n.type === 'ampflow-central-system')
+        .map((node) =>
+          demo().process.nextLine(new RegExp(`central system listening on ws://.*:${node.port}/`)),
+        );
+      await demo().deploy(flow);
+      await Promise.all(listening);
+      assert.deepEqual(demo().problems(), []);
+    });
+  }
 
   for (const file of examples) {
     it(`deploys "${file}" next to the running demo flow, both without a warning or an error`, async () => {

@@ -110,6 +110,26 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     assert.deepEqual(errors(), []);
   });
 
+  it('shows a stop kept as an anomaly, not a charge data record (issue 46)', async () => {
+    await lax?.call('StopTransaction', {
+      transactionId: 4242,
+      meterStop: 100,
+      timestamp: new Date().toISOString(),
+    });
+    await page().locator('.ampflow-chargers-refresh').click();
+    const section = page().locator('.ampflow-chargers-cs[data-central-system="cs1"]');
+    await section
+      .locator('.ampflow-chargers-stop-anomalies', {
+        hasText: /^Stops kept as anomalies, not charge data records: 1 /,
+      })
+      .waitFor();
+    assert.match(
+      await section.locator('.ampflow-chargers-stop-anomaly').innerText(),
+      /^CP-LAX, transaction 4242, meterStop 100 Wh: transaction 4242 is not open at charge point CP-LAX, \d+ s ago$/,
+    );
+    assert.deepEqual(errors(), []);
+  });
+
   it('shows a charger that hangs up as offline', async () => {
     const gone = chargers[1] as SimulatedChargePoint;
     await gone.disconnect();

@@ -182,9 +182,11 @@ describe('nodes glue kit (nodes/shared)', () => {
     /** Registers one route on a fake RED and returns what was registered and a way to call it. */
     function register(handle: (req: AdminRequest, res: AdminResponse) => unknown) {
       const registered: unknown[][] = [];
+      const logged: string[] = [];
       const RED = {
         httpAdmin: { get: (...args: unknown[]) => registered.push(['get', ...args]) },
         auth: { needsPermission: (permission: string) => `needs ${permission}` },
+        log: { error: (line: string) => logged.push(line) },
       } as unknown as NodeAPI;
       adminRoute(RED, {
         method: 'get',
@@ -201,7 +203,12 @@ describe('nodes glue kit (nodes/shared)', () => {
         json: (body: unknown) => answers.push(body),
       } as unknown as AdminResponse;
       const handler = registered[0]?.[3] as (req: AdminRequest, res: AdminResponse) => void;
-      return { registered, call: () => handler({ params: {}, query: {}, body: undefined }, res), answers };
+      return {
+        registered,
+        call: () => handler({ params: {}, query: {}, body: undefined }, res),
+        answers,
+        logged,
+      };
     }
 
     it("puts every route behind its node type's permission", () => {
@@ -214,12 +221,22 @@ describe('nodes glue kit (nodes/shared)', () => {
     });
 
     it('answers 500 with the error when an asynchronous answer fails', async () => {
-      const { call, answers } = register(async () => {
+      const { call, answers, logged } = register(async () => {
         throw new Error('no serial ports');
       });
       call();
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(answers, [500, { error: 'no serial ports' }]);
+      assert.deepEqual(logged, ['GET /ampflow-meter/test failed: no serial ports']);
+    });
+
+    it('answers 500 and logs it when an answer throws at once, instead of leaving it to Express', () => {
+      const { call, answers, logged } = register(() => {
+        throw new URIError('URI malformed');
+      });
+      call();
+      assert.deepEqual(answers, [500, { error: 'URI malformed' }]);
+      assert.deepEqual(logged, ['GET /ampflow-meter/test failed: URI malformed']);
     });
   });
 });

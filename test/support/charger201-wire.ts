@@ -185,6 +185,26 @@ export abstract class Charger201Wire extends EventEmitter<{ call: [ReceivedCall]
     this.afterAnswer.push(next);
   }
 
+  /**
+   * Sends a CALL whose payload is given as JSON text, unchecked: what no valid station can send
+   * through `call` (a number JSON.stringify cannot spell, such as `1e999`, which JSON.parse reads as
+   * Infinity). Resolves with the CSMS's answer, rejects on its CALLERROR.
+   */
+  callText(action: string, payloadText: string): Promise<object> {
+    const id = randomUUID();
+    const socket = this.socket;
+    if (socket?.readyState !== WebSocket.OPEN) return Promise.reject(new Error(`not connected (${action})`));
+    const call = [2, id, action, {}] as OCPP20.Call;
+    return new Promise<object>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.identity}: ${action} not answered`));
+      }, this.options.callTimeoutMs ?? 10_000);
+      this.pending.set(id, { call, resolve, reject, timer });
+      socket.send(`[2,${JSON.stringify(id)},${JSON.stringify(action)},${payloadText}]`);
+    });
+  }
+
   private callNow(action: string, payload: unknown): Promise<object> {
     const call = [2, randomUUID(), action, payload] as OCPP20.Call;
     const problems = problemsOf(call, OCPP20.validateCall, () => OCPP20.validateCall.errors).join('; ');

@@ -13,7 +13,8 @@ import type { Plan } from './closed-loop-property';
  * confirm their limits and some that do not; one charger that meters energy only; at most one
  * 16 A charger that refuses its limits or never answers; a metered circuit whose meter goes silent
  * for up to 30 minutes while its other loads move within what it had shown before; a meter that
- * lies with a fresh timestamp for a while (reads 0 A, the negated current, or repeats itself).
+ * lies with a fresh timestamp for a while (reads 0 A, the negated current, or repeats itself); a
+ * charger or a meter that reads the impossible (1e308 A, NaN, 10 times its wiring) once or for a while.
  *
  * With a PV plant behind the root meter (its inverter read or not) and ampflow stopping at a minute
  * (closed-loop-fault-plans.ts: then every charger falls to its fallback and the loads hold within
@@ -35,7 +36,10 @@ import type { Plan } from './closed-loop-property';
  *   FROZEN_WHILE_CHARGERS_MOVE_MS of the same value while the chargers below move, then a reading.
  *   A meter of the other loads only (every meter's last digits move: 0.05 A of noise) is found
  *   out by its own values: reading 0, at its first lying reading; frozen, FROZEN_AFTER_MS of
- *   the same values and a reading.
+ *   the same values and a reading;
+ * - a meter that reads the impossible: a move of its loads (within what it read) before its values
+ *   held are stale, plus the same reaction. A charger's impossible reading needs no window: it is
+ *   taken as not measured, and the charger is counted at its set-point.
  */
 
 const SECOND = 1000;
@@ -103,6 +107,22 @@ export function faultWindows(
     const meterMs = plan.meterIntervalMs[id] ?? SECOND;
     const includes = circuit?.meter?.location === 'includesChargers';
     for (const lie of faults.lies ?? []) {
+      if (lie.kind === 'absurd') {
+        // A reading that is no number (NaN, 1e308 rounded to Infinity) is not taken: the values held
+        // age until they are stale, as in a silence; one beyond 3 times the limit is impossible at
+        // once (nothing is known). Its loads hold within what it read (closed-loop-fault-plans.ts):
+        // a jump before the staleness is noticed is one nobody saw.
+        const settledMs = lie.fromMs + STALE_AFTER_MS + reaction;
+        const steps = plan.loads[id] ?? [];
+        if (steps.some((s) => s.fromMs >= lie.fromMs && s.fromMs < settledMs))
+          windows.push({
+            circuits: new Set(ancestors(id)),
+            fromMs: lie.fromMs,
+            toMs: settledMs + reaction,
+            why: `other loads of ${id} moved while its meter read ${lie.valueA} A, before it went stale`,
+          });
+        continue;
+      }
       // A meter of the other loads only is found out by its own values (they moved before: the
       // meters jitter): reading 0, at once; frozen, after FROZEN_AFTER_MS of the same values.
       const seenMs =

@@ -64,6 +64,12 @@ export interface EvpowerChargerOptions {
    * Default 0: at once; `answerDelayMs` on the charger changes it later.
    */
   answerDelayMs?: number;
+  /**
+   * Its GetConfiguration lacks ChargeProfileMaxStackLevel (OCPP 1.6 §9.4 requires it with
+   * SmartCharging; independent simulators' templates leave it out): it still stacks by level and
+   * purpose as §3.13 says. Default: 8.
+   */
+  withoutMaxStackLevel?: boolean;
 }
 
 /**
@@ -476,7 +482,7 @@ export class EvpowerCharger extends EventEmitter<{
     });
     c.on('GetConfiguration', (request, cb) => {
       const keys: Record<string, string> = {
-        ChargeProfileMaxStackLevel: '8',
+        ...(this.options.withoutMaxStackLevel ? {} : { ChargeProfileMaxStackLevel: '8' }),
         ChargingScheduleAllowedChargingRateUnit: 'Current,Power',
         MaxChargingProfilesInstalled: '16',
         NumberOfConnectors: String(this.connectorCount),

@@ -173,6 +173,15 @@ export abstract class PeerCharger extends EventEmitter<{
     return this;
   }
 
+  /**
+   * Leaves a configuration key out of what it reports (an unknown key to GetConfiguration), e.g.
+   * ChargeProfileMaxStackLevel as independent simulators' templates do; it still acts as before.
+   */
+  unconfigure(key: string): this {
+    delete this.config[key];
+    return this;
+  }
+
   /** Sends one CALL and resolves with the CALLRESULT's payload (rejects on a CALLERROR). */
   protected abstract send<A extends ChargePointAction>(
     action: A,

@@ -9,17 +9,19 @@
  * - the offline fallback the charging-profile node installed and the charger confirmed
  *   (`ConnectorState.offlineFallback`), bounded by the charger's own `offlineA`;
  * - its last limit, for a charger that takes no fallback and keeps the last limit it was given
- *   forever (`ConnectorState.keepsLimitOffline`: limits at stack level 0, a vendor key), bounded by
- *   `offlineA`;
+ *   forever (`ConnectorState.keepsLimitOffline`: limits at stack level 0, a vendor key): what it
+ *   keeps is what it draws, whatever its `offlineA` (issue 45: the breaker bounds a kept limit,
+ *   not `offlineA`);
  * - else its own offline limit `offlineA` (what the installer entered, else its maximum), also
  *   for a charger that refuses its limits (`ConnectorState.limitFailed`);
  * - nothing, for a charger never seen.
  */
 
+import type { CircuitView } from '../evidence/circuit-view';
 import { OtherLoadPeaks } from '../evidence/other-load-peaks';
 import { outOfService } from '../evidence/uncontrolled';
 import type { ConnectorView } from '../parts';
-import type { GridPhase, Triple } from '../phases';
+import { conductorsOf, GRID_PHASES, type GridPhase, type Triple } from '../phases';
 import type { OfflineSummary } from '../report/summary';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
 import { round1 } from '../site/fields';
@@ -51,7 +53,7 @@ export function offlineDrawOf(
   const confirmed = state?.offlineFallback;
   if (confirmed) return { amps: Math.min(confirmed.limitA, own), kind: 'fallback' };
   if (state?.keepsLimitOffline && limitA !== undefined)
-    return { amps: Math.min(Math.max(0, limitA), own), kind: 'keeps' };
+    return { amps: Math.min(Math.max(0, limitA), connector.maxA), kind: 'keeps' };
   return { amps: own, kind: 'own' };
 }
 
@@ -70,6 +72,11 @@ export interface OfflineContext {
   runtimes: ConnectorRuntimes;
   views: readonly ConnectorView[];
   peaks: OtherLoadPeaks;
+  /**
+   * The circuits as the allocation sees them now (their limit and other loads): where what it may
+   * share is no more than what is left if ampflow stops, it holds the kept limits on its own.
+   */
+  circuitViews?: readonly CircuitView[];
   /** Connector indexes in keep order (allocation/from-update.ts `keepOrder`: priority, then the shedding rule). */
   order?: readonly number[];
 }
@@ -119,12 +126,16 @@ function byPriority(context: OfflineContext): readonly number[] {
 }
 
 /**
- * With `control.holdKeptLimits`: caps each charger that keeps its last limit offline so that, if
- * ampflow stopped now, it fits with the others' fallbacks and the other loads' peak. What is left
- * after the connectors not under control goes, in priority order, first to each keeper whose car
- * wants current (its minimum), then to the other connectors' minimum fallbacks, then what remains
- * to those keepers again, shared evenly (up to their offline limit). A keeper whose minimum does
- * not fit waits.
+ * With `control.holdKeptLimits`: caps each charger that keeps its last limit offline (a keeper) only
+ * as far as the breakers need it. If ampflow stopped now, the kept limits, the others' fallbacks
+ * (the minimum each is given, in priority order), the own offline draw of the connectors not under
+ * control and the other loads' peak must fit every circuit on every phase. What is left after the
+ * connectors not under control goes, in priority order, first to each keeper whose car wants
+ * current (its minimum), then to the other connectors' minimum fallbacks; what remains is shared
+ * evenly among those keepers, each up to the cap it has now (`view.capA`), and only a keeper whose
+ * share is below that cap is held. Where the kept limits fit, nobody is held (four cars on an empty
+ * 63 A zone keep 15.7 A each, where `offlineA` 6 A held them at 6 A: issue 45). A keeper whose
+ * minimum does not fit waits.
  */
 export function capKeptLimits(context: OfflineContext): void {
   const { site, runtimes, views } = context;
@@ -144,10 +155,12 @@ export function capKeptLimits(context: OfflineContext): void {
     else if (!plannable(runtime) || keeps)
       takeOnPath(left, connector, offlineDrawOf(connector, runtime).amps);
   }
+  // What a keeper may keep: the cap it has now (its maximum, its car's, its circuits').
+  const upToA = (connector: Connector) => Math.min(connector.maxA, views[connector.index]?.capA ?? 0);
   const caps = new Map<number, number>();
   for (const k of keepers) {
     const connector = site.connectors[k] as Connector;
-    caps.set(k, chooseMinimum(left, connector));
+    caps.set(k, chooseMinimum(left, connector, upToA(connector)));
   }
   for (const k of order) {
     const connector = site.connectors[k];
@@ -155,22 +168,63 @@ export function capKeptLimits(context: OfflineContext): void {
     const runtime = runtimes.of(connector);
     if (plannable(runtime) && runtime.state?.keepsLimitOffline === undefined) chooseMinimum(left, connector);
   }
+  // A circuit where the allocation may share no more than what is left for the keepers if ampflow
+  // stopped now needs no hold: the limits it gives them fit that too. Such a circuit bounds no
+  // share (the empty zone: its 63 A either way), and a keeper below only such circuits is not held.
+  const free = allocationHolds(context, left, keepers, caps);
+  for (const c of free) left[c] = [Infinity, Infinity, Infinity];
   // What remains, shared evenly among the keepers that got their minimum (a fair share per phase).
   const sharing = keepers.filter((k) => (caps.get(k) ?? 0) > 0);
   const extras = shareEvenly(
     left,
     sharing.map((k) => site.connectors[k] as Connector),
-    (connector) => Math.min(connector.offlineA, connector.maxA) - (caps.get(connector.index) ?? 0),
+    (connector) => upToA(connector) - (caps.get(connector.index) ?? 0),
   );
   sharing.forEach((k, i) => {
     caps.set(k, (caps.get(k) ?? 0) + (extras[i] ?? 0));
   });
   for (const [k, capA] of caps) {
     const view = views[k];
-    if (!view || capA >= view.capA) continue;
+    // Within 0.1 A of its cap (shareEvenly's step): its share is the cap, not a hold.
+    if (!view || capA >= view.capA - 0.1 + 1e-6) continue;
     view.capA = Math.floor(capA * 10) / 10;
     view.capReason = `held at ${view.capA} A: it keeps its last limit if ampflow stops, and that must fit (control.holdKeptLimits)`;
   }
+}
+
+/**
+ * The circuits where what the allocation shares now among the connectors below (the limit as it
+ * sees it, less the headroom and the other loads it counts now: allocation/from-update.ts) is no
+ * more, on any phase, than what is `left` for the keepers if ampflow stopped now (their minimums,
+ * `caps`, given back). There the limits the allocation gives the keepers fit ampflow's absence
+ * whatever they are.
+ */
+function allocationHolds(
+  context: OfflineContext,
+  left: readonly Triple[],
+  keepers: readonly number[],
+  caps: ReadonlyMap<number, number>,
+): number[] {
+  const { site, circuitViews } = context;
+  if (!circuitViews) return [];
+  const room = left.map((triple) => [...triple] as Triple);
+  for (const k of keepers) {
+    const connector = site.connectors[k] as Connector;
+    const amps = caps.get(k) ?? 0;
+    for (const c of connector.path) {
+      const r = room[c];
+      if (r) for (const p of conductorsOf(connector)) r[p] += amps;
+    }
+  }
+  const free: number[] = [];
+  for (const circuit of site.circuits) {
+    const view = circuitViews[circuit.index];
+    const r = room[circuit.index];
+    if (!view || !r) continue;
+    const shared = (p: GridPhase) => view.limitA[p] - circuit.headroomA[p] - view.otherA[p];
+    if (GRID_PHASES.every((p) => shared(p) <= r[p] + 1e-6)) free.push(circuit.index);
+  }
+  return free;
 }
 
 /**
@@ -216,7 +270,7 @@ export function offlineCheck(context: OfflineContext): {
   const anyKeeper = !hold && draws.some((draw) => draw.kind === 'keeps');
   const worstOf = (connector: Connector) => {
     const draw = draws[connector.index];
-    return draw?.kind === 'keeps' ? Math.min(connector.offlineA, connector.maxA) : (draw?.amps ?? 0);
+    return draw?.kind === 'keeps' ? connector.maxA : (draw?.amps ?? 0);
   };
   const worst = anyKeeper ? offlineSums(site.circuits, site.connectors, otherA, worstOf) : now;
   const problems: (string | undefined)[] = [];

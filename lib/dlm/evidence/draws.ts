@@ -55,10 +55,30 @@ export interface DrawRecord {
   drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true }[];
   /** Its energy register's last reading and what the last two gave (evidence/energy-draw.ts). */
   register?: RegisterRecord;
+  /**
+   * The newest reading refused as impossible (evidence/meter-plausibility.ts chargerReadingRefusal)
+   * that the observer has not counted into the session yet (`takeRefusal`): why, and when it came.
+   */
+  refused?: { why: string; atMs: number };
 }
 
 export function newDrawRecord(): AllFields<DrawRecord> {
-  return { draw: undefined, drawSeq: 0, drawHistory: [], register: undefined };
+  return { draw: undefined, drawSeq: 0, drawHistory: [], register: undefined, refused: undefined };
+}
+
+/**
+ * Values of a reading of the charger's currents refused as impossible (taken as not measured by
+ * whoever took the reading): the refusal waits for the observer (`takeRefusal`).
+ */
+export function noteRefusal(record: DrawRecord, why: string, atMs: number): void {
+  record.refused = { why, atMs };
+}
+
+/** The refusal not counted yet, taken (the observer counts it into the session it belongs to). */
+export function takeRefusal(record: DrawRecord): { why: string; atMs: number } | undefined {
+  const refused = record.refused;
+  record.refused = undefined;
+  return refused;
 }
 
 /**

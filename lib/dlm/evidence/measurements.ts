@@ -12,8 +12,8 @@ import { finiteOrUndefined, perPhase } from '../inputs';
 import { GRID_PHASES, sum, type Triple } from '../phases';
 import { describeValue } from '../site/fields';
 import type { Circuit, Connector, Site } from '../site/model';
-import { type DrawRecord, takeDraw, unphasedOn } from './draws';
-import type { PlausibilityNote } from './meter-plausibility';
+import { type DrawRecord, noteRefusal, takeDraw, unphasedOn } from './draws';
+import { chargerReadingRefusal, type PlausibilityNote, withoutRefused } from './meter-plausibility';
 
 export {
   type DrawRecord,
@@ -23,8 +23,10 @@ export {
   drawSince,
   forgetDraw,
   newDrawRecord,
+  noteRefusal,
   remember,
   takeDraw,
+  takeRefusal,
   unphasedOn,
 } from './draws';
 
@@ -112,13 +114,21 @@ export class Measurements {
     if (typeof reading !== 'object' || reading === null || typeof reading.source !== 'string') {
       throw new Error(`reading: expected { source, timestamp, ... }, got ${describeValue(reading)}`);
     }
+    let used = false;
     const stampMs = typeof reading.timestamp === 'string' ? isoMs(reading.timestamp) : Number.NaN;
     const measuredAtMs = Number.isFinite(stampMs) ? Math.min(stampMs, now) : now;
     const where = `reading from "${reading.source}"`;
-    const currentA = perPhase(reading.currentA, `${where} currentA`, problems);
+    const connector = connectorOf(reading.source);
+    // A charger's value that its wiring cannot have carried is no reading (the charger's fault):
+    // taken as not measured, for anything.
+    const refusal = connector && chargerReadingRefusal(connector, reading.currentA, reading.currentUnphasedA);
+    if (connector && refusal) {
+      noteRefusal(drawOf(connector), refusal.why, now);
+      used = true;
+    }
+    const currentA = withoutRefused(perPhase(reading.currentA, `${where} currentA`, problems), refusal);
     const powerW = perPhase(reading.powerW, `${where} powerW`, problems);
     const totalPowerW = finiteOrUndefined(reading.totalPowerW, `${where} totalPowerW`, problems);
-    let used = false;
     for (const circuit of site.circuits) {
       if (circuit.meter?.source !== reading.source) continue;
       const meter = this.meter(circuit);
@@ -165,10 +175,10 @@ export class Measurements {
         used = true;
       }
     }
-    const connector = connectorOf(reading.source);
-    const unphasedA = currentA
-      ? undefined
-      : finiteOrUndefined(reading.currentUnphasedA, `${where} currentUnphasedA`, problems);
+    const unphasedA =
+      currentA || refusal?.unphased
+        ? undefined
+        : finiteOrUndefined(reading.currentUnphasedA, `${where} currentUnphasedA`, problems);
     const chargerA = currentA ?? (connector && unphasedOn(connector, unphasedA));
     if (connector && chargerA) {
       const identity = `reading:${JSON.stringify(chargerA)}`;

@@ -13,12 +13,21 @@
  *   that counts the chargers, also one that repeats itself while the chargers below changed their
  *   draw by their own readings, live or not;
  * - **impossible**: more than `IMPOSSIBLE_FACTOR` times the breaker's limit (a wrong CT ratio).
+ *
+ * A charger's own reading (its connector state's currents, or a reading of its meter) is judged
+ * here too (`chargerReadingRefusal`): a value that is not a finite number, or beyond what its
+ * connector's wiring can carry by a wide margin, is refused as a reading, and the charger counts
+ * as not measured.
+ *
  * Where something below may generate (PV, a battery) the first two could be explained by it: they
  * allow for the generation as measured (the inverter's and the battery's readings, `generationA`),
  * and are not judged only where generation is possible but not measured. A meter that says
  * `noGenerationBelow` has none.
  */
+import type { PerPhase } from '../../contracts';
+import { AC_CONNECTOR_MAX_A } from '../../electrical';
 import { GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
+import type { Connector } from '../site/model';
 
 /** A charger's own reading, per grid phase (evidence/charger-draw.ts readingsBelow gives them). */
 export interface ChargerReading {
@@ -62,6 +71,88 @@ export const FROZEN_CHARGERS_CHANGE_A = 2;
 
 /** A reading above this many times the circuit's limit cannot be a current the breaker carried. */
 export const IMPOSSIBLE_FACTOR = 3;
+
+/**
+ * A charger's reading of more than this, A, and more than `IMPOSSIBLE_FACTOR` times its
+ * connector's `maxA`, is no current its wiring carried: half as much again as the most any AC
+ * connector is rated for (`AC_CONNECTOR_MAX_A`), so a charger whose `maxA` is set below what its
+ * hardware carries and that ignores its limit (a 32 A charger set to 6 A drawing 32 A) is still
+ * counted at what it draws (evidence/overdraw.ts), and a meter's error, harmonics and a car's
+ * inrush (milliseconds, not a sample's average) are far inside it. 10 times a 16 A or 32 A
+ * connector's maximum is beyond it; so is a reading that is not a number at all (1e308, NaN).
+ */
+export const CHARGER_IMPOSSIBLE_FLOOR_A = 1.5 * AC_CONNECTOR_MAX_A;
+
+/** The most current a charger's reading may show on a phase before it is refused as impossible, A. */
+export function chargerImpossibleA(connector: Pick<Connector, 'maxA'>): number {
+  return Math.max(IMPOSSIBLE_FACTOR * connector.maxA, CHARGER_IMPOSSIBLE_FLOOR_A);
+}
+
+/** What of a charger's reading is refused (`chargerReadingRefusal`), and why. */
+export interface ChargerRefusal {
+  /** The first refused value in words, naming the charger. */
+  why: string;
+  /** The charger phases (0..2) whose values are refused: taken as not measured. */
+  phases: number[];
+  /** Its current without a phase is refused. */
+  unphased: boolean;
+}
+
+/**
+ * Which values of a charger's reading (its currents per phase, or without a phase) cannot be a
+ * current its connector carried: a number that is not a finite one (NaN, an infinity), or one
+ * whose size is beyond `chargerImpossibleA` (either sign: a negative current is no free room
+ * either). Each refused value is taken as not measured (a phase not measured counts at the
+ * connector's set-point), the others stay evidence (a plausible phase above the set-point is still
+ * an overdraw). Undefined when every value is plausible. Values that are not numbers at all are
+ * the input boundary's (dlm/inputs.ts: taken as not measured).
+ */
+export function chargerReadingRefusal(
+  connector: Pick<Connector, 'key' | 'maxA'>,
+  currentA: unknown,
+  unphasedA: unknown,
+): ChargerRefusal | undefined {
+  const boundA = chargerImpossibleA(connector);
+  const judge = (value: unknown, where: string) => {
+    if (typeof value !== 'number') return undefined;
+    if (!Number.isFinite(value))
+      return `charger ${connector.key} reads ${value} A ${where}: not a finite number`;
+    if (Math.abs(value) > boundA)
+      return `charger ${connector.key} reads ${formatAmps(value)} A ${where}, more than ${boundA} A (its maximum is ${connector.maxA} A): more than its wiring can carry`;
+    return undefined;
+  };
+  let refusal: ChargerRefusal | undefined;
+  if (Array.isArray(currentA)) {
+    for (let p = 0; p < currentA.length && p < 3; p++) {
+      const why = judge(currentA[p], `on L${p + 1}`);
+      if (!why) continue;
+      refusal ??= { why, phases: [], unphased: false };
+      refusal.phases.push(p);
+    }
+  }
+  const why = judge(unphasedA, 'without a phase');
+  if (why) {
+    refusal ??= { why, phases: [], unphased: false };
+    refusal.unphased = true;
+  }
+  return refusal;
+}
+
+/**
+ * `currentA` (checked by the input boundary) with the phases `refusal` refused taken as not
+ * measured; undefined stays undefined.
+ */
+export function withoutRefused(currentA: PerPhase | undefined, refusal: ChargerRefusal | undefined) {
+  if (!currentA || !refusal || refusal.phases.length === 0) return currentA;
+  const kept = [...currentA] as PerPhase;
+  for (const p of refusal.phases) kept[p as GridPhase] = null;
+  return kept;
+}
+
+/** A current in words: tenths where it is small enough to be read so, else its exponent. */
+function formatAmps(value: number): string {
+  return Math.abs(value) < 1e6 ? value.toFixed(1) : value.toExponential(2);
+}
 
 /** What the plausibility check keeps of a meter between updates (part of the circuits stage's notes). */
 export interface FrozenNote {

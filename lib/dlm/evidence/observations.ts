@@ -48,6 +48,12 @@ export interface ObservedSession {
   guessEndsAtMs?: number;
   /** Counted at what it draws; its set-point is not raised. */
   overdrawing: boolean;
+  /**
+   * Readings of its charger refused this session as impossible (evidence/meter-plausibility.ts
+   * chargerReadingRefusal), and the newest one's why: the summary names the charger.
+   */
+  refusedReadings?: number;
+  refusedWhy?: string;
   /** What it is counted at while overdrawing (kept when its readings stop). */
   overdrawFloorA?: Triple;
   /** Its set-point may not rise above this while overdrawing. */
@@ -84,6 +90,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     aboveSetPointAtMs: undefined,
     guessEndsAtMs: undefined,
     overdrawing: false,
+    refusedReadings: undefined,
+    refusedWhy: undefined,
     overdrawFloorA: undefined,
     overdrawCapA: undefined,
     compliantSinceMs: undefined,

@@ -24,7 +24,8 @@ import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector
 import { settleDecrease } from './decrease-settle';
 import { noteCarNeeds } from './departure';
 import { registerDraw } from './energy-draw';
-import { forgetDraw, takeDraw, unphasedOn } from './measurements';
+import { forgetDraw, noteRefusal, takeDraw, takeRefusal, unphasedOn } from './measurements';
+import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
 import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { noteOvershoot } from './overshoot';
 import { ResponseTimes } from './response-time';
@@ -77,7 +78,20 @@ export class ConnectorObserver {
     now: number,
     problems: string[],
   ): { connector: Connector; changed: boolean } | undefined {
+    // Currents its connector's wiring cannot have carried (the charger's fault) are taken as not
+    // measured (evidence/meter-plausibility.ts): the charger counts at its set-point there.
+    const raw = input as Partial<ConnectorState> | null;
+    const named =
+      typeof raw === 'object' && raw !== null && typeof raw.chargePointId === 'string'
+        ? runtimes.connectorOf(site, `${raw.chargePointId}/${raw.connectorId}`)
+        : undefined;
+    const refusal = named && chargerReadingRefusal(named, raw?.currentA, raw?.currentUnphasedA);
     const state = sanitizeConnectorState(input, problems);
+    if (refusal) {
+      const currentA = withoutRefused(state.currentA, refusal);
+      if (currentA) state.currentA = currentA;
+      if (refusal.unphased) delete state.currentUnphasedA;
+    }
     const key = `${state.chargePointId}/${state.connectorId}`;
     const connector = runtimes.connectorOf(site, key);
     if (!connector) {
@@ -121,6 +135,7 @@ export class ConnectorObserver {
         Number.isFinite(receivedMs) ? receivedMs : now,
         state.currentA === undefined,
       );
+      if (refusal) noteRefusal(runtime, refusal.why, now);
       return { connector, changed };
     }
     // No current: its energy register's delta since its last reading is its draw, where it gives one.
@@ -156,6 +171,7 @@ export class ConnectorObserver {
         { fromMs: energy.fromMs, leastA: energy.leastA },
       );
     else forgetDraw(runtime);
+    if (refusal) noteRefusal(runtime, refusal.why, now);
     return { connector, changed };
   }
 
@@ -216,6 +232,7 @@ export class ConnectorObserver {
       runtime.session.keyWantingSinceMs = runtime.wantingSinceMs;
     }
     const session = runtime.session;
+    countRefusal(connector, runtime, this.logger);
     noteCarNeeds(runtime);
     const settling = settlingAfterSwitch(site, session, now);
 
@@ -316,4 +333,21 @@ export class ConnectorObserver {
   ): ConnectorView {
     return viewConnector(site, connector, runtime, now, into);
   }
+}
+
+/**
+ * A reading (or some of its values) refused as impossible since the last update is counted into the session it came in
+ * (a new car's state that carried it starts that car's session first) and logged once per
+ * session: the summary says how many were refused and the newest why.
+ */
+function countRefusal(connector: Connector, runtime: ConnectorRuntime, logger: Logger): void {
+  const refused = takeRefusal(runtime);
+  if (!refused) return;
+  const session = runtime.session;
+  session.refusedReadings = (session.refusedReadings ?? 0) + 1;
+  session.refusedWhy = refused.why;
+  if (session.refusedReadings === 1)
+    logger.warn(
+      `${refused.why}: reading refused, taken as not measured (${connector.key} counted at its set-point there); logged once this session`,
+    );
 }

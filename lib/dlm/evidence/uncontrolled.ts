@@ -15,8 +15,9 @@ import { followMsOf } from './overdraw';
  * §3.13.6), the limit it was given last, or the one before when the change may not have reached it
  * (it was not heard from for its follow time after the change). The profiles that carry set-points
  * end `afterS` after they were sent (re-sent while connected), so once the charger has not been
- * heard from for that long, its confirmed fallback holds for the running session too. Never above
- * the connector's maxA.
+ * heard from for that long, its confirmed fallback holds for the running session too. A charger
+ * that keeps its last limit (`keepsLimitOffline`: no fallback) holds it also without a transaction.
+ * Never above the connector's maxA.
  */
 export function offlineReserve(
   site: Site,
@@ -27,7 +28,10 @@ export function offlineReserve(
   const confirmed = runtime.state?.offlineFallback;
   const fallback = ownFallback(connector, runtime);
   const state = runtime.state;
-  if (!state || state.online || !state.transaction || !runtime.sent) return fallback;
+  if (!state || state.online || !runtime.sent) return fallback;
+  // One that keeps its last limit (it took no fallback: control/offline-fit.ts) keeps it with or
+  // without a transaction (a car charging freely, with no transaction, included).
+  if (!state.transaction && !state.keepsLimitOffline) return fallback;
   const changedAt = runtime.lastChangeAtMs;
   const heardAt = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
   if (confirmed && Number.isFinite(heardAt) && now >= heardAt + confirmed.afterS * 1000) return fallback;
@@ -37,9 +41,10 @@ export function offlineReserve(
     connector.maxA,
     Math.max(runtime.sent.limitA, reached ? 0 : (runtime.previousSent?.limitA ?? 0)),
   );
-  return heldA > fallback.amps
-    ? { amps: heldA, why: 'the limit it keeps for its running session, OCPP 1.6 §3.13.6' }
-    : fallback;
+  const why = state.transaction
+    ? 'the limit it keeps for its running session, OCPP 1.6 §3.13.6'
+    : 'the last limit it keeps (it took no offline fallback)';
+  return heldA > fallback.amps ? { amps: heldA, why } : fallback;
 }
 
 /** What a charger draws on its own: its confirmed fallback profile (bounded by `offlineA`), else `offlineA`. */

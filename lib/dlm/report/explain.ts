@@ -101,14 +101,27 @@ function limitReason(
       prefix +
       describePlan(plan, limitA, context.site.timeZone, held, cap) +
       carMinimum(view, limitA) +
-      unphasedNote(connector, view)
+      unphasedNote(connector, view) +
+      refusedNote(context, connector)
     );
   } else if (!entry.bound || entry.bound.kind === 'max') {
     base = capped ? (view.capReason ?? `limited to ${view.capA} A`) : `maximum ${connector.maxA} A`;
   } else base = `limited: ${describeBound(context, entry.bound, view)}`;
   // Ramping or held, a car with a plan says what it is for.
   if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target, context.site.timeZone)})`;
-  return prefix + base + carMinimum(view, limitA) + unphasedNote(connector, view);
+  return (
+    prefix + base + carMinimum(view, limitA) + unphasedNote(connector, view) + refusedNote(context, connector)
+  );
+}
+
+/**
+ * Said of a connector whose charger sent an impossible reading this session (its phase taken as
+ * not measured, evidence/meter-plausibility.ts): the newest one, without the charger's name the
+ * reason is already under.
+ */
+function refusedNote(context: ExplainContext, connector: Connector): string {
+  const why = context.runtimes.of(connector).session.refusedWhy;
+  return why === undefined ? '' : `; reading refused: ${why.replace(`charger ${connector.key} `, '')}`;
 }
 
 /** Said of a connector whose charger reports its current without a phase (evidence/measurements.ts unphasedOn). */
@@ -325,6 +338,11 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
         `charger ${connector.key} draws above its set-point ${limitA} A (counted at what it draws)`,
       );
     }
+    if (session.refusedWhy !== undefined) {
+      problems.push(
+        `${session.refusedWhy}: refused, taken as not measured (${session.refusedReadings} refused this session)`,
+      );
+    }
     for (const error of runtime.exprErrors.values()) problems.push(error);
     const energyWh = sessionEnergyWh(runtime.state);
     return {
@@ -345,6 +363,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
       ...(session.overshoot ? { overshootPercent: Math.round(session.overshoot * 1000) / 10 } : {}),
+      ...(session.refusedWhy === undefined ? {} : { refusedReading: session.refusedWhy }),
       ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
       ...((reserved[k] ?? []).some((a) => a > 0)
         ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }

@@ -123,6 +123,12 @@ export interface ConnectorSummary {
    */
   overshootPercent?: number;
   /**
+   * Why its charger's newest refused reading this session could not be a current (not a finite
+   * number, or beyond what its wiring carries: evidence/meter-plausibility.ts): such a reading is
+   * no evidence, and the connector counts as not measured (at its set-point) until one it can carry.
+   */
+  refusedReading?: string;
+  /**
    * Online but not under control: it refused its limit or never answered (the profile manager
    * said so); why, in the load manager's words. It is counted at what it may draw on its own.
    */

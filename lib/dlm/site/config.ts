@@ -330,6 +330,11 @@ export interface PvConfig {
 
 export interface SiteConfig {
   /**
+   * The version of this shape (lib/config-versions.ts SITE_SHAPE): absent in sites saved up to
+   * 0.1.0 (read as 0), written by the editor; a site is upgraded to the current shape when read.
+   */
+  version?: number;
+  /**
    * The supply network (phases.ts `Network`): `TN` (3×400 V with a neutral) or `IT` (3×230 V
    * without one: a single-phase connector loads two line conductors). Default `TN`. One per site:
    * the network is the grid connection's, and every circuit below it has the same (a site with an

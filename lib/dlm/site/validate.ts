@@ -4,6 +4,7 @@
  * its own module (site/circuits.ts, site/connectors.ts, site/settings.ts).
  */
 
+import { ShapeVersionError, upgradeSite } from '../../config-versions';
 import { isObject } from '../../objects';
 import { warnAboutUnmeasuredGeneration } from '../evidence/generation';
 import { NETWORKS } from '../phases';
@@ -39,7 +40,14 @@ export function validateSite(input: unknown): SiteValidation {
       warnings,
     };
   }
-  const config = input as unknown as SiteConfig;
+  // A site saved by an older release is read in today's shape (lib/config-versions.ts).
+  let config: SiteConfig;
+  try {
+    config = upgradeSite(input).shape as unknown as SiteConfig;
+  } catch (err) {
+    if (!(err instanceof ShapeVersionError)) throw err;
+    return { problems: [{ field: err.field, message: err.message }], warnings };
+  }
   const voltageV = optionalNumber(
     config.voltageV,
     'voltageV',

@@ -7,6 +7,7 @@ export interface LedgerTransaction {
   transactionId: number;
   connectorId: number;
   startedAt: string;
+  meterStartWh?: number;
   chargerTransactionId?: string;
 }
 
@@ -30,8 +31,13 @@ export interface SharedPath {
   notify(action: string, request: unknown, response: unknown): void;
   /** The ledger's open transaction of this charger with the charger's own transaction id. */
   transactionOf(chargerTransactionId: string): LedgerTransaction | undefined;
-  /** Whether the charger's transaction ended lately (its record is kept): an event of it is a repeat. */
-  ended(chargerTransactionId: string): boolean;
+  /**
+   * The charger's transaction that ended lately (its record is kept): an event of it is a repeat,
+   * an Ended with other figures an anomaly. Its figures where the record names them.
+   */
+  ended(
+    chargerTransactionId: string,
+  ): { transactionId: number; meterStop?: number; timestamp?: string } | undefined;
   /** The charger's own id of a ledger transaction (for commands that name it). */
   chargerTransactionId(ledgerId: number): string | undefined;
   /** The central system's time now (ISO 8601). */

@@ -83,10 +83,33 @@ export class TransactionEvents {
       ? { idTagInfo: idTagInfoOf(decided.idTokenInfo as Record<string, unknown>) }
       : undefined;
     const { transactionId } = request.transactionInfo;
-    if (!this.followed.has(transactionId) && this.shared.ended(transactionId)) {
-      // A transaction that ended and is recorded: the charger did not get our answer and sends an
-      // event of it again (as a 1.6 charger repeats a StopTransaction). Answered, recorded once.
-      return {};
+    if (!this.followed.has(transactionId)) {
+      const ended = this.shared.ended(transactionId);
+      if (ended) {
+        // A transaction that ended and is recorded: the charger did not get our answer and sends an
+        // event of it again (as a 1.6 charger repeats a StopTransaction). Answered, recorded once;
+        // an Ended with other figures goes to the ledger, which keeps it as an anomaly.
+        if (request.eventType === 'Ended') {
+          const energyWh = energyRegisterWh(request.meterValue);
+          const meterStop = energyWh ?? ended.meterStop;
+          if (meterStop !== undefined && ended.timestamp !== undefined)
+            await this.shared.handle('StopTransaction', this.stopOf(request, ended.transactionId, meterStop));
+        }
+        return {};
+      }
+      if (request.eventType === 'Ended' && !this.shared.transactionOf(transactionId)) {
+        // The end of a transaction neither followed nor in the ledger (another station's id, or
+        // one never started here): the ledger keeps it as an anomaly, never starts it to end it.
+        // Ledger ids start at 1: 0 names none.
+        this.shared.report(
+          `TransactionEvent Ended (seqNo ${request.seqNo}) of transaction ${transactionId}, which is not open here`,
+        );
+        await this.shared.handle(
+          'StopTransaction',
+          this.stopOf(request, 0, energyRegisterWh(request.meterValue) ?? 0),
+        );
+        return {};
+      }
     }
     const tx = this.follow(request);
     this.checkSequence(tx, request);
@@ -129,14 +152,10 @@ export class TransactionEvents {
         });
       await this.reportStatus(tx.evseId, request.timestamp);
     } else {
-      const stop: Record<string, unknown> = {
-        transactionId: tx.ledgerId,
-        meterStop: tx.energyWh ?? 0,
-        timestamp: request.timestamp,
-        reason: STOP_REASONS[request.transactionInfo.stoppedReason ?? 'Local'] ?? 'Other',
-      };
-      if (request.idToken) stop.idTag = request.idToken.idToken;
-      if (request.meterValue?.length) stop.transactionData = meterValuesTo16(request.meterValue);
+      // No register seen at all (the events before a restart of ampflow had them): the session's
+      // start figure, so the true stop is recorded with no energy claimed rather than refused.
+      const meterStop = tx.energyWh ?? this.shared.transactionOf(transactionId)?.meterStartWh ?? 0;
+      const stop = this.stopOf(request, tx.ledgerId, meterStop);
       const stopped = (await this.shared.handle('StopTransaction', stop)) as StopTransactionResponse;
       if (request.idToken) idTagInfo = stopped.idTagInfo;
       this.followed.delete(transactionId);
@@ -144,6 +163,24 @@ export class TransactionEvents {
       await this.reportStatus(tx.evseId, request.timestamp);
     }
     return idTagInfo ? { idTokenInfo: idTokenInfo(idTagInfo) } : {};
+  }
+
+  /** An Ended in the shared (1.6) StopTransaction's shape, with the charger's own transaction id. */
+  private stopOf(
+    request: TransactionEventRequest,
+    ledgerId: number | undefined,
+    meterStop: number,
+  ): Record<string, unknown> {
+    const stop: Record<string, unknown> = {
+      transactionId: ledgerId,
+      chargerTransactionId: request.transactionInfo.transactionId,
+      meterStop,
+      timestamp: request.timestamp,
+      reason: STOP_REASONS[request.transactionInfo.stoppedReason ?? 'Local'] ?? 'Other',
+    };
+    if (request.idToken) stop.idTag = request.idToken.idToken;
+    if (request.meterValue?.length) stop.transactionData = meterValuesTo16(request.meterValue);
+    return stop;
   }
 
   /** The transaction an event is about: followed already, found in the ledger (a restart), or new. */

@@ -1,4 +1,6 @@
+import type { CentralSystem } from '../../ocpp/central-system';
 import type { MaybePromise } from '../../ocpp/central-types';
+import { energyRegisterWh, type MeterValue201 } from '../../ocpp/v201/meter-values';
 import type { Charger } from '../charger';
 import { endsTransaction } from '../forwarding';
 import type { Queued } from '../queue';
@@ -59,7 +61,7 @@ export class Requests201 extends RequestSteps {
     } finally {
       if (action === 'BootNotification') charger.booting = false;
     }
-    if (ending) charger.operator.endTransaction(ending.transactionId);
+    if (ending && !refusedEnded(cs, identity, request)) charger.operator.endTransaction(ending.transactionId);
     const status = (answer as { idTokenInfo?: { status?: string } }).idTokenInfo?.status;
     if (started && evseId !== undefined && (status === undefined || status === 'Accepted'))
       backend.transactionStarted(charger, evseId);
@@ -76,7 +78,12 @@ export class Requests201 extends RequestSteps {
   ): Promise<unknown> {
     this.noteBoot(charger, action, sent);
     let item: Queued | undefined;
-    if (this.deciderOf(action, sent) === 'upstream') {
+    // An Ended with an idToken goes to the backend to decide only when the ledger is sure it ends a
+    // transaction as a record (requests.ts says why junk must not reach it). Any other ampflow
+    // answers first; the translation then judges it (only it knows whether a Started without an
+    // idToken began an unknown one) and, if it is a true stop after all, it is queued for the
+    // backend like any request ampflow answered; if not, it is kept from the queue (below).
+    if (this.deciderOf(action, sent) === 'upstream' && !unsureEnded(this.host.cs, charger.identity, sent)) {
       const decision = await this.decide(charger, action, sent);
       if (decision.answer) {
         const own = (await local(decision.answer)) as Payload;
@@ -87,6 +94,8 @@ export class Requests201 extends RequestSteps {
       item = decision.item;
     }
     const answer = await local();
+    // An Ended ampflow kept as an anomaly (requests.ts says why) is not the backend's to bill from.
+    if (action === 'TransactionEvent' && refusedEnded(this.host.cs, charger.identity, sent)) return answer;
     // A transaction's Updated event (its meter values) is answered once the backend has it or once
     // written, as 1.6's transaction meter values are.
     if (action === 'TransactionEvent' && item === undefined && !endsTransaction(action, sent)) {
@@ -109,4 +118,33 @@ export class Requests201 extends RequestSteps {
       return this.decider(sent.eventType === 'Ended' ? 'StopTransaction' : 'StartTransaction', idToken);
     return undefined;
   }
+}
+
+/**
+ * Whether ampflow kept this TransactionEvent Ended as an anomaly, not a charge data record (its
+ * translation ran: lib/ocpp/v201/transaction-events.ts), or as the repeat of one it kept so.
+ */
+function refusedEnded(cs: CentralSystem, identity: string, sent: Payload): boolean {
+  if (sent.eventType !== 'Ended') return false;
+  const txId = (sent.transactionInfo as { transactionId?: string } | undefined)?.transactionId;
+  return cs
+    .stopAnomalies()
+    .recent.some(
+      (anomaly) =>
+        anomaly.chargePointId === identity &&
+        anomaly.received.chargerTransactionId === txId &&
+        anomaly.received.timestamp === sent.timestamp,
+    );
+}
+
+/** An Ended the ledger is not sure is a true stop (lib/ocpp/stop-anomalies.ts judges them). */
+function unsureEnded(cs: CentralSystem, identity: string, sent: Payload): boolean {
+  if (sent.eventType !== 'Ended' || typeof sent.timestamp !== 'string') return false;
+  const txId = (sent.transactionInfo as { transactionId?: string } | undefined)?.transactionId;
+  const meterStop = energyRegisterWh(sent.meterValue as MeterValue201[] | undefined);
+  return !cs.isTrueStop(identity, {
+    chargerTransactionId: txId ?? '',
+    timestamp: sent.timestamp,
+    ...(meterStop === undefined ? {} : { meterStop }),
+  });
 }

@@ -31,6 +31,16 @@ function carParkSite(): SiteConfig {
   return JSON.parse(dlm?.site ?? '{}') as SiteConfig;
 }
 
+/** The site of the shipped example `file` (examples/). */
+function exampleSite(file: string): SiteConfig {
+  const flow = JSON.parse(readFileSync(join(__dirname, '../../../examples', file), 'utf8')) as {
+    type: string;
+    site?: string;
+  }[];
+  const dlm = flow.find((node) => node.type === 'ampflow-dlm');
+  return JSON.parse(dlm?.site ?? '{}') as SiteConfig;
+}
+
 /** The car park with `offlineA` 32 A entered on all ten chargers. */
 function carParkAt32(): SiteConfig {
   const site = carParkSite();
@@ -106,6 +116,109 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
   });
 
   describe('chargers that keep their last limit when ampflow is gone (control.holdKeptLimits)', () => {
+    /**
+     * The shipped example *Load manager - share a car park's breakers* as it is (issue 45): four
+     * cars at chargers that keep their last limit (limits at stack level 0), `offlineA` 6 A each,
+     * the zone otherwise empty: the grid meter (it counts the chargers) reads what the cars draw
+     * plus `otherA(elapsed ms)` of other loads. Returns each car's limit after `ms` and the summary
+     * (the example's priority expression resolves between the steps).
+     */
+    async function exampleKeepers(otherA: (elapsedMs: number) => number, ms: number) {
+      const site = exampleSite("Load manager - share a car park's breakers.json");
+      assert.deepEqual(
+        site.connectors.map((c) => c.offlineA),
+        [6, 6, 6, 6],
+      );
+      const h = harness(site);
+      const keys = ['CP-1/1', 'CP-2/1', 'CP-3/1', 'CP-3/2'];
+      h.start();
+      for (const key of keys) {
+        h.state(key, { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+        h.plugIn(key, {}, 'Charging');
+        h.obey(key);
+      }
+      // After the chargers' reports (obey): the meter sees what they report they draw.
+      const startMs = h.clock.now();
+      h.feed(() => {
+        const drawn = keys.reduce((sum, key) => sum + Math.min(h.limit(key) ?? 0, 32), 0);
+        const amps = drawn + otherA(h.clock.now() - startMs);
+        h.meter('grid-meter', [amps, amps, amps]);
+      });
+      await h.manager.settled();
+      for (let t = 0; t < ms; t += 1000) {
+        h.run(1000);
+        await h.manager.settled();
+      }
+      const summary = h.manager.summary();
+      return {
+        limits: keys.map((key) => h.limit(key) ?? 0),
+        reasons: keys.map((key) => h.setPoint(key)?.reason ?? ''),
+        summary,
+        circuit: (id: string) => summary.circuits.find((c) => c.id === id),
+      };
+    }
+
+    it('four cars on an empty 63 A zone, the example’s settings: each ≥ 15 A within 60 s (was 6 A: held by offlineA)', async () => {
+      const { limits, reasons, circuit } = await exampleKeepers(() => 0, 60_000);
+      assert.ok(
+        limits.every((a) => a >= 15),
+        `limits ${limits.join(', ')} A: ${reasons.join(' | ')}`,
+      );
+      assert.ok(!reasons.some((r) => /held at/.test(r)), reasons.join(' | '));
+      // Their kept limits fit the zone and the grid connection if ampflow stops now.
+      assert.equal(circuit('zone')?.offline?.fits, true, JSON.stringify(circuit('zone')?.offline));
+      assert.equal(circuit('main')?.offline?.fits, true, JSON.stringify(circuit('main')?.offline));
+      assert.ok((circuit('zone')?.offline?.connectorsA ?? 0) >= 60);
+    });
+
+    it('one charging with no transaction (free charging) that goes offline is counted at the limit it keeps, not at its offlineA', () => {
+      const h = harness({
+        circuits: [{ id: 'zone', limitA: 40 }],
+        connectors: ['A', 'B'].map((chargePointId) => ({
+          chargePointId,
+          circuit: 'zone',
+          maxA: 32,
+          offlineA: 6,
+        })),
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.state('A/1', { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+      h.draw('A/1', [0, 0, 0], 'Charging');
+      h.run(60_000);
+      const keptA = h.limit('A/1') ?? 0;
+      assert.ok(keptA > 6, `A keeps ${keptA} A`);
+      h.state('A/1', { online: false });
+      h.plugIn('B/1', {}, 'Charging');
+      h.obey('B/1');
+      h.run(120_000);
+      assert.ok((h.limit('B/1') ?? 0) <= 40 - keptA + 1e-6, `B ${h.limit('B/1')} A beside ${keptA} A kept`);
+      assert.match(
+        h.setPoint('A/1')?.reason ?? '',
+        new RegExp(`counted at ${keptA} A \\(the last limit it keeps`),
+      );
+    });
+
+    it('the same four where the kept limits do not fit without ampflow (other loads 60 A for the first minute, then 10 A): held so that they do', async () => {
+      const peaked = (elapsedMs: number) => (elapsedMs < 60_000 ? 60 : 10);
+      const { limits, reasons, circuit } = await exampleKeepers(peaked, 5 * 60_000);
+      const main = circuit('main')?.offline;
+      assert.equal(main?.fits, true, JSON.stringify(main));
+      // What the grid connection has left if ampflow stops (98 A less the other loads' peak as
+      // learned, with its margin) bounds the kept limits, where the zone would give them 62.8 A now;
+      // and no more is held than that needs (what is left is less than one more minimum).
+      const roomA = 98 - (main?.otherA ?? 0);
+      const total = limits.reduce((sum, a) => sum + a, 0);
+      assert.ok(
+        total <= roomA + 1e-6 && total > roomA - 6 && total < 62.8,
+        `limits ${limits.join(', ')} A on ${roomA} A: ${reasons.join(' | ')}; ${JSON.stringify(main)}`,
+      );
+      assert.ok(
+        reasons.some((r) => /held at \d+(\.\d)? A: it keeps its last limit/.test(r)),
+        reasons.join(' | '),
+      );
+    });
+
     /**
      * Ten keepers (limits at stack level 0: ABB Terra) charging in the car park; the common areas
      * drew 6.4 A on L2 for a minute (learned 8.4 A with the margin), then 3 A. Returns the sum of
@@ -250,6 +363,7 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
       let checked = 0;
       let heldChecked = 0;
+      let unheldChecked = 0;
       let zeros = 0;
       for (let run = 0; run < RUNS; run++) {
         const circuits: CircuitConfig[] = [];
@@ -334,7 +448,14 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
         // Held (control.holdKeptLimits, the default): each keeper whose car wants current at its
         // cap (the most the allocation may give it), the others' fallbacks chosen after it.
         const heldViews = views.map((view) => ({ ...view, capA: 32, wantsByStatus: random() < 0.7 }));
-        const held: OfflineContext = { ...context, views: heldViews };
+        // The keepers that do not want current keep the limit they were sent (`limits`): what
+        // capKeptLimits counts them at must be what the check counts (it is no longer bounded by
+        // their offlineA, which hid the difference).
+        const held: OfflineContext = {
+          ...context,
+          runtimes: withFallbacks(runtimes, site, limits, () => undefined),
+          views: heldViews,
+        };
         capKeptLimits(held);
         const wanting = site.connectors.map((connector, k) => {
           const state = runtimes.of(connector).state;
@@ -360,9 +481,25 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
           if (wanting.some((w) => w)) heldChecked += 1;
           assert.ok(sum.fits, `held, run ${run} circuit c${c}: ${JSON.stringify(sum)} (seed ${SEED})`);
         });
+        // Held only where needed (issue 45): where every wanting keeper at its cap (32 A) fits
+        // beside the others' minimum fallbacks (chosen after the keepers' minimum, as the hold
+        // chooses them), nobody is held.
+        const atCap = limits.map((limit, k) => (wanting[k] ? 32 : limit));
+        const atMinimum = limits.map((limit, k) => (wanting[k] ? (site.connectors[k]?.minA ?? 0) : limit));
+        const capChosen = chooseFallbacks(held, atMinimum);
+        const unheld = offlineCheck({
+          ...held,
+          runtimes: withFallbacks(runtimes, site, atCap, (k) => capChosen[k]),
+        });
+        if (wanting.some((w) => w) && unheld.circuits.every((sum) => sum.fits)) {
+          unheldChecked += 1;
+          const capped = heldViews.flatMap((view, k) => (wanting[k] && view.capA < 32 ? [k] : []));
+          assert.deepEqual(capped, [], `run ${run}: held though all fit at their cap (seed ${SEED})`);
+        }
       }
       assert.ok(checked > RUNS, `circuits checked: ${checked}`);
       assert.ok(heldChecked > RUNS / 4, `circuits with held keepers checked: ${heldChecked}`);
+      assert.ok(unheldChecked > RUNS / 40, `sites where the keepers fit at their cap: ${unheldChecked}`);
       assert.ok(zeros > 0, 'some connectors had no room');
     });
   });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeCommand } from '../../../lib/ocpp/commands';
@@ -132,6 +133,35 @@ describe('files served by the central system (location "ampflow")', () => {
     assert.equal((await fetch(`${location}%E0%A4%A`, { method: 'PUT', body: 'x' })).status, 400);
     assert.equal((await fetch(`${location}diag.log`, { method: 'PUT', body: 'diag' })).status, 201);
     assert.equal((await uploaded)[0].fileName, 'diag.log');
+  });
+
+  it("a link answers only the address of the charger's connection: another host's upload is 403, the charger's is stored", async () => {
+    const cs = await interop.harness().centralSystem();
+    const { cp } = interop.simulator(cs, 'CP-1');
+    await cp.connect();
+    const result = await executeCommand(cs, {
+      chargePointId: 'CP-1',
+      action: 'GetDiagnostics',
+      payload: { location: 'ampflow' },
+    });
+    const location = (result.request as { location: string }).location;
+    // 127.0.0.2 is another host to the central system: the charger's WebSocket comes from 127.0.0.1.
+    const status = await new Promise<number>((resolve, reject) => {
+      const put = httpRequest(
+        `${location}forged.log`,
+        { method: 'PUT', localAddress: '127.0.0.2' },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      put.on('error', reject);
+      put.end('forged');
+    });
+    assert.equal(status, 403);
+    const uploaded = waitFor<[FileUpload]>(cs, 'file');
+    assert.equal((await fetch(`${location}diag.log`, { method: 'PUT', body: 'diag' })).status, 201);
+    assert.equal((await uploaded)[0].content?.toString(), 'diag');
   });
 
   it('GetDiagnostics: the charger PUTs its diagnostics, stored in <data folder>/files/<identity>/ and handed to the flow; the link works once', async () => {

@@ -97,6 +97,28 @@ describe('ConnectorRegistry', () => {
     );
   });
 
+  it('keeps when currents were measured through a reading without currents (issue 46: a Current.Import of NaN is skipped)', () => {
+    const registry = new ConnectorRegistry();
+    registry.applyReadings(
+      'CP-1',
+      1,
+      [reading('2026-01-01T10:00:00.000Z', [10, 10, 10])],
+      '2026-01-01T10:00:01.000Z',
+    );
+    // The energy register alone, its currents unreadable: the 10 A of 10:00:00 are no newer for it.
+    registry.applyReadings(
+      'CP-1',
+      1,
+      [{ source: 'CP-1/1', timestamp: '2026-01-01T10:00:30.000Z', importWh: 1_000 }],
+      '2026-01-01T10:00:31.000Z',
+    );
+    const state = registry.find('CP-1', 1);
+    assert.equal(state?.measuredAt, '2026-01-01T10:00:00.000Z');
+    assert.equal(state?.energyWh, 1_000);
+    assert.equal(state?.energyAt, '2026-01-01T10:00:30.000Z', 'the register has a time of its own');
+    assert.deepEqual(state?.currentA, [10, 10, 10]);
+  });
+
   it('keeps a current reported without a phase while the charger sends none per phase (issue 36)', () => {
     const registry = new ConnectorRegistry();
     const at = (s: number) => `2026-01-01T10:00:${String(s).padStart(2, '0')}Z`;

@@ -136,20 +136,68 @@ describe('transactions', () => {
     assert.equal(harness().log.matching(/while transaction \d+ was open there/, 'warn').length, 1);
   });
 
-  it('accepts and records a StopTransaction for a transaction it never started', async () => {
+  it('answers a StopTransaction for a transaction it never started and keeps it as an anomaly, not a record', async () => {
     const cs = await harness().centralSystem();
     const { client } = await harness().bootedCharger(cs, 'CP-1');
-    const session = waitFor<[SessionRecord]>(cs, 'session');
-    const answer = await client.call('StopTransaction', {
-      transactionId: 777,
-      meterStop: 50,
-      timestamp: isoNow(),
-      idTag: 'TAG-1',
-    });
+    const sessions: SessionRecord[] = [];
+    cs.on('session', (s: SessionRecord) => sessions.push(s));
+    const stop = { transactionId: 777, meterStop: 50, timestamp: isoNow(), idTag: 'TAG-1' };
+    const answer = await client.call('StopTransaction', stop);
     assert.deepEqual(answer, { idTagInfo: { status: 'Accepted' } });
-    const [record] = await session;
-    assert.equal(record.anomaly, 'unknownTransaction');
-    assert.equal(record.meterStopWh, 50);
+    // Sent again (its answer lost): answered the same, kept once.
+    assert.deepEqual(await client.call('StopTransaction', stop), { idTagInfo: { status: 'Accepted' } });
+    assert.deepEqual(sessions, []);
+    const { count, recent } = cs.stopAnomalies();
+    assert.equal(count, 1);
+    assert.equal(recent[0]?.reason, 'unknownTransaction');
+    assert.equal(recent[0]?.received.meterStop, 50);
+    assert.equal(harness().log.matching(/kept as an anomaly, not a charge data record/, 'warn').length, 1);
+  });
+
+  it('keeps stops with impossible meter values as anomalies, the transaction open for its true stop', async () => {
+    const cs = await harness().centralSystem();
+    const { client } = await harness().bootedCharger(cs, 'CP-1');
+    // Started 10 minutes ago at 1000 Wh: 4 MW for 10 min and the hour's slack is 4.67 MWh.
+    const { transactionId } = (await client.call('StartTransaction', {
+      ...START,
+      timestamp: isoNow(-600_000),
+    })) as { transactionId: number };
+    for (const meterStop of [999, 1000 + 4_700_000])
+      await client.call('StopTransaction', { transactionId, meterStop, timestamp: isoNow() });
+    assert.deepEqual(
+      cs.stopAnomalies().recent.map((a) => a.reason),
+      ['belowMeterStart', 'impossibleEnergy'],
+    );
+    assert.deepEqual(
+      cs.openTransactions().map((tx) => tx.transactionId),
+      [transactionId],
+    );
+    const session = waitFor<[SessionRecord]>(cs, 'session');
+    await client.call('StopTransaction', { transactionId, meterStop: 12_000, timestamp: isoNow() });
+    assert.equal((await session)[0].energyWh, 11_000);
+  });
+
+  it('records a late stop from the offline queue, stamped hours ago, after a restart', async () => {
+    const first = await harness().centralSystem({ dataDirectory });
+    const { client } = await harness().bootedCharger(first, 'CP-1');
+    const { transactionId } = (await client.call('StartTransaction', {
+      ...START,
+      timestamp: isoNow(-6 * 3_600_000),
+    })) as { transactionId: number };
+    await client.close({ force: true });
+    await first.stop();
+    const second = await harness().centralSystem({ dataDirectory });
+    const { client: back } = await harness().bootedCharger(second, 'CP-1');
+    // 60 kWh over the 5 hours the charger says it charged: 12 kW, a true stop sent hours later.
+    const session = waitFor<[SessionRecord]>(second, 'session');
+    await back.call('StopTransaction', {
+      transactionId,
+      meterStop: 61_000,
+      timestamp: isoNow(-3_600_000),
+      reason: 'EVDisconnected',
+    });
+    assert.equal((await session)[0].energyWh, 60_000);
+    assert.equal(second.stopAnomalies().count, 0);
   });
 
   it('keeps the transaction data a StopTransaction carries', async () => {
@@ -270,18 +318,21 @@ describe('transactions', () => {
     const stop = { transactionId, meterStop: 2000, timestamp: isoNow() };
     await b.call('StopTransaction', stop);
     await a.call('StopTransaction', stop);
+    // Another charger's stop is no record (issue 46): kept as an anomaly.
     assert.deepEqual(
       sessions.map((s) => [s.chargePointId, s.energyWh, s.anomaly]),
-      [
-        ['CP-B', undefined, 'unknownTransaction'],
-        ['CP-A', 1000, undefined],
-      ],
+      [['CP-A', 1000, undefined]],
+    );
+    assert.deepEqual(
+      cs.stopAnomalies().recent.map((x) => [x.chargePointId, x.reason, x.openOn]),
+      [['CP-B', 'otherCharger', 'CP-A']],
     );
     assert.deepEqual(cs.openTransactions(), [], 'the real stop closed the transaction');
     // Each sent again is still recognised as its own repeat.
     await a.call('StopTransaction', stop);
     await b.call('StopTransaction', stop);
-    assert.equal(sessions.length, 2);
+    assert.equal(sessions.length, 1);
+    assert.equal(cs.stopAnomalies().count, 1);
   });
 
   it('answers a StartTransaction sent again only once the first one is on disk', async () => {

@@ -158,6 +158,53 @@ describe('Profiles: the offline fallback', () => {
     assert.equal(r.cs.connectorOf('CP1', 1)?.offlineFallback, undefined);
   });
 
+  it('installs it where ChargeProfileMaxStackLevel is missing: the limits go at stack level 1, above it (issue 45)', async () => {
+    const r = await rig({ sim: { configuration: { ChargeProfileMaxStackLevel: null } } });
+    await startCharging(r.cp);
+    const [report] = await r.manager.apply(setPoint(16));
+    await settled(r);
+    assert.equal(report?.outcome, 'applied');
+    const [fallback, limit] = profilesSent(r.commands);
+    assert.equal(profileOf(fallback)?.chargingProfileId, FALLBACK_ID);
+    assert.equal(profileOf(fallback)?.stackLevel, 0);
+    assert.equal(profileOf(limit)?.stackLevel, 1);
+    assert.ok(profileOf(limit)?.validTo, 'its limit ends on its own');
+    assert.equal(r.cs.connectorOf('CP1', 1)?.offlineFallback?.limitA, 6);
+    assert.equal(r.cs.connectorOf('CP1', 1)?.keepsLimitOffline, undefined);
+    assert.deepEqual(offered(r.cp, 1), [16]);
+  });
+
+  it('where ChargeProfileMaxStackLevel is missing and the charger takes only 0: its TxProfile at 0 outranks the fallback by purpose; an idle limit at 0 would not, and the fallback goes', async () => {
+    const r = await rig({
+      sim: { configuration: { ChargeProfileMaxStackLevel: null }, vendorBehaviour: 'abb-terra-ac' },
+    });
+    await startCharging(r.cp);
+    await r.manager.apply(setPoint(16));
+    await settled(r);
+    const sent = profilesSent(r.commands).map((request) => [
+      request.csChargingProfiles.chargingProfilePurpose,
+      request.csChargingProfiles.stackLevel,
+    ]);
+    // The fallback, TxProfile at 1 (refused), at 0 (taken): a TxProfile overrules the
+    // TxDefaultProfile whatever their stack levels (OCPP 1.6 §3.13.1), and ends (validTo).
+    assert.deepEqual(sent, [
+      ['TxDefaultProfile', 0],
+      ['TxProfile', 1],
+      ['TxProfile', 0],
+    ]);
+    assert.equal(r.cs.connectorOf('CP1', 1)?.offlineFallback?.limitA, 6);
+    assert.deepEqual(offered(r.cp, 1), [16]);
+    // The car leaves: the next car's limit is a TxDefaultProfile on the connector, at 0 as the
+    // fallback: it would replace it for that connector (§3.13.1), so the fallback goes and the
+    // connector keeps its last limit.
+    await r.cp.stopTransaction(1);
+    await r.manager.apply(setPoint(10));
+    await settled(r);
+    assert.equal(r.cs.connectorOf('CP1', 1)?.offlineFallback, undefined);
+    assert.ok(r.cs.connectorOf('CP1', 1)?.keepsLimitOffline);
+    assert.equal(r.log.matching(/no offline fallback installed/).length, 1);
+  });
+
   it('changes nothing when switched off (offlineFallbackA null)', async () => {
     const r = await rig({ manager: NO_OFFLINE_FALLBACK });
     await r.manager.apply(setPoint(16));

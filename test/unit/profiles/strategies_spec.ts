@@ -90,24 +90,44 @@ describe('Profiles: strategy presets and the fallback order', () => {
       'ChargePointMaxProfile/8/A',
       'ChargePointMaxProfile/0/A',
     ]);
-    // Where the strategy says it reaches the running session, it is a way in between.
+    // Where the strategy says it reaches the running session, it is a way in between. A charger that
+    // does not say its ChargeProfileMaxStackLevel is tried at 1 first (above the offline fallback
+    // at 0: issue 45), then at 0.
     assert.deepEqual(
       keys(resolveStrategy({ txDefaultAppliesToRunningSession: true }), caps({ allowedUnits: ['A'] })),
-      ['TxProfile/0/A', 'TxDefaultProfile/0/A', 'ChargePointMaxProfile/0/A'],
+      [
+        'TxProfile/1/A',
+        'TxProfile/0/A',
+        'TxDefaultProfile/1/A',
+        'TxDefaultProfile/0/A',
+        'ChargePointMaxProfile/1/A',
+        'ChargePointMaxProfile/0/A',
+      ],
     );
-    assert.deepEqual(keys(strategy, caps({ allowedUnits: ['A'] }), false), [
+    assert.deepEqual(keys(strategy, caps({ maxStackLevel: 0, allowedUnits: ['A'] }), false), [
       'TxDefaultProfile/0/A',
       'ChargePointMaxProfile/0/A',
     ]);
     // Units unknown: A first, then W. Only W allowed: W.
-    assert.deepEqual(keys(strategy, undefined, false), [
+    assert.deepEqual(keys(strategy, caps({ maxStackLevel: 0 }), false), [
       'TxDefaultProfile/0/A',
       'TxDefaultProfile/0/W',
       'ChargePointMaxProfile/0/A',
       'ChargePointMaxProfile/0/W',
     ]);
-    assert.deepEqual(keys(strategy, caps({ allowedUnits: ['W'] }), false), [
+    assert.deepEqual(keys(strategy, caps({ maxStackLevel: 0, allowedUnits: ['W'] }), false), [
       'TxDefaultProfile/0/W',
+      'ChargePointMaxProfile/0/W',
+    ]);
+    // Nothing known yet (no GetConfiguration answer): 1, then 0.
+    assert.deepEqual(keys(strategy, undefined, false), [
+      'TxDefaultProfile/1/A',
+      'TxDefaultProfile/0/A',
+      'TxDefaultProfile/1/W',
+      'TxDefaultProfile/0/W',
+      'ChargePointMaxProfile/1/A',
+      'ChargePointMaxProfile/0/A',
+      'ChargePointMaxProfile/1/W',
       'ChargePointMaxProfile/0/W',
     ]);
   });
