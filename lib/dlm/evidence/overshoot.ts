@@ -8,7 +8,7 @@
  *
  * Learned from the car's own per-phase readings taken while its set-point was steady (no change it
  * may still be following, evidence/overdraw.ts `allowedAt`): the most it drew above the set-point,
- * as a fraction of it, bounded (MAX_OVERSHOOT and MAX_OVERSHOOT_A: more is an overdraw's to judge).
+ * as a fraction of it, bounded (MAX_OVERSHOOT: more is within the overdraw tolerance, or an overdraw).
  * A draw derived from the energy register (an average) teaches the least it shows, and only over
  * an interval steady from end to end; nothing is learned while it overdraws; the session's end
  * forgets it (a new car, a new session).
@@ -20,10 +20,13 @@ import type { Connector, Site } from '../site/model';
 import type { DrawSample } from './measurements';
 import { allowedAt } from './overdraw';
 
-/** The most of a set-point a car's overshoot is taken at: a few per cent... */
+/**
+ * The most of a set-point a car's overshoot is taken at: a few per cent. One car's factor holds every
+ * charger below its circuits (keptForOvershoot), so a meter's offset at a low set-point (0.5 A at
+ * 6 A: 8 %) must not become 8 % of a whole zone; what is left above it is within the overdraw
+ * tolerance, as before.
+ */
 export const MAX_OVERSHOOT = 0.05;
-/** ...plus a fraction of an ampere (a meter's rounding at a low set-point). */
-export const MAX_OVERSHOOT_A = 0.3;
 
 /** Notes what a fresh reading shows of the car's overshoot (evidence/observer.ts, per new sample). */
 export function noteOvershoot(
@@ -50,8 +53,7 @@ export function noteOvershoot(
     excessA = Math.max(excessA ?? Number.NEGATIVE_INFINITY, value - steady);
   }
   if (excessA === undefined) return;
-  const bound = MAX_OVERSHOOT + MAX_OVERSHOOT_A / sent.limitA;
-  const ratio = Math.min(bound, Math.max(0, excessA / sent.limitA));
+  const ratio = Math.min(MAX_OVERSHOOT, Math.max(0, excessA / sent.limitA));
   session.overshoot = Math.max(session.overshoot ?? 0, ratio);
 }
 
