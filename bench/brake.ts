@@ -22,12 +22,15 @@ import { checksAllowedWithin } from '../test/support/brake-rate';
 import { machineLine } from './support/machine';
 import { benchOptions } from './support/options';
 
-const { seconds, concurrency, fillers, addresses } = benchOptions({
-  seconds: 20,
-  concurrency: 200,
-  fillers: [72, 200],
-  addresses: 100,
-});
+const { seconds, concurrency, fillers, addresses } = benchOptions(
+  {
+    seconds: 20,
+    concurrency: 200,
+    fillers: [72, 200],
+    addresses: 100,
+  },
+  { seconds: 2, concurrency: 20, fillers: 4, addresses: 3 },
+);
 
 const RIGHT = '0123456789abcdef0123';
 const PASSWORDS = PasswordBook.parse(`CP-1 ${RIGHT}`);

@@ -32,7 +32,10 @@ const {
   runs,
   window: windowS,
   concurrency,
-} = benchOptions({ sizes: [1000, 5000, 10000], runs: 3, window: 12, concurrency: 100 });
+} = benchOptions(
+  { sizes: [1000, 5000, 10000], runs: 3, window: 12, concurrency: 100 },
+  { sizes: 20, runs: 1, window: 1.5, concurrency: 20 },
+);
 interface Sample {
   connectPerS: number;
   rssPerConnBytes: number;

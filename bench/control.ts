@@ -22,6 +22,7 @@ import type { DayOptions, DayResult } from './control/day-result';
 import { LOCAL_DAYS, runLocalDay } from './control/days';
 import { oracleLines } from './control/oracle-lines';
 import { machineLine } from './support/machine';
+import { TINY, TINY_DAY_MS } from './support/options';
 
 const TARIFF_DAY = join(__dirname, 'control', 'tariff-day.ts');
 const TARIFF_DEFAULT_SEED = 1;
@@ -35,7 +36,7 @@ interface DayRun {
 function days(): DayRun[] {
   const list: DayRun[] = LOCAL_DAYS.map((d) => ({
     ...d,
-    run: async (seed: number) => runLocalDay(d.name, seed),
+    run: async (seed: number) => runLocalDay(d.name, seed, TINY ? TINY_DAY_MS : undefined),
   }));
   // Day 3 comes from the prices work (bench/control/tariff-day.ts); without it the bench runs the others.
   if (existsSync(TARIFF_DAY))
@@ -95,7 +96,9 @@ async function main(): Promise<void> {
     const result = await day.run(seed ?? day.defaultSeed);
     results.push(result);
     printDay(result, values.cars === true);
-    if (values.oracle) for (const line of oracleLines(day.name, seed ?? day.defaultSeed)) console.log(line);
+    if (values.oracle)
+      for (const line of oracleLines(day.name, seed ?? day.defaultSeed, TINY ? TINY_DAY_MS : undefined))
+        console.log(line);
   }
   console.log(
     '| day | seed | delivered ÷ ideal | delivered / ideal kWh | s over (beyond the chargers’ pace) | starts per car max / mean | PV surplus share (ideal) | cost ÷ optimal | computed in |',

@@ -32,6 +32,7 @@ import { seededRandom } from '../lib/sim/fleet';
 import type * as Scenarios from '../lib/sim/site-scenarios';
 import { bigSite, fillSite, randomInputs, randomProblem } from './support/dlm-sites';
 import { machineLine, median } from './support/machine';
+import { TINY_DAY_MS, tinyCap } from './support/options';
 
 interface Code {
   label: string;
@@ -54,7 +55,10 @@ const { values } = parseArgs({
     varied: { type: 'boolean', default: false },
   },
 });
-const numbers = (text: string) => text.split(',').map(Number);
+/** A list option's numbers, each at most `cap` when the bench runs tiny (AMPFLOW_BENCH_TINY=1). */
+const numbers = (text: string, cap: number) => [
+  ...new Set(text.split(',').map((n) => tinyCap(Number(n), cap))),
+];
 
 async function load(root: string, label: string): Promise<Code> {
   const at = (path: string) => pathToFileURL(join(root, path)).href;
@@ -123,8 +127,8 @@ function check(old: Code, now: Code): boolean {
       `${ok ? 'same' : 'DIFFERENT'}: ${what} (${digest(a)}${ok ? '' : ` vs ${digest(b)}`}, ${a.length} chars)`,
     );
   };
-  const sizes = numbers(values.sizes);
-  const counts = numbers(values.problems);
+  const sizes = numbers(values.sizes, 100);
+  const counts = numbers(values.problems, 5);
   sizes.forEach((size, i) => {
     const site = bigSite(size);
     for (const varied of [false, true]) {
@@ -143,7 +147,7 @@ function check(old: Code, now: Code): boolean {
       );
     }
   });
-  const steps = Number(values.steps);
+  const steps = tinyCap(Number(values.steps), 5);
   for (const size of sizes) {
     for (const rich of [false, true]) {
       const site = bigSite(size, rich);
@@ -161,7 +165,7 @@ function check(old: Code, now: Code): boolean {
     ['dual', 2],
     ['pvHome', 2],
   ] as const) {
-    const ms = hours * 3_600_000;
+    const ms = tinyCap(hours * 3_600_000, TINY_DAY_MS);
     report(`scenario ${name}, ${hours} h`, scenarioRun(old, name, ms), scenarioRun(now, name, ms));
   }
   return same;
@@ -230,8 +234,8 @@ function timeUpdate(codes: Code[], size: number, rounds: number): number[] {
 }
 
 function timing(old: Code, now: Code): void {
-  const sizes = numbers(values['time-sizes']);
-  const rounds = Number(values.rounds);
+  const sizes = numbers(values['time-sizes'], 100);
+  const rounds = tinyCap(Number(values.rounds), 1);
   const codes = [old, now];
   timeAllocate(codes, 1000, 2); // warm-up
   timeUpdate(codes, 500, 1);

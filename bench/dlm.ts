@@ -25,7 +25,7 @@ import { pvHome, runScenario } from '../lib/sim/site-scenarios';
 import { loadLib } from './support/compiled';
 import { bigSite, fillSite, randomProblem } from './support/dlm-sites';
 import { machineLine, median, percentile } from './support/machine';
-import { benchOptions } from './support/options';
+import { benchOptions, TINY_DAY_MS, tinyCap } from './support/options';
 import { PV_DAYS } from './support/pv-days';
 
 const {
@@ -35,14 +35,17 @@ const {
   compiled: COMPILED,
   alone: ALONE,
   child: CHILD,
-} = benchOptions({
-  sizes: [100, 200, 500, 1000, 2000, 5000],
-  runs: 5,
-  pvOnly: 0,
-  compiled: 1,
-  alone: 0,
-  child: 0,
-});
+} = benchOptions(
+  {
+    sizes: [100, 200, 500, 1000, 2000, 5000],
+    runs: 5,
+    pvOnly: 0,
+    compiled: 1,
+    alone: 0,
+    child: 0,
+  },
+  { sizes: 100, runs: 1 },
+);
 let measured: ReturnType<typeof loadLib> | undefined;
 /** The timed modules, compiled or not (built on first use: the PV days alone need no build). */
 function timed(): ReturnType<typeof loadLib> {
@@ -227,7 +230,8 @@ function pvDays(): void {
   const kWh = (wh: number) => `${(wh / 1000).toFixed(1)} kWh`;
   for (const { label, options } of PV_DAYS) {
     const started = performance.now();
-    const result = runScenario(pvHome(options));
+    const scenario = pvHome(options);
+    const result = runScenario(scenario, { durationMs: tinyCap(scenario.durationMs, TINY_DAY_MS) });
     const pv = result.pv;
     if (!pv) continue;
     console.log(`PV day (${label}), simulated in ${((performance.now() - started) / 1000).toFixed(1)} s:`);

@@ -70,16 +70,19 @@ const {
   'cpu-profile': cpuProfile,
   compiled,
   'frame-out': frameOut,
-} = benchOptions({
-  sizes: [100, 10],
-  runs: 20,
-  'warm-runs': 20,
-  'cold-runs': 20,
-  'first-amps-runs': 3,
-  'cpu-profile': 0,
-  compiled: 1,
-  'frame-out': 1,
-});
+} = benchOptions(
+  {
+    sizes: [100, 10],
+    runs: 20,
+    'warm-runs': 20,
+    'cold-runs': 20,
+    'first-amps-runs': 3,
+    'cpu-profile': 0,
+    compiled: 1,
+    'frame-out': 1,
+  },
+  { sizes: 10, runs: 2, 'warm-runs': 2, 'cold-runs': 2, 'first-amps-runs': 1 },
+);
 // The measured side (meter reader, load manager, lib/profiles, central system) runs the package as
 // compiled for Node-RED (tsc -> dist/lib, built once for the run), so that the figures measure what
 // users run; `--compiled 0` runs the TypeScript sources through tsx instead (each named closure

@@ -18,7 +18,11 @@ import { SimulatedMeter } from '../lib/sim/modbus-meter';
 import { ModbusSimServer } from '../lib/sim/modbus-server';
 import { benchOptions } from './support/options';
 
-const { runs, seconds, meters: meterCount } = benchOptions({ runs: 5, seconds: 0.5, meters: 8 });
+const {
+  runs,
+  seconds,
+  meters: meterCount,
+} = benchOptions({ runs: 5, seconds: 0.5, meters: 8 }, { runs: 1, seconds: 0.1, meters: 2 });
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

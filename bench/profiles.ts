@@ -18,11 +18,12 @@ import { silentLogger } from '../lib/log';
 import { ChargingProfileManager } from '../lib/profiles';
 import { SimulatedChargePoint } from '../lib/sim/charge-point';
 import { benchCentralSystem, onProfileFrameOut } from './support/central-system';
+import { tinyCap } from './support/options';
 
 const CHARGERS = 50;
 const CONNECTORS_PER_CHARGER = 2;
 const ROUNDS_PER_RUN = 10;
-const runs = Number(process.argv[2] ?? 5);
+const runs = tinyCap(Number(process.argv[2] ?? 5), 1);
 
 interface Scenario {
   name: string;

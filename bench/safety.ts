@@ -23,6 +23,7 @@ import { silentLogger } from '../lib/log';
 import { runClosedLoop } from '../lib/sim/closed-loop';
 import { type SimCar, type SimChargerOptions, type SimMeterOptions, SiteSimulator } from '../lib/sim/site';
 import { machineLine } from './support/machine';
+import { TINY_DAY_MS, tinyCap } from './support/options';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -66,7 +67,7 @@ function run(layout: Layout) {
   });
   let peakOverA = 0;
   const result = runClosedLoop(clock, sim, manager, {
-    durationMs: layout.durationMs,
+    durationMs: tinyCap(layout.durationMs, TINY_DAY_MS),
     onStep: (s) => {
       const notice = layout.staleNotice;
       if (notice && !noticed && clock.now() - startMs >= notice.atMs) {
@@ -229,13 +230,24 @@ function truthful(probe: Probe): Layout {
   return { ...layout, meters: { zone: { jitterA: 0.05 } }, staleNotice: undefined };
 }
 
-/** 7. The home layout: cars 45 s apart, readings every 10 s; `location` of the one meter. */
-function homeLayout(location: 'includesChargers' | 'otherLoadsOnly'): Layout {
+/**
+ * 7. The home layout: cars 45 s apart, chargers that follow a new limit at once and report every
+ * `reportS` s; `location` of the one meter, polled every second, its reading a poll late (stamped
+ * when measured, as a Modbus reading is).
+ */
+function homeLayout(location: 'includesChargers' | 'otherLoadsOnly', reportS: number): Layout {
   const layout = evidence('none', location);
   return {
     ...layout,
-    name: 'home layout: grid meter counts the wallboxes (polled 1 s), chargers report every 10 s, 3 cars 45 s apart, constant house load; oracle: a meter of the other loads only',
+    name: `home layout: grid meter counts the wallboxes (polled 1 s, its reading 1 s late), chargers follow at once and report every ${reportS} s, 3 cars 45 s apart, constant house load; oracle: a meter of the other loads only`,
     otherLoads: { zone: () => [8, 8, 8] },
+    meters: { zone: { jitterA: 0.05, delayMs: SECOND } },
+    chargers: Object.fromEntries(
+      Object.keys(layout.chargers).map((key) => [
+        key,
+        { meterIntervalMs: reportS * SECOND, responseDelayMs: 0 },
+      ]),
+    ),
     cars: layout.cars.map((car, i) => ({ ...car, arriveMs: MINUTE + i * 45 * SECOND })),
   };
 }
@@ -270,7 +282,10 @@ const rows = [
     layout: evidence(probe, probe === 'pvNight' ? 'includesChargers' : 'otherLoadsOnly'),
     oracle: truthful(probe),
   })),
-  { layout: homeLayout('includesChargers'), oracle: homeLayout('otherLoadsOnly') },
+  ...[10, 30, 60].map((reportS) => ({
+    layout: homeLayout('includesChargers', reportS),
+    oracle: homeLayout('otherLoadsOnly', reportS),
+  })),
   { layout: ignoring(true), oracle: ignoring(false) },
 ];
 console.log(machineLine());

@@ -66,16 +66,19 @@ const {
   rate,
   flood: floodToo,
   paired,
-} = benchOptions({
-  active: 200,
-  idle: 2000,
-  runs: 3,
-  window: 4,
-  profile: 0,
-  rate: 4000,
-  flood: 1,
-  paired: 0,
-});
+} = benchOptions(
+  {
+    active: 200,
+    idle: 2000,
+    runs: 3,
+    window: 4,
+    profile: 0,
+    rate: 4000,
+    flood: 1,
+    paired: 0,
+  },
+  { active: 10, idle: 20, runs: 1, window: 0.5, rate: 200, paired: 2 },
+);
 
 /** CPU per message of a server / the floor's, at most (issue #15). */
 const TARGETS: Record<'ampflow' | 'node-red', number> = { ampflow: 1.3, 'node-red': 1.5 };

@@ -28,7 +28,10 @@ import { TsOcppBackend } from '../test/support/ts-ocpp-backend';
 import { machineLine, median, percentile } from './support/machine';
 import { benchOptions } from './support/options';
 
-const { chargers: count, messages } = benchOptions({ chargers: 20, messages: 20 });
+const { chargers: count, messages } = benchOptions(
+  { chargers: 20, messages: 20 },
+  { chargers: 2, messages: 3 },
+);
 
 async function until(done: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

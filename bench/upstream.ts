@@ -57,17 +57,20 @@ const {
   direct,
   tx,
   limit: limitMin,
-} = benchOptions({
-  active: 200,
-  idle: 2000,
-  runs: 3,
-  messages: 50,
-  rate: 1000,
-  paced: 4,
-  direct: 1,
-  tx: 1,
-  limit: 20,
-});
+} = benchOptions(
+  {
+    active: 200,
+    idle: 2000,
+    runs: 3,
+    messages: 50,
+    rate: 1000,
+    paced: 4,
+    direct: 1,
+    tx: 1,
+    limit: 20,
+  },
+  { active: 10, idle: 20, runs: 1, messages: 5, rate: 100, paced: 1 },
+);
 
 /** MeterValues per charger before the runs (connections, JIT and caches warm). */
 const WARMUP_MESSAGES = 20;

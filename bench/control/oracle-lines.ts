@@ -14,15 +14,22 @@ const RULES: Record<DipRule, string> = {
   any: 'import at will (the metric’s ceiling)',
 };
 
-/** The oracle's lines for a PV day of bench:control (`--oracle`), or none for another day. */
-export function oracleLines(dayName: string, seed: number): string[] {
+/**
+ * The oracle's lines for a PV day of bench:control (`--oracle`), or none for another day;
+ * `durationMs` shortens the day (a tiny run).
+ */
+export function oracleLines(dayName: string, seed: number, durationMs?: number): string[] {
   const pv = PV_DAYS.find((d) => d.name === dayName);
   if (!pv) return [];
   const started = performance.now();
-  const figures = runOracle(pvHome({ ...pv.options, seed }), {
+  const day = () => {
+    const scenario = pvHome({ ...pv.options, seed });
+    return durationMs === undefined ? scenario : { ...scenario, durationMs };
+  };
+  const figures = runOracle(day(), {
     maxStarts: [2, 3, 4, Infinity],
     dips: ['rides'],
-  }).concat(runOracle(pvHome({ ...pv.options, seed }), { maxStarts: [2], dips: ['none', 'any'] }));
+  }).concat(runOracle(day(), { maxStarts: [2], dips: ['none', 'any'] }));
   const lines = [
     `oracle (${dayName}, seed ${seed}): the best share of the PV surplus with perfect knowledge of the day, the 1p/3p car at most N starts (bench/control/oracle.ts), replayed through the simulator`,
     '| switching car | starts at most | bound (model) | share replayed (DP model) | its starts (after a switch) | its grid + battery kWh | its schedule |',

@@ -28,6 +28,7 @@ import type { SiteConfig, Triple } from '../../lib/dlm/site';
 import { runClosedLoop } from '../../lib/sim/closed-loop';
 import { seededRandom } from '../../lib/sim/fleet';
 import { SiteSimulator } from '../../lib/sim/site';
+import { TINY_DAY_MS, tinyCap } from '../support/options';
 import type { DayResult } from './day-result';
 import { beyondPace } from './days';
 
@@ -204,7 +205,7 @@ export async function runTariffDay(options: { seed: number }): Promise<DayResult
   const reasons = new Set<string>();
   let lastDrawing = false;
   const loop = runClosedLoop(clock, sim, manager, {
-    durationMs: DEPARTURE,
+    durationMs: tinyCap(DEPARTURE, TINY_DAY_MS),
     onStep: (s) => {
       const charger = s.chargerStats()[0];
       if (!charger) return;

@@ -21,7 +21,7 @@ type LibModules = {
 };
 
 const PATHS: Record<keyof LibModules, string> = {
-  allocate: 'lib/dlm/allocate',
+  allocate: 'lib/dlm/allocation/allocate',
   loadManager: 'lib/dlm/load-manager',
   log: 'lib/log',
   bus: 'lib/modbus/bus',

@@ -11,8 +11,13 @@ import { dirname, join } from 'node:path';
 import { composeEditorHtml } from '../../nodes/shared/editor-html';
 import { repoRoot } from '../../test/support/repo';
 
-/** Builds the package into `<dir>/package` and returns that directory. */
+/**
+ * Builds the package into `<dir>/package` and returns that directory; with `AMPFLOW_BENCH_PACKAGE`
+ * set, returns that package, built already (test/benches builds one for all the benches it runs).
+ */
 export function buildPackage(dir: string): string {
+  const built = process.env.AMPFLOW_BENCH_PACKAGE;
+  if (built) return built;
   const pkg = join(dir, 'package');
   const tsc = join(dirname(require.resolve('typescript/package.json')), 'bin', 'tsc');
   const result = spawnSync(
@@ -24,7 +29,10 @@ export function buildPackage(dir: string): string {
   const nodesOut = join(pkg, 'dist', 'nodes');
   for (const file of readdirSync(join(repoRoot, 'nodes'))) {
     if (file.endsWith('.html'))
-      writeFileSync(join(nodesOut, file), composeEditorHtml(join(repoRoot, 'nodes', file)));
+      writeFileSync(
+        join(nodesOut, file),
+        composeEditorHtml(join(repoRoot, 'nodes', file), join(pkg, 'dist')),
+      );
   }
   cpSync(join(repoRoot, 'nodes', 'locales'), join(nodesOut, 'locales'), { recursive: true });
   if (existsSync(join(repoRoot, 'icons')))

@@ -64,6 +64,12 @@ export function newPhaseSession(): AllFields<PhaseSession> {
   };
 }
 
+/** A set-point change: the limit sent and when (PolicyRecord.changes). */
+export interface SetPointChange {
+  atMs: number;
+  limitA: number;
+}
+
 /** The policy's part of a connector's record (written only here). */
 export interface PolicyRecord {
   /**
@@ -74,6 +80,12 @@ export interface PolicyRecord {
   /** The set-point before the last change (a charger may still follow it for decreaseSettleMs). */
   previousSent?: { limitA: number; phases: 1 | 2 | 3 };
   lastChangeAtMs?: number;
+  /**
+   * The last set-point changes, oldest first, each with when it went out (the newest is `sent`):
+   * what the charger was told and when, from which evidence/charger-draw.ts estimates what it drew
+   * between its own readings.
+   */
+  changes: SetPointChange[];
   /** Since when the target is above the set-point (the ramp starts at the later of this and the last change). */
   increaseSinceMs?: number;
   chargingSinceMs?: number;
@@ -91,6 +103,7 @@ export function newPolicyRecord(): AllFields<PolicyRecord> {
     sent: undefined,
     previousSent: undefined,
     lastChangeAtMs: undefined,
+    changes: [],
     increaseSinceMs: undefined,
     chargingSinceMs: undefined,
     offUntilMs: undefined,

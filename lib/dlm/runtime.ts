@@ -218,6 +218,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     sent: p.sent,
     previousSent: p.previousSent,
     lastChangeAtMs: p.lastChangeAtMs,
+    changes: p.changes,
     increaseSinceMs: p.increaseSinceMs,
     chargingSinceMs: p.chargingSinceMs,
     offUntilMs: p.offUntilMs,

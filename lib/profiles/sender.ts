@@ -8,7 +8,7 @@ import type { Learning } from './learning';
 import { type LimitFailures, refusedWays, unanswered } from './limit-failures';
 import type { Target } from './limits';
 import type { OfflineFallback } from './offline-fallback';
-import { type Attempt, expireRefusals, forgetRefusals, planAttempts, slotOf } from './plan';
+import { type Attempt, expireRefusals, forgetRefusals, planAttempts, profilesRefused, slotOf } from './plan';
 import type { LimitOutcome } from './reports';
 import type { Sampling } from './sampling';
 import type { Scheduler } from './scheduler';
@@ -276,6 +276,11 @@ export class Sender {
     const retrying = connector.retrying;
     connector.retrying = false;
     if (plan.length > 0 || !retrying || charger.memory.refused[slot] === undefined) return plan;
+    // CALLERROR NotSupported/NotImplemented to a profile is the charger's word that it has no
+    // smart charging (errata 3.39; a 2.0.1 station without SetChargingProfile): no passing state,
+    // asked again only after RETRY_NOT_SUPPORTED_AFTER_MS (expireRefusals). Asked every minute,
+    // each attempt was one more command for a station that stays uncontrolled (issue 45).
+    if (profilesRefused(charger.memory, slot)) return plan;
     // A retry of a limit every way was refused for: the refusals may have been passing (a charger
     // busy with a load balancer of its own), and waiting RETRY_REFUSED_AFTER_MS would leave the car
     // at its old limit that long. Every way is asked again, at the retry's backoff.

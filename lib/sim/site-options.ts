@@ -22,6 +22,12 @@ export interface SimMeterOptions {
    * much above the truth, A (never below: the noise must not hide load). Default 0 (exact).
    */
   jitterA?: number;
+  /**
+   * Its readings reach the load manager this long after they were measured, stamped with when
+   * they were measured (a Modbus poll, a flow, MQTT): a charger's reading taken meanwhile arrives
+   * with or before it, newer than the meter's newest sample. Default 0 (at once).
+   */
+  delayMs?: number;
 }
 
 export interface SimChargerOptions extends SimChargerFaults {

@@ -44,6 +44,8 @@ export class SiteSimulator {
   /** Per circuit, the last true reading (what a frozen meter repeats). */
   private readonly lastTrueA = new Map<string, Triple>();
   private readonly lastMeterMs = new Map<string, number>();
+  /** Meter readings measured and not delivered yet (SimMeterOptions.delayMs), in the order measured. */
+  private readonly delayed: { dueMs: number; reading: Reading }[] = [];
   private nextTransactionId = 1;
   private readonly arrived = new Set<SimCar>();
   private readonly pv: SimPv | undefined;
@@ -72,6 +74,7 @@ export class SiteSimulator {
         dropouts: given.dropouts ?? [],
         lies: given.lies ?? [],
         jitterA: given.jitterA ?? 0,
+        delayMs: given.delayMs ?? 0,
       };
     }
     this.chargers = this.site.connectors.map((connector) =>
@@ -293,13 +296,23 @@ export class SiteSimulator {
       const currentA = meterReads(options.lies, elapsed, measured, this.lastTrueA.get(circuit.id));
       if (currentA === measured) this.lastTrueA.set(circuit.id, measured);
       const powerW = currentA.map((value) => value * this.site.voltageV) as Triple;
-      readings.push({
+      const reading: Reading = {
         source: circuit.meter.source,
         timestamp: timestamp(),
         currentA: currentA.map(round2) as Triple,
         powerW: powerW.map(Math.round) as Triple,
         totalPowerW: Math.round(sumTriple(powerW)),
-      });
+      };
+      if (options.delayMs > 0) this.delayed.push({ dueMs: now + options.delayMs, reading });
+      else readings.push(reading);
+    }
+    // Meters of different delays: each reading when its own is over, in the order measured.
+    for (let i = 0; i < this.delayed.length; ) {
+      const due = this.delayed[i];
+      if (due && due.dueMs <= now) {
+        readings.push(due.reading);
+        this.delayed.splice(i, 1);
+      } else i++;
     }
     if (this.pv?.source) {
       const powerW = -Math.round(this.pvW);

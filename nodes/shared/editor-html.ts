@@ -17,8 +17,11 @@ const INCLUDE = /^[ \t]*<!-- include ([\w./-]+) -->[ \t]*\r?\n/gm;
 
 const INCLUDE_SCRIPT = /^[ \t]*<!-- include-script ([\w./-]+\.js) -->[ \t]*\r?\n/gm;
 
-/** The editor file at `file` with each include line replaced by its part. */
-export function composeEditorHtml(file: string): string {
+/**
+ * The editor file at `file` with each include line replaced by its part; compiled modules are read
+ * from `distDir` (default: the build's dist/ beside nodes/).
+ */
+export function composeEditorHtml(file: string, distDir = join(dirname(file), '..', 'dist')): string {
   const dir = dirname(file);
   return readFileSync(file, 'utf8')
     .replace(INCLUDE, (_line, part: string) => {
@@ -30,8 +33,7 @@ export function composeEditorHtml(file: string): string {
       }
     })
     .replace(INCLUDE_SCRIPT, (_line, module: string) => {
-      // The editor file is nodes/<type>.html: the build's output is beside nodes/, in dist/.
-      const path = join(dir, '..', 'dist', module);
+      const path = join(distDir, module);
       let code: string;
       try {
         code = readFileSync(path, 'utf8');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { type EditorWindow, openEditor, useBrowserSuite } from '../support/browser';
+import type { Page } from 'playwright-core';
+import { type EditorWindow, openEditor, openPage, useBrowserSuite } from '../support/browser';
 import { nodeRedVersion } from '../support/node-red';
 
 /** What the palette and a node without a name say, in the editor's language. */
-async function labels(page: ReturnType<ReturnType<typeof useBrowserSuite>['page']>, types: string[]) {
+async function labels(page: Page, types: string[]) {
   return page.evaluate((types) => {
     const RED = (window as unknown as EditorWindow).RED;
     return types.map((type) => {
@@ -24,7 +25,7 @@ async function labels(page: ReturnType<ReturnType<typeof useBrowserSuite>['page'
  * names them where a node of theirs is added or edited), and the dialog that adds a central
  * system: its title and the choices of the sessions' CSV separator.
  */
-async function configNodes(page: ReturnType<ReturnType<typeof useBrowserSuite>['page']>) {
+async function configNodes(page: Page) {
   const types = await page.evaluate(() => {
     const RED = (window as unknown as EditorWindow).RED;
     return ['ampflow-central-system', 'ampflow-modbus-bus'].map((type) => {
@@ -86,13 +87,30 @@ const LANGUAGES = [
 ];
 const LABELLED = ['ampflow-dlm', 'ampflow-ocpp-in', 'ampflow-meter', 'ampflow-charging-profile'];
 
-/** The editor in German and in English: palette labels and default node labels from the catalogs. */
+/**
+ * The editor in German and in English: palette labels and default node labels from the catalogs.
+ * One Node-RED and one Chromium for both: the language is the page's (its browser context's
+ * navigator.language); each language has a page of its own, and nothing is deployed or kept.
+ */
 describe(`the editor's language (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(60000);
+  const suite = useBrowserSuite();
+  const nodeRed = suite.nodeRed;
 
   for (const language of LANGUAGES) {
     describe(`a browser set to ${language.name}`, () => {
-      const { nodeRed, page, errors } = useBrowserSuite({ page: { locale: language.locale } });
+      let opened: { page: Page; errors: string[] } | undefined;
+      before(async () => {
+        opened = await openPage(suite.browser(), { locale: language.locale });
+      });
+      after(async () => {
+        await opened?.page.close();
+      });
+      const page = () => {
+        if (!opened) throw new Error('the page did not open');
+        return opened.page;
+      };
+      const errors = () => opened?.errors ?? [];
 
       it(`shows the palette and unnamed nodes in ${language.name}`, async () => {
         await openEditor(page(), nodeRed().url, 'ampflow-dlm');

@@ -6,7 +6,7 @@ import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
 import { type GuideSimulation, type GuideStatus, guideSimulation } from '../support/guide';
 import { type NodeRed, nodeRedVersion, startNodeRed } from '../support/node-red';
 import { NodeStatuses } from '../support/node-statuses';
-import { installTarball, packTarball } from '../support/packed';
+import { installedPackage } from '../support/packed';
 import { freePort } from '../support/ports';
 import { type RunningProcess, run } from '../support/process';
 import { packageJson } from '../support/repo';
@@ -44,7 +44,7 @@ describe(`the commissioning guides followed from the packed tarball (Node-RED ${
     this.timeout(120_000);
     dir = mkdtempSync(join(tmpdir(), 'ampflow-guides-'));
     userDir = join(dir, 'user');
-    installTarball(packTarball(dir), userDir);
+    installedPackage(userDir);
     nodeRed = await startNodeRed({ userDir, package: 'installed' });
     statuses = await NodeStatuses.of(nodeRed.url);
     const guides = [await carPark(), await homePv()];

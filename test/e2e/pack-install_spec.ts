@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NodeRed, nodeRedVersion, startNodeRed } from '../support/node-red';
-import { installTarball, packTarball } from '../support/packed';
+import { installedPackage } from '../support/packed';
 import { packageJson } from '../support/repo';
 
 interface NodeSet {
@@ -21,12 +21,10 @@ interface NodeSet {
 describe(`the packed tarball installed into a fresh Node-RED user directory (Node-RED ${nodeRedVersion()})`, function () {
   this.timeout(300000);
   let dir: string;
-  let tarball: string;
   let nodeRed: NodeRed | undefined;
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ampflow-pack-'));
-    tarball = packTarball(dir);
   });
 
   after(async () => {
@@ -50,7 +48,8 @@ describe(`the packed tarball installed into a fresh Node-RED user directory (Nod
 
   it('installs with npm and loads every node in Node-RED, with no warning or error in the log', async () => {
     const userDir = join(dir, 'user');
-    installTarball(tarball, userDir);
+    // Packed and installed once per test process (the guides' test installs the same tarball).
+    installedPackage(userDir);
     const installed = JSON.parse(
       readFileSync(join(userDir, 'node_modules', ...packageJson.name.split('/'), 'package.json'), 'utf8'),
     ) as { version: string };

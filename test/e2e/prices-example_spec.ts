@@ -17,7 +17,7 @@ interface FlowNode {
 const file = join(repoRoot, 'examples', 'Scenario - Home tariff and departure plan.json');
 
 /**
- * The tariff example in a real Node-RED (its nodes from the sources): prices and a plan from its
+ * The tariff example in a real Node-RED (the package as built, dist/): prices and a plan from its
  * inject nodes reach the load manager, and the plan is in the reason of the wallbox's set-point
  * as the Chargers sidebar lists it; a price limit changes what it says.
  */
@@ -28,7 +28,6 @@ describe(`the tariff example in Node-RED ${nodeRedVersion()}`, function () {
   const red = useNodeRed(async () => {
     port = await freePort();
     return {
-      package: 'sources',
       flow: flow.map((node) =>
         node.type === 'ampflow-central-system' ? { ...node, host: '127.0.0.1', port: String(port) } : node,
       ),

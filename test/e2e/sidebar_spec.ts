@@ -139,6 +139,45 @@ describe(`the Chargers sidebar in a browser (Node-RED ${nodeRedVersion()})`, fun
     assert.deepEqual(errors(), []);
   });
 
+  it('shows a charger refused at boot for a schema deviation, and opens the central system with it marked lenient (issue 45)', async () => {
+    const refused = rpcChargePoint(`ws://127.0.0.1:${ocppPort()}/`, 'CP-SERIAL');
+    try {
+      await refused.connect();
+      // chargePointSerialNumber is CiString25Type (OCPP 1.6 §7.7): 41 characters, refused.
+      await assert.rejects(
+        refused.call('BootNotification', {
+          chargePointVendor: 'ampflow',
+          chargePointModel: 'test',
+          chargePointSerialNumber: 'S'.repeat(41),
+        }),
+      );
+      await page().locator('.ampflow-chargers-refresh').click();
+      await entry('CP-SERIAL').locator('.ampflow-charger-boot-refused').waitFor();
+      assert.match(
+        await entry('CP-SERIAL').locator('.ampflow-charger-warning').innerText(),
+        /^BootNotification request: .*chargePointSerialNumber/,
+      );
+      // The lenient one already accepted its deviations: nothing to fix there.
+      assert.equal(await entry('CP-LAX').locator('.ampflow-charger-mark-lenient').count(), 0);
+      await entry('CP-SERIAL').locator('.ampflow-charger-mark-lenient').click();
+      // Its row, added to the central system's Chargers tab, lenient ticked.
+      const row = page().locator('#ampflow-cs-charge-points li').last();
+      await row.waitFor();
+      assert.equal(await row.locator('.ampflow-cs-cp-id').inputValue(), 'CP-SERIAL');
+      assert.equal(await row.locator('.ampflow-cs-cp-lenient').isChecked(), true);
+      assert.equal(await page().locator('#ampflow-cs-tab-chargers').isVisible(), true);
+      // The lenient row the flow had stays as it was.
+      const ids = await page()
+        .locator('#ampflow-cs-charge-points .ampflow-cs-cp-id')
+        .evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value));
+      assert.deepEqual(ids, ['CP-LAX', 'CP-SERIAL']);
+      await page().locator('#node-config-dialog-cancel').click();
+      assert.deepEqual(errors(), []);
+    } finally {
+      await refused.close({ force: true });
+    }
+  });
+
   it('serves its list only to users with the read permission', async () => {
     const url = `${nodeRed().url}/ampflow-central-system/chargers`;
     const as = async (username?: string) => {

@@ -14,7 +14,7 @@ interface Decision {
 type Listing = { state?: string; chargePoints: { chargePointId: string; decisions?: Decision[] }[] }[];
 
 /**
- * Issue 39 in a Node-RED process (its nodes from the sources), as an integrator deploys it: a
+ * Issue 39 in a Node-RED process (the package as built, dist/), as an integrator deploys it: a
  * central system, a load manager and a charging-profile node (`auto`), a simulated Schneider
  * EVlink (R4/R5 firmware: its limit is the key maxIntensitySocket, whole amperes) and another
  * charger sharing 25 A of a line, and no step anywhere in the site. The Chargers sidebar's listing shows
@@ -40,7 +40,6 @@ describe(`whole-amp EVlink in Node-RED ${nodeRedVersion()} (issue 39)`, function
   const red = useNodeRed(async () => {
     port = await freePort();
     return {
-      package: 'sources',
       flow: [
         { id: 'tab', type: 'tab', label: 'whole amperes' },
         centralSystemConfig(port, { listen: 'port', path: '', securityProfile: '0' }),

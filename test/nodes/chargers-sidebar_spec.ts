@@ -197,4 +197,49 @@ describe('Chargers sidebar with a load manager', () => {
       await backend.stop();
     }
   });
+
+  it('lists a charger whose BootNotification broke the schema, OCPP 1.6 or 2.0.1, with the violation and that it is not lenient (issue 45)', async () => {
+    const port = await freePort();
+    await helper.load([centralSystemNode], onTab(centralSystemConfig(port)));
+    await listening(helper.getNode('cs') as CentralSystemNode);
+    const url = `ws://127.0.0.1:${port}/`;
+    // The serial is CiString25Type in both (OCPP 1.6 §7.7, 2.0.1 ChargingStationType): 41 characters.
+    const serial = 'S'.repeat(41);
+    const boots = [
+      {
+        charger: rpcChargePoint(url, 'CP-LONG-SERIAL'),
+        field: 'chargePointSerialNumber',
+        boot: { chargePointVendor: 'ampflow', chargePointModel: 'test', chargePointSerialNumber: serial },
+      },
+      {
+        charger: rpcChargePoint(url, 'CS201-LONG-SERIAL', { protocols: ['ocpp2.0.1'] }),
+        field: 'serialNumber',
+        boot: {
+          reason: 'PowerUp',
+          chargingStation: { vendorName: 'ampflow', model: 'test', serialNumber: serial },
+        },
+      },
+    ];
+    try {
+      for (const { charger, boot } of boots) {
+        await charger.connect();
+        await assert.rejects(charger.call('BootNotification', boot));
+      }
+      const response = await helper.request().get('/ampflow-central-system/chargers').expect(200);
+      const [cs] = response.body as SidebarCentralSystem[];
+      for (const { charger, field } of boots) {
+        const listed = cs?.chargePoints.find((cp) => cp.chargePointId === charger.identity);
+        assert.equal(listed?.connected, true, charger.identity);
+        assert.equal(listed?.lenient, false);
+        assert.equal(listed?.boot, undefined, 'never booted');
+        assert.deepEqual(
+          listed?.warnings.map((w) => [w.action, w.kind]),
+          [['BootNotification', 'request']],
+        );
+        assert.match(String(listed?.warnings[0]?.summary), new RegExp(field));
+      }
+    } finally {
+      await Promise.all(boots.map(({ charger }) => charger.close({ force: true })));
+    }
+  });
 });

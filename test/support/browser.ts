@@ -161,6 +161,8 @@ export interface BrowserSuite {
   /** The simulated chargers that dialled in, in the order of `chargers`. */
   chargers: SimulatedChargePoint[];
   page(): Page;
+  /** The suite's Chromium, for more pages (openPage) sharing its Node-RED. */
+  browser(): Browser;
   /** The page's console errors and uncaught exceptions so far (a test may empty it). */
   errors(): string[];
 }
@@ -206,6 +208,10 @@ export function useBrowserSuite(options: BrowserSuiteOptions = {}): BrowserSuite
     ocppPort: () => ocppPort,
     chargers,
     page: () => page().page,
+    browser: () => {
+      if (!browser) throw new Error('the browser did not start');
+      return browser;
+    },
     errors: () => page().errors,
   };
 }

@@ -70,6 +70,21 @@ export interface EvpowerChargerOptions {
    * purpose as §3.13 says. Default: 8.
    */
   withoutMaxStackLevel?: boolean;
+  /**
+   * Whether it reports its draw right after a change of what it allows (a new profile, one
+   * cleared). Default true; false: only every MeterValueSampleInterval (and once at the start of a
+   * session), as many chargers do (the independent simulator's templates of issue 45 reported
+   * every 10 s, whatever changed).
+   */
+  reportsAfterChange?: boolean;
+  /**
+   * Reports every this many seconds from its boot on, whatever it is asked: its
+   * MeterValueSampleInterval is read-only at this value (a ChangeConfiguration of it is Rejected).
+   * Default: 60 s until a central system changes it.
+   */
+  fixedSampleIntervalS?: number;
+  /** Stamps its meter values in whole seconds (the second they were taken in), as most chargers do. Default false. */
+  wholeSecondStamps?: boolean;
 }
 
 /**
@@ -110,6 +125,7 @@ export class EvpowerCharger extends EventEmitter<{
   ) {
     super();
     this.answerDelayMs = options.answerDelayMs ?? 0;
+    if (options.fixedSampleIntervalS !== undefined) delete this.writable.MeterValueSampleInterval;
     this.client = new OcppClient(identity, 5000);
     // A failed connect or a protocol error reaches the test through the calls that fail.
     this.client.on('error', () => undefined);
@@ -140,6 +156,7 @@ export class EvpowerCharger extends EventEmitter<{
     );
     if (boot.status !== 'Accepted') throw new Error(`${this.identity} was not accepted: ${boot.status}`);
     for (let id = 0; id <= this.connectorCount; id++) await this.status(id, 'Available');
+    if (this.options.fixedSampleIntervalS !== undefined) this.sample(this.options.fixedSampleIntervalS);
   }
 
   status(
@@ -280,7 +297,8 @@ export class EvpowerCharger extends EventEmitter<{
   async sendMeterValues(connectorId: number): Promise<void> {
     const side = this.side(connectorId);
     this.integrate(connectorId);
-    const timestamp = new Date().toISOString();
+    const nowMs = Date.now();
+    const timestamp = new Date(this.options.wholeSecondStamps ? nowMs - (nowMs % 1000) : nowMs).toISOString();
     const [l1, l2, l3] = this.drawA(connectorId);
     const current = (value: number | null, phase: 'L1' | 'L2' | 'L3') => ({
       value: String(value ?? 0),
@@ -482,6 +500,9 @@ export class EvpowerCharger extends EventEmitter<{
     });
     c.on('GetConfiguration', (request, cb) => {
       const keys: Record<string, string> = {
+        ...(this.options.fixedSampleIntervalS === undefined
+          ? {}
+          : { MeterValueSampleInterval: String(this.options.fixedSampleIntervalS) }),
         ...(this.options.withoutMaxStackLevel ? {} : { ChargeProfileMaxStackLevel: '8' }),
         ChargingScheduleAllowedChargingRateUnit: 'Current,Power',
         MaxChargingProfilesInstalled: '16',
@@ -501,7 +522,7 @@ export class EvpowerCharger extends EventEmitter<{
     // measures stays what sendMeterValues sends (the keys are kept, not acted on).
     c.on('ChangeConfiguration', (request, cb) => {
       if (!(request.key in this.writable)) {
-        cb({ status: 'NotSupported' });
+        cb({ status: request.key === 'MeterValueSampleInterval' ? 'Rejected' : 'NotSupported' });
         return;
       }
       this.writable[request.key] = request.value;
@@ -519,6 +540,17 @@ export class EvpowerCharger extends EventEmitter<{
     });
     c.on('RemoteStartTransaction', (_request, cb) => cb({ status: 'Rejected' }));
     c.on('RemoteStopTransaction', (_request, cb) => cb({ status: 'Rejected' }));
+  }
+
+  /**
+   * Its periodic sample falls now: its cars' draw now, and every interval from now on (a test puts
+   * the phase of its reporting where it wants it).
+   */
+  sampleNow(): void {
+    const seconds = this.options.fixedSampleIntervalS ?? Number(this.writable.MeterValueSampleInterval);
+    this.sample(seconds);
+    for (const [connectorId, side] of this.connectors)
+      if (side.car && !side.free) this.sendMeterValues(connectorId).catch(() => undefined);
   }
 
   /** Its cars' draw every `seconds` (what MeterValueSampleInterval asks for; 0: none). */
@@ -539,7 +571,8 @@ export class EvpowerCharger extends EventEmitter<{
     setImmediate(() => {
       for (const [connectorId, side] of this.connectors) {
         if (side.free) this.reportFree(connectorId).catch(() => undefined);
-        else if (side.car) this.sendMeterValues(connectorId).catch(() => undefined);
+        else if (side.car && this.options.reportsAfterChange !== false)
+          this.sendMeterValues(connectorId).catch(() => undefined);
       }
     });
   }

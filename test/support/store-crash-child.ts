@@ -1,9 +1,10 @@
 /**
  * The process test/unit/store/crash_spec.ts kills with SIGKILL. Run as
- * `node --require tsx/cjs store-crash-child.ts <directory> <compactAfterEvents>`: opens the store in
- * <directory> and appends events from several concurrent "chargers" until killed, printing
- * `acked <type> <transactionId>` after each append has resolved (so the event is durable), and
- * `io <operation> <file>` before every file operation, to show where the kill landed.
+ * `node --require tsx/cjs store-crash-child.ts <directory> <compactAfterEvents>` (the test runs the
+ * same source bundled by esbuild): opens the store in <directory> and appends events from several
+ * concurrent "chargers" until killed, printing `acked <type> <transactionId>` after each append has
+ * resolved (so the event is durable), and `io <operation> <file>` before every file operation, to
+ * show where the kill landed.
  */
 import { basename } from 'node:path';
 import { DurableLog, type DurableLogOptions } from '../../lib/store/durable-log';

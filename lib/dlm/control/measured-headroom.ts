@@ -25,6 +25,9 @@
  * got 6 A, 21 A after 30 s and its 32 A after 60 s; now 6 A, then 32 A at its first reading.
  */
 import type { CircuitView } from '../evidence/circuit-loads';
+import { READING_STAMP_SLACK_MS } from '../evidence/decrease-settle';
+import { CONFIRMED_EPS_A } from '../evidence/follow-from';
+import type { DrawSample } from '../evidence/measurements';
 import type { ConnectorView } from '../parts';
 import { EPS } from '../phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
@@ -46,7 +49,7 @@ function drawKnown(
   if (!runtime || sent <= 0) return false;
   const since = runtime.chargingSinceMs;
   const draw = runtime.draw;
-  if (since === undefined || draw === undefined || draw.atMs <= since) return false;
+  if (since === undefined || draw === undefined || !takenAfterStart(runtime, draw, since)) return false;
   // It reached its set-point (a reading before the car followed shows nothing of an excess) and no
   // phase is above it.
   let reached = false;
@@ -55,6 +58,24 @@ function drawKnown(
     if ((amps ?? 0) >= sent - toleranceA - EPS) reached = true;
   }
   return reached;
+}
+
+/**
+ * Whether a charger's reading was taken after its start went out (`since`): stamped after it, or,
+ * where the charger confirmed its limit since (the set-point in force now), received after that
+ * confirmation and stamped at most READING_STAMP_SLACK_MS before it. Chargers stamp whole seconds:
+ * a reading taken right after the start's limit went in was stamped before the start, and a charger
+ * that reports every 10 s kept its car at the minimum a whole interval longer (issue 45: a lone car
+ * at its share 20 s after its first limit instead of 10 s; the same slack proves a decrease:
+ * evidence/decrease-settle.ts).
+ */
+function takenAfterStart(runtime: ConnectorRuntime, draw: DrawSample, since: number): boolean {
+  if (draw.atMs > since) return true;
+  const confirmed = runtime.confirmed;
+  const sent = runtime.sent;
+  if (!confirmed || !sent || confirmed.atMs < since) return false;
+  if (confirmed.limitA > sent.limitA + CONFIRMED_EPS_A) return false;
+  return draw.receivedMs >= confirmed.sinceMs && draw.atMs >= confirmed.sinceMs - READING_STAMP_SLACK_MS;
 }
 
 export class MeasuredHeadroom {

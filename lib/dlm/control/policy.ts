@@ -10,6 +10,7 @@ import type { SetPoint } from '../../contracts';
 import type { Logger } from '../../log';
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import { checkAllocation } from '../allocation/invariant';
+import { noteChange } from '../evidence/charger-draw';
 import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { expectDecrease, notePassed } from '../evidence/decrease-settle';
@@ -296,6 +297,7 @@ export class UpdatePolicy {
     if (limitA > before) runtime.lastIncreaseAtMs = now;
     if (!last || last.limitA !== limitA || last.phases !== phases) {
       runtime.lastChangeAtMs = now;
+      noteChange(runtime, limitA, now);
       if (last) runtime.previousSent = { limitA: last.limitA, phases: last.phases };
       runtime.increaseSinceMs = undefined;
     }

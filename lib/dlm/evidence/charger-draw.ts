@@ -1,20 +1,25 @@
 /**
  * What the chargers below a metered circuit drew when its meter measured: the evidence the circuits
  * stage subtracts from a meter that counts them. One owner of the estimate of a charger's draw
- * between its own readings:
+ * between its own readings, from its readings and from its set-points (what it was told and when:
+ * `PolicyRecord.changes`, noted by `noteChange`) and what it is known to follow (its follow time,
+ * evidence/response-time.ts):
  * - at least: what it last reported (the lowest since the reading in force then), never more than
- *   the set-point it may still have been following (`lowestFollowedAt`), and only while it charges;
- * - at most: the set-point it was raised to and has not shown to have reached (`openRaise`).
- *   Not a decrease it has not shown to follow: the allocation counts such a charger at its new,
- *   lower set-point, so a rise taken for its old draw would hide a rise of the other loads until
- *   its reading comes (found by the closed-loop property: 15 A over a breaker for 47 s).
+ *   the set-point it may still have been following then (`lowestFollowedAt`), and only while it
+ *   charges;
+ * - at most: the set-point in force then, where a raise to it (or to one before it) is not shown
+ *   reached by the readings taken by then (`openRaise`). Not a decrease it has not shown to follow:
+ *   the allocation counts such a charger at its new, lower set-point, so a rise taken for its old
+ *   draw would hide a rise of the other loads until its reading comes (found by the closed-loop
+ *   property: 15 A over a breaker for 47 s).
  * A meter that counts the chargers (the home layout: the grid meter with the wallbox behind it)
  * sees a raise a second after it lands, the charger's own reading up to its sample interval
- * later. `explainRise` takes the meter's rise as the chargers' draw as far as their raises allow,
- * so it is not taken for other loads (nor learned as their peak). The allocation counts such a
- * charger at that set-point anyway; the price, a real rise of the other loads taken for the
- * charger's until it draws its new set-point, is a transient docs/load-manager.md documents and
- * the closed-loop property bounds.
+ * later. `explainRise` takes the meter's step from its sample before as the chargers' draw as far
+ * as their raises allow, so it is not taken for other loads (nor learned as their peak). The
+ * allocation counts such a charger at that set-point anyway, so what is counted in all is never
+ * below what the meter measured; the price, a real rise of the other loads taken for the charger's
+ * while its car has not taken its raise, is a transient docs/load-manager.md documents and the
+ * closed-loop property bounds.
  */
 
 import type { ConnectorView } from '../parts';
@@ -25,7 +30,7 @@ import { drawSince, type MeterRuntime } from './measurements';
 import type { ChargerReading } from './meter-plausibility';
 import { followMsOf } from './overdraw';
 
-/** A settled reading (no raise and no decrease open below) is a reference this long, ms. */
+/** A meter's sample is the reference of its next one for this long, ms (then its rise is not explained). */
 export const SETTLED_REFERENCE_MS = 60_000;
 
 /** What the estimate reads: the site, the connectors' records and their views of the update. */
@@ -57,10 +62,19 @@ export interface ExplainedRise {
 /**
  * The other loads a meter that counts the chargers shows on phase `p`: `measured` (its reading
  * less what the chargers drew at least), less as much of `raisedA` (what open raises allow them to
- * draw beyond that) as the rise since the last settled reading asks for: what is counted. What is
- * learned as their peak (a blind meter's fallback) may also take away what decreases not yet
- * followed may still draw (`mayDrawMoreA`): a cascade of decreases is not a peak of the house.
- * With nothing open, `measured` is the settled reference.
+ * draw beyond that) as its rise since its sample before asks for: what is counted. The other
+ * loads are never counted below what that sample counted them at (its reference) while a raise is
+ * open, so only a step of the meter is taken for the raise, and a sample taken before the car
+ * followed is not. What is learned as their peak (a blind meter's fallback) may also take away what
+ * decreases not yet followed may still draw (`mayDrawMoreA`): a cascade of decreases is not a peak
+ * of the house. With nothing open below, `measured` is counted and learned.
+ *
+ * The reference is the sample before, not one taken with nothing open: at a home whose chargers
+ * report every 10-60 s something is open most of the time (each raise until its charger's reading
+ * shows it), and a reference older than the last sample let a raise count as other loads (issue
+ * 45: three cars dropped from 18.3 A to 16.4 A after every raise). Each sample's count is within
+ * what the chargers' bounds allow (never below `measured` less the open raises), so the other
+ * loads are never counted lower than the meter less the most the chargers may draw.
  */
 export function explainRise(
   meter: MeterRuntime,
@@ -69,15 +83,27 @@ export function explainRise(
   drew: ChargersDrew,
   atMs: number,
 ): ExplainedRise {
-  meter.settledA ??= [undefined, undefined, undefined];
-  const settled = meter.settledA[p];
-  if (drew.mayDrawMoreA[p] <= 0) {
-    meter.settledA[p] = { value: measured, atMs };
-    return { counted: measured, learned: measured };
+  meter.countedA ??= [undefined, undefined, undefined];
+  const kept = meter.countedA[p];
+  // This sample may be counted again (a charger's reading came since): from the same reference.
+  const reference = kept && kept.newest.atMs < atMs ? kept.newest : kept?.before;
+  let result: ExplainedRise = { counted: measured, learned: measured };
+  if (
+    drew.mayDrawMoreA[p] > 0 &&
+    reference &&
+    reference.atMs < atMs &&
+    atMs - reference.atMs <= SETTLED_REFERENCE_MS
+  ) {
+    const explained = (room: number, floor: number) => Math.min(measured, Math.max(measured - room, floor));
+    result = {
+      counted: explained(drew.raisedA[p], reference.counted),
+      learned: explained(drew.mayDrawMoreA[p], reference.learned),
+    };
   }
-  if (!settled || atMs - settled.atMs > SETTLED_REFERENCE_MS) return { counted: measured, learned: measured };
-  const explained = (room: number) => Math.min(measured, Math.max(measured - room, settled.value));
-  return { counted: explained(drew.raisedA[p]), learned: explained(drew.mayDrawMoreA[p]) };
+  if (!kept || kept.newest.atMs < atMs)
+    meter.countedA[p] = { newest: { atMs, ...result }, ...(kept ? { before: kept.newest } : {}) };
+  else if (kept.newest.atMs === atMs) kept.newest = { atMs, ...result };
+  return result;
 }
 
 /**
@@ -141,44 +167,119 @@ export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerRe
   return readings;
 }
 
+/** The set-point changes kept per connector (PolicyRecord.changes): a meter's sample is seconds old. */
+const CHANGES_KEPT = 8;
+
+/** A set-point change went out (control/policy.ts): kept for what the charger may have drawn since. */
+export function noteChange(runtime: ConnectorRuntime, limitA: number, atMs: number): void {
+  runtime.changes.push({ atMs, limitA });
+  if (runtime.changes.length > CHANGES_KEPT) runtime.changes.shift();
+}
+
 /**
- * The set-point a charger was raised to and may not have reached yet at `atMs` (0 when none):
- * raised before `atMs`, and no reading of its own since shows that it reached it, unless its
- * follow time (evidence/response-time.ts) had passed by that reading (then the reading is what it draws:
- * its car takes no more). Until then it may draw anything from what it last reported up to that,
- * and a meter that counts it may already show it.
+ * The index in `runtime.changes` of the set-point in force when a meter measured at `atMs` (the
+ * newest that went out at or before it; a change at `atMs` itself may already show), -1 when none
+ * kept is that old.
+ */
+function inForceAt(runtime: ConnectorRuntime, atMs: number): number {
+  const changes = runtime.changes;
+  for (let i = changes.length - 1; i >= 0; i--) if ((changes[i]?.atMs ?? 0) <= atMs) return i;
+  return -1;
+}
+
+/**
+ * Whether the change at `i` raised the charger and its own readings up to `atMs` leave it open: none
+ * taken since shows it reached (within REACHED_TOLERANCE_A), nor was taken after its follow time
+ * (evidence/response-time.ts: then the reading is what it draws, its car takes no more).
+ */
+function raiseOpen(site: Site, runtime: ConnectorRuntime, i: number, atMs: number): boolean {
+  const change = runtime.changes[i];
+  const before = runtime.changes[i - 1];
+  if (!change || !before || before.limitA >= change.limitA) return false;
+  const followedBy = change.atMs + followMsOf(site, runtime);
+  const history = runtime.drawHistory;
+  for (let h = history.length - 1; h >= 0; h--) {
+    const entry = history[h];
+    if (!entry || entry.atMs < change.atMs) break;
+    if (entry.atMs > atMs) continue;
+    if (entry.atMs >= followedBy) return false;
+    for (const amps of entry.chargerA) if ((amps ?? 0) >= change.limitA - REACHED_TOLERANCE_A) return false;
+  }
+  return true;
+}
+
+/**
+ * The most a charger raised and not yet shown at its new set-point may have drawn when a meter
+ * measured at `atMs` (0 when no raise is open then): the set-point in force then, where it or one
+ * before it raised the charger and its own readings taken by then leave that raise open
+ * (raiseOpen). Until then it may draw anything from what it last reported up to that, and a meter
+ * that counts it may already show it. Never more than the set-point in force then: a decrease it
+ * has not shown to follow does not count (the allocation counts such a charger at its new, lower
+ * set-point, so a rise taken for its old draw would hide a rise of the other loads until its
+ * reading comes; found by the closed-loop property: 15 A over a breaker for 47 s). A reading of its
+ * own taken after `atMs` does not close a raise for that sample (the grid meter's newest sample is
+ * often a second older than a charger's newest reading; taken as closed, the meter's rise counted
+ * as other loads: issue 45), but bounds it: a car rises to its new limit and stays there, so what
+ * it drew later is the most it drew then.
  */
 function openRaise(site: Site, connector: Connector, runtime: ConnectorRuntime, atMs: number): number {
-  const sent = runtime.sent?.limitA ?? 0;
-  const previous = runtime.previousSent?.limitA;
-  const changedAt = runtime.lastChangeAtMs;
-  if (previous === undefined || changedAt === undefined || previous >= sent || changedAt > atMs) return 0;
-  const followedBy = changedAt + followMsOf(site, runtime);
-  const history = runtime.drawHistory;
-  for (let i = history.length - 1; i >= 0; i--) {
-    const entry = history[i];
-    if (!entry || entry.atMs < changedAt) break;
-    if (entry.atMs >= followedBy) return 0;
-    for (const amps of entry.chargerA) if ((amps ?? 0) >= sent - REACHED_TOLERANCE_A) return 0;
+  const i = inForceAt(runtime, atMs);
+  const inForce = runtime.changes[i];
+  if (!inForce) return 0;
+  // The changes since its newest reading taken by then (and the one that reading followed).
+  const seenAt = newestReadingAt(runtime, atMs) ?? Number.NEGATIVE_INFINITY;
+  let open = false;
+  for (let j = i; j > 0 && !open; j--) {
+    open = raiseOpen(site, runtime, j, atMs);
+    if ((runtime.changes[j]?.atMs ?? 0) <= seenAt) break;
   }
-  return Math.min(sent, connector.maxA);
+  if (!open) return 0;
+  let later = Number.POSITIVE_INFINITY;
+  for (const entry of runtime.drawHistory) {
+    if (entry.atMs <= atMs) continue;
+    later = Math.max(...entry.chargerA.map((amps) => amps ?? 0));
+    break;
+  }
+  return Math.min(inForce.limitA, connector.maxA, later);
+}
+
+/** When the charger's newest reading taken by `atMs` was taken (undefined: none kept). */
+function newestReadingAt(runtime: ConnectorRuntime, atMs: number): number | undefined {
+  const history = runtime.drawHistory;
+  for (let h = history.length - 1; h >= 0; h--) {
+    const entry = history[h];
+    if (entry && entry.atMs <= atMs) return entry.atMs;
+  }
+  return undefined;
 }
 
 /**
  * The lowest set-point the charger may still have been following when a meter measured at `atMs`:
- * within its follow time of its last change (evidence/response-time.ts), with no reading of its own since that change, it may
- * not have followed an increase yet (a charger that answers in 7 s still draws the old, lower
- * current), and counting it at the new one would make the other loads look smaller than they are
- * (found by the closed-loop property, PROPERTY_SEED=10: 0.6 A over a 44 A phase for 1 s).
+ * the one in force then, or, within its follow time of a raise (evidence/response-time.ts), with no
+ * reading of its own since that raise, the one before it (a charger that answers in 7 s still draws
+ * the old, lower current), and counting it at the new one would make the other loads look smaller
+ * than they are (found by the closed-loop property, PROPERTY_SEED=10: 0.6 A over a 44 A phase for
+ * 1 s). A decrease sent after the meter measured had not reached the charger then: counted at it,
+ * the meter's sample of the old draw made the other loads look larger by the decrease, and the cars
+ * were lowered again and again on it while the first decrease was on its way (issue 45). Until the
+ * decrease is shown followed the others' increases count the charger at its old set-point anyway
+ * (control/pending-decreases.ts).
  */
 function lowestFollowedAt(site: Site, runtime: ConnectorRuntime, atMs: number): number {
-  const sent = runtime.sent?.limitA ?? 0;
-  const previous = runtime.previousSent?.limitA;
-  const changedAt = runtime.lastChangeAtMs;
-  if (previous === undefined || changedAt === undefined || previous >= sent) return sent;
-  if (atMs >= changedAt + followMsOf(site, runtime)) return sent;
-  for (const entry of runtime.drawHistory) if (entry.atMs >= changedAt && entry.atMs <= atMs) return sent;
-  return previous;
+  const changes = runtime.changes;
+  let i = inForceAt(runtime, atMs);
+  // None kept that old (or none at all): the set-point in force now.
+  let lowest = changes[i]?.limitA ?? runtime.sent?.limitA ?? 0;
+  const followMs = followMsOf(site, runtime);
+  for (; i > 0; i--) {
+    const change = changes[i];
+    const before = changes[i - 1];
+    if (!change || !before || before.limitA >= change.limitA) break;
+    if (atMs >= change.atMs + followMs) break;
+    if (runtime.drawHistory.some((entry) => entry.atMs >= change.atMs && entry.atMs <= atMs)) break;
+    lowest = Math.min(lowest, before.limitA);
+  }
+  return lowest;
 }
 
 /**

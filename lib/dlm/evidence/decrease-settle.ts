@@ -17,7 +17,7 @@ import { allowedAt, followMsOf } from './overdraw';
  * charger's reading sent right after its answer was stamped 1 ms before it arrived, and its
  * decrease stayed pending for a minute).
  */
-const READING_STAMP_SLACK_MS = 1_000;
+export const READING_STAMP_SLACK_MS = 1_000;
 
 /**
  * A decrease just went out: until the charger shows it followed, it is counted at `fromA` (the

@@ -60,8 +60,24 @@ export interface MeterReadings {
 export interface MeterNotes extends PlausibilityNote {
   /** `fresh`, or which phases were stale or never read, as the last update saw it (log lines on change). */
   status?: string;
-  /** Per grid phase, the other loads of the newest reading taken with no raise and no decrease open below (evidence/charger-draw.ts). */
-  settledA?: [Stamped | undefined, Stamped | undefined, Stamped | undefined];
+  /**
+   * Per grid phase, what the other loads were counted at for the meter's newest sample and for the
+   * one before it (evidence/charger-draw.ts explainRise: a sample's rise is measured from the one before).
+   */
+  countedA?: [OtherCounts | undefined, OtherCounts | undefined, OtherCounts | undefined];
+}
+
+/** What one sample of a meter's phase counted the other loads at, and learned as their peak. */
+export interface OtherCount {
+  atMs: number;
+  counted: number;
+  learned: number;
+}
+
+/** A phase's newest sample's count and the one before it (MeterNotes.countedA). */
+export interface OtherCounts {
+  newest: OtherCount;
+  before?: OtherCount;
 }
 
 export type MeterRuntime = MeterReadings & MeterNotes;

@@ -124,7 +124,11 @@ export class ConnectorObserver {
     const stamped = Number.isFinite(seenMs);
     const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
     if (chargerA) {
-      const identity = `state:${JSON.stringify([chargerA, state.energyWh ?? null, state.powerW ?? null])}`;
+      // A state published again (a status, a limit confirmed) repeats the reading: not a new one. A
+      // new reading with the same values is (its own `measuredAt`): a station that draws a steady
+      // 32 A and reports so every 10 s is measured, not stale after connectorDrawStaleAfterMs and
+      // then counted at its fallback while it draws 32 A (issue 45: its neighbours flapped).
+      const identity = `state:${JSON.stringify([chargerA, state.energyWh ?? null, state.powerW ?? null, state.measuredAt ?? null])}`;
       takeDraw(
         connector,
         runtime,

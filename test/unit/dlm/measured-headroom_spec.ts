@@ -60,6 +60,54 @@ describe('dlm: a car with measured headroom reaches its share at once', () => {
     h.stop();
   });
 
+  it('a lone car whose charger reports every 10 s in whole seconds: its first reading after its limit went in proves it, stamped before (issue 45)', () => {
+    // An empty 63 A zone. The charger confirms the start's 6 A, its car follows at once, and its
+    // next reading (every 10 s) comes right after, stamped in whole seconds: before the start. Taken
+    // as older than the start, the car stayed at 6 A a whole interval more (its share 20 s after
+    // its first limit, where the issue measured 12.6 s with a car that ramps).
+    const h = harness({
+      circuits: [{ id: 'zone', limitA: 63 }],
+      connectors: [{ chargePointId: 'A', circuit: 'zone', maxA: 32 }],
+      unbalanceLimitA: null,
+    });
+    h.start();
+    h.run(5_000);
+    h.clock.advance(600);
+    h.plugIn('A/1');
+    const first = h.sentTo('A/1').find((s) => s.limitA > 0);
+    assert.equal(first?.limitA, 6, 'the start, at the minimum');
+    const startMs = first?.atMs ?? 0;
+    h.clock.advance(200);
+    h.state('A/1', { limitInForce: { limitA: 6, since: h.iso(), confirmedAt: h.iso() } });
+    h.clock.advance(100);
+    const stamped = new Date(Math.floor(h.clock.now() / 1000) * 1000).toISOString();
+    h.state('A/1', { status: 'Charging', currentA: [6, 6, 6], measuredAt: stamped, lastSeen: h.iso() });
+    h.run(1_000);
+    const ms = reachedAfter(h, 'A/1', 32, startMs);
+    assert.ok(ms !== undefined && ms <= 10_000, `32 A after ${ms} ms: ${h.setPoint('A/1')?.reason}`);
+    h.stop();
+  });
+
+  it('a reading stamped before the start and received before the charger confirmed its limit proves nothing', () => {
+    const h = harness({
+      circuits: [{ id: 'zone', limitA: 63 }],
+      connectors: [{ chargePointId: 'A', circuit: 'zone', maxA: 32 }],
+      unbalanceLimitA: null,
+    });
+    h.start();
+    h.run(5_000);
+    h.clock.advance(600);
+    h.plugIn('A/1');
+    h.clock.advance(100);
+    const stamped = new Date(Math.floor(h.clock.now() / 1000) * 1000).toISOString();
+    h.state('A/1', { status: 'Charging', currentA: [6, 6, 6], measuredAt: stamped, lastSeen: h.iso() });
+    h.clock.advance(100);
+    h.state('A/1', { limitInForce: { limitA: 6, since: h.iso(), confirmedAt: h.iso() } });
+    h.run(5_000);
+    assert.equal(h.limit('A/1'), 6, `its draw is not shown after its start: ${h.setPoint('A/1')?.reason}`);
+    h.stop();
+  });
+
   it('after an operator’s backend removes its limit, the car gets its share within 10 s', () => {
     const { h } = zone();
     h.plugIn('A/1');
