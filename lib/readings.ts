@@ -105,6 +105,12 @@ export interface ConnectorState {
   activePhases?: number[];
   /** Active energy register in Wh. */
   energyWh?: number;
+  /**
+   * When `energyWh` was read (ISO 8601): the reading's own timestamp where it is plausible (as
+   * `measuredAt`), else when it arrived. The load manager times a delta of the register by it
+   * (a charger that reports its register only is measured by it, lib/dlm/evidence/energy-draw.ts).
+   */
+  energyAt?: string;
   powerW?: number;
   socPercent?: number;
   /** When the charger last sent anything about this connector (ISO 8601). */

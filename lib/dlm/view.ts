@@ -45,6 +45,8 @@ export interface ConnectorView {
   drawGridA?: Readonly<Triple>;
   /** Its draw is a current the charger reported without a phase, counted on every wired phase (the reason says so). */
   unphased: boolean;
+  /** Its draw is derived from its energy register's readings (evidence/energy-draw.ts): it reports no current. */
+  fromEnergy: boolean;
   floorA: Readonly<Triple>;
   capA: number;
   capReason?: string;
@@ -99,6 +101,7 @@ export function newView(): ConnectorView {
     unbalancePhases: GRID_PHASES,
     drawGridA: undefined,
     unphased: false,
+    fromEnergy: false,
     floorA: NO_FLOOR,
     capA: 0,
     capReason: undefined,

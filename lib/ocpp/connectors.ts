@@ -149,6 +149,16 @@ export class ConnectorRegistry {
       if (powerW !== undefined) state.powerW = powerW;
       if (reading.socPercent !== undefined) state.socPercent = reading.socPercent;
     }
+    // When the register was read (the newest reading that has it): what a delta of it is timed by.
+    for (let i = readings.length - 1; i >= 0; i--) {
+      const reading = readings[i];
+      if (reading?.importWh === undefined) continue;
+      const readMs = reading === newest ? newestAt : isoMs(reading.timestamp);
+      const arrivedMs = receivedMs ?? isoMs(receivedAt);
+      const plausibleAt = readMs <= arrivedMs && readMs >= arrivedMs - MEASURED_AT_WITHIN_MS;
+      state.energyAt = plausibleAt ? reading.timestamp : receivedAt;
+      break;
+    }
     if (state.status === 'Charging') {
       const phases = activePhases(state.currentA);
       if (phases) state.activePhases = phases;

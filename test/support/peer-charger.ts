@@ -59,6 +59,23 @@ export interface PeerChargerOptions {
    * been answered yet (its StartTransaction answer still on the way) is Rejected. Default: accepted.
    */
   strictTransactions?: boolean;
+  /**
+   * Reports its energy register only (`Energy.Active.Import.Register`, whole Wh), whatever
+   * MeterValuesSampledData is changed to, as the EVlink template of an independent simulator did
+   * (issue 45); its register counts up by what its car draws (on `now`'s time). Default: currents too.
+   */
+  energyOnly?: boolean;
+  /**
+   * Without SmartCharging (SupportedFeatureProfiles `Core,RemoteTrigger`): SetChargingProfile,
+   * ClearChargingProfile and GetCompositeSchedule are answered NotSupported, and its car takes what
+   * the charger is rated for. Default: with.
+   */
+  noSmartCharging?: boolean;
+  /**
+   * Its car draws this fraction above what it is offered (0.03: 3 %, as cars do within IEC 61851-1's
+   * tolerance), never above its own maximum. Default 0.
+   */
+  overshoot?: number;
 }
 
 /** A CALL the charger cannot answer: the transport sends a CALLERROR with this code. */
@@ -76,6 +93,8 @@ interface ConnectorSide {
   running?: RunningTransaction & { idTag: string; meterStartWh: number };
   car?: PeerCar;
   meterWh: number;
+  /** When the register was last counted up (`energyOnly`), ms. */
+  countedAtMs?: number;
   /** What was last reported (status and draw), to report only changes. */
   reported?: string;
 }
@@ -140,7 +159,10 @@ export abstract class PeerCharger extends EventEmitter<{
       MeterValueSampleInterval: { value: '60', readonly: false },
       MeterValuesSampledData: { value: 'Energy.Active.Import.Register,Current.Import', readonly: false },
       NumberOfConnectors: { value: String(count), readonly: true },
-      SupportedFeatureProfiles: { value: 'Core,SmartCharging,RemoteTrigger', readonly: true },
+      SupportedFeatureProfiles: {
+        value: options.noSmartCharging ? 'Core,RemoteTrigger' : 'Core,SmartCharging,RemoteTrigger',
+        readonly: true,
+      },
       StopTransactionOnInvalidId: { value: 'true', readonly: false },
     };
   }
@@ -222,6 +244,7 @@ export abstract class PeerCharger extends EventEmitter<{
       return outcome;
     }
     side.car = car;
+    side.countedAtMs = this.now();
     this.emit('change');
     await this.reportChanges(connectorId, true);
     this.emit('reported');
@@ -309,13 +332,35 @@ export abstract class PeerCharger extends EventEmitter<{
     const { car, running } = this.side(connectorId);
     // Online, the car is there only once the transaction started; offline, from its start.
     if (!car || !running) return [0, 0, 0];
-    const a = Math.min(this.offeredA(connectorId), car.maxA);
+    const offered = this.offeredA(connectorId);
+    const a = Math.min(offered * (1 + (this.options.overshoot ?? 0)), car.maxA);
     return car.phases === 1 ? [a, 0, 0] : [a, a, a];
   }
 
   /** MeterValues for the connector now: the current per phase, the offered current, the register. */
   async sendMeterValues(connectorId: number): Promise<void> {
     const side = this.side(connectorId);
+    if (this.options.energyOnly) {
+      this.countEnergy(connectorId);
+      await this.send('MeterValues', {
+        connectorId,
+        ...(side.running?.transactionId === undefined ? {} : { transactionId: side.running.transactionId }),
+        meterValue: [
+          {
+            timestamp: this.iso(),
+            sampledValue: [
+              {
+                value: String(Math.floor(side.meterWh)),
+                context: 'Sample.Periodic',
+                measurand: 'Energy.Active.Import.Register',
+                unit: 'Wh',
+              },
+            ],
+          },
+        ],
+      });
+      return;
+    }
     const [l1, l2, l3] = this.drawA(connectorId);
     const phase = (value: number | null, p: 'L1' | 'L2' | 'L3') => ({
       value: String(value ?? 0),
@@ -342,6 +387,16 @@ export abstract class PeerCharger extends EventEmitter<{
     });
   }
 
+  /** Counts the register up by what the car drew since it was last counted (at 230 V, its draw as it is now). */
+  private countEnergy(connectorId: number): void {
+    const side = this.side(connectorId);
+    const now = this.now();
+    const since = side.countedAtMs ?? now;
+    side.countedAtMs = now;
+    const amps = this.drawA(connectorId).reduce((sum, a) => sum + a, 0);
+    side.meterWh += (amps * 230 * (now - since)) / 3_600_000;
+  }
+
   hasConnector(connectorId: number): boolean {
     return this.connectors.has(connectorId);
   }
@@ -364,6 +419,11 @@ export abstract class PeerCharger extends EventEmitter<{
     if (!(CHARGE_POINT_ACTIONS_ANSWERED as readonly string[]).includes(action)) {
       throw new CallErrorReply('NotImplemented', `${action} is not implemented by this charger`);
     }
+    if (
+      this.options.noSmartCharging &&
+      ['SetChargingProfile', 'ClearChargingProfile', 'GetCompositeSchedule'].includes(action)
+    )
+      throw new CallErrorReply('NotSupported', `${action}: this charger has no SmartCharging`);
     switch (action as AnsweredAction) {
       case 'SetChargingProfile': {
         const req = request as SetChargingProfileRequest;

@@ -9,8 +9,9 @@ import { carYields } from '../evidence/car-minimum';
 import { chargerStepA, noteChargerStep } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { shareSurplusWithPlans } from '../evidence/departure';
+import { keptForOvershoot } from '../evidence/overshoot';
 import type { ConnectorView } from '../parts';
-import { NO_FLOOR, onePhaseConductors, type Triple } from '../phases';
+import { type GridPhase, NO_FLOOR, onePhaseConductors, type Triple, triple } from '../phases';
 import type { PvSummary } from '../report/summary';
 import type { ConnectorRuntimes } from '../runtime';
 import type { SiteLimits } from '../site/limits';
@@ -91,6 +92,8 @@ export function buildProblem(
   order.forEach((k, position) => {
     if (k >= 0 && k < rank.length) rank[k] = position;
   });
+  // Most sites have no car seen overshooting: then no circuit looks (one pass over the connectors).
+  const overshooting = site.connectors.some((connector) => runtimes.of(connector).session.overshoot);
   const circuits = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
@@ -102,6 +105,10 @@ export function buildProblem(
       limitA[1] - headroomA[1] - otherA[1],
       limitA[2] - headroomA[2] - otherA[2],
     ];
+    // The cars' overshoot (evidence/overshoot.ts), where no fresh meter that counts the chargers
+    // already has it in the other loads.
+    if (overshooting && !(circuit.meter?.location === 'includesChargers' && view && !view.stale))
+      keepForOvershoot(circuit.connectorIndexes, views, runtimes, site, capacityA);
     // The lower of its own power limit and a site limit's, either may be missing.
     const ownW = circuit.powerLimitW;
     const overrideW = override?.powerLimitW?.value;
@@ -212,6 +219,38 @@ export function buildProblem(
     connectors: demands,
     pvBudgetW: pvState ? budgetW : Number.POSITIVE_INFINITY,
   };
+}
+
+/**
+ * Lowers `capacityA` (per grid phase) by what the overshoot of the charging cars among
+ * `connectorIndexes` needs kept back (evidence/overshoot.ts `keptForOvershoot`): only where one of
+ * them was seen drawing above its set-point, so the allocation of a site without is untouched.
+ */
+function keepForOvershoot(
+  connectorIndexes: readonly number[],
+  views: readonly ConnectorView[],
+  runtimes: ConnectorRuntimes,
+  site: Site,
+  capacityA: Triple,
+): void {
+  let any = false;
+  const overshoot = triple(0);
+  const floors = triple(0);
+  for (const k of connectorIndexes) {
+    const view = views[k];
+    const connector = site.connectors[k];
+    if (!view || !connector) continue;
+    for (let p = 0; p < 3; p++) floors[p as GridPhase] += view.floorA[p] ?? 0;
+    const learned = runtimes.of(connector).session.overshoot;
+    if (!learned || view.uncontrolled || !view.wantsByStatus) continue;
+    any = true;
+    for (const p of view.gridPhases) overshoot[p] = Math.max(overshoot[p], learned);
+  }
+  if (!any) return;
+  for (let p = 0; p < 3; p++) {
+    const phase = p as GridPhase;
+    capacityA[phase] -= keptForOvershoot(capacityA[phase], floors[phase], overshoot[phase]);
+  }
 }
 
 /** A demand with every field, before buildProblem writes it (all keep this shape). */

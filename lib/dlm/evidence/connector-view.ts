@@ -139,6 +139,7 @@ export function viewConnector(
   view.unbalancePhases = unbalancePhases;
   view.drawGridA = drawGridA;
   view.unphased = drawFresh?.unphased === true;
+  view.fromEnergy = drawFresh?.energy !== undefined;
   view.floorA = floorA;
   view.capA = capA;
   view.capReason = capReason;

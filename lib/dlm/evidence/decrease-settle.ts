@@ -90,7 +90,8 @@ export function settleDecrease(
   }
   const followMs = followMsOf(site, runtime);
   const draw = runtime.draw;
-  if (draw && draw.atMs > pending.atMs) {
+  // A register's delta (evidence/energy-draw.ts) shows the decrease only once all of it came after.
+  if (draw && (draw.energy?.fromMs ?? draw.atMs) > pending.atMs) {
     const shown = shownFollowed(site, connector, runtime, draw, pending);
     // Its own reading still shows more than it may draw: pending, whatever the time.
     if (shown === false) return undefined;
@@ -149,6 +150,14 @@ function shownFollowed(
     // nor is a car that drew 9 A under an old 16 A one that reads 9 A after a decrease to 8.6 A.
     const before = Math.min(pending.fromA, pending.drewA || pending.fromA);
     const tolerance = Math.min(control.overdrawToleranceA, Math.max(0, (before - allowed) / 2));
+    // A register's delta shows more only where its least does; within only where its most is (a
+    // car on one phase of a three-phase connector); between the two it proves nothing.
+    const least = draw.energy?.leastA[i];
+    if (least !== undefined && least !== null) {
+      if (least > allowed + tolerance) return false;
+      if (!(value <= allowed + tolerance)) unproven = true;
+      continue;
+    }
     if (!(value <= allowed + tolerance)) return false;
     // Nor a set-point it was sent on the way, which a slow charger may be applying: a 56 s charger
     // sent 10, 7.3 then 6.8 A read 7.3 A (the second landed, not the third), taken as 6.8 A within
@@ -177,8 +186,10 @@ function proves(
       confirmed.atMs >= pending.atMs &&
       confirmed.limitA <= sent.limitA + CONFIRMED_EPS_A &&
       draw.receivedMs >= confirmed.sinceMs &&
-      draw.atMs >= confirmed.sinceMs - READING_STAMP_SLACK_MS
+      (draw.energy?.fromMs ?? draw.atMs) >= confirmed.sinceMs - READING_STAMP_SLACK_MS
     );
   }
-  return draw.atMs >= (runtime.lastIncreaseAtMs ?? Number.NEGATIVE_INFINITY) + followMs;
+  return (
+    (draw.energy?.fromMs ?? draw.atMs) >= (runtime.lastIncreaseAtMs ?? Number.NEGATIVE_INFINITY) + followMs
+  );
 }

@@ -7,6 +7,7 @@ import type { PerPhase } from '../../contracts';
 import { type GridPhase, ONE_PHASE, sum, type Triple, toGrid, wiredPhases } from '../phases';
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
+import type { RegisterRecord } from './energy-draw';
 
 /** Measurements kept per connector to compare a circuit meter's older reading with. */
 const DRAW_HISTORY = 6;
@@ -32,6 +33,13 @@ export interface DrawSample {
   identity?: string;
   /** The charger reported its current without a phase: `chargerA` is that value on every wired phase. */
   unphased?: true;
+  /**
+   * Derived from its energy register (evidence/energy-draw.ts): `chargerA` is the most a plausible
+   * count of phases puts on each phase (what it is counted at), `leastA` the least the register
+   * shows (what a judgement against its set-point takes, and its history keeps), both the average
+   * since `fromMs`.
+   */
+  energy?: { fromMs: number; leastA: PerPhase };
 }
 
 /** The measurements part of a connector's record (written only here). */
@@ -45,6 +53,8 @@ export interface DrawRecord {
    * Such a zero is `assumed`: not a reading (the frozen rule compares readings only).
    */
   drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true }[];
+  /** Its energy register's last reading and what the last two gave (evidence/energy-draw.ts). */
+  register?: RegisterRecord;
   /**
    * The newest reading refused as impossible (evidence/meter-plausibility.ts chargerReadingRefusal)
    * that the observer has not counted into the session yet (`takeRefusal`): why, and when it came.
@@ -53,7 +63,7 @@ export interface DrawRecord {
 }
 
 export function newDrawRecord(): AllFields<DrawRecord> {
-  return { draw: undefined, drawSeq: 0, drawHistory: [], refused: undefined };
+  return { draw: undefined, drawSeq: 0, drawHistory: [], register: undefined, refused: undefined };
 }
 
 /**
@@ -84,6 +94,7 @@ export function takeDraw(
   dedupe: boolean,
   receivedMs = atMs,
   unphased = false,
+  energy?: DrawSample['energy'],
 ): boolean {
   const last = record.draw;
   if (last && atMs < last.atMs) return false;
@@ -100,8 +111,11 @@ export function takeDraw(
     gridA: toGrid(connector, copy),
     takenFor: connector,
     ...(unphased ? { unphased: true as const } : {}),
+    ...(energy ? { energy } : {}),
   };
-  remember(record, atMs, copy);
+  // A meter's older reading is compared with the least a register's delta shows (charger-draw.ts
+  // takes it as what the charger drew at least).
+  remember(record, atMs, energy ? [...energy.leastA] : copy);
   return true;
 }
 

@@ -69,6 +69,8 @@ export interface ObservedSession {
    * time): not under control until the session ends (evidence/uncontrolled.ts).
    */
   ignoresLimit?: { drewA: number; limitA: number };
+  /** How far its car draws above a steady set-point, a fraction of it (evidence/overshoot.ts); undefined: not seen. */
+  overshoot?: number;
 }
 
 export function newObservedSession(key: string): AllFields<ObservedSession> {
@@ -96,6 +98,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     overdrawEpisodes: 0,
     limitIgnored: 0,
     ignoresLimit: undefined,
+    overshoot: undefined,
   };
 }
 

@@ -23,9 +23,11 @@ import { carMinimum, noteCarMinimum } from './car-minimum';
 import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
 import { settleDecrease } from './decrease-settle';
 import { noteCarNeeds } from './departure';
+import { registerDraw } from './energy-draw';
 import { forgetDraw, noteRefusal, takeDraw, takeRefusal, unphasedOn } from './measurements';
 import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
 import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
+import { noteOvershoot } from './overshoot';
 import { ResponseTimes } from './response-time';
 
 export class ConnectorObserver {
@@ -117,16 +119,16 @@ export class ConnectorObserver {
     // the charger's meter brings one again). A current without a phase counts on every wired one.
     const chargerA =
       state.currentA ?? unphasedOn(connector, state.currentUnphasedA, runtime.session.onePhase);
+    const measuredAt = state.measuredAt ?? state.lastSeen;
+    const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
+    const stamped = Number.isFinite(seenMs);
+    const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
     if (chargerA) {
-      const measuredAt = state.measuredAt ?? state.lastSeen;
-      const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
-      const stamped = Number.isFinite(seenMs);
       // A state published again (a status, a limit confirmed) repeats the reading: not a new one. A
       // new reading with the same values is (its own `measuredAt`): a station that draws a steady
       // 32 A and reports so every 10 s is measured, not stale after connectorDrawStaleAfterMs and
       // then counted at its fallback while it draws 32 A (issue 45: its neighbours flapped).
       const identity = `state:${JSON.stringify([chargerA, state.energyWh ?? null, state.powerW ?? null, state.measuredAt ?? null])}`;
-      const receivedMs = state.lastSeen === undefined ? Number.NaN : isoMs(state.lastSeen);
       takeDraw(
         connector,
         runtime,
@@ -137,7 +139,42 @@ export class ConnectorObserver {
         Number.isFinite(receivedMs) ? receivedMs : now,
         state.currentA === undefined,
       );
-    } else forgetDraw(runtime);
+      if (refusal) noteRefusal(runtime, refusal.why, now);
+      return { connector, changed };
+    }
+    // No current: its energy register's delta since its last reading is its draw, where it gives one.
+    // Only the register's own reading time (`energyAt`; from a flow without it, `measuredAt`) times
+    // it: `lastSeen` moves with every status.
+    const readAt = state.energyAt ?? state.measuredAt;
+    const readMs = readAt === undefined ? Number.NaN : isoMs(readAt);
+    const energy =
+      Number.isFinite(readMs) && state.energyWh !== undefined
+        ? registerDraw(
+            site,
+            connector,
+            runtime,
+            {
+              wh: state.energyWh,
+              atMs: Math.min(readMs, now),
+              key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
+            },
+            runtime.session.onePhase === true,
+            this.logger,
+          )
+        : undefined;
+    if (energy)
+      takeDraw(
+        connector,
+        runtime,
+        energy.mostA,
+        energy.atMs,
+        `energy:${energy.wh}@${energy.atMs}`,
+        true,
+        Number.isFinite(receivedMs) ? Math.max(receivedMs, energy.atMs) : now,
+        false,
+        { fromMs: energy.fromMs, leastA: energy.leastA },
+      );
+    else forgetDraw(runtime);
     if (refusal) noteRefusal(runtime, refusal.why, now);
     return { connector, changed };
   }
@@ -257,6 +294,7 @@ export class ConnectorObserver {
     }
 
     observeOverdraw(context, connector, runtime, sample, now);
+    noteOvershoot(site, connector, runtime, sample);
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
     const sentLimit = runtime.sent?.limitA ?? 0;

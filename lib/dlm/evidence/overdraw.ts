@@ -153,20 +153,25 @@ function judgeOverdraw(
   let excused = false;
   let unknown = false;
   let maxA = 0;
+  // A draw derived from the energy register (evidence/energy-draw.ts) is judged at the least it
+  // shows, against the set-points in force since the older of its two readings: only what it
+  // surely drew above them is an overdraw. It is counted, caught, at the most it may have drawn.
+  const judged = sample.energy?.leastA ?? sample.chargerA;
+  const atMs = sample.energy?.fromMs ?? sample.atMs;
   for (const i of wiredPhases(connector)) {
-    const value = sample.chargerA[i];
+    const value = judged[i];
     if (value === null || value === undefined) {
       unknown = true;
       continue;
     }
     maxA = Math.max(maxA, value);
     // While counted at its draw, only the set-point in force shows that it follows.
-    const allowed = allowedAt(context.site, connector, runtime, i, sample.atMs, !session.overdrawing);
+    const allowed = allowedAt(context.site, connector, runtime, i, atMs, !session.overdrawing);
     const tolerance = control.overdrawToleranceA;
     if (value > allowed + tolerance) over = true;
     else if (
       !session.overdrawing &&
-      value > allowedAt(context.site, connector, runtime, i, sample.atMs, true, false) + tolerance
+      value > allowedAt(context.site, connector, runtime, i, atMs, true, false) + tolerance
     )
       guessed = true;
     else if (value > setPointOn(runtime, i) + tolerance) excused = true;
@@ -184,8 +189,9 @@ function judgeOverdraw(
       : undefined;
   if (over || guessed) {
     // A phase it does not report is taken at the highest it reports (the worst case).
-    const chargerA = sample.chargerA.map((v) => v ?? maxA) as PerPhase;
-    session.lastOver = { gridA: toGrid(connector, chargerA), maxA };
+    const most = sample.energy ? Math.max(maxA, maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : maxA;
+    const chargerA = sample.chargerA.map((v) => v ?? most) as PerPhase;
+    session.lastOver = { gridA: toGrid(connector, chargerA), maxA: most };
     session.compliantSinceMs = undefined;
     if (session.overdrawing) session.overdrawFloorA = session.lastOver.gridA;
     else session.overdrawSinceMs ??= sample.atMs;
@@ -194,7 +200,7 @@ function judgeOverdraw(
   if (unknown) return;
   session.lastOver = undefined;
   session.overdrawSinceMs = undefined;
-  if (!session.overdrawing || sample.atMs < (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY)) return;
+  if (!session.overdrawing || atMs < (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY)) return;
   // Following is shown only by a car that draws under a set-point above 0: a charger paused, or a
   // car that takes nothing, reads 0 A whatever the charger does with a limit (an overdrawing
   // charger paused for a minute was trusted again, and drew 3 A above its next set-point).

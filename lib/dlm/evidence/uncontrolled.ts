@@ -73,7 +73,13 @@ export function failedLimitReserve(
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
   const amps = Math.min(connector.maxA, Math.max(own.amps, inForce, drawing));
   const what =
-    amps === own.amps ? own.why : amps === inForce ? 'the last limit it confirmed' : 'what it draws';
+    amps === own.amps
+      ? own.why
+      : amps === inForce
+        ? 'the last limit it confirmed'
+        : draw?.energy
+          ? 'what its energy register shows it draws'
+          : 'what it draws';
   return {
     amps,
     why: `${refused}: not under control, counted at ${what}${runtime.state?.transaction ? '' : IDLE_HINT}`,
@@ -116,7 +122,8 @@ export function ignoredLimitReserve(
   const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
   const amps = Math.min(connector.maxA, Math.max(own.amps, drew, drawing));
-  const what = amps === own.amps ? own.why : 'what it draws';
+  const what =
+    amps === own.amps ? own.why : draw?.energy ? 'what its energy register shows it draws' : 'what it draws';
   return {
     amps,
     why: `caught ignoring its limit twice this session (${(caught?.drewA ?? drew).toFixed(1)} A at a set-point of ${caught?.limitA ?? 0} A): not under control, counted at ${what}`,

@@ -126,6 +126,7 @@ function refusedNote(context: ExplainContext, connector: Connector): string {
 
 /** Said of a connector whose charger reports its current without a phase (evidence/measurements.ts unphasedOn). */
 function unphasedNote(connector: Connector, view: ConnectorView): string {
+  if (view.fromEnergy) return '; measured by its energy register (it reports no current)';
   if (!view.unphased) return '';
   const phases =
     connector.phases === 3 ? 'L1-L3' : connector.network === 'IT' ? 'L1-L2 (IT: two conductors)' : 'L1';
@@ -358,8 +359,10 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       reason: sent ? inputs.reasonOf(k) : '',
       gridPhases: (view?.gridPhases ?? []).map((p) => p + 1),
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
+      ...(view?.fromEnergy ? { measuredBy: 'energy' as const } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
+      ...(session.overshoot ? { overshootPercent: Math.round(session.overshoot * 1000) / 10 } : {}),
       ...(session.refusedWhy === undefined ? {} : { refusedReading: session.refusedWhy }),
       ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
       ...((reserved[k] ?? []).some((a) => a > 0)

@@ -108,10 +108,20 @@ export interface ConnectorSummary {
   gridPhases: number[];
   /** What the charger draws per grid phase (A), when known. */
   drawA?: Triple;
+  /**
+   * `energy`: it reports no current, and `drawA` is derived from its energy register's readings
+   * (evidence/energy-draw.ts: per phase the most its phases make plausible).
+   */
+  measuredBy?: 'energy';
   /** What the connector counts per grid phase. */
   countedA: Triple;
   /** Set when it draws above its set-point (ignores the limit). */
   overdrawing?: boolean;
+  /**
+   * How far its car was seen drawing above a steady set-point this session, % of it
+   * (evidence/overshoot.ts): the allocation keeps that much back on its circuits.
+   */
+  overshootPercent?: number;
   /**
    * Why its charger's newest refused reading this session could not be a current (not a finite
    * number, or beyond what its wiring carries: evidence/meter-plausibility.ts): such a reading is

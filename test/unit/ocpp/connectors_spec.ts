@@ -71,6 +71,32 @@ describe('ConnectorRegistry', () => {
     );
   });
 
+  it('says when its energy register was read, apart from its currents (issue 45: a charger that reports its register only)', () => {
+    const registry = new ConnectorRegistry();
+    registry.applyReadings(
+      'CP-1',
+      1,
+      [
+        reading('2026-01-01T10:00:00.000Z', undefined, { importWh: 1000 }),
+        reading('2026-01-01T10:00:05.000Z', undefined, { socPercent: 40 }),
+      ],
+      '2026-01-01T10:00:06.000Z',
+    );
+    assert.equal(registry.find('CP-1', 1)?.energyWh, 1000);
+    assert.equal(registry.find('CP-1', 1)?.energyAt, '2026-01-01T10:00:00.000Z', 'the reading that had it');
+    registry.applyReadings(
+      'CP-1',
+      1,
+      [reading('2026-01-01T10:00:30.000Z', undefined, { importWh: 1025 })],
+      '2026-01-01T10:00:11.000Z',
+    );
+    assert.equal(
+      registry.find('CP-1', 1)?.energyAt,
+      '2026-01-01T10:00:11.000Z',
+      'a clock ahead of ours: the arrival',
+    );
+  });
+
   it('keeps when currents were measured through a reading without currents (issue 46: a Current.Import of NaN is skipped)', () => {
     const registry = new ConnectorRegistry();
     registry.applyReadings(
@@ -89,6 +115,7 @@ describe('ConnectorRegistry', () => {
     const state = registry.find('CP-1', 1);
     assert.equal(state?.measuredAt, '2026-01-01T10:00:00.000Z');
     assert.equal(state?.energyWh, 1_000);
+    assert.equal(state?.energyAt, '2026-01-01T10:00:30.000Z', 'the register has a time of its own');
     assert.deepEqual(state?.currentA, [10, 10, 10]);
   });
 

@@ -1,0 +1,177 @@
+/**
+ * Measurements stage: a charger's draw from its energy register alone. OCPP 1.6's default measurand
+ * is `Energy.Active.Import.Register`, and some stations keep reporting only that after accepting a
+ * change of `MeterValuesSampledData` (issue 45: a station that took no limits was counted at its
+ * fallback while its register's 5 s deltas showed 26 A per phase). The one owner of what a
+ * register's delta says of the current:
+ * - a delta between two readings is the average power over the interval; per phase it is
+ *   P / (V × phases) on TN, P / (√3 V) for three phases and P / V for one on IT (3×230 V);
+ * - the phases are not reported: every count a car's phases make plausible within the connector's
+ *   wiring (its one-phase current at most `maxA` and the tolerances) is considered, so a phase is
+ *   counted at the most any plausible count puts on it (`mostA`: 26 A on three phases, not 78 A on
+ *   one of a 32 A connector), and judged (overdraw, a decrease followed) at the least (`leastA`:
+ *   the power spread over every wired phase): surely above, or maybe within;
+ * - the register counts in steps (whole Wh; 10 Wh for kWh with two decimals): the delta is one step
+ *   more for the count and one step less for the judgement (the step is the finest the session's
+ *   values show);
+ * - a reading goes with its session (the transaction; a new one starts from its first reading), a
+ *   register that went back (a reset, a wraparound, a replaced meter) starts anew, and so does one
+ *   after more than MAX_INTERVAL_MS without a reading (such a delta says little about now); a
+ *   second reading at the same time, or within MIN_INTERVAL_MS, waits for a longer interval, and
+ *   so does the same value at a later time (a connector state whose newest reading carried no
+ *   register keeps its old value);
+ * - a delta no count of phases makes plausible (more than the wiring carries on all of them) is
+ *   refused, logged once per session, and the register starts anew: local bounds, the connector's
+ *   own rating (no site-wide plausibility rule owns a charger's register).
+ * The draw it gives is stamped at the newer reading and carries the older one's time (`fromMs`):
+ * a judgement against a set-point takes the set-point in force from then on.
+ */
+import type { PerPhase } from '../../contracts';
+import type { Logger } from '../../log';
+import { wiredPhases } from '../phases';
+import type { Connector, Site } from '../site/model';
+
+/** A delta over a longer interval says little about what the car draws now: the register starts anew. */
+export const MAX_INTERVAL_MS = 600_000;
+/** A shorter interval waits for the next reading (a step of the register over it is a large current). */
+export const MIN_INTERVAL_MS = 2_000;
+/**
+ * How far above its rating a car may draw on a phase before a count of phases is implausible:
+ * IEC 61851-1 lets a car draw a little above what it is offered, and meters round.
+ */
+const RATING_TOLERANCE = 0.05;
+const RATING_TOLERANCE_A = 1;
+/** The coarsest step a register is taken to count in, Wh (a kWh register with one decimal). */
+const COARSEST_STEP_WH = 100;
+
+/** One reading of the register, with the session it belongs to. */
+export interface RegisterPoint {
+  wh: number;
+  atMs: number;
+  /** The session (`tx:<id>`, or `none` without a transaction): a new one starts the register anew. */
+  key: string;
+}
+
+/** A draw derived from two readings of the register. */
+export interface EnergyDraw {
+  /** Per charger phase, the most a plausible count of phases puts on it (what it is counted at). */
+  mostA: PerPhase;
+  /** Per charger phase, the least the register shows: its power spread over every wired phase. */
+  leastA: PerPhase;
+  /** The older reading's time: the draw is the average from then to `atMs`. */
+  fromMs: number;
+  atMs: number;
+  /** The newer reading (identifies the derivation). */
+  wh: number;
+}
+
+/** The register part of a connector's measurements (evidence/draws.ts DrawRecord). */
+export interface RegisterRecord {
+  point: RegisterPoint;
+  /** The finest step the session's readings show, Wh. */
+  stepWh: number;
+  /** The draw the last two readings gave, while they are the newest. */
+  derived?: EnergyDraw;
+  /** The session whose refused delta was logged (once per session). */
+  refusedKey?: string;
+}
+
+/**
+ * The draw the register's newest reading gives with the one before: a new derivation for a new
+ * reading, the held one for a repeat of the same reading (a connector state sent again), undefined
+ * when the readings give none (the session's first, after a reset or a long gap, a delta refused).
+ * `onePhase`: the car was switched to one phase (control/phase-switching.ts).
+ */
+export function registerDraw(
+  site: Site,
+  connector: Connector,
+  record: { register?: RegisterRecord },
+  point: RegisterPoint,
+  onePhase: boolean,
+  logger?: Logger,
+): EnergyDraw | undefined {
+  const held = record.register;
+  if (!Number.isFinite(point.wh) || !Number.isFinite(point.atMs)) return held?.derived;
+  const step = stepOf(point.wh);
+  if (!held || held.point.key !== point.key || point.wh < held.point.wh) {
+    record.register = { point, stepWh: step };
+    return undefined;
+  }
+  const elapsedMs = point.atMs - held.point.atMs;
+  // The same reading again, an older one, or one too close to the last: nothing new. Nor is a
+  // later time with the same value: a connector state whose reading carried no register keeps
+  // the old value (a car that stopped drawing shows in the next rise's average, or goes stale).
+  if (elapsedMs < MIN_INTERVAL_MS || (point.wh === held.point.wh && elapsedMs <= MAX_INTERVAL_MS))
+    return held.derived;
+  if (elapsedMs > MAX_INTERVAL_MS) {
+    record.register = { point, stepWh: step };
+    return undefined;
+  }
+  const stepWh = Math.min(held.stepWh, step);
+  const deltaWh = point.wh - held.point.wh;
+  const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs;
+  const most = powerW(deltaWh + stepWh);
+  const least = powerW(deltaWh - stepWh);
+  const derived = phaseCurrents(site, connector, most, least, onePhase);
+  if (!derived) {
+    if (held.refusedKey !== point.key && logger) {
+      const perPhaseA = least / (site.voltageV * (connector.network === 'IT' ? Math.sqrt(3) : 3));
+      logger.warn(
+        `charger ${connector.key}: its energy register rose by ${Math.round(deltaWh)} Wh in ${Math.round(elapsedMs / 1000)} s, ${perPhaseA.toFixed(1)} A on every phase, more than its ${connector.maxA} A wiring carries: not taken as its draw`,
+      );
+    }
+    record.register = { point, stepWh, refusedKey: point.key };
+    return undefined;
+  }
+  const draw: EnergyDraw = { ...derived, fromMs: held.point.atMs, atMs: point.atMs, wh: point.wh };
+  record.register = {
+    point,
+    stepWh,
+    derived: draw,
+    ...(held.refusedKey ? { refusedKey: held.refusedKey } : {}),
+  };
+  return draw;
+}
+
+/**
+ * Per charger phase, the most and the least current the power gives over the counts of phases the
+ * wiring makes plausible; undefined when none does. `mostW` and `leastW` are the power with the
+ * register's step added and taken away.
+ */
+function phaseCurrents(
+  site: Site,
+  connector: Connector,
+  mostW: number,
+  leastW: number,
+  onePhase: boolean,
+): { mostA: PerPhase; leastA: PerPhase } | undefined {
+  const it = connector.network === 'IT';
+  const wired = wiredPhases(connector);
+  const counts = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
+  const bound = connector.maxA * (1 + RATING_TOLERANCE) + RATING_TOLERANCE_A;
+  // Volts per ampere and phase for a car on `n` phases (on IT three phases carry √3·230·I).
+  const volts = (n: number) => site.voltageV * (it && n === 3 ? Math.sqrt(3) : n);
+  const mostA: PerPhase = [0, 0, 0];
+  let plausible = false;
+  for (const n of counts) {
+    if (leastW / volts(n) > bound) continue;
+    plausible = true;
+    const amps = Math.min(mostW / volts(n), connector.maxA);
+    for (let i = 0; i < n && i < wired.length; i++) mostA[i] = Math.max(mostA[i] ?? 0, amps);
+  }
+  if (!plausible) return undefined;
+  const widest = counts[counts.length - 1] ?? 1;
+  const spread = leastW / volts(widest);
+  const leastA: PerPhase = [0, 0, 0];
+  for (let i = 0; i < widest && i < wired.length; i++) leastA[i] = spread;
+  return { mostA, leastA };
+}
+
+/** The step a register value is a multiple of, Wh (1 for whole Wh; at most COARSEST_STEP_WH). */
+function stepOf(wh: number): number {
+  for (let step = COARSEST_STEP_WH; step >= 0.001; step /= 10) {
+    const units = wh / step;
+    if (Math.abs(units - Math.round(units)) < 1e-6 * Math.max(1, Math.abs(units))) return step;
+  }
+  return 0.001;
+}

@@ -1,0 +1,71 @@
+/**
+ * Observer stage: how far a car draws above its set-point while it follows it (its overshoot),
+ * learned per session. Cars draw a little above what they are offered (IEC 61851-1 lets them, and
+ * meters round): an independent simulator's cars up to 3 %, and four of them on a 63 A zone filled
+ * exactly (4 × 15.6 A) put 63.66 A on it (issue 45). Less than the overdraw tolerance
+ * (`control.overdrawToleranceA`), so no overdraw is seen; the allocation keeps it inside the
+ * breakers instead (allocation/from-update.ts `keptForOvershoot`, the one place it is counted).
+ *
+ * Learned from the car's own per-phase readings taken while its set-point was steady (no change it
+ * may still be following, evidence/overdraw.ts `allowedAt`): the most it drew above the set-point,
+ * as a fraction of it, bounded (MAX_OVERSHOOT: more is within the overdraw tolerance, or an overdraw).
+ * A draw derived from the energy register (an average) teaches the least it shows, and only over
+ * an interval steady from end to end; nothing is learned while it overdraws; the session's end
+ * forgets it (a new car, a new session).
+ */
+import { ACTIVE_PHASE_A } from '../../electrical';
+import type { ConnectorRuntime } from '../parts';
+import { wiredPhases } from '../phases';
+import type { Connector, Site } from '../site/model';
+import type { DrawSample } from './measurements';
+import { allowedAt } from './overdraw';
+
+/**
+ * The most of a set-point a car's overshoot is taken at: a few per cent. One car's factor holds every
+ * charger below its circuits (keptForOvershoot), so a meter's offset at a low set-point (0.5 A at
+ * 6 A: 8 %) must not become 8 % of a whole zone; what is left above it is within the overdraw
+ * tolerance, as before.
+ */
+export const MAX_OVERSHOOT = 0.05;
+
+/** Notes what a fresh reading shows of the car's overshoot (evidence/observer.ts, per new sample). */
+export function noteOvershoot(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample | undefined,
+): void {
+  const session = runtime.session;
+  const sent = runtime.sent;
+  if (!sample || session.overdrawing || !sent || sent.limitA <= 0) return;
+  if (runtime.state?.status !== 'Charging' || runtime.state.online !== true || runtime.pendingDecrease)
+    return;
+  // A register's delta (evidence/energy-draw.ts) at the least it shows, steady over its interval.
+  const values = sample.energy?.leastA ?? sample.chargerA;
+  let excessA: number | undefined;
+  for (const i of wiredPhases(connector)) {
+    const value = values[i];
+    if (value === null || value === undefined || value <= ACTIVE_PHASE_A) continue;
+    // Taken while the set-point may still be changing, a reading shows the change, not the car.
+    const steady = allowedAt(site, connector, runtime, i, sample.atMs, false);
+    for (const atMs of sample.energy ? [sample.energy.fromMs, sample.atMs] : [sample.atMs])
+      if (allowedAt(site, connector, runtime, i, atMs, true) !== steady) return;
+    excessA = Math.max(excessA ?? Number.NEGATIVE_INFINITY, value - steady);
+  }
+  if (excessA === undefined) return;
+  const ratio = Math.min(MAX_OVERSHOOT, Math.max(0, excessA / sent.limitA));
+  session.overshoot = Math.max(session.overshoot ?? 0, ratio);
+}
+
+/**
+ * What a circuit keeps back of its capacity on a phase for the overshoot of the cars below it:
+ * the chargers it controls share what is left after the floors (`floorA`: what uncontrolled ones
+ * draw) and, drawing `1 + overshoot` times their set-points, must fit it, so they are given
+ * `(capacity − floors) / (1 + overshoot)` in all, with the most any charging car below it was
+ * learned at (one factor for all: the allocation's shares are not known before it runs).
+ */
+export function keptForOvershoot(capacityA: number, floorsA: number, overshoot: number): number {
+  if (!(overshoot > 0)) return 0;
+  const shared = capacityA - floorsA;
+  return shared > 0 ? (shared * overshoot) / (1 + overshoot) : 0;
+}
