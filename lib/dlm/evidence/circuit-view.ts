@@ -193,21 +193,21 @@ export function viewCircuit(
     ? generationBelow(site, circuit, context.measurements, generation, now, 'least')
     : 'none';
   let unknown = false;
-  // A reading no breaker could carry says nothing of what the other loads draw, however much
-  // was learned or configured: up to the whole limit.
-  const nothingKnown = implausible?.kind === 'impossible';
+  // A reading no breaker could carry (an impossible one: a glitch, a CT ratio set too high) is
+  // blind like any other lie, counted at what was learned or configured: the peaks were learned
+  // from plausible readings only, and where the ratio was set too high they are above what is
+  // drawn (the safe side). Never plausible, nothing was learned: up to the whole limit (below).
+  // Counting the whole limit at once let one absurd value pause a zone (issue 46).
   for (const p of missing) {
-    if (otherLoadA && !nothingKnown) {
+    if (otherLoadA) {
       otherA[p] = combine(otherLoadA[p], p);
       continue;
     }
-    const count = nothingKnown
-      ? undefined
-      : peaks.blindCount(keys, p, {
-          includes,
-          belowA: childA[p],
-          generatedNowA: typeof surely === 'object' ? surely.perPhaseA[p] : 0,
-        });
+    const count = peaks.blindCount(keys, p, {
+      includes,
+      belowA: childA[p],
+      generatedNowA: typeof surely === 'object' ? surely.perPhaseA[p] : 0,
+    });
     counts[p] = count;
     if (count) otherA[p] = count.amps;
     else {
@@ -248,7 +248,7 @@ export function viewCircuit(
     why = `${source}: ${parts.join(', ')}`;
   }
   const parts = [
-    ...(otherLoadA && !nothingKnown
+    ...(otherLoadA
       ? [`other loads taken as ${otherLoadA.join('/')} A`]
       : unknown
         ? ['nothing is known of its other loads: its connectors wait for a reading']

@@ -218,8 +218,34 @@ describe('safe by default (issue #27)', () => {
       );
     });
 
-    it('counts the whole limit when it reads more than three times it (nothing is known)', () => {
+    // Issue 46: one absurd value is no evidence, so it no longer counts the whole limit (which
+    // paused the zone): the meter is blind at what it learned from its plausible readings, as any
+    // lying meter; only a meter that never read plausibly has taught nothing.
+    it('is blind at what it learned when it reads more than three times the limit', () => {
       const h = line();
+      h.feed(() => h.meter('lm', [130, 5, 5]));
+      h.run(3_000);
+      assert.equal(h.limit('CP-1/1'), 6);
+      const circuit = h.manager.summary().circuits[0];
+      assert.match(
+        circuit?.meter?.implausible ?? '',
+        /reads 130\.0 A on L1, more than 3 times the 40 A limit/,
+      );
+      assert.ok(
+        (circuit?.otherA ?? []).every((a) => a >= 5 && a < 40),
+        String(circuit?.otherA),
+      );
+    });
+
+    it('counts the whole limit when it never read plausibly (nothing is known)', () => {
+      const h = harness({
+        circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
+        connectors: [{ chargePointId: 'CP-1', circuit: 'line' }],
+        unbalanceLimitA: null,
+      });
+      h.meter('lm', [130, 5, 5]);
+      h.start();
+      h.plugIn('CP-1/1');
       h.feed(() => h.meter('lm', [130, 5, 5]));
       h.run(3_000);
       assert.equal(h.limit('CP-1/1'), 0);

@@ -2,8 +2,8 @@
  * Impossible readings are not evidence (issue 46, item 2), from a Modbus meter over real Modbus TCP
  * (the project's simulator serving an Eastron SDM630, read by the meter reader): a circuit meter
  * that reads 10 times its breaker, 3e38 A or NaN is not believed. Its reading is no evidence: the
- * circuit runs on the fail-safe of a blind meter and names the meter. This held before issue 46
- * (the rule is evidence/meter-plausibility.ts `impossible`); kept here as the Modbus end of it.
+ * circuit runs on the fail-safe of a blind meter and names the meter (the rule is
+ * evidence/meter-plausibility.ts `impossible`; its count evidence/circuit-view.ts).
  */
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
@@ -29,9 +29,9 @@ describe('Modbus meter: impossible readings of a circuit meter', () => {
   /**
    * What the fail-safe makes of it: NaN decodes as unknown (lib/modbus/decode.ts), so the meter's
    * last values age and it goes stale: its other loads at the fallback, the chargers keep their
-   * limits. A finite value beyond 3 times the breaker is `impossible` (meter-plausibility.ts): it may
-   * be a wrong CT ratio, so nothing is known of the other loads, learned or configured, and the
-   * connectors below wait (evidence/circuit-view.ts).
+   * limits. A finite value beyond 3 times the breaker is `impossible` (meter-plausibility.ts): the
+   * meter is blind as any lying one, its other loads at what was learned or configured
+   * (evidence/circuit-view.ts); before issue 46 the whole limit was counted and the chargers paused.
    */
   const cases: [string, 'stale' | 'impossible', (meter: SimulatedMeter) => void][] = [
     [
@@ -138,8 +138,9 @@ describe('Modbus meter: impossible readings of a circuit meter', () => {
             circuit?.meter?.implausible ?? '',
             /^meter "grid" of grid reads .* A on L1, more than 3 times the 63 A limit/,
           );
-          assert.deepEqual(circuit?.otherA, [63, 63, 63], 'nothing is known of the other loads');
-          assert.deepEqual([limits.get('CP-1'), limits.get('CP-2')], [0, 0]);
+          // Blind as any lying meter (issue 46): the fallback, not the whole limit; nobody paused.
+          assert.deepEqual(circuit?.otherA, [10, 10, 10], 'the other loads at the fallback, not the reading');
+          assert.deepEqual([limits.get('CP-1'), limits.get('CP-2')], [16, 16], 'nobody paused');
         }
       } finally {
         manager.stop();
