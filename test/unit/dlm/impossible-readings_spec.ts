@@ -95,7 +95,7 @@ describe('dlm: impossible readings of a charger', () => {
       // The reason (what the Chargers sidebar shows) and the node's status say it too.
       assert.match(b?.reason ?? '', /; reading refused: reads .* on L[12]/);
       assert.doesNotMatch(summary.connectors[0]?.reason ?? '', /refused/);
-      assert.equal(dlmStatus({ summary }).text, 'charger reading refused');
+      assert.equal(dlmStatus({ summary }).text, 'reading refused');
       const warned = h.logged.filter((line) => /reading refused/.test(line));
       assert.equal(warned.length, 1, warned.join('\n'));
       // The next car's session: logged again.
