@@ -76,6 +76,7 @@ export function chargerSim(connector: Connector, given: SimChargerOptions): Char
       ...(given.refusesLimits === undefined ? {} : { refusesLimits: given.refusesLimits }),
       ...(given.reportsCurrents === undefined ? {} : { reportsCurrents: given.reportsCurrents }),
       ...(given.keepsLastLimit === undefined ? {} : { keepsLastLimit: given.keepsLastLimit }),
+      ...(given.unphasedCurrent === undefined ? {} : { unphasedCurrent: given.unphasedCurrent }),
     },
     answers: { due: [] },
     // Before its first set-point a charger offers what it offers uncontrolled (its own fallback).

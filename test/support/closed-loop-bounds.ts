@@ -15,7 +15,11 @@ export function levelAt(steps: { fromMs: number; levels: Triple }[], atMs: numbe
   return levels;
 }
 
-/** What a charger that draws its maximum `maxA` draws at most. */
-export function drawnA(_plan: Plan, maxA: number): number {
-  return maxA;
+/**
+ * What a charger that draws its maximum `maxA` draws at most: its car's overshoot above what it is
+ * given included (closed-loop-population.ts), the most of the plan's cars.
+ */
+export function drawnA(plan: Plan, maxA: number): number {
+  const overshoot = Math.max(0, ...plan.cars.map((car) => car.ev.overshootPercent ?? 0));
+  return maxA * (1 + overshoot / 100);
 }

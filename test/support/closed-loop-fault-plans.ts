@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { CircuitConfig, ConnectorConfig, Triple } from '../../lib/dlm/site';
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
+import { withPopulation } from './closed-loop-population';
 import { type Plan, siteArbitrary } from './closed-loop-property';
 import { foldPv, pvPlantArbitraries, sunSteps } from './closed-loop-pv';
 
@@ -20,7 +21,7 @@ const FIRST_CAR_MS = 75 * SECOND;
  * Random sites as planArbitrary's, turned into real-site defaults with faults (the module comment),
  * the chargers' phase-switch pauses drawn last (closed-loop-pause.ts).
  */
-export const faultPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
+const faultSitesArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
   fc
     .tuple(
       siteArbitrary,
@@ -205,6 +206,9 @@ export const faultPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
       return plan;
     }),
 );
+
+/** Those sites, each charger with its habits of the fleet, drawn last (closed-loop-population.ts). */
+export const faultPlanArbitrary: fc.Arbitrary<Plan> = withPopulation(faultSitesArbitrary);
 
 /**
  * A PV plant behind the root meter (issue #36: the meters checked with and without measured

@@ -12,6 +12,7 @@ import type { MeterLie } from '../../lib/sim/site-faults';
 import { drawnA, everyPhase, levelAt } from './closed-loop-bounds';
 import { type FaultWindow, faultWindows, unseenJump } from './closed-loop-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
+import { withPopulation } from './closed-loop-population';
 import { foldPv, type PlanPv, pvPlantArbitraries, simPv, sunSteps } from './closed-loop-pv';
 import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
 
@@ -23,8 +24,11 @@ import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
  * report their meters every 5 s to 5 min; one charger may ignore its set-points (offers its
  * maximum), one may offer 3 A more than told, a switchable one's car may keep its three phases after
  * a switch to one. A switch of the phases while the car draws stops the car for its charger's pause
- * (0-30 s, mostly 20 s: closed-loop-pause.ts), as real chargers do. Other loads jump in steps on metered circuits (a circuit without a meter is
- * taken to have none of its own); meters report every 1-3 s.
+ * (0-30 s, mostly 20 s: closed-loop-pause.ts), as real chargers do. Then each charger takes habits
+ * of the fleet as found (closed-loop-population.ts: kept limits, no SmartCharging, meters unphased
+ * or energy only, 5-60 s readings, 1-60 s to follow, cars below their limit), which replace the
+ * response and reporting above where on. Other loads jump in steps on metered circuits (a circuit
+ * without a meter is taken to have none of its own); meters report every 1-3 s.
  *
  * The documented transient bounds: a breaker carries more than its limit only
  * - after the other loads below it jumped up: from the jump until the meter that sees it reported
@@ -61,6 +65,8 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DURATION_MS = 25 * MINUTE;
 const SETTLE_MS = 60 * SECOND;
+/** A plant's output folded into the root's loads is rounded to 0.1 A (closed-loop-pv.ts foldPv). */
+const PV_ROUNDING_A = 0.05;
 
 export interface Plan {
   site: SiteConfig;
@@ -203,15 +209,18 @@ export const siteArbitrary: fc.Arbitrary<Plan> = fc
     return { site: { circuits, connectors, unbalanceLimitA: null }, loads, meterIntervalMs, chargers, cars };
   });
 
-/** The random sites, each charger with its phase-switch pause (closed-loop-pause.ts). */
-export const planArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(siteArbitrary);
+/**
+ * The random sites, each charger with its phase-switch pause (closed-loop-pause.ts) and then its
+ * habits of the fleet (closed-loop-population.ts).
+ */
+export const planArbitrary: fc.Arbitrary<Plan> = withPopulation(withPhaseSwitchPauses(siteArbitrary));
 
 /**
  * The same sites with a PV plant behind the root meter and cars on pv and minpv: the plant's
  * output is a negative other load of the root (the grid meter sees it, as it would), in steps of
  * passing clouds; a cloud is an upward jump of the root's load, with its documented window.
  */
-export const pvPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
+const pvSitesArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
   fc.tuple(siteArbitrary, fc.record(pvPlantArbitraries(10))).map(([plan, pv]) => {
     const root = plan.site.circuits[0] as CircuitConfig;
     const peakA = pv.peakShare * Math.min(...(root.limitA as Triple));
@@ -220,6 +229,9 @@ export const pvPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
     return plan;
   }),
 );
+
+/** The PV sites, each charger with its habits of the fleet (closed-loop-population.ts). */
+export const pvPlanArbitrary: fc.Arbitrary<Plan> = withPopulation(pvSitesArbitrary);
 
 /** Circuit ids whose breaker may carry more than its limit in it, when, and why. */
 type Window = FaultWindow;
@@ -281,7 +293,9 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
           fromMs: step.fromMs,
           toMs: step.fromMs + reaction,
           why: `other loads of ${id} jumped`,
-          boundA: step.levels.map((v, p) => Math.max(0, v - (before[p] ?? 0))) as Triple,
+          boundA: step.levels.map(
+            (v, p) => Math.max(0, v - (before[p] ?? 0)) + (plan.pv && id === root ? 2 * PV_ROUNDING_A : 0),
+          ) as Triple,
           cause: `jump:${id}:${jumpIndex}`,
         };
         windows.push(window);
@@ -326,7 +340,9 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
     for (const c of site.circuits) {
       if (!ancestors(c.id).includes(circuitId)) continue;
       const levels = profile(c.id)(atMs);
-      for (const p of [0, 1, 2] as const) total[p] += levels[p] ?? 0;
+      // The root's loads net of a plant whose inverter is read are to 0.1 A (foldPv).
+      const rounding = plan.pv && c.id === root ? PV_ROUNDING_A : 0;
+      for (const p of [0, 1, 2] as const) total[p] += (levels[p] ?? 0) + rounding;
     }
     for (const car of rogueCars) {
       if (atMs < car.arriveMs || atMs >= (car.leaveMs ?? DURATION_MS)) continue;
