@@ -38,6 +38,10 @@ import type { Plan } from './closed-loop-property';
  *   A meter of the other loads only (every meter's last digits move: 0.05 A of noise) is found
  *   out by its own values: reading 0, at its first lying reading; frozen, FROZEN_AFTER_MS of
  *   the same values and a reading.
+ * Each bounds the excess it explains (closed-loop-property.ts judges by the bounds): a refusing
+ * charger, what it draws; a silence, how far its loads rose above its last reading; a lie, what it
+ * hides (read 0, the loads below; negated, the meter's offset; frozen, the loads and, where it
+ * counts them, the chargers below).
  */
 
 const SECOND = 1000;
