@@ -167,7 +167,7 @@ export class DemoVisits {
 function demoCar(
   random: () => number,
   speed: number,
-): Required<Omit<EvOptions, 'name' | 'targetSocPercent'>> {
+): Required<Omit<EvOptions, 'name' | 'targetSocPercent' | 'overshootPercent'>> {
   const singlePhase = random() < 0.25;
   const capacities = [40, 50, 58, 64, 77, 100];
   const capacityKWh = capacities[Math.floor(random() * capacities.length)] ?? 60;

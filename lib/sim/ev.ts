@@ -32,6 +32,11 @@ export interface EvOptions {
    * time (it does when the car is plugged in). Default 0: at once.
    */
   followDelayMs?: number;
+  /**
+   * Draws this much above the current it is given, in % (IEC 61851-1 lets the car's current stray
+   * above the PWM's; cars of an independent simulator draw up to 3 % above, issue #45). Default 0.
+   */
+  overshootPercent?: number;
 }
 
 /** What the car draws right now, as the charge point's meter sees it. */
@@ -50,6 +55,7 @@ export class SimulatedEv {
   readonly maxCurrentA: number;
   readonly minCurrentA: number;
   readonly followDelayMs: number;
+  readonly overshootPercent: number;
   private storedWh: number;
   /** What the car draws now, while it follows a changed offer. */
   private drawing: EvDraw = { currentA: 0, phases: 0 };
@@ -74,6 +80,8 @@ export class SimulatedEv {
     if (this.minCurrentA > this.maxCurrentA) throw new RangeError('minCurrentA must not exceed maxCurrentA');
     this.followDelayMs = options.followDelayMs ?? 0;
     if (!(this.followDelayMs >= 0)) throw new RangeError('followDelayMs must not be negative');
+    this.overshootPercent = options.overshootPercent ?? 0;
+    if (!(this.overshootPercent >= 0)) throw new RangeError('overshootPercent must not be negative');
     this.storedWh = (socPercent / 100) * this.capacityKWh * 1000;
   }
 
@@ -92,15 +100,18 @@ export class SimulatedEv {
 
   /**
    * What the car draws when the charge point offers `offeredA` per phase on a connector wired
-   * with `connectorPhases` phases: min(offered, car maximum) on the phases both sides have, or
-   * nothing when that is below the car's minimum or the battery is full.
+   * with `connectorPhases` phases: min(offered, car maximum) on the phases both sides have (its
+   * overshoot above that), or nothing when that is below the car's minimum or the battery is full.
    */
   draw(offeredA: number, connectorPhases: number): EvDraw {
     const currentA = Math.min(offeredA, this.maxCurrentA);
     const target =
       this.full || currentA < this.minCurrentA
         ? { currentA: 0, phases: 0 }
-        : { currentA, phases: Math.min(this.phases, connectorPhases) };
+        : {
+            currentA: this.overshootPercent > 0 ? currentA * (1 + this.overshootPercent / 100) : currentA,
+            phases: Math.min(this.phases, connectorPhases),
+          };
     // A full battery stops the car itself, at once.
     if (this.followDelayMs <= 0 || !this.plug || this.full) return this.settle(target);
     if (sameDraw(target, this.drawing)) return this.settle(target);

@@ -77,6 +77,7 @@ export function chargerSim(connector: Connector, given: SimChargerOptions): Char
       ...(given.reportsCurrents === undefined ? {} : { reportsCurrents: given.reportsCurrents }),
       ...(given.keepsLastLimit === undefined ? {} : { keepsLastLimit: given.keepsLastLimit }),
       ...(given.absurdReadings === undefined ? {} : { absurdReadings: given.absurdReadings }),
+      ...(given.unphasedCurrent === undefined ? {} : { unphasedCurrent: given.unphasedCurrent }),
     },
     answers: { due: [] },
     // Before its first set-point a charger offers what it offers uncontrolled (its own fallback).

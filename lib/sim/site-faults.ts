@@ -25,6 +25,11 @@ export interface SimChargerFaults {
   /** Its own meter reports per-phase currents. Default true (false: energy only). */
   reportsCurrents?: boolean;
   /**
+   * Its own meter reports one current without a phase (a plain `Current.Import`, as Schneider
+   * EVlink does: `ConnectorState.currentUnphasedA`), the most any of its phases carries. Default false.
+   */
+  unphasedCurrent?: boolean;
+  /**
    * It takes no fallback and keeps its last limit when ampflow is gone (limits at stack level 0, a
    * vendor key), as the profile manager reports it (`ConnectorState.keepsLimitOffline`).
    */
@@ -103,7 +108,9 @@ export function withFaults(
   if (state.failed) result.limitFailed = state.failed;
   if (faults.keepsLastLimit)
     result.keepsLimitOffline = { why: 'it takes limits at stack level 0 only', since: '' };
-  if (faults.reportsCurrents === false) {
+  if (faults.unphasedCurrent && result.currentA)
+    result.currentUnphasedA = Math.max(...result.currentA.map((a) => a ?? 0));
+  if (faults.reportsCurrents === false || faults.unphasedCurrent) {
     delete result.currentA;
     delete result.activePhases;
   }

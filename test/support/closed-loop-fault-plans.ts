@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { CircuitConfig, ConnectorConfig, Triple } from '../../lib/dlm/site';
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
+import { withPopulation } from './closed-loop-population';
 import { type Plan, siteArbitrary } from './closed-loop-property';
 import { foldPv, pvPlantArbitraries, sunSteps } from './closed-loop-pv';
 
@@ -18,199 +19,199 @@ const FIRST_CAR_MS = 75 * SECOND;
 
 /**
  * Random sites as planArbitrary's, turned into real-site defaults with faults (the module comment),
- * the chargers' phase-switch pauses drawn after them (closed-loop-pause.ts), the impossible
- * readings last (withAbsurdReadings): a seed draws the same sites as before each was added.
+ * the chargers' phase-switch pauses drawn after them (closed-loop-pause.ts).
  */
-export const faultPlanArbitrary: fc.Arbitrary<Plan> = withAbsurdReadings(
-  withPhaseSwitchPauses(
-    fc
-      .tuple(
-        siteArbitrary,
-        fc.record({
-          responses: fc.array(fc.integer({ min: 10, max: 60 }), { minLength: 4, maxLength: 4 }),
-          confirms: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
-          meterIntervals: fc.array(fc.constantFrom(5 * SECOND, 10 * SECOND, 60 * SECOND), {
-            minLength: 4,
-            maxLength: 4,
-          }),
-          energyOnly: fc.integer({ min: -1, max: 3 }),
-          // A charger that takes no fallback and keeps its last limit when ampflow is gone.
-          keeper: fc.integer({ min: -1, max: 3 }),
-          refusing: fc.constantFrom<'none' | 'reject' | 'noAnswer'>('none', 'reject', 'noAnswer'),
-          refusingIndex: fc.nat(),
-          dropout: fc.option(
-            fc.record({
-              circuit: fc.nat(),
-              atMin: fc.integer({ min: 4, max: 20 }),
-              forMin: fc.integer({ min: 1, max: 30 }),
-              // The loads' peak before the silence (a share of the limit), reached again during it.
-              peakShare: fc.double({ min: 0.2, max: 0.6, noNaN: true }),
-              // More cars on the silent circuit: the 6 A each it then gets must not fit beside the peak.
-              crowd: fc.integer({ min: 0, max: 8 }),
-            }),
-          ),
-          // ampflow stops (Node-RED stopped, the network broken) at a minute, in one site of three.
-          gone: fc.option(fc.integer({ min: 6, max: 22 }), { freq: 3 }),
-          // A PV plant behind the root meter: its inverter read, not read, or none.
-          pv: fc.record({
-            plant: fc.constantFrom<'read' | 'unread' | 'none'>('read', 'unread', 'none'),
-            ...pvPlantArbitraries(6),
-          }),
-          lie: fc.option(
-            fc.record({
-              circuit: fc.nat(),
-              atMin: fc.integer({ min: 2, max: 22 }),
-              forMin: fc.integer({ min: 1, max: 10 }),
-              kind: fc.constantFrom<MeterLie['kind']>('zero', 'negative', 'frozen'),
-            }),
-          ),
+const faultSitesArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
+  fc
+    .tuple(
+      siteArbitrary,
+      fc.record({
+        responses: fc.array(fc.integer({ min: 10, max: 60 }), { minLength: 4, maxLength: 4 }),
+        confirms: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        meterIntervals: fc.array(fc.constantFrom(5 * SECOND, 10 * SECOND, 60 * SECOND), {
+          minLength: 4,
+          maxLength: 4,
         }),
-      )
-      .map(([base, f]) => {
-        const plan = structuredClone(base);
-        for (const circuit of plan.site.circuits) delete circuit.fallback;
-        // The first car comes once every charger has taken its first limit (60 s at the slowest): a
-        // car at a charger that has not yet draws what the charger offers on its own.
-        for (const car of plan.cars) {
-          const shift = Math.max(0, FIRST_CAR_MS - car.arriveMs);
-          car.arriveMs += shift;
-          if (car.leaveMs !== undefined) car.leaveMs += shift;
-        }
-        const keys = Object.keys(plan.chargers);
-        keys.forEach((key, k) => {
-          const charger = plan.chargers[key];
-          if (!charger) return;
-          // The base property's chargers that draw more than told, or keep three phases after a switch
-          // to one, are left to it (its windows assume 1-8 s responses): here every charger follows
-          // its limit once it took it, or refuses it outright.
-          delete charger.rogue;
-          delete charger.overOfferA;
-          delete charger.ignoresPhaseSwitch;
-          charger.responseDelayMs = (f.responses[k] ?? 10) * SECOND;
-          charger.meterIntervalMs = f.meterIntervals[k] ?? 10 * SECOND;
-          charger.confirms = f.confirms[k] ?? false;
-          if (k === f.energyOnly) charger.reportsCurrents = false;
-          if (k === f.keeper) charger.keepsLastLimit = true;
-        });
-        if (f.refusing !== 'none') {
-          const k = f.refusingIndex % keys.length;
-          const key = keys[k] ?? '';
-          plan.chargers[key] = {
-            ...(plan.chargers[key] as Plan['chargers'][string]),
-            refusesLimits: f.refusing,
-          };
-          delete plan.chargers[key]?.rogue;
-          delete plan.chargers[key]?.overOfferA;
-          const connector = plan.site.connectors[k];
-          if (connector) connector.maxA = 16;
-        }
-        addPlant(plan, f.pv);
-        plan.meterFaults = {};
-        const metered = plan.site.circuits.filter((c) => c.meter);
-        const subtree = (id: string): string[] => [
-          id,
-          ...plan.site.circuits.filter((c) => c.parent === id).flatMap((c) => subtree(c.id)),
-        ];
-        // A silent meter: one with no meter below it (its subtree's loads are its own), whose loads
-        // move during the silence only within what they were before it.
-        const leaves = metered.filter((c) =>
-          subtree(c.id).every((id) => id === c.id || !plan.meterIntervalMs[id]),
-        );
-        const dropout = f.dropout;
-        if (dropout && leaves.length > 0) {
-          const circuit = leaves[dropout.circuit % leaves.length] as CircuitConfig;
-          const fromMs = dropout.atMin * MINUTE;
-          const toMs = Math.min(DURATION_MS, fromMs + dropout.forMin * MINUTE);
-          const limit = circuit.limitA as Triple;
-          const peak = limit.map((l) => Math.round(l * dropout.peakShare * 10) / 10) as Triple;
-          // The peak for a minute early on (the meter sees it), and again in the silence.
-          const steps = [
-            ...(plan.loads[circuit.id] ?? []),
-            { fromMs: MINUTE, levels: peak },
-            { fromMs: 2 * MINUTE, levels: [0, 0, 0] as Triple },
-            { fromMs: fromMs + 2 * MINUTE, levels: peak },
-          ].sort((a, b) => a.fromMs - b.fromMs);
-          plan.loads[circuit.id] = steps;
-          holdWithinSeen(steps, fromMs, toMs);
-          plan.meterFaults[circuit.id] = { dropouts: [{ fromMs, toMs }] };
-          for (let n = 0; n < dropout.crowd; n++) {
-            const chargePointId = `CP-X${n}`;
-            plan.site.connectors.push({
-              chargePointId,
-              circuit: circuit.id,
-              phaseRotation: (['RST', 'STR', 'TRS'] as const)[n % 3],
-              maxA: 16,
-            });
-            plan.chargers[`${chargePointId}/1`] = {
-              responseDelayMs: (f.responses[n % 4] ?? 10) * SECOND,
-              meterIntervalMs: 10 * SECOND,
-              confirms: n % 2 === 0,
-            };
-            const arriveMs = (1 + n) * MINUTE;
-            plan.cars.push({
-              connector: `${chargePointId}/1`,
-              arriveMs,
-              leaveMs: DURATION_MS + MINUTE,
-              ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 20 },
-            });
-          }
-        }
-        // A lie on another meter than the silent one (a frozen meter's loads hold still, which would
-        // take the peak the silent one must have seen).
-        const liars = metered.filter((c) => !plan.meterFaults?.[c.id]);
-        if (f.lie && liars.length > 0) {
-          const circuit = liars[f.lie.circuit % liars.length] as CircuitConfig;
-          // A frozen meter above the silent one would hold still the peak the silent one must see
-          // before its silence (found at FAULTS_SEED=20261125 path 9619): it reads 0 A instead.
-          const aboveSilent = subtree(circuit.id).some((id) => plan.meterFaults?.[id]?.dropouts);
-          // A meter of the other loads only is checked only by its own values (they moved before).
-          // Where generation is possible but not measured, reading negative (exporting) says nothing.
-          const unmeasured =
-            f.pv.plant === 'unread' && plan.site.connectors.some((c) => c.mode && c.mode !== 'fast');
-          const kind =
-            (f.lie.kind === 'frozen' && aboveSilent) || (f.lie.kind === 'negative' && unmeasured)
-              ? 'zero'
-              : f.lie.kind;
-          const fromMs = f.lie.atMin * MINUTE;
-          const toMs = Math.min(DURATION_MS, fromMs + f.lie.forMin * MINUTE);
-          {
-            // A frozen meter hides what its loads do: they hold still while it lies (no rule sees that).
-            if (kind === 'frozen') {
-              for (const id of subtree(circuit.id))
-                plan.loads[id] = (plan.loads[id] ?? []).filter(
-                  (s) => s.fromMs < fromMs - MINUTE || s.fromMs >= toMs,
-                );
-            } else {
-              // Found out, it is blind: its own loads move within what it read before, as in a
-              // silence (a rise of 14.7 A while it read the negated current was one no rule can see:
-              // FAULTS_SEED=13477 FAULTS_PATH=3648). Those of a sub-circuit with a meter its own sees.
-              holdWithinSeen(plan.loads[circuit.id] ?? [], fromMs, toMs);
-            }
-            // A lie that a charger must reveal needs chargers below that report their currents.
-            const revealers = plan.site.connectors.filter((c) => subtree(circuit.id).includes(c.circuit));
-            if (kind !== 'negative')
-              for (const c of revealers) delete plan.chargers[`${c.chargePointId}/1`]?.reportsCurrents;
-            plan.meterFaults[circuit.id] = {
-              ...plan.meterFaults[circuit.id],
-              lies: [{ fromMs, toMs, kind }],
-            };
-          }
-        }
-        // ampflow gone: the chargers' fallbacks must fit beside the other loads as learned (what the
-        // meters saw: the loads hold within it from a minute before).
-        if (f.gone !== null) {
-          plan.goneAtMs = f.gone * MINUTE;
-          for (const circuit of metered)
-            holdWithinSeen(plan.loads[circuit.id] ?? [], plan.goneAtMs, DURATION_MS);
-        }
-        // Real meters: their last digits move from reading to reading (what the zero and frozen rules
-        // of a meter of the other loads only go by).
-        for (const circuit of metered)
-          plan.meterFaults[circuit.id] = { ...plan.meterFaults[circuit.id], jitterA: 0.05 };
-        return plan;
+        energyOnly: fc.integer({ min: -1, max: 3 }),
+        // A charger that takes no fallback and keeps its last limit when ampflow is gone.
+        keeper: fc.integer({ min: -1, max: 3 }),
+        refusing: fc.constantFrom<'none' | 'reject' | 'noAnswer'>('none', 'reject', 'noAnswer'),
+        refusingIndex: fc.nat(),
+        dropout: fc.option(
+          fc.record({
+            circuit: fc.nat(),
+            atMin: fc.integer({ min: 4, max: 20 }),
+            forMin: fc.integer({ min: 1, max: 30 }),
+            // The loads' peak before the silence (a share of the limit), reached again during it.
+            peakShare: fc.double({ min: 0.2, max: 0.6, noNaN: true }),
+            // More cars on the silent circuit: the 6 A each it then gets must not fit beside the peak.
+            crowd: fc.integer({ min: 0, max: 8 }),
+          }),
+        ),
+        // ampflow stops (Node-RED stopped, the network broken) at a minute, in one site of three.
+        gone: fc.option(fc.integer({ min: 6, max: 22 }), { freq: 3 }),
+        // A PV plant behind the root meter: its inverter read, not read, or none.
+        pv: fc.record({
+          plant: fc.constantFrom<'read' | 'unread' | 'none'>('read', 'unread', 'none'),
+          ...pvPlantArbitraries(6),
+        }),
+        lie: fc.option(
+          fc.record({
+            circuit: fc.nat(),
+            atMin: fc.integer({ min: 2, max: 22 }),
+            forMin: fc.integer({ min: 1, max: 10 }),
+            kind: fc.constantFrom<MeterLie['kind']>('zero', 'negative', 'frozen'),
+          }),
+        ),
       }),
-  ),
+    )
+    .map(([base, f]) => {
+      const plan = structuredClone(base);
+      for (const circuit of plan.site.circuits) delete circuit.fallback;
+      // The first car comes once every charger has taken its first limit (60 s at the slowest): a
+      // car at a charger that has not yet draws what the charger offers on its own.
+      for (const car of plan.cars) {
+        const shift = Math.max(0, FIRST_CAR_MS - car.arriveMs);
+        car.arriveMs += shift;
+        if (car.leaveMs !== undefined) car.leaveMs += shift;
+      }
+      const keys = Object.keys(plan.chargers);
+      keys.forEach((key, k) => {
+        const charger = plan.chargers[key];
+        if (!charger) return;
+        // The base property's chargers that draw more than told, or keep three phases after a switch
+        // to one, are left to it (its windows assume 1-8 s responses): here every charger follows
+        // its limit once it took it, or refuses it outright.
+        delete charger.rogue;
+        delete charger.overOfferA;
+        delete charger.ignoresPhaseSwitch;
+        charger.responseDelayMs = (f.responses[k] ?? 10) * SECOND;
+        charger.meterIntervalMs = f.meterIntervals[k] ?? 10 * SECOND;
+        charger.confirms = f.confirms[k] ?? false;
+        if (k === f.energyOnly) charger.reportsCurrents = false;
+        if (k === f.keeper) charger.keepsLastLimit = true;
+      });
+      if (f.refusing !== 'none') {
+        const k = f.refusingIndex % keys.length;
+        const key = keys[k] ?? '';
+        plan.chargers[key] = {
+          ...(plan.chargers[key] as Plan['chargers'][string]),
+          refusesLimits: f.refusing,
+        };
+        delete plan.chargers[key]?.rogue;
+        delete plan.chargers[key]?.overOfferA;
+        const connector = plan.site.connectors[k];
+        if (connector) connector.maxA = 16;
+      }
+      addPlant(plan, f.pv);
+      plan.meterFaults = {};
+      const metered = plan.site.circuits.filter((c) => c.meter);
+      const subtree = (id: string): string[] => [
+        id,
+        ...plan.site.circuits.filter((c) => c.parent === id).flatMap((c) => subtree(c.id)),
+      ];
+      // A silent meter: one with no meter below it (its subtree's loads are its own), whose loads
+      // move during the silence only within what they were before it.
+      const leaves = metered.filter((c) =>
+        subtree(c.id).every((id) => id === c.id || !plan.meterIntervalMs[id]),
+      );
+      const dropout = f.dropout;
+      if (dropout && leaves.length > 0) {
+        const circuit = leaves[dropout.circuit % leaves.length] as CircuitConfig;
+        const fromMs = dropout.atMin * MINUTE;
+        const toMs = Math.min(DURATION_MS, fromMs + dropout.forMin * MINUTE);
+        const limit = circuit.limitA as Triple;
+        const peak = limit.map((l) => Math.round(l * dropout.peakShare * 10) / 10) as Triple;
+        // The peak for a minute early on (the meter sees it), and again in the silence.
+        const steps = [
+          ...(plan.loads[circuit.id] ?? []),
+          { fromMs: MINUTE, levels: peak },
+          { fromMs: 2 * MINUTE, levels: [0, 0, 0] as Triple },
+          { fromMs: fromMs + 2 * MINUTE, levels: peak },
+        ].sort((a, b) => a.fromMs - b.fromMs);
+        plan.loads[circuit.id] = steps;
+        holdWithinSeen(steps, fromMs, toMs);
+        plan.meterFaults[circuit.id] = { dropouts: [{ fromMs, toMs }] };
+        for (let n = 0; n < dropout.crowd; n++) {
+          const chargePointId = `CP-X${n}`;
+          plan.site.connectors.push({
+            chargePointId,
+            circuit: circuit.id,
+            phaseRotation: (['RST', 'STR', 'TRS'] as const)[n % 3],
+            maxA: 16,
+          });
+          plan.chargers[`${chargePointId}/1`] = {
+            responseDelayMs: (f.responses[n % 4] ?? 10) * SECOND,
+            meterIntervalMs: 10 * SECOND,
+            confirms: n % 2 === 0,
+          };
+          const arriveMs = (1 + n) * MINUTE;
+          plan.cars.push({
+            connector: `${chargePointId}/1`,
+            arriveMs,
+            leaveMs: DURATION_MS + MINUTE,
+            ev: { phases: 3, maxCurrentA: 16, capacityKWh: 60, socPercent: 20 },
+          });
+        }
+      }
+      // A lie on another meter than the silent one (a frozen meter's loads hold still, which would
+      // take the peak the silent one must have seen).
+      const liars = metered.filter((c) => !plan.meterFaults?.[c.id]);
+      if (f.lie && liars.length > 0) {
+        const circuit = liars[f.lie.circuit % liars.length] as CircuitConfig;
+        // A frozen meter above the silent one would hold still the peak the silent one must see
+        // before its silence (found at FAULTS_SEED=20261125 path 9619): it reads 0 A instead.
+        const aboveSilent = subtree(circuit.id).some((id) => plan.meterFaults?.[id]?.dropouts);
+        // A meter of the other loads only is checked only by its own values (they moved before).
+        // Where generation is possible but not measured, reading negative (exporting) says nothing.
+        const unmeasured =
+          f.pv.plant === 'unread' && plan.site.connectors.some((c) => c.mode && c.mode !== 'fast');
+        const kind =
+          (f.lie.kind === 'frozen' && aboveSilent) || (f.lie.kind === 'negative' && unmeasured)
+            ? 'zero'
+            : f.lie.kind;
+        const fromMs = f.lie.atMin * MINUTE;
+        const toMs = Math.min(DURATION_MS, fromMs + f.lie.forMin * MINUTE);
+        {
+          // A frozen meter hides what its loads do: they hold still while it lies (no rule sees that).
+          if (kind === 'frozen') {
+            for (const id of subtree(circuit.id))
+              plan.loads[id] = (plan.loads[id] ?? []).filter(
+                (s) => s.fromMs < fromMs - MINUTE || s.fromMs >= toMs,
+              );
+          } else {
+            // Found out, it is blind: its own loads move within what it read before, as in a
+            // silence (a rise of 14.7 A while it read the negated current was one no rule can see:
+            // FAULTS_SEED=13477 FAULTS_PATH=3648). Those of a sub-circuit with a meter its own sees.
+            holdWithinSeen(plan.loads[circuit.id] ?? [], fromMs, toMs);
+          }
+          // A lie that a charger must reveal needs chargers below that report their currents.
+          const revealers = plan.site.connectors.filter((c) => subtree(circuit.id).includes(c.circuit));
+          if (kind !== 'negative')
+            for (const c of revealers) delete plan.chargers[`${c.chargePointId}/1`]?.reportsCurrents;
+          plan.meterFaults[circuit.id] = { ...plan.meterFaults[circuit.id], lies: [{ fromMs, toMs, kind }] };
+        }
+      }
+      // ampflow gone: the chargers' fallbacks must fit beside the other loads as learned (what the
+      // meters saw: the loads hold within it from a minute before).
+      if (f.gone !== null) {
+        plan.goneAtMs = f.gone * MINUTE;
+        for (const circuit of metered)
+          holdWithinSeen(plan.loads[circuit.id] ?? [], plan.goneAtMs, DURATION_MS);
+      }
+      // Real meters: their last digits move from reading to reading (what the zero and frozen rules
+      // of a meter of the other loads only go by).
+      for (const circuit of metered)
+        plan.meterFaults[circuit.id] = { ...plan.meterFaults[circuit.id], jitterA: 0.05 };
+      return plan;
+    }),
 );
+
+/**
+ * Those sites, each charger with its habits of the fleet (closed-loop-population.ts), then the
+ * impossible readings last (withAbsurdReadings): each drawn after what was there before it.
+ */
+export const faultPlanArbitrary: fc.Arbitrary<Plan> = withAbsurdReadings(withPopulation(faultSitesArbitrary));
 
 /**
  * Impossible readings (issue 46): in one site of two, a charger's meter or a circuit's meter reads

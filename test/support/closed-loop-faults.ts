@@ -3,8 +3,10 @@ import {
   FROZEN_WHILE_CHARGERS_MOVE_MS,
   NEGATIVE_TOLERANCE_A,
 } from '../../lib/dlm/evidence/meter-plausibility';
+import type { Triple } from '../../lib/dlm/site';
 import type { Site } from '../../lib/dlm/site/model';
 import { COMMAND_TIMEOUT_MS } from '../../lib/sim/site-faults';
+import { drawnA, everyPhase, levelAt } from './closed-loop-bounds';
 import type { Plan } from './closed-loop-property';
 
 /**
@@ -40,22 +42,34 @@ import type { Plan } from './closed-loop-property';
  * - a meter that reads the impossible: a move of its loads (within what it read) before its values
  *   held are stale, plus the same reaction. A charger's impossible reading needs no window: it is
  *   taken as not measured, and the charger is counted at its set-point.
+ * Each bounds the excess it explains (closed-loop-property.ts judges by the bounds): a refusing
+ * charger, what it draws; a silence, how far its loads rose above its last reading; a lie, what it
+ * hides (read 0, the loads below; negated, the meter's offset; frozen, the loads and, where it
+ * counts them, the chargers below; impossible, the loads below).
  */
 
 const SECOND = 1000;
 /** The meters' staleAfterMs (the site's default). */
 const STALE_AFTER_MS = 30 * SECOND;
 
-/** A window of the fault property (closed-loop-property.ts's Window, with bounds on each excursion). */
+/**
+ * A window of the properties (closed-loop-property.ts says how they are judged): where, when and
+ * why a breaker may carry more than its limit, and by how much at most at each moment.
+ */
 export interface FaultWindow {
   circuits: Set<string>;
   fromMs: number;
   toMs: number;
   why: string;
+  /**
+   * What the window's cause can put above a limit, per grid phase, at a moment (ms): the jump's
+   * size, a charger's overdraw, what the loads no set-point reaches put above the limit.
+   */
+  boundA: Triple | ((atMs: number) => Triple);
+  /** Windows of one cause (a jump, and the same jump while a charger was raised) explain one excess. */
+  cause: string;
   /** Each excursion in it lasts at most this long. */
   maxDurationMs?: number;
-  /** Each excursion in it is at most this much over the limit. */
-  maxExcessA?: number;
 }
 
 /** Whether a load step of circuit `id` at `atMs` falls in a silence of its meter, past `staleAfterMs`. */
@@ -86,6 +100,9 @@ export function faultWindows(
       fromMs: 0,
       toMs: knownMs + reaction,
       why: `${key} refuses its limits`,
+      // Until then it is counted at its limit, and draws what its car takes (its maximum).
+      boundA: everyPhase(drawnA(plan, connector?.maxA ?? 0)),
+      cause: `refuses:${key}`,
     });
   }
   for (const [id, faults] of Object.entries(plan.meterFaults ?? {})) {
@@ -99,6 +116,9 @@ export function faultWindows(
         fromMs: d.fromMs,
         toMs: settledMs + reaction,
         why: `other loads of ${id} jumped before its silent meter's fallback took effect`,
+        // What they rose to in the silence above what the meter read last.
+        boundA: riseOf(plan.loads[id] ?? [], d.fromMs - 3 * SECOND, d.fromMs, settledMs),
+        cause: `silence:${id}@${d.fromMs}`,
       });
     }
     const circuit = site.circuits.find((c) => c.id === id);
@@ -110,8 +130,9 @@ export function faultWindows(
       if (lie.kind === 'absurd') {
         // A reading that is no number (NaN, 1e308 rounded to Infinity) is not taken: the values held
         // age until they are stale, as in a silence; one beyond 3 times the limit is impossible at
-        // once (nothing is known). Its loads hold within what it read (closed-loop-fault-plans.ts):
-        // a jump before the staleness is noticed is one nobody saw.
+        // once (blind at what it learned). Its loads hold within what it read
+        // (closed-loop-fault-plans.ts): a jump before the staleness is noticed is one nobody saw,
+        // bounded as a silence's, by how far they rose above its last reading.
         const settledMs = lie.fromMs + STALE_AFTER_MS + reaction;
         const steps = plan.loads[id] ?? [];
         if (steps.some((s) => s.fromMs >= lie.fromMs && s.fromMs < settledMs))
@@ -120,6 +141,8 @@ export function faultWindows(
             fromMs: lie.fromMs,
             toMs: settledMs + reaction,
             why: `other loads of ${id} moved while its meter read ${lie.valueA} A, before it went stale`,
+            boundA: riseOf(steps, lie.fromMs - 3 * SECOND, lie.fromMs, settledMs),
+            cause: `absurd:${id}@${lie.fromMs}`,
           });
         continue;
       }
@@ -135,15 +158,63 @@ export function faultWindows(
               ? FROZEN_WHILE_CHARGERS_MOVE_MS + meterMs + chargerMs
               : FROZEN_AFTER_MS + 2 * meterMs
             : meterMs;
+      // What the lie hides: read 0, the loads below the meter; negated, within the meter's offset;
+      // frozen, the loads (they hold still) and, where it counts the chargers, what they moved by.
+      const below = site.circuits.filter((c) => ancestors(c.id).includes(id));
+      const hiddenA = (atMs: number) => {
+        const total: Triple = [0, 0, 0];
+        for (const c of below) {
+          const levels = levelAt(plan.loads[c.id] ?? [], atMs);
+          for (const p of [0, 1, 2] as const) total[p] += levels[p] ?? 0;
+        }
+        return total;
+      };
+      const chargersA = site.connectors
+        .filter((c) => below.some((b) => b.index === c.circuitIndex))
+        .reduce((sum, c) => sum + drawnA(plan, c.maxA), 0);
+      const hidden = maxOver(hiddenA, plan.loads, lie.fromMs, lie.toMs + seenMs + reaction);
       windows.push({
         circuits: new Set(ancestors(id)),
         fromMs: lie.fromMs,
         toMs: lie.toMs + seenMs + reaction,
         maxDurationMs: seenMs + reaction,
-        ...(lie.kind === 'negative' ? { maxExcessA: NEGATIVE_TOLERANCE_A + 0.01 } : {}),
+        boundA:
+          lie.kind === 'negative'
+            ? everyPhase(NEGATIVE_TOLERANCE_A + 0.01)
+            : lie.kind === 'frozen' && includes
+              ? (hidden.map((v) => v + chargersA) as Triple)
+              : hidden,
+        cause: `lie:${id}@${lie.fromMs}`,
         why: `meter of ${id} reads ${lie.kind}`,
       });
     }
   }
   return windows;
+}
+
+/** The most `at` reaches per phase from `fromMs` to `toMs` (it changes only at the steps of `loads`). */
+function maxOver(at: (atMs: number) => Triple, loads: Plan['loads'], fromMs: number, toMs: number): Triple {
+  const times = [fromMs, ...Object.values(loads).flatMap((s) => s.map((x) => x.fromMs))].filter(
+    (t) => t >= fromMs && t <= toMs,
+  );
+  const most: Triple = [0, 0, 0];
+  for (const t of times) {
+    const levels = at(t);
+    for (const p of [0, 1, 2] as const) most[p] = Math.max(most[p], levels[p] ?? 0);
+  }
+  return most;
+}
+
+/** How far `steps` rise from `fromMs` to `toMs` above the least they were at `seenFromMs`..`seenToMs`. */
+function riseOf(
+  steps: { fromMs: number; levels: Triple }[],
+  seenFromMs: number,
+  seenToMs: number,
+  toMs: number,
+): Triple {
+  const a = levelAt(steps, seenFromMs);
+  const b = levelAt(steps, seenToMs);
+  const seen = a.map((v, p) => Math.min(v, b[p] ?? 0));
+  const most = maxOver((t) => levelAt(steps, t), { steps }, seenToMs, toMs);
+  return most.map((v, p) => Math.max(0, v - (seen[p] ?? 0))) as Triple;
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
+import { withPopulation } from './closed-loop-population';
 import { type Plan, siteArbitrary } from './closed-loop-property';
 
 /**
@@ -10,7 +11,7 @@ import { type Plan, siteArbitrary } from './closed-loop-property';
  */
 
 /** The property's sites as IT sites: each connector single-phase or not, each car single-phase or not. */
-export const itPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
+const itSitesArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
   fc
     .tuple(
       siteArbitrary,
@@ -33,6 +34,9 @@ export const itPlanArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
       return plan;
     }),
 );
+
+/** Those sites, each charger with its habits of the fleet, drawn last (closed-loop-population.ts). */
+export const itPlanArbitrary: fc.Arbitrary<Plan> = withPopulation(itSitesArbitrary);
 
 /** The short form's command that replays one IT case (closed-loop-it_spec.ts's environment variables). */
 export function itReplayCommand(seed: number, path: string): string {

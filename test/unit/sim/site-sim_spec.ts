@@ -77,3 +77,40 @@ describe('SiteSimulator phase switch pause', () => {
     assert.equal(drawn.slice(10).filter((a) => a === 0).length, 0);
   });
 });
+
+describe('SiteSimulator habits of the fleet (issue 45)', () => {
+  const run = (
+    charger: { unphasedCurrent?: boolean },
+    ev: { maxCurrentA: number; overshootPercent?: number },
+  ) => {
+    const clock = new ManualClock(Date.UTC(2026, 5, 21, 12));
+    const sim = new SiteSimulator({
+      clock,
+      site: {
+        circuits: [{ id: 'home', limitA: 35 }],
+        connectors: [{ chargePointId: 'WB-1', circuit: 'home', maxA: 32 }],
+      },
+      chargers: { 'WB-1/1': { responseDelayMs: 1000, meterIntervalMs: 5000, ...charger } },
+      cars: [{ connector: 'WB-1/1', arriveMs: 0, leaveMs: 600_000, ev: { phases: 3, ...ev } }],
+    });
+    sim.applySetPoint({ chargePointId: 'WB-1', connectorId: 1, reason: 'test', limitA: 20, phases: 3 });
+    for (let i = 0; i < 20; i++) {
+      clock.advance(1000);
+      sim.step(1000);
+    }
+    const states = sim.takeConnectorStates();
+    return { actual: sim.actualA()[0], state: states[states.length - 1] };
+  };
+
+  it('a car that overshoots draws that share above the limit it is given, or its own maximum below it', () => {
+    assert.deepEqual(run({}, { maxCurrentA: 32, overshootPercent: 3 }).actual, [20.6, 20.6, 20.6]);
+    assert.deepEqual(run({}, { maxCurrentA: 13 }).actual, [13, 13, 13]);
+  });
+
+  it('a charger that reports one current without a phase says it as currentUnphasedA, with no per-phase currents', () => {
+    const { state } = run({ unphasedCurrent: true }, { maxCurrentA: 32 });
+    assert.equal(state?.currentUnphasedA, 20);
+    assert.equal(state?.currentA, undefined);
+    assert.equal(state?.activePhases, undefined);
+  });
+});
