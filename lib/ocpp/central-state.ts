@@ -38,6 +38,18 @@ export type StopAnomalyReason =
   | 'belowMeterStart'
   | 'impossibleEnergy';
 
+/** A stop as received, in the shared (1.6) shapes. */
+export interface StopReceived {
+  /** The ledger's id it names; 0 for a 2.0.1 Ended of a transaction the ledger does not have. */
+  transactionId: number;
+  /** An OCPP 2.0.1 charger's own id of the transaction it ended. */
+  chargerTransactionId?: string;
+  meterStop: number;
+  timestamp: string;
+  reason?: string;
+  idTag?: string;
+}
+
 /**
  * A stop that is no charge data record: kept in the journal and the archive (never lost), shown to
  * the operator, never a row of the CDR export, a `session` or a stop for the operator's backend.
@@ -50,16 +62,7 @@ export interface StopAnomaly {
   /** Why, in words with the figures. */
   detail: string;
   /** What the charger sent, in the shared (1.6) shapes; `transactionData` left out. */
-  received: {
-    /** The ledger's id it names; 0 for a 2.0.1 Ended of a transaction the ledger does not have. */
-    transactionId: number;
-    /** An OCPP 2.0.1 charger's own id of the transaction it ended. */
-    chargerTransactionId?: string;
-    meterStop: number;
-    timestamp: string;
-    reason?: string;
-    idTag?: string;
-  };
+  received: StopReceived;
   /** The charger that runs the transaction the stop names, when it is another (`otherCharger`). */
   openOn?: string;
 }

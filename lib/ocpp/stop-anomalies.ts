@@ -1,4 +1,10 @@
-import type { CentralState, OpenTransaction, StopAnomaly, StopAnomalyReason } from './central-state';
+import type {
+  CentralState,
+  OpenTransaction,
+  StopAnomaly,
+  StopAnomalyReason,
+  StopReceived,
+} from './central-state';
 
 /**
  * The most power one connector can deliver, W. The Megawatt Charging System (SAE J3271, IEC TS
@@ -14,16 +20,6 @@ export const MAX_CONNECTOR_POWER_W = 4_000_000;
  * still far below a register jump such as 999,999,999 Wh.
  */
 export const SESSION_SLACK_MS = 3_600_000;
-
-/** A stop as received, in the shared (1.6) shapes. */
-export interface StopReceived {
-  transactionId: number;
-  chargerTransactionId?: string;
-  meterStop: number;
-  timestamp: string;
-  reason?: string;
-  idTag?: string;
-}
 
 /** What a stop that is not a repeat is: the end of the open transaction, or an anomaly. */
 export type StopVerdict =
