@@ -8,6 +8,7 @@ import { type ChargerFiles, fileProgressOf } from '../lib/ocpp/file-progress';
 import { ChargerActivity, type ChargerListing, knownConnectorIds } from '../lib/ocpp/listings';
 import type { LoadManagerNode } from './dlm-types';
 import { adminRoute } from './shared/admin-routes';
+import { deployedNodes } from './shared/deployed-nodes';
 import type { CentralSystemNode } from './types';
 
 /** What a load manager fed by the central system decided for one connector, and why. */
@@ -73,15 +74,15 @@ export function watchChargers(cs: CentralSystem): () => void {
 export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
   const ids: string[] = [];
   const knownLists = new Map<string, string[]>();
-  RED.nodes.eachNode((def) => {
-    if (def.type !== 'ampflow-central-system') return;
+  for (const def of deployedNodes(RED)) {
+    if (def.type !== 'ampflow-central-system') continue;
     ids.push(def.id);
     const list = (def as { chargePoints?: { id?: string }[] }).chargePoints;
     knownLists.set(
       def.id,
       (Array.isArray(list) ? list : []).map((cp) => String(cp.id ?? '').trim()),
     );
-  });
+  }
   return ids.flatMap((id) => {
     const node = RED.nodes.getNode(id) as CentralSystemNode | null;
     if (!node) return [];
@@ -162,12 +163,12 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
 /** The load managers (and their nodes' ids) deployed with the central system `centralSystemId` as their source of connector states. */
 function loadManagersOf(RED: NodeAPI, centralSystemId: string): { node: string; manager: LoadManager }[] {
   const managers: { node: string; manager: LoadManager }[] = [];
-  RED.nodes.eachNode((def) => {
+  for (const def of deployedNodes(RED)) {
     if (def.type !== 'ampflow-dlm' || (def as { centralSystem?: string }).centralSystem !== centralSystemId)
-      return;
+      continue;
     const manager = (RED.nodes.getNode(def.id) as LoadManagerNode | null)?.loadManager;
     if (manager) managers.push({ node: def.id, manager });
-  });
+  }
   return managers;
 }
 

@@ -1,6 +1,7 @@
-import type { NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI } from 'node-red';
 import { parseMeterSettings } from '../../lib/modbus/settings';
 import type { MeterNodeDef, ModbusBusNode } from '../modbus-types';
+import { deployedNodes } from './deployed-nodes';
 
 /**
  * The name a meter node's readings carry as their `source`: its own name, else `<profile>-<unit id>`.
@@ -15,10 +16,9 @@ export function meterName(def: MeterNodeDef, busDefaultUnitId: number): string {
 
 /** The source of the readings of meter node `id` in the deployed flows, or undefined when there is no such node. */
 export function meterSourceOf(RED: NodeAPI, id: string): string | undefined {
-  let def: MeterNodeDef | undefined;
-  RED.nodes.eachNode((node: NodeDef) => {
-    if (node.id === id && node.type === 'ampflow-meter') def = node as MeterNodeDef;
-  });
+  const def = deployedNodes(RED).find((node) => node.id === id && node.type === 'ampflow-meter') as
+    | MeterNodeDef
+    | undefined;
   if (!def) return undefined;
   // Config nodes start before the flows' nodes: the bus is there whatever the order of the meter and the load manager.
   const bus = RED.nodes.getNode(def.bus) as ModbusBusNode | null;
