@@ -66,10 +66,21 @@ export class ManualClock implements Clock {
   }
 
   advance(ms: number): void {
-    const targetMs = this.currentMs + ms;
+    this.fireUntil(this.currentMs + ms, true);
+  }
+
+  /**
+   * Moves the clock `ms` on like advance(), but the timers due at that very instant wait for the
+   * next advance (advance(0) fires them): what arrives at the instant is taken in before them.
+   */
+  advanceBefore(ms: number): void {
+    this.fireUntil(this.currentMs + ms, false);
+  }
+
+  private fireUntil(targetMs: number, atTarget: boolean): void {
     for (;;) {
       const due = this.timers
-        .filter((timer) => timer.dueMs <= targetMs)
+        .filter((timer) => timer.dueMs < targetMs || (atTarget && timer.dueMs === targetMs))
         .sort((a, b) => a.dueMs - b.dueMs || a.id - b.id)[0];
       if (!due) break;
       this.timers = this.timers.filter((timer) => timer !== due);

@@ -73,7 +73,11 @@ export function runClosedLoop(
         manager.stop();
         sim.centralGone();
       }
-      clock.advance(stepMs);
+      // The step's readings reach the load manager at its end before the timers due then: its
+      // periodic update, due at the same instant, finds an update that took them in a moment ago
+      // and is not run again with the readings of a second before (one update a step, not two;
+      // a step without readings still gets its periodic update).
+      clock.advanceBefore(stepMs);
       sim.step(stepMs);
       // What the meters and chargers report in the same second reaches the load manager together.
       const states = sim.takeConnectorStates();
@@ -83,6 +87,7 @@ export function runClosedLoop(
           for (const state of states) manager.connectorState(state);
           for (const reading of readings) manager.reading(reading);
         });
+      clock.advance(0);
       const actual = sim.actualA();
       let over = false;
       sim.site.circuits.forEach((circuit, c) => {

@@ -36,4 +36,17 @@ describe('ManualClock', () => {
     clock.advance(7);
     assert.deepEqual(fired, [1, 2, 3]);
   });
+
+  it('advanceBefore leaves the timers due at the instant it reaches for the next advance', () => {
+    const clock = new ManualClock(0);
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push(`early@${clock.now()}`), 400);
+    clock.setTimeout(() => fired.push(`tick@${clock.now()}`), 1000);
+    clock.advanceBefore(1000);
+    assert.deepEqual(fired, ['early@400']);
+    assert.equal(clock.now(), 1000);
+    fired.push('input@1000');
+    clock.advance(0);
+    assert.deepEqual(fired, ['early@400', 'input@1000', 'tick@1000']);
+  });
 });

@@ -87,10 +87,25 @@ export interface OfflineContext {
  * added back: ampflow may be gone at night), before anything is learned the configured
  * `fallback.otherLoadA`, else 0 (and the circuit is named in `unlearned`).
  */
-export function otherLoadsIfAbsent(
-  site: Site,
-  peaks: OtherLoadPeaks,
-): { otherA: Triple[]; unlearned: Set<number> } {
+export function otherLoadsIfAbsent(site: Site, peaks: OtherLoadPeaks): OtherLoadsIfAbsent {
+  // Asked two to four times an update (the kept limits, the fallbacks, the summary) with the same
+  // peaks: worked out once (offline-plan.ts walks every circuit, children first).
+  const last = lastAbsent.get(peaks);
+  if (last && last.site === site && last.version === peaks.version) return last.result;
+  const result = workOutOtherLoadsIfAbsent(site, peaks);
+  lastAbsent.set(peaks, { site, version: peaks.version, result });
+  return result;
+}
+
+/** What otherLoadsIfAbsent gave last per peaks (read only by its callers). */
+interface OtherLoadsIfAbsent {
+  readonly otherA: readonly Triple[];
+  readonly unlearned: ReadonlySet<number>;
+}
+
+const lastAbsent = new WeakMap<OtherLoadPeaks, { site: Site; version: number; result: OtherLoadsIfAbsent }>();
+
+function workOutOtherLoadsIfAbsent(site: Site, peaks: OtherLoadPeaks): OtherLoadsIfAbsent {
   const unlearned = new Set<number>();
   const otherA = otherLoadsOffline(
     site.circuits,

@@ -320,16 +320,18 @@ function noteValues(meter: MeterJudgement, note: PlausibilityNote, phases: GridP
 function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number): Implausible | undefined {
   const frozen = note.frozen;
   if (!frozen) return undefined;
-  const shown = frozen.values
-    .slice(0, 3)
-    .map((v) => (v ?? 0).toFixed(2))
-    .join('/');
+  // (In words only when the rule holds: this runs at every update of every meter.)
+  const shown = () =>
+    frozen.values
+      .slice(0, 3)
+      .map((v) => (v ?? 0).toFixed(2))
+      .join('/');
   const seconds = Math.round((now - frozen.sinceMs) / 1000);
   const forMs = frozen.lastMs - frozen.sinceMs;
   if (frozen.live && forMs >= FROZEN_AFTER_MS && frozen.readings >= FROZEN_MIN_READINGS) {
     return {
       kind: 'frozen',
-      why: `${meter.source} has read exactly ${shown} A in ${frozen.readings} readings over ${seconds} s, where its values moved at every reading before: frozen (a gateway repeating its cache?)`,
+      why: `${meter.source} has read exactly ${shown()} A in ${frozen.readings} readings over ${seconds} s, where its values moved at every reading before: frozen (a gateway repeating its cache?)`,
     };
   }
   if (!meter.includesChargers || forMs < FROZEN_WHILE_CHARGERS_MOVE_MS) return undefined;
@@ -347,7 +349,7 @@ function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number):
   if (moved === undefined) return undefined;
   return {
     kind: 'frozen',
-    why: `${meter.source} has read exactly ${shown} A for ${seconds} s while the chargers below went from ${fromA[moved].toFixed(1)} to ${toA[moved].toFixed(1)} A on L${moved + 1} by their own readings: frozen`,
+    why: `${meter.source} has read exactly ${shown()} A for ${seconds} s while the chargers below went from ${fromA[moved].toFixed(1)} to ${toA[moved].toFixed(1)} A on L${moved + 1} by their own readings: frozen`,
   };
 }
 

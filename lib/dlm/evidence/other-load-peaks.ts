@@ -72,6 +72,8 @@ export type OtherLoadPeaksMemory = Record<string, Learned>;
 
 export class OtherLoadPeaks {
   private readonly byMeter = new Map<string, Learned>();
+  /** Readings noted and memories restored so far: a level asked twice between two is the same. */
+  private notes = 0;
   /** Changed since the memory was last taken. */
   dirty = false;
 
@@ -146,6 +148,7 @@ export class OtherLoadPeaks {
   /** A fresh, plausible value of a phase's own other loads (A, never below 0) measured at `atMs`. */
   note(key: string, phase: GridPhase, amps: number, atMs: number): void {
     if (!Number.isFinite(amps) || !Number.isFinite(atMs)) return;
+    this.notes += 1;
     let learned = this.byMeter.get(key);
     if (!learned) {
       learned = { firstMs: atMs, lastMs: atMs, hours: [[], [], []], peaks: [[], [], []] };
@@ -174,6 +177,14 @@ export class OtherLoadPeaks {
     this.dirty = true;
   }
 
+  /**
+   * Changes with every reading noted (even one that leaves the peaks as they were: it moves how
+   * long they were learned) and every memory restored; levels are the same while it is.
+   */
+  get version(): number {
+    return this.notes;
+  }
+
   /** The level a blind phase counts at; undefined when the meter was never read on that phase. */
   level(key: string, phase: GridPhase): OtherLoadLevel | undefined {
     const learned = this.byMeter.get(key);
@@ -194,6 +205,7 @@ export class OtherLoadPeaks {
   /** Takes back what `memory` gave; anything malformed is left out (learned anew). */
   restore(memory: unknown): void {
     if (typeof memory !== 'object' || memory === null) return;
+    this.notes += 1;
     for (const [key, value] of Object.entries(memory)) {
       const learned = readLearned(value);
       if (learned) this.byMeter.set(key, learned);
