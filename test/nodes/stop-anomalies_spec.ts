@@ -13,6 +13,7 @@ import type { CentralSystemNode } from '../../nodes/types';
 import { rpcChargePoint } from '../support/charge-point';
 import { Charger201 } from '../support/charger201';
 import { centralSystemConfig } from '../support/flows';
+import { sendJunkEnded201 } from '../support/junk-stops';
 import { isoNow } from '../support/ocpp';
 import { freePort } from '../support/ports';
 import { listening, onTab, useHelperServer } from './fixtures';
@@ -174,35 +175,10 @@ describe('stops that are no charge data record', () => {
         await station.connect();
         assert.equal((await station.boot()).status, 'Accepted');
       }
-      const txA = (await a.startTransaction(1, 'TAG-A', { meterWh: 1000 })).transactionId;
-      const txB = (await b.startTransaction(1, 'TAG-B', { meterWh: 500 })).transactionId;
-      let seqNo = 10;
-      const ended = (transactionId: string, energyWh: number) => ({
-        eventType: 'Ended' as const,
-        timestamp: isoNow(),
-        triggerReason: 'StopAuthorized' as const,
-        seqNo: seqNo++,
-        transactionInfo: { transactionId, stoppedReason: 'Local' as const },
-        meterValue: [
-          {
-            timestamp: isoNow(),
-            sampledValue: [
-              {
-                value: energyWh,
-                measurand: 'Energy.Active.Import.Register' as const,
-                context: 'Transaction.End' as const,
-              },
-            ],
-          },
-        ],
-      });
-      // (a) station B ends station A's transaction.
-      assert.deepEqual(await b.send('TransactionEvent', ended(txA, 3000)), {});
-      await a.stopTransaction(txA, { energyWh: 2500 });
-      // (b) A ends it again with other figures; (c) an unknown transaction; (d) a negative register.
-      assert.deepEqual(await a.send('TransactionEvent', ended(txA, 999_999_999)), {});
-      assert.deepEqual(await a.send('TransactionEvent', ended('never-started', 100)), {});
-      assert.deepEqual(await b.send('TransactionEvent', ended(txB, -5)), {});
+      // (a) station B ends station A's transaction; A ends it truly; (b) A ends it again with other
+      // figures; (c) an unknown transaction; (d) a negative register: each answered as usual.
+      const { txA, txB, answers } = await sendJunkEnded201(a, b);
+      assert.deepEqual(answers, [{}, {}, {}, {}]);
 
       const rows = await exported();
       assert.deepEqual(

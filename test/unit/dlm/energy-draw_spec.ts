@@ -117,9 +117,10 @@ describe('dlm: a charger measured by its energy register', () => {
     });
   }
 
-  it('sees a charger that draws above its set-point by its register, and counts it at what it draws', () => {
+  /** Charger E (energy only, fed by the test) and B on one line of `limitA`, started. */
+  function lineOfTwo(limitA: number): ReturnType<typeof harness> {
     const h = harness({
-      circuits: [{ id: 'line', limitA: 40 }],
+      circuits: [{ id: 'line', limitA }],
       connectors: [
         { chargePointId: 'E', circuit: 'line' },
         { chargePointId: 'B', circuit: 'line' },
@@ -127,12 +128,20 @@ describe('dlm: a charger measured by its energy register', () => {
       control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
     });
     h.start();
+    return h;
+  }
+
+  const summaryOfE = (h: ReturnType<typeof harness>) =>
+    h.manager.summary().connectors.find((c) => c.chargePointId === 'E');
+
+  it('sees a charger that draws above its set-point by its register, and counts it at what it draws', () => {
+    const h = lineOfTwo(40);
     h.plugIn('E/1');
     h.plugIn('B/1');
     h.obey('B/1');
     energyOnly(h, 'E/1', () => 26);
     h.run(60_000);
-    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'E');
+    const summary = summaryOfE(h);
     assert.equal(summary?.overdrawing, true, JSON.stringify(summary));
     assert.equal(summary?.measuredBy, 'energy');
     // 17.9 kW: 26 A on three phases (39 A on two is more than the wiring carries).
@@ -146,15 +155,7 @@ describe('dlm: a charger measured by its energy register', () => {
   });
 
   it('takes a charger that follows its set-point as following (no overdraw), its decreases shown by the register', () => {
-    const h = harness({
-      circuits: [{ id: 'line', limitA: 32 }],
-      connectors: [
-        { chargePointId: 'E', circuit: 'line' },
-        { chargePointId: 'B', circuit: 'line' },
-      ],
-      control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
-    });
-    h.start();
+    const h = lineOfTwo(32);
     h.plugIn('E/1');
     energyOnly(h, 'E/1', () => h.limit('E/1') ?? 0);
     h.run(60_000);
@@ -164,28 +165,20 @@ describe('dlm: a charger measured by its energy register', () => {
     // The register cannot tell a car on two phases still at 24 A from one on three at 16 A: the
     // decrease settles by the charger's follow time (60 s until learned), not by its reading.
     h.run(120_000);
-    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'E');
+    const summary = summaryOfE(h);
     assert.equal(summary?.overdrawing, undefined, JSON.stringify(summary));
     assert.deepEqual([h.limit('E/1'), h.limit('B/1')], [16, 16]);
     h.stop();
   });
 
   it('a car 3 % above its set-point, read every 30 s: the least its register shows is learned as its overshoot and kept inside the line', () => {
-    const h = harness({
-      circuits: [{ id: 'line', limitA: 32 }],
-      connectors: [
-        { chargePointId: 'E', circuit: 'line' },
-        { chargePointId: 'B', circuit: 'line' },
-      ],
-      control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
-    });
-    h.start();
+    const h = lineOfTwo(32);
     h.plugIn('E/1');
     h.plugIn('B/1');
     h.obey('B/1');
     energyOnly(h, 'E/1', () => (h.limit('E/1') ?? 0) * 1.03, 30_000);
     h.run(180_000);
-    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'E');
+    const summary = summaryOfE(h);
     assert.ok((summary?.overshootPercent ?? 0) >= 2, JSON.stringify(summary));
     const drawn = (h.limit('E/1') ?? 0) * 1.03 + (h.limit('B/1') ?? 0);
     assert.ok(drawn <= 32, `the line carries ${drawn} A`);

@@ -17,6 +17,19 @@ import { advance, nextWithStatus, simTime, useInterop } from './support';
  */
 describe('files served by the central system (location "ampflow")', () => {
   const interop = useInterop();
+
+  /** A central system, CP-1 connected to it, and the upload link a GetDiagnostics "ampflow" gave it. */
+  async function diagnosticsLink() {
+    const cs = await interop.harness().centralSystem();
+    const { cp } = interop.simulator(cs, 'CP-1');
+    await cp.connect();
+    const result = await executeCommand(cs, {
+      chargePointId: 'CP-1',
+      action: 'GetDiagnostics',
+      payload: { location: 'ampflow' },
+    });
+    return { cs, location: (result.request as { location: string }).location };
+  }
   const FIRMWARE = Buffer.from('sim-2.0 firmware image \u0000\u0001\u0002'.repeat(1000));
 
   it('UpdateFirmware: the charger downloads the firmware from the link once; a second GET and a wrong token are refused', async () => {
@@ -120,15 +133,7 @@ describe('files served by the central system (location "ampflow")', () => {
   });
 
   it("a broken percent escape in an upload name (%E0%A4%A) is 400 on the chargers' port; the server lives and the link still takes the upload", async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
-    const result = await executeCommand(cs, {
-      chargePointId: 'CP-1',
-      action: 'GetDiagnostics',
-      payload: { location: 'ampflow' },
-    });
-    const location = (result.request as { location: string }).location;
+    const { cs, location } = await diagnosticsLink();
     const uploaded = waitFor<[FileUpload]>(cs, 'file');
     assert.equal((await fetch(`${location}%E0%A4%A`, { method: 'PUT', body: 'x' })).status, 400);
     assert.equal((await fetch(`${location}diag.log`, { method: 'PUT', body: 'diag' })).status, 201);
@@ -136,15 +141,7 @@ describe('files served by the central system (location "ampflow")', () => {
   });
 
   it("a link answers only the address of the charger's connection: another host's upload is 403, the charger's is stored", async () => {
-    const cs = await interop.harness().centralSystem();
-    const { cp } = interop.simulator(cs, 'CP-1');
-    await cp.connect();
-    const result = await executeCommand(cs, {
-      chargePointId: 'CP-1',
-      action: 'GetDiagnostics',
-      payload: { location: 'ampflow' },
-    });
-    const location = (result.request as { location: string }).location;
+    const { cs, location } = await diagnosticsLink();
     // 127.0.0.2 is another host to the central system: the charger's WebSocket comes from 127.0.0.1.
     const status = await new Promise<number>((resolve, reject) => {
       const put = httpRequest(

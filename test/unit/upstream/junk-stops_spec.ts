@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sendJunkEnded201 } from '../../support/junk-stops';
 import { isoNow } from '../../support/ocpp';
 import { UpstreamBackend } from '../../support/upstream-backend';
 import { useUpstreamSite } from './support';
@@ -69,35 +70,8 @@ describe('upstream proxy: junk TransactionEvent Ended stay with ampflow (OCPP 2.
       await station.connect();
       assert.equal((await station.boot()).status, 'Accepted');
     }
-    const txA = (await a.startTransaction(1, 'TAG-A', { meterWh: 1000 })).transactionId;
-    const txB = (await b.startTransaction(1, 'TAG-B', { meterWh: 500 })).transactionId;
-    let seqNo = 10;
     // With an id token: the backend decides an Ended's answer while it is reachable.
-    const ended = (transactionId: string, energyWh: number) => ({
-      eventType: 'Ended' as const,
-      timestamp: isoNow(),
-      triggerReason: 'StopAuthorized' as const,
-      seqNo: seqNo++,
-      transactionInfo: { transactionId, stoppedReason: 'Local' as const },
-      idToken: { idToken: 'TAG-A', type: 'ISO14443' as const },
-      meterValue: [
-        {
-          timestamp: isoNow(),
-          sampledValue: [
-            {
-              value: energyWh,
-              measurand: 'Energy.Active.Import.Register' as const,
-              context: 'Transaction.End' as const,
-            },
-          ],
-        },
-      ],
-    });
-    await b.send('TransactionEvent', ended(txA, 3000));
-    await a.stopTransaction(txA, { energyWh: 2500 });
-    await a.send('TransactionEvent', ended(txA, 999_999_999));
-    await a.send('TransactionEvent', ended('never-started', 100));
-    await b.send('TransactionEvent', ended(txB, -5));
+    const { txA } = await sendJunkEnded201(a, b, { idToken: 'TAG-A' });
     const beats = ['CS-A', 'CS-B'].map((identity) =>
       backendGot(backend, (c) => c.action === 'Heartbeat' && c.identity === identity),
     );
