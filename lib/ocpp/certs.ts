@@ -4,9 +4,9 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config-error';
-import { createCertificate, type DistinguishedName, generateKeyPair } from '../sim/certificates';
 import type { CliIo } from './cli';
 import { certificateProblem, clientCertificateCommonName, identityProblem } from './handshake';
+import { createCertificate, type DistinguishedName, generateKeyPair } from './x509';
 
 /**
  * `ampflow-cs certs`: a small certificate authority for security profiles 2 and 3 (OCPP 1.6

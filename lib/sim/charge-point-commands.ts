@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import type { LimitContext } from '../ocpp/charging-profiles';
 import type { OcppRequest, OcppResponse } from '../ocpp/messages';
-import type { CertificateStore } from './certificates';
+import type { CertificateStore } from './certificate-store';
 import type { TriggerHost } from './charge-point-triggers';
 import type { ConfigurationStore } from './configuration';
 import type { Connector, IdTagInfo, Reservation, StopReason } from './station';

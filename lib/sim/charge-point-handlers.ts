@@ -1,6 +1,6 @@
 import { createRPCError } from 'ocpp-rpc';
 import type { DataTransferRequest, DataTransferResponse, OcppRequest } from '../ocpp/messages';
-import type { CertificateStore } from './certificates';
+import type { CertificateStore } from './certificate-store';
 import {
   type CommandHost,
   cancelReservation,

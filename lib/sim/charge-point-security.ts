@@ -1,15 +1,8 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { OcppRequest } from '../ocpp/messages';
-import {
-  type CertificateStore,
-  createCsr,
-  generateKeyPair,
-  issuedBy,
-  type KeyPair,
-  splitPem,
-  validAt,
-} from './certificates';
+import { createCsr, generateKeyPair, issuedBy, type KeyPair, splitPem, validAt } from '../ocpp/x509';
+import type { CertificateStore } from './certificate-store';
 import type { ConfigurationStore } from './configuration';
 import type { Maintenance } from './maintenance';
 import type { CommandOutcome } from './types';

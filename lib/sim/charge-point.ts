@@ -1,6 +1,6 @@
 import { IEC_61851_MINIMUM_A } from '../electrical';
 import type { DataTransferRequest, DataTransferResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
-import { CertificateStore } from './certificates';
+import { CertificateStore } from './certificate-store';
 import type { CommandHost } from './charge-point-commands';
 import { supportsFeature, supportsLocation } from './charge-point-config';
 import { commandHandlers, type Handlers } from './charge-point-handlers';

@@ -3,11 +3,11 @@ import {
   type DistinguishedName,
   generateKeyPair,
   type KeyPair,
-} from '../../lib/sim/certificates';
+} from '../../lib/ocpp/x509';
 
 /**
- * Certificate authorities and certificates made with the simulator's own certificate code (no
- * openssl), for the security-whitepaper tests.
+ * Certificate authorities and certificates made with the package's own X.509 code
+ * (lib/ocpp/x509.ts, no openssl), for the security-whitepaper tests.
  */
 
 /** The simulators' ManualClock starts here; certificates must be valid then. */

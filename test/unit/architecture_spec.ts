@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * The house as docs/ARCHITECTURE.md describes it: the load manager in rooms by stage, each room
@@ -64,5 +64,109 @@ describe('The house (docs/ARCHITECTURE.md)', () => {
       [...STILL_OVER].filter((file) => !over.some((o) => o.file === file)),
       [],
     );
+  });
+});
+
+/** The shipped product's sources: lib/ but the simulator, nodes/, bin/. */
+const PRODUCT = ['lib', 'nodes', 'bin'];
+const SIMULATOR = join(root, 'lib', 'sim');
+
+/**
+ * Product files that may import the simulator, each with its reason. The simulator's own commands
+ * are its entry points, not the product's: nothing of the product imports them, and they keep the
+ * README's no-hardware path working (`ampflow-sim`, `ampflow-modbus-sim`; `npm start`'s site).
+ */
+const MAY_IMPORT_SIMULATOR = new Map<string, string>([
+  ['bin/ampflow-sim.ts', 'the `ampflow-sim` command: the simulated charge points'],
+  ['bin/ampflow-modbus-sim.ts', 'the `ampflow-modbus-sim` command: the simulated Modbus meters'],
+  ['bin/ampflow-demo-site.ts', "the demo's simulated site, run by `npm start` (scripts/start.mjs)"],
+]);
+
+/** Every module a file imports, re-exports or requires (type-only and side-effect imports too). */
+function specifiersOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [
+    ...text.matchAll(/\b(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"\s]+)['"]/g),
+    ...text.matchAll(/^\s*import\s*['"]([^'"\s]+)['"]/gm),
+    ...text.matchAll(/\b(?:require|import)\(\s*['"]([^'"\s]+)['"]\s*\)/g),
+  ].map((match) => match[1] as string);
+}
+
+function productFiles(): string[] {
+  return PRODUCT.flatMap((dir) => tsFiles(join(root, dir))).filter(
+    (path) => !path.startsWith(`${SIMULATOR}/`) && !path.endsWith('.d.ts'),
+  );
+}
+
+/**
+ * Whether `specifier` names a sub-path its package does not offer: with `exports` in its
+ * package.json, one not listed there; without, any sub-path at all (the package's entry point is
+ * its API; the files behind it may move in any release). Node's own modules are not packages.
+ */
+function privatePathOf(specifier: string): string | undefined {
+  if (specifier.startsWith('.') || specifier.startsWith('node:')) return undefined;
+  const parts = specifier.split('/');
+  const nameLength = specifier.startsWith('@') ? 2 : 1;
+  if (parts.length <= nameLength) return undefined;
+  const pkg = parts.slice(0, nameLength).join('/');
+  const subPath = `./${parts.slice(nameLength).join('/')}`;
+  const manifest = JSON.parse(readFileSync(join(root, 'node_modules', pkg, 'package.json'), 'utf8')) as {
+    exports?: string | Record<string, unknown>;
+  };
+  const exported =
+    manifest.exports !== undefined &&
+    typeof manifest.exports === 'object' &&
+    Object.keys(manifest.exports).some((key) =>
+      key.includes('*')
+        ? subPath.startsWith(key.slice(0, key.indexOf('*'))) &&
+          subPath.endsWith(key.slice(key.indexOf('*') + 1))
+        : key === subPath,
+    );
+  return exported ? undefined : `${pkg} does not export ${subPath}`;
+}
+
+describe('The product and what it depends on (issue #47)', () => {
+  it('never imports the simulator (lib/sim) from lib/, nodes/ or bin/, but in its own commands', () => {
+    const simulatorImports = productFiles().flatMap((path) =>
+      specifiersOf(path)
+        .filter((specifier) => specifier.startsWith('.'))
+        .filter((specifier) => {
+          const target = join(dirname(path), specifier);
+          return target === SIMULATOR || target.startsWith(`${SIMULATOR}/`);
+        })
+        .map((specifier) => ({ file: path.slice(root.length + 1), specifier })),
+    );
+    assert.deepEqual(
+      simulatorImports
+        .filter(({ file }) => !MAY_IMPORT_SIMULATOR.has(file))
+        .map(({ file, specifier }) => `${file} imports ${specifier}`),
+      [],
+    );
+    // One that no longer imports the simulator leaves the list, so the list says what is true.
+    assert.deepEqual(
+      [...MAY_IMPORT_SIMULATOR.keys()].filter((file) => !simulatorImports.some((i) => i.file === file)),
+      [],
+    );
+  });
+
+  it('imports no path of a dependency that its package.json does not export', () => {
+    const found = productFiles().flatMap((path) =>
+      specifiersOf(path).flatMap((specifier) => {
+        const problem = privatePathOf(specifier);
+        return problem ? [`${path.slice(root.length + 1)}: ${specifier} (${problem})`] : [];
+      }),
+    );
+    assert.deepEqual(found, []);
+  });
+
+  it('sees every kind of import it judges (a check of the walk itself)', () => {
+    const seen = specifiersOf(join(root, 'lib', 'ocpp', 'listener.ts'));
+    assert.ok(seen.includes('ocpp-rpc') && seen.includes('./v201/schemas'), seen.join(', '));
+    assert.equal(
+      privatePathOf('ocpp-rpc/lib/standard-validators'),
+      'ocpp-rpc does not export ./lib/standard-validators',
+    );
+    assert.equal(privatePathOf('ocpp-rpc'), undefined);
+    assert.equal(privatePathOf('node:fs/promises'), undefined);
   });
 });

@@ -1,4 +1,6 @@
+import { createValidator } from 'ocpp-rpc';
 import { thrownViolation, unsafeIntegerViolation, type Violation } from '../v16/validation';
+import { OCA_OCPP201_SCHEMAS } from './oca-schemas';
 
 /** The OCPP-J sub-protocol of OCPP 2.0.1. */
 export const OCPP201 = 'ocpp2.0.1';
@@ -89,20 +91,12 @@ export function isCsmsAction201(action: string): action is CsmsAction201 {
   return csmsActions.has(action);
 }
 
-interface RpcValidator {
-  subprotocol: string;
-  validate(schemaId: string, payload: unknown): void;
-}
-
 /**
- * ocpp-rpc's own validator of the OCA OCPP 2.0.1 schemas (`$id` urn:<Action>.req / .conf), the one
- * its strict mode uses: compiled once, by the library.
+ * The 2.0.1 validator: ocpp-rpc's public `createValidator` (the one its strict mode builds, with its
+ * multipleOf that tolerates floating point) over the package's copy of the OCA schemas; Ajv compiles
+ * a schema the first time an action is checked.
  */
-// The library's list of standard validators has no typed export.
-const STANDARD_VALIDATORS: RpcValidator[] = require('ocpp-rpc/lib/standard-validators');
-const VALIDATOR_201 = STANDARD_VALIDATORS.find(
-  (validator) => validator.subprotocol === OCPP201,
-) as RpcValidator;
+const VALIDATOR_201 = createValidator(OCPP201, [...OCA_OCPP201_SCHEMAS]);
 
 /**
  * Checks a 2.0.1 payload against its schema; undefined when valid. The violation's error code is

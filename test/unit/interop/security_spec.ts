@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import type { FlowRequest } from '../../../lib/ocpp/authorization';
 import type { CentralSystem } from '../../../lib/ocpp/central-system';
-import { hashDataOf, readCsr } from '../../../lib/sim/certificates';
+import { hashDataOf, readCsr } from '../../../lib/ocpp/x509';
 import { authority, issue } from '../../support/sim-certificates';
 import {
   bootAfter,

@@ -1,6 +1,6 @@
 /**
- * The few DER helpers the simulated charge point's X.509 (certificates.ts) needs: Node has X.509
- * parsing but no writer. Writing: the TLV shapes, names, keys, PEM; reading: the nodes of a
+ * The few DER helpers the package's X.509 (x509.ts) needs: Node has X.509 parsing but no
+ * writer. Writing: the TLV shapes, names, keys, PEM; reading: the nodes of a
  * certificate, for its issuer, subject and public key bits.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';

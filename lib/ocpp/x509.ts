@@ -8,7 +8,6 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
-import type { DeleteCertificateRequest, GetInstalledCertificateIdsRequest } from '../ocpp/messages';
 import {
   bitString,
   certificateParts,
@@ -29,18 +28,20 @@ import {
   time,
   tlv,
 } from './der';
+import type { DeleteCertificateRequest } from './messages';
 
 /**
- * Just enough X.509 for a simulated charge point (security whitepaper 2.6, A02/A03, M03-M05, L01):
- * a PKCS#10 certificate signing request, the hash data that identifies an installed certificate,
- * a certificate store, and a small certificate builder so that tests and integrators can make the
- * certificates the central system would send. Keys are ECDSA P-256 with SHA-256 (A00.FR.503/506).
- * Node has X.509 parsing but no writer, hence the few DER helpers in der.ts.
+ * The package's one home for making and reading X.509 (security whitepaper 2.4-2.6, A02/A03,
+ * M03-M05, L01): key pairs, certificates (`ampflow-cs certs` makes a central system's CA and
+ * certificates with it; tests and the simulator make theirs), PKCS#10 certificate signing
+ * requests, the hash data that identifies an installed certificate, chains and validity. Keys are
+ * ECDSA P-256 with SHA-256 (A00.FR.503/506). Node has X.509 parsing but no writer, hence the few
+ * DER helpers in der.ts. The simulated charge point's trust store is the simulator's own
+ * (lib/sim/certificate-store.ts) and imports this, never the other way round.
  */
 
 export type { DistinguishedName } from './der';
 
-export type CertificateType = GetInstalledCertificateIdsRequest['certificateType'];
 export type CertificateHashData = DeleteCertificateRequest['certificateHashData'];
 export type HashAlgorithm = CertificateHashData['hashAlgorithm'];
 
@@ -217,81 +218,4 @@ export function hashDataOf(
     issuerKeyHash: digest(certificateParts(issuer).publicKeyBits),
     serialNumber: cert.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
   };
-}
-
-interface StoredCertificate {
-  type: CertificateType;
-  certificate: X509Certificate;
-}
-
-/** The charge point's trust store of root certificates (M03-M05). */
-export class CertificateStore {
-  private readonly certificates: StoredCertificate[] = [];
-
-  get size(): number {
-    return this.certificates.length;
-  }
-
-  /** PEM of every installed certificate of `type`. */
-  pems(type: CertificateType): string[] {
-    return this.certificates.filter((c) => c.type === type).map((c) => c.certificate.toString());
-  }
-
-  certificatesOf(type: CertificateType): X509Certificate[] {
-    return this.certificates.filter((c) => c.type === type).map((c) => c.certificate);
-  }
-
-  /**
-   * InstallCertificate: Rejected when the certificate is not a valid certificate now (M05.FR.06) or
-   * the store is full (M05.FR.03); Accepted otherwise. A certificate already present stays once.
-   */
-  install(
-    type: CertificateType,
-    certificatePem: string,
-    nowMs: number,
-    maxCount: number,
-  ): 'Accepted' | 'Rejected' {
-    let certificate: X509Certificate;
-    try {
-      [certificate] = splitPem(certificatePem) as [X509Certificate];
-      if (!certificate) return 'Rejected';
-    } catch {
-      return 'Rejected';
-    }
-    if (!validAt(certificate, nowMs)) return 'Rejected';
-    if (
-      this.certificates.some(
-        (c) => c.type === type && c.certificate.fingerprint256 === certificate.fingerprint256,
-      )
-    ) {
-      return 'Accepted';
-    }
-    if (this.certificates.length >= maxCount) return 'Rejected';
-    this.certificates.push({ type, certificate });
-    return 'Accepted';
-  }
-
-  /** GetInstalledCertificateIds: hash data of every certificate of `type`. */
-  ids(type: CertificateType, hashAlgorithm: HashAlgorithm = 'SHA256'): CertificateHashData[] {
-    return this.certificatesOf(type).map((certificate) => hashDataOf(certificate, hashAlgorithm));
-  }
-
-  /** The installed certificate `hashData` identifies, if any. */
-  find(hashData: CertificateHashData): StoredCertificate | undefined {
-    const same = (a: string, b: string) =>
-      a.toLowerCase().replace(/^0+(?=.)/, '') === b.toLowerCase().replace(/^0+(?=.)/, '');
-    return this.certificates.find((stored) => {
-      const ours = hashDataOf(stored.certificate, hashData.hashAlgorithm);
-      return (
-        same(ours.issuerNameHash, hashData.issuerNameHash) &&
-        same(ours.issuerKeyHash, hashData.issuerKeyHash) &&
-        same(ours.serialNumber, hashData.serialNumber)
-      );
-    });
-  }
-
-  remove(stored: { certificate: X509Certificate }): void {
-    const index = this.certificates.findIndex((c) => c.certificate === stored.certificate);
-    if (index >= 0) this.certificates.splice(index, 1);
-  }
 }
