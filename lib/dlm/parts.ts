@@ -2,7 +2,7 @@ import type { ConnectorState } from '../contracts';
 import type { ChargerStepRecord } from './evidence/charger-step-record';
 import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
-import type { PlanFigures } from './report/price-plan';
+import type { PlanFigures } from './modes/plan-figures';
 import type { AllFields } from './site/all-fields';
 import type { ChargingMode } from './site/config';
 
@@ -134,7 +134,7 @@ export interface PreferenceRecord {
   /** A `price` connector's mode in this update, and its plan in words (modes/price-plans.ts). */
   priceMode?: 'fast' | 'pv';
   pricePlan?: string;
-  /** The same plan in figures, while the departure planner plans for it (report/price-plan.ts). */
+  /** The same plan in figures, while the departure planner plans for it (modes/plan-figures.ts). */
   pricePlanned?: PlanFigures;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The load manager's side of ampflow's own absence (control/offline-plan.ts has the arithmetic): what each
+ * The load manager's side of ampflow's own absence (site/offline-plan.ts has the arithmetic): what each
  * connector would draw if ampflow stopped now, the fallbacks it chooses for the charging-profile
  * node to install (carried by the set-points, `SetPoint.fallbackA`), the limits it holds chargers
  * that keep their last limit offline to (`control.holdKeptLimits`), and what the summary says
@@ -22,7 +22,6 @@ import { OtherLoadPeaks } from '../evidence/other-load-peaks';
 import { outOfService } from '../evidence/uncontrolled';
 import type { ConnectorView } from '../parts';
 import { conductorsOf, GRID_PHASES, type GridPhase, type Triple } from '../phases';
-import type { OfflineSummary } from '../report/summary';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
 import { round1 } from '../site/fields';
 import type { Circuit, Connector, Site } from '../site/model';
@@ -33,8 +32,34 @@ import {
   otherLoadsOffline,
   shareEvenly,
   takeOnPath,
-} from './offline-plan';
+} from '../site/offline-plan';
 import { namesInShort } from './pending-decreases';
+
+/**
+ * A circuit if ampflow stopped now (Node-RED stopped, the network to the chargers down): every
+ * connector at its own fallback plus the other loads at their learned peak, on its fullest phase.
+ */
+export interface OfflineSummary {
+  /** The grid phase (1..3). */
+  phase: number;
+  totalA: number;
+  /** What the connectors below would draw on it. */
+  connectorsA: number;
+  /** The other loads' learned peak (else the configured fallback.otherLoadA, else 0). */
+  otherA: number;
+  /** limit − headroom. */
+  availableA: number;
+  fits: boolean;
+  /** Nothing is learned of the other loads yet, and no fallback.otherLoadA is set: counted at 0. */
+  otherUnlearned?: true;
+  /**
+   * Chargers that keep their last limit offline, at their highest (offlineA) instead of their limit
+   * now, while they are not held within the plan (control.holdKeptLimits false).
+   */
+  worstA?: number;
+  worstPhase?: number;
+  worstFits?: boolean;
+}
 
 export type OfflineDrawKind = 'fallback' | 'keeps' | 'own' | 'never';
 

@@ -14,6 +14,7 @@
 
 import { GRID_PHASES, triple } from '../phases';
 import type { Circuit, Site } from '../site/model';
+import { pvCars } from '../site/warnings';
 import type { Measurements } from './measurements';
 import type { MeterJudgement } from './meter-plausibility';
 
@@ -28,31 +29,6 @@ export function siteGeneration(site: Site): SiteGeneration {
   const cars = pvCars(site);
   if (site.pv.inverterSources.length === 0 && cars) return 'unmeasured';
   return site.pv.batterySource !== undefined || site.pv.inverterSources.length > 0 ? 'measured' : 'none';
-}
-
-/**
- * *Check the site*: where a car may charge on PV surplus but the site reads no inverter, a meter
- * that reads below the chargers or exports cannot be judged (generation could explain it).
- */
-export function warnAboutUnmeasuredGeneration(
-  site: Pick<Site, 'pv' | 'connectors' | 'circuits' | 'defaultMode'>,
-  warn: (field: string, message: string) => void,
-): void {
-  if (site.pv.inverterSources.length > 0 || !pvCars(site)) return;
-  const meters = site.circuits.filter((c) => c.meter && !c.meter.noGenerationBelow);
-  if (meters.length === 0) return;
-  warn(
-    'pv.inverterSource',
-    `cars may charge on PV surplus, but the site reads no inverter: while the PV plant's generation is not measured, a meter that reads less than the chargers below it draw, or exports (a CT fallen off or the wrong way round), cannot be told from generation (${meters.map((c) => `circuit "${c.id}"`).join(', ')}); set pv.inverterSource to the inverter's reading source, or meter.noGenerationBelow where nothing below a meter generates`,
-  );
-}
-
-/** Whether some connector may charge on PV surplus (its mode, else the site's default; an expression may). */
-function pvCars(site: Pick<Site, 'connectors' | 'defaultMode'>): boolean {
-  return site.connectors.some((c) => {
-    const mode = c.mode ?? site.defaultMode;
-    return typeof mode !== 'string' || (mode !== 'fast' && mode !== 'off');
-  });
 }
 
 /**

@@ -8,6 +8,7 @@
  * One owner: nobody else keeps what the other loads have drawn.
  */
 import type { GridPhase } from '../phases';
+import { blindIncluding } from '../site/offline-plan';
 
 const HOUR_MS = 3_600_000;
 /** The window the peak is taken over, hours that had readings. */
@@ -211,17 +212,6 @@ export class OtherLoadPeaks {
       if (learned) this.byMeter.set(key, learned);
     }
   }
-}
-
-/**
- * What a blind meter that counts the circuits below it (`includesChargers`) counts its other loads
- * at on a phase: the most it read (`whole`), never less than what the circuits below count now
- * (`belowA`) plus the most its own part drew (`ownPartA`): two peaks it never saw at the same time
- * still add up. Without a learned own part, what is below plus the whole (the safe side). With no
- * meter below (`belowA` 0 and no own part), the most it read.
- */
-export function blindIncluding(whole: number, belowA: number, ownPartA: number | undefined): number {
-  return Math.max(whole, belowA + (ownPartA ?? whole));
 }
 
 function readLearned(value: unknown): Learned | undefined {

@@ -13,13 +13,12 @@ import type { PriceCommand } from '../commands';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { commandNumber } from '../inputs';
 import type { ConnectorView } from '../parts';
-import { type PlanFigures, planFigures, priceCurve } from '../report/price-plan';
-import type { SiteSummary } from '../report/summary';
 import type { ConnectorRuntimes } from '../runtime';
 import { describeValue } from '../site/fields';
 import type { Connector, Site } from '../site/model';
 import { clockTime } from '../site/time-zone';
 import { describeDeparturePlan, planDeparture } from './departure-planner';
+import { type PlanFigures, type PricesSummary, planFigures, priceCurve } from './plan-figures';
 import { chosenMode } from './preferences';
 import { describePrice, type PriceList, parseSlotList, slotAt, timeOf } from './price-list';
 
@@ -262,9 +261,9 @@ export class PricePlans {
 
   /**
    * The price now, until when prices are known and the curve of the next hours with the planned
-   * slots marked (report/price-plan.ts), for the summary (undefined without prices).
+   * slots marked (modes/plan-figures.ts), for the summary (undefined without prices).
    */
-  summary(now: number): SiteSummary['prices'] {
+  summary(now: number): PricesSummary | undefined {
     const last = this.prices.slots.at(-1);
     if (!last) return undefined;
     const priceNow = slotAt(this.prices.slots, now)?.value;

@@ -8,9 +8,22 @@ import type { Logger } from '../../log';
 import { drawInForceAt, type Measurements } from '../evidence/measurements';
 import type { ConnectorRuntime, ConnectorView } from '../parts';
 import { sum, type Triple } from '../phases';
-import type { PvSummary } from '../report/summary';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Site } from '../site/model';
+
+/** The PV figures of the summary (`pv`): the grid, the battery, the surplus and what the pv cars draw. */
+export interface PvSummary {
+  /** Grid power (import positive), W, when the grid meter is fresh. */
+  gridPowerW?: number;
+  batteryPowerW?: number;
+  batterySocPercent?: number;
+  /** Power the pv/minpv connectors may use together, W (absent when unknown). */
+  surplusW?: number;
+  /** What the pv/minpv connectors draw now, W. */
+  chargersPowerW: number;
+  /** The home battery is above its buffer SoC: it covers short dips of the pv cars' minimum. */
+  batteryBuffer?: boolean;
+}
 
 /** What the decision looks at in one update. */
 export interface PvContext {

@@ -18,9 +18,9 @@ import { shareSurplusWithPlans } from '../evidence/departure';
 import { commandNumber } from '../inputs';
 import type { ConnectorView, PvSession } from '../parts';
 import { EPS, onePhaseConductors } from '../phases';
-import type { PvSummary } from '../report/summary';
 import type { Site } from '../site/model';
 import { BatteryBank } from './battery-bank';
+import type { PvSummary } from './pv-surplus';
 import { measureSurplus, type PvContext } from './pv-surplus';
 
 /**

@@ -3,11 +3,17 @@
  * site draws from the grid (siteLoad: the one owner of that figure).
  */
 import type { ConnectorStatus } from '../../contracts';
+import type { OfflineSummary } from '../control/offline-fit';
 import type { Measurements } from '../evidence/measurements';
+import type { PlanFigures, PricesSummary } from '../modes/plan-figures';
+import type { PvSummary } from '../modes/pv-surplus';
 import { GRID_PHASES, round2, sum, type Triple } from '../phases';
 import type { ChargingMode, MeterLocation } from '../site/config';
+import type { SiteLimitSummary } from '../site/limits';
 import type { Site } from '../site/model';
-import type { PlanFigures, PriceSlotSummary } from './price-plan';
+
+export type { OfflineSummary } from '../control/offline-fit';
+export type { PvSummary } from '../modes/pv-surplus';
 
 export interface CircuitSummary {
   id: string;
@@ -50,12 +56,7 @@ export interface CircuitSummary {
   /** Why the circuit runs on its fallback, when it does. */
   fallback?: string;
   /** Limits set by commands (a grid operator's signal, a tariff), each with its reason and end. */
-  siteLimits?: {
-    kind: 'limitA' | 'powerLimitW' | 'chargersPowerLimitW';
-    value: number | Triple;
-    reason: string;
-    until?: string;
-  }[];
+  siteLimits?: SiteLimitSummary[];
   /** The loads the load manager does not control exceed the limit on some phase. */
   overloaded: boolean;
   /** What chargers not under control (offline, not reported yet) are counted at, per phase. */
@@ -64,32 +65,6 @@ export interface CircuitSummary {
   fullOfReservations?: true;
   /** What it would carry if ampflow stopped now (control/offline-fit.ts): every charger on its own fallback. */
   offline?: OfflineSummary;
-}
-
-/**
- * A circuit if ampflow stopped now (Node-RED stopped, the network to the chargers down): every
- * connector at its own fallback plus the other loads at their learned peak, on its fullest phase.
- */
-export interface OfflineSummary {
-  /** The grid phase (1..3). */
-  phase: number;
-  totalA: number;
-  /** What the connectors below would draw on it. */
-  connectorsA: number;
-  /** The other loads' learned peak (else the configured fallback.otherLoadA, else 0). */
-  otherA: number;
-  /** limit − headroom. */
-  availableA: number;
-  fits: boolean;
-  /** Nothing is learned of the other loads yet, and no fallback.otherLoadA is set: counted at 0. */
-  otherUnlearned?: true;
-  /**
-   * Chargers that keep their last limit offline, at their highest (offlineA) instead of their limit
-   * now, while they are not held within the plan (control.holdKeptLimits false).
-   */
-  worstA?: number;
-  worstPhase?: number;
-  worstFits?: boolean;
 }
 
 export interface ConnectorSummary {
@@ -142,21 +117,8 @@ export interface ConnectorSummary {
   phaseSwitches?: number;
   /** A `price` connector's plan in words (modes/price-plans.ts). */
   plan?: string;
-  /** The same plan in figures, while the departure planner plans for it (report/price-plan.ts). */
+  /** The same plan in figures, while the departure planner plans for it (modes/plan-figures.ts). */
   planned?: PlanFigures;
-}
-
-export interface PvSummary {
-  /** Grid power (import positive), W, when the grid meter is fresh. */
-  gridPowerW?: number;
-  batteryPowerW?: number;
-  batterySocPercent?: number;
-  /** Power the pv/minpv connectors may use together, W (absent when unknown). */
-  surplusW?: number;
-  /** What the pv/minpv connectors draw now, W. */
-  chargersPowerW: number;
-  /** The home battery is above its buffer SoC: it covers short dips of the pv cars' minimum. */
-  batteryBuffer?: boolean;
 }
 
 /**
@@ -299,9 +261,9 @@ export interface SiteSummary {
   pv?: PvSummary;
   /**
    * The price now and until when prices are known (the `prices` input), and the curve of the next
-   * 24 h with the slots each plan takes grid energy in (report/price-plan.ts).
+   * 24 h with the slots each plan takes grid energy in (modes/plan-figures.ts).
    */
-  prices?: { now?: number; currency?: string; until: string; slots: PriceSlotSummary[] };
+  prices?: PricesSummary;
   /** Things an operator should look at: stale meters, chargers ignoring limits, failing expressions. */
   problems: string[];
 }

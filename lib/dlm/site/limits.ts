@@ -7,7 +7,6 @@ import type { Logger } from '../../log';
 import type { DlmCommand } from '../commands';
 import { commandNumber } from '../inputs';
 import type { GridPhase, Triple } from '../phases';
-import type { CircuitSummary } from '../report/summary';
 import { describeValue, phaseLimitOf } from './fields';
 import type { Circuit, Site } from './model';
 
@@ -120,8 +119,16 @@ export class SiteLimits {
   }
 }
 
+/** A limit set by a command as the summary gives it (a circuit's `siteLimits`): its kind, value, reason and end. */
+export interface SiteLimitSummary {
+  kind: 'limitA' | 'powerLimitW' | 'chargersPowerLimitW';
+  value: number | Triple;
+  reason: string;
+  until?: string;
+}
+
 /** The limits in force on a circuit as the summary lists them. */
-export function describeSiteLimits(limit: SiteLimit): NonNullable<CircuitSummary['siteLimits']> {
+export function describeSiteLimits(limit: SiteLimit): SiteLimitSummary[] {
   return KINDS.flatMap((kind) => {
     const entry = limit[kind];
     if (!entry) return [];

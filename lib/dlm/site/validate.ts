@@ -6,7 +6,6 @@
 
 import { ShapeVersionError, upgradeSite } from '../../config-versions';
 import { isObject } from '../../objects';
-import { warnAboutUnmeasuredGeneration } from '../evidence/generation';
 import { NETWORKS } from '../phases';
 import { linkCircuits, linkConnectors, readCircuits } from './circuits';
 import { DEFAULT_UNBALANCE_LIMIT_A, DEFAULT_VOLTAGE_V, SHEDDING_RULES, type SiteConfig } from './config';
@@ -15,7 +14,7 @@ import { choice, optionalNumber } from './fields';
 import { type Site, SiteConfigError, type SiteProblem, type SiteValidation } from './model';
 import { controlSettings, modeSetting, pvSettings } from './settings';
 import { readTimeZone } from './time-zone';
-import { warnAboutSafety } from './warnings';
+import { warnAboutSafety, warnAboutUnmeasuredGeneration } from './warnings';
 
 /** Returns the validated site, or throws a SiteConfigError listing every problem. */
 export function parseSite(config: unknown): Site {

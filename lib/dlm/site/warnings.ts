@@ -3,10 +3,11 @@
  * may not do what was meant; each names the circuit and the setting that would make it safe.
  * (validateSite's problems refuse a site; these only say.)
  */
-import { budgets, chooseMinimum, offlineSums, otherLoadsOffline } from '../control/offline-plan';
+
 import { conductorsOf, triple } from '../phases';
 import { type ProblemSink, round1 } from './fields';
-import type { Circuit, Connector } from './model';
+import type { Circuit, Connector, Site } from './model';
+import { budgets, chooseMinimum, offlineSums, otherLoadsOffline } from './offline-plan';
 
 /** Every warning about a site's circuits and connectors. */
 export function warnAboutSafety(circuits: Circuit[], connectors: Connector[], warn: ProblemSink): void {
@@ -16,7 +17,7 @@ export function warnAboutSafety(circuits: Circuit[], connectors: Connector[], wa
 }
 
 /**
- * ampflow's own absence, from the configuration alone (control/offline-plan.ts): if Node-RED stops, every
+ * ampflow's own absence, from the configuration alone (offline-plan.ts): if Node-RED stops, every
  * charger falls to its own offline limit (`offlineA`: what the installer entered, else its
  * maximum), and the other loads draw what `fallback.otherLoadA` says (else 0: nothing is learned
  * before the load manager runs). Bender manual §7.7: the sum must fit. Where it does not, says by
@@ -124,4 +125,29 @@ function warnAboutUnmeasured(circuits: Circuit[], connectors: Connector[], warn:
       `no meter measures what else it feeds beside its ${count} charger${count === 1 ? '' : 's'} (the house or whatever else is wired to it), and no estimate is set: they are counted as 0 A${kept > 0 ? ` (headroomA keeps only ${round1(kept)} A free)` : ''}, so the chargers may be given the whole breaker and it may trip; set fallback.otherLoadA (in the editor: "Meter stale: other loads, A", which counts always where there is no meter) to the most those loads draw, or give it (or a circuit above it) a meter`,
     );
   }
+}
+
+/**
+ * *Check the site*: where a car may charge on PV surplus but the site reads no inverter, a meter
+ * that reads below the chargers or exports cannot be judged (generation could explain it).
+ */
+export function warnAboutUnmeasuredGeneration(
+  site: Pick<Site, 'pv' | 'connectors' | 'circuits' | 'defaultMode'>,
+  warn: (field: string, message: string) => void,
+): void {
+  if (site.pv.inverterSources.length > 0 || !pvCars(site)) return;
+  const meters = site.circuits.filter((c) => c.meter && !c.meter.noGenerationBelow);
+  if (meters.length === 0) return;
+  warn(
+    'pv.inverterSource',
+    `cars may charge on PV surplus, but the site reads no inverter: while the PV plant's generation is not measured, a meter that reads less than the chargers below it draw, or exports (a CT fallen off or the wrong way round), cannot be told from generation (${meters.map((c) => `circuit "${c.id}"`).join(', ')}); set pv.inverterSource to the inverter's reading source, or meter.noGenerationBelow where nothing below a meter generates`,
+  );
+}
+
+/** Whether some connector may charge on PV surplus (its mode, else the site's default; an expression may). */
+export function pvCars(site: Pick<Site, 'connectors' | 'defaultMode'>): boolean {
+  return site.connectors.some((c) => {
+    const mode = c.mode ?? site.defaultMode;
+    return typeof mode !== 'string' || (mode !== 'fast' && mode !== 'off');
+  });
 }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import type { PerPhase } from '../../../lib/contracts';
 import { planDeparture } from '../../../lib/dlm/modes/departure-planner';
-import { CURVE_MS, planFigures, priceCurve } from '../../../lib/dlm/report/price-plan';
+import { CURVE_MS, planFigures, priceCurve } from '../../../lib/dlm/modes/plan-figures';
 import type { ConnectorConfig } from '../../../lib/dlm/site';
 import { harness } from './support';
 
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** What a dashboard reads of a plan: the summary's figures and price curve (report/price-plan.ts). */
+/** What a dashboard reads of a plan: the summary's figures and price curve (modes/plan-figures.ts). */
 describe('the summary gives the plans and the price curve in figures', () => {
   it('puts a plan in figures and marks its slots on the curve of the next 24 h', () => {
     const now = Date.UTC(2026, 5, 1, 18);

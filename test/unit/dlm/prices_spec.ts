@@ -256,7 +256,7 @@ describe('prices, plans and the price mode', () => {
         now: 0.3,
         currency: 'EUR',
         until: new Date(t + 4 * HOUR).toISOString(),
-        // The curve of the next hours, the cheap hour marked as the plan's (report/price-plan.ts).
+        // The curve of the next hours, the cheap hour marked as the plan's (modes/plan-figures.ts).
         slots: [0.3, 0.1, 0.2, 0.2].map((price, i) => ({
           start: new Date(t + i * HOUR).toISOString(),
           end: new Date(t + (i + 1) * HOUR).toISOString(),

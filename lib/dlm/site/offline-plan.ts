@@ -9,9 +9,8 @@
  * Pure functions over the site's circuits and connectors: *Check the site* (site/warnings.ts) runs
  * them on the configuration, the load manager (control/offline-fit.ts) on what the chargers confirmed.
  */
-import { blindIncluding } from '../evidence/other-load-peaks';
 import { conductorsOf, GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
-import type { Circuit, Connector } from '../site/model';
+import type { Circuit, Connector } from './model';
 
 /** Below this, two currents are the same (the plan adds whole amps and learned tenths). */
 const FIT_EPS = 1e-6;
@@ -34,11 +33,22 @@ function childrenFirst(circuits: readonly Circuit[]): number[] {
 }
 
 /**
+ * What a blind meter that counts the circuits below it (`includesChargers`) counts its other loads
+ * at on a phase: the most it read (`whole`), never less than what the circuits below count now
+ * (`belowA`) plus the most its own part drew (`ownPartA`): two peaks it never saw at the same time
+ * still add up. Without a learned own part, what is below plus the whole (the safe side). With no
+ * meter below (`belowA` 0 and no own part), the most it read.
+ */
+export function blindIncluding(whole: number, belowA: number, ownPartA: number | undefined): number {
+  return Math.max(whole, belowA + (ownPartA ?? whole));
+}
+
+/**
  * The other loads each circuit carries while ampflow is gone, per phase: its meter's level (`own`,
  * per circuit with a meter: the learned peak, else the configured `fallback.otherLoadA`, else 0)
  * combined with its children's as evidence/circuit-loads.ts combines them for a blind meter (no meter: the
  * children's plus its configured `fallback.otherLoadA`; a meter that includes the chargers sees the children's loads too, at least what they
- * count plus its own part (`ownPart`, evidence/other-load-peaks.ts `blindIncluding`), or without `ownPart`
+ * count plus its own part (`ownPart`, `blindIncluding` below, which evidence/other-load-peaks.ts counts a blind meter by too), or without `ownPart`
  * the larger of the two; one of the other loads only adds them).
  */
 export function otherLoadsOffline(

@@ -5,8 +5,8 @@
  * planner's (modes/departure-planner.ts); this module only shapes them, so a dashboard shows them
  * without computing anything.
  */
-import type { PlannerResult } from '../modes/departure-planner';
-import type { Slot } from '../modes/price-list';
+import type { PlannerResult } from './departure-planner';
+import type { Slot } from './price-list';
 
 /** How far ahead the summary's price curve reaches, ms. */
 export const CURVE_MS = 24 * 3_600_000;
@@ -28,6 +28,14 @@ export interface PlanFigures {
   shortWh?: number;
   /** The slots with grid energy planned, in time order. */
   slots: { start: string; end: string; price?: number; gridWh: number }[];
+}
+
+/** The prices as the summary gives them (`prices`): the price now, its currency, how far they reach and the curve. */
+export interface PricesSummary {
+  now?: number;
+  currency?: string;
+  until: string;
+  slots: PriceSlotSummary[];
 }
 
 /** One slot of the price curve (the summary's `prices.slots`). */
