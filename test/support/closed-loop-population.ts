@@ -48,7 +48,7 @@ export const POPULATION: Population = fromEnvironment({
   keepers: true,
   noSmartCharging: true,
   // (POPULATION=unphased,ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157, a charger that ignores
-  // its limits counted on one phase after a switch it never made, is fixed: overdraw.ts overOn.)
+  // its limits counted on one phase after a switch it never made, is fixed: draws.ts unphasedOn.)
   unphased: true,
   // A rogue charger that reports energy only is never measured: its overdraw goes unseen (issue
   // #45 item 3; POPULATION=energyOnly PROPERTY_SEED=4501 PROPERTY_PATH=227, 2 A over for 640 s).

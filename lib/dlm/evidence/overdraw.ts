@@ -8,7 +8,7 @@ import type { PerPhase } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { Logger } from '../../log';
 import type { ConnectorRuntime } from '../parts';
-import { maxKnown, THREE_PHASES, toGrid, wiredPhases } from '../phases';
+import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import type { DrawSample } from './measurements';
 
@@ -190,7 +190,7 @@ function judgeOverdraw(
   if (over || guessed) {
     // A phase it does not report is taken at the highest it reports (the worst case).
     const most = sample.energy ? Math.max(maxA, maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : maxA;
-    const chargerA = overOn(connector, sample, most);
+    const chargerA = sample.chargerA.map((v) => v ?? most) as PerPhase;
     session.lastOver = { gridA: toGrid(connector, chargerA), maxA: most };
     session.compliantSinceMs = undefined;
     if (session.overdrawing) session.overdrawFloorA = session.lastOver.gridA;
@@ -220,22 +220,6 @@ function judgeOverdraw(
   }
 }
 
-/**
- * The charger phases a sample above the set-point counts on: what it reports (a phase it does not
- * report at `mostA`, the highest it reports); a current reported without a phase (draws.ts
- * unphasedOn), on every phase the connector is wired for, also after a switch to one phase: a
- * charger that does not follow its set-point is not taken to have followed the switch either (a
- * charger that ignored its limits, reporting one current every 5 min, was counted on L1 only
- * after a switch it never made, its car drawing 7 A on three: 2.6 A over a breaker for 275 s,
- * POPULATION=unphased,ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157).
- */
-function overOn(connector: Connector, sample: DrawSample, mostA: number): PerPhase {
-  if (!sample.unphased) return sample.chargerA.map((v) => v ?? mostA) as PerPhase;
-  const chargerA: PerPhase = [0, 0, 0];
-  for (const i of wiredPhases(connector)) chargerA[i] = mostA;
-  return chargerA;
-}
-
 /** Counts the connector at what it draws (`sample`, else its newest sample above the set-point). */
 export function flagOverdraw(
   context: ObserverContext,
@@ -245,8 +229,8 @@ export function flagOverdraw(
   quiet: boolean,
 ): void {
   const session = runtime.session;
+  const gridA = sample ? toGrid(connector, fillUnknown(sample.chargerA)) : session.lastOver?.gridA;
   const maxA = sample ? (maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : (session.lastOver?.maxA ?? 0);
-  const gridA = sample ? toGrid(connector, overOn(connector, sample, maxA)) : session.lastOver?.gridA;
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (!session.overdrawing && !quiet) {
     session.limitIgnored += 1;
