@@ -47,10 +47,9 @@ export interface Population {
 export const POPULATION: Population = fromEnvironment({
   keepers: true,
   noSmartCharging: true,
-  // A charger that ignores its limits, reporting one current without a phase every 5 min, its car
-  // taking 7 A (its own maximum): 2.6 A over a breaker for 275 s, no window (POPULATION=unphased,
-  // ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157; either habit alone passes it).
-  unphased: false,
+  // (POPULATION=unphased,ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157, a charger that ignores
+  // its limits counted on one phase after a switch it never made, is fixed: draws.ts unphasedOn.)
+  unphased: true,
   // A rogue charger that reports energy only is never measured: its overdraw goes unseen (issue
   // #45 item 3; POPULATION=energyOnly PROPERTY_SEED=4501 PROPERTY_PATH=227, 2 A over for 640 s).
   energyOnly: false,

@@ -396,9 +396,9 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
   // Cars at chargers that do not follow: a rogue charger draws from the car's arrival; one that
   // offers more than told draws only once it is told something (its first amps may come later than
   // the car). It is counted at what it draws from the first reading that shows it, once a session
-  // (overdraw.ts; no grace): a meter at or above the charger that counts chargers shows it within
-  // its interval; without one, only the charger's own readings do, within the charger's response
-  // (it starts drawing) and its meter interval.
+  // (overdraw.ts; no grace): it starts drawing after the charger's response (`startsAfterMs`); a
+  // meter at or above the charger that counts chargers shows it within its interval from then;
+  // without one, only the charger's own readings do, within its meter interval from then.
   const overdrawWindow = (car: Plan['cars'][number], fromMs: number, startsAfterMs: number) => {
     const connector = site.connectors.find((c) => c.key === car.connector);
     const circuitId = site.circuits[connector?.circuitIndex ?? 0]?.id ?? '';
@@ -406,10 +406,12 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
       (id) => site.circuits.find((c) => c.id === id)?.meter?.location === 'includesChargers',
     );
     const own = plan.chargers[car.connector];
+    // From then, not from when it was told (a charger 7 s to follow, told 6 A and offering 9 A,
+    // was seen at once by a 1 s grid meter and paused, and followed 7 s later: the window had
+    // closed 4 s after it began to draw, IT seed 20261126 path 1946).
     const seenWithinMs =
-      seenBy !== undefined
-        ? (plan.meterIntervalMs[seenBy] ?? SECOND)
-        : startsAfterMs + (own?.meterIntervalMs ?? SECOND);
+      startsAfterMs +
+      (seenBy !== undefined ? (plan.meterIntervalMs[seenBy] ?? SECOND) : (own?.meterIntervalMs ?? SECOND));
     windows.push({
       circuits: new Set(ancestors(circuitId)),
       fromMs,

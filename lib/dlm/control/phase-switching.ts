@@ -49,6 +49,10 @@ export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRu
   const session = runtime.session;
   if (!connector.canSwitchPhases || connector.phases !== 3) return false;
   if (session.phaseSwitchRefused) return false;
+  // A charger that reports its current without a phase cannot show that a switch to one phase was
+  // made (evidence/draws.ts unphasedOn counts it on every wired phase): switched, it would be
+  // counted on three and taken back to them at its next reading.
+  if (runtime.draw?.unphased) return false;
   if (countedSwitches(session) >= site.pv.maxPhaseSwitchesPerSession) return false;
   // A car seen on a single phase while 3 were offered gains nothing from switching.
   if (!session.onePhase && session.confirmedPhases && session.confirmedPhases.length < 3) return false;

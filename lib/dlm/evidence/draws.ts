@@ -4,7 +4,7 @@
  * circuit meter measured (`drawSince`, `drawInForceAt`)? measurements.ts re-exports it all.
  */
 import type { PerPhase } from '../../contracts';
-import { type GridPhase, ONE_PHASE, sum, type Triple, toGrid, wiredPhases } from '../phases';
+import { type GridPhase, sum, type Triple, toGrid, wiredPhases } from '../phases';
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
 import type { RegisterRecord } from './energy-draw';
@@ -123,17 +123,16 @@ export function takeDraw(
  * A current a charger reported without a phase (`Reading.currentUnphasedA`, EVlink's plain
  * `Current.Import`), as charger phases: the value on every phase the connector is wired for, the
  * safe side (what the car draws on which phase is not known; the profile verification takes such a
- * value as the current per phase too); on L1 only while the car was switched to one phase
- * (`onePhase`: it is given current there only). Undefined without a value.
+ * value as the current per phase too), also after a switch to one phase: such a reading cannot show
+ * that the switch was made (a car that ignored it, its charger reporting one current, was counted
+ * on one phase while it drew 11 A on three: PROPERTY_SEED=20261123 PROPERTY_PATH=956, and IT seed
+ * 20261126 path 829; and a charger that ignores its limits ignores a switch too: POPULATION=unphased,
+ * ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157). Undefined without a value.
  */
-export function unphasedOn(
-  connector: Connector,
-  valueA: number | undefined,
-  onePhase = false,
-): PerPhase | undefined {
+export function unphasedOn(connector: Connector, valueA: number | undefined): PerPhase | undefined {
   if (valueA === undefined) return undefined;
   const chargerA: PerPhase = [0, 0, 0];
-  for (const i of onePhase ? ONE_PHASE : wiredPhases(connector)) chargerA[i] = valueA;
+  for (const i of wiredPhases(connector)) chargerA[i] = valueA;
   return chargerA;
 }
 

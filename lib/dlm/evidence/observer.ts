@@ -117,8 +117,7 @@ export class ConnectorObserver {
     }
     // A connector state is the whole picture: without currents, no draw is known (a reading from
     // the charger's meter brings one again). A current without a phase counts on every wired one.
-    const chargerA =
-      state.currentA ?? unphasedOn(connector, state.currentUnphasedA, runtime.session.onePhase);
+    const chargerA = state.currentA ?? unphasedOn(connector, state.currentUnphasedA);
     const measuredAt = state.measuredAt ?? state.lastSeen;
     const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
     const stamped = Number.isFinite(seenMs);

@@ -115,6 +115,52 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
     assert.equal(zone?.offline?.connectorsA, 48);
   });
 
+  /**
+   * The faults property's failures of seed 20261125 (paths 1777 and 7392: a root meter reading NaN
+   * beside ampflow going away) were its plan's, not this: the loads rose after ampflow was gone to
+   * a level no meter had read (closed-loop-fault-plans.ts withAbsurdReadings). Kept as the rule.
+   */
+  for (const [name, valueA] of [
+    ['NaN', Number.NaN],
+    ['1e308 A', 1e308],
+    ['ten times its limit', 620],
+  ] as const)
+    it(`a circuit meter reading ${name} for minutes lowers no learned peak and raises no fallback (issue 46)`, () => {
+      const site = carParkAt32();
+      site.connectors.forEach((connector, i) => {
+        connector.priority = i;
+      });
+      const h = harness(site);
+      h.start();
+      let reads: [number, number, number] = [4, 6.4, 3];
+      h.feed(() => h.meter('common-areas', reads));
+      h.run(10_000);
+      const keys = Array.from({ length: 10 }, (_, i) => `PARK-${String(i + 1).padStart(2, '0')}/1`);
+      const chosen = () =>
+        keys.map(
+          (key) =>
+            [...h.sent].reverse().find((s) => `${s.chargePointId}/${s.connectorId}` === key)?.fallbackA,
+        );
+      const offline = () => h.manager.summary().circuits.find((c) => c.id === 'zone')?.offline;
+      const before = { fallbacks: chosen(), otherA: offline()?.otherA };
+      assert.deepEqual(before.fallbacks, [0, 0, 6, 6, 6, 6, 6, 6, 6, 6]);
+      reads = [valueA, valueA, valueA];
+      for (let minute = 0; minute < 3; minute++) {
+        h.run(60_000);
+        const now = chosen();
+        for (const [k, key] of keys.entries())
+          assert.ok(
+            (now[k] ?? 0) <= (before.fallbacks[k] ?? 0),
+            `${key} at ${now[k]} A after ${minute + 1} min`,
+          );
+        assert.ok((offline()?.otherA ?? 0) >= (before.otherA ?? 0), JSON.stringify(offline()));
+      }
+      // Read again: the peak is what it was.
+      reads = [4, 6.4, 3];
+      h.run(10_000);
+      assert.deepEqual({ fallbacks: chosen(), otherA: offline()?.otherA }, before);
+    });
+
   describe('chargers that keep their last limit when ampflow is gone (control.holdKeptLimits)', () => {
     /**
      * The shipped example *Load manager - share a car park's breakers* as it is (issue 45): four

@@ -97,4 +97,39 @@ describe('dlm: a current reported without a phase', () => {
     assert.deepEqual(summary?.drawA, [20, 20, 20]);
     h.stop();
   });
+
+  it('counts a charger that ignores its set-point on every phase and never switches it to one phase', () => {
+    // Line L3 has room, L1 and L2 not: the EVlink (its L1 on grid L3) was switched to one phase. Its
+    // car draws 12 A on three phases whatever it is given, reported once every 5 min (closed loop:
+    // POPULATION=unphased,ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157).
+    const h = harness({
+      circuits: [{ id: 'line', limitA: [32, 32, 45] }],
+      connectors: [
+        { chargePointId: 'EVLINK', circuit: 'line', phaseRotation: 'TRS', canSwitchPhases: true, maxA: 16 },
+        { chargePointId: 'B', circuit: 'line', phaseRotation: 'RST', maxA: 32, priority: 10 },
+      ],
+      unbalanceLimitA: null,
+    });
+    h.start();
+    h.plugIn('B/1');
+    h.plugIn('EVLINK/1');
+    let step = 0;
+    h.feed(() => {
+      if (step++ % 300 === 0)
+        h.state('EVLINK/1', { status: 'Charging', currentUnphasedA: 12, measuredAt: h.iso() });
+      const b = h.limit('B/1') ?? 0;
+      h.draw('B/1', [b, b, b]);
+    });
+    h.run(6 * 60_000);
+    // Was switched at 3 min, counted [0, 0, 12] after its reading at 5 min, and B raised to 32 A:
+    // 44 A on L1's 32 A. A reading without a phase cannot show that a switch was made.
+    assert.deepEqual(
+      h.sentTo('EVLINK/1').filter((s) => s.phases === 1),
+      [],
+    );
+    const summary = h.manager.summary().connectors.find((c) => c.chargePointId === 'EVLINK');
+    assert.deepEqual(summary?.countedA, [12, 12, 12]);
+    assert.equal(h.limit('B/1'), 20);
+    h.stop();
+  });
 });
