@@ -43,8 +43,8 @@ import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
  *   when it is given current again on one phase: only then does its car show it);
  * - after a car that draws above its limit (its overshoot, 0-3 %) arrived at a charger that refuses
  *   its limits, counted at its maximum: until a reading shows the overshoot, as for an overdraw
- *   (by that overshoot); an overshoot the readings' 0.01 A step hides at the car's maximum: its
- *   whole session (by that overshoot);
+ *   (by that overshoot); what of an overshoot the readings' 0.01 A step hides: its whole session
+ *   (by at most half the step, 0.005 A a car);
  * - while the other loads below a breaker (its own and its sub-circuits', which add up) and the
  *   chargers that ignore their set-points (at their maximum while their car is there) alone exceed
  *   its limit, plus the reaction time: no set-point can help then.
@@ -438,24 +438,25 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
   // A car's overshoot (closed-loop-population.ts) is learned from its charger's readings: at a
   // charger that refuses its limits, counted at its maximum from the car's arrival, it draws its
   // overshoot above that until a reading shows it (seed 4601 path 375: 32.96 A at a 32 A charger,
-  // 0.96 A over a breaker for 6 s until the meter that counts it read and the others followed); one
-  // smaller than half the readings' 0.01 A at the car's maximum is never shown by any (seed 4601 path
-  // 279: 0.0175 % of 10 A, 0.002 A over a breaker filled to its limit): its whole session.
+  // 0.96 A over a breaker for 6 s until the meter that counts it read and the others followed); at a
+  // current where it is less than half the readings' 0.01 A step no reading shows it (seed 4601 path
+  // 279: 0.0175 % of 10 A, 0.002 A over a breaker filled to its limit; seed 4611 path 859 with both
+  // habits on, 0.0025 A): its whole session, by at most that half step.
   for (const car of plan.cars) {
     const options = plan.chargers[car.connector];
     const overshoot = (car.ev.overshootPercent ?? 0) / 100;
     const connector = site.connectors.find((c) => c.key === car.connector);
-    if (!options || !connector || !(overshoot > 0) || options.rogue) continue;
+    if (!options || !connector || !(overshoot > 0)) continue;
     const mostA = Math.min(car.ev.maxCurrentA ?? connector.maxA, connector.maxA) * overshoot;
-    if (options.refusesLimits) overdrawWindow(car, car.arriveMs, 0, connector.maxA * overshoot);
-    if (mostA >= READING_STEP_A / 2) continue;
+    if (options.refusesLimits && !options.rogue)
+      overdrawWindow(car, car.arriveMs, 0, connector.maxA * overshoot);
     const circuitId = site.circuits[connector.circuitIndex]?.id ?? '';
     windows.push({
       circuits: new Set(ancestors(circuitId)),
       fromMs: car.arriveMs,
       toMs: car.leaveMs ?? DURATION_MS,
       why: `${car.connector}'s car draws above its limit by less than its readings show`,
-      boundA: everyPhase(mostA),
+      boundA: everyPhase(Math.min(mostA, READING_STEP_A / 2)),
       cause: `unseen-overshoot:${car.connector}@${car.arriveMs}`,
     });
   }
