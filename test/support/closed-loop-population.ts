@@ -51,10 +51,11 @@ export const POPULATION: Population = fromEnvironment({
   // taking 7 A (its own maximum): 2.6 A over a breaker for 275 s, no window (POPULATION=unphased,
   // ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157; either habit alone passes it).
   unphased: false,
-  // Energy-only meters: the cases found (seed 4501 path 227, 4601 paths 63, 256, 478) are fixed and
-  // kept (closed-loop-fixed/), but with every default habit and energyOnly on, seed 4611 still fails
-  // 4 of 1,100 sites: POPULATION=keepers,noSmartCharging,reporting,ownMaximum,energyOnly
-  // PROPERTY_SEED=4611 PROPERTY_PATH=255 (6 A over for 540 s), also 362, 808, 1128. Not diagnosed yet.
+  // Energy-only meters: the cases found (seed 4501 path 227, 4601 paths 63, 256, 478, 4611 path 808)
+  // are fixed and kept (closed-loop-fixed/), but with every default habit and energyOnly on, seed 4611
+  // still fails: POPULATION=keepers,noSmartCharging,reporting,ownMaximum,energyOnly PROPERTY_SEED=4611
+  // PROPERTY_PATH=255 (6 A over for 540 s: a rogue whose one-phase car its register cannot tell from a
+  // three-phase car within its limit), also 362 and 1128, not diagnosed yet.
   energyOnly: false,
   reporting: true,
   // Chargers that take 1-60 s to follow a limit break the base property on 22 of 10,000 sites of

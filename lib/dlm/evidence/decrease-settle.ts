@@ -113,8 +113,10 @@ export function settleDecrease(
 
 /**
  * Whether a charger measured by its energy register is yet to give the delta that shows what it drew
- * after a decrease: its newest delta began before the decrease went out, and is still fresh
- * (`control.connectorDrawStaleAfterMs`: while its readings come, the next one will). Time alone does
+ * after a decrease: its newest delta began before the decrease went out, and its next is not overdue
+ * (the newest is fresh, `control.connectorDrawStaleAfterMs`, or younger than its own interval: a
+ * charger read every 5 min whose delta went stale at 180 s had its decrease settled by time and was
+ * counted at 13 A while it drew 16 A, seed 4611 path 808 with both habits on). Time alone does
  * not settle the decrease before: a delta shows what the charger drew only when it ends, and one
  * that kept drawing its old limit past its follow time, its decrease settled by time, was counted at
  * the new one until its next delta showed it (an energy-only charger reporting every 60 s that
@@ -130,7 +132,10 @@ function registerOwesIt(
 ): boolean {
   const energy = draw?.energy;
   if (!draw || !energy || energy.fromMs >= pending.atMs) return false;
-  return now - draw.atMs <= site.control.connectorDrawStaleAfterMs;
+  const intervalMs = draw.atMs - energy.fromMs;
+  return (
+    now - draw.atMs <= Math.max(site.control.connectorDrawStaleAfterMs, intervalMs + READING_STAMP_SLACK_MS)
+  );
 }
 
 /**
