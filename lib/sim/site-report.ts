@@ -52,6 +52,9 @@ export function takeConnectorStates(
     );
     // Its step, as the charging-profile manager reports it for an EVlink preset (lib/profiles/limit-step.ts).
     if (charger.options.wholeAmps) state.limitStep = WHOLE_AMPERES;
+    // When its energy register was read (as the central system stamps it, lib/ocpp/connectors.ts):
+    // now. A charger that reports energy only is measured by the register's deltas over these times.
+    state.energyAt = new Date(now).toISOString();
     states.push(state);
   }
   return states;

@@ -105,10 +105,10 @@ export function buildProblem(
       limitA[1] - headroomA[1] - otherA[1],
       limitA[2] - headroomA[2] - otherA[2],
     ];
-    // The cars' overshoot (evidence/overshoot.ts), where no fresh meter that counts the chargers
-    // already has it in the other loads.
-    if (overshooting && !(circuit.meter?.location === 'includesChargers' && view && !view.stale))
-      keepForOvershoot(circuit.connectorIndexes, views, runtimes, site, capacityA);
+    // The cars' overshoot (evidence/overshoot.ts), on every circuit above them however it is
+    // metered: a meter that counts the chargers takes a car's learned overshoot for the car's, not
+    // for other loads (evidence/charger-draw.ts), so it is kept here, for the set-points given now.
+    if (overshooting) keepForOvershoot(circuit.connectorIndexes, views, runtimes, site, capacityA);
     // The lower of its own power limit and a site limit's, either may be missing.
     const ownW = circuit.powerLimitW;
     const overrideW = override?.powerLimitW?.value;

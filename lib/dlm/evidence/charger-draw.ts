@@ -29,6 +29,7 @@ import type { Circuit, Connector, Site } from '../site/model';
 import { drawSince, type MeterRuntime } from './measurements';
 import type { ChargerReading } from './meter-plausibility';
 import { followMsOf } from './overdraw';
+import { withOvershoot } from './overshoot';
 
 /** A meter's sample is the reference of its next one for this long, ms (then its rise is not explained). */
 export const SETTLED_REFERENCE_MS = 60_000;
@@ -49,6 +50,11 @@ const REACHED_TOLERANCE_A = 1;
  */
 export interface ChargersDrew {
   atLeastA: Triple;
+  /**
+   * What they surely drew (`atLeastA`, less what a charger measured by its energy register may have
+   * left to a phase its car may not use): what the meter must read at least (meter-plausibility.ts).
+   */
+  surelyA: Triple;
   raisedA: Triple;
   mayDrawMoreA: Triple;
 }
@@ -116,6 +122,7 @@ export function explainRise(
  */
 export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: number): ChargersDrew {
   const subtract = triple(0);
+  const surely = triple(0);
   const raised = triple(0);
   const more = triple(0);
   const since = triple(0);
@@ -127,7 +134,8 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
     if (!view?.drawGridA || !connector) continue;
     const runtime = context.runtimes.of(connector);
     if (runtime.state?.status !== 'Charging') continue;
-    const sentLimit = lowestFollowedAt(context.site, runtime, atMs);
+    // Its car's learned overshoot is its own draw (evidence/overshoot.ts): not other loads.
+    const sentLimit = withOvershoot(runtime, lowestFollowedAt(context.site, runtime, atMs));
     const raisedTo = openRaise(context.site, connector, runtime, atMs);
     const pending = runtime.pendingDecrease;
     const mayDrawTo = Math.max(
@@ -135,17 +143,20 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
       pending && pending.atMs <= atMs ? Math.min(pending.fromA, connector.maxA) : 0,
     );
     const drawn = drawSince(connector, runtime, atMs, since) ? since : view.drawGridA;
+    const register = runtime.draw?.energy;
+    const surelyGrid = register ? toGrid(connector, register.surelyA) : undefined;
     const loads = phaseMask(view.gridPhases);
     for (let p = 0; p < 3; p++) {
       const phase = p as GridPhase;
       const allowed = Math.max(loads & (1 << p) ? sentLimit : 0, view.floorA[phase]);
       const atLeast = Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
       subtract[phase] += atLeast;
+      surely[phase] += surelyGrid ? Math.min(atLeast, surelyGrid[phase]) : atLeast;
       if (raisedTo > 0 && loads & (1 << p)) raised[phase] += Math.max(0, raisedTo - atLeast);
       if (mayDrawTo > 0 && loads & (1 << p)) more[phase] += Math.max(0, mayDrawTo - atLeast);
     }
   }
-  return { atLeastA: subtract, raisedA: raised, mayDrawMoreA: more };
+  return { atLeastA: subtract, surelyA: surely, raisedA: raised, mayDrawMoreA: more };
 }
 
 /** One reading of a charger's own meter, per grid phase (what the frozen rule compares). */

@@ -136,7 +136,7 @@ export function viewCircuit(
       includesChargers: includes,
       generation: generated,
       limitA,
-      chargersAt,
+      chargersAt: (atMs: number): Triple => drewAt(atMs).surelyA,
       chargerReadings: () => readingsBelow(context, circuit),
       chargersMeasured: circuit.connectorIndexes.some((k) => context.views[k]?.drawGridA !== undefined),
     },

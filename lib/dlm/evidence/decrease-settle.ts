@@ -90,8 +90,9 @@ export function settleDecrease(
   }
   const followMs = followMsOf(site, runtime);
   const draw = runtime.draw;
-  // A register's delta (evidence/energy-draw.ts) shows the decrease only once all of it came after.
-  if (draw && (draw.energy?.fromMs ?? draw.atMs) > pending.atMs) {
+  // A register's delta (evidence/energy-draw.ts) shows the decrease only once all of it came after:
+  // from a reading taken when the decrease went out (what it drew since is all after) or later.
+  if (draw && (draw.energy ? draw.energy.fromMs >= pending.atMs : draw.atMs > pending.atMs)) {
     const shown = shownFollowed(site, connector, runtime, draw, pending);
     // Its own reading still shows more than it may draw: pending, whatever the time.
     if (shown === false) return undefined;
@@ -104,9 +105,37 @@ export function settleDecrease(
       return hadToFollow ? draw.atMs - (pending.firstAtMs ?? pending.atMs) : undefined;
     }
   }
+  if (registerOwesIt(site, draw, pending, now)) return undefined;
   const from = followFrom(runtime, pending);
   if (from !== undefined && now - from >= followMs) runtime.pendingDecrease = undefined;
   return undefined;
+}
+
+/**
+ * Whether a charger measured by its energy register is yet to give the delta that shows what it drew
+ * after a decrease: its newest delta began before the decrease went out, and its next is not overdue
+ * (the newest is fresh, `control.connectorDrawStaleAfterMs`, or younger than its own interval: a
+ * charger read every 5 min whose delta went stale at 180 s had its decrease settled by time and was
+ * counted at 13 A while it drew 16 A, seed 4611 path 808 with both habits on). Time alone does
+ * not settle the decrease before: a delta shows what the charger drew only when it ends, and one
+ * that kept drawing its old limit past its follow time, its decrease settled by time, was counted at
+ * the new one until its next delta showed it (an energy-only charger reporting every 60 s that
+ * ignores its limits: 2 A over a breaker for 42 s, POPULATION=energyOnly PROPERTY_SEED=4501
+ * PROPERTY_PATH=227). As with a current that still shows more, the delta after keeps it pending
+ * until one shows it within.
+ */
+function registerOwesIt(
+  site: Site,
+  draw: DrawSample | undefined,
+  pending: { atMs: number },
+  now: number,
+): boolean {
+  const energy = draw?.energy;
+  if (!draw || !energy || energy.fromMs >= pending.atMs) return false;
+  const intervalMs = draw.atMs - energy.fromMs;
+  return (
+    now - draw.atMs <= Math.max(site.control.connectorDrawStaleAfterMs, intervalMs + READING_STAMP_SLACK_MS)
+  );
 }
 
 /**

@@ -36,10 +36,10 @@ export interface DrawSample {
   /**
    * Derived from its energy register (evidence/energy-draw.ts): `chargerA` is the most a plausible
    * count of phases puts on each phase (what it is counted at), `leastA` the least the register
-   * shows (what a judgement against its set-point takes, and its history keeps), both the average
-   * since `fromMs`.
+   * shows (what a judgement against its set-point takes, and its history keeps), `surelyA` what it
+   * surely drew on each phase (evidence/energy-draw.ts), all the average since `fromMs`.
    */
-  energy?: { fromMs: number; leastA: PerPhase };
+  energy?: { fromMs: number; leastA: PerPhase; surelyA: PerPhase };
 }
 
 /** The measurements part of a connector's record (written only here). */

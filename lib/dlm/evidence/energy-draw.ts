@@ -58,6 +58,16 @@ export interface EnergyDraw {
   mostA: PerPhase;
   /** Per charger phase, the least the register shows: its power spread over every wired phase. */
   leastA: PerPhase;
+  /**
+   * Per charger phase, what it surely drew there: the least any plausible count of phases puts on
+   * it (L1 as `leastA`; a phase a car on fewer phases may leave alone, 0). What a meter that counts
+   * the chargers must read at least (evidence/meter-plausibility.ts): a car on one phase of a
+   * three-phase charger, taken at `leastA` (a third of its current on the two it leaves alone), made
+   * a truthful meter that read less there implausible, and its other loads were ignored while a
+   * charger that ignores its limits drew 16 A beside (5 A over a breaker for 50 s,
+   * POPULATION=energyOnly PROPERTY_SEED=4601 PROPERTY_PATH=63).
+   */
+  surelyA: PerPhase;
   /** The older reading's time: the draw is the average from then to `atMs`. */
   fromMs: number;
   atMs: number;
@@ -80,14 +90,21 @@ export interface RegisterRecord {
  * The draw the register's newest reading gives with the one before: a new derivation for a new
  * reading, the held one for a repeat of the same reading (a connector state sent again), undefined
  * when the readings give none (the session's first, after a reset or a long gap, a delta refused).
- * `onePhase`: the car was switched to one phase (control/phase-switching.ts).
+ * `onePhase`: the car was switched to one phase (control/phase-switching.ts), and may draw on it up to
+ * that many amperes (its set-point and the overdraw tolerance): a delta that puts more on one phase
+ * is taken over every count of phases the wiring allows, as for a car that was never switched. A car
+ * that ignored the switch (three phases at a 6 A set-point is 18 A on one) was refused as more than
+ * the wiring carries, or counted on L1 only: never seen on its other phases, it was counted at 0 A
+ * there while it drew 6 A (1 A over a breaker while the loads alone put 7 A above it,
+ * POPULATION=energyOnly PROPERTY_SEED=4601 PROPERTY_PATH=256). Over every count, the observer sees it
+ * on its other phases and counts it there (evidence/observer.ts).
  */
 export function registerDraw(
   site: Site,
   connector: Connector,
   record: { register?: RegisterRecord },
   point: RegisterPoint,
-  onePhase: boolean,
+  onePhase: number | undefined,
   logger?: Logger,
 ): EnergyDraw | undefined {
   const held = record.register;
@@ -112,7 +129,8 @@ export function registerDraw(
   const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs;
   const most = powerW(deltaWh + stepWh);
   const least = powerW(deltaWh - stepWh);
-  const derived = phaseCurrents(site, connector, most, least, onePhase);
+  const switched = onePhase !== undefined && least / site.voltageV <= onePhase;
+  const derived = phaseCurrents(site, connector, most, least, switched);
   if (!derived) {
     if (held.refusedKey !== point.key && logger) {
       const perPhaseA = least / (site.voltageV * (connector.network === 'IT' ? Math.sqrt(3) : 3));
@@ -144,7 +162,7 @@ function phaseCurrents(
   mostW: number,
   leastW: number,
   onePhase: boolean,
-): { mostA: PerPhase; leastA: PerPhase } | undefined {
+): { mostA: PerPhase; leastA: PerPhase; surelyA: PerPhase } | undefined {
   const it = connector.network === 'IT';
   const wired = wiredPhases(connector);
   const counts = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
@@ -164,7 +182,19 @@ function phaseCurrents(
   const spread = leastW / volts(widest);
   const leastA: PerPhase = [0, 0, 0];
   for (let i = 0; i < widest && i < wired.length; i++) leastA[i] = spread;
-  return { mostA, leastA };
+  // Per phase the least any plausible count puts on it: on a phase a car on fewer phases leaves
+  // alone, nothing.
+  const surelyA: PerPhase = [0, 0, 0];
+  let first = true;
+  for (const n of counts) {
+    if (leastW / volts(n) > bound) continue;
+    for (let i = 0; i < wired.length; i++) {
+      const amps = i < n ? leastW / volts(n) : 0;
+      surelyA[i] = first ? amps : Math.min(surelyA[i] ?? 0, amps);
+    }
+    first = false;
+  }
+  return { mostA, leastA, surelyA };
 }
 
 /** The step a register value is a multiple of, Wh (1 for whole Wh; at most COARSEST_STEP_WH). */

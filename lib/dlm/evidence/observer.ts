@@ -26,7 +26,7 @@ import { noteCarNeeds } from './departure';
 import { registerDraw } from './energy-draw';
 import { forgetDraw, noteRefusal, takeDraw, takeRefusal, unphasedOn } from './measurements';
 import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
-import { flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
+import { allowedAt, flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { noteOvershoot } from './overshoot';
 import { ResponseTimes } from './response-time';
 
@@ -157,7 +157,11 @@ export class ConnectorObserver {
               atMs: Math.min(readMs, now),
               key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
             },
-            runtime.session.onePhase === true,
+            // Switched to one phase: the most one phase may carry (energy-draw.ts).
+            runtime.session.onePhase === true
+              ? allowedAt(site, connector, runtime, 0, Math.min(readMs, now), true) +
+                  site.control.overdrawToleranceA
+              : undefined,
             this.logger,
           )
         : undefined;
@@ -171,7 +175,7 @@ export class ConnectorObserver {
         true,
         Number.isFinite(receivedMs) ? Math.max(receivedMs, energy.atMs) : now,
         false,
-        { fromMs: energy.fromMs, leastA: energy.leastA },
+        { fromMs: energy.fromMs, leastA: energy.leastA, surelyA: energy.surelyA },
       );
     else forgetDraw(runtime);
     if (refusal) noteRefusal(runtime, refusal.why, now);

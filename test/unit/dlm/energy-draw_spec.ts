@@ -23,7 +23,7 @@ describe('dlm: a charger measured by its energy register', () => {
     const warned: string[] = [];
     const logger: Logger = { info: () => undefined, warn: (m) => warned.push(m), error: () => undefined };
     const at = (record: { register?: RegisterRecord }, wh: number, atMs: number, key = 'tx:1') =>
-      registerDraw(site, connector, record, { wh, atMs, key }, false, logger);
+      registerDraw(site, connector, record, { wh, atMs, key }, undefined, logger);
     const round = (draw: EnergyDraw | undefined) => ({
       most: draw?.mostA.map((a) => Math.round((a ?? 0) * 100) / 100),
       least: draw?.leastA.map((a) => Math.round((a ?? 0) * 100) / 100),
@@ -57,6 +57,22 @@ describe('dlm: a charger measured by its energy register', () => {
       assert.deepEqual(least, [25.22, 25.22, 25.22]);
       // A value that is not a multiple of 10: whole Wh from now on.
       assert.deepEqual(round(at(record, 12_941, 120_000)).most, [26.26, 26.26, 26.26]);
+    });
+
+    it('a car switched to one phase: on L1 while one phase at its set-point carries it; over every count beyond (it ignored the switch)', () => {
+      const onePhase = (record: { register?: RegisterRecord }, wh: number, atMs: number) =>
+        registerDraw(site, connector, record, { wh, atMs, key: 'tx:1' }, 7, logger);
+      const record = {};
+      onePhase(record, 5001, 0);
+      // 6 A on one phase for a minute: within its 6 A set-point (and the tolerance): on L1 only.
+      const followed = round(onePhase(record, 5001 + Math.round(whOf(6, 1, 60_000)), 60_000));
+      assert.deepEqual(followed.most, [6.26, 0, 0], 'one Wh more than the delta, on L1 only');
+      // 6 A on each of three phases: 18 A if on one, more than one phase at 6 A carries. On the old
+      // code it was counted on L1 only (at 18 A): never seen on the phases the switch was to free.
+      const ignored = round(
+        onePhase(record, 5001 + Math.round(whOf(6, 1, 60_000) + whOf(6, 3, 60_000)), 120_000),
+      );
+      assert.ok((ignored.most?.[1] ?? 0) >= 6 && (ignored.most?.[2] ?? 0) >= 6, JSON.stringify(ignored));
     });
 
     it('starts anew at a new session, a register that went back, and after a long gap; waits out a repeated time', () => {

@@ -180,12 +180,17 @@ describe('LoadManager', () => {
       h.run(120_000);
       assert.equal(h.limit('CP-1/1'), 30);
       assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [10, 10, 10]);
-      // A charger reading above its set-point (late, or a charger that lags), within the tolerance
-      // (above it, it is counted at what it draws), is subtracted only up to the set-point:
-      // subtracting 30.8 A would make the other loads look 0.8 A smaller than they are.
+      // A charger reading above its steady set-point within the tolerance (above it, it is counted
+      // at what it draws) is its car's overshoot (evidence/overshoot.ts), subtracted up to that and
+      // no more: the circuit keeps the overshoot back instead (allocation/from-update.ts), so what is
+      // counted still adds up to the meter. (Subtracted only up to the set-point, the overshoot was
+      // in the other loads at the set-points of the reading before, and a raise's was counted
+      // nowhere: issue 45, test/unit/dlm/closed-loop-fixed/closed-loop-4601-83.json.)
       h.draw('CP-1/1', [30.8, 30.8, 30.8]);
       h.meter('main-meter', [40, 40, 40]);
-      assert.deepEqual(h.manager.summary().circuits[0]?.otherA, [10, 10, 10]);
+      const summary = h.manager.summary();
+      assert.deepEqual(summary.circuits[0]?.otherA, [9.2, 9.2, 9.2]);
+      assert.ok((summary.connectors[0]?.overshootPercent ?? 0) >= 2.6, JSON.stringify(summary.connectors[0]));
     });
   });
 
