@@ -18,6 +18,25 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
         node.authorizationPolicy = 'localList';
         node.idTags = ['TAG-1', 'TAG-2'].map((idTag) => ({ idTag, status: 'Accepted' }));
       }
+      // A button of the editor (POST /inject/<id>): CP-1 set to mode off (the load manager pauses it).
+      const inject = (id: string, topic: string, payload: unknown, to: string) =>
+        flow.push({
+          id,
+          type: 'inject',
+          z: 'f4c1d2a000000001',
+          name: id,
+          props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
+          topic,
+          payload: JSON.stringify(payload),
+          payloadType: 'json',
+          repeat: '',
+          once: false,
+          // With a place on the canvas: Node-RED takes a node without x and y for a config node.
+          x: 100,
+          y: 900,
+          wires: [[to]],
+        });
+      inject('pause-cp1', 'mode', { chargePointId: 'CP-1', connectorId: 1, mode: 'off' }, 'f4c1d2a000000018');
     },
     // A browser in another time zone than the machine's (UTC): the records show its local time.
     { height: 1000, timezoneId: 'Europe/Berlin' },
@@ -130,6 +149,25 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       { timeout: 30000 },
     );
     assert.notEqual((await energy.innerText()).trim(), first);
+  });
+
+  it('counts the session running now in the energy per day, before it has a charge data record', async () => {
+    const today = await page().evaluate(() => {
+      const d = new Date();
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    });
+    await page().waitForFunction(
+      (day) =>
+        Number(
+          document
+            .querySelector(`.ampflow-energy-day[data-day="${day}"] .ampflow-energy-part[data-charger="CP-1"]`)
+            ?.getAttribute('data-wh'),
+        ) > 0,
+      today,
+      { timeout: 15000 },
+    );
+    const csv = await (await fetch(`${nodeRed().url}/ampflow/charge-data-records.csv`)).text();
+    assert.doesNotMatch(csv, /CP-1,1,TAG-1/, 'the session has no record yet');
   });
 
   it('stops the session on the charger when Remote stop is clicked, and lists its charge data record', async () => {
@@ -282,6 +320,35 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     const overflow = await page().evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
     await screenshot(page(), 'dashboard-phone');
+    assert.deepEqual(errors(), []);
+  });
+
+  it("names ampflow's own pause as such, with the load manager's reason (en, de)", async () => {
+    const cp1 = chargers[0] as SimulatedChargePoint;
+    const response = await nodeRed().request('/inject/pause-cp1', { method: 'POST' });
+    assert.equal(response.status, 200);
+    // A car again at CP-1 (its session was stopped): the charger suspends it at 0 A.
+    cp1.unplug(1);
+    cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
+    await cp1.startTransaction(1, 'TAG-1');
+    await row('CP-1/1').locator('.ampflow-pause-reason', { hasText: 'mode off' }).waitFor({ timeout: 30000 });
+    await row('CP-1/1').locator('.ampflow-paused', { hasText: 'Paused by ampflow' }).waitFor();
+    assert.equal(await row('CP-1/1').locator('.ampflow-status').getAttribute('data-status'), 'SuspendedEVSE');
+    assert.doesNotMatch(await row('CP-1/1').locator('.ampflow-status').innerText(), /by the charger/);
+    const browser = page().context().browser();
+    assert.ok(browser);
+    const { page: german, errors: germanErrors } = await openPage(browser, { height: 1000, locale: 'de-DE' });
+    try {
+      await german.goto(`${nodeRed().url}/dashboard`);
+      await german
+        .locator('tr.ampflow-connector[data-connector="CP-1/1"] .ampflow-paused', {
+          hasText: 'Pausiert (ampflow)',
+        })
+        .waitFor();
+      assert.deepEqual(germanErrors, []);
+    } finally {
+      await german.close();
+    }
     assert.deepEqual(errors(), []);
   });
 });
