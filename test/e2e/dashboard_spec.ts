@@ -18,7 +18,8 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
         node.authorizationPolicy = 'localList';
         node.idTags = ['TAG-1', 'TAG-2'].map((idTag) => ({ idTag, status: 'Accepted' }));
       }
-      // A button of the editor (POST /inject/<id>): CP-1 set to mode off (the load manager pauses it).
+      // Two buttons of the editor (POST /inject/<id>): CP-1 set to mode off (the load manager
+      // pauses it), and a summary of a site that exports 2.5 kW through the chart's function.
       const inject = (id: string, topic: string, payload: unknown, to: string) =>
         flow.push({
           id,
@@ -37,6 +38,12 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
           wires: [[to]],
         });
       inject('pause-cp1', 'mode', { chargePointId: 'CP-1', connectorId: 1, mode: 'off' }, 'f4c1d2a000000018');
+      inject(
+        'export-summary',
+        'summary',
+        { site: { basis: 'measured', gridW: -2500, chargersW: 0 } },
+        'f4c1d2a00000001e',
+      );
     },
     // A browser in another time zone than the machine's (UTC): the records show its local time.
     { height: 1000, timezoneId: 'Europe/Berlin' },
@@ -168,6 +175,38 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     );
     const csv = await (await fetch(`${nodeRed().url}/ampflow/charge-data-records.csv`)).text();
     assert.doesNotMatch(csv, /CP-1,1,TAG-1/, 'the session has no record yet');
+  });
+
+  it('draws the site load below 0 while the site exports', async () => {
+    const response = await nodeRed().request('/inject/export-summary', { method: 'POST' });
+    assert.equal(response.status, 200);
+    // The chart's own figures: its ECharts instance, found in the dashboard's Vue tree from the
+    // root's vnode. A string: the test's compiler names the functions of a function given here
+    // (__name), which the page does not have.
+    const figures = await page().waitForFunction(`(() => {
+      const charts = [];
+      const seen = new Set();
+      const walk = function (vnode) {
+        if (!vnode || typeof vnode !== 'object' || seen.has(vnode)) return;
+        seen.add(vnode);
+        const proxy = vnode.component && vnode.component.proxy;
+        const chart = proxy && proxy.chart;
+        if (chart && typeof chart.getOption === 'function') charts.push(chart);
+        if (vnode.component) walk(vnode.component.subTree);
+        if (vnode.suspense) walk(vnode.suspense.activeBranch);
+        for (const list of [vnode.children, vnode.dynamicChildren])
+          if (Array.isArray(list)) for (const child of list) walk(child);
+      };
+      walk(document.querySelector('#app')._vnode);
+      for (const chart of charts) {
+        const site = chart.getOption().series.find((series) => series.name === 'site load');
+        if (!site || !site.data.some((point) => point[1] === -2500)) continue;
+        return { min: chart.getModel().getComponent('yAxis').axis.scale.getExtent()[0] };
+      }
+      return false;
+    })()`);
+    const { min } = (await figures.jsonValue()) as { min: number };
+    assert.ok(min <= -2500, `the axis starts at ${min} W: the export is not drawn`);
   });
 
   it('stops the session on the charger when Remote stop is clicked, and lists its charge data record', async () => {
