@@ -6,6 +6,8 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /** What only someone looking into a problem wants (Node-RED's debug level); left out by default. */
+  debug?(message: string): void;
 }
 
 export const consoleLogger: Logger = {

@@ -1,6 +1,6 @@
 import type { NodeStatus } from 'node-red';
 import type { SiteSummary } from '../lib/dlm/report/summary';
-import { fits, statusOf } from './shared/status-table';
+import { fits, statusIfFits, statusOf } from './shared/status-table';
 
 /**
  * Which state of the load manager its node shows (the look and text are the status table's):
@@ -21,7 +21,7 @@ export function dlmStatus(state: { problem: string } | { summary: SiteSummary })
   const full = summary.circuits.find((c) => c.fullOfReservations);
   if (full) {
     const amps = Math.round(Math.max(...(full.reservedA ?? [0])));
-    const reserved = statusOf('ampflow-dlm', 'reserved', { amps });
+    const reserved = statusIfFits('ampflow-dlm', 'reserved', { amps });
     if (fits(reserved.text)) return reserved;
   }
   if (blind.length > 0) return statusOf('ampflow-dlm', 'fallback', { stale: blind.length });
@@ -29,7 +29,7 @@ export function dlmStatus(state: { problem: string } | { summary: SiteSummary })
   const unfit = summary.circuits.find((c) => c.offline && !c.offline.fits);
   if (unfit?.offline) {
     const { totalA, availableA } = unfit.offline;
-    const status = statusOf('ampflow-dlm', 'offlineUnfit', {
+    const status = statusIfFits('ampflow-dlm', 'offlineUnfit', {
       total: Math.round(totalA),
       available: Math.round(availableA),
     });
@@ -37,8 +37,5 @@ export function dlmStatus(state: { problem: string } | { summary: SiteSummary })
   }
   const amps = Math.round(summary.totalLimitA);
   if (summary.charging === 0 && amps === 0) return statusOf('ampflow-dlm', 'idle');
-  const charging = statusOf('ampflow-dlm', 'charging', { charging: summary.charging, amps });
-  return fits(charging.text)
-    ? charging
-    : statusOf('ampflow-dlm', 'chargingShort', { charging: summary.charging, amps });
+  return statusOf('ampflow-dlm', 'charging', { charging: summary.charging, amps });
 }

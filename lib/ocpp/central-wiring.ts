@@ -20,6 +20,7 @@ import { ConnectorNotes } from './connector-notes';
 import { FileExchange } from './files';
 import { OcppListener } from './listener';
 import { LiveConnections } from './live-connections';
+import { StatusRecall } from './status-recall';
 import { TrafficGate } from './traffic';
 import { centralPath } from './v201/central-path';
 
@@ -111,6 +112,7 @@ export function wireCentral(
     isAccepted: (id) => admission.isAccepted(id),
     deadAfterMs,
     handle: (action, request, connection, decided) => {
+      if (action === 'BootNotification') recall.booted(connection.identity);
       const handlers = parts.lifecycle.requireHandlers();
       // What a 2.0.1 charger's call became, with the answer the room between decided for it.
       if (decided !== undefined) return handlers.handle(action, request, connection, decided);
@@ -120,7 +122,10 @@ export function wireCentral(
     },
     incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
     seen: (id) => charges.noteSeen(id),
-    emit: (event: keyof CentralSystemEvents, payload: unknown) => host.emit(event, payload as never),
+    emit: (event: keyof CentralSystemEvents, payload: unknown) => {
+      host.emit(event, payload as never);
+      if (event === 'connect') recall.connected((payload as { chargePointId: string }).chargePointId);
+    },
     framesWanted: () => host.listenerCount('frame') > 0,
     // The central system's side of an OCPP 2.0.1 charger's translation (v201/central-path.ts).
     ocpp201: (id) =>
@@ -134,6 +139,17 @@ export function wireCentral(
         },
         id,
       ),
+  });
+  const recall = new StatusRecall({
+    log,
+    registration: (id) => charges.record(id)?.registration,
+    knowsStatus: (id) => charges.connectors.all(id).some((state) => state.status !== undefined),
+    protocol: (id) => (connections.isConnected(id) ? connections.get(id)?.protocol : undefined),
+    trigger: (id, connectorId) =>
+      gate.call(id, 'TriggerMessage', {
+        requestedMessage: 'StatusNotification',
+        ...(connectorId === undefined ? {} : { connectorId }),
+      }),
   });
   const lifecycle = new CentralLifecycle({
     options,

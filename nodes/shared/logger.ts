@@ -10,5 +10,6 @@ export function nodeLogger(node: Node): Logger {
     info: (message) => node.log(message),
     warn: (message) => node.warn(message),
     error: (message) => node.error(message),
+    debug: (message) => node.debug(message),
   };
 }

@@ -25,10 +25,11 @@ const LOOKS = {
 type Look = keyof typeof LOOKS;
 
 /**
- * A state's look; `cut` where the text carries a value of unknown length (an action name, a
- * failure), which is cut to 19 characters: Node-RED asks for status texts under 20.
+ * A state's look; `short` names the state whose text is shown where this one's, filled with its
+ * values, would be 20 characters or more (Node-RED asks for status texts under 20): a value of
+ * unknown length (an action name) gives way to what the state says (`done`).
  */
-type StateLook = Look | { look: Look; cut: true };
+type StateLook = Look | { look: Look; short: string };
 
 /**
  * The one status table: every state of every node type, by the type that owns it. A state's text
@@ -68,9 +69,9 @@ const STATES = {
     implausible: 'problem',
     ok: 'good',
     measured: 'good',
-    partial: { look: 'unsure', cut: true },
-    failing: { look: 'caution', cut: true },
-    failure: { look: 'caution', cut: true },
+    partial: 'unsure',
+    failing: 'caution',
+    failure: 'caution',
     reading: 'off',
     stopped: 'off',
   },
@@ -80,12 +81,12 @@ const STATES = {
     overLimit: 'problem',
     readingRefused: 'problem',
     reserved: 'caution',
-    fallback: { look: 'caution', cut: true },
+    fallback: 'caution',
     waiting: 'caution',
     offlineUnfit: 'caution',
     idle: 'quiet',
-    charging: 'good',
-    chargingShort: { look: 'good', cut: true },
+    charging: { look: 'good', short: 'chargingShort' },
+    chargingShort: 'good',
   },
   'ampflow-charging-profile': {
     settingsError: 'problem',
@@ -99,9 +100,12 @@ const STATES = {
     sent: 'unsure',
   },
   'ampflow-ocpp-command': {
-    answered: { look: 'good', cut: true },
-    done: { look: 'good', cut: true },
-    failed: { look: 'problem', cut: true },
+    answered: { look: 'good', short: 'answerOnly' },
+    answerOnly: 'good',
+    done: { look: 'good', short: 'doneOnly' },
+    doneOnly: 'good',
+    failed: { look: 'problem', short: 'failedOnly' },
+    failedOnly: 'problem',
   },
   'ampflow-ocpp-response': {
     answered: 'good',
@@ -114,16 +118,33 @@ export type StatusOwner = keyof typeof STATES;
 /** The states of one node type. */
 export type StateOf<T extends StatusOwner> = keyof (typeof STATES)[T] & string;
 
-/** The Node-RED status of `type`'s `state`, its text in the runtime's language. */
+/**
+ * The Node-RED status of `type`'s `state`, its text in the runtime's language: its short state's
+ * text where it would not fit, and any text still too long ended on a whole word.
+ */
 export function statusOf<T extends StatusOwner>(
   type: T,
   state: StateOf<T>,
   values?: MessageValues,
 ): NodeStatus {
+  const status = statusIfFits(type, state, values);
+  return { ...status, text: toWord(status.text) };
+}
+
+/**
+ * `type`'s `state` as `statusOf` shows it, but its text not shortened: for a node that shows
+ * another state where this one does not fit (`fits`).
+ */
+export function statusIfFits<T extends StatusOwner>(
+  type: T,
+  state: StateOf<T>,
+  values?: MessageValues,
+): NodeStatus & { text: string } {
   const entry: StateLook = (STATES[type] as Record<string, StateLook>)[state] as StateLook;
   const look = typeof entry === 'string' ? entry : entry.look;
-  const text = message(type, `status.${state}`, values);
-  return { ...LOOKS[look], text: typeof entry === 'object' && entry.cut ? cut(text) : text };
+  let text = message(type, `status.${state}`, values);
+  if (!fits(text) && typeof entry === 'object') text = message(type, `status.${entry.short}`, values);
+  return { ...LOOKS[look], text };
 }
 
 /**
@@ -161,6 +182,20 @@ export function allStates(): { type: StatusOwner; state: string }[] {
   );
 }
 
-function cut(text: string): string {
-  return text.length < 20 ? text : text.slice(0, 19);
+/**
+ * `text` as it is where it fits, else its longest run of whole words that fits with `…` after it
+ * (`fallback: 12 stale` stays, a long meter failure ends on its last whole word); a first word too
+ * long for any status is cut, with `…`.
+ */
+export function toWord(text: string): string {
+  if (fits(text)) return text;
+  const words = text.split(' ');
+  for (let count = words.length - 1; count > 0; count--) {
+    const shorter = `${words
+      .slice(0, count)
+      .join(' ')
+      .replace(/[\s,:;(–-]+$/, '')}…`;
+    if (fits(shorter) && shorter !== '…') return shorter;
+  }
+  return `${text.slice(0, 18)}…`;
 }

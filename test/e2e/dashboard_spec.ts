@@ -18,6 +18,32 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
         node.authorizationPolicy = 'localList';
         node.idTags = ['TAG-1', 'TAG-2'].map((idTag) => ({ idTag, status: 'Accepted' }));
       }
+      // Two buttons of the editor (POST /inject/<id>): CP-1 set to mode off (the load manager
+      // pauses it), and a summary of a site that exports 2.5 kW through the chart's function.
+      const inject = (id: string, topic: string, payload: unknown, to: string) =>
+        flow.push({
+          id,
+          type: 'inject',
+          z: 'f4c1d2a000000001',
+          name: id,
+          props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
+          topic,
+          payload: JSON.stringify(payload),
+          payloadType: 'json',
+          repeat: '',
+          once: false,
+          // With a place on the canvas: Node-RED takes a node without x and y for a config node.
+          x: 100,
+          y: 900,
+          wires: [[to]],
+        });
+      inject('pause-cp1', 'mode', { chargePointId: 'CP-1', connectorId: 1, mode: 'off' }, 'f4c1d2a000000018');
+      inject(
+        'export-summary',
+        'summary',
+        { site: { basis: 'measured', gridW: -2500, chargersW: 0 } },
+        'f4c1d2a00000001e',
+      );
     },
     // A browser in another time zone than the machine's (UTC): the records show its local time.
     { height: 1000, timezoneId: 'Europe/Berlin' },
@@ -130,6 +156,57 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       { timeout: 30000 },
     );
     assert.notEqual((await energy.innerText()).trim(), first);
+  });
+
+  it('counts the session running now in the energy per day, before it has a charge data record', async () => {
+    const today = await page().evaluate(() => {
+      const d = new Date();
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    });
+    await page().waitForFunction(
+      (day) =>
+        Number(
+          document
+            .querySelector(`.ampflow-energy-day[data-day="${day}"] .ampflow-energy-part[data-charger="CP-1"]`)
+            ?.getAttribute('data-wh'),
+        ) > 0,
+      today,
+      { timeout: 15000 },
+    );
+    const csv = await (await fetch(`${nodeRed().url}/ampflow/charge-data-records.csv`)).text();
+    assert.doesNotMatch(csv, /CP-1,1,TAG-1/, 'the session has no record yet');
+  });
+
+  it('draws the site load below 0 while the site exports', async () => {
+    const response = await nodeRed().request('/inject/export-summary', { method: 'POST' });
+    assert.equal(response.status, 200);
+    // The chart's own figures: its ECharts instance, found in the dashboard's Vue tree from the
+    // root's vnode. A string: the test's compiler names the functions of a function given here
+    // (__name), which the page does not have.
+    const figures = await page().waitForFunction(`(() => {
+      const charts = [];
+      const seen = new Set();
+      const walk = function (vnode) {
+        if (!vnode || typeof vnode !== 'object' || seen.has(vnode)) return;
+        seen.add(vnode);
+        const proxy = vnode.component && vnode.component.proxy;
+        const chart = proxy && proxy.chart;
+        if (chart && typeof chart.getOption === 'function') charts.push(chart);
+        if (vnode.component) walk(vnode.component.subTree);
+        if (vnode.suspense) walk(vnode.suspense.activeBranch);
+        for (const list of [vnode.children, vnode.dynamicChildren])
+          if (Array.isArray(list)) for (const child of list) walk(child);
+      };
+      walk(document.querySelector('#app')._vnode);
+      for (const chart of charts) {
+        const site = chart.getOption().series.find((series) => series.name === 'site load');
+        if (!site || !site.data.some((point) => point[1] === -2500)) continue;
+        return { min: chart.getModel().getComponent('yAxis').axis.scale.getExtent()[0] };
+      }
+      return false;
+    })()`);
+    const { min } = (await figures.jsonValue()) as { min: number };
+    assert.ok(min <= -2500, `the axis starts at ${min} W: the export is not drawn`);
   });
 
   it('stops the session on the charger when Remote stop is clicked, and lists its charge data record', async () => {
@@ -282,6 +359,35 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     const overflow = await page().evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
     await screenshot(page(), 'dashboard-phone');
+    assert.deepEqual(errors(), []);
+  });
+
+  it("names ampflow's own pause as such, with the load manager's reason (en, de)", async () => {
+    const cp1 = chargers[0] as SimulatedChargePoint;
+    const response = await nodeRed().request('/inject/pause-cp1', { method: 'POST' });
+    assert.equal(response.status, 200);
+    // A car again at CP-1 (its session was stopped): the charger suspends it at 0 A.
+    cp1.unplug(1);
+    cp1.plugIn(1, { phases: 3, maxCurrentA: 16 });
+    await cp1.startTransaction(1, 'TAG-1');
+    await row('CP-1/1').locator('.ampflow-pause-reason', { hasText: 'mode off' }).waitFor({ timeout: 30000 });
+    await row('CP-1/1').locator('.ampflow-paused', { hasText: 'Paused by ampflow' }).waitFor();
+    assert.equal(await row('CP-1/1').locator('.ampflow-status').getAttribute('data-status'), 'SuspendedEVSE');
+    assert.doesNotMatch(await row('CP-1/1').locator('.ampflow-status').innerText(), /by the charger/);
+    const browser = page().context().browser();
+    assert.ok(browser);
+    const { page: german, errors: germanErrors } = await openPage(browser, { height: 1000, locale: 'de-DE' });
+    try {
+      await german.goto(`${nodeRed().url}/dashboard`);
+      await german
+        .locator('tr.ampflow-connector[data-connector="CP-1/1"] .ampflow-paused', {
+          hasText: 'Pausiert (ampflow)',
+        })
+        .waitFor();
+      assert.deepEqual(germanErrors, []);
+    } finally {
+      await german.close();
+    }
     assert.deepEqual(errors(), []);
   });
 });

@@ -207,6 +207,29 @@ describe(`ampflow-ocpp-command node (Node-RED ${nodeRedVersion()})`, () => {
     );
   });
 
+  it('shows what happened on a whole word where the action is too long for the status (issue 48)', async () => {
+    await load({});
+    const cp = await connectCharger({
+      ChangeAvailability: { status: 'Scheduled' },
+      Reset: { status: 'Accepted' },
+    });
+    assert.ok(cp);
+    const node = helper.getNode('command') as unknown as NodeJS.EventEmitter;
+    const statuses: unknown[] = [];
+    node.on('call:status', (call: { args: [{ text?: string }] }) => statuses.push(call.args[0].text));
+    for (const [action, payload] of [
+      ['ListConnectors', {}],
+      ['ChangeAvailability', { connectorId: 0, type: 'Inoperative' }],
+      ['Reset', { type: 'Soft' }],
+    ] as const) {
+      const out = waitFor<[Msg]>(helper.getNode('out'), 'input');
+      helper.getNode('command').receive({ chargePointId: 'CP-1', action, payload });
+      await out;
+    }
+    // Node-RED's limit is under 20 characters: `ListConnectors: done` was cut to `ListConnectors: don`.
+    assert.deepEqual(statuses, ['done', 'Scheduled', 'Reset: Accepted']);
+  });
+
   it('a flow’s new AuthorizationKey the charger accepts becomes its password: the old one works until it reconnects with the new one', async () => {
     const OLD = '0123456789abcdef0123456789abcdef';
     const NEW = 'fedcba9876543210fedcba9876543210';

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Node, NodeAPI, NodeMessageInFlow } from 'node-red';
 import { ModbusRequestError, type RequestFailure } from '../../lib/modbus/errors';
 import { MeterReadError } from '../../lib/modbus/meter';
 import { meterStatus, shortFailure } from '../../nodes/modbus-status';
 import type { ModbusBusNode } from '../../nodes/modbus-types';
 import { type AdminRequest, type AdminResponse, adminRoute } from '../../nodes/shared/admin-routes';
-import { englishText, useCatalog } from '../../nodes/shared/i18n';
+import { englishText, message, useCatalog } from '../../nodes/shared/i18n';
 import { onInput } from '../../nodes/shared/input';
 import { nodeLogger } from '../../nodes/shared/logger';
 import { listenForMeterNotice, noticeMeter } from '../../nodes/shared/meter-notices';
-import { allStates, statusOf } from '../../nodes/shared/status-table';
+import { allStates, statusOf, toWord } from '../../nodes/shared/status-table';
 
 /** A runtime without catalogs, as node-red-node-test-helper gives: `RED._` answers with the key. */
 const withoutCatalogs = { _: (id: string) => id } as unknown as NodeAPI;
@@ -82,13 +84,105 @@ describe('nodes glue kit (nodes/shared)', () => {
       assert.equal(shortFailure(undefined), undefined);
     });
 
-    it('cuts texts that carry a value of unknown length to 19 characters', () => {
-      const status = statusOf('ampflow-ocpp-command', 'answered', {
-        action: 'ChangeAvailability',
-        answer: 'Scheduled',
+    /** Each placeholder of a status text filled with a value as long as it gets. */
+    const LONG_VALUES = {
+      action: 'GetCompositeSchedule',
+      answer: 'RebootRequired',
+      amps: 1000,
+      charging: 120,
+      stale: 12,
+      total: 1000,
+      available: 1000,
+      connected: 1000,
+      count: 120,
+      bus: 'reconnecting',
+      power: '-13.55 kW',
+      reading: '-13.55 kW',
+      failure: 'not answering',
+    };
+
+    /** Statuses in `lang` as a runtime with that language's catalogs gives them. */
+    function inLanguage<T>(lang: 'en-US' | 'de', run: () => T): T {
+      const types = [...new Set(allStates().map(({ type }) => type))];
+      for (const type of types) {
+        const catalog = JSON.parse(
+          readFileSync(join(__dirname, '../../nodes/locales', lang, `${type}.json`), 'utf8'),
+        ) as Record<string, unknown>;
+        const translate = (id: string, values?: Record<string, string | number>) => {
+          let entry: unknown = catalog;
+          for (const part of id.split('.')) entry = (entry as Record<string, unknown> | undefined)?.[part];
+          return typeof entry === 'string'
+            ? entry.replace(/__(\w+)__/g, (all, name: string) => String(values?.[name] ?? all))
+            : id;
+        };
+        useCatalog({ _: translate } as unknown as NodeAPI, type);
+      }
+      try {
+        return run();
+      } finally {
+        for (const type of types) useCatalog(withoutCatalogs, type);
+      }
+    }
+
+    for (const lang of ['en-US', 'de'] as const) {
+      it(`keeps every status in ${lang} under 20 characters, ending on a whole word`, () => {
+        const cutMidWord = inLanguage(lang, () =>
+          allStates().flatMap(({ type, state }) => {
+            const text = statusOf(type, state as never, LONG_VALUES).text ?? '';
+            const full = new Set(
+              [
+                `status.${state}`,
+                ...allStates()
+                  .filter((s) => s.type === type)
+                  .map((s) => `status.${s.state}`),
+              ]
+                .map((key) => message(type, key, LONG_VALUES))
+                .flatMap((each) => each.split(' ')),
+            );
+            const words = text.replace(/…$/, '').split(' ');
+            const whole = words.every((word, i) =>
+              i === words.length - 1
+                ? [...full].some((w) => w.replace(/[,:;]$/, '') === word.replace(/[,:;]$/, ''))
+                : full.has(word),
+            );
+            return text.length < 20 && whole ? [] : [`${type}.${state}: ${text}`];
+          }),
+        );
+        assert.deepEqual(cutMidWord, []);
       });
-      assert.equal(status.text, 'ChangeAvailability:');
-      assert.deepEqual([status.fill, status.shape], ['green', 'dot']);
+    }
+
+    it('gives an action too long for the status what the charger answered (en, de)', () => {
+      const long = { action: 'ChangeAvailability', answer: 'Scheduled' };
+      assert.equal(statusOf('ampflow-ocpp-command', 'answered', long).text, 'Scheduled');
+      assert.deepEqual(
+        inLanguage('en-US', () => [
+          statusOf('ampflow-ocpp-command', 'done', { action: 'ListConnectors' }).text,
+          statusOf('ampflow-ocpp-command', 'failed', { action: 'ListConnectors' }).text,
+          statusOf('ampflow-ocpp-command', 'done', { action: 'Reset' }).text,
+        ]),
+        ['done', 'failed', 'Reset: done'],
+      );
+      assert.deepEqual(
+        inLanguage('de', () => [
+          statusOf('ampflow-ocpp-command', 'done', { action: 'ListConnectors' }).text,
+          statusOf('ampflow-ocpp-command', 'answered', long).text,
+          statusOf('ampflow-ocpp-command', 'failed', { action: 'Reset' }).text,
+        ]),
+        ['erledigt', 'Scheduled', 'Reset: Fehler'],
+      );
+      assert.deepEqual(
+        [
+          statusOf('ampflow-ocpp-command', 'answered', long).fill,
+          statusOf('ampflow-ocpp-command', 'answered', long).shape,
+        ],
+        ['green', 'dot'],
+      );
+    });
+
+    it('ends a long text on its last whole word', () => {
+      assert.equal(toWord('not answering since the bus closed'), 'not answering…');
+      assert.equal(toWord('Supercalifragilisticexpialidocious'), 'Supercalifragilist…');
     });
   });
 

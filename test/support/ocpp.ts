@@ -9,7 +9,7 @@ import { useMade } from './hooks';
 
 /** A Logger that keeps every line, for tests that check what was logged. */
 export class RecordingLogger implements Logger {
-  readonly lines: { level: 'info' | 'warn' | 'error'; message: string }[] = [];
+  readonly lines: { level: 'info' | 'warn' | 'error' | 'debug'; message: string }[] = [];
   info(message: string) {
     this.lines.push({ level: 'info', message });
   }
@@ -19,7 +19,10 @@ export class RecordingLogger implements Logger {
   error(message: string) {
     this.lines.push({ level: 'error', message });
   }
-  matching(pattern: RegExp, level?: 'info' | 'warn' | 'error') {
+  debug(message: string) {
+    this.lines.push({ level: 'debug', message });
+  }
+  matching(pattern: RegExp, level?: 'info' | 'warn' | 'error' | 'debug') {
     return this.lines.filter((line) => (!level || line.level === level) && pattern.test(line.message));
   }
 }

@@ -160,7 +160,7 @@ export function buildProblem(
           : session.pvLeftToOthersW !== undefined
             ? `pv: waiting, the cars charging take the surplus (${Math.max(0, surplus)} W; they can take ${session.pvLeftToOthersW} W more than their minimum); starts on ${need} W they cannot take`
             : session.pvEnableSinceMs !== undefined && reserve
-              ? `pv: enough surplus; clouds stopped it ${session.pvStops ?? 0} times, so it starts once the surplus beyond its minimum has put by ${reserve.neededWh} Wh (${reserve.paidWh} Wh so far)`
+              ? `pv: enough surplus; clouds stopped it ${timesWord(session.pvStops ?? 0)}, so it starts once the surplus beyond its minimum has put by ${reserve.neededWh} Wh (${reserve.paidWh} Wh so far)`
               : session.pvEnableSinceMs !== undefined
                 ? `pv: enough surplus for ${Math.round((now - session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
                 : session.pvLeftW !== undefined
@@ -271,4 +271,9 @@ function newDemand(): ConnectorDemand {
     stepA: undefined,
     yields: false,
   };
+}
+
+/** `1 time`, `2 times`: how often, in words. */
+function timesWord(count: number): string {
+  return `${count} ${count === 1 ? 'time' : 'times'}`;
 }

@@ -107,6 +107,11 @@ function limitReason(
   } else if (!entry.bound || entry.bound.kind === 'max') {
     base = capped ? (view.capReason ?? `limited to ${view.capA} A`) : `maximum ${connector.maxA} A`;
   } else base = `limited: ${describeBound(context, entry.bound, view)}`;
+  // A pv car kept at its minimum while the surplus is smaller draws the rest from the grid (the
+  // shortfall modes/pv.ts counts against its budget): "limited" by the surplus would hide that.
+  const shortW = context.runtimes.of(connector).session.pvShortfallW ?? 0;
+  if (entry.bound?.kind === 'pv' && base.startsWith('limited: ') && limitA > 0 && shortW >= 50)
+    base = `PV surplus, ${(shortW / 1000).toFixed(1)} kW from the grid to keep the minimum`;
   // Ramping or held, a car with a plan says what it is for.
   if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target, context.site.timeZone)})`;
   return (

@@ -48,8 +48,14 @@ describe('LoadManager PV surplus', () => {
     assert.match(h.setPoint('WB-1/1')?.reason ?? '', /limited: PV surplus/);
     setup.world.pvW = 300; // the house's own 300 W: nothing left for the car
     // 4240 W short: the dip's budget, 1 × 6 A × 230 V for 180 s = 69 Wh, is spent after about a minute.
+    expectLimits(h, 'WB-1/1', [[2_000, 6, 'below the minimum it charges on at the minimum for a while']]);
+    // Not "limited: PV surplus": its minimum comes from the grid, as much as the surplus lacks of it
+    // (its own minimum, 4140 W, of the 4240 W short), and its reason says so (issue 48).
+    assert.match(
+      h.setPoint('WB-1/1')?.reason ?? '',
+      /^PV surplus, 4\.1 kW from the grid to keep the minimum/,
+    );
     expectLimits(h, 'WB-1/1', [
-      [2_000, 6, 'below the minimum it charges on at the minimum for a while'],
       [56_000, 6],
       [4_000, 0],
     ]);
@@ -62,7 +68,7 @@ describe('LoadManager PV surplus', () => {
     h.run(10_000);
     assert.match(
       h.setPoint('WB-1/1')?.reason ?? '',
-      /pv: enough surplus; clouds stopped it 1 times, so it starts once the surplus beyond its minimum has put by 69 Wh \(\d+ Wh so far\)/,
+      /pv: enough surplus; clouds stopped it 1 time, so it starts once the surplus beyond its minimum has put by 69 Wh \(\d+ Wh so far\)/,
     );
   });
 
