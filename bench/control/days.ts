@@ -11,7 +11,7 @@ import { DEFAULT_RESPONSE_DELAY_MS } from '../../lib/sim/site-charger';
 import { homeLayout, pvHome, runScenario, type Scenario } from '../../lib/sim/site-scenarios';
 import { PV_DAYS } from '../support/pv-days';
 import { CARPARK_SEED, carParkDay } from './carpark';
-import { CarLedger } from './cars';
+import { CarLedger, carAt } from './cars';
 import type { DayResult } from './day-result';
 import { byBehaviour, type FleetDay, fleetArgument, fleetNotes, withFleet } from './fleet';
 import { ignoresLimits, runIdeal } from './ideal';
@@ -119,7 +119,7 @@ function overloadCauses(scenario: Scenario, overloads: readonly Overload[]): str
  * like the other loads, which it learns of from the charger's own readings.
  */
 export class UncontrolledDraws {
-  private readonly keys: Map<string, { circuit: string; gridPhases: number[] }>;
+  private readonly keys: Map<string, { circuit: string; gridPhases: number[]; phases: number }>;
   private readonly drawn = new Map<string, Triple[]>();
 
   constructor(private readonly scenario: Scenario) {
@@ -132,6 +132,7 @@ export class UncontrolledDraws {
           {
             circuit: site.circuits[connector.circuitIndex]?.id ?? '',
             gridPhases: [...connector.gridPhaseOf],
+            phases: connector.phases,
           },
         ]),
     );
@@ -156,11 +157,13 @@ export class UncontrolledDraws {
     const second = Math.round(sim.elapsedMs / 1000);
     for (const stats of sim.chargerStats()) {
       const at = this.keys.get(stats.key);
-      if (!at || stats.drawW <= 0 || stats.phases <= 0) continue;
-      const perPhaseA = stats.drawW / stats.phases / sim.site.voltageV;
+      if (!at || stats.drawW <= 0) continue;
+      // On the car's phases (the charger's own `phases` is what it was set to, three for a one-phase car).
+      const phases = Math.min(carAt(this.scenario.cars, stats.key, sim.elapsedMs)?.ev.phases ?? 3, at.phases);
+      const perPhaseA = stats.drawW / phases / sim.site.voltageV;
       const seconds = this.drawn.get(at.circuit) ?? [];
       const draw = seconds[second] ?? ([0, 0, 0] as Triple);
-      for (const p of at.gridPhases.slice(0, stats.phases)) draw[p as 0 | 1 | 2] += perPhaseA;
+      for (const p of at.gridPhases.slice(0, phases)) draw[p as 0 | 1 | 2] += perPhaseA;
       seconds[second] = draw;
       this.drawn.set(at.circuit, seconds);
     }
