@@ -121,6 +121,8 @@ function overloadCauses(scenario: Scenario, overloads: readonly Overload[]): str
 export class UncontrolledDraws {
   private readonly keys: Map<string, { circuit: string; gridPhases: number[]; phases: number }>;
   private readonly drawn = new Map<string, Triple[]>();
+  /** What each circuit carried, per grid phase, second by second (A). */
+  private readonly carried = new Map<string, Triple[]>();
 
   constructor(private readonly scenario: Scenario) {
     const site = parseSite(scenario.site);
@@ -155,6 +157,12 @@ export class UncontrolledDraws {
   step(sim: SiteSimulator): void {
     if (!this.any) return;
     const second = Math.round(sim.elapsedMs / 1000);
+    const actual = sim.actualA();
+    sim.site.circuits.forEach((circuit, c) => {
+      const seconds = this.carried.get(circuit.id) ?? [];
+      seconds[second] = [...(actual[c] ?? [0, 0, 0])] as Triple;
+      this.carried.set(circuit.id, seconds);
+    });
     for (const stats of sim.chargerStats()) {
       const at = this.keys.get(stats.key);
       if (!at || stats.drawW <= 0) continue;
@@ -167,6 +175,11 @@ export class UncontrolledDraws {
       seconds[second] = draw;
       this.drawn.set(at.circuit, seconds);
     }
+  }
+
+  /** What `circuit` carried on phase `phase` in the second that ends at `elapsedMs` (A), if recorded. */
+  carriedAt(circuit: string, phase: 0 | 1 | 2, elapsedMs: number): number | undefined {
+    return this.carried.get(circuit)?.[Math.round(elapsedMs / 1000)]?.[phase];
   }
 
   /** What they drew on `circuit`, phase `phase`, in the second that ends at `elapsedMs` (A). */
@@ -188,8 +201,8 @@ export class UncontrolledDraws {
  * With chargers that ignore their limits (`uncontrolled`, the fleet's stations without
  * SmartCharging), what they draw counts with the other loads, their own readings' interval joins
  * the pace (the load manager learns of them from those), and a second is excused where the other
- * loads and they alone put the breaker at least the episode's largest excess over its limit (no
- * set-point prevents that).
+ * loads and they alone put the breaker at least that second's excess over its limit (no set-point
+ * prevents that).
  */
 export function beyondPace(
   scenario: Scenario,
@@ -224,7 +237,9 @@ export function beyondPace(
     for (let at = o.fromMs; at < o.fromMs + o.durationMs; at += 1000) {
       // To the same 1e-6 A the closed loop counts an excess from (lib/sim/closed-loop.ts): a zone
       // exactly full when a 12 A lift starts is 12.000000000000014 A over by its sums.
-      let excused = uncontrolled?.any === true && level(at) - limitA >= o.maxExcessA - 1e-6;
+      // That second's own excess (an episode's largest may be a lift's on top of a long one).
+      const excessA = (uncontrolled?.carriedAt(o.circuit, phase, at) ?? Infinity) - limitA;
+      let excused = uncontrolled?.any === true && level(at) - limitA >= excessA - 1e-6;
       if (own || uncontrolled?.any) {
         // A rise within the pace: from the lowest level since the pace began (the load manager may
         // have given a dip of the other loads to the cars just before) to any second up to now.
