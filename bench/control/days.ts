@@ -114,9 +114,10 @@ function overloadCauses(scenario: Scenario, overloads: readonly Overload[]): str
 }
 
 /**
- * What the chargers that ignore their limits (no SmartCharging, rogue) drew, per circuit they are
- * on (directly) and grid phase, second by second of the closed loop: to the load manager a load
- * like the other loads, which it learns of from the charger's own readings.
+ * What each circuit carried, and what the chargers that ignore their limits (no SmartCharging,
+ * rogue) drew on the circuit they are on (directly), per grid phase, second by second of the closed
+ * loop: to the load manager those chargers are a load like the other loads, which it learns of from
+ * their own readings.
  */
 export class UncontrolledDraws {
   private readonly keys: Map<string, { circuit: string; gridPhases: number[]; phases: number }>;
@@ -155,7 +156,6 @@ export class UncontrolledDraws {
 
   /** After a step of the closed loop (at its end). */
   step(sim: SiteSimulator): void {
-    if (!this.any) return;
     const second = Math.round(sim.elapsedMs / 1000);
     const actual = sim.actualA();
     sim.site.circuits.forEach((circuit, c) => {
@@ -163,6 +163,7 @@ export class UncontrolledDraws {
       seconds[second] = [...(actual[c] ?? [0, 0, 0])] as Triple;
       this.carried.set(circuit.id, seconds);
     });
+    if (!this.any) return;
     for (const stats of sim.chargerStats()) {
       const at = this.keys.get(stats.key);
       if (!at || stats.drawW <= 0) continue;
@@ -192,9 +193,9 @@ export class UncontrolledDraws {
  * Of the seconds a breaker was over its limit, those that no rise of the other loads explains
  * (ms): a second of an episode is excused when, within the circuit's pace before it (its meter's
  * reading interval, the slowest response of a charger on it, and 2 s for the update and the
- * set-point on the wire), the circuit's other loads on that phase rose by at least the episode's
- * largest excess (from their lowest level in that time: a dip the cars were given, then a
- * rise). Chargers that take seconds to follow cannot avoid those without a standing
+ * set-point on the wire), the circuit's other loads on that phase rose by at least that second's
+ * excess (as `uncontrolled` recorded it from the closed loop; else the episode's largest) (from their lowest level
+ * in that time: a dip the cars were given, then a rise). Chargers that take seconds to follow cannot avoid those without a standing
  * margin; every other second over is the load manager's fault. Seconds of several circuits or
  * phases at once count once.
  *
@@ -237,8 +238,10 @@ export function beyondPace(
     for (let at = o.fromMs; at < o.fromMs + o.durationMs; at += 1000) {
       // To the same 1e-6 A the closed loop counts an excess from (lib/sim/closed-loop.ts): a zone
       // exactly full when a 12 A lift starts is 12.000000000000014 A over by its sums.
-      // That second's own excess (an episode's largest may be a lift's on top of a long one).
-      const excessA = (uncontrolled?.carriedAt(o.circuit, phase, at) ?? Infinity) - limitA;
+      // That second's own excess where the day recorded it (an episode's largest may be a lift's
+      // that starts on top of it later), else the episode's largest.
+      const carried = uncontrolled?.carriedAt(o.circuit, phase, at);
+      const excessA = carried === undefined ? o.maxExcessA : carried - limitA;
       let excused = uncontrolled?.any === true && level(at) - limitA >= excessA - 1e-6;
       if (own || uncontrolled?.any) {
         // A rise within the pace: from the lowest level since the pace began (the load manager may
@@ -246,7 +249,7 @@ export function beyondPace(
         let lowest = level(at - pace - 1000);
         for (let back = Math.floor(pace / 1000) * 1000; back >= 0 && !excused; back -= 1000) {
           const now = level(at - back);
-          excused = now - lowest >= o.maxExcessA - 1e-6;
+          excused = now - lowest >= excessA - 1e-6;
           lowest = Math.min(lowest, now);
         }
       }

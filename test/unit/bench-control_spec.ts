@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { carParkDay } from '../../bench/control/carpark';
 import { CarLedger } from '../../bench/control/cars';
-import { beyondPace, compareDay, runLocalDay } from '../../bench/control/days';
+import { beyondPace, compareDay, runLocalDay, UncontrolledDraws } from '../../bench/control/days';
 import { parseFleet, withFleet } from '../../bench/control/fleet';
 import { runIdeal } from '../../bench/control/ideal';
 import { ManualClock } from '../../lib/clock';
@@ -318,5 +318,43 @@ describe('bench:control ideal', () => {
     assert.ok(result.secondsOver > 200, `${result.secondsOver} s over`);
     assert.equal(result.secondsOverBeyondPace, 0);
     assert.ok(Math.abs(result.ratio - 1) < 0.01, `${result.ratio}`);
+  });
+
+  it("judges each second over by its own excess where the day recorded it, not by the episode's largest", () => {
+    // Other loads 10 A, 15 A from 100 s (a rise of 5 A), a 12 A lift on top from 110 s; 40 A zone,
+    // pace 9 s. The breaker is 5 A over from 101 s, 12 A over from 110 s: each second within the pace
+    // of a rise at least its own excess.
+    const scenario = oneCar({ limitA: 40, otherA: [10, 10, 10], remainingKWh: 10, durationMs: 200_000 });
+    const start = scenario.startOfDayMs;
+    scenario.otherLoads = {
+      zone: (atMs) => {
+        const t = atMs - start;
+        const level = t >= 110_000 ? 27 : t >= 100_000 ? 15 : 10;
+        return [level, level, level];
+      },
+    };
+    scenario.meters = { zone: { intervalMs: 2000 } };
+    scenario.chargers = { 'CP/1': { responseDelayMs: 5000 } };
+    const trace = new UncontrolledDraws(scenario);
+    for (let t = 1000; t <= 120_000; t += 1000) {
+      const carried = t > 100_000 ? (t >= 110_000 ? 52 : 45) : 30;
+      const sim = {
+        elapsedMs: t,
+        site: { circuits: [{ id: 'zone' }] },
+        actualA: () => [[carried, carried, carried]],
+        chargerStats: () => [],
+      };
+      trace.step(sim as never);
+    }
+    const episode = {
+      circuit: 'zone',
+      phase: 0 as const,
+      fromMs: 101_000,
+      durationMs: 15_000,
+      maxExcessA: 12,
+    };
+    assert.equal(beyondPace(scenario, [episode], trace), 0);
+    // By the episode's largest excess (no trace), its first 9 s (5 A over, a 5 A rise) were counted.
+    assert.equal(beyondPace(scenario, [episode]), 9000);
   });
 });
