@@ -6,9 +6,20 @@
  * starts per car, the PV surplus share (PV days) and cost ÷ optimal cost (the tariff day, when
  * bench/control/tariff-day.ts is there). What is real and what is modelled: docs/performance.md.
  *
- *   npm run bench:control -- [--day carpark|pv-sunny-cloudy|pv-fast-clouds|tariff|pv] [--seed N] [--hidden-seed] [--cars] [--oracle]
+ *   npm run bench:control -- [--day carpark|home|pv-sunny-cloudy|pv-fast-clouds|tariff|pv] [--seed N] [--hidden-seed]
+ *                            [--fleet simulator|mixed|<habit>,<habit>…] [--cars] [--oracle]
  *
- * Each day has a fixed seed (the carpark 63, the PV days 10 and 11, the tariff day its own);
+ * `home` is issue #45's home layout (lib/sim/site-scenarios.ts `homeLayout`: a grid meter that
+ * counts the chargers, three cars on 63 A, chargers that report every 10, 30 and 60 s).
+ * `--fleet mixed` gives every charger of the car park and the home day the habits of the fleet as
+ * found (lib/sim/charger-habits.ts, the population the closed-loop properties draw from: kept
+ * limits, no SmartCharging, unphased or energy-only meters, readings every 5-60 s, limits followed
+ * in 1-60 s, cars 0-3 % above their limit or below it), drawn with the day's seed, and prints
+ * delivered ÷ ideal per behaviour (bench/control/fleet.ts); `--fleet following,overshoot` plays
+ * those habits alone (what costs what); `simulator` (the default) the simulator's own chargers.
+ * With a fleet only the days that have its variant run (carpark, home).
+ *
+ * Each day has a fixed seed (the carpark 63, the home day 45, the PV days 10 and 11, the tariff day its own);
  * `--seed N` runs every chosen day with N, `--hidden-seed` with a random seed that is printed;
  * `--cars` prints each car's energy and starts beside the ideal's; `--oracle` (PV days) the best
  * share any policy with perfect knowledge reaches with at most 2, 3, 4 starts (bench/control/oracle.ts).
@@ -18,8 +29,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Population } from '../lib/sim/charger-habits';
 import type { DayOptions, DayResult } from './control/day-result';
 import { LOCAL_DAYS, runLocalDay } from './control/days';
+import { fleetArgument, parseFleet } from './control/fleet';
 import { oracleLines } from './control/oracle-lines';
 import { machineLine } from './support/machine';
 import { TINY, TINY_DAY_MS } from './support/options';
@@ -30,13 +43,16 @@ const TARIFF_DEFAULT_SEED = 1;
 interface DayRun {
   name: string;
   defaultSeed: number;
-  run: (seed: number) => Promise<DayResult>;
+  /** It has a variant with the fleet's habits (`--fleet`). */
+  fleet?: true;
+  run: (seed: number, fleet?: Population) => Promise<DayResult>;
 }
 
 function days(): DayRun[] {
   const list: DayRun[] = LOCAL_DAYS.map((d) => ({
     ...d,
-    run: async (seed: number) => runLocalDay(d.name, seed, TINY ? TINY_DAY_MS : undefined),
+    run: async (seed: number, fleet?: Population) =>
+      runLocalDay(d.name, seed, TINY ? TINY_DAY_MS : undefined, fleet),
   }));
   // Day 3 comes from the prices work (bench/control/tariff-day.ts); without it the bench runs the others.
   if (existsSync(TARIFF_DAY))
@@ -69,14 +85,24 @@ async function main(): Promise<void> {
       'hidden-seed': { type: 'boolean', default: false },
       cars: { type: 'boolean', default: false },
       oracle: { type: 'boolean', default: false },
+      fleet: { type: 'string' },
     },
   });
+  const fleet = parseFleet(values.fleet);
   const all = days();
-  const chosen = values.day
+  const named = values.day
     ? all.filter((d) => d.name === values.day || (values.day === 'pv' && d.name.startsWith('pv-')))
     : all;
-  if (chosen.length === 0)
+  if (named.length === 0)
     throw new Error(`--day: no day "${values.day}" (days: ${all.map((d) => d.name).join(', ')}, pv)`);
+  const chosen = fleet ? named.filter((d) => d.fleet) : named;
+  if (chosen.length === 0)
+    throw new Error(
+      `--fleet: no variant of ${values.day} with the fleet's habits (days that have one: ${all
+        .filter((d) => d.fleet)
+        .map((d) => d.name)
+        .join(', ')})`,
+    );
   let seed: number | undefined;
   if (values['hidden-seed']) seed = Math.floor(Math.random() * 1_000_000);
   else if (values.seed !== undefined) {
@@ -90,10 +116,11 @@ async function main(): Promise<void> {
   console.log(machineLine());
   if (!existsSync(TARIFF_DAY)) console.log('(no tariff day: bench/control/tariff-day.ts is not there)');
   if (values['hidden-seed']) console.log(`hidden seed: ${seed}`);
+  if (fleet) console.log(`fleet: ${fleetArgument(fleet)} (habits drawn with each day's seed)`);
   console.log('');
   const results: DayResult[] = [];
   for (const day of chosen) {
-    const result = await day.run(seed ?? day.defaultSeed);
+    const result = await day.run(seed ?? day.defaultSeed, fleet);
     results.push(result);
     printDay(result, values.cars === true);
     if (values.oracle)
@@ -111,19 +138,32 @@ async function main(): Promise<void> {
         ? ''
         : `${r.costRatio.toFixed(3)}×${r.reachedByDeparture === undefined ? '' : r.reachedByDeparture ? ', energy reached' : ', energy NOT reached'}`;
     console.log(
-      `| ${r.day} | ${r.seed} | ${pct(r.ratio)} | ${r.deliveredKWh.toFixed(1)} / ${r.idealKWh.toFixed(1)} | ${r.secondsOver}${r.secondsOverBeyondPace === undefined ? '' : ` (${r.secondsOverBeyondPace})`} | ${r.maxStartsPerCar} / ${meanStarts(r).toFixed(1)} | ${pv} | ${cost} | ${r.wallSeconds === undefined ? '' : `${r.wallSeconds.toFixed(1)} s`} |`,
+      `| ${r.day}${r.fleet ? ` (fleet ${r.fleet})` : ''} | ${r.seed} | ${pct(r.ratio)} | ${r.deliveredKWh.toFixed(1)} / ${r.idealKWh.toFixed(1)} | ${r.secondsOver}${r.secondsOverBeyondPace === undefined ? '' : ` (${r.secondsOverBeyondPace})`} | ${r.maxStartsPerCar} / ${meanStarts(r).toFixed(1)} | ${pv} | ${cost} | ${r.wallSeconds === undefined ? '' : `${r.wallSeconds.toFixed(1)} s`} |`,
     );
   }
+  if (fleet) printBehaviours(results);
   const args = [
     ...(values.day ? [`--day ${values.day}`] : []),
+    ...(fleet ? [`--fleet ${fleetArgument(fleet)}`] : []),
     ...(seed === undefined ? [] : [`--seed ${seed}`]),
     ...(values.oracle ? ['--oracle'] : []),
   ];
   console.log(`\ncommand: npm run bench:control${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`);
 }
 
+/** Delivered ÷ ideal per behaviour of the fleet, one row per day and behaviour. */
+function printBehaviours(results: readonly DayResult[]): void {
+  console.log('\n| day | seed | behaviour | chargers / cars | delivered ÷ ideal | delivered / ideal kWh |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of results)
+    for (const [name, g] of Object.entries(r.byBehaviour ?? {}))
+      console.log(
+        `| ${r.day} | ${r.seed} | ${name} | ${g.chargers} / ${g.cars} | ${pct(g.idealKWh > 0 ? g.deliveredKWh / g.idealKWh : 1)} | ${g.deliveredKWh.toFixed(1)} / ${g.idealKWh.toFixed(1)} |`,
+      );
+}
+
 function printDay(r: DayResult, cars: boolean): void {
-  console.log(`${r.day} (seed ${r.seed}):`);
+  console.log(`${r.day} (seed ${r.seed}${r.fleet ? `, fleet ${r.fleet}` : ''}):`);
   console.log(
     `  delivered ${r.deliveredKWh.toFixed(2)} kWh of the ideal's ${r.idealKWh.toFixed(2)} kWh = ${pct(r.ratio)}; ${r.secondsOver} s over a limit${r.secondsOverBeyondPace === undefined ? '' : `, ${r.secondsOverBeyondPace} s of them beyond what the chargers' pace after a rise of the other loads explains`}`,
   );
@@ -138,6 +178,10 @@ function printDay(r: DayResult, cars: boolean): void {
       .join(', ')}`,
   );
   for (const note of r.notes ?? []) console.log(`  ${note}`);
+  for (const [name, g] of Object.entries(r.byBehaviour ?? {}))
+    console.log(
+      `  ${name} (${g.chargers} chargers, ${g.cars} cars): ${g.deliveredKWh.toFixed(1)} of ${g.idealKWh.toFixed(1)} kWh = ${pct(g.idealKWh > 0 ? g.deliveredKWh / g.idealKWh : 1)}`,
+    );
   if (cars)
     for (const [car, f] of Object.entries(r.perCar ?? {}))
       console.log(

@@ -39,6 +39,10 @@ export interface DayResult {
   reachedByDeparture?: boolean;
   /** Per car, by its name: what each got in the closed loop and in the ideal (`--cars` prints it). */
   perCar?: Record<string, CarFigures>;
+  /** `--fleet`: the habits the day's chargers played (`mixed`, or their names). */
+  fleet?: string;
+  /** `--fleet`: delivered and ideal energy of the cars on the chargers with each behaviour (fleet.ts). */
+  byBehaviour?: Record<string, HabitFigures>;
   /** Anything a reader needs to judge the row (surplus share on PV days, wall time…). */
   notes?: string[];
 }
@@ -51,6 +55,14 @@ export interface CarFigures {
   idealStarts: number;
   /** What sets the car and its charger apart: phases, maximum, own minimum, the charger's delay. */
   traits: string;
+}
+
+/** The cars on the chargers that have one behaviour (bench:control --fleet). */
+export interface HabitFigures {
+  chargers: number;
+  cars: number;
+  deliveredKWh: number;
+  idealKWh: number;
 }
 
 /** Options every day runner accepts. */

@@ -3,7 +3,9 @@
  * scenario's truth (its site, other loads, cars, PV and battery) on a ManualClock that starts
  * where the closed loop's does (lib/sim/scenario-run.ts `runScenario`), with chargers that take a
  * set-point at once and to the tenth (the scenario's slow, whole-ampere and faulty chargers are the
- * closed loop's alone) and hold a car `pauseMs` without current when they switch its phases.
+ * closed loop's alone) and hold a car `pauseMs` without current when they switch its phases. A
+ * charger that ignores its limits (rogue, no SmartCharging) ignores them here too: that is the
+ * truth, not a delay.
  */
 import { ManualClock } from '../../lib/clock';
 import { parseSite, type Site } from '../../lib/dlm/site';
@@ -24,8 +26,15 @@ export function daySimulator(scenario: Scenario, pauseMs: number): DaySimulator 
   const clock = new ManualClock(DAY_EPOCH_MS + scenario.startOfDayMs);
   const site = parseSite(scenario.site);
   const chargers: Record<string, SimChargerOptions> = {};
-  for (const connector of site.connectors)
-    chargers[connector.key] = { responseDelayMs: 0, phaseSwitchPauseMs: pauseMs };
+  for (const connector of site.connectors) {
+    const given = scenario.chargers?.[connector.key];
+    chargers[connector.key] = {
+      responseDelayMs: 0,
+      phaseSwitchPauseMs: pauseMs,
+      ...(given?.rogue ? { rogue: true } : {}),
+      ...(given?.refusesLimits ? { refusesLimits: given.refusesLimits } : {}),
+    };
+  }
   const sim = new SiteSimulator({
     clock,
     site,

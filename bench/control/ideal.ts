@@ -9,14 +9,16 @@
  * headroom, the unbalance limit, the step, the PV residual and the battery's priority. A `pv` car
  * charges whenever the surplus left after the cars before it covers its minimum (on one phase when
  * its charger can switch and three do not fit). The cars are the simulator's (lib/sim/ev.ts): they
- * stop when full and leave at their departure.
+ * stop when full and leave at their departure. With the fleet's habits (bench:control --fleet) the
+ * ideal knows them too: a charger that ignores its limits is a load like the other loads (its car
+ * at what it takes), and a car that draws a share above its limit is given its limit less that share.
  */
 import type { SetPoint } from '../../lib/contracts';
 import { type AllocationProblem, allocate, type ConnectorDemand } from '../../lib/dlm/allocation/allocate';
 import { batteryHasPriority } from '../../lib/dlm/modes/pv-surplus';
 import { GRID_PHASES, type GridPhase, type Site, type Triple } from '../../lib/dlm/site';
 import { PvDayAccount } from '../../lib/sim/pv-figures';
-import type { SiteSimulator } from '../../lib/sim/site';
+import type { SimChargerOptions, SiteSimulator } from '../../lib/sim/site';
 import type { Scenario } from '../../lib/sim/site-scenarios';
 import { CarLedger, carAt } from './cars';
 import { daySimulator } from './day-sim';
@@ -32,10 +34,25 @@ export interface IdealRun {
   fromPvWh?: number;
 }
 
+/** A charger that offers its maximum whatever it is given (rogue, or no SmartCharging). */
+export function ignoresLimits(options: SimChargerOptions | undefined): boolean {
+  return options?.rogue === true || options?.refusesLimits !== undefined;
+}
+
 /** The mode a connector is in (a JSONata expression counts as `fast`: none of the days uses one). */
 function modeOf(site: Site, k: number): string {
   const mode = site.connectors[k]?.mode ?? site.defaultMode;
   return typeof mode === 'string' ? mode : 'fast';
+}
+
+/**
+ * The limit that makes a car that draws `overshootPercent` above its limit draw `drawA`: a hair
+ * above the quotient, so that a car given exactly its minimum's draw is not a rounding error below
+ * its minimum (the hair is far inside the 1e-6 A an overload is counted from).
+ */
+function limitFor(drawA: number, overshootPercent: number | undefined): number {
+  if (!overshootPercent || drawA <= 0) return drawA;
+  return drawA / (1 + overshootPercent / 100) + 1e-9;
 }
 
 /** Runs the ideal over the scenario's day (or `durationMs`), one allocation per `stepMs`. */
@@ -68,6 +85,22 @@ export function runIdeal(
     const own = site.circuits.map(
       (c) => [...(scenario.otherLoads?.[c.id]?.(timeOfDay) ?? [0, 0, 0])] as Triple,
     );
+    const stats = sim.chargerStats();
+    // The chargers that ignore their limits: their cars at what they take, with the other loads.
+    for (const connector of site.connectors) {
+      if (!ignoresLimits(scenario.chargers?.[connector.key])) continue;
+      const car = carAt(scenario.cars, connector.key, next);
+      const k = connector.index;
+      const sameCar = car !== undefined && carAt(scenario.cars, connector.key, elapsed) === car;
+      const full = sameCar && stats[k]?.carSocPercent !== undefined && (stats[k]?.carMaxW ?? 0) === 0;
+      if (!car || full) continue;
+      const takesA = Math.min(connector.maxA, car.ev.maxCurrentA ?? 16);
+      if (takesA < (car.ev.minCurrentA ?? 6)) continue;
+      const drawA = takesA * (1 + (car.ev.overshootPercent ?? 0) / 100);
+      const circuit = own[connector.circuitIndex];
+      const phases = Math.min(car.ev.phases ?? 3, connector.phases);
+      if (circuit) for (const p of connector.gridPhaseOf.slice(0, phases)) circuit[p] += drawA;
+    }
     const pvW = scenario.pv
       ? scenario.pv.peakW * Math.max(0, Math.min(1, scenario.pv.profile(timeOfDay)))
       : 0;
@@ -96,7 +129,6 @@ export function runIdeal(
     const anyPv = site.connectors.some((_, k) => modeOf(site, k) === 'pv' || modeOf(site, k) === 'minpv');
     const surplusW = anyPv ? Math.max(0, pvW - houseW - batteryFirstW - site.pv.residualPowerW) : Infinity;
 
-    const stats = sim.chargerStats();
     // Keep order: the earliest arrival first (the `firstStarted` rule), then configuration order.
     const present = site.connectors.map((connector) => carAt(scenario.cars, connector.key, next));
     const order = site.connectors
@@ -122,7 +154,7 @@ export function runIdeal(
       const connector = site.connectors[k];
       const car = present[k];
       const demand = demands[k];
-      if (!connector || !car || !demand) continue;
+      if (!connector || !car || !demand || ignoresLimits(scenario.chargers?.[connector.key])) continue;
       // The same car as at the last step: its battery as the simulator has it; a car that just
       // arrived is not full.
       const sameCar = carAt(scenario.cars, connector.key, elapsed) === car;
@@ -130,8 +162,10 @@ export function runIdeal(
       const mode = modeOf(site, k);
       if (full || mode === 'off') continue;
       const carPhases = Math.min(car.ev.phases ?? 3, connector.phases);
-      const minA = Math.max(connector.minA, car.ev.minCurrentA ?? connector.minA);
-      const maxA = Math.min(connector.maxA, car.ev.maxCurrentA ?? 16);
+      // In what the car draws: its limit times its overshoot (set back when the limit is given).
+      const draws = 1 + (car.ev.overshootPercent ?? 0) / 100;
+      const minA = Math.max(connector.minA, car.ev.minCurrentA ?? connector.minA) * draws;
+      const maxA = Math.min(connector.maxA, car.ev.maxCurrentA ?? 16) * draws;
       if (minA > maxA) continue;
       let phases = carPhases;
       let wants = true;
@@ -176,7 +210,7 @@ export function runIdeal(
     const setPoints: SetPoint[] = site.connectors.map((connector, k) => ({
       chargePointId: connector.chargePointId,
       connectorId: connector.connectorId,
-      limitA: allocation.connectors[k]?.limitA ?? 0,
+      limitA: limitFor(allocation.connectors[k]?.limitA ?? 0, present[k]?.ev.overshootPercent),
       phases: phasesOut[k] ?? connector.phases,
       reason: 'ideal',
     }));

@@ -306,3 +306,65 @@ export function pvHome(options: HomeOptions = {}): Scenario {
     pvConnectors: ['WB-1/1', 'WB-2/1'],
   };
 }
+
+// -----------------------------------------------------------------------------------------------
+// 5. The home layout of issue #45: a grid meter that counts the wallboxes, three cars on 63 A.
+
+/** The home layout's figures, for the tests that judge it (test/unit/dlm/home-layout_spec.ts). */
+export const HOME_LAYOUT = {
+  limitA: 63,
+  /** The other loads, constant, A per phase. */
+  otherA: 8,
+  carMaxA: 32,
+  /** The first car comes a minute in, the others 45 s apart. */
+  firstArrivalMs: MINUTE_MS,
+  arrivalGapMs: 45_000,
+  connectors: ['CP-1', 'CP-2', 'CP-3'],
+} as const;
+
+export interface HomeLayoutOptions {
+  /** Each charger's own meter interval, ms: one for all, or one per charger. Default 10, 30 and 60 s. */
+  reportEveryMs?: number | readonly number[];
+  /** Default 1 h. */
+  durationMs?: number;
+}
+
+/**
+ * Issue 45's home layout: a grid meter that counts the chargers, read every second and a poll late
+ * (its reading stamped with when it was measured), other loads a constant 8 A, three cars that want
+ * 32 A on a 63 A breaker, arriving 45 s apart; chargers that follow a limit at once and report their
+ * current every 10, 30 or 60 s. Between their readings the grid meter shows a raise first.
+ */
+export function homeLayout(options: HomeLayoutOptions = {}): Scenario {
+  const every = options.reportEveryMs ?? [10_000, 30_000, 60_000];
+  const connectors: ConnectorConfig[] = HOME_LAYOUT.connectors.map((id, i) => ({
+    chargePointId: id,
+    circuit: 'home',
+    phaseRotation: (['RST', 'STR', 'TRS'] as const)[i],
+  }));
+  const chargers: Record<string, SimChargerOptions> = Object.fromEntries(
+    connectors.map((c, i) => [
+      `${c.chargePointId}/1`,
+      { responseDelayMs: 0, meterIntervalMs: typeof every === 'number' ? every : (every[i] ?? 10_000) },
+    ]),
+  );
+  return {
+    name: 'home layout: grid meter counting the chargers, 63 A, other loads 8 A, three cars',
+    site: {
+      circuits: [
+        { id: 'home', limitA: HOME_LAYOUT.limitA, meter: { source: 'grid', location: 'includesChargers' } },
+      ],
+      connectors,
+    },
+    startOfDayMs: 18 * HOUR_MS,
+    durationMs: options.durationMs ?? HOUR_MS,
+    otherLoads: { home: (): Triple => [HOME_LAYOUT.otherA, HOME_LAYOUT.otherA, HOME_LAYOUT.otherA] },
+    meters: { home: { intervalMs: 1000, delayMs: 1000 } },
+    chargers,
+    cars: connectors.map((c, i) => ({
+      connector: `${c.chargePointId}/1`,
+      arriveMs: HOME_LAYOUT.firstArrivalMs + i * HOME_LAYOUT.arrivalGapMs,
+      ev: { phases: 3 as const, maxCurrentA: HOME_LAYOUT.carMaxA, capacityKWh: 200, socPercent: 10 },
+    })),
+  };
+}

@@ -1,13 +1,20 @@
 import fc from 'fast-check';
+import {
+  applyHabits,
+  HABIT_DISTRIBUTION,
+  type HabitDraw,
+  type Habits,
+  type Population,
+} from '../../lib/sim/charger-habits';
 import type { Plan } from './closed-loop-property';
+
+export type { Population } from '../../lib/sim/charger-habits';
 
 /**
  * The closed-loop properties' chargers drawn from the fleet as found (issue #45, docs/chargers.md):
- * stations without `ChargeProfileMaxStackLevel` (limits at stack level 0: they keep their last one
- * when ampflow is gone) or with a vendor key that keeps it; stations without SmartCharging (they
- * reject every SetChargingProfile); meters per phase, one current without a phase (EVlink) or
- * energy only (OCPP 1.6's default measurand kept); readings every 5-60 s; a limit followed in
- * 1-60 s; cars that draw up to 3 % above their limit, or less than it (their own maximum, 6-32 A).
+ * the habits, their distribution and what each does to a simulated charger are
+ * lib/sim/charger-habits.ts's (bench:control --fleet draws from the same); here, which habits the
+ * properties play by default, and the draw through fast-check.
  * (2.0.1 stations that do not implement SetChargingProfile: the properties model no protocol; a
  * station that rejects its limits is the same to the load manager.)
  *
@@ -17,28 +24,6 @@ import type { Plan } from './closed-loop-property';
  * Every habit is drawn whether it is on or not (POPULATION says which are), so that turning one
  * on or off leaves the others' draws alone.
  */
-
-const SECOND = 1000;
-
-/** One switch per habit: on, the properties' chargers have it where drawn. */
-export interface Population {
-  /** No ChargeProfileMaxStackLevel, or a vendor key: it keeps its last limit when ampflow is gone. */
-  keepers: boolean;
-  /** No SmartCharging: it rejects its limits and draws what its car takes. */
-  noSmartCharging: boolean;
-  /** Its meter reports one current without a phase. */
-  unphased: boolean;
-  /** Its meter reports energy only. */
-  energyOnly: boolean;
-  /** It reports every 5-60 s (a property's 5 min stays where it drew it). */
-  reporting: boolean;
-  /** It follows a limit in 1-60 s. */
-  following: boolean;
-  /** Its cars draw 0-3 % above their limit. */
-  overshoot: boolean;
-  /** Its cars take at most 6-32 A (their own maximum), often less than their limit. */
-  ownMaximum: boolean;
-}
 
 /**
  * The habits the properties play by default. Off: those that break the property on main today
@@ -87,26 +72,26 @@ function fromEnvironment(defaults: Population): Population {
   return Object.fromEntries(names.map((n) => [n, wanted.includes(n)])) as unknown as Population;
 }
 
-interface Habits {
-  keeps: boolean;
-  smartCharging: boolean;
-  meter: 'perPhase' | 'unphased' | 'energyOnly';
-  reportingS: number;
-  followingS: number;
-  overshootPercent: number;
-  ownMaximumA: number | null;
+/** HABIT_DISTRIBUTION as fast-check draws it (the same draws as before it moved to lib/sim). */
+function arbitraryOf(how: HabitDraw): fc.Arbitrary<unknown> {
+  switch (how.kind) {
+    case 'boolean':
+      return fc.boolean();
+    case 'oneOf':
+      return fc.constantFrom(...how.values);
+    case 'integer':
+      return fc.integer({ min: how.min, max: how.max });
+    case 'real':
+      return fc.double({ min: how.min, max: how.max, noNaN: true });
+    case 'optionalInteger':
+      return fc.option(fc.integer({ min: how.min, max: how.max }), { freq: how.noneOneIn });
+  }
 }
 
-/** One charger's habits as found: most per phase, smart charging, no overshoot to speak of. */
-const habitsArbitrary: fc.Arbitrary<Habits> = fc.record({
-  keeps: fc.boolean(),
-  smartCharging: fc.constantFrom(true, true, true, false),
-  meter: fc.constantFrom<Habits['meter']>('perPhase', 'perPhase', 'unphased', 'energyOnly'),
-  reportingS: fc.integer({ min: 5, max: 60 }),
-  followingS: fc.integer({ min: 1, max: 60 }),
-  overshootPercent: fc.double({ min: 0, max: 3, noNaN: true }),
-  ownMaximumA: fc.option(fc.integer({ min: 6, max: 32 }), { freq: 2 }),
-});
+/** One charger's habits as found. */
+const habitsArbitrary = fc.record(
+  Object.fromEntries(Object.entries(HABIT_DISTRIBUTION).map(([name, how]) => [name, arbitraryOf(how)])),
+) as unknown as fc.Arbitrary<Habits>;
 
 /** The plans of `plans`, each charger with habits of the fleet (those `population` turns on). */
 export function withPopulation(plans: fc.Arbitrary<Plan>, population = POPULATION): fc.Arbitrary<Plan> {
@@ -129,24 +114,8 @@ function withHabits(given: Plan, drawn: Habits[], on: Population): Plan {
     for (const c of plan.site.connectors) if (below(c.circuit)) revealers.add(`${c.chargePointId}/1`);
   }
   Object.entries(plan.chargers).forEach(([key, options], k) => {
-    const habits = drawn[k % drawn.length] as Habits;
-    if (on.keepers && habits.keeps) options.keepsLastLimit = true;
-    if (on.noSmartCharging && !habits.smartCharging && !options.rogue) {
-      options.refusesLimits = 'reject';
-      delete options.overOfferA;
-    }
-    if (!revealers.has(key)) {
-      if (on.unphased && habits.meter === 'unphased') options.unphasedCurrent = true;
-      if (on.energyOnly && habits.meter === 'energyOnly') options.reportsCurrents = false;
-    }
-    if (on.reporting && options.meterIntervalMs < 300 * SECOND)
-      options.meterIntervalMs = habits.reportingS * SECOND;
-    if (on.following) options.responseDelayMs = habits.followingS * SECOND;
-    for (const car of plan.cars) {
-      if (car.connector !== key) continue;
-      if (on.overshoot) car.ev.overshootPercent = habits.overshootPercent;
-      if (on.ownMaximum && habits.ownMaximumA !== null) car.ev.maxCurrentA = habits.ownMaximumA;
-    }
+    const cars = plan.cars.filter((car) => car.connector === key);
+    applyHabits(options, cars, drawn[k % drawn.length] as Habits, on, revealers.has(key));
   });
   return plan;
 }

@@ -5,11 +5,14 @@
  * the arithmetic on a case small enough to do by hand, and keeps every limit. Short days only.
  */
 import assert from 'node:assert/strict';
+import { carParkDay } from '../../bench/control/carpark';
 import { CarLedger } from '../../bench/control/cars';
-import { beyondPace, compareDay, runLocalDay } from '../../bench/control/days';
+import { beyondPace, compareDay, runLocalDay, UncontrolledDraws } from '../../bench/control/days';
+import { parseFleet, withFleet } from '../../bench/control/fleet';
 import { runIdeal } from '../../bench/control/ideal';
 import { ManualClock } from '../../lib/clock';
 import type { Triple } from '../../lib/dlm/site';
+import { WHOLE_POPULATION } from '../../lib/sim/charger-habits';
 import { SiteSimulator } from '../../lib/sim/site';
 import type { Scenario } from '../../lib/sim/site-scenarios';
 
@@ -250,5 +253,108 @@ describe('bench:control ideal', () => {
       },
     };
     assert.equal(beyondPace(scenario, [episode(101_000, 6000, 9)]), 0);
+  });
+
+  it("draws the fleet's habits from the day's seed alone: the same each time, the day's truth untouched", () => {
+    const { scenario } = carParkDay(63);
+    const before = JSON.stringify(scenario);
+    const one = withFleet(scenario, 63, WHOLE_POPULATION);
+    assert.equal(JSON.stringify(scenario), before);
+    assert.deepEqual(one.scenario.chargers, withFleet(scenario, 63, WHOLE_POPULATION).scenario.chargers);
+    assert.notDeepEqual(one.scenario.chargers, withFleet(scenario, 64, WHOLE_POPULATION).scenario.chargers);
+    assert.deepEqual(
+      one.scenario.cars.map((c) => [c.connector, c.arriveMs, c.leaveMs]),
+      scenario.cars.map((c) => [c.connector, c.arriveMs, c.leaveMs]),
+    );
+    for (const options of Object.values(one.scenario.chargers ?? {})) {
+      assert.ok((options.meterIntervalMs ?? 0) >= 5000 && (options.meterIntervalMs ?? 0) <= 60_000);
+      assert.ok((options.responseDelayMs ?? 0) >= 1000 && (options.responseDelayMs ?? 0) <= 60_000);
+    }
+    // --fleet following plays that habit alone: the meters keep the simulator's interval.
+    const following = withFleet(scenario, 63, parseFleet('following') ?? WHOLE_POPULATION);
+    assert.ok(Object.values(following.scenario.chargers ?? {}).every((o) => o.meterIntervalMs === undefined));
+    assert.throws(() => parseFleet('lazy'), /--fleet: no habit "lazy"/);
+  });
+
+  it('has the ideal count a charger without SmartCharging as a load and fill what is left, a car that overshoots included', () => {
+    // 40 A zone, other loads 10 A; a charger that rejects its limits with a 16 A car; beside it a
+    // 32 A car that draws 3 % above its limit: it may draw 40 - 10 - 16 = 14 A, a limit of 14 / 1.03.
+    const scenario = oneCar({
+      limitA: 40,
+      otherA: [10, 10, 10],
+      remainingKWh: 20,
+      durationMs: 5 * MINUTE_MS,
+    });
+    scenario.site.connectors.push({ chargePointId: 'NS', circuit: 'zone', maxA: 16 });
+    scenario.chargers = { 'NS/1': { refusesLimits: 'reject' } };
+    const car = scenario.cars[0];
+    if (car) car.ev = { ...car.ev, maxCurrentA: 32, overshootPercent: 3 };
+    scenario.cars.push({
+      connector: 'NS/1',
+      arriveMs: 0,
+      ev: { phases: 3, maxCurrentA: 16, capacityKWh: 50 },
+    });
+    const ideal = runIdeal(scenario);
+    assert.equal(ideal.overloadedMs, 0);
+    const drawA = Object.fromEntries(ideal.sim.chargerStats().map((c) => [c.key, c.drawW / 3 / 230]));
+    assert.ok(Math.abs((drawA['CP/1'] ?? 0) - 14) < 0.1, `CP/1 draws ${drawA['CP/1']} A`);
+    assert.ok(Math.abs((drawA['NS/1'] ?? 0) - 16) < 1e-6, `NS/1 draws ${drawA['NS/1']} A`);
+  });
+
+  it('excuses as within the pace the seconds a charger without SmartCharging and the other loads alone put a breaker over', function () {
+    this.timeout(10_000);
+    // 40 A zone, other loads 10 A, a charger that rejects its limits with a 32 A car: 2 A over that
+    // no set-point prevents, for as long as the car charges.
+    const scenario = oneCar({
+      limitA: 40,
+      otherA: [10, 10, 10],
+      remainingKWh: 20,
+      durationMs: 5 * MINUTE_MS,
+    });
+    scenario.chargers = { 'CP/1': { refusesLimits: 'reject' } };
+    const car = scenario.cars[0];
+    if (car) car.ev = { ...car.ev, maxCurrentA: 32 };
+    const result = compareDay('refuser', 1, scenario);
+    assert.ok(result.secondsOver > 200, `${result.secondsOver} s over`);
+    assert.equal(result.secondsOverBeyondPace, 0);
+    assert.ok(Math.abs(result.ratio - 1) < 0.01, `${result.ratio}`);
+  });
+
+  it("judges each second over by its own excess where the day recorded it, not by the episode's largest", () => {
+    // Other loads 10 A, 15 A from 100 s (a rise of 5 A), a 12 A lift on top from 110 s; 40 A zone,
+    // pace 9 s. The breaker is 5 A over from 101 s, 12 A over from 110 s: each second within the pace
+    // of a rise at least its own excess.
+    const scenario = oneCar({ limitA: 40, otherA: [10, 10, 10], remainingKWh: 10, durationMs: 200_000 });
+    const start = scenario.startOfDayMs;
+    scenario.otherLoads = {
+      zone: (atMs) => {
+        const t = atMs - start;
+        const level = t >= 110_000 ? 27 : t >= 100_000 ? 15 : 10;
+        return [level, level, level];
+      },
+    };
+    scenario.meters = { zone: { intervalMs: 2000 } };
+    scenario.chargers = { 'CP/1': { responseDelayMs: 5000 } };
+    const trace = new UncontrolledDraws(scenario);
+    for (let t = 1000; t <= 120_000; t += 1000) {
+      const carried = t > 100_000 ? (t >= 110_000 ? 52 : 45) : 30;
+      const sim = {
+        elapsedMs: t,
+        site: { circuits: [{ id: 'zone' }] },
+        actualA: () => [[carried, carried, carried]],
+        chargerStats: () => [],
+      };
+      trace.step(sim as never);
+    }
+    const episode = {
+      circuit: 'zone',
+      phase: 0 as const,
+      fromMs: 101_000,
+      durationMs: 15_000,
+      maxExcessA: 12,
+    };
+    assert.equal(beyondPace(scenario, [episode], trace), 0);
+    // By the episode's largest excess (no trace), its first 9 s (5 A over, a 5 A rise) were counted.
+    assert.equal(beyondPace(scenario, [episode]), 9000);
   });
 });

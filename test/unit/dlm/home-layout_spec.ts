@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SetPoint } from '../../../lib/contracts';
 import { LoadManager } from '../../../lib/dlm/load-manager';
-import type { SiteConfig, Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
 import { runClosedLoop } from '../../../lib/sim/closed-loop';
 import { SiteSimulator } from '../../../lib/sim/site';
+import { HOME_LAYOUT, homeLayout } from '../../../lib/sim/site-scenarios';
 
 /**
  * Issue 45, the home layout with chargers that follow a new limit at once and report their current
@@ -13,7 +13,8 @@ import { SiteSimulator } from '../../../lib/sim/site';
  * constant 8 A; three cars that want 32 A on a 63 A breaker, arriving 45 s apart. The grid meter's
  * reading is stamped with when it was measured and reaches the load manager a poll later (a Modbus
  * reading is stamped with its first answer's time): a charger's own reading taken meanwhile is newer
- * than the meter's newest sample. Closed loop against the site simulator, on the injected clock.
+ * than the meter's newest sample. Closed loop against the site simulator, on the injected clock
+ * (the site: lib/sim/site-scenarios.ts `homeLayout`, which bench:control's home day runs too).
  *
  * Before: after every raise each car was lowered again at its charger's next reading, 18.3 A ->
  * 16.4 A -> (30 s) 18.3 A ...: that reading closed the raise for the meter's older sample too, and
@@ -24,11 +25,8 @@ import { SiteSimulator } from '../../../lib/sim/site';
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const START = Date.UTC(2026, 10, 26, 18, 0, 0);
-const LIMIT_A = 63;
-const OTHER_A = 8;
-const CAR_MAX_A = 32;
-const ARRIVAL_GAP_MS = 45 * SECOND;
-const FIRST_ARRIVAL_MS = MINUTE;
+const { limitA: LIMIT_A, otherA: OTHER_A, carMaxA: CAR_MAX_A } = HOME_LAYOUT;
+const { arrivalGapMs: ARRIVAL_GAP_MS, firstArrivalMs: FIRST_ARRIVAL_MS } = HOME_LAYOUT;
 const LAST_ARRIVAL_MS = FIRST_ARRIVAL_MS + 2 * ARRIVAL_GAP_MS;
 const DURATION_MS = 20 * MINUTE;
 /** The window the drops are counted in: the issue's 140 s, from a minute after the last car came. */
@@ -37,29 +35,15 @@ const WINDOW_MS = 140 * SECOND;
 
 function run(reportEveryMs: number) {
   const clock = new ManualClock(START);
-  const connectors = ['CP-1', 'CP-2', 'CP-3'].map((id, i) => ({
-    chargePointId: id,
-    circuit: 'home',
-    phaseRotation: (['RST', 'STR', 'TRS'] as const)[i],
-  }));
-  const site: SiteConfig = {
-    circuits: [{ id: 'home', limitA: LIMIT_A, meter: { source: 'grid', location: 'includesChargers' } }],
-    connectors,
-  };
-  const manager = new LoadManager({ site, clock, logger: silentLogger });
+  const home = homeLayout({ reportEveryMs, durationMs: DURATION_MS });
+  const manager = new LoadManager({ site: home.site, clock, logger: silentLogger });
   const sim = new SiteSimulator({
     clock,
     site: manager.site,
-    otherLoads: { home: (): Triple => [OTHER_A, OTHER_A, OTHER_A] },
-    meters: { home: { intervalMs: SECOND, delayMs: SECOND } },
-    chargers: Object.fromEntries(
-      connectors.map((c) => [`${c.chargePointId}/1`, { responseDelayMs: 0, meterIntervalMs: reportEveryMs }]),
-    ),
-    cars: connectors.map((c, i) => ({
-      connector: `${c.chargePointId}/1`,
-      arriveMs: FIRST_ARRIVAL_MS + i * ARRIVAL_GAP_MS,
-      ev: { phases: 3 as const, maxCurrentA: CAR_MAX_A, capacityKWh: 200, socPercent: 10 },
-    })),
+    ...(home.otherLoads ? { otherLoads: home.otherLoads } : {}),
+    ...(home.meters ? { meters: home.meters } : {}),
+    ...(home.chargers ? { chargers: home.chargers } : {}),
+    cars: home.cars,
   });
   const drops = new Map<string, number[]>();
   const last = new Map<string, number>();
@@ -98,7 +82,7 @@ describe('Load manager: the home layout, chargers that follow at once and report
       });
 
       it('lowers each car at most once in 140 s once the cars have settled, and never twice within 140 s to the end', () => {
-        for (const id of ['CP-1', 'CP-2', 'CP-3']) {
+        for (const id of HOME_LAYOUT.connectors) {
           const settled = (home.drops.get(id) ?? []).filter((atMs) => atMs >= SETTLED_FROM_MS);
           const inWindow = settled.filter((atMs) => atMs < SETTLED_FROM_MS + WINDOW_MS);
           assert.ok(inWindow.length <= 1, `${id} lowered at ${inWindow.map((ms) => ms / 1000).join(', ')} s`);
@@ -112,7 +96,7 @@ describe('Load manager: the home layout, chargers that follow at once and report
 
       it('delivers at least 95 % of the ideal energy, never over the breaker', () => {
         const ideal = idealKWh(home.voltageV);
-        const drops = ['CP-1', 'CP-2', 'CP-3'].map((id) => home.drops.get(id)?.length ?? 0).join('/');
+        const drops = HOME_LAYOUT.connectors.map((id) => home.drops.get(id)?.length ?? 0).join('/');
         console.log(
           `      ${reportS} s: ${home.kWh.toFixed(2)} of ${ideal.toFixed(2)} kWh (${((100 * home.kWh) / ideal).toFixed(1)} %), drops per car ${drops}`,
         );
