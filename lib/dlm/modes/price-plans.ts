@@ -9,6 +9,9 @@
  * price list, the forecast, the plans and the plan's words (the reason's first part, the summary's
  * `plan`).
  */
+
+import type { Logger } from '../../log';
+import { isObject } from '../../objects';
 import type { PriceCommand } from '../commands';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { commandNumber } from '../inputs';
@@ -33,6 +36,25 @@ interface FlowPlan {
   lastWh?: number;
 }
 
+/**
+ * What the stage keeps across a restart (lib/dlm/memory.ts): the lists as they were taken, with when
+ * (their age), and each connector's plan with the energy counted so far. Plain JSON.
+ */
+export interface KeptPrices {
+  prices?: KeptList;
+  pvForecast?: KeptList;
+  /** By connector key. */
+  plans?: Record<string, FlowPlan>;
+}
+
+interface KeptList {
+  /** When the list was taken, ms since 1970. */
+  receivedAtMs: number;
+  currency?: string;
+  /** [start ms, end ms, price or W], read back through parseSlotList (a hand-edited file is checked). */
+  slots: [number, number, number][];
+}
+
 /** What the stage reads of the last update. */
 export interface PriceContext {
   site: Site;
@@ -48,7 +70,11 @@ const FREE_SMOOTHING_MS = 300_000;
 
 export class PricePlans {
   private prices: PriceList = { slots: [] };
+  private pricesAtMs: number | undefined;
   private forecast: PriceList | undefined;
+  private forecastAtMs: number | undefined;
+  /** A command changed what is kept since the last `kept()`. */
+  dirty = false;
   private readonly plans = new Map<string, FlowPlan>();
   private readonly free = new Map<string, { amps: number; atMs: number }>();
   /** Each connector's plan in figures at the last update (the summary's price curve marks them). */
@@ -69,11 +95,15 @@ export class PricePlans {
           `prices: the whole list is past (its last slot ends ${new Date(last.endMs).toISOString()}, before now ${new Date(now).toISOString()}); the prices known are kept: send the list from now on`,
         );
       this.prices = prices;
+      this.pricesAtMs = now;
+      this.dirty = true;
       return `prices: ${describeList(this.prices)}`;
     }
     if (command.type === 'pvForecast') {
       const forecast = parseSlotList(command.forecast, 'pvForecast');
       this.forecast = forecast.slots.length > 0 ? forecast : undefined;
+      this.forecastAtMs = now;
+      this.dirty = true;
       return `pvForecast: ${describeList(forecast)}`;
     }
     if (typeof command.chargePointId !== 'string' || !command.chargePointId)
@@ -90,6 +120,7 @@ export class PricePlans {
     const names = targets.map((c) => c.key).join(', ');
     if (command.clear === true) {
       for (const connector of targets) this.plans.delete(connector.key);
+      this.dirty = true;
       return `plan of ${names} cleared`;
     }
     const energyWh =
@@ -126,11 +157,96 @@ export class PricePlans {
       else plan.priceLimit = limit;
       this.plans.set(connector.key, plan);
     }
+    this.dirty = true;
     const what = [
       energyWh === undefined ? '' : `${energyWh / 1000} kWh by ${new Date(departureMs ?? 0).toISOString()}`,
       priceLimit === undefined ? '' : `price limit ${priceLimit}`,
     ].filter(Boolean);
     return `plan of ${names}: ${what.join(', ') || 'price limit removed'}`;
+  }
+
+  /** What is kept across a restart (see KeptPrices); the plans' energy counted so far with them. */
+  kept(): KeptPrices {
+    this.dirty = false;
+    const list = (l: PriceList | undefined, atMs: number | undefined): KeptList | undefined =>
+      l && l.slots.length > 0 && atMs !== undefined
+        ? {
+            receivedAtMs: atMs,
+            ...(l.currency === undefined ? {} : { currency: l.currency }),
+            slots: l.slots.map((slot) => [slot.startMs, slot.endMs, slot.value]),
+          }
+        : undefined;
+    const prices = list(this.prices, this.pricesAtMs);
+    const pvForecast = list(this.forecast, this.forecastAtMs);
+    return {
+      ...(prices ? { prices } : {}),
+      ...(pvForecast ? { pvForecast } : {}),
+      ...(this.plans.size > 0 ? { plans: Object.fromEntries(this.plans) } : {}),
+    };
+  }
+
+  /**
+   * Takes back what was kept (see `kept`), each part only while it still means something: a list
+   * that ends before `now` is stale (its last slot's end is its age limit), a plan whose departure
+   * passed or whose connector left the site is gone. Each part taken back or dropped is said in one
+   * line naming what and why; a part that is not what `kept` writes is dropped the same way.
+   */
+  restore(kept: unknown, site: Site, now: number, logger: Logger): void {
+    if (!isObject(kept)) return;
+    const at = (ms: number) => new Date(ms).toISOString();
+    for (const kind of ['prices', 'pvForecast'] as const) {
+      const value = kept[kind];
+      if (value === undefined) continue;
+      try {
+        if (!isObject(value) || !Array.isArray(value.slots) || typeof value.receivedAtMs !== 'number')
+          throw new Error(`not a kept list: ${describeValue(value)}`);
+        const field = kind === 'prices' ? 'price' : 'powerW';
+        const list = parseSlotList(
+          {
+            ...(typeof value.currency === 'string' ? { currency: value.currency } : {}),
+            [kind]: value.slots.map((slot) =>
+              Array.isArray(slot) ? { start: slot[0], end: slot[1], [field]: slot[2] } : slot,
+            ),
+          },
+          kind,
+        );
+        const last = list.slots.at(-1);
+        const age = `received ${at(value.receivedAtMs)}`;
+        if (!last) continue;
+        if (last.endMs <= now) {
+          logger.warn(
+            `${kind} kept from before the restart dropped: the list (${age}) ends ${at(last.endMs)}, before now; send the list from now on`,
+          );
+          continue;
+        }
+        if (kind === 'prices') {
+          this.prices = list;
+          this.pricesAtMs = value.receivedAtMs;
+        } else {
+          this.forecast = list;
+          this.forecastAtMs = value.receivedAtMs;
+        }
+        logger.info(`${kind} kept from before the restart taken back: ${describeList(list)} (${age})`);
+      } catch (err) {
+        logger.warn(`${kind} kept from before the restart dropped: ${(err as Error).message}`);
+      }
+    }
+    const plans = kept.plans;
+    if (!isObject(plans)) return;
+    for (const [key, plan] of Object.entries(plans)) {
+      const why = keptPlanProblem(plan, now, site, key);
+      if (why) {
+        logger.warn(`plan of ${key} kept from before the restart dropped: ${why}`);
+        continue;
+      }
+      const taken = plan as FlowPlan;
+      this.plans.set(key, { ...taken });
+      const what = [
+        taken.energyWh === undefined ? '' : `${taken.energyWh / 1000} kWh by ${at(taken.departureMs ?? 0)}`,
+        taken.priceLimit === undefined ? '' : `price limit ${taken.priceLimit}`,
+      ].filter(Boolean);
+      logger.info(`plan of ${key} kept from before the restart taken back: ${what.join(', ')}`);
+    }
   }
 
   /** Decides the mode of every `price` connector for this update (see the module comment). */
@@ -275,6 +391,31 @@ export class PricePlans {
       slots: priceCurve(this.prices.slots, now, this.planned),
     };
   }
+}
+
+/** Why a kept plan cannot be taken back (undefined: it can). */
+function keptPlanProblem(plan: unknown, now: number, site: Site, key: string): string | undefined {
+  if (!site.connectors.some((c) => c.key === key)) return 'no such connector in the site any more';
+  if (!isObject(plan)) return `not a kept plan: ${describeValue(plan)}`;
+  for (const field of ['energyWh', 'departureMs', 'priceLimit', 'fromWh', 'lastWh'] as const) {
+    const value = plan[field];
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value)))
+      return `${field} ${describeValue(value)} is not a number`;
+  }
+  if ((plan.energyWh === undefined) !== (plan.departureMs === undefined))
+    return 'an energy without a departure (or a departure without an energy)';
+  if (plan.energyWh === undefined && plan.priceLimit === undefined)
+    return 'neither an energy nor a price limit';
+  if (typeof plan.departureMs === 'number' && plan.departureMs <= now) {
+    if (plan.priceLimit === undefined)
+      return `its departure ${new Date(plan.departureMs).toISOString()} is past`;
+    // The price limit holds with no departure: it is kept alone (as a plan command with only it).
+    delete plan.energyWh;
+    delete plan.departureMs;
+    delete plan.fromWh;
+    delete plan.lastWh;
+  }
+  return undefined;
 }
 
 /** Counts the energy register into a flow plan: from the first value seen after the plan was made. */
