@@ -24,36 +24,15 @@ import type { Connector, Site } from '../site/model';
 import { clockTime } from '../site/time-zone';
 import { describeDeparturePlan, planDeparture } from './departure-planner';
 import { chosenMode } from './preferences';
+import {
+  describeList,
+  type FlowPlan,
+  type KeptPrices,
+  keptList,
+  restoreList,
+  restorePlans,
+} from './price-kept';
 import { describePrice, type PriceList, parseSlotList, slotAt, timeOf } from './price-list';
-
-/** A connector's plan from the flow. */
-interface FlowPlan {
-  energyWh?: number;
-  departureMs?: number;
-  priceLimit?: number;
-  /** The energy register when the plan was made (first seen after), and the last seen, Wh. */
-  fromWh?: number;
-  lastWh?: number;
-}
-
-/**
- * What the stage keeps across a restart (lib/dlm/memory.ts): the lists as they were taken, with when
- * (their age), and each connector's plan with the energy counted so far. Plain JSON.
- */
-export interface KeptPrices {
-  prices?: KeptList;
-  pvForecast?: KeptList;
-  /** By connector key. */
-  plans?: Record<string, FlowPlan>;
-}
-
-interface KeptList {
-  /** When the list was taken, ms since 1970. */
-  receivedAtMs: number;
-  currency?: string;
-  /** [start ms, end ms, price or W], read back through parseSlotList (a hand-edited file is checked). */
-  slots: [number, number, number][];
-}
 
 /** What the stage reads of the last update. */
 export interface PriceContext {
@@ -67,6 +46,8 @@ export interface PriceContext {
 
 /** How long what the breakers leave a car is followed over (see `smoothedFreeA`), ms. */
 const FREE_SMOOTHING_MS = 300_000;
+
+export type { KeptPrices } from './price-kept';
 
 export class PricePlans {
   private prices: PriceList = { slots: [] };
@@ -168,16 +149,8 @@ export class PricePlans {
   /** What is kept across a restart (see KeptPrices); the plans' energy counted so far with them. */
   kept(): KeptPrices {
     this.dirty = false;
-    const list = (l: PriceList | undefined, atMs: number | undefined): KeptList | undefined =>
-      l && l.slots.length > 0 && atMs !== undefined
-        ? {
-            receivedAtMs: atMs,
-            ...(l.currency === undefined ? {} : { currency: l.currency }),
-            slots: l.slots.map((slot) => [slot.startMs, slot.endMs, slot.value]),
-          }
-        : undefined;
-    const prices = list(this.prices, this.pricesAtMs);
-    const pvForecast = list(this.forecast, this.forecastAtMs);
+    const prices = keptList(this.prices, this.pricesAtMs);
+    const pvForecast = keptList(this.forecast, this.forecastAtMs);
     return {
       ...(prices ? { prices } : {}),
       ...(pvForecast ? { pvForecast } : {}),
@@ -186,67 +159,16 @@ export class PricePlans {
   }
 
   /**
-   * Takes back what was kept (see `kept`), each part only while it still means something: a list
-   * that ends before `now` is stale (its last slot's end is its age limit), a plan whose departure
-   * passed or whose connector left the site is gone. Each part taken back or dropped is said in one
-   * line naming what and why; a part that is not what `kept` writes is dropped the same way.
+   * Takes back what was kept (see `kept`), each part only while it still means something
+   * (modes/price-kept.ts says what and names what it drops).
    */
   restore(kept: unknown, site: Site, now: number, logger: Logger): void {
     if (!isObject(kept)) return;
-    const at = (ms: number) => new Date(ms).toISOString();
-    for (const kind of ['prices', 'pvForecast'] as const) {
-      const value = kept[kind];
-      if (value === undefined) continue;
-      try {
-        if (!isObject(value) || !Array.isArray(value.slots) || typeof value.receivedAtMs !== 'number')
-          throw new Error(`not a kept list: ${describeValue(value)}`);
-        const field = kind === 'prices' ? 'price' : 'powerW';
-        const list = parseSlotList(
-          {
-            ...(typeof value.currency === 'string' ? { currency: value.currency } : {}),
-            [kind]: value.slots.map((slot) =>
-              Array.isArray(slot) ? { start: slot[0], end: slot[1], [field]: slot[2] } : slot,
-            ),
-          },
-          kind,
-        );
-        const last = list.slots.at(-1);
-        const age = `received ${at(value.receivedAtMs)}`;
-        if (!last) continue;
-        if (last.endMs <= now) {
-          logger.warn(
-            `${kind} kept from before the restart dropped: the list (${age}) ends ${at(last.endMs)}, before now; send the list from now on`,
-          );
-          continue;
-        }
-        if (kind === 'prices') {
-          this.prices = list;
-          this.pricesAtMs = value.receivedAtMs;
-        } else {
-          this.forecast = list;
-          this.forecastAtMs = value.receivedAtMs;
-        }
-        logger.info(`${kind} kept from before the restart taken back: ${describeList(list)} (${age})`);
-      } catch (err) {
-        logger.warn(`${kind} kept from before the restart dropped: ${(err as Error).message}`);
-      }
-    }
-    const plans = kept.plans;
-    if (!isObject(plans)) return;
-    for (const [key, plan] of Object.entries(plans)) {
-      const why = keptPlanProblem(plan, now, site, key);
-      if (why) {
-        logger.warn(`plan of ${key} kept from before the restart dropped: ${why}`);
-        continue;
-      }
-      const taken = plan as FlowPlan;
-      this.plans.set(key, { ...taken });
-      const what = [
-        taken.energyWh === undefined ? '' : `${taken.energyWh / 1000} kWh by ${at(taken.departureMs ?? 0)}`,
-        taken.priceLimit === undefined ? '' : `price limit ${taken.priceLimit}`,
-      ].filter(Boolean);
-      logger.info(`plan of ${key} kept from before the restart taken back: ${what.join(', ')}`);
-    }
+    const prices = restoreList(kept.prices, 'prices', now, logger);
+    if (prices) [this.prices, this.pricesAtMs] = [prices.list, prices.atMs];
+    const forecast = restoreList(kept.pvForecast, 'pvForecast', now, logger);
+    if (forecast) [this.forecast, this.forecastAtMs] = [forecast.list, forecast.atMs];
+    for (const [key, plan] of restorePlans(kept.plans, site, now, logger)) this.plans.set(key, plan);
   }
 
   /** Decides the mode of every `price` connector for this update (see the module comment). */
@@ -393,31 +315,6 @@ export class PricePlans {
   }
 }
 
-/** Why a kept plan cannot be taken back (undefined: it can). */
-function keptPlanProblem(plan: unknown, now: number, site: Site, key: string): string | undefined {
-  if (!site.connectors.some((c) => c.key === key)) return 'no such connector in the site any more';
-  if (!isObject(plan)) return `not a kept plan: ${describeValue(plan)}`;
-  for (const field of ['energyWh', 'departureMs', 'priceLimit', 'fromWh', 'lastWh'] as const) {
-    const value = plan[field];
-    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value)))
-      return `${field} ${describeValue(value)} is not a number`;
-  }
-  if ((plan.energyWh === undefined) !== (plan.departureMs === undefined))
-    return 'an energy without a departure (or a departure without an energy)';
-  if (plan.energyWh === undefined && plan.priceLimit === undefined)
-    return 'neither an energy nor a price limit';
-  if (typeof plan.departureMs === 'number' && plan.departureMs <= now) {
-    if (plan.priceLimit === undefined)
-      return `its departure ${new Date(plan.departureMs).toISOString()} is past`;
-    // The price limit holds with no departure: it is kept alone (as a plan command with only it).
-    delete plan.energyWh;
-    delete plan.departureMs;
-    delete plan.fromWh;
-    delete plan.lastWh;
-  }
-  return undefined;
-}
-
 /** Counts the energy register into a flow plan: from the first value seen after the plan was made. */
 function countEnergy(plan: FlowPlan, registerWh: number | undefined): void {
   if (registerWh === undefined || plan.energyWh === undefined) return;
@@ -464,11 +361,4 @@ function pastDay(atMs: number, now: number, timeZone: string): string {
   const day = (ms: number) => clockTime(ms, ms - 86_400_000, timeZone).slice(0, 10);
   const time = clockTime(atMs, atMs, timeZone);
   return day(atMs) === day(now) ? `${time} today` : `${day(atMs)} ${time}`;
-}
-
-function describeList(list: PriceList): string {
-  const first = list.slots[0];
-  const last = list.slots.at(-1);
-  if (!first || !last) return 'none (cleared)';
-  return `${list.slots.length} slots from ${new Date(first.startMs).toISOString()} to ${new Date(last.endMs).toISOString()}`;
 }

@@ -23,6 +23,7 @@ import type { PvSummary } from '../report/summary';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Site } from '../site/model';
 import { BatteryBank } from './battery-bank';
+import { type KeptPvSessions, KeptPvTimers } from './pv-kept';
 import { measureSurplus, type PvContext } from './pv-surplus';
 
 /**
@@ -35,57 +36,20 @@ export const CREDIT_DIPS = 10;
 /** A dip lasts at most twice disableDelayMs, and once more that for each dip's budget put by, up to this many. */
 export const DIP_LENGTH_DIPS = 3;
 
-/** The PV timers and budgets of a session that are kept across a restart (the rest is worked out anew each update). */
-const KEPT_SESSION_FIELDS = [
-  'pvEnabled',
-  'pvEnableSinceMs',
-  'pvShortfallWms',
-  'pvShortSinceMs',
-  'pvDipCreditWms',
-  'pvStartWms',
-  'pvStartW',
-  'pvStartAtMs',
-  'pvStops',
-  'pvEnabledAtMs',
-  'pvShortfallW',
-  'pvShortfallAtMs',
-] as const satisfies readonly (keyof PvSession)[];
-/** Of those, the times: moved on by the time the load manager was away (that time does not count). */
-const KEPT_SESSION_TIMES: ReadonlySet<string> = new Set([
-  'pvEnableSinceMs',
-  'pvShortSinceMs',
-  'pvStartAtMs',
-  'pvEnabledAtMs',
-  'pvShortfallAtMs',
-]);
-/**
- * A car without a transaction (free charging: its session is known by when it began to want
- * current, which a restart sees anew) is taken for the same car only across a gap this short.
- */
-const PLUG_GAP_MAX_MS = 300_000;
-/** Kept timers wait this long after the start for their connector's state, then are dropped. */
-const KEPT_WAIT_MS = 300_000;
-
 /** What the PV stage keeps across a restart (lib/dlm/memory.ts). Plain JSON. */
 export interface KeptPv {
   /** The settings a pv command changed. */
   settings?: { residualPowerW?: number; batteryPrioritySocPercent?: number };
   /** By connector key: its session's key (`tx:<id>`, `plug:<ms>`) and PV timers and budgets. */
-  sessions?: Record<
-    string,
-    { session: string; pv: Partial<Record<(typeof KEPT_SESSION_FIELDS)[number], unknown>> }
-  >;
+  sessions?: KeptPvSessions;
 }
 
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
   /** A pv command changed what is kept since the last `kept()`. */
   dirty = false;
-  /** Timers kept from before a restart, by connector key, until their connector's session is seen. */
-  private readonly pending = new Map<
-    string,
-    { session: string; pv: Record<string, unknown>; keptAtMs: number; awayMs: number; sinceMs: number }
-  >();
+  /** Each car's PV timers kept from before a restart, until its session is seen again. */
+  private readonly timers = new KeptPvTimers();
   private current: PvSummary | undefined;
   /** The battery had priority at the last update (see `BATTERY_PRIORITY_BAND_PERCENT`). */
   private batteryAhead = false;
@@ -124,16 +88,7 @@ export class PvSurplus {
   /** The settings a pv command changed and every session's PV timers and budgets (see KeptPv). */
   kept(site: Site, runtimes: ConnectorRuntimes): KeptPv {
     this.dirty = false;
-    const sessions: NonNullable<KeptPv['sessions']> = {};
-    for (const connector of site.connectors) {
-      const session = runtimes.of(connector).session;
-      if (!hasPvTimers(session)) continue;
-      const pv: Record<string, unknown> = {};
-      for (const field of KEPT_SESSION_FIELDS) if (session[field] !== undefined) pv[field] = session[field];
-      sessions[connector.key] = { session: session.key, pv };
-    }
-    // A session not seen again yet keeps its timers for the next restart too.
-    for (const [key, kept] of this.pending) sessions[key] ??= { session: kept.session, pv: kept.pv };
+    const sessions = this.timers.kept(site, runtimes);
     return {
       ...(Object.keys(this.overrides).length > 0 ? { settings: { ...this.overrides } } : {}),
       ...(Object.keys(sessions).length > 0 ? { sessions } : {}),
@@ -142,13 +97,13 @@ export class PvSurplus {
 
   /** Whether a car has PV timers or budgets to keep (then they are written once a minute). */
   timing(site: Site, runtimes: ConnectorRuntimes): boolean {
-    return this.pending.size > 0 || site.connectors.some((c) => hasPvTimers(runtimes.of(c).session));
+    return this.timers.timing(site, runtimes);
   }
 
   /**
    * Takes back what was kept (see `kept`) `awayMs` after it was kept. The settings at once; a
    * session's timers once its connector's state is seen, and only for the same car (the same
-   * transaction; without one, a car still there after a gap of at most PLUG_GAP_MAX_MS) and once
+   * transaction; without one, a car still there after a short gap: modes/pv-kept.ts) and once
    * the surplus is measured again: their times move on by the time nothing saw the car, so a car that had waited 40 of its 60 s waits 20 s more, and what it
    * put by of the surplus stays put by. Anything else is dropped with a line naming it and why.
    */
@@ -170,80 +125,7 @@ export class PvSurplus {
         logger.warn(`PV settings set by message before the restart dropped: ${(err as Error).message}`);
       }
     }
-    if (typeof sessions !== 'object' || sessions === null) return;
-    for (const [key, value] of Object.entries(sessions as Record<string, unknown>)) {
-      const { session, pv } = (typeof value === 'object' && value !== null ? value : {}) as Record<
-        string,
-        unknown
-      >;
-      const problem =
-        typeof session !== 'string' || typeof pv !== 'object' || pv === null
-          ? `not kept PV timers: ${JSON.stringify(value)}`
-          : Object.entries(pv).find(
-              ([field, v]) =>
-                !(KEPT_SESSION_FIELDS as readonly string[]).includes(field) ||
-                (field === 'pvEnabled'
-                  ? typeof v !== 'boolean'
-                  : !(typeof v === 'number' && Number.isFinite(v))),
-            );
-      if (problem || typeof session !== 'string') {
-        logger.warn(
-          `PV timers of ${key} kept from before the restart dropped: ${Array.isArray(problem) ? `${problem[0]} ${JSON.stringify(problem[1])} is not what is kept` : problem}`,
-        );
-        continue;
-      }
-      const away = Math.max(0, awayMs);
-      this.pending.set(key, {
-        session,
-        pv: pv as Record<string, unknown>,
-        keptAtMs: now - away,
-        awayMs: away,
-        sinceMs: now,
-      });
-    }
-  }
-
-  /** Puts the kept timers into the sessions they belong to, once their connectors' states are seen (see `restore`). */
-  private takeBack(context: PvContext, now: number): void {
-    const { site, runtimes, logger } = context;
-    for (const [key, kept] of this.pending) {
-      const connector = runtimes.connectorOf(site, key);
-      const runtime = connector && runtimes.of(connector);
-      const drop = (why: string) => {
-        this.pending.delete(key);
-        logger.warn(`PV timers of ${key} kept from before the restart dropped: ${why}`);
-      };
-      if (!connector || !runtime) {
-        drop('no such connector in the site any more');
-        continue;
-      }
-      if (!runtime.state) {
-        if (now - kept.sinceMs >= KEPT_WAIT_MS)
-          drop(`no state of the connector came in ${KEPT_WAIT_MS / 1000} s`);
-        continue;
-      }
-      const current = runtime.session.key;
-      const plug = (k: string) => k.startsWith('plug:');
-      const same =
-        current === kept.session || (plug(current) && plug(kept.session) && kept.awayMs <= PLUG_GAP_MAX_MS);
-      if (!same) {
-        drop(
-          current === 'none'
-            ? `its car (${kept.session}) has gone`
-            : `another car now (${current}; kept for ${kept.session})`,
-        );
-        continue;
-      }
-      this.pending.delete(key);
-      // Until now nothing saw the car and the surplus: that time does not count.
-      const unseenMs = now - kept.keptAtMs;
-      const session = runtime.session as unknown as Record<string, unknown>;
-      for (const [field, value] of Object.entries(kept.pv))
-        session[field] = KEPT_SESSION_TIMES.has(field) ? (value as number) + unseenMs : value;
-      logger.info(
-        `PV timers of ${key} (${kept.session}) kept from before the restart taken back, moved on by the ${Math.round(unseenMs / 1000)} s the load manager did not see it`,
-      );
-    }
+    this.timers.restore(sessions, awayMs, now, logger);
   }
 
   /**
@@ -283,7 +165,7 @@ export class PvSurplus {
     const measured = this.surplus(context, now);
     const { surplusW } = measured;
     // Kept timers go on once the surplus is measured again (without it they would start over).
-    if (this.pending.size > 0 && surplusW !== undefined) this.takeBack(context, now);
+    if (surplusW !== undefined) this.timers.takeBack(context, now);
     // What the battery gives now of what it banked of the cars' surplus (modes/battery-bank.ts).
     const battery = this.current;
     const bankW = this.bank.update(
@@ -539,16 +421,6 @@ export class PvSurplus {
     this.current = measure.summary;
     return { surplusW: measure.surplusW, bufferW: measure.bufferW };
   }
-}
-
-function hasPvTimers(session: PvSession & { key: string }): boolean {
-  return (
-    session.key !== 'none' &&
-    (session.pvEnabled ||
-      session.pvStops !== undefined ||
-      session.pvEnableSinceMs !== undefined ||
-      session.pvStartWms !== undefined)
-  );
 }
 
 /** Forgets what the surplus decision was weighing for a car (enable timer, need, reserve, start, shortfall). */
