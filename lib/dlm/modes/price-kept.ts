@@ -98,6 +98,7 @@ export function restorePlans(plans: unknown, site: Site, now: number, logger: Lo
   if (!isObject(plans)) return [];
   const taken: [string, FlowPlan][] = [];
   for (const [key, plan] of Object.entries(plans)) {
+    const departureMs = isObject(plan) ? plan.departureMs : undefined;
     const why = keptPlanProblem(plan, now, site, key);
     if (why) {
       logger.warn(`plan of ${key} kept from before the restart dropped: ${why}`);
@@ -105,6 +106,10 @@ export function restorePlans(plans: unknown, site: Site, now: number, logger: Lo
     }
     const flow = { ...(plan as FlowPlan) };
     taken.push([key, flow]);
+    if (typeof departureMs === 'number' && flow.departureMs === undefined)
+      logger.warn(
+        `plan of ${key} kept from before the restart: its departure ${at(departureMs)} is past, its energy dropped; its price limit is kept`,
+      );
     const what = [
       flow.energyWh === undefined ? '' : `${flow.energyWh / 1000} kWh by ${at(flow.departureMs ?? 0)}`,
       flow.priceLimit === undefined ? '' : `price limit ${flow.priceLimit}`,

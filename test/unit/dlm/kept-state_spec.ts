@@ -97,6 +97,30 @@ describe('what the load manager keeps across a restart', () => {
     );
   });
 
+  it('keeps the price limit of a plan whose departure passed, saying the energy was dropped', () => {
+    const memory = keptInMemory();
+    const before = started({ memory }, 1);
+    const t = before.clock.now();
+    before.manager.command({ type: 'mode', chargePointId: 'WB-1', mode: 'price' });
+    before.manager.command({
+      type: 'plan',
+      chargePointId: 'WB-1',
+      energyKWh: 5,
+      departure: t + HOUR,
+      priceLimit: 0.15,
+    });
+    const late = started({ memory, startMs: t + 2 * HOUR }, 1);
+    late.run(2_000);
+    assert.ok(
+      late.logged.some((l) =>
+        /^warn: plan of WB-1\/1 kept from before the restart: its departure .* is past, its energy dropped; its price limit is kept$/.test(
+          l,
+        ),
+      ),
+    );
+    assert.match(late.setPoint('WB-1/1')?.reason ?? '', /^no price known now \(limit 0\.15\/kWh\)/);
+  });
+
   it('reads a record without a version (0.1.0) and refuses a newer one with a word, never misreading it', () => {
     const old = { otherLoadPeaks: undefined, responseTimes: undefined };
     const h = started({ memory: { load: () => old, save: () => {} } });
