@@ -49,6 +49,25 @@ export const SITE_SHAPE: VersionedShape = {
   ],
 };
 
+/**
+ * What a load manager keeps across restarts and redeploys (lib/dlm/memory.ts, a file under Node-RED's
+ * user directory): not a setting, but read back by the next release just the same. Version 0 (no
+ * `version`) held only what it learned (the other loads' peaks, the chargers' follow times).
+ */
+export const LOAD_MANAGER_MEMORY_SHAPE: VersionedShape = {
+  name: "the load manager's kept state",
+  field: 'version',
+  current: 1,
+  steps: [
+    {
+      from: 0,
+      change:
+        'the version is written; what the flow sent (prices, plans, modes, PV timers) is kept beside what was learned',
+      up: (shape) => shape,
+    },
+  ],
+};
+
 /** The package's node types: each node's settings carry `configVersion`, the version of their shape. */
 export const NODE_TYPES = [
   'ampflow-central-system',

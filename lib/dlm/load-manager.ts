@@ -52,10 +52,11 @@ export interface LoadManagerOptions {
    */
   coalesceInputs?: boolean;
   /**
-   * Where what the load manager learns is kept across restarts: the most each circuit's other
-   * loads drew (what a blind meter counts them at) and how long each charger takes to follow a
-   * decrease. Without it, both are learned anew after every start (a blind meter's circuit then
-   * knows only what it saw since). `lib/store/json-memory.ts` keeps it in a file.
+   * Where what the load manager learns and is told is kept across restarts (memory.ts): the most
+   * each circuit's other loads drew (what a blind meter counts them at), how long each charger
+   * takes to follow a decrease, and the modes, prices, PV forecast, plans and PV settings the flow
+   * sent, with each car's PV timers. Without it, all of it is lost at every start (a blind meter's
+   * circuit then knows only what it saw since). `lib/store/json-memory.ts` keeps it in a file.
    */
   memory?: LoadManagerMemoryStore;
 }
@@ -129,7 +130,14 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     this.adoptSite(this.siteModel, false);
     this.memory =
       options.memory &&
-      new LearnedMemory(options.memory, this.circuits.peaks, this.observer.responseTimes, this.logger);
+      new LearnedMemory(
+        options.memory,
+        this.circuits.peaks,
+        this.observer.responseTimes,
+        this.modes,
+        this.logger,
+        this.clock.now(),
+      );
   }
 
   get site(): Site {
@@ -259,6 +267,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
         result = this.modes.command(command, this.siteModel, this.clock.now());
     }
     this.scheduler.update();
+    // What the flow said is kept at once: a restart right after it must not lose it.
+    this.memory?.save(this.clock.now(), false);
     return result;
   }
 

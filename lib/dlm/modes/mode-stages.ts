@@ -11,12 +11,23 @@ import type { Logger } from '../../log';
 import type { DlmCommand, PriceCommand } from '../commands';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Site } from '../site/model';
-import { Preferences } from './preferences';
-import { type PriceContext, PricePlans } from './price-plans';
-import { PvSurplus } from './pv';
+import { type KeptPreferences, Preferences } from './preferences';
+import { type KeptPrices, type PriceContext, PricePlans } from './price-plans';
+import { type KeptPv, PvSurplus } from './pv';
 
 /** The commands the modes take. */
 export type ModeCommand = Extract<DlmCommand, { type: 'mode' | 'priority' | 'pv' }> | PriceCommand;
+
+/**
+ * What the modes keep across a restart and a redeploy (lib/dlm/memory.ts keeps it): what the flow
+ * sent (modes and priorities, prices, the PV forecast, plans, PV settings) and the PV timers of
+ * each car. Plain JSON; each part is its stage's to write and to read back.
+ */
+export interface KeptModes {
+  preferences?: KeptPreferences;
+  prices?: KeptPrices;
+  pv?: KeptPv;
+}
 
 /** What the modes need from the load manager around them. */
 export interface ModeStagesHost {
@@ -36,7 +47,10 @@ export class ModeStages {
   /** When the expressions were last evaluated because time passed (they may depend on `$now()`). */
   private lastEvaluationAtMs: number | undefined;
 
-  constructor(host: ModeStagesHost, logger: Logger) {
+  constructor(
+    private readonly host: ModeStagesHost,
+    private readonly logger: Logger,
+  ) {
     this.preferences = new Preferences(
       {
         site: host.site,
@@ -67,6 +81,39 @@ export class ModeStages {
       default: // prices, pvForecast, plan
         return this.prices.command(command, site, now);
     }
+  }
+
+  /** A command changed what is kept since the last `kept()`: it is written at once. */
+  get dirty(): boolean {
+    return this.preferences.dirty || this.prices.dirty || this.pv.dirty;
+  }
+
+  /** Whether a car has PV timers to keep (written once a minute while it has). */
+  get timing(): boolean {
+    return this.pv.timing(this.host.site(), this.host.runtimes);
+  }
+
+  /** What is kept (see KeptModes). */
+  kept(): KeptModes {
+    const site = this.host.site();
+    return {
+      preferences: this.preferences.kept(),
+      prices: this.prices.kept(),
+      pv: this.pv.kept(site, this.host.runtimes),
+    };
+  }
+
+  /**
+   * Takes back what was kept `awayMs` ago (see KeptModes): each stage keeps what still means
+   * something now and names what it drops.
+   */
+  restore(kept: unknown, awayMs: number): void {
+    if (typeof kept !== 'object' || kept === null) return;
+    const { preferences, prices, pv } = kept as Record<string, unknown>;
+    const now = this.host.now();
+    this.preferences.restore(preferences);
+    this.prices.restore(prices, this.host.site(), now, this.logger);
+    this.pv.restore(pv, awayMs, now, this.logger);
   }
 
   /**

@@ -49,7 +49,12 @@ export interface PreferencesHost {
   evaluated(connector: Connector): void;
 }
 
+/** The modes and priorities a command set, by connector key, as kept across a restart (lib/dlm/memory.ts). */
+export type KeptPreferences = Record<string, { mode?: ChargingMode; priority?: number }>;
+
 export class Preferences {
+  /** A command changed what is kept since the last `kept()`. */
+  dirty = false;
   private readonly evaluator: ExpressionEvaluator;
   private readonly pending = new Set<Promise<void>>();
   /** Evaluations started by an input that changed what the expressions see: no increase until they are in. */
@@ -106,8 +111,63 @@ export class Preferences {
         else record.priorityOverride = command.priority;
       }
     }
+    this.dirty = true;
     const value = command.type === 'mode' ? command.mode : command.priority;
     return `${command.type} of ${targets.map((c) => c.key).join(', ')} ${value === null ? 'back to the configured one' : `set to ${value}`}`;
+  }
+
+  /** The modes and priorities commands set (see KeptPreferences). */
+  kept(): KeptPreferences {
+    this.dirty = false;
+    const kept: KeptPreferences = {};
+    for (const connector of this.host.site().connectors) {
+      const { modeOverride: mode, priorityOverride: priority } = this.host.runtimes.of(connector);
+      if (mode === undefined && priority === undefined) continue;
+      kept[connector.key] = {
+        ...(mode === undefined ? {} : { mode }),
+        ...(priority === undefined ? {} : { priority }),
+      };
+    }
+    return kept;
+  }
+
+  /**
+   * Takes back the modes and priorities commands set before a restart; one whose connector left
+   * the site, or that is not a mode or a number, is dropped with a line naming it.
+   */
+  restore(kept: unknown): void {
+    if (typeof kept !== 'object' || kept === null) return;
+    const site = this.host.site();
+    for (const [key, value] of Object.entries(kept as Record<string, unknown>)) {
+      const connector = site.connectors.find((c) => c.key === key);
+      const { mode, priority } = (typeof value === 'object' && value !== null ? value : {}) as {
+        mode?: unknown;
+        priority?: unknown;
+      };
+      const problem = !connector
+        ? 'no such connector in the site any more'
+        : mode !== undefined && !(CHARGING_MODES as readonly unknown[]).includes(mode)
+          ? `mode ${JSON.stringify(mode)} is not one of ${CHARGING_MODES.join(', ')}`
+          : priority !== undefined && !(typeof priority === 'number' && Number.isFinite(priority))
+            ? `priority ${JSON.stringify(priority)} is not a number`
+            : mode === undefined && priority === undefined
+              ? `neither a mode nor a priority in ${JSON.stringify(value)}`
+              : undefined;
+      if (problem || !connector) {
+        this.logger.warn(`mode and priority of ${key} set by message before the restart dropped: ${problem}`);
+        continue;
+      }
+      const record = this.host.runtimes.of(connector);
+      if (mode !== undefined) record.modeOverride = mode as ChargingMode;
+      if (priority !== undefined) record.priorityOverride = priority as number;
+      const said = [
+        mode === undefined ? '' : `mode ${mode}`,
+        priority === undefined ? '' : `priority ${priority}`,
+      ];
+      this.logger.info(
+        `${said.filter(Boolean).join(', ')} of ${key} set by message before the restart taken back`,
+      );
+    }
   }
 
   /**

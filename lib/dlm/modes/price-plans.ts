@@ -9,6 +9,9 @@
  * price list, the forecast, the plans and the plan's words (the reason's first part, the summary's
  * `plan`).
  */
+
+import type { Logger } from '../../log';
+import { isObject } from '../../objects';
 import type { PriceCommand } from '../commands';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { commandNumber } from '../inputs';
@@ -20,17 +23,15 @@ import { clockTime } from '../site/time-zone';
 import { describeDeparturePlan, planDeparture } from './departure-planner';
 import { type PlanFigures, type PricesSummary, planFigures, priceCurve } from './plan-figures';
 import { chosenMode } from './preferences';
+import {
+  describeList,
+  type FlowPlan,
+  type KeptPrices,
+  keptList,
+  restoreList,
+  restorePlans,
+} from './price-kept';
 import { describePrice, type PriceList, parseSlotList, slotAt, timeOf } from './price-list';
-
-/** A connector's plan from the flow. */
-interface FlowPlan {
-  energyWh?: number;
-  departureMs?: number;
-  priceLimit?: number;
-  /** The energy register when the plan was made (first seen after), and the last seen, Wh. */
-  fromWh?: number;
-  lastWh?: number;
-}
 
 /** What the stage reads of the last update. */
 export interface PriceContext {
@@ -45,9 +46,15 @@ export interface PriceContext {
 /** How long what the breakers leave a car is followed over (see `smoothedFreeA`), ms. */
 const FREE_SMOOTHING_MS = 300_000;
 
+export type { KeptPrices } from './price-kept';
+
 export class PricePlans {
   private prices: PriceList = { slots: [] };
+  private pricesAtMs: number | undefined;
   private forecast: PriceList | undefined;
+  private forecastAtMs: number | undefined;
+  /** A command changed what is kept since the last `kept()`. */
+  dirty = false;
   private readonly plans = new Map<string, FlowPlan>();
   private readonly free = new Map<string, { amps: number; atMs: number }>();
   /** Each connector's plan in figures at the last update (the summary's price curve marks them). */
@@ -68,11 +75,15 @@ export class PricePlans {
           `prices: the whole list is past (its last slot ends ${new Date(last.endMs).toISOString()}, before now ${new Date(now).toISOString()}); the prices known are kept: send the list from now on`,
         );
       this.prices = prices;
+      this.pricesAtMs = now;
+      this.dirty = true;
       return `prices: ${describeList(this.prices)}`;
     }
     if (command.type === 'pvForecast') {
       const forecast = parseSlotList(command.forecast, 'pvForecast');
       this.forecast = forecast.slots.length > 0 ? forecast : undefined;
+      this.forecastAtMs = now;
+      this.dirty = true;
       return `pvForecast: ${describeList(forecast)}`;
     }
     if (typeof command.chargePointId !== 'string' || !command.chargePointId)
@@ -89,6 +100,7 @@ export class PricePlans {
     const names = targets.map((c) => c.key).join(', ');
     if (command.clear === true) {
       for (const connector of targets) this.plans.delete(connector.key);
+      this.dirty = true;
       return `plan of ${names} cleared`;
     }
     const energyWh =
@@ -125,11 +137,37 @@ export class PricePlans {
       else plan.priceLimit = limit;
       this.plans.set(connector.key, plan);
     }
+    this.dirty = true;
     const what = [
       energyWh === undefined ? '' : `${energyWh / 1000} kWh by ${new Date(departureMs ?? 0).toISOString()}`,
       priceLimit === undefined ? '' : `price limit ${priceLimit}`,
     ].filter(Boolean);
     return `plan of ${names}: ${what.join(', ') || 'price limit removed'}`;
+  }
+
+  /** What is kept across a restart (see KeptPrices); the plans' energy counted so far with them. */
+  kept(): KeptPrices {
+    this.dirty = false;
+    const prices = keptList(this.prices, this.pricesAtMs);
+    const pvForecast = keptList(this.forecast, this.forecastAtMs);
+    return {
+      ...(prices ? { prices } : {}),
+      ...(pvForecast ? { pvForecast } : {}),
+      ...(this.plans.size > 0 ? { plans: Object.fromEntries(this.plans) } : {}),
+    };
+  }
+
+  /**
+   * Takes back what was kept (see `kept`), each part only while it still means something
+   * (modes/price-kept.ts says what and names what it drops).
+   */
+  restore(kept: unknown, site: Site, now: number, logger: Logger): void {
+    if (!isObject(kept)) return;
+    const prices = restoreList(kept.prices, 'prices', now, logger);
+    if (prices) [this.prices, this.pricesAtMs] = [prices.list, prices.atMs];
+    const forecast = restoreList(kept.pvForecast, 'pvForecast', now, logger);
+    if (forecast) [this.forecast, this.forecastAtMs] = [forecast.list, forecast.atMs];
+    for (const [key, plan] of restorePlans(kept.plans, site, now, logger)) this.plans.set(key, plan);
   }
 
   /** Decides the mode of every `price` connector for this update (see the module comment). */
@@ -322,11 +360,4 @@ function pastDay(atMs: number, now: number, timeZone: string): string {
   const day = (ms: number) => clockTime(ms, ms - 86_400_000, timeZone).slice(0, 10);
   const time = clockTime(atMs, atMs, timeZone);
   return day(atMs) === day(now) ? `${time} today` : `${day(atMs)} ${time}`;
-}
-
-function describeList(list: PriceList): string {
-  const first = list.slots[0];
-  const last = list.slots.at(-1);
-  if (!first || !last) return 'none (cleared)';
-  return `${list.slots.length} slots from ${new Date(first.startMs).toISOString()} to ${new Date(last.endMs).toISOString()}`;
 }

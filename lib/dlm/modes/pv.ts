@@ -11,6 +11,7 @@
  * summary shows, and the PV part of the session record.
  */
 import { IEC_61851_MINIMUM_A } from '../../electrical';
+import type { Logger } from '../../log';
 import type { Allocation, AllocationProblem } from '../allocation/allocate';
 import type { DlmCommand } from '../commands';
 import { canSwitch, switchPhases } from '../control/phase-switching';
@@ -18,8 +19,10 @@ import { shareSurplusWithPlans } from '../evidence/departure';
 import { commandNumber } from '../inputs';
 import type { ConnectorView, PvSession } from '../parts';
 import { EPS, onePhaseConductors } from '../phases';
+import type { ConnectorRuntimes } from '../runtime';
 import type { Site } from '../site/model';
 import { BatteryBank } from './battery-bank';
+import { type KeptPvSessions, KeptPvTimers } from './pv-kept';
 import type { PvSummary } from './pv-surplus';
 import { measureSurplus, type PvContext } from './pv-surplus';
 
@@ -33,8 +36,20 @@ export const CREDIT_DIPS = 10;
 /** A dip lasts at most twice disableDelayMs, and once more that for each dip's budget put by, up to this many. */
 export const DIP_LENGTH_DIPS = 3;
 
+/** What the PV stage keeps across a restart (lib/dlm/memory.ts). Plain JSON. */
+export interface KeptPv {
+  /** The settings a pv command changed. */
+  settings?: { residualPowerW?: number; batteryPrioritySocPercent?: number };
+  /** By connector key: its session's key (`tx:<id>`, `plug:<ms>`) and PV timers and budgets. */
+  sessions?: KeptPvSessions;
+}
+
 export class PvSurplus {
   private overrides: { residualPowerW?: number; batteryPrioritySocPercent?: number } = {};
+  /** A pv command changed what is kept since the last `kept()`. */
+  dirty = false;
+  /** Each car's PV timers kept from before a restart, until its session is seen again. */
+  private readonly timers = new KeptPvTimers();
   private current: PvSummary | undefined;
   /** The battery had priority at the last update (see `BATTERY_PRIORITY_BAND_PERCENT`). */
   private batteryAhead = false;
@@ -66,7 +81,51 @@ export class PvSurplus {
           });
     if (residualPowerW !== undefined) this.overrides.residualPowerW = residualPowerW;
     if (prioritySoc !== undefined) this.overrides.batteryPrioritySocPercent = prioritySoc;
+    this.dirty = true;
     return 'PV settings changed';
+  }
+
+  /** The settings a pv command changed and every session's PV timers and budgets (see KeptPv). */
+  kept(site: Site, runtimes: ConnectorRuntimes): KeptPv {
+    this.dirty = false;
+    const sessions = this.timers.kept(site, runtimes);
+    return {
+      ...(Object.keys(this.overrides).length > 0 ? { settings: { ...this.overrides } } : {}),
+      ...(Object.keys(sessions).length > 0 ? { sessions } : {}),
+    };
+  }
+
+  /** Whether a car has PV timers or budgets to keep (then they are written once a minute). */
+  timing(site: Site, runtimes: ConnectorRuntimes): boolean {
+    return this.timers.timing(site, runtimes);
+  }
+
+  /**
+   * Takes back what was kept (see `kept`) `awayMs` after it was kept. The settings at once; a
+   * session's timers once its connector's state is seen, and only for the same car (the same
+   * transaction; without one, a car still there after a short gap: modes/pv-kept.ts) and once
+   * the surplus is measured again: their times move on by the time nothing saw the car, so a car that had waited 40 of its 60 s waits 20 s more, and what it
+   * put by of the surplus stays put by. Anything else is dropped with a line naming it and why.
+   */
+  restore(kept: unknown, awayMs: number, now: number, logger: Logger): void {
+    if (typeof kept !== 'object' || kept === null) return;
+    const { settings, sessions } = kept as { settings?: unknown; sessions?: unknown };
+    if (typeof settings === 'object' && settings !== null) {
+      const { residualPowerW, batteryPrioritySocPercent } = settings as Record<string, unknown>;
+      try {
+        this.command({
+          type: 'pv',
+          ...(residualPowerW === undefined ? {} : { residualPowerW: residualPowerW as number }),
+          ...(batteryPrioritySocPercent === undefined
+            ? {}
+            : { batteryPrioritySocPercent: batteryPrioritySocPercent as number }),
+        });
+        logger.info(`PV settings set by message before the restart taken back: ${JSON.stringify(settings)}`);
+      } catch (err) {
+        logger.warn(`PV settings set by message before the restart dropped: ${(err as Error).message}`);
+      }
+    }
+    this.timers.restore(sessions, awayMs, now, logger);
   }
 
   /**
@@ -105,6 +164,8 @@ export class PvSurplus {
     }
     const measured = this.surplus(context, now);
     const { surplusW } = measured;
+    // Kept timers go on once the surplus is measured again (without it they would start over).
+    if (surplusW !== undefined) this.timers.takeBack(context, now);
     // What the battery gives now of what it banked of the cars' surplus (modes/battery-bank.ts).
     const battery = this.current;
     const bankW = this.bank.update(

@@ -16,12 +16,16 @@ export function home(
   connectors: ConnectorConfig[],
   pv: SiteConfig['pv'] = {},
   location: 'includesChargers' | 'otherLoadsOnly' = 'includesChargers',
+  options: Parameters<typeof harness>[1] = {},
 ) {
-  const h = harness({
-    circuits: [{ id: 'home', limitA: 35, meter: { source: 'grid', location } }],
-    connectors,
-    pv,
-  });
+  const h = harness(
+    {
+      circuits: [{ id: 'home', limitA: 35, meter: { source: 'grid', location } }],
+      connectors,
+      pv,
+    },
+    options,
+  );
   const world = {
     pvW: 0,
     houseW: 300,

@@ -8,16 +8,17 @@ import type { Logger } from '../../../lib/log';
 /** A load manager on a ManualClock with helpers to feed it and read what it decided. */
 export function harness(
   site: SiteConfig,
-  options: Pick<LoadManagerOptions, 'coalesceInputs' | 'memory'> = {},
+  options: Pick<LoadManagerOptions, 'coalesceInputs' | 'memory'> & { startMs?: number } = {},
 ) {
-  const clock = new ManualClock(Date.UTC(2026, 5, 1, 8));
+  const { startMs, ...managerOptions } = options;
+  const clock = new ManualClock(startMs ?? Date.UTC(2026, 5, 1, 8));
   const logged: string[] = [];
   const logger: Logger = {
     info: (m) => logged.push(`info: ${m}`),
     warn: (m) => logged.push(`warn: ${m}`),
     error: (m) => logged.push(`error: ${m}`),
   };
-  const manager = new LoadManager({ site, clock, logger, ...options });
+  const manager = new LoadManager({ site, clock, logger, ...managerOptions });
   const sent: (SetPoint & { atMs: number })[] = [];
   const summaries: SiteSummary[] = [];
   manager.on('setPoint', (setPoint) => sent.push({ ...setPoint, atMs: clock.now() }));
