@@ -85,7 +85,8 @@ function takenAfterStart(runtime: ConnectorRuntime, draw: DrawSample, since: num
  * and the car takes nothing (SuspendedEV: nothing can hide under a raise while it draws nothing,
  * and a car that does not start at the minimum is asked more: evidence/car-minimum.ts); or it had
  * its follow time since the start with no reading that shows it (a charger that gives no evidence
- * is not held at its start for good).
+ * is not held at its start for good), or it has given no reading at all (ramped on time alone, as
+ * before: nothing would show the test).
  * Before, the ramp's first raise went out an interval (30 s) after the start whatever the charger
  * had shown: a charger slower than that was raised before its start landed, and its draw there,
  * 3 A above the start, was less than the raise it might still be following: hidden until the raise
