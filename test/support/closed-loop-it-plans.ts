@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
-import { POPULATION, withPopulation } from './closed-loop-population';
+import { IT_POPULATION, withPopulation } from './closed-loop-population';
 import { type Plan, siteArbitrary } from './closed-loop-property';
 
 /**
@@ -35,17 +35,11 @@ const itSitesArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
     }),
 );
 
-/** Those sites, each charger with its habits of the fleet, drawn last (closed-loop-population.ts). */
 /**
- * On IT networks the stations without SmartCharging are drawn but not played: with them the
- * reliability run failed 1 of 2,000 sites (IT seed 20261126 path 1946: 1.00 A over c0's L1 for 7 s;
- * it passes with every other habit on). Not diagnosed yet (issue 45); replay with
- * POPULATION=noSmartCharging IT_PROPERTY_SEED=20261126 IT_PROPERTY_PATH=1946.
+ * Those sites, each charger with its habits of the fleet, drawn last (closed-loop-population.ts:
+ * its table says which the IT property plays, and why one is off).
  */
-export const itPlanArbitrary: fc.Arbitrary<Plan> = withPopulation(
-  itSitesArbitrary,
-  process.env.POPULATION === undefined ? { ...POPULATION, noSmartCharging: false } : POPULATION,
-);
+export const itPlanArbitrary: fc.Arbitrary<Plan> = withPopulation(itSitesArbitrary, IT_POPULATION);
 
 /** The short form's command that replays one IT case (closed-loop-it_spec.ts's environment variables). */
 export function itReplayCommand(seed: number, path: string): string {
