@@ -327,9 +327,11 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
   // Cars at chargers that do not follow: a rogue charger draws from the car's arrival; one that
   // offers more than told draws only once it is told something (its first amps may come later than
   // the car). It is counted at what it draws from the first reading that shows it, once a session
-  // (overdraw.ts; no grace): a meter at or above the charger that counts chargers shows it within
-  // its interval; without one, only the charger's own readings do, within the charger's response
-  // (it starts drawing) and its meter interval.
+  // (overdraw.ts; no grace): once it starts drawing (the charger's response), a meter at or above
+  // the charger that counts chargers shows it within its interval; without one, only the charger's
+  // own readings do, within its meter interval. (The response counts for both: a 56 s charger told
+  // 6 A at 903 s drew 9 A from 959 s, caught at once, and the others' decrease landed at 974 s,
+  // 0.1 A over c0 L1 from 968 s where the window had closed at 962 s: seed 20261123 path 1307.)
   const seenWithin = (car: Plan['cars'][number], startsAfterMs: number) => {
     const connector = site.connectors.find((c) => c.key === car.connector);
     const circuitId = site.circuits[connector?.circuitIndex ?? 0]?.id ?? '';
@@ -338,9 +340,8 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
     );
     const own = plan.chargers[car.connector];
     const ms =
-      seenBy !== undefined
-        ? (plan.meterIntervalMs[seenBy] ?? SECOND)
-        : startsAfterMs + (own?.meterIntervalMs ?? SECOND);
+      startsAfterMs +
+      (seenBy !== undefined ? (plan.meterIntervalMs[seenBy] ?? SECOND) : (own?.meterIntervalMs ?? SECOND));
     return { connector, circuitId, seenBy, own, ms };
   };
   const overdrawWindow = (car: Plan['cars'][number], fromMs: number, startsAfterMs: number) => {
