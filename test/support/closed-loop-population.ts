@@ -76,7 +76,7 @@ export const HABITS: Record<keyof Population, Row> = {
   // control/measured-headroom.ts: a charger slower than the ramp's interval hid its over-offer under
   // its next raise) and the judge has a window for a car at a charger that has not taken its first
   // limit yet (closed-loop-property.ts); found on seed 20261123 paths 202, 1834, 1954, 2034, 2920,
-  // 3274, 3748 and PV 20261124 paths 111, 266 (closed-loop-fixed/ keeps four). The faults property
+  // 3274, 3748 and PV 20261124 paths 111, 266, and 1307 after (closed-loop-fixed/ keeps five). The faults property
   // keeps its own 10-60 s chargers.
   following: {
     on: true,
