@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { CircuitConfig, ConnectorConfig, Triple } from '../../lib/dlm/site';
 import type { MeterLie } from '../../lib/sim/site-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
-import { withPopulation } from './closed-loop-population';
+import { FAULTS_POPULATION, withPopulation } from './closed-loop-population';
 import { type Plan, siteArbitrary } from './closed-loop-property';
 import { foldPv, pvPlantArbitraries, sunSteps } from './closed-loop-pv';
 
@@ -211,7 +211,9 @@ const faultSitesArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
  * Those sites, each charger with its habits of the fleet (closed-loop-population.ts), then the
  * impossible readings last (withAbsurdReadings): each drawn after what was there before it.
  */
-export const faultPlanArbitrary: fc.Arbitrary<Plan> = withAbsurdReadings(withPopulation(faultSitesArbitrary));
+export const faultPlanArbitrary: fc.Arbitrary<Plan> = withAbsurdReadings(
+  withPopulation(faultSitesArbitrary, FAULTS_POPULATION),
+);
 
 /**
  * Impossible readings (issue 46): in one site of two, a charger's meter or a circuit's meter reads

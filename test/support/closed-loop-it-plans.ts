@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
-import { withPopulation } from './closed-loop-population';
+import { IT_POPULATION, withPopulation } from './closed-loop-population';
 import { type Plan, siteArbitrary } from './closed-loop-property';
 
 /**
@@ -36,11 +36,13 @@ const itSitesArbitrary: fc.Arbitrary<Plan> = withPhaseSwitchPauses(
 );
 
 /**
- * Those sites, each charger with its habits of the fleet, drawn last (closed-loop-population.ts).
- * (IT seed 20261126 path 1946, with stations without SmartCharging, is fixed: the judge's window
- * for a charger that offers more than told now starts when it draws, closed-loop-property.ts.)
+/**
+ * Those sites, each charger with its habits of the fleet, drawn last (closed-loop-population.ts:
+ * its table says which the IT property plays; IT seed 20261126 path 1946, with stations without
+ * SmartCharging, is fixed: the judge's window for a charger that offers more than told starts when
+ * it draws, closed-loop-property.ts).
  */
-export const itPlanArbitrary: fc.Arbitrary<Plan> = withPopulation(itSitesArbitrary);
+export const itPlanArbitrary: fc.Arbitrary<Plan> = withPopulation(itSitesArbitrary, IT_POPULATION);
 
 /** The short form's command that replays one IT case (closed-loop-it_spec.ts's environment variables). */
 export function itReplayCommand(seed: number, path: string): string {

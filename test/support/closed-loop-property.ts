@@ -37,7 +37,9 @@ import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
  *   for that charger's), the same reaction from when the raised charger drew its new set-point;
  * - after a car arrived at a charger that draws more than it is told: until a reading shows it
  *   (it is believed at its first reading: no grace), plus the others' response delay and two
- *   steps, once per session;
+ *   steps, once per session; a car at a charger that has not taken its first limit yet (sent at
+ *   the start, it lands after the charger's response: 1-60 s with the fleet's habits) draws what
+ *   the charger offers on its own, the same until it takes it;
  * - after a switch to one phase the car ignored: the settle time (60 s), the charger's meter
  *   interval, the response delay and two steps, once per switch (for a switch while paused, from
  *   when it is given current again on one phase: only then does its car show it);
@@ -46,8 +48,9 @@ import { declareFallbacks, limitsArbitrary, parentOf } from './site-arbitrary';
  *   (by that overshoot); what of an overshoot the readings' 0.01 A step hides: its whole session
  *   (by at most half the step, 0.005 A a car);
  * - while the other loads below a breaker (its own and its sub-circuits', which add up) and the
- *   chargers that ignore their set-points (at their maximum while their car is there) alone exceed
- *   its limit, plus the reaction time: no set-point can help then.
+ *   chargers that ignore their set-points (at their maximum while their car is there, or on their
+ *   own before their first limit) alone exceed its limit, plus the reaction time: no set-point can
+ *   help then.
  * Every excursion must lie inside such windows on its circuit, so the total excess time is bounded
  * by the windows' total.
  *
@@ -253,7 +256,6 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
   const profileOf = (steps: Plan['loads'][string] | undefined) => (atMs: number) => {
     return levelAt(steps ?? [], atMs);
   };
-  const profile = (id: string) => profileOf(loads[id]);
   const sim = new SiteSimulator({
     clock,
     site,
@@ -329,105 +331,39 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
       level = step.level;
     }
   }
-  // Other loads and chargers that ignore their set-points alone above a breaker's limit (the loads
-  // of the circuits below add up; a rogue charger draws its maximum while its car is there):
-  // nothing the load manager does can prevent that; it lasts until they drop, plus the reaction.
-  // (A charger that refuses its limits draws its maximum as well: closed-loop-faults.ts.)
-  const rogueCars = plan.cars.filter(
-    (car) => plan.chargers[car.connector]?.rogue || plan.chargers[car.connector]?.refusesLimits,
-  );
-  const changes = [
-    ...new Set([
-      ...Object.values(loads).flatMap((steps) => steps.map((s) => s.fromMs)),
-      ...rogueCars.flatMap((car) => [car.arriveMs, car.leaveMs ?? DURATION_MS]),
-    ]),
-  ].sort((a, b) => a - b);
-  const uncontrolled = (circuitId: string, atMs: number): Triple => {
-    const total: Triple = [0, 0, 0];
-    for (const c of site.circuits) {
-      if (!ancestors(c.id).includes(circuitId)) continue;
-      const levels = profile(c.id)(atMs);
-      // The root's loads net of a plant whose inverter is read are to 0.1 A (foldPv).
-      const rounding = plan.pv && c.id === root ? PV_ROUNDING_A : 0;
-      for (const p of [0, 1, 2] as const) total[p] += (levels[p] ?? 0) + rounding;
-    }
-    for (const car of rogueCars) {
-      if (atMs < car.arriveMs || atMs >= (car.leaveMs ?? DURATION_MS)) continue;
-      const connector = site.connectors.find((c) => c.key === car.connector);
-      const circuit = site.circuits[connector?.circuitIndex ?? 0];
-      if (!connector || !circuit || !ancestors(circuit.id).includes(circuitId)) continue;
-      // On IT a car on one phase is between two conductors (its L1 and L2): both carry it.
-      const onePhase = connector.phases === 1 || car.ev.phases === 1;
-      const phases = onePhase ? (connector.network === 'IT' ? [0, 1] : [0]) : [0, 1, 2];
-      for (const i of phases) total[connector.gridPhaseOf[i] ?? 0] += drawnA(plan, connector.maxA);
-    }
-    return total;
-  };
-  for (const circuit of site.circuits) {
-    const reaction = 3 * SECOND + SECOND + maxResponse + 2 * SECOND;
-    // What they put above the limit from each change on (the last step holds it to the end).
-    const aboveLimit = changes.map((atMs) => {
-      const load = uncontrolled(circuit.id, atMs);
-      return { atMs, overA: load.map((v, p) => Math.max(0, v - (circuit.limitA[p] ?? 0))) as Triple };
-    });
-    // At a moment: the most they put above it within the reaction time before (a charger told
-    // to drop when they rose has dropped by then; none may be raised while they are above).
-    const boundA = (atMs: number): Triple => {
-      const most: Triple = [0, 0, 0];
-      for (let i = 0; i < aboveLimit.length; i++) {
-        const step = aboveLimit[i] as (typeof aboveLimit)[number];
-        if (step.atMs > atMs) break;
-        if ((aboveLimit[i + 1]?.atMs ?? Number.POSITIVE_INFINITY) <= atMs - reaction) continue;
-        for (const p of [0, 1, 2] as const) most[p] = Math.max(most[p], step.overA[p] ?? 0);
-      }
-      return most;
-    };
-    let overSince: number | undefined;
-    for (const atMs of [...changes, DURATION_MS]) {
-      const load = uncontrolled(circuit.id, atMs);
-      const over = atMs < DURATION_MS && [0, 1, 2].some((p) => (load[p] ?? 0) > (circuit.limitA[p] ?? 0));
-      if (over) overSince ??= atMs;
-      else if (overSince !== undefined) {
-        windows.push({
-          circuits: new Set([circuit.id]),
-          fromMs: overSince,
-          toMs: atMs + reaction,
-          why: `other loads and chargers that ignore their set-points alone exceed ${circuit.id}'s limit`,
-          boundA,
-          cause: `alone:${circuit.id}@${overSince}`,
-        });
-        overSince = undefined;
-      }
-    }
-  }
   // Cars at chargers that do not follow: a rogue charger draws from the car's arrival; one that
   // offers more than told draws only once it is told something (its first amps may come later than
   // the car). It is counted at what it draws from the first reading that shows it, once a session
-  // (overdraw.ts; no grace): it starts drawing after the charger's response (`startsAfterMs`); a
-  // meter at or above the charger that counts chargers shows it within its interval from then;
-  // without one, only the charger's own readings do, within its meter interval from then.
-  const overdrawWindow = (
-    car: Plan['cars'][number],
-    fromMs: number,
-    startsAfterMs: number,
-    uncountedA?: number,
-  ) => {
+  // (overdraw.ts; no grace): once it starts drawing (the charger's response), a meter at or above
+  // the charger that counts chargers shows it within its interval; without one, only the charger's
+  // own readings do, within its meter interval. (The response counts for both: a 56 s charger told
+  // 6 A at 903 s drew 9 A from 959 s, caught at once, and the others' decrease landed at 974 s,
+  // 0.1 A over c0 L1 from 968 s where the window had closed at 962 s: seed 20261123 path 1307; a
+  // charger 7 s to follow, told 6 A and offering 9 A, seen at once by a 1 s grid meter: IT seed
+  // 20261126 path 1946.)
+  const seenWithin = (car: Plan['cars'][number], startsAfterMs: number) => {
     const connector = site.connectors.find((c) => c.key === car.connector);
     const circuitId = site.circuits[connector?.circuitIndex ?? 0]?.id ?? '';
     const seenBy = ancestors(circuitId).find(
       (id) => site.circuits.find((c) => c.id === id)?.meter?.location === 'includesChargers',
     );
     const own = plan.chargers[car.connector];
-    // From then, not from when it was told (a charger 7 s to follow, told 6 A and offering 9 A,
-    // was seen at once by a 1 s grid meter and paused, and followed 7 s later: the window had
-    // closed 4 s after it began to draw, IT seed 20261126 path 1946).
-    const seenWithinMs =
+    const ms =
       startsAfterMs +
       (seenBy !== undefined ? (plan.meterIntervalMs[seenBy] ?? SECOND) : (own?.meterIntervalMs ?? SECOND));
+    return { connector, circuitId, seenBy, own, ms };
+  };
+  const overdrawWindow = (
+    car: Plan['cars'][number],
+    fromMs: number,
+    startsAfterMs: number,
+    uncountedA?: number,
+  ) => {
+    const { connector, circuitId, own, ms } = seenWithin(car, startsAfterMs);
     windows.push({
       circuits: new Set(ancestors(circuitId)),
       fromMs,
-      toMs: fromMs + seenWithinMs + maxResponse + 2 * SECOND,
+      toMs: fromMs + ms + maxResponse + 2 * SECOND,
       why: `${car.connector} draws more than it is told`,
       // Uncounted until then: a rogue charger's whole draw, or what one offers above its limit.
       boundA: everyPhase(
@@ -463,11 +399,14 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
     });
   }
   const toldCars = new Set<Plan['cars'][number]>();
+  // When each charger was first told a limit (it offers what it does on its own until it took it).
+  const firstSetPointMs = new Map<string, number>();
   // Switches to one phase that the car ignores.
   const startMs = clock.now();
   const phasesOf = new Map<string, number>();
   manager.on('setPoint', (setPoint: SetPoint) => {
     const key = `${setPoint.chargePointId}/${setPoint.connectorId}`;
+    firstSetPointMs.set(key, firstSetPointMs.get(key) ?? clock.now() - startMs);
     const before = limits.get(key) ?? 0;
     if (setPoint.limitA > before) raises.push({ key, atMs: clock.now() - startMs });
     limits.set(key, setPoint.limitA);
@@ -526,8 +465,133 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
     },
   });
   windows.push(...raisedWindows(plan, site, ancestors, jumps, raises));
+  // Currents no set-point reaches: chargers that ignore their set-points (a charger that refuses
+  // its limits draws its maximum as well: closed-loop-faults.ts), and a car at a charger that has
+  // not taken its first limit yet (sent at the start, it lands after the charger's response: a
+  // 27 s charger and a 55 s one whose cars came at 15 s drew 32 A and 16 A, what they offer on
+  // their own, on a 41 A breaker for 12 s, POPULATION=following PROPERTY_SEED=20261123
+  // PROPERTY_PATH=3274). The latter is like a rogue charger's arrival until it takes that limit:
+  // its whole draw until a reading shows it and the others followed.
+  const unreached: Unreached[] = [];
+  for (const car of plan.cars) {
+    const options = plan.chargers[car.connector];
+    const connector = site.connectors.find((c) => c.key === car.connector);
+    if (!options || !connector) continue;
+    const leaveMs = car.leaveMs ?? DURATION_MS;
+    if (options.rogue || options.refusesLimits) {
+      unreached.push({ car, fromMs: car.arriveMs, toMs: leaveMs, drawA: drawnA(plan, connector.maxA) });
+      continue;
+    }
+    const landsMs = (firstSetPointMs.get(car.connector) ?? DURATION_MS) + options.responseDelayMs;
+    if (car.arriveMs >= landsMs) continue;
+    const drawA = drawnA(plan, connector.offlineA);
+    unreached.push({ car, fromMs: car.arriveMs, toMs: Math.min(leaveMs, landsMs), drawA });
+    windows.push({
+      circuits: new Set(ancestors(site.circuits[connector.circuitIndex]?.id ?? '')),
+      fromMs: car.arriveMs,
+      toMs: Math.min(car.arriveMs + seenWithin(car, 0).ms + maxResponse, landsMs) + 2 * SECOND,
+      why: `${car.connector} had not taken its first limit yet when its car came`,
+      boundA: everyPhase(drawA),
+      cause: `unlimited:${car.connector}`,
+    });
+  }
+  windows.push(...aloneWindows(plan, site, loads, ancestors, maxResponse, unreached));
   if (gone === undefined) return { result, excess, windows };
   return { result, excess, windows: absentWindows(plan, windows, gone, maxResponse, site, ancestors) };
+}
+
+/**
+ * A car's current that no set-point reaches, from `fromMs` until `toMs`: at a charger that ignores
+ * its set-points (a rogue one, one that refuses its limits: its maximum while the car is there),
+ * or at a charger that has not taken its first limit yet (what it offers on its own, `offlineA`).
+ */
+interface Unreached {
+  car: Plan['cars'][number];
+  fromMs: number;
+  toMs: number;
+  drawA: number;
+}
+
+/**
+ * Other loads and chargers no set-point reaches alone above a breaker's limit (the loads of the
+ * circuits below add up): nothing the load manager does can prevent that; it lasts until they
+ * drop, plus the reaction.
+ */
+function aloneWindows(
+  plan: Plan,
+  site: Site,
+  loads: Plan['loads'],
+  ancestors: (id: string) => string[],
+  maxResponse: number,
+  unreached: Unreached[],
+): Window[] {
+  const windows: Window[] = [];
+  const root = site.circuits[site.rootIndexes[0] ?? 0]?.id ?? '';
+  const changes = [
+    ...new Set([
+      ...Object.values(loads).flatMap((steps) => steps.map((s) => s.fromMs)),
+      ...unreached.flatMap((u) => [u.fromMs, u.toMs]),
+    ]),
+  ].sort((a, b) => a - b);
+  const uncontrolled = (circuitId: string, atMs: number): Triple => {
+    const total: Triple = [0, 0, 0];
+    for (const c of site.circuits) {
+      if (!ancestors(c.id).includes(circuitId)) continue;
+      const levels = levelAt(loads[c.id] ?? [], atMs);
+      // The root's loads net of a plant whose inverter is read are to 0.1 A (foldPv).
+      const rounding = plan.pv && c.id === root ? PV_ROUNDING_A : 0;
+      for (const p of [0, 1, 2] as const) total[p] += (levels[p] ?? 0) + rounding;
+    }
+    for (const { car, fromMs, toMs, drawA } of unreached) {
+      if (atMs < fromMs || atMs >= toMs) continue;
+      const connector = site.connectors.find((c) => c.key === car.connector);
+      const circuit = site.circuits[connector?.circuitIndex ?? 0];
+      if (!connector || !circuit || !ancestors(circuit.id).includes(circuitId)) continue;
+      // On IT a car on one phase is between two conductors (its L1 and L2): both carry it.
+      const onePhase = connector.phases === 1 || car.ev.phases === 1;
+      const phases = onePhase ? (connector.network === 'IT' ? [0, 1] : [0]) : [0, 1, 2];
+      for (const i of phases) total[connector.gridPhaseOf[i] ?? 0] += drawA;
+    }
+    return total;
+  };
+  for (const circuit of site.circuits) {
+    const reaction = 3 * SECOND + SECOND + maxResponse + 2 * SECOND;
+    // What they put above the limit from each change on (the last step holds it to the end).
+    const aboveLimit = changes.map((atMs) => {
+      const load = uncontrolled(circuit.id, atMs);
+      return { atMs, overA: load.map((v, p) => Math.max(0, v - (circuit.limitA[p] ?? 0))) as Triple };
+    });
+    // At a moment: the most they put above it within the reaction time before (a charger told
+    // to drop when they rose has dropped by then; none may be raised while they are above).
+    const boundA = (atMs: number): Triple => {
+      const most: Triple = [0, 0, 0];
+      for (let i = 0; i < aboveLimit.length; i++) {
+        const step = aboveLimit[i] as (typeof aboveLimit)[number];
+        if (step.atMs > atMs) break;
+        if ((aboveLimit[i + 1]?.atMs ?? Number.POSITIVE_INFINITY) <= atMs - reaction) continue;
+        for (const p of [0, 1, 2] as const) most[p] = Math.max(most[p], step.overA[p] ?? 0);
+      }
+      return most;
+    };
+    let overSince: number | undefined;
+    for (const atMs of [...changes, DURATION_MS]) {
+      const load = uncontrolled(circuit.id, atMs);
+      const over = atMs < DURATION_MS && [0, 1, 2].some((p) => (load[p] ?? 0) > (circuit.limitA[p] ?? 0));
+      if (over) overSince ??= atMs;
+      else if (overSince !== undefined) {
+        windows.push({
+          circuits: new Set([circuit.id]),
+          fromMs: overSince,
+          toMs: atMs + reaction,
+          why: `other loads and chargers that ignore their set-points alone exceed ${circuit.id}'s limit`,
+          boundA,
+          cause: `alone:${circuit.id}@${overSince}`,
+        });
+        overSince = undefined;
+      }
+    }
+  }
+  return windows;
 }
 
 /**

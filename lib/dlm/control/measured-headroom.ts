@@ -28,6 +28,7 @@ import type { CircuitView } from '../evidence/circuit-loads';
 import { READING_STAMP_SLACK_MS } from '../evidence/decrease-settle';
 import { CONFIRMED_EPS_A } from '../evidence/follow-from';
 import type { DrawSample } from '../evidence/measurements';
+import { followMsOf } from '../evidence/overdraw';
 import type { ConnectorView } from '../parts';
 import { EPS } from '../phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
@@ -76,6 +77,35 @@ function takenAfterStart(runtime: ConnectorRuntime, draw: DrawSample, since: num
   if (!confirmed || !sent || confirmed.atMs < since) return false;
   if (confirmed.limitA > sent.limitA + CONFIRMED_EPS_A) return false;
   return draw.receivedMs >= confirmed.sinceMs && draw.atMs >= confirmed.sinceMs - READING_STAMP_SLACK_MS;
+}
+
+/**
+ * Whether the test a start is (the module comment) is over, so that the ramp may raise it: its
+ * charger showed that it follows (drawKnown); or a reading after the start says the charger offers
+ * and the car takes nothing (SuspendedEV: nothing can hide under a raise while it draws nothing,
+ * and a car that does not start at the minimum is asked more: evidence/car-minimum.ts); or it had
+ * its follow time since the start with no reading that shows it (a charger that gives no evidence
+ * is not held at its start for good), or it has given no reading at all (ramped on time alone, as
+ * before: nothing would show the test).
+ * Before, the ramp's first raise went out an interval (30 s) after the start whatever the charger
+ * had shown: a charger slower than that was raised before its start landed, and its draw there,
+ * 3 A above the start, was less than the raise it might still be following: hidden until the raise
+ * landed, 3 A over a breaker then for its response time (57 s), the breaker's only other load a
+ * charger that refuses its limits (PROPERTY_SEED=20261123 PROPERTY_PATH=2034 with
+ * POPULATION=following; six more such sites in 2,000 of that seed and 1,000 PV).
+ */
+export function startTested(
+  site: Site,
+  runtime: ConnectorRuntime,
+  view: ConnectorView | undefined,
+  now: number,
+): boolean {
+  const since = runtime.chargingSinceMs;
+  const draw = runtime.draw;
+  // (A charger that has given no reading is ramped on time alone, as before.)
+  if (since === undefined || !draw || now - since >= followMsOf(site, runtime)) return true;
+  if (runtime.state?.status === 'SuspendedEV' && takenAfterStart(runtime, draw, since)) return true;
+  return drawKnown(runtime, view, site.control.overdrawToleranceA);
 }
 
 export class MeasuredHeadroom {

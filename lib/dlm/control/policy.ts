@@ -21,7 +21,7 @@ import type { ConnectorRuntimes } from '../runtime';
 import type { ControlConfig } from '../site/config';
 import type { Connector, Site } from '../site/model';
 import { FreedCurrent } from './freed-current';
-import { MeasuredHeadroom } from './measured-headroom';
+import { MeasuredHeadroom, startTested } from './measured-headroom';
 import { holdForPendingDecreases, mayStillDrawA, OnItsWay } from './pending-decreases';
 
 export { namesInShort } from './pending-decreases';
@@ -120,6 +120,12 @@ export class UpdatePolicy {
           finals[k] = last;
           held.push(k);
         }
+        continue;
+      }
+      if (target > last && !startTested(site, runtime, view, now)) {
+        // The start is the test of whether its charger follows: no raise before it showed.
+        finals[k] = last;
+        if (view) view.holdReason = 'at its start until its charger shows it follows';
         continue;
       }
       if (target > last) {

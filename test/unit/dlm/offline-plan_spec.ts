@@ -231,6 +231,12 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       h.start();
       h.state('A/1', { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
       h.draw('A/1', [0, 0, 0], 'Charging');
+      // Its car draws what it is told (its start shows that it follows: then it is ramped).
+      h.feed(() => {
+        const a = h.limit('A/1') ?? 0;
+        if (h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.online !== false)
+          h.draw('A/1', [a, a, a], 'Charging');
+      });
       h.run(60_000);
       const keptA = h.limit('A/1') ?? 0;
       assert.ok(keptA > 6, `A keeps ${keptA} A`);

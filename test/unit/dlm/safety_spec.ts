@@ -1089,6 +1089,8 @@ describe('LoadManager safety: misbehaving chargers, meters and inputs never over
       // A first reading before the car: a meter never read leaves the connector waiting.
       h.meter('m', [10, 10, 10]);
       h.plugIn('A/1', {}, 'Charging');
+      // Its reading a second after its start shows it follows (a start is not raised before).
+      h.clock.advance(1_000);
       h.draw('A/1', [6, 6, 6]);
       h.meter('m', [16, 16, 16]);
       h.run(5_000);
