@@ -188,7 +188,7 @@ describe('what the load manager keeps across a restart', () => {
     before.world.pvW = 8000;
     before.h.run(10_000);
     const put =
-      /clouds stopped it 1 times, so it starts once the surplus beyond its minimum has put by 69 Wh \((\d+) Wh so far\)/;
+      /clouds stopped it 1 time, so it starts once the surplus beyond its minimum has put by 69 Wh \((\d+) Wh so far\)/;
     const so = Number(put.exec(before.h.setPoint('WB-1/1')?.reason ?? '')?.[1]);
     assert.ok(so > 0, 'put by some');
     before.h.stop();

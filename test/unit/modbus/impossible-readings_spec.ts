@@ -88,13 +88,15 @@ describe('Modbus meter: impossible readings of a circuit meter', () => {
       manager.on('setPoint', (s: SetPoint) => limits.set(s.chargePointId, s.limitA));
       manager.start();
       const at = () => new Date(clock.now()).toISOString();
+      // Each charger's transaction, started once (a charger reports its start time as it was).
+      const startedAt = at();
       for (const id of ['CP-1', 'CP-2']) {
         manager.connectorState({
           chargePointId: id,
           connectorId: 1,
           online: true,
           status: 'Charging',
-          transaction: { transactionId: id === 'CP-1' ? 1 : 2, idTag: id, startedAt: at(), meterStartWh: 0 },
+          transaction: { transactionId: id === 'CP-1' ? 1 : 2, idTag: id, startedAt, meterStartWh: 0 },
         });
       }
       /** One poll of the meter over Modbus TCP, its reading to the load manager, and a second of time. */
@@ -111,10 +113,13 @@ describe('Modbus meter: impossible readings of a circuit meter', () => {
             transaction: {
               transactionId: id === 'CP-1' ? 1 : 2,
               idTag: id,
-              startedAt: at(),
+              startedAt,
               meterStartWh: 0,
             },
             currentA: [a, a, a] as PerPhase,
+            // Stamped, as the central system stamps a MeterValues: the same currents a second
+            // later are a new reading, not the old one again.
+            measuredAt: at(),
             lastSeen: at(),
           });
         }
