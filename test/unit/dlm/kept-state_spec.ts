@@ -142,24 +142,41 @@ describe('what the load manager keeps across a restart', () => {
     assert.equal(newer.manager.summary().connectors[0]?.mode, 'fast');
   });
 
+  /** A home with one wallbox on `memory`, its pv car (transaction 1) plugged in after the start. */
+  function pvHomeFirst(memory: ReturnType<typeof keptInMemory>) {
+    const first = home([wallbox('WB-1')], {}, 'includesChargers', { memory });
+    first.h.start();
+    stops.push(() => first.h.stop());
+    first.h.plugIn('WB-1/1');
+    first.world.pvW = 8000;
+    return first;
+  }
+
+  /** The same home back `gapMs` after `before` stopped, with transaction `transactionId` known at once. */
+  function pvHomeAgain(
+    memory: ReturnType<typeof keptInMemory>,
+    before: ReturnType<typeof home>,
+    gapMs: number,
+    transactionId: number,
+  ) {
+    const again = home([wallbox('WB-1')], {}, 'includesChargers', {
+      memory,
+      startMs: before.h.clock.now() + gapMs,
+    });
+    again.h.plugIn('WB-1/1', { transactionId });
+    again.h.start();
+    stops.push(() => again.h.stop());
+    return again;
+  }
+
   it("keeps a pv car's wait for the surplus across a restart: it waits what was left of its minute, not a new one", () => {
     const memory = keptInMemory();
-    const before = home([wallbox('WB-1')], {}, 'includesChargers', { memory });
-    before.h.start();
-    stops.push(() => before.h.stop());
-    before.h.plugIn('WB-1/1');
-    before.world.pvW = 8000;
+    const before = pvHomeFirst(memory);
     before.h.run(40_000);
     assert.equal(before.h.limit('WB-1/1'), 0, 'still waiting');
     before.h.stop();
     // A full deploy: back 3 s later, the same transaction.
-    const after = home([wallbox('WB-1')], {}, 'includesChargers', {
-      memory,
-      startMs: before.h.clock.now() + 3_000,
-    });
-    after.h.plugIn('WB-1/1', { transactionId: 1 });
-    after.h.start();
-    stops.push(() => after.h.stop());
+    const after = pvHomeAgain(memory, before, 3_000, 1);
     after.world.pvW = 8000;
     after.h.run(10_000);
     assert.equal(after.h.limit('WB-1/1'), 0, 'not at once either');
@@ -176,11 +193,7 @@ describe('what the load manager keeps across a restart', () => {
 
   it('keeps what clouds cost a pv car across a restart, and drops the timers of a car that left', () => {
     const memory = keptInMemory();
-    const before = home([wallbox('WB-1')], {}, 'includesChargers', { memory });
-    before.h.start();
-    stops.push(() => before.h.stop());
-    before.h.plugIn('WB-1/1');
-    before.world.pvW = 8000;
+    const before = pvHomeFirst(memory);
     before.h.run(200_000);
     before.world.pvW = 300;
     before.h.run(120_000);
@@ -192,26 +205,14 @@ describe('what the load manager keeps across a restart', () => {
     const so = Number(put.exec(before.h.setPoint('WB-1/1')?.reason ?? '')?.[1]);
     assert.ok(so > 0, 'put by some');
     before.h.stop();
-    const after = home([wallbox('WB-1')], {}, 'includesChargers', {
-      memory,
-      startMs: before.h.clock.now() + 2_000,
-    });
-    after.h.plugIn('WB-1/1', { transactionId: 1 });
-    after.h.start();
-    stops.push(() => after.h.stop());
+    const after = pvHomeAgain(memory, before, 2_000, 1);
     after.world.pvW = 8000;
     after.h.run(2_000);
     const again = Number(put.exec(after.h.setPoint('WB-1/1')?.reason ?? '')?.[1]);
     assert.ok(again >= so, `what it put by kept (${so} Wh before, ${again} Wh after)`);
     after.h.stop();
     // Another car after the next restart: the timers were the last car's.
-    const other = home([wallbox('WB-1')], {}, 'includesChargers', {
-      memory,
-      startMs: after.h.clock.now() + 2_000,
-    });
-    other.h.plugIn('WB-1/1', { transactionId: 7 });
-    other.h.start();
-    stops.push(() => other.h.stop());
+    const other = pvHomeAgain(memory, after, 2_000, 7);
     other.h.run(2_000);
     assert.ok(
       other.h.logged.includes(
