@@ -104,8 +104,13 @@ async function fuzzLane(kind: 'tcp' | 'rtu', reads: number, random: Random): Pro
       if (strict && (fault === 'correct' || fault === 'split')) {
         // Server and reader share this process's event loop: when it stalls longer than the
         // timeout (a GC pause on a busy machine), the timer phase comes before the answer's
-        // (second) write and the timeout fires late. A timeout on time is the reader's fault.
-        if (error.failure === 'timeout' && elapsedMs > TIMEOUT_MS * 1.5) result.lateLoop += 1;
+        // (second) write and the timeout fires late, or the answer is written after the deadline
+        // (a stall between a split answer's two writes: 'no answer within 80 ms' with the second
+        // half not yet written). A timeout with the whole answer written in time is the reader's fault.
+        const answeredMs = server.answeredAtMs.get(address);
+        const writtenLate = answeredMs === undefined || answeredMs - startedMs > TIMEOUT_MS;
+        if (error.failure === 'timeout' && (elapsedMs > TIMEOUT_MS * 1.5 || writtenLate))
+          result.lateLoop += 1;
         else result.findings.push(`${what}: a right answer failed: ${error.message}`);
       }
       if (strict && fault === 'exception') {

@@ -100,6 +100,12 @@ export class ModbusFuzzServer {
   readonly plan = new Map<number, Fault>();
   /** Exception code per address, for 'exception'. */
   readonly exceptionCodes = new Map<number, number>();
+  /**
+   * When the right answer to a read (by address) was written in full (performance.now()): the
+   * reader shares this process's event loop, so an answer written after the reader's deadline came
+   * late because the loop stalled, not because the reader missed it.
+   */
+  readonly answeredAtMs = new Map<number, number>();
   readonly seen = new Map<number, number>();
   requests = 0;
   port = 0;
@@ -186,7 +192,10 @@ export class ModbusFuzzServer {
       case 'split': {
         const cut = random.int(1, right.length - 1);
         socket.write(right.subarray(0, cut));
-        setImmediate(() => socket.write(right.subarray(cut)));
+        setImmediate(() => {
+          socket.write(right.subarray(cut));
+          this.answeredAtMs.set(address, performance.now());
+        });
         return;
       }
       case 'exception':
@@ -250,5 +259,6 @@ export class ModbusFuzzServer {
         break;
     }
     socket.write(bytes);
+    if (fault === 'correct') this.answeredAtMs.set(address, performance.now());
   }
 }
