@@ -2,7 +2,6 @@ import type { ConnectorState } from '../contracts';
 import type { ChargerStepRecord } from './evidence/charger-step-record';
 import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
-import type { PlanFigures } from './modes/plan-figures';
 import type { AllFields } from './site/all-fields';
 import type { ChargingMode } from './site/config';
 
@@ -10,9 +9,9 @@ export { type ConnectorView, type DeparturePlan, newView } from './view';
 
 /**
  * The parts of a connector's record and of its session record, each declared here for the one
- * stage that writes it (named in its doc comment), and the records they make up. A leaf module:
- * the stages and runtime.ts import it, it imports none of them, so the records create no import
- * cycle between the stages.
+ * stage that writes it (named in its doc comment), and the records they make up. The stages and
+ * runtime.ts import it; it imports only the site's and the evidence stage's records, so every stage
+ * from the evidence on may read it without reaching a later stage (test/unit/architecture_spec.ts).
  */
 
 /** The switching part of a session record (written only here). */
@@ -150,6 +149,28 @@ export function newPreferenceRecord(): AllFields<PreferenceRecord> {
     pricePlan: undefined,
     pricePlanned: undefined,
   };
+}
+
+/**
+ * A connector's plan in figures (the summary's `connectors[].planned`): made by the price stage from
+ * the departure planner's plan (modes/plan-figures.ts planFigures), kept in `pricePlanned`.
+ */
+export interface PlanFigures {
+  /** Energy planned by the departure, Wh: from the grid and from PV. */
+  energyWh: number;
+  pvWh: number;
+  /** ISO 8601. */
+  departure: string;
+  /** Grid energy is planned in the slot now: the car charges now. */
+  chargingNow: boolean;
+  /** The price now, when known. */
+  priceNow?: number;
+  /** The first slot with grid energy planned (the one now, while charging now). */
+  next?: { start: string; price?: number };
+  /** What the breakers cannot give by the departure, Wh (absent below 50 Wh). */
+  shortWh?: number;
+  /** The slots with grid energy planned, in time order. */
+  slots: { start: string; end: string; price?: number; gridWh: number }[];
 }
 
 /** The PV part of a session record (written only here). */

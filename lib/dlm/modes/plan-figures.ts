@@ -5,30 +5,12 @@
  * planner's (modes/departure-planner.ts); this module only shapes them, so a dashboard shows them
  * without computing anything.
  */
+import type { PlanFigures } from '../parts';
 import type { PlannerResult } from './departure-planner';
 import type { Slot } from './price-list';
 
 /** How far ahead the summary's price curve reaches, ms. */
 export const CURVE_MS = 24 * 3_600_000;
-
-/** A connector's plan in figures (the summary's `connectors[].planned`). */
-export interface PlanFigures {
-  /** Energy planned by the departure, Wh: from the grid and from PV. */
-  energyWh: number;
-  pvWh: number;
-  /** ISO 8601. */
-  departure: string;
-  /** Grid energy is planned in the slot now: the car charges now. */
-  chargingNow: boolean;
-  /** The price now, when known. */
-  priceNow?: number;
-  /** The first slot with grid energy planned (the one now, while charging now). */
-  next?: { start: string; price?: number };
-  /** What the breakers cannot give by the departure, Wh (absent below 50 Wh). */
-  shortWh?: number;
-  /** The slots with grid energy planned, in time order. */
-  slots: { start: string; end: string; price?: number; gridWh: number }[];
-}
 
 /** The prices as the summary gives them (`prices`): the price now, its currency, how far they reach and the curve. */
 export interface PricesSummary {

@@ -15,13 +15,13 @@ import { isObject } from '../../objects';
 import type { PriceCommand } from '../commands';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { commandNumber } from '../inputs';
-import type { ConnectorView } from '../parts';
+import type { ConnectorView, PlanFigures } from '../parts';
 import type { ConnectorRuntimes } from '../runtime';
 import { describeValue } from '../site/fields';
 import type { Connector, Site } from '../site/model';
 import { clockTime } from '../site/time-zone';
 import { describeDeparturePlan, planDeparture } from './departure-planner';
-import { type PlanFigures, type PricesSummary, planFigures, priceCurve } from './plan-figures';
+import { type PricesSummary, planFigures, priceCurve } from './plan-figures';
 import { chosenMode } from './preferences';
 import {
   describeList,

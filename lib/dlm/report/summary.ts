@@ -5,8 +5,9 @@
 import type { ConnectorStatus } from '../../contracts';
 import type { OfflineSummary } from '../control/offline-fit';
 import type { Measurements } from '../evidence/measurements';
-import type { PlanFigures, PricesSummary } from '../modes/plan-figures';
+import type { PricesSummary } from '../modes/plan-figures';
 import type { PvSummary } from '../modes/pv-surplus';
+import type { PlanFigures } from '../parts';
 import { GRID_PHASES, round2, sum, type Triple } from '../phases';
 import type { ChargingMode, MeterLocation } from '../site/config';
 import type { SiteLimitSummary } from '../site/limits';
