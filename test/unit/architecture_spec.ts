@@ -26,10 +26,8 @@ const STAGES = ['site', 'evidence', 'modes', 'allocation', 'control', 'report'];
  * the PV mode reads the allocation it shaped and switches phases.
  */
 const KNOWN_BACK_ARROWS = new Set<string>([
-  'evidence/car-minimum.ts -> modes/preferences.ts',
   'evidence/connector-view.ts -> control/phase-switching.ts',
   'evidence/connector-view.ts -> control/policy.ts',
-  'evidence/connector-view.ts -> modes/preferences.ts',
   'evidence/observer.ts -> control/phase-switching.ts',
   'evidence/observer.ts -> control/policy.ts',
   'modes/pv.ts -> allocation/allocate.ts',

@@ -36,12 +36,12 @@
  */
 import type { ConnectorState } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
-import { effectiveMode } from '../modes/preferences';
 import type { ConnectorRuntime } from '../parts';
 import { EPS } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { connectorMinimumA, sessionMinimumA } from './departure';
 import { followMsOf } from './overdraw';
+import { effectiveMode } from './preference-in-force';
 
 /**
  * The highest minimum a car that never started is offered in steps (A): cars' own minimums are

@@ -9,7 +9,6 @@ import type { ConnectorStatus } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import { settlingAfterSwitch } from '../control/phase-switching';
 import { minimumTimes } from '../control/policy';
-import { effectiveMode, effectivePriority } from '../modes/preferences';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from '../parts';
 import {
   conductorsOf,
@@ -30,6 +29,7 @@ import { departurePlan } from './departure';
 import { type DrawSample, drawGrid } from './measurements';
 import { sessionEnergyWh } from './observations';
 import { notRaisedAbove } from './overdraw';
+import { effectiveMode, effectivePriority } from './preference-in-force';
 import { failedLimitReserve, ignoredLimitReserve, offlineReserve } from './uncontrolled';
 
 /**

@@ -2,43 +2,17 @@
  * Preferences stage: each connector's charging mode and priority. A command from the flow
  * overrides them; otherwise the site's setting, a transaction's tag priority, or the result of a
  * JSONata expression over the connector's state (evaluated asynchronously: while an input changed
- * what the expressions see and the results are not in, no connector is raised).
+ * what the expressions see and the results are not in, no connector is raised). What they make
+ * together, the mode and priority in force, is read in evidence/preference-in-force.ts.
  */
 import type { Logger } from '../../log';
 import type { DlmCommand } from '../commands';
 import { sessionEnergyWh } from '../evidence/observations';
-import type { ConnectorRuntime, PreferenceRecord } from '../parts';
+import type { ConnectorRuntime } from '../parts';
 import type { ConnectorRuntimes } from '../runtime';
 import { CHARGING_MODES, type ChargingMode } from '../site/config';
 import type { Connector, Site } from '../site/model';
 import { ExpressionEvaluator, type ExpressionInput } from './expressions';
-
-/**
- * The mode in force: the chosen one (`chosenMode`); a `price` connector's is what its prices and
- * plan say for now (modes/price-plans.ts: `fast` or `pv`; `pv` before its first decision).
- */
-export function effectiveMode(site: Site, connector: Connector, record: PreferenceRecord): ChargingMode {
-  const mode = chosenMode(site, connector, record);
-  return mode === 'price' ? (record.priceMode ?? 'pv') : mode;
-}
-
-/** The mode chosen: the command's, else the configured one, else the expression's result. */
-export function chosenMode(site: Site, connector: Connector, record: PreferenceRecord): ChargingMode {
-  if (record.modeOverride) return record.modeOverride;
-  const configured = connector.mode ?? site.defaultMode;
-  if (typeof configured === 'string') return configured;
-  return record.exprMode ?? 'fast';
-}
-
-/** The priority in force: the command's, else the expression's, else the higher of the configured and the tag's. */
-export function effectivePriority(connector: Connector, record: ConnectorRuntime): number {
-  if (record.priorityOverride !== undefined) return record.priorityOverride;
-  if (typeof connector.priority === 'object')
-    return record.exprPriority ?? record.state?.transaction?.priority ?? 0;
-  const tagPriority = record.state?.transaction?.priority;
-  const configured = connector.priority ?? 0;
-  return tagPriority === undefined ? configured : Math.max(configured, tagPriority);
-}
 
 /** What the preferences need from the load manager around them. */
 export interface PreferencesHost {

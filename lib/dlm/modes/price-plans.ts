@@ -14,6 +14,7 @@ import type { Logger } from '../../log';
 import { isObject } from '../../objects';
 import type { PriceCommand } from '../commands';
 import type { CircuitView } from '../evidence/circuit-loads';
+import { chosenMode } from '../evidence/preference-in-force';
 import { commandNumber } from '../inputs';
 import type { ConnectorView, PlanFigures } from '../parts';
 import type { ConnectorRuntimes } from '../runtime';
@@ -22,7 +23,6 @@ import type { Connector, Site } from '../site/model';
 import { clockTime } from '../site/time-zone';
 import { describeDeparturePlan, planDeparture } from './departure-planner';
 import { type PricesSummary, planFigures, priceCurve } from './plan-figures';
-import { chosenMode } from './preferences';
 import {
   describeList,
   type FlowPlan,
