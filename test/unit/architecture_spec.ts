@@ -27,9 +27,7 @@ const STAGES = ['site', 'evidence', 'modes', 'allocation', 'control', 'report'];
  */
 const KNOWN_BACK_ARROWS = new Set<string>([
   'evidence/connector-view.ts -> control/phase-switching.ts',
-  'evidence/connector-view.ts -> control/policy.ts',
   'evidence/observer.ts -> control/phase-switching.ts',
-  'evidence/observer.ts -> control/policy.ts',
   'modes/pv.ts -> allocation/allocate.ts',
   'modes/pv.ts -> control/phase-switching.ts',
 ]);

@@ -4,7 +4,8 @@
  * start at the minimum; increases ramped (`rampUpAPerS`, decided here only; a pv car's rise out of
  * the surplus in one step, and so a rise into the current a car that left freed, control/freed-current.ts) at most once per interval and held while a decrease they need has not
  * taken effect or while expressions are being re-evaluated; small changes held while the invariant
- * holds; minimum on and off times. Last, the invariant is checked on exactly what is about to go out.
+ * holds; minimum on and off times (evidence/minimum-times.ts, started here as a set-point goes
+ * out). Last, the invariant is checked on exactly what is about to go out.
  */
 import type { SetPoint } from '../../contracts';
 import type { Logger } from '../../log';
@@ -15,7 +16,8 @@ import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { expectDecrease, notePassed } from '../evidence/decrease-settle';
 import { remember } from '../evidence/measurements';
-import type { ConnectorRuntime, ConnectorView, PolicyRecord } from '../parts';
+import { startMinimumTimes } from '../evidence/minimum-times';
+import type { ConnectorRuntime, ConnectorView } from '../parts';
 import { EPS, floorStep } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import type { ControlConfig } from '../site/config';
@@ -25,25 +27,6 @@ import { MeasuredHeadroom, startTested } from './measured-headroom';
 import { holdForPendingDecreases, mayStillDrawA, OnItsWay } from './pending-decreases';
 
 export { namesInShort } from './pending-decreases';
-
-/** A new car: a pause of the previous one does not hold it back. */
-export function forgetPause(record: PolicyRecord): void {
-  record.offUntilMs = undefined;
-}
-
-/** Whether the minimum on time keeps a charging connector on, and the minimum off time a paused one off. */
-export function minimumTimes(
-  control: ControlConfig,
-  record: PolicyRecord,
-  now: number,
-): { keepOn: boolean; keepOff: boolean } {
-  const sentLimit = record.sent?.limitA ?? 0;
-  return {
-    keepOff: record.offUntilMs !== undefined && sentLimit === 0 && now < record.offUntilMs,
-    keepOn:
-      sentLimit > 0 && record.chargingSinceMs !== undefined && now - record.chargingSinceMs < control.minOnMs,
-  };
-}
 
 /** What the policy looks at in one update. */
 export interface PolicyContext {
@@ -276,26 +259,9 @@ export class UpdatePolicy {
   ): void {
     const last = runtime.sent;
     const before = last?.limitA ?? 0;
-    if (limitA > 0 && before === 0) {
-      runtime.chargingSinceMs = now;
-      runtime.offUntilMs = undefined;
-      // Until now it had no current to draw: a meter reading from before this is compared with 0.
-      remember(runtime, now, [0, 0, 0], true);
-    }
-    if (limitA === 0 && before > 0) {
-      // Only a pause the load manager decided starts the minimum off time (not a car leaving).
-      // Each pause that follows a short charge doubles it (up to minOffMaxMs), so a charger that
-      // keeps being paused by the same recurring peak does not switch its contactor every minute.
-      // A car that rests on its own (carYields) draws nothing: no contactor switches for it.
-      if (view.wantsByStatus && view.mode !== 'off' && !runtime.session.yielding) {
-        const { minOffMs, minOffMaxMs } = site.control;
-        const chargedMs = now - (runtime.chargingSinceMs ?? now);
-        const session = runtime.session;
-        session.pauses = chargedMs >= minOffMaxMs ? 1 : session.pauses + 1;
-        runtime.offUntilMs = now + Math.min(minOffMaxMs, minOffMs * 2 ** (session.pauses - 1));
-      }
-      runtime.chargingSinceMs = undefined;
-    }
+    startMinimumTimes(site.control, view, runtime, before, limitA, now);
+    // Until now it had no current to draw: a meter reading from before this is compared with 0.
+    if (limitA > 0 && before === 0) remember(runtime, now, [0, 0, 0], true);
     const fromA = mayStillDrawA(connector, runtime);
     if (limitA < fromA) expectDecrease(runtime, fromA, now);
     if (!last || last.limitA !== limitA) notePassed(runtime);

@@ -8,7 +8,6 @@
 import type { ConnectorStatus } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import { settlingAfterSwitch } from '../control/phase-switching';
-import { minimumTimes } from '../control/policy';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from '../parts';
 import {
   conductorsOf,
@@ -27,6 +26,7 @@ import { carWantsCurrent } from './car-left';
 import { carMinimum } from './car-minimum';
 import { departurePlan } from './departure';
 import { type DrawSample, drawGrid } from './measurements';
+import { minimumTimes } from './minimum-times';
 import { sessionEnergyWh } from './observations';
 import { notRaisedAbove } from './overdraw';
 import { effectiveMode, effectivePriority } from './preference-in-force';
