@@ -35,7 +35,7 @@ export interface PhaseSession {
 /**
  * Energy that runs up while a power is positive and back down while it is negative (W × ms, never
  * below 0), kept as the total at `atMs` and the power since: `wms` is undefined while nothing is
- * counted. Written only by control/phase-switching.ts
+ * counted. Written only by evidence/phase-session.ts
  * (`tallyWh`, `clearTally`); made once per session with all its fields, for V8 (see runtime.ts).
  */
 export interface EnergyTally {

@@ -5,7 +5,7 @@
  * - `DrawRecord` (evidence/measurements.ts): the newest draw sample and the draw history;
  * - `ObservedConnector` (evidence/observer.ts) and `ObservedSession` (evidence/observations.ts): status, online,
  *   the session, phase detection, under-draw, overdraw, a decrease not yet followed;
- * - `PhaseSession` (control/phase-switching.ts): 1/3-phase switching;
+ * - `PhaseSession` (evidence/phase-session.ts; when to switch: control/phase-switching.ts): 1/3-phase switching;
  * - `PvSession` (modes/pv.ts): PV enable/disable with its delays;
  * - `PolicyRecord`, `PolicySession` (control/policy.ts): the set-points sent, ramps, minimum on/off times;
  * - `PreferenceRecord` (modes/preferences.ts): mode and priority overrides and expression results;

@@ -1,13 +1,14 @@
 /**
- * Phase-switching stage: when a connector that can switch goes to one phase or back to three, at
- * most how often, and that a car that kept drawing on the phases it was switched off is switched
- * no more. It owns the switching part of the session record; the switch itself never breaks the
- * invariant, since the observer counts the connector on both phase sets until it has settled.
+ * Phase-switching stage: when a connector that can switch goes to one phase or back to three, after
+ * its delays and margins. The switching part of the session record and what may be done with it (at
+ * most how often, the switch itself, a car that refused one is switched no more) are
+ * evidence/phase-session.ts; the switch itself never breaks the invariant, since the observer
+ * counts the connector on both phase sets until it has settled.
  */
 import type { Logger } from '../../log';
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
-import { restartObservation } from '../evidence/observations';
-import type { ConnectorRuntime, ConnectorView, EnergyTally, PhaseSession } from '../parts';
+import { canSwitch, clearTally, settlingAfterSwitch, switchPhases, tallyWh } from '../evidence/phase-session';
+import type { ConnectorView } from '../parts';
 import {
   EPS,
   GRID_PHASES,
@@ -19,103 +20,7 @@ import {
   triple,
 } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
-import type { Connector, Site } from '../site/model';
-
-/** Whether the connector's charger phases are still settling after a switch at `now`. */
-export function settlingAfterSwitch(site: Site, session: PhaseSession, now: number): boolean {
-  return session.switchedAtMs !== undefined && now - session.switchedAtMs < site.pv.phaseSwitchSettleMs;
-}
-
-/**
- * The car still draws on a phase it was switched off: the switch did not happen (a charger or car
- * that ignores it). Back to three phases, and no more switching this session.
- */
-export function refuseSwitching(session: PhaseSession): void {
-  session.onePhase = false;
-  session.phaseSwitchRefused = true;
-}
-
-/**
- * The switches that count against `maxPhaseSwitchesPerSession`: all but one made before any
- * current was sent in the session (the car's first phases chosen before it charged: no charge
- * interrupted, no contactor opened under load). Under fast clouds that first choice took one of the
- * four, and the last switch up then had no way back down.
- */
-export function countedSwitches(session: PhaseSession): number {
-  return session.switches - Math.min(1, session.switchesBeforeCurrent ?? 0);
-}
-
-export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRuntime): boolean {
-  const session = runtime.session;
-  if (!connector.canSwitchPhases || connector.phases !== 3) return false;
-  if (session.phaseSwitchRefused) return false;
-  // A charger that reports its current without a phase cannot show that a switch to one phase was
-  // made (evidence/draws.ts unphasedOn counts it on every wired phase): switched, it would be
-  // counted on three and taken back to them at its next reading.
-  if (runtime.draw?.unphased) return false;
-  if (countedSwitches(session) >= site.pv.maxPhaseSwitchesPerSession) return false;
-  // A car seen on a single phase while 3 were offered gains nothing from switching.
-  if (!session.onePhase && session.confirmedPhases && session.confirmedPhases.length < 3) return false;
-  return true;
-}
-
-export function switchPhases(
-  site: Site,
-  logger: Logger,
-  connector: Connector,
-  runtime: ConnectorRuntime,
-  toOne: boolean,
-  now: number,
-  why?: string,
-): void {
-  const session = runtime.session;
-  session.previousChargerPhases = session.onePhase ? [0] : (session.confirmedPhases ?? [0, 1, 2]);
-  session.onePhase = toOne;
-  if (!session.currentSent && (runtime.sent?.limitA ?? 0) <= 0)
-    session.switchesBeforeCurrent = (session.switchesBeforeCurrent ?? 0) + 1;
-  session.switches += 1;
-  session.switchedAtMs = now;
-  session.downSinceMs = undefined;
-  session.upSinceMs = undefined;
-  clearTally(session.downShort);
-  restartObservation(session);
-  logger.info(
-    `connector ${connector.key}: switching to ${toOne ? 1 : 3} phase(s) (${countedSwitches(session)} of ${site.pv.maxPhaseSwitchesPerSession} this session${session.switchesBeforeCurrent ? ', one before the car charged not counted' : ''})${why ? `: ${why}` : ''}`,
-  );
-}
-
-/**
- * Adds `w` (W) from now on to an energy tally and returns its total so far, Wh (see `EnergyTally`
- * in parts.ts). The power counted since the last call runs the total up (positive) or down
- * (negative, never below 0); at 0 with nothing more coming the tally is cleared.
- *
- * Its one use, `downShort`: a pv car on three phases whose minimum the surplus does not cover
- * takes the rest from the grid (or the home battery) until it is switched down. Under fast clouds
- * the surplus is back above the three-phase minimum every minute or two, so
- * `phaseSwitchDownDelayMs` of uninterrupted shortfall never came and the car imported for half an
- * hour in short pieces. It counts what the three-phase minimum took beyond the surplus since it
- * was first short, less what the surplus gave beyond it since: the switch down comes once it is
- * worth the one-phase minimum for the switch-down delay, however the clouds cut it up.
- */
-function tallyWh(tally: EnergyTally, w: number, now: number): number {
-  if (tally.wms === undefined && w <= 0) return 0;
-  const sinceMs = now - (tally.atMs ?? now);
-  const total = Math.max(0, (tally.wms ?? 0) + (tally.w ?? 0) * sinceMs);
-  if (total <= 0 && w <= 0) {
-    clearTally(tally);
-    return 0;
-  }
-  tally.wms = total;
-  tally.w = w;
-  tally.atMs = now;
-  return total / 3_600_000;
-}
-
-function clearTally(tally: EnergyTally): void {
-  tally.wms = undefined;
-  tally.w = undefined;
-  tally.atMs = undefined;
-}
+import type { Site } from '../site/model';
 
 /** What the decision looks at: this update's site, records and connector views. */
 export interface PhaseSwitchContext {

@@ -7,7 +7,6 @@
  */
 import type { ConnectorStatus } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
-import { settlingAfterSwitch } from '../control/phase-switching';
 import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime } from '../parts';
 import {
   conductorsOf,
@@ -29,6 +28,7 @@ import { type DrawSample, drawGrid } from './measurements';
 import { minimumTimes } from './minimum-times';
 import { sessionEnergyWh } from './observations';
 import { notRaisedAbove } from './overdraw';
+import { settlingAfterSwitch } from './phase-session';
 import { effectiveMode, effectivePriority } from './preference-in-force';
 import { failedLimitReserve, ignoredLimitReserve, offlineReserve } from './uncontrolled';
 

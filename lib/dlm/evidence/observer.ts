@@ -11,7 +11,6 @@ import type { ConnectorState } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { Logger } from '../../log';
 import { isoMs } from '../../time';
-import { refuseSwitching, settlingAfterSwitch } from '../control/phase-switching';
 import { sameButConfirmation, sanitizeConnectorState } from '../inputs';
 import type { ConnectorRuntime, ConnectorView } from '../parts';
 import { ceilStep, sameList, wiredPhases } from '../phases';
@@ -28,6 +27,7 @@ import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
 import { forgetPause } from './minimum-times';
 import { allowedAt, flagOverdraw, type ObserverContext, observeOverdraw } from './overdraw';
 import { noteOvershoot } from './overshoot';
+import { refuseSwitching, settlingAfterSwitch } from './phase-session';
 import { ResponseTimes } from './response-time';
 
 export class ConnectorObserver {
