@@ -17,6 +17,7 @@ import type { ConnectorState, Reading, SetPoint } from '../contracts';
 import { type Logger, silentLogger, WarnOnce } from '../log';
 import { allocate, type ConnectorDemand } from './allocation/allocate';
 import { buildProblem, keepOrder } from './allocation/from-update';
+import { pvCouldTakeW } from './allocation/pv-could-take';
 import type { DlmCommand } from './commands';
 import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } from './control/offline-fit';
 import { decidePhaseSwitches } from './control/phase-switching';
@@ -343,7 +344,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     }
     this.lastUpdate.allocated(site, problem, allocation.connectors);
     this.lastOrder = order;
-    pv.allocated(site, problem, allocation);
+    // A site without PV (no surplus computed this update) skips the pass over its connectors.
+    pv.allocated(site, pv.state ? pvCouldTakeW(problem, allocation, pv.couldTakeW) : undefined);
     const policyContext = { site, runtimes, views, circuitViews: circuits.views };
     const { waiting } = this.modes.preferences;
     const finals = this.policy.apply(policyContext, now, problem, allocation.connectors, waiting);

@@ -25,7 +25,7 @@ const STAGES = ['site', 'evidence', 'modes', 'allocation', 'control', 'report'];
  * switching and minimum times, and a car's mode (modes/preferences.ts) decides what a view counts;
  * the PV mode reads the allocation it shaped and switches phases.
  */
-const KNOWN_BACK_ARROWS = new Set<string>(['modes/pv.ts -> allocation/allocate.ts']);
+const KNOWN_BACK_ARROWS = new Set<string>([]);
 
 /** Every import of a stage's file from a later stage's file, as `<file> -> <imported file>`. */
 function backArrows(): string[] {

@@ -12,7 +12,6 @@
  */
 import { IEC_61851_MINIMUM_A } from '../../electrical';
 import type { Logger } from '../../log';
-import type { Allocation, AllocationProblem } from '../allocation/allocate';
 import type { DlmCommand } from '../commands';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import { canSwitch, switchPhases } from '../evidence/phase-session';
@@ -129,27 +128,17 @@ export class PvSurplus {
   }
 
   /**
-   * After each allocation: what every charging pv/minpv car could take from the surplus, W: its
-   * maximum where the PV budget held it, what it got where something else did (its own maximum, a
-   * breaker, the unbalance limit). A car a dip stopped starts again only on what the others
-   * cannot take.
+   * After each allocation: what every charging pv/minpv car could take from the surplus, W
+   * (allocation/pv-could-take.ts), undefined where no surplus was computed this update. A car a dip
+   * stopped starts again only on what the others cannot take.
    */
-  allocated(site: Site, problem: AllocationProblem, allocation: Allocation): void {
-    // A site without PV (no surplus computed this update) skips the pass over its connectors.
-    if (!this.current) {
-      this.couldTake = undefined;
-      return;
-    }
-    const n = problem.connectors.length;
-    const w = this.couldTake?.w.length === n ? this.couldTake.w.fill(0) : new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      const entry = allocation.connectors[k];
-      const demand = problem.connectors[k];
-      if (!entry || !demand?.pv || entry.state !== 'charging') continue;
-      const a = entry.bound?.kind === 'pv' ? Math.max(entry.limitA, demand.maxA) : entry.limitA;
-      w[k] = a * demand.phases.length * problem.voltageV;
-    }
-    this.couldTake = { site, w };
+  allocated(site: Site, w: Float64Array | undefined): void {
+    this.couldTake = w && { site, w };
+  }
+
+  /** The array the last allocation's figures were written to, for the next to write again. */
+  get couldTakeW(): Float64Array | undefined {
+    return this.couldTake?.w;
   }
 
   /** Computes the surplus, enables and disables pv connectors; returns the PV budget of the allocation. */
