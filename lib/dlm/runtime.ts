@@ -7,7 +7,8 @@
  *   the session, phase detection, under-draw, overdraw, a decrease not yet followed;
  * - `PhaseSession` (evidence/phase-session.ts; when to switch: control/phase-switching.ts): 1/3-phase switching;
  * - `PvSession` (modes/pv.ts): PV enable/disable with its delays;
- * - `PolicyRecord`, `PolicySession` (control/policy.ts): the set-points sent, ramps, minimum on/off times;
+ * - `PolicyRecord`, `PolicySession` (control/policy.ts): the set-points sent, ramps, minimum on/off times
+ *   (evidence/minimum-times.ts);
  * - `PreferenceRecord` (modes/preferences.ts): mode and priority overrides and expression results;
  * - `DepartureSession` (evidence/departure.ts): where the energy a car asked for over ISO 15118 counts from.
  *
