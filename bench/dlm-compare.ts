@@ -28,8 +28,8 @@ import type { allocate as allocateFn } from '../lib/dlm/allocation/allocate';
 import type { LoadManagerOptions, LoadManager as LoadManagerType } from '../lib/dlm/load-manager';
 import type { SiteConfig } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
-import { seededRandom } from '../lib/sim/fleet';
-import type * as Scenarios from '../lib/sim/site-scenarios';
+import { seededRandom } from '../sim/fleet';
+import type * as Scenarios from '../sim/site-scenarios';
 import { bigSite, fillSite, randomInputs, randomProblem } from './support/dlm-sites';
 import { machineLine, median } from './support/machine';
 import { TINY_DAY_MS, tinyCap } from './support/options';
@@ -66,7 +66,7 @@ async function load(root: string, label: string): Promise<Code> {
     import(at('lib/dlm/allocation/allocate.ts')),
     import(at('lib/dlm/load-manager.ts')),
     import(at('lib/clock.ts')),
-    import(at('lib/sim/site-scenarios.ts')),
+    import(at('sim/site-scenarios.ts')),
   ]);
   return {
     label,

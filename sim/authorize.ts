@@ -1,5 +1,5 @@
-import type { IdTagInfo } from '../ocpp/id-tags';
-import type { OcppResponse } from '../ocpp/messages';
+import type { IdTagInfo } from '../lib/ocpp/id-tags';
+import type { OcppResponse } from '../lib/ocpp/messages';
 import type { ConfigurationStore } from './configuration';
 import { NotConnectedError } from './types';
 

@@ -1,6 +1,12 @@
 import type { X509Certificate } from 'node:crypto';
-import type { GetInstalledCertificateIdsRequest } from '../ocpp/messages';
-import { type CertificateHashData, type HashAlgorithm, hashDataOf, splitPem, validAt } from '../ocpp/x509';
+import type { GetInstalledCertificateIdsRequest } from '../lib/ocpp/messages';
+import {
+  type CertificateHashData,
+  type HashAlgorithm,
+  hashDataOf,
+  splitPem,
+  validAt,
+} from '../lib/ocpp/x509';
 
 /**
  * The simulated charge point's trust store of root certificates (M03-M05); certificates are made

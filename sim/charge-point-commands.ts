@@ -1,8 +1,8 @@
 import { createRPCError } from 'ocpp-rpc';
-import type { Clock } from '../clock';
-import type { Logger } from '../log';
-import type { LimitContext } from '../ocpp/charging-profiles';
-import type { OcppRequest, OcppResponse } from '../ocpp/messages';
+import type { Clock } from '../lib/clock';
+import type { Logger } from '../lib/log';
+import type { LimitContext } from '../lib/ocpp/charging-profiles';
+import type { OcppRequest, OcppResponse } from '../lib/ocpp/messages';
 import type { CertificateStore } from './certificate-store';
 import type { TriggerHost } from './charge-point-triggers';
 import type { ConfigurationStore } from './configuration';
@@ -13,7 +13,7 @@ import { profileRules, vendorRefusal } from './vendor-model';
 import type { VendorProfileStore } from './vendor-profile-store';
 
 /**
- * The simulated charge point's commands on its connectors (lib/sim/charge-point.ts): availability
+ * The simulated charge point's commands on its connectors (sim/charge-point.ts): availability
  * and unlocking, reservations, the local authorization list, remote start and stop. Each takes the
  * charge point's state through {@link CommandHost}.
  */

@@ -1,4 +1,4 @@
-import type { OcppRequest } from '../ocpp/messages';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import { type CommandHost, done } from './charge-point-commands';
 import type { ConfigurationStore } from './configuration';
 import type { CommandOutcome } from './types';

@@ -1,5 +1,5 @@
 import { createRPCError } from 'ocpp-rpc';
-import type { DataTransferRequest, DataTransferResponse, OcppRequest } from '../ocpp/messages';
+import type { DataTransferRequest, DataTransferResponse, OcppRequest } from '../lib/ocpp/messages';
 import type { CertificateStore } from './certificate-store';
 import {
   type CommandHost,

@@ -1,6 +1,6 @@
 import { createRPCError } from 'ocpp-rpc';
-import type { ChargingRateUnit, ProfileVerdict } from '../ocpp/charging-profiles';
-import type { OcppRequest } from '../ocpp/messages';
+import type { ChargingRateUnit, ProfileVerdict } from '../lib/ocpp/charging-profiles';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import { type CommandHost, done, requireProfile } from './charge-point-commands';
 import type { CommandOutcome } from './types';
 import { profileRules, vendorRefusal } from './vendor-model';

@@ -1,7 +1,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import type { Clock } from '../clock';
-import type { OcppRequest } from '../ocpp/messages';
-import { createCsr, generateKeyPair, issuedBy, type KeyPair, splitPem, validAt } from '../ocpp/x509';
+import type { Clock } from '../lib/clock';
+import type { OcppRequest } from '../lib/ocpp/messages';
+import { createCsr, generateKeyPair, issuedBy, type KeyPair, splitPem, validAt } from '../lib/ocpp/x509';
 import type { CertificateStore } from './certificate-store';
 import type { ConfigurationStore } from './configuration';
 import type { Maintenance } from './maintenance';

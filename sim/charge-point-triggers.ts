@@ -1,4 +1,4 @@
-import type { OcppRequest } from '../ocpp/messages';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import type { Maintenance } from './maintenance';
 import type { CommandOutcome, CpAction, RegistrationStatus } from './types';
 

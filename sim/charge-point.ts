@@ -1,5 +1,10 @@
-import { IEC_61851_MINIMUM_A } from '../electrical';
-import type { DataTransferRequest, DataTransferResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
+import { IEC_61851_MINIMUM_A } from '../lib/electrical';
+import type {
+  DataTransferRequest,
+  DataTransferResponse,
+  OcppRequest,
+  OcppResponse,
+} from '../lib/ocpp/messages';
 import { CertificateStore } from './certificate-store';
 import type { CommandHost } from './charge-point-commands';
 import { supportsFeature, supportsLocation } from './charge-point-config';
@@ -42,7 +47,7 @@ export { SimulatedEv };
 /**
  * A simulated OCPP 1.6-J charge point: a strict implementation of the charge point side of OCPP 1.6
  * edition 2 with the errata and the security whitepaper, with switchable vendor quirks. With
- * `ocppVersion: '2.0.1'` the same charge point speaks OCPP 2.0.1 (lib/sim/v201 translates).
+ * `ocppVersion: '2.0.1'` the same charge point speaks OCPP 2.0.1 (sim/v201 translates).
  *
  * ```ts
  * const cp = new SimulatedChargePoint({ centralSystemUrl: 'ws://127.0.0.1:9000/ocpp', identity: 'CP1' });
@@ -265,7 +270,7 @@ export class SimulatedChargePoint extends ChargePointSessions {
 
   // ---- Command host (the handlers: charge-point-handlers.ts) -------------------------------
 
-  /** This charge point as its connector commands see it (lib/sim/charge-point-commands.ts). */
+  /** This charge point as its connector commands see it (sim/charge-point-commands.ts). */
   private commandHost(): CommandHost {
     const cp = this;
     return {

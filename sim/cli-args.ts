@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config-error';
+import { ConfigError } from '../lib/config-error';
 import { type Quirks, VENDOR_BEHAVIOURS } from './charge-point';
 import { CLI_OPTIONS } from './cli-options';
 import { NO_QUIRKS, OCPP_VERSIONS, type OcppVersion } from './link';
 
 /**
- * `ampflow-sim`'s command line (lib/sim/cli.ts runs it): the help text, and the arguments read and
+ * `ampflow-sim`'s command line (sim/cli.ts runs it): the help text, and the arguments read and
  * checked into {@link CliOptions}, a mistake named by its option ({@link CliError}).
  */
 

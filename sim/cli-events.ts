@@ -1,8 +1,8 @@
-import type { Clock } from '../clock';
+import type { Clock } from '../lib/clock';
 import type { Fleet } from './fleet';
 
 /**
- * `ampflow-sim`'s line per notable event (lib/sim/cli.ts): connections, registrations, commands
+ * `ampflow-sim`'s line per notable event (sim/cli.ts): connections, registrations, commands
  * and sessions of the fleet, each stamped with the time since `startedMs`.
  */
 export function printFleetEvents(

@@ -1,4 +1,4 @@
-/** `ampflow-sim`'s options (lib/sim/cli-args.ts reads them; their meaning: HELP there). */
+/** `ampflow-sim`'s options (sim/cli-args.ts reads them; their meaning: HELP there). */
 
 // parseArgs's option table: every command-line tool has one of this shape (deliberately alike).
 export const CLI_OPTIONS = {

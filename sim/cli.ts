@@ -1,4 +1,4 @@
-import { systemClock } from '../clock';
+import { systemClock } from '../lib/clock';
 import { CliError, type CliOptions, HELP, parseCliArgs } from './cli-args';
 import { printFleetEvents } from './cli-events';
 import { Fleet, type FleetCounters } from './fleet';

@@ -3,10 +3,10 @@
  * each other on a ManualClock, and every second each breaker's actual current is compared with its
  * limit, so tests can assert a bound on how long an overload may last.
  */
-import type { ManualClock } from '../clock';
-import type { SetPoint } from '../contracts';
-import type { LoadManager } from '../dlm/load-manager';
-import type { GridPhase } from '../dlm/site';
+import type { ManualClock } from '../lib/clock';
+import type { SetPoint } from '../lib/contracts';
+import type { LoadManager } from '../lib/dlm/load-manager';
+import type { GridPhase } from '../lib/dlm/site';
 import type { SiteSimulator } from './site';
 
 export interface Overload {

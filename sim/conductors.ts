@@ -3,7 +3,7 @@
  * closed-loop properties check against it): which conductors a charger's currents flow on, and
  * the power per ampere, on TN and IT networks (lib/dlm/phases.ts `Network`).
  */
-import type { Site, Triple } from '../dlm/site';
+import type { Site, Triple } from '../lib/dlm/site';
 
 /**
  * Adds a charger's currents to the conductors they flow on. TN: each charger phase is its conductor to the neutral. IT (3×230 V, no

@@ -1,5 +1,5 @@
-import type { ChangeConfigurationResponse, GetConfigurationResponse } from '../ocpp/messages';
-import { PHASE_ROTATIONS } from '../ocpp/phase-rotation';
+import type { ChangeConfigurationResponse, GetConfigurationResponse } from '../lib/ocpp/messages';
+import { PHASE_ROTATIONS } from '../lib/ocpp/phase-rotation';
 import { parseMeasurandList } from './metering';
 
 /**

@@ -1,14 +1,14 @@
-import type { TimerHandle } from '../clock';
-import type { ChargingProfile, ConnectorView } from '../ocpp/charging-profiles';
-import type { IdTagInfo } from '../ocpp/id-tags';
-import type { BootNotificationRequest, OcppRequest, StatusNotificationRequest } from '../ocpp/messages';
+import type { TimerHandle } from '../lib/clock';
+import type { ChargingProfile, ConnectorView } from '../lib/ocpp/charging-profiles';
+import type { IdTagInfo } from '../lib/ocpp/id-tags';
+import type { BootNotificationRequest, OcppRequest, StatusNotificationRequest } from '../lib/ocpp/messages';
 import type { ConfigurationStore } from './configuration';
 import type { SimulatedEv } from './ev';
 import type { GridPhase, MeterValue } from './metering';
 import type { LinkOptions, StatusEvent, TransactionEvent } from './types';
 
 /**
- * The simulated charge point's connectors (lib/sim/station.ts): what they are made of, how they are
+ * The simulated charge point's connectors (sim/station.ts): what they are made of, how they are
  * built from the options, wired (phase rotation), metered, and shown to the profile store and callers.
  */
 

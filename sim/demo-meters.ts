@@ -1,7 +1,7 @@
-import type { Triple } from '../dlm/site';
+import type { Triple } from '../lib/dlm/site';
 import type { SimulatedMeter } from './modbus-meter';
 
-/** The demo site's mains voltage per phase, V (lib/sim/demo-site.ts). */
+/** The demo site's mains voltage per phase, V (sim/demo-site.ts). */
 export const VOLTAGE_V: Triple = [230.4, 231.1, 229.7];
 
 export function round1(value: number): number {
@@ -9,7 +9,7 @@ export function round1(value: number): number {
 }
 
 /**
- * What the demo site's grid meter and PV inverter serve (lib/sim/demo-site.ts): the grid's
+ * What the demo site's grid meter and PV inverter serve (sim/demo-site.ts): the grid's
  * currents and powers with the energy registers, and the inverter's production as export.
  */
 export function serveMeters(

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { type Clock, systemClock, type TimerHandle } from '../clock';
-import type { PhaseRotation, Triple } from '../dlm/site';
-import { NOMINAL_VOLTAGE_V } from '../electrical';
-import { findProfile } from '../modbus/profiles';
+import { type Clock, systemClock, type TimerHandle } from '../lib/clock';
+import type { PhaseRotation, Triple } from '../lib/dlm/site';
+import { NOMINAL_VOLTAGE_V } from '../lib/electrical';
+import { findProfile } from '../lib/modbus/profiles';
 import { SimulatedChargePoint } from './charge-point';
 import { round1, serveMeters, VOLTAGE_V } from './demo-meters';
 import { DAY_MS, DemoVisits } from './demo-visits';

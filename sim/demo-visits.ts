@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock, TimerHandle } from '../lib/clock';
 import type { SimulatedChargePoint } from './charge-point';
 import { type EvOptions, SimulatedEv } from './ev';
 
@@ -16,7 +16,7 @@ export interface ConnectorRun {
   started: boolean;
 }
 
-/** What the visits need from the demo site (lib/sim/demo-site.ts). */
+/** What the visits need from the demo site (sim/demo-site.ts). */
 export interface VisitsHost {
   readonly clock: Clock;
   /** Simulated milliseconds per real one. */

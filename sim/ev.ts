@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../clock';
-import { IEC_61851_MINIMUM_A } from '../electrical';
+import type { Clock, TimerHandle } from '../lib/clock';
+import { IEC_61851_MINIMUM_A } from '../lib/electrical';
 
 /**
  * A simulated electric vehicle on an AC charger: a battery, an on-board charger with a phase count

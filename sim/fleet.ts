@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { type Clock, systemClock, type TimerHandle } from '../clock';
-import { type Logger, silentLogger } from '../log';
+import { type Clock, systemClock, type TimerHandle } from '../lib/clock';
+import { type Logger, silentLogger } from '../lib/log';
 import { SimulatedChargePoint, type SimulatedChargePointOptions } from './charge-point';
 import { type EvOptions, SimulatedEv } from './ev';
 import { hashString, type OcppVersion } from './link';

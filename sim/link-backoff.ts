@@ -1,7 +1,7 @@
 import type { ReconnectOptions } from './types';
 
 /**
- * The waits between reconnect attempts (lib/sim/link.ts): exponential from `initialDelayS` up to
+ * The waits between reconnect attempts (sim/link.ts): exponential from `initialDelayS` up to
  * `maxDelayS`, with a seeded random spread so every run with the same identity waits the same.
  */
 export class ReconnectBackoff {

@@ -1,13 +1,13 @@
 import type { RPCClient } from 'ocpp-rpc';
-import type { Logger } from '../log';
-import type { OcppRequest, OcppResponse } from '../ocpp/messages';
+import type { Logger } from '../lib/log';
+import type { OcppRequest, OcppResponse } from '../lib/ocpp/messages';
 import { markDeviation, validateOcpp16 } from './schema';
 import { type CpAction, NotConnectedError, type RegistrationStatus, type ResultMessage } from './types';
 import type { Link201 } from './v201/link';
 
 const OPEN = 1;
 
-/** What outgoing calls need from the link (lib/sim/link.ts). */
+/** What outgoing calls need from the link (sim/link.ts). */
 export interface CallHost {
   readonly log: Logger;
   readonly identity: string;

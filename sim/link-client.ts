@@ -1,5 +1,5 @@
 import { RPCClient } from 'ocpp-rpc';
-import type { RpcClientOptions } from '../ocpp/rpc-types';
+import type { RpcClientOptions } from '../lib/ocpp/rpc-types';
 import { quirkTolerantValidator } from './schema';
 import type { CpAction, LinkOptions, SentMessage } from './types';
 import type { Link201 } from './v201/link';
@@ -41,7 +41,7 @@ export function linkEndpoint(options: LinkOptions): string {
   return options.centralSystemUrl.replace(/\/+$/, '');
 }
 
-/** The ocpp-rpc client of the simulated charge point's link (lib/sim/link.ts), not yet connected. */
+/** The ocpp-rpc client of the simulated charge point's link (sim/link.ts), not yet connected. */
 export function createClient(settings: ClientSettings, events: ClientEvents): RPCClient {
   const { noSubProtocol, v201, password } = settings;
   const client = new RPCClient({

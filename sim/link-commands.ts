@@ -1,6 +1,6 @@
 import { createRPCError, NOREPLY } from 'ocpp-rpc';
-import { isCentralSystemAction } from '../ocpp/actions';
-import type { OcppRequest } from '../ocpp/messages';
+import { isCentralSystemAction } from '../lib/ocpp/actions';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import { internalError, validateOcpp16 } from './schema';
 import type {
   CommandOutcome,
@@ -23,7 +23,7 @@ export interface DispatchHost {
 }
 
 /**
- * The link's side of the central system's requests (lib/sim/link.ts): the overrides tests set,
+ * The link's side of the central system's requests (sim/link.ts): the overrides tests set,
  * 1.6 validation, the `received`/`replied` events, and the follow-ups that run once an answer is
  * out ("SHALL first send the response", 5.17).
  */

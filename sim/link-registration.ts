@@ -1,13 +1,13 @@
 import type { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../clock';
-import type { Logger } from '../log';
-import type { BootNotificationResponse, OcppRequest } from '../ocpp/messages';
+import type { Clock, TimerHandle } from '../lib/clock';
+import type { Logger } from '../lib/log';
+import type { BootNotificationResponse, OcppRequest } from '../lib/ocpp/messages';
 import type { ConfigurationStore } from './configuration';
 import type { ChargePointEvents, RegistrationStatus } from './types';
 
 const DEFAULT_BOOT_RETRY_S = 60;
 
-/** What registration and heartbeats need from the link (lib/sim/link.ts). */
+/** What registration and heartbeats need from the link (sim/link.ts). */
 export interface RegistrationHost {
   readonly clock: Clock;
   readonly configuration: ConfigurationStore;

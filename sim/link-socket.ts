@@ -1,11 +1,11 @@
 import type { RPCClient } from 'ocpp-rpc';
-import type { Clock, TimerHandle } from '../clock';
-import type { Logger } from '../log';
-import type { BootNotificationResponse } from '../ocpp/messages';
+import type { Clock, TimerHandle } from '../lib/clock';
+import type { Logger } from '../lib/log';
+import type { BootNotificationResponse } from '../lib/ocpp/messages';
 import { ReconnectBackoff } from './link-backoff';
 import type { ReconnectOptions } from './types';
 
-/** What the socket needs from the link (lib/sim/link.ts). */
+/** What the socket needs from the link (sim/link.ts). */
 export interface SocketHost {
   readonly clock: Clock;
   readonly identity: string;
@@ -28,7 +28,7 @@ export interface SocketHost {
 }
 
 /**
- * The simulated charge point's WebSocket (lib/sim/link.ts): opening it, reconnecting with backoff
+ * The simulated charge point's WebSocket (sim/link.ts): opening it, reconnecting with backoff
  * on the Clock, the promise {@link connect} returns, and the state of going off the network
  * (disconnected, closed, rebooting).
  */

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { RPCClient } from 'ocpp-rpc';
-import { type Clock, systemClock } from '../clock';
-import type { Logger } from '../log';
-import { silentLogger } from '../log';
-import type { BootNotificationResponse, OcppRequest, OcppResponse } from '../ocpp/messages';
-import type { RpcClientOptions } from '../ocpp/rpc-types';
+import { type Clock, systemClock } from '../lib/clock';
+import type { Logger } from '../lib/log';
+import { silentLogger } from '../lib/log';
+import type { BootNotificationResponse, OcppRequest, OcppResponse } from '../lib/ocpp/messages';
+import type { RpcClientOptions } from '../lib/ocpp/rpc-types';
 import { ConfigurationStore } from './configuration';
 import { LinkCalls } from './link-calls';
 import { createClient, initialSecurityProfile, linkEndpoint, tlsOptions } from './link-client';
@@ -45,7 +45,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
   readonly clock: Clock;
   protected readonly log: Logger;
   readonly quirks: Readonly<Quirks>;
-  /** The OCPP version spoken (2.0.1: the same charger, translated at the link by lib/sim/v201). */
+  /** The OCPP version spoken (2.0.1: the same charger, translated at the link by sim/v201). */
   readonly ocppVersion: OcppVersion;
   readonly configuration: ConfigurationStore;
   protected readonly endpoint: string;
@@ -64,7 +64,7 @@ export abstract class ChargePointLink extends EventEmitter<ChargePointEvents> {
     received: (message) => this.emit('received', message),
     replied: (message) => this.emit('replied', message),
   });
-  /** The link's OCPP 2.0.1 side (lib/sim/v201); undefined under 1.6. */
+  /** The link's OCPP 2.0.1 side (sim/v201); undefined under 1.6. */
   private readonly v201: Link201 | undefined;
 
   protected constructor(options: LinkOptions, connectorPhases: readonly (1 | 3)[]) {

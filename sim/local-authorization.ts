@@ -1,8 +1,8 @@
-import type { IdTagInfo } from '../ocpp/id-tags';
+import type { IdTagInfo } from '../lib/ocpp/id-tags';
 import type { ConfigurationStore } from './configuration';
 
 /**
- * The simulated charge point's own authorization data (lib/sim/station.ts, 3.5): the local list
+ * The simulated charge point's own authorization data (sim/station.ts, 3.5): the local list
  * and the bounded authorization cache, each only when its configuration key enables it.
  */
 export interface LocalAuthorizationData {

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock, TimerHandle } from '../lib/clock';
 import type {
   DiagnosticsStatusNotificationRequest,
   FirmwareStatusNotificationRequest,
@@ -8,7 +8,7 @@ import type {
   SignedFirmwareStatusNotificationRequest,
   SignedUpdateFirmwareRequest,
   UpdateFirmwareRequest,
-} from '../ocpp/messages';
+} from '../lib/ocpp/messages';
 
 /**
  * The charge point's maintenance jobs, each a sequence of status notifications on the Clock:

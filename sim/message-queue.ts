@@ -1,5 +1,5 @@
 import { TimeoutError } from 'ocpp-rpc';
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock, TimerHandle } from '../lib/clock';
 
 /**
  * Messages the charge point must deliver in order even across outages: transaction-related

@@ -1,4 +1,4 @@
-import type { Measurand, MeterValue, ReadingContext, SampledValue } from '../ocpp/meter-values';
+import type { Measurand, MeterValue, ReadingContext, SampledValue } from '../lib/ocpp/meter-values';
 
 /**
  * The simulated connector meter: which measurands it can report, how configuration strings such as

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import type { PerPhase } from '../contracts';
-import { findProfile, SHIPPED_PROFILES } from '../modbus/profiles';
+import type { PerPhase } from '../lib/contracts';
+import { findProfile, SHIPPED_PROFILES } from '../lib/modbus/profiles';
 import { DEFAULT_SIMULATED_VALUES, SimulatedMeter, type SimulatedValues } from './modbus-meter';
 import { ModbusSimServer, type SimTransport } from './modbus-server';
 import { programOptions, stopSignal } from './program';

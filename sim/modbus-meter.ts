@@ -1,12 +1,12 @@
-import type { PerPhase } from '../contracts';
-import { DEFAULT_NOT_AVAILABLE, encodeHex, encodeRaw, registerCount, unitFactor } from '../modbus/decode';
-import { resolveSunSpecProfile, SUNSPEC_MARKER, type SunSpecLayout } from '../modbus/sunspec';
+import type { PerPhase } from '../lib/contracts';
+import { DEFAULT_NOT_AVAILABLE, encodeHex, encodeRaw, registerCount, unitFactor } from '../lib/modbus/decode';
+import { resolveSunSpecProfile, SUNSPEC_MARKER, type SunSpecLayout } from '../lib/modbus/sunspec';
 import {
   type DeviceProfile,
   type Measurand,
   type RegisterDefinition,
   SIGNED_MEASURANDS,
-} from '../modbus/types';
+} from '../lib/modbus/types';
 import type { SimAnswer, SimulatedUnit } from './modbus-server';
 
 /**

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { SerialPort } from 'serialport';
-import { type Clock, systemClock } from '../clock';
+import { type Clock, systemClock } from '../lib/clock';
 
 /**
  * A Modbus server for simulators and tests: Modbus TCP, RTU frames over TCP, or RTU on a serial

@@ -1,5 +1,5 @@
-import { IEC_61851_MINIMUM_A } from '../electrical';
-import type { ConnectorView } from '../ocpp/charging-profiles';
+import { IEC_61851_MINIMUM_A } from '../lib/electrical';
+import type { ConnectorView } from '../lib/ocpp/charging-profiles';
 import type { ConfigurationStore } from './configuration';
 import type { Connector } from './connectors';
 import { GRID_PHASES } from './metering';

@@ -3,8 +3,8 @@
  * set-points: what the cars took of the surplus against the best possible, where the rest went
  * (`pv-losses.ts`), and what the `pv`-mode cars took from the grid or the home battery.
  */
-import type { SetPoint } from '../contracts';
-import { batteryHasPriority } from '../dlm/modes/pv-surplus';
+import type { SetPoint } from '../lib/contracts';
+import { batteryHasPriority } from '../lib/dlm/modes/pv-surplus';
 import { PV_LOSS_CAUSES, type PvLossCause, pvLossShares } from './pv-losses';
 import type { SiteSimulator } from './site';
 

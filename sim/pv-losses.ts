@@ -5,7 +5,7 @@
  * reason and from the simulated charger; what no car explains is the margin (the residual power
  * kept back, 0.1 A steps, meter and charger lag while a car follows the surplus).
  */
-import type { SetPoint } from '../contracts';
+import type { SetPoint } from '../lib/contracts';
 
 export const PV_LOSS_CAUSES = {
   belowMinimum: 'surplus below a car’s minimum (6 A: 1.38 kW on one phase, 4.14 kW on three)',

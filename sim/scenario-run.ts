@@ -3,11 +3,11 @@
  * collects the figures: breaker overloads, set-points, energy, PV use, grid import, starts/stops,
  * phase switches.
  */
-import { ManualClock } from '../clock';
-import { LoadManager } from '../dlm/load-manager';
-import type { SiteConfig, Triple } from '../dlm/site';
-import type { Logger } from '../log';
-import { silentLogger } from '../log';
+import { ManualClock } from '../lib/clock';
+import { LoadManager } from '../lib/dlm/load-manager';
+import type { SiteConfig, Triple } from '../lib/dlm/site';
+import type { Logger } from '../lib/log';
+import { silentLogger } from '../lib/log';
 import { type ClosedLoopResult, runClosedLoop } from './closed-loop';
 import { PvDayAccount, type PvFigures } from './pv-figures';
 import {

@@ -1,5 +1,5 @@
 import { createRPCError, type createValidator } from 'ocpp-rpc';
-import { OCPP16_VALIDATOR } from '../ocpp/v16/schemas';
+import { OCPP16_VALIDATOR } from '../lib/ocpp/v16/schemas';
 
 /**
  * Strict OCPP 1.6 validation for the simulator, with room for deliberate deviations: a vendor quirk

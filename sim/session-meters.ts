@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../clock';
-import type { OcppRequest } from '../ocpp/messages';
+import type { Clock, TimerHandle } from '../lib/clock';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import type { ConfigurationStore } from './configuration';
 import type { Connector, Transaction } from './connectors';
 import type { QueuedMessage } from './message-queue';
@@ -14,7 +14,7 @@ import {
 } from './transaction-meter';
 import type { Quirks, RegistrationStatus } from './types';
 
-/** What the periodic and clock-aligned samples need from the charge point (lib/sim/transactions.ts). */
+/** What the periodic and clock-aligned samples need from the charge point (sim/transactions.ts). */
 export interface SessionMeterHost {
   readonly clock: Clock;
   readonly configuration: ConfigurationStore;

@@ -3,9 +3,9 @@
  * their way to it (each lands after its response delay), its answers, and the connector state it
  * reports. Its cars and its physics stay with the site.
  */
-import type { ConnectorState, ConnectorStatus, SetPoint } from '../contracts';
-import type { Connector, Triple } from '../dlm/site';
-import { triple } from '../dlm/site';
+import type { ConnectorState, ConnectorStatus, SetPoint } from '../lib/contracts';
+import type { Connector, Triple } from '../lib/dlm/site';
+import { triple } from '../lib/dlm/site';
 import type { SimulatedEv } from './ev';
 import { type AnswerState, answerSetPoint, giveAnswers, type SimChargerFaults } from './site-faults';
 import type { SimCar, SimChargerOptions } from './site-options';

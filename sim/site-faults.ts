@@ -6,8 +6,8 @@
  * readings are impossible for a while (1e308 A, NaN, 10 times its wiring), and a meter that lies
  * with a fresh timestamp (reads 0 A, the negated current, repeats itself, or reads the impossible).
  */
-import type { ConnectorState } from '../contracts';
-import type { Triple } from '../dlm/site';
+import type { ConnectorState } from '../lib/contracts';
+import type { Triple } from '../lib/dlm/site';
 
 /** How long a charger takes to answer a command. */
 export const ANSWER_DELAY_MS = 500;

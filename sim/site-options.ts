@@ -2,8 +2,8 @@
  * What a simulated site is made of (site.ts `SiteSimulator`): its other loads over the day, its
  * meters and their faults, its chargers and their faults, the cars, a PV plant and a home battery.
  */
-import type { ManualClock } from '../clock';
-import type { Site, SiteConfig, Triple } from '../dlm/site';
+import type { ManualClock } from '../lib/clock';
+import type { Site, SiteConfig, Triple } from '../lib/dlm/site';
 import type { EvOptions } from './ev';
 import type { MeterLie, SimChargerFaults } from './site-faults';
 

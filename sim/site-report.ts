@@ -1,10 +1,10 @@
 /**
  * What the simulated site reports of its chargers (site.ts): the connector states a charger sends
- * (with its faults, lib/sim/site-faults.ts) and the per-connector figures the bench and the tests
+ * (with its faults, sim/site-faults.ts) and the per-connector figures the bench and the tests
  * read. Pure functions of the chargers' state; the small sums site.ts shares with them.
  */
-import type { ConnectorState, ConnectorStatus } from '../contracts';
-import type { Site } from '../dlm/site';
+import type { ConnectorState, ConnectorStatus } from '../lib/contracts';
+import type { Site } from '../lib/dlm/site';
 import { wattsPerA } from './conductors';
 import { type ChargerSim, connectorState } from './site-charger';
 import { withFaults } from './site-faults';

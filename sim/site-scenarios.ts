@@ -4,8 +4,8 @@
  * ManualClock and collects the figures: breaker overloads, set-points, energy, PV use, grid import,
  * starts/stops, phase switches.
  */
-import type { ConnectorConfig, FallbackConfig, Triple } from '../dlm/site';
-import { NOMINAL_VOLTAGE_V } from '../electrical';
+import type { ConnectorConfig, FallbackConfig, Triple } from '../lib/dlm/site';
+import { NOMINAL_VOLTAGE_V } from '../lib/electrical';
 import type { EvOptions } from './ev';
 import { seededRandom } from './fleet';
 import type { Scenario } from './scenario-run';

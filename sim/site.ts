@@ -2,7 +2,7 @@
  * A site in a box for the load manager's scenario tests, the bench and the demo: circuits with
  * other loads over the day, a PV plant, a home battery, chargers that follow set-points after a
  * response delay (or a rogue one that ignores them, one that offers more than its set-point, one
- * whose car keeps all its phases after a switch to one), cars (lib/sim/ev.ts: single-phase ones,
+ * whose car keeps all its phases after a switch to one), cars (sim/ev.ts: single-phase ones,
  * ones that take less than offered), and meters that produce Readings (including or excluding the
  * chargers, with dropouts). Pure and in-process, on a ManualClock.
  *
@@ -11,9 +11,9 @@
  * more than its limit, so tests can assert a bound on how long that may last. What a site is made
  * of: site-options.ts.
  */
-import type { ManualClock } from '../clock';
-import type { ConnectorState, ConnectorStatus, Reading, SetPoint } from '../contracts';
-import { GRID_PHASES, parseSite, type Site, type Triple, triple } from '../dlm/site';
+import type { ManualClock } from '../lib/clock';
+import type { ConnectorState, ConnectorStatus, Reading, SetPoint } from '../lib/contracts';
+import { GRID_PHASES, parseSite, type Site, type Triple, triple } from '../lib/dlm/site';
 import { addConductors, wattsPerA } from './conductors';
 import { SimulatedEv } from './ev';
 import { type BatteryState, batteryPowerW, batteryState } from './site-battery';

@@ -1,10 +1,10 @@
-import { IEC_61851_MINIMUM_A } from '../electrical';
-import type { OcppRequest } from '../ocpp/messages';
+import { IEC_61851_MINIMUM_A } from '../lib/electrical';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import { type ChargePointErrorCode, type Connector, iso, type StationOptions } from './connectors';
 import type { Quirks, StatusEvent } from './types';
 
 /**
- * What the simulated charge point reports about itself (lib/sim/station.ts): its BootNotification,
+ * What the simulated charge point reports about itself (sim/station.ts): its BootNotification,
  * the status of the charge point and of each connector (4.9), and the StatusNotification payload.
  */
 

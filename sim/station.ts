@@ -1,8 +1,8 @@
-import type { TimerHandle } from '../clock';
-import { NOMINAL_VOLTAGE_V } from '../electrical';
-import type { ConnectorView, LimitContext } from '../ocpp/charging-profiles';
-import type { IdTagInfo } from '../ocpp/id-tags';
-import type { OcppRequest } from '../ocpp/messages';
+import type { TimerHandle } from '../lib/clock';
+import { NOMINAL_VOLTAGE_V } from '../lib/electrical';
+import type { ConnectorView, LimitContext } from '../lib/ocpp/charging-profiles';
+import type { IdTagInfo } from '../lib/ocpp/id-tags';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import {
   applyPhaseRotation,
   type ChargePointErrorCode,

@@ -1,9 +1,9 @@
-import type { ChargingProfile } from '../ocpp/charging-profiles';
-import type { OcppRequest } from '../ocpp/messages';
+import type { ChargingProfile } from '../lib/ocpp/charging-profiles';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import { type Connector, iso, type StopReason, type Transaction } from './connectors';
 import type { MeterValue } from './metering';
 
-/** A transaction's record and its StartTransaction/StopTransaction payloads (lib/sim/transactions.ts). */
+/** A transaction's record and its StartTransaction/StopTransaction payloads (sim/transactions.ts). */
 
 /** A transaction starting on `c` now, with the simulator's own `key`. */
 export function newTransaction(

@@ -1,4 +1,4 @@
-import type { OcppRequest } from '../ocpp/messages';
+import type { OcppRequest } from '../lib/ocpp/messages';
 import type { ConfigurationStore } from './configuration';
 import { type Connector, FREQUENCY_HZ, iso, TEMPERATURE_C, type Transaction } from './connectors';
 import {
@@ -13,7 +13,7 @@ import { EXTRA_PROPERTY } from './station-status';
 import type { Quirks } from './types';
 
 /**
- * The meter values of the simulated charge point's sessions (lib/sim/transactions.ts, 3.16): which
+ * The meter values of the simulated charge point's sessions (sim/transactions.ts, 3.16): which
  * measurands the configuration asks for, the connector's meter reading, MeterValues payloads and
  * the values StopTransaction carries, and when periodic and clock-aligned samples are due.
  */

@@ -1,4 +1,4 @@
-import type { OcppRequest, StartTransactionResponse } from '../ocpp/messages';
+import type { OcppRequest, StartTransactionResponse } from '../lib/ocpp/messages';
 import { AuthorizationError, type AuthorizeHost, authorizeIdTag } from './authorize';
 import { type EvOptions, SimulatedEv } from './ev';
 import type { TransactionEvent } from './link';

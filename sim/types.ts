@@ -1,6 +1,6 @@
-import type { Clock } from '../clock';
-import type { Logger } from '../log';
-import type { BootNotificationResponse, OcppAction, OcppRequest, OcppResponse } from '../ocpp/messages';
+import type { Clock } from '../lib/clock';
+import type { Logger } from '../lib/log';
+import type { BootNotificationResponse, OcppAction, OcppRequest, OcppResponse } from '../lib/ocpp/messages';
 import type { ConfigurationOverride } from './configuration';
 
 /** The simulator's public types: options, quirks, events and messages. */
@@ -174,7 +174,7 @@ export interface LinkOptions {
   identity: string;
   /**
    * The OCPP version spoken: `1.6` (default) or `2.0.1`. Under 2.0.1 the charger behaves the same
-   * (cars, meter values, smart charging), its messages translated at the link (lib/sim/v201);
+   * (cars, meter values, smart charging), its messages translated at the link (sim/v201);
    * `quirks` are 1.6 deviations and do not apply.
    */
   ocppVersion?: OcppVersion;

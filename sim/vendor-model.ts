@@ -1,4 +1,4 @@
-import type { ChargingProfile, ChargingRateUnit, ProfileRules } from '../ocpp/charging-profiles';
+import type { ChargingProfile, ChargingRateUnit, ProfileRules } from '../lib/ocpp/charging-profiles';
 import type { ConfigurationOverride, ConfigurationStore } from './configuration';
 import { DEFAULT_FEATURE_PROFILES } from './configuration';
 import type { StationOptions } from './station';
@@ -10,7 +10,7 @@ import {
 } from './types';
 
 /**
- * What a simulated charger model changes in smart charging (lib/sim/charge-point.ts): the
+ * What a simulated charger model changes in smart charging (sim/charge-point.ts): the
  * behaviour it resolves to, the configuration keys it announces, the profiles it refuses and the
  * profile rules its configuration allows.
  */

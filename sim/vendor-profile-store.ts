@@ -4,7 +4,7 @@ import {
   type InstalledProfile,
   type Limit,
   type Period,
-} from '../ocpp/charging-profiles';
+} from '../lib/ocpp/charging-profiles';
 
 /**
  * The simulated charger's charging profiles: the shared model (lib/ocpp/charging-profiles), with

@@ -3,8 +3,8 @@ import type {
   MeterValuesRequest,
   StatusNotificationRequest,
   StopTransactionRequest,
-} from '../../ocpp/messages';
-import { idTagInfoOf } from '../../ocpp/v201/id-tokens';
+} from '../../lib/ocpp/messages';
+import { idTagInfoOf } from '../../lib/ocpp/v201/id-tokens';
 
 /**
  * The simulator's OCPP 1.6 shapes as OCPP 2.0.1 writes them and back: the mirror image, for the

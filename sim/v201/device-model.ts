@@ -1,5 +1,5 @@
-import type { OcppRequest, OcppResponse } from '../../ocpp/messages';
-import { type DeviceVariable, KEY_VARIABLES, valueTo16, valueTo201 } from '../../ocpp/v201/device-model';
+import type { OcppRequest, OcppResponse } from '../../lib/ocpp/messages';
+import { type DeviceVariable, KEY_VARIABLES, valueTo16, valueTo201 } from '../../lib/ocpp/v201/device-model';
 
 /**
  * GetVariables and SetVariables on the simulator's configuration keys: each device-model variable

@@ -1,6 +1,6 @@
 import { createRPCError } from 'ocpp-rpc';
-import { isProfile16 } from '../../ocpp/charging-profiles';
-import type { OcppRequest, OcppResponse } from '../../ocpp/messages';
+import { isProfile16 } from '../../lib/ocpp/charging-profiles';
+import type { OcppRequest, OcppResponse } from '../../lib/ocpp/messages';
 import {
   type ChargingProfile201,
   type ClearChargingProfile201,
@@ -8,7 +8,7 @@ import {
   compositeTo201,
   profileFrom201,
   refusal201,
-} from '../../ocpp/v201/charging-profiles';
+} from '../../lib/ocpp/v201/charging-profiles';
 import type { CsAction } from '../types';
 import { getVariables, setVariables } from './device-model';
 import { CERTIFICATE_TYPES, FIXED_ANSWERS, STATUSES_16 } from './fixed-answers';

@@ -1,4 +1,9 @@
-import { isCsmsAction201, isStationAction201, OCPP201, OCPP201_ERROR_CODES } from '../../ocpp/v201/schemas';
+import {
+  isCsmsAction201,
+  isStationAction201,
+  OCPP201,
+  OCPP201_ERROR_CODES,
+} from '../../lib/ocpp/v201/schemas';
 import type { CpAction } from '../types';
 import { Incoming201, type IncomingContext } from './incoming';
 import { type Host201, Outgoing201, type Wire } from './outgoing';
@@ -9,7 +14,7 @@ export type { EvseState, Host201, Wire } from './outgoing';
 export { OCPP201 };
 
 /**
- * The simulator speaking OCPP 2.0.1: its behaviour stays OCPP 1.6's (lib/sim), translated at the
+ * The simulator speaking OCPP 2.0.1: its behaviour stays OCPP 1.6's (sim/), translated at the
  * link, as the central system translates 2.0.1 chargers the other way (lib/ocpp/v201). The link
  * hands every request of the simulator to {@link send} and every CSMS command to {@link receive}.
  */

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { createRPCError, NOREPLY, type RPCClient } from 'ocpp-rpc';
-import type { Clock } from '../../clock';
-import type { OcppRequest, OcppResponse } from '../../ocpp/messages';
+import type { Clock } from '../../lib/clock';
+import type { OcppRequest, OcppResponse } from '../../lib/ocpp/messages';
 import type { ConfigurationStore } from '../configuration';
 import {
   type ChargePointEvents,
@@ -17,8 +17,8 @@ import {
 import { errorFrame201, type Host201, OCPP201, Ocpp201 } from './index';
 
 /**
- * The charge point's link (lib/sim/link.ts) when it speaks OCPP 2.0.1: the sub-protocol it offers,
- * its requests through the translation (lib/sim/v201), the CSMS's commands through its 1.6
+ * The charge point's link (sim/link.ts) when it speaks OCPP 2.0.1: the sub-protocol it offers,
+ * its requests through the translation (sim/v201), the CSMS's commands through its 1.6
  * handlers, the `sent` events and CALLERROR frames of its connection. The link asks for it only
  * under 2.0.1; under 1.6 it talks to ocpp-rpc itself.
  */

@@ -1,11 +1,11 @@
-import type { Logger } from '../../log';
+import type { Logger } from '../../lib/log';
 import type {
   BootNotificationRequest,
   MeterValuesRequest,
   StartTransactionRequest,
   StatusNotificationRequest,
   StopTransactionRequest,
-} from '../../ocpp/messages';
+} from '../../lib/ocpp/messages';
 import type { CpAction } from '../types';
 import {
   chargingState201,
