@@ -116,13 +116,13 @@ const MAY_IMPORT_SIMULATOR = new Map<string, string>([
   ['bin/ampflow-demo-site.ts', "the demo's simulated site, run by `npm start` (scripts/start.mjs)"],
 ]);
 
-/** Every module a file imports, re-exports or requires (type-only and side-effect imports too). */
+/** Every module a file imports, re-exports, requires or resolves (type-only and side-effect imports too). */
 function specifiersOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   return [
     ...text.matchAll(/\b(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"\s]+)['"]/g),
     ...text.matchAll(/^\s*import\s*['"]([^'"\s]+)['"]/gm),
-    ...text.matchAll(/\b(?:require|import)\(\s*['"]([^'"\s]+)['"]\s*\)/g),
+    ...text.matchAll(/\b(?:require(?:\.resolve)?|import)\(\s*['"]([^'"\s]+)['"]\s*\)/g),
   ].map((match) => match[1] as string);
 }
 
