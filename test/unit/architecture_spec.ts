@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -184,6 +184,10 @@ describe('The product and what it depends on (issue #47)', () => {
       [...MAY_IMPORT_SIMULATOR.keys()].filter((file) => !simulatorImports.some((i) => i.file === file)),
       [],
     );
+  });
+
+  it('keeps the simulator out of lib/ (a file merged into the old lib/sim belongs in sim/)', () => {
+    assert.equal(existsSync(join(root, 'lib', 'sim')), false);
   });
 
   it('imports no path of a dependency that its package.json does not export (product and simulator)', () => {
