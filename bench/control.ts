@@ -9,10 +9,10 @@
  *   npm run bench:control -- [--day carpark|home|pv-sunny-cloudy|pv-fast-clouds|tariff|pv] [--seed N] [--hidden-seed]
  *                            [--fleet simulator|mixed|<habit>,<habit>…] [--cars] [--oracle]
  *
- * `home` is issue #45's home layout (lib/sim/site-scenarios.ts `homeLayout`: a grid meter that
+ * `home` is issue #45's home layout (sim/site-scenarios.ts `homeLayout`: a grid meter that
  * counts the chargers, three cars on 63 A, chargers that report every 10, 30 and 60 s).
  * `--fleet mixed` gives every charger of the car park and the home day the habits of the fleet as
- * found (lib/sim/charger-habits.ts, the population the closed-loop properties draw from: kept
+ * found (sim/charger-habits.ts, the population the closed-loop properties draw from: kept
  * limits, no SmartCharging, unphased or energy-only meters, readings every 5-60 s, limits followed
  * in 1-60 s, cars 0-3 % above their limit or below it), drawn with the day's seed, and prints
  * delivered ÷ ideal per behaviour (bench/control/fleet.ts); `--fleet following,overshoot` plays
@@ -29,7 +29,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Population } from '../lib/sim/charger-habits';
+import type { Population } from '../sim/charger-habits';
 import type { DayOptions, DayResult } from './control/day-result';
 import { LOCAL_DAYS, runLocalDay } from './control/days';
 import { fleetArgument, parseFleet } from './control/fleet';

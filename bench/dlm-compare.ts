@@ -20,6 +20,7 @@
  * Exits with 1 when any output differs. Not part of npm test.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,8 +29,8 @@ import type { allocate as allocateFn } from '../lib/dlm/allocation/allocate';
 import type { LoadManagerOptions, LoadManager as LoadManagerType } from '../lib/dlm/load-manager';
 import type { SiteConfig } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
-import { seededRandom } from '../lib/sim/fleet';
-import type * as Scenarios from '../lib/sim/site-scenarios';
+import { seededRandom } from '../sim/fleet';
+import type * as Scenarios from '../sim/site-scenarios';
 import { bigSite, fillSite, randomInputs, randomProblem } from './support/dlm-sites';
 import { machineLine, median } from './support/machine';
 import { TINY_DAY_MS, tinyCap } from './support/options';
@@ -66,7 +67,8 @@ async function load(root: string, label: string): Promise<Code> {
     import(at('lib/dlm/allocation/allocate.ts')),
     import(at('lib/dlm/load-manager.ts')),
     import(at('lib/clock.ts')),
-    import(at('lib/sim/site-scenarios.ts')),
+    // A checkout from before the simulator left lib/ (issue #47) has it in lib/sim.
+    import(at(existsSync(join(root, 'sim')) ? 'sim/site-scenarios.ts' : 'lib/sim/site-scenarios.ts')),
   ]);
   return {
     label,

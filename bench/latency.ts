@@ -34,11 +34,11 @@
  *
  * Then the time to first amps (bench/support/first-amps.ts) under the defaults and the demo's settings.
  *
- * Wired in one process as the nodes wire it: lib/modbus Meter (Modbus TCP to lib/sim's
+ * Wired in one process as the nodes wire it: lib/modbus Meter (Modbus TCP to sim/'s
  * ModbusSimServer) -> lib/dlm LoadManager (connector states from the central system, as
  * ampflow-dlm takes them, through lib/ocpp/connector-feed, inputs of one turn sharing an update) -> one set-point at a time into lib/profiles
  * ChargingProfileManager (as ampflow-charging-profile gets them) -> lib/ocpp CentralSystem; the
- * chargers (lib/sim Fleet, 2 connectors each, all charging) in a process of their own
+ * chargers (sim/ Fleet, 2 connectors each, all charging) in a process of their own
  * (bench/support/charger-child.ts), so that the simulator's validation of every frame is not
  * counted; all on 127.0.0.1.
  *
@@ -51,8 +51,8 @@
  */
 import type { SetPoint } from '../lib/contracts';
 import type { SiteConfig } from '../lib/dlm/site';
-import { SimulatedMeter } from '../lib/sim/modbus-meter';
-import { ModbusSimServer } from '../lib/sim/modbus-server';
+import { SimulatedMeter } from '../sim/modbus-meter';
+import { ModbusSimServer } from '../sim/modbus-server';
 import { benchCentralSystem, onProfileFrameOut } from './support/central-system';
 import { ChargerProcess } from './support/chargers';
 import { loadLib } from './support/compiled';

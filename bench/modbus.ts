@@ -14,8 +14,8 @@ import { ModbusBus } from '../lib/modbus/bus';
 import { Meter } from '../lib/modbus/meter';
 import { SHIPPED_PROFILES } from '../lib/modbus/profiles';
 import type { DeviceProfile } from '../lib/modbus/types';
-import { SimulatedMeter } from '../lib/sim/modbus-meter';
-import { ModbusSimServer } from '../lib/sim/modbus-server';
+import { SimulatedMeter } from '../sim/modbus-meter';
+import { ModbusSimServer } from '../sim/modbus-server';
 import { benchOptions } from './support/options';
 
 const {

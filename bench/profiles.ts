@@ -16,7 +16,7 @@ import { ManualClock } from '../lib/clock';
 import type { SetPoint } from '../lib/contracts';
 import { silentLogger } from '../lib/log';
 import { ChargingProfileManager } from '../lib/profiles';
-import { SimulatedChargePoint } from '../lib/sim/charge-point';
+import { SimulatedChargePoint } from '../sim/charge-point';
 import { benchCentralSystem, onProfileFrameOut } from './support/central-system';
 import { tinyCap } from './support/options';
 

@@ -20,8 +20,8 @@ import type { SetPoint } from '../lib/contracts';
 import { LoadManager } from '../lib/dlm/load-manager';
 import type { SiteConfig, Triple } from '../lib/dlm/site';
 import { silentLogger } from '../lib/log';
-import { runClosedLoop } from '../lib/sim/closed-loop';
-import { type SimCar, type SimChargerOptions, type SimMeterOptions, SiteSimulator } from '../lib/sim/site';
+import { runClosedLoop } from '../sim/closed-loop';
+import { type SimCar, type SimChargerOptions, type SimMeterOptions, SiteSimulator } from '../sim/site';
 import { machineLine } from './support/machine';
 import { TINY_DAY_MS, tinyCap } from './support/options';
 

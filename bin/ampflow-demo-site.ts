@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../lib/sim/demo-site';
+import { main } from '../sim/demo-site';
 
 void main();

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../lib/sim/modbus-cli';
+import { main } from '../sim/modbus-cli';
 
 void main();

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../lib/sim/cli';
+import { main } from '../sim/cli';
 
 void main();

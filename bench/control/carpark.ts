@@ -9,10 +9,10 @@
  * afternoon and lift runs at random moments.
  */
 import type { ConnectorConfig, Triple } from '../../lib/dlm/site';
-import type { EvOptions } from '../../lib/sim/ev';
-import { seededRandom } from '../../lib/sim/fleet';
-import type { LoadProfile, SimCar, SimChargerOptions } from '../../lib/sim/site';
-import type { Scenario } from '../../lib/sim/site-scenarios';
+import type { EvOptions } from '../../sim/ev';
+import { seededRandom } from '../../sim/fleet';
+import type { LoadProfile, SimCar, SimChargerOptions } from '../../sim/site';
+import type { Scenario } from '../../sim/site-scenarios';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;

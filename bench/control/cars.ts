@@ -3,9 +3,9 @@
  * scenario's arrivals and departures, by the simulator's own rule), the energy each car took and
  * its starts (a start: the car goes from not drawing to drawing). The same ledger watches the
  * closed loop and the ideal, so both are counted alike. A restart after a switch of the phases
- * under load (the charger's pause, lib/sim/site-charger.ts) is a start; `afterSwitch` counts those.
+ * under load (the charger's pause, sim/site-charger.ts) is a start; `afterSwitch` counts those.
  */
-import type { SimCar, SiteSimulator } from '../../lib/sim/site';
+import type { SimCar, SiteSimulator } from '../../sim/site';
 
 /** The car's name in the tables: its connector and arrival, `CP-03/1@09:12`. */
 export function carName(car: SimCar, startOfDayMs: number): string {
@@ -18,7 +18,7 @@ export function carName(car: SimCar, startOfDayMs: number): string {
 /**
  * The car plugged into `connector` during the step that ends at `elapsedMs` (ms since the start):
  * the simulator lets a car in from its arrival and takes it away at the first step at or after its
- * departure (lib/sim/site.ts stepCharger).
+ * departure (sim/site.ts stepCharger).
  */
 export function carAt(cars: readonly SimCar[], connector: string, elapsedMs: number): SimCar | undefined {
   return cars.find(

@@ -1,7 +1,7 @@
 /**
  * The simulated day the ideal (ideal.ts) and the oracle's replay (oracle.ts) run on: the
  * scenario's truth (its site, other loads, cars, PV and battery) on a ManualClock that starts
- * where the closed loop's does (lib/sim/scenario-run.ts `runScenario`), with chargers that take a
+ * where the closed loop's does (sim/scenario-run.ts `runScenario`), with chargers that take a
  * set-point at once and to the tenth (the scenario's slow, whole-ampere and faulty chargers are the
  * closed loop's alone) and hold a car `pauseMs` without current when they switch its phases. A
  * charger that ignores its limits (rogue, no SmartCharging) ignores them here too: that is the
@@ -9,8 +9,8 @@
  */
 import { ManualClock } from '../../lib/clock';
 import { parseSite, type Site } from '../../lib/dlm/site';
-import { type SimChargerOptions, SiteSimulator } from '../../lib/sim/site';
-import type { Scenario } from '../../lib/sim/site-scenarios';
+import { type SimChargerOptions, SiteSimulator } from '../../sim/site';
+import type { Scenario } from '../../sim/site-scenarios';
 
 /** The same start of the day as `runScenario`. */
 export const DAY_EPOCH_MS = Date.UTC(2026, 5, 21);

@@ -1,14 +1,14 @@
 /**
  * One day of bench:control: the scenario through the closed loop (a real LoadManager against the
- * site simulator, lib/sim/site-scenarios.ts `runScenario`) and through the ideal (ideal.ts), each
+ * site simulator, sim/site-scenarios.ts `runScenario`) and through the ideal (ideal.ts), each
  * car's energy and starts counted alike (cars.ts), as a DayResult.
  */
 import { parseSite, type Triple } from '../../lib/dlm/site';
-import type { Population } from '../../lib/sim/charger-habits';
-import type { Overload } from '../../lib/sim/closed-loop';
-import type { SiteSimulator } from '../../lib/sim/site';
-import { DEFAULT_RESPONSE_DELAY_MS } from '../../lib/sim/site-charger';
-import { homeLayout, pvHome, runScenario, type Scenario } from '../../lib/sim/site-scenarios';
+import type { Population } from '../../sim/charger-habits';
+import type { Overload } from '../../sim/closed-loop';
+import type { SiteSimulator } from '../../sim/site';
+import { DEFAULT_RESPONSE_DELAY_MS } from '../../sim/site-charger';
+import { homeLayout, pvHome, runScenario, type Scenario } from '../../sim/site-scenarios';
 import { PV_DAYS } from '../support/pv-days';
 import { CARPARK_SEED, carParkDay } from './carpark';
 import { CarLedger, carAt } from './cars';
@@ -236,7 +236,7 @@ export function beyondPace(
     const limitA = site.circuits.find((c) => c.id === o.circuit)?.limitA[phase] ?? Infinity;
     const pace = paceOf(o.circuit);
     for (let at = o.fromMs; at < o.fromMs + o.durationMs; at += 1000) {
-      // To the same 1e-6 A the closed loop counts an excess from (lib/sim/closed-loop.ts): a zone
+      // To the same 1e-6 A the closed loop counts an excess from (sim/closed-loop.ts): a zone
       // exactly full when a 12 A lift starts is 12.000000000000014 A over by its sums.
       // That second's own excess where the day recorded it (an episode's largest may be a lift's
       // that starts on top of it later), else the episode's largest.

@@ -1,6 +1,6 @@
 /**
  * `bench:control --fleet`: a day's chargers with the habits of the fleet as found (issue #45),
- * drawn from the population the closed-loop properties draw from (lib/sim/charger-habits.ts) with
+ * drawn from the population the closed-loop properties draw from (sim/charger-habits.ts) with
  * the day's seed, and the day's figures per behaviour: delivered ÷ ideal of the cars on the
  * chargers that have each habit (a charger has several, so a car counts in several groups).
  */
@@ -11,10 +11,10 @@ import {
   type Habits,
   type Population,
   WHOLE_POPULATION,
-} from '../../lib/sim/charger-habits';
-import { seededRandom } from '../../lib/sim/fleet';
-import type { SimChargerOptions } from '../../lib/sim/site';
-import type { Scenario } from '../../lib/sim/site-scenarios';
+} from '../../sim/charger-habits';
+import { seededRandom } from '../../sim/fleet';
+import type { SimChargerOptions } from '../../sim/site';
+import type { Scenario } from '../../sim/site-scenarios';
 import type { CarLedger } from './cars';
 import type { HabitFigures } from './day-result';
 

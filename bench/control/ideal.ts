@@ -8,7 +8,7 @@
  * whole-ampere chargers). What stays is what the site is configured with: breaker limits,
  * headroom, the unbalance limit, the step, the PV residual and the battery's priority. A `pv` car
  * charges whenever the surplus left after the cars before it covers its minimum (on one phase when
- * its charger can switch and three do not fit). The cars are the simulator's (lib/sim/ev.ts): they
+ * its charger can switch and three do not fit). The cars are the simulator's (sim/ev.ts): they
  * stop when full and leave at their departure. With the fleet's habits (bench:control --fleet) the
  * ideal knows them too: a charger that ignores its limits is a load like the other loads (its car
  * at what it takes), and a car that draws a share above its limit is given its limit less that share.
@@ -17,9 +17,9 @@ import type { SetPoint } from '../../lib/contracts';
 import { type AllocationProblem, allocate, type ConnectorDemand } from '../../lib/dlm/allocation/allocate';
 import { batteryHasPriority } from '../../lib/dlm/modes/pv-surplus';
 import { GRID_PHASES, type GridPhase, type Site, type Triple } from '../../lib/dlm/site';
-import { PvDayAccount } from '../../lib/sim/pv-figures';
-import type { SimChargerOptions, SiteSimulator } from '../../lib/sim/site';
-import type { Scenario } from '../../lib/sim/site-scenarios';
+import { PvDayAccount } from '../../sim/pv-figures';
+import type { SimChargerOptions, SiteSimulator } from '../../sim/site';
+import type { Scenario } from '../../sim/site-scenarios';
 import { CarLedger, carAt } from './cars';
 import { daySimulator } from './day-sim';
 
@@ -70,7 +70,7 @@ export function runIdeal(
   const pvKeys = new Set(scenario.pvConnectors ?? []);
   let batteryAhead = false;
   let overloadedMs = 0;
-  // The surplus share as bench:dlm counts it for the closed loop (lib/sim/pv-figures.ts).
+  // The surplus share as bench:dlm counts it for the closed loop (sim/pv-figures.ts).
   const pvModeKeys = new Set(site.connectors.filter((_, k) => modeOf(site, k) === 'pv').map((c) => c.key));
   const maxA = (key: string) => site.connectors.find((c) => c.key === key)?.maxA ?? 32;
   const account = scenario.pv

@@ -3,7 +3,7 @@
  * share of the surplus with perfect knowledge when the 1p/3p car starts at most 2, 3, 4 times, or
  * any number of times, and with at most 2 starts without import or with import at will.
  */
-import { pvHome } from '../../lib/sim/site-scenarios';
+import { pvHome } from '../../sim/site-scenarios';
 import { PV_DAYS } from '../support/pv-days';
 import { runOracle } from './oracle';
 import type { DipRule } from './oracle-dp';

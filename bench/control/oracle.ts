@@ -23,8 +23,8 @@
 import type { SetPoint } from '../../lib/contracts';
 import { batteryHasPriority } from '../../lib/dlm/modes/pv-surplus';
 import { GRID_PHASES, parseSite, type Site, type Triple } from '../../lib/dlm/site';
-import { PvDayAccount } from '../../lib/sim/pv-figures';
-import type { Scenario } from '../../lib/sim/site-scenarios';
+import { PvDayAccount } from '../../sim/pv-figures';
+import type { Scenario } from '../../sim/site-scenarios';
 import { CarLedger, carAt, carName } from './cars';
 import { daySimulator } from './day-sim';
 import { type DipRule, type OracleSlot, type SlotMode, solveOracle } from './oracle-dp';

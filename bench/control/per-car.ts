@@ -4,8 +4,8 @@
  * whole-ampere charger), and the day's shortfall against the ideal grouped by those traits: the
  * figure that tells which loss to close first.
  */
-import type { SimCar } from '../../lib/sim/site';
-import type { Scenario } from '../../lib/sim/site-scenarios';
+import type { SimCar } from '../../sim/site';
+import type { Scenario } from '../../sim/site-scenarios';
 import { type CarLedger, carName } from './cars';
 import type { CarFigures } from './day-result';
 

@@ -2,7 +2,7 @@
  * Day 3 of `npm run bench:control`, the home tariff: a house on a 16 A fuse with a grid meter, a
  * PV plant, a 15-minute price curve with a cheap night, and a car that arrives in the evening and
  * must have 20 kWh by its departure at 07:00 (a `plan` command; its connector in mode `price`).
- * The real LoadManager with its departure planner runs in the closed loop (lib/sim/closed-loop.ts)
+ * The real LoadManager with its departure planner runs in the closed loop (sim/closed-loop.ts)
  * against the simulated site; what the car drew from the grid (what the PV surplus beyond the
  * house did not cover) is priced slot by slot.
  *
@@ -25,9 +25,9 @@ import { solve } from 'yalps';
 import { ManualClock } from '../../lib/clock';
 import { LoadManager } from '../../lib/dlm/load-manager';
 import type { SiteConfig, Triple } from '../../lib/dlm/site';
-import { runClosedLoop } from '../../lib/sim/closed-loop';
-import { seededRandom } from '../../lib/sim/fleet';
-import { SiteSimulator } from '../../lib/sim/site';
+import { runClosedLoop } from '../../sim/closed-loop';
+import { seededRandom } from '../../sim/fleet';
+import { SiteSimulator } from '../../sim/site';
 import { TINY_DAY_MS, tinyCap } from '../support/options';
 import type { DayResult } from './day-result';
 import { beyondPace } from './days';

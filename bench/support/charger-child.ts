@@ -1,5 +1,5 @@
 /**
- * Simulated chargers in a process of their own (lib/sim Fleet, every connector with a car
+ * Simulated chargers in a process of their own (sim/ Fleet, every connector with a car
  * charging), so that the simulator's work (schema validation of every frame, its answers) is not
  * counted in the central system's process: forked by bench/support/chargers.ts with `--import tsx`.
  *
@@ -17,7 +17,7 @@
  * Times are monotonicMs() (bench/support/machine.ts): the same clock as the parent's.
  */
 import { ManualClock } from '../../lib/clock';
-import { Fleet } from '../../lib/sim/fleet';
+import { Fleet } from '../../sim/fleet';
 import { monotonicMs } from './machine';
 
 interface StartMessage {

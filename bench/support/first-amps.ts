@@ -5,7 +5,7 @@ import type { ControlConfig } from '../../lib/dlm/site';
 import { silentLogger } from '../../lib/log';
 import { feedConnectorStates } from '../../lib/ocpp/connector-feed';
 import { ChargingProfileManager, type ProfileManagerOptions } from '../../lib/profiles';
-import { SimulatedChargePoint } from '../../lib/sim/charge-point';
+import { SimulatedChargePoint } from '../../sim/charge-point';
 import { benchCentralSystem } from './central-system';
 import { wallTime } from './machine';
 

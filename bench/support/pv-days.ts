@@ -1,8 +1,8 @@
 /**
- * The simulated PV days (lib/sim/site-scenarios.ts `pvHome`) that the benches run: bench:dlm all of
+ * The simulated PV days (sim/site-scenarios.ts `pvHome`) that the benches run: bench:dlm all of
  * them, bench:control the two with 1p/3p switching and no battery buffer (`control: true`).
  */
-import type { HomeOptions } from '../../lib/sim/site-scenarios';
+import type { HomeOptions } from '../../sim/site-scenarios';
 
 export interface PvDay {
   /** Short name (`npm run bench:control -- --day pv-fast-clouds`). */

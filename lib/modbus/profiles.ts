@@ -1,30 +1,36 @@
 /**
  * The device profiles that ship (register maps of meters and inverters), found by id, and what the
- * editor shows about each. Profiles given as data are checked by lib/modbus/profile-input.ts,
- * whose parsers are exported from here too.
+ * editor shows about each. Each is data, lib/modbus/profiles/<id>.json, transcribed from its
+ * device's manual (the sources it names; alike on purpose: one map per device, checked against its
+ * manual, not derived from another), and loaded through the same check as the users' own profiles
+ * (lib/modbus/profile-input.ts, whose parsers are exported from here too): a broken shipped file
+ * fails at load naming the profile and the field. A key "//<field>" is a comment on <field>.
  */
-import { abbB23B24 } from './profiles/abb-b23-b24';
-import { bcontrolEm300Lr } from './profiles/bcontrol-em300-lr';
-import { carloGavazziEm24 } from './profiles/carlo-gavazzi-em24';
-import { carloGavazziEm340 } from './profiles/carlo-gavazzi-em340';
-import { eastronSdm72dM } from './profiles/eastron-sdm72d-m';
-import { eastronSdm120 } from './profiles/eastron-sdm120';
-import { eastronSdm630 } from './profiles/eastron-sdm630';
-import { huaweiSun2000Inverter, huaweiSun2000Meter } from './profiles/huawei-sun2000';
-import { janitzaUmg604 } from './profiles/janitza-umg604';
-import { phoenixEemMb371 } from './profiles/phoenix-eem-mb371';
-import { schneiderIem3x5x } from './profiles/schneider-iem3x5x';
-import { siemensPac2200 } from './profiles/siemens-pac2200';
-import { smaInverter } from './profiles/sma-inverter';
-import {
-  froniusSunspecMeter,
-  kostalSunspecInverter,
-  smaSunspecInverter,
-  solaredgeSunspecInverter,
-  solaredgeSunspecMeter,
-  sunspecInverter,
-  sunspecMeter,
-} from './profiles/sunspec';
+import { ConfigError } from '../config-error';
+import { isObject } from '../objects';
+import { validateProfile } from './profile-input';
+import abbB23B24 from './profiles/abb-b23-b24.json';
+import bcontrolEm300Lr from './profiles/bcontrol-em300-lr.json';
+import carloGavazziEm24 from './profiles/carlo-gavazzi-em24.json';
+import carloGavazziEm340 from './profiles/carlo-gavazzi-em340.json';
+import eastronSdm72dM from './profiles/eastron-sdm72d-m.json';
+import eastronSdm120 from './profiles/eastron-sdm120.json';
+import eastronSdm630 from './profiles/eastron-sdm630.json';
+import froniusSunspecMeter from './profiles/fronius-sunspec-meter.json';
+import huaweiSun2000Inverter from './profiles/huawei-sun2000-inverter.json';
+import huaweiSun2000Meter from './profiles/huawei-sun2000-meter.json';
+import janitzaUmg604 from './profiles/janitza-umg604.json';
+import kostalSunspecInverter from './profiles/kostal-sunspec-inverter.json';
+import phoenixEemMb371 from './profiles/phoenix-eem-mb371.json';
+import schneiderIem3x5x from './profiles/schneider-iem3x5x.json';
+import siemensPac2200 from './profiles/siemens-pac2200.json';
+import smaInverter from './profiles/sma-inverter.json';
+import smaSunspecInverter from './profiles/sma-sunspec-inverter.json';
+import solaredgeSunspecInverter from './profiles/solaredge-sunspec-inverter.json';
+import solaredgeSunspecMeter from './profiles/solaredge-sunspec-meter.json';
+import sunspecInverter from './profiles/sunspec-inverter.json';
+import sunspecMeter from './profiles/sunspec-meter.json';
+import { SUNSPEC_DISCOVERY } from './profiles/sunspec-models';
 import type { DeviceProfile, Measurand, RegisterType, WordOrder } from './types';
 
 export {
@@ -34,30 +40,49 @@ export {
   validateProfile,
 } from './profile-input';
 
+/**
+ * A shipped profile's data checked and typed. `"sunspec": "meter"` or `"inverter"` names the
+ * standard SunSpec discovery (sunspec-models.ts), which the check then sees whole; the id must be
+ * the file's name, so a profile is found where its id says.
+ */
+export function loadShippedProfile(name: string, data: unknown): DeviceProfile {
+  const field = `shipped profile ${name}`;
+  if (!isObject(data)) throw new ConfigError(field, 'must be an object');
+  const standard = typeof data.sunspec === 'string' ? SUNSPEC_DISCOVERY[data.sunspec] : undefined;
+  if (typeof data.sunspec === 'string' && !standard) {
+    throw new ConfigError(`${field}.sunspec`, `"${data.sunspec}" is not one of meter, inverter`);
+  }
+  const profile = validateProfile(standard ? { ...data, sunspec: standard } : data, field);
+  if (profile.id !== name) throw new ConfigError(`${field}.id`, `"${profile.id}" is not the file's name`);
+  return profile;
+}
+
 /** Every profile that ships, in the order the editor lists them. */
-export const SHIPPED_PROFILES: readonly DeviceProfile[] = [
-  eastronSdm630,
-  eastronSdm72dM,
-  eastronSdm120,
-  siemensPac2200,
-  schneiderIem3x5x,
-  carloGavazziEm24,
-  carloGavazziEm340,
-  bcontrolEm300Lr,
-  abbB23B24,
-  janitzaUmg604,
-  phoenixEemMb371,
-  sunspecMeter,
-  sunspecInverter,
-  froniusSunspecMeter,
-  solaredgeSunspecMeter,
-  solaredgeSunspecInverter,
-  smaSunspecInverter,
-  kostalSunspecInverter,
-  smaInverter,
-  huaweiSun2000Meter,
-  huaweiSun2000Inverter,
-];
+export const SHIPPED_PROFILES: readonly DeviceProfile[] = (
+  [
+    ['eastron-sdm630', eastronSdm630],
+    ['eastron-sdm72d-m', eastronSdm72dM],
+    ['eastron-sdm120', eastronSdm120],
+    ['siemens-pac2200', siemensPac2200],
+    ['schneider-iem3x5x', schneiderIem3x5x],
+    ['carlo-gavazzi-em24', carloGavazziEm24],
+    ['carlo-gavazzi-em340', carloGavazziEm340],
+    ['bcontrol-em300-lr', bcontrolEm300Lr],
+    ['abb-b23-b24', abbB23B24],
+    ['janitza-umg604', janitzaUmg604],
+    ['phoenix-eem-mb371', phoenixEemMb371],
+    ['sunspec-meter', sunspecMeter],
+    ['sunspec-inverter', sunspecInverter],
+    ['fronius-sunspec-meter', froniusSunspecMeter],
+    ['solaredge-sunspec-meter', solaredgeSunspecMeter],
+    ['solaredge-sunspec-inverter', solaredgeSunspecInverter],
+    ['sma-sunspec-inverter', smaSunspecInverter],
+    ['kostal-sunspec-inverter', kostalSunspecInverter],
+    ['sma-inverter', smaInverter],
+    ['huawei-sun2000-meter', huaweiSun2000Meter],
+    ['huawei-sun2000-inverter', huaweiSun2000Inverter],
+  ] as const
+).map(([name, data]) => loadShippedProfile(name, data));
 
 export function findProfile(id: string): DeviceProfile | undefined {
   return SHIPPED_PROFILES.find((profile) => profile.id === id);

@@ -37,7 +37,7 @@ import type { DeleteCertificateRequest } from './messages';
  * requests, the hash data that identifies an installed certificate, chains and validity. Keys are
  * ECDSA P-256 with SHA-256 (A00.FR.503/506). Node has X.509 parsing but no writer, hence the few
  * DER helpers in der.ts. The simulated charge point's trust store is the simulator's own
- * (lib/sim/certificate-store.ts) and imports this, never the other way round.
+ * (sim/certificate-store.ts) and imports this, never the other way round.
  */
 
 export type { DistinguishedName } from './der';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
+import type { SimulatedChargePoint, TransactionEvent } from '../../sim/charge-point';
 import { openPage, screenshot, useFacilityDashboard } from '../support/browser';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';

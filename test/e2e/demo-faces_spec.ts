@@ -4,7 +4,7 @@ import type { Reading } from '../../lib/contracts';
 import { ModbusBus } from '../../lib/modbus/bus';
 import { Meter } from '../../lib/modbus/meter';
 import { findProfile } from '../../lib/modbus/profiles';
-import { DEMO_ZONE_LIMIT_A } from '../../lib/sim/demo-site';
+import { DEMO_ZONE_LIMIT_A } from '../../sim/demo-site';
 import { type EditorWindow, launchBrowser, openEditor, openPage, screenshot } from '../support/browser';
 import { useDemo } from '../support/demo';
 import { waitFor } from '../support/events';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { SimulatedChargePoint } from '../../lib/sim/charge-point';
-import { DEMO_CHARGERS, DEMO_ZONE_LIMIT_A } from '../../lib/sim/demo-site';
+import { SimulatedChargePoint } from '../../sim/charge-point';
+import { DEMO_CHARGERS, DEMO_ZONE_LIMIT_A } from '../../sim/demo-site';
 import { rpcChargePoint } from '../support/charge-point';
 import { useDemo } from '../support/demo';
 import { waitFor } from '../support/events';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ManualClock } from '../../lib/clock';
-import { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import type { SidebarCentralSystem } from '../../nodes/chargers-sidebar';
+import { SimulatedChargePoint } from '../../sim/charge-point';
 import { eventually } from '../support/events';
 import { nodeRedVersion, useNodeRed } from '../support/node-red';
 

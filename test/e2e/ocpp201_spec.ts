@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SimulatedChargePoint, TransactionEvent } from '../../lib/sim/charge-point';
+import type { SimulatedChargePoint, TransactionEvent } from '../../sim/charge-point';
 import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
 import { Cars201 } from '../support/car201';
 import { Charger201, type RequestOf } from '../support/charger201';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import type { RPCClient } from 'ocpp-rpc';
-import type { SimulatedChargePoint } from '../../lib/sim/charge-point';
+import type { SimulatedChargePoint } from '../../sim/charge-point';
 import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
 import { rpcChargePoint } from '../support/charge-point';
 import { centralSystemConfig } from '../support/flows';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../lib/sim/charge-point';
+import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../sim/charge-point';
 import { eventually } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion, useNodeRed } from '../support/node-red';

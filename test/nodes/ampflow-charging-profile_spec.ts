@@ -9,9 +9,9 @@ import chargingProfileNode = require('../../nodes/ampflow-charging-profile');
 
 import { ManualClock } from '../../lib/clock';
 import { AUTO, type LimitReport, PRESET_NAMES, type VerificationReport } from '../../lib/profiles';
-import { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import { limitStatus, limitsStatus, RepeatedFailures } from '../../nodes/profile-status';
 import type { CentralSystemNode } from '../../nodes/types';
+import { SimulatedChargePoint } from '../../sim/charge-point';
 import { waitFor } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';

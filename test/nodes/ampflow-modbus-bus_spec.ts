@@ -6,9 +6,9 @@ import busNode = require('../../nodes/ampflow-modbus-bus');
 
 import { findProfile } from '../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../lib/modbus/types';
-import { SimulatedMeter } from '../../lib/sim/modbus-meter';
-import { ModbusSimServer } from '../../lib/sim/modbus-server';
 import type { ModbusBusNode } from '../../nodes/modbus-types';
+import { SimulatedMeter } from '../../sim/modbus-meter';
+import { ModbusSimServer } from '../../sim/modbus-server';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
 import { freePort } from '../support/ports';

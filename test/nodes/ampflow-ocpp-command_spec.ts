@@ -7,8 +7,8 @@ import ocppCommandNode = require('../../nodes/ampflow-ocpp-command');
 
 import type { EventEmitter } from 'node:events';
 import { ManualClock } from '../../lib/clock';
-import { SimulatedChargePoint } from '../../lib/sim/charge-point';
 import type { CentralSystemNode } from '../../nodes/types';
+import { SimulatedChargePoint } from '../../sim/charge-point';
 import { answer, rpcChargePoint } from '../support/charge-point';
 import { Charger201 } from '../support/charger201';
 import { waitFor } from '../support/events';

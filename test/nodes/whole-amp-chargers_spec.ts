@@ -8,7 +8,7 @@ import dlmNode = require('../../nodes/ampflow-dlm');
 
 import type { SetPoint } from '../../lib/contracts';
 import type { LoadManager } from '../../lib/dlm/load-manager';
-import { SimulatedChargePoint } from '../../lib/sim/charge-point';
+import { SimulatedChargePoint } from '../../sim/charge-point';
 import { eventually } from '../support/events';
 import { centralSystemConfig } from '../support/flows';
 import { nodeRedVersion } from '../support/node-red';

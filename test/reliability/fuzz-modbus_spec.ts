@@ -4,8 +4,8 @@ import { ModbusRequestError } from '../../lib/modbus/errors';
 import { Meter, type MeterReadError } from '../../lib/modbus/meter';
 import { findProfile } from '../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../lib/modbus/types';
-import { SimulatedMeter } from '../../lib/sim/modbus-meter';
-import { ModbusSimServer } from '../../lib/sim/modbus-server';
+import { SimulatedMeter } from '../../sim/modbus-meter';
+import { ModbusSimServer } from '../../sim/modbus-server';
 import {
   type Fault,
   ModbusFuzzServer,

@@ -14,11 +14,11 @@ import { findProfile } from '../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../lib/modbus/types';
 import type { SessionRecord } from '../../lib/ocpp/central-state';
 import type { CentralSystem } from '../../lib/ocpp/central-system';
-import type { SimulatedChargePoint } from '../../lib/sim/charge-point';
-import { Fleet } from '../../lib/sim/fleet';
-import { SimulatedMeter } from '../../lib/sim/modbus-meter';
-import { ModbusSimServer } from '../../lib/sim/modbus-server';
 import { DurableLog } from '../../lib/store/durable-log';
+import type { SimulatedChargePoint } from '../../sim/charge-point';
+import { Fleet } from '../../sim/fleet';
+import { SimulatedMeter } from '../../sim/modbus-meter';
+import { ModbusSimServer } from '../../sim/modbus-server';
 import { waitFor } from '../support/events';
 import { assertSessionAgrees, sessionsById, useOcppHarness } from '../support/ocpp';
 import { AckLedger } from './support/ack-ledger';
@@ -26,10 +26,10 @@ import { garbageCollector, settledHeapBytes } from './support/memory';
 import { Random, seedFor } from './support/random';
 
 /**
- * Soak: 500 simulated chargers (lib/sim fleet, real WebSockets) run full sessions against one
+ * Soak: 500 simulated chargers (sim/ fleet, real WebSockets) run full sessions against one
  * central system with a durable store, while chargers drop their connections at random and come
  * back, one charger loses power mid-transaction and replays its queued StopTransaction when it is
- * back, and a Modbus meter (lib/modbus reader against the lib/sim Modbus simulator over real TCP)
+ * back, and a Modbus meter (lib/modbus reader against the sim/ Modbus simulator over real TCP)
  * goes silent and comes back, feeding a load manager that must fall back in time.
  *
  * The chargers and their cars run on a ManualClock moved a simulated minute per step (their

@@ -5,7 +5,7 @@ import type {
   SimulatedChargePoint,
   SimulatedChargePointOptions,
   TransactionEvent,
-} from '../../lib/sim/charge-point';
+} from '../../sim/charge-point';
 import { waitFor } from './events';
 import { type AdminUser, type NodeRed, useNodeRed } from './node-red';
 import { freePort } from './ports';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { CircuitConfig, ConnectorConfig, Triple } from '../../lib/dlm/site';
-import type { MeterLie } from '../../lib/sim/site-faults';
+import type { MeterLie } from '../../sim/site-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
 import { FAULTS_POPULATION, withPopulation } from './closed-loop-population';
 import { type Plan, siteArbitrary } from './closed-loop-property';

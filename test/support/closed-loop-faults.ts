@@ -5,7 +5,7 @@ import {
 } from '../../lib/dlm/evidence/meter-plausibility';
 import type { Triple } from '../../lib/dlm/site';
 import type { Site } from '../../lib/dlm/site/model';
-import { COMMAND_TIMEOUT_MS } from '../../lib/sim/site-faults';
+import { COMMAND_TIMEOUT_MS } from '../../sim/site-faults';
 import { drawnA, everyPhase, levelAt } from './closed-loop-bounds';
 import type { Plan } from './closed-loop-property';
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
-import { DEFAULT_PHASE_SWITCH_PAUSE_MS } from '../../lib/sim/site-charger';
+import { DEFAULT_PHASE_SWITCH_PAUSE_MS } from '../../sim/site-charger';
 import type { Plan } from './closed-loop-property';
 
 /**
  * The closed-loop properties' chargers pause for a switch of the phases while the car draws, as
- * real ones do (lib/sim/site-charger.ts: the car stopped, the contactor opened, switched, the car
+ * real ones do (sim/site-charger.ts: the car stopped, the contactor opened, switched, the car
  * asking for current again): most at the simulator's default (20 s), some anywhere from 5 to 30 s,
  * a few at once (0 s, the sites as drawn until 2026-11-26).
  *

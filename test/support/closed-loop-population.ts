@@ -5,15 +5,15 @@ import {
   type HabitDraw,
   type Habits,
   type Population,
-} from '../../lib/sim/charger-habits';
+} from '../../sim/charger-habits';
 import type { Plan } from './closed-loop-property';
 
-export type { Population } from '../../lib/sim/charger-habits';
+export type { Population } from '../../sim/charger-habits';
 
 /**
  * The closed-loop properties' chargers drawn from the fleet as found (issue #45, docs/chargers.md):
  * the habits, their distribution and what each does to a simulated charger are
- * lib/sim/charger-habits.ts's (bench:control --fleet draws from the same); here, which habits the
+ * sim/charger-habits.ts's (bench:control --fleet draws from the same); here, which habits the
  * properties play by default, and the draw through fast-check.
  * (2.0.1 stations that do not implement SetChargingProfile: the properties model no protocol; a
  * station that rejects its limits is the same to the load manager.)
@@ -106,7 +106,7 @@ function fromEnvironment(defaults: Population): Population {
   return Object.fromEntries(names.map((n) => [n, wanted.includes(n)])) as unknown as Population;
 }
 
-/** HABIT_DISTRIBUTION as fast-check draws it (the same draws as before it moved to lib/sim). */
+/** HABIT_DISTRIBUTION as fast-check draws it (the same draws as before it moved to the simulator). */
 function arbitraryOf(how: HabitDraw): fc.Arbitrary<unknown> {
   switch (how.kind) {
     case 'boolean':

@@ -6,9 +6,9 @@ import { LoadManager } from '../../lib/dlm/load-manager';
 import type { CircuitConfig, ConnectorConfig, SiteConfig, Triple } from '../../lib/dlm/site';
 import type { Site } from '../../lib/dlm/site/model';
 import { silentLogger } from '../../lib/log';
-import { type Overload, runClosedLoop } from '../../lib/sim/closed-loop';
-import { type SimCar, type SimChargerOptions, SiteSimulator } from '../../lib/sim/site';
-import type { MeterLie } from '../../lib/sim/site-faults';
+import { type Overload, runClosedLoop } from '../../sim/closed-loop';
+import { type SimCar, type SimChargerOptions, SiteSimulator } from '../../sim/site';
+import type { MeterLie } from '../../sim/site-faults';
 import { drawnA, everyPhase, levelAt } from './closed-loop-bounds';
 import { type FaultWindow, faultWindows, unseenJump } from './closed-loop-faults';
 import { withPhaseSwitchPauses } from './closed-loop-pause';
@@ -73,7 +73,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DURATION_MS = 25 * MINUTE;
 const SETTLE_MS = 60 * SECOND;
-/** The simulated chargers report their currents to 0.01 A (lib/sim/site-charger.ts connectorState). */
+/** The simulated chargers report their currents to 0.01 A (sim/site-charger.ts connectorState). */
 const READING_STEP_A = 0.01;
 /** A plant's output folded into the root's loads is rounded to 0.1 A (closed-loop-pv.ts foldPv). */
 const PV_ROUNDING_A = 0.05;

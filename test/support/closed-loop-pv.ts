@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ConnectorConfig, Triple } from '../../lib/dlm/site';
-import type { SimPv } from '../../lib/sim/site';
+import type { SimPv } from '../../sim/site';
 
 /**
  * A PV plant behind the root meter of a closed-loop plan, as the sun's level in steps (passing

@@ -1,4 +1,4 @@
-import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../lib/sim/charge-point';
+import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../sim/charge-point';
 
 /**
  * Simulated chargers `identities` dial the central system at `url` one after the other; resolves

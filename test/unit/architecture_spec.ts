@@ -165,9 +165,9 @@ describe('The house (docs/ARCHITECTURE.md)', () => {
   });
 });
 
-/** The shipped product's sources: lib/ but the simulator, nodes/, bin/. */
+/** The product's sources. The simulator (sim/) stands beside them: it imports lib/, never the reverse. */
 const PRODUCT = ['lib', 'nodes', 'bin'];
-const SIMULATOR = join(root, 'lib', 'sim');
+const SIMULATOR = join(root, 'sim');
 
 /**
  * Product files that may import the simulator, each with its reason. The simulator's own commands
@@ -180,20 +180,23 @@ const MAY_IMPORT_SIMULATOR = new Map<string, string>([
   ['bin/ampflow-demo-site.ts', "the demo's simulated site, run by `npm start` (scripts/start.mjs)"],
 ]);
 
-/** Every module a file imports, re-exports or requires (type-only and side-effect imports too). */
+/** Every module a file imports, re-exports, requires or resolves (type-only and side-effect imports too). */
 function specifiersOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   return [
     ...text.matchAll(/\b(?:import|export)\b[^'";]*?\bfrom\s*['"]([^'"\s]+)['"]/g),
     ...text.matchAll(/^\s*import\s*['"]([^'"\s]+)['"]/gm),
-    ...text.matchAll(/\b(?:require|import)\(\s*['"]([^'"\s]+)['"]\s*\)/g),
+    ...text.matchAll(/\b(?:require(?:\.resolve)?|import)\(\s*['"]([^'"\s]+)['"]\s*\)/g),
   ].map((match) => match[1] as string);
 }
 
 function productFiles(): string[] {
-  return PRODUCT.flatMap((dir) => tsFiles(join(root, dir))).filter(
-    (path) => !path.startsWith(`${SIMULATOR}/`) && !path.endsWith('.d.ts'),
-  );
+  return PRODUCT.flatMap((dir) => tsFiles(join(root, dir))).filter((path) => !path.endsWith('.d.ts'));
+}
+
+/** What the package ships compiled: the product and the simulator its commands run (dist/sim). */
+function shippedFiles(): string[] {
+  return [...productFiles(), ...tsFiles(SIMULATOR)];
 }
 
 /**
@@ -224,7 +227,7 @@ function privatePathOf(specifier: string): string | undefined {
 }
 
 describe('The product and what it depends on (issue #47)', () => {
-  it('never imports the simulator (lib/sim) from lib/, nodes/ or bin/, but in its own commands', () => {
+  it('never imports the simulator (sim/) from lib/, nodes/ or bin/, but in its own commands', () => {
     const simulatorImports = productFiles().flatMap((path) =>
       specifiersOf(path)
         .filter((specifier) => specifier.startsWith('.'))
@@ -247,8 +250,12 @@ describe('The product and what it depends on (issue #47)', () => {
     );
   });
 
-  it('imports no path of a dependency that its package.json does not export', () => {
-    const found = productFiles().flatMap((path) =>
+  it('keeps the simulator out of lib/ (a file merged into the old lib/sim belongs in sim/)', () => {
+    assert.equal(existsSync(join(root, 'lib', 'sim')), false);
+  });
+
+  it('imports no path of a dependency that its package.json does not export (product and simulator)', () => {
+    const found = shippedFiles().flatMap((path) =>
       specifiersOf(path).flatMap((specifier) => {
         const problem = privatePathOf(specifier);
         return problem ? [`${path.slice(root.length + 1)}: ${specifier} (${problem})`] : [];

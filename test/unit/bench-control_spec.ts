@@ -12,9 +12,9 @@ import { parseFleet, withFleet } from '../../bench/control/fleet';
 import { runIdeal } from '../../bench/control/ideal';
 import { ManualClock } from '../../lib/clock';
 import type { Triple } from '../../lib/dlm/site';
-import { WHOLE_POPULATION } from '../../lib/sim/charger-habits';
-import { SiteSimulator } from '../../lib/sim/site';
-import type { Scenario } from '../../lib/sim/site-scenarios';
+import { WHOLE_POPULATION } from '../../sim/charger-habits';
+import { SiteSimulator } from '../../sim/site';
+import type { Scenario } from '../../sim/site-scenarios';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;

@@ -1,6 +1,6 @@
 // SunSpec model point maps transcribed from the sunspec/models JSON. Models alike in shape (integer
 // or float, one or three phases) are kept apart on purpose: each checked against its model, not derived.
-import type { SunSpecModelMap } from '../types';
+import type { SunSpecDiscovery, SunSpecModelMap } from '../types';
 
 /**
  * Point maps of the SunSpec models ampflow reads (sunspec/models JSON). Offsets count from the
@@ -149,3 +149,17 @@ export const SUNSPEC_BASE_ADDRESSES = [40000, 50000, 0];
 /** Three-phase models first: a device offering several picks the richest. */
 export const SUNSPEC_METER_PREFERENCE = [203, 213, 204, 214, 202, 212, 201, 211];
 export const SUNSPEC_INVERTER_PREFERENCE = [103, 113, 102, 112, 101, 111, 701];
+
+/** The standard discoveries a shipped SunSpec profile names (`"sunspec": "meter"` or `"inverter"`). */
+export const SUNSPEC_DISCOVERY: Readonly<Record<string, SunSpecDiscovery>> = {
+  meter: {
+    baseAddresses: SUNSPEC_BASE_ADDRESSES,
+    preferredModels: SUNSPEC_METER_PREFERENCE,
+    models: SUNSPEC_METER_MODELS,
+  },
+  inverter: {
+    baseAddresses: SUNSPEC_BASE_ADDRESSES,
+    preferredModels: SUNSPEC_INVERTER_PREFERENCE,
+    models: SUNSPEC_INVERTER_MODELS,
+  },
+};

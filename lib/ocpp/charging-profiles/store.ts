@@ -26,7 +26,7 @@ const LOOKAHEAD_MS = 8 * 24 * 3600 * 1000;
 /**
  * The charging profiles of one charge point: where they are kept, which one prevails when, and the
  * composite schedule that follows. One implementation of the rules for everyone who needs them: the
- * simulated charger (lib/sim, which adds the deviations of charger models through the protected
+ * simulated charger (sim/, which adds the deviations of charger models through the protected
  * hooks below), the pass-through keeping an operator's profiles (lib/upstream), either version.
  *
  * The limits combine as 3.13.3 and K08 say: for a connector, the transaction's profile (a TxProfile
@@ -179,7 +179,7 @@ export class ChargingProfileStore {
     return next;
   }
 
-  // ---- Hooks for a charger model's deviations (lib/sim) ------------------------------------
+  // ---- Hooks for a charger model's deviations (sim/) ------------------------------------
 
   /** Profiles replaced or cleared (by install or clear), just before they go. */
   protected removed(_removed: readonly InstalledProfile[], _nowMs: number): void {}

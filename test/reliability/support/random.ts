@@ -1,4 +1,4 @@
-import { seededRandom } from '../../../lib/sim/fleet';
+import { seededRandom } from '../../../sim/fleet';
 
 /**
  * A seeded source of choices for the reliability tests: the same seed always gives the same

@@ -6,7 +6,7 @@ import type { FillHost } from '../../../lib/dlm/allocation/fill-host';
 import { AllocationLayout, type Terms } from '../../../lib/dlm/allocation/layout';
 import { floorOf } from '../../../lib/dlm/allocation/terms';
 import type { GridPhase } from '../../../lib/dlm/phases';
-import { seededRandom } from '../../../lib/sim/fleet';
+import { seededRandom } from '../../../sim/fleet';
 
 /**
  * The progressive fill's first step taken without the fill (allocation/fill-first-step.ts) must be

@@ -3,8 +3,8 @@ import { ManualClock } from '../../../lib/clock';
 import { LoadManager } from '../../../lib/dlm/load-manager';
 import type { CircuitConfig, SiteConfig, Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
-import { runClosedLoop } from '../../../lib/sim/closed-loop';
-import { type SiteSimOptions, SiteSimulator } from '../../../lib/sim/site';
+import { runClosedLoop } from '../../../sim/closed-loop';
+import { type SiteSimOptions, SiteSimulator } from '../../../sim/site';
 
 /**
  * What a blind meter counts its other loads at, where its learned peak alone would be too little.

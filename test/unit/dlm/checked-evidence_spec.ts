@@ -5,9 +5,9 @@ import { FROZEN_AFTER_MS } from '../../../lib/dlm/evidence/meter-plausibility';
 import { LoadManager, type LoadManagerMemory } from '../../../lib/dlm/load-manager';
 import { parseSite, type SiteConfig, type Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
-import { runClosedLoop } from '../../../lib/sim/closed-loop';
-import { SiteSimulator } from '../../../lib/sim/site';
-import type { MeterLie } from '../../../lib/sim/site-faults';
+import { runClosedLoop } from '../../../sim/closed-loop';
+import { SiteSimulator } from '../../../sim/site';
+import type { MeterLie } from '../../../sim/site-faults';
 
 /**
  * Issue #36, the meters' evidence checked in the layouts real sites use, closed-loop against the

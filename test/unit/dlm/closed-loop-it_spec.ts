@@ -4,8 +4,8 @@ import { ManualClock } from '../../../lib/clock';
 import { LoadManager } from '../../../lib/dlm/load-manager';
 import type { ConnectorConfig, SiteConfig, Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
-import { runClosedLoop } from '../../../lib/sim/closed-loop';
-import { SiteSimulator } from '../../../lib/sim/site';
+import { runClosedLoop } from '../../../sim/closed-loop';
+import { SiteSimulator } from '../../../sim/site';
 import { itPlanArbitrary, itReplayCommand } from '../../support/closed-loop-it-plans';
 import { check, checkClosedLoop, type Plan } from '../../support/closed-loop-property';
 
@@ -13,7 +13,7 @@ import { check, checkClosedLoop, type Plan } from '../../support/closed-loop-pro
  * The closed-loop property (test/support/closed-loop-property.ts) on IT networks (3×230 V, no
  * neutral: Belgium, Norway), where a single-phase car is connected between two line conductors and
  * both carry its current (lib/dlm/phases.ts `Network`). The simulator's physics puts it there
- * (lib/sim/conductors.ts addConductors); the load manager must count it there too, or the
+ * (sim/conductors.ts addConductors); the load manager must count it there too, or the
  * conductor it does not count overloads.
  *
  * The random sites are the property's own (siteArbitrary, its draws unchanged) made IT, with a

@@ -3,9 +3,9 @@ import { ManualClock } from '../../../lib/clock';
 import type { SetPoint } from '../../../lib/contracts';
 import { LoadManager } from '../../../lib/dlm/load-manager';
 import { silentLogger } from '../../../lib/log';
-import { runClosedLoop } from '../../../lib/sim/closed-loop';
-import { SiteSimulator } from '../../../lib/sim/site';
-import { HOME_LAYOUT, homeLayout } from '../../../lib/sim/site-scenarios';
+import { runClosedLoop } from '../../../sim/closed-loop';
+import { SiteSimulator } from '../../../sim/site';
+import { HOME_LAYOUT, homeLayout } from '../../../sim/site-scenarios';
 
 /**
  * Issue 45, the home layout with chargers that follow a new limit at once and report their current
@@ -14,7 +14,7 @@ import { HOME_LAYOUT, homeLayout } from '../../../lib/sim/site-scenarios';
  * reading is stamped with when it was measured and reaches the load manager a poll later (a Modbus
  * reading is stamped with its first answer's time): a charger's own reading taken meanwhile is newer
  * than the meter's newest sample. Closed loop against the site simulator, on the injected clock
- * (the site: lib/sim/site-scenarios.ts `homeLayout`, which bench:control's home day runs too).
+ * (the site: sim/site-scenarios.ts `homeLayout`, which bench:control's home day runs too).
  *
  * Before: after every raise each car was lowered again at its charger's next reading, 18.3 A ->
  * 16.4 A -> (30 s) 18.3 A ...: that reading closed the raise for the meter's older sample too, and

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { SetPoint } from '../../../lib/contracts';
-import { type PvCarNow, pvLossShares } from '../../../lib/sim/pv-losses';
+import { type PvCarNow, pvLossShares } from '../../../sim/pv-losses';
 
 describe('PV day loss accounting', () => {
   const setPoint = (id: string, limitA: number, phases: 1 | 3, reason: string): SetPoint => ({

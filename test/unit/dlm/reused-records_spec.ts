@@ -9,7 +9,7 @@ import { ConnectorRuntimes, newSession } from '../../../lib/dlm/runtime';
 import { SiteLimits } from '../../../lib/dlm/site/limits';
 import { parseSite } from '../../../lib/dlm/site/validate';
 import { silentLogger } from '../../../lib/log';
-import { climkitZone, pvHome, runScenario } from '../../../lib/sim/site-scenarios';
+import { climkitZone, pvHome, runScenario } from '../../../sim/site-scenarios';
 
 /**
  * The load manager keeps one view and one demand object per connector and has every update write

@@ -7,7 +7,7 @@ import {
   pvHome,
   runScenario,
   type ScenarioResult,
-} from '../../../lib/sim/site-scenarios';
+} from '../../../sim/site-scenarios';
 
 /**
  * The load manager closed-loop with the site simulator on a virtual clock. The bound asserted on

@@ -5,8 +5,8 @@ import type { ConnectorState, SetPoint } from '../../../lib/contracts';
 import { LoadManager } from '../../../lib/dlm/load-manager';
 import type { CircuitConfig, ConnectorConfig, SiteConfig, Triple } from '../../../lib/dlm/site';
 import { silentLogger } from '../../../lib/log';
-import type { Overload } from '../../../lib/sim/closed-loop';
-import { type SimCar, SiteSimulator } from '../../../lib/sim/site';
+import type { Overload } from '../../../sim/closed-loop';
+import { type SimCar, SiteSimulator } from '../../../sim/site';
 import { declareFallbacks, limitsArbitrary, parentOf } from '../../support/site-arbitrary';
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { StartTransactionRequest, StopTransactionRequest } from '../../../lib/ocpp/messages';
-import { Fleet, type SessionEvent } from '../../../lib/sim/fleet';
+import { Fleet, type SessionEvent } from '../../../sim/fleet';
 import { assertSessionAgrees, sessionsById } from '../../support/ocpp';
 import { allSessions, recordSessions, urlOf, useInterop } from './support';
 

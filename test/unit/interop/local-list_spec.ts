@@ -5,7 +5,7 @@ import type {
   ReceivedMessage,
   SimulatedChargePoint,
   SimulatedChargePointOptions,
-} from '../../../lib/sim/charge-point';
+} from '../../../sim/charge-point';
 import { roundTrip, useInterop } from './support';
 
 const TAGS = [

@@ -4,7 +4,7 @@ import type { OpenTransaction, SessionRecord } from '../../../lib/ocpp/central-s
 import { CHARGE_POINT_ACTIONS } from '../../../lib/ocpp/connection';
 import type { MeterValuesPayload } from '../../../lib/ocpp/handlers';
 import type { MeterValuesRequest } from '../../../lib/ocpp/messages';
-import { AuthorizationError } from '../../../lib/sim/charge-point';
+import { AuthorizationError } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { advance, nextMessage, recordMessages, roundTrip, simTime, useInterop } from './support';
 

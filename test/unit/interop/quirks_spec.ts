@@ -4,7 +4,7 @@ import type { CentralSystem, ChargePointMessage } from '../../../lib/ocpp/centra
 import type { MeterValuesPayload } from '../../../lib/ocpp/handlers';
 import type { MeterValuesRequest } from '../../../lib/ocpp/messages';
 import type { Violation } from '../../../lib/ocpp/v16/validation';
-import type { CpAction, Quirks, SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import type { CpAction, Quirks, SimulatedChargePoint } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import {
   advance,

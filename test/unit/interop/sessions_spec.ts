@@ -4,7 +4,7 @@ import { ManualClock } from '../../../lib/clock';
 import type { ConnectorState } from '../../../lib/contracts';
 import type { SessionRecord } from '../../../lib/ocpp/central-state';
 import type { MeterValuesPayload } from '../../../lib/ocpp/handlers';
-import type { TransactionEvent } from '../../../lib/sim/charge-point';
+import type { TransactionEvent } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { freePort } from '../../support/ports';
 import {

@@ -12,7 +12,7 @@ import {
   type RepliedMessage,
   SimulatedChargePoint,
   type SimulatedChargePointOptions,
-} from '../../../lib/sim/charge-point';
+} from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { type OcppHarness, useOcppHarness } from '../../support/ocpp';
 

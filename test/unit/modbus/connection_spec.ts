@@ -9,8 +9,8 @@ import {
 } from '../../../lib/modbus/connection';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
-import { crc16 } from '../../../lib/sim/modbus-server';
+import { SimulatedMeter } from '../../../sim/modbus-meter';
+import { crc16 } from '../../../sim/modbus-server';
 import { openPtyPair, type PtyPair } from '../../support/pty';
 import { drive, useSimHarness, waitUntil } from './harness';
 

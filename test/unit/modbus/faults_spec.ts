@@ -4,7 +4,7 @@ import type { Reading } from '../../../lib/contracts';
 import type { MeterReadError, PollResult } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
+import { SimulatedMeter } from '../../../sim/modbus-meter';
 import { drive, useSimHarness, waitUntil } from './harness';
 
 const profile = (id: string) => findProfile(id) as DeviceProfile;

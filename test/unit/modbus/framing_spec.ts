@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { crc16, type Outcome, type ReadFrame, RtuFraming, TcpFraming } from '../../../lib/modbus/framing';
-import { crc16 as simCrc16 } from '../../../lib/sim/modbus-server';
+import { crc16 as simCrc16 } from '../../../sim/modbus-server';
 
 const read: ReadFrame = { unitId: 1, functionCode: 3, address: 0x10, quantity: 2 };
 

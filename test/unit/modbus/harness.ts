@@ -7,7 +7,7 @@ import {
   type ModbusConnection,
 } from '../../../lib/modbus/connection';
 import { Meter, type MeterOptions } from '../../../lib/modbus/meter';
-import { ModbusSimServer, type SimTransport } from '../../../lib/sim/modbus-server';
+import { ModbusSimServer, type SimTransport } from '../../../sim/modbus-server';
 
 /**
  * Resolves once `predicate` holds, checking after each turn of the event loop (real I/O on

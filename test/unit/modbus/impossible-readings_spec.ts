@@ -11,7 +11,7 @@ import type { PerPhase, SetPoint } from '../../../lib/contracts';
 import { LoadManager } from '../../../lib/dlm/load-manager';
 import { SHIPPED_PROFILES } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
+import { SimulatedMeter } from '../../../sim/modbus-meter';
 import { RecordingLogger } from '../../support/ocpp';
 import { useSimHarness } from './harness';
 

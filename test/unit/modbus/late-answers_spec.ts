@@ -4,13 +4,8 @@ import type { BusTransport } from '../../../lib/modbus/connection';
 import type { PollResult } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
-import type {
-  ModbusSimServer,
-  SimRequest,
-  SimTransport,
-  SimulatedUnit,
-} from '../../../lib/sim/modbus-server';
+import { SimulatedMeter } from '../../../sim/modbus-meter';
+import type { ModbusSimServer, SimRequest, SimTransport, SimulatedUnit } from '../../../sim/modbus-server';
 import { openPtyPair, type PtyPair } from '../../support/pty';
 import { driveLine, type SimHarness, useSimHarness } from './harness';
 

@@ -6,7 +6,7 @@ import { ModbusBus } from '../../../lib/modbus/bus';
 import { Meter, type MeterReadError, type PollResult } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
+import { SimulatedMeter } from '../../../sim/modbus-meter';
 import { drive, FakeConnector, flush, useSimHarness } from './harness';
 
 const profile = (id: string) => findProfile(id) as DeviceProfile;

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import type { PerPhase, Reading } from '../../../lib/contracts';
 import { SHIPPED_PROFILES } from '../../../lib/modbus/profiles';
 import type { DeviceProfile, Measurand } from '../../../lib/modbus/types';
-import {
-  DEFAULT_SIMULATED_VALUES,
-  SimulatedMeter,
-  type SimulatedValues,
-} from '../../../lib/sim/modbus-meter';
-import type { SimAnswer, SimulatedUnit } from '../../../lib/sim/modbus-server';
+import { DEFAULT_SIMULATED_VALUES, SimulatedMeter, type SimulatedValues } from '../../../sim/modbus-meter';
+import type { SimAnswer, SimulatedUnit } from '../../../sim/modbus-server';
 import { useSimHarness } from './harness';
 
 /** Values every profile can carry exactly at its resolution (0.1 kWh, 0.1 Hz, int16 with SF). */

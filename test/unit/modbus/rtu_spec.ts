@@ -7,7 +7,7 @@ import type { BusTransport } from '../../../lib/modbus/connection';
 import type { PollResult } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
+import { SimulatedMeter } from '../../../sim/modbus-meter';
 import { openPtyPair, type PtyPair } from '../../support/pty';
 import { drive, useSimHarness, waitUntil } from './harness';
 

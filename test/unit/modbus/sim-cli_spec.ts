@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { MODBUS_SIM_HELP, parseModbusSimArgs, runModbusSim, siteValues } from '../../../lib/sim/modbus-cli';
+import { MODBUS_SIM_HELP, parseModbusSimArgs, runModbusSim, siteValues } from '../../../sim/modbus-cli';
 import { useSimHarness, waitUntil } from './harness';
 
 describe('ampflow-modbus-sim (the simulator as a program)', () => {

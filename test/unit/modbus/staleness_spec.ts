@@ -6,7 +6,7 @@ import { Meter } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
 import { Staleness } from '../../../lib/modbus/staleness';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter } from '../../../lib/sim/modbus-meter';
+import { SimulatedMeter } from '../../../sim/modbus-meter';
 import { drive, FakeConnector, flush, useSimHarness, waitUntil } from './harness';
 
 /**

@@ -3,7 +3,7 @@ import { findProfile } from '../../../lib/modbus/profiles';
 import { SUNSPEC_INVERTER_MODELS, SUNSPEC_METER_MODELS } from '../../../lib/modbus/profiles/sunspec-models';
 import { resolveSunSpecProfile } from '../../../lib/modbus/sunspec';
 import type { DeviceProfile } from '../../../lib/modbus/types';
-import { SimulatedMeter, type SunSpecServing } from '../../../lib/sim/modbus-meter';
+import { SimulatedMeter, type SunSpecServing } from '../../../sim/modbus-meter';
 import { useSimHarness } from './harness';
 
 describe('SunSpec discovery', () => {

@@ -8,7 +8,7 @@ import {
   type ChargerCapabilities,
   parseCapabilities,
 } from '../../../lib/profiles/capabilities';
-import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import type { SimulatedChargePointOptions } from '../../../sim/charge-point';
 import { Charger201 } from '../../support/charger201';
 import type { DeviceVariable } from '../../support/charger201-device-model';
 import { until, waitFor } from '../../support/events';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChargingProfile } from '../../../lib/profiles';
-import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import type { SimulatedChargePointOptions } from '../../../sim/charge-point';
 import { advance } from '../interop/support';
 import { offered, profilesSent, setPoint, settled, startCharging, useProfileRig } from './support';
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import type { CentralSystemAction } from '../../../lib/ocpp/connection';
 import type { SetPointInput, StrategyChoice } from '../../../lib/profiles';
 import { limitForCharger } from '../../../lib/profiles';
-import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import type { SimulatedChargePointOptions } from '../../../sim/charge-point';
 import type { InteropChargePoint } from '../interop/support';
 import { gaveUp } from './refusals';
 import { type ProfileRig, settled, startCharging, useProfileRig } from './support';

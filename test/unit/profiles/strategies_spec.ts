@@ -12,7 +12,7 @@ import {
   resolveStrategy,
   STRATEGY_PRESETS,
 } from '../../../lib/profiles';
-import { VENDOR_BEHAVIOURS } from '../../../lib/sim/charge-point';
+import { VENDOR_BEHAVIOURS } from '../../../sim/charge-point';
 
 const caps = (fields: Partial<ChargerCapabilities> = {}): ChargerCapabilities => ({
   vendorKeys: {},

@@ -3,7 +3,7 @@ import type { SetPoint } from '../../../lib/contracts';
 import type { CentralSystem, CentralSystemOptions } from '../../../lib/ocpp/central-system';
 import type { SetChargingProfileRequest } from '../../../lib/ocpp/messages';
 import { ChargingProfileManager, type ProfileManagerOptions } from '../../../lib/profiles';
-import type { EvOptions, SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import type { EvOptions, SimulatedChargePointOptions } from '../../../sim/charge-point';
 import type { RecordingLogger } from '../../support/ocpp';
 import { type CommandEvent, type InteropChargePoint, useInterop } from '../interop/support';
 

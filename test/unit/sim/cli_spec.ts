@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CliError, HELP, parseCliArgs, runCli } from '../../../lib/sim/cli';
+import { CliError, HELP, parseCliArgs, runCli } from '../../../sim/cli';
 import { TestCentralSystem } from './harness';
 
 function parseError(argv: string[]): CliError {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { SendLocalListRequest } from '../../../lib/ocpp/messages';
-import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import type { SimulatedChargePointOptions } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { advance, type Simulated, useSimulators } from './harness';
 

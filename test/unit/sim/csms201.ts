@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { RPCServer } from 'ocpp-rpc';
 import type RPCServerClient from 'ocpp-rpc/lib/server-client';
 import { ManualClock } from '../../../lib/clock';
-import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../../sim/charge-point';
 
 /**
  * A bare OCPP 2.0.1 CSMS for the simulator's 2.0.1 tests: ocpp-rpc's RPCServer in strict mode with

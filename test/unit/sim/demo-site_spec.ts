@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { ModbusBus } from '../../../lib/modbus/bus';
 import { Meter } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
-import { DemoSite, houseLoadA, parseDemoSiteArgs, pvPowerW } from '../../../lib/sim/demo-site';
+import { DemoSite, houseLoadA, parseDemoSiteArgs, pvPowerW } from '../../../sim/demo-site';
 import { OcppHarness } from '../../support/ocpp';
 import { waitUntil } from '../modbus/harness';
 
-describe('demo site (lib/sim/demo-site)', function () {
+describe('demo site (sim/demo-site)', function () {
   this.timeout(20000);
   let harness: OcppHarness;
   let site: DemoSite | undefined;

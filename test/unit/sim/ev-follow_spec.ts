@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type Clock, ManualClock } from '../../../lib/clock';
-import { SimulatedEv } from '../../../lib/sim/ev';
+import { SimulatedEv } from '../../../sim/ev';
 
 describe('simulated EV following a new offer', () => {
   it('follows even when its timer fires a moment before the clock reads the delay as passed', () => {

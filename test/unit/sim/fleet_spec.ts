@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
-import { Fleet, type SessionEvent, seededRandom } from '../../../lib/sim/fleet';
+import { Fleet, type SessionEvent, seededRandom } from '../../../sim/fleet';
 import { TestCentralSystem } from './harness';
 
 interface Run {

@@ -7,7 +7,7 @@ import type RPCServerClient from 'ocpp-rpc/lib/server-client';
 import type { IHandshakeInterface } from 'ocpp-rpc/lib/server-client';
 import { ManualClock } from '../../../lib/clock';
 import type { OcppAction, OcppRequest, OcppResponse } from '../../../lib/ocpp/messages';
-import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import { SimulatedChargePoint, type SimulatedChargePointOptions } from '../../../sim/charge-point';
 
 /**
  * A central system for the simulator's tests: a real ocpp-rpc RPCServer in strict mode on

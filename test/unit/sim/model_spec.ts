@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ConfigurationStore } from '../../../lib/sim/configuration';
-import { SimulatedEv } from '../../../lib/sim/ev';
-import { parseMeasurandList, sampleMeter } from '../../../lib/sim/metering';
+import { ConfigurationStore } from '../../../sim/configuration';
+import { SimulatedEv } from '../../../sim/ev';
+import { parseMeasurandList, sampleMeter } from '../../../sim/metering';
 
 describe('Simulator models', () => {
   describe('SimulatedEv', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { RepliedMessage, SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import type { RepliedMessage, SimulatedChargePointOptions } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { nextMessage, useInterop } from '../interop/support';
 import { useBareCsms201 } from './csms201';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SentMessage } from '../../../lib/sim/charge-point';
+import type { SentMessage } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { advance } from '../interop/support';
 import { useBareCsms201 } from './csms201';

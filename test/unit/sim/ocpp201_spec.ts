@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { ManualClock } from '../../../lib/clock';
-import type { SimulatedChargePoint, SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
-import { CliError, HELP, parseCliArgs, runCli } from '../../../lib/sim/cli';
+import type { SimulatedChargePoint, SimulatedChargePointOptions } from '../../../sim/charge-point';
+import { CliError, HELP, parseCliArgs, runCli } from '../../../sim/cli';
 import { waitFor } from '../../support/events';
 import {
   controlLoop,

@@ -1,5 +1,5 @@
 /**
- * The PV surplus share (lib/sim/pv-figures.ts PvDayAccount) on a day of a few seconds computed by
+ * The PV surplus share (sim/pv-figures.ts PvDayAccount) on a day of a few seconds computed by
  * hand: the surplus available to the cars is PV − house, less the battery's priority share while it
  * has priority (what it would store if no car drew, up to its maximum charge); taken is, each
  * second, the smaller of that and what the cars draw.
@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SetPoint } from '../../../lib/contracts';
-import { PvDayAccount } from '../../../lib/sim/pv-figures';
-import { SiteSimulator } from '../../../lib/sim/site';
+import { PvDayAccount } from '../../../sim/pv-figures';
+import { SiteSimulator } from '../../../sim/site';
 
 const V = 230;
 const START_OF_DAY_MS = 12 * 3_600_000;

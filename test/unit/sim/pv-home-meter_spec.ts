@@ -1,12 +1,12 @@
 /**
- * The home PV day's grid meter (lib/sim/site-scenarios.ts `pvHome`) is truthful, so the load
+ * The home PV day's grid meter (sim/site-scenarios.ts `pvHome`) is truthful, so the load
  * manager's frozen rule (lib/dlm/evidence/meter-plausibility.ts) must never fire on it. With a
  * battery that held the grid exactly at zero it read the same values for minutes and was judged
  * frozen: 3,096 s on the fast-clouds day (seed 11), from 07:38 on; the simulated battery's
- * controller now misses by up to 30 W and follows 2 s late (lib/sim/site-battery.ts).
+ * controller now misses by up to 30 W and follows 2 s late (sim/site-battery.ts).
  */
 import assert from 'node:assert/strict';
-import { pvHome, runScenario } from '../../../lib/sim/site-scenarios';
+import { pvHome, runScenario } from '../../../sim/site-scenarios';
 
 const HOUR_MS = 3_600_000;
 

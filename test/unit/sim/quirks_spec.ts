@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createValidator } from 'ocpp-rpc';
 import schemas from 'ocpp-rpc/lib/schemas/ocpp1_6.json';
 import type { MeterValuesRequest } from '../../../lib/ocpp/messages';
-import type { Quirks, SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import type { Quirks, SimulatedChargePoint } from '../../../sim/charge-point';
 import { advance, simulator, TestCentralSystem } from './harness';
 
 /** The OCA 1.6 schemas as ocpp-rpc ships them, for checking what exactly a quirk breaks. */

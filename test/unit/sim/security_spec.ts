@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { createCertificate, generateKeyPair, hashDataOf, readCsr } from '../../../lib/ocpp/x509';
-import type { SimulatedChargePoint } from '../../../lib/sim/charge-point';
+import type { SimulatedChargePoint } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { authority, DAY, issue, T0 } from '../../support/sim-certificates';
 import { advance, simulator, TestCentralSystem } from './harness';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { MeterValuesRequest } from '../../../lib/ocpp/messages';
-import { AuthorizationError } from '../../../lib/sim/charge-point';
+import { AuthorizationError } from '../../../sim/charge-point';
 import { waitFor } from '../../support/events';
 import { advance, useSimulators } from './harness';
 

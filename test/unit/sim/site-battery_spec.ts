@@ -1,5 +1,5 @@
 /**
- * The simulated home battery's controller (lib/sim/site-battery.ts): it holds the grid at zero, and,
+ * The simulated home battery's controller (sim/site-battery.ts): it holds the grid at zero, and,
  * when told to, a few tens of watts off and a moment late, as a real one does, so that a truthful
  * grid meter does not read the same value for hours (which the load manager's frozen rule would
  * take for a gateway repeating its cache).
@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { Reading } from '../../../lib/contracts';
-import { SiteSimulator } from '../../../lib/sim/site';
-import type { SimBattery } from '../../../lib/sim/site-options';
+import { SiteSimulator } from '../../../sim/site';
+import type { SimBattery } from '../../../sim/site-options';
 
 const V = 230;
 const START_OF_DAY_MS = 12 * 3_600_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
-import { SiteSimulator } from '../../../lib/sim/site';
+import { SiteSimulator } from '../../../sim/site';
 
 describe('SiteSimulator phase switches', () => {
   it('counts a switch of the phases only while a car is plugged in', () => {

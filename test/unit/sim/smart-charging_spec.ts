@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SimulatedChargePointOptions } from '../../../lib/sim/charge-point';
+import type { SimulatedChargePointOptions } from '../../../sim/charge-point';
 import {
   advance,
   type ChargingProfile as Profile,

@@ -4,7 +4,7 @@ import {
   SimulatedEv,
   STANDARD_BEHAVIOUR,
   VENDOR_BEHAVIOURS,
-} from '../../../lib/sim/charge-point';
+} from '../../../sim/charge-point';
 import {
   advance,
   chargingProfile,

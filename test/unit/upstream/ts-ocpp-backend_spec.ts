@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import WebSocket from 'ws';
-import type { RepliedMessage } from '../../../lib/sim/charge-point';
+import type { RepliedMessage } from '../../../sim/charge-point';
 import { until, waitFor } from '../../support/events';
 import { type Handshake, TsOcppBackend } from '../../support/ts-ocpp-backend';
 import { useUpstreamSite } from './support';
