@@ -20,6 +20,16 @@ const OLD_TARIFF_SITE = JSON.stringify({
   ],
 });
 
+/** Two circuits (the full view), an inverter meter node and readings from the flow. */
+const PV_SITE = JSON.stringify({
+  circuits: [
+    { id: 'main', limitA: 35, meter: { source: 'grid meter', node: 'm-grid', location: 'includesChargers' } },
+    { id: 'garage', parent: 'main', limitA: 20 },
+  ],
+  connectors: [{ chargePointId: 'CP-1', circuit: 'garage', mode: 'pv' }],
+  pv: { inverterSource: ['pv inverter', 'roof/mqtt'], batterySource: 'battery/mqtt' },
+});
+
 function exampleSite(example: string): string {
   const flow = JSON.parse(readFileSync(join(repoRoot, 'examples', `${example}.json`), 'utf8')) as {
     type: string;
@@ -78,6 +88,7 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
       loadManager('dlm1', NEW_SITE, 60),
       loadManager('dlm-old', OLD_TARIFF_SITE, 200),
       loadManager('dlm-tariff', exampleSite('Scenario - Home tariff and departure plan'), 260),
+      loadManager('dlm-pv', PV_SITE, 320),
     ],
   });
 
@@ -96,6 +107,19 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
   async function closeDialog(button: 'ok' | 'cancel') {
     await page().locator(`#node-dialog-${button}`).click();
     await page().locator('#node-dialog-cancel').waitFor({ state: 'detached' });
+  }
+
+  /** The Settings tab (a click now and then passes while the dialog is laid out: dlm-dialog_spec's showTab). */
+  async function showSettings() {
+    for (let attempt = 1; ; attempt++) {
+      await page().locator('#red-ui-tab-ampflow-dlm-tab-settings a').click();
+      try {
+        await page().locator('#ampflow-dlm-pv-inverter-node').waitFor({ state: 'visible', timeout: 2000 });
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
   }
 
   /** Check the site's lines, once it has answered. */
@@ -217,6 +241,32 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
     await openDialog('dlm-tariff');
     assert.deepEqual(await checkTheSite(), ['No problems.']);
     await closeDialog('cancel');
+    assert.deepEqual(errors(), []);
+  });
+
+  it('chooses the PV inverter and the battery on the Settings tab among the meter nodes; readings from the flow keep their sources', async () => {
+    const saved = () =>
+      page().evaluate(() => JSON.parse((window as unknown as EditorWindow).RED.nodes.node('dlm-pv').site).pv);
+    await openDialog('dlm-pv');
+    // Two circuits: a car park's view, and home is not offered.
+    assert.equal(await page().locator('#ampflow-dlm-view').inputValue(), 'all');
+    assert.equal(await page().locator('#ampflow-dlm-view option[value="home"]').isDisabled(), true);
+    await showSettings();
+    assert.equal(await page().locator('#ampflow-dlm-pv-inverter-node').inputValue(), '_source');
+    assert.equal(await page().locator('#ampflow-dlm-pv-inverter').inputValue(), 'pv inverter, roof/mqtt');
+    assert.equal(await page().locator('#ampflow-dlm-pv-battery-node').inputValue(), '_source');
+    await closeDialog('ok');
+    assert.deepEqual(await saved(), {
+      inverterSource: ['pv inverter', 'roof/mqtt'],
+      batterySource: 'battery/mqtt',
+    });
+    await openDialog('dlm-pv');
+    await showSettings();
+    await page().locator('#ampflow-dlm-pv-inverter-node').selectOption('m-pv');
+    assert.equal(await page().locator('#ampflow-dlm-pv-inverter').isVisible(), false);
+    await page().locator('#ampflow-dlm-pv-battery-node').selectOption('');
+    await closeDialog('ok');
+    assert.deepEqual(await saved(), { inverterSource: 'pv inverter' });
     assert.deepEqual(errors(), []);
   });
 });
