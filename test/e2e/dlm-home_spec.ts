@@ -90,6 +90,9 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
       loadManager('dlm-tariff', exampleSite('Scenario - Home tariff and departure plan'), 260),
       loadManager('dlm-pv', PV_SITE, 320),
     ],
+    // The wallbox, dialled in: offered by name in the home view.
+    chargers: ['WALLBOX-1'],
+    chargerOptions: { connectors: 1 },
   });
 
   before(async () => {
@@ -158,7 +161,10 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
     // With a grid meter the house is measured: no estimate asked.
     assert.equal(await page().locator('#ampflow-dlm-home-other').isVisible(), false);
     await choose(page().locator('#ampflow-dlm-home-inverter'), 'm-pv');
+    // The chargers the chosen central system knows are offered to pick from.
+    await page().locator('#ampflow-dlm-seen-ids option[value="WALLBOX-1"]').waitFor({ state: 'attached' });
     const wallbox = page().locator('#ampflow-dlm-home-wallboxes .ampflow-dlm-home-wallbox').first();
+    assert.equal(await wallbox.locator('.ampflow-dlm-h-cp').getAttribute('list'), 'ampflow-dlm-seen-ids');
     await fill(wallbox.locator('.ampflow-dlm-h-cp'), 'WALLBOX-1');
     await fill(wallbox.locator('.ampflow-dlm-h-max'), '16');
     await choose(wallbox.locator('.ampflow-dlm-h-mode'), 'pv');
@@ -207,6 +213,20 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
     // Running with that site: it waits for its grid meter (no reading yet), the status the editor shows.
     await page().waitForFunction(
       () => (window as unknown as EditorWindow).RED.nodes.node('dlm1').status?.text === 'waiting for reading',
+    );
+    // And it manages the wallbox once it has dialled in again (the deploy restarted the central system).
+    await page().waitForFunction(
+      async () => {
+        const systems = await fetch('ampflow-central-system/chargers', { cache: 'no-store' }).then((r) =>
+          r.json(),
+        );
+        const cp = systems
+          .find((cs: { id: string }) => cs.id === 'cs1')
+          ?.chargePoints.find((c: { chargePointId: string }) => c.chargePointId === 'WALLBOX-1');
+        return cp?.connected === true && cp.managedBy.includes('dlm1') && cp.decisions.length === 1;
+      },
+      undefined,
+      { polling: 200 },
     );
     assert.deepEqual(
       nodeRed()
