@@ -150,6 +150,8 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
       filled++;
     };
     await choose(page().locator('#node-input-centralSystem'), 'cs1');
+    // The new site's 63 A is not taken for the house's fuse: asked.
+    assert.equal(await page().locator('#ampflow-dlm-home-fuse').inputValue(), '');
     await fill(page().locator('#ampflow-dlm-home-fuse'), '25');
     // The meters are lists of the workspace's meter nodes, not free text.
     assert.deepEqual(await page().locator('#ampflow-dlm-home-meter option').allInnerTexts(), [
