@@ -30,6 +30,24 @@ const PV_SITE = JSON.stringify({
   pv: { inverterSource: ['pv inverter', 'roof/mqtt'], batterySource: 'battery/mqtt' },
 });
 
+/** The example's load manager and its meter nodes, on this tab (wired nowhere). */
+function exampleNodes(example: string) {
+  const flow = JSON.parse(readFileSync(join(repoRoot, 'examples', `${example}.json`), 'utf8')) as {
+    id: string;
+    type: string;
+  }[];
+  return flow
+    .filter((node) => node.type === 'ampflow-dlm' || node.type === 'ampflow-meter')
+    .map((node) => ({
+      ...node,
+      id: `ex-${node.id}`,
+      z: 'f1',
+      bus: 'bus1',
+      centralSystem: 'cs1',
+      wires: node.type === 'ampflow-dlm' ? [[], []] : [[]],
+    }));
+}
+
 function exampleSite(example: string): string {
   const flow = JSON.parse(readFileSync(join(repoRoot, 'examples', `${example}.json`), 'utf8')) as {
     type: string;
@@ -89,6 +107,7 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
       loadManager('dlm-old', OLD_TARIFF_SITE, 200),
       loadManager('dlm-tariff', exampleSite('Scenario - Home tariff and departure plan'), 260),
       loadManager('dlm-pv', PV_SITE, 320),
+      ...exampleNodes('Scenario - Home PV surplus charging'),
     ],
     // The wallbox, dialled in: offered by name in the home view.
     chargers: ['WALLBOX-1'],
@@ -154,10 +173,13 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
     assert.equal(await page().locator('#ampflow-dlm-home-fuse').inputValue(), '');
     await fill(page().locator('#ampflow-dlm-home-fuse'), '25');
     // The meters are lists of the workspace's meter nodes, not free text.
+    // (the example's two meter nodes are on the workspace too)
     assert.deepEqual(await page().locator('#ampflow-dlm-home-meter option').allInnerTexts(), [
       'no meter',
       'grid meter',
       'pv inverter',
+      'grid-meter',
+      'PV inverter',
     ]);
     await choose(page().locator('#ampflow-dlm-home-meter'), 'm-grid');
     // With a grid meter the house is measured: no estimate asked.
@@ -263,6 +285,41 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
     await openDialog('dlm-tariff');
     assert.deepEqual(await checkTheSite(), ['No problems.']);
     await closeDialog('cancel');
+    assert.deepEqual(errors(), []);
+  });
+
+  it('opens the home PV example in the home view with its fuse, meters and wallbox, and keeps the rest it sets', async () => {
+    const id = await page().evaluate(() => {
+      let found = '';
+      (window as unknown as EditorWindow).RED.nodes.eachNode((n: { id: string; type: string }) => {
+        if (n.type === 'ampflow-dlm' && n.id.startsWith('ex-')) found = n.id;
+      });
+      return found;
+    });
+    const site = () =>
+      page().evaluate((id) => JSON.parse((window as unknown as EditorWindow).RED.nodes.node(id).site), id);
+    const before = await site();
+    await openDialog(id);
+    assert.equal(await page().locator('#ampflow-dlm-view').inputValue(), 'home');
+    assert.equal(await page().locator('#ampflow-dlm-home-fuse').inputValue(), '35');
+    assert.equal(await page().locator('#ampflow-dlm-home-meter option:checked').innerText(), 'grid-meter');
+    assert.equal(
+      await page().locator('#ampflow-dlm-home-inverter option:checked').innerText(),
+      'PV inverter',
+    );
+    const wallbox = page().locator('#ampflow-dlm-home-wallboxes .ampflow-dlm-home-wallbox');
+    assert.equal(await wallbox.count(), 1);
+    assert.equal(await wallbox.locator('.ampflow-dlm-h-cp').inputValue(), 'WALLBOX');
+    assert.equal(await wallbox.locator('.ampflow-dlm-h-mode').inputValue(), 'pv');
+    // A change in the home view keeps what only the full view shows (headroom, estimate, stale time, PV delays).
+    await wallbox.locator('.ampflow-dlm-h-max').fill('11');
+    await closeDialog('ok');
+    const after = await site();
+    const { node: _node, ...meter } = after.circuits[0].meter;
+    assert.deepEqual({ ...after.circuits[0], meter }, before.circuits[0]);
+    assert.equal(after.connectors[0].maxA, 11);
+    assert.equal(after.connectors[0].offlineA, 6);
+    assert.deepEqual(after.pv, before.pv);
     assert.deepEqual(errors(), []);
   });
 
