@@ -30,6 +30,15 @@ const PV_SITE = JSON.stringify({
   pv: { inverterSource: ['pv inverter', 'roof/mqtt'], batterySource: 'battery/mqtt' },
 });
 
+/** One circuit, but two inverters, one read from the flow: the home view cannot show them. */
+const ROOF_SITE = JSON.stringify({
+  circuits: [
+    { id: 'main', limitA: 25, meter: { source: 'grid meter', node: 'm-grid', location: 'includesChargers' } },
+  ],
+  connectors: [{ chargePointId: 'CP-1', circuit: 'main', mode: 'pv' }],
+  pv: { inverterSource: ['pv inverter', 'roof/mqtt'] },
+});
+
 /** The example's load manager and its meter nodes, on this tab (wired nowhere). */
 function exampleNodes(example: string) {
   const flow = JSON.parse(readFileSync(join(repoRoot, 'examples', `${example}.json`), 'utf8')) as {
@@ -107,6 +116,7 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
       loadManager('dlm-old', OLD_TARIFF_SITE, 200),
       loadManager('dlm-tariff', exampleSite('Scenario - Home tariff and departure plan'), 260),
       loadManager('dlm-pv', PV_SITE, 320),
+      loadManager('dlm-roof', ROOF_SITE, 380),
       ...exampleNodes('Scenario - Home PV surplus charging'),
     ],
     // The wallbox, dialled in: offered by name in the home view.
@@ -346,6 +356,11 @@ describe(`a home in the load manager's dialog (Node-RED ${nodeRedVersion()})`, f
     await page().locator('#ampflow-dlm-pv-battery-node').selectOption('');
     await closeDialog('ok');
     assert.deepEqual(await saved(), { inverterSource: 'pv inverter' });
+    // One circuit, but an inverter read from the flow: not offered the home view either (it would lose it).
+    await openDialog('dlm-roof');
+    assert.equal(await page().locator('#ampflow-dlm-view').inputValue(), 'all');
+    assert.equal(await page().locator('#ampflow-dlm-view option[value="home"]').isDisabled(), true);
+    await closeDialog('cancel');
     assert.deepEqual(errors(), []);
   });
 });
