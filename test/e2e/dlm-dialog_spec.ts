@@ -180,7 +180,7 @@ describe(`the load manager's dialog in a browser (Node-RED ${nodeRedVersion()})`
       'Max, A',
       'Priority',
       'Mode',
-      'Offline, A',
+      'Own fallback, A',
       'Min 1 phase, A',
       'Min 3 phases, A',
       'Switches 1p/3p',

@@ -62,6 +62,7 @@ export const DOCS_IMAGES = new Set([
   'demo-dashboard',
   'demo-dashboard-phone',
   'dlm-dialog-circuits',
+  'dlm-dialog-home',
 ]);
 export const docsImageDir = join(repoRoot, 'docs', 'images');
 
