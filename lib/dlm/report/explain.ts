@@ -23,6 +23,7 @@ import {
   type SiteSummary,
   siteLoad,
 } from './summary';
+import { reasonWords } from './words';
 
 /** What the explanations read. */
 export interface ExplainContext {
@@ -350,6 +351,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     }
     for (const error of runtime.exprErrors.values()) problems.push(error);
     const energyWh = sessionEnergyWh(runtime.state);
+    const reason = sent ? inputs.reasonOf(k) : '';
     return {
       chargePointId: connector.chargePointId,
       connectorId: connector.connectorId,
@@ -361,7 +363,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       priority: view?.priority ?? 0,
       limitA,
       phases: sent?.phases ?? view?.phasesOut ?? 3,
-      reason: sent ? inputs.reasonOf(k) : '',
+      reason,
+      reasonWords: reasonWords(reason),
       gridPhases: (view?.gridPhases ?? []).map((p) => p + 1),
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
       ...(view?.fromEnergy ? { measuredBy: 'energy' as const } : {}),

@@ -2,6 +2,7 @@
  * The site summary the load manager publishes (output 2 of the node) for dashboards, and what the
  * site draws from the grid (siteLoad: the one owner of that figure).
  */
+
 import type { ConnectorStatus } from '../../contracts';
 import type { OfflineSummary } from '../control/offline-fit';
 import type { Measurements } from '../evidence/measurements';
@@ -11,6 +12,7 @@ import { GRID_PHASES, round2, sum, type Triple } from '../phases';
 import type { ChargingMode, MeterLocation } from '../site/config';
 import type { SiteLimitSummary } from '../site/limits';
 import type { Site } from '../site/model';
+import type { Said } from './words';
 
 export type { OfflineSummary } from '../control/offline-fit';
 export type { PvSummary } from '../modes/pv-surplus';
@@ -79,6 +81,8 @@ export interface ConnectorSummary {
   limitA: number;
   phases: 1 | 2 | 3;
   reason: string;
+  /** The reason in message keys and parameters (report/words.ts): what a dashboard words in its language. */
+  reasonWords?: Said[];
   /** Grid phases (1..3) the connector is counted on. */
   gridPhases: number[];
   /** What the charger draws per grid phase (A), when known. */
