@@ -321,7 +321,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
             },
           }
         : {}),
-      ...(fallback ? { fallback } : {}),
+      ...(fallback ? { fallback, fallbackWords: reasonWords(fallback) } : {}),
       ...(override ? { siteLimits: describeSiteLimits(override) } : {}),
       overloaded,
       ...(reservedA.some((a) => a > 0) ? { reservedA: reservedA.map(round2) as Triple } : {}),
@@ -372,7 +372,9 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(session.overdrawing ? { overdrawing: true } : {}),
       ...(session.overshoot ? { overshootPercent: Math.round(session.overshoot * 1000) / 10 } : {}),
       ...(session.refusedWhy === undefined ? {} : { refusedReading: session.refusedWhy }),
-      ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
+      ...(view?.online && view.uncontrolled
+        ? { uncontrolled: view.uncontrolled.why, uncontrolledWords: reasonWords(view.uncontrolled.why) }
+        : {}),
       ...((reserved[k] ?? []).some((a) => a > 0)
         ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }
         : {}),
@@ -381,7 +383,9 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(energyWh > 0 ? { energyWh } : {}),
       ...(session.switches > 0 ? { phaseSwitches: session.switches } : {}),
       // A price connector: its mode as chosen (the others see fast or pv) and its plan in words.
-      ...(runtime.pricePlan === undefined ? {} : { mode: 'price' as const, plan: runtime.pricePlan }),
+      ...(runtime.pricePlan === undefined
+        ? {}
+        : { mode: 'price' as const, plan: runtime.pricePlan, planWords: reasonWords(runtime.pricePlan) }),
       ...(runtime.pricePlanned === undefined ? {} : { planned: runtime.pricePlanned }),
     };
   });

@@ -57,6 +57,8 @@ export interface CircuitSummary {
   };
   /** Why the circuit runs on its fallback, when it does. */
   fallback?: string;
+  /** `fallback` in message keys and parameters (report/words.ts). */
+  fallbackWords?: Said[];
   /** Limits set by commands (a grid operator's signal, a tariff), each with its reason and end. */
   siteLimits?: SiteLimitSummary[];
   /** The loads the load manager does not control exceed the limit on some phase. */
@@ -112,6 +114,8 @@ export interface ConnectorSummary {
    * said so); why, in the load manager's words. It is counted at what it may draw on its own.
    */
   uncontrolled?: string;
+  /** `uncontrolled` in message keys and parameters (report/words.ts). */
+  uncontrolledWords?: Said[];
   /** Offline (or not reported yet) and held for at what it may draw on its own, A per grid phase. */
   reservedA?: Triple;
   /** Set when the car draws well below its set-point and the set-point follows its draw. */
@@ -121,6 +125,8 @@ export interface ConnectorSummary {
   phaseSwitches?: number;
   /** A `price` connector's plan in words (modes/price-plans.ts). */
   plan?: string;
+  /** `plan` in message keys and parameters (report/words.ts). */
+  planWords?: Said[];
   /** The same plan in figures, while the departure planner plans for it (modes/plan-figures.ts). */
   planned?: PlanFigures;
 }

@@ -232,6 +232,7 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
   },
   isStale: { en: '{source} is stale ({s} s)', de: '{source} ist veraltet ({s} s)' },
   otherTakenAs: { en: 'other loads taken as {amps} A', de: 'übrige Verbraucher mit {amps} A angesetzt' },
+  namesPaused: { en: '{names} paused', de: '{names} pausiert' },
   perConnector: { en: '{amps} A per connector', de: '{amps} A je Anschluss' },
   // Plans (evidence/departure.ts, modes/price-plans.ts, modes/departure-planner.ts).
   planLimited: {

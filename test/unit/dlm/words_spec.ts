@@ -9,58 +9,9 @@ import {
   sayReason,
   translateReason,
 } from '../../../lib/dlm/report/words';
+import { englishIn } from '../../support/words';
 import { home, wallbox } from './pv-home';
 import type { harness } from './support';
-
-/**
- * Words an English text and a German one share, not English left untranslated: names, units,
- * standards, and words German has too.
- */
-const SHARED = new Set([
-  'a',
-  'w',
-  'kw',
-  'kwh',
-  'wh',
-  's',
-  'l',
-  'pv',
-  'it',
-  'iso',
-  'ocpp',
-  'ampflow',
-  'minimum',
-  'maximum',
-  'offline',
-  'suspendedev',
-  'suspendedevse',
-  'control',
-  'holdkeptlimits',
-  'house',
-  'start',
-  'phase',
-  'backend',
-  'plus',
-  'plan',
-  'unavailable',
-  'changeavailability',
-  'inoperative',
-]);
-
-/** Every word of the English catalogue (the statuses' OCPP names aside): what must not show in German. */
-const ENGLISH = new Set(
-  Object.values(REASON_WORDS)
-    .flatMap(({ en }) => wordsOf(en.replace(/\{\w+\}/g, ' ')))
-    .filter((word) => !SHARED.has(word)),
-);
-
-function wordsOf(text: string): string[] {
-  return (text.toLowerCase().match(/[a-zäöüß]+/g) ?? []).filter((word) => word.length > 0);
-}
-
-function englishIn(german: string): string[] {
-  return wordsOf(german).filter((word) => ENGLISH.has(word));
-}
 
 /** A parameter's sample: a number, a circuit's name or a time, as the stages fill them in. */
 function sample(name: string): string {
