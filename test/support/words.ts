@@ -33,6 +33,7 @@ const SHARED = new Set([
   'status',
   'last',
   'so',
+  'in',
   'unavailable',
   'changeavailability',
   'inoperative',

@@ -401,6 +401,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     ...(inputs.pv ? { pv: inputs.pv } : {}),
     ...(inputs.prices ? { prices: inputs.prices } : {}),
     problems,
+    problemWords: problems.map(reasonWords),
   };
 }
 

@@ -276,4 +276,6 @@ export interface SiteSummary {
   prices?: PricesSummary;
   /** Things an operator should look at: stale meters, chargers ignoring limits, failing expressions. */
   problems: string[];
+  /** Each of `problems` in message keys and parameters (report/words.ts). */
+  problemWords?: Said[][];
 }

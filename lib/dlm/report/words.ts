@@ -297,6 +297,32 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     en: 'price: no plan and no price limit, PV surplus only',
     de: 'Preis: kein Plan und keine Preisgrenze, nur PV-Überschuss',
   },
+  // The summary's problems (report/explain.ts buildSummary).
+  overloaded: {
+    en: '{circuit}: the loads the load manager does not control exceed the limit ({amps} A left)',
+    de: '{circuit}: die Lasten, die das Lastmanagement nicht steuert, überschreiten die Grenze ({amps} A übrig)',
+  },
+  fullOfReserved: {
+    en: '{circuit}: full with what chargers not under control may draw ({held})',
+    de: '{circuit}: voll mit dem, was Ladestationen außer Kontrolle ziehen dürfen ({held})',
+  },
+  reservedOffline: { en: '{key} offline: {amps} A reserved', de: '{key} offline: {amps} A freigehalten' },
+  reservedOfflineWhy: {
+    en: '{key} offline: {amps} A reserved ({why})',
+    de: '{key} offline: {amps} A freigehalten ({why})',
+  },
+  reservedNotReported: {
+    en: '{key} not reported yet: {amps} A reserved',
+    de: '{key} noch nicht gemeldet: {amps} A freigehalten',
+  },
+  overdrawing: {
+    en: 'charger {key} draws above its set-point {amps} A (counted at what it draws)',
+    de: 'Ladestation {key} zieht mehr als ihren Sollwert von {amps} A (mit dem gerechnet, was sie zieht)',
+  },
+  notInSite: {
+    en: 'connector {key} is not in the site model',
+    de: 'Anschluss {key} ist nicht im Standortmodell',
+  },
   text: { en: '{text}', de: '{text}' },
 };
 
