@@ -34,6 +34,8 @@ const SHARED = new Set([
   'last',
   'so',
   'in',
+  'h',
+  'min',
   'unavailable',
   'changeavailability',
   'inoperative',

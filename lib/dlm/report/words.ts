@@ -224,7 +224,36 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
   fallbackProfile: { en: 'its fallback profile', de: 'ihr Ersatzprofil' },
   ownFallback: { en: 'its own fallback', de: 'ihr eigener Ersatzwert' },
   // A circuit's fallback (evidence/circuit-view.ts), said before its connectors' reasons.
-  fallback: { en: 'fallback: {why}, {what}', de: 'Ersatzwerte: {why}, {what}' },
+  fallback: { en: 'fallback: {why}, {whatList}', de: 'Ersatzwerte: {why}, {whatList}' },
+  nothingKnown: {
+    en: 'nothing is known of its other loads: its connectors wait for a reading',
+    de: 'von seinen übrigen Lasten ist nichts bekannt: seine Anschlüsse warten auf einen Messwert',
+  },
+  otherCountedAt: { en: 'other loads counted at {what}', de: 'übrige Lasten mit {what} gerechnet' },
+  peak24: {
+    en: '{amps} A (the most they drew in 24 h)',
+    de: '{amps} A (das Höchste, was sie in 24 h zogen)',
+  },
+  peak24More: {
+    en: '{amps} A (the most they drew in 24 h, {moreList})',
+    de: '{amps} A (das Höchste, was sie in 24 h zogen, {moreList})',
+  },
+  peakSoFar: {
+    en: '{amps} A (the most they drew in {span} so far, plus a margin)',
+    de: '{amps} A (das Höchste, was sie bisher in {span} zogen, plus eine Reserve)',
+  },
+  peakSoFarMore: {
+    en: '{amps} A (the most they drew in {span} so far, plus a margin, {moreList})',
+    de: '{amps} A (das Höchste, was sie bisher in {span} zogen, plus eine Reserve, {moreList})',
+  },
+  withPvThen: {
+    en: 'with what the PV plant generated then and does not now',
+    de: 'mit dem, was die PV-Anlage damals erzeugte und jetzt nicht',
+  },
+  atLeastBelow: {
+    en: 'at least what the circuits below count plus the most its own loads drew',
+    de: 'mindestens, was die Stromkreise darunter zählen, plus das Höchste, was seine eigenen Lasten zogen',
+  },
   noReadingYet: { en: 'no reading yet from {source}', de: 'noch kein Messwert von {source}' },
   reportsStale: {
     en: '{source} reports it is stale ({why})',
@@ -344,10 +373,11 @@ interface Pattern {
   key: string;
   regex: RegExp;
   names: string[];
+  lead: number;
   fixed: number;
 }
 
-/** The catalogue as patterns, the most specific (most fixed text) first. */
+/** The catalogue as patterns, the most specific first. */
 const PATTERNS: readonly Pattern[] = Object.entries(REASON_WORDS)
   .filter(([key]) => key !== 'text')
   .map(([key, { en }]) => {
@@ -361,12 +391,19 @@ const PATTERNS: readonly Pattern[] = Object.entries(REASON_WORDS)
         return '(.+?)';
       })
       .join('');
-    return { key, regex: new RegExp(`^${source}$`), names, fixed: en.replace(/\{\w+\}/g, '').length };
+    const lead = en.indexOf('{') < 0 ? en.length : en.indexOf('{');
+    return { key, regex: new RegExp(`^${source}$`), names, lead, fixed: en.replace(/\{\w+\}/g, '').length };
   })
-  .sort((a, b) => b.fixed - a.fixed);
+  // A fixed beginning first ("fallback: {why}, {whatList}" before "{amps} A per connector", which
+  // would take the whole fallback for its amperes), then the most fixed text.
+  .sort((a, b) => b.lead - a.lead || b.fixed - a.fixed);
 
 /** A reason's parts: split on `; ` outside parentheses. */
 function partsOf(text: string): string[] {
+  return splitOutside(text, '; ');
+}
+
+function splitOutside(text: string, separator: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
@@ -374,9 +411,9 @@ function partsOf(text: string): string[] {
     const c = text[i];
     if (c === '(') depth++;
     else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (c === ';' && depth === 0 && text[i + 1] === ' ') {
+    else if (depth === 0 && text.startsWith(separator, i)) {
       parts.push(text.slice(start, i));
-      start = i + 2;
+      start = i + separator.length;
     }
   }
   parts.push(text.slice(start));
@@ -391,12 +428,27 @@ function readPart(part: string): Said | undefined {
     const params: Record<string, string | Said[]> = {};
     pattern.names.forEach((name, i) => {
       const value = match[i + 1] ?? '';
-      const inner = /^-?[\d.,/ ]+$/.test(value) ? undefined : readWhole(value);
+      const inner = /^-?[\d.,/ ]+$/.test(value)
+        ? undefined
+        : name.endsWith('List')
+          ? readList(value)
+          : readWhole(value);
       params[name] = inner ?? value;
     });
     return pattern.names.length === 0 ? { key: pattern.key } : { key: pattern.key, params };
   }
   return undefined;
+}
+
+/** A `{…List}` parameter (`a, b`): one part per item when every item is in the catalogue. */
+function readList(text: string): Said[] | undefined {
+  const items: Said[] = [];
+  for (const item of splitOutside(text, ', ')) {
+    const one = readPart(item);
+    if (!one) return undefined;
+    items.push(one);
+  }
+  return items;
 }
 
 /** A text read as parts when every part is in the catalogue; undefined otherwise. */
@@ -435,7 +487,10 @@ export function sayReason(said: readonly Said[], language: Language): string {
       return (entry?.[language] ?? '').replace(/\{(\w+)\}/g, (_all, name: string) => {
         const value = part.params?.[name];
         if (value === undefined) return '';
-        return typeof value === 'string' ? literal(value, language) : sayReason(value, language);
+        if (typeof value === 'string') return literal(value, language);
+        return name.endsWith('List')
+          ? value.map((item) => sayReason([item], language)).join(', ')
+          : sayReason(value, language);
       });
     })
     .join('; ');

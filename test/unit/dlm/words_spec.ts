@@ -72,7 +72,7 @@ describe('the reasons in message keys and parameters, in English and German (iss
 
   it('keeps key and parameters of a composed reason and says it in German with decimal commas', () => {
     const reason =
-      'fallback: house is stale (180 s), other loads taken as 10/10/10 A; paused: house L1 is full for the minimum 6 A; reading refused: reads 40.5 A on L1';
+      'fallback: house is stale (180 s), other loads taken as 10/10/10 A, 6 A per connector; paused: house L1 is full for the minimum 6 A; reading refused: reads 40.5 A on L1';
     const said = reasonWords(reason);
     assert.deepEqual(
       said.map((part) => part.key),
@@ -83,6 +83,10 @@ describe('the reasons in message keys and parameters, in English and German (iss
       params: { why: [{ key: 'phaseFull', params: { circuit: 'house', phase: '1' } }], amps: '6' },
     });
     assert.equal(sayReason(said, 'en'), reason);
+    assert.equal(
+      sayReason(said.slice(0, 1), 'de'),
+      'Ersatzwerte: house ist veraltet (180 s), übrige Verbraucher mit 10/10/10 A angesetzt, 6 A je Anschluss',
+    );
     assert.equal(
       translateReason("limited: PV surplus; the car's minimum 7.8 A (learned: it stopped at 7.2 A)", 'de'),
       'begrenzt: PV-Überschuss; Minimum des Fahrzeugs 7,8 A (gelernt: es hat bei 7,2 A gestoppt)',
