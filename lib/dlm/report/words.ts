@@ -254,6 +254,7 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     en: 'at least what the circuits below count plus the most its own loads drew',
     de: 'mindestens, was die Stromkreise darunter zählen, plus das Höchste, was seine eigenen Lasten zogen',
   },
+  meterOf: { en: 'meter "{name}" of {circuit}', de: 'Zähler "{name}" von {circuit}' },
   noReadingYet: { en: 'no reading yet from {source}', de: 'noch kein Messwert von {source}' },
   reportsStale: {
     en: '{source} reports it is stale ({why})',
@@ -425,6 +426,10 @@ function readPart(part: string): Said | undefined {
   for (const pattern of PATTERNS) {
     const match = pattern.regex.exec(part);
     if (!match) continue;
+    // One that begins with a parameter ("{why} on {circuit}") takes a text of another kind whole
+    // unless that parameter is a name or a reason of the catalogue: a name has no ": ".
+    const first = match[1] ?? '';
+    if (pattern.lead === 0 && first.includes(': ') && !readWhole(first)) continue;
     const params: Record<string, string | Said[]> = {};
     pattern.names.forEach((name, i) => {
       const value = match[i + 1] ?? '';
@@ -472,7 +477,9 @@ export function reasonWords(reason: string): Said[] {
 
 /** Numbers in German form (a decimal comma), text as it is. */
 function literal(value: string, language: Language): string {
-  return language === 'de' ? value.replace(/(\d)\.(\d)/g, '$1,$2') : value;
+  if (language === 'en') return value;
+  // A list in short (control/pending-decreases.ts namesInShort): "CP-1/1, CP-2/1 and 3 more".
+  return value.replace(/(\d)\.(\d)/g, '$1,$2').replace(/ and (\d+) more$/, ' und $1 weitere');
 }
 
 /** Reason parts in a language: the catalogue's words with their parameters filled in. */
