@@ -399,7 +399,7 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
         '',
       );
       assert.deepEqual(englishWordsIn(text), [], text);
-      assert.doesNotMatch(text, /site load|charging|Suspended|Available|Charging/);
+      assert.doesNotMatch(text, /site load|charging|Suspended|Available|Charging|EVDisconnected/);
       // The chart draws on a canvas: its legend, if shown, names the flow's series (English).
       const legends = await german.waitForFunction(`(() => {
         const charts = [];
