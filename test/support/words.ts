@@ -49,7 +49,9 @@ const ENGLISH = new Set(
 );
 
 function wordsOf(text: string): string[] {
-  return (text.toLowerCase().match(/[a-zäöüß]+/g) ?? []).filter((word) => word.length > 0);
+  // Field names (`offlineA`, `fallback.otherLoadA`, `control.holdKeptLimits`) are the same in both.
+  const words = text.replace(/\b[\w.]*[a-z][A-Z][\w.]*\b|\b\w+\.\w+\b/g, ' ');
+  return (words.toLowerCase().match(/[a-zäöüß]+/g) ?? []).filter((word) => word.length > 0);
 }
 
 export function englishIn(german: string): string[] {

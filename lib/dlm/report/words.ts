@@ -163,11 +163,11 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
   },
   waitingDecrease: {
     en: 'waiting for {names} to follow a decrease',
-    de: 'wartet, bis {names} einer Senkung folgen',
+    de: 'wartet auf {names}, bis eine Senkung befolgt ist',
   },
   switchedThree: {
     en: 'switched to three phases: at its minimum until {names} follow a decrease',
-    de: 'auf drei Phasen umgeschaltet: auf seinem Minimum, bis {names} einer Senkung folgen',
+    de: 'auf drei Phasen umgeschaltet: auf seinem Minimum, bis bei {names} eine Senkung befolgt ist',
   },
   // A car's own minimum (evidence/car-minimum.ts).
   learnedStopped: { en: 'learned: it stopped at {amps} A', de: 'gelernt: es hat bei {amps} A gestoppt' },
@@ -327,6 +327,45 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     en: 'price: no plan and no price limit, PV surplus only',
     de: 'Preis: kein Plan und keine Preisgrenze, nur PV-Überschuss',
   },
+  // What a circuit would carry if ampflow stopped (control/offline-fit.ts), a problem.
+  offlineNow: {
+    en: '{circuit}: if ampflow stops now: {totalA} A on {availableA} A available, L{phase} ({detail})',
+    de: '{circuit}: hält ampflow jetzt an: {totalA} A bei {availableA} A verfügbar, L{phase} ({detail})',
+  },
+  offlineKeepers: {
+    en: '{circuit}: if ampflow stops while {names} (which keep their last limit) are at their highest, {totalA} A on {availableA} A available, L{phase}',
+    de: '{circuit}: hält ampflow an, während {names} (die ihre letzte Grenze behalten) auf ihrem Höchsten sind: {totalA} A bei {availableA} A verfügbar, L{phase}',
+  },
+  holdWithinPlan: {
+    en: 'set control.holdKeptLimits to hold them within the plan',
+    de: 'control.holdKeptLimits setzen, um sie im Plan zu halten',
+  },
+  offlineFallbacks: { en: 'offline fallbacks {names}: {each}', de: 'Offline-Vorgaben {names}: {each}' },
+  keptLastLimits: { en: 'kept last limits {names}: {each}', de: 'behaltene letzte Grenzen {names}: {each}' },
+  ownOfflineLimits: {
+    en: 'own offline limits (offlineA) {names}: {each}',
+    de: 'eigene Offline-Grenzen (offlineA) {names}: {each}',
+  },
+  theirOwnAmps: { en: 'their own amps', de: 'jeweils ihre eigenen A' },
+  ampsEach: { en: '{amps} A each', de: 'je {amps} A' },
+  otherUnlearned: {
+    en: 'other loads 0 A (nothing learned yet, no fallback.otherLoadA)',
+    de: 'übrige Lasten 0 A (noch nichts gelernt, kein fallback.otherLoadA)',
+  },
+  otherPeak: {
+    en: 'other loads {amps} A (their learned peak)',
+    de: 'übrige Lasten {amps} A (ihr gelernter Höchstwert)',
+  },
+  letProfileInstall: {
+    en: 'let the charging-profile node install its offline fallback on {names}, or enter the fallback each charger has of its own as its offlineA',
+    de: 'den Ladeprofil-Knoten seine Offline-Vorgabe auf {names} installieren lassen, oder die eigene Ersatzvorgabe jeder Ladestation als ihr offlineA eintragen',
+  },
+  giveSetPoints: {
+    en: "give the charging-profile node the load manager's set-points (it installs the fallbacks chosen to fit), or lower its offline fallback",
+    de: 'dem Ladeprofil-Knoten die Sollwerte des Lastmanagements geben (er installiert die passend gewählten Offline-Vorgaben), oder seine Offline-Vorgabe senken',
+  },
+  setHoldKept: { en: 'set control.holdKeptLimits', de: 'control.holdKeptLimits setzen' },
+  feedFewer: { en: 'feed fewer chargers from it', de: 'weniger Ladestationen daraus versorgen' },
   // The summary's problems (report/explain.ts buildSummary).
   overloaded: {
     en: '{circuit}: the loads the load manager does not control exceed the limit ({amps} A left)',

@@ -195,10 +195,7 @@ describe('the reasons in message keys and parameters, in English and German (iss
           if (++second % 30 !== 0) return;
           const summary = manager.summary();
           for (const c of summary.connectors) if (c.reason) texts.add(c.reason);
-          // Not yet in the catalogue: what a circuit would carry if ampflow stopped
-          // (control/offline-fit.ts), a sentence built of many parts; it stays English.
-          for (const problem of summary.problems)
-            if (!/: if ampflow stops /.test(problem)) texts.add(problem);
+          for (const problem of summary.problems) texts.add(problem);
           for (const circuit of summary.circuits) if (circuit.fallback) texts.add(circuit.fallback);
         },
       });
