@@ -35,6 +35,7 @@ const SHARED = new Set([
   'so',
   'in',
   'h',
+  'gateway',
   'min',
   'unavailable',
   'changeavailability',

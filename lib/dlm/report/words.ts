@@ -366,6 +366,53 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
   },
   setHoldKept: { en: 'set control.holdKeptLimits', de: 'control.holdKeptLimits setzen' },
   feedFewer: { en: 'feed fewer chargers from it', de: 'weniger Ladestationen daraus versorgen' },
+  // Readings refused (evidence/meter-plausibility.ts): a charger's, a meter's.
+  onPhase: { en: 'on L{phase}', de: 'auf L{phase}' },
+  withoutAPhase: { en: 'without a phase', de: 'ohne Phase' },
+  chargerNotFinite: {
+    en: 'charger {key} reads {value} A {where}: not a finite number',
+    de: 'Ladestation {key} misst {value} A {where}: keine endliche Zahl',
+  },
+  notFinite: {
+    en: 'reads {value} A {where}: not a finite number',
+    de: 'misst {value} A {where}: keine endliche Zahl',
+  },
+  chargerBeyondWiring: {
+    en: 'charger {key} reads {value} A {where}, more than {boundA} A (its maximum is {maxA} A): more than its wiring can carry',
+    de: 'Ladestation {key} misst {value} A {where}, mehr als {boundA} A (ihr Maximum ist {maxA} A): mehr, als ihre Verdrahtung tragen kann',
+  },
+  beyondWiring: {
+    en: 'reads {value} A {where}, more than {boundA} A (its maximum is {maxA} A): more than its wiring can carry',
+    de: 'misst {value} A {where}, mehr als {boundA} A (ihr Maximum ist {maxA} A): mehr, als ihre Verdrahtung tragen kann',
+  },
+  refusedReadings: {
+    en: '{why}: refused, taken as not measured ({n} refused this session)',
+    de: '{why}: verworfen, als nicht gemessen genommen ({n} in diesem Ladevorgang verworfen)',
+  },
+  wrongRatio: {
+    en: '{source} reads {value} A on L{phase}, more than {factor} times the {limit} A limit: implausible (a wrong CT ratio?)',
+    de: '{source} misst {value} A auf L{phase}, mehr als das {factor}-Fache der Grenze von {limit} A: unplausibel (ein falsches Wandlerverhältnis?)',
+  },
+  nothingExports: {
+    en: '{source} reads {value} A on L{phase} where nothing can export: implausible (a CT the wrong way round?)',
+    de: '{source} misst {value} A auf L{phase}, wo nichts einspeisen kann: unplausibel (ein verkehrt herum eingebauter Wandler?)',
+  },
+  moreExport: {
+    en: '{source} reads {value} A on L{phase}, more export than the {generated} A generated below: implausible (a CT the wrong way round?)',
+    de: '{source} misst {value} A auf L{phase}, mehr Einspeisung als die {generated} A, die darunter erzeugt werden: unplausibel (ein verkehrt herum eingebauter Wandler?)',
+  },
+  allZero: {
+    en: '{source} reads exactly 0.00 A on every phase where its values moved at every reading before: implausible (a CT fallen off, or a gateway that lost its meter?)',
+    de: '{source} misst auf jeder Phase genau 0,00 A, wo sich seine Werte vorher bei jeder Messung bewegten: unplausibel (ein abgefallener Wandler oder ein Gateway, das seinen Zähler verloren hat?)',
+  },
+  frozenReadings: {
+    en: '{source} has read exactly {shown} A in {n} readings over {s} s, where its values moved at every reading before: frozen (a gateway repeating its cache?)',
+    de: '{source} hat in {n} Messungen über {s} s genau {shown} A gemessen, wo sich seine Werte vorher bei jeder Messung bewegten: eingefroren (ein Gateway, das seinen Zwischenspeicher wiederholt?)',
+  },
+  frozenWhileChargers: {
+    en: '{source} has read exactly {shown} A for {s} s while the chargers below went from {from} to {to} A on L{phase} by their own readings: frozen',
+    de: '{source} misst seit {s} s genau {shown} A, während die Ladestationen darunter nach ihren eigenen Messwerten auf L{phase} von {from} auf {to} A gingen: eingefroren',
+  },
   // The summary's problems (report/explain.ts buildSummary).
   overloaded: {
     en: '{circuit}: the loads the load manager does not control exceed the limit ({amps} A left)',
