@@ -3,6 +3,7 @@ import type { Node, NodeAPI } from 'node-red';
 import { ShapeVersionError, upgradeSite } from '../lib/config-versions';
 import { LoadManager } from '../lib/dlm/load-manager';
 import { type MessageFlags, parseDlmMessage } from '../lib/dlm/messages';
+import { reasonWords } from '../lib/dlm/report/words';
 import { type SiteProblem, validateSite } from '../lib/dlm/site';
 import { isObject } from '../lib/objects';
 import { feedConnectorStates } from '../lib/ocpp/connector-feed';
@@ -57,6 +58,8 @@ export = (RED: NodeAPI): void => {
           topic: `${setPoint.chargePointId}/SetPoint`,
           chargePointId: setPoint.chargePointId,
           connectorId: setPoint.connectorId,
+          // The reason in message keys and parameters (lib/dlm/report/words.ts) beside payload.reason's text.
+          reasonWords: reasonWords(setPoint.reason),
           payload: setPoint,
         },
         null,

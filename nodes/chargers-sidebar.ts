@@ -1,5 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { LoadManager } from '../lib/dlm/load-manager';
+import { type Language, reasonWords, sayReason } from '../lib/dlm/report/words';
 import type { StopAnomaly } from '../lib/ocpp/central-state';
 import type { CentralSystem } from '../lib/ocpp/central-system';
 import { CLOCK_WARN_MS, chargerClocksOf } from '../lib/ocpp/charger-clocks';
@@ -15,7 +16,10 @@ import type { CentralSystemNode } from './types';
 export interface SidebarDecision {
   connectorId: number;
   limitA: number;
+  /** The load manager's reason, in English (as in its output). */
   reason: string;
+  /** The same reason in the editor's language where it asked in one the catalogue has (`?lang=de`). */
+  reasonText?: string;
 }
 
 /** A charger as the sidebar lists it: the central system's view and the load managers'. */
@@ -71,7 +75,7 @@ export function watchChargers(cs: CentralSystem): () => void {
 }
 
 /** Every deployed central system and its chargers: what the sidebar lists. */
-export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
+export function sidebarListing(RED: NodeAPI, language: Language = 'en'): SidebarCentralSystem[] {
   const ids: string[] = [];
   const knownLists = new Map<string, string[]>();
   for (const def of deployedNodes(RED)) {
@@ -113,7 +117,14 @@ export function sidebarListing(RED: NodeAPI): SidebarCentralSystem[] {
         const decisions = summaries.flatMap((s) =>
           s.connectors
             .filter((c) => c.chargePointId === cp.chargePointId)
-            .map((c) => ({ connectorId: c.connectorId, limitA: c.limitA, reason: c.reason })),
+            .map((c) => ({
+              connectorId: c.connectorId,
+              limitA: c.limitA,
+              reason: c.reason,
+              ...(language === 'en'
+                ? {}
+                : { reasonText: sayReason(c.reasonWords ?? reasonWords(c.reason), language) }),
+            })),
         );
         const inNoSite = summaries.length > 0 && !named.has(cp.chargePointId);
         const managedBy = managers
@@ -181,6 +192,8 @@ export function registerChargersSidebarRoute(RED: NodeAPI): void {
     method: 'get',
     path: '/ampflow-central-system/chargers',
     permission: 'ampflow-central-system.read',
-    handle: (_req, res) => res.json(sidebarListing(RED)),
+    // The editor's language (RED.i18n.lang(): `de`, `de-DE`): the reasons in German where it is German.
+    handle: (req, res) =>
+      res.json(sidebarListing(RED, /^de\b/i.test(String(req.query.lang ?? '')) ? 'de' : 'en')),
   });
 }

@@ -321,8 +321,19 @@ export class Verifier {
       if (measuredA === undefined) continue;
       const changed = watch.observe(measuredA, atMs);
       if (watch.lastMeasuredA !== undefined) connector.verification.measuredA = watch.lastMeasuredA;
-      if (!changed) continue;
-      connector.verification.meter = changed;
+      // A new limit in the same session starts unverified with the meter's verdict going on
+      // (taken.ts): a reading still within then verifies it, though the verdict did not change.
+      // Else a limit that moves by tenths (a pv car following the surplus: 7.8, 7.7, 7.8 A), its
+      // schedule read back only every scheduleEveryMs, stayed `sent` while the car followed it.
+      // Only by a reading within the newest limit: after a decrease the follow window still allows
+      // the higher limit before it, which verifies nothing of the new one.
+      const confirms =
+        !changed &&
+        !connector.verification.verified &&
+        measuredA <= watch.limitA + this.ctx.verification.toleranceA &&
+        isVerified(connector.verification);
+      if (!changed && !confirms) continue;
+      if (changed) connector.verification.meter = changed;
       if (changed === 'ignoresLimit') connector.verification.ignoresLimit = true;
       if (changed === 'within') connector.verification.ignoresLimit = false;
       connector.verification.verified = isVerified(connector.verification);

@@ -3,6 +3,7 @@ import type { SimulatedChargePoint, TransactionEvent } from '../../sim/charge-po
 import { openPage, screenshot, useFacilityDashboard } from '../support/browser';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
+import { englishWordsIn } from '../support/words';
 
 /**
  * The example "Facility dashboard" in a real Node-RED with FlowFuse Dashboard 2.0, two simulated
@@ -384,6 +385,46 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
           hasText: 'Pausiert (ampflow)',
         })
         .waitFor();
+      // The load manager's reasons in German (issue 48): under the pause, in "why this current",
+      // and no English word of the reasons' catalogue anywhere on the page, nor the chart's
+      // series names (its legend is the dashboard's own, in German).
+      await german.locator('.ampflow-pause-reason', { hasText: 'aus: Modus aus' }).waitFor();
+      await german
+        .locator('.ampflow-why-row[data-connector="CP-1/1"]', { hasText: 'aus: Modus aus' })
+        .waitFor();
+      await german.locator('.ampflow-legend', { hasText: 'Netzbezug' }).waitFor();
+      // The names the flow gives (its page, its circuit, its meter) are the user's words, not the dashboard's.
+      const text = (await german.locator('body').innerText()).replace(
+        /Car park|Grid connection|grid-meter/g,
+        '',
+      );
+      assert.deepEqual(englishWordsIn(text), [], text);
+      assert.doesNotMatch(text, /site load|charging|Suspended|Available|Charging|EVDisconnected/);
+      // The chart draws on a canvas: its legend, if shown, names the flow's series (English).
+      const legends = await german.waitForFunction(`(() => {
+        const charts = [];
+        const seen = new Set();
+        const walk = function (vnode) {
+          if (!vnode || typeof vnode !== 'object' || seen.has(vnode)) return;
+          seen.add(vnode);
+          const proxy = vnode.component && vnode.component.proxy;
+          const chart = proxy && proxy.chart;
+          if (chart && typeof chart.getOption === 'function') charts.push(chart);
+          if (vnode.component) walk(vnode.component.subTree);
+          if (vnode.suspense) walk(vnode.suspense.activeBranch);
+          for (const list of [vnode.children, vnode.dynamicChildren])
+            if (Array.isArray(list)) for (const child of list) walk(child);
+        };
+        walk(document.querySelector('#app')._vnode);
+        if (charts.length === 0) return false;
+        return charts.map((chart) => {
+          const option = chart.getOption();
+          const legend = (option.legend || [])[0];
+          return legend && legend.show !== false ? option.series.map((series) => series.name) : [];
+        });
+      })()`);
+      assert.deepEqual((await legends.jsonValue()) as string[][], [[]]);
+      await screenshot(german, 'dashboard-de-reasons');
       assert.deepEqual(germanErrors, []);
     } finally {
       await german.close();

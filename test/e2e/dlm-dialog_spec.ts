@@ -157,7 +157,7 @@ describe(`the load manager's dialog in a browser (Node-RED ${nodeRedVersion()})`
       'The meter measures',
       'Headroom, A',
       'Power limit, W',
-      'Meter stale: other loads, A',
+      'Other loads when not measured, A',
       'Meter stale: A per connector',
       'Stale after, s',
     ]);

@@ -278,6 +278,10 @@ describe(`ampflow-dlm node (Node-RED ${nodeRedVersion()})`, () => {
       await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
       const [msg] = await started;
       assert.equal(msg.payload.reason, 'ramping up to 16 A');
+      // The same reason as a message key with parameters, beside the text (issue 48).
+      assert.deepEqual((msg as unknown as { reasonWords: unknown }).reasonWords, [
+        { key: 'rampingUp', params: { amps: '16' } },
+      ]);
     } finally {
       await charger.close();
     }

@@ -55,6 +55,13 @@ describe('Chargers sidebar with a load manager', () => {
         [[1, 0]],
       );
       assert.match(String(one?.decisions[0]?.reason), /idle: Available/);
+      assert.equal(one?.decisions[0]?.reasonText, undefined);
+      // The editor in German (RED.i18n.lang()): the reason in German beside the English one (issue 48).
+      const german = await helper.request().get('/ampflow-central-system/chargers?lang=de-DE').expect(200);
+      const [csDe] = german.body as SidebarCentralSystem[];
+      const oneDe = csDe?.chargePoints.find((cp) => cp.chargePointId === 'CP-1');
+      assert.equal(oneDe?.decisions[0]?.reasonText, 'untätig: Frei');
+      assert.match(String(oneDe?.decisions[0]?.reason), /idle: Available/);
       assert.equal(one?.inNoSite, undefined);
       const stray = cs?.chargePoints.find((cp) => cp.chargePointId === 'CP-STRAY');
       assert.equal(stray?.inNoSite, true);

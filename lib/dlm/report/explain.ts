@@ -23,6 +23,7 @@ import {
   type SiteSummary,
   siteLoad,
 } from './summary';
+import { reasonWords } from './words';
 
 /** What the explanations read. */
 export interface ExplainContext {
@@ -320,7 +321,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
             },
           }
         : {}),
-      ...(fallback ? { fallback } : {}),
+      ...(fallback ? { fallback, fallbackWords: reasonWords(fallback) } : {}),
       ...(override ? { siteLimits: describeSiteLimits(override) } : {}),
       overloaded,
       ...(reservedA.some((a) => a > 0) ? { reservedA: reservedA.map(round2) as Triple } : {}),
@@ -350,6 +351,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     }
     for (const error of runtime.exprErrors.values()) problems.push(error);
     const energyWh = sessionEnergyWh(runtime.state);
+    const reason = sent ? inputs.reasonOf(k) : '';
     return {
       chargePointId: connector.chargePointId,
       connectorId: connector.connectorId,
@@ -361,7 +363,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       priority: view?.priority ?? 0,
       limitA,
       phases: sent?.phases ?? view?.phasesOut ?? 3,
-      reason: sent ? inputs.reasonOf(k) : '',
+      reason,
+      reasonWords: reasonWords(reason),
       gridPhases: (view?.gridPhases ?? []).map((p) => p + 1),
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
       ...(view?.fromEnergy ? { measuredBy: 'energy' as const } : {}),
@@ -369,7 +372,9 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(session.overdrawing ? { overdrawing: true } : {}),
       ...(session.overshoot ? { overshootPercent: Math.round(session.overshoot * 1000) / 10 } : {}),
       ...(session.refusedWhy === undefined ? {} : { refusedReading: session.refusedWhy }),
-      ...(view?.online && view.uncontrolled ? { uncontrolled: view.uncontrolled.why } : {}),
+      ...(view?.online && view.uncontrolled
+        ? { uncontrolled: view.uncontrolled.why, uncontrolledWords: reasonWords(view.uncontrolled.why) }
+        : {}),
       ...((reserved[k] ?? []).some((a) => a > 0)
         ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }
         : {}),
@@ -378,7 +383,9 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(energyWh > 0 ? { energyWh } : {}),
       ...(session.switches > 0 ? { phaseSwitches: session.switches } : {}),
       // A price connector: its mode as chosen (the others see fast or pv) and its plan in words.
-      ...(runtime.pricePlan === undefined ? {} : { mode: 'price' as const, plan: runtime.pricePlan }),
+      ...(runtime.pricePlan === undefined
+        ? {}
+        : { mode: 'price' as const, plan: runtime.pricePlan, planWords: reasonWords(runtime.pricePlan) }),
       ...(runtime.pricePlanned === undefined ? {} : { planned: runtime.pricePlanned }),
     };
   });
@@ -394,6 +401,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     ...(inputs.pv ? { pv: inputs.pv } : {}),
     ...(inputs.prices ? { prices: inputs.prices } : {}),
     problems,
+    problemWords: problems.map(reasonWords),
   };
 }
 

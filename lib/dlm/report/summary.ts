@@ -2,6 +2,7 @@
  * The site summary the load manager publishes (output 2 of the node) for dashboards, and what the
  * site draws from the grid (siteLoad: the one owner of that figure).
  */
+
 import type { ConnectorStatus } from '../../contracts';
 import type { OfflineSummary } from '../control/offline-fit';
 import type { Measurements } from '../evidence/measurements';
@@ -12,6 +13,7 @@ import { GRID_PHASES, round2, sum, type Triple } from '../phases';
 import type { ChargingMode, MeterLocation } from '../site/config';
 import type { SiteLimitSummary } from '../site/limits';
 import type { Site } from '../site/model';
+import type { Said } from './words';
 
 export type { OfflineSummary } from '../control/offline-fit';
 export type { PvSummary } from '../modes/pv-surplus';
@@ -56,6 +58,8 @@ export interface CircuitSummary {
   };
   /** Why the circuit runs on its fallback, when it does. */
   fallback?: string;
+  /** `fallback` in message keys and parameters (report/words.ts). */
+  fallbackWords?: Said[];
   /** Limits set by commands (a grid operator's signal, a tariff), each with its reason and end. */
   siteLimits?: SiteLimitSummary[];
   /** The loads the load manager does not control exceed the limit on some phase. */
@@ -80,6 +84,8 @@ export interface ConnectorSummary {
   limitA: number;
   phases: 1 | 2 | 3;
   reason: string;
+  /** The reason in message keys and parameters (report/words.ts): what a dashboard words in its language. */
+  reasonWords?: Said[];
   /** Grid phases (1..3) the connector is counted on. */
   gridPhases: number[];
   /** What the charger draws per grid phase (A), when known. */
@@ -109,6 +115,8 @@ export interface ConnectorSummary {
    * said so); why, in the load manager's words. It is counted at what it may draw on its own.
    */
   uncontrolled?: string;
+  /** `uncontrolled` in message keys and parameters (report/words.ts). */
+  uncontrolledWords?: Said[];
   /** Offline (or not reported yet) and held for at what it may draw on its own, A per grid phase. */
   reservedA?: Triple;
   /** Set when the car draws well below its set-point and the set-point follows its draw. */
@@ -118,6 +126,8 @@ export interface ConnectorSummary {
   phaseSwitches?: number;
   /** A `price` connector's plan in words (modes/price-plans.ts). */
   plan?: string;
+  /** `plan` in message keys and parameters (report/words.ts). */
+  planWords?: Said[];
   /** The same plan in figures, while the departure planner plans for it (modes/plan-figures.ts). */
   planned?: PlanFigures;
 }
@@ -267,4 +277,6 @@ export interface SiteSummary {
   prices?: PricesSummary;
   /** Things an operator should look at: stale meters, chargers ignoring limits, failing expressions. */
   problems: string[];
+  /** Each of `problems` in message keys and parameters (report/words.ts). */
+  problemWords?: Said[][];
 }

@@ -122,7 +122,7 @@ function warnAboutUnmeasured(circuits: Circuit[], connectors: Connector[], warn:
     const kept = Math.max(...circuit.headroomA);
     warn(
       `circuit "${circuit.id}" fallback.otherLoadA`,
-      `no meter measures what else it feeds beside its ${count} charger${count === 1 ? '' : 's'} (the house or whatever else is wired to it), and no estimate is set: they are counted as 0 A${kept > 0 ? ` (headroomA keeps only ${round1(kept)} A free)` : ''}, so the chargers may be given the whole breaker and it may trip; set fallback.otherLoadA (in the editor: "Meter stale: other loads, A", which counts always where there is no meter) to the most those loads draw, or give it (or a circuit above it) a meter`,
+      `no meter measures what else it feeds beside its ${count} charger${count === 1 ? '' : 's'} (the house or whatever else is wired to it), and no estimate is set: they are counted as 0 A${kept > 0 ? ` (headroomA keeps only ${round1(kept)} A free)` : ''}, so the chargers may be given the whole breaker and it may trip; set fallback.otherLoadA (in the editor: "Other loads when not measured, A", which counts always where there is no meter) to the most those loads draw, or give it (or a circuit above it) a meter`,
     );
   }
 }

@@ -1,0 +1,609 @@
+/**
+ * The load manager's reasons as message keys with parameters, and their words in English and
+ * German: one catalogue for every edge that shows a reason (the dashboards, the Chargers sidebar,
+ * a flow). The stages word their reasons in English (the documented `reason` text); `reasonWords`
+ * reads such a text back into keys and parameters against this catalogue, `sayReason` words them
+ * in a language. A reason is parts joined by `; ` (a prefix such as a circuit's fallback, the
+ * reason, notes); a parameter that is itself a reason (the bound that holds a car, a fallback's
+ * cause) is read as one, so it is translated too; one that matches nothing (a circuit's or
+ * charger's name, a price) stays as it is.
+ */
+
+/** A reason's part: a catalogue key and its parameters (numbers as text, in English form). */
+export interface Said {
+  key: string;
+  params?: Record<string, string | Said[]>;
+}
+
+export type Language = 'en' | 'de';
+
+/**
+ * Every part a reason can have, `{name}` for a parameter. The German words name the same thing as
+ * the English ones; a test checks that no English word is left in them (test/unit/dlm/words_spec.ts).
+ * `text` is no reason: the key of a part the catalogue does not know (shown as it came).
+ */
+export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+  // Why a connector gets nothing or is not counted (allocation/from-update.ts).
+  unknownState: {
+    en: 'unknown state: counted at {amps} A until the charger reports',
+    de: 'Zustand unbekannt: mit {amps} A gerechnet, bis die Ladestation meldet',
+  },
+  neverConnected: {
+    en: 'configured, never connected: nothing reserved until it connects',
+    de: 'eingerichtet, nie verbunden: nichts freigehalten, bis sie sich verbindet',
+  },
+  offline: { en: 'offline: counted at {amps} A ({why})', de: 'offline: mit {amps} A gerechnet ({why})' },
+  idle: { en: 'idle: {status}', de: 'untätig: {status}' },
+  noStatus: { en: 'no status', de: 'kein Zustand' },
+  modeOff: { en: 'off: mode off', de: 'aus: Modus aus' },
+  pvNoMeter: { en: 'pv: no fresh grid meter reading', de: 'PV: kein frischer Wert vom Netzzähler' },
+  pvOthersTake: {
+    en: 'pv: waiting, the cars charging take the surplus ({surplusW} W; they can take {moreW} W more than their minimum)',
+    de: 'PV: wartet, die ladenden Fahrzeuge nehmen den Überschuss ({surplusW} W; sie können {moreW} W mehr als ihr Minimum nehmen)',
+  },
+  pvStartsOn: {
+    en: 'starts on {needW} W they cannot take',
+    de: 'startet bei {needW} W, die sie nicht nehmen können',
+  },
+  pvEnough: { en: 'pv: enough surplus', de: 'PV: genug Überschuss' },
+  pvCloudsOnce: {
+    en: 'clouds stopped it 1 time, so it starts once the surplus beyond its minimum has put by {neededWh} Wh ({paidWh} Wh so far)',
+    de: 'Wolken haben es 1 Mal gestoppt, daher startet es, sobald der Überschuss über seinem Minimum {neededWh} Wh angespart hat (bisher {paidWh} Wh)',
+  },
+  pvClouds: {
+    en: 'clouds stopped it {n} times, so it starts once the surplus beyond its minimum has put by {neededWh} Wh ({paidWh} Wh so far)',
+    de: 'Wolken haben es {n} Mal gestoppt, daher startet es, sobald der Überschuss über seinem Minimum {neededWh} Wh angespart hat (bisher {paidWh} Wh)',
+  },
+  pvEnoughFor: {
+    en: 'pv: enough surplus for {s} s, starting after {delayS} s',
+    de: 'PV: seit {s} s genug Überschuss, Start nach {delayS} s',
+  },
+  pvWaitingLeft: {
+    en: "pv: waiting for surplus ({surplusW} W, {leftW} W of it left after the other cars' minimum; needs {needW} W)",
+    de: 'PV: wartet auf Überschuss ({surplusW} W, davon {leftW} W übrig nach dem Minimum der anderen Fahrzeuge; braucht {needW} W)',
+  },
+  pvWaiting: {
+    en: 'pv: waiting for surplus ({surplusW} W of {needW} W)',
+    de: 'PV: wartet auf Überschuss ({surplusW} W von {needW} W)',
+  },
+  carTakesNoLess: {
+    en: 'the car takes no less than {amps} A ({why})',
+    de: 'das Fahrzeug nimmt nicht weniger als {amps} A ({why})',
+  },
+  minimumOffTime: { en: 'paused: minimum off time ({s} s left)', de: 'pausiert: Mindestpause ({s} s übrig)' },
+  // The reason of a set-point (report/explain.ts).
+  startingWhenPossible: {
+    en: 'starting at {amps} A when possible: {why}',
+    de: 'startet mit {amps} A, sobald möglich: {why}',
+  },
+  resting: {
+    en: 'resting (the car stopped on its own): its minimum {amps} A from what the charging cars leave',
+    de: 'ruht (das Fahrzeug hat von selbst gestoppt): sein Minimum {amps} A aus dem, was die ladenden Fahrzeuge übrig lassen',
+  },
+  forNowNoneBecause: { en: 'for now none ({why})', de: 'vorerst nichts ({why})' },
+  forNowNone: { en: 'for now none', de: 'vorerst nichts' },
+  pausedCarMinimum: {
+    en: "paused: {why} for the minimum {amps} A (the car's, {minWhy})",
+    de: 'pausiert: {why} für das Minimum von {amps} A (das des Fahrzeugs, {minWhy})',
+  },
+  paused: {
+    en: 'paused: {why} for the minimum {amps} A',
+    de: 'pausiert: {why} für das Minimum von {amps} A',
+  },
+  notEnoughCurrent: { en: 'not enough current', de: 'nicht genug Strom' },
+  limited: { en: 'limited: {why}', de: 'begrenzt: {why}' },
+  thenUpTo: { en: '{why} (then up to {amps} A)', de: '{why} (danach bis {amps} A)' },
+  rampingUpFor: { en: 'ramping up to {amps} A ({plan})', de: 'steigt auf {amps} A ({plan})' },
+  rampingUp: { en: 'ramping up to {amps} A', de: 'steigt auf {amps} A' },
+  holding: {
+    en: 'holding {amps} A (change below {minChangeA} A)',
+    de: 'hält {amps} A (Änderung unter {minChangeA} A)',
+  },
+  limitedTo: { en: 'limited to {amps} A', de: 'begrenzt auf {amps} A' },
+  maximum: { en: 'maximum {amps} A', de: 'Maximum {amps} A' },
+  pvShortfall: {
+    en: 'PV surplus, {kW} kW from the grid to keep the minimum',
+    de: 'PV-Überschuss, {kW} kW aus dem Netz, um das Minimum zu halten',
+  },
+  readingRefused: { en: 'reading refused: {why}', de: 'Messwert verworfen: {why}' },
+  byEnergyRegister: {
+    en: 'measured by its energy register (it reports no current)',
+    de: 'über ihren Energiezähler gemessen (sie meldet keinen Strom)',
+  },
+  withoutPhase: {
+    en: 'current reported without phase: counted on {phases}',
+    de: 'Strom ohne Phase gemeldet: auf {phases} gerechnet',
+  },
+  itTwoConductors: { en: 'L1-L2 (IT: two conductors)', de: 'L1-L2 (IT: zwei Leiter)' },
+  carMinimum: { en: "the car's minimum {amps} A ({why})", de: 'Minimum des Fahrzeugs {amps} A ({why})' },
+  // What bound a connector (report/explain.ts describeBound).
+  maxWithWhy: { en: '{why} ({amps} A)', de: '{why} ({amps} A)' },
+  itsMaximum: { en: 'its maximum', de: 'sein Maximum' },
+  limitWord: { en: 'limit', de: 'Grenze' },
+  phaseFull: { en: '{circuit} L{phase} is full', de: '{circuit} L{phase} ist voll' },
+  powerLimit: { en: 'power limit of {circuit}', de: 'Leistungsgrenze von {circuit}' },
+  chargersPower: { en: '{why} on {circuit}', de: '{why} auf {circuit}' },
+  siteLimit: { en: 'site limit', de: 'Standortgrenze' },
+  unbalanceLimit: { en: 'unbalance limit of {circuit}', de: 'Schieflastgrenze von {circuit}' },
+  pvSurplus: { en: 'PV surplus', de: 'PV-Überschuss' },
+  // Caps (evidence/connector-view.ts, circuit-loads.ts, control/offline-fit.ts, modes/pv.ts).
+  backendAllows: {
+    en: "the operator's backend allows {amps} A",
+    de: 'das Backend des Betreibers erlaubt {amps} A',
+  },
+  carTakesAtMost: {
+    en: 'the car takes at most {amps} A (ISO 15118)',
+    de: 'das Fahrzeug nimmt höchstens {amps} A (ISO 15118)',
+  },
+  carDraws: { en: 'car draws {amps} A', de: 'Fahrzeug zieht {amps} A' },
+  failSafeCap: {
+    en: "held at the fail-safe's {amps} A per connector",
+    de: 'auf den {amps} A je Anschluss der Notfallvorgabe gehalten',
+  },
+  keptLimitFits: {
+    en: 'held at {amps} A: it keeps its last limit if ampflow stops, and that must fit (control.holdKeptLimits)',
+    de: 'auf {amps} A gehalten: sie behält ihre letzte Grenze, wenn ampflow anhält, und die muss passen (control.holdKeptLimits)',
+  },
+  restingOffered: {
+    en: 'resting (SuspendedEV): offered what the PV surplus leaves ({w} W)',
+    de: 'ruht (SuspendedEV): angeboten, was der PV-Überschuss übrig lässt ({w} W)',
+  },
+  restingMinimum: {
+    en: 'resting (SuspendedEV): offered its minimum, the PV surplus leaves {w} W',
+    de: 'ruht (SuspendedEV): sein Minimum angeboten, der PV-Überschuss lässt {w} W übrig',
+  },
+  // Holds (control/policy.ts, control/pending-decreases.ts).
+  atStart: {
+    en: 'at its start until its charger shows it follows',
+    de: 'auf seinem Startwert, bis die Ladestation zeigt, dass sie folgt',
+  },
+  waitingExpressions: {
+    en: 'waiting for the priority and mode expressions',
+    de: 'wartet auf die Ausdrücke für Priorität und Modus',
+  },
+  waitingDecrease: {
+    en: 'waiting for {names} to follow a decrease',
+    de: 'wartet auf {names}, bis eine Senkung befolgt ist',
+  },
+  switchedThree: {
+    en: 'switched to three phases: at its minimum until {names} follow a decrease',
+    de: 'auf drei Phasen umgeschaltet: auf seinem Minimum, bis bei {names} eine Senkung befolgt ist',
+  },
+  // A car's own minimum (evidence/car-minimum.ts).
+  learnedStopped: { en: 'learned: it stopped at {amps} A', de: 'gelernt: es hat bei {amps} A gestoppt' },
+  learnedNotStarted: {
+    en: 'learned: it did not start at {amps} A',
+    de: 'gelernt: es ist bei {amps} A nicht gestartet',
+  },
+  // Chargers not under control (evidence/uncontrolled.ts).
+  keepsForSession: {
+    en: 'the limit it keeps for its running session, OCPP 1.6 §3.13.6',
+    de: 'die Grenze, die sie für ihren laufenden Ladevorgang behält, OCPP 1.6 §3.13.6',
+  },
+  keepsLast: {
+    en: 'the last limit it keeps (it took no offline fallback)',
+    de: 'die letzte Grenze, die sie behält (sie hat keine Offline-Vorgabe angenommen)',
+  },
+  limitFailed: { en: 'its limit failed ({why})', de: 'ihre Grenze ist gescheitert ({why})' },
+  refused: { en: 'refused', de: 'abgelehnt' },
+  notUnderControlIdle: {
+    en: '{why}: not under control, counted at {what} while a car can start there',
+    de: '{why}: nicht unter Kontrolle, mit {what} gerechnet, solange dort ein Fahrzeug starten kann',
+  },
+  freeByUnavailable: {
+    en: 'make the connector Unavailable (ChangeAvailability Inoperative) to free that current until its limits work',
+    de: 'den Anschluss auf Unavailable setzen (ChangeAvailability Inoperative), um diesen Strom freizugeben, bis ihre Grenzen wirken',
+  },
+  notUnderControl: {
+    en: '{why}: not under control, counted at {what}',
+    de: '{why}: nicht unter Kontrolle, mit {what} gerechnet',
+  },
+  outOfService: {
+    en: '{why}: Unavailable, no charge can start there: nothing reserved until a car may charge again',
+    de: '{why}: Unavailable, dort kann kein Ladevorgang starten: nichts freigehalten, bis wieder ein Fahrzeug laden darf',
+  },
+  caughtIgnoring: { en: 'caught ignoring its limit', de: 'beim Überschreiten ihrer Grenze ertappt' },
+  caughtTwice: {
+    en: 'caught ignoring its limit twice this session ({drewA} A at a set-point of {amps} A)',
+    de: 'in diesem Ladevorgang zweimal beim Überschreiten ihrer Grenze ertappt ({drewA} A bei einem Sollwert von {amps} A)',
+  },
+  lastConfirmed: { en: 'the last limit it confirmed', de: 'der letzten Grenze, die sie bestätigt hat' },
+  whatRegisterShows: {
+    en: 'what its energy register shows it draws',
+    de: 'dem, was ihr Energiezähler als Bezug zeigt',
+  },
+  whatItDraws: { en: 'what it draws', de: 'dem, was sie zieht' },
+  drawsAbove: {
+    en: 'the charger draws above its set-point: not raised until it follows',
+    de: 'die Ladestation zieht mehr als ihren Sollwert: keine Erhöhung, bis sie folgt',
+  },
+  readingAbove: {
+    en: 'its reading showed more than its set-point: not raised until one shows it follows',
+    de: 'ihr Messwert zeigte mehr als ihren Sollwert: keine Erhöhung, bis einer zeigt, dass sie folgt',
+  },
+  fallbackProfile: { en: 'its fallback profile', de: 'ihr Ersatzprofil' },
+  ownFallback: { en: 'its own fallback', de: 'ihr eigener Ersatzwert' },
+  // A circuit's fallback (evidence/circuit-view.ts), said before its connectors' reasons.
+  fallback: { en: 'fallback: {why}, {whatList}', de: 'Ersatzwerte: {why}, {whatList}' },
+  nothingKnown: {
+    en: 'nothing is known of its other loads: its connectors wait for a reading',
+    de: 'von seinen übrigen Lasten ist nichts bekannt: seine Anschlüsse warten auf einen Messwert',
+  },
+  otherCountedAt: { en: 'other loads counted at {what}', de: 'übrige Lasten mit {what} gerechnet' },
+  peak24: {
+    en: '{amps} A (the most they drew in 24 h)',
+    de: '{amps} A (das Höchste, was sie in 24 h zogen)',
+  },
+  peak24More: {
+    en: '{amps} A (the most they drew in 24 h, {moreList})',
+    de: '{amps} A (das Höchste, was sie in 24 h zogen, {moreList})',
+  },
+  peakSoFar: {
+    en: '{amps} A (the most they drew in {span} so far, plus a margin)',
+    de: '{amps} A (das Höchste, was sie bisher in {span} zogen, plus eine Reserve)',
+  },
+  peakSoFarMore: {
+    en: '{amps} A (the most they drew in {span} so far, plus a margin, {moreList})',
+    de: '{amps} A (das Höchste, was sie bisher in {span} zogen, plus eine Reserve, {moreList})',
+  },
+  withPvThen: {
+    en: 'with what the PV plant generated then and does not now',
+    de: 'mit dem, was die PV-Anlage damals erzeugte und jetzt nicht',
+  },
+  atLeastBelow: {
+    en: 'at least what the circuits below count plus the most its own loads drew',
+    de: 'mindestens, was die Stromkreise darunter zählen, plus das Höchste, was seine eigenen Lasten zogen',
+  },
+  meterOf: { en: 'meter "{name}" of {circuit}', de: 'Zähler "{name}" von {circuit}' },
+  noReadingYet: { en: 'no reading yet from {source}', de: 'noch kein Messwert von {source}' },
+  reportsStale: {
+    en: '{source} reports it is stale ({why})',
+    de: '{source} meldet sich als veraltet ({why})',
+  },
+  isStale: { en: '{source} is stale ({s} s)', de: '{source} ist veraltet ({s} s)' },
+  otherTakenAs: { en: 'other loads taken as {amps} A', de: 'übrige Verbraucher mit {amps} A angesetzt' },
+  namesPaused: { en: '{names} paused', de: '{names} pausiert' },
+  perConnector: { en: '{amps} A per connector', de: '{amps} A je Anschluss' },
+  // Plans (evidence/departure.ts, modes/price-plans.ts, modes/departure-planner.ts).
+  planLimited: {
+    en: 'limited: {why} (needs {amps} A from PV and grid to have {kWh} kWh by {time})',
+    de: 'begrenzt: {why} (braucht {amps} A aus PV und Netz für {kWh} kWh bis {time})',
+  },
+  planFirstShort: {
+    en: 'PV surplus, first to the car that wants {kWh} kWh by {time} (needs {amps} A, but {why})',
+    de: 'PV-Überschuss, zuerst an das Fahrzeug, das {kWh} kWh bis {time} will (braucht {amps} A, aber {why})',
+  },
+  planFirst: {
+    en: 'PV surplus, first to the car that wants {kWh} kWh by {time}',
+    de: 'PV-Überschuss, zuerst an das Fahrzeug, das {kWh} kWh bis {time} will',
+  },
+  planGridShort: {
+    en: 'no PV surplus: {amps} A from the grid to have {kWh} kWh by {time} (needs {needA} A, but {why})',
+    de: 'kein PV-Überschuss: {amps} A aus dem Netz für {kWh} kWh bis {time} (braucht {needA} A, aber {why})',
+  },
+  planGrid: {
+    en: 'no PV surplus: {amps} A from the grid to have {kWh} kWh by {time}',
+    de: 'kein PV-Überschuss: {amps} A aus dem Netz für {kWh} kWh bis {time}',
+  },
+  planPlusShort: {
+    en: 'PV surplus plus {amps} A from the grid to have {kWh} kWh by {time} (needs {needA} A, but {why})',
+    de: 'PV-Überschuss plus {amps} A aus dem Netz für {kWh} kWh bis {time} (braucht {needA} A, aber {why})',
+  },
+  planPlus: {
+    en: 'PV surplus plus {amps} A from the grid to have {kWh} kWh by {time}',
+    de: 'PV-Überschuss plus {amps} A aus dem Netz für {kWh} kWh bis {time}',
+  },
+  planGoal: { en: '{kWh} kWh by {time}', de: '{kWh} kWh bis {time}' },
+  maxIsLess: { en: 'its maximum is less', de: 'sein Maximum ist kleiner' },
+  maxIs: { en: 'its maximum is {amps} A', de: 'sein Maximum ist {amps} A' },
+  itIsLimitedTo: { en: 'it is limited to {amps} A', de: 'es ist auf {amps} A begrenzt' },
+  chargingNowCheapest: {
+    en: 'charging now: {price}, the cheapest {duration} before {time}',
+    de: 'lädt jetzt: {price}, die günstigsten {duration} vor {time}',
+  },
+  nextCheapest: {
+    en: 'next: {at} at {price}, the cheapest {duration} before {time}',
+    de: 'als Nächstes: {at} zu {price}, die günstigsten {duration} vor {time}',
+  },
+  plannedFromPv: { en: '{kWh} planned ({pvKWh} from PV)', de: '{kWh} geplant ({pvKWh} aus PV)' },
+  planned: { en: '{kWh} planned', de: '{kWh} geplant' },
+  cannotBeHad: { en: '{kWh} more cannot be had by then', de: '{kWh} mehr sind bis dahin nicht zu haben' },
+  pvOnlyBefore: { en: 'PV only before {time}: {planned}', de: 'nur PV vor {time}: {planned}' },
+  nothingLeft: { en: 'nothing left to charge before {time}', de: 'vor {time} nichts mehr zu laden' },
+  priceNotKnown: { en: 'price not known', de: 'Preis unbekannt' },
+  noPriceNow: {
+    en: 'no price known now (limit {price})',
+    de: 'kein Preis für jetzt bekannt (Grenze {price})',
+  },
+  atOrBelowLimit: {
+    en: '{price} at or below the limit {limit}',
+    de: '{price} bei oder unter der Grenze {limit}',
+  },
+  aboveLimit: { en: '{price} above the limit {limit}', de: '{price} über der Grenze {limit}' },
+  chargingNow: { en: 'charging now: {why}', de: 'lädt jetzt: {why}' },
+  pvSurplusOnly: { en: '{why}: PV surplus only', de: '{why}: nur PV-Überschuss' },
+  reached: { en: '{kWh} kWh reached before {time}', de: '{kWh} kWh vor {time} erreicht' },
+  noPlan: {
+    en: 'price: no plan and no price limit, PV surplus only',
+    de: 'Preis: kein Plan und keine Preisgrenze, nur PV-Überschuss',
+  },
+  // What a circuit would carry if ampflow stopped (control/offline-fit.ts), a problem.
+  offlineNow: {
+    en: '{circuit}: if ampflow stops now: {totalA} A on {availableA} A available, L{phase} ({detail})',
+    de: '{circuit}: hält ampflow jetzt an: {totalA} A bei {availableA} A verfügbar, L{phase} ({detail})',
+  },
+  offlineKeepers: {
+    en: '{circuit}: if ampflow stops while {names} (which keep their last limit) are at their highest, {totalA} A on {availableA} A available, L{phase}',
+    de: '{circuit}: hält ampflow an, während {names} (die ihre letzte Grenze behalten) auf ihrem Höchsten sind: {totalA} A bei {availableA} A verfügbar, L{phase}',
+  },
+  holdWithinPlan: {
+    en: 'set control.holdKeptLimits to hold them within the plan',
+    de: 'control.holdKeptLimits setzen, um sie im Plan zu halten',
+  },
+  offlineFallbacks: { en: 'offline fallbacks {names}: {each}', de: 'Offline-Vorgaben {names}: {each}' },
+  keptLastLimits: { en: 'kept last limits {names}: {each}', de: 'behaltene letzte Grenzen {names}: {each}' },
+  ownOfflineLimits: {
+    en: 'own offline limits (offlineA) {names}: {each}',
+    de: 'eigene Offline-Grenzen (offlineA) {names}: {each}',
+  },
+  theirOwnAmps: { en: 'their own amps', de: 'jeweils ihre eigenen A' },
+  ampsEach: { en: '{amps} A each', de: 'je {amps} A' },
+  otherUnlearned: {
+    en: 'other loads 0 A (nothing learned yet, no fallback.otherLoadA)',
+    de: 'übrige Lasten 0 A (noch nichts gelernt, kein fallback.otherLoadA)',
+  },
+  otherPeak: {
+    en: 'other loads {amps} A (their learned peak)',
+    de: 'übrige Lasten {amps} A (ihr gelernter Höchstwert)',
+  },
+  letProfileInstall: {
+    en: 'let the charging-profile node install its offline fallback on {names}, or enter the fallback each charger has of its own as its offlineA',
+    de: 'den Ladeprofil-Knoten seine Offline-Vorgabe auf {names} installieren lassen, oder die eigene Ersatzvorgabe jeder Ladestation als ihr offlineA eintragen',
+  },
+  giveSetPoints: {
+    en: "give the charging-profile node the load manager's set-points (it installs the fallbacks chosen to fit), or lower its offline fallback",
+    de: 'dem Ladeprofil-Knoten die Sollwerte des Lastmanagements geben (er installiert die passend gewählten Offline-Vorgaben), oder seine Offline-Vorgabe senken',
+  },
+  setHoldKept: { en: 'set control.holdKeptLimits', de: 'control.holdKeptLimits setzen' },
+  feedFewer: { en: 'feed fewer chargers from it', de: 'weniger Ladestationen daraus versorgen' },
+  // Readings refused (evidence/meter-plausibility.ts): a charger's, a meter's.
+  onPhase: { en: 'on L{phase}', de: 'auf L{phase}' },
+  withoutAPhase: { en: 'without a phase', de: 'ohne Phase' },
+  chargerNotFinite: {
+    en: 'charger {key} reads {value} A {where}: not a finite number',
+    de: 'Ladestation {key} misst {value} A {where}: keine endliche Zahl',
+  },
+  notFinite: {
+    en: 'reads {value} A {where}: not a finite number',
+    de: 'misst {value} A {where}: keine endliche Zahl',
+  },
+  chargerBeyondWiring: {
+    en: 'charger {key} reads {value} A {where}, more than {boundA} A (its maximum is {maxA} A): more than its wiring can carry',
+    de: 'Ladestation {key} misst {value} A {where}, mehr als {boundA} A (ihr Maximum ist {maxA} A): mehr, als ihre Verdrahtung tragen kann',
+  },
+  beyondWiring: {
+    en: 'reads {value} A {where}, more than {boundA} A (its maximum is {maxA} A): more than its wiring can carry',
+    de: 'misst {value} A {where}, mehr als {boundA} A (ihr Maximum ist {maxA} A): mehr, als ihre Verdrahtung tragen kann',
+  },
+  refusedReadings: {
+    en: '{why}: refused, taken as not measured ({n} refused this session)',
+    de: '{why}: verworfen, als nicht gemessen genommen ({n} in diesem Ladevorgang verworfen)',
+  },
+  wrongRatio: {
+    en: '{source} reads {value} A on L{phase}, more than {factor} times the {limit} A limit: implausible (a wrong CT ratio?)',
+    de: '{source} misst {value} A auf L{phase}, mehr als das {factor}-Fache der Grenze von {limit} A: unplausibel (ein falsches Wandlerverhältnis?)',
+  },
+  nothingExports: {
+    en: '{source} reads {value} A on L{phase} where nothing can export: implausible (a CT the wrong way round?)',
+    de: '{source} misst {value} A auf L{phase}, wo nichts einspeisen kann: unplausibel (ein verkehrt herum eingebauter Wandler?)',
+  },
+  moreExport: {
+    en: '{source} reads {value} A on L{phase}, more export than the {generated} A generated below: implausible (a CT the wrong way round?)',
+    de: '{source} misst {value} A auf L{phase}, mehr Einspeisung als die {generated} A, die darunter erzeugt werden: unplausibel (ein verkehrt herum eingebauter Wandler?)',
+  },
+  allZero: {
+    en: '{source} reads exactly 0.00 A on every phase where its values moved at every reading before: implausible (a CT fallen off, or a gateway that lost its meter?)',
+    de: '{source} misst auf jeder Phase genau 0,00 A, wo sich seine Werte vorher bei jeder Messung bewegten: unplausibel (ein abgefallener Wandler oder ein Gateway, das seinen Zähler verloren hat?)',
+  },
+  frozenReadings: {
+    en: '{source} has read exactly {shown} A in {n} readings over {s} s, where its values moved at every reading before: frozen (a gateway repeating its cache?)',
+    de: '{source} hat in {n} Messungen über {s} s genau {shown} A gemessen, wo sich seine Werte vorher bei jeder Messung bewegten: eingefroren (ein Gateway, das seinen Zwischenspeicher wiederholt?)',
+  },
+  frozenWhileChargers: {
+    en: '{source} has read exactly {shown} A for {s} s while the chargers below went from {from} to {to} A on L{phase} by their own readings: frozen',
+    de: '{source} misst seit {s} s genau {shown} A, während die Ladestationen darunter nach ihren eigenen Messwerten auf L{phase} von {from} auf {to} A gingen: eingefroren',
+  },
+  // The summary's problems (report/explain.ts buildSummary).
+  overloaded: {
+    en: '{circuit}: the loads the load manager does not control exceed the limit ({amps} A left)',
+    de: '{circuit}: die Lasten, die das Lastmanagement nicht steuert, überschreiten die Grenze ({amps} A übrig)',
+  },
+  fullOfReserved: {
+    en: '{circuit}: full with what chargers not under control may draw ({held})',
+    de: '{circuit}: voll mit dem, was Ladestationen außer Kontrolle ziehen dürfen ({held})',
+  },
+  reservedOffline: { en: '{key} offline: {amps} A reserved', de: '{key} offline: {amps} A freigehalten' },
+  reservedOfflineWhy: {
+    en: '{key} offline: {amps} A reserved ({why})',
+    de: '{key} offline: {amps} A freigehalten ({why})',
+  },
+  reservedNotReported: {
+    en: '{key} not reported yet: {amps} A reserved',
+    de: '{key} noch nicht gemeldet: {amps} A freigehalten',
+  },
+  overdrawing: {
+    en: 'charger {key} draws above its set-point {amps} A (counted at what it draws)',
+    de: 'Ladestation {key} zieht mehr als ihren Sollwert von {amps} A (mit dem gerechnet, was sie zieht)',
+  },
+  notInSite: {
+    en: 'connector {key} is not in the site model',
+    de: 'Anschluss {key} ist nicht im Standortmodell',
+  },
+  text: { en: '{text}', de: '{text}' },
+};
+
+/** OCPP connector states as a reason names them (`idle: Available`), in the dashboards' words. */
+export const STATUS_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+  Available: { en: 'Available', de: 'Frei' },
+  Preparing: { en: 'Preparing', de: 'Vorbereitung' },
+  Charging: { en: 'Charging', de: 'Lädt' },
+  SuspendedEV: { en: 'SuspendedEV', de: 'Pausiert (Fahrzeug)' },
+  SuspendedEVSE: { en: 'SuspendedEVSE', de: 'Pausiert (Ladestation)' },
+  Finishing: { en: 'Finishing', de: 'Beendet' },
+  Reserved: { en: 'Reserved', de: 'Reserviert' },
+  Unavailable: { en: 'Unavailable', de: 'Gesperrt' },
+  Faulted: { en: 'Faulted', de: 'Störung' },
+  Occupied: { en: 'Occupied', de: 'Belegt' },
+};
+
+interface Pattern {
+  key: string;
+  regex: RegExp;
+  names: string[];
+  lead: number;
+  fixed: number;
+}
+
+/** The catalogue as patterns, the most specific first. */
+const PATTERNS: readonly Pattern[] = Object.entries(REASON_WORDS)
+  .filter(([key]) => key !== 'text')
+  .map(([key, { en }]) => {
+    const names: string[] = [];
+    const source = en
+      .split(/(\{\w+\})/)
+      .map((piece) => {
+        const name = /^\{(\w+)\}$/.exec(piece)?.[1];
+        if (name === undefined) return piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(name);
+        return '(.+?)';
+      })
+      .join('');
+    const lead = en.indexOf('{') < 0 ? en.length : en.indexOf('{');
+    return { key, regex: new RegExp(`^${source}$`), names, lead, fixed: en.replace(/\{\w+\}/g, '').length };
+  })
+  // A fixed beginning first ("fallback: {why}, {whatList}" before "{amps} A per connector", which
+  // would take the whole fallback for its amperes), then the most fixed text.
+  .sort((a, b) => b.lead - a.lead || b.fixed - a.fixed);
+
+/** A reason's parts: split on `; ` outside parentheses. */
+function partsOf(text: string): string[] {
+  return splitOutside(text, '; ');
+}
+
+function splitOutside(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (depth === 0 && text.startsWith(separator, i)) {
+      parts.push(text.slice(start, i));
+      start = i + separator.length;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.filter((part) => part !== '');
+}
+
+function readPart(part: string): Said | undefined {
+  if (STATUS_WORDS[part]) return { key: `status.${part}` };
+  for (const pattern of PATTERNS) {
+    const match = pattern.regex.exec(part);
+    if (!match) continue;
+    // One that begins with a parameter ("{why} on {circuit}") takes a text of another kind whole
+    // unless that parameter is a name or a reason of the catalogue: a name has no ": ".
+    const first = match[1] ?? '';
+    if (pattern.lead === 0 && first.includes(': ') && !readWhole(first)) continue;
+    const params: Record<string, string | Said[]> = {};
+    pattern.names.forEach((name, i) => {
+      const value = match[i + 1] ?? '';
+      const inner = /^-?[\d.,/ ]+$/.test(value)
+        ? undefined
+        : name.endsWith('List')
+          ? readList(value)
+          : readWhole(value);
+      params[name] = inner ?? value;
+    });
+    return pattern.names.length === 0 ? { key: pattern.key } : { key: pattern.key, params };
+  }
+  return undefined;
+}
+
+/** A `{…List}` parameter (`a, b`): one part per item when every item is in the catalogue. */
+function readList(text: string): Said[] | undefined {
+  const items: Said[] = [];
+  for (const item of splitOutside(text, ', ')) {
+    const one = readPart(item);
+    if (!one) return undefined;
+    items.push(one);
+  }
+  return items;
+}
+
+/** A text read as parts when every part is in the catalogue; undefined otherwise. */
+function readWhole(text: string): Said[] | undefined {
+  const said: Said[] = [];
+  for (const part of partsOf(text)) {
+    const one = readPart(part);
+    if (!one) return undefined;
+    said.push(one);
+  }
+  return said.length > 0 ? said : undefined;
+}
+
+/**
+ * A reason in keys and parameters. A part the catalogue does not know is kept as `{ key: 'text',
+ * params: { text } }` (shown as it came, in English).
+ */
+export function reasonWords(reason: string): Said[] {
+  return partsOf(reason).map((part) => readPart(part) ?? { key: 'text', params: { text: part } });
+}
+
+/** Numbers in German form (a decimal comma), text as it is. */
+function literal(value: string, language: Language): string {
+  if (language === 'en') return value;
+  // A list in short (control/pending-decreases.ts namesInShort): "CP-1/1, CP-2/1 and 3 more".
+  return value.replace(/(\d)\.(\d)/g, '$1,$2').replace(/ and (\d+) more$/, ' und $1 weitere');
+}
+
+/** Reason parts in a language: the catalogue's words with their parameters filled in. */
+export function sayReason(said: readonly Said[], language: Language): string {
+  return said
+    .map((part) => {
+      if (part.key.startsWith('status.')) {
+        const status = part.key.slice('status.'.length);
+        return STATUS_WORDS[status]?.[language] ?? status;
+      }
+      const entry = REASON_WORDS[part.key] ?? REASON_WORDS.text;
+      return (entry?.[language] ?? '').replace(/\{(\w+)\}/g, (_all, name: string) => {
+        const value = part.params?.[name];
+        if (value === undefined) return '';
+        if (typeof value === 'string') return literal(value, language);
+        return name.endsWith('List')
+          ? value.map((item) => sayReason([item], language)).join(', ')
+          : sayReason(value, language);
+      });
+    })
+    .join('; ');
+}
+
+/** A reason's English text in another language (English: as it is). */
+export function translateReason(reason: string, language: Language): string {
+  return language === 'en' ? reason : sayReason(reasonWords(reason), language);
+}
+
+/** The catalogue as the dashboards load it (`GET /ampflow/words.json`): templates by language and key. */
+export function wordsCatalogue(): { reasons: Record<Language, Record<string, string>> } {
+  const reasons: Record<Language, Record<string, string>> = { en: {}, de: {} };
+  for (const [key, entry] of Object.entries(REASON_WORDS)) {
+    reasons.en[key] = entry.en;
+    reasons.de[key] = entry.de;
+  }
+  for (const [status, entry] of Object.entries(STATUS_WORDS)) {
+    reasons.en[`status.${status}`] = entry.en;
+    reasons.de[`status.${status}`] = entry.de;
+  }
+  return { reasons };
+}
