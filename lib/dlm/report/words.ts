@@ -213,6 +213,10 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     de: 'dem, was ihr Energiezähler als Bezug zeigt',
   },
   whatItDraws: { en: 'what it draws', de: 'dem, was sie zieht' },
+  mostItsCarDrew: {
+    en: 'the most its car drew this session ({amps} A) and a margin',
+    de: 'dem Höchsten, was ihr Fahrzeug in diesem Ladevorgang zog ({amps} A), und einer Reserve',
+  },
   drawsAbove: {
     en: 'the charger draws above its set-point: not raised until it follows',
     de: 'die Ladestation zieht mehr als ihren Sollwert: keine Erhöhung, bis sie folgt',

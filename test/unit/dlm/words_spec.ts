@@ -99,6 +99,14 @@ describe('the reasons in message keys and parameters, in English and German (iss
       translateReason("limited: PV surplus; the car's minimum 7.8 A (learned: it stopped at 7.2 A)", 'de'),
       'begrenzt: PV-Überschuss; Minimum des Fahrzeugs 7,8 A (gelernt: es hat bei 7,2 A gestoppt)',
     );
+    // A refuser measured twice (evidence/uncontrolled.ts, issue 45): the bound is worded too.
+    assert.equal(
+      translateReason(
+        'its limit failed (refused): not under control, counted at the most its car drew this session (19.0 A) and a margin',
+        'de',
+      ),
+      'ihre Grenze ist gescheitert (abgelehnt): nicht unter Kontrolle, mit dem Höchsten, was ihr Fahrzeug in diesem Ladevorgang zog (19,0 A), und einer Reserve gerechnet',
+    );
     // A part the catalogue does not know stays as it came (and the next test fails on it).
     assert.deepEqual(reasonWords('something new'), [{ key: 'text', params: { text: 'something new' } }]);
   });
