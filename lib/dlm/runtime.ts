@@ -81,6 +81,8 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     limitIgnored: o.limitIgnored,
     ignoresLimit: o.ignoresLimit,
     overshoot: o.overshoot,
+    uncontrolledMostA: o.uncontrolledMostA,
+    uncontrolledReadings: o.uncontrolledReadings,
     onePhase: p.onePhase,
     switches: p.switches,
     switchedAtMs: p.switchedAtMs,

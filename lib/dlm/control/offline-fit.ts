@@ -198,9 +198,13 @@ export function capKeptLimits(context: OfflineContext): void {
   // What a keeper may keep: the cap it has now (its maximum, its car's, its circuits').
   const upToA = (connector: Connector) => Math.min(connector.maxA, views[connector.index]?.capA ?? 0);
   const caps = new Map<number, number>();
+  // A keeper's minimum is its car's (view.minA: a car that wants 7 A does not start on 6 A), so a
+  // keeper is held at or above what its car takes, or at 0 where that does not fit (it waits, the
+  // policy's pause), never between (issue 45: kept limits of 6.7 A left 7 A cars paused all day).
   for (const k of keepers) {
     const connector = site.connectors[k] as Connector;
-    caps.set(k, chooseMinimum(left, connector, upToA(connector)));
+    const minA = Math.max(connector.minA, views[k]?.minA ?? 0);
+    caps.set(k, chooseMinimum(left, connector, upToA(connector), minA));
   }
   for (const k of order) {
     const connector = site.connectors[k];

@@ -71,6 +71,12 @@ export interface ObservedSession {
   ignoresLimit?: { drewA: number; limitA: number };
   /** How far its car draws above a steady set-point, a fraction of it (evidence/overshoot.ts); undefined: not seen. */
   overshoot?: number;
+  /**
+   * A charger whose limit failed (evidence/uncontrolled.ts `noteUncontrolledDraw`): the most its
+   * readings showed on a phase this session, and how many readings showed current.
+   */
+  uncontrolledMostA?: number;
+  uncontrolledReadings?: number;
 }
 
 export function newObservedSession(key: string): AllFields<ObservedSession> {
@@ -99,6 +105,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     limitIgnored: 0,
     ignoresLimit: undefined,
     overshoot: undefined,
+    uncontrolledMostA: undefined,
+    uncontrolledReadings: undefined,
   };
 }
 

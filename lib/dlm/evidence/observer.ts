@@ -29,6 +29,7 @@ import { allowedAt, flagOverdraw, type ObserverContext, observeOverdraw } from '
 import { noteOvershoot } from './overshoot';
 import { refuseSwitching, settlingAfterSwitch } from './phase-session';
 import { ResponseTimes } from './response-time';
+import { noteUncontrolledDraw } from './uncontrolled';
 
 export class ConnectorObserver {
   /** Connector states of connectors the site does not have (each logged once, listed in the summary). */
@@ -297,6 +298,7 @@ export class ConnectorObserver {
     }
 
     observeOverdraw(context, connector, runtime, sample, now);
+    noteUncontrolledDraw(runtime, sample);
     noteOvershoot(site, connector, runtime, sample);
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.

@@ -1,4 +1,5 @@
 /** The rule for a charger the load manager does not control: what it is counted at (evidence/observer.ts's floor). */
+import { ACTIVE_PHASE_A } from '../../electrical';
 import { isoMs } from '../../time';
 import type { ConnectorRuntime } from '../parts';
 import { maxKnown, THREE_PHASES } from '../phases';
@@ -56,9 +57,37 @@ function ownFallback(connector: Connector, runtime: ConnectorRuntime): { amps: n
 }
 
 /**
+ * A car at a charger whose limit failed takes what it takes on its own, its onboard charger's
+ * current: a car does not draw more than that later in the session (it draws less as its battery
+ * fills, or nothing while it rests). Counted at the most a reading showed this session plus this
+ * margin (of that current, and at least `UNCONTROLLED_MARGIN_MIN_A`), once two readings showed
+ * current: the first may be a ramp's start or an energy register's delta that began before the car
+ * did (an average below what it draws).
+ */
+export const UNCONTROLLED_MARGIN = 0.1;
+export const UNCONTROLLED_MARGIN_MIN_A = 1;
+const UNCONTROLLED_READINGS = 2;
+
+/**
+ * Records the most a charger whose limit failed was seen to draw this session (the observer calls
+ * it with each new sample; the session record starts over with the next car).
+ */
+export function noteUncontrolledDraw(runtime: ConnectorRuntime, sample: DrawSample | undefined): void {
+  if (!sample || !runtime.state?.limitFailed) return;
+  const drawing = maxKnown(sample.chargerA, THREE_PHASES) ?? 0;
+  if (!(drawing > ACTIVE_PHASE_A)) return;
+  const session = runtime.session;
+  session.uncontrolledReadings = (session.uncontrolledReadings ?? 0) + 1;
+  session.uncontrolledMostA = Math.max(session.uncontrolledMostA ?? 0, drawing);
+}
+
+/**
  * A connected charger whose limit could not be set (`limitFailed`: refused every way, or no answer
- * in time) draws what it does on its own: its fallback, the last limit it did confirm (still in
- * force at the charger), or what its car draws now, whichever is the most. Never above maxA.
+ * in time) draws what it does on its own. Once its car's current is measured (two readings this
+ * session showed it), the most it drew this session plus a margin, or what it draws now if more;
+ * before that, its fallback, the last limit it did confirm (still in force at the charger), or what
+ * its car draws now, whichever is the most (a car at a 32 A charger that takes 19 A was counted at
+ * 32 A its whole session: issue 45's home layout). Never above maxA.
  */
 export function failedLimitReserve(
   connector: Connector,
@@ -68,9 +97,19 @@ export function failedLimitReserve(
   const failed = runtime.state?.limitFailed;
   const refused = `its limit failed (${failed?.why ?? 'refused'})`;
   if (outOfService(runtime)) return { amps: 0, why: `${refused}: ${OUT_OF_SERVICE}` };
+  const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
+  const session = runtime.session;
+  const mostA = session.uncontrolledMostA;
+  if (mostA !== undefined && (session.uncontrolledReadings ?? 0) >= UNCONTROLLED_READINGS) {
+    const withMarginA = mostA + Math.max(UNCONTROLLED_MARGIN_MIN_A, mostA * UNCONTROLLED_MARGIN);
+    const amps = Math.min(connector.maxA, Math.max(withMarginA, drawing));
+    return {
+      amps,
+      why: `${refused}: not under control, counted at the most its car drew this session (${mostA.toFixed(1)} A) and a margin`,
+    };
+  }
   const own = ownFallback(connector, runtime);
   const inForce = runtime.state?.limitInForce?.limitA ?? 0;
-  const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
   const amps = Math.min(connector.maxA, Math.max(own.amps, inForce, drawing));
   const what =
     amps === own.amps

@@ -105,14 +105,15 @@ export function takeOnPath(left: Triple[], connector: Connector, amps: number): 
  * The fallback a connector is given where ampflow installs one: its minimum (6 A: a car cannot
  * charge below it) where that fits after what is `left`, else 0 A; never above `upToA`, by default
  * what the charger itself allows offline (`offlineA`, the installer's upper bound; a charger that
- * keeps its last limit is bounded by its cap instead). Takes what it gives from `left`.
+ * keeps its last limit is bounded by its cap instead; `amps`: a keeper's car's own minimum). Takes what it gives
+ * from `left`.
  */
 export function chooseMinimum(
   left: Triple[],
   connector: Connector,
   upToA = Math.min(connector.offlineA, connector.maxA),
+  amps = connector.minA,
 ): number {
-  const amps = connector.minA;
   if (amps > upToA + FIT_EPS || !fitsOnPath(left, connector, amps)) return 0;
   takeOnPath(left, connector, amps);
   return amps;

@@ -271,6 +271,44 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       );
     });
 
+    it('a keeper is held at its car’s own minimum or more, or at 0 A, never between (issue 45: 6.8 A for cars that want 8 A)', () => {
+      // Five keepers whose cars want at least 8 A (ISO 15118) and one idle charger under control,
+      // 40 A: if ampflow stops, five kept 8 A fit (40 A), the idle one's fallback does not as well.
+      // Held by the site's minimum (6 A each, then 6 A for the idle one) they were 6.8 A each: below
+      // what their cars take, so every car waited.
+      const keys = ['A', 'B', 'C', 'D', 'E'].map((id) => `${id}/1`);
+      const h = harness({
+        circuits: [{ id: 'zone', limitA: 40 }],
+        connectors: [...keys, 'F/1'].map((key) => ({
+          chargePointId: key.slice(0, 1),
+          circuit: 'zone',
+          maxA: 32,
+          offlineA: 6,
+        })),
+        unbalanceLimitA: null,
+      });
+      h.start();
+      h.state('F/1', { status: 'Available' });
+      for (const key of keys) {
+        h.state(key, { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+        h.plugIn(key, {}, 'Charging');
+        h.state(key, { carNeeds: { at: h.iso(), minA: 8 } });
+        h.obey(key);
+      }
+      h.run(5 * 60_000);
+      const limits = keys.map((key) => h.limit(key) ?? 0);
+      const reasons = keys.map((key) => h.setPoint(key)?.reason ?? '');
+      assert.ok(
+        limits.every((a) => a === 0 || a >= 8 - 1e-6),
+        `limits ${limits.join(', ')} A: ${reasons.join(' | ')}`,
+      );
+      assert.ok(
+        limits.filter((a) => a >= 8 - 1e-6).length === 5,
+        `limits ${limits.join(', ')} A: ${reasons.join(' | ')}`,
+      );
+      assert.ok(limits.reduce((sum, a) => sum + a, 0) <= 40 + 1e-6, `limits ${limits.join(', ')} A`);
+    });
+
     /**
      * Ten keepers (limits at stack level 0: ABB Terra) charging in the car park; the common areas
      * drew 6.4 A on L2 for a minute (learned 8.4 A with the margin), then 3 A. Returns the sum of

@@ -40,4 +40,47 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
     h.state('C/1', { status: 'Available' });
     assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [8, 0]);
   });
+
+  it('with a car: counted at the most it drew this session and a margin once two readings showed it, at its fallback again when the car left', () => {
+    // A 32 A charger that refuses its limits, its car taking 12 A (its own maximum) and read every
+    // 10 s; two cars at chargers that follow beside it on 40 A. Counted at its 32 A the whole
+    // session, it left them 8 A between them (issue 45's home layout: 19 A counted at 32 A).
+    h = harness({
+      circuits: [{ id: 'line', limitA: 40 }],
+      connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'line', maxA: 32 })),
+    });
+    h.start();
+    h.obey('A/1');
+    h.obey('B/1');
+    h.plugIn('A/1');
+    h.plugIn('B/1');
+    h.state('C/1', {
+      status: 'Available',
+      limitFailed: { limitA: 20, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
+    });
+    h.run(60_000);
+    h.plugIn('C/1', {}, 'Charging');
+    h.draw('C/1', [12, 12, 12]);
+    h.run(10_000);
+    // One reading: it may be a ramp's start; still its fallback.
+    assert.ok(
+      (h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0) <= 8 + 1e-6,
+      `${h.limit('A/1')} + ${h.limit('B/1')} A`,
+    );
+    h.draw('C/1', [12.2, 12.1, 12.2]);
+    h.run(120_000);
+    // 40 − (12.2 + 1.22) = 26.58 A for the two.
+    const both = (h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0);
+    assert.ok(both <= 26.58 + 1e-6 && both >= 24, `${h.limit('A/1')} + ${h.limit('B/1')} A`);
+    assert.match(
+      h.setPoint('C/1')?.reason ?? '',
+      /not under control, counted at the most its car drew this session \(12\.2 A\) and a margin/,
+    );
+    // The car leaves: a new car may start there, its fallback is reserved at once.
+    h.unplug('C/1');
+    assert.ok(
+      (h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0) <= 8 + 1e-6,
+      `${h.limit('A/1')} + ${h.limit('B/1')} A`,
+    );
+  });
 });

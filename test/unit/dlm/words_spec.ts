@@ -16,7 +16,7 @@ import {
   pvHome,
   runScenario,
   type Scenario,
-} from '../../../lib/sim/site-scenarios';
+} from '../../../sim/site-scenarios';
 import { englishIn } from '../../support/words';
 import { home, wallbox } from './pv-home';
 import type { harness } from './support';
