@@ -75,7 +75,18 @@ export class PricePlans {
     now: number,
     chargerSoc?: (key: string) => number | undefined,
   ): string {
-    if (command.type === 'soc') return this.soc.command(command, site);
+    if (command.type === 'soc') {
+      const { said, keys } = this.soc.command(command, site);
+      // A plan in % follows the SoC the car says now: its energy planned again from it, counted anew.
+      for (const [key, plan] of this.plans) {
+        if (plan.targetPercent === undefined || !keys.includes(key)) continue;
+        plan.energyWh = this.soc.energyTo(plan.targetPercent, key, chargerSoc?.(key));
+        delete plan.fromWh;
+        delete plan.lastWh;
+        this.dirty = true;
+      }
+      return said;
+    }
     if (command.type === 'prices') {
       const prices = parseSlotList(command.prices, 'prices');
       const last = prices.slots.at(-1);

@@ -5,7 +5,7 @@
  * (modes/price-plans.ts asks). The price stage owns the plans; this module owns the SoC.
  *
  * A plan "to 80 % by 07:00" is an energy plan: (target − SoC now) × capacity, counted on the
- * connector's energy register as any plan. The planner counts no charging losses (it plans the
+ * connector's energy register as any plan, and planned again from each later `soc`. The planner counts no charging losses (it plans the
  * energy the charger meters), so neither does this. The plan is done once the SoC reaches the
  * target, or once the car stops drawing (`SuspendedEV`) at `FULL_PERCENT` or more: a battery
  * that full is topped off by the car's own taper, and its maker's 100 % is not always the SoC's.
@@ -32,8 +32,8 @@ export type SocCommand = {
 export class StatesOfCharge {
   private readonly cars = new Map<string, CarSoc>();
 
-  /** A `soc` command, checked whole before it is taken; returns what it did. */
-  command(command: SocCommand, site: Site): string {
+  /** A `soc` command, checked whole before it is taken; returns what it did and the connectors it concerns. */
+  command(command: SocCommand, site: Site): { said: string; keys: string[] } {
     if (typeof command.chargePointId !== 'string' || !command.chargePointId)
       throw new Error('soc chargePointId is missing');
     const targets = site.connectors.filter(
@@ -55,8 +55,11 @@ export class StatesOfCharge {
       const capacity = capacityWh ?? old?.capacityWh;
       this.cars.set(connector.key, { percent, ...(capacity === undefined ? {} : { capacityWh: capacity }) });
     }
-    const names = targets.map((c) => c.key).join(', ');
-    return `soc of ${names}: ${percent} %${capacityWh === undefined ? '' : ` of ${capacityWh / 1000} kWh`}`;
+    const keys = targets.map((c) => c.key);
+    return {
+      said: `soc of ${keys.join(', ')}: ${percent} %${capacityWh === undefined ? '' : ` of ${capacityWh / 1000} kWh`}`,
+      keys,
+    };
   }
 
   /** The SoC now, %: the charger's where it reports one (it is live), else the flow's last. */

@@ -347,6 +347,11 @@ describe('prices, plans and the price mode', () => {
       h.manager.command({ type: 'plan', chargePointId: 'WB-1', targetPercent: 90, departure: t + 3 * HOUR });
       h.run(60_000);
       assert.ok((h.limit('WB-1/1') ?? 0) > 0, 'charging in the cheap hour');
+      // A new SoC plans the energy again from it: 70 % of 40 kWh, 8 kWh to 90 % (less the second since).
+      h.manager.command({ type: 'soc', chargePointId: 'WB-1', percent: 70 });
+      h.run(1000);
+      const planned = h.manager.summary().connectors[0]?.planned?.energyWh ?? 0;
+      assert.ok(planned > 7_900 && planned <= 8_000, `${planned} Wh planned`);
       // The car's app says 90 % before the register counted 16 kWh: done.
       h.manager.command({ type: 'soc', chargePointId: 'WB-1', percent: 90 });
       h.run(60_000);
