@@ -37,10 +37,14 @@ export type PriceCommand =
       /** The energy the car needs by `departure`, Wh (or `energyKWh`). */
       energyWh?: unknown;
       energyKWh?: unknown;
+      /** The state of charge the car needs by `departure`, % (needs its SoC and capacity: a `soc` command). */
+      targetPercent?: unknown;
       /** ISO 8601 or ms since 1970. */
       departure?: unknown;
       /** Charges from the grid whenever the price is at or below it (null: no limit). */
       priceLimit?: unknown;
       /** Removes the connector's plan and price limit. */
       clear?: boolean;
-    };
+    }
+  /** A car's state of charge, % (and its battery's capacity): plans in % count on it. */
+  | { type: 'soc'; chargePointId: string; connectorId?: number; percent?: unknown; capacityKWh?: unknown };

@@ -50,6 +50,7 @@ export const DLM_COMMAND_TOPICS = [
   'prices',
   'pvForecast',
   'plan',
+  'soc',
 ] as const;
 
 /**
@@ -212,6 +213,13 @@ function command(topic: string, payload: unknown): DlmInput {
       return {
         kind: 'command',
         command: { ...(object as Omit<Extract<DlmCommand, { type: 'plan' }>, 'type'>), type: 'plan' },
+      };
+    case 'soc':
+      if (typeof object.chargePointId !== 'string' || !object.chargePointId)
+        return bad('payload.chargePointId is missing');
+      return {
+        kind: 'command',
+        command: { ...(object as Omit<Extract<DlmCommand, { type: 'soc' }>, 'type'>), type: 'soc' },
       };
     default:
       return { kind: 'command', command: { type: 'summary' } };

@@ -63,6 +63,8 @@ export const DOCS_IMAGES = new Set([
   'demo-dashboard-phone',
   'dlm-dialog-circuits',
   'dlm-dialog-home',
+  'home-phone',
+  'home-phone-de',
 ]);
 export const docsImageDir = join(repoRoot, 'docs', 'images');
 

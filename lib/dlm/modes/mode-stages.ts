@@ -78,8 +78,11 @@ export class ModeStages {
         return this.preferences.command(command);
       case 'pv':
         return this.pv.command(command);
-      default: // prices, pvForecast, plan
-        return this.prices.command(command, site, now);
+      default: // prices, pvForecast, plan, soc
+        return this.prices.command(command, site, now, (key) => {
+          const connector = site.connectors.find((c) => c.key === key);
+          return connector ? this.host.runtimes.of(connector).state?.socPercent : undefined;
+        });
     }
   }
 

@@ -14,6 +14,8 @@ import { type PriceList, parseSlotList } from './price-list';
 export interface FlowPlan {
   energyWh?: number;
   departureMs?: number;
+  /** The plan was asked in %: done once the car's state of charge reaches it (modes/soc-plans.ts). */
+  targetPercent?: number;
   priceLimit?: number;
   /** The energy register when the plan was made (first seen after), and the last seen, Wh. */
   fromWh?: number;
@@ -123,7 +125,14 @@ export function restorePlans(plans: unknown, site: Site, now: number, logger: Lo
 function keptPlanProblem(plan: unknown, now: number, site: Site, key: string): string | undefined {
   if (!site.connectors.some((c) => c.key === key)) return 'no such connector in the site any more';
   if (!isObject(plan)) return `not a kept plan: ${describeValue(plan)}`;
-  for (const field of ['energyWh', 'departureMs', 'priceLimit', 'fromWh', 'lastWh'] as const) {
+  for (const field of [
+    'energyWh',
+    'departureMs',
+    'targetPercent',
+    'priceLimit',
+    'fromWh',
+    'lastWh',
+  ] as const) {
     const value = plan[field];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value)))
       return `${field} ${describeValue(value)} is not a number`;

@@ -32,6 +32,7 @@ import {
   restorePlans,
 } from './price-kept';
 import { describePrice, type PriceList, parseSlotList, slotAt, timeOf } from './price-list';
+import { StatesOfCharge } from './soc-plans';
 
 /** What the stage reads of the last update. */
 export interface PriceContext {
@@ -59,6 +60,8 @@ export class PricePlans {
   private readonly free = new Map<string, { amps: number; atMs: number }>();
   /** Each connector's plan in figures at the last update (the summary's price curve marks them). */
   private readonly planned = new Map<string, PlanFigures>();
+  /** The cars' states of charge (plans in %). */
+  private readonly soc = new StatesOfCharge();
 
   /**
    * A prices, pvForecast or plan command: checked whole before anything is taken. A list that ends
@@ -66,7 +69,24 @@ export class PricePlans {
    * would change what the car does now (no price known: the planner charges at once) while the
    * sender meant something else. A list partly past is taken whole (its past slots are never asked).
    */
-  command(command: PriceCommand, site: Site, now: number): string {
+  command(
+    command: PriceCommand,
+    site: Site,
+    now: number,
+    chargerSoc?: (key: string) => number | undefined,
+  ): string {
+    if (command.type === 'soc') {
+      const { said, keys } = this.soc.command(command, site);
+      // A plan in % follows the SoC the car says now: its energy planned again from it, counted anew.
+      for (const [key, plan] of this.plans) {
+        if (plan.targetPercent === undefined || !keys.includes(key)) continue;
+        plan.energyWh = this.soc.energyTo(plan.targetPercent, key, chargerSoc?.(key));
+        delete plan.fromWh;
+        delete plan.lastWh;
+        this.dirty = true;
+      }
+      return said;
+    }
     if (command.type === 'prices') {
       const prices = parseSlotList(command.prices, 'prices');
       const last = prices.slots.at(-1);
@@ -103,12 +123,28 @@ export class PricePlans {
       this.dirty = true;
       return `plan of ${names} cleared`;
     }
+    const targetPercent =
+      command.targetPercent === undefined
+        ? undefined
+        : commandNumber(command.targetPercent, 'plan targetPercent', { min: 0, max: 100 });
+    if (targetPercent !== undefined && (command.energyWh !== undefined || command.energyKWh !== undefined))
+      throw new Error('plan: both targetPercent and an energy: send one of them');
+    // A plan in % is the energy from the SoC now to the target (each connector's own; modes/soc-plans.ts).
+    const percentWh = new Map<string, number>();
+    if (targetPercent !== undefined)
+      for (const connector of targets)
+        percentWh.set(
+          connector.key,
+          this.soc.energyTo(targetPercent, connector.key, chargerSoc?.(connector.key)),
+        );
     const energyWh =
-      command.energyWh !== undefined
-        ? commandNumber(command.energyWh, 'plan energyWh', { min: 0 })
-        : command.energyKWh !== undefined
-          ? commandNumber(command.energyKWh, 'plan energyKWh', { min: 0 }) * 1000
-          : undefined;
+      targetPercent !== undefined
+        ? Math.max(...percentWh.values())
+        : command.energyWh !== undefined
+          ? commandNumber(command.energyWh, 'plan energyWh', { min: 0 })
+          : command.energyKWh !== undefined
+            ? commandNumber(command.energyKWh, 'plan energyKWh', { min: 0 }) * 1000
+            : undefined;
     const departureMs =
       command.departure === undefined ? undefined : timeOf(command.departure, 'plan departure');
     if (departureMs !== undefined && departureMs <= now)
@@ -131,7 +167,12 @@ export class PricePlans {
     // (null removes it).
     for (const connector of targets) {
       const old = this.plans.get(connector.key) ?? {};
-      const plan: FlowPlan = energyWh === undefined ? { ...old } : { energyWh, departureMs };
+      const plan: FlowPlan =
+        energyWh === undefined
+          ? { ...old }
+          : targetPercent === undefined
+            ? { energyWh, departureMs }
+            : { energyWh: percentWh.get(connector.key) ?? energyWh, departureMs, targetPercent };
       const limit = command.priceLimit === null ? undefined : (priceLimit ?? old.priceLimit);
       if (limit === undefined) delete plan.priceLimit;
       else plan.priceLimit = limit;
@@ -139,7 +180,9 @@ export class PricePlans {
     }
     this.dirty = true;
     const what = [
-      energyWh === undefined ? '' : `${energyWh / 1000} kWh by ${new Date(departureMs ?? 0).toISOString()}`,
+      energyWh === undefined
+        ? ''
+        : `${targetPercent === undefined ? '' : `${targetPercent} %: `}${Math.round(energyWh) / 1000} kWh by ${new Date(departureMs ?? 0).toISOString()}`,
       priceLimit === undefined ? '' : `price limit ${priceLimit}`,
     ].filter(Boolean);
     return `plan of ${names}: ${what.join(', ') || 'price limit removed'}`;
@@ -223,9 +266,18 @@ export class PricePlans {
         ),
       );
       const perAW = phases * site.voltageV;
-      const remainingWh = goal.energyWh - goal.takenWh;
+      const socDone =
+        flow?.targetPercent === undefined
+          ? undefined
+          : this.soc.done(
+              flow.targetPercent,
+              connector.key,
+              runtime.state?.socPercent,
+              runtime.state?.status,
+            );
+      const remainingWh = socDone ? 0 : goal.energyWh - goal.takenWh;
       if (!(remainingWh > 0)) {
-        const reached = `${(Math.round(goal.energyWh / 100) / 10).toFixed(1)} kWh reached before ${clockTime(goal.departureMs, now, site.timeZone)}`;
+        const reached = `${socDone ?? `${(Math.round(goal.energyWh / 100) / 10).toFixed(1)} kWh reached`} before ${clockTime(goal.departureMs, now, site.timeZone)}`;
         return {
           fast: belowLimit,
           words: limitWords ? `${reached}; ${limitWords}` : `${reached}: PV surplus only`,

@@ -197,12 +197,18 @@ describe('prices, plans and the price mode', () => {
         connectors,
         pv: {},
       });
-      const world = { pvW: 0, houseW: 300, energyWh: 0 };
+      const world: { pvW: number; houseW: number; energyWh: number; full?: number } = {
+        pvW: 0,
+        houseW: 300,
+        energyWh: 0,
+      };
       h.feed(() => {
-        const drawn = h.limit('WB-1/1') ?? 0;
+        // A full car (its SoC `world.full`) draws nothing whatever it is offered.
+        const drawn = world.full === undefined ? (h.limit('WB-1/1') ?? 0) : 0;
         world.energyWh += (drawn * 3 * 230) / 3600;
         h.state('WB-1/1', {
-          status: drawn > 0 ? 'Charging' : 'SuspendedEVSE',
+          ...(world.full === undefined ? {} : { socPercent: world.full }),
+          status: world.full !== undefined ? 'SuspendedEV' : drawn > 0 ? 'Charging' : 'SuspendedEVSE',
           currentA: [drawn, drawn, drawn] as PerPhase,
           energyWh: world.energyWh,
         });
@@ -272,6 +278,94 @@ describe('prices, plans and the price mode', () => {
       assert.ok(world.energyWh >= 8000 && world.energyWh < 8200, `${world.energyWh} Wh`);
       assert.equal(h.limit('WB-1/1') ?? 0, 0);
       assert.match(reason(), /^8\.0 kWh reached before/);
+    });
+
+    it('plans "to 80 % by the departure" from the SoC and capacity sent, charges that energy, and is done at the target', () => {
+      const world = house([wallbox]);
+      const t = h.clock.now();
+      h.manager.command({
+        type: 'prices',
+        prices: [0.1, 0.1, 0.1, 0.1, 0.3, 0.3, 0.3, 0.2, 0.2, 0.2].map((price, i) => ({
+          start: t + i * HOUR,
+          end: t + (i + 1) * HOUR,
+          price,
+        })),
+      });
+      // A % without a SoC or without a capacity is refused naming the field; nothing is planned.
+      assert.throws(
+        () =>
+          h.manager.command({
+            type: 'plan',
+            chargePointId: 'WB-1',
+            targetPercent: 80,
+            departure: t + 10 * HOUR,
+          }),
+        /^Error: plan targetPercent: no state of charge known for WB-1\/1/,
+      );
+      h.manager.command({ type: 'soc', chargePointId: 'WB-1', connectorId: 1, percent: 30 });
+      assert.throws(
+        () =>
+          h.manager.command({
+            type: 'plan',
+            chargePointId: 'WB-1',
+            targetPercent: 80,
+            departure: t + 10 * HOUR,
+          }),
+        /^Error: plan targetPercent: the battery capacity of WB-1\/1 is not known/,
+      );
+      assert.equal(
+        h.manager.command({ type: 'soc', chargePointId: 'WB-1', percent: 30, capacityKWh: 60 }),
+        'soc of WB-1/1: 30 % of 60 kWh',
+      );
+      assert.match(
+        h.manager.command({
+          type: 'plan',
+          chargePointId: 'WB-1',
+          targetPercent: 80,
+          departure: t + 10 * HOUR,
+        }),
+        /^plan of WB-1\/1: 80 %: 30 kWh by /,
+      );
+      h.run(1000);
+      assert.equal(h.manager.summary().connectors[0]?.planned?.energyWh, 30_000, '(80 − 30) % of 60 kWh');
+      h.run(60_000);
+      assert.ok((h.limit('WB-1/1') ?? 0) >= 15, 'charging in the cheap hours now');
+      h.run(3 * HOUR);
+      // 15.5 A × 690 W: 10.7 kW, the 30 kWh in 2.8 h of the four cheap hours.
+      assert.ok(world.energyWh >= 30_000 && world.energyWh < 30_300, `${world.energyWh} Wh`);
+      assert.match(reason(), /^30\.0 kWh reached before/);
+    });
+
+    it('ends a plan in % at the SoC reported, or when the car is full and stops drawing', () => {
+      const world = house([wallbox]);
+      const t = h.clock.now();
+      h.manager.command({
+        type: 'prices',
+        prices: [0.1, 0.1, 0.1].map((price, i) => ({ start: t + i * HOUR, end: t + (i + 1) * HOUR, price })),
+      });
+      h.manager.command({ type: 'soc', chargePointId: 'WB-1', percent: 50, capacityKWh: 40 });
+      h.manager.command({ type: 'plan', chargePointId: 'WB-1', targetPercent: 90, departure: t + 3 * HOUR });
+      h.run(60_000);
+      assert.ok((h.limit('WB-1/1') ?? 0) > 0, 'charging in the cheap hour');
+      // A new SoC plans the energy again from it: 70 % of 40 kWh, 8 kWh to 90 % (less the second since).
+      h.manager.command({ type: 'soc', chargePointId: 'WB-1', percent: 70 });
+      h.run(1000);
+      const planned = h.manager.summary().connectors[0]?.planned?.energyWh ?? 0;
+      assert.ok(planned > 7_900 && planned <= 8_000, `${planned} Wh planned`);
+      // The car's app says 90 % before the register counted 16 kWh: done.
+      h.manager.command({ type: 'soc', chargePointId: 'WB-1', percent: 90 });
+      h.run(60_000);
+      assert.match(reason(), /^90 % reached before/);
+      assert.equal(h.limit('WB-1/1') ?? 0, 0);
+      // A plan to 100 %: the car stops drawing at 97 % (its charger says so): full, done.
+      h.manager.command({ type: 'soc', chargePointId: 'WB-1', percent: 60 });
+      h.manager.command({ type: 'plan', chargePointId: 'WB-1', targetPercent: 100, departure: t + 3 * HOUR });
+      h.run(60_000);
+      assert.ok((h.limit('WB-1/1') ?? 0) > 0);
+      world.full = 97;
+      h.run(60_000);
+      assert.match(reason(), /^full \(97 %\) before/);
+      assert.equal(h.limit('WB-1/1') ?? 0, 0);
     });
 
     it("plans for a car's ISO 15118 energy and departure without a plan command", () => {
