@@ -70,7 +70,7 @@ export function wireCentral(
   const charges = new ChargerState(options, clock, log);
   const notes = new ConnectorNotes(
     charges.connectors,
-    (state) => host.emit('connector', state),
+    (state) => host.connectorChanged(state),
     () => host.nowIso(),
   );
   const gate = new TrafficGate({
@@ -122,6 +122,7 @@ export function wireCentral(
     },
     incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
     seen: (id) => charges.noteSeen(id),
+    connectorChanged: (state) => host.connectorChanged(state),
     emit: (event: keyof CentralSystemEvents, payload: unknown) => {
       host.emit(event, payload as never);
       if (event === 'connect') recall.connected((payload as { chargePointId: string }).chargePointId);

@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../clock';
-import type { ChargePointEvents } from '../contracts';
+import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargerRecord } from './central-state';
 import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } from './central-types';
@@ -44,6 +44,8 @@ export interface LiveConnectionsContext {
   seen(chargePointId: string): void;
   /** What happened on the connections, for the central system's listeners. */
   emit: LiveConnectionEmitter;
+  /** A connector's state changed (online or not): to the central system's typed port. */
+  connectorChanged(state: ConnectorState): void;
   /** Whether the central system's `frame` event has listeners (frames are not built otherwise). */
   framesWanted(): boolean;
   /** What the translation of an OCPP 2.0.1 charger needs of the central system. */
@@ -54,7 +56,6 @@ export interface LiveConnectionsContext {
 export interface LiveConnectionEmitter {
   (event: 'connect', payload: ChargePointEvents['connect']): void;
   (event: 'disconnect', payload: ChargePointEvents['disconnect']): void;
-  (event: 'connector', payload: ChargePointEvents['connector']): void;
   (event: 'frame', payload: FrameEvent): void;
   (event: 'violation', payload: ChargePointViolation): void;
 }
@@ -178,12 +179,12 @@ export class LiveConnections {
     connection.once('close', ({ code, reason }: { code: number; reason: string }) => {
       if (this.connections.get(identity) !== connection) return; // replaced: the new one owns the state
       this.connections.delete(identity);
-      for (const state of context.connectors.setOnline(identity, false)) context.emit('connector', state);
+      for (const state of context.connectors.setOnline(identity, false)) context.connectorChanged(state);
       context.log.info(`charge point ${identity} disconnected (${code}${reason ? ` ${reason}` : ''})`);
       context.emit('disconnect', { chargePointId: identity, code, reason });
     });
     context.seen(identity);
-    for (const state of context.connectors.setOnline(identity, true)) context.emit('connector', state);
+    for (const state of context.connectors.setOnline(identity, true)) context.connectorChanged(state);
     context.log.info(
       `charge point ${identity} connected from ${connection.remoteAddress ?? 'unknown address'}${connection.protocol ? (connection.protocol === 'ocpp1.6' ? '' : ` (${connection.protocol})`) : ' (no sub-protocol offered, served as ocpp1.6)'}`,
     );
