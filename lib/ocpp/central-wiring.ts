@@ -13,6 +13,7 @@ import type { FlowRequestHandlers } from './authorization';
 import { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralSystemEvents } from './central-types';
+import { type ChargerCallSteps, handleChargerCall } from './charger-calls';
 import { ChargerState } from './charger-state';
 import { CommandError } from './command-error';
 import type { ChargePointOptions } from './connection';
@@ -111,15 +112,9 @@ export function wireCentral(
     chargePointOptions: (id) => host.chargePointOptions(id),
     isAccepted: (id) => admission.isAccepted(id),
     deadAfterMs,
-    handle: (action, request, connection, decided) => {
-      if (action === 'BootNotification') recall.booted(connection.identity);
-      const handlers = parts.lifecycle.requireHandlers();
-      // What a 2.0.1 charger's call became, with the answer the room between decided for it.
-      if (decided !== undefined) return handlers.handle(action, request, connection, decided);
-      return gate.incoming(connection.identity, action, request, (forLocal, decidedHere) =>
-        handlers.handle(action, forLocal, connection, decidedHere),
-      );
-    },
+    // A charger's CALL: the recall, the operator's backend (the gate), the handlers (charger-calls.ts).
+    handle: (action, request, connection, decided) =>
+      handleChargerCall(callSteps, action, request, connection, decided),
     incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
     seen: (id) => charges.noteSeen(id),
     connectorChanged: (state) => host.connectorChanged(state),
@@ -152,6 +147,7 @@ export function wireCentral(
         ...(connectorId === undefined ? {} : { connectorId }),
       }),
   });
+  const callSteps: ChargerCallSteps = { recall, gate, handlers: () => parts.lifecycle.requireHandlers() };
   const lifecycle = new CentralLifecycle({
     options,
     log,
