@@ -13,7 +13,6 @@ import type { FlowRequestHandlers } from './authorization';
 import { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralSystemEvents } from './central-types';
-import { type ChargerCallSteps, handleChargerCall } from './charger-calls';
 import { ChargerState } from './charger-state';
 import { CommandError } from './command-error';
 import type { ChargePointOptions } from './connection';
@@ -113,8 +112,12 @@ export function wireCentral(
     isAccepted: (id) => admission.isAccepted(id),
     deadAfterMs,
     // A charger's CALL: the recall, the operator's backend (the gate), the handlers (charger-calls.ts).
-    handle: (action, request, connection, decided) =>
-      handleChargerCall(callSteps, action, request, connection, decided),
+    callSteps: {
+      // The recall is made below (it asks the connections); a boot comes only once both exist.
+      recall: { booted: (id) => recall.booted(id) },
+      gate,
+      handlers: () => parts.lifecycle.requireHandlers(),
+    },
     incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
     seen: (id) => charges.noteSeen(id),
     connectorChanged: (state) => host.connectorChanged(state),
@@ -147,7 +150,6 @@ export function wireCentral(
         ...(connectorId === undefined ? {} : { connectorId }),
       }),
   });
-  const callSteps: ChargerCallSteps = { recall, gate, handlers: () => parts.lifecycle.requireHandlers() };
   const lifecycle = new CentralLifecycle({
     options,
     log,

@@ -3,12 +3,8 @@ import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargerRecord } from './central-state';
 import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } from './central-types';
-import {
-  type ChargePointAction,
-  ChargePointConnection,
-  type ChargePointOptions,
-  type Local201,
-} from './connection';
+import { type ChargerCallSteps, handleChargerCall } from './charger-calls';
+import { ChargePointConnection, type ChargePointOptions, type Local201 } from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { ServerClient } from './rpc-types';
 import type { SharedPath } from './v201/shared-path';
@@ -26,13 +22,8 @@ export interface LiveConnectionsContext {
   isAccepted(chargePointId: string): boolean;
   /** How long the charger may stay silent before its connection counts as dead, in ms. */
   deadAfterMs(chargePointId: string): number;
-  /** Answers one charge-point-initiated call. */
-  handle(
-    action: ChargePointAction,
-    request: unknown,
-    connection: ChargePointConnection,
-    decided?: unknown,
-  ): MaybePromise<unknown>;
+  /** The steps a charge-point-initiated call passes (charger-calls.ts: recall, the operator's backend, handlers). */
+  readonly callSteps: ChargerCallSteps;
   /** An OCPP 2.0.1 charger's call as it came (ConnectionOptions.incoming201). */
   incoming201(
     chargePointId: string,
@@ -153,7 +144,8 @@ export class LiveConnections {
       log: context.log,
       callTimeoutMs: context.callTimeoutMs,
       isAccepted: () => context.isAccepted(identity),
-      handle: (action, request, conn, decided) => context.handle(action, request, conn, decided),
+      handle: (action, request, conn, decided) =>
+        handleChargerCall(context.callSteps, action, request, conn, decided),
       incoming201: (action, request, local) => context.incoming201(identity, action, request, local),
       deadAfterMs: () => context.deadAfterMs(identity),
       framesWanted: () => context.framesWanted(),
