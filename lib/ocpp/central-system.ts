@@ -49,6 +49,9 @@ export type {
 } from './central-types';
 export { DEFAULT_OCPP_PORT, OCPP16 } from './listener';
 
+/** A listener of the central system's typed connector-state port. */
+export type ConnectorStateListener = (state: ConnectorState) => void;
+
 /**
  * An OCPP 1.6-J and 2.0.1 central system: the façade over its parts, with one owner per concern. The
  * listener (listener.ts) owns the sockets and the handshake deadlines; admission (admission.ts)
@@ -84,6 +87,8 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
   readonly fileBaseUrl: (chargePointId: string) => string;
   /** Approved chargers that refused to boot again at once (approval-boot.ts). */
   private readonly approvalBoots: ApprovalBoots;
+  /** The typed connector-state port's listeners (onConnectorState), in the order they came. */
+  private readonly connectorStateListeners = new Set<ConnectorStateListener>();
 
   constructor(options: CentralSystemOptions) {
     super();
@@ -128,6 +133,25 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
   override off<E extends OwnEvent>(event: E, listener: OwnListener<E>): this;
   override off(event: string, listener: (...args: never[]) => void): this {
     return super.off(event as OwnEvent, listener as never);
+  }
+
+  /**
+   * The typed port the load manager subscribes to (connector-feed.ts): each change of a connector's
+   * state, called by name rather than through the `connector` event, so that a MeterValues can be
+   * followed from the handlers to the load manager; returns the function that unsubscribes.
+   */
+  onConnectorState(listener: ConnectorStateListener): () => void {
+    this.connectorStateListeners.add(listener);
+    return () => this.connectorStateListeners.delete(listener);
+  }
+
+  /**
+   * A connector's state changed (a handler, a connection opening or closing, a note of another
+   * room): the port's listeners first, then the flows' `connector` event.
+   */
+  connectorChanged(state: ConnectorState): void {
+    for (const listener of [...this.connectorStateListeners]) listener(state);
+    this.emit('connector', state);
   }
 
   /** Each connector's live state (the charger state owns it). */

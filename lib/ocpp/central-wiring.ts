@@ -70,7 +70,7 @@ export function wireCentral(
   const charges = new ChargerState(options, clock, log);
   const notes = new ConnectorNotes(
     charges.connectors,
-    (state) => host.emit('connector', state),
+    (state) => host.connectorChanged(state),
     () => host.nowIso(),
   );
   const gate = new TrafficGate({
@@ -111,17 +111,16 @@ export function wireCentral(
     chargePointOptions: (id) => host.chargePointOptions(id),
     isAccepted: (id) => admission.isAccepted(id),
     deadAfterMs,
-    handle: (action, request, connection, decided) => {
-      if (action === 'BootNotification') recall.booted(connection.identity);
-      const handlers = parts.lifecycle.requireHandlers();
-      // What a 2.0.1 charger's call became, with the answer the room between decided for it.
-      if (decided !== undefined) return handlers.handle(action, request, connection, decided);
-      return gate.incoming(connection.identity, action, request, (forLocal, decidedHere) =>
-        handlers.handle(action, forLocal, connection, decidedHere),
-      );
+    // A charger's CALL: the recall, the operator's backend (the gate), the handlers (charger-calls.ts).
+    callSteps: {
+      // The recall is made below (it asks the connections); a boot comes only once both exist.
+      recall: { booted: (id) => recall.booted(id) },
+      gate,
+      handlers: () => parts.lifecycle.requireHandlers(),
     },
     incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
     seen: (id) => charges.noteSeen(id),
+    connectorChanged: (state) => host.connectorChanged(state),
     emit: (event: keyof CentralSystemEvents, payload: unknown) => {
       host.emit(event, payload as never);
       if (event === 'connect') recall.connected((payload as { chargePointId: string }).chargePointId);

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock';
 import { type Logger, WarnOnce } from '../log';
-import { type CentralSystemAction, CHARGE_POINT_ACTIONS, type ChargePointAction } from './actions';
+import type { CentralSystemAction, ChargePointAction } from './actions';
 import { CallTurns } from './call-turns';
 import type { MaybePromise } from './central-types';
 import { CommandError, describeCallFailure } from './command-error';
+import { type Dialect, dialect16, dialect201 } from './dialect';
 import { callGivingUp, settled } from './give-up';
 import { answersPing } from './liveness';
 import type { OcppRequest, OcppResponse } from './messages';
@@ -13,7 +14,7 @@ import type { RpcClientOptions, ServerClient } from './rpc-types';
 import { StartHold } from './start-hold';
 import { TriggeredMessages } from './triggered-messages';
 import { takeConfigurationAnswer } from './v16/configuration-answer';
-import { findViolation, isOcppAction, ocppError, type Violation, violationError } from './v16/validation';
+import { findViolation, ocppError, type Violation, violationError } from './v16/validation';
 import { OCPP201 } from './v201/schemas';
 import type { SharedPath } from './v201/shared-path';
 import { Station201 } from './v201/station';
@@ -27,8 +28,6 @@ export {
   isCentralSystemAction,
 } from './actions';
 export { CommandError } from './command-error';
-
-const chargePointActions = new Set<string>(CHARGE_POINT_ACTIONS);
 
 /** Per-charger behaviour the operator can set. */
 export interface ChargePointOptions {
@@ -103,6 +102,8 @@ export class ChargePointConnection extends EventEmitter {
   private readonly startHold = new StartHold();
   /** The translation of an OCPP 2.0.1 charger; undefined for 1.6. */
   private readonly station: Station201 | undefined;
+  /** The version's rules for the charger's calls, chosen by the sub-protocol of its handshake. */
+  private readonly dialect: Dialect;
   /** Requests of commands sent as the flow wrote them (outgoing.ts), so the traffic gate need not decide again. */
   private readonly asWritten = new WeakSet<object>();
   /** The 2.0.1 message being handled, while the shared path handles what it became. */
@@ -119,12 +120,14 @@ export class ChargePointConnection extends EventEmitter {
     this.triggers = new TriggeredMessages(options.clock);
     const { client } = options;
     if (client.protocol === OCPP201 && options.ocpp201) {
-      this.station = new Station201({
+      const station = new Station201({
         ...options.ocpp201,
         identity: this.identity,
         handle: (action, request, decided) => this.options.handle(action, request, this, decided),
       });
-    }
+      this.station = station;
+      this.dialect = dialect201(station, (action, request) => this.answer201(station, action, request));
+    } else this.dialect = dialect16((action, request) => this.options.handle(action, request, this));
 
     // ocpp-rpc awaits what the handler returns and answers a throw with a CallError: an answer
     // decided at once needs no promise of ours.
@@ -296,18 +299,13 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   private dispatch(method: string, params: unknown, messageId?: string): MaybePromise<unknown> {
-    const { station } = this;
-    const known = station
-      ? station.isStationAction(method) || station.isCsmsAction(method)
-      : isOcppAction(method);
-    if (!known)
-      throw ocppError('NotImplemented', `${method} is not an ${station ? 'OCPP 2.0.1' : 'OCPP 1.6'} action`);
-    if (station ? !station.isStationAction(method) : !chargePointActions.has(method)) {
+    const { dialect } = this;
+    if (!dialect.knows(method))
+      throw ocppError('NotImplemented', `${method} is not an ${dialect.name} action`);
+    if (!dialect.sentByChargers(method)) {
       throw ocppError('NotSupported', `${method} is sent by a central system, not by a charge point`);
     }
-    const violation = station
-      ? station.validate(method, 'request', params)
-      : findViolation(method as ChargePointAction, 'request', params);
+    const violation = dialect.validate(method, 'request', params);
     if (violation) {
       this.reportViolation(violation);
       if (!this.lenient) throw violationError(violation);
@@ -318,14 +316,7 @@ export class ChargePointConnection extends EventEmitter {
     if (method === 'StartTransaction' && messageId !== undefined) this.startHold.started(messageId);
     let response: MaybePromise<unknown>;
     try {
-      if (station) {
-        const request = params as Record<string, unknown>;
-        const local: Local201 = (decided) => {
-          this.raw = { version: OCPP201, action: method, request: params };
-          return station.answer(method, request, decided);
-        };
-        response = this.options.incoming201 ? this.options.incoming201(method, request, local) : local();
-      } else response = this.options.handle(method as ChargePointAction, params, this);
+      response = dialect.answer(method, params);
     } catch (err) {
       throw this.handlingFailed(method, err);
     }
@@ -336,6 +327,19 @@ export class ChargePointConnection extends EventEmitter {
         throw this.handlingFailed(method, err);
       },
     );
+  }
+
+  /** A valid 2.0.1 call: through the room between where it takes them, then the station's translation. */
+  private answer201(
+    station: Station201,
+    method: string,
+    request: Record<string, unknown>,
+  ): MaybePromise<unknown> {
+    const local: Local201 = (decided) => {
+      this.raw = { version: OCPP201, action: method, request };
+      return station.answer(method, request, decided);
+    };
+    return this.options.incoming201 ? this.options.incoming201(method, request, local) : local();
   }
 
   /**
@@ -356,9 +360,7 @@ export class ChargePointConnection extends EventEmitter {
 
   /** The answer, checked against the schema: a bug of ours never sends the charger something invalid. */
   private checkedAnswer(action: string, response: unknown): unknown {
-    const own = this.station
-      ? this.station.validate(action, 'response', response)
-      : findViolation(action as ChargePointAction, 'response', response);
+    const own = this.dialect.validate(action, 'response', response);
     if (own) {
       this.options.log.error(`answer to ${action} from ${this.identity} is invalid: ${own.summary}`);
       throw ocppError('InternalError', `the central system could not answer ${action}`);
@@ -369,7 +371,7 @@ export class ChargePointConnection extends EventEmitter {
   private reportViolation(violation: Violation): void {
     const verdict = this.lenient ? 'accepted (lenient)' : 'refused';
     this.options.log.warn(
-      `charge point ${this.identity}: ${violation.action} ${violation.kind} breaks the ${this.station ? 'OCPP 2.0.1' : 'OCPP 1.6'} schema, ${verdict}: ${violation.summary}`,
+      `charge point ${this.identity}: ${violation.action} ${violation.kind} breaks the ${this.dialect.name} schema, ${verdict}: ${violation.summary}`,
     );
     this.emit('violation', violation);
   }

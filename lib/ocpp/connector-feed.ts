@@ -1,6 +1,6 @@
 import type { ConnectorState } from '../contracts';
+import type { ConnectorStateListener } from './central-system';
 import type { CentralSystemState } from './central-types';
-import { type EventSource, subscribe } from './events';
 
 /**
  * Feeds a central system's connector states to a consumer (the load manager, through the port it
@@ -22,7 +22,9 @@ export interface ConnectorStateSink {
 }
 
 /** What the feed asks of the central system. */
-export type ConnectorStateSource = EventSource & {
+export interface ConnectorStateSource {
+  /** The central system's typed port of connector states (CentralSystem.onConnectorState). */
+  onConnectorState(listener: ConnectorStateListener): () => void;
   readonly state: CentralSystemState;
   readonly connectors: { all(): ConnectorState[] };
   /** The charger's record, undefined when the central system never saw it. */
@@ -31,7 +33,7 @@ export type ConnectorStateSource = EventSource & {
   off(event: 'state', listener: (state: CentralSystemState) => void): unknown;
   /** The operator's limits of the chargers the sink manages are composed by it (lib/upstream asks). */
   composeOperatorLimits?(manages: (chargePointId: string) => boolean): () => void;
-};
+}
 
 /**
  * Starts feeding `sink` from `cs`; returns the function that stops it. A state the sink refuses
@@ -61,9 +63,10 @@ export function feedConnectorStates(
   // One change at a time is given outside a batch: a batch updates at its end, at once, which
   // would defeat a sink that lets the changes of one turn share an update (the load manager's
   // coalesceInputs): each limit a charger confirmed cost a whole update of the site.
-  const unsubscribe = subscribe(cs, { actions: ['ConnectorState'] }, (event) => {
+  // A copy, as the flows' ConnectorState event gives: the central system keeps changing its own.
+  const unsubscribe = cs.onConnectorState((state) => {
     try {
-      sink.connectorState(event.payload as ConnectorState);
+      sink.connectorState({ ...state });
     } catch (err) {
       onError(err as Error);
     }

@@ -2,7 +2,7 @@
  * What the charge point handlers (handlers.ts, transaction-handlers.ts) need of the central system
  * they answer for, and the shapes of their answers.
  */
-import type { ChargePointEvents, ChargePointPort } from '../contracts';
+import type { ChargePointEvents, ChargePointPort, ConnectorState } from '../contracts';
 import type { Logger } from '../log';
 import type { ConnectorRegistry } from './connectors';
 import type { UnknownChargePointPolicy } from './handshake';
@@ -31,8 +31,9 @@ export interface HandlersHost extends Pick<ChargePointPort, 'call'> {
   pendingRetryIntervalS(): number;
   /** Tells the central system's listeners what a message changed. */
   emit(event: 'message', payload: ChargePointEvents['message']): unknown;
-  emit(event: 'connector', payload: ChargePointEvents['connector']): unknown;
   emit(event: 'session', payload: ChargePointEvents['session']): unknown;
+  /** A connector's state changed: to the typed port (the load manager), then the flows' `connector` event. */
+  connectorChanged(state: ConnectorState): void;
 }
 
 /** An answer decided by somebody else (the operator's backend), as the charger is to get it. */

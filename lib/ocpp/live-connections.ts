@@ -1,14 +1,10 @@
 import type { Clock, TimerHandle } from '../clock';
-import type { ChargePointEvents } from '../contracts';
+import type { ChargePointEvents, ConnectorState } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargerRecord } from './central-state';
 import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } from './central-types';
-import {
-  type ChargePointAction,
-  ChargePointConnection,
-  type ChargePointOptions,
-  type Local201,
-} from './connection';
+import { type ChargerCallSteps, handleChargerCall } from './charger-calls';
+import { ChargePointConnection, type ChargePointOptions, type Local201 } from './connection';
 import type { ConnectorRegistry } from './connectors';
 import type { ServerClient } from './rpc-types';
 import type { SharedPath } from './v201/shared-path';
@@ -26,13 +22,8 @@ export interface LiveConnectionsContext {
   isAccepted(chargePointId: string): boolean;
   /** How long the charger may stay silent before its connection counts as dead, in ms. */
   deadAfterMs(chargePointId: string): number;
-  /** Answers one charge-point-initiated call. */
-  handle(
-    action: ChargePointAction,
-    request: unknown,
-    connection: ChargePointConnection,
-    decided?: unknown,
-  ): MaybePromise<unknown>;
+  /** The steps a charge-point-initiated call passes (charger-calls.ts: recall, the operator's backend, handlers). */
+  readonly callSteps: ChargerCallSteps;
   /** An OCPP 2.0.1 charger's call as it came (ConnectionOptions.incoming201). */
   incoming201(
     chargePointId: string,
@@ -44,6 +35,8 @@ export interface LiveConnectionsContext {
   seen(chargePointId: string): void;
   /** What happened on the connections, for the central system's listeners. */
   emit: LiveConnectionEmitter;
+  /** A connector's state changed (online or not): to the central system's typed port. */
+  connectorChanged(state: ConnectorState): void;
   /** Whether the central system's `frame` event has listeners (frames are not built otherwise). */
   framesWanted(): boolean;
   /** What the translation of an OCPP 2.0.1 charger needs of the central system. */
@@ -54,7 +47,6 @@ export interface LiveConnectionsContext {
 export interface LiveConnectionEmitter {
   (event: 'connect', payload: ChargePointEvents['connect']): void;
   (event: 'disconnect', payload: ChargePointEvents['disconnect']): void;
-  (event: 'connector', payload: ChargePointEvents['connector']): void;
   (event: 'frame', payload: FrameEvent): void;
   (event: 'violation', payload: ChargePointViolation): void;
 }
@@ -152,7 +144,8 @@ export class LiveConnections {
       log: context.log,
       callTimeoutMs: context.callTimeoutMs,
       isAccepted: () => context.isAccepted(identity),
-      handle: (action, request, conn, decided) => context.handle(action, request, conn, decided),
+      handle: (action, request, conn, decided) =>
+        handleChargerCall(context.callSteps, action, request, conn, decided),
       incoming201: (action, request, local) => context.incoming201(identity, action, request, local),
       deadAfterMs: () => context.deadAfterMs(identity),
       framesWanted: () => context.framesWanted(),
@@ -178,12 +171,12 @@ export class LiveConnections {
     connection.once('close', ({ code, reason }: { code: number; reason: string }) => {
       if (this.connections.get(identity) !== connection) return; // replaced: the new one owns the state
       this.connections.delete(identity);
-      for (const state of context.connectors.setOnline(identity, false)) context.emit('connector', state);
+      for (const state of context.connectors.setOnline(identity, false)) context.connectorChanged(state);
       context.log.info(`charge point ${identity} disconnected (${code}${reason ? ` ${reason}` : ''})`);
       context.emit('disconnect', { chargePointId: identity, code, reason });
     });
     context.seen(identity);
-    for (const state of context.connectors.setOnline(identity, true)) context.emit('connector', state);
+    for (const state of context.connectors.setOnline(identity, true)) context.connectorChanged(state);
     context.log.info(
       `charge point ${identity} connected from ${connection.remoteAddress ?? 'unknown address'}${connection.protocol ? (connection.protocol === 'ocpp1.6' ? '' : ` (${connection.protocol})`) : ' (no sub-protocol offered, served as ocpp1.6)'}`,
     );

@@ -66,7 +66,7 @@ export class TransactionHandlers {
       meterStartWh: tx.meterStartWh,
       ...(tx.priority === undefined ? {} : { priority: tx.priority }),
     });
-    this.cs.emit('connector', state);
+    this.cs.connectorChanged(state);
     return {
       response: { transactionId: tx.transactionId, idTagInfo: decision.idTagInfo },
       payload: { ...tx, idTagInfo: decision.idTagInfo, ...(result.duplicate ? { duplicate: true } : {}) },
@@ -103,7 +103,7 @@ export class TransactionHandlers {
         { reason: result.session.stopReason, at: result.session.stoppedAt },
       );
     }
-    if (state) this.cs.emit('connector', state);
+    if (state) this.cs.connectorChanged(state);
     if (result.session) this.cs.emit('session', result.session);
     const response =
       decided ??

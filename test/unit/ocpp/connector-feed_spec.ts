@@ -78,11 +78,17 @@ describe('connector-state feed (central system -> load manager)', () => {
       logger: silentLogger,
       coalesceInputs: true,
     });
-    const cs = Object.assign(new EventEmitter(), {
+    const events = new EventEmitter();
+    // The central system's typed connector-state port, fed by this fake's `connector` event.
+    const cs = Object.assign(events, {
       log: silentLogger,
       state: 'listening' as const,
       connectors: { all: () => [] },
       chargePoint: () => ({}),
+      onConnectorState: (listener: (state: ConnectorState) => void) => {
+        events.on('connector', listener);
+        return () => events.off('connector', listener);
+      },
     });
     const stop = feedConnectorStates(cs, manager, assert.fail);
     manager.start();
