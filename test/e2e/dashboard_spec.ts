@@ -6,6 +6,26 @@ import { nodeRedVersion } from '../support/node-red';
 import { englishWordsIn } from '../support/words';
 
 /**
+ * In the page: `charts`, the ECharts instances of the dashboard, found in its Vue tree from the root's
+ * vnode. A string: the test's compiler names the functions of a function given here (__name),
+ * which the page does not have.
+ */
+const CHARTS_OF_PAGE = `const charts = [];
+const seen = new Set();
+const walk = function (vnode) {
+  if (!vnode || typeof vnode !== 'object' || seen.has(vnode)) return;
+  seen.add(vnode);
+  const proxy = vnode.component && vnode.component.proxy;
+  const chart = proxy && proxy.chart;
+  if (chart && typeof chart.getOption === 'function') charts.push(chart);
+  if (vnode.component) walk(vnode.component.subTree);
+  if (vnode.suspense) walk(vnode.suspense.activeBranch);
+  for (const list of [vnode.children, vnode.dynamicChildren])
+    if (Array.isArray(list)) for (const child of list) walk(child);
+};
+walk(document.querySelector('#app')._vnode);`;
+
+/**
  * The example "Facility dashboard" in a real Node-RED with FlowFuse Dashboard 2.0, two simulated
  * chargers dialling its central system, and the dashboard page in headless Chromium.
  */
@@ -185,20 +205,7 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     // root's vnode. A string: the test's compiler names the functions of a function given here
     // (__name), which the page does not have.
     const figures = await page().waitForFunction(`(() => {
-      const charts = [];
-      const seen = new Set();
-      const walk = function (vnode) {
-        if (!vnode || typeof vnode !== 'object' || seen.has(vnode)) return;
-        seen.add(vnode);
-        const proxy = vnode.component && vnode.component.proxy;
-        const chart = proxy && proxy.chart;
-        if (chart && typeof chart.getOption === 'function') charts.push(chart);
-        if (vnode.component) walk(vnode.component.subTree);
-        if (vnode.suspense) walk(vnode.suspense.activeBranch);
-        for (const list of [vnode.children, vnode.dynamicChildren])
-          if (Array.isArray(list)) for (const child of list) walk(child);
-      };
-      walk(document.querySelector('#app')._vnode);
+      ${CHARTS_OF_PAGE}
       for (const chart of charts) {
         const site = chart.getOption().series.find((series) => series.name === 'site load');
         if (!site || !site.data.some((point) => point[1] === -2500)) continue;
@@ -402,20 +409,7 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       assert.doesNotMatch(text, /site load|charging|Suspended|Available|Charging|EVDisconnected/);
       // The chart draws on a canvas: its legend, if shown, names the flow's series (English).
       const legends = await german.waitForFunction(`(() => {
-        const charts = [];
-        const seen = new Set();
-        const walk = function (vnode) {
-          if (!vnode || typeof vnode !== 'object' || seen.has(vnode)) return;
-          seen.add(vnode);
-          const proxy = vnode.component && vnode.component.proxy;
-          const chart = proxy && proxy.chart;
-          if (chart && typeof chart.getOption === 'function') charts.push(chart);
-          if (vnode.component) walk(vnode.component.subTree);
-          if (vnode.suspense) walk(vnode.suspense.activeBranch);
-          for (const list of [vnode.children, vnode.dynamicChildren])
-            if (Array.isArray(list)) for (const child of list) walk(child);
-        };
-        walk(document.querySelector('#app')._vnode);
+        ${CHARTS_OF_PAGE}
         if (charts.length === 0) return false;
         return charts.map((chart) => {
           const option = chart.getOption();

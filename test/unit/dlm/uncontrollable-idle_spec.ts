@@ -11,19 +11,7 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
   afterEach(() => h?.stop());
 
   it('reserves its fallback while a car can start there, nothing while it is Unavailable, and says how to free the line', () => {
-    h = harness({
-      circuits: [{ id: 'line', limitA: 40 }],
-      connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'line', maxA: 32 })),
-    });
-    h.start();
-    h.obey('A/1');
-    h.obey('B/1');
-    h.plugIn('A/1');
-    h.plugIn('B/1');
-    h.state('C/1', {
-      status: 'Available',
-      limitFailed: { limitA: 20, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
-    });
+    h = twoFollowersBesideARefuser();
     h.run(120_000);
     // 40 − 32 (C's own fallback, its maximum) = 8 A: one car at 8 A, the other paused.
     assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [8, 0]);
@@ -45,19 +33,7 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
     // A 32 A charger that refuses its limits, its car taking 12 A (its own maximum) and read every
     // 10 s; two cars at chargers that follow beside it on 40 A. Counted at its 32 A the whole
     // session, it left them 8 A between them (issue 45's home layout: 19 A counted at 32 A).
-    h = harness({
-      circuits: [{ id: 'line', limitA: 40 }],
-      connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'line', maxA: 32 })),
-    });
-    h.start();
-    h.obey('A/1');
-    h.obey('B/1');
-    h.plugIn('A/1');
-    h.plugIn('B/1');
-    h.state('C/1', {
-      status: 'Available',
-      limitFailed: { limitA: 20, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
-    });
+    h = twoFollowersBesideARefuser();
     h.run(60_000);
     h.plugIn('C/1', {}, 'Charging');
     h.draw('C/1', [12, 12, 12]);
@@ -84,3 +60,21 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
     );
   });
 });
+
+/** A 40 A line: cars at A and B, whose chargers follow, and C (32 A) that refused its limit, no car. */
+function twoFollowersBesideARefuser(): ReturnType<typeof harness> {
+  const h = harness({
+    circuits: [{ id: 'line', limitA: 40 }],
+    connectors: ['A', 'B', 'C'].map((id) => ({ chargePointId: id, circuit: 'line', maxA: 32 })),
+  });
+  h.start();
+  h.obey('A/1');
+  h.obey('B/1');
+  h.plugIn('A/1');
+  h.plugIn('B/1');
+  h.state('C/1', {
+    status: 'Available',
+    limitFailed: { limitA: 20, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
+  });
+  return h;
+}
