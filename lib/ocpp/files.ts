@@ -384,11 +384,23 @@ export class FileExchange {
     if (!this.options.directory) return { ...upload, content };
     const directory = join(this.options.directory, safeName(ticket.chargePointId, 'charger'));
     await mkdir(directory, { recursive: true });
-    const path = join(directory, `${receivedAt.replace(/[:.]/g, '-')}-${fileName}`);
-    await writeFile(path, content, { flag: 'wx' });
-    return { ...upload, path };
+    // Two uploads of one charger can end in the same millisecond with the same name (two requests
+    // answered at once, each named by the clock): the second gets a number, never the first's file.
+    const stamp = receivedAt.replace(/[:.]/g, '-');
+    for (let n = 1; ; n++) {
+      const path = join(directory, n === 1 ? `${stamp}-${fileName}` : `${stamp}-${n}-${fileName}`);
+      try {
+        await writeFile(path, content, { flag: 'wx' });
+        return { ...upload, path };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n >= MAX_SAME_NAME) throw err;
+      }
+    }
   }
 }
+
+/** Uploads of one charger with the same name in the same millisecond that are kept apart (then an error). */
+const MAX_SAME_NAME = 100;
 
 /** A URL path segment decoded, or undefined when its percent escapes are broken (`%E0%A4%A`). */
 function decodedName(segment: string): string | undefined {

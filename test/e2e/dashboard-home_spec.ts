@@ -7,6 +7,7 @@ import { type ExampleNode, openPage, screenshot, useBrowserSuite } from '../supp
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
 import { repoRoot } from '../support/repo';
+import { englishWordsIn } from '../support/words';
 
 /**
  * The example "Home - PV surplus, tariff and plan" on a phone (390 px wide), as its guide
@@ -85,6 +86,11 @@ describe(`example "Home - PV surplus, tariff and plan" on a phone, in a browser 
       // The mode switch works here too: back to PV only.
       await car(page).locator('.ampflow-mode[data-mode="pv"]').click();
       await page.locator('.ampflow-car[data-connector="HOME-1/1"][data-mode="pv"]').waitFor();
+      // No English word of the reasons' catalogue, nor an OCPP state or mode in English (issue 48);
+      // the page's name is the flow's (`Home`), not the dashboard's words.
+      const text = (await page.locator('body').innerText()).replace(/\bHome\b/g, '');
+      assert.deepEqual(englishWordsIn(text), [], text);
+      assert.doesNotMatch(text, /Charging|Suspended|Available|Preparing|Paused|Cheapest|PV only|Set plan/);
       await fitsPhone(page);
       await screenshot(page, 'home-phone-de');
       assert.deepEqual(errors, []);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
@@ -55,7 +55,7 @@ async function stalledUpload(server: Server, url: string, first: string, length:
  * The file exchange on a plain HTTP server, its tokens on a ManualClock; the chargers' connections
  * come from `addresses` (CP-1 from 127.0.0.1 unless a test moves it).
  */
-async function served(maxUploadBytes?: number) {
+async function served(maxUploadBytes?: number, directory?: string) {
   const clock = new ManualClock();
   const uploads: FileUpload[] = [];
   const warnings: string[] = [];
@@ -64,6 +64,7 @@ async function served(maxUploadBytes?: number) {
     clock,
     log: { info() {}, warn: (text: string) => warnings.push(text), error() {} },
     ...(maxUploadBytes ? { maxUploadBytes } : {}),
+    ...(directory ? { directory } : {}),
     chargerAddress: (id) => addresses.get(id),
     uploaded: (upload) => uploads.push(upload),
   });
@@ -179,6 +180,33 @@ describe('file exchange (files.ts)', () => {
       assert.equal(uploads[0]?.content?.toString(), 'diag');
     } finally {
       await close();
+    }
+  });
+
+  it('two uploads of one charger in the same millisecond with the same name are both stored, apart', async () => {
+    // CI's HTTP fuzz: two diagnostics requests answered at once, both named by the clock; the
+    // second was refused with EEXIST (500, an error in the log) and its file lost.
+    const directory = mkdtempSync(join(tmpdir(), 'ampflow-files-'));
+    const { clock, files, uploads, base, close } = await served(undefined, directory);
+    try {
+      const first = files.expectUpload('CP-1', 'diagnostics', clock.now() + 1000);
+      const second = files.expectUpload('CP-1', 'diagnostics', clock.now() + 1000);
+      for (const [token, body] of [
+        [first, 'one'],
+        [second, 'two'],
+      ] as const) {
+        const answer = await fetch(base + files.pathOf(token), { method: 'PUT', body });
+        assert.equal(answer.status, 201);
+      }
+      assert.equal(uploads[0]?.fileName, uploads[1]?.fileName);
+      assert.notEqual(uploads[0]?.path, uploads[1]?.path);
+      assert.deepEqual(
+        uploads.map((upload) => readFileSync(upload.path ?? '', 'utf8')),
+        ['one', 'two'],
+      );
+    } finally {
+      await close();
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 
