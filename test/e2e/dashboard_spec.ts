@@ -201,9 +201,7 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
   it('draws the site load below 0 while the site exports', async () => {
     const response = await nodeRed().request('/inject/export-summary', { method: 'POST' });
     assert.equal(response.status, 200);
-    // The chart's own figures: its ECharts instance, found in the dashboard's Vue tree from the
-    // root's vnode. A string: the test's compiler names the functions of a function given here
-    // (__name), which the page does not have.
+    // The chart's own figures, from its ECharts instance (CHARTS_OF_PAGE).
     const figures = await page().waitForFunction(`(() => {
       ${CHARTS_OF_PAGE}
       for (const chart of charts) {
