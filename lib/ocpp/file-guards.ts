@@ -178,11 +178,18 @@ const LINGER_MS = 1000;
  * LINGER_BYTES and LINGER_MS, so a refused request with a body still reads its 403 or 410.
  */
 export function closeIfUnread(request: IncomingMessage, response: ServerResponse, clock: Clock): void {
+  if (request.complete) return;
   // Said in the answer, so that a client does not send its next request on a connection closing.
-  if (!request.complete) response.setHeader('Connection', 'close');
-  response.once('finish', () => {
+  response.setHeader('Connection', 'close');
+  // 'prefinish': the answer is complete, before Node's server would drop the body unread.
+  response.once('prefinish', () => {
     if (request.complete) return;
     const socket = request.socket;
+    // Node's server closes a `Connection: close` answer's socket as soon as the answer is out
+    // (destroySoon), reset by the body still coming: here it only half-closes, the linger closes.
+    socket.destroySoon = () => {
+      if (socket.writable) socket.end();
+    };
     const close = () => {
       clock.clearTimeout(timer);
       socket.destroy();
@@ -193,9 +200,14 @@ export function closeIfUnread(request: IncomingMessage, response: ServerResponse
       read += chunk.length;
       if (read > LINGER_BYTES) close();
     });
-    request.once('end', close);
+    // All of it read: closed once the answer has left (a reset could no longer lose it), however
+    // long a big answer takes (a firmware download has a watch of its own).
+    request.once('end', () => {
+      clock.clearTimeout(timer);
+      if (socket.writableFinished) close();
+      else socket.once('finish', close);
+    });
     request.once('error', close);
     socket.once('close', () => clock.clearTimeout(timer));
-    request.resume();
   });
 }
