@@ -1,4 +1,4 @@
-import { REASON_WORDS } from '../../lib/dlm/report/words';
+import { REASON_WORDS } from '../../lib/dlm/words';
 
 /**
  * Words an English text and a German one share, not English left untranslated: names, units,
