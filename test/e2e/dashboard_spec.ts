@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { english, sayReason } from '../../lib/dlm/words';
 import type { SimulatedChargePoint, TransactionEvent } from '../../sim/charge-point';
 import { openPage, screenshot, useFacilityDashboard } from '../support/browser';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
-import { englishWordsIn } from '../support/words';
+import { englishWordsIn, everyKey } from '../support/words';
 
 /**
  * In the page: `charts`, the ECharts instances of the dashboard, found in its Vue tree from the root's
@@ -24,6 +25,25 @@ const walk = function (vnode) {
     if (Array.isArray(list)) for (const child of list) walk(child);
 };
 walk(document.querySelector('#app')._vnode);`;
+
+/**
+ * Every reason's part the load manager can make (each key of its catalogue with sample parameters,
+ * and every OCPP state as a reason names it), one connector each under "why this current": a
+ * summary as the load manager's output sends it.
+ */
+const EVERY_REASON = everyKey();
+const everyReasonSummary = {
+  at: new Date(0).toISOString(),
+  circuits: [],
+  problems: [],
+  connectors: EVERY_REASON.map((said, i) => ({
+    chargePointId: 'KEY',
+    connectorId: i + 1,
+    limitA: 0,
+    reason: english([said]),
+    reasonWords: [said],
+  })),
+};
 
 /**
  * The example "Facility dashboard" in a real Node-RED with FlowFuse Dashboard 2.0, two simulated
@@ -59,6 +79,8 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
           wires: [[to]],
         });
       inject('pause-cp1', 'mode', { chargePointId: 'CP-1', connectorId: 1, mode: 'off' }, 'f4c1d2a000000018');
+      // Every reason's part, to the circuits group's "why this current" (issue 48).
+      inject('every-reason', 'summary', everyReasonSummary, 'f4c1d2a00000001a');
       inject(
         'export-summary',
         'summary',
@@ -143,6 +165,29 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
         await german.locator('.ampflow-title', { hasText: title }).waitFor();
       }
       await german.locator('.ampflow-records', { hasText: 'Noch kein beendeter Ladevorgang.' }).waitFor();
+      // Every reason's part the load manager can make, worded by the dashboard from the catalogue it
+      // loads (GET /ampflow/words.json) exactly as lib/dlm/words.ts says it in German, and no English
+      // word among them (issue 48). The load manager's next summary replaces the injected one: sent
+      // again until the page shows it, read in the page at once.
+      const expected = EVERY_REASON.map((said, i) => `KEY/${i + 1}: 0 A, ${sayReason([said], 'de')}`);
+      let shown: string[] | undefined;
+      for (let attempt = 0; attempt < 5 && !shown; attempt++) {
+        assert.equal((await nodeRed().request('/inject/every-reason', { method: 'POST' })).status, 200);
+        shown = await german
+          .waitForFunction(
+            `(() => {
+              const rows = [...document.querySelectorAll('.ampflow-why-row[data-connector^="KEY/"]')];
+              const texts = rows.map((row) => row.textContent.trim().replace(/\\s+/g, ' '));
+              return rows.length === ${expected.length} && !texts.includes(${JSON.stringify(`KEY/1: 0 A, ${english([EVERY_REASON[0] ?? { key: 'text' }])}`)}) && texts;
+            })()`,
+            undefined,
+            { timeout: 5000 },
+          )
+          .then((handle) => handle.jsonValue() as Promise<string[]>)
+          .catch(() => undefined);
+      }
+      assert.deepEqual(shown, expected);
+      assert.deepEqual(englishWordsIn((shown ?? []).join('\n')), []);
       // The confirmation too; cancelled, the session runs on.
       await german
         .locator('tr.ampflow-connector[data-connector="CP-1/1"]')

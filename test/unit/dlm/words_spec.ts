@@ -10,7 +10,6 @@ import {
   STATUS_WORDS,
   say,
   sayReason,
-  sayStatus,
 } from '../../../lib/dlm/words';
 import {
   benderMaster,
@@ -21,48 +20,12 @@ import {
   type Scenario,
 } from '../../../sim/site-scenarios';
 import { reasonWords } from '../../support/read-reason';
-import { englishIn } from '../../support/words';
+import { englishIn, everyKey, namesOf } from '../../support/words';
 import { home, wallbox } from './pv-home';
 import type { harness } from './support';
 
 const root = join(__dirname, '..', '..', '..');
 const CATALOGUE = REASON_WORDS as Readonly<Record<string, { en: string; de: string }>>;
-
-/** The `{name}`s of a template. */
-function namesOf(template: string): string[] {
-  return [...template.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').sort();
-}
-
-/** A parameter's sample, as the stages fill them in: a number, a name, a time, or a reason of its own. */
-function sample(name: string): string | Reason {
-  if (name.endsWith('List')) return [say('withPvThen'), say('atLeastBelow')];
-  if (name === 'status') return [sayStatus('Available')];
-  if (name === 'field') return [say('modeField')];
-  if (name === 'planned') return [say('planned', { kWh: '7.8 kWh' })];
-  if (name === 'source') return [say('meterOf', { name: 'm1', circuit: 'house' })];
-  if (['why', 'minWhy', 'what', 'plan', 'detail', 'error', 'violations'].includes(name))
-    return [say('notEnoughCurrent')];
-  if (name === 'circuit') return 'house';
-  if (name === 'time' || name === 'at') return '07:00';
-  if (name === 'price' || name === 'limit') return '0.10 €/kWh';
-  if (name === 'names' || name === 'key' || name === 'connector') return 'CP-1/1';
-  if (name === 'phases') return 'L1-L3';
-  if (name === 'duration') return '2 h';
-  if (name === 'expression') return '$x';
-  if (name === 'text') return 'given';
-  if (name === 'n' || name === 'phase') return '2';
-  return '7.8';
-}
-
-/** Every key of the catalogue with samples for its parameters. */
-function everyKey(): Said[] {
-  return Object.entries(CATALOGUE).map(([key, { en }]) => {
-    const names = namesOf(en);
-    return names.length === 0
-      ? { key }
-      : { key, params: Object.fromEntries(names.map((name) => [name, sample(name)])) };
-  });
-}
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
