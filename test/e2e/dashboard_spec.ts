@@ -79,6 +79,20 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
           wires: [[to]],
         });
       inject('pause-cp1', 'mode', { chargePointId: 'CP-1', connectorId: 1, mode: 'off' }, 'f4c1d2a000000018');
+      // Two chargers behind an operator's backend (lib/upstream/link.ts LinkState), to the
+      // chargers' table as ListConnectors rows.
+      inject(
+        'backend-rows',
+        'rows',
+        ['open', 'connecting'].map((state, i) => ({
+          chargePointId: `UP-${i + 1}`,
+          connectorId: 1,
+          online: true,
+          status: 'Available',
+          backend: { state, queued: 0 },
+        })),
+        'f4c1d2a00000000e',
+      );
       // Every reason's part, to the circuits group's "why this current" (issue 48).
       inject('every-reason', 'summary', everyReasonSummary, 'f4c1d2a00000001a');
       inject(
@@ -411,6 +425,30 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
     await screenshot(page(), 'dashboard-phone');
     assert.deepEqual(errors(), []);
+  });
+
+  it("colours the operator backend's chip grey while its link is open, orange while it is not", async () => {
+    // The flow's next ListConnectors replaces the injected rows: sent again until shown, read at once.
+    let chips: { open: string; connecting: string } | undefined;
+    for (let attempt = 0; attempt < 5 && !chips; attempt++) {
+      assert.equal((await nodeRed().request('/inject/backend-rows', { method: 'POST' })).status, 200);
+      chips = await page()
+        .waitForFunction(
+          `(() => {
+            const chip = (key) => document.querySelector('tr[data-connector="' + key + '"] .ampflow-backend');
+            const open = chip('UP-1/1');
+            const connecting = chip('UP-2/1');
+            return open && connecting && { open: open.className + ' ' + open.textContent, connecting: connecting.className + ' ' + connecting.textContent };
+          })()`,
+          undefined,
+          { timeout: 5000 },
+        )
+        .then((handle) => handle.jsonValue() as Promise<{ open: string; connecting: string }>)
+        .catch(() => undefined);
+    }
+    assert.ok(chips, 'the rows were not shown');
+    assert.match(chips.open, /\btext-grey\b.*backend connected/);
+    assert.match(chips.connecting, /\btext-orange\b.*backend connecting/);
   });
 
   it("names ampflow's own pause as such, with the load manager's reason (en, de)", async () => {
