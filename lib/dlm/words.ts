@@ -489,18 +489,25 @@ export const REASON_WORDS = {
   text: { en: '{text}', de: '{text}' },
 } as const satisfies Readonly<Record<string, { en: string; de: string }>>;
 
-/** OCPP connector states as a reason names them (`idle: Available`), in the dashboards' words. */
-export const STATUS_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+/**
+ * OCPP connector states: `en` as a reason names them (`idle: Available`, OCPP's own name), `shown`
+ * where the dashboards' tables say it otherwise in English, `de` for both. Served as `status.X`
+ * (in a reason) and `state.X` (a charger's state in a table) by `wordsCatalogue`.
+ */
+export const STATUS_WORDS: Readonly<Record<string, { en: string; de: string; shown?: string }>> = {
   Available: { en: 'Available', de: 'Frei' },
   Preparing: { en: 'Preparing', de: 'Vorbereitung' },
   Charging: { en: 'Charging', de: 'Lädt' },
-  SuspendedEV: { en: 'SuspendedEV', de: 'Pausiert (Fahrzeug)' },
-  SuspendedEVSE: { en: 'SuspendedEVSE', de: 'Pausiert (Ladestation)' },
+  SuspendedEV: { en: 'SuspendedEV', shown: 'Suspended by the car', de: 'Pausiert (Fahrzeug)' },
+  SuspendedEVSE: { en: 'SuspendedEVSE', shown: 'Suspended by the charger', de: 'Pausiert (Ladestation)' },
   Finishing: { en: 'Finishing', de: 'Beendet' },
   Reserved: { en: 'Reserved', de: 'Reserviert' },
   Unavailable: { en: 'Unavailable', de: 'Gesperrt' },
   Faulted: { en: 'Faulted', de: 'Störung' },
   Occupied: { en: 'Occupied', de: 'Belegt' },
+  // Not OCPP's: a charger not connected, and one that has not reported its state yet (the tables).
+  Offline: { en: 'Offline', de: 'Offline' },
+  Unknown: { en: 'Unknown', de: 'Unbekannt' },
 };
 
 export type ReasonKey = keyof typeof REASON_WORDS;
@@ -585,9 +592,11 @@ function literal(value: string, language: Language): string {
 export function sayReason(said: readonly Said[], language: Language): string {
   return said
     .map((part) => {
-      if (part.key.startsWith('status.')) {
-        const status = part.key.slice('status.'.length);
-        return (STATUS_WORDS as Record<string, { en: string; de: string }>)[status]?.[language] ?? status;
+      const [kind, status = ''] = part.key.split('.');
+      if (kind === 'status' || kind === 'state') {
+        const entry = STATUS_WORDS[status];
+        if (!entry) return status;
+        return kind === 'state' && language === 'en' ? (entry.shown ?? entry.en) : entry[language];
       }
       const entry =
         (REASON_WORDS as Record<string, { en: string; de: string }>)[part.key] ?? REASON_WORDS.text;
@@ -618,6 +627,8 @@ export function wordsCatalogue(): { reasons: Record<Language, Record<string, str
   for (const [status, entry] of Object.entries(STATUS_WORDS)) {
     reasons.en[`status.${status}`] = entry.en;
     reasons.de[`status.${status}`] = entry.de;
+    reasons.en[`state.${status}`] = entry.shown ?? entry.en;
+    reasons.de[`state.${status}`] = entry.de;
   }
   return { reasons };
 }

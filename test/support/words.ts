@@ -92,7 +92,7 @@ function sample(name: string): string | Reason {
 
 /**
  * Every key of the reasons' catalogue with samples for its parameters, and every OCPP state as a
- * reason names it (`status.Available`): what a dashboard may be given to word.
+ * reason names it (`status.Available`) and as a table shows it (`state.Available`): what a dashboard words.
  */
 export function everyKey(): Said[] {
   return [
@@ -102,6 +102,6 @@ export function everyKey(): Said[] {
         ? { key }
         : { key, params: Object.fromEntries(names.map((name) => [name, sample(name)])) };
     }),
-    ...Object.keys(STATUS_WORDS).map((status) => sayStatus(status)),
+    ...Object.keys(STATUS_WORDS).flatMap((status) => [sayStatus(status), { key: `state.${status}` }]),
   ];
 }
