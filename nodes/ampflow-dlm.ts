@@ -3,7 +3,6 @@ import type { Node, NodeAPI } from 'node-red';
 import { ShapeVersionError, upgradeSite } from '../lib/config-versions';
 import { LoadManager } from '../lib/dlm/load-manager';
 import { type MessageFlags, parseDlmMessage } from '../lib/dlm/messages';
-import { reasonWords } from '../lib/dlm/report/words';
 import { type SiteProblem, validateSite } from '../lib/dlm/site';
 import { isObject } from '../lib/objects';
 import { feedConnectorStates } from '../lib/ocpp/connector-feed';
@@ -52,14 +51,14 @@ export = (RED: NodeAPI): void => {
       // What it learns (the other loads' peaks, the chargers' follow times) survives a restart.
       ...(memory ? { memory } : {}),
     });
-    manager.on('setPoint', (setPoint) => {
+    manager.on('setPoint', (setPoint, words) => {
       this.send([
         {
           topic: `${setPoint.chargePointId}/SetPoint`,
           chargePointId: setPoint.chargePointId,
           connectorId: setPoint.connectorId,
-          // The reason in message keys and parameters (lib/dlm/report/words.ts) beside payload.reason's text.
-          reasonWords: reasonWords(setPoint.reason),
+          // The reason in message keys and parameters (lib/dlm/words.ts) beside payload.reason's text.
+          reasonWords: words,
           payload: setPoint,
         },
         null,

@@ -1,6 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { LoadManager } from '../lib/dlm/load-manager';
-import { type Language, reasonWords, sayReason } from '../lib/dlm/report/words';
+import { type Language, sayReason } from '../lib/dlm/words';
 import type { StopAnomaly } from '../lib/ocpp/central-state';
 import type { CentralSystem } from '../lib/ocpp/central-system';
 import { CLOCK_WARN_MS, chargerClocksOf } from '../lib/ocpp/charger-clocks';
@@ -123,7 +123,7 @@ export function sidebarListing(RED: NodeAPI, language: Language = 'en'): Sidebar
               reason: c.reason,
               ...(language === 'en'
                 ? {}
-                : { reasonText: sayReason(c.reasonWords ?? reasonWords(c.reason), language) }),
+                : { reasonText: c.reasonWords ? sayReason(c.reasonWords, language) : c.reason }),
             })),
         );
         const inNoSite = summaries.length > 0 && !named.has(cp.chargePointId);

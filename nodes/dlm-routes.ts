@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeAPI } from 'node-red';
-import { wordsCatalogue } from '../lib/dlm/report/words';
 import { validateSite } from '../lib/dlm/site';
 import { rotationFindings } from '../lib/dlm/site/rotation-check';
+import { wordsCatalogue } from '../lib/dlm/words';
 import { adminRoute } from './shared/admin-routes';
 import type { CentralSystemNode } from './types';
 

@@ -36,6 +36,7 @@ import type { SiteConfig } from './site/config';
 import { SiteLimits } from './site/limits';
 import type { Site } from './site/model';
 import { parseSite } from './site/validate';
+import { english, type Reason } from './words';
 
 export type { DlmCommand } from './commands';
 export type { LoadManagerMemory, LoadManagerMemoryStore } from './memory';
@@ -63,7 +64,8 @@ export interface LoadManagerOptions {
 }
 
 export interface LoadManagerEvents {
-  setPoint: [SetPoint];
+  /** A set-point, and its reason in message keys and parameters (lib/dlm/words.ts) beside `reason`'s text. */
+  setPoint: [SetPoint, Reason];
   summary: [SiteSummary];
 }
 
@@ -183,7 +185,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
 
   /** The set-points in force, one per connector. */
   setPoints(): SetPoint[] {
-    return this.runtimes.setPoints(this.siteModel, this.lastUpdate.reasons());
+    const reasons = this.lastUpdate.reasons();
+    return this.runtimes.setPoints(this.siteModel, (k) => english(reasons(k)));
   }
 
   /** The latest summary (computed by the last update). */
@@ -356,7 +359,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       finals,
       allocation.connectors,
       (connector, view, entry, limitA) => reasonFor(explain, connector, view, entry, limitA),
-      (setPoint) => this.emit('setPoint', setPoint),
+      (setPoint, words) => this.emit('setPoint', setPoint, words),
       chooseFallbacks(this.offlineContext(order), finals),
     );
     const staleChanged = circuits.logChanges(site, measurements, now);

@@ -4,6 +4,7 @@ import type { DrawRecord } from './evidence/measurements';
 import type { ObservedSession } from './evidence/observations';
 import type { AllFields } from './site/all-fields';
 import type { ChargingMode } from './site/config';
+import type { Reason } from './words';
 
 export { type ConnectorView, type DeparturePlan, newView } from './view';
 
@@ -75,7 +76,15 @@ export interface PolicyRecord {
    * The set-point in force, and the reason it went out with (why it is what it is now, the load
    * manager explains when asked: LoadManager.setPoints, the summary).
    */
-  sent?: { limitA: number; phases: 1 | 2 | 3; reason: string; atMs: number; fallbackA?: number };
+  sent?: {
+    limitA: number;
+    phases: 1 | 2 | 3;
+    reason: string;
+    /** `reason` in message keys and parameters, as the stages made it (lib/dlm/words.ts). */
+    words: Reason;
+    atMs: number;
+    fallbackA?: number;
+  };
   /** The set-point before the last change (a charger may still follow it for decreaseSettleMs). */
   previousSent?: { limitA: number; phases: 1 | 2 | 3 };
   lastChangeAtMs?: number;
@@ -127,12 +136,12 @@ export interface PreferenceRecord {
   exprMode?: ChargingMode;
   exprPriority?: number;
   /** The expressions' errors by field (listed in the summary). */
-  exprErrors: Map<string, string>;
+  exprErrors: Map<string, Reason>;
   /** The expression input last evaluated (without the time), to tell a changed input. */
   lastExprInput?: string;
   /** A `price` connector's mode in this update, and its plan in words (modes/price-plans.ts). */
   priceMode?: 'fast' | 'pv';
-  pricePlan?: string;
+  pricePlan?: Reason;
   /** The same plan in figures, while the departure planner plans for it (modes/plan-figures.ts). */
   pricePlanned?: PlanFigures;
 }

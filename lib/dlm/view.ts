@@ -5,6 +5,7 @@
  */
 import { GRID_PHASES, type GridPhase, NO_FLOOR, THREE_PHASES, type Triple } from './phases';
 import type { ChargingMode } from './site/config';
+import type { Reason } from './words';
 
 /**
  * A pv or minpv car's departure plan in one update (evidence/departure.ts): it asked over ISO 15118 for
@@ -34,7 +35,7 @@ export interface DeparturePlan {
 export interface ConnectorView {
   online: boolean;
   /** Not under control (offline or not reported yet): what it is counted at, and why. */
-  uncontrolled?: { amps: number; why: string };
+  uncontrolled?: { amps: number; why: Reason };
   known: boolean;
   wantsByStatus: boolean;
   mode: ChargingMode;
@@ -49,8 +50,8 @@ export interface ConnectorView {
   fromEnergy: boolean;
   floorA: Readonly<Triple>;
   capA: number;
-  capReason?: string;
-  notWanting?: string;
+  capReason?: Reason;
+  notWanting?: Reason;
   pausedByManager: boolean;
   /** How much more than its set-point an overdrawing charger draws (0 when it follows). */
   overdrawExcessA: number;
@@ -65,11 +66,11 @@ export interface ConnectorView {
   minA: number;
   minFromCar: boolean;
   /** Where the car's own minimum comes from, in words ('ISO 15118', learned this session), while `minFromCar`. */
-  minWhy?: string;
+  minWhy?: Reason;
   /** A pv or minpv car's departure plan (evidence/departure.ts), while it needs current from now on. */
   plan?: DeparturePlan;
   /** Why an increase is held back this update (a decrease not yet in effect, expressions pending). */
-  holdReason?: string;
+  holdReason?: Reason;
   /**
    * What the later stages of the update read of the connector's records, read here once (the
    * records are other objects; each pass that went back to them paid for it again): the set-point

@@ -83,6 +83,17 @@ describe(`example "Home - PV surplus, tariff and plan" on a phone, in a browser 
       await page.getByRole('button', { name: 'Plan setzen' }).waitFor();
       await car(page).locator('.ampflow-mode[data-mode="price"]', { hasText: 'Günstigst' }).waitFor();
       await page.locator('.ampflow-glance-house', { hasText: 'Haus' }).waitFor();
+      // The plan's time of day in 24 h, as German writes it: a text field, not Chromium's time field,
+      // which shows its own UI language's clock (`07:00 AM`), whatever the page's language.
+      const time = page.locator('.ampflow-home-plan-time');
+      assert.equal(await time.getAttribute('type'), 'text');
+      assert.equal(await time.inputValue(), '07:00');
+      const valid = () => time.evaluate((input: HTMLInputElement) => input.checkValidity());
+      await time.fill('19:30');
+      assert.equal(await valid(), true);
+      await time.fill('7:30 PM');
+      assert.equal(await valid(), false);
+      await time.fill('07:00');
       // The mode switch works here too: back to PV only.
       await car(page).locator('.ampflow-mode[data-mode="pv"]').click();
       await page.locator('.ampflow-car[data-connector="HOME-1/1"][data-mode="pv"]').waitFor();

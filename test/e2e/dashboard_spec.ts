@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { english, sayReason } from '../../lib/dlm/words';
 import type { SimulatedChargePoint, TransactionEvent } from '../../sim/charge-point';
 import { openPage, screenshot, useFacilityDashboard } from '../support/browser';
 import { waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
-import { englishWordsIn } from '../support/words';
+import { englishWordsIn, everyKey } from '../support/words';
 
 /**
  * In the page: `charts`, the ECharts instances of the dashboard, found in its Vue tree from the root's
@@ -24,6 +25,25 @@ const walk = function (vnode) {
     if (Array.isArray(list)) for (const child of list) walk(child);
 };
 walk(document.querySelector('#app')._vnode);`;
+
+/**
+ * Every reason's part the load manager can make (each key of its catalogue with sample parameters,
+ * and every OCPP state as a reason names it), one connector each under "why this current": a
+ * summary as the load manager's output sends it.
+ */
+const EVERY_REASON = everyKey();
+const everyReasonSummary = {
+  at: new Date(0).toISOString(),
+  circuits: [],
+  problems: [],
+  connectors: EVERY_REASON.map((said, i) => ({
+    chargePointId: 'KEY',
+    connectorId: i + 1,
+    limitA: 0,
+    reason: english([said]),
+    reasonWords: [said],
+  })),
+};
 
 /**
  * The example "Facility dashboard" in a real Node-RED with FlowFuse Dashboard 2.0, two simulated
@@ -59,6 +79,22 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
           wires: [[to]],
         });
       inject('pause-cp1', 'mode', { chargePointId: 'CP-1', connectorId: 1, mode: 'off' }, 'f4c1d2a000000018');
+      // Two chargers behind an operator's backend (lib/upstream/link.ts LinkState), to the
+      // chargers' table as ListConnectors rows.
+      inject(
+        'backend-rows',
+        'rows',
+        ['open', 'connecting'].map((state, i) => ({
+          chargePointId: `UP-${i + 1}`,
+          connectorId: 1,
+          online: true,
+          status: 'Available',
+          backend: { state, queued: 0 },
+        })),
+        'f4c1d2a00000000e',
+      );
+      // Every reason's part, to the circuits group's "why this current" (issue 48).
+      inject('every-reason', 'summary', everyReasonSummary, 'f4c1d2a00000001a');
       inject(
         'export-summary',
         'summary',
@@ -154,6 +190,29 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       await dialog.waitFor({ state: 'detached' });
       assert.ok((chargers[0] as SimulatedChargePoint).connector(1).transaction, 'the session was stopped');
       await screenshot(german, 'dashboard-de');
+      // Every reason's part the load manager can make, worded by the dashboard from the catalogue it
+      // loads (GET /ampflow/words.json) exactly as lib/dlm/words.ts says it in German, and no English
+      // word among them (issue 48). The load manager's next summary replaces the injected one: sent
+      // again until the page shows it, read in the page at once.
+      const expected = EVERY_REASON.map((said, i) => `KEY/${i + 1}: 0 A, ${sayReason([said], 'de')}`);
+      let shown: string[] | undefined;
+      for (let attempt = 0; attempt < 5 && !shown; attempt++) {
+        assert.equal((await nodeRed().request('/inject/every-reason', { method: 'POST' })).status, 200);
+        shown = await german
+          .waitForFunction(
+            `(() => {
+              const rows = [...document.querySelectorAll('.ampflow-why-row[data-connector^="KEY/"]')];
+              const texts = rows.map((row) => row.textContent.trim().replace(/\\s+/g, ' '));
+              return rows.length === ${expected.length} && !texts.includes(${JSON.stringify(`KEY/1: 0 A, ${english([EVERY_REASON[0] ?? { key: 'text' }])}`)}) && texts;
+            })()`,
+            undefined,
+            { timeout: 5000 },
+          )
+          .then((handle) => handle.jsonValue() as Promise<string[]>)
+          .catch(() => undefined);
+      }
+      assert.deepEqual(shown, expected);
+      assert.deepEqual(englishWordsIn((shown ?? []).join('\n')), []);
       assert.deepEqual(germanErrors, []);
     } finally {
       await german.close();
@@ -366,6 +425,30 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the phone`);
     await screenshot(page(), 'dashboard-phone');
     assert.deepEqual(errors(), []);
+  });
+
+  it("colours the operator backend's chip grey while its link is open, orange while it is not", async () => {
+    // The flow's next ListConnectors replaces the injected rows: sent again until shown, read at once.
+    let chips: { open: string; connecting: string } | undefined;
+    for (let attempt = 0; attempt < 5 && !chips; attempt++) {
+      assert.equal((await nodeRed().request('/inject/backend-rows', { method: 'POST' })).status, 200);
+      chips = await page()
+        .waitForFunction(
+          `(() => {
+            const chip = (key) => document.querySelector('tr[data-connector="' + key + '"] .ampflow-backend');
+            const open = chip('UP-1/1');
+            const connecting = chip('UP-2/1');
+            return open && connecting && { open: open.className + ' ' + open.textContent, connecting: connecting.className + ' ' + connecting.textContent };
+          })()`,
+          undefined,
+          { timeout: 5000 },
+        )
+        .then((handle) => handle.jsonValue() as Promise<{ open: string; connecting: string }>)
+        .catch(() => undefined);
+    }
+    assert.ok(chips, 'the rows were not shown');
+    assert.match(chips.open, /\btext-grey\b.*backend connected/);
+    assert.match(chips.connecting, /\btext-orange\b.*backend connecting/);
   });
 
   it("names ampflow's own pause as such, with the load manager's reason (en, de)", async () => {

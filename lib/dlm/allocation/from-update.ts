@@ -16,6 +16,7 @@ import { type GridPhase, NO_FLOOR, onePhaseConductors, type Triple, triple } fro
 import type { ConnectorRuntimes } from '../runtime';
 import type { SiteLimits } from '../site/limits';
 import type { Connector, Site } from '../site/model';
+import { say, sayStatus } from '../words';
 import type { AllocationProblem, ConnectorDemand } from './allocate';
 
 /** What the problem is built from. */
@@ -131,17 +132,21 @@ export function buildProblem(
     if (!view) throw new Error(`no view of ${connector.key}`);
     view.notWanting = undefined;
     let wants = view.wantsByStatus;
-    if (!view.known)
-      view.notWanting = `unknown state: counted at ${connector.offlineA} A until the charger reports`;
-    else if (view.neverConnected)
-      view.notWanting = 'configured, never connected: nothing reserved until it connects';
+    if (!view.known) view.notWanting = [say('unknownState', { amps: connector.offlineA })];
+    else if (view.neverConnected) view.notWanting = [say('neverConnected')];
     else if (!view.online)
-      view.notWanting = `offline: counted at ${view.uncontrolled?.amps ?? connector.offlineA} A (${view.uncontrolled?.why ?? 'its own fallback'})`;
-    else if (!view.wantsByStatus)
-      view.notWanting = `idle: ${runtimes.of(connector).state?.status ?? 'no status'}`;
-    else if (view.mode === 'off') {
+      view.notWanting = [
+        say('offline', {
+          amps: view.uncontrolled?.amps ?? connector.offlineA,
+          why: view.uncontrolled?.why ?? [say('ownFallback')],
+        }),
+      ];
+    else if (!view.wantsByStatus) {
+      const status = runtimes.of(connector).state?.status;
+      view.notWanting = [say('idle', { status: [status ? sayStatus(status) : say('noStatus')] })];
+    } else if (view.mode === 'off') {
       wants = false;
-      view.notWanting = 'off: mode off';
+      view.notWanting = [say('modeOff')];
     } else if (view.mode === 'pv' && !runtimes.of(connector).session.pvEnabled) {
       wants = false;
       // What it needs is modes/pv.ts's (on one phase for a car that can switch); before its first
@@ -154,23 +159,44 @@ export function buildProblem(
           site.voltageV;
       const surplus = pvState?.surplusW;
       const reserve = session.pvReserve;
+      const stops = session.pvStops ?? 0;
       view.notWanting =
         surplus === undefined
-          ? 'pv: no fresh grid meter reading'
+          ? [say('pvNoMeter')]
           : session.pvLeftToOthersW !== undefined
-            ? `pv: waiting, the cars charging take the surplus (${Math.max(0, surplus)} W; they can take ${session.pvLeftToOthersW} W more than their minimum); starts on ${need} W they cannot take`
+            ? [
+                say('pvOthersTake', { surplusW: Math.max(0, surplus), moreW: session.pvLeftToOthersW }),
+                say('pvStartsOn', { needW: need }),
+              ]
             : session.pvEnableSinceMs !== undefined && reserve
-              ? `pv: enough surplus; clouds stopped it ${timesWord(session.pvStops ?? 0)}, so it starts once the surplus beyond its minimum has put by ${reserve.neededWh} Wh (${reserve.paidWh} Wh so far)`
+              ? [
+                  say('pvEnough'),
+                  stops === 1
+                    ? say('pvCloudsOnce', { neededWh: reserve.neededWh, paidWh: reserve.paidWh })
+                    : say('pvClouds', { n: stops, neededWh: reserve.neededWh, paidWh: reserve.paidWh }),
+                ]
               : session.pvEnableSinceMs !== undefined
-                ? `pv: enough surplus for ${Math.round((now - session.pvEnableSinceMs) / 1000)} s, starting after ${Math.round(site.pv.enableDelayMs / 1000)} s`
+                ? [
+                    say('pvEnoughFor', {
+                      s: Math.round((now - session.pvEnableSinceMs) / 1000),
+                      delayS: Math.round(site.pv.enableDelayMs / 1000),
+                    }),
+                  ]
                 : session.pvLeftW !== undefined
-                  ? `pv: waiting for surplus (${Math.max(0, surplus)} W, ${session.pvLeftW} W of it left after the other cars' minimum; needs ${need} W)`
-                  : `pv: waiting for surplus (${Math.max(0, surplus)} W of ${need} W)`;
-      if (view.minFromCar) view.notWanting += `; the car takes no less than ${view.minA} A (${view.minWhy})`;
+                  ? [
+                      say('pvWaitingLeft', {
+                        surplusW: Math.max(0, surplus),
+                        leftW: session.pvLeftW,
+                        needW: need,
+                      }),
+                    ]
+                  : [say('pvWaiting', { surplusW: Math.max(0, surplus), needW: need })];
+      if (view.minFromCar)
+        view.notWanting.push(say('carTakesNoLess', { amps: view.minA, why: view.minWhy ?? [] }));
     } else if (view.keepOff) {
       wants = false;
       const leftS = Math.ceil(((runtimes.of(connector).offUntilMs ?? now) - now) / 1000);
-      view.notWanting = `paused: minimum off time (${leftS} s left)`;
+      view.notWanting = [say('minimumOffTime', { s: leftS })];
     }
     const position = rank[k] ?? -1;
     const demand = demands[k] ?? newDemand();
@@ -271,9 +297,4 @@ function newDemand(): ConnectorDemand {
     stepA: undefined,
     yields: false,
   };
-}
-
-/** `1 time`, `2 times`: how often, in words. */
-function timesWord(count: number): string {
-  return `${count} ${count === 1 ? 'time' : 'times'}`;
 }

@@ -33,7 +33,7 @@ import {
   shareEvenly,
   takeOnPath,
 } from '../site/offline-plan';
-import { namesInShort } from './pending-decreases';
+import { type Reason, type Said, say, sayNames } from '../words';
 
 /**
  * A circuit if ampflow stopped now (Node-RED stopped, the network to the chargers down): every
@@ -232,7 +232,7 @@ export function capKeptLimits(context: OfflineContext): void {
     // Within 0.1 A of its cap (shareEvenly's step): its share is the cap, not a hold.
     if (!view || capA >= view.capA - 0.1 + 1e-6) continue;
     view.capA = Math.floor(capA * 10) / 10;
-    view.capReason = `held at ${view.capA} A: it keeps its last limit if ampflow stops, and that must fit (control.holdKeptLimits)`;
+    view.capReason = [say('keptLimitFits', { amps: view.capA })];
   }
 }
 
@@ -303,7 +303,7 @@ export function chooseFallbacks(context: OfflineContext, limitsA: readonly numbe
  */
 export function offlineCheck(context: OfflineContext): {
   circuits: OfflineSummary[];
-  problems: (string | undefined)[];
+  problems: (Reason | undefined)[];
 } {
   const { site, runtimes } = context;
   const { otherA, unlearned } = otherLoadsIfAbsent(site, context.peaks);
@@ -317,7 +317,7 @@ export function offlineCheck(context: OfflineContext): {
     return draw?.kind === 'keeps' ? connector.maxA : (draw?.amps ?? 0);
   };
   const worst = anyKeeper ? offlineSums(site.circuits, site.connectors, otherA, worstOf) : now;
-  const problems: (string | undefined)[] = [];
+  const problems: (Reason | undefined)[] = [];
   const belowOf = (circuit: Circuit) =>
     circuit.connectorIndexes.flatMap((k) => {
       const connector = site.connectors[k];
@@ -340,8 +340,16 @@ export function offlineCheck(context: OfflineContext): {
     if (!sum.fits) problems[c] = describe(circuit, sum, belowOf(circuit), draws, unlearned.has(c), hold);
     else if (worse && !bad.fits) {
       const keepers = belowOf(circuit).filter((connector) => draws[connector.index]?.kind === 'keeps');
-      problems[c] =
-        `${circuit.name}: if ampflow stops while ${namesInShort(keepers.map((k) => k.key))} (which keep their last limit) are at their highest, ${round1(bad.totalA)} A on ${round1(bad.availableA)} A available, L${bad.phase + 1}; set control.holdKeptLimits to hold them within the plan`;
+      problems[c] = [
+        say('offlineKeepers', {
+          circuit: circuit.name,
+          names: sayNames(keepers.map((k) => k.key)),
+          totalA: round1(bad.totalA),
+          availableA: round1(bad.availableA),
+          phase: bad.phase + 1,
+        }),
+        say('holdWithinPlan'),
+      ];
     }
     return entry;
   });
@@ -355,39 +363,44 @@ function describe(
   draws: readonly { amps: number; kind: OfflineDrawKind }[],
   unlearned: boolean,
   hold: boolean,
-): string {
+): Reason {
   const of = (kind: OfflineDrawKind) =>
     below.filter(
       (connector) => draws[connector.index]?.kind === kind && (draws[connector.index]?.amps ?? 0) > 0,
     );
   const listed = (connectors: readonly Connector[]) => {
     const amps = new Set(connectors.map((connector) => draws[connector.index]?.amps ?? 0));
-    const each =
-      amps.size !== 1 ? 'their own amps' : `${[...amps][0]} A${connectors.length === 1 ? '' : ' each'}`;
-    return `${namesInShort(connectors.map((connector) => connector.key))}: ${each}`;
+    const one = [...amps][0] ?? 0;
+    const each = [
+      amps.size !== 1
+        ? say('theirOwnAmps')
+        : connectors.length === 1
+          ? say('amps', { amps: one })
+          : say('ampsEach', { amps: one }),
+    ];
+    return { names: sayNames(connectors.map((connector) => connector.key)), each };
   };
-  const parts: string[] = [];
+  const parts: Said[] = [];
   const fallback = of('fallback');
   const keeps = of('keeps');
   const own = of('own');
-  if (fallback.length > 0) parts.push(`offline fallbacks ${listed(fallback)}`);
-  if (keeps.length > 0) parts.push(`kept last limits ${listed(keeps)}`);
-  if (own.length > 0) parts.push(`own offline limits (offlineA) ${listed(own)}`);
-  parts.push(
-    unlearned
-      ? `other loads 0 A (nothing learned yet, no fallback.otherLoadA)`
-      : `other loads ${round1(sum.otherA)} A (their learned peak)`,
-  );
-  const set: string[] = [];
-  if (own.length > 0)
-    set.push(
-      `let the charging-profile node install its offline fallback on ${namesInShort(own.map((c) => c.key))}, or enter the fallback each charger has of its own as its offlineA`,
-    );
-  if (fallback.length > 0)
-    set.push(
-      `give the charging-profile node the load manager's set-points (it installs the fallbacks chosen to fit), or lower its offline fallback`,
-    );
-  if (keeps.length > 0 && !hold) set.push('set control.holdKeptLimits');
-  if (set.length === 0) set.push('feed fewer chargers from it');
-  return `${circuit.name}: if ampflow stops now: ${round1(sum.totalA)} A on ${round1(sum.availableA)} A available, L${sum.phase + 1} (${parts.join('; ')}); ${set.join('; ')}`;
+  if (fallback.length > 0) parts.push(say('offlineFallbacks', listed(fallback)));
+  if (keeps.length > 0) parts.push(say('keptLastLimits', listed(keeps)));
+  if (own.length > 0) parts.push(say('ownOfflineLimits', listed(own)));
+  parts.push(unlearned ? say('otherUnlearned') : say('otherPeak', { amps: round1(sum.otherA) }));
+  const set: Said[] = [];
+  if (own.length > 0) set.push(say('letProfileInstall', { names: sayNames(own.map((c) => c.key)) }));
+  if (fallback.length > 0) set.push(say('giveSetPoints'));
+  if (keeps.length > 0 && !hold) set.push(say('setHoldKept'));
+  if (set.length === 0) set.push(say('feedFewer'));
+  return [
+    say('offlineNow', {
+      circuit: circuit.name,
+      totalA: round1(sum.totalA),
+      availableA: round1(sum.availableA),
+      phase: sum.phase + 1,
+      detail: parts,
+    }),
+    ...set,
+  ];
 }

@@ -9,6 +9,7 @@ import type { ConnectorRuntime, ConnectorView } from '../parts';
 import { type GridPhase, gridPhasesFor, type Triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Connector, Site } from '../site/model';
+import { english, type Reason, say, sayNames } from '../words';
 
 /** What the hold looks at (the policy's context). */
 export interface HoldContext {
@@ -123,7 +124,7 @@ export function holdForPendingDecreases(
   // Nothing on its way, or nobody a hold could lower: nothing to check.
   if (!worstFloorsA || holdable.length === 0) return;
   const violated = new Uint8Array(problem.circuits.length);
-  let waitingFor: string | undefined;
+  let waitingFor: string | Reason | undefined;
   /** Whether a hold could still lower k: the switched up to its minimum, an increase to its last. */
   const lowerable = (k: number) =>
     switchedUp.has(k)
@@ -146,18 +147,20 @@ export function holdForPendingDecreases(
     }
     if (hold.length === 0 && toMinimum.length === 0) return;
     // The same in every round: who is counted at what it may still draw.
-    waitingFor ??=
-      namesInShort(decreasing.map((k) => site.connectors[k]?.key ?? '')) + blindOnes(context, decreasing);
+    waitingFor ??= blindOnes(
+      context,
+      decreasing,
+      sayNames(decreasing.map((k) => site.connectors[k]?.key ?? '')),
+    );
     for (const k of hold) {
       finals[k] = lasts[k] ?? 0;
       const view = views[k];
-      if (view) view.holdReason = `waiting for ${waitingFor} to follow a decrease`;
+      if (view) view.holdReason = [say('waitingDecrease', { names: waitingFor })];
     }
     for (const k of toMinimum) {
       finals[k] = problem.connectors[k]?.minA ?? site.connectors[k]?.minA ?? 0;
       const view = views[k];
-      if (view)
-        view.holdReason = `switched to three phases: at its minimum until ${waitingFor} follow a decrease`;
+      if (view) view.holdReason = [say('switchedThree', { names: waitingFor })];
     }
   }
 }
@@ -167,15 +170,19 @@ export function holdForPendingDecreases(
  * names at most three connectors, whatever the size of the site.
  */
 export function namesInShort(keys: readonly string[]): string {
-  const shown = keys.slice(0, 3).join(', ');
-  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
+  const said = sayNames(keys);
+  return typeof said === 'string' ? said : english(said);
 }
 
 /**
  * Of the connectors waited for, those whose charger refused to report per-phase currents
  * (`ConnectorState.sampling`): no reading of theirs will show it, so only their follow time does.
  */
-function blindOnes(context: HoldContext, decreasing: readonly number[]): string {
+function blindOnes(
+  context: HoldContext,
+  decreasing: readonly number[],
+  names: string | Reason,
+): string | Reason {
   const blind = decreasing.flatMap((k) => {
     const connector = context.site.connectors[k];
     const runtime = connector && context.runtimes.of(connector);
@@ -183,7 +190,5 @@ function blindOnes(context: HoldContext, decreasing: readonly number[]): string 
       ? [`${connector.key}, ${Math.round(followMsOf(context.site, runtime) / 1000)} s`]
       : [];
   });
-  return blind.length === 0
-    ? ''
-    : ` (no per-phase current readings from ${namesInShort(blind)}: its follow time)`;
+  return blind.length === 0 ? names : [say('namesFollowTime', { names, blind: sayNames(blind) })];
 }

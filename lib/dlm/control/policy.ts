@@ -22,6 +22,7 @@ import { EPS, floorStep } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import type { ControlConfig } from '../site/config';
 import type { Connector, Site } from '../site/model';
+import { english, given, type Reason, say } from '../words';
 import { FreedCurrent } from './freed-current';
 import { MeasuredHeadroom, startTested } from './measured-headroom';
 import { holdForPendingDecreases, mayStillDrawA, OnItsWay } from './pending-decreases';
@@ -38,14 +39,14 @@ export interface PolicyContext {
 }
 
 export class UpdatePolicy {
-  private internal: string[] = [];
+  private internal: Reason[] = [];
   /** The current departures freed, which the others take without the ramp. */
   private readonly freed = new FreedCurrent();
 
   constructor(private readonly logger: Logger) {}
 
   /** What the last update's invariant check refused (cannot happen unless the allocator has a bug). */
-  get internalProblems(): readonly string[] {
+  get internalProblems(): readonly Reason[] {
     return this.internal;
   }
 
@@ -108,7 +109,7 @@ export class UpdatePolicy {
       if (target > last && !startTested(site, runtime, view, now)) {
         // The start is the test of whether its charger follows: no raise before it showed.
         finals[k] = last;
-        if (view) view.holdReason = 'at its start until its charger shows it follows';
+        if (view) view.holdReason = [say('atStart')];
         continue;
       }
       if (target > last) {
@@ -141,7 +142,7 @@ export class UpdatePolicy {
         if ((finals[k] ?? 0) > (lasts[k] ?? 0)) {
           finals[k] = lasts[k] ?? 0;
           const view = views[k];
-          if (view) view.holdReason = 'waiting for the priority and mode expressions';
+          if (view) view.holdReason = [say('waitingExpressions')];
         }
       }
     }
@@ -155,9 +156,12 @@ export class UpdatePolicy {
     this.internal = [];
     if (violations.length > 0) {
       // Cannot happen unless the allocator has a bug: never let such limits out.
-      const message = `internal check failed, pausing the affected connectors: ${violations.map((v) => v.message).join('; ')}`;
-      this.logger.error(message);
-      this.internal.push(message);
+      // The invariant's own words (allocation/invariant.ts): a bug's report, for whoever fixes it.
+      const refused = [
+        say('internalCheck', { violations: [given(violations.map((v) => v.message).join('; '))] }),
+      ];
+      this.logger.error(english(refused));
+      this.internal.push(refused);
       for (const violation of violations) {
         const affected =
           violation.kind === 'minimum' || violation.kind === 'maximum'
@@ -184,8 +188,8 @@ export class UpdatePolicy {
       view: ConnectorView,
       entry: ConnectorAllocation,
       limitA: number,
-    ) => string,
-    emit: (setPoint: SetPoint) => void,
+    ) => Reason,
+    emit: (setPoint: SetPoint, words: Reason) => void,
     /** The offline fallback chosen per connector (control/offline-fit.ts); a change goes out with the set-point. */
     fallbacksA: readonly (number | undefined)[] = [],
   ): boolean {
@@ -194,7 +198,7 @@ export class UpdatePolicy {
       k: number;
       limitA: number;
       phases: 1 | 2 | 3;
-      reason: string;
+      reason: Reason;
       decrease: boolean;
       fallbackA: number | undefined;
     }[] = [];
@@ -232,16 +236,19 @@ export class UpdatePolicy {
       const givenA = fallbackA ?? runtime.sent?.fallbackA;
       this.record(site, connector, view, runtime, limitA, phases, reason, now);
       if (runtime.sent && givenA !== undefined) runtime.sent.fallbackA = givenA;
-      emit({
-        chargePointId: connector.chargePointId,
-        connectorId: connector.connectorId,
-        limitA,
-        phases,
+      emit(
+        {
+          chargePointId: connector.chargePointId,
+          connectorId: connector.connectorId,
+          limitA,
+          phases,
+          reason: runtime.sent?.reason ?? english(reason),
+          ...(fallbackA === undefined ? {} : { fallbackA }),
+          // Watts for chargers that take them: 230 V / √3 per ampere and conductor on IT (SetPoint.voltageV).
+          ...(site.network === 'IT' ? { voltageV: site.voltageV } : {}),
+        },
         reason,
-        ...(fallbackA === undefined ? {} : { fallbackA }),
-        // Watts for chargers that take them: 230 V / √3 per ampere and conductor on IT (SetPoint.voltageV).
-        ...(site.network === 'IT' ? { voltageV: site.voltageV } : {}),
-      });
+      );
     }
     return changes.length > 0;
   }
@@ -254,7 +261,7 @@ export class UpdatePolicy {
     runtime: ConnectorRuntime,
     limitA: number,
     phases: 1 | 2 | 3,
-    reason: string,
+    reason: Reason,
     now: number,
   ): void {
     const last = runtime.sent;
@@ -273,7 +280,7 @@ export class UpdatePolicy {
       if (last) runtime.previousSent = { limitA: last.limitA, phases: last.phases };
       runtime.increaseSinceMs = undefined;
     }
-    runtime.sent = { limitA, phases, reason, atMs: now };
+    runtime.sent = { limitA, phases, reason: english(reason), words: reason, atMs: now };
   }
 }
 

@@ -39,6 +39,7 @@ import { ACTIVE_PHASE_A } from '../../electrical';
 import type { ConnectorRuntime } from '../parts';
 import { EPS } from '../phases';
 import type { Connector, Site } from '../site/model';
+import { type Reason, say } from '../words';
 import { connectorMinimumA, sessionMinimumA } from './departure';
 import { followMsOf } from './overdraw';
 import { effectiveMode } from './preference-in-force';
@@ -70,7 +71,7 @@ export const CAR_REST_RETRY_MS = 120_000;
 export interface CarMinimum {
   minA: number;
   /** Undefined: the connector's own; else the words for where the car's comes from. */
-  why: string | undefined;
+  why: Reason | undefined;
 }
 
 /** The minimum in force for the car on this connector (see the module comment). */
@@ -84,13 +85,13 @@ export function carMinimum(connector: Connector, runtime: ConnectorRuntime): Car
       minA: learnedA,
       why:
         notStartedA === undefined
-          ? `learned: it stopped at ${runtime.session.stoppedAtA ?? 0} A`
-          : `learned: it did not start at ${notStartedA} A`,
+          ? [say('learnedStopped', { amps: runtime.session.stoppedAtA ?? 0 })]
+          : [say('learnedNotStarted', { amps: notStartedA })],
     };
   }
   return {
     minA: sessionA,
-    why: sessionA > connectorMinimumA(connector, runtime.session) + EPS ? 'ISO 15118' : undefined,
+    why: sessionA > connectorMinimumA(connector, runtime.session) + EPS ? [say('iso15118')] : undefined,
   };
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../../log';
 import type { ConnectorView } from '../parts';
 import { GRID_PHASES, triple } from '../phases';
 import type { Site } from '../site/model';
+import { english, say } from '../words';
 import { type Below, type CircuitContext, type CircuitView, viewCircuit } from './circuit-view';
 import { type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements } from './measurements';
@@ -92,7 +93,7 @@ export class CircuitLoads {
         if (circuitView?.connectorCapA !== undefined && circuitView.connectorCapA < view.capA) {
           view.capA = circuitView.connectorCapA;
           // The fallback itself leads the connector's reason (report/explain.ts): here only its cap.
-          view.capReason = `held at the fail-safe's ${circuitView.connectorCapA} A per connector`;
+          view.capReason = [say('failSafeCap', { amps: circuitView.connectorCapA })];
         }
       }
     });
@@ -119,9 +120,9 @@ export class CircuitLoads {
           this.logger.info(`meter "${circuit.meter.source}" of ${circuit.name} is fresh again`);
       } else if (startingUp) {
         this.logger.info(
-          `${circuit.name}: waiting for the first reading; meanwhile ${view?.fallback ?? 'fallback'}`,
+          `${circuit.name}: waiting for the first reading; meanwhile ${view?.fallback ? english(view.fallback) : 'fallback'}`,
         );
-      } else this.logger.warn(`${circuit.name}: ${view?.fallback ?? 'fallback'}`);
+      } else this.logger.warn(`${circuit.name}: ${view?.fallback ? english(view.fallback) : 'fallback'}`);
       meter.status = status;
     });
     return changed;

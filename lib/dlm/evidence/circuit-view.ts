@@ -9,6 +9,7 @@ import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from '../phases
 import type { ConnectorRuntimes } from '../runtime';
 import type { SiteLimits } from '../site/limits';
 import type { Circuit, Site } from '../site/model';
+import { given, type Reason, type Said, say } from '../words';
 import { type ChargersDrew, chargersDrawBelow, explainRise, readingsBelow, settledAt } from './charger-draw';
 import { generationBelow, type SiteGeneration } from './generation';
 import type { Measurements } from './measurements';
@@ -31,8 +32,8 @@ export interface CircuitView {
   /** Grid phases without fresh data. */
   stalePhases?: GridPhase[];
   /** Why the meter's fresh reading is not believed (every phase then counts as blind). */
-  implausible?: string;
-  fallback?: string;
+  implausible?: Reason;
+  fallback?: Reason;
   connectorCapA?: number;
   overloaded: boolean;
   /**
@@ -104,7 +105,7 @@ export function viewCircuit(
   const meter = context.measurements.meter(circuit);
   const includes = circuit.meter.location === 'includesChargers';
   const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
-  const source = `meter "${circuit.meter.source}" of ${circuit.name}`;
+  const source = [say('meterOf', { name: circuit.meter.source, circuit: circuit.name })];
   // One reading usually stamps every phase alike: what the chargers drew then, once per time.
   const drawnAt = new Map<number, ChargersDrew>();
   const drewAt = (atMs: number): ChargersDrew => {
@@ -231,29 +232,33 @@ export function viewCircuit(
   }
   const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
   const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
-  let why: string;
+  let why: Reason;
   if (implausible) why = implausible.why;
-  else if (never.length === 3) why = `no reading yet from ${source}`;
-  else if (reported) why = `${source} reports it is stale (${reported.why})`;
-  else if (stale.length === 3) why = `${source} is stale (${Math.round((now - newest) / 1000)} s)`;
+  else if (never.length === 3) why = [say('noReadingYet', { source })];
+  // The meter node's own words (lib/modbus), shown as they came.
+  else if (reported) why = [say('reportsStale', { source, why: [given(reported.why)] })];
+  else if (stale.length === 3) why = [say('isStale', { source, s: Math.round((now - newest) / 1000) })];
   else {
     const parts = [
-      ...(never.length > 0 ? [`no value yet for ${phaseList(never)}`] : []),
+      ...(never.length > 0 ? [say('noValueFor', { phases: phaseList(never) })] : []),
       ...(stale.length > 0
         ? [
-            `${phaseList(stale)} stale (${stale.map((p) => Math.round((now - (meter.phaseA[p]?.atMs ?? now)) / 1000)).join('/')} s)`,
+            say('phasesStale', {
+              phases: phaseList(stale),
+              s: stale.map((p) => Math.round((now - (meter.phaseA[p]?.atMs ?? now)) / 1000)).join('/'),
+            }),
           ]
         : []),
     ];
-    why = `${source}: ${parts.join(', ')}`;
+    why = [say('meterParts', { source, whyList: parts })];
   }
   const parts = [
     ...(otherLoadA
-      ? [`other loads taken as ${otherLoadA.join('/')} A`]
+      ? [say('otherTakenAs', { amps: otherLoadA.join('/') })]
       : unknown
-        ? ['nothing is known of its other loads: its connectors wait for a reading']
-        : [`other loads counted at ${describeLevels(missing, counts)}`]),
-    ...(connectorLimitA !== undefined ? [`${connectorLimitA} A per connector`] : []),
+        ? [say('nothingKnown')]
+        : [say('otherCountedAt', { what: [describeLevels(missing, counts)] })]),
+    ...(connectorLimitA !== undefined ? [say('perConnector', { amps: connectorLimitA })] : []),
   ];
   return {
     limitA,
@@ -266,27 +271,25 @@ export function viewCircuit(
       : `never:${never.join('')} stale:${stale.join('')}`,
     stalePhases: missing,
     ...(implausible ? { implausible: implausible.why } : {}),
-    fallback: `fallback: ${why}, ${parts.join(', ')}`,
+    fallback: [say('fallback', { why, whatList: parts })],
     connectorCapA: connectorLimitA,
     overloaded: false,
   };
 }
 
 /** "24/22/20 A (the most in 24 h)", or "… (the most in 3 h so far, plus a margin)". */
-function describeLevels(missing: GridPhase[], counts: (BlindCount | undefined)[]): string {
+function describeLevels(missing: GridPhase[], counts: (BlindCount | undefined)[]): Said {
   const amps = missing.map((p) => Math.round((counts[p]?.amps ?? 0) * 10) / 10).join('/');
   const learned = missing.map((p) => counts[p]?.level).find((l) => l !== undefined);
   // What raised the count above the learned level (evidence/other-load-peaks.ts blindCount).
-  const gross = missing.some((p) => counts[p]?.gross)
-    ? ', with what the PV plant generated then and does not now'
-    : '';
-  const apart = missing.some((p) => counts[p]?.apart)
-    ? ', at least what the circuits below count plus the most its own loads drew'
-    : '';
-  const more = `${gross}${apart}`;
-  if (!learned || learned.full) return `${amps} A (the most they drew in 24 h${more})`;
+  const moreList = [
+    ...(missing.some((p) => counts[p]?.gross) ? [say('withPvThen')] : []),
+    ...(missing.some((p) => counts[p]?.apart) ? [say('atLeastBelow')] : []),
+  ];
+  if (!learned || learned.full)
+    return moreList.length ? say('peak24More', { amps, moreList }) : say('peak24', { amps });
   const hours = learned.learnedMs / 3_600_000;
   const span =
     hours >= 1 ? `${Math.floor(hours)} h` : `${Math.max(1, Math.round(learned.learnedMs / 60_000))} min`;
-  return `${amps} A (the most they drew in ${span} so far, plus a margin${more})`;
+  return moreList.length ? say('peakSoFarMore', { amps, span, moreList }) : say('peakSoFar', { amps, span });
 }

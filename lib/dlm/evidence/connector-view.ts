@@ -21,6 +21,7 @@ import {
   wiredPhases,
 } from '../phases';
 import type { Connector, Site } from '../site/model';
+import { type Reason, say } from '../words';
 import { carWantsCurrent } from './car-left';
 import { carMinimum } from './car-minimum';
 import { departurePlan } from './departure';
@@ -101,20 +102,20 @@ export function viewConnector(
   }
 
   let capA = connector.maxA;
-  let capReason: string | undefined;
+  let capReason: Reason | undefined;
   const operatorA = runtime.state?.operatorLimitA;
   if (operatorA !== undefined && operatorA < capA) {
     capA = Math.max(0, operatorA);
-    capReason = `the operator's backend allows ${capA} A`;
+    capReason = [say('backendAllows', { amps: capA })];
   }
   const carMaxA = runtime.state?.carNeeds?.maxA;
   if (carMaxA !== undefined && carMaxA < capA) {
     capA = carMaxA;
-    capReason = `the car takes at most ${carMaxA} A (ISO 15118)`;
+    capReason = [say('carTakesAtMost', { amps: carMaxA })];
   }
   if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
     capA = session.underDrawCapA;
-    capReason = `car draws ${(drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1)} A`;
+    capReason = [say('carDraws', { amps: (drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1) })];
   }
   const held = notRaisedAbove(connector, runtime, online);
   if (held && held.capA < capA) {

@@ -31,6 +31,7 @@ import type { ConnectorRuntime, ConnectorView, DeparturePlan, DepartureSession }
 import { ceilStep, EPS } from '../phases';
 import { type Connector, minimumForPhases, type Site } from '../site/model';
 import { clockTime } from '../site/time-zone';
+import { type Reason, type Said, say } from '../words';
 
 /**
  * The minimum of a session, A: the connector's for the car's phases (`connectorMinimumA`), or the
@@ -156,10 +157,12 @@ export function shareSurplusWithPlans(
   return leftW;
 }
 
-/** The words of a departure: `20 kWh by 07:30` (in the site's zone; with the date when not within a day). */
-function describeDeparture(plan: DeparturePlan, timeZone: string): string {
-  const kWh = Math.round(plan.energyWh / 100) / 10;
-  return `${kWh} kWh by ${clockTime(plan.departureMs, plan.atMs, timeZone)}`;
+/** A departure's parameters: `20 kWh by 07:30` (in the site's zone; with the date when not within a day). */
+function describeDeparture(plan: DeparturePlan, timeZone: string): { kWh: number; time: string } {
+  return {
+    kWh: Math.round(plan.energyWh / 100) / 10,
+    time: clockTime(plan.departureMs, plan.atMs, timeZone),
+  };
 }
 
 /**
@@ -171,15 +174,21 @@ export function describePlan(
   plan: DeparturePlan,
   limitA: number,
   timeZone: string,
-  held?: string,
-  cap?: string,
-): string {
+  held?: Reason,
+  cap?: Reason,
+): Said {
   const goal = describeDeparture(plan, timeZone);
-  if (held) return `limited: ${held} (needs ${plan.needA} A from PV and grid to have ${goal})`;
-  const short =
-    plan.needA > limitA + EPS ? ` (needs ${plan.needA} A, but ${cap ?? 'its maximum is less'})` : '';
+  if (held) return say('planLimited', { why: held, amps: plan.needA, ...goal });
+  const short = plan.needA > limitA + EPS;
+  const why = cap ?? [say('maxIsLess')];
   const fromGridA = Math.round((limitA - plan.shareA) * 10) / 10;
-  if (fromGridA <= 0) return `PV surplus, first to the car that wants ${goal}${short}`;
-  if (plan.shareA < 0.05) return `no PV surplus: ${limitA} A from the grid to have ${goal}${short}`;
-  return `PV surplus plus ${fromGridA} A from the grid to have ${goal}${short}`;
+  if (fromGridA <= 0)
+    return short ? say('planFirstShort', { ...goal, amps: plan.needA, why }) : say('planFirst', goal);
+  if (plan.shareA < 0.05)
+    return short
+      ? say('planGridShort', { amps: limitA, ...goal, needA: plan.needA, why })
+      : say('planGrid', { amps: limitA, ...goal });
+  return short
+    ? say('planPlusShort', { amps: fromGridA, ...goal, needA: plan.needA, why })
+    : say('planPlus', { amps: fromGridA, ...goal });
 }

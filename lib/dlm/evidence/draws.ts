@@ -7,6 +7,7 @@ import type { PerPhase } from '../../contracts';
 import { type GridPhase, sum, type Triple, toGrid, wiredPhases } from '../phases';
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
+import type { Reason } from '../words';
 import type { RegisterRecord } from './energy-draw';
 
 /** Measurements kept per connector to compare a circuit meter's older reading with. */
@@ -59,7 +60,7 @@ export interface DrawRecord {
    * The newest reading refused as impossible (evidence/meter-plausibility.ts chargerReadingRefusal)
    * that the observer has not counted into the session yet (`takeRefusal`): why, and when it came.
    */
-  refused?: { why: string; atMs: number };
+  refused?: { why: Reason; atMs: number };
 }
 
 export function newDrawRecord(): AllFields<DrawRecord> {
@@ -70,12 +71,12 @@ export function newDrawRecord(): AllFields<DrawRecord> {
  * Values of a reading of the charger's currents refused as impossible (taken as not measured by
  * whoever took the reading): the refusal waits for the observer (`takeRefusal`).
  */
-export function noteRefusal(record: DrawRecord, why: string, atMs: number): void {
+export function noteRefusal(record: DrawRecord, why: Reason, atMs: number): void {
   record.refused = { why, atMs };
 }
 
 /** The refusal not counted yet, taken (the observer counts it into the session it belongs to). */
-export function takeRefusal(record: DrawRecord): { why: string; atMs: number } | undefined {
+export function takeRefusal(record: DrawRecord): { why: Reason; atMs: number } | undefined {
   const refused = record.refused;
   record.refused = undefined;
   return refused;

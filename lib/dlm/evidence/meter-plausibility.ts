@@ -28,6 +28,7 @@ import type { PerPhase } from '../../contracts';
 import { AC_CONNECTOR_MAX_A } from '../../electrical';
 import { GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
 import type { Connector } from '../site/model';
+import { type Reason, type Said, say } from '../words';
 
 /** A charger's own reading, per grid phase (evidence/charger-draw.ts readingsBelow gives them). */
 export interface ChargerReading {
@@ -91,7 +92,7 @@ export function chargerImpossibleA(connector: Pick<Connector, 'maxA'>): number {
 /** What of a charger's reading is refused (`chargerReadingRefusal`), and why. */
 export interface ChargerRefusal {
   /** The first refused value in words, naming the charger. */
-  why: string;
+  why: Reason;
   /** The charger phases (0..2) whose values are refused: taken as not measured. */
   phases: number[];
   /** Its current without a phase is refused. */
@@ -113,24 +114,32 @@ export function chargerReadingRefusal(
   unphasedA: unknown,
 ): ChargerRefusal | undefined {
   const boundA = chargerImpossibleA(connector);
-  const judge = (value: unknown, where: string) => {
+  const judge = (value: unknown, where: Said): Reason | undefined => {
     if (typeof value !== 'number') return undefined;
     if (!Number.isFinite(value))
-      return `charger ${connector.key} reads ${value} A ${where}: not a finite number`;
+      return [say('chargerNotFinite', { key: connector.key, value: String(value), where: [where] })];
     if (Math.abs(value) > boundA)
-      return `charger ${connector.key} reads ${formatAmps(value)} A ${where}, more than ${boundA} A (its maximum is ${connector.maxA} A): more than its wiring can carry`;
+      return [
+        say('chargerBeyondWiring', {
+          key: connector.key,
+          value: formatAmps(value),
+          where: [where],
+          boundA,
+          maxA: connector.maxA,
+        }),
+      ];
     return undefined;
   };
   let refusal: ChargerRefusal | undefined;
   if (Array.isArray(currentA)) {
     for (let p = 0; p < currentA.length && p < 3; p++) {
-      const why = judge(currentA[p], `on L${p + 1}`);
+      const why = judge(currentA[p], say('onPhase', { phase: p + 1 }));
       if (!why) continue;
       refusal ??= { why, phases: [], unphased: false };
       refusal.phases.push(p);
     }
   }
-  const why = judge(unphasedA, 'without a phase');
+  const why = judge(unphasedA, say('withoutAPhase'));
   if (why) {
     refusal ??= { why, phases: [], unphased: false };
     refusal.unphased = true;
@@ -182,7 +191,8 @@ export interface PlausibilityNote {
 
 export interface MeterJudgement {
   /** The meter's name and circuit, for the reason. */
-  source: string;
+  /** The meter in words (`meter "x" of zone`). */
+  source: Reason;
   /** Each phase's newest value while fresh (undefined: stale or never read). */
   fresh: readonly ({ value: number; atMs: number } | undefined)[];
   /** The total power of the newest reading, if it carried one (compared by the frozen rule). */
@@ -205,7 +215,7 @@ export interface MeterJudgement {
 /** Which rule a reading broke, and why in words. */
 export interface Implausible {
   kind: 'impossible' | 'negative' | 'belowChargers' | 'zero' | 'frozen';
-  why: string;
+  why: Reason;
 }
 
 /**
@@ -222,13 +232,20 @@ export function implausibility(
     note.frozen = undefined;
     return undefined;
   }
-  const name = (p: GridPhase) => `L${p + 1}`;
   for (const p of phases) {
     const value = meter.fresh[p]?.value ?? 0;
     if (Math.abs(value) > IMPOSSIBLE_FACTOR * Math.max(1, meter.limitA[p])) {
       return {
         kind: 'impossible',
-        why: `${meter.source} reads ${value.toFixed(1)} A on ${name(p)}, more than ${IMPOSSIBLE_FACTOR} times the ${meter.limitA[p]} A limit: implausible (a wrong CT ratio?)`,
+        why: [
+          say('wrongRatio', {
+            source: meter.source,
+            value: value.toFixed(1),
+            phase: p + 1,
+            factor: IMPOSSIBLE_FACTOR,
+            limit: meter.limitA[p],
+          }),
+        ],
       };
     }
   }
@@ -238,16 +255,21 @@ export function implausibility(
   const generation = meter.generation;
   if (generation !== 'unmeasured') {
     const generatedA = (p: GridPhase) => (generation === 'none' ? 0 : generation.perPhaseA[p]);
-    const measured = generation === 'none' ? '' : ' (nothing generated below, as measured)';
     for (const p of phases) {
       const value = meter.fresh[p]?.value ?? 0;
       if (value < -NEGATIVE_TOLERANCE_A - generatedA(p)) {
         return {
           kind: 'negative',
-          why:
+          why: [
             generation === 'none'
-              ? `${meter.source} reads ${value.toFixed(1)} A on ${name(p)} where nothing can export: implausible (a CT the wrong way round?)`
-              : `${meter.source} reads ${value.toFixed(1)} A on ${name(p)}, more export than the ${generatedA(p).toFixed(1)} A generated below: implausible (a CT the wrong way round?)`,
+              ? say('nothingExports', { source: meter.source, value: value.toFixed(1), phase: p + 1 })
+              : say('moreExport', {
+                  source: meter.source,
+                  value: value.toFixed(1),
+                  phase: p + 1,
+                  generated: generatedA(p).toFixed(1),
+                }),
+          ],
         };
       }
     }
@@ -261,7 +283,22 @@ export function implausibility(
         if (sample.value < chargers - generated - tolerance) {
           return {
             kind: 'belowChargers',
-            why: `${meter.source} reads ${sample.value.toFixed(1)} A on ${name(p)} while the chargers below draw ${chargers.toFixed(1)} A by their own meters${generated > 0 ? ` (${generated.toFixed(1)} A generated below)` : measured}: implausible (a CT disconnected?)`,
+            why: [
+              generated > 0
+                ? say('belowChargersGenerated', {
+                    source: meter.source,
+                    value: sample.value.toFixed(1),
+                    phase: p + 1,
+                    chargersA: chargers.toFixed(1),
+                    generated: generated.toFixed(1),
+                  })
+                : say(generation === 'none' ? 'belowChargers' : 'belowChargersNoneMeasured', {
+                    source: meter.source,
+                    value: sample.value.toFixed(1),
+                    phase: p + 1,
+                    chargersA: chargers.toFixed(1),
+                  }),
+            ],
           };
         }
       }
@@ -283,7 +320,7 @@ function zeroRule(
   if (phases.some((p) => meter.fresh[p]?.value !== 0) || (meter.powerW ?? 0) !== 0) return undefined;
   return {
     kind: 'zero',
-    why: `${meter.source} reads exactly 0.00 A on every phase where its values moved at every reading before: implausible (a CT fallen off, or a gateway that lost its meter?)`,
+    why: [say('allZero', { source: meter.source })],
   };
 }
 
@@ -331,7 +368,7 @@ function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number):
   if (frozen.live && forMs >= FROZEN_AFTER_MS && frozen.readings >= FROZEN_MIN_READINGS) {
     return {
       kind: 'frozen',
-      why: `${meter.source} has read exactly ${shown()} A in ${frozen.readings} readings over ${seconds} s, where its values moved at every reading before: frozen (a gateway repeating its cache?)`,
+      why: [say('frozenReadings', { source: meter.source, shown: shown(), n: frozen.readings, s: seconds })],
     };
   }
   if (!meter.includesChargers || forMs < FROZEN_WHILE_CHARGERS_MOVE_MS) return undefined;
@@ -349,7 +386,16 @@ function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number):
   if (moved === undefined) return undefined;
   return {
     kind: 'frozen',
-    why: `${meter.source} has read exactly ${shown()} A for ${seconds} s while the chargers below went from ${fromA[moved].toFixed(1)} to ${toA[moved].toFixed(1)} A on L${moved + 1} by their own readings: frozen`,
+    why: [
+      say('frozenWhileChargers', {
+        source: meter.source,
+        shown: shown(),
+        s: seconds,
+        from: fromA[moved].toFixed(1),
+        to: toA[moved].toFixed(1),
+        phase: moved + 1,
+      }),
+    ],
   };
 }
 

@@ -7,6 +7,7 @@
 import type { ConnectorState } from '../../contracts';
 import type { Triple } from '../phases';
 import type { AllFields } from '../site/all-fields';
+import type { Reason } from '../words';
 
 /** The observer's part of a session record (written only by the observer stage). */
 export interface ObservedSession {
@@ -53,7 +54,7 @@ export interface ObservedSession {
    * chargerReadingRefusal), and the newest one's why: the summary names the charger.
    */
   refusedReadings?: number;
-  refusedWhy?: string;
+  refusedWhy?: Reason;
   /** What it is counted at while overdrawing (kept when its readings stop). */
   overdrawFloorA?: Triple;
   /** Its set-point may not rise above this while overdrawing. */

@@ -16,6 +16,7 @@ import type { ConnectorRuntime, ConnectorView } from '../parts';
 import { ceilStep, sameList, wiredPhases } from '../phases';
 import { type ConnectorRuntimes, newSession } from '../runtime';
 import type { Connector, Site } from '../site/model';
+import { english } from '../words';
 import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum } from './car-minimum';
 import { chargerPhasesOf, drawnNow, freshDraw, viewConnector } from './connector-view';
@@ -357,6 +358,6 @@ function countRefusal(connector: Connector, runtime: ConnectorRuntime, logger: L
   session.refusedWhy = refused.why;
   if (session.refusedReadings === 1)
     logger.warn(
-      `${refused.why}: reading refused, taken as not measured (${connector.key} counted at its set-point there); logged once this session`,
+      `${english(refused.why)}: reading refused, taken as not measured (${connector.key} counted at its set-point there); logged once this session`,
     );
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../../log';
 import type { ConnectorRuntime } from '../parts';
 import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
+import { type Reason, say } from '../words';
 import type { DrawSample } from './measurements';
 
 /** What the observer stage needs to judge: the site's settings and where to log. */
@@ -114,18 +115,18 @@ export function notRaisedAbove(
   connector: Connector,
   runtime: ConnectorRuntime,
   online: boolean,
-): { capA: number; why: string } | undefined {
+): { capA: number; why: Reason } | undefined {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (session.overdrawing && session.overdrawCapA !== undefined)
     return {
       capA: session.overdrawCapA,
-      why: 'the charger draws above its set-point: not raised until it follows',
+      why: [say('drawsAbove')],
     };
   if (session.aboveSetPointAtMs === undefined || !online) return undefined;
   return {
     capA: sentLimit > 0 ? sentLimit : connector.minA,
-    why: 'its reading showed more than its set-point: not raised until one shows it follows',
+    why: [say('readingAbove')],
   };
 }
 

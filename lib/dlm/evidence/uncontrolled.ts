@@ -4,6 +4,7 @@ import { isoMs } from '../../time';
 import type { ConnectorRuntime } from '../parts';
 import { maxKnown, THREE_PHASES } from '../phases';
 import type { Connector, Site } from '../site/model';
+import { given, type Reason, say } from '../words';
 import type { DrawSample } from './measurements';
 import { followMsOf } from './overdraw';
 
@@ -25,7 +26,7 @@ export function offlineReserve(
   connector: Connector,
   runtime: ConnectorRuntime,
   now: number,
-): { amps: number; why: string } {
+): { amps: number; why: Reason } {
   const confirmed = runtime.state?.offlineFallback;
   const fallback = ownFallback(connector, runtime);
   const state = runtime.state;
@@ -42,18 +43,16 @@ export function offlineReserve(
     connector.maxA,
     Math.max(runtime.sent.limitA, reached ? 0 : (runtime.previousSent?.limitA ?? 0)),
   );
-  const why = state.transaction
-    ? 'the limit it keeps for its running session, OCPP 1.6 §3.13.6'
-    : 'the last limit it keeps (it took no offline fallback)';
+  const why = [state.transaction ? say('keepsForSession') : say('keepsLast')];
   return heldA > fallback.amps ? { amps: heldA, why } : fallback;
 }
 
 /** What a charger draws on its own: its confirmed fallback profile (bounded by `offlineA`), else `offlineA`. */
-function ownFallback(connector: Connector, runtime: ConnectorRuntime): { amps: number; why: string } {
+function ownFallback(connector: Connector, runtime: ConnectorRuntime): { amps: number; why: Reason } {
   const confirmed = runtime.state?.offlineFallback;
   return confirmed && confirmed.limitA < connector.offlineA
-    ? { amps: Math.min(connector.maxA, confirmed.limitA), why: 'its fallback profile' }
-    : { amps: connector.offlineA, why: 'its own fallback' };
+    ? { amps: Math.min(connector.maxA, confirmed.limitA), why: [say('fallbackProfile')] }
+    : { amps: connector.offlineA, why: [say('ownFallback')] };
 }
 
 /**
@@ -93,10 +92,13 @@ export function failedLimitReserve(
   connector: Connector,
   runtime: ConnectorRuntime,
   draw: DrawSample | undefined,
-): { amps: number; why: string } {
+): { amps: number; why: Reason } {
   const failed = runtime.state?.limitFailed;
-  const refused = `its limit failed (${failed?.why ?? 'refused'})`;
-  if (outOfService(runtime)) return { amps: 0, why: `${refused}: ${OUT_OF_SERVICE}` };
+  // Its why is lib/profiles' (limit-failures.ts): `refused`, or a text of its own shown as it came.
+  const failedWhy =
+    failed?.why === undefined || failed.why === 'refused' ? say('refused') : given(failed.why);
+  const refused = [say('limitFailed', { why: [failedWhy] })];
+  if (outOfService(runtime)) return { amps: 0, why: [say('outOfService', { why: refused })] };
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
   const session = runtime.session;
   const mostA = session.uncontrolledMostA;
@@ -105,7 +107,12 @@ export function failedLimitReserve(
     const amps = Math.min(connector.maxA, Math.max(withMarginA, drawing));
     return {
       amps,
-      why: `${refused}: not under control, counted at the most its car drew this session (${mostA.toFixed(1)} A) and a margin`,
+      why: [
+        say('notUnderControl', {
+          why: refused,
+          what: [say('mostItsCarDrew', { amps: mostA.toFixed(1) })],
+        }),
+      ],
     };
   }
   const own = ownFallback(connector, runtime);
@@ -115,13 +122,13 @@ export function failedLimitReserve(
     amps === own.amps
       ? own.why
       : amps === inForce
-        ? 'the last limit it confirmed'
-        : draw?.energy
-          ? 'what its energy register shows it draws'
-          : 'what it draws';
+        ? [say('lastConfirmed')]
+        : [draw?.energy ? say('whatRegisterShows') : say('whatItDraws')];
   return {
     amps,
-    why: `${refused}: not under control, counted at ${what}${runtime.state?.transaction ? '' : IDLE_HINT}`,
+    why: runtime.state?.transaction
+      ? [say('notUnderControl', { why: refused, what })]
+      : [say('notUnderControlIdle', { why: refused, what }), say('freeByUnavailable')],
   };
 }
 
@@ -138,11 +145,6 @@ export function outOfService(runtime: ConnectorRuntime): boolean {
   return state?.status === 'Unavailable' && !state.transaction;
 }
 
-const OUT_OF_SERVICE =
-  'Unavailable, no charge can start there: nothing reserved until a car may charge again';
-const IDLE_HINT =
-  ' while a car can start there; make the connector Unavailable (ChangeAvailability Inoperative) to free that current until its limits work';
-
 /**
  * A connected charger caught drawing above its set-point twice in the session
  * (`session.ignoresLimit`, evidence/overdraw.ts): its limit does not hold it, so it draws what it does on its
@@ -153,18 +155,15 @@ export function ignoredLimitReserve(
   connector: Connector,
   runtime: ConnectorRuntime,
   draw: DrawSample | undefined,
-): { amps: number; why: string } {
+): { amps: number; why: Reason } {
   const session = runtime.session;
   const caught = session.ignoresLimit;
-  if (outOfService(runtime)) return { amps: 0, why: `caught ignoring its limit: ${OUT_OF_SERVICE}` };
+  if (outOfService(runtime)) return { amps: 0, why: [say('outOfService', { why: [say('caughtIgnoring')] })] };
   const own = ownFallback(connector, runtime);
   const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
   const amps = Math.min(connector.maxA, Math.max(own.amps, drew, drawing));
-  const what =
-    amps === own.amps ? own.why : draw?.energy ? 'what its energy register shows it draws' : 'what it draws';
-  return {
-    amps,
-    why: `caught ignoring its limit twice this session (${(caught?.drewA ?? drew).toFixed(1)} A at a set-point of ${caught?.limitA ?? 0} A): not under control, counted at ${what}`,
-  };
+  const what = amps === own.amps ? own.why : [draw?.energy ? say('whatRegisterShows') : say('whatItDraws')];
+  const twice = say('caughtTwice', { drewA: (caught?.drewA ?? drew).toFixed(1), amps: caught?.limitA ?? 0 });
+  return { amps, why: [say('notUnderControl', { why: [twice], what })] };
 }

@@ -16,6 +16,7 @@
  */
 
 import { clockTime } from '../site/time-zone';
+import { type Reason, say } from '../words';
 import type { Slot } from './price-list';
 import { describePrice, slotAt } from './price-list';
 
@@ -186,18 +187,31 @@ export function describeDeparturePlan(
   now: number,
   timeZone: string,
   currency?: string,
-): string {
+): Reason {
   const before = clockTime(departureMs, now, timeZone);
   const price = (value: number | undefined) =>
-    value === undefined ? 'price not known' : describePrice(value, currency);
+    value === undefined ? [say('priceNotKnown')] : describePrice(value, currency);
   const total = plan.gridWh + plan.pvWh;
-  const planned = `${kWh(total)} planned${plan.pvWh >= 50 ? ` (${kWh(plan.pvWh)} from PV)` : ''}`;
-  const short = plan.shortWh >= 50 ? `; ${kWh(plan.shortWh)} more cannot be had by then` : '';
+  const planned = [
+    plan.pvWh >= 50
+      ? say('plannedFromPv', { kWh: kWh(total), pvKWh: kWh(plan.pvWh) })
+      : say('planned', { kWh: kWh(total) }),
+  ];
+  const short = plan.shortWh >= 50 ? [say('cannotBeHad', { kWh: kWh(plan.shortWh) })] : [];
   const next = plan.pieces[0];
+  const cheapest = { duration: duration(plan.gridMs), time: before };
   if (plan.chargeNow)
-    return `charging now: ${price(plan.priceNow)}, the cheapest ${duration(plan.gridMs)} before ${before}; ${planned}${short}`;
+    return [say('chargingNowCheapest', { price: price(plan.priceNow), ...cheapest }), ...planned, ...short];
   if (next)
-    return `next: ${clockTime(next.startMs, now, timeZone)} at ${price(next.price)}, the cheapest ${duration(plan.gridMs)} before ${before}; ${planned}${short}`;
-  if (total > 0) return `PV only before ${before}: ${planned}${short}`;
-  return `nothing left to charge before ${before}`;
+    return [
+      say('nextCheapest', {
+        at: clockTime(next.startMs, now, timeZone),
+        price: price(next.price),
+        ...cheapest,
+      }),
+      ...planned,
+      ...short,
+    ];
+  if (total > 0) return [say('pvOnlyBefore', { time: before, planned }), ...short];
+  return [say('nothingLeft', { time: before })];
 }

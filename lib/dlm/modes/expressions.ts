@@ -6,6 +6,7 @@
 import jsonata from 'jsonata';
 import type { ConnectorState } from '../../contracts';
 import type { Logger } from '../../log';
+import { english, given, type Reason, type Said, say } from '../words';
 
 /** What an expression sees (its input, `$` in JSONata). */
 export interface ExpressionInput {
@@ -40,7 +41,7 @@ export interface ExpressionInput {
 export interface ExpressionOutcome<T> {
   value: T;
   /** Set when the expression failed or returned something unusable; the default was used. */
-  error?: string;
+  error?: Reason;
 }
 
 export class ExpressionEvaluator {
@@ -56,30 +57,41 @@ export class ExpressionEvaluator {
   async evaluate<T>(
     expression: string,
     input: ExpressionInput,
-    what: { connector: string; field: string },
+    what: { connector: string; field: 'mode' | 'priority' },
     accept: (value: unknown) => T | undefined,
     fallback: T,
   ): Promise<ExpressionOutcome<T>> {
-    let error: string | undefined;
+    // JSONata's own message is its words, shown as they came.
+    let error: Said;
     const compiled = this.compile(expression);
-    if (compiled instanceof Error) error = compiled.message;
+    if (compiled instanceof Error) error = given(compiled.message);
     else {
       try {
         const raw: unknown = await compiled.evaluate(input);
         const value = accept(raw);
         if (value !== undefined) return { value };
-        error = `returned ${raw === undefined ? 'nothing' : JSON.stringify(raw)}`;
+        error = raw === undefined ? say('returnedNothing') : say('returned', { value: JSON.stringify(raw) });
       } catch (err) {
-        error = (err as Error).message;
+        error = given((err as Error).message);
       }
     }
-    const message = `connector ${what.connector}: ${what.field} expression "${expression}" failed (${error}); using ${JSON.stringify(fallback)}`;
+    const field = what.field === 'mode' ? say('modeField') : say('priorityField');
+    const reason = [
+      say('expressionFailed', {
+        connector: what.connector,
+        field: [field],
+        expression,
+        error: [error],
+        fallback: JSON.stringify(fallback),
+      }),
+    ];
+    const message = english(reason);
     const key = `${what.connector}\u0000${what.field}\u0000${expression}`;
     if (!this.reported.has(key)) {
       this.reported.add(key);
       this.logger.warn(message);
     }
-    return { value: fallback, error: message };
+    return { value: fallback, error: reason };
   }
 
   /** Forgets which failures were reported (after a new configuration). */

@@ -12,6 +12,7 @@ import type { ConnectorRuntime } from '../parts';
 import type { ConnectorRuntimes } from '../runtime';
 import { CHARGING_MODES, type ChargingMode } from '../site/config';
 import type { Connector, Site } from '../site/model';
+import type { Reason } from '../words';
 import { ExpressionEvaluator, type ExpressionInput } from './expressions';
 
 /** What the preferences need from the load manager around them. */
@@ -243,7 +244,7 @@ export class Preferences {
   }
 }
 
-function setOrDelete(map: Map<string, string>, key: string, value: string | undefined): void {
+function setOrDelete(map: Map<string, Reason>, key: string, value: Reason | undefined): void {
   if (value === undefined) map.delete(key);
   else map.set(key, value);
 }

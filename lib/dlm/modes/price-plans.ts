@@ -21,6 +21,7 @@ import type { ConnectorRuntimes } from '../runtime';
 import { describeValue } from '../site/fields';
 import type { Connector, Site } from '../site/model';
 import { clockTime } from '../site/time-zone';
+import { type Reason, say } from '../words';
 import { describeDeparturePlan, planDeparture } from './departure-planner';
 import { type PricesSummary, planFigures, priceCurve } from './plan-figures';
 import {
@@ -241,7 +242,7 @@ export class PricePlans {
     k: number,
     flow: FlowPlan | undefined,
     now: number,
-  ): { fast: boolean; words: string; figures?: PlanFigures } {
+  ): { fast: boolean; words: Reason; figures?: PlanFigures } {
     const { site } = context;
     const runtime = context.runtimes.of(connector);
     const currency = this.prices.currency;
@@ -252,8 +253,11 @@ export class PricePlans {
       limit === undefined
         ? undefined
         : priceNow === undefined
-          ? `no price known now (limit ${describePrice(limit, currency)})`
-          : `${describePrice(priceNow, currency)} ${belowLimit ? 'at or below' : 'above'} the limit ${describePrice(limit, currency)}`;
+          ? say('noPriceNow', { price: describePrice(limit, currency) })
+          : say(belowLimit ? 'atOrBelowLimit' : 'aboveLimit', {
+              price: describePrice(priceNow, currency),
+              limit: describePrice(limit, currency),
+            });
     const goal = this.goalOf(flow, runtime);
     if (goal && goal.departureMs > now) {
       const view = context.views[k];
@@ -277,10 +281,13 @@ export class PricePlans {
             );
       const remainingWh = socDone ? 0 : goal.energyWh - goal.takenWh;
       if (!(remainingWh > 0)) {
-        const reached = `${socDone ?? `${(Math.round(goal.energyWh / 100) / 10).toFixed(1)} kWh reached`} before ${clockTime(goal.departureMs, now, site.timeZone)}`;
+        const time = clockTime(goal.departureMs, now, site.timeZone);
+        const reached = socDone
+          ? say(socDone.full ? 'fullBefore' : 'percentReached', { percent: socDone.percent, time })
+          : say('reached', { kWh: (Math.round(goal.energyWh / 100) / 10).toFixed(1), time });
         return {
           fast: belowLimit,
-          words: limitWords ? `${reached}; ${limitWords}` : `${reached}: PV surplus only`,
+          words: limitWords ? [reached, limitWords] : [say('pvSurplusOnly', { why: [reached] })],
         };
       }
       const maxW =
@@ -301,16 +308,16 @@ export class PricePlans {
       const fast = plan.chargeNow || belowLimit;
       return {
         fast,
-        words: limitWords && belowLimit && !plan.chargeNow ? `${limitWords}; ${words}` : words,
+        words: limitWords && belowLimit && !plan.chargeNow ? [limitWords, ...words] : words,
         figures: planFigures(plan, goal.departureMs),
       };
     }
     if (limitWords)
       return {
         fast: belowLimit,
-        words: belowLimit ? `charging now: ${limitWords}` : `${limitWords}: PV surplus only`,
+        words: [say(belowLimit ? 'chargingNow' : 'pvSurplusOnly', { why: [limitWords] })],
       };
-    return { fast: false, words: 'price: no plan and no price limit, PV surplus only' };
+    return { fast: false, words: [say('noPlan')] };
   }
 
   /**

@@ -20,6 +20,7 @@ import type { ConnectorView, PvSession } from '../parts';
 import { EPS, onePhaseConductors } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import type { Site } from '../site/model';
+import { say } from '../words';
 import { BatteryBank } from './battery-bank';
 import { type KeptPvSessions, KeptPvTimers } from './pv-kept';
 import type { PvSummary } from './pv-surplus';
@@ -371,8 +372,8 @@ export class PvSurplus {
       view.capA = cap;
       view.capReason =
         leftA > view.minA
-          ? `resting (SuspendedEV): offered what the PV surplus leaves (${Math.round(left)} W)`
-          : `resting (SuspendedEV): offered its minimum, the PV surplus leaves ${Math.round(left)} W`;
+          ? [say('restingOffered', { w: Math.round(left) })]
+          : [say('restingMinimum', { w: Math.round(left) })];
     }
   }
 

@@ -91,11 +91,11 @@ export class StatesOfCharge {
     key: string,
     chargerPercent: number | undefined,
     status: string | undefined,
-  ): string | undefined {
+  ): { full: boolean; percent: number } | undefined {
     const percent = this.percent(key, chargerPercent);
     if (percent === undefined) return undefined;
-    if (percent >= targetPercent) return `${targetPercent} % reached`;
-    if (status === 'SuspendedEV' && percent >= FULL_PERCENT) return `full (${percent} %)`;
+    if (percent >= targetPercent) return { full: false, percent: targetPercent };
+    if (status === 'SuspendedEV' && percent >= FULL_PERCENT) return { full: true, percent };
     return undefined;
   }
 }

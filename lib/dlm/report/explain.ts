@@ -4,7 +4,6 @@
  * stages' state; changes nothing.
  */
 import type { AllocationProblem, Bound, ConnectorAllocation } from '../allocation/allocate';
-import { namesInShort } from '../control/pending-decreases';
 import type { CircuitView } from '../evidence/circuit-loads';
 import { describePlan } from '../evidence/departure';
 import type { Measurements } from '../evidence/measurements';
@@ -14,6 +13,7 @@ import { EPS, GRID_PHASES, round2, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import { describeSiteLimits, type SiteLimits } from '../site/limits';
 import type { Connector, Site } from '../site/model';
+import { english, given, type Reason, type Said, say, sayNames } from '../words';
 import {
   type CircuitSummary,
   type ConnectorSummary,
@@ -23,7 +23,6 @@ import {
   type SiteSummary,
   siteLoad,
 } from './summary';
-import { reasonWords } from './words';
 
 /** What the explanations read. */
 export interface ExplainContext {
@@ -41,10 +40,10 @@ export function reasonFor(
   view: ConnectorView,
   entry: ConnectorAllocation,
   limitA: number,
-): string {
+): Reason {
   const reason = limitReason(context, connector, view, entry, limitA);
   const plan = context.runtimes.of(connector).pricePlan;
-  return plan === undefined ? reason : `${plan}; ${reason}`;
+  return plan === undefined ? reason : [...plan, ...reason];
 }
 
 function limitReason(
@@ -53,71 +52,87 @@ function limitReason(
   view: ConnectorView,
   entry: ConnectorAllocation,
   limitA: number,
-): string {
+): Reason {
   // The first circuit on the path with a fallback in force (no array per connector and update).
-  let fallback: string | undefined;
+  let fallback: Reason | undefined;
   for (let at = 0; at < connector.path.length && fallback === undefined; at++)
     fallback = context.circuitViews[connector.path[at] ?? 0]?.fallback;
-  const failed =
-    view.online && view.uncontrolled ? `${view.uncontrolled.why} (${view.uncontrolled.amps} A); ` : '';
-  const prefix = (fallback && view.wantsByStatus ? `${fallback}; ` : '') + failed;
-  if (view.notWanting) return prefix + view.notWanting;
+  const prefix: Reason = [
+    ...(fallback && view.wantsByStatus ? fallback : []),
+    ...(view.online && view.uncontrolled
+      ? [say('maxWithWhy', { why: view.uncontrolled.why, amps: view.uncontrolled.amps })]
+      : []),
+  ];
+  if (view.notWanting) return [...prefix, ...view.notWanting];
   if (entry.state === 'charging' && limitA === 0 && view.holdReason) {
-    return `${prefix}starting at ${entry.limitA} A when possible: ${view.holdReason}`;
+    return [...prefix, say('startingWhenPossible', { amps: entry.limitA, why: view.holdReason })];
   }
   if (context.runtimes.of(connector).session.yielding) {
     // A car that rests on its own (evidence/car-minimum.ts carYields).
-    const resting = `resting (the car stopped on its own): its minimum ${view.minA} A from what the charging cars leave`;
-    if (entry.state === 'charging' && limitA > 0) return prefix + resting;
+    const resting = say('resting', { amps: view.minA });
+    if (entry.state === 'charging' && limitA > 0) return [...prefix, resting];
     const why =
       entry.bound && entry.bound.kind !== 'max' ? describeBound(context, entry.bound, view) : undefined;
-    return `${prefix}${resting}${why ? `; for now none (${why})` : '; for now none'}`;
+    return [...prefix, resting, why ? say('forNowNoneBecause', { why: [why] }) : say('forNowNone')];
   }
   if (entry.state === 'paused' || limitA === 0) {
-    const why = entry.bound ? describeBound(context, entry.bound, view) : 'not enough current';
-    return `${prefix}paused: ${why} for the minimum ${view.minA} A${view.minFromCar ? ` (the car's, ${view.minWhy})` : ''}`;
+    const why = entry.bound ? describeBound(context, entry.bound, view) : say('notEnoughCurrent');
+    return [
+      ...prefix,
+      view.minFromCar
+        ? say('pausedCarMinimum', { why: [why], amps: view.minA, minWhy: view.minWhy ?? [] })
+        : say('paused', { why: [why], amps: view.minA }),
+    ];
   }
   const target = entry.limitA;
   const plan = view.plan;
   const capped = view.capA < connector.maxA - EPS;
-  let base: string;
+  let base: Reason;
   // Within minChangeA of its target (a meter's jitter moves the target by tenths), a bound other
   // than its own maximum is what holds it: worded as that bound, not as a ramp or a hold that
   // flips with every reading (issue 39: "ramping up to 17.5 A" and "limited: zone L1 is full" in turn).
   const near = Math.abs(target - limitA) < context.site.control.minChangeA - EPS;
   if (near && !plan && entry.bound && entry.bound.kind !== 'max')
-    base = `limited: ${describeBound(context, entry.bound, view)}`;
-  else if (limitA < target - EPS && view.holdReason) base = `${view.holdReason} (then up to ${target} A)`;
-  else if (limitA < target - EPS) base = `ramping up to ${target} A`;
+    base = [say('limited', { why: [describeBound(context, entry.bound, view)] })];
+  else if (limitA < target - EPS && view.holdReason)
+    base = [say('thenUpTo', { why: view.holdReason, amps: target })];
+  else if (limitA < target - EPS) base = [say('rampingUp', { amps: target })];
   else if (limitA > target + EPS)
-    base = `holding ${limitA} A (change below ${context.site.control.minChangeA} A)`;
+    base = [say('holding', { amps: limitA, minChangeA: context.site.control.minChangeA })];
   else if (plan) {
     // A departure plan: what the surplus pays, what the grid adds (evidence/departure.ts).
     const held =
       entry.bound && entry.bound.kind !== 'max' ? describeBound(context, entry.bound, view) : undefined;
     const cap = capped
-      ? (view.capReason ?? `it is limited to ${view.capA} A`)
-      : `its maximum is ${connector.maxA} A`;
-    return (
-      prefix +
-      describePlan(plan, limitA, context.site.timeZone, held, cap) +
-      carMinimum(view, limitA) +
-      unphasedNote(connector, view) +
-      refusedNote(context, connector)
-    );
+      ? (view.capReason ?? [say('itIsLimitedTo', { amps: view.capA })])
+      : [say('maxIs', { amps: connector.maxA })];
+    return [
+      ...prefix,
+      describePlan(plan, limitA, context.site.timeZone, held && [held], cap),
+      ...carMinimum(view, limitA),
+      ...unphasedNote(connector, view),
+      ...refusedNote(context, connector),
+    ];
   } else if (!entry.bound || entry.bound.kind === 'max') {
-    base = capped ? (view.capReason ?? `limited to ${view.capA} A`) : `maximum ${connector.maxA} A`;
-  } else base = `limited: ${describeBound(context, entry.bound, view)}`;
+    base = capped
+      ? (view.capReason ?? [say('limitedTo', { amps: view.capA })])
+      : [say('maximum', { amps: connector.maxA })];
+  } else base = [say('limited', { why: [describeBound(context, entry.bound, view)] })];
   // A pv car kept at its minimum while the surplus is smaller draws the rest from the grid (the
   // shortfall modes/pv.ts counts against its budget): "limited" by the surplus would hide that.
   const shortW = context.runtimes.of(connector).session.pvShortfallW ?? 0;
-  if (entry.bound?.kind === 'pv' && base.startsWith('limited: ') && limitA > 0 && shortW >= 50)
-    base = `PV surplus, ${(shortW / 1000).toFixed(1)} kW from the grid to keep the minimum`;
+  if (entry.bound?.kind === 'pv' && base[0]?.key === 'limited' && limitA > 0 && shortW >= 50)
+    base = [say('pvShortfall', { kW: (shortW / 1000).toFixed(1) })];
   // Ramping or held, a car with a plan says what it is for.
-  if (plan && base.startsWith('ramping')) base += ` (${describePlan(plan, target, context.site.timeZone)})`;
-  return (
-    prefix + base + carMinimum(view, limitA) + unphasedNote(connector, view) + refusedNote(context, connector)
-  );
+  if (plan && base[0]?.key === 'rampingUp')
+    base = [say('rampingUpFor', { amps: target, plan: [describePlan(plan, target, context.site.timeZone)] })];
+  return [
+    ...prefix,
+    ...base,
+    ...carMinimum(view, limitA),
+    ...unphasedNote(connector, view),
+    ...refusedNote(context, connector),
+  ];
 }
 
 /**
@@ -125,25 +140,33 @@ function limitReason(
  * not measured, evidence/meter-plausibility.ts): the newest one, without the charger's name the
  * reason is already under.
  */
-function refusedNote(context: ExplainContext, connector: Connector): string {
+function refusedNote(context: ExplainContext, connector: Connector): Reason {
   const why = context.runtimes.of(connector).session.refusedWhy;
-  return why === undefined ? '' : `; reading refused: ${why.replace(`charger ${connector.key} `, '')}`;
+  return why === undefined ? [] : [say('readingRefused', { why: why.map(withoutCharger) })];
+}
+
+/** A charger's refused reading without its name (`chargerNotFinite` → `notFinite`). */
+function withoutCharger(part: Said): Said {
+  const { value = '', where = '', boundA = '', maxA = '' } = part.params ?? {};
+  if (part.key === 'chargerNotFinite') return say('notFinite', { value, where });
+  if (part.key === 'chargerBeyondWiring') return say('beyondWiring', { value, where, boundA, maxA });
+  return part;
 }
 
 /** Said of a connector whose charger reports its current without a phase (evidence/measurements.ts unphasedOn). */
-function unphasedNote(connector: Connector, view: ConnectorView): string {
-  if (view.fromEnergy) return '; measured by its energy register (it reports no current)';
-  if (!view.unphased) return '';
+function unphasedNote(connector: Connector, view: ConnectorView): Reason {
+  if (view.fromEnergy) return [say('byEnergyRegister')];
+  if (!view.unphased) return [];
   const phases =
-    connector.phases === 3 ? 'L1-L3' : connector.network === 'IT' ? 'L1-L2 (IT: two conductors)' : 'L1';
-  return `; current reported without phase: counted on ${phases}`;
+    connector.phases === 3 ? 'L1-L3' : connector.network === 'IT' ? [say('itTwoConductors')] : 'L1';
+  return [say('withoutPhase', { phases })];
 }
 
 /** Said of a car held at the minimum it asked for over ISO 15118 (more than the connector's). */
-function carMinimum(view: ConnectorView, limitA: number): string {
+function carMinimum(view: ConnectorView, limitA: number): Reason {
   return view.minFromCar && limitA <= view.minA + EPS
-    ? `; the car's minimum ${view.minA} A (${view.minWhy})`
-    : '';
+    ? [say('carMinimum', { amps: view.minA, why: view.minWhy ?? [] })]
+    : [];
 }
 
 /**
@@ -155,40 +178,48 @@ function carMinimum(view: ConnectorView, limitA: number): string {
 export function reasonsInForce(
   context: ExplainContext,
   allocation: { connectors: readonly ConnectorAllocation[] } | undefined,
-): (k: number) => string {
+): (k: number) => Reason {
   const { site, runtimes, views } = context;
   return (k) => {
     const connector = site.connectors[k];
     const sent = connector && runtimes.of(connector).sent;
-    if (!connector || !sent) return '';
+    if (!connector || !sent) return [];
     const view = views[k];
     const entry = allocation?.connectors[k];
-    if (!view || !entry) return sent.reason;
+    if (!view || !entry) return sent.words;
     return reasonFor(context, connector, view, entry, sent.limitA);
   };
 }
 
 /** What bound a connector's allocation, in words. */
-function describeBound(context: ExplainContext, bound: Bound, view: ConnectorView): string {
+function describeBound(context: ExplainContext, bound: Bound, view: ConnectorView): Said {
   const { site } = context;
   const circuitName = (c: number) => site.circuits[c]?.name ?? `circuit ${c}`;
   switch (bound.kind) {
     case 'max':
       return view.capA < view.minA
-        ? `${view.capReason ?? (view.minFromCar ? 'its maximum' : 'limit')} (${view.capA} A)`
-        : 'its maximum';
+        ? say('maxWithWhy', {
+            why: view.capReason ?? [view.minFromCar ? say('itsMaximum') : say('limitWord')],
+            amps: view.capA,
+          })
+        : say('itsMaximum');
     case 'phase':
-      return `${circuitName(bound.circuit)} L${bound.phase + 1} is full`;
+      return say('phaseFull', { circuit: circuitName(bound.circuit), phase: bound.phase + 1 });
     case 'power':
-      return `power limit of ${circuitName(bound.circuit)}`;
+      return say('powerLimit', { circuit: circuitName(bound.circuit) });
     case 'chargersPower': {
       const id = site.circuits[bound.circuit]?.id ?? '';
-      return `${context.siteLimits.of(id)?.chargersPowerLimitW?.reason ?? 'site limit'} on ${circuitName(bound.circuit)}`;
+      // A site limit's own reason is the command's (`§14a`), shown as it came.
+      const given_ = context.siteLimits.of(id)?.chargersPowerLimitW?.reason;
+      return say('chargersPower', {
+        why: [given_ === undefined ? say('siteLimit') : given(given_)],
+        circuit: circuitName(bound.circuit),
+      });
     }
     case 'unbalance':
-      return `unbalance limit of ${circuitName(bound.circuit)}`;
+      return say('unbalanceLimit', { circuit: circuitName(bound.circuit) });
     case 'pv':
-      return 'PV surplus';
+      return say('pvSurplus');
   }
 }
 
@@ -196,20 +227,20 @@ function describeBound(context: ExplainContext, bound: Bound, view: ConnectorVie
 export interface SummaryInputs {
   measurements: Measurements;
   problem: AllocationProblem | undefined;
-  internalProblems: readonly string[];
+  internalProblems: readonly Reason[];
   unknownConnectors: ReadonlySet<string>;
   pv: PvSummary | undefined;
   /** The price now and until when prices are known (modes/price-plans.ts). */
   prices: SiteSummary['prices'];
   /** Per circuit, what it would carry if ampflow stopped now, and the problem where it does not fit (control/offline-fit.ts). */
-  offline: { circuits: readonly OfflineSummary[]; problems: readonly (string | undefined)[] };
+  offline: { circuits: readonly OfflineSummary[]; problems: readonly (Reason | undefined)[] };
   /** Why the set-point in force of the connector at index k is what it is (one that has one). */
-  reasonOf(k: number): string;
+  reasonOf(k: number): Reason;
 }
 
 export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now: number): SiteSummary {
   const { site, runtimes, views } = context;
-  const problems: string[] = [...inputs.internalProblems];
+  const problems: Reason[] = [...inputs.internalProblems];
   const counted = site.connectors.map((connector, k) => {
     const demand = inputs.problem?.connectors[k];
     const limit = runtimes.of(connector).sent?.limitA ?? 0;
@@ -263,21 +294,22 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     const offline = inputs.offline.problems[c];
     if (offline) problems.push(offline);
     if (overloaded) {
-      problems.push(
-        `${circuit.name}: the loads the load manager does not control exceed the limit (${availableA.join('/')} A left)`,
-      );
+      problems.push([say('overloaded', { circuit: circuit.name, amps: availableA.join('/') })]);
     } else if (fullOfReservations) {
       const held = circuit.connectorIndexes
         .filter((k) => (reserved[k] ?? []).some((a) => a > 0))
         .map((k) => {
           const connector = site.connectors[k];
-          const what = views[k]?.known ? 'offline' : 'not reported yet';
+          const key = String(connector?.key);
+          const amps = Math.max(...(reserved[k] ?? [0]));
           const why = views[k]?.uncontrolled?.why;
-          return `${connector?.key} ${what}: ${Math.max(...(reserved[k] ?? [0]))} A reserved${why ? ` (${why})` : ''}`;
+          return !views[k]?.known
+            ? say('reservedNotReported', { key, amps })
+            : why
+              ? say('reservedOfflineWhy', { key, amps, why })
+              : say('reservedOffline', { key, amps });
         });
-      problems.push(
-        `${circuit.name}: full with what chargers not under control may draw (${held.join(', ')})`,
-      );
+      problems.push([say('fullOfReserved', { circuit: circuit.name, held })]);
     }
     const override = context.siteLimits.of(circuit.id);
     const unbalance = Math.max(...chargersA) - Math.min(...chargersA);
@@ -317,11 +349,11 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
                 : {}),
               ...(meter?.powerW === undefined ? {} : { measuredW: Math.round(meter.powerW.value) }),
               ...(view?.stalePhases?.length ? { stalePhases: view.stalePhases.map((p) => p + 1) } : {}),
-              ...(view?.implausible ? { implausible: view.implausible } : {}),
+              ...(view?.implausible ? { implausible: english(view.implausible) } : {}),
             },
           }
         : {}),
-      ...(fallback ? { fallback, fallbackWords: reasonWords(fallback) } : {}),
+      ...(fallback ? { fallback: english(fallback), fallbackWords: fallback } : {}),
       ...(override ? { siteLimits: describeSiteLimits(override) } : {}),
       overloaded,
       ...(reservedA.some((a) => a > 0) ? { reservedA: reservedA.map(round2) as Triple } : {}),
@@ -340,18 +372,14 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     if (limitA > 0 && runtime.state?.status === 'Charging') charging += 1;
     const session = runtime.session;
     if (session.overdrawing) {
-      problems.push(
-        `charger ${connector.key} draws above its set-point ${limitA} A (counted at what it draws)`,
-      );
+      problems.push([say('overdrawing', { key: connector.key, amps: limitA })]);
     }
     if (session.refusedWhy !== undefined) {
-      problems.push(
-        `${session.refusedWhy}: refused, taken as not measured (${session.refusedReadings} refused this session)`,
-      );
+      problems.push([say('refusedReadings', { why: session.refusedWhy, n: session.refusedReadings ?? 0 })]);
     }
     for (const error of runtime.exprErrors.values()) problems.push(error);
     const energyWh = sessionEnergyWh(runtime.state);
-    const reason = sent ? inputs.reasonOf(k) : '';
+    const reason = sent ? inputs.reasonOf(k) : [];
     return {
       chargePointId: connector.chargePointId,
       connectorId: connector.connectorId,
@@ -363,17 +391,17 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       priority: view?.priority ?? 0,
       limitA,
       phases: sent?.phases ?? view?.phasesOut ?? 3,
-      reason,
-      reasonWords: reasonWords(reason),
+      reason: english(reason),
+      reasonWords: reason,
       gridPhases: (view?.gridPhases ?? []).map((p) => p + 1),
       ...(view?.drawGridA ? { drawA: view.drawGridA.map(round2) as Triple } : {}),
       ...(view?.fromEnergy ? { measuredBy: 'energy' as const } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
       ...(session.overshoot ? { overshootPercent: Math.round(session.overshoot * 1000) / 10 } : {}),
-      ...(session.refusedWhy === undefined ? {} : { refusedReading: session.refusedWhy }),
+      ...(session.refusedWhy === undefined ? {} : { refusedReading: english(session.refusedWhy) }),
       ...(view?.online && view.uncontrolled
-        ? { uncontrolled: view.uncontrolled.why, uncontrolledWords: reasonWords(view.uncontrolled.why) }
+        ? { uncontrolled: english(view.uncontrolled.why), uncontrolledWords: view.uncontrolled.why }
         : {}),
       ...((reserved[k] ?? []).some((a) => a > 0)
         ? { reservedA: (reserved[k] ?? triple(0)).map(round2) as Triple }
@@ -385,11 +413,11 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       // A price connector: its mode as chosen (the others see fast or pv) and its plan in words.
       ...(runtime.pricePlan === undefined
         ? {}
-        : { mode: 'price' as const, plan: runtime.pricePlan, planWords: reasonWords(runtime.pricePlan) }),
+        : { mode: 'price' as const, plan: english(runtime.pricePlan), planWords: runtime.pricePlan }),
       ...(runtime.pricePlanned === undefined ? {} : { planned: runtime.pricePlanned }),
     };
   });
-  for (const key of inputs.unknownConnectors) problems.push(`connector ${key} is not in the site model`);
+  for (const key of inputs.unknownConnectors) problems.push([say('notInSite', { key })]);
   return {
     at: new Date(now).toISOString(),
     timeZone: site.timeZone,
@@ -400,13 +428,13 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     connectors,
     ...(inputs.pv ? { pv: inputs.pv } : {}),
     ...(inputs.prices ? { prices: inputs.prices } : {}),
-    problems,
-    problemWords: problems.map(reasonWords),
+    problems: problems.map(english),
+    problemWords: problems,
   };
 }
 
 /** A circuit's fallback, and the connectors below it that want current and are paused ("CP-7/1, CP-8/1 paused"). */
-function withPaused(context: ExplainContext, below: readonly number[], fallback: string): string {
+function withPaused(context: ExplainContext, below: readonly number[], fallback: Reason): Reason {
   const paused: string[] = [];
   for (const k of below) {
     const connector = context.site.connectors[k];
@@ -414,5 +442,5 @@ function withPaused(context: ExplainContext, below: readonly number[], fallback:
     if (!connector || !view?.online || !view.wantsByStatus) continue;
     if ((context.runtimes.of(connector).sent?.limitA ?? 0) === 0) paused.push(connector.key);
   }
-  return paused.length === 0 ? fallback : `${fallback}; ${namesInShort(paused)} paused`;
+  return paused.length === 0 ? fallback : [...fallback, say('namesPaused', { names: sayNames(paused) })];
 }

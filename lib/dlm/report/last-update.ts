@@ -6,6 +6,7 @@
  */
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import type { Site } from '../site/model';
+import type { Reason } from '../words';
 import { buildSummary, type ExplainContext, reasonsInForce, type SummaryInputs } from './explain';
 import type { SiteSummary } from './summary';
 
@@ -65,7 +66,7 @@ export class LastUpdate {
   }
 
   /** Why each set-point in force is what it is (report/explain.ts), from the last update's allocation. */
-  reasons(): (k: number) => string {
+  reasons(): (k: number) => Reason {
     const allocation = this.allocation;
     return reasonsInForce(
       this.host.explainContext(),

@@ -13,7 +13,7 @@ import { GRID_PHASES, round2, sum, type Triple } from '../phases';
 import type { ChargingMode, MeterLocation } from '../site/config';
 import type { SiteLimitSummary } from '../site/limits';
 import type { Site } from '../site/model';
-import type { Said } from './words';
+import type { Said } from '../words';
 
 export type { OfflineSummary } from '../control/offline-fit';
 export type { PvSummary } from '../modes/pv-surplus';
@@ -58,7 +58,7 @@ export interface CircuitSummary {
   };
   /** Why the circuit runs on its fallback, when it does. */
   fallback?: string;
-  /** `fallback` in message keys and parameters (report/words.ts). */
+  /** `fallback` in message keys and parameters (lib/dlm/words.ts). */
   fallbackWords?: Said[];
   /** Limits set by commands (a grid operator's signal, a tariff), each with its reason and end. */
   siteLimits?: SiteLimitSummary[];
@@ -84,7 +84,7 @@ export interface ConnectorSummary {
   limitA: number;
   phases: 1 | 2 | 3;
   reason: string;
-  /** The reason in message keys and parameters (report/words.ts): what a dashboard words in its language. */
+  /** The reason in message keys and parameters (lib/dlm/words.ts): what a dashboard words in its language. */
   reasonWords?: Said[];
   /** Grid phases (1..3) the connector is counted on. */
   gridPhases: number[];
@@ -115,7 +115,7 @@ export interface ConnectorSummary {
    * said so); why, in the load manager's words. It is counted at what it may draw on its own.
    */
   uncontrolled?: string;
-  /** `uncontrolled` in message keys and parameters (report/words.ts). */
+  /** `uncontrolled` in message keys and parameters (lib/dlm/words.ts). */
   uncontrolledWords?: Said[];
   /** Offline (or not reported yet) and held for at what it may draw on its own, A per grid phase. */
   reservedA?: Triple;
@@ -126,7 +126,7 @@ export interface ConnectorSummary {
   phaseSwitches?: number;
   /** A `price` connector's plan in words (modes/price-plans.ts). */
   plan?: string;
-  /** `plan` in message keys and parameters (report/words.ts). */
+  /** `plan` in message keys and parameters (lib/dlm/words.ts). */
   planWords?: Said[];
   /** The same plan in figures, while the departure planner plans for it (modes/plan-figures.ts). */
   planned?: PlanFigures;
@@ -277,6 +277,6 @@ export interface SiteSummary {
   prices?: PricesSummary;
   /** Things an operator should look at: stale meters, chargers ignoring limits, failing expressions. */
   problems: string[];
-  /** Each of `problems` in message keys and parameters (report/words.ts). */
+  /** Each of `problems` in message keys and parameters (lib/dlm/words.ts). */
   problemWords?: Said[][];
 }

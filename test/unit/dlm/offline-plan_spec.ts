@@ -610,7 +610,7 @@ function withFallbacks(
   for (const connector of site.connectors) {
     const state = runtimes.of(connector).state as ConnectorState;
     const record = copy.of(connector);
-    record.sent = { limitA: limits[connector.index] ?? 0, phases: 3, reason: '', atMs: 0 };
+    record.sent = { limitA: limits[connector.index] ?? 0, phases: 3, reason: '', words: [], atMs: 0 };
     const amps = fallbackOf(connector.index);
     const planned = state.online && !state.neverConnected && !state.keepsLimitOffline && amps !== undefined;
     record.state = planned ? { ...state, offlineFallback: { limitA: amps, afterS: 300, since: '' } } : state;

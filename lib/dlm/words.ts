@@ -1,12 +1,14 @@
 /**
  * The load manager's reasons as message keys with parameters, and their words in English and
- * German: one catalogue for every edge that shows a reason (the dashboards, the Chargers sidebar,
- * a flow). The stages word their reasons in English (the documented `reason` text); `reasonWords`
- * reads such a text back into keys and parameters against this catalogue, `sayReason` words them
- * in a language. A reason is parts joined by `; ` (a prefix such as a circuit's fallback, the
- * reason, notes); a parameter that is itself a reason (the bound that holds a car, a fallback's
- * cause) is read as one, so it is translated too; one that matches nothing (a circuit's or
- * charger's name, a price) stays as it is.
+ * German: the one home of every sentence a reason is made of. A stage that words a reason makes
+ * it here (`say(key, params)`: a `Said`, typed so that a key must be in the catalogue and its
+ * parameters the template's); the English text the summary, the set-points and the logs carry is
+ * rendered from the same entry as the German (`english`, `sayReason`), so no English sentence is
+ * written outside it (test/unit/dlm/words_spec.ts scans lib/dlm for one). The catalogue is a
+ * top-level file that imports nothing, so the earliest stage that words a reason can import it.
+ * A reason is parts joined by `; `; a parameter that is itself a reason (the bound that holds a
+ * car, a fallback's cause) is kept as one, so it is translated too; a name (a circuit's, a
+ * charger's), a price or a number stays as it is.
  */
 
 /** A reason's part: a catalogue key and its parameters (numbers as text, in English form). */
@@ -15,14 +17,18 @@ export interface Said {
   params?: Record<string, string | Said[]>;
 }
 
+/** A reason: its parts, said one after the other (`; ` between them). */
+export type Reason = Said[];
+
 export type Language = 'en' | 'de';
 
 /**
  * Every part a reason can have, `{name}` for a parameter. The German words name the same thing as
- * the English ones; a test checks that no English word is left in them (test/unit/dlm/words_spec.ts).
- * `text` is no reason: the key of a part the catalogue does not know (shown as it came).
+ * the English ones; a test checks that no English word is left in them and that both have the same
+ * parameters (test/unit/dlm/words_spec.ts). `text` is no wording of ampflow's: a text given from
+ * outside (a site limit's reason sent by a command, an expression's error) shown as it came.
  */
-export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+export const REASON_WORDS = {
   // Why a connector gets nothing or is not counted (allocation/from-update.ts).
   unknownState: {
     en: 'unknown state: counted at {amps} A until the charger reports',
@@ -115,6 +121,7 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     de: 'Strom ohne Phase gemeldet: auf {phases} gerechnet',
   },
   itTwoConductors: { en: 'L1-L2 (IT: two conductors)', de: 'L1-L2 (IT: zwei Leiter)' },
+  iso15118: { en: 'ISO 15118', de: 'ISO 15118' },
   carMinimum: { en: "the car's minimum {amps} A ({why})", de: 'Minimum des Fahrzeugs {amps} A ({why})' },
   // What bound a connector (report/explain.ts describeBound).
   maxWithWhy: { en: '{why} ({amps} A)', de: '{why} ({amps} A)' },
@@ -165,6 +172,11 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     en: 'waiting for {names} to follow a decrease',
     de: 'wartet auf {names}, bis eine Senkung befolgt ist',
   },
+  namesFollowTime: {
+    en: '{names} (no per-phase current readings from {blind}: its follow time)',
+    de: '{names} (keine Strommesswerte je Phase von {blind}: ihre Folgezeit)',
+  },
+  namesAndMore: { en: '{names} and {n} more', de: '{names} und {n} weitere' },
   switchedThree: {
     en: 'switched to three phases: at its minimum until {names} follow a decrease',
     de: 'auf drei Phasen umgeschaltet: auf seinem Minimum, bis bei {names} eine Senkung befolgt ist',
@@ -265,6 +277,9 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     de: '{source} meldet sich als veraltet ({why})',
   },
   isStale: { en: '{source} is stale ({s} s)', de: '{source} ist veraltet ({s} s)' },
+  noValueFor: { en: 'no value yet for {phases}', de: 'noch kein Wert für {phases}' },
+  phasesStale: { en: '{phases} stale ({s} s)', de: '{phases} veraltet ({s} s)' },
+  meterParts: { en: '{source}: {whyList}', de: '{source}: {whyList}' },
   otherTakenAs: { en: 'other loads taken as {amps} A', de: 'übrige Verbraucher mit {amps} A angesetzt' },
   namesPaused: { en: '{names} paused', de: '{names} pausiert' },
   perConnector: { en: '{amps} A per connector', de: '{amps} A je Anschluss' },
@@ -297,7 +312,6 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     en: 'PV surplus plus {amps} A from the grid to have {kWh} kWh by {time}',
     de: 'PV-Überschuss plus {amps} A aus dem Netz für {kWh} kWh bis {time}',
   },
-  planGoal: { en: '{kWh} kWh by {time}', de: '{kWh} kWh bis {time}' },
   maxIsLess: { en: 'its maximum is less', de: 'sein Maximum ist kleiner' },
   maxIs: { en: 'its maximum is {amps} A', de: 'sein Maximum ist {amps} A' },
   itIsLimitedTo: { en: 'it is limited to {amps} A', de: 'es ist auf {amps} A begrenzt' },
@@ -326,6 +340,8 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
   aboveLimit: { en: '{price} above the limit {limit}', de: '{price} über der Grenze {limit}' },
   chargingNow: { en: 'charging now: {why}', de: 'lädt jetzt: {why}' },
   pvSurplusOnly: { en: '{why}: PV surplus only', de: '{why}: nur PV-Überschuss' },
+  percentReached: { en: '{percent} % reached before {time}', de: '{percent} % vor {time} erreicht' },
+  fullBefore: { en: 'full ({percent} %) before {time}', de: 'voll ({percent} %) vor {time}' },
   reached: { en: '{kWh} kWh reached before {time}', de: '{kWh} kWh vor {time} erreicht' },
   noPlan: {
     en: 'price: no plan and no price limit, PV surplus only',
@@ -351,6 +367,7 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     de: 'eigene Offline-Grenzen (offlineA) {names}: {each}',
   },
   theirOwnAmps: { en: 'their own amps', de: 'jeweils ihre eigenen A' },
+  amps: { en: '{amps} A', de: '{amps} A' },
   ampsEach: { en: '{amps} A each', de: 'je {amps} A' },
   otherUnlearned: {
     en: 'other loads 0 A (nothing learned yet, no fallback.otherLoadA)',
@@ -405,6 +422,18 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     en: '{source} reads {value} A on L{phase}, more export than the {generated} A generated below: implausible (a CT the wrong way round?)',
     de: '{source} misst {value} A auf L{phase}, mehr Einspeisung als die {generated} A, die darunter erzeugt werden: unplausibel (ein verkehrt herum eingebauter Wandler?)',
   },
+  belowChargers: {
+    en: '{source} reads {value} A on L{phase} while the chargers below draw {chargersA} A by their own meters: implausible (a CT disconnected?)',
+    de: '{source} misst {value} A auf L{phase}, während die Ladestationen darunter nach ihren eigenen Zählern {chargersA} A ziehen: unplausibel (ein abgeklemmter Wandler?)',
+  },
+  belowChargersNoneMeasured: {
+    en: '{source} reads {value} A on L{phase} while the chargers below draw {chargersA} A by their own meters (nothing generated below, as measured): implausible (a CT disconnected?)',
+    de: '{source} misst {value} A auf L{phase}, während die Ladestationen darunter nach ihren eigenen Zählern {chargersA} A ziehen (darunter wird laut Messung nichts erzeugt): unplausibel (ein abgeklemmter Wandler?)',
+  },
+  belowChargersGenerated: {
+    en: '{source} reads {value} A on L{phase} while the chargers below draw {chargersA} A by their own meters ({generated} A generated below): implausible (a CT disconnected?)',
+    de: '{source} misst {value} A auf L{phase}, während die Ladestationen darunter nach ihren eigenen Zählern {chargersA} A ziehen ({generated} A darunter erzeugt): unplausibel (ein abgeklemmter Wandler?)',
+  },
   allZero: {
     en: '{source} reads exactly 0.00 A on every phase where its values moved at every reading before: implausible (a CT fallen off, or a gateway that lost its meter?)',
     de: '{source} misst auf jeder Phase genau 0,00 A, wo sich seine Werte vorher bei jeder Messung bewegten: unplausibel (ein abgefallener Wandler oder ein Gateway, das seinen Zähler verloren hat?)',
@@ -443,148 +472,138 @@ export const REASON_WORDS: Readonly<Record<string, { en: string; de: string }>> 
     en: 'connector {key} is not in the site model',
     de: 'Anschluss {key} ist nicht im Standortmodell',
   },
+  // An expression's failure (modes/expressions.ts), a problem; `{error}` is JSONata's own words.
+  expressionFailed: {
+    en: 'connector {connector}: {field} expression "{expression}" failed ({error}); using {fallback}',
+    de: 'Anschluss {connector}: Ausdruck für {field} "{expression}" fehlgeschlagen ({error}); verwendet {fallback}',
+  },
+  modeField: { en: 'mode', de: 'Modus' },
+  priorityField: { en: 'priority', de: 'Priorität' },
+  returned: { en: 'returned {value}', de: 'ergab {value}' },
+  returnedNothing: { en: 'returned nothing', de: 'ergab nichts' },
+  // The invariant check refused set-points (control/policy.ts): cannot happen unless the allocator has a bug.
+  internalCheck: {
+    en: 'internal check failed, pausing the affected connectors: {violations}',
+    de: 'interne Prüfung fehlgeschlagen, die betroffenen Anschlüsse werden pausiert: {violations}',
+  },
   text: { en: '{text}', de: '{text}' },
-};
+} as const satisfies Readonly<Record<string, { en: string; de: string }>>;
 
-/** OCPP connector states as a reason names them (`idle: Available`), in the dashboards' words. */
-export const STATUS_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+/**
+ * OCPP connector states: `en` as a reason names them (`idle: Available`, OCPP's own name), `shown`
+ * where the dashboards' tables say it otherwise in English, `de` for both. Served as `status.X`
+ * (in a reason) and `state.X` (a charger's state in a table) by `wordsCatalogue`.
+ */
+export const STATUS_WORDS: Readonly<Record<string, { en: string; de: string; shown?: string }>> = {
   Available: { en: 'Available', de: 'Frei' },
   Preparing: { en: 'Preparing', de: 'Vorbereitung' },
   Charging: { en: 'Charging', de: 'Lädt' },
-  SuspendedEV: { en: 'SuspendedEV', de: 'Pausiert (Fahrzeug)' },
-  SuspendedEVSE: { en: 'SuspendedEVSE', de: 'Pausiert (Ladestation)' },
+  SuspendedEV: { en: 'SuspendedEV', shown: 'Suspended by the car', de: 'Pausiert (Fahrzeug)' },
+  SuspendedEVSE: { en: 'SuspendedEVSE', shown: 'Suspended by the charger', de: 'Pausiert (Ladestation)' },
   Finishing: { en: 'Finishing', de: 'Beendet' },
   Reserved: { en: 'Reserved', de: 'Reserviert' },
   Unavailable: { en: 'Unavailable', de: 'Gesperrt' },
   Faulted: { en: 'Faulted', de: 'Störung' },
   Occupied: { en: 'Occupied', de: 'Belegt' },
+  // Not OCPP's: a charger not connected, and one that has not reported its state yet (the tables).
+  Offline: { en: 'Offline', de: 'Offline' },
+  Unknown: { en: 'Unknown', de: 'Unbekannt' },
 };
 
-interface Pattern {
-  key: string;
-  regex: RegExp;
-  names: string[];
-  lead: number;
-  fixed: number;
-}
+export type ReasonKey = keyof typeof REASON_WORDS;
 
-/** The catalogue as patterns, the most specific first. */
-const PATTERNS: readonly Pattern[] = Object.entries(REASON_WORDS)
-  .filter(([key]) => key !== 'text')
-  .map(([key, { en }]) => {
-    const names: string[] = [];
-    const source = en
-      .split(/(\{\w+\})/)
-      .map((piece) => {
-        const name = /^\{(\w+)\}$/.exec(piece)?.[1];
-        if (name === undefined) return piece.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        names.push(name);
-        return '(.+?)';
-      })
-      .join('');
-    const lead = en.indexOf('{') < 0 ? en.length : en.indexOf('{');
-    return { key, regex: new RegExp(`^${source}$`), names, lead, fixed: en.replace(/\{\w+\}/g, '').length };
-  })
-  // A fixed beginning first ("fallback: {why}, {whatList}" before "{amps} A per connector", which
-  // would take the whole fallback for its amperes), then the most fixed text.
-  .sort((a, b) => b.lead - a.lead || b.fixed - a.fixed);
+/** The `{name}`s of a template. */
+type Names<T extends string> = T extends `${string}{${infer N}}${infer R}` ? N | Names<R> : never;
 
-/** A reason's parts: split on `; ` outside parentheses. */
-function partsOf(text: string): string[] {
-  return splitOutside(text, '; ');
-}
+/**
+ * The parameters that are themselves reasons: only parts of the catalogue (a text from outside
+ * through `given`), never a string, so no English sentence gets into a reason through them.
+ */
+type ReasonParam =
+  | 'why'
+  | 'minWhy'
+  | 'what'
+  | 'plan'
+  | 'planned'
+  | 'status'
+  | 'detail'
+  | 'error'
+  | 'field'
+  | 'source'
+  | 'violations';
 
-function splitOutside(text: string, separator: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth = Math.max(0, depth - 1);
-    else if (depth === 0 && text.startsWith(separator, i)) {
-      parts.push(text.slice(start, i));
-      start = i + separator.length;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.filter((part) => part !== '');
-}
+/**
+ * A parameter: a `{…List}` is a list of parts (`, ` between them), a `ReasonParam` a reason; any
+ * other is a number, a name or a list of names (a string), or, where it may be words (a price not
+ * known, `L1-L2 (IT: two conductors)`, `CP-1/1 and 3 more`), a reason.
+ */
+type Param<N extends string> = N extends `${string}List`
+  ? readonly Said[]
+  : N extends ReasonParam
+    ? readonly Said[]
+    : string | number | readonly Said[];
 
-function readPart(part: string): Said | undefined {
-  if (STATUS_WORDS[part]) return { key: `status.${part}` };
-  for (const pattern of PATTERNS) {
-    const match = pattern.regex.exec(part);
-    if (!match) continue;
-    // One that begins with a parameter ("{why} on {circuit}") takes a text of another kind whole
-    // unless that parameter is a name or a reason of the catalogue: a name has no ": ".
-    const first = match[1] ?? '';
-    if (pattern.lead === 0 && first.includes(': ') && !readWhole(first)) continue;
-    const params: Record<string, string | Said[]> = {};
-    pattern.names.forEach((name, i) => {
-      const value = match[i + 1] ?? '';
-      const inner = /^-?[\d.,/ ]+$/.test(value)
-        ? undefined
-        : name.endsWith('List')
-          ? readList(value)
-          : readWhole(value);
-      params[name] = inner ?? value;
-    });
-    return pattern.names.length === 0 ? { key: pattern.key } : { key: pattern.key, params };
-  }
-  return undefined;
-}
+/** The parameters of `key`, each one its template names. */
+export type ParamsOf<K extends ReasonKey> = { [N in Names<(typeof REASON_WORDS)[K]['en']>]: Param<N> };
 
-/** A `{…List}` parameter (`a, b`): one part per item when every item is in the catalogue. */
-function readList(text: string): Said[] | undefined {
-  const items: Said[] = [];
-  for (const item of splitOutside(text, ', ')) {
-    const one = readPart(item);
-    if (!one) return undefined;
-    items.push(one);
-  }
-  return items;
-}
-
-/** A text read as parts when every part is in the catalogue; undefined otherwise. */
-function readWhole(text: string): Said[] | undefined {
-  const said: Said[] = [];
-  for (const part of partsOf(text)) {
-    const one = readPart(part);
-    if (!one) return undefined;
-    said.push(one);
-  }
-  return said.length > 0 ? said : undefined;
+/**
+ * A reason's part: the catalogue's `key` with its parameters (a number as text, as a template
+ * literal would print it). A key not in the catalogue, or a parameter missing or extra, does not
+ * type-check.
+ */
+export function say<K extends ReasonKey>(
+  key: K,
+  ...params: [Names<(typeof REASON_WORDS)[K]['en']>] extends [never] ? [] : [ParamsOf<K>]
+): Said {
+  const given = params[0] as Record<string, string | number | readonly Said[]> | undefined;
+  if (!given) return { key };
+  const out: Record<string, string | Said[]> = {};
+  for (const [name, value] of Object.entries(given))
+    out[name] = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : [...value];
+  return { key, params: out };
 }
 
 /**
- * A reason in keys and parameters. A part the catalogue does not know is kept as `{ key: 'text',
- * params: { text } }` (shown as it came, in English).
+ * A few names, and how many more (`namesAndMore`): a reason a person reads (and that every held
+ * connector carries) names at most three connectors, whatever the size of the site.
  */
-export function reasonWords(reason: string): Said[] {
-  return partsOf(reason).map((part) => readPart(part) ?? { key: 'text', params: { text: part } });
+export function sayNames(keys: readonly string[]): string | Reason {
+  const shown = keys.slice(0, 3).join(', ');
+  return keys.length > 3 ? [say('namesAndMore', { names: shown, n: keys.length - 3 })] : shown;
+}
+
+/** An OCPP connector state as a reason names it (`idle: Available`). */
+export function sayStatus(status: string): Said {
+  return { key: `status.${status}` };
+}
+
+/** A text given from outside ampflow (a command's reason, an expression's error): shown as it came. */
+export function given(text: string): Said {
+  return { key: 'text', params: { text } };
 }
 
 /** Numbers in German form (a decimal comma), text as it is. */
 function literal(value: string, language: Language): string {
   if (language === 'en') return value;
-  // A list in short (control/pending-decreases.ts namesInShort): "CP-1/1, CP-2/1 and 3 more".
-  return value.replace(/(\d)\.(\d)/g, '$1,$2').replace(/ and (\d+) more$/, ' und $1 weitere');
+  return value.replace(/(\d)\.(\d)/g, '$1,$2');
 }
 
 /** Reason parts in a language: the catalogue's words with their parameters filled in. */
 export function sayReason(said: readonly Said[], language: Language): string {
   return said
     .map((part) => {
-      if (part.key.startsWith('status.')) {
-        const status = part.key.slice('status.'.length);
-        return STATUS_WORDS[status]?.[language] ?? status;
+      const [kind, status = ''] = part.key.split('.');
+      if (kind === 'status' || kind === 'state') {
+        const entry = STATUS_WORDS[status];
+        if (!entry) return status;
+        return kind === 'state' && language === 'en' ? (entry.shown ?? entry.en) : entry[language];
       }
-      const entry = REASON_WORDS[part.key] ?? REASON_WORDS.text;
-      return (entry?.[language] ?? '').replace(/\{(\w+)\}/g, (_all, name: string) => {
+      const entry =
+        (REASON_WORDS as Record<string, { en: string; de: string }>)[part.key] ?? REASON_WORDS.text;
+      return entry[language].replace(/\{(\w+)\}/g, (_all, name: string) => {
         const value = part.params?.[name];
         if (value === undefined) return '';
-        if (typeof value === 'string') return literal(value, language);
+        if (typeof value === 'string') return part.key === 'text' ? value : literal(value, language);
         return name.endsWith('List')
           ? value.map((item) => sayReason([item], language)).join(', ')
           : sayReason(value, language);
@@ -593,9 +612,9 @@ export function sayReason(said: readonly Said[], language: Language): string {
     .join('; ');
 }
 
-/** A reason's English text in another language (English: as it is). */
-export function translateReason(reason: string, language: Language): string {
-  return language === 'en' ? reason : sayReason(reasonWords(reason), language);
+/** A reason's English text: what the summary's `reason`, the set-point and the logs carry. */
+export function english(reason: readonly Said[]): string {
+  return sayReason(reason, 'en');
 }
 
 /** The catalogue as the dashboards load it (`GET /ampflow/words.json`): templates by language and key. */
@@ -608,6 +627,8 @@ export function wordsCatalogue(): { reasons: Record<Language, Record<string, str
   for (const [status, entry] of Object.entries(STATUS_WORDS)) {
     reasons.en[`status.${status}`] = entry.en;
     reasons.de[`status.${status}`] = entry.de;
+    reasons.en[`state.${status}`] = entry.shown ?? entry.en;
+    reasons.de[`state.${status}`] = entry.de;
   }
   return { reasons };
 }
