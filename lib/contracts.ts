@@ -12,13 +12,15 @@ import type {
   OcppResponse,
 } from './ocpp/messages';
 import type { StationAction201 } from './ocpp/v201/schemas';
-import type { ConnectorState, Reading, SamplingState } from './readings';
+import type { ConnectorState, LimitFailure, Reading, SamplingState } from './readings';
 
 export type {
   CarNeeds,
   ConnectorState,
   ConnectorStatus,
   ConnectorTransaction,
+  LimitFailure,
+  LimitFailureCause,
   PerPhase,
   Reading,
   SamplingState,
@@ -207,11 +209,7 @@ export interface ChargePointPort {
    * The charger could not be given a limit on a connector (refused every way, or no answer in
    * time; undefined: a limit was set again): kept as its `ConnectorState.limitFailed`.
    */
-  reportLimitFailure(
-    chargePointId: string,
-    connectorId: number,
-    failure: { limitA: number; why: string } | undefined,
-  ): void;
+  reportLimitFailure(chargePointId: string, connectorId: number, failure: LimitFailure | undefined): void;
   /**
    * The connector's limits go in multiples of `stepA` (the charger's model takes no finer; undefined:
    * any): kept as its `ConnectorState.limitStep`.

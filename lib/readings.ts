@@ -165,7 +165,7 @@ export interface ConnectorState {
    * fallback, or what it draws if more), not after an overdraw grace. Absent once a limit is
    * confirmed again (`limitInForce`).
    */
-  limitFailed?: { limitA: number; since: string; why: string };
+  limitFailed?: LimitFailure & { since: string };
   /**
    * The charger takes limits only in multiples of `stepA` A per phase (`why`: its model, as the
    * charging-profile manager's strategy says: Schneider EVlink's maxIntensitySocket takes whole
@@ -211,4 +211,21 @@ export interface CarNeeds {
   energyWh?: number;
   /** When the driver leaves (ISO 8601). */
   departureTime?: string;
+}
+
+/**
+ * Why the charging-profile manager could not set a connector's limit, as data: lib/profiles makes
+ * it, lib/dlm words it in the user's language. The actions the charger refused with the ways each
+ * was tried (a profile purpose, or `ConfigurationKey`), or the action it did not answer in time.
+ * Names are in the charger's version's words (a 2.0.1 station's purposes and messages).
+ */
+export type LimitFailureCause =
+  | { refused: { action: string; ways: string[] }[] }
+  | { unanswered: { action: string; within: string } };
+
+/** A limit the charging-profile manager could not set: `why` in English (logs), `cause` as data. */
+export interface LimitFailure {
+  limitA: number;
+  why: string;
+  cause?: LimitFailureCause;
 }

@@ -198,6 +198,17 @@ export const REASON_WORDS = {
   },
   limitFailed: { en: 'its limit failed ({why})', de: 'ihre Grenze ist gescheitert ({why})' },
   refused: { en: 'refused', de: 'abgelehnt' },
+  // A limit's failure as lib/profiles gives it (ConnectorState.limitFailed.cause): OCPP's names as they are.
+  refusedAction: { en: 'refused {action}', de: '{action} abgelehnt' },
+  actionAnd: { en: '{action} and {other}', de: '{action} und {other}' },
+  actionWays: { en: '{name} ({waysList})', de: '{name} ({waysList})' },
+  configurationKey: { en: 'the configuration key', de: 'der Konfigurationsschlüssel' },
+  // A name of OCPP's (a message, a profile purpose): the same in every language.
+  ocppName: { en: '{name}', de: '{name}' },
+  unansweredWithin: {
+    en: 'did not answer {name} within {within}',
+    de: 'hat {name} nicht innerhalb von {within} beantwortet',
+  },
   notUnderControlIdle: {
     en: '{why}: not under control, counted at {what} while a car can start there',
     de: '{why}: nicht unter Kontrolle, mit {what} gerechnet, solange dort ein Fahrzeug starten kann',
@@ -530,6 +541,8 @@ type ReasonParam =
   | 'error'
   | 'field'
   | 'source'
+  | 'action'
+  | 'other'
   | 'violations';
 
 /**

@@ -13,6 +13,12 @@ export class CommandError extends Error {
   }
 }
 
+/** The action and the time of a "did not answer" failure (describeCallFailure's words); undefined for another. */
+export function unansweredIn(message: string): { action: string; within: string } | undefined {
+  const match = /did not answer (\S+) within (\d+ m?s)$/.exec(message);
+  return match ? { action: match[1] as string, within: match[2] as string } : undefined;
+}
+
 /**
  * A command that failed on its way or got no answer, as a CommandError naming the charger and the
  * action: no answer in time, the charger's CallError, the connection gone, or anything else.

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { SamplingState } from '../contracts';
+import type { LimitFailure, SamplingState } from '../contracts';
 import type { BackendLink, CentralSystemEvents } from './central-types';
 import type { ConnectorNotes } from './connector-notes';
 
@@ -54,11 +54,7 @@ export abstract class ConnectorNotesFacade extends EventEmitter<CentralSystemEve
   }
 
   /** A connector the charging-profile manager could not give a limit (`limitFailed`); undefined: it could again. */
-  reportLimitFailure(
-    chargePointId: string,
-    connectorId: number,
-    failure: { limitA: number; why: string } | undefined,
-  ): void {
+  reportLimitFailure(chargePointId: string, connectorId: number, failure: LimitFailure | undefined): void {
     this.notes.reportLimitFailure(chargePointId, connectorId, failure);
   }
 

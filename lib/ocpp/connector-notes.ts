@@ -1,4 +1,4 @@
-import type { CarNeeds, ConnectorState, SamplingState } from '../contracts';
+import type { CarNeeds, ConnectorState, LimitFailure, SamplingState } from '../contracts';
 import type { BackendLink } from './central-types';
 import type { ConnectorRegistry } from './connectors';
 
@@ -69,11 +69,7 @@ export class ConnectorNotes {
     this.publish(state);
   }
 
-  reportLimitFailure(
-    chargePointId: string,
-    connectorId: number,
-    failure: { limitA: number; why: string } | undefined,
-  ): void {
+  reportLimitFailure(chargePointId: string, connectorId: number, failure: LimitFailure | undefined): void {
     const state = this.connectors.get(chargePointId, connectorId);
     if (failure) state.limitFailed = { ...failure, since: this.nowIso() };
     else if (state.limitFailed) delete state.limitFailed;

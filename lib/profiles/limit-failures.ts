@@ -1,3 +1,5 @@
+import type { LimitFailureCause } from '../contracts';
+import { unansweredIn } from '../ocpp/command-error';
 import type { ProfileContext } from './context';
 import type { CommandAttempt } from './reports';
 import type { ChargerEntry, ConnectorEntry } from './state';
@@ -14,13 +16,28 @@ import type { ChargerEntry, ConnectorEntry } from './state';
 export class LimitFailures {
   constructor(private readonly ctx: ProfileContext) {}
 
-  /** The connector's limit `limitA` could not be set, `why` in plain words. */
-  failed(charger: ChargerEntry, connector: ConnectorEntry, limitA: number, why: string): void {
+  /** The connector's limit `limitA` could not be set: `why` in plain words, its `cause` as data. */
+  failed(charger: ChargerEntry, connector: ConnectorEntry, limitA: number, failure: Failure): void {
     if (this.ctx.closed || connector.failedLimitA === limitA) return;
     connector.failedLimitA = limitA;
+    const words = (name: string) => this.ctx.words(charger, name);
+    const cause = failure.cause;
     this.ctx.cs.reportLimitFailure(charger.chargePointId, connector.connectorId, {
       limitA,
-      why: this.ctx.words(charger, why),
+      why: words(failure.why),
+      ...(cause === undefined
+        ? {}
+        : {
+            cause:
+              'refused' in cause
+                ? {
+                    refused: cause.refused.map(({ action, ways }) => ({
+                      action: words(action),
+                      ways: ways.map(words),
+                    })),
+                  }
+                : { unanswered: { ...cause.unanswered, action: words(cause.unanswered.action) } },
+          }),
     });
   }
 
@@ -39,27 +56,40 @@ export class LimitFailures {
   }
 }
 
+/** Why a limit failed: in words (the log's), and as data where it is known (the load manager words it). */
+export interface Failure {
+  why: string;
+  cause?: LimitFailureCause;
+}
+
 /**
  * Why a plan's ways were all refused, from its commands: `refused SetChargingProfile (TxProfile,
  * TxDefaultProfile)`, per action, each way named once; `fallback` when no command was refused.
  */
-export function refusedWays(attempts: readonly CommandAttempt[], fallback: string): string {
+export function refusedWays(attempts: readonly CommandAttempt[], fallback: string): Failure {
   const byAction = new Map<string, string[]>();
   for (const attempt of attempts) {
     if (!attempt.refused || attempt.transactionEnded || attempt.explained) continue;
     const ways = byAction.get(attempt.action) ?? [];
-    const way = attempt.method === 'ConfigurationKey' ? 'the configuration key' : attempt.method;
-    if (way && !ways.includes(way)) ways.push(way);
+    if (attempt.method && !ways.includes(attempt.method)) ways.push(attempt.method);
     byAction.set(attempt.action, ways);
   }
-  if (byAction.size === 0) return fallback;
-  const parts = [...byAction].map(([action, ways]) =>
-    ways.length > 0 ? `${action} (${ways.join(', ')})` : action,
+  if (byAction.size === 0) return { why: fallback };
+  const refused = [...byAction].map(([action, ways]) => ({ action, ways }));
+  const parts = refused.map(({ action, ways }) =>
+    ways.length > 0 ? `${action} (${ways.map(wayWords).join(', ')})` : action,
   );
-  return `refused ${parts.join(' and ')}`;
+  return { why: `refused ${parts.join(' and ')}`, cause: { refused } };
+}
+
+/** A way of setting a limit in words: a profile purpose by its name, the configuration key as such. */
+function wayWords(way: string): string {
+  return way === 'ConfigurationKey' ? 'the configuration key' : way;
 }
 
 /** A command failure in the charger's words: "did not answer SetChargingProfile within 30 s". */
-export function unanswered(error: string): string {
-  return error.replace(/^charge point \S+ /, '');
+export function unanswered(error: string): Failure {
+  const why = error.replace(/^charge point \S+ /, '');
+  const missed = unansweredIn(error);
+  return missed ? { why, cause: { unanswered: missed } } : { why };
 }

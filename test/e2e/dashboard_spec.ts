@@ -37,7 +37,7 @@ const everyReasonSummary = {
   circuits: [],
   problems: [],
   connectors: EVERY_REASON.map((said, i) => ({
-    chargePointId: 'KEY',
+    chargePointId: 'WB-K',
     connectorId: i + 1,
     limitA: 0,
     reason: english([said]),
@@ -194,16 +194,16 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       // loads (GET /ampflow/words.json) exactly as lib/dlm/words.ts says it in German, and no English
       // word among them (issue 48). The load manager's next summary replaces the injected one: sent
       // again until the page shows it, read in the page at once.
-      const expected = EVERY_REASON.map((said, i) => `KEY/${i + 1}: 0 A, ${sayReason([said], 'de')}`);
+      const expected = EVERY_REASON.map((said, i) => `WB-K/${i + 1}: 0 A, ${sayReason([said], 'de')}`);
       let shown: string[] | undefined;
       for (let attempt = 0; attempt < 5 && !shown; attempt++) {
         assert.equal((await nodeRed().request('/inject/every-reason', { method: 'POST' })).status, 200);
         shown = await german
           .waitForFunction(
             `(() => {
-              const rows = [...document.querySelectorAll('.ampflow-why-row[data-connector^="KEY/"]')];
+              const rows = [...document.querySelectorAll('.ampflow-why-row[data-connector^="WB-K/"]')];
               const texts = rows.map((row) => row.textContent.trim().replace(/\\s+/g, ' '));
-              return rows.length === ${expected.length} && !texts.includes(${JSON.stringify(`KEY/1: 0 A, ${english([EVERY_REASON[0] ?? { key: 'text' }])}`)}) && texts;
+              return rows.length === ${expected.length} && !texts.includes(${JSON.stringify(`WB-K/1: 0 A, ${english([EVERY_REASON[0] ?? { key: 'text' }])}`)}) && texts;
             })()`,
             undefined,
             { timeout: 5000 },

@@ -33,6 +33,8 @@ const PATTERNS: readonly Pattern[] = Object.entries(
     const lead = en.indexOf('{') < 0 ? en.length : en.indexOf('{');
     return { key, regex: new RegExp(`^${source}$`), names, lead, fixed: en.replace(/\{\w+\}/g, '').length };
   })
+  // A template that is a parameter alone (an OCPP name) matches any text: a text is never read as one.
+  .filter((pattern) => pattern.fixed > 0)
   // A fixed beginning first ("fallback: {why}, {whatList}" before "{amps} A per connector", which
   // would take the whole fallback for its amperes), then the most fixed text.
   .sort((a, b) => b.lead - a.lead || b.fixed - a.fixed);

@@ -78,6 +78,8 @@ function sample(name: string): string | Reason {
   if (name === 'source') return [say('meterOf', { name: 'm1', circuit: 'house' })];
   if (['why', 'minWhy', 'what', 'plan', 'detail', 'error', 'violations'].includes(name))
     return [say('notEnoughCurrent')];
+  if (name === 'action' || name === 'other') return [say('ocppName', { name: 'SetChargingProfile' })];
+  if (name === 'within') return '30 s';
   if (name === 'circuit') return 'house';
   if (name === 'time' || name === 'at') return '07:00';
   if (name === 'price' || name === 'limit') return '0.10 €/kWh';

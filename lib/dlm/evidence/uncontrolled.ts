@@ -1,4 +1,5 @@
 /** The rule for a charger the load manager does not control: what it is counted at (evidence/observer.ts's floor). */
+import type { LimitFailure } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import { isoMs } from '../../time';
 import type { ConnectorRuntime } from '../parts';
@@ -81,6 +82,34 @@ export function noteUncontrolledDraw(runtime: ConnectorRuntime, sample: DrawSamp
 }
 
 /**
+ * Why a charger's limit failed, in the catalogue's words: from its cause as lib/profiles gives it
+ * (limit-failures.ts: the actions refused and their ways, or the one not answered in time); a
+ * failure without one (`no way to set a limit …`, an error of its own) shown as it came.
+ */
+export function failureWords(failed: LimitFailure | undefined): Reason[number] {
+  const cause = failed?.cause;
+  if (cause && 'refused' in cause) {
+    const actions = cause.refused.map(({ action, ways }) =>
+      ways.length === 0
+        ? say('ocppName', { name: action })
+        : say('actionWays', {
+            name: action,
+            waysList: ways.map((way) =>
+              way === 'ConfigurationKey' ? say('configurationKey') : say('ocppName', { name: way }),
+            ),
+          }),
+    );
+    const joined = actions.reduceRight((other, action) =>
+      say('actionAnd', { action: [action], other: [other] }),
+    );
+    return say('refusedAction', { action: [joined] });
+  }
+  if (cause && 'unanswered' in cause)
+    return say('unansweredWithin', { name: cause.unanswered.action, within: cause.unanswered.within });
+  return failed?.why === undefined || failed.why === 'refused' ? say('refused') : given(failed.why);
+}
+
+/**
  * A connected charger whose limit could not be set (`limitFailed`: refused every way, or no answer
  * in time) draws what it does on its own. Once its car's current is measured (two readings this
  * session showed it), the most it drew this session plus a margin, or what it draws now if more;
@@ -93,11 +122,7 @@ export function failedLimitReserve(
   runtime: ConnectorRuntime,
   draw: DrawSample | undefined,
 ): { amps: number; why: Reason } {
-  const failed = runtime.state?.limitFailed;
-  // Its why is lib/profiles' (limit-failures.ts): `refused`, or a text of its own shown as it came.
-  const failedWhy =
-    failed?.why === undefined || failed.why === 'refused' ? say('refused') : given(failed.why);
-  const refused = [say('limitFailed', { why: [failedWhy] })];
+  const refused = [say('limitFailed', { why: [failureWords(runtime.state?.limitFailed)] })];
   if (outOfService(runtime)) return { amps: 0, why: [say('outOfService', { why: refused })] };
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
   const session = runtime.session;

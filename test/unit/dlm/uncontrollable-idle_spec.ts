@@ -1,4 +1,10 @@
 import assert from 'node:assert/strict';
+import { failureWords } from '../../../lib/dlm/evidence/uncontrolled';
+import { english, sayReason } from '../../../lib/dlm/words';
+import type { CentralSystemAction } from '../../../lib/ocpp/actions';
+import { refusedWays, unanswered } from '../../../lib/profiles/limit-failures';
+import type { CommandAttempt } from '../../../lib/profiles/reports';
+import type { LimitMethod } from '../../../lib/profiles/strategies';
 import { harness } from './support';
 
 /**
@@ -78,3 +84,43 @@ function twoFollowersBesideARefuser(): ReturnType<typeof harness> {
   });
   return h;
 }
+
+describe("a charger's limit failure in the user's language (issue 48)", () => {
+  const attempt = (action: CentralSystemAction, method: LimitMethod): CommandAttempt => ({
+    action,
+    method,
+    request: {},
+    refused: true,
+  });
+
+  it("words lib/profiles' cause as the catalogue says it: the English as the profiles' text, the German without English", () => {
+    const failures = [
+      refusedWays(
+        [attempt('SetChargingProfile', 'TxProfile'), attempt('SetChargingProfile', 'TxDefaultProfile')],
+        '',
+      ),
+      refusedWays(
+        [attempt('SetChargingProfile', 'TxProfile'), attempt('ChangeConfiguration', 'ConfigurationKey')],
+        '',
+      ),
+      unanswered('charge point CP-1 did not answer SetChargingProfile within 30 s'),
+    ];
+    assert.deepEqual(
+      failures.map((failure) => english([failureWords({ limitA: 10, ...failure })])),
+      failures.map((failure) => failure.why),
+    );
+    assert.deepEqual(
+      failures.map((failure) => sayReason([failureWords({ limitA: 10, ...failure })], 'de')),
+      [
+        'SetChargingProfile (TxProfile, TxDefaultProfile) abgelehnt',
+        'SetChargingProfile (TxProfile) und ChangeConfiguration (der Konfigurationsschlüssel) abgelehnt',
+        'hat SetChargingProfile nicht innerhalb von 30 s beantwortet',
+      ],
+    );
+    // A failure without a cause (no way at all) is shown as it came.
+    assert.equal(
+      english([failureWords({ limitA: 10, why: 'no way to set a limit on CP-1 connector 1' })]),
+      'no way to set a limit on CP-1 connector 1',
+    );
+  });
+});

@@ -27,6 +27,10 @@ describe('Profiles: a limit that could not be set (limitFailed)', () => {
       ['TxProfile', 'ChargePointMaxProfile'],
     );
     assert.equal(failed?.why, 'refused SetChargingProfile (TxProfile, ChargePointMaxProfile)');
+    // The same as data, for the load manager to word in the user's language.
+    assert.deepEqual(failed?.cause, {
+      refused: [{ action: 'SetChargingProfile', ways: ['TxProfile', 'ChargePointMaxProfile'] }],
+    });
     const since = failed?.since;
 
     r.clock.advance(5000); // the first retry: refused again
@@ -52,7 +56,12 @@ describe('Profiles: a limit that could not be set (limitFailed)', () => {
     assert.equal(report?.outcome, 'failed');
     assert.deepEqual(
       { ...r.cs.connectorOf('CP1', 1)?.limitFailed, since: undefined },
-      { limitA: 12, why: 'did not answer SetChargingProfile within 200 ms', since: undefined },
+      {
+        limitA: 12,
+        why: 'did not answer SetChargingProfile within 200 ms',
+        cause: { unanswered: { action: 'SetChargingProfile', within: '200 ms' } },
+        since: undefined,
+      },
     );
     release();
     await settled(r);
