@@ -116,7 +116,7 @@ export function takeSetPoint(charger: ChargerSim, setPoint: SetPoint, now: numbe
   });
 }
 
-/** Gives the answers due by `now` and applies the limits that landed (one that ignores them offers its maximum). */
+/** Gives the answers due by `now` and applies the limits that landed (one that ignores them offers what it offers on its own). */
 export function takeLimits(charger: ChargerSim, connector: Connector, now: number): void {
   if (giveAnswers(charger.faults, charger.answers, now)) charger.dirty = true;
   const ignores = charger.options.rogue || charger.faults.refusesLimits !== undefined;
@@ -139,7 +139,9 @@ export function takeLimits(charger: ChargerSim, connector: Connector, now: numbe
       }
     }
   }
-  if (ignores) charger.offeredA = connector.maxA;
+  // A rogue offers its maximum; one that takes no limits (no SmartCharging) what it is set to
+  // on its own: its own fallback, as the site says it (`offlineA`, its maximum unless set lower).
+  if (ignores) charger.offeredA = charger.options.rogue ? connector.maxA : connector.offlineA;
 }
 
 /**

@@ -36,6 +36,8 @@ export function carParkDay(seed = CARPARK_SEED, durationMs = DAY_MS): CarParkDay
     chargePointId: `CP-${String(i + 1).padStart(2, '0')}`,
     circuit: 'zone',
     maxA: i % 4 === 3 ? 16 : 32,
+    // As the shipped example sets it: what a charger gives when ampflow cannot limit it.
+    offlineA: 6,
     phaseRotation: rotations[i % 3] ?? 'RST',
   }));
   // 10 % slow (at least one), a third whole-ampere, the rest 3-10 s; the protocol drawn for each.

@@ -87,13 +87,21 @@ export function runIdeal(
     );
     const stats = sim.chargerStats();
     // The chargers that ignore their limits: their cars at what they take, with the other loads.
+    // With no car there, what a car arriving could draw at once (the connector's own fallback, as
+    // the site says it): when a car arrives is what no meter or message tells in advance, and the
+    // invariant wants the breakers to hold that arrival as any controller must.
     for (const connector of site.connectors) {
       if (!ignoresLimits(scenario.chargers?.[connector.key])) continue;
       const car = carAt(scenario.cars, connector.key, next);
       const k = connector.index;
-      const sameCar = car !== undefined && carAt(scenario.cars, connector.key, elapsed) === car;
+      if (!car) {
+        const circuit = own[connector.circuitIndex];
+        if (circuit) for (const p of connector.gridPhaseOf) circuit[p] += connector.offlineA;
+        continue;
+      }
+      const sameCar = carAt(scenario.cars, connector.key, elapsed) === car;
       const full = sameCar && stats[k]?.carSocPercent !== undefined && (stats[k]?.carMaxW ?? 0) === 0;
-      if (!car || full) continue;
+      if (full) continue;
       const takesA = Math.min(connector.maxA, car.ev.maxCurrentA ?? 16);
       if (takesA < (car.ev.minCurrentA ?? 6)) continue;
       const drawA = takesA * (1 + (car.ev.overshootPercent ?? 0) / 100);
