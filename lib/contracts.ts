@@ -24,6 +24,7 @@ export type {
   PerPhase,
   Reading,
   SamplingState,
+  StaleCause,
 } from './readings';
 
 /** What the load manager decides per connector; `limitA = 0` means pause. */

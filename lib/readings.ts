@@ -229,3 +229,15 @@ export interface LimitFailure {
   why: string;
   cause?: LimitFailureCause;
 }
+
+/**
+ * Why a meter is stale, as data (ampflow-meter's `msg.staleCause` beside its `staleReason` text;
+ * the load manager words it in the user's language): its bus's connection lost or not made (the
+ * system's error as it came), its reads failing (`times` in a row, or a failure that no retry
+ * mends: `times` 1), or nothing read for `nothingReadS` seconds.
+ */
+export type StaleCause =
+  | { connectionLost: { address: string; error?: string } }
+  | { noConnection: { address: string; error?: string } }
+  | { readsFailed: { times: number; error: string } }
+  | { nothingReadS: number };

@@ -108,7 +108,7 @@ export = (RED: NodeAPI): void => {
           break;
         case 'meterStale':
           // A stale meter that no circuit has (a PV inverter's, say) is nothing to warn about.
-          manager.meterStale(input.source, input.why);
+          manager.meterStale(input.source, input.why, input.cause);
           break;
         case 'connectorState':
           manager.connectorState(input.state);

@@ -61,9 +61,12 @@ export = (RED: NodeAPI): void => {
       this.warn(error.message);
     };
 
-    // msg.stale, and while stale msg.staleReason: a load manager counts the meter as stale at once.
+    // msg.stale, and while stale msg.staleReason (and msg.staleCause, the same as data): a load
+    // manager counts the meter as stale at once.
     const staleness = () =>
-      running.isStale ? { stale: true, staleReason: running.staleReason } : { stale: false };
+      running.isStale
+        ? { stale: true, staleReason: running.staleReason, staleCause: running.staleCause }
+        : { stale: false };
     running.on('reading', (result: PollResult) => {
       if (result.errors.length === 0) warned = false;
       for (const error of result.errors) warnOnce(error);

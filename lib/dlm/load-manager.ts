@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
-import type { ConnectorState, Reading, SetPoint } from '../contracts';
+import type { ConnectorState, Reading, SetPoint, StaleCause } from '../contracts';
 import { type Logger, silentLogger, WarnOnce } from '../log';
 import { allocate, type ConnectorDemand } from './allocation/allocate';
 import { buildProblem, keepOrder } from './allocation/from-update';
@@ -218,8 +218,8 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
    * A meter says it is stale (ampflow-meter's `msg.stale`): stale until a newer reading. Returns
    * whether it is a circuit's.
    */
-  meterStale(source: string, why: string): boolean {
-    const used = this.measurements.reportStale(this.siteModel, source, why, this.clock.now());
+  meterStale(source: string, why?: string, cause?: StaleCause): boolean {
+    const used = this.measurements.reportStale(this.siteModel, source, { why, cause }, this.clock.now());
     if (used) this.scheduler.afterInput();
     return used;
   }

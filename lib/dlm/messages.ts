@@ -16,7 +16,7 @@
  *   `payload.stale` true from a flow) is a stale notice for that meter, whatever values it carries
  *   (its last reading is not news): why is `msg.staleReason` or `payload.staleReason`.
  */
-import type { ConnectorState, Reading } from '../contracts';
+import type { ConnectorState, Reading, StaleCause } from '../contracts';
 import { isObject } from '../objects';
 import type { DlmCommand } from './load-manager';
 import type { SiteConfig } from './site/config';
@@ -27,7 +27,7 @@ export type DlmInput =
   | { kind: 'command'; command: DlmCommand }
   | { kind: 'confirmation'; confirmation: LimitConfirmation }
   /** A meter says it is stale (its connection lost, its reads failing). */
-  | { kind: 'meterStale'; source: string; why: string }
+  | { kind: 'meterStale'; source: string; why?: string; cause?: StaleCause }
   /** `quiet`: nothing the sender should hear about (a stale meter's notice). */
   | { kind: 'ignored'; why: string; quiet?: boolean };
 
@@ -64,6 +64,7 @@ const QUIET_EVENTS =
 export interface MessageFlags {
   stale?: unknown;
   staleReason?: unknown;
+  staleCause?: unknown;
 }
 
 /** The input a message carries; `receivedAt` stamps a reading that has no timestamp. */
@@ -113,7 +114,13 @@ export function parseDlmMessage(
     const source = typeof object?.source === 'string' && object.source ? object.source : text;
     if (!source) return { kind: 'ignored', why: 'a stale notice without source or topic' };
     const reason = [flags.staleReason, object?.staleReason].find((r) => typeof r === 'string' && r);
-    return { kind: 'meterStale', source, why: (reason as string | undefined) ?? 'no reason given' };
+    const cause = [flags.staleCause, object?.staleCause].find(isStaleCause);
+    return {
+      kind: 'meterStale',
+      source,
+      ...(reason === undefined ? {} : { why: reason as string }),
+      ...(cause === undefined ? {} : { cause }),
+    };
   }
   if (
     object &&
@@ -246,4 +253,19 @@ function confirmation(topic: string, object: Record<string, unknown> | undefined
       ...(typeof object.since === 'string' ? { since: object.since } : {}),
     },
   };
+}
+
+/** Whether `value` is a meter's stale cause as ampflow-meter sends it (lib/readings.ts StaleCause); anything else is not taken. */
+function isStaleCause(value: unknown): value is StaleCause {
+  if (!isObject(value)) return false;
+  const text = (v: unknown) => typeof v === 'string';
+  const count = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return false;
+  const news = value.connectionLost ?? value.noConnection;
+  if (news !== undefined)
+    return isObject(news) && text(news.address) && (news.error === undefined || text(news.error));
+  if (value.readsFailed !== undefined)
+    return isObject(value.readsFailed) && count(value.readsFailed.times) && text(value.readsFailed.error);
+  return count(value.nothingReadS);
 }

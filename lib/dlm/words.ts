@@ -198,6 +198,24 @@ export const REASON_WORDS = {
   },
   limitFailed: { en: 'its limit failed ({why})', de: 'ihre Grenze ist gescheitert ({why})' },
   refused: { en: 'refused', de: 'abgelehnt' },
+  // A meter's own stale notice as ampflow-meter gives it (msg.staleCause): the system's error as it came.
+  staleConnectionLost: { en: 'connection to {address} lost', de: 'Verbindung zu {address} verloren' },
+  staleConnectionLostError: {
+    en: 'connection to {address} lost ({fault})',
+    de: 'Verbindung zu {address} verloren ({fault})',
+  },
+  staleNoConnection: { en: 'no connection to {address}', de: 'keine Verbindung zu {address}' },
+  staleNoConnectionError: {
+    en: 'no connection to {address} ({fault})',
+    de: 'keine Verbindung zu {address} ({fault})',
+  },
+  staleReadFailed: { en: 'reading failed: {fault}', de: 'Lesen fehlgeschlagen: {fault}' },
+  staleReadsFailed: {
+    en: '{n} reads in a row failed: {fault}',
+    de: '{n} Lesevorgänge nacheinander fehlgeschlagen: {fault}',
+  },
+  staleNothingRead: { en: 'nothing read for {s} s', de: 'seit {s} s nichts gelesen' },
+  staleNoReason: { en: 'no reason given', de: 'kein Grund angegeben' },
   // A limit's failure as lib/profiles gives it (ConnectorState.limitFailed.cause): OCPP's names as they are.
   refusedAction: { en: 'refused {action}', de: '{action} abgelehnt' },
   actionAnd: { en: '{action} and {other}', de: '{action} und {other}' },
@@ -595,10 +613,10 @@ export function given(text: string): Said {
   return { key: 'text', params: { text } };
 }
 
-/** Numbers in German form (a decimal comma), text as it is. */
+/** Numbers in German form (a decimal comma), text as it is (an address or a version, `10.0.0.5`, too). */
 function literal(value: string, language: Language): string {
   if (language === 'en') return value;
-  return value.replace(/(\d)\.(\d)/g, '$1,$2');
+  return value.replace(/(?<![\d.])(\d+)\.(\d+)(?![\d.])/g, '$1,$2');
 }
 
 /** Reason parts in a language: the catalogue's words with their parameters filled in. */

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { type Clock, systemClock, type TimerHandle } from '../clock';
 import { ConfigError, parseNumber } from '../config-error';
-import type { Reading } from '../contracts';
+import type { Reading, StaleCause } from '../contracts';
 import type { BusState, ModbusBus } from './bus';
 import { ModbusRequestError, type RequestFailure } from './errors';
 import { collectAnswers, MeterReadError, type Poll, type PollResult } from './meter-poll';
@@ -167,6 +167,11 @@ export class Meter extends EventEmitter {
     return this.staleness.staleReason;
   }
 
+  /** The same as data (`msg.staleCause`: the load manager words it in the user's language). */
+  get staleCause(): StaleCause | undefined {
+    return this.staleness.staleCause;
+  }
+
   get lastReading(): Reading | undefined {
     return this.last;
   }
@@ -234,11 +239,11 @@ export class Meter extends EventEmitter {
     this.busState = state;
     if (!this.started || state !== 'waiting') return;
     const why = error ? ` (${error.message})` : '';
-    this.staleness.markBad(
-      was === 'connected'
-        ? `connection to ${this.bus.address} lost${why}`
-        : `no connection to ${this.bus.address}${why}`,
-    );
+    const address = this.bus.address;
+    const news = { address, ...(error ? { error: error.message } : {}) };
+    if (was === 'connected')
+      this.staleness.markBad(`connection to ${address} lost${why}`, { connectionLost: news });
+    else this.staleness.markBad(`no connection to ${address}${why}`, { noConnection: news });
     this.staleness.check();
   };
 

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock';
+import type { StaleCause } from '../contracts';
 import type { DeviceProfile, RegisterDefinition } from './types';
 
 /** Identifies a value across polls and SunSpec rediscoveries: P+ and P- are two values. */
@@ -42,7 +43,7 @@ export class Staleness {
   /** When each value was last read (by register key). */
   private readonly readAtMs = new Map<string, number>();
   /** Known bad news per value (or {@link EVERY_VALUE}): since when, and why. */
-  private readonly bad = new Map<string, { sinceMs: number; why: string }>();
+  private readonly bad = new Map<string, { sinceMs: number; why: string; cause: StaleCause }>();
   /** Failed reads in a row per value (forgotten when it is read). */
   private readonly misses = new Map<string, number>();
   private startedAtMs = 0;
@@ -73,14 +74,24 @@ export class Staleness {
    * oldest value has not been read; undefined while fresh.
    */
   get staleReason(): string | undefined {
+    return this.staleNews()?.why;
+  }
+
+  /** The same as data (the load manager words it in the user's language); undefined while fresh. */
+  get staleCause(): StaleCause | undefined {
+    return this.staleNews()?.cause;
+  }
+
+  private staleNews(): { why: string; cause: StaleCause } | undefined {
     if (!this.stale) return undefined;
     const news = this.bad.get(EVERY_VALUE) ?? [...this.bad.values()][0];
-    if (news) return news.why;
+    if (news) return news;
     const keys = this.valueKeys();
     const oldestMs = keys.length
       ? Math.min(...keys.map((key) => this.lastReadMs(key)))
       : Math.max(this.startedAtMs, ...this.readAtMs.values());
-    return `nothing read for ${Math.round((this.settings.clock.now() - oldestMs) / 1000)} s`;
+    const seconds = Math.round((this.settings.clock.now() - oldestMs) / 1000);
+    return { why: `nothing read for ${seconds} s`, cause: { nothingReadS: seconds } };
   }
 
   /** Starts watching afresh: every value counts from now. */
@@ -115,12 +126,12 @@ export class Staleness {
    * Known bad news for every value (the connection is lost, or cannot be made): stale at once,
    * until every value has been read again. Call `check()` after.
    */
-  markBad(why: string): void {
+  markBad(why: string, cause: StaleCause): void {
     if (!this.watching) return;
     const sinceMs = this.settings.clock.now();
     const held = this.bad.get(EVERY_VALUE);
     // The first news counts from when it came; a later one only says why in newer words.
-    this.bad.set(EVERY_VALUE, { sinceMs: held?.sinceMs ?? sinceMs, why });
+    this.bad.set(EVERY_VALUE, { sinceMs: held?.sinceMs ?? sinceMs, why, cause });
   }
 
   /**
@@ -141,6 +152,7 @@ export class Staleness {
       this.bad.set(key, {
         sinceMs: held?.sinceMs ?? sinceMs,
         why: final ? why : `${misses} reads in a row failed: ${why}`,
+        cause: { readsFailed: { times: final ? 1 : misses, error: why } },
       });
     }
   }

@@ -87,7 +87,7 @@ function sample(name: string): string | Reason {
   if (name === 'phases') return 'L1-L3';
   if (name === 'duration') return '2 h';
   if (name === 'expression') return '$x';
-  if (name === 'text') return 'given';
+  if (name === 'text') return 'P1';
   if (name === 'n' || name === 'phase') return '2';
   return '7.8';
 }

@@ -12,7 +12,7 @@ import type { Circuit, Site } from '../site/model';
 import { given, type Reason, type Said, say } from '../words';
 import { type ChargersDrew, chargersDrawBelow, explainRise, readingsBelow, settledAt } from './charger-draw';
 import { generationBelow, type SiteGeneration } from './generation';
-import type { Measurements } from './measurements';
+import type { Measurements, StaleNotice } from './measurements';
 import { implausibility } from './meter-plausibility';
 import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
 
@@ -236,7 +236,7 @@ export function viewCircuit(
   if (implausible) why = implausible.why;
   else if (never.length === 3) why = [say('noReadingYet', { source })];
   // The meter node's own words (lib/modbus), shown as they came.
-  else if (reported) why = [say('reportsStale', { source, why: [given(reported.why)] })];
+  else if (reported) why = [say('reportsStale', { source, why: [staleWords(reported.notice)] })];
   else if (stale.length === 3) why = [say('isStale', { source, s: Math.round((now - newest) / 1000) })];
   else {
     const parts = [
@@ -292,4 +292,27 @@ function describeLevels(missing: GridPhase[], counts: (BlindCount | undefined)[]
   const span =
     hours >= 1 ? `${Math.floor(hours)} h` : `${Math.max(1, Math.round(learned.learnedMs / 60_000))} min`;
   return moreList.length ? say('peakSoFarMore', { amps, span, moreList }) : say('peakSoFar', { amps, span });
+}
+
+/**
+ * A meter's own stale notice in the catalogue's words: from its cause as ampflow-meter gives it
+ * (lib/modbus/staleness.ts), the system's error as it came; a notice of another flow's in its own
+ * words; none at all said so.
+ */
+export function staleWords(notice: StaleNotice): Said {
+  const cause = notice.cause;
+  if (cause && 'nothingReadS' in cause) return say('staleNothingRead', { s: cause.nothingReadS });
+  if (cause && 'readsFailed' in cause) {
+    const { times, error } = cause.readsFailed;
+    return times > 1
+      ? say('staleReadsFailed', { n: times, fault: error })
+      : say('staleReadFailed', { fault: error });
+  }
+  if (cause) {
+    const lost = 'connectionLost' in cause;
+    const { address, error } = lost ? cause.connectionLost : cause.noConnection;
+    if (error === undefined) return say(lost ? 'staleConnectionLost' : 'staleNoConnection', { address });
+    return say(lost ? 'staleConnectionLostError' : 'staleNoConnectionError', { address, fault: error });
+  }
+  return notice.why === undefined ? say('staleNoReason') : given(notice.why);
 }

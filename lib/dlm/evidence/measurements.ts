@@ -6,7 +6,7 @@
  * measured (`drawSince`, `drawInForceAt`)?
  * It judges nothing: staleness is the circuits stage's, overdraw the observer's.
  */
-import type { PerPhase, Reading } from '../../contracts';
+import type { PerPhase, Reading, StaleCause } from '../../contracts';
 import { isoMs } from '../../time';
 import { finiteOrUndefined, perPhase } from '../inputs';
 import { GRID_PHASES, sum, type Triple } from '../phases';
@@ -31,6 +31,12 @@ export {
 } from './draws';
 
 /** A value and when it was measured. */
+/** A meter's own notice that it is stale: its words (as it sent them) and, from ampflow-meter, why as data. */
+export interface StaleNotice {
+  why?: string;
+  cause?: StaleCause;
+}
+
 export interface Stamped {
   value: number;
   atMs: number;
@@ -50,7 +56,7 @@ export interface MeterReadings {
    * after that value comes, the circuits stage counts every phase as stale, however young the
    * values held are.
    */
-  reportedStale?: { atMs: number; why: string; newestMs: number };
+  reportedStale?: { atMs: number; notice: StaleNotice; newestMs: number };
 }
 
 /**
@@ -227,14 +233,14 @@ export class Measurements {
    * notice's own values (its last reading) are not taken. Returns whether any circuit has that
    * meter.
    */
-  reportStale(site: Site, source: string, why: string, now: number): boolean {
+  reportStale(site: Site, source: string, notice: StaleNotice, now: number): boolean {
     let used = false;
     for (const circuit of site.circuits) {
       if (circuit.meter?.source !== source) continue;
       const meter = this.meter(circuit);
       const held = [...meter.phaseA.map((sample) => sample?.atMs), meter.powerW?.atMs];
       const newestMs = Math.max(Number.NEGATIVE_INFINITY, ...held.filter((ms) => ms !== undefined));
-      meter.reportedStale = { atMs: meter.reportedStale?.atMs ?? now, why, newestMs };
+      meter.reportedStale = { atMs: meter.reportedStale?.atMs ?? now, notice, newestMs };
       used = true;
     }
     return used;

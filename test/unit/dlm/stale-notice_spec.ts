@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { staleWords } from '../../../lib/dlm/evidence/circuit-view';
+import type { StaleNotice } from '../../../lib/dlm/evidence/measurements';
 import { parseDlmMessage } from '../../../lib/dlm/messages';
+import { english, sayReason } from '../../../lib/dlm/words';
 
 describe('load manager input: a meter that went stale', () => {
   it('takes its notice without values quietly (the load manager counts staleness itself)', () => {
@@ -63,11 +66,56 @@ describe('load manager input: a meter that says it is stale', () => {
     );
     assert.deepEqual(
       parseDlmMessage('x', { source: 'grid-meter', timestamp: last.timestamp }, '', { stale: true }),
-      {
-        kind: 'meterStale',
-        source: 'grid-meter',
-        why: 'no reason given',
-      },
+      // No words of its own: the load manager says so in the user's language (staleNoReason).
+      { kind: 'meterStale', source: 'grid-meter' },
+    );
+  });
+
+  it("takes ampflow-meter's msg.staleCause as data beside the words, and no cause of another shape", () => {
+    const lost = { connectionLost: { address: 'tcp://10.0.0.5:502', error: 'read ECONNRESET' } };
+    assert.deepEqual(
+      parseDlmMessage('grid-meter', last, '', { stale: true, staleReason: 'lost', staleCause: lost }),
+      { kind: 'meterStale', source: 'grid-meter', why: 'lost', cause: lost },
+    );
+    for (const wrong of [
+      'lost',
+      { connectionLost: { address: 5 } },
+      { readsFailed: { times: -1, error: 'x' } },
+      { nothingReadS: 4, connectionLost: { address: 'a' } },
+      { other: true },
+    ])
+      assert.deepEqual(
+        parseDlmMessage('grid-meter', last, '', { stale: true, staleReason: 'lost', staleCause: wrong }),
+        { kind: 'meterStale', source: 'grid-meter', why: 'lost' },
+        JSON.stringify(wrong),
+      );
+  });
+
+  it("words a meter's stale notice from its cause in English and German; a flow's own words as they came", () => {
+    const notices: StaleNotice[] = [
+      { why: 'x', cause: { connectionLost: { address: 'tcp://10.0.0.5:502', error: 'read ECONNRESET' } } },
+      { why: 'x', cause: { noConnection: { address: 'tcp://10.0.0.5:502' } } },
+      { why: 'x', cause: { readsFailed: { times: 3, error: 'timed out after 1000 ms' } } },
+      { why: 'x', cause: { nothingReadS: 31 } },
+      {},
+      { why: 'P1 cable' },
+    ];
+    assert.deepEqual(
+      notices.map((notice) => [english([staleWords(notice)]), sayReason([staleWords(notice)], 'de')]),
+      [
+        [
+          'connection to tcp://10.0.0.5:502 lost (read ECONNRESET)',
+          'Verbindung zu tcp://10.0.0.5:502 verloren (read ECONNRESET)',
+        ],
+        ['no connection to tcp://10.0.0.5:502', 'keine Verbindung zu tcp://10.0.0.5:502'],
+        [
+          '3 reads in a row failed: timed out after 1000 ms',
+          '3 Lesevorgänge nacheinander fehlgeschlagen: timed out after 1000 ms',
+        ],
+        ['nothing read for 31 s', 'seit 31 s nichts gelesen'],
+        ['no reason given', 'kein Grund angegeben'],
+        ['P1 cable', 'P1 cable'],
+      ],
     );
   });
 

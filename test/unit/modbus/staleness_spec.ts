@@ -43,7 +43,9 @@ describe('Staleness: known bad news is stale at once, the timer is for no news',
   it('a lost connection: stale at once, fresh again only once every value is read after it', () => {
     const staleness = watch(30_000);
     clock.advance(1000);
-    staleness.markBad('connection to tcp://10.0.0.5:502 lost (connection closed by the other side)');
+    staleness.markBad('connection to tcp://10.0.0.5:502 lost (connection closed by the other side)', {
+      connectionLost: { address: 'tcp://10.0.0.5:502', error: 'connection closed by the other side' },
+    });
     staleness.check();
     assert.equal(staleness.isStale, true, 'stale at once, 29 s before the timer');
     assert.equal(turned, 1);
@@ -65,7 +67,9 @@ describe('Staleness: known bad news is stale at once, the timer is for no news',
     staleness.check();
     assert.equal(staleness.isStale, false);
     assert.equal(staleness.staleReason, undefined);
-    staleness.markBad('connection to tcp://10.0.0.5:502 lost (read ECONNRESET)');
+    staleness.markBad('connection to tcp://10.0.0.5:502 lost (read ECONNRESET)', {
+      connectionLost: { address: 'tcp://10.0.0.5:502', error: 'read ECONNRESET' },
+    });
     staleness.check();
     assert.equal(turned, 2, 'told again after it was fresh in between');
   });
@@ -85,6 +89,10 @@ describe('Staleness: known bad news is stale at once, the timer is for no news',
     staleness.check();
     assert.equal(staleness.isStale, true);
     assert.equal(staleness.staleReason, '2 reads in a row failed: exception 4 (device failure)');
+    // The same as data (msg.staleCause), for the load manager to word in the dashboard's language.
+    assert.deepEqual(staleness.staleCause, {
+      readsFailed: { times: 2, error: 'exception 4 (device failure)' },
+    });
     assert.ok(staleness.staleValues.includes('currentL3/import'));
     assert.ok(!staleness.staleValues.includes('importEnergy/import'));
     clock.advance(1000);
@@ -104,12 +112,15 @@ describe('Staleness: known bad news is stale at once, the timer is for no news',
     clock.advance(1);
     assert.equal(timed.isStale, true);
     assert.equal(timed.staleReason, 'nothing read for 3 s');
+    assert.deepEqual(timed.staleCause, { nothingReadS: 3 });
 
     const untimed = watch(0);
     clock.advance(60_000);
     untimed.check();
     assert.equal(untimed.isStale, false, 'no timer');
-    untimed.markBad('no connection to tcp://10.0.0.5:502 (connect ECONNREFUSED 10.0.0.5:502)');
+    untimed.markBad('no connection to tcp://10.0.0.5:502 (connect ECONNREFUSED 10.0.0.5:502)', {
+      noConnection: { address: 'tcp://10.0.0.5:502', error: 'connect ECONNREFUSED 10.0.0.5:502' },
+    });
     untimed.check();
     assert.equal(untimed.isStale, true);
   });
@@ -155,6 +166,9 @@ describe('Meter: stale at once when its connection is lost or refused', () => {
       assert.equal(stale.length, 1);
       assert.equal(stale[0], meter.lastReading, 'the stale event carries the last reading');
       assert.equal(meter.staleReason, 'connection to tcp://x:1 lost (closed by the test)');
+      assert.deepEqual(meter.staleCause, {
+        connectionLost: { address: 'tcp://x:1', error: 'closed by the test' },
+      });
       // Reconnected at 0.7 s; the poll at 1 s reads everything again.
       clock.advance(800);
       await answerAll();
