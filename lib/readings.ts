@@ -221,7 +221,9 @@ export interface CarNeeds {
  */
 export type LimitFailureCause =
   | { refused: { action: string; ways: string[] }[] }
-  | { unanswered: { action: string; within: string } };
+  | { unanswered: { action: string; within: string } }
+  /** No way left to try: the charger has no SmartCharging, or refused every way before. */
+  | { noWay: { strategy: string; noSmartCharging: boolean } };
 
 /** A limit the charging-profile manager could not set: `why` in English (logs), `cause` as data. */
 export interface LimitFailure {

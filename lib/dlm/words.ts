@@ -223,6 +223,14 @@ export const REASON_WORDS = {
   configurationKey: { en: 'the configuration key', de: 'der Konfigurationsschlüssel' },
   // A name of OCPP's (a message, a profile purpose): the same in every language.
   ocppName: { en: '{name}', de: '{name}' },
+  noWayNoSmartCharging: {
+    en: 'no way to set a limit with strategy {name} (no SmartCharging feature profile)',
+    de: 'keine Möglichkeit, eine Grenze zu setzen, mit Strategie {name} (kein SmartCharging-Funktionsprofil)',
+  },
+  noWayRefusedBefore: {
+    en: 'no way to set a limit with strategy {name} (every method refused before)',
+    de: 'keine Möglichkeit, eine Grenze zu setzen, mit Strategie {name} (jede Methode zuvor abgelehnt)',
+  },
   unansweredWithin: {
     en: 'did not answer {name} within {within}',
     de: 'hat {name} nicht innerhalb von {within} beantwortet',

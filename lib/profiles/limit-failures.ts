@@ -36,7 +36,9 @@ export class LimitFailures {
                       ways: ways.map(words),
                     })),
                   }
-                : { unanswered: { ...cause.unanswered, action: words(cause.unanswered.action) } },
+                : 'unanswered' in cause
+                  ? { unanswered: { ...cause.unanswered, action: words(cause.unanswered.action) } }
+                  : cause,
           }),
     });
   }
@@ -66,7 +68,7 @@ export interface Failure {
  * Why a plan's ways were all refused, from its commands: `refused SetChargingProfile (TxProfile,
  * TxDefaultProfile)`, per action, each way named once; `fallback` when no command was refused.
  */
-export function refusedWays(attempts: readonly CommandAttempt[], fallback: string): Failure {
+export function refusedWays(attempts: readonly CommandAttempt[], fallback: Failure): Failure {
   const byAction = new Map<string, string[]>();
   for (const attempt of attempts) {
     if (!attempt.refused || attempt.transactionEnded || attempt.explained) continue;
@@ -74,7 +76,7 @@ export function refusedWays(attempts: readonly CommandAttempt[], fallback: strin
     if (attempt.method && !ways.includes(attempt.method)) ways.push(attempt.method);
     byAction.set(attempt.action, ways);
   }
-  if (byAction.size === 0) return { why: fallback };
+  if (byAction.size === 0) return fallback;
   const refused = [...byAction].map(([action, ways]) => ({ action, ways }));
   const parts = refused.map(({ action, ways }) =>
     ways.length > 0 ? `${action} (${ways.map(wayWords).join(', ')})` : action,

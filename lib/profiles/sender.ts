@@ -296,18 +296,29 @@ export class Sender {
     stop: { outcome: LimitOutcome; error: string } | undefined,
   ): void {
     const { charger, connector, target, refusals } = send;
+    const noSmartCharging = charger.capabilities?.smartCharging === false;
     const error =
       stop?.error ??
       (plan.length === 0
-        ? `no way to set a limit on ${charger.chargePointId} connector ${connector.connectorId} with strategy ${charger.strategy.name} (${charger.capabilities?.smartCharging === false ? 'no SmartCharging feature profile' : 'every method refused before'})`
+        ? `no way to set a limit on ${charger.chargePointId} connector ${connector.connectorId} with strategy ${charger.strategy.name} (${noSmartCharging ? 'no SmartCharging feature profile' : 'every method refused before'})`
         : `${charger.chargePointId} connector ${connector.connectorId} refused every way to set ${target.limitA} A: ${refusals.join('; ')}`);
+    const noWay =
+      !stop && plan.length === 0
+        ? { noWay: { strategy: charger.strategy.name, noSmartCharging } }
+        : undefined;
     // Once per connector and cause: a load manager repeats its set-points every few seconds.
     if (!stop && connector.lastWarning !== error) this.ctx.log.warn(error);
     if (!stop) connector.lastWarning = error;
     // Sent again with backoff from now on, while the charger is connected.
     if (!this.ctx.closed && this.ctx.cs.isConnected(charger.chargePointId)) charger.retry.arm();
     // The plan's ways are used up (or it got no answer): the load manager is told now, not after the retries.
-    if (!stop) this.failures.failed(charger, connector, target.limitA, refusedWays(send.attempts, error));
+    if (!stop)
+      this.failures.failed(
+        charger,
+        connector,
+        target.limitA,
+        refusedWays(send.attempts, { why: error, ...(noWay ? { cause: noWay } : {}) }),
+      );
     else if (stop.outcome === 'failed')
       this.failures.failed(charger, connector, target.limitA, unanswered(stop.error));
     // The report's parts named, not the sending spread in and more fields after it (see send()).

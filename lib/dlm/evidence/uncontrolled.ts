@@ -104,6 +104,10 @@ export function failureWords(failed: LimitFailure | undefined): Reason[number] {
     );
     return say('refusedAction', { action: [joined] });
   }
+  if (cause && 'noWay' in cause)
+    return say(cause.noWay.noSmartCharging ? 'noWayNoSmartCharging' : 'noWayRefusedBefore', {
+      name: cause.noWay.strategy,
+    });
   if (cause && 'unanswered' in cause)
     return say('unansweredWithin', { name: cause.unanswered.action, within: cause.unanswered.within });
   return failed?.why === undefined || failed.why === 'refused' ? say('refused') : given(failed.why);

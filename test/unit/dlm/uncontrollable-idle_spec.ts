@@ -97,11 +97,11 @@ describe("a charger's limit failure in the user's language (issue 48)", () => {
     const failures = [
       refusedWays(
         [attempt('SetChargingProfile', 'TxProfile'), attempt('SetChargingProfile', 'TxDefaultProfile')],
-        '',
+        { why: '' },
       ),
       refusedWays(
         [attempt('SetChargingProfile', 'TxProfile'), attempt('ChangeConfiguration', 'ConfigurationKey')],
-        '',
+        { why: '' },
       ),
       unanswered('charge point CP-1 did not answer SetChargingProfile within 30 s'),
     ];
@@ -117,7 +117,27 @@ describe("a charger's limit failure in the user's language (issue 48)", () => {
         'hat SetChargingProfile nicht innerhalb von 30 s beantwortet',
       ],
     );
-    // A failure without a cause (no way at all) is shown as it came.
+    // No way left (lib/profiles/sender.ts): the connector is the reason's own, the strategy named.
+    const noWay = (noSmartCharging: boolean) =>
+      failureWords({
+        limitA: 10,
+        why: 'no way to set a limit on CP-1 connector 1 with strategy generic (…)',
+        cause: { noWay: { strategy: 'generic', noSmartCharging } },
+      });
+    assert.deepEqual(
+      [true, false].map((no) => [english([noWay(no)]), sayReason([noWay(no)], 'de')]),
+      [
+        [
+          'no way to set a limit with strategy generic (no SmartCharging feature profile)',
+          'keine Möglichkeit, eine Grenze zu setzen, mit Strategie generic (kein SmartCharging-Funktionsprofil)',
+        ],
+        [
+          'no way to set a limit with strategy generic (every method refused before)',
+          'keine Möglichkeit, eine Grenze zu setzen, mit Strategie generic (jede Methode zuvor abgelehnt)',
+        ],
+      ],
+    );
+    // A failure without a cause is shown as it came.
     assert.equal(
       english([failureWords({ limitA: 10, why: 'no way to set a limit on CP-1 connector 1' })]),
       'no way to set a limit on CP-1 connector 1',

@@ -222,6 +222,10 @@ describe('Profiles: falling back when a charger refuses', () => {
       /no way to set a limit on CP2 connector 1 .*no SmartCharging feature profile/,
     );
     assert.deepEqual(none?.attempts, []);
+    // The load manager gets why as data, to word it in the user's language.
+    assert.deepEqual(r4.cs.connectorOf('CP2', 1)?.limitFailed?.cause, {
+      noWay: { strategy: 'default', noSmartCharging: true },
+    });
   });
 
   it('remembers a refused pause apart: a charger that rejects 0 A is paused another way, limits still go as TxProfile', async () => {
