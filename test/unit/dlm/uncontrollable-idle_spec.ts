@@ -66,6 +66,27 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
     );
   });
 
+  it('with a car: given no share above what it is counted at (its set-point never reaches it)', () => {
+    // C refused its limits; its own fallback is 6 A, its car takes 6.2 A on three phases (read by
+    // its register). Counted at 7.1 A, it was still given an even share (13.3 A) that it does not
+    // take, and counted at that: A and B had 26.6 A of the 40 A.
+    h = twoFollowersBesideARefuser(6);
+    let plugged = false;
+    registerOnly(
+      h,
+      'C/1',
+      () => 6.2,
+      () => plugged,
+      30_000,
+    );
+    h.plugIn('C/1', {}, 'Charging');
+    plugged = true;
+    h.run(240_000);
+    const both = (h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0);
+    assert.ok(both >= 40 - 7.2 - 0.2, `${h.limit('A/1')} + ${h.limit('B/1')} A, C ${h.limit('C/1')} A`);
+    assert.ok((h.limit('C/1') ?? 0) <= 7.2, `C: ${h.limit('C/1')} A`);
+  });
+
   it('read by its energy register only: counted at its own fallback where that explains the delta, at the most a count of phases puts on one where it does not', () => {
     // C's own fallback is 6 A (the shipped car park example's offlineA); its car takes 6.2 A on
     // three phases, 4.3 kW, read every 30 s. The register does not tell the phases: 18.5 A on one
@@ -87,7 +108,7 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
     h.run(240_000);
     const both = (h.limit('A/1') ?? 0) + (h.limit('B/1') ?? 0);
     // C counted at 7.1 A (6.1 A and its margin), no longer at 20.5 A (18.6 A on one phase and its
-    // margin); it is still given an even share it does not take (13.3 A each), counted at that.
+    // margin).
     assert.ok(both >= 26, `${h.limit('A/1')} + ${h.limit('B/1')} A ${h.setPoint('C/1')?.reason}`);
     assert.match(
       h.setPoint('C/1')?.reason ?? '',
