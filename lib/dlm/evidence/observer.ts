@@ -299,7 +299,7 @@ export class ConnectorObserver {
     }
 
     observeOverdraw(context, connector, runtime, sample, now);
-    noteUncontrolledDraw(runtime, sample);
+    noteUncontrolledDraw(connector, runtime, sample);
     noteOvershoot(site, connector, runtime, sample);
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.

@@ -68,13 +68,42 @@ export const UNCONTROLLED_MARGIN = 0.1;
 export const UNCONTROLLED_MARGIN_MIN_A = 1;
 const UNCONTROLLED_READINGS = 2;
 
+/** How far above its own fallback a car may draw (IEC 61851-1 lets it exceed what it is offered a little; meters round). */
+const OWN_FALLBACK_TOLERANCE = 0.05;
+const OWN_FALLBACK_TOLERANCE_A = 1;
+
+/**
+ * What a charger whose limit failed draws by one sample, on its fullest phase. An energy register
+ * does not tell the phases (evidence/energy-draw.ts): its `mostA` puts the whole power on one, the
+ * most a car on one phase could draw. A charger that takes no limits offers its car its own fallback
+ * (`offlineA`, what the load manager counts it at while a car may start there); where the register's
+ * least (its power spread over every wired phase) is within that, the charger offering it explains
+ * the delta, and it is counted at that fallback (or the least, if more), not at the one-phase
+ * reading: a car drawing 6.2 A on three phases of a charger whose own fallback is 6 A was counted at
+ * 26-28 A on every phase of its zone for the whole session (issue 45, the car park on the mixed
+ * fleet). A delta its own fallback does not explain counts at its most, as any other reading.
+ */
+function drawnOnItsOwnA(connector: Connector, runtime: ConnectorRuntime, sample: DrawSample): number {
+  const mostA = maxKnown(sample.chargerA, THREE_PHASES) ?? 0;
+  const energy = sample.energy;
+  if (!energy) return mostA;
+  const leastA = maxKnown(energy.leastA, THREE_PHASES) ?? 0;
+  const ownA = ownFallback(connector, runtime).amps;
+  if (leastA > ownA * (1 + OWN_FALLBACK_TOLERANCE) + OWN_FALLBACK_TOLERANCE_A) return mostA;
+  return Math.min(mostA, Math.max(ownA, leastA));
+}
+
 /**
  * Records the most a charger whose limit failed was seen to draw this session (the observer calls
  * it with each new sample; the session record starts over with the next car).
  */
-export function noteUncontrolledDraw(runtime: ConnectorRuntime, sample: DrawSample | undefined): void {
+export function noteUncontrolledDraw(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample | undefined,
+): void {
   if (!sample || !runtime.state?.limitFailed) return;
-  const drawing = maxKnown(sample.chargerA, THREE_PHASES) ?? 0;
+  const drawing = drawnOnItsOwnA(connector, runtime, sample);
   if (!(drawing > ACTIVE_PHASE_A)) return;
   const session = runtime.session;
   session.uncontrolledReadings = (session.uncontrolledReadings ?? 0) + 1;
@@ -128,7 +157,7 @@ export function failedLimitReserve(
 ): { amps: number; why: Reason } {
   const refused = [say('limitFailed', { why: [failureWords(runtime.state?.limitFailed)] })];
   if (outOfService(runtime)) return { amps: 0, why: [say('outOfService', { why: refused })] };
-  const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
+  const drawing = draw ? drawnOnItsOwnA(connector, runtime, draw) : 0;
   const session = runtime.session;
   const mostA = session.uncontrolledMostA;
   if (mostA !== undefined && (session.uncontrolledReadings ?? 0) >= UNCONTROLLED_READINGS) {
