@@ -102,7 +102,10 @@ export function runIdeal(
       const sameCar = carAt(scenario.cars, connector.key, elapsed) === car;
       const full = sameCar && stats[k]?.carSocPercent !== undefined && (stats[k]?.carMaxW ?? 0) === 0;
       if (full) continue;
-      const takesA = Math.min(connector.maxA, car.ev.maxCurrentA ?? 16);
+      // What the charger gives on its own (sim/site-charger.ts): a rogue its maximum, one that
+      // takes no limits its own fallback.
+      const offersA = scenario.chargers?.[connector.key]?.rogue === true ? connector.maxA : connector.offlineA;
+      const takesA = Math.min(offersA, car.ev.maxCurrentA ?? 16);
       if (takesA < (car.ev.minCurrentA ?? 6)) continue;
       const drawA = takesA * (1 + (car.ev.overshootPercent ?? 0) / 100);
       const circuit = own[connector.circuitIndex];
