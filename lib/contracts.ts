@@ -225,6 +225,8 @@ export interface ChargePointPort {
    * each of its connectors as `ConnectorState.sampling`.
    */
   reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void;
+  /** The typed port of connector states (CentralSystem.onConnectorState); returns the unsubscribe. */
+  onConnectorState(listener: (state: ConnectorState) => void): () => void;
   on<E extends keyof ChargePointEvents>(event: E, listener: (payload: ChargePointEvents[E]) => void): unknown;
   off<E extends keyof ChargePointEvents>(
     event: E,
