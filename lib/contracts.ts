@@ -185,9 +185,12 @@ export interface ChargePointPort {
   bootOf(chargePointId: string): BootNotificationRequest | undefined;
   /** Its boot and configuration as the central system keeps them; undefined for one never seen. */
   recordOf(chargePointId: string): ChargerSnapshot | undefined;
-  /** Facts a room keeps about a charge point; opaque to the central system, kept with its record across restarts. */
-  factsOf(chargePointId: string, room: string): unknown;
-  keepFacts(chargePointId: string, room: string, facts: unknown): Promise<void>;
+  /**
+   * Data a part of ampflow stores about a charge point under its own namespace (e.g. 'profiles');
+   * opaque to the central system, kept with its record across restarts.
+   */
+  storedData(chargePointId: string, namespace: string): unknown;
+  storeData(chargePointId: string, namespace: string, data: unknown): Promise<void>;
   call<A extends CentralSystemAction>(
     chargePointId: string,
     action: A,
@@ -225,6 +228,8 @@ export interface ChargePointPort {
    * each of its connectors as `ConnectorState.sampling`.
    */
   reportSampling(chargePointId: string, sampling: Omit<SamplingState, 'since'>): void;
+  /** The typed port of connector states (CentralSystem.onConnectorState); returns the unsubscribe. */
+  onConnectorState(listener: (state: ConnectorState) => void): () => void;
   on<E extends keyof ChargePointEvents>(event: E, listener: (payload: ChargePointEvents[E]) => void): unknown;
   off<E extends keyof ChargePointEvents>(
     event: E,

@@ -93,7 +93,7 @@ export interface ChargerRecord {
   /** Its password as changed over OCPP (AuthorizationKey), digests only: rotated-passwords.ts. */
   password?: RotatedPassword;
   /**
-   * What other rooms keep about the charger, by room name (ChargePointPort.keepFacts): e.g. what
+   * What other rooms keep about the charger, by room name (ChargePointPort.storeData): e.g. what
    * the charging-profile manager learned (`profiles`: which way of setting a limit worked and which
    * were refused), kept so a restart does not ask again. Opaque here: each room owns its shape.
    */
@@ -153,11 +153,21 @@ export type CentralEvent =
     }
   | { type: 'chargerLocalListVersion'; chargePointId: string; version: number }
   | { type: 'chargerPassword'; chargePointId: string; at: string; password: RotatedPassword }
-  | { type: 'chargerSmartCharging'; chargePointId: string; at: string; facts: unknown; room?: string }
+  | {
+      type: 'chargerSmartCharging';
+      chargePointId: string;
+      at: string;
+      facts: unknown;
+      namespace?: string;
+      /** What `namespace` was called in journals written before issue 47 (read, never written). */
+      room?: string;
+    }
   | {
       type: 'chargerEntries';
       chargePointId: string;
-      room: string;
+      namespace?: string;
+      /** What `namespace` was called in journals written before issue 47 (read, never written). */
+      room?: string;
       put?: Record<string, unknown>;
       drop?: string[];
     }
@@ -262,21 +272,25 @@ export function applyEvent(state: CentralState, event: CentralEvent): void {
       chargerOf(state, event.chargePointId, event.at).password = event.password;
       return;
     case 'chargerSmartCharging': {
-      // Journals written before rooms kept facts by name hold only the profile manager's.
+      // Journals written before issue 47 name the namespace `room`; before that, data was kept
+      // under no name and is only the profile manager's.
       const charger = chargerOf(state, event.chargePointId, event.at);
-      charger.facts = { ...charger.facts, [event.room ?? 'profiles']: { at: event.at, facts: event.facts } };
+      const namespace = event.namespace ?? event.room ?? 'profiles';
+      charger.facts = { ...charger.facts, [namespace]: { at: event.at, facts: event.facts } };
       return;
     }
     case 'chargerEntries': {
       const charger = chargerOf(state, event.chargePointId);
       const entries = charger.entries ?? {};
       charger.entries = entries;
-      const room = entries[event.room] ?? {};
-      entries[event.room] = room;
-      if (event.put) Object.assign(room, event.put);
-      // An emptied room stays (as {}): counting its keys on every drop would cost a long queue's
-      // length for each request it sends.
-      for (const key of event.drop ?? []) delete room[key];
+      // Journals written before issue 47 name the namespace `room`.
+      const namespace = event.namespace ?? event.room ?? '';
+      const kept = entries[namespace] ?? {};
+      entries[namespace] = kept;
+      if (event.put) Object.assign(kept, event.put);
+      // An emptied namespace stays (as {}): counting its keys on every drop would cost a long
+      // queue's length for each request it sends.
+      for (const key of event.drop ?? []) delete kept[key];
       return;
     }
     case 'idTags':

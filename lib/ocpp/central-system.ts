@@ -252,35 +252,36 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
     return this.charges.bootOf(chargePointId);
   }
 
-  /** What a room keeps about a charge point (opaque here), as it last kept it. */
-  factsOf(chargePointId: string, room: string): unknown {
-    return this.charges.factsOf(chargePointId, room);
+  /** What a part of ampflow stored about a charge point under its namespace (opaque here), as it last stored it. */
+  storedData(chargePointId: string, namespace: string): unknown {
+    return this.charges.storedData(chargePointId, namespace);
   }
 
   /**
-   * Keeps what a room learned about a charger in its durable record (`ChargerRecord.facts`), so
-   * that a restart of Node-RED does not forget it (e.g. which way of setting a limit it takes).
+   * Stores what a part of ampflow learned about a charger in its durable record (`ChargerRecord.facts`,
+   * by namespace), so that a restart of Node-RED does not forget it (e.g. which way of setting a
+   * limit it takes).
    */
-  keepFacts(chargePointId: string, room: string, facts: unknown): Promise<void> {
-    return this.charges.keepFacts(chargePointId, room, facts);
+  storeData(chargePointId: string, namespace: string, data: unknown): Promise<void> {
+    return this.charges.storeData(chargePointId, namespace, data);
   }
 
-  /** What a room keeps about a charge point entry by entry (opaque here), by key. */
-  entriesOf(chargePointId: string, room: string): Readonly<Record<string, unknown>> {
-    return this.charges.entriesOf(chargePointId, room);
+  /** What a part of ampflow keeps about a charge point entry by entry under its namespace (opaque here), by key. */
+  entriesOf(chargePointId: string, namespace: string): Readonly<Record<string, unknown>> {
+    return this.charges.entriesOf(chargePointId, namespace);
   }
 
   /**
-   * Puts and drops entries of a room's list in the charger's durable record: one journal line per
+   * Puts and drops entries of a namespace's list in the charger's durable record: one journal line per
    * change, whatever the list holds (e.g. requests waiting for the operator's backend). Resolves
    * once the change is durable; changes are durable in the order they were asked for.
    */
   keepEntries(
     chargePointId: string,
-    room: string,
+    namespace: string,
     change: { put?: Record<string, unknown>; drop?: string[] },
   ): Promise<void> {
-    return this.charges.keepEntries(chargePointId, room, change);
+    return this.charges.keepEntries(chargePointId, namespace, change);
   }
 
   /** Its boot and configuration as kept (the durable record), for rooms that read them. */

@@ -33,7 +33,5 @@ export function handleChargerCall(
   if (action === 'BootNotification') steps.recall.booted(connection.identity);
   const handlers = steps.handlers();
   if (decided !== undefined) return handlers.handle(action, request, connection, decided);
-  return steps.gate.incoming(connection.identity, action, request, (forLocal, decidedHere) =>
-    handlers.handle(action, forLocal, connection, decidedHere),
-  );
+  return steps.gate.incoming(connection, action, request, handlers);
 }

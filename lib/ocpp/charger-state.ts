@@ -168,30 +168,30 @@ export class ChargerState {
     return this.record(chargePointId)?.boot?.request;
   }
 
-  factsOf(chargePointId: string, room: string): unknown {
-    return this.record(chargePointId)?.facts?.[room]?.facts;
+  storedData(chargePointId: string, namespace: string): unknown {
+    return this.record(chargePointId)?.facts?.[namespace]?.facts;
   }
 
-  async keepFacts(chargePointId: string, room: string, facts: unknown): Promise<void> {
+  async storeData(chargePointId: string, namespace: string, data: unknown): Promise<void> {
     await this.requireLog().append({
       type: 'chargerSmartCharging',
       chargePointId,
       at: this.nowIso(),
-      facts,
-      room,
+      facts: data,
+      namespace,
     });
   }
 
-  entriesOf(chargePointId: string, room: string): Readonly<Record<string, unknown>> {
-    return this.record(chargePointId)?.entries?.[room] ?? {};
+  entriesOf(chargePointId: string, namespace: string): Readonly<Record<string, unknown>> {
+    return this.record(chargePointId)?.entries?.[namespace] ?? {};
   }
 
   async keepEntries(
     chargePointId: string,
-    room: string,
+    namespace: string,
     change: { put?: Record<string, unknown>; drop?: string[] },
   ): Promise<void> {
-    await this.requireLog().append({ type: 'chargerEntries', chargePointId, room, ...change });
+    await this.requireLog().append({ type: 'chargerEntries', chargePointId, namespace, ...change });
   }
 
   /** The HeartbeatInterval the charger reported in its configuration, in s, if it did. */

@@ -1,4 +1,5 @@
 import type { ConnectorState } from '../contracts';
+import type { LoadManager } from '../dlm/load-manager';
 import type { ConnectorStateListener } from './central-system';
 import type { CentralSystemState } from './central-types';
 
@@ -13,13 +14,13 @@ import type { CentralSystemState } from './central-types';
  * minimum off time (found with the demo flow commissioned one charger at a time).
  */
 
-/** Where the states go: the load manager's inputs. */
-export interface ConnectorStateSink {
+/**
+ * Where the states go: the load manager's inputs (LoadManager.connectorState, and batch: inputs
+ * given inside share one update), and its site's connectors.
+ */
+type LoadManagerInputs = Pick<LoadManager, 'connectorState' | 'batch'> & {
   readonly site: { readonly connectors: readonly { chargePointId: string; connectorId: number }[] };
-  connectorState(state: ConnectorState): void;
-  /** Inputs given inside share one update. */
-  batch(inputs: () => void): void;
-}
+};
 
 /** What the feed asks of the central system. */
 export interface ConnectorStateSource {
@@ -41,7 +42,7 @@ export interface ConnectorStateSource {
  */
 export function feedConnectorStates(
   cs: ConnectorStateSource,
-  sink: ConnectorStateSink,
+  sink: LoadManagerInputs,
   onError: (err: Error) => void,
 ): () => void {
   const give = (states: Iterable<ConnectorState>) =>

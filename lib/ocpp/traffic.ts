@@ -5,6 +5,7 @@ import type { ChargePointAction } from './actions';
 import type { ChargerTraffic, MaybePromise } from './central-types';
 import { type CentralSystemAction, type ChargePointConnection, CommandError } from './connection';
 import type { ConnectorNotes } from './connector-notes';
+import type { ChargePointHandlers } from './handlers';
 import type { OcppRequest, OcppResponse } from './messages';
 import { OCPP201 } from './v201/schemas';
 
@@ -66,15 +67,21 @@ export class TrafficGate {
     return this.host.connection(chargePointId)?.protocol === OCPP201 ? undefined : this.traffic;
   }
 
-  /** A charger's CALL: `local` is the central system's own handling (with an answer decided elsewhere). */
+  /**
+   * A charger's CALL: the central system's handlers answer it, at once when no backend is between;
+   * else the room between sees it first and the handlers answer with what it decided.
+   */
   incoming(
-    chargePointId: string,
+    connection: ChargePointConnection,
     action: ChargePointAction,
     request: unknown,
-    local: (request: unknown, decided?: unknown) => MaybePromise<unknown>,
+    handlers: ChargePointHandlers,
   ): MaybePromise<unknown> {
-    const traffic = this.between(chargePointId);
-    return traffic ? traffic.request(chargePointId, action, request, local) : local(request);
+    const traffic = this.between(connection.identity);
+    if (!traffic) return handlers.handle(action, request, connection);
+    return traffic.request(connection.identity, action, request, (forLocal, decided) =>
+      handlers.handle(action, forLocal, connection, decided),
+    );
   }
 
   /** An OCPP 2.0.1 charger's CALL as it came: through the room between, where it takes them. */

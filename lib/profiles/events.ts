@@ -57,7 +57,7 @@ export class CentralSystemEvents {
     );
     this.listen('message', (message: ChargePointMessage) => this.onMessage(message));
     this.listen('session', (session: SessionRecord) => this.onSessionEnded(session));
-    this.listen('connector', (state: ConnectorState) => this.onConnector(state));
+    this.detachers.push(this.ctx.cs.onConnectorState((state) => this.onConnector(state)));
     this.listen(
       'command',
       (event: { chargePointId: string; action: string; request: unknown; response?: unknown }) =>

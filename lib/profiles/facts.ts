@@ -1,7 +1,7 @@
 import { type FallbackMemory, PLAN_SLOTS } from './plan';
 
 /**
- * What the profile manager keeps in a charger's durable record (`ChargerRecord.facts.profiles`, through ChargePointPort.keepFacts):
+ * What the profile manager keeps in a charger's durable record (`ChargerRecord.facts.profiles`, through ChargePointPort.storeData):
  * what worked and what was refused, so that a restart of Node-RED does not try the refused ways
  * again at once, and whether a ChargePointMaxProfile of this package may still be installed. It
  * holds for the firmware and strategy it was learned with.

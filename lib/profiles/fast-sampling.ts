@@ -8,7 +8,7 @@ const INTERVAL_KEY = 'MeterValueSampleInterval';
 export const SAMPLE_RATE_GAP_MS = 30_000;
 /** A reading this far above the limit in force, A, shows a decrease not followed yet. */
 const FOLLOWED_TOLERANCE_A = 1;
-/** The name under which the central system keeps a refusal of the fast interval (keepFacts). */
+/** The name under which the central system keeps a refusal of the fast interval (storeData). */
 const FAST_ROOM = 'fast-sampling';
 
 interface FastFacts {
@@ -66,7 +66,7 @@ export class FastSampling {
     rate.outcome = outcome;
     // Not known otherwise: as the boot left it (a restart of ampflow in a fast window heals with the next move).
     rate.nowS ??= intervalS;
-    const facts = this.ctx.cs.factsOf(charger.chargePointId, FAST_ROOM) as FastFacts | undefined;
+    const facts = this.ctx.cs.storedData(charger.chargePointId, FAST_ROOM) as FastFacts | undefined;
     if (facts?.version === 1 && facts.bootAt === this.bootAt(charger) && rate.refused === undefined) {
       // Refused in this boot before ampflow restarted: not asked again, and said again.
       rate.refused = facts.refused;
@@ -190,7 +190,7 @@ export class FastSampling {
       askedS: rate.askedS ?? this.fastS,
       refused: status,
     };
-    this.ctx.cs.keepFacts(charger.chargePointId, FAST_ROOM, facts).catch((err: Error) => {
+    this.ctx.cs.storeData(charger.chargePointId, FAST_ROOM, facts).catch((err: Error) => {
       this.ctx.log.warn(`could not keep what ${charger.chargePointId} refused in its record: ${err.message}`);
     });
   }

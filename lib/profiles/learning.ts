@@ -13,7 +13,7 @@ const PROFILES_ROOM = 'profiles';
 /**
  * What the manager knows of a charger: its strategy, what it can do (its smart-charging keys, read
  * once per boot), and what it took and refused (the memory). The memory is kept in the charger's
- * durable record through the port (keepFacts/factsOf) and holds while the firmware and the
+ * durable record through the port (storeData/storedData) and holds while the firmware and the
  * strategy are the same.
  */
 export class Learning {
@@ -32,7 +32,7 @@ export class Learning {
   /** What an earlier run learned holds while the firmware and the strategy are the same. */
   restore(charger: ChargerEntry): void {
     const chargePointId = charger.chargePointId;
-    const facts = this.ctx.cs.factsOf(chargePointId, PROFILES_ROOM);
+    const facts = this.ctx.cs.storedData(chargePointId, PROFILES_ROOM);
     if (
       isStoredFacts(facts) &&
       facts.firmware === charger.firmware &&
@@ -68,7 +68,7 @@ export class Learning {
     const json = JSON.stringify(facts);
     if (json === charger.stored || this.ctx.closed) return;
     charger.stored = json;
-    this.ctx.cs.keepFacts(charger.chargePointId, PROFILES_ROOM, JSON.parse(json)).catch((err: Error) => {
+    this.ctx.cs.storeData(charger.chargePointId, PROFILES_ROOM, JSON.parse(json)).catch((err: Error) => {
       // Not kept: the next change writes again.
       if (charger.stored === json) charger.stored = undefined;
       this.ctx.log.warn(`could not keep what ${charger.chargePointId} takes in its record: ${err.message}`);

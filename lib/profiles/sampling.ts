@@ -13,7 +13,7 @@ const MAX_LENGTH_KEY = 'MeterValuesSampledDataMaxLength';
 const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
 const CURRENT = 'Current.Import';
 const OFFERED = 'Current.Offered';
-/** The name under which the central system keeps what was asked of a charger (keepFacts). */
+/** The name under which the central system keeps what was asked of a charger (storeData). */
 const SAMPLING_ROOM = 'sampling';
 
 type Outcome = Parameters<ChargePointPort['reportSampling']>[1];
@@ -87,7 +87,7 @@ export class Sampling {
 
   private due(charger: ChargerEntry): boolean {
     if (charger.samplingDue === undefined) {
-      const facts = this.factsOf(charger);
+      const facts = this.storedData(charger);
       charger.samplingDue = this.enabled && facts?.bootAt !== this.bootAt(charger);
       // Asked in this boot already: told again where the central system does not show it (a restart).
       if (facts && !charger.samplingDue && this.enabled) {
@@ -273,7 +273,7 @@ export class Sampling {
       );
     const bootAt = this.bootAt(charger);
     const facts: SamplingFacts = { version: 1, ...(bootAt === undefined ? {} : { bootAt }), ...outcome };
-    this.ctx.cs.keepFacts(charger.chargePointId, SAMPLING_ROOM, facts).catch((err: Error) => {
+    this.ctx.cs.storeData(charger.chargePointId, SAMPLING_ROOM, facts).catch((err: Error) => {
       this.ctx.log.warn(`could not keep what ${charger.chargePointId} samples in its record: ${err.message}`);
     });
   }
@@ -295,8 +295,8 @@ export class Sampling {
     });
   }
 
-  private factsOf(charger: ChargerEntry): SamplingFacts | undefined {
-    const facts = this.ctx.cs.factsOf(charger.chargePointId, SAMPLING_ROOM) as SamplingFacts | undefined;
+  private storedData(charger: ChargerEntry): SamplingFacts | undefined {
+    const facts = this.ctx.cs.storedData(charger.chargePointId, SAMPLING_ROOM) as SamplingFacts | undefined;
     return facts?.version === 1 && typeof facts.perPhaseCurrents === 'boolean' ? facts : undefined;
   }
 

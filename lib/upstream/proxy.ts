@@ -142,7 +142,7 @@ export class UpstreamProxy extends EventEmitter {
 
   private open(identity: string): Charger {
     const existing = this.chargers.get(identity);
-    const kept = (this.cs.factsOf(identity, 'upstream') ?? {}) as Kept;
+    const kept = (this.cs.storedData(identity, 'upstream') ?? {}) as Kept;
     // The link speaks the charger's version: its connection's, or the one it last spoke (kept).
     const protocol = this.cs.protocolOf(identity) ?? existing?.link.protocol ?? kept.protocol ?? 'ocpp1.6';
     if (existing && existing.link.state !== 'closed') {
@@ -249,7 +249,7 @@ export class UpstreamProxy extends EventEmitter {
       ...(charger.bootAccepted ? { bootAccepted: true } : {}),
       ...(charger.operator.empty ? {} : { operator: charger.operator.toJSON() }),
     };
-    await this.cs.keepFacts(charger.identity, 'upstream', kept).catch((err: Error) => {
+    await this.cs.storeData(charger.identity, 'upstream', kept).catch((err: Error) => {
       this.log.error(`keeping the upstream queue of ${charger.identity} failed: ${err.message}`);
     });
   }

@@ -22,10 +22,10 @@ export const HOLD_UNWRITTEN_MS = 1000;
 
 /** Where the queue keeps its entries: the central system's charger records (one journal line a change). */
 export interface EntryStore {
-  entriesOf(chargePointId: string, room: string): Readonly<Record<string, unknown>>;
+  entriesOf(chargePointId: string, namespace: string): Readonly<Record<string, unknown>>;
   keepEntries(
     chargePointId: string,
-    room: string,
+    namespace: string,
     change: { put?: Record<string, unknown>; drop?: string[] },
   ): Promise<void>;
 }

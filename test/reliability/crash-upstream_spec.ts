@@ -16,7 +16,7 @@ import { UpstreamBackend } from '../support/upstream-backend';
 /**
  * The upstream proxy (keep the operator's backend, issue #14) under SIGKILL. A charger charges
  * through ampflow while the operator's backend is away: ampflow answers its StartTransaction and
- * MeterValues itself and keeps them for the backend (ChargePointPort.keepFacts, the central
+ * MeterValues itself and keeps them for the backend (ChargePointPort.storeData, the central
  * system's durable record). ampflow (central system + proxy in a child process with its data
  * directory, as crash_spec.ts) is killed with SIGKILL the moment the last MeterValues is answered,
  * restarts on the same data directory, the charger reconnects and stops, and the backend comes

@@ -3,7 +3,7 @@
  * a command's override, an expression's result, a `price` connector's choice for now) and the
  * site's setting or the transaction's tag priority. The modes stage writes that record
  * (modes/preferences.ts, modes/price-plans.ts); the observer reads what is in force into each
- * connector's view (evidence/connector-view.ts), from which every later stage takes it.
+ * connector's view (evidence/observer.ts `view`), from which every later stage takes it.
  */
 import type { ConnectorRuntime, PreferenceRecord } from '../parts';
 import type { ChargingMode } from '../site/config';

@@ -92,7 +92,7 @@ describe('Profiles: refusals the protocol explains', () => {
       r.lines().filter((line) => /used from now on|no offline fallback installed/.test(line)),
       [],
     );
-    const facts = r.cs.factsOf('CP1', 'profiles') as { memory?: { refused?: object } } | undefined;
+    const facts = r.cs.storedData('CP1', 'profiles') as { memory?: { refused?: object } } | undefined;
     assert.deepEqual(facts?.memory?.refused ?? {}, {}, 'nothing refused in the charger’s record');
   }
 

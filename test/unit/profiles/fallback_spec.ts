@@ -55,7 +55,7 @@ describe('Profiles: falling back when a charger refuses', () => {
     const first = await site('1.0.0');
     const [learned] = await first.manager.apply(setPoint(10));
     assert.deepEqual(purposes(learned), ['TxProfile/8 refused', 'TxProfile/0']);
-    const stored = first.cs.factsOf('CP1', 'profiles') as { memory: unknown } | undefined;
+    const stored = first.cs.storedData('CP1', 'profiles') as { memory: unknown } | undefined;
     assert.deepEqual(stored?.memory, first.manager.charger('CP1')?.memory);
     await first.stop();
 

@@ -124,7 +124,7 @@ describe('Profiles: readings every 5 s while a limit moves', () => {
       why: 'it refused MeterValueSampleInterval=5 (Rejected)',
     });
     assert.equal(
-      (r.cs.factsOf('CP1', 'fast-sampling') as { refused?: string } | undefined)?.refused,
+      (r.cs.storedData('CP1', 'fast-sampling') as { refused?: string } | undefined)?.refused,
       'Rejected',
       'kept with the charger: a restart of ampflow does not ask again in this boot',
     );

@@ -164,7 +164,7 @@ describe('Profiles: retries and answers', () => {
     it('takes a stored record it cannot read as no record, with a warning, instead of hanging every set-point', async () => {
       const { cs, manager, log } = await rig();
       const firmware = cs.chargePoint('CP1')?.boot?.request.firmwareVersion;
-      await cs.keepFacts('CP1', 'profiles', {
+      await cs.storeData('CP1', 'profiles', {
         version: 1,
         ...(firmware === undefined ? {} : { firmware }),
         strategy: 'default',
@@ -216,8 +216,8 @@ describe('Profiles: retries and answers', () => {
       const { cp, cs, manager } = await rig({ sim: { vendorBehaviour: 'abb-terra-ac' } });
       await startCharging(cp);
       const writes: unknown[] = [];
-      const keep = cs.keepFacts.bind(cs);
-      cs.keepFacts = async (id, room, facts) => {
+      const keep = cs.storeData.bind(cs);
+      cs.storeData = async (id, room, facts) => {
         writes.push(facts);
         // The second write (what worked, after the refused stack level) fails.
         if (writes.length === 2) throw new Error('disk full');
@@ -231,7 +231,7 @@ describe('Profiles: retries and answers', () => {
       // Before the fix the facts counted as stored after the failed write, and were not written again.
       assert.equal(writes.length, 3);
       assert.deepEqual(
-        (cs.factsOf('CP1', 'profiles') as { memory: unknown } | undefined)?.memory,
+        (cs.storedData('CP1', 'profiles') as { memory: unknown } | undefined)?.memory,
         manager.charger('CP1')?.memory,
       );
     });
