@@ -104,7 +104,8 @@ export function runIdeal(
       if (full) continue;
       // What the charger gives on its own (sim/site-charger.ts): a rogue its maximum, one that
       // takes no limits its own fallback.
-      const offersA = scenario.chargers?.[connector.key]?.rogue === true ? connector.maxA : connector.offlineA;
+      const offersA =
+        scenario.chargers?.[connector.key]?.rogue === true ? connector.maxA : connector.offlineA;
       const takesA = Math.min(offersA, car.ev.maxCurrentA ?? 16);
       if (takesA < (car.ev.minCurrentA ?? 6)) continue;
       const drawA = takesA * (1 + (car.ev.overshootPercent ?? 0) / 100);

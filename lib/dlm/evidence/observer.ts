@@ -480,6 +480,13 @@ export class ConnectorObserver {
       capA = session.underDrawCapA;
       capReason = [say('carDraws', { amps: (drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1) })];
     }
+    // A charger whose limit failed does not get its set-point: its car takes what the charger offers
+    // on its own, what it is counted at (failedLimitReserve). A share above that is left unused and,
+    // counted at its set-point, kept from the others (issue 45: a refuser taking 6.2 A was given 13.3 A).
+    if (uncontrolled && online && state?.limitFailed && uncontrolled.amps < capA) {
+      capA = uncontrolled.amps;
+      capReason = uncontrolled.why;
+    }
     const held = notRaisedAbove(connector, runtime, online);
     if (held && held.capA < capA) {
       capA = held.capA;

@@ -43,7 +43,10 @@ describe('Profiles: asking chargers for per-phase current samples', () => {
       { ...r.cs.connectorOf('CP1', 1)?.sampling, since: undefined },
       { perPhaseCurrents: true, intervalS: 10, since: undefined },
     );
-    assert.equal((r.cs.storedData('CP1', 'sampling') as { perPhaseCurrents?: boolean })?.perPhaseCurrents, true);
+    assert.equal(
+      (r.cs.storedData('CP1', 'sampling') as { perPhaseCurrents?: boolean })?.perPhaseCurrents,
+      true,
+    );
 
     let before = r.commands.length;
     const gone = waitFor(r.cs, 'disconnect');
