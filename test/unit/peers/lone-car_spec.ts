@@ -11,7 +11,7 @@ import { usePeerChargers } from '../../support/peer-site';
  * falls right after the start's 6 A went in: stamped in the second before the start, that reading
  * was taken as older than it, and the car waited a whole interval more at its minimum. Now it
  * proves the charger follows (received after the charger confirmed its limit, stamped within a
- * second of it), and the car has its share within 10 s of its first limit. Real time, about 1 s.
+ * second of it), and the car has its share within 10 s of its first limit. Real time, about 2 s.
  */
 
 const WITHIN_MS = 10_000;
@@ -32,11 +32,13 @@ describe('a lone car at a charger that reports every 10 s in whole seconds (@evp
       wholeSecondStamps: true,
     });
     const [charger] = chargers as [EvpowerCharger];
-    // Its 10 s samples fall right after its first limit went in (the central system has the
-    // charger's answer), and every 10 s from then. Sampled at 'profile' itself, the reading raced
-    // the answer on the wire: one that arrives before the answer proves nothing of the limit
-    // (control/measured-headroom.ts takenAfterStart), and which came first was the library's
-    // scheduling and the millisecond's (10,003 ms in 1 of 4 runs of the peers folder).
+    // Its 10 s samples fall right after its first limit went in: once the central system has the
+    // charger's answer, in the next whole second. Sampled at 'profile' itself, the reading raced the
+    // answer on the wire, and one that arrives first proves nothing (takenAfterStart); sampled in the
+    // same whole second as a reading the charger sent before the answer, it repeats that one's stamp
+    // and values and is no new measurement (failed 4 of 14 runs of the peers folder and once in CI,
+    // at 10,003 ms). A reading stamped in the second before the start that proves it is the dlm
+    // harness's case (measured-headroom_spec, on a ManualClock).
     let firstLimitAt: number | undefined;
     charger.once('profile', () => {
       firstLimitAt = Date.now();
@@ -45,7 +47,7 @@ describe('a lone car at a charger that reports every 10 s in whole seconds (@evp
         [[cs, 'connector']],
         WITHIN_MS,
       ).then(
-        () => charger.sampleNow(),
+        () => setTimeout(() => charger.sampleNow(), 1005 - (Date.now() % 1000)),
         () => undefined,
       );
     });
@@ -56,7 +58,10 @@ describe('a lone car at a charger that reports every 10 s in whole seconds (@evp
     });
     const ms = Date.now() - (firstLimitAt ?? 0);
     console.log(`      its share (32 A) in force ${ms} ms after its first limit (6 A)`);
-    assert.ok(ms <= WITHIN_MS, `${ms} ms`);
+    assert.ok(
+      ms <= WITHIN_MS,
+      `${ms} ms: ${JSON.stringify(wired.manager.summary().connectors.map((c) => c.reason))}`,
+    );
     assert.deepEqual(wired.feedErrors, []);
   });
 });
