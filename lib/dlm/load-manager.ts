@@ -270,6 +270,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       default: // mode, priority, pv, prices, pvForecast, plan
         result = this.modes.command(command, this.siteModel, this.clock.now());
     }
+    this.lastUpdate.command();
     this.scheduler.update();
     // What the flow said is kept at once: a restart right after it must not lose it.
     this.memory?.save(this.clock.now(), false);

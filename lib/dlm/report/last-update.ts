@@ -2,7 +2,8 @@
  * The last update as the load manager reports it: the problem and the allocation it made (what
  * the reasons and the summary explain), the summary built from them when someone looks (most
  * updates change nothing visible), and when the next summary goes out: after an update that
- * changed a set-point or what counts as stale, else every `control.summaryIntervalMs`.
+ * changed a set-point or what counts as stale, or that followed a command from the flow (a mode,
+ * a plan: the page that sent it shows it at once), else every `control.summaryIntervalMs`.
  */
 import type { AllocationProblem, ConnectorAllocation } from '../allocation/allocate';
 import type { Site } from '../site/model';
@@ -29,6 +30,8 @@ export class LastUpdate {
   /** The summary of the last update, once someone looked. */
   private summary: SiteSummary | undefined;
   private sentAtMs: number | undefined;
+  /** A command came since the last summary went out: the next update's summary goes out. */
+  private commanded = false;
 
   constructor(private readonly host: LastUpdateHost) {}
 
@@ -49,12 +52,19 @@ export class LastUpdate {
    */
   finished(now: number, changed: boolean, intervalMs: number): void {
     this.summary = undefined;
-    if (changed || this.sentAtMs === undefined || now - this.sentAtMs >= intervalMs) this.send();
+    const due = this.sentAtMs === undefined || now - this.sentAtMs >= intervalMs;
+    if (changed || this.commanded || due) this.send();
+  }
+
+  /** A command from the flow changed what the summary says: the next update sends it. */
+  command(): void {
+    this.commanded = true;
   }
 
   /** Sends the latest summary (when anyone listens); the interval counts from now. */
   send(): void {
     this.sentAtMs = this.host.now();
+    this.commanded = false;
     if (!this.host.listening()) return;
     this.host.send(this.latest());
   }

@@ -610,6 +610,22 @@ describe('LoadManager', () => {
       );
     });
 
+    it('sends the summary after a command at once, even when no set-point changed (the page that sent it shows it)', () => {
+      h = harness(zone(1));
+      h.start();
+      h.feed(() => h.meter('zone-meter', [0, 0, 0]));
+      h.plugIn('CP-1/1');
+      h.run(120_000); // past the steps up: nothing changes for a while
+      const before = h.summaries.length;
+      h.manager.command({ type: 'priority', chargePointId: 'CP-1', priority: 5 });
+      assert.equal(h.summaries.length, before + 1, 'one summary now, not within 10 s');
+      assert.equal(h.summaries.at(-1)?.connectors[0]?.priority, 5);
+      h.run(9000);
+      assert.equal(h.summaries.length, before + 1, 'then the next one 10 s after it');
+      h.run(1000);
+      assert.equal(h.summaries.length, before + 2);
+    });
+
     it('applies a site limit (e.g. §14a) until it expires', () => {
       h = harness({
         circuits: [{ id: 'main', limitA: 63 }],
