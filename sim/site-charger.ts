@@ -101,7 +101,7 @@ export function chargerSim(connector: Connector, given: SimChargerOptions): Char
 /** A set-point reached the charger at `now`: its answer is due later, the limit lands after its response delay. */
 export function takeSetPoint(charger: ChargerSim, setPoint: SetPoint, now: number): void {
   if (setPoint.fallbackA !== undefined) charger.fallbackA = setPoint.fallbackA;
-  answerSetPoint(charger.faults, charger.answers, setPoint.limitA, now);
+  answerSetPoint(charger.faults, charger.answers, setPoint.limitA, now, setPoint.fallbackA);
   // One that confirms its limits holds the newest it confirmed: an older one still on its way
   // is replaced, not applied after it, and the newest lands when the older would have (the
   // charger applies whatever limit it holds on its own cycle: a second decrease does not

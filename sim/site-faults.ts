@@ -56,20 +56,34 @@ export interface MeterLie {
 export interface AnswerState {
   confirmed?: { limitA: number; since: string; confirmedAt: string };
   failed?: { limitA: number; since: string; why: string };
-  due: { atMs: number; limitA: number; kind: 'confirm' | 'fail' }[];
+  /** The offline fallback it took (`ConnectorState.offlineFallback`). */
+  fallback?: { limitA: number; afterS: number; since: string };
+  due: { atMs: number; limitA: number; kind: 'confirm' | 'fail' | 'fallback' }[];
 }
 
-/** A set-point reached the charger at `now`: its answer (confirmation or failure) is due later. */
+/** How long a charger waits without ampflow before it falls to its fallback (the profile node's default). */
+const FALLBACK_AFTER_S = 300;
+
+/**
+ * A set-point reached the charger at `now`: its answer (confirmation or failure) is due later, and
+ * with it the confirmation of the fallback it carries (`fallbackA`), as the profile manager reports
+ * a TxDefaultProfile the charger accepted; one that keeps its last limit takes no fallback.
+ */
 export function answerSetPoint(
   faults: SimChargerFaults,
   state: AnswerState,
   limitA: number,
   now: number,
+  fallbackA?: number,
 ): void {
   if (faults.refusesLimits) {
     const delay = faults.refusesLimits === 'reject' ? ANSWER_DELAY_MS : COMMAND_TIMEOUT_MS;
     state.due.push({ atMs: now + delay, limitA, kind: 'fail' });
-  } else if (faults.confirms) state.due.push({ atMs: now + ANSWER_DELAY_MS, limitA, kind: 'confirm' });
+  } else if (faults.confirms) {
+    state.due.push({ atMs: now + ANSWER_DELAY_MS, limitA, kind: 'confirm' });
+    if (fallbackA !== undefined && !faults.keepsLastLimit && fallbackA !== state.fallback?.limitA)
+      state.due.push({ atMs: now + ANSWER_DELAY_MS, limitA: fallbackA, kind: 'fallback' });
+  }
 }
 
 /** The answers due by `now` are given; returns whether the connector state changed. */
@@ -81,6 +95,8 @@ export function giveAnswers(faults: SimChargerFaults, state: AnswerState, now: n
     const at = new Date(answer.atMs).toISOString();
     if (answer.kind === 'confirm') {
       state.confirmed = { limitA: answer.limitA, since: at, confirmedAt: at };
+    } else if (answer.kind === 'fallback') {
+      state.fallback = { limitA: answer.limitA, afterS: FALLBACK_AFTER_S, since: at };
     } else if (!state.failed) {
       state.failed = {
         limitA: answer.limitA,
@@ -105,6 +121,7 @@ export function withFaults(
 ): ConnectorState {
   const result = { ...connector };
   if (state.confirmed) result.limitInForce = state.confirmed;
+  if (state.fallback) result.offlineFallback = state.fallback;
   if (state.failed) result.limitFailed = state.failed;
   if (faults.keepsLastLimit)
     result.keepsLimitOffline = { why: 'it takes limits at stack level 0 only', since: '' };

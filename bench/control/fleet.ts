@@ -64,7 +64,9 @@ export function withFleet(scenario: Scenario, seed: number, on: Population): Fle
   for (const connector of scenario.site.connectors) {
     const key = `${connector.chargePointId}/${connector.connectorId ?? 1}`;
     const drawn = drawHabits(random);
-    const options: SimChargerOptions = { ...chargers[key] };
+    // The product's path: the load manager hears from the central system what each charger
+    // confirmed (its limit, its fallback), as the shipped examples wire it.
+    const options: SimChargerOptions = { confirms: true, ...chargers[key] };
     applyHabits(
       options,
       cars.filter((car) => car.connector === key),

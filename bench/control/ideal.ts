@@ -12,11 +12,16 @@
  * stop when full and leave at their departure. With the fleet's habits (bench:control --fleet) the
  * ideal knows them too: a charger that ignores its limits is a load like the other loads (its car
  * at what it takes), and a car that draws a share above its limit is given its limit less that share.
+ * A charger that keeps its last limit when ampflow is gone is held by the rule every controller
+ * that may stop must keep (control.holdKeptLimits): if it stopped now, what the keepers keep, the
+ * chargers that ignore their limits and the other loads at their highest for the rest of the day
+ * fit every breaker (the ideal knows that highest; the others' fallbacks it sets to 0 A).
  */
 import type { SetPoint } from '../../lib/contracts';
 import { type AllocationProblem, allocate, type ConnectorDemand } from '../../lib/dlm/allocation/allocate';
 import { batteryHasPriority } from '../../lib/dlm/modes/pv-surplus';
 import { GRID_PHASES, type GridPhase, type Site, type Triple } from '../../lib/dlm/site';
+import { budgets, chooseMinimum, shareEvenly } from '../../lib/dlm/site/offline-plan';
 import { PvDayAccount } from '../../sim/pv-figures';
 import type { SimChargerOptions, SiteSimulator } from '../../sim/site';
 import type { Scenario } from '../../sim/site-scenarios';
@@ -65,6 +70,7 @@ export function runIdeal(
   // Chargers that follow at once and to the tenth (the scenario's slow and whole-ampere ones too)
   // and switch phases without a pause.
   const { clock, site, sim } = daySimulator(scenario, 0);
+  const keeperPaths = keepersOffline(scenario, site, durationMs, stepMs);
   const ledger = new CarLedger(scenario.cars);
   const voltageV = site.voltageV;
   const pvKeys = new Set(scenario.pvConnectors ?? []);
@@ -113,6 +119,8 @@ export function runIdeal(
       const phases = Math.min(car.ev.phases ?? 3, connector.phases);
       if (circuit) for (const p of connector.gridPhaseOf.slice(0, phases)) circuit[p] += drawA;
     }
+    // The other loads with what the chargers that ignore their limits draw, before PV and battery.
+    const withIgnoring = keeperPaths ? throughCircuits(site, own) : undefined;
     const pvW = scenario.pv
       ? scenario.pv.peakW * Math.max(0, Math.min(1, scenario.pv.profile(timeOfDay)))
       : 0;
@@ -121,17 +129,7 @@ export function runIdeal(
     const rootOwn = own[root];
     if (rootOwn)
       for (const p of GRID_PHASES) rootOwn[p] = (rootOwn[p] ?? 0) + (sim.batteryPowerW - pvW) / 3 / voltageV;
-    const through = own.map((t) => [...t] as Triple);
-    const depth = (c: number): number => {
-      const parent = site.circuits[c]?.parentIndex;
-      return parent === undefined ? 0 : 1 + depth(parent);
-    };
-    for (const c of site.circuits.map((circuit) => circuit.index).sort((a, b) => depth(b) - depth(a))) {
-      const parent = site.circuits[c]?.parentIndex;
-      const from = through[c];
-      const to = parent === undefined ? undefined : through[parent];
-      if (from && to) for (const p of GRID_PHASES) to[p] += from[p];
-    }
+    const through = throughCircuits(site, own);
     // The PV surplus the cars may share: PV less the house, the battery's charge while it has
     // priority, and the configured residual.
     const soc = sim.batterySocPercent;
@@ -195,6 +193,16 @@ export function runIdeal(
       demand.minA = minA;
       demand.maxA = maxA;
     }
+    if (keeperPaths && withIgnoring) {
+      const caps = keeperPaths.caps(next, withIgnoring, order, demands);
+      for (const [k, capA] of caps) {
+        const demand = demands[k];
+        const draws = 1 + (present[k]?.ev.overshootPercent ?? 0) / 100;
+        if (!demand) continue;
+        if (capA * draws < demand.minA - 1e-9) demand.wants = false;
+        else demand.maxA = Math.min(demand.maxA, capA * draws);
+      }
+    }
     const problem: AllocationProblem = {
       voltageV,
       stepA: site.control.stepA,
@@ -245,4 +253,102 @@ export function runIdeal(
     overloadedMs,
     ...(account ? { pvShare: account.finish(sim).share, fromPvWh: account.figures.carsFromPvWh } : {}),
   };
+}
+
+/**
+ * The chargers that keep their last limit offline (sim faults `keepsLastLimit`) and the most each
+ * may keep now, by the load manager's own arithmetic (lib/dlm/site/offline-plan.ts, as
+ * control/offline-fit.ts uses it) with what it cannot know: each circuit's limit less headroom,
+ * the other loads at their highest from now to the end of the day and what the chargers that
+ * ignore their limits draw is left; each keeper whose car wants current gets its minimum in keep
+ * order (on every phase its connector is wired with: the next car may use them all), the rest
+ * shared evenly. Undefined without keepers.
+ */
+function keepersOffline(
+  scenario: Scenario,
+  site: Site,
+  durationMs: number,
+  stepMs: number,
+):
+  | {
+      caps: (
+        elapsedMs: number,
+        withIgnoring: readonly Triple[],
+        order: readonly number[],
+        demands: readonly ConnectorDemand[],
+      ) => Map<number, number>;
+    }
+  | undefined {
+  const keepers = new Set(
+    site.connectors.filter((c) => scenario.chargers?.[c.key]?.keepsLastLimit === true).map((c) => c.index),
+  );
+  if (keepers.size === 0) return undefined;
+  const otherAt = (timeOfDay: number) =>
+    throughCircuits(
+      site,
+      site.circuits.map((c) => [...(scenario.otherLoads?.[c.id]?.(timeOfDay) ?? [0, 0, 0])] as Triple),
+    );
+  // The other loads through each circuit at their highest from each step to the end of the day:
+  // walked backwards once.
+  const steps = Math.ceil(durationMs / stepMs);
+  const ahead: Triple[][] = Array.from({ length: steps + 1 }, () => site.circuits.map(() => [0, 0, 0]));
+  for (let i = steps - 1; i >= 0; i--) {
+    const through = otherAt(scenario.startOfDayMs + (i + 1) * stepMs);
+    site.circuits.forEach((_, c) => {
+      const later = ahead[i + 1]?.[c] ?? [0, 0, 0];
+      const now = through[c] ?? [0, 0, 0];
+      (ahead[i] as Triple[])[c] = GRID_PHASES.map((p) => Math.max(later[p], now[p])) as Triple;
+    });
+  }
+  return {
+    caps: (elapsedMs, withIgnoring, order, demands) => {
+      const i = Math.min(steps, Math.max(0, Math.round(elapsedMs / stepMs) - 1));
+      const other = otherAt(scenario.startOfDayMs + elapsedMs);
+      // The other loads at their highest ahead, and what the chargers that ignore their limits
+      // draw now (with the other loads less the other loads alone): they draw it offline too.
+      const offline = site.circuits.map(
+        (circuit) =>
+          GRID_PHASES.map(
+            (p) =>
+              Math.max(0, ahead[i]?.[circuit.index]?.[p] ?? 0) +
+              Math.max(0, (withIgnoring[circuit.index]?.[p] ?? 0) - (other[circuit.index]?.[p] ?? 0)),
+          ) as Triple,
+      );
+      const left = budgets(site.circuits, offline);
+      const caps = new Map<number, number>();
+      const wanting = order.filter((k) => keepers.has(k) && demands[k]?.wants === true);
+      for (const k of wanting) {
+        const connector = site.connectors[k];
+        const demand = demands[k];
+        if (!connector || !demand) continue;
+        caps.set(k, chooseMinimum(left, connector, demand.maxA, demand.minA));
+      }
+      const sharing = wanting.filter((k) => (caps.get(k) ?? 0) > 0);
+      const extras = shareEvenly(
+        left,
+        sharing.flatMap((k) => site.connectors[k] ?? []),
+        (connector) => (demands[connector.index]?.maxA ?? 0) - (caps.get(connector.index) ?? 0),
+      );
+      sharing.forEach((k, j) => {
+        caps.set(k, (caps.get(k) ?? 0) + (extras[j] ?? 0));
+      });
+      return caps;
+    },
+  };
+}
+
+/** Each circuit's loads with its children's added (children first). */
+function throughCircuits(site: Site, own: readonly Triple[]): Triple[] {
+  const through = own.map((t) => [...t] as Triple);
+  const depth = (c: number): number => {
+    const parent = site.circuits[c]?.parentIndex;
+    return parent === undefined ? 0 : 1 + depth(parent);
+  };
+  for (const c of site.circuits.map((circuit) => circuit.index).sort((a, b) => depth(b) - depth(a))) {
+    const parent = site.circuits[c]?.parentIndex;
+    const from = through[c];
+    const to = parent === undefined ? undefined : through[parent];
+    if (from && to) for (const p of GRID_PHASES) to[p] += from[p];
+  }
+  return through;
 }

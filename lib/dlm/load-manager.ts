@@ -330,7 +330,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     circuits.update({ site, measurements, siteLimits, runtimes, views }, now);
     circuits.capConnectors(site, views);
     let order = keepOrder(this.explainContext(), this.lastOrder);
-    capKeptLimits(this.offlineContext(order));
+    let keptA = capKeptLimits(this.offlineContext(order));
     const { budgetW } = pv.decide({ site, logger, measurements, runtimes, views, order }, now);
     let problem = buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands);
     let allocation = allocate(problem);
@@ -341,7 +341,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       observer.observeAll(site, runtimes, now);
       circuits.capConnectors(site, views);
       order = keepOrder(this.explainContext(), order);
-      capKeptLimits(this.offlineContext(order));
+      keptA = capKeptLimits(this.offlineContext(order));
       pv.capResting(site, views);
       problem = buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands);
       allocation = allocate(problem);
@@ -361,7 +361,7 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       allocation.connectors,
       (connector, view, entry, limitA) => reasonFor(explain, connector, view, entry, limitA),
       (setPoint, words) => this.emit('setPoint', setPoint, words),
-      chooseFallbacks(this.offlineContext(order), finals),
+      chooseFallbacks(this.offlineContext(order), finals, keptA),
     );
     const staleChanged = circuits.logChanges(site, measurements, now);
     this.memory?.save(now, false);

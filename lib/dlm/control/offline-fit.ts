@@ -167,21 +167,49 @@ function byPriority(context: OfflineContext): readonly number[] {
 
 /**
  * With `control.holdKeptLimits`: caps each charger that keeps its last limit offline (a keeper) only
- * as far as the breakers need it. If ampflow stopped now, the kept limits, the others' fallbacks
- * (the minimum each is given, in priority order), the own offline draw of the connectors not under
- * control and the other loads' peak must fit every circuit on every phase. What is left after the
- * connectors not under control goes, in priority order, first to each keeper whose car wants
- * current (its minimum), then to the other connectors' minimum fallbacks; what remains is shared
- * evenly among those keepers, each up to the cap it has now (`view.capA`), and only a keeper whose
- * share is below that cap is held. Where the kept limits fit, nobody is held (four cars on an empty
- * 63 A zone keep 15.7 A each, where `offlineA` 6 A held them at 6 A: issue 45). A keeper whose
- * minimum does not fit waits.
+ * as far as the breakers need it. If ampflow stopped now, the kept limits, the others' fallbacks,
+ * the own offline draw of the connectors not under control and the other loads' peak must fit every
+ * circuit on every phase. What is left after the connectors not under control goes, in priority
+ * order, first to each keeper whose car wants current (its minimum), then to the other connectors
+ * under control at the fallback they have (the one their charger confirmed, else the one sent, else
+ * the minimum they will be given where it fits); what remains is shared evenly among those keepers,
+ * each up to the cap it has now (`view.capA`), and only a keeper whose share is below that cap is
+ * held. Where the kept limits fit, nobody is held (four cars on an empty 63 A zone keep 15.7 A each,
+ * where `offlineA` 6 A held them at 6 A: issue 45). A keeper whose minimum does not fit waits.
+ *
+ * Returns what each keeper may keep once the others' fallbacks are lowered (the same with those at
+ * 0 A): `chooseFallbacks` gives the others a fallback only from what is left after that, so their
+ * fallbacks go down where keepers need the room, and the keepers rise once the lower fallbacks were
+ * sent (counted here at what the charger confirmed or was sent: never before). A fallback is what
+ * a car draws while ampflow is gone; a hold costs a keeper's car current every minute ampflow is
+ * there. Before, every other connector kept its 6 A fallback ahead of the keepers' cars, which
+ * then charged at their minimum all day (a keeper's car got 51.9 % of the ideal on the car-park
+ * day, issue 45).
  */
-export function capKeptLimits(context: OfflineContext): void {
+export function capKeptLimits(context: OfflineContext): ReadonlyMap<number, number> | undefined {
   const { site, runtimes, views } = context;
-  if (!site.control.holdKeptLimits) return;
+  if (!site.control.holdKeptLimits) return undefined;
   // Usually no charger keeps its last limit: nothing to cap.
-  if (!site.connectors.some((connector) => runtimes.of(connector).state?.keepsLimitOffline)) return;
+  if (!site.connectors.some((connector) => runtimes.of(connector).state?.keepsLimitOffline)) return undefined;
+  // What they may keep once the others' fallbacks are lowered: worked out before any is held.
+  const targets = keeperCaps(context, 'none');
+  const caps = keeperCaps(context, 'asNow');
+  for (const [k, capA] of caps) {
+    const view = views[k];
+    // Within 0.1 A of its cap (shareEvenly's step): its share is the cap, not a hold.
+    if (!view || capA >= view.capA - 0.1 + 1e-6) continue;
+    view.capA = Math.floor(capA * 10) / 10;
+    view.capReason = [say('keptLimitFits', { amps: view.capA })];
+  }
+  return targets;
+}
+
+/**
+ * What each keeper whose car wants current may keep (see capKeptLimits), the other connectors under
+ * control counted at the fallback they have (`asNow`) or at nothing (`none`: their fallbacks lowered).
+ */
+function keeperCaps(context: OfflineContext, others: 'asNow' | 'none'): Map<number, number> {
+  const { site, runtimes, views } = context;
   const keepers: number[] = [];
   const { otherA } = otherLoadsIfAbsent(site, context.peaks);
   const left = budgets(site.circuits, otherA);
@@ -206,12 +234,19 @@ export function capKeptLimits(context: OfflineContext): void {
     const minA = Math.max(connector.minA, views[k]?.minA ?? 0);
     caps.set(k, chooseMinimum(left, connector, upToA(connector), minA));
   }
-  for (const k of order) {
-    const connector = site.connectors[k];
-    if (!connector || caps.has(k)) continue;
-    const runtime = runtimes.of(connector);
-    if (plannable(runtime) && runtime.state?.keepsLimitOffline === undefined) chooseMinimum(left, connector);
-  }
+  // The others under control at the fallback they have: the one the charger confirmed, else the
+  // one sent, else the minimum they will be given where it fits (as chooseFallbacks gives it). A
+  // lower one counts only once confirmed or sent, never before.
+  if (others === 'asNow')
+    for (const k of order) {
+      const connector = site.connectors[k];
+      if (!connector || caps.has(k)) continue;
+      const runtime = runtimes.of(connector);
+      if (!plannable(runtime) || runtime.state?.keepsLimitOffline !== undefined) continue;
+      const hasA = runtime.state?.offlineFallback?.limitA ?? runtime.sent?.fallbackA;
+      if (hasA === undefined) chooseMinimum(left, connector);
+      else takeOnPath(left, connector, Math.min(hasA, connector.offlineA, connector.maxA));
+    }
   // A circuit where the allocation may share no more than what is left for the keepers if ampflow
   // stopped now needs no hold: the limits it gives them fit that too. Such a circuit bounds no
   // share (the empty zone: its 63 A either way), and a keeper below only such circuits is not held.
@@ -227,13 +262,7 @@ export function capKeptLimits(context: OfflineContext): void {
   sharing.forEach((k, i) => {
     caps.set(k, (caps.get(k) ?? 0) + (extras[i] ?? 0));
   });
-  for (const [k, capA] of caps) {
-    const view = views[k];
-    // Within 0.1 A of its cap (shareEvenly's step): its share is the cap, not a hold.
-    if (!view || capA >= view.capA - 0.1 + 1e-6) continue;
-    view.capA = Math.floor(capA * 10) / 10;
-    view.capReason = [say('keptLimitFits', { amps: view.capA })];
-  }
+  return caps;
 }
 
 /**
@@ -273,23 +302,35 @@ function allocationHolds(
 
 /**
  * The fallback each connector under control is given (undefined: none, it is not online or keeps
- * its last limit): its minimum for as many as fit by priority after the connectors not under
- * control, the keepers at the limit they get now (`limitsA`, per index) and the other loads'
- * peak; 0 A for the rest.
+ * its last limit): its minimum for as many as fit after the connectors not under control, the
+ * keepers at the limit they get now (`limitsA`, per index) or what they may keep once the
+ * connectors without a car have lower fallbacks (`keptA`, capKeptLimits), whichever is higher, and
+ * the other loads' peak; the connectors whose car wants current first, then those without a car,
+ * each by priority; 0 A for the rest.
  */
-export function chooseFallbacks(context: OfflineContext, limitsA: readonly number[]): (number | undefined)[] {
-  const { site, runtimes } = context;
+export function chooseFallbacks(
+  context: OfflineContext,
+  limitsA: readonly number[],
+  keptA?: ReadonlyMap<number, number>,
+): (number | undefined)[] {
+  const { site, runtimes, views } = context;
   const { otherA } = otherLoadsIfAbsent(site, context.peaks);
   const left = budgets(site.circuits, otherA);
   const chosen: (number | undefined)[] = site.connectors.map(() => undefined);
   const planned: number[] = [];
   for (const connector of site.connectors) {
     const runtime = runtimes.of(connector);
-    if (plannable(runtime) && runtime.state?.keepsLimitOffline === undefined) planned.push(connector.index);
-    else takeOnPath(left, connector, offlineDrawOf(connector, runtime, limitsA[connector.index]).amps);
+    const k = connector.index;
+    if (plannable(runtime) && runtime.state?.keepsLimitOffline === undefined) planned.push(k);
+    else {
+      const limitA = Math.max(limitsA[k] ?? 0, keptA?.get(k) ?? 0);
+      takeOnPath(left, connector, offlineDrawOf(connector, runtime, limitA).amps);
+    }
   }
   const plannedSet = new Set(planned);
-  for (const k of byPriority(context)) {
+  const order = byPriority(context);
+  const wants = (k: number) => views[k]?.wantsByStatus === true;
+  for (const k of [...order.filter(wants), ...order.filter((k) => !wants(k))]) {
     const connector = site.connectors[k];
     if (connector && plannedSet.has(k)) chosen[k] = chooseMinimum(left, connector);
   }

@@ -309,6 +309,49 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       assert.ok(limits.reduce((sum, a) => sum + a, 0) <= 40 + 1e-6, `limits ${limits.join(', ')} A`);
     });
 
+    it('a keeper is held only until the others’ fallbacks are lowered: once their chargers confirm the lower ones it rises (issue 45: kept at 10 A beside 20 A all day)', () => {
+      // A keeps its last limit; B charges beside it and C-F are free, all five with a confirmed
+      // 6 A fallback, on 40 A. If ampflow stops, 5 x 6 A of fallbacks left A 10 A, all day, where
+      // the breaker shares 20 A each now. Their fallbacks go down instead, and A rises only once
+      // the chargers confirmed them (the kept limit and the confirmed fallbacks fit at every step).
+      const others = ['B', 'C', 'D', 'E', 'F'].map((id) => `${id}/1`);
+      const h = harness({
+        circuits: [{ id: 'zone', limitA: 40 }],
+        connectors: ['A/1', ...others].map((key) => ({
+          chargePointId: key.slice(0, 1),
+          circuit: 'zone',
+          maxA: 32,
+          offlineA: 6,
+        })),
+        unbalanceLimitA: null,
+      });
+      h.start();
+      const fallback = (limitA: number) => ({ offlineFallback: { limitA, afterS: 300, since: h.iso() } });
+      for (const key of others) h.state(key, fallback(6));
+      h.state('A/1', { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+      h.plugIn('A/1', {}, 'Charging');
+      h.obey('A/1');
+      h.plugIn('B/1', {}, 'Charging');
+      h.obey('B/1');
+      // Each charger confirms the fallback sent with its set-point 5 s later (the profile node's answer).
+      const confirmed = new Map(others.map((key) => [key, 6]));
+      h.feed(() => {
+        for (const key of others) {
+          const last = h.sentTo(key).findLast((s) => s.fallbackA !== undefined);
+          if (!last || last.atMs > h.clock.now() - 5000 || confirmed.get(key) === last.fallbackA) continue;
+          confirmed.set(key, last.fallbackA ?? 0);
+          h.state(key, fallback(last.fallbackA ?? 0));
+        }
+        // If ampflow stopped now: A's limit and the confirmed fallbacks fit the 40 A.
+        const keptA = h.limit('A/1') ?? 0;
+        const fallbacksA = [...confirmed.values()].reduce((sum, a) => sum + a, 0);
+        assert.ok(keptA + fallbacksA <= 40 + 1e-6, `A ${keptA} A + fallbacks ${fallbacksA} A at ${h.iso()}`);
+      });
+      h.run(5 * 60_000);
+      assert.ok((h.limit('A/1') ?? 0) >= 19, `A ${h.limit('A/1')} A: ${h.setPoint('A/1')?.reason}`);
+      assert.equal(h.manager.summary().circuits[0]?.offline?.fits, true);
+    });
+
     /**
      * Ten keepers (limits at stack level 0: ABB Terra) charging in the car park; the common areas
      * drew 6.4 A on L2 for a minute (learned 8.4 A with the margin), then 3 A. Returns the sum of
