@@ -1,11 +1,9 @@
 import type { Clock } from '../clock';
 import type { ChargePointEvents } from '../contracts';
 import type { Logger } from '../log';
-import type { ChargePointAction } from './actions';
 import type { ChargerTraffic, MaybePromise } from './central-types';
 import { type CentralSystemAction, type ChargePointConnection, CommandError } from './connection';
 import type { ConnectorNotes } from './connector-notes';
-import type { ChargePointHandlers } from './handlers';
 import type { OcppRequest, OcppResponse } from './messages';
 import { OCPP201 } from './v201/schemas';
 
@@ -39,7 +37,8 @@ export interface TrafficHost {
 
 /**
  * The central system's traffic with its chargers, both ways: a charger's CALL goes to the central
- * system's own handling, or through the room that stands between (lib/upstream); a command goes to
+ * system's own handling, or through the room that stands between (lib/upstream: between, which
+ * ChargerCalls asks, and incoming201); a command goes to
  * the charger with that room's ids, is timed from when its answer arrived, reported, and recorded.
  */
 export class TrafficGate {
@@ -60,28 +59,12 @@ export class TrafficGate {
   /**
    * The room between this charger and the central system's shared (1.6) shapes. An OCPP 2.0.1
    * charger's calls meet the room as they came (incoming201), and ampflow's commands need no ids
-   * of the room's (the charger names its own transactions), so it has none here.
+   * of the room's (the charger names its own transactions), so it has none here. A 1.6 charger's
+   * CALL meets it in charger-calls.ts.
    */
-  private between(chargePointId: string): ChargerTraffic | undefined {
+  between(chargePointId: string): ChargerTraffic | undefined {
     if (!this.traffic) return undefined;
     return this.host.connection(chargePointId)?.protocol === OCPP201 ? undefined : this.traffic;
-  }
-
-  /**
-   * A charger's CALL: the central system's handlers answer it, at once when no backend is between;
-   * else the room between sees it first and the handlers answer with what it decided.
-   */
-  incoming(
-    connection: ChargePointConnection,
-    action: ChargePointAction,
-    request: unknown,
-    handlers: ChargePointHandlers,
-  ): MaybePromise<unknown> {
-    const traffic = this.between(connection.identity);
-    if (!traffic) return handlers.handle(action, request, connection);
-    return traffic.request(connection.identity, action, request, (forLocal, decided) =>
-      handlers.handle(action, forLocal, connection, decided),
-    );
   }
 
   /** An OCPP 2.0.1 charger's CALL as it came: through the room between, where it takes them. */
