@@ -133,7 +133,6 @@ export function wireCentral(
     isAccepted: (id) => admission.isAccepted(id),
     deadAfterMs,
     calls,
-    incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
     seen: (id) => charges.noteSeen(id),
     port,
     emit: (event: keyof CentralSystemEvents, payload: unknown) => {

@@ -12,6 +12,7 @@ import type { ChargePointConnection } from './connection';
 import type { ChargePointHandlers } from './handlers';
 import type { StatusRecall } from './status-recall';
 import type { TrafficGate } from './traffic';
+import type { Station201 } from './v201/station';
 
 /** The steps a charger's CALL passes after its socket (LiveConnections.attach hands each here). */
 export class ChargerCalls {
@@ -39,7 +40,7 @@ export class ChargerCalls {
     try {
       const station = connection.translation;
       response = station
-        ? connection.answer201(station, method, params as Record<string, unknown>)
+        ? this.answer201(connection, station, method, params as Record<string, unknown>)
         : this.handle(connection, method as ChargePointAction, params);
     } catch (err) {
       throw connection.handlingFailed(method, err);
@@ -72,6 +73,24 @@ export class ChargerCalls {
     if (!traffic) return handlers.handle(action, request, connection);
     return traffic.request(connection.identity, action, request, (forLocal, decidedThere) =>
       handlers.handle(action, forLocal, connection, decidedThere),
+    );
+  }
+
+  /**
+   * A valid 2.0.1 CALL: through the room between, as it came, where it takes them (lib/upstream:
+   * it decides first, then the translation answers with what it decided); then the station's
+   * translation, which hands what the call became to `handle` (SharedPath.handle).
+   */
+  private answer201(
+    connection: ChargePointConnection,
+    station: Station201,
+    method: string,
+    request: Record<string, unknown>,
+  ): MaybePromise<unknown> {
+    const room = this.gate.room201();
+    if (!room) return connection.translate201(station, method, request);
+    return room.request201(connection.identity, method, request, (decided) =>
+      connection.translate201(station, method, request, decided),
     );
   }
 

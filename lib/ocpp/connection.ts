@@ -78,11 +78,6 @@ export interface ConnectionOptions {
   callTimeoutMs: number;
   /** Whether the charger is accepted (its last BootNotification answer); decides errata 3.8. */
   isAccepted(): boolean;
-  /**
-   * An OCPP 2.0.1 charger's call as it came, before its translation: `local` translates and answers
-   * it (with an answer decided elsewhere, in 2.0.1's shapes). Absent: `local` answers it at once.
-   */
-  incoming201?(action: string, request: Record<string, unknown>, local: Local201): MaybePromise<unknown>;
   /** No frame for this long means the connection is dead (a generous multiple of the heartbeat). */
   deadAfterMs(): number;
   /** Whether anyone listens to `frame` events: none is built otherwise (two per message). */
@@ -93,9 +88,6 @@ export interface ConnectionOptions {
    */
   ocpp201?: Omit<SharedPath, 'identity'>;
 }
-
-/** Translates and answers a 2.0.1 call; `decided` is an answer decided elsewhere (the operator's backend). */
-export type Local201 = (decided?: Record<string, unknown>) => MaybePromise<unknown>;
 
 /** A charger's message as it came, in its version's shapes (for the flows' `msg.ocpp`). */
 export interface RawMessage {
@@ -342,13 +334,19 @@ export class ChargePointConnection extends EventEmitter {
     return this.station;
   }
 
-  /** A valid 2.0.1 call: through the room between where it takes them, then the station's translation. */
-  answer201(station: Station201, method: string, request: Record<string, unknown>): MaybePromise<unknown> {
-    const local: Local201 = (decided) => {
-      this.raw = { version: OCPP201, action: method, request };
-      return station.answer(method, request, decided);
-    };
-    return this.options.incoming201 ? this.options.incoming201(method, request, local) : local();
+  /**
+   * A valid 2.0.1 call, translated and answered by the station (v201/station.ts); `decided` is an
+   * answer decided elsewhere (the operator's backend), in 2.0.1's shapes. The message as it came is
+   * kept for the handlers meanwhile (inbound).
+   */
+  translate201(
+    station: Station201,
+    method: string,
+    request: Record<string, unknown>,
+    decided?: Record<string, unknown>,
+  ): MaybePromise<unknown> {
+    this.raw = { version: OCPP201, action: method, request };
+    return station.answer(method, request, decided);
   }
 
   /**

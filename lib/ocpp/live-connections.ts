@@ -2,9 +2,9 @@ import type { Clock, TimerHandle } from '../clock';
 import type { ChargePointEvents } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargerRecord } from './central-state';
-import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } from './central-types';
+import type { ChargePointInfo, ChargePointViolation, FrameEvent } from './central-types';
 import type { ChargerCalls } from './charger-calls';
-import { ChargePointConnection, type ChargePointOptions, type Local201 } from './connection';
+import { ChargePointConnection, type ChargePointOptions } from './connection';
 import type { ConnectorStatePort } from './connector-feed';
 import type { ConnectorRegistry } from './connectors';
 import type { ServerClient } from './rpc-types';
@@ -25,13 +25,6 @@ export interface LiveConnectionsContext {
   deadAfterMs(chargePointId: string): number;
   /** The steps a charge-point-initiated call passes (charger-calls.ts: admission, recall, the operator's backend, handlers). */
   readonly calls: ChargerCalls;
-  /** An OCPP 2.0.1 charger's call as it came (ConnectionOptions.incoming201). */
-  incoming201(
-    chargePointId: string,
-    action: string,
-    request: Record<string, unknown>,
-    local: Local201,
-  ): MaybePromise<unknown>;
   /** A charger connected for the first time: its record is made. */
   seen(chargePointId: string): void;
   /** What happened on the connections, for the central system's listeners. */
@@ -145,7 +138,6 @@ export class LiveConnections {
       log: context.log,
       callTimeoutMs: context.callTimeoutMs,
       isAccepted: () => context.isAccepted(identity),
-      incoming201: (action, request, local) => context.incoming201(identity, action, request, local),
       deadAfterMs: () => context.deadAfterMs(identity),
       framesWanted: () => context.framesWanted(),
       ocpp201: {
