@@ -1,10 +1,12 @@
+import type { Clock } from '../clock';
 import type { Logger } from '../log';
 import { type Admission, DEFAULT_PROTOCOLS } from './admission';
 import { Authorizer, type FlowRequest } from './authorization';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralSystemState } from './central-types';
+import type { ChargerCalls } from './charger-calls';
 import type { ChargerState } from './charger-state';
-import { ChargePointHandlers, type HandlersHost } from './handlers';
+import { ChargePointHandlers, type HandlerParts } from './handlers';
 import type { OcppListener } from './listener';
 import type { LiveConnections } from './live-connections';
 
@@ -12,8 +14,11 @@ import type { LiveConnections } from './live-connections';
 export interface LifecycleParts {
   readonly options: Readonly<CentralSystemOptions>;
   readonly log: Logger;
-  /** What the handlers and the authorizer answer for (the central system's façade). */
-  readonly host: HandlersHost & ConstructorParameters<typeof Authorizer>[0];
+  readonly clock: Clock;
+  /** The parts the handlers work with (handlers-host.ts). */
+  readonly handlerParts: HandlerParts;
+  /** Where a charger's CALL goes (charger-calls.ts): it gets the handlers while the central system runs. */
+  readonly calls: ChargerCalls;
   readonly listener: OcppListener;
   readonly charges: ChargerState;
   readonly connections: LiveConnections;
@@ -33,7 +38,6 @@ export class CentralLifecycle {
   /** Why the central system stopped on its own (its durable state failed), if it did. */
   failure: Error | undefined;
   private authorizer: Authorizer | undefined;
-  private handlers: ChargePointHandlers | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -45,7 +49,7 @@ export class CentralLifecycle {
 
   /** The handlers while running; undefined otherwise. */
   get runningHandlers(): ChargePointHandlers | undefined {
-    return this.handlers;
+    return this.parts.calls.handlers;
   }
 
   requireAuthorizer(): Authorizer {
@@ -54,8 +58,9 @@ export class CentralLifecycle {
   }
 
   requireHandlers(): ChargePointHandlers {
-    if (!this.handlers) throw new Error('the central system is not started');
-    return this.handlers;
+    const { handlers } = this.parts.calls;
+    if (!handlers) throw new Error('the central system is not started');
+    return handlers;
   }
 
   /** Opens the durable state and binds the port; rejects with a message naming what is wrong. */
@@ -102,17 +107,22 @@ export class CentralLifecycle {
   }
 
   private async openState(): Promise<void> {
-    const { charges, options, host } = this.parts;
+    const { charges, options, clock, log, handlerParts, calls } = this.parts;
     await charges.open((err) => this.onStoreStopped(err));
     const stateLog = charges.requireLog();
     this.authorizer = new Authorizer(
-      host,
+      { clock, log },
       stateLog,
       { open: () => charges.boundTransactions() },
       options.authorization ?? {},
       (request) => this.parts.dispatchFlowRequest(request),
     );
-    this.handlers = new ChargePointHandlers(host, stateLog, charges.requireLedger(), this.authorizer);
+    calls.handlers = new ChargePointHandlers(
+      handlerParts,
+      stateLog,
+      charges.requireLedger(),
+      this.authorizer,
+    );
     if (options.idTags && options.idTags.length > 0) await this.authorizer.idTags.replaceAll(options.idTags);
     charges.restoreTransactions();
   }
@@ -134,7 +144,7 @@ export class CentralLifecycle {
   private async releaseState(): Promise<void> {
     this.authorizer?.close();
     this.authorizer = undefined;
-    this.handlers = undefined;
+    this.parts.calls.handlers = undefined;
     await this.parts.charges.close();
   }
 

@@ -49,3 +49,13 @@ export const CENTRAL_DEFAULTS = {
   deadAfterHeartbeats: 3,
   closeGraceMs: 2000,
 } as const;
+
+/** The heartbeat interval an accepted charger is given in its BootNotification answer, in s. */
+export function heartbeatIntervalS(options: Readonly<CentralSystemOptions>): number {
+  return options.heartbeatIntervalS ?? CENTRAL_DEFAULTS.heartbeatIntervalS;
+}
+
+/** How long a pending or rejected charger waits before it boots again, in s. */
+export function pendingRetryIntervalS(options: Readonly<CentralSystemOptions>): number {
+  return options.pendingRetryIntervalS ?? CENTRAL_DEFAULTS.pendingRetryIntervalS;
+}

@@ -5,7 +5,12 @@ import type { Admission } from './admission';
 import { ApprovalBoots } from './approval-boot';
 import { type FlowRequest, FlowRequestHandlers } from './authorization';
 import type { CentralLifecycle } from './central-lifecycle';
-import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
+import {
+  CENTRAL_DEFAULTS,
+  type CentralSystemOptions,
+  heartbeatIntervalS,
+  pendingRetryIntervalS,
+} from './central-options';
 import type {
   CentralEvent,
   CentralState,
@@ -25,6 +30,7 @@ import type {
 import { wireCentral } from './central-wiring';
 import type { ChargerState } from './charger-state';
 import type { CentralSystemAction, ChargePointOptions } from './connection';
+import type { ConnectorFeed, ConnectorStateListener, ConnectorStatePort } from './connector-feed';
 import type { ConnectorNotes } from './connector-notes';
 import { ConnectorNotesFacade } from './connector-notes-facade';
 import type { ConnectorRegistry } from './connectors';
@@ -47,10 +53,8 @@ export type {
   HeldAttempt,
   Refusal,
 } from './central-types';
+export type { ConnectorStateListener } from './connector-feed';
 export { DEFAULT_OCPP_PORT, OCPP16 } from './listener';
-
-/** A listener of the central system's typed connector-state port. */
-export type ConnectorStateListener = (state: ConnectorState) => void;
 
 /**
  * An OCPP 1.6-J and 2.0.1 central system: the façade over its parts, with one owner per concern. The
@@ -87,8 +91,8 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
   readonly fileBaseUrl: (chargePointId: string) => string;
   /** Approved chargers that refused to boot again at once (approval-boot.ts). */
   private readonly approvalBoots: ApprovalBoots;
-  /** The typed connector-state port's listeners (onConnectorState), in the order they came. */
-  private readonly connectorStateListeners = new Set<ConnectorStateListener>();
+  /** The typed connector-state port (connector-feed.ts): the load managers' feeds, listeners, the flows. */
+  private readonly statePort: ConnectorStatePort;
 
   constructor(options: CentralSystemOptions) {
     super();
@@ -99,6 +103,7 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
     this.listener = parts.listener;
     this.charges = parts.charges;
     this.notes = parts.notes;
+    this.statePort = parts.port;
     this.gate = parts.gate;
     this.admission = parts.admission;
     this.connections = parts.connections;
@@ -141,17 +146,20 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
    * followed from the handlers to the load manager; returns the function that unsubscribes.
    */
   onConnectorState(listener: ConnectorStateListener): () => void {
-    this.connectorStateListeners.add(listener);
-    return () => this.connectorStateListeners.delete(listener);
+    return this.statePort.subscribe(listener);
+  }
+
+  /** Takes a load manager's feed onto the port, called by name (feedConnectorStates); returns its removal. */
+  feed(feed: ConnectorFeed): () => void {
+    return this.statePort.feed(feed);
   }
 
   /**
    * A connector's state changed (a handler, a connection opening or closing, a note of another
-   * room): the port's listeners first, then the flows' `connector` event.
+   * room): the port's feeds and listeners first, then the flows' `connector` event.
    */
   connectorChanged(state: ConnectorState): void {
-    for (const listener of [...this.connectorStateListeners]) listener(state);
-    this.emit('connector', state);
+    this.statePort.changed(state);
   }
 
   /** Each connector's live state (the charger state owns it). */
@@ -384,11 +392,11 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
   }
 
   heartbeatIntervalS(): number {
-    return this.options.heartbeatIntervalS ?? CENTRAL_DEFAULTS.heartbeatIntervalS;
+    return heartbeatIntervalS(this.options);
   }
 
   pendingRetryIntervalS(): number {
-    return this.options.pendingRetryIntervalS ?? CENTRAL_DEFAULTS.pendingRetryIntervalS;
+    return pendingRetryIntervalS(this.options);
   }
 
   requireLog(): StateLog<CentralState, CentralEvent> {

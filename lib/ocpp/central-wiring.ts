@@ -1,6 +1,9 @@
 /**
- * How the central system's parts (central-system.ts, the façade) are wired to each other: each
- * part gets what it asks of the others as callbacks, so none imports another's internals. Also
+ * How the central system's parts (central-system.ts, the façade) are wired to each other: a part
+ * on a charger's call's way to the load manager gets the next one as the object it is (the
+ * connections get ChargerCalls; the handlers their HandlerParts; every change goes to the
+ * ConnectorStatePort), so "go to definition" follows the call; the others get what they ask of
+ * each other as callbacks, so none imports another's internals. Also
  * the two things only the wiring needs: how long a silent charger counts as alive, and a 2.0.1
  * charger's translation path.
  */
@@ -13,9 +16,11 @@ import type { FlowRequestHandlers } from './authorization';
 import { CentralLifecycle } from './central-lifecycle';
 import { CENTRAL_DEFAULTS, type CentralSystemOptions } from './central-options';
 import type { CentralSystemEvents } from './central-types';
+import { ChargerCalls } from './charger-calls';
 import { ChargerState } from './charger-state';
 import { CommandError } from './command-error';
 import type { ChargePointOptions } from './connection';
+import { ConnectorStatePort } from './connector-feed';
 import { ConnectorNotes } from './connector-notes';
 import { FileExchange } from './files';
 import { OcppListener } from './listener';
@@ -24,19 +29,20 @@ import { StatusRecall } from './status-recall';
 import { TrafficGate } from './traffic';
 import { centralPath } from './v201/central-path';
 
-/** What the wiring asks of the façade: what the handlers read of it, its events and its settings. */
-export type CentralHost = ConstructorParameters<typeof CentralLifecycle>[0]['host'] &
-  Pick<EventEmitter<CentralSystemEvents>, 'emit' | 'listenerCount'> & {
-    chargePointOptions(chargePointId: string): ChargePointOptions;
-    heartbeatIntervalS(): number;
-    nowIso(): string;
-  };
+/** What the wiring asks of the façade: its events and its settings. */
+export type CentralHost = Pick<EventEmitter<CentralSystemEvents>, 'emit' | 'listenerCount'> & {
+  chargePointOptions(chargePointId: string): ChargePointOptions;
+  heartbeatIntervalS(): number;
+  nowIso(): string;
+};
 
 /** The parts of one central system. */
 export interface CentralParts {
   listener: OcppListener;
   charges: ChargerState;
   notes: ConnectorNotes;
+  /** The typed port of connector states (the load managers' feeds, the profile manager, the flows). */
+  port: ConnectorStatePort;
   gate: TrafficGate;
   admission: Admission;
   connections: LiveConnections;
@@ -68,9 +74,10 @@ export function wireCentral(
     log,
   );
   const charges = new ChargerState(options, clock, log);
+  const port = new ConnectorStatePort(host);
   const notes = new ConnectorNotes(
     charges.connectors,
-    (state) => host.connectorChanged(state),
+    (state) => port.changed(state),
     () => host.nowIso(),
   );
   const gate = new TrafficGate({
@@ -103,6 +110,20 @@ export function wireCentral(
     (options.deadAfterHeartbeats ?? CENTRAL_DEFAULTS.deadAfterHeartbeats) *
     Math.max(host.heartbeatIntervalS(), charges.configuredHeartbeatS(id) ?? 0) *
     1000;
+  const recall = new StatusRecall({
+    log,
+    registration: (id) => charges.record(id)?.registration,
+    knowsStatus: (id) => charges.connectors.all(id).some((state) => state.status !== undefined),
+    protocol: (id) => (connections.isConnected(id) ? connections.get(id)?.protocol : undefined),
+    trigger: (id, connectorId) =>
+      gate.call(id, 'TriggerMessage', {
+        requestedMessage: 'StatusNotification',
+        ...(connectorId === undefined ? {} : { connectorId }),
+      }),
+  });
+  // A charger's CALL: the connection's admission, the recall, the operator's backend (the gate),
+  // the handlers (charger-calls.ts).
+  const calls = new ChargerCalls(recall, gate);
   const connections = new LiveConnections({
     clock,
     log,
@@ -111,16 +132,9 @@ export function wireCentral(
     chargePointOptions: (id) => host.chargePointOptions(id),
     isAccepted: (id) => admission.isAccepted(id),
     deadAfterMs,
-    // A charger's CALL: the recall, the operator's backend (the gate), the handlers (charger-calls.ts).
-    callSteps: {
-      // The recall is made below (it asks the connections); a boot comes only once both exist.
-      recall: { booted: (id) => recall.booted(id) },
-      gate,
-      handlers: () => parts.lifecycle.requireHandlers(),
-    },
-    incoming201: (id, action, request, local) => gate.incoming201(id, action, request, local),
+    calls,
     seen: (id) => charges.noteSeen(id),
-    connectorChanged: (state) => host.connectorChanged(state),
+    port,
     emit: (event: keyof CentralSystemEvents, payload: unknown) => {
       host.emit(event, payload as never);
       if (event === 'connect') recall.connected((payload as { chargePointId: string }).chargePointId);
@@ -139,21 +153,12 @@ export function wireCentral(
         id,
       ),
   });
-  const recall = new StatusRecall({
-    log,
-    registration: (id) => charges.record(id)?.registration,
-    knowsStatus: (id) => charges.connectors.all(id).some((state) => state.status !== undefined),
-    protocol: (id) => (connections.isConnected(id) ? connections.get(id)?.protocol : undefined),
-    trigger: (id, connectorId) =>
-      gate.call(id, 'TriggerMessage', {
-        requestedMessage: 'StatusNotification',
-        ...(connectorId === undefined ? {} : { connectorId }),
-      }),
-  });
   const lifecycle = new CentralLifecycle({
     options,
     log,
-    host,
+    clock,
+    handlerParts: { options, charges, admission, gate, port, log, events: host },
+    calls,
     listener,
     charges,
     connections,
@@ -192,6 +197,7 @@ export function wireCentral(
     listener,
     charges,
     notes,
+    port,
     gate,
     admission,
     connections,

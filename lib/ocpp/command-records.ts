@@ -1,7 +1,7 @@
-import type { ChargePointPort } from '../contracts';
 import type { Authorizer } from './authorization';
 import type { CentralEvent, CentralState, StateLog } from './central-state';
 import { type CentralSystemAction, CommandError } from './connection';
+import type { HandlerParts } from './handlers-host';
 import type { OcppRequest, OcppResponse } from './messages';
 import { passwordAccepted } from './rotated-passwords';
 
@@ -22,7 +22,7 @@ const DEFAULT_LOCAL_LIST_CHUNK = 100;
  */
 export class CommandRecords {
   constructor(
-    private readonly cs: Pick<ChargePointPort, 'call'> & { nowIso(): string },
+    private readonly cs: Pick<HandlerParts, 'gate' | 'charges'>,
     private readonly stateLog: StateLog<CentralState, CentralEvent>,
     private readonly authorizer: Authorizer,
   ) {}
@@ -55,7 +55,7 @@ export class CommandRecords {
       await this.stateLog.append({
         type: 'chargerConfiguration',
         chargePointId,
-        at: this.cs.nowIso(),
+        at: this.cs.charges.nowIso(),
         keys,
         complete: asked.length === 0,
       });
@@ -66,7 +66,7 @@ export class CommandRecords {
       const accepted = status === 'Accepted' || status === 'RebootRequired';
       if (accepted && isSecretKey(key)) {
         // The charger's new password (A01): accepted from now on, the old one until it is used.
-        const at = this.cs.nowIso();
+        const at = this.cs.charges.nowIso();
         const before = this.stateLog.state.chargers[chargePointId]?.password;
         const password = passwordAccepted(before, Buffer.from(value, 'utf8'), at);
         await this.stateLog.append({ type: 'chargerPassword', chargePointId, at, password });
@@ -76,7 +76,7 @@ export class CommandRecords {
         await this.stateLog.append({
           type: 'chargerConfiguration',
           chargePointId,
-          at: this.cs.nowIso(),
+          at: this.cs.charges.nowIso(),
           keys,
           complete: false,
         });
@@ -106,7 +106,7 @@ export class CommandRecords {
     const send = async (chargerVersion: number | undefined) => {
       const updates = this.authorizer.idTags.localListUpdates(chargerVersion, chunk);
       for (const update of updates) {
-        const { status } = await this.cs.call(chargePointId, 'SendLocalList', update);
+        const { status } = await this.cs.gate.call(chargePointId, 'SendLocalList', update);
         if (status !== 'Accepted') return { status, update };
       }
       return { status: 'Accepted' as const, update: updates[updates.length - 1] };

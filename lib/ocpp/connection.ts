@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock';
 import { type Logger, WarnOnce } from '../log';
-import type { CentralSystemAction, ChargePointAction } from './actions';
+import type { CentralSystemAction } from './actions';
 import type { MaybePromise } from './central-types';
 import { CommandError, describeCallFailure } from './command-error';
 import { type Dialect, dialect16, dialect201 } from './dialect';
@@ -78,31 +78,16 @@ export interface ConnectionOptions {
   callTimeoutMs: number;
   /** Whether the charger is accepted (its last BootNotification answer); decides errata 3.8. */
   isAccepted(): boolean;
-  /**
-   * Answers one charge-point-initiated call: the response, or its promise where it is not decided
-   * at once; throws (or rejects with) an ocppError to answer with a CallError.
-   */
-  handle(
-    action: ChargePointAction,
-    request: unknown,
-    connection: ChargePointConnection,
-    decided?: unknown,
-  ): MaybePromise<unknown>;
-  /**
-   * An OCPP 2.0.1 charger's call as it came, before its translation: `local` translates and answers
-   * it (with an answer decided elsewhere, in 2.0.1's shapes). Absent: `local` answers it at once.
-   */
-  incoming201?(action: string, request: Record<string, unknown>, local: Local201): MaybePromise<unknown>;
   /** No frame for this long means the connection is dead (a generous multiple of the heartbeat). */
   deadAfterMs(): number;
   /** Whether anyone listens to `frame` events: none is built otherwise (two per message). */
   framesWanted(): boolean;
-  /** What the translation of an OCPP 2.0.1 charger needs of the central system (v201/shared-path.ts). */
-  ocpp201?: Omit<SharedPath, 'identity' | 'handle'>;
+  /**
+   * What the translation of an OCPP 2.0.1 charger needs of the central system (v201/shared-path.ts),
+   * `handle` where a translated call goes on (ChargerCalls.handle, through live-connections.ts).
+   */
+  ocpp201?: Omit<SharedPath, 'identity'>;
 }
-
-/** Translates and answers a 2.0.1 call; `decided` is an answer decided elsewhere (the operator's backend). */
-export type Local201 = (decided?: Record<string, unknown>) => MaybePromise<unknown>;
 
 /** A charger's message as it came, in its version's shapes (for the flows' `msg.ocpp`). */
 export interface RawMessage {
@@ -152,21 +137,12 @@ export class ChargePointConnection extends EventEmitter {
     this.triggers = new TriggeredMessages(options.clock);
     const { client } = options;
     if (client.protocol === OCPP201 && options.ocpp201) {
-      const station = new Station201({
-        ...options.ocpp201,
-        identity: this.identity,
-        handle: (action, request, decided) => this.options.handle(action, request, this, decided),
-      });
+      const station = new Station201({ ...options.ocpp201, identity: this.identity });
       this.station = station;
-      this.dialect = dialect201(station, (action, request) => this.answer201(station, action, request));
-    } else this.dialect = dialect16((action, request) => this.options.handle(action, request, this));
-
-    // ocpp-rpc awaits what the handler returns and answers a throw with a CallError: an answer
-    // decided at once needs no promise of ours.
-    client.handle(
-      ({ method, params, messageId }: { method?: string; params?: unknown; messageId?: string }) =>
-        this.dispatch(method ?? '', params, messageId) as Promise<Record<string, unknown>>,
-    );
+      this.dialect = dialect201(station);
+    } else this.dialect = dialect16;
+    // The charger's CALLs are taken by the step above (LiveConnections.attach registers
+    // ChargerCalls.take with ocpp-rpc), which asks this connection to admit each and check its answer.
     client.on('message', ({ message, outbound }: { message: Buffer | string; outbound: boolean }) => {
       if (!options.framesWanted()) return;
       this.emit('frame', { direction: outbound ? 'out' : 'in', frame: message.toString() });
@@ -330,7 +306,12 @@ export class ChargePointConnection extends EventEmitter {
     return this.startHold.released();
   }
 
-  private dispatch(method: string, params: unknown, messageId?: string): MaybePromise<unknown> {
+  /**
+   * Whether a charger's CALL may be answered, by its version's rules (dialect.ts) and errata 3.8:
+   * throws the CallError it is answered with (NotImplemented, NotSupported, a schema violation
+   * unless lenient, SecurityError before acceptance). ChargerCalls.take asks before answering.
+   */
+  admit(method: string, params: unknown, messageId?: string): void {
     const { dialect } = this;
     if (!dialect.knows(method))
       throw ocppError('NotImplemented', `${method} is not an ${dialect.name} action`);
@@ -346,32 +327,26 @@ export class ChargePointConnection extends EventEmitter {
       throw ocppError('SecurityError', `${method} before the central system accepted this charge point`);
     }
     if (method === 'StartTransaction' && messageId !== undefined) this.startHold.started(messageId);
-    let response: MaybePromise<unknown>;
-    try {
-      response = dialect.answer(method, params);
-    } catch (err) {
-      throw this.handlingFailed(method, err);
-    }
-    if (!(response instanceof Promise)) return this.checkedAnswer(method, response);
-    return response.then(
-      (answer) => this.checkedAnswer(method, answer),
-      (err: unknown) => {
-        throw this.handlingFailed(method, err);
-      },
-    );
   }
 
-  /** A valid 2.0.1 call: through the room between where it takes them, then the station's translation. */
-  private answer201(
+  /** An OCPP 2.0.1 connection's translation (v201/station.ts); undefined for 1.6. */
+  get translation(): Station201 | undefined {
+    return this.station;
+  }
+
+  /**
+   * A valid 2.0.1 call, translated and answered by the station (v201/station.ts); `decided` is an
+   * answer decided elsewhere (the operator's backend), in 2.0.1's shapes. The message as it came is
+   * kept for the handlers meanwhile (inbound).
+   */
+  translate201(
     station: Station201,
     method: string,
     request: Record<string, unknown>,
+    decided?: Record<string, unknown>,
   ): MaybePromise<unknown> {
-    const local: Local201 = (decided) => {
-      this.raw = { version: OCPP201, action: method, request };
-      return station.answer(method, request, decided);
-    };
-    return this.options.incoming201 ? this.options.incoming201(method, request, local) : local();
+    this.raw = { version: OCPP201, action: method, request };
+    return station.answer(method, request, decided);
   }
 
   /**
@@ -383,7 +358,7 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   /** What the charger is answered when handling its call failed: a CallError of ours as it is. */
-  private handlingFailed(action: string, err: unknown): unknown {
+  handlingFailed(action: string, err: unknown): unknown {
     if ((err as { rpcErrorCode?: string }).rpcErrorCode) return err;
     // Our failure (the durable state, a bug): the charger retries later; details stay in the log.
     this.options.log.error(`handling ${action} from ${this.identity} failed: ${(err as Error).message}`);
@@ -391,7 +366,7 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   /** The answer, checked against the schema: a bug of ours never sends the charger something invalid. */
-  private checkedAnswer(action: string, response: unknown): unknown {
+  checkedAnswer(action: string, response: unknown): unknown {
     const own = this.dialect.validate(action, 'response', response);
     if (own) {
       this.options.log.error(`answer to ${action} from ${this.identity} is invalid: ${own.summary}`);

@@ -1,6 +1,5 @@
 import type { ConnectorState } from '../contracts';
 import type { LoadManager } from '../dlm/load-manager';
-import type { ConnectorStateListener } from './central-system';
 import type { CentralSystemState } from './central-types';
 
 /**
@@ -22,10 +21,78 @@ type LoadManagerInputs = Pick<LoadManager, 'connectorState' | 'batch'> & {
   readonly site: { readonly connectors: readonly { chargePointId: string; connectorId: number }[] };
 };
 
+/** A listener of the central system's typed connector-state port. */
+export type ConnectorStateListener = (state: ConnectorState) => void;
+
+/**
+ * One load manager's feed: a connector's change, given to LoadManager.connectorState. A class the
+ * port calls by name (ConnectorStatePort.changed), so that "go to definition" follows a state
+ * from the handlers to the load manager without a listener in between.
+ */
+export class ConnectorFeed {
+  constructor(
+    private readonly sink: LoadManagerInputs,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /**
+   * One change at a time is given outside a batch: a batch updates at its end, at once, which
+   * would defeat a sink that lets the changes of one turn share an update (the load manager's
+   * coalesceInputs): each limit a charger confirmed cost a whole update of the site.
+   * A copy, as the flows' ConnectorState event gives: the central system keeps changing its own.
+   */
+  changed(state: ConnectorState): void {
+    try {
+      this.sink.connectorState({ ...state });
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+}
+
+/**
+ * The central system's typed port of connector states: each change of a connector's state goes
+ * to the load managers' feeds and the other listeners (the profile manager), in the order they
+ * came, then to the flows' `connector` event. The handlers, the live connections and the
+ * connector notes call `changed` on it; the central system owns it (central-wiring.ts makes it).
+ */
+export class ConnectorStatePort {
+  /** Feeds and listeners, in the order they came. */
+  private readonly takers = new Set<ConnectorFeed | ConnectorStateListener>();
+
+  constructor(private readonly flows: { emit(event: 'connector', state: ConnectorState): unknown }) {}
+
+  /** A listener of every change; returns the function that unsubscribes. */
+  subscribe(listener: ConnectorStateListener): () => void {
+    this.takers.add(listener);
+    return () => this.takers.delete(listener);
+  }
+
+  /** A load manager's feed, called by name; returns the function that takes it off. */
+  feed(feed: ConnectorFeed): () => void {
+    this.takers.add(feed);
+    return () => this.takers.delete(feed);
+  }
+
+  /** A connector's state changed: the feeds and listeners first, then the flows' `connector` event. */
+  changed(state: ConnectorState): void {
+    for (const taker of [...this.takers]) {
+      if (taker instanceof ConnectorFeed) taker.changed(state);
+      else taker(state);
+    }
+    this.flows.emit('connector', state);
+  }
+}
+
 /** What the feed asks of the central system. */
 export interface ConnectorStateSource {
   /** The central system's typed port of connector states (CentralSystem.onConnectorState). */
   onConnectorState(listener: ConnectorStateListener): () => void;
+  /**
+   * Takes a load manager's feed onto that port by name (CentralSystem.feed); a source without it
+   * (a test's stand-in) gets the feed as a listener of onConnectorState.
+   */
+  feed?(feed: ConnectorFeed): () => void;
   readonly state: CentralSystemState;
   readonly connectors: { all(): ConnectorState[] };
   /** The charger's record, undefined when the central system never saw it. */
@@ -61,17 +128,8 @@ export function feedConnectorStates(
   const neverConnected = () => give(neverConnectedStates(cs, sink.site.connectors));
   neverConnected();
   cs.on('state', neverConnected);
-  // One change at a time is given outside a batch: a batch updates at its end, at once, which
-  // would defeat a sink that lets the changes of one turn share an update (the load manager's
-  // coalesceInputs): each limit a charger confirmed cost a whole update of the site.
-  // A copy, as the flows' ConnectorState event gives: the central system keeps changing its own.
-  const unsubscribe = cs.onConnectorState((state) => {
-    try {
-      sink.connectorState({ ...state });
-    } catch (err) {
-      onError(err as Error);
-    }
-  });
+  const feed = new ConnectorFeed(sink, onError);
+  const unsubscribe = cs.feed ? cs.feed(feed) : cs.onConnectorState((state) => feed.changed(state));
   return () => {
     unsubscribe();
     stopComposing?.();

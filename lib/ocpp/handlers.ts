@@ -1,11 +1,12 @@
 import type { MeterValuesPayload } from '../contracts';
 import { isoMs } from '../time';
 import type { Authorizer } from './authorization';
+import { heartbeatIntervalS, pendingRetryIntervalS } from './central-options';
 import type { CentralEvent, CentralState, Registration, StateLog } from './central-state';
 import type { MaybePromise } from './central-types';
 import { CommandRecords } from './command-records';
 import type { ChargePointAction, ChargePointConnection, RawMessage } from './connection';
-import type { Answer, Decided, HandlersHost } from './handlers-host';
+import type { Answer, Decided, HandlerParts } from './handlers-host';
 import type { OcppRequest, OcppRequests, OcppResponse } from './messages';
 import { readMeterValues } from './meter-values';
 import { ownSerialHint } from './own-serial-tag';
@@ -13,7 +14,7 @@ import { TransactionHandlers } from './transaction-handlers';
 import type { TransactionLedger } from './transactions';
 
 export type { MeterValuesPayload } from '../contracts';
-export type { HandlersHost } from './handlers-host';
+export type { HandlerParts } from './handlers-host';
 
 /**
  * Answers every charge-point-initiated message (OCPP 1.6 plus the security extension) and keeps
@@ -30,7 +31,7 @@ export class ChargePointHandlers {
   private readonly transactions: TransactionHandlers;
 
   constructor(
-    private readonly cs: HandlersHost,
+    private readonly cs: HandlerParts,
     private readonly stateLog: StateLog<CentralState, CentralEvent>,
     readonly ledger: TransactionLedger,
     private readonly authorizer: Authorizer,
@@ -55,7 +56,7 @@ export class ChargePointHandlers {
     decided?: unknown,
   ): MaybePromise<unknown> {
     const chargePointId = connection.identity;
-    const receivedAt = this.cs.nowIso();
+    const receivedAt = this.cs.charges.nowIso();
     // A 2.0.1 charger's message as it came (its translation is what `action` and `request` are).
     const raw = connection.inbound;
     const answer = this.answer(
@@ -83,8 +84,16 @@ export class ChargePointHandlers {
     raw: RawMessage | undefined,
   ): unknown {
     if (raw)
-      this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload, ocpp: raw });
-    else this.cs.emit('message', { chargePointId, action, request, response, receivedAt, payload });
+      this.cs.events.emit('message', {
+        chargePointId,
+        action,
+        request,
+        response,
+        receivedAt,
+        payload,
+        ocpp: raw,
+      });
+    else this.cs.events.emit('message', { chargePointId, action, request, response, receivedAt, payload });
     return response;
   }
 
@@ -187,7 +196,7 @@ export class ChargePointHandlers {
     let registration: Registration;
     if (record?.blocked) registration = 'Rejected';
     else if (byBackend) registration = byBackend;
-    else if (this.cs.isKnown(chargePointId) || this.cs.options.unknownChargePoints === 'accept')
+    else if (this.cs.admission.isKnown(chargePointId) || this.cs.options.unknownChargePoints === 'accept')
       registration = 'Accepted';
     else registration = 'Pending';
     await this.stateLog.append({
@@ -198,7 +207,7 @@ export class ChargePointHandlers {
       registration,
     });
     // A reboot starts a new timeline: the charger's clock may now be behind what it sent before.
-    this.cs.connectors.forgetOrdering(chargePointId);
+    this.cs.charges.connectors.forgetOrdering(chargePointId);
     const accepted = registration === 'Accepted';
     if (!accepted) {
       this.cs.log.info(
@@ -208,7 +217,7 @@ export class ChargePointHandlers {
     if (accepted && this.cs.options.readConfigurationOnBoot !== false) {
       // After the answer has gone out: a charger need not take calls before its boot is answered.
       setImmediate(() => {
-        this.cs.call(chargePointId, 'GetConfiguration', {}).catch((err: Error) => {
+        this.cs.gate.call(chargePointId, 'GetConfiguration', {}).catch((err: Error) => {
           this.cs.log.warn(`reading the configuration of ${chargePointId} after boot failed: ${err.message}`);
         });
       });
@@ -217,7 +226,7 @@ export class ChargePointHandlers {
       response: (byBackend && decided) || {
         status: registration,
         currentTime: receivedAt,
-        interval: accepted ? this.cs.heartbeatIntervalS() : this.cs.pendingRetryIntervalS(),
+        interval: accepted ? heartbeatIntervalS(this.cs.options) : pendingRetryIntervalS(this.cs.options),
       },
       payload: { chargePointId, registration, ...request },
     };
@@ -228,9 +237,9 @@ export class ChargePointHandlers {
     request: OcppRequest<'StatusNotification'>,
     receivedAt: string,
   ) {
-    const update = this.cs.connectors.applyStatus(chargePointId, request, receivedAt);
+    const update = this.cs.charges.connectors.applyStatus(chargePointId, request, receivedAt);
     if (update.ignored) this.cs.log.info(`charge point ${chargePointId}: ${update.ignored}; ignored`);
-    else this.cs.connectorChanged(update.state);
+    else this.cs.port.changed(update.state);
     return { response: {}, payload: { ...update.state, ...(update.ignored ? { outOfOrder: true } : {}) } };
   }
 
@@ -244,7 +253,7 @@ export class ChargePointHandlers {
     });
     this.logWarnings(chargePointId, parsed.warnings);
     if (transactionId !== undefined) this.transactions.rebind(chargePointId, connectorId, transactionId);
-    const update = this.cs.connectors.applyReadings(
+    const update = this.cs.charges.connectors.applyReadings(
       chargePointId,
       connectorId,
       parsed.readings,
@@ -252,7 +261,7 @@ export class ChargePointHandlers {
       receivedMs,
       parsed.newestMs,
     );
-    if (!update.ignored) this.cs.connectorChanged(update.state);
+    if (!update.ignored) this.cs.port.changed(update.state);
     const newest = parsed.readings[parsed.readings.length - 1];
     // Object.assign, not a spread followed by more fields: V8 takes a slow path for the latter
     // (several µs per message in bench:throughput's profile).

@@ -1,10 +1,11 @@
 import type { Clock, TimerHandle } from '../clock';
-import type { ChargePointEvents, ConnectorState } from '../contracts';
+import type { ChargePointEvents } from '../contracts';
 import type { Logger } from '../log';
 import type { ChargerRecord } from './central-state';
-import type { ChargePointInfo, ChargePointViolation, FrameEvent, MaybePromise } from './central-types';
-import { type ChargerCallSteps, handleChargerCall } from './charger-calls';
-import { ChargePointConnection, type ChargePointOptions, type Local201 } from './connection';
+import type { ChargePointInfo, ChargePointViolation, FrameEvent } from './central-types';
+import type { ChargerCalls } from './charger-calls';
+import { ChargePointConnection, type ChargePointOptions } from './connection';
+import type { ConnectorStatePort } from './connector-feed';
 import type { ConnectorRegistry } from './connectors';
 import type { ServerClient } from './rpc-types';
 import type { SharedPath } from './v201/shared-path';
@@ -22,24 +23,17 @@ export interface LiveConnectionsContext {
   isAccepted(chargePointId: string): boolean;
   /** How long the charger may stay silent before its connection counts as dead, in ms. */
   deadAfterMs(chargePointId: string): number;
-  /** The steps a charge-point-initiated call passes (charger-calls.ts: recall, the operator's backend, handlers). */
-  readonly callSteps: ChargerCallSteps;
-  /** An OCPP 2.0.1 charger's call as it came (ConnectionOptions.incoming201). */
-  incoming201(
-    chargePointId: string,
-    action: string,
-    request: Record<string, unknown>,
-    local: Local201,
-  ): MaybePromise<unknown>;
+  /** The steps a charge-point-initiated call passes (charger-calls.ts: admission, recall, the operator's backend, handlers). */
+  readonly calls: ChargerCalls;
   /** A charger connected for the first time: its record is made. */
   seen(chargePointId: string): void;
   /** What happened on the connections, for the central system's listeners. */
   emit: LiveConnectionEmitter;
-  /** A connector's state changed (online or not): to the central system's typed port. */
-  connectorChanged(state: ConnectorState): void;
+  /** The central system's typed port of connector states: a connector went online or offline. */
+  readonly port: ConnectorStatePort;
   /** Whether the central system's `frame` event has listeners (frames are not built otherwise). */
   framesWanted(): boolean;
-  /** What the translation of an OCPP 2.0.1 charger needs of the central system. */
+  /** What the translation of an OCPP 2.0.1 charger needs of the central system (its `handle` is the calls' here). */
   ocpp201(chargePointId: string): Omit<SharedPath, 'identity' | 'handle'>;
 }
 
@@ -144,13 +138,20 @@ export class LiveConnections {
       log: context.log,
       callTimeoutMs: context.callTimeoutMs,
       isAccepted: () => context.isAccepted(identity),
-      handle: (action, request, conn, decided) =>
-        handleChargerCall(context.callSteps, action, request, conn, decided),
-      incoming201: (action, request, local) => context.incoming201(identity, action, request, local),
       deadAfterMs: () => context.deadAfterMs(identity),
       framesWanted: () => context.framesWanted(),
-      ocpp201: context.ocpp201(identity),
+      ocpp201: {
+        ...context.ocpp201(identity),
+        // A 2.0.1 call, translated, goes on as a 1.6 one would.
+        handle: (action, request, decided) => context.calls.handle(connection, action, request, decided),
+      },
     });
+    // The WebSocket's CALLs: ocpp-rpc awaits what the handler returns and answers a throw with a
+    // CallError.
+    client.handle(
+      ({ method, params, messageId }: { method?: string; params?: unknown; messageId?: string }) =>
+        context.calls.take(connection, method ?? '', params, messageId) as Promise<Record<string, unknown>>,
+    );
     this.connections.set(identity, connection);
     if (previous?.isOpen) {
       const from = previous.remoteAddress ?? 'unknown address';
@@ -171,12 +172,12 @@ export class LiveConnections {
     connection.once('close', ({ code, reason }: { code: number; reason: string }) => {
       if (this.connections.get(identity) !== connection) return; // replaced: the new one owns the state
       this.connections.delete(identity);
-      for (const state of context.connectors.setOnline(identity, false)) context.connectorChanged(state);
+      for (const state of context.connectors.setOnline(identity, false)) context.port.changed(state);
       context.log.info(`charge point ${identity} disconnected (${code}${reason ? ` ${reason}` : ''})`);
       context.emit('disconnect', { chargePointId: identity, code, reason });
     });
     context.seen(identity);
-    for (const state of context.connectors.setOnline(identity, true)) context.connectorChanged(state);
+    for (const state of context.connectors.setOnline(identity, true)) context.port.changed(state);
     context.log.info(
       `charge point ${identity} connected from ${connection.remoteAddress ?? 'unknown address'}${connection.protocol ? (connection.protocol === 'ocpp1.6' ? '' : ` (${connection.protocol})`) : ' (no sub-protocol offered, served as ocpp1.6)'}`,
     );

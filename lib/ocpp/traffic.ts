@@ -1,11 +1,9 @@
 import type { Clock } from '../clock';
 import type { ChargePointEvents } from '../contracts';
 import type { Logger } from '../log';
-import type { ChargePointAction } from './actions';
-import type { ChargerTraffic, MaybePromise } from './central-types';
+import type { ChargerTraffic } from './central-types';
 import { type CentralSystemAction, type ChargePointConnection, CommandError } from './connection';
 import type { ConnectorNotes } from './connector-notes';
-import type { ChargePointHandlers } from './handlers';
 import type { OcppRequest, OcppResponse } from './messages';
 import { OCPP201 } from './v201/schemas';
 
@@ -18,6 +16,9 @@ export interface CallOptions {
   /** In the charger's own version's words, as it is (a 2.0.1 backend's command to a 2.0.1 charger). */
   asWritten?: boolean;
 }
+
+/** A room between that takes 2.0.1 chargers' CALLs as they came. */
+export type Room201 = ChargerTraffic & Required<Pick<ChargerTraffic, 'request201'>>;
 
 /** What the traffic needs of the central system around it. */
 export interface TrafficHost {
@@ -39,7 +40,8 @@ export interface TrafficHost {
 
 /**
  * The central system's traffic with its chargers, both ways: a charger's CALL goes to the central
- * system's own handling, or through the room that stands between (lib/upstream); a command goes to
+ * system's own handling, or through the room that stands between (lib/upstream: between, which
+ * ChargerCalls asks, and room201); a command goes to
  * the charger with that room's ids, is timed from when its answer arrived, reported, and recorded.
  */
 export class TrafficGate {
@@ -59,40 +61,21 @@ export class TrafficGate {
 
   /**
    * The room between this charger and the central system's shared (1.6) shapes. An OCPP 2.0.1
-   * charger's calls meet the room as they came (incoming201), and ampflow's commands need no ids
-   * of the room's (the charger names its own transactions), so it has none here.
+   * charger's calls meet the room as they came (room201), and ampflow's commands need no ids
+   * of the room's (the charger names its own transactions), so it has none here. A 1.6 charger's
+   * CALL meets it in charger-calls.ts.
    */
-  private between(chargePointId: string): ChargerTraffic | undefined {
+  between(chargePointId: string): ChargerTraffic | undefined {
     if (!this.traffic) return undefined;
     return this.host.connection(chargePointId)?.protocol === OCPP201 ? undefined : this.traffic;
   }
 
   /**
-   * A charger's CALL: the central system's handlers answer it, at once when no backend is between;
-   * else the room between sees it first and the handlers answer with what it decided.
+   * The room between that takes OCPP 2.0.1 chargers' CALLs as they came (request201), if any:
+   * ChargerCalls hands them to it before their translation.
    */
-  incoming(
-    connection: ChargePointConnection,
-    action: ChargePointAction,
-    request: unknown,
-    handlers: ChargePointHandlers,
-  ): MaybePromise<unknown> {
-    const traffic = this.between(connection.identity);
-    if (!traffic) return handlers.handle(action, request, connection);
-    return traffic.request(connection.identity, action, request, (forLocal, decided) =>
-      handlers.handle(action, forLocal, connection, decided),
-    );
-  }
-
-  /** An OCPP 2.0.1 charger's CALL as it came: through the room between, where it takes them. */
-  incoming201(
-    chargePointId: string,
-    action: string,
-    request: Record<string, unknown>,
-    local: (decided?: Record<string, unknown>) => MaybePromise<unknown>,
-  ): MaybePromise<unknown> {
-    const traffic = this.traffic;
-    return traffic?.request201 ? traffic.request201(chargePointId, action, request, local) : local();
+  room201(): Room201 | undefined {
+    return this.traffic?.request201 ? (this.traffic as Room201) : undefined;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { ConnectorState, Reading } from '../contracts';
 import type { Authorizer } from './authorization';
 import type { ChargePointConnection } from './connection';
-import type { Decided, HandlersHost } from './handlers-host';
+import type { Decided, HandlerParts } from './handlers-host';
 import type { IdTagInfo } from './id-tags';
 import type { OcppRequest } from './messages';
 import { readMeterValues } from './meter-values';
@@ -14,7 +14,7 @@ import type { TransactionLedger } from './transactions';
  */
 export class TransactionHandlers {
   constructor(
-    private readonly cs: HandlersHost,
+    private readonly cs: HandlerParts,
     private readonly ledger: TransactionLedger,
     private readonly authorizer: Authorizer,
     private readonly say: {
@@ -48,25 +48,25 @@ export class TransactionHandlers {
       this.cs.log.warn(
         `charge point ${chargePointId} started a transaction on connector ${request.connectorId} while transaction ${result.superseded.transactionId} was open there; that one is closed as superseded`,
       );
-      this.cs.connectors.unbindTransaction(
+      this.cs.charges.connectors.unbindTransaction(
         chargePointId,
         request.connectorId,
         result.superseded.transactionId,
       );
-      this.cs.emit('session', result.superseded);
+      this.cs.events.emit('session', result.superseded);
     }
     const tx = result.transaction;
     // From here the load manager and the flows may name the transaction: not to the charger before
     // it has this answer.
     connection.holdCommandsUntilStartAnswered();
-    const state = this.cs.connectors.bindTransaction(chargePointId, tx.connectorId, {
+    const state = this.cs.charges.connectors.bindTransaction(chargePointId, tx.connectorId, {
       transactionId: tx.transactionId,
       idTag: tx.idTag,
       startedAt: tx.startedAt,
       meterStartWh: tx.meterStartWh,
       ...(tx.priority === undefined ? {} : { priority: tx.priority }),
     });
-    this.cs.connectorChanged(state);
+    this.cs.port.changed(state);
     return {
       response: { transactionId: tx.transactionId, idTagInfo: decision.idTagInfo },
       payload: { ...tx, idTagInfo: decision.idTagInfo, ...(result.duplicate ? { duplicate: true } : {}) },
@@ -81,7 +81,7 @@ export class TransactionHandlers {
   ) {
     let readings: Reading[] = [];
     if (request.transactionData) {
-      const connector = this.cs.connectors.findTransaction(request.transactionId);
+      const connector = this.cs.charges.connectors.findTransaction(request.transactionId);
       const source = `${chargePointId}/${connector?.connectorId ?? this.ledger.get(request.transactionId)?.connectorId ?? 0}`;
       const parsed = readMeterValues(request.transactionData, { source, receivedAt });
       this.say.logWarnings(chargePointId, parsed.warnings);
@@ -95,16 +95,21 @@ export class TransactionHandlers {
     let state: ConnectorState | undefined;
     if (result.session?.connectorId !== undefined) {
       if (readings.length > 0)
-        this.cs.connectors.applyReadings(chargePointId, result.session.connectorId, readings, receivedAt);
-      state = this.cs.connectors.unbindTransaction(
+        this.cs.charges.connectors.applyReadings(
+          chargePointId,
+          result.session.connectorId,
+          readings,
+          receivedAt,
+        );
+      state = this.cs.charges.connectors.unbindTransaction(
         chargePointId,
         result.session.connectorId,
         request.transactionId,
         { reason: result.session.stopReason, at: result.session.stoppedAt },
       );
     }
-    if (state) this.cs.connectorChanged(state);
-    if (result.session) this.cs.emit('session', result.session);
+    if (state) this.cs.port.changed(state);
+    if (result.session) this.cs.events.emit('session', result.session);
     const response =
       decided ??
       (request.idTag === undefined
@@ -121,11 +126,11 @@ export class TransactionHandlers {
 
   /** A charger that reports a transaction the connector does not show (after a restart) gets it back. */
   rebind(chargePointId: string, connectorId: number, transactionId: number): void {
-    const state = this.cs.connectors.find(chargePointId, connectorId);
+    const state = this.cs.charges.connectors.find(chargePointId, connectorId);
     if (state?.transaction?.transactionId === transactionId) return;
     const tx = this.ledger.get(transactionId);
     if (!tx || tx.chargePointId !== chargePointId) return;
-    this.cs.connectors.bindTransaction(chargePointId, connectorId, {
+    this.cs.charges.connectors.bindTransaction(chargePointId, connectorId, {
       transactionId: tx.transactionId,
       idTag: tx.idTag,
       startedAt: tx.startedAt,

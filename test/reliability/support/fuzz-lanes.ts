@@ -1,12 +1,12 @@
 import type { RawCharger } from './raw-socket';
 
 /**
- * How both OCPP fuzzers (fuzz-ocpp_spec.ts for 1.6, fuzz-ocpp201_spec.ts for 2.0.1) send their
- * frames and record what was not answered as expected; what counts as expected is each version's
- * own (its `check`).
+ * How the OCPP fuzzer (fuzz-ocpp_spec.ts, one run per version, 1.6 and 2.0.1) sends its frames
+ * and records what was not answered as expected; what counts as expected is each version's own
+ * (its `check`).
  */
 
-/** A frame of either fuzzer: what the lanes need of it. */
+/** A frame of either version: what the lanes need of it. */
 export interface LaneFrame {
   kind: string;
   data: string | Buffer;

@@ -7,8 +7,8 @@ import { KNOWN_CODES, SPELT_AS_16 } from './ocpp201-violations';
 import type { RawCharger } from './raw-socket';
 
 /**
- * How the OCPP 2.0.1 fuzzer (fuzz-ocpp201_spec.ts) judges what the central system did: its answers
- * by typed-ocpp's copy of the OCA schemas, spelt as 2.0.1 spells them; its state, for numbers no
+ * How the OCPP fuzzer (fuzz-ocpp_spec.ts) judges what the central system did for 2.0.1: its
+ * answers by typed-ocpp's copy of the OCA schemas, spelt as 2.0.1 spells them; its state, for numbers no
  * meter has; and a well-behaved 2.0.1 charger beside the fuzzing.
  */
 

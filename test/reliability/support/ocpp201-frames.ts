@@ -7,8 +7,8 @@ import { type Code201, schemaViolation201 } from './ocpp201-violations';
 import type { Random } from './random';
 
 /**
- * Frames for the OCPP 2.0.1 fuzzer (fuzz-ocpp201_spec.ts), each with the answer OCPP-J 2.0.1 (part
- * 4, sections 4.2-4.4) asks of a CSMS: a frame that is no RPC message an RpcFrameworkError, an
+ * Frames for the OCPP fuzzer's 2.0.1 run (fuzz-ocpp_spec.ts), each with the answer OCPP-J 2.0.1
+ * (part 4, sections 4.2-4.4) asks of a CSMS: a frame that is no RPC message an RpcFrameworkError, an
  * unknown message type MessageTypeNotSupported, an action 2.0.1 does not have NotImplemented, a
  * CSMS action NotSupported, a schema violation the codes of ocpp201-violations.ts. The frames that
  * are no message at all are drawn as for 1.6 (ocpp-frames.ts), answered as 2.0.1 answers them.
