@@ -40,6 +40,12 @@ const SHARED = new Set([
   'unavailable',
   'changeavailability',
   'inoperative',
+  // German words too (`was`: what; a serial adapter; a meter's registers) and a unit.
+  'was',
+  'bus',
+  'adapter',
+  'register',
+  'ms',
 ]);
 
 /** Every word of the English catalogue (the statuses' OCPP names aside): what must not show in German. */

@@ -151,11 +151,13 @@ describe('the reasons in message keys and parameters, in English and German (iss
       if (calls > 0) givenAt.push(`${file} ${calls}`);
     }
     // The texts that come from outside the load manager, shown as they came: a site limit's
-    // reason sent by a command, a meter node's stale notice, lib/profiles' limit failure, JSONata's
-    // message (compiling, evaluating), the invariant's report of a bug.
+    // reason sent by a command, a meter node's stale notice of a flow's own (and a Modbus error
+    // without its data: from an older meter node, or an error whose text is all there is; a
+    // decoder's detail of an unusable answer), lib/profiles' limit failure, JSONata's message
+    // (compiling, evaluating), the invariant's report of a bug.
     assert.deepEqual(givenAt.sort(), [
       'lib/dlm/control/policy.ts 1',
-      'lib/dlm/evidence/circuit-view.ts 1',
+      'lib/dlm/evidence/circuit-view.ts 4',
       'lib/dlm/evidence/uncontrolled.ts 1',
       'lib/dlm/modes/expressions.ts 2',
       'lib/dlm/report/explain.ts 1',
