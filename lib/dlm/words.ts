@@ -628,6 +628,64 @@ export const STATUS_WORDS: Readonly<Record<string, { en: string; de: string; sho
   Unknown: { en: 'Unknown', de: 'Unbekannt' },
 };
 
+/**
+ * OCPP's answers to a command (the `status` of RemoteStartTransaction, UnlockConnector, Reset,
+ * ChangeAvailability and the like, 1.6 and 2.0.1): `en` OCPP's own name, as the dashboards showed
+ * it; served as `answer.X`. A status that is also a connector state (Occupied, Faulted,
+ * Unavailable) is `status.X`'s.
+ */
+export const ANSWER_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+  Accepted: { en: 'Accepted', de: 'Angenommen' },
+  Rejected: { en: 'Rejected', de: 'Abgelehnt' },
+  Scheduled: { en: 'Scheduled', de: 'Vorgemerkt' },
+  Unlocked: { en: 'Unlocked', de: 'Entriegelt' },
+  UnlockFailed: { en: 'UnlockFailed', de: 'Entriegeln fehlgeschlagen' },
+  OngoingAuthorizedTransaction: { en: 'OngoingAuthorizedTransaction', de: 'Laufender Ladevorgang' },
+  UnknownConnector: { en: 'UnknownConnector', de: 'Unbekannter Anschluss' },
+  NotSupported: { en: 'NotSupported', de: 'Nicht unterstützt' },
+  NotImplemented: { en: 'NotImplemented', de: 'Nicht umgesetzt' },
+  Failed: { en: 'Failed', de: 'Fehlgeschlagen' },
+  RebootRequired: { en: 'RebootRequired', de: 'Neustart nötig' },
+  VersionMismatch: { en: 'VersionMismatch', de: 'Version passt nicht' },
+  UnknownMessageId: { en: 'UnknownMessageId', de: 'Unbekannte Nachricht' },
+  UnknownVendorId: { en: 'UnknownVendorId', de: 'Unbekannter Hersteller' },
+  NotFound: { en: 'NotFound', de: 'Nicht gefunden' },
+};
+
+/**
+ * A command's notice on the facility dashboard (after Start, Stop, Unlock, Enable, Disable, Reset):
+ * the page words it from the command's answer as data (`{charger}`, OCPP's `{action}`, the answer's
+ * `{status}` in `answer.X` or `status.X` words), or from why it failed (lib/ocpp CommandError's
+ * code: Offline, Timeout, CallError, InvalidRequest, InvalidResponse; `failed` for another).
+ * Served as `command.X`.
+ */
+export const COMMAND_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+  answered: { en: '{charger}: {action} {status}', de: '{charger}: {action} {status}' },
+  done: { en: '{charger}: {action} done', de: '{charger}: {action} erledigt' },
+  Offline: {
+    en: '{charger}: {action} failed: the charger is not connected',
+    de: '{charger}: {action} fehlgeschlagen: die Ladestation ist nicht verbunden',
+  },
+  Timeout: {
+    en: '{charger}: {action} failed: no answer in time',
+    de: '{charger}: {action} fehlgeschlagen: keine Antwort in der Zeit',
+  },
+  CallError: {
+    en: '{charger}: {action} failed: the charger answered with an error',
+    de: '{charger}: {action} fehlgeschlagen: die Ladestation antwortete mit einem Fehler',
+  },
+  InvalidRequest: {
+    en: '{charger}: {action} failed: not a valid request',
+    de: '{charger}: {action} fehlgeschlagen: keine gültige Anfrage',
+  },
+  InvalidResponse: {
+    en: "{charger}: {action} failed: the charger's answer is not valid",
+    de: '{charger}: {action} fehlgeschlagen: die Antwort der Ladestation ist ungültig',
+  },
+  failed: { en: '{charger}: {action} failed', de: '{charger}: {action} fehlgeschlagen' },
+  close: { en: 'Close', de: 'Schließen' },
+};
+
 export type ReasonKey = keyof typeof REASON_WORDS;
 
 /** The `{name}`s of a template. */
@@ -737,7 +795,11 @@ export function english(reason: readonly Said[]): string {
   return sayReason(reason, 'en');
 }
 
-/** The catalogue as the dashboards load it (`GET /ampflow/words.json`): templates by language and key. */
+/**
+ * The catalogue as the dashboards load it (`GET /ampflow/words.json`): templates by language and
+ * key; with the states (`status.X`, `state.X`), the commands' answers (`answer.X`) and notices
+ * (`command.X`).
+ */
 export function wordsCatalogue(): { reasons: Record<Language, Record<string, string>> } {
   const reasons: Record<Language, Record<string, string>> = { en: {}, de: {} };
   for (const [key, entry] of Object.entries(REASON_WORDS)) {
@@ -749,6 +811,15 @@ export function wordsCatalogue(): { reasons: Record<Language, Record<string, str
     reasons.de[`status.${status}`] = entry.de;
     reasons.en[`state.${status}`] = entry.shown ?? entry.en;
     reasons.de[`state.${status}`] = entry.de;
+  }
+  for (const [table, words] of [
+    ['answer', ANSWER_WORDS],
+    ['command', COMMAND_WORDS],
+  ] as const) {
+    for (const [key, entry] of Object.entries(words)) {
+      reasons.en[`${table}.${key}`] = entry.en;
+      reasons.de[`${table}.${key}`] = entry.de;
+    }
   }
   return { reasons };
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
+  ANSWER_WORDS,
+  COMMAND_WORDS,
   english,
   given,
   REASON_WORDS,
@@ -10,6 +12,7 @@ import {
   STATUS_WORDS,
   say,
   sayReason,
+  wordsCatalogue,
 } from '../../../lib/dlm/words';
 import {
   benderMaster,
@@ -111,6 +114,25 @@ describe('the reasons in message keys and parameters, in English and German (iss
       if (left.length > 0) faults.push(`status ${status}: "${words.de}" has ${left.join(', ')}`);
     }
     assert.deepEqual(faults, []);
+  });
+
+  it("has German for every command's answer and notice on the dashboard, without an English word, served with the reasons", () => {
+    const faults: string[] = [];
+    for (const [table, words] of [
+      ['answer', ANSWER_WORDS],
+      ['command', COMMAND_WORDS],
+    ] as const) {
+      for (const [key, { en, de }] of Object.entries(words)) {
+        if (namesOf(en).join() !== namesOf(de).join())
+          faults.push(`${table}.${key}: not the same parameters`);
+        const left = englishIn(de.replace(/\{\w+\}/g, ' '));
+        if (left.length > 0) faults.push(`${table}.${key}: "${de}" has ${left.join(', ')}`);
+        if (wordsCatalogue().reasons.de[`${table}.${key}`] !== de) faults.push(`${table}.${key}: not served`);
+      }
+    }
+    assert.deepEqual(faults, []);
+    assert.equal(wordsCatalogue().reasons.en['answer.Accepted'], 'Accepted');
+    assert.equal(wordsCatalogue().reasons.en['command.answered'], '{charger}: {action} {status}');
   });
 
   it('makes a reason only from a catalogue key with its parameters (checked by the compiler)', () => {
