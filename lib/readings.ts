@@ -247,7 +247,8 @@ export type StaleCause =
 /**
  * A Modbus failure as data, beside its English text (`error` above; lib/modbus/errors.ts makes
  * both): no answer within `ms`, the device's exception `code`, an answer of the wrong length or
- * unusable (`detail`: the decoder's own words), the system's error `code` (`ECONNRESET`), no
+ * unusable (`detail` its text, `cause` why: a length, unit id, function code or byte count not the
+ * one expected, a CRC error), the system's error `code` (`ECONNRESET`), no
  * connection within `ms`, nothing received for `s`, the other side or the port closing, a serial
  * adapter gone, the connection reopened after a late answer, the bus closed or overloaded, not
  * connected (`cause`, if known), the connection broken twice, or the unit backed off (`last`: its
@@ -257,7 +258,12 @@ export type ModbusFault =
   | { kind: 'timeout'; ms: number }
   | { kind: 'exception'; code: number }
   | { kind: 'wrongLength'; registers: number; asked: number }
-  | { kind: 'unusable'; detail: string }
+  | { kind: 'unusable'; detail: string; cause?: ModbusFault }
+  | { kind: 'badLength'; got: number; expected: number }
+  | { kind: 'wrongUnit'; got: number; expected: number }
+  | { kind: 'wrongFunction'; got: number; expected: number }
+  | { kind: 'byteCount'; got: number; expected: number }
+  | { kind: 'crc' }
   | { kind: 'system'; code: string }
   | { kind: 'connectTimeout'; ms: number }
   | { kind: 'silent'; s: number }

@@ -234,6 +234,24 @@ export const REASON_WORDS = {
     de: 'Antwort hat {registers} Register, angefragt waren {asked}',
   },
   faultUnusable: { en: 'unusable answer: {detail}', de: 'unbrauchbare Antwort: {detail}' },
+  // Why an answer is unusable (lib/modbus/framing.ts, in modbus-serial's words the logs know).
+  faultBadLength: {
+    en: 'Data length error, expected {expected} got {got}',
+    de: 'falsche Länge, erwartet {expected}, erhalten {got}',
+  },
+  faultWrongUnit: {
+    en: 'Unexpected data error, expected address {expected} got {got}',
+    de: 'unerwartete Daten, erwartet Adresse {expected}, erhalten {got}',
+  },
+  faultWrongFunction: {
+    en: 'Unexpected data error, expected code {expected} got {got}',
+    de: 'unerwartete Daten, erwartet Funktionscode {expected}, erhalten {got}',
+  },
+  faultByteCount: {
+    en: 'byte count {got}, expected {expected}',
+    de: 'Byteanzahl {got}, erwartet {expected}',
+  },
+  faultCrc: { en: 'CRC error', de: 'CRC-Fehler' },
   // The system's error code (a socket's, a serial port's) stays as it is, beside its words.
   faultSystem: { en: '{what} ({code})', de: '{what} ({code})' },
   faultSystemCode: { en: 'system error {code}', de: 'Systemfehler {code}' },

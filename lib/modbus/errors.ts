@@ -115,7 +115,8 @@ export function answerFailure(
       const fault = { kind: 'exception', code } as const;
       return new ModbusRequestError('exception', bus, request, describeException(code), code, fault);
     }
-    const fault = { kind: 'unusable', detail: error.message } as const;
+    const why = faultOf(error);
+    const fault: ModbusFault = { kind: 'unusable', detail: error.message, ...(why ? { cause: why } : {}) };
     return new ModbusRequestError(
       'corrupt',
       bus,

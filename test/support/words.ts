@@ -49,13 +49,14 @@ const SHARED = new Set([
   'unavailable',
   'changeavailability',
   'inoperative',
-  // German words too (`was`: what; `an`: at; a serial adapter; a meter's registers) and a unit.
+  // German words too (`was`: what; `an`: at; a serial adapter; a meter's registers), a unit and a checksum.
   'was',
   'an',
   'bus',
   'adapter',
   'register',
   'ms',
+  'crc',
 ]);
 
 /**

@@ -351,7 +351,10 @@ const SYSTEM_ERRORS: Readonly<Record<string, Said>> = {
   EBUSY: say('systemPortBusy'),
 };
 
-/** A Modbus failure (lib/readings.ts ModbusFault) in the catalogue's words; a decoder's detail as it came. */
+/**
+ * A Modbus failure (lib/readings.ts ModbusFault) in the catalogue's words; an unusable answer
+ * without its cause (an error of the connection's whose text is all there is) as it came.
+ */
 export function faultWords(fault: ModbusFault): Said {
   const because = (cause: ModbusFault | undefined) => (cause ? [faultWords(cause)] : undefined);
   switch (fault.kind) {
@@ -366,7 +369,17 @@ export function faultWords(fault: ModbusFault): Said {
     case 'wrongLength':
       return say('faultWrongLength', { registers: fault.registers, asked: fault.asked });
     case 'unusable':
-      return say('faultUnusable', { detail: [given(fault.detail)] });
+      return say('faultUnusable', { detail: [fault.cause ? faultWords(fault.cause) : given(fault.detail)] });
+    case 'badLength':
+      return say('faultBadLength', { got: fault.got, expected: fault.expected });
+    case 'wrongUnit':
+      return say('faultWrongUnit', { got: fault.got, expected: fault.expected });
+    case 'wrongFunction':
+      return say('faultWrongFunction', { got: fault.got, expected: fault.expected });
+    case 'byteCount':
+      return say('faultByteCount', { got: fault.got, expected: fault.expected });
+    case 'crc':
+      return say('faultCrc');
     case 'system': {
       const what = SYSTEM_ERRORS[fault.code];
       return what

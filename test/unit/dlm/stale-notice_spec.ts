@@ -140,7 +140,15 @@ describe('load manager input: a meter that says it is stale', () => {
         { kind: 'exception', code: 12 },
       ],
       wrongLength: [{ kind: 'wrongLength', registers: 2, asked: 4 }],
-      unusable: [{ kind: 'unusable', detail: 'CRC error' }],
+      unusable: [
+        { kind: 'unusable', detail: 'CRC error', cause: { kind: 'crc' } },
+        { kind: 'unusable', detail: 'Port is not open' },
+      ],
+      badLength: [{ kind: 'badLength', got: 7, expected: 9 }],
+      wrongUnit: [{ kind: 'wrongUnit', got: 2, expected: 1 }],
+      wrongFunction: [{ kind: 'wrongFunction', got: 4, expected: 3 }],
+      byteCount: [{ kind: 'byteCount', got: 2, expected: 4 }],
+      crc: [{ kind: 'crc' }],
       system: [
         refused,
         ...[
@@ -181,8 +189,8 @@ describe('load manager input: a meter that says it is stale', () => {
         { connectionLost: { address, error: 'x', fault } },
       ]) {
         const german = sayReason([staleWords({ why: 'x', cause })], 'de');
-        // The decoder's detail of an unusable answer is given text (lib/modbus/framing.ts's own).
-        assert.deepEqual(englishWordsIn(german.replace('CRC error', '')), [], german);
+        // An unusable answer without its cause (an error whose text is all there is) is given text.
+        assert.deepEqual(englishWordsIn(german.replace('Port is not open', '')), [], german);
         assert.doesNotMatch(german, /\bx\b/, 'the text is not shown when the data is there');
       }
       // The load manager takes it from the message as it came.
@@ -199,7 +207,13 @@ describe('load manager input: a meter that says it is stale', () => {
         { kind: 'exception', code: 4 },
         { kind: 'backedOff', failures: 3, nextS: 8, last: timeout },
         { kind: 'notConnected', ms: 5000, cause: refused },
-        { kind: 'unusable', detail: 'CRC error' },
+        { kind: 'unusable', detail: 'CRC error', cause: { kind: 'crc' } },
+        {
+          kind: 'unusable',
+          detail: 'Data length error, expected 9 got 7',
+          cause: { kind: 'badLength', got: 7, expected: 9 },
+        },
+        { kind: 'unusable', detail: 'Port is not open' },
       ].map((fault) => [
         english([faultWords(fault as ModbusFault)]),
         sayReason([faultWords(fault as ModbusFault)], 'de'),
@@ -214,8 +228,13 @@ describe('load manager input: a meter that says it is stale', () => {
           'the bus is not connected (connection refused (ECONNREFUSED)); waited 5000 ms',
           'der Bus ist nicht verbunden (Verbindung abgewiesen (ECONNREFUSED)); 5000 ms gewartet',
         ],
-        // A decoder's detail is its own text (given): not ampflow's words.
-        ['unusable answer: CRC error', 'unbrauchbare Antwort: CRC error'],
+        ['unusable answer: CRC error', 'unbrauchbare Antwort: CRC-Fehler'],
+        [
+          'unusable answer: Data length error, expected 9 got 7',
+          'unbrauchbare Antwort: falsche Länge, erwartet 9, erhalten 7',
+        ],
+        // Without its cause, the text as it came (given).
+        ['unusable answer: Port is not open', 'unbrauchbare Antwort: Port is not open'],
       ],
     );
     // A fault of another shape is not taken (nor the cause around it).
