@@ -239,6 +239,7 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
         await noticeIn(german, 'NOPE-1: UnlockConnector fehlgeschlagen: die Ladestation ist nicht verbunden'),
       );
       assert.deepEqual(englishWordsIn(notices.join('\n')), [], notices.join('\n'));
+      await screenshot(german, 'dashboard-de-notice');
       await german.locator('.ampflow-notice-close', { hasText: 'Schließen' }).click();
       await german.locator('.ampflow-notice-text').waitFor({ state: 'hidden' });
       await screenshot(german, 'dashboard-de');
