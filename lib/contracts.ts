@@ -21,6 +21,7 @@ export type {
   ConnectorTransaction,
   LimitFailure,
   LimitFailureCause,
+  ModbusFault,
   PerPhase,
   Reading,
   SamplingState,

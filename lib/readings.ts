@@ -239,7 +239,42 @@ export interface LimitFailure {
  * mends: `times` 1), or nothing read for `nothingReadS` seconds.
  */
 export type StaleCause =
-  | { connectionLost: { address: string; error?: string } }
-  | { noConnection: { address: string; error?: string } }
-  | { readsFailed: { times: number; error: string } }
+  | { connectionLost: { address: string; error?: string; fault?: ModbusFault } }
+  | { noConnection: { address: string; error?: string; fault?: ModbusFault } }
+  | { readsFailed: { times: number; error: string; fault?: ModbusFault } }
   | { nothingReadS: number };
+
+/**
+ * A Modbus failure as data, beside its English text (`error` above; lib/modbus/errors.ts makes
+ * both): no answer within `ms`, the device's exception `code`, an answer of the wrong length or
+ * unusable (`detail` its text, `cause` why: a length, unit id, function code or byte count not the
+ * one expected, a CRC error), the system's error `code` (`ECONNRESET`), no
+ * connection within `ms`, nothing received for `s`, the other side or the port closing, a serial
+ * adapter gone, the connection reopened after a late answer, the bus closed or overloaded, not
+ * connected (`cause`, if known), the connection broken twice, or the unit backed off (`last`: its
+ * last failure). The load manager words it in the user's language (lib/dlm/evidence/circuit-view.ts).
+ */
+export type ModbusFault =
+  | { kind: 'timeout'; ms: number }
+  | { kind: 'exception'; code: number }
+  | { kind: 'wrongLength'; registers: number; asked: number }
+  | { kind: 'unusable'; detail: string; cause?: ModbusFault }
+  | { kind: 'badLength'; got: number; expected: number }
+  | { kind: 'wrongUnit'; got: number; expected: number }
+  | { kind: 'wrongFunction'; got: number; expected: number }
+  | { kind: 'byteCount'; got: number; expected: number }
+  | { kind: 'crc' }
+  | { kind: 'system'; code: string }
+  | { kind: 'connectTimeout'; ms: number }
+  | { kind: 'silent'; s: number }
+  | { kind: 'closedByPeer' }
+  | { kind: 'connectionClosed' }
+  | { kind: 'portClosed' }
+  | { kind: 'hungUp' }
+  | { kind: 'reopened' }
+  | { kind: 'busClosed' }
+  | { kind: 'queueFull'; waiting: number }
+  | { kind: 'queueTimeout'; ms: number }
+  | { kind: 'notConnected'; ms: number; cause?: ModbusFault }
+  | { kind: 'brokeTwice'; cause?: ModbusFault }
+  | { kind: 'backedOff'; failures: number; nextS: number; last?: ModbusFault };

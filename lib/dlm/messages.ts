@@ -16,7 +16,7 @@
  *   `payload.stale` true from a flow) is a stale notice for that meter, whatever values it carries
  *   (its last reading is not news): why is `msg.staleReason` or `payload.staleReason`.
  */
-import type { ConnectorState, Reading, StaleCause } from '../contracts';
+import type { ConnectorState, ModbusFault, Reading, StaleCause } from '../contracts';
 import { isObject } from '../objects';
 import type { DlmCommand } from './load-manager';
 import type { SiteConfig } from './site/config';
@@ -259,13 +259,64 @@ function confirmation(topic: string, object: Record<string, unknown> | undefined
 function isStaleCause(value: unknown): value is StaleCause {
   if (!isObject(value)) return false;
   const text = (v: unknown) => typeof v === 'string';
-  const count = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   const keys = Object.keys(value);
   if (keys.length !== 1) return false;
+  const fault = (v: unknown) => v === undefined || isModbusFault(v);
   const news = value.connectionLost ?? value.noConnection;
   if (news !== undefined)
-    return isObject(news) && text(news.address) && (news.error === undefined || text(news.error));
+    return (
+      isObject(news) &&
+      text(news.address) &&
+      (news.error === undefined || text(news.error)) &&
+      fault(news.fault)
+    );
   if (value.readsFailed !== undefined)
-    return isObject(value.readsFailed) && count(value.readsFailed.times) && text(value.readsFailed.error);
+    return (
+      isObject(value.readsFailed) &&
+      count(value.readsFailed.times) &&
+      text(value.readsFailed.error) &&
+      fault(value.readsFailed.fault)
+    );
   return count(value.nothingReadS);
+}
+
+const count = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+/** The numbers (or the text) each kind of a Modbus fault carries (lib/readings.ts ModbusFault). */
+const FAULT_FIELDS: Readonly<Record<ModbusFault['kind'], readonly string[]>> = {
+  timeout: ['ms'],
+  exception: ['code'],
+  wrongLength: ['registers', 'asked'],
+  unusable: ['detail'],
+  badLength: ['got', 'expected'],
+  wrongUnit: ['got', 'expected'],
+  wrongFunction: ['got', 'expected'],
+  byteCount: ['got', 'expected'],
+  crc: [],
+  system: ['code'],
+  connectTimeout: ['ms'],
+  silent: ['s'],
+  closedByPeer: [],
+  connectionClosed: [],
+  portClosed: [],
+  hungUp: [],
+  reopened: [],
+  busClosed: [],
+  queueFull: ['waiting'],
+  queueTimeout: ['ms'],
+  notConnected: ['ms'],
+  brokeTwice: [],
+  backedOff: ['failures', 'nextS'],
+};
+
+/** Whether `value` is a Modbus fault of a known kind with its fields (a nested cause too). */
+function isModbusFault(value: unknown, depth = 0): value is ModbusFault {
+  if (!isObject(value) || typeof value.kind !== 'string' || depth > 3) return false;
+  if (!Object.hasOwn(FAULT_FIELDS, value.kind)) return false;
+  const fields = FAULT_FIELDS[value.kind as ModbusFault['kind']];
+  const textual = value.kind === 'unusable' || value.kind === 'system';
+  if (!fields.every((field) => (textual ? typeof value[field] === 'string' : count(value[field]))))
+    return false;
+  const nested = value.cause ?? value.last;
+  return nested === undefined || isModbusFault(nested, depth + 1);
 }

@@ -216,6 +216,105 @@ export const REASON_WORDS = {
   },
   staleNothingRead: { en: 'nothing read for {s} s', de: 'seit {s} s nichts gelesen' },
   staleNoReason: { en: 'no reason given', de: 'kein Grund angegeben' },
+  // A Modbus failure in a stale notice, from its data (msg.staleCause's `fault`, lib/readings.ts ModbusFault).
+  faultTimeout: { en: 'no answer within {ms} ms', de: 'keine Antwort innerhalb von {ms} ms' },
+  faultException: { en: 'exception {code} ({name})', de: 'Ausnahme {code} ({name})' },
+  faultExceptionCode: { en: 'exception {code}', de: 'Ausnahme {code}' },
+  exceptionIllegalFunction: { en: 'illegal function', de: 'unzulässige Funktion' },
+  exceptionIllegalAddress: { en: 'illegal data address', de: 'unzulässige Datenadresse' },
+  exceptionIllegalValue: { en: 'illegal data value', de: 'unzulässiger Datenwert' },
+  exceptionDeviceFailure: { en: 'device failure', de: 'Gerätefehler' },
+  exceptionAcknowledge: { en: 'acknowledge', de: 'Bestätigung, in Arbeit' },
+  exceptionDeviceBusy: { en: 'device busy', de: 'Gerät beschäftigt' },
+  exceptionParity: { en: 'memory parity error', de: 'Paritätsfehler im Speicher' },
+  exceptionGatewayPath: { en: 'gateway path unavailable', de: 'Gateway-Pfad nicht verfügbar' },
+  exceptionGatewayTarget: { en: 'gateway target did not respond', de: 'Gateway-Ziel hat nicht geantwortet' },
+  faultWrongLength: {
+    en: 'answer has {registers} registers, asked for {asked}',
+    de: 'Antwort hat {registers} Register, angefragt waren {asked}',
+  },
+  faultUnusable: { en: 'unusable answer: {detail}', de: 'unbrauchbare Antwort: {detail}' },
+  // Why an answer is unusable (lib/modbus/framing.ts, in modbus-serial's words the logs know).
+  faultBadLength: {
+    en: 'Data length error, expected {expected} got {got}',
+    de: 'falsche Länge, erwartet {expected}, erhalten {got}',
+  },
+  faultWrongUnit: {
+    en: 'Unexpected data error, expected address {expected} got {got}',
+    de: 'unerwartete Daten, erwartet Adresse {expected}, erhalten {got}',
+  },
+  faultWrongFunction: {
+    en: 'Unexpected data error, expected code {expected} got {got}',
+    de: 'unerwartete Daten, erwartet Funktionscode {expected}, erhalten {got}',
+  },
+  faultByteCount: {
+    en: 'byte count {got}, expected {expected}',
+    de: 'Byteanzahl {got}, erwartet {expected}',
+  },
+  faultCrc: { en: 'CRC error', de: 'CRC-Fehler' },
+  // The system's error code (a socket's, a serial port's) stays as it is, beside its words.
+  faultSystem: { en: '{what} ({code})', de: '{what} ({code})' },
+  faultSystemCode: { en: 'system error {code}', de: 'Systemfehler {code}' },
+  systemRefused: { en: 'connection refused', de: 'Verbindung abgewiesen' },
+  systemReset: { en: 'connection reset', de: 'Verbindung zurückgesetzt' },
+  systemAborted: { en: 'connection aborted', de: 'Verbindung abgebrochen' },
+  systemBroken: { en: 'connection broken', de: 'Verbindung unterbrochen' },
+  systemTimedOut: { en: 'timed out', de: 'Zeitüberschreitung' },
+  systemHostUnreachable: { en: 'host unreachable', de: 'Gerät nicht erreichbar' },
+  systemNetUnreachable: { en: 'network unreachable', de: 'Netz nicht erreichbar' },
+  systemNameNotFound: { en: 'host name not found', de: 'Rechnername nicht gefunden' },
+  systemNoSuchPort: { en: 'no such port', de: 'Schnittstelle nicht vorhanden' },
+  systemNoPermission: { en: 'permission denied', de: 'keine Berechtigung' },
+  systemPortBusy: { en: 'port busy', de: 'Schnittstelle belegt' },
+  faultConnectTimeout: { en: 'no connection within {ms} ms', de: 'keine Verbindung innerhalb von {ms} ms' },
+  faultSilent: { en: 'nothing received for {s} s', de: 'seit {s} s nichts empfangen' },
+  faultClosedByPeer: {
+    en: 'connection closed by the other side',
+    de: 'Verbindung von der Gegenseite geschlossen',
+  },
+  faultConnectionClosed: { en: 'connection closed', de: 'Verbindung geschlossen' },
+  faultPortClosed: { en: 'serial port closed', de: 'serielle Schnittstelle geschlossen' },
+  faultHungUp: {
+    en: 'serial port hung up (end of file: adapter unplugged?)',
+    de: 'serielle Schnittstelle getrennt (Dateiende: Adapter abgezogen?)',
+  },
+  faultReopened: {
+    en: 'reopened to discard what a timed-out device sent late',
+    de: 'neu geöffnet, um zu verwerfen, was ein Gerät nach Ablauf seiner Zeit noch sandte',
+  },
+  faultBusClosed: { en: 'the bus was closed', de: 'der Bus wurde geschlossen' },
+  faultQueueFull: {
+    en: 'the queue is full ({waiting} requests waiting): the bus cannot keep up; poll less often or split the devices over more buses',
+    de: 'die Warteschlange ist voll ({waiting} Anfragen warten): der Bus kommt nicht nach; seltener abfragen oder die Geräte auf mehr Busse verteilen',
+  },
+  faultQueueTimeout: {
+    en: 'waited {ms} ms for its turn: the bus is overloaded; poll less often or split the devices over more buses',
+    de: '{ms} ms gewartet, bis sie an der Reihe war: der Bus ist überlastet; seltener abfragen oder die Geräte auf mehr Busse verteilen',
+  },
+  faultNotConnected: {
+    en: 'the bus is not connected; waited {ms} ms',
+    de: 'der Bus ist nicht verbunden; {ms} ms gewartet',
+  },
+  faultNotConnectedWhy: {
+    en: 'the bus is not connected ({why}); waited {ms} ms',
+    de: 'der Bus ist nicht verbunden ({why}); {ms} ms gewartet',
+  },
+  faultBrokeTwice: {
+    en: 'the connection broke twice during this request',
+    de: 'die Verbindung brach während dieser Anfrage zweimal ab',
+  },
+  faultBrokeTwiceWhy: {
+    en: 'the connection broke twice during this request ({why})',
+    de: 'die Verbindung brach während dieser Anfrage zweimal ab ({why})',
+  },
+  faultBackedOff: {
+    en: 'unit not answering ({failures} failures in a row); next try in {s} s',
+    de: 'Gerät antwortet nicht ({failures} Fehler nacheinander); nächster Versuch in {s} s',
+  },
+  faultBackedOffWhy: {
+    en: 'unit not answering ({failures} failures in a row; last: {why}); next try in {s} s',
+    de: 'Gerät antwortet nicht ({failures} Fehler nacheinander; zuletzt: {why}); nächster Versuch in {s} s',
+  },
   // A limit's failure as lib/profiles gives it (ConnectorState.limitFailed.cause): OCPP's names as they are.
   refusedAction: { en: 'refused {action}', de: '{action} abgelehnt' },
   actionAnd: { en: '{action} and {other}', de: '{action} und {other}' },
@@ -547,6 +646,64 @@ export const STATUS_WORDS: Readonly<Record<string, { en: string; de: string; sho
   Unknown: { en: 'Unknown', de: 'Unbekannt' },
 };
 
+/**
+ * OCPP's answers to a command (the `status` of RemoteStartTransaction, UnlockConnector, Reset,
+ * ChangeAvailability and the like, 1.6 and 2.0.1): `en` OCPP's own name, as the dashboards showed
+ * it; served as `answer.X`. A status that is also a connector state (Occupied, Faulted,
+ * Unavailable) is `status.X`'s.
+ */
+export const ANSWER_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+  Accepted: { en: 'Accepted', de: 'Angenommen' },
+  Rejected: { en: 'Rejected', de: 'Abgelehnt' },
+  Scheduled: { en: 'Scheduled', de: 'Vorgemerkt' },
+  Unlocked: { en: 'Unlocked', de: 'Entriegelt' },
+  UnlockFailed: { en: 'UnlockFailed', de: 'Entriegeln fehlgeschlagen' },
+  OngoingAuthorizedTransaction: { en: 'OngoingAuthorizedTransaction', de: 'Laufender Ladevorgang' },
+  UnknownConnector: { en: 'UnknownConnector', de: 'Unbekannter Anschluss' },
+  NotSupported: { en: 'NotSupported', de: 'Nicht unterstützt' },
+  NotImplemented: { en: 'NotImplemented', de: 'Nicht umgesetzt' },
+  Failed: { en: 'Failed', de: 'Fehlgeschlagen' },
+  RebootRequired: { en: 'RebootRequired', de: 'Neustart nötig' },
+  VersionMismatch: { en: 'VersionMismatch', de: 'Version passt nicht' },
+  UnknownMessageId: { en: 'UnknownMessageId', de: 'Unbekannte Nachricht' },
+  UnknownVendorId: { en: 'UnknownVendorId', de: 'Unbekannter Hersteller' },
+  NotFound: { en: 'NotFound', de: 'Nicht gefunden' },
+};
+
+/**
+ * A command's notice on the facility dashboard (after Start, Stop, Unlock, Enable, Disable, Reset):
+ * the page words it from the command's answer as data (`{charger}`, OCPP's `{action}`, the answer's
+ * `{status}` in `answer.X` or `status.X` words), or from why it failed (lib/ocpp CommandError's
+ * code: Offline, Timeout, CallError, InvalidRequest, InvalidResponse; `failed` for another).
+ * Served as `command.X`.
+ */
+export const COMMAND_WORDS: Readonly<Record<string, { en: string; de: string }>> = {
+  answered: { en: '{charger}: {action} {status}', de: '{charger}: {action} {status}' },
+  done: { en: '{charger}: {action} done', de: '{charger}: {action} erledigt' },
+  Offline: {
+    en: '{charger}: {action} failed: the charger is not connected',
+    de: '{charger}: {action} fehlgeschlagen: die Ladestation ist nicht verbunden',
+  },
+  Timeout: {
+    en: '{charger}: {action} failed: no answer in time',
+    de: '{charger}: {action} fehlgeschlagen: keine Antwort in der Zeit',
+  },
+  CallError: {
+    en: '{charger}: {action} failed: the charger answered with an error',
+    de: '{charger}: {action} fehlgeschlagen: die Ladestation antwortete mit einem Fehler',
+  },
+  InvalidRequest: {
+    en: '{charger}: {action} failed: not a valid request',
+    de: '{charger}: {action} fehlgeschlagen: keine gültige Anfrage',
+  },
+  InvalidResponse: {
+    en: "{charger}: {action} failed: the charger's answer is not valid",
+    de: '{charger}: {action} fehlgeschlagen: die Antwort der Ladestation ist ungültig',
+  },
+  failed: { en: '{charger}: {action} failed', de: '{charger}: {action} fehlgeschlagen' },
+  close: { en: 'Close', de: 'Schließen' },
+};
+
 export type ReasonKey = keyof typeof REASON_WORDS;
 
 /** The `{name}`s of a template. */
@@ -656,7 +813,11 @@ export function english(reason: readonly Said[]): string {
   return sayReason(reason, 'en');
 }
 
-/** The catalogue as the dashboards load it (`GET /ampflow/words.json`): templates by language and key. */
+/**
+ * The catalogue as the dashboards load it (`GET /ampflow/words.json`): templates by language and
+ * key; with the states (`status.X`, `state.X`), the commands' answers (`answer.X`) and notices
+ * (`command.X`).
+ */
 export function wordsCatalogue(): { reasons: Record<Language, Record<string, string>> } {
   const reasons: Record<Language, Record<string, string>> = { en: {}, de: {} };
   for (const [key, entry] of Object.entries(REASON_WORDS)) {
@@ -668,6 +829,15 @@ export function wordsCatalogue(): { reasons: Record<Language, Record<string, str
     reasons.de[`status.${status}`] = entry.de;
     reasons.en[`state.${status}`] = entry.shown ?? entry.en;
     reasons.de[`state.${status}`] = entry.de;
+  }
+  for (const [table, words] of [
+    ['answer', ANSWER_WORDS],
+    ['command', COMMAND_WORDS],
+  ] as const) {
+    for (const [key, entry] of Object.entries(words)) {
+      reasons.en[`${table}.${key}`] = entry.en;
+      reasons.de[`${table}.${key}`] = entry.de;
+    }
   }
   return { reasons };
 }

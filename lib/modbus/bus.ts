@@ -1,14 +1,22 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock';
+import type { ModbusFault } from '../contracts';
 import { BusLog } from './bus-log';
 import { type BusOptions, type BusState, type ResolvedBusOptions, resolveBusOptions } from './bus-options';
 import { type BusStats, countOutcome, emptyBusStats } from './bus-stats';
 import { type BusTransport, describeTransport, type ModbusConnection } from './connection';
-import { answerFailure, ModbusRequestError, type ReadRequest, type RequestFailure } from './errors';
+import {
+  answerFailure,
+  faultOf,
+  ModbusRequestError,
+  type ReadRequest,
+  type RequestFailure,
+  withFault,
+} from './errors';
 import { ConnectionLifecycle } from './lifecycle';
 import { LineDrain } from './line-drain';
 import { type QueuedRead, ReadQueue } from './read-queue';
-import { describeBackoff, UnitBackoff, type UnitHealth } from './unit-backoff';
+import { backoffSeconds, describeBackoff, UnitBackoff, type UnitHealth } from './unit-backoff';
 import { WakeTimer } from './wake-timer';
 
 export type { BusOptions, BusState, BusStats, UnitHealth };
@@ -139,7 +147,7 @@ export class ModbusBus extends EventEmitter {
     return new Promise((resolve, reject) => {
       const waiter = { resolve, reject };
       if (this.state === 'closed') {
-        reject(this.failure('closed', request, 'the bus is closed'));
+        reject(this.failure('closed', request, 'the bus is closed', { kind: 'busClosed' }));
         return;
       }
       const health = this.units.backedOff(request.unitId, this.clock.now());
@@ -161,6 +169,7 @@ export class ModbusBus extends EventEmitter {
             'queue-full',
             request,
             `the queue is full (${this.queue.length} requests waiting): the bus cannot keep up; poll less often or split the devices over more buses`,
+            { kind: 'queueFull', waiting: this.queue.length },
           ),
         );
         return;
@@ -179,20 +188,32 @@ export class ModbusBus extends EventEmitter {
     this.inFlight = undefined;
     if (inFlight) {
       this.clock.clearTimeout(inFlight.timer);
-      const error = this.failure('closed', inFlight.entry.request, 'the bus was closed');
+      const error = this.failure('closed', inFlight.entry.request, 'the bus was closed', {
+        kind: 'busClosed',
+      });
       this.emit('done', inFlight.entry.request, error);
       this.queue.settle(inFlight.entry, error);
     }
-    this.queue.fail((read) => this.failure('closed', read.request, 'the bus was closed'));
+    this.queue.fail((read) =>
+      this.failure('closed', read.request, 'the bus was closed', { kind: 'busClosed' }),
+    );
     await connection?.close();
   }
 
-  private failure(kind: RequestFailure, request: ReadRequest, detail: string, code?: number) {
-    return new ModbusRequestError(kind, this.name, request, detail, code);
+  private failure(kind: RequestFailure, request: ReadRequest, detail: string, fault: ModbusFault) {
+    return new ModbusRequestError(kind, this.name, request, detail, undefined, fault);
   }
 
   private backedOffError(request: ReadRequest, health: UnitHealth): ModbusRequestError {
-    return this.failure('unit-backed-off', request, describeBackoff(health, this.clock.now()));
+    const nowMs = this.clock.now();
+    const last = health.lastError?.fault;
+    const fault: ModbusFault = {
+      kind: 'backedOff',
+      failures: health.consecutiveFailures,
+      nextS: backoffSeconds(health, nowMs),
+      ...(last ? { last } : {}),
+    };
+    return this.failure('unit-backed-off', request, describeBackoff(health, nowMs), fault);
   }
 
   /** A read waited its longest for its turn: the bus is down, or overloaded. */
@@ -208,13 +229,16 @@ export class ModbusBus extends EventEmitter {
           'queue-timeout',
           read.request,
           `waited ${maxWaitMs} ms for its turn: the bus is overloaded; poll less often or split the devices over more buses`,
+          { kind: 'queueTimeout', ms: maxWaitMs },
         ),
       );
       return;
     }
     const problem = this.lifecycle.lastError;
     const why = `the bus is not connected${problem ? ` (${problem.message})` : ''}; waited ${maxWaitMs} ms`;
-    this.queue.settle(read, this.failure('not-connected', read.request, why));
+    const cause = faultOf(problem);
+    const fault: ModbusFault = { kind: 'notConnected', ms: maxWaitMs, ...(cause ? { cause } : {}) };
+    this.queue.settle(read, this.failure('not-connected', read.request, why, fault));
   }
 
   /**
@@ -239,6 +263,7 @@ export class ModbusBus extends EventEmitter {
             'disconnected',
             entry.request,
             `the connection broke twice during this request (${error.message})`,
+            brokeTwice(faultOf(error)),
           ),
         );
       }
@@ -290,7 +315,9 @@ export class ModbusBus extends EventEmitter {
     }
     if (connection.discardInput?.() !== true) {
       // Nothing else clears what the connection may still hold: start afresh.
-      this.lifecycle.lost(new Error('reopened to discard what a timed-out device sent late'));
+      this.lifecycle.lost(
+        withFault(new Error('reopened to discard what a timed-out device sent late'), { kind: 'reopened' }),
+      );
       return false;
     }
     return true;
@@ -305,7 +332,13 @@ export class ModbusBus extends EventEmitter {
     const timeoutMs = request.timeoutMs ?? this.settings.timeoutMs;
     const timer = this.clock.setTimeout(() => {
       if (this.inFlight?.entry !== entry) return;
-      this.finish(entry, this.failure('timeout', request, `no answer within ${timeoutMs} ms`));
+      this.finish(
+        entry,
+        this.failure('timeout', request, `no answer within ${timeoutMs} ms`, {
+          kind: 'timeout',
+          ms: timeoutMs,
+        }),
+      );
     }, timeoutMs);
     this.inFlight = { entry, connection, timer };
     this.counters.sent += 1;
@@ -353,7 +386,8 @@ export class ModbusBus extends EventEmitter {
       silentConnectionMs > 0 &&
       now - this.lastHeardMs >= silentConnectionMs
     ) {
-      this.lifecycle.lost(new Error(`nothing received for ${Math.round((now - this.lastHeardMs) / 1000)} s`));
+      const s = Math.round((now - this.lastHeardMs) / 1000);
+      this.lifecycle.lost(withFault(new Error(`nothing received for ${s} s`), { kind: 'silent', s }));
     }
     this.pump();
   }
@@ -376,4 +410,9 @@ export class ModbusBus extends EventEmitter {
       });
     }
   }
+}
+
+/** The connection broke twice during a request: the second break's cause, if known. */
+function brokeTwice(cause: ModbusFault | undefined): ModbusFault {
+  return cause ? { kind: 'brokeTwice', cause } : { kind: 'brokeTwice' };
 }

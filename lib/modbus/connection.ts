@@ -97,7 +97,7 @@ export function modbusConnector(transport: BusTransport): Connector {
       const connection: ModbusConnection = {
         read(unitId, functionCode, address, quantity, done) {
           if (!link.open) {
-            done(connectionLostError('connection closed'));
+            done(connectionLostError('connection closed', undefined, { kind: 'connectionClosed' }));
             return;
           }
           let request: Buffer;

@@ -1,3 +1,5 @@
+import type { ModbusFault } from '../contracts';
+
 /** One register read as the bus carries it out. */
 export interface ReadRequest {
   unitId: number;
@@ -72,6 +74,8 @@ export class ModbusRequestError extends Error {
     readonly detail: string,
     /** The Modbus exception code when `failure` is `exception`. */
     readonly exceptionCode?: number,
+    /** The same as `detail`, as data (the load manager words a meter's stale notice from it). */
+    readonly fault?: ModbusFault,
   ) {
     super(
       `bus "${bus}" unit ${request.unitId}: ${describeRange(request.functionCode, request.address, request.quantity)}: ${detail}`,
@@ -108,13 +112,49 @@ export function answerFailure(
   if (error) {
     const code = (error as { modbusCode?: unknown }).modbusCode;
     if (typeof code === 'number') {
-      return new ModbusRequestError('exception', bus, request, describeException(code), code);
+      const fault = { kind: 'exception', code } as const;
+      return new ModbusRequestError('exception', bus, request, describeException(code), code, fault);
     }
-    return new ModbusRequestError('corrupt', bus, request, `unusable answer: ${error.message}`);
+    const why = faultOf(error);
+    const fault: ModbusFault = { kind: 'unusable', detail: error.message, ...(why ? { cause: why } : {}) };
+    return new ModbusRequestError(
+      'corrupt',
+      bus,
+      request,
+      `unusable answer: ${error.message}`,
+      undefined,
+      fault,
+    );
   }
   if (!registers || registers.length !== request.quantity) {
-    const detail = `answer has ${registers?.length ?? 0} registers, asked for ${request.quantity}`;
-    return new ModbusRequestError('corrupt', bus, request, detail);
+    const fault = {
+      kind: 'wrongLength',
+      registers: registers?.length ?? 0,
+      asked: request.quantity,
+    } as const;
+    const detail = `answer has ${fault.registers} registers, asked for ${fault.asked}`;
+    return new ModbusRequestError('corrupt', bus, request, detail, undefined, fault);
+  }
+  return undefined;
+}
+
+/** An error of the connection's with its failure as data (see `faultOf`). */
+export function withFault<E extends Error>(error: E, fault: ModbusFault): E {
+  return Object.assign(error, { fault });
+}
+
+/**
+ * A connection's or a request's error as data: the fault ampflow gave it (`withFault`, a
+ * ModbusRequestError's), else the system's error code (`ECONNRESET`, `ENOENT`: on the error or its
+ * cause); undefined for anything else (its text is all there is).
+ */
+export function faultOf(error: Error | undefined): ModbusFault | undefined {
+  if (!error) return undefined;
+  const own = (error as { fault?: ModbusFault }).fault;
+  if (own) return own;
+  for (const candidate of [error, error.cause]) {
+    const code = (candidate as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) return { kind: 'system', code };
   }
   return undefined;
 }

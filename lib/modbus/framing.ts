@@ -18,6 +18,8 @@
  *   function code and length, which the bus protects by draining the line after a failure.
  */
 
+import { withFault } from './errors';
+
 /** One read on the wire: what its answer must match. */
 export interface ReadFrame {
   unitId: number;
@@ -79,7 +81,13 @@ function writeRequestPdu(frame: Buffer, offset: number, read: ReadFrame): void {
 function interpret(read: ReadFrame, unitId: number, pdu: Buffer): Outcome {
   const expected = answerLength(read);
   const length = 1 + pdu.length + 2;
-  const lengthError = () => ({ error: new Error(`Data length error, expected ${expected} got ${length}`) });
+  const lengthError = () => ({
+    error: withFault(new Error(`Data length error, expected ${expected} got ${length}`), {
+      kind: 'badLength',
+      got: length,
+      expected,
+    }),
+  });
   if (length < SHORTEST_ANSWER) return lengthError();
   const functionCode = pdu[0] ?? 0;
   if (functionCode === (0x80 | read.functionCode)) {
@@ -88,16 +96,19 @@ function interpret(read: ReadFrame, unitId: number, pdu: Buffer): Outcome {
   }
   if (length !== expected) return lengthError();
   if (unitId !== read.unitId) {
-    return { error: new Error(`Unexpected data error, expected address ${read.unitId} got ${unitId}`) };
+    const error = new Error(`Unexpected data error, expected address ${read.unitId} got ${unitId}`);
+    return { error: withFault(error, { kind: 'wrongUnit', got: unitId, expected: read.unitId }) };
   }
   if (functionCode !== read.functionCode) {
+    const error = new Error(`Unexpected data error, expected code ${read.functionCode} got ${functionCode}`);
     return {
-      error: new Error(`Unexpected data error, expected code ${read.functionCode} got ${functionCode}`),
+      error: withFault(error, { kind: 'wrongFunction', got: functionCode, expected: read.functionCode }),
     };
   }
   const byteCount = pdu[1] ?? 0;
   if (byteCount !== 2 * read.quantity) {
-    return { error: new Error(`byte count ${byteCount}, expected ${2 * read.quantity}`) };
+    const error = new Error(`byte count ${byteCount}, expected ${2 * read.quantity}`);
+    return { error: withFault(error, { kind: 'byteCount', got: byteCount, expected: 2 * read.quantity }) };
   }
   const registers = new Array<number>(read.quantity);
   for (let index = 0; index < read.quantity; index++) registers[index] = pdu.readUInt16BE(2 + 2 * index);
@@ -220,7 +231,7 @@ export class RtuFraming extends ReadFraming {
   private check(read: ReadFrame, frame: Buffer): Outcome {
     const crcAt = frame.length - 2;
     if (crc16(frame.subarray(0, crcAt)) !== frame.readUInt16LE(crcAt))
-      return { error: new Error('CRC error') };
+      return { error: withFault(new Error('CRC error'), { kind: 'crc' }) };
     return interpret(read, frame[0] ?? -1, frame.subarray(1, crcAt));
   }
 }

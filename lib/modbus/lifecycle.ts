@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../clock';
 import type { BusState } from './bus-options';
 import type { Connector, ModbusConnection } from './connection';
+import { withFault } from './errors';
 
 /** What the connection lifecycle tells its bus. */
 export interface LifecycleHooks {
@@ -126,7 +127,12 @@ export class ConnectionLifecycle {
     this.connectTimer = clock.setTimeout(() => {
       if (attempt !== this.connectAttempt) return;
       abort.abort();
-      this.connectFailed(new Error(`no connection to ${address} within ${connectTimeoutMs} ms`));
+      this.connectFailed(
+        withFault(new Error(`no connection to ${address} within ${connectTimeoutMs} ms`), {
+          kind: 'connectTimeout',
+          ms: connectTimeoutMs,
+        }),
+      );
     }, connectTimeoutMs);
     const onLost = (error: Error) => {
       if (attempt === this.connectAttempt) this.lost(error);

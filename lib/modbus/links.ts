@@ -1,4 +1,6 @@
 import { connect, type Socket } from 'node:net';
+import type { ModbusFault } from '../contracts';
+import { withFault } from './errors';
 import { endReadsAtHangUp } from './serial-hangup';
 import type { BusTransport } from './transport';
 
@@ -95,7 +97,11 @@ function openSocketLink(
       state.lost(connectionLostError(error.message, error));
     });
     // Also when the other side closes cleanly; a reset alone shows as an error, then a close.
-    socket.on('close', () => state.lost(connectionLostError('connection closed by the other side')));
+    socket.on('close', () =>
+      state.lost(
+        connectionLostError('connection closed by the other side', undefined, { kind: 'closedByPeer' }),
+      ),
+    );
     socket.on('data', (chunk: Buffer) => state.data(chunk));
     socket.once('connect', () => {
       signal.removeEventListener('abort', abort);
@@ -136,7 +142,9 @@ async function openSerialLink(
   });
   // A serial port reports errors as events; without a listener they would crash the process.
   port.on('error', (error: Error) => state.lost(connectionLostError(error.message, error)));
-  port.on('close', () => state.lost(connectionLostError('serial port closed')));
+  port.on('close', () =>
+    state.lost(connectionLostError('serial port closed', undefined, { kind: 'portClosed' })),
+  );
   // Before the stream's first read, which it issues on 'open' too.
   port.once('open', () => endReadsAtHangUp(port.port));
   port.on('data', (chunk: Buffer) => state.data(chunk));
@@ -166,8 +174,8 @@ async function openSerialLink(
 }
 
 /** An error that means the connection itself is gone, not that a device answered badly. */
-export function connectionLostError(message: string, cause?: unknown): Error {
+export function connectionLostError(message: string, cause?: unknown, fault?: ModbusFault): Error {
   const error = new Error(message, cause === undefined ? undefined : { cause });
   (error as Error & { connectionLost: boolean }).connectionLost = true;
-  return error;
+  return fault ? withFault(error, fault) : error;
 }

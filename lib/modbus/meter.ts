@@ -8,7 +8,7 @@ import { type Clock, systemClock, type TimerHandle } from '../clock';
 import { ConfigError, parseNumber } from '../config-error';
 import type { Reading, StaleCause } from '../contracts';
 import type { BusState, ModbusBus } from './bus';
-import { ModbusRequestError, type RequestFailure } from './errors';
+import { faultOf, ModbusRequestError, type RequestFailure } from './errors';
 import { collectAnswers, MeterReadError, type Poll, type PollResult } from './meter-poll';
 import { planReads, type ReadBlock, spanBeyond } from './plan';
 import { decodeBlocks, toReading } from './reading';
@@ -240,7 +240,8 @@ export class Meter extends EventEmitter {
     if (!this.started || state !== 'waiting') return;
     const why = error ? ` (${error.message})` : '';
     const address = this.bus.address;
-    const news = { address, ...(error ? { error: error.message } : {}) };
+    const fault = faultOf(error);
+    const news = { address, ...(error ? { error: error.message } : {}), ...(fault ? { fault } : {}) };
     if (was === 'connected')
       this.staleness.markBad(`connection to ${address} lost${why}`, { connectionLost: news });
     else this.staleness.markBad(`no connection to ${address}${why}`, { noConnection: news });
@@ -374,7 +375,8 @@ export class Meter extends EventEmitter {
     for (const error of errors) {
       const cause = error.cause;
       if (!error.block || !(cause instanceof ModbusRequestError)) continue;
-      this.staleness.failed(profile, error.block.registers, cause.detail, FINAL_FAILURES.has(cause.failure));
+      const final = FINAL_FAILURES.has(cause.failure);
+      this.staleness.failed(profile, error.block.registers, cause.detail, final, cause.fault);
     }
     // A SunSpec map that moved (firmware update) answers "illegal address": discover again next time.
     if (

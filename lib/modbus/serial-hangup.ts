@@ -1,4 +1,5 @@
 import { read } from 'node:fs';
+import { withFault } from './errors';
 
 /**
  * A serial port that hangs up (USB adapter unplugged, the other side of a pseudo-terminal gone)
@@ -58,7 +59,7 @@ async function readUntilHangUp(
       continue;
     }
     if (bytesRead > 0) return { buffer, bytesRead };
-    throw new Error('serial port hung up (end of file: adapter unplugged?)');
+    throw withFault(new Error('serial port hung up (end of file: adapter unplugged?)'), { kind: 'hungUp' });
   }
 }
 

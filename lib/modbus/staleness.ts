@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../clock';
-import type { StaleCause } from '../contracts';
+import type { ModbusFault, StaleCause } from '../contracts';
 import type { DeviceProfile, RegisterDefinition } from './types';
 
 /** Identifies a value across polls and SunSpec rediscoveries: P+ and P- are two values. */
@@ -136,9 +136,16 @@ export class Staleness {
 
   /**
    * A read of these registers of `profile` failed: bad news for their values at once when
-   * `final`, else at the {@link FAILURES_IN_A_ROW}th failure in a row. Call `check()` after.
+   * `final`, else at the {@link FAILURES_IN_A_ROW}th failure in a row; `fault` is `why` as data.
+   * Call `check()` after.
    */
-  failed(profile: DeviceProfile, registers: readonly number[], why: string, final: boolean): void {
+  failed(
+    profile: DeviceProfile,
+    registers: readonly number[],
+    why: string,
+    final: boolean,
+    fault?: ModbusFault,
+  ): void {
     if (!this.watching) return;
     const sinceMs = this.settings.clock.now();
     for (const index of registers) {
@@ -152,7 +159,7 @@ export class Staleness {
       this.bad.set(key, {
         sinceMs: held?.sinceMs ?? sinceMs,
         why: final ? why : `${misses} reads in a row failed: ${why}`,
-        cause: { readsFailed: { times: final ? 1 : misses, error: why } },
+        cause: { readsFailed: { times: final ? 1 : misses, error: why, ...(fault ? { fault } : {}) } },
       });
     }
   }

@@ -54,7 +54,12 @@ export class UnitBackoff {
 
 /** Why a backed-off unit's request fails at once, and when it is tried again. */
 export function describeBackoff(health: UnitHealth, nowMs: number): string {
-  const seconds = Math.max(0, Math.ceil((health.backedOffUntilMs - nowMs) / 1000));
+  const seconds = backoffSeconds(health, nowMs);
   const cause = health.lastError ? `; last: ${health.lastError.detail}` : '';
   return `unit not answering (${health.consecutiveFailures} failures in a row${cause}); next try in ${seconds} s`;
+}
+
+/** Whole seconds until a backed-off unit is tried again. */
+export function backoffSeconds(health: UnitHealth, nowMs: number): number {
+  return Math.max(0, Math.ceil((health.backedOffUntilMs - nowMs) / 1000));
 }

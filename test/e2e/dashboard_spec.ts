@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Page } from 'playwright-core';
 import { english, sayReason } from '../../lib/dlm/words';
 import type { SimulatedChargePoint, TransactionEvent } from '../../sim/charge-point';
 import { openPage, screenshot, useFacilityDashboard } from '../support/browser';
@@ -25,6 +26,39 @@ const walk = function (vnode) {
     if (Array.isArray(list)) for (const child of list) walk(child);
 };
 walk(document.querySelector('#app')._vnode);`;
+
+/**
+ * In the page: a command sent as the chargers' table sends it (its `command` method, found in the
+ * Vue tree), to a charger and with a payload no button offers (a refusal, a charger not connected).
+ */
+function commandFromPage(action: string, chargePointId: string, payload: unknown): string {
+  return `(() => {
+    const seen = new Set();
+    let table;
+    const walk = function (vnode) {
+      if (table || !vnode || typeof vnode !== 'object' || seen.has(vnode)) return;
+      seen.add(vnode);
+      const proxy = vnode.component && vnode.component.proxy;
+      if (proxy && typeof proxy.command === 'function' && Array.isArray(proxy.tickets)) table = proxy;
+      if (vnode.component) walk(vnode.component.subTree);
+      if (vnode.suspense) walk(vnode.suspense.activeBranch);
+      for (const list of [vnode.children, vnode.dynamicChildren])
+        if (Array.isArray(list)) for (const child of list) walk(child);
+    };
+    walk(document.querySelector('#app')._vnode);
+    table.command(${JSON.stringify(action)}, { chargePointId: ${JSON.stringify(chargePointId)} }, ${JSON.stringify(payload)});
+  })()`;
+}
+
+/** The command's notice once it says `expected`, with its button's words; the notice's text. */
+async function noticeIn(page: Page, expected: string): Promise<string> {
+  await page.locator('.ampflow-notice-text', { hasText: expected }).waitFor();
+  const text = (await page.locator('.ampflow-notice-text').innerText()).trim();
+  assert.equal(text, expected);
+  // Its words, not as CSS shows them (a button in capitals).
+  assert.equal((await page.locator('.ampflow-notice-close').textContent())?.trim(), 'Schließen');
+  return text;
+}
 
 /**
  * Every reason's part the load manager can make (each key of its catalogue with sample parameters,
@@ -189,6 +223,25 @@ describe(`example "Facility dashboard" in a browser (Node-RED ${nodeRedVersion()
       await dialog.getByRole('button', { name: 'Abbrechen' }).click();
       await dialog.waitFor({ state: 'detached' });
       assert.ok((chargers[0] as SimulatedChargePoint).connector(1).transaction, 'the session was stopped');
+      // A command's notice, worded in the page from the catalogue (issue 48): the charger's
+      // answer, its refusal and a failure (a charger not connected), and the notice's button.
+      await german
+        .locator('tr.ampflow-connector[data-connector="CP-2/1"]')
+        .getByRole('button', { name: 'Entriegeln' })
+        .click();
+      const notices = [await noticeIn(german, 'CP-2: UnlockConnector Entriegelt')];
+      await german.evaluate(
+        commandFromPage('ChangeAvailability', 'CP-2', { connectorId: 9, type: 'Inoperative' }),
+      );
+      notices.push(await noticeIn(german, 'CP-2: ChangeAvailability Abgelehnt'));
+      await german.evaluate(commandFromPage('UnlockConnector', 'NOPE-1', { connectorId: 1 }));
+      notices.push(
+        await noticeIn(german, 'NOPE-1: UnlockConnector fehlgeschlagen: die Ladestation ist nicht verbunden'),
+      );
+      assert.deepEqual(englishWordsIn(notices.join('\n')), [], notices.join('\n'));
+      await screenshot(german, 'dashboard-de-notice');
+      await german.locator('.ampflow-notice-close', { hasText: 'Schließen' }).click();
+      await german.locator('.ampflow-notice-text').waitFor({ state: 'hidden' });
       await screenshot(german, 'dashboard-de');
       // Every reason's part the load manager can make, worded by the dashboard from the catalogue it
       // loads (GET /ampflow/words.json) exactly as lib/dlm/words.ts says it in German, and no English

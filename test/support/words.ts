@@ -1,4 +1,13 @@
-import { REASON_WORDS, type Reason, type Said, STATUS_WORDS, say, sayStatus } from '../../lib/dlm/words';
+import {
+  ANSWER_WORDS,
+  COMMAND_WORDS,
+  REASON_WORDS,
+  type Reason,
+  type Said,
+  STATUS_WORDS,
+  say,
+  sayStatus,
+} from '../../lib/dlm/words';
 
 /**
  * Words an English text and a German one share, not English left untranslated: names, units,
@@ -40,11 +49,22 @@ const SHARED = new Set([
   'unavailable',
   'changeavailability',
   'inoperative',
+  // German words too (`was`: what; `an`: at; a serial adapter; a meter's registers), a unit and a checksum.
+  'was',
+  'an',
+  'bus',
+  'adapter',
+  'register',
+  'ms',
+  'crc',
 ]);
 
-/** Every word of the English catalogue (the statuses' OCPP names aside): what must not show in German. */
+/**
+ * Every word of the English catalogue (the connector states' OCPP names aside; the commands'
+ * answers and notices too): what must not show in German.
+ */
 const ENGLISH = new Set(
-  Object.values(REASON_WORDS)
+  [...Object.values(REASON_WORDS), ...Object.values(ANSWER_WORDS), ...Object.values(COMMAND_WORDS)]
     .flatMap(({ en }) => wordsOf(en.replace(/\{\w+\}/g, ' ')))
     .filter((word) => !SHARED.has(word)),
 );

@@ -4,6 +4,7 @@
  * circuits and fail-safe stage (circuit-loads.ts) owns the order, the peaks and the notes on each
  * meter and calls `viewCircuit` per circuit, children first.
  */
+import type { ModbusFault } from '../../contracts';
 import type { ConnectorView } from '../parts';
 import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
@@ -296,23 +297,129 @@ function describeLevels(missing: GridPhase[], counts: (BlindCount | undefined)[]
 
 /**
  * A meter's own stale notice in the catalogue's words: from its cause as ampflow-meter gives it
- * (lib/modbus/staleness.ts), the system's error as it came; a notice of another flow's in its own
- * words; none at all said so.
+ * (lib/modbus/staleness.ts), its Modbus failure from the data beside the text (`fault`); a failure
+ * without it (an older meter node's, another flow's, an error whose text is all there is) and a
+ * notice of another flow's in their own words; none at all said so.
  */
 export function staleWords(notice: StaleNotice): Said {
   const cause = notice.cause;
   if (cause && 'nothingReadS' in cause) return say('staleNothingRead', { s: cause.nothingReadS });
   if (cause && 'readsFailed' in cause) {
-    const { times, error } = cause.readsFailed;
+    const { times, error, fault } = cause.readsFailed;
+    const words = [fault ? faultWords(fault) : given(error)];
     return times > 1
-      ? say('staleReadsFailed', { n: times, fault: error })
-      : say('staleReadFailed', { fault: error });
+      ? say('staleReadsFailed', { n: times, fault: words })
+      : say('staleReadFailed', { fault: words });
   }
   if (cause) {
     const lost = 'connectionLost' in cause;
-    const { address, error } = lost ? cause.connectionLost : cause.noConnection;
+    const { address, error, fault } = lost ? cause.connectionLost : cause.noConnection;
     if (error === undefined) return say(lost ? 'staleConnectionLost' : 'staleNoConnection', { address });
-    return say(lost ? 'staleConnectionLostError' : 'staleNoConnectionError', { address, fault: error });
+    const words = [fault ? faultWords(fault) : given(error)];
+    return say(lost ? 'staleConnectionLostError' : 'staleNoConnectionError', { address, fault: words });
   }
   return notice.why === undefined ? say('staleNoReason') : given(notice.why);
+}
+
+/** A Modbus exception's name (Modbus Application Protocol 1.1b3, 7); codes 7 and 9 have none there. */
+const EXCEPTION_NAMES: Readonly<Record<number, Said>> = {
+  1: say('exceptionIllegalFunction'),
+  2: say('exceptionIllegalAddress'),
+  3: say('exceptionIllegalValue'),
+  4: say('exceptionDeviceFailure'),
+  5: say('exceptionAcknowledge'),
+  6: say('exceptionDeviceBusy'),
+  8: say('exceptionParity'),
+  10: say('exceptionGatewayPath'),
+  11: say('exceptionGatewayTarget'),
+};
+
+/** The system's error codes a bus meets (a socket's, a serial port's), in words; others by their code. */
+const SYSTEM_ERRORS: Readonly<Record<string, Said>> = {
+  ECONNREFUSED: say('systemRefused'),
+  ECONNRESET: say('systemReset'),
+  ECONNABORTED: say('systemAborted'),
+  EPIPE: say('systemBroken'),
+  ETIMEDOUT: say('systemTimedOut'),
+  EHOSTUNREACH: say('systemHostUnreachable'),
+  EHOSTDOWN: say('systemHostUnreachable'),
+  ENETUNREACH: say('systemNetUnreachable'),
+  ENOTFOUND: say('systemNameNotFound'),
+  EAI_AGAIN: say('systemNameNotFound'),
+  ENOENT: say('systemNoSuchPort'),
+  EACCES: say('systemNoPermission'),
+  EBUSY: say('systemPortBusy'),
+};
+
+/**
+ * A Modbus failure (lib/readings.ts ModbusFault) in the catalogue's words; an unusable answer
+ * without its cause (an error of the connection's whose text is all there is) as it came.
+ */
+export function faultWords(fault: ModbusFault): Said {
+  const because = (cause: ModbusFault | undefined) => (cause ? [faultWords(cause)] : undefined);
+  switch (fault.kind) {
+    case 'timeout':
+      return say('faultTimeout', { ms: fault.ms });
+    case 'exception': {
+      const name = EXCEPTION_NAMES[fault.code];
+      return name
+        ? say('faultException', { code: fault.code, name: [name] })
+        : say('faultExceptionCode', { code: fault.code });
+    }
+    case 'wrongLength':
+      return say('faultWrongLength', { registers: fault.registers, asked: fault.asked });
+    case 'unusable':
+      return say('faultUnusable', { detail: [fault.cause ? faultWords(fault.cause) : given(fault.detail)] });
+    case 'badLength':
+      return say('faultBadLength', { got: fault.got, expected: fault.expected });
+    case 'wrongUnit':
+      return say('faultWrongUnit', { got: fault.got, expected: fault.expected });
+    case 'wrongFunction':
+      return say('faultWrongFunction', { got: fault.got, expected: fault.expected });
+    case 'byteCount':
+      return say('faultByteCount', { got: fault.got, expected: fault.expected });
+    case 'crc':
+      return say('faultCrc');
+    case 'system': {
+      const what = SYSTEM_ERRORS[fault.code];
+      return what
+        ? say('faultSystem', { what: [what], code: fault.code })
+        : say('faultSystemCode', { code: fault.code });
+    }
+    case 'connectTimeout':
+      return say('faultConnectTimeout', { ms: fault.ms });
+    case 'silent':
+      return say('faultSilent', { s: fault.s });
+    case 'closedByPeer':
+      return say('faultClosedByPeer');
+    case 'connectionClosed':
+      return say('faultConnectionClosed');
+    case 'portClosed':
+      return say('faultPortClosed');
+    case 'hungUp':
+      return say('faultHungUp');
+    case 'reopened':
+      return say('faultReopened');
+    case 'busClosed':
+      return say('faultBusClosed');
+    case 'queueFull':
+      return say('faultQueueFull', { waiting: fault.waiting });
+    case 'queueTimeout':
+      return say('faultQueueTimeout', { ms: fault.ms });
+    case 'notConnected': {
+      const why = because(fault.cause);
+      return why
+        ? say('faultNotConnectedWhy', { why, ms: fault.ms })
+        : say('faultNotConnected', { ms: fault.ms });
+    }
+    case 'brokeTwice': {
+      const why = because(fault.cause);
+      return why ? say('faultBrokeTwiceWhy', { why }) : say('faultBrokeTwice');
+    }
+    case 'backedOff': {
+      const why = because(fault.last);
+      const counts = { failures: fault.failures, s: fault.nextS };
+      return why ? say('faultBackedOffWhy', { ...counts, why }) : say('faultBackedOff', counts);
+    }
+  }
 }

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { staleWords } from '../../../lib/dlm/evidence/circuit-view';
+import type { ModbusFault } from '../../../lib/contracts';
+import { faultWords, staleWords } from '../../../lib/dlm/evidence/circuit-view';
 import type { StaleNotice } from '../../../lib/dlm/evidence/measurements';
 import { parseDlmMessage } from '../../../lib/dlm/messages';
 import { english, sayReason } from '../../../lib/dlm/words';
+import { englishWordsIn } from '../../support/words';
 
 describe('load manager input: a meter that went stale', () => {
   it('takes its notice without values quietly (the load manager counts staleness itself)', () => {
@@ -117,6 +119,139 @@ describe('load manager input: a meter that says it is stale', () => {
         ['P1 cable', 'P1 cable'],
       ],
     );
+  });
+
+  it("words every Modbus failure of a stale notice from its data (msg.staleCause's fault): German without an English word", () => {
+    // One of each kind (a missing kind does not compile), as lib/modbus makes them.
+    const timeout = { kind: 'timeout', ms: 1000 } as const;
+    const refused = { kind: 'system', code: 'ECONNREFUSED' } as const;
+    const faults: { [K in ModbusFault['kind']]: Extract<ModbusFault, { kind: K }>[] } = {
+      timeout: [timeout],
+      exception: [
+        { kind: 'exception', code: 4 },
+        { kind: 'exception', code: 1 },
+        { kind: 'exception', code: 2 },
+        { kind: 'exception', code: 3 },
+        { kind: 'exception', code: 5 },
+        { kind: 'exception', code: 6 },
+        { kind: 'exception', code: 8 },
+        { kind: 'exception', code: 10 },
+        { kind: 'exception', code: 11 },
+        { kind: 'exception', code: 12 },
+      ],
+      wrongLength: [{ kind: 'wrongLength', registers: 2, asked: 4 }],
+      unusable: [
+        { kind: 'unusable', detail: 'CRC error', cause: { kind: 'crc' } },
+        { kind: 'unusable', detail: 'Port is not open' },
+      ],
+      badLength: [{ kind: 'badLength', got: 7, expected: 9 }],
+      wrongUnit: [{ kind: 'wrongUnit', got: 2, expected: 1 }],
+      wrongFunction: [{ kind: 'wrongFunction', got: 4, expected: 3 }],
+      byteCount: [{ kind: 'byteCount', got: 2, expected: 4 }],
+      crc: [{ kind: 'crc' }],
+      system: [
+        refused,
+        ...[
+          'ECONNRESET',
+          'ECONNABORTED',
+          'EPIPE',
+          'ETIMEDOUT',
+          'EHOSTUNREACH',
+          'ENETUNREACH',
+          'ENOTFOUND',
+        ].map((code) => ({ kind: 'system', code }) as const),
+        ...['ENOENT', 'EACCES', 'EBUSY', 'EIO'].map((code) => ({ kind: 'system', code }) as const),
+      ],
+      connectTimeout: [{ kind: 'connectTimeout', ms: 5000 }],
+      silent: [{ kind: 'silent', s: 30 }],
+      closedByPeer: [{ kind: 'closedByPeer' }],
+      connectionClosed: [{ kind: 'connectionClosed' }],
+      portClosed: [{ kind: 'portClosed' }],
+      hungUp: [{ kind: 'hungUp' }],
+      reopened: [{ kind: 'reopened' }],
+      busClosed: [{ kind: 'busClosed' }],
+      queueFull: [{ kind: 'queueFull', waiting: 64 }],
+      queueTimeout: [{ kind: 'queueTimeout', ms: 5000 }],
+      notConnected: [
+        { kind: 'notConnected', ms: 5000, cause: refused },
+        { kind: 'notConnected', ms: 5000 },
+      ],
+      brokeTwice: [{ kind: 'brokeTwice', cause: { kind: 'closedByPeer' } }, { kind: 'brokeTwice' }],
+      backedOff: [
+        { kind: 'backedOff', failures: 3, nextS: 8, last: timeout },
+        { kind: 'backedOff', failures: 3, nextS: 8 },
+      ],
+    };
+    const address = 'tcp://10.0.0.5:502';
+    for (const fault of Object.values(faults).flat()) {
+      for (const cause of [
+        { readsFailed: { times: 2, error: 'x', fault } },
+        { connectionLost: { address, error: 'x', fault } },
+      ]) {
+        const german = sayReason([staleWords({ why: 'x', cause })], 'de');
+        // An unusable answer without its cause (an error whose text is all there is) is given text.
+        assert.deepEqual(englishWordsIn(german.replace('Port is not open', '')), [], german);
+        assert.doesNotMatch(german, /\bx\b/, 'the text is not shown when the data is there');
+      }
+      // The load manager takes it from the message as it came.
+      const staleCause = { readsFailed: { times: 2, error: 'x', fault } };
+      assert.deepEqual(
+        parseDlmMessage('grid-meter', last, '', { stale: true, staleReason: 'x', staleCause }),
+        { kind: 'meterStale', source: 'grid-meter', why: 'x', cause: staleCause },
+        JSON.stringify(fault),
+      );
+    }
+    // English as lib/modbus writes it (errors.ts, bus.ts, unit-backoff.ts, lifecycle.ts).
+    assert.deepEqual(
+      [
+        { kind: 'exception', code: 4 },
+        { kind: 'backedOff', failures: 3, nextS: 8, last: timeout },
+        { kind: 'notConnected', ms: 5000, cause: refused },
+        { kind: 'unusable', detail: 'CRC error', cause: { kind: 'crc' } },
+        {
+          kind: 'unusable',
+          detail: 'Data length error, expected 9 got 7',
+          cause: { kind: 'badLength', got: 7, expected: 9 },
+        },
+        { kind: 'unusable', detail: 'Port is not open' },
+      ].map((fault) => [
+        english([faultWords(fault as ModbusFault)]),
+        sayReason([faultWords(fault as ModbusFault)], 'de'),
+      ]),
+      [
+        ['exception 4 (device failure)', 'Ausnahme 4 (Gerätefehler)'],
+        [
+          'unit not answering (3 failures in a row; last: no answer within 1000 ms); next try in 8 s',
+          'Gerät antwortet nicht (3 Fehler nacheinander; zuletzt: keine Antwort innerhalb von 1000 ms); nächster Versuch in 8 s',
+        ],
+        [
+          'the bus is not connected (connection refused (ECONNREFUSED)); waited 5000 ms',
+          'der Bus ist nicht verbunden (Verbindung abgewiesen (ECONNREFUSED)); 5000 ms gewartet',
+        ],
+        ['unusable answer: CRC error', 'unbrauchbare Antwort: CRC-Fehler'],
+        [
+          'unusable answer: Data length error, expected 9 got 7',
+          'unbrauchbare Antwort: falsche Länge, erwartet 9, erhalten 7',
+        ],
+        // Without its cause, the text as it came (given).
+        ['unusable answer: Port is not open', 'unbrauchbare Antwort: Port is not open'],
+      ],
+    );
+    // A fault of another shape is not taken (nor the cause around it).
+    for (const wrong of [
+      { kind: 'timeout' },
+      { kind: 'timeout', ms: '1000' },
+      { kind: 'toString' },
+      { kind: 'exception', code: 4, cause: { kind: 'nope' } },
+      'timed out',
+    ]) {
+      const staleCause = { readsFailed: { times: 2, error: 'x', fault: wrong } };
+      assert.deepEqual(
+        parseDlmMessage('grid-meter', last, '', { stale: true, staleReason: 'x', staleCause }),
+        { kind: 'meterStale', source: 'grid-meter', why: 'x' },
+        JSON.stringify(wrong),
+      );
+    }
   });
 
   it('reads a message with stale false as a reading', () => {

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
+  ANSWER_WORDS,
+  COMMAND_WORDS,
   english,
   given,
   REASON_WORDS,
@@ -10,6 +12,7 @@ import {
   STATUS_WORDS,
   say,
   sayReason,
+  wordsCatalogue,
 } from '../../../lib/dlm/words';
 import {
   benderMaster,
@@ -113,6 +116,25 @@ describe('the reasons in message keys and parameters, in English and German (iss
     assert.deepEqual(faults, []);
   });
 
+  it("has German for every command's answer and notice on the dashboard, without an English word, served with the reasons", () => {
+    const faults: string[] = [];
+    for (const [table, words] of [
+      ['answer', ANSWER_WORDS],
+      ['command', COMMAND_WORDS],
+    ] as const) {
+      for (const [key, { en, de }] of Object.entries(words)) {
+        if (namesOf(en).join() !== namesOf(de).join())
+          faults.push(`${table}.${key}: not the same parameters`);
+        const left = englishIn(de.replace(/\{\w+\}/g, ' '));
+        if (left.length > 0) faults.push(`${table}.${key}: "${de}" has ${left.join(', ')}`);
+        if (wordsCatalogue().reasons.de[`${table}.${key}`] !== de) faults.push(`${table}.${key}: not served`);
+      }
+    }
+    assert.deepEqual(faults, []);
+    assert.equal(wordsCatalogue().reasons.en['answer.Accepted'], 'Accepted');
+    assert.equal(wordsCatalogue().reasons.en['command.answered'], '{charger}: {action} {status}');
+  });
+
   it('makes a reason only from a catalogue key with its parameters (checked by the compiler)', () => {
     // Each line below fails to type-check without its directive: tsc -p tsconfig.test.json runs in CI.
     // @ts-expect-error a key not in the catalogue
@@ -151,11 +173,13 @@ describe('the reasons in message keys and parameters, in English and German (iss
       if (calls > 0) givenAt.push(`${file} ${calls}`);
     }
     // The texts that come from outside the load manager, shown as they came: a site limit's
-    // reason sent by a command, a meter node's stale notice, lib/profiles' limit failure, JSONata's
-    // message (compiling, evaluating), the invariant's report of a bug.
+    // reason sent by a command, a meter node's stale notice of a flow's own (and a Modbus error
+    // without its data: from an older meter node, or an error whose text is all there is; a
+    // decoder's detail of an unusable answer), lib/profiles' limit failure, JSONata's message
+    // (compiling, evaluating), the invariant's report of a bug.
     assert.deepEqual(givenAt.sort(), [
       'lib/dlm/control/policy.ts 1',
-      'lib/dlm/evidence/circuit-view.ts 1',
+      'lib/dlm/evidence/circuit-view.ts 4',
       'lib/dlm/evidence/uncontrolled.ts 1',
       'lib/dlm/modes/expressions.ts 2',
       'lib/dlm/report/explain.ts 1',

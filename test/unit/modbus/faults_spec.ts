@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { Reading } from '../../../lib/contracts';
+import type { ModbusRequestError } from '../../../lib/modbus/errors';
 import type { MeterReadError, PollResult } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
@@ -168,10 +169,18 @@ describe('Modbus faults (simulator over loopback TCP, virtual time)', function (
       pollIntervalMs: 0,
       clock,
     });
-    await assert.rejects(
-      meter.readNow(),
+    const failure = await meter.readNow().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    assert.match(
+      failure?.message ?? '',
       /meter "UMG" \(unit 1 on bus "main"\): voltageL1, .* \(FC3 19000-19077\): unusable answer: Data length error/,
     );
+    // The same as data, for a stale notice in the user's language (issue 48).
+    const fault = (failure?.cause as ModbusRequestError | undefined)?.fault;
+    assert.equal(fault?.kind, 'unusable');
+    assert.equal(fault?.kind === 'unusable' ? fault.cause?.kind : undefined, 'badLength');
     const { reading } = await meter.readNow();
     assert.equal(reading.frequencyHz, 50.01);
   });

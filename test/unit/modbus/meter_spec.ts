@@ -2,14 +2,30 @@ import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import { ConfigError } from '../../../lib/config-error';
 import type { Reading } from '../../../lib/contracts';
+import { faultWords, staleWords } from '../../../lib/dlm/evidence/circuit-view';
+import { english, sayReason } from '../../../lib/dlm/words';
 import { ModbusBus } from '../../../lib/modbus/bus';
 import { Meter, type MeterReadError, type PollResult } from '../../../lib/modbus/meter';
 import { findProfile } from '../../../lib/modbus/profiles';
 import type { DeviceProfile } from '../../../lib/modbus/types';
 import { SimulatedMeter } from '../../../sim/modbus-meter';
+import { englishWordsIn } from '../../support/words';
 import { drive, FakeConnector, flush, useSimHarness } from './harness';
 
 const profile = (id: string) => findProfile(id) as DeviceProfile;
+
+/**
+ * A meter that failed reads, as the load manager words its `msg.staleCause` (issue 48): the
+ * failure's data in English is the meter's own text, in German without an English word.
+ */
+function assertWordedInBoth(meter: Meter): void {
+  const failed =
+    meter.staleCause && 'readsFailed' in meter.staleCause ? meter.staleCause.readsFailed : undefined;
+  assert.ok(failed?.fault, JSON.stringify(meter.staleCause));
+  assert.equal(english([faultWords(failed.fault)]), failed.error);
+  const german = sayReason([staleWords({ why: meter.staleReason, cause: meter.staleCause })], 'de');
+  assert.deepEqual(englishWordsIn(german), [], german);
+}
 
 describe('Meter polling', () => {
   const harness = useSimHarness();
@@ -75,6 +91,16 @@ describe('Meter polling', () => {
       meter.staleReason ?? '',
       /^unit not answering \(2 failures in a row; last: no answer within 300 ms\)/,
     );
+    // The same as data: the unit backed off after its second timeout.
+    const failed =
+      meter.staleCause && 'readsFailed' in meter.staleCause ? meter.staleCause.readsFailed : undefined;
+    assert.deepEqual(failed?.fault && { ...failed.fault, nextS: 0 }, {
+      kind: 'backedOff',
+      failures: 2,
+      nextS: 0,
+      last: { kind: 'timeout', ms: 300 },
+    });
+    assertWordedInBoth(meter);
     assert.equal(
       stale[0]?.timestamp,
       readings[1]?.timestamp,
@@ -294,6 +320,11 @@ describe('Meter polling', () => {
     assert.equal(stale.length, 1, 'stale: the currents failed twice in a row (at 1 s, before the 3 s timer)');
     assert.ok(meter.isStale);
     assert.ok(meter.staleValues.includes('currentL1/import'));
+    const failed =
+      meter.staleCause && 'readsFailed' in meter.staleCause ? meter.staleCause.readsFailed : undefined;
+    assert.equal(failed?.error, 'exception 4 (device failure)');
+    assert.deepEqual(failed?.fault, { kind: 'exception', code: 4 });
+    assertWordedInBoth(meter);
     assert.ok(!meter.staleValues.includes('importEnergy/import'));
     await drive(clock, [bus], [server], 3000, 10);
     assert.equal(stale.length, 1, 'reported once');

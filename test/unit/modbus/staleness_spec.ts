@@ -195,6 +195,14 @@ describe('Meter: stale at once when its connection is lost or refused', () => {
       await flush();
       assert.equal(meter.isStale, true);
       assert.equal(meter.staleReason, 'no connection to tcp://x:1 (connect ECONNREFUSED 127.0.0.1:1)');
+      // The system's error as a code, not its sentence: the load manager words it (issue 48).
+      assert.deepEqual(meter.staleCause, {
+        noConnection: {
+          address: 'tcp://x:1',
+          error: 'connect ECONNREFUSED 127.0.0.1:1',
+          fault: { kind: 'system', code: 'ECONNREFUSED' },
+        },
+      });
     } finally {
       meter.stop();
       await bus.close();
@@ -219,5 +227,12 @@ describe('Meter: stale at once when its connection is lost or refused', () => {
     await waitUntil(() => meter.isStale, 'the meter is stale');
     assert.equal(clock.now(), diedAtMs, 'no virtual time passed: the closed socket was the news');
     assert.match(meter.staleReason ?? '', /^connection to tcp:\/\/127\.0\.0\.1:\d+ lost \(/);
+    // Closed by the server (or reset): its cause as data either way.
+    const lost =
+      meter.staleCause && 'connectionLost' in meter.staleCause ? meter.staleCause.connectionLost : undefined;
+    assert.ok(
+      lost?.fault?.kind === 'closedByPeer' || lost?.fault?.kind === 'system',
+      JSON.stringify(meter.staleCause),
+    );
   });
 });
