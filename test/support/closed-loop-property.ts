@@ -793,12 +793,15 @@ export function checkClosedLoop(run: PropertyRun, plans = planArbitrary): fc.Run
       const mine = run.path !== undefined || !run.shard || index % run.shard.count === run.shard.index;
       index += 1;
       if (!mine) return;
+      // (Checked before it is handed on: `run.onCase?.(check(plan))` skips the check without onCase.)
       if (!run.onFailure) {
-        run.onCase?.(check(plan));
+        const figures = check(plan);
+        run.onCase?.(figures);
         return;
       }
       try {
-        run.onCase?.(check(plan));
+        const figures = check(plan);
+        run.onCase?.(figures);
       } catch (error) {
         run.onFailure({ path, error: error as Error, plan });
       }

@@ -174,7 +174,9 @@ function phaseCurrents(
   for (const n of counts) {
     if (leastW / volts(n) > bound) continue;
     plausible = true;
-    const amps = Math.min(mostW / volts(n), connector.maxA);
+    // At most what the rating and its tolerance let a car draw (the plausibility bound): capped at
+    // maxA, a car's overshoot above a 16 A offer was never counted (16.48 A read as 16 A, issue 45).
+    const amps = Math.min(mostW / volts(n), bound);
     for (let i = 0; i < n && i < wired.length; i++) mostA[i] = Math.max(mostA[i] ?? 0, amps);
   }
   if (!plausible) return undefined;
