@@ -28,6 +28,22 @@ import { allowedAt } from './overdraw';
  */
 export const MAX_OVERSHOOT = 0.05;
 
+/**
+ * The overshoot of a car none of whose readings could be used this session (every one refused as
+ * impossible, evidence/meter-plausibility.ts), until one teaches it: the most the fleet as found
+ * draws (an independent simulator's cars up to 3 %, issue 45). Taken at none, such a car drew 3 %
+ * above its 10.7 A set-point beside others that filled the breaker (0.12 A over it:
+ * POPULATION=…,overshoot FAULTS_SEED=20261125 FAULTS_PATH=1664). A car not read yet is not taken at
+ * it: its first reading teaches its own (a blanket 3 % would hold back 3 % of every full circuit).
+ */
+export const UNREAD_OVERSHOOT = 0.03;
+
+/** The overshoot a car is counted at: the learned one, else UNREAD_OVERSHOOT where its readings were refused, else none. */
+export function overshootOf(runtime: ConnectorRuntime): number {
+  const session = runtime.session;
+  return session.overshoot ?? ((session.refusedReadings ?? 0) > 0 ? UNREAD_OVERSHOOT : 0);
+}
+
 /** Notes what a fresh reading shows of the car's overshoot (evidence/observer.ts, per new sample). */
 export function noteOvershoot(
   site: Site,
@@ -66,7 +82,7 @@ export function noteOvershoot(
  * POPULATION=overshoot PROPERTY_SEED=4501 PROPERTY_PATH=120, before 1acc89c).
  */
 export function withOvershoot(runtime: ConnectorRuntime, limitA: number): number {
-  return limitA * (1 + (runtime.session.overshoot ?? 0));
+  return limitA * (1 + overshootOf(runtime));
 }
 
 /**
