@@ -48,17 +48,6 @@ export function offlineReserve(
   return heldA > fallback.amps ? { amps: heldA, why } : fallback;
 }
 
-/**
- * `amps` at most the connector's maxA, but never below what a reading showed (`measuredA`): a car
- * draws a little above what it is offered (IEC 61851-1 lets it; issue 45's population up to 3 %),
- * so a charger that takes no limits, offering its car its 16 A maxA, drew 16.48 A by its register;
- * counted at 16 A, it put 0.48 A over a breaker for 135 s (POPULATION=…,overshoot,energyOnly
- * PROPERTY_SEED=4611 PROPERTY_PATH=47).
- */
-function withinRating(connector: Connector, amps: number, measuredA: number): number {
-  return Math.max(Math.min(connector.maxA, amps), measuredA);
-}
-
 /** What a charger draws on its own: its confirmed fallback profile (bounded by `offlineA`), else `offlineA`. */
 function ownFallback(connector: Connector, runtime: ConnectorRuntime): { amps: number; why: Reason } {
   const confirmed = runtime.state?.offlineFallback;
@@ -159,8 +148,7 @@ export function failureWords(failed: LimitFailure | undefined): Reason[number] {
  * session showed it), the most it drew this session plus a margin, or what it draws now if more;
  * before that, its fallback, the last limit it did confirm (still in force at the charger), or what
  * its car draws now, whichever is the most (a car at a 32 A charger that takes 19 A was counted at
- * 32 A its whole session: issue 45's home layout). Never above maxA but by what a reading showed
- * (`withinRating`).
+ * 32 A its whole session: issue 45's home layout). Never above maxA.
  */
 export function failedLimitReserve(
   connector: Connector,
@@ -174,7 +162,7 @@ export function failedLimitReserve(
   const mostA = session.uncontrolledMostA;
   if (mostA !== undefined && (session.uncontrolledReadings ?? 0) >= UNCONTROLLED_READINGS) {
     const withMarginA = mostA + Math.max(UNCONTROLLED_MARGIN_MIN_A, mostA * UNCONTROLLED_MARGIN);
-    const amps = withinRating(connector, Math.max(withMarginA, drawing), Math.max(mostA, drawing));
+    const amps = Math.min(connector.maxA, Math.max(withMarginA, drawing));
     return {
       amps,
       why: [
@@ -187,7 +175,7 @@ export function failedLimitReserve(
   }
   const own = ownFallback(connector, runtime);
   const inForce = runtime.state?.limitInForce?.limitA ?? 0;
-  const amps = withinRating(connector, Math.max(own.amps, inForce, drawing), drawing);
+  const amps = Math.min(connector.maxA, Math.max(own.amps, inForce, drawing));
   const what =
     amps === own.amps
       ? own.why
@@ -219,7 +207,7 @@ export function outOfService(runtime: ConnectorRuntime): boolean {
  * A connected charger caught drawing above its set-point twice in the session
  * (`session.ignoresLimit`, evidence/overdraw.ts): its limit does not hold it, so it draws what it does on its
  * own: its fallback, the most it was seen to draw this session, or what its car draws now, whichever
- * is the most. Never above maxA but by what a reading showed (`withinRating`).
+ * is the most. Never above maxA.
  */
 export function ignoredLimitReserve(
   connector: Connector,
@@ -232,7 +220,7 @@ export function ignoredLimitReserve(
   const own = ownFallback(connector, runtime);
   const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
-  const amps = withinRating(connector, Math.max(own.amps, drew, drawing), Math.max(drew, drawing));
+  const amps = Math.min(connector.maxA, Math.max(own.amps, drew, drawing));
   const what = amps === own.amps ? own.why : [draw?.energy ? say('whatRegisterShows') : say('whatItDraws')];
   const twice = say('caughtTwice', { drewA: (caught?.drewA ?? drew).toFixed(1), amps: caught?.limitA ?? 0 });
   return { amps, why: [say('notUnderControl', { why: [twice], what })] };
