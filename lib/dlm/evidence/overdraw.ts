@@ -91,7 +91,13 @@ export function observeOverdraw(
 ): void {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
-  if (runtime.state?.online === true && runtime.sent) {
+  // A charger whose limit failed never got its set-point: it is counted at what it draws on its
+  // own (evidence/uncontrolled.ts failedLimitReserve), not judged against a limit it does not
+  // have. Judged, a car waiting at a paused refuser that started was caught at its first reading
+  // and counted at it with nothing to clear it (its set-point never rises to show it follows); an
+  // energy register's one-phase most at that (issue 45's car park: 6.2 A on three phases counted
+  // at 19.3 A on L1 all day, 13 A of the zone kept from everyone else).
+  if (runtime.state?.online === true && runtime.sent && !runtime.state.limitFailed) {
     if (sample) judgeOverdraw(context, connector, runtime, sample);
     const excused = session.guessEndsAtMs !== undefined && now < session.guessEndsAtMs;
     if (!session.overdrawing && session.lastOver && session.overdrawSinceMs !== undefined && !excused)

@@ -147,7 +147,7 @@ export function failureWords(failed: LimitFailure | undefined): Reason[number] {
  * in time) draws what it does on its own. Once its car's current is measured (two readings this
  * session showed it), the most it drew this session plus a margin, or what it draws now if more;
  * before that, its fallback, the last limit it did confirm (still in force at the charger), or what
- * its car draws now, whichever is the most (a car at a 32 A charger that takes 19 A was counted at
+ * its car draws now (or drew at its one reading), whichever is the most (a car at a 32 A charger that takes 19 A was counted at
  * 32 A its whole session: issue 45's home layout). Never above maxA.
  */
 export function failedLimitReserve(
@@ -175,7 +175,9 @@ export function failedLimitReserve(
   }
   const own = ownFallback(connector, runtime);
   const inForce = runtime.state?.limitInForce?.limitA ?? 0;
-  const amps = Math.min(connector.maxA, Math.max(own.amps, inForce, drawing));
+  // Its one reading so far, once it is no longer fresh, still counts (it is not judged as an
+  // overdraw, evidence/overdraw.ts, whose count kept it before).
+  const amps = Math.min(connector.maxA, Math.max(own.amps, inForce, drawing, mostA ?? 0));
   const what =
     amps === own.amps
       ? own.why
