@@ -488,7 +488,7 @@ export class ConnectorObserver {
       capA = uncontrolled.amps;
       capReason = uncontrolled.why;
     }
-    const held = notRaisedAbove(connector, runtime, online);
+    const held = notRaisedAbove(runtime, online, carMinimum(connector, runtime).minA);
     if (held && held.capA < capA) {
       capA = held.capA;
       capReason = held.why;

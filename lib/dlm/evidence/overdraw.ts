@@ -113,14 +113,17 @@ export function observeOverdraw(
  * How far its set-point may rise while it does not follow: an overdrawing charger not above the
  * set-point it was caught at; one whose newest reading showed more than its set-point within the
  * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
- * may start at its minimum: a reading after that is judged against it). A charger that ignores its
- * limits, raised on such a reading to what it drew anyway, hid it until a decrease it was taken to
- * have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the fixed cases).
+ * may start at `startA`, its car's minimum: a reading after that is judged against it). A charger
+ * that ignores its limits, raised on such a reading to what it drew anyway, hid it until a decrease
+ * it was taken to have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the
+ * fixed cases). Paused at the connector's minimum below its car's, the car never started, and an
+ * energy register that does not rise gives no reading to clear it: the car waited for its
+ * departure (issue 45's car park, CP-10 from 09:49 on, 7 A learned).
  */
 export function notRaisedAbove(
-  connector: Connector,
   runtime: ConnectorRuntime,
   online: boolean,
+  startA: number,
 ): { capA: number; why: Reason } | undefined {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
@@ -131,7 +134,7 @@ export function notRaisedAbove(
     };
   if (session.aboveSetPointAtMs === undefined || !online) return undefined;
   return {
-    capA: sentLimit > 0 ? sentLimit : connector.minA,
+    capA: sentLimit > 0 ? sentLimit : startA,
     why: [say('readingAbove')],
   };
 }

@@ -61,4 +61,48 @@ describe('LoadManager: the mixed car park (issue 45)', () => {
     assert.ok(counted <= 7.5, `C counted at ${c?.countedA} (set-point ${h.limit('C/1')} A): ${c?.reason}`);
     assert.ok(both >= 32, `${h.limit('A/1')} + ${h.limit('B/1')} A beside C counted at ${c?.countedA}`);
   });
+
+  it("a car paused while its reading showed more than its set-point starts again at its own minimum, above the connector's", () => {
+    // A reads its energy register only, every 30 s, and follows a change in 20 s; its car needs
+    // 7 A (the connector's minimum is 6 A). Paused by a jump of the other loads, its next reading
+    // (a delta that began before the pause) shows current: not raised until a reading shows it
+    // follows. Paused, the register does not rise, so no reading ever does; held at the
+    // connector's 6 A, the car never started again, whatever room the line had (the car park's
+    // CP-10 from 09:49 until its departure).
+    h = harness({
+      circuits: [{ id: 'line', limitA: 40, meter: { source: 'loads', location: 'otherLoadsOnly' } }],
+      connectors: [{ chargePointId: 'A', circuit: 'line', maxA: 16 }],
+    });
+    let loadsA = 4;
+    h.feed(() => h.meter('loads', [loadsA, loadsA, loadsA]));
+    h.start();
+    h.plugIn('A/1');
+    h.state('A/1', { carNeeds: { at: h.iso(), minA: 7 } });
+    const limits: number[] = [];
+    let wh = 0;
+    let reportedMs = h.clock.now();
+    h.feed(() => {
+      const now = h.clock.now();
+      limits.push(h.limit('A/1') ?? 0);
+      const offered = limits[Math.max(0, limits.length - 21)] ?? 0;
+      const drawn = offered >= 7 ? offered : 0;
+      wh += (drawn * 230 * 3 * 1000) / 3_600_000;
+      if (now - reportedMs < 30_000) return;
+      reportedMs = now;
+      h.state('A/1', {
+        status: drawn > 0 ? 'Charging' : 'SuspendedEVSE',
+        energyWh: Math.floor(wh),
+        measuredAt: h.iso(),
+        lastSeen: h.iso(),
+      });
+    });
+    h.run(300_000);
+    assert.ok((h.limit('A/1') ?? 0) >= 16, `A at ${h.limit('A/1')} A: ${h.setPoint('A/1')?.reason}`);
+    loadsA = 35;
+    h.run(60_000);
+    assert.equal(h.limit('A/1'), 0, h.setPoint('A/1')?.reason);
+    loadsA = 4;
+    h.run(900_000);
+    assert.ok((h.limit('A/1') ?? 0) >= 7, `A at ${h.limit('A/1')} A: ${h.setPoint('A/1')?.reason}`);
+  });
 });
