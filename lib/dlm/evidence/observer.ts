@@ -451,9 +451,10 @@ export class ConnectorObserver {
       floorA = floor;
     }
     // An overdrawing charger is counted at what it drew; on a phase it counts on but drew nothing on
-    // (at most ACTIVE_PHASE_A: a meter's offset; it was just switched up), at the most it drew.
+    // (at most ACTIVE_PHASE_A: a meter's offset; it was just switched up), at the most it drew. Not
+    // one whose limit failed (caught before it failed): what it draws is its count's own rule.
     let overdrawExcessA = 0;
-    if (session.overdrawing && session.overdrawFloorA) {
+    if (session.overdrawing && session.overdrawFloorA && !(online && state?.limitFailed)) {
       const overdrawFloor = session.overdrawFloorA;
       const highest = Math.max(...overdrawFloor);
       overdrawExcessA = Math.max(0, highest - sentLimit);
@@ -487,7 +488,7 @@ export class ConnectorObserver {
       capA = uncontrolled.amps;
       capReason = uncontrolled.why;
     }
-    const held = notRaisedAbove(connector, runtime, online);
+    const held = notRaisedAbove(runtime, online, carMinimum(connector, runtime).minA);
     if (held && held.capA < capA) {
       capA = held.capA;
       capReason = held.why;

@@ -91,7 +91,13 @@ export function observeOverdraw(
 ): void {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
-  if (runtime.state?.online === true && runtime.sent) {
+  // A charger whose limit failed never got its set-point: it is counted at what it draws on its
+  // own (evidence/uncontrolled.ts failedLimitReserve), not judged against a limit it does not
+  // have. Judged, a car waiting at a paused refuser that started was caught at its first reading
+  // and counted at it with nothing to clear it (its set-point never rises to show it follows); an
+  // energy register's one-phase most at that (issue 45's car park: 6.2 A on three phases counted
+  // at 19.3 A on L1 all day, 13 A of the zone kept from everyone else).
+  if (runtime.state?.online === true && runtime.sent && !runtime.state.limitFailed) {
     if (sample) judgeOverdraw(context, connector, runtime, sample);
     const excused = session.guessEndsAtMs !== undefined && now < session.guessEndsAtMs;
     if (!session.overdrawing && session.lastOver && session.overdrawSinceMs !== undefined && !excused)
@@ -105,27 +111,34 @@ export function observeOverdraw(
 
 /**
  * How far its set-point may rise while it does not follow: an overdrawing charger not above the
- * set-point it was caught at; one whose newest reading showed more than its set-point within the
+ * set-point it was caught at, nor its car's minimum `startA` where that is higher; one whose newest reading showed more than its set-point within the
  * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
- * may start at its minimum: a reading after that is judged against it). A charger that ignores its
- * limits, raised on such a reading to what it drew anyway, hid it until a decrease it was taken to
- * have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the fixed cases).
+ * may start at `startA`, its car's minimum: a reading after that is judged against it). A charger
+ * that ignores its limits, raised on such a reading to what it drew anyway, hid it until a decrease
+ * it was taken to have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the
+ * fixed cases). Paused at the connector's minimum below its car's, the car never started, and an
+ * energy register that does not rise gives no reading to clear it: the car waited for its
+ * departure (issue 45's car park, CP-10 from 09:49 on, 7 A learned).
  */
 export function notRaisedAbove(
-  connector: Connector,
   runtime: ConnectorRuntime,
   online: boolean,
+  startA: number,
 ): { capA: number; why: Reason } | undefined {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
+  // Never below its car's minimum: caught while paused (or at a set-point below a minimum learned
+  // since), a car that cannot start shows nothing, so nothing ever showed it follows (issue 45's
+  // car park, seed 63: CP-03 caught at 0 A at 10:51 stayed paused for three hours). Counted at
+  // what it drew all the same (its overdraw floor, evidence/observer.ts).
   if (session.overdrawing && session.overdrawCapA !== undefined)
     return {
-      capA: session.overdrawCapA,
+      capA: Math.max(session.overdrawCapA, startA),
       why: [say('drawsAbove')],
     };
   if (session.aboveSetPointAtMs === undefined || !online) return undefined;
   return {
-    capA: sentLimit > 0 ? sentLimit : connector.minA,
+    capA: sentLimit > 0 ? sentLimit : startA,
     why: [say('readingAbove')],
   };
 }

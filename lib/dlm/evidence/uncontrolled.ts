@@ -147,8 +147,10 @@ export function failureWords(failed: LimitFailure | undefined): Reason[number] {
  * in time) draws what it does on its own. Once its car's current is measured (two readings this
  * session showed it), the most it drew this session plus a margin, or what it draws now if more;
  * before that, its fallback, the last limit it did confirm (still in force at the charger), or what
- * its car draws now, whichever is the most (a car at a 32 A charger that takes 19 A was counted at
- * 32 A its whole session: issue 45's home layout). Never above maxA.
+ * its car draws now (or drew at its one reading), whichever is the most (a car at a 32 A charger that takes 19 A was counted at
+ * 32 A its whole session: issue 45's home layout). Above maxA only by what a reading showed (a car
+ * 3 % above the 32 A it is offered; counted at it as an overdraw before a charger whose limit failed
+ * was no longer judged as one: POPULATION overshoot PROPERTY_SEED=4601 PROPERTY_PATH=375).
  */
 export function failedLimitReserve(
   connector: Connector,
@@ -162,7 +164,9 @@ export function failedLimitReserve(
   const mostA = session.uncontrolledMostA;
   if (mostA !== undefined && (session.uncontrolledReadings ?? 0) >= UNCONTROLLED_READINGS) {
     const withMarginA = mostA + Math.max(UNCONTROLLED_MARGIN_MIN_A, mostA * UNCONTROLLED_MARGIN);
-    const amps = Math.min(connector.maxA, Math.max(withMarginA, drawing));
+    // What a reading showed is not capped at maxA (a car may draw a little above what it is
+    // offered: 32.96 A at a 32 A charger); only the margin is.
+    const amps = Math.max(Math.min(connector.maxA, withMarginA), mostA, drawing);
     return {
       amps,
       why: [
@@ -175,7 +179,9 @@ export function failedLimitReserve(
   }
   const own = ownFallback(connector, runtime);
   const inForce = runtime.state?.limitInForce?.limitA ?? 0;
-  const amps = Math.min(connector.maxA, Math.max(own.amps, inForce, drawing));
+  // Its one reading so far, once it is no longer fresh, still counts (it is not judged as an
+  // overdraw, evidence/overdraw.ts, whose count kept it before).
+  const amps = Math.max(Math.min(connector.maxA, Math.max(own.amps, inForce)), drawing, mostA ?? 0);
   const what =
     amps === own.amps
       ? own.why
