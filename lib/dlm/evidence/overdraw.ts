@@ -111,7 +111,7 @@ export function observeOverdraw(
 
 /**
  * How far its set-point may rise while it does not follow: an overdrawing charger not above the
- * set-point it was caught at, nor its car's minimum `startA` where that is higher; one whose newest reading showed more than its set-point within the
+ * set-point it was caught at; one whose newest reading showed more than its set-point within the
  * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
  * may start at `startA`, its car's minimum: a reading after that is judged against it). A charger
  * that ignores its limits, raised on such a reading to what it drew anyway, hid it until a decrease
@@ -127,13 +127,9 @@ export function notRaisedAbove(
 ): { capA: number; why: Reason } | undefined {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
-  // Never below its car's minimum: caught while paused (or at a set-point below a minimum learned
-  // since), a car that cannot start shows nothing, so nothing ever showed it follows (issue 45's
-  // car park, seed 63: CP-03 caught at 0 A at 10:51 stayed paused for three hours). Counted at
-  // what it drew all the same (its overdraw floor, evidence/observer.ts).
   if (session.overdrawing && session.overdrawCapA !== undefined)
     return {
-      capA: Math.max(session.overdrawCapA, startA),
+      capA: session.overdrawCapA,
       why: [say('drawsAbove')],
     };
   if (session.aboveSetPointAtMs === undefined || !online) return undefined;
