@@ -70,7 +70,7 @@ export function runIdeal(
   // Chargers that follow at once and to the tenth (the scenario's slow and whole-ampere ones too)
   // and switch phases without a pause.
   const { clock, site, sim } = daySimulator(scenario, 0);
-  const keeperPaths = keepersOffline(scenario, site, durationMs, stepMs);
+  const keeperHold = keepersOffline(scenario, site, durationMs, stepMs);
   const ledger = new CarLedger(scenario.cars);
   const voltageV = site.voltageV;
   const pvKeys = new Set(scenario.pvConnectors ?? []);
@@ -91,6 +91,9 @@ export function runIdeal(
     const own = site.circuits.map(
       (c) => [...(scenario.otherLoads?.[c.id]?.(timeOfDay) ?? [0, 0, 0])] as Triple,
     );
+    // The other loads alone through each circuit (the keepers' hold adds the chargers that ignore
+    // their limits as what they draw beyond them).
+    const otherThrough = keeperHold ? throughCircuits(site, own) : undefined;
     const stats = sim.chargerStats();
     // The chargers that ignore their limits: their cars at what they take, with the other loads.
     // With no car there, what a car arriving could draw at once (the connector's own fallback, as
@@ -120,7 +123,7 @@ export function runIdeal(
       if (circuit) for (const p of connector.gridPhaseOf.slice(0, phases)) circuit[p] += drawA;
     }
     // The other loads with what the chargers that ignore their limits draw, before PV and battery.
-    const withIgnoring = keeperPaths ? throughCircuits(site, own) : undefined;
+    const withIgnoring = keeperHold ? throughCircuits(site, own) : undefined;
     const pvW = scenario.pv
       ? scenario.pv.peakW * Math.max(0, Math.min(1, scenario.pv.profile(timeOfDay)))
       : 0;
@@ -193,8 +196,8 @@ export function runIdeal(
       demand.minA = minA;
       demand.maxA = maxA;
     }
-    if (keeperPaths && withIgnoring) {
-      const caps = keeperPaths.caps(next, withIgnoring, order, demands);
+    if (keeperHold && otherThrough && withIgnoring) {
+      const caps = keeperHold.caps(next, otherThrough, withIgnoring, order, demands);
       for (const [k, capA] of caps) {
         const demand = demands[k];
         const draws = 1 + (present[k]?.ev.overshootPercent ?? 0) / 100;
@@ -273,6 +276,7 @@ function keepersOffline(
   | {
       caps: (
         elapsedMs: number,
+        other: readonly Triple[],
         withIgnoring: readonly Triple[],
         order: readonly number[],
         demands: readonly ConnectorDemand[],
@@ -301,11 +305,10 @@ function keepersOffline(
     });
   }
   return {
-    caps: (elapsedMs, withIgnoring, order, demands) => {
+    caps: (elapsedMs, other, withIgnoring, order, demands) => {
       const i = Math.min(steps, Math.max(0, Math.round(elapsedMs / stepMs) - 1));
-      const other = otherAt(scenario.startOfDayMs + elapsedMs);
       // The other loads at their highest ahead, and what the chargers that ignore their limits
-      // draw now (with the other loads less the other loads alone): they draw it offline too.
+      // draw now (`withIgnoring` less `other`, the other loads alone): they draw it offline too.
       const offline = site.circuits.map(
         (circuit) =>
           GRID_PHASES.map(

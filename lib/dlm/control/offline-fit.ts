@@ -182,9 +182,9 @@ function byPriority(context: OfflineContext): readonly number[] {
  * fallbacks go down where keepers need the room, and the keepers rise once the lower fallbacks were
  * sent (counted here at what the charger confirmed or was sent: never before). A fallback is what
  * a car draws while ampflow is gone; a hold costs a keeper's car current every minute ampflow is
- * there. Before, every other connector kept its 6 A fallback ahead of the keepers' cars, which
- * then charged at their minimum all day (a keeper's car got 51.9 % of the ideal on the car-park
- * day, issue 45).
+ * there. Before, every other connector kept its 6 A fallback ahead of the keepers' cars (a keeper
+ * beside five of them on 40 A stayed at 10 A where the breaker shares 20 A; on the car-park day
+ * the keepers' cars got 63.2 % of what this rule allows with perfect knowledge, now 66.5 %: issue 45).
  */
 export function capKeptLimits(context: OfflineContext): ReadonlyMap<number, number> | undefined {
   const { site, runtimes, views } = context;

@@ -271,22 +271,25 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       );
     });
 
+    /** One 40 A zone without a meter and `keys` (`A/1`…) on it, 32 A each, their own fallback 6 A. */
+    const fortyAmps = (keys: readonly string[]): SiteConfig => ({
+      circuits: [{ id: 'zone', limitA: 40 }],
+      connectors: keys.map((key) => ({
+        chargePointId: key.slice(0, 1),
+        circuit: 'zone',
+        maxA: 32,
+        offlineA: 6,
+      })),
+      unbalanceLimitA: null,
+    });
+
     it('a keeper is held at its car’s own minimum or more, or at 0 A, never between (issue 45: 6.8 A for cars that want 8 A)', () => {
       // Five keepers whose cars want at least 8 A (ISO 15118) and one idle charger under control,
       // 40 A: if ampflow stops, five kept 8 A fit (40 A), the idle one's fallback does not as well.
       // Held by the site's minimum (6 A each, then 6 A for the idle one) they were 6.8 A each: below
       // what their cars take, so every car waited.
       const keys = ['A', 'B', 'C', 'D', 'E'].map((id) => `${id}/1`);
-      const h = harness({
-        circuits: [{ id: 'zone', limitA: 40 }],
-        connectors: [...keys, 'F/1'].map((key) => ({
-          chargePointId: key.slice(0, 1),
-          circuit: 'zone',
-          maxA: 32,
-          offlineA: 6,
-        })),
-        unbalanceLimitA: null,
-      });
+      const h = harness(fortyAmps([...keys, 'F/1']));
       h.start();
       h.state('F/1', { status: 'Available' });
       for (const key of keys) {
@@ -315,16 +318,7 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       // the breaker shares 20 A each now. Their fallbacks go down instead, and A rises only once
       // the chargers confirmed them (the kept limit and the confirmed fallbacks fit at every step).
       const others = ['B', 'C', 'D', 'E', 'F'].map((id) => `${id}/1`);
-      const h = harness({
-        circuits: [{ id: 'zone', limitA: 40 }],
-        connectors: ['A/1', ...others].map((key) => ({
-          chargePointId: key.slice(0, 1),
-          circuit: 'zone',
-          maxA: 32,
-          offlineA: 6,
-        })),
-        unbalanceLimitA: null,
-      });
+      const h = harness(fortyAmps(['A/1', ...others]));
       h.start();
       const fallback = (limitA: number) => ({ offlineFallback: { limitA, afterS: 300, since: h.iso() } });
       for (const key of others) h.state(key, fallback(6));
