@@ -81,7 +81,8 @@ export function answerSetPoint(
     state.due.push({ atMs: now + delay, limitA, kind: 'fail' });
   } else if (faults.confirms) {
     state.due.push({ atMs: now + ANSWER_DELAY_MS, limitA, kind: 'confirm' });
-    if (fallbackA !== undefined && !faults.keepsLastLimit && fallbackA !== state.fallback?.limitA)
+    // Every one, in order (one equal to the confirmed value may follow a different one still due).
+    if (fallbackA !== undefined && !faults.keepsLastLimit)
       state.due.push({ atMs: now + ANSWER_DELAY_MS, limitA: fallbackA, kind: 'fallback' });
   }
 }
