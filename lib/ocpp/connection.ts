@@ -122,7 +122,7 @@ export class ChargePointConnection extends EventEmitter {
   private readonly dialect: Dialect;
   /** Requests of commands sent as the flow wrote them (outgoing.ts), so the traffic gate need not decide again. */
   private readonly asWritten = new WeakSet<object>();
-  /** The 2.0.1 message being handled, while the shared path handles what it became. */
+  /** The 2.0.1 message being handled, while the handlers take the shared calls it became. */
   private raw: RawMessage | undefined;
   /** Breaches taken on (a long configuration value) are said once per connection. */
   private readonly said = new WarnOnce({ info() {}, warn: (m) => this.options.log.warn(m), error() {} });
