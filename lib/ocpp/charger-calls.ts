@@ -3,8 +3,10 @@
  * admits it (its version's rules, errata 3.8: connection.ts), the status recall hears of a boot
  * (status-recall.ts), the operator's backend may decide the answer first (the gate's room between,
  * lib/upstream through CentralSystem.interpose), then the central system's own handlers answer
- * (handlers.ts), and the connection checks the answer. Concrete objects called by name, so that
- * "go to definition" follows a MeterValues from the socket to the handlers.
+ * (handlers.ts), and the connection checks the answer. An OCPP 2.0.1 charger's call is translated
+ * first (v201/station.ts): the translation yields the shared (1.6) calls it becomes and this hands
+ * each to `handle`, as a 1.6 charger's call. Concrete objects called by name, so that "go to
+ * definition" follows a MeterValues of either version from the socket to the handlers.
  */
 import type { ChargePointAction } from './actions';
 import type { MaybePromise } from './central-types';
@@ -12,6 +14,7 @@ import type { ChargePointConnection } from './connection';
 import type { ChargePointHandlers } from './handlers';
 import type { StatusRecall } from './status-recall';
 import type { TrafficGate } from './traffic';
+import type { SharedCall, Translation201 } from './v201/shared-path';
 import type { Station201 } from './v201/station';
 
 /** The steps a charger's CALL passes after its socket (LiveConnections.attach hands each here). */
@@ -78,8 +81,7 @@ export class ChargerCalls {
 
   /**
    * A valid 2.0.1 CALL: through the room between, as it came, where it takes them (lib/upstream:
-   * it decides first, then the translation answers with what it decided); then the station's
-   * translation, which hands what the call became to `handle` (SharedPath.handle).
+   * it decides first, then the translation answers with what it decided); then translated.
    */
   private answer201(
     connection: ChargePointConnection,
@@ -88,10 +90,62 @@ export class ChargerCalls {
     request: Record<string, unknown>,
   ): MaybePromise<unknown> {
     const room = this.gate.room201();
-    if (!room) return connection.translate201(station, method, request);
+    if (!room) return this.translated201(connection, station, method, request);
     return room.request201(connection.identity, method, request, (decided) =>
-      connection.translate201(station, method, request, decided),
+      this.translated201(connection, station, method, request, decided),
     );
+  }
+
+  /**
+   * The station's translation of a 2.0.1 call, run: each shared call it yields goes to `handle`
+   * and its answer back to the translation, which returns the 2.0.1 answer.
+   */
+  private translated201(
+    connection: ChargePointConnection,
+    station: Station201,
+    method: string,
+    request: Record<string, unknown>,
+    decided?: Record<string, unknown>,
+  ): MaybePromise<unknown> {
+    const steps = connection.translate201(station, method, request, decided);
+    return station.awaitsEachAnswer(method)
+      ? this.followAwaiting(connection, steps)
+      : this.follow(connection, steps, steps.next());
+  }
+
+  /** Runs a translation on at once while the answers are there; from the first promise on, after it. */
+  private follow(
+    connection: ChargePointConnection,
+    steps: Translation201,
+    first: IteratorResult<SharedCall, unknown>,
+  ): MaybePromise<unknown> {
+    let step = first;
+    while (!step.done) {
+      const { action, request, decided } = step.value;
+      const answer = this.handle(connection, action, request, decided);
+      if (answer instanceof Promise)
+        return answer.then((value) => this.follow(connection, steps, steps.next(value)));
+      step = steps.next(answer);
+    }
+    return step.value;
+  }
+
+  /** Runs a translation on after each answer, on a later turn (Station201.awaitsEachAnswer). */
+  private async followAwaiting(connection: ChargePointConnection, steps: Translation201): Promise<unknown> {
+    let step = steps.next();
+    while (!step.done) {
+      const { action, request, decided } = step.value;
+      let answer: unknown;
+      try {
+        answer = await this.handle(connection, action, request, decided);
+      } catch (err) {
+        // Thrown where the translation waits for it, as an awaited call throws.
+        step = steps.throw(err);
+        continue;
+      }
+      step = steps.next(answer);
+    }
+    return step.value;
   }
 
   private requireHandlers(): ChargePointHandlers {

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock';
 import { type Logger, WarnOnce } from '../log';
 import type { CentralSystemAction } from './actions';
-import type { MaybePromise } from './central-types';
 import { CommandError, describeCallFailure } from './command-error';
 import { type Dialect, dialect16, dialect201 } from './dialect';
 import { callGivingUp, settled } from './give-up';
@@ -15,7 +14,7 @@ import { TriggeredMessages } from './triggered-messages';
 import { takeConfigurationAnswer } from './v16/configuration-answer';
 import { findViolation, ocppError, type Violation, violationError } from './v16/validation';
 import { OCPP201 } from './v201/schemas';
-import type { SharedPath } from './v201/shared-path';
+import type { SharedPath, Translation201 } from './v201/shared-path';
 import { Station201 } from './v201/station';
 import { speakErrorsOf, withoutSecrets } from './wire';
 
@@ -83,8 +82,8 @@ export interface ConnectionOptions {
   /** Whether anyone listens to `frame` events: none is built otherwise (two per message). */
   framesWanted(): boolean;
   /**
-   * What the translation of an OCPP 2.0.1 charger needs of the central system (v201/shared-path.ts),
-   * `handle` where a translated call goes on (ChargerCalls.handle, through live-connections.ts).
+   * What the translation of an OCPP 2.0.1 charger needs of the central system (v201/shared-path.ts)
+   * besides the shared calls it yields (ChargerCalls runs them).
    */
   ocpp201?: Omit<SharedPath, 'identity'>;
 }
@@ -123,7 +122,7 @@ export class ChargePointConnection extends EventEmitter {
   private readonly dialect: Dialect;
   /** Requests of commands sent as the flow wrote them (outgoing.ts), so the traffic gate need not decide again. */
   private readonly asWritten = new WeakSet<object>();
-  /** The 2.0.1 message being handled, while the shared path handles what it became. */
+  /** The 2.0.1 message being handled, while the handlers take the shared calls it became. */
   private raw: RawMessage | undefined;
   /** Breaches taken on (a long configuration value) are said once per connection. */
   private readonly said = new WarnOnce({ info() {}, warn: (m) => this.options.log.warn(m), error() {} });
@@ -335,18 +334,18 @@ export class ChargePointConnection extends EventEmitter {
   }
 
   /**
-   * A valid 2.0.1 call, translated and answered by the station (v201/station.ts); `decided` is an
-   * answer decided elsewhere (the operator's backend), in 2.0.1's shapes. The message as it came is
-   * kept for the handlers meanwhile (inbound).
+   * A valid 2.0.1 call's translation by the station (v201/station.ts), for ChargerCalls to run;
+   * `decided` is an answer decided elsewhere (the operator's backend), in 2.0.1's shapes. The
+   * message as it came is kept for the handlers meanwhile (inbound).
    */
   translate201(
     station: Station201,
     method: string,
     request: Record<string, unknown>,
     decided?: Record<string, unknown>,
-  ): MaybePromise<unknown> {
+  ): Translation201 {
     this.raw = { version: OCPP201, action: method, request };
-    return station.answer(method, request, decided);
+    return station.translate(method, request, decided);
   }
 
   /**

@@ -33,8 +33,8 @@ export interface LiveConnectionsContext {
   readonly port: ConnectorStatePort;
   /** Whether the central system's `frame` event has listeners (frames are not built otherwise). */
   framesWanted(): boolean;
-  /** What the translation of an OCPP 2.0.1 charger needs of the central system (its `handle` is the calls' here). */
-  ocpp201(chargePointId: string): Omit<SharedPath, 'identity' | 'handle'>;
+  /** What the translation of an OCPP 2.0.1 charger needs of the central system (the calls run its shared calls). */
+  ocpp201(chargePointId: string): Omit<SharedPath, 'identity'>;
 }
 
 /** The events the live connections report. */
@@ -140,11 +140,7 @@ export class LiveConnections {
       isAccepted: () => context.isAccepted(identity),
       deadAfterMs: () => context.deadAfterMs(identity),
       framesWanted: () => context.framesWanted(),
-      ocpp201: {
-        ...context.ocpp201(identity),
-        // A 2.0.1 call, translated, goes on as a 1.6 one would.
-        handle: (action, request, decided) => context.calls.handle(connection, action, request, decided),
-      },
+      ocpp201: context.ocpp201(identity),
     });
     // The WebSocket's CALLs: ocpp-rpc awaits what the handler returns and answers a throw with a
     // CallError.

@@ -28,10 +28,7 @@ const MAX_REPORTED = 100;
  * transactions by the charger's own ids, messages with no shared counterpart told to the flows as
  * they came, and what the charger did wrong, logged once.
  */
-export function centralPath(
-  host: CentralPathHost,
-  chargePointId: string,
-): Omit<SharedPath, 'identity' | 'handle'> {
+export function centralPath(host: CentralPathHost, chargePointId: string): Omit<SharedPath, 'identity'> {
   const reported = new Set<string>();
   return {
     notify(action, request, response) {

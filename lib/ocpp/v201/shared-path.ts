@@ -1,6 +1,5 @@
 import type { CarNeeds } from '../../contracts';
 import type { ChargePointAction } from '../actions';
-import type { MaybePromise } from '../central-types';
 
 /** A transaction the ledger keeps open, as the 2.0.1 translation needs it. */
 export interface LedgerTransaction {
@@ -12,21 +11,29 @@ export interface LedgerTransaction {
 }
 
 /**
- * What the translation of one OCPP 2.0.1 charger needs of the central system: the shared path
- * every version's messages end in (in the shared shapes, which are OCPP 1.6's), and the ledger's
- * transactions by the charger's own ids.
+ * One call in the shared shapes (OCPP 1.6's) that a 2.0.1 call became, for the central system's
+ * handlers. `decided`: an answer decided elsewhere (the operator's backend), recorded instead.
+ */
+export interface SharedCall {
+  action: ChargePointAction;
+  request: Record<string, unknown>;
+  decided?: unknown;
+}
+
+/**
+ * One 2.0.1 call's translation as it runs: it yields each shared call it became and is given that
+ * call's answer (shared shapes) back, so a later call can use it (a StartTransaction's ledger id in
+ * the MeterValues after it); it returns its answer in 2.0.1's shapes. The translation calls nothing
+ * above it: ChargerCalls drives it (charger-calls.ts), handing each call to the handlers by name.
+ */
+export type Translation201<T = unknown> = Generator<SharedCall, T, unknown>;
+
+/**
+ * What the translation of one OCPP 2.0.1 charger needs of the central system besides the shared
+ * calls it yields: the ledger's transactions by the charger's own ids, the flows, the car's needs.
  */
 export interface SharedPath {
   readonly identity: string;
-  /**
-   * The central system's handling of a call in the shared shapes; its answer in the same shapes.
-   * `decided`: an answer decided elsewhere (the operator's backend), recorded instead.
-   */
-  handle(
-    action: ChargePointAction,
-    request: Record<string, unknown>,
-    decided?: unknown,
-  ): MaybePromise<unknown>;
   /** A message the shared model has no place for, told to the flows as it came. */
   notify(action: string, request: unknown, response: unknown): void;
   /** The ledger's open transaction of this charger with the charger's own transaction id. */

@@ -1,11 +1,10 @@
 import type { CentralSystemAction } from '../actions';
-import type { MaybePromise } from '../central-types';
 import { carNeedsOf } from './charging-needs';
 import { type Translated, translateCommand } from './commands';
 import { idTagInfoOf, idTokenInfo } from './id-tokens';
 import { type MeterValue201, meterValuesTo16 } from './meter-values';
 import { findViolation201, isCsmsAction201, isStationAction201, OCPP201 } from './schemas';
-import type { SharedPath } from './shared-path';
+import type { SharedPath, Translation201 } from './shared-path';
 import { type TransactionEventRequest, TransactionEvents } from './transaction-events';
 import { VariableReads } from './variable-reads';
 
@@ -50,10 +49,11 @@ export class Station201 {
   }
 
   /**
-   * The answer to one validated call of the charger, in 2.0.1 shapes. `decided` is the answer the
-   * operator's backend gave it (2.0.1 shapes): what the central system records instead of deciding.
+   * The translation of one validated call of the charger (shared-path.ts Translation201): the
+   * shared calls it becomes, one at a time, and its answer in 2.0.1 shapes. `decided` is the answer
+   * the operator's backend gave it (2.0.1 shapes): what the central system records instead of deciding.
    */
-  answer(action: string, request: Payload, decided?: Payload): MaybePromise<unknown> {
+  *translate(action: string, request: Payload, decided?: Payload): Translation201 {
     const { shared } = this;
     if (action === 'Authorize' || action === 'TransactionEvent') shared.sawToken(request.idToken as Payload);
     switch (action) {
@@ -65,41 +65,38 @@ export class Station201 {
         const modem = station.modem as Payload | undefined;
         if (modem?.iccid !== undefined) boot.iccid = modem.iccid;
         if (modem?.imsi !== undefined) boot.imsi = modem.imsi;
-        return then(shared.handle('BootNotification', boot, decided), (response) => {
-          const { status, currentTime, interval } = response as Payload;
-          return { status, currentTime, interval };
-        });
+        const response = yield { action: 'BootNotification', request: boot, decided };
+        const { status, currentTime, interval } = response as Payload;
+        return { status, currentTime, interval };
       }
       case 'Heartbeat':
-        return shared.handle('Heartbeat', {});
+        return yield { action: 'Heartbeat', request: {} };
       case 'StatusNotification': {
         const evseId = Number(request.evseId);
         this.transactions
           .evse(evseId)
           .connector(Number(request.connectorId), String(request.connectorStatus));
-        return this.transactions.reportStatus(evseId, String(request.timestamp), true).then(() => ({}));
+        yield* this.transactions.reportStatus(evseId, String(request.timestamp), true);
+        return {};
       }
       case 'TransactionEvent':
-        return this.transactions.answer(request as unknown as TransactionEventRequest, decided);
+        return yield* this.transactions.answer(request as unknown as TransactionEventRequest, decided);
       case 'MeterValues': {
         const meterValue = request.meterValue as MeterValue201[];
-        return then(
-          shared.handle('MeterValues', {
-            connectorId: request.evseId,
-            meterValue: meterValuesTo16(meterValue),
-          }),
-          () => ({}),
-        );
+        yield {
+          action: 'MeterValues',
+          request: { connectorId: request.evseId, meterValue: meterValuesTo16(meterValue) },
+        };
+        return {};
       }
       case 'Authorize': {
         const token = request.idToken as { idToken: string };
         const byBackend = decided && { idTagInfo: idTagInfoOf(decided.idTokenInfo as Payload) };
-        return then(shared.handle('Authorize', { idTag: token.idToken }, byBackend), (response) => ({
-          idTokenInfo: idTokenInfo((response as { idTagInfo: { status: string } }).idTagInfo),
-        }));
+        const response = yield { action: 'Authorize', request: { idTag: token.idToken }, decided: byBackend };
+        return { idTokenInfo: idTokenInfo((response as { idTagInfo: { status: string } }).idTagInfo) };
       }
       case 'DataTransfer':
-        return shared.handle('DataTransfer', request, decided);
+        return yield { action: 'DataTransfer', request, decided };
       case 'NotifyEVChargingNeeds': {
         // The load manager hears it (the car's maximum caps its current), the flows too.
         shared.carNeeds(Number(request.evseId), carNeedsOf(request as never, shared.nowIso()));
@@ -107,16 +104,27 @@ export class Station201 {
         shared.notify(action, request, response);
         return response;
       }
-      case 'SignCertificate':
-        return then(shared.handle('SignCertificate', { csr: request.csr }, decided), (response) => ({
-          status: (response as Payload).status,
-        }));
+      case 'SignCertificate': {
+        const response = yield { action: 'SignCertificate', request: { csr: request.csr }, decided };
+        return { status: (response as Payload).status };
+      }
       default: {
         const response = decided ?? FIXED_ANSWERS[action] ?? {};
         shared.notify(action, request, response);
         return response;
       }
     }
+  }
+
+  /**
+   * Whether each shared call of `action`'s translation is awaited before the translation goes on
+   * (TransactionEvent, StatusNotification: the ledger's steps one after another, each on a later
+   * turn, so that what a step set off at the end of its turn (a set-point going out:
+   * profiles/queue-starts.ts) happens before the next step), or it goes on at once with an answer
+   * that is there.
+   */
+  awaitsEachAnswer(action: string): boolean {
+    return action === 'TransactionEvent' || action === 'StatusNotification';
   }
 
   /**
@@ -156,9 +164,4 @@ export function chargingNeedsAnswer(schedulesFollow: boolean): Payload {
     status: 'Rejected',
     statusInfo: { reasonCode: 'NoSchedule', additionalInfo: 'no load manager limits this station' },
   };
-}
-
-/** `fn` of a value that may still be on its way, without a promise where it is not. */
-function then<T>(value: MaybePromise<unknown>, fn: (value: unknown) => T): MaybePromise<T> {
-  return value instanceof Promise ? value.then(fn) : fn(value);
 }

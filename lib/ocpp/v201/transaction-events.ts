@@ -2,7 +2,7 @@ import type { StartTransactionResponse, StopTransactionResponse } from '../messa
 import { EvseStatus } from './evse-status';
 import { type IdTagInfo16, idTagInfoOf, idTokenInfo } from './id-tokens';
 import { energyRegisterWh, type MeterValue201, meterValuesTo16 } from './meter-values';
-import type { SharedPath } from './shared-path';
+import type { SharedPath, Translation201 } from './shared-path';
 
 interface IdToken201 {
   idToken: string;
@@ -72,13 +72,15 @@ export class TransactionEvents {
   }
 
   /**
-   * Records an event and answers it. `decided`: the operator's backend's answer (its idTokenInfo
-   * is what the transaction's start or authorization records, instead of ampflow's own decision).
+   * Records an event and answers it: the shared calls it becomes (StartTransaction, Authorize,
+   * MeterValues, StopTransaction, StatusNotification), each yielded and its answer awaited by the
+   * one who drives the translation (ChargerCalls). `decided`: the operator's backend's answer (its
+   * idTokenInfo is what the transaction's start or authorization records, instead of ampflow's own decision).
    */
-  async answer(
+  *answer(
     request: TransactionEventRequest,
     decided?: Record<string, unknown>,
-  ): Promise<Record<string, unknown>> {
+  ): Translation201<Record<string, unknown>> {
     const byBackend = decided?.idTokenInfo
       ? { idTagInfo: idTagInfoOf(decided.idTokenInfo as Record<string, unknown>) }
       : undefined;
@@ -93,7 +95,10 @@ export class TransactionEvents {
           const energyWh = energyRegisterWh(request.meterValue);
           const meterStop = energyWh ?? ended.meterStop;
           if (meterStop !== undefined && ended.timestamp !== undefined)
-            await this.shared.handle('StopTransaction', this.stopOf(request, ended.transactionId, meterStop));
+            yield {
+              action: 'StopTransaction',
+              request: this.stopOf(request, ended.transactionId, meterStop),
+            };
         }
         return {};
       }
@@ -104,10 +109,10 @@ export class TransactionEvents {
         this.shared.report(
           `TransactionEvent Ended (seqNo ${request.seqNo}) of transaction ${transactionId}, which is not open here`,
         );
-        await this.shared.handle(
-          'StopTransaction',
-          this.stopOf(request, 0, energyRegisterWh(request.meterValue) ?? 0),
-        );
+        yield {
+          action: 'StopTransaction',
+          request: this.stopOf(request, 0, energyRegisterWh(request.meterValue) ?? 0),
+        };
         return {};
       }
     }
@@ -118,22 +123,22 @@ export class TransactionEvents {
 
     if (tx.ledgerId === undefined && (request.idToken || request.eventType === 'Ended')) {
       // Authorized now (or ended without ever being): the shared model's transaction starts here.
-      const started = (await this.shared.handle(
-        'StartTransaction',
-        {
+      const started = (yield {
+        action: 'StartTransaction',
+        request: {
           connectorId: tx.evseId,
           idTag: request.idToken?.idToken ?? '',
           meterStart: tx.energyWh ?? energyWh ?? 0,
           timestamp: tx.startedAt,
           chargerTransactionId: transactionId,
         },
-        byBackend,
-      )) as StartTransactionResponse;
+        decided: byBackend,
+      }) as StartTransactionResponse;
       tx.ledgerId = started.transactionId;
       if (request.idToken) idTagInfo = started.idTagInfo;
     } else if (request.idToken && request.eventType !== 'Ended') {
       idTagInfo = (
-        (await this.shared.handle('Authorize', { idTag: request.idToken.idToken }, byBackend)) as {
+        (yield { action: 'Authorize', request: { idTag: request.idToken.idToken }, decided: byBackend }) as {
           idTagInfo: IdTagInfo16;
         }
       ).idTagInfo;
@@ -145,22 +150,25 @@ export class TransactionEvents {
     evse.transaction(!ended, request.transactionInfo.chargingState);
     if (!ended) {
       if (request.meterValue?.length && tx.ledgerId !== undefined)
-        await this.shared.handle('MeterValues', {
-          connectorId: tx.evseId,
-          transactionId: tx.ledgerId,
-          meterValue: meterValuesTo16(request.meterValue),
-        });
-      await this.reportStatus(tx.evseId, request.timestamp);
+        yield {
+          action: 'MeterValues',
+          request: {
+            connectorId: tx.evseId,
+            transactionId: tx.ledgerId,
+            meterValue: meterValuesTo16(request.meterValue),
+          },
+        };
+      yield* this.reportStatus(tx.evseId, request.timestamp);
     } else {
       // No register seen at all (the events before a restart of ampflow had them): the session's
       // start figure, so the true stop is recorded with no energy claimed rather than refused.
       const meterStop = tx.energyWh ?? this.shared.transactionOf(transactionId)?.meterStartWh ?? 0;
       const stop = this.stopOf(request, tx.ledgerId, meterStop);
-      const stopped = (await this.shared.handle('StopTransaction', stop)) as StopTransactionResponse;
+      const stopped = (yield { action: 'StopTransaction', request: stop }) as StopTransactionResponse;
       if (request.idToken) idTagInfo = stopped.idTagInfo;
       this.followed.delete(transactionId);
       this.shared.carNeeds(tx.evseId, undefined);
-      await this.reportStatus(tx.evseId, request.timestamp);
+      yield* this.reportStatus(tx.evseId, request.timestamp);
     }
     return idTagInfo ? { idTokenInfo: idTokenInfo(idTagInfo) } : {};
   }
@@ -220,14 +228,17 @@ export class TransactionEvents {
    * Tells the shared model the EVSE's status where it changed, or (`always`: the charger reported a
    * status, which the flows hear of as under 1.6) in any case.
    */
-  async reportStatus(evseId: number, timestamp: string, always = false): Promise<void> {
+  *reportStatus(evseId: number, timestamp: string, always = false): Translation201<void> {
     const { status, changed } = this.evse(evseId).take();
     if (!changed && !always) return;
-    await this.shared.handle('StatusNotification', {
-      connectorId: evseId,
-      status,
-      errorCode: status === 'Faulted' ? 'OtherError' : 'NoError',
-      timestamp,
-    });
+    yield {
+      action: 'StatusNotification',
+      request: {
+        connectorId: evseId,
+        status,
+        errorCode: status === 'Faulted' ? 'OtherError' : 'NoError',
+        timestamp,
+      },
+    };
   }
 }

@@ -194,4 +194,31 @@ describe('OCPP 2.0.1 transactions in the ledger', () => {
     assert.equal(second.openTransactions().length, 0);
     assert.deepEqual(again.violations, []);
   });
+
+  it('hands a TransactionEvent’s shared calls to the handlers one turn after another, as an awaited step each', async () => {
+    // What one step sets off at the end of its turn (the profile manager pumps a charger's queue
+    // then: profiles/queue-starts.ts) comes before the next step, as it did when the translation
+    // awaited each call (ChargerCalls.followAwaiting; run on at once, the status came in the
+    // meter values' turn).
+    const cs = await harness().centralSystem();
+    const charger = await connected(cs);
+    const seen: string[] = [];
+    cs.onConnectorState((state) => {
+      seen.push(`${state.status} ${state.transaction ? 'tx' : '-'} ${state.currentA ? 'A' : '-'}`);
+      queueMicrotask(() => seen.push('turn'));
+    });
+    const { transactionId } = await charger.startTransaction(1, 'TAG-TURNS', { meterWh: 0 });
+    await charger.meterValues(transactionId, { currentA: [10, 10, 10], energyWh: 100 });
+    // Started: its StartTransaction, its meter values (the register), its status, a turn each.
+    assert.deepEqual(seen, [
+      'undefined tx -',
+      'turn',
+      'undefined tx -',
+      'turn',
+      'Charging tx -',
+      'turn',
+      'Charging tx A',
+      'turn',
+    ]);
+  });
 });
