@@ -8,6 +8,7 @@
 import type { Logger } from '../../log';
 import type { ConnectorView } from '../parts';
 import { GRID_PHASES, triple } from '../phases';
+import { childrenFirst } from '../site/circuit';
 import type { Site } from '../site/model';
 import { english, say } from '../words';
 import { type Below, type CircuitContext, type CircuitView, viewCircuit } from './circuit-view';
@@ -38,11 +39,7 @@ export class CircuitLoads {
 
   /** A new or replaced site: the order in which circuits are counted (children first). */
   adopt(site: Site): void {
-    const depth = (index: number): number => {
-      const parent = site.circuits[index]?.parentIndex;
-      return parent === undefined ? 0 : 1 + depth(parent);
-    };
-    this.order = site.circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
+    this.order = childrenFirst(site.circuits);
     this.generation = siteGeneration(site);
     this.meteredBelow = new Set();
     for (const circuit of site.circuits) {

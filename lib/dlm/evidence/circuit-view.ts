@@ -8,6 +8,7 @@ import type { ModbusFault } from '../../contracts';
 import type { ConnectorView } from '../parts';
 import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
+import { limitNowA, withChildren, withChildrenA } from '../site/circuit';
 import type { SiteLimits } from '../site/limits';
 import type { Circuit, Site } from '../site/model';
 import { given, type Reason, type Said, say } from '../words';
@@ -36,7 +37,6 @@ export interface CircuitView {
   implausible?: Reason;
   fallback?: Reason;
   connectorCapA?: number;
-  overloaded: boolean;
   /**
    * Whether what is free below this circuit is measured, not believed: no fallback in force, every
    * circuit below measured too, and, for a meter that counts the chargers, its newest reading on
@@ -88,24 +88,23 @@ export function viewCircuit(
 ): CircuitView {
   const { site } = context;
   const { a: childA, w: childW } = below;
-  const limitA = context.siteLimits.limitA(circuit);
+  const limitA = limitNowA(circuit, context.siteLimits.of(circuit.id));
   if (!circuit.meter) {
     // No meter ever tells: its configured other loads (an estimate, as a blind meter's) count always.
     const estimateA = circuit.fallback.otherLoadA;
     return {
       limitA,
-      otherA: estimateA ? (GRID_PHASES.map((p) => childA[p] + estimateA[p]) as Triple) : childA,
+      otherA: estimateA ? withChildren(circuit, estimateA, childA) : childA,
       knownA: below.knownA,
       otherW: estimateA ? childW + sum(estimateA) * site.voltageV : childW,
       stale: false,
       staleKey: 'fresh',
-      overloaded: false,
       measured: below.measured,
     };
   }
   const meter = context.measurements.meter(circuit);
   const includes = circuit.meter.location === 'includesChargers';
-  const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
+  const combine = (own: number, p: GridPhase) => withChildrenA(circuit, own, childA[p]);
   const source = [say('meterOf', { name: circuit.meter.source, circuit: circuit.name })];
   // One reading usually stamps every phase alike: what the chargers drew then, once per time.
   const drawnAt = new Map<number, ChargersDrew>();
@@ -229,7 +228,7 @@ export function viewCircuit(
     const measured =
       below.measured &&
       (!includes || GRID_PHASES.every((p) => settledAt(context, circuit, fresh[p], drewAt, p)));
-    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', overloaded: false, measured };
+    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', measured };
   }
   const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
   const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
@@ -274,7 +273,6 @@ export function viewCircuit(
     ...(implausible ? { implausible: implausible.why } : {}),
     fallback: [say('fallback', { why, whatList: parts })],
     connectorCapA: connectorLimitA,
-    overloaded: false,
   };
 }
 

@@ -8,7 +8,7 @@
  * One owner: nobody else keeps what the other loads have drawn.
  */
 import type { GridPhase } from '../phases';
-import { blindIncluding } from '../site/offline-plan';
+import { blindIncluding } from '../site/circuit';
 
 const HOUR_MS = 3_600_000;
 /** The window the peak is taken over, hours that had readings. */

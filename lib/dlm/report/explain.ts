@@ -11,6 +11,7 @@ import { sessionEnergyWh } from '../evidence/observations';
 import type { ConnectorView } from '../parts';
 import { EPS, GRID_PHASES, round2, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
+import { chargersPowerLimitNowW, leftA, limitNowA, powerLimitNowW } from '../site/circuit';
 import { describeSiteLimits, type SiteLimits } from '../site/limits';
 import type { Connector, Site } from '../site/model';
 import { english, given, type Reason, type Said, say, sayNames } from '../words';
@@ -266,10 +267,11 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     for (const k of circuit.connectorIndexes) {
       for (const p of GRID_PHASES) chargersA[p] += counted[k]?.[p] ?? 0;
     }
+    const override = context.siteLimits.of(circuit.id);
     const otherA = view?.otherA ?? triple(0);
-    const limitA = view?.limitA ?? circuit.limitA;
+    const limitA = view?.limitA ?? limitNowA(circuit, override);
     const loadA = GRID_PHASES.map((p) => round2(otherA[p] + chargersA[p])) as Triple;
-    const availableA = GRID_PHASES.map((p) => round2(limitA[p] - circuit.headroomA[p] - loadA[p])) as Triple;
+    const availableA = GRID_PHASES.map((p) => round2(leftA(circuit, limitA, p, loadA[p]))) as Triple;
     const reservedA = triple(0);
     for (const k of circuit.connectorIndexes) {
       for (const p of GRID_PHASES) reservedA[p] += reserved[k]?.[p] ?? 0;
@@ -284,7 +286,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     const overloaded = GRID_PHASES.some(
       (p) =>
         measuredA[p] + circuit.headroomA[p] > limitA[p] + EPS ||
-        limitA[p] - circuit.headroomA[p] - measuredA[p] - chargersA[p] + reservedA[p] < -0.05,
+        leftA(circuit, limitA, p, measuredA[p]) - chargersA[p] + reservedA[p] < -0.05,
     );
     const fullOfReservations =
       !overloaded && GRID_PHASES.some((p) => reservedA[p] > 0 && (availableA[p] ?? 0) < 0.05);
@@ -311,7 +313,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
         });
       problems.push([say('fullOfReserved', { circuit: circuit.name, held })]);
     }
-    const override = context.siteLimits.of(circuit.id);
+    const powerLimitW = powerLimitNowW(circuit, override);
+    const chargersPowerLimitW = chargersPowerLimitNowW(override);
     const unbalance = Math.max(...chargersA) - Math.min(...chargersA);
     return {
       id: circuit.id,
@@ -324,17 +327,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       chargersA: chargersA.map(round2) as Triple,
       loadA,
       availableA,
-      ...(circuit.powerLimitW !== undefined || override?.powerLimitW !== undefined
-        ? {
-            powerLimitW: Math.min(
-              circuit.powerLimitW ?? Number.POSITIVE_INFINITY,
-              override?.powerLimitW?.value ?? Number.POSITIVE_INFINITY,
-            ),
-          }
-        : {}),
-      ...(override?.chargersPowerLimitW !== undefined
-        ? { chargersPowerLimitW: override.chargersPowerLimitW.value }
-        : {}),
+      ...(powerLimitW === undefined ? {} : { powerLimitW }),
+      ...(chargersPowerLimitW === undefined ? {} : { chargersPowerLimitW }),
       unbalanceA: round2(unbalance),
       ...(circuit.unbalanceLimitA === undefined ? {} : { unbalanceLimitA: circuit.unbalanceLimitA }),
       ...(circuit.meter
