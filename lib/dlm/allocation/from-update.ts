@@ -7,7 +7,7 @@
 
 import { carYields } from '../evidence/car-minimum';
 import { chargerStepA, noteChargerStep } from '../evidence/charger-step';
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import { keptForOvershoot } from '../evidence/overshoot';
 import type { PvSummary } from '../modes/pv-surplus';

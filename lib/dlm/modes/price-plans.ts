@@ -13,7 +13,7 @@
 import type { Logger } from '../../log';
 import { isObject } from '../../objects';
 import type { PriceCommand } from '../commands';
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { chosenMode } from '../evidence/preference-in-force';
 import { commandNumber } from '../inputs';
 import type { ConnectorView, PlanFigures } from '../parts';

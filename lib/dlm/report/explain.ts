@@ -4,7 +4,7 @@
  * stages' state; changes nothing.
  */
 import type { AllocationProblem, Bound, ConnectorAllocation } from '../allocation/allocate';
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { describePlan } from '../evidence/departure';
 import type { Measurements } from '../evidence/measurements';
 import { sessionEnergyWh } from '../evidence/observations';
@@ -280,7 +280,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     // loads are assumed at (the whole limit before its first reading, a learned peak, a configured
     // fallback) is no measurement, and reservations for chargers not under control that fill the
     // circuit are none either: both are named instead (the fallback, "full with ...").
-    // What of the other loads was measured now (evidence/circuit-loads.ts knownA: a blind phase's at what the
+    // What of the other loads was measured now (evidence/circuit-view.ts knownA: a blind phase's at what the
     // circuits below measured).
     const measuredA = view?.knownA ?? triple(0);
     const overloaded = GRID_PHASES.some(
