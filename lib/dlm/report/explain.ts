@@ -11,7 +11,7 @@ import { sessionEnergyWh } from '../evidence/observations';
 import type { ConnectorView } from '../parts';
 import { EPS, GRID_PHASES, round2, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
-import { chargersPowerLimitNowW, leftA, limitNowA, powerLimitNowW } from '../site/circuit';
+import { chargersPowerLimitNowW, countedA, leftA, limitNowA, powerLimitNowW } from '../site/circuit';
 import { describeSiteLimits, type SiteLimits } from '../site/limits';
 import type { Connector, Site } from '../site/model';
 import { english, given, type Reason, type Said, say, sayNames } from '../words';
@@ -246,7 +246,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     const demand = inputs.problem?.connectors[k];
     const limit = runtimes.of(connector).sent?.limitA ?? 0;
     return GRID_PHASES.map((p) =>
-      Math.max(demand?.floorA[p] ?? 0, demand?.phases.includes(p) ? limit : 0),
+      countedA(demand?.floorA[p] ?? 0, demand?.phases.includes(p) === true, limit),
     ) as Triple;
   });
   // What is held for chargers not under control (offline, or not reported yet): their own fallback.

@@ -88,6 +88,16 @@ export function circuitBudget(
   };
 }
 
+/**
+ * What a connector counts at on one phase of every circuit on its path: its limit where it loads
+ * the phase, never less than its floor there (what it draws whatever its limit: an offline charger,
+ * one that ignores its limit). The invariant checks the circuits by it, the summary shows it, the
+ * phase switch and the meter's subtraction of the chargers bound a connector by it.
+ */
+export function countedA(floorA: number, loads: boolean, limitA: number): number {
+  return Math.max(floorA, loads ? limitA : 0);
+}
+
 /** Circuit indexes, children before their parents (a circuit counts what its children count). */
 export function childrenFirst(circuits: readonly Circuit[]): number[] {
   const depth = (index: number): number => {
