@@ -4,7 +4,7 @@
  * order on every update. All time comes from the injected Clock; the same inputs at the same
  * times give the same outputs. Every update: (1) the observer (evidence/) sees what each
  * connector does and how it counts, (2) the circuits stage counts the other loads per circuit
- * with each blind meter's fallback (evidence/circuit-loads.ts), (3) PV enable and disable
+ * with each blind meter's fallback (evidence/circuit-view.ts), (3) PV enable and disable
  * (modes/pv.ts), (4) `allocate` (allocation/, pure), (5) phase switches, (6) the update policy
  * and the invariant on exactly what goes out (control/), (7) the changed set-points go out,
  * decreases first, and the summary (report/last-update.ts). Before the observer, the modes
@@ -23,7 +23,7 @@ import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } fro
 import { decidePhaseSwitches } from './control/phase-switching';
 import { UpdatePolicy } from './control/policy';
 import { UpdateScheduler } from './control/scheduler';
-import { CircuitLoads } from './evidence/circuit-loads';
+import { CircuitLoads } from './evidence/circuit-view';
 import { Measurements } from './evidence/measurements';
 import { ConnectorObserver } from './evidence/observer';
 import { LearnedMemory, type LoadManagerMemoryStore } from './memory';

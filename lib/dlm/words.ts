@@ -133,7 +133,7 @@ export const REASON_WORDS = {
   siteLimit: { en: 'site limit', de: 'Standortgrenze' },
   unbalanceLimit: { en: 'unbalance limit of {circuit}', de: 'Schieflastgrenze von {circuit}' },
   pvSurplus: { en: 'PV surplus', de: 'PV-Überschuss' },
-  // Caps (evidence/observer.ts view, circuit-loads.ts, control/offline-fit.ts, modes/pv.ts).
+  // Caps (evidence/observer.ts view, circuit-view.ts, control/offline-fit.ts, modes/pv.ts).
   backendAllows: {
     en: "the operator's backend allows {amps} A",
     de: 'das Backend des Betreibers erlaubt {amps} A',

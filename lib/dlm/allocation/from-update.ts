@@ -1,19 +1,20 @@
 /**
  * Turns the stages' picture of one update into the pure allocator's problem: the keep order
- * (priority, the shedding rule, configuration order), each circuit's capacity (its limit, the site
- * limits, headroom and other loads) and each connector's demand (with why it does not want
- * current, for the reasons).
+ * (priority, the shedding rule, configuration order), each circuit's capacity (site/circuit.ts
+ * `circuitBudget` over the other loads the circuits stage counted, less what the cars' overshoot
+ * needs kept) and each connector's demand (with why it does not want current, for the reasons).
  */
 
 import { carYields } from '../evidence/car-minimum';
 import { chargerStepA, noteChargerStep } from '../evidence/charger-step';
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { shareSurplusWithPlans } from '../evidence/departure';
 import { keptForOvershoot } from '../evidence/overshoot';
 import type { PvSummary } from '../modes/pv-surplus';
 import type { ConnectorView } from '../parts';
 import { type GridPhase, NO_FLOOR, onePhaseConductors, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
+import { circuitBudget, limitNowA } from '../site/circuit';
 import type { SiteLimits } from '../site/limits';
 import type { Connector, Site } from '../site/model';
 import { say, sayStatus } from '../words';
@@ -98,32 +99,21 @@ export function buildProblem(
   const circuits = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
-    const limitA = view?.limitA ?? circuit.limitA;
-    const otherA = view?.otherA ?? NO_FLOOR;
-    const headroomA = circuit.headroomA;
-    const capacityA: Triple = [
-      limitA[0] - headroomA[0] - otherA[0],
-      limitA[1] - headroomA[1] - otherA[1],
-      limitA[2] - headroomA[2] - otherA[2],
-    ];
+    // What its limits now leave beside its other loads as the circuits stage counted them (the
+    // circuit's own rule: site/circuit.ts); a circuit not counted yet has its limit and no other loads.
+    const budget = circuitBudget(
+      circuit,
+      override,
+      view?.limitA ?? limitNowA(circuit, override),
+      view?.otherA ?? NO_FLOOR,
+      view?.otherW ?? 0,
+      site.voltageV,
+    );
     // The cars' overshoot (evidence/overshoot.ts), on every circuit above them however it is
     // metered: a meter that counts the chargers takes a car's learned overshoot for the car's, not
     // for other loads (evidence/charger-draw.ts), so it is kept here, for the set-points given now.
-    if (overshooting) keepForOvershoot(circuit.connectorIndexes, views, runtimes, site, capacityA);
-    // The lower of its own power limit and a site limit's, either may be missing.
-    const ownW = circuit.powerLimitW;
-    const overrideW = override?.powerLimitW?.value;
-    const limitW =
-      ownW === undefined ? overrideW : overrideW === undefined ? ownW : Math.min(ownW, overrideW);
-    const headroomW = (headroomA[0] + headroomA[1] + headroomA[2]) * site.voltageV;
-    const capacityW =
-      limitW === undefined ? Number.POSITIVE_INFINITY : limitW - headroomW - (view?.otherW ?? 0);
-    return {
-      capacityA,
-      capacityW,
-      chargersCapacityW: override?.chargersPowerLimitW?.value ?? Number.POSITIVE_INFINITY,
-      unbalanceLimitA: circuit.unbalanceLimitA ?? Number.POSITIVE_INFINITY,
-    };
+    if (overshooting) keepForOvershoot(circuit.connectorIndexes, views, runtimes, site, budget.capacityA);
+    return budget;
   });
   let anyPlan = false;
   for (let k = 0; k < site.connectors.length; k++) {

@@ -5,6 +5,7 @@
  */
 
 import { GRID_PHASES, type GridPhase, phaseMask, type Triple } from '../phases';
+import { countedA } from '../site/circuit';
 import type { AllocationProblem } from './allocate';
 
 export interface InvariantViolation {
@@ -76,17 +77,17 @@ export function checkAllocation(
     const isControlled = !(limit <= TOLERANCE);
     const loads = phaseMask(demand.phases);
     const floorA = floorsA?.[k] ?? demand.floorA;
-    const counted0 = Math.max(floorA[0], loads & 1 ? limit : 0);
-    const counted1 = Math.max(floorA[1], loads & 2 ? limit : 0);
-    const counted2 = Math.max(floorA[2], loads & 4 ? limit : 0);
+    const counted0 = countedA(floorA[0], (loads & 1) !== 0, limit);
+    const counted1 = countedA(floorA[1], (loads & 2) !== 0, limit);
+    const counted2 = countedA(floorA[2], (loads & 4) !== 0, limit);
     let unbalanced0 = 0;
     let unbalanced1 = 0;
     let unbalanced2 = 0;
     if (anyUnbalanceLimit) {
       const unbalancedOn = demand.unbalancePhases ? phaseMask(demand.unbalancePhases) : loads;
-      unbalanced0 = Math.max(floorA[0], unbalancedOn & 1 ? limit : 0);
-      unbalanced1 = Math.max(floorA[1], unbalancedOn & 2 ? limit : 0);
-      unbalanced2 = Math.max(floorA[2], unbalancedOn & 4 ? limit : 0);
+      unbalanced0 = countedA(floorA[0], (unbalancedOn & 1) !== 0, limit);
+      unbalanced1 = countedA(floorA[1], (unbalancedOn & 2) !== 0, limit);
+      unbalanced2 = countedA(floorA[2], (unbalancedOn & 4) !== 0, limit);
     }
     // A connector that counts 0 everywhere and is not controlled adds nothing (x + 0 is x).
     if (

@@ -1,23 +1,13 @@
 /**
  * The allocation problem and its answer: what the caller of `allocate` gives (each circuit's
- * budget, each connector's demand) and gets (a limit per connector and what bound it), and how a
- * problem with values that are not numbers is read on its safe side.
+ * budget, as site/circuit.ts makes it, and each connector's demand) and gets (a limit per connector
+ * and what bound it), and how a problem with values that are not numbers is read on its safe side.
  */
 import type { GridPhase, Triple } from '../phases';
+import type { CircuitBudget } from '../site/circuit';
 
-export interface CircuitBudget {
-  /**
-   * What the connectors below may use per grid phase: limit − headroom − counted other loads.
-   * Negative when the loads we do not control already exceed the limit.
-   */
-  capacityA: Triple;
-  /** Power the connectors below may use (power limit − other loads' power), W; Infinity for none. */
-  capacityW: number;
-  /** Limit on the connectors' own power below this circuit (a site limit such as §14a), W; Infinity for none. */
-  chargersCapacityW: number;
-  /** Largest phase difference the connectors' load below may cause, A; Infinity for none. */
-  unbalanceLimitA: number;
-}
+/** Each circuit's constraints: what its limits leave the connectors below (site/circuit.ts, the circuit's home). */
+export type { CircuitBudget } from '../site/circuit';
 
 export interface ConnectorDemand {
   /** Circuit indexes from the connector's own circuit up to its root. */

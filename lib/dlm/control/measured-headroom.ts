@@ -11,7 +11,7 @@
  * minimum; what is checked here lets the rise after it, and every later one, go in one step:
  * - the connector's own charger showed that it follows: its newest reading, after its start, at its
  *   set-point (within the overdraw tolerance), no phase above;
- * - every circuit on the connector's path has its headroom measured (evidence/circuit-loads.ts
+ * - every circuit on the connector's path has its headroom measured (evidence/circuit-view.ts
  *   `CircuitView.measured`: no fallback, fresh and plausible, a meter that counts the chargers read
  *   with nothing open below it and nothing changed since);
  * - on each of those circuits the other loads, the connectors whose draw is known at what they are
@@ -24,7 +24,7 @@
  * held for it: control/pending-decreases.ts). Measured: a car alone in a 63 A zone with 55 A free
  * got 6 A, 21 A after 30 s and its 32 A after 60 s; now 6 A, then 32 A at its first reading.
  */
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { READING_STAMP_SLACK_MS } from '../evidence/decrease-settle';
 import { CONFIRMED_EPS_A } from '../evidence/follow-from';
 import type { DrawSample } from '../evidence/measurements';

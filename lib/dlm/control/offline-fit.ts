@@ -23,6 +23,7 @@ import { outOfService } from '../evidence/uncontrolled';
 import type { ConnectorView } from '../parts';
 import { conductorsOf, GRID_PHASES, type GridPhase, type Triple } from '../phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
+import { leftA } from '../site/circuit';
 import { round1 } from '../site/fields';
 import type { Circuit, Connector, Site } from '../site/model';
 import {
@@ -294,7 +295,7 @@ function allocationHolds(
     const view = circuitViews[circuit.index];
     const r = room[circuit.index];
     if (!view || !r) continue;
-    const shared = (p: GridPhase) => view.limitA[p] - circuit.headroomA[p] - view.otherA[p];
+    const shared = (p: GridPhase) => leftA(circuit, view.limitA, p, view.otherA[p]);
     if (GRID_PHASES.every((p) => shared(p) <= r[p] + 1e-6)) free.push(circuit.index);
   }
   return free;

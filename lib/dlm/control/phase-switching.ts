@@ -20,6 +20,7 @@ import {
   triple,
 } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
+import { countedA } from '../site/circuit';
 import type { Site } from '../site/model';
 
 /** What the decision looks at: this update's site, records and connector views. */
@@ -70,9 +71,9 @@ export function decidePhaseSwitches(
       for (const p of GRID_PHASES) {
         const own = demand.phases.includes(p);
         const row = usage[c];
-        if (row) row[p] += Math.max(demand.floorA[p], own ? limit : 0);
+        if (row) row[p] += countedA(demand.floorA[p], own, limit);
         const flight = usageInFlight[c];
-        if (flight) flight[p] += Math.max(demand.floorA[p], own ? inFlight : 0);
+        if (flight) flight[p] += countedA(demand.floorA[p], own, inFlight);
       }
     }
   });

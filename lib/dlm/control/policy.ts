@@ -13,7 +13,7 @@ import type { AllocationProblem, ConnectorAllocation } from '../allocation/alloc
 import { checkAllocation } from '../allocation/invariant';
 import { noteChange } from '../evidence/charger-draw';
 import { chargerStepA } from '../evidence/charger-step';
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { expectDecrease, notePassed } from '../evidence/decrease-settle';
 import { remember } from '../evidence/measurements';
 import { startMinimumTimes } from '../evidence/minimum-times';
@@ -34,7 +34,7 @@ export interface PolicyContext {
   site: Site;
   runtimes: ConnectorRuntimes;
   views: readonly ConnectorView[];
-  /** The circuits as the circuits stage saw them (evidence/circuit-loads.ts): whose headroom is measured. */
+  /** The circuits as the circuits stage saw them (evidence/circuit-view.ts): whose headroom is measured. */
   circuitViews?: readonly CircuitView[];
 }
 

@@ -25,6 +25,7 @@
 import type { ConnectorView } from '../parts';
 import { type GridPhase, phaseMask, type Triple, toGrid, triple } from '../phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
+import { countedA } from '../site/circuit';
 import type { Circuit, Connector, Site } from '../site/model';
 import { drawSince, type MeterRuntime } from './measurements';
 import type { ChargerReading } from './meter-plausibility';
@@ -148,7 +149,7 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
     const loads = phaseMask(view.gridPhases);
     for (let p = 0; p < 3; p++) {
       const phase = p as GridPhase;
-      const allowed = Math.max(loads & (1 << p) ? sentLimit : 0, view.floorA[phase]);
+      const allowed = countedA(view.floorA[phase], (loads & (1 << p)) !== 0, sentLimit);
       const atLeast = Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
       subtract[phase] += atLeast;
       surely[phase] += surelyGrid ? Math.min(atLeast, surelyGrid[phase]) : atLeast;

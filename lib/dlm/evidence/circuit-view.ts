@@ -1,18 +1,25 @@
 /**
- * One circuit's view in an update (`CircuitView`): its other loads per phase from its meter, its
- * children and what the chargers below drew, and while its meter is blind, its fallback. The
- * circuits and fail-safe stage (circuit-loads.ts) owns the order, the peaks and the notes on each
- * meter and calls `viewCircuit` per circuit, children first.
+ * Circuits and fail-safe stage: each circuit now, as the readings show it (`CircuitView`): its
+ * limit now and its other loads per phase (what the load manager does not control), children
+ * first, from each circuit's meter minus what the chargers below drew, time-aligned with the
+ * meter's reading; and while a meter is blind (stale, never read, implausible), its fallback (an
+ * assumed other load, a per-connector cap), logged when it starts and ends. `CircuitLoads` owns the
+ * circuit order, the peaks, the circuit views of the update and its notes on each meter;
+ * `viewCircuit` counts one circuit. The circuit's rules (its limit now, how its loads add to its
+ * children's, what its limits leave) are site/circuit.ts's; the allocation asks that module with
+ * these views.
  */
 import type { ModbusFault } from '../../contracts';
+import type { Logger } from '../../log';
 import type { ConnectorView } from '../parts';
 import { GRID_PHASES, type GridPhase, sum, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
+import { childrenFirst, limitNowA, withChildren, withChildrenA } from '../site/circuit';
 import type { SiteLimits } from '../site/limits';
 import type { Circuit, Site } from '../site/model';
-import { given, type Reason, type Said, say } from '../words';
+import { english, given, type Reason, type Said, say } from '../words';
 import { type ChargersDrew, chargersDrawBelow, explainRise, readingsBelow, settledAt } from './charger-draw';
-import { generationBelow, type SiteGeneration } from './generation';
+import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements, StaleNotice } from './measurements';
 import { implausibility } from './meter-plausibility';
 import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
@@ -36,7 +43,6 @@ export interface CircuitView {
   implausible?: Reason;
   fallback?: Reason;
   connectorCapA?: number;
-  overloaded: boolean;
   /**
    * Whether what is free below this circuit is measured, not believed: no fallback in force, every
    * circuit below measured too, and, for a meter that counts the chargers, its newest reading on
@@ -67,6 +73,114 @@ export interface Below {
   measured: boolean;
 }
 
+export class CircuitLoads {
+  /** Circuit indexes, children before their parents. */
+  private order: number[] = [];
+  private current: CircuitView[] = [];
+  private startedAtMs: number | undefined;
+  /** What the site may generate (decided once per site): evidence/generation.ts. */
+  private generation: SiteGeneration = 'none';
+  /** The most each circuit's other loads have drawn (what a blind meter counts them at). */
+  readonly peaks = new OtherLoadPeaks();
+  /** Circuit indexes with a meter somewhere below them (whose own part is learned apart). */
+  private meteredBelow = new Set<number>();
+
+  constructor(private readonly logger: Logger) {}
+
+  /** The circuit views of the last update, by circuit index. */
+  get views(): readonly CircuitView[] {
+    return this.current;
+  }
+
+  /** A new or replaced site: the order in which circuits are counted (children first). */
+  adopt(site: Site): void {
+    this.order = childrenFirst(site.circuits);
+    this.generation = siteGeneration(site);
+    this.meteredBelow = new Set();
+    for (const circuit of site.circuits) {
+      if (!circuit.meter) continue;
+      for (let up = circuit.parentIndex; up !== undefined; up = site.circuits[up]?.parentIndex)
+        this.meteredBelow.add(up);
+    }
+  }
+
+  /** The other loads of every circuit, children first (a circuit counts what its children count). */
+  update(context: CircuitContext, now: number): readonly CircuitView[] {
+    const views: CircuitView[] = [];
+    for (const c of this.order) {
+      const circuit = context.site.circuits[c];
+      if (!circuit) continue;
+      const below: Below = {
+        a: triple(0),
+        knownA: triple(0),
+        w: 0,
+        metered: this.meteredBelow.has(c),
+        measured: true,
+      };
+      for (const child of circuit.childIndexes) {
+        const view = views[child];
+        if (!view) continue;
+        if (!view.measured) below.measured = false;
+        for (const p of GRID_PHASES) {
+          below.a[p] += view.otherA[p];
+          below.knownA[p] += view.knownA[p];
+        }
+        below.w += view.otherW;
+      }
+      views[c] = viewCircuit(context, circuit, now, below, this.peaks, this.generation);
+    }
+    this.current = views;
+    return views;
+  }
+
+  /** A stale circuit's per-connector fallback caps every connector below it. */
+  capConnectors(site: Site, views: readonly ConnectorView[]): void {
+    // Usually no meter is stale: then nothing is capped (no pass over every connector's path).
+    if (!this.current.some((view) => view?.connectorCapA !== undefined)) return;
+    site.connectors.forEach((connector, k) => {
+      const view = views[k];
+      if (!view) return;
+      for (const c of connector.path) {
+        const circuitView = this.current[c];
+        if (circuitView?.connectorCapA !== undefined && circuitView.connectorCapA < view.capA) {
+          view.capA = circuitView.connectorCapA;
+          // The fallback itself leads the connector's reason (report/explain.ts): here only its cap.
+          view.capReason = [say('failSafeCap', { amps: circuitView.connectorCapA })];
+        }
+      }
+    });
+  }
+
+  /** Logs each meter that went stale or fresh since the last update; returns whether any did. */
+  logChanges(site: Site, measurements: Measurements, now: number): boolean {
+    let changed = false;
+    this.startedAtMs ??= now;
+    const startedAtMs = this.startedAtMs;
+    site.circuits.forEach((circuit, c) => {
+      if (!circuit.meter) return;
+      const meter = measurements.meter(circuit);
+      const view = this.current[c];
+      let status = view?.staleKey ?? 'fresh';
+      // Right after start no meter has answered yet: the fallback applies at once, but that is
+      // the normal start-up, logged as information; a warning follows if the meter stays silent.
+      const startingUp = status === 'never:012 stale:' && now - startedAtMs < circuit.meter.staleAfterMs;
+      if (startingUp) status = 'starting';
+      if (meter.status === status) return;
+      changed = true;
+      if (status === 'fresh') {
+        if (meter.status !== undefined && meter.status !== 'starting')
+          this.logger.info(`meter "${circuit.meter.source}" of ${circuit.name} is fresh again`);
+      } else if (startingUp) {
+        this.logger.info(
+          `${circuit.name}: waiting for the first reading; meanwhile ${view?.fallback ? english(view.fallback) : 'fallback'}`,
+        );
+      } else this.logger.warn(`${circuit.name}: ${view?.fallback ? english(view.fallback) : 'fallback'}`);
+      meter.status = status;
+    });
+    return changed;
+  }
+}
+
 /**
  * Other loads of one circuit, per phase. Without a meter: what its children count, plus the
  * configured `fallback.otherLoadA` (what its own other loads draw at most, since nothing measures
@@ -88,24 +202,23 @@ export function viewCircuit(
 ): CircuitView {
   const { site } = context;
   const { a: childA, w: childW } = below;
-  const limitA = context.siteLimits.limitA(circuit);
+  const limitA = limitNowA(circuit, context.siteLimits.of(circuit.id));
   if (!circuit.meter) {
     // No meter ever tells: its configured other loads (an estimate, as a blind meter's) count always.
     const estimateA = circuit.fallback.otherLoadA;
     return {
       limitA,
-      otherA: estimateA ? (GRID_PHASES.map((p) => childA[p] + estimateA[p]) as Triple) : childA,
+      otherA: estimateA ? withChildren(circuit, estimateA, childA) : childA,
       knownA: below.knownA,
       otherW: estimateA ? childW + sum(estimateA) * site.voltageV : childW,
       stale: false,
       staleKey: 'fresh',
-      overloaded: false,
       measured: below.measured,
     };
   }
   const meter = context.measurements.meter(circuit);
   const includes = circuit.meter.location === 'includesChargers';
-  const combine = (own: number, p: GridPhase) => (includes ? Math.max(own, childA[p]) : own + childA[p]);
+  const combine = (own: number, p: GridPhase) => withChildrenA(circuit, own, childA[p]);
   const source = [say('meterOf', { name: circuit.meter.source, circuit: circuit.name })];
   // One reading usually stamps every phase alike: what the chargers drew then, once per time.
   const drawnAt = new Map<number, ChargersDrew>();
@@ -229,7 +342,7 @@ export function viewCircuit(
     const measured =
       below.measured &&
       (!includes || GRID_PHASES.every((p) => settledAt(context, circuit, fresh[p], drewAt, p)));
-    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', overloaded: false, measured };
+    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', measured };
   }
   const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
   const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
@@ -274,7 +387,6 @@ export function viewCircuit(
     ...(implausible ? { implausible: implausible.why } : {}),
     fallback: [say('fallback', { why, whatList: parts })],
     connectorCapA: connectorLimitA,
-    overloaded: false,
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Whether a circuit meter's fresh reading is plausible: a meter that contradicts what the site
- * knows is as blind as a silent one (evidence/circuit-loads.ts counts its circuit as blind, and names why). One
+ * knows is as blind as a silent one (evidence/circuit-view.ts counts its circuit as blind, and names why). One
  * owner for the rules and their thresholds:
  * - **below the chargers**: a meter that counts the chargers reads less on a phase than the
  *   chargers below it draw by their own meters (a CT disconnected, a gateway's stuck cache);

@@ -1,6 +1,6 @@
 /**
  * The most each circuit's other loads have drawn, per phase: what a blind meter's circuit counts
- * them at (evidence/circuit-loads.ts) when no `fallback.otherLoadA` is configured. Learned from the meter's own
+ * them at (evidence/circuit-view.ts) when no `fallback.otherLoadA` is configured. Learned from the meter's own
  * readings while they are fresh and plausible, in hourly peaks over the last 24 hours that had
  * readings (so the daily peak is in it, and a meter blind for days keeps the last day it saw),
  * kept across restarts with the load manager's memory. Until a whole day has been learned, the
@@ -8,7 +8,7 @@
  * One owner: nobody else keeps what the other loads have drawn.
  */
 import type { GridPhase } from '../phases';
-import { blindIncluding } from '../site/offline-plan';
+import { blindIncluding } from '../site/circuit';
 
 const HOUR_MS = 3_600_000;
 /** The window the peak is taken over, hours that had readings. */

@@ -13,11 +13,12 @@
 import type { Logger } from '../../log';
 import { isObject } from '../../objects';
 import type { PriceCommand } from '../commands';
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { chosenMode } from '../evidence/preference-in-force';
 import { commandNumber } from '../inputs';
 import type { ConnectorView, PlanFigures } from '../parts';
 import type { ConnectorRuntimes } from '../runtime';
+import { leftA } from '../site/circuit';
 import { describeValue } from '../site/fields';
 import type { Connector, Site } from '../site/model';
 import { clockTime } from '../site/time-zone';
@@ -397,11 +398,11 @@ function freeA(context: PriceContext, connector: Connector, k: number): number {
     const circuit = context.site.circuits[c];
     const circuitView = context.circuitViews[c];
     if (!circuit) continue;
-    for (const p of phases) {
-      const limitA = circuitView?.limitA[p] ?? circuit.limitA[p] ?? 0;
-      const otherA = Math.max(0, circuitView?.otherA[p] ?? 0);
-      amps = Math.min(amps, limitA - (circuit.headroomA[p] ?? 0) - otherA);
-    }
+    for (const p of phases)
+      amps = Math.min(
+        amps,
+        leftA(circuit, circuitView?.limitA ?? circuit.limitA, p, Math.max(0, circuitView?.otherA[p] ?? 0)),
+      );
   }
   return Math.max(0, amps);
 }

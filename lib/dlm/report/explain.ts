@@ -4,13 +4,14 @@
  * stages' state; changes nothing.
  */
 import type { AllocationProblem, Bound, ConnectorAllocation } from '../allocation/allocate';
-import type { CircuitView } from '../evidence/circuit-loads';
+import type { CircuitView } from '../evidence/circuit-view';
 import { describePlan } from '../evidence/departure';
 import type { Measurements } from '../evidence/measurements';
 import { sessionEnergyWh } from '../evidence/observations';
 import type { ConnectorView } from '../parts';
 import { EPS, GRID_PHASES, round2, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
+import { chargersPowerLimitNowW, countedA, leftA, limitNowA, powerLimitNowW } from '../site/circuit';
 import { describeSiteLimits, type SiteLimits } from '../site/limits';
 import type { Connector, Site } from '../site/model';
 import { english, given, type Reason, type Said, say, sayNames } from '../words';
@@ -245,7 +246,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     const demand = inputs.problem?.connectors[k];
     const limit = runtimes.of(connector).sent?.limitA ?? 0;
     return GRID_PHASES.map((p) =>
-      Math.max(demand?.floorA[p] ?? 0, demand?.phases.includes(p) ? limit : 0),
+      countedA(demand?.floorA[p] ?? 0, demand?.phases.includes(p) === true, limit),
     ) as Triple;
   });
   // What is held for chargers not under control (offline, or not reported yet): their own fallback.
@@ -266,10 +267,11 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     for (const k of circuit.connectorIndexes) {
       for (const p of GRID_PHASES) chargersA[p] += counted[k]?.[p] ?? 0;
     }
+    const override = context.siteLimits.of(circuit.id);
     const otherA = view?.otherA ?? triple(0);
-    const limitA = view?.limitA ?? circuit.limitA;
+    const limitA = view?.limitA ?? limitNowA(circuit, override);
     const loadA = GRID_PHASES.map((p) => round2(otherA[p] + chargersA[p])) as Triple;
-    const availableA = GRID_PHASES.map((p) => round2(limitA[p] - circuit.headroomA[p] - loadA[p])) as Triple;
+    const availableA = GRID_PHASES.map((p) => round2(leftA(circuit, limitA, p, loadA[p]))) as Triple;
     const reservedA = triple(0);
     for (const k of circuit.connectorIndexes) {
       for (const p of GRID_PHASES) reservedA[p] += reserved[k]?.[p] ?? 0;
@@ -278,13 +280,13 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
     // loads are assumed at (the whole limit before its first reading, a learned peak, a configured
     // fallback) is no measurement, and reservations for chargers not under control that fill the
     // circuit are none either: both are named instead (the fallback, "full with ...").
-    // What of the other loads was measured now (evidence/circuit-loads.ts knownA: a blind phase's at what the
+    // What of the other loads was measured now (evidence/circuit-view.ts knownA: a blind phase's at what the
     // circuits below measured).
     const measuredA = view?.knownA ?? triple(0);
     const overloaded = GRID_PHASES.some(
       (p) =>
         measuredA[p] + circuit.headroomA[p] > limitA[p] + EPS ||
-        limitA[p] - circuit.headroomA[p] - measuredA[p] - chargersA[p] + reservedA[p] < -0.05,
+        leftA(circuit, limitA, p, measuredA[p]) - chargersA[p] + reservedA[p] < -0.05,
     );
     const fullOfReservations =
       !overloaded && GRID_PHASES.some((p) => reservedA[p] > 0 && (availableA[p] ?? 0) < 0.05);
@@ -311,7 +313,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
         });
       problems.push([say('fullOfReserved', { circuit: circuit.name, held })]);
     }
-    const override = context.siteLimits.of(circuit.id);
+    const powerLimitW = powerLimitNowW(circuit, override);
+    const chargersPowerLimitW = chargersPowerLimitNowW(override);
     const unbalance = Math.max(...chargersA) - Math.min(...chargersA);
     return {
       id: circuit.id,
@@ -324,17 +327,8 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       chargersA: chargersA.map(round2) as Triple,
       loadA,
       availableA,
-      ...(circuit.powerLimitW !== undefined || override?.powerLimitW !== undefined
-        ? {
-            powerLimitW: Math.min(
-              circuit.powerLimitW ?? Number.POSITIVE_INFINITY,
-              override?.powerLimitW?.value ?? Number.POSITIVE_INFINITY,
-            ),
-          }
-        : {}),
-      ...(override?.chargersPowerLimitW !== undefined
-        ? { chargersPowerLimitW: override.chargersPowerLimitW.value }
-        : {}),
+      ...(powerLimitW === undefined ? {} : { powerLimitW }),
+      ...(chargersPowerLimitW === undefined ? {} : { chargersPowerLimitW }),
       unbalanceA: round2(unbalance),
       ...(circuit.unbalanceLimitA === undefined ? {} : { unbalanceLimitA: circuit.unbalanceLimitA }),
       ...(circuit.meter

@@ -1,14 +1,15 @@
 /**
  * Site-limits stage: the limits a command sets on a circuit for a while (a §14a limit on the
  * chargers' power, a tariff's current or power limit), each kind set and expiring on its own, kept
- * by circuit id across a replaced site. Others ask it for the limits in force on a circuit.
+ * by circuit id across a replaced site. Others ask it for the limits in force on a circuit; what
+ * they make of a circuit's limits now is site/circuit.ts's.
  */
 import type { Logger } from '../../log';
 import type { DlmCommand } from '../commands';
 import { commandNumber } from '../inputs';
-import type { GridPhase, Triple } from '../phases';
+import type { Triple } from '../phases';
 import { describeValue, phaseLimitOf } from './fields';
-import type { Circuit, Site } from './model';
+import type { Site } from './model';
 
 /** One limit a command set on a circuit, with its own end. */
 export interface TimedLimit<T> {
@@ -33,14 +34,6 @@ export class SiteLimits {
   /** The limits in force on the circuit, if any. */
   of(circuitId: string): SiteLimit | undefined {
     return this.limits.get(circuitId);
-  }
-
-  /** The circuit's current limit per phase: its own, lowered by a site limit in force. */
-  limitA(circuit: Circuit): Triple {
-    const override = this.limits.get(circuit.id)?.limitA?.value;
-    return override
-      ? (circuit.limitA.map((l, p) => Math.min(l, override[p as GridPhase])) as Triple)
-      : [...circuit.limitA];
   }
 
   /** Drops the limits whose end has come. */

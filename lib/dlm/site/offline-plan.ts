@@ -10,6 +10,7 @@
  * them on the configuration, the load manager (control/offline-fit.ts) on what the chargers confirmed.
  */
 import { conductorsOf, GRID_PHASES, type GridPhase, type Triple, triple } from '../phases';
+import { blindIncluding, childrenFirst, leftA, withChildrenA } from './circuit';
 import type { Circuit, Connector } from './model';
 
 /** Below this, two currents are the same (the plan adds whole amps and learned tenths). */
@@ -23,33 +24,14 @@ function phasesLoaded(connector: Connector): readonly GridPhase[] {
   return conductorsOf(connector);
 }
 
-/** Circuit indexes, children before their parents. */
-function childrenFirst(circuits: readonly Circuit[]): number[] {
-  const depth = (index: number): number => {
-    const parent = circuits[index]?.parentIndex;
-    return parent === undefined ? 0 : 1 + depth(parent);
-  };
-  return circuits.map((c) => c.index).sort((a, b) => depth(b) - depth(a) || a - b);
-}
-
-/**
- * What a blind meter that counts the circuits below it (`includesChargers`) counts its other loads
- * at on a phase: the most it read (`whole`), never less than what the circuits below count now
- * (`belowA`) plus the most its own part drew (`ownPartA`): two peaks it never saw at the same time
- * still add up. Without a learned own part, what is below plus the whole (the safe side). With no
- * meter below (`belowA` 0 and no own part), the most it read.
- */
-export function blindIncluding(whole: number, belowA: number, ownPartA: number | undefined): number {
-  return Math.max(whole, belowA + (ownPartA ?? whole));
-}
-
 /**
  * The other loads each circuit carries while ampflow is gone, per phase: its meter's level (`own`,
  * per circuit with a meter: the learned peak, else the configured `fallback.otherLoadA`, else 0)
- * combined with its children's as evidence/circuit-loads.ts combines them for a blind meter (no meter: the
- * children's plus its configured `fallback.otherLoadA`; a meter that includes the chargers sees the children's loads too, at least what they
- * count plus its own part (`ownPart`, `blindIncluding` below, which evidence/other-load-peaks.ts counts a blind meter by too), or without `ownPart`
- * the larger of the two; one of the other loads only adds them).
+ * combined with its children's by the circuit's rule (site/circuit.ts `withChildrenA`: no meter, the
+ * children's plus its configured `fallback.otherLoadA`; a meter that includes the chargers sees the
+ * children's loads too, at least what they count, and with `ownPart` what they count plus its own
+ * part, `blindIncluding`, as evidence/other-load-peaks.ts counts a blind meter; one of the other
+ * loads only adds them).
  */
 export function otherLoadsOffline(
   circuits: readonly Circuit[],
@@ -64,20 +46,23 @@ export function otherLoadsOffline(
     for (const child of circuit.childIndexes)
       for (const p of GRID_PHASES) childA[p] += result[child]?.[p] ?? 0;
     result[c] = GRID_PHASES.map((p) => {
-      if (!circuit.meter) return childA[p] + (circuit.fallback.otherLoadA?.[p] ?? 0);
+      if (!circuit.meter) return withChildrenA(circuit, circuit.fallback.otherLoadA?.[p] ?? 0, childA[p]);
       const mine = own(circuit, p);
-      if (circuit.meter.location !== 'includesChargers') return mine + childA[p];
-      return ownPart ? blindIncluding(mine, childA[p], ownPart(circuit, p)) : Math.max(mine, childA[p]);
+      if (circuit.meter.location === 'includesChargers' && ownPart)
+        return blindIncluding(mine, childA[p], ownPart(circuit, p));
+      return withChildrenA(circuit, mine, childA[p]);
     }) as Triple;
   }
   return result;
 }
 
-/** What each circuit has left per phase for the connectors' fallbacks: limit − headroom − other loads. */
+/**
+ * What each circuit has left per phase for the connectors' fallbacks: its configured limit (not
+ * lowered by a site limit) − headroom − other loads (site/circuit.ts `leftA`).
+ */
 export function budgets(circuits: readonly Circuit[], otherA: readonly Triple[]): Triple[] {
   return circuits.map(
-    (circuit, c) =>
-      GRID_PHASES.map((p) => circuit.limitA[p] - circuit.headroomA[p] - (otherA[c]?.[p] ?? 0)) as Triple,
+    (circuit, c) => GRID_PHASES.map((p) => leftA(circuit, circuit.limitA, p, otherA[c]?.[p] ?? 0)) as Triple,
   );
 }
 
@@ -197,7 +182,7 @@ export function offlineSums(
     for (const p of GRID_PHASES) {
       const connectorsA = onPhase[c]?.[p] ?? 0;
       const other = otherA[c]?.[p] ?? 0;
-      const availableA = circuit.limitA[p] - circuit.headroomA[p];
+      const availableA = leftA(circuit, circuit.limitA, p);
       const totalA = connectorsA + other;
       const sum: OfflineSum = {
         circuit: c,

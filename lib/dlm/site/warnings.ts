@@ -4,7 +4,8 @@
  * (validateSite's problems refuse a site; these only say.)
  */
 
-import { conductorsOf, triple } from '../phases';
+import { conductorsOf, type GridPhase, triple } from '../phases';
+import { leftA } from './circuit';
 import { type ProblemSink, round1 } from './fields';
 import type { Circuit, Connector, Site } from './model';
 import { budgets, chooseMinimum, offlineSums, otherLoadsOffline } from './offline-plan';
@@ -85,7 +86,7 @@ function warnAboutFallbacks(circuits: Circuit[], connectors: Connector[], warn: 
       for (const p of used) onPhase[p] += Math.max(limit, 0) >= connector.minA ? limit : 0;
     }
     onPhase.forEach((total, p) => {
-      const available = (circuit.limitA[p] ?? 0) - (circuit.headroomA[p] ?? 0);
+      const available = leftA(circuit, circuit.limitA, p as GridPhase);
       if (total > available) {
         warn(
           `circuit "${circuit.id}" fallback.connectorLimitA`,

@@ -1,0 +1,67 @@
+/**
+ * A circuit's limits and loads by its one rule (lib/dlm/site/circuit.ts, issue 47): what the
+ * chargers are given and what the summary says come from the same limit now and the same count.
+ */
+import assert from 'node:assert/strict';
+import { harness } from './support';
+
+describe("a circuit's limits and loads, one rule (site/circuit.ts)", () => {
+  let h: ReturnType<typeof harness>;
+  afterEach(() => h?.stop());
+
+  it("takes the lower of its own power limit and a site limit's, for the chargers and in the summary", () => {
+    h = harness({
+      circuits: [{ id: 'main', limitA: 63, powerLimitW: 22_080 }],
+      connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'main', maxA: 32 })),
+    });
+    h.start();
+    h.plugIn('A/1');
+    h.plugIn('B/1');
+    h.run(120_000);
+    // 22 080 W over two three-phase cars: 22 080 / 230 / 3 / 2 = 16 A each.
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+    h.manager.command({ type: 'siteLimit', powerLimitW: 8_280, durationMs: 600_000, reason: 'tariff' });
+    // 8 280 / 230 / 3 / 2 = 6 A each.
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [6, 6]);
+    assert.equal(h.manager.summary().circuits[0]?.powerLimitW, 8_280);
+    // A site limit above its own power limit lowers nothing.
+    h.manager.command({ type: 'siteLimit', powerLimitW: 40_000, durationMs: 600_000, reason: 'tariff' });
+    h.run(120_000);
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [16, 16]);
+    assert.equal(h.manager.summary().circuits[0]?.powerLimitW, 22_080);
+  });
+
+  it('counts what a meter of the other loads below reads once at a meter above that counts the chargers: it sees those loads too', () => {
+    h = harness({
+      circuits: [
+        { id: 'main', limitA: 40, meter: { source: 'main-meter', location: 'includesChargers' } },
+        {
+          id: 'zone',
+          parent: 'main',
+          limitA: 32,
+          meter: { source: 'zone-meter', location: 'otherLoadsOnly' },
+        },
+      ],
+      connectors: [{ chargePointId: 'A', circuit: 'zone' }],
+    });
+    h.obey('A/1');
+    // The house on the zone draws 10 A; the main meter reads it and the car.
+    h.feed(() => {
+      const carA = h.limit('A/1') ?? 0;
+      h.meter('zone-meter', [10, 10, 10]);
+      h.meter('main-meter', [10 + carA, 10 + carA, 10 + carA]);
+    });
+    h.start();
+    h.plugIn('A/1');
+    h.run(300_000);
+    const [main, zone] = h.manager.summary().circuits;
+    assert.deepEqual(
+      main?.otherA,
+      [10, 10, 10],
+      'the house once, not its 10 A added to the main meter’s 10 A',
+    );
+    assert.deepEqual(zone?.otherA, [10, 10, 10]);
+    // The zone's 32 A less the house: 22 A (with the house counted twice at main, 40 - 20 = 20 A).
+    assert.equal(h.limit('A/1'), 22);
+  });
+});
