@@ -116,7 +116,16 @@ export function runIdeal(
       const offersA =
         scenario.chargers?.[connector.key]?.rogue === true ? connector.maxA : connector.offlineA;
       const takesA = Math.min(offersA, car.ev.maxCurrentA ?? 16);
-      if (takesA < (car.ev.minCurrentA ?? 6)) continue;
+      if (takesA < (car.ev.minCurrentA ?? 6)) {
+        // A car that does not start at what the charger offers (its own minimum is above it) is
+        // held like no car: it may start at any moment (a car in SuspendedEV on its own timer, or
+        // whose minimum falls as its battery warms), and nothing can then bring this charger down;
+        // that it never does is the simulator's future, which the ideal does not use for a
+        // charger it cannot control, any more than when the next car arrives.
+        const circuit = own[connector.circuitIndex];
+        if (circuit) for (const p of connector.gridPhaseOf) circuit[p] += connector.offlineA;
+        continue;
+      }
       const drawA = takesA * (1 + (car.ev.overshootPercent ?? 0) / 100);
       const circuit = own[connector.circuitIndex];
       const phases = Math.min(car.ev.phases ?? 3, connector.phases);
