@@ -4,7 +4,7 @@
  * phase switches.
  */
 import { ManualClock } from '../lib/clock';
-import { LoadManager } from '../lib/dlm/load-manager';
+import { LoadManager, type LoadManagerMemoryStore } from '../lib/dlm/load-manager';
 import type { SiteConfig, Triple } from '../lib/dlm/site';
 import type { Logger } from '../lib/log';
 import { silentLogger } from '../lib/log';
@@ -62,13 +62,20 @@ export interface RunOptions {
   durationMs?: number;
   /** Called after every simulated second (for a test's own checks). */
   onStep?: (sim: SiteSimulator, manager: LoadManager) => void;
+  /** What the load manager kept across restarts (lib/dlm/memory.ts): read at its start, written at its stop. */
+  memory?: LoadManagerMemoryStore;
 }
 
 /** Runs a scenario closed-loop and collects its figures. */
 export function runScenario(scenario: Scenario, options: RunOptions = {}): ScenarioResult {
   const clock = new ManualClock(Date.UTC(2026, 5, 21) + scenario.startOfDayMs);
   const site = options.site ? options.site(structuredClone(scenario.site)) : scenario.site;
-  const manager = new LoadManager({ site, clock, logger: options.logger ?? silentLogger });
+  const manager = new LoadManager({
+    site,
+    clock,
+    logger: options.logger ?? silentLogger,
+    ...(options.memory ? { memory: options.memory } : {}),
+  });
   const sim = new SiteSimulator({
     clock,
     site: manager.site,

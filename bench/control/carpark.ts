@@ -145,3 +145,26 @@ function commonAreaLoads(random: () => number): LoadProfile {
     return load;
   };
 }
+
+/**
+ * The 25 hours before the measured day on its site (its chargers as measured, with the fleet's
+ * habits where drawn), no car: the common areas of the day drawn with the next seed (other lift
+ * runs), wrapped round the clock. A load manager that ran through them has learned a whole day of
+ * the other loads' peaks (evidence/other-load-peaks.ts: the hourly peaks of the last 24 hours,
+ * without the margin it adds while it has seen less), as a site that has run before has: its memory
+ * is kept across restarts (lib/dlm/memory.ts). `learnMs` shorter: less learned (a shortened day:
+ * tests, AMPFLOW_BENCH_TINY).
+ */
+export function dayBefore(measured: Scenario, seed: number, learnMs = 25 * HOUR_MS): Scenario {
+  const profile = carParkDay(seed + 1).scenario.otherLoads?.zone;
+  return {
+    ...measured,
+    name: `${measured.name}: the day before`,
+    startOfDayMs: measured.startOfDayMs - learnMs,
+    durationMs: learnMs,
+    otherLoads: profile
+      ? { zone: (atMs) => profile(((atMs % (24 * HOUR_MS)) + 24 * HOUR_MS) % (24 * HOUR_MS)) }
+      : {},
+    cars: [],
+  };
+}

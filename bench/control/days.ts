@@ -3,6 +3,7 @@
  * site simulator, sim/site-scenarios.ts `runScenario`) and through the ideal (ideal.ts), each
  * car's energy and starts counted alike (cars.ts), as a DayResult.
  */
+import type { LoadManagerMemory, LoadManagerMemoryStore } from '../../lib/dlm/load-manager';
 import { parseSite, type Triple } from '../../lib/dlm/site';
 import type { Population } from '../../sim/charger-habits';
 import type { Overload } from '../../sim/closed-loop';
@@ -10,7 +11,7 @@ import type { SiteSimulator } from '../../sim/site';
 import { DEFAULT_RESPONSE_DELAY_MS } from '../../sim/site-charger';
 import { homeLayout, pvHome, runScenario, type Scenario } from '../../sim/site-scenarios';
 import { PV_DAYS } from '../support/pv-days';
-import { CARPARK_SEED, carParkDay } from './carpark';
+import { CARPARK_SEED, carParkDay, dayBefore } from './carpark';
 import { CarLedger, carAt } from './cars';
 import type { DayResult } from './day-result';
 import { byBehaviour, type FleetDay, fleetArgument, fleetNotes, withFleet } from './fleet';
@@ -25,11 +26,14 @@ export function compareDay(
   notes: string[] = [],
   durationMs = scenario.durationMs,
   fleet?: FleetDay,
+  earlier?: Scenario,
 ): DayResult {
   const started = performance.now();
   const ledger = new CarLedger(scenario.cars);
   const uncontrolled = new UncontrolledDraws(scenario);
+  const memory = earlier ? learnedMemory(earlier) : undefined;
   const closed = runScenario(scenario, {
+    ...(memory ? { memory } : {}),
     durationMs,
     onStep: (sim) => {
       ledger.step(sim, 1000);
@@ -83,6 +87,24 @@ export function compareDay(
     wallSeconds: (performance.now() - started) / 1000,
     notes: allNotes,
   };
+}
+
+/**
+ * What a load manager that ran through `earlier` (a day before the measured one, on the same
+ * site) kept across its restart (lib/dlm/memory.ts: the other loads' peaks, the chargers' follow
+ * times): the shipped node keeps it in a file under the user directory (nodes/ampflow-dlm.ts), so
+ * a site that has run for a day starts every later day with it.
+ */
+function learnedMemory(earlier: Scenario): LoadManagerMemoryStore {
+  let kept: LoadManagerMemory | undefined;
+  const store: LoadManagerMemoryStore = {
+    load: () => kept,
+    save: (memory) => {
+      kept = structuredClone(memory);
+    },
+  };
+  runScenario(earlier, { memory: store });
+  return store;
 }
 
 /**
@@ -278,17 +300,19 @@ export const LOCAL_DAYS: readonly { name: string; defaultSeed: number; fleet?: t
 
 /**
  * Runs one of LOCAL_DAYS with `seed`; `durationMs` shortens it (tests); `fleet`: its chargers with
- * the habits it turns on, drawn with `seed` (carpark and home).
+ * the habits it turns on, drawn with `seed` (carpark and home). The car park's load manager starts
+ * with what it kept from the day before (carpark.ts `dayBefore`; as long as the day when shortened).
  */
 export function runLocalDay(name: string, seed: number, durationMs?: number, fleet?: Population): DayResult {
-  const run = (scenario: Scenario, notes: string[]) => {
-    if (!fleet) return compareDay(name, seed, scenario, notes, durationMs);
+  const run = (scenario: Scenario, notes: string[], earlier?: (measured: Scenario) => Scenario) => {
+    if (!fleet) return compareDay(name, seed, scenario, notes, durationMs, undefined, earlier?.(scenario));
     const day = withFleet(scenario, seed, fleet);
-    return compareDay(name, seed, day.scenario, notes, durationMs, day);
+    return compareDay(name, seed, day.scenario, notes, durationMs, day, earlier?.(day.scenario));
   };
   if (name === 'carpark') {
     const { scenario, notes } = carParkDay(seed);
-    return run(scenario, notes);
+    const learned = `the load manager starts with what it kept from ${durationMs === undefined ? 'the 25 h' : `${durationMs / 1000} s`} before (the common areas of seed ${seed + 1}'s day, no car)`;
+    return run(scenario, [...notes, learned], (measured) => dayBefore(measured, seed, durationMs));
   }
   if (name === 'home') {
     const scenario = homeLayout();

@@ -14,8 +14,8 @@
  * at what it takes), and a car that draws a share above its limit is given its limit less that share.
  * A charger that keeps its last limit when ampflow is gone is held by the rule every controller
  * that may stop must keep (control.holdKeptLimits): if it stopped now, what the keepers keep, the
- * chargers that ignore their limits and the other loads at their highest for the rest of the day
- * fit every breaker (the ideal knows that highest; the others' fallbacks it sets to 0 A).
+ * chargers that ignore their limits and the other loads at their highest of the day fit every
+ * breaker (the ideal knows that highest; the others' fallbacks it sets to 0 A).
  */
 import type { SetPoint } from '../../lib/contracts';
 import { type AllocationProblem, allocate, type ConnectorDemand } from '../../lib/dlm/allocation/allocate';
@@ -116,7 +116,16 @@ export function runIdeal(
       const offersA =
         scenario.chargers?.[connector.key]?.rogue === true ? connector.maxA : connector.offlineA;
       const takesA = Math.min(offersA, car.ev.maxCurrentA ?? 16);
-      if (takesA < (car.ev.minCurrentA ?? 6)) continue;
+      if (takesA < (car.ev.minCurrentA ?? 6)) {
+        // A car that does not start at what the charger offers (its own minimum is above it) is
+        // held like no car: it may start at any moment (a car in SuspendedEV on its own timer, or
+        // whose minimum falls as its battery warms), and nothing can then bring this charger down;
+        // that it never does is the simulator's future, which the ideal does not use for a
+        // charger it cannot control, any more than when the next car arrives.
+        const circuit = own[connector.circuitIndex];
+        if (circuit) for (const p of connector.gridPhaseOf) circuit[p] += connector.offlineA;
+        continue;
+      }
       const drawA = takesA * (1 + (car.ev.overshootPercent ?? 0) / 100);
       const circuit = own[connector.circuitIndex];
       const phases = Math.min(car.ev.phases ?? 3, connector.phases);
@@ -197,7 +206,7 @@ export function runIdeal(
       demand.maxA = maxA;
     }
     if (keeperHold && otherThrough && withIgnoring) {
-      const caps = keeperHold.caps(next, otherThrough, withIgnoring, order, demands);
+      const caps = keeperHold.caps(otherThrough, withIgnoring, order, demands);
       for (const [k, capA] of caps) {
         const demand = demands[k];
         const draws = 1 + (present[k]?.ev.overshootPercent ?? 0) / 100;
@@ -262,8 +271,11 @@ export function runIdeal(
  * The chargers that keep their last limit offline (sim faults `keepsLastLimit`) and the most each
  * may keep now, by the load manager's own arithmetic (lib/dlm/site/offline-plan.ts, as
  * control/offline-fit.ts uses it) with what it cannot know: each circuit's limit less headroom,
- * the other loads at their highest from now to the end of the day and what the chargers that
- * ignore their limits draw is left; each keeper whose car wants current gets its minimum in keep
+ * the other loads at their highest of the whole day and what the chargers that ignore their limits
+ * draw is left (the whole day, not what is left of it: a kept limit stays on the charger once the
+ * controller has stopped, until someone changes it, past the day's end into the same hours of the
+ * next day, whose loads repeat the day's; the load manager holds its keepers with the last 24
+ * hours' peaks, evidence/other-load-peaks.ts, for the same reason); each keeper whose car wants current gets its minimum in keep
  * order (on every phase its connector is wired with: the next car may use them all), the rest
  * shared evenly. Undefined without keepers.
  */
@@ -275,7 +287,6 @@ function keepersOffline(
 ):
   | {
       caps: (
-        elapsedMs: number,
         other: readonly Triple[],
         withIgnoring: readonly Triple[],
         order: readonly number[],
@@ -292,28 +303,25 @@ function keepersOffline(
       site,
       site.circuits.map((c) => [...(scenario.otherLoads?.[c.id]?.(timeOfDay) ?? [0, 0, 0])] as Triple),
     );
-  // The other loads through each circuit at their highest from each step to the end of the day:
-  // walked backwards once.
+  // The other loads through each circuit at their highest of the day.
   const steps = Math.ceil(durationMs / stepMs);
-  const ahead: Triple[][] = Array.from({ length: steps + 1 }, () => site.circuits.map(() => [0, 0, 0]));
-  for (let i = steps - 1; i >= 0; i--) {
+  const highest: Triple[] = site.circuits.map(() => [0, 0, 0]);
+  for (let i = 0; i < steps; i++) {
     const through = otherAt(scenario.startOfDayMs + (i + 1) * stepMs);
     site.circuits.forEach((_, c) => {
-      const later = ahead[i + 1]?.[c] ?? [0, 0, 0];
       const now = through[c] ?? [0, 0, 0];
-      (ahead[i] as Triple[])[c] = GRID_PHASES.map((p) => Math.max(later[p], now[p])) as Triple;
+      highest[c] = GRID_PHASES.map((p) => Math.max(highest[c]?.[p] ?? 0, now[p])) as Triple;
     });
   }
   return {
-    caps: (elapsedMs, other, withIgnoring, order, demands) => {
-      const i = Math.min(steps, Math.max(0, Math.round(elapsedMs / stepMs) - 1));
-      // The other loads at their highest ahead, and what the chargers that ignore their limits
+    caps: (other, withIgnoring, order, demands) => {
+      // The other loads at their highest, and what the chargers that ignore their limits
       // draw now (`withIgnoring` less `other`, the other loads alone): they draw it offline too.
       const offline = site.circuits.map(
         (circuit) =>
           GRID_PHASES.map(
             (p) =>
-              Math.max(0, ahead[i]?.[circuit.index]?.[p] ?? 0) +
+              Math.max(0, highest[circuit.index]?.[p] ?? 0) +
               Math.max(0, (withIgnoring[circuit.index]?.[p] ?? 0) - (other[circuit.index]?.[p] ?? 0)),
           ) as Triple,
       );

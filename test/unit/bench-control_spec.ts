@@ -301,6 +301,50 @@ describe('bench:control ideal', () => {
     assert.ok(Math.abs((drawA['NS/1'] ?? 0) - 16) < 1e-6, `NS/1 draws ${drawA['NS/1']} A`);
   });
 
+  it("has the ideal hold a car that does not start at a charger without SmartCharging like no car: at the charger's own fallback", () => {
+    // 40 A zone, other loads 10 A; a charger that rejects its limits offers its own 6 A to a car
+    // that needs 8 A: it never draws, but may start at any moment, so the breaker keeps its 6 A
+    // as for an arrival; the 32 A car beside it gets 40 - 10 - 6 = 24 A (30 A counted it at 0).
+    const scenario = oneCar({
+      limitA: 40,
+      otherA: [10, 10, 10],
+      remainingKWh: 20,
+      durationMs: 2 * MINUTE_MS,
+    });
+    scenario.site.connectors.push({ chargePointId: 'NS', circuit: 'zone', maxA: 16, offlineA: 6 });
+    scenario.chargers = { 'NS/1': { refusesLimits: 'reject' } };
+    const car = scenario.cars[0];
+    if (car) car.ev = { ...car.ev, maxCurrentA: 32 };
+    scenario.cars.push({
+      connector: 'NS/1',
+      arriveMs: 0,
+      ev: { phases: 3, maxCurrentA: 16, minCurrentA: 8, capacityKWh: 50 },
+    });
+    const ideal = runIdeal(scenario);
+    const drawA = Object.fromEntries(ideal.sim.chargerStats().map((c) => [c.key, c.drawW / 3 / 230]));
+    assert.equal(drawA['NS/1'], 0);
+    assert.ok(Math.abs((drawA['CP/1'] ?? 0) - 24) < 0.1, `CP/1 draws ${drawA['CP/1']} A`);
+  });
+
+  it("has the ideal hold a charger that keeps its last limit with the whole day's highest other loads, not only what is left of the day", () => {
+    // 40 A zone; the other loads 30 A for the first minute, then 10 A. Were the controller gone at
+    // 3 min, the kept limit would still be there at the same hour tomorrow: 40 - 30 = 10 A, not 30.
+    const scenario = oneCar({
+      limitA: 40,
+      otherA: [10, 10, 10],
+      remainingKWh: 20,
+      durationMs: 4 * MINUTE_MS,
+    });
+    const start = scenario.startOfDayMs;
+    scenario.otherLoads = {
+      zone: (atMs) => (atMs < start + MINUTE_MS ? [30, 30, 30] : [10, 10, 10]) as Triple,
+    };
+    scenario.chargers = { 'CP/1': { keepsLastLimit: true } };
+    const ideal = runIdeal(scenario);
+    const drawA = (ideal.sim.chargerStats()[0]?.drawW ?? 0) / 3 / 230;
+    assert.ok(Math.abs(drawA - 10) < 0.1, `the keeper draws ${drawA} A`);
+  });
+
   it('excuses as within the pace the seconds a charger without SmartCharging and the other loads alone put a breaker over', function () {
     this.timeout(10_000);
     // 40 A zone, other loads 10 A, a charger that rejects its limits with a 32 A car: 2 A over that

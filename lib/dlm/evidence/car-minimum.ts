@@ -12,8 +12,11 @@
  *   more than that: the learned minimum comes down to it.
  * - **It never started.** A car that has not charged this session and sits in SuspendedEV (it
  *   does not take what is offered) for its charger's follow time after a limit of `Y` (at least
- *   the minimum in force) may need more: its minimum becomes the next whole ampere above `Y`, one
- *   ampere per follow time, up to CAR_MINIMUM_PROBE_MAX_A. A car that does not start even then is
+ *   the minimum in force) may need more: its minimum becomes the second whole ampere above `Y`,
+ *   two amperes per follow time (the last step one), up to CAR_MINIMUM_PROBE_MAX_A. Each try
+ *   keeps its minimum from the others for a follow time while it takes nothing and is paused
+ *   after it where the zone is full, so two amperes a try halve those costs (a car that needs
+ *   7 A, 9 A or 12 A is taken at 8, 10 or 13 A: one ampere more than it needs). A car that does not start even then is
  *   full or waits for its own timer: it is asked no more this session and counts at the
  *   connector's minimum again (what it was offered before). Only in `fast` mode: a pv or minpv
  *   car is offered what the sun gives, never more to see whether it starts.
@@ -140,11 +143,14 @@ export function noteCarMinimum(
     // A pv or minpv car is offered what the sun gives, not more to see whether it starts.
     effectiveMode(site, connector, runtime) === 'fast'
   ) {
-    // It never started: ask one ampere more, while what it was offered is the minimum in force.
+    // It never started: ask two amperes more (one at the top), while what it was offered is the
+    // minimum in force.
     const inForceA = carMinimum(connector, runtime).minA;
     if (sentA + EPS < inForceA) return;
-    const nextA = Math.floor(sentA + EPS) + 1;
-    if (nextA > Math.min(CAR_MINIMUM_PROBE_MAX_A, connector.maxA) + EPS) {
+    const aboveA = Math.floor(sentA + EPS) + 1;
+    const topA = Math.min(CAR_MINIMUM_PROBE_MAX_A, connector.maxA);
+    const nextA = aboveA + 1 > topA + EPS ? aboveA : aboveA + 1;
+    if (nextA > topA + EPS) {
       session.probeDone = true;
       session.learnedMinA = undefined;
       session.notStartedAtA = undefined;
