@@ -81,6 +81,11 @@ export interface ConnectorView {
   sentA: number;
   neverConnected: boolean;
   resting: boolean;
+  /**
+   * Offered more than before within its charger's follow time: its car has not yet had the time to
+   * show whether it takes it (a SuspendedEV then says nothing of the car).
+   */
+  tryingRaise: boolean;
   sinceMs: number;
   energyWh: number;
 }
@@ -121,6 +126,7 @@ export function newView(): ConnectorView {
     sentA: 0,
     neverConnected: false,
     resting: false,
+    tryingRaise: false,
     sinceMs: Number.POSITIVE_INFINITY,
     energyWh: 0,
   };

@@ -18,6 +18,7 @@ import { type ConnectorRuntime, type ConnectorView, newView, type SessionRuntime
 import {
   ceilStep,
   conductorsOf,
+  EPS,
   type GridPhase,
   gridPhasesFor,
   maxKnown,
@@ -49,7 +50,14 @@ import {
 import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
 import { forgetPause, minimumTimes } from './minimum-times';
 import { sessionEnergyWh } from './observations';
-import { allowedAt, flagOverdraw, notRaisedAbove, type ObserverContext, observeOverdraw } from './overdraw';
+import {
+  allowedAt,
+  flagOverdraw,
+  followMsOf,
+  notRaisedAbove,
+  type ObserverContext,
+  observeOverdraw,
+} from './overdraw';
 import { noteOvershoot } from './overshoot';
 import { refuseSwitching, settlingAfterSwitch } from './phase-session';
 import { effectiveMode, effectivePriority } from './preference-in-force';
@@ -530,6 +538,10 @@ export class ConnectorObserver {
     view.sentA = sentLimit;
     view.neverConnected = neverConnected;
     view.resting = status === 'SuspendedEV';
+    // A car offered more than before takes its charger's follow time to show whether it takes it.
+    const raisedAtMs =
+      (runtime.previousSent?.limitA ?? 0) < sentLimit - EPS ? runtime.lastChangeAtMs : undefined;
+    view.tryingRaise = raisedAtMs !== undefined && now - raisedAtMs < followMsOf(site, runtime);
     view.sinceMs = session.startedAtMs ?? runtime.wantingSinceMs ?? Number.POSITIVE_INFINITY;
     view.energyWh = sessionEnergyWh(state);
     // Last: the plan reads the view's mode, phases, minimum and wanting.

@@ -346,6 +346,39 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       assert.equal(h.manager.summary().circuits[0]?.offline?.fits, true);
     });
 
+    it('two keepers whose cars need 7 A, room for one: the one started is given its charger’s follow time to show its car takes it, not held for the other at once (issue 45: two took turns at 6 A all afternoon and neither car drew)', () => {
+      // 10 A: one kept limit of 7 A or more fits if ampflow stops, two do not. Each car sits in
+      // SuspendedEV below 7 A. A car offered 6 A is SuspendedEV at once; sent to the end of the keep
+      // order for it, the started keeper was held for the other before its follow time could show
+      // anything, again and again, so neither car's minimum was ever learned.
+      const keys = ['A/1', 'B/1'];
+      const h = harness({ ...fortyAmps(keys), circuits: [{ id: 'zone', limitA: 10 }] });
+      h.start();
+      for (const key of keys) {
+        h.state(key, { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+        h.plugIn(key, {}, 'SuspendedEVSE');
+      }
+      const sent = new Map(keys.map((key) => [key, 0]));
+      let changes = 0;
+      h.feed(() => {
+        for (const key of keys) {
+          const limitA = h.limit(key) ?? 0;
+          if (limitA !== sent.get(key)) changes++;
+          sent.set(key, limitA);
+          if (limitA >= 7) h.draw(key, [limitA, limitA, limitA], 'Charging');
+          else h.draw(key, [0, 0, 0], limitA > 0 ? 'SuspendedEV' : 'SuspendedEVSE');
+        }
+      });
+      h.run(10 * 60_000);
+      const limits = keys.map((key) => h.limit(key) ?? 0);
+      const reasons = keys.map((key) => h.setPoint(key)?.reason ?? '');
+      assert.ok(
+        limits.some((a) => a >= 7),
+        `limits ${limits.join(', ')} A after ${changes} changes: ${reasons.join(' | ')}`,
+      );
+      assert.ok(changes <= 6, `${changes} changes of the limits: ${reasons.join(' | ')}`);
+    });
+
     /**
      * Ten keepers (limits at stack level 0: ABB Terra) charging in the car park; the common areas
      * drew 6.4 A on L2 for a minute (learned 8.4 A with the margin), then 3 A. Returns the sum of
