@@ -8,7 +8,7 @@ import { type GridPhase, sum, type Triple, toGrid, wiredPhases } from '../phases
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
 import type { Reason } from '../words';
-import type { RegisterRecord } from './energy-draw';
+import type { EnergyCount, RegisterRecord } from './energy-draw';
 
 /** Measurements kept per connector to compare a circuit meter's older reading with. */
 const DRAW_HISTORY = 6;
@@ -40,7 +40,16 @@ export interface DrawSample {
    * shows (what a judgement against its set-point takes, and its history keeps), `surelyA` what it
    * surely drew on each phase (evidence/energy-draw.ts), all the average since `fromMs`.
    */
-  energy?: { fromMs: number; leastA: PerPhase; surelyA: PerPhase };
+  energy?: {
+    fromMs: number;
+    leastA: PerPhase;
+    surelyA: PerPhase;
+    counts: readonly EnergyCount[];
+    /** The register's readings at `fromMs` and at the sample's time, and its step, Wh. */
+    fromWh: number;
+    wh: number;
+    stepWh: number;
+  };
 }
 
 /** The measurements part of a connector's record (written only here). */

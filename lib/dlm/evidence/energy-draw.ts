@@ -68,11 +68,27 @@ export interface EnergyDraw {
    * POPULATION=energyOnly PROPERTY_SEED=4601 PROPERTY_PATH=63).
    */
   surelyA: PerPhase;
+  /**
+   * Per plausible count of phases, the current on each of them, least and most (the register's
+   * step taken away and added): what the car drew if it is on that many (evidence/overdraw.ts asks
+   * whether one of them is its set-point).
+   */
+  counts: readonly EnergyCount[];
   /** The older reading's time: the draw is the average from then to `atMs`. */
   fromMs: number;
   atMs: number;
   /** The newer reading (identifies the derivation). */
   wh: number;
+  /** The older reading, and the finest step the session's readings show, Wh. */
+  fromWh: number;
+  stepWh: number;
+}
+
+/** A count of phases a register's delta is plausible on, and the current on each it gives. */
+export interface EnergyCount {
+  phases: number;
+  leastA: number;
+  mostA: number;
 }
 
 /** The register part of a connector's measurements (evidence/draws.ts DrawRecord). */
@@ -141,7 +157,14 @@ export function registerDraw(
     record.register = { point, stepWh, refusedKey: point.key };
     return undefined;
   }
-  const draw: EnergyDraw = { ...derived, fromMs: held.point.atMs, atMs: point.atMs, wh: point.wh };
+  const draw: EnergyDraw = {
+    ...derived,
+    fromMs: held.point.atMs,
+    atMs: point.atMs,
+    wh: point.wh,
+    fromWh: held.point.wh,
+    stepWh,
+  };
   record.register = {
     point,
     stepWh,
@@ -149,6 +172,23 @@ export function registerDraw(
     ...(held.refusedKey ? { refusedKey: held.refusedKey } : {}),
   };
   return draw;
+}
+
+/**
+ * Per plausible count of phases, the current on each that `fromWh` to `wh` over `elapsedMs` gives,
+ * the register's `stepWh` taken away and added (evidence/overdraw.ts judges a longer interval than
+ * one delta with it); undefined when no count is plausible.
+ */
+export function registerCounts(
+  site: Site,
+  connector: Connector,
+  deltaWh: number,
+  stepWh: number,
+  elapsedMs: number,
+): readonly EnergyCount[] | undefined {
+  if (!(elapsedMs > 0)) return undefined;
+  const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs;
+  return phaseCurrents(site, connector, powerW(deltaWh + stepWh), powerW(deltaWh - stepWh), false)?.counts;
 }
 
 /**
@@ -162,7 +202,7 @@ function phaseCurrents(
   mostW: number,
   leastW: number,
   onePhase: boolean,
-): { mostA: PerPhase; leastA: PerPhase; surelyA: PerPhase } | undefined {
+): { mostA: PerPhase; leastA: PerPhase; surelyA: PerPhase; counts: EnergyCount[] } | undefined {
   const it = connector.network === 'IT';
   const wired = wiredPhases(connector);
   const counts = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
@@ -170,11 +210,15 @@ function phaseCurrents(
   // Volts per ampere and phase for a car on `n` phases (on IT three phases carry √3·230·I).
   const volts = (n: number) => site.voltageV * (it && n === 3 ? Math.sqrt(3) : n);
   const mostA: PerPhase = [0, 0, 0];
+  const plausibleCounts: EnergyCount[] = [];
   let plausible = false;
   for (const n of counts) {
     if (leastW / volts(n) > bound) continue;
     plausible = true;
-    const amps = Math.min(mostW / volts(n), connector.maxA);
+    plausibleCounts.push({ phases: n, leastA: leastW / volts(n), mostA: mostW / volts(n) });
+    // At most what the rating and its tolerance let a car draw (the plausibility bound): capped at
+    // maxA, a car's overshoot above a 16 A offer was never counted (16.48 A read as 16 A, issue 45).
+    const amps = Math.min(mostW / volts(n), bound);
     for (let i = 0; i < n && i < wired.length; i++) mostA[i] = Math.max(mostA[i] ?? 0, amps);
   }
   if (!plausible) return undefined;
@@ -194,7 +238,7 @@ function phaseCurrents(
     }
     first = false;
   }
-  return { mostA, leastA, surelyA };
+  return { mostA, leastA, surelyA, counts: plausibleCounts };
 }
 
 /** The step a register value is a multiple of, Wh (1 for whole Wh; at most COARSEST_STEP_WH). */

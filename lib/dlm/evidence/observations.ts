@@ -73,6 +73,17 @@ export interface ObservedSession {
   /** How far its car draws above a steady set-point, a fraction of it (evidence/overshoot.ts); undefined: not seen. */
   overshoot?: number;
   /**
+   * Its energy register's newest delta, where no count of phases shows its car at its set-point
+   * and one puts more on a phase than the set-point allows: per grid phase the most any count puts
+   * there (evidence/overdraw.ts `registerBeyond`), what it is counted at until a delta shows it at
+   * its set-point.
+   */
+  registerBeyondA?: Triple;
+  /** The register's reading a settled set-point is judged from (evidence/overdraw.ts `registerBeyond`). */
+  registerAnchor?: { wh: number; atMs: number };
+  /** A settled interval of its register showed its car at its set-point this session. */
+  registerFollows?: true;
+  /**
    * A charger whose limit failed (evidence/uncontrolled.ts `noteUncontrolledDraw`): the most its
    * readings showed on a phase this session, and how many readings showed current.
    */
@@ -106,6 +117,9 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     limitIgnored: 0,
     ignoresLimit: undefined,
     overshoot: undefined,
+    registerBeyondA: undefined,
+    registerAnchor: undefined,
+    registerFollows: undefined,
     uncontrolledMostA: undefined,
     uncontrolledReadings: undefined,
   };

@@ -243,7 +243,15 @@ export class ConnectorObserver {
         true,
         Number.isFinite(receivedMs) ? Math.max(receivedMs, energy.atMs) : now,
         false,
-        { fromMs: energy.fromMs, leastA: energy.leastA, surelyA: energy.surelyA },
+        {
+          fromMs: energy.fromMs,
+          leastA: energy.leastA,
+          surelyA: energy.surelyA,
+          counts: energy.counts,
+          fromWh: energy.fromWh,
+          wh: energy.wh,
+          stepWh: energy.stepWh,
+        },
       );
     else forgetDraw(runtime);
     if (refusal) noteRefusal(runtime, refusal.why, now);
@@ -464,6 +472,12 @@ export class ConnectorObserver {
         return Math.max(value, idle ? highest : drew || 0);
       }) as Triple;
     }
+
+    // A register's delta that may mean more than the set-point allows (evidence/overdraw.ts
+    // `registerBeyond`): counted at the most it may mean on each phase.
+    const beyond = session.registerBeyondA;
+    if (beyond && !uncontrolled && !session.overdrawing)
+      floorA = floorA.map((value, p) => Math.max(value, beyond[p] ?? 0)) as Triple;
 
     let capA = connector.maxA;
     let capReason: Reason | undefined;

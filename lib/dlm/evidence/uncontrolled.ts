@@ -48,6 +48,17 @@ export function offlineReserve(
   return heldA > fallback.amps ? { amps: heldA, why } : fallback;
 }
 
+/**
+ * `amps` at most the connector's maxA, but never below what a reading showed (`measuredA`): a car
+ * draws a little above what it is offered (IEC 61851-1 lets it; issue 45's population up to 3 %),
+ * so a charger that takes no limits, offering its car its 16 A maxA, drew 16.48 A by its register;
+ * counted at 16 A, it put 0.48 A over a breaker for 135 s (POPULATION=…,overshoot,energyOnly
+ * PROPERTY_SEED=4611 PROPERTY_PATH=47).
+ */
+function withinRating(connector: Connector, amps: number, measuredA: number): number {
+  return Math.max(Math.min(connector.maxA, amps), measuredA);
+}
+
 /** What a charger draws on its own: its confirmed fallback profile (bounded by `offlineA`), else `offlineA`. */
 function ownFallback(connector: Connector, runtime: ConnectorRuntime): { amps: number; why: Reason } {
   const confirmed = runtime.state?.offlineFallback;
@@ -148,9 +159,10 @@ export function failureWords(failed: LimitFailure | undefined): Reason[number] {
  * session showed it), the most it drew this session plus a margin, or what it draws now if more;
  * before that, its fallback, the last limit it did confirm (still in force at the charger), or what
  * its car draws now (or drew at its one reading), whichever is the most (a car at a 32 A charger that takes 19 A was counted at
- * 32 A its whole session: issue 45's home layout). Above maxA only by what a reading showed (a car
- * 3 % above the 32 A it is offered; counted at it as an overdraw before a charger whose limit failed
- * was no longer judged as one: POPULATION overshoot PROPERTY_SEED=4601 PROPERTY_PATH=375).
+ * 32 A its whole session: issue 45's home layout). Never above maxA but by what a reading showed
+ * (`withinRating`: a car 3 % above the 32 A it is offered; counted at it as an overdraw before a
+ * charger whose limit failed was no longer judged as one: POPULATION overshoot PROPERTY_SEED=4601
+ * PROPERTY_PATH=375).
  */
 export function failedLimitReserve(
   connector: Connector,
@@ -166,7 +178,7 @@ export function failedLimitReserve(
     const withMarginA = mostA + Math.max(UNCONTROLLED_MARGIN_MIN_A, mostA * UNCONTROLLED_MARGIN);
     // What a reading showed is not capped at maxA (a car may draw a little above what it is
     // offered: 32.96 A at a 32 A charger); only the margin is.
-    const amps = Math.max(Math.min(connector.maxA, withMarginA), mostA, drawing);
+    const amps = withinRating(connector, Math.max(withMarginA, drawing), Math.max(mostA, drawing));
     return {
       amps,
       why: [
@@ -181,7 +193,7 @@ export function failedLimitReserve(
   const inForce = runtime.state?.limitInForce?.limitA ?? 0;
   // Its one reading so far, once it is no longer fresh, still counts (it is not judged as an
   // overdraw, evidence/overdraw.ts, whose count kept it before).
-  const amps = Math.max(Math.min(connector.maxA, Math.max(own.amps, inForce)), drawing, mostA ?? 0);
+  const amps = withinRating(connector, Math.max(own.amps, inForce, drawing), Math.max(drawing, mostA ?? 0));
   const what =
     amps === own.amps
       ? own.why
@@ -213,7 +225,7 @@ export function outOfService(runtime: ConnectorRuntime): boolean {
  * A connected charger caught drawing above its set-point twice in the session
  * (`session.ignoresLimit`, evidence/overdraw.ts): its limit does not hold it, so it draws what it does on its
  * own: its fallback, the most it was seen to draw this session, or what its car draws now, whichever
- * is the most. Never above maxA.
+ * is the most. Never above maxA but by what a reading showed (`withinRating`).
  */
 export function ignoredLimitReserve(
   connector: Connector,
@@ -226,7 +238,7 @@ export function ignoredLimitReserve(
   const own = ownFallback(connector, runtime);
   const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
-  const amps = Math.min(connector.maxA, Math.max(own.amps, drew, drawing));
+  const amps = withinRating(connector, Math.max(own.amps, drew, drawing), Math.max(drew, drawing));
   const what = amps === own.amps ? own.why : [draw?.energy ? say('whatRegisterShows') : say('whatItDraws')];
   const twice = say('caughtTwice', { drewA: (caught?.drewA ?? drew).toFixed(1), amps: caught?.limitA ?? 0 });
   return { amps, why: [say('notUnderControl', { why: [twice], what })] };

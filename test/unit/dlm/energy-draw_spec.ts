@@ -175,7 +175,9 @@ describe('dlm: a charger measured by its energy register', () => {
     h.plugIn('E/1');
     energyOnly(h, 'E/1', () => h.limit('E/1') ?? 0);
     h.run(60_000);
-    assert.equal(h.limit('E/1'), 32);
+    // Its register cannot show a car's overshoot: it is kept 3 % (evidence/overshoot.ts
+    // UNREAD_OVERSHOOT; 32 A before it was).
+    assert.equal(h.limit('E/1'), 31);
     h.plugIn('B/1');
     h.obey('B/1');
     // The register cannot tell a car on two phases still at 24 A from one on three at 16 A: the
@@ -183,11 +185,11 @@ describe('dlm: a charger measured by its energy register', () => {
     h.run(120_000);
     const summary = summaryOfE(h);
     assert.equal(summary?.overdrawing, undefined, JSON.stringify(summary));
-    assert.deepEqual([h.limit('E/1'), h.limit('B/1')], [16, 16]);
+    assert.deepEqual([h.limit('E/1'), h.limit('B/1')], [15.5, 15.5]);
     h.stop();
   });
 
-  it('a car 3 % above its set-point, read every 30 s: the least its register shows is learned as its overshoot and kept inside the line', () => {
+  it('a car 3 % above its set-point, read every 30 s: its register cannot show that, it is kept 3 % (the population’s most) inside the line', () => {
     const h = lineOfTwo(32);
     h.plugIn('E/1');
     h.plugIn('B/1');
