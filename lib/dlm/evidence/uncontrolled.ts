@@ -6,6 +6,7 @@ import type { ConnectorRuntime } from '../parts';
 import { maxKnown, THREE_PHASES } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { given, type Reason, say } from '../words';
+import type { EnergyCount } from './energy-draw';
 import type { DrawSample } from './measurements';
 import { followMsOf } from './overdraw';
 
@@ -89,7 +90,7 @@ const OWN_FALLBACK_TOLERANCE_A = 1;
  * most a car on one phase could draw. A charger that takes no limits offers its car its own fallback
  * (`offlineA`, what the load manager counts it at while a car may start there); where the register's
  * least (its power spread over every wired phase) is within that, the charger offering it explains
- * the delta, and it is counted at that fallback (or the least, if more), not at the one-phase
+ * the delta, and it is counted at that fallback (or the spread, if more), not at the one-phase
  * reading: a car drawing 6.2 A on three phases of a charger whose own fallback is 6 A was counted at
  * 26-28 A on every phase of its zone for the whole session (issue 45, the car park on the mixed
  * fleet). A delta its own fallback does not explain counts at its most, as any other reading.
@@ -101,7 +102,14 @@ function drawnOnItsOwnA(connector: Connector, runtime: ConnectorRuntime, sample:
   const leastA = maxKnown(energy.leastA, THREE_PHASES) ?? 0;
   const ownA = ownFallback(connector, runtime).amps;
   if (leastA > ownA * (1 + OWN_FALLBACK_TOLERANCE) + OWN_FALLBACK_TOLERANCE_A) return mostA;
-  return Math.min(mostA, Math.max(ownA, leastA));
+  // The spread with the register's step added: the least (the step taken away) is below what the
+  // car may draw (16.36 A counted for 16.48 A drawn, 0.08 A over a breaker: POPULATION overshoot
+  // FAULTS_SEED=20261125 FAULTS_PATH=8049).
+  const widest = energy.counts.reduce<EnergyCount | undefined>(
+    (best, count) => (best && best.phases >= count.phases ? best : count),
+    undefined,
+  );
+  return Math.min(mostA, Math.max(ownA, leastA, widest?.mostA ?? mostA));
 }
 
 /**
