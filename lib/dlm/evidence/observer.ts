@@ -585,7 +585,10 @@ export class ConnectorObserver {
     }
     if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
       capA = session.underDrawCapA;
-      capReason = [say('carDraws', { amps: (drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1) })];
+      const probe = session.energyProbed === undefined ? session.energyProbe : undefined;
+      capReason = probe
+        ? [say('phasesProbe', { amps: probe.drewA.toFixed(1) })]
+        : [say('carDraws', { amps: (drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1) })];
     }
     // A charger whose limit failed does not get its set-point: its car takes what the charger offers
     // on its own, what it is counted at (failedLimitReserve). A share above that is left unused and,

@@ -220,6 +220,10 @@ describe('dlm: a charger measured by its energy register', () => {
     h.run(600_000);
     const e = h.limit('E/1') ?? 0;
     const b = h.limit('B/1') ?? 0;
+    assert.ok(
+      h.sentTo('E/1').some((s) => /to tell its phases by the energy register/.test(s.reason)),
+      'the probe says why',
+    );
     assert.ok(e >= 15.4 && e <= 17, `E is given what its car takes and a margin: ${e} A`);
     assert.ok(b >= 44 - 17 - 0.1, `B is given the rest: ${b} A (E ${e} A)`);
     assert.ok(Math.min(15.4, e) + b <= 44, `the line carries ${Math.min(15.4, e) + b} A`);
