@@ -67,6 +67,8 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     confirmedPhases: o.confirmedPhases,
     underDrawSinceMs: o.underDrawSinceMs,
     underDrawCapA: o.underDrawCapA,
+    energyProbe: o.energyProbe,
+    energyProbed: o.energyProbed,
     overdrawSinceMs: o.overdrawSinceMs,
     lastOver: o.lastOver,
     aboveSetPointAtMs: o.aboveSetPointAtMs,

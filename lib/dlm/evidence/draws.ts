@@ -38,7 +38,8 @@ export interface DrawSample {
    * Derived from its energy register (evidence/energy-draw.ts): `chargerA` is the most a plausible
    * count of phases puts on each phase (what it is counted at), `leastA` the least the register
    * shows (what a judgement against its set-point takes, and its history keeps), `surelyA` what it
-   * surely drew on each phase (evidence/energy-draw.ts), all the average since `fromMs`.
+   * surely drew on each phase (evidence/energy-draw.ts), all the average since `fromMs`; `ambiguous`: its
+   * car may be on fewer phases than every wired one.
    */
   energy?: {
     fromMs: number;
@@ -49,6 +50,7 @@ export interface DrawSample {
     fromWh: number;
     wh: number;
     stepWh: number;
+    ambiguous?: true;
   };
 }
 

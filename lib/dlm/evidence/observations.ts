@@ -31,6 +31,15 @@ export interface ObservedSession {
   confirmedPhases?: readonly number[];
   underDrawSinceMs?: number;
   underDrawCapA?: number;
+  /**
+   * Read by its energy register alone, its car maybe on fewer phases: when its set-point was
+   * lowered to tell (evidence/observer.ts's probe) and what it drew over every phase before, and
+   * what the reading under it told (once a
+   * session): `widest`, it followed on every phase the charger has (counted so from then on),
+   * `ambiguous`, it did not show that.
+   */
+  energyProbe?: { atMs: number; drewA: number };
+  energyProbed?: 'widest' | 'ambiguous';
   /** Measurement time of the first sample of the current run above the set-point. */
   overdrawSinceMs?: number;
   /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
@@ -103,6 +112,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     confirmedPhases: undefined,
     underDrawSinceMs: undefined,
     underDrawCapA: undefined,
+    energyProbe: undefined,
+    energyProbed: undefined,
     overdrawSinceMs: undefined,
     lastOver: undefined,
     aboveSetPointAtMs: undefined,
@@ -131,6 +142,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
  */
 export function restartObservation(session: ObservedSession): void {
   session.underDrawCapA = undefined;
+  session.energyProbe = undefined;
+  session.energyProbed = undefined;
   session.underDrawSinceMs = undefined;
   session.candidatePhases = undefined;
   session.candidateFromMs = undefined;

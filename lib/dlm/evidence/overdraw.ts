@@ -293,6 +293,8 @@ function registerBeyond(
     energy.wh - anchor.wh,
     energy.stepWh,
     sample.atMs - anchor.atMs,
+    // A car the probe saw follow on every phase is counted on all of them (evidence/observer.ts).
+    session.energyProbed === 'widest',
   );
   if (!counts) return 'keep';
   const limitA = sent.limitA;
@@ -357,8 +359,8 @@ function spanningBeyond(
   const sent = runtime.sent;
   if (!energy || !sent || !(sample.atMs > settledAt)) return 'keep';
   const elapsedMs = sample.atMs - energy.fromMs;
-  const counts = registerCounts(site, connector, energy.wh - energy.fromWh, energy.stepWh, elapsedMs);
-  if (!counts) return 'keep';
+  const counts = energy.counts;
+  if (counts.length === 0) return 'keep';
   const followingMs = Math.min(elapsedMs, settledAt - energy.fromMs);
   const settledShare = (elapsedMs - followingMs) / elapsedMs;
   const mostFollowingA = connector.maxA * (1 + REGISTER_FOLLOW_BAND);
