@@ -64,7 +64,8 @@ export interface DrawRecord {
    * 0 followed none: what a circuit meter's older reading is compared with (chargersDrawBelow).
    * Such a zero is `assumed`: not a reading (the frozen rule compares readings only).
    */
-  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true }[];
+  /** `fromMs`: a register's delta, the average since then (evidence/energy-draw.ts). */
+  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true; fromMs?: number }[];
   /** Its energy register's last reading and what the last two gave (evidence/energy-draw.ts). */
   register?: RegisterRecord;
   /**
@@ -127,7 +128,7 @@ export function takeDraw(
   };
   // A meter's older reading is compared with the least a register's delta shows (charger-draw.ts
   // takes it as what the charger drew at least).
-  remember(record, atMs, energy ? [...energy.leastA] : copy);
+  remember(record, atMs, energy ? [...energy.leastA] : copy, undefined, energy?.fromMs);
   return true;
 }
 
@@ -163,11 +164,23 @@ export function forgetDraw(record: DrawRecord): void {
 }
 
 /** Keeps a measurement (or a known zero, `assumed`) in the connector's short history. */
-export function remember(record: DrawRecord, atMs: number, chargerA: PerPhase, assumed?: true): void {
+export function remember(
+  record: DrawRecord,
+  atMs: number,
+  chargerA: PerPhase,
+  assumed?: true,
+  fromMs?: number,
+): void {
   const history = record.drawHistory;
   const last = history[history.length - 1];
   if (last && atMs < last.atMs) return;
-  history.push(assumed ? { atMs, chargerA, assumed } : { atMs, chargerA });
+  history.push(
+    assumed
+      ? { atMs, chargerA, assumed }
+      : fromMs !== undefined
+        ? { atMs, chargerA, fromMs }
+        : { atMs, chargerA },
+  );
   if (history.length > DRAW_HISTORY) history.shift();
 }
 
