@@ -143,6 +143,10 @@ export const REASON_WORDS = {
     de: 'das Fahrzeug nimmt höchstens {amps} A (ISO 15118)',
   },
   carDraws: { en: 'car draws {amps} A', de: 'Fahrzeug zieht {amps} A' },
+  phasesProbe: {
+    en: 'lowered once below the {amps} A its car draws, to tell its phases by the energy register',
+    de: 'einmal unter die {amps} A des Fahrzeugs gesenkt, um seine Phasen am Energiezähler zu erkennen',
+  },
   failSafeCap: {
     en: "held at the fail-safe's {amps} A per connector",
     de: 'auf den {amps} A je Anschluss der Notfallvorgabe gehalten',

@@ -273,7 +273,7 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
   const windows: Window[] = [];
   // Jumps seen by a meter, and the raises sent (raisedWindows below).
   const jumps: { window: Window; seenBy: string }[] = [];
-  const raises: { key: string; atMs: number }[] = [];
+  const raises: { key: string; atMs: number; limitA: number }[] = [];
   const limits = new Map<string, number>();
   const ancestors = (id: string): string[] => {
     const circuit = site.circuits.find((c) => c.id === id);
@@ -408,7 +408,7 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
     const key = `${setPoint.chargePointId}/${setPoint.connectorId}`;
     firstSetPointMs.set(key, firstSetPointMs.get(key) ?? clock.now() - startMs);
     const before = limits.get(key) ?? 0;
-    if (setPoint.limitA > before) raises.push({ key, atMs: clock.now() - startMs });
+    if (setPoint.limitA > before) raises.push({ key, atMs: clock.now() - startMs, limitA: setPoint.limitA });
     limits.set(key, setPoint.limitA);
     const overOffer = plan.chargers[key]?.overOfferA && !plan.chargers[key]?.rogue;
     if (overOffer && setPoint.limitA > 0) {
@@ -465,6 +465,7 @@ function simulate(plan: Plan, mutant?: BrokenControl) {
     },
   });
   windows.push(...raisedWindows(plan, site, ancestors, jumps, raises));
+  windows.push(...hiddenOvershootWindows(plan, site, ancestors, raises, maxResponse));
   // Currents no set-point reaches: chargers that ignore their set-points (a charger that refuses
   // its limits draws its maximum as well: closed-loop-faults.ts), and a car at a charger that has
   // not taken its first limit yet (sent at the start, it lands after the charger's response: a
@@ -608,7 +609,7 @@ function raisedWindows(
   site: Site,
   ancestors: (id: string) => string[],
   jumps: { window: Window; seenBy: string }[],
-  raises: { key: string; atMs: number }[],
+  raises: { key: string; atMs: number; limitA: number }[],
 ): Window[] {
   const extra: Window[] = [];
   for (const { window, seenBy } of jumps) {
@@ -629,6 +630,48 @@ function raisedWindows(
         // The same jump, its excess as late as the raised charger follows.
         boundA: window.boundA,
         cause: window.cause,
+      });
+    }
+  }
+  return extra;
+}
+
+/**
+ * A car's overshoot below half the readings' step at the current it is read at shows in none of
+ * them, and is learned as none (evidence/overshoot.ts); raised to more, it draws that fraction of
+ * the higher current, which only a reading at the new current shows: 0.043 % of 6 A is 0.003 A
+ * (read as 6.00 A), of 20 A 0.009 A, 0.01 A over a breaker filled to its limit for 27 s until the
+ * reading at 20 A and the decrease after it (POPULATION=…,overshoot PROPERTY_SEED=20261123
+ * PROPERTY_PATH=8031). No set-point the readings allow keeps it (only a headroom for what they
+ * cannot show, as for the unseen-overshoot window; a blanket 3 % for cars not read yet changed 97
+ * expectations of the dlm unit specs): from each raise of a car whose overshoot at the minimum 6 A
+ * is below half a step, until its charger followed, read, and the others followed; by at most
+ * that fraction of the raised set-point (below 0.083 % of it: 0.027 A at 32 A).
+ */
+function hiddenOvershootWindows(
+  plan: Plan,
+  site: Site,
+  ancestors: (id: string) => string[],
+  raises: { key: string; atMs: number; limitA: number }[],
+  maxResponse: number,
+): Window[] {
+  const extra: Window[] = [];
+  for (const raise of raises) {
+    const options = plan.chargers[raise.key];
+    const connector = site.connectors.find((c) => c.key === raise.key);
+    if (!options || !connector) continue;
+    for (const car of plan.cars) {
+      if (car.connector !== raise.key || raise.atMs < car.arriveMs) continue;
+      if (raise.atMs >= (car.leaveMs ?? DURATION_MS)) continue;
+      const overshoot = (car.ev.overshootPercent ?? 0) / 100;
+      if (!(overshoot > 0) || overshoot * connector.minA >= READING_STEP_A / 2) continue;
+      extra.push({
+        circuits: new Set(ancestors(site.circuits[connector.circuitIndex]?.id ?? '')),
+        fromMs: raise.atMs,
+        toMs: raise.atMs + options.responseDelayMs + options.meterIntervalMs + maxResponse + 2 * SECOND,
+        why: `${raise.key}'s car was raised to ${raise.limitA} A, its overshoot shown by no reading below it`,
+        boundA: everyPhase(overshoot * raise.limitA),
+        cause: `hidden-overshoot:${raise.key}@${raise.atMs}`,
       });
     }
   }
@@ -793,12 +836,15 @@ export function checkClosedLoop(run: PropertyRun, plans = planArbitrary): fc.Run
       const mine = run.path !== undefined || !run.shard || index % run.shard.count === run.shard.index;
       index += 1;
       if (!mine) return;
+      // (Checked before it is handed on: `run.onCase?.(check(plan))` skips the check without onCase.)
       if (!run.onFailure) {
-        run.onCase?.(check(plan));
+        const figures = check(plan);
+        run.onCase?.(figures);
         return;
       }
       try {
-        run.onCase?.(check(plan));
+        const figures = check(plan);
+        run.onCase?.(figures);
       } catch (error) {
         run.onFailure({ path, error: error as Error, plan });
       }

@@ -9,7 +9,7 @@ import { carYields } from '../evidence/car-minimum';
 import { chargerStepA, noteChargerStep } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-view';
 import { shareSurplusWithPlans } from '../evidence/departure';
-import { keptForOvershoot } from '../evidence/overshoot';
+import { keptForOvershoot, overshootOf } from '../evidence/overshoot';
 import type { PvSummary } from '../modes/pv-surplus';
 import type { ConnectorView } from '../parts';
 import { type GridPhase, NO_FLOOR, onePhaseConductors, type Triple, triple } from '../phases';
@@ -97,8 +97,9 @@ export function buildProblem(
   order.forEach((k, position) => {
     if (k >= 0 && k < rank.length) rank[k] = position;
   });
-  // Most sites have no car seen overshooting: then no circuit looks (one pass over the connectors).
-  const overshooting = site.connectors.some((connector) => runtimes.of(connector).session.overshoot);
+  // Most sites have no car seen overshooting (nor one whose readings were refused, evidence/overshoot.ts
+  // `overshootOf`): then no circuit looks (one pass over the connectors).
+  const overshooting = site.connectors.some((connector) => overshootOf(runtimes.of(connector)) > 0);
   const circuits = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
@@ -243,7 +244,8 @@ export function buildProblem(
 /**
  * Lowers `capacityA` (per grid phase) by what the overshoot of the charging cars among
  * `connectorIndexes` needs kept back (evidence/overshoot.ts `keptForOvershoot`): only where one of
- * them was seen drawing above its set-point, so the allocation of a site without is untouched.
+ * them was seen drawing above its set-point (or its readings were refused: `overshootOf`), so the
+ * allocation of a site without is untouched.
  */
 function keepForOvershoot(
   connectorIndexes: readonly number[],
@@ -260,7 +262,7 @@ function keepForOvershoot(
     const connector = site.connectors[k];
     if (!view || !connector) continue;
     for (let p = 0; p < 3; p++) floors[p as GridPhase] += view.floorA[p] ?? 0;
-    const learned = runtimes.of(connector).session.overshoot;
+    const learned = overshootOf(runtimes.of(connector));
     if (!learned || view.uncontrolled || !view.wantsByStatus) continue;
     any = true;
     for (const p of view.gridPhases) overshoot[p] = Math.max(overshoot[p], learned);

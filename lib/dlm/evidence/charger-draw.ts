@@ -173,7 +173,12 @@ export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerRe
     if (!connector) continue;
     for (const entry of context.runtimes.of(connector).drawHistory) {
       if (!entry.assumed)
-        readings.push({ key: k, atMs: entry.atMs, gridA: toGrid(connector, entry.chargerA) });
+        readings.push({
+          key: k,
+          atMs: entry.atMs,
+          gridA: toGrid(connector, entry.chargerA),
+          ...(entry.fromMs !== undefined ? { fromMs: entry.fromMs } : {}),
+        });
     }
   }
   return readings;

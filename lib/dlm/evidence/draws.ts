@@ -8,7 +8,7 @@ import { type GridPhase, sum, type Triple, toGrid, wiredPhases } from '../phases
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
 import type { Reason } from '../words';
-import type { RegisterRecord } from './energy-draw';
+import type { EnergyCount, RegisterRecord } from './energy-draw';
 
 /** Measurements kept per connector to compare a circuit meter's older reading with. */
 const DRAW_HISTORY = 6;
@@ -38,9 +38,20 @@ export interface DrawSample {
    * Derived from its energy register (evidence/energy-draw.ts): `chargerA` is the most a plausible
    * count of phases puts on each phase (what it is counted at), `leastA` the least the register
    * shows (what a judgement against its set-point takes, and its history keeps), `surelyA` what it
-   * surely drew on each phase (evidence/energy-draw.ts), all the average since `fromMs`.
+   * surely drew on each phase (evidence/energy-draw.ts), all the average since `fromMs`; `ambiguous`: its
+   * car may be on fewer phases than every wired one.
    */
-  energy?: { fromMs: number; leastA: PerPhase; surelyA: PerPhase };
+  energy?: {
+    fromMs: number;
+    leastA: PerPhase;
+    surelyA: PerPhase;
+    counts: readonly EnergyCount[];
+    /** The register's readings at `fromMs` and at the sample's time, and its step, Wh. */
+    fromWh: number;
+    wh: number;
+    stepWh: number;
+    ambiguous?: true;
+  };
 }
 
 /** The measurements part of a connector's record (written only here). */
@@ -53,7 +64,8 @@ export interface DrawRecord {
    * 0 followed none: what a circuit meter's older reading is compared with (chargersDrawBelow).
    * Such a zero is `assumed`: not a reading (the frozen rule compares readings only).
    */
-  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true }[];
+  /** `fromMs`: a register's delta, the average since then (evidence/energy-draw.ts). */
+  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true; fromMs?: number }[];
   /** Its energy register's last reading and what the last two gave (evidence/energy-draw.ts). */
   register?: RegisterRecord;
   /**
@@ -116,7 +128,7 @@ export function takeDraw(
   };
   // A meter's older reading is compared with the least a register's delta shows (charger-draw.ts
   // takes it as what the charger drew at least).
-  remember(record, atMs, energy ? [...energy.leastA] : copy);
+  remember(record, atMs, energy ? [...energy.leastA] : copy, undefined, energy?.fromMs);
   return true;
 }
 
@@ -152,11 +164,23 @@ export function forgetDraw(record: DrawRecord): void {
 }
 
 /** Keeps a measurement (or a known zero, `assumed`) in the connector's short history. */
-export function remember(record: DrawRecord, atMs: number, chargerA: PerPhase, assumed?: true): void {
+export function remember(
+  record: DrawRecord,
+  atMs: number,
+  chargerA: PerPhase,
+  assumed?: true,
+  fromMs?: number,
+): void {
   const history = record.drawHistory;
   const last = history[history.length - 1];
   if (last && atMs < last.atMs) return;
-  history.push(assumed ? { atMs, chargerA, assumed } : { atMs, chargerA });
+  history.push(
+    assumed
+      ? { atMs, chargerA, assumed }
+      : fromMs !== undefined
+        ? { atMs, chargerA, fromMs }
+        : { atMs, chargerA },
+  );
   if (history.length > DRAW_HISTORY) history.shift();
 }
 

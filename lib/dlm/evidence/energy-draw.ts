@@ -68,11 +68,32 @@ export interface EnergyDraw {
    * POPULATION=energyOnly PROPERTY_SEED=4601 PROPERTY_PATH=63).
    */
   surelyA: PerPhase;
+  /**
+   * Per plausible count of phases, the current on each of them, least and most (the register's
+   * step taken away and added): what the car drew if it is on that many (evidence/overdraw.ts asks
+   * whether one of them is its set-point).
+   */
+  counts: readonly EnergyCount[];
   /** The older reading's time: the draw is the average from then to `atMs`. */
   fromMs: number;
   atMs: number;
   /** The newer reading (identifies the derivation). */
   wh: number;
+  /** The older reading, and the finest step the session's readings show, Wh. */
+  fromWh: number;
+  stepWh: number;
+  /**
+   * Its car may be on fewer phases than every wired one: the counts of phases are ambiguous
+   * (evidence/observer.ts's probe asks).
+   */
+  ambiguous?: true;
+}
+
+/** A count of phases a register's delta is plausible on, and the current on each it gives. */
+export interface EnergyCount {
+  phases: number;
+  leastA: number;
+  mostA: number;
 }
 
 /** The register part of a connector's measurements (evidence/draws.ts DrawRecord). */
@@ -106,6 +127,7 @@ export function registerDraw(
   point: RegisterPoint,
   onePhase: number | undefined,
   logger?: Logger,
+  everyPhase = false,
 ): EnergyDraw | undefined {
   const held = record.register;
   if (!Number.isFinite(point.wh) || !Number.isFinite(point.atMs)) return held?.derived;
@@ -130,7 +152,7 @@ export function registerDraw(
   const most = powerW(deltaWh + stepWh);
   const least = powerW(deltaWh - stepWh);
   const switched = onePhase !== undefined && least / site.voltageV <= onePhase;
-  const derived = phaseCurrents(site, connector, most, least, switched);
+  const derived = phaseCurrents(site, connector, most, least, switched, everyPhase);
   if (!derived) {
     if (held.refusedKey !== point.key && logger) {
       const perPhaseA = least / (site.voltageV * (connector.network === 'IT' ? Math.sqrt(3) : 3));
@@ -141,7 +163,14 @@ export function registerDraw(
     record.register = { point, stepWh, refusedKey: point.key };
     return undefined;
   }
-  const draw: EnergyDraw = { ...derived, fromMs: held.point.atMs, atMs: point.atMs, wh: point.wh };
+  const draw: EnergyDraw = {
+    ...derived,
+    fromMs: held.point.atMs,
+    atMs: point.atMs,
+    wh: point.wh,
+    fromWh: held.point.wh,
+    stepWh,
+  };
   record.register = {
     point,
     stepWh,
@@ -149,6 +178,26 @@ export function registerDraw(
     ...(held.refusedKey ? { refusedKey: held.refusedKey } : {}),
   };
   return draw;
+}
+
+/**
+ * Per plausible count of phases, the current on each that `fromWh` to `wh` over `elapsedMs` gives,
+ * the register's `stepWh` taken away and added (evidence/overdraw.ts judges a longer interval than
+ * one delta with it); only every wired phase for a car the probe saw follow on all of them
+ * (`everyPhase`, as registerDraw); undefined when no count is plausible.
+ */
+export function registerCounts(
+  site: Site,
+  connector: Connector,
+  deltaWh: number,
+  stepWh: number,
+  elapsedMs: number,
+  everyPhase = false,
+): readonly EnergyCount[] | undefined {
+  if (!(elapsedMs > 0)) return undefined;
+  const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs;
+  return phaseCurrents(site, connector, powerW(deltaWh + stepWh), powerW(deltaWh - stepWh), false, everyPhase)
+    ?.counts;
 }
 
 /**
@@ -162,31 +211,42 @@ function phaseCurrents(
   mostW: number,
   leastW: number,
   onePhase: boolean,
-): { mostA: PerPhase; leastA: PerPhase; surelyA: PerPhase } | undefined {
+  everyPhase: boolean,
+):
+  | { mostA: PerPhase; leastA: PerPhase; surelyA: PerPhase; counts: EnergyCount[]; ambiguous?: true }
+  | undefined {
   const it = connector.network === 'IT';
   const wired = wiredPhases(connector);
-  const counts = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
   const bound = connector.maxA * (1 + RATING_TOLERANCE) + RATING_TOLERANCE_A;
   // Volts per ampere and phase for a car on `n` phases (on IT three phases carry √3·230·I).
   const volts = (n: number) => site.voltageV * (it && n === 3 ? Math.sqrt(3) : n);
+  const wiring = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
+  // A car its charger was seen to follow on every wired phase this session (evidence/observer.ts's
+  // probe: its power fell to what its set-point gives on all of them) is on all of them: issue 45's
+  // 10.6 kW under a 22.2 A set-point is three phases at 15.4 A, not two at 23.1 A.
+  const counts = everyPhase ? wiring.slice(-1) : wiring;
   const mostA: PerPhase = [0, 0, 0];
+  const plausibleCounts: EnergyCount[] = [];
   let plausible = false;
   for (const n of counts) {
     if (leastW / volts(n) > bound) continue;
     plausible = true;
-    const amps = Math.min(mostW / volts(n), connector.maxA);
+    plausibleCounts.push({ phases: n, leastA: leastW / volts(n), mostA: mostW / volts(n) });
+    // At most what the rating and its tolerance let a car draw (the plausibility bound): capped at
+    // maxA, a car's overshoot above a 16 A offer was never counted (16.48 A read as 16 A, issue 45).
+    const amps = Math.min(mostW / volts(n), bound);
     for (let i = 0; i < n && i < wired.length; i++) mostA[i] = Math.max(mostA[i] ?? 0, amps);
   }
   if (!plausible) return undefined;
-  const widest = counts[counts.length - 1] ?? 1;
+  const widest = wiring[wiring.length - 1] ?? 1;
   const spread = leastW / volts(widest);
   const leastA: PerPhase = [0, 0, 0];
   for (let i = 0; i < widest && i < wired.length; i++) leastA[i] = spread;
   // Per phase the least any plausible count puts on it: on a phase a car on fewer phases leaves
-  // alone, nothing.
+  // alone, nothing. By the wiring alone: what a meter must read is not taken on trust in a set-point.
   const surelyA: PerPhase = [0, 0, 0];
   let first = true;
-  for (const n of counts) {
+  for (const n of wiring) {
     if (leastW / volts(n) > bound) continue;
     for (let i = 0; i < wired.length; i++) {
       const amps = i < n ? leastW / volts(n) : 0;
@@ -194,7 +254,14 @@ function phaseCurrents(
     }
     first = false;
   }
-  return { mostA, leastA, surelyA };
+  const fewer = counts.length > 1 ? counts[counts.length - 2] : undefined;
+  return {
+    mostA,
+    leastA,
+    surelyA,
+    counts: plausibleCounts,
+    ...(fewer !== undefined && leastW / volts(fewer) <= bound ? { ambiguous: true as const } : {}),
+  };
 }
 
 /** The step a register value is a multiple of, Wh (1 for whole Wh; at most COARSEST_STEP_WH). */

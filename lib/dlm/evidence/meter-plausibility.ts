@@ -36,6 +36,8 @@ export interface ChargerReading {
   key: number;
   atMs: number;
   gridA: Readonly<Triple>;
+  /** A register's delta: the average since then. */
+  fromMs?: number;
 }
 
 /** A negative current beyond this, A, is not a meter's offset. */
@@ -407,6 +409,12 @@ function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number):
 function noteChargerReadings(frozen: FrozenNote, readings: readonly ChargerReading[]): void {
   for (const reading of readings) {
     if (reading.atMs <= frozen.sinceMs || reading.atMs > frozen.lastMs) continue;
+    // A register's delta that began before the meter repeated itself averages what the charger
+    // drew before too: it does not show a move while the meter stood still (issue 45's home
+    // layout, seed 500983: an energy-only charger's delta spanning its decrease read 14.8 A, the next
+    // 11.2 A, while the grid meter rightly stood at 39.03 A; judged frozen, the other loads' peak
+    // was learned at 38.2 A and a keeper beside it held at 24.8 A all day).
+    if (reading.fromMs !== undefined && reading.fromMs < frozen.sinceMs) continue;
     const kept = frozen.chargers.get(reading.key);
     if (!kept) frozen.chargers.set(reading.key, { first: reading, last: reading });
     else if (reading.atMs < kept.first.atMs) kept.first = reading;

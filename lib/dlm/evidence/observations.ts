@@ -31,6 +31,15 @@ export interface ObservedSession {
   confirmedPhases?: readonly number[];
   underDrawSinceMs?: number;
   underDrawCapA?: number;
+  /**
+   * Read by its energy register alone, its car maybe on fewer phases: when its set-point was
+   * lowered to tell (evidence/observer.ts's probe) and what it drew over every phase before, and
+   * what the reading under it told (once a
+   * session): `widest`, it followed on every phase the charger has (counted so from then on),
+   * `ambiguous`, it did not show that.
+   */
+  energyProbe?: { atMs: number; drewA: number };
+  energyProbed?: 'widest' | 'ambiguous';
   /** Measurement time of the first sample of the current run above the set-point. */
   overdrawSinceMs?: number;
   /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
@@ -73,6 +82,17 @@ export interface ObservedSession {
   /** How far its car draws above a steady set-point, a fraction of it (evidence/overshoot.ts); undefined: not seen. */
   overshoot?: number;
   /**
+   * Its energy register's newest delta, where no count of phases shows its car at its set-point
+   * and one puts more on a phase than the set-point allows: per grid phase the most any count puts
+   * there (evidence/overdraw.ts `registerBeyond`), what it is counted at until a delta shows it at
+   * its set-point.
+   */
+  registerBeyondA?: Triple;
+  /** The register's reading a settled set-point is judged from (evidence/overdraw.ts `registerBeyond`). */
+  registerAnchor?: { wh: number; atMs: number };
+  /** A settled interval of its register showed its car at its set-point this session. */
+  registerFollows?: true;
+  /**
    * A charger whose limit failed (evidence/uncontrolled.ts `noteUncontrolledDraw`): the most its
    * readings showed on a phase this session, and how many readings showed current.
    */
@@ -92,6 +112,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     confirmedPhases: undefined,
     underDrawSinceMs: undefined,
     underDrawCapA: undefined,
+    energyProbe: undefined,
+    energyProbed: undefined,
     overdrawSinceMs: undefined,
     lastOver: undefined,
     aboveSetPointAtMs: undefined,
@@ -106,6 +128,9 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     limitIgnored: 0,
     ignoresLimit: undefined,
     overshoot: undefined,
+    registerBeyondA: undefined,
+    registerAnchor: undefined,
+    registerFollows: undefined,
     uncontrolledMostA: undefined,
     uncontrolledReadings: undefined,
   };
@@ -117,6 +142,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
  */
 export function restartObservation(session: ObservedSession): void {
   session.underDrawCapA = undefined;
+  session.energyProbe = undefined;
+  session.energyProbed = undefined;
   session.underDrawSinceMs = undefined;
   session.candidatePhases = undefined;
   session.candidateFromMs = undefined;

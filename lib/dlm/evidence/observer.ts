@@ -38,6 +38,7 @@ import { carMinimum, noteCarMinimum } from './car-minimum';
 import { settleDecrease } from './decrease-settle';
 import { departurePlan, noteCarNeeds } from './departure';
 import { registerDraw } from './energy-draw';
+import { CONFIRMED_EPS_A } from './follow-from';
 import {
   type DrawSample,
   drawGrid,
@@ -104,6 +105,84 @@ export function drawnNow(
   if (status === 'SuspendedEV') return maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0;
   if (status === 'Charging' && drawFresh) return maxKnown(drawFresh.chargerA, chargerPhases);
   return undefined;
+}
+
+/** How far below what its car draws the probe's set-point goes (more than a car's overshoot). */
+const PROBE_DROP_A = 2;
+
+/**
+ * A car read by its energy register alone that may be on fewer phases than its charger's (a
+ * three-phase car at 15.4 A and a two-phase one at 23.1 A give the same delta) is counted at the
+ * fewer (evidence/energy-draw.ts mostA), and, under a set-point that lets it draw that, never seen
+ * under-drawing: the share it does not take is kept from the others for the session (issue 45's home
+ * layout: 8.9 A of a 63 A grid unused for an hour). Where the power spread over every phase is well
+ * below its steady set-point, the set-point is lowered once a session a little below that spread
+ * (PROBE_DROP_A, not below the car's minimum): a car on every phase whose charger follows falls to
+ * the new set-point on all of them, and the reading under it shows that power; a car on fewer
+ * phases shows less, and a charger that ignores its limits shows no fall. Only the first is taken as
+ * on every phase for the rest of the session (`energyProbed: 'widest'`, counted so by the register:
+ * energy-draw.ts); then the probe's cap is lifted and the under-draw rule takes it from there.
+ * Returns the probe's set-point when one starts, `'waiting'` while no reading under it came.
+ */
+function energyProbe(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  drawFresh: DrawSample | undefined,
+  status: ConnectorStatus | undefined,
+  now: number,
+): number | 'waiting' | undefined {
+  const session = runtime.session;
+  const energy = drawFresh?.energy;
+  if (session.energyProbed || !energy || status !== 'Charging') return undefined;
+  const { control } = site;
+  const followMs = followMsOf(site, runtime);
+  const changedAt = runtime.lastChangeAtMs;
+  const spreadA = Math.max(0, ...energy.leastA.map((a) => a ?? 0));
+  const probed = session.energyProbe;
+  if (probed !== undefined) {
+    if (energy.fromMs < Math.max(probed.atMs, changedAt ?? 0) + followMs) return 'waiting';
+    const probeA = session.underDrawCapA;
+    const sentA = runtime.sent?.limitA ?? 0;
+    // Its power over every phase is what the probe's set-point gives them (a car a little below
+    // its limit, or above it by the overdraw tolerance), the probe's set-point in force.
+    const onAll =
+      probeA !== undefined &&
+      controlled(runtime) &&
+      sentA <= probeA + CONFIRMED_EPS_A &&
+      spreadA >= sentA - control.underDrawHeadroomA &&
+      spreadA <= sentA + control.overdrawToleranceA;
+    session.energyProbed = onAll ? 'widest' : 'ambiguous';
+    session.underDrawSinceMs = undefined;
+    // On every phase, what it drew before the probe under its steady set-point was an under-draw:
+    // capped there as the under-draw rule caps (it rises again once it takes that).
+    session.underDrawCapA = onAll
+      ? Math.max(
+          carMinimum(connector, runtime).minA,
+          ceilStep(probed.drewA + control.underDrawHeadroomA, control.stepA),
+        )
+      : undefined;
+    return undefined;
+  }
+  const sentLimit = runtime.sent?.limitA ?? 0;
+  if (!energy.ambiguous || sentLimit <= 0 || changedAt === undefined || !controlled(runtime))
+    return undefined;
+  // The set-point steady for a while, and the reading's whole interval under it.
+  if (now - changedAt < control.underDrawAfterMs || energy.fromMs < changedAt + followMs) return undefined;
+  if (spreadA >= sentLimit - control.underDrawMarginA) return undefined;
+  const lowered = Math.floor((spreadA - PROBE_DROP_A) / control.stepA) * control.stepA;
+  const probe = Math.max(lowered, carMinimum(connector, runtime).minA);
+  // Too close to what it draws to show a fall.
+  if (probe > spreadA - PROBE_DROP_A / 2) return undefined;
+  return probe;
+}
+
+/** Under control: online, its limit taken and not ignored, not overdrawing, not switched to one phase. */
+function controlled(runtime: ConnectorRuntime): boolean {
+  const state = runtime.state;
+  const session = runtime.session;
+  if (state?.online !== true || state.limitFailed || runtime.resend || runtime.pendingDecrease) return false;
+  return !session.ignoresLimit && !session.overdrawing && !session.onePhase && runtime.sent?.phases !== 1;
 }
 
 export class ConnectorObserver {
@@ -239,6 +318,7 @@ export class ConnectorObserver {
                   site.control.overdrawToleranceA
               : undefined,
             this.logger,
+            runtime.session.energyProbed === 'widest',
           )
         : undefined;
     if (energy)
@@ -251,7 +331,16 @@ export class ConnectorObserver {
         true,
         Number.isFinite(receivedMs) ? Math.max(receivedMs, energy.atMs) : now,
         false,
-        { fromMs: energy.fromMs, leastA: energy.leastA, surelyA: energy.surelyA },
+        {
+          fromMs: energy.fromMs,
+          leastA: energy.leastA,
+          surelyA: energy.surelyA,
+          counts: energy.counts,
+          fromWh: energy.fromWh,
+          wh: energy.wh,
+          stepWh: energy.stepWh,
+          ...(energy.ambiguous ? { ambiguous: true as const } : {}),
+        },
       );
     else forgetDraw(runtime);
     if (refusal) noteRefusal(runtime, refusal.why, now);
@@ -378,8 +467,23 @@ export class ConnectorObserver {
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.
     const sentLimit = runtime.sent?.limitA ?? 0;
-    const drawn = drawnNow(status, drawFresh, chargerPhasesOf(site, connector, session, now));
-    if (drawn !== undefined && sentLimit > 0 && !settling && !session.overdrawing) {
+    const probe = energyProbe(site, connector, runtime, drawFresh, status, now);
+    // A car the probe showed on every phase draws the power spread over them (a register's draw
+    // derived before the probe's verdict still counts it at fewer: the safe side for its count, no
+    // reason to lift its under-draw cap).
+    const drawn =
+      session.energyProbed === 'widest' && status === 'Charging' && drawFresh?.energy
+        ? Math.max(0, ...drawFresh.energy.leastA.map((a) => a ?? 0))
+        : drawnNow(status, drawFresh, chargerPhasesOf(site, connector, session, now));
+    if (probe === 'waiting') {
+      // Its set-point was lowered to tell its car's phases: the reading under it decides.
+    } else if (probe !== undefined && !settling && !session.overdrawing) {
+      session.underDrawCapA = probe;
+      session.energyProbe = {
+        atMs: now,
+        drewA: Math.max(0, ...(drawFresh?.energy?.leastA ?? []).map((a) => a ?? 0)),
+      };
+    } else if (drawn !== undefined && sentLimit > 0 && !settling && !session.overdrawing) {
       const cap = session.underDrawCapA;
       if (cap !== undefined && drawn >= cap - control.underDrawHeadroomA / 2) {
         // It takes what it gets again: it may be raised (through the ramp).
@@ -473,6 +577,12 @@ export class ConnectorObserver {
       }) as Triple;
     }
 
+    // A register's delta that may mean more than the set-point allows (evidence/overdraw.ts
+    // `registerBeyond`): counted at the most it may mean on each phase.
+    const beyond = session.registerBeyondA;
+    if (beyond && !uncontrolled && !session.overdrawing)
+      floorA = floorA.map((value, p) => Math.max(value, beyond[p] ?? 0)) as Triple;
+
     let capA = connector.maxA;
     let capReason: Reason | undefined;
     const operatorA = runtime.state?.operatorLimitA;
@@ -487,7 +597,10 @@ export class ConnectorObserver {
     }
     if (session.underDrawCapA !== undefined && session.underDrawCapA < capA) {
       capA = session.underDrawCapA;
-      capReason = [say('carDraws', { amps: (drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1) })];
+      const probe = session.energyProbed === undefined ? session.energyProbe : undefined;
+      capReason = probe
+        ? [say('phasesProbe', { amps: probe.drewA.toFixed(1) })]
+        : [say('carDraws', { amps: (drawnNow(status, drawFresh, chargerPhases) ?? 0).toFixed(1) })];
     }
     // A charger whose limit failed does not get its set-point: its car takes what the charger offers
     // on its own, what it is counted at (failedLimitReserve). A share above that is left unused and,

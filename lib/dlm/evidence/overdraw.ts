@@ -8,9 +8,10 @@ import type { PerPhase } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { Logger } from '../../log';
 import type { ConnectorRuntime } from '../parts';
-import { fillUnknown, maxKnown, THREE_PHASES, toGrid, wiredPhases } from '../phases';
+import { fillUnknown, maxKnown, THREE_PHASES, type Triple, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { type Reason, say } from '../words';
+import { type EnergyCount, registerCounts } from './energy-draw';
 import type { DrawSample } from './measurements';
 
 /** What the observer stage needs to judge: the site's settings and where to log. */
@@ -186,9 +187,19 @@ function judgeOverdraw(
       guessed = true;
     else if (value > setPointOn(runtime, i) + tolerance) excused = true;
   }
+  const register = over ? undefined : registerBeyond(context.site, connector, runtime, sample);
+  if (register !== 'keep') session.registerBeyondA = register;
+  // Nor is a charger read by its register only raised before a settled interval showed its car at
+  // its set-point once (its start is that test, as for a charger that reports its currents): one
+  // offering 3 A more than told, its one-phase car at 9 A under 6 A, read every 5 min and each
+  // delta spanning a change, was ramped to 14 A on time alone and drew 16 A (2 A over a breaker for
+  // 72 s, POPULATION=…,energyOnly PROPERTY_SEED=4611 PROPERTY_PATH=1128).
+  const untested = sample.energy !== undefined && sample.energy.counts.length > 1 && !session.registerFollows;
+  const mayMeanMore = session.registerBeyondA !== undefined || untested;
   // Above its set-point, excused only by the time it was given to follow: not raised until a
-  // reading shows it within (a reading after that time that still shows more is believed).
-  session.aboveSetPointAtMs = (excused || guessed) && !over ? sample.atMs : undefined;
+  // reading shows it within (a reading after that time that still shows more is believed); so is a
+  // register's delta that may mean more (registerBeyond).
+  session.aboveSetPointAtMs = (excused || guessed || mayMeanMore) && !over ? sample.atMs : undefined;
   // Excused only as what it drew on its own before its first set-point: believed when that time
   // is over and no reading since showed it follows (a charger that ignores its limits, reading every
   // 5 min, was held at its minimum while a meter judged frozen hid its draw: 4 A over for 5 s,
@@ -228,6 +239,143 @@ function judgeOverdraw(
       `charger ${connector.key} follows its set-point again: counted at its set-point, may be raised again`,
     );
   }
+}
+
+/**
+ * How far a car's draw above its set-point (its overshoot, evidence/overshoot.ts) is taken to go
+ * where a register's delta is matched with the set-point: MAX_OVERSHOOT's few per cent.
+ */
+const REGISTER_FOLLOW_BAND = 0.05;
+
+/**
+ * An energy register's delta does not tell the car's phases (evidence/energy-draw.ts): 3.68 kW is
+ * 16 A on one phase or 5.3 A on three. Judged at the least (spread over every phase), a charger that
+ * ignores its limits, its car on one phase at 16 A, read as a three-phase car at 5.3 A under its
+ * 9.3-10 A set-points, was counted at them on the phase it drew 16 A on (6 A over a breaker for
+ * 540 s, POPULATION=…,energyOnly PROPERTY_SEED=4611 PROPERTY_PATH=255). Judged since the set-point
+ * settled (its follow time after a change; a 5 s delta of whole Wh is a fifth either way): where no
+ * plausible count of phases shows the car at its set-point (within it and REGISTER_FOLLOW_BAND
+ * above) and one puts more on a phase than the set-point allows, the register may mean an
+ * overdraw: per grid phase the most any count puts there (what the observer counts it at, and it
+ * is not raised), until a settled interval shows the car at its set-point. A car that takes less
+ * than its set-point on three phases reads the same as such a charger, and is counted the same:
+ * the register cannot tell them apart. `keep`: no settled interval to judge yet (what was found
+ * holds).
+ */
+function registerBeyond(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample,
+): Triple | undefined | 'keep' {
+  const session = runtime.session;
+  const energy = sample.energy;
+  const sent = runtime.sent;
+  if (!energy || !sent || sent.limitA <= 0 || energy.counts.length < 2) {
+    session.registerAnchor = undefined;
+    return undefined;
+  }
+  const settledAt = (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY) + followMsOf(site, runtime);
+  let anchor = session.registerAnchor;
+  if (anchor && (anchor.atMs < settledAt || anchor.wh > energy.fromWh || anchor.atMs > energy.fromMs))
+    anchor = undefined;
+  if (!anchor) {
+    if (energy.fromMs >= settledAt) anchor = { wh: energy.fromWh, atMs: energy.fromMs };
+    else {
+      session.registerAnchor = { wh: energy.wh, atMs: sample.atMs };
+      return spanningBeyond(site, connector, runtime, sample, settledAt);
+    }
+    session.registerAnchor = anchor;
+  }
+  const counts = registerCounts(
+    site,
+    connector,
+    energy.wh - anchor.wh,
+    energy.stepWh,
+    sample.atMs - anchor.atMs,
+    // A car the probe saw follow on every phase is counted on all of them (evidence/observer.ts).
+    session.energyProbed === 'widest',
+  );
+  if (!counts) return 'keep';
+  const limitA = sent.limitA;
+  // At a one-phase set-point only a car on one phase is at it (on more, it ignored the switch).
+  const atIt = (count: EnergyCount) =>
+    count.phases <= sent.phases &&
+    count.mostA >= limitA &&
+    count.leastA <= limitA * (1 + REGISTER_FOLLOW_BAND);
+  if (counts.some(atIt)) {
+    session.registerFollows = true;
+    return undefined;
+  }
+  const tolerance = site.control.overdrawToleranceA;
+  return beyondCounts(
+    connector,
+    counts,
+    (i) => allowedAt(site, connector, runtime, i, sample.atMs, false) + tolerance,
+  );
+}
+
+/**
+ * Per charger phase the most any count of phases puts there (bounded by the rating), in grid
+ * phases, where that is above `allowedA` on a phase; else undefined.
+ */
+function beyondCounts(
+  connector: Connector,
+  counts: readonly EnergyCount[],
+  allowedA: (i: number) => number,
+): Triple | undefined {
+  const wired = wiredPhases(connector);
+  const mostA: PerPhase = [0, 0, 0];
+  for (const count of counts)
+    for (let i = 0; i < count.phases && i < wired.length; i++)
+      mostA[i] = Math.max(
+        mostA[i] ?? 0,
+        Math.min(count.mostA, connector.maxA * (1 + REGISTER_FOLLOW_BAND) + 1),
+      );
+  return wired.some((i) => (mostA[i] ?? 0) > allowedA(i)) ? toGrid(connector, mostA) : undefined;
+}
+
+/**
+ * A delta that began before the set-point settled does not show the car following, but it may
+ * show one surely above it: while it may still have been following, the car is taken at anything
+ * up to the most a following car draws (its maxA and the band, whatever was in force before: a
+ * 5 min interval may span several changes), and at its set-point (and the band) after. Where no
+ * count of phases fits that and one puts more on a phase than its time-weighted most and the
+ * tolerance, the register may mean an overdraw (counted at the most, not raised), as for a settled
+ * interval; else nothing is judged (`keep`). A charger that
+ * offers 3 A more than told, its one-phase car at 9 A under 6 A, read every 5 min, showed it by a
+ * delta that began 14 s before its set-point settled; judged only at the next, 300 s later, it was
+ * counted at 6 A while keepers beside it rose into the room it took (1 A over a breaker for 381 s,
+ * POPULATION=…,energyOnly PROPERTY_SEED=4611 PROPERTY_PATH=1128).
+ */
+function spanningBeyond(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample,
+  settledAt: number,
+): Triple | 'keep' {
+  const energy = sample.energy;
+  const sent = runtime.sent;
+  if (!energy || !sent || !(sample.atMs > settledAt)) return 'keep';
+  const elapsedMs = sample.atMs - energy.fromMs;
+  const counts = energy.counts;
+  if (counts.length === 0) return 'keep';
+  const followingMs = Math.min(elapsedMs, settledAt - energy.fromMs);
+  const settledShare = (elapsedMs - followingMs) / elapsedMs;
+  const mostFollowingA = connector.maxA * (1 + REGISTER_FOLLOW_BAND);
+  // A count that a car following would give (anything while it may still follow, then at its
+  // set-point) shows nothing either way: its car may follow on those phases.
+  const highA = (limitA: number) =>
+    (1 - settledShare) * mostFollowingA + settledShare * limitA * (1 + REGISTER_FOLLOW_BAND);
+  const following = (count: EnergyCount) =>
+    count.phases <= sent.phases &&
+    count.mostA >= settledShare * sent.limitA &&
+    count.leastA <= highA(sent.limitA);
+  if (counts.some(following)) return 'keep';
+  const tolerance = site.control.overdrawToleranceA;
+  const boundA = (i: number) => highA(allowedAt(site, connector, runtime, i, sample.atMs, false)) + tolerance;
+  return beyondCounts(connector, counts, boundA) ?? 'keep';
 }
 
 /** Counts the connector at what it draws (`sample`, else its newest sample above the set-point). */

@@ -6,6 +6,7 @@ import type { ConnectorRuntime } from '../parts';
 import { maxKnown, THREE_PHASES } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { given, type Reason, say } from '../words';
+import type { EnergyCount } from './energy-draw';
 import type { DrawSample } from './measurements';
 import { followMsOf } from './overdraw';
 
@@ -48,6 +49,17 @@ export function offlineReserve(
   return heldA > fallback.amps ? { amps: heldA, why } : fallback;
 }
 
+/**
+ * `amps` at most the connector's maxA, but never below what a reading showed (`measuredA`): a car
+ * draws a little above what it is offered (IEC 61851-1 lets it; issue 45's population up to 3 %),
+ * so a charger that takes no limits, offering its car its 16 A maxA, drew 16.48 A by its register;
+ * counted at 16 A, it put 0.48 A over a breaker for 135 s (POPULATION=…,overshoot,energyOnly
+ * PROPERTY_SEED=4611 PROPERTY_PATH=47).
+ */
+function withinRating(connector: Connector, amps: number, measuredA: number): number {
+  return Math.max(Math.min(connector.maxA, amps), measuredA);
+}
+
 /** What a charger draws on its own: its confirmed fallback profile (bounded by `offlineA`), else `offlineA`. */
 function ownFallback(connector: Connector, runtime: ConnectorRuntime): { amps: number; why: Reason } {
   const confirmed = runtime.state?.offlineFallback;
@@ -78,7 +90,7 @@ const OWN_FALLBACK_TOLERANCE_A = 1;
  * most a car on one phase could draw. A charger that takes no limits offers its car its own fallback
  * (`offlineA`, what the load manager counts it at while a car may start there); where the register's
  * least (its power spread over every wired phase) is within that, the charger offering it explains
- * the delta, and it is counted at that fallback (or the least, if more), not at the one-phase
+ * the delta, and it is counted at that fallback (or the spread, if more), not at the one-phase
  * reading: a car drawing 6.2 A on three phases of a charger whose own fallback is 6 A was counted at
  * 26-28 A on every phase of its zone for the whole session (issue 45, the car park on the mixed
  * fleet). A delta its own fallback does not explain counts at its most, as any other reading.
@@ -90,7 +102,14 @@ function drawnOnItsOwnA(connector: Connector, runtime: ConnectorRuntime, sample:
   const leastA = maxKnown(energy.leastA, THREE_PHASES) ?? 0;
   const ownA = ownFallback(connector, runtime).amps;
   if (leastA > ownA * (1 + OWN_FALLBACK_TOLERANCE) + OWN_FALLBACK_TOLERANCE_A) return mostA;
-  return Math.min(mostA, Math.max(ownA, leastA));
+  // The spread with the register's step added: the least (the step taken away) is below what the
+  // car may draw (16.36 A counted for 16.48 A drawn, 0.08 A over a breaker: POPULATION overshoot
+  // FAULTS_SEED=20261125 FAULTS_PATH=8049).
+  const widest = energy.counts.reduce<EnergyCount | undefined>(
+    (best, count) => (best && best.phases >= count.phases ? best : count),
+    undefined,
+  );
+  return Math.min(mostA, Math.max(ownA, leastA, widest?.mostA ?? mostA));
 }
 
 /**
@@ -148,9 +167,10 @@ export function failureWords(failed: LimitFailure | undefined): Reason[number] {
  * session showed it), the most it drew this session plus a margin, or what it draws now if more;
  * before that, its fallback, the last limit it did confirm (still in force at the charger), or what
  * its car draws now (or drew at its one reading), whichever is the most (a car at a 32 A charger that takes 19 A was counted at
- * 32 A its whole session: issue 45's home layout). Above maxA only by what a reading showed (a car
- * 3 % above the 32 A it is offered; counted at it as an overdraw before a charger whose limit failed
- * was no longer judged as one: POPULATION overshoot PROPERTY_SEED=4601 PROPERTY_PATH=375).
+ * 32 A its whole session: issue 45's home layout). Never above maxA but by what a reading showed
+ * (`withinRating`: a car 3 % above the 32 A it is offered; counted at it as an overdraw before a
+ * charger whose limit failed was no longer judged as one: POPULATION overshoot PROPERTY_SEED=4601
+ * PROPERTY_PATH=375).
  */
 export function failedLimitReserve(
   connector: Connector,
@@ -166,7 +186,7 @@ export function failedLimitReserve(
     const withMarginA = mostA + Math.max(UNCONTROLLED_MARGIN_MIN_A, mostA * UNCONTROLLED_MARGIN);
     // What a reading showed is not capped at maxA (a car may draw a little above what it is
     // offered: 32.96 A at a 32 A charger); only the margin is.
-    const amps = Math.max(Math.min(connector.maxA, withMarginA), mostA, drawing);
+    const amps = withinRating(connector, Math.max(withMarginA, drawing), Math.max(mostA, drawing));
     return {
       amps,
       why: [
@@ -181,7 +201,7 @@ export function failedLimitReserve(
   const inForce = runtime.state?.limitInForce?.limitA ?? 0;
   // Its one reading so far, once it is no longer fresh, still counts (it is not judged as an
   // overdraw, evidence/overdraw.ts, whose count kept it before).
-  const amps = Math.max(Math.min(connector.maxA, Math.max(own.amps, inForce)), drawing, mostA ?? 0);
+  const amps = withinRating(connector, Math.max(own.amps, inForce, drawing), Math.max(drawing, mostA ?? 0));
   const what =
     amps === own.amps
       ? own.why
@@ -213,7 +233,7 @@ export function outOfService(runtime: ConnectorRuntime): boolean {
  * A connected charger caught drawing above its set-point twice in the session
  * (`session.ignoresLimit`, evidence/overdraw.ts): its limit does not hold it, so it draws what it does on its
  * own: its fallback, the most it was seen to draw this session, or what its car draws now, whichever
- * is the most. Never above maxA.
+ * is the most. Never above maxA but by what a reading showed (`withinRating`).
  */
 export function ignoredLimitReserve(
   connector: Connector,
@@ -226,7 +246,7 @@ export function ignoredLimitReserve(
   const own = ownFallback(connector, runtime);
   const drew = Math.max(caught?.drewA ?? 0, ...(session.overdrawFloorA ?? [0]));
   const drawing = maxKnown(draw?.chargerA, THREE_PHASES) ?? 0;
-  const amps = Math.min(connector.maxA, Math.max(own.amps, drew, drawing));
+  const amps = withinRating(connector, Math.max(own.amps, drew, drawing), Math.max(drew, drawing));
   const what = amps === own.amps ? own.why : [draw?.energy ? say('whatRegisterShows') : say('whatItDraws')];
   const twice = say('caughtTwice', { drewA: (caught?.drewA ?? drew).toFixed(1), amps: caught?.limitA ?? 0 });
   return { amps, why: [say('notUnderControl', { why: [twice], what })] };

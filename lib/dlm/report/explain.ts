@@ -8,6 +8,7 @@ import type { CircuitView } from '../evidence/circuit-view';
 import { describePlan } from '../evidence/departure';
 import type { Measurements } from '../evidence/measurements';
 import { sessionEnergyWh } from '../evidence/observations';
+import { overshootOf } from '../evidence/overshoot';
 import type { ConnectorView } from '../parts';
 import { EPS, GRID_PHASES, round2, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
@@ -392,7 +393,7 @@ export function buildSummary(context: ExplainContext, inputs: SummaryInputs, now
       ...(view?.fromEnergy ? { measuredBy: 'energy' as const } : {}),
       countedA: (counted[k] ?? triple(0)).map(round2) as Triple,
       ...(session.overdrawing ? { overdrawing: true } : {}),
-      ...(session.overshoot ? { overshootPercent: Math.round(session.overshoot * 1000) / 10 } : {}),
+      ...(overshootOf(runtime) > 0 ? { overshootPercent: Math.round(overshootOf(runtime) * 1000) / 10 } : {}),
       ...(session.refusedWhy === undefined ? {} : { refusedReading: english(session.refusedWhy) }),
       ...(view?.online && view.uncontrolled
         ? { uncontrolled: english(view.uncontrolled.why), uncontrolledWords: view.uncontrolled.why }

@@ -100,8 +100,9 @@ export interface ConnectorSummary {
   /** Set when it draws above its set-point (ignores the limit). */
   overdrawing?: boolean;
   /**
-   * How far its car was seen drawing above a steady set-point this session, % of it
-   * (evidence/overshoot.ts): the allocation keeps that much back on its circuits.
+   * How far its car is taken to draw above its set-point this session, % of it (evidence/overshoot.ts
+   * `overshootOf`: what its readings showed, or 3 % where they cannot show it): the allocation keeps
+   * that much back on its circuits.
    */
   overshootPercent?: number;
   /**

@@ -118,14 +118,20 @@ describe('dlm: a charger measured by its energy register', () => {
     });
   });
 
-  /** A register that counts `amps()` per phase on three phases, reported every `everyMs`. */
-  function energyOnly(h: ReturnType<typeof harness>, key: string, amps: () => number, everyMs = 5000) {
+  /** A register that counts `amps()` per phase on `phases` phases, reported every `everyMs`. */
+  function energyOnly(
+    h: ReturnType<typeof harness>,
+    key: string,
+    amps: () => number,
+    everyMs = 5000,
+    phases = 3,
+  ) {
     let wh = 0;
     let lastMs = h.clock.now();
     let reportedMs = lastMs;
     h.feed(() => {
       const now = h.clock.now();
-      wh += whOf(amps(), 3, now - lastMs);
+      wh += whOf(amps(), phases, now - lastMs);
       lastMs = now;
       if (now - reportedMs < everyMs) return;
       reportedMs = now;
@@ -175,7 +181,9 @@ describe('dlm: a charger measured by its energy register', () => {
     h.plugIn('E/1');
     energyOnly(h, 'E/1', () => h.limit('E/1') ?? 0);
     h.run(60_000);
-    assert.equal(h.limit('E/1'), 32);
+    // Its register cannot show a car's overshoot: it is kept 3 % (evidence/overshoot.ts
+    // UNREAD_OVERSHOOT; 32 A before it was).
+    assert.equal(h.limit('E/1'), 31);
     h.plugIn('B/1');
     h.obey('B/1');
     // The register cannot tell a car on two phases still at 24 A from one on three at 16 A: the
@@ -183,11 +191,11 @@ describe('dlm: a charger measured by its energy register', () => {
     h.run(120_000);
     const summary = summaryOfE(h);
     assert.equal(summary?.overdrawing, undefined, JSON.stringify(summary));
-    assert.deepEqual([h.limit('E/1'), h.limit('B/1')], [16, 16]);
+    assert.deepEqual([h.limit('E/1'), h.limit('B/1')], [15.5, 15.5]);
     h.stop();
   });
 
-  it('a car 3 % above its set-point, read every 30 s: the least its register shows is learned as its overshoot and kept inside the line', () => {
+  it('a car 3 % above its set-point, read every 30 s: its register cannot show that, it is kept 3 % (the population’s most) inside the line', () => {
     const h = lineOfTwo(32);
     h.plugIn('E/1');
     h.plugIn('B/1');
@@ -198,6 +206,46 @@ describe('dlm: a charger measured by its energy register', () => {
     assert.ok((summary?.overshootPercent ?? 0) >= 2, JSON.stringify(summary));
     const drawn = (h.limit('E/1') ?? 0) * 1.03 + (h.limit('B/1') ?? 0);
     assert.ok(drawn <= 32, `the line carries ${drawn} A`);
+    h.stop();
+  });
+
+  // Issue 45's home layout (bench:control --day home --fleet mixed --seed 500983): an energy-only
+  // charger given 22.2 A whose car took 15.4 A on three phases, which its register cannot tell from
+  // two phases at 23.1 A, was counted at 23.1 A for the hour; the keeper beside it stayed at 22.2 A
+  // with 8.9 A of the grid unused.
+  it('a car on three phases below its set-point: its set-point is lowered to tell it from two, then the rest goes to the other car', () => {
+    const h = lineOfTwo(44);
+    h.plugIn('E/1');
+    h.plugIn('B/1');
+    h.obey('B/1');
+    energyOnly(h, 'E/1', () => Math.min(15.4, h.limit('E/1') ?? 0), 30_000);
+    h.run(600_000);
+    const e = h.limit('E/1') ?? 0;
+    const b = h.limit('B/1') ?? 0;
+    assert.ok(
+      h.sentTo('E/1').some((s) => /to tell its phases by the energy register/.test(s.reason)),
+      'the probe says why',
+    );
+    assert.ok(e >= 15.4 && e <= 17, `E is given what its car takes and a margin: ${e} A`);
+    // The rest, less the 3 % the line keeps back for E's car, whose overshoot its register cannot
+    // show (evidence/overshoot.ts: one factor for every car below it, 1.3 A of the 44 A).
+    assert.ok(b >= 44 / 1.03 - e - 0.1, `B is given the rest: ${b} A (E ${e} A)`);
+    assert.ok(Math.min(15.4, e) + b <= 44, `the line carries ${Math.min(15.4, e) + b} A`);
+    h.stop();
+  });
+
+  it('a car on two phases at its set-point: lowered once to tell, then given its share again', () => {
+    const h = lineOfTwo(44);
+    h.plugIn('E/1');
+    h.plugIn('B/1');
+    h.obey('B/1');
+    energyOnly(h, 'E/1', () => h.limit('E/1') ?? 0, 30_000, 2);
+    h.run(600_000);
+    const lows = h.sentTo('E/1').filter((s) => s.atMs > h.clock.now() - 600_000 + 120_000 && s.limitA < 21);
+    assert.ok(lows.length <= 1, `lowered at most once: ${lows.map((s) => s.limitA).join(', ')}`);
+    // Its share of the 44 A less the 3 % kept back for its car's overshoot (its register cannot
+    // show it): 21.3 A.
+    assert.ok((h.limit('E/1') ?? 0) >= 44 / 1.03 / 2 - 0.1, `E is back at its share: ${h.limit('E/1')} A`);
     h.stop();
   });
 
