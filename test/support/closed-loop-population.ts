@@ -52,7 +52,7 @@ export const HABITS: Record<keyof Population, Row> = {
   // (closed-loop-fixed/).
   energyOnly: {
     on: false,
-    off: "with every default habit and energyOnly on, an energy-only charger whose car ignores a switch to one phase made before the charger's first reading, ramped on time alone: its three-phase 6 A reads as one phase at 18 A, 22.84 A over c0 L3 at 708 s while the windows explain 20 A: POPULATION=keepers,noSmartCharging,unphased,reporting,following,ownMaximum,overshoot,energyOnly PROPERTY_SEED=4712 PROPERTY_PATH=559 (4611 paths 47, 255, 792, 1128, 4712 paths 273, 397, 574, 609 and 4815 path 363 pass); in 800 fresh sites of seed 4831 also path 617 (2 A over c0 L3 for 67 s beside a charger that ignores its limits, energy-only, with a one-phase car; not diagnosed)",
+    off: 'with every default habit and energyOnly on, a charger that ignores its limits, energy-only, its one-phase car at 16 A from 435 s, told 6 A at 450 s: its deltas (16.32 A on one phase or 5.44 A on three) also fit a three-phase car following the change from 0 A, so it is counted at 6 A until a settled delta, while a car beside it starts: 2 A over c0 L3 at 534 s for 67 s: POPULATION=keepers,noSmartCharging,unphased,reporting,following,ownMaximum,overshoot,energyOnly PROPERTY_SEED=4831 PROPERTY_PATH=617 (4712 path 559, a switch to one phase before the first reading, is fixed and kept in closed-loop-fixed/; 4611 paths 47, 255, 792, 1128, 4712 paths 273, 397, 574, 609 and 4815 path 363 pass)',
   },
   reporting: { on: true },
   // On since the ramp waits for a start to show that its charger follows (startTested in

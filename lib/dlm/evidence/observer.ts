@@ -438,6 +438,20 @@ export class ConnectorObserver {
       }
     }
 
+    // A charger read by its energy register only, switched to one phase before its first delta
+    // showed how it reports: no delta can show that the switch was made (one phase at 18 A and three
+    // at 6 A give the same), and a car that ignored it was counted on one phase, ramped to 32 A
+    // there, and drew 28 A on three (22 A over a breaker: POPULATION=…,energyOnly PROPERTY_SEED=4712
+    // PROPERTY_PATH=559). Back to three phases, and no more switching this session (as for a
+    // charger that reports its current without a phase, phase-session.ts canSwitch).
+    if (sample?.energy && session.onePhase && !session.phaseSwitchRefused) {
+      refuseSwitching(session);
+      session.candidatePhases = undefined;
+      this.logger.warn(
+        `charger ${connector.key} is read by its energy register only, which cannot show a switch to one phase: counted on every phase, no more phase switching this session`,
+      );
+    }
+
     // Phase detection: a car counts on fewer phases only once two samples at least
     // phaseDetectionMs apart (and none between them different) showed it; a phase not measured
     // counts as used; any phase seen carrying current later is added at once (the safe side).

@@ -43,6 +43,9 @@ export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRu
   // made (evidence/draws.ts unphasedOn counts it on every wired phase): switched, it would be
   // counted on three and taken back to them at its next reading.
   if (runtime.draw?.unphased) return false;
+  // Nor can an energy register: its delta is the same for one phase at 18 A and three at 6 A (the
+  // observer takes such a charger back to three phases at its first delta, evidence/observer.ts).
+  if (runtime.draw?.energy) return false;
   if (countedSwitches(session) >= site.pv.maxPhaseSwitchesPerSession) return false;
   // A car seen on a single phase while 3 were offered gains nothing from switching.
   if (!session.onePhase && session.confirmedPhases && session.confirmedPhases.length < 3) return false;

@@ -74,4 +74,55 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     h.run(300_000);
     assert.deepEqual([h.limit('A/1'), h.limit('R/1')], [11.6, 11.6]);
   });
+
+  it('one switched to one phase before its first delta is taken back to three at it: no delta can show the switch was made', () => {
+    // L1 and L2 have no room for two cars' minimums, L3 has: R (its L1 on grid L3) is switched to
+    // one phase before it reports, read every 31 s. Its car ignores the switch and follows 59 s late
+    // on three phases: its first delta (6 A on three is 18 A on one) fits one phase, so it was kept
+    // there and ramped to 32 A on time alone while its car drew on all three (22 A over a breaker:
+    // POPULATION=…,energyOnly PROPERTY_SEED=4712 PROPERTY_PATH=559).
+    h = harness({
+      circuits: [{ id: 'line', limitA: [11, 11, 45] }],
+      connectors: [
+        { chargePointId: 'R', circuit: 'line', phaseRotation: 'TRS', canSwitchPhases: true, maxA: 32 },
+        { chargePointId: 'B', circuit: 'line', phaseRotation: 'RST', maxA: 32, priority: 10 },
+      ],
+      unbalanceLimitA: null,
+      control: { minUpdateIntervalMs: 1000 },
+    });
+    h.start();
+    h.obey('B/1');
+    h.plugIn('B/1');
+    h.plugIn('R/1', {}, 'Charging');
+    let wh = 0;
+    let lastMs = h.clock.now();
+    let reportedMs = lastMs;
+    const told: [number, number][] = [];
+    h.feed(() => {
+      const now = h.clock.now();
+      told.push([now, h.limit('R/1') ?? 0]);
+      while ((told[1]?.[0] ?? now) <= now - 59_000) told.shift();
+      wh += (Math.min(told[0]?.[1] ?? 0, 28) * 230 * 3 * (now - lastMs)) / 3_600_000;
+      lastMs = now;
+      if (now - reportedMs < 31_000) return;
+      reportedMs = now;
+      h.state('R/1', {
+        status: 'Charging',
+        energyWh: Math.floor(wh),
+        measuredAt: h.iso(),
+        lastSeen: h.iso(),
+      });
+    });
+    h.run(130_000);
+    const sent = h.sentTo('R/1');
+    assert.ok(
+      sent.some((s) => s.phases === 1),
+      'switched to one phase before its first reading',
+    );
+    assert.equal(sent.at(-1)?.phases, 3, h.setPoint('R/1')?.reason);
+    assert.ok(
+      (h.limit('R/1') ?? 0) + (h.limit('B/1') ?? 0) <= 11 + 1e-6,
+      `R ${h.limit('R/1')} A + B ${h.limit('B/1')} A on L1's 11 A: ${h.setPoint('R/1')?.reason}`,
+    );
+  });
 });
