@@ -41,6 +41,10 @@ export const MIN_INTERVAL_MS = 2_000;
  */
 const RATING_TOLERANCE = 0.05;
 const RATING_TOLERANCE_A = 1;
+/** The most a car at `connector` may plausibly draw on a phase: its rating and RATING_TOLERANCE. */
+export function plausibleMostA(connector: Connector): number {
+  return connector.maxA * (1 + RATING_TOLERANCE) + RATING_TOLERANCE_A;
+}
 /** The coarsest step a register is taken to count in, Wh (a kWh register with one decimal). */
 const COARSEST_STEP_WH = 100;
 
@@ -217,7 +221,7 @@ function phaseCurrents(
   | undefined {
   const it = connector.network === 'IT';
   const wired = wiredPhases(connector);
-  const bound = connector.maxA * (1 + RATING_TOLERANCE) + RATING_TOLERANCE_A;
+  const bound = plausibleMostA(connector);
   // Volts per ampere and phase for a car on `n` phases (on IT three phases carry √3·230·I).
   const volts = (n: number) => site.voltageV * (it && n === 3 ? Math.sqrt(3) : n);
   const wiring = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];

@@ -11,7 +11,7 @@ import type { ConnectorRuntime } from '../parts';
 import { fillUnknown, maxKnown, THREE_PHASES, type Triple, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { type Reason, say } from '../words';
-import { type EnergyCount, registerCounts } from './energy-draw';
+import { type EnergyCount, plausibleMostA, registerCounts } from './energy-draw';
 import type { DrawSample } from './measurements';
 
 /** What the observer stage needs to judge: the site's settings and where to log. */
@@ -316,8 +316,9 @@ function registerBeyond(
 }
 
 /**
- * Per charger phase the most any count of phases puts there (bounded by the rating), in grid
- * phases, where that is above `allowedA` on a phase; else undefined.
+ * Per charger phase the most any count of phases puts there (bounded by what a car may plausibly
+ * draw there: energy-draw.ts plausibleMostA), in grid phases, where that is above `allowedA` on a
+ * phase; else undefined.
  */
 function beyondCounts(
   connector: Connector,
@@ -328,10 +329,7 @@ function beyondCounts(
   const mostA: PerPhase = [0, 0, 0];
   for (const count of counts)
     for (let i = 0; i < count.phases && i < wired.length; i++)
-      mostA[i] = Math.max(
-        mostA[i] ?? 0,
-        Math.min(count.mostA, connector.maxA * (1 + REGISTER_FOLLOW_BAND) + 1),
-      );
+      mostA[i] = Math.max(mostA[i] ?? 0, Math.min(count.mostA, plausibleMostA(connector)));
   return wired.some((i) => (mostA[i] ?? 0) > allowedA(i)) ? toGrid(connector, mostA) : undefined;
 }
 

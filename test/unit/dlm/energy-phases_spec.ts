@@ -23,6 +23,11 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     h.obey('A/1');
     h.plugIn('A/1');
     h.plugIn('R/1', {}, 'Charging');
+    feedRegister(amps, phases, everyMs, firstAtOnce);
+  }
+
+  /** R's register counts its car's `amps()` on `phases` phases and is read every `everyMs`. */
+  function feedRegister(amps: () => number, phases: number, everyMs: number, firstAtOnce = false): void {
     let wh = 0;
     let lastMs = h.clock.now();
     let reportedMs = firstAtOnce ? lastMs - everyMs : lastMs;
@@ -94,25 +99,18 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     h.obey('B/1');
     h.plugIn('B/1');
     h.plugIn('R/1', {}, 'Charging');
-    let wh = 0;
-    let lastMs = h.clock.now();
-    let reportedMs = lastMs;
+    // Its car draws on three phases what R was told 59 s before (a slow charger), at most 28 A.
     const told: [number, number][] = [];
-    h.feed(() => {
-      const now = h.clock.now();
-      told.push([now, h.limit('R/1') ?? 0]);
-      while ((told[1]?.[0] ?? now) <= now - 59_000) told.shift();
-      wh += (Math.min(told[0]?.[1] ?? 0, 28) * 230 * 3 * (now - lastMs)) / 3_600_000;
-      lastMs = now;
-      if (now - reportedMs < 31_000) return;
-      reportedMs = now;
-      h.state('R/1', {
-        status: 'Charging',
-        energyWh: Math.floor(wh),
-        measuredAt: h.iso(),
-        lastSeen: h.iso(),
-      });
-    });
+    feedRegister(
+      () => {
+        const now = h.clock.now();
+        told.push([now, h.limit('R/1') ?? 0]);
+        while ((told[1]?.[0] ?? now) <= now - 59_000) told.shift();
+        return Math.min(told[0]?.[1] ?? 0, 28);
+      },
+      3,
+      31_000,
+    );
     h.run(130_000);
     const sent = h.sentTo('R/1');
     assert.ok(
