@@ -311,6 +311,7 @@ export class ConnectorObserver {
               wh: state.energyWh,
               atMs: Math.min(readMs, now),
               key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
+              ownTime: state.energyAt !== undefined,
             },
             // Switched to one phase: the most one phase may carry (energy-draw.ts).
             runtime.session.onePhase === true

@@ -103,6 +103,37 @@ describe('dlm: a charger measured by its energy register', () => {
       assert.equal(at(record, 400, 20_000 + 600_001, 'tx:2'), undefined, 'a delta over more than 10 min');
     });
 
+    it('read at its own time, a register that did not rise since it rose is a reading: its car drew at most a step; the rise stays the baseline', () => {
+      const read = (record: { register?: RegisterRecord }, wh: number, atMs: number) =>
+        registerDraw(site, connector, record, { wh, atMs, key: 'tx:1', ownTime: true }, undefined, logger);
+      const idle: { register?: RegisterRecord } = {};
+      read(idle, 0, 0);
+      assert.equal(
+        read(idle, 0, 30_000),
+        undefined,
+        'before its first rise its step is not known (0 is a multiple of 100 Wh)',
+      );
+      const record: { register?: RegisterRecord } = {};
+      read(record, 1000, 0);
+      assert.ok(read(record, 1000 + Math.floor(whOf(9, 3, 30_000)), 30_000), '51 Wh in 30 s');
+      // Paused: the register holds still at 1051 Wh. On the old code it waited for a rise (minutes for
+      // a charger read every 41-60 s), and a pause was shown only once its draw went stale.
+      const still = read(record, 1051, 75_000);
+      assert.ok(still, 'a reading');
+      assert.deepEqual(round(still).least, [0, 0, 0]);
+      assert.ok((still?.mostA[0] ?? 99) < 0.4, `one Wh over 45 s: ${still?.mostA[0]} A`);
+      assert.equal(still?.fromMs, 30_000, 'from the last rise');
+      assert.equal(read(record, 1051, 75_000), still, 'the same reading again: the same draw');
+      // The car starts again: the next rise is the average from the last rise, not a step or two
+      // over the seconds since the still reading.
+      const rose = read(record, 1055, 78_000);
+      assert.equal(rose?.fromMs, 30_000);
+      assert.ok(
+        (rose?.mostA[0] ?? 99) < 2,
+        `5 Wh over 48 s, not over 3 s (26 A): ${JSON.stringify(round(rose))}`,
+      );
+    });
+
     it('refuses a delta its wiring cannot carry, logged once per session', () => {
       const record: { register?: RegisterRecord } = {};
       warned.length = 0;
