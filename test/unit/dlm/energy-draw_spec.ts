@@ -265,6 +265,47 @@ describe('dlm: a charger measured by its energy register', () => {
     h.stop();
   });
 
+  // The same, its charger following in 45 s and read every 52 s (the home layout's CP-3): the
+  // delta over the raise after the probe's answer is the average of the old set-point and the new.
+  it('a car on three phases below its set-point, its charger slow: a delta over a change of its set-point is not judged an under-draw', () => {
+    const h = lineOfTwo(44);
+    h.plugIn('E/1');
+    h.plugIn('B/1');
+    h.obey('B/1');
+    const sent: { atMs: number; limitA: number }[] = [];
+    const followMs = 45_000;
+    energyOnly(
+      h,
+      'E/1',
+      () => {
+        const now = h.clock.now();
+        const limitA = h.limit('E/1') ?? 0;
+        if (sent[sent.length - 1]?.limitA !== limitA) sent.push({ atMs: now, limitA });
+        const inForce = sent.filter((s) => s.atMs <= now - followMs).pop()?.limitA ?? 0;
+        return Math.min(15.4, inForce);
+      },
+      52_000,
+    );
+    h.run(1_200_000);
+    const trail = h
+      .sentTo('E/1')
+      .map((s) => `${Math.round(s.atMs / 1000)} s ${s.limitA} ${s.reason}`)
+      .join(' | ');
+    const probe = h
+      .sentTo('E/1')
+      .findIndex((s) => /to tell its phases by the energy register/.test(s.reason));
+    assert.ok(probe >= 0, trail);
+    // After the probe's set-point, E is raised to what its car draws and a margin, and not
+    // lowered below what it draws again (on the old code: 14.6 A on the delta over the raise).
+    const after = h.sentTo('E/1').slice(probe + 1);
+    assert.ok(after.length > 0, trail);
+    assert.ok(
+      after.every((s) => s.limitA >= 15.4),
+      trail,
+    );
+    h.stop();
+  });
+
   it('a car on two phases at its set-point: lowered once to tell, then given its share again', () => {
     const h = lineOfTwo(44);
     h.plugIn('E/1');
