@@ -135,9 +135,21 @@ export function noteCarMinimum(
   // A car whose learned minimum is still too low (it stopped at 6.5 A, needs 8 A: offered 7 A it
   // does not start again) is asked one ampere more in the same way; not one that rests on its own.
   const stillStopped = session.stoppedAtA !== undefined && session.restingSinceMs === undefined;
+  // One that charged this session, was paused by the manager (no stop of its own, no lowering it
+  // stopped at) and, started again at the minimum in force below the least it charged at, takes
+  // nothing, may need more than that minimum as well: its pause showed nothing of its own. Asked in
+  // the same way, up to the least it charged at (it took that); only a car that takes nothing even
+  // there rests on its own. Taken as resting at once, a car that needs 7 A, paused after it charged
+  // at 8.9 A and offered 6 A, was left at 6 A every 30 min for the rest of its stay (issue 45's car
+  // park, seed 760867: CP-10, 0.2 of the ideal's 16.5 kWh).
+  const restartedBelow =
+    session.chargedAtA !== undefined &&
+    session.stoppedAtA === undefined &&
+    session.restingSinceMs === undefined &&
+    sentA + EPS < session.chargedAtA;
   if (
     status === 'SuspendedEV' &&
-    (session.chargedAtA === undefined || stillStopped) &&
+    (session.chargedAtA === undefined || stillStopped || restartedBelow) &&
     settled &&
     !session.probeDone &&
     // A pv or minpv car is offered what the sun gives, not more to see whether it starts.
@@ -148,8 +160,14 @@ export function noteCarMinimum(
     const inForceA = carMinimum(connector, runtime).minA;
     if (sentA + EPS < inForceA) return;
     const aboveA = Math.floor(sentA + EPS) + 1;
-    const topA = Math.min(CAR_MINIMUM_PROBE_MAX_A, connector.maxA);
-    const nextA = aboveA + 1 > topA + EPS ? aboveA : aboveA + 1;
+    const topA = Math.min(
+      CAR_MINIMUM_PROBE_MAX_A,
+      connector.maxA,
+      restartedBelow ? (session.chargedAtA ?? connector.maxA) : connector.maxA,
+    );
+    const stepA = aboveA + 1 > topA + EPS ? aboveA : aboveA + 1;
+    // Up to the least it charged at, where that is not a whole ampere.
+    const nextA = restartedBelow && stepA > topA + EPS && topA > sentA + EPS ? topA : stepA;
     if (nextA > topA + EPS) {
       session.probeDone = true;
       session.learnedMinA = undefined;

@@ -54,6 +54,11 @@ export interface RegisterPoint {
   atMs: number;
   /** The session (`tx:<id>`, or `none` without a transaction): a new one starts the register anew. */
   key: string;
+  /**
+   * Timed by the register's own reading (`ConnectorState.energyAt`, set only by a reading that
+   * carried it): the same value at a later time is a reading of a register that did not rise.
+   */
+  ownTime?: boolean;
 }
 
 /** A draw derived from two readings of the register. */
@@ -109,6 +114,8 @@ export interface RegisterRecord {
   derived?: EnergyDraw;
   /** The session whose refused delta was logged (once per session). */
   refusedKey?: string;
+  /** The register rose this session: its step is known, and a still reading is one (registerDraw). */
+  rose?: true;
 }
 
 /**
@@ -142,9 +149,18 @@ export function registerDraw(
   }
   const elapsedMs = point.atMs - held.point.atMs;
   // The same reading again, an older one, or one too close to the last: nothing new. Nor is a
-  // later time with the same value: a connector state whose reading carried no register keeps
-  // the old value (a car that stopped drawing shows in the next rise's average, or goes stale).
-  if (elapsedMs < MIN_INTERVAL_MS || (point.wh === held.point.wh && elapsedMs <= MAX_INTERVAL_MS))
+  // later time with the same value timed by anything but the register's own reading: a connector
+  // state whose reading carried no register keeps the old value (a car that stopped drawing shows
+  // in the next rise's average, or goes stale).
+  // Read at a later time, a register that did not rise since it last rose this session is a
+  // reading (see below); before its first rise its step is not known (0 Wh is a multiple of 100).
+  const still = point.wh === held.point.wh;
+  const readStill = still && point.ownTime === true && held.rose === true;
+  if (
+    elapsedMs < MIN_INTERVAL_MS ||
+    (still && elapsedMs <= MAX_INTERVAL_MS && !readStill) ||
+    (readStill && held.derived !== undefined && point.atMs <= held.derived.atMs)
+  )
     return held.derived;
   if (elapsedMs > MAX_INTERVAL_MS) {
     record.register = { point, stepWh: step };
@@ -175,11 +191,18 @@ export function registerDraw(
     fromWh: held.point.wh,
     stepWh,
   };
+  // Read at a later time, a register that did not rise since its last rise is a reading: its car
+  // drew at most a step over the interval. Skipped, a paused charger read every 41-60 s gave no
+  // reading for minutes, and the decrease its pause was waited for held a car at its start for
+  // 5 min (issue 45's car park, seed 760867: CP-12 at 10:00). The last rise stays the baseline: a
+  // delta from a still reading to a rise a few seconds after it is a step or two over seconds
+  // (two whole Wh over 3 s are 10 A on one phase).
   record.register = {
-    point,
+    point: readStill ? held.point : point,
     stepWh,
     derived: draw,
     ...(held.refusedKey ? { refusedKey: held.refusedKey } : {}),
+    ...(held.rose || deltaWh > 0 ? { rose: true as const } : {}),
   };
   return draw;
 }

@@ -311,6 +311,7 @@ export class ConnectorObserver {
               wh: state.energyWh,
               atMs: Math.min(readMs, now),
               key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
+              ownTime: state.energyAt !== undefined,
             },
             // Switched to one phase: the most one phase may carry (energy-draw.ts).
             runtime.session.onePhase === true
@@ -489,8 +490,20 @@ export class ConnectorObserver {
       session.energyProbed === 'widest' && status === 'Charging' && drawFresh?.energy
         ? Math.max(0, ...drawFresh.energy.leastA.map((a) => a ?? 0))
         : drawnNow(status, drawFresh, chargerPhasesOf(site, connector, session, now));
-    if (probe === 'waiting') {
-      // Its set-point was lowered to tell its car's phases: the reading under it decides.
+    // A register's delta that began while its car may still have been following a change of its
+    // set-point (a raise, the probe's lowering) is the average over the old and the new: it says
+    // nothing of following either alone. Judged, the delta over the probe's raise read 13.8 A
+    // under 16.3 A, its car was capped at 14.7 A, freed at the next and raised to 21.9 A, and a
+    // keeper beside it held at 22 A for two minutes (issue 45's home layout, fleet mixed, seed
+    // 500983: CP-3 at 807-958 s).
+    const registerSpans =
+      status === 'Charging' &&
+      drawFresh?.energy !== undefined &&
+      drawFresh.energy.fromMs <
+        (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY) + followMsOf(site, runtime);
+    if (probe === 'waiting' || (probe === undefined && registerSpans)) {
+      // Its set-point was lowered to tell its car's phases: the reading under it decides. Or the
+      // reading spans a change: the next one decides.
     } else if (probe !== undefined && !settling && !session.overdrawing) {
       session.underDrawCapA = probe;
       session.energyProbe = {

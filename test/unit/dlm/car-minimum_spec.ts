@@ -178,4 +178,57 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
       trail,
     );
   });
+  it('asks a car paused by the manager after it charged, that does not start again at the minimum, more: up to what it charged at', () => {
+    // Car A needs 8 A and charges at its 10.5 A share; the other loads take 40 A: A (the last to
+    // come) is paused, and started again at 6.5 A when they fall to 24 A. Its pause showed nothing
+    // of its own minimum: taken as resting at once, it was left at 6 A every 30 min for the rest of
+    // its stay (issue 45's car park, seed 760867: CP-10, 0.2 of the ideal's 16.5 kWh).
+    const world = { otherA: 0 };
+    h = harness({
+      circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone', location: 'otherLoadsOnly' } }],
+      connectors: ['A', ...OTHERS].map((chargePointId) => ({ chargePointId, circuit: 'zone', maxA: 32 })),
+    });
+    h.feed(() => {
+      const offered = h.limit('A/1') ?? 0;
+      const drawn = offered >= 8 ? offered : 0;
+      h.draw(
+        'A/1',
+        [drawn, drawn, drawn] as PerPhase,
+        drawn > 0 ? 'Charging' : offered > 0 ? 'SuspendedEV' : 'SuspendedEVSE',
+      );
+      for (const id of OTHERS) {
+        const a = h.limit(`${id}/1`) ?? 0;
+        h.draw(`${id}/1`, [a, a, a] as PerPhase, a > 0 ? 'Charging' : 'SuspendedEVSE');
+      }
+      h.meter('zone', [world.otherA, world.otherA, world.otherA]);
+    });
+    h.start();
+    for (const id of OTHERS) h.plugIn(`${id}/1`);
+    h.run(120_000);
+    h.plugIn('A/1');
+    h.run(180_000);
+    assert.equal(h.limit('A/1'), 10.5);
+    world.otherA = 40;
+    h.run(60_000);
+    assert.equal(h.limit('A/1'), 0, 'paused: five minimums fit in 23 A, six do not');
+    world.otherA = 24;
+    h.run(240_000);
+    const sent = h.sentTo('A/1');
+    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    assert.ok(
+      sent.some((s) => s.limitA > 0 && s.limitA < 8),
+      trail,
+    );
+    assert.equal(
+      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
+      'Charging',
+      trail,
+    );
+    assert.ok((h.limit('A/1') ?? 0) >= 8, trail);
+    assert.match(
+      h.setPoint('A/1')?.reason ?? '',
+      /the car's minimum \d+ A \(learned: it did not start at 6(\.\d)? A\)/,
+      trail,
+    );
+  });
 });

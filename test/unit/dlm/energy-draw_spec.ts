@@ -103,6 +103,37 @@ describe('dlm: a charger measured by its energy register', () => {
       assert.equal(at(record, 400, 20_000 + 600_001, 'tx:2'), undefined, 'a delta over more than 10 min');
     });
 
+    it('read at its own time, a register that did not rise since it rose is a reading: its car drew at most a step; the rise stays the baseline', () => {
+      const read = (record: { register?: RegisterRecord }, wh: number, atMs: number) =>
+        registerDraw(site, connector, record, { wh, atMs, key: 'tx:1', ownTime: true }, undefined, logger);
+      const idle: { register?: RegisterRecord } = {};
+      read(idle, 0, 0);
+      assert.equal(
+        read(idle, 0, 30_000),
+        undefined,
+        'before its first rise its step is not known (0 is a multiple of 100 Wh)',
+      );
+      const record: { register?: RegisterRecord } = {};
+      read(record, 1000, 0);
+      assert.ok(read(record, 1000 + Math.floor(whOf(9, 3, 30_000)), 30_000), '51 Wh in 30 s');
+      // Paused: the register holds still at 1051 Wh. On the old code it waited for a rise (minutes for
+      // a charger read every 41-60 s), and a pause was shown only once its draw went stale.
+      const still = read(record, 1051, 75_000);
+      assert.ok(still, 'a reading');
+      assert.deepEqual(round(still).least, [0, 0, 0]);
+      assert.ok((still?.mostA[0] ?? 99) < 0.4, `one Wh over 45 s: ${still?.mostA[0]} A`);
+      assert.equal(still?.fromMs, 30_000, 'from the last rise');
+      assert.equal(read(record, 1051, 75_000), still, 'the same reading again: the same draw');
+      // The car starts again: the next rise is the average from the last rise, not a step or two
+      // over the seconds since the still reading.
+      const rose = read(record, 1055, 78_000);
+      assert.equal(rose?.fromMs, 30_000);
+      assert.ok(
+        (rose?.mostA[0] ?? 99) < 2,
+        `5 Wh over 48 s, not over 3 s (26 A): ${JSON.stringify(round(rose))}`,
+      );
+    });
+
     it('refuses a delta its wiring cannot carry, logged once per session', () => {
       const record: { register?: RegisterRecord } = {};
       warned.length = 0;
@@ -231,6 +262,47 @@ describe('dlm: a charger measured by its energy register', () => {
     // show (evidence/overshoot.ts: one factor for every car below it, 1.3 A of the 44 A).
     assert.ok(b >= 44 / 1.03 - e - 0.1, `B is given the rest: ${b} A (E ${e} A)`);
     assert.ok(Math.min(15.4, e) + b <= 44, `the line carries ${Math.min(15.4, e) + b} A`);
+    h.stop();
+  });
+
+  // The same, its charger following in 45 s and read every 52 s (the home layout's CP-3): the
+  // delta over the raise after the probe's answer is the average of the old set-point and the new.
+  it('a car on three phases below its set-point, its charger slow: a delta over a change of its set-point is not judged an under-draw', () => {
+    const h = lineOfTwo(44);
+    h.plugIn('E/1');
+    h.plugIn('B/1');
+    h.obey('B/1');
+    const sent: { atMs: number; limitA: number }[] = [];
+    const followMs = 45_000;
+    energyOnly(
+      h,
+      'E/1',
+      () => {
+        const now = h.clock.now();
+        const limitA = h.limit('E/1') ?? 0;
+        if (sent[sent.length - 1]?.limitA !== limitA) sent.push({ atMs: now, limitA });
+        const inForce = sent.filter((s) => s.atMs <= now - followMs).pop()?.limitA ?? 0;
+        return Math.min(15.4, inForce);
+      },
+      52_000,
+    );
+    h.run(1_200_000);
+    const trail = h
+      .sentTo('E/1')
+      .map((s) => `${Math.round(s.atMs / 1000)} s ${s.limitA} ${s.reason}`)
+      .join(' | ');
+    const probe = h
+      .sentTo('E/1')
+      .findIndex((s) => /to tell its phases by the energy register/.test(s.reason));
+    assert.ok(probe >= 0, trail);
+    // After the probe's set-point, E is raised to what its car draws and a margin, and not
+    // lowered below what it draws again (on the old code: 14.6 A on the delta over the raise).
+    const after = h.sentTo('E/1').slice(probe + 1);
+    assert.ok(after.length > 0, trail);
+    assert.ok(
+      after.every((s) => s.limitA >= 15.4),
+      trail,
+    );
     h.stop();
   });
 

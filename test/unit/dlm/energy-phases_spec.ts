@@ -58,6 +58,39 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     );
   });
 
+  it('one that ignores its limits at a 6 A set-point, its car on one phase at 16 A, read every 5 s: not taken as following on a 5 s delta its step cannot tell', () => {
+    // 16 A on one phase is 5.3 A over three; over 5 s whole Wh put a three-phase count between 4.2
+    // and 6.3 A, which fits 6 A too. Taken as following on the first such delta, it was raised
+    // while its car drew 16 A on one phase (2.4 A over a breaker, POPULATION=energyOnly
+    // PROPERTY_SEED=6305 PROPERTY_PATH=847).
+    h = harness({
+      circuits: [{ id: 'line', limitA: 38 }],
+      connectors: [
+        { chargePointId: 'A', circuit: 'line', maxA: 32, priority: 1 },
+        { chargePointId: 'R', circuit: 'line', maxA: 16 },
+      ],
+      control: { minUpdateIntervalMs: 1000 },
+    });
+    h.start();
+    h.obey('A/1');
+    h.plugIn('A/1');
+    h.plugIn('R/1', {}, 'Charging');
+    feedRegister(() => 16, 1, 5_000);
+    // A leaves just before R's set-point has settled for its follow time (60 s until learned): room
+    // to raise R the moment one delta is taken to show it following.
+    h.run(62_000);
+    h.unplug('A/1');
+    h.run(240_000);
+    const trail = h
+      .sentTo('R/1')
+      .map((s) => `${s.limitA} ${s.reason}`)
+      .join(' | ');
+    assert.ok(
+      h.sentTo('R/1').every((s) => s.limitA <= 6),
+      trail,
+    );
+  });
+
   it('one that offers 3 A more than told, read every 5 min: judged by its first delta, though it began before its set-point settled', () => {
     // Its first delta began before its set-point settled and was not judged: counted at its 12 A for
     // another 5 min while its one-phase car drew 15 A, and keepers beside it rose into that room (1 A
