@@ -213,6 +213,7 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     drawSeq: d.drawSeq,
     drawHistory: d.drawHistory,
     register: d.register,
+    unphasedRun: d.unphasedRun,
     refused: d.refused,
     state: o.state,
     session: o.session,

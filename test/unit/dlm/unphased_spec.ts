@@ -133,3 +133,75 @@ describe('dlm: a current reported without a phase', () => {
     h.stop();
   });
 });
+
+describe('dlm: the phases of a car behind a current without a phase, by its energy register', () => {
+  /**
+   * An EVlink (its current without a phase, its register in whole Wh, every 10 s) beside a
+   * one-phase car at B whose L1 is grid L2: counted on grid L1 alone, the EVlink leaves B's phase
+   * to B. `phases()`: how many phases the EVlink's car draws on now.
+   */
+  function besideOnePhase(phases: () => number, stepWh = 1) {
+    const h = harness({
+      circuits: [{ id: 'line', limitA: 32 }],
+      connectors: [
+        { chargePointId: 'EVLINK', circuit: 'line', maxA: 16 },
+        { chargePointId: 'B', circuit: 'line', phaseRotation: 'STR', maxA: 32 },
+      ],
+      unbalanceLimitA: null,
+    });
+    h.start();
+    h.plugIn('EVLINK/1');
+    h.plugIn('B/1');
+    h.obey('B/1', [1]);
+    let wh = 0;
+    let step = 0;
+    h.feed(() => {
+      const drawn = Math.min(h.limit('EVLINK/1') ?? 0, 16);
+      // Its register counts the true energy of every phase the car draws on.
+      wh += (drawn * 230 * phases()) / 3600;
+      if (step++ % 10 === 0)
+        h.state('EVLINK/1', {
+          status: drawn > 0 ? 'Charging' : 'SuspendedEVSE',
+          currentUnphasedA: drawn,
+          energyWh: Math.floor(wh / stepWh) * stepWh,
+          energyAt: h.iso(),
+        });
+    });
+    const counted = () => h.manager.summary().connectors.find((c) => c.chargePointId === 'EVLINK')?.countedA;
+    return { h, counted };
+  }
+
+  it('counts a one-phase car on L1 after two steady intervals, and on three at once when a delta shows three', () => {
+    let carPhases = 1;
+    const { h, counted } = besideOnePhase(() => carPhases);
+    h.run(20_000);
+    assert.deepEqual(counted(), [16, 16, 16], 'on every phase until its register shows one');
+    assert.equal(h.limit('B/1'), 16);
+    h.run(240_000);
+    assert.deepEqual(counted(), [16, 0, 0]);
+    assert.match(
+      h.setPoint('EVLINK/1')?.reason ?? '',
+      /counted on L1 \(its energy register shows one phase\)$/,
+    );
+    assert.equal(h.limit('B/1'), 32, h.setPoint('B/1')?.reason);
+    // The car goes on three phases at the same current: the next delta is three times as much.
+    carPhases = 3;
+    // Its next reading's interval is still mostly on one phase (13 Wh); the one after shows three.
+    h.run(20_000);
+    assert.deepEqual(counted(), [16, 16, 16], 'back on every phase at the first delta that shows it');
+    assert.equal(h.limit('B/1'), 16);
+    h.stop();
+  });
+
+  it('keeps a three-phase car, and a car behind a register in 100 Wh steps, on every phase', () => {
+    for (const [phases, stepWh] of [
+      [3, 1],
+      [1, 100],
+    ] as const) {
+      const { h, counted } = besideOnePhase(() => phases, stepWh);
+      h.run(180_000);
+      assert.deepEqual(counted(), [16, 16, 16], `${phases} phase(s), ${stepWh} Wh steps`);
+      h.stop();
+    }
+  });
+});
