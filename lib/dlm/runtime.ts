@@ -214,6 +214,8 @@ function newRuntime(): AllFields<ConnectorRuntime> {
     drawHistory: d.drawHistory,
     register: d.register,
     unphasedRun: d.unphasedRun,
+    unphasedPerPhase: d.unphasedPerPhase,
+    unphasedAtSetPointA: d.unphasedAtSetPointA,
     refused: d.refused,
     state: o.state,
     session: o.session,

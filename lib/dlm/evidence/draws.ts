@@ -76,6 +76,14 @@ export interface DrawRecord {
   /** The steady run of its unphased current with its register (evidence/energy-draw.ts unphasedShows). */
   unphasedRun?: UnphasedRun;
   /**
+   * Its current without a phase was seen to be per phase, not a sum of its phases (a steady run
+   * showed more than one phase, or it sat at two set-points apart: evidence/energy-draw.ts
+   * unphasedShows); kept past its sessions.
+   */
+  unphasedPerPhase?: true;
+  /** The first set-point its unphased current was seen at, followed (evidence/energy-draw.ts). */
+  unphasedAtSetPointA?: number;
+  /**
    * The newest reading refused as impossible (evidence/meter-plausibility.ts chargerReadingRefusal)
    * that the observer has not counted into the session yet (`takeRefusal`): why, and when it came.
    */
@@ -89,6 +97,8 @@ export function newDrawRecord(): AllFields<DrawRecord> {
     drawHistory: [],
     register: undefined,
     unphasedRun: undefined,
+    unphasedPerPhase: undefined,
+    unphasedAtSetPointA: undefined,
     refused: undefined,
   };
 }

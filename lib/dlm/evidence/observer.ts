@@ -213,6 +213,7 @@ function unphasedEvidence(
     },
     state.status === 'Charging',
     changedAt === undefined ? Number.NEGATIVE_INFINITY : changedAt + followMsOf(site, runtime),
+    controlled(runtime) ? runtime.sent?.limitA : undefined,
   );
 }
 
