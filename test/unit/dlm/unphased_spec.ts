@@ -212,6 +212,19 @@ describe('dlm: the phases of a car behind a current without a phase, by its ener
     h.stop();
   });
 
+  it('takes its current as per phase once it sat at two set-points 6 A apart (a sum of phases cannot)', () => {
+    const car: Car = { phases: 1 };
+    const { h, counted } = besideOnePhase(() => car);
+    h.run(180_000);
+    assert.deepEqual(counted(), [16, 16, 16], 'one set-point: it may be a sum of three phases at 5.3 A');
+    // B first: the EVlink falls to 6 A, and its car with it.
+    h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
+    h.run(240_000);
+    const [l1, l2, l3] = counted() ?? [];
+    assert.ok((l1 ?? 0) > 0 && l2 === 0 && l3 === 0, `counted ${[l1, l2, l3]}`);
+    h.stop();
+  });
+
   it('keeps on every phase a one-phase car at a charger not seen to report per phase, a three-phase car, and a register in 100 Wh steps', () => {
     const threePhase: Car = { phases: 3 };
     for (const [cars, options, what] of [
