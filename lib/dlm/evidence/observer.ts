@@ -188,6 +188,7 @@ function unphasedEvidence(
   connector: Connector,
   runtime: ConnectorRuntime,
   state: ConnectorState,
+  now: number,
 ): UnphasedShows | undefined {
   const amps = state.currentUnphasedA;
   const readAt = state.energyAt ?? state.measuredAt;
@@ -208,7 +209,8 @@ function unphasedEvidence(
     {
       amps,
       wh: state.energyWh,
-      atMs: isoMs(readAt),
+      // Not after it arrived (a clock ahead would stretch the run's interval).
+      atMs: Math.min(isoMs(readAt), now),
       key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
     },
     state.status === 'Charging',
@@ -315,7 +317,7 @@ export class ConnectorObserver {
     // or on L1 where its energy register shows one phase (evidence/energy-draw.ts unphasedShows).
     const shows =
       state.currentA === undefined && state.currentUnphasedA !== undefined
-        ? unphasedEvidence(site, connector, runtime, state)
+        ? unphasedEvidence(site, connector, runtime, state, now)
         : undefined;
     const chargerA =
       state.currentA ??
