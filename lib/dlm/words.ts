@@ -120,6 +120,10 @@ export const REASON_WORDS = {
     en: 'current reported without phase: counted on {phases}',
     de: 'Strom ohne Phase gemeldet: auf {phases} gerechnet',
   },
+  withoutPhaseOnOne: {
+    en: 'current reported without phase: counted on {phases} (its energy register shows one phase)',
+    de: 'Strom ohne Phase gemeldet: auf {phases} gerechnet (ihr Energiezähler zeigt eine Phase)',
+  },
   itTwoConductors: { en: 'L1-L2 (IT: two conductors)', de: 'L1-L2 (IT: zwei Leiter)' },
   iso15118: { en: 'ISO 15118', de: 'ISO 15118' },
   carMinimum: { en: "the car's minimum {amps} A ({why})", de: 'Minimum des Fahrzeugs {amps} A ({why})' },

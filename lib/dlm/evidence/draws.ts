@@ -8,7 +8,7 @@ import { type GridPhase, sum, type Triple, toGrid, wiredPhases } from '../phases
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
 import type { Reason } from '../words';
-import type { EnergyCount, RegisterRecord } from './energy-draw';
+import type { EnergyCount, RegisterRecord, UnphasedRun, UnphasedShows } from './energy-draw';
 
 /** Measurements kept per connector to compare a circuit meter's older reading with. */
 const DRAW_HISTORY = 6;
@@ -32,8 +32,13 @@ export interface DrawSample {
   takenFor: Connector;
   /** What a connector state carried with it, to tell a repeated state from a new measurement. */
   identity?: string;
-  /** The charger reported its current without a phase: `chargerA` is that value on every wired phase. */
+  /**
+   * The charger reported its current without a phase: `chargerA` is that value on every wired phase,
+   * or on L1 alone where its energy register shows one phase (`shows`, evidence/energy-draw.ts
+   * unphasedShows: what the observer's phase detection takes; without it, no evidence of phases).
+   */
   unphased?: true;
+  shows?: UnphasedShows;
   /**
    * Derived from its energy register (evidence/energy-draw.ts): `chargerA` is the most a plausible
    * count of phases puts on each phase (what it is counted at), `leastA` the least the register
@@ -68,6 +73,16 @@ export interface DrawRecord {
   drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true; fromMs?: number }[];
   /** Its energy register's last reading and what the last two gave (evidence/energy-draw.ts). */
   register?: RegisterRecord;
+  /** The steady run of its unphased current with its register (evidence/energy-draw.ts unphasedShows). */
+  unphasedRun?: UnphasedRun;
+  /**
+   * Its current without a phase was seen to be per phase, not a sum of its phases (a steady run
+   * showed more than one phase, or it sat at two set-points apart: evidence/energy-draw.ts
+   * unphasedShows); kept past its sessions.
+   */
+  unphasedPerPhase?: true;
+  /** The first set-point its unphased current was seen at, followed (evidence/energy-draw.ts). */
+  unphasedAtSetPointA?: number;
   /**
    * The newest reading refused as impossible (evidence/meter-plausibility.ts chargerReadingRefusal)
    * that the observer has not counted into the session yet (`takeRefusal`): why, and when it came.
@@ -76,7 +91,16 @@ export interface DrawRecord {
 }
 
 export function newDrawRecord(): AllFields<DrawRecord> {
-  return { draw: undefined, drawSeq: 0, drawHistory: [], register: undefined, refused: undefined };
+  return {
+    draw: undefined,
+    drawSeq: 0,
+    drawHistory: [],
+    register: undefined,
+    unphasedRun: undefined,
+    unphasedPerPhase: undefined,
+    unphasedAtSetPointA: undefined,
+    refused: undefined,
+  };
 }
 
 /**
@@ -108,6 +132,7 @@ export function takeDraw(
   receivedMs = atMs,
   unphased = false,
   energy?: DrawSample['energy'],
+  shows?: UnphasedShows,
 ): boolean {
   const last = record.draw;
   if (last && atMs < last.atMs) return false;
@@ -124,6 +149,7 @@ export function takeDraw(
     gridA: toGrid(connector, copy),
     takenFor: connector,
     ...(unphased ? { unphased: true as const } : {}),
+    ...(unphased && shows ? { shows } : {}),
     ...(energy ? { energy } : {}),
   };
   // A meter's older reading is compared with the least a register's delta shows (charger-draw.ts
@@ -140,12 +166,20 @@ export function takeDraw(
  * that the switch was made (a car that ignored it, its charger reporting one current, was counted
  * on one phase while it drew 11 A on three: PROPERTY_SEED=20261123 PROPERTY_PATH=956, and IT seed
  * 20261126 path 829; and a charger that ignores its limits ignores a switch too: POPULATION=unphased,
- * ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157). Undefined without a value.
+ * ownMaximum PROPERTY_SEED=45005 PROPERTY_PATH=157); on L1 alone where its energy register shows
+ * one phase (`shows`). Undefined without a value.
  */
-export function unphasedOn(connector: Connector, valueA: number | undefined): PerPhase | undefined {
+export function unphasedOn(
+  connector: Connector,
+  valueA: number | undefined,
+  shows?: UnphasedShows,
+): PerPhase | undefined {
   if (valueA === undefined) return undefined;
   const chargerA: PerPhase = [0, 0, 0];
-  for (const i of wiredPhases(connector)) chargerA[i] = valueA;
+  // Its energy register shows one phase (evidence/energy-draw.ts unphasedShows): a single-phase car
+  // on a type-2 charger draws on its L1 (IEC 62196-2), a reading on L1 alone.
+  if (shows === 'one') chargerA[0] = valueA;
+  else for (const i of wiredPhases(connector)) chargerA[i] = valueA;
   return chargerA;
 }
 

@@ -27,6 +27,7 @@
  * a judgement against a set-point takes the set-point in force from then on.
  */
 import type { PerPhase } from '../../contracts';
+import { ACTIVE_PHASE_A } from '../../electrical';
 import type { Logger } from '../../log';
 import { wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
@@ -298,4 +299,213 @@ function stepOf(wh: number): number {
     if (Math.abs(units - Math.round(units)) < 1e-6 * Math.max(1, Math.abs(units))) return step;
   }
   return 0.001;
+}
+
+/**
+ * What a charger that reports one current without a phase (Schneider EVlink's plain
+ * `Current.Import`, evidence/draws.ts unphasedOn) shows of its car's phases by its energy register:
+ * while the current stays steady, the register's delta is that current on one, two or three phases
+ * (power / current / volts). A reading `shows`:
+ * - `one`: a steady run of at least UNPHASED_RUN_READINGS readings (two intervals) whose average
+ *   power is that of its current on one phase (within ONE_PHASE_BAND: the grid's voltage ±10 %,
+ *   EN 50160, a power factor down to 0.85 at low currents, the meter's rounding) and surely not on
+ *   two: counted as a reading on its L1 (the observer's phase detection confirms it as it confirms
+ *   per-phase readings, two such samples phaseDetectionMs apart);
+ * - `more`: a delta above what one phase at the highest current of its interval gives
+ *   (MORE_THAN_ONE): counted on every wired phase, and a car taken for one phase is back on all of
+ *   them at once;
+ * - nothing: no verdict (too short, the register's step too coarse, the current or the set-point
+ *   changed, the car paused, a new session, a gap): the phases counted stay as they are.
+ * OCPP 1.6 §7.31 takes a value without a phase as an "overall value": a charger that sends the sum
+ * of its phases (a three-phase car at 10 A read as 30 A) gives the power of one phase at that sum
+ * for any car, and would have a three-phase car counted on L1 alone. Such a charger never shows
+ * more than one phase; one that reports the current per phase (the most of its phases, or its L1)
+ * does, with its first three-phase car; and one whose current sat at two set-points followed
+ * (TRACKED_APART_A apart) reports per phase too: a sum reads three times what the car draws, so a
+ * car under a limit would have to draw a third of each of two different limits. So `one` is said
+ * only at a charger seen to report per phase (`unphasedPerPhase`, kept for the connector past its
+ * sessions).
+ * Steady: every reading of the run charging, its currents within UNPHASED_STEADY of each other, the
+ * run started after the last set-point change was followed (`steadyFromMs`). A three-phase car
+ * taken for one phase costs two phases its whole current: it would have to draw nothing for two
+ * thirds of two runs while every reading in them showed it charging at the same current.
+ * A single-phase car on a type-2 charger draws on the charger's L1 (IEC 62196-2; the rotation maps
+ * it to the grid, phases.ts).
+ */
+export type UnphasedShows = 'one' | 'more';
+
+/** A run of steady readings of a charger's unphased current and its register (DrawRecord.unphasedRun). */
+export interface UnphasedRun {
+  key: string;
+  /** The run's first reading: register (Wh) and time. */
+  fromWh: number;
+  fromMs: number;
+  /** The lowest and highest current of the run's readings. */
+  lowA: number;
+  highA: number;
+  /** The newest reading. */
+  wh: number;
+  atMs: number;
+  amps: number;
+  readings: number;
+  /** Whether every reading of the run was steady (charging, after the last set-point change). */
+  steady: boolean;
+  /** The finest step the session's register values show, Wh. */
+  stepWh: number;
+  /** What its newest reading showed (the same again for that reading published anew). */
+  shows?: UnphasedShows;
+}
+
+/** How close to its set-point a current sits at it (a car's overshoot, whole amperes, rounding). */
+const AT_SET_POINT = 0.05;
+const AT_SET_POINT_A = 1;
+/**
+ * How far apart two set-points it sat at show a current per phase: a sum of three phases sits within
+ * the tolerance of both only if they are at most twice it apart (2 × (5 % of 32 A + 1 A) = 5.2 A).
+ */
+const TRACKED_APART_A = 6;
+/** Readings a run needs before it shows one phase (two intervals: a pause inside one does not do). */
+const UNPHASED_RUN_READINGS = 3;
+/** The coarsest register step that shows one phase, Wh (whole Wh: a 10 s interval's delta to 10 %). */
+const UNPHASED_STEP_WH = 1;
+/** How far apart a run's currents may be, relative and absolute (a car's own ripple, the meter's rounding). */
+const UNPHASED_STEADY = 0.1;
+const UNPHASED_STEADY_A = 0.5;
+/** The band of power / (one phase's watts per ampere × current) a car on one phase shows. */
+const ONE_PHASE_BAND = [0.7, 1.25] as const;
+/** Above this much of one phase's power at the highest current of the interval, it is on more. */
+const MORE_THAN_ONE = 1.45;
+
+/**
+ * Watts per ampere of the unphased current for a car on `n` phases: TN n × V; IT (site.voltageV is
+ * the line-to-line voltage / √3 there, site/model.ts) one phase is one line-to-line voltage, three
+ * √3 × line-to-line (3 × V).
+ */
+function unphasedWattsPerA(site: Site, connector: Connector, n: number): number {
+  if (connector.network === 'IT') return n === 1 ? site.voltageV * Math.sqrt(3) : 3 * site.voltageV;
+  return n * site.voltageV;
+}
+
+/**
+ * Takes one reading of an unphased current with the register (`amps`, `wh` at `atMs`, the session
+ * `key`) into the connector's run and says what it shows (see UnphasedShows). `charging`: its
+ * status is Charging; `steadyFromMs`: when the last set-point change was followed (a run that
+ * starts before it is not steady).
+ */
+export function unphasedShows(
+  site: Site,
+  connector: Connector,
+  record: { unphasedRun?: UnphasedRun; unphasedPerPhase?: true; unphasedAtSetPointA?: number },
+  reading: { amps: number; wh: number; atMs: number; key: string },
+  charging: boolean,
+  steadyFromMs: number,
+  setPointA?: number,
+): UnphasedShows | undefined {
+  const { amps, wh, atMs, key } = reading;
+  // At its set-point, followed: a second one well apart shows the current is per phase.
+  if (
+    charging &&
+    setPointA !== undefined &&
+    setPointA > 0 &&
+    atMs >= steadyFromMs &&
+    Math.abs(amps - setPointA) <= AT_SET_POINT * setPointA + AT_SET_POINT_A
+  ) {
+    const first = record.unphasedAtSetPointA;
+    if (first === undefined) record.unphasedAtSetPointA = setPointA;
+    else if (Math.abs(first - setPointA) >= TRACKED_APART_A) record.unphasedPerPhase = true;
+  }
+  const held = record.unphasedRun;
+  if (connector.phases !== 3 || !Number.isFinite(wh) || !Number.isFinite(atMs) || !Number.isFinite(amps)) {
+    record.unphasedRun = undefined;
+    return undefined;
+  }
+  const steadyNow = charging && amps > ACTIVE_PHASE_A && atMs >= steadyFromMs;
+  const start = (stepWh: number): undefined => {
+    record.unphasedRun = {
+      key,
+      fromWh: wh,
+      fromMs: atMs,
+      lowA: amps,
+      highA: amps,
+      wh,
+      atMs,
+      amps,
+      readings: 1,
+      steady: steadyNow,
+      stepWh,
+    };
+    return undefined;
+  };
+  const step = stepOf(wh);
+  if (!held || held.key !== key || wh < held.wh || atMs - held.atMs > MAX_INTERVAL_MS) return start(step);
+  // The same reading again (a state published anew: a status, a limit confirmed), or an older one:
+  // what the reading showed (the same sample); a status other than Charging breaks the run (a pause
+  // inside it would pass for fewer phases).
+  if (atMs <= held.atMs) {
+    if (steadyNow) return held.shows;
+    record.unphasedRun = { ...held, steady: false, shows: undefined };
+    return undefined;
+  }
+  const stepWh = Math.min(held.stepWh, step);
+  const onePhaseW = unphasedWattsPerA(site, connector, 1);
+  const leastW = (deltaWh: number, ms: number) => (Math.max(0, deltaWh - stepWh) * 3_600_000) / ms;
+  // More than one phase over the last interval: surely, whatever the run (a car that rose or fell
+  // in it drew at most the higher of its two ends on one phase; one that rose above both and back
+  // is taken for more, the safe side).
+  const lastMs = atMs - held.atMs;
+  const more =
+    lastMs >= MIN_INTERVAL_MS &&
+    leastW(wh - held.wh, lastMs) > MORE_THAN_ONE * onePhaseW * Math.max(amps, held.amps);
+  const lowA = Math.min(held.lowA, amps);
+  const highA = Math.max(held.highA, amps);
+  const steady =
+    held.steady &&
+    steadyNow &&
+    highA <= lowA * (1 + UNPHASED_STEADY) + UNPHASED_STEADY_A &&
+    atMs - held.fromMs <= MAX_INTERVAL_MS;
+  if (!steady) {
+    start(stepWh);
+    return remember(record, more ? 'more' : undefined);
+  }
+  const run: UnphasedRun = { ...held, lowA, highA, wh, atMs, amps, readings: held.readings + 1, stepWh };
+  record.unphasedRun = run;
+  const shows = runShows(site, connector, run, onePhaseW);
+  // A steady run that shows more: its current is not a sum of its phases (see above).
+  if (shows === 'more' && run.readings >= UNPHASED_RUN_READINGS) record.unphasedPerPhase = true;
+  return remember(record, more ? 'more' : shows === 'one' && !record.unphasedPerPhase ? undefined : shows);
+}
+
+/** Keeps what the newest reading showed in its run (see UnphasedRun.shows), and returns it. */
+function remember(record: { unphasedRun?: UnphasedRun }, shows: UnphasedShows | undefined) {
+  if (record.unphasedRun) record.unphasedRun.shows = shows;
+  return shows;
+}
+
+/** What a steady run shows (see unphasedShows). */
+function runShows(
+  site: Site,
+  connector: Connector,
+  run: UnphasedRun,
+  onePhaseW: number,
+): UnphasedShows | undefined {
+  const { lowA, highA, stepWh } = run;
+  const runMs = run.atMs - run.fromMs;
+  const deltaWh = run.wh - run.fromWh;
+  if (runMs < MIN_INTERVAL_MS) return undefined;
+  const least = (Math.max(0, deltaWh - stepWh) * 3_600_000) / runMs;
+  const most = ((deltaWh + stepWh) * 3_600_000) / runMs;
+  if (least > MORE_THAN_ONE * onePhaseW * highA) return 'more';
+  // A register coarser than whole Wh cannot show 'more' over a short interval (its step is much
+  // of the delta): a car taken for one phase would not be seen on three at once.
+  if (run.readings < UNPHASED_RUN_READINGS || stepWh > UNPHASED_STEP_WH) return undefined;
+  // One phase: the delta's whole range (its step either way) within the band, and below what the
+  // next count of phases (two on TN; three on IT) gives at the band's low end.
+  const next = unphasedWattsPerA(site, connector, connector.network === 'IT' ? 3 : 2);
+  if (
+    least >= ONE_PHASE_BAND[0] * onePhaseW * lowA &&
+    most <= ONE_PHASE_BAND[1] * onePhaseW * highA &&
+    most < ONE_PHASE_BAND[0] * next * lowA
+  )
+    return 'one';
+  return undefined;
 }

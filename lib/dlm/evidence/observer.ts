@@ -37,7 +37,7 @@ import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum } from './car-minimum';
 import { settleDecrease } from './decrease-settle';
 import { departurePlan, noteCarNeeds } from './departure';
-import { registerDraw } from './energy-draw';
+import { registerDraw, type UnphasedShows, unphasedShows } from './energy-draw';
 import { CONFIRMED_EPS_A } from './follow-from';
 import {
   type DrawSample,
@@ -177,6 +177,48 @@ function energyProbe(
   return probe;
 }
 
+/**
+ * What a connector state's current without a phase shows of its car's phases with its energy
+ * register (evidence/energy-draw.ts unphasedShows): only a state whose register was read with the
+ * current (`energyAt` as `measuredAt`, or neither stamped apart); a run is steady from when the
+ * last set-point change was followed.
+ */
+function unphasedEvidence(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  state: ConnectorState,
+  now: number,
+): UnphasedShows | undefined {
+  const amps = state.currentUnphasedA;
+  const readAt = state.energyAt ?? state.measuredAt;
+  if (
+    amps === undefined ||
+    state.energyWh === undefined ||
+    readAt === undefined ||
+    (state.measuredAt !== undefined && state.measuredAt !== readAt)
+  ) {
+    runtime.unphasedRun = undefined;
+    return undefined;
+  }
+  const changedAt = runtime.lastChangeAtMs;
+  return unphasedShows(
+    site,
+    connector,
+    runtime,
+    {
+      amps,
+      wh: state.energyWh,
+      // Not after it arrived (a clock ahead would stretch the run's interval).
+      atMs: Math.min(isoMs(readAt), now),
+      key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
+    },
+    state.status === 'Charging',
+    changedAt === undefined ? Number.NEGATIVE_INFINITY : changedAt + followMsOf(site, runtime),
+    controlled(runtime) ? runtime.sent?.limitA : undefined,
+  );
+}
+
 /** Under control: online, its limit taken and not ignored, not overdrawing, not switched to one phase. */
 function controlled(runtime: ConnectorRuntime): boolean {
   const state = runtime.state;
@@ -271,8 +313,15 @@ export class ConnectorObserver {
       };
     }
     // A connector state is the whole picture: without currents, no draw is known (a reading from
-    // the charger's meter brings one again). A current without a phase counts on every wired one.
-    const chargerA = state.currentA ?? unphasedOn(connector, state.currentUnphasedA);
+    // the charger's meter brings one again). A current without a phase counts on every wired one,
+    // or on L1 where its energy register shows one phase (evidence/energy-draw.ts unphasedShows).
+    const shows =
+      state.currentA === undefined && state.currentUnphasedA !== undefined
+        ? unphasedEvidence(site, connector, runtime, state, now)
+        : undefined;
+    const chargerA =
+      state.currentA ??
+      unphasedOn(connector, state.currentUnphasedA, runtime.session.onePhase ? undefined : shows);
     const measuredAt = state.measuredAt ?? state.lastSeen;
     const seenMs = measuredAt === undefined ? Number.NaN : isoMs(measuredAt);
     const stamped = Number.isFinite(seenMs);
@@ -292,6 +341,8 @@ export class ConnectorObserver {
         stamped,
         Number.isFinite(receivedMs) ? receivedMs : now,
         state.currentA === undefined,
+        undefined,
+        shows,
       );
       if (refusal) noteRefusal(runtime, refusal.why, now);
       return { connector, changed };
@@ -456,7 +507,12 @@ export class ConnectorObserver {
     // Phase detection: a car counts on fewer phases only once two samples at least
     // phaseDetectionMs apart (and none between them different) showed it; a phase not measured
     // counts as used; any phase seen carrying current later is added at once (the safe side).
-    if (sample && status === 'Charging' && !settling && !session.onePhase) {
+    // A current without a phase is evidence of the car's phases only where its energy register
+    // showed them (evidence/energy-draw.ts unphasedShows): without, the phases counted stay, and a
+    // detection under way starts again at the next that shows (none between two may differ).
+    if (sample?.unphased && !sample.shows) {
+      if (status === 'Charging' && !session.confirmedPhases) session.candidatePhases = undefined;
+    } else if (sample && status === 'Charging' && !settling && !session.onePhase) {
       const active = wired.filter((i) => {
         const value = sample.chargerA[i];
         return value === null || value === undefined || value > ACTIVE_PHASE_A;

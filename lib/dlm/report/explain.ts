@@ -159,9 +159,11 @@ function withoutCharger(part: Said): Said {
 function unphasedNote(connector: Connector, view: ConnectorView): Reason {
   if (view.fromEnergy) return [say('byEnergyRegister')];
   if (!view.unphased) return [];
+  // Its energy register showed one phase (evidence/energy-draw.ts unphasedShows): counted on L1.
+  const onOne = connector.phases === 3 && view.chargerPhases.length === 1;
   const phases =
-    connector.phases === 3 ? 'L1-L3' : connector.network === 'IT' ? [say('itTwoConductors')] : 'L1';
-  return [say('withoutPhase', { phases })];
+    connector.phases === 3 && !onOne ? 'L1-L3' : connector.network === 'IT' ? [say('itTwoConductors')] : 'L1';
+  return [say(onOne ? 'withoutPhaseOnOne' : 'withoutPhase', { phases })];
 }
 
 /** Said of a car held at the minimum it asked for over ISO 15118 (more than the connector's). */

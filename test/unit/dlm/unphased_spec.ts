@@ -133,3 +133,116 @@ describe('dlm: a current reported without a phase', () => {
     h.stop();
   });
 });
+
+describe('dlm: the phases of a car behind a current without a phase, by its energy register', () => {
+  interface Car {
+    phases: number;
+    /** Its own maximum, A per phase. */
+    maxA?: number;
+  }
+  /**
+   * An EVlink (its current without a phase, its register in whole Wh, every 10 s) beside a
+   * one-phase car at B whose L1 is grid L2: counted on grid L1 alone, the EVlink leaves B's phase
+   * to B. `car()`: the car at the EVlink now (a new one is a new session); `sum`: the charger
+   * reports the sum of its phases.
+   */
+  function besideOnePhase(car: () => Car, { stepWh = 1, sum = false } = {}) {
+    const h = harness({
+      circuits: [{ id: 'line', limitA: 32 }],
+      connectors: [
+        { chargePointId: 'EVLINK', circuit: 'line', maxA: 16 },
+        { chargePointId: 'B', circuit: 'line', phaseRotation: 'STR', maxA: 32 },
+      ],
+      unbalanceLimitA: null,
+    });
+    h.start();
+    h.plugIn('B/1');
+    h.obey('B/1', [1]);
+    let wh = 0;
+    let step = 0;
+    let atEvlink: Car | undefined;
+    h.feed(() => {
+      const now = car();
+      if (now !== atEvlink) {
+        atEvlink = now;
+        h.unplug('EVLINK/1');
+        h.plugIn('EVLINK/1', {}, 'SuspendedEVSE');
+        h.state('EVLINK/1', { energyWh: Math.floor(wh / stepWh) * stepWh });
+      }
+      const drawn = Math.min(h.limit('EVLINK/1') ?? 0, now.maxA ?? 16);
+      // Its register counts the true energy of every phase the car draws on.
+      wh += (drawn * 230 * now.phases) / 3600;
+      if (step++ % 10 === 0)
+        h.state('EVLINK/1', {
+          status: drawn > 0 ? 'Charging' : 'SuspendedEVSE',
+          currentUnphasedA: sum ? drawn * now.phases : drawn,
+          energyWh: Math.floor(wh / stepWh) * stepWh,
+          energyAt: h.iso(),
+        });
+    });
+    const counted = () => h.manager.summary().connectors.find((c) => c.chargePointId === 'EVLINK')?.countedA;
+    return { h, counted };
+  }
+
+  it('counts a one-phase car on L1 after two steady intervals, and on three at once when a delta shows three', () => {
+    // Its first car, on three phases, shows that its current is per phase (not a sum of them).
+    const threePhase: Car = { phases: 3 };
+    const onePhase: Car = { phases: 1 };
+    let car = threePhase;
+    const { h, counted } = besideOnePhase(() => car);
+    h.run(180_000);
+    assert.deepEqual(counted(), [16, 16, 16]);
+    car = onePhase;
+    h.run(20_000);
+    assert.deepEqual(counted(), [16, 16, 16], 'on every phase until its register shows one');
+    assert.equal(h.limit('B/1'), 16);
+    h.run(240_000);
+    assert.deepEqual(counted(), [16, 0, 0]);
+    assert.match(
+      h.setPoint('EVLINK/1')?.reason ?? '',
+      /counted on L1 \(its energy register shows one phase\)$/,
+    );
+    assert.equal(h.limit('B/1'), 32, h.setPoint('B/1')?.reason);
+    // The car goes on three phases at the same current: the next delta is three times as much.
+    onePhase.phases = 3;
+    // Its next reading's interval is still mostly on one phase (13 Wh); the one after shows three.
+    h.run(20_000);
+    assert.deepEqual(counted(), [16, 16, 16], 'back on every phase at the first delta that shows it');
+    assert.equal(h.limit('B/1'), 16);
+    h.stop();
+  });
+
+  it('takes its current as per phase once it sat at two set-points 6 A apart (a sum of phases cannot)', () => {
+    const car: Car = { phases: 1 };
+    const { h, counted } = besideOnePhase(() => car);
+    h.run(180_000);
+    assert.deepEqual(counted(), [16, 16, 16], 'one set-point: it may be a sum of three phases at 5.3 A');
+    // B first: the EVlink falls to 6 A, and its car with it.
+    h.manager.command({ type: 'priority', chargePointId: 'B', priority: 10 });
+    h.run(240_000);
+    const [l1, l2, l3] = counted() ?? [];
+    assert.ok((l1 ?? 0) > 0 && l2 === 0 && l3 === 0, `counted ${[l1, l2, l3]}`);
+    h.stop();
+  });
+
+  it('keeps on every phase a one-phase car at a charger not seen to report per phase, a three-phase car, and a register in 100 Wh steps', () => {
+    const threePhase: Car = { phases: 3 };
+    for (const [cars, options, what] of [
+      [[{ phases: 1 }], {}, 'its first car on one phase: the charger may report a sum'],
+      // The sum of a three-phase car's 5 A is the power of 15 A on one phase.
+      [[{ phases: 3, maxA: 5 }], { sum: true }, 'a sum of three phases'],
+      [[threePhase], {}, 'on three phases'],
+      [[threePhase, { phases: 1 }], { stepWh: 100 }, 'the register in 100 Wh steps'],
+    ] as const) {
+      let at = 0;
+      const { h, counted } = besideOnePhase(
+        () => cars[Math.min(cars.length - 1, Math.floor(at++ / 180))] as Car,
+        options,
+      );
+      h.run(180_000 * cars.length);
+      const drawn = Math.min(cars[cars.length - 1]?.maxA ?? 16, 16) * (options.sum ? 3 : 1);
+      assert.deepEqual(counted(), [drawn, drawn, drawn], what);
+      h.stop();
+    }
+  });
+});
