@@ -82,6 +82,11 @@ export interface ConnectorView {
   neverConnected: boolean;
   resting: boolean;
   /**
+   * Its car takes nothing now (`resting`), or, paused, took nothing when last offered current
+   * (evidence/car-minimum.ts `tookNothingWhenLastOffered`): the keep order's first to give way.
+   */
+  tookNothing: boolean;
+  /**
    * Offered more than before within its charger's follow time: its car has not yet had the time to
    * show whether it takes it (a SuspendedEV then says nothing of the car).
    */
@@ -126,6 +131,7 @@ export function newView(): ConnectorView {
     sentA: 0,
     neverConnected: false,
     resting: false,
+    tookNothing: false,
     tryingRaise: false,
     sinceMs: Number.POSITIVE_INFINITY,
     energyWh: 0,

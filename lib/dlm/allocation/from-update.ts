@@ -52,8 +52,9 @@ export function keepOrder(context: ProblemContext, previous?: readonly number[])
     // Within a priority, a car that takes nothing (SuspendedEV) is the first to give way; not one
     // still in its follow time after a raise, which has not had the time to take it (issue 45: two
     // chargers that keep their last limit, each started at 6 A and sent to the end of the order
-    // within its charger's 8 s, were held for one another all afternoon and neither car drew).
-    restings[k] = Number(view?.resting === true && !view.tryingRaise);
+    // within its charger's 8 s, were held for one another all afternoon and neither car drew). A
+    // car paused after it took nothing stays there until it is offered again (view.tookNothing).
+    restings[k] = Number(view?.tookNothing === true && !view.tryingRaise);
     let key: number;
     if (mostEnergyFirst) {
       const charging = (view?.sentA ?? 0) > 0;

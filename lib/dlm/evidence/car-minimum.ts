@@ -39,7 +39,7 @@
  */
 import type { ConnectorState } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
-import type { ConnectorRuntime } from '../parts';
+import type { CarMinimumSession, ConnectorRuntime } from '../parts';
 import { EPS } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { type Reason, say } from '../words';
@@ -201,6 +201,21 @@ export function noteCarMinimum(
     session.stoppedAtA = sentA;
     session.notStartedAtA = undefined;
   }
+}
+
+/**
+ * Whether the car, paused now (offered nothing: SuspendedEVSE says nothing of it), took nothing
+ * when it was last offered current: it rests on its own, or it never charged this session and did
+ * not start at what it was offered. Until it is offered again nothing new is known of it, so the
+ * keep order (allocation/from-update.ts) keeps it behind the cars that take current, as it did
+ * while it sat in SuspendedEV (issue 45: ranked by its arrival again once paused, such a car came
+ * before the one started in its place, which was held at 0 A at once).
+ */
+export function tookNothingWhenLastOffered(session: CarMinimumSession): boolean {
+  return (
+    session.restingSinceMs !== undefined ||
+    (session.chargedAtA === undefined && session.notStartedAtA !== undefined)
+  );
 }
 
 /**

@@ -34,7 +34,7 @@ import { type ConnectorRuntimes, newSession } from '../runtime';
 import type { Connector, Site } from '../site/model';
 import { english, type Reason, say } from '../words';
 import { carWantsCurrent } from './car-left';
-import { carMinimum, noteCarMinimum } from './car-minimum';
+import { carMinimum, noteCarMinimum, tookNothingWhenLastOffered } from './car-minimum';
 import { settleDecrease } from './decrease-settle';
 import { departurePlan, noteCarNeeds } from './departure';
 import { registerDraw, type UnphasedShows, unphasedShows } from './energy-draw';
@@ -734,6 +734,7 @@ export class ConnectorObserver {
     view.sentA = sentLimit;
     view.neverConnected = neverConnected;
     view.resting = status === 'SuspendedEV';
+    view.tookNothing = view.resting || (sentLimit === 0 && tookNothingWhenLastOffered(runtime.session));
     // A car offered more than before takes its charger's follow time to show whether it takes it.
     const raisedAtMs =
       (runtime.previousSent?.limitA ?? 0) < sentLimit - EPS ? runtime.lastChangeAtMs : undefined;

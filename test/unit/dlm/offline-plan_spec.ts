@@ -379,6 +379,43 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       assert.ok(changes <= 6, `${changes} changes of the limits: ${reasons.join(' | ')}`);
     });
 
+    it('a keeper whose car took nothing stays behind the one whose car takes current while it is paused (issue 45: the paused one came first again and the other was held at once)', () => {
+      // 18 A and C charging (no keeper, its fallback 6 A): room for one kept limit of up to 12 A.
+      // A came before B; A's car needs 8 A and takes nothing at its share of 6 A, B's takes 6 A. A,
+      // SuspendedEV at 6 A for its follow time, gives way and is paused (SuspendedEVSE: its charger
+      // offers nothing). Ranked by its arrival again for that status, A came before B, so B was
+      // held at 0 A for A's 8 A: a start and a pause for nothing, each pause doubling B's minimum
+      // off time (car park, seed 63, 14:32: CP-03 started and held 2 s later for CP-07).
+      const h = harness({ ...fortyAmps(['C/1', 'A/1', 'B/1']), circuits: [{ id: 'zone', limitA: 18 }] });
+      h.start();
+      h.plugIn('C/1', {}, 'Charging');
+      h.obey('C/1');
+      h.run(5_000);
+      for (const key of ['A/1', 'B/1']) {
+        h.state(key, { keepsLimitOffline: { why: 'its limits go at stack level 0', since: h.iso() } });
+        h.plugIn(key, {}, 'SuspendedEVSE');
+        h.run(5_000);
+      }
+      let started = false;
+      let pausesOfB = 0;
+      h.feed(() => {
+        const a = h.limit('A/1') ?? 0;
+        const b = h.limit('B/1') ?? 0;
+        if (b > 0) started = true;
+        else if (started) {
+          started = false;
+          pausesOfB++;
+        }
+        if (a >= 10) h.draw('A/1', [a, a, a], 'Charging');
+        else h.draw('A/1', [0, 0, 0], a > 0 ? 'SuspendedEV' : 'SuspendedEVSE');
+        h.draw('B/1', [b, b, b], b > 0 ? 'Charging' : 'SuspendedEVSE');
+      });
+      h.run(10 * 60_000);
+      const reasons = ['A/1', 'B/1'].map((key) => `${key} ${h.limit(key)} A: ${h.setPoint(key)?.reason}`);
+      assert.ok((h.limit('B/1') ?? 0) >= 6, reasons.join(' | '));
+      assert.equal(pausesOfB, 0, `B paused ${pausesOfB} times: ${reasons.join(' | ')}`);
+    });
+
     /**
      * Ten keepers (limits at stack level 0: ABB Terra) charging in the car park; the common areas
      * drew 6.4 A on L2 for a minute (learned 8.4 A with the margin), then 3 A. Returns the sum of
