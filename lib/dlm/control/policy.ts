@@ -68,7 +68,6 @@ export class UpdatePolicy {
     }
     const lasts: number[] = [];
     const held: number[] = [];
-    let starts = false;
     // What the hold reads of the records is noted in this pass (one pass over them).
     const onItsWay = new OnItsWay(problem.connectors.length);
     this.freed.open(site, runtimes, now);
@@ -92,7 +91,6 @@ export class UpdatePolicy {
         // A start begins at the minimum (the test of whether its charger follows); its share
         // follows in one step once that shows (control/measured-headroom.ts), else the ramp.
         finals[k] = Math.min(target, view?.minA ?? connector.minA);
-        starts = true;
         continue;
       }
       if (target > last && last < (view?.minA ?? connector.minA)) {
@@ -148,12 +146,9 @@ export class UpdatePolicy {
         }
       }
     }
-    if (held.length > 0 && (starts || checkAllocation(problem, finals).length > 0)) {
+    if (held.length > 0 && checkAllocation(problem, finals).length > 0) {
       // A held small decrease is needed after all: send the decreases (before deciding which
-      // increases must wait for them). So it is beside a start: the allocation gave the start its
-      // margin (startMarginA) beside them, and the new car's overshoot, which no reading has shown
-      // yet, takes it: held, a 0.7 A decrease left a start at 6 A filling a breaker exactly, and its
-      // car's 3 % put 0.18 A over it for 8 s (PROPERTY_SEED=5411 PROPERTY_PATH=771).
+      // increases must wait for them).
       for (const k of held) finals[k] = targets[k] ?? 0;
     }
     holdForPendingDecreases(context, problem, finals, lasts, onItsWay);
