@@ -49,6 +49,12 @@ export interface ConnectorView {
   /** Its draw is derived from its energy register's readings (evidence/energy-draw.ts): it reports no current. */
   fromEnergy: boolean;
   floorA: Readonly<Triple>;
+  /**
+   * Where its floor is a count that may mean more than it draws (an energy register's, evidence/
+   * overdraw.ts): what it surely draws, beside which its own set-point is judged (allocation/
+   * problem.ts ConnectorDemand.ownFloorA); undefined: its floor.
+   */
+  ownFloorA?: Readonly<Triple> | undefined;
   capA: number;
   capReason?: Reason;
   notWanting?: Reason;
@@ -114,6 +120,7 @@ export function newView(): ConnectorView {
     unphased: false,
     fromEnergy: false,
     floorA: NO_FLOOR,
+    ownFloorA: undefined,
     capA: 0,
     capReason: undefined,
     notWanting: undefined,

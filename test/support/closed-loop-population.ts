@@ -50,9 +50,15 @@ export const HABITS: Record<keyof Population, Row> = {
   unphased: { on: true },
   // The cases found (seed 4501 path 227, 4601 paths 63, 256, 478, 4611 path 808) are fixed and kept
   // (closed-loop-fixed/).
+  // On since one whose deltas may mean more than its set-point is counted at the most any count of
+  // phases puts on a phase until a settled delta shows it at its set-point, a count that takes room
+  // from the others only (seed 4831 path 617). Also fixed and kept: 4712 path 559 (a switch to one
+  // phase before the first reading); 4611 paths 47, 255, 792, 1128, 4712 paths 273, 397, 574, 609
+  // and 4815 path 363 pass.
   energyOnly: {
-    on: false,
-    off: 'with every default habit and energyOnly on, a charger that ignores its limits, energy-only, its one-phase car at 16 A from 435 s, told 6 A at 450 s: its deltas (16.32 A on one phase or 5.44 A on three) also fit a three-phase car following the change from 0 A, so it is counted at 6 A until a settled delta, while a car beside it starts: 2 A over c0 L3 at 534 s for 67 s: POPULATION=keepers,noSmartCharging,unphased,reporting,following,ownMaximum,overshoot,energyOnly PROPERTY_SEED=4831 PROPERTY_PATH=617 (4712 path 559, a switch to one phase before the first reading, is fixed and kept in closed-loop-fixed/; 4611 paths 47, 255, 792, 1128, 4712 paths 273, 397, 574, 609 and 4815 path 363 pass)',
+    on: true,
+    it: false,
+    off: "IT: on an IT site the load manager's voltage per conductor is 230 V / √3 (site/model.ts), but evidence/energy-draw.ts divides a one-phase car's power by it alone (and a three-phase car's by √3 times it): a one-phase charger's 16 A (3.68 kW across two lines at 230 V) reads as 27.7 A, more than its 16 A wiring carries, so every delta is refused, and one that offers 3 A more than told was counted at its set-point: 2 A over c0 L2 for 335 s: POPULATION=all IT_PROPERTY_SEED=5420 IT_PROPERTY_PATH=366 IT_PROPERTY_RUNS=1 npx mocha test/unit/dlm/closed-loop-it_spec.ts --grep \"random IT\" (energy-draw.ts is helper energy3's this session)",
   },
   reporting: { on: true },
   // On since the ramp waits for a start to show that its charger follows (startTested in

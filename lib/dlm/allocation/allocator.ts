@@ -32,6 +32,7 @@ export class Allocator extends AllocationState {
   run(earlier?: Admissions, overLimit: OverLimit = new Map()): Allocation {
     this.overLimit = overLimit;
     this.admitMinimums(earlier);
+    this.raiseOwned();
     this.share(this.onConnectors());
     this.admitYielding();
     this.fixUnbalance(true);
@@ -174,6 +175,37 @@ export class Allocator extends AllocationState {
     return true;
   }
 
+  /**
+   * Step 1b: a charging connector with an own floor (ConnectorDemand.ownFloorA) up to the most its
+   * own question allows (violatedOwn: its count that may mean more is not what holds it), before the
+   * others share what is left; in keep order, whole problem steps (a bisection: what a rise adds
+   * beside its own floor only grows with it).
+   */
+  private raiseOwned(): void {
+    const { owned, maxA } = this.flat;
+    const { stepA } = this.problem;
+    for (const k of this.layout.wantingInKeepOrder(this.excluded)) {
+      if (owned[k] !== 1 || this.result[k]?.state !== 'charging') continue;
+      const from = this.limit[k] ?? 0;
+      const top = maxA[k] ?? 0;
+      if (!(top > from + ALLOCATION_EPS)) continue;
+      const refused = this.violatedOwn(k, top);
+      let lo = from;
+      if (!refused) lo = top;
+      else {
+        let hi = top;
+        while (hi - lo > stepA / 2) {
+          const mid = (lo + hi) / 2;
+          if (this.violatedOwn(k, mid)) hi = mid;
+          else lo = mid;
+        }
+      }
+      if (lo > from + ALLOCATION_EPS) this.setLimit(k, lo);
+      const entry = this.result[k];
+      if (entry) entry.bound = refused ?? AT_MAX;
+    }
+  }
+
   private onConnectors(): number[] {
     const on: number[] = [];
     const result = this.result;
@@ -193,7 +225,9 @@ export class Allocator extends AllocationState {
     let lastPriority = Number.NaN;
     let tier: number[] = [];
     for (const k of connectors) {
-      if (fixed.has(k)) continue;
+      // One with an own floor is not filled: below its floor a rise adds nothing to what the fill
+      // sees, and it would be raised to its floor beside what it surely draws (raiseOwned's).
+      if (fixed.has(k) || this.flat.owned[k] === 1) continue;
       const priority = priorityOf[k] ?? 0;
       if (priority !== lastPriority) {
         tier = tiers.get(priority) ?? [];

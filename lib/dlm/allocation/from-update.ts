@@ -206,6 +206,7 @@ export function buildProblem(
     demand.keepOn = view.keepOn;
     demand.starting = !(view.sentA > 0);
     demand.floorA = view.floorA;
+    demand.ownFloorA = view.ownFloorA;
     demand.pv = view.countsForPv;
     // What the charger says it offers shows whether it takes whole amperes (evidence/charger-step.ts).
     noteChargerStep(site, connector, runtimes.of(connector), now);
@@ -289,6 +290,7 @@ function newDemand(): ConnectorDemand {
     keepOn: false,
     starting: true,
     floorA: NO_FLOOR,
+    ownFloorA: undefined,
     pv: false,
     stepA: undefined,
     yields: false,

@@ -22,7 +22,9 @@ const TOLERANCE = 1e-6;
  * Every way `limitsA` breaks the invariant, each connector counted at its floors in `floorsA` where
  * given (the hold's worst case: control/pending-decreases.ts), else at the problem's. A circuit whose
  * uncontrolled load (floors) alone exceeds its capacity is not a violation as long as every
- * connector below it that loads the phase is at 0.
+ * connector below it that loads the phase is at 0; nor where those above 0 all have an own floor
+ * (ConnectorDemand.ownFloorA: a count that may mean more takes room from the others only) and it
+ * holds with each of them counted at that instead (a connector given `floorsA` is counted at it).
  * Every comparison is written so that a value that is not a number (a limit, a capacity, a floor,
  * a minimum or maximum) is a violation, never a pass: only +∞ means "no limit".
  */
@@ -42,6 +44,11 @@ export function checkAllocation(
   const unbalanceLoad = new Float64Array(circuits.length * 3);
   const controlledOn = new Uint8Array(circuits.length * 3);
   const controlledAny = new Uint8Array(circuits.length);
+  // Per circuit × phase: a connector above 0 without an own floor loads it (`plain`), and what
+  // those with one count there above it (`excess`; per circuit over the phases, `plainAny`).
+  let plainOn: Uint8Array | undefined;
+  let plainAny: Uint8Array | undefined;
+  let excess: Float64Array | undefined;
   let anyUnbalanceLimit = false;
   for (const budget of circuits)
     if (budget?.unbalanceLimitA !== Number.POSITIVE_INFINITY) anyUnbalanceLimit = true;
@@ -100,6 +107,31 @@ export function checkAllocation(
       unbalanced2 === 0
     )
       continue;
+    const own = floorsA?.[k] ? undefined : demand.ownFloorA;
+    if (own && !plainOn) {
+      plainOn = new Uint8Array(circuits.length * 3);
+      plainAny = new Uint8Array(circuits.length);
+      excess = new Float64Array(circuits.length * 3);
+      // Those before k without one.
+      for (let m = 0; m < k; m++) {
+        const other = connectors[m];
+        if (!other || (other.ownFloorA && !floorsA?.[m]) || !((limitsA[m] ?? 0) > TOLERANCE)) continue;
+        markPlain(other.path, phaseMask(other.phases), plainOn, plainAny);
+      }
+    }
+    if (plainOn && plainAny && excess && isControlled) {
+      if (!own) markPlain(demand.path, loads, plainOn, plainAny);
+      else {
+        const e0 = counted0 - countedA(Math.min(own[0], floorA[0]), (loads & 1) !== 0, limit);
+        const e1 = counted1 - countedA(Math.min(own[1], floorA[1]), (loads & 2) !== 0, limit);
+        const e2 = counted2 - countedA(Math.min(own[2], floorA[2]), (loads & 4) !== 0, limit);
+        for (const c of demand.path) {
+          excess[c * 3] = (excess[c * 3] ?? 0) + e0;
+          excess[c * 3 + 1] = (excess[c * 3 + 1] ?? 0) + e1;
+          excess[c * 3 + 2] = (excess[c * 3 + 2] ?? 0) + e2;
+        }
+      }
+    }
     for (const c of demand.path) {
       const at = c * 3;
       phaseLoad[at] = (phaseLoad[at] ?? 0) + counted0;
@@ -125,9 +157,12 @@ export function checkAllocation(
     const load0 = phaseLoad[c * 3] ?? 0;
     const load1 = phaseLoad[c * 3 + 1] ?? 0;
     const load2 = phaseLoad[c * 3 + 2] ?? 0;
+    // Over with every charging connector that has an own floor counted at it, or with one that has none.
+    const counted = (at: number, value: number) =>
+      plainOn && excess && plainOn[at] !== 1 ? value - (excess[at] ?? 0) : value;
     for (const p of GRID_PHASES) {
       const value = p === 0 ? load0 : p === 1 ? load1 : load2;
-      if (!(value <= budget.capacityA[p] + TOLERANCE) && controlledOn[c * 3 + p]) {
+      if (!(counted(c * 3 + p, value) <= budget.capacityA[p] + TOLERANCE) && controlledOn[c * 3 + p]) {
         violations.push({
           kind: 'phase',
           index: c,
@@ -136,7 +171,9 @@ export function checkAllocation(
         });
       }
     }
-    const powerW = (0 + load0 + load1 + load2) * voltageV;
+    let powerW = (0 + load0 + load1 + load2) * voltageV;
+    if (plainAny && excess && plainAny[c] !== 1)
+      powerW -= ((excess[c * 3] ?? 0) + (excess[c * 3 + 1] ?? 0) + (excess[c * 3 + 2] ?? 0)) * voltageV;
     if (controlledAny[c]) {
       powerViolation(violations, 'power', c, powerW, budget.capacityW, voltageV);
       powerViolation(violations, 'chargersPower', c, powerW, budget.chargersCapacityW, voltageV);
@@ -172,6 +209,16 @@ export function checkAllocation(
     }
   }
   return violations;
+}
+
+/** Marks the circuits on `path` as loaded by a connector above 0 without an own floor (on the phases of `loads`). */
+function markPlain(path: readonly number[], loads: number, plainOn: Uint8Array, plainAny: Uint8Array): void {
+  for (const c of path) {
+    plainAny[c] = 1;
+    if (loads & 1) plainOn[c * 3] = 1;
+    if (loads & 2) plainOn[c * 3 + 1] = 1;
+    if (loads & 4) plainOn[c * 3 + 2] = 1;
+  }
 }
 
 function powerViolation(

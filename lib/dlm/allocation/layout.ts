@@ -133,6 +133,16 @@ export class AllocationLayout {
           (keepRank[a] ?? 0) - (keepRank[b] ?? 0) ||
           a - b,
       );
+    // A connector whose floor may mean more than it draws first (allocation/state.ts violatedOwn:
+    // its own minimum is judged beside what the others have not taken yet, its count then takes
+    // room from theirs). Rare, and for a few readings: whom they go before is not a lasting order.
+    const { owned } = this.flat;
+    if (order.some((k) => owned[k] === 1)) {
+      const first = order.filter((k) => owned[k] === 1);
+      const rest = order.filter((k) => owned[k] !== 1);
+      order.length = 0;
+      order.push(...first, ...rest);
+    }
     if (finite && excluded.size === 0) this.keepOrder = order.slice();
     return order;
   }

@@ -35,6 +35,13 @@ export interface ConnectorDemand {
   starting: boolean;
   /** Current it draws whatever its limit, per grid phase (offline charger, charger ignoring its limit). */
   floorA: Readonly<Triple>;
+  /**
+   * Where `floorA` is a count that may mean more than it draws (an energy register's: the most any
+   * count of its car's phases puts on a phase, evidence/overdraw.ts): what it surely draws. That
+   * count takes room from the others only: its own minimum and limit are judged beside this
+   * (allocation/state.ts), so that it is never paused by a draw it may not have. Undefined: `floorA`.
+   */
+  ownFloorA?: Readonly<Triple> | undefined;
   /** Shares the PV budget (pv and minpv modes). */
   pv: boolean;
   /** The charger's own step, where coarser than the problem's (whole amperes: 1); the rest goes to others. */
@@ -107,6 +114,8 @@ export function sanitized(problem: AllocationProblem): AllocationProblem {
       floorA: d.floorA.map((v) =>
         Number.isFinite(v) ? v : v === Number.NEGATIVE_INFINITY ? 0 : UNBOUNDED_A,
       ) as Triple,
+      // Not a number: no exemption (its floor throughout).
+      ownFloorA: d.ownFloorA?.some((v) => !Number.isFinite(v)) ? undefined : d.ownFloorA,
       minA: safe(d.minA, Number.POSITIVE_INFINITY),
       maxA: safe(d.maxA, 0),
     })),
@@ -125,6 +134,7 @@ function isClean(problem: AllocationProblem): boolean {
   for (const d of problem.connectors) {
     const [f0, f1, f2] = d.floorA;
     if (!Number.isFinite(f0) || !Number.isFinite(f1) || !Number.isFinite(f2)) return false;
+    if (d.ownFloorA?.some((v) => !Number.isFinite(v))) return false;
     if (Number.isNaN(d.minA) || Number.isNaN(d.maxA)) return false;
   }
   return true;

@@ -6,6 +6,7 @@
  */
 
 import type { GridPhase, Triple } from '../phases';
+import { countedA } from '../site/circuit';
 import { AllocationLayout, type ConnectorArrays, type Terms } from './layout';
 import {
   type AllocationProblem,
@@ -45,6 +46,11 @@ export class AllocationState {
   private readonly termPhase: Uint8Array;
   /** Per constraint: its terms' coefficient. */
   private readonly coef: Float64Array;
+
+  /** Per constraint: terms of connectors without an own floor (ConnectorArrays.owned) whose limit is above 0. */
+  private readonly plainIn: Int32Array;
+  /** The connectors with an own floor (ConnectorArrays.owned), listed when first asked. */
+  private ownedList: number[] | undefined;
 
   /** Connectors the unbalance fix-up paused in this run. */
   readonly unbalancePaused = new Map<number, Bound>();
@@ -91,6 +97,7 @@ export class AllocationState {
     this.termPhase = this.terms.phase;
     this.coef = this.terms.coef;
     this.unbalanceLimit = layout.unbalanceLimit;
+    this.plainIn = new Int32Array(layout.capacity.length);
     this.deltaOf = new Float64Array(layout.capacity.length);
     this.deltaStamp = new Int32Array(layout.capacity.length);
   }
@@ -104,6 +111,8 @@ export class AllocationState {
   protected setLimit(k: number, a: number): void {
     const before = this.limit[k] ?? 0;
     const { start } = this.terms;
+    // A connector without an own floor above 0 in a constraint: no own floor exempts there.
+    const plain = this.flat.owned[k] !== 1 ? Number(a > 0) - Number(before > 0) : 0;
     const constraint = this.termConstraint;
     const phase = this.termPhase;
     const coef = this.coef;
@@ -114,6 +123,7 @@ export class AllocationState {
       const c = coef[j] ?? 0;
       const f = floorA[3 * k + (phase[i] ?? 0)] ?? 0;
       usage[j] = (usage[j] ?? 0) + termChange(c, f, before, a);
+      if (plain !== 0) this.plainIn[j] = (this.plainIn[j] ?? 0) + plain;
     }
     this.limit[k] = a;
     if (!this.anyUnbalanceLimit) return;
@@ -156,6 +166,7 @@ export class AllocationState {
     const from = this.limit[k] ?? 0;
     const first = start[k] ?? 0;
     const end = start[k + 1] ?? 0;
+    if (this.flat.owned[k] === 1) return this.violatedOwn(k, a);
     if (this.flat.termsApart[k]) {
       // Each term in a constraint of its own: its sum is its delta, compared as it comes.
       for (let i = first; i < end; i++) {
@@ -195,6 +206,62 @@ export class AllocationState {
         return this.layout.bounds[j] ?? AT_MAX;
     }
     return this.unbalanceViolated(k, a);
+  }
+
+  /**
+   * `violated` for connector k whose floor is a count that may mean more than it draws (an energy
+   * register's, ConnectorDemand.ownFloorA): that count takes room from the others only. A
+   * constraint refuses k only where it is over with every such connector given a limit (k at `a`)
+   * counted at what it surely draws, and none without an own floor is above 0 there (they come
+   * after these in keep order, allocation/layout.ts, and find the whole count taken): a charger is
+   * not paused by a draw it may not have (paused, its register shows no delta that clears the
+   * count: a lone three-phase car at 12 A, counted on one phase, was paused for good). What the
+   * invariant checks (allocation/invariant.ts).
+   */
+  protected violatedOwn(k: number, a: number): Bound | undefined {
+    const { start } = this.terms;
+    const constraint = this.termConstraint;
+    const coef = this.coef;
+    const floorA = this.flat.floorA;
+    const from = this.limit[k] ?? 0;
+    const first = start[k] ?? 0;
+    const end = start[k + 1] ?? 0;
+    this.ownedList ??= this.problem.connectors.flatMap((_, m) => (this.flat.owned[m] === 1 ? [m] : []));
+    for (let i = first; i < end; i++) {
+      const j = constraint[i] ?? 0;
+      if (this.soft[j]) continue;
+      let value = this.usage[j] ?? 0;
+      for (let t = first; t < end; t++)
+        if (constraint[t] === j)
+          value += termChange(coef[j] ?? 0, floorA[3 * k + (this.termPhase[t] ?? 0)] ?? 0, from, a);
+      const capacity = this.capacity[j] ?? 0;
+      if (value <= capacity + ALLOCATION_EPS) continue;
+      if ((this.plainIn[j] ?? 0) > 0) return this.layout.bounds[j] ?? AT_MAX;
+      for (const m of this.ownedList) {
+        const limit = m === k ? a : (this.limit[m] ?? 0);
+        if (limit > 0) value -= this.excessIn(m, j, limit);
+      }
+      if (value > capacity + ALLOCATION_EPS) return this.layout.bounds[j] ?? AT_MAX;
+    }
+    return this.unbalanceViolated(k, a);
+  }
+
+  /** What connector m at `limitA` counts in constraint j above what it surely draws (its own floor). */
+  private excessIn(m: number, j: number, limitA: number): number {
+    const bound = this.layout.bounds[j];
+    if (!bound || bound.kind === 'pv') return 0;
+    const demand = this.demand(m);
+    if (!demand.path.includes(bound.circuit)) return 0;
+    const excess = (p: GridPhase) => {
+      const loads = demand.phases.includes(p);
+      const i = 3 * m + p;
+      return (
+        countedA(this.flat.floorA[i] ?? 0, loads, limitA) -
+        countedA(this.flat.ownFloorA[i] ?? 0, loads, limitA)
+      );
+    };
+    if (bound.kind === 'phase') return excess(bound.phase);
+    return (this.coef[j] ?? 0) * (excess(0) + excess(1) + excess(2));
   }
 
   /** Phase loads of circuit c as the unbalance counts them. */

@@ -58,6 +58,13 @@ export interface ConnectorArrays {
   readonly keepRank: Float64Array;
   /** 1 where each of its terms is in a constraint of its own (none in a power limit or the PV budget, no circuit twice on its path). */
   readonly termsApart: Uint8Array;
+  /**
+   * Per phase p at 3k + p, what it surely draws where its floor is a count that may mean more
+   * (ConnectorDemand.ownFloorA), else its floor; `owned` is 1 for such a connector. Its own
+   * questions are answered beside this (allocation/state.ts).
+   */
+  readonly ownFloorA: Float64Array;
+  readonly owned: Uint8Array;
 }
 
 /**
@@ -201,6 +208,8 @@ export function buildTerms(
     priority: new Float64Array(count),
     keepRank: new Float64Array(count),
     termsApart: new Uint8Array(count),
+    ownFloorA: new Float64Array(3 * count),
+    owned: new Uint8Array(count),
   };
   const { floorA, unbalanceOn, minA, maxA, wants, starting, phaseCount, keepOn, priority, keepRank } = flat;
   const unbalanceStart = flat.unbalancePath.start;
@@ -255,6 +264,11 @@ export function buildTerms(
     floorA[3 * k] = f0;
     floorA[3 * k + 1] = f1;
     floorA[3 * k + 2] = f2;
+    const own = demand.ownFloorA;
+    flat.owned[k] = own ? 1 : 0;
+    flat.ownFloorA[3 * k] = own ? Math.min(own[0], f0) : f0;
+    flat.ownFloorA[3 * k + 1] = own ? Math.min(own[1], f1) : f1;
+    flat.ownFloorA[3 * k + 2] = own ? Math.min(own[2], f2) : f2;
     // A connector that wants nothing keeps its limit at 0: with no floor, it counts nothing anywhere.
     const counted = demand.wants || f0 > 0 || f1 > 0 || f2 > 0;
     if (path !== along.path && !samePath(path, along.path))

@@ -26,6 +26,7 @@ import {
   ONE_PHASE,
   sameList,
   type Triple,
+  toGrid,
   triple,
   union,
   wiredPhases,
@@ -662,9 +663,21 @@ export class ConnectorObserver {
 
     // A register's delta that may mean more than the set-point allows (evidence/overdraw.ts
     // `registerBeyond`): counted at the most it may mean on each phase.
+    // That count takes room from the others only: its own set-point is judged beside what its
+    // register shows it surely draws (`ownFloorA`, allocation/state.ts), or it would be paused by
+    // a draw it may not have, and a charger paused shows no delta that clears it (a lone
+    // three-phase car at 12 A counted on one phase was paused for good).
     const beyond = session.registerBeyondA;
-    if (beyond && !uncontrolled && !session.overdrawing)
+    let ownFloorA: Readonly<Triple> | undefined;
+    if (beyond && !uncontrolled && !session.overdrawing) {
+      const before = floorA;
+      const surely = drawFresh?.energy ? toGrid(connector, drawFresh.energy.surelyA) : undefined;
       floorA = floorA.map((value, p) => Math.max(value, beyond[p] ?? 0)) as Triple;
+      const own = before.map((value, p) =>
+        Math.max(value, Math.min(surely?.[p] ?? 0, floorA[p] ?? 0)),
+      ) as Triple;
+      if (own.some((value, p) => value < (floorA[p] ?? 0))) ownFloorA = own;
+    }
 
     let capA = connector.maxA;
     let capReason: Reason | undefined;
@@ -717,6 +730,7 @@ export class ConnectorObserver {
     view.unphased = drawFresh?.unphased === true;
     view.fromEnergy = drawFresh?.energy !== undefined;
     view.floorA = floorA;
+    view.ownFloorA = ownFloorA;
     view.capA = capA;
     view.capReason = capReason;
     view.notWanting = undefined;

@@ -195,6 +195,20 @@ function judgeOverdraw(
   // delta spanning a change, was ramped to 14 A on time alone and drew 16 A (2 A over a breaker for
   // 72 s, POPULATION=…,energyOnly PROPERTY_SEED=4611 PROPERTY_PATH=1128).
   const untested = sample.energy !== undefined && sample.energy.counts.length > 1 && !session.registerFollows;
+  // Until then it is counted at the most any count of phases puts on each phase, whatever the
+  // set-point: a charger that ignores its limits, its one-phase car at 16 A under 6 A, read every
+  // 47 s, gave deltas that began before its set-point settled (16.32 A on one phase or 5.44 A on
+  // three: a three-phase car following 0 -> 6 A too); counted at 6 A, a car beside it was started
+  // into the room its car took (2 A over a breaker for 67 s, POPULATION=…,energyOnly
+  // PROPERTY_SEED=4831 PROPERTY_PATH=617). That count takes room from the others only: the
+  // charger's own set-point is judged beside what it surely draws (allocation/state.ts).
+  // (Its newest delta's: what a longer interval judged this time is counted too.)
+  if (untested && !over && sample.energy) {
+    const worst = beyondCounts(connector, sample.energy.counts, () => Number.NEGATIVE_INFINITY);
+    const judged = register === 'keep' ? undefined : register;
+    if (worst)
+      session.registerBeyondA = judged ? (worst.map((a, p) => Math.max(a, judged[p] ?? 0)) as Triple) : worst;
+  }
   const mayMeanMore = session.registerBeyondA !== undefined || untested;
   // Above its set-point, excused only by the time it was given to follow: not raised until a
   // reading shows it within (a reading after that time that still shows more is believed); so is a

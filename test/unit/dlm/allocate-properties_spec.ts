@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { type AllocationProblem, allocate, type ConnectorDemand } from '../../../lib/dlm/allocation/allocate';
+import {
+  type AllocationProblem,
+  allocate,
+  type CircuitBudget,
+  type ConnectorDemand,
+} from '../../../lib/dlm/allocation/allocate';
+import { checkAllocation } from '../../../lib/dlm/allocation/invariant';
 import type { GridPhase, Triple } from '../../../lib/dlm/site';
 
 /**
@@ -310,6 +316,90 @@ describe('allocate (properties)', function () {
         assert.deepEqual(allocate(problem), allocate(structuredClone(problem)));
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+/**
+ * A connector whose floor is a count that may mean more than it draws (an energy register's most
+ * over every count of its car's phases, evidence/overdraw.ts) has an own floor (what it surely
+ * draws): the count takes room from the others only (allocation/state.ts violatedOwn).
+ */
+describe('allocate with own floors', function () {
+  this.timeout(120_000);
+  const demand = (over: Partial<ConnectorDemand>): ConnectorDemand => ({
+    path: [0],
+    wants: true,
+    phases: [0, 1, 2],
+    minA: 6,
+    maxA: 16,
+    priority: 0,
+    keepRank: 0,
+    keepOn: false,
+    starting: false,
+    floorA: [0, 0, 0],
+    pv: false,
+    ...over,
+  });
+
+  it('does not pause a connector by its own count that may mean more; the others find it taken', () => {
+    // A: counted at 16.3 A on L3 (one phase) though it may be a three-phase car at 5.4 A: alone above
+    // L3's 15 A. B, kept first by rank, finds no room there; A keeps its 6 A.
+    const problem: AllocationProblem = {
+      voltageV: 230,
+      stepA: 0.1,
+      startMarginA: 1,
+      pvBudgetW: Number.POSITIVE_INFINITY,
+      circuits: [
+        {
+          capacityA: [20, 20, 15],
+          capacityW: Number.POSITIVE_INFINITY,
+          chargersCapacityW: Number.POSITIVE_INFINITY,
+          unbalanceLimitA: Number.POSITIVE_INFINITY,
+        },
+      ],
+      connectors: [
+        demand({ keepRank: 1, maxA: 6, floorA: [5.4, 5.4, 16.3], ownFloorA: [5.4, 0, 0] }),
+        demand({ keepRank: 0 }),
+      ],
+    };
+    const [a, b] = allocate(problem).connectors.map((c) => c.limitA);
+    assert.equal(a, 6);
+    assert.equal(b, 0);
+    assert.deepEqual(checkAllocation(problem, [6, 0]), []);
+    // B above 0 beside A's count is a break; so is A where its minimum does not fit beside what it surely draws.
+    assert.notDeepEqual(checkAllocation(problem, [6, 6]), []);
+    const tight = {
+      ...problem,
+      circuits: [{ ...(problem.circuits[0] as CircuitBudget), capacityA: [20, 20, 5] as Triple }],
+    };
+    assert.equal(allocate(tight).connectors[0]?.limitA, 0);
+    assert.notDeepEqual(checkAllocation(tight, [6, 0]), []);
+  });
+
+  it('keeps the invariant (allocation/invariant.ts) with own floors on random sites', () => {
+    fc.assert(
+      fc.property(
+        problemArbitrary(),
+        fc.array(fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { freq: 2 }), {
+          minLength: 12,
+          maxLength: 12,
+        }),
+        (problem, shares) => {
+          const owned: AllocationProblem = {
+            ...problem,
+            connectors: problem.connectors.map((d, k) => {
+              const share = shares[k];
+              return share === null || share === undefined || d.floorA.every((f) => f === 0)
+                ? d
+                : { ...d, ownFloorA: d.floorA.map((f) => f * share) as Triple };
+            }),
+          };
+          const limits = allocate(owned).connectors.map((c) => c.limitA);
+          assert.deepEqual(checkAllocation(owned, limits), []);
+        },
+      ),
+      { numRuns: 2000 },
     );
   });
 });

@@ -91,6 +91,19 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     );
   });
 
+  it('one that ignores its limits, read every 47 s: counted at the most a count puts on a phase from its first delta, though that delta began before its set-point settled', () => {
+    // Its first deltas (16 A on one phase or 5.3 A on three) also fit a three-phase car following
+    // its change from 0 A: counted at its set-point until a settled delta, while a car beside it
+    // was started into the room its car took (2 A over a breaker for 67 s, POPULATION=…,energyOnly
+    // PROPERTY_SEED=4831 PROPERTY_PATH=617).
+    beside(() => 16, 1, 47_000);
+    h.run(100_000);
+    assert.ok(
+      (h.limit('A/1') ?? 0) <= 24 - 16 + 1e-6,
+      `A ${h.limit('A/1')} A, R ${h.limit('R/1')} A: ${h.setPoint('R/1')?.reason}`,
+    );
+  });
+
   it('one that offers 3 A more than told, read every 5 min: judged by its first delta, though it began before its set-point settled', () => {
     // Its first delta began before its set-point settled and was not judged: counted at its 12 A for
     // another 5 min while its one-phase car drew 15 A, and keepers beside it rose into that room (1 A
