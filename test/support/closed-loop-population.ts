@@ -55,11 +55,9 @@ export const HABITS: Record<keyof Population, Row> = {
   // from the others only (seed 4831 path 617). Also fixed and kept: 4712 path 559 (a switch to one
   // phase before the first reading); 4611 paths 47, 255, 792, 1128, 4712 paths 273, 397, 574, 609
   // and 4815 path 363 pass.
-  energyOnly: {
-    on: true,
-    it: false,
-    off: "IT: on an IT site the load manager's voltage per conductor is 230 V / √3 (site/model.ts), but evidence/energy-draw.ts divides a one-phase car's power by it alone (and a three-phase car's by √3 times it): a one-phase charger's 16 A (3.68 kW across two lines at 230 V) reads as 27.7 A, more than its 16 A wiring carries, so every delta is refused, and one that offers 3 A more than told was counted at its set-point: 2 A over c0 L2 for 335 s: POPULATION=all IT_PROPERTY_SEED=5420 IT_PROPERTY_PATH=366 IT_PROPERTY_RUNS=1 npx mocha test/unit/dlm/closed-loop-it_spec.ts --grep \"random IT\" (energy-draw.ts is helper energy3's this session)",
-  },
+  // On for IT since a car's watts per ampere there are those of its charger's phases on IT
+  // (energy-draw.ts wattsPerAmpere; IT seed 5420 path 366, fixed and kept).
+  energyOnly: { on: true },
   reporting: { on: true },
   // On since the ramp waits for a start to show that its charger follows (startTested in
   // control/measured-headroom.ts: a charger slower than the ramp's interval hid its over-offer under

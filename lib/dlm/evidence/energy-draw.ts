@@ -172,11 +172,11 @@ export function registerDraw(
   const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs;
   const most = powerW(deltaWh + stepWh);
   const least = powerW(deltaWh - stepWh);
-  const switched = onePhase !== undefined && least / site.voltageV <= onePhase;
+  const switched = onePhase !== undefined && least / wattsPerAmpere(site, connector, 1) <= onePhase;
   const derived = phaseCurrents(site, connector, most, least, switched, everyPhase);
   if (!derived) {
     if (held.refusedKey !== point.key && logger) {
-      const perPhaseA = least / (site.voltageV * (connector.network === 'IT' ? Math.sqrt(3) : 3));
+      const perPhaseA = least / wattsPerAmpere(site, connector, connector.phases === 1 ? 1 : 3);
       logger.warn(
         `charger ${connector.key}: its energy register rose by ${Math.round(deltaWh)} Wh in ${Math.round(elapsedMs / 1000)} s, ${perPhaseA.toFixed(1)} A on every phase, more than its ${connector.maxA} A wiring carries: not taken as its draw`,
       );
@@ -233,6 +233,20 @@ export function registerCounts(
  * wiring makes plausible; undefined when none does. `mostW` and `leastW` are the power with the
  * register's step added and taken away.
  */
+/**
+ * Watts per ampere of a car's current on `n` of its charger's phases: TN n × V; IT (site.voltageV
+ * is the line-to-line voltage / √3 there, site/model.ts) one charger phase is one line-to-line
+ * voltage (√3 × V), three are √3 × line-to-line (3 × V). Read with site.voltageV as if it were
+ * 230 V, a one-phase car's 16 A on IT was taken for 27.7 A, above its wiring, and every delta
+ * refused: the charger, offering 3 A more than told, was counted at its set-point (2 A over a
+ * breaker for 335 s, POPULATION=all IT_PROPERTY_SEED=5420 IT_PROPERTY_PATH=366); a three-phase car
+ * was counted at √3 times its current.
+ */
+export function wattsPerAmpere(site: Site, connector: Connector, n: number): number {
+  if (connector.network === 'IT') return (n === 3 ? 3 : Math.sqrt(3)) * site.voltageV;
+  return n * site.voltageV;
+}
+
 function phaseCurrents(
   site: Site,
   connector: Connector,
@@ -246,8 +260,13 @@ function phaseCurrents(
   const it = connector.network === 'IT';
   const wired = wiredPhases(connector);
   const bound = plausibleMostA(connector);
-  // Volts per ampere and phase for a car on `n` phases (on IT three phases carry √3·230·I).
-  const volts = (n: number) => site.voltageV * (it && n === 3 ? Math.sqrt(3) : n);
+  const volts = (n: number) => wattsPerAmpere(site, connector, n);
+  // Whether a car on `n` phases carries current on the charger's conductor `i`: on IT a car on one
+  // phase is connected between its L1 and L2 and both carry its current (phases.ts `Network`; a
+  // meter on the conductors reads it so). Counted on L1 alone, the most a count put on L2 was the
+  // three-phase count's 8.7 A while a one-phase car's 15 A flowed there (5.1 A over a conductor
+  // for 552 s: POPULATION=all IT_PROPERTY_SEED=20261126 IT_PROPERTY_PATH=73).
+  const carries = (n: number, i: number) => i < n || (it && n === 1 && i === 1 && connector.phases === 3);
   const wiring = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
   // A car its charger was seen to follow on every wired phase this session (evidence/observer.ts's
   // probe: its power fell to what its set-point gives on all of them) is on all of them: issue 45's
@@ -263,7 +282,7 @@ function phaseCurrents(
     // At most what the rating and its tolerance let a car draw (the plausibility bound): capped at
     // maxA, a car's overshoot above a 16 A offer was never counted (16.48 A read as 16 A, issue 45).
     const amps = Math.min(mostW / volts(n), bound);
-    for (let i = 0; i < n && i < wired.length; i++) mostA[i] = Math.max(mostA[i] ?? 0, amps);
+    for (let i = 0; i < wired.length; i++) if (carries(n, i)) mostA[i] = Math.max(mostA[i] ?? 0, amps);
   }
   if (!plausible) return undefined;
   const widest = wiring[wiring.length - 1] ?? 1;
@@ -277,7 +296,7 @@ function phaseCurrents(
   for (const n of wiring) {
     if (leastW / volts(n) > bound) continue;
     for (let i = 0; i < wired.length; i++) {
-      const amps = i < n ? leastW / volts(n) : 0;
+      const amps = carries(n, i) ? leastW / volts(n) : 0;
       surelyA[i] = first ? amps : Math.min(surelyA[i] ?? 0, amps);
     }
     first = false;
@@ -377,16 +396,6 @@ const ONE_PHASE_BAND = [0.7, 1.25] as const;
 const MORE_THAN_ONE = 1.45;
 
 /**
- * Watts per ampere of the unphased current for a car on `n` phases: TN n × V; IT (site.voltageV is
- * the line-to-line voltage / √3 there, site/model.ts) one phase is one line-to-line voltage, three
- * √3 × line-to-line (3 × V).
- */
-function unphasedWattsPerA(site: Site, connector: Connector, n: number): number {
-  if (connector.network === 'IT') return n === 1 ? site.voltageV * Math.sqrt(3) : 3 * site.voltageV;
-  return n * site.voltageV;
-}
-
-/**
  * Takes one reading of an unphased current with the register (`amps`, `wh` at `atMs`, the session
  * `key`) into the connector's run and says what it shows (see UnphasedShows). `charging`: its
  * status is Charging; `steadyFromMs`: when the last set-point change was followed (a run that
@@ -447,7 +456,7 @@ export function unphasedShows(
     return undefined;
   }
   const stepWh = Math.min(held.stepWh, step);
-  const onePhaseW = unphasedWattsPerA(site, connector, 1);
+  const onePhaseW = wattsPerAmpere(site, connector, 1);
   const leastW = (deltaWh: number, ms: number) => (Math.max(0, deltaWh - stepWh) * 3_600_000) / ms;
   // More than one phase over the last interval: surely, whatever the run (a car that rose or fell
   // in it drew at most the higher of its two ends on one phase; one that rose above both and back
@@ -500,7 +509,7 @@ function runShows(
   if (run.readings < UNPHASED_RUN_READINGS || stepWh > UNPHASED_STEP_WH) return undefined;
   // One phase: the delta's whole range (its step either way) within the band, and below what the
   // next count of phases (two on TN; three on IT) gives at the band's low end.
-  const next = unphasedWattsPerA(site, connector, connector.network === 'IT' ? 3 : 2);
+  const next = wattsPerAmpere(site, connector, connector.network === 'IT' ? 3 : 2);
   if (
     least >= ONE_PHASE_BAND[0] * onePhaseW * lowA &&
     most <= ONE_PHASE_BAND[1] * onePhaseW * highA &&

@@ -40,6 +40,40 @@ describe('dlm: a charger measured by its energy register', () => {
       assert.equal(draw?.atMs, 5000);
     });
 
+    it('on IT (3×230 V): a one-phase car between two conductors is 16 A on both, a three-phase car its own current on each', () => {
+      // The load manager's volts per conductor on IT are 230 V / √3 (site/model.ts). Divided by them
+      // as if they were 230 V, a one-phase car's 16 A read as 27.7 A, above a 16 A wiring, and every
+      // delta was refused (IT seed 5420 path 366); on one conductor only, the 15 A its L2 carried was
+      // counted at the three-phase count's 8.7 A (IT seed 20261126 path 73).
+      const it = harness({
+        network: 'IT',
+        circuits: [{ id: 'zone', limitA: 63 }],
+        connectors: [{ chargePointId: 'E', circuit: 'zone', maxA: 16 }],
+      });
+      const itSite = it.manager.site;
+      const itConnector = itSite.connectors[0];
+      assert.ok(itConnector);
+      const read = (record: { register?: RegisterRecord }, wh: number, atMs: number) =>
+        registerDraw(itSite, itConnector, record, { wh, atMs, key: 'tx:1' }, undefined, logger);
+      const onePhase = {};
+      read(onePhase, 1000, 0);
+      // 16 A between two lines at 230 V for a minute: 3.68 kW.
+      const one = round(read(onePhase, 1000 + Math.round((16 * 230 * 60_000) / 3_600_000), 60_000));
+      assert.ok((one.most?.[0] ?? 0) >= 16 && (one.most?.[1] ?? 0) >= 16, JSON.stringify(one));
+      assert.ok((one.most?.[0] ?? 0) < 16.5, `not √3 too high: ${JSON.stringify(one)}`);
+      const threePhase = {};
+      read(threePhase, 1000, 0);
+      // 10 A on each of three conductors: √3 × 230 V × 10 A = 3.98 kW; a one-phase count there is
+      // 17.3 A, within 16 A's tolerance: counted at the most either count puts on each conductor.
+      const three = round(
+        read(threePhase, 1000 + Math.round((Math.sqrt(3) * 230 * 10 * 60_000) / 3_600_000), 60_000),
+      );
+      assert.ok(
+        three.least?.every((a) => a >= 9.6 && a <= 10.3),
+        `judged at its own 10 A: ${JSON.stringify(three)}`,
+      );
+    });
+
     it('a car that may be on one phase: each phase at the most a plausible count of phases puts on it', () => {
       const record = {};
       at(record, 5000, 0);
