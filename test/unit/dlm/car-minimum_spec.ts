@@ -132,9 +132,11 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     assert.doesNotMatch(h.setPoint('A/1')?.reason ?? '', /learned/);
   });
 
-  it('asks a car whose minimum learned from a stop is still too low two amperes more until it charges again', () => {
-    // Car A needs 8 A; the other loads rise to 24 A: 6.5 A each, it stops; 7 A learned from that
-    // stop is not enough either: asked 9 A (one ampere more than it needs, one try fewer than 8 A then 9 A would take for a car of 9 A).
+  /**
+   * A 63 A zone behind a meter of its other loads (`world.otherA`), car A needing 8 A (it takes
+   * nothing below), the others at what they are given.
+   */
+  function zoneWithACarNeeding8A(): { otherA: number } {
     const world = { otherA: 0 };
     h = harness({
       circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone', location: 'otherLoadsOnly' } }],
@@ -154,6 +156,13 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
       }
       h.meter('zone', [world.otherA, world.otherA, world.otherA]);
     });
+    return world;
+  }
+
+  it('asks a car whose minimum learned from a stop is still too low two amperes more until it charges again', () => {
+    // Car A needs 8 A; the other loads rise to 24 A: 6.5 A each, it stops; 7 A learned from that
+    // stop is not enough either: asked 9 A (one ampere more than it needs, one try fewer than 8 A then 9 A would take for a car of 9 A).
+    const world = zoneWithACarNeeding8A();
     h.start();
     for (const id of ['A', ...OTHERS]) h.plugIn(`${id}/1`);
     h.run(300_000);
@@ -183,25 +192,7 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     // come) is paused, and started again at 6.5 A when they fall to 24 A. Its pause showed nothing
     // of its own minimum: taken as resting at once, it was left at 6 A every 30 min for the rest of
     // its stay (issue 45's car park, seed 760867: CP-10, 0.2 of the ideal's 16.5 kWh).
-    const world = { otherA: 0 };
-    h = harness({
-      circuits: [{ id: 'zone', limitA: 63, meter: { source: 'zone', location: 'otherLoadsOnly' } }],
-      connectors: ['A', ...OTHERS].map((chargePointId) => ({ chargePointId, circuit: 'zone', maxA: 32 })),
-    });
-    h.feed(() => {
-      const offered = h.limit('A/1') ?? 0;
-      const drawn = offered >= 8 ? offered : 0;
-      h.draw(
-        'A/1',
-        [drawn, drawn, drawn] as PerPhase,
-        drawn > 0 ? 'Charging' : offered > 0 ? 'SuspendedEV' : 'SuspendedEVSE',
-      );
-      for (const id of OTHERS) {
-        const a = h.limit(`${id}/1`) ?? 0;
-        h.draw(`${id}/1`, [a, a, a] as PerPhase, a > 0 ? 'Charging' : 'SuspendedEVSE');
-      }
-      h.meter('zone', [world.otherA, world.otherA, world.otherA]);
-    });
+    const world = zoneWithACarNeeding8A();
     h.start();
     for (const id of OTHERS) h.plugIn(`${id}/1`);
     h.run(120_000);
