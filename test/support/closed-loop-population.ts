@@ -55,9 +55,12 @@ export const HABITS: Record<keyof Population, Row> = {
   // from the others only (seed 4831 path 617). Also fixed and kept: 4712 path 559 (a switch to one
   // phase before the first reading); 4611 paths 47, 255, 792, 1128, 4712 paths 273, 397, 574, 609
   // and 4815 path 363 pass.
-  // On for IT since a car's watts per ampere there are those of its charger's phases on IT
-  // (energy-draw.ts wattsPerAmpere; IT seed 5420 path 366, fixed and kept).
-  energyOnly: { on: true },
+  // IT seed 5420 path 366 is fixed (energy-draw.ts wattsPerAmpere: a car's watts per ampere on IT)
+  // and kept.
+  energyOnly: {
+    on: false,
+    off: 'the base property with it at 10,000 sites (the reliability run): 0.48 A over c0 L3 for 646 s and 1.00 A over c1 L2 for 30 s (POPULATION=all PROPERTY_SEED=20261123, PROPERTY_PATH=5006 and 5737), 1.00 A over for 11 s and 0.96 A for 61 s (seed 7031, paths 181 and 1605), and on IT 0.47 A over for 58 s, a charger read every 5 min not taken 3 % above its set-point before its first delta (POPULATION=all IT_PROPERTY_SEED=7020 IT_PROPERTY_PATH=433; taking it so from the first reading broke 20261123 paths 2034 and 8209 and the shipped-control peer test: not kept); not diagnosed',
+  },
   reporting: { on: true },
   // On since the ramp waits for a start to show that its charger follows (startTested in
   // control/measured-headroom.ts: a charger slower than the ramp's interval hid its over-offer under

@@ -42,24 +42,10 @@ export const MAX_OVERSHOOT = 0.05;
  */
 export const UNREAD_OVERSHOOT = 0.03;
 
-/**
- * The overshoot a car is counted at: the learned one, else UNREAD_OVERSHOOT where its readings were
- * refused or come from its register, else none. Read by its register from the register's first
- * reading, before a second gives a delta: a charger read every 5 min was counted at its set-point
- * for its car's first 5 min while the car drew 3 % above it (0.47 A over a conductor for 58 s:
- * IT_PROPERTY_SEED=7020 IT_PROPERTY_PATH=433).
- */
+/** The overshoot a car is counted at: the learned one, else UNREAD_OVERSHOOT where its readings were refused or come from its register, else none. */
 export function overshootOf(runtime: ConnectorRuntime): number {
   const session = runtime.session;
-  const state = runtime.state;
-  const byRegister =
-    runtime.draw?.energy !== undefined ||
-    (runtime.draw === undefined &&
-      runtime.register !== undefined &&
-      state?.energyWh !== undefined &&
-      state.currentA === undefined &&
-      state.currentUnphasedA === undefined);
-  const unread = (session.refusedReadings ?? 0) > 0 || byRegister;
+  const unread = (session.refusedReadings ?? 0) > 0 || runtime.draw?.energy !== undefined;
   return session.overshoot ?? (unread ? UNREAD_OVERSHOOT : 0);
 }
 
