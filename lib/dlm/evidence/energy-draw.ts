@@ -229,11 +229,6 @@ export function registerCounts(
 }
 
 /**
- * Per charger phase, the most and the least current the power gives over the counts of phases the
- * wiring makes plausible; undefined when none does. `mostW` and `leastW` are the power with the
- * register's step added and taken away.
- */
-/**
  * Watts per ampere of a car's current on `n` of its charger's phases: TN n × V; IT (site.voltageV
  * is the line-to-line voltage / √3 there, site/model.ts) one charger phase is one line-to-line
  * voltage (√3 × V), three are √3 × line-to-line (3 × V). Read with site.voltageV as if it were
@@ -247,6 +242,11 @@ export function wattsPerAmpere(site: Site, connector: Connector, n: number): num
   return n * site.voltageV;
 }
 
+/**
+ * Per charger phase, the most and the least current the power gives over the counts of phases the
+ * wiring makes plausible; undefined when none does. `mostW` and `leastW` are the power with the
+ * register's step added and taken away.
+ */
 function phaseCurrents(
   site: Site,
   connector: Connector,
