@@ -59,6 +59,7 @@ import {
   notRaisedAbove,
   type ObserverContext,
   observeOverdraw,
+  settledFromMs,
 } from './overdraw';
 import { noteOvershoot } from './overshoot';
 import { refuseSwitching, settlingAfterSwitch } from './phase-session';
@@ -202,7 +203,6 @@ function unphasedEvidence(
     runtime.unphasedRun = undefined;
     return undefined;
   }
-  const changedAt = runtime.lastChangeAtMs;
   return unphasedShows(
     site,
     connector,
@@ -212,12 +212,17 @@ function unphasedEvidence(
       wh: state.energyWh,
       // Not after it arrived (a clock ahead would stretch the run's interval).
       atMs: Math.min(isoMs(readAt), now),
-      key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
+      key: registerKey(state),
     },
     state.status === 'Charging',
-    changedAt === undefined ? Number.NEGATIVE_INFINITY : changedAt + followMsOf(site, runtime),
+    settledFromMs(site, runtime),
     controlled(runtime) ? runtime.sent?.limitA : undefined,
   );
+}
+
+/** The session a register reading belongs to (energy-draw.ts RegisterPoint.key): its transaction, or none. */
+function registerKey(state: ConnectorState): string {
+  return state.transaction ? `tx:${state.transaction.transactionId}` : 'none';
 }
 
 /** Under control: online, its limit taken and not ignored, not overdrawing, not switched to one phase. */
@@ -362,7 +367,7 @@ export class ConnectorObserver {
             {
               wh: state.energyWh,
               atMs: Math.min(readMs, now),
-              key: state.transaction ? `tx:${state.transaction.transactionId}` : 'none',
+              key: registerKey(state),
               ownTime: state.energyAt !== undefined,
             },
             // Switched to one phase: the most one phase may carry (energy-draw.ts).
@@ -556,8 +561,7 @@ export class ConnectorObserver {
     const registerSpans =
       status === 'Charging' &&
       drawFresh?.energy !== undefined &&
-      drawFresh.energy.fromMs <
-        (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY) + followMsOf(site, runtime);
+      drawFresh.energy.fromMs < settledFromMs(site, runtime);
     if (probe === 'waiting' || (probe === undefined && registerSpans)) {
       // Its set-point was lowered to tell its car's phases: the reading under it decides. Or the
       // reading spans a change: the next one decides.

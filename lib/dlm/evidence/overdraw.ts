@@ -29,6 +29,14 @@ export function followMsOf(site: Site, runtime: ConnectorRuntime): number {
 }
 
 /**
+ * When the car has had its charger's follow time after the last change of its set-point (−∞ before
+ * any): a reading, or a register's delta, from then on shows the set-point in force alone.
+ */
+export function settledFromMs(site: Site, runtime: ConnectorRuntime): number {
+  return (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY) + followMsOf(site, runtime);
+}
+
+/**
  * The current charger phase `i` may carry by the set-point in force at `atMs`: the set-point
  * (0 on a phase a one-phase set-point does not use), or, while the charger may still be following
  * a change (its follow time, evidence/response-time.ts; a phase switch's settle time), the higher of the old
@@ -289,7 +297,7 @@ function registerBeyond(
     session.registerAnchor = undefined;
     return undefined;
   }
-  const settledAt = (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY) + followMsOf(site, runtime);
+  const settledAt = settledFromMs(site, runtime);
   let anchor = session.registerAnchor;
   if (anchor && (anchor.atMs < settledAt || anchor.wh > energy.fromWh || anchor.atMs > energy.fromMs))
     anchor = undefined;
