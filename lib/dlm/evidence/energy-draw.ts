@@ -209,6 +209,83 @@ export function registerDraw(
 }
 
 /**
+ * What a register's delta under a steady set-point shows of its car's phases, where its charger
+ * reports nothing else (issue 45's car park, seed 63: a one-phase car at CP-03 followed 14.6 A and
+ * was counted at 14.6 A on each of three phases, the two it left alone kept from the others all
+ * session: the others lost 8 kWh, and the car itself waited on a phase it did not use):
+ * - `at`: the delta's whole range (the register's step either way) is its set-point on one phase
+ *   (within the follow band: 5 % and 1 A). A car on k > 1 phases gives that only if it draws 1/k of
+ *   its set-point, so a second set-point at least TRACKED_APART_A away that shows `at` as well
+ *   tells one phase: a car below its set-point draws what it takes on its own, not a fraction of
+ *   each of two set-points (evidence/observer.ts takes it as on L1 then, as it takes a charger
+ *   that reports its current without a phase: unphasedShows);
+ * - `more`: surely more than the set-point on one phase (no verdict of one phase this session);
+ * - nothing: anything else (below the band: a car that takes less, or paused).
+ * Only on TN (a car on one phase of an IT charger loads two of its conductors).
+ */
+export function registerPhasesShow(
+  site: Site,
+  connector: Connector,
+  delta: { fromWh: number; wh: number; stepWh: number; fromMs: number; atMs: number },
+  setPointA: number,
+): 'at' | 'more' | undefined {
+  const elapsedMs = delta.atMs - delta.fromMs;
+  if (connector.phases !== 3 || connector.network === 'IT' || !(setPointA > 0) || !(elapsedMs > 0))
+    return undefined;
+  const amps = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs / wattsPerAmpere(site, connector, 1);
+  const leastA = amps(delta.wh - delta.fromWh - delta.stepWh);
+  const mostA = amps(delta.wh - delta.fromWh + delta.stepWh);
+  const band = AT_SET_POINT * setPointA + AT_SET_POINT_A;
+  if (leastA > setPointA + band) return 'more';
+  return leastA >= setPointA - band && mostA <= setPointA + band ? 'at' : undefined;
+}
+
+/**
+ * Takes a register's reading (the newest delta, `wh` at `atMs`, the one before at `fromWh`/`fromMs`)
+ * under a steady `setPointA` into the session's record of what its deltas show of its car's phases
+ * (registerPhasesShow): judged from the first reading since the set-point settled (`settledAtMs`:
+ * its follow time after its last change), the interval growing with each reading (over one 10 s
+ * interval whole Wh put a car at 6 A on one phase anywhere between 4.7 and 7.8 A). `one` once two
+ * set-points TRACKED_APART_A apart showed `at`, `more` once one showed more; each holds for the
+ * session.
+ */
+export function notePhasesShow(
+  site: Site,
+  connector: Connector,
+  record: {
+    energyPhasesFrom?: { wh: number; atMs: number; setPointA: number };
+    energyAtSetPointA?: number;
+    energyPhases?: 'one' | 'more';
+  },
+  delta: { fromWh: number; wh: number; stepWh: number; fromMs: number; atMs: number },
+  setPointA: number,
+  settledAtMs: number,
+): void {
+  if (record.energyPhases !== undefined) return;
+  let from = record.energyPhasesFrom;
+  if (
+    !from ||
+    from.setPointA !== setPointA ||
+    from.atMs < settledAtMs ||
+    from.wh > delta.fromWh ||
+    from.atMs > delta.fromMs
+  )
+    from = delta.fromMs >= settledAtMs ? { wh: delta.fromWh, atMs: delta.fromMs, setPointA } : undefined;
+  record.energyPhasesFrom = from;
+  if (!from) return;
+  const shows = registerPhasesShow(
+    site,
+    connector,
+    { fromWh: from.wh, wh: delta.wh, stepWh: delta.stepWh, fromMs: from.atMs, atMs: delta.atMs },
+    setPointA,
+  );
+  if (shows === 'more') record.energyPhases = 'more';
+  else if (shows !== 'at') return;
+  else if (record.energyAtSetPointA === undefined) record.energyAtSetPointA = setPointA;
+  else if (Math.abs(record.energyAtSetPointA - setPointA) >= TRACKED_APART_A) record.energyPhases = 'one';
+}
+
+/**
  * Per plausible count of phases, the current on each that `fromWh` to `wh` over `elapsedMs` gives,
  * the register's `stepWh` taken away and added (evidence/overdraw.ts judges a longer interval than
  * one delta with it); only every wired phase for a car the probe saw follow on all of them

@@ -40,6 +40,15 @@ export interface ObservedSession {
    */
   energyProbe?: { atMs: number; drewA: number };
   energyProbed?: 'widest' | 'ambiguous';
+  /**
+   * Read by its energy register alone: the reading its deltas' phases are judged from (since its
+   * set-point settled), the first set-point a settled delta showed its car at on one
+   * phase, and what the deltas told this session (`one`: at two set-points apart, counted on L1;
+   * `more`: not on one phase at its set-point): evidence/energy-draw.ts notePhasesShow.
+   */
+  energyPhasesFrom?: { wh: number; atMs: number; setPointA: number };
+  energyAtSetPointA?: number;
+  energyPhases?: 'one' | 'more';
   /** Measurement time of the first sample of the current run above the set-point. */
   overdrawSinceMs?: number;
   /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
@@ -114,6 +123,9 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     underDrawCapA: undefined,
     energyProbe: undefined,
     energyProbed: undefined,
+    energyPhasesFrom: undefined,
+    energyAtSetPointA: undefined,
+    energyPhases: undefined,
     overdrawSinceMs: undefined,
     lastOver: undefined,
     aboveSetPointAtMs: undefined,

@@ -38,7 +38,7 @@ import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum, tookNothingWhenLastOffered } from './car-minimum';
 import { settleDecrease } from './decrease-settle';
 import { departurePlan, noteCarNeeds } from './departure';
-import { registerDraw, type UnphasedShows, unphasedShows } from './energy-draw';
+import { notePhasesShow, registerDraw, type UnphasedShows, unphasedShows } from './energy-draw';
 import { CONFIRMED_EPS_A } from './follow-from';
 import {
   type DrawSample,
@@ -226,6 +226,14 @@ function registerKey(state: ConnectorState): string {
   return state.transaction ? `tx:${state.transaction.transactionId}` : 'none';
 }
 
+/**
+ * Its register showed its car on one phase this session (evidence/energy-draw.ts notePhasesShow),
+ * and no delta since put it on another.
+ */
+function onePhaseShown(session: SessionRuntime): boolean {
+  return session.energyPhases === 'one' && session.confirmedPhases?.length === 1;
+}
+
 /** Under control: online, its limit taken and not ignored, not overdrawing, not switched to one phase. */
 function controlled(runtime: ConnectorRuntime): boolean {
   const state = runtime.state;
@@ -371,8 +379,9 @@ export class ConnectorObserver {
               key: registerKey(state),
               ownTime: state.energyAt !== undefined,
             },
-            // Switched to one phase: the most one phase may carry (energy-draw.ts).
-            runtime.session.onePhase === true
+            // Switched to one phase, or its register showed one (and nothing more since): the most
+            // one phase may carry (energy-draw.ts).
+            runtime.session.onePhase === true || onePhaseShown(runtime.session)
               ? allowedAt(site, connector, runtime, 0, Math.min(readMs, now), true) +
                   site.control.overdrawToleranceA
               : undefined,
@@ -536,6 +545,26 @@ export class ConnectorObserver {
           session.candidatePhases = active;
           session.candidateFromMs = sample.atMs;
         }
+      }
+    }
+
+    // A register's settled delta at a steady set-point: what it shows of its car's phases
+    // (evidence/energy-draw.ts registerPhasesShow). Two set-points apart at one phase: counted on
+    // L1 from then on (the register's draw is taken on one phase while it fits the set-point there,
+    // and a delta above that puts it back on every phase at once, above).
+    if (sample?.energy && status === 'Charging' && controlled(runtime) && session.energyProbed !== 'widest') {
+      const before = session.energyPhases;
+      notePhasesShow(
+        site,
+        connector,
+        session,
+        { ...sample.energy, atMs: sample.atMs },
+        runtime.sent?.limitA ?? 0,
+        settledFromMs(site, runtime),
+      );
+      if (before === undefined && session.energyPhases === 'one') {
+        session.confirmedPhases = [0];
+        session.candidatePhases = undefined;
       }
     }
 

@@ -4,7 +4,12 @@
  * at, overdraw, and what a meter that counts it subtracts. Before, such a charger had no draw at all.
  */
 import assert from 'node:assert/strict';
-import { type EnergyDraw, type RegisterRecord, registerDraw } from '../../../lib/dlm/evidence/energy-draw';
+import {
+  type EnergyDraw,
+  notePhasesShow,
+  type RegisterRecord,
+  registerDraw,
+} from '../../../lib/dlm/evidence/energy-draw';
 import type { Logger } from '../../../lib/log';
 import { harness } from './support';
 
@@ -220,6 +225,71 @@ describe('dlm: a charger measured by its energy register', () => {
 
   const summaryOfE = (h: ReturnType<typeof harness>) =>
     h.manager.summary().connectors.find((c) => c.chargePointId === 'E');
+
+  describe('notePhasesShow', () => {
+    const h = harness({
+      circuits: [{ id: 'zone', limitA: 63 }],
+      connectors: [{ chargePointId: 'E', circuit: 'zone', maxA: 32 }],
+    });
+    const site = h.manager.site;
+    const connector = site.connectors[0];
+    assert.ok(connector);
+    /** Readings every 10 s in whole Wh of a car at `amps()` A on `phases`, under `setPointA` from `fromMs` (settled then). */
+    function under(
+      record: Parameters<typeof notePhasesShow>[2],
+      state: { wh: number; atMs: number },
+      setPointA: number,
+      amps: number,
+      phases: number,
+      forMs: number,
+    ): void {
+      const settledAtMs = state.atMs;
+      for (let t = 0; t < forMs; t += 10_000) {
+        const fromWh = Math.floor(state.wh);
+        const fromMs = state.atMs;
+        state.wh += whOf(amps, phases, 10_000);
+        state.atMs += 10_000;
+        notePhasesShow(
+          site,
+          connector as NonNullable<typeof connector>,
+          record,
+          { fromWh, wh: Math.floor(state.wh), stepWh: 1, fromMs, atMs: state.atMs },
+          setPointA,
+          settledAtMs,
+        );
+      }
+    }
+
+    it('a car on one phase at two set-points 6 A apart: one phase (not on one 10 s delta)', () => {
+      const record = {};
+      const state = { wh: 0, atMs: 0 };
+      under(record, state, 6, 6, 1, 10_000);
+      assert.equal(
+        (record as { energyAtSetPointA?: number }).energyAtSetPointA,
+        undefined,
+        'over 10 s whole Wh put 6 A on one phase between 4.7 and 7.8 A',
+      );
+      under(record, state, 6, 6, 1, 120_000);
+      under(record, state, 12, 12, 1, 120_000);
+      assert.equal((record as { energyPhases?: string }).energyPhases, 'one');
+    });
+
+    it('a car on three phases at its own 5 A under 15, 16 and 21 A, or following: never one phase', () => {
+      // 5 A on three phases is 15 A on one: at 15 A and 16 A (within both bands) it fits one phase.
+      const own = {};
+      const state = { wh: 0, atMs: 0 };
+      under(own, state, 15, 5, 3, 120_000);
+      under(own, state, 16, 5, 3, 120_000);
+      under(own, state, 21, 5, 3, 120_000);
+      assert.notEqual((own as { energyPhases?: string }).energyPhases, 'one');
+      // Following 6 A and 12 A on three phases: more than either on one, for the session.
+      const following = {};
+      under(following, state, 6, 6, 3, 120_000);
+      assert.equal((following as { energyPhases?: string }).energyPhases, 'more');
+      under(following, state, 18, 6, 3, 120_000);
+      assert.equal((following as { energyPhases?: string }).energyPhases, 'more');
+    });
+  });
 
   it('sees a charger that draws above its set-point by its register, and counts it at what it draws', () => {
     const h = lineOfTwo(40);

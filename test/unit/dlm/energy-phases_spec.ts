@@ -172,4 +172,80 @@ describe('LoadManager: a charger read by its energy register only, its phases un
       `R ${h.limit('R/1')} A + B ${h.limit('B/1')} A on L1's 11 A: ${h.setPoint('R/1')?.reason}`,
     );
   });
+
+  it('a car on one phase that follows two set-points well apart is counted on that phase alone: the others get the phases it leaves', () => {
+    // Counted at its set-point on all three phases, a one-phase car at CP-03 kept 14.6 A of two
+    // phases from the others all session (issue 45's car park, fleet energyOnly, seed 63: 87.9 % of
+    // the ideal). R's car follows at once on its L1, read every 10 s: alone it gets the line, then
+    // A's car comes, on A's L2 alone.
+    h = harness({
+      circuits: [{ id: 'line', limitA: 24 }],
+      connectors: [
+        { chargePointId: 'A', circuit: 'line', maxA: 16 },
+        { chargePointId: 'R', circuit: 'line', maxA: 32 },
+      ],
+      control: { minUpdateIntervalMs: 1000 },
+    });
+    h.start();
+    h.obey('A/1', [2]);
+    h.plugIn('R/1', {}, 'Charging');
+    feedRegister(() => Math.min(h.limit('R/1') ?? 0, 32), 1, 10_000);
+    h.run(240_000);
+    h.plugIn('A/1');
+    h.run(300_000);
+    const trail = h
+      .sentTo('R/1')
+      .map((s) => s.limitA)
+      .join(', ');
+    assert.deepEqual(
+      [h.limit('A/1'), h.limit('R/1')],
+      // R on L1 up to the line's unbalance limit (20 A beside nothing on L3).
+      [16, 20],
+      `R was sent ${trail}: ${h.setPoint('R/1')?.reason}; A: ${h.setPoint('A/1')?.reason}`,
+    );
+  });
+
+  it('taken as on one phase, a car whose register then shows more is counted on every phase at its next reading', () => {
+    // The verdict rests on the car following a fraction of neither set-point; a delta above its
+    // set-point on one phase puts it back on all of them (as a car switched to one phase).
+    h = harness({
+      circuits: [{ id: 'line', limitA: 24 }],
+      connectors: [
+        { chargePointId: 'A', circuit: 'line', maxA: 16 },
+        { chargePointId: 'R', circuit: 'line', maxA: 32 },
+      ],
+      control: { minUpdateIntervalMs: 1000 },
+    });
+    h.start();
+    h.obey('A/1', [2]);
+    h.plugIn('R/1', {}, 'Charging');
+    let phases = 1;
+    let wh = 0;
+    let lastMs = h.clock.now();
+    let reportedMs = lastMs;
+    h.feed(() => {
+      const now = h.clock.now();
+      wh += (Math.min(h.limit('R/1') ?? 0, 32) * 230 * phases * (now - lastMs)) / 3_600_000;
+      lastMs = now;
+      if (now - reportedMs < 10_000) return;
+      reportedMs = now;
+      h.state('R/1', {
+        status: 'Charging',
+        energyWh: Math.floor(wh),
+        measuredAt: h.iso(),
+        lastSeen: h.iso(),
+      });
+    });
+    h.run(240_000);
+    h.plugIn('A/1');
+    h.run(300_000);
+    assert.deepEqual([h.limit('A/1'), h.limit('R/1')], [16, 20], 'R taken as on one phase');
+    // R's car now draws its set-point on three phases (20 A on L2 beside A's 16 A).
+    phases = 3;
+    h.run(25_000);
+    assert.ok(
+      (h.limit('A/1') ?? 0) + (h.limit('R/1') ?? 0) <= 24 + 1e-6,
+      `A ${h.limit('A/1')} A + R ${h.limit('R/1')} A on L2's 24 A: ${h.setPoint('R/1')?.reason}`,
+    );
+  });
 });
