@@ -27,7 +27,7 @@ import { repoRoot } from '../support/repo';
  * and cars on pv and minpv (pvPlanArbitrary).
  *
  * Then over 10,000 sites on real-site defaults with a car park's faults: silent and lying meters,
- * chargers that take 10-60 s, refuse their limits, confirm none or meter energy only
+ * chargers that take 1-60 s, refuse their limits, confirm none or meter energy only
  * (faultPlanArbitrary, test/support/closed-loop-faults.ts).
  *
  * Then over 2,000 sites on an IT network (3×230 V without a neutral) with single-phase connectors

@@ -11,7 +11,8 @@ import type { Plan } from './closed-loop-property';
 
 /**
  * The closed-loop property on real-site defaults, with the faults a car park has (issue #27): no
- * fallback configured on any circuit; chargers that follow a change only after 10-60 s, some that
+ * fallback configured on any circuit; chargers that follow a change only after 10-60 s (1-60 s for
+ * those the fleet's `following` habit draws: closed-loop-population.ts), some that
  * confirm their limits and some that do not; one charger that meters energy only; at most one
  * 16 A charger that refuses its limits or never answers; a metered circuit whose meter goes silent
  * for up to 30 minutes while its other loads move within what it had shown before; a meter that

@@ -66,13 +66,10 @@ export const HABITS: Record<keyof Population, Row> = {
   // control/measured-headroom.ts: a charger slower than the ramp's interval hid its over-offer under
   // its next raise) and the judge has a window for a car at a charger that has not taken its first
   // limit yet (closed-loop-property.ts); found on seed 20261123 paths 202, 1834, 1954, 2034, 2920,
-  // 3274, 3748 and PV 20261124 paths 111, 266, and 1307 after (closed-loop-fixed/ keeps five). The
-  // faults property keeps its own 10-60 s chargers.
-  following: {
-    on: true,
-    faults: false,
-    off: 'faults: its short form fails with 1-60 s chargers in place of its own 10-60 s: 0.0004 A over c0 L3 for 15 s where the allocation filled the limit exactly beside a PV plant whose inverter reads whole watts, not diagnosed: POPULATION=keepers,noSmartCharging,reporting,ownMaximum,following FAULTS_SEED=20261124 FAULTS_PATH=32 FAULTS_RUNS=1',
-  },
+  // 3274, 3748 and PV 20261124 paths 111, 266, and 1307 after (closed-loop-fixed/ keeps five). On
+  // for the faults property (1-60 s chargers in place of its own 10-60 s) since the allocation
+  // leaves what a reading's rounding to hundredths may hide (faults seed 20261124 path 32, kept).
+  following: { on: true },
   // The learned overshoot is kept on every circuit (seed 4601 paths 83, 128, 148, faults 4602 path
   // 241 fixed and kept). On since an energy register's delta is no longer capped at maxA, a car
   // whose readings were refused is taken at 3 %, and the judge has a window for an overshoot no

@@ -12,7 +12,7 @@ import { shareSurplusWithPlans } from '../evidence/departure';
 import { keptForOvershoot, overshootOf } from '../evidence/overshoot';
 import type { PvSummary } from '../modes/pv-surplus';
 import type { ConnectorView } from '../parts';
-import { type GridPhase, NO_FLOOR, onePhaseConductors, type Triple, triple } from '../phases';
+import { GRID_PHASES, type GridPhase, NO_FLOOR, onePhaseConductors, type Triple, triple } from '../phases';
 import type { ConnectorRuntimes } from '../runtime';
 import { circuitBudget, limitNowA } from '../site/circuit';
 import type { SiteLimits } from '../site/limits';
@@ -104,13 +104,15 @@ export function buildProblem(
   const circuits = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
-    // What its limits now leave beside its other loads as the circuits stage counted them (the
-    // circuit's own rule: site/circuit.ts); a circuit not counted yet has its limit and no other loads.
+    // What its limits now leave beside its other loads as the circuits stage counted them, with
+    // what their readings' rounding may hide (CircuitView.hiddenA: filled to what a reading shows,
+    // a limit may be that much exceeded) (the circuit's own rule: site/circuit.ts); a circuit not
+    // counted yet has its limit and no other loads.
     const budget = circuitBudget(
       circuit,
       override,
       view?.limitA ?? limitNowA(circuit, override),
-      view?.otherA ?? NO_FLOOR,
+      view ? (GRID_PHASES.map((p) => view.otherA[p] + view.hiddenA[p]) as Triple) : NO_FLOOR,
       view?.otherW ?? 0,
       site.voltageV,
     );

@@ -21,7 +21,7 @@ import { english, given, type Reason, type Said, say } from '../words';
 import { type ChargersDrew, chargersDrawBelow, explainRise, readingsBelow, settledAt } from './charger-draw';
 import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
 import type { Measurements, StaleNotice } from './measurements';
-import { implausibility } from './meter-plausibility';
+import { FINEST_METER_STEP_A, implausibility } from './meter-plausibility';
 import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
 
 /** How a circuit counts in one update. */
@@ -33,6 +33,11 @@ export interface CircuitView {
    * part at 0 (a lower bound of the other loads; what a meter above learns its own part beside).
    */
   knownA: Triple;
+  /**
+   * What the readings counted in `otherA` may hide per phase, A: a reading rounded to hundredths
+   * is up to half of one below what flows (the allocation leaves it: site/circuit.ts circuitBudget).
+   */
+  hiddenA: Triple;
   otherW: number;
   stale: boolean;
   /** Which phases are stale or never read (`fresh` when none), to log changes. */
@@ -66,6 +71,8 @@ export interface CircuitContext {
 export interface Below {
   a: Triple;
   knownA: Triple;
+  /** What their readings may hide (CircuitView.hiddenA). */
+  hiddenA: Triple;
   w: number;
   /** Whether a meter is somewhere below (then a meter that counts them learns its own part apart). */
   metered: boolean;
@@ -113,6 +120,7 @@ export class CircuitLoads {
       const below: Below = {
         a: triple(0),
         knownA: triple(0),
+        hiddenA: triple(0),
         w: 0,
         metered: this.meteredBelow.has(c),
         measured: true,
@@ -124,6 +132,7 @@ export class CircuitLoads {
         for (const p of GRID_PHASES) {
           below.a[p] += view.otherA[p];
           below.knownA[p] += view.knownA[p];
+          below.hiddenA[p] += view.hiddenA[p];
         }
         below.w += view.otherW;
       }
@@ -210,6 +219,7 @@ export function viewCircuit(
       limitA,
       otherA: estimateA ? withChildren(circuit, estimateA, childA) : childA,
       knownA: below.knownA,
+      hiddenA: below.hiddenA,
       otherW: estimateA ? childW + sum(estimateA) * site.voltageV : childW,
       stale: false,
       staleKey: 'fresh',
@@ -269,6 +279,8 @@ export function viewCircuit(
   const otherA = triple(0);
   // A blind phase knows only what the meters below measure.
   const knownA: Triple = [...below.knownA];
+  // What the children's readings hide where they count; a fresh reading here adds its own.
+  const hiddenA: Triple = withChildren(circuit, triple(0), below.hiddenA);
   let explainedA = 0;
   for (const p of GRID_PHASES) {
     const sample = fresh[p];
@@ -297,6 +309,13 @@ export function viewCircuit(
         sample.atMs,
       );
       otherA[p] = combine(own, p);
+      // Rounded to hundredths, it may be up to half of one below what flows: an allocation that
+      // fills a limit to what the readings show puts that much above it (a PV plant's 8.9996 A
+      // beside 11 A of loads read 2.00 A for 2.0004 A: 0.0004 A over a 55 A breaker filled to
+      // 55.00 A, faults seed 20261124 path 32). A reading of 0 is taken at its word: no current
+      // it rounded (a circuit whose meter reads 0 keeps its whole limit: 32 A, not 31.9 A).
+      const rounding = sample.value === 0 ? 0 : FINEST_METER_STEP_A / 2;
+      hiddenA[p] = withChildrenA(circuit, rounding, below.hiddenA[p]);
       knownA[p] = includes ? Math.max(own, below.knownA[p]) : own + below.knownA[p];
     }
   }
@@ -342,7 +361,7 @@ export function viewCircuit(
     const measured =
       below.measured &&
       (!includes || GRID_PHASES.every((p) => settledAt(context, circuit, fresh[p], drewAt, p)));
-    return { limitA, otherA, knownA, otherW, stale: false, staleKey: 'fresh', measured };
+    return { limitA, otherA, knownA, hiddenA, otherW, stale: false, staleKey: 'fresh', measured };
   }
   const phaseList = (phases: GridPhase[]) => phases.map((p) => `L${p + 1}`).join(', ');
   const newest = Math.max(...GRID_PHASES.map((p) => meter.phaseA[p]?.atMs ?? Number.NEGATIVE_INFINITY));
@@ -378,6 +397,7 @@ export function viewCircuit(
     limitA,
     otherA,
     knownA,
+    hiddenA,
     otherW,
     stale: true,
     staleKey: implausible

@@ -423,12 +423,18 @@ function noteChargerReadings(frozen: FrozenNote, readings: readonly ChargerReadi
 }
 
 /**
+ * The finest step a meter's current is taken to be read to, A (hundredths: a reading rounded to
+ * them may be up to half of it below what flows; circuit-view.ts counts that half).
+ */
+export const FINEST_METER_STEP_A = 0.01;
+
+/**
  * The meter's resolution as its repeated values show it, A: the step of their last digit (1 A
- * for whole amperes, 0.1 A, at least 0.01 A). The coarsest they allow: a meter that rounds to
- * 1 A may hide a change of up to that much.
+ * for whole amperes, 0.1 A, at least FINEST_METER_STEP_A). The coarsest they allow: a meter that
+ * rounds to 1 A may hide a change of up to that much.
  */
 export function resolutionOf(values: readonly (number | undefined)[]): number {
-  let resolution = 0.01;
+  let resolution = FINEST_METER_STEP_A;
   for (const step of [1, 0.1]) {
     if (
       values.slice(0, 3).every((v) => v === undefined || Math.abs(v / step - Math.round(v / step)) < 1e-6)

@@ -189,7 +189,8 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
   });
   it('asks a car paused by the manager after it charged, that does not start again at the minimum, more: up to what it charged at', () => {
     // Car A needs 8 A and charges at its 10.5 A share; the other loads take 40 A: A (the last to
-    // come) is paused, and started again at 6.5 A when they fall to 24 A. Its pause showed nothing
+    // come) is paused, and started again at 6.5 A when they fall to 23.9 A (6.5 A each beside the
+    // 0.005 A their reading may hide: evidence/circuit-view.ts hiddenA). Its pause showed nothing
     // of its own minimum: taken as resting at once, it was left at 6 A every 30 min for the rest of
     // its stay (issue 45's car park, seed 760867: CP-10, 0.2 of the ideal's 16.5 kWh).
     const world = zoneWithACarNeeding8A();
@@ -202,7 +203,7 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     world.otherA = 40;
     h.run(60_000);
     assert.equal(h.limit('A/1'), 0, 'paused: five minimums fit in 23 A, six do not');
-    world.otherA = 24;
+    world.otherA = 23.9;
     h.run(240_000);
     const sent = h.sentTo('A/1');
     const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');

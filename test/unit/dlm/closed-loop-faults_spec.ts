@@ -5,7 +5,7 @@ import { checkClosedLoop } from '../../support/closed-loop-property';
 
 /**
  * The load manager closed-loop with the site simulator on real-site defaults, with a car park's
- * faults: meters that go silent or lie, chargers that take 10-60 s to follow, that refuse their
+ * faults: meters that go silent or lie, chargers that take 1-60 s to follow, that refuse their
  * limits, that confirm none or meter energy only (test/support/closed-loop-faults.ts says which and
  * the windows they may cause). A short form here; test/reliability/closed-loop_spec.ts runs 10,000.
  *
