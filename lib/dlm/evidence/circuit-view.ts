@@ -23,6 +23,7 @@ import { generationBelow, type SiteGeneration, siteGeneration } from './generati
 import type { Measurements, StaleNotice } from './measurements';
 import { FINEST_METER_STEP_A, implausibility } from './meter-plausibility';
 import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
+import { UNREAD_OVERSHOOT } from './overshoot';
 
 /** How a circuit counts in one update. */
 export interface CircuitView {
@@ -138,6 +139,7 @@ export class CircuitLoads {
       }
       views[c] = viewCircuit(context, circuit, now, below, this.peaks, this.generation);
     }
+    suspectBelow(context, views);
     this.current = views;
     return views;
   }
@@ -187,6 +189,62 @@ export class CircuitLoads {
       meter.status = status;
     });
     return changed;
+  }
+}
+
+/**
+ * What a fresh meter that counts the chargers reads beyond what its circuits below count (its own
+ * part of the other loads) may be a charger below one of those circuits that draws more than it is
+ * counted at, unseen by them: one whose draw no fresh current reading shows (none yet, or its energy
+ * register's, which does not tell its phases). Each circuit between that meter and such a charger
+ * counts that part too, up to what those chargers may draw (their maxA with the fleet's unread
+ * overshoot, less their floors); a circuit whose own meter counts the chargers sees them itself.
+ * Counted at the meter alone, a charger that ignored its limits, read every 5 min by its register
+ * (its car at 16.48 A from its arrival, no reading yet), was taken as the grid meter's other loads,
+ * and a car below the same sub-breaker raised into its current: 0.96 A over it for 61 s
+ * (POPULATION=all PROPERTY_SEED=7031 PROPERTY_PATH=1605); one that offered 3 A more than told, the
+ * same (PROPERTY_SEED=20261123 PROPERTY_PATH=5737: 1 A for 30 s).
+ */
+function suspectBelow(context: CircuitContext, views: CircuitView[]): void {
+  const { site } = context;
+  const own = new Map<number, Triple>();
+  for (const circuit of site.circuits) {
+    const view = views[circuit.index];
+    if (circuit.meter?.location !== 'includesChargers' || !view || view.stale || view.implausible) continue;
+    if (circuit.childIndexes.length === 0) continue;
+    const ownA = triple(0);
+    for (const p of GRID_PHASES) {
+      let belowA = 0;
+      for (const child of circuit.childIndexes) belowA += views[child]?.otherA[p] ?? 0;
+      ownA[p] = Math.max(0, view.otherA[p] - belowA);
+    }
+    if (sum(ownA) > 0) own.set(circuit.index, ownA);
+  }
+  for (const [c, ownA] of own) {
+    const stack = [...(site.circuits[c]?.childIndexes ?? [])];
+    while (stack.length > 0) {
+      const d = stack.pop() as number;
+      const circuit = site.circuits[d];
+      const view = views[d];
+      if (!circuit || !view) continue;
+      // Its own meter counts the chargers below it: what they draw is in what it reads.
+      if (circuit.meter?.location === 'includesChargers' && !view.stale && !view.implausible) continue;
+      const hiddenA = triple(0);
+      for (const k of circuit.connectorIndexes) {
+        const connector = site.connectors[k];
+        const v = context.views[k];
+        if (!connector || !v?.wantsByStatus) continue;
+        if (v.drawGridA && !v.fromEnergy && !v.unphased) continue;
+        const mostA = connector.maxA * (1 + UNREAD_OVERSHOOT);
+        for (const p of v.gridPhases) hiddenA[p] += Math.max(0, mostA - (v.floorA[p] ?? 0));
+      }
+      if (sum(hiddenA) > 0) {
+        const otherA: Triple = [...view.otherA];
+        for (const p of GRID_PHASES) otherA[p] += Math.min(ownA[p], hiddenA[p]);
+        views[d] = { ...view, otherA };
+      }
+      stack.push(...circuit.childIndexes);
+    }
   }
 }
 

@@ -106,15 +106,16 @@ export function settleDecrease(
       return hadToFollow ? draw.atMs - (pending.firstAtMs ?? pending.atMs) : undefined;
     }
   }
-  if (registerOwesIt(site, draw, pending, now)) return undefined;
   const from = followFrom(runtime, pending);
+  if (registerOwesIt(site, draw, (from ?? pending.atMs) + followMs, now)) return undefined;
   if (from !== undefined && now - from >= followMs) runtime.pendingDecrease = undefined;
   return undefined;
 }
 
 /**
  * Whether a charger measured by its energy register is yet to give the delta that shows what it drew
- * after a decrease: its newest delta began before the decrease went out, and its next is not overdue
+ * once it had its follow time to apply a decrease (`followedByMs`): its newest delta began before
+ * then, and its next is not overdue
  * (the newest is fresh, `control.connectorDrawStaleAfterMs`, or younger than its own interval: a
  * charger read every 5 min whose delta went stale at 180 s had its decrease settled by time and was
  * counted at 13 A while it drew 16 A, seed 4611 path 808 with both habits on). Time alone does
@@ -123,16 +124,20 @@ export function settleDecrease(
  * the new one until its next delta showed it (an energy-only charger reporting every 60 s that
  * ignores its limits: 2 A over a breaker for 42 s, POPULATION=energyOnly PROPERTY_SEED=4501
  * PROPERTY_PATH=227). As with a current that still shows more, the delta after keeps it pending
- * until one shows it within.
+ * until one shows it within. A delta that began within the follow time proves nothing either way (the
+ * charger may still have been applying the decrease): a rogue charger read every 34 s, its one-phase
+ * car at 16.1 A after a decrease to 13.5 A (or a three-phase car at 5.4 A), was settled by time on
+ * such a delta, and a car beside it raised into its current: 1 A over a breaker for 11 s
+ * (POPULATION=all PROPERTY_SEED=7031 PROPERTY_PATH=181).
  */
 function registerOwesIt(
   site: Site,
   draw: DrawSample | undefined,
-  pending: { atMs: number },
+  followedByMs: number,
   now: number,
 ): boolean {
   const energy = draw?.energy;
-  if (!draw || !energy || energy.fromMs >= pending.atMs) return false;
+  if (!draw || !energy || energy.fromMs >= followedByMs) return false;
   const intervalMs = draw.atMs - energy.fromMs;
   return (
     now - draw.atMs <= Math.max(site.control.connectorDrawStaleAfterMs, intervalMs + READING_STAMP_SLACK_MS)

@@ -65,4 +65,35 @@ describe("a circuit's limits and loads, one rule (site/circuit.ts)", () => {
     // The zone's 32 A less the house: 22 A (with the house counted twice at main, 40 - 19.8 = 20.2 A).
     assert.equal(h.limit('A/1'), 22);
   });
+
+  it('counts on a circuit what a meter above it that counts the chargers reads beyond them, while a charger below it shows nothing of its draw', () => {
+    h = harness({
+      circuits: [
+        { id: 'main', limitA: 63, meter: { source: 'main-meter', location: 'includesChargers' } },
+        { id: 'zone', parent: 'main', limitA: 32 },
+      ],
+      connectors: [
+        { chargePointId: 'A', circuit: 'zone' },
+        { chargePointId: 'B', circuit: 'zone' },
+      ],
+    });
+    h.obey('B/1');
+    // A's charger ignores its limits and reports nothing: its car draws 20 A on each phase; the
+    // main meter reads it and B's car.
+    h.feed(() => {
+      const carB = h.limit('B/1') ?? 0;
+      h.meter('main-meter', [20 + carB, 20 + carB, 20 + carB]);
+    });
+    h.start();
+    h.plugIn('A/1', {}, 'Charging');
+    h.run(60_000);
+    h.plugIn('B/1');
+    h.run(240_000);
+    // The zone carries A's 20 A whatever A is counted at: B gets what is left of its 32 A (with A
+    // counted at its set-point and the main meter's excess on main only, 16 A: 36 A on the zone).
+    assert.ok(
+      (h.limit('B/1') ?? 0) + 20 <= 32 + 1e-9,
+      `B at ${h.limit('B/1')} A beside A's 20 A on a 32 A zone`,
+    );
+  });
 });
