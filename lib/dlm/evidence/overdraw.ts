@@ -120,7 +120,7 @@ export function observeOverdraw(
 
 /**
  * How far its set-point may rise while it does not follow: an overdrawing charger not above the
- * set-point it was caught at (its car's minimum where that was a pause); one whose newest reading showed more than its set-point within the
+ * set-point it was caught at; one whose newest reading showed more than its set-point within the
  * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
  * may start at `startA`, its car's minimum: a reading after that is judged against it). A charger
  * that ignores its limits, raised on such a reading to what it drew anyway, hid it until a decrease
@@ -136,15 +136,9 @@ export function notRaisedAbove(
 ): { capA: number; why: Reason } | undefined {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
-  // Caught above a pause, the set-point it was caught at is 0 A: held there, it never draws under a
-  // set-point above 0, the only thing that shows it follows, and its car waited, counted at what it
-  // drew, until it left (issue 45's car park, seed 500983: a charger following in 33 s, its follow
-  // time learned at 7.5 s, caught 11 s into a pause, CP-05/1 from 12:10 to 16:56). It may start at
-  // its car's minimum, as one paused whose reading showed more (below): still counted at what it
-  // drew, judged against that minimum, and caught again it is not under control (uncontrolled.ts).
   if (session.overdrawing && session.overdrawCapA !== undefined)
     return {
-      capA: session.overdrawCapA > 0 ? session.overdrawCapA : startA,
+      capA: session.overdrawCapA,
       why: [say('drawsAbove')],
     };
   if (session.aboveSetPointAtMs === undefined || !online) return undefined;
