@@ -18,6 +18,16 @@ export const MIN_FOLLOW_MS = 5_000;
 export const MAX_FOLLOW_MS = 180_000;
 /** The samples kept per charger (the slowest of them counts). */
 const SAMPLES = 5;
+/**
+ * One sample never shortens the start value: a charger that applies whatever limit it
+ * holds on its own cycle follows anywhere within that cycle, and one decrease that went out late in
+ * it (or replaced a rise still on its way) shows a fraction of it. Issue 45's car park (seed 500983,
+ * fleet following): a charger following in 33 s, paused 27 s after a rise, applied the pause 6 s
+ * after it went out; 7.5 s learned from that one sample, its next pause was judged an overdraw 11 s
+ * in, and held at 0 A it waited 4.7 h for its car to leave. (Three cost the chargers that follow in
+ * 1-10 s on the mixed car park of that seed 88.8 -> 87.2 %: they wait 60 s the longer.)
+ */
+const SAMPLES_TO_SHORTEN = 2;
 
 /** What is kept of the learned times across restarts: per charge point, its samples in ms. */
 export type ResponseTimesMemory = Record<string, number[]>;
@@ -29,12 +39,14 @@ export class ResponseTimes {
 
   /**
    * How long the charger may take to follow a change: the slowest of its last decreases plus a
-   * margin, bounded; the site's start value for a charger never seen following one.
+   * margin, bounded; the site's start value for a charger never seen following one, and at least
+   * that until a second decrease was seen.
    */
   followMs(site: Site, chargePointId: string): number {
     const samples = this.samples.get(chargePointId);
     if (!samples || samples.length === 0) return site.control.decreaseSettleMs;
-    return Math.min(MAX_FOLLOW_MS, Math.max(MIN_FOLLOW_MS, Math.max(...samples) * MARGIN));
+    const learned = Math.min(MAX_FOLLOW_MS, Math.max(MIN_FOLLOW_MS, Math.max(...samples) * MARGIN));
+    return samples.length < SAMPLES_TO_SHORTEN ? Math.max(learned, site.control.decreaseSettleMs) : learned;
   }
 
   /** Whether the charger's time was learned (the reasons say "learned" or "not seen yet"). */

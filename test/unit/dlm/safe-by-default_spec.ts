@@ -375,6 +375,20 @@ describe('safe by default (issue #27)', () => {
       back.restore(JSON.parse(JSON.stringify(times.memory())));
       assert.equal(back.followMs(site, 'CP-1'), 6_250);
     });
+
+    it('does not shorten the start value on one decrease (a charger following on its own cycle, issue 45)', () => {
+      // One pause applied 6 s after it went out by a charger that follows in 33 s (it replaced a
+      // rise on its way): taken as 7.5 s, the next pause was judged an overdraw 11 s in.
+      const times = new ResponseTimes();
+      const site = parseSite(zone(1));
+      times.note('CP-1', 6_000);
+      assert.equal(times.followMs(site, 'CP-1'), 60_000, 'one sample');
+      times.note('CP-1', 33_000);
+      assert.equal(times.followMs(site, 'CP-1'), 41_250, 'two: the slowest plus 25 %');
+      const slow = new ResponseTimes();
+      slow.note('CP-1', 120_000);
+      assert.equal(slow.followMs(site, 'CP-1'), 150_000, 'longer than the start value at once');
+    });
   });
 
   describe('a charger whose limit failed', () => {
