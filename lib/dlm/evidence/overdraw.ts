@@ -8,7 +8,7 @@ import type { PerPhase } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { Logger } from '../../log';
 import type { ConnectorRuntime } from '../parts';
-import { fillUnknown, maxKnown, THREE_PHASES, type Triple, toGrid, wiredPhases } from '../phases';
+import { fillUnknown, maxKnown, THREE_PHASES, type Triple, toGrid, triple, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { type Reason, say } from '../words';
 import { type EnergyCount, plausibleMostA, registerCounts } from './energy-draw';
@@ -136,9 +136,10 @@ export function notRaisedAbove(
 ): { capA: number; why: Reason } | undefined {
   const session = runtime.session;
   const sentLimit = runtime.sent?.limitA ?? 0;
-  if (session.overdrawing && session.overdrawCapA !== undefined)
+  // (No cap while overdrawing: its pause showed nothing for overdrawClearMs, judgeOverdraw.)
+  if (session.overdrawing)
     return {
-      capA: session.overdrawCapA,
+      capA: session.overdrawCapA ?? startA,
       why: [say('drawsAbove')],
     };
   if (session.aboveSetPointAtMs === undefined || !online) return undefined;
@@ -236,14 +237,41 @@ function judgeOverdraw(
     const chargerA = sample.chargerA.map((v) => v ?? most) as PerPhase;
     session.lastOver = { gridA: toGrid(connector, chargerA), maxA: most };
     session.compliantSinceMs = undefined;
-    if (session.overdrawing) session.overdrawFloorA = session.lastOver.gridA;
-    else session.overdrawSinceMs ??= sample.atMs;
+    if (session.overdrawing) {
+      session.overdrawFloorA = session.lastOver.gridA;
+      // Let start after its pause showed nothing (below), it draws above its set-point again: held
+      // at that set-point as when it was caught.
+      session.overdrawCapA ??= runtime.sent?.limitA ?? 0;
+    } else session.overdrawSinceMs ??= sample.atMs;
     return;
   }
   if (unknown) return;
   session.lastOver = undefined;
   session.overdrawSinceMs = undefined;
   if (!session.overdrawing || atMs < (runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY)) return;
+  // Caught above a pause, its cap is that pause's 0 A, and a charger never raised above 0 A never
+  // shows that it follows: its car waited, counted at what it drew, until it left (issue 45's car
+  // park, seed 500983: a charger following in 33 s, its follow time learned at 7.5 s from one
+  // decrease, caught 11 s into a pause, CP-05/1 from 12:10 to 16:56). Once its readings under the
+  // pause show nothing for overdrawClearMs (it followed late, or its car rests), it is counted at
+  // that nothing and may start at its car's minimum (notRaisedAbove): an increase from 0 A that
+  // must fit like any start, judged against that minimum, still not trusted above it until it
+  // follows (counted at what it drew, the start of a charger that still counts 7.2 A looked like
+  // no increase and was made beside a breaker over on other loads alone: PROPERTY_SEED=20261123
+  // PROPERTY_PATH=244).
+  if (runtime.sent && !(runtime.sent.limitA > 0) && session.overdrawCapA === 0) {
+    if (maxA > ACTIVE_PHASE_A) {
+      session.compliantSinceMs = undefined;
+      return;
+    }
+    session.compliantSinceMs ??= sample.atMs;
+    if (sample.atMs - session.compliantSinceMs >= control.overdrawClearMs) {
+      session.overdrawFloorA = triple(0);
+      session.overdrawCapA = undefined;
+      session.compliantSinceMs = undefined;
+    }
+    return;
+  }
   // Following is shown only by a car that draws under a set-point above 0: a charger paused, or a
   // car that takes nothing, reads 0 A whatever the charger does with a limit (an overdrawing
   // charger paused for a minute was trusted again, and drew 3 A above its next set-point).
