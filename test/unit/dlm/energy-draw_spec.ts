@@ -16,15 +16,21 @@ import { harness } from './support';
 /** Wh a car drawing `amps` on each of `phases` phases at 230 V takes in `ms`. */
 const whOf = (amps: number, phases: number, ms: number) => (amps * phases * 230 * ms) / 3_600_000;
 
+/** A 63 A zone with one 32 A charger E: its site and connector. */
+function zoneOfE() {
+  const h = harness({
+    circuits: [{ id: 'zone', limitA: 63 }],
+    connectors: [{ chargePointId: 'E', circuit: 'zone', maxA: 32 }],
+  });
+  const site = h.manager.site;
+  const connector = site.connectors[0];
+  assert.ok(connector);
+  return { site, connector };
+}
+
 describe('dlm: a charger measured by its energy register', () => {
   describe('registerDraw', () => {
-    const h = harness({
-      circuits: [{ id: 'zone', limitA: 63 }],
-      connectors: [{ chargePointId: 'E', circuit: 'zone', maxA: 32 }],
-    });
-    const site = h.manager.site;
-    const connector = site.connectors[0];
-    assert.ok(connector);
+    const { site, connector } = zoneOfE();
     const warned: string[] = [];
     const logger: Logger = { info: () => undefined, warn: (m) => warned.push(m), error: () => undefined };
     const at = (record: { register?: RegisterRecord }, wh: number, atMs: number, key = 'tx:1') =>
@@ -227,13 +233,7 @@ describe('dlm: a charger measured by its energy register', () => {
     h.manager.summary().connectors.find((c) => c.chargePointId === 'E');
 
   describe('notePhasesShow', () => {
-    const h = harness({
-      circuits: [{ id: 'zone', limitA: 63 }],
-      connectors: [{ chargePointId: 'E', circuit: 'zone', maxA: 32 }],
-    });
-    const site = h.manager.site;
-    const connector = site.connectors[0];
-    assert.ok(connector);
+    const { site, connector } = zoneOfE();
     /** Readings every 10 s in whole Wh of a car at `amps()` A on `phases`, under `setPointA` from `fromMs` (settled then). */
     function under(
       record: Parameters<typeof notePhasesShow>[2],

@@ -173,11 +173,8 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     );
   });
 
-  it('a car on one phase that follows two set-points well apart is counted on that phase alone: the others get the phases it leaves', () => {
-    // Counted at its set-point on all three phases, a one-phase car at CP-03 kept 14.6 A of two
-    // phases from the others all session (issue 45's car park, fleet energyOnly, seed 63: 87.9 % of
-    // the ideal). R's car follows at once on its L1, read every 10 s: alone it gets the line, then
-    // A's car comes, on A's L2 alone.
+  /** A 24 A line: R (32 A) with its car charging, A (16 A, its car on A's L2 alone when it comes). */
+  function lineOfRAndA(): void {
     h = harness({
       circuits: [{ id: 'line', limitA: 24 }],
       connectors: [
@@ -189,6 +186,14 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     h.start();
     h.obey('A/1', [2]);
     h.plugIn('R/1', {}, 'Charging');
+  }
+
+  it('a car on one phase that follows two set-points well apart is counted on that phase alone: the others get the phases it leaves', () => {
+    // Counted at its set-point on all three phases, a one-phase car at CP-03 kept 14.6 A of two
+    // phases from the others all session (issue 45's car park, fleet energyOnly, seed 63: 87.9 % of
+    // the ideal). R's car follows at once on its L1, read every 10 s: alone it gets the line, then
+    // A's car comes, on A's L2 alone.
+    lineOfRAndA();
     feedRegister(() => Math.min(h.limit('R/1') ?? 0, 32), 1, 10_000);
     h.run(240_000);
     h.plugIn('A/1');
@@ -208,17 +213,7 @@ describe('LoadManager: a charger read by its energy register only, its phases un
   it('taken as on one phase, a car whose register then shows more is counted on every phase at its next reading', () => {
     // The verdict rests on the car following a fraction of neither set-point; a delta above its
     // set-point on one phase puts it back on all of them (as a car switched to one phase).
-    h = harness({
-      circuits: [{ id: 'line', limitA: 24 }],
-      connectors: [
-        { chargePointId: 'A', circuit: 'line', maxA: 16 },
-        { chargePointId: 'R', circuit: 'line', maxA: 32 },
-      ],
-      control: { minUpdateIntervalMs: 1000 },
-    });
-    h.start();
-    h.obey('A/1', [2]);
-    h.plugIn('R/1', {}, 'Charging');
+    lineOfRAndA();
     let phases = 1;
     let wh = 0;
     let lastMs = h.clock.now();
