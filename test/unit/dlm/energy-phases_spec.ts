@@ -26,14 +26,20 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     feedRegister(amps, phases, everyMs, firstAtOnce);
   }
 
-  /** R's register counts its car's `amps()` on `phases` phases and is read every `everyMs`. */
-  function feedRegister(amps: () => number, phases: number, everyMs: number, firstAtOnce = false): void {
+  /** R's register counts its car's `amps()` on `phases` phases (now) and is read every `everyMs`. */
+  function feedRegister(
+    amps: () => number,
+    phases: number | (() => number),
+    everyMs: number,
+    firstAtOnce = false,
+  ): void {
+    const phasesNow = typeof phases === 'number' ? () => phases : phases;
     let wh = 0;
     let lastMs = h.clock.now();
     let reportedMs = firstAtOnce ? lastMs - everyMs : lastMs;
     h.feed(() => {
       const now = h.clock.now();
-      wh += (amps() * 230 * phases * (now - lastMs)) / 3_600_000;
+      wh += (amps() * 230 * phasesNow() * (now - lastMs)) / 3_600_000;
       lastMs = now;
       if (now - reportedMs < everyMs) return;
       reportedMs = now;
@@ -215,22 +221,11 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     // set-point on one phase puts it back on all of them (as a car switched to one phase).
     lineOfRAndA();
     let phases = 1;
-    let wh = 0;
-    let lastMs = h.clock.now();
-    let reportedMs = lastMs;
-    h.feed(() => {
-      const now = h.clock.now();
-      wh += (Math.min(h.limit('R/1') ?? 0, 32) * 230 * phases * (now - lastMs)) / 3_600_000;
-      lastMs = now;
-      if (now - reportedMs < 10_000) return;
-      reportedMs = now;
-      h.state('R/1', {
-        status: 'Charging',
-        energyWh: Math.floor(wh),
-        measuredAt: h.iso(),
-        lastSeen: h.iso(),
-      });
-    });
+    feedRegister(
+      () => Math.min(h.limit('R/1') ?? 0, 32),
+      () => phases,
+      10_000,
+    );
     h.run(240_000);
     h.plugIn('A/1');
     h.run(300_000);
