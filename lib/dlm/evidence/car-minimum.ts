@@ -163,7 +163,7 @@ export function noteCarMinimum(
     const topA = Math.min(
       CAR_MINIMUM_PROBE_MAX_A,
       connector.maxA,
-      restartedBelow ? (session.chargedAtA ?? connector.maxA) : connector.maxA,
+      restartedBelow && session.chargedAtA !== undefined ? session.chargedAtA : Number.POSITIVE_INFINITY,
     );
     const stepA = aboveA + 1 > topA + EPS ? aboveA : aboveA + 1;
     // Up to the least it charged at, where that is not a whole ampere.
