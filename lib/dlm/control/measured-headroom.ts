@@ -26,6 +26,7 @@
  */
 import type { CircuitView } from '../evidence/circuit-view';
 import { READING_STAMP_SLACK_MS } from '../evidence/decrease-settle';
+import { MAX_INTERVAL_MS } from '../evidence/energy-draw';
 import { CONFIRMED_EPS_A } from '../evidence/follow-from';
 import type { DrawSample } from '../evidence/measurements';
 import { followMsOf } from '../evidence/overdraw';
@@ -93,6 +94,18 @@ function takenAfterStart(runtime: ConnectorRuntime, draw: DrawSample, since: num
  * landed, 3 A over a breaker then for its response time (57 s), the breaker's only other load a
  * charger that refuses its limits (PROPERTY_SEED=20261123 PROPERTY_PATH=2034 with
  * POPULATION=following; six more such sites in 2,000 of that seed and 1,000 PV).
+ * A charger read by its energy register alone (readByRegister) is not raised on time before a
+ * delta that began after its start had its follow time (that delta shows the start in force, and
+ * an over-offer is an overdraw by the same delta: evidence/overdraw.ts), or, for a register that
+ * gives no such delta, its follow time and energy-draw.ts MAX_INTERVAL_MS since its start (not
+ * held at its start for good). Its register readings give no draw until its car charges, and "no
+ * reading" ramped it on time alone: a charger 36 s to follow, offering 3 A more, was raised to
+ * 12 A 30 s after its 6 A start, before the start landed (as 9 A, under the 12 A it might still be
+ * following); the 12 A landed as 15 A while a pause took 36 s: 1 A over a breaker for 31 s
+ * (POPULATION=all PROPERTY_SEED=8123 PROPERTY_PATH=1776; also path 410, and on IT a one-phase car
+ * 3 % above its set-point raised before any delta, IT_PROPERTY_SEED=7020 path 433, 8132 paths
+ * 200 and 385). Held for its follow time alone, a charger 55 s to follow with 47 s readings was
+ * raised at 74 s on a register that had shown nothing settled yet (IT 5420 path 366).
  */
 export function startTested(
   site: Site,
@@ -102,10 +115,24 @@ export function startTested(
 ): boolean {
   const since = runtime.chargingSinceMs;
   const draw = runtime.draw;
-  // (A charger that has given no reading is ramped on time alone, as before.)
-  if (since === undefined || !draw || now - since >= followMsOf(site, runtime)) return true;
+  if (since === undefined) return true;
+  const followMs = followMsOf(site, runtime);
+  if (readByRegister(runtime)) {
+    // Its start had its follow time before the delta began: the delta shows it in force.
+    if (draw?.energy && draw.energy.fromMs >= since + followMs) return true;
+    if (now - since >= followMs + MAX_INTERVAL_MS) return true;
+  } else if (!draw || now - since >= followMs) return true;
+  if (!draw) return false;
   if (runtime.state?.status === 'SuspendedEV' && takenAfterStart(runtime, draw, since)) return true;
   return drawKnown(runtime, view, site.control.overdrawToleranceA);
+}
+
+/**
+ * Whether its draw is known from its energy register alone (evidence/energy-draw.ts): its draw is a
+ * register's delta, or it has reported its register and no current yet.
+ */
+function readByRegister(runtime: ConnectorRuntime): boolean {
+  return runtime.draw ? runtime.draw.energy !== undefined : runtime.register !== undefined;
 }
 
 export class MeasuredHeadroom {

@@ -184,3 +184,92 @@ describe('dlm: a car with measured headroom reaches its share at once', () => {
     h.stop();
   });
 });
+
+describe('dlm: a charger read by its energy register is not raised before a delta shows its start', () => {
+  /** A 40 A line, one 32 A connector whose charger reports its register alone, every 5 s. */
+  function registerLine() {
+    const h = harness({
+      circuits: [{ id: 'line', limitA: 40 }],
+      connectors: [{ chargePointId: 'E', circuit: 'line', maxA: 32 }],
+      unbalanceLimitA: null,
+    });
+    h.start();
+    h.run(5_000);
+    return h;
+  }
+
+  /**
+   * The charger takes `followMs` to take a limit and offers `overOfferA` more than told; its car
+   * draws that on three phases; its register (whole Wh, 230 V) every 5 s, SuspendedEVSE until its
+   * first limit landed.
+   */
+  function slowRegister(h: ReturnType<typeof harness>, followMs: number, overOfferA: number) {
+    const landed: { atMs: number; limitA: number }[] = [];
+    let inForce = 0;
+    let wh = 0;
+    let lastMs = h.clock.now();
+    let reportedMs = lastMs;
+    h.feed(() => {
+      const now = h.clock.now();
+      for (const s of h.sentTo('E/1')) if (s.atMs + followMs <= now && !landed.includes(s)) landed.push(s);
+      inForce = landed.at(-1)?.limitA ?? 0;
+      const amps = inForce > 0 ? inForce + overOfferA : 0;
+      wh += (amps * 3 * 230 * (now - lastMs)) / 3_600_000;
+      lastMs = now;
+      if (now - reportedMs < 5_000) return;
+      reportedMs = now;
+      const status = amps > 0 ? 'Charging' : 'SuspendedEVSE';
+      h.state('E/1', {
+        status,
+        energyWh: Math.floor(wh),
+        energyAt: h.iso(),
+        measuredAt: h.iso(),
+        lastSeen: h.iso(),
+      });
+    });
+  }
+
+  it('one 36 s to follow its start is not raised on time before its start landed (POPULATION=all PROPERTY_SEED=8123 PROPERTY_PATH=1776)', () => {
+    // Before: its register at 0 Wh gave no draw, and "no reading" ramped it on time alone: raised
+    // to 12 A 30 s after its start, before the 6 A landed (as 9 A, hidden under the pending 12 A).
+    const h = registerLine();
+    slowRegister(h, 36_000, 3);
+    h.plugIn('E/1');
+    const start = h.sentTo('E/1').find((s) => s.limitA > 0);
+    assert.equal(start?.limitA, 6, 'the start, at the minimum');
+    const startMs = start?.atMs ?? 0;
+    h.run(120_000);
+    const raise = h.sentTo('E/1').find((s) => s.atMs > startMs && s.limitA > 6);
+    assert.ok(
+      raise === undefined || raise.atMs - startMs >= 60_000,
+      `raised to ${raise?.limitA} A ${((raise?.atMs ?? 0) - startMs) / 1000} s after its start, before a delta after its follow time`,
+    );
+    h.stop();
+  });
+
+  it('one that follows is raised no later than before the rule (125 s after its start, when its register showed its phases)', () => {
+    const h = registerLine();
+    slowRegister(h, 10_000, 0);
+    h.plugIn('E/1');
+    const startMs = h.sentTo('E/1').find((s) => s.limitA > 0)?.atMs ?? 0;
+    h.run(400_000);
+    const raise = h.sentTo('E/1').find((s) => s.atMs > startMs && s.limitA > 6);
+    assert.ok(raise, `raised: ${JSON.stringify(h.sentTo('E/1'))} ${h.setPoint('E/1')?.reason}`);
+    const afterMs = raise.atMs - startMs;
+    assert.ok(afterMs >= 60_000 && afterMs <= 125_000, `raised ${afterMs / 1000} s after its start`);
+    h.stop();
+  });
+
+  it('one whose register gives no delta is raised on time after its follow time and MAX_INTERVAL_MS', () => {
+    const h = registerLine();
+    h.plugIn('E/1');
+    h.state('E/1', { energyWh: 0, energyAt: h.iso(), measuredAt: h.iso(), lastSeen: h.iso() });
+    const startMs = h.sentTo('E/1').find((s) => s.limitA > 0)?.atMs ?? 0;
+    h.run(700_000);
+    const raise = h.sentTo('E/1').find((s) => s.atMs > startMs && s.limitA > 6);
+    assert.ok(raise, 'raised in the end');
+    const afterMs = raise.atMs - startMs;
+    assert.ok(afterMs >= 660_000, `raised ${afterMs / 1000} s after its start`);
+    h.stop();
+  });
+});
