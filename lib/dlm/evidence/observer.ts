@@ -677,7 +677,7 @@ export class ConnectorObserver {
             : undefined;
     if (uncontrolled) {
       const floor = triple(0);
-      const on = online ? uncontrolledConductors(connector, runtime, gridPhases) : conductorsOf(connector);
+      const on = online ? uncontrolledConductors(connector, runtime) : conductorsOf(connector);
       for (const p of on) floor[p] = uncontrolled.amps;
       floorA = floor;
     }
