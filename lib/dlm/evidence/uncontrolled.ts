@@ -235,7 +235,10 @@ export function failedLimitReserve(
  * current without a phase or an energy register's delta (`currentA` absent): their phases are a
  * count's guess; not offline (a car may come and go unseen).
  */
-export function uncontrolledConductors(connector: Connector, runtime: ConnectorRuntime): readonly GridPhase[] {
+export function uncontrolledConductors(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+): readonly GridPhase[] {
   const state = runtime.state;
   const seen = runtime.session.confirmedPhases;
   const measured = state?.online === true && state.transaction !== undefined && state.currentA !== undefined;
