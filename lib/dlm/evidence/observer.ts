@@ -70,6 +70,7 @@ import {
   ignoredLimitReserve,
   noteUncontrolledDraw,
   offlineReserve,
+  uncontrolledConductors,
 } from './uncontrolled';
 
 /** The newest draw sample while it is fresh (connectorDrawStaleAfterMs). */
@@ -676,7 +677,8 @@ export class ConnectorObserver {
             : undefined;
     if (uncontrolled) {
       const floor = triple(0);
-      for (const p of conductorsOf(connector)) floor[p] = uncontrolled.amps;
+      const on = online ? uncontrolledConductors(connector, runtime) : conductorsOf(connector);
+      for (const p of on) floor[p] = uncontrolled.amps;
       floorA = floor;
     }
     // An overdrawing charger is counted at what it drew; on a phase it counts on but drew nothing on

@@ -39,6 +39,12 @@ export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRu
   const session = runtime.session;
   if (!connector.canSwitchPhases || connector.phases !== 3) return false;
   if (session.phaseSwitchRefused) return false;
+  // Nor one not under control (its limit failed, or it was caught ignoring it): a switch is a
+  // charging profile too (numberPhases), which it does not take. Switched to one phase 1 s after
+  // it was raised on three, a charger that refuses its limits was told so twice in a minute for
+  // nothing, and counted on the one phase its car did not move to (faults seed 20261125 path 1604,
+  // evidence/uncontrolled.ts uncontrolledConductors).
+  if (runtime.state?.limitFailed || session.ignoresLimit) return false;
   // A charger that reports its current without a phase cannot show that a switch to one phase was
   // made (evidence/draws.ts unphasedOn counts it on every wired phase): switched, it would be
   // counted on three and taken back to them at its next reading.

@@ -3,7 +3,7 @@ import type { LimitFailure } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import { isoMs } from '../../time';
 import type { ConnectorRuntime } from '../parts';
-import { maxKnown, THREE_PHASES } from '../phases';
+import { conductorsOf, type GridPhase, gridPhasesFor, maxKnown, THREE_PHASES } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { given, type Reason, say } from '../words';
 import type { EnergyCount } from './energy-draw';
@@ -219,6 +219,30 @@ export function failedLimitReserve(
       ? [say('notUnderControl', { why: refused, what })]
       : [say('notUnderControlIdle', { why: refused, what }), say('freeByUnavailable')],
   };
+}
+
+/**
+ * The conductors a connected charger not under control (its limit failed, or it was caught ignoring
+ * it) is counted on: those its car was seen drawing on (`confirmedPhases`, confirmed by two
+ * per-phase readings of this session), else every conductor. A car does not add phases within a
+ * session (a phase seen carrying current later is added at once, the same evidence every controlled
+ * car is counted by); a new car is a new session, counted on every conductor again. A single-phase
+ * car taking 6 A on L2 of a charger without SmartCharging was counted at 7 A on L1 and L3 too, for
+ * two hours, on the zone's full phase (issue 45's car park, `--fleet noSmartCharging`). The
+ * readings only, never the phases the load manager chose for it: a switch to one phase is a
+ * charging profile too, which such a charger does not take; counted on the one phase it was "switched"
+ * to, its three-phase car put 1 A over a breaker for 211 s (base seed 20261123 path 7341). Not for a
+ * current without a phase or an energy register's delta (`currentA` absent): their phases are a
+ * count's guess; not offline (a car may come and go unseen).
+ */
+export function uncontrolledConductors(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+): readonly GridPhase[] {
+  const state = runtime.state;
+  const seen = runtime.session.confirmedPhases;
+  const measured = state?.online === true && state.transaction !== undefined && state.currentA !== undefined;
+  return measured && seen !== undefined ? gridPhasesFor(connector, seen) : conductorsOf(connector);
 }
 
 /**

@@ -66,6 +66,32 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
     );
   });
 
+  it('with a single-phase car: counted on the phase its car draws on once readings 30 s apart showed it, on every phase again for the next car', () => {
+    // C's car takes 12 A on its L1 alone, B's car on L2 alone, A's on three phases. Counted at
+    // 13.2 A on every phase, C left A and B 40 − 13.2 A on L2 too (issue 45's car park: a
+    // single-phase car at 6 A on a charger without SmartCharging counted at 7 A on the zone's full
+    // phase for two hours).
+    h = twoFollowersBesideARefuser(undefined, 32, [2]);
+    h.run(60_000);
+    h.plugIn('C/1', {}, 'Charging');
+    h.draw('C/1', [12, 0, 0]);
+    h.run(10_000);
+    h.draw('C/1', [12.1, 0, 0]);
+    h.run(30_000);
+    // Its phases are those of two readings phaseDetectionMs (30 s) apart.
+    h.draw('C/1', [12, 0, 0]);
+    h.run(120_000);
+    const counted = () => h.manager.summary().connectors.find((k) => k.chargePointId === 'C')?.countedA;
+    assert.deepEqual(counted(), [13.31, 0, 0]);
+    // L1 holds C and A: A at most 40 − 13.31 A; L2 holds A and B: B has what A leaves of 40 A.
+    const a = h.limit('A/1') ?? 0;
+    const b = h.limit('B/1') ?? 0;
+    assert.ok(a <= 40 - 13.31 + 1e-6 && a + b > 40 - 13.31 + 1, `${a} + ${b} A`);
+    // The car leaves: the next one may be on three phases, its fallback on every phase at once.
+    h.unplug('C/1');
+    assert.deepEqual(counted(), [32, 32, 32]);
+  });
+
   it('with a car 3 % above the maxA it is offered: counted at what it draws, by its currents or its register', () => {
     // C (32 A) refused its limits and offers its car its 32 A; the car draws 3 % above (IEC 61851-1
     // lets it): 32.96 A. Counted at 32 A (maxA), the others filled the line to 40.96 A (issue 45,
@@ -202,7 +228,11 @@ function registerOnly(
  * A 40 A line: cars at A and B, whose chargers follow, and C (32 A, its own fallback `offlineA`)
  * that refused its limit, no car.
  */
-function twoFollowersBesideARefuser(offlineA?: number, refuserMaxA = 32): ReturnType<typeof harness> {
+function twoFollowersBesideARefuser(
+  offlineA?: number,
+  refuserMaxA = 32,
+  bPhases = [1, 2, 3],
+): ReturnType<typeof harness> {
   const h = harness({
     circuits: [{ id: 'line', limitA: 40 }],
     connectors: ['A', 'B', 'C'].map((id) => ({
@@ -214,7 +244,7 @@ function twoFollowersBesideARefuser(offlineA?: number, refuserMaxA = 32): Return
   });
   h.start();
   h.obey('A/1');
-  h.obey('B/1');
+  h.obey('B/1', bPhases);
   h.plugIn('A/1');
   h.plugIn('B/1');
   h.state('C/1', {
