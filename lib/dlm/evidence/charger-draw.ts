@@ -27,6 +27,7 @@ import { type GridPhase, phaseMask, type Triple, toGrid, triple } from '../phase
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
 import { countedA } from '../site/circuit';
 import type { Circuit, Connector, Site } from '../site/model';
+import { unphasedSurelyOn } from './draws';
 import { drawSince, type MeterRuntime } from './measurements';
 import type { ChargerReading } from './meter-plausibility';
 import { followMsOf } from './overdraw';
@@ -53,7 +54,8 @@ export interface ChargersDrew {
   atLeastA: Triple;
   /**
    * What they surely drew (`atLeastA`, less what a charger measured by its energy register may have
-   * left to a phase its car may not use): what the meter must read at least (meter-plausibility.ts).
+   * left to a phase its car may not use, and a current reported without a phase on the phases it may
+   * not flow on: draws.ts unphasedSurelyOn): what the meter must read at least (meter-plausibility.ts).
    */
   surelyA: Triple;
   raisedA: Triple;
@@ -147,12 +149,14 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
     const register = runtime.draw?.energy;
     const surelyGrid = register ? toGrid(connector, register.surelyA) : undefined;
     const loads = phaseMask(view.gridPhases);
+    // A current without a phase surely flows only where every car draws (draws.ts unphasedOn).
+    const surelyOn = view.unphased ? unphasedSurelyOn(connector) : 7;
     for (let p = 0; p < 3; p++) {
       const phase = p as GridPhase;
       const allowed = countedA(view.floorA[phase], (loads & (1 << p)) !== 0, sentLimit);
       const atLeast = Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
       subtract[phase] += atLeast;
-      surely[phase] += surelyGrid ? Math.min(atLeast, surelyGrid[phase]) : atLeast;
+      if (surelyOn & (1 << p)) surely[phase] += surelyGrid ? Math.min(atLeast, surelyGrid[phase]) : atLeast;
       if (raisedTo > 0 && loads & (1 << p)) raised[phase] += Math.max(0, raisedTo - atLeast);
       if (mayDrawTo > 0 && loads & (1 << p)) more[phase] += Math.max(0, mayDrawTo - atLeast);
     }

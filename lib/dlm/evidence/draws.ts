@@ -4,7 +4,7 @@
  * circuit meter measured (`drawSince`, `drawInForceAt`)? measurements.ts re-exports it all.
  */
 import type { PerPhase } from '../../contracts';
-import { type GridPhase, sum, type Triple, toGrid, wiredPhases } from '../phases';
+import { type GridPhase, gridPhasesFor, phaseMask, sum, type Triple, toGrid, wiredPhases } from '../phases';
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
 import type { Reason } from '../words';
@@ -181,6 +181,23 @@ export function unphasedOn(
   if (shows === 'one') chargerA[0] = valueA;
   else for (const i of wiredPhases(connector)) chargerA[i] = valueA;
   return chargerA;
+}
+
+/**
+ * The grid phases (a mask, bit p for L(p+1)) a current reported without a phase surely flows on:
+ * its charger's L1, which every car draws on (IEC 62196-2), with the conductor that closes it on IT
+ * (phases.ts `gridPhasesFor`: one charger phase is two conductors there). `unphasedOn` counts the
+ * value on every wired phase, the safe side for what it may draw; what a meter that counts the
+ * chargers must read at least (charger-draw.ts `surelyA`, meter-plausibility.ts "below the
+ * chargers") has it only here. Counted on all three, a one-phase car at a three-phase connector
+ * reporting 11 A without a phase made its circuit meter's true 16 A on L1 read as "27 A by their own
+ * meters": the meter was judged implausible (a CT disconnected?), its circuit fell back, and a rogue
+ * charger read by its energy register alone arriving next went unseen until its delta (3 A over a
+ * conductor for 89 s: POPULATION=keepers,noSmartCharging,unphased,reporting,following,overshoot,
+ * ownMaximum,energyOnly IT_PROPERTY_SEED=9474 IT_PROPERTY_PATH=216).
+ */
+export function unphasedSurelyOn(connector: Connector): number {
+  return phaseMask(gridPhasesFor(connector, [0]));
 }
 
 /**

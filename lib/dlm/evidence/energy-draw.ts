@@ -320,6 +320,19 @@ export function wattsPerAmpere(site: Site, connector: Connector, n: number): num
 }
 
 /**
+ * Whether a car on `n` of its charger's phases carries current on the charger's conductor `i` (what
+ * a count of phases puts on each: here and evidence/overdraw.ts's register judgement): its first
+ * `n`; on IT a car on one phase is connected between its L1 and L2 and both carry its current
+ * (phases.ts `Network`; a meter on the conductors reads it so). Counted on L1 alone, the most a
+ * count put on L2 was the three-phase count's 8.7 A while a one-phase car's 15 A flowed there (5.1 A
+ * over a conductor for 552 s: POPULATION=all IT_PROPERTY_SEED=20261126 IT_PROPERTY_PATH=73). (At a
+ * one-phase connector phases.ts toGrid puts it on the closing conductor.)
+ */
+export function countCarries(connector: Connector, n: number, i: number): boolean {
+  return i < n || (connector.network === 'IT' && n === 1 && i === 1 && connector.phases === 3);
+}
+
+/**
  * Per charger phase, the most and the least current the power gives over the counts of phases the
  * wiring makes plausible; undefined when none does. `mostW` and `leastW` are the power with the
  * register's step added and taken away.
@@ -338,12 +351,7 @@ function phaseCurrents(
   const wired = wiredPhases(connector);
   const bound = plausibleMostA(connector);
   const volts = (n: number) => wattsPerAmpere(site, connector, n);
-  // Whether a car on `n` phases carries current on the charger's conductor `i`: on IT a car on one
-  // phase is connected between its L1 and L2 and both carry its current (phases.ts `Network`; a
-  // meter on the conductors reads it so). Counted on L1 alone, the most a count put on L2 was the
-  // three-phase count's 8.7 A while a one-phase car's 15 A flowed there (5.1 A over a conductor
-  // for 552 s: POPULATION=all IT_PROPERTY_SEED=20261126 IT_PROPERTY_PATH=73).
-  const carries = (n: number, i: number) => i < n || (it && n === 1 && i === 1 && connector.phases === 3);
+  const carries = (n: number, i: number) => countCarries(connector, n, i);
   const wiring = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
   // A car its charger was seen to follow on every wired phase this session (evidence/observer.ts's
   // probe: its power fell to what its set-point gives on all of them) is on all of them: issue 45's

@@ -11,7 +11,7 @@ import type { ConnectorRuntime } from '../parts';
 import { fillUnknown, maxKnown, THREE_PHASES, type Triple, toGrid, triple, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { type Reason, say } from '../words';
-import { type EnergyCount, plausibleMostA, registerCounts } from './energy-draw';
+import { countCarries, type EnergyCount, plausibleMostA, registerCounts } from './energy-draw';
 import type { DrawSample } from './measurements';
 
 /** What the observer stage needs to judge: the site's settings and where to log. */
@@ -310,7 +310,12 @@ const REGISTER_FOLLOW_BAND = 0.05;
  * is not raised), until a settled interval shows the car at its set-point. A car that takes less
  * than its set-point on three phases reads the same as such a charger, and is counted the same:
  * the register cannot tell them apart. `keep`: no settled interval to judge yet (what was found
- * holds).
+ * holds). Judged so with one plausible count too (a one-phase connector, a car known on one
+ * phase): one 5 s delta of whole Wh is 3.1 A either way at 230 V, and judged at its least alone
+ * (judgeOverdraw), a charger offering 3 A more than its 6 A set-point never showed it; raised to
+ * 14.5 A, it drew 16.5 A beside chargers that filled the breaker (0.48 A over for 40 s:
+ * POPULATION=keepers,noSmartCharging,unphased,reporting,following,overshoot,ownMaximum,energyOnly
+ * IT_PROPERTY_SEED=9474 IT_PROPERTY_PATH=431). The deltas since its anchor show it within 20 s.
  */
 function registerBeyond(
   site: Site,
@@ -321,7 +326,7 @@ function registerBeyond(
   const session = runtime.session;
   const energy = sample.energy;
   const sent = runtime.sent;
-  if (!energy || !sent || sent.limitA <= 0 || energy.counts.length < 2) {
+  if (!energy || !sent || sent.limitA <= 0 || energy.counts.length === 0) {
     session.registerAnchor = undefined;
     return undefined;
   }
@@ -376,7 +381,12 @@ function registerBeyond(
 /**
  * Per charger phase the most any count of phases puts there (bounded by what a car may plausibly
  * draw there: energy-draw.ts plausibleMostA), in grid phases, where that is above `allowedA` on a
- * phase; else undefined.
+ * phase; else undefined. Which phases a count puts its current on is energy-draw.ts's
+ * `countCarries`: on IT a one-phase count is on the charger's L2 too. Counted on its L1 alone, a
+ * one-phase car's 9 A on L2 was counted at the three-phase count's 5.4 A (or its set-point) and
+ * another charger raised into it (0.40 A over a conductor: POPULATION=keepers,noSmartCharging,
+ * unphased,reporting,following,overshoot,ownMaximum,energyOnly IT_PROPERTY_SEED=9474
+ * IT_PROPERTY_PATH=774).
  */
 function beyondCounts(
   connector: Connector,
@@ -386,8 +396,9 @@ function beyondCounts(
   const wired = wiredPhases(connector);
   const mostA: PerPhase = [0, 0, 0];
   for (const count of counts)
-    for (let i = 0; i < count.phases && i < wired.length; i++)
-      mostA[i] = Math.max(mostA[i] ?? 0, Math.min(count.mostA, plausibleMostA(connector)));
+    for (let i = 0; i < wired.length; i++)
+      if (countCarries(connector, count.phases, i))
+        mostA[i] = Math.max(mostA[i] ?? 0, Math.min(count.mostA, plausibleMostA(connector)));
   return wired.some((i) => (mostA[i] ?? 0) > allowedA(i)) ? toGrid(connector, mostA) : undefined;
 }
 

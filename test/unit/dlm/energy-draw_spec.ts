@@ -447,4 +447,55 @@ describe('dlm: a charger measured by its energy register', () => {
     );
     h.stop();
   });
+
+  describe('a charger that offers 3 A more than told, read by its register every 5 s in whole Wh', () => {
+    /** E (energy only, its one-phase car at its set-point and 3 A) beside B (first) on a 38 A line: E at 6 A; run 120 s. */
+    function overOffering(network: 'TN' | 'IT', phases: 1 | 3) {
+      const h = harness({
+        ...(network === 'IT' ? { network: 'IT' as const } : {}),
+        circuits: [{ id: 'line', limitA: 38 }],
+        connectors: [
+          { chargePointId: 'E', circuit: 'line', maxA: 16, ...(phases === 1 ? { phases: 1 as const } : {}) },
+          { chargePointId: 'B', circuit: 'line', maxA: 32, priority: 10 },
+        ],
+        unbalanceLimitA: null,
+        control: { rampUpAPerS: 100, minUpdateIntervalMs: 1000 },
+      });
+      h.start();
+      h.plugIn('E/1');
+      h.plugIn('B/1');
+      h.obey('B/1');
+      const carA = () => Math.min(16, (h.limit('E/1') ?? 0) + 3);
+      energyOnly(h, 'E/1', carA, 5000, 1);
+      h.run(120_000);
+      return { h, carA };
+    }
+
+    it('at a one-phase connector: judged over the deltas since its set-point settled, counted at what it draws (IT seed 9474 path 431)', () => {
+      // One 5 s delta of whole Wh is 3.1 A either way at 230 V: judged at its least, the 3 A over its
+      // 6 A never showed, it was raised to 14.5 A and drew 16.5 A beside keepers that filled the
+      // breaker (0.48 A over for 40 s).
+      for (const network of ['TN', 'IT'] as const) {
+        const { h, carA } = overOffering(network, 1);
+        const summary = summaryOfE(h);
+        const counted = Math.max(...(summary?.countedA ?? [0]));
+        assert.ok(counted >= carA() - 0.3, `${network}: counted at ${counted} A, draws ${carA()} A`);
+        h.stop();
+      }
+    });
+
+    it('on IT, its one-phase car at a three-phase connector is counted on both conductors it loads (IT seed 9474 path 774)', () => {
+      // A one-phase car between the charger's L1 and L2 carries its current on both; counted at the
+      // most a count puts on each charger phase, L2 took the three-phase count's 5.4 A (or its
+      // set-point) while the car drew 9 A there, and another charger was raised into it.
+      const { h, carA } = overOffering('IT', 3);
+      const summary = summaryOfE(h);
+      const counted = summary?.countedA ?? [0, 0, 0];
+      assert.ok(
+        (counted[0] ?? 0) >= carA() - 0.3 && (counted[1] ?? 0) >= carA() - 0.3,
+        `counted ${JSON.stringify(counted)} A, draws ${carA()} A on L1 and L2`,
+      );
+      h.stop();
+    });
+  });
 });

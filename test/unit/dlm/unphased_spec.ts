@@ -245,4 +245,42 @@ describe('dlm: the phases of a car behind a current without a phase, by its ener
       h.stop();
     }
   });
+
+  it('is what a meter that counts the chargers must read only where every car draws (its L1; on IT with the conductor closing it)', () => {
+    // The EVlink's car is on one phase at 10 A, B's on three at 16 A. Counted on every phase, the
+    // EVlink made the meter's true 16 A on a phase it does not load read as "26 A by their own
+    // meters": judged implausible (a CT disconnected?), the circuit fell back and a rogue charger
+    // arriving next went unseen (IT seed 9474 path 216: 3 A over a conductor for 89 s).
+    for (const network of ['TN', 'IT'] as const) {
+      const h = harness({
+        ...(network === 'IT' ? { network: 'IT' as const } : {}),
+        circuits: [{ id: 'line', limitA: 63, meter: { source: 'lm', location: 'includesChargers' } }],
+        connectors: [
+          { chargePointId: 'EVLINK', circuit: 'line', maxA: 16 },
+          { chargePointId: 'B', circuit: 'line', maxA: 16 },
+        ],
+        unbalanceLimitA: null,
+      });
+      h.meter('lm', [0, 0, 0]);
+      h.start();
+      h.plugIn('EVLINK/1');
+      h.plugIn('B/1');
+      h.feed(() => {
+        const evlink = Math.min(10, h.limit('EVLINK/1') ?? 0);
+        const b = Math.min(16, h.limit('B/1') ?? 0);
+        h.state('EVLINK/1', { status: 'Charging', currentUnphasedA: evlink });
+        h.draw('B/1', [b, b, b]);
+        // A one-phase car loads its charger's L1 (on IT, between L1 and L2).
+        h.meter('lm', [b + evlink, b + (network === 'IT' ? evlink : 0), b]);
+      });
+      h.run(120_000);
+      const meter = h.manager.summary().circuits[0]?.meter;
+      assert.equal(meter?.implausible, undefined, `${network}: ${meter?.implausible}`);
+      assert.ok(
+        !h.logged.some((l) => /fallback/.test(l)),
+        `${network}: ${h.logged.find((l) => /fallback/.test(l))}`,
+      );
+      h.stop();
+    }
+  });
 });
