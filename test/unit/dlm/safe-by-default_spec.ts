@@ -83,7 +83,11 @@ describe('safe by default (issue #27)', () => {
     });
   });
 
-  describe('a blind meter', () => {
+  describe('a blind meter', function () {
+    // Each test plays hours of 1 s updates (2 h 15 min of 8 connectors: ~8,100 load-manager
+    // updates, 5-6 s alone, 9-14 s on a loaded 2-core machine, where mocha's 10 s default failed
+    // it once in CI's npm test leg): the time is the load manager's own, not a wait.
+    this.timeout(40_000);
     /** Readings every second: 20 A for the first hour (the morning peak), 8 A after; `silent` stops them. */
     function learnedZone(count: number, memory?: { load(): unknown; save(m: LoadManagerMemory): void }) {
       const h = harness(zone(count), memory ? { memory } : {});
