@@ -161,7 +161,9 @@ describe('ampflow gone: the chargers’ fallbacks must fit (issue 36)', () => {
       assert.deepEqual({ fallbacks: chosen(), otherA: offline()?.otherA }, before);
     });
 
-  describe('chargers that keep their last limit when ampflow is gone (control.holdKeptLimits)', () => {
+  describe('chargers that keep their last limit when ampflow is gone (control.holdKeptLimits)', function () {
+    // Simulated hours at 1 s updates: up to 4 s alone, past mocha's 10 s on a loaded 2-core machine.
+    this.timeout(30_000);
     /**
      * The shipped example *Load manager - share a car park's breakers* as it is (issue 45): four
      * cars at chargers that keep their last limit (limits at stack level 0), `offlineA` 6 A each,

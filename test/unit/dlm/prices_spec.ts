@@ -186,7 +186,9 @@ describe('prices, plans and the price mode', () => {
     });
   });
 
-  describe('in the load manager', () => {
+  describe('in the load manager', function () {
+    // Simulated hours at 1 s updates: 6-8 s alone, past mocha's 10 s on a loaded 2-core machine.
+    this.timeout(30_000);
     let h: ReturnType<typeof harness>;
     afterEach(() => h?.stop());
 
