@@ -230,6 +230,12 @@ function suspectBelow(context: CircuitContext, views: CircuitView[]): void {
       // Its own meter counts the chargers below it: what they draw is in what it reads.
       if (circuit.meter?.location === 'includesChargers' && !view.stale && !view.implausible) continue;
       const hiddenA = triple(0);
+      // On IT a one-phase charger carries its current on both its conductors: what the meter shows
+      // unexplained on one of them may be on the other as well, where a raise still open may have
+      // explained the meter's step (IT seed 20261126 path 1182: an energy-only charger offering 3 A
+      // more than told, its step on L3 taken for a neighbour's raise, 1 A over a breaker for 25 s).
+      // Per pair of conductors, what such chargers may hide.
+      const pairs = new Map<string, { a: GridPhase; b: GridPhase; hiddenA: number }>();
       for (const k of circuit.connectorIndexes) {
         const connector = site.connectors[k];
         const v = context.views[k];
@@ -237,10 +243,21 @@ function suspectBelow(context: CircuitContext, views: CircuitView[]): void {
         if (v.drawGridA && !v.fromEnergy && !v.unphased) continue;
         const mostA = connector.maxA * (1 + UNREAD_OVERSHOOT);
         for (const p of v.gridPhases) hiddenA[p] += Math.max(0, mostA - (v.floorA[p] ?? 0));
+        const [a, b] = v.gridPhases;
+        if (connector.network !== 'IT' || v.gridPhases.length !== 2 || a === undefined || b === undefined)
+          continue;
+        const pair = pairs.get(`${a}${b}`) ?? { a, b, hiddenA: 0 };
+        pair.hiddenA += Math.max(0, mostA - Math.max(v.floorA[a] ?? 0, v.floorA[b] ?? 0));
+        pairs.set(`${a}${b}`, pair);
+      }
+      const pairedA = triple(0);
+      for (const { a, b, hiddenA: mostA } of pairs.values()) {
+        pairedA[a] += Math.min(ownA[b], mostA);
+        pairedA[b] += Math.min(ownA[a], mostA);
       }
       if (sum(hiddenA) > 0) {
         const otherA: Triple = [...view.otherA];
-        for (const p of GRID_PHASES) otherA[p] += Math.min(ownA[p], hiddenA[p]);
+        for (const p of GRID_PHASES) otherA[p] += Math.min(Math.max(ownA[p], pairedA[p]), hiddenA[p]);
         views[d] = { ...view, otherA };
       }
       stack.push(...circuit.childIndexes);

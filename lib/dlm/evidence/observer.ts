@@ -69,6 +69,7 @@ import {
   failedLimitReserve,
   ignoredLimitReserve,
   noteUncontrolledDraw,
+  notUnderControl,
   offlineReserve,
   uncontrolledConductors,
 } from './uncontrolled';
@@ -238,8 +239,9 @@ function onePhaseShown(session: SessionRuntime): boolean {
 function controlled(runtime: ConnectorRuntime): boolean {
   const state = runtime.state;
   const session = runtime.session;
-  if (state?.online !== true || state.limitFailed || runtime.resend || runtime.pendingDecrease) return false;
-  return !session.ignoresLimit && !session.overdrawing && !session.onePhase && runtime.sent?.phases !== 1;
+  if (state?.online !== true || notUnderControl(runtime) || runtime.resend || runtime.pendingDecrease)
+    return false;
+  return !session.overdrawing && !session.onePhase && runtime.sent?.phases !== 1;
 }
 
 export class ConnectorObserver {

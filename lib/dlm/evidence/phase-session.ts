@@ -10,6 +10,7 @@ import type { Logger } from '../../log';
 import type { ConnectorRuntime, EnergyTally, PhaseSession } from '../parts';
 import type { Connector, Site } from '../site/model';
 import { restartObservation } from './observations';
+import { notUnderControl } from './uncontrolled';
 
 /** Whether the connector's charger phases are still settling after a switch at `now`. */
 export function settlingAfterSwitch(site: Site, session: PhaseSession, now: number): boolean {
@@ -44,7 +45,7 @@ export function canSwitch(site: Site, connector: Connector, runtime: ConnectorRu
   // it was raised on three, a charger that refuses its limits was told so twice in a minute for
   // nothing, and counted on the one phase its car did not move to (faults seed 20261125 path 1604,
   // evidence/uncontrolled.ts uncontrolledConductors).
-  if (runtime.state?.limitFailed || session.ignoresLimit) return false;
+  if (notUnderControl(runtime)) return false;
   // A charger that reports its current without a phase cannot show that a switch to one phase was
   // made (evidence/draws.ts unphasedOn counts it on every wired phase): switched, it would be
   // counted on three and taken back to them at its next reading.

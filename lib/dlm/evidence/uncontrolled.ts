@@ -222,6 +222,15 @@ export function failedLimitReserve(
 }
 
 /**
+ * Not under control, whatever it is told: its limit could not be set (`limitFailed`: refused every
+ * way, or no answer), or it was caught drawing above it twice this session (`ignoresLimit`). One
+ * rule for every stage that asks (evidence/observer.ts, evidence/phase-session.ts canSwitch).
+ */
+export function notUnderControl(runtime: ConnectorRuntime): boolean {
+  return Boolean(runtime.state?.limitFailed) || runtime.session.ignoresLimit !== undefined;
+}
+
+/**
  * The conductors a connected charger not under control (its limit failed, or it was caught ignoring
  * it) is counted on: those its car was seen drawing on (`confirmedPhases`, confirmed by two
  * per-phase readings of this session), else every conductor. A car does not add phases within a
