@@ -22,6 +22,7 @@
  * closed-loop property bounds.
  */
 
+import type { PerPhase } from '../../contracts';
 import type { ConnectorView } from '../parts';
 import { type GridPhase, phaseMask, type Triple, toGrid, triple } from '../phases';
 import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
@@ -182,6 +183,14 @@ export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerRe
           atMs: entry.atMs,
           gridA: toGrid(connector, entry.chargerA),
           ...(entry.fromMs !== undefined ? { fromMs: entry.fromMs } : {}),
+          ...(entry.spanA
+            ? {
+                spanA: toGrid(
+                  connector,
+                  entry.chargerA.map((a) => ((a ?? 0) > 0 ? entry.spanA : 0)) as PerPhase,
+                ),
+              }
+            : {}),
         });
     }
   }

@@ -67,10 +67,11 @@ export interface DrawRecord {
   /**
    * The last few measurements (charger phases), oldest first, and a zero where a set-point above
    * 0 followed none: what a circuit meter's older reading is compared with (chargersDrawBelow).
-   * Such a zero is `assumed`: not a reading (the frozen rule compares readings only).
+   * Such a zero is `assumed`: not a reading (the frozen rule compares readings only). `fromMs`: a
+   * register's delta, the average since then (evidence/energy-draw.ts); `spanA`: how much more than
+   * `chargerA` its step lets it be on each phase it loads (the step added instead of taken away).
    */
-  /** `fromMs`: a register's delta, the average since then (evidence/energy-draw.ts). */
-  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true; fromMs?: number }[];
+  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true; fromMs?: number; spanA?: number }[];
   /** Its energy register's last reading and what the last two gave (evidence/energy-draw.ts). */
   register?: RegisterRecord;
   /** The steady run of its unphased current with its register (evidence/energy-draw.ts unphasedShows). */
@@ -154,7 +155,14 @@ export function takeDraw(
   };
   // A meter's older reading is compared with the least a register's delta shows (charger-draw.ts
   // takes it as what the charger drew at least).
-  remember(record, atMs, energy ? [...energy.leastA] : copy, undefined, energy?.fromMs);
+  remember(
+    record,
+    atMs,
+    energy ? [...energy.leastA] : copy,
+    undefined,
+    energy?.fromMs,
+    energy && stepSpanA(energy),
+  );
   return true;
 }
 
@@ -221,6 +229,7 @@ export function remember(
   chargerA: PerPhase,
   assumed?: true,
   fromMs?: number,
+  spanA?: number,
 ): void {
   const history = record.drawHistory;
   const last = history[history.length - 1];
@@ -229,7 +238,7 @@ export function remember(
     assumed
       ? { atMs, chargerA, assumed }
       : fromMs !== undefined
-        ? { atMs, chargerA, fromMs }
+        ? { atMs, chargerA, fromMs, ...(spanA !== undefined ? { spanA } : {}) }
         : { atMs, chargerA },
   );
   if (history.length > DRAW_HISTORY) history.shift();
@@ -299,4 +308,14 @@ export function drawSince(connector: Connector, record: DrawRecord, atMs: number
     lowest[2] = Math.min(lowest[2], g2);
   }
   return true;
+}
+
+/**
+ * How far apart the least and the most the register's step allows are on each phase a delta's
+ * widest count of phases loads, A (the count `leastA` spreads it over): over 5 s, one whole Wh is
+ * 3.1 A at 230 V. Two deltas of an unchanged draw may differ by that much.
+ */
+function stepSpanA(energy: NonNullable<DrawSample['energy']>): number {
+  const widest = energy.counts[energy.counts.length - 1];
+  return widest ? Math.max(0, widest.mostA - widest.leastA) : 0;
 }

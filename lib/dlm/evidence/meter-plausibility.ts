@@ -38,6 +38,8 @@ export interface ChargerReading {
   gridA: Readonly<Triple>;
   /** A register's delta: the average since then. */
   fromMs?: number;
+  /** A register's delta: how much more than `gridA` its step lets it be, per grid phase. */
+  spanA?: Readonly<Triple>;
 }
 
 /** A negative current beyond this, A, is not a meter's offset. */
@@ -377,14 +379,20 @@ function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number):
   // By their own readings, taken while the meter repeated itself: how far they moved per phase.
   const fromA = triple(0);
   const toA = triple(0);
+  // What their registers' steps let two readings of an unchanged draw differ by (IT seed 9611 path
+  // 1311: an energy-only charger read every 5 s in whole Wh, steady at 7.1 A, read 9.4 and 12.5 A
+  // by turns; the grid meter rightly stood still, was judged frozen, its other loads taken at their
+  // configured fallback, and a car raised into 1.2 A over the breaker for 5 s).
+  const stepsA = triple(0);
   for (const { first, last } of frozen.chargers.values()) {
     for (const p of GRID_PHASES) {
       fromA[p] += first.gridA[p];
       toA[p] += last.gridA[p];
+      stepsA[p] += (first.spanA?.[p] ?? 0) + (last.spanA?.[p] ?? 0);
     }
   }
   const beyondA = FROZEN_CHARGERS_CHANGE_A + resolutionOf(frozen.values);
-  const moved = GRID_PHASES.find((p) => Math.abs(toA[p] - fromA[p]) > beyondA);
+  const moved = GRID_PHASES.find((p) => Math.abs(toA[p] - fromA[p]) > beyondA + stepsA[p]);
   if (moved === undefined) return undefined;
   return {
     kind: 'frozen',

@@ -123,4 +123,51 @@ describe('the frozen rule and a truthful meter that counts the chargers', () => 
     h.run(5 * MINUTE);
     assert.deepEqual(frozenReasons(h), []);
   });
+
+  it('is not fired by an energy register read in whole Wh every 5 s, and fires once it moves beyond its steps', () => {
+    // CP-1, a one-phase charger, reports its register only, every 5 s, in whole Wh: one Wh in 5 s
+    // is 3.1 A, so its deltas of a steady car read 3.1 A apart by turns. Before, that was a move
+    // while the meter rightly stood still (IT seed 9611 path 1311: 9.4 and 12.5 A by turns from a
+    // steady 7.1 A; judged frozen, other loads taken at their fallback, 1.2 A over a breaker).
+    const h = harness({
+      circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
+      connectors: [{ chargePointId: 'CP-1', circuit: 'line', phases: 1 }],
+      unbalanceLimitA: null,
+    });
+    const wants = { a: 13.3 };
+    const stuck = { meter: false };
+    let wh = 0;
+    let meterA = 5;
+    let sinceReportMs = 0;
+    h.meter('lm', [5, 5, 5]);
+    h.start();
+    h.plugIn('CP-1/1');
+    h.feed(() => {
+      const drawnA = Math.min(wants.a, h.limit('CP-1/1') ?? 0);
+      wh += (drawnA * 230) / 3600;
+      if (!stuck.meter) meterA = Math.round((5 + drawnA) * 100) / 100;
+      h.meter('lm', [meterA, 5, 5]);
+      sinceReportMs += SECOND;
+      if (sinceReportMs >= 5 * SECOND) {
+        sinceReportMs = 0;
+        h.state('CP-1/1', {
+          status: 'Charging',
+          energyWh: Math.floor(wh),
+          measuredAt: h.iso(),
+          lastSeen: h.iso(),
+        });
+      }
+    });
+    h.run(10 * MINUTE);
+    assert.deepEqual(frozenReasons(h), []);
+    // The meter's gateway repeats its cache; the car then takes 10 A less: beyond the register's steps.
+    stuck.meter = true;
+    h.run(20 * SECOND);
+    wants.a = 3.3;
+    h.run(90 * SECOND);
+    assert.match(
+      h.manager.summary().circuits[0]?.meter?.implausible ?? '',
+      /while the chargers below went from (9|1\d)\.\d to [0-5]\.\d A on L1 by their own readings: frozen/,
+    );
+  });
 });
