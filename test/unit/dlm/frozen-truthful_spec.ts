@@ -47,6 +47,44 @@ function truthfulLine(reportMs: number) {
   return { h, wants, stuck };
 }
 
+/**
+ * A 40 A line whose meter counts CP-1 and 5 A of other loads; CP-1, on `phases` phases, reports its
+ * energy register only, in whole Wh, every `reportMs`; the car takes what it is given up to
+ * `wants.a`; the meter reads `meterOf(drawnA)` (its last values while `stuck.meter`).
+ */
+function registerLine(phases: 1 | 3, reportMs: number, meterOf: (drawnA: number) => PerPhase) {
+  const h = harness({
+    circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
+    connectors: [{ chargePointId: 'CP-1', circuit: 'line', phases }],
+    unbalanceLimitA: null,
+  });
+  const wants = { a: 16 };
+  const stuck = { meter: false };
+  let wh = 0;
+  let meter = meterOf(0);
+  let sinceReportMs = 0;
+  h.meter('lm', meter);
+  h.start();
+  h.plugIn('CP-1/1');
+  h.feed(() => {
+    const drawnA = Math.min(wants.a, h.limit('CP-1/1') ?? 0);
+    wh += (drawnA * 230 * phases) / 3600;
+    if (!stuck.meter) meter = meterOf(drawnA);
+    h.meter('lm', meter);
+    sinceReportMs += SECOND;
+    if (sinceReportMs >= reportMs) {
+      sinceReportMs = 0;
+      h.state('CP-1/1', {
+        status: 'Charging',
+        energyWh: Math.floor(wh),
+        measuredAt: h.iso(),
+        lastSeen: h.iso(),
+      });
+    }
+  });
+  return { h, wants, stuck };
+}
+
 /** The frozen reasons the circuit summary gave, once each. */
 function frozenReasons(h: ReturnType<typeof truthfulLine>['h']): string[] {
   const reasons = new Set<string>();
@@ -92,31 +130,9 @@ describe('the frozen rule and a truthful meter that counts the chargers', () => 
     // next 6 A: before, that "move" while the meter repeated itself fired the rule (issue 45's home
     // layout, bench:control --day home --fleet mixed --seed 500983: the other loads' peak learned
     // at 38.2 A, a keeper beside it held at 24.8 A all day).
-    const h = harness({
-      circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
-      connectors: [{ chargePointId: 'CP-1', circuit: 'line' }],
-      unbalanceLimitA: null,
-    });
-    const wants = { a: 16 };
-    let wh = 0;
-    let sinceReportMs = 0;
-    h.meter('lm', [5, 5, 5]);
-    h.start();
-    h.plugIn('CP-1/1');
-    h.feed(() => {
-      const drawnA = Math.min(wants.a, h.limit('CP-1/1') ?? 0);
-      wh += (drawnA * 230 * 3) / 3600;
-      h.meter('lm', [5 + Math.round(drawnA), 5 + Math.round(drawnA), 5 + Math.round(drawnA)]);
-      sinceReportMs += SECOND;
-      if (sinceReportMs >= 52 * SECOND) {
-        sinceReportMs = 0;
-        h.state('CP-1/1', {
-          status: 'Charging',
-          energyWh: Math.floor(wh),
-          measuredAt: h.iso(),
-          lastSeen: h.iso(),
-        });
-      }
+    const { h, wants } = registerLine(3, 52 * SECOND, (drawnA) => {
+      const meterA = 5 + Math.round(drawnA);
+      return [meterA, meterA, meterA];
     });
     h.run(10 * MINUTE + 20 * SECOND);
     wants.a = 6;
@@ -129,35 +145,12 @@ describe('the frozen rule and a truthful meter that counts the chargers', () => 
     // is 3.1 A, so its deltas of a steady car read 3.1 A apart by turns. Before, that was a move
     // while the meter rightly stood still (IT seed 9611 path 1311: 9.4 and 12.5 A by turns from a
     // steady 7.1 A; judged frozen, other loads taken at their fallback, 1.2 A over a breaker).
-    const h = harness({
-      circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
-      connectors: [{ chargePointId: 'CP-1', circuit: 'line', phases: 1 }],
-      unbalanceLimitA: null,
-    });
-    const wants = { a: 13.3 };
-    const stuck = { meter: false };
-    let wh = 0;
-    let meterA = 5;
-    let sinceReportMs = 0;
-    h.meter('lm', [5, 5, 5]);
-    h.start();
-    h.plugIn('CP-1/1');
-    h.feed(() => {
-      const drawnA = Math.min(wants.a, h.limit('CP-1/1') ?? 0);
-      wh += (drawnA * 230) / 3600;
-      if (!stuck.meter) meterA = Math.round((5 + drawnA) * 100) / 100;
-      h.meter('lm', [meterA, 5, 5]);
-      sinceReportMs += SECOND;
-      if (sinceReportMs >= 5 * SECOND) {
-        sinceReportMs = 0;
-        h.state('CP-1/1', {
-          status: 'Charging',
-          energyWh: Math.floor(wh),
-          measuredAt: h.iso(),
-          lastSeen: h.iso(),
-        });
-      }
-    });
+    const { h, wants, stuck } = registerLine(1, 5 * SECOND, (drawnA) => [
+      Math.round((5 + drawnA) * 100) / 100,
+      5,
+      5,
+    ]);
+    wants.a = 13.3;
     h.run(10 * MINUTE);
     assert.deepEqual(frozenReasons(h), []);
     // The meter's gateway repeats its cache; the car then takes 10 A less: beyond the register's steps.
