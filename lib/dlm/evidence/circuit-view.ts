@@ -234,8 +234,8 @@ function suspectBelow(context: CircuitContext, views: CircuitView[]): void {
       // unexplained on one of them may be on the other as well, where a raise still open may have
       // explained the meter's step (IT seed 20261126 path 1182: an energy-only charger offering 3 A
       // more than told, its step on L3 taken for a neighbour's raise, 1 A over a breaker for 25 s).
-      // Per pair of conductors, what such chargers may hide.
-      const pairs = new Map<string, { a: GridPhase; b: GridPhase; hiddenA: number }>();
+      // Per pair of conductors (indexed by the one it leaves out), what such chargers may hide.
+      const pairHiddenA = triple(0);
       for (const k of circuit.connectorIndexes) {
         const connector = site.connectors[k];
         const v = context.views[k];
@@ -246,14 +246,17 @@ function suspectBelow(context: CircuitContext, views: CircuitView[]): void {
         const [a, b] = v.gridPhases;
         if (connector.network !== 'IT' || v.gridPhases.length !== 2 || a === undefined || b === undefined)
           continue;
-        const pair = pairs.get(`${a}${b}`) ?? { a, b, hiddenA: 0 };
-        pair.hiddenA += Math.max(0, mostA - Math.max(v.floorA[a] ?? 0, v.floorA[b] ?? 0));
-        pairs.set(`${a}${b}`, pair);
+        pairHiddenA[(3 - a - b) as GridPhase] += Math.max(
+          0,
+          mostA - Math.max(v.floorA[a] ?? 0, v.floorA[b] ?? 0),
+        );
       }
       const pairedA = triple(0);
-      for (const { a, b, hiddenA: mostA } of pairs.values()) {
-        pairedA[a] += Math.min(ownA[b], mostA);
-        pairedA[b] += Math.min(ownA[a], mostA);
+      for (const left of GRID_PHASES) {
+        const a = ((left + 1) % 3) as GridPhase;
+        const b = ((left + 2) % 3) as GridPhase;
+        pairedA[a] += Math.min(ownA[b], pairHiddenA[left]);
+        pairedA[b] += Math.min(ownA[a], pairHiddenA[left]);
       }
       if (sum(hiddenA) > 0) {
         const otherA: Triple = [...view.otherA];

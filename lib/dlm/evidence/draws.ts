@@ -8,7 +8,13 @@ import { type GridPhase, gridPhasesFor, phaseMask, sum, type Triple, toGrid, wir
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
 import type { Reason } from '../words';
-import type { EnergyCount, RegisterRecord, UnphasedRun, UnphasedShows } from './energy-draw';
+import {
+  type EnergyCount,
+  type RegisterRecord,
+  stepSpanA,
+  type UnphasedRun,
+  type UnphasedShows,
+} from './energy-draw';
 
 /** Measurements kept per connector to compare a circuit meter's older reading with. */
 const DRAW_HISTORY = 6;
@@ -308,14 +314,4 @@ export function drawSince(connector: Connector, record: DrawRecord, atMs: number
     lowest[2] = Math.min(lowest[2], g2);
   }
   return true;
-}
-
-/**
- * How far apart the least and the most the register's step allows are on each phase a delta's
- * widest count of phases loads, A (the count `leastA` spreads it over): over 5 s, one whole Wh is
- * 3.1 A at 230 V. Two deltas of an unchanged draw may differ by that much.
- */
-function stepSpanA(energy: NonNullable<DrawSample['energy']>): number {
-  const widest = energy.counts[energy.counts.length - 1];
-  return widest ? Math.max(0, widest.mostA - widest.leastA) : 0;
 }

@@ -286,6 +286,17 @@ export function notePhasesShow(
 }
 
 /**
+ * How far apart the least and the most the register's step allows are on each phase a delta's
+ * widest count of phases loads, A (the count `leastA` spreads it over): over 5 s, one whole Wh is
+ * 3.1 A at 230 V. Two deltas of an unchanged draw may differ by that much (the frozen rule,
+ * evidence/meter-plausibility.ts, allows for it).
+ */
+export function stepSpanA(energy: Pick<EnergyDraw, 'counts'>): number {
+  const widest = energy.counts[energy.counts.length - 1];
+  return widest ? Math.max(0, widest.mostA - widest.leastA) : 0;
+}
+
+/**
  * Per plausible count of phases, the current on each that `fromWh` to `wh` over `elapsedMs` gives,
  * the register's `stepWh` taken away and added (evidence/overdraw.ts judges a longer interval than
  * one delta with it); only every wired phase for a car the probe saw follow on all of them
