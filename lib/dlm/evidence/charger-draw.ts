@@ -165,11 +165,12 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
   return { atLeastA: subtract, surelyA: surely, raisedA: raised, mayDrawMoreA: more };
 }
 
-/** One reading of a charger's own meter, per grid phase (what the frozen rule compares). */
 /**
  * The readings of the chargers below a circuit that their histories still hold, measured only
  * (not the zero assumed where a set-point above 0 followed none): what they drew by their own
  * meters, whatever they were told or their status says (evidence/meter-plausibility.ts frozen rule).
+ * Grouped by charger, each charger's oldest first (the frozen rule takes a reading's successor for
+ * the next one in the list).
  */
 export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerReading[] {
   const readings: ChargerReading[] = [];

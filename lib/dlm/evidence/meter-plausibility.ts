@@ -176,8 +176,8 @@ export interface FrozenNote {
   lastMs: number;
   readings: number;
   /**
-   * By connector index: the first and the newest reading of each charger below taken while the
-   * meter repeated itself (after `sinceMs`, at most `lastMs`), per grid phase.
+   * By connector index: the first and the newest reading of each charger below that the meter
+   * read while the charger held it, the meter repeating itself (noteChargerReadings), per grid phase.
    */
   chargers: Map<number, { first: ChargerReading; last: ChargerReading }>;
   /** Whether the meter had shown itself live when the values began to repeat. */
@@ -347,9 +347,12 @@ function noteValues(meter: MeterJudgement, note: PlausibilityNote, phases: GridP
       live: isLive(note),
     };
   } else {
+    // What the chargers below held when the meter read before this repeat (judged now: a reading
+    // of theirs taken by then may arrive after the meter's).
+    const heldAtMs = frozen.lastMs;
     frozen.lastMs = newest;
     frozen.readings += 1;
-    if (meter.includesChargers) noteChargerReadings(frozen, meter.chargerReadings());
+    if (meter.includesChargers) noteChargerReadings(frozen, meter.chargerReadings(), heldAtMs);
   }
 }
 
@@ -410,13 +413,31 @@ function frozenRule(meter: MeterJudgement, note: PlausibilityNote, now: number):
 }
 
 /**
- * Keeps each charger's first and newest reading taken while the meter repeated itself: after the
- * meter's values began to repeat (`sinceMs`), at most its newest repeat (`lastMs`; a newer reading
- * waits for the meter's next). Kept in the note: a charger's history holds only its last few.
+ * Keeps each charger's first and newest reading that the meter read while the charger held it:
+ * taken after the meter's values began to repeat (`sinceMs`), and still the charger's newest when
+ * the meter read at `heldAtMs` (one of its repeats). A reading its charger's next one replaced
+ * before the meter read again shows a level the meter never had the chance to see: IT seed 9703
+ * path 1126, a charger offering 3 A more than told followed 6 A and, a second later, 0 A (the load
+ * manager had changed its mind within a second), and read 9 A then 0 A; the meter that counts it,
+ * read every 2 s, saw neither, stood rightly at 16/0/16 A and was judged frozen "while the chargers
+ * below went from 9.0 to 0.0 A", and its circuit fell back to its configured other loads for as
+ * long as the meter stayed at those values (its readings set aside when the charger later drew
+ * 9 A under 6 A).
+ * Kept in the note: a charger's history holds only its last few. `readings` come grouped by
+ * charger, each charger's oldest first (readingsBelow).
  */
-function noteChargerReadings(frozen: FrozenNote, readings: readonly ChargerReading[]): void {
-  for (const reading of readings) {
-    if (reading.atMs <= frozen.sinceMs || reading.atMs > frozen.lastMs) continue;
+function noteChargerReadings(
+  frozen: FrozenNote,
+  readings: readonly ChargerReading[],
+  heldAtMs: number,
+): void {
+  for (let i = 0; i < readings.length; i++) {
+    const reading = readings[i] as ChargerReading;
+    if (reading.atMs <= frozen.sinceMs || reading.atMs > heldAtMs) continue;
+    // Replaced by the same charger's next reading at or before the meter read: not held then (at
+    // the same instant, the meter may show the newer level).
+    const next = readings[i + 1];
+    if (next && next.key === reading.key && next.atMs <= heldAtMs) continue;
     // A register's delta that began before the meter repeated itself averages what the charger
     // drew before too: it does not show a move while the meter stood still (issue 45's home
     // layout, seed 500983: an energy-only charger's delta spanning its decrease read 14.8 A, the next

@@ -163,4 +163,51 @@ describe('the frozen rule and a truthful meter that counts the chargers', () => 
       /while the chargers below went from (9|1\d)\.\d to [0-5]\.\d A on L1 by their own readings: frozen/,
     );
   });
+
+  it('is not fired by a reading its charger replaced before the meter read again, and fires on one it held', () => {
+    // The meter is read every 2 s, CP-1 every 10 s; CP-1's car takes 9 A less for one second between
+    // two of the meter's readings, and CP-1 reads it then and at the meter's next instant. Before,
+    // that was a move from 7 to 16 A while the meter rightly stood still (IT seed 9703 path 1126: a charger followed
+    // 6 A and, a second later, 0 A, and read 9 then 0 A between two readings of a 2 s meter).
+    const h = harness({
+      circuits: [{ id: 'line', limitA: 40, meter: { source: 'lm', location: 'includesChargers' } }],
+      connectors: [{ chargePointId: 'CP-1', circuit: 'line' }],
+      unbalanceLimitA: null,
+    });
+    const other = { a: 5 };
+    const dip = { atS: -1, holdS: 1 };
+    const stuck = { meter: false };
+    let meterA = other.a;
+    let s = 0;
+    h.meter('lm', [meterA, meterA, meterA]);
+    h.start();
+    h.plugIn('CP-1/1');
+    h.feed(() => {
+      s += 1;
+      const drawnA = Math.min(16, h.limit('CP-1/1') ?? 0);
+      const inDip = s >= dip.atS && s < dip.atS + dip.holdS;
+      if (!stuck.meter) meterA = other.a + drawnA - (inDip ? 9 : 0);
+      if (s % 2 === 0) h.meter('lm', [meterA, meterA, meterA]);
+      if (inDip || s === dip.atS + dip.holdS || s % 10 === 0) {
+        const a = drawnA - (inDip ? 9 : 0);
+        h.draw('CP-1/1', [a, a, a] as PerPhase);
+      }
+    });
+    h.run(5 * MINUTE);
+    assert.ok((h.limit('CP-1/1') ?? 0) >= 16, "charges at its car's 16 A");
+    // Just after one of CP-1's readings the other loads step (the meter's values begin to repeat
+    // anew), and CP-1's next reading is the dip's, at an odd second.
+    h.run((12 - (s % 10)) * SECOND);
+    other.a = 6;
+    dip.atS = s + 3;
+    h.run(2 * MINUTE);
+    assert.deepEqual(frozenReasons(h), []);
+    // Held over one of the meter's readings, a move the meter does not show fires the rule: the
+    // gateway repeats its cache, and CP-1 reads 9 A less for 3 s from its next reading on.
+    stuck.meter = true;
+    dip.atS = s + 10 - (s % 10);
+    dip.holdS = 3;
+    h.run(20 * SECOND);
+    assert.match(frozenReasons(h).join(), /went from 16\.0 to 7\.0 A on L1 by their own readings: frozen/);
+  });
 });
