@@ -81,6 +81,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     refusedWhy: o.refusedWhy,
     overdrawFloorA: o.overdrawFloorA,
     overdrawCapA: o.overdrawCapA,
+    overdrawAboveA: o.overdrawAboveA,
     compliantSinceMs: o.compliantSinceMs,
     overdrawEpisodes: o.overdrawEpisodes,
     limitIgnored: o.limitIgnored,

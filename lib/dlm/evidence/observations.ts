@@ -52,7 +52,7 @@ export interface ObservedSession {
   /** Measurement time of the first sample of the current run above the set-point. */
   overdrawSinceMs?: number;
   /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
-  lastOver?: { gridA: Triple; maxA: number };
+  lastOver?: { gridA: Triple; maxA: number; aboveA: number };
   /**
    * Measurement time of its newest reading, when that showed more than its set-point within the
    * time it was given to follow a change (evidence/overdraw.ts): its set-point is not raised until a reading
@@ -77,6 +77,13 @@ export interface ObservedSession {
   overdrawFloorA?: Triple;
   /** Its set-point may not rise above this while overdrawing. */
   overdrawCapA?: number;
+  /**
+   * The most it drew above what its set-point allowed when caught overdrawing this session, A (a
+   * charger that offers more than told): while overdrawing, a set-point above 0 counts this much
+   * more (evidence/observer.ts), so that one started again after its pause showed nothing is not
+   * counted at its set-point alone.
+   */
+  overdrawAboveA?: number;
   /** Measurement time of the first sample of the current run within the set-point, while overdrawing. */
   compliantSinceMs?: number;
   /** Times it was found overdrawing this session (with a car that refused a phase switch). */
@@ -135,6 +142,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     refusedWhy: undefined,
     overdrawFloorA: undefined,
     overdrawCapA: undefined,
+    overdrawAboveA: undefined,
     compliantSinceMs: undefined,
     overdrawEpisodes: 0,
     limitIgnored: 0,

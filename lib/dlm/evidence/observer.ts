@@ -690,11 +690,17 @@ export class ConnectorObserver {
     if (session.overdrawing && session.overdrawFloorA && !(online && state?.limitFailed)) {
       const overdrawFloor = session.overdrawFloorA;
       const highest = Math.max(...overdrawFloor);
-      overdrawExcessA = Math.max(0, highest - sentLimit);
+      // Started again after its pause showed nothing (its floor 0 then, evidence/overdraw.ts), at
+      // its set-point and what it drew above one when caught: IT seed 9703 path 1126, a charger
+      // offering 3 A more than told, caught at 9 A under 6 A, paused, started at 6 A and counted
+      // at 6 A; a neighbour raised into the 3 A it took put 1.3 A over a breaker for 35 s.
+      const restartedA = sentLimit > 0 && session.overdrawAboveA ? sentLimit + session.overdrawAboveA : 0;
+      overdrawExcessA = Math.max(0, highest - sentLimit, restartedA - sentLimit);
       floorA = floorA.map((value, p) => {
         const drew = overdrawFloor[p] ?? 0;
-        const idle = !(drew > ACTIVE_PHASE_A) && gridPhases.includes(p as GridPhase);
-        return Math.max(value, idle ? highest : drew || 0);
+        const loads = gridPhases.includes(p as GridPhase);
+        const idle = !(drew > ACTIVE_PHASE_A) && loads;
+        return Math.max(value, idle ? highest : drew || 0, loads ? restartedA : 0);
       }) as Triple;
     }
 

@@ -173,6 +173,8 @@ function judgeOverdraw(
   let excused = false;
   let unknown = false;
   let maxA = 0;
+  // How far above what it was allowed (the most over its phases).
+  let aboveA = 0;
   // A draw derived from the energy register (evidence/energy-draw.ts) is judged at the least it
   // shows, against the set-points in force since the older of its two readings: only what it
   // surely drew above them is an overdraw. It is counted, caught, at the most it may have drawn.
@@ -188,8 +190,10 @@ function judgeOverdraw(
     // While counted at its draw, only the set-point in force shows that it follows.
     const allowed = allowedAt(context.site, connector, runtime, i, atMs, !session.overdrawing);
     const tolerance = control.overdrawToleranceA;
-    if (value > allowed + tolerance) over = true;
-    else if (
+    if (value > allowed + tolerance) {
+      over = true;
+      aboveA = Math.max(aboveA, value - allowed);
+    } else if (
       !session.overdrawing &&
       value > allowedAt(context.site, connector, runtime, i, atMs, true, false) + tolerance
     )
@@ -235,7 +239,7 @@ function judgeOverdraw(
     // A phase it does not report is taken at the highest it reports (the worst case).
     const most = sample.energy ? Math.max(maxA, maxKnown(sample.chargerA, THREE_PHASES) ?? 0) : maxA;
     const chargerA = sample.chargerA.map((v) => v ?? most) as PerPhase;
-    session.lastOver = { gridA: toGrid(connector, chargerA), maxA: most };
+    session.lastOver = { gridA: toGrid(connector, chargerA), maxA: most, aboveA };
     session.compliantSinceMs = undefined;
     if (session.overdrawing) {
       session.overdrawFloorA = session.lastOver.gridA;
@@ -472,6 +476,8 @@ export function flagOverdraw(
   }
   if (!session.overdrawing) session.overdrawEpisodes += 1;
   session.overdrawing = true;
+  if (!sample && session.lastOver)
+    session.overdrawAboveA = Math.max(session.overdrawAboveA ?? 0, session.lastOver.aboveA);
   session.overdrawFloorA = gridA ? [...gridA] : session.overdrawFloorA;
   session.overdrawCapA = Math.min(session.overdrawCapA ?? sentLimit, sentLimit);
   session.overdrawSinceMs = undefined;
