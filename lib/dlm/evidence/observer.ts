@@ -61,7 +61,7 @@ import {
   observeOverdraw,
   settledFromMs,
 } from './overdraw';
-import { noteOvershoot } from './overshoot';
+import { drawnBeyondOvershoot, noteOvershoot } from './overshoot';
 import { refuseSwitching, settlingAfterSwitch } from './phase-session';
 import { effectiveMode, effectivePriority } from './preference-in-force';
 import { ResponseTimes } from './response-time';
@@ -702,6 +702,14 @@ export class ConnectorObserver {
         const idle = !(drew > ACTIVE_PHASE_A) && loads;
         return Math.max(value, idle ? highest : drew || 0, loads ? restartedA : 0);
       }) as Triple;
+    }
+
+    // Under control, a reading above its steady set-point by more than its car's overshoot (within
+    // the overdraw tolerance: no overdraw): counted at what it draws on those phases.
+    if (!uncontrolled && !session.overdrawing && drawFresh) {
+      const beyondOvershoot = drawnBeyondOvershoot(site, connector, runtime, drawFresh);
+      if (beyondOvershoot)
+        floorA = floorA.map((value, p) => Math.max(value, beyondOvershoot[p] ?? 0)) as Triple;
     }
 
     // A register's delta that may mean more than the set-point allows (evidence/overdraw.ts

@@ -14,9 +14,10 @@
  * what the car drew); such a car is taken at UNREAD_OVERSHOOT (`overshootOf`). Nothing is learned
  * while it overdraws; the session's end forgets it (a new car, a new session).
  */
+import type { PerPhase } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { ConnectorRuntime } from '../parts';
-import { wiredPhases } from '../phases';
+import { type Triple, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import type { DrawSample } from './measurements';
 import { allowedAt } from './overdraw';
@@ -75,6 +76,42 @@ export function noteOvershoot(
   const ratio = Math.min(MAX_OVERSHOOT, Math.max(0, excessA / sent.limitA));
   session.overshoot = Math.max(session.overshoot ?? 0, ratio);
 }
+
+/**
+ * Per grid phase, what a reading taken at a steady set-point (no change it may still be following)
+ * shows above what the car's overshoot allows at that set-point (`1 + overshootOf`), where it shows
+ * more anywhere; undefined otherwise. What the overshoot's bound (MAX_OVERSHOOT) leaves out and the
+ * overdraw tolerance does not catch: the observer counts it at what it draws (PV seed 9701 path
+ * 1781: a charger offering 3 A more than told, its car taking at most 7 A, read 7 A under 6 A, 1 A
+ * above, the overdraw tolerance's edge; its overshoot learned at 5 %, it was counted at 6.3 A, and a
+ * car beside it raised into the rest: 0.3 A over a breaker for 434 s). A current without a phase
+ * (draws.ts unphasedOn) and a register's delta (evidence/overdraw.ts registerBeyond) have rules of their own.
+ */
+export function drawnBeyondOvershoot(
+  site: Site,
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  sample: DrawSample,
+): Triple | undefined {
+  const sent = runtime.sent;
+  if (sample.energy || sample.unphased || !sent || sent.limitA <= 0) return undefined;
+  const factor = 1 + overshootOf(runtime);
+  let beyond: PerPhase | undefined;
+  for (const i of wiredPhases(connector)) {
+    const value = sample.chargerA[i];
+    if (value === null || value === undefined || value <= ACTIVE_PHASE_A) continue;
+    const steady = allowedAt(site, connector, runtime, i, sample.atMs, false);
+    if (allowedAt(site, connector, runtime, i, sample.atMs, true) !== steady) return undefined;
+    if (value > steady * factor + BEYOND_OVERSHOOT_EPS_A) {
+      beyond ??= [0, 0, 0];
+      beyond[i] = value;
+    }
+  }
+  return beyond ? toGrid(connector, beyond) : undefined;
+}
+
+/** Above the overshoot by less than this, A (a reading's rounding), a reading is not counted. */
+const BEYOND_OVERSHOOT_EPS_A = 0.01;
 
 /**
  * What a car at `limitA` may draw with its learned overshoot: what a meter that counts the chargers
