@@ -175,19 +175,20 @@ export class AttemptRunner {
     allProfiles: boolean,
     startAnswered = true,
   ): ExplainedRefusal | undefined {
-    const { charger, slot } = send;
+    const { charger, connector, slot, transactionId } = send;
     const explained = this.explain(send, attempt, startAnswered);
     if (explained) return explained;
     send.refusals.push(`${describe(attempt)}: ${reason}`);
-    rememberRefusal(
-      charger.memory,
-      slot,
-      attempt,
-      reason,
-      allProfiles,
-      charger.refusedAtMs,
-      this.ctx.clock.now(),
-    );
+    const now = this.ctx.clock.now();
+    rememberRefusal(charger.memory, slot, attempt, reason, allProfiles, charger.refusedAtMs, now);
+    // Its transaction may have ended on the charger before its stop reached us (events.ts).
+    if (attempt.method === 'TxProfile' && transactionId !== undefined && !allProfiles) {
+      const kept = connector.txRefusal;
+      if (kept?.transactionId === transactionId && kept.slot === slot) {
+        kept.keys.push(attempt.key);
+        kept.atMs = now;
+      } else connector.txRefusal = { transactionId, slot, keys: [attempt.key], atMs: now };
+    }
     this.learning.store(charger);
     return undefined;
   }

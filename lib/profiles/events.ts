@@ -12,12 +12,13 @@ import type { Learning } from './learning';
 import type { LimitFailures } from './limit-failures';
 import type { OfflineFallback } from './offline-fallback';
 import { DEFAULTS } from './options';
+import { forgetTxRefusals, TX_END_EXPLAINS_MS } from './plan';
 import type { ChargerRegistry } from './registry';
 import type { RemoteStarts } from './remote-start';
 import type { Resender } from './resend';
 import type { Sampling } from './sampling';
 import type { Scheduler } from './scheduler';
-import type { ChargerEntry } from './state';
+import type { ChargerEntry, ConnectorEntry } from './state';
 import type { BootInfo } from './strategies';
 import type { Verifier } from './verifier';
 
@@ -167,6 +168,27 @@ export class CentralSystemEvents {
     this.parts.scheduler.schedule(charger, connector);
   }
 
+  /**
+   * A TxProfile refused for this transaction just before its stop arrived: the charger had ended
+   * it (its car unplugged) and its StopTransaction was queued behind the answer. The ending
+   * explains the refusal (as attempts.ts explains one whose stop came first): forgotten, so that
+   * the next session's limit goes as a TxProfile again, not by the way that worked instead for the
+   * 15 minutes a refusal is kept (seen in CI: a session's end demoted a charger's limits).
+   */
+  private forgetEndedRefusal(charger: ChargerEntry, connector: ConnectorEntry, transactionId: number): void {
+    const refusal = connector.txRefusal;
+    if (refusal?.transactionId !== transactionId) return;
+    connector.txRefusal = undefined;
+    if (this.ctx.clock.now() - refusal.atMs > TX_END_EXPLAINS_MS) return;
+    if (!forgetTxRefusals(charger.memory, charger.refusedAtMs, refusal.slot, refusal.keys)) return;
+    this.parts.learning.store(charger);
+    // The way that worked instead may have made the offline fallback go (offline-fallback.ts taken).
+    this.parts.fallback.reconsider(charger);
+    this.ctx.log.info(
+      `charge point ${charger.chargePointId} connector ${connector.connectorId}: its TxProfile was refused as transaction ${transactionId} ended (the stop came next): not held against it, the TxProfile goes first again (and the offline fallback, where it went for the way that worked instead)`,
+    );
+  }
+
   private onSessionEnded(session: SessionRecord): void {
     const charger = this.parts.registry.get(session.chargePointId);
     charger?.starts.delete(session.transactionId);
@@ -174,6 +196,7 @@ export class CentralSystemEvents {
       session.connectorId === undefined ? undefined : charger?.connectors.get(session.connectorId);
     if (!charger || !connector) return;
     if (connector.awaitingStart === session.transactionId) delete connector.awaitingStart;
+    this.forgetEndedRefusal(charger, connector, session.transactionId);
     if (connector.session?.transactionId === session.transactionId || connector.sessionUnknown) {
       connector.session = undefined;
       connector.sessionUnknown = false;

@@ -197,8 +197,16 @@ export class OfflineFallback {
 
   /** A boot: what it can do is read again, so a fallback that did not fit is looked at again. */
   booted(charger: ChargerEntry): void {
-    if (charger.fallback.state === 'off' && this.limitA !== undefined) charger.fallback = { state: 'wanted' };
+    this.reconsider(charger);
     this.withdraw(charger);
+  }
+
+  /**
+   * A fallback that went off is tried again before the next limit (a boot, or a refusal that made
+   * it go found out to mean nothing: events.ts); one that does not fit goes off again.
+   */
+  reconsider(charger: ChargerEntry): void {
+    if (charger.fallback.state === 'off' && this.limitA !== undefined) charger.fallback = { state: 'wanted' };
   }
 
   /** Stops the refresh timer (a disconnect, close). */

@@ -150,6 +150,36 @@ export function profilesRefused(memory: FallbackMemory, slot: PlanSlot): boolean
   return memory.refused[slot]?.[ALL_PROFILES] !== undefined;
 }
 
+/**
+ * How soon after a TxProfile's refusal its transaction's stop explains it, ms: a charger whose
+ * transaction has just ended (its car unplugged) rejects a TxProfile for it, and its
+ * StopTransaction, queued behind that answer, arrives a moment later. Longer than the queue and
+ * the round trip take; a refusal a charger meant stays remembered.
+ */
+export const TX_END_EXPLAINS_MS = 30_000;
+
+/**
+ * Forgets TxProfile refusals of a slot found out later to mean nothing (events.ts: the transaction
+ * had ended), and the way that worked instead, so that the TxProfile goes first again and the offline
+ * fallback is judged without it. Returns whether any was remembered.
+ */
+export function forgetTxRefusals(
+  memory: FallbackMemory,
+  times: RefusalTimes,
+  slot: PlanSlot,
+  keys: readonly string[],
+): boolean {
+  const refused = memory.refused[slot];
+  if (!refused || !keys.some((key) => refused[key] !== undefined)) return false;
+  for (const key of keys) {
+    delete refused[key];
+    times.delete(`${slot}|${key}`);
+  }
+  if (Object.keys(refused).length === 0) delete memory.refused[slot];
+  if (!memory.worked[slot]?.startsWith('TxProfile/')) delete memory.worked[slot];
+  return true;
+}
+
 /** Forgets the refusals of a slot (and the "no profiles at all" mark), to try every way again. */
 export function forgetRefusals(memory: FallbackMemory, slot: PlanSlot): void {
   delete memory.refused[slot];

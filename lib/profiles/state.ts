@@ -96,6 +96,11 @@ export interface ConnectorEntry {
    */
   awaitingStart?: number;
   /**
+   * A TxProfile refusal remembered for a running transaction (attempts.ts): forgotten if that
+   * transaction's stop arrives within TX_END_EXPLAINS_MS (events.ts), the ending explaining it.
+   */
+  txRefusal?: { transactionId: number; slot: PlanSlot; keys: string[]; atMs: number };
+  /**
    * The set-point whose composite schedule was found below it and corrected (verifier.ts): stale
    * profiles of ours cleared and the limit sent again, once per set-point, never in a loop.
    */

@@ -240,12 +240,26 @@ export class EvpowerCharger extends EventEmitter<{
     await this.status(connectorId, status);
   }
 
-  async stopSession(connectorId: number, reason: 'Local' | 'DeAuthorized' = 'Local'): Promise<void> {
+  /**
+   * The transaction ends. `beforeStop`: what happens after it ended on the charger and before its
+   * StopTransaction goes (a real charger's queue: a TxProfile for it then is rejected).
+   */
+  async stopSession(
+    connectorId: number,
+    reason: 'Local' | 'DeAuthorized' = 'Local',
+    beforeStop?: () => Promise<void>,
+  ): Promise<void> {
     const side = this.side(connectorId);
-    if (side.transactionId === undefined) return;
+    const transactionId = side.transactionId;
+    if (transactionId === undefined) return;
     side.meterWh += 1000;
+    if (beforeStop) {
+      side.transactionId = undefined;
+      side.car = undefined;
+      await beforeStop();
+    }
     await this.client.callRequest('StopTransaction', {
-      transactionId: side.transactionId,
+      transactionId,
       meterStop: Math.floor(side.meterWh),
       timestamp: new Date().toISOString(),
       reason,

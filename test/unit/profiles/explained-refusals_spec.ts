@@ -153,4 +153,43 @@ describe('Profiles: refusals the protocol explains', () => {
     assert.equal(r.cp.limitA(2), 10);
     assert.equal(r.manager.charger('CP1')?.connectors.find((c) => c.connectorId === 2)?.confirmed, true);
   });
+
+  it('forgets a TxProfile refused as its transaction ended, once the stop that was queued behind the answer arrives', async () => {
+    const r = await rig(1);
+    await r.manager.apply(setPoint(16));
+    await settle(r, () => r.cp.limitA(1) === 16, 'the standing 16 A');
+    assert.equal(await r.cp.startSession(1, 'TAG-1', { maxA: 32, phases: 3 }), 'Accepted');
+    await r.manager.apply(setPoint(12));
+    await settle(r, () => r.cp.limitA(1) === 12, 'the session’s 12 A');
+    // The car unplugs: the charger ends the transaction, and a limit for it arrives before its
+    // StopTransaction goes (seen in CI: the TxProfile refused, kept against the charger for 15 min).
+    await r.cp.stopSession(1, 'Local', async () => {
+      r.manager.apply(setPoint(8)).catch(() => undefined);
+      await settle(r, () => r.cp.rejected.length > 0, 'the TxProfile for the ended transaction');
+    });
+    await until(
+      () => r.lines().some((line) => /was refused as transaction \d+ ended/.test(line)),
+      [[r.cs, 'message']],
+      5000,
+      () => r.lines().join('\n'),
+    );
+    await r.manager.whenSettled('CP1');
+    assert.deepEqual(r.manager.charger('CP1')?.memory.refused, {}, 'the refusal is not kept');
+    const facts = r.cs.storedData('CP1', 'profiles') as { memory?: { refused?: object } } | undefined;
+    assert.deepEqual(facts?.memory?.refused ?? {}, {}, 'nor in the charger’s record');
+    // The next session's limit goes as a TxProfile again.
+    const before = r.profiles.length;
+    assert.equal(await r.cp.startSession(1, 'TAG-2', { maxA: 32, phases: 3 }), 'Accepted');
+    await r.manager.apply(setPoint(10));
+    await settle(r, () => r.cp.limitA(1) === 10, 'the next session’s 10 A');
+    const sent = r.profiles.slice(before).map((p) => p.csChargingProfiles.chargingProfilePurpose);
+    assert.equal(sent[sent.length - 1], 'TxProfile', `sent ${sent.join(', ')}`);
+    // The offline fallback, removed for the ChargePointMaxProfile that worked meanwhile, is back.
+    const fallbacks = r.profiles
+      .slice(before)
+      .filter(
+        (p) => p.connectorId === 0 && p.csChargingProfiles.chargingProfilePurpose === 'TxDefaultProfile',
+      );
+    assert.equal(fallbacks.length, 1, 'the offline fallback went again');
+  });
 });
