@@ -137,12 +137,26 @@ export function rememberRefusal(
   nowMs = 0,
 ): void {
   memory.refused[slot] = { ...memory.refused[slot], [attempt.key]: reason };
-  times?.set(`${slot}|${attempt.key}`, nowMs);
+  times?.set(refusalId(slot, attempt.key), nowMs);
   if (!allProfiles) return;
   for (const other of PLAN_SLOTS) {
     memory.refused[other] = { ...memory.refused[other], [ALL_PROFILES]: reason };
-    times?.set(`${other}|${ALL_PROFILES}`, nowMs);
+    times?.set(refusalId(other, ALL_PROFILES), nowMs);
   }
+}
+
+/** A refusal's key in {@link RefusalTimes}. */
+function refusalId(slot: PlanSlot, key: string): string {
+  return `${slot}|${key}`;
+}
+
+/** Forgets one refusal and its time, and the slot's record once it holds none. */
+function dropRefusal(memory: FallbackMemory, times: RefusalTimes, slot: PlanSlot, key: string): void {
+  const refused = memory.refused[slot];
+  if (!refused) return;
+  delete refused[key];
+  times.delete(refusalId(slot, key));
+  if (Object.keys(refused).length === 0) delete memory.refused[slot];
 }
 
 /** Whether the memory says every profile is refused (CALLERROR NotSupported). */
@@ -171,11 +185,7 @@ export function forgetTxRefusals(
 ): boolean {
   const refused = memory.refused[slot];
   if (!refused || !keys.some((key) => refused[key] !== undefined)) return false;
-  for (const key of keys) {
-    delete refused[key];
-    times.delete(`${slot}|${key}`);
-  }
-  if (Object.keys(refused).length === 0) delete memory.refused[slot];
+  for (const key of keys) dropRefusal(memory, times, slot, key);
   if (!memory.worked[slot]?.startsWith('TxProfile/')) delete memory.worked[slot];
   return true;
 }
@@ -196,16 +206,14 @@ export function expireRefusals(memory: FallbackMemory, times: RefusalTimes, nowM
     const refused = memory.refused[slot];
     if (!refused) continue;
     for (const key of Object.keys(refused)) {
-      const id = `${slot}|${key}`;
-      const atMs = times.get(id);
+      const atMs = times.get(refusalId(slot, key));
       if (atMs === undefined) {
-        times.set(id, nowMs);
+        times.set(refusalId(slot, key), nowMs);
         continue;
       }
       const afterMs = key === ALL_PROFILES ? RETRY_NOT_SUPPORTED_AFTER_MS : RETRY_REFUSED_AFTER_MS;
       if (nowMs - atMs < afterMs) continue;
-      delete refused[key];
-      times.delete(id);
+      dropRefusal(memory, times, slot, key);
       changed = true;
     }
     if (Object.keys(refused).length === 0) delete memory.refused[slot];
