@@ -152,10 +152,10 @@ function refusalId(slot: PlanSlot, key: string): string {
 
 /** Forgets one refusal and its time, and the slot's record once it holds none. */
 function dropRefusal(memory: FallbackMemory, times: RefusalTimes, slot: PlanSlot, key: string): void {
+  times.delete(refusalId(slot, key));
   const refused = memory.refused[slot];
   if (!refused) return;
   delete refused[key];
-  times.delete(refusalId(slot, key));
   if (Object.keys(refused).length === 0) delete memory.refused[slot];
 }
 
@@ -206,9 +206,10 @@ export function expireRefusals(memory: FallbackMemory, times: RefusalTimes, nowM
     const refused = memory.refused[slot];
     if (!refused) continue;
     for (const key of Object.keys(refused)) {
-      const atMs = times.get(refusalId(slot, key));
+      const id = refusalId(slot, key);
+      const atMs = times.get(id);
       if (atMs === undefined) {
-        times.set(refusalId(slot, key), nowMs);
+        times.set(id, nowMs);
         continue;
       }
       const afterMs = key === ALL_PROFILES ? RETRY_NOT_SUPPORTED_AFTER_MS : RETRY_REFUSED_AFTER_MS;
@@ -216,6 +217,7 @@ export function expireRefusals(memory: FallbackMemory, times: RefusalTimes, nowM
       dropRefusal(memory, times, slot, key);
       changed = true;
     }
+    // A record read back empty from the charger's store holds nothing either.
     if (Object.keys(refused).length === 0) delete memory.refused[slot];
   }
   return changed;
