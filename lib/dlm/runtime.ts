@@ -66,6 +66,8 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     candidateFromMs: o.candidateFromMs,
     confirmedPhases: o.confirmedPhases,
     underDrawSinceMs: o.underDrawSinceMs,
+    underDrawFromA: o.underDrawFromA,
+    underDrawShownA: o.underDrawShownA,
     underDrawCapA: o.underDrawCapA,
     energyProbe: o.energyProbe,
     energyProbed: o.energyProbed,

@@ -29,7 +29,15 @@ export interface ObservedSession {
   candidateFromMs?: number;
   /** Charger phases the car uses, once two samples at least phaseDetectionMs apart showed them. */
   confirmedPhases?: readonly number[];
+  /**
+   * When its car began to draw well below its set-point (evidence/observer.ts's under-draw rule),
+   * the most it drew before its set-point changed since (`FromA`), and the highest set-point a
+   * reading showed it below, its charger having had its follow time for it (`ShownA`): a change
+   * starts the wait anew unless it was shown and stays where it was.
+   */
   underDrawSinceMs?: number;
+  underDrawFromA?: number;
+  underDrawShownA?: number;
   underDrawCapA?: number;
   /**
    * Read by its energy register alone, its car maybe on fewer phases: when its set-point was
@@ -127,6 +135,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     candidateFromMs: undefined,
     confirmedPhases: undefined,
     underDrawSinceMs: undefined,
+    underDrawFromA: undefined,
+    underDrawShownA: undefined,
     underDrawCapA: undefined,
     energyProbe: undefined,
     energyProbed: undefined,
