@@ -71,6 +71,7 @@ import {
   noteUncontrolledDraw,
   notUnderControl,
   offlineReserve,
+  shareIdleReserves,
   uncontrolledConductors,
 } from './uncontrolled';
 
@@ -288,6 +289,7 @@ export class ConnectorObserver {
       views[k] = this.view(site, connector, runtime, now, views[k]);
     }
     views.length = connectors.length;
+    shareIdleReserves(site, runtimes, views);
   }
 
   /** Keys of connectors that sent a state but are not in the site model. */

@@ -35,6 +35,73 @@ describe('LoadManager: an uncontrollable charger with no car', () => {
     assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [8, 0]);
   });
 
+  it('idle beside others on its circuit: one reserve, the most any of them is counted at on each phase (cars start one at a time)', () => {
+    // Two cars that follow beside two idle refusers on 63 A (issue 45's car park: three chargers
+    // without SmartCharging, counted each at its fallback, kept 18 A of every phase from the cars).
+    const refused = { limitA: 20, since: '', why: 'refused SetChargingProfile (TxProfile)' };
+    h = harness({
+      circuits: [{ id: 'line', limitA: 63 }],
+      connectors: [
+        { chargePointId: 'A', circuit: 'line' },
+        { chargePointId: 'B', circuit: 'line' },
+        { chargePointId: 'C', circuit: 'line', offlineA: 10 },
+        { chargePointId: 'D', circuit: 'line', offlineA: 6 },
+      ],
+    });
+    h.start();
+    h.obey('A/1');
+    h.obey('B/1');
+    h.plugIn('A/1');
+    h.plugIn('B/1');
+    h.state('D/1', { status: 'Available', limitFailed: { ...refused, since: h.iso() } });
+    h.state('C/1', { status: 'Available', limitFailed: { ...refused, since: h.iso() } });
+    h.run(120_000);
+    // 63 − 10 (C's fallback covers a car starting at D too) = 53 A, not 63 − 16.
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [26.5, 26.5]);
+    assert.match(h.setPoint('C/1')?.reason ?? '', /counted at its own fallback while a car can start there/);
+    assert.match(
+      h.setPoint('D/1')?.reason ?? '',
+      /^its limit failed \(refused SetChargingProfile \(TxProfile\)\): not under control; a car starting here is covered by the 6\.0 A counted at C\/1 \(cars start one at a time\) \(0 A\)/,
+    );
+    // A car plugs in at D: D keeps its own fallback now, C covers the next car (in the same update).
+    h.plugIn('D/1');
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [23.5, 23.5]);
+    // It leaves: covered by C again.
+    h.unplug('D/1');
+    h.state('D/1', { status: 'Available' });
+    h.run(120_000);
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [26.5, 26.5]);
+  });
+
+  it('idle on different circuits: each keeps its own reserve', () => {
+    const refused = { limitA: 20, since: '', why: 'refused SetChargingProfile (TxProfile)' };
+    h = harness({
+      circuits: [
+        { id: 'line', limitA: 63 },
+        { id: 'left', limitA: 32, parent: 'line' },
+        { id: 'right', limitA: 32, parent: 'line' },
+      ],
+      connectors: [
+        { chargePointId: 'A', circuit: 'left' },
+        { chargePointId: 'B', circuit: 'right' },
+        { chargePointId: 'C', circuit: 'left', offlineA: 10 },
+        { chargePointId: 'D', circuit: 'right', offlineA: 6 },
+      ],
+    });
+    h.start();
+    h.obey('A/1');
+    h.obey('B/1');
+    h.plugIn('A/1');
+    h.plugIn('B/1');
+    h.state('C/1', { status: 'Available', limitFailed: { ...refused, since: h.iso() } });
+    h.state('D/1', { status: 'Available', limitFailed: { ...refused, since: h.iso() } });
+    h.run(120_000);
+    // left: 32 − 10 = 22 A for A; the line: 63 − 10 − 6 − 22 = 25 A for B.
+    assert.deepEqual([h.limit('A/1'), h.limit('B/1')], [22, 25]);
+    for (const key of ['C/1', 'D/1'])
+      assert.match(h.setPoint(key)?.reason ?? '', /counted at its own fallback while a car can start there/);
+  });
+
   it('with a car: counted at the most it drew this session and a margin once two readings showed it, at its fallback again when the car left', () => {
     // A 32 A charger that refuses its limits, its car taking 12 A (its own maximum) and read every
     // 10 s; two cars at chargers that follow beside it on 40 A. Counted at its 32 A the whole
