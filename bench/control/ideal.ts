@@ -98,18 +98,14 @@ export function runIdeal(
     // The chargers that ignore their limits: their cars at what they take, with the other loads.
     // With no car there, what a car arriving could draw at once (the connector's own fallback, as
     // the site says it): when a car arrives is what no meter or message tells in advance, and the
-    // invariant wants the breakers to hold that arrival as any controller must. Cars plug in one
-    // at a time: those idle on one circuit keep, per phase, the most any of them would draw, not
-    // the sum (the load manager's rule: evidence/uncontrolled.ts shareIdleReserves).
-    const idle = site.circuits.map(() => [0, 0, 0] as Triple);
+    // invariant wants the breakers to hold that arrival as any controller must.
     for (const connector of site.connectors) {
       if (!ignoresLimits(scenario.chargers?.[connector.key])) continue;
       const car = carAt(scenario.cars, connector.key, next);
       const k = connector.index;
       if (!car) {
-        const reserve = idle[connector.circuitIndex];
-        if (reserve)
-          for (const p of connector.gridPhaseOf) reserve[p] = Math.max(reserve[p], connector.offlineA);
+        const circuit = own[connector.circuitIndex];
+        if (circuit) for (const p of connector.gridPhaseOf) circuit[p] += connector.offlineA;
         continue;
       }
       const sameCar = carAt(scenario.cars, connector.key, elapsed) === car;
@@ -135,10 +131,6 @@ export function runIdeal(
       const phases = Math.min(car.ev.phases ?? 3, connector.phases);
       if (circuit) for (const p of connector.gridPhaseOf.slice(0, phases)) circuit[p] += drawA;
     }
-    idle.forEach((reserve, c) => {
-      const circuit = own[c];
-      if (circuit) for (const p of GRID_PHASES) circuit[p] += reserve[p];
-    });
     // The other loads with what the chargers that ignore their limits draw, before PV and battery.
     const withIgnoring = keeperHold ? throughCircuits(site, own) : undefined;
     const pvW = scenario.pv

@@ -346,10 +346,6 @@ export const REASON_WORDS = {
     en: '{why}: not under control, counted at {what} while a car can start there',
     de: '{why}: nicht unter Kontrolle, mit {what} gerechnet, solange dort ein Fahrzeug starten kann',
   },
-  idleCoveredBy: {
-    en: '{why}: not under control; a car starting here is covered by the {amps} A counted at {name} (cars start one at a time)',
-    de: '{why}: nicht unter Kontrolle; ein hier startendes Fahrzeug ist durch die bei {name} gerechneten {amps} A gedeckt (Fahrzeuge starten nacheinander)',
-  },
   freeByUnavailable: {
     en: 'make the connector Unavailable (ChangeAvailability Inoperative) to free that current until its limits work',
     de: 'den Anschluss auf Unavailable setzen (ChangeAvailability Inoperative), um diesen Strom freizugeben, bis ihre Grenzen wirken',

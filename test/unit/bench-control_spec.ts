@@ -326,26 +326,6 @@ describe('bench:control ideal', () => {
     assert.ok(Math.abs((drawA['CP/1'] ?? 0) - 24) < 0.1, `CP/1 draws ${drawA['CP/1']} A`);
   });
 
-  it('has the ideal keep one reserve for the idle chargers without SmartCharging of a circuit, as the load manager does', () => {
-    // 40 A zone, other loads 10 A; two idle chargers that reject their limits, own fallbacks 6 and
-    // 4 A: a car arriving at either may draw at once, cars arrive one at a time, so the breaker
-    // keeps 6 A (not 10): the 32 A car beside them gets 40 - 10 - 6 = 24 A.
-    const scenario = oneCar({
-      limitA: 40,
-      otherA: [10, 10, 10],
-      remainingKWh: 20,
-      durationMs: 2 * MINUTE_MS,
-    });
-    scenario.site.connectors.push({ chargePointId: 'NS', circuit: 'zone', maxA: 16, offlineA: 6 });
-    scenario.site.connectors.push({ chargePointId: 'NT', circuit: 'zone', maxA: 16, offlineA: 4 });
-    scenario.chargers = { 'NS/1': { refusesLimits: 'reject' }, 'NT/1': { refusesLimits: 'reject' } };
-    const car = scenario.cars[0];
-    if (car) car.ev = { ...car.ev, maxCurrentA: 32 };
-    const ideal = runIdeal(scenario);
-    const drawA = Object.fromEntries(ideal.sim.chargerStats().map((c) => [c.key, c.drawW / 3 / 230]));
-    assert.ok(Math.abs((drawA['CP/1'] ?? 0) - 24) < 0.1, `CP/1 draws ${drawA['CP/1']} A`);
-  });
-
   it("has the ideal hold a charger that keeps its last limit with the whole day's highest other loads, not only what is left of the day", () => {
     // 40 A zone; the other loads 30 A for the first minute, then 10 A. Were the controller gone at
     // 3 min, the kept limit would still be there at the same hour tomorrow: 40 - 30 = 10 A, not 30.

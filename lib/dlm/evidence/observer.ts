@@ -71,7 +71,6 @@ import {
   noteUncontrolledDraw,
   notUnderControl,
   offlineReserve,
-  shareIdleReserves,
   uncontrolledConductors,
 } from './uncontrolled';
 
@@ -289,7 +288,6 @@ export class ConnectorObserver {
       views[k] = this.view(site, connector, runtime, now, views[k]);
     }
     views.length = connectors.length;
-    shareIdleReserves(site, runtimes, views);
   }
 
   /** Keys of connectors that sent a state but are not in the site model. */

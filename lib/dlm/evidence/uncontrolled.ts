@@ -2,9 +2,8 @@
 import type { LimitFailure } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import { isoMs } from '../../time';
-import type { ConnectorRuntime, ConnectorView } from '../parts';
-import { conductorsOf, type GridPhase, gridPhasesFor, maxKnown, THREE_PHASES, type Triple } from '../phases';
-import type { ConnectorRuntimes } from '../runtime';
+import type { ConnectorRuntime } from '../parts';
+import { conductorsOf, type GridPhase, gridPhasesFor, maxKnown, THREE_PHASES } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { given, type Reason, say } from '../words';
 import type { EnergyCount } from './energy-draw';
@@ -266,63 +265,6 @@ export function uncontrolledConductors(
 export function outOfService(runtime: ConnectorRuntime): boolean {
   const state = runtime.state;
   return state?.status === 'Unavailable' && !state.transaction;
-}
-
-/**
- * Idle chargers not under control on one circuit share one reserve (issue 45). What an idle one is
- * counted at (failedLimitReserve: its fallback while a car can start there) covers a car that
- * plugs in there in the seconds before the others give way; cars plug in one at a time, and once
- * one charges there it is counted by its own rule (and the others of the circuit cover the next).
- * Per phase the circuit keeps the most any of them is counted at there, not the sum: counted each
- * at its 6 A fallback, three chargers without SmartCharging kept 18 A of every phase of a 63 A
- * zone from the cars charging all day (issue 45's car park, fleet mixed, seed 63: 87 % of the
- * ideal; one shared reserve: 96 %). The largest (the first in the site's order of equals) keeps
- * its count; each next keeps what it is counted at on a phase beyond those before it, and says
- * which charger's count covers its car. Idle: connected, Available, no transaction (a car plugged
- * in, Preparing, keeps its own). Not for ampflow gone (control/offline-fit.ts counts each at its
- * own: over hours a car may start at every one of them).
- */
-export function shareIdleReserves(
-  site: Site,
-  runtimes: ConnectorRuntimes,
-  views: readonly ConnectorView[],
-): void {
-  const reserved = new Map<number, { key: string; amps: Triple }>();
-  const idle: number[] = [];
-  for (let k = 0; k < site.connectors.length; k++) {
-    const connector = site.connectors[k];
-    const view = views[k];
-    const state = connector ? runtimes.of(connector).state : undefined;
-    if (!view?.online || !view.uncontrolled || !state?.limitFailed || state.transaction) continue;
-    if (state.status !== 'Available' || !(view.uncontrolled.amps > 0)) continue;
-    idle.push(k);
-  }
-  idle.sort(
-    (a, b) => Math.max(...(views[b]?.floorA ?? [0])) - Math.max(...(views[a]?.floorA ?? [0])) || a - b,
-  );
-  for (const k of idle) {
-    const connector = site.connectors[k] as Connector;
-    const view = views[k] as ConnectorView;
-    const circuit = reserved.get(connector.circuitIndex);
-    if (!circuit) {
-      reserved.set(connector.circuitIndex, { key: connector.key, amps: [...view.floorA] as Triple });
-      continue;
-    }
-    const beyond = view.floorA.map((amps, p) => Math.max(0, amps - (circuit.amps[p] ?? 0))) as Triple;
-    circuit.amps = circuit.amps.map((amps, p) => Math.max(amps, view.floorA[p] ?? 0)) as Triple;
-    const covered = Math.max(...view.floorA);
-    view.floorA = beyond;
-    view.uncontrolled = {
-      amps: Math.max(...beyond),
-      why: [
-        say('idleCoveredBy', {
-          why: [say('limitFailed', { why: [failureWords(runtimes.of(connector).state?.limitFailed)] })],
-          amps: covered.toFixed(1),
-          name: circuit.key,
-        }),
-      ],
-    };
-  }
 }
 
 /**
