@@ -285,6 +285,24 @@ function newestReadingAt(runtime: ConnectorRuntime, atMs: number): number | unde
 }
 
 /**
+ * The least set-point the charger offered its car from `fromMs` to `toMs` (PolicyRecord.changes:
+ * the one in force at `fromMs` and every one after it up to `toMs`); 0 where those kept do not
+ * reach back to `fromMs`. What a reading over that span (and its charger's follow time before
+ * it) was surely offered: evidence/observer.ts's under-draw rule.
+ */
+export function offeredSurely(runtime: ConnectorRuntime, fromMs: number, toMs: number): number {
+  const changes = runtime.changes;
+  let least = Number.POSITIVE_INFINITY;
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const change = changes[i];
+    if (!change || change.atMs > toMs) continue;
+    least = Math.min(least, change.limitA);
+    if (change.atMs <= fromMs) return least;
+  }
+  return 0;
+}
+
+/**
  * The lowest set-point the charger may still have been following when a meter measured at `atMs`:
  * the one in force then, or, within its follow time of a raise (evidence/response-time.ts), with no
  * reading of its own since that raise, the one before it (a charger that answers in 7 s still draws

@@ -36,6 +36,7 @@ import type { Connector, Site } from '../site/model';
 import { english, type Reason, say } from '../words';
 import { carWantsCurrent } from './car-left';
 import { carMinimum, noteCarMinimum, tookNothingWhenLastOffered } from './car-minimum';
+import { offeredSurely } from './charger-draw';
 import { settleDecrease } from './decrease-settle';
 import { departurePlan, noteCarNeeds } from './departure';
 import { notePhasesShow, registerDraw, type UnphasedShows, unphasedShows } from './energy-draw';
@@ -109,23 +110,6 @@ export function drawnNow(
   if (status === 'SuspendedEV') return maxKnown(drawFresh?.chargerA, chargerPhases) ?? 0;
   if (status === 'Charging' && drawFresh) return maxKnown(drawFresh.chargerA, chargerPhases);
   return undefined;
-}
-
-/**
- * The least set-point the charger offered its car from `fromMs` to `toMs` (PolicyRecord.changes:
- * the one in force at `fromMs` and every one after it up to `toMs`); 0 where those kept do not
- * reach back to `fromMs`.
- */
-function offeredSurely(runtime: ConnectorRuntime, fromMs: number, toMs: number): number {
-  const changes = runtime.changes;
-  let least = Number.POSITIVE_INFINITY;
-  for (let i = changes.length - 1; i >= 0; i--) {
-    const change = changes[i];
-    if (!change || change.atMs > toMs) continue;
-    least = Math.min(least, change.limitA);
-    if (change.atMs <= fromMs) return least;
-  }
-  return 0;
 }
 
 /** How far below what its car draws the probe's set-point goes (more than a car's overshoot). */
