@@ -67,7 +67,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     confirmedPhases: o.confirmedPhases,
     underDrawSinceMs: o.underDrawSinceMs,
     underDrawFromA: o.underDrawFromA,
-    underDrawShownA: o.underDrawShownA,
+    underDrawShown: o.underDrawShown,
     underDrawCapA: o.underDrawCapA,
     energyProbe: o.energyProbe,
     energyProbed: o.energyProbed,

@@ -292,14 +292,12 @@ function newestReadingAt(runtime: ConnectorRuntime, atMs: number): number | unde
  */
 export function offeredSurely(runtime: ConnectorRuntime, fromMs: number, toMs: number): number {
   const changes = runtime.changes;
+  const first = inForceAt(runtime, fromMs);
+  if (first < 0) return 0;
   let least = Number.POSITIVE_INFINITY;
-  for (let i = changes.length - 1; i >= 0; i--) {
-    const change = changes[i];
-    if (!change || change.atMs > toMs) continue;
-    least = Math.min(least, change.limitA);
-    if (change.atMs <= fromMs) return least;
-  }
-  return 0;
+  for (let i = first; i < changes.length && (changes[i]?.atMs ?? 0) <= toMs; i++)
+    least = Math.min(least, changes[i]?.limitA ?? 0);
+  return least;
 }
 
 /**

@@ -31,13 +31,13 @@ export interface ObservedSession {
   confirmedPhases?: readonly number[];
   /**
    * When its car began to draw well below its set-point (evidence/observer.ts's under-draw rule),
-   * the most it drew before its set-point changed since (`FromA`), and the highest set-point a
-   * reading showed it below, its charger having had its follow time for it (`ShownA`): a change
-   * starts the wait anew unless it was shown and stays where it was.
+   * the most it drew before its set-point changed since (`FromA`), and whether a reading showed it
+   * below a set-point its charger had had its follow time for (`Shown`): a change starts the wait
+   * anew unless it was shown and stays where it was.
    */
   underDrawSinceMs?: number;
   underDrawFromA?: number;
-  underDrawShownA?: number;
+  underDrawShown?: true;
   underDrawCapA?: number;
   /**
    * Read by its energy register alone, its car maybe on fewer phases: when its set-point was
@@ -136,7 +136,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     confirmedPhases: undefined,
     underDrawSinceMs: undefined,
     underDrawFromA: undefined,
-    underDrawShownA: undefined,
+    underDrawShown: undefined,
     underDrawCapA: undefined,
     energyProbe: undefined,
     energyProbed: undefined,

@@ -626,27 +626,25 @@ export class ConnectorObserver {
         const keep =
           held !== undefined &&
           (changedAt <= held ||
-            (session.underDrawShownA !== undefined &&
+            (session.underDrawShown &&
               drawn > ACTIVE_PHASE_A &&
               drawn <= (session.underDrawFromA ?? drawn) + control.underDrawHeadroomA));
         const since = keep ? held : Math.max(held ?? now, changedAt);
         if (!keep) {
           session.underDrawFromA = drawn;
-          session.underDrawShownA = undefined;
+          session.underDrawShown = undefined;
         } else if (changedAt <= held) {
           // The most it drew before a change came: what it is held to after one.
           session.underDrawFromA = Math.max(session.underDrawFromA ?? drawn, drawn);
         }
         session.underDrawSinceMs = since;
-        const readAtMs = drawFresh?.atMs ?? now;
-        const offeredA = offeredSurely(
-          runtime,
-          (drawFresh?.energy?.fromMs ?? readAtMs) - followMsOf(site, runtime),
-          readAtMs,
-        );
-        if (offeredA > drawn + control.underDrawMarginA)
-          session.underDrawShownA = Math.max(session.underDrawShownA ?? 0, offeredA);
-        if (session.underDrawShownA !== undefined && now - since >= control.underDrawAfterMs) {
+        if (!session.underDrawShown) {
+          const readAtMs = drawFresh?.atMs ?? now;
+          const fromMs = (drawFresh?.energy?.fromMs ?? readAtMs) - followMsOf(site, runtime);
+          if (offeredSurely(runtime, fromMs, readAtMs) > drawn + control.underDrawMarginA)
+            session.underDrawShown = true;
+        }
+        if (session.underDrawShown && now - since >= control.underDrawAfterMs) {
           session.underDrawCapA = Math.max(
             carMinimum(connector, runtime).minA,
             ceilStep(drawn + control.underDrawHeadroomA, control.stepA),
