@@ -5,7 +5,7 @@ import type { SimulatedChargePoint, TransactionEvent } from '../../sim/charge-po
 import { type EditorWindow, openEditor, screenshot, useBrowserSuite } from '../support/browser';
 import { Cars201 } from '../support/car201';
 import { Charger201, type RequestOf } from '../support/charger201';
-import { waitFor } from '../support/events';
+import { until as untilCalled, waitFor } from '../support/events';
 import { nodeRedVersion } from '../support/node-red';
 import { describeDraws, lineA, until, type WatchedCharger, watchLine } from '../support/peer-site';
 import { repoRoot } from '../support/repo';
@@ -97,6 +97,24 @@ describe(`an OCPP 2.0.1 charger beside a 1.6 one in a browser (Node-RED ${nodeRe
     assert.equal(charger.protocol, 'ocpp2.0.1');
     assert.equal((await charger.boot()).status, 'Accepted');
     await charger.status(1, 'Available');
+    // A station boots long before its first car: the car comes once the central system has set it
+    // up (its fallback on EVSE 0 taken). Without a profile the station offers its car its own 32 A,
+    // above the 6 A the site says it draws on its own, and a car that came 0.1 s after the boot
+    // (a slow CI machine) was caught above its set-point and held there: 62 A on the line for a
+    // moment, then counted at 32 A while the station reported nothing more.
+    const station = charger;
+    await untilCalled(
+      () =>
+        station.received.some(
+          ({ action, payload, response }) =>
+            action === 'SetChargingProfile' &&
+            (payload as SetChargingProfile201).evseId === 0 &&
+            (response as { status?: string } | undefined)?.status === 'Accepted',
+        ),
+      [[station, 'call']],
+      20000,
+      () => `CS201-1 got no fallback on EVSE 0: ${station.received.map((c) => c.action).join(', ')}`,
+    );
     cars = new Cars201(charger);
     watch = watchLine(line());
     cp16().plugIn(1, { phases: 3, maxCurrentA: 32 });
