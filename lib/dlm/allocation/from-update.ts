@@ -9,7 +9,7 @@ import { carYields } from '../evidence/car-minimum';
 import { chargerStepA, noteChargerStep } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-view';
 import { shareSurplusWithPlans } from '../evidence/departure';
-import { keptForOvershoot, overshootOf } from '../evidence/overshoot';
+import { cappedOvershootA, keptForOvershoot, overshootOf } from '../evidence/overshoot';
 import type { PvSummary } from '../modes/pv-surplus';
 import type { ConnectorView } from '../parts';
 import { GRID_PHASES, type GridPhase, NO_FLOOR, onePhaseConductors, type Triple, triple } from '../phases';
@@ -259,6 +259,7 @@ function keepForOvershoot(
   capacityA: Triple,
 ): void {
   let any = false;
+  let anyCapped = false;
   const overshoot = triple(0);
   const floors = triple(0);
   for (const k of connectorIndexes) {
@@ -266,15 +267,31 @@ function keepForOvershoot(
     const connector = site.connectors[k];
     if (!view || !connector) continue;
     for (let p = 0; p < 3; p++) floors[p as GridPhase] += view.floorA[p] ?? 0;
-    const learned = overshootOf(runtimes.of(connector));
+    const runtime = runtimes.of(connector);
+    const learned = overshootOf(runtime);
     if (!learned || view.uncontrolled || !view.wantsByStatus) continue;
     any = true;
+    // Held at its own draw, it is given at most its cap (view.capA): cappedOvershootA, below.
+    if (runtime.session.underDrawCapA !== undefined) {
+      anyCapped = true;
+      continue;
+    }
     for (const p of view.gridPhases) overshoot[p] = Math.max(overshoot[p], learned);
   }
   if (!any) return;
   for (let p = 0; p < 3; p++) {
     const phase = p as GridPhase;
     capacityA[phase] -= keptForOvershoot(capacityA[phase], floors[phase], overshoot[phase]);
+  }
+  if (!anyCapped) return;
+  for (const k of connectorIndexes) {
+    const view = views[k];
+    const connector = site.connectors[k];
+    if (!view || !connector || view.uncontrolled || !view.wantsByStatus) continue;
+    const runtime = runtimes.of(connector);
+    if (runtime.session.underDrawCapA === undefined) continue;
+    const learned = overshootOf(runtime);
+    for (const p of view.gridPhases) capacityA[p] -= cappedOvershootA(learned, overshoot[p], view.capA);
   }
 }
 

@@ -129,11 +129,27 @@ export function withOvershoot(runtime: ConnectorRuntime, limitA: number): number
  * What a circuit keeps back of its capacity on a phase for the overshoot of the cars below it:
  * the chargers it controls share what is left after the floors (`floorA`: what uncontrolled ones
  * draw) and, drawing `1 + overshoot` times their set-points, must fit it, so they are given
- * `(capacity − floors) / (1 + overshoot)` in all, with the most any charging car below it was
- * learned at (one factor for all: the allocation's shares are not known before it runs).
+ * `(capacity − floors) / (1 + overshoot)` in all, with the most any charging car below it that may
+ * be given more than its own draw was learned at (one factor for all: the allocation's shares are
+ * not known before it runs); a car held at its own draw adds `cappedOvershootA`.
  */
 export function keptForOvershoot(capacityA: number, floorsA: number, overshoot: number): number {
   if (!(overshoot > 0)) return 0;
   const shared = capacityA - floorsA;
   return shared > 0 ? (shared * overshoot) / (1 + overshoot) : 0;
+}
+
+/**
+ * What a car held at its own draw (the under-draw cap, evidence/observer.ts: it charges below its
+ * set-point, its car takes no more, and is given at most `cappedA`) adds to keptForOvershoot:
+ * only what its own overshoot puts above the circuit's factor on that cap. It does not raise the
+ * factor: it is given no more than the cap, so its overshoot is bounded by its cap, not by a share
+ * of the circuit. Shares sum to at most what the factor leaves; each car draws at most its share
+ * times 1 + its own overshoot, the factor covers every share at the factor, and a capped car's
+ * share is at most its cap, so this covers the rest. As one factor, a car under-drawing at 8 A
+ * whose register gave it 3 % (UNREAD_OVERSHOOT) held 1.6 A of a 63 A home from the car beside it
+ * at 1.3 %, all evening (issue 45's home layout, fleet mixed, seed 500983).
+ */
+export function cappedOvershootA(overshoot: number, factor: number, cappedA: number): number {
+  return overshoot > factor ? (overshoot - factor) * cappedA : 0;
 }
