@@ -147,7 +147,7 @@ export function keptForOvershoot(capacityA: number, floorsA: number, overshoot: 
  * of the circuit. Shares sum to at most what the factor leaves; each car draws at most its share
  * times 1 + its own overshoot, the factor covers every share at the factor, and a capped car's
  * share is at most its cap, so this covers the rest. As one factor, a car under-drawing at 8 A
- * whose register gave it 3 % (UNREAD_OVERSHOOT) held 1.6 A of a 63 A home from the car beside it
+ * whose register gave it 3 % (UNREAD_OVERSHOOT) left 1.75 A of a 63 A home unallocated beside a car
  * at 1.3 %, all evening (issue 45's home layout, fleet mixed, seed 500983).
  */
 export function cappedOvershootA(overshoot: number, factor: number, cappedA: number): number {

@@ -7,7 +7,7 @@ import { harness } from './support';
  * `keptForOvershoot`): one factor for every share, the most any car that may be given more was
  * learned at. A car held at its own draw (the under-draw cap) is given no more than that cap, so
  * its overshoot is kept on its cap alone (`cappedOvershootA`); as the factor, a car under-drawing
- * at 8 A with 3 % held 1.6 A of a 63 A home from a car at 1.3 % beside it all evening (issue 45's
+ * at 8 A with 3 % left 1.75 A of a 63 A home unallocated beside a car at 1.3 % all evening (issue 45's
  * home layout, fleet mixed, seed 500983).
  */
 describe('LoadManager: what a circuit keeps back for the cars’ overshoot', () => {
