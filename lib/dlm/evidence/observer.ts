@@ -529,6 +529,12 @@ export class ConnectorObserver {
     // A current without a phase is evidence of the car's phases only where its energy register
     // showed them (evidence/energy-draw.ts unphasedShows): without, the phases counted stay, and a
     // detection under way starts again at the next that shows (none between two may differ).
+    // Nor is a register's delta evidence of fewer phases (evidence/energy-draw.ts: its `chargerA` is
+    // the most each count of phases puts on each phase, highest on L1 for any car): it only adds a
+    // phase. A three-phase car restarted at 6 A gave 23 Wh over two minutes, 1.7 A on L1 as one
+    // phase and 0.6 A on L3 as three; taken as on L1 alone, it was counted at 0.1 A on its two
+    // others while it drew 6.2 A there (1.6 A over a breaker for 35 s, FAULTS_SEED=20261125
+    // FAULTS_PATH=3775 with a 30 s minimum off time).
     if (sample?.unphased && !sample.shows) {
       if (status === 'Charging' && !session.confirmedPhases) session.candidatePhases = undefined;
     } else if (sample && status === 'Charging' && !settling && !session.onePhase) {
@@ -540,6 +546,8 @@ export class ConnectorObserver {
         if (session.confirmedPhases) {
           const extra = active.filter((i) => !session.confirmedPhases?.includes(i));
           if (extra.length > 0) session.confirmedPhases = [...session.confirmedPhases, ...extra].sort();
+        } else if (sample.energy) {
+          session.candidatePhases = undefined;
         } else if (session.candidatePhases && sameList(session.candidatePhases, active)) {
           if (sample.atMs - (session.candidateFromMs ?? sample.atMs) >= control.phaseDetectionMs) {
             session.confirmedPhases = active;

@@ -125,6 +125,18 @@ describe('LoadManager: a charger read by its energy register only, its phases un
     );
   });
 
+  it('a car that takes a trickle on three phases, read every 60 s, is not taken for one: a delta shows no phase, it only adds one', () => {
+    // 0.4 A on three phases is 276 W: 1.5 A as one phase, 0.7 A as two, 0.5 A as three, and only
+    // the first is above the 1 A a phase counts as carrying current at. Two such deltas a minute
+    // apart had it on L1 alone: at 6 A on three phases after a pause, it was counted at 0.1 A on
+    // the two others (1.6 A over a breaker for 35 s, FAULTS_SEED=20261125 FAULTS_PATH=3775 with a
+    // 30 s minimum off time).
+    beside(() => 0.4, 3, 60_000);
+    h.run(300_000);
+    const r = h.manager.summary().connectors.find((c) => c.name === 'R/1');
+    assert.deepEqual(r?.gridPhases, [1, 2, 3], r?.reason);
+  });
+
   it('a three-phase car at its set-point is counted at it (and 3 % for an overshoot its register cannot show): the line is shared', () => {
     let r = 0;
     beside(() => r, 3, 5_000);
