@@ -14,7 +14,7 @@ import { checkAllocation } from '../allocation/invariant';
 import { noteChange } from '../evidence/charger-draw';
 import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-view';
-import { expectDecrease, notePassed } from '../evidence/decrease-settle';
+import { expectDecrease, notePassed, supersedeDecrease } from '../evidence/decrease-settle';
 import { remember } from '../evidence/measurements';
 import { startMinimumTimes } from '../evidence/minimum-times';
 import type { ConnectorRuntime, ConnectorView } from '../parts';
@@ -272,6 +272,7 @@ export class UpdatePolicy {
     const fromA = mayStillDrawA(connector, runtime);
     if (limitA < fromA) expectDecrease(runtime, fromA, now);
     if (!last || last.limitA !== limitA) notePassed(runtime);
+    supersedeDecrease(connector, runtime, limitA, phases);
     runtime.resend = false;
     if (limitA > before) runtime.lastIncreaseAtMs = now;
     if (!last || last.limitA !== limitA || last.phases !== phases) {

@@ -55,6 +55,26 @@ export function notePassed(runtime: ConnectorRuntime): void {
 }
 
 /**
+ * A set-point at or above every one a pending decrease keeps (its `fromA`, the highest of them), on
+ * every phase the connector has, supersedes it: whatever of them the charger is still applying, it
+ * may draw no more than the new one allows, so there is nothing left to wait for. Left pending, a
+ * car restarted at 6 A 30 s after a pause whose decrease (6 → 0 A) no reading had shown taught
+ * nothing of its 3 % overshoot (evidence/overshoot.ts learns nothing while a decrease is pending),
+ * was raised to 8.9 A beside two chargers that refuse their limits, and drew 9.17 A, 0.17 A over a
+ * breaker for 21 s (FAULTS_SEED=20261125 FAULTS_PATH=5179 with a 30 s minimum off time).
+ */
+export function supersedeDecrease(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  limitA: number,
+  phases: 1 | 2 | 3,
+): void {
+  const pending = runtime.pendingDecrease;
+  if (pending && limitA >= pending.fromA && (phases === 3 || connector.phases === 1))
+    runtime.pendingDecrease = undefined;
+}
+
+/**
  * Whether a decrease has taken effect, on evidence: the charger's own reading, measured after the
  * decrease went out, within its new set-point on every phase, and taken late enough to prove it:
  * - where the charger's limits are confirmed (`runtime.confirmed`), a confirmation of a limit within
