@@ -199,8 +199,9 @@ export interface ControlConfig {
   /** A connector paused by the load manager stays paused at least this long... */
   minOffMs: number;
   /**
-   * ...doubled for each further pause that follows a charge shorter than this, up to this (so a
-   * recurring peak does not switch a contactor every few minutes).
+   * ...doubled for each further pause that follows a charge shorter than 10 min, up to this (so a
+   * recurring peak does not switch a contactor every few minutes: evidence/minimum-times.ts). A
+   * `pv` car's count of stops starts again after a charge this long (`pv.enableDelayMs`).
    */
   minOffMaxMs: number;
   /** A paused connector restarts only when its minimum plus this margin fits (start hysteresis). */
@@ -371,7 +372,7 @@ export const DEFAULT_CONTROL: Readonly<ControlConfig> = {
   stepA: 0.1,
   minChangeA: 1,
   minOnMs: 120_000,
-  minOffMs: 60_000,
+  minOffMs: 30_000,
   minOffMaxMs: 900_000,
   startMarginA: 1,
   tickMs: 1_000,

@@ -403,7 +403,8 @@ describe('LoadManager', () => {
       assert.match(h.setPoint('A/1')?.reason ?? '', /paused/);
     });
 
-    it('keeps a paused connector paused for the minimum off time, doubling it after each short charge', () => {
+    /** Pauses A/1 three times with a 10 A peak on a 12 A zone, charging `chargeMs` after each restart; the pauses, s. */
+    const pausesAfterCharges = (chargeMs: number): number[] => {
       h = harness({
         circuits: [{ id: 'zone', limitA: 12, meter: { source: 'zone-meter', location: 'otherLoadsOnly' } }],
         connectors: [{ chargePointId: 'A', circuit: 'zone' }],
@@ -421,13 +422,22 @@ describe('LoadManager', () => {
         assert.equal(h.limit('A/1'), 0);
         other = 0;
         while (h.limit('A/1') === 0) h.run(1_000);
-        h.run(150_000); // charges a little more than the minimum on time
+        h.run(chargeMs);
       }
       const sent = h.sentTo('A/1').slice(1);
-      const pausedForS = sent.flatMap((s, i) =>
+      return sent.flatMap((s, i) =>
         s.limitA === 0 && sent[i + 1] ? [((sent[i + 1]?.atMs ?? 0) - s.atMs) / 1000] : [],
       );
-      assert.deepEqual(pausedForS, [60, 120, 240]);
+    };
+
+    it('keeps a paused connector paused for the minimum off time, the same after each charge of 10 min or more', () => {
+      assert.deepEqual(pausesAfterCharges(11 * 60_000), [30, 30, 30]);
+    });
+
+    it('doubles the minimum off time after each pause that follows a charge shorter than 10 min', () => {
+      // A peak that keeps coming back: 30, 60, 120 s, so it does not switch the contactor every
+      // few minutes.
+      assert.deepEqual(pausesAfterCharges(150_000), [30, 60, 120]);
     });
 
     it('keeps a connector inside its minimum on time charging ahead of a higher priority that arrives later', () => {
