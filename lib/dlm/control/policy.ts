@@ -271,8 +271,8 @@ export class UpdatePolicy {
     if (limitA > 0 && before === 0) remember(runtime, now, [0, 0, 0], true);
     const fromA = mayStillDrawA(connector, runtime);
     if (limitA < fromA) expectDecrease(runtime, fromA, now);
+    else supersedeDecrease(connector, runtime, limitA, phases);
     if (!last || last.limitA !== limitA) notePassed(runtime);
-    supersedeDecrease(connector, runtime, limitA, phases);
     runtime.resend = false;
     if (limitA > before) runtime.lastIncreaseAtMs = now;
     if (!last || last.limitA !== limitA || last.phases !== phases) {

@@ -62,6 +62,8 @@ export function notePassed(runtime: ConnectorRuntime): void {
  * nothing of its 3 % overshoot (evidence/overshoot.ts learns nothing while a decrease is pending),
  * was raised to 8.9 A beside two chargers that refuse their limits, and drew 9.17 A, 0.17 A over a
  * breaker for 21 s (FAULTS_SEED=20261125 FAULTS_PATH=5179 with a 30 s minimum off time).
+ * Asked for a set-point that is no decrease (control/policy.ts, where a decrease calls
+ * expectDecrease), before notePassed: a decrease that is gone keeps no set-points passed.
  */
 export function supersedeDecrease(
   connector: Connector,
