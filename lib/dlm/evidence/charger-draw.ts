@@ -251,19 +251,20 @@ function raiseOpen(site: Site, runtime: ConnectorRuntime, i: number, atMs: numbe
  * own taken after `atMs` does not close a raise for that sample (the grid meter's newest sample is
  * often a second older than a charger's newest reading; taken as closed, the meter's rise counted
  * as other loads: issue 45), but bounds it: a car rises to its new limit and stays there, so what
- * it drew later is the most it drew then.
+ * it drew later is the most it drew then. Every kept change is looked at, not only those since the
+ * charger's newest reading: a small decrease sent in the second of that reading (22 -> 21.9 A) left
+ * an older raise it had not yet taken (6 -> 21 A, within its follow time) unseen, and the grid
+ * meter's step when it took it was counted as other loads (issue 45's home day, an energy-only
+ * charger: two cars lowered by 6 A for 55 s).
  */
 function openRaise(site: Site, connector: Connector, runtime: ConnectorRuntime, atMs: number): number {
   const i = inForceAt(runtime, atMs);
   const inForce = runtime.changes[i];
   if (!inForce) return 0;
-  // The changes since its newest reading taken by then (and the one that reading followed).
-  const seenAt = newestReadingAt(runtime, atMs) ?? Number.NEGATIVE_INFINITY;
+  // Every kept change up to then: its own readings decide each raise (raiseOpen), not which change
+  // was in force at the newest of them.
   let open = false;
-  for (let j = i; j > 0 && !open; j--) {
-    open = raiseOpen(site, runtime, j, atMs);
-    if ((runtime.changes[j]?.atMs ?? 0) <= seenAt) break;
-  }
+  for (let j = i; j > 0 && !open; j--) open = raiseOpen(site, runtime, j, atMs);
   if (!open) return 0;
   let later = Number.POSITIVE_INFINITY;
   for (const entry of runtime.drawHistory) {
@@ -272,16 +273,6 @@ function openRaise(site: Site, connector: Connector, runtime: ConnectorRuntime, 
     break;
   }
   return Math.min(inForce.limitA, connector.maxA, later);
-}
-
-/** When the charger's newest reading taken by `atMs` was taken (undefined: none kept). */
-function newestReadingAt(runtime: ConnectorRuntime, atMs: number): number | undefined {
-  const history = runtime.drawHistory;
-  for (let h = history.length - 1; h >= 0; h--) {
-    const entry = history[h];
-    if (entry && entry.atMs <= atMs) return entry.atMs;
-  }
-  return undefined;
 }
 
 /**

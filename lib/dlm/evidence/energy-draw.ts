@@ -17,9 +17,9 @@
  * - a reading goes with its session (the transaction; a new one starts from its first reading), a
  *   register that went back (a reset, a wraparound, a replaced meter) starts anew, and so does one
  *   after more than MAX_INTERVAL_MS without a reading (such a delta says little about now); a
- *   second reading at the same time, or within MIN_INTERVAL_MS, waits for a longer interval, and
- *   so does the same value at a later time (a connector state whose newest reading carried no
- *   register keeps its old value);
+ *   second reading at the same time, or within MIN_INTERVAL_MS (STEADY_INTERVAL_MS after the
+ *   session's first delta), waits for a longer interval, and so does the same value at a later
+ *   time (a connector state whose newest reading carried no register keeps its old value);
  * - a delta no count of phases makes plausible (more than the wiring carries on all of them) is
  *   refused, logged once per session, and the register starts anew: local bounds, the connector's
  *   own rating (no site-wide plausibility rule owns a charger's register).
@@ -36,6 +36,16 @@ import type { Connector, Site } from '../site/model';
 export const MAX_INTERVAL_MS = 600_000;
 /** A shorter interval waits for the next reading (a step of the register over it is a large current). */
 export const MIN_INTERVAL_MS = 2_000;
+/**
+ * Once the session's register gave a delta, the next spans at least this (from an earlier reading
+ * where the last is younger: a charger read every 5 s still gives a delta every 5 s). Over 5 s
+ * whole Wh put a car at 15.4 A on three phases anywhere between 14.6 and 16.2 A, and such deltas (a
+ * state report a few seconds after a periodic reading) read a car that took its set-point 0.8 A
+ * below it: the energy probe's verdict and the under-draw rule then capped it under what it drew,
+ * again and again (issue 45's home day, fleet mixed, seed 500983). The session's first delta is
+ * taken at MIN_INTERVAL_MS: a charger that draws 26 A unasked is counted so at its second reading.
+ */
+export const STEADY_INTERVAL_MS = 10_000;
 /**
  * How far above its rating a car may draw on a phase before a count of phases is implausible:
  * IEC 61851-1 lets a car draw a little above what it is offered, and meters round.
@@ -111,6 +121,11 @@ export interface RegisterRecord {
   point: RegisterPoint;
   /** The finest step the session's readings show, Wh. */
   stepWh: number;
+  /**
+   * Readings before `point` this session, oldest first: the base of a delta when `point` is less
+   * than STEADY_INTERVAL_MS old (registerDraw).
+   */
+  earlier?: RegisterPoint[];
   /** The draw the last two readings gave, while they are the newest. */
   derived?: EnergyDraw;
   /** The session whose refused delta was logged (once per session). */
@@ -157,8 +172,14 @@ export function registerDraw(
   // reading (see below); before its first rise its step is not known (0 Wh is a multiple of 100).
   const still = point.wh === held.point.wh;
   const readStill = still && point.ownTime === true && held.rose === true;
+  // Once the session gave a delta, a reading within STEADY_INTERVAL_MS of the last is taken from an
+  // earlier one at least that old, or waits for a later one.
+  const base =
+    held.derived && !still && elapsedMs < STEADY_INTERVAL_MS ? steadyBase(held, point.atMs) : held.point;
+  const spanMs = point.atMs - (base?.atMs ?? point.atMs);
   if (
-    elapsedMs < MIN_INTERVAL_MS ||
+    !base ||
+    spanMs < MIN_INTERVAL_MS ||
     (still && elapsedMs <= MAX_INTERVAL_MS && !readStill) ||
     (readStill && held.derived !== undefined && point.atMs <= held.derived.atMs)
   )
@@ -168,8 +189,8 @@ export function registerDraw(
     return undefined;
   }
   const stepWh = Math.min(held.stepWh, step);
-  const deltaWh = point.wh - held.point.wh;
-  const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs;
+  const deltaWh = point.wh - base.wh;
+  const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / spanMs;
   const most = powerW(deltaWh + stepWh);
   const least = powerW(deltaWh - stepWh);
   const switched = onePhase !== undefined && least / wattsPerAmpere(site, connector, 1) <= onePhase;
@@ -178,7 +199,7 @@ export function registerDraw(
     if (held.refusedKey !== point.key && logger) {
       const perPhaseA = least / wattsPerAmpere(site, connector, connector.phases === 1 ? 1 : 3);
       logger.warn(
-        `charger ${connector.key}: its energy register rose by ${Math.round(deltaWh)} Wh in ${Math.round(elapsedMs / 1000)} s, ${perPhaseA.toFixed(1)} A on every phase, more than its ${connector.maxA} A wiring carries: not taken as its draw`,
+        `charger ${connector.key}: its energy register rose by ${Math.round(deltaWh)} Wh in ${Math.round(spanMs / 1000)} s, ${perPhaseA.toFixed(1)} A on every phase, more than its ${connector.maxA} A wiring carries: not taken as its draw`,
       );
     }
     record.register = { point, stepWh, refusedKey: point.key };
@@ -186,10 +207,10 @@ export function registerDraw(
   }
   const draw: EnergyDraw = {
     ...derived,
-    fromMs: held.point.atMs,
+    fromMs: base.atMs,
     atMs: point.atMs,
     wh: point.wh,
-    fromWh: held.point.wh,
+    fromWh: base.wh,
     stepWh,
   };
   // Read at a later time, a register that did not rise since its last rise is a reading: its car
@@ -198,14 +219,37 @@ export function registerDraw(
   // 5 min (issue 45's car park, seed 760867: CP-12 at 10:00). The last rise stays the baseline: a
   // delta from a still reading to a rise a few seconds after it is a step or two over seconds
   // (two whole Wh over 3 s are 10 A on one phase).
+  const earlier = readStill ? held.earlier : keptEarlier(held, point.atMs);
   record.register = {
     point: readStill ? held.point : point,
+    ...(earlier ? { earlier } : {}),
     stepWh,
     derived: draw,
     ...(held.refusedKey ? { refusedKey: held.refusedKey } : {}),
     ...(held.rose || deltaWh > 0 ? { rose: true as const } : {}),
   };
   return draw;
+}
+
+/** The most earlier readings a register keeps (RegisterRecord.earlier): readings a second apart fill 10. */
+const EARLIER_KEPT = 16;
+
+/** The newest earlier reading at least STEADY_INTERVAL_MS before `atMs` and within MAX_INTERVAL_MS. */
+function steadyBase(held: RegisterRecord, atMs: number): RegisterPoint | undefined {
+  const base = held.earlier?.findLast((p) => atMs - p.atMs >= STEADY_INTERVAL_MS);
+  return base && atMs - base.atMs <= MAX_INTERVAL_MS ? base : undefined;
+}
+
+/**
+ * The earlier readings a later one may be taken from, once `held.point` gave way to the reading at
+ * `atMs`: the newest at least STEADY_INTERVAL_MS before it and every one after (a later reading
+ * never needs an older one).
+ */
+function keptEarlier(held: RegisterRecord, atMs: number): RegisterPoint[] {
+  const points = [...(held.earlier ?? []), held.point];
+  let from = 0;
+  while (from + 1 < points.length && atMs - (points[from + 1]?.atMs ?? atMs) >= STEADY_INTERVAL_MS) from++;
+  return points.slice(Math.max(from, points.length - EARLIER_KEPT));
 }
 
 /**

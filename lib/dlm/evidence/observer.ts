@@ -172,14 +172,34 @@ function energyProbe(
   const sentLimit = runtime.sent?.limitA ?? 0;
   if (!energy.ambiguous || sentLimit <= 0 || changedAt === undefined || !controlled(runtime))
     return undefined;
-  // The set-point steady for a while, and the reading's whole interval under it.
-  if (now - changedAt < control.underDrawAfterMs || energy.fromMs < changedAt + followMs) return undefined;
+  // The set-point steady for a while, and the reading's whole interval under it: counted from the
+  // last change the car may have followed (one far above what it draws does not move it).
+  const steadyAt = followedChangeAt(runtime, spreadA + control.underDrawMarginA) ?? changedAt;
+  if (now - steadyAt < control.underDrawAfterMs || energy.fromMs < steadyAt + followMs) return undefined;
   if (spreadA >= sentLimit - control.underDrawMarginA) return undefined;
   const lowered = Math.floor((spreadA - PROBE_DROP_A) / control.stepA) * control.stepA;
   const probe = Math.max(lowered, carMinimum(connector, runtime).minA);
   // Too close to what it draws to show a fall.
   if (probe > spreadA - PROBE_DROP_A / 2) return undefined;
   return probe;
+}
+
+/**
+ * When the newest kept set-point change that may have moved a car drawing below `belowA` went out:
+ * one whose old or new set-point is below it (the oldest kept one's old set-point is not known).
+ * The others (the 1 A moves of a share far above what the car takes, as the other loads come and
+ * go) leave its draw as it was, and counted as changes they kept the energy probe from ever
+ * starting (issue 45's home day: the probe came at 790 s, not 480 s).
+ */
+function followedChangeAt(runtime: ConnectorRuntime, belowA: number): number | undefined {
+  const changes = runtime.changes;
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const change = changes[i];
+    if (!change) continue;
+    const oldA = i > 0 ? (changes[i - 1]?.limitA ?? 0) : 0;
+    if (Math.min(oldA, change.limitA) < belowA) return change.atMs;
+  }
+  return undefined;
 }
 
 /**

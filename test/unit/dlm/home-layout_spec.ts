@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../../lib/clock';
 import type { SetPoint } from '../../../lib/contracts';
+import { chargersDrawBelow } from '../../../lib/dlm/evidence/charger-draw';
 import { LoadManager } from '../../../lib/dlm/load-manager';
+import { ConnectorRuntimes } from '../../../lib/dlm/runtime';
+import { parseSite } from '../../../lib/dlm/site/validate';
+import { newView } from '../../../lib/dlm/view';
 import { silentLogger } from '../../../lib/log';
 import { runClosedLoop } from '../../../sim/closed-loop';
 import { SiteSimulator } from '../../../sim/site';
@@ -105,4 +109,46 @@ describe('Load manager: the home layout, chargers that follow at once and report
       });
     });
   }
+});
+
+describe('chargersDrawBelow: a raise the charger has not taken yet (issue 45, home day, fleet mixed)', () => {
+  // bench:control --day home --fleet mixed --seed 500983, 18:05:30-18:06:16: CP-3, read by its
+  // energy register alone and 46 s to follow, was raised from 6 A to 21 A and more; a small
+  // decrease (22 -> 21.9 A) went out in the second of its next reading, which still showed 6.2 A
+  // (here 21 -> 20.9 A). The raise was
+  // looked for only among the changes since that reading, so when the car took it the grid meter's
+  // step was counted as other loads and two cars were lowered by 6 A for 55 s.
+  it('stays open across a smaller change sent with the charger’s newest reading, until a reading shows it taken', () => {
+    const site = parseSite({
+      circuits: [{ id: 'house', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } }],
+      connectors: [{ chargePointId: 'CP-3', circuit: 'house', maxA: 32 }],
+    });
+    const connector = site.connectors[0];
+    const circuit = site.circuits[0];
+    assert.ok(connector && circuit);
+    const runtimes = new ConnectorRuntimes();
+    runtimes.adopt(site);
+    const runtime = runtimes.of(connector);
+    runtime.state = { chargePointId: 'CP-3', connectorId: 1, online: true, status: 'Charging' };
+    runtime.followMs = 46_000;
+    runtime.changes = [
+      { atMs: 0, limitA: 6 },
+      { atMs: 30_000, limitA: 21 },
+      { atMs: 60_000, limitA: 20.9 },
+    ];
+    runtime.drawHistory = [
+      { atMs: 20_000, chargerA: [6.2, 6.2, 6.2] },
+      { atMs: 60_000, chargerA: [6.2, 6.2, 6.2] },
+    ];
+    const view = { ...newView(), drawGridA: [6.2, 6.2, 6.2] as const, gridPhases: [0, 1, 2] as const };
+    const drew = (atMs: number) => chargersDrawBelow({ site, runtimes, views: [view] }, circuit, atMs);
+    // The meter's sample at 70 s (the car took its raise at 66 s): up to 20.9 A, not 6.2 A.
+    assert.deepEqual(
+      drew(70_000).raisedA.map((a) => Math.round(a * 10) / 10),
+      [14.7, 14.7, 14.7],
+    );
+    // A reading at 80 s that shows it taken closes it.
+    runtime.drawHistory.push({ atMs: 80_000, chargerA: [20.9, 20.9, 20.9] });
+    assert.deepEqual(drew(85_000).raisedA, [0, 0, 0]);
+  });
 });
