@@ -90,6 +90,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     ignoresLimit: o.ignoresLimit,
     overshoot: o.overshoot,
     registerBeyondA: o.registerBeyondA,
+    registerAboveA: o.registerAboveA,
     registerAnchor: o.registerAnchor,
     registerFollows: o.registerFollows,
     uncontrolledMostA: o.uncontrolledMostA,

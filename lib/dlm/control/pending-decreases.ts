@@ -40,6 +40,8 @@ export class OnItsWay {
   readonly mayDrawA: Float64Array;
   readonly pendingFromA: Float64Array;
   readonly oldPhases = new Map<number, readonly number[]>();
+  /** Per grid phase, what it may draw above a set-point (evidence/observations.ts registerAboveA). */
+  readonly aboveA = new Map<number, Readonly<Triple>>();
 
   constructor(count: number) {
     this.mayDrawA = new Float64Array(count);
@@ -55,6 +57,9 @@ export class OnItsWay {
   ): void {
     this.mayDrawA[k] = runtime && connector ? mayStillDrawA(connector, runtime) : last;
     this.pendingFromA[k] = runtime?.pendingDecrease?.fromA ?? 0;
+    const above = runtime?.session.registerFollows ? undefined : runtime?.session.registerAboveA;
+    if (above) this.aboveA.set(k, above);
+    else this.aboveA.delete(k);
     // (A paused connector was not switched up: its session is not read.)
     const session = last > 0 ? runtime?.session : undefined;
     if (connector && session?.switchedAtMs === now && !session.onePhase) {
@@ -106,8 +111,10 @@ export function holdForPendingDecreases(
       ) as Triple;
     } else if (from > final) {
       decreasing.push(k);
+      // A charger its register showed above a set-point may draw that much more than `from`.
+      const above = onItsWay.aboveA.get(k);
       floorA = demand.floorA.map((floor, p) =>
-        demand.phases.includes(p as GridPhase) ? Math.max(floor, from) : floor,
+        demand.phases.includes(p as GridPhase) ? Math.max(floor, from + (above?.[p] ?? 0)) : floor,
       ) as Triple;
       // Raised above its set-point while it has not shown it followed an earlier decrease to it (a
       // paused car started again while it still draws): an increase of its set-point all the same,

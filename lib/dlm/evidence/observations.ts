@@ -112,6 +112,14 @@ export interface ObservedSession {
    * its set-point.
    */
   registerBeyondA?: Triple;
+  /**
+   * Per grid phase, the most a register's delta that may mean more (`registerBeyondA`) put above the
+   * set-point it was judged at this session, while no delta showed its car at its set-point: a
+   * set-point above 0 counts this much more, so that one paused and started again, whose delta at 0 A
+   * cleared `registerBeyondA`, is not counted at its set-point alone (evidence/observer.ts), nor a
+   * start it has not taken yet when paused again (control/pending-decreases.ts).
+   */
+  registerAboveA?: Triple;
   /** The register's reading a settled set-point is judged from (evidence/overdraw.ts `registerBeyond`). */
   registerAnchor?: { wh: number; atMs: number };
   /** A settled interval of its register showed its car at its set-point this session. */
@@ -159,6 +167,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     ignoresLimit: undefined,
     overshoot: undefined,
     registerBeyondA: undefined,
+    registerAboveA: undefined,
     registerAnchor: undefined,
     registerFollows: undefined,
     uncontrolledMostA: undefined,

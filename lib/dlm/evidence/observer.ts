@@ -790,6 +790,22 @@ export class ConnectorObserver {
       if (own.some((value, p) => value < (floorA[p] ?? 0))) ownFloorA = own;
     }
 
+    // Read by its register alone, never shown at its set-point, and a delta this session put it
+    // above one, none now: counted at its set-point and that much more on those phases, as that
+    // delta was, for the others only (a charger offering 3 A more than told, its one-phase car at
+    // 8.9 A under 6 A, paused and started again: counted at 6 A, the others were started into what
+    // it took, 2 A over a breaker for a second, PROPERTY_SEED=20261123 PROPERTY_PATH=3670).
+    const registerAboveA = session.registerFollows ? undefined : session.registerAboveA;
+    if (registerAboveA && !beyond && !uncontrolled && !session.overdrawing && sentLimit > 0) {
+      const before = floorA;
+      floorA = floorA.map((value, p) =>
+        (registerAboveA[p] ?? 0) > 0 && gridPhases.includes(p as GridPhase)
+          ? Math.max(value, sentLimit + (registerAboveA[p] ?? 0))
+          : value,
+      ) as Triple;
+      if (floorA.some((value, p) => value > (before[p] ?? 0))) ownFloorA ??= before;
+    }
+
     let capA = connector.maxA;
     let capReason: Reason | undefined;
     const operatorA = runtime.state?.operatorLimitA;

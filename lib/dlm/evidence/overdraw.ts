@@ -159,6 +159,19 @@ function setPointOn(runtime: ConnectorRuntime, i: number): number {
   return sent.phases === 1 && i !== 0 ? Number.POSITIVE_INFINITY : sent.limitA;
 }
 
+/** The highest set-point in force at some time from `fromMs` to `toMs` (PolicyRecord.changes; 0 without). */
+function highestOffered(runtime: ConnectorRuntime, fromMs: number, toMs: number): number {
+  let highest = 0;
+  const changes = runtime.changes;
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const change = changes[i];
+    if (!change || change.atMs > toMs) continue;
+    highest = Math.max(highest, change.limitA);
+    if (change.atMs <= fromMs) break;
+  }
+  return highest;
+}
+
 /** Compares one sample of the charger's currents with its set-point. */
 function judgeOverdraw(
   context: ObserverContext,
@@ -223,6 +236,14 @@ function judgeOverdraw(
       session.registerBeyondA = judged ? (worst.map((a, p) => Math.max(a, judged[p] ?? 0)) as Triple) : worst;
   }
   const mayMeanMore = session.registerBeyondA !== undefined || untested;
+  const beyondA = session.registerBeyondA;
+  // The highest set-point offered over the delta's interval (a delta read after a pause still
+  // covers the start before it).
+  const judgedAt = highestOffered(runtime, sample.energy?.fromMs ?? sample.atMs, sample.atMs);
+  if (beyondA && judgedAt > 0 && !session.registerFollows) {
+    const above = beyondA.map((a, p) => Math.max(session.registerAboveA?.[p] ?? 0, a - judgedAt)) as Triple;
+    if (above.some((a) => a > 0)) session.registerAboveA = above;
+  } else if (sample.energy && judgedAt > 0) session.registerAboveA = undefined;
   // Above its set-point, excused only by the time it was given to follow: not raised until a
   // reading shows it within (a reading after that time that still shows more is believed); so is a
   // register's delta that may mean more (registerBeyond).
@@ -371,6 +392,7 @@ function registerBeyond(
   const tight = (count: EnergyCount) => count.mostA - count.leastA <= limitA * REGISTER_FOLLOW_BAND;
   if (counts.some((count) => atIt(count) && tight(count))) {
     session.registerFollows = true;
+    session.registerAboveA = undefined;
     return undefined;
   }
   if (counts.some(atIt)) return 'keep';
