@@ -10,6 +10,7 @@ import { silentLogger } from '../../../lib/log';
 import { runClosedLoop } from '../../../sim/closed-loop';
 import { SiteSimulator } from '../../../sim/site';
 import { HOME_LAYOUT, homeLayout } from '../../../sim/site-scenarios';
+import { harness } from './support';
 
 /**
  * Issue 45, the home layout with chargers that follow a new limit at once and report their current
@@ -150,5 +151,38 @@ describe('chargersDrawBelow: a raise the charger has not taken yet (issue 45, ho
     // A reading at 80 s that shows it taken closes it.
     runtime.drawHistory.push({ atMs: 80_000, chargerA: [20.9, 20.9, 20.9] });
     assert.deepEqual(drew(85_000).raisedA, [0, 0, 0]);
+  });
+});
+
+describe('the house’s peak at a home whose charger takes no limits (issue 45, home day, fleet mixed, seed 777)', () => {
+  // A charger that refuses its limits and reports its energy register alone gives no reading of
+  // its own until its register's first delta. Its car's start (15 A on three phases) showed on the
+  // grid meter at once and was learned as the house's peak (8 -> 23 A, 28.9 A with its margin):
+  // held to what would fit if ampflow stopped, the two cars beside it, whose chargers keep their
+  // last limit, got nothing all evening (27.8 % of the ideal).
+  it('does not learn the start of a car no reading has shown yet as the house’s own', () => {
+    const h = harness({
+      circuits: [{ id: 'home', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } }],
+      connectors: [{ chargePointId: 'U', circuit: 'home' }],
+      control: { minUpdateIntervalMs: 1000 },
+    });
+    let drawsA = 0;
+    h.feed(() => h.meter('grid', [8 + drawsA, 8 + drawsA, 8 + drawsA]));
+    h.start();
+    h.state('U/1', {
+      status: 'Available',
+      limitFailed: { limitA: 6, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
+    });
+    h.run(120_000);
+    const before = h.manager.summary().circuits[0]?.offline?.otherA ?? 0;
+    h.plugIn('U/1', {}, 'Charging');
+    drawsA = 15;
+    h.run(40_000);
+    const offline = h.manager.summary().circuits[0]?.offline;
+    assert.ok(
+      (offline?.otherA ?? Infinity) <= before + 1e-6,
+      `the house's peak if ampflow stopped: ${offline?.otherA} A (before its car: ${before} A)`,
+    );
+    h.stop();
   });
 });
