@@ -114,10 +114,11 @@ export interface ObservedSession {
   registerBeyondA?: Triple;
   /**
    * Per grid phase, the most a register's delta that may mean more (`registerBeyondA`) put above the
-   * set-point it was judged at this session, while no delta showed its car at its set-point: a
-   * set-point above 0 counts this much more, so that one paused and started again, whose delta at 0 A
-   * cleared `registerBeyondA`, is not counted at its set-point alone (evidence/observer.ts), nor a
-   * start it has not taken yet when paused again (control/pending-decreases.ts).
+   * highest set-point in force over its interval this session, until a delta under a set-point above
+   * 0 shows nothing beyond or one shows its car at its set-point (evidence/overdraw.ts): a set-point
+   * above 0 counts this much more, so that one paused and started again, whose delta at 0 A cleared
+   * `registerBeyondA`, is not counted at its set-point alone (evidence/observer.ts), nor a start it
+   * has not taken yet when paused again (control/pending-decreases.ts).
    */
   registerAboveA?: Triple;
   /** The register's reading a settled set-point is judged from (evidence/overdraw.ts `registerBeyond`). */
