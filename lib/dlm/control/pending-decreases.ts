@@ -57,7 +57,7 @@ export class OnItsWay {
   ): void {
     this.mayDrawA[k] = runtime && connector ? mayStillDrawA(connector, runtime) : last;
     this.pendingFromA[k] = runtime?.pendingDecrease?.fromA ?? 0;
-    const above = runtime?.session.registerFollows ? undefined : runtime?.session.registerAboveA;
+    const above = runtime?.session.registerAboveA;
     if (above) this.aboveA.set(k, above);
     else this.aboveA.delete(k);
     // (A paused connector was not switched up: its session is not read.)

@@ -795,7 +795,7 @@ export class ConnectorObserver {
     // delta was, for the others only (a charger offering 3 A more than told, its one-phase car at
     // 8.9 A under 6 A, paused and started again: counted at 6 A, the others were started into what
     // it took, 2 A over a breaker for a second, PROPERTY_SEED=20261123 PROPERTY_PATH=3670).
-    const registerAboveA = session.registerFollows ? undefined : session.registerAboveA;
+    const registerAboveA = session.registerAboveA;
     if (registerAboveA && !beyond && !uncontrolled && !session.overdrawing && sentLimit > 0) {
       const before = floorA;
       floorA = floorA.map((value, p) =>
