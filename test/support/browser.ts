@@ -79,8 +79,8 @@ export function collectPageErrors(page: Page): string[] {
       `console: ${message.text()}${where && /Failed to load resource/.test(message.text()) ? ` (${where})` : ''}`,
     );
   });
-  // With its stack: an error inside Node-RED's editor says where (a Node-RED 5 run once failed two
-  // load-manager dialog tests on "Cannot read properties of undefined (reading 'html')", unplaced).
+  // With its stack: an error inside Node-RED's editor says where (Node-RED 5's "Cannot read
+  // properties of undefined (reading 'html')" was its tip timer: see writeEditorSettings).
   page.on('pageerror', (error) => errors.push(`page error: ${error.stack ?? error.message}`));
   return errors;
 }

@@ -189,6 +189,23 @@ function adminAuthOf(users: AdminUser[]): JsSource {
   }`);
 }
 
+/**
+ * The editor's settings of each user (the anonymous one, '_', and every adminAuth user), unless the
+ * user directory has them already: tips off. Node-RED 5's editor starts its tip timer (1 s) before
+ * it builds the info sidebar the tip is shown in, and builds that only once its keymap has loaded:
+ * on a busy machine the timer comes first and the page throws "Cannot read properties of undefined
+ * (reading 'html')" (a CI run of the editor's language tests failed on it). Nothing here tests tips.
+ */
+function writeEditorSettings(userDir: string, users: AdminUser[]): void {
+  const file = join(userDir, '.config.users.json');
+  if (existsSync(file)) return;
+  const editor = { view: { 'view-show-tips': false } };
+  const settings = Object.fromEntries(
+    ['_', ...users.map((user) => user.username)].map((name) => [name, { editor }]),
+  );
+  writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
 function settingsSource(settings: Record<string, unknown>): string {
   const entries = Object.entries(settings).map(
     ([key, value]) =>
@@ -257,6 +274,7 @@ export async function startNodeRed(options: NodeRedOptions = {}): Promise<NodeRe
     mkdirSync(userDir, { recursive: true });
     installPackage(userDir, install);
     writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flow ?? []));
+    writeEditorSettings(userDir, users);
     writeFileSync(
       join(userDir, 'settings.js'),
       settingsSource({
