@@ -55,6 +55,12 @@ export interface ConnectorView {
    * problem.ts ConnectorDemand.ownFloorA); undefined: its floor.
    */
   ownFloorA?: Readonly<Triple> | undefined;
+  /**
+   * Paused, what it was seen drawing above its set-point this session (evidence/overdraw.ts
+   * `registerAboveA`, the most over its phases): its start must find room for that too
+   * (allocation/problem.ts ConnectorDemand.startExtraA). 0: none.
+   */
+  startExtraA: number;
   capA: number;
   capReason?: Reason;
   notWanting?: Reason;
@@ -121,6 +127,7 @@ export function newView(): ConnectorView {
     fromEnergy: false,
     floorA: NO_FLOOR,
     ownFloorA: undefined,
+    startExtraA: 0,
     capA: 0,
     capReason: undefined,
     notWanting: undefined,

@@ -111,9 +111,10 @@ export class Allocator extends AllocationState {
     const { minA, maxA, phaseCount, starting } = this.flat;
     const min = minA[k] ?? 0;
     if ((maxA[k] ?? 0) + ALLOCATION_EPS < min || phaseCount[k] === 0) return AT_MAX;
-    const margin = starting[k] ? this.problem.startMarginA : 0;
+    const margin = starting[k] ? this.problem.startMarginA + (this.demand(k).startExtraA ?? 0) : 0;
     // A paused connector must find room for its minimum plus the start margin, so that it is
-    // not started now only to be paused again by the next small rise of the other loads.
+    // not started now only to be paused again by the next small rise of the other loads (and
+    // what it draws above a set-point, where it was seen doing so).
     const refused = this.violated(k, min + margin);
     if (refused) return refused;
     const circuit = this.widensOverLimit(k);

@@ -207,6 +207,7 @@ export function buildProblem(
     demand.keepRank = position >= 0 ? position : k;
     demand.keepOn = view.keepOn;
     demand.starting = !(view.sentA > 0);
+    demand.startExtraA = view.startExtraA;
     demand.floorA = view.floorA;
     demand.ownFloorA = view.ownFloorA;
     demand.pv = view.countsForPv;
@@ -308,6 +309,7 @@ function newDemand(): ConnectorDemand {
     keepRank: 0,
     keepOn: false,
     starting: true,
+    startExtraA: undefined,
     floorA: NO_FLOOR,
     ownFloorA: undefined,
     pv: false,

@@ -33,6 +33,11 @@ export interface ConnectorDemand {
   keepOn: boolean;
   /** Paused now: starts only if its minimum plus the start margin fits (start hysteresis). */
   starting: boolean;
+  /**
+   * Paused now, what it may draw above any set-point (a charger seen offering its car more than
+   * told): its start must find room for this too. Undefined: 0.
+   */
+  startExtraA?: number | undefined;
   /** Current it draws whatever its limit, per grid phase (offline charger, charger ignoring its limit). */
   floorA: Readonly<Triple>;
   /**
@@ -118,6 +123,8 @@ export function sanitized(problem: AllocationProblem): AllocationProblem {
       ownFloorA: d.ownFloorA?.some((v) => !Number.isFinite(v)) ? undefined : d.ownFloorA,
       minA: safe(d.minA, Number.POSITIVE_INFINITY),
       maxA: safe(d.maxA, 0),
+      // Not a number: it does not start.
+      startExtraA: safe(d.startExtraA ?? 0, Number.POSITIVE_INFINITY),
     })),
   };
 }
@@ -135,7 +142,7 @@ function isClean(problem: AllocationProblem): boolean {
     const [f0, f1, f2] = d.floorA;
     if (!Number.isFinite(f0) || !Number.isFinite(f1) || !Number.isFinite(f2)) return false;
     if (d.ownFloorA?.some((v) => !Number.isFinite(v))) return false;
-    if (Number.isNaN(d.minA) || Number.isNaN(d.maxA)) return false;
+    if (Number.isNaN(d.minA) || Number.isNaN(d.maxA) || Number.isNaN(d.startExtraA ?? 0)) return false;
   }
   return true;
 }

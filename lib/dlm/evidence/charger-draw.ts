@@ -29,7 +29,7 @@ import type { ConnectorRuntime, ConnectorRuntimes } from '../runtime';
 import { countedA } from '../site/circuit';
 import type { Circuit, Connector, Site } from '../site/model';
 import { unphasedSurelyOn } from './draws';
-import { drawSince, type MeterRuntime } from './measurements';
+import { drawSince, type MeterRuntime, type OtherCount } from './measurements';
 import type { ChargerReading } from './meter-plausibility';
 import { followMsOf } from './overdraw';
 import { withOvershoot } from './overshoot';
@@ -68,12 +68,20 @@ export interface ChargersDrew {
   surelyA: Triple;
   raisedA: Triple;
   mayDrawMoreA: Triple;
+  /**
+   * Per grid phase, the connector (its index) whose open raise is the only one there of a charger
+   * no current reading shows (read by its energy register, or reporting no phase): -1 where there
+   * is none or more than one.
+   */
+  blindRaiseOf: Triple;
 }
 
 /** The other loads of a phase as counted (`counted`) and as learned for their peak (`learned`). */
 export interface ExplainedRise {
   counted: number;
   learned: number;
+  /** How far the count rose above its reference's where raises were open: the rise they do not explain. */
+  beyondRoomA?: number;
 }
 
 /**
@@ -97,14 +105,16 @@ export function explainRise(
   meter: MeterRuntime,
   p: GridPhase,
   measured: number,
-  drew: ChargersDrew,
+  drewAt: (atMs: number) => ChargersDrew,
   atMs: number,
 ): ExplainedRise {
   meter.countedA ??= [undefined, undefined, undefined];
   const kept = meter.countedA[p];
+  const drew = drewAt(atMs);
   // This sample may be counted again (a charger's reading came since): from the same reference.
   const reference = kept && kept.newest.atMs < atMs ? kept.newest : kept?.before;
   let result: ExplainedRise = { counted: measured, learned: measured };
+  const roomA = drew.raisedA[p];
   if (
     drew.mayDrawMoreA[p] > 0 &&
     reference &&
@@ -112,15 +122,36 @@ export function explainRise(
     atMs - reference.atMs <= SETTLED_REFERENCE_MS
   ) {
     const explained = (room: number, floor: number) => Math.min(measured, Math.max(measured - room, floor));
+    const floor = recounted(reference, drewAt(reference.atMs).raisedA[p]);
+    const counted = explained(roomA, floor);
     result = {
-      counted: explained(drew.raisedA[p], reference.counted),
+      counted,
       learned: explained(drew.mayDrawMoreA[p], reference.learned),
+      ...(roomA > 0 && counted > floor ? { beyondRoomA: counted - floor } : {}),
     };
   }
+  const count = { atMs, counted: result.counted, learned: result.learned, measuredA: measured, roomA };
   if (!kept || kept.newest.atMs < atMs)
-    meter.countedA[p] = { newest: { atMs, ...result }, ...(kept ? { before: kept.newest } : {}) };
-  else if (kept.newest.atMs === atMs) kept.newest = { atMs, ...result };
+    meter.countedA[p] = { newest: count, ...(kept ? { before: kept.newest } : {}) };
+  else if (kept.newest.atMs === atMs) kept.newest = count;
   return result;
+}
+
+/**
+ * What a sample counts the other loads at now: its count, or more where a charger's reading taken
+ * since bounds what it drew then (openRaise: a car rises to its new limit and stays there) and so
+ * leaves less of its rise to the raises open then (`roomNowA`, never taken above the room it had).
+ * Its count stood on a raise that may have landed; a reading that shows it had not yet lands the
+ * rise on the other loads, and the samples after it count from there. Found by the closed-loop
+ * property (PROPERTY_SEED=20261201 PROPERTY_PATH=6014): a charger offering 3 A more than told
+ * started beside two raises on their way, the grid meter's step was taken for all three, and the
+ * 59 s charger's reading 19 s later that showed its raise not taken changed nothing: when it took
+ * it, 0.6 A over a breaker for 30 s.
+ */
+function recounted(reference: OtherCount, roomNowA: number): number {
+  if (reference.measuredA === undefined || reference.roomA === undefined) return reference.counted;
+  const roomA = Math.min(reference.roomA, roomNowA);
+  return Math.max(reference.counted, Math.min(reference.measuredA, reference.measuredA - roomA));
 }
 
 /**
@@ -137,6 +168,8 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
   const raised = triple(0);
   const more = triple(0);
   const since = triple(0);
+  const blind: Triple = [-1, -1, -1];
+  const blindRaises = triple(0);
   const below = circuit.connectorIndexes;
   for (let at = 0; at < below.length; at++) {
     const k = below[at] ?? 0;
@@ -180,11 +213,17 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
       const atLeast = Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
       subtract[phase] += atLeast;
       if (surelyOn & (1 << p)) surely[phase] += surelyGrid ? Math.min(atLeast, surelyGrid[phase]) : atLeast;
-      if (raisedTo > 0 && loads & (1 << p)) raised[phase] += Math.max(0, raisedTo - atLeast);
+      if (raisedTo > 0 && loads & (1 << p)) {
+        raised[phase] += Math.max(0, raisedTo - atLeast);
+        if (view.fromEnergy || view.unphased) {
+          blindRaises[phase] += 1;
+          blind[phase] = blindRaises[phase] === 1 ? k : -1;
+        }
+      }
       if (mayDrawTo > 0 && loads & (1 << p)) more[phase] += Math.max(0, mayDrawTo - atLeast);
     }
   }
-  return { atLeastA: subtract, surelyA: surely, raisedA: raised, mayDrawMoreA: more };
+  return { atLeastA: subtract, surelyA: surely, raisedA: raised, mayDrawMoreA: more, blindRaiseOf: blind };
 }
 
 /**

@@ -23,6 +23,7 @@ import { generationBelow, type SiteGeneration, siteGeneration } from './generati
 import type { Measurements, StaleNotice } from './measurements';
 import { FINEST_METER_STEP_A, implausibility } from './meter-plausibility';
 import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
+import { noteStepAbove } from './overdraw';
 import { UNREAD_OVERSHOOT } from './overshoot';
 
 /** How a circuit counts in one update. */
@@ -370,8 +371,12 @@ export function viewCircuit(
       const subtracted = includes ? chargersAt(sample.atMs)[p] : 0;
       const netA = sample.value - subtracted;
       const measured = Math.max(0, netA);
-      const rise = includes ? explainRise(meter, p, measured, drewAt(sample.atMs), sample.atMs) : undefined;
+      const rise = includes ? explainRise(meter, p, measured, drewAt, sample.atMs) : undefined;
       const own = rise?.counted ?? measured;
+      const raiser = drewAt(sample.atMs).blindRaiseOf[p];
+      const connector = site.connectors[raiser];
+      if (rise?.beyondRoomA && connector)
+        noteStepAbove(connector, context.runtimes.of(connector), p, rise.beyondRoomA);
       explainedA += measured - own;
       // Its own part: beyond what the meters below measure for sure (a blind one's part is in it:
       // the safe side, two peaks never seen together still add up).

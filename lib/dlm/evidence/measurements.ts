@@ -78,6 +78,9 @@ export interface OtherCount {
   atMs: number;
   counted: number;
   learned: number;
+  /** The meter's reading less what the chargers drew at least then, and what their open raises allowed beyond it. */
+  measuredA?: number;
+  roomA?: number;
 }
 
 /** A phase's newest sample's count and the one before it (MeterNotes.countedA). */

@@ -858,6 +858,13 @@ export class ConnectorObserver {
     view.fromEnergy = drawFresh?.energy !== undefined;
     view.floorA = floorA;
     view.ownFloorA = ownFloorA;
+    // Paused, a start of one seen drawing more than told: its minimum and that much more must fit,
+    // else it is started, counted at its set-point and the rest for the others only, into room its
+    // car overfills (closed-loop property, PROPERTY_SEED=20261201 PROPERTY_PATH=7361).
+    view.startExtraA =
+      registerAboveA && !uncontrolled && !(sentLimit > 0)
+        ? Math.max(0, ...gridPhases.map((p) => registerAboveA[p] ?? 0))
+        : 0;
     view.capA = capA;
     view.capReason = capReason;
     view.notWanting = undefined;

@@ -8,7 +8,16 @@ import type { PerPhase } from '../../contracts';
 import { ACTIVE_PHASE_A } from '../../electrical';
 import type { Logger } from '../../log';
 import type { ConnectorRuntime } from '../parts';
-import { fillUnknown, maxKnown, THREE_PHASES, type Triple, toGrid, triple, wiredPhases } from '../phases';
+import {
+  fillUnknown,
+  type GridPhase,
+  maxKnown,
+  THREE_PHASES,
+  type Triple,
+  toGrid,
+  triple,
+  wiredPhases,
+} from '../phases';
 import type { Connector, Site } from '../site/model';
 import { type Reason, say } from '../words';
 import { countCarries, type EnergyCount, plausibleMostA, registerCounts } from './energy-draw';
@@ -469,6 +478,33 @@ function spanningBeyond(
   const tolerance = site.control.overdrawToleranceA;
   const boundA = (i: number) => highA(allowedAt(site, connector, runtime, i, sample.atMs, false)) + tolerance;
   return beyondCounts(connector, counts, boundA) ?? 'keep';
+}
+
+/**
+ * A meter that counts the chargers rose at a charger's start (or raise) beyond what every raise
+ * open then allows, and that charger is the only one rising there that no current reading shows
+ * (read by its energy register alone, or reporting no phase): the rest of the step is taken as
+ * its own too, above its set-point on that grid phase (`registerAboveA`, until a delta of its
+ * register shows its car at its set-point or a delta under a set-point above 0 nothing beyond).
+ * The meter counts that rest as other loads while the car draws; paused, the car takes it with it,
+ * and started again it was counted at its set-point alone: a charger offering 3 A more than told,
+ * read every 54 s, was started five times at 6 A beside a charger counted at 32 A on a 40 A
+ * breaker, each start paused within seconds on the meter's step, and the fifth, with that car
+ * drawing, put 1 A over it (closed-loop property, PROPERTY_SEED=20261201 PROPERTY_PATH=7361). A
+ * rise of the other loads in that second is counted twice: the safe side, until the charger's
+ * register clears it.
+ */
+export function noteStepAbove(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  p: GridPhase,
+  amps: number,
+): void {
+  const session = runtime.session;
+  if (session.registerFollows || !(amps > 0)) return;
+  const above: Triple = session.registerAboveA ? [...session.registerAboveA] : triple(0);
+  above[p] = Math.max(above[p], Math.min(amps, connector.maxA));
+  session.registerAboveA = above;
 }
 
 /** Counts the connector at what it draws (`sample`, else its newest sample above the set-point). */
