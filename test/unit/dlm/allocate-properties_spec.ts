@@ -377,6 +377,28 @@ describe('allocate with own floors', function () {
     assert.notDeepEqual(checkAllocation(tight, [6, 0]), []);
   });
 
+  it('starts a paused connector only where its minimum, the start margin and what it draws above a set-point fit', () => {
+    // A charger seen offering its car 3 A more than told (evidence/overdraw.ts registerAboveA),
+    // paused (closed-loop seed 20261201 path 7361, closed-loop-fixed/).
+    const limitOf = (capacityA: number, startExtraA?: number) => {
+      const none = Number.POSITIVE_INFINITY;
+      const capacity: Triple = [capacityA, capacityA, capacityA];
+      return allocate({
+        voltageV: 230,
+        stepA: 0.1,
+        startMarginA: 1,
+        pvBudgetW: none,
+        circuits: [{ capacityA: capacity, capacityW: none, chargersCapacityW: none, unbalanceLimitA: none }],
+        connectors: [demand({ starting: true, startExtraA })],
+      }).connectors[0]?.limitA;
+    };
+    // 8 A left (a 40 A breaker, 32 A counted beside it): 6 A and the 1 A margin fit, 6 + 3 A do not.
+    assert.equal(limitOf(8), 8);
+    assert.equal(limitOf(8, 3), 0);
+    assert.equal(limitOf(10, 3), 10, 'its own limit is not lowered by it');
+    assert.equal(limitOf(100, Number.NaN), 0, 'not a number: it does not start');
+  });
+
   it('keeps the invariant (allocation/invariant.ts) with own floors on random sites', () => {
     fc.assert(
       fc.property(
