@@ -74,6 +74,8 @@ export interface ChargersDrew {
    * is none or more than one.
    */
   blindRaiseOf: Triple;
+  /** Per charger read by its energy register (its connector index), what it surely drew (its part of `surelyA`). */
+  registerSurelyA: Map<number, Triple>;
 }
 
 /** The other loads of a phase as counted (`counted`) and as learned for their peak (`learned`). */
@@ -170,6 +172,7 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
   const since = triple(0);
   const blind: Triple = [-1, -1, -1];
   const blindRaises = triple(0);
+  const registerSurely = new Map<number, Triple>();
   const below = circuit.connectorIndexes;
   for (let at = 0; at < below.length; at++) {
     const k = below[at] ?? 0;
@@ -207,12 +210,16 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
     const loads = phaseMask(view.gridPhases);
     // A current without a phase surely flows only where every car draws (draws.ts unphasedOn).
     const surelyOn = view.unphased ? unphasedSurelyOn(connector) : 7;
+    const own = view.fromEnergy ? triple(0) : undefined;
+    if (own) registerSurely.set(k, own);
     for (let p = 0; p < 3; p++) {
       const phase = p as GridPhase;
       const allowed = countedA(view.floorA[phase], (loads & (1 << p)) !== 0, sentLimit);
       const atLeast = Math.max(0, Math.min(drawn[phase], view.drawGridA[phase], allowed));
       subtract[phase] += atLeast;
-      if (surelyOn & (1 << p)) surely[phase] += surelyGrid ? Math.min(atLeast, surelyGrid[phase]) : atLeast;
+      const sure = surelyOn & (1 << p) ? (surelyGrid ? Math.min(atLeast, surelyGrid[phase]) : atLeast) : 0;
+      surely[phase] += sure;
+      if (own) own[phase] = sure;
       if (raisedTo > 0 && loads & (1 << p)) {
         raised[phase] += Math.max(0, raisedTo - atLeast);
         if (view.fromEnergy || view.unphased) {
@@ -223,7 +230,14 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
       if (mayDrawTo > 0 && loads & (1 << p)) more[phase] += Math.max(0, mayDrawTo - atLeast);
     }
   }
-  return { atLeastA: subtract, surelyA: surely, raisedA: raised, mayDrawMoreA: more, blindRaiseOf: blind };
+  return {
+    atLeastA: subtract,
+    surelyA: surely,
+    raisedA: raised,
+    mayDrawMoreA: more,
+    blindRaiseOf: blind,
+    registerSurelyA: registerSurely,
+  };
 }
 
 /**

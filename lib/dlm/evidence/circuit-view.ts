@@ -20,8 +20,9 @@ import type { Circuit, Site } from '../site/model';
 import { english, given, type Reason, type Said, say } from '../words';
 import { type ChargersDrew, chargersDrawBelow, explainRise, readingsBelow, settledAt } from './charger-draw';
 import { generationBelow, type SiteGeneration, siteGeneration } from './generation';
-import type { Measurements, StaleNotice } from './measurements';
-import { FINEST_METER_STEP_A, implausibility } from './meter-plausibility';
+import type { Measurements, StaleNotice, Stamped } from './measurements';
+import { noteMeterRoom } from './meter-phases';
+import { FINEST_METER_STEP_A, implausibility, type MeterJudgement } from './meter-plausibility';
 import { type BlindCount, OtherLoadPeaks } from './other-load-peaks';
 import { noteStepAbove } from './overdraw';
 import { UNREAD_OVERSHOOT } from './overshoot';
@@ -270,6 +271,36 @@ function suspectBelow(context: CircuitContext, views: CircuitView[]): void {
 }
 
 /**
+ * A fresh, plausible meter that counts the chargers: per charger below it read by its energy
+ * register whose car's phases are not known, what each phase read beyond what the other chargers
+ * surely drew, generation below added back (evidence/meter-phases.ts). Only with every phase read.
+ */
+function noteRoomBelow(
+  context: CircuitContext,
+  fresh: (Stamped | undefined)[],
+  generated: MeterJudgement['generation'],
+  drewAt: (atMs: number) => ChargersDrew,
+): void {
+  const samples = GRID_PHASES.map((p) => fresh[p]);
+  if (samples.some((sample) => sample === undefined)) return;
+  const atMs = Math.max(...samples.map((sample) => sample?.atMs ?? 0));
+  for (const [k] of drewAt(atMs).registerSurelyA) {
+    const connector = context.site.connectors[k];
+    const runtime = connector ? context.runtimes.of(connector) : undefined;
+    if (!connector || !runtime || runtime.session.energyProbed === 'widest') continue;
+    if (connector.phases !== 3 || connector.network === 'IT') continue;
+    const roomA = triple(0);
+    for (const p of GRID_PHASES) {
+      const sample = samples[p] as Stamped;
+      const drew = drewAt(sample.atMs);
+      const othersA = drew.surelyA[p] - (drew.registerSurelyA.get(k)?.[p] ?? 0);
+      roomA[p] = sample.value + (typeof generated === 'object' ? generated.perPhaseA[p] : 0) - othersA;
+    }
+    noteMeterRoom(runtime.session, atMs, roomA);
+  }
+}
+
+/**
  * Other loads of one circuit, per phase. Without a meter: what its children count, plus the
  * configured `fallback.otherLoadA` (what its own other loads draw at most, since nothing measures
  * them). With a meter,
@@ -402,6 +433,8 @@ export function viewCircuit(
       knownA[p] = includes ? Math.max(own, below.knownA[p]) : own + below.knownA[p];
     }
   }
+  if (includes && !implausible && generated !== 'unmeasured')
+    noteRoomBelow(context, fresh, generated, drewAt);
   const missing = implausible ? [...GRID_PHASES] : [...never, ...stale].sort();
   const { otherLoadA, connectorLimitA } = circuit.fallback;
   const counts: (BlindCount | undefined)[] = [];

@@ -147,6 +147,18 @@ export interface RegisterRecord {
  * POPULATION=energyOnly PROPERTY_SEED=4601 PROPERTY_PATH=256). Over every count, the observer sees it
  * on its other phases and counts it there (evidence/observer.ts).
  */
+/**
+ * The fewest phases a session's car may be on, by what was shown of it: every wired one
+ * (`Infinity`) once the probe or a meter showed it there (`energyProbed: 'widest'`), else the fewest
+ * a meter that counts it left possible (evidence/meter-phases.ts), else one.
+ */
+export function fewestPhasesOf(session: {
+  energyProbed?: 'widest' | 'ambiguous';
+  energyFewestPhases?: number;
+}): number {
+  return session.energyProbed === 'widest' ? Number.POSITIVE_INFINITY : (session.energyFewestPhases ?? 1);
+}
+
 export function registerDraw(
   site: Site,
   connector: Connector,
@@ -154,7 +166,7 @@ export function registerDraw(
   point: RegisterPoint,
   onePhase: number | undefined,
   logger?: Logger,
-  everyPhase = false,
+  fewestPhases = 1,
 ): EnergyDraw | undefined {
   const held = record.register;
   if (!Number.isFinite(point.wh) || !Number.isFinite(point.atMs)) return held?.derived;
@@ -194,7 +206,7 @@ export function registerDraw(
   const most = powerW(deltaWh + stepWh);
   const least = powerW(deltaWh - stepWh);
   const switched = onePhase !== undefined && least / wattsPerAmpere(site, connector, 1) <= onePhase;
-  const derived = phaseCurrents(site, connector, most, least, switched, everyPhase);
+  const derived = phaseCurrents(site, connector, most, least, switched, fewestPhases);
   if (!derived) {
     if (held.refusedKey !== point.key && logger) {
       const perPhaseA = least / wattsPerAmpere(site, connector, connector.phases === 1 ? 1 : 3);
@@ -343,8 +355,8 @@ export function stepSpanA(energy: Pick<EnergyDraw, 'counts'>): number {
 /**
  * Per plausible count of phases, the current on each that `fromWh` to `wh` over `elapsedMs` gives,
  * the register's `stepWh` taken away and added (evidence/overdraw.ts judges a longer interval than
- * one delta with it); only every wired phase for a car the probe saw follow on all of them
- * (`everyPhase`, as registerDraw); undefined when no count is plausible.
+ * one delta with it); only the counts of `fewestPhases` or more (fewestPhasesOf, as registerDraw);
+ * undefined when no count is plausible.
  */
 export function registerCounts(
   site: Site,
@@ -352,12 +364,18 @@ export function registerCounts(
   deltaWh: number,
   stepWh: number,
   elapsedMs: number,
-  everyPhase = false,
+  fewestPhases = 1,
 ): readonly EnergyCount[] | undefined {
   if (!(elapsedMs > 0)) return undefined;
   const powerW = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs;
-  return phaseCurrents(site, connector, powerW(deltaWh + stepWh), powerW(deltaWh - stepWh), false, everyPhase)
-    ?.counts;
+  return phaseCurrents(
+    site,
+    connector,
+    powerW(deltaWh + stepWh),
+    powerW(deltaWh - stepWh),
+    false,
+    fewestPhases,
+  )?.counts;
 }
 
 /**
@@ -398,7 +416,7 @@ function phaseCurrents(
   mostW: number,
   leastW: number,
   onePhase: boolean,
-  everyPhase: boolean,
+  fewestPhases: number,
 ):
   | { mostA: PerPhase; leastA: PerPhase; surelyA: PerPhase; counts: EnergyCount[]; ambiguous?: true }
   | undefined {
@@ -410,8 +428,10 @@ function phaseCurrents(
   const wiring = onePhase || connector.phases === 1 ? [1] : it ? [1, 3] : [1, 2, 3];
   // A car its charger was seen to follow on every wired phase this session (evidence/observer.ts's
   // probe: its power fell to what its set-point gives on all of them) is on all of them: issue 45's
-  // 10.6 kW under a 22.2 A set-point is three phases at 15.4 A, not two at 23.1 A.
-  const counts = everyPhase ? wiring.slice(-1) : wiring;
+  // 10.6 kW under a 22.2 A set-point is three phases at 15.4 A, not two at 23.1 A. Nor is a car
+  // on fewer phases than a meter that counts it ruled out (evidence/meter-phases.ts).
+  const kept = wiring.filter((n) => n >= fewestPhases);
+  const counts = kept.length > 0 ? kept : wiring.slice(-1);
   const mostA: PerPhase = [0, 0, 0];
   const plausibleCounts: EnergyCount[] = [];
   let plausible = false;

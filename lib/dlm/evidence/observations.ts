@@ -8,6 +8,7 @@ import type { ConnectorState } from '../../contracts';
 import type { Triple } from '../phases';
 import type { AllFields } from '../site/all-fields';
 import type { Reason } from '../words';
+import type { MeterRoom } from './meter-phases';
 
 /** The observer's part of a session record (written only by the observer stage). */
 export interface ObservedSession {
@@ -48,6 +49,8 @@ export interface ObservedSession {
    */
   energyProbe?: { atMs: number; drewA: number };
   energyProbed?: 'widest' | 'ambiguous';
+  /** Read by its energy register: the fewest phases a meter that counts it leaves its car (evidence/meter-phases.ts); undefined: one. */
+  energyFewestPhases?: number;
   /**
    * Read by its energy register alone: the reading its deltas' phases are judged from (since its
    * set-point settled), the first set-point a settled delta showed its car at on one
@@ -131,6 +134,14 @@ export interface ObservedSession {
    */
   uncontrolledMostA?: number;
   uncontrolledReadings?: number;
+  /**
+   * A charger whose limit failed, read by its energy register: per count of phases (one, two,
+   * three), the most a phase carried over its readings were its car on that many
+   * (evidence/uncontrolled.ts uncontrolledMostOf).
+   */
+  uncontrolledByCountA?: [number, number, number];
+  /** Read by its energy register, its car's phases not known: what a meter that counts it left it (evidence/meter-phases.ts). */
+  meterRoom?: MeterRoom[];
 }
 
 export function newObservedSession(key: string): AllFields<ObservedSession> {
@@ -149,6 +160,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     underDrawCapA: undefined,
     energyProbe: undefined,
     energyProbed: undefined,
+    energyFewestPhases: undefined,
     energyPhasesFrom: undefined,
     energyAtSetPointA: undefined,
     energyPhases: undefined,
@@ -173,6 +185,8 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     registerFollows: undefined,
     uncontrolledMostA: undefined,
     uncontrolledReadings: undefined,
+    uncontrolledByCountA: undefined,
+    meterRoom: undefined,
   };
 }
 
@@ -184,6 +198,8 @@ export function restartObservation(session: ObservedSession): void {
   session.underDrawCapA = undefined;
   session.energyProbe = undefined;
   session.energyProbed = undefined;
+  session.energyFewestPhases = undefined;
+  session.meterRoom = undefined;
   session.underDrawSinceMs = undefined;
   session.candidatePhases = undefined;
   session.candidateFromMs = undefined;

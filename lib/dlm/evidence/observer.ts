@@ -39,7 +39,13 @@ import { carMinimum, noteCarMinimum, tookNothingWhenLastOffered } from './car-mi
 import { offeredSurely } from './charger-draw';
 import { settleDecrease } from './decrease-settle';
 import { departurePlan, noteCarNeeds } from './departure';
-import { notePhasesShow, registerDraw, type UnphasedShows, unphasedShows } from './energy-draw';
+import {
+  fewestPhasesOf,
+  notePhasesShow,
+  registerDraw,
+  type UnphasedShows,
+  unphasedShows,
+} from './energy-draw';
 import { CONFIRMED_EPS_A } from './follow-from';
 import {
   type DrawSample,
@@ -50,6 +56,7 @@ import {
   takeRefusal,
   unphasedOn,
 } from './measurements';
+import { meterFewestPhases } from './meter-phases';
 import { chargerReadingRefusal, withoutRefused } from './meter-plausibility';
 import { forgetPause, minimumTimes } from './minimum-times';
 import { sessionEnergyWh } from './observations';
@@ -73,6 +80,7 @@ import {
   notUnderControl,
   offlineReserve,
   uncontrolledConductors,
+  uncontrolledMostOf,
 } from './uncontrolled';
 
 /** The newest draw sample while it is fresh (connectorDrawStaleAfterMs). */
@@ -409,7 +417,7 @@ export class ConnectorObserver {
                   site.control.overdrawToleranceA
               : undefined,
             this.logger,
-            runtime.session.energyProbed === 'widest',
+            fewestPhasesOf(runtime.session),
           )
         : undefined;
     if (energy)
@@ -601,6 +609,24 @@ export class ConnectorObserver {
 
     observeOverdraw(context, connector, runtime, sample, now);
     noteUncontrolledDraw(connector, runtime, sample);
+    // A meter that counts it ruled out counts of fewer phases over the delta's interval: its car
+    // is on at least the fewest left (evidence/meter-phases.ts), every phase where that is all of
+    // them; a charger that refuses its limits is counted at what its readings showed there.
+    const fewest =
+      sample?.energy && status === 'Charging'
+        ? meterFewestPhases(connector, session, { ...sample.energy, atMs: sample.atMs })
+        : undefined;
+    if (fewest !== undefined && fewest > fewestPhasesOf(session)) {
+      const every = fewest >= wiredPhases(connector).length;
+      if (every) session.energyProbed = 'widest';
+      else session.energyFewestPhases = fewest;
+      if (every) session.meterRoom = undefined;
+      const mostA = uncontrolledMostOf(session, every ? Number.POSITIVE_INFINITY : fewest);
+      if (mostA !== undefined) session.uncontrolledMostA = mostA;
+      this.logger.info(
+        `charger ${connector.name}: a meter that counts it shows its car on ${every ? 'every phase' : `${fewest} phases or more`} (read by its energy register)`,
+      );
+    }
     noteOvershoot(site, connector, runtime, sample);
 
     // Under-drawing: a car well below its set-point for a while gets its draw plus a margin.

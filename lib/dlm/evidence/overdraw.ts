@@ -20,7 +20,13 @@ import {
 } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { type Reason, say } from '../words';
-import { countCarries, type EnergyCount, plausibleMostA, registerCounts } from './energy-draw';
+import {
+  countCarries,
+  type EnergyCount,
+  fewestPhasesOf,
+  plausibleMostA,
+  registerCounts,
+} from './energy-draw';
 import type { DrawSample } from './measurements';
 
 /** What the observer stage needs to judge: the site's settings and where to log. */
@@ -382,8 +388,9 @@ function registerBeyond(
     energy.wh - anchor.wh,
     energy.stepWh,
     sample.atMs - anchor.atMs,
-    // A car the probe saw follow on every phase is counted on all of them (evidence/observer.ts).
-    session.energyProbed === 'widest',
+    // A car the probe saw follow on every phase is counted on all of them (evidence/observer.ts),
+    // one a meter showed on more than one, on that many at least (evidence/meter-phases.ts).
+    fewestPhasesOf(session),
   );
   if (!counts) return 'keep';
   const limitA = sent.limitA;

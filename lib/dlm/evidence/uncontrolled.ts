@@ -6,7 +6,7 @@ import type { ConnectorRuntime } from '../parts';
 import { conductorsOf, type GridPhase, gridPhasesFor, maxKnown, THREE_PHASES } from '../phases';
 import type { Connector, Site } from '../site/model';
 import { given, type Reason, say } from '../words';
-import type { EnergyCount } from './energy-draw';
+import { type EnergyCount, plausibleMostA } from './energy-draw';
 import type { DrawSample } from './measurements';
 import { followMsOf } from './overdraw';
 import { UNREAD_OVERSHOOT } from './overshoot';
@@ -132,6 +132,34 @@ export function noteUncontrolledDraw(
   const session = runtime.session;
   session.uncontrolledReadings = (session.uncontrolledReadings ?? 0) + 1;
   session.uncontrolledMostA = Math.max(session.uncontrolledMostA ?? 0, drawing);
+  // Read by its register: what its car on each count of phases would have drawn on each of them
+  // (at most what the rating lets a car draw), for a meter that rules the fewer out.
+  const counts = sample.energy?.counts ?? [];
+  if (counts.length === 0) return;
+  const byCount = session.uncontrolledByCountA ?? [0, 0, 0];
+  session.uncontrolledByCountA = byCount;
+  for (const count of counts) {
+    const n = Math.min(3, Math.max(1, count.phases)) - 1;
+    byCount[n] = Math.max(byCount[n] ?? 0, Math.min(count.mostA, plausibleMostA(connector)));
+  }
+}
+
+/**
+ * The most a charger whose limit failed, read by its energy register, drew on a phase this session
+ * were its car on `fewest` phases or more (Infinity: every wired one): what `uncontrolledMostA`
+ * becomes once a meter that counts it rules the fewer out (evidence/meter-phases.ts); undefined where
+ * no reading counted that many.
+ */
+export function uncontrolledMostOf(
+  session: { uncontrolledByCountA?: number[] },
+  fewest: number,
+): number | undefined {
+  const byCount = session.uncontrolledByCountA;
+  if (!byCount) return undefined;
+  let most: number | undefined;
+  for (let n = Math.min(fewest, byCount.length); n <= byCount.length; n++)
+    if ((byCount[n - 1] ?? 0) > 0) most = Math.max(most ?? 0, byCount[n - 1] ?? 0);
+  return most;
 }
 
 /**

@@ -186,3 +186,53 @@ describe('the house’s peak at a home whose charger takes no limits (issue 45, 
     h.stop();
   });
 });
+
+describe('a home charger that takes no limits and reports its energy register alone (issue 45, home day, fleet mixed, seed 4242)', () => {
+  // 11 kW is a car at 16 A on three phases or at 23.9 A on two: counted at the fewer, it took
+  // 7.9 A a phase more than it drew all evening, and two cars beside it got what was left (75.5 %
+  // of the ideal on that day). The grid meter, which counts it, never read 23.9 A on a phase.
+  it('is counted on every phase once the grid meter showed it never had room for fewer', () => {
+    const h = harness({
+      circuits: [{ id: 'home', limitA: 63, meter: { source: 'grid', location: 'includesChargers' } }],
+      connectors: [{ chargePointId: 'U', circuit: 'home' }],
+      control: { minUpdateIntervalMs: 1000 },
+    });
+    let drawsA = 0;
+    let wh = 0;
+    let lastMs = h.clock.now();
+    let readMs = lastMs;
+    h.feed(() => {
+      const now = h.clock.now();
+      wh += (drawsA * 230 * 3 * (now - lastMs)) / 3_600_000;
+      lastMs = now;
+      h.meter('grid', [3 + drawsA, 3 + drawsA, 3 + drawsA]);
+      if (drawsA === 0 || now - readMs < 30_000) return;
+      readMs = now;
+      h.state('U/1', {
+        status: 'Charging',
+        energyWh: Math.floor(wh),
+        measuredAt: h.iso(),
+        lastSeen: h.iso(),
+      });
+    });
+    h.start();
+    h.state('U/1', {
+      status: 'Available',
+      limitFailed: { limitA: 6, since: h.iso(), why: 'refused SetChargingProfile (TxProfile)' },
+    });
+    h.run(60_000);
+    h.plugIn('U/1', {}, 'Charging');
+    drawsA = 16;
+    readMs = h.clock.now();
+    h.run(150_000);
+    const counted = h.manager.summary().connectors[0]?.countedA ?? [0, 0, 0];
+    assert.ok(
+      counted.every((a) => a < 18),
+      `counted at ${counted} A (its car draws 16 A on each phase; 23.9 A were it on two)`,
+    );
+    assert.ok(
+      h.logged.some((line) => /U\/1: a meter that counts it shows its car on every phase/.test(line)),
+    );
+    h.stop();
+  });
+});
