@@ -75,8 +75,11 @@ export interface ChargersDrew {
    */
   blindRaiseOf: Triple;
   /** Per charger read by its energy register (its connector index), what it surely drew (its part of `surelyA`). */
-  registerSurelyA: Map<number, Triple>;
+  registerSurelyA: ReadonlyMap<number, Triple>;
 }
+
+/** No charger read by its energy register below (most updates of most sites): one map for all. */
+const NONE_BY_REGISTER: ReadonlyMap<number, Triple> = new Map();
 
 /** The other loads of a phase as counted (`counted`) and as learned for their peak (`learned`). */
 export interface ExplainedRise {
@@ -124,7 +127,7 @@ export function explainRise(
     atMs - reference.atMs <= SETTLED_REFERENCE_MS
   ) {
     const explained = (room: number, floor: number) => Math.min(measured, Math.max(measured - room, floor));
-    const floor = recounted(reference, drewAt(reference.atMs).raisedA[p]);
+    const floor = recounted(reference, () => drewAt(reference.atMs).raisedA[p]);
     const counted = explained(roomA, floor);
     result = {
       counted,
@@ -142,7 +145,8 @@ export function explainRise(
 /**
  * What a sample counts the other loads at now: its count, or more where a charger's reading taken
  * since bounds what it drew then (openRaise: a car rises to its new limit and stays there) and so
- * leaves less of its rise to the raises open then (`roomNowA`, never taken above the room it had).
+ * leaves less of its rise to the raises open then (`roomNowA`, never taken above the room it had;
+ * asked only where that sample had room).
  * Its count stood on a raise that may have landed; a reading that shows it had not yet lands the
  * rise on the other loads, and the samples after it count from there. Found by the closed-loop
  * property (PROPERTY_SEED=20261201 PROPERTY_PATH=6014): a charger offering 3 A more than told
@@ -150,9 +154,9 @@ export function explainRise(
  * 59 s charger's reading 19 s later that showed its raise not taken changed nothing: when it took
  * it, 0.6 A over a breaker for 30 s.
  */
-function recounted(reference: OtherCount, roomNowA: number): number {
-  if (reference.measuredA === undefined || reference.roomA === undefined) return reference.counted;
-  const roomA = Math.min(reference.roomA, roomNowA);
+function recounted(reference: OtherCount, roomNowA: () => number): number {
+  if (reference.measuredA === undefined || !reference.roomA) return reference.counted;
+  const roomA = Math.min(reference.roomA, roomNowA());
   return Math.max(reference.counted, Math.min(reference.measuredA, reference.measuredA - roomA));
 }
 
@@ -172,7 +176,7 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
   const since = triple(0);
   const blind: Triple = [-1, -1, -1];
   const blindRaises = triple(0);
-  const registerSurely = new Map<number, Triple>();
+  let registerSurely: Map<number, Triple> | undefined;
   const below = circuit.connectorIndexes;
   for (let at = 0; at < below.length; at++) {
     const k = below[at] ?? 0;
@@ -211,7 +215,10 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
     // A current without a phase surely flows only where every car draws (draws.ts unphasedOn).
     const surelyOn = view.unphased ? unphasedSurelyOn(connector) : 7;
     const own = view.fromEnergy ? triple(0) : undefined;
-    if (own) registerSurely.set(k, own);
+    if (own) {
+      registerSurely ??= new Map();
+      registerSurely.set(k, own);
+    }
     for (let p = 0; p < 3; p++) {
       const phase = p as GridPhase;
       const allowed = countedA(view.floorA[phase], (loads & (1 << p)) !== 0, sentLimit);
@@ -236,7 +243,7 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
     raisedA: raised,
     mayDrawMoreA: more,
     blindRaiseOf: blind,
-    registerSurelyA: registerSurely,
+    registerSurelyA: registerSurely ?? NONE_BY_REGISTER,
   };
 }
 
