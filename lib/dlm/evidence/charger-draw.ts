@@ -70,8 +70,8 @@ export interface ChargersDrew {
   mayDrawMoreA: Triple;
   /**
    * Per grid phase, the connector (its index) whose open raise is the only one there of a charger
-   * no current reading shows (read by its energy register, or reporting no phase): -1 where there
-   * is none or more than one.
+   * read by its energy register alone, where no charger below charges with no reading of its own
+   * yet: -1 where there is none, more than one, or such a charger.
    */
   blindRaiseOf: Triple;
   /** Per charger read by its energy register (its connector index), what it surely drew (its part of `surelyA`). */
@@ -176,6 +176,7 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
   const since = triple(0);
   const blind: Triple = [-1, -1, -1];
   const blindRaises = triple(0);
+  const unread = triple(0);
   let registerSurely: Map<number, Triple> | undefined;
   const below = circuit.connectorIndexes;
   for (let at = 0; at < below.length; at++) {
@@ -198,6 +199,7 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
       const loads = phaseMask(view.gridPhases);
       if (since !== undefined && atMs - since <= NO_READING_YET_MS)
         for (const p of GRID_PHASES) if (mayA > 0 && loads & (1 << p)) more[p] += mayA;
+      for (const p of GRID_PHASES) if (loads & (1 << p)) unread[p] += 1;
       continue;
     }
     // Its car's learned overshoot is its own draw (evidence/overshoot.ts): not other loads.
@@ -229,7 +231,7 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
       if (own) own[phase] = sure;
       if (raisedTo > 0 && loads & (1 << p)) {
         raised[phase] += Math.max(0, raisedTo - atLeast);
-        if (view.fromEnergy || view.unphased) {
+        if (view.fromEnergy) {
           blindRaises[phase] += 1;
           blind[phase] = blindRaises[phase] === 1 ? k : -1;
         }
@@ -237,6 +239,8 @@ export function chargersDrawBelow(context: DrawContext, circuit: Circuit, atMs: 
       if (mayDrawTo > 0 && loads & (1 << p)) more[phase] += Math.max(0, mayDrawTo - atLeast);
     }
   }
+  // A charger with no reading of its own yet may be what rose: none is taken for the rise then.
+  for (const p of GRID_PHASES) if (unread[p] > 0) blind[p] = -1;
   return {
     atLeastA: subtract,
     surelyA: surely,

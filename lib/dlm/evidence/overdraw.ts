@@ -489,9 +489,9 @@ function spanningBeyond(
 
 /**
  * A meter that counts the chargers rose at a charger's start (or raise) beyond what every raise
- * open then allows, and that charger is the only one rising there that no current reading shows
- * (read by its energy register alone, or reporting no phase): the rest of the step is taken as
- * its own too, above its set-point on that grid phase (`registerAboveA`, until a delta of its
+ * open then allows, and that charger is the only one rising there read by its energy register
+ * alone, none below charging with no reading yet (charger-draw.ts blindRaiseOf): the rest of the
+ * step is taken as its own too, above its set-point on that grid phase (`registerAboveA`, until a delta of its
  * register shows its car at its set-point or a delta under a set-point above 0 nothing beyond).
  * The meter counts that rest as other loads while the car draws; paused, the car takes it with it,
  * and started again it was counted at its set-point alone: a charger offering 3 A more than told,
@@ -499,7 +499,10 @@ function spanningBeyond(
  * breaker, each start paused within seconds on the meter's step, and the fifth, with that car
  * drawing, put 1 A over it (closed-loop property, PROPERTY_SEED=20261201 PROPERTY_PATH=7361). A
  * rise of the other loads in that second is counted twice: the safe side, until the charger's
- * register clears it.
+ * register clears it. Not a charger that reports its current without a phase (its readings show
+ * what it draws, and nothing clears the count), nor beside one with no reading yet (a charger that
+ * takes no limits started in that second: its step was kept as a neighbour's, 5.5 A over a breaker
+ * for 535 s, PROPERTY_SEED=20261201 PROPERTY_PATH=3438).
  */
 export function noteStepAbove(
   connector: Connector,
