@@ -404,8 +404,7 @@ export function viewCircuit(
       const measured = Math.max(0, netA);
       const rise = includes ? explainRise(meter, p, measured, drewAt, sample.atMs) : undefined;
       const own = rise?.counted ?? measured;
-      const raiser = drewAt(sample.atMs).blindRaiseOf[p];
-      const connector = site.connectors[raiser];
+      const connector = rise?.beyondRoomA ? site.connectors[drewAt(sample.atMs).blindRaiseOf[p]] : undefined;
       if (rise?.beyondRoomA && connector)
         noteStepAbove(connector, context.runtimes.of(connector), p, rise.beyondRoomA);
       explainedA += measured - own;

@@ -618,9 +618,10 @@ export class ConnectorObserver {
         : undefined;
     if (fewest !== undefined && fewest > fewestPhasesOf(session)) {
       const every = fewest >= wiredPhases(connector).length;
-      if (every) session.energyProbed = 'widest';
-      else session.energyFewestPhases = fewest;
-      if (every) session.meterRoom = undefined;
+      if (every) {
+        session.energyProbed = 'widest';
+        session.meterRoom = undefined;
+      } else session.energyFewestPhases = fewest;
       const mostA = uncontrolledMostOf(session, every ? Number.POSITIVE_INFINITY : fewest);
       if (mostA !== undefined) session.uncontrolledMostA = mostA;
       this.logger.info(
