@@ -24,7 +24,8 @@ const TOLERANCE = 1e-6;
  * uncontrolled load (floors) alone exceeds its capacity is not a violation as long as every
  * connector below it that loads the phase is at 0; nor where those above 0 all have an own floor
  * (ConnectorDemand.ownFloorA: a count that may mean more takes room from the others only) and it
- * holds with each of them counted at that instead (a connector given `floorsA` is counted at it).
+ * holds with any one of them counted at that instead, the others at their whole count (each
+ * discounts its own count, never another's; a connector given `floorsA` is counted at it).
  * Every comparison is written so that a value that is not a number (a limit, a capacity, a floor,
  * a minimum or maximum) is a violation, never a pass: only +∞ means "no limit".
  */
@@ -44,11 +45,13 @@ export function checkAllocation(
   const unbalanceLoad = new Float64Array(circuits.length * 3);
   const controlledOn = new Uint8Array(circuits.length * 3);
   const controlledAny = new Uint8Array(circuits.length);
-  // Per circuit × phase: a connector above 0 without an own floor loads it (`plain`), and what
-  // those with one count there above it (`excess`; per circuit over the phases, `plainAny`).
+  // Per circuit × phase: a connector above 0 without an own floor loads it (`plain`), and the least
+  // that one with an own floor loading it counts there above that floor (`excess`: each may
+  // discount its own count only); per circuit over the phases, `plainAny` and `powerExcess`.
   let plainOn: Uint8Array | undefined;
   let plainAny: Uint8Array | undefined;
   let excess: Float64Array | undefined;
+  let powerExcess: Float64Array | undefined;
   let anyUnbalanceLimit = false;
   for (const budget of circuits)
     if (budget?.unbalanceLimitA !== Number.POSITIVE_INFINITY) anyUnbalanceLimit = true;
@@ -111,7 +114,8 @@ export function checkAllocation(
     if (own && !plainOn) {
       plainOn = new Uint8Array(circuits.length * 3);
       plainAny = new Uint8Array(circuits.length);
-      excess = new Float64Array(circuits.length * 3);
+      excess = new Float64Array(circuits.length * 3).fill(Number.POSITIVE_INFINITY);
+      powerExcess = new Float64Array(circuits.length).fill(Number.POSITIVE_INFINITY);
       // Those before k without one.
       for (let m = 0; m < k; m++) {
         const other = connectors[m];
@@ -119,16 +123,17 @@ export function checkAllocation(
         markPlain(other.path, phaseMask(other.phases), plainOn, plainAny);
       }
     }
-    if (plainOn && plainAny && excess && isControlled) {
+    if (plainOn && plainAny && excess && powerExcess && isControlled) {
       if (!own) markPlain(demand.path, loads, plainOn, plainAny);
       else {
         const e0 = counted0 - countedA(Math.min(own[0], floorA[0]), (loads & 1) !== 0, limit);
         const e1 = counted1 - countedA(Math.min(own[1], floorA[1]), (loads & 2) !== 0, limit);
         const e2 = counted2 - countedA(Math.min(own[2], floorA[2]), (loads & 4) !== 0, limit);
         for (const c of demand.path) {
-          excess[c * 3] = (excess[c * 3] ?? 0) + e0;
-          excess[c * 3 + 1] = (excess[c * 3 + 1] ?? 0) + e1;
-          excess[c * 3 + 2] = (excess[c * 3 + 2] ?? 0) + e2;
+          if (loads & 1) excess[c * 3] = Math.min(excess[c * 3] ?? 0, e0);
+          if (loads & 2) excess[c * 3 + 1] = Math.min(excess[c * 3 + 1] ?? 0, e1);
+          if (loads & 4) excess[c * 3 + 2] = Math.min(excess[c * 3 + 2] ?? 0, e2);
+          powerExcess[c] = Math.min(powerExcess[c] ?? 0, e0 + e1 + e2);
         }
       }
     }
@@ -157,9 +162,9 @@ export function checkAllocation(
     const load0 = phaseLoad[c * 3] ?? 0;
     const load1 = phaseLoad[c * 3 + 1] ?? 0;
     const load2 = phaseLoad[c * 3 + 2] ?? 0;
-    // Over with every charging connector that has an own floor counted at it, or with one that has none.
+    // Over with any charging connector that has an own floor counted at it, or with one that has none.
     const counted = (at: number, value: number) =>
-      plainOn && excess && plainOn[at] !== 1 ? value - (excess[at] ?? 0) : value;
+      plainOn && excess && plainOn[at] !== 1 ? value - finiteOr0(excess[at]) : value;
     for (const p of GRID_PHASES) {
       const value = p === 0 ? load0 : p === 1 ? load1 : load2;
       if (!(counted(c * 3 + p, value) <= budget.capacityA[p] + TOLERANCE) && controlledOn[c * 3 + p]) {
@@ -172,8 +177,7 @@ export function checkAllocation(
       }
     }
     let powerW = (0 + load0 + load1 + load2) * voltageV;
-    if (plainAny && excess && plainAny[c] !== 1)
-      powerW -= ((excess[c * 3] ?? 0) + (excess[c * 3 + 1] ?? 0) + (excess[c * 3 + 2] ?? 0)) * voltageV;
+    if (plainAny && powerExcess && plainAny[c] !== 1) powerW -= finiteOr0(powerExcess[c]) * voltageV;
     if (controlledAny[c]) {
       powerViolation(violations, 'power', c, powerW, budget.capacityW, voltageV);
       powerViolation(violations, 'chargersPower', c, powerW, budget.chargersCapacityW, voltageV);
@@ -209,6 +213,11 @@ export function checkAllocation(
     }
   }
   return violations;
+}
+
+/** A least excess found (none found: +∞, nothing to discount). */
+function finiteOr0(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) ? value : 0;
 }
 
 /** Marks the circuits on `path` as loaded by a connector above 0 without an own floor (on the phases of `loads`). */

@@ -211,8 +211,9 @@ export class AllocationState {
   /**
    * `violated` for connector k whose floor is a count that may mean more than it draws (an energy
    * register's, ConnectorDemand.ownFloorA): that count takes room from the others only. A
-   * constraint refuses k only where it is over with every such connector given a limit (k at `a`)
-   * counted at what it surely draws, and none without an own floor is above 0 there (they come
+   * constraint refuses k where it is over with one such connector given a limit there (k at `a`)
+   * counted at what it surely draws, the others at their whole count (each discounts its own count
+   * only: another's may be the truth), or where one without an own floor is above 0 (they come
    * after these in keep order, allocation/layout.ts, and find the whole count taken): a charger is
    * not paused by a draw it may not have (paused, its register shows no delta that clears the
    * count: a lone three-phase car at 12 A, counted on one phase, was paused for good). What the
@@ -237,13 +238,23 @@ export class AllocationState {
       const capacity = this.capacity[j] ?? 0;
       if (value <= capacity + ALLOCATION_EPS) continue;
       if ((this.plainIn[j] ?? 0) > 0) return this.layout.bounds[j] ?? AT_MAX;
+      // Each charging connector here discounts its own excess only: the least of them.
+      let least = Number.POSITIVE_INFINITY;
       for (const m of this.ownedList) {
         const limit = m === k ? a : (this.limit[m] ?? 0);
-        if (limit > 0) value -= this.excessIn(m, j, limit);
+        if (limit > 0 && this.hasTerm(m, j)) least = Math.min(least, this.excessIn(m, j, limit));
       }
+      if (least !== Number.POSITIVE_INFINITY) value -= least;
       if (value > capacity + ALLOCATION_EPS) return this.layout.bounds[j] ?? AT_MAX;
     }
     return this.unbalanceViolated(k, a);
+  }
+
+  /** Whether connector m's limit loads constraint j (it has a term there). */
+  private hasTerm(m: number, j: number): boolean {
+    const { start } = this.terms;
+    for (let i = start[m] ?? 0; i < (start[m + 1] ?? 0); i++) if (this.termConstraint[i] === j) return true;
+    return false;
   }
 
   /** What connector m at `limitA` counts in constraint j above what it surely draws (its own floor). */

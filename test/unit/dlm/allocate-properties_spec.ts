@@ -377,6 +377,31 @@ describe('allocate with own floors', function () {
     assert.notDeepEqual(checkAllocation(tight, [6, 0]), []);
   });
 
+  it("does not give one connector room another's count that may mean more holds", () => {
+    // A: counted at 20 A on L2 though it may be a three-phase car at 6.7 A; B: counted at 6 A that
+    // may be nothing. Each discounts its own count only: A's 20 A may be the truth, so B finds
+    // 32 - 20 = 12 A on L2, not the 25.3 A it would find with A's excess taken off too.
+    const none = Number.POSITIVE_INFINITY;
+    const problem: AllocationProblem = {
+      voltageV: 230,
+      stepA: 0.1,
+      startMarginA: 1,
+      pvBudgetW: none,
+      circuits: [
+        { capacityA: [32, 32, 32], capacityW: none, chargersCapacityW: none, unbalanceLimitA: none },
+      ],
+      connectors: [
+        demand({ keepRank: 1, maxA: 6, floorA: [6.7, 20, 6.7], ownFloorA: [0, 6.7, 0] }),
+        demand({ keepRank: 0, floorA: [6, 6, 6], ownFloorA: [0, 0, 0] }),
+      ],
+    };
+    const [a, b] = allocate(problem).connectors.map((c) => c.limitA);
+    assert.equal(a, 6);
+    assert.ok(b !== undefined && Math.abs(b - 12) <= 0.1, `B at ${b} A`);
+    assert.deepEqual(checkAllocation(problem, [6, 12]), []);
+    assert.notDeepEqual(checkAllocation(problem, [6, 16]), []);
+  });
+
   it('starts a paused connector only where its minimum, the start margin and what it draws above a set-point fit', () => {
     // A charger seen offering its car 3 A more than told (evidence/overdraw.ts registerAboveA),
     // paused (closed-loop seed 20261201 path 7361, closed-loop-fixed/).
