@@ -78,6 +78,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     overdrawSinceMs: o.overdrawSinceMs,
     lastOver: o.lastOver,
     aboveSetPointAtMs: o.aboveSetPointAtMs,
+    followingFromA: o.followingFromA,
     guessEndsAtMs: o.guessEndsAtMs,
     overdrawing: o.overdrawing,
     refusedReadings: o.refusedReadings,

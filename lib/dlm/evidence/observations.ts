@@ -71,6 +71,13 @@ export interface ObservedSession {
    */
   aboveSetPointAtMs?: number;
   /**
+   * With aboveSetPointAtMs, where nothing but a change's follow time excused that reading: the
+   * highest set-point that time left in force on a phase it showed above its set-point. It may be
+   * raised back up to there at once (a decrease for a lift that has gone: waiting a slow reporter's
+   * next reading kept its car at the lower set-point for up to a minute), not above it.
+   */
+  followingFromA?: number;
+  /**
    * Its newest reading was above its set-point, excused only as what it drew on its own before its
    * first set-point: believed from this time on (that set-point's follow time) unless a reading
    * shows it follows first.
@@ -167,6 +174,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     overdrawSinceMs: undefined,
     lastOver: undefined,
     aboveSetPointAtMs: undefined,
+    followingFromA: undefined,
     guessEndsAtMs: undefined,
     overdrawing: false,
     refusedReadings: undefined,

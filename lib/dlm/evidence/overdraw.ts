@@ -159,7 +159,7 @@ export function notRaisedAbove(
     };
   if (session.aboveSetPointAtMs === undefined || !online) return undefined;
   return {
-    capA: sentLimit > 0 ? sentLimit : startA,
+    capA: Math.max(sentLimit > 0 ? sentLimit : startA, session.followingFromA ?? 0),
     why: [say('readingAbove')],
   };
 }
@@ -199,6 +199,8 @@ function judgeOverdraw(
   let over = false;
   let guessed = false;
   let excused = false;
+  // The highest set-point in force (a change's follow time) that excuses a phase above its own.
+  let excusedUpToA = 0;
   let unknown = false;
   let maxA = 0;
   // How far above what it was allowed (the most over its phases).
@@ -221,12 +223,17 @@ function judgeOverdraw(
     if (value > allowed + tolerance) {
       over = true;
       aboveA = Math.max(aboveA, value - allowed);
-    } else if (
-      !session.overdrawing &&
-      value > allowedAt(context.site, connector, runtime, i, atMs, true, false) + tolerance
-    )
-      guessed = true;
-    else if (value > setPointOn(runtime, i) + tolerance) excused = true;
+      continue;
+    }
+    // What the set-points in force allow without a guess of its draw before its first one.
+    const known = session.overdrawing
+      ? allowed
+      : allowedAt(context.site, connector, runtime, i, atMs, true, false);
+    if (value > known + tolerance) guessed = true;
+    else if (value > setPointOn(runtime, i) + tolerance) {
+      excused = true;
+      excusedUpToA = Math.max(excusedUpToA, known);
+    }
   }
   const register = over ? undefined : registerBeyond(context.site, connector, runtime, sample);
   if (register !== 'keep') session.registerBeyondA = register;
@@ -263,6 +270,7 @@ function judgeOverdraw(
   // reading shows it within (a reading after that time that still shows more is believed); so is a
   // register's delta that may mean more (registerBeyond).
   session.aboveSetPointAtMs = (excused || guessed || mayMeanMore) && !over ? sample.atMs : undefined;
+  session.followingFromA = excused && !guessed && !mayMeanMore && !over ? excusedUpToA : undefined;
   // Excused only as what it drew on its own before its first set-point: believed when that time
   // is over and no reading since showed it follows (a charger that ignores its limits, reading every
   // 5 min, was held at its minimum while a meter judged frozen hid its draw: 4 A over for 5 s,

@@ -105,4 +105,45 @@ describe('LoadManager: the mixed car park (issue 45)', () => {
     h.run(300_000);
     assert.ok((h.limit('A/1') ?? 0) >= 7, `A at ${h.limit('A/1')} A: ${h.setPoint('A/1')?.reason}`);
   });
+
+  it('a car lowered for a lift that has gone is raised back before its charger reads again', () => {
+    // A reports its currents every 60 s and follows a change in 30 s; B follows at once. A lift
+    // (16 A more for 25 s) lowers both; A's next reading, within its follow time, still shows
+    // 16 A. Not raised until a reading showed it follows, A waited at 10 A for up to a minute
+    // after the lift had gone (the car park's CP-12 at 11:14:54, three such waits a lunch hour).
+    h = harness({
+      circuits: [{ id: 'line', limitA: 40, meter: { source: 'loads', location: 'otherLoadsOnly' } }],
+      connectors: ['A', 'B'].map((id) => ({ chargePointId: id, circuit: 'line', maxA: 16 })),
+    });
+    let loadsA = 4;
+    h.feed(() => h.meter('loads', [loadsA, loadsA, loadsA]));
+    h.start();
+    h.obey('B/1');
+    h.plugIn('A/1');
+    h.plugIn('B/1');
+    const limits: number[] = [];
+    let reportedMs = h.clock.now();
+    let drawn = 0;
+    h.feed(() => {
+      limits.push(h.limit('A/1') ?? 0);
+      drawn = limits[Math.max(0, limits.length - 31)] ?? 0;
+      if (h.clock.now() - reportedMs < 60_000) return;
+      reportedMs = h.clock.now();
+      h.draw('A/1', [drawn, drawn, drawn], drawn > 0 ? 'Charging' : 'SuspendedEVSE');
+    });
+    h.run(600_000);
+    assert.equal(h.limit('A/1'), 16, h.setPoint('A/1')?.reason);
+    // The lift starts 50 s after A's reading: that reading is at 10 s into it, A still at 16 A.
+    while (h.clock.now() - reportedMs !== 50_000) h.run(1_000);
+    loadsA = 20;
+    h.run(12_000);
+    const lowered = h.limit('A/1') ?? 0;
+    assert.ok(lowered > 6 && lowered <= 10, `A at ${lowered} A: ${h.setPoint('A/1')?.reason}`);
+    assert.equal(drawn, 16);
+    h.run(13_000);
+    loadsA = 4;
+    // Its next reading is 30 s away.
+    h.run(15_000);
+    assert.equal(h.limit('A/1'), 16, `A at ${h.limit('A/1')} A: ${h.setPoint('A/1')?.reason}`);
+  });
 });
