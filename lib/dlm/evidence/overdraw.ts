@@ -137,7 +137,9 @@ export function observeOverdraw(
  * How far its set-point may rise while it does not follow: an overdrawing charger not above the
  * set-point it was caught at; one whose newest reading showed more than its set-point within the
  * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
- * may start at `startA`, its car's minimum: a reading after that is judged against it). A charger
+ * may start at `startA`, its car's minimum: a reading after that is judged against it), or, where
+ * only that time excused the reading, not above the set-point it is leaving (`followingFromA`: it
+ * goes back to where it was, nothing it was not shown to follow). A charger
  * that ignores its limits, raised on such a reading to what it drew anyway, hid it until a decrease
  * it was taken to have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the
  * fixed cases). Paused at the connector's minimum below its car's, the car never started, and an
