@@ -622,7 +622,7 @@ export class ConnectorObserver {
         session.energyProbed = 'widest';
         session.meterRoom = undefined;
       } else session.energyFewestPhases = fewest;
-      const mostA = uncontrolledMostOf(session, fewest);
+      const mostA = uncontrolledMostOf(session, every ? Number.POSITIVE_INFINITY : fewest);
       if (mostA !== undefined) session.uncontrolledMostA = mostA;
       this.logger.info(
         `charger ${connector.name}: a meter that counts it shows its car on ${every ? 'every phase' : `${fewest} phases or more`} (read by its energy register)`,
