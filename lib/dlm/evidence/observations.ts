@@ -65,18 +65,15 @@ export interface ObservedSession {
   /** The newest sample above the set-point (per grid phase, and the highest charger phase). */
   lastOver?: { gridA: Triple; maxA: number; aboveA: number };
   /**
-   * Measurement time of its newest reading, when that showed more than its set-point within the
-   * time it was given to follow a change (evidence/overdraw.ts): its set-point is not raised until a reading
-   * shows it within.
+   * Its newest reading, when that showed more than its set-point within the time it was given to
+   * follow a change (evidence/overdraw.ts): its measurement time, and its set-point is not raised
+   * until a reading shows it within; where nothing but a change's follow time excused it,
+   * `followingFromA`, the highest set-point that time left in force on a phase it showed above its
+   * set-point: it may be raised back up to there at once (a decrease for a lift that has gone:
+   * waiting a slow reporter's next reading kept its car at the lower set-point for up to a minute),
+   * not above it.
    */
-  aboveSetPointAtMs?: number;
-  /**
-   * With aboveSetPointAtMs, where nothing but a change's follow time excused that reading: the
-   * highest set-point that time left in force on a phase it showed above its set-point. It may be
-   * raised back up to there at once (a decrease for a lift that has gone: waiting a slow reporter's
-   * next reading kept its car at the lower set-point for up to a minute), not above it.
-   */
-  followingFromA?: number;
+  aboveSetPoint?: { atMs: number; followingFromA: number | undefined };
   /**
    * Its newest reading was above its set-point, excused only as what it drew on its own before its
    * first set-point: believed from this time on (that set-point's follow time) unless a reading
@@ -173,8 +170,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     energyPhases: undefined,
     overdrawSinceMs: undefined,
     lastOver: undefined,
-    aboveSetPointAtMs: undefined,
-    followingFromA: undefined,
+    aboveSetPoint: undefined,
     guessEndsAtMs: undefined,
     overdrawing: false,
     refusedReadings: undefined,

@@ -138,7 +138,7 @@ export function observeOverdraw(
  * set-point it was caught at; one whose newest reading showed more than its set-point within the
  * time it was given to follow, not above its set-point until a reading shows it follows (paused, it
  * may start at `startA`, its car's minimum: a reading after that is judged against it), or, where
- * only that time excused the reading, not above the set-point it is leaving (`followingFromA`: it
+ * only that time excused the reading, not above the set-point it is leaving (`aboveSetPoint.followingFromA`: it
  * goes back to where it was, nothing it was not shown to follow). A charger
  * that ignores its limits, raised on such a reading to what it drew anyway, hid it until a decrease
  * it was taken to have followed (PROPERTY_SEED=20261123 PROPERTY_PATH=1120 and four more among the
@@ -159,9 +159,10 @@ export function notRaisedAbove(
       capA: session.overdrawCapA ?? startA,
       why: [say('drawsAbove')],
     };
-  if (session.aboveSetPointAtMs === undefined || !online) return undefined;
+  const above = session.aboveSetPoint;
+  if (above === undefined || !online) return undefined;
   return {
-    capA: Math.max(sentLimit > 0 ? sentLimit : startA, session.followingFromA ?? 0),
+    capA: Math.max(sentLimit > 0 ? sentLimit : startA, above.followingFromA ?? 0),
     why: [say('readingAbove')],
   };
 }
@@ -271,8 +272,10 @@ function judgeOverdraw(
   // Above its set-point, excused only by the time it was given to follow: not raised until a
   // reading shows it within (a reading after that time that still shows more is believed); so is a
   // register's delta that may mean more (registerBeyond).
-  session.aboveSetPointAtMs = (excused || guessed || mayMeanMore) && !over ? sample.atMs : undefined;
-  session.followingFromA = excused && !guessed && !mayMeanMore && !over ? excusedUpToA : undefined;
+  session.aboveSetPoint =
+    (excused || guessed || mayMeanMore) && !over
+      ? { atMs: sample.atMs, followingFromA: excused && !guessed && !mayMeanMore ? excusedUpToA : undefined }
+      : undefined;
   // Excused only as what it drew on its own before its first set-point: believed when that time
   // is over and no reading since showed it follows (a charger that ignores its limits, reading every
   // 5 min, was held at its minimum while a meter judged frozen hid its draw: 4 A over for 5 s,
