@@ -15,7 +15,7 @@ import { noteChange } from '../evidence/charger-draw';
 import { chargerStepA } from '../evidence/charger-step';
 import type { CircuitView } from '../evidence/circuit-view';
 import { expectDecrease, notePassed, supersedeDecrease } from '../evidence/decrease-settle';
-import { remember } from '../evidence/measurements';
+import { drewAnything, remember } from '../evidence/measurements';
 import { startMinimumTimes } from '../evidence/minimum-times';
 import type { ConnectorRuntime, ConnectorView } from '../parts';
 import { EPS, floorStep } from '../phases';
@@ -268,7 +268,12 @@ export class UpdatePolicy {
     const before = last?.limitA ?? 0;
     startMinimumTimes(site.control, view, runtime, before, limitA, now);
     // Until now it had no current to draw: a meter reading from before this is compared with 0.
-    if (limitA > 0 && before === 0) remember(runtime, now, [0, 0, 0], true);
+    // Not where its newest reading shows it drew anyway (a charger that refuses its limits, counted
+    // at its car's 32 A, told 6 A from 0: the zero hid its 32 A from the grid meter's sample of a
+    // second before, taken for other loads, and the start beside it was paused a second later at
+    // every try; IT seed 20261214 path 1512).
+    if (limitA > 0 && before === 0 && !drewAnything(runtime))
+      remember(runtime, now, [0, 0, 0], { assumed: true });
     const fromA = mayStillDrawA(connector, runtime);
     if (limitA < fromA) expectDecrease(runtime, fromA, now);
     else supersedeDecrease(connector, runtime, limitA, phases);

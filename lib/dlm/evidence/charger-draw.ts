@@ -263,12 +263,21 @@ export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerRe
   for (const k of circuit.connectorIndexes) {
     const connector = context.site.connectors[k];
     if (!connector) continue;
+    // A current without a phase is measured only where it surely flows: the phases `unphasedOn`
+    // places it on move with what its register shows, not with what it draws (IT seed 20261224
+    // path 1742: a one-phase car's 6.5 A placed on L1-L3, then on the two conductors its register
+    // showed; the grid meter that counts it, rightly steady, was judged frozen "while the chargers
+    // below went from 6.5 to 0.0 A on L1", its other loads taken at the fallback's 0 A and the
+    // room given out: 1.5 A over a breaker for 6 s).
+    const surelyOn = unphasedSurelyOn(connector);
     for (const entry of context.runtimes.of(connector).drawHistory) {
       if (!entry.assumed)
         readings.push({
           key: k,
           atMs: entry.atMs,
-          gridA: toGrid(connector, entry.chargerA),
+          gridA: entry.unphased
+            ? onPhases(toGrid(connector, entry.chargerA), surelyOn)
+            : toGrid(connector, entry.chargerA),
           ...(entry.fromMs !== undefined ? { fromMs: entry.fromMs } : {}),
           ...(entry.spanA
             ? {
@@ -282,6 +291,12 @@ export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerRe
     }
   }
   return readings;
+}
+
+/** `grid` on the phases of `mask` (bit p for L(p+1)), 0 elsewhere. */
+function onPhases(grid: Triple, mask: number): Triple {
+  for (const p of GRID_PHASES) if (!(mask & (1 << p))) grid[p] = 0;
+  return grid;
 }
 
 /** The set-point changes kept per connector (PolicyRecord.changes): a meter's sample is seconds old. */

@@ -76,8 +76,10 @@ export interface DrawRecord {
    * Such a zero is `assumed`: not a reading (the frozen rule compares readings only). `fromMs`: a
    * register's delta, the average since then (evidence/energy-draw.ts); `spanA`: how much more than
    * `chargerA` its step lets it be on each phase it loads (the step added instead of taken away).
+   * `unphased`: a current reported without a phase, placed on phases by `unphasedOn` (a guess that
+   * moves with what its register shows: the frozen rule takes it only where it surely flows).
    */
-  drawHistory: { atMs: number; chargerA: PerPhase; assumed?: true; fromMs?: number; spanA?: number }[];
+  drawHistory: DrawHistoryEntry[];
   /** Its energy register's last reading and what the last two gave (evidence/energy-draw.ts). */
   register?: RegisterRecord;
   /** The steady run of its unphased current with its register (evidence/energy-draw.ts unphasedShows). */
@@ -95,6 +97,16 @@ export interface DrawRecord {
    * that the observer has not counted into the session yet (`takeRefusal`): why, and when it came.
    */
   refused?: { why: Reason; atMs: number };
+}
+
+/** One entry of a connector's draw history (DrawRecord.drawHistory). */
+export interface DrawHistoryEntry {
+  atMs: number;
+  chargerA: PerPhase;
+  assumed?: true;
+  fromMs?: number;
+  spanA?: number;
+  unphased?: true;
 }
 
 export function newDrawRecord(): AllFields<DrawRecord> {
@@ -165,9 +177,7 @@ export function takeDraw(
     record,
     atMs,
     energy ? [...energy.leastA] : copy,
-    undefined,
-    energy?.fromMs,
-    energy && stepSpanA(energy),
+    energy ? { fromMs: energy.fromMs, spanA: stepSpanA(energy) } : unphased ? { unphased: true } : undefined,
   );
   return true;
 }
@@ -223,30 +233,33 @@ export function drawGrid(connector: Connector, sample: DrawSample): Readonly<Tri
   return sample.takenFor === connector ? sample.gridA : toGrid(connector, sample.chargerA);
 }
 
+/** A current below this, A, is no car's draw (IEC 61851-1 offers 6 A at least). */
+export const DRAWS_NOTHING_BELOW_A = 1;
+
+/** Whether the charger's newest reading shows it drawing on some phase (none: nothing shown). */
+export function drewAnything(record: DrawRecord): boolean {
+  return record.draw?.chargerA.some((amps) => (amps ?? 0) >= DRAWS_NOTHING_BELOW_A) ?? false;
+}
+
 /** A connector state without currents: no draw is known until a measurement brings one again. */
 export function forgetDraw(record: DrawRecord): void {
   record.draw = undefined;
 }
 
-/** Keeps a measurement (or a known zero, `assumed`) in the connector's short history. */
+/**
+ * Keeps a measurement (or a known zero, `assumed`) in the connector's short history, with what it
+ * is (`DrawRecord.drawHistory`: a register's delta, a current without a phase).
+ */
 export function remember(
   record: DrawRecord,
   atMs: number,
   chargerA: PerPhase,
-  assumed?: true,
-  fromMs?: number,
-  spanA?: number,
+  what?: Omit<DrawHistoryEntry, 'atMs' | 'chargerA'>,
 ): void {
   const history = record.drawHistory;
   const last = history[history.length - 1];
   if (last && atMs < last.atMs) return;
-  history.push(
-    assumed
-      ? { atMs, chargerA, assumed }
-      : fromMs !== undefined
-        ? { atMs, chargerA, fromMs, ...(spanA !== undefined ? { spanA } : {}) }
-        : { atMs, chargerA },
-  );
+  history.push({ atMs, chargerA, ...what });
   if (history.length > DRAW_HISTORY) history.shift();
 }
 

@@ -21,6 +21,7 @@ export {
   drawGrid,
   drawInForceAt,
   drawSince,
+  drewAnything,
   forgetDraw,
   newDrawRecord,
   noteRefusal,

@@ -268,7 +268,13 @@ function judgeOverdraw(
   if (beyondA && judgedAt > 0 && !session.registerFollows) {
     const above = beyondA.map((a, p) => Math.max(session.registerAboveA?.[p] ?? 0, a - judgedAt)) as Triple;
     if (above.some((a) => a > 0)) session.registerAboveA = above;
-  } else if (sample.energy && judgedAt > 0) session.registerAboveA = undefined;
+  } else if (sample.energy && judgedAt > 0 && (runtime.sent?.limitA ?? 0) > 0)
+    session.registerAboveA = undefined;
+  // (Paused, its register is not judged (registerBeyond): a delta read then clears nothing. A
+  // charger offering 3 A more than told, read every 6 s, was paused a second after each start on
+  // the grid meter's step, which kept the 3 A; its next delta, 9 A under the start's 6 A, judged
+  // against nothing, cleared it, and each start asked room for 6 A only: 1 A over a breaker for
+  // 6 s at every start, IT seed 20261214 path 1512.)
   // Above its set-point, excused only by the time it was given to follow: not raised until a
   // reading shows it within (a reading after that time that still shows more is believed); so is a
   // register's delta that may mean more (registerBeyond).
