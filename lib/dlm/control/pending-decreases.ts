@@ -132,6 +132,22 @@ export function holdForPendingDecreases(
   if (!worstFloorsA || holdable.length === 0) return;
   const violated = new Uint8Array(problem.circuits.length);
   let waitingFor: string | Reason | undefined;
+  // A start is checked with the margin its admission asked for (allocation/allocator.ts): a car not
+  // read yet may draw above its limit (evidence/overshoot.ts), and the worst case has no room
+  // left for that. Started at 6 A beside a 32 A car lowered to 22 A that followed 2 s after it, a
+  // car 3 % above its limit put 0.18 A over a breaker filled to the ampere by the worst case
+  // (AMPFLOW_CLOSED_LOOP_SEED=20261211 path 2385).
+  const starts = holdable.filter((k) => (lasts[k] ?? 0) <= 0 && (finals[k] ?? 0) > 0);
+  const starting = new Uint8Array(starts.length === 0 ? 0 : finals.length);
+  for (const k of starts) starting[k] = 1;
+  const checkedLimits = () =>
+    starts.length === 0
+      ? finals
+      : finals.map((a, k) =>
+          a > 0 && starting[k] === 1
+            ? a + problem.startMarginA + (problem.connectors[k]?.startExtraA ?? 0)
+            : a,
+        );
   /** Whether a hold could still lower k: the switched up to its minimum, an increase to its last. */
   const lowerable = (k: number) =>
     switchedUp.has(k)
@@ -142,7 +158,7 @@ export function holdForPendingDecreases(
     // (typically the round after one that held every increase below a circuit the worst case fails).
     if (!holdable.some(lowerable)) return;
     violated.fill(0);
-    for (const v of checkAllocation(problem, finals, worstFloorsA))
+    for (const v of checkAllocation(problem, checkedLimits(), worstFloorsA))
       if (v.kind !== 'minimum' && v.kind !== 'maximum') violated[v.index] = 1;
     // A charger back online on its own fallback given less than that is decreasing, whatever it
     // was sent before: its own set-point goes out (holding it would wait for itself for ever).
