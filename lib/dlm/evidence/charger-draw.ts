@@ -269,14 +269,13 @@ export function readingsBelow(context: DrawContext, circuit: Circuit): ChargerRe
     // showed; the grid meter that counts it, rightly steady, was judged frozen "while the chargers
     // below went from 6.5 to 0.0 A on L1", its other loads taken at the fallback's 0 A and the
     // room given out: 1.5 A over a breaker for 6 s).
-    const surelyOn = unphasedSurelyOn(connector);
     for (const entry of context.runtimes.of(connector).drawHistory) {
       if (!entry.assumed)
         readings.push({
           key: k,
           atMs: entry.atMs,
           gridA: entry.unphased
-            ? onPhases(toGrid(connector, entry.chargerA), surelyOn)
+            ? onPhases(toGrid(connector, entry.chargerA), unphasedSurelyOn(connector))
             : toGrid(connector, entry.chargerA),
           ...(entry.fromMs !== undefined ? { fromMs: entry.fromMs } : {}),
           ...(entry.spanA

@@ -4,6 +4,7 @@
  * circuit meter measured (`drawSince`, `drawInForceAt`)? measurements.ts re-exports it all.
  */
 import type { PerPhase } from '../../contracts';
+import { ACTIVE_PHASE_A } from '../../electrical';
 import { type GridPhase, gridPhasesFor, phaseMask, sum, type Triple, toGrid, wiredPhases } from '../phases';
 import type { AllFields } from '../site/all-fields';
 import type { Connector } from '../site/model';
@@ -233,12 +234,9 @@ export function drawGrid(connector: Connector, sample: DrawSample): Readonly<Tri
   return sample.takenFor === connector ? sample.gridA : toGrid(connector, sample.chargerA);
 }
 
-/** A current below this, A, is no car's draw (IEC 61851-1 offers 6 A at least). */
-export const DRAWS_NOTHING_BELOW_A = 1;
-
-/** Whether the charger's newest reading shows it drawing on some phase (none: nothing shown). */
+/** Whether the charger's newest reading shows charging current on some phase (none: nothing shown). */
 export function drewAnything(record: DrawRecord): boolean {
-  return record.draw?.chargerA.some((amps) => (amps ?? 0) >= DRAWS_NOTHING_BELOW_A) ?? false;
+  return record.draw?.chargerA.some((amps) => (amps ?? 0) > ACTIVE_PHASE_A) ?? false;
 }
 
 /** A connector state without currents: no draw is known until a measurement brings one again. */

@@ -268,13 +268,12 @@ function judgeOverdraw(
   if (beyondA && judgedAt > 0 && !session.registerFollows) {
     const above = beyondA.map((a, p) => Math.max(session.registerAboveA?.[p] ?? 0, a - judgedAt)) as Triple;
     if (above.some((a) => a > 0)) session.registerAboveA = above;
-  } else if (sample.energy && judgedAt > 0 && (runtime.sent?.limitA ?? 0) > 0)
-    session.registerAboveA = undefined;
-  // (Paused, its register is not judged (registerBeyond): a delta read then clears nothing. A
-  // charger offering 3 A more than told, read every 6 s, was paused a second after each start on
-  // the grid meter's step, which kept the 3 A; its next delta, 9 A under the start's 6 A, judged
-  // against nothing, cleared it, and each start asked room for 6 A only: 1 A over a breaker for
-  // 6 s at every start, IT seed 20261214 path 1512.)
+  } else if (judgedAt > 0 && registerJudged(runtime, sample)) session.registerAboveA = undefined;
+  // (A delta its register was not judged by, paused say, clears nothing. A charger offering 3 A
+  // more than told, read every 6 s, was paused a second after each start on the grid meter's step,
+  // which kept the 3 A; its next delta, 9 A under the start's 6 A, judged against nothing, cleared
+  // it, and each start asked room for 6 A only: 1 A over a breaker for 6 s at every start, IT seed
+  // 20261214 path 1512.)
   // Above its set-point, excused only by the time it was given to follow: not raised until a
   // reading shows it within (a reading after that time that still shows more is believed); so is a
   // register's delta that may mean more (registerBeyond).
@@ -357,6 +356,14 @@ function judgeOverdraw(
 const REGISTER_FOLLOW_BAND = 0.05;
 
 /**
+ * Whether a register's delta is judged against a set-point (registerBeyond): one with counts of
+ * phases, at a set-point above 0. One that is not shows nothing beyond, and clears nothing either.
+ */
+function registerJudged(runtime: ConnectorRuntime, sample: DrawSample): boolean {
+  return (sample.energy?.counts.length ?? 0) > 0 && (runtime.sent?.limitA ?? 0) > 0;
+}
+
+/**
  * An energy register's delta does not tell the car's phases (evidence/energy-draw.ts): 3.68 kW is
  * 16 A on one phase or 5.3 A on three. Judged at the least (spread over every phase), a charger that
  * ignores its limits, its car on one phase at 16 A, read as a three-phase car at 5.3 A under its
@@ -385,7 +392,7 @@ function registerBeyond(
   const session = runtime.session;
   const energy = sample.energy;
   const sent = runtime.sent;
-  if (!energy || !sent || sent.limitA <= 0 || energy.counts.length === 0) {
+  if (!energy || !sent || !registerJudged(runtime, sample)) {
     session.registerAnchor = undefined;
     return undefined;
   }
