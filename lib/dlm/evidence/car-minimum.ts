@@ -16,7 +16,11 @@
  *   two amperes per follow time (the last step one), up to CAR_MINIMUM_PROBE_MAX_A. Each try
  *   keeps its minimum from the others for a follow time while it takes nothing and is paused
  *   after it where the zone is full, so two amperes a try halve those costs (a car that needs
- *   7 A, 9 A or 12 A is taken at 8, 10 or 13 A: one ampere more than it needs). A car that does not start even then is
+ *   7 A, 9 A or 12 A is taken at 8, 10 or 13 A: one ampere more than it needs). Where that one
+ *   ampere keeps it waiting (paused with the minimum the step learned, for
+ *   CAR_MINIMUM_SKIPPED_AFTER_MS) it is offered the ampere the step passed over: its minimum
+ *   comes down to it, and a car that does not start at it either is asked the step's minimum
+ *   again, now known to the ampere. A car that does not start even then is
  *   full or waits for its own timer: it is asked no more this session and counts at the
  *   connector's minimum again (what it was offered before). Only in `fast` mode: a pv or minpv
  *   car is offered what the sun gives, never more to see whether it starts.
@@ -52,6 +56,16 @@ import { effectiveMode } from './preference-in-force';
  * 6 to 10 A (a few need 13 A); a car that takes nothing even then is full or waits.
  */
 export const CAR_MINIMUM_PROBE_MAX_A = 13;
+
+/**
+ * How long a car that never charged waits, paused with a minimum a two-ampere step learned, before
+ * it is offered the ampere the step passed over (ms). Where the zone is full, the ampere the step
+ * adds can keep a car out all afternoon: offered 7 A, a car that needs 8 A is asked 9 A, and a
+ * keeper's hold or the zone left it 8 A (issue 45's car park, seed 2: CP-02, 0 of the ideal's
+ * 10.7 kWh). Five minutes: longer than a pause's minimum off time and the follow time of the
+ * slowest charger, so that a zone that frees room soon gives the step's minimum as before.
+ */
+export const CAR_MINIMUM_SKIPPED_AFTER_MS = 300_000;
 
 /**
  * How long a car rests on its own before it yields (ms): a car that pauses for a moment (its
@@ -114,6 +128,7 @@ export function noteCarMinimum(
   if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A)
     session.restingSinceMs = undefined;
   const sentA = runtime.sent?.limitA ?? 0;
+  offerSkippedWhenWaiting(session, sentA, now);
   if (!(sentA > 0)) return;
   const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
   const settled = now - changedAt >= followMsOf(site, runtime);
@@ -127,6 +142,8 @@ export function noteCarMinimum(
     session.restingSinceMs = now;
   if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A && settled) {
     session.chargedAtA = Math.min(session.chargedAtA ?? sentA, sentA);
+    session.skippedA = undefined;
+    session.skippedTried = undefined;
     const learned = session.learnedMinA;
     if (learned !== undefined && sentA < learned - EPS)
       session.learnedMinA = sentA > connector.minA + EPS ? sentA : undefined;
@@ -155,17 +172,20 @@ export function noteCarMinimum(
     // A pv or minpv car is offered what the sun gives, not more to see whether it starts.
     effectiveMode(site, connector, runtime) === 'fast'
   ) {
-    // It never started: ask two amperes more (one at the top), while what it was offered is the
-    // minimum in force.
+    // It never started: ask two amperes more (one at the top, and one after the ampere a step
+    // passed over was tried), while what it was offered is the minimum in force.
     const inForceA = carMinimum(connector, runtime).minA;
     if (sentA + EPS < inForceA) return;
     const aboveA = Math.floor(sentA + EPS) + 1;
+    const tried = session.skippedTried === true;
+    session.skippedA = undefined;
+    session.skippedTried = undefined;
     const topA = Math.min(
       CAR_MINIMUM_PROBE_MAX_A,
       connector.maxA,
       restartedBelow && session.chargedAtA !== undefined ? session.chargedAtA : Number.POSITIVE_INFINITY,
     );
-    const stepA = aboveA + 1 > topA + EPS ? aboveA : aboveA + 1;
+    const stepA = aboveA + 1 > topA + EPS || tried ? aboveA : aboveA + 1;
     // Up to the least it charged at, where that is not a whole ampere.
     const nextA = restartedBelow && stepA > topA + EPS && topA > sentA + EPS ? topA : stepA;
     if (nextA > topA + EPS) {
@@ -176,6 +196,7 @@ export function noteCarMinimum(
     }
     session.learnedMinA = nextA;
     session.notStartedAtA = sentA;
+    if (Math.abs(nextA - aboveA - 1) < EPS) session.skippedA = aboveA;
     return;
   }
   // One that charged this session and takes nothing at the minimum in force or more for its follow
@@ -200,7 +221,27 @@ export function noteCarMinimum(
     session.learnedMinA = above;
     session.stoppedAtA = sentA;
     session.notStartedAtA = undefined;
+    session.skippedA = undefined;
+    session.skippedTried = undefined;
   }
+}
+
+/**
+ * A car that never charged, paused (offered nothing) with a minimum a two-ampere step learned for
+ * CAR_MINIMUM_SKIPPED_AFTER_MS: its minimum in force becomes the ampere the step passed over (see
+ * the module comment). Whether that fits is the allocation's to say, as for any minimum.
+ */
+function offerSkippedWhenWaiting(session: CarMinimumSession, sentA: number, now: number): void {
+  if (session.skippedA === undefined || session.chargedAtA !== undefined || sentA > 0) {
+    session.skippedWaitSinceMs = undefined;
+    return;
+  }
+  session.skippedWaitSinceMs ??= now;
+  if (now - session.skippedWaitSinceMs < CAR_MINIMUM_SKIPPED_AFTER_MS) return;
+  session.learnedMinA = session.skippedA;
+  session.skippedTried = true;
+  session.skippedA = undefined;
+  session.skippedWaitSinceMs = undefined;
 }
 
 /**
