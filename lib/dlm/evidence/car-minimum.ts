@@ -142,8 +142,7 @@ export function noteCarMinimum(
     session.restingSinceMs = now;
   if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A && settled) {
     session.chargedAtA = Math.min(session.chargedAtA ?? sentA, sentA);
-    session.skippedA = undefined;
-    session.skippedTried = undefined;
+    forgetSkipped(session);
     const learned = session.learnedMinA;
     if (learned !== undefined && sentA < learned - EPS)
       session.learnedMinA = sentA > connector.minA + EPS ? sentA : undefined;
@@ -178,8 +177,7 @@ export function noteCarMinimum(
     if (sentA + EPS < inForceA) return;
     const aboveA = Math.floor(sentA + EPS) + 1;
     const tried = session.skippedTried === true;
-    session.skippedA = undefined;
-    session.skippedTried = undefined;
+    forgetSkipped(session);
     const topA = Math.min(
       CAR_MINIMUM_PROBE_MAX_A,
       connector.maxA,
@@ -221,27 +219,33 @@ export function noteCarMinimum(
     session.learnedMinA = above;
     session.stoppedAtA = sentA;
     session.notStartedAtA = undefined;
-    session.skippedA = undefined;
-    session.skippedTried = undefined;
+    forgetSkipped(session);
   }
 }
 
 /**
- * A car that never charged, paused (offered nothing) with a minimum a two-ampere step learned for
- * CAR_MINIMUM_SKIPPED_AFTER_MS: its minimum in force becomes the ampere the step passed over (see
- * the module comment). Whether that fits is the allocation's to say, as for any minimum.
+ * A car that never charged (seen charging, it forgets the step), paused (offered nothing) with a
+ * minimum a two-ampere step learned for CAR_MINIMUM_SKIPPED_AFTER_MS: its minimum in force becomes
+ * the ampere the step passed over (see the module comment). Whether that fits is the allocation's
+ * to say, as for any minimum.
  */
 function offerSkippedWhenWaiting(session: CarMinimumSession, sentA: number, now: number): void {
-  if (session.skippedA === undefined || session.chargedAtA !== undefined || sentA > 0) {
+  if (session.skippedA === undefined || sentA > 0) {
     session.skippedWaitSinceMs = undefined;
     return;
   }
   session.skippedWaitSinceMs ??= now;
   if (now - session.skippedWaitSinceMs < CAR_MINIMUM_SKIPPED_AFTER_MS) return;
   session.learnedMinA = session.skippedA;
+  forgetSkipped(session);
   session.skippedTried = true;
+}
+
+/** What a two-ampere step passed over no longer matters: the car charged, or learned anew. */
+function forgetSkipped(session: CarMinimumSession): void {
   session.skippedA = undefined;
   session.skippedWaitSinceMs = undefined;
+  session.skippedTried = undefined;
 }
 
 /**

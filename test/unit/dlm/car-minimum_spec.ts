@@ -187,19 +187,29 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
       trail,
     );
   });
-  it('offers a car kept waiting by the ampere a two-ampere step added the ampere it passed over', () => {
-    // Car A needs 9 A; with the five others at their 6 A it has 9 A (the zone keeps 0.5 A): offered
-    // its share, then 8 A, it does not start, and the step's 10 A does not fit: it waits. When
-    // 10.5 A are free, a start at 10 A needs 11 A with its start margin: it would wait all
-    // afternoon (issue 45's car park, seed 2: CP-02, 0 of the ideal's 10.7 kWh); offered the 9 A
-    // the step passed over, it starts.
-    const world = zoneWithACarNeeding8A(9);
+  /**
+   * The zone above with 23.5 A of other loads: with the five others at their 6 A car A has 9 A
+   * (the zone keeps 0.5 A). Car A, needing `needsA` (9 or 10 A), is offered its share, then 8 A,
+   * does not start, and waits five minutes paused for the step's 10 A.
+   */
+  function keptOutByItsStep(needsA: number): { otherA: number } {
+    const world = zoneWithACarNeeding8A(needsA);
     world.otherA = 23.5;
     h.start();
     for (const id of OTHERS) h.plugIn(`${id}/1`);
     h.run(120_000);
     h.plugIn('A/1');
     h.run(300_000);
+    return world;
+  }
+
+  it('offers a car kept waiting by the ampere a two-ampere step added the ampere it passed over', () => {
+    // Car A needs 9 A; with the five others at their 6 A it has 9 A (the zone keeps 0.5 A): offered
+    // its share, then 8 A, it does not start, and the step's 10 A does not fit: it waits. When
+    // 10.5 A are free, a start at 10 A needs 11 A with its start margin: it would wait all
+    // afternoon (issue 45's car park, seed 2: CP-02, 0 of the ideal's 10.7 kWh); offered the 9 A
+    // the step passed over, it starts.
+    const world = keptOutByItsStep(9);
     const waiting = h
       .sentTo('A/1')
       .map((s) => `${s.limitA} ${s.reason}`)
@@ -231,13 +241,7 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     // Car A needs 10 A: offered the 9 A passed over after its wait, it does not start either, and
     // is asked 10 A (known now to the ampere), not 11 A: with 11.5 A free it starts at 10 A (11 A
     // would need 12 A with its start margin).
-    const world = zoneWithACarNeeding8A(10);
-    world.otherA = 23.5;
-    h.start();
-    for (const id of OTHERS) h.plugIn(`${id}/1`);
-    h.run(120_000);
-    h.plugIn('A/1');
-    h.run(300_000);
+    const world = keptOutByItsStep(10);
     world.otherA = 22;
     h.run(300_000);
     world.otherA = 21;
