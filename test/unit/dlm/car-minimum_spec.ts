@@ -28,6 +28,19 @@ function home() {
   return { h: h.start(), world };
 }
 
+/** The set-points sent, each with its reason: what a failed assertion shows. */
+const trailOf = (sent: readonly { limitA: number; reason: string }[]) =>
+  sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+
+/** Car A (of the car parks below) charges now. */
+function assertACharges(h: ReturnType<typeof harness>, trail: string): void {
+  assert.equal(
+    h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
+    'Charging',
+    trail,
+  );
+}
+
 describe("LoadManager: a car's own minimum, learned for its session", () => {
   let h: ReturnType<typeof harness>;
   afterEach(() => h?.stop());
@@ -105,12 +118,8 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     h = carPark(12);
     h.run(600_000);
     const sent = h.sentTo('A/1');
-    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
-    assert.equal(
-      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
-      'Charging',
-      trail,
-    );
+    const trail = trailOf(sent);
+    assertACharges(h, trail);
     assert.ok((h.limit('A/1') ?? 0) >= 12, trail);
     assert.ok(
       sent.some((s) => /the car's minimum 12 A \(learned: it did not start at 10.5 A\)/.test(s.reason)),
@@ -122,7 +131,7 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     h = carPark(6, true);
     h.run(1_800_000);
     const sent = h.sentTo('A/1');
-    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    const trail = trailOf(sent);
     assert.ok(Math.max(...sent.map((s) => s.limitA)) <= 13, trail);
     assert.ok(
       sent.some((s) => s.limitA === 13),
@@ -170,16 +179,12 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     world.otherA = 24;
     h.run(900_000);
     const sent = h.sentTo('A/1');
-    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    const trail = trailOf(sent);
     assert.ok(
       sent.some((s) => s.limitA === 7),
       trail,
     );
-    assert.equal(
-      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
-      'Charging',
-      trail,
-    );
+    assertACharges(h, trail);
     assert.ok((h.limit('A/1') ?? 0) >= 8, trail);
     assert.match(
       h.setPoint('A/1')?.reason ?? '',
@@ -223,12 +228,8 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     world.otherA = 22;
     h.run(600_000);
     const sent = h.sentTo('A/1');
-    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
-    assert.equal(
-      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
-      'Charging',
-      trail,
-    );
+    const trail = trailOf(sent);
+    assertACharges(h, trail);
     assert.ok((h.limit('A/1') ?? 0) >= 9, trail);
     assert.match(
       h.setPoint('A/1')?.reason ?? '',
@@ -247,17 +248,13 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     world.otherA = 21;
     h.run(600_000);
     const sent = h.sentTo('A/1');
-    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    const trail = trailOf(sent);
     assert.ok(
       sent.some((s) => s.limitA === 9),
       trail,
     );
     assert.ok(!sent.some((s) => /minimum 11 A/.test(s.reason)), trail);
-    assert.equal(
-      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
-      'Charging',
-      trail,
-    );
+    assertACharges(h, trail);
     assert.match(
       h.setPoint('A/1')?.reason ?? '',
       /the car's minimum 10 A \(learned: it did not start at 9 A\)/,
@@ -284,16 +281,12 @@ describe("LoadManager: a car's own minimum, learned for its session", () => {
     world.otherA = 23.9;
     h.run(240_000);
     const sent = h.sentTo('A/1');
-    const trail = sent.map((s) => `${s.limitA} ${s.reason}`).join(' | ');
+    const trail = trailOf(sent);
     assert.ok(
       sent.some((s) => s.limitA > 0 && s.limitA < 8),
       trail,
     );
-    assert.equal(
-      h.manager.summary().connectors.find((c) => c.chargePointId === 'A')?.status,
-      'Charging',
-      trail,
-    );
+    assertACharges(h, trail);
     assert.ok((h.limit('A/1') ?? 0) >= 8, trail);
     assert.match(
       h.setPoint('A/1')?.reason ?? '',
