@@ -333,14 +333,6 @@ export interface CarMinimumSession {
   minLastStatus?: ConnectorState['status'];
   /** The limit a car that never charged this session did not start at, A (`learnedMinA` is above it). */
   notStartedAtA?: number;
-  /**
-   * The whole ampere a two-ampere step over `notStartedAtA` passed over (the car may start at it),
-   * while it has not been offered; `skippedWaitSinceMs`: since when the car has been paused with it.
-   */
-  skippedA?: number;
-  skippedWaitSinceMs?: number;
-  /** The skipped ampere is the minimum in force: a car that does not start at it is asked one ampere more. */
-  skippedTried?: boolean;
   /** Offered up to CAR_MINIMUM_PROBE_MAX_A without starting: not asked for more this session. */
   probeDone?: boolean;
   /**
@@ -359,9 +351,6 @@ export function newCarMinimumSession(): AllFields<CarMinimumSession> {
     chargedAtA: undefined,
     minLastStatus: undefined,
     notStartedAtA: undefined,
-    skippedA: undefined,
-    skippedWaitSinceMs: undefined,
-    skippedTried: undefined,
     probeDone: undefined,
     restingSinceMs: undefined,
     yielding: undefined,

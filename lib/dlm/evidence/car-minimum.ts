@@ -128,7 +128,7 @@ export function noteCarMinimum(
   if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A)
     session.restingSinceMs = undefined;
   const sentA = runtime.sent?.limitA ?? 0;
-  offerSkippedWhenWaiting(session, sentA, now);
+  offerSkippedWhenWaiting(runtime, now);
   if (!(sentA > 0)) return;
   const changedAt = runtime.lastChangeAtMs ?? Number.NEGATIVE_INFINITY;
   const settled = now - changedAt >= followMsOf(site, runtime);
@@ -142,7 +142,6 @@ export function noteCarMinimum(
     session.restingSinceMs = now;
   if (status === 'Charging' && drawnA !== undefined && drawnA > ACTIVE_PHASE_A && settled) {
     session.chargedAtA = Math.min(session.chargedAtA ?? sentA, sentA);
-    forgetSkipped(session);
     const learned = session.learnedMinA;
     if (learned !== undefined && sentA < learned - EPS)
       session.learnedMinA = sentA > connector.minA + EPS ? sentA : undefined;
@@ -176,8 +175,10 @@ export function noteCarMinimum(
     const inForceA = carMinimum(connector, runtime).minA;
     if (sentA + EPS < inForceA) return;
     const aboveA = Math.floor(sentA + EPS) + 1;
-    const tried = session.skippedTried === true;
-    forgetSkipped(session);
+    // Offered the ampere above the one it did not start at, after a two-ampere step: the ampere
+    // that step passed over (offerSkippedWhenWaiting), or the top.
+    const tried =
+      session.notStartedAtA !== undefined && Math.abs(sentA - passedOverA(session.notStartedAtA)) < EPS;
     const topA = Math.min(
       CAR_MINIMUM_PROBE_MAX_A,
       connector.maxA,
@@ -194,7 +195,6 @@ export function noteCarMinimum(
     }
     session.learnedMinA = nextA;
     session.notStartedAtA = sentA;
-    if (Math.abs(nextA - aboveA - 1) < EPS) session.skippedA = aboveA;
     return;
   }
   // One that charged this session and takes nothing at the minimum in force or more for its follow
@@ -219,33 +219,26 @@ export function noteCarMinimum(
     session.learnedMinA = above;
     session.stoppedAtA = sentA;
     session.notStartedAtA = undefined;
-    forgetSkipped(session);
   }
 }
+
+/** The whole ampere above a limit a car did not start at: the one a two-ampere step passes over. */
+const passedOverA = (notStartedAtA: number) => Math.floor(notStartedAtA + EPS) + 1;
 
 /**
- * A car that never charged (seen charging, it forgets the step), paused (offered nothing) with a
- * minimum a two-ampere step learned for CAR_MINIMUM_SKIPPED_AFTER_MS: its minimum in force becomes
- * the ampere the step passed over (see the module comment). Whether that fits is the allocation's
- * to say, as for any minimum.
+ * A car that never charged, paused (offered nothing) for CAR_MINIMUM_SKIPPED_AFTER_MS with a
+ * minimum a two-ampere step learned (above the ampere it passed over): its minimum in force becomes
+ * that ampere (see the module comment). Whether that fits is the allocation's to say, as for any
+ * minimum; once it is the minimum, the step is no longer seen and nothing is tried twice.
  */
-function offerSkippedWhenWaiting(session: CarMinimumSession, sentA: number, now: number): void {
-  if (session.skippedA === undefined || sentA > 0) {
-    session.skippedWaitSinceMs = undefined;
-    return;
-  }
-  session.skippedWaitSinceMs ??= now;
-  if (now - session.skippedWaitSinceMs < CAR_MINIMUM_SKIPPED_AFTER_MS) return;
-  session.learnedMinA = session.skippedA;
-  forgetSkipped(session);
-  session.skippedTried = true;
-}
-
-/** What a two-ampere step passed over no longer matters: the car charged, or learned anew. */
-function forgetSkipped(session: CarMinimumSession): void {
-  session.skippedA = undefined;
-  session.skippedWaitSinceMs = undefined;
-  session.skippedTried = undefined;
+function offerSkippedWhenWaiting(runtime: ConnectorRuntime, now: number): void {
+  const session = runtime.session;
+  const notStartedA = session.notStartedAtA;
+  const learnedA = session.learnedMinA;
+  if (notStartedA === undefined || learnedA === undefined || session.chargedAtA !== undefined) return;
+  if ((runtime.sent?.limitA ?? 0) > 0 || learnedA < passedOverA(notStartedA) + 1 - EPS) return;
+  if (now - (runtime.lastChangeAtMs ?? now) < CAR_MINIMUM_SKIPPED_AFTER_MS) return;
+  session.learnedMinA = passedOverA(notStartedA);
 }
 
 /**
