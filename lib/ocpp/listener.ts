@@ -296,8 +296,9 @@ export class OcppListener {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
-    // Node's headersTimeout does not cover a TLS connection that sends no request at all: each
-    // connection gets until the handshake timeout to send its upgrade request (or any request).
+    // A TLS connection that sends no request at all: Node.js 20's headersTimeout closes it too
+    // (with a 408), but only at its next connections check; each connection gets until the
+    // handshake timeout to send its upgrade request (or any request), whichever comes first.
     server.on('secureConnection', (socket: Socket) => {
       this.sockets.add(socket);
       const timer = this.clock.setTimeout(() => {

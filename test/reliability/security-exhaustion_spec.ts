@@ -96,6 +96,13 @@ describe('security: resource exhaustion', () => {
       // TLS completes, then no HTTP request at all.
       const quiet = tlsConnect({ host: '127.0.0.1', port, ca: pki().caCert, servername: 'localhost' });
       quiet.on('error', () => undefined);
+      // Read what the server sends, as a client does: it may answer 408 before it closes (Node's
+      // headersTimeout, when its connections check comes before the listener's own timer), and a
+      // paused socket with unread data never reports the close (a CI run hung here, 2026-11-29).
+      let quietReceived = '';
+      quiet.on('data', (chunk: Buffer) => {
+        quietReceived += chunk.toString('latin1');
+      });
       const quietClosed = timed(() => new Promise((resolve) => quiet.once('close', resolve)));
       await within(STEP_MS, 'the TLS handshake of the quiet connection', once(quiet, 'secureConnect'));
 
@@ -107,6 +114,7 @@ describe('security: resource exhaustion', () => {
       );
       const { ms } = await within(STEP_MS, 'closing the TLS connection without a request', quietClosed);
       assert.ok(ms < CLOSED_WITHIN_MS, `TLS without a request: closed after ${Math.round(ms)} ms`);
+      assert.match(quietReceived, /^(HTTP\/1\.1 408 Request Timeout\r\n[\s\S]*)?$/);
       assert.ok(harness().log.matching(/TLS handshake from .* failed: TLS handshake timeout/).length >= 1);
     });
   });
