@@ -92,8 +92,9 @@ export function runIdeal(
       (c) => [...(scenario.otherLoads?.[c.id]?.(timeOfDay) ?? [0, 0, 0])] as Triple,
     );
     // The other loads alone through each circuit (the keepers' hold adds the chargers that ignore
-    // their limits as what they draw beyond them).
+    // their limits as what they may draw while the controller is gone: `offlineOwn`).
     const otherThrough = keeperHold ? throughCircuits(site, own) : undefined;
+    const offlineOwn = own.map((t) => [...t] as Triple);
     const stats = sim.chargerStats();
     // The chargers that ignore their limits: their cars at what they take, with the other loads.
     // With no car there, what a car arriving could draw at once (the connector's own fallback, as
@@ -103,6 +104,10 @@ export function runIdeal(
       if (!ignoresLimits(scenario.chargers?.[connector.key])) continue;
       const car = carAt(scenario.cars, connector.key, next);
       const k = connector.index;
+      // While the controller is gone (the keepers' hold), the next car may use every phase at
+      // what the charger offers on its own, or the car there draws more (its overshoot) on its own.
+      const offline = offlineOwn[connector.circuitIndex];
+      if (offline) for (const p of connector.gridPhaseOf) offline[p] += connector.offlineA;
       if (!car) {
         const circuit = own[connector.circuitIndex];
         if (circuit) for (const p of connector.gridPhaseOf) circuit[p] += connector.offlineA;
@@ -130,9 +135,13 @@ export function runIdeal(
       const circuit = own[connector.circuitIndex];
       const phases = Math.min(car.ev.phases ?? 3, connector.phases);
       if (circuit) for (const p of connector.gridPhaseOf.slice(0, phases)) circuit[p] += drawA;
+      if (offline)
+        for (const p of connector.gridPhaseOf.slice(0, phases))
+          offline[p] += Math.max(0, drawA - connector.offlineA);
     }
-    // The other loads with what the chargers that ignore their limits draw, before PV and battery.
-    const withIgnoring = keeperHold ? throughCircuits(site, own) : undefined;
+    // The other loads with what the chargers that ignore their limits may draw while the
+    // controller is gone, before PV and battery.
+    const withIgnoring = keeperHold ? throughCircuits(site, offlineOwn) : undefined;
     const pvW = scenario.pv
       ? scenario.pv.peakW * Math.max(0, Math.min(1, scenario.pv.profile(timeOfDay)))
       : 0;
@@ -272,7 +281,9 @@ export function runIdeal(
  * may keep now, by the load manager's own arithmetic (lib/dlm/site/offline-plan.ts, as
  * control/offline-fit.ts uses it) with what it cannot know: each circuit's limit less headroom,
  * the other loads at their highest of the whole day and what the chargers that ignore their limits
- * draw is left (the whole day, not what is left of it: a kept limit stays on the charger once the
+ * may draw while it is gone is left: the next car at each on every phase at what the charger offers
+ * on its own (as for one without a car, and as the load manager counts them: control/offline-fit.ts
+ * offlineDrawOf), or what the car there draws if more (the whole day, not what is left of it: a kept limit stays on the charger once the
  * controller has stopped, until someone changes it, past the day's end into the same hours of the
  * next day, whose loads repeat the day's; the load manager holds its keepers with the last 24
  * hours' peaks, evidence/other-load-peaks.ts, for the same reason); each keeper whose car wants current gets its minimum in keep

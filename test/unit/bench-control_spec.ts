@@ -345,6 +345,34 @@ describe('bench:control ideal', () => {
     assert.ok(Math.abs(drawA - 10) < 0.1, `the keeper draws ${drawA} A`);
   });
 
+  it('has the ideal hold a keeper with the next car at a charger without SmartCharging on every phase, not only the phase of the car there', () => {
+    // 40 A zone, other loads 20 A. A one-phase keeper on grid L2 (rotation STR) beside a charger
+    // that rejects its limits, its one-phase car drawing its own 6 A on L1. Were the controller
+    // gone, that car may leave and a three-phase one draw 6 A on L2 as well: the keeper may keep
+    // 40 - 20 - 6 = 14 A, not the 20 A L2 leaves beside the car there now.
+    const scenario = oneCar({
+      limitA: 40,
+      otherA: [20, 20, 20],
+      remainingKWh: 20,
+      durationMs: 3 * MINUTE_MS,
+    });
+    const keeper = scenario.site.connectors[0];
+    if (keeper) Object.assign(keeper, { phases: 1, phaseRotation: 'STR' });
+    const car = scenario.cars[0];
+    if (car) car.ev = { ...car.ev, phases: 1, maxCurrentA: 32 };
+    scenario.site.connectors.push({ chargePointId: 'NS', circuit: 'zone', maxA: 16, offlineA: 6 });
+    scenario.chargers = { 'CP/1': { keepsLastLimit: true }, 'NS/1': { refusesLimits: 'reject' } };
+    scenario.cars.push({
+      connector: 'NS/1',
+      arriveMs: 0,
+      ev: { phases: 1, maxCurrentA: 16, capacityKWh: 50 },
+    });
+    const ideal = runIdeal(scenario);
+    const drawA = Object.fromEntries(ideal.sim.chargerStats().map((c) => [c.key, c.drawW / 230]));
+    assert.ok(Math.abs((drawA['NS/1'] ?? 0) - 6) < 1e-6, `NS/1 draws ${drawA['NS/1']} A`);
+    assert.ok(Math.abs((drawA['CP/1'] ?? 0) - 14) < 0.1, `the keeper draws ${drawA['CP/1']} A`);
+  });
+
   it('excuses as within the pace the seconds a charger without SmartCharging and the other loads alone put a breaker over', function () {
     this.timeout(10_000);
     // 40 A zone, other loads 10 A, a charger that rejects its limits with a 32 A car: 2 A over that
