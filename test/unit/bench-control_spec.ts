@@ -13,6 +13,7 @@ import { runIdeal } from '../../bench/control/ideal';
 import { ManualClock } from '../../lib/clock';
 import type { Triple } from '../../lib/dlm/site';
 import { WHOLE_POPULATION } from '../../sim/charger-habits';
+import type { EvOptions } from '../../sim/ev';
 import { SiteSimulator } from '../../sim/site';
 import type { Scenario } from '../../sim/site-scenarios';
 
@@ -56,6 +57,21 @@ function oneCar(options: {
       },
     ],
   };
+}
+
+/**
+ * Puts a 16 A charger NS/1 beside CP/1 in `scenario`'s zone that rejects its limits (no
+ * SmartCharging), with its car `ev` there from the start.
+ */
+function besideNoSmartCharging(scenario: Scenario, ev: EvOptions, offlineA?: number): void {
+  scenario.site.connectors.push({
+    chargePointId: 'NS',
+    circuit: 'zone',
+    maxA: 16,
+    ...(offlineA === undefined ? {} : { offlineA }),
+  });
+  scenario.chargers = { ...scenario.chargers, 'NS/1': { refusesLimits: 'reject' } };
+  scenario.cars.push({ connector: 'NS/1', arriveMs: 0, ev: { maxCurrentA: 16, capacityKWh: 50, ...ev } });
 }
 
 describe('bench:control ideal', () => {
@@ -285,15 +301,9 @@ describe('bench:control ideal', () => {
       remainingKWh: 20,
       durationMs: 5 * MINUTE_MS,
     });
-    scenario.site.connectors.push({ chargePointId: 'NS', circuit: 'zone', maxA: 16 });
-    scenario.chargers = { 'NS/1': { refusesLimits: 'reject' } };
+    besideNoSmartCharging(scenario, { phases: 3 });
     const car = scenario.cars[0];
     if (car) car.ev = { ...car.ev, maxCurrentA: 32, overshootPercent: 3 };
-    scenario.cars.push({
-      connector: 'NS/1',
-      arriveMs: 0,
-      ev: { phases: 3, maxCurrentA: 16, capacityKWh: 50 },
-    });
     const ideal = runIdeal(scenario);
     assert.equal(ideal.overloadedMs, 0);
     const drawA = Object.fromEntries(ideal.sim.chargerStats().map((c) => [c.key, c.drawW / 3 / 230]));
@@ -311,15 +321,9 @@ describe('bench:control ideal', () => {
       remainingKWh: 20,
       durationMs: 2 * MINUTE_MS,
     });
-    scenario.site.connectors.push({ chargePointId: 'NS', circuit: 'zone', maxA: 16, offlineA: 6 });
-    scenario.chargers = { 'NS/1': { refusesLimits: 'reject' } };
+    besideNoSmartCharging(scenario, { phases: 3, minCurrentA: 8 }, 6);
     const car = scenario.cars[0];
     if (car) car.ev = { ...car.ev, maxCurrentA: 32 };
-    scenario.cars.push({
-      connector: 'NS/1',
-      arriveMs: 0,
-      ev: { phases: 3, maxCurrentA: 16, minCurrentA: 8, capacityKWh: 50 },
-    });
     const ideal = runIdeal(scenario);
     const drawA = Object.fromEntries(ideal.sim.chargerStats().map((c) => [c.key, c.drawW / 3 / 230]));
     assert.equal(drawA['NS/1'], 0);
@@ -360,13 +364,8 @@ describe('bench:control ideal', () => {
     if (keeper) Object.assign(keeper, { phases: 1, phaseRotation: 'STR' });
     const car = scenario.cars[0];
     if (car) car.ev = { ...car.ev, phases: 1, maxCurrentA: 32 };
-    scenario.site.connectors.push({ chargePointId: 'NS', circuit: 'zone', maxA: 16, offlineA: 6 });
-    scenario.chargers = { 'CP/1': { keepsLastLimit: true }, 'NS/1': { refusesLimits: 'reject' } };
-    scenario.cars.push({
-      connector: 'NS/1',
-      arriveMs: 0,
-      ev: { phases: 1, maxCurrentA: 16, capacityKWh: 50 },
-    });
+    scenario.chargers = { 'CP/1': { keepsLastLimit: true } };
+    besideNoSmartCharging(scenario, { phases: 1 }, 6);
     const ideal = runIdeal(scenario);
     const drawA = Object.fromEntries(ideal.sim.chargerStats().map((c) => [c.key, c.drawW / 230]));
     assert.ok(Math.abs((drawA['NS/1'] ?? 0) - 6) < 1e-6, `NS/1 draws ${drawA['NS/1']} A`);
