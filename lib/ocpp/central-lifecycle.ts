@@ -74,6 +74,16 @@ export class CentralLifecycle {
     return this.starting;
   }
 
+  /**
+   * Settles once a start in progress has (rejected with its error if it failed); at once when none
+   * is in progress. A command sent while its central system is still starting (a flow's inject
+   * that fires a second after deploy, on a slow machine) waits for it instead of failing with
+   * "not started".
+   */
+  whenStarted(): Promise<void> {
+    return this.starting ?? Promise.resolve();
+  }
+
   /** Closes every connection, the listening socket and the durable state. Safe to call any time. */
   stop(): Promise<void> {
     this.stopping ??= this.close().finally(() => {

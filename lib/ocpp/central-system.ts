@@ -187,6 +187,11 @@ export class CentralSystem extends ConnectorNotesFacade implements ChargePointPo
     return this.lifecycle.start();
   }
 
+  /** Settles once a start in progress has (see CentralLifecycle.whenStarted); at once when none is. */
+  whenStarted(): Promise<void> {
+    return this.lifecycle.whenStarted();
+  }
+
   /** Closes every connection, the listening socket and the durable state. Safe to call any time. */
   stop(): Promise<void> {
     this.files.close();

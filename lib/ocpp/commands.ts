@@ -76,6 +76,8 @@ export interface CommandTarget extends ConnectorSource, SessionSource, Pick<Char
   /** The central system's own file exchange, where it has one (files-commands.ts). */
   readonly files?: FileCommandHost['files'];
   fileBaseUrl?(chargePointId: string): string;
+  /** Settles once a start in progress has: a command waits for it (central-lifecycle.ts). */
+  whenStarted?(): Promise<void>;
 }
 
 export interface Command {
@@ -130,6 +132,8 @@ export class CommandRefusedError extends CommandError {
 /** Runs an OCPP command or a local action; throws CommandError with a message naming charger and action. */
 export async function executeCommand(cs: CommandTarget, command: Command): Promise<CommandResult> {
   const { action, chargePointId } = command;
+  // Sent while the central system is still starting: after its start (or with the start's error).
+  await cs.whenStarted?.();
   if (localActions.has(action)) return executeLocal(cs, command as Command & { action: LocalAction });
   if (!isCentralSystemAction(action) && !isCsmsAction201(action)) {
     throw new CommandError(

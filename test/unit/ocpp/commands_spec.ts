@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RPCClient } from 'ocpp-rpc';
+import { CentralSystem } from '../../../lib/ocpp/central-system';
 import { CommandRefusedError, executeCommand } from '../../../lib/ocpp/commands';
 import { CommandError } from '../../../lib/ocpp/connection';
 import { GiveUp } from '../../../lib/ocpp/give-up';
@@ -9,6 +13,35 @@ import { useOcppHarness } from '../../support/ocpp';
 
 describe('commands to chargers', () => {
   const harness = useOcppHarness();
+
+  it('sent while the central system is still starting, wait for its start instead of failing "not started"', async () => {
+    // A flow's inject fires a second after deploy; on a busy machine the central system was still
+    // opening its durable state then, and the dashboard's ListSessions failed (CI, 2026-11-29).
+    const dataDirectory = mkdtempSync(join(tmpdir(), 'ampflow-starting-'));
+    try {
+      const cs = await harness().centralSystem({ dataDirectory });
+      await cs.stop();
+      const starting = cs.start();
+      const listed = executeCommand(cs, { action: 'ListSessions' });
+      const connectors = executeCommand(cs, { action: 'ListConnectors' });
+      await starting;
+      assert.deepEqual((await listed).response, []);
+      assert.deepEqual((await connectors).response, []);
+      await cs.stop();
+    } finally {
+      rmSync(dataDirectory, { recursive: true, force: true });
+    }
+  });
+
+  it("sent while a start fails, fail with the start's own error", async () => {
+    const first = await harness().centralSystem();
+    const second = new CentralSystem({ host: '127.0.0.1', port: first.port as number, log: harness().log });
+    const starting = second.start();
+    const listed = executeCommand(second, { action: 'ListSessions' });
+    await assert.rejects(starting, /already in use/);
+    await assert.rejects(listed, /already in use/);
+    await second.stop();
+  });
 
   it('fail at once, naming the charger, when it is not connected: nothing is queued', async () => {
     const cs = await harness().centralSystem();
