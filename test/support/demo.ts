@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type NodeRed, useStarted, watchNodeRed } from './node-red';
+import { type NodeRed, useStarted, watchNodeRed, writeEditorSettings } from './node-red';
 import { freePort } from './ports';
 import { run } from './process';
 import { repoRoot } from './repo';
@@ -28,6 +28,9 @@ export interface DemoOptions {
 
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const userDir = mkdtempSync(join(tmpdir(), 'ampflow-demo-'));
+  // The editor's tips off, as in every test Node-RED (node-red.ts writeEditorSettings): Node-RED 5
+  // threw "Cannot read properties of undefined (reading 'html')" in the demo's editor on a busy CI.
+  writeEditorSettings(userDir);
   const editorPort = await freePort();
   const ocppPort = await freePort();
   const gridMeterPort = await freePort();

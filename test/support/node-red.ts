@@ -194,9 +194,10 @@ function adminAuthOf(users: AdminUser[]): JsSource {
  * user directory has them already: tips off. Node-RED 5's editor starts its tip timer (1 s) before
  * it builds the info sidebar the tip is shown in, and builds that only once its keymap has loaded:
  * on a busy machine the timer comes first and the page throws "Cannot read properties of undefined
- * (reading 'html')" (a CI run of the editor's language tests failed on it). Nothing here tests tips.
+ * (reading 'html')" (a CI run of the editor's language tests failed on it, and one of the demo's
+ * editor on Node-RED 5: test/support/demo.ts writes them too). Nothing here tests tips.
  */
-function writeEditorSettings(userDir: string, users: AdminUser[]): void {
+export function writeEditorSettings(userDir: string, users: AdminUser[] = []): void {
   const file = join(userDir, '.config.users.json');
   if (existsSync(file)) return;
   const editor = { view: { 'view-show-tips': false } };
