@@ -174,7 +174,7 @@ export function noteCarMinimum(
     // passed over was tried), while what it was offered is the minimum in force.
     const inForceA = carMinimum(connector, runtime).minA;
     if (sentA + EPS < inForceA) return;
-    const aboveA = Math.floor(sentA + EPS) + 1;
+    const aboveA = passedOverA(sentA);
     // Offered the ampere above the one it did not start at, after a two-ampere step: the ampere
     // that step passed over (offerSkippedWhenWaiting), or the top.
     const tried =
