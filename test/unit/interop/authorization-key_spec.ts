@@ -109,7 +109,11 @@ describe('interop: a new AuthorizationKey sent to a charger becomes its password
     const { cp, clock } = interop.simulator(cs, 'CP-1', { password: OLD });
     await cp.connect();
     const reconnected = waitFor(cs, 'connect');
+    // The charger drops its connection after its answer; its reconnect timer runs on the test's
+    // clock from then, so the clock moves only once it has dropped (as in the test above).
+    const disconnected = waitFor(cp as unknown as EventEmitter, 'disconnected');
     await roundTrip(cs, cp, 'ChangeConfiguration', { key: 'AuthorizationKey', value: NEW });
+    await disconnected;
     clock.advance(1000);
     await reconnected;
     await cp.close();
