@@ -74,6 +74,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     energyFewestPhases: o.energyFewestPhases,
     energyPhasesFrom: o.energyPhasesFrom,
     energyAtSetPointA: o.energyAtSetPointA,
+    energyAtLast: o.energyAtLast,
     energyPhases: o.energyPhases,
     overdrawSinceMs: o.overdrawSinceMs,
     lastOver: o.lastOver,

@@ -288,13 +288,42 @@ export function registerPhasesShow(
   const elapsedMs = delta.atMs - delta.fromMs;
   if (connector.phases !== 3 || connector.network === 'IT' || !(setPointA > 0) || !(elapsedMs > 0))
     return undefined;
-  const amps = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs / wattsPerAmpere(site, connector, 1);
-  const leastA = amps(delta.wh - delta.fromWh - delta.stepWh);
-  const mostA = amps(delta.wh - delta.fromWh + delta.stepWh);
+  const { leastA, mostA } = onOnePhase(site, connector, delta);
   const band = AT_SET_POINT * setPointA + AT_SET_POINT_A;
   if (leastA > setPointA + band) return 'more';
   return leastA >= setPointA - band && mostA <= setPointA + band ? 'at' : undefined;
 }
+
+/** The least and the most current a register's delta puts on one phase (its step either way), A. */
+function onOnePhase(
+  site: Site,
+  connector: Connector,
+  delta: { fromWh: number; wh: number; stepWh: number; fromMs: number; atMs: number },
+): { leastA: number; mostA: number } {
+  const elapsedMs = delta.atMs - delta.fromMs;
+  const amps = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs / wattsPerAmpere(site, connector, 1);
+  return {
+    leastA: amps(delta.wh - delta.fromWh - delta.stepWh),
+    mostA: amps(delta.wh - delta.fromWh + delta.stepWh),
+  };
+}
+
+/**
+ * What a car held at one set-point and raised by an ampere or two shows (a keeper of its last limit
+ * held at 6-7 A all morning never gets a set-point TRACKED_APART_A away; issue 45's car park, seed
+ * 63, CP-03: a one-phase car counted at 6 A on each of three phases for three hours): a car `at` its
+ * set-point on one phase at both follows the raise, its register's current rising with it; a car on
+ * k > 1 phases `at` a set-point draws 1/k of it, below what it is offered on each of its phases: its
+ * own maximum, which a raise does not change. So a raise of at least RAISE_SHOWN_A whose current
+ * rose by at least RAISE_FOLLOWED of it, the two `at` readings no more than RAISE_WITHIN_MS apart
+ * (a car's own drift is slow, and only ever down as its battery fills), shows one phase. Only a
+ * raise: a decrease is what a filling battery's taper looks like too.
+ */
+const RAISE_SHOWN_A = 1;
+const RAISE_FOLLOWED = 0.5;
+const RAISE_WITHIN_MS = 5 * 60_000;
+/** Set-points a session keeps its newest `at` of (a hold that moves between 6 and 7 A needs two). */
+const RAISE_KEPT = 3;
 
 /**
  * Takes a register's reading (the newest delta, `wh` at `atMs`, the one before at `fromWh`/`fromMs`)
@@ -302,8 +331,8 @@ export function registerPhasesShow(
  * (registerPhasesShow): judged from the first reading since the set-point settled (`settledAtMs`:
  * its follow time after its last change), the interval growing with each reading (over one 10 s
  * interval whole Wh put a car at 6 A on one phase anywhere between 4.7 and 7.8 A). `one` once two
- * set-points TRACKED_APART_A apart showed `at`, `more` once one showed more; each holds for the
- * session.
+ * set-points TRACKED_APART_A apart showed `at`, or a raise whose current rose with it (RAISE_SHOWN_A),
+ * `more` once one showed more; each holds for the session.
  */
 export function notePhasesShow(
   site: Site,
@@ -311,6 +340,7 @@ export function notePhasesShow(
   record: {
     energyPhasesFrom?: { wh: number; atMs: number; setPointA: number };
     energyAtSetPointA?: number;
+    energyAtLast?: { setPointA: number; mostA: number; atMs: number }[];
     energyPhases?: 'one' | 'more';
   },
   delta: { fromWh: number; wh: number; stepWh: number; fromMs: number; atMs: number },
@@ -336,8 +366,34 @@ export function notePhasesShow(
     setPointA,
   );
   if (shows === 'more') record.energyPhases = 'more';
-  else if (shows !== 'at') return;
-  else if (record.energyAtSetPointA === undefined) record.energyAtSetPointA = setPointA;
+  if (shows !== 'at') return;
+  const { leastA, mostA } = onOnePhase(site, connector, {
+    fromWh: from.wh,
+    wh: delta.wh,
+    stepWh: delta.stepWh,
+    fromMs: from.atMs,
+    atMs: delta.atMs,
+  });
+  const earlier = record.energyAtLast ?? [];
+  const followed = earlier.some((at) => {
+    const raisedA = setPointA - at.setPointA;
+    return (
+      raisedA >= RAISE_SHOWN_A &&
+      from.atMs - at.atMs <= RAISE_WITHIN_MS &&
+      leastA - at.mostA >= RAISE_FOLLOWED * raisedA
+    );
+  });
+  if (followed) {
+    record.energyPhases = 'one';
+    return;
+  }
+  // The newest `at` per set-point (its interval the longest yet: the narrowest range), the
+  // newest RAISE_KEPT set-points.
+  record.energyAtLast = [
+    ...earlier.filter((at) => at.setPointA !== setPointA).slice(1 - RAISE_KEPT),
+    { setPointA, mostA, atMs: delta.atMs },
+  ];
+  if (record.energyAtSetPointA === undefined) record.energyAtSetPointA = setPointA;
   else if (Math.abs(record.energyAtSetPointA - setPointA) >= TRACKED_APART_A) record.energyPhases = 'one';
 }
 

@@ -59,6 +59,8 @@ export interface ObservedSession {
    */
   energyPhasesFrom?: { wh: number; atMs: number; setPointA: number };
   energyAtSetPointA?: number;
+  /** The newest set-points settled deltas showed its car at on one phase, the most each put there, and when (energy-draw.ts). */
+  energyAtLast?: { setPointA: number; mostA: number; atMs: number }[];
   energyPhases?: 'one' | 'more';
   /** Measurement time of the first sample of the current run above the set-point. */
   overdrawSinceMs?: number;
@@ -167,6 +169,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     energyFewestPhases: undefined,
     energyPhasesFrom: undefined,
     energyAtSetPointA: undefined,
+    energyAtLast: undefined,
     energyPhases: undefined,
     overdrawSinceMs: undefined,
     lastOver: undefined,
