@@ -91,6 +91,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     limitIgnored: o.limitIgnored,
     ignoresLimit: o.ignoresLimit,
     overshoot: o.overshoot,
+    overshootRounding: o.overshootRounding,
     registerBeyondA: o.registerBeyondA,
     registerAboveA: o.registerAboveA,
     registerAnchor: o.registerAnchor,

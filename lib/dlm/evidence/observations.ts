@@ -114,6 +114,8 @@ export interface ObservedSession {
   ignoresLimit?: { drewA: number; limitA: number };
   /** How far its car draws above a steady set-point, a fraction of it (evidence/overshoot.ts); undefined: not seen. */
   overshoot?: number;
+  /** Half a reading's step as a ratio of the highest set-point a reading showed its car above (evidence/overshoot.ts). */
+  overshootRounding?: number;
   /**
    * Its energy register's newest delta, where no count of phases shows its car at its set-point
    * and one puts more on a phase than the set-point allows: per grid phase the most any count puts
@@ -186,6 +188,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     limitIgnored: 0,
     ignoresLimit: undefined,
     overshoot: undefined,
+    overshootRounding: undefined,
     registerBeyondA: undefined,
     registerAboveA: undefined,
     registerAnchor: undefined,

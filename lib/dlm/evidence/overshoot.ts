@@ -20,6 +20,7 @@ import type { ConnectorRuntime } from '../parts';
 import { type Triple, toGrid, wiredPhases } from '../phases';
 import type { Connector, Site } from '../site/model';
 import type { DrawSample } from './measurements';
+import { FINEST_METER_STEP_A } from './meter-plausibility';
 import { allowedAt } from './overdraw';
 
 /**
@@ -47,7 +48,7 @@ export const UNREAD_OVERSHOOT = 0.03;
 export function overshootOf(runtime: ConnectorRuntime): number {
   const session = runtime.session;
   const unread = (session.refusedReadings ?? 0) > 0 || runtime.draw?.energy !== undefined;
-  return session.overshoot ?? (unread ? UNREAD_OVERSHOOT : 0);
+  return learnedOvershoot(session) ?? (unread ? UNREAD_OVERSHOOT : 0);
 }
 
 /** Notes what a fresh reading shows of the car's overshoot (evidence/observer.ts, per new sample). */
@@ -75,6 +76,27 @@ export function noteOvershoot(
   if (excessA === undefined) return;
   const ratio = Math.min(MAX_OVERSHOOT, Math.max(0, excessA / sent.limitA));
   session.overshoot = Math.max(session.overshoot ?? 0, ratio);
+  // A reading above its set-point is rounded (to FINEST_METER_STEP_A at the finest): the car may
+  // draw up to half a step more, which a ratio carries to every later set-point. Learned at 6.02 A
+  // under 6 A (0.33 %), a car drawing 6.024 A (0.40 %) was raised to 26.9 A and drew 0.02 A more
+  // than counted on a breaker filled to its limit (seed 27182818 path 581). The half step as a
+  // ratio of the highest set-point a reading showed it above: the narrowest a reading allows.
+  if (excessA > 0)
+    session.overshootRounding = Math.min(
+      session.overshootRounding ?? Number.POSITIVE_INFINITY,
+      FINEST_METER_STEP_A / 2 / sent.limitA,
+    );
+}
+
+/** The overshoot its readings taught, with the rounding they may hide; undefined: none taught yet. */
+export function learnedOvershoot(session: {
+  overshoot?: number;
+  overshootRounding?: number;
+}): number | undefined {
+  const { overshoot } = session;
+  return overshoot === undefined
+    ? undefined
+    : Math.min(MAX_OVERSHOOT, overshoot + (session.overshootRounding ?? 0));
 }
 
 /**

@@ -94,7 +94,8 @@ describe('LoadManager: a pause whose decrease no reading showed, then the car st
       .sentTo('A/1')
       .map((s) => `${(s.atMs - start) / 1000} s ${s.limitA} A`)
       .join(' | ');
-    assert.equal(overshoot, 3, trail);
+    // Learned with half a reading's 0.01 A step over the 6 A it was read at (readings are rounded).
+    assert.equal(overshoot, 3.1, trail);
     assert.ok((h.limit('A/1') ?? 0) * 1.03 <= 8 + 1e-9, trail);
   });
 });
