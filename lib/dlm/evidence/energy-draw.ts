@@ -132,6 +132,11 @@ export interface RegisterRecord {
   refusedKey?: string;
   /** The register rose this session: its step is known, and a still reading is one (registerDraw). */
   rose?: true;
+  /**
+   * Before its first rise, the newest reading of the register's own that showed `point`'s value
+   * again (registerDraw: the base of the first rise's delta).
+   */
+  stillAgain?: RegisterPoint;
 }
 
 /**
@@ -186,9 +191,23 @@ export function registerDraw(
   const readStill = still && point.ownTime === true && held.rose === true;
   // Once the session gave a delta, a reading within STEADY_INTERVAL_MS of the last is taken from an
   // earlier one at least that old, or waits for a later one.
+  // Before its first rise, a reading of its own that showed the same value again is the base of
+  // the rise: the car drew nothing in between, and its first delta taken from the older one
+  // averaged that in. A car that started after a reading of 0 Wh at 435 s and another at 528 s, read
+  // at 135 Wh at 828 s, drew 7.0 A on one phase from 528 s; from 435 s it was 5.4 A, below its
+  // 6 A set-point, and counted at that set-point while it drew 7.0 A (its charger offered 3 A more
+  // than told) beside a car raised to fill the breaker (0.40 A over it for 50 s: seed 27182818
+  // path 357). The rise tells the step (0 Wh is a multiple of every step), as it does for the older.
+  const again = held.stillAgain;
   const base =
-    held.derived && !still && elapsedMs < STEADY_INTERVAL_MS ? steadyBase(held, point.atMs) : held.point;
+    held.derived && !still && elapsedMs < STEADY_INTERVAL_MS
+      ? steadyBase(held, point.atMs)
+      : !still && again && point.atMs - again.atMs >= STEADY_INTERVAL_MS
+        ? again
+        : held.point;
   const spanMs = point.atMs - (base?.atMs ?? point.atMs);
+  if (still && !held.rose && point.ownTime === true && point.atMs > held.point.atMs)
+    record.register = { ...held, stillAgain: point };
   if (
     !base ||
     spanMs < MIN_INTERVAL_MS ||
