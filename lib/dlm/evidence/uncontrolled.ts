@@ -9,7 +9,7 @@ import { given, type Reason, say } from '../words';
 import { type EnergyCount, plausibleMostA } from './energy-draw';
 import type { DrawSample } from './measurements';
 import { followMsOf } from './overdraw';
-import { UNREAD_OVERSHOOT } from './overshoot';
+import { learnedOvershoot, UNREAD_OVERSHOOT } from './overshoot';
 
 /**
  * What a charger not under control (offline, or not reported yet) is counted at, and why: its
@@ -113,8 +113,30 @@ function drawnOnItsOwnA(connector: Connector, runtime: ConnectorRuntime, sample:
   // Offered its own fallback, its car may draw a little above it, which no register shows
   // (overshoot.ts UNREAD_OVERSHOOT): a one-phase car at 16.48 A under a 16 A fallback, counted at
   // 16 A, put 0.48 A over a breaker for 646 s (POPULATION=all PROPERTY_SEED=20261123 PROPERTY_PATH=5006).
-  const offeredA = ownA * (1 + (runtime.session.overshoot ?? UNREAD_OVERSHOOT));
+  const offeredA = ownA * (1 + (learnedOvershoot(runtime.session) ?? UNREAD_OVERSHOOT));
   return Math.min(mostA, Math.max(offeredA, leastA, widest?.mostA ?? mostA));
+}
+
+/**
+ * The margin above the most a car at a charger that takes no limits drew, where what it drew is
+ * what its charger offers on its own (its fallback, with the overshoot a car may draw above what it
+ * is offered, learned or UNREAD_OVERSHOOT): a car does not draw more than its charger offers
+ * (IEC 61851-1: the offer is the car's limit), so the margin for a car that may draw more later
+ * in its session stops there. A car at a charger without SmartCharging offering its own 6 A drew
+ * 6.2 A and was counted at 7.4 A on each of three phases all morning (issue 45's car park, seed
+ * 760867, CP-07: 1.2 A of every phase of a full zone given to nobody). A car that drew more than
+ * the offer explains keeps the margin (its charger offers more than it says).
+ */
+function offerCapsMargin(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+  mostA: number,
+  withMarginA: number,
+): number {
+  const ownA = ownFallback(connector, runtime).amps;
+  if (mostA > ownA * (1 + OWN_FALLBACK_TOLERANCE) + OWN_FALLBACK_TOLERANCE_A) return withMarginA;
+  const offeredA = ownA * (1 + Math.max(learnedOvershoot(runtime.session) ?? 0, UNREAD_OVERSHOOT));
+  return Math.min(withMarginA, Math.max(mostA, offeredA));
 }
 
 /**
@@ -216,7 +238,12 @@ export function failedLimitReserve(
   const session = runtime.session;
   const mostA = session.uncontrolledMostA;
   if (mostA !== undefined && (session.uncontrolledReadings ?? 0) >= UNCONTROLLED_READINGS) {
-    const withMarginA = mostA + Math.max(UNCONTROLLED_MARGIN_MIN_A, mostA * UNCONTROLLED_MARGIN);
+    const withMarginA = offerCapsMargin(
+      connector,
+      runtime,
+      mostA,
+      mostA + Math.max(UNCONTROLLED_MARGIN_MIN_A, mostA * UNCONTROLLED_MARGIN),
+    );
     // What a reading showed is not capped at maxA (a car may draw a little above what it is
     // offered: 32.96 A at a 32 A charger); only the margin is.
     const amps = withinRating(connector, Math.max(withMarginA, drawing), Math.max(mostA, drawing));
