@@ -190,8 +190,7 @@ export function registerDraw(
   const still = point.wh === held.point.wh;
   const readStill = still && point.ownTime === true && held.rose === true;
   // Once the session gave a delta, a reading within STEADY_INTERVAL_MS of the last is taken from an
-  // earlier one at least that old, or waits for a later one.
-  // Before its first rise, a reading of its own that showed the same value again is the base of
+  // earlier one at least that old, or waits for a later one. Before its first rise, a reading of its own that showed the same value again is the base of
   // the rise: the car drew nothing in between, and its first delta taken from the older one
   // averaged that in. A car that started after a reading of 0 Wh at 435 s and another at 528 s, read
   // at 135 Wh at 828 s, drew 7.0 A on one phase from 528 s; from 435 s it was 5.4 A, below its
@@ -303,28 +302,22 @@ export function registerPhasesShow(
   connector: Connector,
   delta: { fromWh: number; wh: number; stepWh: number; fromMs: number; atMs: number },
   setPointA: number,
-): 'at' | 'more' | undefined {
+): { shows: 'at' | 'more' | undefined; leastA: number; mostA: number } | undefined {
   const elapsedMs = delta.atMs - delta.fromMs;
   if (connector.phases !== 3 || connector.network === 'IT' || !(setPointA > 0) || !(elapsedMs > 0))
     return undefined;
-  const { leastA, mostA } = onOnePhase(site, connector, delta);
-  const band = AT_SET_POINT * setPointA + AT_SET_POINT_A;
-  if (leastA > setPointA + band) return 'more';
-  return leastA >= setPointA - band && mostA <= setPointA + band ? 'at' : undefined;
-}
-
-/** The least and the most current a register's delta puts on one phase (its step either way), A. */
-function onOnePhase(
-  site: Site,
-  connector: Connector,
-  delta: { fromWh: number; wh: number; stepWh: number; fromMs: number; atMs: number },
-): { leastA: number; mostA: number } {
-  const elapsedMs = delta.atMs - delta.fromMs;
+  // The least and the most current the delta puts on one phase (its step either way).
   const amps = (wh: number) => (Math.max(0, wh) * 3_600_000) / elapsedMs / wattsPerAmpere(site, connector, 1);
-  return {
-    leastA: amps(delta.wh - delta.fromWh - delta.stepWh),
-    mostA: amps(delta.wh - delta.fromWh + delta.stepWh),
-  };
+  const leastA = amps(delta.wh - delta.fromWh - delta.stepWh);
+  const mostA = amps(delta.wh - delta.fromWh + delta.stepWh);
+  const band = AT_SET_POINT * setPointA + AT_SET_POINT_A;
+  const shows =
+    leastA > setPointA + band
+      ? 'more'
+      : leastA >= setPointA - band && mostA <= setPointA + band
+        ? 'at'
+        : undefined;
+  return { shows, leastA, mostA };
 }
 
 /**
@@ -378,21 +371,15 @@ export function notePhasesShow(
     from = delta.fromMs >= settledAtMs ? { wh: delta.fromWh, atMs: delta.fromMs, setPointA } : undefined;
   record.energyPhasesFrom = from;
   if (!from) return;
-  const shows = registerPhasesShow(
+  const judged = registerPhasesShow(
     site,
     connector,
     { fromWh: from.wh, wh: delta.wh, stepWh: delta.stepWh, fromMs: from.atMs, atMs: delta.atMs },
     setPointA,
   );
-  if (shows === 'more') record.energyPhases = 'more';
-  if (shows !== 'at') return;
-  const { leastA, mostA } = onOnePhase(site, connector, {
-    fromWh: from.wh,
-    wh: delta.wh,
-    stepWh: delta.stepWh,
-    fromMs: from.atMs,
-    atMs: delta.atMs,
-  });
+  if (judged?.shows === 'more') record.energyPhases = 'more';
+  if (judged?.shows !== 'at') return;
+  const { leastA, mostA } = judged;
   const earlier = record.energyAtLast ?? [];
   const followed = earlier.some((at) => {
     const raisedA = setPointA - at.setPointA;

@@ -101,8 +101,8 @@ function drawnOnItsOwnA(connector: Connector, runtime: ConnectorRuntime, sample:
   const energy = sample.energy;
   if (!energy) return mostA;
   const leastA = maxKnown(energy.leastA, THREE_PHASES) ?? 0;
-  const ownA = ownFallback(connector, runtime).amps;
-  if (leastA > ownA * (1 + OWN_FALLBACK_TOLERANCE) + OWN_FALLBACK_TOLERANCE_A) return mostA;
+  const own = ownOffer(connector, runtime);
+  if (!own.explains(leastA)) return mostA;
   // The spread with the register's step added: the least (the step taken away) is below what the
   // car may draw (16.36 A counted for 16.48 A drawn, 0.08 A over a breaker: POPULATION overshoot
   // FAULTS_SEED=20261125 FAULTS_PATH=8049).
@@ -110,17 +110,31 @@ function drawnOnItsOwnA(connector: Connector, runtime: ConnectorRuntime, sample:
     (best, count) => (best && best.phases >= count.phases ? best : count),
     undefined,
   );
-  // Offered its own fallback, its car may draw a little above it, which no register shows
-  // (overshoot.ts UNREAD_OVERSHOOT): a one-phase car at 16.48 A under a 16 A fallback, counted at
-  // 16 A, put 0.48 A over a breaker for 646 s (POPULATION=all PROPERTY_SEED=20261123 PROPERTY_PATH=5006).
-  const offeredA = ownA * (1 + (learnedOvershoot(runtime.session) ?? UNREAD_OVERSHOOT));
-  return Math.min(mostA, Math.max(offeredA, leastA, widest?.mostA ?? mostA));
+  return Math.min(mostA, Math.max(own.drawsA, leastA, widest?.mostA ?? mostA));
+}
+
+/**
+ * What a charger that takes no limits offers its car on its own (its fallback, `ownFallback`) and
+ * what a car may draw under that offer (`drawsA`: a little above it, which no register shows:
+ * its learned overshoot, else UNREAD_OVERSHOOT; a one-phase car at 16.48 A under a 16 A fallback,
+ * counted at 16 A, put 0.48 A over a breaker for 646 s, POPULATION=all PROPERTY_SEED=20261123
+ * PROPERTY_PATH=5006), and whether that offer explains a current (`explains`: within the overshoot
+ * a car is allowed and a meter's rounding, OWN_FALLBACK_TOLERANCE).
+ */
+function ownOffer(
+  connector: Connector,
+  runtime: ConnectorRuntime,
+): { drawsA: number; explains: (amps: number) => boolean } {
+  const ownA = ownFallback(connector, runtime).amps;
+  return {
+    drawsA: ownA * (1 + (learnedOvershoot(runtime.session) ?? UNREAD_OVERSHOOT)),
+    explains: (amps) => amps <= ownA * (1 + OWN_FALLBACK_TOLERANCE) + OWN_FALLBACK_TOLERANCE_A,
+  };
 }
 
 /**
  * The margin above the most a car at a charger that takes no limits drew, where what it drew is
- * what its charger offers on its own (its fallback, with the overshoot a car may draw above what it
- * is offered, learned or UNREAD_OVERSHOOT): a car does not draw more than its charger offers
+ * what its charger offers on its own (`ownOffer`): a car does not draw more than its charger offers
  * (IEC 61851-1: the offer is the car's limit), so the margin for a car that may draw more later
  * in its session stops there. A car at a charger without SmartCharging offering its own 6 A drew
  * 6.2 A and was counted at 7.4 A on each of three phases all morning (issue 45's car park, seed
@@ -133,10 +147,8 @@ function offerCapsMargin(
   mostA: number,
   withMarginA: number,
 ): number {
-  const ownA = ownFallback(connector, runtime).amps;
-  if (mostA > ownA * (1 + OWN_FALLBACK_TOLERANCE) + OWN_FALLBACK_TOLERANCE_A) return withMarginA;
-  const offeredA = ownA * (1 + Math.max(learnedOvershoot(runtime.session) ?? 0, UNREAD_OVERSHOOT));
-  return Math.min(withMarginA, Math.max(mostA, offeredA));
+  const own = ownOffer(connector, runtime);
+  return own.explains(mostA) ? Math.min(withMarginA, Math.max(mostA, own.drawsA)) : withMarginA;
 }
 
 /**

@@ -304,34 +304,30 @@ describe('dlm: a charger measured by its energy register', () => {
     });
 
     it('a car on one phase held at 6 A and raised to 7 A follows the raise: one phase (a keeper never 6 A apart)', () => {
-      const record = {};
+      const record: Parameters<typeof notePhasesShow>[2] = {};
       const state = { wh: 0, atMs: 0 };
       under(record, state, 6, 6.1, 1, 600_000);
-      assert.equal(
-        (record as { energyPhases?: string }).energyPhases,
-        undefined,
-        'at 6 A alone: or 2 A on three',
-      );
+      assert.equal(record.energyPhases, undefined, 'at 6 A alone: or 2 A on three');
       // Settled at 7 A: one 10 s delta's whole Wh put it anywhere between 5.5 and 8.7 A.
       under(record, state, 7, 7.1, 1, 10_000);
-      assert.equal((record as { energyPhases?: string }).energyPhases, undefined, 'not on one 10 s delta');
+      assert.equal(record.energyPhases, undefined, 'not on one 10 s delta');
       under(record, state, 7, 7.1, 1, 120_000);
-      assert.equal((record as { energyPhases?: string }).energyPhases, 'one');
+      assert.equal(record.energyPhases, 'one');
     });
 
     it('a car on three phases at its own 2.2 A under 6 A, then 7 A, then 6 A again: never one phase (it does not follow)', () => {
-      const record = {};
+      const record: Parameters<typeof notePhasesShow>[2] = {};
       const state = { wh: 0, atMs: 0 };
       for (const setPointA of [6, 7, 6, 7, 8]) under(record, state, setPointA, 2.2, 3, 300_000);
-      assert.notEqual((record as { energyPhases?: string }).energyPhases, 'one');
+      assert.notEqual(record.energyPhases, 'one');
     });
 
     it('a car on one phase lowered from 7 A to 6 A: a fall is not taken for one phase (a taper falls too)', () => {
-      const record = {};
+      const record: Parameters<typeof notePhasesShow>[2] = {};
       const state = { wh: 0, atMs: 0 };
       under(record, state, 7, 7.1, 1, 300_000);
       under(record, state, 6, 6.1, 1, 300_000);
-      assert.equal((record as { energyPhases?: string }).energyPhases, undefined);
+      assert.equal(record.energyPhases, undefined);
     });
 
     it('a car on three phases at its own 5 A under 15, 16 and 21 A, or following: never one phase', () => {
