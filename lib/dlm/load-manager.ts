@@ -15,8 +15,8 @@ import { EventEmitter } from 'node:events';
 import { type Clock, systemClock } from '../clock';
 import type { ConnectorState, Reading, SetPoint, StaleCause } from '../contracts';
 import { type Logger, silentLogger, WarnOnce } from '../log';
-import { allocate, type ConnectorDemand } from './allocation/allocate';
-import { buildProblem, keepOrder } from './allocation/from-update';
+import type { ConnectorDemand } from './allocation/allocate';
+import { allocateKeepingOvershoot, buildProblem, keepOrder } from './allocation/from-update';
 import { pvCouldTakeW } from './allocation/pv-could-take';
 import type { DlmCommand } from './commands';
 import { capKeptLimits, chooseFallbacks, type OfflineContext, offlineCheck } from './control/offline-fit';
@@ -332,8 +332,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
     let order = keepOrder(this.explainContext(), this.lastOrder);
     let keptA = capKeptLimits(this.offlineContext(order));
     const { budgetW } = pv.decide({ site, logger, measurements, runtimes, views, order }, now);
-    let problem = buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands);
-    let allocation = allocate(problem);
+    let { problem, allocation } = allocateKeepingOvershoot(
+      this.explainContext(),
+      buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands),
+    );
     // The surplus the pv cars share (less what cars with a departure plan take first:
     // allocation/from-update.ts).
     if (decidePhaseSwitches({ site, logger, runtimes, views }, now, problem, allocation, problem.pvBudgetW)) {
@@ -343,8 +345,10 @@ export class LoadManager extends EventEmitter<LoadManagerEvents> {
       order = keepOrder(this.explainContext(), order);
       keptA = capKeptLimits(this.offlineContext(order));
       pv.capResting(site, views);
-      problem = buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands);
-      allocation = allocate(problem);
+      ({ problem, allocation } = allocateKeepingOvershoot(
+        this.explainContext(),
+        buildProblem(this.explainContext(), now, order, pv.state, budgetW, this.demands),
+      ));
     }
     this.lastUpdate.allocated(site, problem, allocation.connectors);
     this.lastOrder = order;

@@ -18,7 +18,21 @@ import { circuitBudget, limitNowA } from '../site/circuit';
 import type { SiteLimits } from '../site/limits';
 import type { Connector, Site } from '../site/model';
 import { say, sayStatus } from '../words';
-import type { AllocationProblem, ConnectorDemand } from './allocate';
+import { type Allocation, type AllocationProblem, allocate, type ConnectorDemand } from './allocate';
+
+/** What a circuit keeps back of its capacity for the overshoot of the cars below it (keepForOvershoot). */
+export interface OvershootKept {
+  /** Per grid phase, A: the factor's part (evidence/overshoot.ts `keptForOvershoot`), not a held car's own. */
+  keptA: Triple;
+  /** Per grid phase: the most any car below that may be given more than its own draw was learned at. */
+  factor: Triple;
+}
+
+/** The allocator's problem as this update built it, with what each circuit kept for the overshoot. */
+export interface BuiltProblem extends AllocationProblem {
+  /** By circuit index: what it kept for the cars' overshoot; undefined: nothing. */
+  readonly overshootKept: readonly (OvershootKept | undefined)[];
+}
 
 /** What the problem is built from. */
 export interface ProblemContext {
@@ -92,7 +106,7 @@ export function buildProblem(
   pvState: PvSummary | undefined,
   pvBudgetW: number,
   demands: ConnectorDemand[],
-): AllocationProblem {
+): BuiltProblem {
   const { site, runtimes, views } = context;
   const rank = new Int32Array(site.connectors.length).fill(-1);
   order.forEach((k, position) => {
@@ -101,6 +115,7 @@ export function buildProblem(
   // Most sites have no car seen overshooting (nor one whose readings were refused, evidence/overshoot.ts
   // `overshootOf`): then no circuit looks (one pass over the connectors).
   const overshooting = site.connectors.some((connector) => overshootOf(runtimes.of(connector)) > 0);
+  const overshootKept: (OvershootKept | undefined)[] = [];
   const circuits = site.circuits.map((circuit, c) => {
     const view = context.circuitViews[c];
     const override = context.siteLimits.of(circuit.id);
@@ -119,7 +134,8 @@ export function buildProblem(
     // The cars' overshoot (evidence/overshoot.ts), on every circuit above them however it is
     // metered: a meter that counts the chargers takes a car's learned overshoot for the car's, not
     // for other loads (evidence/charger-draw.ts), so it is kept here, for the set-points given now.
-    if (overshooting) keepForOvershoot(circuit.connectorIndexes, views, runtimes, site, budget.capacityA);
+    if (overshooting)
+      overshootKept[c] = keepForOvershoot(circuit.connectorIndexes, views, runtimes, site, budget.capacityA);
     return budget;
   });
   let anyPlan = false;
@@ -243,6 +259,7 @@ export function buildProblem(
     circuits,
     connectors: demands,
     pvBudgetW: pvState ? budgetW : Number.POSITIVE_INFINITY,
+    overshootKept,
   };
 }
 
@@ -258,7 +275,7 @@ function keepForOvershoot(
   runtimes: ConnectorRuntimes,
   site: Site,
   capacityA: Triple,
-): void {
+): OvershootKept | undefined {
   let any = false;
   let anyCapped = false;
   const overshoot = triple(0);
@@ -279,12 +296,15 @@ function keepForOvershoot(
     }
     for (const p of view.gridPhases) overshoot[p] = Math.max(overshoot[p], learned);
   }
-  if (!any) return;
+  if (!any) return undefined;
+  const keptA = triple(0);
   for (let p = 0; p < 3; p++) {
     const phase = p as GridPhase;
-    capacityA[phase] -= keptForOvershoot(capacityA[phase], floors[phase], overshoot[phase]);
+    keptA[phase] = keptForOvershoot(capacityA[phase], floors[phase], overshoot[phase]);
+    capacityA[phase] -= keptA[phase];
   }
-  if (!anyCapped) return;
+  const kept = { keptA, factor: overshoot };
+  if (!anyCapped) return kept;
   for (const k of connectorIndexes) {
     const view = views[k];
     const connector = site.connectors[k];
@@ -294,6 +314,104 @@ function keepForOvershoot(
     const learned = overshootOf(runtime);
     for (const p of view.gridPhases) capacityA[p] -= cappedOvershootA(learned, overshoot[p], view.capA);
   }
+  return kept;
+}
+
+/**
+ * Allocates `problem`, and once more where the set-points it gave need less kept back for their
+ * cars' overshoot than the circuit kept. keepForOvershoot keeps the most any car below was learned
+ * at on every ampere shared (one factor for all: the shares are not known before the allocation
+ * runs); the cars' own overshoots, on the set-points they were given, need less (a car park's
+ * cars at 0-3 %, the factor 3 %: about half of it). The second allocation keeps
+ * `(kept − needed) / (1 + factor)` less on each such phase: raises that sum to it, at the factor,
+ * take at most what was kept and not needed. Only the cars the first lets charge take part: who
+ * starts and who pauses is the first's (a start judged on room the current mix of set-points
+ * leaves would last only as long as the mix). The allocator may share the room otherwise than in
+ * the first (a car with more overshoot may get more), so the second is taken only where what its
+ * own set-points need of their overshoot fits what it kept, on every circuit and phase (the first
+ * otherwise): its chargers, each at its set-point and its own overshoot, fit every breaker as the
+ * first's do. Four cars on 63 A, one at 3 %, three at 0.5 %: 15.2 A each at the factor, 15.5 A
+ * with their own (62.7 A drawn) (issue 45; test/unit/dlm/overshoot-kept_spec.ts).
+ */
+export function allocateKeepingOvershoot(
+  context: ProblemContext,
+  problem: BuiltProblem,
+): { problem: AllocationProblem; allocation: Allocation } {
+  const allocation = allocate(problem);
+  const { overshootKept } = problem;
+  if (!overshootKept.some((kept) => kept !== undefined)) return { problem, allocation };
+  const needed = overshootNeeded(context, overshootKept, allocation);
+  let raised = false;
+  const circuits = problem.circuits.map((budget, c) => {
+    const kept = overshootKept[c];
+    const need = needed[c];
+    if (!kept || !need) return budget;
+    const capacityA = [...budget.capacityA] as Triple;
+    for (const p of GRID_PHASES) {
+      const raiseA = (kept.keptA[p] - need[p]) / (1 + kept.factor[p]);
+      if (!(raiseA >= OVERSHOOT_RAISE_A)) continue;
+      capacityA[p] += raiseA;
+      raised = true;
+    }
+    return { ...budget, capacityA };
+  });
+  if (!raised) return { problem, allocation };
+  // A car the first leaves at 0 A wants nothing of the second and keeps the first's answer.
+  const connectors = problem.connectors.map((demand, k) =>
+    demand.wants && !(allocation.connectors[k]?.limitA ?? 0) ? { ...demand, wants: false } : demand,
+  );
+  const raisedOnly = allocate({ ...problem, circuits, connectors });
+  const again: Allocation = {
+    connectors: raisedOnly.connectors.map((entry, k) =>
+      allocation.connectors[k]?.limitA ? entry : (allocation.connectors[k] ?? entry),
+    ),
+  };
+  const second: AllocationProblem = { ...problem, circuits };
+  const neededAgain = overshootNeeded(context, overshootKept, again);
+  for (let c = 0; c < circuits.length; c++) {
+    const kept = overshootKept[c];
+    const need = neededAgain[c];
+    const before = problem.circuits[c]?.capacityA;
+    const after = circuits[c]?.capacityA;
+    if (!kept || !need || !before || !after) continue;
+    for (const p of GRID_PHASES)
+      if (need[p] > kept.keptA[p] - (after[p] - before[p]) + OVERSHOOT_FIT_EPS_A)
+        return { problem, allocation };
+  }
+  return { problem: second, allocation: again };
+}
+
+/** A phase kept less by less than this, A, is not allocated again (a step's rounding takes it). */
+const OVERSHOOT_RAISE_A = 0.01;
+/** What the second allocation's overshoot may exceed what it kept by, A: floating-point sums only. */
+const OVERSHOOT_FIT_EPS_A = 1e-9;
+
+/**
+ * By circuit (where one kept for the overshoot), per grid phase: what the cars the factor covers
+ * (keepForOvershoot's: charging, under control) need of their overshoot on the set-points
+ * `allocation` gives them, each at its own, at most the factor (a car held at its own draw keeps
+ * what its own puts above the factor on its cap: cappedOvershootA).
+ */
+function overshootNeeded(
+  context: ProblemContext,
+  overshootKept: readonly (OvershootKept | undefined)[],
+  allocation: Allocation,
+): (Triple | undefined)[] {
+  const { site, views, runtimes } = context;
+  return site.circuits.map((circuit, c) => {
+    const kept = overshootKept[c];
+    if (!kept) return undefined;
+    const need = triple(0);
+    for (const k of circuit.connectorIndexes) {
+      const view = views[k];
+      const connector = site.connectors[k];
+      const limitA = allocation.connectors[k]?.limitA ?? 0;
+      if (!view || !connector || !(limitA > 0) || view.uncontrolled || !view.wantsByStatus) continue;
+      const learned = overshootOf(runtimes.of(connector));
+      for (const p of view.gridPhases) need[p] += limitA * Math.min(learned, kept.factor[p]);
+    }
+    return need;
+  });
 }
 
 /** A demand with every field, before buildProblem writes it (all keep this shape). */

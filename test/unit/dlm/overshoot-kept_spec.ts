@@ -45,4 +45,34 @@ describe('LoadManager: what a circuit keeps back for the cars’ overshoot', () 
     // Whatever each car does within its limit and overshoot, the line holds.
     assert.ok(a * 1.03 + b * 1.01 <= 40 + 1e-9, `${a} A and ${b} A draw up to ${a * 1.03 + b * 1.01} A`);
   });
+
+  it('keeps for each car’s own overshoot on the set-points it was given, not the most any car showed on every share', () => {
+    h = harness({
+      circuits: [{ id: 'zone', limitA: 63 }],
+      connectors: ['A', 'B', 'C', 'D'].map((id) => ({ chargePointId: id, circuit: 'zone', maxA: 32 })),
+      unbalanceLimitA: null,
+    });
+    h.start();
+    // A's car takes 3 % above its limit, the three others 0.5 %. Read every second.
+    const factors = { 'A/1': 1.03, 'B/1': 1.005, 'C/1': 1.005, 'D/1': 1.005 };
+    for (const [key, factor] of Object.entries(factors))
+      h.feed(() => {
+        const amps = (h.limit(key) ?? 0) * factor;
+        h.draw(key, [amps, amps, amps] as PerPhase, amps > 0 ? 'Charging' : 'SuspendedEVSE');
+      });
+    for (const key of Object.keys(factors)) {
+      h.plugIn(key, {}, 'Charging');
+      h.run(30_000);
+    }
+    h.run(600_000);
+    const limits = Object.keys(factors).map((key) => h.limit(key) ?? 0);
+    const reasons = Object.keys(factors)
+      .map((key) => h.setPoint(key)?.reason)
+      .join(' | ');
+    // At 3 % on every share the four got 63 / 1.03 / 4 = 15.29 A, 15.2 A each (0.1 A steps); kept
+    // for each car's own overshoot, 15.5 A: 62.7 A drawn.
+    for (const limitA of limits) assert.ok(limitA >= 15.5, `${limits.join(', ')} A: ${reasons}`);
+    const drawnA = Object.values(factors).reduce((sum, factor, i) => sum + (limits[i] ?? 0) * factor, 0);
+    assert.ok(drawnA <= 63 + 1e-9, `${limits.join(', ')} A draw ${drawnA} A: ${reasons}`);
+  });
 });
