@@ -93,6 +93,7 @@ export function newSession(key: string): AllFields<SessionRuntime> {
     overshoot: o.overshoot,
     overshootRounding: o.overshootRounding,
     registerBeyondA: o.registerBeyondA,
+    registerBeyondJudged: o.registerBeyondJudged,
     registerAboveA: o.registerAboveA,
     registerAnchor: o.registerAnchor,
     registerFollows: o.registerFollows,

@@ -55,6 +55,8 @@ export interface ConnectorView {
    * problem.ts ConnectorDemand.ownFloorA); undefined: its floor.
    */
   ownFloorA?: Readonly<Triple> | undefined;
+  /** `ownFloorA`'s count was shown by a judged delta (allocation/problem.ts ConnectorDemand.ownFloorJudged). */
+  ownFloorJudged: boolean;
   /**
    * Paused, what it was seen drawing above its set-point this session (evidence/overdraw.ts
    * `registerAboveA`, the most over its phases): its start must find room for that too
@@ -127,6 +129,7 @@ export function newView(): ConnectorView {
     fromEnergy: false,
     floorA: NO_FLOOR,
     ownFloorA: undefined,
+    ownFloorJudged: false,
     startExtraA: 0,
     capA: 0,
     capReason: undefined,

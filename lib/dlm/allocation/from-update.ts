@@ -226,6 +226,7 @@ export function buildProblem(
     demand.startExtraA = view.startExtraA;
     demand.floorA = view.floorA;
     demand.ownFloorA = view.ownFloorA;
+    demand.ownFloorJudged = view.ownFloorJudged;
     demand.pv = view.countsForPv;
     // What the charger says it offers shows whether it takes whole amperes (evidence/charger-step.ts).
     noteChargerStep(site, connector, runtimes.of(connector), now);
@@ -430,6 +431,7 @@ function newDemand(): ConnectorDemand {
     startExtraA: undefined,
     floorA: NO_FLOOR,
     ownFloorA: undefined,
+    ownFloorJudged: false,
     pv: false,
     stepA: undefined,
     yields: false,

@@ -25,7 +25,10 @@ const TOLERANCE = 1e-6;
  * connector below it that loads the phase is at 0; nor where those above 0 all have an own floor
  * (ConnectorDemand.ownFloorA: a count that may mean more takes room from the others only) and it
  * holds with any one of them counted at that instead, the others at their whole count (each
- * discounts its own count, never another's; a connector given `floorsA` is counted at it).
+ * discounts its own count, never another's; a connector given `floorsA` is counted at it), except
+ * one whose count a judged delta showed (ConnectorDemand.ownFloorJudged) on a phase where the
+ * floors alone exceed the capacity and its whole count there fits it alone (its pause is then what
+ * holds the breaker if the count is the truth).
  * Every comparison is written so that a value that is not a number (a limit, a capacity, a floor,
  * a minimum or maximum) is a violation, never a pass: only +∞ means "no limit".
  */
@@ -52,6 +55,12 @@ export function checkAllocation(
   let plainAny: Uint8Array | undefined;
   let excess: Float64Array | undefined;
   let powerExcess: Float64Array | undefined;
+  // Per circuit × phase, what the floors alone count (every connector at 0) where a connector has
+  // an own floor: over the capacity there, one whose whole count fits alone discounts nothing (if
+  // its count is the truth, its pause is what holds the breaker: allocation/state.ts violatedOwn).
+  const floorLoad = connectors.some((demand) => demand?.ownFloorA)
+    ? floorLoads(circuits.length, connectors, floorsA)
+    : undefined;
   let anyUnbalanceLimit = false;
   for (const budget of circuits)
     if (budget?.unbalanceLimitA !== Number.POSITIVE_INFINITY) anyUnbalanceLimit = true;
@@ -130,9 +139,19 @@ export function checkAllocation(
         const e1 = counted1 - countedA(Math.min(own[1], floorA[1]), (loads & 2) !== 0, limit);
         const e2 = counted2 - countedA(Math.min(own[2], floorA[2]), (loads & 4) !== 0, limit);
         for (const c of demand.path) {
-          if (loads & 1) excess[c * 3] = Math.min(excess[c * 3] ?? 0, e0);
-          if (loads & 2) excess[c * 3 + 1] = Math.min(excess[c * 3 + 1] ?? 0, e1);
-          if (loads & 4) excess[c * 3 + 2] = Math.min(excess[c * 3 + 2] ?? 0, e2);
+          const capacityA = circuits[c]?.capacityA;
+          // Its discount where the floors alone are over and its whole count alone fits: none.
+          const discount = (p: GridPhase, e: number) =>
+            demand.ownFloorJudged &&
+            floorLoad &&
+            capacityA &&
+            (floorLoad[c * 3 + p] ?? 0) > capacityA[p] + TOLERANCE &&
+            floorA[p] <= capacityA[p]
+              ? 0
+              : e;
+          if (loads & 1) excess[c * 3] = Math.min(excess[c * 3] ?? 0, discount(0, e0));
+          if (loads & 2) excess[c * 3 + 1] = Math.min(excess[c * 3 + 1] ?? 0, discount(1, e1));
+          if (loads & 4) excess[c * 3 + 2] = Math.min(excess[c * 3 + 2] ?? 0, discount(2, e2));
           powerExcess[c] = Math.min(powerExcess[c] ?? 0, e0 + e1 + e2);
         }
       }
@@ -213,6 +232,21 @@ export function checkAllocation(
     }
   }
   return violations;
+}
+
+/** Per circuit × phase, what every connector on it counts at 0 A (its floors alone). */
+function floorLoads(
+  circuitCount: number,
+  connectors: AllocationProblem['connectors'],
+  floorsA: readonly (Triple | undefined)[] | undefined,
+): Float64Array {
+  const load = new Float64Array(circuitCount * 3);
+  connectors.forEach((demand, k) => {
+    const floorA = floorsA?.[k] ?? demand.floorA;
+    for (const c of demand.path)
+      for (const p of GRID_PHASES) load[c * 3 + p] = (load[c * 3 + p] ?? 0) + countedA(floorA[p], false, 0);
+  });
+  return load;
 }
 
 /** A least excess found (none found: +∞, nothing to discount). */

@@ -47,6 +47,13 @@ export interface ConnectorDemand {
    * (allocation/state.ts), so that it is never paused by a draw it may not have. Undefined: `floorA`.
    */
   ownFloorA?: Readonly<Triple> | undefined;
+  /**
+   * `ownFloorA`'s count was shown by a delta judged over a settled set-point (not only the count
+   * before its first settled delta): where it fits a circuit alone but not beside the floors there
+   * (what no limit lowers), it is not judged beside its own floor but paused (allocation/state.ts
+   * violatedOwn): if the count is the truth, only its pause holds the breaker.
+   */
+  ownFloorJudged?: boolean | undefined;
   /** Shares the PV budget (pv and minpv modes). */
   pv: boolean;
   /** The charger's own step, where coarser than the problem's (whole amperes: 1); the rest goes to others. */

@@ -238,6 +238,21 @@ export class AllocationState {
       const capacity = this.capacity[j] ?? 0;
       if (value <= capacity + ALLOCATION_EPS) continue;
       if ((this.plainIn[j] ?? 0) > 0) return this.layout.bounds[j] ?? AT_MAX;
+      // A count a judged delta showed (ConnectorDemand.ownFloorJudged), over on what no limit lowers
+      // (every floor, its own whole count among them) where that count alone fits: if it is what
+      // it draws, nothing the others are given makes room, and its pause does, until the others'
+      // floors leave room for it again. (A count above the capacity alone is discounted: paused for
+      // it, nothing would ever clear it; so is the count before its first settled delta, which that
+      // delta clears if the car is at its set-point: paused, it never shows one.) A charger
+      // offering 3 A more than told, its one-phase car at 9.2 A under 6 A, read by its register,
+      // kept at 6 A beside a refuser's 32 A: 1 A over a 40 A breaker for 15 min (closed loop, seed
+      // 16180339 path 659).
+      if (
+        this.flat.judged[k] === 1 &&
+        (this.layout.floorUsage[j] ?? 0) > capacity + ALLOCATION_EPS &&
+        this.ownCountIn(k, j) <= capacity
+      )
+        return this.layout.bounds[j] ?? AT_MAX;
       // Each charging connector here discounts its own excess only: the least of them.
       let least = Number.POSITIVE_INFINITY;
       for (const m of this.ownedList) {
@@ -248,6 +263,16 @@ export class AllocationState {
       if (value > capacity + ALLOCATION_EPS) return this.layout.bounds[j] ?? AT_MAX;
     }
     return this.unbalanceViolated(k, a);
+  }
+
+  /** Connector k's whole floor (its count that may mean more) in constraint j. */
+  private ownCountIn(k: number, j: number): number {
+    const { start } = this.terms;
+    let count = 0;
+    for (let t = start[k] ?? 0; t < (start[k + 1] ?? 0); t++)
+      if (this.termConstraint[t] === j)
+        count += (this.coef[j] ?? 0) * (this.flat.floorA[3 * k + (this.termPhase[t] ?? 0)] ?? 0);
+    return count;
   }
 
   /** Whether connector m's limit loads constraint j (it has a term there). */

@@ -65,6 +65,8 @@ export interface ConnectorArrays {
    */
   readonly ownFloorA: Float64Array;
   readonly owned: Uint8Array;
+  /** 1 where its own floor's count was shown by a judged delta (ConnectorDemand.ownFloorJudged). */
+  readonly judged: Uint8Array;
 }
 
 /**
@@ -210,6 +212,7 @@ export function buildTerms(
     termsApart: new Uint8Array(count),
     ownFloorA: new Float64Array(3 * count),
     owned: new Uint8Array(count),
+    judged: new Uint8Array(count),
   };
   const { floorA, unbalanceOn, minA, maxA, wants, starting, phaseCount, keepOn, priority, keepRank } = flat;
   const unbalanceStart = flat.unbalancePath.start;
@@ -266,6 +269,7 @@ export function buildTerms(
     floorA[3 * k + 2] = f2;
     const own = demand.ownFloorA;
     flat.owned[k] = own ? 1 : 0;
+    flat.judged[k] = own && demand.ownFloorJudged ? 1 : 0;
     flat.ownFloorA[3 * k] = own ? Math.min(own[0], f0) : f0;
     flat.ownFloorA[3 * k + 1] = own ? Math.min(own[1], f1) : f1;
     flat.ownFloorA[3 * k + 2] = own ? Math.min(own[2], f2) : f2;

@@ -124,6 +124,12 @@ export interface ObservedSession {
    */
   registerBeyondA?: Triple;
   /**
+   * `registerBeyondA` came from a delta judged over its settled set-point (evidence/overdraw.ts
+   * `registerBeyond`), not only from the count before its first settled delta, which the next
+   * settled delta may clear: a car seen where no count shows it at its set-point.
+   */
+  registerBeyondJudged?: true;
+  /**
    * Per grid phase, the most a register's delta that may mean more (`registerBeyondA`) put above the
    * highest set-point in force over its interval this session, until a delta under a set-point above
    * 0 shows nothing beyond or one shows its car at its set-point (evidence/overdraw.ts): a set-point
@@ -190,6 +196,7 @@ export function newObservedSession(key: string): AllFields<ObservedSession> {
     overshoot: undefined,
     overshootRounding: undefined,
     registerBeyondA: undefined,
+    registerBeyondJudged: undefined,
     registerAboveA: undefined,
     registerAnchor: undefined,
     registerFollows: undefined,

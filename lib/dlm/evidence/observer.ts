@@ -807,6 +807,10 @@ export class ConnectorObserver {
     // three-phase car at 12 A counted on one phase was paused for good).
     const beyond = session.registerBeyondA;
     let ownFloorA: Readonly<Triple> | undefined;
+    // Whether that count was shown by a delta judged over a settled set-point (or above one this
+    // session): where it fits alone but not beside what no limit lowers, it is paused
+    // (allocation/state.ts violatedOwn); the count before its first settled delta is not.
+    let ownFloorJudged = false;
     if (beyond && !uncontrolled && !session.overdrawing) {
       const before = floorA;
       const surely = drawFresh?.energy ? toGrid(connector, drawFresh.energy.surelyA) : undefined;
@@ -814,7 +818,15 @@ export class ConnectorObserver {
       const own = before.map((value, p) =>
         Math.max(value, Math.min(surely?.[p] ?? 0, floorA[p] ?? 0)),
       ) as Triple;
-      if (own.some((value, p) => value < (floorA[p] ?? 0))) ownFloorA = own;
+      if (own.some((value, p) => value < (floorA[p] ?? 0))) {
+        ownFloorA = own;
+        // Judged, and what it surely draws below its minimum on every phase: a car on three phases
+        // would be under any set-point it may be given, and the phases probe, which lowers it to
+        // just below that, cannot (a car at its own 11 A under 16 A on three phases, which the
+        // probe tells from one phase at 33 A, is not paused for it: seed 6's CP-02, 18.6 -> 4.9 kWh).
+        ownFloorJudged =
+          session.registerBeyondJudged === true && Math.max(...own) < carMinimum(connector, runtime).minA;
+      }
     }
 
     // Read by its register alone, never shown at its set-point, and a delta this session put it
@@ -830,7 +842,10 @@ export class ConnectorObserver {
           ? Math.max(value, sentLimit + (registerAboveA[p] ?? 0))
           : value,
       ) as Triple;
-      if (floorA.some((value, p) => value > (before[p] ?? 0))) ownFloorA ??= before;
+      if (floorA.some((value, p) => value > (before[p] ?? 0)) && !ownFloorA) {
+        ownFloorA = before;
+        ownFloorJudged = true;
+      }
     }
 
     let capA = connector.maxA;
@@ -885,6 +900,7 @@ export class ConnectorObserver {
     view.fromEnergy = drawFresh?.energy !== undefined;
     view.floorA = floorA;
     view.ownFloorA = ownFloorA;
+    view.ownFloorJudged = ownFloorJudged;
     // Paused, a start of one seen drawing more than told: its minimum and that much more must fit,
     // else it is started, counted at its set-point and the rest for the others only, into room its
     // car overfills (closed-loop property, PROPERTY_SEED=20261201 PROPERTY_PATH=7361).

@@ -239,7 +239,10 @@ function judgeOverdraw(
     }
   }
   const register = over ? undefined : registerBeyond(context.site, connector, runtime, sample);
-  if (register !== 'keep') session.registerBeyondA = register;
+  if (register !== 'keep') {
+    session.registerBeyondA = register;
+    session.registerBeyondJudged = register ? true : undefined;
+  }
   // Nor is a charger read by its register only raised before a settled interval showed its car at
   // its set-point once (its start is that test, as for a charger that reports its currents): one
   // offering 3 A more than told, its one-phase car at 9 A under 6 A, read every 5 min and each

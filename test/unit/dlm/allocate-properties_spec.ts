@@ -377,6 +377,55 @@ describe('allocate with own floors', function () {
     assert.notDeepEqual(checkAllocation(tight, [6, 0]), []);
   });
 
+  it('pauses a connector whose count a judged delta showed where it fits alone but not beside what no limit lowers', () => {
+    // A: counted at 9.2 A on L2 (a one-phase car under a 6 A set-point, its charger offering 3 A
+    // more than told) though it may be a three-phase car at 3.1 A; B refuses its limits and draws
+    // 32 A (a floor). 9.2 A fits L2's 40 A alone, not beside B's 32 A: if the count is the truth,
+    // A's pause is the only way the breaker holds (closed loop, seed 16180339 path 659).
+    const problem: AllocationProblem = {
+      voltageV: 230,
+      stepA: 0.1,
+      startMarginA: 1,
+      pvBudgetW: Number.POSITIVE_INFINITY,
+      circuits: [
+        {
+          capacityA: [62, 40, 43],
+          capacityW: Number.POSITIVE_INFINITY,
+          chargersCapacityW: Number.POSITIVE_INFINITY,
+          unbalanceLimitA: Number.POSITIVE_INFINITY,
+        },
+      ],
+      connectors: [
+        demand({ maxA: 6, floorA: [3.1, 9.2, 4.6], ownFloorA: [3.1, 3.1, 3.1], ownFloorJudged: true }),
+        demand({ keepRank: 1, wants: false, floorA: [32, 32, 32] }),
+      ],
+    };
+    assert.equal(allocate(problem).connectors[0]?.limitA, 0);
+    assert.deepEqual(checkAllocation(problem, [0, 0]), []);
+    assert.notDeepEqual(checkAllocation(problem, [6, 0]), []);
+    // Beside B's 30 A, A's count fits: A keeps its 6 A.
+    const room = {
+      ...problem,
+      connectors: [
+        problem.connectors[0] as ConnectorDemand,
+        demand({ keepRank: 1, wants: false, floorA: [30, 30, 30] }),
+      ],
+    };
+    assert.equal(allocate(room).connectors[0]?.limitA, 6);
+    assert.deepEqual(checkAllocation(room, [6, 0]), []);
+    // A count before its first settled delta (not judged) is discounted as before: that delta may
+    // show the car at its set-point and clear it, which a paused car never shows.
+    const untested = {
+      ...problem,
+      connectors: [
+        { ...(problem.connectors[0] as ConnectorDemand), ownFloorJudged: false },
+        problem.connectors[1] as ConnectorDemand,
+      ],
+    };
+    assert.equal(allocate(untested).connectors[0]?.limitA, 6);
+    assert.deepEqual(checkAllocation(untested, [6, 0]), []);
+  });
+
   it("does not give one connector room another's count that may mean more holds", () => {
     // A: counted at 20 A on L2 though it may be a three-phase car at 6.7 A; B: counted at 6 A that
     // may be nothing. Each discounts its own count only: A's 20 A may be the truth, so B finds
@@ -439,7 +488,8 @@ describe('allocate with own floors', function () {
               const share = shares[k];
               return share === null || share === undefined || d.floorA.every((f) => f === 0)
                 ? d
-                : { ...d, ownFloorA: d.floorA.map((f) => f * share) as Triple };
+                : // Judged (ConnectorDemand.ownFloorJudged) on every other share drawn.
+                  { ...d, ownFloorA: d.floorA.map((f) => f * share) as Triple, ownFloorJudged: share < 0.5 };
             }),
           };
           const limits = allocate(owned).connectors.map((c) => c.limitA);
