@@ -342,27 +342,33 @@ describe('allocate with own floors', function () {
     ...over,
   });
 
+  /** One circuit with `capacityA` per phase and no other limit, shared in 0.1 A steps. */
+  const oneCircuit = (capacityA: Triple, connectors: ConnectorDemand[]): AllocationProblem => ({
+    voltageV: 230,
+    stepA: 0.1,
+    startMarginA: 1,
+    pvBudgetW: Number.POSITIVE_INFINITY,
+    circuits: [
+      {
+        capacityA,
+        capacityW: Number.POSITIVE_INFINITY,
+        chargersCapacityW: Number.POSITIVE_INFINITY,
+        unbalanceLimitA: Number.POSITIVE_INFINITY,
+      },
+    ],
+    connectors,
+  });
+
   it('does not pause a connector by its own count that may mean more; the others find it taken', () => {
     // A: counted at 16.3 A on L3 (one phase) though it may be a three-phase car at 5.4 A: alone above
     // L3's 15 A. B, kept first by rank, finds no room there; A keeps its 6 A.
-    const problem: AllocationProblem = {
-      voltageV: 230,
-      stepA: 0.1,
-      startMarginA: 1,
-      pvBudgetW: Number.POSITIVE_INFINITY,
-      circuits: [
-        {
-          capacityA: [20, 20, 15],
-          capacityW: Number.POSITIVE_INFINITY,
-          chargersCapacityW: Number.POSITIVE_INFINITY,
-          unbalanceLimitA: Number.POSITIVE_INFINITY,
-        },
-      ],
-      connectors: [
+    const problem = oneCircuit(
+      [20, 20, 15],
+      [
         demand({ keepRank: 1, maxA: 6, floorA: [5.4, 5.4, 16.3], ownFloorA: [5.4, 0, 0] }),
         demand({ keepRank: 0 }),
       ],
-    };
+    );
     const [a, b] = allocate(problem).connectors.map((c) => c.limitA);
     assert.equal(a, 6);
     assert.equal(b, 0);
@@ -382,24 +388,13 @@ describe('allocate with own floors', function () {
     // more than told) though it may be a three-phase car at 3.1 A; B refuses its limits and draws
     // 32 A (a floor). 9.2 A fits L2's 40 A alone, not beside B's 32 A: if the count is the truth,
     // A's pause is the only way the breaker holds (closed loop, seed 16180339 path 659).
-    const problem: AllocationProblem = {
-      voltageV: 230,
-      stepA: 0.1,
-      startMarginA: 1,
-      pvBudgetW: Number.POSITIVE_INFINITY,
-      circuits: [
-        {
-          capacityA: [62, 40, 43],
-          capacityW: Number.POSITIVE_INFINITY,
-          chargersCapacityW: Number.POSITIVE_INFINITY,
-          unbalanceLimitA: Number.POSITIVE_INFINITY,
-        },
-      ],
-      connectors: [
+    const problem = oneCircuit(
+      [62, 40, 43],
+      [
         demand({ maxA: 6, floorA: [3.1, 9.2, 4.6], ownFloorA: [3.1, 3.1, 3.1], ownFloorJudged: true }),
         demand({ keepRank: 1, wants: false, floorA: [32, 32, 32] }),
       ],
-    };
+    );
     assert.equal(allocate(problem).connectors[0]?.limitA, 0);
     assert.deepEqual(checkAllocation(problem, [0, 0]), []);
     assert.notDeepEqual(checkAllocation(problem, [6, 0]), []);
